@@ -1,0 +1,185 @@
+// Package spec is the contract between the extractor and the generator: a
+// language-neutral description of the Bitrix24 REST API as the reference
+// Markdown documents it. It knows nothing of Markdown and nothing of Go.
+//
+// The committed spec of the pinned docs snapshot lives in bitrix24.json and
+// is embedded (see Embedded). Field meanings are documented in README.md.
+package spec
+
+import (
+	"encoding/json"
+)
+
+// Spec is the whole extracted API reference.
+type Spec struct {
+	Source   Source    `json:"source"`
+	Methods  []Method  `json:"methods"`
+	Events   []Event   `json:"events"`
+	Problems []Problem `json:"problems,omitempty"`
+	// Stats are counts the extractor measured while reading the corpus;
+	// `b24gen report` prints them.
+	Stats *Stats `json:"stats,omitempty"`
+}
+
+// Source names the docs the spec was extracted from.
+type Source struct {
+	Repository string `json:"repository"`
+	Commit     string `json:"commit"`
+	Language   string `json:"language"`
+}
+
+// Method is one documented REST method. Methods are keyed by (Name, Version):
+// a few names have both a REST 2 and a REST 3.0 page.
+type Method struct {
+	Name    string `json:"name"`              // as called: "crm.deal.get"
+	Version int    `json:"version"`           // 2 or 3 (REST 3.0, called under /rest/api/)
+	Page    string `json:"page"`              // path relative to the docs root, "api-reference/crm/deals/crm-deal-get.md"
+	Line    int    `json:"line,omitempty"`    // line of the H1 in Page
+	Title   string `json:"title,omitempty"`   // H1 text without the method name
+	Summary string `json:"summary,omitempty"` // the page's first descriptive paragraph, plain text
+	Scopes  []string `json:"scopes"`
+	Access  string   `json:"access,omitempty"` // who may call it, as the page says it
+
+	Deprecated bool   `json:"deprecated,omitempty"`
+	ReplacedBy string `json:"replaced_by,omitempty"` // method named as the replacement, if any
+
+	Params []Param    `json:"params"`
+	Result *Result    `json:"result,omitempty"`
+	Errors []ErrorDoc `json:"errors,omitempty"`
+
+	// WebhookExample is true when the page shows a call through an
+	// incoming webhook (the "cURL (Webhook)" tab or a /rest/<user>/<secret>/ URL).
+	WebhookExample bool `json:"webhook_example,omitempty"`
+}
+
+// Key identifies a method record: its name and REST version.
+func (m *Method) Key() string {
+	if m.Version == 3 {
+		return m.Name + "@3"
+	}
+	return m.Name
+}
+
+// Kind is the Go-neutral kind of a documented value.
+type Kind string
+
+const (
+	KindString   Kind = "string"
+	KindInteger  Kind = "integer"
+	KindNumber   Kind = "number"
+	KindBoolean  Kind = "boolean"
+	KindDate     Kind = "date"
+	KindDateTime Kind = "datetime"
+	KindObject   Kind = "object"
+	KindArray    Kind = "array" // element kind in Param.Elem
+	KindEnum     Kind = "enum"  // values in Param.Enum
+	KindFile     Kind = "file"
+	KindAny      Kind = "any" // documented without a usable type
+)
+
+// Param is a parameter of a method, a field of a result or of an event
+// payload. Nested objects carry their fields in Fields.
+type Param struct {
+	Name string `json:"name"` // the wire key, exactly as documented: "TITLE", "event_handler_id"
+	// Type is the documented type token as written ("integer", "crm_status",
+	// "array of string", "char"); empty when the row has none.
+	Type        string      `json:"type,omitempty"`
+	Kind        Kind        `json:"kind"`
+	Elem        Kind        `json:"elem,omitempty"` // for KindArray: the element kind
+	Required    bool        `json:"required,omitempty"`
+	Deprecated  bool        `json:"deprecated,omitempty"`
+	Default     string      `json:"default,omitempty"`
+	Description string      `json:"description,omitempty"` // plain text
+	Enum        []EnumValue `json:"enum,omitempty"`
+	// Ref is the in-page anchor the row's type links to ("deal" for
+	// [`deal`](#deal)); it names the nested structure.
+	Ref    string  `json:"ref,omitempty"`
+	Fields []Param `json:"fields,omitempty"`
+	Line   int     `json:"line,omitempty"` // line of the row in the page
+}
+
+// EnumValue is one documented value of an enumeration.
+type EnumValue struct {
+	Value       string `json:"value"`
+	Description string `json:"description,omitempty"`
+}
+
+// Result describes what a method returns under the envelope's "result" key.
+type Result struct {
+	// Shape is "object", "array", "scalar" or "unknown".
+	Shape string `json:"shape"`
+	// Kind is the scalar kind for Shape "scalar", or the element kind for
+	// Shape "array" (KindObject when the rows are objects).
+	Kind Kind `json:"kind,omitempty"`
+	// Wrapper is the key under "result" that holds the value, when the docs
+	// show one: "task" for tasks.task.get, "items" for crm.item.list.
+	Wrapper string `json:"wrapper,omitempty"`
+	// Fields of the object, or of each row for arrays of objects.
+	Fields []Param `json:"fields,omitempty"`
+	// Paginated is true for list methods answering with total/next.
+	Paginated bool `json:"paginated,omitempty"`
+	// Example is the documented success response (the whole envelope),
+	// normalised to strict JSON; absent when the page has none or it
+	// could not be parsed.
+	Example json.RawMessage `json:"example,omitempty"`
+}
+
+// ErrorDoc is one row of a page's error-code table.
+type ErrorDoc struct {
+	Code        string `json:"code"`
+	Message     string `json:"message,omitempty"`
+	Description string `json:"description,omitempty"`
+	Status      int    `json:"status,omitempty"` // HTTP status where the page states it
+}
+
+// Event is one documented outgoing-webhook event.
+type Event struct {
+	Name    string   `json:"name"` // upper-case, from the payload's "event" value: "ONCRMDEALUPDATE"
+	Title   string   `json:"title,omitempty"`
+	DocName string   `json:"doc_name,omitempty"` // the name as the H1 spells it: "onCrmDealUpdate"
+	Page    string   `json:"page"`
+	Line    int      `json:"line,omitempty"`
+	Summary string   `json:"summary,omitempty"`
+	Scopes  []string `json:"scopes"`
+	Access  string   `json:"access,omitempty"`
+	// Fields are the payload's top-level keys (event, data, ts, auth, ...),
+	// nested.
+	Fields  []Param         `json:"fields"`
+	Example json.RawMessage `json:"example,omitempty"`
+}
+
+// Problem is something the extractor could not read as documented. Every
+// problem names the file and line; the run goes on.
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Kind    string `json:"kind"` // short stable token: "name-conflict", "broken-anchor", "untyped-row", ...
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return p.File + ":" + itoa(p.Line) + ": " + p.Kind + ": " + p.Message
+	}
+	return p.File + ": " + p.Kind + ": " + p.Message
+}
+
+// Stats are counts measured by the extractor.
+type Stats struct {
+	Pages            int `json:"pages"`             // Markdown pages read
+	MethodPages      int `json:"method_pages"`      // pages recognised as a method
+	EventPages       int `json:"event_pages"`       // pages recognised as events
+	Rows             int `json:"rows"`              // parameter and field rows seen
+	RowsTyped        int `json:"rows_typed"`        // rows with a name and a type
+	RequiredFlags    int `json:"required_flags"`    // required markers seen
+	Anchors          int `json:"anchors"`           // in-page anchor references followed
+	AnchorsResolved  int `json:"anchors_resolved"`  // of which resolved
+	ResponseExamples int `json:"response_examples"` // JSON success examples seen
+	ExamplesParsed   int `json:"examples_parsed"`   // of which parsed
+	ErrorTables      int `json:"error_tables"`      // error-code tables seen
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
