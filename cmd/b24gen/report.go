@@ -1,0 +1,199 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// coverage is what `b24gen report` measures: how much of the docs the spec
+// captured. Ratios are printed beside the counts so anyone can check the
+// project's targets against a docs checkout.
+type coverage struct {
+	Source spec.Source `json:"source"`
+
+	Pages       int `json:"pages"`
+	MethodPages int `json:"method_pages"`
+	EventPages  int `json:"event_pages"`
+
+	Methods           int `json:"methods"`
+	MethodNames       int `json:"method_names"`
+	MethodsREST3      int `json:"methods_rest3"`
+	MethodsDeprecated int `json:"methods_deprecated"`
+	MethodsWithScopes int `json:"methods_with_scopes"`
+	MethodsWithResult int `json:"methods_with_result_shape"`
+	MethodsWithErrors int `json:"methods_with_error_codes"`
+	MethodsWebhook    int `json:"methods_with_webhook_example"`
+	Scopes            int `json:"scopes"`
+	Events            int `json:"events"`
+
+	Params            int `json:"params"`       // method parameters, nested included
+	ParamsTyped       int `json:"params_typed"` // with a kind other than any
+	ParamsRequired    int `json:"params_required"`
+	ResultFields      int `json:"result_fields"`
+	ResultFieldsTyped int `json:"result_fields_typed"`
+	EventFields       int `json:"event_fields"`
+	EventFieldsTyped  int `json:"event_fields_typed"`
+	ErrorCodes        int `json:"error_codes"`
+
+	Extractor *spec.Stats `json:"extractor,omitempty"`
+
+	Problems       int         `json:"problems"`
+	ProblemsByKind []kindCount `json:"problems_by_kind"`
+}
+
+type kindCount struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
+}
+
+func runReport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("report", stderr)
+	specPath := fs.String("spec", "", "spec JSON file (default: the embedded spec)")
+	docs := fs.String("docs", "", "docs checkout to extract and measure")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	s, err := loadSpec(*specPath, *docs, stderr)
+	if err != nil {
+		return err
+	}
+	c := measure(s)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(c)
+	}
+	return c.write(stdout)
+}
+
+func measure(s *spec.Spec) *coverage {
+	c := &coverage{Source: s.Source, Extractor: s.Stats}
+	if s.Stats != nil {
+		c.Pages, c.MethodPages, c.EventPages = s.Stats.Pages, s.Stats.MethodPages, s.Stats.EventPages
+	}
+	names, scopes := map[string]bool{}, map[string]bool{}
+	for i := range s.Methods {
+		m := &s.Methods[i]
+		c.Methods++
+		names[m.Name] = true
+		if m.Version == 3 {
+			c.MethodsREST3++
+		}
+		if m.Deprecated {
+			c.MethodsDeprecated++
+		}
+		if len(m.Scopes) > 0 {
+			c.MethodsWithScopes++
+		}
+		for _, sc := range m.Scopes {
+			scopes[sc] = true
+		}
+		if m.Result != nil && m.Result.Shape != "" && m.Result.Shape != "unknown" {
+			c.MethodsWithResult++
+		}
+		if len(m.Errors) > 0 {
+			c.MethodsWithErrors++
+		}
+		c.ErrorCodes += len(m.Errors)
+		if m.WebhookExample {
+			c.MethodsWebhook++
+		}
+		walkParams(m.Params, func(p *spec.Param) {
+			c.Params++
+			if p.Kind != spec.KindAny && p.Kind != "" {
+				c.ParamsTyped++
+			}
+			if p.Required {
+				c.ParamsRequired++
+			}
+		})
+		if m.Result != nil {
+			walkParams(m.Result.Fields, func(p *spec.Param) {
+				c.ResultFields++
+				if p.Kind != spec.KindAny && p.Kind != "" {
+					c.ResultFieldsTyped++
+				}
+			})
+		}
+	}
+	c.MethodNames, c.Scopes = len(names), len(scopes)
+	for i := range s.Events {
+		c.Events++
+		walkParams(s.Events[i].Fields, func(p *spec.Param) {
+			c.EventFields++
+			if p.Kind != spec.KindAny && p.Kind != "" {
+				c.EventFieldsTyped++
+			}
+		})
+	}
+	c.Problems = len(s.Problems)
+	c.ProblemsByKind = problemCounts(s.Problems)
+	return c
+}
+
+func walkParams(ps []spec.Param, fn func(*spec.Param)) {
+	for i := range ps {
+		fn(&ps[i])
+		walkParams(ps[i].Fields, fn)
+	}
+}
+
+// problemCounts counts problems per kind, most frequent first.
+func problemCounts(problems []spec.Problem) []kindCount {
+	m := map[string]int{}
+	for _, p := range problems {
+		m[p.Kind]++
+	}
+	out := make([]kindCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, kindCount{k, n})
+	}
+	slices.SortFunc(out, func(a, b kindCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out
+}
+
+func pct(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}
+
+func (c *coverage) write(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(label string, n int, extra string) { fmt.Fprintf(tw, "%s\t%d\t%s\n", label, n, extra) }
+	fmt.Fprintf(tw, "docs\t%s @ %s (%s)\t\n", c.Source.Repository, c.Source.Commit, c.Source.Language)
+	row("pages read", c.Pages, "")
+	row("method pages", c.MethodPages, "")
+	row("event pages", c.EventPages, "")
+	row("methods", c.Methods, fmt.Sprintf("%d names, %d REST 3.0, %d deprecated", c.MethodNames, c.MethodsREST3, c.MethodsDeprecated))
+	row("  with scopes", c.MethodsWithScopes, pct(c.MethodsWithScopes, c.Methods)+fmt.Sprintf(" (%d distinct scopes)", c.Scopes))
+	row("  with a result shape", c.MethodsWithResult, pct(c.MethodsWithResult, c.Methods))
+	row("  with error codes", c.MethodsWithErrors, fmt.Sprintf("%d codes", c.ErrorCodes))
+	row("  with a webhook example", c.MethodsWebhook, pct(c.MethodsWebhook, c.Methods))
+	row("events", c.Events, "")
+	row("parameters", c.Params, fmt.Sprintf("%d typed (%s), %d raw, %d required", c.ParamsTyped, pct(c.ParamsTyped, c.Params), c.Params-c.ParamsTyped, c.ParamsRequired))
+	row("result fields", c.ResultFields, fmt.Sprintf("%d typed (%s)", c.ResultFieldsTyped, pct(c.ResultFieldsTyped, c.ResultFields)))
+	row("event fields", c.EventFields, fmt.Sprintf("%d typed (%s)", c.EventFieldsTyped, pct(c.EventFieldsTyped, c.EventFields)))
+	if x := c.Extractor; x != nil {
+		row("table rows", x.Rows, fmt.Sprintf("%d with name and type (%s)", x.RowsTyped, pct(x.RowsTyped, x.Rows)))
+		row("required flags", x.RequiredFlags, "")
+		row("in-page anchors", x.Anchors, fmt.Sprintf("%d resolved (%s)", x.AnchorsResolved, pct(x.AnchorsResolved, x.Anchors)))
+		row("response examples", x.ResponseExamples, fmt.Sprintf("%d parsed (%s)", x.ExamplesParsed, pct(x.ExamplesParsed, x.ResponseExamples)))
+		row("error tables", x.ErrorTables, "")
+	}
+	row("problems", c.Problems, "")
+	for _, kc := range c.ProblemsByKind {
+		row("  "+kc.Kind, kc.Count, "")
+	}
+	return tw.Flush()
+}
