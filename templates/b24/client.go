@@ -1,0 +1,521 @@
+package b24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client calls a Bitrix24 portal through an incoming webhook. It is safe for
+// concurrent use; all calls share one rate-limit bucket and one set of
+// per-method OPERATION_TIME_LIMIT holds.
+//
+// The webhook secret is a credential: String, GoString, Format, LogValue and
+// every error the client returns show the URL with the secret replaced by ***.
+type Client struct {
+	base     string // https://host/rest/<user>/<secret>/
+	baseV3   string // https://host/rest/api/<user>/<secret>/
+	redacted string // https://host/rest/<user>/***/
+	red      redactor
+
+	hc        *http.Client
+	log       *slog.Logger
+	userAgent string
+	bucket    *bucket // nil: no client-side rate limit
+	gates     *gates
+	retry     RetryPolicy
+	maxBody   int64
+
+	optErr error
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sends requests through hc (timeouts, proxies, transport).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc == nil {
+			c.optErr = errors.New("b24: WithHTTPClient(nil)")
+			return
+		}
+		c.hc = hc
+	}
+}
+
+// WithLogger logs retries, limit waits and (at debug level) every call.
+// Log records never hold the webhook secret.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// WithRateLimit sets the client-side leaky bucket: up to burst requests at
+// once, then perSecond a second. Match it to the portal's plan.
+func WithRateLimit(burst int, perSecond float64) Option {
+	return func(c *Client) {
+		if burst < 1 || !(perSecond > 0) {
+			c.optErr = fmt.Errorf("b24: WithRateLimit(%d, %v): want burst >= 1 and perSecond > 0", burst, perSecond)
+			return
+		}
+		c.bucket = newBucket(burst, perSecond)
+	}
+}
+
+// WithEnterpriseLimits sets the bucket of Enterprise plans: 250 burst, 5/s.
+func WithEnterpriseLimits() Option { return WithRateLimit(EnterpriseBurst, EnterprisePerSecond) }
+
+// WithoutRateLimit turns the client-side bucket off (the portal still
+// enforces its own; QUERY_LIMIT_EXCEEDED is then retried with backoff).
+func WithoutRateLimit() Option { return func(c *Client) { c.bucket = nil } }
+
+// WithRetry replaces the retry policy; zero fields keep their defaults,
+// except MaxRetries (use WithMaxRetries(0) to turn retrying off).
+func WithRetry(p RetryPolicy) Option {
+	return func(c *Client) {
+		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxOperationWait < 0 {
+			c.optErr = errors.New("b24: WithRetry: negative field")
+			return
+		}
+		d := DefaultRetryPolicy
+		if p.BaseDelay == 0 {
+			p.BaseDelay = d.BaseDelay
+		}
+		if p.MaxDelay == 0 {
+			p.MaxDelay = d.MaxDelay
+		}
+		if p.MaxOperationWait == 0 {
+			p.MaxOperationWait = d.MaxOperationWait
+		}
+		c.retry = p
+	}
+}
+
+// WithMaxRetries sets how many times a failed call may be retried.
+func WithMaxRetries(n int) Option {
+	return func(c *Client) {
+		if n < 0 {
+			c.optErr = fmt.Errorf("b24: WithMaxRetries(%d): want >= 0", n)
+			return
+		}
+		c.retry.MaxRetries = n
+	}
+}
+
+// WithMaxResponseBytes bounds the size of one response body (default 256 MiB).
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *Client) {
+		if n < 1 {
+			c.optErr = fmt.Errorf("b24: WithMaxResponseBytes(%d): want >= 1", n)
+			return
+		}
+		c.maxBody = n
+	}
+}
+
+const defaultUserAgent = "b24gen-go/1"
+
+// NewWebhookClient returns a client for an incoming webhook URL as the portal
+// shows it: https://your.bitrix24.com/rest/1/secret/ (the trailing slash is
+// optional). A method name pasted after the secret ("crm.deal.get",
+// "profile.json", ".json"), a query string and a fragment are stripped.
+// Anything else is refused with an error that does not hold the secret.
+func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
+	w, err := parseWebhookURL(webhookURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:      w.prefix + "rest/" + w.user + "/" + w.secret + "/",
+		baseV3:    w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
+		redacted:  w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
+		red:       redactor{secret: w.secret},
+		hc:        &http.Client{Timeout: 2 * time.Minute},
+		userAgent: defaultUserAgent,
+		bucket:    newBucket(DefaultBurst, DefaultPerSecond),
+		gates:     newGates(),
+		retry:     DefaultRetryPolicy,
+		maxBody:   256 << 20,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	if c.optErr != nil {
+		return nil, c.optErr
+	}
+	return c, nil
+}
+
+// webhook is a parsed webhook URL.
+type webhook struct {
+	prefix string // "https://host/" plus any path before "rest/"
+	user   string
+	secret string
+}
+
+// parseWebhookURL checks and normalizes a webhook URL. Its errors never quote
+// the URL: it holds the secret.
+func parseWebhookURL(raw string) (webhook, error) {
+	const shape = "want https://<portal>/rest/<user id>/<secret>/"
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return webhook{}, errors.New("b24: empty webhook URL; " + shape)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error's text quotes the whole URL
+		}
+		return webhook{}, fmt.Errorf("b24: webhook URL does not parse (%v); %s", err, shape)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return webhook{}, fmt.Errorf("b24: webhook URL scheme %q; %s", u.Scheme, shape)
+	}
+	if u.Host == "" {
+		return webhook{}, errors.New("b24: webhook URL has no host; " + shape)
+	}
+	if u.User != nil {
+		return webhook{}, errors.New("b24: webhook URL must not hold a user name or password; " + shape)
+	}
+	segs := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
+	at := -1
+	for i, s := range segs {
+		if s == "rest" {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return webhook{}, errors.New("b24: webhook URL path has no /rest/ segment; " + shape)
+	}
+	rest := segs[at+1:]
+	if len(rest) > 0 && rest[0] == "api" { // a REST 3.0 URL: the same webhook
+		rest = rest[1:]
+	}
+	if len(rest) < 2 {
+		return webhook{}, errors.New("b24: webhook URL lacks the user id or the secret after /rest/; " + shape)
+	}
+	user, secret, tail := rest[0], rest[1], rest[2:]
+	if !isDigits(user) {
+		return webhook{}, fmt.Errorf("b24: webhook URL user id %q is not a number; %s", user, shape)
+	}
+	if !isSecret(secret) {
+		// Do not quote it: it is (most likely) the secret.
+		return webhook{}, errors.New("b24: webhook URL secret (the segment after the user id) holds characters a webhook secret never has; " + shape)
+	}
+	switch {
+	case len(tail) == 0:
+	case len(tail) == 1 && isMethodSuffix(tail[0]):
+		// A method pasted from the portal's example, "crm.deal.get.json": strip it.
+	default:
+		return webhook{}, fmt.Errorf("b24: webhook URL has %d unexpected path segment(s) after the secret; %s", len(tail), shape)
+	}
+	prefix := u.Scheme + "://" + u.Host + "/"
+	if at > 0 {
+		prefix += strings.Join(segs[:at], "/") + "/"
+	}
+	return webhook{prefix: prefix, user: user, secret: secret}, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isSecret(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// isMethodSuffix accepts "crm.deal.get", "crm.deal.get.json", ".json", "profile".
+func isMethodSuffix(s string) bool {
+	s = strings.TrimSuffix(s, ".json")
+	return s == "" || checkMethod(s) == nil
+}
+
+// checkMethod refuses method names that would change the URL's meaning.
+func checkMethod(m string) error {
+	if m == "" {
+		return errors.New("b24: empty method name")
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == ':') {
+			return fmt.Errorf("b24: method name %q: only letters, digits and . _ - : are allowed", m)
+		}
+	}
+	return nil
+}
+
+// URL returns the webhook URL with the secret replaced by ***.
+func (c *Client) URL() string { return c.redacted }
+
+// String shows the portal and user, never the secret.
+func (c Client) String() string { return "b24.Client(" + c.redacted + ")" }
+
+// GoString is String for %#v.
+func (c Client) GoString() string { return "&b24.Client{URL: " + strconv.Quote(c.redacted) + "}" }
+
+// Format makes every fmt verb (%v, %+v, %#v, %s, %q) print the redacted form.
+func (c Client) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		io.WriteString(f, c.GoString())
+	case verb == 'q':
+		io.WriteString(f, strconv.Quote(c.String()))
+	default:
+		io.WriteString(f, c.String())
+	}
+}
+
+// LogValue makes slog print the redacted form.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// CallMethod calls any method by name, documented or not, and decodes its
+// result into out (a pointer; nil skips decoding). The call is not retried
+// after ambiguous failures unless WithIdempotent(true) is passed.
+func (c *Client) CallMethod(ctx context.Context, method string, params any, out any, opts ...CallOption) error {
+	return Invoke(ctx, c, Request{Method: method, Params: params}, out, opts...)
+}
+
+// Call sends req, waiting for the rate limit and retrying as RetryPolicy
+// describes, and returns the decoded envelope. Errors are *APIError (the
+// portal answered with an error), *TransportError (outcome unknown), or the
+// context's error.
+func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
+	if req == nil {
+		return nil, errNilRequest
+	}
+	if err := checkMethod(req.Method); err != nil {
+		return nil, err
+	}
+	body, err := encodeParams(req.Params)
+	if err != nil {
+		return nil, fmt.Errorf("b24: %s: encoding the parameters: %w", req.Method, err)
+	}
+	target := c.base + req.Method
+	if req.Version == 3 {
+		target = c.baseV3 + req.Method
+	}
+	pol := c.retry
+	for n := 0; ; n++ {
+		if err := c.waitTurn(ctx, req.Method); err != nil {
+			return nil, err
+		}
+		resp, err := c.attempt(ctx, req, target, body)
+		if err == nil {
+			if resp.Time != nil && !resp.Time.OperatingResetAt.IsZero() {
+				c.gates.seen(req.Method, resp.Time.OperatingResetAt)
+			}
+			return resp, nil
+		}
+		if ctx.Err() != nil || n >= pol.MaxRetries {
+			return nil, err
+		}
+		var delay time.Duration
+		kind := classify(err)
+		switch kind {
+		case failFinal:
+			return nil, err
+		case failAmbiguous:
+			if !req.Idempotent {
+				return nil, err
+			}
+			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
+		case failNotRun:
+			base := pol.BaseDelay
+			if c.bucket != nil {
+				c.bucket.fill()
+				base = c.bucket.interval()
+			}
+			delay = backoff(base, pol.MaxDelay, n+1)
+		case failOperation:
+			until := c.operationHold(req.Method, err.(*APIError), n+1)
+			if time.Until(until) > pol.MaxOperationWait {
+				return nil, err
+			}
+			c.gates.block(req.Method, until)
+			delay = time.Until(until)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(dl) {
+			return nil, err // the retry could not start in time
+		}
+		if c.log != nil {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "b24: retrying",
+				slog.String("method", req.Method), slog.Int("retry", n+1),
+				slog.Duration("delay", delay), slog.String("error", err.Error()))
+		}
+		if kind != failOperation { // the gate does the waiting for 429
+			if err := sleep(ctx, delay); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// waitTurn waits for the method's OPERATION_TIME_LIMIT hold and for a slot in
+// the bucket, failing at once when the context deadline would pass first.
+func (c *Client) waitTurn(ctx context.Context, method string) error {
+	if until := c.gates.until(method); !until.IsZero() {
+		if dl, ok := ctx.Deadline(); ok && dl.Before(until) {
+			return &APIError{Code: "OPERATION_TIME_LIMIT", Status: http.StatusTooManyRequests, Method: method,
+				Description: "the method is held until " + until.Format(time.RFC3339) + ", after the context deadline"}
+		}
+		if err := sleep(ctx, time.Until(until)); err != nil {
+			return fmt.Errorf("b24: %s: waiting for OPERATION_TIME_LIMIT to reset: %w", method, err)
+		}
+	}
+	if c.bucket == nil {
+		return nil
+	}
+	if err := c.bucket.wait(ctx); err != nil {
+		return fmt.Errorf("b24: %s: waiting for the rate limit: %w", method, err)
+	}
+	return nil
+}
+
+// operationHold decides until when a method that got OPERATION_TIME_LIMIT is
+// held: the reset time in the 429 itself, else the last one a success
+// reported (as the docs advise), else a growing backoff.
+func (c *Client) operationHold(method string, e *APIError, n int) time.Time {
+	now := time.Now()
+	if e.resetAt.After(now) {
+		return e.resetAt
+	}
+	if t, ok := c.gates.lastReset(method, now); ok {
+		return t
+	}
+	return now.Add(backoff(defaultOperationBackof, c.retry.MaxOperationWait, n))
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// attempt makes one HTTP round trip and decodes the envelope.
+func (c *Client) attempt(ctx context.Context, req *Request, target string, body []byte) (*Response, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, &TransportError{Method: req.Method, Msg: "building the request: " + c.red.clean(unwrapURLError(err).Error())}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", c.userAgent)
+	if c.log != nil && c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "b24: call", slog.String("method", req.Method), slog.Int("bytes", len(body)))
+	}
+	hresp, err := c.hc.Do(hreq)
+	if err != nil {
+		cause := unwrapURLError(err)
+		return nil, &TransportError{Method: req.Method, Msg: "POST " + c.redacted + req.Method + ": " + c.red.clean(cause.Error()), Err: c.red.wrap(cause)}
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			bufPool.Put(buf)
+		}
+	}()
+	_, err = io.Copy(buf, io.LimitReader(hresp.Body, c.maxBody+1))
+	hresp.Body.Close()
+	status := hresp.StatusCode
+	if err != nil {
+		return nil, &TransportError{Method: req.Method, Status: status,
+			Msg: fmt.Sprintf("HTTP %d: reading the response body: %s", status, c.red.clean(err.Error())), Err: c.red.wrap(err)}
+	}
+	if int64(buf.Len()) > c.maxBody {
+		return nil, &TransportError{Method: req.Method, Status: status, final: true,
+			Msg: fmt.Sprintf("HTTP %d: response body larger than %d bytes", status, c.maxBody)}
+	}
+	var env envelope
+	if err := json.Unmarshal(buf.Bytes(), &env); err != nil {
+		return nil, c.badBody(req.Method, hresp, buf.Bytes(), err)
+	}
+	if apiErr := env.apiError(req.Method, status); apiErr != nil {
+		if env.Time != nil {
+			apiErr.resetAt = env.Time.OperatingResetAt
+		}
+		return nil, apiErr
+	}
+	if status < 200 || status > 299 {
+		return nil, &TransportError{Method: req.Method, Status: status, final: status < 500,
+			Msg: fmt.Sprintf("HTTP %d %s without an error code in the body", status, http.StatusText(status))}
+	}
+	resp := &Response{Result: env.Result, Time: env.Time}
+	resp.Total, _ = envInt(env.Total)
+	resp.Next, resp.HasNext = envInt(env.Next)
+	return resp, nil
+}
+
+// badBody describes a body that is not the portal's JSON envelope: a proxy's
+// HTML page, a truncated answer. The first bytes are shown, secret removed.
+func (c *Client) badBody(method string, hresp *http.Response, body []byte, err error) error {
+	ct := hresp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "no content type"
+	}
+	what := "a body that is not JSON"
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+		what = "truncated or malformed JSON"
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		what = "an empty body"
+	}
+	return &TransportError{Method: method, Status: hresp.StatusCode,
+		Msg: fmt.Sprintf("HTTP %d answered %s (%s, %d bytes: %s): %s",
+			hresp.StatusCode, what, c.red.clean(ct), len(body), c.red.snippet(body), c.red.clean(err.Error())),
+		Err: err}
+}
+
+// unwrapURLError drops net/http's *url.Error wrapper, whose text holds the
+// full URL and so the secret.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
+
+var emptyObject = []byte("{}")
+
+// encodeParams renders the POST body; nil params send {}.
+func encodeParams(p any) ([]byte, error) {
+	if p == nil {
+		return emptyObject, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) == "null" {
+		return emptyObject, nil
+	}
+	return b, nil
+}

@@ -1,0 +1,158 @@
+package b24
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Default request-rate limits of a Bitrix24 cloud portal: the counter may
+// reach 50 and drains by 2 a second; on Enterprise plans 250 and 5.
+const (
+	DefaultBurst           = 50
+	DefaultPerSecond       = 2.0
+	EnterpriseBurst        = 250
+	EnterprisePerSecond    = 5.0
+	defaultOperationWait   = 10 * time.Minute
+	defaultOperationBackof = 10 * time.Second
+)
+
+// bucket is the client side of the portal's leaky bucket: each request adds
+// one to a counter that drains at rate per second; a request that would take
+// the counter past burst waits instead of being refused by the portal.
+// Waiters reserve their slot before sleeping, so concurrent callers queue in
+// order and the bucket is shared fairly by all calls of a client.
+type bucket struct {
+	mu    sync.Mutex
+	burst float64
+	rate  float64 // per second
+	level float64
+	last  time.Time
+}
+
+func newBucket(burst int, perSecond float64) *bucket {
+	return &bucket{burst: float64(burst), rate: perSecond}
+}
+
+// leak drains the counter up to now. Callers hold mu.
+func (b *bucket) leak(now time.Time) {
+	if !b.last.IsZero() {
+		b.level -= now.Sub(b.last).Seconds() * b.rate
+		if b.level < 0 {
+			b.level = 0
+		}
+	}
+	b.last = now
+}
+
+// wait takes one slot, sleeping until the counter has room; it gives the slot
+// back and returns ctx's error if ctx ends first.
+func (b *bucket) wait(ctx context.Context) error {
+	b.mu.Lock()
+	now := time.Now()
+	b.leak(now)
+	b.level++
+	over := b.level - b.burst
+	b.mu.Unlock()
+	if over <= 0 {
+		return nil
+	}
+	d := time.Duration(over / b.rate * float64(time.Second))
+	if err := sleep(ctx, d); err != nil {
+		b.mu.Lock()
+		b.leak(time.Now())
+		b.level--
+		if b.level < 0 {
+			b.level = 0
+		}
+		b.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// fill marks the counter full: the portal said QUERY_LIMIT_EXCEEDED, so its
+// counter is at the top whatever ours thought.
+func (b *bucket) fill() {
+	b.mu.Lock()
+	b.leak(time.Now())
+	if b.level < b.burst {
+		b.level = b.burst
+	}
+	b.mu.Unlock()
+}
+
+// interval is the time one slot takes to drain.
+func (b *bucket) interval() time.Duration {
+	return time.Duration(float64(time.Second) / b.rate)
+}
+
+// gates holds the methods blocked by OPERATION_TIME_LIMIT, and the last
+// operating_reset_at seen for each method, which the docs say to use for the
+// first retry when the 429 itself carries none.
+type gates struct {
+	mu      sync.Mutex
+	blocked map[string]time.Time // method -> until
+	resetAt map[string]time.Time // method -> last operating_reset_at from a success
+}
+
+func newGates() *gates {
+	return &gates{blocked: map[string]time.Time{}, resetAt: map[string]time.Time{}}
+}
+
+// until returns when method is open again (zero when it is open now).
+func (g *gates) until(method string) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.blocked[method]
+	if !ok {
+		return time.Time{}
+	}
+	if !time.Now().Before(t) {
+		delete(g.blocked, method)
+		return time.Time{}
+	}
+	return t
+}
+
+// block closes method until t (keeping a later block if there is one).
+func (g *gates) block(method string, t time.Time) {
+	g.mu.Lock()
+	if t.After(g.blocked[method]) {
+		g.blocked[method] = t
+	}
+	g.mu.Unlock()
+}
+
+// seen records the reset time from a successful answer.
+func (g *gates) seen(method string, t time.Time) {
+	g.mu.Lock()
+	g.resetAt[method] = t
+	g.mu.Unlock()
+}
+
+// lastReset returns the last reset time seen for method if still ahead.
+func (g *gates) lastReset(method string, now time.Time) (time.Time, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.resetAt[method]
+	if !ok || !t.After(now) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
