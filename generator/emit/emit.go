@@ -1,0 +1,472 @@
+// Package emit prints the Go model as Go source with jennifer. It decides
+// nothing about names or types (package model does); it only spells them.
+// Each builder below is one construct, and its comment shows what it emits.
+package emit
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/b24gen/b24gen/generator/model"
+)
+
+// Config places the generated packages.
+type Config struct {
+	// ImportPath is the output tree's import path; package crm is
+	// ImportPath+"/crm" and the runtime ImportPath+"/b24".
+	ImportPath string
+	// Header is the first line of every file, without "// ".
+	Header string
+}
+
+// Output is one generated file, its path relative to the output tree.
+type Output struct {
+	Path string
+	Data []byte
+}
+
+// Package renders every file of pkg: a doc.go and one file per model.File.
+func Package(cfg Config, pkg *model.Package) ([]Output, error) {
+	e := &emitter{cfg: cfg, rt: cfg.ImportPath + "/" + model.RuntimePkg, path: cfg.ImportPath + "/" + pkg.Name}
+	var out []Output
+	doc := e.newFile(pkg.Name)
+	doc.PackageComment(packageDoc(pkg))
+	b, err := render(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s/doc.go: %w", pkg.Name, err)
+	}
+	out = append(out, Output{Path: pkg.Name + "/doc.go", Data: b})
+	for _, file := range pkg.Files {
+		f := e.newFile(pkg.Name)
+		for _, fn := range file.Funcs {
+			e.funcDecls(f, fn)
+		}
+		b, err := render(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w", pkg.Name, file.Name, err)
+		}
+		out = append(out, Output{Path: pkg.Name + "/" + file.Name, Data: b})
+	}
+	return out, nil
+}
+
+func packageDoc(pkg *model.Package) string {
+	var methods []string
+	seen := map[string]bool{}
+	for _, f := range pkg.Files {
+		for _, fn := range f.Funcs {
+			first := strings.SplitN(fn.Method, ".", 2)[0]
+			if !seen[first] {
+				seen[first] = true
+				methods = append(methods, first)
+			}
+		}
+	}
+	if pkg.Name == model.RootPackage {
+		return "Package " + pkg.Name + " calls the core Bitrix24 REST methods whose names have a single segment (batch, methods, profile, scope, …)."
+	}
+	return "Package " + pkg.Name + " calls the Bitrix24 REST methods " + strings.Join(methods, ".*, ") + ".*, one function per documented method."
+}
+
+type emitter struct {
+	cfg  Config
+	rt   string // runtime import path
+	path string // this package's import path
+}
+
+func (e *emitter) newFile(name string) *jen.File {
+	f := jen.NewFilePathName(e.path, name)
+	f.HeaderComment(e.cfg.Header)
+	return f
+}
+
+func render(f *jen.File) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// funcDecls adds everything one method declares, in a fixed order: the
+// function, its batch command, the list iterators, then its types.
+func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
+	f.Add(e.callFunc(fn))
+	f.Line()
+	f.Add(e.commandFunc(fn))
+	f.Line()
+	if fn.List != nil {
+		f.Add(e.listFunc(fn, "All", "List",
+			fn.Name+"All iterates over every row of "+fn.Method+", requesting page after page (start/next) as the loop asks for more."))
+		f.Line()
+		if fn.List.Export {
+			f.Add(e.listFunc(fn, "Export", "Export",
+				fn.Name+"Export reads every row of "+fn.Method+" by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast way to read a large list. The filter in p still applies; its order is replaced."))
+			f.Line()
+		}
+	}
+	for _, st := range fn.Structs {
+		f.Add(e.structDecl(st))
+		f.Line()
+		if st.Extra {
+			f.Add(e.unmarshalObject(st.Name))
+			f.Line()
+			f.Add(e.marshalObject(st.Name))
+			f.Line()
+		}
+		if st == fn.Params && len(fn.Required) > 0 {
+			f.Add(e.validateFunc(fn))
+			f.Line()
+		}
+	}
+	for _, en := range fn.Enums {
+		f.Add(e.enumDecl(en))
+		f.Line()
+	}
+}
+
+// comment renders doc paragraphs as a // comment, wrapped; paragraphs that
+// hold line breaks (lists) keep their lines.
+//
+//	// DealGet calls crm.deal.get.
+//	//
+//	// See https://…
+func comment(paras []string) jen.Code {
+	if len(paras) == 0 {
+		return jen.Null()
+	}
+	var b strings.Builder
+	for i, p := range paras {
+		if i > 0 {
+			b.WriteString("//\n")
+		}
+		if strings.Contains(p, "\n") {
+			for _, line := range strings.Split(p, "\n") {
+				b.WriteString(strings.TrimRight("// "+line, " ") + "\n")
+			}
+			continue
+		}
+		for _, line := range wrap(p, 76) {
+			b.WriteString("// " + line + "\n")
+		}
+	}
+	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// wrap breaks text at spaces into lines of at most width bytes (a longer
+// word, such as a URL, gets a line of its own unless it follows a word as
+// short as "See").
+func wrap(text string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, w := range strings.Fields(text) {
+		if cur.Len() > 8 && cur.Len()+1+len(w) > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(w)
+	}
+	if cur.Len() > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// typ spells a model type.
+//
+//	b24.Opt[int64], []DealListItem, map[string]any, *DealGetResult
+func (e *emitter) typ(t *model.Type) *jen.Statement {
+	switch t.Kind {
+	case model.Builtin:
+		return jen.Id(t.Name)
+	case model.Qual:
+		if t.Pkg == model.RuntimePkg {
+			return jen.Qual(e.rt, t.Name)
+		}
+		return jen.Qual(t.Pkg, t.Name)
+	case model.Named:
+		return jen.Id(t.Name)
+	case model.Slice:
+		return jen.Index().Add(e.typ(t.Elem))
+	case model.Map:
+		return jen.Map(jen.String()).Add(e.typ(t.Elem))
+	case model.Pointer:
+		return jen.Op("*").Add(e.typ(t.Elem))
+	case model.Opt:
+		return jen.Qual(e.rt, "Opt").Types(e.typ(t.Elem))
+	}
+	panic(fmt.Sprintf("emit: unknown type kind %d", t.Kind)) // a model bug, not bad input
+}
+
+// callFunc emits the method's function.
+//
+//	func DealGet(ctx context.Context, c b24.Caller, p DealGetParams, opts ...b24.CallOption) (*DealGetResult, error) {
+//		if err := p.validate(); err != nil {
+//			return nil, err
+//		}
+//		var out DealGetResult
+//		if err := b24.Invoke(ctx, c, DealGetCommand(p).Request, &out, opts...); err != nil {
+//			return nil, err
+//		}
+//		return &out, nil
+//	}
+func (e *emitter) callFunc(fn *model.Func) jen.Code {
+	doc := append([]string{}, fn.Doc...)
+	if fn.ResultDoc != "" {
+		doc = insertBefore(doc, fn.ResultDoc)
+	}
+	outType := fn.Result
+	ptr := fn.Result.Kind == model.Pointer
+	if ptr {
+		outType = fn.Result.Elem
+	}
+	zero := e.zero(fn.Zero, fn.Result)
+	var body []jen.Code
+	if len(fn.Required) > 0 {
+		body = append(body, jen.If(jen.Err().Op(":=").Id("p").Dot("validate").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(zero, jen.Err())))
+	}
+	body = append(body,
+		jen.Var().Id("out").Add(e.typ(outType)),
+		jen.If(
+			jen.Err().Op(":=").Qual(e.rt, "Invoke").Call(jen.Id("ctx"), jen.Id("c"),
+				jen.Id(fn.Name+"Command").Call(jen.Id("p")).Dot("Request"), jen.Op("&").Id("out"), jen.Id("opts").Op("...")),
+			jen.Err().Op("!=").Nil(),
+		).Block(jen.Return(zero, jen.Err())),
+	)
+	if ptr {
+		body = append(body, jen.Return(jen.Op("&").Id("out"), jen.Nil()))
+	} else {
+		body = append(body, jen.Return(jen.Id("out"), jen.Nil()))
+	}
+	return jen.Add(comment(doc)).Line().
+		Func().Id(fn.Name).Params(e.callParams(fn)...).
+		Params(e.typ(fn.Result), jen.Error()).Block(body...)
+}
+
+// insertBefore puts para before the Deprecated: paragraph, if any, so
+// godoc still sees Deprecated: as the last word.
+func insertBefore(doc []string, para string) []string {
+	if n := len(doc); n > 0 && strings.HasPrefix(doc[n-1], "Deprecated:") {
+		return append(doc[:n-1:n-1], para, doc[n-1])
+	}
+	return append(doc, para)
+}
+
+func (e *emitter) callParams(fn *model.Func) []jen.Code {
+	return []jen.Code{
+		jen.Id("ctx").Qual("context", "Context"),
+		jen.Id("c").Qual(e.rt, "Caller"),
+		jen.Id("p").Id(fn.Params.Name),
+		jen.Id("opts").Op("...").Qual(e.rt, "CallOption"),
+	}
+}
+
+// zero spells the zero value of a result type.
+//
+//	nil, 0, "", false, b24.Time{}
+func (e *emitter) zero(z model.Zero, t *model.Type) jen.Code {
+	switch z {
+	case model.ZeroNumber:
+		return jen.Lit(0)
+	case model.ZeroString:
+		return jen.Lit("")
+	case model.ZeroBool:
+		return jen.False()
+	case model.ZeroStruct:
+		return e.typ(t).Values()
+	}
+	return jen.Nil()
+}
+
+// commandFunc emits the batch command of a method.
+//
+//	func DealGetCommand(p DealGetParams) b24.Command[*DealGetResult] {
+//		return b24.NewCommand[*DealGetResult](b24.Request{Method: "crm.deal.get", Params: p, Version: 2, Idempotent: true})
+//	}
+func (e *emitter) commandFunc(fn *model.Func) jen.Code {
+	doc := fn.Name + "Command is " + fn.Method + " as a command for a batch (see b24.Add); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
+	return jen.Add(comment([]string{doc})).Line().
+		Func().Id(fn.Name+"Command").Params(jen.Id("p").Id(fn.Params.Name)).
+		Qual(e.rt, "Command").Types(e.typ(fn.Result)).
+		Block(jen.Return(jen.Qual(e.rt, "NewCommand").Types(e.typ(fn.Result)).Call(e.request(fn))))
+}
+
+// request emits the request literal of a method.
+//
+//	b24.Request{Method: "crm.deal.get", Params: p, Version: 2, Idempotent: true}
+func (e *emitter) request(fn *model.Func) jen.Code {
+	d := jen.Dict{
+		jen.Id("Method"):  jen.Lit(fn.Method),
+		jen.Id("Params"):  jen.Id("p"),
+		jen.Id("Version"): jen.Lit(fn.Version),
+	}
+	if fn.Idempotent {
+		d[jen.Id("Idempotent")] = jen.True()
+	}
+	return jen.Qual(e.rt, "Request").Values(d)
+}
+
+// listFunc emits DealListAll (runtime "List") or DealListExport (runtime
+// "Export").
+//
+//	func DealListAll(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[DealListItem, error] {
+//		return b24.List[DealListItem](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+//	}
+func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.Code {
+	row := e.typ(fn.List.Row)
+	ls := jen.Dict{}
+	if fn.List.ItemsKey != "" {
+		ls[jen.Id("ItemsKey")] = jen.Lit(fn.List.ItemsKey)
+	}
+	if fn.List.IDField != "" {
+		ls[jen.Id("IDField")] = jen.Lit(fn.List.IDField)
+	}
+	var body []jen.Code
+	if len(fn.Required) > 0 {
+		body = append(body, jen.If(jen.Err().Op(":=").Id("p").Dot("validate").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Func().Params(jen.Id("yield").Func().Params(row.Clone(), jen.Error()).Bool()).Block(
+				jen.Var().Id("zero").Add(row.Clone()),
+				jen.Id("yield").Call(jen.Id("zero"), jen.Err()),
+			))))
+	}
+	body = append(body, jen.Return(jen.Qual(e.rt, runtimeFunc).Types(row.Clone()).Call(
+		jen.Id("ctx"), jen.Id("c"), jen.Id(fn.Name+"Command").Call(jen.Id("p")).Dot("Request"),
+		jen.Qual(e.rt, "ListSpec").Values(ls), jen.Id("opts").Op("..."))))
+	return jen.Add(comment([]string{doc})).Line().
+		Func().Id(fn.Name+suffix).Params(e.callParams(fn)...).
+		Qual("iter", "Seq2").Types(row.Clone(), jen.Error()).Block(body...)
+}
+
+// validateFunc emits the required-parameter checks.
+//
+//	func (p DealGetParams) validate() error {
+//		if p.ID == 0 {
+//			return &b24.RequiredError{Method: "crm.deal.get", Param: "id"}
+//		}
+//		return nil
+//	}
+func (e *emitter) validateFunc(fn *model.Func) jen.Code {
+	var body []jen.Code
+	for _, r := range fn.Required {
+		var cond *jen.Statement
+		switch r.Test {
+		case model.CheckEmptyString:
+			cond = jen.Id("p").Dot(r.Field).Op("==").Lit("")
+		case model.CheckZero:
+			cond = jen.Id("p").Dot(r.Field).Op("==").Lit(0)
+		case model.CheckNil:
+			cond = jen.Id("p").Dot(r.Field).Op("==").Nil()
+		}
+		body = append(body, jen.If(cond).Block(jen.Return(jen.Op("&").Qual(e.rt, "RequiredError").Values(jen.Dict{
+			jen.Id("Method"): jen.Lit(fn.Method),
+			jen.Id("Param"):  jen.Lit(r.Param),
+		}))))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	return jen.Comment("validate reports the first required parameter left empty.").Line().
+		Func().Params(jen.Id("p").Id(fn.Params.Name)).Id("validate").Params().Error().Block(body...)
+}
+
+// structDecl emits a struct type.
+//
+//	type DealGetParams struct {
+//		// ID is …
+//		ID int64 `json:"id"`
+//		Extra b24.Fields `json:"-"`
+//	}
+func (e *emitter) structDecl(st *model.Struct) jen.Code {
+	var fields []jen.Code
+	for _, f := range st.Fields {
+		if len(f.Doc) > 0 {
+			fields = append(fields, comment(f.Doc))
+		}
+		tag := f.JSON
+		if f.OmitZero {
+			tag += ",omitzero"
+		}
+		fields = append(fields, jen.Id(f.Name).Add(e.typ(f.Type)).Tag(map[string]string{"json": tag}))
+	}
+	if st.Extra {
+		fields = append(fields,
+			jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like)."),
+			jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
+	}
+	return jen.Add(comment(st.Doc)).Line().Type().Id(st.Name).Struct(fields...)
+}
+
+// unmarshalObject emits the decoder that keeps unknown keys.
+//
+//	func (v *Deal) UnmarshalJSON(data []byte) error {
+//		type plain Deal
+//		return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+//	}
+func (e *emitter) unmarshalObject(name string) jen.Code {
+	return jen.Comment("UnmarshalJSON decodes the documented keys and keeps the others in Extra.").Line().
+		Func().Params(jen.Id("v").Op("*").Id(name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+		jen.Type().Id("plain").Id(name),
+		jen.Return(jen.Qual(e.rt, "DecodeObject").Call(jen.Id("data"), jen.Parens(jen.Op("*").Id("plain")).Parens(jen.Id("v")), jen.Op("&").Id("v").Dot("Extra"))),
+	)
+}
+
+// marshalObject emits the encoder that writes Extra's keys too.
+//
+//	func (v Deal) MarshalJSON() ([]byte, error) {
+//		type plain Deal
+//		return b24.EncodeObject(plain(v), v.Extra)
+//	}
+func (e *emitter) marshalObject(name string) jen.Code {
+	return jen.Comment("MarshalJSON encodes the documented keys and those in Extra.").Line().
+		Func().Params(jen.Id("v").Id(name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Type().Id("plain").Id(name),
+		jen.Return(jen.Qual(e.rt, "EncodeObject").Call(jen.Id("plain").Parens(jen.Id("v")), jen.Id("v").Dot("Extra"))),
+	)
+}
+
+// enumDecl emits an enumeration: the type, its constants, and a decoder
+// that takes any value (also a number for a string enum, and back).
+//
+//	type DealListOrderDir string
+//
+//	const (
+//		DealListOrderDirAsc DealListOrderDir = "ASC"
+//	)
+//
+//	func (v *DealListOrderDir) UnmarshalJSON(data []byte) error {
+//		var s b24.String
+//		if err := json.Unmarshal(data, &s); err != nil {
+//			return err
+//		}
+//		*v = DealListOrderDir(s)
+//		return nil
+//	}
+func (e *emitter) enumDecl(en *model.Enum) jen.Code {
+	var consts []jen.Code
+	for _, v := range en.Values {
+		if v.Doc != "" {
+			consts = append(consts, comment([]string{v.Doc}))
+		}
+		consts = append(consts, jen.Id(v.Name).Id(en.Name).Op("=").Op(v.Value))
+	}
+	tolerant := "String"
+	if en.Underlying.Name == "int64" {
+		tolerant = "Int"
+	}
+	code := jen.Add(comment(en.Doc)).Line().Type().Id(en.Name).Add(e.typ(en.Underlying)).Line().Line()
+	if len(consts) > 0 {
+		code.Comment("The documented values of " + en.Name + ".").Line().Const().Defs(consts...).Line().Line()
+	}
+	return code.Comment("UnmarshalJSON accepts every value, documented or not, as a string or a number.").Line().
+		Func().Params(jen.Id("v").Op("*").Id(en.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+		jen.Var().Id("s").Qual(e.rt, tolerant),
+		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Op("&").Id("s")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		jen.Op("*").Id("v").Op("=").Id(en.Name).Parens(jen.Id("s")),
+		jen.Return(jen.Nil()),
+	)
+}

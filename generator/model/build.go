@@ -1,0 +1,688 @@
+package model
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// Options select and place the generated API.
+type Options struct {
+	// Scopes keeps only methods having any of these scopes; empty keeps all.
+	Scopes []string
+	// ImportPath is the output tree's import path, used for doc links to
+	// functions in other packages.
+	ImportPath string
+}
+
+// Stats count how much of the spec got a concrete Go type.
+type Stats struct {
+	Methods           int
+	ParamsTyped       int
+	ParamsRaw         int
+	ResultFieldsTyped int
+	ResultFieldsRaw   int
+}
+
+// DocsBase is where the reference pages are published.
+const DocsBase = "https://apidocs.bitrix24.com/"
+
+// Build turns a spec into the Go model. Problems are corners of the spec
+// that degraded to a raw type or were dropped; they never stop the build.
+func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
+	b := &builder{opt: opt, has2: map[string]bool{}}
+	for i := range s.Methods {
+		if s.Methods[i].Version != 3 {
+			b.has2[s.Methods[i].Name] = true
+		}
+	}
+	var methods []*spec.Method
+	for i := range s.Methods {
+		m := &s.Methods[i]
+		if m.Name == "" || !inScopes(m.Scopes, opt.Scopes) {
+			continue
+		}
+		methods = append(methods, m)
+	}
+	slices.SortStableFunc(methods, func(a, c *spec.Method) int {
+		return cmp.Or(compareNames(a.Name, c.Name), cmp.Compare(a.Version, c.Version))
+	})
+
+	// Group by package, and name every function before any type, so a
+	// type name never takes a function's name.
+	byPkg := map[string][]*spec.Method{}
+	var pkgNames []string
+	for _, m := range methods {
+		pn := PackageName(m.Name)
+		if _, ok := byPkg[pn]; !ok {
+			pkgNames = append(pkgNames, pn)
+		}
+		byPkg[pn] = append(byPkg[pn], m)
+	}
+	slices.Sort(pkgNames)
+
+	// funcRef maps a method key to its package and function, for
+	// Deprecated: links.
+	type ref struct{ pkg, fn string }
+	refs := map[string]ref{}
+	pools := map[string]*Pool{}
+	funcs := map[*spec.Method]*Func{}
+	for _, pn := range pkgNames {
+		pool := NewPool("Extra")
+		pools[pn] = pool
+		for _, m := range byPkg[pn] {
+			base := FuncName(m.Name)
+			if m.Version == 3 && b.has2[m.Name] {
+				base += "V3"
+			}
+			name := pool.Take(base)
+			if name != base {
+				b.problem(m.Page, m.Line, "name-collision",
+					fmt.Sprintf("%s: Go name %s.%s is taken; using %s", m.Name, pn, base, name))
+			}
+			f := &Func{Name: name, Method: m.Name, Version: m.Version}
+			// The companions share the function's stem; take them now so
+			// they stay put when methods are added later.
+			f.Params = &Struct{Name: pool.Take(name + "Params")}
+			pool.Take(name + "Command")
+			if m.Result != nil && m.Result.Paginated {
+				pool.Take(name + "All")
+				pool.Take(name + "Export")
+			}
+			funcs[m] = f
+			if _, ok := refs[m.Name]; !ok || m.Version != 3 {
+				refs[m.Name] = ref{pn, name}
+			}
+		}
+	}
+
+	mdl := &Model{Repository: s.Source.Repository, Commit: s.Source.Commit}
+	for _, pn := range pkgNames {
+		pkg := &Package{Name: pn}
+		files := map[string]*File{}
+		for _, m := range byPkg[pn] {
+			f := funcs[m]
+			b.pool = pools[pn]
+			b.method(m, f)
+			if m.Deprecated {
+				dep := "Deprecated: the docs mark this method as deprecated."
+				if m.ReplacedBy != "" {
+					link := m.ReplacedBy
+					if r, ok := refs[m.ReplacedBy]; ok {
+						if r.pkg == pn {
+							link = "[" + r.fn + "] (" + m.ReplacedBy + ")"
+						} else {
+							link = "[" + opt.ImportPath + "/" + r.pkg + "." + r.fn + "] (" + m.ReplacedBy + ")"
+						}
+					}
+					dep = "Deprecated: use " + link + "."
+				}
+				f.Doc = append(f.Doc, dep)
+			}
+			fn := fileName(m.Name)
+			if files[fn] == nil {
+				files[fn] = &File{Name: fn}
+				pkg.Files = append(pkg.Files, files[fn])
+			}
+			files[fn].Funcs = append(files[fn].Funcs, f)
+			b.stats.Methods++
+		}
+		slices.SortFunc(pkg.Files, func(a, c *File) int { return cmp.Compare(a.Name, c.Name) })
+		mdl.Packages = append(mdl.Packages, pkg)
+	}
+	return mdl, b.stats, b.problems
+}
+
+// compareNames orders method names case-insensitively and, among names
+// that differ only in case, lower case first: when "crm.deal.get" and a
+// stray "crm.Deal.get" both want the name DealGet, the usual spelling
+// gets it.
+func compareNames(a, b string) int {
+	if c := strings.Compare(strings.ToLower(a), strings.ToLower(b)); c != 0 {
+		return c
+	}
+	return -strings.Compare(a, b)
+}
+
+func inScopes(have, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	for _, h := range have {
+		for _, w := range want {
+			if strings.EqualFold(strings.TrimSpace(h), strings.TrimSpace(w)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fileName groups methods by their second segment: "crm.deal.get" →
+// "deal_gen.go". The "_gen" suffix keeps a segment such as "test" or
+// "linux" from turning the file into a test or a build-constrained file.
+func fileName(method string) string {
+	segs := strings.Split(method, ".")
+	seg := segs[0]
+	if len(segs) > 1 {
+		seg = segs[1]
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(seg) {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "misc_gen.go"
+	}
+	return b.String() + "_gen.go"
+}
+
+type builder struct {
+	opt      Options
+	has2     map[string]bool // names with a REST 2 record
+	pool     *Pool           // the current package's identifiers
+	stats    Stats
+	problems []spec.Problem
+
+	// per method
+	m *spec.Method
+	f *Func
+}
+
+func (b *builder) problem(file string, line int, kind, msg string) {
+	b.problems = append(b.problems, spec.Problem{File: file, Line: line, Kind: kind, Message: msg})
+}
+
+// method fills f from m.
+func (b *builder) method(m *spec.Method, f *Func) {
+	b.m, b.f = m, f
+	f.Idempotent = isRead(m.Name)
+	f.Doc = b.funcDoc(m, f)
+
+	// Params.
+	f.Params.Doc = []string{f.Params.Name + " holds the parameters of " + m.Name + "."}
+	f.Structs = append(f.Structs, f.Params)
+	params := nestDotted(m.Params)
+	top := b.fields(f.Params, f.Params.Name, params, true, true)
+	for i, fl := range f.Params.Fields {
+		p := top[i]
+		if !p.Required {
+			continue
+		}
+		switch t := fl.Type; {
+		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
+			f.Required = append(f.Required, RequiredCheck{fl.Name, fl.JSON, CheckEmptyString})
+		case t.isBuiltin("int64") && looksLikeID(p.Name):
+			f.Required = append(f.Required, RequiredCheck{fl.Name, fl.JSON, CheckZero})
+		case t.Kind == Slice || t.Kind == Map || t.isBuiltin("any"):
+			f.Required = append(f.Required, RequiredCheck{fl.Name, fl.JSON, CheckNil})
+		}
+	}
+
+	b.result(m, f)
+}
+
+// enumUnder returns the underlying builtin of an enum declared for the
+// current method, or "".
+func (b *builder) enumUnder(name string) string {
+	for _, e := range b.f.Enums {
+		if e.Name == name {
+			return e.Underlying.Name
+		}
+	}
+	return ""
+}
+
+func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
+	what := strings.TrimSpace(m.Summary)
+	if what == "" {
+		what = strings.TrimSpace(m.Title)
+	}
+	first := f.Name + " calls " + m.Name
+	if m.Version == 3 {
+		first += " (REST 3.0)"
+	}
+	first += "."
+	doc := []string{first}
+	doc = append(doc, paragraphs(what)...)
+	var who []string
+	if len(m.Scopes) > 0 {
+		who = append(who, "Scope: "+strings.Join(m.Scopes, ", ")+".")
+	}
+	if a := strings.TrimSpace(m.Access); a != "" {
+		who = append(who, "Who can call it: "+strings.TrimSuffix(oneLine(a), ".")+".")
+	}
+	if len(who) > 0 {
+		doc = append(doc, strings.Join(who, " "))
+	}
+	if m.Page != "" {
+		doc = append(doc, "See "+docsURL(m.Page))
+	}
+	if len(m.Errors) > 0 {
+		var lines []string
+		seen := map[string]bool{}
+		for _, e := range m.Errors {
+			if e.Code == "" || seen[e.Code] {
+				continue
+			}
+			seen[e.Code] = true
+			line := "  - " + oneLine(e.Code)
+			if d := oneLine(cmp.Or(e.Description, e.Message)); d != "" {
+				line += ": " + d
+			}
+			lines = append(lines, line)
+		}
+		if len(lines) > 0 {
+			doc = append(doc, "Documented errors:", strings.Join(lines, "\n"))
+		}
+	}
+	return doc
+}
+
+// isRead reports whether a method only reads, by its last segment: reads
+// are marked idempotent so the runtime may retry them after an ambiguous
+// failure.
+func isRead(method string) bool {
+	segs := strings.Split(method, ".")
+	last := strings.ToLower(segs[len(segs)-1])
+	if strings.HasPrefix(last, "get") || strings.HasPrefix(last, "list") {
+		return true
+	}
+	switch last {
+	case "fields", "current", "search", "info", "count", "find", "access",
+		"time", "methods", "scope", "profile", "userfields", "types", "settings",
+		"status", "version", "check", "export", "read", "show", "tail", "history":
+		return true
+	}
+	return false
+}
+
+func looksLikeID(wire string) bool {
+	w := strings.ToLower(wire)
+	return w == "id" || strings.HasSuffix(w, "id") || strings.HasSuffix(w, "_id")
+}
+
+// nestDotted turns documented dotted rows ("fields.TITLE") into nested
+// fields of their parent, creating the parent when the docs omit it. The
+// extractor usually does this already; this keeps the model safe when not.
+func nestDotted(ps []spec.Param) []spec.Param {
+	dotted := false
+	for _, p := range ps {
+		if strings.Contains(p.Name, ".") {
+			dotted = true
+			break
+		}
+	}
+	if !dotted {
+		return ps
+	}
+	var out []spec.Param
+	index := map[string]int{}
+	for _, p := range ps {
+		head, rest, ok := strings.Cut(p.Name, ".")
+		if !ok || head == "" || rest == "" {
+			index[p.Name] = len(out)
+			out = append(out, p)
+			continue
+		}
+		i, found := index[head]
+		if !found {
+			i = len(out)
+			index[head] = i
+			out = append(out, spec.Param{Name: head, Kind: spec.KindObject, Line: p.Line})
+		}
+		child := p
+		child.Name = rest
+		parent := &out[i]
+		if parent.Kind != spec.KindObject && parent.Kind != spec.KindArray {
+			parent.Kind = spec.KindObject
+		}
+		parent.Fields = append(parent.Fields, child)
+	}
+	for i := range out {
+		out[i].Fields = nestDotted(out[i].Fields)
+	}
+	return out
+}
+
+// fields adds one struct field per documented param to st and returns the
+// params kept, parallel to st.Fields. prefix names nested types.
+func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, top bool) []spec.Param {
+	local := NewPool()
+	if st.Extra {
+		local = NewPool("Extra", "MarshalJSON", "UnmarshalJSON")
+	}
+	seen := map[string]bool{}
+	var kept []spec.Param
+	for _, p := range ps {
+		if !validKey(p.Name) {
+			b.problem(b.m.Page, p.Line, "bad-key",
+				fmt.Sprintf("%s: key %q cannot be a JSON struct tag; left to Extra", b.m.Name, p.Name))
+			continue
+		}
+		if seen[p.Name] {
+			b.problem(b.m.Page, p.Line, "duplicate-key",
+				fmt.Sprintf("%s: key %q documented twice; the first row is used", b.m.Name, p.Name))
+			continue
+		}
+		seen[p.Name] = true
+		goName := local.Take(Exported(p.Name))
+		var t *Type
+		if isParam {
+			t = b.paramType(p, prefix+goName, top)
+		} else {
+			t = b.resultType(p, prefix+goName)
+		}
+		fl := &Field{Name: goName, JSON: p.Name, Type: t, Doc: fieldDoc(p)}
+		if isParam && !p.Required {
+			fl.OmitZero = true
+			if t.Kind == Named && b.isStruct(t.Name) {
+				fl.Type = pointerTo(t)
+			} else {
+				fl.Type = optional(t)
+			}
+		}
+		b.count(isParam, t)
+		st.Fields = append(st.Fields, fl)
+		kept = append(kept, p)
+	}
+	return kept
+}
+
+func (b *builder) count(isParam bool, t *Type) {
+	switch {
+	case isParam && t.Raw():
+		b.stats.ParamsRaw++
+	case isParam:
+		b.stats.ParamsTyped++
+	case t.Raw():
+		b.stats.ResultFieldsRaw++
+	default:
+		b.stats.ResultFieldsTyped++
+	}
+}
+
+// optional gives an optional param presence: scalars and enums become
+// b24.Opt[T]; slices, maps and any are left out when nil. (Structs become
+// pointers, left out when nil: see fields.) All carry `json:",omitzero"`.
+func optional(t *Type) *Type {
+	switch t.Kind {
+	case Slice, Map, Pointer:
+		return t
+	case Builtin:
+		if t.Name == "any" {
+			return t
+		}
+	}
+	return optOf(t)
+}
+
+// validKey reports whether encoding/json honours key as a tag name.
+func validKey(key string) bool {
+	if key == "" || key == "-" {
+		return false
+	}
+	for _, c := range key {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case unicode.IsLetter(c), unicode.IsDigit(c):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func fieldDoc(p spec.Param) []string {
+	doc := paragraphs(p.Description)
+	var notes []string
+	if p.Required {
+		notes = append(notes, "Required.")
+	}
+	if d := oneLine(p.Default); d != "" {
+		notes = append(notes, "Default: "+d+".")
+	}
+	if len(notes) > 0 {
+		if len(doc) > 0 {
+			doc[len(doc)-1] += " " + strings.Join(notes, " ")
+		} else {
+			doc = append(doc, strings.Join(notes, " "))
+		}
+	}
+	if p.Deprecated {
+		doc = append(doc, "Deprecated: the docs mark this field as deprecated.")
+	}
+	return doc
+}
+
+// isYN reports an enum of exactly Y and N: a Bitrix24 boolean.
+func isYN(p spec.Param) bool {
+	if len(p.Enum) != 2 {
+		return false
+	}
+	a, c := p.Enum[0].Value, p.Enum[1].Value
+	return (a == "Y" && c == "N") || (a == "N" && c == "Y")
+}
+
+// paramType is the Go type of a parameter (plain Go types; Y/N chars as
+// b24.Bool). name is the Go name for a nested type, if one is needed.
+func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
+	if top {
+		switch strings.ToLower(p.Name) {
+		case "filter":
+			if p.Kind == spec.KindObject || p.Kind == spec.KindAny || p.Kind == "" {
+				return mapOf(tAny)
+			}
+		case "order":
+			if p.Kind == spec.KindObject || p.Kind == spec.KindAny || p.Kind == "" {
+				return mapOf(tString)
+			}
+		case "select":
+			if p.Kind == spec.KindArray || p.Kind == spec.KindAny || p.Kind == "" {
+				return sliceOf(tString)
+			}
+		}
+	}
+	switch p.Kind {
+	case spec.KindObject:
+		if len(p.Fields) == 0 {
+			b.rawProblem(p, "object without documented fields: map[string]any")
+			return mapOf(tAny)
+		}
+		return named(b.structFor(name, p, true).Name)
+	case spec.KindArray:
+		if p.Elem == spec.KindObject && len(p.Fields) > 0 {
+			return sliceOf(named(b.structFor(name, p, true).Name))
+		}
+		el := b.paramScalar(spec.Param{Kind: p.Elem, Type: p.Type}, name)
+		if el.Raw() {
+			b.rawProblem(p, "array without a usable element type: []any")
+		}
+		return sliceOf(el)
+	case spec.KindEnum:
+		if isYN(p) {
+			return runtime("Bool")
+		}
+		if len(p.Enum) == 0 {
+			return tString
+		}
+		return named(b.enumFor(name, p).Name)
+	case spec.KindFile:
+		return tAny
+	}
+	t := b.paramScalar(p, name)
+	if t.Raw() {
+		b.rawProblem(p, "no usable type: any")
+	}
+	return t
+}
+
+// isStruct reports whether name is a struct declared for the current method.
+func (b *builder) isStruct(name string) bool {
+	for _, s := range b.f.Structs {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) rawProblem(p spec.Param, msg string) {
+	b.problem(b.m.Page, cmp.Or(p.Line, b.m.Line), "raw-type",
+		fmt.Sprintf("%s: %s: %s", b.m.Name, p.Name, msg))
+}
+
+func (b *builder) paramScalar(p spec.Param, name string) *Type {
+	switch p.Kind {
+	case spec.KindString:
+		return tString
+	case spec.KindInteger:
+		return tInt64
+	case spec.KindNumber:
+		return tFloat64
+	case spec.KindBoolean:
+		if strings.Contains(strings.ToLower(p.Type), "char") || b.m.Version == 2 && strings.Contains(p.Type, "Y") {
+			return runtime("Bool")
+		}
+		return tBool
+	case spec.KindDate:
+		return runtime("Date")
+	case spec.KindDateTime:
+		return runtime("Time")
+	case spec.KindEnum:
+		return tString
+	}
+	return tAny
+}
+
+// resultScalar is the tolerant runtime type of a returned value.
+func resultScalar(k spec.Kind) *Type {
+	switch k {
+	case spec.KindString, spec.KindEnum:
+		return runtime("String")
+	case spec.KindInteger:
+		return runtime("Int")
+	case spec.KindNumber:
+		return runtime("Number")
+	case spec.KindBoolean:
+		return runtime("Bool")
+	case spec.KindDate:
+		return runtime("Date")
+	case spec.KindDateTime:
+		return runtime("Time")
+	}
+	return tRaw
+}
+
+// resultType is the Go type of a returned field.
+func (b *builder) resultType(p spec.Param, name string) *Type {
+	switch p.Kind {
+	case spec.KindObject:
+		if len(p.Fields) == 0 {
+			return tRaw
+		}
+		return named(b.structFor(name, p, false).Name)
+	case spec.KindArray:
+		if p.Elem == spec.KindObject && len(p.Fields) > 0 {
+			return sliceOf(named(b.structFor(name, p, false).Name))
+		}
+		el := resultScalar(p.Elem)
+		if el.Raw() {
+			return tRaw
+		}
+		return sliceOf(el)
+	case spec.KindEnum:
+		if isYN(p) {
+			return runtime("Bool")
+		}
+		if len(p.Enum) == 0 {
+			return runtime("String")
+		}
+		return named(b.enumFor(name, p).Name)
+	}
+	return resultScalar(p.Kind)
+}
+
+// structFor declares a struct for p's fields under a pool-unique name.
+func (b *builder) structFor(name string, p spec.Param, isParam bool) *Struct {
+	st := &Struct{Name: b.pool.Take(name), Extra: true}
+	st.Doc = []string{st.Name + " is " + strings.Join(nonEmpty(quote(p.Name), "of "+b.m.Name), " ") + "."}
+	b.f.Structs = append(b.f.Structs, st)
+	b.fields(st, st.Name, nestDotted(p.Fields), isParam, false)
+	return st
+}
+
+func quote(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "the " + s + " value"
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// enumFor declares an enum type with one constant per documented value.
+// Integer-typed enums whose values are all integers get an int64 base.
+func (b *builder) enumFor(name string, p spec.Param) *Enum {
+	e := &Enum{Name: b.pool.Take(name), Underlying: tString}
+	allInt := strings.Contains(strings.ToLower(p.Type), "int")
+	for _, v := range p.Enum {
+		if _, err := strconv.ParseInt(v.Value, 10, 64); err != nil {
+			allInt = false
+		}
+	}
+	if allInt {
+		e.Underlying = tInt64
+	}
+	e.Doc = []string{e.Name + " is the " + p.Name + " of " + b.m.Name +
+		": the constants below are the documented values; others are accepted too."}
+	seen := map[string]bool{}
+	for _, v := range p.Enum {
+		if seen[v.Value] {
+			continue
+		}
+		seen[v.Value] = true
+		lit := strconv.Quote(v.Value)
+		if allInt {
+			n, _ := strconv.ParseInt(v.Value, 10, 64)
+			lit = strconv.FormatInt(n, 10)
+		}
+		e.Values = append(e.Values, EnumValue{
+			Name:  b.pool.Take(e.Name + Exported(v.Value)),
+			Value: lit,
+			Doc:   oneLine(v.Description),
+		})
+	}
+	b.f.Enums = append(b.f.Enums, e)
+	return e
+}
+
+// paragraphs splits docs text into paragraphs at blank lines, joining the
+// lines of each.
+func paragraphs(s string) []string {
+	var out []string
+	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p := oneLine(para); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// oneLine collapses all white space to single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,141 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// The result convention (R in `func F(...) (R, error)`):
+//
+//   - an object, or anything under a wrapper key, is a pointer to a struct
+//     (*DealGetResult) that keeps undocumented keys in Extra;
+//   - a list is a slice of rows ([]DealListItem);
+//   - a scalar is the tolerant runtime value (b24.Int for a new ID,
+//     b24.Bool for "true", …);
+//   - a shape the docs do not give is json.RawMessage, and the doc comment
+//     says so.
+func (b *builder) result(m *spec.Method, f *Func) {
+	r := m.Result
+	if r == nil || r.Shape == "" || r.Shape == "unknown" {
+		f.Result, f.Zero = tRaw, ZeroNil
+		f.ResultDoc = "The docs give no shape for the result, so it is returned as raw JSON."
+		b.problem(m.Page, m.Line, "raw-result", m.Name+": result shape not documented: json.RawMessage")
+		return
+	}
+	resultName := f.Name + "Result"
+	var inner *Type
+	var row *Type // list rows, for paginated methods
+	switch r.Shape {
+	case "object":
+		if len(r.Fields) == 0 {
+			inner = tRaw
+			f.ResultDoc = "The docs list no fields for the result object, so it is returned as raw JSON."
+			break
+		}
+		name := resultName
+		if r.Wrapper != "" {
+			name = f.Name + Exported(r.Wrapper)
+		}
+		st := b.resultStruct(name, "the result of "+m.Name, r.Fields)
+		inner = named(st.Name)
+	case "array":
+		if r.Kind == spec.KindObject || len(r.Fields) > 0 {
+			if len(r.Fields) == 0 {
+				inner = tRaw
+				f.ResultDoc = "The docs list no fields for the rows, so the result is returned as raw JSON."
+				break
+			}
+			st := b.resultStruct(f.Name+"Item", "one row of "+m.Name, r.Fields)
+			row = named(st.Name)
+		} else {
+			row = resultScalar(r.Kind)
+			if row.Raw() {
+				row = tRaw
+			}
+		}
+		inner = sliceOf(row)
+	case "scalar":
+		inner = resultScalar(r.Kind)
+		if inner.Raw() {
+			f.ResultDoc = "The docs give no type for the result, so it is returned as raw JSON."
+		}
+	default:
+		b.problem(m.Page, m.Line, "raw-result", fmt.Sprintf("%s: unknown result shape %q: json.RawMessage", m.Name, r.Shape))
+		inner = tRaw
+		f.ResultDoc = "The docs give no shape for the result, so it is returned as raw JSON."
+	}
+
+	if r.Wrapper != "" && validKey(r.Wrapper) {
+		// {"result": {"task": {...}}}: a struct around the wrapped value.
+		outer := &Struct{Name: b.pool.Take(resultName), Extra: true}
+		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
+		outer.Fields = []*Field{{Name: Exported(r.Wrapper), JSON: r.Wrapper, Type: inner}}
+		if inner.Kind == Named {
+			outer.Fields[0].Type = pointerTo(inner)
+		}
+		f.Structs = append(f.Structs, outer)
+		f.Result, f.Zero = pointerTo(named(outer.Name)), ZeroNil
+	} else {
+		f.Result, f.Zero = inner, zeroOf(inner)
+		if inner.Kind == Named {
+			f.Result, f.Zero = pointerTo(inner), ZeroNil
+		}
+	}
+	if f.Result.Raw() && f.ResultDoc == "" {
+		f.ResultDoc = "The result is returned as raw JSON."
+	}
+
+	if r.Paginated && row != nil {
+		f.List = &List{Row: row, ItemsKey: r.Wrapper}
+		if row.Kind == Named {
+			for _, p := range r.Fields {
+				if p.Name == "ID" || p.Name == "id" {
+					f.List.IDField = p.Name
+					break
+				}
+			}
+		}
+		f.List.Export = f.List.IDField != "" && hasParam(m.Params, "filter") && hasParam(m.Params, "order")
+	}
+}
+
+func hasParam(ps []spec.Param, wire string) bool {
+	for _, p := range ps {
+		if p.Name == wire {
+			return true
+		}
+	}
+	return false
+}
+
+// resultStruct declares a result struct that keeps undocumented keys.
+func (b *builder) resultStruct(name, what string, fields []spec.Param) *Struct {
+	st := &Struct{Name: b.pool.Take(name), Extra: true}
+	st.Doc = []string{st.Name + " is " + what + "."}
+	b.f.Structs = append(b.f.Structs, st)
+	b.fields(st, st.Name, nestDotted(fields), false, false)
+	return st
+}
+
+func zeroOf(t *Type) Zero {
+	if t.Kind == Qual && t.Pkg == RuntimePkg {
+		switch t.Name {
+		case "Int", "Number":
+			return ZeroNumber
+		case "String":
+			return ZeroString
+		case "Bool":
+			return ZeroBool
+		case "Time", "Date":
+			return ZeroStruct
+		}
+	}
+	return ZeroNil
+}
+
+// docsURL is the published page of a docs path.
+func docsURL(page string) string {
+	return DocsBase + strings.TrimSuffix(page, ".md") + ".html"
+}

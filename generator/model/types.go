@@ -1,0 +1,176 @@
+// Package model turns a spec.Spec into a Go-typed model: Go names, Go types
+// and packages for every method. All naming decisions live here (see
+// naming.go); the emit stage only prints what this package decided. Model
+// never imports jennifer and never reads Markdown.
+package model
+
+// RuntimePkg stands for the runtime package (b24) in Type.Pkg; the emitter
+// maps it to the output tree's import path.
+const RuntimePkg = "b24"
+
+// TypeKind says how a Type is spelled in Go.
+type TypeKind int
+
+const (
+	Builtin TypeKind = iota // Name: string, int64, float64, bool, any
+	Qual                    // Pkg.Name: b24.Int, json.RawMessage, time.Time
+	Named                   // a type declared in the same package
+	Slice                   // []Elem
+	Map                     // map[string]Elem
+	Pointer                 // *Elem
+	Opt                     // b24.Opt[Elem]
+)
+
+// Type is a Go type expression.
+type Type struct {
+	Kind TypeKind
+	Pkg  string // import path for Qual, or RuntimePkg
+	Name string // Builtin, Qual and Named
+	Elem *Type  // Slice, Map, Pointer, Opt
+}
+
+// Shorthands for the types the model uses.
+var (
+	tString  = &Type{Kind: Builtin, Name: "string"}
+	tInt64   = &Type{Kind: Builtin, Name: "int64"}
+	tFloat64 = &Type{Kind: Builtin, Name: "float64"}
+	tBool    = &Type{Kind: Builtin, Name: "bool"}
+	tAny     = &Type{Kind: Builtin, Name: "any"}
+	tRaw     = &Type{Kind: Qual, Pkg: "encoding/json", Name: "RawMessage"}
+)
+
+func runtime(name string) *Type         { return &Type{Kind: Qual, Pkg: RuntimePkg, Name: name} }
+func named(name string) *Type           { return &Type{Kind: Named, Name: name} }
+func sliceOf(t *Type) *Type             { return &Type{Kind: Slice, Elem: t} }
+func pointerTo(t *Type) *Type           { return &Type{Kind: Pointer, Elem: t} }
+func optOf(t *Type) *Type               { return &Type{Kind: Opt, Elem: t} }
+func mapOf(elem *Type) *Type            { return &Type{Kind: Map, Elem: elem} }
+func (t *Type) isBuiltin(n string) bool { return t.Kind == Builtin && t.Name == n }
+
+// Raw reports whether t leaves the value untyped: any, json.RawMessage, or
+// a slice or map of those.
+func (t *Type) Raw() bool {
+	switch t.Kind {
+	case Builtin:
+		return t.Name == "any"
+	case Qual:
+		return t.Pkg == "encoding/json" && t.Name == "RawMessage"
+	case Slice, Map, Pointer, Opt:
+		return t.Elem.Raw()
+	}
+	return false
+}
+
+// Model is the whole generated API.
+type Model struct {
+	Repository string // docs repository, for the generated-code header
+	Commit     string
+	Packages   []*Package // sorted by Name
+}
+
+// Package is one generated Go package: the methods sharing a first segment.
+type Package struct {
+	Name  string  // Go package name and directory
+	Files []*File // sorted by Name
+}
+
+// File is one generated source file: the methods sharing a second segment
+// ("crm.deal.*" → "deal_gen.go"), so a new method never moves another.
+type File struct {
+	Name  string
+	Funcs []*Func // sorted by method name, then version
+}
+
+// Func is one method record with everything declared for it.
+type Func struct {
+	Name       string // DealGet
+	Method     string // crm.deal.get
+	Version    int    // 2 or 3
+	Idempotent bool
+	Doc        []string // paragraphs; the first starts with Name
+
+	Params   *Struct         // <Name>Params
+	Required []RequiredCheck // checked before any request, in field order
+
+	Result    *Type  // R in (R, error)
+	ResultDoc string // why a result is raw, when it is
+	// Zero is how to spell R's zero value in a return statement.
+	Zero Zero
+
+	// Decls are the types declared for this method (params, nested
+	// structs, enums, result), in declaration order.
+	Structs []*Struct
+	Enums   []*Enum
+
+	List *List // non-nil for paginated list methods
+}
+
+// Zero names the zero-value expression of a result type.
+type Zero int
+
+const (
+	ZeroNil    Zero = iota // pointers, slices, json.RawMessage
+	ZeroNumber             // b24.Int, b24.Number, int enums: 0
+	ZeroString             // b24.String, string enums: ""
+	ZeroBool               // b24.Bool: false
+	ZeroStruct             // b24.Time{}, b24.Date{}
+)
+
+// RequiredCheck is one required parameter the function checks.
+type RequiredCheck struct {
+	Field string // Go field name in the params struct
+	Param string // wire name, for b24.RequiredError
+	Test  Check
+}
+
+// Check is how a missing required value is recognised.
+type Check int
+
+const (
+	CheckEmptyString Check = iota // p.X == ""
+	CheckZero                     // p.X == 0 (identifiers)
+	CheckNil                      // p.X == nil (slices, maps, any)
+)
+
+// List says how to page through a list method.
+type List struct {
+	Row      *Type  // element type of the rows
+	ItemsKey string // key under result holding the rows; "" when result is the array
+	IDField  string // "ID" or "id"; "" when the rows have none
+	Export   bool   // filter+order accepted and rows carry an ID: fast export
+}
+
+// Struct is a generated struct type.
+type Struct struct {
+	Name   string
+	Doc    []string
+	Fields []*Field
+	// Extra adds `Extra b24.Fields` with MarshalJSON/UnmarshalJSON through
+	// b24.EncodeObject/DecodeObject, so undocumented keys (UF_*) survive.
+	Extra bool
+}
+
+// Field is one struct field.
+type Field struct {
+	Name     string
+	JSON     string // wire key, exactly as documented
+	Type     *Type
+	OmitZero bool     // `json:",omitzero"`: optional params
+	Doc      []string // paragraphs
+}
+
+// Enum is a named type with one constant per documented value. Decoding
+// accepts values the docs do not list.
+type Enum struct {
+	Name       string
+	Doc        []string
+	Underlying *Type // string or int64
+	Values     []EnumValue
+}
+
+// EnumValue is one constant.
+type EnumValue struct {
+	Name  string
+	Value string // Go literal source: "\"Y\"" or "3"
+	Doc   string
+}
