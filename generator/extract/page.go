@@ -1,0 +1,942 @@
+package extract
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"regexp"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// PageResult is what one page documents.
+type PageResult struct {
+	Methods []spec.Method
+	Events  []spec.Event
+	Stats   spec.Stats
+}
+
+// Page extracts one page. path is relative to the docs root and names the
+// page in problems; includes resolves {% include %} targets (already made
+// relative to the docs root) to their content; nil drops includes with a
+// problem. Page never panics: a failure while reading a page is returned as
+// an "unreadable-page" problem.
+func Page(path string, src []byte, includes func(path string) ([]byte, error)) (res *PageResult, problems []spec.Problem) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = &PageResult{Stats: spec.Stats{Pages: 1}}
+			problems = append(problems, spec.Problem{File: path, Kind: "unreadable-page",
+				Message: fmt.Sprintf("extractor failure: %v (please report: %s)", r, firstFrame(debug.Stack()))})
+		}
+	}()
+	pc := newPageCtx(path, src, includes)
+	pc.read()
+	pc.stats.Pages = 1
+	return &PageResult{Methods: pc.methods, Events: pc.events, Stats: pc.stats}, pc.problems
+}
+
+func firstFrame(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "generator/extract.") && !strings.Contains(l, "firstFrame") && !strings.Contains(l, "Page.func") && i+1 < len(lines) {
+			return strings.TrimSpace(lines[i+1])
+		}
+	}
+	return "unknown location"
+}
+
+type pageCtx struct {
+	path     string
+	blocks   []block
+	problems []spec.Problem
+	stats    spec.Stats
+	methods  []spec.Method
+	events   []spec.Event
+
+	tables   map[int]*tableInfo // by block index
+	json     map[int]*jsonExample
+	anchors  map[string]int  // heading id → block index
+	refd     map[string]bool // anchors some link on the page points to
+	counted  map[int]bool    // tables whose rows are already in the stats
+	ownLines map[int]bool    // page lines that are the page's own (not included)
+}
+
+type jsonExample struct {
+	raw  json.RawMessage
+	root *jnode
+	err  error
+}
+
+var anchorLinkRe = regexp.MustCompile(`\]\(#([^)\s]+)\)`)
+
+func newPageCtx(p string, src []byte, includes func(string) ([]byte, error)) *pageCtx {
+	pp, probs := preprocess(p, src, includes)
+	pc := &pageCtx{path: p, problems: probs, tables: map[int]*tableInfo{}, json: map[int]*jsonExample{},
+		anchors: map[string]int{}, refd: map[string]bool{}, counted: map[int]bool{}}
+	pc.blocks = parseBlocks(pp)
+	for i, b := range pc.blocks {
+		if b.Kind == bHeading && b.ID != "" {
+			if _, dup := pc.anchors[b.ID]; !dup {
+				pc.anchors[b.ID] = i
+			}
+		}
+		if b.Kind == bTable || b.Kind == bParagraph {
+			for _, m := range anchorLinkRe.FindAllStringSubmatch(b.Raw, -1) {
+				pc.refd[m[1]] = true
+			}
+		}
+	}
+	pc.ownLines = ownLines(pp)
+	return pc
+}
+
+// ownLines is the set of page lines written in the page itself (not included).
+func ownLines(pp preprocessed) map[int]bool {
+	own := make(map[int]bool, len(pp.lines))
+	for i, l := range pp.lines {
+		if !pp.included[i] {
+			own[l] = true
+		}
+	}
+	return own
+}
+
+func (pc *pageCtx) problem(line int, kind, format string, args ...any) {
+	pc.problems = append(pc.problems, spec.Problem{File: pc.path, Line: line, Kind: kind, Message: fmt.Sprintf(format, args...)})
+}
+
+func (pc *pageCtx) table(i int) *tableInfo {
+	if t, ok := pc.tables[i]; ok {
+		return t
+	}
+	b := pc.blocks[i]
+	ti := classifyTable(splitTable(b.Raw, b.Lines), b.Line)
+	pc.tables[i] = &ti
+	return &ti
+}
+
+// example parses the code block at i as a JSON example, once.
+func (pc *pageCtx) example(i int) *jsonExample {
+	if e, ok := pc.json[i]; ok {
+		return e
+	}
+	b := pc.blocks[i]
+	var e *jsonExample
+	t := strings.TrimSpace(b.Raw)
+	if b.Kind == bCode && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) && isJSONLang(b.Lang) {
+		raw, root, err := parseExample(t)
+		e = &jsonExample{raw: raw, root: root, err: err}
+	}
+	pc.json[i] = e
+	return e
+}
+
+func isJSONLang(lang string) bool {
+	switch lang {
+	case "", "json", "json5", "jsonc", "js", "javascript", "text", "http", "plaintext":
+		return true
+	}
+	return false
+}
+
+var (
+	// A method name as an H1 spells it: lower-case first letter, dotted.
+	h1MethodRe = regexp.MustCompile(`(?:^|[\s(«"'“])([a-z][a-zA-Z0-9_]*(?:\.[a-zA-Z][a-zA-Z0-9_]*)+)(?:$|[\s)»"'”,:;])`)
+	// The calls the examples make.
+	restURLRe   = regexp.MustCompile(`/rest/(api/)?(?:([^/\s'"]+)/([^/\s'"]+)/)?([A-Za-z_][\w.]*\w)(?:\.json)?(?:$|[\s'"?\\&#])`)
+	jsMethodRe  = regexp.MustCompile(`method:\s*['"]([A-Za-z_][\w.]*)['"]`)
+	callRe      = regexp.MustCompile(`(?:callMethod|callListMethod|call|callBatch|Call)\(\s*(?:ctx,\s*)?['"]([A-Za-z_][\w.]*)['"]`)
+	eventNameRe = regexp.MustCompile(`(?:^|[\s(«"'“])((?:[oO][nN]|ON)[A-Za-z0-9_]+)(?:$|[\s)»"'”,:;.])`)
+)
+
+func (pc *pageCtx) read() {
+	h1 := -1
+	for i, b := range pc.blocks {
+		if b.Kind == bHeading && b.Level == 1 {
+			h1 = i
+			break
+		}
+	}
+	if h1 < 0 {
+		return
+	}
+	calls, version, webhook := pc.exampleCalls()
+	eventJSON := pc.eventExamples()
+	name := lastMatch(h1MethodRe, pc.blocks[h1].Text)
+	if name != "" && len(calls) == 0 && len(eventJSON) > 0 {
+		name = "" // an events page whose H1 names a module ("im.v2")
+	}
+	if name == "" && len(eventJSON) == 0 && len(calls) > 0 {
+		// Pages without the name in the H1: trust the examples when the
+		// page file is named after the method they call.
+		top := topCall(calls)
+		if sameName(top, strings.TrimSuffix(path.Base(pc.path), ".md")) {
+			name = top
+		}
+	}
+	if name != "" && path.Base(pc.path) != "index.md" {
+		pc.readMethod(h1, name, calls, version, webhook)
+		return
+	}
+	if len(eventJSON) > 0 {
+		pc.readEvents(h1, eventJSON)
+	}
+}
+
+func lastMatch(re *regexp.Regexp, s string) string {
+	ms := re.FindAllStringSubmatch(s, -1)
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[len(ms)-1][1]
+}
+
+// sameName compares a method name with a file name ("crm.status.fields" and
+// "crm-status-fields"), ignoring case and separators.
+func sameName(method, file string) bool {
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '.' || r == '-' || r == '_' {
+				return -1
+			}
+			return r
+		}, strings.ToLower(s))
+	}
+	return method != "" && norm(method) == norm(file)
+}
+
+// exampleCalls counts the method names the page's code examples call, and
+// tells whether they call REST 3.0 (/rest/api/) and whether a webhook URL
+// (/rest/<user>/<secret>/) is shown.
+func (pc *pageCtx) exampleCalls() (calls map[string]int, version int, webhook bool) {
+	calls = map[string]int{}
+	version = 2
+	for _, b := range pc.blocks {
+		if b.Kind != bCode {
+			continue
+		}
+		for _, m := range restURLRe.FindAllStringSubmatch(b.Raw, -1) {
+			calls[m[4]]++
+			if m[1] != "" {
+				version = 3
+			}
+			if m[2] != "" {
+				webhook = true
+			}
+		}
+		for _, re := range []*regexp.Regexp{jsMethodRe, callRe} {
+			for _, m := range re.FindAllStringSubmatch(b.Raw, -1) {
+				calls[m[1]]++
+			}
+		}
+	}
+	delete(calls, "batch") // a batch example calls other methods through it
+	return calls, version, webhook
+}
+
+// topCall is the most called name, ties broken by name for determinism.
+func topCall(calls map[string]int) string {
+	best, n := "", 0
+	for k, v := range calls {
+		if v > n || v == n && k < best {
+			best, n = k, v
+		}
+	}
+	return best
+}
+
+// eventExamples returns the code blocks holding an event payload: a JSON
+// object with a top-level string "event".
+func (pc *pageCtx) eventExamples() []int {
+	var out []int
+	for i, b := range pc.blocks {
+		if b.Kind != bCode || !strings.Contains(b.Raw, `"event"`) {
+			continue
+		}
+		e := pc.example(i)
+		if e == nil || e.root == nil {
+			continue
+		}
+		if v := e.root.get("event"); v != nil && v.Kind == 's' && v.Str != "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// header reads the scope blockquote, the summary and the deprecation note
+// that follow an H1 (up to the next heading).
+type header struct {
+	scopes     []string
+	access     string
+	summary    string
+	deprecated bool
+	replacedBy string
+}
+
+func (pc *pageCtx) readHeader(h1 int, self string) header {
+	var h header
+	h.scopes = []string{}
+	noteDepth := 0
+	noteDeprecated := false
+	for i := h1 + 1; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && b.Level <= 2 {
+			break
+		}
+		switch b.Kind {
+		case bBlockquote:
+			if len(h.scopes) == 0 && h.access == "" {
+				h.scopes, h.access = readScopeQuote(b.Raw)
+			}
+		case bDirective:
+			switch b.Text {
+			case "note":
+				noteDepth++
+				if noteDepth == 1 {
+					noteDeprecated = mentionsDeprecated(noteTitle(b.Args))
+					if noteDeprecated {
+						h.deprecated = true
+					}
+				}
+			case "endnote":
+				if noteDepth > 0 {
+					noteDepth--
+				}
+				if noteDepth == 0 {
+					noteDeprecated = false
+				}
+			}
+		case bParagraph:
+			if noteDeprecated && h.replacedBy == "" {
+				h.replacedBy = replacementIn(b.Raw, self)
+			}
+			if noteDepth == 0 && b.Depth == 0 && h.summary == "" && b.Tab == "" {
+				h.summary = plainText(b.Raw)
+			}
+		}
+	}
+	// Pages under outdated/ and deprecated/ directories are deprecated as a
+	// whole, whatever their notes say.
+	for _, seg := range strings.Split(path.Dir(pc.path), "/") {
+		if seg == "outdated" || seg == "deprecated" {
+			h.deprecated = true
+		}
+	}
+	return h
+}
+
+func noteTitle(args string) string {
+	if i := strings.IndexByte(args, '"'); i >= 0 {
+		return strings.Trim(args[i:], `"`)
+	}
+	return ""
+}
+
+var methodTokenRe = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]*(?:\.[a-zA-Z][a-zA-Z0-9_]*)+$`)
+
+// replacementIn finds the first method name a deprecation note points to:
+// a link or code span whose text is a method name other than the page's own.
+func replacementIn(md, self string) string {
+	for _, m := range linkRe.FindAllStringSubmatch(md, -1) {
+		t := strings.Trim(m[1], "`")
+		if methodTokenRe.MatchString(t) && t != self {
+			return t
+		}
+	}
+	for _, t := range codeTokens(md) {
+		if methodTokenRe.MatchString(t) && t != self {
+			return t
+		}
+	}
+	return ""
+}
+
+// readScopeQuote reads "> Scope: [`crm`](…)" and "> Who can …: …". The scope
+// line is the one whose code spans link to the scopes page (or, failing
+// that, the first line with code spans); the access line is the other one.
+func readScopeQuote(raw string) ([]string, string) {
+	scopes := []string{}
+	access := ""
+	scopeFound := false
+	for _, line := range strings.Split(raw, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		toks := codeTokens(line)
+		if !scopeFound && len(toks) > 0 && (strings.Contains(line, "scopes/") || access == "" && len(scopes) == 0) {
+			for _, t := range toks {
+				t = strings.TrimSpace(t)
+				if t != "" && !strings.ContainsAny(t, " ") {
+					scopes = append(scopes, t)
+				}
+			}
+			scopeFound = true
+			continue
+		}
+		if access == "" {
+			_, after, ok := strings.Cut(plainText(line), ":")
+			if ok {
+				access = strings.TrimSpace(after)
+			} else {
+				access = plainText(line)
+			}
+		}
+	}
+	return scopes, access
+}
+
+func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version int, webhook bool) {
+	hb := pc.blocks[h1]
+	if len(calls) > 0 && calls[name] == 0 {
+		// The H1 and the examples disagree: the examples are what runs.
+		top := topCall(calls)
+		if !strings.EqualFold(top, name) {
+			pc.problem(hb.Line, "name-conflict", "H1 names %s but the examples call %s; using %s", name, top, top)
+			name = top
+		}
+	}
+	h := pc.readHeader(h1, name)
+	m := spec.Method{
+		Name: name, Version: version, Page: pc.path, Line: hb.Line,
+		Title:   strings.TrimSpace(strings.Replace(hb.Text, name, "", 1)),
+		Summary: h.summary, Scopes: h.scopes, Access: h.access,
+		Deprecated: h.deprecated, ReplacedBy: h.replacedBy,
+		WebhookExample: webhook,
+	}
+	if len(m.Scopes) == 0 {
+		pc.problem(hb.Line, "no-scope", "%s: no scope blockquote", name)
+	}
+	examples := pc.examplesStart(h1)
+	m.Params = pc.paramsBefore(h1, examples)
+	if m.Params == nil {
+		m.Params = []spec.Param{}
+	}
+	success, errStart := pc.responseExamples(examples)
+	m.Result = pc.readResult(success, errStart)
+	m.Errors = pc.readErrors(max(success, examples))
+	pc.methods = append(pc.methods, m)
+	pc.stats.MethodPages = 1
+	pc.countTables()
+}
+
+// examplesStart is the index of the first block of the code examples: the
+// first {% list tabs %} or the first code block calling a method.
+func (pc *pageCtx) examplesStart(from int) int {
+	for i := from; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bDirective && b.Text == "list" && strings.HasPrefix(b.Args, "tabs") {
+			return i
+		}
+		if b.Kind == bCode && (restURLRe.MatchString(b.Raw) || callRe.MatchString(b.Raw)) {
+			return i
+		}
+	}
+	return len(pc.blocks)
+}
+
+// isSubTable reports whether the table at i sits under a heading that some
+// link on the page points to: it describes a nested structure and is read
+// through that anchor, not as a top-level list.
+func (pc *pageCtx) isSubTable(i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		b := pc.blocks[j]
+		if b.Kind == bHeading {
+			return b.ID != "" && pc.refd[b.ID]
+		}
+		if b.Kind == bTable && pc.table(j).Kind == tParams {
+			return false // another table sits between the heading and this one
+		}
+	}
+	return false
+}
+
+func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
+	var rows []rawParam
+	first := true
+	for i := from; i < to; i++ {
+		if pc.blocks[i].Kind != bTable {
+			continue
+		}
+		t := pc.table(i)
+		if t.Kind != tParams {
+			continue
+		}
+		if !first && pc.isSubTable(i) {
+			continue
+		}
+		first = false
+		rows = append(rows, pc.rowsOf(i)...)
+	}
+	return pc.build(rows, map[string]bool{})
+}
+
+func (pc *pageCtx) rowsOf(i int) []rawParam {
+	t := pc.table(i)
+	var out []rawParam
+	for _, r := range t.Rows {
+		p, ok := parseParamRow(r, t.SplitType)
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// countTables adds the rows of every parameter table on the page (its own
+// lines only, not included ones) to the stats, and reports untyped rows.
+func (pc *pageCtx) countTables() {
+	for i, b := range pc.blocks {
+		if b.Kind != bTable {
+			continue
+		}
+		t := pc.table(i)
+		if t.Kind != tParams {
+			if t.Kind == tErrors {
+				pc.stats.ErrorTables++
+			}
+			continue
+		}
+		for _, r := range t.Rows {
+			p, ok := parseParamRow(r, t.SplitType)
+			if !ok || !pc.ownLines[r.Line] {
+				continue
+			}
+			pc.stats.Rows++
+			if p.Name != "" && p.Type != "" {
+				pc.stats.RowsTyped++
+			} else {
+				pc.problem(r.Line, "untyped-row", "row %q has no type", p.Name)
+			}
+			if p.Required {
+				pc.stats.RequiredFlags++
+			}
+		}
+	}
+}
+
+// build resolves anchors and dotted names of a table's rows into a tree.
+func (pc *pageCtx) build(rows []rawParam, visiting map[string]bool) []spec.Param {
+	out := make([]spec.Param, 0, len(rows))
+	for _, r := range rows {
+		p := r.Param
+		for _, a := range r.Anchors {
+			ti, ok := pc.anchors[a]
+			pc.stats.Anchors++
+			if !ok {
+				pc.problem(p.Line, "broken-anchor", "row %q links to #%s, which the page does not define", p.Name, a)
+				continue
+			}
+			pc.stats.AnchorsResolved++
+			if len(p.Fields) > 0 || visiting[a] {
+				continue
+			}
+			if sub := pc.tableAfter(ti); sub >= 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray || p.Kind == spec.KindAny || a == p.Ref) {
+				visiting[a] = true
+				p.Fields = pc.build(pc.rowsOf(sub), visiting)
+				delete(visiting, a)
+				if p.Ref == "" {
+					p.Ref = a
+				}
+				if p.Kind == spec.KindAny || p.Kind == spec.KindString {
+					p.Kind = spec.KindObject
+				}
+				if p.Kind == spec.KindArray && p.Elem == "" {
+					p.Elem = spec.KindObject
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return nestDotted(out)
+}
+
+// tableAfter is the first parameters table after the heading at h, before
+// the next heading of the same or a higher level.
+func (pc *pageCtx) tableAfter(h int) int {
+	level := pc.blocks[h].Level
+	for i := h + 1; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && b.Level <= level {
+			return -1
+		}
+		if b.Kind == bTable && pc.table(i).Kind == tParams {
+			return i
+		}
+	}
+	return -1
+}
+
+var dottedSegRe = regexp.MustCompile(`^[A-Za-z0-9_\-\[\]>=<!%@]+$`)
+
+// nestDotted moves "fields.TITLE" under "fields" (creating it when the table
+// has no row of its own for it).
+func nestDotted(ps []spec.Param) []spec.Param {
+	hasDot := false
+	for _, p := range ps {
+		if strings.Contains(p.Name, ".") {
+			hasDot = true
+			break
+		}
+	}
+	if !hasDot {
+		return ps
+	}
+	var out []spec.Param
+	index := map[string]int{}
+	for _, p := range ps {
+		parent, child, ok := strings.Cut(p.Name, ".")
+		if ok && dottedSegRe.MatchString(parent) && child != "" && allSegs(child) {
+			j, found := index[parent]
+			if !found {
+				out = append(out, spec.Param{Name: parent, Kind: spec.KindObject, Line: p.Line})
+				j = len(out) - 1
+				index[parent] = j
+			}
+			par := &out[j]
+			if par.Kind != spec.KindObject && par.Kind != spec.KindArray {
+				par.Kind = spec.KindObject
+			}
+			if par.Kind == spec.KindArray && par.Elem == "" {
+				par.Elem = spec.KindObject
+			}
+			p.Name = child
+			par.Fields = nestDotted(appendField(par.Fields, p))
+			continue
+		}
+		if _, dup := index[p.Name]; !dup {
+			index[p.Name] = len(out)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func allSegs(s string) bool {
+	for _, seg := range strings.Split(s, ".") {
+		if seg == "" || !dottedSegRe.MatchString(seg) {
+			return false
+		}
+	}
+	return true
+}
+
+func appendField(fs []spec.Param, p spec.Param) []spec.Param {
+	for i := range fs {
+		if fs[i].Name == p.Name {
+			if len(fs[i].Fields) == 0 {
+				fs[i].Fields = p.Fields
+			}
+			return fs
+		}
+	}
+	return append(fs, p)
+}
+
+// responseExamples finds the success example (a JSON object with "result")
+// after the code examples start, and the error example after it.
+func (pc *pageCtx) responseExamples(from int) (success, errStart int) {
+	success, errStart = -1, len(pc.blocks)
+	for i := from; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind != bCode || b.Tab != "" && success < 0 && b.Depth > 0 && !strings.Contains(b.Raw, `"result"`) {
+			continue
+		}
+		if !strings.Contains(b.Raw, `"result"`) && !strings.Contains(b.Raw, `"error"`) {
+			continue
+		}
+		e := pc.example(i)
+		if e == nil {
+			continue
+		}
+		if e.root == nil {
+			if success < 0 && strings.Contains(b.Raw, `"result"`) {
+				pc.stats.ResponseExamples++
+				pc.problem(b.Line, "bad-json", "response example: %v", e.err)
+				success = i
+			}
+			continue
+		}
+		if success < 0 && e.root.get("result") != nil {
+			success = i
+			pc.stats.ResponseExamples++
+			pc.stats.ExamplesParsed++
+			continue
+		}
+		if success >= 0 && e.root.get("error") != nil {
+			return success, i
+		}
+	}
+	return success, errStart
+}
+
+// envelopeKeys are the keys of the response envelope around "result".
+var envelopeKeys = map[string]bool{"result": true, "time": true, "total": true, "next": true, "error": true, "error_description": true}
+
+func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
+	var ex *jsonExample
+	if success >= 0 {
+		ex = pc.example(success)
+	}
+	var rows []spec.Param
+	if success >= 0 {
+		for i := success + 1; i < errStart; i++ {
+			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
+				rows = pc.build(pc.rowsOf(i), map[string]bool{})
+				break
+			}
+		}
+	}
+	if ex == nil && rows == nil {
+		return nil
+	}
+	r := &spec.Result{Shape: "unknown"}
+	var exResult *jnode
+	if ex != nil && ex.root != nil {
+		r.Example = ex.raw
+		exResult = ex.root.get("result")
+		if ex.root.get("total") != nil || ex.root.get("next") != nil {
+			r.Paginated = true
+		}
+	}
+	var resultRow *spec.Param
+	var extra []spec.Param
+	for i := range rows {
+		switch rows[i].Name {
+		case "result":
+			resultRow = &rows[i]
+		case "total", "next":
+			r.Paginated = true
+		default:
+			if !envelopeKeys[rows[i].Name] {
+				extra = append(extra, rows[i])
+			}
+		}
+	}
+	if resultRow != nil {
+		setShape(r, resultRow.Kind, resultRow.Elem)
+		r.Fields = resultRow.Fields
+	}
+	if len(r.Fields) == 0 && len(extra) > 0 && (resultRow == nil || resultRow.Kind == spec.KindObject || resultRow.Kind == spec.KindAny) {
+		// Rows listed beside "result" are its keys ("item" under result).
+		r.Fields = extra
+		if r.Shape == "unknown" {
+			r.Shape = "object"
+		}
+	}
+	if exResult != nil {
+		if r.Shape == "unknown" {
+			k, e := kindOfJSON(exResult)
+			setShape(r, k, e)
+		}
+		// A single key holding the object or the rows: the wrapper
+		// ("task" for tasks.task.get, "items" for crm.item.list).
+		if exResult.Kind == 'o' && len(exResult.Keys) == 1 && (exResult.Vals[0].Kind == 'o' || exResult.Vals[0].Kind == 'a') && !isDigits(exResult.Keys[0]) {
+			key := exResult.Keys[0]
+			inner := exResult.Vals[0]
+			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key {
+				r.Wrapper = key
+				var wrapped *spec.Param
+				if len(r.Fields) == 1 {
+					wrapped = &r.Fields[0]
+				}
+				k, e := kindOfJSON(inner)
+				r.Shape, r.Kind = "", ""
+				setShape(r, k, e)
+				r.Fields = nil
+				if wrapped != nil {
+					r.Fields = wrapped.Fields
+				}
+				exResult = inner
+			}
+		}
+		if len(r.Fields) == 0 && (r.Shape == "object" || r.Shape == "array" && r.Kind == spec.KindObject) {
+			r.Fields = fieldsFromJSON(exResult, 0)
+		}
+	}
+	return r
+}
+
+func setShape(r *spec.Result, k, elem spec.Kind) {
+	switch k {
+	case spec.KindObject:
+		r.Shape = "object"
+	case spec.KindArray:
+		r.Shape = "array"
+		r.Kind = elem
+	case spec.KindAny, "":
+		r.Shape = "unknown"
+	default:
+		r.Shape = "scalar"
+		r.Kind = k
+	}
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	upperCodeRe  = regexp.MustCompile("`([A-Z][A-Z0-9_]{2,}|[a-z]+_[a-z_]+)`")
+	httpStatusRe = regexp.MustCompile(`^\s*` + "`?" + `([1-5]\d\d)` + "`?" + `\s*$`)
+)
+
+// readErrors reads the error-code tables after from. Three shapes occur:
+// code | message | description; status | code + message | description
+// (system errors); and REST 3.0 field | message | fix tables preceded by a
+// paragraph naming the error code.
+func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
+	if from < 0 {
+		from = 0
+	}
+	var out []spec.ErrorDoc
+	seen := map[string]bool{}
+	lastCode := ""
+	for i := from; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bParagraph {
+			if m := upperCodeRe.FindStringSubmatch(b.Raw); m != nil {
+				lastCode = m[1]
+			} else {
+				lastCode = ""
+			}
+			continue
+		}
+		if b.Kind != bTable {
+			continue
+		}
+		t := pc.table(i)
+		if t.Kind != tErrors {
+			continue
+		}
+		for _, r := range t.Rows {
+			var e spec.ErrorDoc
+			c := r.Cells
+			switch {
+			case len(c) >= 3 && httpStatusRe.MatchString(c[0]):
+				fmt.Sscanf(strings.Trim(strings.TrimSpace(c[0]), "`"), "%d", &e.Status)
+				toks := codeTokens(c[1])
+				if len(toks) > 0 {
+					e.Code = toks[0]
+					e.Message = plainText(strings.Replace(c[1], "`"+toks[0]+"`", "", 1))
+				} else {
+					e.Code = plainText(c[1])
+				}
+				e.Description = plainText(strings.Join(c[2:], " "))
+			case lastCode != "" && len(c) >= 2:
+				e.Code = lastCode
+				e.Message = plainText(c[1])
+				if len(c) >= 3 {
+					e.Description = plainText(strings.Join(c[2:], " "))
+				}
+			default:
+				code := strings.TrimSpace(c[0])
+				if toks := codeTokens(code); len(toks) == 1 && strings.TrimSpace(strings.Replace(code, "`"+toks[0]+"`", "", 1)) == "" {
+					e.Code = toks[0]
+				} else if httpStatusRe.MatchString(code) {
+					fmt.Sscanf(strings.Trim(code, "` "), "%d", &e.Status)
+				} else {
+					e.Code = "" // "Empty value", "-": the error code is empty
+				}
+				if len(c) >= 2 {
+					e.Message = plainText(c[1])
+				}
+				if len(c) >= 3 {
+					e.Description = plainText(strings.Join(c[2:], " "))
+				}
+			}
+			key := e.Code + "\x00" + e.Message
+			if seen[key] || e.Code == "" && e.Message == "" {
+				continue
+			}
+			seen[key] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// readEvents makes one record per event payload on the page.
+func (pc *pageCtx) readEvents(h1 int, payloads []int) {
+	hb := pc.blocks[h1]
+	h := pc.readHeader(h1, "")
+	seen := map[string]bool{}
+	for n, pi := range payloads {
+		e := pc.example(pi)
+		name := strings.ToUpper(e.root.get("event").Str)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		// The name as the docs spell it: the section heading on pages with
+		// several events, else the H1.
+		docName, docLine, title := "", hb.Line, strings.TrimSpace(hb.Text)
+		if len(payloads) > 1 {
+			for j := pi - 1; j > h1; j-- {
+				if b := pc.blocks[j]; b.Kind == bHeading {
+					docName = lastMatch(eventNameRe, b.Text)
+					if docName == "" {
+						docName = lastMatch(h1MethodRe, b.Text)
+					}
+					docLine, title = b.Line, b.Text
+					break
+				}
+			}
+		} else {
+			docName = lastMatch(eventNameRe, hb.Text)
+		}
+		if docName != "" && !strings.EqualFold(docName, name) {
+			pc.problem(docLine, "name-conflict", "heading names event %s but the payload sends %s; using %s", docName, name, name)
+		}
+		ev := spec.Event{Name: name, Title: strings.TrimSpace(strings.Replace(title, docName, "", 1)), DocName: docName,
+			Page: pc.path, Line: docLine, Summary: h.summary, Scopes: h.scopes, Access: h.access, Example: e.raw}
+		end := len(pc.blocks)
+		if n+1 < len(payloads) {
+			end = payloads[n+1]
+		}
+		for i := pi + 1; i < end; i++ {
+			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
+				ev.Fields = pc.build(pc.rowsOf(i), map[string]bool{})
+				break
+			}
+		}
+		if ev.Fields == nil {
+			ev.Fields = fieldsFromJSON(e.root, 0)
+			if ev.Fields == nil {
+				ev.Fields = []spec.Param{}
+			}
+		}
+		pc.events = append(pc.events, ev)
+	}
+	pc.stats.EventPages = 1
+	pc.countTables()
+}
+
+// sortProblems orders problems by file, line, kind and message.
+func sortProblems(ps []spec.Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Message < b.Message
+	})
+}

@@ -1,0 +1,344 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+type tableKind int
+
+const (
+	tOther  tableKind = iota
+	tParams           // rows of **name** + `type` | description
+	tErrors           // rows of code | message | description
+)
+
+// tableInfo is a YFM table classified by its shape.
+type tableInfo struct {
+	Kind      tableKind
+	Rows      []tableRow // data rows (header removed)
+	Header    []string   // header cells, plain text; nil when the table has none
+	SplitType bool       // the type sits in its own column (name | type | description)
+	Line      int
+}
+
+var (
+	// A parameter name cell: **name** with the required marker either as a
+	// trailing "*" ("**id***"), "^*^" after or inside the bold.
+	nameCellRe = regexp.MustCompile(`^\s*\*\*(.+?)\*\*(\*|\s*\^\*\^)?`)
+	// A type cell that holds nothing but a (linked) code token or two.
+	typeOnlyRe = regexp.MustCompile("^\\s*(\\[?`[^`]+`\\]?(\\([^)]*\\))?[\\s,|/]*(or|of|или)?\\s*)+$")
+)
+
+func isBoldOrCodeOnly(cell string) bool {
+	s := boldRe.ReplaceAllString(cell, "")
+	for _, t := range codeTokens(s) {
+		s = strings.Replace(s, "`"+t+"`", "", 1)
+	}
+	s = linkRe.ReplaceAllString(s, "")
+	return strings.TrimSpace(strings.ReplaceAll(s, "*", "")) == "" && strings.Contains(cell, "**")
+}
+
+func classifyTable(rows []tableRow, line int) tableInfo {
+	ti := tableInfo{Line: line}
+	if len(rows) == 0 {
+		return ti
+	}
+	data := rows
+	header := true
+	for _, c := range rows[0].Cells {
+		if !isBoldOrCodeOnly(c) {
+			header = false
+			break
+		}
+	}
+	if header && len(rows[0].Cells) > 1 {
+		for _, c := range rows[0].Cells {
+			ti.Header = append(ti.Header, plainText(c))
+		}
+		data = rows[1:]
+	}
+	ti.Rows = data
+	if len(data) == 0 {
+		return ti
+	}
+	named, split, splitCandidates := 0, 0, 0
+	for _, r := range data {
+		if len(r.Cells) == 0 {
+			continue
+		}
+		m := nameCellRe.FindStringSubmatchIndex(r.Cells[0])
+		if m == nil {
+			continue
+		}
+		named++
+		if len(r.Cells) >= 3 && strings.TrimSpace(r.Cells[0][m[1]:]) == "" {
+			splitCandidates++
+			if typeOnlyRe.MatchString(r.Cells[1]) {
+				split++
+			}
+		}
+	}
+	if named*2 >= len(data) && named > 0 {
+		ti.Kind = tParams
+		ti.SplitType = split > 0 && split*2 >= splitCandidates
+		return ti
+	}
+	if ti.Header != nil {
+		coded := 0
+		for _, r := range data {
+			if len(r.Cells) >= 2 && (strings.Contains(r.Cells[0], "`") || strings.Contains(r.Cells[1], "`")) {
+				coded++
+			}
+		}
+		if coded*2 >= len(data) && coded > 0 {
+			ti.Kind = tErrors
+		}
+	}
+	return ti
+}
+
+// rawParam is a parameter row before nesting: dotted names and anchors are
+// resolved by the page pass.
+type rawParam struct {
+	spec.Param
+	Anchors []string // in-page anchors the row links to (type first)
+	Untyped bool
+}
+
+// parseParamRow reads one row of a parameters table.
+func parseParamRow(r tableRow, split bool) (rawParam, bool) {
+	if len(r.Cells) == 0 {
+		return rawParam{}, false
+	}
+	first := r.Cells[0]
+	m := nameCellRe.FindStringSubmatchIndex(first)
+	if m == nil {
+		return rawParam{}, false
+	}
+	name := first[m[2]:m[3]]
+	required := m[4] >= 0
+	if strings.Contains(name, "^*^") {
+		required = true
+		name = strings.ReplaceAll(name, "^*^", "")
+	}
+	name = strings.NewReplacer("\\_", "_", "`", "", "\\*", "*").Replace(strings.TrimSpace(name))
+	// "**name***" where the marker landed inside: "**name*" + "**"
+	if strings.HasSuffix(name, "*") && !strings.HasSuffix(name, ".*") && !strings.HasSuffix(name, "_*") {
+		name = strings.TrimSpace(strings.TrimRight(name, "*"))
+		required = true
+	}
+	typeMD := first[m[1]:]
+	descIdx := 1
+	if split && len(r.Cells) >= 3 && strings.TrimSpace(typeMD) == "" {
+		typeMD = r.Cells[1]
+		descIdx = 2
+	}
+	// A row whose type sits under the name in its description cell would be
+	// misread; the type is the part of the name cell after the bold only.
+	desc := ""
+	if len(r.Cells) > descIdx {
+		desc = strings.Join(r.Cells[descIdx:], "\n")
+	}
+	p := rawParam{}
+	p.Name = name
+	p.Required = required
+	p.Line = r.Line
+	p.Type = normaliseTypeText(plainText(typeMD))
+	p.Description = plainText(desc)
+	typeAnchors := inPageAnchors(typeMD)
+	if len(typeAnchors) > 0 {
+		p.Ref = typeAnchors[0]
+	}
+	p.Anchors = append(typeAnchors, inPageAnchors(dropFencesAndTables(desc))...)
+	p.Enum = enumValues(desc)
+	p.Default = defaultValue(desc)
+	p.Deprecated = mentionsDeprecated(desc)
+	if p.Type == "" {
+		p.Untyped = true
+	}
+	p.Kind, p.Elem = kindOf(p.Type, p.Ref != "", p.Enum)
+	return p, true
+}
+
+// normaliseTypeText tidies the type as written: "array of string",
+// "integer | string". It keeps the documented spelling.
+func normaliseTypeText(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.Trim(s, ",;|")
+	return strings.TrimSpace(s)
+}
+
+var enumItemRe = regexp.MustCompile("^\\s*[-*+]\\s+`([^`]+)`\\s*(?:—|–|-|:|=|−)\\s*(.*)$")
+
+// enumValues reads "- `X` — meaning" list items of a description.
+func enumValues(desc string) []spec.EnumValue {
+	if !strings.Contains(desc, "`") {
+		return nil
+	}
+	var out []spec.EnumValue
+	seen := map[string]bool{}
+	inFence := false
+	for _, line := range strings.Split(desc, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+			continue
+		}
+		if inFence {
+			continue
+		}
+		m := enumItemRe.FindStringSubmatch(line)
+		if m == nil || seen[m[1]] {
+			continue
+		}
+		seen[m[1]] = true
+		out = append(out, spec.EnumValue{Value: m[1], Description: plainText(m[2])})
+	}
+	return out
+}
+
+// defaultWords are the spellings of "default" in the docs' languages.
+var defaultWords = []string{"default", "по умолчанию", "standard", "predeterminad", "padrão", "par défaut", "默认"}
+
+var defaultValueRe = regexp.MustCompile("`([^`]+)`")
+
+// defaultValue finds the code value stated next to a "default" word.
+func defaultValue(desc string) string {
+	low := strings.ToLower(desc)
+	for _, w := range defaultWords {
+		i := strings.Index(low, w)
+		if i < 0 {
+			continue
+		}
+		// The value follows within the same sentence.
+		rest := desc[i+len(w):]
+		if j := strings.IndexAny(rest, ".\n"); j >= 0 {
+			rest = rest[:j]
+		}
+		if m := defaultValueRe.FindStringSubmatch(rest); m != nil {
+			return m[1]
+		}
+		return ""
+	}
+	return ""
+}
+
+// deprecatedWords are the spellings of "deprecated" in the docs' languages.
+var deprecatedWords = []string{"deprecated", "устарел", "устаревш", "veraltet", "obsolet", "obsolète", "已弃用"}
+
+func mentionsDeprecated(s string) bool {
+	low := strings.ToLower(s)
+	for _, w := range deprecatedWords {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// kindOf maps a documented type token to a Go-neutral kind. refd is true when
+// the type links to an in-page anchor (a structure described on the page).
+func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind) {
+	t := strings.ToLower(strings.TrimSpace(typ))
+	if t == "" {
+		if refd {
+			return spec.KindObject, ""
+		}
+		return spec.KindAny, ""
+	}
+	// "integer | string", "integer or string": the first alternative decides
+	// unless the alternatives disagree, then the value is any.
+	for _, sep := range []string{"|", " or ", " или ", "/"} {
+		if strings.Contains(t, sep) && !strings.HasPrefix(t, "array") {
+			parts := strings.Split(t, sep)
+			k0, e0 := kindOf(parts[0], false, nil)
+			for _, p := range parts[1:] {
+				if k, _ := kindOf(p, false, nil); k != k0 {
+					return spec.KindAny, ""
+				}
+			}
+			return k0, e0
+		}
+	}
+	if strings.HasSuffix(t, "[]") {
+		e, _ := kindOf(strings.TrimSuffix(t, "[]"), refd, nil)
+		return spec.KindArray, e
+	}
+	for _, pre := range []string{"array of ", "array of", "list of ", "массив "} {
+		if strings.HasPrefix(t, pre) && len(t) > len(pre) {
+			e, _ := kindOf(strings.TrimSpace(t[len(pre):]), refd, nil)
+			return spec.KindArray, e
+		}
+	}
+	if i := strings.IndexByte(t, ' '); i > 0 {
+		// "integer (id)", "string, optional": the first word is the type.
+		return kindOf(t[:i], refd, enum)
+	}
+	switch t {
+	case "integer", "int", "int32", "int64", "uint", "long", "bigint", "unsigned", "number_int", "timestamp", "id", "uid", "sort":
+		return spec.KindInteger, ""
+	case "double", "float", "number", "decimal", "numeric", "money", "price", "percent":
+		return spec.KindNumber, ""
+	case "boolean", "bool", "bit":
+		return spec.KindBoolean, ""
+	case "char", "y/n", "yn":
+		if isYN(enum) || len(enum) == 0 && t == "char" {
+			return spec.KindBoolean, ""
+		}
+		return spec.KindEnum, ""
+	case "date":
+		return spec.KindDate, ""
+	case "datetime", "date_time", "dateTime", "isodate", "iso_date", "date-time":
+		return spec.KindDateTime, ""
+	case "string", "text", "str", "varchar", "email", "url", "phone", "html", "uuid", "guid", "color", "code", "crm_status", "crm_currency", "currency", "lang", "language", "time":
+		if len(enum) > 0 && t != "time" {
+			return spec.KindEnum, ""
+		}
+		if t == "time" && refd {
+			return spec.KindObject, ""
+		}
+		return spec.KindString, ""
+	case "object", "obj", "map", "json", "struct", "dictionary", "hash", "assoc":
+		return spec.KindObject, ""
+	case "array", "list", "arr", "crm_multifield", "multifield":
+		if t == "crm_multifield" {
+			return spec.KindArray, spec.KindObject
+		}
+		return spec.KindArray, ""
+	case "file", "attached_object", "disk_file", "crm_file", "binary", "base64", "file_content":
+		return spec.KindFile, ""
+	case "any", "mixed", "variant", "undefined", "crm_userfield", "userfield", "custom":
+		return spec.KindAny, ""
+	case "enum", "enumeration":
+		return spec.KindEnum, ""
+	case "user", "group", "department", "sonet_group", "task", "catalog_product", "iblock_section", "crm_entity":
+		return spec.KindInteger, ""
+	}
+	if strings.HasPrefix(t, "crm_") || strings.HasSuffix(t, "_id") || strings.HasSuffix(t, ".id") {
+		return spec.KindInteger, ""
+	}
+	if strings.HasPrefix(t, "int") {
+		return spec.KindInteger, ""
+	}
+	if refd {
+		return spec.KindObject, ""
+	}
+	if len(enum) > 0 {
+		return spec.KindEnum, ""
+	}
+	return spec.KindString, ""
+}
+
+func isYN(enum []spec.EnumValue) bool {
+	if len(enum) == 0 || len(enum) > 2 {
+		return false
+	}
+	for _, e := range enum {
+		if e.Value != "Y" && e.Value != "N" {
+			return false
+		}
+	}
+	return true
+}

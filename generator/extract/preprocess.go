@@ -1,0 +1,180 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// The YFM directives that change which lines a page is made of — includes and
+// conditional blocks — are resolved here, at line level, before goldmark sees
+// the page. Everything else ({% note %}, {% list tabs %}, {% cut %}) is left
+// in place for the block parser.
+//
+// Every output line remembers the page line it came from, so problems found
+// later name the line a reader can open: an included line maps to the line of
+// its {% include %} directive.
+
+// maxIncludeDepth bounds nested includes; the corpus nests at most twice.
+const maxIncludeDepth = 8
+
+var (
+	includeRe = regexp.MustCompile(`^(\s*)\{%\s*include\s+(notitle\s+)?\[[^\]]*\]\(([^)\s]+)\)\s*%\}\s*$`)
+	ifRe      = regexp.MustCompile(`^\s*\{%\s*if\s+(.*?)\s*%\}\s*$`)
+	endifRe   = regexp.MustCompile(`^\s*\{%\s*endif\s*%\}\s*$`)
+)
+
+// preprocessed is a page after includes and conditionals are resolved.
+type preprocessed struct {
+	src   []byte
+	lines    []int  // lines[i] is the page line (1-based) of output line i
+	included []bool // included[i]: output line i came from an include
+}
+
+type preprocessor struct {
+	page     string
+	includes func(string) ([]byte, error)
+	problems []spec.Problem
+	out      bytes.Buffer
+	lines    []int
+	included []bool
+}
+
+func preprocess(page string, src []byte, includes func(string) ([]byte, error)) (preprocessed, []spec.Problem) {
+	p := &preprocessor{page: page, includes: includes}
+	p.expand(page, src, "", 0, nil, false, 0)
+	return preprocessed{src: p.out.Bytes(), lines: p.lines, included: p.included}, p.problems
+}
+
+// expand appends file's lines to the output. pageLine, when non-zero, is the
+// page line every output line maps to (we are inside an include); indent is
+// prepended to every line so an include inside a list item stays inside it.
+func (p *preprocessor) expand(file string, src []byte, indent string, pageLine int, stack []string, notitle bool, depth int) {
+	lines := splitLines(src)
+	skipDepth := 0   // >0 while inside a dropped {% if %} block
+	openIfs := 0     // all open {% if %} blocks, to match endifs
+	var ifKeep []bool // per open if: whether its content is kept
+	titleDropped := !notitle
+	inFence := false
+	for i, line := range lines {
+		lineNo := i + 1
+		at := pageLine
+		if at == 0 {
+			at = lineNo
+		}
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") {
+			inFence = !inFence
+		}
+		if !inFence {
+			if m := ifRe.FindStringSubmatch(line); m != nil {
+				keep := !devOnly(m[1])
+				ifKeep = append(ifKeep, keep)
+				openIfs++
+				if !keep {
+					skipDepth++
+				}
+				continue
+			}
+			if endifRe.MatchString(line) && openIfs > 0 {
+				openIfs--
+				if !ifKeep[openIfs] {
+					skipDepth--
+				}
+				ifKeep = ifKeep[:openIfs]
+				continue
+			}
+		}
+		if skipDepth > 0 {
+			continue
+		}
+		if !titleDropped && strings.HasPrefix(trimmed, "#") && !strings.HasPrefix(trimmed, "#|") {
+			// notitle: the included file's first heading is not shown.
+			titleDropped = true
+			continue
+		}
+		if trimmed != "" && !strings.HasPrefix(trimmed, "#") {
+			titleDropped = true // the file has no leading title
+		}
+		if !inFence {
+			if m := includeRe.FindStringSubmatch(line); m != nil {
+				p.include(file, m[3], indent+m[1], at, stack, m[2] != "", depth)
+				continue
+			}
+		}
+		p.out.WriteString(indent)
+		p.out.WriteString(line)
+		p.out.WriteByte('\n')
+		p.lines = append(p.lines, at)
+		p.included = append(p.included, pageLine != 0)
+	}
+	if openIfs > 0 {
+		p.problem(pageLine, "unclosed-if", fmt.Sprintf("%s: {%% if %%} without {%% endif %%}", file))
+	}
+}
+
+func (p *preprocessor) include(from, target, indent string, at int, stack []string, notitle bool, depth int) {
+	resolved := resolveIncludePath(from, target)
+	if p.includes == nil {
+		p.problem(at, "include-missing", fmt.Sprintf("include %q dropped: no include resolver", target))
+		return
+	}
+	if depth >= maxIncludeDepth {
+		p.problem(at, "include-cycle", fmt.Sprintf("include %q nested deeper than %d levels", resolved, maxIncludeDepth))
+		return
+	}
+	for _, s := range stack {
+		if s == resolved {
+			p.problem(at, "include-cycle", fmt.Sprintf("include %q includes itself (via %s)", resolved, strings.Join(stack, " -> ")))
+			return
+		}
+	}
+	content, err := p.includes(resolved)
+	if err != nil {
+		p.problem(at, "include-missing", fmt.Sprintf("include %q: %v", resolved, err))
+		return
+	}
+	p.expand(resolved, content, indent, at, append(stack[:len(stack):len(stack)], resolved), notitle, depth+1)
+}
+
+func (p *preprocessor) problem(line int, kind, msg string) {
+	p.problems = append(p.problems, spec.Problem{File: p.page, Line: line, Kind: kind, Message: msg})
+}
+
+// resolveIncludePath turns an include target into a path relative to the docs
+// root: relative targets are relative to the including file, "/x" to the root.
+func resolveIncludePath(from, target string) string {
+	if i := strings.IndexAny(target, "#?"); i >= 0 {
+		target = target[:i]
+	}
+	if strings.HasPrefix(target, "/") {
+		return path.Clean(strings.TrimPrefix(target, "/"))
+	}
+	return path.Clean(path.Join(path.Dir(from), target))
+}
+
+// devOnly reports whether an {% if %} condition selects the internal (dev)
+// build; those blocks hold unpublished drafts and are dropped. Any other
+// condition is kept: the published site renders it.
+func devOnly(cond string) bool {
+	c := strings.ReplaceAll(cond, " ", "")
+	return strings.Contains(c, "=='dev'") || strings.Contains(c, `=="dev"`)
+}
+
+// splitLines splits src into lines without their terminators ("\r\n" or "\n").
+func splitLines(src []byte) []string {
+	s := string(src)
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	return lines
+}
