@@ -216,11 +216,19 @@ type BatchError struct {
 	Failed map[string]error // by command key: *APIError, *TransportError, decode errors
 	NotRun []string         // keys of commands that did not run, in order
 	Keys   []string         // keys of Failed, in the order the commands were added
+	// Call is set when a batch request itself failed: an *APIError (the
+	// portal refused it, nothing in it ran) or a *TransportError (outcome
+	// unknown; its commands report the same error).
+	Call error
 }
 
 func (e *BatchError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "b24: batch: %d command(s) failed", len(e.Keys))
+	b.WriteString("b24: batch: ")
+	if e.Call != nil {
+		fmt.Fprintf(&b, "request failed (%v); ", e.Call)
+	}
+	fmt.Fprintf(&b, "%d command(s) failed", len(e.Keys))
 	for i, k := range e.Keys {
 		if i == 3 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Keys)-3)
@@ -237,7 +245,10 @@ func (e *BatchError) Error() string {
 // Unwrap exposes the per-command errors, so errors.Is(err, ErrAccessDenied)
 // tells whether any command was refused for that reason.
 func (e *BatchError) Unwrap() []error {
-	out := make([]error, 0, len(e.Keys)+1)
+	out := make([]error, 0, len(e.Keys)+2)
+	if e.Call != nil {
+		out = append(out, e.Call)
+	}
 	for _, k := range e.Keys {
 		out = append(out, e.Failed[k])
 	}

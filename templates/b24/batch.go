@@ -1,0 +1,496 @@
+package b24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// MaxBatchCommands is the portal's limit of commands in one batch request.
+const MaxBatchCommands = 50
+
+// Command is one typed call to put in a Batch; T is its result type.
+type Command[T any] struct{ Request Request }
+
+// NewCommand wraps req as a batch command whose result decodes into T.
+func NewCommand[T any](req Request) Command[T] { return Command[T]{Request: req} }
+
+// BatchOption configures a Batch.
+type BatchOption func(*Batch)
+
+// WithHalt stops the batch at the first failed command; the commands after
+// it report ErrNotRun.
+func WithHalt(v bool) BatchOption { return func(b *Batch) { b.halt = v } }
+
+// Batch collects commands and runs them through the "batch" method, up to 50
+// per HTTP request, in the order they were added.
+//
+// Later commands may use earlier results through Handle.Ref
+// ("$result[key][ID]"); the portal substitutes them within one request. When a
+// batch holds more than 50 commands it is sent in chunks, and a reference to a
+// command of an earlier chunk is resolved by the client from that command's
+// result (a scalar or a whole object/list), so chains keep working across
+// chunks.
+//
+// A batch whose commands are all idempotent is retried like a read after an
+// ambiguous failure; a batch holding any write never is. Commands that were
+// not run are told apart (ErrNotRun) from commands that ran and failed.
+type Batch struct {
+	halt    bool
+	entries []*batchEntry
+	byKey   map[string]*batchEntry
+	err     error // first problem met by Add, reported by Run
+	ran     bool
+}
+
+type batchEntry struct {
+	key   string
+	req   Request
+	chunk int       // index of the chunk it was sent in
+	resp  *Response // set when the command ran and succeeded
+	err   error     // set when it failed or did not run
+	done  bool
+}
+
+// NewBatch returns an empty batch.
+func NewBatch(opts ...BatchOption) *Batch {
+	b := &Batch{byKey: map[string]*batchEntry{}}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// Len is the number of commands added.
+func (b *Batch) Len() int { return len(b.entries) }
+
+// Handle gives a command's typed result after Batch.Run.
+type Handle[T any] struct {
+	b *Batch
+	e *batchEntry
+}
+
+// Add appends cmd under key ("" picks "c<n>"). Keys are letters, digits, _
+// and -, not all digits (PHP would turn them into list indexes). A bad or
+// duplicate key, a bad method name or a REST 3.0 command is reported by Run.
+func Add[T any](b *Batch, key string, cmd Command[T]) *Handle[T] {
+	if key == "" {
+		key = "c" + strconv.Itoa(len(b.entries))
+		for b.byKey[key] != nil {
+			key += "_"
+		}
+	}
+	e := &batchEntry{key: key, req: cmd.Request}
+	switch {
+	case b.ran:
+		b.fail(fmt.Errorf("b24: batch: Add(%q) after Run", key))
+	case !validBatchKey(key):
+		b.fail(fmt.Errorf("b24: batch: key %q: want letters, digits, _ or -, not all digits, at most 64 bytes", key))
+	case b.byKey[key] != nil:
+		b.fail(fmt.Errorf("b24: batch: duplicate key %q", key))
+	case cmd.Request.Version == 3:
+		b.fail(fmt.Errorf("b24: batch: key %q: %s is a REST 3.0 method; batch runs REST 2 methods only", key, cmd.Request.Method))
+	default:
+		if err := checkMethod(cmd.Request.Method); err != nil {
+			b.fail(fmt.Errorf("b24: batch: key %q: %w", key, err))
+		} else if strings.EqualFold(cmd.Request.Method, "batch") {
+			b.fail(fmt.Errorf("b24: batch: key %q: a batch cannot hold a batch", key))
+		}
+	}
+	b.entries = append(b.entries, e)
+	if b.byKey[key] == nil {
+		b.byKey[key] = e
+	}
+	return &Handle[T]{b: b, e: e}
+}
+
+func (b *Batch) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func validBatchKey(k string) bool {
+	if k == "" || len(k) > 64 || isDigits(k) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Key is the command's key in the batch.
+func (h *Handle[T]) Key() string { return h.e.key }
+
+// Ref returns a reference to this command's result for a later command's
+// parameters: Ref("ID") is "$result[key][ID]"; dots separate levels, so
+// Ref("items.0.id") is "$result[key][items][0][id]"; Ref("") is the whole result.
+func (h *Handle[T]) Ref(path string) string {
+	var b strings.Builder
+	b.WriteString("$result[")
+	b.WriteString(h.e.key)
+	b.WriteByte(']')
+	if path != "" {
+		for _, seg := range strings.Split(path, ".") {
+			b.WriteByte('[')
+			b.WriteString(seg)
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+// Result returns the command's decoded result, or why there is none: an
+// *APIError (it ran and failed), an error matching ErrNotRun, a
+// *TransportError (the batch request's outcome is unknown) or a *DecodeError.
+func (h *Handle[T]) Result() (T, error) {
+	var v T
+	resp, err := h.Response()
+	if err != nil {
+		return v, err
+	}
+	if err := decodeResult(h.e.req.Method, resp.Result, &v); err != nil {
+		var de *DecodeError
+		if errors.As(err, &de) {
+			de.Key = h.e.key
+		}
+		return v, err
+	}
+	return v, nil
+}
+
+// Response returns the command's raw result with its total, next and time.
+func (h *Handle[T]) Response() (*Response, error) {
+	switch {
+	case !h.b.ran:
+		return nil, fmt.Errorf("b24: batch command %s: %w (Run has not been called)", h.e.key, ErrNotRun)
+	case h.e.err != nil:
+		return nil, h.e.err
+	case h.e.resp == nil:
+		return nil, fmt.Errorf("b24: batch command %s: %w", h.e.key, ErrNotRun)
+	}
+	return h.e.resp, nil
+}
+
+// Run sends the commands, 50 per request, in the order added. It returns nil
+// when every command succeeded and a *BatchError otherwise (results of the
+// commands that succeeded are available either way). Run can be called once.
+func (b *Batch) Run(ctx context.Context, c Caller) error {
+	if b.ran {
+		return errors.New("b24: batch: Run called twice")
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if c == nil {
+		return errors.New("b24: batch: nil Caller")
+	}
+	b.ran = true
+	for i, e := range b.entries {
+		e.chunk = i / MaxBatchCommands
+	}
+	var callErr error
+	stopped := false
+	for start := 0; start < len(b.entries); start += MaxBatchCommands {
+		part := b.entries[start:min(start+MaxBatchCommands, len(b.entries))]
+		if stopped {
+			for _, e := range part {
+				e.err = fmt.Errorf("b24: batch command %s: %w (an earlier chunk failed)", e.key, ErrNotRun)
+			}
+			continue
+		}
+		err := b.runChunk(ctx, c, part)
+		switch {
+		case err != nil:
+			callErr = err
+			stopped = true
+		case b.halt && anyFailed(part):
+			stopped = true
+		}
+	}
+	return b.report(callErr)
+}
+
+func anyFailed(es []*batchEntry) bool {
+	for _, e := range es {
+		if e.err != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// report builds the *BatchError for Run, or nil.
+func (b *Batch) report(callErr error) error {
+	be := &BatchError{Failed: map[string]error{}, Call: callErr}
+	for _, e := range b.entries {
+		switch {
+		case e.err == nil:
+		case errors.Is(e.err, ErrNotRun):
+			be.NotRun = append(be.NotRun, e.key)
+		default:
+			be.Failed[e.key] = e.err
+			be.Keys = append(be.Keys, e.key)
+		}
+	}
+	if callErr == nil && len(be.Keys) == 0 && len(be.NotRun) == 0 {
+		return nil
+	}
+	return be
+}
+
+// batchCmd is one "key": "method?query" pair; cmdList marshals them as a JSON
+// object in the order given, which is the order the portal runs them in.
+type batchCmd struct{ key, cmd string }
+type cmdList []batchCmd
+
+func (l cmdList) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, c := range l {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(c.key)
+		v, _ := json.Marshal(c.cmd)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+type batchParams struct {
+	Halt int     `json:"halt"`
+	Cmd  cmdList `json:"cmd"`
+}
+
+// batchResult is the layout of the batch method's result.
+type batchResult struct {
+	Result json.RawMessage `json:"result"`
+	Error  json.RawMessage `json:"result_error"`
+	Total  json.RawMessage `json:"result_total"`
+	Next   json.RawMessage `json:"result_next"`
+	Time   json.RawMessage `json:"result_time"`
+}
+
+// runChunk sends up to 50 commands as one request and files each outcome. It
+// returns an error only when the request itself failed.
+func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) error {
+	cmds := make(cmdList, 0, len(part))
+	idem := true
+	for _, e := range part {
+		q, err := b.commandQuery(e)
+		if err != nil {
+			e.err = fmt.Errorf("b24: batch command %s: %w: %w", e.key, ErrNotRun, err)
+			continue
+		}
+		cmd := e.req.Method
+		if q != "" {
+			cmd += "?" + q
+		}
+		cmds = append(cmds, batchCmd{key: e.key, cmd: cmd})
+		idem = idem && e.req.Idempotent
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	halt := 0
+	if b.halt {
+		halt = 1
+	}
+	resp, err := c.Call(ctx, &Request{Method: "batch", Params: batchParams{Halt: halt, Cmd: cmds}, Idempotent: idem})
+	if err != nil {
+		for _, e := range part {
+			if e.err != nil {
+				continue
+			}
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				// The portal refused the whole request: nothing in it ran.
+				e.err = fmt.Errorf("b24: batch command %s: %w: %w", e.key, ErrNotRun, err)
+			} else {
+				e.err = err // outcome unknown: the commands may have run
+			}
+		}
+		return err
+	}
+	var br batchResult
+	if err := json.Unmarshal(resp.Result, &br); err != nil {
+		err = &DecodeError{Method: "batch", Err: err}
+		for _, e := range part {
+			if e.err == nil {
+				e.err = err
+			}
+		}
+		return err
+	}
+	results, errs := objectMembers(br.Result), objectMembers(br.Error)
+	totals, nexts, times := objectMembers(br.Total), objectMembers(br.Next), objectMembers(br.Time)
+	for _, e := range part {
+		if e.err != nil {
+			continue
+		}
+		if raw, ok := errs[e.key]; ok {
+			var env envelope
+			if json.Unmarshal(raw, &env) != nil || envEmpty(env.Error) {
+				e.err = &APIError{Method: e.req.Method, Code: "UNKNOWN", Description: "unreadable result_error entry"}
+			} else {
+				e.err = env.apiError(e.req.Method, 0)
+			}
+			continue
+		}
+		raw, ok := results[e.key]
+		if !ok {
+			e.err = fmt.Errorf("b24: batch command %s: %w", e.key, ErrNotRun)
+			continue
+		}
+		r := &Response{Result: raw}
+		r.Total, _ = envInt(totals[e.key])
+		r.Next, r.HasNext = envInt(nexts[e.key])
+		if t, ok := times[e.key]; ok {
+			var tm Timing
+			if json.Unmarshal(t, &tm) == nil {
+				r.Time = &tm
+			}
+		}
+		e.resp = r
+		e.done = true
+	}
+	return nil
+}
+
+// objectMembers reads a JSON object into its members; PHP's empty array []
+// (and any other non-object) reads as none.
+func objectMembers(raw json.RawMessage) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// commandQuery renders a command's params as the PHP-style query string of a
+// batch command. References to commands of earlier chunks are resolved here,
+// because the portal only sees the current chunk.
+func (b *Batch) commandQuery(e *batchEntry) (string, error) {
+	if e.req.Params == nil {
+		return "", nil
+	}
+	raw, err := json.Marshal(e.req.Params)
+	if err != nil {
+		return "", fmt.Errorf("encoding the parameters: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return "", fmt.Errorf("encoding the parameters: %w", err)
+	}
+	switch tree.(type) {
+	case nil:
+		return "", nil
+	case map[string]any:
+	default:
+		return "", fmt.Errorf("parameters must encode as a JSON object, not %s", raw[:min(len(raw), 20)])
+	}
+	tree = b.resolveEarlier(tree, e.chunk)
+	return MarshalForm(tree)
+}
+
+var batchRefRE = regexp.MustCompile(`\$result\[([^\]]+)\]((?:\[[^\]]*\])*)`)
+
+// resolveEarlier replaces references to commands of earlier chunks with their
+// values: a string that is one whole reference takes the value itself, a
+// reference inside text takes the value's text.
+func (b *Batch) resolveEarlier(v any, chunk int) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = b.resolveEarlier(x, chunk)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = b.resolveEarlier(x, chunk)
+		}
+	case string:
+		if !strings.Contains(t, "$result[") {
+			return t
+		}
+		if loc := batchRefRE.FindStringSubmatchIndex(t); loc != nil && loc[0] == 0 && loc[1] == len(t) {
+			if val, ok := b.lookup(batchRefRE.FindStringSubmatch(t), chunk); ok {
+				return val
+			}
+			return t
+		}
+		return batchRefRE.ReplaceAllStringFunc(t, func(ref string) string {
+			val, ok := b.lookup(batchRefRE.FindStringSubmatch(ref), chunk)
+			if !ok {
+				return ref
+			}
+			switch x := val.(type) {
+			case string:
+				return x
+			case json.Number:
+				return string(x)
+			case bool:
+				if x {
+					return "1"
+				}
+				return ""
+			case nil:
+				return ""
+			}
+			return ref
+		})
+	}
+	return v
+}
+
+// lookup resolves m = [whole, key, "[a][b]…"] against a command of an earlier
+// chunk that succeeded; ok is false for anything else (left to the portal).
+func (b *Batch) lookup(m []string, chunk int) (any, bool) {
+	e := b.byKey[m[1]]
+	if e == nil || e.chunk >= chunk || e.resp == nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(e.resp.Result))
+	dec.UseNumber()
+	var cur any
+	if dec.Decode(&cur) != nil {
+		return nil, false
+	}
+	path := strings.TrimSuffix(strings.TrimPrefix(m[2], "["), "]")
+	if path == "" {
+		return cur, true
+	}
+	for _, seg := range strings.Split(path, "][") {
+		switch t := cur.(type) {
+		case map[string]any:
+			x, ok := t[seg]
+			if !ok {
+				return nil, false
+			}
+			cur = x
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil, false
+			}
+			cur = t[i]
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
