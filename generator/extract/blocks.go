@@ -167,8 +167,8 @@ func (directiveParser) Continue(node ast.Node, reader text.Reader, pc parser.Con
 	return parser.Close
 }
 func (directiveParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {}
-func (directiveParser) CanInterruptParagraph() bool                               { return true }
-func (directiveParser) CanAcceptIndentedLine() bool                               { return false }
+func (directiveParser) CanInterruptParagraph() bool                                { return true }
+func (directiveParser) CanAcceptIndentedLine() bool                                { return false }
 
 var markdown = goldmark.New(
 	goldmark.WithParserOptions(
@@ -292,8 +292,9 @@ func (f *flattener) walk(n ast.Node, tab string, depth int) {
 				raw.WriteString(l)
 				raw.WriteByte('\n')
 			}
+			// The quote's own paragraphs are not page prose: only its raw
+			// text is kept.
 			f.blocks = append(f.blocks, block{Kind: bBlockquote, Line: f.lineOf(c), Raw: raw.String(), Tab: tab, Depth: depth})
-			f.walk(c, tab, depth)
 		case *ast.List:
 			for item := c.FirstChild(); item != nil; item = item.NextSibling() {
 				label := tab

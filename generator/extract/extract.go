@@ -143,18 +143,33 @@ func dedupe(s *spec.Spec) []spec.Problem {
 		ms = append(ms, m)
 	}
 	s.Methods = ms
+	// Of two pages documenting one event, keep the one that describes the
+	// payload best (a page mentioning the event in passing has no table).
 	es := s.Events[:0]
 	for i, e := range s.Events {
 		if i > 0 && s.Events[i-1].Name == e.Name {
-			prev := es[len(es)-1]
-			probs = append(probs, spec.Problem{File: e.Page, Line: e.Line, Kind: "duplicate",
-				Message: fmt.Sprintf("event %s is also documented by %s; keeping that page", e.Name, prev.Page)})
+			prev := &es[len(es)-1]
+			kept, dropped := *prev, e
+			if eventWeight(e) > eventWeight(*prev) {
+				kept, dropped = e, *prev
+			}
+			*prev = kept
+			probs = append(probs, spec.Problem{File: dropped.Page, Line: dropped.Line, Kind: "duplicate",
+				Message: fmt.Sprintf("event %s is also documented by %s; keeping that page", e.Name, kept.Page)})
 			continue
 		}
 		es = append(es, e)
 	}
 	s.Events = es
 	return probs
+}
+
+func eventWeight(e spec.Event) int {
+	w := len(e.Fields)
+	if len(e.Example) > 0 {
+		w++
+	}
+	return w
 }
 
 func sortSpec(s *spec.Spec) {

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/b24gen/b24gen/spec"
 )
@@ -61,6 +62,8 @@ type pageCtx struct {
 	anchors  map[string]int  // heading id → block index
 	refd     map[string]bool // anchors some link on the page points to
 	counted  map[int]bool    // tables whose rows are already in the stats
+	slugs     map[string]int // heading slug → block index, built on first use
+	lastWords map[string]int // each word of a heading slug → first heading with it
 	ownLines map[int]bool    // page lines that are the page's own (not included)
 }
 
@@ -172,18 +175,29 @@ func (pc *pageCtx) read() {
 	if name == "" && len(eventJSON) == 0 && len(calls) > 0 {
 		// Pages without the name in the H1: trust the examples when the
 		// page file is named after the method they call.
+		// Only a REST URL counts here: BX24.placement.call('CallCardClose')
+		// calls a widget command, not a REST method.
 		top := topCall(calls)
-		if sameName(top, strings.TrimSuffix(path.Base(pc.path), ".md")) {
+		if sameName(top, strings.TrimSuffix(path.Base(pc.path), ".md")) && pc.restURLCalls(top) {
 			name = top
 		}
 	}
-	if name != "" && path.Base(pc.path) != "index.md" {
+	if !strings.HasPrefix(pc.path, "api-reference/") || path.Base(pc.path) == "index.md" {
+		// Only the reference documents methods and events; index pages and
+		// tutorials show calls and payloads of methods documented elsewhere.
+		return
+	}
+	file := strings.TrimSuffix(path.Base(pc.path), ".md")
+	if name != "" && calls[name] == 0 && !webhook && !sameName(name, file) {
+		// The H1 names a module ("Event Formats im.v2", "API Change Log for
+		// imbot.v2"): nothing on the page calls it, nothing is named after it.
+		name = ""
+	}
+	if name != "" {
 		pc.readMethod(h1, name, calls, version, webhook)
 		return
 	}
-	if len(eventJSON) > 0 {
-		pc.readEvents(h1, eventJSON)
-	}
+	pc.readEvents(h1, eventJSON)
 }
 
 func lastMatch(re *regexp.Regexp, s string) string {
@@ -235,6 +249,21 @@ func (pc *pageCtx) exampleCalls() (calls map[string]int, version int, webhook bo
 	}
 	delete(calls, "batch") // a batch example calls other methods through it
 	return calls, version, webhook
+}
+
+// restURLCalls reports whether some code example calls name by a REST URL.
+func (pc *pageCtx) restURLCalls(name string) bool {
+	for _, b := range pc.blocks {
+		if b.Kind != bCode {
+			continue
+		}
+		for _, m := range restURLRe.FindAllStringSubmatch(b.Raw, -1) {
+			if m[4] == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // topCall is the most called name, ties broken by name for determinism.
@@ -393,9 +422,21 @@ func readScopeQuote(raw string) ([]string, string) {
 func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version int, webhook bool) {
 	hb := pc.blocks[h1]
 	if len(calls) > 0 && calls[name] == 0 {
-		// The H1 and the examples disagree: the examples are what runs.
 		top := topCall(calls)
-		if !strings.EqualFold(top, name) {
+		file := strings.TrimSuffix(path.Base(pc.path), ".md")
+		switch {
+		case strings.EqualFold(top, name):
+		case !sameName(top, file) && !sameName(name, file):
+			// An overview page that names a module in its H1 ("imbot.v2")
+			// and shows calls of methods documented elsewhere.
+			pc.problem(hb.Line, "not-a-method", "H1 names %s, the examples call %s and the file is %s.md: read as an overview", name, top, file)
+			return
+		case sameName(name, file) && !sameName(top, file):
+			// The examples were copied from another page: the H1 and the
+			// page's file name agree, so keep the H1.
+			pc.problem(hb.Line, "name-conflict", "H1 names %s but the examples call %s; using %s (the page file agrees with the H1)", name, top, name)
+		default:
+			// The H1 and the examples disagree: the examples are what runs.
 			pc.problem(hb.Line, "name-conflict", "H1 names %s but the examples call %s; using %s", name, top, top)
 			name = top
 		}
@@ -525,7 +566,7 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[string]bool) []spec.Param
 	for _, r := range rows {
 		p := r.Param
 		for _, a := range r.Anchors {
-			ti, ok := pc.anchors[a]
+			ti, ok := pc.anchor(a)
 			pc.stats.Anchors++
 			if !ok {
 				pc.problem(p.Line, "broken-anchor", "row %q links to #%s, which the page does not define", p.Name, a)
@@ -553,6 +594,62 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[string]bool) []spec.Param
 		out = append(out, p)
 	}
 	return nestDotted(out)
+}
+
+// anchor finds the heading an in-page link points to: by its {#id}, else by
+// the id the docs site derives from the heading text. The site derives ids
+// from the original (Russian) heading, so "#parametr-fields" must still find
+// "### Parameter fields" and "#parametr-settings" "### SETTINGS Parameter":
+// failing an exact slug, the anchor's last word names the heading.
+func (pc *pageCtx) anchor(a string) (int, bool) {
+	if i, ok := pc.anchors[a]; ok {
+		return i, true
+	}
+	if pc.slugs == nil {
+		pc.slugs = map[string]int{}
+		pc.lastWords = map[string]int{}
+		for i, b := range pc.blocks {
+			if b.Kind != bHeading {
+				continue
+			}
+			s := slug(b.Text)
+			if _, dup := pc.slugs[s]; !dup {
+				pc.slugs[s] = i
+			}
+			for _, w := range strings.Split(s, "-") {
+				if _, dup := pc.lastWords[w]; !dup && w != "" {
+					pc.lastWords[w] = i
+				}
+			}
+		}
+	}
+	if i, ok := pc.slugs[strings.ToLower(a)]; ok {
+		return i, true
+	}
+	la := strings.ToLower(a)
+	if i, ok := pc.lastWords[la[strings.LastIndexByte(la, '-')+1:]]; ok {
+		return i, true
+	}
+	return 0, false
+}
+
+// slug is the id a heading gets without an explicit {#id}.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 && unicode.IsLetter(r):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+	}
+	return b.String()
 }
 
 // tableAfter is the first parameters table after the heading at h, before
@@ -868,55 +965,116 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 	return out
 }
 
-// readEvents makes one record per event payload on the page.
+// eventTokenRe is an event name as headings spell it: "onCrmDealUpdate",
+// "ONIMV2MESSAGEADD", "OnTaskAdd", "CATALOG.MEASURE.ON.ADD".
+var eventTokenRe = regexp.MustCompile(`(?:^|[\s(«"'“])((?:on|On|ON)[A-Z][A-Za-z0-9_]*|[A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*\.ON\.[A-Z0-9_.]+|ON[A-Z0-9_]{3,})(?:$|[\s)»"'”,:;.])`)
+
+// eventSection is a part of the page documenting one event.
+type eventSection struct {
+	heading  int // the heading naming the event (the H1 for one-event pages)
+	name     string
+	from, to int // block range of the section
+	payload  int // the payload example, -1 when none
+}
+
+// readEvents makes one record per documented event. A page documents either
+// one event (named by its H1) or several, each under a heading that is the
+// event's name; the payload's "event" value names the event when present.
 func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 	hb := pc.blocks[h1]
 	h := pc.readHeader(h1, "")
-	seen := map[string]bool{}
-	for n, pi := range payloads {
-		e := pc.example(pi)
-		name := strings.ToUpper(e.root.get("event").Str)
-		if seen[name] {
-			continue
+	var sections []eventSection
+	for i, b := range pc.blocks {
+		if b.Kind == bHeading && b.Level >= 2 && b.Level <= 3 {
+			if tok := lastMatch(eventTokenRe, b.Text); tok != "" && len(tok)*2 >= len(strings.TrimSpace(b.Text)) {
+				sections = append(sections, eventSection{heading: i, name: tok, from: i + 1, payload: -1})
+			}
 		}
-		seen[name] = true
-		// The name as the docs spell it: the section heading on pages with
-		// several events, else the H1.
-		docName, docLine, title := "", hb.Line, strings.TrimSpace(hb.Text)
-		if len(payloads) > 1 {
+	}
+	if len(sections) >= 2 {
+		for k := range sections {
+			sections[k].to = len(pc.blocks)
+			if k+1 < len(sections) {
+				sections[k].to = sections[k+1].heading
+			}
+		}
+	} else if len(payloads) > 1 {
+		// Several payloads without event headings: one event per payload,
+		// named by the heading above it.
+		sections = sections[:0]
+		for k, pi := range payloads {
+			sec := eventSection{heading: h1, from: pi, to: len(pc.blocks), payload: pi}
+			if k+1 < len(payloads) {
+				sec.to = payloads[k+1]
+			}
 			for j := pi - 1; j > h1; j-- {
-				if b := pc.blocks[j]; b.Kind == bHeading {
-					docName = lastMatch(eventNameRe, b.Text)
-					if docName == "" {
-						docName = lastMatch(h1MethodRe, b.Text)
-					}
-					docLine, title = b.Line, b.Text
+				if pc.blocks[j].Kind == bHeading {
+					sec.heading = j
+					sec.name = lastMatch(eventTokenRe, pc.blocks[j].Text)
 					break
 				}
 			}
-		} else {
-			docName = lastMatch(eventNameRe, hb.Text)
+			sections = append(sections, sec)
 		}
-		if docName != "" && !strings.EqualFold(docName, name) {
-			pc.problem(docLine, "name-conflict", "heading names event %s but the payload sends %s; using %s", docName, name, name)
+	} else {
+		if len(payloads) == 0 && !eventTokenRe.MatchString(hb.Text) {
+			return // not an event page
 		}
-		ev := spec.Event{Name: name, Title: strings.TrimSpace(strings.Replace(title, docName, "", 1)), DocName: docName,
-			Page: pc.path, Line: docLine, Summary: h.summary, Scopes: h.scopes, Access: h.access, Example: e.raw}
-		end := len(pc.blocks)
-		if n+1 < len(payloads) {
-			end = payloads[n+1]
+		sec := eventSection{heading: h1, name: lastMatch(eventTokenRe, hb.Text), from: h1 + 1, to: len(pc.blocks), payload: -1}
+		if len(payloads) == 1 {
+			sec.payload = payloads[0]
 		}
-		for i := pi + 1; i < end; i++ {
-			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
+		if sec.name == "" && sec.payload < 0 {
+			return
+		}
+		sections = []eventSection{sec}
+	}
+	seen := map[string]bool{}
+	for _, sec := range sections {
+		if sec.payload < 0 {
+			for i := sec.from; i < sec.to; i++ {
+				if pc.blocks[i].Kind == bCode {
+					if e := pc.example(i); e != nil && e.root != nil && e.root.Kind == 'o' {
+						sec.payload = i
+						break
+					}
+				}
+			}
+		}
+		hd := pc.blocks[sec.heading]
+		name := strings.ToUpper(sec.name)
+		var ex *jsonExample
+		if sec.payload >= 0 {
+			ex = pc.example(sec.payload)
+			if v := ex.root.get("event"); v != nil && v.Kind == 's' && v.Str != "" {
+				name = strings.ToUpper(v.Str)
+				if sec.name != "" && !strings.EqualFold(sec.name, v.Str) {
+					pc.problem(hd.Line, "name-conflict", "heading names event %s but the payload sends %s; using %s", sec.name, v.Str, name)
+				}
+			}
+		}
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		title := strings.TrimSpace(strings.Replace(hd.Text, sec.name, "", 1))
+		ev := spec.Event{Name: name, Title: title, DocName: sec.name, Page: pc.path, Line: hd.Line,
+			Summary: h.summary, Scopes: h.scopes, Access: h.access}
+		if ex != nil {
+			ev.Example = ex.raw
+		}
+		for i := sec.from; i < sec.to; i++ {
+			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && (sec.heading != h1 || !pc.isSubTable(i)) {
 				ev.Fields = pc.build(pc.rowsOf(i), map[string]bool{})
 				break
 			}
 		}
+		if ev.Fields == nil && ex != nil {
+			ev.Fields = fieldsFromJSON(ex.root, 0)
+		}
 		if ev.Fields == nil {
-			ev.Fields = fieldsFromJSON(e.root, 0)
-			if ev.Fields == nil {
-				ev.Fields = []spec.Param{}
-			}
+			ev.Fields = []spec.Param{}
+			pc.problem(hd.Line, "no-payload", "event %s: no payload table or JSON example", name)
 		}
 		pc.events = append(pc.events, ev)
 	}

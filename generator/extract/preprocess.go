@@ -30,7 +30,7 @@ var (
 
 // preprocessed is a page after includes and conditionals are resolved.
 type preprocessed struct {
-	src   []byte
+	src      []byte
 	lines    []int  // lines[i] is the page line (1-based) of output line i
 	included []bool // included[i]: output line i came from an include
 }
@@ -55,8 +55,8 @@ func preprocess(page string, src []byte, includes func(string) ([]byte, error)) 
 // prepended to every line so an include inside a list item stays inside it.
 func (p *preprocessor) expand(file string, src []byte, indent string, pageLine int, stack []string, notitle bool, depth int) {
 	lines := splitLines(src)
-	skipDepth := 0   // >0 while inside a dropped {% if %} block
-	openIfs := 0     // all open {% if %} blocks, to match endifs
+	skipDepth := 0    // >0 while inside a dropped {% if %} block
+	openIfs := 0      // all open {% if %} blocks, to match endifs
 	var ifKeep []bool // per open if: whether its content is kept
 	titleDropped := !notitle
 	inFence := false
