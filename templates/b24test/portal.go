@@ -219,12 +219,20 @@ func (p *Portal) nextFault(method string, keep func(Fault) bool) (Fault, bool) {
 	return f, true
 }
 
-func (p *Portal) record(c Call) {
+// record appends c and returns its index for markRan.
+func (p *Portal) record(c Call) int {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.calls = append(p.calls, c)
 	if c.Limited {
 		p.limited++
 	}
+	return len(p.calls) - 1
+}
+
+func (p *Portal) markRan(i int) {
+	p.mu.Lock()
+	p.calls[i].Ran = true
 	p.mu.Unlock()
 }
 
@@ -276,8 +284,8 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	if faulted {
 		call.Fault = f.Kind
 	}
+	idx := p.record(call) // on arrival, so Requests counts calls still in flight
 	if faulted && f.beforeRun() {
-		p.record(call)
 		p.writeFault(w, r, version, f, nil)
 		return
 	}
@@ -292,13 +300,15 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	var env map[string]any
 	var apiErr *b24.APIError
 	if strings.EqualFold(method, "batch") {
-		call.Ran = true
-		p.record(call)
+		p.markRan(idx)
 		env = p.runBatch(params, cmdOrder)
 	} else {
 		var res Result
-		res, apiErr, call.Ran = p.run(method, params)
-		p.record(call)
+		var ran bool
+		res, apiErr, ran = p.run(method, params)
+		if ran {
+			p.markRan(idx)
+		}
 		if apiErr == nil {
 			env = map[string]any{"result": res.Value}
 			if res.HasNext {
