@@ -502,7 +502,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 			return sliceOf(named(b.structFor(name, p, true).Name))
 		}
 		el := b.paramScalar(spec.Param{Kind: p.Elem, Type: p.Type}, name)
-		if el.Raw() {
+		if el.isBuiltin("any") {
 			b.rawProblem(p, "array without a usable element type: []any")
 		}
 		return sliceOf(el)

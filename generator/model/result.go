@@ -51,11 +51,14 @@ func (b *builder) result(m *spec.Method, f *Func) {
 			row = named(st.Name)
 		} else {
 			row = resultScalar(r.Kind)
-			if row.Raw() {
-				row = tRaw
-			}
 		}
 		inner = sliceOf(row)
+		if row.Raw() {
+			// Rows of unknown type: keep the whole list raw, since PHP
+			// may send an empty list as {} and a keyed map for a list.
+			inner = tRaw
+			f.ResultDoc = "The docs give no type for the rows, so the result is returned as raw JSON."
+		}
 	case "scalar":
 		inner = resultScalar(r.Kind)
 		if inner.Raw() {
@@ -71,7 +74,8 @@ func (b *builder) result(m *spec.Method, f *Func) {
 		// {"result": {"task": {...}}}: a struct around the wrapped value.
 		outer := &Struct{Name: b.pool.Take(resultName), Extra: true}
 		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
-		outer.Fields = []*Field{{Name: Exported(r.Wrapper), JSON: r.Wrapper, Type: inner}}
+		field := NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Take(Exported(r.Wrapper))
+		outer.Fields = []*Field{{Name: field, JSON: r.Wrapper, Type: inner}}
 		if inner.Kind == Named {
 			outer.Fields[0].Type = pointerTo(inner)
 		}

@@ -47,15 +47,16 @@ func optOf(t *Type) *Type               { return &Type{Kind: Opt, Elem: t} }
 func mapOf(elem *Type) *Type            { return &Type{Kind: Map, Elem: elem} }
 func (t *Type) isBuiltin(n string) bool { return t.Kind == Builtin && t.Name == n }
 
-// Raw reports whether t leaves the value untyped: any, json.RawMessage, or
-// a slice or map of those.
+// Raw reports whether t leaves the value untyped: any or json.RawMessage,
+// optional or not. A slice or map of any counts as typed: the docs gave the
+// JSON shape (array, object) and the Go type holds the user to it.
 func (t *Type) Raw() bool {
 	switch t.Kind {
 	case Builtin:
 		return t.Name == "any"
 	case Qual:
 		return t.Pkg == "encoding/json" && t.Name == "RawMessage"
-	case Slice, Map, Pointer, Opt:
+	case Pointer, Opt:
 		return t.Elem.Raw()
 	}
 	return false
