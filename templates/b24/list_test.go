@@ -1,0 +1,261 @@
+package b24_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/b24gen/b24gen/templates/b24"
+	"github.com/b24gen/b24gen/templates/b24test"
+)
+
+type row struct {
+	ID    b24.Int `json:"ID"`
+	TITLE string  `json:"TITLE"`
+}
+
+type item struct {
+	ID    b24.Int `json:"id"`
+	Title string  `json:"title"`
+}
+
+func makeRows(n int) []map[string]any {
+	rows := make([]map[string]any, n)
+	for i := range rows {
+		// IDs with gaps, sent as strings like REST 2 does.
+		rows[i] = map[string]any{"ID": itoa(3*i + 5), "TITLE": "t" + itoa(i), "STAGE": []string{"NEW", "WON"}[i%2]}
+	}
+	return rows
+}
+
+func makeItems(n int) []map[string]any {
+	rows := make([]map[string]any, n)
+	for i := range rows {
+		rows[i] = map[string]any{"id": 2*i + 1, "title": "t" + itoa(i)}
+	}
+	return rows
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
+
+func TestListPagesThroughStartNext(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.ServeList("crm.deal.list", makeRows(123), b24test.ListOptions{})
+	c, _ := newClient(t, p)
+	var got []row
+	for r, err := range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list", Params: map[string]any{"filter": map[string]string{"STAGE": "WON"}}}, b24.ListSpec{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if len(got) != 61 {
+		t.Fatalf("got %d rows, want 61 (the WON ones)", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].ID <= got[i-1].ID {
+			t.Fatalf("rows out of order at %d", i)
+		}
+	}
+	if n := p.Requests("crm.deal.list"); n != 2 {
+		t.Errorf("requests = %d, want 2", n)
+	}
+
+	// Breaking out stops the requests.
+	n := 0
+	for range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+		if n++; n == 10 {
+			break
+		}
+	}
+	if r := p.Requests("crm.deal.list"); r != 3 {
+		t.Errorf("requests after break = %d, want 3", r)
+	}
+}
+
+func TestListRowsUnderItemsKey(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.ServeList("crm.item.list", makeItems(70), b24test.ListOptions{ItemsKey: "items", IDField: "id"})
+	c, _ := newClient(t, p)
+	n := 0
+	for it, err := range b24.List[item](context.Background(), c, b24.Request{Method: "crm.item.list", Params: map[string]any{"entityTypeId": 2}}, b24.ListSpec{ItemsKey: "items", IDField: "id"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.ID != b24.Int(2*n+1) {
+			t.Fatalf("row %d id %d", n, it.ID)
+		}
+		n++
+	}
+	if n != 70 {
+		t.Errorf("rows = %d", n)
+	}
+}
+
+func TestListStopsWhenNextDoesNotAdvance(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Handle("broken.list", func(map[string]any) (any, error) {
+		return b24test.Result{Value: []map[string]any{{"ID": "1"}}, Total: 5, Next: 0, HasNext: true}, nil
+	})
+	c, _ := newClient(t, p)
+	var last error
+	rows := 0
+	for _, err := range b24.List[row](context.Background(), c, b24.Request{Method: "broken.list"}, b24.ListSpec{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		rows++
+	}
+	if last == nil || !strings.Contains(last.Error(), "does not move past") {
+		t.Errorf("err = %v", last)
+	}
+	if p.Requests("broken.list") > 2 {
+		t.Errorf("looped: %d requests", p.Requests("broken.list"))
+	}
+}
+
+func TestExportReadsEverythingInChainedBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		rows   []map[string]any
+		method string
+		ls     b24.ListSpec
+		lo     b24test.ListOptions
+	}{
+		{"ID rows", makeRows(5123), "crm.deal.list", b24.ListSpec{}, b24test.ListOptions{}},
+		{"items/id", makeItems(5000), "crm.item.list", b24.ListSpec{ItemsKey: "items", IDField: "id"}, b24test.ListOptions{ItemsKey: "items", IDField: "id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b24test.NewPortal(t)
+			p.ServeList(tc.method, tc.rows, tc.lo)
+			c, _ := newClient(t, p)
+			seen := map[string]bool{}
+			prev := ""
+			for r, err := range b24.Export[map[string]any](context.Background(), c, b24.Request{Method: tc.method}, tc.ls) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := b24test.Str(r, tc.ls.IDField)
+				if id == "" {
+					id = b24test.Str(r, "ID")
+				}
+				if seen[id] {
+					t.Fatalf("row %s yielded twice", id)
+				}
+				seen[id] = true
+				prev = id
+			}
+			if len(seen) != len(tc.rows) {
+				t.Fatalf("exported %d of %d rows (last %s)", len(seen), len(tc.rows), prev)
+			}
+			// One plain page, then 2,500 rows per batch request.
+			want := 1 + (len(tc.rows)-50+2499)/2500
+			if got := p.Requests(tc.method) + p.Requests("batch"); got != want {
+				t.Errorf("HTTP requests = %d, want %d", got, want)
+			}
+			for _, call := range p.Calls() {
+				if call.BatchKey == "" && call.Method == "batch" {
+					continue
+				}
+				if b24test.Str(call.Params, "start") != "-1" {
+					t.Fatalf("page without start=-1: %v", call.Params)
+				}
+			}
+		})
+	}
+}
+
+func TestExportKeepsFilterAndStartsFromBound(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.ServeList("crm.deal.list", makeRows(300), b24test.ListOptions{})
+	c, _ := newClient(t, p)
+	n := 0
+	for r, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list", Params: map[string]any{
+		"filter": map[string]any{"STAGE": "NEW", ">ID": 200}, "order": map[string]string{"ID": "DESC"}, "select": []string{"ID", "TITLE"},
+	}}, b24.ListSpec{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID <= 200 {
+			t.Fatalf("row %d is not past the bound", r.ID)
+		}
+		n++
+	}
+	// IDs are 3i+5; NEW are even i; ID>200 means i>=66: i=66..298 even → 117.
+	if n != 117 {
+		t.Errorf("rows = %d, want 117", n)
+	}
+}
+
+func TestExportStopsWhenCursorDoesNotAdvance(t *testing.T) {
+	p := b24test.NewPortal(t)
+	page := makeRows(50)
+	// A method that ignores the filter: the same full page every time.
+	p.Handle("stuck.list", func(map[string]any) (any, error) { return page, nil })
+	c, _ := newClient(t, p)
+	var last error
+	rows := 0
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "stuck.list"}, b24.ListSpec{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		rows++
+	}
+	if last == nil || !strings.Contains(last.Error(), "did not move past") {
+		t.Fatalf("err = %v", last)
+	}
+	if rows != 50 {
+		t.Errorf("rows = %d, want each row once", rows)
+	}
+}
+
+func TestExportReportsErrors(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.ServeList("crm.deal.list", makeRows(400), b24test.ListOptions{})
+	c, _ := newClient(t, p)
+	p.Fail("crm.deal.list", b24test.APIFailure(403, "ACCESS_DENIED", "no"))
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+		if !errors.Is(err, b24.ErrAccessDenied) {
+			t.Errorf("first page: %v", err)
+		}
+		break
+	}
+	// A failure inside a chained batch: queued once the first page is read,
+	// it strikes the batch's first command.
+	n := 0
+	var last error
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+		if err != nil {
+			last = err
+			break
+		}
+		if n++; n == 50 {
+			p.Fail("crm.deal.list", b24test.APIFailure(400, "ERROR_CORE", "boom"))
+		}
+	}
+	if !errors.Is(last, b24.ErrCore) || n != 50 {
+		t.Errorf("after %d rows: err = %v", n, last)
+	}
+	if p.Requests("batch") != 1 {
+		t.Errorf("batch requests = %d", p.Requests("batch"))
+	}
+	// Rows without the id field.
+	p.Answer("noid.list", []map[string]any{{"NAME": "x"}})
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "noid.list"}, b24.ListSpec{}) {
+		if err == nil || !strings.Contains(err.Error(), "IDField") {
+			t.Errorf("err = %v", err)
+		}
+	}
+}
