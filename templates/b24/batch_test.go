@@ -212,12 +212,15 @@ func TestBatchRefusesBadInput(t *testing.T) {
 	p := portalWithUsers(t)
 	c, _ := newClient(t, p)
 	for name, add := range map[string]func(*b24.Batch){
-		"numeric key":   func(b *b24.Batch) { b24.Add(b, "12", b24.NewCommand[int](b24.Request{Method: "x.y"})) },
-		"bracket key":   func(b *b24.Batch) { b24.Add(b, "a[b]", b24.NewCommand[int](b24.Request{Method: "x.y"})) },
-		"duplicate key": func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x.y"})); b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x.y"})) },
-		"nested batch":  func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "batch"})) },
-		"REST 3.0":      func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x.y", Version: 3})) },
-		"bad method":    func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x?y=1"})) },
+		"numeric key": func(b *b24.Batch) { b24.Add(b, "12", b24.NewCommand[int](b24.Request{Method: "x.y"})) },
+		"bracket key": func(b *b24.Batch) { b24.Add(b, "a[b]", b24.NewCommand[int](b24.Request{Method: "x.y"})) },
+		"duplicate key": func(b *b24.Batch) {
+			b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x.y"}))
+			b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x.y"}))
+		},
+		"nested batch": func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "batch"})) },
+		"REST 3.0":     func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x.y", Version: 3})) },
+		"bad method":   func(b *b24.Batch) { b24.Add(b, "a", b24.NewCommand[int](b24.Request{Method: "x?y=1"})) },
 	} {
 		b := b24.NewBatch()
 		add(b)

@@ -2,6 +2,7 @@ package b24
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -58,17 +59,26 @@ func (b *bucket) wait(ctx context.Context) error {
 		return nil
 	}
 	d := time.Duration(over / b.rate * float64(time.Second))
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(d).After(dl) {
+		b.giveBack()
+		return fmt.Errorf("a slot frees in %v, after the context deadline: %w", d.Round(time.Millisecond), context.DeadlineExceeded)
+	}
 	if err := sleep(ctx, d); err != nil {
-		b.mu.Lock()
-		b.leak(time.Now())
-		b.level--
-		if b.level < 0 {
-			b.level = 0
-		}
-		b.mu.Unlock()
+		b.giveBack()
 		return err
 	}
 	return nil
+}
+
+// giveBack returns a slot taken by a wait that was abandoned.
+func (b *bucket) giveBack() {
+	b.mu.Lock()
+	b.leak(time.Now())
+	b.level--
+	if b.level < 0 {
+		b.level = 0
+	}
+	b.mu.Unlock()
 }
 
 // fill marks the counter full: the portal said QUERY_LIMIT_EXCEEDED, so its
