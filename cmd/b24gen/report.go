@@ -169,9 +169,9 @@ func pct(n, of int) string {
 }
 
 func (c *coverage) write(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(label string, n int, extra string) { fmt.Fprintf(tw, "%s\t%d\t%s\n", label, n, extra) }
-	fmt.Fprintf(tw, "docs\t%s @ %s (%s)\t\n", c.Source.Repository, c.Source.Commit, c.Source.Language)
+	fmt.Fprintf(w, "docs: %s @ %s (%s)\n", c.Source.Repository, c.Source.Commit, c.Source.Language)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(label string, n int, extra string) { fmt.Fprintf(tw, "%s\t%d\t  %s\n", label, n, extra) }
 	row("pages read", c.Pages, "")
 	row("method pages", c.MethodPages, "")
 	row("event pages", c.EventPages, "")

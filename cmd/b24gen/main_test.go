@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// writeDocs lays out a tiny docs checkout: SOURCE.txt and one method page.
+func writeDocs(t *testing.T, commit string, params string) string {
+	t.Helper()
+	root := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(root, "api-reference", "crm", "deals"), 0o755))
+	must(os.MkdirAll(filepath.Join(root, "_includes"), 0o755))
+	must(os.WriteFile(filepath.Join(root, "SOURCE.txt"),
+		[]byte("repository: github.com/bitrix24/b24restdocs\ncommit: "+commit+"\n"), 0o644))
+	page := "# Get Deal crm.deal.get\n\n> Scope: [`crm`](../../scopes/permissions.md)\n>\n> Who can execute the method: any user\n\n" +
+		"The method `crm.deal.get` returns a deal.\n\n## Method Parameters\n\n#|\n|| **Name**\n`type` | **Description** ||\n" +
+		params + "|#\n\n## Code Examples\n\n{% list tabs %}\n\n- cURL (Webhook)\n\n    ```bash\n    curl -X POST -d '{\"id\":1}' https://example.bitrix24.com/rest/1/secret/crm.deal.get\n    ```\n\n{% endlist %}\n\n" +
+		"## Response Handling\n\n```json\n{\"result\": {\"ID\": \"1\", \"TITLE\": \"x\"}, \"time\": {\"start\": 1}}\n```\n"
+	must(os.WriteFile(filepath.Join(root, "api-reference", "crm", "deals", "crm-deal-get.md"), []byte(page), 0o644))
+	return root
+}
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+func TestExtractWritesSpecFile(t *testing.T) {
+	docs := writeDocs(t, "abc123", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n")
+	out := filepath.Join(t.TempDir(), "spec.json")
+	_, stderr, code := runCLI(t, "extract", "-docs", docs, "-o", out)
+	if code != 0 {
+		t.Fatalf("extract exit %d: %s", code, stderr)
+	}
+	s, err := spec.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Source.Commit != "abc123" {
+		t.Errorf("source commit = %q, want abc123", s.Source.Commit)
+	}
+	if len(s.Methods) != 1 || s.Methods[0].Name != "crm.deal.get" {
+		t.Fatalf("methods = %+v, want crm.deal.get", s.Methods)
+	}
+	m := s.Methods[0]
+	if len(m.Params) != 1 || m.Params[0].Name != "id" || !m.Params[0].Required || m.Params[0].Kind != spec.KindInteger {
+		t.Errorf("params = %+v, want required integer id", m.Params)
+	}
+	if len(m.Scopes) != 1 || m.Scopes[0] != "crm" {
+		t.Errorf("scopes = %v, want [crm]", m.Scopes)
+	}
+}
+
+func TestReportCountsMethodsAndParams(t *testing.T) {
+	docs := writeDocs(t, "abc123", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n|| **extra**\n | no type ||\n")
+	stdout, stderr, code := runCLI(t, "report", "-docs", docs, "-json")
+	if code != 0 {
+		t.Fatalf("report exit %d: %s", code, stderr)
+	}
+	var c coverage
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatalf("report -json is not JSON: %v\n%s", err, stdout)
+	}
+	if c.Methods != 1 || c.Params != 2 || c.ParamsRequired != 1 {
+		t.Errorf("report = methods %d params %d required %d, want 1, 2, 1", c.Methods, c.Params, c.ParamsRequired)
+	}
+	text, _, _ := runCLI(t, "report", "-docs", docs)
+	if !strings.Contains(text, "methods") || !strings.Contains(text, "abc123") {
+		t.Errorf("text report lacks the counts or the source:\n%s", text)
+	}
+}
+
+func TestDiffBetweenDocsDirs(t *testing.T) {
+	old := writeDocs(t, "old", "|| **id***\n[`integer`](../../data-types.md) | Deal id ||\n")
+	new := writeDocs(t, "new", "|| **id***\n[`string`](../../data-types.md) | Deal id ||\n|| **select**\n[`array`](../../data-types.md) | Fields ||\n")
+	stdout, stderr, code := runCLI(t, "diff", old, new)
+	if code != 0 {
+		t.Fatalf("diff exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"parameter retyped: crm.deal.get id (integer → string)", "parameter added: crm.deal.get select"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestBadCommandLines(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"extract"}, "-docs is required"},
+		{[]string{"diff", "one"}, "two arguments"},
+		{[]string{"report", "-spec", "x.json", "-docs", "d"}, "mutually exclusive"},
+		{[]string{"report", "-spec", filepath.Join(t.TempDir(), "missing.json")}, "missing.json"},
+		{[]string{"generate", "stray"}, `unexpected argument "stray"`},
+	} {
+		_, stderr, code := runCLI(t, tc.args...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("b24gen %v: exit %d, stderr %q; want failure mentioning %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestExtractFailureLeavesOldFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "spec.json")
+	if err := os.WriteFile(out, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, code := runCLI(t, "extract", "-docs", filepath.Join(t.TempDir(), "nope"), "-o", out)
+	if code == 0 {
+		t.Fatal("extract of a missing docs dir succeeded")
+	}
+	if b, _ := os.ReadFile(out); string(b) != "previous" {
+		t.Errorf("failed extract changed the output file to %q", b)
+	}
+}
