@@ -170,7 +170,7 @@ func pct(n, of int) string {
 
 func (c *coverage) write(w io.Writer) error {
 	fmt.Fprintf(w, "docs: %s @ %s (%s)\n", c.Source.Repository, c.Source.Commit, c.Source.Language)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(label string, n int, extra string) { fmt.Fprintf(tw, "%s\t%d\t  %s\n", label, n, extra) }
 	row("pages read", c.Pages, "")
 	row("method pages", c.MethodPages, "")
