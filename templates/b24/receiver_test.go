@@ -490,3 +490,42 @@ func BenchmarkReceiverServeHTTP(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// FuzzFormDeliveryJSON: the hand-written form-to-JSON writer must say exactly
+// what encoding/json says, and the data/auth spans must be those values.
+func FuzzFormDeliveryJSON(f *testing.F) {
+	f.Add("event=X&data[a][]=1&data[a][]=%22q%22&auth[application_token]=t&x=%3Cb%3E%26")
+	f.Add("a=%E2%80%A8%FF%00%1F%7F&data=1")
+	f.Add(formOf(f, dealUpdateDoc))
+	f.Fuzz(func(t *testing.T, body string) {
+		tree, err := DecodeForm(body)
+		if err != nil {
+			return
+		}
+		all, data, auth := formTreeJSON(tree)
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(tree); err != nil {
+			t.Fatal(err)
+		}
+		if string(all) != strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("formTreeJSON(%q)\n got %s\nwant %s", body, all, want.String())
+		}
+		for key, span := range map[string][]byte{"data": data, "auth": auth} {
+			v, ok := tree[key]
+			if !ok {
+				if span != nil {
+					t.Fatalf("%s span %q for an absent key", key, span)
+				}
+				continue
+			}
+			b, _ := json.Marshal(v)
+			var x, y any
+			_ = json.Unmarshal(b, &x)
+			if err := json.Unmarshal(span, &y); err != nil || fmt.Sprint(x) != fmt.Sprint(y) {
+				t.Fatalf("%s span %q, want %s (%v)", key, span, b, err)
+			}
+		}
+	})
+}
