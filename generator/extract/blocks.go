@@ -40,12 +40,15 @@ type block struct {
 	Tab   string // label of the {% list tabs %} item the block sits in
 	Depth int    // nesting depth in list items (0 = top level)
 	Lines []int  // table: the page line of each raw line
+	// Unclosed: a table without its closing |#.
+	Unclosed bool
 }
 
 // yfmTable is the goldmark node of a #| … |# table; the table text is split
 // into rows and cells later (table.go), where escapes and nesting are handled.
 type yfmTable struct {
 	ast.BaseBlock
+	unclosed bool // ended by a heading or the page end, not by |#
 }
 
 var kindYFMTable = ast.NewNodeKind("YFMTable")
@@ -105,6 +108,14 @@ func (tableParser) Continue(node ast.Node, reader text.Reader, pc parser.Context
 	}
 	line, seg := reader.PeekLine()
 	if line == nil {
+		node.(*yfmTable).unclosed = true
+		return parser.Close
+	}
+	if !st.inFence && isSectionHeading(line) {
+		// A "#" or "##" heading never sits in a cell: the table was left
+		// open. Close it here so the rest of the page is read.
+		node.(*yfmTable).unclosed = true
+		pc.Set(tableStateKey, nil)
 		return parser.Close
 	}
 	node.Lines().Append(seg)
@@ -137,7 +148,15 @@ func (st *tableState) feed(line []byte) {
 	}
 }
 
+func isSectionHeading(line []byte) bool {
+	t := bytes.TrimLeft(line, " ")
+	return len(line)-len(t) < 4 && (bytes.HasPrefix(t, []byte("# ")) || bytes.HasPrefix(t, []byte("## ")))
+}
+
 func (tableParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	if st, _ := pc.Get(tableStateKey).(*tableState); st != nil && st.depth > 0 {
+		node.(*yfmTable).unclosed = true // the page ended inside the table
+	}
 	pc.Set(tableStateKey, nil)
 }
 func (tableParser) CanInterruptParagraph() bool { return true }
@@ -282,7 +301,7 @@ func (f *flattener) walk(n ast.Node, tab string, depth int) {
 			for i := range lines {
 				lines[i] = f.li.line(segs.At(i).Start)
 			}
-			f.blocks = append(f.blocks, block{Kind: bTable, Line: f.lineOf(c), Raw: f.raw(c), Lines: lines, Tab: tab, Depth: depth})
+			f.blocks = append(f.blocks, block{Kind: bTable, Line: f.lineOf(c), Raw: f.raw(c), Lines: lines, Tab: tab, Depth: depth, Unclosed: c.unclosed})
 		case *yfmDirective:
 			name, args := splitDirective(f.raw(c))
 			f.blocks = append(f.blocks, block{Kind: bDirective, Line: f.lineOf(c), Text: name, Args: args, Tab: tab, Depth: depth})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -102,10 +101,10 @@ func parseExample(src string) (json.RawMessage, *jnode, error) {
 			var se *json.SyntaxError
 			err := json.Unmarshal(data, new(any))
 			if errors.As(err, &se) {
-				line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
-				return nil, nil, fmt.Errorf("example line %d: %v", line, err)
+				line := bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
+				return nil, nil, &exampleError{Line: line, Err: err}
 			}
-			return nil, nil, err
+			return nil, nil, &exampleError{Err: err}
 		}
 	}
 	var buf bytes.Buffer
@@ -118,6 +117,15 @@ func parseExample(src string) (json.RawMessage, *jnode, error) {
 	}
 	return json.RawMessage(buf.Bytes()), root, nil
 }
+
+// exampleError is a JSON example that does not parse even leniently; Line
+// counts from the example's first line (0).
+type exampleError struct {
+	Line int
+	Err  error
+}
+
+func (e *exampleError) Error() string { return e.Err.Error() }
 
 // jnode is a JSON value with object keys in document order.
 type jnode struct {

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -57,14 +58,14 @@ type pageCtx struct {
 	methods  []spec.Method
 	events   []spec.Event
 
-	tables   map[int]*tableInfo // by block index
-	json     map[int]*jsonExample
-	anchors  map[string]int  // heading id → block index
-	refd     map[string]bool // anchors some link on the page points to
-	counted  map[int]bool    // tables whose rows are already in the stats
-	slugs     map[string]int // heading slug → block index, built on first use
-	lastWords map[string]int // each word of a heading slug → first heading with it
-	ownLines map[int]bool    // page lines that are the page's own (not included)
+	tables    map[int]*tableInfo // by block index
+	json      map[int]*jsonExample
+	anchors   map[string]int  // heading id → block index
+	refd      map[string]bool // anchors some link on the page points to
+	counted   map[int]bool    // tables whose rows are already in the stats
+	slugs     map[string]int  // heading slug → block index, built on first use
+	lastWords map[string]int  // each word of a heading slug → first heading with it
+	ownLines  map[int]bool    // page lines that are the page's own (not included)
 }
 
 type jsonExample struct {
@@ -86,13 +87,18 @@ func newPageCtx(p string, src []byte, includes func(string) ([]byte, error)) *pa
 				pc.anchors[b.ID] = i
 			}
 		}
-		if b.Kind == bTable || b.Kind == bParagraph {
+		if (b.Kind == bTable || b.Kind == bParagraph) && strings.Contains(b.Raw, "](#") {
 			for _, m := range anchorLinkRe.FindAllStringSubmatch(b.Raw, -1) {
 				pc.refd[m[1]] = true
 			}
 		}
 	}
 	pc.ownLines = ownLines(pp)
+	for _, b := range pc.blocks {
+		if b.Kind == bTable && b.Unclosed {
+			pc.problem(b.Line, "unclosed-table", "table has no closing |#; it ends at the next # or ## heading")
+		}
+	}
 	return pc
 }
 
@@ -156,6 +162,9 @@ var (
 )
 
 func (pc *pageCtx) read() {
+	// Every table is measured, whatever the page documents: data-type and
+	// field-reference pages carry parameter tables too.
+	defer pc.countTables()
 	h1 := -1
 	for i, b := range pc.blocks {
 		if b.Kind == bHeading && b.Level == 1 {
@@ -231,6 +240,9 @@ func (pc *pageCtx) exampleCalls() (calls map[string]int, version int, webhook bo
 	for _, b := range pc.blocks {
 		if b.Kind != bCode {
 			continue
+		}
+		if !strings.Contains(b.Raw, "/rest/") && !strings.Contains(b.Raw, "method") && !strings.Contains(b.Raw, "all") {
+			continue // neither a REST URL nor a call(…) / method: '…'
 		}
 		for _, m := range restURLRe.FindAllStringSubmatch(b.Raw, -1) {
 			calls[m[4]]++
@@ -462,7 +474,6 @@ func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version
 	m.Errors = pc.readErrors(max(success, examples))
 	pc.methods = append(pc.methods, m)
 	pc.stats.MethodPages = 1
-	pc.countTables()
 }
 
 // examplesStart is the index of the first block of the code examples: the
@@ -473,7 +484,7 @@ func (pc *pageCtx) examplesStart(from int) int {
 		if b.Kind == bDirective && b.Text == "list" && strings.HasPrefix(b.Args, "tabs") {
 			return i
 		}
-		if b.Kind == bCode && (restURLRe.MatchString(b.Raw) || callRe.MatchString(b.Raw)) {
+		if b.Kind == bCode && (strings.Contains(b.Raw, "/rest/") && restURLRe.MatchString(b.Raw) || strings.Contains(b.Raw, "all") && callRe.MatchString(b.Raw)) {
 			return i
 		}
 	}
@@ -516,17 +527,25 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	return pc.build(rows, map[string]bool{})
 }
 
+// rowsOf returns the parsed rows of the parameters table at block i, parsed
+// once (a table is read for the spec and again for the stats). Callers get
+// their own slice: build modifies what it is given.
 func (pc *pageCtx) rowsOf(i int) []rawParam {
 	t := pc.table(i)
-	var out []rawParam
-	for _, r := range t.Rows {
-		p, ok := parseParamRow(r, t.SplitType)
-		if ok {
-			out = append(out, p)
+	if t.params == nil {
+		t.params = make([]rawParam, 0, len(t.Rows))
+		t.rowIdx = make([]int, 0, len(t.Rows))
+		for k, r := range t.Rows {
+			if p, ok := parseParamRow(r, t.SplitType); ok {
+				t.params = append(t.params, p)
+				t.rowIdx = append(t.rowIdx, k)
+			}
 		}
 	}
-	return out
+	return append([]rawParam(nil), t.params...)
 }
+
+var requiredMarkRe = regexp.MustCompile(`\*\*[^*]+\*\*\*|\^\*\^`)
 
 // countTables adds the rows of every parameter table on the page (its own
 // lines only, not included ones) to the stats, and reports untyped rows.
@@ -537,24 +556,28 @@ func (pc *pageCtx) countTables() {
 		}
 		t := pc.table(i)
 		if t.Kind != tParams {
-			if t.Kind == tErrors {
+			if t.Kind == tErrors && pc.ownLines[t.Line] {
 				pc.stats.ErrorTables++
 			}
 			continue
 		}
-		for _, r := range t.Rows {
-			p, ok := parseParamRow(r, t.SplitType)
-			if !ok || !pc.ownLines[r.Line] {
+		for k, p := range pc.rowsOf(i) {
+			r := t.Rows[t.rowIdx[k]]
+			if !pc.ownLines[r.Line] {
 				continue
+			}
+			if p.Required {
+				// "**ID*** or **ENTITY_ID***": one row, two required names.
+				pc.stats.RequiredFlags += max(1, len(requiredMarkRe.FindAllStringIndex(r.Cells[0], -1)))
+			}
+			if !t.Typed {
+				continue // a name | description table: no type to miss
 			}
 			pc.stats.Rows++
 			if p.Name != "" && p.Type != "" {
 				pc.stats.RowsTyped++
 			} else {
 				pc.problem(r.Line, "untyped-row", "row %q has no type", p.Name)
-			}
-			if p.Required {
-				pc.stats.RequiredFlags++
 			}
 		}
 	}
@@ -753,7 +776,12 @@ func (pc *pageCtx) responseExamples(from int) (success, errStart int) {
 		if e.root == nil {
 			if success < 0 && strings.Contains(b.Raw, `"result"`) {
 				pc.stats.ResponseExamples++
-				pc.problem(b.Line, "bad-json", "response example: %v", e.err)
+				line := b.Line
+				var ee *exampleError
+				if errors.As(e.err, &ee) {
+					line += 1 + ee.Line // the example starts on the line after the fence
+				}
+				pc.problem(line, "bad-json", "response example does not parse, even without comments, ellipses and trailing commas: %v", e.err)
 				success = i
 			}
 			continue
@@ -873,6 +901,12 @@ func setShape(r *spec.Result, k, elem spec.Kind) {
 	}
 }
 
+// isCodeToken reports whether an unquoted cell is an error code itself
+// ("ERROR_CORE", "100") rather than prose ("Empty value").
+func isCodeToken(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t") && strings.ToUpper(s) == s
+}
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false
@@ -900,17 +934,8 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 	}
 	var out []spec.ErrorDoc
 	seen := map[string]bool{}
-	lastCode := ""
 	for i := from; i < len(pc.blocks); i++ {
 		b := pc.blocks[i]
-		if b.Kind == bParagraph {
-			if m := upperCodeRe.FindStringSubmatch(b.Raw); m != nil {
-				lastCode = m[1]
-			} else {
-				lastCode = ""
-			}
-			continue
-		}
 		if b.Kind != bTable {
 			continue
 		}
@@ -918,11 +943,18 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 		if t.Kind != tErrors {
 			continue
 		}
+		// REST 3.0 pages name the code in the paragraph above the table.
+		lastCode := ""
+		if i > 0 && pc.blocks[i-1].Kind == bParagraph {
+			if m := upperCodeRe.FindStringSubmatch(pc.blocks[i-1].Raw); m != nil {
+				lastCode = m[1]
+			}
+		}
 		for _, r := range t.Rows {
 			var e spec.ErrorDoc
 			c := r.Cells
 			switch {
-			case len(c) >= 3 && httpStatusRe.MatchString(c[0]):
+			case len(c) >= 3 && httpStatusRe.MatchString(c[0]) && upperCodeRe.MatchString(c[1]):
 				fmt.Sscanf(strings.Trim(strings.TrimSpace(c[0]), "`"), "%d", &e.Status)
 				toks := codeTokens(c[1])
 				if len(toks) > 0 {
@@ -942,8 +974,8 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 				code := strings.TrimSpace(c[0])
 				if toks := codeTokens(code); len(toks) == 1 && strings.TrimSpace(strings.Replace(code, "`"+toks[0]+"`", "", 1)) == "" {
 					e.Code = toks[0]
-				} else if httpStatusRe.MatchString(code) {
-					fmt.Sscanf(strings.Trim(code, "` "), "%d", &e.Status)
+				} else if isCodeToken(code) {
+					e.Code = code
 				} else {
 					e.Code = "" // "Empty value", "-": the error code is empty
 				}
@@ -1079,7 +1111,6 @@ func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 		pc.events = append(pc.events, ev)
 	}
 	pc.stats.EventPages = 1
-	pc.countTables()
 }
 
 // sortProblems orders problems by file, line, kind and message.

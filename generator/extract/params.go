@@ -21,7 +21,14 @@ type tableInfo struct {
 	Rows      []tableRow // data rows (header removed)
 	Header    []string   // header cells, plain text; nil when the table has none
 	SplitType bool       // the type sits in its own column (name | type | description)
-	Line      int
+	// Typed is true when the table has a type at all: its header names one,
+	// or most rows carry one. Tables of names and descriptions only (scope
+	// lists, some result tables) are read, but their rows are not "untyped".
+	Typed bool
+	Line  int
+
+	params []rawParam // parsed rows, filled by pageCtx.rowsOf
+	rowIdx []int      // params[k] is Rows[rowIdx[k]]
 }
 
 var (
@@ -64,7 +71,7 @@ func classifyTable(rows []tableRow, line int) tableInfo {
 	if len(data) == 0 {
 		return ti
 	}
-	named, split, splitCandidates := 0, 0, 0
+	named, typed, split, splitCandidates := 0, 0, 0, 0
 	for _, r := range data {
 		if len(r.Cells) == 0 {
 			continue
@@ -74,6 +81,9 @@ func classifyTable(rows []tableRow, line int) tableInfo {
 			continue
 		}
 		named++
+		if strings.Contains(r.Cells[0][m[1]:], "`") {
+			typed++
+		}
 		if len(r.Cells) >= 3 && strings.TrimSpace(r.Cells[0][m[1]:]) == "" {
 			splitCandidates++
 			if typeOnlyRe.MatchString(r.Cells[1]) {
@@ -84,6 +94,7 @@ func classifyTable(rows []tableRow, line int) tableInfo {
 	if named*2 >= len(data) && named > 0 {
 		ti.Kind = tParams
 		ti.SplitType = split > 0 && split*2 >= splitCandidates
+		ti.Typed = ti.SplitType || header && strings.Contains(rows[0].Cells[0], "`") || typed*2 >= named
 		return ti
 	}
 	if ti.Header != nil {
@@ -108,6 +119,8 @@ type rawParam struct {
 	Untyped bool
 }
 
+var nameUnescaper = strings.NewReplacer("\\_", "_", "`", "", "\\*", "*")
+
 // parseParamRow reads one row of a parameters table.
 func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 	if len(r.Cells) == 0 {
@@ -124,7 +137,7 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 		required = true
 		name = strings.ReplaceAll(name, "^*^", "")
 	}
-	name = strings.NewReplacer("\\_", "_", "`", "", "\\*", "*").Replace(strings.TrimSpace(name))
+	name = nameUnescaper.Replace(strings.TrimSpace(name))
 	// "**name***" where the marker landed inside: "**name*" + "**"
 	if strings.HasSuffix(name, "*") && !strings.HasSuffix(name, ".*") && !strings.HasSuffix(name, "_*") {
 		name = strings.TrimSpace(strings.TrimRight(name, "*"))
@@ -149,8 +162,14 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 	p.Type = normaliseTypeText(plainText(typeMD))
 	p.Description = plainText(desc)
 	typeAnchors := inPageAnchors(typeMD)
+	structured := false
 	if len(typeAnchors) > 0 {
 		p.Ref = typeAnchors[0]
+		structured = true
+	} else if m := linkRe.FindStringSubmatch(typeMD); m != nil && strings.Contains(m[2], "#") && !strings.Contains(m[2], "data-types") {
+		// [`deal[]`](crm-deal-get.md#deal): a structure another page
+		// describes. (data-types pages describe scalar types too.)
+		structured = true
 	}
 	p.Anchors = append(typeAnchors, inPageAnchors(dropFencesAndTables(desc))...)
 	p.Enum = enumValues(desc)
@@ -159,7 +178,7 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 	if p.Type == "" {
 		p.Untyped = true
 	}
-	p.Kind, p.Elem = kindOf(p.Type, p.Ref != "", p.Enum)
+	p.Kind, p.Elem = kindOf(p.Type, structured, p.Enum)
 	return p, true
 }
 
@@ -187,6 +206,10 @@ func enumValues(desc string) []spec.EnumValue {
 			continue
 		}
 		if inFence {
+			continue
+		}
+		t := strings.TrimLeft(line, " \t")
+		if len(t) < 2 || (t[0] != '-' && t[0] != '*' && t[0] != '+') || !strings.Contains(t, "`") {
 			continue
 		}
 		m := enumItemRe.FindStringSubmatch(line)

@@ -58,6 +58,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 	skipDepth := 0    // >0 while inside a dropped {% if %} block
 	openIfs := 0      // all open {% if %} blocks, to match endifs
 	var ifKeep []bool // per open if: whether its content is kept
+	var ifLine []int  // per open if: its page line
 	titleDropped := !notitle
 	inFence := false
 	for i, line := range lines {
@@ -74,6 +75,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 			if m := ifRe.FindStringSubmatch(line); m != nil {
 				keep := !devOnly(m[1])
 				ifKeep = append(ifKeep, keep)
+				ifLine = append(ifLine, at)
 				openIfs++
 				if !keep {
 					skipDepth++
@@ -86,6 +88,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 					skipDepth--
 				}
 				ifKeep = ifKeep[:openIfs]
+				ifLine = ifLine[:openIfs]
 				continue
 			}
 		}
@@ -113,7 +116,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		p.included = append(p.included, pageLine != 0)
 	}
 	if openIfs > 0 {
-		p.problem(pageLine, "unclosed-if", fmt.Sprintf("%s: {%% if %%} without {%% endif %%}", file))
+		p.problem(ifLine[0], "unclosed-if", fmt.Sprintf("{%% if %%} in %s has no {%% endif %%}; the block runs to the end of the file", file))
 	}
 }
 
