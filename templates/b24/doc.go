@@ -1,0 +1,79 @@
+// Package b24 is the runtime of the Go bindings b24gen generates for the
+// Bitrix24 REST API: the client the generated functions call, the batch and
+// list helpers, the value types that read Bitrix24's loosely typed JSON, and
+// the receiver for outgoing webhooks (events). It uses the standard library
+// only. The generator copies it into each output tree, so a program imports
+// the copy that matches its generated packages.
+//
+// # Calls
+//
+// A client is made from the incoming-webhook URL the portal shows; the secret
+// in it never appears in an error, a log line or String:
+//
+//	client, err := b24.NewWebhookClient("https://example.bitrix24.com/rest/1/secret/")
+//	deal, err := crm.DealGet(ctx, client, crm.DealGetParams{ID: 759})
+//
+// Generated functions take a [Caller], so tests can put a fake portal
+// (package b24test) or anything else behind them. Methods without a binding
+// are called by name with [Client.CallMethod] or [Invoke]. Calls share a
+// client-side leaky bucket sized like the portal's; reads are retried after
+// ambiguous failures, writes never are. Errors from the portal are
+// [*APIError] values, matched with errors.Is by code.
+//
+// # Batch
+//
+// Up to 50 commands go in one HTTP call; larger sets are split. A command's
+// result can feed a later command through [Handle.Ref]:
+//
+//	b := b24.NewBatch(b24.WithHalt(true))
+//	deal := b24.Add(b, "deal", b24.NewCommand[crm.Deal](b24.Request{
+//		Method: "crm.deal.get", Params: map[string]any{"id": 759}}))
+//	contact := b24.Add(b, "contact", b24.NewCommand[crm.Contact](b24.Request{
+//		Method: "crm.contact.get", Params: map[string]any{"id": deal.Ref("CONTACT_ID")}}))
+//	err := b.Run(ctx, client) // a *BatchError lists the commands that failed
+//	d, err := deal.Result()   // typed; ErrNotRun when the command did not run
+//
+// Batch commands travel as PHP query strings; [EncodeForm] writes them the
+// way PHP's http_build_query does.
+//
+// # Lists
+//
+// [List] pages through start/next as an iterator; [Export] reads a whole
+// table by ID (start=-1, a >ID filter, 50 pages chained per batch), about
+// 2,500 rows per HTTP call:
+//
+//	for deal, err := range b24.Export[crm.Deal](ctx, client, req, b24.ListSpec{IDField: "ID"}) {
+//		if err != nil { ... }
+//	}
+//
+// # Values
+//
+// Bitrix24 sends an ID as 410 or "410", a flag as "Y", an amount as
+// "1000000.00" and an empty value as null, "", false, [] or {}. [Int],
+// [Number], [Bool], [String], [Time] and [Date] accept all of these and
+// encode back the form the portal accepts ("Y"/"N" for Bool, RFC 3339 for
+// Time). [Opt] marks an optional request parameter whose presence matters, so
+// 0, "" and "N" can be sent. Generated structs keep the keys the docs do not
+// list (UF_* user fields and the like) in a [Fields] map through
+// [DecodeObject] and [EncodeObject].
+//
+// # Events
+//
+// A [Receiver] is the http.Handler behind an outgoing webhook. Deliveries
+// arrive form-encoded with PHP bracket keys (data[FIELDS][ID]=759), though the
+// docs draw them as JSON; both are read. The application token is checked in
+// constant time before anything is dispatched, the body size is bounded, and
+// a handler's error or panic is logged (never with a token) and answered 500:
+//
+//	r := b24.NewReceiver(os.Getenv("B24_APP_TOKEN"))
+//	r.Handle("ONCRMDEALUPDATE", func(ctx context.Context, e *b24.Event) error {
+//		var p struct {
+//			Data struct{ Fields struct{ ID b24.Int } `json:"FIELDS"` } `json:"data"`
+//		}
+//		return e.Decode(&p)
+//	})
+//	http.Handle("/b24/events", r)
+//
+// The generated events package wraps it with one typed registration per
+// documented event.
+package b24
