@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDecodeForm(t *testing.T) {
@@ -126,6 +127,14 @@ func TestEncodeForm(t *testing.T) {
 		{"int keyed map", map[int]string{2: "b", 1: "a"}, "1=a&2=b"},
 		{"struct via json", map[string]any{"fields": inner{ID: 7}}, "fields%5BID%5D=7"},
 		{"top level list", []any{"a", "b"}, "0=a&1=b"},
+		{"opt unset omitted", struct {
+			A Opt[int] `json:"a,omitzero"`
+			B Opt[int] `json:"b,omitzero"`
+		}{B: Some(0)}, "b=0"},
+		{"value types as in JSON", map[string]any{"fields": map[string]any{
+			"OPENED": Bool(true), "ID": Int(5), "SUM": Number(10.5),
+			"DATE": Time{time.Date(2024, 8, 30, 14, 29, 0, 0, time.FixedZone("", 7200))}, "EMPTY": Time{}}},
+			"fields%5BDATE%5D=2024-08-30T14%3A29%3A00%2B02%3A00&fields%5BEMPTY%5D=&fields%5BID%5D=5&fields%5BOPENED%5D=Y&fields%5BSUM%5D=10.5"},
 		{"raw json", map[string]any{"r": json.RawMessage(`{"x":[1,"y"]}`)}, "r%5Bx%5D%5B0%5D=1&r%5Bx%5D%5B1%5D=y"},
 	}
 	for _, tc := range tests {
