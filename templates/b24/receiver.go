@@ -444,6 +444,9 @@ func (d *delivery) event() (*Event, error) {
 			return nil, err
 		}
 	}
+	// encoding/json matches keys case-insensitively; the handler must see the
+	// token that was verified, not a look-alike key's value.
+	ev.Auth.ApplicationToken = d.token
 	return ev, nil
 }
 

@@ -529,3 +529,38 @@ func FuzzFormDeliveryJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReceiver: any body, any of the usual content types: a defined status,
+// never a panic, the handler only after the right token.
+func FuzzReceiver(f *testing.F) {
+	f.Add(0, formOf(f, dealUpdateDoc))
+	f.Add(1, dealUpdateDoc)
+	f.Add(0, "event=X&auth[application_token]="+testAppToken+"&auth[expires]=%00")
+	f.Add(2, `{"event":["x"],"auth":{"application_token":"`+testAppToken+`"},"ts":{}}`)
+	types := []string{formType, "application/json", "", "text/plain; charset=utf-8"}
+	r := NewReceiver(testAppToken, WithReceiverLogger(slog.New(slog.DiscardHandler)), WithMaxBodyBytes(4096))
+	r.HandleFallback(func(_ context.Context, e *Event) error {
+		if e.Auth.ApplicationToken != testAppToken {
+			return errors.New("dispatched without the token")
+		}
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, ct int, body string) {
+		rec := deliver(r, types[uint(ct)%uint(len(types))], body)
+		switch rec.Code {
+		case 200, 400, 401, 413:
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+	})
+}
+
+func TestReceiverAuthTokenIsTheVerifiedOne(t *testing.T) {
+	r, _ := newTestReceiver()
+	var got string
+	r.HandleFallback(func(_ context.Context, e *Event) error { got = e.Auth.ApplicationToken; return nil })
+	body := `{"event":"X","auth":{"application_token":"` + testAppToken + `","APPLICATION_TOKEN":"other"}}`
+	if rec := deliver(r, "application/json", body); rec.Code != 200 || got != testAppToken {
+		t.Errorf("status %d, handler saw token %q", rec.Code, got)
+	}
+}
