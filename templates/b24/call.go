@@ -65,6 +65,23 @@ func (t *Timing) UnmarshalJSON(b []byte) error {
 		*t = Timing{}
 		return nil
 	}
+	// Fast path: the portal sends numbers as numbers.
+	var fast struct {
+		Start            float64 `json:"start"`
+		Finish           float64 `json:"finish"`
+		Duration         float64 `json:"duration"`
+		Processing       float64 `json:"processing"`
+		Operating        float64 `json:"operating"`
+		OperatingResetAt float64 `json:"operating_reset_at"`
+		DateStart        string  `json:"date_start"`
+		DateFinish       string  `json:"date_finish"`
+	}
+	if json.Unmarshal(b, &fast) == nil {
+		*t = Timing{Start: fast.Start, Finish: fast.Finish, Duration: fast.Duration, Processing: fast.Processing,
+			Operating: fast.Operating, DateStart: fast.DateStart, DateFinish: fast.DateFinish}
+		t.OperatingResetAt = unixTime(fast.OperatingResetAt)
+		return nil
+	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return fmt.Errorf("time: %w", err)
 	}
@@ -77,11 +94,17 @@ func (t *Timing) UnmarshalJSON(b []byte) error {
 		DateStart:  raw.DateStart,
 		DateFinish: raw.DateFinish,
 	}
-	if s := envFloat(raw.OperatingResetAt); s > 0 {
-		sec, frac := math.Modf(s)
-		t.OperatingResetAt = time.Unix(int64(sec), int64(frac*1e9))
-	}
+	t.OperatingResetAt = unixTime(envFloat(raw.OperatingResetAt))
 	return nil
+}
+
+// unixTime reads unix seconds (with a fraction); 0 is the zero time.
+func unixTime(s float64) time.Time {
+	if !(s > 0) {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(s)
+	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
 // MarshalJSON writes operating_reset_at back as unix seconds.

@@ -31,6 +31,7 @@ type Client struct {
 	hc        *http.Client
 	log       *slog.Logger
 	userAgent string
+	uaHeader  []string
 	bucket    *bucket // nil: no client-side rate limit
 	gates     *gates
 	retry     RetryPolicy
@@ -83,7 +84,7 @@ func WithoutRateLimit() Option { return func(c *Client) { c.bucket = nil } }
 // except MaxRetries (use WithMaxRetries(0) to turn retrying off).
 func WithRetry(p RetryPolicy) Option {
 	return func(c *Client) {
-		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxOperationWait < 0 {
+		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxOperationWait < 0 || p.OperationDelay < 0 {
 			c.optErr = errors.New("b24: WithRetry: negative field")
 			return
 		}
@@ -96,6 +97,9 @@ func WithRetry(p RetryPolicy) Option {
 		}
 		if p.MaxOperationWait == 0 {
 			p.MaxOperationWait = d.MaxOperationWait
+		}
+		if p.OperationDelay == 0 {
+			p.OperationDelay = d.OperationDelay
 		}
 		c.retry = p
 	}
@@ -155,6 +159,7 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 	if c.optErr != nil {
 		return nil, c.optErr
 	}
+	c.uaHeader = []string{c.userAgent}
 	return c, nil
 }
 
@@ -351,12 +356,17 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 			}
 			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
 		case failNotRun:
-			base := pol.BaseDelay
 			if c.bucket != nil {
+				// The portal's counter is full: mark ours full too, so the
+				// next slot comes one interval from now. That wait is the
+				// first backoff; repeated refusals back off on top of it.
 				c.bucket.fill()
-				base = c.bucket.interval()
+				if n > 0 {
+					delay = backoff(c.bucket.interval(), pol.MaxDelay, n)
+				}
+			} else {
+				delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
 			}
-			delay = backoff(base, pol.MaxDelay, n+1)
 		case failOperation:
 			until := c.operationHold(req.Method, err.(*APIError), n+1)
 			if time.Until(until) > pol.MaxOperationWait {
@@ -413,7 +423,7 @@ func (c *Client) operationHold(method string, e *APIError, n int) time.Time {
 	if t, ok := c.gates.lastReset(method, now); ok {
 		return t
 	}
-	return now.Add(backoff(defaultOperationBackof, c.retry.MaxOperationWait, n))
+	return now.Add(backoff(c.retry.OperationDelay, c.retry.MaxOperationWait, n))
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -424,9 +434,8 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 	if err != nil {
 		return nil, &TransportError{Method: req.Method, Msg: "building the request: " + c.red.clean(unwrapURLError(err).Error())}
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
-	hreq.Header.Set("User-Agent", c.userAgent)
+	// One map with shared value slices: net/http only reads them.
+	hreq.Header = http.Header{"Content-Type": jsonContentType, "User-Agent": c.uaHeader}
 	if c.log != nil && c.log.Enabled(ctx, slog.LevelDebug) {
 		c.log.LogAttrs(ctx, slog.LevelDebug, "b24: call", slog.String("method", req.Method), slog.Int("bytes", len(body)))
 	}
@@ -503,7 +512,10 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-var emptyObject = []byte("{}")
+var (
+	emptyObject     = []byte("{}")
+	jsonContentType = []string{"application/json"}
+)
 
 // encodeParams renders the POST body; nil params send {}.
 func encodeParams(p any) ([]byte, error) {

@@ -18,7 +18,7 @@ import (
 )
 
 // fastRetry keeps retry sleeps short so the tests stay quick.
-var fastRetry = b24.RetryPolicy{MaxRetries: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxOperationWait: 5 * time.Second}
+var fastRetry = b24.RetryPolicy{MaxRetries: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxOperationWait: 5 * time.Second, OperationDelay: 20 * time.Millisecond}
 
 // logBuf collects slog output (shared by a test and the client's goroutines).
 type logBuf struct {

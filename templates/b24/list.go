@@ -94,7 +94,9 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 // start=-1 (no total counted), filter >ID the last id seen, order by ID
 // ascending. The first page is one request; after that, 50 pages are chained
 // in one batch request through $result references (about 2,500 rows per
-// HTTP request).
+// HTTP request). While the rows of one batch are being yielded, the next
+// batch is already on its way (its cursor is the last id of the batch in
+// hand), so a consumer's work overlaps the wait for the rate limit.
 //
 // The request's own filter is kept (a >ID bound in it is where the export
 // starts); its order is replaced. Rows must have a numeric id field
@@ -113,43 +115,8 @@ func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts
 			yield(zero, err)
 			return
 		}
-		// emit yields a page's new rows; it returns more=false when the export
-		// is over (short page, error, or the consumer stopped).
-		emit := func(result json.RawMessage) (more bool) {
-			rows, err := splitRows(result, ls.ItemsKey)
-			if err != nil {
-				yield(zero, &DecodeError{Method: req.Method, Err: err})
-				return false
-			}
-			advanced := false
-			for _, row := range rows {
-				id, err := rowID(row, ex.idField)
-				if err != nil {
-					yield(zero, &DecodeError{Method: req.Method, Err: err})
-					return false
-				}
-				if id <= ex.lastID {
-					continue // a row already yielded
-				}
-				var v T
-				if err := json.Unmarshal(row, &v); err != nil {
-					yield(zero, &DecodeError{Method: req.Method, Err: err})
-					return false
-				}
-				ex.lastID, advanced = id, true
-				if !yield(v, nil) {
-					return false
-				}
-			}
-			if len(rows) < ex.pageSize {
-				return false
-			}
-			if !advanced {
-				yield(zero, fmt.Errorf("b24: %s: export cursor did not move past %s=%d; stopping instead of looping", req.Method, ex.idField, ex.lastID))
-				return false
-			}
-			return true
-		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 
 		// One plain request first: a small list costs one cheap call.
 		r := ex.request(ex.params(strconv.FormatInt(ex.lastID, 10)))
@@ -158,39 +125,150 @@ func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts
 			yield(zero, err)
 			return
 		}
-		if !emit(resp.Result) {
-			return
-		}
+		pages := []exportPage{{result: resp.Result}}
 		for {
-			b := NewBatch()
-			handles := make([]*Handle[json.RawMessage], MaxBatchCommands)
-			for i := range handles {
-				cursor := strconv.FormatInt(ex.lastID, 10)
-				if i > 0 {
-					cursor = ex.lastRowRef(handles[i-1])
-				}
-				handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](ex.request(ex.params(cursor))))
+			// Start the next batch before yielding the rows in hand.
+			var next <-chan exportBatch
+			if cursor, ok := ex.continuation(pages); ok {
+				next = ex.fetch(ctx, c, cursor)
 			}
-			runErr := b.Run(ctx, c)
-			var be *BatchError
-			if runErr != nil && (!errors.As(runErr, &be) || be.Call != nil) {
-				yield(zero, runErr) // the request itself failed: nothing to read
+			for _, pg := range pages {
+				if !emitPage(ex, pg, yield) {
+					if next != nil {
+						cancel()
+						<-next // let the request in flight end before returning
+					}
+					return
+				}
+			}
+			if next == nil {
+				return // unreachable in practice: a page ended the export above
+			}
+			b := <-next
+			if b.err != nil {
+				yield(zero, b.err)
 				return
 			}
-			for _, h := range handles {
-				resp, err := h.Response()
-				if err != nil {
-					// Pages after the last one may fail on an empty reference;
-					// we only get here while every earlier page was full.
-					yield(zero, err)
-					return
-				}
-				if !emit(resp.Result) {
-					return
-				}
-			}
+			pages = b.pages
 		}
 	}
+}
+
+// exportPage is one page of an export: its result, or why it has none.
+type exportPage struct {
+	result json.RawMessage
+	err    error
+}
+
+// exportBatch is the outcome of one chained batch.
+type exportBatch struct {
+	pages []exportPage
+	err   error // the batch request itself failed
+}
+
+// emitPage yields a page's new rows; it returns false when the export is
+// over (a short page, an error, or the consumer stopped).
+func emitPage[T any](ex *exporter, pg exportPage, yield func(T, error) bool) bool {
+	var zero T
+	if pg.err != nil {
+		yield(zero, pg.err)
+		return false
+	}
+	rows, err := splitRows(pg.result, ex.ls.ItemsKey)
+	if err != nil {
+		yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
+		return false
+	}
+	advanced := false
+	for _, row := range rows {
+		id, err := rowID(row, ex.idField)
+		if err != nil {
+			yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
+			return false
+		}
+		if id <= ex.lastID {
+			continue // a row already yielded
+		}
+		var v T
+		if err := json.Unmarshal(row, &v); err != nil {
+			yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
+			return false
+		}
+		ex.lastID, advanced = id, true
+		if !yield(v, nil) {
+			return false
+		}
+	}
+	if len(rows) < ex.pageSize {
+		return false
+	}
+	if !advanced {
+		yield(zero, fmt.Errorf("b24: %s: export cursor did not move past %s=%d; stopping instead of looping", ex.req.Method, ex.idField, ex.lastID))
+		return false
+	}
+	return true
+}
+
+// continuation tells whether more rows may follow pages (every page full and
+// fine) and from which id: the last row of the last page. Problems are left
+// for emitPage to report.
+func (ex *exporter) continuation(pages []exportPage) (int64, bool) {
+	for _, pg := range pages {
+		if pg.err != nil {
+			return 0, false
+		}
+	}
+	last := pages[len(pages)-1]
+	rows, err := splitRows(last.result, ex.ls.ItemsKey)
+	if err != nil || len(rows) < ex.pageSize {
+		return 0, false
+	}
+	// Every page must be full for the chain to have been meaningful.
+	for _, pg := range pages[:len(pages)-1] {
+		if n, err := countRows(pg.result, ex.ls.ItemsKey); err != nil || n < ex.pageSize {
+			return 0, false
+		}
+	}
+	id, err := rowID(rows[len(rows)-1], ex.idField)
+	if err != nil {
+		return 0, false
+	}
+	return id, true
+}
+
+// fetch runs one chained batch of 50 pages from cursor in the background.
+func (ex *exporter) fetch(ctx context.Context, c Caller, cursor int64) <-chan exportBatch {
+	out := make(chan exportBatch, 1)
+	go func() {
+		b := NewBatch()
+		handles := make([]*Handle[json.RawMessage], MaxBatchCommands)
+		for i := range handles {
+			ref := strconv.FormatInt(cursor, 10)
+			if i > 0 {
+				ref = ex.lastRowRef(handles[i-1])
+			}
+			handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](ex.request(ex.params(ref))))
+		}
+		err := b.Run(ctx, c)
+		var be *BatchError
+		if err != nil && (!errors.As(err, &be) || be.Call != nil) {
+			out <- exportBatch{err: err} // the request itself failed: nothing to read
+			return
+		}
+		pages := make([]exportPage, len(handles))
+		for i, h := range handles {
+			// Pages after the last one may fail on an empty reference;
+			// emitPage stops at the short page before reaching them.
+			resp, err := h.Response()
+			if err != nil {
+				pages[i].err = err
+			} else {
+				pages[i].result = resp.Result
+			}
+		}
+		out <- exportBatch{pages: pages}
+	}()
+	return out
 }
 
 // exporter holds the state of one Export.
@@ -329,14 +407,19 @@ func splitRows(result json.RawMessage, itemsKey string) ([]json.RawMessage, erro
 	return nil, fmt.Errorf("rows are neither a list nor an object: %.40s", t)
 }
 
+// countRows counts a page's rows.
+func countRows(result json.RawMessage, itemsKey string) (int, error) {
+	rows, err := splitRows(result, itemsKey)
+	return len(rows), err
+}
+
 // rowID reads a row's id, sent as a number or a numeric string.
 func rowID(row json.RawMessage, field string) (int64, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(row, &m); err != nil {
+	raw, found, err := topLevelMember(row, field)
+	if err != nil {
 		return 0, fmt.Errorf("row is not an object: %w", err)
 	}
-	raw, ok := m[field]
-	if !ok {
+	if !found {
 		return 0, fmt.Errorf("row has no %s field (set ListSpec.IDField)", field)
 	}
 	s := envString(raw)

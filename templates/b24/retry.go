@@ -28,6 +28,9 @@ type RetryPolicy struct {
 	// MaxOperationWait bounds how long a call waits for a method held by
 	// OPERATION_TIME_LIMIT; a longer hold returns the error to the caller.
 	MaxOperationWait time.Duration
+	// OperationDelay is the first hold after a 429 when neither it nor an
+	// earlier answer of the method gave operating_reset_at (doubling after).
+	OperationDelay time.Duration
 }
 
 // DefaultRetryPolicy is what a client uses unless told otherwise.
@@ -36,6 +39,7 @@ var DefaultRetryPolicy = RetryPolicy{
 	BaseDelay:        500 * time.Millisecond,
 	MaxDelay:         30 * time.Second,
 	MaxOperationWait: defaultOperationWait,
+	OperationDelay:   defaultOperationDelay,
 }
 
 // backoff returns the sleep before retry n (1-based): base·2^(n-1) capped at

@@ -99,7 +99,7 @@ func (p *Portal) runCommand(br *batchRun, key, cmd string) {
 		return
 	}
 	p.record(call)
-	v, err := generic(res.Value)
+	v, err := genericFast(res.Value)
 	if err != nil {
 		br.errs[key] = errorBody(2, &b24.APIError{Code: "INTERNAL_SERVER_ERROR", Description: err.Error()})
 		return
@@ -182,6 +182,12 @@ func (br *batchRun) resolve(m []string) (any, bool) {
 			if ok {
 				cur = t[i]
 			}
+		case []map[string]any: // rows as ServeList keeps them
+			i, err := strconv.Atoi(seg)
+			ok = err == nil && i >= 0 && i < len(t)
+			if ok {
+				cur = t[i]
+			}
 		default:
 			ok = false
 		}
@@ -212,4 +218,23 @@ func truthy(v any) bool {
 		return s != "" && s != "0" && s != "false" && s != "n"
 	}
 	return false
+}
+
+// genericFast skips the JSON round trip for values that already have the
+// shapes references walk (ServeList's pages), which keeps big batches cheap.
+func genericFast(v any) (any, error) {
+	switch t := v.(type) {
+	case []map[string]any:
+		return t, nil
+	case map[string]any:
+		for _, x := range t {
+			switch x.(type) {
+			case []map[string]any, string, float64, json.Number, bool, nil:
+			default:
+				return generic(v)
+			}
+		}
+		return t, nil
+	}
+	return generic(v)
 }

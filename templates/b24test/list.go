@@ -3,6 +3,7 @@ package b24test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,43 +67,84 @@ func (p *Portal) ServeList(method string, rows any, lo ListOptions) {
 			}
 			start = s
 		}
-		sel := make([]int, 0, len(idx))
-		filter := Map(params, "filter")
-		for _, i := range idx {
-			if match(all[i], ids[i], filter, lo.IDField) {
+		f, ok := parseFilter(Map(params, "filter"), lo.IDField)
+		if !ok {
+			return listPage(nil, 0, start, lo), nil // the portal finds nothing for a bad id
+		}
+		desc := strings.EqualFold(Str(Map(params, "order"), lo.IDField), "DESC")
+		// Rows are sorted by id: the id bounds are a binary search away.
+		from := sort.Search(len(idx), func(k int) bool { return ids[idx[k]] >= f.min })
+		if len(f.fields) == 0 && len(f.ne) == 0 {
+			// Only id bounds: count and cut the page without a scan.
+			to := sort.Search(len(idx), func(k int) bool { return ids[idx[k]] > f.max })
+			n := max(to-from, 0)
+			first := max(start, 0)
+			last := min(first+int64(lo.PageSize), int64(n))
+			page := make([]map[string]any, 0, max(last-first, 0))
+			for k := first; k < last; k++ {
+				pos := from + int(k)
+				if desc {
+					pos = to - 1 - int(k)
+				}
+				page = append(page, all[idx[pos]])
+			}
+			res := listPage(page, len(page), -1, lo) // lay out the page as is
+			if start >= 0 {
+				res.Total = n
+				if last < int64(n) {
+					res.Next, res.HasNext = int(last), true
+				}
+			}
+			return res, nil
+		}
+		sel := make([]int, 0, lo.PageSize)
+		for _, i := range idx[from:] {
+			if ids[i] > f.max {
+				break
+			}
+			if f.match(all[i], ids[i]) {
 				sel = append(sel, i)
+				// start=-1 counts nothing: stop at one page.
+				if start < 0 && !desc && len(sel) == lo.PageSize {
+					break
+				}
 			}
 		}
-		if dir := Str(Map(params, "order"), lo.IDField); strings.EqualFold(dir, "DESC") {
+		if desc {
 			for a, b := 0, len(sel)-1; a < b; a, b = a+1, b-1 {
 				sel[a], sel[b] = sel[b], sel[a]
 			}
 		}
-		var res Result
-		from := start
-		if start < 0 {
-			from = 0
+		page := make([]map[string]any, len(sel))
+		for k, i := range sel {
+			page[k] = all[i]
 		}
-		to := min(from+int64(lo.PageSize), int64(len(sel)))
-		page := make([]map[string]any, 0, lo.PageSize)
-		for k := from; k < to; k++ {
-			page = append(page, all[sel[k]])
-		}
-		if start >= 0 {
-			res.Total = len(sel)
-			if to < int64(len(sel)) {
-				res.Next, res.HasNext = int(to), true
-			}
-		}
-		if lo.ItemsKey != "" {
-			res.Value = map[string]any{lo.ItemsKey: page}
-		} else {
-			res.Value = page
-		}
-		return res, nil
+		return listPage(page, len(sel), start, lo), nil
 	})
 }
 
+// listPage cuts one page out of the selected rows and lays it out.
+func listPage(sel []map[string]any, n int, start int64, lo ListOptions) Result {
+	var res Result
+	from := max(start, 0)
+	to := min(from+int64(lo.PageSize), int64(n))
+	page := []map[string]any{}
+	if from < to {
+		page = sel[from:to]
+	}
+	if start >= 0 {
+		res.Total = n
+		if to < int64(n) {
+			res.Next, res.HasNext = int(to), true
+		}
+	}
+	if lo.ItemsKey != "" {
+		res.Value = map[string]any{lo.ItemsKey: page}
+	} else {
+		res.Value = page
+	}
+	return res
+}
 func jsonNum(v any) any {
 	if f, ok := v.(float64); ok {
 		return json.Number(strconv.FormatFloat(f, 'f', -1, 64))
@@ -110,22 +152,59 @@ func jsonNum(v any) any {
 	return v
 }
 
-// match applies a list filter to one row.
-func match(row map[string]any, id int64, filter map[string]any, idField string) bool {
+// listFilter is a parsed list filter: id bounds plus other conditions.
+type listFilter struct {
+	min, max int64 // inclusive id bounds
+	ne       []int64
+	fields   []fieldCond
+}
+
+type fieldCond struct {
+	field, want string
+	negate      bool
+}
+
+// parseFilter reads the id conditions (>, >=, <, <=, =, !) and the equality
+// conditions on other fields; ok is false when an id value is not a number.
+func parseFilter(filter map[string]any, idField string) (listFilter, bool) {
+	f := listFilter{min: math.MinInt64, max: math.MaxInt64}
 	for k, want := range filter {
 		op, field := splitOp(k)
-		if strings.EqualFold(field, idField) {
-			w, ok := toInt(want)
-			if !ok {
-				return false // the portal would find nothing for a bad id
-			}
-			if !compare(id, op, w) {
-				return false
-			}
+		if !strings.EqualFold(field, idField) {
+			f.fields = append(f.fields, fieldCond{field: field, want: scalarText(want), negate: op == "!" || op == "!="})
 			continue
 		}
-		got := scalarText(jsonNum(row[field]))
-		if (got == scalarText(want)) == (op == "!" || op == "!=") {
+		w, ok := toInt(want)
+		if !ok {
+			return f, false
+		}
+		switch op {
+		case ">":
+			f.min = max(f.min, w+1)
+		case ">=":
+			f.min = max(f.min, w)
+		case "<":
+			f.max = min(f.max, w-1)
+		case "<=":
+			f.max = min(f.max, w)
+		case "!", "!=":
+			f.ne = append(f.ne, w)
+		default:
+			f.min, f.max = max(f.min, w), min(f.max, w)
+		}
+	}
+	return f, true
+}
+
+// match applies the conditions other than the id bounds.
+func (f listFilter) match(row map[string]any, id int64) bool {
+	for _, n := range f.ne {
+		if id == n {
+			return false
+		}
+	}
+	for _, c := range f.fields {
+		if (scalarText(jsonNum(row[c.field])) == c.want) == c.negate {
 			return false
 		}
 	}
@@ -139,20 +218,4 @@ func splitOp(k string) (op, field string) {
 		}
 	}
 	return "=", k
-}
-
-func compare(a int64, op string, b int64) bool {
-	switch op {
-	case ">":
-		return a > b
-	case ">=":
-		return a >= b
-	case "<":
-		return a < b
-	case "<=":
-		return a <= b
-	case "!", "!=":
-		return a != b
-	}
-	return a == b
 }

@@ -1,0 +1,199 @@
+package b24_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/b24gen/b24gen/templates/b24"
+	"github.com/b24gen/b24gen/templates/b24test"
+)
+
+// benchDeal is a typical small result.
+type benchDeal struct {
+	ID          string `json:"ID"`
+	TITLE       string `json:"TITLE"`
+	OPPORTUNITY string `json:"OPPORTUNITY"`
+	STAGEID     string `json:"STAGE_ID"`
+}
+
+const benchAnswer = `{"result":{"ID":"42","TITLE":"Deal #42","OPPORTUNITY":"1000000.00","STAGE_ID":"NEW"},` +
+	`"time":{"start":1724916859.421475,"finish":1724916859.471588,"duration":0.05011296272277832,"processing":0.010200977325439453,"date_start":"2024-08-29T10:34:19+03:00","date_finish":"2024-08-29T10:34:19+03:00","operating_reset_at":1724917459,"operating":0}}`
+
+// benchServer answers every POST with benchAnswer, like a portal would.
+func benchServer(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, benchAnswer)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func benchHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+}
+
+// BenchmarkCallPlainHTTP is the baseline: net/http + encoding/json doing the
+// same POST and decoding the same answer, with nothing else.
+func BenchmarkCallPlainHTTP(b *testing.B) {
+	srv := benchServer(b)
+	hc := benchHTTPClient()
+	url := srv.URL + "/rest/1/abcdef123/crm.deal.get"
+	ctx := context.Background()
+	params := map[string]any{"id": 42}
+	b.ReportAllocs()
+	for b.Loop() {
+		body, err := json.Marshal(params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var env struct {
+			Result benchDeal       `json:"result"`
+			Time   json.RawMessage `json:"time"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if env.Result.ID != "42" {
+			b.Fatal(env.Result)
+		}
+	}
+}
+
+// BenchmarkCallClient is the same call through Client.CallMethod: bucket
+// (with room to spare), method gate, envelope with timing, typed decode.
+func BenchmarkCallClient(b *testing.B) {
+	srv := benchServer(b)
+	c, err := b24.NewWebhookClient(srv.URL+"/rest/1/abcdef123/", b24.WithHTTPClient(benchHTTPClient()), b24.WithRateLimit(1<<30, 1e9))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	params := map[string]any{"id": 42}
+	b.ReportAllocs()
+	for b.Loop() {
+		var d benchDeal
+		if err := c.CallMethod(ctx, "crm.deal.get", params, &d, b24.WithIdempotent(true)); err != nil {
+			b.Fatal(err)
+		}
+		if d.ID != "42" {
+			b.Fatal(d)
+		}
+	}
+}
+
+// BenchmarkExport20k exports 20,000 rows from a portal that enforces its
+// bucket at the cloud's real rate, 2 requests a second, with a burst of 2
+// (the real 50 would swallow the whole export); the client runs the same
+// bucket. An export is 9 HTTP requests (one page, then 8 batches of 50
+// pages), so the bucket allows it no faster than (9-2)/2 s = 3.5 s; the time to
+// serve and decode the last batch comes on top and counts against us. The benchmark
+// reports rows/s and the share of that ceiling reached, and fails if any
+// limit error reached the caller.
+func BenchmarkExport20k(b *testing.B) {
+	const (
+		rows  = 20000
+		burst = 2
+		rate  = 2.0
+	)
+	data := makeRows(rows)
+	requests := 1 + (rows-50+2499)/2500
+	ceiling := float64(rows) / (float64(requests-burst) / rate) // rows/s
+	var total time.Duration
+	var limited int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p := b24test.NewPortal(b, b24test.WithRateLimit(burst, rate))
+		p.ServeList("crm.deal.list", data, b24test.ListOptions{})
+		c, err := b24.NewWebhookClient(p.WebhookURL(), b24.WithRateLimit(burst, rate))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		n := 0
+		for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+			if err != nil {
+				b.Fatalf("export failed after %d rows: %v", n, err)
+			}
+			n++
+		}
+		total += time.Since(start)
+		b.StopTimer()
+		if n != rows {
+			b.Fatalf("exported %d rows, want %d", n, rows)
+		}
+		limited += p.Limited()
+		b.StartTimer()
+	}
+	perSec := float64(rows) * float64(b.N) / total.Seconds()
+	b.ReportMetric(perSec, "rows/s")
+	b.ReportMetric(100*perSec/ceiling, "%ceiling")
+	b.ReportMetric(float64(limited)/float64(b.N), "503s/op")
+}
+
+// BenchmarkList20k pages through the same 20,000 rows one request per page
+// (400 requests) against a portal enforcing burst 50, 2,000/s, the rates of
+// the brief scaled up; the bucket allows it no faster than (400-50)/2000 s =
+// 175 ms. It shows the pacing over many requests, where the export above
+// shows it at the real rate.
+func BenchmarkList20k(b *testing.B) {
+	const (
+		rows  = 20000
+		burst = 50
+		rate  = 2000.0
+	)
+	data := makeRows(rows)
+	ceiling := float64(rows) / (float64(rows/50-burst) / rate)
+	var total time.Duration
+	var limited int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p := b24test.NewPortal(b, b24test.WithRateLimit(burst, rate))
+		p.ServeList("crm.deal.list", data, b24test.ListOptions{})
+		c, err := b24.NewWebhookClient(p.WebhookURL(), b24.WithRateLimit(burst, rate))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		n := 0
+		for _, err := range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+			if err != nil {
+				b.Fatalf("list failed after %d rows: %v", n, err)
+			}
+			n++
+		}
+		total += time.Since(start)
+		b.StopTimer()
+		if n != rows {
+			b.Fatalf("listed %d rows, want %d", n, rows)
+		}
+		limited += p.Limited()
+		b.StartTimer()
+	}
+	perSec := float64(rows) * float64(b.N) / total.Seconds()
+	b.ReportMetric(perSec, "rows/s")
+	b.ReportMetric(100*perSec/ceiling, "%ceiling")
+	b.ReportMetric(float64(limited)/float64(b.N), "503s/op")
+}
