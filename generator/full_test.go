@@ -1,13 +1,18 @@
 package generator
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/b24gen/b24gen/generator/model"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -31,12 +36,15 @@ func fullSpec(t testing.TB) *spec.Spec {
 	return s
 }
 
-// TestFullSpecBuilds generates every method of the real spec into a fresh
-// module and builds and vets it. Slow (a minute on two cores): skipped with
-// -short.
-func TestFullSpecBuilds(t *testing.T) {
+// TestFullSpec generates every method of the real spec into a fresh
+// module, then builds and vets it, and runs a program that decodes every
+// documented response example into its method's result type and encodes
+// it back, checking that no documented key is lost. Misses are written to
+// testdata/decode_misses.txt. Slow (about a minute on two cores): skipped
+// with -short.
+func TestFullSpec(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: skipping the full generate, build and vet")
+		t.Skip("-short: skipping the full generate, build, vet and example decode")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -44,11 +52,12 @@ func TestFullSpecBuilds(t *testing.T) {
 	}
 	s := fullSpec(t)
 	dir := t.TempDir()
+	const importPath = "example.com/full/gen"
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/full\n\ngo 1.26\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	rep, err := Generate(s, Options{OutDir: filepath.Join(dir, "gen"), ImportPath: "example.com/full/gen"})
+	rep, err := Generate(s, Options{OutDir: filepath.Join(dir, "gen"), ImportPath: importPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,16 +68,209 @@ func TestFullSpecBuilds(t *testing.T) {
 	if rep.Methods != len(s.Methods) {
 		t.Errorf("%d functions for %d method records", rep.Methods, len(s.Methods))
 	}
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+	if pct(rep.ParamsTyped, rep.ParamsRaw) < 95 {
+		t.Errorf("params with a concrete type: %.1f%%, want ≥ 95%%", pct(rep.ParamsTyped, rep.ParamsRaw))
+	}
+	if pct(rep.ResultFieldsTyped, rep.ResultFieldsRaw) < 90 {
+		t.Errorf("result fields with a concrete type: %.1f%%, want ≥ 90%%", pct(rep.ResultFieldsTyped, rep.ResultFieldsRaw))
+	}
+
+	cases := writeDecodeCheck(t, s, filepath.Join(dir, "decodecheck"), importPath)
+	run := func(args ...string) []byte {
 		start := time.Now()
 		cmd := exec.Command(goBin, args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOPROXY=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, firstLines(string(out), 60))
 		}
 		t.Logf("go %s: %v", strings.Join(args, " "), time.Since(start))
+		return out
 	}
+	run("build", "./...")
+	run("vet", "./gen/...")
+	out := run("run", "./decodecheck")
+
+	var misses []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line != "" {
+			misses = append(misses, line)
+		}
+	}
+	slices.Sort(misses)
+	text := fmt.Sprintf("# Response examples that do not decode into their generated result type,\n"+
+		"# or lose a documented key on re-encoding. Written by TestFullSpec; do not edit.\n"+
+		"# %d examples, %d misses.\n", cases, len(misses))
+	if len(misses) > 0 {
+		text += strings.Join(misses, "\n") + "\n"
+	}
+	if err := os.WriteFile(filepath.Join("testdata", "decode_misses.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ok := cases - len(misses)
+	t.Logf("examples decoded and round-tripped: %d of %d (%.2f%%)", ok, cases, pct(ok, len(misses)))
+	if cases == 0 || pct(ok, len(misses)) < 99 {
+		t.Errorf("examples decoded: %d of %d, want ≥ 99%% (see testdata/decode_misses.txt)", ok, cases)
+	}
+}
+
+// writeDecodeCheck writes a program that decodes every method's documented
+// "result" into the result type of its generated command, re-encodes it,
+// and prints one line per example that fails. It returns the number of
+// examples.
+func writeDecodeCheck(t *testing.T, s *spec.Spec, dir, importPath string) int {
+	t.Helper()
+	m, _, _ := model.Build(s, model.Options{ImportPath: importPath})
+	type loc struct{ pkg, fn string }
+	where := map[string]loc{}
+	for _, p := range m.Packages {
+		for _, f := range p.Files {
+			for _, fn := range f.Funcs {
+				key := fn.Method
+				if fn.Version == 3 {
+					key += "@3"
+				}
+				where[key] = loc{p.Name, fn.Name}
+			}
+		}
+	}
+	examples := map[string]json.RawMessage{}
+	pages := map[string]string{}
+	imports := map[string]bool{}
+	var table strings.Builder
+	for i := range s.Methods {
+		sm := &s.Methods[i]
+		if sm.Result == nil || len(sm.Result.Example) == 0 {
+			continue
+		}
+		var env map[string]json.RawMessage
+		if err := json.Unmarshal(sm.Result.Example, &env); err != nil {
+			continue
+		}
+		res, ok := env["result"]
+		if !ok {
+			continue
+		}
+		l, ok := where[sm.Key()]
+		if !ok {
+			t.Errorf("%s: no generated function", sm.Key())
+			continue
+		}
+		examples[sm.Key()] = res
+		pages[sm.Key()] = sm.Page
+		imports[l.pkg] = true
+		fmt.Fprintf(&table, "\t%q: func(b []byte) ([]byte, error) { return decode(%s.%sCommand, b) },\n", sm.Key(), l.pkg, l.fn)
+	}
+	var imp strings.Builder
+	for _, p := range slices.Sorted(maps.Keys(imports)) {
+		fmt.Fprintf(&imp, "\t%q\n", importPath+"/"+p)
+	}
+	src := `package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"` + importPath + `/b24"
+` + imp.String() + `)
+
+//go:embed examples.json
+var examplesJSON []byte
+
+//go:embed pages.json
+var pagesJSON []byte
+
+// decode takes the result type from the command constructor.
+func decode[P any, R any](_ func(P) b24.Command[R], data []byte) ([]byte, error) {
+	var out R
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+var checks = map[string]func([]byte) ([]byte, error){
+` + table.String() + `}
+
+// keys lists the object keys of a JSON value by path ("a.b[].c").
+func keys(prefix string, v any, out map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := prefix + "." + k
+			out[p] = true
+			keys(p, e, out)
+		}
+	case []any:
+		for _, e := range x {
+			keys(prefix+"[]", e, out)
+		}
+	}
+}
+
+func main() {
+	var examples map[string]json.RawMessage
+	var pages map[string]string
+	if err := json.Unmarshal(examplesJSON, &examples); err != nil {
+		panic(err)
+	}
+	if err := json.Unmarshal(pagesJSON, &pages); err != nil {
+		panic(err)
+	}
+	for _, key := range slices.Sorted(func(yield func(string) bool) {
+		for k := range examples {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		again, err := checks[key](examples[key])
+		if err != nil {
+			fmt.Printf("%s (%s): decode: %v\n", key, pages[key], err)
+			continue
+		}
+		var before, after any
+		json.Unmarshal(examples[key], &before)
+		json.Unmarshal(again, &after)
+		had, has := map[string]bool{}, map[string]bool{}
+		keys("", before, had)
+		keys("", after, has)
+		var lost []string
+		for k := range had {
+			if !has[k] {
+				lost = append(lost, k)
+			}
+		}
+		if len(lost) > 0 {
+			slices.Sort(lost)
+			if len(lost) > 5 {
+				lost = append(lost[:5], "…")
+			}
+			fmt.Printf("%s (%s): round trip lost keys %s\n", key, pages[key], strings.Join(lost, " "))
+		}
+	}
+}
+`
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"examples.json": examples, "pages.json": pages} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return len(examples)
 }
 
 func pct(a, b int) float64 {

@@ -34,6 +34,9 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 	var out []Output
 	doc := e.newFile(pkg.Name)
 	doc.PackageComment(packageDoc(pkg))
+	for _, st := range pkg.Shared {
+		e.structDecls(doc, st)
+	}
 	b, err := render(doc)
 	if err != nil {
 		return nil, fmt.Errorf("%s/doc.go: %w", pkg.Name, err)
@@ -109,14 +112,7 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 		}
 	}
 	for _, st := range fn.Structs {
-		f.Add(e.structDecl(st))
-		f.Line()
-		if st.Extra {
-			f.Add(e.unmarshalObject(st.Name))
-			f.Line()
-			f.Add(e.marshalObject(st.Name))
-			f.Line()
-		}
+		e.structDecls(f, st)
 		if st == fn.Params && len(fn.Required) > 0 {
 			f.Add(e.validateFunc(fn))
 			f.Line()
@@ -124,6 +120,19 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 	}
 	for _, en := range fn.Enums {
 		f.Add(e.enumDecl(en))
+		f.Line()
+	}
+}
+
+// structDecls adds a struct and, when it keeps unknown keys, its JSON
+// methods.
+func (e *emitter) structDecls(f *jen.File, st *model.Struct) {
+	f.Add(e.structDecl(st))
+	f.Line()
+	if st.Extra {
+		f.Add(e.unmarshalObject(st.Name))
+		f.Line()
+		f.Add(e.marshalObject(st.Name))
 		f.Line()
 	}
 }

@@ -73,7 +73,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 	pools := map[string]*Pool{}
 	funcs := map[*spec.Method]*Func{}
 	for _, pn := range pkgNames {
-		pool := NewPool("Extra")
+		pool := NewPool("Extra", FieldInfo)
 		pools[pn] = pool
 		for _, m := range byPkg[pn] {
 			base := FuncName(m.Name)
@@ -132,6 +132,10 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			files[fn].Funcs = append(files[fn].Funcs, f)
 			b.stats.Methods++
 		}
+		if b.pkgNeedsFieldInfo {
+			pkg.Shared = append(pkg.Shared, fieldInfoStruct())
+			b.pkgNeedsFieldInfo = false
+		}
 		slices.SortFunc(pkg.Files, func(a, c *File) int { return cmp.Compare(a.Name, c.Name) })
 		mdl.Packages = append(mdl.Packages, pkg)
 	}
@@ -188,6 +192,8 @@ type builder struct {
 	opt      Options
 	has2     map[string]bool // names with a REST 2 record
 	pool     *Pool           // the current package's identifiers
+	// pkgNeedsFieldInfo is set when the current package uses FieldInfo.
+	pkgNeedsFieldInfo bool
 	stats    Stats
 	problems []spec.Problem
 
@@ -323,11 +329,19 @@ func nestDotted(ps []spec.Param) []spec.Param {
 	if !dotted {
 		return ps
 	}
+	// A dotted name whose head is a documented scalar is a literal key
+	// ("edit" and "edit.originator" are both flags of tasks.task.get).
+	scalar := map[string]bool{}
+	for _, p := range ps {
+		if p.Kind != spec.KindObject && p.Kind != spec.KindArray && !strings.Contains(p.Name, ".") {
+			scalar[p.Name] = true
+		}
+	}
 	var out []spec.Param
 	index := map[string]int{}
 	for _, p := range ps {
 		head, rest, ok := strings.Cut(p.Name, ".")
-		if !ok || head == "" || rest == "" {
+		if !ok || head == "" || rest == "" || scalar[head] {
 			index[p.Name] = len(out)
 			out = append(out, p)
 			continue

@@ -17,8 +17,13 @@ import (
 //   - a shape the docs do not give is json.RawMessage, and the doc comment
 //     says so.
 func (b *builder) result(m *spec.Method, f *Func) {
-	r := m.Result
-	if r == nil || r.Shape == "" || r.Shape == "unknown" {
+	eff, descriptors := b.reconcile(m)
+	r := &eff
+	if descriptors {
+		b.fieldInfoResult(m, f, r.Wrapper)
+		return
+	}
+	if r.Shape == "" || r.Shape == "unknown" {
 		f.Result, f.Zero = tRaw, ZeroNil
 		f.ResultDoc = "The docs give no shape for the result, so it is returned as raw JSON."
 		b.problem(m.Page, m.Line, "raw-result", m.Name+": result shape not documented: json.RawMessage")
@@ -103,6 +108,44 @@ func (b *builder) result(m *spec.Method, f *Func) {
 		}
 		f.List.Export = f.List.IDField != "" && hasParam(m.Params, "filter") && hasParam(m.Params, "order")
 	}
+}
+
+// FieldInfo is the shared type of field descriptors, declared once in each
+// package that has a *.fields method. Every package pool reserves the name,
+// so a package that gains one later renames nothing.
+const FieldInfo = "FieldInfo"
+
+// fieldInfoStruct describes one field as the *.fields methods do.
+func fieldInfoStruct() *Struct {
+	st := &Struct{Name: FieldInfo, Extra: true, Doc: []string{
+		FieldInfo + " describes one field as the *.fields methods return it: its type, flags and title. " +
+			"Keys not listed here (items, settings, statusType, labels) stay in Extra.",
+	}}
+	for _, f := range []struct{ wire, kind string }{
+		{"type", "String"}, {"title", "String"}, {"isRequired", "Bool"}, {"isReadOnly", "Bool"},
+		{"isImmutable", "Bool"}, {"isMultiple", "Bool"}, {"isDynamic", "Bool"},
+	} {
+		st.Fields = append(st.Fields, &Field{Name: Exported(f.wire), JSON: f.wire, Type: runtime(f.kind)})
+	}
+	return st
+}
+
+// fieldInfoResult types a *.fields method: a map from field name (the
+// documented ones and custom UF_* alike) to its FieldInfo.
+func (b *builder) fieldInfoResult(m *spec.Method, f *Func, wrapper string) {
+	b.pkgNeedsFieldInfo = true
+	inner := mapOf(named(FieldInfo))
+	b.stats.ResultFieldsTyped += max(1, len(m.Result.Fields))
+	if wrapper != "" && validKey(wrapper) {
+		outer := &Struct{Name: b.pool.Take(f.Name + "Result"), Extra: true}
+		outer.Doc = []string{outer.Name + " is the result of " + m.Name + "."}
+		field := NewPool("Extra", "MarshalJSON", "UnmarshalJSON").Take(Exported(wrapper))
+		outer.Fields = []*Field{{Name: field, JSON: wrapper, Type: inner}}
+		f.Structs = append(f.Structs, outer)
+		f.Result, f.Zero = pointerTo(named(outer.Name)), ZeroNil
+		return
+	}
+	f.Result, f.Zero = inner, ZeroNil
 }
 
 func hasParam(ps []spec.Param, wire string) bool {

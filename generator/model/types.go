@@ -73,6 +73,9 @@ type Model struct {
 type Package struct {
 	Name  string  // Go package name and directory
 	Files []*File // sorted by Name
+	// Shared are types used by several methods of the package (FieldInfo),
+	// declared in its doc.go.
+	Shared []*Struct
 }
 
 // File is one generated source file: the methods sharing a second segment
