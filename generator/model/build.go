@@ -189,13 +189,13 @@ func fileName(method string) string {
 }
 
 type builder struct {
-	opt      Options
-	has2     map[string]bool // names with a REST 2 record
-	pool     *Pool           // the current package's identifiers
+	opt  Options
+	has2 map[string]bool // names with a REST 2 record
+	pool *Pool           // the current package's identifiers
 	// pkgNeedsFieldInfo is set when the current package uses FieldInfo.
 	pkgNeedsFieldInfo bool
-	stats    Stats
-	problems []spec.Problem
+	stats             Stats
+	problems          []spec.Problem
 
 	// per method
 	m *spec.Method
