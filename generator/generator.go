@@ -98,6 +98,14 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 	for _, r := range results {
 		files = append(files, r...)
 	}
+	// Typed events: package events (generator/model/event.go, generator/emit/event.go).
+	evModel, evProblems := model.BuildEvents(s, opt.Scopes)
+	evFiles, err := emit.EventsPackage(cfg, evModel)
+	if err != nil {
+		return nil, nil, err
+	}
+	files = append(files, evFiles...)
+	problems = append(problems, evProblems...)
 	rep := &Report{
 		Files:             len(files),
 		Methods:           st.Methods,

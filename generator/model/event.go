@@ -1,0 +1,518 @@
+package model
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// EventsPkg is the Go package of the typed events.
+const EventsPkg = "events"
+
+// AuthType is the shared Go type of every delivery's "auth" block, an alias
+// of the runtime's b24.EventAuth (which redacts the tokens when printed).
+const AuthType = "Auth"
+
+// envelopeKeys are the top-level keys of every outgoing-webhook delivery.
+var envelopeKeys = []string{"event", "event_handler_id", "data", "ts", "auth"}
+
+// Events is the typed events package.
+type Events struct {
+	Events []*Event // sorted by Go name
+	// Stats count the payload fields (nested ones included) that got a
+	// concrete Go type and those left raw.
+	FieldsTyped, FieldsRaw int
+}
+
+// Event is one documented event with everything declared for it.
+type Event struct {
+	Name   string   // Go type: OnCrmDealUpdate
+	Wire   string   // as the portal sends it: ONCRMDEALUPDATE
+	Const  string   // the constant holding Wire: NameOnCrmDealUpdate
+	File   string   // the generated file it goes to: crm_gen.go
+	Doc    []string // paragraphs of the type's comment
+	Struct *Struct  // the payload; Struct.Name == Name
+	// Structs and Enums are the nested payload types, in declaration order.
+	Structs []*Struct
+	Enums   []*Enum
+}
+
+// BuildEvents turns the spec's events into the events package model.
+// Names are stable: each event's Go name comes from its own record (the
+// documented name, else its wire name), nested types from that name and the
+// field path. Problems (derived names, types corrected by the example,
+// assumed envelopes) are returned; they never stop the build.
+// scopes keeps only events having any of them (empty keeps all).
+func BuildEvents(s *spec.Spec, scopes []string) (*Events, []spec.Problem) {
+	b := &builder{}
+	out := &Events{}
+	if s == nil {
+		return out, nil
+	}
+	recs := make([]*spec.Event, 0, len(s.Events))
+	seen := map[string]bool{}
+	for i := range s.Events {
+		ev := &s.Events[i]
+		wire := strings.ToUpper(strings.TrimSpace(ev.Name))
+		if wire == "" {
+			b.problem(ev.Page, ev.Line, "event-no-name", "event without a name: skipped")
+			continue
+		}
+		if !inScopes(ev.Scopes, scopes) {
+			continue
+		}
+		if seen[wire] {
+			b.problem(ev.Page, ev.Line, "event-duplicate", wire+": documented twice; the first record is used")
+			continue
+		}
+		seen[wire] = true
+		recs = append(recs, ev)
+	}
+	slices.SortFunc(recs, func(a, c *spec.Event) int { return cmp.Compare(strings.ToUpper(a.Name), strings.ToUpper(c.Name)) })
+
+	// Every event name and its constant first, so a nested type never
+	// takes an event's name; then the nested types, event by event.
+	b.pool = NewPool("Extra", AuthType, "Receiver", "NewReceiver", "Fallback", "ServeHTTP", "EventName")
+	vocab := eventVocabulary(s)
+	for _, ev := range recs {
+		base, derived := b.eventGoName(ev, vocab)
+		name := b.pool.Take(base)
+		if name != base {
+			b.problem(ev.Page, ev.Line, "name-collision",
+				fmt.Sprintf("%s: Go name events.%s is taken; using %s", ev.Name, base, name))
+		} else if derived != "" {
+			b.problem(ev.Page, ev.Line, "event-name-derived", fmt.Sprintf("%s: %s; Go name %s", ev.Name, derived, name))
+		}
+		e := &Event{Name: name, Wire: strings.ToUpper(strings.TrimSpace(ev.Name)), File: eventFile(ev.Page)}
+		e.Const = b.pool.Take("Name" + name)
+		out.Events = append(out.Events, e)
+	}
+	for i, ev := range recs {
+		b.event(ev, out.Events[i])
+	}
+	slices.SortFunc(out.Events, func(a, c *Event) int { return cmp.Compare(a.Name, c.Name) })
+	out.FieldsTyped, out.FieldsRaw = b.stats.ResultFieldsTyped, b.stats.ResultFieldsRaw
+	return out, b.problems
+}
+
+// event fills e from ev: the payload struct with the delivery envelope,
+// nested types, and the doc comment.
+func (b *builder) event(ev *spec.Event, e *Event) {
+	b.m = &spec.Method{Name: e.Wire, Page: ev.Page, Line: ev.Line, Version: 2}
+	b.f = &Func{}
+	fields := b.eventFields(ev)
+
+	st := &Struct{Name: e.Name, Extra: true}
+	var auth *spec.Param
+	var rest []spec.Param
+	authAt := -1
+	for _, p := range fields {
+		if p.Name == "auth" {
+			auth, authAt = &p, len(rest)
+			continue
+		}
+		rest = append(rest, p)
+	}
+	b.fields(st, e.Name, rest, false, false)
+	for _, f := range st.Fields {
+		if f.Name == "EventName" { // the method every event has
+			f.Name = "EventNameField"
+			b.problem(ev.Page, ev.Line, "name-collision", e.Wire+": field EventName renamed EventNameField")
+		}
+	}
+	if auth != nil {
+		af := &Field{Name: "Auth", JSON: "auth", Type: named(AuthType), Doc: fieldDoc(spec.Param{Description: auth.Description})}
+		if hasField(st, "Auth") {
+			af.Name = "AuthBlock" // not reached with the docs as they are: "auth" is the only key spelled so
+		}
+		st.Fields = slices.Insert(st.Fields, authAt, af)
+		b.stats.ResultFieldsTyped++
+	}
+	e.Struct = st
+	e.Structs = b.f.Structs
+	e.Enums = b.f.Enums
+	e.Doc = eventDoc(ev, e)
+}
+
+func hasField(st *Struct, name string) bool {
+	for _, f := range st.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// eventFields returns the payload's top-level fields as they are delivered:
+// the documented ones corrected by the example, inside the envelope
+// (event, event_handler_id, data, ts, auth) every delivery has. A page
+// that documents only the content of "data" (the older pages, and those
+// that describe several events) gets the envelope around its fields.
+func (b *builder) eventFields(ev *spec.Event) []spec.Param {
+	fields := slices.Clone(ev.Fields)
+	for i := range fields {
+		fields[i] = structTypeTokens(fields[i])
+	}
+	var example map[string]any
+	if len(ev.Example) > 0 {
+		if err := decodeNumbers(ev.Example, &example); err != nil {
+			b.problem(ev.Page, ev.Line, "event-example", ev.Name+": payload example is not a JSON object: not used")
+			example = nil
+		}
+	}
+	wrapped := !hasAnyKey(fields, "event", "data", "auth")
+	if wrapped && len(fields) > 0 {
+		b.problem(ev.Page, ev.Line, "event-envelope",
+			ev.Name+": the page documents the payload without its envelope; its fields are typed as data's")
+	}
+	var data []spec.Param
+	if wrapped {
+		data, fields = fields, nil
+		if example != nil && !hasAnyMapKey(example, "event", "data", "auth") {
+			example = map[string]any{"data": example}
+		}
+	}
+	// The envelope, in the order the pages draw it; documented rows win.
+	env := map[string]spec.Param{
+		"event":            {Name: "event", Kind: spec.KindString, Description: "The event's name as the portal sends it: " + strings.ToUpper(ev.Name) + "."},
+		"event_handler_id": {Name: "event_handler_id", Kind: spec.KindInteger, Description: "Identifier of the event handler."},
+		"data":             {Name: "data", Kind: spec.KindObject, Fields: data, Description: "The event's data."},
+		"ts":               {Name: "ts", Kind: spec.KindDateTime, Description: "When the portal raised the event."},
+		"auth":             {Name: "auth", Kind: spec.KindObject, Description: "Authorization data and the portal the event comes from."},
+	}
+	var out []spec.Param
+	for _, k := range envelopeKeys {
+		if !hasAnyKey(fields, k) {
+			out = append(out, env[k])
+		}
+	}
+	for _, p := range fields {
+		if p.Name == "ts" && strings.EqualFold(strings.TrimSpace(p.Type), "timestamp") {
+			// Unix seconds as a string: b24.Time reads them.
+			p.Kind = spec.KindDateTime
+		}
+		out = append(out, p)
+	}
+	slices.SortStableFunc(out, func(a, c spec.Param) int { return cmp.Compare(envelopeRank(a.Name), envelopeRank(c.Name)) })
+	if example != nil {
+		out = b.reconcileFields(b.m, out, example)
+	}
+	return out
+}
+
+// envelopeRank orders the envelope keys as the pages draw them, the
+// others after them in documented order.
+func envelopeRank(key string) int {
+	if i := slices.Index(envelopeKeys, key); i >= 0 {
+		return i
+	}
+	return len(envelopeKeys)
+}
+
+func hasAnyKey(ps []spec.Param, keys ...string) bool {
+	for _, p := range ps {
+		if slices.Contains(keys, p.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAnyMapKey(m map[string]any, keys ...string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// structTypeTokens leaves raw the rows whose type token names a structure
+// documented elsewhere ("Chat", "User", "Message") while the extractor gave
+// them a scalar kind: a scalar decoder would fail on the object they hold.
+// Type tokens are identifiers, not prose, so this holds in every language
+// edition.
+func structTypeTokens(p spec.Param) spec.Param {
+	if isStructToken(p.Type) {
+		switch p.Kind {
+		case spec.KindString, spec.KindInteger, spec.KindNumber, spec.KindBoolean:
+			p.Kind = spec.KindAny
+		}
+	}
+	if len(p.Fields) > 0 {
+		p.Fields = slices.Clone(p.Fields)
+		for i := range p.Fields {
+			p.Fields[i] = structTypeTokens(p.Fields[i])
+		}
+	}
+	return p
+}
+
+// isStructToken reports a type token that is one capitalised identifier
+// and not a scalar type's name.
+func isStructToken(t string) bool {
+	t = strings.TrimSpace(t)
+	r, _ := utf8.DecodeRuneInString(t)
+	if t == "" || !unicode.IsUpper(r) {
+		return false
+	}
+	for _, c := range t {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	switch strings.ToLower(t) {
+	case "string", "integer", "int", "number", "double", "float", "boolean", "bool",
+		"date", "datetime", "time", "timestamp", "char", "text":
+		return false
+	}
+	return true
+}
+
+func eventDoc(ev *spec.Event, e *Event) []string {
+	first := e.Name + " is the payload of the event " + e.Wire
+	if ev.DocName != "" && ev.DocName != e.Wire && !strings.EqualFold(ev.DocName, e.Name) {
+		first += " (" + ev.DocName + " in the docs)"
+	}
+	doc := []string{first + "."}
+	what := strings.TrimSpace(ev.Summary)
+	if what == "" {
+		what = strings.TrimSpace(ev.Title)
+	}
+	doc = append(doc, paragraphs(what)...)
+	var who []string
+	if len(ev.Scopes) > 0 {
+		who = append(who, "Scope: "+strings.Join(ev.Scopes, ", ")+".")
+	}
+	if a := strings.TrimSpace(ev.Access); a != "" {
+		who = append(who, "Who can subscribe: "+strings.TrimSuffix(oneLine(a), ".")+".")
+	}
+	if len(who) > 0 {
+		doc = append(doc, strings.Join(who, " "))
+	}
+	doc = append(doc, "Register a handler with [Receiver."+e.Name+"].")
+	if ev.Page != "" {
+		doc = append(doc, "See "+docsURL(ev.Page))
+	}
+	return doc
+}
+
+// eventFile groups events by the docs section of their page
+// ("api-reference/crm/deals/events/…" → "crm_gen.go"), so a new event
+// never moves another to a different file.
+func eventFile(page string) string {
+	segs := strings.Split(strings.TrimPrefix(page, "api-reference/"), "/")
+	seg := ""
+	if len(segs) > 1 {
+		seg = segs[0]
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(seg) {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "misc_gen.go"
+	}
+	return b.String() + "_gen.go"
+}
+
+// eventGoName names an event's Go type from its documented name
+// ("onCrmDealUpdate" → "OnCrmDealUpdate", "CATALOG.PRICE.ON.ADD" →
+// "CatalogPriceOnAdd"): the docs' own capitals, no initialisms, so the name
+// reads as the docs spell the event. When the docs give no name, or one that
+// is not the delivered name, or one in capitals alone, the words come from
+// the page's file name when it spells the event ("on-imbot-join-chat.md"),
+// else from the words other events' names use. derived says why the name
+// was not taken as documented ("" when it was).
+func (b *builder) eventGoName(ev *spec.Event, vocab map[string]bool) (name, derived string) {
+	wire := strings.ToUpper(strings.TrimSpace(ev.Name))
+	doc := strings.TrimSpace(ev.DocName)
+	switch {
+	case doc == "":
+		derived = "no documented name"
+	case !strings.EqualFold(doc, wire):
+		derived = fmt.Sprintf("documented name %s is not the delivered name", doc)
+	}
+	if derived == "" && hasLower(doc) {
+		return camelFromDoc(doc), ""
+	}
+	if derived == "" && strings.ContainsAny(doc, "._-") {
+		// "CATALOG.PRICE.ON.ADD": the separators give the words.
+		return camelFromDoc(doc), ""
+	}
+	// Capitals alone (or no usable name): find the words.
+	if words := pageWords(ev.Page, wire); words != nil {
+		return joinWords(words), cmp.Or(derived, "documented name has no word boundaries; words from the page's file name")
+	}
+	return joinWords(segmentWords(strings.ToLower(alnum(wire)), vocab)),
+		cmp.Or(derived, "documented name has no word boundaries; words the docs use in other names")
+}
+
+func hasLower(s string) bool {
+	return strings.IndexFunc(s, unicode.IsLower) >= 0
+}
+
+func alnum(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// camelFromDoc raises the first letter of every part between separators
+// and keeps the docs' inner capitals; all-capital parts become Title case.
+func camelFromDoc(doc string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(doc, func(r rune) bool {
+		return r >= utf8.RuneSelf || !(unicode.IsLetter(r) || unicode.IsDigit(r))
+	}) {
+		if part == strings.ToUpper(part) {
+			part = strings.ToLower(part)
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	out := b.String()
+	if out == "" {
+		return "X"
+	}
+	if out[0] >= '0' && out[0] <= '9' {
+		out = "N" + out
+	}
+	return out
+}
+
+// pageWords returns the words of the page's file name when, joined, they
+// spell the wire name ("on-external-call-back-start" for
+// ONEXTERNALCALLBACKSTART); nil otherwise.
+func pageWords(page, wire string) []string {
+	base := page[strings.LastIndex(page, "/")+1:]
+	base = strings.TrimSuffix(base, ".md")
+	words := strings.FieldsFunc(base, func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+	if len(words) == 0 || !strings.EqualFold(strings.Join(words, ""), alnum(wire)) {
+		return nil
+	}
+	return words
+}
+
+func joinWords(words []string) string {
+	var b strings.Builder
+	for _, w := range words {
+		if w == "" {
+			continue
+		}
+		w = strings.ToLower(w)
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	if b.Len() == 0 {
+		return "X"
+	}
+	out := b.String()
+	if out[0] >= '0' && out[0] <= '9' {
+		out = "N" + out
+	}
+	return out
+}
+
+// eventVocabulary collects the lower-case words of the events' documented
+// camelCase names, of their pages' file names and of the methods' names:
+// the words the docs use, to cut event names written in capitals alone.
+func eventVocabulary(s *spec.Spec) map[string]bool {
+	v := map[string]bool{}
+	add := func(w string) {
+		w = strings.ToLower(w)
+		if len(w) >= 2 && alnum(w) == w {
+			v[w] = true
+		}
+	}
+	for _, m := range s.Methods {
+		for _, seg := range strings.Split(m.Name, ".") {
+			if hasLower(seg) && seg != strings.ToLower(seg) {
+				for _, w := range splitWords(seg) {
+					add(w)
+				}
+			} else {
+				add(seg)
+			}
+		}
+	}
+	for _, ev := range s.Events {
+		if hasLower(ev.DocName) {
+			for _, w := range splitWords(ev.DocName) {
+				add(w)
+			}
+		}
+		base := ev.Page[strings.LastIndex(ev.Page, "/")+1:]
+		for _, w := range strings.FieldsFunc(strings.TrimSuffix(base, ".md"), func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			add(w)
+		}
+	}
+	return v
+}
+
+// segmentWords cuts s (lower case, letters and digits) into the fewest
+// vocabulary words. Letters no word covers are gathered into words of
+// their own; a run of digits joins the word before it ("imbotv2" →
+// "imbot", "v2" when "v" is unknown). Ties go to the longer first word, so
+// the result does not depend on map order.
+func segmentWords(s string, vocab map[string]bool) []string {
+	const unknown = 100 // cost of one letter no word covers
+	n := len(s)
+	cost := make([]int, n+1)
+	next := make([]int, n+1) // end of the piece starting at i
+	for i := n - 1; i >= 0; i-- {
+		best, bestEnd := cost[i+1]+unknown, i+1
+		if s[i] >= '0' && s[i] <= '9' {
+			best = cost[i+1] // digits are free: they join a neighbour
+		}
+		for j := n; j > i+1; j-- {
+			if vocab[s[i:j]] && cost[j]+1 < best {
+				best, bestEnd = cost[j]+1, j
+			}
+		}
+		cost[i], next[i] = best, bestEnd
+	}
+	var words []string
+	glue := false // the last word was built from uncovered letters
+	for i := 0; i < n; i = next[i] {
+		piece := s[i:next[i]]
+		isWord := next[i]-i > 1 || vocab[piece]
+		isDigit := piece[0] >= '0' && piece[0] <= '9'
+		switch {
+		case isDigit && len(words) > 0:
+			words[len(words)-1] += piece
+		case !isWord && glue && len(words) > 0:
+			words[len(words)-1] += piece
+		default:
+			words = append(words, piece)
+		}
+		glue = !isWord && !isDigit
+	}
+	return words
+}
+
+// EventExample returns ev's payload example as it is delivered: the whole
+// payload, or, when the page shows only the content of "data", that content
+// under "data". ok is false when the event has no usable example.
+func EventExample(ev *spec.Event) (payload map[string]any, ok bool) {
+	if len(ev.Example) == 0 {
+		return nil, false
+	}
+	var ex map[string]any
+	if err := decodeNumbers(ev.Example, &ex); err != nil || ex == nil {
+		return nil, false
+	}
+	if !hasAnyMapKey(ex, "event", "data", "auth") {
+		ex = map[string]any{"data": ex}
+	}
+	return ex, true
+}
