@@ -16,7 +16,7 @@ import (
 // embedded too (the patterns cannot exclude them) and filtered out by
 // Runtime.
 //
-//go:embed b24
+//go:embed b24 b24test
 var sources embed.FS
 
 // SourcePath is the import path of the runtime sources in this module.
