@@ -527,3 +527,31 @@ func TestPanicsDoNotShowSecret(t *testing.T) {
 		t.Error("nil request accepted")
 	}
 }
+
+// A 429 that carries no reset time is held until the operating_reset_at of
+// the method's last successful answer, as the limits page advises.
+func TestOperationLimitUsesLastSuccessfulReset(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Answer("crm.item.list", []int{})
+	c, _ := newClient(t, p, b24.WithRetry(b24.RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, OperationDelay: time.Minute}))
+	ctx := context.Background()
+	reset := time.Now().Add(200 * time.Millisecond)
+	p.SetOperating("crm.item.list", 470.5, reset)
+	resp, err := c.Call(ctx, &b24.Request{Method: "crm.item.list"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Time.Operating != 470.5 || resp.Time.OperatingResetAt.Sub(reset).Abs() > time.Millisecond {
+		t.Errorf("time = %+v", resp.Time)
+	}
+	p.Fail("crm.item.list", b24test.Fault{Kind: b24test.FaultOperationLimit}) // no reset time in it
+	if err := c.CallMethod(ctx, "crm.item.list", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(reset) {
+		t.Error("retried before the last known operating_reset_at")
+	}
+	if time.Since(reset) > 5*time.Second {
+		t.Error("waited for the one-minute default instead of the known reset")
+	}
+}

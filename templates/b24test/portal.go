@@ -58,15 +58,17 @@ type Call struct {
 
 // Portal is a fake Bitrix24 portal on a loopback httptest server.
 type Portal struct {
-	srv     *httptest.Server
-	closing chan struct{}
+	srv       *httptest.Server
+	closing   chan struct{}
+	closeOnce sync.Once
 
-	mu       sync.Mutex
-	handlers map[string]HandlerFunc // by lower-case method
-	fallback func(method string, params map[string]any) (any, error)
-	faults   map[string][]Fault // by lower-case method
-	calls    []Call
-	limited  int
+	mu        sync.Mutex
+	handlers  map[string]HandlerFunc // by lower-case method
+	fallback  func(method string, params map[string]any) (any, error)
+	faults    map[string][]Fault // by lower-case method
+	calls     []Call
+	limited   int
+	operating map[string]operating // by lower-case method
 
 	bucket *leakyBucket
 
@@ -90,21 +92,33 @@ func WithStandardLimits() PortalOption { return WithRateLimit(b24.DefaultBurst, 
 // NewPortal starts a portal that is closed when the test ends.
 func NewPortal(tb testing.TB, opts ...PortalOption) *Portal {
 	tb.Helper()
+	p := Start(opts...)
+	tb.Cleanup(p.Close)
+	return p
+}
+
+// Start starts a portal outside a test (examples, demos); call Close when done.
+func Start(opts ...PortalOption) *Portal {
 	p := &Portal{
-		closing:  make(chan struct{}),
-		handlers: map[string]HandlerFunc{},
-		faults:   map[string][]Fault{},
+		closing:   make(chan struct{}),
+		handlers:  map[string]HandlerFunc{},
+		faults:    map[string][]Fault{},
+		operating: map[string]operating{},
 	}
 	for _, o := range opts {
 		o(p)
 	}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	tb.Cleanup(func() {
+	return p
+}
+
+// Close stops the portal, cutting slow answers short. It is safe to call twice.
+func (p *Portal) Close() {
+	p.closeOnce.Do(func() {
 		close(p.closing)
 		p.srv.CloseClientConnections()
 		p.srv.Close()
 	})
-	return p
 }
 
 // WebhookURL is the portal's incoming webhook, with Secret in it.
@@ -153,6 +167,21 @@ func (p *Portal) Fail(method string, f Fault) {
 	defer p.mu.Unlock()
 	k := strings.ToLower(method)
 	p.faults[k] = append(p.faults[k], f)
+}
+
+type operating struct {
+	seconds float64
+	resetAt time.Time
+}
+
+// SetOperating makes successful answers of method report time.operating
+// (the method's accumulated execution time) and time.operating_reset_at, as
+// the cloud portal does. A client uses the last reset time it saw to wait
+// out a later 429 that carries none.
+func (p *Portal) SetOperating(method string, seconds float64, resetAt time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.operating[strings.ToLower(method)] = operating{seconds, resetAt}
 }
 
 // Calls returns the calls received so far, batch commands included.
@@ -323,7 +352,14 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, version, apiErr)
 		return
 	}
-	env["time"] = timing(started, time.Now())
+	tm := timing(started, time.Now())
+	p.mu.Lock()
+	if op, ok := p.operating[strings.ToLower(method)]; ok {
+		tm["operating"] = op.seconds
+		tm["operating_reset_at"] = float64(op.resetAt.UnixNano()) / 1e9
+	}
+	p.mu.Unlock()
+	env["time"] = tm
 	body, err := json.Marshal(env)
 	if err != nil {
 		writeError(w, version, &b24.APIError{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "encoding the answer: " + err.Error()})
