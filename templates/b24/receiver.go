@@ -43,6 +43,19 @@ func (e *Event) Decode(v any) error {
 	return nil
 }
 
+// String describes the event without its payload, which holds the tokens.
+func (e Event) String() string {
+	return fmt.Sprintf("Event{Name:%s HandlerID:%s Time:%s Payload:%d bytes Auth:%s}",
+		e.Name, e.HandlerID, e.Time.Format(time.RFC3339), len(e.Payload), e.Auth.String())
+}
+
+// Format makes every fmt verb print String, so printing an event for
+// debugging cannot leak the tokens in its payload.
+func (e Event) Format(f fmt.State, _ rune) { io.WriteString(f, e.String()) }
+
+// LogValue keeps the payload and the tokens out of slog records.
+func (e Event) LogValue() slog.Value { return slog.StringValue(e.String()) }
+
 // EventAuth is the "auth" block of a delivery. The tokens are credentials:
 // EventAuth prints and logs them as "[redacted]".
 //

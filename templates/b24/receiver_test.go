@@ -344,7 +344,9 @@ func TestEventAuthHidesTokens(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "auth", a)
-	out := fmt.Sprintf("%v %+v %#v %s", a, a, a, a) + a.String() + logs.String() + fmt.Sprint(&Event{Auth: a})
+	ev := &Event{Name: "ONX", Auth: a, Payload: json.RawMessage(`{"auth":{"application_token":"` + testAppToken + `"}}`)}
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "event", ev)
+	out := fmt.Sprintf("%v %+v %#v %s", a, a, a, a) + a.String() + logs.String() + fmt.Sprintf("%v %+v %#v %s %v", ev, ev, ev, ev, *ev)
 	assertNoSecrets(t, out)
 	if !strings.Contains(out, "d.bitrix24.com") || !strings.Contains(out, "UserID:3") {
 		t.Errorf("non-secret fields missing: %s", out)
