@@ -247,17 +247,16 @@ func (b *builder) enumUnder(name string) string {
 }
 
 func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
-	what := strings.TrimSpace(m.Summary)
-	if what == "" {
-		what = strings.TrimSpace(m.Title)
-	}
 	first := f.Name + " calls " + m.Name
 	if m.Version == 3 {
 		first += " (REST 3.0)"
 	}
+	if t := oneLine(m.Title); t != "" {
+		first += ": " + strings.TrimSuffix(t, ".")
+	}
 	first += "."
 	doc := []string{first}
-	doc = append(doc, paragraphs(what)...)
+	doc = append(doc, paragraphs(m.Summary)...)
 	var who []string
 	if len(m.Scopes) > 0 {
 		who = append(who, "Scope: "+strings.Join(m.Scopes, ", ")+".")
@@ -310,9 +309,19 @@ func isRead(method string) bool {
 	return false
 }
 
+// looksLikeID reports a parameter that names an object by identifier
+// ("id", "entityTypeId", "TASK_ID"), where 0 never means anything: a
+// required one left 0 is refused before the request. Parent identifiers
+// are left alone, since 0 often means "the root".
 func looksLikeID(wire string) bool {
-	w := strings.ToLower(wire)
-	return w == "id" || strings.HasSuffix(w, "id") || strings.HasSuffix(w, "_id")
+	if wire == "id" || wire == "ID" || wire == "Id" {
+		return true
+	}
+	lw := strings.ToLower(wire)
+	if strings.HasPrefix(lw, "parent") {
+		return false
+	}
+	return strings.HasSuffix(wire, "Id") || strings.HasSuffix(wire, "ID") || strings.HasSuffix(lw, "_id")
 }
 
 // nestDotted turns documented dotted rows ("fields.TITLE") into nested

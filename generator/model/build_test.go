@@ -258,3 +258,52 @@ func hasKind(ps []spec.Problem, kind string) bool {
 	}
 	return false
 }
+
+func TestBuildFollowsTheExample(t *testing.T) {
+	withExample := func(name string, r spec.Result, example string) spec.Method {
+		r.Example = []byte(example)
+		return method(name, 2, nil, &r)
+	}
+	s := &spec.Spec{Methods: []spec.Method{
+		// A list drawn as a scalar: the example's rows win.
+		withExample("crm.a.list", spec.Result{Shape: "scalar", Kind: spec.KindString, Paginated: true},
+			`{"result":[{"ID":"1","NAME":"x"},{"ID":2,"NAME":"y","SORT":10}]}`),
+		// A documented flag that holds "E": retyped as text.
+		withExample("crm.b.get", spec.Result{Shape: "object", Fields: []spec.Param{
+			{Name: "FLAG", Kind: spec.KindBoolean}, {Name: "ID", Kind: spec.KindInteger}}},
+			`{"result":{"FLAG":"E","ID":"7"}}`),
+		// A fields method: a map of descriptors.
+		withExample("crm.c.fields", spec.Result{Shape: "object", Fields: []spec.Param{{Name: "ID", Kind: spec.KindInteger}}},
+			`{"result":{"ID":{"type":"integer","isRequired":false},"TITLE":{"type":"string","isRequired":true}}}`),
+		// Rows keyed by ID where a list is documented: left raw.
+		withExample("crm.d.list", spec.Result{Shape: "array", Kind: spec.KindObject, Fields: []spec.Param{{Name: "ID", Kind: spec.KindInteger}}},
+			`{"result":{"1":{"ID":1},"2":{"ID":2}}}`),
+	}}
+	m, _, problems := Build(s, Options{})
+	a := findFunc(m, "crm", "AList")
+	if typeString(a.Result) != "[]AListItem" || a.List == nil || a.List.IDField != "ID" {
+		t.Errorf("crm.a.list: result %s, list %+v", typeString(a.Result), a.List)
+	}
+	b := findFunc(m, "crm", "BGet")
+	got := map[string]string{}
+	for _, f := range b.Structs[len(b.Structs)-1].Fields {
+		got[f.JSON] = typeString(f.Type)
+	}
+	if got["FLAG"] != "b24.String" || got["ID"] != "b24.Int" {
+		t.Errorf("crm.b.get fields %v, want FLAG b24.String (from the example), ID b24.Int", got)
+	}
+	if c := findFunc(m, "crm", "CFields"); typeString(c.Result) != "map[string]FieldInfo" {
+		t.Errorf("crm.c.fields result %s, want map[string]FieldInfo", typeString(c.Result))
+	}
+	if len(m.Packages[0].Shared) != 1 || m.Packages[0].Shared[0].Name != FieldInfo {
+		t.Errorf("package crm does not declare FieldInfo once: %+v", m.Packages[0].Shared)
+	}
+	if d := findFunc(m, "crm", "DList"); typeString(d.Result) != "encoding/json.RawMessage" {
+		t.Errorf("crm.d.list result %s, want raw", typeString(d.Result))
+	}
+	for _, kind := range []string{"shape-from-example", "type-from-example"} {
+		if !hasKind(problems, kind) {
+			t.Errorf("no %s problem reported", kind)
+		}
+	}
+}
