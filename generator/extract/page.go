@@ -524,7 +524,7 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 		first = false
 		rows = append(rows, pc.rowsOf(i)...)
 	}
-	return pc.build(rows, map[string]bool{})
+	return pc.build(rows, map[int]bool{})
 }
 
 // rowsOf returns the parsed rows of the parameters table at block i, parsed
@@ -584,7 +584,7 @@ func (pc *pageCtx) countTables() {
 }
 
 // build resolves anchors and dotted names of a table's rows into a tree.
-func (pc *pageCtx) build(rows []rawParam, visiting map[string]bool) []spec.Param {
+func (pc *pageCtx) build(rows []rawParam, visiting map[int]bool) []spec.Param {
 	out := make([]spec.Param, 0, len(rows))
 	for _, r := range rows {
 		p := r.Param
@@ -596,13 +596,15 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[string]bool) []spec.Param
 				continue
 			}
 			pc.stats.AnchorsResolved++
-			if len(p.Fields) > 0 || visiting[a] {
+			if len(p.Fields) > 0 {
 				continue
 			}
-			if sub := pc.tableAfter(ti); sub >= 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray || p.Kind == spec.KindAny || a == p.Ref) {
-				visiting[a] = true
+			// Several anchor spellings can lead to one heading: guard the
+			// recursion by the table, not by the anchor text.
+			if sub := pc.tableAfter(ti); sub >= 0 && !visiting[sub] && (p.Kind == spec.KindObject || p.Kind == spec.KindArray || p.Kind == spec.KindAny || a == p.Ref) {
+				visiting[sub] = true
 				p.Fields = pc.build(pc.rowsOf(sub), visiting)
-				delete(visiting, a)
+				delete(visiting, sub)
 				if p.Ref == "" {
 					p.Ref = a
 				}
@@ -811,7 +813,7 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 	if success >= 0 {
 		for i := success + 1; i < errStart; i++ {
 			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
-				rows = pc.build(pc.rowsOf(i), map[string]bool{})
+				rows = pc.build(pc.rowsOf(i), map[int]bool{})
 				break
 			}
 		}
@@ -1097,7 +1099,7 @@ func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 		}
 		for i := sec.from; i < sec.to; i++ {
 			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && (sec.heading != h1 || !pc.isSubTable(i)) {
-				ev.Fields = pc.build(pc.rowsOf(i), map[string]bool{})
+				ev.Fields = pc.build(pc.rowsOf(i), map[int]bool{})
 				break
 			}
 		}

@@ -22,6 +22,15 @@ import (
 // maxIncludeDepth bounds nested includes; the corpus nests at most twice.
 const maxIncludeDepth = 8
 
+// maxPageBytes bounds a page after includes are inlined: a page including
+// several files that each include several others grows exponentially. The
+// largest page of the corpus is about 1 MB with its includes.
+const maxPageBytes = 4 << 20
+
+// maxIncludes bounds the include directives expanded for one page (the
+// corpus needs at most a handful).
+const maxIncludes = 64
+
 var (
 	includeRe = regexp.MustCompile(`^(\s*)\{%\s*include\s+(notitle\s+)?\[[^\]]*\]\(([^)\s]+)\)\s*%\}\s*$`)
 	ifRe      = regexp.MustCompile(`^\s*\{%\s*if\s+(.*?)\s*%\}\s*$`)
@@ -42,6 +51,7 @@ type preprocessor struct {
 	out      bytes.Buffer
 	lines    []int
 	included []bool
+	expanded int // include directives expanded so far
 }
 
 func preprocess(page string, src []byte, includes func(string) ([]byte, error)) (preprocessed, []spec.Problem) {
@@ -139,6 +149,17 @@ func (p *preprocessor) include(from, target, indent string, at int, stack []stri
 	content, err := p.includes(resolved)
 	if err != nil {
 		p.problem(at, "include-missing", fmt.Sprintf("include %q: %v", resolved, err))
+		return
+	}
+	p.expanded++
+	if p.expanded > maxIncludes {
+		if p.expanded == maxIncludes+1 {
+			p.problem(at, "include-too-large", fmt.Sprintf("more than %d includes; the rest are dropped", maxIncludes))
+		}
+		return
+	}
+	if p.out.Len()+len(content) > maxPageBytes {
+		p.problem(at, "include-too-large", fmt.Sprintf("include %q dropped: the page would exceed %d MB with its includes", resolved, maxPageBytes>>20))
 		return
 	}
 	p.expand(resolved, content, indent, at, append(stack[:len(stack):len(stack)], resolved), notitle, depth+1)

@@ -34,8 +34,15 @@ func splitTable(raw string, lines []int) []tableRow {
 	if base < 2 {
 		base = 0
 	}
+	// Rows are found in order, so the newline count is carried forward.
+	countedTo, newlines := 0, 0
 	lineAt := func(off int) int {
-		n := strings.Count(raw[:min(len(raw), base+off)], "\n")
+		end := min(len(raw), base+off)
+		if end > countedTo {
+			newlines += strings.Count(raw[countedTo:end], "\n")
+			countedTo = end
+		}
+		n := newlines
 		if len(lines) == 0 {
 			return 0
 		}
