@@ -54,7 +54,6 @@ type batchEntry struct {
 	chunk int       // index of the chunk it was sent in
 	resp  *Response // set when the command ran and succeeded
 	err   error     // set when it failed or did not run
-	done  bool
 }
 
 // NewBatch returns an empty batch.
@@ -365,7 +364,6 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 			}
 		}
 		e.resp = r
-		e.done = true
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 		baseV3:    w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
 		redacted:  w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
 		red:       redactor{secret: w.secret},
-		hc:        &http.Client{Timeout: 2 * time.Minute},
+		hc:        &http.Client{Timeout: 2 * time.Minute, CheckRedirect: keepPOST},
 		userAgent: defaultUserAgent,
 		bucket:    newBucket(DefaultBurst, DefaultPerSecond),
 		gates:     newGates(),
@@ -161,6 +161,19 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 	}
 	c.uaHeader = []string{c.userAgent}
 	return c, nil
+}
+
+// keepPOST follows only the redirects that repeat the POST with its body
+// (307, 308). net/http turns a POST into a bodiless GET on 301/302/303, which
+// would call the method without its parameters; the 3xx is reported instead.
+func keepPOST(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return http.ErrUseLastResponse
+	}
+	if req.Method != http.MethodPost {
+		return http.ErrUseLastResponse
+	}
+	return nil
 }
 
 // webhook is a parsed webhook URL.
@@ -490,11 +503,14 @@ func (c *Client) badBody(method string, hresp *http.Response, body []byte, err e
 		ct = "no content type"
 	}
 	what := "a body that is not JSON"
-	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
-		what = "truncated or malformed JSON"
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	switch t := bytes.TrimSpace(body); {
+	case hresp.StatusCode >= 300 && hresp.StatusCode < 400:
+		// The Location may hold the secret (same path on another host).
+		what = "a redirect to " + strconv.Quote(c.red.clean(hresp.Header.Get("Location"))) + " (check the webhook URL's scheme and host)"
+	case len(t) == 0:
 		what = "an empty body"
+	case t[0] == '{':
+		what = "truncated or malformed JSON"
 	}
 	return &TransportError{Method: method, Status: hresp.StatusCode,
 		Msg: fmt.Sprintf("HTTP %d answered %s (%s, %d bytes: %s): %s",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -553,5 +554,30 @@ func TestOperationLimitUsesLastSuccessfulReset(t *testing.T) {
 	}
 	if time.Since(reset) > 5*time.Second {
 		t.Error("waited for the one-minute default instead of the known reset")
+	}
+}
+
+// A 301 (http → https, say) is reported, not followed as a bodiless GET,
+// and the Location header's copy of the secret is redacted.
+func TestRedirectIsReportedWithoutSecret(t *testing.T) {
+	var gets int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			gets++
+		}
+		http.Redirect(w, r, "https://elsewhere.example"+r.URL.Path, http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	c, err := b24.NewWebhookClient(srv.URL+"/rest/1/"+b24test.Secret+"/", b24.WithRetry(fastRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CallMethod(context.Background(), "crm.deal.add", map[string]int{"x": 1}, nil)
+	if err == nil || !strings.Contains(err.Error(), "redirect to") || !strings.Contains(err.Error(), "elsewhere.example/rest/1/***/") {
+		t.Errorf("err = %v", err)
+	}
+	assertErrClean(t, err)
+	if gets != 0 {
+		t.Errorf("the redirect was followed with %d GET(s)", gets)
 	}
 }
