@@ -37,6 +37,7 @@ const (
 func DecodeForm(body string) (map[string]any, error) {
 	root := &formNode{}
 	pairs := 0
+	var path []string // reused across pairs
 	for rest := body; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
@@ -56,7 +57,7 @@ func DecodeForm(body string) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("form: value of key %s (pair %d): bad percent-escape", quoteKey(key), pairs)
 		}
-		path, err := splitFormKey(key)
+		path, err = splitFormKey(key, path[:0])
 		if err != nil {
 			return nil, fmt.Errorf("form: key %s (pair %d): %w", quoteKey(key), pairs, err)
 		}
@@ -65,8 +66,9 @@ func DecodeForm(body string) (map[string]any, error) {
 	return root.mapTree(), nil
 }
 
-// splitFormKey splits "a[b][][c]" into ["a", "b", "", "c"]; "" stands for [].
-func splitFormKey(key string) ([]string, error) {
+// splitFormKey appends the segments of "a[b][][c]" to path: "a", "b", "",
+// "c", where "" stands for [].
+func splitFormKey(key string, path []string) ([]string, error) {
 	open := strings.IndexByte(key, '[')
 	if open < 0 {
 		if key == "" {
@@ -75,7 +77,7 @@ func splitFormKey(key string) ([]string, error) {
 		if strings.IndexByte(key, ']') >= 0 {
 			return nil, errors.New(`unbalanced "]"`)
 		}
-		return []string{key}, nil
+		return append(path, key), nil
 	}
 	base := key[:open]
 	if base == "" {
@@ -84,7 +86,7 @@ func splitFormKey(key string) ([]string, error) {
 	if strings.IndexByte(base, ']') >= 0 {
 		return nil, errors.New(`unbalanced "]"`)
 	}
-	path := []string{base}
+	path = append(path, base)
 	for rest := key[open:]; rest != ""; {
 		if rest[0] != '[' {
 			return nil, errors.New(`text after "]"`)

@@ -228,3 +228,13 @@ func FuzzFormRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecodeForm(b *testing.B) {
+	body := formOf(b, dealUpdateDoc)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeForm(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
