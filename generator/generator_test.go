@@ -236,12 +236,26 @@ func main() {
 	fmt.Println(d, err)
 }
 `)
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+	goCmd := func(args ...string) string {
 		cmd := exec.Command(goBin, args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
+		return string(out)
+	}
+	goCmd("build", "./...")
+	goCmd("vet", "./...")
+	// A program using crm compiles nothing of the tree but b24 and crm.
+	var deps []string
+	for _, d := range strings.Fields(goCmd("list", "-deps", ".")) {
+		if strings.HasPrefix(d, "example.com/x/gen/") {
+			deps = append(deps, d)
+		}
+	}
+	if diff := cmp.Diff([]string{"example.com/x/gen/b24", "example.com/x/gen/crm"}, deps); diff != "" {
+		t.Errorf("packages of the tree a crm user compiles (-want +got):\n%s", diff)
 	}
 }
