@@ -334,6 +334,10 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 		}
 		return err
 	}
+	var red redactor
+	if cl, ok := c.(*Client); ok {
+		red = cl.red
+	}
 	results, errs := objectMembers(br.Result), objectMembers(br.Error)
 	totals, nexts, times := objectMembers(br.Total), objectMembers(br.Next), objectMembers(br.Time)
 	for _, e := range part {
@@ -345,7 +349,9 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 			if json.Unmarshal(raw, &env) != nil || envEmpty(env.Error) {
 				e.err = &APIError{Method: e.req.Method, Code: "UNKNOWN", Description: "unreadable result_error entry"}
 			} else {
-				e.err = env.apiError(e.req.Method, 0)
+				ae := env.apiError(e.req.Method, 0)
+				red.cleanAPIError(ae)
+				e.err = ae
 			}
 			continue
 		}

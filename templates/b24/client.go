@@ -480,6 +480,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 		return nil, c.badBody(req.Method, hresp, buf.Bytes(), err)
 	}
 	if apiErr := env.apiError(req.Method, status); apiErr != nil {
+		c.red.cleanAPIError(apiErr) // a portal may echo the request path
 		if env.Time != nil {
 			apiErr.resetAt = env.Time.OperatingResetAt
 		}

@@ -160,6 +160,16 @@ func (r redactor) clean(s string) string {
 	return strings.ReplaceAll(s, r.secret, redactedSecret)
 }
 
+// cleanAPIError removes the secret from the texts the portal sent.
+func (r redactor) cleanAPIError(e *APIError) {
+	e.Code = r.clean(e.Code)
+	e.Description = r.clean(e.Description)
+	for i := range e.Validation {
+		e.Validation[i].Field = r.clean(e.Validation[i].Field)
+		e.Validation[i].Message = r.clean(e.Validation[i].Message)
+	}
+}
+
 // redactedErr carries an error's text with the secret removed, while keeping
 // the cause for errors.Is (context.DeadlineExceeded, syscall errors).
 type redactedErr struct {
