@@ -329,6 +329,9 @@ func (c *Client) CallMethod(ctx context.Context, method string, params any, out 
 // portal answered with an error), *TransportError (outcome unknown), or the
 // context's error.
 func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
+	if c == nil {
+		return nil, errors.New("b24: Call on a nil *Client")
+	}
 	if req == nil {
 		return nil, errNilRequest
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"strconv"
 )
 
@@ -43,6 +44,10 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 		var zero T
 		for _, o := range opts {
 			o(&req)
+		}
+		if req.Version == 3 {
+			yield(zero, errV3List(req.Method, "List"))
+			return
 		}
 		params, err := paramsObject(req.Method, req.Params)
 		if err != nil {
@@ -180,14 +185,21 @@ func emitPage[T any](ex *exporter, pg exportPage, yield func(T, error) bool) boo
 		return false
 	}
 	advanced := false
+	prev := int64(math.MinInt64)
 	for _, row := range rows {
 		id, err := rowID(row, ex.idField)
 		if err != nil {
 			yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
 			return false
 		}
+		if id <= prev {
+			// Skipping it would lose rows silently: the cursor assumes order.
+			yield(zero, fmt.Errorf("b24: %s: rows are not ordered by %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, id, prev))
+			return false
+		}
+		prev = id
 		if id <= ex.lastID {
-			continue // a row already yielded
+			continue // a row already yielded (a page served twice)
 		}
 		var v T
 		if err := json.Unmarshal(row, &v); err != nil {
@@ -282,7 +294,16 @@ type exporter struct {
 	lastID   int64
 }
 
+// errV3List refuses REST 3.0 methods: their lists page through a
+// "pagination" object and hasMore, not start/next, and batch is REST 2 only.
+func errV3List(method, fn string) error {
+	return fmt.Errorf("b24: %s: %s pages REST 2 list methods (start/next); this is a REST 3.0 method, whose lists page with \"pagination\": call it page by page", method, fn)
+}
+
 func newExporter(req Request, ls ListSpec) (*exporter, error) {
+	if req.Version == 3 {
+		return nil, errV3List(req.Method, "Export")
+	}
 	base, err := paramsObject(req.Method, req.Params)
 	if err != nil {
 		return nil, err

@@ -232,20 +232,33 @@ func TestExportReportsErrors(t *testing.T) {
 		}
 		break
 	}
-	// A failure inside a chained batch: queued once the first page is read,
-	// it strikes the batch's first command.
+	// A failure inside a chained batch: the method fails for a cursor past 200.
+	all := makeRows(400)
+	p.Handle("partly.list", func(params map[string]any) (any, error) {
+		after, _ := b24test.Int(b24test.Map(params, "filter"), ">ID")
+		if after > 200 {
+			return nil, b24test.Errorf(400, "ERROR_CORE", "boom")
+		}
+		var page []map[string]any
+		for _, r := range all {
+			if id, _ := b24test.Int(r, "ID"); id > after && len(page) < 50 {
+				page = append(page, r)
+			}
+		}
+		return page, nil
+	})
 	n := 0
 	var last error
-	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "partly.list"}, b24.ListSpec{}) {
 		if err != nil {
 			last = err
 			break
 		}
-		if n++; n == 50 {
-			p.Fail("crm.deal.list", b24test.APIFailure(400, "ERROR_CORE", "boom"))
-		}
+		n++
 	}
-	if !errors.Is(last, b24.ErrCore) || n != 50 {
+	// IDs are 3i+5: pages end at 152 and 302, so the third page (cursor 302,
+	// the batch's second command) fails after 100 rows.
+	if !errors.Is(last, b24.ErrCore) || n != 100 {
 		t.Errorf("after %d rows: err = %v", n, last)
 	}
 	if p.Requests("batch") != 1 {
@@ -257,5 +270,33 @@ func TestExportReportsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "IDField") {
 			t.Errorf("err = %v", err)
 		}
+	}
+}
+
+func TestExportRefusesUnorderedRowsAndREST3(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Answer("unordered.list", []map[string]any{{"ID": "5"}, {"ID": "3"}, {"ID": "8"}})
+	c, _ := newClient(t, p)
+	var last error
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "unordered.list"}, b24.ListSpec{}) {
+		if err != nil {
+			last = err
+		}
+	}
+	if last == nil || !strings.Contains(last.Error(), "not ordered by ID") {
+		t.Errorf("err = %v", last)
+	}
+	for _, seq := range []func(yield func(row, error) bool){
+		b24.Export[row](context.Background(), c, b24.Request{Method: "call.followup.list", Version: 3}, b24.ListSpec{}),
+		b24.List[row](context.Background(), c, b24.Request{Method: "call.followup.list", Version: 3}, b24.ListSpec{}),
+	} {
+		for _, err := range seq {
+			if err == nil || !strings.Contains(err.Error(), "REST 3.0") {
+				t.Errorf("REST 3.0 list: %v", err)
+			}
+		}
+	}
+	if n := p.Requests("call.followup.list"); n != 0 {
+		t.Errorf("REST 3.0 list sent %d requests", n)
 	}
 }
