@@ -248,7 +248,7 @@ func TestFixtureTraps(t *testing.T) {
 
 	// lenient JSON
 	m = mustMethod("test.thing.list")
-	if m.Result == nil || string(m.Result.Example) != `{"result":[{"ID":"1","NAME":"First"}],"total":2,"next":50}` || !m.Result.Paginated {
+	if m.Result == nil || string(m.Result.Example) != `{"result":[{"ID":"1","NAME":"First"},{"ID":"2","PATH":"C:\\Mail"}],"total":2,"next":50}` || !m.Result.Paginated {
 		t.Errorf("lenient JSON: %+v", m.Result)
 	}
 

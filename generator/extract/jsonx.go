@@ -22,6 +22,12 @@ func cleanJSON(src string) string {
 	pendingComma := false
 	last := byte(0) // last significant byte written
 	emit := func(s string) {
+		// A value right after another value: the comma between them is
+		// missing ("}\n{" in a list of objects).
+		if !pendingComma && (s[0] == '{' || s[0] == '[' || s[0] == '"') && (last == '}' || last == ']' || last == '"' || last >= '0' && last <= '9' || last == 'e' || last == 'l') {
+			out.WriteByte(',')
+			last = ','
+		}
 		if pendingComma {
 			c := s[0]
 			if c != '}' && c != ']' && c != ',' && last != '{' && last != '[' && last != ',' && last != 0 {
@@ -38,24 +44,33 @@ func cleanJSON(src string) string {
 		c := src[i]
 		switch {
 		case c == '"':
+			// Copy the string, doubling backslashes that start no JSON
+			// escape ("\M" in a pasted Windows path).
+			var str strings.Builder
+			str.WriteByte('"')
 			j := i + 1
-			for j < len(src) && src[j] != '"' {
+			for j < len(src) && src[j] != '"' && src[j] != '\n' {
 				if src[j] == '\\' {
-					j++
-					if j >= len(src) {
-						break
+					if j+1 < len(src) && strings.IndexByte(`"\/bfnrtu`, src[j+1]) >= 0 {
+						str.WriteString(src[j : j+2])
+						j += 2
+						continue
 					}
+					str.WriteString(`\\`)
+					j++
+					continue
 				}
-				if src[j] == '\n' {
-					break // an unterminated string: stop at the line end
-				}
+				str.WriteByte(src[j])
 				j++
 			}
-			if j >= len(src) {
-				j = len(src) - 1
+			if j < len(src) && src[j] == '"' {
+				str.WriteByte('"')
+				j++
 			}
-			emit(src[i : j+1])
-			i = j + 1
+			// An unterminated string stops at the line end and stays
+			// broken: the example is reported, not guessed at.
+			emit(str.String())
+			i = j
 		case c == '/' && i+1 < len(src) && src[i+1] == '/':
 			i = lineEnd(src, i)
 		case c == '#' && (last == 0 || last == ',' || last == '{' || last == '[' || last == '}' || last == ']'):

@@ -96,7 +96,7 @@ func newPageCtx(p string, src []byte, includes func(string) ([]byte, error)) *pa
 	pc.ownLines = ownLines(pp)
 	for _, b := range pc.blocks {
 		if b.Kind == bTable && b.Unclosed {
-			pc.problem(b.Line, "unclosed-table", "table has no closing |#; it ends at the next # or ## heading")
+			pc.problem(b.Line, "unclosed-table", "table ends without its closing |# (a missing |#, or a line outside the list item holding the table); rows up to there are read")
 		}
 	}
 	return pc
@@ -191,9 +191,16 @@ func (pc *pageCtx) read() {
 			name = top
 		}
 	}
-	if !strings.HasPrefix(pc.path, "api-reference/") || path.Base(pc.path) == "index.md" {
-		// Only the reference documents methods and events; index pages and
-		// tutorials show calls and payloads of methods documented elsewhere.
+	if path.Base(pc.path) == "index.md" {
+		return // index pages show calls and payloads documented elsewhere
+	}
+	if !strings.HasPrefix(pc.path, "api-reference/") {
+		// Outside the reference only a page named after the method it calls
+		// by URL, under a scope line, documents a method (settings/…/batch.md);
+		// tutorials show calls and payloads documented elsewhere.
+		if name != "" && pc.restURLCalls(name) && sameName(name, strings.TrimSuffix(path.Base(pc.path), ".md")) && pc.hasScopeQuote(h1) {
+			pc.readMethod(h1, name, calls, version, webhook)
+		}
 		return
 	}
 	file := strings.TrimSuffix(path.Base(pc.path), ".md")
@@ -259,8 +266,16 @@ func (pc *pageCtx) exampleCalls() (calls map[string]int, version int, webhook bo
 			}
 		}
 	}
-	delete(calls, "batch") // a batch example calls other methods through it
+	if path.Base(pc.path) != "batch.md" {
+		delete(calls, "batch") // a batch example calls other methods through it
+	}
 	return calls, version, webhook
+}
+
+// hasScopeQuote reports whether a scope blockquote follows the H1.
+func (pc *pageCtx) hasScopeQuote(h1 int) bool {
+	h := pc.readHeader(h1, "")
+	return len(h.scopes) > 0
 }
 
 // restURLCalls reports whether some code example calls name by a REST URL.
@@ -759,16 +774,18 @@ func appendField(fs []spec.Param, p spec.Param) []spec.Param {
 	return append(fs, p)
 }
 
-// responseExamples finds the success example (a JSON object with "result")
-// after the code examples start, and the error example after it.
+// responseExamples finds the success example (the first JSON object with
+// "result" from the code examples on) and the error example after it. Every
+// response example on the page is counted and parsed, not only the first.
 func (pc *pageCtx) responseExamples(from int) (success, errStart int) {
 	success, errStart = -1, len(pc.blocks)
 	for i := from; i < len(pc.blocks); i++ {
 		b := pc.blocks[i]
-		if b.Kind != bCode || b.Tab != "" && success < 0 && b.Depth > 0 && !strings.Contains(b.Raw, `"result"`) {
+		if b.Kind != bCode {
 			continue
 		}
-		if !strings.Contains(b.Raw, `"result"`) && !strings.Contains(b.Raw, `"error"`) {
+		hasResult := strings.Contains(b.Raw, `"result"`)
+		if !hasResult && (success < 0 || errStart < len(pc.blocks) || !strings.Contains(b.Raw, `"error"`)) {
 			continue
 		}
 		e := pc.example(i)
@@ -776,7 +793,7 @@ func (pc *pageCtx) responseExamples(from int) (success, errStart int) {
 			continue
 		}
 		if e.root == nil {
-			if success < 0 && strings.Contains(b.Raw, `"result"`) {
+			if hasResult {
 				pc.stats.ResponseExamples++
 				line := b.Line
 				var ee *exampleError
@@ -784,18 +801,22 @@ func (pc *pageCtx) responseExamples(from int) (success, errStart int) {
 					line += 1 + ee.Line // the example starts on the line after the fence
 				}
 				pc.problem(line, "bad-json", "response example does not parse, even without comments, ellipses and trailing commas: %v", e.err)
+				if success < 0 {
+					success = i
+				}
+			}
+			continue
+		}
+		if e.root.get("result") != nil {
+			pc.stats.ResponseExamples++
+			pc.stats.ExamplesParsed++
+			if success < 0 {
 				success = i
 			}
 			continue
 		}
-		if success < 0 && e.root.get("result") != nil {
-			success = i
-			pc.stats.ResponseExamples++
-			pc.stats.ExamplesParsed++
-			continue
-		}
-		if success >= 0 && e.root.get("error") != nil {
-			return success, i
+		if success >= 0 && errStart == len(pc.blocks) && e.root.get("error") != nil {
+			errStart = i
 		}
 	}
 	return success, errStart

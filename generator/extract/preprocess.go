@@ -71,6 +71,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 	var ifLine []int  // per open if: its page line
 	titleDropped := !notitle
 	inFence := false
+	var tableIndent []int // indentation of each open #| table
 	for i, line := range lines {
 		lineNo := i + 1
 		at := pageLine
@@ -112,6 +113,20 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		}
 		if trimmed != "" && !strings.HasPrefix(trimmed, "#") {
 			titleDropped = true // the file has no leading title
+		}
+		// A table indented into a list item sometimes has a line that is
+		// not ("lazy"); Markdown would end the list item there and cut the
+		// table. Indent such lines like the table's opening line.
+		if !inFence && strings.HasPrefix(trimmed, "#|") {
+			tableIndent = append(tableIndent, len(line)-len(strings.TrimLeft(line, " ")))
+		}
+		if n := len(tableIndent); n > 0 && trimmed != "" {
+			if want := tableIndent[n-1]; want > 0 && len(line)-len(strings.TrimLeft(line, " ")) < want && !strings.HasPrefix(line, "\t") {
+				line = strings.Repeat(" ", want) + strings.TrimLeft(line, " ")
+			}
+		}
+		if !inFence && strings.HasSuffix(trimmed, "|#") && len(tableIndent) > 0 {
+			tableIndent = tableIndent[:len(tableIndent)-1]
 		}
 		if !inFence {
 			if m := includeRe.FindStringSubmatch(line); m != nil {
