@@ -40,64 +40,106 @@ func benchHTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 }
 
-// BenchmarkCallPlainHTTP is the baseline: net/http + encoding/json doing the
-// same POST and decoding the same answer, with nothing else.
-func BenchmarkCallPlainHTTP(b *testing.B) {
-	srv := benchServer(b)
-	hc := benchHTTPClient()
-	url := srv.URL + "/rest/1/abcdef123/crm.deal.get"
-	ctx := context.Background()
-	params := map[string]any{"id": 42}
-	b.ReportAllocs()
-	for b.Loop() {
-		body, err := json.Marshal(params)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var env struct {
-			Result benchDeal       `json:"result"`
-			Time   json.RawMessage `json:"time"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if env.Result.ID != "42" {
-			b.Fatal(env.Result)
-		}
+// plainCall is the baseline: net/http + encoding/json doing the same POST and
+// decoding the same answer, with nothing else.
+func plainCall(b *testing.B, hc *http.Client, url string, params any) {
+	body, err := json.Marshal(params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var env struct {
+		Result benchDeal       `json:"result"`
+		Time   json.RawMessage `json:"time"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if env.Result.ID != "42" {
+		b.Fatal(env.Result)
 	}
 }
 
-// BenchmarkCallClient is the same call through Client.CallMethod: bucket
-// (with room to spare), method gate, envelope with timing, typed decode.
+// clientCall is the same call through Client.CallMethod: bucket (with room
+// to spare), method gate, envelope with timing, typed decode.
+func clientCall(b *testing.B, c *b24.Client, params any) {
+	var d benchDeal
+	if err := c.CallMethod(context.Background(), "crm.deal.get", params, &d, b24.WithIdempotent(true)); err != nil {
+		b.Fatal(err)
+	}
+	if d.ID != "42" {
+		b.Fatal(d)
+	}
+}
+
+func BenchmarkCallPlainHTTP(b *testing.B) {
+	srv := benchServer(b)
+	hc := benchHTTPClient()
+	params := map[string]any{"id": 42}
+	b.ReportAllocs()
+	for b.Loop() {
+		plainCall(b, hc, srv.URL+"/rest/1/abcdef123/crm.deal.get", params)
+	}
+}
+
 func BenchmarkCallClient(b *testing.B) {
 	srv := benchServer(b)
 	c, err := b24.NewWebhookClient(srv.URL+"/rest/1/abcdef123/", b24.WithHTTPClient(benchHTTPClient()), b24.WithRateLimit(1<<30, 1e9))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
 	params := map[string]any{"id": 42}
 	b.ReportAllocs()
 	for b.Loop() {
-		var d benchDeal
-		if err := c.CallMethod(ctx, "crm.deal.get", params, &d, b24.WithIdempotent(true)); err != nil {
-			b.Fatal(err)
-		}
-		if d.ID != "42" {
-			b.Fatal(d)
-		}
+		clientCall(b, c, params)
 	}
+}
+
+// BenchmarkCallOverhead makes both calls in every iteration, so a
+// busy machine slows both alike, and reports the client's time over the
+// baseline's as "ratio" (the target is at most 1.15).
+func BenchmarkCallOverhead(b *testing.B) {
+	srv := benchServer(b)
+	hc := benchHTTPClient()
+	c, err := b24.NewWebhookClient(srv.URL+"/rest/1/abcdef123/", b24.WithHTTPClient(benchHTTPClient()), b24.WithRateLimit(1<<30, 1e9))
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := srv.URL + "/rest/1/abcdef123/crm.deal.get"
+	params := map[string]any{"id": 42}
+	var plain, client time.Duration
+	n := 0
+	for b.Loop() {
+		// Swap the order every iteration: whichever goes first pays for
+		// waking the server up.
+		if n%2 == 0 {
+			t0 := time.Now()
+			plainCall(b, hc, url, params)
+			t1 := time.Now()
+			clientCall(b, c, params)
+			plain, client = plain+t1.Sub(t0), client+time.Since(t1)
+		} else {
+			t0 := time.Now()
+			clientCall(b, c, params)
+			t1 := time.Now()
+			plainCall(b, hc, url, params)
+			client, plain = client+t1.Sub(t0), plain+time.Since(t1)
+		}
+		n++
+	}
+	b.ReportMetric(float64(plain.Nanoseconds())/float64(n), "plain-ns/call")
+	b.ReportMetric(float64(client.Nanoseconds())/float64(n), "client-ns/call")
+	b.ReportMetric(float64(client)/float64(plain), "ratio")
 }
 
 // BenchmarkExport20k exports 20,000 rows from a portal that enforces its
