@@ -314,12 +314,14 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 			if e.err != nil {
 				continue
 			}
-			var apiErr *APIError
-			if errors.As(err, &apiErr) {
-				// The portal refused the whole request: nothing in it ran.
-				e.err = fmt.Errorf("b24: batch command %s: %w: %w", e.key, ErrNotRun, err)
-			} else {
+			var te *TransportError
+			if errors.As(err, &te) {
 				e.err = err // outcome unknown: the commands may have run
+			} else {
+				// The portal refused the whole request (an *APIError), or it
+				// was never sent (the context ended while waiting for the
+				// rate limit): nothing in it ran.
+				e.err = fmt.Errorf("b24: batch command %s: %w: %w", e.key, ErrNotRun, err)
 			}
 		}
 		return err

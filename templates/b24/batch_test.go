@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/b24gen/b24gen/templates/b24"
 	"github.com/b24gen/b24gen/templates/b24test"
@@ -264,5 +265,29 @@ func TestBatchCommandFaultsAndDecodeErrors(t *testing.T) {
 	raw, err := u.Response()
 	if err != nil || !json.Valid(raw.Result) || raw.Time == nil {
 		t.Errorf("raw response = %+v, %v", raw, err)
+	}
+}
+
+// A batch whose context ends while it waits for the rate limit was never
+// sent: its commands did not run.
+func TestBatchNotSentIsNotRun(t *testing.T) {
+	p := portalWithUsers(t)
+	c, _ := newClient(t, p, b24.WithRateLimit(1, 0.5))
+	if err := c.CallMethod(context.Background(), "user.current", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	b := b24.NewBatch()
+	w := b24.Add(b, "", b24.NewCommand[int](b24.Request{Method: "crm.deal.add"}))
+	err := b.Run(ctx, c)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := w.Result(); !errors.Is(err, b24.ErrNotRun) {
+		t.Errorf("command = %v, want ErrNotRun", err)
+	}
+	if p.Requests("batch") != 0 {
+		t.Error("the batch was sent")
 	}
 }

@@ -3,6 +3,7 @@ package b24
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -109,7 +110,8 @@ func (b *bucket) interval() time.Duration {
 
 // gates holds the methods blocked by OPERATION_TIME_LIMIT, and the last
 // operating_reset_at seen for each method, which the docs say to use for the
-// first retry when the 429 itself carries none.
+// first retry when the 429 itself carries none. Method names are keyed in
+// lower case: the portal treats them case-insensitively.
 type gates struct {
 	mu      sync.Mutex
 	blocked map[string]time.Time // method -> until
@@ -122,6 +124,7 @@ func newGates() *gates {
 
 // until returns when method is open again (zero when it is open now).
 func (g *gates) until(method string) time.Time {
+	method = strings.ToLower(method)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t, ok := g.blocked[method]
@@ -137,6 +140,7 @@ func (g *gates) until(method string) time.Time {
 
 // block closes method until t (keeping a later block if there is one).
 func (g *gates) block(method string, t time.Time) {
+	method = strings.ToLower(method)
 	g.mu.Lock()
 	if t.After(g.blocked[method]) {
 		g.blocked[method] = t
@@ -146,6 +150,7 @@ func (g *gates) block(method string, t time.Time) {
 
 // seen records the reset time from a successful answer.
 func (g *gates) seen(method string, t time.Time) {
+	method = strings.ToLower(method)
 	g.mu.Lock()
 	g.resetAt[method] = t
 	g.mu.Unlock()
@@ -153,6 +158,7 @@ func (g *gates) seen(method string, t time.Time) {
 
 // lastReset returns the last reset time seen for method if still ahead.
 func (g *gates) lastReset(method string, now time.Time) (time.Time, bool) {
+	method = strings.ToLower(method)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t, ok := g.resetAt[method]
