@@ -571,9 +571,6 @@ func (pc *pageCtx) countTables() {
 		}
 		t := pc.table(i)
 		if t.Kind != tParams {
-			if t.Kind == tErrors && pc.ownLines[t.Line] {
-				pc.stats.ErrorTables++
-			}
 			continue
 		}
 		for k, p := range pc.rowsOf(i) {
@@ -685,8 +682,11 @@ func slug(s string) string {
 			}
 			dash = false
 			b.WriteRune(r)
-		default:
+		case r == ' ' || r == '\t' || r == '-':
 			dash = true
+		default:
+			// other punctuation is dropped: "section_element.options" is
+			// "#section_elementoptions"
 		}
 	}
 	return b.String()
@@ -965,6 +965,9 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 		t := pc.table(i)
 		if t.Kind != tErrors {
 			continue
+		}
+		if pc.ownLines[t.Line] {
+			pc.stats.ErrorTables++ // the included system-errors table is counted once, on its own page
 		}
 		// REST 3.0 pages name the code in the paragraph above the table.
 		lastCode := ""
