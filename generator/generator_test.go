@@ -248,6 +248,8 @@ func main() {
 	}
 	goCmd("build", "./...")
 	goCmd("vet", "./...")
+	// The generated runnable examples call the fake portal.
+	goCmd("test", "./gen/...")
 	// A program using crm compiles nothing of the tree but b24 and crm.
 	var deps []string
 	for _, d := range strings.Fields(goCmd("list", "-deps", ".")) {

@@ -42,6 +42,13 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 		return nil, fmt.Errorf("%s/doc.go: %w", pkg.Name, err)
 	}
 	out = append(out, Output{Path: pkg.Name + "/doc.go", Data: b})
+	if pkg.Example != nil {
+		b, err := e.exampleFile(pkg)
+		if err != nil {
+			return nil, fmt.Errorf("%s/example_test.go: %w", pkg.Name, err)
+		}
+		out = append(out, Output{Path: pkg.Name + "/example_test.go", Data: b})
+	}
 	for _, file := range pkg.Files {
 		f := e.newFile(pkg.Name)
 		for _, fn := range file.Funcs {

@@ -132,6 +132,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			files[fn].Funcs = append(files[fn].Funcs, f)
 			b.stats.Methods++
 		}
+		pkg.Example = pickExample(pkg)
 		if b.pkgNeedsFieldInfo {
 			pkg.Shared = append(pkg.Shared, fieldInfoStruct())
 			b.pkgNeedsFieldInfo = false
@@ -151,6 +152,39 @@ func compareNames(a, b string) int {
 		return c
 	}
 	return -strings.Compare(a, b)
+}
+
+// pickExample chooses the method a package's runnable example calls: a
+// REST 2 read with a documented response whose required parameters the
+// example can fill (IDs and strings), preferring a *.get.
+func pickExample(pkg *Package) *Func {
+	var best *Func
+	score := func(f *Func) int {
+		if strings.HasSuffix(f.Method, ".get") {
+			return 2
+		}
+		if f.List != nil {
+			return 1
+		}
+		return 0
+	}
+	for _, file := range pkg.Files {
+		for _, f := range file.Funcs {
+			if f.Version != 2 || !f.Idempotent || len(f.Example) == 0 || strings.Contains(f.Name, "_") {
+				continue
+			}
+			fillable := true
+			for _, r := range f.Required {
+				if r.Test == CheckNil {
+					fillable = false
+				}
+			}
+			if fillable && (best == nil || score(f) > score(best)) {
+				best = f
+			}
+		}
+	}
+	return best
 }
 
 func inScopes(have, want []string) bool {
@@ -233,6 +267,7 @@ func (b *builder) method(m *spec.Method, f *Func) {
 	}
 
 	b.result(m, f)
+	f.Example = exampleResultJSON(m.Result)
 }
 
 // enumUnder returns the underlying builtin of an enum declared for the

@@ -76,6 +76,9 @@ type Package struct {
 	// Shared are types used by several methods of the package (FieldInfo),
 	// declared in its doc.go.
 	Shared []*Struct
+	// Example is the method shown in the package's runnable example (a
+	// REST 2 read with a documented response), or nil.
+	Example *Func
 }
 
 // File is one generated source file: the methods sharing a second segment
@@ -107,6 +110,10 @@ type Func struct {
 	Enums   []*Enum
 
 	List *List // non-nil for paginated list methods
+
+	// Example is the documented "result" of a success response, compact
+	// JSON, when the page has one.
+	Example []byte
 }
 
 // Zero names the zero-value expression of a result type.
