@@ -48,7 +48,7 @@ func (e *emitter) exampleFunc(fn *model.Func, pkgName string) jen.Code {
 		}
 	}
 	return jen.Add(comment([]string{"Example" + fn.Name + " calls " + fn.Method + " on a fake portal (b24test) that answers with the response the docs show, and prints the type of the decoded result."})).Line().
-		Func().Id("Example" + fn.Name).Params().Block(
+		Func().Id("Example"+fn.Name).Params().Block(
 		jen.Id("portal").Op(":=").Qual(testPkg, "Start").Call(),
 		jen.Defer().Id("portal").Dot("Close").Call(),
 		jen.Id("portal").Dot("AnswerRaw").Call(jen.Lit(fn.Method), jen.Qual("encoding/json", "RawMessage").Call(rawString(string(fn.Example)))),
