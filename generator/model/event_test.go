@@ -127,14 +127,14 @@ func TestBuildEvents(t *testing.T) {
 			}},
 		// Only the data documented; a row typed by a structure name.
 		{Name: "ONIMV2MESSAGEADD", Page: "api-reference/chat-bots/x/events.md", Line: 33, Scopes: []string{"im"},
-			Fields: []spec.Param{{Name: "chat", Type: "Chat", Kind: spec.KindString}, {Name: "language", Kind: spec.KindString}},
+			Fields:  []spec.Param{{Name: "chat", Type: "Chat", Kind: spec.KindString}, {Name: "language", Kind: spec.KindString}},
 			Example: json.RawMessage(`{"chat": {"id": 5}, "language": "en"}`)},
 		// Documented twice, and once without a name: reported, not fatal.
 		{Name: "ONCRMDEALUPDATE", Page: "dup.md", Line: 9, Scopes: []string{"crm"}},
 		{Name: "", Page: "noname.md", Line: 3},
 		// The table says string, the example holds an object: the example wins.
 		{Name: "ONTASKADD", DocName: "OnTaskAdd", Page: "api-reference/tasks/events-tasks/on-task-add.md", Scopes: []string{"task"},
-			Fields: []spec.Param{{Name: "data", Kind: spec.KindObject, Fields: []spec.Param{{Name: "FIELDS_AFTER", Kind: spec.KindString, Line: 80}}}},
+			Fields:  []spec.Param{{Name: "data", Kind: spec.KindObject, Fields: []spec.Param{{Name: "FIELDS_AFTER", Kind: spec.KindString, Line: 80}}}},
 			Example: json.RawMessage(`{"event": "ONTASKADD", "data": {"FIELDS_AFTER": {"ID": "7"}}}`)},
 	}}
 	evs, problems := BuildEvents(s, nil)
