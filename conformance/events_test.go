@@ -236,8 +236,9 @@ func checkFields(path string, doc []spec.Param, delivered any, v reflect.Value, 
 		}
 		fv, found := fieldByTag(v, p.Name)
 		if !found {
-			// A type with its own encoding (Auth): its JSON must hold the key.
-			if m, isM := v.Interface().(json.Marshaler); isM {
+			// The shared Auth has its own encoding (no tags): its JSON must
+			// hold the key. Elsewhere a key that only Extra holds is a miss.
+			if m, isM := v.Interface().(json.Marshaler); isM && v.Type() == reflect.TypeFor[events.Auth]() {
 				if !marshalHolds(m, p.Name) {
 					*misses = append(*misses, fp+": "+v.Type().String()+" drops it")
 				}
