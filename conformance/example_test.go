@@ -10,7 +10,7 @@ import (
 	"github.com/b24gen/b24gen/generated/b24"
 	"github.com/b24gen/b24gen/generated/crm"
 	"github.com/b24gen/b24gen/generated/events"
-	"github.com/b24gen/b24gen/templates/b24test"
+	"github.com/b24gen/b24gen/generated/b24test"
 )
 
 // A handler for ONCRMDEALUPDATE that reads the changed deal back through the
