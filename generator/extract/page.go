@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/b24gen/b24gen/spec"
@@ -154,10 +155,6 @@ func isJSONLang(lang string) bool {
 var (
 	// A method name as an H1 spells it: lower-case first letter, dotted.
 	h1MethodRe = regexp.MustCompile(`(?:^|[\s(«"'“])([a-z][a-zA-Z0-9_]*(?:\.[a-zA-Z][a-zA-Z0-9_]*)+)(?:$|[\s)»"'”,:;])`)
-	// The calls the examples make.
-	restURLRe   = regexp.MustCompile(`/rest/(api/)?(?:([^/\s'"]+)/([^/\s'"]+)/)?([A-Za-z_][\w.]*\w)(?:\.json)?(?:$|[\s'"?\\&#])`)
-	jsMethodRe  = regexp.MustCompile(`method:\s*['"]([A-Za-z_][\w.]*)['"]`)
-	callRe      = regexp.MustCompile(`(?:callMethod|callListMethod|call|callBatch|Call)\(\s*(?:ctx,\s*)?['"]([A-Za-z_][\w.]*)['"]`)
 	eventNameRe = regexp.MustCompile(`(?:^|[\s(«"'“])((?:[oO][nN]|ON)[A-Za-z0-9_]+)(?:$|[\s)»"'”,:;.])`)
 )
 
@@ -248,23 +245,16 @@ func (pc *pageCtx) exampleCalls() (calls map[string]int, version int, webhook bo
 		if b.Kind != bCode {
 			continue
 		}
-		if !strings.Contains(b.Raw, "/rest/") && !strings.Contains(b.Raw, "method") && !strings.Contains(b.Raw, "all") {
-			continue // neither a REST URL nor a call(…) / method: '…'
-		}
-		for _, m := range restURLRe.FindAllStringSubmatch(b.Raw, -1) {
-			calls[m[4]]++
-			if m[1] != "" {
+		restURLs(b.Raw, func(c restCall) {
+			calls[c.name]++
+			if c.v3 {
 				version = 3
 			}
-			if m[2] != "" {
+			if c.webhook {
 				webhook = true
 			}
-		}
-		for _, re := range []*regexp.Regexp{jsMethodRe, callRe} {
-			for _, m := range re.FindAllStringSubmatch(b.Raw, -1) {
-				calls[m[1]]++
-			}
-		}
+		})
+		callNames(b.Raw, func(name string) { calls[name]++ })
 	}
 	if path.Base(pc.path) != "batch.md" {
 		delete(calls, "batch") // a batch example calls other methods through it
@@ -280,17 +270,13 @@ func (pc *pageCtx) hasScopeQuote(h1 int) bool {
 
 // restURLCalls reports whether some code example calls name by a REST URL.
 func (pc *pageCtx) restURLCalls(name string) bool {
+	found := false
 	for _, b := range pc.blocks {
-		if b.Kind != bCode {
-			continue
-		}
-		for _, m := range restURLRe.FindAllStringSubmatch(b.Raw, -1) {
-			if m[4] == name {
-				return true
-			}
+		if b.Kind == bCode {
+			restURLs(b.Raw, func(c restCall) { found = found || c.name == name })
 		}
 	}
-	return false
+	return found
 }
 
 // topCall is the most called name, ties broken by name for determinism.
@@ -499,8 +485,15 @@ func (pc *pageCtx) examplesStart(from int) int {
 		if b.Kind == bDirective && b.Text == "list" && strings.HasPrefix(b.Args, "tabs") {
 			return i
 		}
-		if b.Kind == bCode && (strings.Contains(b.Raw, "/rest/") && restURLRe.MatchString(b.Raw) || strings.Contains(b.Raw, "all") && callRe.MatchString(b.Raw)) {
-			return i
+		if b.Kind == bCode {
+			called := false
+			restURLs(b.Raw, func(restCall) { called = true })
+			if !called {
+				callNames(b.Raw, func(string) { called = true })
+			}
+			if called {
+				return i
+			}
 		}
 	}
 	return len(pc.blocks)
@@ -947,6 +940,11 @@ var (
 	httpStatusRe = regexp.MustCompile(`^\s*` + "`?" + `([1-5]\d\d)` + "`?" + `\s*$`)
 )
 
+// errorTableCache holds the rows of included error tables already read, by
+// their text: the system-errors table is included into every page. Only
+// included tables are cached, so it holds a handful of entries.
+var errorTableCache sync.Map
+
 // readErrors reads the error-code tables after from. Three shapes occur:
 // code | message | description; status | code + message | description
 // (system errors); and REST 3.0 field | message | fix tables preceded by a
@@ -976,6 +974,17 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 				lastCode = m[1]
 			}
 		}
+		if docs, ok := errorTableCache.Load(lastCode + "\x00" + pc.blocks[i].Raw); ok {
+			for _, e := range docs.([]spec.ErrorDoc) {
+				key := e.Code + "\x00" + e.Message
+				if !seen[key] {
+					seen[key] = true
+					out = append(out, e)
+				}
+			}
+			continue
+		}
+		var tableDocs []spec.ErrorDoc
 		for _, r := range t.Rows {
 			var e spec.ErrorDoc
 			c := r.Cells
@@ -1012,12 +1021,19 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 					e.Description = plainText(strings.Join(c[2:], " "))
 				}
 			}
+			if e.Code == "" && e.Message == "" {
+				continue
+			}
+			tableDocs = append(tableDocs, e)
 			key := e.Code + "\x00" + e.Message
-			if seen[key] || e.Code == "" && e.Message == "" {
+			if seen[key] {
 				continue
 			}
 			seen[key] = true
 			out = append(out, e)
+		}
+		if !pc.ownLines[t.Line] {
+			errorTableCache.Store(lastCode+"\x00"+pc.blocks[i].Raw, tableDocs)
 		}
 	}
 	return out

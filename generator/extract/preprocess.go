@@ -56,6 +56,10 @@ type preprocessor struct {
 
 func preprocess(page string, src []byte, includes func(string) ([]byte, error)) (preprocessed, []spec.Problem) {
 	p := &preprocessor{page: page, includes: includes}
+	n := bytes.Count(src, []byte{'\n'}) + 1
+	p.out.Grow(len(src) + len(src)/4)
+	p.lines = make([]int, 0, n+n/4)
+	p.included = make([]bool, 0, n+n/4)
 	p.expand(page, src, "", 0, nil, false, 0)
 	return preprocessed{src: p.out.Bytes(), lines: p.lines, included: p.included}, p.problems
 }
@@ -82,7 +86,8 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		if strings.HasPrefix(trimmed, "```") {
 			inFence = !inFence
 		}
-		if !inFence {
+		directive := strings.Contains(line, "{%")
+		if !inFence && directive {
 			if m := ifRe.FindStringSubmatch(line); m != nil {
 				keep := !devOnly(m[1])
 				ifKeep = append(ifKeep, keep)
@@ -128,7 +133,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		if !inFence && strings.HasSuffix(trimmed, "|#") && len(tableIndent) > 0 {
 			tableIndent = tableIndent[:len(tableIndent)-1]
 		}
-		if !inFence {
+		if !inFence && directive {
 			if m := includeRe.FindStringSubmatch(line); m != nil {
 				p.include(file, m[3], indent+m[1], at, stack, m[2] != "", depth)
 				continue
