@@ -154,7 +154,7 @@ func isJSONLang(lang string) bool {
 
 var (
 	// A method name as an H1 spells it: lower-case first letter, dotted.
-	h1MethodRe = regexp.MustCompile(`(?:^|[\s(«"'“])([a-z][a-zA-Z0-9_]*(?:\.[a-zA-Z][a-zA-Z0-9_]*)+)(?:$|[\s)»"'”,:;])`)
+	h1MethodRe  = regexp.MustCompile(`(?:^|[\s(«"'“])([a-z][a-zA-Z0-9_]*(?:\.[a-zA-Z][a-zA-Z0-9_]*)+)(?:$|[\s)»"'”,:;])`)
 	eventNameRe = regexp.MustCompile(`(?:^|[\s(«"'“])((?:[oO][nN]|ON)[A-Za-z0-9_]+)(?:$|[\s)»"'”,:;.])`)
 )
 
