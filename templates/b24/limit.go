@@ -32,8 +32,12 @@ type bucket struct {
 	last  time.Time
 }
 
-// bucketReserve is the fraction of a slot the client leaves unused.
-const bucketReserve = 0.25
+// bucketReserve is the fraction of a slot the client leaves unused, and
+// bucketReserveMax caps it in time.
+const (
+	bucketReserve    = 0.25
+	bucketReserveMax = 50 * time.Millisecond
+)
 
 func newBucket(burst int, perSecond float64) *bucket {
 	return &bucket{burst: float64(burst), rate: perSecond}
@@ -54,17 +58,18 @@ func (b *bucket) leak(now time.Time) {
 // back and returns an error at once if the slot would come after ctx's
 // deadline, or when ctx ends first.
 //
-// The bucket keeps a quarter of a slot in reserve (when burst allows): the
-// portal counts a request when it arrives, a little later and with network
-// jitter, and refuses on the slightest excess. The reserve tolerates a
-// quarter of a slot's time of jitter (125 ms at 2/s) and costs nothing at
-// the steady rate, only a fraction of one request of the initial burst.
+// The bucket keeps a little in reserve (when burst allows): the portal
+// counts a request when it arrives, a little later and with network jitter,
+// and refuses on the slightest excess. The reserve, a quarter of a slot but
+// at most 50 ms worth, absorbs that much jitter; it costs nothing at the
+// steady rate, only that much time once, when the burst runs out.
 func (b *bucket) wait(ctx context.Context) error {
 	b.mu.Lock()
 	now := time.Now()
 	b.leak(now)
 	b.level++
-	over := b.level - (b.burst - min(bucketReserve, b.burst-1))
+	reserve := min(bucketReserve, bucketReserveMax.Seconds()*b.rate, b.burst-1)
+	over := b.level - (b.burst - reserve)
 	b.mu.Unlock()
 	if over <= 0 {
 		return nil
