@@ -34,7 +34,9 @@ type tableInfo struct {
 var (
 	// A parameter name cell: **name** with the required marker either as a
 	// trailing "*" ("**id***"), "^*^" after or inside the bold.
-	nameCellRe = regexp.MustCompile(`^\s*\*\*(.+?)\*\*(\*|\s*\^\*\^)?`)
+	nameCellRe = regexp.MustCompile(`^\s*\*\*(.+?)\*\*(\*+|\s*\^\*\^)?`)
+	// More bold names after the first: "**REPORT_ID*** \| **ID***" (aliases).
+	aliasRe = regexp.MustCompile(`^\s*(?:\\?\||or|или|/|,)?\s*\*\*[^*]+\*\*(?:\*+|\^\*\^)?`)
 	// A type cell that holds nothing but a (linked) code token or two.
 	typeOnlyRe = regexp.MustCompile("^\\s*(\\[?`[^`]+`\\]?(\\([^)]*\\))?[\\s,|/]*(or|of|или)?\\s*)+$")
 )
@@ -45,7 +47,7 @@ func isBoldOrCodeOnly(cell string) bool {
 		s = strings.Replace(s, "`"+t+"`", "", 1)
 	}
 	s = linkRe.ReplaceAllString(s, "")
-	return strings.TrimSpace(strings.ReplaceAll(s, "*", "")) == "" && strings.Contains(cell, "**")
+	return strings.Trim(s, " \t\r\n*/,|") == "" && strings.Contains(cell, "**")
 }
 
 func classifyTable(rows []tableRow, line int) tableInfo {
@@ -144,6 +146,13 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 		required = true
 	}
 	typeMD := first[m[1]:]
+	for {
+		a := aliasRe.FindStringIndex(typeMD)
+		if a == nil {
+			break
+		}
+		typeMD = typeMD[a[1]:]
+	}
 	descIdx := 1
 	if split && len(r.Cells) >= 3 && strings.TrimSpace(typeMD) == "" {
 		typeMD = r.Cells[1]
@@ -270,6 +279,13 @@ func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind)
 			return spec.KindObject, ""
 		}
 		return spec.KindAny, ""
+	}
+	// "string | null", "integer null": null only says the value may be
+	// absent.
+	for _, null := range []string{" | null", "|null", " null", "null | ", "null|"} {
+		if strings.Contains(t, null) {
+			return kindOf(strings.Replace(t, null, "", 1), refd, enum)
+		}
 	}
 	// "integer | string", "integer or string": the first alternative decides
 	// unless the alternatives disagree, then the value is any.
