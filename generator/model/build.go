@@ -639,8 +639,52 @@ func resultScalar(k spec.Kind) *Type {
 	return tRaw
 }
 
+// unionKind reads a type token listing alternatives ("integer | string",
+// "boolean|integer", "integer | null") and returns the runtime kind that
+// decodes every one of them, or "" when an alternative is structured or
+// unknown.
+func unionKind(token string) spec.Kind {
+	if !strings.Contains(token, "|") {
+		return ""
+	}
+	seen := map[spec.Kind]bool{}
+	for _, alt := range strings.Split(token, "|") {
+		switch strings.Trim(strings.ToLower(alt), " `[]()") {
+		case "integer", "int":
+			seen[spec.KindInteger] = true
+		case "number", "double", "float", "decimal":
+			seen[spec.KindNumber] = true
+		case "string", "text":
+			seen[spec.KindString] = true
+		case "boolean", "bool":
+			seen[spec.KindBoolean] = true
+		case "null", "":
+		default:
+			return ""
+		}
+	}
+	switch {
+	case len(seen) == 1:
+		for k := range seen {
+			return k
+		}
+	case len(seen) == 2 && seen[spec.KindInteger] && seen[spec.KindNumber]:
+		return spec.KindNumber
+	case len(seen) == 2 && seen[spec.KindInteger] && seen[spec.KindBoolean]:
+		return spec.KindBoolean // 1/0 and true/false: b24.Bool takes both
+	case !seen[spec.KindBoolean] || len(seen) > 1:
+		return spec.KindString // b24.String takes any scalar
+	}
+	return ""
+}
+
 // resultType is the Go type of a returned field.
 func (b *builder) resultType(p spec.Param, name string) *Type {
+	if p.Kind == spec.KindAny || p.Kind == "" {
+		if k := unionKind(p.Type); k != "" {
+			return resultScalar(k)
+		}
+	}
 	switch p.Kind {
 	case spec.KindObject:
 		if len(p.Fields) == 0 {

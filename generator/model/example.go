@@ -242,6 +242,28 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			continue
 		}
 		switch {
+		case p.Kind == spec.KindAny || p.Kind == "":
+			// Documented without a usable type, shown as a scalar: the
+			// runtime's String takes any scalar the portal sends.
+			if jsonShape(v) == "scalar" && p.Type != mixedType {
+				p.Kind = spec.KindString
+			}
+			continue
+		case p.Kind == spec.KindObject && len(p.Fields) == 0:
+			// An object the docs do not detail: its keys from the example.
+			if sub, isObj := v.(map[string]any); isObj && len(sub) > 0 && !allKeysNumeric(sub) && !isDescriptorMap(sub) {
+				p.Fields = paramsFromObject(sub)
+			}
+			continue
+		case p.Kind == spec.KindArray && (p.Elem == "" || p.Elem == spec.KindAny || p.Elem == spec.KindObject && len(p.Fields) == 0):
+			// A list whose rows the docs do not detail.
+			if arr, isArr := v.([]any); isArr && len(arr) > 0 {
+				inferred := paramFromValue(p.Name, arr)
+				if inferred.Elem != spec.KindAny {
+					p.Elem, p.Fields = inferred.Elem, inferred.Fields
+				}
+				continue
+			}
 		case p.Kind == spec.KindObject && len(p.Fields) > 0:
 			if sub, isObj := v.(map[string]any); isObj && !allKeysNumeric(sub) {
 				p.Fields = b.reconcileFields(m, p.Fields, sub)
@@ -264,6 +286,11 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			continue
 		}
 		inferred := paramFromValue(p.Name, v)
+		if structured(p.Kind) || structured(inferred.Kind) {
+			// An object in one place and a scalar in another (or in another
+			// row): only raw JSON takes both.
+			inferred = spec.Param{Name: p.Name, Kind: spec.KindAny, Type: mixedType}
+		}
 		b.problem(m.Page, p.Line, "type-from-example",
 			fmt.Sprintf("%s: result field %s documented as %s, the example holds %s; following the example", m.Name, p.Name, describe(*p), describe(inferred)))
 		inferred.Description, inferred.Line, inferred.Deprecated = p.Description, p.Line, p.Deprecated
@@ -271,6 +298,12 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 	}
 	return out
 }
+
+// mixedType marks a field the example shows in incompatible forms: it
+// stays raw, whatever later rows show.
+const mixedType = "(mixed in the example)"
+
+func structured(k spec.Kind) bool { return k == spec.KindObject || k == spec.KindArray }
 
 func describe(p spec.Param) string {
 	if p.Kind == spec.KindArray && p.Elem != "" {
@@ -409,7 +442,7 @@ func loosen(fields []spec.Param, rows []any) []spec.Param {
 		obj, _ := r.(map[string]any)
 		for i := range fields {
 			if v, ok := obj[fields[i].Name]; ok && !isEmptyForm(v) && !fits(fields[i], v) {
-				fields[i] = spec.Param{Name: fields[i].Name, Kind: spec.KindAny}
+				fields[i] = spec.Param{Name: fields[i].Name, Kind: spec.KindAny, Type: mixedType}
 			}
 		}
 	}
