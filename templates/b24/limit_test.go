@@ -14,7 +14,7 @@ import (
 // The client's bucket keeps a burst of calls under the portal's limit: the
 // portal enforces the same bucket and never has to refuse.
 func TestClientBucketMatchesPortal(t *testing.T) {
-	const burst, rate, calls = 5, 100.0, 25
+	const burst, rate, calls = 5, 40.0, 15
 	p := b24test.NewPortal(t, b24test.WithRateLimit(burst, rate))
 	p.Answer("crm.deal.get", 1)
 	c, _ := newClient(t, p, b24.WithRateLimit(burst, rate))
@@ -35,11 +35,13 @@ func TestClientBucketMatchesPortal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// 20 calls beyond the burst drain at 100/s: at least 200 ms.
-	if el := time.Since(start); el < 190*time.Millisecond {
+	// 10 calls beyond the burst drain at 40/s: at least 250 ms.
+	if el := time.Since(start); el < 240*time.Millisecond {
 		t.Errorf("%d calls took %v: the bucket let them through too fast", calls, el)
 	}
-	if n := p.Limited(); n > 1 {
+	// Without the client's bucket the portal refuses about 10 of them (see
+	// the next test); with it, none, bar a rare one on scheduling jitter.
+	if n := p.Limited(); n > 2 {
 		t.Errorf("portal refused %d calls; the client bucket should prevent that", n)
 	}
 }
