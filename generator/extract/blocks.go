@@ -384,7 +384,7 @@ func stripAttrs(s string) string {
 			return s
 		}
 		inner := s[i+1 : i+j]
-		if inner != "" && (inner[0] == '.' || inner[0] == '#') && !strings.ContainsAny(inner, " \t") {
+		if len(inner) > 1 && (inner[0] == '.' || inner[0] == '#') && isLetter(inner[1]) && !strings.ContainsAny(inner, " \t") {
 			s = strings.TrimSpace(s[:i]) + s[i+j+1:]
 			continue
 		}

@@ -49,7 +49,7 @@ func plainText(md string) string {
 					continue
 				}
 			}
-			if j := strings.IndexByte(md[i:], '}'); j > 1 && (md[i+1] == '#' || md[i+1] == '.') && !strings.ContainsAny(md[i+1:i+j], " \t\n") {
+			if j := strings.IndexByte(md[i:], '}'); j > 2 && (md[i+1] == '#' || md[i+1] == '.') && isLetter(md[i+2]) && !strings.ContainsAny(md[i+1:i+j], " \t\n") {
 				i += j // an attribute list: {#id}, {.class}, {#T}
 				continue
 			}
