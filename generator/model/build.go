@@ -439,6 +439,11 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 			t = b.resultType(p, prefix+goName)
 		}
 		fl := &Field{Name: goName, JSON: p.Name, Type: t, Doc: fieldDoc(p)}
+		if isParam {
+			if note := paramNote(p, t, top); note != "" {
+				fl.Doc = append(fl.Doc, note)
+			}
+		}
 		if isParam && !p.Required {
 			fl.OmitZero = true
 			if t.Kind == Named && b.isStruct(t.Name) {
@@ -518,6 +523,20 @@ func fieldDoc(p spec.Param) []string {
 		doc = append(doc, "Deprecated: the docs mark this field as deprecated.")
 	}
 	return doc
+}
+
+// paramNote explains the Go type of the parameters whose use is not
+// obvious from it.
+func paramNote(p spec.Param, t *Type, top bool) string {
+	switch {
+	case top && strings.EqualFold(p.Name, "filter") && t.Kind == Map:
+		return "Keys are field names, optionally prefixed by an operator: \">ID\", \"=STAGE_ID\", \"%TITLE\", \"!ID\"."
+	case top && strings.EqualFold(p.Name, "order") && t.Kind == Map:
+		return "Keys are field names, values \"ASC\" or \"DESC\". A map is sent with its keys sorted by name."
+	case p.Kind == spec.KindFile:
+		return "A file, in the form this method takes (see its page): a Base64 string, a [2]string{name, Base64} pair, or the ID of an uploaded file."
+	}
+	return ""
 }
 
 // isYN reports an enum of exactly Y and N: a Bitrix24 boolean.
