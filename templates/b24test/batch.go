@@ -92,7 +92,7 @@ func (p *Portal) runCommand(br *batchRun, key, cmd string) {
 		fail(&b24.APIError{Code: code, Description: desc})
 		return
 	}
-	res, apiErr, ran := p.run(method, params)
+	res, apiErr, ran := p.run(method, 2, params) // batch commands are REST 2
 	call.Ran = ran
 	if apiErr != nil {
 		fail(apiErr)

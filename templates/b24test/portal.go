@@ -62,9 +62,10 @@ type Portal struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	mu        sync.Mutex
-	handlers  map[string]HandlerFunc // by lower-case method
-	fallback  func(method string, params map[string]any) (any, error)
+	mu       sync.Mutex
+	handlers map[string]HandlerFunc // by lower-case method
+	// fallback answers methods without a handler; version is 2, or 3 for /rest/api/.
+	fallback  func(method string, version int, params map[string]any) (any, error)
 	faults    map[string][]Fault // by lower-case method
 	calls     []Call
 	limited   int
@@ -152,7 +153,7 @@ func (p *Portal) AnswerRaw(method string, resultJSON json.RawMessage) {
 func (p *Portal) Fallback(fn func(method string, params map[string]any) (any, error)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fallback = fn
+	p.fallback = func(method string, _ int, params map[string]any) (any, error) { return fn(method, params) }
 }
 
 // Fail queues f for method: the next f.Times calls of it fail that way.
@@ -265,14 +266,14 @@ func (p *Portal) markRan(i int) {
 	p.mu.Unlock()
 }
 
-func (p *Portal) handler(method string) (HandlerFunc, bool) {
+func (p *Portal) handler(method string, version int) (HandlerFunc, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if h, ok := p.handlers[strings.ToLower(method)]; ok {
 		return h, true
 	}
 	if fb := p.fallback; fb != nil {
-		return func(params map[string]any) (any, error) { return fb(method, params) }, true
+		return func(params map[string]any) (any, error) { return fb(method, version, params) }, true
 	}
 	return nil, false
 }
@@ -334,7 +335,7 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		var res Result
 		var ran bool
-		res, apiErr, ran = p.run(method, params)
+		res, apiErr, ran = p.run(method, version, params)
 		if ran {
 			p.markRan(idx)
 		}
@@ -374,8 +375,8 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // run calls the method's handler; ran is false when there was none.
-func (p *Portal) run(method string, params map[string]any) (res Result, apiErr *b24.APIError, ran bool) {
-	h, ok := p.handler(method)
+func (p *Portal) run(method string, version int, params map[string]any) (res Result, apiErr *b24.APIError, ran bool) {
+	h, ok := p.handler(method, version)
 	if !ok {
 		return Result{}, &b24.APIError{Status: 404, Code: "ERROR_METHOD_NOT_FOUND", Description: "Method not found!"}, false
 	}
