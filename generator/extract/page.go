@@ -478,14 +478,22 @@ func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version
 }
 
 // examplesStart is the index of the first block of the code examples: the
-// first {% list tabs %} or the first code block calling a method.
+// first {% list tabs %}, else the first code block calling a method after
+// the first section heading (a URL in the introduction is not an example).
 func (pc *pageCtx) examplesStart(from int) int {
 	for i := from; i < len(pc.blocks); i++ {
 		b := pc.blocks[i]
 		if b.Kind == bDirective && b.Text == "list" && strings.HasPrefix(b.Args, "tabs") {
 			return i
 		}
-		if b.Kind == bCode {
+	}
+	inSection := false
+	for i := from; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && b.Level == 2 {
+			inSection = true
+		}
+		if b.Kind == bCode && inSection {
 			called := false
 			restURLs(b.Raw, func(restCall) { called = true })
 			if !called {
@@ -1051,6 +1059,17 @@ type eventSection struct {
 	payload  int // the payload example, -1 when none
 }
 
+// sameEvent reports whether all payload examples send the same event.
+func sameEvent(pc *pageCtx, payloads []int) bool {
+	first := strings.ToUpper(pc.example(payloads[0]).root.get("event").Str)
+	for _, p := range payloads[1:] {
+		if strings.ToUpper(pc.example(p).root.get("event").Str) != first {
+			return false
+		}
+	}
+	return true
+}
+
 // readEvents makes one record per documented event. A page documents either
 // one event (named by its H1) or several, each under a heading that is the
 // event's name; the payload's "event" value names the event when present.
@@ -1072,7 +1091,7 @@ func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 				sections[k].to = sections[k+1].heading
 			}
 		}
-	} else if len(payloads) > 1 {
+	} else if len(payloads) > 1 && !sameEvent(pc, payloads) {
 		// Several payloads without event headings: one event per payload,
 		// named by the heading above it.
 		sections = sections[:0]
@@ -1095,8 +1114,8 @@ func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 			return // not an event page
 		}
 		sec := eventSection{heading: h1, name: lastMatch(eventTokenRe, hb.Text), from: h1 + 1, to: len(pc.blocks), payload: -1}
-		if len(payloads) == 1 {
-			sec.payload = payloads[0]
+		if len(payloads) > 0 {
+			sec.payload = payloads[0] // several payloads of one event are variants
 		}
 		if sec.name == "" && sec.payload < 0 {
 			return

@@ -188,6 +188,10 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 		p.Untyped = true
 	}
 	p.Kind, p.Elem = kindOf(p.Type, structured, p.Enum)
+	if p.Kind == spec.KindObject || p.Kind == spec.KindArray && p.Elem == spec.KindObject {
+		// "where: - `field_n` — field name": a format legend, not values.
+		p.Enum = nil
+	}
 	return p, true
 }
 
