@@ -820,7 +820,42 @@ func (pc *pageCtx) responseExamples(from int) (success, errStart int) {
 			errStart = i
 		}
 	}
+	if success < 0 {
+		// Some pages show the response without its envelope
+		// ({"extras": [...], "total": 1}): take the first JSON object
+		// after the examples that is not an error.
+		for i := from; i < len(pc.blocks); i++ {
+			b := pc.blocks[i]
+			if b.Kind != bCode || b.Depth > 0 || !strings.HasPrefix(strings.TrimSpace(b.Raw), "{") {
+				continue
+			}
+			if e := pc.example(i); e != nil && e.root != nil && e.root.Kind == 'o' && e.root.get("error") == nil && e.root.get("event") == nil {
+				pc.stats.ResponseExamples++
+				pc.stats.ExamplesParsed++
+				return i, errStart
+			}
+		}
+	}
 	return success, errStart
+}
+
+// unwrapped is the example's "result", or, for an example shown without the
+// envelope, the example without its envelope keys.
+func unwrapped(root *jnode) *jnode {
+	if r := root.get("result"); r != nil {
+		return r
+	}
+	if root.Kind != 'o' {
+		return root
+	}
+	n := &jnode{Kind: 'o'}
+	for i, k := range root.Keys {
+		if !envelopeKeys[k] {
+			n.Keys = append(n.Keys, k)
+			n.Vals = append(n.Vals, root.Vals[i])
+		}
+	}
+	return n
 }
 
 // envelopeKeys are the keys of the response envelope around "result".
@@ -847,7 +882,7 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 	var exResult *jnode
 	if ex != nil && ex.root != nil {
 		r.Example = ex.raw
-		exResult = ex.root.get("result")
+		exResult = unwrapped(ex.root)
 		if ex.root.get("total") != nil || ex.root.get("next") != nil {
 			r.Paginated = true
 		}
