@@ -59,14 +59,15 @@ type pageCtx struct {
 	methods  []spec.Method
 	events   []spec.Event
 
-	tables    map[int]*tableInfo // by block index
-	json      map[int]*jsonExample
-	anchors   map[string]int  // heading id → block index
-	refd      map[string]bool // anchors some link on the page points to
-	counted   map[int]bool    // tables whose rows are already in the stats
-	slugs     map[string]int  // heading slug → block index, built on first use
-	lastWords map[string]int  // each word of a heading slug → first heading with it
-	ownLines  map[int]bool    // page lines that are the page's own (not included)
+	tables      map[int]*tableInfo // by block index
+	json        map[int]*jsonExample
+	anchors     map[string]int  // heading id → block index
+	refd        map[string]bool // anchors some link on the page points to
+	counted     map[int]bool    // tables whose rows are already in the stats
+	slugs       map[string]int  // heading slug → block index, built on first use
+	refHeadings map[int]bool    // headings that in-page links lead to
+	lastWords   map[string]int  // each word of a heading slug → first heading with it
+	ownLines    map[int]bool    // page lines that are the page's own (not included)
 }
 
 type jsonExample struct {
@@ -507,6 +508,20 @@ func (pc *pageCtx) examplesStart(from int) int {
 	return len(pc.blocks)
 }
 
+// referencedHeadings is the set of headings some in-page link on the page
+// leads to (by id, slug or last word, as anchor resolves them).
+func (pc *pageCtx) referencedHeadings() map[int]bool {
+	if pc.refHeadings == nil {
+		pc.refHeadings = map[int]bool{}
+		for a := range pc.refd {
+			if i, ok := pc.anchor(a); ok {
+				pc.refHeadings[i] = true
+			}
+		}
+	}
+	return pc.refHeadings
+}
+
 // isSubTable reports whether the table at i sits under a heading that some
 // link on the page points to: it describes a nested structure and is read
 // through that anchor, not as a top-level list.
@@ -514,7 +529,7 @@ func (pc *pageCtx) isSubTable(i int) bool {
 	for j := i - 1; j >= 0; j-- {
 		b := pc.blocks[j]
 		if b.Kind == bHeading {
-			return b.ID != "" && pc.refd[b.ID]
+			return pc.referencedHeadings()[j]
 		}
 		if b.Kind == bTable && pc.table(j).Kind == tParams {
 			return false // another table sits between the heading and this one
@@ -540,7 +555,17 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 		first = false
 		rows = append(rows, pc.rowsOf(i)...)
 	}
-	return pc.build(rows, map[int]bool{})
+	// A later table repeating a name (a second, unlinked table describing
+	// one parameter's keys) does not add a second top-level parameter.
+	seen := map[string]bool{}
+	kept := rows[:0]
+	for _, r := range rows {
+		if !seen[r.Name] {
+			seen[r.Name] = true
+			kept = append(kept, r)
+		}
+	}
+	return pc.build(kept, map[int]bool{})
 }
 
 // rowsOf returns the parsed rows of the parameters table at block i, parsed
