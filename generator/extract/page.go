@@ -542,6 +542,12 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	var rows []rawParam
 	first := true
 	for i := from; i < to; i++ {
+		if b := pc.blocks[i]; b.Kind == bHeading && b.Level <= 2 && !first {
+			// The parameters section ends at the next "##": later sections
+			// ("Endpoint", "How it works") describe other things; tables
+			// there are read only through the anchors that lead to them.
+			break
+		}
 		if pc.blocks[i].Kind != bTable {
 			continue
 		}
@@ -551,6 +557,14 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 		}
 		if !first && pc.isSubTable(i) {
 			continue
+		}
+		if !first {
+			// "### Parameter fields" without a link to it: the table
+			// describes the keys of the object parameter its heading names.
+			if k := pc.parentByHeading(i, rows); k >= 0 {
+				rows[k].Fields = pc.build(pc.rowsOf(i), map[int]bool{i: true})
+				continue
+			}
 		}
 		first = false
 		rows = append(rows, pc.rowsOf(i)...)
@@ -571,6 +585,33 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 // rowsOf returns the parsed rows of the parameters table at block i, parsed
 // once (a table is read for the spec and again for the stats). Callers get
 // their own slice: build modifies what it is given.
+// parentByHeading returns the index in rows of the object or array
+// parameter, still without fields, that the heading above table i names
+// (case aside), or -1.
+func (pc *pageCtx) parentByHeading(i int, rows []rawParam) int {
+	for j := i - 1; j >= 0; j-- {
+		b := pc.blocks[j]
+		if b.Kind == bTable {
+			return -1
+		}
+		if b.Kind != bHeading {
+			continue
+		}
+		for _, w := range strings.FieldsFunc(b.Text, func(r rune) bool {
+			return !(r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
+		}) {
+			for k := range rows {
+				p := &rows[k]
+				if strings.EqualFold(p.Name, w) && len(p.Fields) == 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray) {
+					return k
+				}
+			}
+		}
+		return -1
+	}
+	return -1
+}
+
 func (pc *pageCtx) rowsOf(i int) []rawParam {
 	t := pc.table(i)
 	if t.params == nil {
