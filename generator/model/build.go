@@ -292,6 +292,17 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 	first += "."
 	doc := []string{first}
 	doc = append(doc, paragraphs(m.Summary)...)
+	var required []string
+	for _, p := range m.Params {
+		if p.Required {
+			required = append(required, p.Name)
+		}
+	}
+	params := "The parameters are the fields of [" + f.Params.Name + "]"
+	if len(required) > 0 {
+		params += "; required: " + strings.Join(required, ", ")
+	}
+	doc = append(doc, params+".")
 	var who []string
 	if len(m.Scopes) > 0 {
 		who = append(who, "Scope: "+strings.Join(m.Scopes, ", ")+".")
