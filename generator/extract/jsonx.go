@@ -311,3 +311,27 @@ func fieldsFromJSON(n *jnode, depth int) []spec.Param {
 	}
 	return out
 }
+
+// fillKinds gives rows documented without a type the kind their value has
+// in the example (n is the object, or array of objects, the rows describe).
+func fillKinds(ps []spec.Param, n *jnode, depth int) {
+	if n == nil || depth > 8 {
+		return
+	}
+	if n.Kind == 'a' && len(n.Vals) > 0 {
+		n = n.Vals[0]
+	}
+	if n.Kind != 'o' {
+		return
+	}
+	for i := range ps {
+		v := n.get(ps[i].Name)
+		if v == nil {
+			continue
+		}
+		if ps[i].Type == "" && (ps[i].Kind == spec.KindAny || ps[i].Kind == "") && v.Kind != 'z' {
+			ps[i].Kind, ps[i].Elem = kindOfJSON(v)
+		}
+		fillKinds(ps[i].Fields, v, depth+1)
+	}
+}

@@ -988,7 +988,7 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 		if exResult.Kind == 'o' && len(exResult.Keys) == 1 && (exResult.Vals[0].Kind == 'o' || exResult.Vals[0].Kind == 'a') && !isDigits(exResult.Keys[0]) {
 			key := exResult.Keys[0]
 			inner := exResult.Vals[0]
-			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key {
+			if len(r.Fields) == 0 || len(r.Fields) == 1 && r.Fields[0].Name == key || fieldsDescribe(r.Fields, inner) {
 				r.Wrapper = key
 				var wrapped *spec.Param
 				if len(r.Fields) == 1 {
@@ -997,9 +997,10 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 				k, e := kindOfJSON(inner)
 				r.Shape, r.Kind = "", ""
 				setShape(r, k, e)
-				r.Fields = nil
 				if wrapped != nil {
 					r.Fields = wrapped.Fields
+				} else if !fieldsDescribe(r.Fields, inner) {
+					r.Fields = nil
 				}
 				exResult = inner
 			}
@@ -1007,8 +1008,28 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 		if len(r.Fields) == 0 && (r.Shape == "object" || r.Shape == "array" && r.Kind == spec.KindObject) {
 			r.Fields = fieldsFromJSON(exResult, 0)
 		}
+		fillKinds(r.Fields, exResult, 0)
 	}
 	return r
+}
+
+// fieldsDescribe reports whether most documented fields are keys of the
+// example object (or of its first row): the table describes what sits under
+// the wrapper key, without a row for the wrapper itself.
+func fieldsDescribe(fs []spec.Param, n *jnode) bool {
+	if n.Kind == 'a' && len(n.Vals) > 0 {
+		n = n.Vals[0]
+	}
+	if n.Kind != 'o' || len(fs) == 0 {
+		return false
+	}
+	hits := 0
+	for _, f := range fs {
+		if n.get(f.Name) != nil {
+			hits++
+		}
+	}
+	return hits*2 > len(fs)
 }
 
 func setShape(r *spec.Result, k, elem spec.Kind) {
@@ -1265,6 +1286,9 @@ func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 		}
 		if ev.Fields == nil && ex != nil {
 			ev.Fields = fieldsFromJSON(ex.root, 0)
+		}
+		if ex != nil {
+			fillKinds(ev.Fields, ex.root, 0)
 		}
 		if ev.Fields == nil {
 			ev.Fields = []spec.Param{}
