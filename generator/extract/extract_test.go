@@ -165,7 +165,10 @@ func TestFixtureTraps(t *testing.T) {
 	// a nested table in a cell stays in its cell
 	m = mustMethod("test.lead.add")
 	if len(m.Params) != 2 || m.Params[0].Name != "SOURCE_ID" || m.Params[1].Name != "TITLE" {
-		t.Errorf("nested table: params = %+v", m.Params)
+		t.Fatalf("nested table: params = %+v", m.Params)
+	}
+	if e := m.Params[0].Enum; len(e) != 2 || e[0].Value != "CALL" || e[0].Description != "Call | phone" || m.Params[0].Kind != spec.KindEnum {
+		t.Errorf("nested table values: %+v", m.Params[0])
 	}
 
 	// include notitle, nested, relative; dotted payload names

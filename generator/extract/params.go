@@ -182,6 +182,9 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 	}
 	p.Anchors = append(typeAnchors, inPageAnchors(dropFencesAndTables(desc))...)
 	p.Enum = enumValues(desc)
+	if p.Enum == nil {
+		p.Enum = nestedTableValues(desc)
+	}
 	p.Default = defaultValue(desc)
 	p.Deprecated = mentionsDeprecated(desc)
 	if p.Type == "" {
@@ -231,6 +234,42 @@ func enumValues(desc string) []spec.EnumValue {
 		}
 		seen[m[1]] = true
 		out = append(out, spec.EnumValue{Value: m[1], Description: plainText(m[2])})
+	}
+	return out
+}
+
+// nestedTableValues reads the values of a table nested in a description:
+//
+//	#|
+//	||SOURCE_ID|Name||
+//	||CALL|Call||
+//	|#
+//
+// The first row is the header; a value is a first cell that is a single
+// token (code marks allowed).
+func nestedTableValues(desc string) []spec.EnumValue {
+	start := strings.Index(desc, "#|")
+	if start < 0 {
+		return nil
+	}
+	end := strings.Index(desc[start:], "|#")
+	if end < 0 {
+		return nil
+	}
+	rows := splitTable(desc[start:start+end+2], nil)
+	if len(rows) < 2 {
+		return nil
+	}
+	var out []spec.EnumValue
+	for _, r := range rows[1:] {
+		if len(r.Cells) < 2 {
+			return nil
+		}
+		v := strings.Trim(strings.TrimSpace(r.Cells[0]), "`*")
+		if v == "" || strings.ContainsAny(v, " \t\n|") {
+			return nil // not a list of values
+		}
+		out = append(out, spec.EnumValue{Value: v, Description: plainText(r.Cells[1])})
 	}
 	return out
 }
