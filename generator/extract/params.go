@@ -355,6 +355,10 @@ func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind)
 		}
 	}
 	if i := strings.IndexByte(t, ' '); i > 0 {
+		// "string boolean": two type tokens side by side are alternatives.
+		if words := strings.Fields(t); len(words) == 2 && basicTypes[words[0]] && basicTypes[words[1]] {
+			return kindOf(words[0]+" | "+words[1], refd, enum)
+		}
 		// "integer (id)", "string, optional": the first word is the type.
 		return kindOf(t[:i], refd, enum)
 	}
@@ -412,6 +416,10 @@ func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind)
 	}
 	return spec.KindString, ""
 }
+
+// basicTypes are the scalar type tokens of the docs' data-types page.
+var basicTypes = map[string]bool{"string": true, "integer": true, "int": true, "boolean": true, "bool": true,
+	"double": true, "float": true, "number": true, "date": true, "datetime": true, "object": true, "array": true, "file": true, "char": true}
 
 func isYN(enum []spec.EnumValue) bool {
 	if len(enum) == 0 || len(enum) > 2 {

@@ -157,6 +157,8 @@ func TestKindOf(t *testing.T) {
 		{"integer | string", false, nil, spec.KindAny, ""},
 		{"integer | int", false, nil, spec.KindInteger, ""},
 		{"string | null", false, nil, spec.KindString, ""},
+		{"string boolean", false, nil, spec.KindAny, ""},
+		{"integer (id)", false, nil, spec.KindInteger, ""},
 		{"deal", true, nil, spec.KindObject, ""},
 		{"deal", false, nil, spec.KindString, ""},
 		{"", false, nil, spec.KindAny, ""},
