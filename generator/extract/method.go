@@ -1,0 +1,418 @@
+package extract
+
+import (
+	"path"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version int, webhook bool) {
+	hb := pc.blocks[h1]
+	if len(calls) > 0 && calls[name] == 0 {
+		top := topCall(calls)
+		file := strings.TrimSuffix(path.Base(pc.path), ".md")
+		switch {
+		case strings.EqualFold(top, name):
+		case !sameName(top, file) && !sameName(name, file):
+			// An overview page that names a module in its H1 ("imbot.v2")
+			// and shows calls of methods documented elsewhere.
+			pc.problem(hb.Line, "not-a-method", "H1 names %s, the examples call %s and the file is %s.md: read as an overview", name, top, file)
+			return
+		case sameName(name, file) && !sameName(top, file):
+			// The examples were copied from another page: the H1 and the
+			// page's file name agree, so keep the H1.
+			pc.problem(hb.Line, "name-conflict", "H1 names %s but the examples call %s; using %s (the page file agrees with the H1)", name, top, name)
+		default:
+			// The H1 and the examples disagree: the examples are what runs.
+			pc.problem(hb.Line, "name-conflict", "H1 names %s but the examples call %s; using %s", name, top, top)
+			name = top
+		}
+	}
+	h := pc.readHeader(h1, name)
+	m := spec.Method{
+		Name: name, Version: version, Page: pc.path, Line: hb.Line,
+		Title:   strings.TrimSpace(strings.Replace(hb.Text, name, "", 1)),
+		Summary: h.summary, Scopes: h.scopes, Access: h.access,
+		Deprecated: h.deprecated, ReplacedBy: h.replacedBy,
+		WebhookExample: webhook,
+	}
+	if len(m.Scopes) == 0 {
+		pc.problem(hb.Line, "no-scope", "%s: no scope blockquote", name)
+	}
+	examples := pc.examplesStart(h1)
+	m.Params = pc.paramsBefore(h1, examples)
+	if m.Params == nil {
+		m.Params = []spec.Param{}
+	}
+	success, errStart := pc.responseExamples(examples)
+	m.Result = pc.readResult(success, errStart)
+	m.Errors = pc.readErrors(max(success, examples))
+	pc.methods = append(pc.methods, m)
+	pc.stats.MethodPages = 1
+}
+
+// examplesStart is the index of the first block of the code examples: the
+// first {% list tabs %}, else the first code block calling a method after
+// the first section heading (a URL in the introduction is not an example).
+func (pc *pageCtx) examplesStart(from int) int {
+	for i := from; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bDirective && b.Text == "list" && strings.HasPrefix(b.Args, "tabs") {
+			return i
+		}
+	}
+	inSection := false
+	for i := from; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && b.Level == 2 {
+			inSection = true
+		}
+		if b.Kind == bCode && inSection {
+			called := false
+			restURLs(b.Raw, func(restCall) { called = true })
+			if !called {
+				callNames(b.Raw, func(string) { called = true })
+			}
+			if called {
+				return i
+			}
+		}
+	}
+	return len(pc.blocks)
+}
+
+// referencedHeadings is the set of headings some in-page link on the page
+// leads to (by id, slug or last word, as anchor resolves them).
+func (pc *pageCtx) referencedHeadings() map[int]bool {
+	if pc.refHeadings == nil {
+		pc.refHeadings = map[int]bool{}
+		for a := range pc.refd {
+			if i, ok := pc.anchor(a); ok {
+				pc.refHeadings[i] = true
+			}
+		}
+	}
+	return pc.refHeadings
+}
+
+// isSubTable reports whether the table at i sits under a heading that some
+// link on the page points to: it describes a nested structure and is read
+// through that anchor, not as a top-level list.
+func (pc *pageCtx) isSubTable(i int) bool {
+	for j := i - 1; j >= 0; j-- {
+		b := pc.blocks[j]
+		if b.Kind == bHeading {
+			return pc.referencedHeadings()[j]
+		}
+		if b.Kind == bTable && pc.table(j).Kind == tParams {
+			return false // another table sits between the heading and this one
+		}
+	}
+	return false
+}
+
+func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
+	var rows []rawParam
+	first := true
+	for i := from; i < to; i++ {
+		if b := pc.blocks[i]; b.Kind == bHeading && b.Level <= 2 && !first {
+			// The parameters section ends at the next "##": later sections
+			// ("Endpoint", "How it works") describe other things; tables
+			// there are read only through the anchors that lead to them.
+			break
+		}
+		if pc.blocks[i].Kind != bTable {
+			continue
+		}
+		t := pc.table(i)
+		if t.Kind != tParams {
+			continue
+		}
+		if !first && pc.isSubTable(i) {
+			continue
+		}
+		if !first {
+			// "### Parameter fields" without a link to it: the table
+			// describes the keys of the object parameter its heading names.
+			if k := pc.parentByHeading(i, rows); k >= 0 {
+				rows[k].Fields = pc.build(pc.rowsOf(i), map[int]bool{i: true})
+				continue
+			}
+		}
+		first = false
+		rows = append(rows, pc.rowsOf(i)...)
+	}
+	// A later table repeating a name (a second, unlinked table describing
+	// one parameter's keys) does not add a second top-level parameter.
+	seen := map[string]bool{}
+	kept := rows[:0]
+	for _, r := range rows {
+		if !seen[r.Name] {
+			seen[r.Name] = true
+			kept = append(kept, r)
+		}
+	}
+	return pc.build(kept, map[int]bool{})
+}
+
+// parentByHeading returns the index in rows of the object or array
+// parameter, still without fields, that the heading above table i names
+// (case aside), or -1.
+func (pc *pageCtx) parentByHeading(i int, rows []rawParam) int {
+	for j := i - 1; j >= 0; j-- {
+		b := pc.blocks[j]
+		if b.Kind == bTable {
+			return -1
+		}
+		if b.Kind != bHeading {
+			continue
+		}
+		for _, w := range strings.FieldsFunc(b.Text, func(r rune) bool {
+			return !(r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r))
+		}) {
+			for k := range rows {
+				p := &rows[k]
+				if strings.EqualFold(p.Name, w) && len(p.Fields) == 0 && (p.Kind == spec.KindObject || p.Kind == spec.KindArray) {
+					return k
+				}
+			}
+		}
+		return -1
+	}
+	return -1
+}
+
+// rowsOf returns the parsed rows of the parameters table at block i, parsed
+// once (a table is read for the spec and again for the stats). Callers get
+// their own slice: build modifies what it is given.
+func (pc *pageCtx) rowsOf(i int) []rawParam {
+	t := pc.table(i)
+	if t.params == nil {
+		t.params = make([]rawParam, 0, len(t.Rows))
+		t.rowIdx = make([]int, 0, len(t.Rows))
+		for k, r := range t.Rows {
+			if p, ok := parseParamRow(r, t.SplitType); ok {
+				t.params = append(t.params, p)
+				t.rowIdx = append(t.rowIdx, k)
+			}
+		}
+	}
+	return append([]rawParam(nil), t.params...)
+}
+
+var requiredMarkRe = regexp.MustCompile(`\*\*[^*]+\*\*\*|\^\*\^`)
+
+// countTables adds the rows of every parameter table on the page (its own
+// lines only, not included ones) to the stats, and reports untyped rows.
+func (pc *pageCtx) countTables() {
+	for i, b := range pc.blocks {
+		if b.Kind != bTable {
+			continue
+		}
+		t := pc.table(i)
+		if t.Kind != tParams {
+			continue
+		}
+		for k, p := range pc.rowsOf(i) {
+			r := t.Rows[t.rowIdx[k]]
+			if !pc.ownLines[r.Line] {
+				continue
+			}
+			if p.Required {
+				// "**ID*** or **ENTITY_ID***": one row, two required names.
+				pc.stats.RequiredFlags += max(1, len(requiredMarkRe.FindAllStringIndex(r.Cells[0], -1)))
+			}
+			if !t.Typed {
+				continue // a name | description table: no type to miss
+			}
+			pc.stats.Rows++
+			if p.Name != "" && p.Type != "" {
+				pc.stats.RowsTyped++
+			} else {
+				pc.problem(r.Line, "untyped-row", "row %q has no type", p.Name)
+			}
+		}
+	}
+}
+
+// build resolves anchors and dotted names of a table's rows into a tree.
+func (pc *pageCtx) build(rows []rawParam, visiting map[int]bool) []spec.Param {
+	out := make([]spec.Param, 0, len(rows))
+	for _, r := range rows {
+		p := r.Param
+		for _, a := range r.Anchors {
+			ti, ok := pc.anchor(a)
+			pc.stats.Anchors++
+			if !ok {
+				pc.problem(p.Line, "broken-anchor", "row %q links to #%s, which the page does not define", p.Name, a)
+				continue
+			}
+			pc.stats.AnchorsResolved++
+			if len(p.Fields) > 0 {
+				continue
+			}
+			// Several anchor spellings can lead to one heading: guard the
+			// recursion by the table, not by the anchor text.
+			if sub := pc.tableAfter(ti); sub >= 0 && !visiting[sub] && (p.Kind == spec.KindObject || p.Kind == spec.KindArray || p.Kind == spec.KindAny || a == p.Ref) {
+				visiting[sub] = true
+				p.Fields = pc.build(pc.rowsOf(sub), visiting)
+				delete(visiting, sub)
+				if p.Ref == "" {
+					p.Ref = a
+				}
+				if p.Kind == spec.KindAny || p.Kind == spec.KindString {
+					p.Kind = spec.KindObject
+				}
+				if p.Kind == spec.KindArray && p.Elem == "" {
+					p.Elem = spec.KindObject
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return nestDotted(out)
+}
+
+// anchor finds the heading an in-page link points to: by its {#id}, else by
+// the id the docs site derives from the heading text. The site derives ids
+// from the original (Russian) heading, so "#parametr-fields" must still find
+// "### Parameter fields" and "#parametr-settings" "### SETTINGS Parameter":
+// failing an exact slug, the anchor's last word names the heading.
+func (pc *pageCtx) anchor(a string) (int, bool) {
+	if i, ok := pc.anchors[a]; ok {
+		return i, true
+	}
+	if pc.slugs == nil {
+		pc.slugs = map[string]int{}
+		pc.lastWords = map[string]int{}
+		for i, b := range pc.blocks {
+			if b.Kind != bHeading {
+				continue
+			}
+			s := slug(b.Text)
+			if _, dup := pc.slugs[s]; !dup {
+				pc.slugs[s] = i
+			}
+			for _, w := range strings.Split(s, "-") {
+				if _, dup := pc.lastWords[w]; !dup && w != "" {
+					pc.lastWords[w] = i
+				}
+			}
+		}
+	}
+	if i, ok := pc.slugs[strings.ToLower(a)]; ok {
+		return i, true
+	}
+	la := strings.ToLower(a)
+	if i, ok := pc.lastWords[la[strings.LastIndexByte(la, '-')+1:]]; ok {
+		return i, true
+	}
+	return 0, false
+}
+
+// slug is the id a heading gets without an explicit {#id}.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 && unicode.IsLetter(r):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		case r == ' ' || r == '\t' || r == '-':
+			dash = true
+		default:
+			// other punctuation is dropped: "section_element.options" is
+			// "#section_elementoptions"
+		}
+	}
+	return b.String()
+}
+
+// tableAfter is the first parameters table after the heading at h, before
+// the next heading of the same or a higher level.
+func (pc *pageCtx) tableAfter(h int) int {
+	level := pc.blocks[h].Level
+	for i := h + 1; i < len(pc.blocks); i++ {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && b.Level <= level {
+			return -1
+		}
+		if b.Kind == bTable && pc.table(i).Kind == tParams {
+			return i
+		}
+	}
+	return -1
+}
+
+var dottedSegRe = regexp.MustCompile(`^[A-Za-z0-9_\-\[\]>=<!%@]+$`)
+
+// nestDotted moves "fields.TITLE" under "fields" (creating it when the table
+// has no row of its own for it).
+func nestDotted(ps []spec.Param) []spec.Param {
+	hasDot := false
+	for _, p := range ps {
+		if strings.Contains(p.Name, ".") {
+			hasDot = true
+			break
+		}
+	}
+	if !hasDot {
+		return ps
+	}
+	var out []spec.Param
+	index := map[string]int{}
+	for _, p := range ps {
+		parent, child, ok := strings.Cut(p.Name, ".")
+		if ok && dottedSegRe.MatchString(parent) && child != "" && allSegs(child) {
+			j, found := index[parent]
+			if !found {
+				out = append(out, spec.Param{Name: parent, Kind: spec.KindObject, Line: p.Line})
+				j = len(out) - 1
+				index[parent] = j
+			}
+			par := &out[j]
+			if par.Kind != spec.KindObject && par.Kind != spec.KindArray {
+				par.Kind = spec.KindObject
+			}
+			if par.Kind == spec.KindArray && par.Elem == "" {
+				par.Elem = spec.KindObject
+			}
+			p.Name = child
+			par.Fields = nestDotted(appendField(par.Fields, p))
+			continue
+		}
+		if _, dup := index[p.Name]; !dup {
+			index[p.Name] = len(out)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func allSegs(s string) bool {
+	for _, seg := range strings.Split(s, ".") {
+		if seg == "" || !dottedSegRe.MatchString(seg) {
+			return false
+		}
+	}
+	return true
+}
+
+func appendField(fs []spec.Param, p spec.Param) []spec.Param {
+	for i := range fs {
+		if fs[i].Name == p.Name {
+			if len(fs[i].Fields) == 0 {
+				fs[i].Fields = p.Fields
+			}
+			return fs
+		}
+	}
+	return append(fs, p)
+}
