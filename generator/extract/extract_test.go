@@ -334,3 +334,34 @@ func TestPageNilIncludes(t *testing.T) {
 		t.Errorf("problems = %v", probs)
 	}
 }
+
+// TestDirUnreadablePage: a page that cannot be read is a problem, and the
+// other pages are still extracted.
+func TestDirUnreadablePage(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "api-reference", "x"), 0o755)
+	good := "# Get x test.x.get\n\n> Scope: [`x`](s.md)\n\n## Code Examples\n\n```bash\ncurl https://p/rest/1/s/test.x.get\n```\n"
+	if err := os.WriteFile(filepath.Join(root, "api-reference", "x", "test-x-get.md"), []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "missing-target"), filepath.Join(root, "api-reference", "x", "broken.md")); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	s, err := Dir(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Methods) != 1 || s.Methods[0].Name != "test.x.get" {
+		t.Errorf("methods = %+v", s.Methods)
+	}
+	want := "api-reference/x/broken.md: unreadable-page: open: no such file or directory"
+	if len(s.Problems) != 1 || s.Problems[0].String() != want {
+		t.Errorf("problems = %v, want [%s]", s.Problems, want)
+	}
+	if strings.Contains(s.Problems[0].Message, root) {
+		t.Errorf("problem names the machine's path: %s", s.Problems[0].Message)
+	}
+	if s.Source.Language != "en" || s.Source.Commit != "" {
+		t.Errorf("source without SOURCE.txt = %+v", s.Source)
+	}
+}
