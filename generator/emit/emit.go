@@ -161,7 +161,20 @@ func comment(paras []string) jen.Code {
 		}
 		if strings.Contains(p, "\n") {
 			for _, line := range strings.Split(p, "\n") {
-				b.WriteString(strings.TrimRight("// "+line, " ") + "\n")
+				item, isItem := strings.CutPrefix(line, "  - ")
+				if !isItem {
+					b.WriteString(strings.TrimRight("// "+line, " ") + "\n")
+					continue
+				}
+				// A list item wraps with its continuation lines indented,
+				// as gofmt lays out doc-comment lists.
+				for i, l := range wrap(item, 70) {
+					if i == 0 {
+						b.WriteString("//   - " + l + "\n")
+					} else {
+						b.WriteString("//     " + l + "\n")
+					}
+				}
 			}
 			continue
 		}

@@ -35,7 +35,7 @@ const DocsBase = "https://apidocs.bitrix24.com/"
 // Build turns a spec into the Go model. Problems are corners of the spec
 // that degraded to a raw type or were dropped; they never stop the build.
 func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
-	b := &builder{opt: opt, has2: map[string]bool{}}
+	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods)}
 	for i := range s.Methods {
 		if s.Methods[i].Version != 3 {
 			b.has2[s.Methods[i].Name] = true
@@ -226,6 +226,9 @@ type builder struct {
 	opt  Options
 	has2 map[string]bool // names with a REST 2 record
 	pool *Pool           // the current package's identifiers
+	// systemErrors are the codes most pages list (an included table of
+	// the errors every method may return); docs name them once, by link.
+	systemErrors map[string]bool
 	// pkgNeedsFieldInfo is set when the current package uses FieldInfo.
 	pkgNeedsFieldInfo bool
 	stats             Stats
@@ -319,7 +322,12 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 	if len(m.Errors) > 0 {
 		var lines []string
 		seen := map[string]bool{}
+		system := false
 		for _, e := range m.Errors {
+			if b.systemErrors[e.Code] {
+				system = true
+				continue
+			}
 			if e.Code == "" || seen[e.Code] {
 				continue
 			}
@@ -330,11 +338,50 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 			}
 			lines = append(lines, line)
 		}
-		if len(lines) > 0 {
+		switch {
+		case len(lines) > 0 && system:
+			doc = append(doc, "Documented errors, besides the system errors of every method ("+SystemErrorsURL+"):", strings.Join(lines, "\n"))
+		case len(lines) > 0:
 			doc = append(doc, "Documented errors:", strings.Join(lines, "\n"))
+		case system:
+			doc = append(doc, "Errors: the system errors of every method, see "+SystemErrorsURL)
 		}
 	}
 	return doc
+}
+
+// SystemErrorsURL lists the errors any method may return.
+const SystemErrorsURL = DocsBase + "error-codes.html"
+
+// systemErrors finds the error codes listed by at least a third of the
+// pages that list errors: the included table of system errors. Counted
+// over the whole spec, so a -scopes run documents the same way.
+func systemErrors(ms []spec.Method) map[string]bool {
+	count := map[string]int{}
+	pages := 0
+	for _, m := range ms {
+		if len(m.Errors) == 0 {
+			continue
+		}
+		pages++
+		seen := map[string]bool{}
+		for _, e := range m.Errors {
+			if e.Code != "" && !seen[e.Code] {
+				seen[e.Code] = true
+				count[e.Code]++
+			}
+		}
+	}
+	out := map[string]bool{}
+	if pages < 10 {
+		return out // too few pages to tell a shared table from chance
+	}
+	for code, n := range count {
+		if n*3 >= pages {
+			out[code] = true
+		}
+	}
+	return out
 }
 
 // isRead reports whether a method only reads, by its last segment: reads
