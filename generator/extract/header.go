@@ -107,6 +107,19 @@ func readScopeQuote(raw string) ([]string, string) {
 			continue
 		}
 		toks := codeTokens(line)
+		if strings.Contains(line, "scopes/") {
+			// Only the code spans linked to the scopes page are scopes:
+			// "module scope from `moduleId` (for example, [`crm`](…))".
+			var linked []string
+			for _, m := range linkRe.FindAllStringSubmatch(line, -1) {
+				if strings.Contains(m[2], "scopes/") {
+					linked = append(linked, codeTokens(m[1])...)
+				}
+			}
+			if len(linked) > 0 {
+				toks = linked
+			}
+		}
 		if !scopeFound && len(toks) > 0 && (strings.Contains(line, "scopes/") || access == "" && len(scopes) == 0) {
 			for _, t := range toks {
 				t = strings.TrimSpace(t)
