@@ -36,7 +36,7 @@ func (pc *pageCtx) readHeader(h1 int, self string) header {
 			case "note":
 				noteDepth++
 				if noteDepth == 1 {
-					noteDeprecated = mentionsDeprecated(noteTitle(b.Args))
+					noteDeprecated = deprecationNote(b.Args)
 					if noteDeprecated {
 						h.deprecated = true
 					}
@@ -66,6 +66,31 @@ func (pc *pageCtx) readHeader(h1 int, self string) header {
 		}
 	}
 	return h
+}
+
+// haltedWords are note-title spellings of "development has been halted".
+var haltedWords = []string{"halted", "discontinued", "no longer supported", "остановлен", "прекращен", "eingestellt"}
+
+// deprecationNote reports whether a {% note %} (its arguments: type and
+// title) announces that the page is deprecated: a warning or alert titled
+// "deprecated" or "development halted" in a known language. A tip titled
+// "Deprecated fields" is about fields, not the page.
+func deprecationNote(args string) bool {
+	typ, _, _ := strings.Cut(strings.TrimSpace(args), " ")
+	if typ != "warning" && typ != "alert" {
+		return false
+	}
+	title := noteTitle(args)
+	if mentionsDeprecated(title) {
+		return true
+	}
+	low := strings.ToLower(title)
+	for _, w := range haltedWords {
+		if strings.Contains(low, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func noteTitle(args string) string {
