@@ -24,6 +24,9 @@ type Options struct {
 	OutDir     string   // "generated"
 	ImportPath string   // "github.com/b24gen/b24gen/generated"
 	Scopes     []string // empty = all; else keep methods having any of these scopes
+	// DocTests adds to every package a documented_test.go that calls each
+	// method against b24test's documented answers (see emit.DocTestFile).
+	DocTests bool
 }
 
 // Report counts what was generated.
@@ -106,6 +109,28 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 	}
 	files = append(files, evFiles...)
 	problems = append(problems, evProblems...)
+	// Documented answers for b24test.WithDocumentedAnswers and, with
+	// DocTests, a test per package calling every method against them
+	// (generator/model/answers.go, generator/emit/answers.go).
+	answers := model.Answers(s, opt.Scopes)
+	ansFile, err := emit.AnswersFile(cfg, answers)
+	if err != nil {
+		return nil, nil, err
+	}
+	files = append(files, ansFile)
+	if opt.DocTests {
+		answered := map[string]bool{}
+		for _, a := range answers {
+			answered[a.Key] = true
+		}
+		for _, pkg := range m.Packages {
+			f, err := emit.DocTestFile(cfg, pkg, answered)
+			if err != nil {
+				return nil, nil, err
+			}
+			files = append(files, f)
+		}
+	}
 	rep := &Report{
 		Files:             len(files),
 		Methods:           st.Methods,

@@ -1,0 +1,184 @@
+package generator
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/b24gen/b24gen/generator/emit"
+	"github.com/b24gen/b24gen/generator/model"
+)
+
+// docMissesFile lists the methods whose documented answer does not come
+// back as a decoded result, with the error; TestDocumentedAnswersFull
+// rewrites it with -update.
+const docMissesFile = "testdata/documented_misses.txt"
+
+// TestDocumentedAnswersFull is issue 5's proof for the fake portal: it
+// generates the whole committed spec with DocTests into a fresh module and
+// runs every package's TestDocumentedAnswers, which calls each generated
+// function, its required parameters filled, against b24test's documented
+// answers. At least 99% of the methods with a documented answer must
+// return a decoded result without error; the misses must be the ones listed
+// in testdata/documented_misses.txt. Slow (about a minute on two cores):
+// skipped with -short.
+func TestDocumentedAnswersFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the full generate and the documented-answers run of every method")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH")
+	}
+	s := fullSpec(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/full\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Generate(s, Options{OutDir: filepath.Join(dir, "gen"), ImportPath: "example.com/full/gen", DocTests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := model.Answers(s, nil)
+
+	start := time.Now()
+	cmd := exec.Command(goBin, "test", "-json", "-count=1", "-vet=off", "-run", "^"+emit.DocTestName+"$", "./gen/...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, runErr := cmd.Output() // fails whenever a subtest fails: judged below
+	t.Logf("go test ./gen/...: %v", time.Since(start))
+
+	res, err := readTestJSON(out)
+	if err != nil {
+		t.Fatalf("reading go test -json: %v\n%s", err, firstLines(stderr.String(), 40))
+	}
+	if len(res.broken) > 0 {
+		t.Fatalf("packages that did not build or run (go test: %v):\n%s\n%s", runErr,
+			strings.Join(res.broken, "\n"), firstLines(stderr.String(), 40))
+	}
+
+	pass, skip := len(res.passed), len(res.skipped)
+	fail := len(res.failed)
+	t.Logf("methods %d, with a documented answer %d: passed %d, failed %d (%.2f%%); skipped (no documented response) %d",
+		rep.Methods, len(answers), pass, fail, pct(pass, fail), skip)
+	if pass+fail+skip != rep.Methods {
+		t.Errorf("%d subtests ran for %d generated methods", pass+fail+skip, rep.Methods)
+	}
+	if pass+fail != len(answers) {
+		t.Errorf("%d methods were called against %d documented answers", pass+fail, len(answers))
+	}
+	if len(answers) == 0 || pct(pass, fail) < 99 {
+		t.Errorf("documented answers decoded: %d of %d, want ≥ 99%% (see %s)", pass, pass+fail, docMissesFile)
+	}
+
+	var misses []string
+	for name, msg := range res.failed {
+		misses = append(misses, name+": "+msg)
+	}
+	slices.Sort(misses)
+	text := fmt.Sprintf("# Methods whose documented answer, served by b24test.WithDocumentedAnswers, does not come back\n"+
+		"# from the generated function as a decoded result. Written by TestDocumentedAnswersFull\n"+
+		"# (go test ./generator -run TestDocumentedAnswersFull -update); do not edit.\n"+
+		"# %d methods, %d with a documented answer: %d pass, %d fail; %d skipped (no documented response).\n",
+		rep.Methods, len(answers), pass, fail, skip)
+	for _, m := range misses {
+		text += m + "\n"
+	}
+	if *update {
+		if err := os.WriteFile(docMissesFile, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(docMissesFile)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if diff := cmp.Diff(entries(string(want)), misses); diff != "" {
+		t.Errorf("the misses differ from %s (-file +now; run with -update if intended):\n%s", docMissesFile, diff)
+	}
+}
+
+// entries are the lines of a misses file that are not comments.
+func entries(text string) []string {
+	out := []string{}
+	for _, line := range strings.Split(text, "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// docTestRun is what go test -json reported for the documented-answers
+// subtests, keyed by subtest name (the REST method, "@3" for REST 3.0).
+type docTestRun struct {
+	passed, skipped map[string]bool
+	failed          map[string]string // the subtest's failure message
+	broken          []string          // packages that failed to build or failed outside a subtest
+}
+
+// logPrefix is the file:line go test puts before a t.Fatal message.
+var logPrefix = regexp.MustCompile(`^\s*\w+_test\.go:\d+: `)
+
+func readTestJSON(out []byte) (*docTestRun, error) {
+	res := &docTestRun{passed: map[string]bool{}, skipped: map[string]bool{}, failed: map[string]string{}}
+	logs := map[string][]string{}  // t.Fatal messages by subtest
+	other := map[string][]string{} // any other output by subtest
+	prefix := emit.DocTestName + "/"
+	failedTests := map[string]bool{} // package + test, to tell a package failure from its subtests'
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev struct {
+			Action, Package, Test, Output, ImportPath string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return nil, fmt.Errorf("%v in %q", err, firstLines(sc.Text(), 1))
+		}
+		name, isSub := strings.CutPrefix(ev.Test, prefix)
+		switch {
+		case ev.Action == "build-fail":
+			res.broken = append(res.broken, ev.ImportPath+": build failed")
+		case ev.Action == "build-output":
+			res.broken = append(res.broken, "  "+strings.TrimRight(ev.Output, "\n"))
+		case ev.Action == "output" && isSub:
+			line := strings.TrimRight(ev.Output, "\n")
+			switch {
+			case logPrefix.MatchString(line):
+				logs[name] = append(logs[name], logPrefix.ReplaceAllString(line, ""))
+			case !strings.HasPrefix(strings.TrimSpace(line), "=== ") && !strings.HasPrefix(strings.TrimSpace(line), "--- "):
+				other[name] = append(other[name], strings.TrimSpace(line)) // a panic, say
+			}
+		case ev.Action == "pass" && isSub:
+			res.passed[name] = true
+		case ev.Action == "skip" && isSub:
+			res.skipped[name] = true
+		case ev.Action == "fail" && isSub:
+			msg := logs[name]
+			if len(msg) == 0 {
+				msg = other[name][:min(len(other[name]), 3)]
+			}
+			res.failed[name] = strings.Join(msg, "; ")
+			failedTests[ev.Package] = true
+		case ev.Action == "fail" && ev.Test == "" && !failedTests[ev.Package]:
+			// A package failing with no failed subtest: a panic, a build
+			// failure or a broken test function.
+			res.broken = append(res.broken, ev.Package+": failed outside the documented-answers subtests")
+		}
+	}
+	return res, sc.Err()
+}
