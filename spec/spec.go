@@ -31,12 +31,12 @@ type Source struct {
 // Method is one documented REST method. Methods are keyed by (Name, Version):
 // a few names have both a REST 2 and a REST 3.0 page.
 type Method struct {
-	Name    string `json:"name"`              // as called: "crm.deal.get"
-	Version int    `json:"version"`           // 2 or 3 (REST 3.0, called under /rest/api/)
-	Page    string `json:"page"`              // path relative to the docs root, "api-reference/crm/deals/crm-deal-get.md"
-	Line    int    `json:"line,omitempty"`    // line of the H1 in Page
-	Title   string `json:"title,omitempty"`   // H1 text without the method name
-	Summary string `json:"summary,omitempty"` // the page's first descriptive paragraph, plain text
+	Name    string   `json:"name"`              // as called: "crm.deal.get"
+	Version int      `json:"version"`           // 2 or 3 (REST 3.0, called under /rest/api/)
+	Page    string   `json:"page"`              // path relative to the docs root, "api-reference/crm/deals/crm-deal-get.md"
+	Line    int      `json:"line,omitempty"`    // line of the H1 in Page
+	Title   string   `json:"title,omitempty"`   // H1 text without the method name
+	Summary string   `json:"summary,omitempty"` // the page's first descriptive paragraph, plain text
 	Scopes  []string `json:"scopes"`
 	Access  string   `json:"access,omitempty"` // who may call it, as the page says it
 
@@ -142,6 +142,9 @@ type Event struct {
 	Summary string   `json:"summary,omitempty"`
 	Scopes  []string `json:"scopes"`
 	Access  string   `json:"access,omitempty"`
+	// Deprecated is true when the page announces the event is no longer
+	// developed (a deprecation note, or a page under outdated/).
+	Deprecated bool `json:"deprecated,omitempty"`
 	// Fields are the payload's top-level keys (event, data, ts, auth, ...),
 	// nested.
 	Fields  []Param         `json:"fields"`

@@ -112,7 +112,7 @@ func (pc *pageCtx) readEvents(h1 int, payloads []int) {
 		seen[name] = true
 		title := strings.TrimSpace(strings.Replace(hd.Text, sec.name, "", 1))
 		ev := spec.Event{Name: name, Title: title, DocName: sec.name, Page: pc.path, Line: hd.Line,
-			Summary: h.summary, Scopes: h.scopes, Access: h.access}
+			Summary: h.summary, Scopes: h.scopes, Access: h.access, Deprecated: h.deprecated}
 		if ex != nil {
 			ev.Example = ex.raw
 		}

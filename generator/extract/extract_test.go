@@ -264,7 +264,7 @@ func TestFixtureTraps(t *testing.T) {
 	}
 
 	// event H1 vs payload: the payload wins; deprecation note read
-	if e, ok := events["ONTESTRESOURCEDELETE"]; !ok || e.DocName != "onResourceDelete" {
+	if e, ok := events["ONTESTRESOURCEDELETE"]; !ok || e.DocName != "onResourceDelete" || !e.Deprecated {
 		t.Errorf("event conflict: %+v", events)
 	}
 
