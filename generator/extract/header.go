@@ -21,6 +21,7 @@ func (pc *pageCtx) readHeader(h1 int, self string) header {
 	h.scopes = []string{}
 	noteDepth := 0
 	noteDeprecated := false
+	cutDepth := 0 // a {% cut %} holds details, not the summary
 	for i := h1 + 1; i < len(pc.blocks); i++ {
 		b := pc.blocks[i]
 		if b.Kind == bHeading && b.Level <= 2 {
@@ -48,12 +49,18 @@ func (pc *pageCtx) readHeader(h1 int, self string) header {
 				if noteDepth == 0 {
 					noteDeprecated = false
 				}
+			case "cut":
+				cutDepth++
+			case "endcut":
+				if cutDepth > 0 {
+					cutDepth--
+				}
 			}
 		case bParagraph:
 			if noteDeprecated && h.replacedBy == "" {
 				h.replacedBy = replacementIn(b.Raw, self)
 			}
-			if noteDepth == 0 && b.Depth == 0 && h.summary == "" && b.Tab == "" {
+			if noteDepth == 0 && cutDepth == 0 && b.Depth == 0 && h.summary == "" && b.Tab == "" {
 				h.summary = plainText(b.Raw)
 			}
 		}
