@@ -45,7 +45,8 @@ type answerEntry struct {
 
 // Answers returns the documented answers of the methods Build generates for
 // these scopes, sorted by Key. A method has one when its page shows a
-// success example with a "result" key. Names differing only in case share a
+// success example (the envelope, or its content when the page leaves out
+// the "result" level). Names differing only in case share a
 // key; the usual spelling's answer is kept, as Build gives it the Go name.
 //
 // A REST 2 method answers page by page when the docs show a paged list
@@ -94,7 +95,19 @@ func answerJSON(m *spec.Method) ([]byte, bool) {
 	}
 	res, ok := env["result"]
 	if !ok {
-		return nil, false
+		// A few pages draw the envelope without its "result" level
+		// ({"vats": [...], "total": 2, "time": {...}}): what is beside
+		// total, next and time is the result.
+		inner := map[string]json.RawMessage{}
+		for k, v := range env {
+			if k != "total" && k != "next" && k != "time" {
+				inner[k] = v
+			}
+		}
+		if len(inner) == 0 {
+			return nil, false
+		}
+		res, _ = json.Marshal(inner) // sorted keys: deterministic
 	}
 	var compact bytes.Buffer
 	if json.Compact(&compact, res) != nil {

@@ -31,8 +31,12 @@ func TestAnswers(t *testing.T) {
 		method("im.recent.list", 2, "im", paged("", `{"result":{"items":[],"chats":[]},"total":2,"next":1}`)),
 		// A REST 3.0 list pages its own way: served as documented.
 		method("tasks.task.list", 3, "task", example(`{"result":{"items":[{"id":1}]},"total":1}`)),
-		// No envelope, no example, not JSON: no answer.
-		method("catalog.vat.list", 2, "catalog", example(`{"vats":[],"total":0}`)),
+		// An envelope drawn without its "result" level: the rest is the
+		// result (here a paged list under its one array).
+		method("catalog.vat.list", 2, "catalog", example(`{"vats":[{"id":2}],"total":1,"time":{"start":1}}`)),
+		method("rpa.comment.add", 2, "rpa", example(`{"comment":{"id":350},"time":{"start":1}}`)),
+		// Nothing but the envelope, no example, not JSON: no answer.
+		method("catalog.vat.get", 2, "catalog", example(`{"time":{"start":1}}`)),
 		method("crm.deal.add", 2, "crm", &spec.Result{Shape: "scalar"}),
 		method("crm.deal.update", 2, "crm", nil),
 		method("crm.deal.delete", 2, "crm", example(`{"result":`)),
@@ -58,11 +62,13 @@ func TestAnswers(t *testing.T) {
 		"im.recent.list":    `{"result":{"items":[],"chats":[]},"total":2,"next":1}`,
 		"tasks.task.list@3": `{"result":{"items":[{"id":1}]},"total":1}`,
 		"crm.deal.get":      `{"result":{"ID":"usual"}}`,
+		"catalog.vat.list":  `{"result":{"vats":[{"id":2}]},"list":true,"items":"vats"}`,
+		"rpa.comment.add":   `{"result":{"comment":{"id":350}}}`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
 	}
-	wantOrder := []string{"crm.deal.get", "crm.deal.list", "im.recent.list", "sale.status.list", "tasks.task.list", "tasks.task.list@3", "user.current"}
+	wantOrder := []string{"catalog.vat.list", "crm.deal.get", "crm.deal.list", "im.recent.list", "rpa.comment.add", "sale.status.list", "tasks.task.list", "tasks.task.list@3", "user.current"}
 	if diff := cmp.Diff(wantOrder, keys); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
 	}
