@@ -1,8 +1,11 @@
 package b24test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -13,11 +16,12 @@ import (
 //
 // Each value is a JSON object:
 //
-//	{"result": <the documented result>, "total": 3, "next": 50, "list": true, "items": "tasks"}
+//	{"result": <the documented result>, "total": 3, "next": 50, "list": true, "items": "tasks", "id": "ID"}
 //
 // total and next are copied from the docs' envelope when present. list marks
 // a method answering page by page (start/next): its rows, the result itself
-// or the array under result[items], are then cut into pages.
+// or the array under result[items], are then cut into pages. id names the
+// rows' identifier field, which filter (>ID, <=ID, …) and order apply to.
 var documentedSource map[string]string
 
 // documentedPageSize is the rows per page of a list method, as on the portal.
@@ -42,6 +46,7 @@ type documentedAnswer struct {
 	Next   *int            `json:"next,omitempty"`
 	List   bool            `json:"list,omitempty"`
 	Items  string          `json:"items,omitempty"`
+	ID     string          `json:"id,omitempty"`
 }
 
 // WithDocumentedAnswers answers every method that has no handler of its
@@ -49,6 +54,9 @@ type documentedAnswer struct {
 // total/next), with a fresh "time". List methods are paged from their
 // documented rows: start picks the first row, 50 rows a page, total and
 // next set accordingly, start=-1 answering the first page without them.
+// Conditions of filter on the rows' ID (>ID, >=ID, <ID, <=ID, =ID, !ID) and
+// an order by ID apply, so the fast export by ID ends; other conditions
+// are ignored (the documented rows are samples, not data).
 //
 // It is a Fallback, so Answer, Handle and ServeList still take precedence
 // for their methods, and faults queued with Fail strike first; a later call
@@ -120,6 +128,10 @@ func (a *documentedAnswer) page(what string, params map[string]any) (Result, err
 		return Result{}, Errorf(500, "INTERNAL_SERVER_ERROR", "b24test: the documented rows of %s are not a list: %v", what, err)
 	}
 
+	if a.ID != "" {
+		rows = byID(rows, a.ID, params)
+	}
+
 	var res Result
 	from := min(max(start, 0), int64(len(rows)))
 	to := min(from+documentedPageSize, int64(len(rows)))
@@ -144,4 +156,48 @@ func (a *documentedAnswer) page(what string, params map[string]any) (Result, err
 	wrapper[a.Items] = pageJSON
 	res.Value = wrapper
 	return res, nil
+}
+
+// byID applies the id conditions of params' filter and its order by id to
+// rows. A filter on the id that is not a number matches nothing, as on the
+// portal; rows without a numeric id are dropped only when the id is
+// filtered.
+func byID(rows []json.RawMessage, idField string, params map[string]any) []json.RawMessage {
+	f, ok := parseFilter(Map(params, "filter"), idField)
+	if !ok {
+		return nil
+	}
+	filtered := f.min != math.MinInt64 || f.max != math.MaxInt64 || len(f.ne) > 0
+	type row struct {
+		raw   json.RawMessage
+		id    int64
+		hasID bool
+	}
+	var kept []row
+	for _, raw := range rows {
+		var obj map[string]any
+		r := row{raw: raw}
+		if json.Unmarshal(raw, &obj) == nil {
+			r.id, r.hasID = toInt(jsonNum(obj[idField]))
+		}
+		if filtered && (!r.hasID || r.id < f.min || r.id > f.max || slices.Contains(f.ne, r.id)) {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	switch dir := strings.ToUpper(Str(Map(params, "order"), idField)); dir {
+	case "ASC", "DESC":
+		slices.SortStableFunc(kept, func(x, y row) int {
+			c := cmp.Compare(x.id, y.id)
+			if dir == "DESC" {
+				c = -c
+			}
+			return c
+		})
+	}
+	out := make([]json.RawMessage, len(kept))
+	for i, r := range kept {
+		out[i] = r.raw
+	}
+	return out
 }

@@ -114,7 +114,7 @@ func TestDocumentedAnswerWithFreshTime(t *testing.T) {
 
 func TestDocumentedListPages(t *testing.T) {
 	withAnswers(t, map[string]string{
-		"crm.deal.list":   `{"result":` + listOf(120) + `,"total":120,"next":50,"list":true}`,
+		"crm.deal.list":   `{"result":` + listOf(120) + `,"total":120,"next":50,"list":true,"id":"ID"}`,
 		"tasks.task.list": `{"result":{"tasks":` + listOf(3) + `,"other":"kept"},"total":3,"list":true,"items":"tasks"}`,
 	})
 	_, c := documentedClient(t, WithDocumentedAnswers())
@@ -138,6 +138,11 @@ func TestDocumentedListPages(t *testing.T) {
 		{name: "past the end", method: "crm.deal.list", params: map[string]any{"start": 500}, rows: 0, total: 120},
 		{name: "start -1 counts nothing", method: "crm.deal.list", params: map[string]any{"start": -1}, rows: 50, first: "1"},
 		{name: "bad start", method: "crm.deal.list", params: map[string]any{"start": "x"}, wantError: "INVALID_ARG_VALUE"},
+		{name: "filter >ID", method: "crm.deal.list", params: map[string]any{"filter": map[string]any{">ID": 100}}, rows: 20, first: "101", total: 20},
+		{name: "filter range, other keys ignored", method: "crm.deal.list", params: map[string]any{"filter": map[string]any{">=ID": "11", "<ID": 16, "STAGE_ID": "WON"}}, rows: 5, first: "11", total: 5},
+		{name: "filter =ID and !ID", method: "crm.deal.list", params: map[string]any{"filter": map[string]any{"ID": 7, "!ID": 8}}, rows: 1, first: "7", total: 1},
+		{name: "filter on a bad id", method: "crm.deal.list", params: map[string]any{"filter": map[string]any{">ID": "x"}}, rows: 0},
+		{name: "order by ID DESC", method: "crm.deal.list", params: map[string]any{"order": map[string]any{"ID": "desc"}, "start": 100}, rows: 20, first: "20", total: 120},
 		{name: "rows under items", method: "tasks.task.list", params: map[string]any{"start": 1}, key: "tasks", rows: 2, first: "2", total: 3},
 	}
 	for _, tc := range cases {
@@ -178,6 +183,21 @@ func TestDocumentedListPages(t *testing.T) {
 	}
 	if n != 120 {
 		t.Errorf("List read %d rows, want 120", n)
+	}
+
+	// The fast export by ID (start=-1, >ID, chained in batches) ends.
+	n = 0
+	for row, err := range b24.Export[struct{ ID string }](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{IDField: "ID"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if want := fmt.Sprint(n); row.ID != want {
+			t.Fatalf("row %d has ID %s", n, row.ID)
+		}
+	}
+	if n != 120 {
+		t.Errorf("Export read %d rows, want 120", n)
 	}
 
 	// Inside a batch, a command is paged too.
