@@ -216,7 +216,19 @@ func enumValues(desc string) []spec.EnumValue {
 	var out []spec.EnumValue
 	seen := map[string]bool{}
 	inFence := false
+	// Code written before the list: the placeholders a legend explains.
+	var before strings.Builder // fenced code
+	var spans []string         // code spans
 	for _, line := range strings.Split(desc, "\n") {
+		if len(out) == 0 && !enumItemRe.MatchString(line) {
+			if inFence || strings.HasPrefix(strings.TrimSpace(line), "```") {
+				before.WriteString(line + "\n")
+			} else {
+				for _, c := range codeTokens(line) {
+					spans = append(spans, c)
+				}
+			}
+		}
 		if strings.HasPrefix(strings.TrimSpace(line), "```") {
 			inFence = !inFence
 			continue
@@ -235,7 +247,41 @@ func enumValues(desc string) []spec.EnumValue {
 		seen[m[1]] = true
 		out = append(out, spec.EnumValue{Value: m[1], Description: plainText(m[2])})
 	}
+	// "format {entityTypeName} #{id}, where - `entityTypeName` — …": the
+	// list explains placeholders of code shown before it, it lists no values.
+	code := before.String()
+	for _, e := range out {
+		if containsIdent(code, e.Value) {
+			return nil
+		}
+		for _, sp := range spans {
+			// `Y` mentioned before "- `Y` — yes" is a value; `{entityTypeName} #{id}`
+			// is a template whose parts the list explains.
+			if sp != e.Value && containsIdent(sp, e.Value) {
+				return nil
+			}
+		}
+	}
 	return out
+}
+
+// containsIdent reports whether id occurs in s not as part of a longer
+// identifier.
+func containsIdent(s, id string) bool {
+	isIdent := func(c byte) bool { return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	for i := 0; i+len(id) <= len(s); {
+		j := strings.Index(s[i:], id)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(id)
+		if (at == 0 || !isIdent(s[at-1])) && (end == len(s) || !isIdent(s[end])) {
+			return true
+		}
+		i = at + 1
+	}
+	return false
 }
 
 // nestedTableValues reads the values of a table nested in a description:

@@ -253,3 +253,26 @@ func TestNoSecretsInOutput(t *testing.T) {
 		t.Errorf("methods = %+v", res.Methods)
 	}
 }
+
+func TestEnumValues(t *testing.T) {
+	tests := []struct {
+		desc string
+		want []string
+	}{
+		{"Stage. Possible values:\n- `P` — in progress\n- `S` — success", []string{"P", "S"}},
+		{"Set it to `Y` when done. Possible values:\n- `Y` — yes\n- `N` — no", []string{"Y", "N"}},
+		{"Generated as `{entityTypeName} #{id}`, where\n- `entityTypeName` — entity name\n- `id` — item id", nil},
+		{"Format:\n```\n{ field_n: value_n }\n```\nwhere\n- `field_n` — field name", nil},
+		{"Values:\n#|\n||CODE|Name||\n||CALL|Call||\n|#", nil}, // nested tables are read by nestedTableValues
+		{"A list:\n- `A`: first\n- `A` — again\n- plain item", []string{"A"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, e := range enumValues(tt.desc) {
+			got = append(got, e.Value)
+		}
+		if d := cmp.Diff(tt.want, got); d != "" {
+			t.Errorf("enumValues(%q) (-want +got):\n%s", tt.desc, d)
+		}
+	}
+}

@@ -136,6 +136,13 @@ func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 	if resultRow != nil {
 		setShape(r, resultRow.Kind, resultRow.Elem)
 		r.Fields = resultRow.Fields
+		if exResult != nil && exResult.Kind == 'a' && resultRow.Kind == spec.KindObject && len(resultRow.Fields) == 0 {
+			// A bare `object` over an example that is a list (PHP calls
+			// lists arrays and arrays objects): the example decides.
+			k, e := kindOfJSON(exResult)
+			r.Shape, r.Kind = "", ""
+			setShape(r, k, e)
+		}
 	}
 	if len(r.Fields) == 0 && len(extra) > 0 && (resultRow == nil || resultRow.Kind == spec.KindObject || resultRow.Kind == spec.KindAny) {
 		// Rows listed beside "result" are its keys ("item" under result).
