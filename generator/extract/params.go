@@ -268,7 +268,9 @@ func enumValues(desc string) []spec.EnumValue {
 // containsIdent reports whether id occurs in s not as part of a longer
 // identifier.
 func containsIdent(s, id string) bool {
-	isIdent := func(c byte) bool { return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	isIdent := func(c byte) bool {
+		return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
 	for i := 0; i+len(id) <= len(s); {
 		j := strings.Index(s[i:], id)
 		if j < 0 {
