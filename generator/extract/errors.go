@@ -38,7 +38,7 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 		if t.Kind != tErrors {
 			continue
 		}
-		if pc.ownLines[t.Line] {
+		if pc.own(t.Line) {
 			pc.stats.ErrorTables++ // the included system-errors table is counted once, on its own page
 		}
 		// REST 3.0 pages name the code in the paragraph above the table.
@@ -106,7 +106,7 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 			seen[key] = true
 			out = append(out, e)
 		}
-		if !pc.ownLines[t.Line] {
+		if !pc.own(t.Line) {
 			errorTableCache.Store(lastCode+"\x00"+pc.blocks[i].Raw, tableDocs)
 		}
 	}

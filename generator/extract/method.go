@@ -218,7 +218,7 @@ func (pc *pageCtx) countTables() {
 		}
 		for k, p := range pc.rowsOf(i) {
 			r := t.Rows[t.rowIdx[k]]
-			if !pc.ownLines[r.Line] {
+			if !pc.own(r.Line) {
 				continue
 			}
 			if p.Required {

@@ -63,7 +63,7 @@ type pageCtx struct {
 	slugs       map[string]int  // heading slug → block index, built on first use
 	refHeadings map[int]bool    // headings that in-page links lead to
 	lastWords   map[string]int  // each word of a heading slug → first heading with it
-	ownLines    map[int]bool    // page lines that are the page's own (not included)
+	ownLines    []bool          // ownLines[l]: page line l is the page's own (not included)
 }
 
 type jsonExample struct {
@@ -100,15 +100,24 @@ func newPageCtx(p string, src []byte, includes func(string) ([]byte, error)) *pa
 	return pc
 }
 
-// ownLines is the set of page lines written in the page itself (not included).
-func ownLines(pp preprocessed) map[int]bool {
-	own := make(map[int]bool, len(pp.lines))
+// ownLines marks the page lines written in the page itself (not included).
+func ownLines(pp preprocessed) []bool {
+	maxLine := 0
+	for _, l := range pp.lines {
+		maxLine = max(maxLine, l)
+	}
+	own := make([]bool, maxLine+1)
 	for i, l := range pp.lines {
 		if !pp.included[i] {
 			own[l] = true
 		}
 	}
 	return own
+}
+
+// own reports whether page line l is the page's own text.
+func (pc *pageCtx) own(l int) bool {
+	return l >= 0 && l < len(pc.ownLines) && pc.ownLines[l]
 }
 
 func (pc *pageCtx) problem(line int, kind, format string, args ...any) {
