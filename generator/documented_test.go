@@ -31,7 +31,8 @@ const docMissesFile = "testdata/documented_misses.txt"
 // function, its required parameters filled, against b24test's documented
 // answers. At least 99% of the methods with a documented answer must
 // return a decoded result without error; the misses must be the ones listed
-// in testdata/documented_misses.txt. Slow (about a minute on two cores):
+// in testdata/documented_misses.txt, together with the list iterators
+// (All, Export) that fail over the documented rows. Slow (about a minute on two cores):
 // skipped with -short.
 func TestDocumentedAnswersFull(t *testing.T) {
 	if testing.Short() {
@@ -53,7 +54,7 @@ func TestDocumentedAnswersFull(t *testing.T) {
 	answers := model.Answers(s, nil)
 
 	start := time.Now()
-	cmd := exec.Command(goBin, "test", "-json", "-count=1", "-vet=off", "-run", "^"+emit.DocTestName+"$", "./gen/...")
+	cmd := exec.Command(goBin, "test", "-json", "-count=1", "-vet=off", "-timeout=5m", "-run", "^"+emit.DocTestName+"$", "./gen/...")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOPROXY=off")
 	var stderr bytes.Buffer
@@ -70,10 +71,26 @@ func TestDocumentedAnswersFull(t *testing.T) {
 			strings.Join(res.broken, "\n"), firstLines(stderr.String(), 40))
 	}
 
-	pass, skip := len(res.passed), len(res.skipped)
-	fail := len(res.failed)
+	// Method subtests are named by the method; the iterator walks nested
+	// in a list method's subtest have a "/" in their name.
+	count := func(set map[string]bool, nested bool) int {
+		n := 0
+		for name := range set {
+			if strings.Contains(name, "/") == nested {
+				n++
+			}
+		}
+		return n
+	}
+	failedSet := map[string]bool{}
+	for name := range res.failed {
+		failedSet[name] = true
+	}
+	pass, fail, skip := count(res.passed, false), count(failedSet, false), count(res.skipped, false)
+	iterPass, iterFail := count(res.passed, true), count(failedSet, true)
 	t.Logf("methods %d, with a documented answer %d: passed %d, failed %d (%.2f%%); skipped (no documented response) %d",
 		rep.Methods, len(answers), pass, fail, pct(pass, fail), skip)
+	t.Logf("list iterators (All, Export) walked over the documented rows: passed %d, failed %d", iterPass, iterFail)
 	if pass+fail+skip != rep.Methods {
 		t.Errorf("%d subtests ran for %d generated methods", pass+fail+skip, rep.Methods)
 	}
@@ -92,8 +109,9 @@ func TestDocumentedAnswersFull(t *testing.T) {
 	text := fmt.Sprintf("# Methods whose documented answer, served by b24test.WithDocumentedAnswers, does not come back\n"+
 		"# from the generated function as a decoded result. Written by TestDocumentedAnswersFull\n"+
 		"# (go test ./generator -run TestDocumentedAnswersFull -update); do not edit.\n"+
-		"# %d methods, %d with a documented answer: %d pass, %d fail; %d skipped (no documented response).\n",
-		rep.Methods, len(answers), pass, fail, skip)
+		"# %d methods, %d with a documented answer: %d pass, %d fail; %d skipped (no documented response).\n"+
+		"# List iterators walked over the documented rows (<method>/all, <method>/export): %d pass, %d fail.\n",
+		rep.Methods, len(answers), pass, fail, skip, iterPass, iterFail)
 	for _, m := range misses {
 		text += m + "\n"
 	}

@@ -67,7 +67,8 @@ const DocTestName = "TestDocumentedAnswers"
 // values against a b24test portal answering with the documented responses,
 // and fails when the call or the decoding of its result fails. Methods
 // whose docs show no response (not in answered, keyed by model.AnswerKey)
-// skip.
+// skip. A list method's subtest also walks its iterators (All, and Export
+// where generated) in nested subtests named DocTestAll and DocTestExport.
 //
 //	func TestDocumentedAnswers(t *testing.T) {
 //		portal := b24test.NewPortal(t, b24test.WithDocumentedAnswers())
@@ -107,19 +108,17 @@ func DocTestFile(cfg Config, pkg *model.Package, answered map[string]bool) (Outp
 			if fn.Version == 3 {
 				name += "@3"
 			}
-			var sub jen.Code
-			if answered[model.AnswerKey(fn.Method, fn.Version)] {
-				s := &sampler{e: e, fn: fn, pkg: pkg}
-				sub = jen.If(
-					jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(e.path, fn.Name).Call(
-						jen.Id("t").Dot("Context").Call(), jen.Id("c"), s.structValue(fn.Params, 0)),
-					jen.Err().Op("!=").Nil(),
-				).Block(jen.Id("t").Dot("Fatal").Call(jen.Err()))
-			} else {
-				sub = jen.Id("t").Dot("Skip").Call(jen.Lit("no documented response"))
+			var sub []jen.Code
+			switch {
+			case !answered[model.AnswerKey(fn.Method, fn.Version)]:
+				sub = []jen.Code{jen.Id("t").Dot("Skip").Call(jen.Lit("no documented response"))}
+			case fn.List == nil:
+				sub = []jen.Code{e.docCall(fn, (&sampler{e: e, fn: fn, pkg: pkg}).structValue(fn.Params, 0))}
+			default:
+				sub = e.docListCalls(fn, (&sampler{e: e, fn: fn, pkg: pkg}).structValue(fn.Params, 0))
 			}
 			body = append(body, jen.Id("t").Dot("Run").Call(jen.Lit(name),
-				jen.Func().Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(sub)))
+				jen.Func().Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(sub...)))
 		}
 	}
 
@@ -134,6 +133,60 @@ func DocTestFile(cfg Config, pkg *model.Package, answered map[string]bool) (Outp
 		return Output{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return Output{Path: path, Data: b}, nil
+}
+
+// docCall calls fn with params and fails the test on an error.
+//
+//	if _, err := crm.DealGet(t.Context(), c, crm.DealGetParams{ID: 1}); err != nil {
+//		t.Fatal(err)
+//	}
+func (e *emitter) docCall(fn *model.Func, params jen.Code) jen.Code {
+	return jen.If(
+		jen.List(jen.Id("_"), jen.Err()).Op(":=").Qual(e.path, fn.Name).Call(jen.Id("t").Dot("Context").Call(), jen.Id("c"), params),
+		jen.Err().Op("!=").Nil(),
+	).Block(jen.Id("t").Dot("Fatal").Call(jen.Err()))
+}
+
+// DocIteratorTests name the nested subtests that walk a list method's
+// iterators over the documented rows.
+const (
+	DocTestAll    = "all"
+	DocTestExport = "export"
+)
+
+// docListCalls calls a list method, then walks its iterators in nested
+// subtests, so a list whose rows sit elsewhere than the iterator looks
+// shows up apart from the call itself.
+//
+//	p := crm.DealListParams{}
+//	if _, err := crm.DealList(t.Context(), c, p); err != nil {
+//		t.Fatal(err)
+//	}
+//	t.Run("all", func(t *testing.T) {
+//		for _, err := range crm.DealListAll(t.Context(), c, p) {
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//		}
+//	})
+func (e *emitter) docListCalls(fn *model.Func, params jen.Code) []jen.Code {
+	walk := func(name, suffix string) jen.Code {
+		return jen.Id("t").Dot("Run").Call(jen.Lit(name), jen.Func().Params(jen.Id("t").Op("*").Qual("testing", "T")).Block(
+			jen.For(jen.List(jen.Id("_"), jen.Err()).Op(":=").Range().Qual(e.path, fn.Name+suffix).Call(
+				jen.Id("t").Dot("Context").Call(), jen.Id("c"), jen.Id("p"))).Block(
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("t").Dot("Fatal").Call(jen.Err())),
+			),
+		))
+	}
+	code := []jen.Code{
+		jen.Id("p").Op(":=").Add(params),
+		e.docCall(fn, jen.Id("p")),
+		walk(DocTestAll, "All"),
+	}
+	if fn.List.Export {
+		code = append(code, walk(DocTestExport, "Export"))
+	}
+	return code
 }
 
 // sampler spells plausible non-zero values of a method's parameter types,

@@ -96,6 +96,11 @@ func TestDocTestFile(t *testing.T) {
 			},
 			Result: &spec.Result{Shape: "scalar", Kind: spec.KindInteger, Example: json.RawMessage(`{"result":5}`)}},
 		{Name: "crm.deal.delete", Version: 2, Scopes: []string{"crm"}},
+		{Name: "crm.deal.list", Version: 2, Scopes: []string{"crm"},
+			Params: []spec.Param{{Name: "filter", Kind: spec.KindObject}, {Name: "order", Kind: spec.KindObject}},
+			Result: &spec.Result{Shape: "array", Kind: spec.KindObject, Paginated: true,
+				Fields:  []spec.Param{{Name: "ID", Kind: spec.KindInteger}},
+				Example: json.RawMessage(`{"result":[{"ID":"1"}],"total":1}`)}},
 	}}
 	m, _, _ := model.Build(s, model.Options{ImportPath: answersCfg.ImportPath})
 	answered := map[string]bool{}
@@ -121,6 +126,10 @@ func TestDocTestFile(t *testing.T) {
 		`IDs: []int64{1}`,
 		`Params: map[string]any{"x": "x"}`,
 		`t.Run("crm.deal.delete", func(t *testing.T) { t.Skip("no documented response") })`,
+		// A list method: the call, then its iterators in nested subtests.
+		`t.Run("crm.deal.list", func(t *testing.T) { p := crm.DealListParams{} if _, err := crm.DealList(t.Context(), c, p); err != nil { t.Fatal(err) }`,
+		`t.Run("all", func(t *testing.T) { for _, err := range crm.DealListAll(t.Context(), c, p) { if err != nil { t.Fatal(err) } } })`,
+		`t.Run("export", func(t *testing.T) { for _, err := range crm.DealListExport(t.Context(), c, p) { if err != nil { t.Fatal(err) } } })`,
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("missing %s in\n%s", want, out.Data)
@@ -137,7 +146,7 @@ func TestDocTestFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGo(t, out.Path, "crm_test", out.Data)
-	if strings.Contains(string(out.Data), "NewPortal") || strings.Count(string(out.Data), `t.Skip("no documented response")`) != 3 {
+	if strings.Contains(string(out.Data), "NewPortal") || strings.Count(string(out.Data), `t.Skip("no documented response")`) != 4 {
 		t.Errorf("package without answers:\n%s", out.Data)
 	}
 }

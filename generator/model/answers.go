@@ -41,6 +41,7 @@ type answerEntry struct {
 	Next   *int64          `json:"next,omitempty"`
 	List   bool            `json:"list,omitempty"`
 	Items  string          `json:"items,omitempty"`
+	ID     string          `json:"id,omitempty"`
 }
 
 // Answers returns the documented answers of the methods Build generates for
@@ -53,7 +54,9 @@ type answerEntry struct {
 // (total or next in the example or the table) and its rows can be found:
 // the result itself when it is an array, or the array under the documented
 // wrapper key (or, failing that, the one array-valued key of the result).
-// REST 3.0 lists page differently and are served as documented.
+// REST 3.0 lists page differently and are served as documented. When
+// every row holds "ID" (or "id"), the portal also applies id filters and
+// order to them, as the fast export needs.
 func Answers(s *spec.Spec, scopes []string) []Answer {
 	var methods []*spec.Method
 	for i := range s.Methods {
@@ -117,6 +120,7 @@ func answerJSON(m *spec.Method) ([]byte, bool) {
 	if m.Version != 3 && (m.Result.Paginated || e.Total != nil || e.Next != nil) {
 		if key, ok := rowsKey(compact.Bytes(), m.Result.Wrapper); ok {
 			e.List, e.Items = true, key
+			e.ID = rowsIDField(compact.Bytes(), key)
 		}
 	}
 	if e.List {
@@ -173,4 +177,36 @@ func wholeNumber(raw json.RawMessage) *int64 {
 		return nil
 	}
 	return &n
+}
+
+// rowsIDField names the rows' identifier, "ID" or "id", when every row is
+// an object holding a whole number (or a numeric string) under it; ""
+// otherwise. The portal filters and orders by it
+// for the fast export.
+func rowsIDField(result []byte, key string) string {
+	rowsJSON := json.RawMessage(result)
+	if key != "" {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(result, &obj) != nil {
+			return ""
+		}
+		rowsJSON = obj[key]
+	}
+	var rows []map[string]json.RawMessage
+	if json.Unmarshal(rowsJSON, &rows) != nil || len(rows) == 0 {
+		return ""
+	}
+	for _, field := range []string{"ID", "id"} {
+		all := true
+		for _, r := range rows {
+			if wholeNumber(r[field]) == nil {
+				all = false
+				break
+			}
+		}
+		if all {
+			return field
+		}
+	}
+	return ""
 }

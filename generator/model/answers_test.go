@@ -56,13 +56,13 @@ func TestAnswers(t *testing.T) {
 	}
 	want := map[string]string{
 		"user.current":      `{"result":{"ID":"1","NAME":"<b>A & B</b>"}}`,
-		"crm.deal.list":     `{"result":[{"ID":"1"}],"list":true}`,
-		"tasks.task.list":   `{"result":{"tasks":[{"id":"1"}]},"list":true,"items":"tasks"}`,
+		"crm.deal.list":     `{"result":[{"ID":"1"}],"list":true,"id":"ID"}`,
+		"tasks.task.list":   `{"result":{"tasks":[{"id":"1"}]},"list":true,"items":"tasks","id":"id"}`,
 		"sale.status.list":  `{"result":{"statuses":[{"id":"N"}],"count":1},"list":true,"items":"statuses"}`,
 		"im.recent.list":    `{"result":{"items":[],"chats":[]},"total":2,"next":1}`,
 		"tasks.task.list@3": `{"result":{"items":[{"id":1}]},"total":1}`,
 		"crm.deal.get":      `{"result":{"ID":"usual"}}`,
-		"catalog.vat.list":  `{"result":{"vats":[{"id":2}]},"list":true,"items":"vats"}`,
+		"catalog.vat.list":  `{"result":{"vats":[{"id":2}]},"list":true,"items":"vats","id":"id"}`,
 		"rpa.comment.add":   `{"result":{"comment":{"id":350}}}`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
