@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/b24gen/b24gen/spec"
 )
@@ -35,7 +36,9 @@ type Options struct {
 
 // Dir reads a docs checkout (the directory holding api-reference/,
 // _includes/ and SOURCE.txt) and returns its spec, sorted: methods by name
-// then version, events by name, problems by file and line. A page that
+// then version, events by name, problems by file and line. The source
+// language is SOURCE.txt's "language:", else "ru" when most method titles
+// are Cyrillic, else "en". A page that
 // cannot be read becomes a problem; Dir fails only when root itself is
 // unusable.
 func Dir(root string, opt Options) (*spec.Spec, error) {
@@ -124,7 +127,38 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 	}
 	s.Problems = append(s.Problems, dedupe(s)...)
 	sortSpec(s)
+	if !sourceHasLanguage(root) && mostlyCyrillic(s.Methods) {
+		s.Source.Language = "ru" // the original edition, without a SOURCE.txt saying so
+	}
 	return s, nil
+}
+
+// mostlyCyrillic reports whether most method titles are written in Cyrillic.
+func mostlyCyrillic(ms []spec.Method) bool {
+	n := 0
+	for _, m := range ms {
+		for _, r := range m.Title {
+			if unicode.Is(unicode.Cyrillic, r) {
+				n++
+				break
+			}
+		}
+	}
+	return len(ms) > 0 && n*2 > len(ms)
+}
+
+func sourceHasLanguage(root string) bool {
+	data, err := os.ReadFile(filepath.Join(root, "SOURCE.txt"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, _, ok := strings.Cut(line, ":")
+		if k = strings.ToLower(strings.TrimSpace(k)); ok && (k == "language" || k == "lang") {
+			return true
+		}
+	}
+	return false
 }
 
 // dedupe keeps the first record of each method key and event name (pages are

@@ -365,3 +365,23 @@ func TestDirUnreadablePage(t *testing.T) {
 		t.Errorf("source without SOURCE.txt = %+v", s.Source)
 	}
 }
+
+// TestDirRussianTree: a tree without a language line whose titles are
+// Russian is the Russian edition.
+func TestDirRussianTree(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "api-reference"), 0o755)
+	src, err := os.ReadFile(filepath.Join(fixtureRoot, "api-reference", "fixtures", "russian.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "api-reference", "russian.md"), src, 0o644)
+	os.WriteFile(filepath.Join(root, "SOURCE.txt"), []byte("repository: x\ncommit: y\n"), 0o644)
+	s, err := Dir(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Source.Language != "ru" || s.Source.Repository != "x" || len(s.Methods) != 1 {
+		t.Errorf("source = %+v, methods = %d", s.Source, len(s.Methods))
+	}
+}
