@@ -721,12 +721,17 @@ func resultScalar(k spec.Kind) *Type {
 // decodes every one of them, or "" when an alternative is structured or
 // unknown.
 func unionKind(token string) spec.Kind {
-	if !strings.Contains(token, "|") {
+	alts := strings.Split(token, "|")
+	if len(alts) == 1 {
+		// "string integer": alternatives the docs wrote side by side.
+		alts = strings.Fields(token)
+	}
+	if len(alts) < 2 {
 		return ""
 	}
 	seen := map[spec.Kind]bool{}
-	for _, alt := range strings.Split(token, "|") {
-		switch strings.Trim(strings.ToLower(alt), " `[]()") {
+	for _, alt := range alts {
+		switch strings.Trim(strings.ToLower(alt), " `()") {
 		case "integer", "int":
 			seen[spec.KindInteger] = true
 		case "number", "double", "float", "decimal":
@@ -735,6 +740,8 @@ func unionKind(token string) spec.Kind {
 			seen[spec.KindString] = true
 		case "boolean", "bool":
 			seen[spec.KindBoolean] = true
+		case "datetime", "date":
+			seen[spec.KindString] = true // with another form: text is safest
 		case "null", "":
 		default:
 			return ""

@@ -307,3 +307,33 @@ func TestBuildFollowsTheExample(t *testing.T) {
 		}
 	}
 }
+
+func TestUnionKind(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want spec.Kind
+	}{
+		{"integer | string", spec.KindString},
+		{"integer | null", spec.KindInteger},
+		{"boolean|integer", spec.KindBoolean},
+		{"integer | number", spec.KindNumber},
+		{"string[] | string", ""},
+		{"string | object", ""},
+		{"string | array", ""},
+		{"datetime | string", spec.KindString},
+		{"string", ""},
+	} {
+		if got := unionKind(tc.in); got != tc.want {
+			t.Errorf("unionKind(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestUnionKindSideBySide(t *testing.T) {
+	if got := unionKind("string integer"); got != spec.KindString {
+		t.Errorf(`unionKind("string integer") = %q, want string`, got)
+	}
+	if got := unionKind("crm_status"); got != "" {
+		t.Errorf(`unionKind("crm_status") = %q, want ""`, got)
+	}
+}

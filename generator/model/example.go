@@ -125,7 +125,7 @@ func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 		r.Fields = nil
 	case "object":
 		obj := ex.(map[string]any)
-		if allKeysNumeric(obj) {
+		if allKeysNumeric(obj) || len(r.Fields) == 0 && looksLikeMap(obj) {
 			return spec.Result{Shape: "unknown", Wrapper: r.Wrapper}, false
 		}
 		if len(r.Fields) == 0 {
@@ -135,6 +135,13 @@ func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 		}
 	case "array":
 		rows := mergeRows(ex.([]any))
+		if rows == nil && (r.Kind == spec.KindObject || len(r.Fields) > 0) {
+			// Rows documented as objects, shown as scalars (a parameter
+			// switches between the two): only raw JSON takes both.
+			b.problem(m.Page, m.Line, "shape-from-example",
+				m.Name+": rows documented as objects, the example shows scalars: json.RawMessage")
+			return spec.Result{Shape: "unknown", Wrapper: r.Wrapper}, false
+		}
 		if rows == nil {
 			if len(r.Fields) == 0 && r.Kind != spec.KindObject {
 				if k := inferArrayElem(ex.([]any)); r.Kind == "" || r.Kind == spec.KindAny || !compatibleElems(r.Kind, ex.([]any)) {
@@ -187,6 +194,40 @@ func isDescriptorMap(v any) bool {
 	return n*5 >= len(obj)*4
 }
 
+// looksLikeMap reports an object that is a map keyed by ID or code rather
+// than a record: at least two members, all objects sharing most of their
+// keys ({"empty": {"ID": …, "TYPE": …}, "shop": {"ID": …, "TYPE": …}}).
+// A struct made from one example of it would fit no other portal.
+func looksLikeMap(obj map[string]any) bool {
+	if allKeysNumeric(obj) {
+		return true
+	}
+	if len(obj) < 2 {
+		return false
+	}
+	var first map[string]any
+	for _, k := range slices.Sorted(mapKeys(obj)) {
+		o, ok := obj[k].(map[string]any)
+		if !ok || len(o) == 0 {
+			return false
+		}
+		if first == nil {
+			first = o
+			continue
+		}
+		shared := 0
+		for key := range o {
+			if _, ok := first[key]; ok {
+				shared++
+			}
+		}
+		if shared*2 < max(len(o), len(first)) {
+			return false
+		}
+	}
+	return true
+}
+
 func allKeysNumeric(obj map[string]any) bool {
 	if len(obj) == 0 {
 		return false
@@ -223,6 +264,24 @@ func mergeRows(arr []any) map[string]any {
 // reconcileRows reconciles fields with every row of an example list, so
 // a value that only a later row shows is checked too.
 func (b *builder) reconcileRows(m *spec.Method, fields []spec.Param, rows []any) []spec.Param {
+	// An untyped field that is structured in some row stays raw even where
+	// another row shows a scalar.
+	structuredIn := map[string]bool{}
+	for _, r := range rows {
+		if obj, ok := r.(map[string]any); ok {
+			for k, v := range obj {
+				if s := jsonShape(v); (s == "object" || s == "array") && !isEmptyForm(v) {
+					structuredIn[k] = true
+				}
+			}
+		}
+	}
+	fields = slices.Clone(fields)
+	for i := range fields {
+		if (fields[i].Kind == spec.KindAny || fields[i].Kind == "") && structuredIn[fields[i].Name] {
+			fields[i].Type = mixedType
+		}
+	}
 	for _, r := range rows {
 		if obj, ok := r.(map[string]any); ok {
 			fields = b.reconcileFields(m, fields, obj)
@@ -251,7 +310,7 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			continue
 		case p.Kind == spec.KindObject && len(p.Fields) == 0:
 			// An object the docs do not detail: its keys from the example.
-			if sub, isObj := v.(map[string]any); isObj && len(sub) > 0 && !allKeysNumeric(sub) && !isDescriptorMap(sub) {
+			if sub, isObj := v.(map[string]any); isObj && len(sub) > 0 && !looksLikeMap(sub) && !isDescriptorMap(sub) {
 				p.Fields = paramsFromObject(sub)
 			}
 			continue
@@ -418,7 +477,7 @@ func paramFromValue(name string, v any) spec.Param {
 	p := spec.Param{Name: name, Kind: inferKind(name, v)}
 	switch x := v.(type) {
 	case map[string]any:
-		if len(x) == 0 || allKeysNumeric(x) {
+		if len(x) == 0 || looksLikeMap(x) {
 			p.Kind = spec.KindAny
 			break
 		}
