@@ -9,6 +9,9 @@ import (
 	"github.com/b24gen/b24gen/spec"
 )
 
+// readMethod reads a method page: the H1 at h1 names it (or the examples
+// do, see read), the header gives scopes and deprecation, the tables before
+// the examples the parameters, the response sections the result and errors.
 func (pc *pageCtx) readMethod(h1 int, name string, calls map[string]int, version int, webhook bool) {
 	hb := pc.blocks[h1]
 	if len(calls) > 0 && calls[name] == 0 {
@@ -114,6 +117,10 @@ func (pc *pageCtx) isSubTable(i int) bool {
 	return false
 }
 
+// paramsBefore reads the parameters: the parameter tables between the H1
+// (from) and the examples (to), within the section of the first one. Tables
+// under headings that links lead to are nested structures, read through
+// those links.
 func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	var rows []rawParam
 	first := true
@@ -396,6 +403,8 @@ func nestDotted(ps []spec.Param) []spec.Param {
 	return out
 }
 
+// allSegs reports whether every dotted segment of s is a key ("UF_..."
+// is not a path).
 func allSegs(s string) bool {
 	for _, seg := range strings.Split(s, ".") {
 		if seg == "" || !dottedSegRe.MatchString(seg) {
@@ -405,6 +414,8 @@ func allSegs(s string) bool {
 	return true
 }
 
+// appendField adds p to fs unless a field of that name is there already
+// (then p's fields fill it when it has none).
 func appendField(fs []spec.Param, p spec.Param) []spec.Param {
 	for i := range fs {
 		if fs[i].Name == p.Name {
