@@ -49,6 +49,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "generated", "output directory")
 	pkg := fs.String("pkg", "github.com/b24gen/b24gen/generated", "import path of the output directory")
 	scopes := fs.String("scopes", "", "comma-separated scopes to generate (default: all)")
+	docTests := fs.Bool("doctests", false, "also write a test per package that calls every method against the fake portal's documented answers")
 	verbose := fs.Bool("v", false, "print every problem, not only the counts")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -61,6 +62,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		OutDir:     *out,
 		ImportPath: *pkg,
 		Scopes:     splitList(*scopes),
+		DocTests:   *docTests,
 	})
 	if err != nil {
 		return err
