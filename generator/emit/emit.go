@@ -384,14 +384,18 @@ func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.
 func (e *emitter) validateFunc(fn *model.Func) jen.Code {
 	var body []jen.Code
 	for _, r := range fn.Required {
+		sel := jen.Id("p")
+		for _, part := range strings.Split(r.Field, ".") {
+			sel = sel.Dot(part)
+		}
 		var cond *jen.Statement
 		switch r.Test {
 		case model.CheckEmptyString:
-			cond = jen.Id("p").Dot(r.Field).Op("==").Lit("")
+			cond = sel.Op("==").Lit("")
 		case model.CheckZero:
-			cond = jen.Id("p").Dot(r.Field).Op("==").Lit(0)
+			cond = sel.Op("==").Lit(0)
 		case model.CheckNil:
-			cond = jen.Id("p").Dot(r.Field).Op("==").Nil()
+			cond = sel.Op("==").Nil()
 		}
 		body = append(body, jen.If(cond).Block(jen.Return(jen.Op("&").Qual(e.rt, "RequiredError").Values(jen.Dict{
 			jen.Id("Method"): jen.Lit(fn.Method),

@@ -175,7 +175,7 @@ func pickExample(pkg *Package) *Func {
 			}
 			fillable := true
 			for _, r := range f.Required {
-				if r.Test == CheckNil {
+				if r.Test == CheckNil || strings.Contains(r.Field, ".") {
 					fillable = false
 				}
 			}
@@ -235,8 +235,9 @@ type builder struct {
 	problems          []spec.Problem
 
 	// per method
-	m *spec.Method
-	f *Func
+	m    *spec.Method
+	f    *Func
+	kept map[string][]spec.Param // per struct: the params its fields came from
 }
 
 func (b *builder) problem(file string, line int, kind, msg string) {
@@ -245,7 +246,7 @@ func (b *builder) problem(file string, line int, kind, msg string) {
 
 // method fills f from m.
 func (b *builder) method(m *spec.Method, f *Func) {
-	b.m, b.f = m, f
+	b.m, b.f, b.kept = m, f, map[string][]spec.Param{}
 	f.Idempotent = isRead(m.Name)
 	f.Doc = b.funcDoc(m, f)
 
@@ -254,23 +255,45 @@ func (b *builder) method(m *spec.Method, f *Func) {
 	f.Structs = append(f.Structs, f.Params)
 	params := nestDotted(m.Params)
 	top := b.fields(f.Params, f.Params.Name, params, true, true)
-	for i, fl := range f.Params.Fields {
-		p := top[i]
-		if !p.Required {
-			continue
-		}
-		switch t := fl.Type; {
-		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
-			f.Required = append(f.Required, RequiredCheck{fl.Name, fl.JSON, CheckEmptyString})
-		case t.isBuiltin("int64") && looksLikeID(p.Name):
-			f.Required = append(f.Required, RequiredCheck{fl.Name, fl.JSON, CheckZero})
-		case t.Kind == Slice || t.Kind == Map || t.isBuiltin("any"):
-			f.Required = append(f.Required, RequiredCheck{fl.Name, fl.JSON, CheckNil})
-		}
-	}
+	b.requiredChecks(f.Params, top, "", "")
 
 	b.result(m, f)
 	f.Example = exampleResultJSON(m.Result)
+}
+
+// requiredChecks adds a check for each required field of st that can be
+// told missing (empty string, zero ID, nil list), and descends into
+// required nested structs, which are values: "fields.TITLE" is checked
+// when fields is required.
+func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath string) {
+	for i, fl := range st.Fields {
+		p := kept[i]
+		if !p.Required {
+			continue
+		}
+		field, wire := goPath+fl.Name, wirePath+fl.JSON
+		switch t := fl.Type; {
+		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
+			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString})
+		case t.isBuiltin("int64") && looksLikeID(p.Name):
+			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
+		case t.Kind == Slice || t.Kind == Map || t.isBuiltin("any"):
+			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
+		case t.Kind == Named && b.isStruct(t.Name):
+			if sub, ok := b.kept[t.Name]; ok {
+				b.requiredChecks(b.structNamed(t.Name), sub, field+".", wire+".")
+			}
+		}
+	}
+}
+
+func (b *builder) structNamed(name string) *Struct {
+	for _, s := range b.f.Structs {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 // enumUnder returns the underlying builtin of an enum declared for the
@@ -477,6 +500,11 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 	}
 	seen := map[string]bool{}
 	var kept []spec.Param
+	defer func() {
+		if b.kept != nil {
+			b.kept[st.Name] = kept
+		}
+	}()
 	for _, p := range ps {
 		if !validKey(p.Name) {
 			b.problem(b.m.Page, p.Line, "bad-key",

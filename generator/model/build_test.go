@@ -337,3 +337,25 @@ func TestUnionKindSideBySide(t *testing.T) {
 		t.Errorf(`unionKind("crm_status") = %q, want ""`, got)
 	}
 }
+
+func TestBuildNestedRequiredChecks(t *testing.T) {
+	s := &spec.Spec{Methods: []spec.Method{method("tasks.task.add", 2, []spec.Param{
+		{Name: "fields", Kind: spec.KindObject, Required: true, Fields: []spec.Param{
+			{Name: "TITLE", Kind: spec.KindString, Required: true},
+			{Name: "RESPONSIBLE_ID", Kind: spec.KindInteger, Required: true},
+			{Name: "PRIORITY", Kind: spec.KindInteger, Required: true}, // 0 may be meant: not checked
+			{Name: "DESCRIPTION", Kind: spec.KindString},
+		}},
+		// Optional parent: its required children are not checked.
+		{Name: "params", Kind: spec.KindObject, Fields: []spec.Param{{Name: "X", Kind: spec.KindString, Required: true}}},
+	}, nil)}}
+	m, _, _ := Build(s, Options{})
+	f := findFunc(m, "tasks", "TaskAdd")
+	var got []string
+	for _, r := range f.Required {
+		got = append(got, r.Field+"="+r.Param)
+	}
+	if want := "Fields.Title=fields.TITLE Fields.ResponsibleID=fields.RESPONSIBLE_ID"; strings.Join(got, " ") != want {
+		t.Errorf("checks %q, want %q", strings.Join(got, " "), want)
+	}
+}

@@ -129,8 +129,8 @@ const (
 
 // RequiredCheck is one required parameter the function checks.
 type RequiredCheck struct {
-	Field string // Go field name in the params struct
-	Param string // wire name, for b24.RequiredError
+	Field string // Go field path in the params struct: "ID", "Fields.Title"
+	Param string // wire path, for b24.RequiredError: "id", "fields.TITLE"
 	Test  Check
 }
 
