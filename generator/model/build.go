@@ -656,7 +656,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	switch p.Kind {
 	case spec.KindObject:
 		if len(p.Fields) == 0 {
-			b.rawProblem(p, "object without documented fields: map[string]any")
+			b.rawProblem(p, "untyped-object", "object without documented fields: map[string]any")
 			return mapOf(tAny)
 		}
 		return named(b.structFor(name, p, true).Name)
@@ -666,7 +666,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 		}
 		el := b.paramScalar(spec.Param{Kind: p.Elem, Type: p.Type}, name)
 		if el.isBuiltin("any") {
-			b.rawProblem(p, "array without a usable element type: []any")
+			b.rawProblem(p, "untyped-list", "array without a usable element type: []any")
 		}
 		return sliceOf(el)
 	case spec.KindEnum:
@@ -682,7 +682,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	}
 	t := b.paramScalar(p, name)
 	if t.Raw() {
-		b.rawProblem(p, "no usable type: any")
+		b.rawProblem(p, "raw-type", "no usable type: any")
 	}
 	return t
 }
@@ -697,8 +697,8 @@ func (b *builder) isStruct(name string) bool {
 	return false
 }
 
-func (b *builder) rawProblem(p spec.Param, msg string) {
-	b.problem(b.m.Page, cmp.Or(p.Line, b.m.Line), "raw-type",
+func (b *builder) rawProblem(p spec.Param, kind, msg string) {
+	b.problem(b.m.Page, cmp.Or(p.Line, b.m.Line), kind,
 		fmt.Sprintf("%s: %s: %s", b.m.Name, p.Name, msg))
 }
 
