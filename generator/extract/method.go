@@ -280,7 +280,45 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[int]bool) []spec.Param {
 		}
 		out = append(out, p)
 	}
-	return nestDotted(out)
+	return mergeElementRows(nestDotted(out))
+}
+
+// mergeElementRows folds "items[]" rows (the docs' way to describe the
+// elements of the array "items") into their array: the element kind and
+// fields go to "items". Without an "items" row the "items[]" row becomes it.
+func mergeElementRows(ps []spec.Param) []spec.Param {
+	out := ps[:0:0]
+	index := map[string]int{}
+	for _, p := range ps {
+		p.Fields = mergeElementRows(p.Fields)
+		base, isElem := strings.CutSuffix(p.Name, "[]")
+		if !isElem || base == "" {
+			index[p.Name] = len(out)
+			out = append(out, p)
+			continue
+		}
+		if j, ok := index[base]; ok && (out[j].Kind == spec.KindArray || out[j].Kind == spec.KindAny) {
+			arr := &out[j]
+			arr.Kind = spec.KindArray
+			if arr.Elem == "" || arr.Elem == spec.KindAny {
+				arr.Elem = p.Kind
+			}
+			if len(arr.Fields) == 0 {
+				arr.Fields = p.Fields
+			}
+			continue
+		}
+		if _, ok := index[base]; ok {
+			index[p.Name] = len(out)
+			out = append(out, p) // "x" is not an array: keep both as documented
+			continue
+		}
+		p.Name = base
+		p.Elem, p.Kind = p.Kind, spec.KindArray
+		index[base] = len(out)
+		out = append(out, p)
+	}
+	return out
 }
 
 // anchor finds the heading an in-page link points to: by its {#id}, else by

@@ -327,11 +327,29 @@ var defaultWords = []string{"default", "по умолчанию", "standard", "p
 
 var defaultValueRe = regexp.MustCompile("`([^`]+)`")
 
+// indexFold is strings.Index ignoring case, with an index into s itself
+// (strings.ToLower(s) may not be as long as s: invalid UTF-8, "K").
+func indexFold(s, substr string) int {
+	if substr == "" {
+		return 0
+	}
+	first := substr[0] // lower case: ASCII letters fold by | 0x20
+	for i := 0; i+len(substr) <= len(s); i++ {
+		c := s[i]
+		if first < 0x80 && c|0x20 != first && c != first || first >= 0x80 && c != first {
+			continue
+		}
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return i
+		}
+	}
+	return -1
+}
+
 // defaultValue finds the code value stated next to a "default" word.
 func defaultValue(desc string) string {
-	low := strings.ToLower(desc)
 	for _, w := range defaultWords {
-		i := strings.Index(low, w)
+		i := indexFold(desc, w)
 		if i < 0 {
 			continue
 		}

@@ -276,3 +276,23 @@ func TestEnumValues(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexFold(t *testing.T) {
+	tests := []struct {
+		s, sub string
+		want   int
+	}{
+		{"The Default is `x`", "default", 4},
+		{"\xb4По умолчанию `0`", "по умолчанию", 1},
+		{"KELVIN \u212a default", "default", 11},
+		{"nothing", "default", -1},
+	}
+	for _, tt := range tests {
+		if got := indexFold(tt.s, tt.sub); got != tt.want {
+			t.Errorf("indexFold(%q, %q) = %d, want %d", tt.s, tt.sub, got, tt.want)
+		}
+	}
+	if got := defaultValue("\xb4По умолчанию `0`."); got != "0" {
+		t.Errorf("defaultValue with invalid UTF-8 = %q", got)
+	}
+}
