@@ -296,3 +296,39 @@ func TestIndexFold(t *testing.T) {
 		t.Errorf("defaultValue with invalid UTF-8 = %q", got)
 	}
 }
+
+func TestMergeElementRows(t *testing.T) {
+	in := []spec.Param{
+		{Name: "items", Type: "array", Kind: spec.KindArray},
+		{Name: "items[]", Type: "object", Kind: spec.KindObject, Fields: []spec.Param{{Name: "id", Kind: spec.KindInteger}}},
+		{Name: "tags[]", Type: "string", Kind: spec.KindString},
+		{Name: "title", Kind: spec.KindString},
+	}
+	got := mergeElementRows(in)
+	want := []spec.Param{
+		{Name: "items", Type: "array", Kind: spec.KindArray, Elem: spec.KindObject, Fields: []spec.Param{{Name: "id", Kind: spec.KindInteger}}},
+		{Name: "tags", Type: "string", Kind: spec.KindArray, Elem: spec.KindString},
+		{Name: "title", Kind: spec.KindString},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("mergeElementRows (-want +got):\n%s", d)
+	}
+}
+
+func TestNestDotted(t *testing.T) {
+	in := []spec.Param{
+		{Name: "fields", Kind: spec.KindObject, Required: true},
+		{Name: "fields.TITLE", Kind: spec.KindString},
+		{Name: "data.FIELDS.ID", Kind: spec.KindInteger},
+		{Name: "UF_...", Kind: spec.KindAny},
+	}
+	got := nestDotted(in)
+	want := []spec.Param{
+		{Name: "fields", Kind: spec.KindObject, Required: true, Fields: []spec.Param{{Name: "TITLE", Kind: spec.KindString}}},
+		{Name: "data", Kind: spec.KindObject, Fields: []spec.Param{{Name: "FIELDS", Kind: spec.KindObject, Fields: []spec.Param{{Name: "ID", Kind: spec.KindInteger}}}}},
+		{Name: "UF_...", Kind: spec.KindAny},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("nestDotted (-want +got):\n%s", d)
+	}
+}
