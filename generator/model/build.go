@@ -238,6 +238,8 @@ type builder struct {
 	m    *spec.Method
 	f    *Func
 	kept map[string][]spec.Param // per struct: the params its fields came from
+	// inRows is set while reconciling with the rows of a list example.
+	inRows bool
 }
 
 func (b *builder) problem(file string, line int, kind, msg string) {

@@ -282,11 +282,14 @@ func (b *builder) reconcileRows(m *spec.Method, fields []spec.Param, rows []any)
 			fields[i].Type = mixedType
 		}
 	}
+	outer := b.inRows
+	b.inRows = true
 	for _, r := range rows {
 		if obj, ok := r.(map[string]any); ok {
 			fields = b.reconcileFields(m, fields, obj)
 		}
 	}
+	b.inRows = outer
 	return fields
 }
 
@@ -345,9 +348,10 @@ func (b *builder) reconcileFields(m *spec.Method, fields []spec.Param, obj map[s
 			continue
 		}
 		inferred := paramFromValue(p.Name, v)
-		if structured(p.Kind) || structured(inferred.Kind) {
-			// An object in one place and a scalar in another (or in another
-			// row): only raw JSON takes both.
+		if b.inRows && (structured(p.Kind) || structured(inferred.Kind)) {
+			// An object in one row and a scalar in another (or in the
+			// table): only raw JSON takes both. A single value follows
+			// the example.
 			inferred = spec.Param{Name: p.Name, Kind: spec.KindAny, Type: mixedType}
 		}
 		b.problem(m.Page, p.Line, "type-from-example",
