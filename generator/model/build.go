@@ -601,8 +601,11 @@ func fieldDoc(p spec.Param) []string {
 		notes = append(notes, "Default: "+d+".")
 	}
 	if len(notes) > 0 {
-		if len(doc) > 0 {
-			doc[len(doc)-1] += " " + strings.Join(notes, " ")
+		if n := len(doc); n > 0 {
+			if !strings.HasSuffix(doc[n-1], ".") && !strings.HasSuffix(doc[n-1], "!") && !strings.HasSuffix(doc[n-1], "?") {
+				doc[n-1] += "."
+			}
+			doc[n-1] += " " + strings.Join(notes, " ")
 		} else {
 			doc = append(doc, strings.Join(notes, " "))
 		}
