@@ -8,6 +8,7 @@ import (
 	"slices"
 	"text/tabwriter"
 
+	"github.com/b24gen/b24gen/generator/model"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -42,9 +43,22 @@ type coverage struct {
 	ErrorCodes        int `json:"error_codes"`
 
 	Extractor *spec.Stats `json:"extractor,omitempty"`
+	Go        goCoverage  `json:"go"`
 
 	Problems       int         `json:"problems"`
 	ProblemsByKind []kindCount `json:"problems_by_kind"`
+}
+
+// goCoverage is what the model stage makes of the spec: how many
+// parameters and result fields get a concrete Go type rather than any or
+// json.RawMessage.
+type goCoverage struct {
+	Functions         int `json:"functions"`
+	ParamsTyped       int `json:"params_typed"`
+	ParamsRaw         int `json:"params_raw"`
+	ResultFieldsTyped int `json:"result_fields_typed"`
+	ResultFieldsRaw   int `json:"result_fields_raw"`
+	BorrowedFields    int `json:"result_fields_typed_from_get"`
 }
 
 type kindCount struct {
@@ -133,6 +147,13 @@ func measure(s *spec.Spec) *coverage {
 			}
 		})
 	}
+	_, st, _ := model.Build(s, model.Options{ImportPath: "github.com/b24gen/b24gen/generated"})
+	c.Go = goCoverage{
+		Functions:   st.Methods,
+		ParamsTyped: st.ParamsTyped, ParamsRaw: st.ParamsRaw,
+		ResultFieldsTyped: st.ResultFieldsTyped, ResultFieldsRaw: st.ResultFieldsRaw,
+		BorrowedFields: st.BorrowedFields,
+	}
 	c.Problems = len(s.Problems)
 	c.ProblemsByKind = problemCounts(s.Problems)
 	return c
@@ -191,6 +212,11 @@ func (c *coverage) write(w io.Writer) error {
 		row("response examples", x.ResponseExamples, fmt.Sprintf("%d parsed (%s)", x.ExamplesParsed, pct(x.ExamplesParsed, x.ResponseExamples)))
 		row("error tables", x.ErrorTables, "")
 	}
+	g := c.Go
+	row("Go functions", g.Functions, pct(g.Functions, c.Methods)+" of method records")
+	row("Go params typed", g.ParamsTyped, fmt.Sprintf("%s, %d left any/json.RawMessage", pct(g.ParamsTyped, g.ParamsTyped+g.ParamsRaw), g.ParamsRaw))
+	row("Go result fields typed", g.ResultFieldsTyped, fmt.Sprintf("%s, %d raw, %d typed from the family's get method",
+		pct(g.ResultFieldsTyped, g.ResultFieldsTyped+g.ResultFieldsRaw), g.ResultFieldsRaw, g.BorrowedFields))
 	row("problems", c.Problems, "")
 	for _, kc := range c.ProblemsByKind {
 		row("  "+kc.Kind, kc.Count, "")

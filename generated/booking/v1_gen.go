@@ -1416,6 +1416,7 @@ func (v V1ResourceAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // V1ResourceAddResult is the result of booking.v1.resource.add.
 type V1ResourceAddResult struct {
+	// Resource identifier
 	ID b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2734,6 +2735,7 @@ func (v V1ResourceTypeAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // V1ResourceTypeAddResult is the result of booking.v1.resourceType.add.
 type V1ResourceTypeAddResult struct {
+	// Identifier of the resource
 	ID b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

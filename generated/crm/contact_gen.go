@@ -1500,13 +1500,20 @@ type ContactListParams struct {
 
 // ContactListItem is one row of crm.contact.list.
 type ContactListItem struct {
-	ID           b24.String             `json:"ID"`
-	Name         b24.String             `json:"NAME"`
-	LastName     b24.String             `json:"LAST_NAME"`
-	Export       b24.String             `json:"EXPORT"`
-	AssignedByID b24.String             `json:"ASSIGNED_BY_ID"`
-	DateCreate   b24.String             `json:"DATE_CREATE"`
-	Email        []ContactListItemEmail `json:"EMAIL"`
+	// Identifier of the contact
+	ID b24.Int `json:"ID"`
+	// First name
+	Name b24.String `json:"NAME"`
+	// Last name
+	LastName b24.String `json:"LAST_NAME"`
+	// Whether the contact is included in exports. Possible values: - Y — yes - N
+	// — no
+	Export b24.Bool `json:"EXPORT"`
+	// Responsible person
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Creation date
+	DateCreate b24.Time               `json:"DATE_CREATE"`
+	Email      []ContactListItemEmail `json:"EMAIL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -1710,15 +1710,31 @@ type DealListParams struct {
 
 // DealListItem is one row of crm.deal.list.
 type DealListItem struct {
-	ID                  b24.String `json:"ID"`
-	Title               b24.String `json:"TITLE"`
-	TypeID              b24.String `json:"TYPE_ID"`
-	CategoryID          b24.String `json:"CATEGORY_ID"`
-	StageID             b24.String `json:"STAGE_ID"`
-	Opportunity         b24.String `json:"OPPORTUNITY"`
-	IsManualOpportunity b24.String `json:"IS_MANUAL_OPPORTUNITY"`
-	AssignedByID        b24.String `json:"ASSIGNED_BY_ID"`
-	DateCreate          b24.String `json:"DATE_CREATE"`
+	// The identifier of the deal
+	ID b24.Int `json:"ID"`
+	// Title
+	Title b24.String `json:"TITLE"`
+	// String identifier of the deal type. To learn more about the obtained deal
+	// type, you can use the method crm.status.list by passing the filter:
+	TypeID b24.String `json:"TYPE_ID"`
+	// Sales Funnel. To learn more about this funnel, you can use the method
+	// crm.category.get by passing entityTypeId = 2 and id = CATEGORY_ID
+	CategoryID b24.Int `json:"CATEGORY_ID"`
+	// String identifier of the deal stage. To learn more about the obtained stage,
+	// you can use the method crm.status.list by passing the filter: where: -
+	// entityId is equal to: - DEAL_STAGE if the deal is in the general funnel
+	// (CATEGORY_ID = 0) - DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
+	// - statusId is equal to STAGE_ID
+	StageID b24.String `json:"STAGE_ID"`
+	// Amount
+	Opportunity b24.Number `json:"OPPORTUNITY"`
+	// Indicates whether manual mode for calculating the amount is enabled.
+	// Possible values: - Y — yes - N — no
+	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
+	// Responsible person
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Creation date
+	DateCreate b24.Time `json:"DATE_CREATE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2602,18 +2618,30 @@ type DealRecurringListParams struct {
 
 // DealRecurringListItem is one row of crm.deal.recurring.list.
 type DealRecurringListItem struct {
-	ID            b24.String                  `json:"id"`
-	DealID        b24.String                  `json:"deal_id"`
-	BasedID       b24.String                  `json:"based_id"`
-	Active        b24.String                  `json:"ACTIVE"`
-	CategoryID    b24.String                  `json:"category_id"`
-	IsLimit       b24.String                  `json:"IS_LIMIT"`
-	CounterRepeat b24.String                  `json:"COUNTER_REPEAT"`
-	LimitRepeat   b24.String                  `json:"LIMIT_REPEAT"`
-	LimitDate     b24.String                  `json:"LIMIT_DATE"`
-	StartDate     b24.String                  `json:"START_DATE"`
-	NextExecution b24.String                  `json:"NEXT_EXECUTION"`
-	LastExecution b24.String                  `json:"LAST_EXECUTION"`
+	ID      b24.String `json:"id"`
+	DealID  b24.String `json:"deal_id"`
+	BasedID b24.String `json:"based_id"`
+	// Active flag. Possible values: - Y — active - N — inactive
+	Active     b24.Bool   `json:"ACTIVE"`
+	CategoryID b24.String `json:"category_id"`
+	// Type of limitation on deal creation: - N — no limitations - D — by date
+	// (LIMIT_DATE) - T — by quantity (LIMIT_REPEAT)
+	IsLimit DealRecurringListItemIsLimit `json:"IS_LIMIT"`
+	// Number of deals created from the template.
+	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
+	// Maximum number of deals to be created. Used when IS_LIMIT = T
+	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
+	// End date for deal generation. Used when IS_LIMIT = D. Returned in the format
+	// YYYY-MM-DDTHH:MI:SS+TZD
+	LimitDate b24.Time `json:"LIMIT_DATE"`
+	// Date to start calculating the next execution. Returned in the format
+	// YYYY-MM-DDTHH:MI:SS+TZD
+	StartDate b24.Time `json:"START_DATE"`
+	// Date and time of the next deal creation from the template
+	NextExecution b24.Time `json:"NEXT_EXECUTION"`
+	// Date and time of the last deal creation from the template. May be an empty
+	// string if there have been no executions yet
+	LastExecution b24.Time                    `json:"LAST_EXECUTION"`
 	Params        DealRecurringListItemParams `json:"PARAMS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2656,6 +2684,30 @@ func (v *DealRecurringListItemParams) UnmarshalJSON(data []byte) error {
 func (v DealRecurringListItemParams) MarshalJSON() ([]byte, error) {
 	type plain DealRecurringListItemParams
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealRecurringListItemIsLimit is the IS_LIMIT of crm.deal.recurring.list: the
+// constants below are the documented values; others are accepted too.
+type DealRecurringListItemIsLimit string
+
+// The documented values of DealRecurringListItemIsLimit.
+const (
+	// no limitations
+	DealRecurringListItemIsLimitN DealRecurringListItemIsLimit = "N"
+	// by date (LIMIT_DATE)
+	DealRecurringListItemIsLimitD DealRecurringListItemIsLimit = "D"
+	// by quantity (LIMIT_REPEAT)
+	DealRecurringListItemIsLimitT DealRecurringListItemIsLimit = "T"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealRecurringListItemIsLimit) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealRecurringListItemIsLimit(s)
+	return nil
 }
 
 // DealRecurringUpdate calls crm.deal.recurring.update: Update the Recurring

@@ -726,14 +726,23 @@ func (p ItemDeliveryListParams) validate() error {
 
 // ItemDeliveryListItem is one row of crm.item.delivery.list.
 type ItemDeliveryListItem struct {
-	ID            b24.Int         `json:"id"`
-	AccountNumber b24.String      `json:"accountNumber"`
-	Deducted      b24.String      `json:"deducted"`
-	DateDeducted  json.RawMessage `json:"dateDeducted"`
-	DeliveryID    b24.Int         `json:"deliveryId"`
-	PriceDelivery b24.Number      `json:"priceDelivery"`
-	Currency      b24.String      `json:"currency"`
-	DeliveryName  b24.String      `json:"deliveryName"`
+	// Delivery identifier
+	ID b24.Int `json:"id"`
+	// System delivery number
+	AccountNumber b24.String `json:"accountNumber"`
+	// Indicates whether the delivery has been shipped. Possible values: - Y —
+	// yes (shipped) - N — no (not shipped)
+	Deducted b24.Bool `json:"deducted"`
+	// Date of the shipment's shipped flag change
+	DateDeducted b24.Time `json:"dateDeducted"`
+	// Delivery service identifier
+	DeliveryID b24.Int `json:"deliveryId"`
+	// Delivery cost
+	PriceDelivery b24.Number `json:"priceDelivery"`
+	// Delivery currency
+	Currency b24.String `json:"currency"`
+	// Delivery service name
+	DeliveryName b24.String `json:"deliveryName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2871,14 +2880,23 @@ func (p ItemPaymentListParams) validate() error {
 
 // ItemPaymentListItem is one row of crm.item.payment.list.
 type ItemPaymentListItem struct {
-	ID            b24.Int    `json:"id"`
+	// Payment identifier
+	ID b24.Int `json:"id"`
+	// System payment number
 	AccountNumber b24.String `json:"accountNumber"`
-	Paid          b24.String `json:"paid"`
-	DatePaid      b24.String `json:"datePaid"`
-	EmpPaidID     b24.Int    `json:"empPaidId"`
-	PaySystemID   b24.Int    `json:"paySystemId"`
-	Sum           b24.Int    `json:"sum"`
-	Currency      b24.String `json:"currency"`
+	// Payment status Possible values: - Y – Paid - N – Not paid
+	Paid b24.Bool `json:"paid"`
+	// Payment date
+	DatePaid b24.Time `json:"datePaid"`
+	// User who made the payment
+	EmpPaidID b24.Int `json:"empPaidId"`
+	// Payment system identifier
+	PaySystemID b24.Int `json:"paySystemId"`
+	// Payment amount
+	Sum b24.Number `json:"sum"`
+	// Payment currency
+	Currency b24.String `json:"currency"`
+	// Name of the payment system
 	PaySystemName b24.String `json:"paySystemName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -347,9 +347,12 @@ type VATListParams struct {
 
 // VATListItem is one row of crm.vat.list.
 type VATListItem struct {
-	ID   b24.String `json:"ID"`
+	// Identifier of the VAT rate
+	ID b24.Int `json:"ID"`
+	// Name of the rate
 	Name b24.String `json:"NAME"`
-	Rate b24.String `json:"RATE"`
+	// Value of the VAT rate, %
+	Rate b24.Number `json:"RATE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -842,26 +842,46 @@ type DocumentListParams struct {
 
 // DocumentListItem is one row of documentgenerator.document.list.
 type DocumentListItem struct {
-	ID                 b24.String      `json:"id"`
-	Title              b24.String      `json:"title"`
-	Number             b24.String      `json:"number"`
-	TemplateID         b24.String      `json:"templateId"`
-	Provider           b24.String      `json:"provider"`
-	Value              b24.String      `json:"value"`
-	FileID             b24.String      `json:"fileId"`
-	ImageID            b24.String      `json:"imageId"`
-	PDFID              b24.String      `json:"pdfId"`
-	CreateTime         b24.String      `json:"createTime"`
-	UpdateTime         b24.String      `json:"updateTime"`
-	CreatedBy          b24.String      `json:"createdBy"`
-	DownloadURL        b24.String      `json:"downloadUrl"`
-	PDFURL             b24.String      `json:"pdfUrl"`
-	ImageURL           b24.String      `json:"imageUrl"`
-	Values             json.RawMessage `json:"values"`
-	StampsEnabled      b24.Bool        `json:"stampsEnabled"`
-	DownloadURLMachine b24.String      `json:"downloadUrlMachine"`
-	PDFURLMachine      b24.String      `json:"pdfUrlMachine"`
-	ImageURLMachine    b24.String      `json:"imageUrlMachine"`
+	// Document ID
+	ID b24.String `json:"id"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Document number
+	Number b24.String `json:"number"`
+	// Template ID
+	TemplateID b24.String `json:"templateId"`
+	// Data provider class
+	Provider b24.String `json:"provider"`
+	// External object identifier
+	Value b24.String `json:"value"`
+	// DOCX file ID of the document
+	FileID b24.Int `json:"fileId"`
+	// Document image file ID
+	ImageID b24.Int `json:"imageId"`
+	// PDF file ID of the document
+	PDFID b24.Int `json:"pdfId"`
+	// Document creation time
+	CreateTime b24.Time `json:"createTime"`
+	// Document last update time
+	UpdateTime b24.Time `json:"updateTime"`
+	// Document author ID
+	CreatedBy b24.String `json:"createdBy"`
+	// Link to download DOCX
+	DownloadURL b24.String `json:"downloadUrl"`
+	// Link to download PDF if PDF has already been generated
+	PDFURL b24.String `json:"pdfUrl"`
+	// Link to download image if the image has already been generated
+	ImageURL b24.String `json:"imageUrl"`
+	// Document field values (detailed description)
+	Values DocumentListItemValues `json:"values"`
+	// Indicates if stamps and signatures are enabled
+	StampsEnabled b24.Bool `json:"stampsEnabled"`
+	// Link to download DOCX for the application
+	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
+	// Link to download PDF for the application
+	PDFURLMachine b24.String `json:"pdfUrlMachine"`
+	// Link to download image for the application
+	ImageURLMachine b24.String `json:"imageUrlMachine"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -875,6 +895,31 @@ func (v *DocumentListItem) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DocumentListItem) MarshalJSON() ([]byte, error) {
 	type plain DocumentListItem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentListItemValues is the values value of
+// documentgenerator.document.list.
+type DocumentListItemValues struct {
+	// Method of document creation
+	CreationMethod b24.String `json:"_creationMethod"`
+	// Indicates if stamps and signatures are enabled
+	StampsEnabled b24.Bool `json:"stampsEnabled"`
+	// Field value from the template by its code
+	FieldCode b24.String `json:"<field_code>"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentListItemValues) UnmarshalJSON(data []byte) error {
+	type plain DocumentListItemValues
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentListItemValues) MarshalJSON() ([]byte, error) {
+	type plain DocumentListItemValues
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -27,6 +27,9 @@ type Stats struct {
 	ParamsRaw         int
 	ResultFieldsTyped int
 	ResultFieldsRaw   int
+	// BorrowedFields are example-only result fields typed from the
+	// family's documented get method (see sibling.go).
+	BorrowedFields int
 }
 
 // DocsBase is where the reference pages are published.
@@ -35,7 +38,7 @@ const DocsBase = "https://apidocs.bitrix24.com/"
 // Build turns a spec into the Go model. Problems are corners of the spec
 // that degraded to a raw type or were dropped; they never stop the build.
 func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
-	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods)}
+	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods), siblings: siblingFields(s.Methods)}
 	for i := range s.Methods {
 		if s.Methods[i].Version != 3 {
 			b.has2[s.Methods[i].Name] = true
@@ -229,6 +232,8 @@ type builder struct {
 	// systemErrors are the codes most pages list (an included table of
 	// the errors every method may return); docs name them once, by link.
 	systemErrors map[string]bool
+	// siblings are the documented get results by family (sibling.go).
+	siblings map[string]map[string]spec.Param
 	// pkgNeedsFieldInfo is set when the current package uses FieldInfo.
 	pkgNeedsFieldInfo bool
 	stats             Stats

@@ -83,7 +83,7 @@ func jsonShape(v any) string {
 func (b *builder) reconcile(m *spec.Method) (r spec.Result, descriptors bool) {
 	if m.Result != nil {
 		r = *m.Result
-		r.Fields = nestDotted(r.Fields)
+		r.Fields = b.borrowSiblingTypes(m, nestDotted(r.Fields))
 	}
 	ex, ok := exampleValue(m.Result)
 	if !ok {

@@ -1,0 +1,91 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// Many list pages show their rows only as a response example, so the
+// extractor can tell no more than "string" for "ID": "410". The family's
+// documented read method (crm.deal.get for crm.deal.list) usually has the
+// returned-data table those rows follow. siblingFields indexes those tables
+// so a field known only from an example can take its documented type;
+// reconcile then still checks the type against the example.
+
+// siblingFields maps a method family ("crm.deal") to the documented result
+// fields of its REST 2 get method, by wire name.
+func siblingFields(ms []spec.Method) map[string]map[string]spec.Param {
+	out := map[string]map[string]spec.Param{}
+	for i := range ms {
+		m := &ms[i]
+		if m.Version == 3 || m.Result == nil || m.Result.Shape != "object" {
+			continue
+		}
+		family, last, ok := cutLast(m.Name)
+		if !ok || !strings.EqualFold(last, "get") {
+			continue
+		}
+		byName := map[string]spec.Param{}
+		for _, p := range nestDotted(m.Result.Fields) {
+			if documented(p) {
+				byName[p.Name] = p
+			}
+		}
+		if len(byName) > 0 {
+			out[family] = byName
+		}
+	}
+	return out
+}
+
+// documented reports a field whose type comes from a table row, not from
+// an example value, and says more than "anything".
+func documented(p spec.Param) bool {
+	return p.Type != "" && p.Kind != "" && p.Kind != spec.KindAny
+}
+
+// borrowSiblingTypes gives the example-only fields of m's result the
+// documented type of the same field in the family's get method.
+func (b *builder) borrowSiblingTypes(m *spec.Method, fields []spec.Param) []spec.Param {
+	family, last, ok := cutLast(m.Name)
+	if !ok || strings.EqualFold(last, "get") {
+		return fields
+	}
+	known := b.siblings[family]
+	if len(known) == 0 {
+		return fields
+	}
+	var out []spec.Param
+	for i, f := range fields {
+		g, ok := known[f.Name]
+		if !ok || documented(f) || len(f.Fields) > 0 {
+			continue
+		}
+		if out == nil {
+			out = append([]spec.Param(nil), fields...)
+		}
+		f.Kind, f.Elem, f.Type, f.Enum = g.Kind, g.Elem, g.Type, g.Enum
+		if f.Description == "" {
+			f.Description = g.Description
+		}
+		if g.Kind == spec.KindObject {
+			f.Fields, f.Ref = g.Fields, g.Ref
+		}
+		out[i] = f
+		b.stats.BorrowedFields++
+	}
+	if out == nil {
+		return fields
+	}
+	return out
+}
+
+// cutLast splits "crm.deal.list" into "crm.deal" and "list".
+func cutLast(name string) (family, last string, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 {
+		return "", "", false
+	}
+	return name[:i], name[i+1:], true
+}
