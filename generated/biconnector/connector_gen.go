@@ -506,16 +506,17 @@ type ConnectorListParams struct {
 	// fields for filtering can be obtained using the biconnector.connector.fields
 	// method
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Sorting parameters. Example format: - field_n — the name of the field by
 	// which the selection of connectors will be sorted - value_n — a string type
 	// value, equal to: - ASC — ascending sort - DESC — descending sort
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Controls pagination. The page size of results is 50 records. To navigate
 	// through results, pass the page number
 	Page b24.Opt[int64] `json:"page,omitzero"`

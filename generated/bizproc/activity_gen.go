@@ -109,9 +109,10 @@ type ActivityAddParams struct {
 	// on-premise Bitrix24 2. Display action only for the Lists module 3. Display
 	// action only for the Lists module and deals from CRM
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the action in the application slider.
 	// Possible values: - Y — yes - N — no
 	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`

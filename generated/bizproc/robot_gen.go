@@ -102,9 +102,10 @@ type RobotAddParams struct {
 	// Examples: 1. Exclude the Automation rule for on-premise Bitrix24 2. Display
 	// the Automation rule only for deals and leads in CRM
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the Automation rule in the
 	// application slider. Possible values: - Y — yes - N — no
 	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`

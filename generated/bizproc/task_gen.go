@@ -243,25 +243,305 @@ type TaskListParams struct {
 	// request tasks of any users without restrictions If the method is called by a
 	// non-administrator and the USER_ID filter is not specified, it defaults to
 	// selecting tasks of the current user
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	Filter *TaskListParamsFilter `json:"FILTER,omitzero"`
 	// An object for sorting the list of tasks in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}, where - field_N — field of the task for sorting
 	// - value_N — sorting direction The sorting direction can take the following
 	// values: - asc — ascending - desc — descending You can specify multiple
 	// fields for sorting, for example, {NAME: 'ASC', ID: 'DESC'}
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	Order *TaskListParamsOrder `json:"ORDER,omitzero"`
 	// This parameter is used for managing pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, you need
 	// to pass the value 50. To select the third page of results — the value 100,
 	// and so on. The formula for calculating the start parameter value: start = (N
 	// - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"START,omitzero"`
+}
+
+// TaskListParamsFilter is the FILTER value of bizproc.task.list.
+type TaskListParamsFilter struct {
+	// Task identifier
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Workflow identifier
+	WorkflowID b24.Opt[string] `json:"WORKFLOW_ID,omitzero"`
+	// Document name
+	DocumentName b24.Opt[string] `json:"DOCUMENT_NAME,omitzero"`
+	// Task description
+	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
+	// Task name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Modification date
+	Modified b24.Opt[b24.Time] `json:"MODIFIED,omitzero"`
+	// Workflow start date
+	WorkflowStarted b24.Opt[b24.Time] `json:"WORKFLOW_STARTED,omitzero"`
+	// Who started the workflow
+	WorkflowStartedBy b24.Opt[int64] `json:"WORKFLOW_STARTED_BY,omitzero"`
+	// Deadline
+	OverdueDate b24.Opt[b24.Time] `json:"OVERDUE_DATE,omitzero"`
+	// Workflow template identifier
+	WorkflowTemplateID b24.Opt[int64] `json:"WORKFLOW_TEMPLATE_ID,omitzero"`
+	// Workflow template name
+	WorkflowTemplateName b24.Opt[string] `json:"WORKFLOW_TEMPLATE_NAME,omitzero"`
+	// Workflow status
+	WorkflowState b24.Opt[string] `json:"WORKFLOW_STATE,omitzero"`
+	// Task status. Possible values: - 0 — in progress - 1 — approved - 2 —
+	// rejected - 3 — completed - 4 — overdue
+	Status b24.Opt[int64] `json:"STATUS,omitzero"`
+	// User identifier
+	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	// User response. Possible values: - 0 — awaiting response - 1 — approved -
+	// 2 — rejected - 3 — completed
+	UserStatus b24.Opt[int64] `json:"USER_STATUS,omitzero"`
+	// Module identifier by document
+	ModuleID b24.Opt[string] `json:"MODULE_ID,omitzero"`
+	// Symbolic identifier of the object by document
+	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
+	// Document identifier
+	DocumentID b24.Opt[int64] `json:"DOCUMENT_ID,omitzero"`
+	// Task type identifier. Possible values: - ApproveActivity — document
+	// approval - ReviewActivity — document review - RequestInformationActivity
+	// — request for additional information - RequestInformationOptionalActivity
+	// — request for additional information (with rejection)
+	Activity b24.Opt[TaskListParamsFilterActivity] `json:"ACTIVITY,omitzero"`
+	// Action identifier in the template
+	ActivityName b24.Opt[string] `json:"ACTIVITY_NAME,omitzero"`
+	// An object describing the task parameters
+	Parameters *TaskListParamsFilterParameters `json:"PARAMETERS,omitzero"`
+	// Link to the document
+	DocumentURL b24.Opt[string] `json:"DOCUMENT_URL,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListParamsFilterParameters is the PARAMETERS value of bizproc.task.list.
+type TaskListParamsFilterParameters struct {
+	// Name of the Comment field
+	CommentLabel b24.Opt[string] `json:"CommentLabel,omitzero"`
+	// Comment requirement. Possible values: - N — no - Y — yes - YA — yes,
+	// upon approval - YR — yes, upon rejection
+	CommentRequired b24.Opt[TaskListParamsFilterParametersCommentRequired] `json:"CommentRequired,omitzero"`
+	// Show comment. Possible values: - N — no - Y — yes
+	ShowComment b24.Opt[bool] `json:"ShowComment,omitzero"`
+	// Text for the Acknowledged button
+	StatusOkLabel b24.Opt[string] `json:"StatusOkLabel,omitzero"`
+	// Text for the Approve button
+	StatusYesLabel b24.Opt[string] `json:"StatusYesLabel,omitzero"`
+	// Text for the Reject button
+	StatusNoLabel b24.Opt[string] `json:"StatusNoLabel,omitzero"`
+	// An array of objects. Each object contains a description of the field in the
+	// task
+	Fields []TaskListParamsFilterParametersFields `json:"Fields,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsFilterParameters) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsFilterParameters
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsFilterParameters) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsFilterParameters
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListParamsFilterParametersFields is the Fields value of
+// bizproc.task.list.
+type TaskListParamsFilterParametersFields struct {
+	// Symbolic identifier of the task parameter
+	ID b24.Opt[string] `json:"Id,omitzero"`
+	// Parameter type. Basic values: - bool — yes or no - date — date -
+	// datetime — date and time - double — number - int — integer - select
+	// — list - string — string - text — text - user — user Other types
+	// depend on the document with which the workflow operates
+	Type b24.Opt[TaskListParamsFilterParametersFieldsType] `json:"Type,omitzero"`
+	// Name of the parameter
+	Name any `json:"Name,omitzero"`
+	// Description of the parameter
+	Description any `json:"Description,omitzero"`
+	// Parameter multiplicity. Possible values: - true — yes - false — no
+	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	// Parameter requirement. Possible values: - true — yes - false — no
+	Required b24.Opt[bool] `json:"Required,omitzero"`
+	// Field settings. Values depend on the parameter type. Examples: - for the
+	// List type select, these are the options of the list - for the CRM binding
+	// type 'E:ECrm', these are the available object types
+	Options map[string]any `json:"Options,omitzero"`
+	// Additional field settings
+	Settings map[string]any `json:"Settings,omitzero"`
+	// Default value of the parameter
+	Default any `json:"Default,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsFilterParametersFields) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsFilterParametersFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsFilterParametersFields) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsFilterParametersFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListParamsOrder is the ORDER value of bizproc.task.list.
+type TaskListParamsOrder struct {
+	// Task identifier
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Workflow identifier
+	WorkflowID b24.Opt[string] `json:"WORKFLOW_ID,omitzero"`
+	// Document name
+	DocumentName b24.Opt[string] `json:"DOCUMENT_NAME,omitzero"`
+	// Task description
+	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
+	// Task name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Modification date
+	Modified b24.Opt[b24.Time] `json:"MODIFIED,omitzero"`
+	// Workflow start date
+	WorkflowStarted b24.Opt[b24.Time] `json:"WORKFLOW_STARTED,omitzero"`
+	// Who started the workflow
+	WorkflowStartedBy b24.Opt[int64] `json:"WORKFLOW_STARTED_BY,omitzero"`
+	// Deadline
+	OverdueDate b24.Opt[b24.Time] `json:"OVERDUE_DATE,omitzero"`
+	// Workflow template identifier
+	WorkflowTemplateID b24.Opt[int64] `json:"WORKFLOW_TEMPLATE_ID,omitzero"`
+	// Workflow template name
+	WorkflowTemplateName b24.Opt[string] `json:"WORKFLOW_TEMPLATE_NAME,omitzero"`
+	// Workflow status
+	WorkflowState b24.Opt[string] `json:"WORKFLOW_STATE,omitzero"`
+	// Task status. Possible values: - 0 — in progress - 1 — approved - 2 —
+	// rejected - 3 — completed - 4 — overdue
+	Status b24.Opt[int64] `json:"STATUS,omitzero"`
+	// User identifier
+	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	// User response. Possible values: - 0 — awaiting response - 1 — approved -
+	// 2 — rejected - 3 — completed
+	UserStatus b24.Opt[int64] `json:"USER_STATUS,omitzero"`
+	// Module identifier by document
+	ModuleID b24.Opt[string] `json:"MODULE_ID,omitzero"`
+	// Symbolic identifier of the object by document
+	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
+	// Document identifier
+	DocumentID b24.Opt[int64] `json:"DOCUMENT_ID,omitzero"`
+	// Task type identifier. Possible values: - ApproveActivity — document
+	// approval - ReviewActivity — document review - RequestInformationActivity
+	// — request for additional information - RequestInformationOptionalActivity
+	// — request for additional information (with rejection)
+	Activity b24.Opt[TaskListParamsOrderActivity] `json:"ACTIVITY,omitzero"`
+	// Action identifier in the template
+	ActivityName b24.Opt[string] `json:"ACTIVITY_NAME,omitzero"`
+	// An object describing the task parameters
+	Parameters *TaskListParamsOrderParameters `json:"PARAMETERS,omitzero"`
+	// Link to the document
+	DocumentURL b24.Opt[string] `json:"DOCUMENT_URL,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListParamsOrderParameters is the PARAMETERS value of bizproc.task.list.
+type TaskListParamsOrderParameters struct {
+	// Name of the Comment field
+	CommentLabel b24.Opt[string] `json:"CommentLabel,omitzero"`
+	// Comment requirement. Possible values: - N — no - Y — yes - YA — yes,
+	// upon approval - YR — yes, upon rejection
+	CommentRequired b24.Opt[TaskListParamsOrderParametersCommentRequired] `json:"CommentRequired,omitzero"`
+	// Show comment. Possible values: - N — no - Y — yes
+	ShowComment b24.Opt[bool] `json:"ShowComment,omitzero"`
+	// Text for the Acknowledged button
+	StatusOkLabel b24.Opt[string] `json:"StatusOkLabel,omitzero"`
+	// Text for the Approve button
+	StatusYesLabel b24.Opt[string] `json:"StatusYesLabel,omitzero"`
+	// Text for the Reject button
+	StatusNoLabel b24.Opt[string] `json:"StatusNoLabel,omitzero"`
+	// An array of objects. Each object contains a description of the field in the
+	// task
+	Fields []TaskListParamsOrderParametersFields `json:"Fields,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsOrderParameters) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsOrderParameters
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsOrderParameters) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsOrderParameters
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListParamsOrderParametersFields is the Fields value of
+// bizproc.task.list.
+type TaskListParamsOrderParametersFields struct {
+	// Symbolic identifier of the task parameter
+	ID b24.Opt[string] `json:"Id,omitzero"`
+	// Parameter type. Basic values: - bool — yes or no - date — date -
+	// datetime — date and time - double — number - int — integer - select
+	// — list - string — string - text — text - user — user Other types
+	// depend on the document with which the workflow operates
+	Type b24.Opt[TaskListParamsOrderParametersFieldsType] `json:"Type,omitzero"`
+	// Name of the parameter
+	Name any `json:"Name,omitzero"`
+	// Description of the parameter
+	Description any `json:"Description,omitzero"`
+	// Parameter multiplicity. Possible values: - true — yes - false — no
+	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
+	// Parameter requirement. Possible values: - true — yes - false — no
+	Required b24.Opt[bool] `json:"Required,omitzero"`
+	// Field settings. Values depend on the parameter type. Examples: - for the
+	// List type select, these are the options of the list - for the CRM binding
+	// type 'E:ECrm', these are the available object types
+	Options map[string]any `json:"Options,omitzero"`
+	// Additional field settings
+	Settings map[string]any `json:"Settings,omitzero"`
+	// Default value of the parameter
+	Default any `json:"Default,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsOrderParametersFields) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsOrderParametersFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsOrderParametersFields) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsOrderParametersFields
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskListItem is one row of bizproc.task.list.
@@ -430,6 +710,184 @@ func (v *TaskListItemParametersFieldsOptions) UnmarshalJSON(data []byte) error {
 func (v TaskListItemParametersFieldsOptions) MarshalJSON() ([]byte, error) {
 	type plain TaskListItemParametersFieldsOptions
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskListParamsFilterActivity is the ACTIVITY of bizproc.task.list: the
+// constants below are the documented values; others are accepted too.
+type TaskListParamsFilterActivity string
+
+// The documented values of TaskListParamsFilterActivity.
+const (
+	// document approval
+	TaskListParamsFilterActivityApproveActivity TaskListParamsFilterActivity = "ApproveActivity"
+	// document review
+	TaskListParamsFilterActivityReviewActivity TaskListParamsFilterActivity = "ReviewActivity"
+	// request for additional information
+	TaskListParamsFilterActivityRequestInformationActivity TaskListParamsFilterActivity = "RequestInformationActivity"
+	// request for additional information (with rejection)
+	TaskListParamsFilterActivityRequestInformationOptionalActivity TaskListParamsFilterActivity = "RequestInformationOptionalActivity"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListParamsFilterActivity) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListParamsFilterActivity(s)
+	return nil
+}
+
+// TaskListParamsFilterParametersCommentRequired is the CommentRequired of
+// bizproc.task.list: the constants below are the documented values; others are
+// accepted too.
+type TaskListParamsFilterParametersCommentRequired string
+
+// The documented values of TaskListParamsFilterParametersCommentRequired.
+const (
+	// no
+	TaskListParamsFilterParametersCommentRequiredN TaskListParamsFilterParametersCommentRequired = "N"
+	// yes
+	TaskListParamsFilterParametersCommentRequiredY TaskListParamsFilterParametersCommentRequired = "Y"
+	// yes, upon approval
+	TaskListParamsFilterParametersCommentRequiredYa TaskListParamsFilterParametersCommentRequired = "YA"
+	// yes, upon rejection
+	TaskListParamsFilterParametersCommentRequiredYr TaskListParamsFilterParametersCommentRequired = "YR"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListParamsFilterParametersCommentRequired) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListParamsFilterParametersCommentRequired(s)
+	return nil
+}
+
+// TaskListParamsFilterParametersFieldsType is the Type of bizproc.task.list:
+// the constants below are the documented values; others are accepted too.
+type TaskListParamsFilterParametersFieldsType string
+
+// The documented values of TaskListParamsFilterParametersFieldsType.
+const (
+	// yes or no
+	TaskListParamsFilterParametersFieldsTypeBool TaskListParamsFilterParametersFieldsType = "bool"
+	// date
+	TaskListParamsFilterParametersFieldsTypeDate TaskListParamsFilterParametersFieldsType = "date"
+	// date and time
+	TaskListParamsFilterParametersFieldsTypeDatetime TaskListParamsFilterParametersFieldsType = "datetime"
+	// number
+	TaskListParamsFilterParametersFieldsTypeDouble TaskListParamsFilterParametersFieldsType = "double"
+	// integer
+	TaskListParamsFilterParametersFieldsTypeInt TaskListParamsFilterParametersFieldsType = "int"
+	// list
+	TaskListParamsFilterParametersFieldsTypeSelect TaskListParamsFilterParametersFieldsType = "select"
+	// string
+	TaskListParamsFilterParametersFieldsTypeString TaskListParamsFilterParametersFieldsType = "string"
+	// text
+	TaskListParamsFilterParametersFieldsTypeText TaskListParamsFilterParametersFieldsType = "text"
+	// user
+	TaskListParamsFilterParametersFieldsTypeUser TaskListParamsFilterParametersFieldsType = "user"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListParamsFilterParametersFieldsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListParamsFilterParametersFieldsType(s)
+	return nil
+}
+
+// TaskListParamsOrderActivity is the ACTIVITY of bizproc.task.list: the
+// constants below are the documented values; others are accepted too.
+type TaskListParamsOrderActivity string
+
+// The documented values of TaskListParamsOrderActivity.
+const (
+	// document approval
+	TaskListParamsOrderActivityApproveActivity TaskListParamsOrderActivity = "ApproveActivity"
+	// document review
+	TaskListParamsOrderActivityReviewActivity TaskListParamsOrderActivity = "ReviewActivity"
+	// request for additional information
+	TaskListParamsOrderActivityRequestInformationActivity TaskListParamsOrderActivity = "RequestInformationActivity"
+	// request for additional information (with rejection)
+	TaskListParamsOrderActivityRequestInformationOptionalActivity TaskListParamsOrderActivity = "RequestInformationOptionalActivity"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListParamsOrderActivity) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListParamsOrderActivity(s)
+	return nil
+}
+
+// TaskListParamsOrderParametersCommentRequired is the CommentRequired of
+// bizproc.task.list: the constants below are the documented values; others are
+// accepted too.
+type TaskListParamsOrderParametersCommentRequired string
+
+// The documented values of TaskListParamsOrderParametersCommentRequired.
+const (
+	// no
+	TaskListParamsOrderParametersCommentRequiredN TaskListParamsOrderParametersCommentRequired = "N"
+	// yes
+	TaskListParamsOrderParametersCommentRequiredY TaskListParamsOrderParametersCommentRequired = "Y"
+	// yes, upon approval
+	TaskListParamsOrderParametersCommentRequiredYa TaskListParamsOrderParametersCommentRequired = "YA"
+	// yes, upon rejection
+	TaskListParamsOrderParametersCommentRequiredYr TaskListParamsOrderParametersCommentRequired = "YR"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListParamsOrderParametersCommentRequired) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListParamsOrderParametersCommentRequired(s)
+	return nil
+}
+
+// TaskListParamsOrderParametersFieldsType is the Type of bizproc.task.list:
+// the constants below are the documented values; others are accepted too.
+type TaskListParamsOrderParametersFieldsType string
+
+// The documented values of TaskListParamsOrderParametersFieldsType.
+const (
+	// yes or no
+	TaskListParamsOrderParametersFieldsTypeBool TaskListParamsOrderParametersFieldsType = "bool"
+	// date
+	TaskListParamsOrderParametersFieldsTypeDate TaskListParamsOrderParametersFieldsType = "date"
+	// date and time
+	TaskListParamsOrderParametersFieldsTypeDatetime TaskListParamsOrderParametersFieldsType = "datetime"
+	// number
+	TaskListParamsOrderParametersFieldsTypeDouble TaskListParamsOrderParametersFieldsType = "double"
+	// integer
+	TaskListParamsOrderParametersFieldsTypeInt TaskListParamsOrderParametersFieldsType = "int"
+	// list
+	TaskListParamsOrderParametersFieldsTypeSelect TaskListParamsOrderParametersFieldsType = "select"
+	// string
+	TaskListParamsOrderParametersFieldsTypeString TaskListParamsOrderParametersFieldsType = "string"
+	// text
+	TaskListParamsOrderParametersFieldsTypeText TaskListParamsOrderParametersFieldsType = "text"
+	// user
+	TaskListParamsOrderParametersFieldsTypeUser TaskListParamsOrderParametersFieldsType = "user"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskListParamsOrderParametersFieldsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskListParamsOrderParametersFieldsType(s)
+	return nil
 }
 
 // TaskListItemActivity is the ACTIVITY of bizproc.task.list: the constants

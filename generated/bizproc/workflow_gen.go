@@ -68,18 +68,19 @@ type WorkflowInstancesParams struct {
 	// than - >= — greater than or equal to Without a prefix, the filter compares
 	// the value for equality. The field name can be passed in any case
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting the list of running workflows in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}. The list of fields for
 	// sorting is the same as for the SELECT parameter. The sorting direction can
 	// take the following values: - asc — ascending - desc — descending Default
 	// value: {'MODIFIED': 'desc'}. Default: {'MODIFIED': 'desc'}.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 	// This parameter is used for managing pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, you need
 	// to pass the value 50. To select the third page of results — the value 100,
@@ -457,26 +458,152 @@ type WorkflowTemplateListParams struct {
 	// or != — not equal - < — less than - <= — less than or equal to - > —
 	// greater than - >= — greater than or equal to Without a prefix, the filter
 	// compares the value for equality. The field name can be passed in any case
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	Filter *WorkflowTemplateListParamsFilter `json:"FILTER,omitzero"`
 	// An object for sorting the list of launched business processes in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}, where - field_N — field
 	// of the template for sorting - value_N — sorting direction Sorting
 	// direction can take the values: - asc — ascending - desc — descending You
 	// can specify multiple fields for sorting, for example, {NAME: 'ASC', ID:
 	// 'DESC'}. Default value — {ID: 'ASC'}. Default: {ID: 'ASC'}.
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	Order *WorkflowTemplateListParamsOrder `json:"ORDER,omitzero"`
 	// This parameter is used for managing pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, you need
 	// to pass the value 50. To select the third page of results — the value 100,
 	// and so on. The formula for calculating the start parameter value: start = (N
 	// - 1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// WorkflowTemplateListParamsFilter is the FILTER value of
+// bizproc.workflow.template.list.
+type WorkflowTemplateListParamsFilter struct {
+	// Identifier of the business process template
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the module by document. Possible values: - crm — CRM - lists
+	// — universal lists - disk — drive
+	ModuleID b24.Opt[WorkflowTemplateListParamsFilterModuleID] `json:"MODULE_ID,omitzero"`
+	// Identifier of the object by document. Possible values: CRM -
+	// CCrmDocumentLead — leads - CCrmDocumentContact — contacts -
+	// CCrmDocumentCompany — companies - CCrmDocumentDeal — deals -
+	// Bitrix\Crm\Integration\BizProc\Document\Quote — estimates -
+	// Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices -
+	// Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs Lists -
+	// BizprocDocument — processes in the news feed -
+	// Bitrix\Lists\BizprocDocumentLists — lists in groups Drive -
+	// Bitrix\Disk\BizProcDocument
+	Entity b24.Opt[WorkflowTemplateListParamsFilterEntity] `json:"ENTITY,omitzero"`
+	// Document type. Possible values: crm: - LEAD — leads - CONTACT — contacts
+	// - COMPANY — companies - DEAL — deals - QUOTE — estimates -
+	// SMART_INVOICE — invoices - DYNAMIC_XXX — SPAs, where XXX — identifier
+	// of the SPA lists: - iblock_XXX — information block, where XXX —
+	// identifier of the information block drive: - STORAGE_XXX — drive storage,
+	// where XXX — identifier of the storage
+	DocumentType b24.Opt[WorkflowTemplateListParamsFilterDocumentType] `json:"DOCUMENT_TYPE,omitzero"`
+	// Auto-execute flag. Can take values: - 0 — no auto-execute - 1 — execute
+	// on creation - 2 — execute on modification - 3 — execute on creation and
+	// modification
+	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
+	// Template name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Array with the description of the template's action structure
+	Template []any `json:"TEMPLATE,omitzero"`
+	// Template parameters
+	Parameters []any `json:"PARAMETERS,omitzero"`
+	// Template variables
+	Variables []any `json:"VARIABLES,omitzero"`
+	// Template constants
+	Constants []any `json:"CONSTANTS,omitzero"`
+	// Date of last modification
+	Modified b24.Opt[b24.Time] `json:"MODIFIED,omitzero"`
+	// Whether the template has been modified. Possible values: - Y — yes, it has
+	// been modified - N — no This option is needed for typical templates of
+	// business processes
+	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
+	// Identifier of the user who created or modified the template
+	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	// System code of the template. Needed for identifying typical business process
+	// templates or templates created by the application
+	SystemCode b24.Opt[string] `json:"SYSTEM_CODE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *WorkflowTemplateListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain WorkflowTemplateListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v WorkflowTemplateListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain WorkflowTemplateListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// WorkflowTemplateListParamsOrder is the ORDER value of
+// bizproc.workflow.template.list.
+type WorkflowTemplateListParamsOrder struct {
+	// Identifier of the business process template
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the module by document. Possible values: - crm — CRM - lists
+	// — universal lists - disk — drive
+	ModuleID b24.Opt[WorkflowTemplateListParamsOrderModuleID] `json:"MODULE_ID,omitzero"`
+	// Identifier of the object by document. Possible values: CRM -
+	// CCrmDocumentLead — leads - CCrmDocumentContact — contacts -
+	// CCrmDocumentCompany — companies - CCrmDocumentDeal — deals -
+	// Bitrix\Crm\Integration\BizProc\Document\Quote — estimates -
+	// Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices -
+	// Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs Lists -
+	// BizprocDocument — processes in the news feed -
+	// Bitrix\Lists\BizprocDocumentLists — lists in groups Drive -
+	// Bitrix\Disk\BizProcDocument
+	Entity b24.Opt[WorkflowTemplateListParamsOrderEntity] `json:"ENTITY,omitzero"`
+	// Document type. Possible values: crm: - LEAD — leads - CONTACT — contacts
+	// - COMPANY — companies - DEAL — deals - QUOTE — estimates -
+	// SMART_INVOICE — invoices - DYNAMIC_XXX — SPAs, where XXX — identifier
+	// of the SPA lists: - iblock_XXX — information block, where XXX —
+	// identifier of the information block drive: - STORAGE_XXX — drive storage,
+	// where XXX — identifier of the storage
+	DocumentType b24.Opt[WorkflowTemplateListParamsOrderDocumentType] `json:"DOCUMENT_TYPE,omitzero"`
+	// Auto-execute flag. Can take values: - 0 — no auto-execute - 1 — execute
+	// on creation - 2 — execute on modification - 3 — execute on creation and
+	// modification
+	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
+	// Template name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Array with the description of the template's action structure
+	Template []any `json:"TEMPLATE,omitzero"`
+	// Template parameters
+	Parameters []any `json:"PARAMETERS,omitzero"`
+	// Template variables
+	Variables []any `json:"VARIABLES,omitzero"`
+	// Template constants
+	Constants []any `json:"CONSTANTS,omitzero"`
+	// Date of last modification
+	Modified b24.Opt[b24.Time] `json:"MODIFIED,omitzero"`
+	// Whether the template has been modified. Possible values: - Y — yes, it has
+	// been modified - N — no This option is needed for typical templates of
+	// business processes
+	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
+	// Identifier of the user who created or modified the template
+	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	// System code of the template. Needed for identifying typical business process
+	// templates or templates created by the application
+	SystemCode b24.Opt[string] `json:"SYSTEM_CODE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *WorkflowTemplateListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain WorkflowTemplateListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v WorkflowTemplateListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain WorkflowTemplateListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // WorkflowTemplateListItem is one row of bizproc.workflow.template.list.
@@ -542,6 +669,204 @@ func (v *WorkflowTemplateListItem) UnmarshalJSON(data []byte) error {
 func (v WorkflowTemplateListItem) MarshalJSON() ([]byte, error) {
 	type plain WorkflowTemplateListItem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// WorkflowTemplateListParamsFilterModuleID is the MODULE_ID of
+// bizproc.workflow.template.list: the constants below are the documented
+// values; others are accepted too.
+type WorkflowTemplateListParamsFilterModuleID string
+
+// The documented values of WorkflowTemplateListParamsFilterModuleID.
+const (
+	// CRM
+	WorkflowTemplateListParamsFilterModuleIDCRM WorkflowTemplateListParamsFilterModuleID = "crm"
+	// universal lists
+	WorkflowTemplateListParamsFilterModuleIDLists WorkflowTemplateListParamsFilterModuleID = "lists"
+	// drive
+	WorkflowTemplateListParamsFilterModuleIDDisk WorkflowTemplateListParamsFilterModuleID = "disk"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *WorkflowTemplateListParamsFilterModuleID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = WorkflowTemplateListParamsFilterModuleID(s)
+	return nil
+}
+
+// WorkflowTemplateListParamsFilterEntity is the ENTITY of
+// bizproc.workflow.template.list: the constants below are the documented
+// values; others are accepted too.
+type WorkflowTemplateListParamsFilterEntity string
+
+// The documented values of WorkflowTemplateListParamsFilterEntity.
+const (
+	// leads
+	WorkflowTemplateListParamsFilterEntityCCRMDocumentLead WorkflowTemplateListParamsFilterEntity = "CCrmDocumentLead"
+	// contacts
+	WorkflowTemplateListParamsFilterEntityCCRMDocumentContact WorkflowTemplateListParamsFilterEntity = "CCrmDocumentContact"
+	// companies
+	WorkflowTemplateListParamsFilterEntityCCRMDocumentCompany WorkflowTemplateListParamsFilterEntity = "CCrmDocumentCompany"
+	// deals
+	WorkflowTemplateListParamsFilterEntityCCRMDocumentDeal WorkflowTemplateListParamsFilterEntity = "CCrmDocumentDeal"
+	// estimates
+	WorkflowTemplateListParamsFilterEntityBitrixCRMIntegrationBizProcDocumentQuote WorkflowTemplateListParamsFilterEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Quote"
+	// invoices
+	WorkflowTemplateListParamsFilterEntityBitrixCRMIntegrationBizProcDocumentSmartInvoice WorkflowTemplateListParamsFilterEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice"
+	// SPAs
+	WorkflowTemplateListParamsFilterEntityBitrixCRMIntegrationBizProcDocumentDynamic WorkflowTemplateListParamsFilterEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic"
+	// processes in the news feed
+	WorkflowTemplateListParamsFilterEntityBizprocDocument WorkflowTemplateListParamsFilterEntity = "BizprocDocument"
+	// lists in groups
+	WorkflowTemplateListParamsFilterEntityBitrixListsBizprocDocumentLists WorkflowTemplateListParamsFilterEntity = "Bitrix\\Lists\\BizprocDocumentLists"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *WorkflowTemplateListParamsFilterEntity) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = WorkflowTemplateListParamsFilterEntity(s)
+	return nil
+}
+
+// WorkflowTemplateListParamsFilterDocumentType is the DOCUMENT_TYPE of
+// bizproc.workflow.template.list: the constants below are the documented
+// values; others are accepted too.
+type WorkflowTemplateListParamsFilterDocumentType string
+
+// The documented values of WorkflowTemplateListParamsFilterDocumentType.
+const (
+	// leads
+	WorkflowTemplateListParamsFilterDocumentTypeLead WorkflowTemplateListParamsFilterDocumentType = "LEAD"
+	// contacts
+	WorkflowTemplateListParamsFilterDocumentTypeContact WorkflowTemplateListParamsFilterDocumentType = "CONTACT"
+	// companies
+	WorkflowTemplateListParamsFilterDocumentTypeCompany WorkflowTemplateListParamsFilterDocumentType = "COMPANY"
+	// deals
+	WorkflowTemplateListParamsFilterDocumentTypeDeal WorkflowTemplateListParamsFilterDocumentType = "DEAL"
+	// estimates
+	WorkflowTemplateListParamsFilterDocumentTypeQuote WorkflowTemplateListParamsFilterDocumentType = "QUOTE"
+	// invoices
+	WorkflowTemplateListParamsFilterDocumentTypeSmartInvoice WorkflowTemplateListParamsFilterDocumentType = "SMART_INVOICE"
+	// SPAs, where XXX — identifier of the SPA
+	WorkflowTemplateListParamsFilterDocumentTypeDynamicXxx WorkflowTemplateListParamsFilterDocumentType = "DYNAMIC_XXX"
+	// information block, where XXX — identifier of the information block
+	WorkflowTemplateListParamsFilterDocumentTypeIblockXxx WorkflowTemplateListParamsFilterDocumentType = "iblock_XXX"
+	// drive storage, where XXX — identifier of the storage
+	WorkflowTemplateListParamsFilterDocumentTypeStorageXxx WorkflowTemplateListParamsFilterDocumentType = "STORAGE_XXX"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *WorkflowTemplateListParamsFilterDocumentType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = WorkflowTemplateListParamsFilterDocumentType(s)
+	return nil
+}
+
+// WorkflowTemplateListParamsOrderModuleID is the MODULE_ID of
+// bizproc.workflow.template.list: the constants below are the documented
+// values; others are accepted too.
+type WorkflowTemplateListParamsOrderModuleID string
+
+// The documented values of WorkflowTemplateListParamsOrderModuleID.
+const (
+	// CRM
+	WorkflowTemplateListParamsOrderModuleIDCRM WorkflowTemplateListParamsOrderModuleID = "crm"
+	// universal lists
+	WorkflowTemplateListParamsOrderModuleIDLists WorkflowTemplateListParamsOrderModuleID = "lists"
+	// drive
+	WorkflowTemplateListParamsOrderModuleIDDisk WorkflowTemplateListParamsOrderModuleID = "disk"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *WorkflowTemplateListParamsOrderModuleID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = WorkflowTemplateListParamsOrderModuleID(s)
+	return nil
+}
+
+// WorkflowTemplateListParamsOrderEntity is the ENTITY of
+// bizproc.workflow.template.list: the constants below are the documented
+// values; others are accepted too.
+type WorkflowTemplateListParamsOrderEntity string
+
+// The documented values of WorkflowTemplateListParamsOrderEntity.
+const (
+	// leads
+	WorkflowTemplateListParamsOrderEntityCCRMDocumentLead WorkflowTemplateListParamsOrderEntity = "CCrmDocumentLead"
+	// contacts
+	WorkflowTemplateListParamsOrderEntityCCRMDocumentContact WorkflowTemplateListParamsOrderEntity = "CCrmDocumentContact"
+	// companies
+	WorkflowTemplateListParamsOrderEntityCCRMDocumentCompany WorkflowTemplateListParamsOrderEntity = "CCrmDocumentCompany"
+	// deals
+	WorkflowTemplateListParamsOrderEntityCCRMDocumentDeal WorkflowTemplateListParamsOrderEntity = "CCrmDocumentDeal"
+	// estimates
+	WorkflowTemplateListParamsOrderEntityBitrixCRMIntegrationBizProcDocumentQuote WorkflowTemplateListParamsOrderEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Quote"
+	// invoices
+	WorkflowTemplateListParamsOrderEntityBitrixCRMIntegrationBizProcDocumentSmartInvoice WorkflowTemplateListParamsOrderEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice"
+	// SPAs
+	WorkflowTemplateListParamsOrderEntityBitrixCRMIntegrationBizProcDocumentDynamic WorkflowTemplateListParamsOrderEntity = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic"
+	// processes in the news feed
+	WorkflowTemplateListParamsOrderEntityBizprocDocument WorkflowTemplateListParamsOrderEntity = "BizprocDocument"
+	// lists in groups
+	WorkflowTemplateListParamsOrderEntityBitrixListsBizprocDocumentLists WorkflowTemplateListParamsOrderEntity = "Bitrix\\Lists\\BizprocDocumentLists"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *WorkflowTemplateListParamsOrderEntity) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = WorkflowTemplateListParamsOrderEntity(s)
+	return nil
+}
+
+// WorkflowTemplateListParamsOrderDocumentType is the DOCUMENT_TYPE of
+// bizproc.workflow.template.list: the constants below are the documented
+// values; others are accepted too.
+type WorkflowTemplateListParamsOrderDocumentType string
+
+// The documented values of WorkflowTemplateListParamsOrderDocumentType.
+const (
+	// leads
+	WorkflowTemplateListParamsOrderDocumentTypeLead WorkflowTemplateListParamsOrderDocumentType = "LEAD"
+	// contacts
+	WorkflowTemplateListParamsOrderDocumentTypeContact WorkflowTemplateListParamsOrderDocumentType = "CONTACT"
+	// companies
+	WorkflowTemplateListParamsOrderDocumentTypeCompany WorkflowTemplateListParamsOrderDocumentType = "COMPANY"
+	// deals
+	WorkflowTemplateListParamsOrderDocumentTypeDeal WorkflowTemplateListParamsOrderDocumentType = "DEAL"
+	// estimates
+	WorkflowTemplateListParamsOrderDocumentTypeQuote WorkflowTemplateListParamsOrderDocumentType = "QUOTE"
+	// invoices
+	WorkflowTemplateListParamsOrderDocumentTypeSmartInvoice WorkflowTemplateListParamsOrderDocumentType = "SMART_INVOICE"
+	// SPAs, where XXX — identifier of the SPA
+	WorkflowTemplateListParamsOrderDocumentTypeDynamicXxx WorkflowTemplateListParamsOrderDocumentType = "DYNAMIC_XXX"
+	// information block, where XXX — identifier of the information block
+	WorkflowTemplateListParamsOrderDocumentTypeIblockXxx WorkflowTemplateListParamsOrderDocumentType = "iblock_XXX"
+	// drive storage, where XXX — identifier of the storage
+	WorkflowTemplateListParamsOrderDocumentTypeStorageXxx WorkflowTemplateListParamsOrderDocumentType = "STORAGE_XXX"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *WorkflowTemplateListParamsOrderDocumentType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = WorkflowTemplateListParamsOrderDocumentType(s)
+	return nil
 }
 
 // WorkflowTemplateListItemModuleID is the MODULE_ID of

@@ -536,10 +536,7 @@ func FollowupListCommand(p FollowupListParams) b24.Command[*FollowupListResult] 
 // FollowupListParams holds the parameters of call.followup.list.
 type FollowupListParams struct {
 	// Selection criteria (detailed description). Required.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	Filter FollowupListParamsFilter `json:"filter"`
 	// List of fields and nested paths to be returned in the list items. If the
 	// parameter is not passed or an empty array is passed, the method returns only
 	// basic metadata: callId, callType, initiatorId, startDate, endDate,
@@ -551,10 +548,7 @@ type FollowupListParams struct {
 	Select []string `json:"select,omitzero"`
 	// Sorting parameters (detailed description). Default: { "startDate": "desc" }.
 	// Default: { "startDate": "desc" }.
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *FollowupListParamsOrder `json:"order,omitzero"`
 	// Cursor pagination parameters (detailed description)
 	Pagination *FollowupListParamsPagination `json:"pagination,omitzero"`
 	// Format of user mentions in text AI fields. Possible values: - bb — BBCode
@@ -565,13 +559,89 @@ type FollowupListParams struct {
 
 // validate reports the first required parameter left empty.
 func (p FollowupListParams) validate() error {
-	if p.Filter == nil {
+	if p.Filter.StartDate.From == "" {
 		return &b24.RequiredError{
 			Method: "call.followup.list",
-			Param:  "filter",
+			Param:  "filter.startDate.from",
+		}
+	}
+	if p.Filter.StartDate.To == "" {
+		return &b24.RequiredError{
+			Method: "call.followup.list",
+			Param:  "filter.startDate.to",
 		}
 	}
 	return nil
+}
+
+// FollowupListParamsFilter is the filter value of call.followup.list.
+type FollowupListParamsFilter struct {
+	// Call start period (detailed description). Required.
+	StartDate FollowupListParamsFilterStartDate `json:"startDate"`
+	// Call participant identifier. An Administrator can obtain Follow-ups for any
+	// user. For a regular user, the filter is forcibly restricted to their
+	// identifier
+	ParticipantID b24.Opt[int64] `json:"participantId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain FollowupListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain FollowupListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupListParamsFilterStartDate is the startDate value of
+// call.followup.list.
+type FollowupListParamsFilterStartDate struct {
+	// Period start in ISO 8601 format. For example: 2026-01-01T00:00:00Z.
+	// Required.
+	From string `json:"from"`
+	// Period end in ISO 8601 format. The value must be greater than or equal to
+	// from. Required.
+	To string `json:"to"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupListParamsFilterStartDate) UnmarshalJSON(data []byte) error {
+	type plain FollowupListParamsFilterStartDate
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupListParamsFilterStartDate) MarshalJSON() ([]byte, error) {
+	type plain FollowupListParamsFilterStartDate
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupListParamsOrder is the order value of call.followup.list.
+type FollowupListParamsOrder struct {
+	// Sort direction by call start date. Possible values: - asc — ascending -
+	// desc — descending Default: desc. Default: desc.
+	StartDate b24.Opt[FollowupListParamsOrderStartDate] `json:"startDate,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FollowupListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain FollowupListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FollowupListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain FollowupListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FollowupListParamsPagination is the pagination value of call.followup.list.
@@ -711,6 +781,28 @@ func (v *FollowupListResultAfterCursor) UnmarshalJSON(data []byte) error {
 func (v FollowupListResultAfterCursor) MarshalJSON() ([]byte, error) {
 	type plain FollowupListResultAfterCursor
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FollowupListParamsOrderStartDate is the startDate of call.followup.list: the
+// constants below are the documented values; others are accepted too.
+type FollowupListParamsOrderStartDate string
+
+// The documented values of FollowupListParamsOrderStartDate.
+const (
+	// ascending
+	FollowupListParamsOrderStartDateAsc FollowupListParamsOrderStartDate = "asc"
+	// descending
+	FollowupListParamsOrderStartDateDesc FollowupListParamsOrderStartDate = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *FollowupListParamsOrderStartDate) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = FollowupListParamsOrderStartDate(s)
+	return nil
 }
 
 // FollowupListParamsMentionFormat is the mentionFormat of call.followup.list:

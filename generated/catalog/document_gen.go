@@ -1047,17 +1047,18 @@ type DocumentElementListParams struct {
 	// the value, - !@ — NOT IN, an array is passed as the value, - = — equal,
 	// exact match, used by default, - != — not equal, - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected product records in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to the fields of the catalog_document_element object. Possible values for
 	// order: - asc — in ascending order, - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, pass the
 	// value 50. To select the third page of results — the value 100, and so on.
@@ -1481,18 +1482,19 @@ type DocumentListParams struct {
 	// "mol" is not present in any position - = — equal, exact match, used by
 	// default - != — not equal - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected documents in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to the fields of the catalog_document object. Possible values for order: -
 	// asc — in ascending order - desc — in descending order By default,
 	// documents are sorted in ascending order by id. Default: id.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size is 50 records. To
 	// select the second page of results, pass the value 50. To select the third
 	// page of results, pass the value 100, and so on. The formula for calculating

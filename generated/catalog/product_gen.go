@@ -943,21 +943,40 @@ func ProductGetFieldsByFilterCommand(p ProductGetFieldsByFilterParams) b24.Comma
 // catalog.product.getFieldsByFilter.
 type ProductGetFieldsByFilterParams struct {
 	// Filter to retrieve all product fields. Required.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	Filter ProductGetFieldsByFilterParamsFilter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductGetFieldsByFilterParams) validate() error {
-	if p.Filter == nil {
+	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.getFieldsByFilter",
-			Param:  "filter",
+			Param:  "filter.iblockId",
 		}
 	}
 	return nil
+}
+
+// ProductGetFieldsByFilterParamsFilter is the filter value of
+// catalog.product.getFieldsByFilter.
+type ProductGetFieldsByFilterParamsFilter struct {
+	// Identifier of the information block. To obtain existing identifiers of
+	// information blocks, use catalog.catalog.list. Required.
+	IblockID int64 `json:"iblockId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ProductGetFieldsByFilterParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ProductGetFieldsByFilterParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductGetFieldsByFilterResult is the result of
@@ -1069,17 +1088,18 @@ type ProductListParams struct {
 	// value directly without value - for IN and NOT IN searches, you can pass an
 	// array of values Examples of filtering by custom fields:
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object for sorting selected products in {"field_1": "order_1", ...
 	// "field_N": "order_N"} format. Possible values for field correspond to the
 	// fields of the catalog_product object. Possible values for order: - asc —
 	// in ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// The parameter is used to control pagination. The results page size is always
 	// static — 50 records. To select the second page of results, you need to
 	// pass the value — 50. To select the third page of results, the value is —
@@ -2246,21 +2266,42 @@ func ProductOfferGetFieldsByFilterCommand(p ProductOfferGetFieldsByFilterParams)
 // catalog.product.offer.getFieldsByFilter.
 type ProductOfferGetFieldsByFilterParams struct {
 	// Filter to retrieve all fields of the product variation. Required.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	Filter ProductOfferGetFieldsByFilterParamsFilter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductOfferGetFieldsByFilterParams) validate() error {
-	if p.Filter == nil {
+	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.getFieldsByFilter",
-			Param:  "filter",
+			Param:  "filter.iblockId",
 		}
 	}
 	return nil
+}
+
+// ProductOfferGetFieldsByFilterParamsFilter is the filter value of
+// catalog.product.offer.getFieldsByFilter.
+type ProductOfferGetFieldsByFilterParamsFilter struct {
+	// Identifier of the information block of the trade catalog for variations. To
+	// obtain existing identifiers of information blocks of trade catalogs, use
+	// catalog.catalog.list. The variation information block has the
+	// productIblockId field filled in. Required.
+	IblockID int64 `json:"iblockId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferGetFieldsByFilterParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferGetFieldsByFilterParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductOfferGetFieldsByFilterResult is the result of
@@ -2376,17 +2417,18 @@ type ProductOfferListParams struct {
 	// searches, an array of values can be passed. Examples of filtering by
 	// properties:
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected product variations in {"field_1": "order_1",
 	// ... "field_N": "order_N"} format. Possible values for field correspond to
 	// the fields of the catalog_product_offer object. Possible values for order: -
 	// asc — in ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// The parameter is used to control pagination. The results page size is always
 	// static — 50 records. To select the second page of results, pass the value
 	// 50. To select the third page of results — the value 100 and so on. Formula
@@ -3843,21 +3885,40 @@ func ProductServiceGetFieldsByFilterCommand(p ProductServiceGetFieldsByFilterPar
 // catalog.product.service.getFieldsByFilter.
 type ProductServiceGetFieldsByFilterParams struct {
 	// Filter to retrieve all service fields. Required.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	Filter ProductServiceGetFieldsByFilterParamsFilter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductServiceGetFieldsByFilterParams) validate() error {
-	if p.Filter == nil {
+	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.getFieldsByFilter",
-			Param:  "filter",
+			Param:  "filter.iblockId",
 		}
 	}
 	return nil
+}
+
+// ProductServiceGetFieldsByFilterParamsFilter is the filter value of
+// catalog.product.service.getFieldsByFilter.
+type ProductServiceGetFieldsByFilterParamsFilter struct {
+	// Identifier of the information block. To obtain existing identifiers of
+	// information blocks, use catalog.catalog.list. Required.
+	IblockID int64 `json:"iblockId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceGetFieldsByFilterParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceGetFieldsByFilterParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductServiceGetFieldsByFilterResult is the result of
@@ -3971,17 +4032,18 @@ type ProductServiceListParams struct {
 	// the value directly, without value - for IN and NOT IN searches, you can pass
 	// an array of values Examples of filtering by properties:
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected services in {"field_1": "order_1", ...
 	// "field_N": "order_N"} format. Possible values for field correspond to the
 	// fields of the catalog_product_service object. Possible values for order: -
 	// asc — in ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// The parameter is used to control pagination. The results page size is always
 	// static — 50 records. To select the second page of results, pass the value
 	// 50. To select the third page of results — the value 100 and so on. Formula
@@ -5327,21 +5389,40 @@ func ProductSKUGetFieldsByFilterCommand(p ProductSKUGetFieldsByFilterParams) b24
 // catalog.product.sku.getFieldsByFilter.
 type ProductSKUGetFieldsByFilterParams struct {
 	// Filter to retrieve all fields of the parent product. Required.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	Filter ProductSKUGetFieldsByFilterParamsFilter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductSKUGetFieldsByFilterParams) validate() error {
-	if p.Filter == nil {
+	if p.Filter.IblockID == 0 {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.getFieldsByFilter",
-			Param:  "filter",
+			Param:  "filter.iblockId",
 		}
 	}
 	return nil
+}
+
+// ProductSKUGetFieldsByFilterParamsFilter is the filter value of
+// catalog.product.sku.getFieldsByFilter.
+type ProductSKUGetFieldsByFilterParamsFilter struct {
+	// Identifier of the information block. To obtain existing identifiers of
+	// information blocks, use catalog.catalog.list. Required.
+	IblockID int64 `json:"iblockId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUGetFieldsByFilterParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUGetFieldsByFilterParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUGetFieldsByFilterParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUGetFieldsByFilterParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductSKUGetFieldsByFilterResult is the result of
@@ -5447,17 +5528,18 @@ type ProductSKUListParams struct {
 	// search, multiple values can be passed as an array - != — not equal - ! —
 	// not equal. For NOT IN search, multiple values can be passed as an array
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected parent products in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to the fields of the catalog_product_sku object. Possible values for order:
 	// - asc — in ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, pass the
 	// value 50. To select the third page of results — the value 100, and so on.

@@ -519,18 +519,19 @@ type ProductPropertyFeatureListParams struct {
 	// exist or does not relate to the trade catalog, the method will return an
 	// empty list.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected parameters in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to the fields of the object catalog_product_property_features. Possible
 	// values for order: - ASC — in ascending order - DESC — in descending
 	// order If the parameter is not provided, sorting id ASC is applied.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, pass the
 	// value 50. To select the third page of results — 100, and so on. The

@@ -355,24 +355,164 @@ type AddressListParams struct {
 	// for values where the substring "mol" is not present in any position - !%=
 	// — NOT LIKE (similar to !=%) - = — equals, exact match (used by default)
 	// - != — not equal - ! — not equal
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *AddressListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting selected addresses in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to address fields. Possible values for order: - asc — in ascending order -
 	// desc — in descending order
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *AddressListParamsOrder `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,
 	// and so on. The formula for calculating the start parameter value: start =
 	// (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// AddressListParamsFilter is the filter value of crm.address.list.
+type AddressListParamsFilter struct {
+	// Identifier of the address type. Enumeration element "Address Type".
+	// Enumeration elements for "Address Type" can be obtained using the method
+	// crm.enum.addresstype
+	TypeID b24.Opt[int64] `json:"TYPE_ID,omitzero"`
+	// Identifier of the parent object's type. Object type identifiers can be
+	// obtained using the method crm.enum.ownertype. Addresses can only be linked
+	// to Details (and details to companies or contacts) or Leads. For backward
+	// compatibility, the ability to link Addresses to Contacts or Companies is
+	// retained. However, this link is only possible on some older accounts where
+	// the old address handling mode was specifically enabled by support.
+	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the parent object
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Street, house, building, structure
+	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
+	// Apartment / office
+	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
+	// City
+	City b24.Opt[string] `json:"CITY,omitzero"`
+	// Postal code
+	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
+	// Region
+	Region b24.Opt[string] `json:"REGION,omitzero"`
+	// Province
+	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
+	// Country
+	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
+	// Country code. Not used, retained for backward compatibility. An empty string
+	// can be specified as a value.
+	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
+	// Identifier of the location address. This field contains the identifier of
+	// the address object in the Location module, linked to the CRM address object.
+	// Each CRM address corresponds to an address object in the location module.
+	// This can be used to copy an existing address into CRM with location
+	// information that is not present in the CRM address fields. If the identifier
+	// of the location module address is specified when creating an address, a copy
+	// of the location address is created and linked to the created CRM address. If
+	// no values are specified for the string fields of the address in this case,
+	// they will be filled from the location address. If at least one string field
+	// was specified, only the specified fields will be saved in the CRM address,
+	// and their values will overwrite the corresponding values in the location
+	// address object. The same behavior will occur when updating the address.
+	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
+	// Identifier of the main parent object's type. This field is for internal use.
+	// The value is automatically filled when adding an address. Object type
+	// identifiers can be obtained using the method crm.enum.ownertype. This field
+	// contains the identifier of the parent object's type of the detail (company
+	// or contact) if the address is linked to the detail. If the address is linked
+	// to a lead, this value will be the lead type identifier.
+	AnchorTypeID b24.Opt[int64] `json:"ANCHOR_TYPE_ID,omitzero"`
+	// This field is for internal use. The value is automatically filled when
+	// adding an address. This field contains the identifier of the parent object
+	// of the detail (company or contact) if the address is linked to the detail.
+	// If the address is linked to a lead, this value will be the lead identifier.
+	AnchorID b24.Opt[int64] `json:"ANCHOR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AddressListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain AddressListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AddressListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain AddressListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AddressListParamsOrder is the order value of crm.address.list.
+type AddressListParamsOrder struct {
+	// Identifier of the address type. Enumeration element "Address Type".
+	// Enumeration elements for "Address Type" can be obtained using the method
+	// crm.enum.addresstype
+	TypeID b24.Opt[int64] `json:"TYPE_ID,omitzero"`
+	// Identifier of the parent object's type. Object type identifiers can be
+	// obtained using the method crm.enum.ownertype. Addresses can only be linked
+	// to Details (and details to companies or contacts) or Leads. For backward
+	// compatibility, the ability to link Addresses to Contacts or Companies is
+	// retained. However, this link is only possible on some older accounts where
+	// the old address handling mode was specifically enabled by support.
+	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the parent object
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Street, house, building, structure
+	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
+	// Apartment / office
+	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
+	// City
+	City b24.Opt[string] `json:"CITY,omitzero"`
+	// Postal code
+	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
+	// Region
+	Region b24.Opt[string] `json:"REGION,omitzero"`
+	// Province
+	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
+	// Country
+	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
+	// Country code. Not used, retained for backward compatibility. An empty string
+	// can be specified as a value.
+	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
+	// Identifier of the location address. This field contains the identifier of
+	// the address object in the Location module, linked to the CRM address object.
+	// Each CRM address corresponds to an address object in the location module.
+	// This can be used to copy an existing address into CRM with location
+	// information that is not present in the CRM address fields. If the identifier
+	// of the location module address is specified when creating an address, a copy
+	// of the location address is created and linked to the created CRM address. If
+	// no values are specified for the string fields of the address in this case,
+	// they will be filled from the location address. If at least one string field
+	// was specified, only the specified fields will be saved in the CRM address,
+	// and their values will overwrite the corresponding values in the location
+	// address object. The same behavior will occur when updating the address.
+	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
+	// Identifier of the main parent object's type. This field is for internal use.
+	// The value is automatically filled when adding an address. Object type
+	// identifiers can be obtained using the method crm.enum.ownertype. This field
+	// contains the identifier of the parent object's type of the detail (company
+	// or contact) if the address is linked to the detail. If the address is linked
+	// to a lead, this value will be the lead type identifier.
+	AnchorTypeID b24.Opt[int64] `json:"ANCHOR_TYPE_ID,omitzero"`
+	// This field is for internal use. The value is automatically filled when
+	// adding an address. This field contains the identifier of the parent object
+	// of the detail (company or contact) if the address is linked to the detail.
+	// If the address is linked to a lead, this value will be the lead identifier.
+	AnchorID b24.Opt[int64] `json:"ANCHOR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AddressListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain AddressListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AddressListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain AddressListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // AddressListItem is one row of crm.address.list.

@@ -408,9 +408,9 @@ type AutomatedsolutionListParams struct {
 	// "value_N"}, where the key is the field and the value is ASC or DESC.
 	// Available fields for sorting: - id - title
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Object for filtering selected digital workspaces in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}. Available fields for filtering: - id -
 	// title The filter can have unlimited nesting and number of conditions. By
@@ -434,9 +434,10 @@ type AutomatedsolutionListParams struct {
 	// description above) - = — equals, exact match (used by default) - != - not
 	// equal. Default: AND.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for pagination control. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,

@@ -255,9 +255,10 @@ type CalllistItemsGetParams struct {
 	// Filter by the call status of the item: { STATUS: "status_code" }. You can
 	// get the status code values using the method crm.calllist.statuslist
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -344,16 +345,17 @@ type CalllistListParams struct {
 	// the value, - !@— NOT IN, an array is passed as the value, - = — equal,
 	// exact match, used by default, - != - not equal, - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Object format: - field_n — name of the field by which the call list will
 	// be sorted - value_n — value of type string, equal to: - ASC — ascending
 	// sort - DESC — descending sort
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 }
 
 // CalllistListItem is one row of crm.calllist.list.

@@ -1416,17 +1416,18 @@ type CompanyListParams struct {
 	// logic key in the filter is not supported. For complex logic in the filter,
 	// use the crm.item.list method.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format: where: - field_n — the name of the field by which the
 	// selection of companies will be sorted - value_n — a string value equal to:
 	// - ASC — ascending sort - DESC — descending sort You can find the list of
 	// available fields for sorting using the crm.company.fields method
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Parameter for managing pagination. The page size of results is always static
 	// — 50 records. To select the second page of results, pass the value 50. To
 	// select the third page of results — the value 100, and so on. The formula
@@ -2394,10 +2395,7 @@ type CompanyUserfieldListParams struct {
 	// custom fields will be filtered - value_n — the filter value All conditions
 	// for individual fields are combined using AND. See the list of available
 	// fields for filtering below.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *CompanyUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format: - field_n — the name of the field by which the selection of
 	// elements will be sorted - value_n — a string value equal to: - ASC —
 	// ascending sort - DESC — descending sort Available fields for sorting: - ID
@@ -2405,9 +2403,64 @@ type CompanyUserfieldListParams struct {
 	// - USER_TYPE_ID — type of the custom field - XML_ID — external code -
 	// SORT — sort index By default:
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
+}
+
+// CompanyUserfieldListParamsFilter is the filter value of
+// crm.company.userfield.list.
+type CompanyUserfieldListParamsFilter struct {
+	// Identifier of the custom field
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Code of the custom field
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Type of the custom field. Possible values: - string — string - integer —
+	// integer - double — number - boolean — yes/no - datetime — date/time -
+	// date — date - money — money - url — link - address — address -
+	// enumeration — list - file — file - employee — binding to an employee -
+	// crm_status — binding to the CRM directory - iblock_section — binding to
+	// information block sections - iblock_element — binding to information block
+	// elements - crm — binding to CRM elements - custom field types
+	UserTypeID b24.Opt[CompanyUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sorting index
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Is the custom field multiple. Possible values: - Y — yes - N — no
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the custom field mandatory. Possible values: - Y — yes - N — no
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show in the list filter. Possible values: - N — do not show - I — exact
+	// match - E — mask - S — substring
+	ShowFilter b24.Opt[CompanyUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Whether to show in the list. Possible values: - Y — yes - N — no
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing? Possible values: - Y — yes - N — no
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Whether the field values participate in search. Possible values: - Y — yes
+	// - N — no
+	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Language identifier. When filtering by this parameter, a set of fields with
+	// values in the provided language will be returned: - EDIT_FORM_LABEL —
+	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
+	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
+	// message - HELP_MESSAGE — help
+	Lang b24.Opt[CompanyUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain CompanyUserfieldListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain CompanyUserfieldListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CompanyUserfieldListItem is one row of crm.company.userfield.list.
@@ -2464,6 +2517,113 @@ func (v *CompanyUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v CompanyUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain CompanyUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
+// crm.company.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type CompanyUserfieldListParamsFilterUserTypeID string
+
+// The documented values of CompanyUserfieldListParamsFilterUserTypeID.
+const (
+	// string
+	CompanyUserfieldListParamsFilterUserTypeIDString CompanyUserfieldListParamsFilterUserTypeID = "string"
+	// integer
+	CompanyUserfieldListParamsFilterUserTypeIDInteger CompanyUserfieldListParamsFilterUserTypeID = "integer"
+	// number
+	CompanyUserfieldListParamsFilterUserTypeIDDouble CompanyUserfieldListParamsFilterUserTypeID = "double"
+	// yes/no
+	CompanyUserfieldListParamsFilterUserTypeIDBoolean CompanyUserfieldListParamsFilterUserTypeID = "boolean"
+	// date/time
+	CompanyUserfieldListParamsFilterUserTypeIDDatetime CompanyUserfieldListParamsFilterUserTypeID = "datetime"
+	// date
+	CompanyUserfieldListParamsFilterUserTypeIDDate CompanyUserfieldListParamsFilterUserTypeID = "date"
+	// money
+	CompanyUserfieldListParamsFilterUserTypeIDMoney CompanyUserfieldListParamsFilterUserTypeID = "money"
+	// link
+	CompanyUserfieldListParamsFilterUserTypeIDURL CompanyUserfieldListParamsFilterUserTypeID = "url"
+	// address
+	CompanyUserfieldListParamsFilterUserTypeIDAddress CompanyUserfieldListParamsFilterUserTypeID = "address"
+	// list
+	CompanyUserfieldListParamsFilterUserTypeIDEnumeration CompanyUserfieldListParamsFilterUserTypeID = "enumeration"
+	// file
+	CompanyUserfieldListParamsFilterUserTypeIDFile CompanyUserfieldListParamsFilterUserTypeID = "file"
+	// binding to an employee
+	CompanyUserfieldListParamsFilterUserTypeIDEmployee CompanyUserfieldListParamsFilterUserTypeID = "employee"
+	// binding to the CRM directory
+	CompanyUserfieldListParamsFilterUserTypeIDCRMStatus CompanyUserfieldListParamsFilterUserTypeID = "crm_status"
+	// binding to information block sections
+	CompanyUserfieldListParamsFilterUserTypeIDIblockSection CompanyUserfieldListParamsFilterUserTypeID = "iblock_section"
+	// binding to information block elements
+	CompanyUserfieldListParamsFilterUserTypeIDIblockElement CompanyUserfieldListParamsFilterUserTypeID = "iblock_element"
+	// binding to CRM elements
+	CompanyUserfieldListParamsFilterUserTypeIDCRM CompanyUserfieldListParamsFilterUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyUserfieldListParamsFilterUserTypeID(s)
+	return nil
+}
+
+// CompanyUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
+// crm.company.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type CompanyUserfieldListParamsFilterShowFilter string
+
+// The documented values of CompanyUserfieldListParamsFilterShowFilter.
+const (
+	// do not show
+	CompanyUserfieldListParamsFilterShowFilterN CompanyUserfieldListParamsFilterShowFilter = "N"
+	// exact match
+	CompanyUserfieldListParamsFilterShowFilterI CompanyUserfieldListParamsFilterShowFilter = "I"
+	// mask
+	CompanyUserfieldListParamsFilterShowFilterE CompanyUserfieldListParamsFilterShowFilter = "E"
+	// substring
+	CompanyUserfieldListParamsFilterShowFilterS CompanyUserfieldListParamsFilterShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyUserfieldListParamsFilterShowFilter(s)
+	return nil
+}
+
+// CompanyUserfieldListParamsFilterLang is the LANG of
+// crm.company.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type CompanyUserfieldListParamsFilterLang string
+
+// The documented values of CompanyUserfieldListParamsFilterLang.
+const (
+	// label in the edit form
+	CompanyUserfieldListParamsFilterLangEditFormLabel CompanyUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
+	// header in the list
+	CompanyUserfieldListParamsFilterLangListColumnLabel CompanyUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
+	// filter label in the list
+	CompanyUserfieldListParamsFilterLangListFilterLabel CompanyUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
+	// error message
+	CompanyUserfieldListParamsFilterLangErrorMessage CompanyUserfieldListParamsFilterLang = "ERROR_MESSAGE"
+	// help
+	CompanyUserfieldListParamsFilterLangHelpMessage CompanyUserfieldListParamsFilterLang = "HELP_MESSAGE"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyUserfieldListParamsFilterLang(s)
+	return nil
 }
 
 // CompanyUserfieldUpdate calls crm.company.userfield.update: Update Company

@@ -1479,17 +1479,18 @@ type ContactListParams struct {
 	// the filter is not supported. To use complex logic in the filter, use the
 	// method crm.item.list.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object in the format: where: - field_n — the name of the field by which
 	// the selection of contacts will be sorted - value_n — a string value equal
 	// to: - ASC — ascending order - DESC — descending order You can find the
 	// list of available fields for sorting using the method crm.contact.fields
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// A parameter for managing pagination. The page size of results is always
 	// static — 50 records. To select the second page of results, pass the value
 	// 50. To select the third page of results — the value 100, and so on. The
@@ -2629,10 +2630,7 @@ type ContactUserfieldListParams struct {
 	// selection of custom fields will be filtered - value_n — the filter value
 	// (only exact matches are available) All conditions for individual fields are
 	// combined using AND. See the list of available fields for filtering below
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *ContactUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format: where: - field_n — the name of the field by which the
 	// selection of elements will be sorted - value_n — a string value equal to:
 	// - ASC — ascending sort - DESC — descending sort Available fields for
@@ -2640,9 +2638,65 @@ type ContactUserfieldListParams struct {
 	// the custom field - USER_TYPE_ID — type of the custom field - XML_ID —
 	// external code - SORT — sort index By default:
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
+}
+
+// ContactUserfieldListParamsFilter is the filter value of
+// crm.contact.userfield.list.
+type ContactUserfieldListParamsFilter struct {
+	// Identifier of the custom field
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Code of the custom field
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Type of the custom field. Possible values: - string — string - integer —
+	// integer - double — number - boolean — yes/no - datetime — date/time -
+	// date — date - money — money - url — link - address — address -
+	// enumeration — list - file — file - employee — binding to an employee -
+	// crm_status — binding to the CRM directory - iblock_section — binding to
+	// information block sections - iblock_element — binding to information block
+	// elements - crm — binding to CRM elements - custom field types
+	UserTypeID b24.Opt[ContactUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sorting index
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Is the custom field multiple (Y — yes / N — no)
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the custom field mandatory (Y — yes / N — no)
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show in the list filter. Possible values: - N — do not show - I — exact
+	// match - E — mask - S — substring
+	ShowFilter b24.Opt[ContactUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Show in the list (Y — yes / N — no). This parameter does not affect
+	// anything within crm
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing (Y — yes / N — no)
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are field values included in the search (Y — yes / N — no) This
+	// parameter does not affect anything within crm
+	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Language identifier. When filtering by this parameter, a set of fields with
+	// values in the provided language will be returned: - EDIT_FORM_LABEL —
+	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
+	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
+	// message - HELP_MESSAGE — help
+	Lang b24.Opt[ContactUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ContactUserfieldListItem is one row of crm.contact.userfield.list.
@@ -2699,6 +2753,113 @@ func (v *ContactUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v ContactUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain ContactUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
+// crm.contact.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type ContactUserfieldListParamsFilterUserTypeID string
+
+// The documented values of ContactUserfieldListParamsFilterUserTypeID.
+const (
+	// string
+	ContactUserfieldListParamsFilterUserTypeIDString ContactUserfieldListParamsFilterUserTypeID = "string"
+	// integer
+	ContactUserfieldListParamsFilterUserTypeIDInteger ContactUserfieldListParamsFilterUserTypeID = "integer"
+	// number
+	ContactUserfieldListParamsFilterUserTypeIDDouble ContactUserfieldListParamsFilterUserTypeID = "double"
+	// yes/no
+	ContactUserfieldListParamsFilterUserTypeIDBoolean ContactUserfieldListParamsFilterUserTypeID = "boolean"
+	// date/time
+	ContactUserfieldListParamsFilterUserTypeIDDatetime ContactUserfieldListParamsFilterUserTypeID = "datetime"
+	// date
+	ContactUserfieldListParamsFilterUserTypeIDDate ContactUserfieldListParamsFilterUserTypeID = "date"
+	// money
+	ContactUserfieldListParamsFilterUserTypeIDMoney ContactUserfieldListParamsFilterUserTypeID = "money"
+	// link
+	ContactUserfieldListParamsFilterUserTypeIDURL ContactUserfieldListParamsFilterUserTypeID = "url"
+	// address
+	ContactUserfieldListParamsFilterUserTypeIDAddress ContactUserfieldListParamsFilterUserTypeID = "address"
+	// list
+	ContactUserfieldListParamsFilterUserTypeIDEnumeration ContactUserfieldListParamsFilterUserTypeID = "enumeration"
+	// file
+	ContactUserfieldListParamsFilterUserTypeIDFile ContactUserfieldListParamsFilterUserTypeID = "file"
+	// binding to an employee
+	ContactUserfieldListParamsFilterUserTypeIDEmployee ContactUserfieldListParamsFilterUserTypeID = "employee"
+	// binding to the CRM directory
+	ContactUserfieldListParamsFilterUserTypeIDCRMStatus ContactUserfieldListParamsFilterUserTypeID = "crm_status"
+	// binding to information block sections
+	ContactUserfieldListParamsFilterUserTypeIDIblockSection ContactUserfieldListParamsFilterUserTypeID = "iblock_section"
+	// binding to information block elements
+	ContactUserfieldListParamsFilterUserTypeIDIblockElement ContactUserfieldListParamsFilterUserTypeID = "iblock_element"
+	// binding to CRM elements
+	ContactUserfieldListParamsFilterUserTypeIDCRM ContactUserfieldListParamsFilterUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldListParamsFilterUserTypeID(s)
+	return nil
+}
+
+// ContactUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
+// crm.contact.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type ContactUserfieldListParamsFilterShowFilter string
+
+// The documented values of ContactUserfieldListParamsFilterShowFilter.
+const (
+	// do not show
+	ContactUserfieldListParamsFilterShowFilterN ContactUserfieldListParamsFilterShowFilter = "N"
+	// exact match
+	ContactUserfieldListParamsFilterShowFilterI ContactUserfieldListParamsFilterShowFilter = "I"
+	// mask
+	ContactUserfieldListParamsFilterShowFilterE ContactUserfieldListParamsFilterShowFilter = "E"
+	// substring
+	ContactUserfieldListParamsFilterShowFilterS ContactUserfieldListParamsFilterShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldListParamsFilterShowFilter(s)
+	return nil
+}
+
+// ContactUserfieldListParamsFilterLang is the LANG of
+// crm.contact.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type ContactUserfieldListParamsFilterLang string
+
+// The documented values of ContactUserfieldListParamsFilterLang.
+const (
+	// label in the edit form
+	ContactUserfieldListParamsFilterLangEditFormLabel ContactUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
+	// header in the list
+	ContactUserfieldListParamsFilterLangListColumnLabel ContactUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
+	// filter label in the list
+	ContactUserfieldListParamsFilterLangListFilterLabel ContactUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
+	// error message
+	ContactUserfieldListParamsFilterLangErrorMessage ContactUserfieldListParamsFilterLang = "ERROR_MESSAGE"
+	// help
+	ContactUserfieldListParamsFilterLangHelpMessage ContactUserfieldListParamsFilterLang = "HELP_MESSAGE"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldListParamsFilterLang(s)
+	return nil
 }
 
 // ContactUserfieldUpdate calls crm.contact.userfield.update: Edit an Existing

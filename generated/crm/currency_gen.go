@@ -397,9 +397,9 @@ type CurrencyListParams struct {
 	// Possible values for order_N: - asc — in ascending order - desc — in
 	// descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // CurrencyListItem is one row of crm.currency.list.

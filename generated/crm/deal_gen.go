@@ -1689,17 +1689,18 @@ type DealListParams struct {
 	// filter does not support the field CONTACT_IDS; to filter by contacts, use
 	// the method crm.item.list
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Object format: where: - field_n — the name of the field by which the
 	// selection of deals will be sorted - value_n — a string value, equal to: -
 	// ASC — ascending sort - DESC — descending sort You can find the list of
 	// available fields for sorting using the method crm.deal.fields
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size for results is
 	// always static — 50 records. To select the second page of results, pass the
 	// value 50. To select the third page of results — the value 100, and so on.
@@ -2588,9 +2589,9 @@ type DealRecurringListParams struct {
 	// value_n — sort direction: ASC or DESC The list of fields available for
 	// sorting can be obtained using the method crm.deal.recurring.fields
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Filter object format: where: - field_n — the name of the field to filter
 	// the selection of elements - value_n — filter value You can add a prefix to
 	// the keys field_n to specify the filter operation. Possible prefix values: -
@@ -2608,9 +2609,10 @@ type DealRecurringListParams struct {
 	// crm.deal.recurring.fields. The PARAMS field in the filter is ignored and
 	// does not affect the selection result
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Pagination parameter. The page size is fixed: 50 records. The formula for
 	// obtaining the N-th page: start = (N - 1) * 50
 	Start b24.Opt[int64] `json:"start,omitzero"`
@@ -3893,10 +3895,7 @@ type DealUserfieldListParams struct {
 	// custom fields will be filtered - value_n — the filter value All conditions
 	// for individual fields are combined using AND. See the list of available
 	// fields for filtering below.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *DealUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format: - field_n — the name of the field by which the selection of
 	// elements will be sorted - value_n — a string value equal to: - ASC —
 	// ascending sort - DESC — descending sort Available fields for sorting: - ID
@@ -3904,9 +3903,66 @@ type DealUserfieldListParams struct {
 	// - USER_TYPE_ID — type of the custom field - XML_ID — external code -
 	// SORT — sort index By default:
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
+}
+
+// DealUserfieldListParamsFilter is the filter value of
+// crm.deal.userfield.list.
+type DealUserfieldListParamsFilter struct {
+	// Identifier of the custom field
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Code of the custom field
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Type of the custom field. Possible values: - string — string - integer —
+	// integer - double — number - boolean — yes/no - datetime — date/time -
+	// date — date - money — money - url — link - address — address -
+	// enumeration — list - file — file - employee — binding to an employee -
+	// crm_status — binding to the CRM directory - iblock_section — binding to
+	// information block sections - iblock_element — binding to information block
+	// elements - crm — binding to CRM elements - custom field types
+	UserTypeID b24.Opt[DealUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sort index
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Whether the custom field is multiple. Possible values: - Y — yes - N —
+	// no
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Whether the custom field is mandatory. Possible values: - Y — yes - N —
+	// no
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Whether to show in the list filter. Possible values: - N — do not show - I
+	// — exact match - E — mask - S — substring
+	ShowFilter b24.Opt[DealUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Whether to show in the list. Possible values: - Y — yes - N — no
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Whether to allow user editing. Possible values: - Y — yes - N — no
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Whether the field values are searchable. Possible values: - Y — yes - N
+	// — no
+	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Language identifier. When filtering by this parameter, a set of fields with
+	// values in the provided language will be returned: - EDIT_FORM_LABEL —
+	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
+	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
+	// message - HELP_MESSAGE — help
+	Lang b24.Opt[DealUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain DealUserfieldListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain DealUserfieldListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealUserfieldListItem is one row of crm.deal.userfield.list.
@@ -3963,6 +4019,112 @@ func (v *DealUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v DealUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain DealUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
+// crm.deal.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type DealUserfieldListParamsFilterUserTypeID string
+
+// The documented values of DealUserfieldListParamsFilterUserTypeID.
+const (
+	// string
+	DealUserfieldListParamsFilterUserTypeIDString DealUserfieldListParamsFilterUserTypeID = "string"
+	// integer
+	DealUserfieldListParamsFilterUserTypeIDInteger DealUserfieldListParamsFilterUserTypeID = "integer"
+	// number
+	DealUserfieldListParamsFilterUserTypeIDDouble DealUserfieldListParamsFilterUserTypeID = "double"
+	// yes/no
+	DealUserfieldListParamsFilterUserTypeIDBoolean DealUserfieldListParamsFilterUserTypeID = "boolean"
+	// date/time
+	DealUserfieldListParamsFilterUserTypeIDDatetime DealUserfieldListParamsFilterUserTypeID = "datetime"
+	// date
+	DealUserfieldListParamsFilterUserTypeIDDate DealUserfieldListParamsFilterUserTypeID = "date"
+	// money
+	DealUserfieldListParamsFilterUserTypeIDMoney DealUserfieldListParamsFilterUserTypeID = "money"
+	// link
+	DealUserfieldListParamsFilterUserTypeIDURL DealUserfieldListParamsFilterUserTypeID = "url"
+	// address
+	DealUserfieldListParamsFilterUserTypeIDAddress DealUserfieldListParamsFilterUserTypeID = "address"
+	// list
+	DealUserfieldListParamsFilterUserTypeIDEnumeration DealUserfieldListParamsFilterUserTypeID = "enumeration"
+	// file
+	DealUserfieldListParamsFilterUserTypeIDFile DealUserfieldListParamsFilterUserTypeID = "file"
+	// binding to an employee
+	DealUserfieldListParamsFilterUserTypeIDEmployee DealUserfieldListParamsFilterUserTypeID = "employee"
+	// binding to the CRM directory
+	DealUserfieldListParamsFilterUserTypeIDCRMStatus DealUserfieldListParamsFilterUserTypeID = "crm_status"
+	// binding to information block sections
+	DealUserfieldListParamsFilterUserTypeIDIblockSection DealUserfieldListParamsFilterUserTypeID = "iblock_section"
+	// binding to information block elements
+	DealUserfieldListParamsFilterUserTypeIDIblockElement DealUserfieldListParamsFilterUserTypeID = "iblock_element"
+	// binding to CRM elements
+	DealUserfieldListParamsFilterUserTypeIDCRM DealUserfieldListParamsFilterUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldListParamsFilterUserTypeID(s)
+	return nil
+}
+
+// DealUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
+// crm.deal.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type DealUserfieldListParamsFilterShowFilter string
+
+// The documented values of DealUserfieldListParamsFilterShowFilter.
+const (
+	// do not show
+	DealUserfieldListParamsFilterShowFilterN DealUserfieldListParamsFilterShowFilter = "N"
+	// exact match
+	DealUserfieldListParamsFilterShowFilterI DealUserfieldListParamsFilterShowFilter = "I"
+	// mask
+	DealUserfieldListParamsFilterShowFilterE DealUserfieldListParamsFilterShowFilter = "E"
+	// substring
+	DealUserfieldListParamsFilterShowFilterS DealUserfieldListParamsFilterShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldListParamsFilterShowFilter(s)
+	return nil
+}
+
+// DealUserfieldListParamsFilterLang is the LANG of crm.deal.userfield.list:
+// the constants below are the documented values; others are accepted too.
+type DealUserfieldListParamsFilterLang string
+
+// The documented values of DealUserfieldListParamsFilterLang.
+const (
+	// label in the edit form
+	DealUserfieldListParamsFilterLangEditFormLabel DealUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
+	// header in the list
+	DealUserfieldListParamsFilterLangListColumnLabel DealUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
+	// filter label in the list
+	DealUserfieldListParamsFilterLangListFilterLabel DealUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
+	// error message
+	DealUserfieldListParamsFilterLangErrorMessage DealUserfieldListParamsFilterLang = "ERROR_MESSAGE"
+	// help
+	DealUserfieldListParamsFilterLangHelpMessage DealUserfieldListParamsFilterLang = "HELP_MESSAGE"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldListParamsFilterLang(s)
+	return nil
 }
 
 // DealUserfieldUpdate calls crm.deal.userfield.update: Update Existing Custom

@@ -696,15 +696,16 @@ type ItemDeliveryListParams struct {
 	// CRM object, but based on a more specific filter. The format of the filter
 	// parameter corresponds to what is described in the sale.shipment.list method
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// The format of the order parameter corresponds to what is described in the
 	// sale.shipment.list method
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2188,9 +2189,10 @@ type ItemListParams struct {
 	// ufCrm2_1234567890 use the filter {"ufCrm2_1234567890": 1}. Format Y or N in
 	// the filter for custom fields of type boolean is not supported. Default: AND.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Format object: where - field_n — the name of the field by which the items
 	// selection will be sorted - value_n — a value of type string equal to: -
 	// ASC — ascending sorting - DESC — descending sorting A list of all
@@ -2198,9 +2200,9 @@ type ItemListParams struct {
 	// method. The list of standard fields is available in the article CRM object
 	// fields
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination. The page size of results is
 	// always static — 50 records. To select the second page of results, pass the
 	// value 50. To select the third page of results — the value 100, and so on.
@@ -2587,17 +2589,18 @@ type ItemPaymentDeliveryListParams struct {
 	// searching for values where the substring "mol" is not present in any
 	// position - !%= — NOT LIKE (see description above). Required.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected delivery items for payment in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field:
 	// - id - quantity Possible values for order: - asc — ascending order - desc
 	// — descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2850,15 +2853,16 @@ type ItemPaymentListParams struct {
 	// entity, but based on a more specific filter. The format description is
 	// provided in the filter parameter of the sale.payment.list method
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// The format description is provided in the order parameter of the
 	// sale.payment.list method
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3168,17 +3172,18 @@ type ItemPaymentProductListParams struct {
 	// searching for values where the substring "mol" is not present in any
 	// position - !%= — NOT LIKE (see description above). Required.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected payment product items in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field: - id -
 	// quantity Possible values for order: - asc — in ascending order - desc —
 	// in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4065,17 +4070,18 @@ type ItemProductrowListParams struct {
 	// substring "mol" is not present in any position - !%= — NOT LIKE (see
 	// description above). Required.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected elements of the shipment table in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
 	// correspond to the fields of the crm_item_product_row object. Possible values
 	// for order: - asc — in ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for pagination control. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,

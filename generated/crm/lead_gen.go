@@ -1724,9 +1724,10 @@ type LeadListParams struct {
 	// NOT LIKE (see description above) - = — equal, exact match (used by
 	// default) - != - not equal - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any  `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter      `json:"filter,omitzero"`
 	Order  b24.Opt[string] `json:"order,omitzero"`
 	// This parameter is used to control pagination. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
@@ -2986,10 +2987,7 @@ type LeadUserfieldListParams struct {
 	// custom fields will be filtered - value_n — the filter value All conditions
 	// for individual fields are combined using AND. See the list of available
 	// fields for filtering below.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *LeadUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format: - field_n — the name of the field by which the selection of
 	// elements will be sorted - value_n — a string value that can be: - ASC —
 	// ascending order - DESC — descending order Available fields for sorting: -
@@ -2997,9 +2995,66 @@ type LeadUserfieldListParams struct {
 	// field - USER_TYPE_ID — type of the custom field - XML_ID — external code
 	// - SORT — sort index By default:
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
+}
+
+// LeadUserfieldListParamsFilter is the filter value of
+// crm.lead.userfield.list.
+type LeadUserfieldListParamsFilter struct {
+	// Identifier of the custom field
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Code of the custom field
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Type of the custom field. Possible values: - string — string - integer —
+	// integer - double — number - boolean — yes/no - datetime — date/time -
+	// date — date - money — money - url — link - address — address -
+	// enumeration — list - file — file - employee — binding to an employee -
+	// crm_status — binding to the CRM directory - iblock_section — binding to
+	// information block sections - iblock_element — binding to information block
+	// elements - crm — binding to CRM elements - custom field types
+	UserTypeID b24.Opt[LeadUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sort index
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Indicates whether the custom field is multiple. Possible values: - Y — yes
+	// - N — no
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Indicates whether the custom field is mandatory. Possible values: - Y —
+	// yes - N — no
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Whether to show in the list filter. Possible values: - N — do not show - I
+	// — exact match - E — mask - S — substring
+	ShowFilter b24.Opt[LeadUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Whether to show in the list. Possible values: - Y — yes - N — no
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Whether to allow user editing. Possible values: - Y — yes - N — no
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Whether the field values participate in search. Possible values: - Y — yes
+	// - N — no
+	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Language identifier. When filtering by this parameter, a set of fields with
+	// values in the specified language will be provided: - EDIT_FORM_LABEL —
+	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
+	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
+	// message - HELP_MESSAGE — help
+	Lang b24.Opt[LeadUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain LeadUserfieldListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain LeadUserfieldListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadUserfieldListItem is one row of crm.lead.userfield.list.
@@ -3056,6 +3111,112 @@ func (v *LeadUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v LeadUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain LeadUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
+// crm.lead.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type LeadUserfieldListParamsFilterUserTypeID string
+
+// The documented values of LeadUserfieldListParamsFilterUserTypeID.
+const (
+	// string
+	LeadUserfieldListParamsFilterUserTypeIDString LeadUserfieldListParamsFilterUserTypeID = "string"
+	// integer
+	LeadUserfieldListParamsFilterUserTypeIDInteger LeadUserfieldListParamsFilterUserTypeID = "integer"
+	// number
+	LeadUserfieldListParamsFilterUserTypeIDDouble LeadUserfieldListParamsFilterUserTypeID = "double"
+	// yes/no
+	LeadUserfieldListParamsFilterUserTypeIDBoolean LeadUserfieldListParamsFilterUserTypeID = "boolean"
+	// date/time
+	LeadUserfieldListParamsFilterUserTypeIDDatetime LeadUserfieldListParamsFilterUserTypeID = "datetime"
+	// date
+	LeadUserfieldListParamsFilterUserTypeIDDate LeadUserfieldListParamsFilterUserTypeID = "date"
+	// money
+	LeadUserfieldListParamsFilterUserTypeIDMoney LeadUserfieldListParamsFilterUserTypeID = "money"
+	// link
+	LeadUserfieldListParamsFilterUserTypeIDURL LeadUserfieldListParamsFilterUserTypeID = "url"
+	// address
+	LeadUserfieldListParamsFilterUserTypeIDAddress LeadUserfieldListParamsFilterUserTypeID = "address"
+	// list
+	LeadUserfieldListParamsFilterUserTypeIDEnumeration LeadUserfieldListParamsFilterUserTypeID = "enumeration"
+	// file
+	LeadUserfieldListParamsFilterUserTypeIDFile LeadUserfieldListParamsFilterUserTypeID = "file"
+	// binding to an employee
+	LeadUserfieldListParamsFilterUserTypeIDEmployee LeadUserfieldListParamsFilterUserTypeID = "employee"
+	// binding to the CRM directory
+	LeadUserfieldListParamsFilterUserTypeIDCRMStatus LeadUserfieldListParamsFilterUserTypeID = "crm_status"
+	// binding to information block sections
+	LeadUserfieldListParamsFilterUserTypeIDIblockSection LeadUserfieldListParamsFilterUserTypeID = "iblock_section"
+	// binding to information block elements
+	LeadUserfieldListParamsFilterUserTypeIDIblockElement LeadUserfieldListParamsFilterUserTypeID = "iblock_element"
+	// binding to CRM elements
+	LeadUserfieldListParamsFilterUserTypeIDCRM LeadUserfieldListParamsFilterUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadUserfieldListParamsFilterUserTypeID(s)
+	return nil
+}
+
+// LeadUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
+// crm.lead.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type LeadUserfieldListParamsFilterShowFilter string
+
+// The documented values of LeadUserfieldListParamsFilterShowFilter.
+const (
+	// do not show
+	LeadUserfieldListParamsFilterShowFilterN LeadUserfieldListParamsFilterShowFilter = "N"
+	// exact match
+	LeadUserfieldListParamsFilterShowFilterI LeadUserfieldListParamsFilterShowFilter = "I"
+	// mask
+	LeadUserfieldListParamsFilterShowFilterE LeadUserfieldListParamsFilterShowFilter = "E"
+	// substring
+	LeadUserfieldListParamsFilterShowFilterS LeadUserfieldListParamsFilterShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadUserfieldListParamsFilterShowFilter(s)
+	return nil
+}
+
+// LeadUserfieldListParamsFilterLang is the LANG of crm.lead.userfield.list:
+// the constants below are the documented values; others are accepted too.
+type LeadUserfieldListParamsFilterLang string
+
+// The documented values of LeadUserfieldListParamsFilterLang.
+const (
+	// label in the edit form
+	LeadUserfieldListParamsFilterLangEditFormLabel LeadUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
+	// header in the list
+	LeadUserfieldListParamsFilterLangListColumnLabel LeadUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
+	// filter label in the list
+	LeadUserfieldListParamsFilterLangListFilterLabel LeadUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
+	// error message
+	LeadUserfieldListParamsFilterLangErrorMessage LeadUserfieldListParamsFilterLang = "ERROR_MESSAGE"
+	// help
+	LeadUserfieldListParamsFilterLangHelpMessage LeadUserfieldListParamsFilterLang = "HELP_MESSAGE"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadUserfieldListParamsFilterLang(s)
+	return nil
 }
 
 // LeadUserfieldUpdate calls crm.lead.userfield.update: Update Existing Custom

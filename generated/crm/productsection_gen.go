@@ -260,14 +260,15 @@ type ProductsectionListParams struct {
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected items
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected items
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // ProductsectionUpdate calls crm.productsection.update: Update Product

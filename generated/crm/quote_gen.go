@@ -910,17 +910,18 @@ type QuoteListParams struct {
 	// starts with meb - =%TITLE: "%meb" — ends with meb A list of available
 	// fields for filtering can be obtained using the crm.quote.fields method
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object in the format: where: - field_n — the sorting field, - value: -
 	// ASC — ascending, - DESC — descending. A list of available fields for
 	// sorting can be obtained using the crm.quote.fields method. When sorting by
 	// STATUS_ID, the internal field STATUS_SORT is used
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Pagination parameter. Page size — 50 records. Formula: start = (N - 1) *
 	// 50, where N — page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
@@ -2054,10 +2055,7 @@ type QuoteUserfieldListParams struct {
 	// custom fields will be filtered - value_n — the filter value All conditions
 	// for individual fields are combined using AND. See the list of available
 	// fields for filtering below.
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *QuoteUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format: - field_n — the name of the field by which the selection of
 	// elements will be sorted - value_n — a string value equal to: - ASC —
 	// ascending sort - DESC — descending sort Available fields for sorting: - ID
@@ -2065,9 +2063,64 @@ type QuoteUserfieldListParams struct {
 	// - USER_TYPE_ID — type of the custom field - XML_ID — external code -
 	// SORT — sort index By default:
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
+}
+
+// QuoteUserfieldListParamsFilter is the filter value of
+// crm.quote.userfield.list.
+type QuoteUserfieldListParamsFilter struct {
+	// Identifier of the custom field
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Code of the custom field
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Type of the custom field. Possible values: - string — string - integer —
+	// integer - double — number - boolean — yes/no - datetime — date/time -
+	// date — date - money — money - url — link - address — address -
+	// enumeration — list - file — file - employee — binding to an employee -
+	// crm_status — binding to the CRM directory - iblock_section — binding to
+	// information block sections - iblock_element — binding to information block
+	// elements - crm — binding to CRM elements - custom field types
+	UserTypeID b24.Opt[QuoteUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sorting index
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Is the custom field multiple. Possible values: - Y — yes - N — no
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the custom field mandatory. Possible values: - Y — yes - N — no
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show in the list filter. Possible values: - N — do not show - I — exact
+	// match - E — mask - S — substring
+	ShowFilter b24.Opt[QuoteUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Whether to show in the list. Possible values: - Y — yes - N — no
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing? Possible values: - Y — yes - N — no
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Whether the field values participate in search. Possible values: - Y — yes
+	// - N — no
+	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Language identifier. When filtering by this parameter, a set of fields with
+	// values in the provided language will be returned: - EDIT_FORM_LABEL —
+	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
+	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
+	// message - HELP_MESSAGE — help
+	Lang b24.Opt[QuoteUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain QuoteUserfieldListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain QuoteUserfieldListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteUserfieldListItem is one row of crm.quote.userfield.list.
@@ -2124,6 +2177,112 @@ func (v *QuoteUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v QuoteUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain QuoteUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfieldListParamsFilterUserTypeID is the USER_TYPE_ID of
+// crm.quote.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type QuoteUserfieldListParamsFilterUserTypeID string
+
+// The documented values of QuoteUserfieldListParamsFilterUserTypeID.
+const (
+	// string
+	QuoteUserfieldListParamsFilterUserTypeIDString QuoteUserfieldListParamsFilterUserTypeID = "string"
+	// integer
+	QuoteUserfieldListParamsFilterUserTypeIDInteger QuoteUserfieldListParamsFilterUserTypeID = "integer"
+	// number
+	QuoteUserfieldListParamsFilterUserTypeIDDouble QuoteUserfieldListParamsFilterUserTypeID = "double"
+	// yes/no
+	QuoteUserfieldListParamsFilterUserTypeIDBoolean QuoteUserfieldListParamsFilterUserTypeID = "boolean"
+	// date/time
+	QuoteUserfieldListParamsFilterUserTypeIDDatetime QuoteUserfieldListParamsFilterUserTypeID = "datetime"
+	// date
+	QuoteUserfieldListParamsFilterUserTypeIDDate QuoteUserfieldListParamsFilterUserTypeID = "date"
+	// money
+	QuoteUserfieldListParamsFilterUserTypeIDMoney QuoteUserfieldListParamsFilterUserTypeID = "money"
+	// link
+	QuoteUserfieldListParamsFilterUserTypeIDURL QuoteUserfieldListParamsFilterUserTypeID = "url"
+	// address
+	QuoteUserfieldListParamsFilterUserTypeIDAddress QuoteUserfieldListParamsFilterUserTypeID = "address"
+	// list
+	QuoteUserfieldListParamsFilterUserTypeIDEnumeration QuoteUserfieldListParamsFilterUserTypeID = "enumeration"
+	// file
+	QuoteUserfieldListParamsFilterUserTypeIDFile QuoteUserfieldListParamsFilterUserTypeID = "file"
+	// binding to an employee
+	QuoteUserfieldListParamsFilterUserTypeIDEmployee QuoteUserfieldListParamsFilterUserTypeID = "employee"
+	// binding to the CRM directory
+	QuoteUserfieldListParamsFilterUserTypeIDCRMStatus QuoteUserfieldListParamsFilterUserTypeID = "crm_status"
+	// binding to information block sections
+	QuoteUserfieldListParamsFilterUserTypeIDIblockSection QuoteUserfieldListParamsFilterUserTypeID = "iblock_section"
+	// binding to information block elements
+	QuoteUserfieldListParamsFilterUserTypeIDIblockElement QuoteUserfieldListParamsFilterUserTypeID = "iblock_element"
+	// binding to CRM elements
+	QuoteUserfieldListParamsFilterUserTypeIDCRM QuoteUserfieldListParamsFilterUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *QuoteUserfieldListParamsFilterUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = QuoteUserfieldListParamsFilterUserTypeID(s)
+	return nil
+}
+
+// QuoteUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
+// crm.quote.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type QuoteUserfieldListParamsFilterShowFilter string
+
+// The documented values of QuoteUserfieldListParamsFilterShowFilter.
+const (
+	// do not show
+	QuoteUserfieldListParamsFilterShowFilterN QuoteUserfieldListParamsFilterShowFilter = "N"
+	// exact match
+	QuoteUserfieldListParamsFilterShowFilterI QuoteUserfieldListParamsFilterShowFilter = "I"
+	// mask
+	QuoteUserfieldListParamsFilterShowFilterE QuoteUserfieldListParamsFilterShowFilter = "E"
+	// substring
+	QuoteUserfieldListParamsFilterShowFilterS QuoteUserfieldListParamsFilterShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *QuoteUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = QuoteUserfieldListParamsFilterShowFilter(s)
+	return nil
+}
+
+// QuoteUserfieldListParamsFilterLang is the LANG of crm.quote.userfield.list:
+// the constants below are the documented values; others are accepted too.
+type QuoteUserfieldListParamsFilterLang string
+
+// The documented values of QuoteUserfieldListParamsFilterLang.
+const (
+	// label in the edit form
+	QuoteUserfieldListParamsFilterLangEditFormLabel QuoteUserfieldListParamsFilterLang = "EDIT_FORM_LABEL"
+	// header in the list
+	QuoteUserfieldListParamsFilterLangListColumnLabel QuoteUserfieldListParamsFilterLang = "LIST_COLUMN_LABEL"
+	// filter label in the list
+	QuoteUserfieldListParamsFilterLangListFilterLabel QuoteUserfieldListParamsFilterLang = "LIST_FILTER_LABEL"
+	// error message
+	QuoteUserfieldListParamsFilterLangErrorMessage QuoteUserfieldListParamsFilterLang = "ERROR_MESSAGE"
+	// help
+	QuoteUserfieldListParamsFilterLangHelpMessage QuoteUserfieldListParamsFilterLang = "HELP_MESSAGE"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *QuoteUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = QuoteUserfieldListParamsFilterLang(s)
+	return nil
 }
 
 // QuoteUserfieldUpdate calls crm.quote.userfield.update: Update Existing

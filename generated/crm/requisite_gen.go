@@ -511,24 +511,214 @@ type RequisiteBankdetailListParams struct {
 	// for values where the substring "mol" is not present in any position - !%=
 	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
 	// != — not equal - ! — not equal
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *RequisiteBankdetailListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting the selected bank details in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to bank detail fields. Possible values for order: - asc — in ascending
 	// order - desc — in descending order
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *RequisiteBankdetailListParamsOrder `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,
 	// and so on. The formula for calculating the start parameter value: start =
 	// (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// RequisiteBankdetailListParamsFilter is the filter value of
+// crm.requisite.bankdetail.list.
+type RequisiteBankdetailListParamsFilter struct {
+	// Identifier of the bank details. Automatically created and unique within the
+	// account
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the parent object. Currently can only be the identifier of the
+	// requisite. Identifiers of requisites can be obtained using the method
+	// crm.requisite.list
+	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	// Identifier of the country corresponding to the set of bank details fields
+	// (see method crm.requisite.preset.countries for available values). The
+	// country code of the bank details matches the country code in the linked
+	// requisite template, the identifier of which is specified in the ENTITY_ID
+	// field
+	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	// Create date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Identifier of the user who created the requisite
+	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	// Identifier of the user who modified the requisite
+	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	// Name of the bank details
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Symbolic code of the requisite
+	Code b24.Opt[string] `json:"CODE,omitzero"`
+	// External key. Used for exchange operations. Identifier of the object in the
+	// external information base. The purpose of the field may change by the final
+	// developer. Each application ensures the uniqueness of values in this field.
+	// It is recommended to use a unique prefix to avoid collisions with other
+	// applications
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Activity indicator. Uses values Y or N. Currently, the field does not
+	// actually affect anything
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Name of the bank
+	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
+	// Address of the bank
+	RqBankAddr b24.Opt[string] `json:"RQ_BANK_ADDR,omitzero"`
+	// Bank Code (for country BR)
+	RqBankCode b24.Opt[string] `json:"RQ_BANK_CODE,omitzero"`
+	// Bank Routing Number
+	RqBankRouteNum b24.Opt[string] `json:"RQ_BANK_ROUTE_NUM,omitzero"`
+	// BIK
+	RqBik b24.Opt[string] `json:"RQ_BIK,omitzero"`
+	// Bank Code (for country FR)
+	RqCodeb b24.Opt[string] `json:"RQ_CODEB,omitzero"`
+	// Branch Code (for country FR)
+	RqCodeg b24.Opt[string] `json:"RQ_CODEG,omitzero"`
+	// RIB Key (for country FR)
+	RqRib b24.Opt[string] `json:"RQ_RIB,omitzero"`
+	// MFO
+	RqMfo b24.Opt[string] `json:"RQ_MFO,omitzero"`
+	// Bank Account Holder Name
+	RqAccName b24.Opt[string] `json:"RQ_ACC_NAME,omitzero"`
+	// Bank Account Number
+	RqAccNum b24.Opt[string] `json:"RQ_ACC_NUM,omitzero"`
+	// Account Type (for country BR)
+	RqAccType b24.Opt[string] `json:"RQ_ACC_TYPE,omitzero"`
+	// Agency (for country BR)
+	RqAgencyName b24.Opt[string] `json:"RQ_AGENCY_NAME,omitzero"`
+	// IIK
+	RqIik b24.Opt[string] `json:"RQ_IIK,omitzero"`
+	// Currency of the account
+	RqAccCurrency b24.Opt[string] `json:"RQ_ACC_CURRENCY,omitzero"`
+	// Correspondent account
+	RqCorAccNum b24.Opt[string] `json:"RQ_COR_ACC_NUM,omitzero"`
+	// IBAN
+	RqIban b24.Opt[string] `json:"RQ_IBAN,omitzero"`
+	// SWIFT
+	RqSwift b24.Opt[string] `json:"RQ_SWIFT,omitzero"`
+	// BIC
+	RqBic b24.Opt[string] `json:"RQ_BIC,omitzero"`
+	// Comment
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Identifier of the external information base. The purpose of the field may
+	// change by the final developer
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteBankdetailListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain RequisiteBankdetailListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteBankdetailListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain RequisiteBankdetailListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteBankdetailListParamsOrder is the order value of
+// crm.requisite.bankdetail.list.
+type RequisiteBankdetailListParamsOrder struct {
+	// Identifier of the bank details. Automatically created and unique within the
+	// account
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the parent object. Currently can only be the identifier of the
+	// requisite. Identifiers of requisites can be obtained using the method
+	// crm.requisite.list
+	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	// Identifier of the country corresponding to the set of bank details fields
+	// (see method crm.requisite.preset.countries for available values). The
+	// country code of the bank details matches the country code in the linked
+	// requisite template, the identifier of which is specified in the ENTITY_ID
+	// field
+	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	// Create date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Identifier of the user who created the requisite
+	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	// Identifier of the user who modified the requisite
+	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	// Name of the bank details
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Symbolic code of the requisite
+	Code b24.Opt[string] `json:"CODE,omitzero"`
+	// External key. Used for exchange operations. Identifier of the object in the
+	// external information base. The purpose of the field may change by the final
+	// developer. Each application ensures the uniqueness of values in this field.
+	// It is recommended to use a unique prefix to avoid collisions with other
+	// applications
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Activity indicator. Uses values Y or N. Currently, the field does not
+	// actually affect anything
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Name of the bank
+	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
+	// Address of the bank
+	RqBankAddr b24.Opt[string] `json:"RQ_BANK_ADDR,omitzero"`
+	// Bank Code (for country BR)
+	RqBankCode b24.Opt[string] `json:"RQ_BANK_CODE,omitzero"`
+	// Bank Routing Number
+	RqBankRouteNum b24.Opt[string] `json:"RQ_BANK_ROUTE_NUM,omitzero"`
+	// BIK
+	RqBik b24.Opt[string] `json:"RQ_BIK,omitzero"`
+	// Bank Code (for country FR)
+	RqCodeb b24.Opt[string] `json:"RQ_CODEB,omitzero"`
+	// Branch Code (for country FR)
+	RqCodeg b24.Opt[string] `json:"RQ_CODEG,omitzero"`
+	// RIB Key (for country FR)
+	RqRib b24.Opt[string] `json:"RQ_RIB,omitzero"`
+	// MFO
+	RqMfo b24.Opt[string] `json:"RQ_MFO,omitzero"`
+	// Bank Account Holder Name
+	RqAccName b24.Opt[string] `json:"RQ_ACC_NAME,omitzero"`
+	// Bank Account Number
+	RqAccNum b24.Opt[string] `json:"RQ_ACC_NUM,omitzero"`
+	// Account Type (for country BR)
+	RqAccType b24.Opt[string] `json:"RQ_ACC_TYPE,omitzero"`
+	// Agency (for country BR)
+	RqAgencyName b24.Opt[string] `json:"RQ_AGENCY_NAME,omitzero"`
+	// IIK
+	RqIik b24.Opt[string] `json:"RQ_IIK,omitzero"`
+	// Currency of the account
+	RqAccCurrency b24.Opt[string] `json:"RQ_ACC_CURRENCY,omitzero"`
+	// Correspondent account
+	RqCorAccNum b24.Opt[string] `json:"RQ_COR_ACC_NUM,omitzero"`
+	// IBAN
+	RqIban b24.Opt[string] `json:"RQ_IBAN,omitzero"`
+	// SWIFT
+	RqSwift b24.Opt[string] `json:"RQ_SWIFT,omitzero"`
+	// BIC
+	RqBic b24.Opt[string] `json:"RQ_BIC,omitzero"`
+	// Comment
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Identifier of the external information base. The purpose of the field may
+	// change by the final developer
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteBankdetailListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain RequisiteBankdetailListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteBankdetailListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain RequisiteBankdetailListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteBankdetailListItem is one row of crm.requisite.bankdetail.list.
@@ -1216,24 +1406,103 @@ type RequisiteLinkListParams struct {
 	// "mol" - "%mol%" — searches for values where the substring "mol" is not
 	// present in any position - !%= — NOT LIKE (similar to !=%) - = — equal,
 	// exact match (used by default) - != — not equal - ! — not equal
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *RequisiteLinkListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting the selected requisite links in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to requisite link fields. Possible values for order: - asc — in ascending
 	// order - desc — in descending order
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *RequisiteLinkListParamsOrder `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,
 	// and so on. The formula for calculating the start parameter value: start =
 	// (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// RequisiteLinkListParamsFilter is the filter value of
+// crm.requisite.link.list.
+type RequisiteLinkListParamsFilter struct {
+	// Identifier of the object type to which the link belongs. The following types
+	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
+	// new invoice (value 31) - other dynamic objects (to get possible values, see
+	// the method crm.type.list). Object type identifiers can be obtained using the
+	// method crm.enum.ownertype
+	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the object to which the link belongs. Object identifiers can
+	// be obtained using the following methods: crm.deal.list, crm.quote.list,
+	// crm.item.list
+	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	// Identifier of the client's requisite selected for the object. Requisite
+	// identifiers can be obtained using the method crm.requisite.list
+	RequisiteID b24.Opt[int64] `json:"REQUISITE_ID,omitzero"`
+	// Identifier of the client's bank requisite selected for the object. Bank
+	// requisite identifiers can be obtained using the method
+	// crm.requisite.bankdetail.list
+	BankDetailID b24.Opt[int64] `json:"BANK_DETAIL_ID,omitzero"`
+	// Identifier of my company's requisite selected for the object. Requisite
+	// identifiers can be obtained using the method crm.requisite.list
+	McRequisiteID b24.Opt[int64] `json:"MC_REQUISITE_ID,omitzero"`
+	// Identifier of my company's bank requisite selected for the object. Bank
+	// requisite identifiers can be obtained using the method
+	// crm.requisite.bankdetail.list
+	McBankDetailID b24.Opt[int64] `json:"MC_BANK_DETAIL_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteLinkListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain RequisiteLinkListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteLinkListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain RequisiteLinkListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteLinkListParamsOrder is the order value of crm.requisite.link.list.
+type RequisiteLinkListParamsOrder struct {
+	// Identifier of the object type to which the link belongs. The following types
+	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
+	// new invoice (value 31) - other dynamic objects (to get possible values, see
+	// the method crm.type.list). Object type identifiers can be obtained using the
+	// method crm.enum.ownertype
+	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the object to which the link belongs. Object identifiers can
+	// be obtained using the following methods: crm.deal.list, crm.quote.list,
+	// crm.item.list
+	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	// Identifier of the client's requisite selected for the object. Requisite
+	// identifiers can be obtained using the method crm.requisite.list
+	RequisiteID b24.Opt[int64] `json:"REQUISITE_ID,omitzero"`
+	// Identifier of the client's bank requisite selected for the object. Bank
+	// requisite identifiers can be obtained using the method
+	// crm.requisite.bankdetail.list
+	BankDetailID b24.Opt[int64] `json:"BANK_DETAIL_ID,omitzero"`
+	// Identifier of my company's requisite selected for the object. Requisite
+	// identifiers can be obtained using the method crm.requisite.list
+	McRequisiteID b24.Opt[int64] `json:"MC_REQUISITE_ID,omitzero"`
+	// Identifier of my company's bank requisite selected for the object. Bank
+	// requisite identifiers can be obtained using the method
+	// crm.requisite.bankdetail.list
+	McBankDetailID b24.Opt[int64] `json:"MC_BANK_DETAIL_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteLinkListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain RequisiteLinkListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteLinkListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain RequisiteLinkListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteLinkListItem is one row of crm.requisite.link.list.
@@ -1592,17 +1861,18 @@ type RequisiteListParams struct {
 	// — equal, exact match (used by default) - != — not equal - ! — not
 	// equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected attributes in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to attribute fields. Possible values for order: - asc — in ascending order
 	// - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// A parameter used to control pagination. The results page size is always
 	// static: 50 records. To select the second page of results, you must pass the
 	// value 50. To select the third page of results, the value is — 100 and so
@@ -2691,24 +2961,122 @@ type RequisitePresetListParams struct {
 	// searches for values where the substring "mol" is not present in any position
 	// - !%= — NOT LIKE (similar to !=%) - = — equal, exact match (used by
 	// default) - != — not equal - ! — not equal
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *RequisitePresetListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting selected templates in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
 	// to template fields. Possible values for order: - asc — in ascending order
 	// - desc — in descending order
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *RequisitePresetListParamsOrder `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,
 	// and so on. The formula for calculating the start parameter value: start =
 	// (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// RequisitePresetListParamsFilter is the filter value of
+// crm.requisite.preset.list.
+type RequisitePresetListParamsFilter struct {
+	// Identifier of the template. Created automatically and unique within Bitrix24
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the parent object type. The identifiers of CRM object types
+	// are provided by the method crm.enum.ownertype
+	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the country corresponding to the set of fields in the
+	// requisites template (for available values, see the method
+	// crm.requisite.preset.countries)
+	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	// Create date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date. Contains an empty string if the template has not been
+	// changed since creation
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Identifier of the user who created the template
+	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	// Identifier of the user who modified the template
+	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	// Name of the template
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// External key. Used for exchange operations. Identifier of the external
+	// information base object. The purpose of the field may change by the final
+	// developer. Each application ensures the uniqueness of values in this field.
+	// It is recommended to use a unique prefix to avoid collisions with other
+	// applications. Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved
+	// in CRM for identifying templates that are used by default. These identifiers
+	// should not be used for your purposes, as this may lead to logic violations
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Activity status. Values Y or N are used. Determines the availability of the
+	// template in the selection list when adding requisites
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisitePresetListParamsOrder is the order value of
+// crm.requisite.preset.list.
+type RequisitePresetListParamsOrder struct {
+	// Identifier of the template. Created automatically and unique within Bitrix24
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the parent object type. The identifiers of CRM object types
+	// are provided by the method crm.enum.ownertype
+	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the country corresponding to the set of fields in the
+	// requisites template (for available values, see the method
+	// crm.requisite.preset.countries)
+	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	// Create date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date. Contains an empty string if the template has not been
+	// changed since creation
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Identifier of the user who created the template
+	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	// Identifier of the user who modified the template
+	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	// Name of the template
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// External key. Used for exchange operations. Identifier of the external
+	// information base object. The purpose of the field may change by the final
+	// developer. Each application ensures the uniqueness of values in this field.
+	// It is recommended to use a unique prefix to avoid collisions with other
+	// applications. Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved
+	// in CRM for identifying templates that are used by default. These identifiers
+	// should not be used for your purposes, as this may lead to logic violations
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Activity status. Values Y or N are used. Determines the availability of the
+	// template in the selection list when adding requisites
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetListItem is one row of crm.requisite.preset.list.
@@ -3403,9 +3771,9 @@ type RequisiteUserfieldListParams struct {
 	// ENTITY_ID - FIELD_NAME - USER_TYPE_ID - XML_ID - SORT Possible values for
 	// order: - asc — in ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Object for filtering the selected requisites in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}. This method's filter only supports
 	// simple value comparisons. Possible values for field: - ID - ENTITY_ID -
@@ -3414,10 +3782,71 @@ type RequisiteUserfieldListParams struct {
 	// prefixes in keys that clarify filter behavior are not provided. The equals
 	// operation is always used. Possible values for value correspond to field
 	// descriptions
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *RequisiteUserfieldListParamsFilter `json:"filter,omitzero"`
+}
+
+// RequisiteUserfieldListParamsFilter is the filter value of
+// crm.requisite.userfield.list.
+type RequisiteUserfieldListParamsFilter struct {
+	// Identifier of the custom field
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// The identifier of the entity to which the custom field belongs. For
+	// requisites, this is always CRM_REQUISITE
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Symbolic code. For requisites, it always starts with the prefix UF_CRM_.
+	// Required.
+	FieldName string `json:"FIELD_NAME"`
+	// Data type (string, boolean, double, or datetime). Required.
+	UserTypeID string `json:"USER_TYPE_ID"`
+	// External key. Used for exchange operations. Identifier of the object in the
+	// external information base. The purpose of the field may change by the final
+	// developer
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Indicator of multiplicity. Possible values: - Y — yes - N — no
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
+	// Indicator of mandatory status. Possible values: - Y — yes - N — no
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
+	// Show in the list filter. Possible values: - N — do not show - I — exact
+	// match - E — mask - S — substring
+	ShowFilter b24.Opt[RequisiteUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Whether to show in the list. Possible values: - Y — yes - N — no
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing? Possible values: - Y — yes - N — no
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Whether the field values participate in search. Possible values: - Y — yes
+	// - N — no
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Label in the edit form
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Header in the list
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Filter label in the list
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Error message
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// List elements. For detailed information, see the section
+	List b24.Opt[string] `json:"LIST,omitzero"`
+	// Additional settings (dependent on type). For detailed information, see the
+	// section
+	Settings map[string]any `json:"SETTINGS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfieldListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfieldListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteUserfieldListItem is one row of crm.requisite.userfield.list.
@@ -3504,6 +3933,33 @@ func (v *RequisiteUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
 func (v RequisiteUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
 	type plain RequisiteUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
+// crm.requisite.userfield.list: the constants below are the documented values;
+// others are accepted too.
+type RequisiteUserfieldListParamsFilterShowFilter string
+
+// The documented values of RequisiteUserfieldListParamsFilterShowFilter.
+const (
+	// do not show
+	RequisiteUserfieldListParamsFilterShowFilterN RequisiteUserfieldListParamsFilterShowFilter = "N"
+	// exact match
+	RequisiteUserfieldListParamsFilterShowFilterI RequisiteUserfieldListParamsFilterShowFilter = "I"
+	// mask
+	RequisiteUserfieldListParamsFilterShowFilterE RequisiteUserfieldListParamsFilterShowFilter = "E"
+	// substring
+	RequisiteUserfieldListParamsFilterShowFilterS RequisiteUserfieldListParamsFilterShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RequisiteUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RequisiteUserfieldListParamsFilterShowFilter(s)
+	return nil
 }
 
 // RequisiteUserfieldListItemShowFilter is the SHOW_FILTER of

@@ -76,9 +76,9 @@ type StagehistoryListParams struct {
 	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
 	// Sorting list, where the key is the field and the value is ASC or DESC
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Filtering list. The filter supports the use of exact values, arrays of
 	// values, and modifiers: - >= — greater than or equal to - > — greater
 	// than - <= — less than or equal to - < — less than - @ — IN, an array
@@ -98,9 +98,10 @@ type StagehistoryListParams struct {
 	// to !=%) - = — equals, exact match (used by default) - != — not equal - !
 	// — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// List of fields to retrieve
 	Select map[string]any `json:"select,omitzero"`
 	// Offset for pagination. The pagination logic is standard for list methods

@@ -584,16 +584,17 @@ type StatusListParams struct {
 	// ascending sort - DESC — descending sort - The list of fields for sorting
 	// can be found using the method crm.status.fields
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Object format: - field_n — the name of the field by which the selection of
 	// items will be filtered - value_n — the filter value The list of fields for
 	// filtering can be found using the method crm.status.fields
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // StatusListItem is one row of crm.status.list.

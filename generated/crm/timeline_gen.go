@@ -228,9 +228,10 @@ type TimelineBindingsListParams struct {
 	// Object for filtering selected records. The OWNER_ID field is required; other
 	// fields are not necessary. Required.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 }
 
 // validate reports the first required parameter left empty.
@@ -754,17 +755,18 @@ type TimelineCommentListParams struct {
 	// attached - ENTITY_TYPE — type of CRM object, for example: deal, lead,
 	// contact, company. Required.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter"`
 	// An object for sorting the selected comments in the format {"field_1":
 	// "order_1", ... "field_N": "order_N"}. Only the fields ID, CREATED, AUTHOR_ID
 	// are supported. Possible values for order: - ASC — in ascending order -
 	// DESC — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for managing pagination. The page size for results is
 	// always static: 50 records. If the parameter is not provided, the default
 	// value 0 (first page) is used. To select the second page of results, you need
@@ -2396,9 +2398,9 @@ type TimelineLogmessageListParams struct {
 	// By default, desc is used. Sorting is supported only by the id and created
 	// fields. Default: desc.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination. The page size of results is
 	// always static: 10 entries. To select the second page of results, you must
 	// pass the value 10. To select the third page of results — the value 20, and

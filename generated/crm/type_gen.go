@@ -995,9 +995,9 @@ type TypeListParams struct {
 	// DESC — descending order Possible values for field correspond to the fields
 	// of the type object
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Object format: { field_1: value_1, field_2: value_2, ..., field_n: value_n
 	// }, where * field_n: the name of the field by which the smart processes will
 	// be filtered * value_n: the filter value Possible values for field correspond
@@ -1023,9 +1023,10 @@ type TypeListParams struct {
 	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
 	// != — not equal - ! — not equal. Default: AND.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for pagination control. The page size of results is
 	// always static — 50 records. To select the second page of results, pass the
 	// value 50. To select the third page of results — the value 100, and so on.

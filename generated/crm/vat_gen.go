@@ -331,16 +331,17 @@ type VATListParams struct {
 	// order - DESC — descending order The list of available fields for sorting
 	// can be obtained using the crm.vat.fields method
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Object format: - field_n — the name of the field by which the elements
 	// will be filtered - value_n — the filter value The list of available fields
 	// for filtering can be obtained using the crm.vat.fields method
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An array of fields to return. If not specified, all fields will be returned
 	Select []string `json:"select,omitzero"`
 }

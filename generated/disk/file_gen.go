@@ -1063,10 +1063,7 @@ type FileSearchParams struct {
 	Type b24.Opt[FileSearchParamsType] `json:"TYPE,omitzero"`
 	// Search scope (detailed description). Without this parameter, the method
 	// searches across all storages available to the user
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	Filter *FileSearchParamsFilter `json:"FILTER,omitzero"`
 	// Offset for pagination. The method returns no more than 50 objects per
 	// request. The value of the parameter is the number of skipped objects, not
 	// the page number: with start=10, the results begin with the eleventh object.
@@ -1085,6 +1082,31 @@ func (p FileSearchParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// FileSearchParamsFilter is the FILTER value of disk.file.search.
+type FileSearchParamsFilter struct {
+	// Optional key. Identifier of the storage to search in. You can retrieve the
+	// identifier using the disk.storage.getList method
+	StorageID b24.Opt[int64] `json:"STORAGE_ID,omitzero"`
+	// Optional key. Identifier of the folder to search in. The search also covers
+	// nested folders, and the folder itself is not included in the result. You can
+	// retrieve the identifier using the disk.folder.getChildren method
+	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FileSearchParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain FileSearchParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FileSearchParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain FileSearchParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FileSearchItem is one row of disk.file.search.

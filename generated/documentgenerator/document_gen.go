@@ -811,10 +811,7 @@ type DocumentListParams struct {
 	// "field_N":"value_N"}. Sorting direction can take the following values: - asc
 	// — ascending - desc — descending For field_N, use fields from the fields
 	// table.
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *DocumentListParamsOrder `json:"order,omitzero"`
 	// An object for filtering documents in the format {"field_1":"value_1", ...
 	// "field_N":"value_N"}. For field_N, use fields from the fields table. You can
 	// add a prefix to the keys field_n to specify the filter operation. Possible
@@ -828,16 +825,107 @@ type DocumentListParams struct {
 	// searches for values ending with "mol" - "%mol%" — searches for values
 	// where "mol" can be in any position - %= — LIKE (similar to =%) - = —
 	// equals, exact match (used by default) - != — not equal - ! — not equal
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *DocumentListParamsFilter `json:"filter,omitzero"`
 	// This parameter is used for pagination control. The page size of results is
 	// always static — 50 records. To select the second page of results, you need
 	// to pass the value 50. To select the third page of results — the value 100,
 	// and so on. The formula for calculating the start parameter value: start = (N
 	// — 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// DocumentListParamsOrder is the order value of
+// documentgenerator.document.list.
+type DocumentListParamsOrder struct {
+	// Document identifier
+	ID b24.Opt[int64] `json:"id,omitzero"`
+	// Document title
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Document number
+	Number b24.Opt[string] `json:"number,omitzero"`
+	// Template identifier
+	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
+	// Provider class
+	Provider b24.Opt[string] `json:"provider,omitzero"`
+	// External identifier of the object
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Identifier of the document's DOCX file
+	FileID b24.Opt[int64] `json:"fileId,omitzero"`
+	// Identifier of the document's image file
+	ImageID b24.Opt[int64] `json:"imageId,omitzero"`
+	// Identifier of the document's PDF file
+	PDFID b24.Opt[int64] `json:"pdfId,omitzero"`
+	// Document creation time
+	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
+	// Document update time
+	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
+	// Document field values
+	Values map[string]any `json:"values,omitzero"`
+	// Identifier of the user who created the document
+	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
+	// Identifier of the user who updated the document
+	UpdatedBy b24.Opt[int64] `json:"updatedBy,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain DocumentListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain DocumentListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentListParamsFilter is the filter value of
+// documentgenerator.document.list.
+type DocumentListParamsFilter struct {
+	// Document identifier
+	ID b24.Opt[int64] `json:"id,omitzero"`
+	// Document title
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Document number
+	Number b24.Opt[string] `json:"number,omitzero"`
+	// Template identifier
+	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
+	// Provider class
+	Provider b24.Opt[string] `json:"provider,omitzero"`
+	// External identifier of the object
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Identifier of the document's DOCX file
+	FileID b24.Opt[int64] `json:"fileId,omitzero"`
+	// Identifier of the document's image file
+	ImageID b24.Opt[int64] `json:"imageId,omitzero"`
+	// Identifier of the document's PDF file
+	PDFID b24.Opt[int64] `json:"pdfId,omitzero"`
+	// Document creation time
+	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
+	// Document update time
+	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
+	// Document field values
+	Values map[string]any `json:"values,omitzero"`
+	// Identifier of the user who created the document
+	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
+	// Identifier of the user who updated the document
+	UpdatedBy b24.Opt[int64] `json:"updatedBy,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain DocumentListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain DocumentListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentListItem is one row of documentgenerator.document.list.

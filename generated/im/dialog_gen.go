@@ -832,9 +832,9 @@ type DialogMessagesSearchParams struct {
 	// Sorting parameters. Supported field: - ID — sort by message identifier,
 	// values ASC or DESC Default: {"ID": "DESC"}. Default: {"ID": "DESC"}.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 	// Number of messages returned. Default value: 50. Maximum value: 200. Default:
 	// 50.
 	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`

@@ -195,9 +195,10 @@ type V2BotListParams struct {
 	// Filter for results. Available filter fields: - type — type of the bot.
 	// Description of types — Bot Types
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Number of bots per page. Default is 50. Default: 50.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// Offset for pagination. Default is 0. Default: 0.
@@ -3226,9 +3227,9 @@ type V2ChatUserListParams struct {
 	// Sorting. Available fields: id, lastSendMessageId, userId. Value: ASC or
 	// DESC. Example: {"id": "ASC"}
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Number of records (1–200). Default is 50. Default: 50.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 }

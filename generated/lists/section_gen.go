@@ -417,9 +417,10 @@ type SectionGetParams struct {
 	// greater than or equal to - % — substring search By default, records are
 	// not filtered.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Array with fields to select. Available fields: - ID — section identifier -
 	// CODE — symbolic code of the section - XML_ID — external identifier (XML
 	// ID) - EXTERNAL_ID — external section identifier - IBLOCK_SECTION_ID —

@@ -415,9 +415,9 @@ type EventlogListParams struct {
 	// — ascending - DESC — descending Available fields for sorting are similar
 	// to those in select.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Pagination parameters: - page — page number - limit — number of entries
 	// per page, default 50 - offset — record offset. If page and limit are
 	// provided, the offset is calculated automatically. Default: 50.

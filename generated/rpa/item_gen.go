@@ -246,16 +246,17 @@ type ItemListParams struct {
 	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
 	// List for sorting, where the key is the field and the value is ASC or DESC
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// List for filtering. Keys for filtering by custom fields should be in
 	// UPPER_CASE, while others should be in camelCase. Examples of filters are
 	// provided below
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Offset for pagination.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }

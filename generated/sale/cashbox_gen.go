@@ -828,17 +828,18 @@ type CashboxListParams struct {
 	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
 	// != — not equal - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting selected records in the format {"field_1": "order_1",
 	// ... "field_N": "order_N"}. Possible values for field correspond to the
 	// fields of the sale_cashbox object. Possible values for order: - asc — in
 	// ascending order - desc — in descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 }
 
 // CashboxListItem is one row of sale.cashbox.list.

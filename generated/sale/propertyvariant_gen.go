@@ -457,18 +457,19 @@ type PropertyvariantListParams struct {
 	// looks for a substring at any position in the string - != — not equal - !
 	// — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property value variants in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
 	// correspond to the fields of the object sale_order_property_variant. Possible
 	// values for order: - asc — in ascending order - desc — in descending
 	// order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // PropertyvariantListItem is one row of sale.propertyvariant.list.

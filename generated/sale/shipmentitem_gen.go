@@ -460,18 +460,19 @@ type ShipmentitemListParams struct {
 	// NOT LIKE (see description above) - = — equal, exact match (used by
 	// default) - != - not equal - ! — not equal
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected shipment item table elements in the
 	// format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for
 	// field correspond to the fields of the object sale_order_shipment_item.
 	// Possible values for order: - asc — in ascending order - desc — in
 	// descending order
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results — the value 100,

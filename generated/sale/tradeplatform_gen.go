@@ -149,15 +149,16 @@ type TradePlatformListParams struct {
 	// - "%mol%" — searching for values where the substring "mol" is absent in
 	// any position - !%= — NOT LIKE (see description above)
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Sorting parameters. Format: {field: direction (ASC, DESC)}. The fields
 	// correspond to the fields of the sale_order_trade_platform object.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used for pagination control. The page size of results is
 	// always static: 50 records. To select the second page of results, you need to
 	// pass the value 50. To select the third page of results, the value is 100,

@@ -497,9 +497,9 @@ type ChecklistitemGetlistParams struct {
 	// values: - asc — ascending - desc — descending By default, the result is
 	// sorted by ID in descending order. Default: ID.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -336,9 +336,9 @@ type CommentitemGetlistParams struct {
 	// ascending - desc — descending By default, the result is sorted in
 	// descending order by comment identifier.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 	// An object for filtering the result in the form {"field": "filter value", ...
 	// }. The value of the filtered field can be a single value or an array of
 	// values. You can filter by the following fields: - ID — comment identifier
@@ -348,9 +348,10 @@ type CommentitemGetlistParams struct {
 	// less than or equal to - < — less than - >= — greater than or equal to -
 	// > — greater than By default, records are not filtered.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

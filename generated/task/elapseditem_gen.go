@@ -317,15 +317,9 @@ type ElapseditemGetlistParams struct {
 	// task or by using the get task list method
 	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 	// Object for sorting the result (detailed description provided below)
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	Order *ElapseditemGetlistParamsOrder `json:"ORDER,omitzero"`
 	// Object for filtering the result (detailed description provided below)
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	Filter *ElapseditemGetlistParamsFilter `json:"FILTER,omitzero"`
 	// Array of fields of records that will be returned by the method. You can
 	// specify only the fields you need. If the array contains the value "*", all
 	// available fields will be returned. By default, all fields of the main
@@ -340,6 +334,69 @@ type ElapseditemGetlistParams struct {
 	NPageSize b24.Opt[int64] `json:"nPageSize,omitzero"`
 	// Page number in pagination
 	INumPage b24.Opt[int64] `json:"iNumPage,omitzero"`
+}
+
+// ElapseditemGetlistParamsOrder is the ORDER value of
+// task.elapseditem.getlist.
+type ElapseditemGetlistParamsOrder struct {
+	// Identifier of the time tracking record. Can take values: - asc — ascending
+	// - desc — descending
+	ID b24.Opt[ElapseditemGetlistParamsOrderID] `json:"ID,omitzero"`
+	// Identifier of the user on behalf of whom the time tracking record was made.
+	// Can take values: - asc — ascending - desc — descending
+	UserID b24.Opt[ElapseditemGetlistParamsOrderUserID] `json:"USER_ID,omitzero"`
+	// Time spent, in minutes. Can take values: - asc — ascending - desc —
+	// descending
+	Minutes b24.Opt[ElapseditemGetlistParamsOrderMinutes] `json:"MINUTES,omitzero"`
+	// Time spent, in seconds. Can take values: - asc — ascending - desc —
+	// descending
+	Seconds b24.Opt[ElapseditemGetlistParamsOrderSeconds] `json:"SECONDS,omitzero"`
+	// Record creation date. Can take values: - asc — ascending - desc —
+	// descending
+	CreatedDate b24.Opt[ElapseditemGetlistParamsOrderCreatedDate] `json:"CREATED_DATE,omitzero"`
+	// Start date. Can take values: - asc — ascending - desc — descending
+	DateStart b24.Opt[ElapseditemGetlistParamsOrderDateStart] `json:"DATE_START,omitzero"`
+	// End date. Can take values: - asc — ascending - desc — descending
+	DateStop b24.Opt[ElapseditemGetlistParamsOrderDateStop] `json:"DATE_STOP,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ElapseditemGetlistParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetlistParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ElapseditemGetlistParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetlistParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ElapseditemGetlistParamsFilter is the FILTER value of
+// task.elapseditem.getlist.
+type ElapseditemGetlistParamsFilter struct {
+	// Identifier of the time tracking record
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Identifier of the user on behalf of whom the time tracking record was made
+	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	// Record creation date
+	CreatedDate b24.Opt[b24.Time] `json:"CREATED_DATE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ElapseditemGetlistParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetlistParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ElapseditemGetlistParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetlistParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ElapseditemGetlistItem is one row of task.elapseditem.getlist.
@@ -368,6 +425,166 @@ func (v *ElapseditemGetlistItem) UnmarshalJSON(data []byte) error {
 func (v ElapseditemGetlistItem) MarshalJSON() ([]byte, error) {
 	type plain ElapseditemGetlistItem
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ElapseditemGetlistParamsOrderID is the ID of task.elapseditem.getlist: the
+// constants below are the documented values; others are accepted too.
+type ElapseditemGetlistParamsOrderID string
+
+// The documented values of ElapseditemGetlistParamsOrderID.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderIDAsc ElapseditemGetlistParamsOrderID = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderIDDesc ElapseditemGetlistParamsOrderID = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderID(s)
+	return nil
+}
+
+// ElapseditemGetlistParamsOrderUserID is the USER_ID of
+// task.elapseditem.getlist: the constants below are the documented values;
+// others are accepted too.
+type ElapseditemGetlistParamsOrderUserID string
+
+// The documented values of ElapseditemGetlistParamsOrderUserID.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderUserIDAsc ElapseditemGetlistParamsOrderUserID = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderUserIDDesc ElapseditemGetlistParamsOrderUserID = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderUserID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderUserID(s)
+	return nil
+}
+
+// ElapseditemGetlistParamsOrderMinutes is the MINUTES of
+// task.elapseditem.getlist: the constants below are the documented values;
+// others are accepted too.
+type ElapseditemGetlistParamsOrderMinutes string
+
+// The documented values of ElapseditemGetlistParamsOrderMinutes.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderMinutesAsc ElapseditemGetlistParamsOrderMinutes = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderMinutesDesc ElapseditemGetlistParamsOrderMinutes = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderMinutes) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderMinutes(s)
+	return nil
+}
+
+// ElapseditemGetlistParamsOrderSeconds is the SECONDS of
+// task.elapseditem.getlist: the constants below are the documented values;
+// others are accepted too.
+type ElapseditemGetlistParamsOrderSeconds string
+
+// The documented values of ElapseditemGetlistParamsOrderSeconds.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderSecondsAsc ElapseditemGetlistParamsOrderSeconds = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderSecondsDesc ElapseditemGetlistParamsOrderSeconds = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderSeconds) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderSeconds(s)
+	return nil
+}
+
+// ElapseditemGetlistParamsOrderCreatedDate is the CREATED_DATE of
+// task.elapseditem.getlist: the constants below are the documented values;
+// others are accepted too.
+type ElapseditemGetlistParamsOrderCreatedDate string
+
+// The documented values of ElapseditemGetlistParamsOrderCreatedDate.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderCreatedDateAsc ElapseditemGetlistParamsOrderCreatedDate = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderCreatedDateDesc ElapseditemGetlistParamsOrderCreatedDate = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderCreatedDate) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderCreatedDate(s)
+	return nil
+}
+
+// ElapseditemGetlistParamsOrderDateStart is the DATE_START of
+// task.elapseditem.getlist: the constants below are the documented values;
+// others are accepted too.
+type ElapseditemGetlistParamsOrderDateStart string
+
+// The documented values of ElapseditemGetlistParamsOrderDateStart.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderDateStartAsc ElapseditemGetlistParamsOrderDateStart = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderDateStartDesc ElapseditemGetlistParamsOrderDateStart = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderDateStart) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderDateStart(s)
+	return nil
+}
+
+// ElapseditemGetlistParamsOrderDateStop is the DATE_STOP of
+// task.elapseditem.getlist: the constants below are the documented values;
+// others are accepted too.
+type ElapseditemGetlistParamsOrderDateStop string
+
+// The documented values of ElapseditemGetlistParamsOrderDateStop.
+const (
+	// ascending
+	ElapseditemGetlistParamsOrderDateStopAsc ElapseditemGetlistParamsOrderDateStop = "asc"
+	// descending
+	ElapseditemGetlistParamsOrderDateStopDesc ElapseditemGetlistParamsOrderDateStop = "desc"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ElapseditemGetlistParamsOrderDateStop) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ElapseditemGetlistParamsOrderDateStop(s)
+	return nil
 }
 
 // ElapseditemGetmanifest calls task.elapseditem.getmanifest: Get a List of

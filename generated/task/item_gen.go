@@ -860,9 +860,9 @@ type ItemListParams struct {
 	// — descending Optional parameter. By default, it is sorted in descending
 	// order by task ID.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 	// An array of the form {'filter_field': 'filter_value' [, ...]}. The filter
 	// field can take the following values: - ID — task ID - PARENT_ID — parent
 	// task ID - GROUP_ID — working group ID - CREATED_BY — Creator -
@@ -888,9 +888,10 @@ type ItemListParams struct {
 	// the method task.item.list, sorting must be specified for filtering.
 	// Filtering without sorting returns all tasks.
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An array for call options. The element is an array NAV_PARAMS of the form
 	// {'call_option': 'value' [, ...]}, containing the following options: -
 	// nPageSize — number of items per page. To limit the load on pagination, a
@@ -1597,9 +1598,9 @@ type ItemUserfieldGetlistParams struct {
 	// the custom field - SORT — sort value The sort direction can take the
 	// following values: - asc — ascending - desc — descending
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 	// Object for filtering the result in the format {"field": "filter value", ...
 	// }. The value of the filtered field can be a single value or an array of
 	// values. You can filter by the following fields: - ID — identifier of the
@@ -1607,9 +1608,10 @@ type ItemUserfieldGetlistParams struct {
 	// type of the custom field - XML_ID — external identifier - MULTIPLE —
 	// multiple, Y or N - MANDATORY — mandatory, Y or N
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 }
 
 // ItemUserfieldGetlistItem is one row of task.item.userfield.getlist.

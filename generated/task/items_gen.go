@@ -54,9 +54,9 @@ type ItemsGetlistParams struct {
 	// — descending Optional parameter. By default, it is sorted in descending
 	// order by task ID. Sorting by custom fields is allowed
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"ORDER,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"ORDER,omitzero"`
 	// An array in the form {'filter_field': "filter_value" [, ...]}. The filter
 	// field can take the following values: - ID — task ID - PARENT_ID — parent
 	// task ID - GROUP_ID — working group ID - CREATED_BY — Creator -
@@ -83,9 +83,10 @@ type ItemsGetlistParams struct {
 	// single value or an array. Optional parameter. By default, records are not
 	// filtered
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"FILTER,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An array of returned task fields
 	Taskdata []any `json:"TASKDATA,omitzero"`
 	// Pagination. The option iNumPage is available — page number

@@ -2436,16 +2436,10 @@ type APIScrumSprintListParams struct {
 	// 'sort_direction' [, ...]}. Available fields are described in the table
 	// below. The sort direction can take the following values: - asc — ascending
 	// - desc — descending
-	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	Order *APIScrumSprintListParamsOrder `json:"order,omitzero"`
 	// An object of type {'filterable_field': 'filter_value' [, ...]}. Available
 	// fields are described in the table below
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *APIScrumSprintListParamsFilter `json:"filter,omitzero"`
 	// An array of record fields that will be returned by the method. You can
 	// specify only the fields that are necessary. If the array contains the value
 	// "*", all available fields will be returned. The default value is an empty
@@ -2454,6 +2448,88 @@ type APIScrumSprintListParams struct {
 	Select map[string]any `json:"select,omitzero"`
 	// The page number of the output. Works for https requests
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// APIScrumSprintListParamsOrder is the order value of
+// tasks.api.scrum.sprint.list.
+type APIScrumSprintListParamsOrder struct {
+	// Identifier of the sprint
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Scrum identifier
+	GroupID b24.Opt[int64] `json:"GROUP_ID,omitzero"`
+	// Item type
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Created by
+	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	// Start date
+	DateStart b24.Opt[string] `json:"DATE_START,omitzero"`
+	// End date
+	DateEnd b24.Opt[string] `json:"DATE_END,omitzero"`
+	// Status
+	Status b24.Opt[string] `json:"STATUS,omitzero"`
+	// Information
+	Info map[string]any `json:"INFO,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumSprintListParamsOrder) UnmarshalJSON(data []byte) error {
+	type plain APIScrumSprintListParamsOrder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumSprintListParamsOrder) MarshalJSON() ([]byte, error) {
+	type plain APIScrumSprintListParamsOrder
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumSprintListParamsFilter is the filter value of
+// tasks.api.scrum.sprint.list.
+type APIScrumSprintListParamsFilter struct {
+	// Identifier of the sprint
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Scrum identifier
+	GroupID b24.Opt[int64] `json:"GROUP_ID,omitzero"`
+	// Item type
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Sorting
+	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	// Created by
+	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	// Start date
+	DateStart b24.Opt[string] `json:"DATE_START,omitzero"`
+	// End date
+	DateEnd b24.Opt[string] `json:"DATE_END,omitzero"`
+	// Status
+	Status b24.Opt[string] `json:"STATUS,omitzero"`
+	// Information
+	Info map[string]any `json:"INFO,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumSprintListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain APIScrumSprintListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumSprintListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain APIScrumSprintListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumSprintStart calls tasks.api.scrum.sprint.start: Start Sprint.

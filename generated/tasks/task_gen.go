@@ -5583,18 +5583,15 @@ type TaskHistoryListParams struct {
 	TaskID int64 `json:"taskId"`
 	// Filter by event type in the format {FIELD: 'EVENT'}. A list of possible
 	// values for FIELD is described below
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *TaskHistoryListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
 	// The sorting direction can take the following values: - asc — ascending -
 	// desc — descending By default, records are sorted in descending order by
 	// creation time, meaning from newest to oldest
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5606,6 +5603,92 @@ func (p TaskHistoryListParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// TaskHistoryListParamsFilter is the filter value of tasks.task.history.list.
+type TaskHistoryListParamsFilter struct {
+	// Identifier of the history event
+	ID b24.Opt[int64] `json:"id,omitzero"`
+	// Date and time of the event creation in ISO 8601 format
+	CreatedDate b24.Opt[string] `json:"createdDate,omitzero"`
+	// Type of the history event. Possible values for field: - TITLE — change of
+	// task title - DESCRIPTION — change of task description - REAL_STATUS —
+	// change of actual status - STATUS — change of task status - PRIORITY —
+	// change of priority - MARK — change of task rating - COMMENT — addition
+	// of a comment - DELETE — deletion of a task - NEW — creation of a new
+	// task - RENEW — restoration of a task - MOVE_TO_BACKLOG — moving a task
+	// to the backlog - MOVE_TO_SPRINT — moving a task to a sprint - PARENT_ID
+	// — change of parent task - GROUP_ID — change of working group/project -
+	// STAGE_ID — change of stage - CREATED_BY — change of task author -
+	// RESPONSIBLE_ID — change of executor - ACCOMPLICES — change of
+	// participants - AUDITORS — change of auditors - DEADLINE — change of
+	// deadline - START_DATE_PLAN — change of planned start date - END_DATE_PLAN
+	// — change of planned end date - DURATION_PLAN — change of planned
+	// duration - DURATION_PLAN_SECONDS — change of planned duration in seconds -
+	// DURATION_FACT — change of actual duration - TIME_ESTIMATE — change of
+	// time estimate - TIME_SPENT_IN_LOGS — change of actual time spent in logs -
+	// TAGS — change of task tags - DEPENDS_ON — change of task dependencies -
+	// FILES — change of file list - UF_TASK_WEBDAV_FILES — change of user
+	// field with files - CHECKLIST_ITEM_CREATE — creation of a checklist item -
+	// CHECKLIST_ITEM_RENAME — renaming of a checklist item -
+	// CHECKLIST_ITEM_REMOVE — deletion of a checklist item -
+	// CHECKLIST_ITEM_CHECK — marking a checklist item as completed -
+	// CHECKLIST_ITEM_UNCHECK — unchecking a checklist item - ADD_IN_REPORT —
+	// change of the "add to report" flag - TASK_CONTROL — change of result
+	// control - ALLOW_TIME_TRACKING — enabling or disabling time tracking -
+	// ALLOW_CHANGE_DEADLINE — allowing or prohibiting deadline changes - FLOW_ID
+	// — change of flow
+	Field b24.Opt[TaskHistoryListParamsFilterField] `json:"field,omitzero"`
+	// The object describes what change occurred: - from — value before the
+	// change - to — value after the change The type of value depends on the
+	// event: for a new comment — ID of the comment, for a checklist item change
+	// — text of the item, for adding an auditor — user identifier, and so on
+	Value map[string]any `json:"value,omitzero"`
+	// An object with user description who performed the action
+	User *TaskHistoryListParamsFilterUser `json:"user,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskHistoryListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain TaskHistoryListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskHistoryListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain TaskHistoryListParamsFilter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskHistoryListParamsFilterUser is the user value of
+// tasks.task.history.list.
+type TaskHistoryListParamsFilterUser struct {
+	// User identifier
+	ID b24.Opt[int64] `json:"id,omitzero"`
+	// First name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Last name
+	LastName b24.Opt[string] `json:"lastName,omitzero"`
+	// Middle name
+	SecondName b24.Opt[string] `json:"secondName,omitzero"`
+	// Login
+	Login b24.Opt[string] `json:"login,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskHistoryListParamsFilterUser) UnmarshalJSON(data []byte) error {
+	type plain TaskHistoryListParamsFilterUser
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskHistoryListParamsFilterUser) MarshalJSON() ([]byte, error) {
+	type plain TaskHistoryListParamsFilterUser
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskHistoryListItem is one row of tasks.task.history.list.
@@ -5730,6 +5813,106 @@ func (v *TaskHistoryListResult) UnmarshalJSON(data []byte) error {
 func (v TaskHistoryListResult) MarshalJSON() ([]byte, error) {
 	type plain TaskHistoryListResult
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskHistoryListParamsFilterField is the field of tasks.task.history.list:
+// the constants below are the documented values; others are accepted too.
+type TaskHistoryListParamsFilterField string
+
+// The documented values of TaskHistoryListParamsFilterField.
+const (
+	// change of task title
+	TaskHistoryListParamsFilterFieldTitle TaskHistoryListParamsFilterField = "TITLE"
+	// change of task description
+	TaskHistoryListParamsFilterFieldDescription TaskHistoryListParamsFilterField = "DESCRIPTION"
+	// change of actual status
+	TaskHistoryListParamsFilterFieldRealStatus TaskHistoryListParamsFilterField = "REAL_STATUS"
+	// change of task status
+	TaskHistoryListParamsFilterFieldStatus TaskHistoryListParamsFilterField = "STATUS"
+	// change of priority
+	TaskHistoryListParamsFilterFieldPriority TaskHistoryListParamsFilterField = "PRIORITY"
+	// change of task rating
+	TaskHistoryListParamsFilterFieldMark TaskHistoryListParamsFilterField = "MARK"
+	// addition of a comment
+	TaskHistoryListParamsFilterFieldComment TaskHistoryListParamsFilterField = "COMMENT"
+	// deletion of a task
+	TaskHistoryListParamsFilterFieldDelete TaskHistoryListParamsFilterField = "DELETE"
+	// creation of a new task
+	TaskHistoryListParamsFilterFieldNew TaskHistoryListParamsFilterField = "NEW"
+	// restoration of a task
+	TaskHistoryListParamsFilterFieldRenew TaskHistoryListParamsFilterField = "RENEW"
+	// moving a task to the backlog
+	TaskHistoryListParamsFilterFieldMoveToBacklog TaskHistoryListParamsFilterField = "MOVE_TO_BACKLOG"
+	// moving a task to a sprint
+	TaskHistoryListParamsFilterFieldMoveToSprint TaskHistoryListParamsFilterField = "MOVE_TO_SPRINT"
+	// change of parent task
+	TaskHistoryListParamsFilterFieldParentID TaskHistoryListParamsFilterField = "PARENT_ID"
+	// change of working group/project
+	TaskHistoryListParamsFilterFieldGroupID TaskHistoryListParamsFilterField = "GROUP_ID"
+	// change of stage
+	TaskHistoryListParamsFilterFieldStageID TaskHistoryListParamsFilterField = "STAGE_ID"
+	// change of task author
+	TaskHistoryListParamsFilterFieldCreatedBy TaskHistoryListParamsFilterField = "CREATED_BY"
+	// change of executor
+	TaskHistoryListParamsFilterFieldResponsibleID TaskHistoryListParamsFilterField = "RESPONSIBLE_ID"
+	// change of participants
+	TaskHistoryListParamsFilterFieldAccomplices TaskHistoryListParamsFilterField = "ACCOMPLICES"
+	// change of auditors
+	TaskHistoryListParamsFilterFieldAuditors TaskHistoryListParamsFilterField = "AUDITORS"
+	// change of deadline
+	TaskHistoryListParamsFilterFieldDeadline TaskHistoryListParamsFilterField = "DEADLINE"
+	// change of planned start date
+	TaskHistoryListParamsFilterFieldStartDatePlan TaskHistoryListParamsFilterField = "START_DATE_PLAN"
+	// change of planned end date
+	TaskHistoryListParamsFilterFieldEndDatePlan TaskHistoryListParamsFilterField = "END_DATE_PLAN"
+	// change of planned duration
+	TaskHistoryListParamsFilterFieldDurationPlan TaskHistoryListParamsFilterField = "DURATION_PLAN"
+	// change of planned duration in seconds
+	TaskHistoryListParamsFilterFieldDurationPlanSeconds TaskHistoryListParamsFilterField = "DURATION_PLAN_SECONDS"
+	// change of actual duration
+	TaskHistoryListParamsFilterFieldDurationFact TaskHistoryListParamsFilterField = "DURATION_FACT"
+	// change of time estimate
+	TaskHistoryListParamsFilterFieldTimeEstimate TaskHistoryListParamsFilterField = "TIME_ESTIMATE"
+	// change of actual time spent in logs
+	TaskHistoryListParamsFilterFieldTimeSpentInLogs TaskHistoryListParamsFilterField = "TIME_SPENT_IN_LOGS"
+	// change of task tags
+	TaskHistoryListParamsFilterFieldTags TaskHistoryListParamsFilterField = "TAGS"
+	// change of task dependencies
+	TaskHistoryListParamsFilterFieldDependsOn TaskHistoryListParamsFilterField = "DEPENDS_ON"
+	// change of file list
+	TaskHistoryListParamsFilterFieldFiles TaskHistoryListParamsFilterField = "FILES"
+	// change of user field with files
+	TaskHistoryListParamsFilterFieldUfTaskWebdavFiles TaskHistoryListParamsFilterField = "UF_TASK_WEBDAV_FILES"
+	// creation of a checklist item
+	TaskHistoryListParamsFilterFieldChecklistItemCreate TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_CREATE"
+	// renaming of a checklist item
+	TaskHistoryListParamsFilterFieldChecklistItemRename TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_RENAME"
+	// deletion of a checklist item
+	TaskHistoryListParamsFilterFieldChecklistItemRemove TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_REMOVE"
+	// marking a checklist item as completed
+	TaskHistoryListParamsFilterFieldChecklistItemCheck TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_CHECK"
+	// unchecking a checklist item
+	TaskHistoryListParamsFilterFieldChecklistItemUncheck TaskHistoryListParamsFilterField = "CHECKLIST_ITEM_UNCHECK"
+	// change of the "add to report" flag
+	TaskHistoryListParamsFilterFieldAddInReport TaskHistoryListParamsFilterField = "ADD_IN_REPORT"
+	// change of result control
+	TaskHistoryListParamsFilterFieldTaskControl TaskHistoryListParamsFilterField = "TASK_CONTROL"
+	// enabling or disabling time tracking
+	TaskHistoryListParamsFilterFieldAllowTimeTracking TaskHistoryListParamsFilterField = "ALLOW_TIME_TRACKING"
+	// allowing or prohibiting deadline changes
+	TaskHistoryListParamsFilterFieldAllowChangeDeadline TaskHistoryListParamsFilterField = "ALLOW_CHANGE_DEADLINE"
+	// change of flow
+	TaskHistoryListParamsFilterFieldFlowID TaskHistoryListParamsFilterField = "FLOW_ID"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskHistoryListParamsFilterField) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskHistoryListParamsFilterField(s)
+	return nil
 }
 
 // TaskHistoryListItemField is the field of tasks.task.history.list: the
@@ -5910,9 +6093,9 @@ type TaskListParams struct {
 	// sorting index - IS_PINNED — pinned status - IS_PINNED_IN_GROUP — pinned
 	// in group status. Default: ID.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// An object for filtering the task list in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}. The filterable fields can take the following
 	// values: - ID — task identifier - PARENT_ID — parent task identifier -
@@ -5940,9 +6123,10 @@ type TaskListParams struct {
 	// greater than - >= — greater than or equal to By default, records are not
 	// filtered
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An array containing a list of fields to select. By default, the system
 	// returns only those fields stored in the record — without additional data
 	// calculated on the fly. Always specify fields in select. The default set of
@@ -6153,9 +6337,9 @@ type TaskListV3Params struct {
 	// descriptions in the Task object block By default, tasks are sorted by id in
 	// ascending order. Default: id.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Pagination parameters: - page — page number - limit — number of tasks
 	// per page, default 50, maximum 1000 - offset — task offset. If page and
 	// limit are provided, the offset is calculated automatically. Default: 50.
@@ -8769,9 +8953,9 @@ type TaskResultListV3Params struct {
 	// result - updatedAt — update date of the result - status — status of the
 	// result - messageId — chat message identifier
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// An array of conditions for filtering the list of results. Be sure to pass
 	// the condition for taskId. Each condition is an array with the field name,
 	// operator, and value. For the operator =, you can only pass the field name

@@ -1455,9 +1455,10 @@ type TemplateChecklistListParams struct {
 	// forcibly added to the filter as TEMPLATE_ID, even if a different value is
 	// provided in filter
 	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// List of fields to select. You can specify the following fields in the
 	// selection: - ID — identifier of the checklist item - TEMPLATE_ID —
 	// identifier of the task template - PARENT_ID — identifier of the parent
@@ -1477,9 +1478,9 @@ type TemplateChecklistListParams struct {
 	// asc — ascending - desc — descending By default, the result is sorted by
 	// ID in descending order. Default: ID.
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

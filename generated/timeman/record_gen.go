@@ -327,9 +327,9 @@ type RecordListParams struct {
 	// time of the work interval - endTime — end time of the work interval -
 	// duration — duration of the work interval in seconds
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Pagination parameters: - page — page number - limit — number of records
 	// per page, default is 50 - offset — record offset. If page and limit are
 	// provided, the offset is calculated automatically. Default: 50.

@@ -363,9 +363,9 @@ type UserfieldListParams struct {
 	// field search capability Possible values for order_N: - asc — ascending -
 	// desc — descending
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Filter of selected custom fields in {"field_1": "value_1", ... "field_N":
 	// "value_N"} format. Possible values for field_N are similar to the fields in
 	// sorting. A key can be assigned an additional prefix to specify the filter

@@ -90,17 +90,14 @@ type ListParams struct {
 	// user field - fieldName - code of the user field - userTypeId - type of the
 	// user field - xmlId - external code - sort - sort index By default:
 	//
-	// Keys are field names, values "ASC" or "DESC". A map is sent with its keys
-	// sorted by name.
-	Order map[string]string `json:"order,omitzero"`
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// Object format: - field_n - the name of the field by which the selection of
 	// user fields will be filtered - value_n - filter value All conditions for
 	// individual fields are combined using AND. See below the list of available
 	// fields for filtering
-	//
-	// Keys are field names, optionally prefixed by an operator: ">ID",
-	// "=STAGE_ID", "%TITLE", "!ID".
-	Filter map[string]any `json:"filter,omitzero"`
+	Filter *ListParamsFilter `json:"filter,omitzero"`
 	// Offset for pagination. Use the next parameter value from the previous
 	// response
 	Start b24.Opt[int64] `json:"start,omitzero"`
@@ -165,6 +162,46 @@ func (v *ListParamsSelect) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ListParamsSelect) MarshalJSON() ([]byte, error) {
 	type plain ListParamsSelect
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ListParamsFilter is the filter value of userfieldconfig.list.
+type ListParamsFilter struct {
+	// Identifier of the user field
+	ID b24.Opt[int64] `json:"id,omitzero"`
+	// Code of the user field
+	FieldName b24.Opt[string] `json:"fieldName,omitzero"`
+	// Type of the user field
+	UserTypeID b24.Opt[string] `json:"userTypeId,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Sort index
+	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	// Whether the user field is multiple. Possible values: Y or N
+	Multiple b24.Opt[bool] `json:"multiple,omitzero"`
+	// Whether the user field is mandatory. Possible values: Y or N
+	Mandatory b24.Opt[bool] `json:"mandatory,omitzero"`
+	// Whether to show in the list filter. Possible values: N, I, E, S
+	ShowFilter b24.Opt[b24.Bool] `json:"showFilter,omitzero"`
+	// Whether to show in the list. Possible values: Y or N
+	ShowInList b24.Opt[bool] `json:"showInList,omitzero"`
+	// Whether to allow user editing. Possible values: Y or N
+	EditInList b24.Opt[bool] `json:"editInList,omitzero"`
+	// Whether the field values are searchable. Possible values: Y or N
+	IsSearchable b24.Opt[bool] `json:"isSearchable,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ListParamsFilter) UnmarshalJSON(data []byte) error {
+	type plain ListParamsFilter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ListParamsFilter) MarshalJSON() ([]byte, error) {
+	type plain ListParamsFilter
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

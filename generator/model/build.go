@@ -284,7 +284,7 @@ func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString})
 		case t.isBuiltin("int64") && looksLikeID(p.Name):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
-		case t.Kind == Slice || t.Kind == Map || t.isBuiltin("any"):
+		case t.nilable():
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
 		case t.Kind == Named && b.isStruct(t.Name):
 			if sub, ok := b.kept[t.Name]; ok {
@@ -569,13 +569,8 @@ func (b *builder) count(isParam bool, t *Type) {
 // b24.Opt[T]; slices, maps and any are left out when nil. (Structs become
 // pointers, left out when nil: see fields.) All carry `json:",omitzero"`.
 func optional(t *Type) *Type {
-	switch t.Kind {
-	case Slice, Map, Pointer:
+	if t.Kind == Pointer || t.nilable() {
 		return t
-	case Builtin:
-		if t.Name == "any" {
-			return t
-		}
 	}
 	return optOf(t)
 }
@@ -625,10 +620,10 @@ func fieldDoc(p spec.Param) []string {
 // obvious from it.
 func paramNote(p spec.Param, t *Type, top bool) string {
 	switch {
-	case top && strings.EqualFold(p.Name, "filter") && t.Kind == Map:
-		return "Keys are field names, optionally prefixed by an operator: \">ID\", \"=STAGE_ID\", \"%TITLE\", \"!ID\"."
-	case top && strings.EqualFold(p.Name, "order") && t.Kind == Map:
-		return "Keys are field names, values \"ASC\" or \"DESC\". A map is sent with its keys sorted by name."
+	case top && t.isRuntime("Filter"):
+		return "Keys are field names, optionally prefixed by an operator (\">ID\", \"=STAGE_ID\", \"%TITLE\", \"!ID\"); b24.Filter's methods spell them: b24.Filter{}.Eq(\"STAGE_ID\", \"WON\").Gt(\"ID\", 10)."
+	case top && t.isRuntime("Order"):
+		return "Most significant key first, sent in that order: b24.Order{b24.Desc(\"DATE_CREATE\"), b24.Asc(\"ID\")}."
 	case p.Kind == spec.KindFile:
 		return "A file, in the form this method takes (see its page): a Base64 string, a [2]string{name, Base64} pair, or the ID of an uploaded file."
 	}
@@ -650,12 +645,12 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 	if top {
 		switch strings.ToLower(p.Name) {
 		case "filter":
-			if p.Kind == spec.KindObject || p.Kind == spec.KindAny || p.Kind == "" {
-				return mapOf(tAny)
+			if (p.Kind == spec.KindObject && len(p.Fields) == 0) || p.Kind == spec.KindAny || p.Kind == "" {
+				return runtime("Filter")
 			}
 		case "order":
-			if p.Kind == spec.KindObject || p.Kind == spec.KindAny || p.Kind == "" {
-				return mapOf(tString)
+			if (p.Kind == spec.KindObject && len(p.Fields) == 0) || p.Kind == spec.KindAny || p.Kind == "" {
+				return runtime("Order")
 			}
 		case "select":
 			if p.Kind == spec.KindArray || p.Kind == spec.KindAny || p.Kind == "" {

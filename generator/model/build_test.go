@@ -111,7 +111,7 @@ func TestBuildNamesAndTypes(t *testing.T) {
 	for _, f := range list.Params.Fields {
 		types[f.JSON] = typeString(f.Type)
 	}
-	want := map[string]string{"filter": "map[string]any", "order": "map[string]string", "select": "[]string", "start": "b24.Opt[int64]"}
+	want := map[string]string{"filter": "b24.Filter", "order": "b24.Order", "select": "[]string", "start": "b24.Opt[int64]"}
 	for k, v := range want {
 		if types[k] != v {
 			t.Errorf("DealList param %s: %s, want %s", k, types[k], v)

@@ -47,6 +47,15 @@ func optOf(t *Type) *Type               { return &Type{Kind: Opt, Elem: t} }
 func mapOf(elem *Type) *Type            { return &Type{Kind: Map, Elem: elem} }
 func (t *Type) isBuiltin(n string) bool { return t.Kind == Builtin && t.Name == n }
 
+// isRuntime reports the runtime type b24.<n>.
+func (t *Type) isRuntime(n string) bool { return t.Kind == Qual && t.Pkg == RuntimePkg && t.Name == n }
+
+// nilable reports the types whose zero value is nil and so means "not
+// sent": slices, maps (b24.Filter and b24.Order among them) and any.
+func (t *Type) nilable() bool {
+	return t.Kind == Slice || t.Kind == Map || t.isBuiltin("any") || t.isRuntime("Filter") || t.isRuntime("Order")
+}
+
 // Raw reports whether t leaves the value untyped: any or json.RawMessage,
 // optional or not. A slice or map of any counts as typed: the docs gave the
 // JSON shape (array, object) and the Go type holds the user to it.
