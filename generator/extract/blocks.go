@@ -208,7 +208,7 @@ type lineIndex struct {
 }
 
 func newLineIndex(pp preprocessed) lineIndex {
-	starts := []int{0}
+	starts := make([]int, 1, len(pp.lines)+1)
 	for i, c := range pp.src {
 		if c == '\n' && i+1 < len(pp.src) {
 			starts = append(starts, i+1)
@@ -230,10 +230,11 @@ func (li lineIndex) line(offset int) int {
 
 // parseBlocks parses a preprocessed page into its flat block list.
 func parseBlocks(pp preprocessed) []block {
+	pp, fences := collapseFences(pp)
 	src := pp.src
 	doc := blockParser.Parse(text.NewReader(src))
 	li := newLineIndex(pp)
-	f := flattener{src: src, str: string(src), li: li}
+	f := flattener{src: src, str: string(src), li: li, fences: fences}
 	f.walk(doc, "", 0)
 	return f.blocks
 }
@@ -241,6 +242,7 @@ func parseBlocks(pp preprocessed) []block {
 type flattener struct {
 	src    []byte
 	str    string // src as a string, sliced by raw
+	fences *fenceStore
 	li     lineIndex
 	blocks []block
 }
@@ -301,9 +303,9 @@ func (f *flattener) walk(n ast.Node, tab string, depth int) {
 			if line > 0 {
 				line-- // the fence line
 			}
-			f.blocks = append(f.blocks, block{Kind: bCode, Line: line, Lang: lang, Raw: f.raw(c), Tab: tab, Depth: depth})
+			f.blocks = append(f.blocks, block{Kind: bCode, Line: line, Lang: lang, Raw: f.fences.restore(f.raw(c)), Tab: tab, Depth: depth})
 		case *ast.CodeBlock:
-			f.blocks = append(f.blocks, block{Kind: bCode, Line: f.lineOf(c), Raw: f.raw(c), Tab: tab, Depth: depth})
+			f.blocks = append(f.blocks, block{Kind: bCode, Line: f.lineOf(c), Raw: f.fences.restore(f.raw(c)), Tab: tab, Depth: depth})
 		case *yfmTable:
 			segs := c.Lines()
 			lines := make([]int, segs.Len())

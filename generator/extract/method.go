@@ -283,10 +283,22 @@ func (pc *pageCtx) build(rows []rawParam, visiting map[int]bool) []spec.Param {
 	return mergeElementRows(nestDotted(out))
 }
 
+func hasElementRows(ps []spec.Param) bool {
+	for i := range ps {
+		if strings.HasSuffix(ps[i].Name, "[]") || hasElementRows(ps[i].Fields) {
+			return true
+		}
+	}
+	return false
+}
+
 // mergeElementRows folds "items[]" rows (the docs' way to describe the
 // elements of the array "items") into their array: the element kind and
 // fields go to "items". Without an "items" row the "items[]" row becomes it.
 func mergeElementRows(ps []spec.Param) []spec.Param {
+	if !hasElementRows(ps) {
+		return ps
+	}
 	out := ps[:0:0]
 	index := map[string]int{}
 	for _, p := range ps {

@@ -332,3 +332,36 @@ func TestNestDotted(t *testing.T) {
 		t.Errorf("nestDotted (-want +got):\n%s", d)
 	}
 }
+
+func TestCollapseFences(t *testing.T) {
+	src := "# T\n\n- tab\n\n    ```json\n    {\"a\": 1}\n\n    ```\n\n#|\n|| **a** | x\n```\ncode in a cell\n```\n||\n|#\n\n```\nunclosed\n"
+	n := 0
+	for range splitLines([]byte(src)) {
+		n++
+	}
+	pp := preprocessed{src: []byte(src), lines: make([]int, n), included: make([]bool, n)}
+	for i := range pp.lines {
+		pp.lines[i] = i + 1
+	}
+	got, fs := collapseFences(pp)
+	if fs == nil || len(fs.bodies) != 1 || fs.bodies[0] != "    {\"a\": 1}\n\n" {
+		t.Fatalf("bodies = %q", fs.bodies)
+	}
+	want := "# T\n\n- tab\n\n    ```json\n    " + codeMarker + "0\n    ```\n\n#|\n|| **a** | x\n```\ncode in a cell\n```\n||\n|#\n\n```\nunclosed\n"
+	if string(got.src) != want {
+		t.Errorf("collapsed =\n%q\nwant\n%q", got.src, want)
+	}
+	if got.lines[5] != 6 || got.lines[6] != 8 {
+		t.Errorf("line map around the placeholder = %v", got.lines[4:8])
+	}
+	blocks := parseBlocks(pp)
+	var code []string
+	for _, b := range blocks {
+		if b.Kind == bCode {
+			code = append(code, b.Raw)
+		}
+	}
+	if len(code) != 2 || code[0] != "    {\"a\": 1}\n\n" || code[1] != "unclosed\n" {
+		t.Errorf("code blocks = %q", code)
+	}
+}

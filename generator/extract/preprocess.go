@@ -209,16 +209,20 @@ func devOnly(cond string) bool {
 	return strings.Contains(c, "=='dev'") || strings.Contains(c, `=="dev"`)
 }
 
-// splitLines splits src into lines without their terminators ("\r\n" or "\n").
+// splitLines splits src into lines without their terminators ("\r\n" or
+// "\n"); the lines are substrings of one string copy of src.
 func splitLines(src []byte) []string {
-	s := string(src)
-	s = strings.TrimSuffix(s, "\n")
-	if s == "" {
+	text := strings.TrimSuffix(string(src), "\n")
+	if text == "" {
 		return nil
 	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
+	lines := make([]string, 0, strings.Count(text, "\n")+1)
+	for {
+		line, rest, found := strings.Cut(text, "\n")
+		lines = append(lines, strings.TrimSuffix(line, "\r"))
+		if !found {
+			return lines
+		}
+		text = rest
 	}
-	return lines
 }
