@@ -14,6 +14,7 @@ const (
 	MethodAdded      ChangeKind = "method added"
 	MethodRemoved    ChangeKind = "method removed"
 	MethodDeprecated ChangeKind = "method deprecated"
+	MethodRenamed    ChangeKind = "method renamed" // only the case of its name changed
 	EventAdded       ChangeKind = "event added"
 	EventRemoved     ChangeKind = "event removed"
 	ParamAdded       ChangeKind = "parameter added"
@@ -50,15 +51,21 @@ func (c Change) String() string {
 }
 
 // Diff lists the API changes from old to new, in a stable order: by
-// subject, then path, then kind.
+// subject, then path, then kind. Method names are matched case-insensitively,
+// as the portal matches them: disk.file.copyto → disk.file.copyTo is a
+// rename, not a removal and an addition.
 func Diff(old, new *Spec) []Change {
 	var out []Change
 	oldM, newM := methodsByKey(old), methodsByKey(new)
-	for key, nm := range newM {
-		om, ok := oldM[key]
+	for lkey, nm := range newM {
+		key := nm.Key()
+		om, ok := oldM[lkey]
 		if !ok {
 			out = append(out, Change{Kind: MethodAdded, Subject: key, Detail: nm.Page})
 			continue
+		}
+		if om.Name != nm.Name {
+			out = append(out, Change{Kind: MethodRenamed, Subject: key, Detail: "was " + om.Name})
 		}
 		if nm.Deprecated && !om.Deprecated {
 			d := ""
@@ -77,9 +84,9 @@ func Diff(old, new *Spec) []Change {
 		}
 		out = diffParams(out, key, "", of, nf, fieldKinds)
 	}
-	for key, om := range oldM {
-		if _, ok := newM[key]; !ok {
-			out = append(out, Change{Kind: MethodRemoved, Subject: key, Detail: om.Page})
+	for lkey, om := range oldM {
+		if _, ok := newM[lkey]; !ok {
+			out = append(out, Change{Kind: MethodRemoved, Subject: om.Key(), Detail: om.Page})
 		}
 	}
 	oldE, newE := eventsByName(old), eventsByName(new)
@@ -172,10 +179,11 @@ func typeLabel(p *Param) string {
 	return string(p.Kind)
 }
 
+// methodsByKey indexes methods by their lower-cased key.
 func methodsByKey(s *Spec) map[string]*Method {
 	m := make(map[string]*Method, len(s.Methods))
 	for i := range s.Methods {
-		m[s.Methods[i].Key()] = &s.Methods[i]
+		m[strings.ToLower(s.Methods[i].Key())] = &s.Methods[i]
 	}
 	return m
 }
@@ -188,8 +196,8 @@ func eventsByName(s *Spec) map[string]*Event {
 	return m
 }
 
-// WriteChangelog prints changes grouped by kind of subject, readable as a
-// changelog: a summary line, then one line per change.
+// WriteChangelog prints changes as a changelog: a count per kind of
+// change, then one block per method or event with its changes beneath it.
 func WriteChangelog(w io.Writer, changes []Change) error {
 	counts := map[ChangeKind]int{}
 	for _, c := range changes {
@@ -205,10 +213,22 @@ func WriteChangelog(w io.Writer, changes []Change) error {
 	for _, k := range kinds {
 		fmt.Fprintf(&sb, "  %-30s %d\n", k, counts[ChangeKind(k)])
 	}
-	sb.WriteString("\n")
+	changes = slices.Clone(changes)
+	slices.SortStableFunc(changes, func(a, b Change) int { return strings.Compare(a.Subject, b.Subject) })
+	subject := ""
 	for _, c := range changes {
-		sb.WriteString(c.String())
-		sb.WriteString("\n")
+		if c.Subject != subject {
+			subject = c.Subject
+			fmt.Fprintf(&sb, "\n%s\n", subject)
+		}
+		line := "  " + string(c.Kind)
+		if c.Path != "" {
+			line += " " + c.Path
+		}
+		if c.Detail != "" {
+			line += " (" + c.Detail + ")"
+		}
+		sb.WriteString(line + "\n")
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err

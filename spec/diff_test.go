@@ -17,6 +17,7 @@ func TestDiffReportsEachKindOfChange(t *testing.T) {
 				{Name: "start", Kind: KindInteger},
 			}, Result: &Result{Shape: "array", Fields: []Param{{Name: "ID", Kind: KindInteger}}}},
 			{Name: "crm.old.thing", Version: 2},
+			{Name: "disk.file.copyto", Version: 2, Params: []Param{{Name: "id", Kind: KindInteger}}},
 		},
 		Events: []Event{{Name: "ONCRMDEALADD", Fields: []Param{{Name: "event", Kind: KindString}}}},
 	}
@@ -29,6 +30,7 @@ func TestDiffReportsEachKindOfChange(t *testing.T) {
 				{Name: "filter", Kind: KindObject, Fields: []Param{{Name: "ID", Kind: KindArray, Elem: KindInteger}}},
 				{Name: "start", Kind: KindString},
 			}, Result: &Result{Shape: "array", Fields: []Param{{Name: "ID", Kind: KindInteger}, {Name: "TITLE", Kind: KindString}}}},
+			{Name: "disk.file.copyTo", Version: 2, Params: []Param{{Name: "id", Kind: KindString}}},
 		},
 		Events: []Event{
 			{Name: "ONCRMDEALADD", Fields: []Param{{Name: "event", Kind: KindString}, {Name: "ts", Kind: KindInteger}}},
@@ -46,6 +48,8 @@ func TestDiffReportsEachKindOfChange(t *testing.T) {
 		{Kind: ParamRetyped, Subject: "crm.deal.list", Path: "start", Detail: "integer → string"},
 		{Kind: EventFieldAdded, Subject: "ONCRMDEALADD", Path: "ts", Detail: "integer"},
 		{Kind: EventAdded, Subject: "ONCRMDEALUPDATE"},
+		{Kind: MethodRenamed, Subject: "disk.file.copyTo", Detail: "was disk.file.copyto"},
+		{Kind: ParamRetyped, Subject: "disk.file.copyTo", Path: "id", Detail: "integer → string"},
 	}
 	sortChanges := func(cs []Change) map[string]Change {
 		m := map[string]Change{}
@@ -82,7 +86,7 @@ func TestWriteChangelogSummarisesByKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"3 changes", "method added", "parameter retyped: a.b x (integer → string)"} {
+	for _, want := range []string{"3 changes", "method added", "\na.b\n  method added\n  parameter retyped x (integer → string)\n\na.c\n  method added\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("changelog lacks %q:\n%s", want, out)
 		}

@@ -92,7 +92,7 @@ func TestDiffBetweenDocsDirs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("diff exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"parameter retyped: crm.deal.get id (integer → string)", "parameter added: crm.deal.get select"} {
+	for _, want := range []string{"\ncrm.deal.get\n", "  parameter retyped id (integer → string)\n", "  parameter added select (array)\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("diff output lacks %q:\n%s", want, stdout)
 		}
