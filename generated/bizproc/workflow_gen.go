@@ -316,8 +316,10 @@ type WorkflowTemplateAddParams struct {
 	// Content of the business process template file in .bpt format. More about
 	// file transfer methods can be found in the article. Required.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	TemplateData any `json:"TEMPLATE_DATA"`
 	// Auto-execution settings for the template. Can have the value: - 0 — no
 	// auto-execution - 1 — execute on creation - 2 — execute on modification -
@@ -1043,8 +1045,10 @@ type WorkflowTemplateUpdateParamsFields struct {
 	// Content of the file with the business process template in .bpt format. More
 	// details on how to transfer files can be found in the article
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	TemplateData any `json:"TEMPLATE_DATA,omitzero"`
 	// Auto-execution settings for the template. Can have the following values: - 0
 	// — no auto-execution - 1 — execute on creation - 2 — execute on

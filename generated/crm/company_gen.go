@@ -96,8 +96,10 @@ type CompanyAddParamsFields struct {
 	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
 	// Company logo
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Logo any `json:"LOGO,omitzero"`
 	// Is the company available to everyone? Possible values: - Y — yes - N —
 	// no Default is Y. The default value can be changed in the CRM settings.
@@ -1552,8 +1554,10 @@ type CompanyUpdateParamsFields struct {
 	CompanyType b24.Opt[string] `json:"COMPANY_TYPE,omitzero"`
 	// Logo
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Logo any `json:"LOGO,omitzero"`
 	// Industry. Values can be obtained using the method crm.status.list with a
 	// filter for ENTITY_ID=INDUSTRY

@@ -107,8 +107,10 @@ type ContactAddParamsFields struct {
 	LastName b24.Opt[string] `json:"LAST_NAME,omitzero"`
 	// Photograph
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Photo any `json:"PHOTO,omitzero"`
 	// Date of birth
 	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`
@@ -1660,8 +1662,10 @@ type ContactUpdateParamsFields struct {
 	LastName b24.Opt[string] `json:"LAST_NAME,omitzero"`
 	// Photograph
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Photo any `json:"PHOTO,omitzero"`
 	// Date of birth
 	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`

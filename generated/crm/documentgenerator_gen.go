@@ -2482,8 +2482,10 @@ type DocumentgeneratorTemplateAddParamsFields struct {
 	// sent in base64 or multipart/form-data. More details: How to Upload Files.
 	// Required.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	File any `json:"file"`
 	// Identifier of the numerator. A list of available numerators can be obtained
 	// using the method crm.documentgenerator.numerator.list. Required.
@@ -3180,8 +3182,10 @@ type DocumentgeneratorTemplateUpdateParamsFields struct {
 	// Template file in the format ["file_name.docx", "base64_content"]. Can be
 	// sent in base64 or multipart/form-data. More details: How to Upload Files
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	File any `json:"file,omitzero"`
 	// Identifier of the numerator. A list of available numerators can be obtained
 	// using the method crm.documentgenerator.numerator.list

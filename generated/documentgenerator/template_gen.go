@@ -103,8 +103,10 @@ type TemplateAddParamsFields struct {
 	// an array ["file_name.docx","base64_content"] - as a file multipart/form-data
 	// - How to Upload Files. Required.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	File any `json:"file"`
 	// Identifier of the numerator. You can obtain the identifier after creating a
 	// numerator or by using the method to get the list of numerators. Required.
@@ -819,8 +821,10 @@ type TemplateUpdateParamsFields struct {
 	// an array ["file_name.docx","base64_content"] - as a file multipart/form-data
 	// - How to upload files
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	File any `json:"file,omitzero"`
 	// Identifier of the numerator
 	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`

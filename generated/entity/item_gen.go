@@ -73,14 +73,18 @@ type ItemAddParams struct {
 	// Preview image of the item. File format is described in the article How to
 	// Upload Files.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	PreviewPicture any `json:"PREVIEW_PICTURE,omitzero"`
 	// Detailed image of the item. File format is described in the article How to
 	// Upload Files.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
 	// Custom fields of the item UF_*. Passed as separate parameters in the format
 	// "UF_CODE": value, for example: "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42.
@@ -866,14 +870,18 @@ type ItemUpdateParams struct {
 	// Preview image of the item. File format is described in the article How to
 	// Upload Files. If false is passed, the image will be deleted.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	PreviewPicture any `json:"PREVIEW_PICTURE,omitzero"`
 	// Detailed image of the item. File format is described in the article How to
 	// Upload Files. If false is passed, the image will be deleted.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
 	// Custom fields of the item UF_*. Passed as separate parameters in the format
 	// "UF_CODE": value, for example: "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42

@@ -70,14 +70,18 @@ type SectionAddParams struct {
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Section image. File format — as described in How to upload files.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Picture any `json:"PICTURE,omitzero"`
 	// Detailed image of the section. File format — as described in How to upload
 	// files.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
 	// Custom fields of the section UF_*. Passed as separate parameters in the
 	// format "UF_CODE": value, for example: "UF_COLOR": "#ff6600"
@@ -484,14 +488,18 @@ type SectionUpdateParams struct {
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Image of the section. File format — see the article How to upload files.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Picture any `json:"PICTURE,omitzero"`
 	// Detailed image of the section. File format — see the article How to upload
 	// files.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
 	// Custom fields of the section UF_*. Passed as separate parameters in the
 	// format "UF_CODE": value, for example: "UF_COLOR": "#ff6600"

@@ -440,8 +440,10 @@ type V2BotRegisterParamsFieldsProperties struct {
 	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,. How to
 	// prepare data: How to upload files
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Avatar any `json:"avatar,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -799,8 +801,10 @@ type V2BotUpdateParamsFieldsProperties struct {
 	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,. How to
 	// prepare data: How to upload files
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Avatar any `json:"avatar,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -985,8 +989,10 @@ type V2ChatAddParamsFields struct {
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Chat avatar in Base64 format
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Avatar any `json:"avatar,omitzero"`
 	// Array of participant IDs
 	UserIDs []int64 `json:"userIds,omitzero"`
@@ -2934,8 +2940,10 @@ type V2ChatUpdateParamsFields struct {
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// New chat avatar in Base64 format
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Avatar any `json:"avatar,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -63,8 +63,10 @@ type UpdateParams struct {
 	Link b24.Opt[string] `json:"LINK,omitzero"`
 	// Service logo. You can provide a file or an existing file identifier.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Icon any `json:"ICON,omitzero"`
 	// Sort index
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`

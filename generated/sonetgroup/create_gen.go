@@ -88,8 +88,10 @@ type CreateParams struct {
 	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
 	// The group's avatar in Base64 format
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Image any `json:"IMAGE,omitzero"`
 	// The file ID from Drive for setting the avatar. The file ID can be obtained
 	// using the disk.storage.getchildren and disk.folder.getchildren methods. If

@@ -81,8 +81,10 @@ type UpdateParams struct {
 	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
 	// New group avatar in Base64 format.
 	//
-	// A file, in the form this method takes (see its page): a Base64 string, a
-	// [2]string{name, Base64} pair, or the ID of an uploaded file.
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
 	Image any `json:"IMAGE,omitzero"`
 	// File identifier from Drive for setting the avatar. The file identifier can
 	// be obtained using the disk.storage.getchildren and disk.folder.getchildren

@@ -625,7 +625,7 @@ func paramNote(p spec.Param, t *Type, top bool) string {
 	case top && t.isRuntime("Order"):
 		return "Most significant key first, sent in that order: b24.Order{b24.Desc(\"DATE_CREATE\"), b24.Asc(\"ID\")}."
 	case p.Kind == spec.KindFile:
-		return "A file, in the form this method takes (see its page): a Base64 string, a [2]string{name, Base64} pair, or the ID of an uploaded file."
+		return "A file, in the shape this method takes (see its page): b24.FilePair{Name, Content} for [\"name\", \"Base64\"], b24.FileData{Name, Content} for {\"fileData\": [...]}, b24.FileBase64(content) for a Base64 string, or the ID of an uploaded file."
 	}
 	return ""
 }
