@@ -50,6 +50,11 @@ type Method struct {
 	// WebhookExample is true when the page shows a call through an
 	// incoming webhook (the "cURL (Webhook)" tab or a /rest/<user>/<secret>/ URL).
 	WebhookExample bool `json:"webhook_example,omitempty"`
+	// RequestExample is the JSON body of the first cURL (Webhook) example
+	// that parses (else of the OAuth one, without "auth"), compact, keys
+	// in page order: what the page shows being sent. The model refines
+	// the parameters the tables left open from it.
+	RequestExample json.RawMessage `json:"request_example,omitempty"`
 }
 
 // Key identifies a method record: its name and REST version.

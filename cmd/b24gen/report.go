@@ -59,6 +59,13 @@ type goCoverage struct {
 	ResultFieldsTyped int `json:"result_fields_typed"`
 	ResultFieldsRaw   int `json:"result_fields_raw"`
 	BorrowedFields    int `json:"result_fields_typed_from_get"`
+	// Strict counts leave out []any and map[string]any as well: the
+	// type says what every element or member holds.
+	ParamsStrict       int `json:"params_strict"`
+	ResultFieldsStrict int `json:"result_fields_strict"`
+	// ParamsFromRequest are params the tables left open, typed from the
+	// page's cURL request example.
+	ParamsFromRequest int `json:"params_typed_from_request_example"`
 }
 
 type kindCount struct {
@@ -153,6 +160,8 @@ func measure(s *spec.Spec) *coverage {
 		ParamsTyped: st.ParamsTyped, ParamsRaw: st.ParamsRaw,
 		ResultFieldsTyped: st.ResultFieldsTyped, ResultFieldsRaw: st.ResultFieldsRaw,
 		BorrowedFields: st.BorrowedFields,
+		ParamsStrict:   st.ParamsStrict, ResultFieldsStrict: st.ResultFieldsStrict,
+		ParamsFromRequest: st.ParamsFromRequestExample,
 	}
 	c.Problems = len(s.Problems)
 	c.ProblemsByKind = problemCounts(s.Problems)
@@ -214,9 +223,13 @@ func (c *coverage) write(w io.Writer) error {
 	}
 	g := c.Go
 	row("Go functions", g.Functions, pct(g.Functions, c.Methods)+" of method records")
-	row("Go params typed", g.ParamsTyped, fmt.Sprintf("%s, %d left any/json.RawMessage", pct(g.ParamsTyped, g.ParamsTyped+g.ParamsRaw), g.ParamsRaw))
+	params, fields := g.ParamsTyped+g.ParamsRaw, g.ResultFieldsTyped+g.ResultFieldsRaw
+	row("Go params typed", g.ParamsTyped, fmt.Sprintf("%s, %d left any/json.RawMessage ([]any and map[string]any count as typed)", pct(g.ParamsTyped, params), g.ParamsRaw))
+	row("  strictly", g.ParamsStrict, fmt.Sprintf("%s, %d any, json.RawMessage, []any or map[string]any", pct(g.ParamsStrict, params), params-g.ParamsStrict))
+	row("  from request examples", g.ParamsFromRequest, "open in the tables, typed from the page's cURL body")
 	row("Go result fields typed", g.ResultFieldsTyped, fmt.Sprintf("%s, %d raw, %d typed from the family's get method",
-		pct(g.ResultFieldsTyped, g.ResultFieldsTyped+g.ResultFieldsRaw), g.ResultFieldsRaw, g.BorrowedFields))
+		pct(g.ResultFieldsTyped, fields), g.ResultFieldsRaw, g.BorrowedFields))
+	row("  strictly", g.ResultFieldsStrict, fmt.Sprintf("%s, %d any, json.RawMessage, []any or map[string]any", pct(g.ResultFieldsStrict, fields), fields-g.ResultFieldsStrict))
 	row("problems", c.Problems, "")
 	for _, kc := range c.ProblemsByKind {
 		row("  "+kc.Kind, kc.Count, "")

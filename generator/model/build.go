@@ -30,6 +30,13 @@ type Stats struct {
 	// BorrowedFields are example-only result fields typed from the
 	// family's documented get method (see sibling.go).
 	BorrowedFields int
+	// ParamsStrict and ResultFieldsStrict count the typed ones whose type
+	// is concrete all the way down: no []any or map[string]any either.
+	ParamsStrict       int
+	ResultFieldsStrict int
+	// ParamsFromRequestExample are params the tables left open, typed
+	// from the page's request example (see request.go).
+	ParamsFromRequestExample int
 }
 
 // DocsBase is where the reference pages are published.
@@ -260,7 +267,7 @@ func (b *builder) method(m *spec.Method, f *Func) {
 	// Params.
 	f.Params.Doc = []string{f.Params.Name + " holds the parameters of " + m.Name + "."}
 	f.Structs = append(f.Structs, f.Params)
-	params := nestDotted(m.Params)
+	params := b.refineFromRequest(m, nestDotted(m.Params))
 	top := b.fields(f.Params, f.Params.Name, params, true, true)
 	b.requiredChecks(f.Params, top, "", "")
 
@@ -554,6 +561,12 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 
 func (b *builder) count(isParam bool, t *Type) {
 	switch {
+	case isParam && t.strict():
+		b.stats.ParamsStrict++
+	case !isParam && t.strict():
+		b.stats.ResultFieldsStrict++
+	}
+	switch {
 	case isParam && t.Raw():
 		b.stats.ParamsRaw++
 	case isParam:
@@ -601,7 +614,9 @@ func fieldDoc(p spec.Param) []string {
 		notes = append(notes, "Default: "+d+".")
 	}
 	if len(notes) > 0 {
-		if n := len(doc); n > 0 {
+		// The notes end the last prose paragraph; after a list they get a
+		// paragraph of their own rather than join its last item.
+		if n := len(doc); n > 0 && !isListPara(doc[n-1]) {
 			if !strings.HasSuffix(doc[n-1], ".") && !strings.HasSuffix(doc[n-1], "!") && !strings.HasSuffix(doc[n-1], "?") {
 				doc[n-1] += "."
 			}
@@ -891,16 +906,70 @@ func (b *builder) enumFor(name string, p spec.Param) *Enum {
 	return e
 }
 
-// paragraphs splits docs text into paragraphs at blank lines, joining the
-// lines of each.
+// paragraphs splits docs text into the paragraphs of a doc comment. Prose
+// paragraphs (split at blank lines) are joined into one line each; a run
+// of list items ("- x", "1. x", nested by two spaces: the spec's
+// descriptions) becomes a paragraph of its own, one item a line, indented
+// by two more spaces: the form emit's comment renders as a godoc list.
 func paragraphs(s string) []string {
 	var out []string
-	for _, para := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
-		if p := oneLine(para); p != "" {
+	var prose []string // lines of the paragraph being read
+	var list []string  // items of the list being read
+	flushProse := func() {
+		if p := oneLine(strings.Join(prose, " ")); p != "" {
 			out = append(out, p)
 		}
+		prose = nil
 	}
+	flushList := func() {
+		if len(list) > 0 {
+			out = append(out, strings.Join(list, "\n"))
+		}
+		list = nil
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			flushProse()
+			flushList()
+			continue
+		}
+		if depth, marker, text, ok := listLine(line); ok {
+			flushProse()
+			if text = oneLine(text); text != "" {
+				list = append(list, strings.Repeat("  ", depth+1)+marker+" "+text)
+			}
+			continue
+		}
+		flushList()
+		prose = append(prose, line)
+	}
+	flushProse()
+	flushList()
 	return out
+}
+
+// listLine reads a list item of a spec description: "- text" or "1. text",
+// indented by two spaces per nesting level.
+func listLine(line string) (depth int, marker, text string, ok bool) {
+	t := strings.TrimLeft(line, " ")
+	depth = (len(line) - len(t)) / 2
+	if rest, found := strings.CutPrefix(t, "- "); found {
+		return depth, "-", rest, true
+	}
+	n := 0
+	for n < len(t) && t[n] >= '0' && t[n] <= '9' {
+		n++
+	}
+	if n > 0 && n <= 9 && strings.HasPrefix(t[n:], ". ") {
+		return depth, t[:n+1], t[n+2:], true
+	}
+	return 0, "", "", false
+}
+
+// isListPara reports whether a doc paragraph is a list (see paragraphs).
+func isListPara(p string) bool {
+	_, _, _, ok := listLine(p)
+	return ok && strings.HasPrefix(p, "  ")
 }
 
 // oneLine collapses all white space to single spaces.
