@@ -34,6 +34,7 @@ func (b *builder) refineFromRequest(m *spec.Method, ps []spec.Param) []spec.Para
 
 // refineParams refines each of ps from its values in objs (the objects the
 // params are keys of: the body, or every element of a documented list).
+// top is set for the method's own params.
 func refineParams(ps []spec.Param, objs []map[string]any, top bool) ([]spec.Param, int) {
 	out := slices.Clone(ps)
 	total := 0
@@ -56,12 +57,12 @@ func refineParams(ps []spec.Param, objs []map[string]any, top bool) ([]spec.Para
 
 // refineParam refines one param from all the values the example gives it.
 func refineParam(p spec.Param, vals []any, top bool) (spec.Param, int) {
-	if keyedByFieldName(p.Name) {
-		return p, 0
+	if top && strings.EqualFold(p.Name, "select") {
+		return p, 0 // paramType makes it []string whatever the table says
 	}
 	switch {
 	case p.Kind == spec.KindObject && len(p.Fields) == 0:
-		if objs, ok := records(vals); ok {
+		if objs, ok := records(vals); ok && !keyedByFieldName(p.Name) {
 			p.Fields = inferFields(objs)
 			return p, 1
 		}
@@ -92,7 +93,7 @@ func refineParam(p spec.Param, vals []any, top bool) (spec.Param, int) {
 		}
 	case (p.Kind == spec.KindAny || p.Kind == "") && p.Type == "":
 		// A row without a type: the example's shape, when all agree.
-		if q := inferParam(p.Name, vals); q.Kind != spec.KindAny && (q.Kind != spec.KindObject || len(q.Fields) > 0) &&
+		if q := inferParam(p.Name, vals); q.Kind != spec.KindAny && (q.Kind != spec.KindObject || len(q.Fields) > 0) && !keyedByFieldName(p.Name) &&
 			(q.Kind != spec.KindArray || q.Elem != spec.KindAny) {
 			p.Kind, p.Elem, p.Fields = q.Kind, q.Elem, q.Fields
 			return p, 1
