@@ -85,3 +85,20 @@ func TestRequestExamplesCorpus(t *testing.T) {
 		t.Errorf("only %d of %d webhook pages have a request example, want >= 85%%", with, webhook)
 	}
 }
+
+// FuzzCurlBodies: any code is scanned without a panic, and a single-quoted
+// body comes back exactly as written.
+func FuzzCurlBodies(f *testing.F) {
+	f.Add(`curl -d '{"a":"'"$(date)"'"}' https://x/rest/1/s/m`, `{"a":1}`)
+	f.Add("--data=\"$(\\\n", "x")
+	f.Fuzz(func(t *testing.T, code, body string) {
+		curlBodies(code)
+		if strings.Contains(body, "'") {
+			return
+		}
+		got := curlBodies("curl -X POST -d '" + body + "' https://x")
+		if len(got) != 1 || got[0] != body {
+			t.Errorf("body %q read as %q", body, got)
+		}
+	})
+}
