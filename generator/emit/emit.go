@@ -144,8 +144,9 @@ func (e *emitter) structDecls(f *jen.File, st *model.Struct) {
 	}
 }
 
-// comment renders doc paragraphs as a // comment, wrapped; paragraphs that
-// hold line breaks (lists) keep their lines.
+// comment renders doc paragraphs as a // comment, wrapped at about 80
+// columns; list paragraphs (see model's paragraphs) become godoc lists, and
+// other paragraphs that hold line breaks keep their lines.
 //
 //	// DealGet calls crm.deal.get.
 //	//
@@ -159,30 +160,110 @@ func comment(paras []string) jen.Code {
 		if i > 0 {
 			b.WriteString("//\n")
 		}
-		if strings.Contains(p, "\n") {
-			for _, line := range strings.Split(p, "\n") {
-				item, isItem := strings.CutPrefix(line, "  - ")
-				if !isItem {
-					b.WriteString(strings.TrimRight("// "+line, " ") + "\n")
-					continue
-				}
-				// A list item wraps with its continuation lines indented,
-				// as gofmt lays out doc-comment lists.
-				for i, l := range wrap(item, 70) {
+		// gofmt turns '' and `` in a doc comment into curly quotes; the
+		// comment says "" so that it is the same before and after gofmt.
+		p = strings.NewReplacer("''", `""`, "``", `""`).Replace(p)
+		lines := strings.Split(p, "\n")
+		for _, line := range lines {
+			if first, text, ok := listItem(line); ok {
+				// An item wraps with its continuation lines under its text,
+				// as gofmt lays out doc-comment lists; no continuation line
+				// may look like an item of its own.
+				for i, l := range wrapItem(text, max(40, 77-len(first))) {
 					if i == 0 {
-						b.WriteString("//   - " + l + "\n")
+						b.WriteString(first + l + "\n")
 					} else {
 						b.WriteString("//     " + l + "\n")
 					}
 				}
+				continue
 			}
-			continue
-		}
-		for _, line := range wrap(p, 76) {
-			b.WriteString("// " + line + "\n")
+			if len(lines) > 1 {
+				// Other lines of a multi-line paragraph are kept as written.
+				b.WriteString(strings.TrimRight("// "+line, " ") + "\n")
+				continue
+			}
+			for _, l := range wrap(line, 76) {
+				b.WriteString("// " + l + "\n")
+			}
 		}
 	}
 	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// listItem reads a list line of a doc paragraph: "  - text" or "  1. text",
+// two more spaces for each nesting level, and returns the comment prefix of
+// its first line and its text. Top-level items take gofmt's layout of
+// doc-comment lists ("//   - ", "//  1. "). Godoc has no nested lists (gofmt
+// would flatten them), so a nested item is a continuation line of its parent
+// item that starts with "◦ ", which is no list marker:
+//
+//	//   - N — no, only to:
+//	//     ◦ the responsible person
+func listItem(line string) (first, text string, ok bool) {
+	t := strings.TrimLeft(line, " ")
+	depth := (len(line)-len(t))/2 - 1
+	if depth < 0 {
+		return "", "", false
+	}
+	num := ""
+	if rest, found := strings.CutPrefix(t, "- "); found {
+		text = rest
+	} else {
+		n := 0
+		for n < len(t) && n < 9 && t[n] >= '0' && t[n] <= '9' {
+			n++
+		}
+		if n == 0 || !strings.HasPrefix(t[n:], ". ") {
+			return "", "", false
+		}
+		num, text = t[:n+1], t[n+2:]
+	}
+	switch {
+	case depth > 0 && num != "":
+		return "//     ◦ ", num + " " + text, true
+	case depth > 0:
+		return "//     ◦ ", text, true
+	case num != "":
+		return "//  " + num + " ", text, true
+	}
+	return "//   - ", text, true
+}
+
+// wrapItem wraps the text of a list item like wrap, but never starts a
+// continuation line with a word that godoc would read as a list marker
+// ("-", "•", "2.", "3)"): such a word stays at the end of the line before.
+func wrapItem(text string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, w := range strings.Fields(text) {
+		if cur.Len() > 8 && cur.Len()+1+len(w) > width && !looksLikeMarker(w) {
+			lines = append(lines, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(w)
+	}
+	if cur.Len() > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// looksLikeMarker reports whether a word, starting a line, would be a
+// doc-comment list marker: "-", "*", "+", "•", or digits then "." or ")".
+func looksLikeMarker(w string) bool {
+	switch w {
+	case "-", "*", "+", "•":
+		return true
+	}
+	n := 0
+	for n < len(w) && w[n] >= '0' && w[n] <= '9' {
+		n++
+	}
+	return n > 0 && n == len(w)-1 && (w[n] == '.' || w[n] == ')')
 }
 
 // wrap breaks text at spaces into lines of at most width bytes (a longer

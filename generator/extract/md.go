@@ -215,3 +215,217 @@ func inPageAnchors(md string) []string {
 	}
 	return out
 }
+
+// plainDoc turns a description cell into plain text that keeps the shape
+// of the docs: paragraphs are separated by a blank line ("\n\n"), list items
+// sit on lines of their own ("- item", "1. item"), nested items indented by
+// two spaces per level. A list that follows its lead-in line directly (no
+// blank line between, "Possible values:\n- a\n- b") stays attached to it
+// by a single "\n". Inline markup goes as in plainText. Fenced code, nested
+// tables, headings and YFM directive lines ({% note %}) end the paragraph
+// they interrupt; their lines are dropped (headings keep their text).
+//
+// The block rules follow CommonMark as the docs' renderer applies them: a
+// line that is not a list item continues the paragraph or item above it
+// unless a blank line came first; after a blank line only an indented line
+// still belongs to the item.
+func plainDoc(md string) string {
+	if md == "" {
+		return ""
+	}
+	if !strings.ContainsAny(md, "\n") {
+		return plainText(md) // most cells: one line, no structure
+	}
+	var d docBlocks
+	inFence := false
+	nested := 0
+	for _, line := range strings.Split(md, "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		t := strings.TrimLeft(line, " \t")
+		switch {
+		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
+			inFence = !inFence
+			d.boundary()
+			continue
+		case inFence:
+			continue
+		case strings.HasPrefix(t, "#|"):
+			nested++
+			if strings.HasSuffix(t, "|#") && len(t) > 2 {
+				nested--
+			}
+			d.boundary()
+			continue
+		case nested > 0:
+			if strings.HasSuffix(t, "|#") {
+				nested--
+			}
+			continue
+		case t == "":
+			d.blank = true
+			continue
+		case t == "-" || t == "*" || t == "+":
+			d.cur = nil // an empty list item: nothing continues it
+			continue
+		case strings.HasPrefix(t, "{%") && strings.HasSuffix(t, "%}") && strings.Count(t, "{%") == 1:
+			d.boundary() // {% note info %}, {% endnote %}, {% cut "…" %}
+			continue
+		}
+		for strings.HasPrefix(t, ">") { // a blockquote reads as its text
+			t = strings.TrimLeft(t[1:], " \t")
+			line = t
+		}
+		if h := headingText(t); h != "" {
+			d.boundary()
+			d.prose(h)
+			d.boundary()
+			continue
+		}
+		indent := indentOf(line)
+		if marker, text, ok := listMarker(t); ok && (marker[0] < '0' || marker[0] > '9' || marker == "1." || !d.inProse()) {
+			d.item(indent, marker, text)
+			continue
+		}
+		d.text(indent, t)
+	}
+	return d.String()
+}
+
+// docBlock is a paragraph or a list item of a description, as raw
+// Markdown lines.
+type docBlock struct {
+	item   bool
+	depth  int    // nesting of a list item, 0 at the top
+	marker string // "-" or "1."
+	tight  bool   // joined to the block before by "\n", not "\n\n"
+	lines  []string
+}
+
+// docBlocks collects the blocks of one description.
+type docBlocks struct {
+	blocks  []*docBlock
+	cur     *docBlock // the block a plain line continues, nil after a boundary
+	last    *docBlock // the open list's latest item, nil outside a list
+	indents []int     // indentation of the open list levels
+	blank   bool      // a blank line came since the last text line
+}
+
+func (d *docBlocks) inProse() bool { return d.cur != nil && !d.cur.item && !d.blank }
+
+// boundary ends the current paragraph (a fence, a table, a directive).
+func (d *docBlocks) boundary() {
+	d.cur = nil
+	d.blank = true
+}
+
+func (d *docBlocks) prose(text string) {
+	d.last, d.indents = nil, nil
+	b := &docBlock{lines: []string{text}}
+	d.blocks = append(d.blocks, b)
+	d.cur, d.blank = b, false
+}
+
+func (d *docBlocks) item(indent int, marker, text string) {
+	// Close the levels indented deeper than this item; open a level when
+	// it is indented past the current one.
+	for len(d.indents) > 0 && d.indents[len(d.indents)-1] > indent+1 {
+		d.indents = d.indents[:len(d.indents)-1]
+	}
+	if n := len(d.indents); n == 0 || indent >= d.indents[n-1]+2 {
+		d.indents = append(d.indents, indent)
+	}
+	b := &docBlock{item: true, depth: len(d.indents) - 1, marker: marker, lines: []string{text}}
+	// Items of one list are always a line apart; a list right under its
+	// lead-in line stays with it.
+	b.tight = d.last != nil || d.cur != nil && !d.blank
+	d.blocks = append(d.blocks, b)
+	d.cur, d.last, d.blank = b, b, false
+}
+
+func (d *docBlocks) text(indent int, t string) {
+	switch {
+	case d.cur != nil && !d.blank:
+		d.cur.lines = append(d.cur.lines, t) // a lazy continuation line
+	case d.last != nil && indent >= d.indents[len(d.indents)-1]+2:
+		d.last.lines = append(d.last.lines, t) // an item's later paragraph
+		d.cur = d.last
+	default:
+		d.prose(t)
+		return
+	}
+	d.blank = false
+}
+
+// String renders the blocks; blocks whose text is empty once the markup is
+// gone are left out.
+func (d *docBlocks) String() string {
+	var b strings.Builder
+	for _, blk := range d.blocks {
+		text := plainText(strings.Join(blk.lines, "\n"))
+		if text == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			if blk.tight {
+				b.WriteString("\n")
+			} else {
+				b.WriteString("\n\n")
+			}
+		}
+		if blk.item {
+			b.WriteString(strings.Repeat("  ", blk.depth))
+			b.WriteString(blk.marker)
+			b.WriteByte(' ')
+		}
+		b.WriteString(text)
+	}
+	return b.String()
+}
+
+// listMarker recognises a list item line ("- x", "* x", "+ x", "1. x",
+// "2) x") and returns its marker ("-" for bullets, "N." for numbers) and
+// its text.
+func listMarker(t string) (marker, text string, ok bool) {
+	if len(t) >= 2 && (t[0] == '-' || t[0] == '*' || t[0] == '+') && (t[1] == ' ' || t[1] == '\t') {
+		text = strings.TrimLeft(t[2:], " \t")
+		return "-", text, text != ""
+	}
+	n := 0
+	for n < len(t) && n < 9 && t[n] >= '0' && t[n] <= '9' {
+		n++
+	}
+	if n == 0 || n+1 >= len(t) || (t[n] != '.' && t[n] != ')') || (t[n+1] != ' ' && t[n+1] != '\t') {
+		return "", "", false
+	}
+	text = strings.TrimLeft(t[n+2:], " \t")
+	return t[:n] + ".", text, text != ""
+}
+
+// headingText returns the text of an ATX heading line ("### Title {#id}"),
+// or "" when t is not one.
+func headingText(t string) string {
+	n := 0
+	for n < len(t) && t[n] == '#' {
+		n++
+	}
+	if n == 0 || n > 6 || n >= len(t) || t[n] != ' ' {
+		return ""
+	}
+	return strings.TrimSpace(t[n:])
+}
+
+// indentOf counts the leading indentation of a line, a tab as four spaces.
+func indentOf(line string) int {
+	n := 0
+	for _, c := range []byte(line) {
+		switch c {
+		case ' ':
+			n++
+		case '\t':
+			n += 4
+		default:
+			return n
+		}
+	}
+	return n
+}

@@ -169,7 +169,7 @@ func parseParamRow(r tableRow, split bool) (rawParam, bool) {
 	p.Required = required
 	p.Line = r.Line
 	p.Type = normaliseTypeText(plainText(typeMD))
-	p.Description = plainText(desc)
+	p.Description = plainDoc(desc)
 	typeAnchors := inPageAnchors(typeMD)
 	structured := false
 	if len(typeAnchors) > 0 {

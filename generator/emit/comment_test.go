@@ -1,0 +1,140 @@
+package emit
+
+import (
+	"fmt"
+	doccomment "go/doc/comment"
+	"go/format"
+	"strings"
+	"testing"
+)
+
+// renderField puts a rendered comment on a struct field, as structDecl does.
+func renderField(paras []string) string {
+	c := fmt.Sprintf("%#v", comment(paras))
+	return "package x\n\ntype T struct {\n\t" + strings.ReplaceAll(c, "\n", "\n\t") + "\n\tA int\n}\n"
+}
+
+func TestCommentLists(t *testing.T) {
+	paras := []string{
+		"Sorting parameters. Example format:",
+		"  - field_n — the name of the field by which the selection of connectors will be sorted, which is a long item that wraps twice over the width of the comment\n  - value_n — one of:\n    - ASC — ascending\n    - DESC — descending\n  - width — width restriction (0 - no restriction at all, which is what the docs say here)",
+		"Steps:",
+		"  1. open\n  2. tick",
+		"Required.",
+	}
+	src := renderField(paras)
+	want := `package x
+
+type T struct {
+	// Sorting parameters. Example format:
+	//
+	//   - field_n — the name of the field by which the selection of connectors
+	//     will be sorted, which is a long item that wraps twice over the width
+	//     of the comment
+	//   - value_n — one of:
+	//     ◦ ASC — ascending
+	//     ◦ DESC — descending
+	//   - width — width restriction (0 - no restriction at all, which is what
+	//     the docs say here)
+	//
+	// Steps:
+	//
+	//  1. open
+	//  2. tick
+	//
+	// Required.
+	A int
+}
+`
+	if src != want {
+		t.Errorf("rendered:\n%s\nwant:\n%s", src, want)
+	}
+	// gofmt leaves it as it is: the layout is the canonical one.
+	formatted, err := format.Source([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(formatted) != src {
+		t.Errorf("gofmt changes the comment:\n%s", formatted)
+	}
+	// godoc reads the lists: three bullets (nested items inside their
+	// parent), then two numbered items.
+	text := want[strings.Index(want, "//"):strings.Index(want, "\tA int")]
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, strings.TrimPrefix(strings.TrimPrefix(l, "//"), " "))
+		}
+	}
+	doc := new(doccomment.Parser).Parse(strings.Join(lines, "\n"))
+	var lists [][]string
+	for _, blk := range doc.Content {
+		if l, ok := blk.(*doccomment.List); ok {
+			var items []string
+			for _, it := range l.Items {
+				items = append(items, it.Number+"|"+plainOf(it.Content))
+			}
+			lists = append(lists, items)
+		}
+	}
+	wantLists := [][]string{
+		{
+			"|field_n — the name of the field by which the selection of connectors will be sorted, which is a long item that wraps twice over the width of the comment",
+			"|value_n — one of: ◦ ASC — ascending ◦ DESC — descending",
+			"|width — width restriction (0 - no restriction at all, which is what the docs say here)",
+		},
+		{"1|open", "2|tick"},
+	}
+	if fmt.Sprint(lists) != fmt.Sprint(wantLists) {
+		t.Errorf("godoc lists:\n%q\nwant\n%q", lists, wantLists)
+	}
+}
+
+// plainOf joins the text of doc-comment blocks, line breaks as spaces.
+func plainOf(blocks []doccomment.Block) string {
+	var b strings.Builder
+	for _, blk := range blocks {
+		if p, ok := blk.(*doccomment.Paragraph); ok {
+			for _, t := range p.Text {
+				if pl, ok := t.(doccomment.Plain); ok {
+					b.WriteString(string(pl))
+				}
+			}
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+func TestWrapItemNeverStartsALineWithAMarker(t *testing.T) {
+	text := strings.Repeat("word ", 12) + "- x " + strings.Repeat("word ", 12) + "2. y " + strings.Repeat("w ", 30)
+	for width := 40; width <= 80; width++ {
+		for i, l := range wrapItem(text, width) {
+			if i > 0 && looksLikeMarker(strings.Fields(l)[0]) {
+				t.Errorf("width %d: line %q starts with a list marker", width, l)
+			}
+		}
+	}
+}
+
+// Prose wraps as before; a URL stays on the line of a short word.
+func TestCommentProse(t *testing.T) {
+	got := fmt.Sprintf("%#v", comment([]string{"DealGet calls crm.deal.get.", "See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-get.html"}))
+	want := "// DealGet calls crm.deal.get.\n//\n// See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-get.html"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// gofmt rewrites '' and `` in doc comments as curly quotes; the rendered
+// comment must already be what gofmt keeps.
+func TestCommentIsGofmtStable(t *testing.T) {
+	paras := []string{"F does it.", "Errors:", "  - CANT_BE_EMPTY: an empty string '' is passed in ``fields.CODE``"}
+	src := "package x\n\n" + fmt.Sprintf("%#v", comment(paras)) + "\nfunc F() {}\n"
+	out, err := format.Source([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != src {
+		t.Errorf("gofmt changes the comment:\n%s\nwas:\n%s", out, src)
+	}
+}
