@@ -125,10 +125,10 @@ func TestCommentProse(t *testing.T) {
 	}
 }
 
-// gofmt rewrites '' and `` in doc comments as curly quotes; the rendered
+// gofmt rewrites ” and “ in doc comments as curly quotes; the rendered
 // comment must already be what gofmt keeps.
 func TestCommentIsGofmtStable(t *testing.T) {
-	paras := []string{"F does it.", "Errors:", "  - CANT_BE_EMPTY: an empty string '' is passed in ``fields.CODE``"}
+	paras := []string{"F does it.", "Errors:", "  - CANT_BE_EMPTY: an empty string '' is passed in ``fields.CODE``\n    - nested - 1\n    - 2. two", "Steps:", "  1. first"}
 	src := "package x\n\n" + fmt.Sprintf("%#v", comment(paras)) + "\nfunc F() {}\n"
 	out, err := format.Source([]byte(src))
 	if err != nil {

@@ -915,6 +915,7 @@ func paragraphs(s string) []string {
 	var out []string
 	var prose []string // lines of the paragraph being read
 	var list []string  // items of the list being read
+	topMarker := ""    // marker of the list's top-level items
 	flushProse := func() {
 		if p := oneLine(strings.Join(prose, " ")); p != "" {
 			out = append(out, p)
@@ -925,7 +926,7 @@ func paragraphs(s string) []string {
 		if len(list) > 0 {
 			out = append(out, strings.Join(list, "\n"))
 		}
-		list = nil
+		list, topMarker = nil, ""
 	}
 	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
 		if strings.TrimSpace(line) == "" {
@@ -935,6 +936,23 @@ func paragraphs(s string) []string {
 		}
 		if depth, marker, text, ok := listLine(line); ok {
 			flushProse()
+			if depth == 0 && topMarker == "" {
+				topMarker = marker
+			}
+			if depth == 0 && (marker == "-") != (topMarker == "-") {
+				// Godoc reads one list of one kind, so bullets and numbers
+				// mixed at the top become bullets that keep their number.
+				if marker == "-" {
+					for i, l := range list {
+						if d, m, t, _ := listLine(l[2:]); d == 0 && m != "-" {
+							list[i] = "  - " + m + " " + t
+						}
+					}
+					topMarker = "-"
+				} else {
+					text, marker = marker+" "+text, "-"
+				}
+			}
 			if text = oneLine(text); text != "" {
 				list = append(list, strings.Repeat("  ", depth+1)+marker+" "+text)
 			}

@@ -18,6 +18,9 @@ func TestParagraphs(t *testing.T) {
 		{"Values:\n- Y — yes\n- N — no", []string{"Values:", "  - Y — yes\n  - N — no"}},
 		{"Order:\n- value_n — one of:\n  - ASC — up\n  - DESC — down\n\nAfter.", []string{"Order:", "  - value_n — one of:\n    - ASC — up\n    - DESC — down", "After."}},
 		{"Steps:\n1. open\n2. tick", []string{"Steps:", "  1. open\n  2. tick"}},
+		// Godoc has one kind per list: mixed items become bullets.
+		{"- a\n  1. sub\n1. b\n- c", []string{"  - a\n    1. sub\n  - 1. b\n  - c"}},
+		{"1. a\n- b\n2. c", []string{"  - 1. a\n  - b\n  - 2. c"}},
 		{"- a\nthen text", []string{"  - a", "then text"}},
 		{"from 1 - 10\n\n-1 means all", []string{"from 1 - 10", "-1 means all"}},
 		{"  \n\n", nil},
