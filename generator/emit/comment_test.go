@@ -20,6 +20,8 @@ func TestCommentLists(t *testing.T) {
 		"  - field_n — the name of the field by which the selection of connectors will be sorted, which is a long item that wraps twice over the width of the comment\n  - value_n — one of:\n    - ASC — ascending\n    - DESC — descending\n  - width — width restriction (0 - no restriction at all, which is what the docs say here)",
 		"Steps:",
 		"  1. open\n  2. tick",
+		"Format:",
+		"\t{\n\t\n\t    field_1: value_1, // a long line of code is never wrapped, however long it gets\n\t}",
 		"Required.",
 	}
 	src := renderField(paras)
@@ -41,6 +43,13 @@ type T struct {
 	//
 	//  1. open
 	//  2. tick
+	//
+	// Format:
+	//
+	//	{
+	//
+	//	    field_1: value_1, // a long line of code is never wrapped, however long it gets
+	//	}
 	//
 	// Required.
 	A int
@@ -128,7 +137,7 @@ func TestCommentProse(t *testing.T) {
 // gofmt rewrites ” and “ in doc comments as curly quotes; the rendered
 // comment must already be what gofmt keeps.
 func TestCommentIsGofmtStable(t *testing.T) {
-	paras := []string{"F does it.", "Errors:", "  - CANT_BE_EMPTY: an empty string '' is passed in ``fields.CODE``\n    - nested - 1\n    - 2. two", "Steps:", "  1. first"}
+	paras := []string{"F does it.", "Format:", "\t{\n\t\n\t  a: 1\n\t}", "Errors:", "  - CANT_BE_EMPTY: an empty string '' is passed in ``fields.CODE``\n    - nested - 1\n    - 2. two", "Steps:", "  1. first"}
 	src := "package x\n\n" + fmt.Sprintf("%#v", comment(paras)) + "\nfunc F() {}\n"
 	out, err := format.Source([]byte(src))
 	if err != nil {
@@ -136,5 +145,24 @@ func TestCommentIsGofmtStable(t *testing.T) {
 	}
 	if string(out) != src {
 		t.Errorf("gofmt changes the comment:\n%s\nwas:\n%s", out, src)
+	}
+}
+
+// A short capitalised line between paragraphs would turn into a godoc
+// heading; it gets a full stop instead.
+func TestCommentNoImplicitHeadings(t *testing.T) {
+	paras := []string{"Sorting.", "Possible Error Codes", "Defaults to N", "See https://x.y/z"}
+	got := fmt.Sprintf("%#v", comment(paras))
+	want := "// Sorting.\n//\n// Possible Error Codes.\n//\n// Defaults to N.\n//\n// See https://x.y/z"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	src := "package x\n\n" + got + "\nfunc F() {}\n"
+	out, err := format.Source([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != src {
+		t.Errorf("gofmt changes the comment:\n%s", out)
 	}
 }

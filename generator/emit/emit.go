@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
 
@@ -145,8 +147,9 @@ func (e *emitter) structDecls(f *jen.File, st *model.Struct) {
 }
 
 // comment renders doc paragraphs as a // comment, wrapped at about 80
-// columns; list paragraphs (see model's paragraphs) become godoc lists, and
-// other paragraphs that hold line breaks keep their lines.
+// columns; list paragraphs (see model's paragraphs) become godoc lists, code
+// lines (led by a tab) godoc code blocks, and other paragraphs that hold
+// line breaks keep their lines.
 //
 //	// DealGet calls crm.deal.get.
 //	//
@@ -165,6 +168,11 @@ func comment(paras []string) jen.Code {
 		p = strings.NewReplacer("''", `""`, "``", `""`).Replace(p)
 		lines := strings.Split(p, "\n")
 		for _, line := range lines {
+			if strings.HasPrefix(line, "\t") {
+				// A code line, as godoc lays out code blocks.
+				b.WriteString(strings.TrimRight("//"+line, " \t") + "\n")
+				continue
+			}
 			if first, text, ok := listItem(line); ok {
 				// An item wraps with its continuation lines under its text,
 				// as gofmt lays out doc-comment lists; no continuation line
@@ -183,12 +191,30 @@ func comment(paras []string) jen.Code {
 				b.WriteString(strings.TrimRight("// "+line, " ") + "\n")
 				continue
 			}
+			if i > 0 && i < len(paras)-1 && looksLikeHeading(line) {
+				// Godoc would read a short capitalised line between two
+				// paragraphs as a heading (and gofmt would make it "# …").
+				line += "."
+			}
 			for _, l := range wrap(line, 76) {
 				b.WriteString("// " + l + "\n")
 			}
 		}
 	}
 	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// looksLikeHeading reports whether a paragraph would be an implicit godoc
+// heading: one line (as wrapped), starting with a capital, ending with a
+// letter or digit, with no punctuation but ( ) , and inner dots.
+func looksLikeHeading(p string) bool {
+	if len(p) > 76 || p == "" {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(p)
+	last, _ := utf8.DecodeLastRuneInString(p)
+	return unicode.IsUpper(first) && (unicode.IsLetter(last) || unicode.IsDigit(last)) &&
+		!strings.ContainsAny(p, ";:!?+*/=[]{}_^°&§~%#@<\">\\`")
 }
 
 // listItem reads a list line of a doc paragraph: "  - text" or "  1. text",

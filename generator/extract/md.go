@@ -162,7 +162,7 @@ func dropFencesAndTables(md string) string {
 	nested := 0
 	for _, line := range strings.Split(md, "\n") {
 		t := strings.TrimSpace(line)
-		if strings.HasPrefix(t, "```") {
+		if isFence(t) {
 			inFence = !inFence
 			continue
 		}
@@ -237,17 +237,22 @@ func plainDoc(md string) string {
 		return plainText(md) // most cells: one line, no structure
 	}
 	var d docBlocks
-	inFence := false
+	var code *docBlock // the fenced block being read
 	nested := 0
 	for _, line := range strings.Split(md, "\n") {
 		line = strings.TrimRight(line, " \t\r")
 		t := strings.TrimLeft(line, " \t")
 		switch {
-		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
-			inFence = !inFence
-			d.boundary()
+		case isFence(t):
+			if code == nil {
+				code = d.code()
+			} else {
+				code = nil
+				d.boundary()
+			}
 			continue
-		case inFence:
+		case code != nil:
+			code.lines = append(code.lines, line)
 			continue
 		case strings.HasPrefix(t, "#|"):
 			nested++
@@ -291,10 +296,11 @@ func plainDoc(md string) string {
 	return d.String()
 }
 
-// docBlock is a paragraph or a list item of a description, as raw
-// Markdown lines.
+// docBlock is a paragraph, a list item or a fenced code block of a
+// description, as raw Markdown lines.
 type docBlock struct {
 	item   bool
+	code   bool
 	depth  int    // nesting of a list item, 0 at the top
 	marker string // "-" or "1."
 	tight  bool   // joined to the block before by "\n", not "\n\n"
@@ -318,6 +324,15 @@ func (d *docBlocks) boundary() {
 	d.blank = true
 }
 
+// code opens a fenced code block. The list around it stays open, but no
+// text line continues the block.
+func (d *docBlocks) code() *docBlock {
+	b := &docBlock{code: true}
+	d.blocks = append(d.blocks, b)
+	d.cur, d.blank = nil, true
+	return b
+}
+
 func (d *docBlocks) prose(text string) {
 	d.last, d.indents = nil, nil
 	b := &docBlock{lines: []string{text}}
@@ -337,7 +352,7 @@ func (d *docBlocks) item(indent int, marker, text string) {
 	b := &docBlock{item: true, depth: len(d.indents) - 1, marker: marker, lines: []string{text}}
 	// Items of one list are always a line apart; a list right under its
 	// lead-in line stays with it.
-	b.tight = d.last != nil || d.cur != nil && !d.blank
+	b.tight = (d.last != nil || d.cur != nil && !d.blank) && !d.blocks[len(d.blocks)-1].code
 	d.blocks = append(d.blocks, b)
 	d.cur, d.last, d.blank = b, b, false
 }
@@ -361,7 +376,12 @@ func (d *docBlocks) text(indent int, t string) {
 func (d *docBlocks) String() string {
 	var b strings.Builder
 	for _, blk := range d.blocks {
-		text := plainText(strings.Join(blk.lines, "\n"))
+		var text string
+		if blk.code {
+			text = codeText(blk.lines)
+		} else {
+			text = plainText(strings.Join(blk.lines, "\n"))
+		}
 		if text == "" {
 			continue
 		}
@@ -378,6 +398,55 @@ func (d *docBlocks) String() string {
 			b.WriteByte(' ')
 		}
 		b.WriteString(text)
+	}
+	return b.String()
+}
+
+// isFence reports whether a line (indentation trimmed) opens or closes a
+// fenced code block. As in CommonMark, "```" followed by more backticks on
+// the line ("```^\d+$```") is a code span, not a fence.
+func isFence(t string) bool {
+	if strings.HasPrefix(t, "~~~") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(t, "```")
+	return ok && !strings.Contains(strings.TrimLeft(rest, "`"), "`")
+}
+
+// codeText renders the lines of a fenced block as they are, without their
+// common indentation, each line led by a tab (a blank line too, so the
+// block holds no "\n\n"): plain text that keeps its layout, which the
+// generator turns into a godoc code block. Blank lines around it go.
+func codeText(lines []string) string {
+	for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	prefix, first := "", true
+	for _, l := range lines {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		ws := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if first {
+			prefix, first = ws, false
+		}
+		for !strings.HasPrefix(ws, prefix) {
+			prefix = prefix[:len(prefix)-1]
+		}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\t')
+		b.WriteString(strings.TrimPrefix(l, prefix))
 	}
 	return b.String()
 }

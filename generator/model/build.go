@@ -614,9 +614,9 @@ func fieldDoc(p spec.Param) []string {
 		notes = append(notes, "Default: "+d+".")
 	}
 	if len(notes) > 0 {
-		// The notes end the last prose paragraph; after a list they get a
-		// paragraph of their own rather than join its last item.
-		if n := len(doc); n > 0 && !isListPara(doc[n-1]) {
+		// The notes end the last prose paragraph; after a list or code
+		// they get a paragraph of their own.
+		if n := len(doc); n > 0 && !isListPara(doc[n-1]) && !strings.HasPrefix(doc[n-1], "\t") {
 			if !strings.HasSuffix(doc[n-1], ".") && !strings.HasSuffix(doc[n-1], "!") && !strings.HasSuffix(doc[n-1], "?") {
 				doc[n-1] += "."
 			}
@@ -910,12 +910,14 @@ func (b *builder) enumFor(name string, p spec.Param) *Enum {
 // paragraphs (split at blank lines) are joined into one line each; a run
 // of list items ("- x", "1. x", nested by two spaces: the spec's
 // descriptions) becomes a paragraph of its own, one item a line, indented
-// by two more spaces: the form emit's comment renders as a godoc list.
+// by two more spaces: the form emit's comment renders as a godoc list. Code
+// lines (led by a tab) make a paragraph of their own, kept as they are.
 func paragraphs(s string) []string {
 	var out []string
 	var prose []string // lines of the paragraph being read
 	var list []string  // items of the list being read
 	topMarker := ""    // marker of the list's top-level items
+	var code []string  // lines of the code block being read
 	flushProse := func() {
 		if p := oneLine(strings.Join(prose, " ")); p != "" {
 			out = append(out, p)
@@ -928,7 +930,22 @@ func paragraphs(s string) []string {
 		}
 		list, topMarker = nil, ""
 	}
+	flushCode := func() {
+		if len(code) > 0 {
+			out = append(out, strings.Join(code, "\n"))
+		}
+		code = nil
+	}
 	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if strings.HasPrefix(line, "\t") {
+			// A code line: kept as it is, tab first (the spec's form and
+			// godoc's).
+			flushProse()
+			flushList()
+			code = append(code, "\t"+strings.TrimRight(line[1:], " \t"))
+			continue
+		}
+		flushCode()
 		if strings.TrimSpace(line) == "" {
 			flushProse()
 			flushList()
@@ -963,6 +980,7 @@ func paragraphs(s string) []string {
 	}
 	flushProse()
 	flushList()
+	flushCode()
 	return out
 }
 

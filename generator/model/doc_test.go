@@ -24,6 +24,7 @@ func TestParagraphs(t *testing.T) {
 		{"- a\nthen text", []string{"  - a", "then text"}},
 		{"from 1 - 10\n\n-1 means all", []string{"from 1 - 10", "-1 means all"}},
 		{"  \n\n", nil},
+		{"Format:\n\n\t{\n\t\n\t    a: 1,  \n\t}\n\nwhere:\n- a — x", []string{"Format:", "\t{\n\t\n\t    a: 1,\n\t}", "where:", "  - a — x"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, paragraphs(tt.in)); diff != "" {
@@ -40,6 +41,7 @@ func TestFieldDocNotes(t *testing.T) {
 		{spec.Param{Description: "The stage", Required: true, Default: "P"}, []string{"The stage. Required. Default: P."}},
 		// After a list the notes get a paragraph of their own.
 		{spec.Param{Description: "Open to all:\n- Y — yes\n- N — no", Default: "N"}, []string{"Open to all:", "  - Y — yes\n  - N — no", "Default: N."}},
+		{spec.Param{Description: "Format:\n\n\t{a: 1}", Required: true}, []string{"Format:", "\t{a: 1}", "Required."}},
 		{spec.Param{Required: true, Deprecated: true}, []string{"Required.", "Deprecated: the docs mark this field as deprecated."}},
 	}
 	for _, tt := range tests {
