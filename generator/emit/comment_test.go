@@ -6,6 +6,7 @@ import (
 	"go/format"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // renderField puts a rendered comment on a struct field, as structDecl does.
@@ -165,4 +166,73 @@ func TestCommentNoImplicitHeadings(t *testing.T) {
 	if string(out) != src {
 		t.Errorf("gofmt changes the comment:\n%s", out)
 	}
+}
+
+// FuzzCommentGofmtStable renders paragraphs in the shapes model gives
+// (prose on one line, list items, tab-led code) as a function's doc
+// comment and checks that gofmt leaves it as it is: what go doc shows is
+// what the generator wrote.
+func FuzzCommentGofmtStable(f *testing.F) {
+	f.Add("Values:\n\n  - Y — yes\n    - sub\n  - N\n\nEnd here", "Format:")
+	f.Add("\t{\n\t\n\t  a: 1\n\t}", "Possible values")
+	f.Add("  1. one\n  2. two", "See https://x.y")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var paras []string
+		for _, p := range strings.Split(a+"\n\n"+b, "\n\n") {
+			if !utf8.ValidString(p) || strings.ContainsAny(p, "\r\x00\f\v") {
+				return
+			}
+			lines := strings.Split(p, "\n")
+			_, _, isItem := listItem(lines[0])
+			switch {
+			case strings.HasPrefix(p, "\t"):
+				for i, l := range lines {
+					if !strings.HasPrefix(l, "\t") || strings.TrimSpace(l) != l[1:] && strings.TrimSpace(l) != "" && strings.TrimRight(l, " \t") != l {
+						return
+					}
+					lines[i] = strings.TrimRight(l, " \t")
+				}
+				// model drops blank code lines at either end
+				for len(lines) > 0 && lines[0] == "" {
+					lines = lines[1:]
+				}
+				for len(lines) > 0 && lines[len(lines)-1] == "" {
+					lines = lines[:len(lines)-1]
+				}
+				flush := false // extract removes the common indentation
+				for _, l := range lines {
+					if len(l) > 1 && l[1] != ' ' && l[1] != '\t' {
+						flush = true
+					}
+				}
+				if !flush {
+					return
+				}
+				p = strings.Join(lines, "\n")
+			case isItem:
+				for i, l := range lines {
+					first, text, ok := listItem(l)
+					if !ok || strings.Join(strings.Fields(text), " ") != text || text == "" {
+						return
+					}
+					_ = first
+					lines[i] = l
+				}
+			default:
+				p = strings.Join(strings.Fields(p), " ")
+			}
+			if p == "" {
+				return
+			}
+			paras = append(paras, p)
+		}
+		src := "package x\n\n" + fmt.Sprintf("%#v", comment(paras)) + "\nfunc F() {}\n"
+		out, err := format.Source([]byte(src))
+		if err != nil {
+			return // not a comment problem (e.g. "*/" inside)
+		}
+		if string(out) != src {
+			t.Errorf("gofmt changes the comment:\n%s\nwas:\n%s", out, src)
+		}
+	})
 }

@@ -931,6 +931,9 @@ func paragraphs(s string) []string {
 		list, topMarker = nil, ""
 	}
 	flushCode := func() {
+		for len(code) > 0 && code[len(code)-1] == "\t" {
+			code = code[:len(code)-1] // blank lines do not end a block
+		}
 		if len(code) > 0 {
 			out = append(out, strings.Join(code, "\n"))
 		}
@@ -942,7 +945,9 @@ func paragraphs(s string) []string {
 			// godoc's).
 			flushProse()
 			flushList()
-			code = append(code, "\t"+strings.TrimRight(line[1:], " \t"))
+			if l := "\t" + strings.TrimRight(line[1:], " \t"); l != "\t" || len(code) > 0 {
+				code = append(code, l) // blank lines do not start a block either
+			}
 			continue
 		}
 		flushCode()
