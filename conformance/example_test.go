@@ -8,9 +8,9 @@ import (
 	"net/http/httptest"
 
 	"github.com/b24gen/b24gen/generated/b24"
+	"github.com/b24gen/b24gen/generated/b24test"
 	"github.com/b24gen/b24gen/generated/crm"
 	"github.com/b24gen/b24gen/generated/events"
-	"github.com/b24gen/b24gen/generated/b24test"
 )
 
 // A handler for ONCRMDEALUPDATE that reads the changed deal back through the

@@ -94,7 +94,7 @@ type Param struct {
 	Required    bool        `json:"required,omitempty"`
 	Deprecated  bool        `json:"deprecated,omitempty"`
 	Default     string      `json:"default,omitempty"`
-	Description string      `json:"description,omitempty"` // plain text
+	Description string      `json:"description,omitempty"` // plain text; paragraphs split by "\n\n", "- x" list lines, tab-led code lines
 	Enum        []EnumValue `json:"enum,omitempty"`
 	// Ref is the in-page anchor the row's type links to ("deal" for
 	// [`deal`](#deal)); it names the nested structure.

@@ -131,7 +131,7 @@ func (tableParser) Continue(node ast.Node, reader text.Reader, pc parser.Context
 // (nested) table, a line ending in "|#" closes one; fenced code is skipped.
 func (st *tableState) feed(line []byte) {
 	t := bytes.TrimSpace(line)
-	if bytes.HasPrefix(t, []byte("```")) {
+	if isFence(string(t)) {
 		st.inFence = !st.inFence
 		return
 	}

@@ -74,7 +74,7 @@ func collapseFences(pp preprocessed) (preprocessed, *fenceStore) {
 		trimmed := strings.TrimSpace(line)
 		if depth > 0 {
 			// Inside a table: track its fences and nesting, copy as is.
-			if strings.HasPrefix(trimmed, "```") {
+			if isFence(trimmed) {
 				inTableFence = !inTableFence
 			} else if !inTableFence {
 				t := trimmed

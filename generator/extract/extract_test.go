@@ -240,6 +240,18 @@ func TestFixtureTraps(t *testing.T) {
 		t.Errorf("list result: %+v", m.Result)
 	}
 
+	// Several tables under one heading describe one nested structure:
+	// none of their rows becomes a top-level parameter.
+	m = mustMethod("test.property.add")
+	if len(m.Params) != 1 || m.Params[0].Name != "fields" {
+		t.Errorf("tables per section leaked to the top level: %+v", m.Params)
+	}
+	for _, path := range [][]string{{"fields", "name"}, {"fields", "DATE_CREATE"}, {"fields", "settings", "minlength"}} {
+		if param(m.Params, path...) == nil {
+			t.Errorf("tables per section: %v missing", path)
+		}
+	}
+
 	// REST 3.0 page: version, item wrapper, v3 error table with the code above it
 	m = mustMethod("test.task.get@3")
 	if m.Result == nil || m.Result.Wrapper != "item" {

@@ -125,12 +125,24 @@ func (pc *pageCtx) isSubTable(i int) bool {
 func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	var rows []rawParam
 	first := true
+	// Several tables under one nested heading ("### Parameter settings",
+	// one table per property type) all describe that nested structure:
+	// the tables after the first follow where the first went.
+	const (
+		sectionTop    = -1
+		sectionNested = -2 // read through the anchor that leads to it
+	)
+	section := sectionTop
 	for i := from; i < to; i++ {
 		if b := pc.blocks[i]; b.Kind == bHeading && b.Level <= 2 && !first {
 			// The parameters section ends at the next "##": later sections
 			// ("Endpoint", "How it works") describe other things; tables
 			// there are read only through the anchors that lead to them.
 			break
+		}
+		if pc.blocks[i].Kind == bHeading {
+			section = sectionTop
+			continue
 		}
 		if pc.blocks[i].Kind != bTable {
 			continue
@@ -139,14 +151,20 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 		if t.Kind != tParams {
 			continue
 		}
-		if !first && pc.isSubTable(i) {
+		switch {
+		case first:
+		case section == sectionNested || pc.isSubTable(i):
+			section = sectionNested
 			continue
-		}
-		if !first {
+		case section >= 0:
+			rows[section].Fields = appendNew(rows[section].Fields, pc.build(pc.rowsOf(i), map[int]bool{i: true}))
+			continue
+		default:
 			// "### Parameter fields" without a link to it: the table
 			// describes the keys of the object parameter its heading names.
 			if k := pc.parentByHeading(i, rows); k >= 0 {
 				rows[k].Fields = pc.build(pc.rowsOf(i), map[int]bool{i: true})
+				section = k
 				continue
 			}
 		}
@@ -164,6 +182,21 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 		}
 	}
 	return pc.build(kept, map[int]bool{})
+}
+
+// appendNew adds the params of more whose names have is not holding yet.
+func appendNew(have, more []spec.Param) []spec.Param {
+	seen := make(map[string]bool, len(have))
+	for _, p := range have {
+		seen[p.Name] = true
+	}
+	for _, p := range more {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			have = append(have, p)
+		}
+	}
+	return have
 }
 
 // parentByHeading returns the index in rows of the object or array

@@ -221,7 +221,7 @@ func enumValues(desc string) []spec.EnumValue {
 	var spans []string         // code spans
 	for _, line := range strings.Split(desc, "\n") {
 		if len(out) == 0 && !enumItemRe.MatchString(line) {
-			if inFence || strings.HasPrefix(strings.TrimSpace(line), "```") {
+			if inFence || isFence(strings.TrimSpace(line)) {
 				before.WriteString(line + "\n")
 			} else {
 				for _, c := range codeTokens(line) {
@@ -229,7 +229,7 @@ func enumValues(desc string) []spec.EnumValue {
 				}
 			}
 		}
-		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+		if isFence(strings.TrimSpace(line)) {
 			inFence = !inFence
 			continue
 		}

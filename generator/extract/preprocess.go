@@ -83,7 +83,7 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 			at = lineNo
 		}
 		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "```") {
+		if isFence(trimmed) {
 			inFence = !inFence
 		}
 		directive := strings.Contains(line, "{%")

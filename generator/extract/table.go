@@ -75,7 +75,9 @@ func splitTable(raw string, lines []int) []tableRow {
 			}
 			rest := body[j:]
 			switch {
-			case strings.HasPrefix(rest, "```") || strings.HasPrefix(rest, "~~~"):
+			case isFence(strings.TrimSpace(body[j:lineEnd(body, j)])):
+				// isFence, not a bare "```" prefix: a ```…``` code span on a
+				// line of its own opens nothing.
 				inFence = !inFence
 				end := lineEnd(body, i)
 				cell.WriteString(body[i:end])
