@@ -43,11 +43,17 @@ func NameCommand(p NameParams) b24.Command[*NameResult] {
 
 // NameParams holds the parameters of access.name.
 type NameParams struct {
-	// List of access codes for which names need to be retrieved. Code formats: - U
-	// — user, for example U1 - G — user group, for example G2 - AU — all
-	// authorized users If the parameter is not provided or is empty, the method
-	// returns false. Required.
-	Access []any `json:"ACCESS"`
+	// List of access codes for which names need to be retrieved.
+	//
+	// Code formats:
+	//
+	//   - U — user, for example U1
+	//   - G — user group, for example G2
+	//   - AU — all authorized users
+	//
+	// If the parameter is not provided or is empty, the method returns false.
+	// Required.
+	Access []string `json:"ACCESS"`
 }
 
 // validate reports the first required parameter left empty.

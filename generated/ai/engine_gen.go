@@ -41,20 +41,44 @@ func EngineListCommand(p EngineListParams) b24.Command[[]EngineListItem] {
 
 // EngineListParams holds the parameters of ai.engine.list.
 type EngineListParams struct {
-	// An array in the following format: where: - field_n — the name of the field
-	// to filter by - value_n — the filter value You can add a prefix to the keys
-	// field_n to specify the filter operation. Possible prefix values: - >= —
-	// greater than or equal to - > — greater than - <= — less than or equal to
-	// - < — less than - @ — IN, an array is passed as the value - !@ — NOT
-	// IN, an array is passed as the value - % — LIKE, substring search. The %
-	// symbol should not be included in the filter value. The search looks for the
-	// substring in any position of the string - =% — LIKE, substring search. The
-	// % symbol should be included in the value. Examples: - "mol%" — searches
-	// for values starting with "mol" - "%mol" — searches for values ending with
-	// "mol" - "%mol%" — searches for values where "mol" can be in any position -
-	// %= — LIKE, similar to =% - = — equals, exact match (used by default) -
-	// != — not equal - ! — not equal The list of fields available for
-	// filtering is provided in the section (detailed description)
+	// An array in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to filter by
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE, similar to =%
+	//   - = — equals, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of fields available for filtering is provided in the section
+	// (detailed description)
 	Filter []EngineListParamsFilter `json:"filter,omitzero"`
 	// Maximum number of elements in the response
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
@@ -64,10 +88,13 @@ type EngineListParams struct {
 type EngineListParamsFilter struct {
 	// Service identifier
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Application code to which the service belongs. Without application context,
-	// such as through a webhook, you can filter by any APP_CODE. In the context of
-	// an OAuth application, the method always shows only the services of the
-	// current application
+	// Application code to which the service belongs.
+	//
+	// Without application context, such as through a webhook, you can filter by
+	// any APP_CODE.
+	//
+	// In the context of an OAuth application, the method always shows only the
+	// services of the current application
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
 	// Service name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -100,8 +127,9 @@ func (v EngineListParamsFilter) MarshalJSON() ([]byte, error) {
 type EngineListItem struct {
 	// Service identifier
 	ID b24.Int `json:"id"`
-	// Application code to which the service belongs. May return null if the value
-	// is not set
+	// Application code to which the service belongs.
+	//
+	// May return null if the value is not set
 	AppCode b24.String `json:"app_code"`
 	// Service name
 	Name b24.String `json:"name"`
@@ -210,10 +238,19 @@ func EngineRegisterCommand(p EngineRegisterParams) b24.Command[b24.Int] {
 type EngineRegisterParams struct {
 	// The name of the service that will be displayed in the interface. Required.
 	Name string `json:"name"`
-	// A unique code for the service. Only characters A-Za-z0-9-_ are allowed.
-	// Required.
+	// A unique code for the service.
+	//
+	// Only characters A-Za-z0-9-_ are allowed. Required.
 	Code string `json:"code"`
-	// The category of the service. Possible values: - text - image - audio - call.
+	// The category of the service.
+	//
+	// Possible values:
+	//
+	//   - text
+	//   - image
+	//   - audio
+	//   - call
+	//
 	// Required.
 	Category string `json:"category"`
 	// The URL endpoint of the handler, which must respond with HTTP status 200
@@ -254,12 +291,22 @@ func (p EngineRegisterParams) validate() error {
 
 // EngineRegisterParamsSettings is the settings value of ai.engine.register.
 type EngineRegisterParamsSettings struct {
-	// The alias of the model. Defaults to ChatGPT. Default: ChatGPT.
+	// The alias of the model.
+	//
+	// Defaults to ChatGPT. Default: ChatGPT.
 	CodeAlias b24.Opt[string] `json:"code_alias,omitzero"`
-	// The method of calculating context. Possible values: - token - symbol
+	// The method of calculating context.
+	//
+	// Possible values:
+	//
+	//   - token
+	//   - symbol
+	//
 	// Defaults to token. Default: token.
 	ModelContextType b24.Opt[string] `json:"model_context_type,omitzero"`
-	// The context limit. Defaults to 15666. Default: 15666.
+	// The context limit.
+	//
+	// Defaults to 15666. Default: 15666.
 	ModelContextLimit b24.Opt[int64] `json:"model_context_limit,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

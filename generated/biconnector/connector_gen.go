@@ -61,9 +61,19 @@ func ConnectorAddCommand(p ConnectorAddParams) b24.Command[*ConnectorAddResult] 
 
 // ConnectorAddParams holds the parameters of biconnector.connector.add.
 type ConnectorAddParams struct {
-	// An object containing data to create a new connector. The object format: -
-	// field_n — field name - value_n — field value Detailed description below.
-	// Required.
+	// An object containing data to create a new connector. The object format:
+	//
+	//		{
+	//		    "field_1": "value_1",
+	//		    "field_2": "value_2",
+	//		    ...,
+	//		    "field_n": "value_n"
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// Detailed description below. Required.
 	Fields ConnectorAddParamsFields `json:"fields"`
 }
 
@@ -135,7 +145,7 @@ type ConnectorAddParamsFields struct {
 	// description). Required.
 	URLData string `json:"urlData"`
 	// List of connection parameters, (detailed description). Required.
-	Settings []any `json:"settings"`
+	Settings []ConnectorAddParamsFieldsSettings `json:"settings"`
 	// Connector sorting parameter. Default value is 100. Default: 100.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -151,6 +161,28 @@ func (v *ConnectorAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ConnectorAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ConnectorAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConnectorAddParamsFieldsSettings is the settings value of
+// biconnector.connector.add.
+type ConnectorAddParamsFieldsSettings struct {
+	Code b24.Opt[string] `json:"code,omitzero"`
+	Name b24.Opt[string] `json:"name,omitzero"`
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConnectorAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain ConnectorAddParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConnectorAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain ConnectorAddParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -491,28 +523,56 @@ type ConnectorListParams struct {
 	// List of fields that must be filled in the connectors in the selection. By
 	// default, all fields are taken
 	Select []string `json:"select,omitzero"`
-	// Filter for selecting connectors. Example format: A prefix can be added to
-	// the keys field_n to specify the filter behavior. Possible prefix values: -
-	// >= — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - @ — IN, an array is passed as the value - !@
-	// — NOT IN, an array is passed as the value - % — LIKE, substring search.
-	// The symbol % does not need to be passed in the filter value. The search
-	// looks for a substring in any position of the string - =% — LIKE, substring
-	// search. The symbol % must be passed in the value. Examples: - "mol%" —
-	// searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be in
-	// any position - %= — LIKE (similar to =%) - = — equal, exact match (used
-	// by default) - != — not equal - ! — not equal The list of available
-	// fields for filtering can be obtained using the biconnector.connector.fields
-	// method
+	// Filter for selecting connectors. Example format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2"
+	//	}
+	//
+	// A prefix can be added to the keys field_n to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The symbol % does not need to be passed
+	//     in the filter value. The search looks for a substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The symbol % must be passed in the
+	//     value. Examples:
+	//   - "mol%" — searches for values starting with "mol"
+	//   - "%mol" — searches for values ending with "mol"
+	//   - "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of available fields for filtering can be obtained using the
+	// biconnector.connector.fields method
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Sorting parameters. Example format: - field_n — the name of the field by
-	// which the selection of connectors will be sorted - value_n — a string type
-	// value, equal to: - ASC — ascending sort - DESC — descending sort
+	// Sorting parameters. Example format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of connectors
+	//	    will be sorted
+	//	  - value_n — a string type value, equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -602,8 +662,19 @@ type ConnectorUpdateParams struct {
 	// Connector identifier, can be obtained using the methods
 	// biconnector.connector.list and biconnector.connector.add. Required.
 	ID int64 `json:"id"`
-	// An object containing the updated data. The object format: - field_n —
-	// field name - value_n — field value Detailed description below. Required.
+	// An object containing the updated data. The object format:
+	//
+	//		{
+	//		    "field_1": "value_1",
+	//		    "field_2": "value_2",
+	//		    ...,
+	//		    "field_n": "value_n"
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// Detailed description below. Required.
 	Fields ConnectorUpdateParamsFields `json:"fields"`
 }
 
@@ -640,7 +711,7 @@ type ConnectorUpdateParamsFields struct {
 	// description)
 	URLData b24.Opt[string] `json:"urlData,omitzero"`
 	// New list of connection parameters, (detailed description)
-	Settings []any `json:"settings,omitzero"`
+	Settings []ConnectorUpdateParamsFieldsSettings `json:"settings,omitzero"`
 	// New sorting parameter for the connector
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -656,5 +727,27 @@ func (v *ConnectorUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ConnectorUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ConnectorUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConnectorUpdateParamsFieldsSettings is the settings value of
+// biconnector.connector.update.
+type ConnectorUpdateParamsFieldsSettings struct {
+	Code b24.Opt[string] `json:"code,omitzero"`
+	Name b24.Opt[string] `json:"name,omitzero"`
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConnectorUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain ConnectorUpdateParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConnectorUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain ConnectorUpdateParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }

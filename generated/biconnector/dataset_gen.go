@@ -74,9 +74,19 @@ func DatasetAddCommand(p DatasetAddParams) b24.Command[*DatasetAddResult] {
 
 // DatasetAddParams holds the parameters of biconnector.dataset.add.
 type DatasetAddParams struct {
-	// An object containing data to create a new dataset. The object format is: -
-	// field_n — field name - value_n — field value Detailed description below.
-	// Required.
+	// An object containing data to create a new dataset. The object format is:
+	//
+	//		{
+	//		    "field_1": "value_1",
+	//		    "field_2": "value_2",
+	//		    ...,
+	//		    "field_n": "value_n"
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// Detailed description below. Required.
 	Fields DatasetAddParamsFields `json:"fields"`
 }
 
@@ -133,7 +143,7 @@ type DatasetAddParamsFields struct {
 	// Description of the dataset
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// A list of dataset fields, (Detailed description). Required.
-	Fields []any `json:"fields"`
+	Fields []DatasetAddParamsFieldsFields `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -147,6 +157,27 @@ func (v *DatasetAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DatasetAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain DatasetAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DatasetAddParamsFieldsFields is the fields value of biconnector.dataset.add.
+type DatasetAddParamsFieldsFields struct {
+	ExternalCode b24.Opt[string] `json:"externalCode,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Type         b24.Opt[string] `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DatasetAddParamsFieldsFields) UnmarshalJSON(data []byte) error {
+	type plain DatasetAddParamsFieldsFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DatasetAddParamsFieldsFields) MarshalJSON() ([]byte, error) {
+	type plain DatasetAddParamsFieldsFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -376,12 +407,29 @@ type DatasetFieldsUpdateParams struct {
 	// biconnector.dataset.list or biconnector.dataset.add. Required.
 	ID int64 `json:"id"`
 	// Object containing an array of fields to be added with the following
-	// structure: - type — field type - name — field name - externalCode —
-	// external code of the field
+	// structure:
+	//
+	//		{
+	//		    "type" : "int",
+	//		    "name": "NAME",
+	//		    "externalCode":"NAME"
+	//		},
+	//
+	//	  - type — field type
+	//	  - name — field name
+	//	  - externalCode — external code of the field
 	Add map[string]any `json:"add,omitzero"`
 	// Object containing an array of fields to be updated with the following
-	// structure: - id — Identifier of the field, can be obtained using the
-	// method biconnector.dataset.get - visible — visibility of the field
+	// structure:
+	//
+	//		{
+	//		    "id": 12,
+	//		    "visible": false
+	//		},
+	//
+	//	  - id — Identifier of the field, can be obtained using the method
+	//	    biconnector.dataset.get
+	//	  - visible — visibility of the field
 	Update map[string]any `json:"update,omitzero"`
 	// Object containing an array of field identifiers for deletion. Field
 	// identifiers can be obtained using the method biconnector.dataset.get
@@ -581,28 +629,60 @@ type DatasetListParams struct {
 	// default, all fields are taken. The fields parameter is not supported and
 	// will be ignored
 	Select []string `json:"select,omitzero"`
-	// Filter for selecting datasets. Example format: A prefix can be added to the
-	// field_n keys to specify the filter behavior. Possible prefix values: - >=
-	// — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - @ — IN, an array is passed as the value - !@
-	// — NOT IN, an array is passed as the value - % — LIKE, substring search.
-	// The % character does not need to be passed in the filter value. The search
-	// looks for a substring in any position of the string - =% — LIKE, substring
-	// search. The % character must be passed in the value. Examples: - "mol%" —
-	// searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be in
-	// any position - %= — LIKE (similar to =%) - = — equal, exact match (used
-	// by default) - != — not equal - ! — not equal The list of available
-	// fields for filtering can be obtained using the biconnector.dataset.fields
-	// method. The filter does not support the fields field; it will be ignored
+	// Filter for selecting datasets. Example format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2"
+	//	}
+	//
+	// A prefix can be added to the field_n keys to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for a substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of available fields for filtering can be obtained using the
+	// biconnector.dataset.fields method.
+	//
+	// The filter does not support the fields field; it will be ignored
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Sorting parameters. Example format: where: - field_n — the name of the
-	// field by which the dataset selection will be sorted - value_n — a string
-	// value equal to: - ASC — ascending sort - DESC — descending sort
+	// Sorting parameters. Example format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the dataset selection will
+	//     be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -690,8 +770,19 @@ type DatasetUpdateParams struct {
 	// Identifier of the dataset, can be obtained using the methods
 	// biconnector.dataset.list and biconnector.dataset.add. Required.
 	ID int64 `json:"id"`
-	// An object containing the updated data. Object format: - field_n — field
-	// name - value_n — field value Detailed description below. Required.
+	// An object containing the updated data. Object format:
+	//
+	//		{
+	//		    "field_1": "value_1",
+	//		    "field_2": "value_2",
+	//		    ...,
+	//		    "field_n": "value_n"
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// Detailed description below. Required.
 	Fields DatasetUpdateParamsFields `json:"fields"`
 }
 

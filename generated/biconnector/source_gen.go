@@ -58,9 +58,19 @@ func SourceAddCommand(p SourceAddParams) b24.Command[*SourceAddResult] {
 
 // SourceAddParams holds the parameters of biconnector.source.add.
 type SourceAddParams struct {
-	// An object containing data to create a new source. The object format is: -
-	// field_n — field name - value_n — field value Detailed description below.
-	// Required.
+	// An object containing data to create a new source. The object format is:
+	//
+	//		{
+	//		    "field_1": "value_1",
+	//		    "field_2": "value_2",
+	//		    ...,
+	//		    "field_n": "value_n"
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// Detailed description below. Required.
 	Fields SourceAddParamsFields `json:"fields"`
 }
 
@@ -76,12 +86,6 @@ func (p SourceAddParams) validate() error {
 		return &b24.RequiredError{
 			Method: "biconnector.source.add",
 			Param:  "fields.connectorId",
-		}
-	}
-	if p.Fields.Settings == nil {
-		return &b24.RequiredError{
-			Method: "biconnector.source.add",
-			Param:  "fields.settings",
 		}
 	}
 	return nil
@@ -101,7 +105,7 @@ type SourceAddParamsFields struct {
 	// A list of parameters for authorization, passed as an object where the key is
 	// the code of the parameter. Parameters can be obtained using the methods
 	// biconnector.connector.list or biconnector.connector.get. Required.
-	Settings map[string]any `json:"settings"`
+	Settings SourceAddParamsFieldsSettings `json:"settings"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -115,6 +119,27 @@ func (v *SourceAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SourceAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain SourceAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SourceAddParamsFieldsSettings is the settings value of
+// biconnector.source.add.
+type SourceAddParamsFieldsSettings struct {
+	Login    b24.Opt[string] `json:"login,omitzero"`
+	Password b24.Opt[string] `json:"password,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SourceAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain SourceAddParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SourceAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain SourceAddParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -474,28 +499,57 @@ type SourceListParams struct {
 	// List of fields that must be filled in the sources in the selection. By
 	// default, all fields are taken
 	Select []string `json:"select,omitzero"`
-	// Filter for selecting sources. Example format: A prefix can be added to the
-	// field_n keys to specify the filter behavior. Possible prefix values: - >=
-	// — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - @ — IN, an array is passed as the value - !@
-	// — NOT IN, an array is passed as the value - % — LIKE, substring search.
-	// The % character does not need to be passed in the filter value. The search
-	// looks for the substring in any position of the string - =% — LIKE,
-	// substring search. The % character must be passed in the value. Examples: -
-	// "mol%" — searches for values starting with "mol" - "%mol" — searches for
-	// values ending with "mol" - "%mol%" — searches for values where "mol" can
-	// be in any position - %= — LIKE (similar to =%) - = — equal, exact match
-	// (used by default) - != — not equal - ! — not equal The list of available
-	// fields for filtering can be obtained using the biconnector.source.fields
-	// method. The filter does not support the settings field; it will be ignored
+	// Filter for selecting sources. Example format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2"
+	//	}
+	//
+	// A prefix can be added to the field_n keys to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of available fields for filtering can be obtained using the
+	// biconnector.source.fields method.
+	//
+	// The filter does not support the settings field; it will be ignored
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Sorting parameters. Example format: - field_n — the name of the field by
-	// which the sources will be sorted - value_n — a string type value, equal
-	// to: - ASC — ascending sort - DESC — descending sort
+	// Sorting parameters. Example format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the sources will be sorted
+	//	  - value_n — a string type value, equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -581,8 +635,19 @@ type SourceUpdateParams struct {
 	// Identifier of the source, can be obtained using the methods
 	// biconnector.source.list and biconnector.source.add. Required.
 	ID int64 `json:"id"`
-	// Object containing the updated data. Object format: - field_n — field name
-	// - value_n — field value Detailed description below. Required.
+	// Object containing the updated data. Object format:
+	//
+	//		{
+	//		    "field_1": "value_1",
+	//		    "field_2": "value_2",
+	//		    ...,
+	//		    "field_n": "value_n"
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// Detailed description below. Required.
 	Fields SourceUpdateParamsFields `json:"fields"`
 }
 
@@ -608,7 +673,7 @@ type SourceUpdateParamsFields struct {
 	// List of parameters for authorization, passed as an object where the key is
 	// the code of the parameter. Parameters can be obtained using the methods
 	// biconnector.connector.list or biconnector.connector.get
-	Settings map[string]any `json:"settings,omitzero"`
+	Settings *SourceUpdateParamsFieldsSettings `json:"settings,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -622,5 +687,26 @@ func (v *SourceUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SourceUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain SourceUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SourceUpdateParamsFieldsSettings is the settings value of
+// biconnector.source.update.
+type SourceUpdateParamsFieldsSettings struct {
+	Login    b24.Opt[string] `json:"login,omitzero"`
+	Password b24.Opt[string] `json:"password,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SourceUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain SourceUpdateParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SourceUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain SourceUpdateParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -53,68 +53,138 @@ func ActivityAddCommand(p ActivityAddParams) b24.Command[b24.Bool] {
 // ActivityAddParams holds the parameters of bizproc.activity.add.
 type ActivityAddParams struct {
 	// Internal identifier of the action. It is unique within the application.
+	//
 	// Allowed characters are a-z, A-Z, 0-9, dot, hyphen, and underscore _.
 	// Required.
 	Code string `json:"CODE"`
-	// URL to which the action will send data via the Bitrix24 queue server. The
-	// link must have the same domain where the application is installed. Required.
+	// URL to which the action will send data via the Bitrix24 queue server.
+	//
+	// The link must have the same domain where the application is installed.
+	// Required.
 	Handler string `json:"HANDLER"`
 	// Identifier of the user whose token will be passed to the application
 	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
 	// Should the action wait for a response from the application? Possible values:
-	// - Y — yes - N — no By default, the parameter is empty, which is
-	// equivalent to waiting for a response from the application. The action does
-	// not wait for a response only when explicitly set to N
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, the parameter is empty, which is equivalent to waiting for a
+	// response from the application. The action does not wait for a response only
+	// when explicitly set to N
 	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
-	// Name of the action. It can be a string or an associative array of localized
-	// strings like:. Required.
+	// Name of the action.
+	//
+	// It can be a string or an associative array of localized strings like:
+	//
+	//	'NAME': {
+	//	    'de': 'Aktionsname',
+	//	    'en': 'action name',
+	//	    ...
+	//	},
+	//
+	// Required.
 	Name any `json:"NAME"`
-	// Description of the action. It can be a string or an associative array of
-	// localized strings like:
+	// Description of the action.
+	//
+	// It can be a string or an associative array of localized strings like:
+	//
+	//	'DESCRIPTION': {
+	//	    'de': 'Aktionsbeschreibung',
+	//	    'en': 'action description',
+	//	    ...
+	//	},
 	Description any `json:"DESCRIPTION,omitzero"`
 	// Object with action parameters. Contains objects, each describing a parameter
-	// of the action. The system name of the parameter must start with a letter and
-	// can contain characters a-z, A-Z, 0-9, and underscore _
+	// of the action.
+	//
+	// The system name of the parameter must start with a letter and can contain
+	// characters a-z, A-Z, 0-9, and underscore _
 	Properties *ActivityAddParamsProperties `json:"PROPERTIES,omitzero"`
 	// Object with additional results of the action. Contains objects, each
-	// describing a parameter of the action. This parameter controls whether the
-	// action can wait for a response from the application and work with the data
-	// that will come in the response. The system name of the parameter must start
-	// with a letter and can contain characters a-z, A-Z, 0-9, and underscore _
+	// describing a parameter of the action.
+	//
+	// This parameter controls whether the action can wait for a response from the
+	// application and work with the data that will come in the response.
+	//
+	// The system name of the parameter must start with a letter and can contain
+	// characters a-z, A-Z, 0-9, and underscore _
 	ReturnProperties *ActivityAddParamsReturnProperties `json:"RETURN_PROPERTIES,omitzero"`
 	// Document type that will determine the data types for the PROPERTIES and
-	// RETURN_PROPERTIES parameters. Consists of three string-type elements: -
-	// module identifier - object identifier - document type Possible value
-	// options: - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
-	// 'CCrmDocumentContact', 'CONTACT'] — contacts ['crm',
-	// 'CCrmDocumentCompany', 'COMPANY'] — companies ['crm', 'CCrmDocumentDeal',
-	// 'DEAL'] — deals ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Quote',
-	// 'QUOTE'] — estimates ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice', 'SMART_INVOICE'] —
-	// invoices ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Dynamic',
-	// 'DYNAMIC_XXX'] — SPAs, where XXX is the identifier of the SPA - Lists
-	// Module ['lists', 'BizprocDocument', 'iblock_XXX'] — processes in the news
-	// feed, where XXX is the identifier of the information block ['lists',
-	// 'Bitrix\Lists\BizprocDocumentLists', 'iblock_XXX'] — lists in groups,
-	// where XXX is the identifier of the information block - Drive Module ['disk',
-	// 'Bitrix\Disk\BizProcDocument', 'STORAGE_XXX'], where XXX is the storage
-	// identifier
-	DocumentType []any `json:"DOCUMENT_TYPE,omitzero"`
+	// RETURN_PROPERTIES parameters. Consists of three string-type elements:
+	//
+	//   - module identifier
+	//   - object identifier
+	//   - document type
+	//
+	// Possible value options:
+	//
+	//   - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
+	//     'CCrmDocumentContact', 'CONTACT'] — contacts ['crm',
+	//     'CCrmDocumentCompany', 'COMPANY'] — companies ['crm',
+	//     'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] —
+	//     estimates ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
+	//     'SMART_INVOICE'] — invoices ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] —
+	//     SPAs, where XXX is the identifier of the SPA
+	//   - Lists Module ['lists', 'BizprocDocument', 'iblock_XXX'] — processes
+	//     in the news feed, where XXX is the identifier of the information block
+	//     ['lists', 'Bitrix\Lists\BizprocDocumentLists', 'iblock_XXX'] — lists
+	//     in groups, where XXX is the identifier of the information block
+	//   - Drive Module ['disk', 'Bitrix\Disk\BizProcDocument', 'STORAGE_XXX'],
+	//     where XXX is the storage identifier
+	DocumentType []string `json:"DOCUMENT_TYPE,omitzero"`
 	// Object with rules for restricting the action by document type and edition.
-	// Can contain keys: - INCLUDE — array of rules where the action will be
-	// displayed - EXCLUDE — array of rules where the action will be hidden Each
-	// rule in the array can be a string or an array of document types in full or
-	// partial form. To restrict the action by Bitrix24 edition, specify: - b24 —
-	// for cloud - box — for on-premise Examples: 1. Exclude action for
-	// on-premise Bitrix24 2. Display action only for the Lists module 3. Display
-	// action only for the Lists module and deals from CRM
+	//
+	// Can contain keys:
+	//
+	//   - INCLUDE — array of rules where the action will be displayed
+	//   - EXCLUDE — array of rules where the action will be hidden
+	//
+	// Each rule in the array can be a string or an array of document types in full
+	// or partial form.
+	//
+	// To restrict the action by Bitrix24 edition, specify:
+	//
+	//   - b24 — for cloud
+	//   - box — for on-premise
+	//
+	// Examples:
+	//
+	//  1. Exclude action for on-premise Bitrix24
+	//
+	//     FILTER: {
+	//     EXCLUDE: [ 'box' ]
+	//     }
+	//
+	//  2. Display action only for the Lists module
+	//
+	//     FILTER: {
+	//     INCLUDE: [
+	//     ['lists']
+	//     ]
+	//     }
+	//
+	//  3. Display action only for the Lists module and deals from CRM
+	//
+	//     FILTER: {
+	//     INCLUDE: [
+	//     ['lists'],
+	//     ['crm', 'CCrmDocumentDeal']
+	//     ]
+	//     }
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the action in the application slider.
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side. Required if
 	// USE_PLACEMENT = 'Y'
@@ -150,16 +220,37 @@ type ActivityAddParamsProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[ActivityAddParamsPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Parameter requirement. Possible values: - Y — yes - N — no
+	// Parameter requirement. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Parameter multiplicity. Possible values: - Y — yes - N — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
@@ -186,16 +277,37 @@ type ActivityAddParamsReturnProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[ActivityAddParamsReturnPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Parameter requirement. Possible values: - Y — yes - N — no
+	// Parameter requirement. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Parameter multiplicity. Possible values: - Y — yes - N — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
@@ -398,7 +510,7 @@ type ActivityListParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_EMPTY_LOG_MESSAGE: Log entry text is not specified
+//   - ERROR_EMPTY_LOG_MESSAGE: Log entry text is not specified
 func ActivityLog(ctx context.Context, c b24.Caller, p ActivityLogParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -423,11 +535,14 @@ func ActivityLogCommand(p ActivityLogParams) b24.Command[b24.Bool] {
 
 // ActivityLogParams holds the parameters of bizproc.activity.log.
 type ActivityLogParams struct {
-	// A unique key required to send an event to the business process. The token is
-	// sent to the application action handler when the business process reaches
-	// this action. Logging is possible if the USE_SUBSCRIPTION parameter is set to
-	// 'Y' during the registration or update of the action in bizproc.activity.add
-	// or bizproc.activity.update. Required.
+	// A unique key required to send an event to the business process.
+	//
+	// The token is sent to the application action handler when the business
+	// process reaches this action.
+	//
+	// Logging is possible if the USE_SUBSCRIPTION parameter is set to 'Y' during
+	// the registration or update of the action in bizproc.activity.add or
+	// bizproc.activity.update. Required.
 	EventToken string `json:"EVENT_TOKEN"`
 	// Message to be logged. Required.
 	LogMessage string `json:"LOG_MESSAGE"`
@@ -512,60 +627,123 @@ func (p ActivityUpdateParams) validate() error {
 
 // ActivityUpdateParamsFields is the FIELDS value of bizproc.activity.update.
 type ActivityUpdateParamsFields struct {
-	// URL to which the action will send data via the Bitrix24 queue server. The
-	// link must have the same domain where the application is installed
+	// URL to which the action will send data via the Bitrix24 queue server.
+	//
+	// The link must have the same domain where the application is installed
 	Handler b24.Opt[string] `json:"HANDLER,omitzero"`
 	// Identifier of the user whose token will be passed to the application
 	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
 	// Should the action wait for a response from the application. Possible values:
-	// - Y — yes - N — no
+	//
+	//   - Y — yes
+	//   - N — no
 	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
-	// Name of the action. Can be a string or an associative array of localized
-	// strings like:
+	// Name of the action.
+	//
+	// Can be a string or an associative array of localized strings like:
+	//
+	//	'NAME': {
+	//	    'de': 'Aktionsname',
+	//	    'en': 'action name',
+	//	    ...
+	//	},
 	Name any `json:"NAME,omitzero"`
-	// Description of the action. Can be a string or an associative array of
-	// localized strings like:
+	// Description of the action.
+	//
+	// Can be a string or an associative array of localized strings like:
+	//
+	//	'DESCRIPTION': {
+	//	    'de': 'Aktionsbeschreibung',
+	//	    'en': 'action description',
+	//	    ...
+	//	},
 	Description any `json:"DESCRIPTION,omitzero"`
 	// Object with parameters of the action. Contains objects, each describing a
-	// parameter of the action. The system name of the parameter must start with a
-	// letter and can contain characters a-z, A-Z, 0-9, and underscore _
+	// parameter of the action.
+	//
+	// The system name of the parameter must start with a letter and can contain
+	// characters a-z, A-Z, 0-9, and underscore _
 	Properties *ActivityUpdateParamsFieldsProperties `json:"PROPERTIES,omitzero"`
 	// Object with additional results of the action. Contains objects, each
-	// describing a parameter of the action. This parameter controls the ability of
-	// the action to wait for a response from the application and work with the
-	// data that will come in the response. The system name of the parameter must
-	// start with a letter and can contain characters a-z, A-Z, 0-9, and underscore
-	// _
+	// describing a parameter of the action.
+	//
+	// This parameter controls the ability of the action to wait for a response
+	// from the application and work with the data that will come in the response.
+	//
+	// The system name of the parameter must start with a letter and can contain
+	// characters a-z, A-Z, 0-9, and underscore _
 	ReturnProperties *ActivityUpdateParamsFieldsReturnProperties `json:"RETURN_PROPERTIES,omitzero"`
 	// Document type that will determine the data types for the PROPERTIES and
-	// RETURN_PROPERTIES parameters. Consists of three string-type elements: -
-	// module identifier - object identifier - document type Possible value
-	// options: - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
-	// 'CCrmDocumentContact', 'CONTACT'] — contacts ['crm',
-	// 'CCrmDocumentCompany', 'COMPANY'] — companies ['crm', 'CCrmDocumentDeal',
-	// 'DEAL'] — deals ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Quote',
-	// 'QUOTE'] — estimates ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice', 'SMART_INVOICE'] —
-	// invoices ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Dynamic',
-	// 'DYNAMIC_XXX'] — SPAs, where XXX is the identifier of the SPA - Lists
-	// Module ['lists', 'BizprocDocument', 'iblock_XXX'] — processes in the news
-	// feed, where XXX is the identifier of the information block ['lists',
-	// 'Bitrix\Lists\BizprocDocumentLists', 'iblock_XXX'] — lists in groups,
-	// where XXX is the identifier of the information block - Drive Module ['disk',
-	// 'Bitrix\Disk\BizProcDocument', 'STORAGE_XXX'], where XXX is the storage
-	// identifier
+	// RETURN_PROPERTIES parameters. Consists of three string-type elements:
+	//
+	//   - module identifier
+	//   - object identifier
+	//   - document type
+	//
+	// Possible value options:
+	//
+	//   - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
+	//     'CCrmDocumentContact', 'CONTACT'] — contacts ['crm',
+	//     'CCrmDocumentCompany', 'COMPANY'] — companies ['crm',
+	//     'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] —
+	//     estimates ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
+	//     'SMART_INVOICE'] — invoices ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] —
+	//     SPAs, where XXX is the identifier of the SPA
+	//   - Lists Module ['lists', 'BizprocDocument', 'iblock_XXX'] — processes
+	//     in the news feed, where XXX is the identifier of the information block
+	//     ['lists', 'Bitrix\Lists\BizprocDocumentLists', 'iblock_XXX'] — lists
+	//     in groups, where XXX is the identifier of the information block
+	//   - Drive Module ['disk', 'Bitrix\Disk\BizProcDocument', 'STORAGE_XXX'],
+	//     where XXX is the storage identifier
 	DocumentType []any `json:"DOCUMENT_TYPE,omitzero"`
-	// Object with rules for limiting the action by document type and edition. May
-	// contain keys: - INCLUDE — array of rules where the action will be
-	// displayed - EXCLUDE — array of rules where the action will be hidden Each
-	// rule in the array can be a string or an array of document types in full or
-	// partial form. To limit the action by Bitrix24 edition, specify: - b24 —
-	// for cloud - box — for on-premise Examples: 1. Exclude action for
-	// on-premise Bitrix24 2. Display action only for the Lists module 3. Display
-	// action only for the Lists module and deals from CRM
+	// Object with rules for limiting the action by document type and edition.
+	//
+	// May contain keys:
+	//
+	//   - INCLUDE — array of rules where the action will be displayed
+	//   - EXCLUDE — array of rules where the action will be hidden
+	//
+	// Each rule in the array can be a string or an array of document types in full
+	// or partial form.
+	//
+	// To limit the action by Bitrix24 edition, specify:
+	//
+	//   - b24 — for cloud
+	//   - box — for on-premise
+	//
+	// Examples:
+	//
+	//  1. Exclude action for on-premise Bitrix24
+	//
+	//     FILTER: {
+	//     EXCLUDE: [ 'box' ]
+	//     }
+	//
+	//  2. Display action only for the Lists module
+	//
+	//     FILTER: {
+	//     INCLUDE: [
+	//     ['lists']
+	//     ]
+	//     }
+	//
+	//  3. Display action only for the Lists module and deals from CRM
+	//
+	//     FILTER: {
+	//     INCLUDE: [
+	//     ['lists'],
+	//     ['crm', 'CCrmDocumentDeal']
+	//     ]
+	//     }
 	Filter map[string]any `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the action in the application slider.
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side
 	PlacementHandler b24.Opt[string] `json:"PLACEMENT_HANDLER,omitzero"`
@@ -592,16 +770,37 @@ type ActivityUpdateParamsFieldsProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[ActivityUpdateParamsFieldsPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Parameter requirement. Possible values: - Y — yes - N — no
+	// Parameter requirement. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Parameter multiplicity. Possible values: - Y — yes - N — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
@@ -628,16 +827,37 @@ type ActivityUpdateParamsFieldsReturnProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[ActivityUpdateParamsFieldsReturnPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Parameter requirement. Possible values: - Y — yes - N — no
+	// Parameter requirement. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Parameter multiplicity. Possible values: - Y — yes - N — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`

@@ -48,17 +48,23 @@ func EventSendCommand(p EventSendParams) b24.Command[b24.Bool] {
 type EventSendParams struct {
 	// A special token that is sent to the application handler when the action or
 	// Automation rule is executed. The value of this token is received by the
-	// handler in the input data array. An event can be sent if the Automation rule
-	// or action is registered with 'USE_SUBSCRIPTION': 'Y'. Required.
+	// handler in the input data array.
+	//
+	// An event can be sent if the Automation rule or action is registered with
+	// 'USE_SUBSCRIPTION': 'Y'. Required.
 	EventToken string `json:"EVENT_TOKEN"`
 	// An array of returned values from the action or Automation rule. It specifies
 	// the values of properties that were registered as additional results
-	// RETURN_PROPERTIES by the methods: - bizproc.robot.add, bizproc.robot.update
-	// - bizproc.activity.add, bizproc.activity.update
+	// RETURN_PROPERTIES by the methods:
+	//
+	//   - bizproc.robot.add, bizproc.robot.update
+	//   - bizproc.activity.add, bizproc.activity.update
 	ReturnValues map[string]any `json:"RETURN_VALUES,omitzero"`
-	// Text for the business process log. If this parameter is not passed, the
-	// method sends an empty string. Event logging must be enabled in the business
-	// process template
+	// Text for the business process log.
+	//
+	// If this parameter is not passed, the method sends an empty string.
+	//
+	// Event logging must be enabled in the business process template
 	LogMessage b24.Opt[string] `json:"LOG_MESSAGE,omitzero"`
 }
 

@@ -53,61 +53,116 @@ func RobotAddCommand(p RobotAddParams) b24.Command[b24.Bool] {
 // RobotAddParams holds the parameters of bizproc.robot.add.
 type RobotAddParams struct {
 	// Internal identifier of the Automation rule. It must be unique within the
-	// application. Allowed characters are a-z, A-Z, 0-9, dot, hyphen, and
-	// underscore _. Required.
+	// application.
+	//
+	// Allowed characters are a-z, A-Z, 0-9, dot, hyphen, and underscore _.
+	// Required.
 	Code string `json:"CODE"`
 	// URL to which the Automation rule will send data via the Bitrix24 queue
-	// server. The link must have the same domain where the application is
-	// installed. Required.
+	// server.
+	//
+	// The link must have the same domain where the application is installed.
+	// Required.
 	Handler string `json:"HANDLER"`
 	// Identifier of the user whose token will be passed to the application
 	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
 	// Should the Automation rule wait for a response from the application?
-	// Possible values: - Y — yes - N — no By default, the parameter is empty,
-	// which is equivalent to waiting for a response from the application. The
-	// Automation rule does not wait for a response only when explicitly set to N
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, the parameter is empty, which is equivalent to waiting for a
+	// response from the application. The Automation rule does not wait for a
+	// response only when explicitly set to N
 	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
-	// Name of the Automation rule. It can be a string or an associative array of
-	// localized strings like:. Required.
+	// Name of the Automation rule.
+	//
+	// It can be a string or an associative array of localized strings like:
+	//
+	//	'NAME': {
+	//	    'de': 'Automatisierungsregel Name',
+	//	    'en': 'Automation rule name',
+	//	    ...
+	//	},
+	//
+	// Required.
 	Name any `json:"NAME"`
 	// Object with parameters of the Automation rule. Contains objects, each
-	// describing a parameter of the Automation rule. The system name of the
-	// parameter must start with a letter and can contain characters a-z, A-Z, 0-9,
-	// and underscore _
+	// describing a parameter of the Automation rule.
+	//
+	// The system name of the parameter must start with a letter and can contain
+	// characters a-z, A-Z, 0-9, and underscore _
 	Properties *RobotAddParamsProperties `json:"PROPERTIES,omitzero"`
 	// Object with additional results of the Automation rule. Contains objects,
-	// each describing a parameter of the Automation rule. This parameter controls
-	// the ability of the Automation rule to wait for a response from the
-	// application and work with the data that will come in the response. The
-	// system name of the parameter must start with a letter and can contain
+	// each describing a parameter of the Automation rule.
+	//
+	// This parameter controls the ability of the Automation rule to wait for a
+	// response from the application and work with the data that will come in the
+	// response.
+	//
+	// The system name of the parameter must start with a letter and can contain
 	// characters a-z, A-Z, 0-9, and underscore _
 	ReturnProperties *RobotAddParamsReturnProperties `json:"RETURN_PROPERTIES,omitzero"`
 	// Document type that will determine the data types for the PROPERTIES and
-	// RETURN_PROPERTIES parameters. Consists of three string-type elements: -
-	// module identifier - object identifier - document type Possible value
-	// options: - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
-	// 'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] — estimates
-	// ['crm', 'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
-	// 'SMART_INVOICE'] — invoices ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] — SPAs,
-	// where XXX is the identifier of the SPA
+	// RETURN_PROPERTIES parameters. Consists of three string-type elements:
+	//
+	//   - module identifier
+	//   - object identifier
+	//   - document type
+	//
+	// Possible value options:
+	//
+	//   - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
+	//     'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] —
+	//     estimates ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
+	//     'SMART_INVOICE'] — invoices ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] —
+	//     SPAs, where XXX is the identifier of the SPA
 	DocumentType []any `json:"DOCUMENT_TYPE,omitzero"`
 	// Object with rules to limit the Automation rule by document type and edition.
-	// It may contain keys: - INCLUDE — array of rules where the Automation rule
-	// will be displayed - EXCLUDE — array of rules where the Automation rule
-	// will be hidden Each rule in the array can be a string or an array of
-	// document types in full or partial form. To limit Automation rules by
-	// Bitrix24 edition, specify: - b24 — for cloud - box — for on-premise
-	// Examples: 1. Exclude the Automation rule for on-premise Bitrix24 2. Display
-	// the Automation rule only for deals and leads in CRM
+	//
+	// It may contain keys:
+	//
+	//   - INCLUDE — array of rules where the Automation rule will be displayed
+	//   - EXCLUDE — array of rules where the Automation rule will be hidden
+	//
+	// Each rule in the array can be a string or an array of document types in full
+	// or partial form.
+	//
+	// To limit Automation rules by Bitrix24 edition, specify:
+	//
+	//   - b24 — for cloud
+	//   - box — for on-premise
+	//
+	// Examples:
+	//
+	//  1. Exclude the Automation rule for on-premise Bitrix24
+	//
+	//     'FILTER': {
+	//     EXCLUDE: [ 'box' ]
+	//     }
+	//
+	//  2. Display the Automation rule only for deals and leads in CRM
+	//
+	//     'FILTER': {
+	//     INCLUDE: [
+	//     ['crm', 'CCrmDocumentDeal'],
+	//     ['crm', 'CCrmDocumentLead']
+	//     ]
+	//     }
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the Automation rule in the
-	// application slider. Possible values: - Y — yes - N — no
+	// application slider. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side. Required if
 	// USE_PLACEMENT = 'Y'
@@ -143,16 +198,37 @@ type RobotAddParamsProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[RobotAddParamsPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Parameter requirement. Possible values: - Y — yes - N — no
+	// Parameter requirement. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Parameter multiplicity. Possible values: - Y — yes - N — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter. For Type = 'select', specify the key from
 	// Options
@@ -180,16 +256,37 @@ type RobotAddParamsReturnProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[RobotAddParamsReturnPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Parameter requirement. Possible values: - Y — yes - N — no
+	// Parameter requirement. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Parameter multiplicity. Possible values: - Y — yes - N — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter. For Type = 'select', specify the key from
 	// Options
@@ -442,54 +539,110 @@ func (p RobotUpdateParams) validate() error {
 // RobotUpdateParamsFields is the FIELDS value of bizproc.robot.update.
 type RobotUpdateParamsFields struct {
 	// URL to which the Automation Rule will send data via the Bitrix24 queue
-	// server. The link must have the same domain where the application is
-	// installed
+	// server.
+	//
+	// The link must have the same domain where the application is installed
 	Handler b24.Opt[string] `json:"HANDLER,omitzero"`
 	// Identifier of the user whose token will be passed to the application
 	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
 	// Should the Automation Rule wait for a response from the application?
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseSubscription b24.Opt[bool] `json:"USE_SUBSCRIPTION,omitzero"`
-	// Name of the Automation Rule. Can be a string or an associative array of
-	// localized strings like:
+	// Name of the Automation Rule.
+	//
+	// Can be a string or an associative array of localized strings like:
+	//
+	//	'NAME': {
+	//	    'de': 'Automatisierungsregel Name',
+	//	    'en': 'Automation rule name',
+	//	    ...
+	//	},
 	Name any `json:"NAME,omitzero"`
-	// Description of the Automation Rule. Can be a string or an associative array
-	// of localized strings like:
+	// Description of the Automation Rule.
+	//
+	// Can be a string or an associative array of localized strings like:
+	//
+	//	'DESCRIPTION': {
+	//	    'de': 'Beschreibung der Automatisierungsregel',
+	//	    'en': 'Automation rule description',
+	//	    ...
+	//	},
 	Description any `json:"DESCRIPTION,omitzero"`
 	// Object with parameters of the Automation Rule. Contains objects, each
-	// describing a parameter of the Automation Rule. The system name of the
-	// parameter must start with a letter and can contain characters a-z, A-Z, 0-9,
-	// and underscore _
+	// describing a parameter of the Automation Rule.
+	//
+	// The system name of the parameter must start with a letter and can contain
+	// characters a-z, A-Z, 0-9, and underscore _
 	Properties *RobotUpdateParamsFieldsProperties `json:"PROPERTIES,omitzero"`
 	// Object with additional results of the Automation Rule. Contains objects,
-	// each describing a parameter of the Automation Rule. This parameter controls
-	// the ability of the Automation Rule to wait for a response from the
-	// application and work with the data that will come in the response. The
-	// system name of the parameter must start with a letter and can contain
+	// each describing a parameter of the Automation Rule.
+	//
+	// This parameter controls the ability of the Automation Rule to wait for a
+	// response from the application and work with the data that will come in the
+	// response.
+	//
+	// The system name of the parameter must start with a letter and can contain
 	// characters a-z, A-Z, 0-9, and underscore _
 	ReturnProperties *RobotUpdateParamsFieldsReturnProperties `json:"RETURN_PROPERTIES,omitzero"`
 	// Document type that will determine the data types for the PROPERTIES and
-	// RETURN_PROPERTIES parameters. Consists of three string-type elements: -
-	// module identifier - object identifier - document type Possible value
-	// options: - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
-	// 'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] — estimates
-	// ['crm', 'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
-	// 'SMART_INVOICE'] — invoices ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] — SPAs,
-	// where XXX is the identifier of the SPA
+	// RETURN_PROPERTIES parameters. Consists of three string-type elements:
+	//
+	//   - module identifier
+	//   - object identifier
+	//   - document type
+	//
+	// Possible value options:
+	//
+	//   - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
+	//     'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] —
+	//     estimates ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
+	//     'SMART_INVOICE'] — invoices ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] —
+	//     SPAs, where XXX is the identifier of the SPA
 	DocumentType []any `json:"DOCUMENT_TYPE,omitzero"`
 	// Object with rules for restricting the Automation Rule by document type and
-	// edition. Can contain keys: - INCLUDE — array of rules where the Automation
-	// Rule will be displayed - EXCLUDE — array of rules where the Automation
-	// Rule will be hidden Each rule in the array can be a string or an array of
-	// document types in full or partial form. To restrict the Automation Rule by
-	// Bitrix24 edition, specify: - b24 — for cloud - box — for on-premise
-	// Examples: 1. Exclude the Automation Rule for on-premise Bitrix24 2. Display
-	// the Automation Rule only for deals and leads in CRM
+	// edition.
+	//
+	// Can contain keys:
+	//
+	//   - INCLUDE — array of rules where the Automation Rule will be displayed
+	//   - EXCLUDE — array of rules where the Automation Rule will be hidden
+	//
+	// Each rule in the array can be a string or an array of document types in full
+	// or partial form.
+	//
+	// To restrict the Automation Rule by Bitrix24 edition, specify:
+	//
+	//   - b24 — for cloud
+	//   - box — for on-premise
+	//
+	// Examples:
+	//
+	//  1. Exclude the Automation Rule for on-premise Bitrix24
+	//
+	//     'FILTER': {
+	//     EXCLUDE: [ 'box' ]
+	//     }
+	//
+	//  2. Display the Automation Rule only for deals and leads in CRM
+	//
+	//     'FILTER': {
+	//     INCLUDE: [
+	//     ['crm', 'CCrmDocumentDeal'],
+	//     ['crm', 'CCrmDocumentLead']
+	//     ]
+	//     }
 	Filter map[string]any `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the Automation Rule in the
-	// application slider. Possible values: - Y — yes - N — no
+	// application slider. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UsePlacement b24.Opt[bool] `json:"USE_PLACEMENT,omitzero"`
 	// URL of the placement handler on the application side
 	PlacementHandler b24.Opt[string] `json:"PLACEMENT_HANDLER,omitzero"`
@@ -516,16 +669,37 @@ type RobotUpdateParamsFieldsProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[RobotUpdateParamsFieldsPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Requirement of the parameter. Possible values: - Y — yes - N — no
+	// Requirement of the parameter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Multiplicity of the parameter. Possible values: - Y — yes - N — no
+	// Multiplicity of the parameter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`
@@ -552,16 +726,37 @@ type RobotUpdateParamsFieldsReturnProperties struct {
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Type of the parameter. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - file — file - int —
-	// integer - select — list - string — string - text — text - user —
-	// user
+	// Type of the parameter. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - file — file
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
 	Type b24.Opt[RobotUpdateParamsFieldsReturnPropertiesType] `json:"Type,omitzero"`
 	// Array of values for the parameter of type list 'TYPE': select' like:
+	//
+	//	[
+	//	    'value1': 'title1',
+	//	    'value2': 'title2',
+	//	    'value3': 'title3',
+	//	    'value4': 'title4'
+	//	]
 	Options []any `json:"Options,omitzero"`
-	// Requirement of the parameter. Possible values: - Y — yes - N — no
+	// Requirement of the parameter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Multiplicity of the parameter. Possible values: - Y — yes - N — no
+	// Multiplicity of the parameter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
 	// Default value of the parameter
 	Default any `json:"Default,omitzero"`

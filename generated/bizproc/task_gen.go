@@ -54,35 +54,77 @@ func TaskCompleteCommand(p TaskCompleteParams) b24.Command[b24.Bool] {
 
 // TaskCompleteParams holds the parameters of bizproc.task.complete.
 type TaskCompleteParams struct {
-	// Task identifier. You can obtain the identifier using the bizproc.task.list
-	// method. Required.
+	// Task identifier.
+	//
+	// You can obtain the identifier using the bizproc.task.list method. Required.
 	TaskID int64 `json:"TASK_ID"`
-	// Target status of the task. Possible values: - 1 or yes — yes, approved - 2
-	// or no — no, rejected - 3 or ok — ok, acknowledged - 4 or cancel —
-	// cancellation The set of acceptable values changes depending on the type of
-	// task: - Document approval — 1 or 2 - Document acknowledgment — 3 -
-	// Request for additional information — 3 - Request for additional
-	// information with rejection — 3 or 4. Required.
+	// Target status of the task. Possible values:
+	//
+	//   - 1 or yes — yes, approved
+	//   - 2 or no — no, rejected
+	//   - 3 or ok — ok, acknowledged
+	//   - 4 or cancel — cancellation
+	//
+	// The set of acceptable values changes depending on the type of task:
+	//
+	//   - Document approval — 1 or 2
+	//   - Document acknowledgment — 3
+	//   - Request for additional information — 3
+	//   - Request for additional information with rejection — 3 or 4
+	//
+	// Required.
 	Status any `json:"STATUS"`
-	// User comment. The requirement for this parameter depends on the task
-	// settings.
+	// User comment.
+	//
+	// The requirement for this parameter depends on the task settings.
 	Comment b24.Opt[string] `json:"COMMENT,omitzero"`
 	// An object describing fields for completing tasks with a request for
 	// additional information in the format {"field_1": "value_1", ... "field_N":
-	// "value_N"}, where - field_N — symbolic identifier of the task field -
-	// value_N — value of the field You can obtain field descriptions in the task
-	// using the bizproc.task.list method in the PARAMETERS.Fields field of the
-	// response. The structure of the field object description: Id — symbolic
-	// identifier of the task field. The Default contains default values that can
-	// be passed for task completion. These values are converted to an external
-	// representation: - for dates — in the rest ATOM ISO-8601 format - for files
-	// — as a link to the file Values are passed in this format to the
-	// bizproc.task.complete method. They are then converted to an internal
-	// representation: - dates from the rest format are converted to internal
-	// format - files are saved and attached to the business process To pass a
-	// value in a File type field, specify: - for File type — base64 or an array
-	// with the name and base64 - for File type (Drive) — file identifier from
-	// Drive More about working with files can be found in the article
+	// "value_N"}, where
+	//
+	//   - field_N — symbolic identifier of the task field
+	//   - value_N — value of the field
+	//
+	// You can obtain field descriptions in the task using the bizproc.task.list
+	// method in the PARAMETERS.Fields field of the response. The structure of the
+	// field object description:
+	//
+	//	"PARAMETERS": {
+	//	    "Fields": [
+	//	        {
+	//	            "Id": "field_id",
+	//	            "Type": "type",
+	//	            "Name": "name",
+	//	            "Description": "description",
+	//	            "Multiple": false,
+	//	            "Required": true,
+	//	            "Options": null,
+	//	            "Settings": null,
+	//	            "Default": "default_value"
+	//	        }
+	//	    ]
+	//	}
+	//
+	// Id — symbolic identifier of the task field.
+	//
+	// The Default contains default values that can be passed for task completion.
+	// These values are converted to an external representation:
+	//
+	//   - for dates — in the rest ATOM ISO-8601 format
+	//   - for files — as a link to the file
+	//
+	// Values are passed in this format to the bizproc.task.complete method. They
+	// are then converted to an internal representation:
+	//
+	//   - dates from the rest format are converted to internal format
+	//   - files are saved and attached to the business process
+	//
+	// To pass a value in a File type field, specify:
+	//
+	//   - for File type — base64 or an array with the name and base64
+	//   - for File type (Drive) — file identifier from Drive
+	//
+	// More about working with files can be found in the article
 	Fields map[string]any `json:"FIELDS,omitzero"`
 }
 
@@ -147,16 +189,20 @@ func TaskDelegateCommand(p TaskDelegateParams) b24.Command[b24.Bool] {
 
 // TaskDelegateParams holds the parameters of bizproc.task.delegate.
 type TaskDelegateParams struct {
-	// List of task identifiers. You can obtain identifiers using the
-	// bizproc.task.list method. Required.
-	TaskIDs []any `json:"TASK_IDS"`
-	// Identifier of the user from whom the tasks will be delegated. You can obtain
-	// the user identifier using the user.get method. Required.
+	// List of task identifiers.
+	//
+	// You can obtain identifiers using the bizproc.task.list method. Required.
+	TaskIDs []int64 `json:"TASK_IDS"`
+	// Identifier of the user from whom the tasks will be delegated.
+	//
+	// You can obtain the user identifier using the user.get method. Required.
 	FromUserID int64 `json:"FROM_USER_ID"`
-	// Identifier of the user to whom the tasks will be delegated. You can obtain
-	// the user identifier using the user.get method. Who you can delegate to
-	// depends on the task settings: only subordinates, all employees, or no one.
-	// Required.
+	// Identifier of the user to whom the tasks will be delegated.
+	//
+	// You can obtain the user identifier using the user.get method.
+	//
+	// Who you can delegate to depends on the task settings: only subordinates, all
+	// employees, or no one. Required.
 	ToUserID int64 `json:"TO_USER_ID"`
 }
 
@@ -196,8 +242,8 @@ func (p TaskDelegateParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_SELECT_VALIDATION_FAILURE: Invalid data was passed in the SELECT
-// parameter
+//   - ERROR_SELECT_VALIDATION_FAILURE: Invalid data was passed in the SELECT
+//     parameter
 func TaskList(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) ([]TaskListItem, error) {
 	var out []TaskListItem
 	if err := b24.Invoke(ctx, c, TaskListCommand(p).Request, &out, opts...); err != nil {
@@ -226,35 +272,63 @@ func TaskListAll(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b2
 
 // TaskListParams holds the parameters of bizproc.task.list.
 type TaskListParams struct {
-	// An array containing a list of fields to select. You can specify only the
-	// fields that are necessary. By default, it returns the fields ENTITY,
-	// DOCUMENT_ID, ID, WORKFLOW_ID, DOCUMENT_NAME, NAME, DOCUMENT_URL. Default:
-	// ENTITY.
+	// An array containing a list of fields to select.
+	//
+	// You can specify only the fields that are necessary.
+	//
+	// By default, it returns the fields ENTITY, DOCUMENT_ID, ID, WORKFLOW_ID,
+	// DOCUMENT_NAME, NAME, DOCUMENT_URL. Default: ENTITY.
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering the list of tasks in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}, where - field_N — field of the task
-	// for filtering - value_N — value of the field You can specify the type of
-	// filtering before the name of the filtered field: - = — equal - ! or != —
-	// not equal - < — less than - <= — less than or equal to - > — greater
-	// than - >= — greater than or equal to Without a prefix, the filter compares
-	// the value for equality. The field name can be passed in any case. If USER_ID
-	// is present in the filter, user subordination is checked: - a manager can
-	// request a list of tasks for their subordinates - an administrator can
-	// request tasks of any users without restrictions If the method is called by a
-	// non-administrator and the USER_ID filter is not specified, it defaults to
-	// selecting tasks of the current user
+	// "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the task for filtering
+	//   - value_N — value of the field
+	//
+	// You can specify the type of filtering before the name of the filtered field:
+	//
+	//   - = — equal
+	//   - ! or != — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//
+	// Without a prefix, the filter compares the value for equality. The field name
+	// can be passed in any case.
+	//
+	// If USER_ID is present in the filter, user subordination is checked:
+	//
+	//   - a manager can request a list of tasks for their subordinates
+	//   - an administrator can request tasks of any users without restrictions
+	//
+	// If the method is called by a non-administrator and the USER_ID filter is not
+	// specified, it defaults to selecting tasks of the current user
 	Filter *TaskListParamsFilter `json:"FILTER,omitzero"`
 	// An object for sorting the list of tasks in the format {"field_1": "value_1",
-	// ... "field_N": "value_N"}, where - field_N — field of the task for sorting
-	// - value_N — sorting direction The sorting direction can take the following
-	// values: - asc — ascending - desc — descending You can specify multiple
-	// fields for sorting, for example, {NAME: 'ASC', ID: 'DESC'}
+	// ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the task for sorting
+	//   - value_N — sorting direction
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// You can specify multiple fields for sorting, for example, {NAME: 'ASC', ID:
+	// 'DESC'}
 	Order *TaskListParamsOrder `json:"ORDER,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N — the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"START,omitzero"`
 }
 
@@ -284,13 +358,22 @@ type TaskListParamsFilter struct {
 	WorkflowTemplateName b24.Opt[string] `json:"WORKFLOW_TEMPLATE_NAME,omitzero"`
 	// Workflow status
 	WorkflowState b24.Opt[string] `json:"WORKFLOW_STATE,omitzero"`
-	// Task status. Possible values: - 0 — in progress - 1 — approved - 2 —
-	// rejected - 3 — completed - 4 — overdue
+	// Task status. Possible values:
+	//
+	//   - 0 — in progress
+	//   - 1 — approved
+	//   - 2 — rejected
+	//   - 3 — completed
+	//   - 4 — overdue
 	Status b24.Opt[int64] `json:"STATUS,omitzero"`
 	// User identifier
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
-	// User response. Possible values: - 0 — awaiting response - 1 — approved -
-	// 2 — rejected - 3 — completed
+	// User response. Possible values:
+	//
+	//   - 0 — awaiting response
+	//   - 1 — approved
+	//   - 2 — rejected
+	//   - 3 — completed
 	UserStatus b24.Opt[int64] `json:"USER_STATUS,omitzero"`
 	// Module identifier by document
 	ModuleID b24.Opt[string] `json:"MODULE_ID,omitzero"`
@@ -298,10 +381,13 @@ type TaskListParamsFilter struct {
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Document identifier
 	DocumentID b24.Opt[int64] `json:"DOCUMENT_ID,omitzero"`
-	// Task type identifier. Possible values: - ApproveActivity — document
-	// approval - ReviewActivity — document review - RequestInformationActivity
-	// — request for additional information - RequestInformationOptionalActivity
-	// — request for additional information (with rejection)
+	// Task type identifier. Possible values:
+	//
+	//   - ApproveActivity — document approval
+	//   - ReviewActivity — document review
+	//   - RequestInformationActivity — request for additional information
+	//   - RequestInformationOptionalActivity — request for additional
+	//     information (with rejection)
 	Activity b24.Opt[TaskListParamsFilterActivity] `json:"ACTIVITY,omitzero"`
 	// Action identifier in the template
 	ActivityName b24.Opt[string] `json:"ACTIVITY_NAME,omitzero"`
@@ -329,10 +415,17 @@ func (v TaskListParamsFilter) MarshalJSON() ([]byte, error) {
 type TaskListParamsFilterParameters struct {
 	// Name of the Comment field
 	CommentLabel b24.Opt[string] `json:"CommentLabel,omitzero"`
-	// Comment requirement. Possible values: - N — no - Y — yes - YA — yes,
-	// upon approval - YR — yes, upon rejection
+	// Comment requirement. Possible values:
+	//
+	//   - N — no
+	//   - Y — yes
+	//   - YA — yes, upon approval
+	//   - YR — yes, upon rejection
 	CommentRequired b24.Opt[TaskListParamsFilterParametersCommentRequired] `json:"CommentRequired,omitzero"`
-	// Show comment. Possible values: - N — no - Y — yes
+	// Show comment. Possible values:
+	//
+	//   - N — no
+	//   - Y — yes
 	ShowComment b24.Opt[bool] `json:"ShowComment,omitzero"`
 	// Text for the Acknowledged button
 	StatusOkLabel b24.Opt[string] `json:"StatusOkLabel,omitzero"`
@@ -364,22 +457,58 @@ func (v TaskListParamsFilterParameters) MarshalJSON() ([]byte, error) {
 type TaskListParamsFilterParametersFields struct {
 	// Symbolic identifier of the task parameter
 	ID b24.Opt[string] `json:"Id,omitzero"`
-	// Parameter type. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - int — integer - select
-	// — list - string — string - text — text - user — user Other types
-	// depend on the document with which the workflow operates
+	// Parameter type. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
+	//
+	// Other types depend on the document with which the workflow operates
 	Type b24.Opt[TaskListParamsFilterParametersFieldsType] `json:"Type,omitzero"`
 	// Name of the parameter
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Parameter multiplicity. Possible values: - true — yes - false — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - true — yes
+	//   - false — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
-	// Parameter requirement. Possible values: - true — yes - false — no
+	// Parameter requirement. Possible values:
+	//
+	//   - true — yes
+	//   - false — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Field settings. Values depend on the parameter type. Examples: - for the
-	// List type select, these are the options of the list - for the CRM binding
-	// type 'E:ECrm', these are the available object types
+	// Field settings.
+	//
+	// Values depend on the parameter type. Examples:
+	//
+	//   - for the List type select, these are the options of the list
+	//
+	//     "Options": {
+	//     "1": "First Option",
+	//     "2": "Second Option",
+	//     "3": "Third Option"
+	//     },
+	//
+	//   - for the CRM binding type 'E:ECrm', these are the available object
+	//     types
+	//
+	//     "Options": {
+	//     "LEAD": "N",
+	//     "CONTACT": "Y",
+	//     "COMPANY": "Y",
+	//     "DEAL": "N",
+	//     "SMART_INVOICE": "N",
+	//     "DYNAMIC_136": "N",
+	//     "DYNAMIC_1038": "N"
+	//     },
 	Options map[string]any `json:"Options,omitzero"`
 	// Additional field settings
 	Settings map[string]any `json:"Settings,omitzero"`
@@ -427,13 +556,22 @@ type TaskListParamsOrder struct {
 	WorkflowTemplateName b24.Opt[string] `json:"WORKFLOW_TEMPLATE_NAME,omitzero"`
 	// Workflow status
 	WorkflowState b24.Opt[string] `json:"WORKFLOW_STATE,omitzero"`
-	// Task status. Possible values: - 0 — in progress - 1 — approved - 2 —
-	// rejected - 3 — completed - 4 — overdue
+	// Task status. Possible values:
+	//
+	//   - 0 — in progress
+	//   - 1 — approved
+	//   - 2 — rejected
+	//   - 3 — completed
+	//   - 4 — overdue
 	Status b24.Opt[int64] `json:"STATUS,omitzero"`
 	// User identifier
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
-	// User response. Possible values: - 0 — awaiting response - 1 — approved -
-	// 2 — rejected - 3 — completed
+	// User response. Possible values:
+	//
+	//   - 0 — awaiting response
+	//   - 1 — approved
+	//   - 2 — rejected
+	//   - 3 — completed
 	UserStatus b24.Opt[int64] `json:"USER_STATUS,omitzero"`
 	// Module identifier by document
 	ModuleID b24.Opt[string] `json:"MODULE_ID,omitzero"`
@@ -441,10 +579,13 @@ type TaskListParamsOrder struct {
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Document identifier
 	DocumentID b24.Opt[int64] `json:"DOCUMENT_ID,omitzero"`
-	// Task type identifier. Possible values: - ApproveActivity — document
-	// approval - ReviewActivity — document review - RequestInformationActivity
-	// — request for additional information - RequestInformationOptionalActivity
-	// — request for additional information (with rejection)
+	// Task type identifier. Possible values:
+	//
+	//   - ApproveActivity — document approval
+	//   - ReviewActivity — document review
+	//   - RequestInformationActivity — request for additional information
+	//   - RequestInformationOptionalActivity — request for additional
+	//     information (with rejection)
 	Activity b24.Opt[TaskListParamsOrderActivity] `json:"ACTIVITY,omitzero"`
 	// Action identifier in the template
 	ActivityName b24.Opt[string] `json:"ACTIVITY_NAME,omitzero"`
@@ -472,10 +613,17 @@ func (v TaskListParamsOrder) MarshalJSON() ([]byte, error) {
 type TaskListParamsOrderParameters struct {
 	// Name of the Comment field
 	CommentLabel b24.Opt[string] `json:"CommentLabel,omitzero"`
-	// Comment requirement. Possible values: - N — no - Y — yes - YA — yes,
-	// upon approval - YR — yes, upon rejection
+	// Comment requirement. Possible values:
+	//
+	//   - N — no
+	//   - Y — yes
+	//   - YA — yes, upon approval
+	//   - YR — yes, upon rejection
 	CommentRequired b24.Opt[TaskListParamsOrderParametersCommentRequired] `json:"CommentRequired,omitzero"`
-	// Show comment. Possible values: - N — no - Y — yes
+	// Show comment. Possible values:
+	//
+	//   - N — no
+	//   - Y — yes
 	ShowComment b24.Opt[bool] `json:"ShowComment,omitzero"`
 	// Text for the Acknowledged button
 	StatusOkLabel b24.Opt[string] `json:"StatusOkLabel,omitzero"`
@@ -507,22 +655,58 @@ func (v TaskListParamsOrderParameters) MarshalJSON() ([]byte, error) {
 type TaskListParamsOrderParametersFields struct {
 	// Symbolic identifier of the task parameter
 	ID b24.Opt[string] `json:"Id,omitzero"`
-	// Parameter type. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - int — integer - select
-	// — list - string — string - text — text - user — user Other types
-	// depend on the document with which the workflow operates
+	// Parameter type. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
+	//
+	// Other types depend on the document with which the workflow operates
 	Type b24.Opt[TaskListParamsOrderParametersFieldsType] `json:"Type,omitzero"`
 	// Name of the parameter
 	Name any `json:"Name,omitzero"`
 	// Description of the parameter
 	Description any `json:"Description,omitzero"`
-	// Parameter multiplicity. Possible values: - true — yes - false — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - true — yes
+	//   - false — no
 	Multiple b24.Opt[bool] `json:"Multiple,omitzero"`
-	// Parameter requirement. Possible values: - true — yes - false — no
+	// Parameter requirement. Possible values:
+	//
+	//   - true — yes
+	//   - false — no
 	Required b24.Opt[bool] `json:"Required,omitzero"`
-	// Field settings. Values depend on the parameter type. Examples: - for the
-	// List type select, these are the options of the list - for the CRM binding
-	// type 'E:ECrm', these are the available object types
+	// Field settings.
+	//
+	// Values depend on the parameter type. Examples:
+	//
+	//   - for the List type select, these are the options of the list
+	//
+	//     "Options": {
+	//     "1": "First Option",
+	//     "2": "Second Option",
+	//     "3": "Third Option"
+	//     },
+	//
+	//   - for the CRM binding type 'E:ECrm', these are the available object
+	//     types
+	//
+	//     "Options": {
+	//     "LEAD": "N",
+	//     "CONTACT": "Y",
+	//     "COMPANY": "Y",
+	//     "DEAL": "N",
+	//     "SMART_INVOICE": "N",
+	//     "DYNAMIC_136": "N",
+	//     "DYNAMIC_1038": "N"
+	//     },
 	Options map[string]any `json:"Options,omitzero"`
 	// Additional field settings
 	Settings map[string]any `json:"Settings,omitzero"`
@@ -570,13 +754,22 @@ type TaskListItem struct {
 	WorkflowTemplateName b24.String `json:"WORKFLOW_TEMPLATE_NAME"`
 	// Workflow status
 	WorkflowState b24.String `json:"WORKFLOW_STATE"`
-	// Task status. Possible values: - 0 — in progress - 1 — approved - 2 —
-	// rejected - 3 — completed - 4 — overdue
+	// Task status. Possible values:
+	//
+	//   - 0 — in progress
+	//   - 1 — approved
+	//   - 2 — rejected
+	//   - 3 — completed
+	//   - 4 — overdue
 	Status b24.Int `json:"STATUS"`
 	// User identifier
 	UserID b24.Int `json:"USER_ID"`
-	// User response. Possible values: - 0 — awaiting response - 1 — approved -
-	// 2 — rejected - 3 — completed
+	// User response. Possible values:
+	//
+	//   - 0 — awaiting response
+	//   - 1 — approved
+	//   - 2 — rejected
+	//   - 3 — completed
 	UserStatus b24.Int `json:"USER_STATUS"`
 	// Module identifier by document
 	ModuleID b24.String `json:"MODULE_ID"`
@@ -584,10 +777,13 @@ type TaskListItem struct {
 	Entity b24.String `json:"ENTITY"`
 	// Document identifier
 	DocumentID b24.Int `json:"DOCUMENT_ID"`
-	// Task type identifier. Possible values: - ApproveActivity — document
-	// approval - ReviewActivity — document review - RequestInformationActivity
-	// — request for additional information - RequestInformationOptionalActivity
-	// — request for additional information (with rejection)
+	// Task type identifier. Possible values:
+	//
+	//   - ApproveActivity — document approval
+	//   - ReviewActivity — document review
+	//   - RequestInformationActivity — request for additional information
+	//   - RequestInformationOptionalActivity — request for additional
+	//     information (with rejection)
 	Activity TaskListItemActivity `json:"ACTIVITY"`
 	// Action identifier in the template
 	ActivityName b24.String `json:"ACTIVITY_NAME"`
@@ -615,10 +811,17 @@ func (v TaskListItem) MarshalJSON() ([]byte, error) {
 type TaskListItemParameters struct {
 	// Name of the Comment field
 	CommentLabel b24.String `json:"CommentLabel"`
-	// Comment requirement. Possible values: - N — no - Y — yes - YA — yes,
-	// upon approval - YR — yes, upon rejection
+	// Comment requirement. Possible values:
+	//
+	//   - N — no
+	//   - Y — yes
+	//   - YA — yes, upon approval
+	//   - YR — yes, upon rejection
 	CommentRequired TaskListItemParametersCommentRequired `json:"CommentRequired"`
-	// Show comment. Possible values: - N — no - Y — yes
+	// Show comment. Possible values:
+	//
+	//   - N — no
+	//   - Y — yes
 	ShowComment b24.Bool `json:"ShowComment"`
 	// Text for the Acknowledged button
 	StatusOkLabel b24.String `json:"StatusOkLabel"`
@@ -649,22 +852,58 @@ func (v TaskListItemParameters) MarshalJSON() ([]byte, error) {
 type TaskListItemParametersFields struct {
 	// Symbolic identifier of the task parameter
 	ID b24.String `json:"Id"`
-	// Parameter type. Basic values: - bool — yes or no - date — date -
-	// datetime — date and time - double — number - int — integer - select
-	// — list - string — string - text — text - user — user Other types
-	// depend on the document with which the workflow operates
+	// Parameter type. Basic values:
+	//
+	//   - bool — yes or no
+	//   - date — date
+	//   - datetime — date and time
+	//   - double — number
+	//   - int — integer
+	//   - select — list
+	//   - string — string
+	//   - text — text
+	//   - user — user
+	//
+	// Other types depend on the document with which the workflow operates
 	Type TaskListItemParametersFieldsType `json:"Type"`
 	// Name of the parameter
 	Name b24.String `json:"Name"`
 	// Description of the parameter
 	Description b24.String `json:"Description"`
-	// Parameter multiplicity. Possible values: - true — yes - false — no
+	// Parameter multiplicity. Possible values:
+	//
+	//   - true — yes
+	//   - false — no
 	Multiple b24.Bool `json:"Multiple"`
-	// Parameter requirement. Possible values: - true — yes - false — no
+	// Parameter requirement. Possible values:
+	//
+	//   - true — yes
+	//   - false — no
 	Required b24.Bool `json:"Required"`
-	// Field settings. Values depend on the parameter type. Examples: - for the
-	// List type select, these are the options of the list - for the CRM binding
-	// type 'E:ECrm', these are the available object types
+	// Field settings.
+	//
+	// Values depend on the parameter type. Examples:
+	//
+	//   - for the List type select, these are the options of the list
+	//
+	//     "Options": {
+	//     "1": "First Option",
+	//     "2": "Second Option",
+	//     "3": "Third Option"
+	//     },
+	//
+	//   - for the CRM binding type 'E:ECrm', these are the available object
+	//     types
+	//
+	//     "Options": {
+	//     "LEAD": "N",
+	//     "CONTACT": "Y",
+	//     "COMPANY": "Y",
+	//     "DEAL": "N",
+	//     "SMART_INVOICE": "N",
+	//     "DYNAMIC_136": "N",
+	//     "DYNAMIC_1038": "N"
+	//     },
 	Options TaskListItemParametersFieldsOptions `json:"Options"`
 	// Additional field settings
 	Settings json.RawMessage `json:"Settings"`

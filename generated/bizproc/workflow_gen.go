@@ -49,42 +49,72 @@ func WorkflowInstancesAll(ctx context.Context, c b24.Caller, p WorkflowInstances
 
 // WorkflowInstancesParams holds the parameters of bizproc.workflow.instances.
 type WorkflowInstancesParams struct {
-	// An array containing the list of fields to select. You can specify only the
-	// fields that are necessary. Available fields: - ID — identifier of the
-	// workflow - MODIFIED — date of the last modification - OWNED_UNTIL — time
-	// the workflow is locked. The process is considered stuck if the difference
-	// between the lock time and the current time is more than 5 minutes -
-	// MODULE_ID — module identifier by document - ENTITY — entity identifier
-	// by document - DOCUMENT_ID — document identifier - STARTED — date the
-	// workflow was started - STARTED_BY — who started the workflow - TEMPLATE_ID
-	// — identifier of the workflow template Default value: ['ID', 'MODIFIED',
-	// 'OWNED_UNTIL']. Default: ['ID', 'MODIFIED', 'OWNED_UNTIL'].
+	// An array containing the list of fields to select.
+	//
+	// You can specify only the fields that are necessary.
+	//
+	// Available fields:
+	//
+	//   - ID — identifier of the workflow
+	//   - MODIFIED — date of the last modification
+	//   - OWNED_UNTIL — time the workflow is locked. The process is considered
+	//     stuck if the difference between the lock time and the current time is
+	//     more than 5 minutes
+	//   - MODULE_ID — module identifier by document
+	//   - ENTITY — entity identifier by document
+	//   - DOCUMENT_ID — document identifier
+	//   - STARTED — date the workflow was started
+	//   - STARTED_BY — who started the workflow
+	//   - TEMPLATE_ID — identifier of the workflow template
+	//
+	// Default value: ['ID', 'MODIFIED', 'OWNED_UNTIL']. Default: ['ID',
+	// 'MODIFIED', 'OWNED_UNTIL'].
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering the list of running workflows in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. The list of filterable
-	// fields is the same as for the SELECT parameter. You can specify the type of
-	// filtering before the name of the filtered field: - = — equal - ! or != —
-	// not equal - < — less than - <= — less than or equal to - > — greater
-	// than - >= — greater than or equal to Without a prefix, the filter compares
-	// the value for equality. The field name can be passed in any case
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// The list of filterable fields is the same as for the SELECT parameter.
+	//
+	// You can specify the type of filtering before the name of the filtered field:
+	//
+	//   - = — equal
+	//   - ! or != — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//
+	// Without a prefix, the filter compares the value for equality. The field name
+	// can be passed in any case
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting the list of running workflows in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. The list of fields for
-	// sorting is the same as for the SELECT parameter. The sorting direction can
-	// take the following values: - asc — ascending - desc — descending Default
-	// value: {'MODIFIED': 'desc'}. Default: {'MODIFIED': 'desc'}.
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// The list of fields for sorting is the same as for the SELECT parameter.
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Default value: {'MODIFIED': 'desc'}. Default: {'MODIFIED': 'desc'}.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the value of the start parameter:
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
 	// start = (N - 1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
@@ -128,8 +158,8 @@ func (v WorkflowInstancesItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_WRONG_WORKFLOW_ID: Empty workflow instance ID Empty value was passed
-// to the ID parameter
+//   - ERROR_WRONG_WORKFLOW_ID: Empty workflow instance ID Empty value was
+//     passed to the ID parameter
 func WorkflowKill(ctx context.Context, c b24.Caller, p WorkflowKillParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -213,24 +243,40 @@ type WorkflowStartParams struct {
 	// Identifier of the business process template. Required.
 	TemplateID int64 `json:"TEMPLATE_ID"`
 	// Identifier of the document to start the business process in the format
-	// [module, object, ELEMENT_ID]. Examples of entries for different document
-	// types: - Lead — ['crm', 'CCrmDocumentLead', 'LEAD_777'] - Company —
-	// ['crm', 'CCrmDocumentCompany', 'COMPANY_777'] - Contact — ['crm',
-	// 'CCrmDocumentContact', 'CONTACT_777'] - Deal — ['crm', 'CCrmDocumentDeal',
-	// 'DEAL_777'] - Estimate — ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE_777'] - Drive file
-	// — ['disk', 'Bitrix\Disk\BizProcDocument', '777'] - Document in news feed
-	// — ['lists', 'BizprocDocument', '777'] - List document — ['lists',
-	// 'Bitrix\Lists\BizprocDocumentLists', '777'] - Smart process element —
-	// ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_147_1'],
-	// where 147 is the ID of the smart process, and 1 is the ID of the smart
-	// process element - Invoice — ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice', 'SMART_INVOICE_3'].
+	// [module, object, ELEMENT_ID].
+	//
+	// Examples of entries for different document types:
+	//
+	//   - Lead — ['crm', 'CCrmDocumentLead', 'LEAD_777']
+	//   - Company — ['crm', 'CCrmDocumentCompany', 'COMPANY_777']
+	//   - Contact — ['crm', 'CCrmDocumentContact', 'CONTACT_777']
+	//   - Deal — ['crm', 'CCrmDocumentDeal', 'DEAL_777']
+	//   - Estimate — ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Quote',
+	//     'QUOTE_777']
+	//   - Drive file — ['disk', 'Bitrix\Disk\BizProcDocument', '777']
+	//   - Document in news feed — ['lists', 'BizprocDocument', '777']
+	//   - List document — ['lists', 'Bitrix\Lists\BizprocDocumentLists',
+	//     '777']
+	//   - Smart process element — ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_147_1'],
+	//     where 147 is the ID of the smart process, and 1 is the ID of the smart
+	//     process element
+	//   - Invoice — ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
+	//     'SMART_INVOICE_3']
+	//
 	// Required.
-	DocumentID []any `json:"DOCUMENT_ID"`
-	// Values for the parameters of the business process template. Used if the
-	// template has parameters. To pass a value to a parameter of the "User
-	// binding" type, use the format user_ID. For example:
+	DocumentID []string `json:"DOCUMENT_ID"`
+	// Values for the parameters of the business process template.
+	//
+	// Used if the template has parameters.
+	//
+	// To pass a value to a parameter of the "User binding" type, use the format
+	// user_ID. For example:
+	//
+	//	PARAMETERS: {
+	//	    'resp_employee': user_14 // Employee ID — 14
+	//	}
 	Parameters map[string]any `json:"PARAMETERS,omitzero"`
 }
 
@@ -266,7 +312,7 @@ func (p WorkflowStartParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_TEMPLATE_VALIDATION_FAILURE: Incorrect document type specified
+//   - ERROR_TEMPLATE_VALIDATION_FAILURE: Incorrect document type specified
 func WorkflowTemplateAdd(ctx context.Context, c b24.Caller, p WorkflowTemplateAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -294,36 +340,49 @@ func WorkflowTemplateAddCommand(p WorkflowTemplateAddParams) b24.Command[b24.Int
 type WorkflowTemplateAddParams struct {
 	// Document type. Consists of three string-type elements. They define to which
 	// type of objects the new business process template should be attached.
-	// Possible value options: - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] —
-	// leads ['crm', 'CCrmDocumentContact', 'CONTACT'] — contacts ['crm',
-	// 'CCrmDocumentCompany', 'COMPANY'] — companies ['crm', 'CCrmDocumentDeal',
-	// 'DEAL'] — deals ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Quote',
-	// 'QUOTE'] — estimates ['crm',
-	// 'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice', 'SMART_INVOICE'] —
-	// invoices ['crm', 'Bitrix\Crm\Integration\BizProc\Document\Dynamic',
-	// 'DYNAMIC_XXX'] — SPAs, where XXX is the SPA identifier - Lists Module
-	// ['lists', 'BizprocDocument', 'iblock_XXX'] — processes in the news feed,
-	// where XXX is the information block identifier ['lists',
-	// 'Bitrix\Lists\BizprocDocumentLists', 'iblock_XXX'] — lists in groups,
-	// where XXX is the information block identifier - Drive Module ['disk',
-	// 'Bitrix\Disk\BizProcDocument', 'STORAGE_XXX'], where XXX is the storage
-	// identifier. Required.
-	DocumentType []any `json:"DOCUMENT_TYPE"`
+	//
+	// Possible value options:
+	//
+	//   - CRM Module ['crm', 'CCrmDocumentLead', 'LEAD'] — leads ['crm',
+	//     'CCrmDocumentContact', 'CONTACT'] — contacts ['crm',
+	//     'CCrmDocumentCompany', 'COMPANY'] — companies ['crm',
+	//     'CCrmDocumentDeal', 'DEAL'] — deals ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Quote', 'QUOTE'] —
+	//     estimates ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\SmartInvoice',
+	//     'SMART_INVOICE'] — invoices ['crm',
+	//     'Bitrix\Crm\Integration\BizProc\Document\Dynamic', 'DYNAMIC_XXX'] —
+	//     SPAs, where XXX is the SPA identifier
+	//   - Lists Module ['lists', 'BizprocDocument', 'iblock_XXX'] — processes
+	//     in the news feed, where XXX is the information block identifier
+	//     ['lists', 'Bitrix\Lists\BizprocDocumentLists', 'iblock_XXX'] — lists
+	//     in groups, where XXX is the information block identifier
+	//   - Drive Module ['disk', 'Bitrix\Disk\BizProcDocument', 'STORAGE_XXX'],
+	//     where XXX is the storage identifier
+	//
+	// Required.
+	DocumentType []string `json:"DOCUMENT_TYPE"`
 	// Template name. Required.
 	Name string `json:"NAME"`
 	// Template description
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Content of the business process template file in .bpt format. More about
-	// file transfer methods can be found in the article. Required.
+	// Content of the business process template file in .bpt format.
+	//
+	// More about file transfer methods can be found in the article. Required.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	TemplateData any `json:"TEMPLATE_DATA"`
-	// Auto-execution settings for the template. Can have the value: - 0 — no
-	// auto-execution - 1 — execute on creation - 2 — execute on modification -
-	// 3 — execute on creation and modification Default is 0. Default: 0.
+	// Auto-execution settings for the template. Can have the value:
+	//
+	//   - 0 — no auto-execution
+	//   - 1 — execute on creation
+	//   - 2 — execute on modification
+	//   - 3 — execute on creation and modification
+	//
+	// Default is 0. Default: 0.
 	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
 }
 
@@ -365,7 +424,7 @@ func (p WorkflowTemplateAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_TEMPLATE_NOT_FOUND: Template with the specified ID not found
+//   - ERROR_TEMPLATE_NOT_FOUND: Template with the specified ID not found
 func WorkflowTemplateDelete(ctx context.Context, c b24.Caller, p WorkflowTemplateDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -450,29 +509,56 @@ func WorkflowTemplateListAll(ctx context.Context, c b24.Caller, p WorkflowTempla
 // WorkflowTemplateListParams holds the parameters of
 // bizproc.workflow.template.list.
 type WorkflowTemplateListParams struct {
-	// The array contains a list of fields to select. You can specify only the
-	// fields that are necessary. Default value — ['ID']. Default: ['ID'].
+	// The array contains a list of fields to select.
+	//
+	// You can specify only the fields that are necessary.
+	//
+	// Default value — ['ID']. Default: ['ID'].
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering the list of business process templates in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}, where - field_N — field
-	// of the template for filtering - value_N — field value You can specify the
-	// type of filtering before the name of the filtered field: - = — equal - !
-	// or != — not equal - < — less than - <= — less than or equal to - > —
-	// greater than - >= — greater than or equal to Without a prefix, the filter
-	// compares the value for equality. The field name can be passed in any case
+	// {"field_1": "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the template for filtering
+	//   - value_N — field value
+	//
+	// You can specify the type of filtering before the name of the filtered field:
+	//
+	//   - = — equal
+	//   - ! or != — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//
+	// Without a prefix, the filter compares the value for equality. The field name
+	// can be passed in any case
 	Filter *WorkflowTemplateListParamsFilter `json:"FILTER,omitzero"`
 	// An object for sorting the list of launched business processes in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}, where - field_N — field
-	// of the template for sorting - value_N — sorting direction Sorting
-	// direction can take the values: - asc — ascending - desc — descending You
-	// can specify multiple fields for sorting, for example, {NAME: 'ASC', ID:
-	// 'DESC'}. Default value — {ID: 'ASC'}. Default: {ID: 'ASC'}.
+	// {"field_1": "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the template for sorting
+	//   - value_N — sorting direction
+	//
+	// Sorting direction can take the values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// You can specify multiple fields for sorting, for example, {NAME: 'ASC', ID:
+	// 'DESC'}.
+	//
+	// Default value — {ID: 'ASC'}. Default: {ID: 'ASC'}.
 	Order *WorkflowTemplateListParamsOrder `json:"ORDER,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N — the number of the desired page
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -481,29 +567,58 @@ type WorkflowTemplateListParams struct {
 type WorkflowTemplateListParamsFilter struct {
 	// Identifier of the business process template
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Identifier of the module by document. Possible values: - crm — CRM - lists
-	// — universal lists - disk — drive
+	// Identifier of the module by document. Possible values:
+	//
+	//   - crm — CRM
+	//   - lists — universal lists
+	//   - disk — drive
 	ModuleID b24.Opt[WorkflowTemplateListParamsFilterModuleID] `json:"MODULE_ID,omitzero"`
-	// Identifier of the object by document. Possible values: CRM -
-	// CCrmDocumentLead — leads - CCrmDocumentContact — contacts -
-	// CCrmDocumentCompany — companies - CCrmDocumentDeal — deals -
-	// Bitrix\Crm\Integration\BizProc\Document\Quote — estimates -
-	// Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices -
-	// Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs Lists -
-	// BizprocDocument — processes in the news feed -
-	// Bitrix\Lists\BizprocDocumentLists — lists in groups Drive -
-	// Bitrix\Disk\BizProcDocument
+	// Identifier of the object by document. Possible values:
+	//
+	// CRM.
+	//
+	//   - CCrmDocumentLead — leads
+	//   - CCrmDocumentContact — contacts
+	//   - CCrmDocumentCompany — companies
+	//   - CCrmDocumentDeal — deals
+	//   - Bitrix\Crm\Integration\BizProc\Document\Quote — estimates
+	//   - Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices
+	//   - Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs
+	//
+	// Lists.
+	//
+	//   - BizprocDocument — processes in the news feed
+	//   - Bitrix\Lists\BizprocDocumentLists — lists in groups
+	//
+	// Drive.
+	//
+	//   - Bitrix\Disk\BizProcDocument
 	Entity b24.Opt[WorkflowTemplateListParamsFilterEntity] `json:"ENTITY,omitzero"`
-	// Document type. Possible values: crm: - LEAD — leads - CONTACT — contacts
-	// - COMPANY — companies - DEAL — deals - QUOTE — estimates -
-	// SMART_INVOICE — invoices - DYNAMIC_XXX — SPAs, where XXX — identifier
-	// of the SPA lists: - iblock_XXX — information block, where XXX —
-	// identifier of the information block drive: - STORAGE_XXX — drive storage,
-	// where XXX — identifier of the storage
+	// Document type. Possible values: crm:
+	//
+	//   - LEAD — leads
+	//   - CONTACT — contacts
+	//   - COMPANY — companies
+	//   - DEAL — deals
+	//   - QUOTE — estimates
+	//   - SMART_INVOICE — invoices
+	//   - DYNAMIC_XXX — SPAs, where XXX — identifier of the SPA
+	//
+	// lists:
+	//
+	//   - iblock_XXX — information block, where XXX — identifier of the
+	//     information block
+	//
+	// drive:
+	//
+	//   - STORAGE_XXX — drive storage, where XXX — identifier of the storage
 	DocumentType b24.Opt[WorkflowTemplateListParamsFilterDocumentType] `json:"DOCUMENT_TYPE,omitzero"`
-	// Auto-execute flag. Can take values: - 0 — no auto-execute - 1 — execute
-	// on creation - 2 — execute on modification - 3 — execute on creation and
-	// modification
+	// Auto-execute flag. Can take values:
+	//
+	//   - 0 — no auto-execute
+	//   - 1 — execute on creation
+	//   - 2 — execute on modification
+	//   - 3 — execute on creation and modification
 	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
 	// Template name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -517,14 +632,19 @@ type WorkflowTemplateListParamsFilter struct {
 	Constants []any `json:"CONSTANTS,omitzero"`
 	// Date of last modification
 	Modified b24.Opt[b24.Time] `json:"MODIFIED,omitzero"`
-	// Whether the template has been modified. Possible values: - Y — yes, it has
-	// been modified - N — no This option is needed for typical templates of
-	// business processes
+	// Whether the template has been modified. Possible values:
+	//
+	//   - Y — yes, it has been modified
+	//   - N — no
+	//
+	// This option is needed for typical templates of business processes
 	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
 	// Identifier of the user who created or modified the template
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
-	// System code of the template. Needed for identifying typical business process
-	// templates or templates created by the application
+	// System code of the template.
+	//
+	// Needed for identifying typical business process templates or templates
+	// created by the application
 	SystemCode b24.Opt[string] `json:"SYSTEM_CODE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -547,29 +667,58 @@ func (v WorkflowTemplateListParamsFilter) MarshalJSON() ([]byte, error) {
 type WorkflowTemplateListParamsOrder struct {
 	// Identifier of the business process template
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Identifier of the module by document. Possible values: - crm — CRM - lists
-	// — universal lists - disk — drive
+	// Identifier of the module by document. Possible values:
+	//
+	//   - crm — CRM
+	//   - lists — universal lists
+	//   - disk — drive
 	ModuleID b24.Opt[WorkflowTemplateListParamsOrderModuleID] `json:"MODULE_ID,omitzero"`
-	// Identifier of the object by document. Possible values: CRM -
-	// CCrmDocumentLead — leads - CCrmDocumentContact — contacts -
-	// CCrmDocumentCompany — companies - CCrmDocumentDeal — deals -
-	// Bitrix\Crm\Integration\BizProc\Document\Quote — estimates -
-	// Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices -
-	// Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs Lists -
-	// BizprocDocument — processes in the news feed -
-	// Bitrix\Lists\BizprocDocumentLists — lists in groups Drive -
-	// Bitrix\Disk\BizProcDocument
+	// Identifier of the object by document. Possible values:
+	//
+	// CRM.
+	//
+	//   - CCrmDocumentLead — leads
+	//   - CCrmDocumentContact — contacts
+	//   - CCrmDocumentCompany — companies
+	//   - CCrmDocumentDeal — deals
+	//   - Bitrix\Crm\Integration\BizProc\Document\Quote — estimates
+	//   - Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices
+	//   - Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs
+	//
+	// Lists.
+	//
+	//   - BizprocDocument — processes in the news feed
+	//   - Bitrix\Lists\BizprocDocumentLists — lists in groups
+	//
+	// Drive.
+	//
+	//   - Bitrix\Disk\BizProcDocument
 	Entity b24.Opt[WorkflowTemplateListParamsOrderEntity] `json:"ENTITY,omitzero"`
-	// Document type. Possible values: crm: - LEAD — leads - CONTACT — contacts
-	// - COMPANY — companies - DEAL — deals - QUOTE — estimates -
-	// SMART_INVOICE — invoices - DYNAMIC_XXX — SPAs, where XXX — identifier
-	// of the SPA lists: - iblock_XXX — information block, where XXX —
-	// identifier of the information block drive: - STORAGE_XXX — drive storage,
-	// where XXX — identifier of the storage
+	// Document type. Possible values: crm:
+	//
+	//   - LEAD — leads
+	//   - CONTACT — contacts
+	//   - COMPANY — companies
+	//   - DEAL — deals
+	//   - QUOTE — estimates
+	//   - SMART_INVOICE — invoices
+	//   - DYNAMIC_XXX — SPAs, where XXX — identifier of the SPA
+	//
+	// lists:
+	//
+	//   - iblock_XXX — information block, where XXX — identifier of the
+	//     information block
+	//
+	// drive:
+	//
+	//   - STORAGE_XXX — drive storage, where XXX — identifier of the storage
 	DocumentType b24.Opt[WorkflowTemplateListParamsOrderDocumentType] `json:"DOCUMENT_TYPE,omitzero"`
-	// Auto-execute flag. Can take values: - 0 — no auto-execute - 1 — execute
-	// on creation - 2 — execute on modification - 3 — execute on creation and
-	// modification
+	// Auto-execute flag. Can take values:
+	//
+	//   - 0 — no auto-execute
+	//   - 1 — execute on creation
+	//   - 2 — execute on modification
+	//   - 3 — execute on creation and modification
 	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
 	// Template name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -583,14 +732,19 @@ type WorkflowTemplateListParamsOrder struct {
 	Constants []any `json:"CONSTANTS,omitzero"`
 	// Date of last modification
 	Modified b24.Opt[b24.Time] `json:"MODIFIED,omitzero"`
-	// Whether the template has been modified. Possible values: - Y — yes, it has
-	// been modified - N — no This option is needed for typical templates of
-	// business processes
+	// Whether the template has been modified. Possible values:
+	//
+	//   - Y — yes, it has been modified
+	//   - N — no
+	//
+	// This option is needed for typical templates of business processes
 	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
 	// Identifier of the user who created or modified the template
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
-	// System code of the template. Needed for identifying typical business process
-	// templates or templates created by the application
+	// System code of the template.
+	//
+	// Needed for identifying typical business process templates or templates
+	// created by the application
 	SystemCode b24.Opt[string] `json:"SYSTEM_CODE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -612,29 +766,58 @@ func (v WorkflowTemplateListParamsOrder) MarshalJSON() ([]byte, error) {
 type WorkflowTemplateListItem struct {
 	// Identifier of the business process template
 	ID b24.Int `json:"ID"`
-	// Identifier of the module by document. Possible values: - crm — CRM - lists
-	// — universal lists - disk — drive
+	// Identifier of the module by document. Possible values:
+	//
+	//   - crm — CRM
+	//   - lists — universal lists
+	//   - disk — drive
 	ModuleID WorkflowTemplateListItemModuleID `json:"MODULE_ID"`
-	// Identifier of the object by document. Possible values: CRM -
-	// CCrmDocumentLead — leads - CCrmDocumentContact — contacts -
-	// CCrmDocumentCompany — companies - CCrmDocumentDeal — deals -
-	// Bitrix\Crm\Integration\BizProc\Document\Quote — estimates -
-	// Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices -
-	// Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs Lists -
-	// BizprocDocument — processes in the news feed -
-	// Bitrix\Lists\BizprocDocumentLists — lists in groups Drive -
-	// Bitrix\Disk\BizProcDocument
+	// Identifier of the object by document. Possible values:
+	//
+	// CRM.
+	//
+	//   - CCrmDocumentLead — leads
+	//   - CCrmDocumentContact — contacts
+	//   - CCrmDocumentCompany — companies
+	//   - CCrmDocumentDeal — deals
+	//   - Bitrix\Crm\Integration\BizProc\Document\Quote — estimates
+	//   - Bitrix\Crm\Integration\BizProc\Document\SmartInvoice — invoices
+	//   - Bitrix\Crm\Integration\BizProc\Document\Dynamic — SPAs
+	//
+	// Lists.
+	//
+	//   - BizprocDocument — processes in the news feed
+	//   - Bitrix\Lists\BizprocDocumentLists — lists in groups
+	//
+	// Drive.
+	//
+	//   - Bitrix\Disk\BizProcDocument
 	Entity WorkflowTemplateListItemEntity `json:"ENTITY"`
-	// Document type. Possible values: crm: - LEAD — leads - CONTACT — contacts
-	// - COMPANY — companies - DEAL — deals - QUOTE — estimates -
-	// SMART_INVOICE — invoices - DYNAMIC_XXX — SPAs, where XXX — identifier
-	// of the SPA lists: - iblock_XXX — information block, where XXX —
-	// identifier of the information block drive: - STORAGE_XXX — drive storage,
-	// where XXX — identifier of the storage
+	// Document type. Possible values: crm:
+	//
+	//   - LEAD — leads
+	//   - CONTACT — contacts
+	//   - COMPANY — companies
+	//   - DEAL — deals
+	//   - QUOTE — estimates
+	//   - SMART_INVOICE — invoices
+	//   - DYNAMIC_XXX — SPAs, where XXX — identifier of the SPA
+	//
+	// lists:
+	//
+	//   - iblock_XXX — information block, where XXX — identifier of the
+	//     information block
+	//
+	// drive:
+	//
+	//   - STORAGE_XXX — drive storage, where XXX — identifier of the storage
 	DocumentType WorkflowTemplateListItemDocumentType `json:"DOCUMENT_TYPE"`
-	// Auto-execute flag. Can take values: - 0 — no auto-execute - 1 — execute
-	// on creation - 2 — execute on modification - 3 — execute on creation and
-	// modification
+	// Auto-execute flag. Can take values:
+	//
+	//   - 0 — no auto-execute
+	//   - 1 — execute on creation
+	//   - 2 — execute on modification
+	//   - 3 — execute on creation and modification
 	AutoExecute b24.Int `json:"AUTO_EXECUTE"`
 	// Template name
 	Name b24.String `json:"NAME"`
@@ -648,14 +831,19 @@ type WorkflowTemplateListItem struct {
 	Constants json.RawMessage `json:"CONSTANTS"`
 	// Date of last modification
 	Modified b24.Time `json:"MODIFIED"`
-	// Whether the template has been modified. Possible values: - Y — yes, it has
-	// been modified - N — no This option is needed for typical templates of
-	// business processes
+	// Whether the template has been modified. Possible values:
+	//
+	//   - Y — yes, it has been modified
+	//   - N — no
+	//
+	// This option is needed for typical templates of business processes
 	IsModified b24.Bool `json:"IS_MODIFIED"`
 	// Identifier of the user who created or modified the template
 	UserID b24.Int `json:"USER_ID"`
-	// System code of the template. Needed for identifying typical business process
-	// templates or templates created by the application
+	// System code of the template.
+	//
+	// Needed for identifying typical business process templates or templates
+	// created by the application
 	SystemCode b24.String `json:"SYSTEM_CODE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1017,10 +1205,11 @@ func WorkflowTemplateUpdateCommand(p WorkflowTemplateUpdateParams) b24.Command[b
 type WorkflowTemplateUpdateParams struct {
 	// Identifier of the template to be updated. Required.
 	ID string `json:"ID"`
-	// Object with fields of the business process template. You can update the
-	// fields: NAME, DESCRIPTION, TEMPLATE_DATA, AUTO_EXECUTE. Attempting to update
-	// other fields of the template will not result in errors, but those fields
-	// will not be updated. Required.
+	// Object with fields of the business process template.
+	//
+	// You can update the fields: NAME, DESCRIPTION, TEMPLATE_DATA, AUTO_EXECUTE.
+	// Attempting to update other fields of the template will not result in errors,
+	// but those fields will not be updated. Required.
 	Fields WorkflowTemplateUpdateParamsFields `json:"FIELDS"`
 }
 
@@ -1042,18 +1231,23 @@ type WorkflowTemplateUpdateParamsFields struct {
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Description of the template
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Content of the file with the business process template in .bpt format. More
-	// details on how to transfer files can be found in the article
+	// Content of the file with the business process template in .bpt format.
+	//
+	// More details on how to transfer files can be found in the article.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	TemplateData any `json:"TEMPLATE_DATA,omitzero"`
-	// Auto-execution settings for the template. Can have the following values: - 0
-	// — no auto-execution - 1 — execute on creation - 2 — execute on
-	// modification - 3 — execute on creation and modification Default is 0.
-	// Default: 0.
+	// Auto-execution settings for the template. Can have the following values:
+	//
+	//   - 0 — no auto-execution
+	//   - 1 — execute on creation
+	//   - 2 — execute on modification
+	//   - 3 — execute on creation and modification
+	//
+	// Default is 0. Default: 0.
 	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1085,8 +1279,8 @@ func (v WorkflowTemplateUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_WRONG_WORKFLOW_ID: Empty workflow instance ID An empty value was
-// passed to the ID parameter.
+//   - ERROR_WRONG_WORKFLOW_ID: Empty workflow instance ID An empty value was
+//     passed to the ID parameter.
 func WorkflowTerminate(ctx context.Context, c b24.Caller, p WorkflowTerminateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1111,8 +1305,10 @@ func WorkflowTerminateCommand(p WorkflowTerminateParams) b24.Command[b24.Bool] {
 
 // WorkflowTerminateParams holds the parameters of bizproc.workflow.terminate.
 type WorkflowTerminateParams struct {
-	// Identifier of the workflow to be stopped. The identifier can be obtained
-	// using the bizproc.workflow.instances method. Required.
+	// Identifier of the workflow to be stopped.
+	//
+	// The identifier can be obtained using the bizproc.workflow.instances method.
+	// Required.
 	ID string `json:"ID"`
 	// Set the status text.
 	Status b24.Opt[string] `json:"STATUS,omitzero"`

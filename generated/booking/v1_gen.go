@@ -63,18 +63,6 @@ func (p V1BookingAddParams) validate() error {
 			Param:  "fields.resourceIds",
 		}
 	}
-	if p.Fields.DatePeriod.From == nil {
-		return &b24.RequiredError{
-			Method: "booking.v1.booking.add",
-			Param:  "fields.datePeriod.from",
-		}
-	}
-	if p.Fields.DatePeriod.To == nil {
-		return &b24.RequiredError{
-			Method: "booking.v1.booking.add",
-			Param:  "fields.datePeriod.to",
-		}
-	}
 	return nil
 }
 
@@ -82,7 +70,7 @@ func (p V1BookingAddParams) validate() error {
 type V1BookingAddParamsFields struct {
 	// An array of resource IDs for the booking. Resource IDs can be obtained using
 	// the method booking.v1.resource.list. Required.
-	ResourceIDs []any `json:"resourceIds"`
+	ResourceIDs []int64 `json:"resourceIds"`
 	// The name of the booking. Default value is an empty string
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// The description of the booking. Default value is an empty string
@@ -110,10 +98,10 @@ func (v V1BookingAddParamsFields) MarshalJSON() ([]byte, error) {
 type V1BookingAddParamsFieldsDatePeriod struct {
 	// The start time of the booking in the format {"timestamp": "1723446900",
 	// "timezone": "Europe/Berlin"}. Required.
-	From map[string]any `json:"from"`
+	From V1BookingAddParamsFieldsDatePeriodFrom `json:"from"`
 	// The end time of the booking in the format {"timestamp": "1723447800",
 	// "timezone": "Europe/Berlin"}. Required.
-	To map[string]any `json:"to"`
+	To V1BookingAddParamsFieldsDatePeriodTo `json:"to"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -127,6 +115,48 @@ func (v *V1BookingAddParamsFieldsDatePeriod) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V1BookingAddParamsFieldsDatePeriod) MarshalJSON() ([]byte, error) {
 	type plain V1BookingAddParamsFieldsDatePeriod
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingAddParamsFieldsDatePeriodFrom is the from value of
+// booking.v1.booking.add.
+type V1BookingAddParamsFieldsDatePeriodFrom struct {
+	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingAddParamsFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
+	type plain V1BookingAddParamsFieldsDatePeriodFrom
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingAddParamsFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
+	type plain V1BookingAddParamsFieldsDatePeriodFrom
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingAddParamsFieldsDatePeriodTo is the to value of
+// booking.v1.booking.add.
+type V1BookingAddParamsFieldsDatePeriodTo struct {
+	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingAddParamsFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
+	type plain V1BookingAddParamsFieldsDatePeriodTo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingAddParamsFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
+	type plain V1BookingAddParamsFieldsDatePeriodTo
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -215,8 +245,13 @@ type V1BookingClientListItem struct {
 	// method crm.item.get for contacts and companies
 	ID b24.Int `json:"id"`
 	// Client type in the format {"module": "crm", "code": "CONTACT"}. Values of
-	// code: - CONTACT — CRM contact - COMPANY — CRM company The structure of
-	// the object is returned by the method booking.v1.clienttype.list
+	// code:
+	//
+	//   - CONTACT — CRM contact
+	//   - COMPANY — CRM company
+	//
+	// The structure of the object is returned by the method
+	// booking.v1.clienttype.list
 	Type V1BookingClientListItemType `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -350,10 +385,14 @@ type V1BookingClientSetParamsClients struct {
 	// contacts and companies. Required.
 	ID int64 `json:"id"`
 	// Client type in the format {"module": "crm", "code": "CONTACT"}. Possible
-	// values for code: - CONTACT — CRM contact - COMPANY — CRM company The
-	// object structure is returned by the method booking.v1.clienttype.list.
+	// values for code:
+	//
+	//   - CONTACT — CRM contact
+	//   - COMPANY — CRM company
+	//
+	// The object structure is returned by the method booking.v1.clienttype.list.
 	// Required.
-	Type map[string]any `json:"type"`
+	Type V1BookingClientSetParamsClientsType `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -367,6 +406,27 @@ func (v *V1BookingClientSetParamsClients) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V1BookingClientSetParamsClients) MarshalJSON() ([]byte, error) {
 	type plain V1BookingClientSetParamsClients
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingClientSetParamsClientsType is the type value of
+// booking.v1.booking.client.set.
+type V1BookingClientSetParamsClientsType struct {
+	Code   b24.Opt[string] `json:"code,omitzero"`
+	Module b24.Opt[string] `json:"module,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingClientSetParamsClientsType) UnmarshalJSON(data []byte) error {
+	type plain V1BookingClientSetParamsClientsType
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingClientSetParamsClientsType) MarshalJSON() ([]byte, error) {
+	type plain V1BookingClientSetParamsClientsType
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -500,7 +560,7 @@ func (p V1BookingCreatefromwaitlistParams) validate() error {
 type V1BookingCreatefromwaitlistParamsFields struct {
 	// Array of resource identifiers for the booking. Resource IDs can be obtained
 	// using the method booking.v1.resource.list. Required.
-	ResourceIDs []any `json:"resourceIds"`
+	ResourceIDs []int64 `json:"resourceIds"`
 	// Name of the booking. Default value is an empty string
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Description of the booking. Default value is an empty string
@@ -528,10 +588,10 @@ func (v V1BookingCreatefromwaitlistParamsFields) MarshalJSON() ([]byte, error) {
 type V1BookingCreatefromwaitlistParamsFieldsDatePeriod struct {
 	// Start time of the booking in the format {"timestamp": "1723446900",
 	// "timezone": "Europe/Berlin"}. Required.
-	From map[string]any `json:"from"`
+	From V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom `json:"from"`
 	// End time of the booking in the format {"timestamp": "1723447800",
 	// "timezone": "Europe/Berlin"}. Required.
-	To map[string]any `json:"to"`
+	To V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo `json:"to"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -548,6 +608,48 @@ func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriod) MarshalJSON() ([]byte
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom is the from value of
+// booking.v1.booking.createfromwaitlist.
+type V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom struct {
+	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo is the to value of
+// booking.v1.booking.createfromwaitlist.
+type V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo struct {
+	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
+	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
+	type plain V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // V1BookingDelete calls booking.v1.booking.delete: Delete Booking.
 //
 // The method booking.v1.booking.delete removes a booking.
@@ -561,7 +663,7 @@ func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriod) MarshalJSON() ([]byte
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 100: Required parameter id not provided
+//   - 100: Required parameter id not provided
 func V1BookingDelete(ctx context.Context, c b24.Caller, p V1BookingDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1011,24 +1113,37 @@ type V1BookingListParams struct {
 	// below
 	Filter *V1BookingListParamsFilter `json:"FILTER,omitzero"`
 	// Object for sorting the list of bookings. The sorting direction can take the
-	// following values: - asc — ascending - desc — descending The default
-	// value is {id: 'ASC'}. Description of available fields below. Default: {id:
-	// 'ASC'}.
+	// following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// The default value is {id: 'ASC'}. Description of available fields below.
+	// Default: {id: 'ASC'}.
 	Order *V1BookingListParamsOrder `json:"ORDER,omitzero"`
 }
 
 // V1BookingListParamsFilter is the FILTER value of booking.v1.booking.list.
 type V1BookingListParamsFilter struct {
 	// Object for filtering by booking time in the format {"dateFrom": "0",
-	// "dateTo": "1739262600"}, where - dateFrom — start of the period, a number
-	// in timestamp format - dateTo — end of the period, a number in timestamp
-	// format If the object is provided, all parameters within it are required
+	// "dateTo": "1739262600"}, where
+	//
+	//   - dateFrom — start of the period, a number in timestamp format
+	//   - dateTo — end of the period, a number in timestamp format
+	//
+	// If the object is provided, all parameters within it are required
 	Within map[string]any `json:"within,omitzero"`
 	// Object for filtering by client, accepts an array of entities objects with
-	// fields - code — client type code - module — module - id — element
-	// identifier Available types and module for clients are returned by the method
-	// booking.v1.clienttype.list. If the object is provided, all parameters within
-	// it are required
+	// fields
+	//
+	//   - code — client type code
+	//   - module — module
+	//   - id — element identifier
+	//
+	// Available types and module for clients are returned by the method
+	// booking.v1.clienttype.list.
+	//
+	// If the object is provided, all parameters within it are required
 	Client map[string]any `json:"client,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1186,7 +1301,7 @@ func (p V1BookingUpdateParams) validate() error {
 type V1BookingUpdateParamsFields struct {
 	// Array of resource identifiers. Resource IDs can be obtained using the method
 	// booking.v1.resource.list
-	ResourceIDs []any `json:"resourceIds,omitzero"`
+	ResourceIDs []int64 `json:"resourceIds,omitzero"`
 	// Booking name
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Booking description
@@ -1214,10 +1329,10 @@ func (v V1BookingUpdateParamsFields) MarshalJSON() ([]byte, error) {
 type V1BookingUpdateParamsFieldsDatePeriod struct {
 	// Start time of the booking in the format {"timestamp": "1723446900",
 	// "timezone": "Europe/Berlin"}. Required.
-	From map[string]any `json:"from"`
+	From V1BookingUpdateParamsFieldsDatePeriodFrom `json:"from"`
 	// End time of the booking in the format {"timestamp": "1723447800",
 	// "timezone": "Europe/Berlin"}. Required.
-	To map[string]any `json:"to"`
+	To V1BookingUpdateParamsFieldsDatePeriodTo `json:"to"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1231,6 +1346,48 @@ func (v *V1BookingUpdateParamsFieldsDatePeriod) UnmarshalJSON(data []byte) error
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V1BookingUpdateParamsFieldsDatePeriod) MarshalJSON() ([]byte, error) {
 	type plain V1BookingUpdateParamsFieldsDatePeriod
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingUpdateParamsFieldsDatePeriodFrom is the from value of
+// booking.v1.booking.update.
+type V1BookingUpdateParamsFieldsDatePeriodFrom struct {
+	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingUpdateParamsFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
+	type plain V1BookingUpdateParamsFieldsDatePeriodFrom
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingUpdateParamsFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
+	type plain V1BookingUpdateParamsFieldsDatePeriodFrom
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingUpdateParamsFieldsDatePeriodTo is the to value of
+// booking.v1.booking.update.
+type V1BookingUpdateParamsFieldsDatePeriodTo struct {
+	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingUpdateParamsFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
+	type plain V1BookingUpdateParamsFieldsDatePeriodTo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingUpdateParamsFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
+	type plain V1BookingUpdateParamsFieldsDatePeriodTo
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1380,70 +1537,125 @@ func (p V1ResourceAddParams) validate() error {
 type V1ResourceAddParamsFields struct {
 	// The name of the resource. Required.
 	Name string `json:"name"`
-	// The description of the resource. By default, an empty string
+	// The description of the resource.
+	//
+	// By default, an empty string
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// The identifier of the resource type. A list of available types can be
-	// obtained using the method booking.v1.resourceType.list. Required.
+	// The identifier of the resource type.
+	//
+	// A list of available types can be obtained using the method
+	// booking.v1.resourceType.list. Required.
 	TypeID int64 `json:"typeId"`
-	// How to display the resource. Possible values: - Y — in the schedule
-	// columns - N — when resources overlap By default, Y. Default: Y.
+	// How to display the resource. Possible values:
+	//
+	//   - Y — in the schedule columns
+	//   - N — when resources overlap
+	//
+	// By default, Y. Default: Y.
 	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
-	// Message to the client about the booking. Possible values: - Y — enabled -
-	// N — disabled By default, Y. Default: Y.
+	// Message to the client about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
 	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// The type of the booking notification message template. Possible values: -
-	// inanimate — template for booking equipment and rooms - animate —
-	// template for booking specialists By default, inanimate. Default: inanimate.
+	// The type of the booking notification message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
 	TemplateTypeInfo b24.Opt[V1ResourceAddParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic confirmation of the booking. Possible values: - Y — enabled - N
-	// — disabled By default, Y. Default: Y.
+	// Automatic confirmation of the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
 	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// The type of the confirmation message template. Possible values: - inanimate
-	// — template for booking equipment and rooms - animate — template for
-	// booking specialists By default, inanimate. Default: inanimate.
+	// The type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
 	TemplateTypeConfirmation b24.Opt[V1ResourceAddParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values: - Y — enabled - N —
-	// disabled By default, Y. Default: Y.
+	// Reminder about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
 	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
 	// The type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Feedback request. Possible values: - Y — enabled - N — disabled By
-	// default, Y. Default: Y.
+	// Feedback request. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
 	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// The type of the feedback request message template. Possible values: -
-	// inanimate — template for booking equipment and rooms - animate —
-	// template for booking specialists By default, inanimate. Default: inanimate.
+	// The type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
 	TemplateTypeFeedback b24.Opt[V1ResourceAddParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled By default, Y. Default: Y.
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
 	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// The type of the delay message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists By default, inanimate. Default: inanimate.
+	// The type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
 	TemplateTypeDelayed b24.Opt[V1ResourceAddParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
 	// The delay after which the client receives a booking message. Specified in
-	// seconds. By default, 300
+	// seconds.
+	//
+	// By default, 300
 	InfoDelay b24.Opt[int64] `json:"infoDelay,omitzero"`
 	// The time before the booking when the client receives a reminder. Specified
-	// in seconds. By default, -1, in the morning on the day of the booking
+	// in seconds.
+	//
+	// By default, -1, in the morning on the day of the booking
 	ReminderDelay b24.Opt[int64] `json:"reminderDelay,omitzero"`
 	// The time after which to send the client a message about being late.
-	// Specified in seconds. By default, 300
+	// Specified in seconds.
+	//
+	// By default, 300
 	DelayedDelay b24.Opt[int64] `json:"delayedDelay,omitzero"`
 	// The time after which to enable the counter in the calendar. Specified in
-	// seconds. By default, 7200
+	// seconds.
+	//
+	// By default, 7200
 	DelayedCounterDelay b24.Opt[int64] `json:"delayedCounterDelay,omitzero"`
 	// The time before the booking when the client receives the first confirmation
-	// message. Specified in seconds. By default, 86400
+	// message. Specified in seconds.
+	//
+	// By default, 86400
 	ConfirmationDelay b24.Opt[int64] `json:"confirmationDelay,omitzero"`
 	// The number of messages sent to the client for booking confirmation,
-	// excluding the first. By default, 0
+	// excluding the first.
+	//
+	// By default, 0
 	ConfirmationRepetitions b24.Opt[int64] `json:"confirmationRepetitions,omitzero"`
-	// The interval between confirmation messages. Specified in seconds. By
-	// default, 0
+	// The interval between confirmation messages. Specified in seconds.
+	//
+	// By default, 0
 	ConfirmationRepetitionsInterval b24.Opt[int64] `json:"confirmationRepetitionsInterval,omitzero"`
 	// The time before the booking after which the counter for unconfirmed bookings
-	// lights up. Specified in seconds. By default, 7200
+	// lights up. Specified in seconds.
+	//
+	// By default, 7200
 	ConfirmationCounterDelay b24.Opt[int64] `json:"confirmationCounterDelay,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1708,47 +1920,67 @@ type V1ResourceGetResource struct {
 	ID b24.Int `json:"id"`
 	// Delay in seconds after which the client receives a message about the record
 	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic confirmation of the record. Possible values: - Y — enabled - N
-	// — disabled
+	// Automatic confirmation of the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Request for feedback. Possible values: - Y — enabled - N — disabled
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Message to the client about the record. Possible values: - Y — enabled - N
-	// — disabled
+	// Message to the client about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsInfoNotificationOn b24.Bool `json:"isInfoNotificationOn"`
-	// How to display the resource. Possible values: - Y — in the schedule
-	// columns - N — when resources intersect
+	// How to display the resource. Possible values:
+	//
+	//   - Y — in the schedule columns
+	//   - N — when resources intersect
 	IsMain b24.Bool `json:"isMain"`
-	// Reminder about the record. Possible values: - Y — enabled - N — disabled
+	// Reminder about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
 	// Name of the resource
 	Name b24.String `json:"name"`
 	// Time until the record in seconds, after which the client receives a reminder
 	// about the record. Value -1 — in the morning on the day of the record
 	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of the confirmation message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for
-	// appointments with specialists
+	// Type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeConfirmation V1ResourceGetResourceTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of the delay message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for
-	// appointments with specialists
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeDelayed V1ResourceGetResourceTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of the feedback request message template. Possible values: - inanimate
-	// — template for booking equipment and rooms - animate — template for
-	// appointments with specialists
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeFeedback V1ResourceGetResourceTemplateTypeFeedback `json:"templateTypeFeedback"`
-	// Type of the record message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for
-	// appointments with specialists
+	// Type of the record message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeInfo V1ResourceGetResourceTemplateTypeInfo `json:"templateTypeInfo"`
 	// Type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
-	// Resource type identifier. Information about the type can be obtained using
-	// the method booking.v1.resourceType.get
+	// Resource type identifier.
+	//
+	// Information about the type can be obtained using the method
+	// booking.v1.resourceType.get
 	TypeID b24.Int `json:"typeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1891,7 +2123,7 @@ func (v *V1ResourceGetResourceTemplateTypeInfo) UnmarshalJSON(data []byte) error
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 100: The parameter order is not an object
+//   - 100: The parameter order is not an object
 func V1ResourceList(ctx context.Context, c b24.Caller, p V1ResourceListParams, opts ...b24.CallOption) (*V1ResourceListResult, error) {
 	var out V1ResourceListResult
 	if err := b24.Invoke(ctx, c, V1ResourceListCommand(p).Request, &out, opts...); err != nil {
@@ -1915,14 +2147,23 @@ func V1ResourceListCommand(p V1ResourceListParams) b24.Command[*V1ResourceListRe
 // V1ResourceListParams holds the parameters of booking.v1.resource.list.
 type V1ResourceListParams struct {
 	// Object for filtering the list of resources in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}, where - field_N — field of the
-	// resource for filtering - value_N — value of the field
+	// "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the resource for filtering
+	//   - value_N — value of the field
 	Filter *V1ResourceListParamsFilter `json:"FILTER,omitzero"`
 	// Object for sorting the list of resources in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}, where - field_N — field of the
-	// resource for sorting - value_N — sorting direction The sorting direction
-	// can take the following values: - asc — ascending - desc — descending The
-	// default value is {ID: 'ASC'}. Default: {ID: 'ASC'}.
+	// "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the resource for sorting
+	//   - value_N — sorting direction
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// The default value is {ID: 'ASC'}. Default: {ID: 'ASC'}.
 	Order *V1ResourceListParamsOrder `json:"ORDER,omitzero"`
 }
 
@@ -1930,11 +2171,15 @@ type V1ResourceListParams struct {
 type V1ResourceListParamsFilter struct {
 	// Search query. Searches by substring in the resource name
 	SearchQuery b24.Opt[string] `json:"searchQuery,omitzero"`
-	// Filter by resource display setting. Possible values: - Y — in schedule
-	// columns - N — when resources overlap
+	// Filter by resource display setting. Possible values:
+	//
+	//   - Y — in schedule columns
+	//   - N — when resources overlap
 	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
-	// Identifier of the resource type. The list of available types can be obtained
-	// using the method booking.v1.resourceType.list
+	// Identifier of the resource type.
+	//
+	// The list of available types can be obtained using the method
+	// booking.v1.resourceType.list
 	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
 	// Name of the resource
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -2001,47 +2246,67 @@ type V1ResourceListItem struct {
 	ID b24.Int `json:"id"`
 	// Delay in seconds after which the client receives a message about the record
 	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic confirmation of the record. Possible values: - Y — enabled - N
-	// — disabled
+	// Automatic confirmation of the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Request for feedback. Possible values: - Y — enabled - N — disabled
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Message to the client about the record. Possible values: - Y — enabled - N
-	// — disabled
+	// Message to the client about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsInfoNotificationOn b24.Bool `json:"isInfoNotificationOn"`
-	// How to display the resource. Possible values: - Y — in schedule columns -
-	// N — when resources overlap
+	// How to display the resource. Possible values:
+	//
+	//   - Y — in schedule columns
+	//   - N — when resources overlap
 	IsMain b24.Bool `json:"isMain"`
-	// Reminder about the record. Possible values: - Y — enabled - N — disabled
+	// Reminder about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
 	// Name of the resource
 	Name b24.String `json:"name"`
 	// Time until the record in seconds, for which the client receives a reminder
 	// about the record. Value -1 — in the morning on the day of the record
 	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of the confirmation message template. Possible values: - inanimate —
-	// template for booking equipment and premises - animate — template for
-	// appointments with specialists
+	// Type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and premises
+	//   - animate — template for appointments with specialists
 	TemplateTypeConfirmation V1ResourceListItemTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of the delay message template. Possible values: - inanimate —
-	// template for booking equipment and premises - animate — template for
-	// appointments with specialists
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and premises
+	//   - animate — template for appointments with specialists
 	TemplateTypeDelayed V1ResourceListItemTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of the feedback request message template. Possible values: - inanimate
-	// — template for booking equipment and premises - animate — template for
-	// appointments with specialists
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and premises
+	//   - animate — template for appointments with specialists
 	TemplateTypeFeedback V1ResourceListItemTemplateTypeFeedback `json:"templateTypeFeedback"`
-	// Type of the record message template. Possible values: - inanimate —
-	// template for booking equipment and premises - animate — template for
-	// appointments with specialists
+	// Type of the record message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and premises
+	//   - animate — template for appointments with specialists
 	TemplateTypeInfo V1ResourceListItemTemplateTypeInfo `json:"templateTypeInfo"`
 	// Type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
-	// Identifier of the resource type. Information about the type can be obtained
-	// using the method booking.v1.resourceType.get
+	// Identifier of the resource type.
+	//
+	// Information about the type can be obtained using the method
+	// booking.v1.resourceType.get
 	TypeID b24.Int `json:"typeId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2243,9 +2508,15 @@ type V1ResourceSlotsListItem struct {
 	To b24.Int `json:"to"`
 	// Timezone relative to which the slot time is set
 	Timezone b24.String `json:"timezone"`
-	// Array of available weekdays for the slot. Possible values: - "Mon" —
-	// Monday - "Tue" — Tuesday - "Wed" — Wednesday - "Thu" — Thursday -
-	// "Fri" — Friday - "Sat" — Saturday - "Sun" — Sunday
+	// Array of available weekdays for the slot. Possible values:
+	//
+	//   - "Mon" — Monday
+	//   - "Tue" — Tuesday
+	//   - "Wed" — Wednesday
+	//   - "Thu" — Thursday
+	//   - "Fri" — Friday
+	//   - "Sat" — Saturday
+	//   - "Sun" — Sunday
 	WeekDays []b24.String `json:"weekDays"`
 	// Duration of the slot in minutes
 	SlotSize b24.Int `json:"slotSize"`
@@ -2366,10 +2637,18 @@ type V1ResourceSlotsSetParamsSlots struct {
 	To int64 `json:"to"`
 	// The time zone relative to which the slot time is set. Required.
 	Timezone string `json:"timezone"`
-	// An array of available weekdays for the slot. Possible values: - "Mon" —
-	// Monday - "Tue" — Tuesday - "Wed" — Wednesday - "Thu" — Thursday -
-	// "Fri" — Friday - "Sat" — Saturday - "Sun" — Sunday. Required.
-	WeekDays []any `json:"weekDays"`
+	// An array of available weekdays for the slot. Possible values:
+	//
+	//   - "Mon" — Monday
+	//   - "Tue" — Tuesday
+	//   - "Wed" — Wednesday
+	//   - "Thu" — Thursday
+	//   - "Fri" — Friday
+	//   - "Sat" — Saturday
+	//   - "Sun" — Sunday
+	//
+	// Required.
+	WeekDays []string `json:"weekDays"`
 	// Duration of the slot in minutes. Required.
 	SlotSize int64 `json:"slotSize"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2515,43 +2794,62 @@ type V1ResourceUpdateParamsFields struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Resource description
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Resource type identifier. The list of available types can be found using the
-	// method booking.v1.resourceType.list
+	// Resource type identifier.
+	//
+	// The list of available types can be found using the method
+	// booking.v1.resourceType.list
 	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
-	// How to display the resource. Possible values: - Y — in schedule columns -
-	// N — when resources overlap
+	// How to display the resource. Possible values:
+	//
+	//   - Y — in schedule columns
+	//   - N — when resources overlap
 	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
-	// Message to the client about the booking. Possible values: - Y — enabled -
-	// N — disabled
+	// Message to the client about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// Type of the booking message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the booking message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeInfo b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic booking confirmation. Possible values: - Y — enabled - N —
-	// disabled
+	// Automatic booking confirmation. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// Type of the confirmation message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeConfirmation b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
 	// Type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Request for feedback. Possible values: - Y — enabled - N — disabled
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// Type of the feedback request message template. Possible values: - inanimate
-	// — template for booking equipment and rooms - animate — template for
-	// booking specialists
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeFeedback b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// Type of the delay message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeDelayed b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
 	// Delay after which the client receives a booking message. Specified in
 	// seconds
@@ -2754,61 +3052,109 @@ type V1ResourceTypeAddParamsFields struct {
 	Name string `json:"name"`
 	// A unique code for the resource type. Required.
 	Code string `json:"code"`
-	// Message to the client about the booking. Possible values: - Y — enabled -
-	// N — disabled Default is Y. Default: Y.
+	// Message to the client about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
 	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// The type of message template for the booking. Possible values: - inanimate
-	// — template for booking equipment and rooms - animate — template for
-	// booking specialists Default is inanimate. Default: inanimate.
+	// The type of message template for the booking. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
 	TemplateTypeInfo b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic confirmation of the booking. Possible values: - Y — enabled - N
-	// — disabled Default is Y. Default: Y.
+	// Automatic confirmation of the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
 	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// The type of message template for booking confirmation. Possible values: -
-	// inanimate — template for booking equipment and rooms - animate —
-	// template for booking specialists Default is inanimate. Default: inanimate.
+	// The type of message template for booking confirmation. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
 	TemplateTypeConfirmation b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values: - Y — enabled - N —
-	// disabled Default is Y. Default: Y.
+	// Reminder about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
 	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
 	// The type of message template for reminders. Possible values: base
 	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Request for feedback. Possible values: - Y — enabled - N — disabled
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
 	// Default is Y. Default: Y.
 	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// The type of message template for feedback requests. Possible values: -
-	// inanimate — template for booking equipment and rooms - animate —
-	// template for booking specialists Default is inanimate. Default: inanimate.
+	// The type of message template for feedback requests. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
 	TemplateTypeFeedback b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled Default is Y. Default: Y.
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
 	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// The type of message template for delays. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists Default is inanimate. Default: inanimate.
+	// The type of message template for delays. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
 	TemplateTypeDelayed b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
 	// Delay after which the client receives a booking message. Specified in
-	// seconds. Default is 300
+	// seconds.
+	//
+	// Default is 300
 	InfoDelay b24.Opt[int64] `json:"infoDelay,omitzero"`
 	// Time before the booking when the client receives a reminder. Specified in
-	// seconds. Default is -1, in the morning on the day of the booking
+	// seconds.
+	//
+	// Default is -1, in the morning on the day of the booking
 	ReminderDelay b24.Opt[int64] `json:"reminderDelay,omitzero"`
 	// Time after which to send a message about the delay to the client. Specified
-	// in seconds. Default is 300
+	// in seconds.
+	//
+	// Default is 300
 	DelayedDelay b24.Opt[int64] `json:"delayedDelay,omitzero"`
 	// Time after which to enable the counter in the calendar. Specified in
-	// seconds. Default is 7200
+	// seconds.
+	//
+	// Default is 7200
 	DelayedCounterDelay b24.Opt[int64] `json:"delayedCounterDelay,omitzero"`
 	// Time before the booking when the client receives the first confirmation
-	// message. Specified in seconds. Default is 86400
+	// message. Specified in seconds.
+	//
+	// Default is 86400
 	ConfirmationDelay b24.Opt[int64] `json:"confirmationDelay,omitzero"`
 	// The number of messages sent to the client for booking confirmation,
-	// excluding the first. Default is 0
+	// excluding the first.
+	//
+	// Default is 0
 	ConfirmationRepetitions b24.Opt[int64] `json:"confirmationRepetitions,omitzero"`
-	// Interval between confirmation messages. Specified in seconds. Default is 0
+	// Interval between confirmation messages. Specified in seconds.
+	//
+	// Default is 0
 	ConfirmationRepetitionsInterval b24.Opt[int64] `json:"confirmationRepetitionsInterval,omitzero"`
 	// Time before the booking after which the counter for unconfirmed bookings
-	// lights up. Specified in seconds. Default is 7200
+	// lights up. Specified in seconds.
+	//
+	// Default is 7200
 	ConfirmationCounterDelay b24.Opt[int64] `json:"confirmationCounterDelay,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3075,32 +3421,45 @@ type V1ResourceTypeGetResourceType struct {
 	// Delay in seconds after which a message about the booking is sent to the
 	// client
 	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic booking confirmation. Possible values: - Y — enabled - N —
-	// disabled
+	// Automatic booking confirmation. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Feedback request. Possible values: - Y — enabled - N — disabled
+	// Feedback request. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Booking reminder. Possible values: - Y — enabled - N — disabled
+	// Booking reminder. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
 	// Name of the resource
 	Name b24.String `json:"name"`
 	// Time until the reminder about the booking is sent to the client, in seconds.
 	// Value -1 means in the morning on the day of the booking
 	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of the booking confirmation message template. Possible values: -
-	// inanimate — template for booking equipment and rooms - animate —
-	// template for booking specialists
+	// Type of the booking confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeConfirmation V1ResourceTypeGetResourceTypeTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of the delay message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeDelayed V1ResourceTypeGetResourceTypeTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of the feedback request message template. Possible values: - inanimate
-	// — template for booking equipment and rooms - animate — template for
-	// booking specialists
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeFeedback V1ResourceTypeGetResourceTypeTemplateTypeFeedback `json:"templateTypeFeedback"`
 	// Type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
@@ -3224,7 +3583,7 @@ func (v *V1ResourceTypeGetResourceTypeTemplateTypeFeedback) UnmarshalJSON(data [
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 100: The order parameter is not an object
+//   - 100: The order parameter is not an object
 func V1ResourceTypeList(ctx context.Context, c b24.Caller, p V1ResourceTypeListParams, opts ...b24.CallOption) (*V1ResourceTypeListResult, error) {
 	var out V1ResourceTypeListResult
 	if err := b24.Invoke(ctx, c, V1ResourceTypeListCommand(p).Request, &out, opts...); err != nil {
@@ -3249,14 +3608,23 @@ func V1ResourceTypeListCommand(p V1ResourceTypeListParams) b24.Command[*V1Resour
 // booking.v1.resourceType.list.
 type V1ResourceTypeListParams struct {
 	// An object for filtering the list of resource types in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}, where - field_N — field of the
-	// resource type for filtering - value_N — field value
+	// "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the resource type for filtering
+	//   - value_N — field value
 	Filter *V1ResourceTypeListParamsFilter `json:"FILTER,omitzero"`
 	// An object for sorting the list of resource types in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}, where - field_N — field of the
-	// resource type for sorting - value_N — sort direction The sort direction
-	// can take the following values: - asc — ascending - desc — descending The
-	// default value is {ID: 'ASC'}. Default: {ID: 'ASC'}.
+	// "value_1", ... "field_N": "value_N"}, where
+	//
+	//   - field_N — field of the resource type for sorting
+	//   - value_N — sort direction
+	//
+	// The sort direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// The default value is {ID: 'ASC'}. Default: {ID: 'ASC'}.
 	Order *V1ResourceTypeListParamsOrder `json:"ORDER,omitzero"`
 }
 
@@ -3335,32 +3703,45 @@ type V1ResourceTypeListItem struct {
 	ID b24.Int `json:"id"`
 	// Delay in seconds after which the client receives a message about the record
 	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic confirmation of the record. Possible values: - Y — enabled - N
-	// — disabled
+	// Automatic confirmation of the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Feedback request. Possible values: - Y — enabled - N — disabled
+	// Feedback request. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Reminder about the record. Possible values: - Y — enabled - N — disabled
+	// Reminder about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
 	// Resource name
 	Name b24.String `json:"name"`
 	// Time until the record in seconds, for which the client receives a reminder
 	// about the record. Value -1 — in the morning on the day of the record
 	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of confirmation message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for
-	// appointments with specialists
+	// Type of confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeConfirmation V1ResourceTypeListItemTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of delayed message template. Possible values: - inanimate — template
-	// for booking equipment and rooms - animate — template for appointments with
-	// specialists
+	// Type of delayed message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeDelayed V1ResourceTypeListItemTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of feedback request message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for
-	// appointments with specialists
+	// Type of feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
 	TemplateTypeFeedback V1ResourceTypeListItemTemplateTypeFeedback `json:"templateTypeFeedback"`
 	// Type of reminder message template. Possible values: base
 	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
@@ -3539,37 +3920,52 @@ type V1ResourceTypeUpdateParamsFields struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Code of the resource type
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Message to the client about the booking. Possible values: - Y — enabled -
-	// N — disabled
+	// Message to the client about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// Type of the booking message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the booking message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeInfo b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic booking confirmation. Possible values: - Y — enabled - N —
-	// disabled
+	// Automatic booking confirmation. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// Type of the confirmation message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeConfirmation b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
 	// Type of the reminder message template. Possible values: base
 	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Request for feedback. Possible values: - Y — enabled - N — disabled
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// Type of the feedback request message template. Possible values: - inanimate
-	// — template for booking equipment and rooms - animate — template for
-	// booking specialists
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeFeedback b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values: - Y — enabled - N —
-	// disabled
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// Type of the delay message template. Possible values: - inanimate —
-	// template for booking equipment and rooms - animate — template for booking
-	// specialists
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
 	TemplateTypeDelayed b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
 	// Delay after which the client receives a booking message. Specified in
 	// seconds
@@ -3713,7 +4109,7 @@ func (v *V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed) UnmarshalJSON(data
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 100: Required parameter fields not provided
+//   - 100: Required parameter fields not provided
 func V1WaitlistAdd(ctx context.Context, c b24.Caller, p V1WaitlistAddParams, opts ...b24.CallOption) (*V1WaitlistAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3859,8 +4255,13 @@ type V1WaitlistClientListItem struct {
 	// method crm.item.get for contacts and companies
 	ID b24.Int `json:"id"`
 	// Type of client in the format {"module": "crm", "code": "CONTACT"}. Values of
-	// code: - CONTACT — CRM contact - COMPANY — CRM company The structure of
-	// the object is returned by the method booking.v1.clienttype.list
+	// code:
+	//
+	//   - CONTACT — CRM contact
+	//   - COMPANY — CRM company
+	//
+	// The structure of the object is returned by the method
+	// booking.v1.clienttype.list
 	Type V1WaitlistClientListItemType `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3994,10 +4395,14 @@ type V1WaitlistClientSetParamsClients struct {
 	// contacts and companies. Required.
 	ID int64 `json:"id"`
 	// Client type in the format {"module": "crm", "code": "CONTACT"}. Possible
-	// code values: - CONTACT — CRM contact - COMPANY — CRM company The
-	// structure of the object is returned by the method
+	// code values:
+	//
+	//   - CONTACT — CRM contact
+	//   - COMPANY — CRM company
+	//
+	// The structure of the object is returned by the method
 	// booking.v1.clienttype.list. Required.
-	Type map[string]any `json:"type"`
+	Type V1WaitlistClientSetParamsClientsType `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4011,6 +4416,27 @@ func (v *V1WaitlistClientSetParamsClients) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V1WaitlistClientSetParamsClients) MarshalJSON() ([]byte, error) {
 	type plain V1WaitlistClientSetParamsClients
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1WaitlistClientSetParamsClientsType is the type value of
+// booking.v1.waitlist.client.set.
+type V1WaitlistClientSetParamsClientsType struct {
+	Code   b24.Opt[string] `json:"code,omitzero"`
+	Module b24.Opt[string] `json:"module,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1WaitlistClientSetParamsClientsType) UnmarshalJSON(data []byte) error {
+	type plain V1WaitlistClientSetParamsClientsType
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1WaitlistClientSetParamsClientsType) MarshalJSON() ([]byte, error) {
+	type plain V1WaitlistClientSetParamsClientsType
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -50,12 +50,16 @@ func AccessibilityGetCommand(p AccessibilityGetParams) b24.Command[json.RawMessa
 // AccessibilityGetParams holds the parameters of calendar.accessibility.get.
 type AccessibilityGetParams struct {
 	// Array of user IDs. Required.
-	Users []any `json:"users"`
+	Users []int64 `json:"users"`
 	// Start date of the period for determining availability in the format
-	// YYYY-MM-DD. For example, 2024-06-20. Required.
+	// YYYY-MM-DD.
+	//
+	// For example, 2024-06-20. Required.
 	From b24.Date `json:"from"`
 	// End date of the period for determining availability in the format
-	// YYYY-MM-DD. For example, 2024-12-20. Required.
+	// YYYY-MM-DD.
+	//
+	// For example, 2024-12-20. Required.
 	To b24.Date `json:"to"`
 }
 

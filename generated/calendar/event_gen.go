@@ -45,81 +45,129 @@ func EventAddCommand(p EventAddParams) b24.Command[b24.Int] {
 
 // EventAddParams holds the parameters of calendar.event.add.
 type EventAddParams struct {
-	// Calendar type: - user — user calendar - group — group calendar -
-	// company_calendar — company calendar. Required.
+	// Calendar type:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//   - company_calendar — company calendar
+	//
+	// Required.
 	Type EventAddParamsType `json:"type"`
-	// Identifier of the calendar owner. For the company calendar, the ownerId
-	// parameter is set to 0. Required.
+	// Identifier of the calendar owner.
+	//
+	// For the company calendar, the ownerId parameter is set to 0. Required.
 	OwnerID int64 `json:"ownerId"`
-	// Start date and time of the event. You can specify a date without time. To do
-	// this, pass the value Y in the skip_time parameter. Required.
+	// Start date and time of the event.
+	//
+	// You can specify a date without time. To do this, pass the value Y in the
+	// skip_time parameter. Required.
 	From any `json:"from"`
-	// End date of the event. You can specify a date without time. To do this, pass
-	// the value Y in the skip_time parameter. Required.
+	// End date of the event.
+	//
+	// You can specify a date without time. To do this, pass the value Y in the
+	// skip_time parameter. Required.
 	To any `json:"to"`
 	// Date and time in timestamp format. Can be used instead of the from parameter
 	FromTs b24.Opt[int64] `json:"from_ts,omitzero"`
 	// Date and time in timestamp format. Can be used instead of the to parameter
 	ToTs b24.Opt[int64] `json:"to_ts,omitzero"`
-	// Calendar identifier. This parameter is required if auto_detect_section is
-	// passed and not equal to Y. Required.
+	// Calendar identifier.
+	//
+	// This parameter is required if auto_detect_section is passed and not equal to
+	// Y. Required.
 	Section int64 `json:"section"`
-	// Auto-detection mode for the section. Possible values: - Y — enable
-	// auto-detection of the section - N — use the provided section If the
-	// parameter is not passed, the method attempts to auto-detect the section
+	// Auto-detection mode for the section.
+	//
+	// Possible values:
+	//
+	//   - Y — enable auto-detection of the section
+	//   - N — use the provided section
+	//
+	// If the parameter is not passed, the method attempts to auto-detect the
+	// section
 	AutoDetectSection b24.Opt[b24.Bool] `json:"auto_detect_section,omitzero"`
 	// Event name. Required.
 	Name string `json:"name"`
 	// Pass the date value without time in the from and to parameters. Possible
-	// values: - Y — use only the date - N — use date and time Date format
-	// according to ISO-8601
+	// values:
+	//
+	//   - Y — use only the date
+	//   - N — use date and time
+	//
+	// Date format according to ISO-8601
 	SkipTime b24.Opt[b24.Bool] `json:"skip_time,omitzero"`
 	// Timezone of the event start date and time. Default is the current user's
-	// timezone. The value should be passed as a string, for example, Europe/Riga.
+	// timezone.
+	//
+	// The value should be passed as a string, for example, Europe/Riga.
+	//
 	// Timezone handling features
 	TimezoneFrom b24.Opt[string] `json:"timezone_from,omitzero"`
 	// Timezone of the event end date and time. Default value is the current user's
-	// timezone. The value should be passed as a string, for example, Europe/Riga.
+	// timezone.
+	//
+	// The value should be passed as a string, for example, Europe/Riga.
+	//
 	// Timezone handling features
 	TimezoneTo b24.Opt[string] `json:"timezone_to,omitzero"`
 	// Event description
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Background color of the event. The # symbol in the color must be passed in
-	// unicode format — %23
+	// Background color of the event.
+	//
+	// The # symbol in the color must be passed in unicode format — %23
 	Color b24.Opt[string] `json:"color,omitzero"`
-	// Text color of the event. The # symbol in the color must be passed in unicode
-	// format — %23
+	// Text color of the event.
+	//
+	// The # symbol in the color must be passed in unicode format — %23
 	TextColor b24.Opt[string] `json:"text_color,omitzero"`
-	// Availability during the event time: - busy — busy - absent — absent -
-	// quest — tentative - free — free
+	// Availability during the event time:
+	//
+	//   - busy — busy
+	//   - absent — absent
+	//   - quest — tentative
+	//   - free — free
 	Accessibility b24.Opt[EventAddParamsAccessibility] `json:"accessibility,omitzero"`
-	// Event importance: - high — high - normal — medium - low — low
+	// Event importance:
+	//
+	//   - high — high
+	//   - normal — medium
+	//   - low — low
 	Importance b24.Opt[EventAddParamsImportance] `json:"importance,omitzero"`
-	// Mark indicating that the event is private. Possible values: - Y — private
-	// - N — not private
+	// Mark indicating that the event is private. Possible values:
+	//
+	//   - Y — private
+	//   - N — not private
 	PrivateEvent b24.Opt[b24.Bool] `json:"private_event,omitzero"`
 	// Recurrence of the event in the form of an object according to the iCalendar
 	// standard. The structure is described below
 	Rrule *EventAddParamsRrule `json:"rrule,omitzero"`
-	// Indicator of a meeting with event participants. Possible values: - Y —
-	// meeting with participants - N — meeting without participants For a meeting
-	// with participants, pass the list of attendees in attendees
+	// Indicator of a meeting with event participants. Possible values:
+	//
+	//   - Y — meeting with participants
+	//   - N — meeting without participants
+	//
+	// For a meeting with participants, pass the list of attendees in attendees
 	IsMeeting b24.Opt[b24.Bool] `json:"is_meeting,omitzero"`
 	// Venue
 	Location b24.Opt[string] `json:"location,omitzero"`
 	// Array of objects describing reminders for the event. The structure is
 	// described below
 	Remind []EventAddParamsRemind `json:"remind,omitzero"`
-	// List of identifiers of event participants. If you do not pass this parameter
-	// for a meeting with participants, the attendee will be the user on whose
-	// behalf the method is executed
-	Attendees []any `json:"attendees,omitzero"`
+	// List of identifiers of event participants.
+	//
+	// If you do not pass this parameter for a meeting with participants, the
+	// attendee will be the user on whose behalf the method is executed
+	Attendees []int64 `json:"attendees,omitzero"`
 	// Object with meeting parameters. The structure is described below
 	Meeting *EventAddParamsMeeting `json:"meeting,omitzero"`
 	// Array of CRM object identifiers to link to the event. To link objects, list
-	// their identifiers with prefixes: - CO_ — company - C_ — contact - L_ —
-	// lead - D_ — deal
-	CRMFields []any `json:"crm_fields,omitzero"`
+	// their identifiers with prefixes:
+	//
+	//   - CO_ — company
+	//   - C_ — contact
+	//   - L_ — lead
+	//   - D_ — deal
+	CRMFields []string `json:"crm_fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -159,16 +207,27 @@ func (p EventAddParams) validate() error {
 
 // EventAddParamsRrule is the rrule value of calendar.event.add.
 type EventAddParamsRrule struct {
-	// Recurrence frequency - DAILY — daily - WEEKLY — weekly - MONTHLY —
-	// monthly - YEARLY — yearly
+	// Recurrence frequency
+	//
+	//   - DAILY — daily
+	//   - WEEKLY — weekly
+	//   - MONTHLY — monthly
+	//   - YEARLY — yearly
 	Freq b24.Opt[EventAddParamsRruleFreq] `json:"FREQ,omitzero"`
 	// Number of recurrences
 	Count b24.Opt[int64] `json:"COUNT,omitzero"`
 	// Interval between recurrences
 	Interval b24.Opt[int64] `json:"INTERVAL,omitzero"`
-	// Days of the week - SU — Sunday - MO — Monday - TU — Tuesday - WE —
-	// Wednesday - TH — Thursday - FR — Friday - SA — Saturday
-	Byday []any `json:"BYDAY,omitzero"`
+	// Days of the week
+	//
+	//   - SU — Sunday
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday
+	Byday []string `json:"BYDAY,omitzero"`
 	// End date of recurrences
 	Until b24.Opt[b24.Date] `json:"UNTIL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -189,7 +248,11 @@ func (v EventAddParamsRrule) MarshalJSON() ([]byte, error) {
 
 // EventAddParamsRemind is the remind value of calendar.event.add.
 type EventAddParamsRemind struct {
-	// Time type of reminder - min — minutes - hour – hours - day — days
+	// Time type of reminder
+	//
+	//   - min — minutes
+	//   - hour – hours
+	//   - day — days
 	Type b24.Opt[EventAddParamsRemindType] `json:"type,omitzero"`
 	// Numerical value of the time interval
 	Count b24.Opt[int64] `json:"count,omitzero"`
@@ -395,8 +458,10 @@ func EventDeleteCommand(p EventDeleteParams) b24.Command[b24.Bool] {
 
 // EventDeleteParams holds the parameters of calendar.event.delete.
 type EventDeleteParams struct {
-	// Identifier of the event. You can obtain the identifier using the
-	// calendar.event.get or calendar.event.get.nearest methods. Required.
+	// Identifier of the event.
+	//
+	// You can obtain the identifier using the calendar.event.get or
+	// calendar.event.get.nearest methods. Required.
 	ID int64 `json:"id"`
 }
 
@@ -448,20 +513,28 @@ func EventGetCommand(p EventGetParams) b24.Command[[]EventGetItem] {
 
 // EventGetParams holds the parameters of calendar.event.get.
 type EventGetParams struct {
-	// Calendar type: - user — user calendar - group — group calendar -
-	// company_calendar — company calendar. Required.
+	// Calendar type:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//   - company_calendar — company calendar
+	//
+	// Required.
 	Type EventGetParamsType `json:"type"`
-	// Identifier of the calendar owner. For the company calendar, the ownerId
-	// parameter is 0. Required.
+	// Identifier of the calendar owner.
+	//
+	// For the company calendar, the ownerId parameter is 0. Required.
 	OwnerID int64 `json:"ownerId"`
-	// Start date for the selection. Default value is one month before the current
-	// date
+	// Start date for the selection.
+	//
+	// Default value is one month before the current date
 	From b24.Opt[b24.Date] `json:"from,omitzero"`
-	// End date for the selection. Default value is three months after the current
-	// date
+	// End date for the selection.
+	//
+	// Default value is three months after the current date
 	To b24.Opt[b24.Date] `json:"to,omitzero"`
 	// Array of calendar identifiers
-	Section []any `json:"section,omitzero"`
+	Section []int64 `json:"section,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -487,13 +560,17 @@ type EventGetItem struct {
 	ID b24.String `json:"ID"`
 	// Identifier of the parent event
 	ParentID b24.String `json:"PARENT_ID"`
-	// Flag indicating whether the event is deleted. Possible values: - Y — event
-	// is deleted - N — event is not deleted
+	// Flag indicating whether the event is deleted. Possible values:
+	//
+	//   - Y — event is deleted
+	//   - N — event is not deleted
 	Deleted b24.Bool `json:"DELETED"`
 	// Type of calendar in which the event is located
 	CalType b24.String `json:"CAL_TYPE"`
-	// Identifier of the calendar owner: - id of the user for the calendar type
-	// user - id of the group for the calendar type group
+	// Identifier of the calendar owner:
+	//
+	//   - id of the user for the calendar type user
+	//   - id of the group for the calendar type group
 	OwnerID b24.String `json:"OWNER_ID"`
 	// Event name
 	Name b24.String `json:"NAME"`
@@ -515,8 +592,10 @@ type EventGetItem struct {
 	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
 	// End date and time of the event in UTC in timestamp format
 	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
-	// Flag indicating that the event lasts all day. Possible values: - Y — all
-	// day - N — not all day
+	// Flag indicating that the event lasts all day. Possible values:
+	//
+	//   - Y — all day
+	//   - N — not all day
 	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
 	// Duration of the event in seconds
 	DtLength b24.Int `json:"DT_LENGTH"`
@@ -530,18 +609,26 @@ type EventGetItem struct {
 	TimestampX b24.String `json:"TIMESTAMP_X"`
 	// Description of the event
 	Description b24.String `json:"DESCRIPTION"`
-	// Mark indicating that the event is private. Possible values: - Y — private
-	// - N — not private
+	// Mark indicating that the event is private. Possible values:
+	//
+	//   - Y — private
+	//   - N — not private
 	PrivateEvent b24.Bool `json:"PRIVATE_EVENT"`
 	// Availability of event participants
 	Accessibility b24.String `json:"ACCESSIBILITY"`
 	// Importance of the event
 	Importance b24.String `json:"IMPORTANCE"`
-	// Indicator of a meeting with event participants. Possible values: - Y —
-	// meeting with participants - N — meeting without participants
+	// Indicator of a meeting with event participants. Possible values:
+	//
+	//   - Y — meeting with participants
+	//   - N — meeting without participants
 	IsMeeting b24.Bool `json:"IS_MEETING"`
-	// Status of participation in the event. Possible values: - Y — accepted - N
-	// — declined - Q — invited but not yet responded - H — event organizer
+	// Status of participation in the event. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
 	MeetingStatus EventGetItemMeetingStatus `json:"MEETING_STATUS"`
 	// Identifier of the user hosting the event
 	MeetingHost b24.String `json:"MEETING_HOST"`
@@ -656,7 +743,11 @@ func (v EventGetItemMeeting) MarshalJSON() ([]byte, error) {
 
 // EventGetItemRemind is the REMIND value of calendar.event.get.
 type EventGetItemRemind struct {
-	// Time type of the reminder - min — minutes - hour – hours - day — days
+	// Time type of the reminder
+	//
+	//   - min — minutes
+	//   - hour – hours
+	//   - day — days
 	Type EventGetItemRemindType `json:"type"`
 	// Numerical value of the time interval
 	Count b24.Int `json:"count"`
@@ -678,11 +769,22 @@ func (v EventGetItemRemind) MarshalJSON() ([]byte, error) {
 
 // EventGetItemRrule is the RRULE value of calendar.event.get.
 type EventGetItemRrule struct {
-	// Frequency of recurrence - DAILY — daily - WEEKLY — weekly - MONTHLY —
-	// monthly - YEARLY — yearly
+	// Frequency of recurrence
+	//
+	//   - DAILY — daily
+	//   - WEEKLY — weekly
+	//   - MONTHLY — monthly
+	//   - YEARLY — yearly
 	Freq EventGetItemRruleFreq `json:"FREQ"`
-	// Days of the week - SU — Sunday - MO — Monday - TU — Tuesday - WE —
-	// Wednesday - TH — Thursday - FR — Friday - SA — Saturday
+	// Days of the week
+	//
+	//   - SU — Sunday
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday
 	Byday EventGetItemRruleByday `json:"BYDAY"`
 	// Interval between recurrences
 	Interval b24.Int `json:"INTERVAL"`
@@ -757,8 +859,12 @@ type EventGetItemAttendeeList struct {
 	ID b24.Int `json:"id"`
 	// Identifier of the event
 	EntryID b24.String `json:"entryId"`
-	// Status of the event participant. Possible values: - Y — accepted - N —
-	// declined - Q — invited but not yet responded - H — event organizer
+	// Status of the event participant. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
 	Status EventGetItemAttendeeListStatus `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -959,11 +1065,15 @@ func EventGetNearestCommand(p EventGetNearestParams) b24.Command[[]EventGetNeare
 
 // EventGetNearestParams holds the parameters of calendar.event.get.nearest.
 type EventGetNearestParams struct {
-	// Calendar type: - user — user calendar - group — group calendar -
-	// company_calendar — company calendar
+	// Calendar type:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//   - company_calendar — company calendar
 	Type b24.Opt[EventGetNearestParamsType] `json:"type,omitzero"`
-	// Identifier of the calendar owner. For the company calendar, the ownerId
-	// parameter is 0
+	// Identifier of the calendar owner.
+	//
+	// For the company calendar, the ownerId parameter is 0
 	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
 	// Number of days to retrieve. Default is 60. Default: 60.
 	Days b24.Opt[int64] `json:"days,omitzero"`
@@ -982,13 +1092,17 @@ type EventGetNearestItem struct {
 	ID b24.String `json:"ID"`
 	// Identifier of the parent event
 	ParentID b24.String `json:"PARENT_ID"`
-	// Flag indicating whether the event is deleted. Possible values: - Y — event
-	// is deleted - N — event is not deleted
+	// Flag indicating whether the event is deleted. Possible values:
+	//
+	//   - Y — event is deleted
+	//   - N — event is not deleted
 	Deleted b24.Bool `json:"DELETED"`
 	// Type of calendar in which the event is located
 	CalType b24.String `json:"CAL_TYPE"`
-	// Identifier of the calendar owner: - id of the user for the calendar type
-	// user - id of the group for the calendar type group
+	// Identifier of the calendar owner:
+	//
+	//   - id of the user for the calendar type user
+	//   - id of the group for the calendar type group
 	OwnerID b24.String `json:"OWNER_ID"`
 	// Event name
 	Name b24.String `json:"NAME"`
@@ -1010,8 +1124,10 @@ type EventGetNearestItem struct {
 	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
 	// End date and time of the event in UTC in timestamp format
 	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
-	// Flag indicating that the event lasts all day. Possible values: - Y — all
-	// day - N — not all day
+	// Flag indicating that the event lasts all day. Possible values:
+	//
+	//   - Y — all day
+	//   - N — not all day
 	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
 	// Duration of the event in seconds
 	DtLength b24.Int `json:"DT_LENGTH"`
@@ -1025,18 +1141,26 @@ type EventGetNearestItem struct {
 	TimestampX b24.String `json:"TIMESTAMP_X"`
 	// Description of the event
 	Description b24.String `json:"DESCRIPTION"`
-	// Mark indicating that the event is private. Possible values: - Y — private
-	// - N — not private
+	// Mark indicating that the event is private. Possible values:
+	//
+	//   - Y — private
+	//   - N — not private
 	PrivateEvent b24.Bool `json:"PRIVATE_EVENT"`
 	// Availability of event participants
 	Accessibility b24.String `json:"ACCESSIBILITY"`
 	// Importance of the event
 	Importance b24.String `json:"IMPORTANCE"`
-	// Indicator of a meeting with event participants. Possible values: - Y —
-	// meeting with participants - N — meeting without participants
+	// Indicator of a meeting with event participants. Possible values:
+	//
+	//   - Y — meeting with participants
+	//   - N — meeting without participants
 	IsMeeting b24.Bool `json:"IS_MEETING"`
-	// Status of participation in the event. Possible values: - Y — accepted - N
-	// — declined - Q — invited but not yet responded - H — event organizer
+	// Status of participation in the event. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
 	MeetingStatus EventGetNearestItemMeetingStatus `json:"MEETING_STATUS"`
 	// Identifier of the user hosting the event
 	MeetingHost b24.String `json:"MEETING_HOST"`
@@ -1152,7 +1276,11 @@ func (v EventGetNearestItemMeeting) MarshalJSON() ([]byte, error) {
 
 // EventGetNearestItemRemind is the REMIND value of calendar.event.get.nearest.
 type EventGetNearestItemRemind struct {
-	// Time type of the reminder - min — minutes - hour – hours - day — days
+	// Time type of the reminder
+	//
+	//   - min — minutes
+	//   - hour – hours
+	//   - day — days
 	Type EventGetNearestItemRemindType `json:"type"`
 	// Numerical value of the time interval
 	Count b24.Int `json:"count"`
@@ -1174,11 +1302,22 @@ func (v EventGetNearestItemRemind) MarshalJSON() ([]byte, error) {
 
 // EventGetNearestItemRrule is the RRULE value of calendar.event.get.nearest.
 type EventGetNearestItemRrule struct {
-	// Frequency of recurrence - DAILY — daily - WEEKLY — weekly - MONTHLY —
-	// monthly - YEARLY — yearly
+	// Frequency of recurrence
+	//
+	//   - DAILY — daily
+	//   - WEEKLY — weekly
+	//   - MONTHLY — monthly
+	//   - YEARLY — yearly
 	Freq EventGetNearestItemRruleFreq `json:"FREQ"`
-	// Days of the week - SU — Sunday - MO — Monday - TU — Tuesday - WE —
-	// Wednesday - TH — Thursday - FR — Friday - SA — Saturday
+	// Days of the week
+	//
+	//   - SU — Sunday
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday
 	Byday EventGetNearestItemRruleByday `json:"BYDAY"`
 	// Interval between recurrences
 	Interval b24.Int `json:"INTERVAL"`
@@ -1256,8 +1395,12 @@ type EventGetNearestItemAttendeeList struct {
 	ID b24.Int `json:"id"`
 	// Identifier of the event
 	EntryID b24.String `json:"entryId"`
-	// Status of the event participant. Possible values: - Y — accepted - N —
-	// declined - Q — invited but not yet responded - H — event organizer
+	// Status of the event participant. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
 	Status EventGetNearestItemAttendeeListStatus `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1463,8 +1606,10 @@ func EventGetbyidCommand(p EventGetbyidParams) b24.Command[*EventGetbyidResult] 
 
 // EventGetbyidParams holds the parameters of calendar.event.getbyid.
 type EventGetbyidParams struct {
-	// Identifier of the event. You can obtain the identifier using the
-	// calendar.event.get or calendar.event.get.nearest methods. Required.
+	// Identifier of the event.
+	//
+	// You can obtain the identifier using the calendar.event.get or
+	// calendar.event.get.nearest methods. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1485,13 +1630,17 @@ type EventGetbyidResult struct {
 	ID b24.String `json:"ID"`
 	// Identifier of the parent event
 	ParentID b24.String `json:"PARENT_ID"`
-	// Flag indicating whether the event is deleted. Possible values: - Y — event
-	// is deleted - N — event is not deleted
+	// Flag indicating whether the event is deleted. Possible values:
+	//
+	//   - Y — event is deleted
+	//   - N — event is not deleted
 	Deleted b24.Bool `json:"DELETED"`
 	// Type of calendar in which the event is located
 	CalType b24.String `json:"CAL_TYPE"`
-	// Identifier of the calendar owner: - id of the user for the calendar type
-	// user - id of the group for the calendar type group
+	// Identifier of the calendar owner:
+	//
+	//   - id of the user for the calendar type user
+	//   - id of the group for the calendar type group
 	OwnerID b24.String `json:"OWNER_ID"`
 	// Event name
 	Name b24.String `json:"NAME"`
@@ -1513,8 +1662,10 @@ type EventGetbyidResult struct {
 	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
 	// End date and time of the event in UTC in timestamp format
 	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
-	// Flag indicating that the event lasts all day. Possible values: - Y — all
-	// day - N — not all day
+	// Flag indicating that the event lasts all day. Possible values:
+	//
+	//   - Y — all day
+	//   - N — not all day
 	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
 	// Duration of the event in seconds
 	DtLength b24.Int `json:"DT_LENGTH"`
@@ -1528,18 +1679,26 @@ type EventGetbyidResult struct {
 	TimestampX b24.String `json:"TIMESTAMP_X"`
 	// Description of the event
 	Description b24.String `json:"DESCRIPTION"`
-	// Mark indicating that the event is private. Possible values: - Y — private
-	// - N — not private
+	// Mark indicating that the event is private. Possible values:
+	//
+	//   - Y — private
+	//   - N — not private
 	PrivateEvent b24.Bool `json:"PRIVATE_EVENT"`
 	// Availability of event participants
 	Accessibility b24.String `json:"ACCESSIBILITY"`
 	// Importance of the event
 	Importance b24.String `json:"IMPORTANCE"`
-	// Indicator of a meeting with event participants. Possible values: - Y —
-	// meeting with participants - N — meeting without participants
+	// Indicator of a meeting with event participants. Possible values:
+	//
+	//   - Y — meeting with participants
+	//   - N — meeting without participants
 	IsMeeting b24.Bool `json:"IS_MEETING"`
-	// Status of participation in the event. Possible values: - Y — accepted - N
-	// — declined - Q — invited but not yet responded - H — event organizer
+	// Status of participation in the event. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
 	MeetingStatus EventGetbyidResultMeetingStatus `json:"MEETING_STATUS"`
 	// Identifier of the user hosting the event
 	MeetingHost b24.String `json:"MEETING_HOST"`
@@ -1654,7 +1813,11 @@ func (v EventGetbyidResultMeeting) MarshalJSON() ([]byte, error) {
 
 // EventGetbyidResultRemind is the REMIND value of calendar.event.getbyid.
 type EventGetbyidResultRemind struct {
-	// Time type of the reminder - min — minutes - hour – hours - day — days
+	// Time type of the reminder
+	//
+	//   - min — minutes
+	//   - hour – hours
+	//   - day — days
 	Type EventGetbyidResultRemindType `json:"type"`
 	// Numerical value of the time interval
 	Count b24.Int `json:"count"`
@@ -1676,11 +1839,22 @@ func (v EventGetbyidResultRemind) MarshalJSON() ([]byte, error) {
 
 // EventGetbyidResultRrule is the RRULE value of calendar.event.getbyid.
 type EventGetbyidResultRrule struct {
-	// Frequency of recurrence - DAILY — daily - WEEKLY — weekly - MONTHLY —
-	// monthly - YEARLY — yearly
+	// Frequency of recurrence
+	//
+	//   - DAILY — daily
+	//   - WEEKLY — weekly
+	//   - MONTHLY — monthly
+	//   - YEARLY — yearly
 	Freq EventGetbyidResultRruleFreq `json:"FREQ"`
-	// Days of the week - SU — Sunday - MO — Monday - TU — Tuesday - WE —
-	// Wednesday - TH — Thursday - FR — Friday - SA — Saturday
+	// Days of the week
+	//
+	//   - SU — Sunday
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday
 	Byday EventGetbyidResultRruleByday `json:"BYDAY"`
 	// Interval between recurrences
 	Interval b24.Int `json:"INTERVAL"`
@@ -1757,8 +1931,12 @@ type EventGetbyidResultAttendeeList struct {
 	ID b24.Int `json:"id"`
 	// Identifier of the event
 	EntryID b24.String `json:"entryId"`
-	// Status of the event participant. Possible values: - Y — accepted - N —
-	// declined - Q — invited but not yet responded - H — event organizer
+	// Status of the event participant. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
 	Status EventGetbyidResultAttendeeListStatus `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1940,20 +2118,32 @@ func EventUpdateCommand(p EventUpdateParams) b24.Command[b24.Int] {
 
 // EventUpdateParams holds the parameters of calendar.event.update.
 type EventUpdateParams struct {
-	// Event identifier. You can obtain the identifier using the calendar.event.get
-	// or calendar.event.get.nearest methods. Required.
+	// Event identifier.
+	//
+	// You can obtain the identifier using the calendar.event.get or
+	// calendar.event.get.nearest methods. Required.
 	ID int64 `json:"id"`
-	// Calendar type: - user — user calendar - group — group calendar -
-	// company_calendar — company calendar. Required.
+	// Calendar type:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//   - company_calendar — company calendar
+	//
+	// Required.
 	Type EventUpdateParamsType `json:"type"`
-	// Calendar owner identifier. For the company calendar, the ownerId parameter
-	// is 0. Required.
+	// Calendar owner identifier.
+	//
+	// For the company calendar, the ownerId parameter is 0. Required.
 	OwnerID int64 `json:"ownerId"`
-	// Start date and time of the event. You can specify the date without time. To
-	// do this, pass the value Y in the skip_time parameter.
+	// Start date and time of the event.
+	//
+	// You can specify the date without time. To do this, pass the value Y in the
+	// skip_time parameter.
 	From any `json:"from,omitzero"`
-	// End date of the event. You can specify the date without time. To do this,
-	// pass the value Y in the skip_time parameter.
+	// End date of the event.
+	//
+	// You can specify the date without time. To do this, pass the value Y in the
+	// skip_time parameter.
 	To any `json:"to,omitzero"`
 	// Date and time in timestamp format. Can be used instead of the from
 	// parameter.
@@ -1965,75 +2155,114 @@ type EventUpdateParams struct {
 	// Event name.
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Pass the date value without time in the from and to parameters. Possible
-	// values: - Y — use only the date - N — use date and time Date format
-	// according to ISO-8601 standard.
+	// values:
+	//
+	//   - Y — use only the date
+	//   - N — use date and time
+	//
+	// Date format according to ISO-8601 standard.
 	SkipTime b24.Opt[b24.Bool] `json:"skip_time,omitzero"`
 	// Timezone of the start date and time of the event. Default is the current
-	// user's timezone. The value should be passed as a string, for example,
-	// Europe/Riga. Timezone handling features
+	// user's timezone.
+	//
+	// The value should be passed as a string, for example, Europe/Riga.
+	//
+	// Timezone handling features
 	TimezoneFrom b24.Opt[string] `json:"timezone_from,omitzero"`
 	// Timezone of the end date and time of the event. Default value is the current
-	// user's timezone. The value should be passed as a string, for example,
-	// Europe/Riga. Timezone handling features
+	// user's timezone.
+	//
+	// The value should be passed as a string, for example, Europe/Riga.
+	//
+	// Timezone handling features
 	TimezoneTo b24.Opt[string] `json:"timezone_to,omitzero"`
 	// Event description.
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Background color of the event. The # symbol in the color must be passed in
-	// unicode format — %23.
+	// Background color of the event.
+	//
+	// The # symbol in the color must be passed in unicode format — %23.
 	Color b24.Opt[string] `json:"color,omitzero"`
-	// Text color of the event. The # symbol in the color must be passed in unicode
-	// format — %23.
+	// Text color of the event.
+	//
+	// The # symbol in the color must be passed in unicode format — %23.
 	TextColor b24.Opt[string] `json:"text_color,omitzero"`
-	// Availability during the event time: - busy — busy - absent — absent -
-	// quest — tentative - free — free
+	// Availability during the event time:
+	//
+	//   - busy — busy
+	//   - absent — absent
+	//   - quest — tentative
+	//   - free — free
 	Accessibility b24.Opt[EventUpdateParamsAccessibility] `json:"accessibility,omitzero"`
-	// Event importance: - high — high - normal — medium - low — low
+	// Event importance:
+	//
+	//   - high — high
+	//   - normal — medium
+	//   - low — low
 	Importance b24.Opt[EventUpdateParamsImportance] `json:"importance,omitzero"`
-	// Mark indicating that the event is private. Possible values: - Y — private
-	// - N — not private
+	// Mark indicating that the event is private. Possible values:
+	//
+	//   - Y — private
+	//   - N — not private
 	PrivateEvent b24.Opt[b24.Bool] `json:"private_event,omitzero"`
-	// Parameter for partial editing of a recurring event. Possible values: - this
-	// — changes apply only to the current event. Must specify current_date_from.
-	// - next — changes apply to the current and all following events. Must
-	// specify current_date_from. - all — changes apply to all events in the
-	// recurrence chain.
+	// Parameter for partial editing of a recurring event. Possible values:
+	//
+	//   - this — changes apply only to the current event. Must specify
+	//     current_date_from.
+	//   - next — changes apply to the current and all following events. Must
+	//     specify current_date_from.
+	//   - all — changes apply to all events in the recurrence chain.
 	RecurrenceMode b24.Opt[EventUpdateParamsRecurrenceMode] `json:"recurrence_mode,omitzero"`
-	// Date of the current event for partial editing of a recurring event. Required
-	// only for recurrence_mode with values this or next.
+	// Date of the current event for partial editing of a recurring event.
+	//
+	// Required only for recurrence_mode with values this or next.
 	CurrentDateFrom b24.Opt[b24.Date] `json:"current_date_from,omitzero"`
 	// Recurrence of the event in the form of an object according to the iCalendar
 	// standard. The structure is described below.
 	Rrule *EventUpdateParamsRrule `json:"rrule,omitzero"`
-	// Indicator of a meeting with event participants. Possible values: - Y —
-	// meeting with participants - N — meeting without participants For a meeting
-	// with participants, pass the list of participants in attendees.
+	// Indicator of a meeting with event participants. Possible values:
+	//
+	//   - Y — meeting with participants
+	//   - N — meeting without participants
+	//
+	// For a meeting with participants, pass the list of participants in attendees.
 	IsMeeting b24.Opt[b24.Bool] `json:"is_meeting,omitzero"`
 	// Location.
 	Location b24.Opt[string] `json:"location,omitzero"`
 	// Array of objects describing reminders for the event. The structure is
 	// described below.
 	Remind []EventUpdateParamsRemind `json:"remind,omitzero"`
-	// List of participant identifiers for the event. If you pass is_meeting = Y
-	// and do not pass attendees, the attendee list will be cleared. If you do not
-	// pass is_meeting, the current attendee list will be retained
-	Attendees []any `json:"attendees,omitzero"`
-	// Event organizer identifier. Pass this parameter only if the meeting is
-	// updated by someone other than the organizer. In this case, specify the
-	// identifier of the current organizer. If you do not pass the parameter or
-	// pass another user's identifier, the method returns the Access denied error.
+	// List of participant identifiers for the event.
+	//
+	// If you pass is_meeting = Y and do not pass attendees, the attendee list will
+	// be cleared. If you do not pass is_meeting, the current attendee list will be
+	// retained
+	Attendees []int64 `json:"attendees,omitzero"`
+	// Event organizer identifier.
+	//
+	// Pass this parameter only if the meeting is updated by someone other than the
+	// organizer. In this case, specify the identifier of the current organizer. If
+	// you do not pass the parameter or pass another user's identifier, the method
+	// returns the Access denied error.
+	//
 	// You can retrieve the current organizer identifier in the response of the
 	// calendar.event.getbyid and calendar.event.get methods in the MEETING_HOST
-	// field. You cannot use this parameter to change the organizer of an existing
-	// event. To change the organizer, delete the event using calendar.event.delete
-	// and create a new one using calendar.event.add on behalf of the required
+	// field.
+	//
+	// You cannot use this parameter to change the organizer of an existing event.
+	// To change the organizer, delete the event using calendar.event.delete and
+	// create a new one using calendar.event.add on behalf of the required
 	// organizer
 	Host b24.Opt[int64] `json:"host,omitzero"`
 	// Object with meeting parameters. The structure is described below.
 	Meeting *EventUpdateParamsMeeting `json:"meeting,omitzero"`
 	// Array of CRM object identifiers to link to the event. To link objects, list
-	// their identifiers with prefixes: - CO_ — company - C_ — contact - L_ —
-	// lead - D_ — deal.
-	CRMFields []any `json:"crm_fields,omitzero"`
+	// their identifiers with prefixes:
+	//
+	//   - CO_ — company
+	//   - C_ — contact
+	//   - L_ — lead
+	//   - D_ — deal.
+	CRMFields []string `json:"crm_fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2061,16 +2290,27 @@ func (p EventUpdateParams) validate() error {
 
 // EventUpdateParamsRrule is the rrule value of calendar.event.update.
 type EventUpdateParamsRrule struct {
-	// Recurrence frequency - DAILY — daily - WEEKLY — weekly - MONTHLY —
-	// monthly - YEARLY — yearly
+	// Recurrence frequency
+	//
+	//   - DAILY — daily
+	//   - WEEKLY — weekly
+	//   - MONTHLY — monthly
+	//   - YEARLY — yearly
 	Freq b24.Opt[EventUpdateParamsRruleFreq] `json:"FREQ,omitzero"`
 	// Number of recurrences.
 	Count b24.Opt[int64] `json:"COUNT,omitzero"`
 	// Interval between recurrences.
 	Interval b24.Opt[int64] `json:"INTERVAL,omitzero"`
-	// Days of the week - SU — Sunday - MO — Monday - TU — Tuesday - WE —
-	// Wednesday - TH — Thursday - FR — Friday - SA — Saturday.
-	Byday []any `json:"BYDAY,omitzero"`
+	// Days of the week
+	//
+	//   - SU — Sunday
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday.
+	Byday []string `json:"BYDAY,omitzero"`
 	// End date of recurrences.
 	Until b24.Opt[b24.Date] `json:"UNTIL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2091,7 +2331,11 @@ func (v EventUpdateParamsRrule) MarshalJSON() ([]byte, error) {
 
 // EventUpdateParamsRemind is the remind value of calendar.event.update.
 type EventUpdateParamsRemind struct {
-	// Time type of reminder - min — minutes - hour – hours - day — days.
+	// Time type of reminder
+	//
+	//   - min — minutes
+	//   - hour – hours
+	//   - day — days.
 	Type b24.Opt[EventUpdateParamsRemindType] `json:"type,omitzero"`
 	// Numerical value of the time interval.
 	Count b24.Opt[int64] `json:"count,omitzero"`

@@ -48,8 +48,10 @@ func MeetingStatusGetCommand(p MeetingStatusGetParams) b24.Command[b24.String] {
 
 // MeetingStatusGetParams holds the parameters of calendar.meeting.status.get.
 type MeetingStatusGetParams struct {
-	// Event identifier. You can obtain the identifier using the calendar.event.get
-	// or calendar.event.get.nearest methods. Required.
+	// Event identifier.
+	//
+	// You can obtain the identifier using the calendar.event.get or
+	// calendar.event.get.nearest methods. Required.
 	EventID int64 `json:"eventId"`
 }
 
@@ -102,11 +104,18 @@ func MeetingStatusSetCommand(p MeetingStatusSetParams) b24.Command[b24.Bool] {
 
 // MeetingStatusSetParams holds the parameters of calendar.meeting.status.set.
 type MeetingStatusSetParams struct {
-	// Event identifier. You can obtain the identifier using the calendar.event.get
-	// or calendar.event.get.nearest methods. Required.
+	// Event identifier.
+	//
+	// You can obtain the identifier using the calendar.event.get or
+	// calendar.event.get.nearest methods. Required.
 	EventID int64 `json:"eventId"`
-	// Participation status in the event. Possible values: - Y — accepted - N —
-	// declined - Q — invited, but not yet responded. Required.
+	// Participation status in the event. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited, but not yet responded
+	//
+	// Required.
 	Status MeetingStatusSetParamsStatus `json:"status"`
 }
 

@@ -122,19 +122,26 @@ func (p ResourceBookingListParams) validate() error {
 // ResourceBookingListParamsFilter is the filter value of
 // calendar.resource.booking.list.
 type ResourceBookingListParamsFilter struct {
-	// List of resource identifiers. Identifiers can be obtained using the method
-	// calendar.resource.list. Required.
-	ResourceTypeIDList []any `json:"resourceTypeIdList"`
+	// List of resource identifiers.
+	//
+	// Identifiers can be obtained using the method calendar.resource.list.
+	// Required.
+	ResourceTypeIDList []int64 `json:"resourceTypeIdList"`
 	// Start date of the period
 	From b24.Opt[b24.Date] `json:"from,omitzero"`
 	// End date of the period
 	To b24.Opt[b24.Date] `json:"to,omitzero"`
 	// List of resource booking identifiers from the custom field of type
-	// resourcebooking in leads or deals in CRM. Identifiers can be obtained via: -
-	// universal methods — crm.item.get, crm.item.list - methods for leads —
-	// crm.lead.get, crm.lead.list - methods for deals — crm.deal.get,
-	// crm.deal.list To find out which custom fields have the type resourcebooking,
-	// you can use the method crm.lead.userfield.list for leads and the method
+	// resourcebooking in leads or deals in CRM.
+	//
+	// Identifiers can be obtained via:
+	//
+	//   - universal methods — crm.item.get, crm.item.list
+	//   - methods for leads — crm.lead.get, crm.lead.list
+	//   - methods for deals — crm.deal.get, crm.deal.list
+	//
+	// To find out which custom fields have the type resourcebooking, you can use
+	// the method crm.lead.userfield.list for leads and the method
 	// crm.deal.userfield.list for deals. Required.
 	ResourceIDList []any `json:"resourceIdList"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -159,8 +166,10 @@ type ResourceBookingListItem struct {
 	ID b24.String `json:"ID"`
 	// For a booking object, always equal to the ID field
 	ParentID b24.String `json:"PARENT_ID"`
-	// Flag indicating whether the booking is deleted. Possible values: - Y —
-	// booking deleted - N — booking not deleted
+	// Flag indicating whether the booking is deleted. Possible values:
+	//
+	//   - Y — booking deleted
+	//   - N — booking not deleted
 	Deleted b24.Bool `json:"DELETED"`
 	// Type of calendar in which the booking is located
 	CalType b24.String `json:"CAL_TYPE"`
@@ -184,8 +193,10 @@ type ResourceBookingListItem struct {
 	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
 	// End date and time of the booking in UTC in timestamp format
 	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
-	// Flag indicating whether the booking lasts all day. Possible values: - Y —
-	// all day - N — not all day
+	// Flag indicating whether the booking lasts all day. Possible values:
+	//
+	//   - Y — all day
+	//   - N — not all day
 	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
 	// Duration of the booking in seconds
 	DtLength b24.Int `json:"DT_LENGTH"`
@@ -270,15 +281,17 @@ func ResourceDeleteCommand(p ResourceDeleteParams) b24.Command[b24.Bool] {
 
 // ResourceDeleteParams holds the parameters of calendar.resource.delete.
 type ResourceDeleteParams struct {
-	// Resource identifier. You can obtain the identifier using the resource
-	// creation method calendar.resource.add or the resource list retrieval method
+	// Resource identifier.
+	//
+	// You can obtain the identifier using the resource creation method
+	// calendar.resource.add or the resource list retrieval method
 	// calendar.resource.list. Required.
-	ResourceID any `json:"resourceId"`
+	ResourceID int64 `json:"resourceId"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ResourceDeleteParams) validate() error {
-	if p.ResourceID == nil {
+	if p.ResourceID == 0 {
 		return &b24.RequiredError{
 			Method: "calendar.resource.delete",
 			Param:  "resourceId",
@@ -383,9 +396,11 @@ func ResourceUpdateCommand(p ResourceUpdateParams) b24.Command[b24.Int] {
 
 // ResourceUpdateParams holds the parameters of calendar.resource.update.
 type ResourceUpdateParams struct {
-	// Resource identifier. You can obtain the identifier using the resource
-	// creation method calendar.resource.add or the resource listing method
-	// calendar.resource.list. Required.
+	// Resource identifier.
+	//
+	// You can obtain the identifier using the resource creation method
+	// calendar.resource.add or the resource listing method calendar.resource.list.
+	// Required.
 	ResourceID int64 `json:"resourceId"`
 	// New name of the resource. Required.
 	Name string `json:"name"`

@@ -45,12 +45,17 @@ func SectionAddCommand(p SectionAddParams) b24.Command[b24.Int] {
 
 // SectionAddParams holds the parameters of calendar.section.add.
 type SectionAddParams struct {
-	// Calendar type. Possible values: - user — user calendar - group — group
-	// calendar. Required.
-	Type SectionAddParamsType `json:"type"`
-	// Identifier of the calendar owner. For type with the value user, the
-	// identifier of the current user will be set if no value is passed in ownerId.
+	// Calendar type. Possible values:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//
 	// Required.
+	Type SectionAddParamsType `json:"type"`
+	// Identifier of the calendar owner.
+	//
+	// For type with the value user, the identifier of the current user will be set
+	// if no value is passed in ownerId. Required.
 	OwnerID int64 `json:"ownerId"`
 	// Calendar name. Required.
 	Name string `json:"name"`
@@ -89,11 +94,16 @@ func (p SectionAddParams) validate() error {
 
 // SectionAddParamsExport is the export value of calendar.section.add.
 type SectionAddParamsExport struct {
-	// Allow calendar export. Possible values: - true — allow - false —
-	// disallow
+	// Allow calendar export. Possible values:
+	//
+	//   - true — allow
+	//   - false — disallow
 	Allow b24.Opt[bool] `json:"ALLOW,omitzero"`
-	// Period for export. Possible values: - all — for the entire period - 3_9
-	// — 3 months before and 9 after - 6_12 — 6 months before and 12 after
+	// Period for export. Possible values:
+	//
+	//   - all — for the entire period
+	//   - 3_9 — 3 months before and 9 after
+	//   - 6_12 — 6 months before and 12 after
 	Set b24.Opt[SectionAddParamsExportSet] `json:"SET,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -194,7 +204,11 @@ func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
 
 // SectionDeleteParams holds the parameters of calendar.section.delete.
 type SectionDeleteParams struct {
-	// Calendar type: - user — user calendar - group — group calendar.
+	// Calendar type:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//
 	// Required.
 	Type SectionDeleteParamsType `json:"type"`
 	// Identifier of the calendar owner. Required.
@@ -286,13 +300,22 @@ func SectionGetCommand(p SectionGetParams) b24.Command[[]SectionGetItem] {
 
 // SectionGetParams holds the parameters of calendar.section.get.
 type SectionGetParams struct {
-	// Calendar type: - user — user calendar - group — group calendar -
-	// company_calendar — company calendar - location — meeting room calendar.
-	// Used for booking time in the meeting room calendar through a third-party
-	// application - other types, including custom. Required.
+	// Calendar type:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//   - company_calendar — company calendar
+	//   - location — meeting room calendar. Used for booking time in the
+	//     meeting room calendar through a third-party application
+	//   - other types, including custom
+	//
+	// Required.
 	Type SectionGetParamsType `json:"type"`
-	// Identifier of the calendar owner. This parameter can be omitted if the
-	// calendar type is user. In this case, the current user's identifier is used.
+	// Identifier of the calendar owner.
+	//
+	// This parameter can be omitted if the calendar type is user. In this case,
+	// the current user's identifier is used.
+	//
 	// For the location calendar type, the ownerId parameter must be set to 0.
 	// Required.
 	OwnerID int64 `json:"ownerId"`
@@ -482,8 +505,12 @@ func SectionUpdateCommand(p SectionUpdateParams) b24.Command[b24.Int] {
 
 // SectionUpdateParams holds the parameters of calendar.section.update.
 type SectionUpdateParams struct {
-	// Calendar type. Possible values: - user — user calendar - group — group
-	// calendar. Required.
+	// Calendar type. Possible values:
+	//
+	//   - user — user calendar
+	//   - group — group calendar
+	//
+	// Required.
 	Type SectionUpdateParamsType `json:"type"`
 	// Identifier of the calendar owner. Required.
 	OwnerID int64 `json:"ownerId"`
@@ -528,9 +555,11 @@ func (p SectionUpdateParams) validate() error {
 type SectionUpdateParamsExport struct {
 	// Allow calendar export
 	Allow b24.Opt[bool] `json:"ALLOW,omitzero"`
-	// Period for which to perform the export. Possible values: - all — for the
-	// entire period - 3_9 — 3 months before and 9 after - 6_12 — 6 months
-	// before and 12 after
+	// Period for which to perform the export. Possible values:
+	//
+	//   - all — for the entire period
+	//   - 3_9 — 3 months before and 9 after
+	//   - 6_12 — 6 months before and 12 after
 	Set b24.Opt[SectionUpdateParamsExportSet] `json:"SET,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

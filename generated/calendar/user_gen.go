@@ -46,8 +46,12 @@ type UserSettingsGetParams struct{}
 
 // UserSettingsGetResult is the result of calendar.user.settings.get.
 type UserSettingsGetResult struct {
-	// Standard view for the calendar. Possible values: - day — day - week —
-	// week - month — month - list — list
+	// Standard view for the calendar. Possible values:
+	//
+	//   - day — day
+	//   - week — week
+	//   - month — month
+	//   - list — list
 	View UserSettingsGetResultView `json:"view"`
 	// Calendar for invitations
 	MeetSection b24.String `json:"meetSection"`
@@ -58,30 +62,48 @@ type UserSettingsGetResult struct {
 	// Prevent inviting to an event if the time is busy
 	DenyBusyInvitation b24.Bool `json:"denyBusyInvitation"`
 	// Hide non-working hours in the calendar in weekly and daily views. Possible
-	// values: - Y — hide - N — do not hide
+	// values:
+	//
+	//   - Y — hide
+	//   - N — do not hide
 	CollapseOffHours b24.Bool `json:"collapseOffHours"`
-	// Show week numbers. Possible values: - Y — show - N — do not show
+	// Show week numbers. Possible values:
+	//
+	//   - Y — show
+	//   - N — do not show
 	ShowWeekNumbers b24.Bool `json:"showWeekNumbers"`
-	// Display tasks in the calendar. Possible values: - Y — display - N — do
-	// not display
+	// Display tasks in the calendar. Possible values:
+	//
+	//   - Y — display
+	//   - N — do not display
 	ShowTasks b24.Bool `json:"showTasks"`
-	// Synchronize task calendar. Possible values: - Y — yes - N — no
+	// Synchronize task calendar. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SyncTasks b24.Bool `json:"syncTasks"`
-	// Display completed tasks. Possible values: - Y — display - N — do not
-	// display
+	// Display completed tasks. Possible values:
+	//
+	//   - Y — display
+	//   - N — do not display
 	ShowCompletedTasks b24.Bool `json:"showCompletedTasks"`
 	// Identifier of the calendar used when creating events if the calendar
-	// identifier is not provided in the parameters. Default value — false.
-	// Default: false.
+	// identifier is not provided in the parameters.
+	//
+	// Default value — false. Default: false.
 	LastUsedSection b24.String `json:"lastUsedSection"`
 	// E-mail for sending mail invitations
 	SendFromEmail b24.String `json:"sendFromEmail"`
-	// Settings for preset calendars. The key of the settings object can be: -
-	// user[id] — type User calendar with user identifier. For example, user12
-	// corresponds to the user calendar with identifier 12 - group[id] — type
-	// Group calendar with group identifier. For example, group36 corresponds to
-	// the group calendar with identifier 36 The value of the object is the
-	// calendar identifier
+	// Settings for preset calendars.
+	//
+	// The key of the settings object can be:
+	//
+	//   - user[id] — type User calendar with user identifier. For example,
+	//     user12 corresponds to the user calendar with identifier 12
+	//   - group[id] — type Group calendar with group identifier. For example,
+	//     group36 corresponds to the group calendar with identifier 36
+	//
+	// The value of the object is the calendar identifier
 	DefaultSections UserSettingsGetResultDefaultSections `json:"defaultSections"`
 	// Number of months for synchronization in the past period
 	SyncPeriodPast b24.String `json:"syncPeriodPast"`
@@ -163,8 +185,11 @@ func (v UserSettingsGetResultDefaultReminders) MarshalJSON() ([]byte, error) {
 // UserSettingsGetResultDefaultRemindersFullDay is the fullDay value of
 // calendar.user.settings.get.
 type UserSettingsGetResultDefaultRemindersFullDay struct {
-	// Time type of the reminder. Possible values: - min — minutes - hour —
-	// hours - day — days
+	// Time type of the reminder. Possible values:
+	//
+	//   - min — minutes
+	//   - hour — hours
+	//   - day — days
 	Type UserSettingsGetResultDefaultRemindersFullDayType `json:"type"`
 	// Numeric value of the time interval
 	Count b24.Int `json:"count"`
@@ -187,8 +212,11 @@ func (v UserSettingsGetResultDefaultRemindersFullDay) MarshalJSON() ([]byte, err
 // UserSettingsGetResultDefaultRemindersWithTime is the withTime value of
 // calendar.user.settings.get.
 type UserSettingsGetResultDefaultRemindersWithTime struct {
-	// Time type of the reminder. Possible values: - min — minutes - hour —
-	// hours - day — days
+	// Time type of the reminder. Possible values:
+	//
+	//   - min — minutes
+	//   - hour — hours
+	//   - day — days
 	Type UserSettingsGetResultDefaultRemindersWithTimeType `json:"type"`
 	// Numeric value of the time interval
 	Count b24.Int `json:"count"`
@@ -326,8 +354,12 @@ type UserSettingsSetParams struct {
 // UserSettingsSetParamsSettings is the settings value of
 // calendar.user.settings.set.
 type UserSettingsSetParamsSettings struct {
-	// Default view for the calendar. Possible values: - day — day - week —
-	// week - month — month - list — list
+	// Default view for the calendar. Possible values:
+	//
+	//   - day — day
+	//   - week — week
+	//   - month — month
+	//   - list — list
 	View b24.Opt[UserSettingsSetParamsSettingsView] `json:"view,omitzero"`
 	// Calendar for invitations
 	MeetSection b24.Opt[string] `json:"meetSection,omitzero"`
@@ -338,30 +370,48 @@ type UserSettingsSetParamsSettings struct {
 	// Prevent inviting to an event if the time is busy
 	DenyBusyInvitation b24.Opt[bool] `json:"denyBusyInvitation,omitzero"`
 	// Hide non-working hours in the calendar in weekly and daily views. Possible
-	// values: - Y — hide - N — do not hide
+	// values:
+	//
+	//   - Y — hide
+	//   - N — do not hide
 	CollapseOffHours b24.Opt[b24.Bool] `json:"collapseOffHours,omitzero"`
-	// Show week numbers. Possible values: - Y — show - N — do not show
+	// Show week numbers. Possible values:
+	//
+	//   - Y — show
+	//   - N — do not show
 	ShowWeekNumbers b24.Opt[b24.Bool] `json:"showWeekNumbers,omitzero"`
-	// Display tasks in the calendar. Possible values: - Y — display - N — do
-	// not display
+	// Display tasks in the calendar. Possible values:
+	//
+	//   - Y — display
+	//   - N — do not display
 	ShowTasks b24.Opt[b24.Bool] `json:"showTasks,omitzero"`
-	// Synchronize task calendar. Possible values: - Y — yes - N — no
+	// Synchronize task calendar. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SyncTasks b24.Opt[b24.Bool] `json:"syncTasks,omitzero"`
-	// Display completed tasks. Possible values: - Y — display - N — do not
-	// display
+	// Display completed tasks. Possible values:
+	//
+	//   - Y — display
+	//   - N — do not display
 	ShowCompletedTasks b24.Opt[b24.Bool] `json:"showCompletedTasks,omitzero"`
 	// Identifier of the calendar used when creating events if the calendar
-	// identifier is not provided in the parameters. Default value — false.
-	// Default: false.
+	// identifier is not provided in the parameters.
+	//
+	// Default value — false. Default: false.
 	LastUsedSection b24.Opt[string] `json:"lastUsedSection,omitzero"`
 	// E-mail for sending mail invitations
 	SendFromEmail b24.Opt[string] `json:"sendFromEmail,omitzero"`
-	// Settings for preset calendars. The key of the settings object can be: -
-	// user[id] — User Calendar type with user identifier. For example, user12
-	// corresponds to the calendar of the user with identifier 12 - group[id] —
-	// Group Calendar type with group identifier. For example, group36 corresponds
-	// to the calendar of the group with identifier 36 The value of the object is
-	// the calendar identifier
+	// Settings for preset calendars.
+	//
+	// The key of the settings object can be:
+	//
+	//   - user[id] — User Calendar type with user identifier. For example,
+	//     user12 corresponds to the calendar of the user with identifier 12
+	//   - group[id] — Group Calendar type with group identifier. For example,
+	//     group36 corresponds to the calendar of the group with identifier 36
+	//
+	// The value of the object is the calendar identifier
 	DefaultSections map[string]any `json:"defaultSections,omitzero"`
 	// Number of months for synchronization in the past period
 	SyncPeriodPast b24.Opt[string] `json:"syncPeriodPast,omitzero"`
@@ -411,8 +461,11 @@ func (v UserSettingsSetParamsSettingsDefaultReminders) MarshalJSON() ([]byte, er
 // UserSettingsSetParamsSettingsDefaultRemindersFullDay is the fullDay value of
 // calendar.user.settings.set.
 type UserSettingsSetParamsSettingsDefaultRemindersFullDay struct {
-	// Time type of reminder. Possible values: - min — minutes - hour — hours -
-	// day — days
+	// Time type of reminder. Possible values:
+	//
+	//   - min — minutes
+	//   - hour — hours
+	//   - day — days
 	Type b24.Opt[UserSettingsSetParamsSettingsDefaultRemindersFullDayType] `json:"type,omitzero"`
 	// Numeric value of the time interval
 	Count b24.Opt[int64] `json:"count,omitzero"`
@@ -435,8 +488,11 @@ func (v UserSettingsSetParamsSettingsDefaultRemindersFullDay) MarshalJSON() ([]b
 // UserSettingsSetParamsSettingsDefaultRemindersWithTime is the withTime value
 // of calendar.user.settings.set.
 type UserSettingsSetParamsSettingsDefaultRemindersWithTime struct {
-	// Time type of reminder. Possible values: - min — minutes - hour — hours -
-	// day — days
+	// Time type of reminder. Possible values:
+	//
+	//   - min — minutes
+	//   - hour — hours
+	//   - day — days
 	Type b24.Opt[UserSettingsSetParamsSettingsDefaultRemindersWithTimeType] `json:"type,omitzero"`
 	// Numeric value of the time interval
 	Count b24.Opt[int64] `json:"count,omitzero"`

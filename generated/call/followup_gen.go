@@ -63,16 +63,26 @@ func FollowupFieldGetCommand(p FollowupFieldGetParams) b24.Command[*FollowupFiel
 // FollowupFieldGetParams holds the parameters of call.followup.field.get.
 type FollowupFieldGetParams struct {
 	// The name of the Follow-up field for which the description needs to be
-	// obtained. Available fields can be obtained using the
-	// call.followup.field.list method. Required.
+	// obtained.
+	//
+	// Available fields can be obtained using the call.followup.field.list method.
+	// Required.
 	Name string `json:"name"`
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -177,13 +187,21 @@ func FollowupFieldListCommand(p FollowupFieldListParams) b24.Command[*FollowupFi
 
 // FollowupFieldListParams holds the parameters of call.followup.field.list.
 type FollowupFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -277,19 +295,31 @@ func FollowupGetCommand(p FollowupGetParams) b24.Command[*FollowupGetResult] {
 
 // FollowupGetParams holds the parameters of call.followup.get.
 type FollowupGetParams struct {
-	// Call identifier. The identifier can be obtained using the call.followup.list
-	// method. Required.
+	// Call identifier.
+	//
+	// The identifier can be obtained using the call.followup.list method.
+	// Required.
 	CallID int64 `json:"callId"`
-	// A list of fields and nested paths to be returned in the response. If the
-	// parameter is not provided, the method returns all fields from the Root
-	// object section. Missing data is set to null. If an empty array is provided,
-	// the method returns only basic metadata: callId, callType, initiatorId,
-	// startDate, endDate, durationSeconds. If a list of fields is provided, the
-	// method returns only the listed fields and always adds callId. See the full
-	// list of fields in the Follow-up call fields article
+	// A list of fields and nested paths to be returned in the response.
+	//
+	// If the parameter is not provided, the method returns all fields from the
+	// Root object section. Missing data is set to null.
+	//
+	// If an empty array is provided, the method returns only basic metadata:
+	// callId, callType, initiatorId, startDate, endDate, durationSeconds.
+	//
+	// If a list of fields is provided, the method returns only the listed fields
+	// and always adds callId. See the full list of fields in the Follow-up call
+	// fields article
 	Select []string `json:"select,omitzero"`
-	// Format for user mentions in AI text fields. Possible values: - bb — BBCode
-	// format - html — HTML format - none — plain text without mention markup
+	// Format for user mentions in AI text fields.
+	//
+	// Possible values:
+	//
+	//   - bb — BBCode format
+	//   - html — HTML format
+	//   - none — plain text without mention markup
+	//
 	// Default: bb. Default: bb.
 	MentionFormat b24.Opt[FollowupGetParamsMentionFormat] `json:"mentionFormat,omitzero"`
 }
@@ -537,22 +567,33 @@ func FollowupListCommand(p FollowupListParams) b24.Command[*FollowupListResult] 
 type FollowupListParams struct {
 	// Selection criteria (detailed description). Required.
 	Filter FollowupListParamsFilter `json:"filter"`
-	// List of fields and nested paths to be returned in the list items. If the
-	// parameter is not passed or an empty array is passed, the method returns only
-	// basic metadata: callId, callType, initiatorId, startDate, endDate,
-	// durationSeconds. In select, you can pass root Follow-up fields, AI blocks,
-	// or available nested paths via dot notation. For a full list of fields and
-	// available nested paths, see the article Follow-up call fields. Fields
-	// transcription, overview, and insights are considered heavy. If they are
-	// present in select, server will limit pagination.limit with value 20
+	// List of fields and nested paths to be returned in the list items.
+	//
+	// If the parameter is not passed or an empty array is passed, the method
+	// returns only basic metadata: callId, callType, initiatorId, startDate,
+	// endDate, durationSeconds.
+	//
+	// In select, you can pass root Follow-up fields, AI blocks, or available
+	// nested paths via dot notation. For a full list of fields and available
+	// nested paths, see the article Follow-up call fields.
+	//
+	// Fields transcription, overview, and insights are considered heavy. If they
+	// are present in select, server will limit pagination.limit with value 20
 	Select []string `json:"select,omitzero"`
-	// Sorting parameters (detailed description). Default: { "startDate": "desc" }.
-	// Default: { "startDate": "desc" }.
+	// Sorting parameters (detailed description).
+	//
+	// Default: { "startDate": "desc" }. Default: { "startDate": "desc" }.
 	Order *FollowupListParamsOrder `json:"order,omitzero"`
 	// Cursor pagination parameters (detailed description)
 	Pagination *FollowupListParamsPagination `json:"pagination,omitzero"`
-	// Format of user mentions in text AI fields. Possible values: - bb — BBCode
-	// format - html — HTML format - none — plain text without mention markup
+	// Format of user mentions in text AI fields.
+	//
+	// Possible values:
+	//
+	//   - bb — BBCode format
+	//   - html — HTML format
+	//   - none — plain text without mention markup
+	//
 	// Default: bb. Default: bb.
 	MentionFormat b24.Opt[FollowupListParamsMentionFormat] `json:"mentionFormat,omitzero"`
 }
@@ -578,9 +619,10 @@ func (p FollowupListParams) validate() error {
 type FollowupListParamsFilter struct {
 	// Call start period (detailed description). Required.
 	StartDate FollowupListParamsFilterStartDate `json:"startDate"`
-	// Call participant identifier. An Administrator can obtain Follow-ups for any
-	// user. For a regular user, the filter is forcibly restricted to their
-	// identifier
+	// Call participant identifier.
+	//
+	// An Administrator can obtain Follow-ups for any user. For a regular user, the
+	// filter is forcibly restricted to their identifier
 	ParticipantID b24.Opt[int64] `json:"participantId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -625,8 +667,14 @@ func (v FollowupListParamsFilterStartDate) MarshalJSON() ([]byte, error) {
 
 // FollowupListParamsOrder is the order value of call.followup.list.
 type FollowupListParamsOrder struct {
-	// Sort direction by call start date. Possible values: - asc — ascending -
-	// desc — descending Default: desc. Default: desc.
+	// Sort direction by call start date.
+	//
+	// Possible values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Default: desc. Default: desc.
 	StartDate b24.Opt[FollowupListParamsOrderStartDate] `json:"startDate,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -646,9 +694,11 @@ func (v FollowupListParamsOrder) MarshalJSON() ([]byte, error) {
 
 // FollowupListParamsPagination is the pagination value of call.followup.list.
 type FollowupListParamsPagination struct {
-	// Page size. Default: 50. Maximum: 200 for light selection and 20 for
-	// selection with heavy AI fields. If a value greater than the maximum is
-	// passed, the server will apply the maximum value. Default: 50.
+	// Page size.
+	//
+	// Default: 50. Maximum: 200 for light selection and 20 for selection with
+	// heavy AI fields. If a value greater than the maximum is passed, the server
+	// will apply the maximum value. Default: 50.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// Next page cursor. Pass the afterCursor value in its entirety from the
 	// previous response in the same format it was received (detailed description)
@@ -694,12 +744,15 @@ func (v FollowupListParamsPaginationAfterCursor) MarshalJSON() ([]byte, error) {
 
 // FollowupListResult is the result of call.followup.list.
 type FollowupListResult struct {
-	// Array of Follow-up objects. The composition of fields depends on select. If
-	// no matching Follow-ups are found, an empty array [] will be returned
+	// Array of Follow-up objects. The composition of fields depends on select.
+	//
+	// If no matching Follow-ups are found, an empty array [] will be returned
 	Items []FollowupListResultItems `json:"items"`
 	// Presence indicator for the next page
 	HasMore b24.Bool `json:"hasMore"`
-	// Cursor to retrieve the next page. If there is no next page, null is returned
+	// Cursor to retrieve the next page.
+	//
+	// If there is no next page, null is returned
 	AfterCursor FollowupListResultAfterCursor `json:"afterCursor"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -127,7 +127,7 @@ func (v CatalogGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal errors)
+//   - 0: Other errors (e.g., fatal errors)
 func CatalogGetFields(ctx context.Context, c b24.Caller, p CatalogGetFieldsParams, opts ...b24.CallOption) (*CatalogGetFieldsResult, error) {
 	var out CatalogGetFieldsResult
 	if err := b24.Invoke(ctx, c, CatalogGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -285,47 +285,76 @@ func CatalogListExport(ctx context.Context, c b24.Caller, p CatalogListParams, o
 // CatalogListParams holds the parameters of catalog.catalog.list.
 type CatalogListParams struct {
 	// An array with the list of fields to select (see the fields of the
-	// catalog_catalog object). If the array is not provided or an empty array is
-	// passed, all available fields of the trade catalogs will be selected.
+	// catalog_catalog object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the trade catalogs will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected records in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_catalog object. An additional prefix can be set
-	// for the key to specify the filter behavior. Possible prefix values: - >= —
-	// greater than or equal to - > — greater than - <= — less than or equal to
-	// - < — less than - @ — IN, an array is passed as the value - !@ — NOT
-	// IN, an array is passed as the value - % — LIKE, substring search. The %
-	// symbol in the filter value should not be passed. The search looks for the
-	// substring in any position of the string - =% — LIKE, substring search. The
-	// % symbol should be passed in the value. Examples: - "mol%" — searches for
-	// values starting with "mol" - "%mol" — searches for values ending with
-	// "mol" - "%mol%" — searches for values where "mol" can be in any position -
-	// %= — LIKE (similar to =%) - !% — NOT LIKE, substring search. The %
-	// symbol in the filter value should not be passed. The search goes from both
-	// sides - !=% — NOT LIKE, substring search. The % symbol should be passed in
-	// the value. Examples: - "mol%" — searches for values not starting with
-	// "mol" - "%mol" — searches for values not ending with "mol" - "%mol%" —
-	// searches for values where the substring "mol" is not present in any position
-	// - !%= — NOT LIKE (similar to !=%) - = — equal, exact match (used by
-	// default) - != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_catalog
+	// object.
+	//
+	// An additional prefix can be set for the key to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be passed. The search looks for the substring in any position of
+	//     the string
+	//   - =% — LIKE, substring search. The % symbol should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     should not be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol should be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected trade catalogs in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_catalog object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_catalog
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the number of the desired page
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -23,7 +23,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The user does not have permission to create the required document type
+//   - 0: The user does not have permission to create the required document
+//     type
 func DocumentAdd(ctx context.Context, c b24.Caller, p DocumentAddParams, opts ...b24.CallOption) (*DocumentAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -71,20 +72,29 @@ func (p DocumentAddParams) validate() error {
 
 // DocumentAddParamsFields is the fields value of catalog.document.add.
 type DocumentAddParamsFields struct {
-	// Document type. Possible values: - A — receipt, - S — write-off, - M —
-	// transfer between warehouses, - R — return, - D — disposal. Current
-	// document types can be obtained using the method
+	// Document type. Possible values:
+	//
+	//   - A — receipt,
+	//   - S — write-off,
+	//   - M — transfer between warehouses,
+	//   - R — return,
+	//   - D — disposal.
+	//
+	// Current document types can be obtained using the method
 	// catalog.enum.getStoreDocumentTypes. Required.
 	DocType DocumentAddParamsFieldsDocType `json:"docType"`
 	// Document currency in ISO 4217 format, for example USD. The value cannot be
-	// changed after creation. To get a list of currencies with codes, use the
-	// method crm.currency.list. Required.
+	// changed after creation.
+	//
+	// To get a list of currencies with codes, use the method crm.currency.list.
+	// Required.
 	Currency int64 `json:"currency"`
 	// Identifier of the responsible person. Required.
 	ResponsibleID int64 `json:"responsibleId"`
-	// Site code to which the document relates. Default is s1. This parameter is
-	// relevant for on-premise Bitrix, for cloud Bitrix the standard value is s1.
-	// Default: s1.
+	// Site code to which the document relates. Default is s1.
+	//
+	// This parameter is relevant for on-premise Bitrix, for cloud Bitrix the
+	// standard value is s1. Default: s1.
 	SiteID b24.Opt[b24.Bool] `json:"siteId,omitzero"`
 	// Document date in ISO 8601 format
 	DateDocument b24.Opt[b24.Time] `json:"dateDocument,omitzero"`
@@ -214,9 +224,9 @@ func (v *DocumentAddParamsFieldsDocType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No permissions for the product catalog, inventory accounting, no
-// permission to cancel document conduct, or a non-existent document identifier
-// was specified
+//   - 0: No permissions for the product catalog, inventory accounting, no
+//     permission to cancel document conduct, or a non-existent document
+//     identifier was specified
 func DocumentCancel(ctx context.Context, c b24.Caller, p DocumentCancelParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -274,8 +284,8 @@ func (p DocumentCancelParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No access permission to the product catalog, inventory accounting, or
-// no permission to process the document
+//   - 0: No access permission to the product catalog, inventory accounting,
+//     or no permission to process the document
 func DocumentCancelList(ctx context.Context, c b24.Caller, p DocumentCancelListParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -333,7 +343,7 @@ func (p DocumentCancelListParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No rights to work with the warehouse of the goods from the document
+//   - 0: No rights to work with the warehouse of the goods from the document
 func DocumentConduct(ctx context.Context, c b24.Caller, p DocumentConductParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -391,8 +401,8 @@ func (p DocumentConductParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The document contains incorrect data, for example “Supplier not
-// specified”
+//   - 0: The document contains incorrect data, for example “Supplier not
+//     specified”
 func DocumentConductList(ctx context.Context, c b24.Caller, p DocumentConductListParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -507,7 +517,7 @@ func (p DocumentConfirmParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient permissions to work with the document or warehouses
+//   - 0: Insufficient permissions to work with the document or warehouses
 func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -565,8 +575,8 @@ func (p DocumentDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No permission to delete the document type or no access to the
-// document's warehouses
+//   - 0: No permission to delete the document type or no access to the
+//     document's warehouses
 func DocumentDeleteList(ctx context.Context, c b24.Caller, p DocumentDeleteListParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -836,8 +846,8 @@ func (p DocumentElementDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_DOCUMENT_RIGHTS: Insufficient permissions to read inventory
-// documents
+//   - ERROR_DOCUMENT_RIGHTS: Insufficient permissions to read inventory
+//     documents
 //
 // Deprecated: use [DocumentElementGetFields]
 // (catalog.document.element.getFields).
@@ -1039,31 +1049,52 @@ type DocumentElementListParams struct {
 	// An array of fields from catalog_document_element that need to be selected
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected product records in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_document_element object. An additional prefix
-	// can be set for the key to specify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to, - > — greater than, - <= —
-	// less than or equal to, - < — less than, - @ — IN, an array is passed as
-	// the value, - !@ — NOT IN, an array is passed as the value, - = — equal,
-	// exact match, used by default, - != — not equal, - ! — not equal
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_document_element object.
+	//
+	// An additional prefix can be set for the key to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to,
+	//   - > — greater than,
+	//   - <= — less than or equal to,
+	//   - < — less than,
+	//   - @ — IN, an array is passed as the value,
+	//   - !@ — NOT IN, an array is passed as the value,
+	//   - = — equal, exact match, used by default,
+	//   - != — not equal,
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected product records in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_document_element object. Possible values for
-	// order: - asc — in ascending order, - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_document_element object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order,
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1268,7 +1299,7 @@ func (v DocumentElementUpdateResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The user does not have view permission
+//   - 0: The user does not have view permission
 //
 // Deprecated: use [DocumentGetFields] (catalog.document.getFields).
 func DocumentFields(ctx context.Context, c b24.Caller, p DocumentFieldsParams, opts ...b24.CallOption) ([]DocumentFieldsItem, error) {
@@ -1354,7 +1385,7 @@ func (v DocumentFieldsItemID) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: User does not have view permission
+//   - 0: User does not have view permission
 func DocumentGetFields(ctx context.Context, c b24.Caller, p DocumentGetFieldsParams, opts ...b24.CallOption) (*DocumentGetFieldsResult, error) {
 	var out DocumentGetFieldsResult
 	if err := b24.Invoke(ctx, c, DocumentGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -1415,7 +1446,7 @@ func (v DocumentGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The user does not have permission to view
+//   - 0: The user does not have permission to view
 func DocumentList(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) (*DocumentListResult, error) {
 	var out DocumentListResult
 	if err := b24.Invoke(ctx, c, DocumentListCommand(p).Request, &out, opts...); err != nil {
@@ -1457,49 +1488,79 @@ func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams,
 
 // DocumentListParams holds the parameters of catalog.document.list.
 type DocumentListParams struct {
-	// An array of fields from catalog_document that need to be selected. If the
-	// array is not provided or an empty array is passed, all available document
-	// fields will be selected.
+	// An array of fields from catalog_document that need to be selected.
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// document fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected documents in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_document object. An additional prefix can be
-	// specified for the key to clarify the filter's behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - = — exact match - !=, ! — not equal
-	// - @ — IN, an array is passed as the value - !@ — NOT IN, an array is
-	// passed as the value - % — LIKE, substring search. The % symbol should not
-	// be included in the filter value. The search looks for the substring in any
-	// position of the string. - =% — LIKE, substring search. The % symbol must
-	// be included in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - !% —
-	// NOT LIKE, substring search. The % symbol should not be included in the
-	// filter value. The search goes from both sides. - !=% — NOT LIKE, substring
-	// search. The % symbol must be included in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present in any position - = — equal, exact match, used by
-	// default - != — not equal - ! — not equal
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_document
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - = — exact match
+	//   - !=, ! — not equal
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string.
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - = — equal, exact match, used by default
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected documents in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_document object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order By default,
-	// documents are sorted in ascending order by id. Default: id.
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_document
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
+	//
+	// By default, documents are sorted in ascending order by id. Default: id.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size is 50 records. To
-	// select the second page of results, pass the value 50. To select the third
-	// page of results, pass the value 100, and so on. The formula for calculating
-	// the start parameter value: start = (N-1) * 50, where N is the desired page
-	// number. Or pass the value from the next key in the response.
+	// This parameter is used to manage pagination.
+	//
+	// The page size is 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results, pass the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number. Or pass the value
+	// from the next key in the response.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1560,7 +1621,7 @@ func (v DocumentListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The user does not have permission to read the product catalog
+//   - 0: The user does not have permission to read the product catalog
 func DocumentModeStatus(ctx context.Context, c b24.Caller, p DocumentModeStatusParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, DocumentModeStatusCommand(p).Request, &out, opts...); err != nil {
@@ -1660,8 +1721,8 @@ func (p DocumentUnconfirmParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The user does not have permission to edit the document of the required
-// type or the document with that identifier does not exist
+//   - 0: The user does not have permission to edit the document of the
+//     required type or the document with that identifier does not exist
 func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, opts ...b24.CallOption) (*DocumentUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The specified document identifier does not exist or is inaccessible
+//   - 0: The specified document identifier does not exist or is inaccessible
 func DocumentcontractorAdd(ctx context.Context, c b24.Caller, p DocumentcontractorAddParams, opts ...b24.CallOption) (*DocumentcontractorAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -86,10 +86,15 @@ type DocumentcontractorAddParamsFields struct {
 	// Type of CRM object: 3 — contact 4 — company. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// Identifier of the CRM object, contact, or company from the "Vendor"
-	// category. To obtain vendor identifiers: 1. Get the category identifier with
-	// the code CATALOG_CONTRACTOR_CONTACT for contacts or
-	// CATALOG_CONTRACTOR_COMPANY for companies using the method crm.category.list.
-	// 2. Use the obtained categoryId in the filter of the request crm.item.list.
+	// category.
+	//
+	// To obtain vendor identifiers:
+	//
+	//  1. Get the category identifier with the code CATALOG_CONTRACTOR_CONTACT
+	//     for contacts or CATALOG_CONTRACTOR_COMPANY for companies using the
+	//     method crm.category.list.
+	//  2. Use the obtained categoryId in the filter of the request crm.item.list
+	//
 	// Required.
 	EntityID int64 `json:"entityId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -166,7 +171,7 @@ func (v DocumentcontractorAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The specified binding identifier does not exist
+//   - 0: The specified binding identifier does not exist
 func DocumentcontractorDelete(ctx context.Context, c b24.Caller, p DocumentcontractorDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -224,7 +229,7 @@ func (p DocumentcontractorDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient permissions to view the document or bindings
+//   - 0: Insufficient permissions to view the document or bindings
 func DocumentcontractorGetFields(ctx context.Context, c b24.Caller, p DocumentcontractorGetFieldsParams, opts ...b24.CallOption) (*DocumentcontractorGetFieldsResult, error) {
 	var out DocumentcontractorGetFieldsResult
 	if err := b24.Invoke(ctx, c, DocumentcontractorGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -287,7 +292,7 @@ func (v DocumentcontractorGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient permissions to view the document or bindings
+//   - 0: Insufficient permissions to view the document or bindings
 func DocumentcontractorList(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) (*DocumentcontractorListResult, error) {
 	var out DocumentcontractorListResult
 	if err := b24.Invoke(ctx, c, DocumentcontractorListCommand(p).Request, &out, opts...); err != nil {
@@ -334,48 +339,79 @@ func DocumentcontractorListExport(ctx context.Context, c b24.Caller, p Documentc
 // catalog.documentcontractor.list.
 type DocumentcontractorListParams struct {
 	// An array containing the list of fields from catalog_documentcontractor that
-	// need to be selected. If the array is not provided or an empty array is
-	// passed, all available fields of the document will be selected.
+	// need to be selected.
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the document will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bindings in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_documentcontractor object. An additional prefix
-	// can be specified for the key to clarify the filter's behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - = — exact match - !=, ! —
-	// not equal - @ — IN, an array is passed as the value - !@ — NOT IN, an
-	// array is passed as the value - % — LIKE, substring search. The % symbol
-	// should not be included in the filter value. The search looks for the
-	// substring in any position of the string. - =% — LIKE, substring search.
-	// The % symbol must be included in the value. Examples: - "mol%" — searches
-	// for values starting with "mol" - "%mol" — searches for values ending with
-	// "mol" - "%mol%" — searches for values where "mol" can be in any position -
-	// !% — NOT LIKE, substring search. The % symbol should not be included in
-	// the filter value. The search is conducted from both sides. - !=% — NOT
-	// LIKE, substring search. The % symbol must be included in the value.
-	// Examples: - "mol%" — searches for values not starting with "mol" - "%mol"
-	// — searches for values not ending with "mol" - "%mol%" — searches for
-	// values where the substring "mol" is absent in any position - = — equal,
-	// exact match, used by default - != — not equal - ! — not equal
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_documentcontractor object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - = — exact match
+	//   - !=, ! — not equal
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string.
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search is conducted from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is
+	//     absent in any position
+	//   - = — equal, exact match, used by default
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected documents in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_documentcontractor object. Possible values for
-	// order: - asc — in ascending order - desc — in descending order By
-	// default, results are sorted in ascending order by id. Default: id.
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_documentcontractor object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
+	//
+	// By default, results are sorted in ascending order by id. Default: id.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size is 50 records. To
-	// select the second page of results, pass the value 50. To select the third
-	// page of results, pass the value 100, and so on. The formula for calculating
-	// the start parameter value: start = (N-1) * 50, where N is the desired page
-	// number. Or pass the value from the next key in the response.
+	// This parameter is used to manage pagination.
+	//
+	// The page size is 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results, pass the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number. Or pass the value
+	// from the next key in the response.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -71,9 +71,14 @@ type MeasureAddParamsFields struct {
 	// Unique code for the measurement unit. Required.
 	Code int64 `json:"code"`
 	// Indicates whether the current measurement unit is used as the default
-	// measurement unit for new products. Possible values: - Y — yes - N — no
-	// If the field value is not specified, it is automatically set to N. Only one
-	// measurement unit from the entire directory can have the value Y
+	// measurement unit for new products. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the field value is not specified, it is automatically set to N.
+	//
+	// Only one measurement unit from the entire directory can have the value Y
 	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
 	// Name of the measurement unit. Required.
 	MeasureTitle string `json:"measureTitle"`
@@ -397,47 +402,75 @@ func MeasureListCommand(p MeasureListParams) b24.Command[*MeasureListResult] {
 // MeasureListParams holds the parameters of catalog.measure.list.
 type MeasureListParams struct {
 	// An array with the list of fields to select (see the fields of the
-	// catalog_measure object). If the array is not provided or an empty array is
-	// passed, all available fields of measurement units will be selected.
+	// catalog_measure object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of measurement units will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected records in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_measure object. An additional prefix can be set
-	// for the key to specify the filter behavior. Possible prefix values: - >= —
-	// greater than or equal to - > — greater than - <= — less than or equal to
-	// - < — less than - @ — IN, an array is passed as the value - !@ — NOT
-	// IN, an array is passed as the value - % — LIKE, substring search. The %
-	// character should not be included in the filter value. The search looks for
-	// the substring in any position of the string. - =% — LIKE, substring
-	// search. The % character must be included in the value. Examples: - "mol%"
-	// — searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be in
-	// any position - %= — LIKE (similar to =%) - !% — NOT LIKE, substring
-	// search. The % character should not be included in the filter value. The
-	// search goes from both sides. - !=% — NOT LIKE, substring search. The %
-	// character must be included in the value. Examples: - "mol%" — searches for
-	// values not starting with "mol" - "%mol" — searches for values not ending
-	// with "mol" - "%mol%" — searches for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (similar to !=%) - = —
-	// equal, exact match (used by default) - != — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_measure
+	// object.
+	//
+	// An additional prefix can be set for the key to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character should not be included
+	//     in the filter value. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % character must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character should not be
+	//     included in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character must be included
+	//     in the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected fields of measurement units in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the catalog_measure object. Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_measure
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the value of the start parameter: start = (N-1)
-	// * 50, where N — the number of the desired page
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -528,8 +561,12 @@ type MeasureUpdateParamsFields struct {
 	// Unique code of the measurement unit
 	Code b24.Opt[int64] `json:"code,omitzero"`
 	// Whether the current measurement unit is used as the default measurement unit
-	// for new products. Possible values: - Y — yes - N — no Only one
-	// measurement unit from the entire directory can have the value Y
+	// for new products. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Only one measurement unit from the entire directory can have the value Y
 	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
 	// Name of the measurement unit
 	MeasureTitle b24.Opt[string] `json:"measureTitle,omitzero"`

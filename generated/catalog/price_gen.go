@@ -434,48 +434,76 @@ func PriceListExport(ctx context.Context, c b24.Caller, p PriceListParams, opts 
 
 // PriceListParams holds the parameters of catalog.price.list.
 type PriceListParams struct {
-	// An array of fields from catalog_price that need to be selected. If the array
-	// is not provided or an empty array is passed, all available price fields will
-	// be selected
+	// An array of fields from catalog_price that need to be selected.
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// price fields will be selected
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected product prices in {"field_1": "value_1",
-	// ..., "field_N": "value_N"} format. Possible values for field correspond to
-	// the fields of the catalog_price object. An additional prefix can be assigned
-	// to the key to specify the filter behavior. Possible prefix values: - >= —
-	// greater than or equal to - > — greater than - <= — less than or equal to
-	// - < — less than - @ — IN, an array is passed as the value - !@ — NOT
-	// IN, an array is passed as the value - % — LIKE, substring search. The %
-	// character does not need to be passed in the filter value. The search looks
-	// for a substring in any position of the string - =% — LIKE, substring
-	// search. The % character must be passed in the value. Examples: - "mol%" —
-	// searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be in
-	// any position - %= — LIKE (similar to =%) - !% — NOT LIKE, substring
-	// search. The % character does not need to be passed in the filter value. The
-	// search goes from both sides - !=% — NOT LIKE, substring search. The %
-	// character must be passed in the value. Examples: - "mol%" — searches for
-	// values not starting with "mol" - "%mol" — searches for values not ending
-	// with "mol" - "%mol%" — searches for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (similar to !=%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal
+	// ..., "field_N": "value_N"} format.
+	//
+	// Possible values for field correspond to the fields of the catalog_price
+	// object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for a substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected product prices in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_price object. Possible values for order: - asc
-	// — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_price
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the number of the desired page
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

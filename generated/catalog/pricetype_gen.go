@@ -65,19 +65,29 @@ func (p PriceTypeAddParams) validate() error {
 
 // PriceTypeAddParamsFields is the fields value of catalog.priceType.add.
 type PriceTypeAddParamsFields struct {
-	// Code of the price type. To ensure the stable operation of internal services,
-	// the price type code must be specified using only English characters.
-	// Required.
+	// Code of the price type.
+	//
+	// To ensure the stable operation of internal services, the price type code
+	// must be specified using only English characters. Required.
 	Name string `json:"name"`
-	// Indicates whether the price type is base. Possible values: - Y — yes - N
-	// — no Default is N. Only one base price type can exist at a time. When a
-	// new base type is added, the previous one will lose this property and cease
-	// to be base. Default: N.
+	// Indicates whether the price type is base. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N.
+	//
+	// Only one base price type can exist at a time. When a new base type is added,
+	// the previous one will lose this property and cease to be base. Default: N.
 	Base b24.Opt[b24.Bool] `json:"base,omitzero"`
-	// Sorting. Default is 100. Default: 100.
+	// Sorting.
+	//
+	// Default is 100. Default: 100.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// External code. Can be used to synchronize the current price type with a
-	// similar position in an external system.
+	// External code.
+	//
+	// Can be used to synchronize the current price type with a similar position in
+	// an external system.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -183,8 +193,9 @@ func PriceTypeDeleteCommand(p PriceTypeDeleteParams) b24.Command[b24.Bool] {
 
 // PriceTypeDeleteParams holds the parameters of catalog.priceType.delete.
 type PriceTypeDeleteParams struct {
-	// Identifier of the price type. The base price type cannot be deleted.
-	// Required.
+	// Identifier of the price type.
+	//
+	// The base price type cannot be deleted. Required.
 	ID int64 `json:"id"`
 }
 
@@ -419,47 +430,75 @@ func PriceTypeListExport(ctx context.Context, c b24.Caller, p PriceTypeListParam
 // PriceTypeListParams holds the parameters of catalog.priceType.list.
 type PriceTypeListParams struct {
 	// An array of fields to select (see fields of the catalog_price_type object).
+	//
 	// If the array is not provided or an empty array is passed, all available
 	// fields of the price type will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected price types in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_price_type object. An additional prefix can be
-	// specified for the key to clarify the filter's behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % symbol in the filter value should not be passed. The
-	// search looks for the substring in any position of the string. - =% — LIKE,
-	// substring search. The % symbol should be passed in the value. Examples: -
-	// "mol%" — searches for values starting with "mol" - "%mol" — searches for
-	// values ending with "mol" - "%mol%" — searches for values where "mol" can
-	// be in any position - %= — LIKE (similar to =%) - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value should not be passed. The
-	// search goes from both sides. - !=% — NOT LIKE, substring search. The %
-	// symbol should be passed in the value. Examples: - "mol%" — searches for
-	// values not starting with "mol" - "%mol" — searches for values not ending
-	// with "mol" - "%mol%" — searches for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (similar to !=%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_price_type
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be passed. The search looks for the substring in any position of
+	//     the string.
+	//   - =% — LIKE, substring search. The % symbol should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     should not be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol should be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected price types in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_price_type object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_price_type
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the value of the start parameter: start = (N-1)
-	// * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -572,12 +611,17 @@ func (p PriceTypeUpdateParams) validate() error {
 type PriceTypeUpdateParamsFields struct {
 	// Code of the price type. Required.
 	Name string `json:"name"`
-	// Indicates if the price type is base. Possible values: - Y — yes - N — no
+	// Indicates if the price type is base. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Base b24.Opt[b24.Bool] `json:"base,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// External code. Can be used to synchronize the current price type with a
-	// similar position in an external system
+	// External code.
+	//
+	// Can be used to synchronize the current price type with a similar position in
+	// an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

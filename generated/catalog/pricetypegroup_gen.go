@@ -82,8 +82,12 @@ type PriceTypeGroupAddParamsFields struct {
 	CatalogGroupID int64 `json:"catalogGroupId"`
 	// Identifier of the customer group. Required.
 	GroupID int64 `json:"groupId"`
-	// Type of access to the price. Possible values: - Y — right to purchase at
-	// this price type - N — right to view this price type. Required.
+	// Type of access to the price. Possible values:
+	//
+	//   - Y — right to purchase at this price type
+	//   - N — right to view this price type
+	//
+	// Required.
 	Access b24.Bool `json:"access"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -186,8 +190,10 @@ func PriceTypeGroupDeleteCommand(p PriceTypeGroupDeleteParams) b24.Command[b24.B
 // PriceTypeGroupDeleteParams holds the parameters of
 // catalog.priceTypeGroup.delete.
 type PriceTypeGroupDeleteParams struct {
-	// Identifier of the price type binding to the customer group. The identifier
-	// can be obtained using the catalog.priceTypeGroup.list method. Required.
+	// Identifier of the price type binding to the customer group.
+	//
+	// The identifier can be obtained using the catalog.priceTypeGroup.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -218,7 +224,7 @@ func (p PriceTypeGroupDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 200040300010: Insufficient permissions to view the catalog
+//   - 200040300010: Insufficient permissions to view the catalog
 func PriceTypeGroupGetFields(ctx context.Context, c b24.Caller, p PriceTypeGroupGetFieldsParams, opts ...b24.CallOption) (*PriceTypeGroupGetFieldsResult, error) {
 	var out PriceTypeGroupGetFieldsResult
 	if err := b24.Invoke(ctx, c, PriceTypeGroupGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -280,7 +286,7 @@ func (v PriceTypeGroupGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 200040300010: Insufficient permissions to view the catalog
+//   - 200040300010: Insufficient permissions to view the catalog
 func PriceTypeGroupList(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) (*PriceTypeGroupListResult, error) {
 	var out PriceTypeGroupListResult
 	if err := b24.Invoke(ctx, c, PriceTypeGroupListCommand(p).Request, &out, opts...); err != nil {
@@ -326,41 +332,68 @@ func PriceTypeGroupListExport(ctx context.Context, c b24.Caller, p PriceTypeGrou
 // catalog.priceTypeGroup.list.
 type PriceTypeGroupListParams struct {
 	// An array of fields from catalog_price_type_group that need to be selected.
+	//
 	// If the array is not provided or an empty array is passed, all available
 	// binding fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bindings in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_price_type_group object. An additional prefix
-	// can be assigned to the key to specify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - % — LIKE, substring search. The %
-	// symbol should not be included in the filter value - =% — LIKE, substring
-	// search. The % symbol should be included in the value - %= — LIKE (similar
-	// to =%) - !% — NOT LIKE, substring search. The % symbol should not be
-	// included in the filter value - !=% — NOT LIKE, substring search. The %
-	// symbol should be included in the value - !%= — NOT LIKE (similar to !=%) -
-	// = — equal, exact match (used by default) - != — not equal - ! — not
-	// equal If the filter conditions do not match any records, the method will
-	// return an empty list.
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_price_type_group object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If the filter conditions do not match any records, the method will return an
+	// empty list.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected bindings in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_price_type_group object. Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_price_type_group object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

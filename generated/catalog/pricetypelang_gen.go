@@ -84,13 +84,17 @@ func (p PriceTypeLangAddParams) validate() error {
 // PriceTypeLangAddParamsFields is the fields value of
 // catalog.priceTypeLang.add.
 type PriceTypeLangAddParamsFields struct {
-	// Identifier of the price type. You can obtain the identifiers of price types
-	// using the method catalog.priceType.list. Required.
+	// Identifier of the price type.
+	//
+	// You can obtain the identifiers of price types using the method
+	// catalog.priceType.list. Required.
 	CatalogGroupID int64 `json:"catalogGroupId"`
 	// Translation of the price type name. Required.
 	Name string `json:"name"`
-	// Language identifier. You can obtain the identifiers of languages using the
-	// method catalog.priceTypeLang.getLanguages. Required.
+	// Language identifier.
+	//
+	// You can obtain the identifiers of languages using the method
+	// catalog.priceTypeLang.getLanguages. Required.
 	Lang string `json:"lang"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -506,50 +510,76 @@ func PriceTypeLangListAll(ctx context.Context, c b24.Caller, p PriceTypeLangList
 // PriceTypeLangListParams holds the parameters of catalog.priceTypeLang.list.
 type PriceTypeLangListParams struct {
 	// An array with the list of fields to select (see the fields of the object
-	// catalog_price_type_lang). If the array is not provided or an empty array is
-	// passed, all available fields of the price type name translations will be
-	// selected.
+	// catalog_price_type_lang).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the price type name translations will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected price type name translations in the
-	// format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for
-	// field correspond to the fields of the object catalog_price_type_lang. An
-	// additional prefix can be set for the key to clarify the filter behavior.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - %
-	// — LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search looks for the substring in any position of the
-	// string - =% — LIKE, substring search. The % symbol needs to be passed in
-	// the value. Examples: - "mol%" — searches for values starting with "mol" -
-	// "%mol" — searches for values ending with "mol" - "%mol%" — searches for
-	// values where "mol" can be in any position - %= — LIKE (similar to =%) - !%
-	// — NOT LIKE, substring search. The % symbol in the filter value does not
-	// need to be passed. The search goes from both sides - !=% — NOT LIKE,
-	// substring search. The % symbol needs to be passed in the value. Examples: -
-	// "mol%" — searches for values not starting with "mol" - "%mol" — searches
-	// for values not ending with "mol" - "%mol%" — searches for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (similar
-	// to !=%) - = — equal, exact match (used by default) - != — not equal - !
-	// — not equal
+	// format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_price_type_lang.
+	//
+	// An additional prefix can be set for the key to clarify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected price type name translations in the
-	// format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for
-	// field correspond to the fields of the object catalog_price_type_lang.
-	// Possible values for order: - asc — in ascending order - desc — in
-	// descending order
+	// format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_price_type_lang.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the desired page number
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -662,12 +692,16 @@ func (p PriceTypeLangUpdateParams) validate() error {
 // PriceTypeLangUpdateParamsFields is the fields value of
 // catalog.priceTypeLang.update.
 type PriceTypeLangUpdateParamsFields struct {
-	// Identifier of the price type. You can obtain the identifiers of price types
-	// using the catalog.priceType.list method.
+	// Identifier of the price type.
+	//
+	// You can obtain the identifiers of price types using the
+	// catalog.priceType.list method.
 	CatalogGroupID b24.Opt[int64] `json:"catalogGroupId,omitzero"`
 	// Translation of the price type name
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Language identifier. You can obtain the identifiers of languages using the
+	// Language identifier.
+	//
+	// You can obtain the identifiers of languages using the
 	// catalog.priceTypeLang.getLanguages method.
 	Lang b24.Opt[string] `json:"lang,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

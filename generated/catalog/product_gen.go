@@ -57,7 +57,57 @@ func ProductAddCommand(p ProductAddParams) b24.Command[*ProductAddResult] {
 // ProductAddParams holds the parameters of catalog.product.add.
 type ProductAddParams struct {
 	// Field values (a detailed description is provided below) for adding a new
-	// product as a structure:. Required.
+	// product as a structure:
+	//
+	//	'fields': {
+	//	    iblockId: 'value',
+	//	    name: 'value',
+	//	    active: 'value',
+	//	    barcodeMulti: 'value',
+	//	    canBuyZero: 'value',
+	//	    code: 'value',
+	//	    createdBy: 'value',
+	//	    dateActiveFrom: 'value',
+	//	    dateActiveTo: 'value',
+	//	    dateCreate: 'value',
+	//	    detailPicture: {
+	//	        'fileData': ['image_name', 'image']
+	//	    },
+	//	    detailText: 'value',
+	//	    detailTextType: 'value',
+	//	    height: 'value',
+	//	    iblockSectionId: 'value',
+	//	    IblockSection: ['value_1', ... , 'value_N'],
+	//	    length: 'value',
+	//	    measure: 'value',
+	//	    modifiedBy: 'value',
+	//	    previewPicture: {
+	//	        'fileData': ['image_name', 'image']
+	//	    },
+	//	    previewText: 'value',
+	//	    previewTextType: 'value',
+	//	    purchasingCurrency: 'value',
+	//	    purchasingPrice: 'value',
+	//	    quantity: 'value',
+	//	    quantityReserved: 'value',
+	//	    quantityTrace: 'value',
+	//	    recurSchemeLength: 'value',
+	//	    recurSchemeType: 'value',
+	//	    sort: 'value',
+	//	    subscribe: 'value',
+	//	    trialPriceId: 'value',
+	//	    vatId: 'value',
+	//	    vatIncluded: 'value',
+	//	    weight: 'value',
+	//	    width: 'value',
+	//	    withoutOrder: 'value',
+	//	    xmlId: 'value',
+	//	    property1: 'value',
+	//	    ...
+	//	    propertyN: 'value',
+	//	},
+	//
+	// Required.
 	Fields ProductAddParamsFields `json:"fields"`
 }
 
@@ -80,23 +130,36 @@ func (p ProductAddParams) validate() error {
 
 // ProductAddParamsFields is the fields value of catalog.product.add.
 type ProductAddParamsFields struct {
-	// Identifier of the trading catalog information block. To get existing
-	// identifiers of trading catalog information blocks, use the method
-	// catalog.catalog.list. Required.
+	// Identifier of the trading catalog information block.
+	//
+	// To get existing identifiers of trading catalog information blocks, use the
+	// method catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
 	// Name of the product. Required.
 	Name string `json:"name"`
-	// Product activity. Possible values: - Y — yes - N — no Default value is
-	// set to Y. Default: Y.
+	// Product activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Use unique barcodes for each instance. Values: - Y — yes - N — no
+	// Use unique barcodes for each instance. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default value is set to N. Default: N.
 	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
-	// Is it possible to buy the product when out of stock: - Y — yes - N — no
+	// Is it possible to buy the product when out of stock:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default value is set to N. Default: N.
 	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
 	// Created by
@@ -119,31 +182,52 @@ type ProductAddParamsFields struct {
 	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
 	// Detailed description
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — file name of the picture with extension, value2
-	// — image in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — file name of the picture with extension, value2 — image in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML Default value is set to text. Default: text.
+	// Picture for the announcement.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
+	// Detailed picture.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text. Default: text.
 	PreviewTextType b24.Opt[ProductAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML Default value is set to text. Default: text.
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text. Default: text.
 	DetailTextType b24.Opt[ProductAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product. Options: - Y — yes - N — no - D
-	// — default Default value is set to D
+	// Subscription permission for the product. Options:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Default value is set to D
 	Subscribe b24.Opt[ProductAddParamsFieldsSubscribe] `json:"subscribe,omitzero"`
 	// Identifier of VAT
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// VAT included in the price: - Y — yes - N — no Default value is set to N.
-	// Default: N.
+	// VAT included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N. Default: N.
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// Height of the product
 	Height b24.Opt[float64] `json:"height,omitzero"`
@@ -153,37 +237,74 @@ type ProductAddParamsFields struct {
 	Weight b24.Opt[float64] `json:"weight,omitzero"`
 	// Width of the product
 	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode: - Y – enabled - N – disabled - D – default
+	// Quantity accounting mode:
+	//
+	//   - Y – enabled
+	//   - N – disabled
+	//   - D – default
+	//
 	// Default value is set to D
 	QuantityTrace b24.Opt[ProductAddParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price. The list of currencies can be obtained
-	// using the crm.currency.list method. Not editable when inventory accounting
-	// is enabled
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the crm.currency.list method.
+	//
+	// Not editable when inventory accounting is enabled
 	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price. Not editable when inventory accounting is enabled
+	// Purchasing price.
+	//
+	// Not editable when inventory accounting is enabled
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity. Not editable when inventory accounting is enabled
+	// Quantity.
+	//
+	// Not editable when inventory accounting is enabled
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity. Not editable when inventory accounting is enabled
+	// Reserved quantity.
+	//
+	// Not editable when inventory accounting is enabled
 	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period. Default value is set to 0. Used only in
-	// on-premise for content sales. Default: 0.
+	// Length of the payment period.
+	//
+	// Default value is set to 0.
+	//
+	// Used only in on-premise for content sales. Default: 0.
 	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Unit of time for the payment period: - H — hour - D — day - W — week -
-	// M — month - Q — quarter - S — half-year - Y — year Default value is
-	// set to D. Used only in on-premise for content sales. Default: D.
+	// Unit of time for the payment period:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Default value is set to D.
+	//
+	// Used only in on-premise for content sales. Default: D.
 	RecurSchemeType b24.Opt[ProductAddParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment. Used only in on-premise for content sales
+	// Product for trial payment.
+	//
+	// Used only in on-premise for content sales
 	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Extension without placing an order. Values: - Y — yes - N — no Default
-	// value is set to N. Used only in on-premise for content sales. Default: N.
+	// Extension without placing an order. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N.
+	//
+	// Used only in on-premise for content sales. Default: N.
 	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
 	// Value of the product property, where N — property identifier. There can be
-	// multiple properties. When adding a product, the property value can be
-	// specified as a string, number, or as an object {value: value}. If the
-	// property is multiple, an array of values or objects of the form {value:
-	// value} is specified. File field uploads are described in the article How to
-	// update and delete files
+	// multiple properties.
+	//
+	// When adding a product, the property value can be specified as a string,
+	// number, or as an object {value: value}. If the property is multiple, an
+	// array of values or objects of the form {value: value} is specified.
+	//
+	// File field uploads are described in the article How to update and delete
+	// files
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -198,6 +319,46 @@ func (v *ProductAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductAddParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.add.
+type ProductAddParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductAddParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductAddParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductAddParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.add.
+type ProductAddParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductAddParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductAddParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -532,8 +693,9 @@ func ProductDeleteCommand(p ProductDeleteParams) b24.Command[b24.Bool] {
 
 // ProductDeleteParams holds the parameters of catalog.product.delete.
 type ProductDeleteParams struct {
-	// Product identifier. To obtain product identifiers, use the
-	// catalog.product.list. Required.
+	// Product identifier.
+	//
+	// To obtain product identifiers, use the catalog.product.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -619,18 +781,27 @@ func (p ProductDownloadParams) validate() error {
 
 // ProductDownloadParamsFields is the fields value of catalog.product.download.
 type ProductDownloadParamsFields struct {
-	// Identifier of the registered file. To obtain file identifiers for products,
-	// use catalog.product.get or catalog.product.list. Required.
-	FileID int64 `json:"fileId"`
-	// Identifier of the product. To obtain product identifiers, use
+	// Identifier of the registered file.
+	//
+	// To obtain file identifiers for products, use catalog.product.get or
 	// catalog.product.list. Required.
+	FileID int64 `json:"fileId"`
+	// Identifier of the product.
+	//
+	// To obtain product identifiers, use catalog.product.list. Required.
 	ProductID int64 `json:"productId"`
 	// Name of the field (property or field of the information block element) where
-	// the file is stored. - DETAIL_PICTURE — detailed image, field available in
-	// the old product card - PREVIEW_PICTURE — preview image, field available in
-	// the old product card - PROPERTY_N — property, where N is the property
-	// identifier or property code To obtain existing identifiers or property codes
-	// for products, use catalog.productProperty.list. Required.
+	// the file is stored.
+	//
+	//   - DETAIL_PICTURE — detailed image, field available in the old product
+	//     card
+	//   - PREVIEW_PICTURE — preview image, field available in the old product
+	//     card
+	//   - PROPERTY_N — property, where N is the property identifier or
+	//     property code
+	//
+	// To obtain existing identifiers or property codes for products, use
+	// catalog.productProperty.list. Required.
 	FieldName ProductDownloadParamsFieldsFieldName `json:"fieldName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -719,8 +890,9 @@ func ProductGetCommand(p ProductGetParams) b24.Command[*ProductGetResult] {
 
 // ProductGetParams holds the parameters of catalog.product.get.
 type ProductGetParams struct {
-	// Identifier of the product. To obtain product identifiers, use
-	// catalog.product.list. Required.
+	// Identifier of the product.
+	//
+	// To obtain product identifiers, use catalog.product.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -960,8 +1132,10 @@ func (p ProductGetFieldsByFilterParams) validate() error {
 // ProductGetFieldsByFilterParamsFilter is the filter value of
 // catalog.product.getFieldsByFilter.
 type ProductGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block. To obtain existing identifiers of
-	// information blocks, use catalog.catalog.list. Required.
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers of information blocks, use
+	// catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1058,53 +1232,101 @@ func ProductListExport(ctx context.Context, c b24.Caller, p ProductListParams, o
 // ProductListParams holds the parameters of catalog.product.list.
 type ProductListParams struct {
 	// An array containing a list of fields that need to be selected (see the
-	// catalog_product object fields). Required fields: id, iblockId
+	// catalog_product object fields).
+	//
+	// Required fields: id, iblockId
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected products in {"field_1": "value_1", ...
-	// "field_N": "value_N"} format. Possible values for field correspond to the
-	// fields of the catalog_product object. Required fields:iblockId. A key can be
-	// assigned an additional prefix that specifies the filter behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - % — LIKE, substring search.
-	// The % character does not need to be passed in the filter value. The search
-	// looks for a substring in any position of the string. - =% — LIKE,
-	// substring search. The % character must be passed in the value. Examples: -
-	// "mol%" — searching for values starting with "mol" - "%mol" — searching
-	// for values ending with "mol" - "%mol%" — searching for values where "mol"
-	// can be in any position - %= — LIKE (similar to =%) - !% — NOT LIKE,
-	// substring search. The % character does not need to be passed in the filter
-	// value. The search goes from both sides. - !=% — NOT LIKE, substring
-	// search. The % character must be passed in the value. Examples: - "mol%" —
-	// searching for values not starting with "mol" - "%mol" — searching for
-	// values not ending with "mol" - "%mol%" — searching for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (similar
-	// to !=%) - = — equal, exact match (used by default). For IN searches, you
-	// can pass multiple values as an array - != — not equal - ! — not equal.
-	// For NOT IN searches, you can pass multiple values as an array For custom
-	// fields propertyN, the value format in filter depends on the condition type:
-	// - if you are filtering a date or date-time type property by range, use a
-	// prefix in the key and pass the value in the value field - if you are
-	// filtering a numeric, string, or list custom field by exact match, pass the
-	// value directly without value - for IN and NOT IN searches, you can pass an
-	// array of values Examples of filtering by custom fields:
+	// "field_N": "value_N"} format.
+	//
+	// Possible values for field correspond to the fields of the catalog_product
+	// object.
+	//
+	// Required fields:iblockId.
+	//
+	// A key can be assigned an additional prefix that specifies the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for a substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default). For IN searches, you can
+	//     pass multiple values as an array
+	//   - != — not equal
+	//   - ! — not equal. For NOT IN searches, you can pass multiple values as
+	//     an array
+	//
+	// For custom fields propertyN, the value format in filter depends on the
+	// condition type:
+	//
+	//   - if you are filtering a date or date-time type property by range, use a
+	//     prefix in the key and pass the value in the value field
+	//   - if you are filtering a numeric, string, or list custom field by exact
+	//     match, pass the value directly without value
+	//   - for IN and NOT IN searches, you can pass an array of values
+	//
+	// Examples of filtering by custom fields:
+	//
+	//	filter: {
+	//	    iblockId: 23,
+	//	    '>=property424': {
+	//	        value: '2025-05-29T12:00:00+03:00'
+	//	    },
+	//	    '<=property424': {
+	//	        value: '2025-05-30T13:00:00+03:00'
+	//	    },
+	//	    property996: 9636,
+	//	    property997: [9636, 568, 570, 9658],
+	//	}
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Object for sorting selected products in {"field_1": "order_1", ...
-	// "field_N": "order_N"} format. Possible values for field correspond to the
-	// fields of the catalog_product object. Possible values for order: - asc —
-	// in ascending order - desc — in descending order
+	// "field_N": "order_N"} format.
+	//
+	// Possible values for field correspond to the fields of the catalog_product
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to control pagination. The results page size is always
-	// static — 50 records. To select the second page of results, you need to
-	// pass the value — 50. To select the third page of results, the value is —
-	// 100 and so on. Formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the required page number
+	// The parameter is used to control pagination.
+	//
+	// The results page size is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value — 50. To
+	// select the third page of results, the value is — 100 and so on.
+	//
+	// Formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the required page number
 	Start b24.Opt[string] `json:"start,omitzero"`
 }
 
@@ -1344,25 +1566,39 @@ func (p ProductOfferAddParams) validate() error {
 // ProductOfferAddParamsFields is the fields value of
 // catalog.product.offer.add.
 type ProductOfferAddParamsFields struct {
-	// Identifier of the information block of the trade catalog for variations. To
-	// obtain existing identifiers of information blocks of trade catalogs, use
+	// Identifier of the information block of the trade catalog for variations.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
 	// catalog.catalog.list. The variation info block has the productIblockId field
 	// filled. Required.
 	IblockID int64 `json:"iblockId"`
 	// Name of the product variation. Required.
 	Name string `json:"name"`
-	// Activity status. Possible values: - Y — yes - N — no Defaults to Y.
-	// Default: Y.
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Unique barcodes for each instance. Possible values: - Y — yes - N — no
+	// Unique barcodes for each instance. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Defaults to N. Default: N.
 	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
 	// Is the purchase of the product variation allowed when it is out of stock?
-	// Possible values: - Y — yes - N — no Defaults to N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
 	// Created by
 	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
@@ -1386,28 +1622,47 @@ type ProductOfferAddParamsFields struct {
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
 	// Picture for the announcement. Object in the format {fileData: [value1,
 	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductOfferAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML Defaults to text. Default: text.
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductOfferAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	PreviewTextType b24.Opt[ProductOfferAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML Defaults to text. Default: text.
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	DetailTextType b24.Opt[ProductOfferAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product variation. Possible values: - Y —
-	// yes - N — no - D — default Defaults to D
+	// Subscription permission for the product variation. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D
 	Subscribe b24.Opt[ProductOfferAddParamsFieldsSubscribe] `json:"subscribe,omitzero"`
 	// VAT identifier
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values: - Y — yes - N — no
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Defaults to N. Default: N.
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// Height of the product variation
@@ -1418,41 +1673,75 @@ type ProductOfferAddParamsFields struct {
 	Weight b24.Opt[float64] `json:"weight,omitzero"`
 	// Width of the product variation
 	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode. Possible values: - Y — enabled - N — disabled
-	// - D — default Defaults to D
+	// Quantity accounting mode. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//   - D — default
+	//
+	// Defaults to D
 	QuantityTrace b24.Opt[ProductOfferAddParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price. The list of currencies can be obtained
-	// using the method crm.currency.list. Not editable when inventory management
-	// is enabled
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled
 	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price. Not editable when inventory management is enabled
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity. Not editable when inventory management is enabled
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity. Not editable when inventory management is enabled
+	// Reserved quantity.
+	//
+	// Not editable when inventory management is enabled
 	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period. Defaults to 0. Used only in on-premise version
-	// for content sales. Default: 0.
+	// Length of the payment period.
+	//
+	// Defaults to 0.
+	//
+	// Used only in on-premise version for content sales. Default: 0.
 	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Time unit of the payment period. Possible values: - H — hour - D — day -
-	// W — week - M — month - Q — quarter - S — half-year - Y — year
-	// Defaults to D. Used only in on-premise version for content sales. Default:
-	// D.
+	// Time unit of the payment period. Possible values:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Defaults to D.
+	//
+	// Used only in on-premise version for content sales. Default: D.
 	RecurSchemeType b24.Opt[ProductOfferAddParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment. Used only in on-premise version for content sales
+	// Product for trial payment.
+	//
+	// Used only in on-premise version for content sales
 	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Renewal without placing an order. Possible values: - Y — yes - N — no
-	// Defaults to N. Used only in on-premise version for content sales. Default:
-	// N.
+	// Renewal without placing an order. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// Used only in on-premise version for content sales. Default: N.
 	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
-	// Identifier of the parent product. To obtain identifiers of parent products,
-	// use catalog.product.sku.list
+	// Identifier of the parent product.
+	//
+	// To obtain identifiers of parent products, use catalog.product.sku.list
 	ParentID b24.Opt[int64] `json:"parentId,omitzero"`
 	// Value of the property of the product variation, where N — property
-	// identifier. There can be multiple properties. When adding a product
-	// variation, the property value can be specified as a string, number, or as an
-	// object {value: value}. If the property is multiple, an array of values or
-	// objects of the form {value: value} should be specified
+	// identifier. There can be multiple properties.
+	//
+	// When adding a product variation, the property value can be specified as a
+	// string, number, or as an object {value: value}. If the property is multiple,
+	// an array of values or objects of the form {value: value} should be specified
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1467,6 +1756,46 @@ func (v *ProductOfferAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductOfferAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductOfferAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferAddParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.offer.add.
+type ProductOfferAddParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferAddParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferAddParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferAddParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.offer.add.
+type ProductOfferAddParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferAddParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferAddParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1826,8 +2155,10 @@ func ProductOfferDeleteCommand(p ProductOfferDeleteParams) b24.Command[b24.Bool]
 // ProductOfferDeleteParams holds the parameters of
 // catalog.product.offer.delete.
 type ProductOfferDeleteParams struct {
-	// Identifier of the product variation. To obtain the identifiers of product
-	// variations, you need to use catalog.product.offer.list. Required.
+	// Identifier of the product variation.
+	//
+	// To obtain the identifiers of product variations, you need to use
+	// catalog.product.offer.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1917,20 +2248,28 @@ func (p ProductOfferDownloadParams) validate() error {
 // ProductOfferDownloadParamsFields is the fields value of
 // catalog.product.offer.download.
 type ProductOfferDownloadParamsFields struct {
-	// Identifier of the registered file. To obtain the identifiers of product
-	// variation files, you need to use catalog.product.offer.get or
-	// catalog.product.offer.list. Required.
+	// Identifier of the registered file.
+	//
+	// To obtain the identifiers of product variation files, you need to use
+	// catalog.product.offer.get or catalog.product.offer.list. Required.
 	FileID int64 `json:"fileId"`
-	// Identifier of the product variation. To obtain the identifiers of product
-	// variations, you need to use catalog.product.offer.list. Required.
+	// Identifier of the product variation.
+	//
+	// To obtain the identifiers of product variations, you need to use
+	// catalog.product.offer.list. Required.
 	ProductID int64 `json:"productId"`
 	// Name of the field (property or field of the information block element) where
-	// the file is stored. Possible values: - DETAIL_PICTURE — detailed image,
-	// field available in the old product card - PREVIEW_PICTURE — preview image,
-	// field available in the old product card - PROPERTY_N — property, where N
-	// is the property identifier or property code To obtain existing identifiers
-	// or property codes of product variations, you need to use
-	// catalog.productProperty.list. Required.
+	// the file is stored. Possible values:
+	//
+	//   - DETAIL_PICTURE — detailed image, field available in the old product
+	//     card
+	//   - PREVIEW_PICTURE — preview image, field available in the old product
+	//     card
+	//   - PROPERTY_N — property, where N is the property identifier or
+	//     property code
+	//
+	// To obtain existing identifiers or property codes of product variations, you
+	// need to use catalog.productProperty.list. Required.
 	FieldName ProductOfferDownloadParamsFieldsFieldName `json:"fieldName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2020,8 +2359,10 @@ func ProductOfferGetCommand(p ProductOfferGetParams) b24.Command[*ProductOfferGe
 
 // ProductOfferGetParams holds the parameters of catalog.product.offer.get.
 type ProductOfferGetParams struct {
-	// Identifier of the product variation. To obtain the identifiers of product
-	// variations, you need to use catalog.product.offer.list. Required.
+	// Identifier of the product variation.
+	//
+	// To obtain the identifiers of product variations, you need to use
+	// catalog.product.offer.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2283,8 +2624,9 @@ func (p ProductOfferGetFieldsByFilterParams) validate() error {
 // ProductOfferGetFieldsByFilterParamsFilter is the filter value of
 // catalog.product.offer.getFieldsByFilter.
 type ProductOfferGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block of the trade catalog for variations. To
-	// obtain existing identifiers of information blocks of trade catalogs, use
+	// Identifier of the information block of the trade catalog for variations.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
 	// catalog.catalog.list. The variation information block has the
 	// productIblockId field filled in. Required.
 	IblockID int64 `json:"iblockId"`
@@ -2383,57 +2725,103 @@ func ProductOfferListExport(ctx context.Context, c b24.Caller, p ProductOfferLis
 // ProductOfferListParams holds the parameters of catalog.product.offer.list.
 type ProductOfferListParams struct {
 	// An array containing a list of fields that must be selected (see the fields
-	// of the catalog_product_offer object). Required fields: id, iblockId
+	// of the catalog_product_offer object).
+	//
+	// Required fields: id, iblockId
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected product variations in {"field_1":
-	// "value_1", ... "field_N": "value_N"} format. Possible values for field
-	// correspond to the fields of the catalog_product_offer object. Required
-	// fields: iblockId — the identifier of the trade catalog information block
-	// for variations. To obtain existing identifiers of trade catalog information
-	// blocks, you must use catalog.catalog.list. The variations information block
-	// has the productIblockId field populated. A prefix can be assigned to the key
-	// to specify the filter behavior. Possible prefix values: - >= — greater
-	// than or equal to - > — greater than - <= — less than or equal to - < —
-	// less than - % — LIKE, substring search. The % character does not need to
-	// be passed in the filter value. The search looks for a substring in any
-	// position of the string. - =% — LIKE, substring search. The % character
-	// must be passed in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - !% — NOT LIKE, substring search. The % character
-	// does not need to be passed in the filter value. The search goes from both
-	// sides. - !=% — NOT LIKE, substring search. The % character must be passed
-	// in the value. Examples: - "mol%" — searches for values not starting with
-	// "mol" - "%mol" — searches for values not ending with "mol" - "%mol%" —
-	// searches for values where the "mol" substring is not present in any position
-	// - !%= — NOT LIKE (similar to !=%) - = — equal, exact match (used by
-	// default). For IN searches, multiple values can be passed as an array. - !=
-	// — not equal - ! — not equal. For NOT IN searches, multiple values can be
-	// passed as an array. For propertyN properties, the value format in filter
-	// depends on the condition type: - if you are filtering a date or datetime
-	// type property by range, use the prefix in the key and pass the value in the
-	// value field - if you are filtering a numeric, string, or list property by
-	// exact match, pass the value directly without value - for IN and NOT IN
-	// searches, an array of values can be passed. Examples of filtering by
-	// properties:
+	// "value_1", ... "field_N": "value_N"} format.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_product_offer object.
+	//
+	// Required fields: iblockId — the identifier of the trade catalog
+	// information block for variations. To obtain existing identifiers of trade
+	// catalog information blocks, you must use catalog.catalog.list. The
+	// variations information block has the productIblockId field populated.
+	//
+	// A prefix can be assigned to the key to specify the filter behavior. Possible
+	// prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for a substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the "mol" substring is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default). For IN searches, multiple
+	//     values can be passed as an array.
+	//   - != — not equal
+	//   - ! — not equal. For NOT IN searches, multiple values can be passed as
+	//     an array.
+	//
+	// For propertyN properties, the value format in filter depends on the
+	// condition type:
+	//
+	//   - if you are filtering a date or datetime type property by range, use
+	//     the prefix in the key and pass the value in the value field
+	//   - if you are filtering a numeric, string, or list property by exact
+	//     match, pass the value directly without value
+	//   - for IN and NOT IN searches, an array of values can be passed.
+	//
+	// Examples of filtering by properties:
+	//
+	//	filter: {
+	//	    iblockId: 24,
+	//	    '>=property424': {
+	//	        value: '2025-05-29T12:00:00+03:00'
+	//	    },
+	//	    '<=property424': {
+	//	        value: '2025-05-30T13:00:00+03:00'
+	//	    },
+	//	    property996: 9636,
+	//	    property997: [9636, 568, 570, 9658],
+	//	}
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected product variations in {"field_1": "order_1",
-	// ... "field_N": "order_N"} format. Possible values for field correspond to
-	// the fields of the catalog_product_offer object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// ... "field_N": "order_N"} format.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_product_offer object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to control pagination. The results page size is always
-	// static — 50 records. To select the second page of results, pass the value
-	// 50. To select the third page of results — the value 100 and so on. Formula
-	// for calculating the start parameter value: start = (N-1) * 50, where N —
-	// the number of the required page
+	// The parameter is used to control pagination.
+	//
+	// The results page size is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100 and so on.
+	//
+	// Formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the required page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -2631,8 +3019,10 @@ func ProductOfferUpdateCommand(p ProductOfferUpdateParams) b24.Command[*ProductO
 // ProductOfferUpdateParams holds the parameters of
 // catalog.product.offer.update.
 type ProductOfferUpdateParams struct {
-	// Identifier of the product variation. To obtain the identifiers of product
-	// variations, use catalog.product.offer.list. Required.
+	// Identifier of the product variation.
+	//
+	// To obtain the identifiers of product variations, use
+	// catalog.product.offer.list. Required.
 	ID int64 `json:"id"`
 	// Values of the fields to update the product variation. Required.
 	Fields ProductOfferUpdateParamsFields `json:"fields"`
@@ -2654,16 +3044,25 @@ func (p ProductOfferUpdateParams) validate() error {
 type ProductOfferUpdateParamsFields struct {
 	// Name of the product variation
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Activity status. Possible values: - Y — yes - N — no
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Unique barcodes for each instance. Possible values: - Y — yes - N — no
+	// Unique barcodes for each instance. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
 	// Is the purchase of the product variation allowed when it is out of stock?
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
 	// Created by
 	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
@@ -2687,28 +3086,40 @@ type ProductOfferUpdateParamsFields struct {
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
 	// Picture for the announcement. Object in the format {fileData: [value1,
 	// value2]}, where value1 — file name of the picture with extension, value2
-	// — picture in base64 format. To remove the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
+	// — picture in base64 format.
+	//
+	// To remove the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductOfferUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — file name of the picture with extension, value2 — picture in
-	// base64 format. To remove the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML
+	// base64 format.
+	//
+	// To remove the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductOfferUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
 	PreviewTextType b24.Opt[ProductOfferUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
 	DetailTextType b24.Opt[ProductOfferUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product variation. Possible values: - Y —
-	// yes - N — no - D — default
+	// Subscription permission for the product variation. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
 	Subscribe b24.Opt[ProductOfferUpdateParamsFieldsSubscribe] `json:"subscribe,omitzero"`
 	// VAT identifier
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values: - Y — yes - N — no
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// Height of the product variation
 	Height b24.Opt[float64] `json:"height,omitzero"`
@@ -2718,50 +3129,80 @@ type ProductOfferUpdateParamsFields struct {
 	Weight b24.Opt[float64] `json:"weight,omitzero"`
 	// Width of the product variation
 	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode. Possible values: - Y — enabled - N — disabled
-	// - D — default
+	// Quantity accounting mode. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//   - D — default
 	QuantityTrace b24.Opt[ProductOfferUpdateParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price. The list of currencies can be obtained
-	// using the method crm.currency.list. Not editable when inventory management
-	// is enabled
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled
 	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price. Not editable when inventory management is enabled
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity. Not editable when inventory management is enabled
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity. Not editable when inventory management is enabled
+	// Reserved quantity.
+	//
+	// Not editable when inventory management is enabled
 	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period. Used only in the on-premise version for
-	// content sales
+	// Length of the payment period.
+	//
+	// Used only in the on-premise version for content sales
 	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Time unit of the payment period. Possible values: - H — hour - D — day -
-	// W — week - M — month - Q — quarter - S — half-year - Y — year Used
-	// only in the on-premise version for content sales
+	// Time unit of the payment period. Possible values:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Used only in the on-premise version for content sales
 	RecurSchemeType b24.Opt[ProductOfferUpdateParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment. Used only in the on-premise version for content
-	// sales
+	// Product for trial payment.
+	//
+	// Used only in the on-premise version for content sales
 	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Renewal without placing an order. Possible values: - Y — yes - N — no
+	// Renewal without placing an order. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Used only in the on-premise version for content sales
 	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
 	// Identifier of the parent product. The value is specified in the format
 	// {value: value, valueId: valueId}, where value — identifier of the parent
-	// product, and valueId — identifier of the property value. To obtain the
-	// identifiers of parent products, use catalog.product.sku.list
+	// product, and valueId — identifier of the property value.
+	//
+	// To obtain the identifiers of parent products, use catalog.product.sku.list
 	ParentID map[string]any `json:"parentId,omitzero"`
 	// Value of the property of the product variation, where N — property
-	// identifier. There can be multiple properties. The value is specified in the
-	// format {valueId: valueId, value: value} or in the format [{valueId:
-	// valueId1, value: value1}, ..., {valueId: valueIdN, value: valueN}], if the
-	// property is multiple. Here valueId — identifier of the property value, and
-	// value — property value. If valueId is not specified, the existing value
-	// will be removed from the database and replaced with the new one specified in
-	// value. If the property is multiple, all existing values of the property for
-	// which valueId was not specified will be removed. An exception is "file" type
-	// properties: their values that are not passed in the request are retained,
-	// but after a removal the valueId of the remaining values changes. valueId of
-	// all properties of the product variation can be obtained using the methods
-	// catalog.product.offer.get and catalog.product.offer.list
+	// identifier. There can be multiple properties.
+	//
+	// The value is specified in the format {valueId: valueId, value: value} or in
+	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
+	// value: valueN}], if the property is multiple. Here valueId — identifier of
+	// the property value, and value — property value.
+	//
+	// If valueId is not specified, the existing value will be removed from the
+	// database and replaced with the new one specified in value. If the property
+	// is multiple, all existing values of the property for which valueId was not
+	// specified will be removed. An exception is "file" type properties: their
+	// values that are not passed in the request are retained, but after a removal
+	// the valueId of the remaining values changes.
+	//
+	// valueId of all properties of the product variation can be obtained using the
+	// methods catalog.product.offer.get and catalog.product.offer.list
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2776,6 +3217,46 @@ func (v *ProductOfferUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductOfferUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductOfferUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferUpdateParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.offer.update.
+type ProductOfferUpdateParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferUpdateParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferUpdateParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferUpdateParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.offer.update.
+type ProductOfferUpdateParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferUpdateParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferUpdateParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3164,14 +3645,19 @@ func (p ProductServiceAddParams) validate() error {
 // ProductServiceAddParamsFields is the fields value of
 // catalog.product.service.add.
 type ProductServiceAddParamsFields struct {
-	// Identifier of the trade catalog information block. To obtain existing
-	// identifiers of trade catalog information blocks, use catalog.catalog.list.
-	// Required.
+	// Identifier of the trade catalog information block.
+	//
+	// To obtain existing identifiers of trade catalog information blocks, use
+	// catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
 	// Name of the service. Required.
 	Name string `json:"name"`
-	// Activity status. Possible values: - Y — yes - N — no Defaults to Y.
-	// Default: Y.
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
@@ -3199,32 +3685,47 @@ type ProductServiceAddParamsFields struct {
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
 	// Picture for the announcement. Object in the format {fileData: [value1,
 	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductServiceAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML Defaults to text. Default: text.
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductServiceAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	PreviewTextType b24.Opt[ProductServiceAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML Defaults to text. Default: text.
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	DetailTextType b24.Opt[ProductServiceAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// VAT identifier
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price. Possible values: - Y — yes - N — no
+	// Is VAT included in the price. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Defaults to N. Default: N.
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// Value of the service property, where N — property identifier. There can be
-	// multiple properties. When adding a service, the property value can be
-	// specified as a string, number, or as an object {value: value}. If the
-	// property is multiple, an array of values or objects of the form {value:
-	// value} should be specified
+	// multiple properties.
+	//
+	// When adding a service, the property value can be specified as a string,
+	// number, or as an object {value: value}. If the property is multiple, an
+	// array of values or objects of the form {value: value} should be specified
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3239,6 +3740,46 @@ func (v *ProductServiceAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductServiceAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductServiceAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceAddParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.service.add.
+type ProductServiceAddParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceAddParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceAddParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceAddParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.service.add.
+type ProductServiceAddParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceAddParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceAddParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3480,8 +4021,10 @@ func ProductServiceDeleteCommand(p ProductServiceDeleteParams) b24.Command[b24.B
 // ProductServiceDeleteParams holds the parameters of
 // catalog.product.service.delete.
 type ProductServiceDeleteParams struct {
-	// Identifier of the service. To obtain service identifiers, you need to use
-	// catalog.product.service.list. Required.
+	// Identifier of the service.
+	//
+	// To obtain service identifiers, you need to use catalog.product.service.list.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -3571,20 +4114,27 @@ func (p ProductServiceDownloadParams) validate() error {
 // ProductServiceDownloadParamsFields is the fields value of
 // catalog.product.service.download.
 type ProductServiceDownloadParamsFields struct {
-	// Identifier of the registered file. To obtain file identifiers for the
-	// service, you need to use catalog.product.service.get or
-	// catalog.product.service.list. Required.
+	// Identifier of the registered file.
+	//
+	// To obtain file identifiers for the service, you need to use
+	// catalog.product.service.get or catalog.product.service.list. Required.
 	FileID int64 `json:"fileId"`
-	// Identifier of the service. To obtain service identifiers, you need to use
-	// catalog.product.service.list. Required.
+	// Identifier of the service.
+	//
+	// To obtain service identifiers, you need to use catalog.product.service.list.
+	// Required.
 	ProductID int64 `json:"productId"`
 	// Name of the field (property or field of the information block element) where
-	// the file is stored. Possible values: - DETAIL_PICTURE — detailed image,
-	// field available in the old product card - PREVIEW_PICTURE — preview image,
-	// field available in the old product card - PROPERTY_N — property, where N
-	// is the property identifier or code To obtain existing identifiers or codes
-	// of service properties, you need to use catalog.productProperty.list.
-	// Required.
+	// the file is stored. Possible values:
+	//
+	//   - DETAIL_PICTURE — detailed image, field available in the old product
+	//     card
+	//   - PREVIEW_PICTURE — preview image, field available in the old product
+	//     card
+	//   - PROPERTY_N — property, where N is the property identifier or code
+	//
+	// To obtain existing identifiers or codes of service properties, you need to
+	// use catalog.productProperty.list. Required.
 	FieldName ProductServiceDownloadParamsFieldsFieldName `json:"fieldName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3673,8 +4223,9 @@ func ProductServiceGetCommand(p ProductServiceGetParams) b24.Command[*ProductSer
 
 // ProductServiceGetParams holds the parameters of catalog.product.service.get.
 type ProductServiceGetParams struct {
-	// Identifier of the service. To obtain service identifiers, use
-	// catalog.product.service.list. Required.
+	// Identifier of the service.
+	//
+	// To obtain service identifiers, use catalog.product.service.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -3902,8 +4453,10 @@ func (p ProductServiceGetFieldsByFilterParams) validate() error {
 // ProductServiceGetFieldsByFilterParamsFilter is the filter value of
 // catalog.product.service.getFieldsByFilter.
 type ProductServiceGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block. To obtain existing identifiers of
-	// information blocks, use catalog.catalog.list. Required.
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers of information blocks, use
+	// catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4002,53 +4555,100 @@ func ProductServiceListExport(ctx context.Context, c b24.Caller, p ProductServic
 // catalog.product.service.list.
 type ProductServiceListParams struct {
 	// An array containing a list of fields that must be selected (see the fields
-	// of the catalog_product_service object). Required fields: id, iblockId
+	// of the catalog_product_service object).
+	//
+	// Required fields: id, iblockId
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected services in {"field_1": "value_1", ...
-	// "field_N": "value_N"} format. Possible values for field correspond to the
-	// fields of the catalog_product_service object. Required fields: iblockId. A
-	// key can be assigned an additional prefix to specify the filter behavior.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - % — LIKE,
-	// substring search. The % character does not need to be passed in the filter
-	// value. The search looks for a substring in any position of the string - =%
-	// — LIKE, substring search. The % character must be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % character does not need to be passed in
-	// the filter value. The search is performed from both sides - !=% — NOT
-	// LIKE, substring search. The % character must be passed in the value.
-	// Examples: - "mol%" — searches for values that do not start with "mol" -
-	// "%mol" — searches for values that do not end with "mol" - "%mol%" —
-	// searches for values where the substring "mol" is not present in any position
-	// - !%= — NOT LIKE (similar to !=%) - = — equal, exact match (used by
-	// default). For IN search, you can pass multiple values as an array - != —
-	// not equal - ! — not equal. For NOT IN search, you can pass multiple values
-	// as an array For propertyN properties, the value format in filter depends on
-	// the condition type: - if you are filtering a date or date-time type property
-	// by range, use a prefix in the key and pass the value in the value field - if
-	// you are filtering a numeric, string, or list property by exact match, pass
-	// the value directly, without value - for IN and NOT IN searches, you can pass
-	// an array of values Examples of filtering by properties:
+	// "field_N": "value_N"} format.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_product_service object.
+	//
+	// Required fields: iblockId.
+	//
+	// A key can be assigned an additional prefix to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for a substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search is performed from both sides
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values that do not start with "mol"
+	//     ◦ "%mol" — searches for values that do not end with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default). For IN search, you can
+	//     pass multiple values as an array
+	//   - != — not equal
+	//   - ! — not equal. For NOT IN search, you can pass multiple values as an
+	//     array
+	//
+	// For propertyN properties, the value format in filter depends on the
+	// condition type:
+	//
+	//   - if you are filtering a date or date-time type property by range, use a
+	//     prefix in the key and pass the value in the value field
+	//   - if you are filtering a numeric, string, or list property by exact
+	//     match, pass the value directly, without value
+	//   - for IN and NOT IN searches, you can pass an array of values
+	//
+	// Examples of filtering by properties:
+	//
+	//	filter: {
+	//	    iblockId: 14,
+	//	    '>=property424': {
+	//	        value: '2025-05-29T12:00:00+03:00'
+	//	    },
+	//	    '<=property424': {
+	//	        value: '2025-05-30T13:00:00+03:00'
+	//	    },
+	//	    property996: 9636,
+	//	    property997: [9636, 568, 570, 9658],
+	//	}
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected services in {"field_1": "order_1", ...
-	// "field_N": "order_N"} format. Possible values for field correspond to the
-	// fields of the catalog_product_service object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "field_N": "order_N"} format.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_product_service object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to control pagination. The results page size is always
-	// static — 50 records. To select the second page of results, pass the value
-	// 50. To select the third page of results — the value 100 and so on. Formula
-	// for calculating the start parameter value: start = (N-1) * 50, where N —
-	// the number of the desired page
+	// The parameter is used to control pagination.
+	//
+	// The results page size is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100 and so on.
+	//
+	// Formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -4207,8 +4807,9 @@ func ProductServiceUpdateCommand(p ProductServiceUpdateParams) b24.Command[*Prod
 // ProductServiceUpdateParams holds the parameters of
 // catalog.product.service.update.
 type ProductServiceUpdateParams struct {
-	// Identifier of the service. To obtain service identifiers, use
-	// catalog.product.service.list. Required.
+	// Identifier of the service.
+	//
+	// To obtain service identifiers, use catalog.product.service.list. Required.
 	ID int64 `json:"id"`
 	// Field values for updating the service. Required.
 	Fields ProductServiceUpdateParamsFields `json:"fields"`
@@ -4230,7 +4831,10 @@ func (p ProductServiceUpdateParams) validate() error {
 type ProductServiceUpdateParamsFields struct {
 	// Name of the service
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Active status. Possible values: - Y — yes - N — no
+	// Active status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
@@ -4258,40 +4862,52 @@ type ProductServiceUpdateParamsFields struct {
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
 	// Picture for the announcement. Object in the format {fileData: [value1,
 	// value2]}, where value1 — file name of the picture with extension, value2
-	// — picture in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductServiceUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — file name of the picture with extension, value2 — picture in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductServiceUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
 	PreviewTextType b24.Opt[ProductServiceUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
 	DetailTextType b24.Opt[ProductServiceUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// VAT identifier
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Whether VAT is included in the price. Possible values: - Y — yes - N —
-	// no
+	// Whether VAT is included in the price. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// Value of the service property, where N — property identifier. There can be
-	// multiple properties. The value is specified in the format {valueId: valueId,
-	// value: value} or in the format [{valueId: valueId1, value: value1}, ...,
-	// {valueId: valueIdN, value: valueN}], if the property is multiple. Here
-	// valueId — identifier of the property value, and value — property value.
+	// multiple properties.
+	//
+	// The value is specified in the format {valueId: valueId, value: value} or in
+	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
+	// value: valueN}], if the property is multiple. Here valueId — identifier of
+	// the property value, and value — property value.
+	//
 	// If valueId is not specified, the existing value will be removed from the
 	// database and replaced with the new one specified in value. If the property
 	// is multiple, all existing property values for which valueId was not
 	// specified will be removed. An exception is "file" type properties: their
 	// values that are not passed in the request are retained, but after a removal
-	// the valueId of the remaining values changes. valueId of all service
-	// properties can be obtained using the methods catalog.product.service.get and
-	// catalog.product.service.list
+	// the valueId of the remaining values changes.
+	//
+	// valueId of all service properties can be obtained using the methods
+	// catalog.product.service.get and catalog.product.service.list
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4306,6 +4922,46 @@ func (v *ProductServiceUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductServiceUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductServiceUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceUpdateParamsFieldsPreviewPicture is the previewPicture value
+// of catalog.product.service.update.
+type ProductServiceUpdateParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceUpdateParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceUpdateParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceUpdateParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.service.update.
+type ProductServiceUpdateParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceUpdateParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceUpdateParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4575,24 +5231,35 @@ func (p ProductSKUAddParams) validate() error {
 
 // ProductSKUAddParamsFields is the fields value of catalog.product.sku.add.
 type ProductSKUAddParamsFields struct {
-	// Identifier of the information block of the trade catalog. To obtain existing
-	// identifiers of information blocks of trade catalogs, use
+	// Identifier of the information block of the trade catalog.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
 	// catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
 	// Name of the parent product. Required.
 	Name string `json:"name"`
-	// Activity status. Possible values: - Y — yes - N — no Defaults to Y.
-	// Default: Y.
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Is the purchase of the parent product allowed when it is out of stock?
-	// Possible values: - Y — yes - N — no Defaults to N. For parent products,
-	// the ability to edit this field is available only in the on-premise version
-	// when the option "Show the Trade Catalog tab for products with trade offers"
-	// is enabled. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled. Default: N.
 	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
 	// Created by whom
 	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
@@ -4608,9 +5275,11 @@ type ProductSKUAddParamsFields struct {
 	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
 	// Array of all sections to which the parent product is linked
 	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement. For parent products, the ability to edit this field is
-	// available only in the on-premise version when the option "Show the Trade
-	// Catalog tab for products with trade offers" is enabled.
+	// Unit of measurement.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Measure b24.Opt[int64] `json:"measure,omitzero"`
 	// Description for the announcement
 	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
@@ -4618,74 +5287,117 @@ type ProductSKUAddParamsFields struct {
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
 	// Picture for the announcement. Object in the format {fileData: [value1,
 	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductSKUAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML Defaults to text. Default: text.
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductSKUAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	PreviewTextType b24.Opt[ProductSKUAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML Defaults to text. Default: text.
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	DetailTextType b24.Opt[ProductSKUAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the parent product. Possible values: - Y — yes
-	// - N — no - D — default Defaults to D. For parent products, the ability
-	// to edit this field is available only in the on-premise version when the
-	// option "Show the Trade Catalog tab for products with trade offers" is
-	// enabled.
+	// Subscription permission for the parent product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Subscribe b24.Opt[ProductSKUAddParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// VAT identifier. For parent products, the ability to edit this field is
-	// available only in the on-premise version when the option "Show the Trade
-	// Catalog tab for products with trade offers" is enabled.
+	// VAT identifier.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values: - Y — yes - N — no
-	// Defaults to N. For parent products, the ability to edit this field is
-	// available only in the on-premise version when the option "Show the Trade
-	// Catalog tab for products with trade offers" is enabled. Default: N.
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled. Default: N.
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the parent product. For parent products, the ability to edit this
-	// field is available only in the on-premise version when the option "Show the
-	// Trade Catalog tab for products with trade offers" is enabled.
+	// Height of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the parent product. For parent products, the ability to edit this
-	// field is available only in the on-premise version when the option "Show the
-	// Trade Catalog tab for products with trade offers" is enabled.
+	// Length of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the parent product. For parent products, the ability to edit this
-	// field is available only in the on-premise version when the option "Show the
-	// Trade Catalog tab for products with trade offers" is enabled.
+	// Weight of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the parent product. For parent products, the ability to edit this
-	// field is available only in the on-premise version when the option "Show the
-	// Trade Catalog tab for products with trade offers" is enabled.
+	// Width of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Currency of the purchasing price. The list of currencies can be obtained
-	// using the method crm.currency.list. Not editable when inventory management
-	// is enabled. For parent products, the ability to edit this field is available
-	// only in the on-premise version when the option "Show the Trade Catalog tab
-	// for products with trade offers" is enabled.
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price. Not editable when inventory management is enabled. For
-	// parent products, the ability to edit this field is available only in the
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
 	// on-premise version when the option "Show the Trade Catalog tab for products
 	// with trade offers" is enabled.
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity. Not editable when inventory management is enabled. For parent
-	// products, the ability to edit this field is available only in the on-premise
-	// version when the option "Show the Trade Catalog tab for products with trade
-	// offers" is enabled.
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
 	// Value of the property of the parent product, where N — property
-	// identifier. There can be multiple properties. When adding a parent product,
-	// the property value can be specified as a string, number, or as an object
-	// {value: value}. If the property is multiple, an array of values or objects
-	// of the form {value: value} is specified.
+	// identifier. There can be multiple properties.
+	//
+	// When adding a parent product, the property value can be specified as a
+	// string, number, or as an object {value: value}. If the property is multiple,
+	// an array of values or objects of the form {value: value} is specified.
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4700,6 +5412,46 @@ func (v *ProductSKUAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductSKUAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductSKUAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUAddParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.sku.add.
+type ProductSKUAddParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUAddParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUAddParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUAddParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.sku.add.
+type ProductSKUAddParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUAddParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUAddParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4975,8 +5727,10 @@ func ProductSKUDeleteCommand(p ProductSKUDeleteParams) b24.Command[b24.Bool] {
 
 // ProductSKUDeleteParams holds the parameters of catalog.product.sku.delete.
 type ProductSKUDeleteParams struct {
-	// Identifier of the head product. To obtain the identifiers of head products,
-	// you need to use catalog.product.sku.list. Required.
+	// Identifier of the head product.
+	//
+	// To obtain the identifiers of head products, you need to use
+	// catalog.product.sku.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -5065,20 +5819,28 @@ func (p ProductSKUDownloadParams) validate() error {
 // ProductSKUDownloadParamsFields is the fields value of
 // catalog.product.sku.download.
 type ProductSKUDownloadParamsFields struct {
-	// Identifier of the registered file. To obtain the identifiers of main product
-	// files, you need to use catalog.product.sku.get or catalog.product.sku.list.
-	// Required.
+	// Identifier of the registered file.
+	//
+	// To obtain the identifiers of main product files, you need to use
+	// catalog.product.sku.get or catalog.product.sku.list. Required.
 	FileID int64 `json:"fileId"`
-	// Identifier of the main product. To obtain the identifiers of main products,
-	// you need to use catalog.product.sku.list. Required.
+	// Identifier of the main product.
+	//
+	// To obtain the identifiers of main products, you need to use
+	// catalog.product.sku.list. Required.
 	ProductID int64 `json:"productId"`
 	// Name of the field (property or field of the information block element) where
-	// the file is stored. Possible values: - DETAIL_PICTURE — detailed image,
-	// field available in the old product card - PREVIEW_PICTURE — preview image,
-	// field available in the old product card - PROPERTY_N — property, where N
-	// is the property identifier or property code To obtain existing identifiers
-	// or property codes of main products, you need to use
-	// catalog.productProperty.list. Required.
+	// the file is stored. Possible values:
+	//
+	//   - DETAIL_PICTURE — detailed image, field available in the old product
+	//     card
+	//   - PREVIEW_PICTURE — preview image, field available in the old product
+	//     card
+	//   - PROPERTY_N — property, where N is the property identifier or
+	//     property code
+	//
+	// To obtain existing identifiers or property codes of main products, you need
+	// to use catalog.productProperty.list. Required.
 	FieldName ProductSKUDownloadParamsFieldsFieldName `json:"fieldName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5167,8 +5929,10 @@ func ProductSKUGetCommand(p ProductSKUGetParams) b24.Command[*ProductSKUGetResul
 
 // ProductSKUGetParams holds the parameters of catalog.product.sku.get.
 type ProductSKUGetParams struct {
-	// Identifier of the parent product. To obtain the identifiers of parent
-	// products, you need to use catalog.product.sku.list. Required.
+	// Identifier of the parent product.
+	//
+	// To obtain the identifiers of parent products, you need to use
+	// catalog.product.sku.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -5406,8 +6170,10 @@ func (p ProductSKUGetFieldsByFilterParams) validate() error {
 // ProductSKUGetFieldsByFilterParamsFilter is the filter value of
 // catalog.product.sku.getFieldsByFilter.
 type ProductSKUGetFieldsByFilterParamsFilter struct {
-	// Identifier of the information block. To obtain existing identifiers of
-	// information blocks, use catalog.catalog.list. Required.
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers of information blocks, use
+	// catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5504,47 +6270,77 @@ func ProductSKUListExport(ctx context.Context, c b24.Caller, p ProductSKUListPar
 // ProductSKUListParams holds the parameters of catalog.product.sku.list.
 type ProductSKUListParams struct {
 	// An array of fields to be selected (see the fields of the catalog_product_sku
-	// object). Required fields: id, iblockId
+	// object).
+	//
+	// Required fields: id, iblockId
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected parent products in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the catalog_product_sku object. Required fields:
-	// iblockId. An additional prefix can be set for the key to specify the filter
-	// behavior. Possible prefix values: - >= — greater than or equal to - > —
-	// greater than - <= — less than or equal to - < — less than - % — LIKE,
-	// substring search. The % character in the filter value does not need to be
-	// passed. The search looks for the substring in any position of the string -
-	// =% — LIKE, substring search. The % character needs to be passed in the
-	// value. Examples: - "mol%" — searches for values starting with "mol" -
-	// "%mol" — searches for values ending with "mol" - "%mol%" — searches for
-	// values where "mol" can be in any position - %= — LIKE (similar to =%) - !%
-	// — NOT LIKE, substring search. The % character in the filter value does not
-	// need to be passed. The search goes from both sides - !=% — NOT LIKE,
-	// substring search. The % character needs to be passed in the value. Examples:
-	// - "mol%" — searches for values not starting with "mol" - "%mol" —
-	// searches for values not ending with "mol" - "%mol%" — searches for values
-	// where the substring "mol" is not present in any position - !%= — NOT LIKE
-	// (similar to !=%) - = — equal, exact match (used by default). For IN
-	// search, multiple values can be passed as an array - != — not equal - ! —
-	// not equal. For NOT IN search, multiple values can be passed as an array
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_product_sku object.
+	//
+	// Required fields: iblockId.
+	//
+	// An additional prefix can be set for the key to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % character in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character in the filter value
+	//     does not need to be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % character needs to be passed
+	//     in the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default). For IN search, multiple
+	//     values can be passed as an array
+	//   - != — not equal
+	//   - ! — not equal. For NOT IN search, multiple values can be passed as
+	//     an array
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected parent products in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_product_sku object. Possible values for order:
-	// - asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_product_sku object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the number of the desired page
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -5756,8 +6552,10 @@ func ProductSKUUpdateCommand(p ProductSKUUpdateParams) b24.Command[*ProductSKUUp
 
 // ProductSKUUpdateParams holds the parameters of catalog.product.sku.update.
 type ProductSKUUpdateParams struct {
-	// Identifier of the main product. To obtain the identifiers of main products,
-	// use catalog.product.sku.list. Required.
+	// Identifier of the main product.
+	//
+	// To obtain the identifiers of main products, use catalog.product.sku.list.
+	// Required.
 	ID int64 `json:"id"`
 	// Values of the fields to update the main product. Required.
 	Fields ProductSKUUpdateParamsFields `json:"fields"`
@@ -5779,18 +6577,28 @@ func (p ProductSKUUpdateParams) validate() error {
 type ProductSKUUpdateParamsFields struct {
 	// Name of the main product
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Activity status. Possible values: - Y — yes - N — no Defaults to Y.
-	// Default: Y.
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Is the purchase of the main product allowed when it is out of stock?
-	// Possible values: - Y — yes - N — no Defaults to N. For main products,
-	// the ability to edit this field is available only in the on-premise version
-	// with the option "Show the Trade Catalog tab for products with trade offers"
-	// enabled. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled. Default: N.
 	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
 	// Created by
 	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
@@ -5806,9 +6614,11 @@ type ProductSKUUpdateParamsFields struct {
 	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
 	// Array of all sections to which the main product is linked
 	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement. For main products, the ability to edit this field is
-	// available only in the on-premise version with the option "Show the Trade
-	// Catalog tab for products with trade offers" enabled.
+	// Unit of measurement.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Measure b24.Opt[int64] `json:"measure,omitzero"`
 	// Description for the announcement
 	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
@@ -5816,81 +6626,128 @@ type ProductSKUUpdateParamsFields struct {
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
 	// Picture for the announcement. Object in the format {fileData: [value1,
 	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductSKUUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
 	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
 	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML Defaults to text. Default: text.
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductSKUUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	PreviewTextType b24.Opt[ProductSKUUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML Defaults to text. Default: text.
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	DetailTextType b24.Opt[ProductSKUUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the main product. Possible values: - Y — yes -
-	// N — no - D — default Defaults to D. For main products, the ability to
-	// edit this field is available only in the on-premise version with the option
-	// "Show the Trade Catalog tab for products with trade offers" enabled.
+	// Subscription permission for the main product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Subscribe b24.Opt[ProductSKUUpdateParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// VAT identifier. For main products, the ability to edit this field is
-	// available only in the on-premise version with the option "Show the Trade
-	// Catalog tab for products with trade offers" enabled.
+	// VAT identifier.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values: - Y — yes - N — no
-	// Defaults to N. For main products, the ability to edit this field is
-	// available only in the on-premise version with the option "Show the Trade
-	// Catalog tab for products with trade offers" enabled. Default: N.
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled. Default: N.
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the main product. For main products, the ability to edit this
-	// field is available only in the on-premise version with the option "Show the
-	// Trade Catalog tab for products with trade offers" enabled.
+	// Height of the main product.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the main product. For main products, the ability to edit this
-	// field is available only in the on-premise version with the option "Show the
-	// Trade Catalog tab for products with trade offers" enabled.
+	// Length of the main product.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the main product. For main products, the ability to edit this
-	// field is available only in the on-premise version with the option "Show the
-	// Trade Catalog tab for products with trade offers" enabled.
+	// Weight of the main product.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the main product. For main products, the ability to edit this field
-	// is available only in the on-premise version with the option "Show the Trade
-	// Catalog tab for products with trade offers" enabled.
+	// Width of the main product.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Currency of the purchasing price. The list of currencies can be obtained
-	// using the method crm.currency.list. Not editable when inventory management
-	// is enabled. For main products, the ability to edit this field is available
-	// only in the on-premise version with the option "Show the Trade Catalog tab
-	// for products with trade offers" enabled.
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price. Not editable when inventory management is enabled. For
-	// main products, the ability to edit this field is available only in the
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For main products, the ability to edit this field is available only in the
 	// on-premise version with the option "Show the Trade Catalog tab for products
 	// with trade offers" enabled.
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity. Not editable when inventory management is enabled. For main
-	// products, the ability to edit this field is available only in the on-premise
-	// version with the option "Show the Trade Catalog tab for products with trade
-	// offers" enabled.
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For main products, the ability to edit this field is available only in the
+	// on-premise version with the option "Show the Trade Catalog tab for products
+	// with trade offers" enabled.
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
 	// Value of the main product property, where N — property identifier. There
-	// can be multiple properties. The value is specified in the format {valueId:
-	// valueId, value: value} or in the format [{valueId: valueId1, value: value1},
-	// ..., {valueId: valueIdN, value: valueN}] if the property is multiple. Here
-	// valueId — identifier of the property value, and value — property value.
+	// can be multiple properties.
+	//
+	// The value is specified in the format {valueId: valueId, value: value} or in
+	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
+	// value: valueN}] if the property is multiple. Here valueId — identifier of
+	// the property value, and value — property value.
+	//
 	// If valueId is not specified, the existing value will be removed from the
 	// database and replaced with the new one specified in value. If the property
 	// is multiple, all existing property values for which valueId was not
 	// specified will be removed. An exception is "file" type properties: their
 	// values that are not passed in the request are retained, but after a removal
-	// the valueId of the remaining values changes. valueId of all properties of
-	// the main product can be obtained using the methods catalog.product.sku.get
-	// and catalog.product.sku.list
+	// the valueId of the remaining values changes.
+	//
+	// valueId of all properties of the main product can be obtained using the
+	// methods catalog.product.sku.get and catalog.product.sku.list
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5905,6 +6762,46 @@ func (v *ProductSKUUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductSKUUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductSKUUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUUpdateParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.sku.update.
+type ProductSKUUpdateParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUUpdateParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUUpdateParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUUpdateParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.sku.update.
+type ProductSKUUpdateParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUUpdateParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUUpdateParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -6186,11 +7083,67 @@ func ProductUpdateCommand(p ProductUpdateParams) b24.Command[*ProductUpdateResul
 
 // ProductUpdateParams holds the parameters of catalog.product.update.
 type ProductUpdateParams struct {
-	// Product identifier. To obtain product identifiers, use the
-	// catalog.product.list. Required.
+	// Product identifier.
+	//
+	// To obtain product identifiers, use the catalog.product.list. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for updating the product
-	// in the form of a structure:. Required.
+	// in the form of a structure:
+	//
+	//	'fields': {
+	//	    name: 'value',
+	//	    active: 'value',
+	//	    barcodeMulti: 'value',
+	//	    canBuyZero: 'value',
+	//	    code: 'value',
+	//	    createdBy: 'value',
+	//	    dateActiveFrom: 'value',
+	//	    dateActiveTo: 'value',
+	//	    dateCreate: 'value',
+	//	    detailPicture: {
+	//	        'fileData': ['image_name', 'image']
+	//	    },
+	//	    detailText: 'value',
+	//	    detailTextType: 'value',
+	//	    height: 'value',
+	//	    iblockSectionId: 'value',
+	//	    IblockSection: ['value_1', ... , 'value_N'],
+	//	    length: 'value',
+	//	    measure: 'value',
+	//	    modifiedBy: 'value',
+	//	    previewPicture: {
+	//	        'fileData': ['image_name', 'image']
+	//	    },
+	//	    previewText: 'value',
+	//	    previewTextType: 'value',
+	//	    purchasingCurrency: 'value',
+	//	    purchasingPrice: 'value',
+	//	    quantity: 'value',
+	//	    quantityReserved: 'value',
+	//	    quantityTrace: 'value',
+	//	    recurSchemeLength: 'value',
+	//	    recurSchemeType: 'value',
+	//	    sort: 'value',
+	//	    subscribe: 'value',
+	//	    trialPriceId: 'value',
+	//	    vatId: 'value',
+	//	    vatIncluded: 'value',
+	//	    weight: 'value',
+	//	    width: 'value',
+	//	    withoutOrder: 'value',
+	//	    xmlId: 'value',
+	//	    property1: {
+	//	        value: 'value',
+	//	        valueId: 'value'
+	//	    },
+	//	    ...
+	//	    propertyN: {
+	//	        value: 'value',
+	//	        valueId: 'value'
+	//	    }
+	//	},
+	//
+	// Required.
 	Fields ProductUpdateParamsFields `json:"fields"`
 }
 
@@ -6209,17 +7162,29 @@ func (p ProductUpdateParams) validate() error {
 type ProductUpdateParamsFields struct {
 	// Name of the product
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Product activity. Possible values: - Y — yes - N — no Default value is
-	// set to Y. Default: Y.
+	// Product activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Use unique barcodes for each instance. Values: - Y — yes - N — no
+	// Use unique barcodes for each instance. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default value is set to N. Default: N.
 	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
-	// Is it possible to buy the product when out of stock: - Y — yes - N — no
+	// Is it possible to buy the product when out of stock:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default value is set to N. Default: N.
 	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
 	// Created by
@@ -6242,31 +7207,52 @@ type ProductUpdateParamsFields struct {
 	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
 	// Detailed description
 	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — file name of the picture with extension, value2
-	// — image in base64 format. To delete the picture, use the object in the
-	// format {remove: 'Y'}
-	PreviewPicture map[string]any `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — file name of the picture with extension, value2 — image in
-	// base64 format. To delete the picture, use the object in the format {remove:
-	// 'Y'}
-	DetailPicture map[string]any `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values: - text — text -
-	// html — HTML Default value is set to text. Default: text.
+	// Picture for the announcement.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
+	// Detailed picture.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text. Default: text.
 	PreviewTextType b24.Opt[ProductUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values: - text — text - html —
-	// HTML Default value is set to text. Default: text.
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text. Default: text.
 	DetailTextType b24.Opt[ProductUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product. Options: - Y — yes - N — no - D
-	// — default Default value is set to D
+	// Subscription permission for the product. Options:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Default value is set to D
 	Subscribe b24.Opt[ProductUpdateParamsFieldsSubscribe] `json:"subscribe,omitzero"`
 	// Identifier of VAT
 	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// VAT included in the price: - Y — yes - N — no Default value is set to N.
-	// Default: N.
+	// VAT included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N. Default: N.
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// Height of the product
 	Height b24.Opt[float64] `json:"height,omitzero"`
@@ -6276,47 +7262,95 @@ type ProductUpdateParamsFields struct {
 	Weight b24.Opt[float64] `json:"weight,omitzero"`
 	// Width of the product
 	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode: - Y – enabled - N – disabled - D – default
+	// Quantity accounting mode:
+	//
+	//   - Y – enabled
+	//   - N – disabled
+	//   - D – default
+	//
 	// Default value is set to D
 	QuantityTrace b24.Opt[ProductUpdateParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price. The list of currencies can be obtained
-	// using the crm.currency.list method. Not editable when inventory accounting
-	// is enabled
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the crm.currency.list method.
+	//
+	// Not editable when inventory accounting is enabled
 	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price. Not editable when inventory accounting is enabled
+	// Purchasing price.
+	//
+	// Not editable when inventory accounting is enabled
 	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity. Not editable when inventory accounting is enabled
+	// Quantity.
+	//
+	// Not editable when inventory accounting is enabled
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity. Not editable when inventory accounting is enabled
+	// Reserved quantity.
+	//
+	// Not editable when inventory accounting is enabled
 	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period. Default value is set to 0. Used only in
-	// on-premise for content sales. Default: 0.
+	// Length of the payment period.
+	//
+	// Default value is set to 0.
+	//
+	// Used only in on-premise for content sales. Default: 0.
 	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Unit of time for the payment period: - H — hour - D — day - W — week -
-	// M — month - Q — quarter - S — half-year - Y — year Default value is
-	// set to D. Used only in on-premise for content sales. Default: D.
+	// Unit of time for the payment period:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Default value is set to D.
+	//
+	// Used only in on-premise for content sales. Default: D.
 	RecurSchemeType b24.Opt[ProductUpdateParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment. Used only in on-premise for content sales
+	// Product for trial payment.
+	//
+	// Used only in on-premise for content sales
 	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Extension without placing an order. Values: - Y — yes - N — no Default
-	// value is set to N. Used only in on-premise for content sales. Default: N.
+	// Extension without placing an order. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N.
+	//
+	// Used only in on-premise for content sales. Default: N.
 	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
 	// The value of a product property, where N is the property identifier. There
-	// can be multiple properties. The value is specified in the following format:
-	// - {valueId: valueId, value: value} — for a single property - [{valueId:
-	// valueId1, value: value1}, ..., {valueId: valueIdN, value: valueN}] — for a
-	// multiple property Here valueId is the property value identifier, and value
-	// is the property value. If the property is empty and does not yet have a
-	// valueId, only pass value. For a property with userType = BoolEnum in value,
-	// pass: - Y — yes - N — no If valueId is not specified, the existing value
-	// will be deleted from the database and replaced with the new one specified in
-	// value. If the property is multiple, all existing property values for which
-	// valueId was not specified will be deleted. An exception is "file" type
-	// properties: their values that are not passed in the request are retained,
-	// but after a deletion the valueId of the remaining values changes. The
-	// valueId identifiers of all product properties can be obtained using the
-	// catalog.product.get and catalog.product.list methods. Changing file fields
-	// is described in the article How to update and delete files
+	// can be multiple properties.
+	//
+	// The value is specified in the following format:
+	//
+	//   - {valueId: valueId, value: value} — for a single property
+	//   - [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN, value:
+	//     valueN}] — for a multiple property Here valueId is the property
+	//     value identifier, and value is the property value.
+	//
+	// If the property is empty and does not yet have a valueId, only pass value.
+	//
+	// For a property with userType = BoolEnum in value, pass:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If valueId is not specified, the existing value will be deleted from the
+	// database and replaced with the new one specified in value.
+	//
+	// If the property is multiple, all existing property values for which valueId
+	// was not specified will be deleted. An exception is "file" type properties:
+	// their values that are not passed in the request are retained, but after a
+	// deletion the valueId of the remaining values changes.
+	//
+	// The valueId identifiers of all product properties can be obtained using the
+	// catalog.product.get and catalog.product.list methods.
+	//
+	// Changing file fields is described in the article How to update and delete
+	// files
 	PropertyN any `json:"propertyN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6331,6 +7365,46 @@ func (v *ProductUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductUpdateParamsFieldsPreviewPicture is the previewPicture value of
+// catalog.product.update.
+type ProductUpdateParamsFieldsPreviewPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductUpdateParamsFieldsPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductUpdateParamsFieldsPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductUpdateParamsFieldsDetailPicture is the detailPicture value of
+// catalog.product.update.
+type ProductUpdateParamsFieldsDetailPicture struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductUpdateParamsFieldsDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductUpdateParamsFieldsDetailPicture
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

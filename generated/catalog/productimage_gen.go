@@ -52,9 +52,13 @@ func ProductImageAddCommand(p ProductImageAddParams) b24.Command[*ProductImageAd
 type ProductImageAddParams struct {
 	// Field values for adding an image (detailed description). Required.
 	Fields ProductImageAddParamsFields `json:"fields"`
-	// An array of two elements: - the first — the file name - the second – the
-	// file in base64 encoding. Required.
-	FileContent []any `json:"fileContent"`
+	// An array of two elements:
+	//
+	//   - the first — the file name
+	//   - the second – the file in base64 encoding
+	//
+	// Required.
+	FileContent []string `json:"fileContent"`
 }
 
 // validate reports the first required parameter left empty.
@@ -76,16 +80,26 @@ func (p ProductImageAddParams) validate() error {
 
 // ProductImageAddParamsFields is the fields value of catalog.productImage.add.
 type ProductImageAddParamsFields struct {
-	// Identifier of the product, parent product, variation, or service. To obtain
-	// existing identifiers, use the following methods: - for products —
-	// catalog.product.list - for parent products — catalog.product.sku.list -
-	// for product variations — catalog.product.offer.list - for services —
-	// catalog.product.service.list. Required.
+	// Identifier of the product, parent product, variation, or service.
+	//
+	// To obtain existing identifiers, use the following methods:
+	//
+	//   - for products — catalog.product.list
+	//   - for parent products — catalog.product.sku.list
+	//   - for product variations — catalog.product.offer.list
+	//   - for services — catalog.product.service.list
+	//
+	// Required.
 	ProductID int64 `json:"productId"`
-	// Image type: - DETAIL_PICTURE — detailed image, field available in the old
-	// product card - PREVIEW_PICTURE — preview image, field available in the old
-	// product card - MORE_PHOTO — image If no value is specified, the image will
-	// be saved in MORE_PHOTO
+	// Image type:
+	//
+	//   - DETAIL_PICTURE — detailed image, field available in the old product
+	//     card
+	//   - PREVIEW_PICTURE — preview image, field available in the old product
+	//     card
+	//   - MORE_PHOTO — image
+	//
+	// If no value is specified, the image will be saved in MORE_PHOTO
 	Type b24.Opt[ProductImageAddParamsFieldsType] `json:"type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -215,11 +229,16 @@ func ProductImageDeleteCommand(p ProductImageDeleteParams) b24.Command[b24.Bool]
 // ProductImageDeleteParams holds the parameters of
 // catalog.productImage.delete.
 type ProductImageDeleteParams struct {
-	// Identifier of the product, parent product, variation, or service. To obtain
-	// existing identifiers, use the following methods: - for products —
-	// catalog.product.list - for parent products — catalog.product.sku.list -
-	// for product variations — catalog.product.offer.list - for services —
-	// catalog.product.service.list. Required.
+	// Identifier of the product, parent product, variation, or service.
+	//
+	// To obtain existing identifiers, use the following methods:
+	//
+	//   - for products — catalog.product.list
+	//   - for parent products — catalog.product.sku.list
+	//   - for product variations — catalog.product.offer.list
+	//   - for services — catalog.product.service.list
+	//
+	// Required.
 	ProductID int64 `json:"productId"`
 	// Identifier of the image. Required.
 	ID int64 `json:"id"`
@@ -286,11 +305,16 @@ func ProductImageGetCommand(p ProductImageGetParams) b24.Command[*ProductImageGe
 
 // ProductImageGetParams holds the parameters of catalog.productImage.get.
 type ProductImageGetParams struct {
-	// Identifier of the product, main product, variation, or service. To obtain
-	// existing identifiers, use the following methods: - for products —
-	// catalog.product.list - for main products — catalog.product.sku.list - for
-	// product variations — catalog.product.offer.list - for services —
-	// catalog.product.service.list. Required.
+	// Identifier of the product, main product, variation, or service.
+	//
+	// To obtain existing identifiers, use the following methods:
+	//
+	//   - for products — catalog.product.list
+	//   - for main products — catalog.product.sku.list
+	//   - for product variations — catalog.product.offer.list
+	//   - for services — catalog.product.service.list
+	//
+	// Required.
 	ProductID int64 `json:"productId"`
 	// Identifier of the image. Required.
 	ID int64 `json:"id"`
@@ -476,11 +500,16 @@ func ProductImageListAll(ctx context.Context, c b24.Caller, p ProductImageListPa
 
 // ProductImageListParams holds the parameters of catalog.productImage.list.
 type ProductImageListParams struct {
-	// Identifier of the product, parent product, variation, or service. To obtain
-	// existing identifiers, use the following methods: - for products —
-	// catalog.product.list - for parent products — catalog.product.sku.list -
-	// for product variations — catalog.product.offer.list - for services —
-	// catalog.product.service.list. Required.
+	// Identifier of the product, parent product, variation, or service.
+	//
+	// To obtain existing identifiers, use the following methods:
+	//
+	//   - for products — catalog.product.list
+	//   - for parent products — catalog.product.sku.list
+	//   - for product variations — catalog.product.offer.list
+	//   - for services — catalog.product.service.list
+	//
+	// Required.
 	ProductID int64 `json:"productId"`
 	// An array with a list of fields to select (see fields of the object
 	// catalog_product_image)

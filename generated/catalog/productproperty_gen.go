@@ -26,8 +26,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Required fields: iblockId, name, propertyType Required fields not
-// provided in fields
+//   - 400: Required fields: iblockId, name, propertyType Required fields not
+//     provided in fields
 func ProductPropertyAdd(ctx context.Context, c b24.Caller, p ProductPropertyAddParams, opts ...b24.CallOption) (*ProductPropertyAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -83,16 +83,28 @@ func (p ProductPropertyAddParams) validate() error {
 // ProductPropertyAddParamsFields is the fields value of
 // catalog.productProperty.add.
 type ProductPropertyAddParamsFields struct {
-	// Identifier of the trade catalog. Existing identifiers can be obtained using
-	// the method catalog.catalog.list. Required.
+	// Identifier of the trade catalog.
+	//
+	// Existing identifiers can be obtained using the method catalog.catalog.list.
+	// Required.
 	IblockID int64 `json:"iblockId"`
 	// Name of the property. Required.
 	Name string `json:"name"`
-	// Basic type of the property. Allowed values: - N — number - S — string -
-	// L — list - F — file - E — binding to elements - G — binding to
-	// sections. Required.
+	// Basic type of the property. Allowed values:
+	//
+	//   - N — number
+	//   - S — string
+	//   - L — list
+	//   - F — file
+	//   - E — binding to elements
+	//   - G — binding to sections
+	//
+	// Required.
 	PropertyType ProductPropertyAddParamsFieldsPropertyType `json:"propertyType"`
-	// Activity status. Allowed values: - Y — yes - N — no
+	// Activity status. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Sorting index
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
@@ -102,25 +114,40 @@ type ProductPropertyAddParamsFields struct {
 	// Default value of the property
 	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
 	// Custom property type. The value must correspond to the specified
-	// propertyType. Value examples: - DateTime — date and time - Money —
-	// monetary value with currency - SKU — link to product variations -
-	// directory — link to a directory - employee — link to an employee -
-	// UserID — link to a user - EList — select item from a list -
-	// EAutocomplete — link to elements with auto-search - SectionAuto — link
-	// to sections with auto-search - HTML — value in HTML format - map_google
-	// — coordinates and address on Google Maps - map_yandex — coordinates and
-	// address on Yandex Maps - DiskFile — link to a file from Bitrix24.Drive -
-	// ECrm — link to CRM elements - BoolEnum — checkbox based on a list; use
-	// this value together with propertyType = L
+	// propertyType.
+	//
+	// Value examples:
+	//
+	//   - DateTime — date and time
+	//   - Money — monetary value with currency
+	//   - SKU — link to product variations
+	//   - directory — link to a directory
+	//   - employee — link to an employee
+	//   - UserID — link to a user
+	//   - EList — select item from a list
+	//   - EAutocomplete — link to elements with auto-search
+	//   - SectionAuto — link to sections with auto-search
+	//   - HTML — value in HTML format
+	//   - map_google — coordinates and address on Google Maps
+	//   - map_yandex — coordinates and address on Yandex Maps
+	//   - DiskFile — link to a file from Bitrix24.Drive
+	//   - ECrm — link to CRM elements
+	//   - BoolEnum — checkbox based on a list; use this value together with
+	//     propertyType = L
 	UserType b24.Opt[ProductPropertyAddParamsFieldsUserType] `json:"userType,omitzero"`
 	// Number of rows in the input field
 	RowCount b24.Opt[int64] `json:"rowCount,omitzero"`
 	// Number of columns in the input field
 	ColCount b24.Opt[int64] `json:"colCount,omitzero"`
-	// Appearance of the list. Allowed values: - L — dropdown list - C — set of
-	// checkboxes
+	// Appearance of the list. Allowed values:
+	//
+	//   - L — dropdown list
+	//   - C — set of checkboxes
 	ListType b24.Opt[ProductPropertyAddParamsFieldsListType] `json:"listType,omitzero"`
-	// Indicator of multiple values. Allowed values: - Y — yes - N — no
+	// Indicator of multiple values. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// External identifier of the property
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
@@ -128,24 +155,35 @@ type ProductPropertyAddParamsFields struct {
 	FileType b24.Opt[string] `json:"fileType,omitzero"`
 	// Number of fields for entering multiple values
 	MultipleCnt b24.Opt[int64] `json:"multipleCnt,omitzero"`
-	// Identifier of the linked information block. Available identifiers can be
-	// obtained using the catalog.catalog.list method
+	// Identifier of the linked information block.
+	//
+	// Available identifiers can be obtained using the catalog.catalog.list method
 	LinkIblockID b24.Opt[int64] `json:"linkIblockId,omitzero"`
-	// Indicator of storing the description of the value. Allowed values: - Y —
-	// yes - N — no
+	// Indicator of storing the description of the value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithDescription b24.Opt[b24.Bool] `json:"withDescription,omitzero"`
-	// Indicator of participation in search. Allowed values: - Y — yes - N — no
+	// Indicator of participation in search. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Searchable b24.Opt[b24.Bool] `json:"searchable,omitzero"`
-	// Indicator of participation in filtering. Allowed values: - Y — yes - N —
-	// no
+	// Indicator of participation in filtering. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Filtrable b24.Opt[b24.Bool] `json:"filtrable,omitzero"`
-	// Indicator of required value. Allowed values: - Y — yes - N — no
+	// Indicator of required value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRequired b24.Opt[b24.Bool] `json:"isRequired,omitzero"`
 	// Hint for the field
 	Hint b24.Opt[string] `json:"hint,omitzero"`
 	// Settings for the custom type. Only scalar values and nested objects from
 	// scalar values are supported
-	UserTypeSettings map[string]any `json:"userTypeSettings,omitzero"`
+	UserTypeSettings *ProductPropertyAddParamsFieldsUserTypeSettings `json:"userTypeSettings,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -159,6 +197,26 @@ func (v *ProductPropertyAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ProductPropertyAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ProductPropertyAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyAddParamsFieldsUserTypeSettings is the userTypeSettings value
+// of catalog.productProperty.add.
+type ProductPropertyAddParamsFieldsUserTypeSettings struct {
+	TableName b24.Opt[string] `json:"tableName,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyAddParamsFieldsUserTypeSettings) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyAddParamsFieldsUserTypeSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyAddParamsFieldsUserTypeSettings) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyAddParamsFieldsUserTypeSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -367,7 +425,7 @@ func (v *ProductPropertyAddParamsFieldsListType) UnmarshalJSON(data []byte) erro
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access Denied Insufficient permissions to view the catalog
+//   - 400: Access Denied Insufficient permissions to view the catalog
 func ProductPropertyDelete(ctx context.Context, c b24.Caller, p ProductPropertyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -393,8 +451,10 @@ func ProductPropertyDeleteCommand(p ProductPropertyDeleteParams) b24.Command[b24
 // ProductPropertyDeleteParams holds the parameters of
 // catalog.productProperty.delete.
 type ProductPropertyDeleteParams struct {
-	// Identifier of the property. Property identifiers can be obtained using the
-	// method catalog.productProperty.list. Required.
+	// Identifier of the property.
+	//
+	// Property identifiers can be obtained using the method
+	// catalog.productProperty.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -424,7 +484,7 @@ func (p ProductPropertyDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access Denied Insufficient rights to view the catalog
+//   - 400: Access Denied Insufficient rights to view the catalog
 func ProductPropertyGet(ctx context.Context, c b24.Caller, p ProductPropertyGetParams, opts ...b24.CallOption) (*ProductPropertyGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -451,8 +511,10 @@ func ProductPropertyGetCommand(p ProductPropertyGetParams) b24.Command[*ProductP
 // ProductPropertyGetParams holds the parameters of
 // catalog.productProperty.get.
 type ProductPropertyGetParams struct {
-	// Identifier of the property. Property identifiers can be obtained using the
-	// catalog.productProperty.list method. Required.
+	// Identifier of the property.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -568,7 +630,7 @@ func (v ProductPropertyGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access Denied Insufficient permissions to view the catalog
+//   - 400: Access Denied Insufficient permissions to view the catalog
 func ProductPropertyGetFields(ctx context.Context, c b24.Caller, p ProductPropertyGetFieldsParams, opts ...b24.CallOption) (*ProductPropertyGetFieldsResult, error) {
 	var out ProductPropertyGetFieldsResult
 	if err := b24.Invoke(ctx, c, ProductPropertyGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -629,7 +691,7 @@ func (v ProductPropertyGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access Denied Insufficient rights to view the catalog
+//   - 400: Access Denied Insufficient rights to view the catalog
 func ProductPropertyList(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) (*ProductPropertyListResult, error) {
 	var out ProductPropertyListResult
 	if err := b24.Invoke(ctx, c, ProductPropertyListCommand(p).Request, &out, opts...); err != nil {
@@ -675,22 +737,38 @@ func ProductPropertyListExport(ctx context.Context, c b24.Caller, p ProductPrope
 // catalog.productProperty.list.
 type ProductPropertyListParams struct {
 	// An array containing the list of fields to select (see fields of the object
-	// catalog_product_property). If the parameter is not provided, all fields will
-	// be selected
+	// catalog_product_property).
+	//
+	// If the parameter is not provided, all fields will be selected
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected properties in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the object catalog_product_property. An additional prefix
-	// can be specified for the key to clarify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - % — LIKE, substring search. The %
-	// symbol in the filter value should not be included - =% — LIKE, substring
-	// search. The % symbol should be included in the value - %= — LIKE (similar
-	// to =%) - !% — NOT LIKE, substring search. The % symbol in the filter value
-	// should not be included - !=% — NOT LIKE, substring search. The % symbol
-	// should be included in the value - !%= — NOT LIKE (similar to !=%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal If
-	// iblockId is not provided, the method selects properties from all trade
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_product_property.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be included
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     should not be included
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If iblockId is not provided, the method selects properties from all trade
 	// catalogs. If an iblockId is provided that is not a catalog, the method will
 	// return an empty list
 	//
@@ -699,20 +777,32 @@ type ProductPropertyListParams struct {
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected properties in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the object catalog_product_property. Possible values for
-	// order: - ASC — in ascending order - DESC — in descending order If the
-	// parameter is not provided, sorting id ASC is applied
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_product_property.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — in ascending order
+	//   - DESC — in descending order
+	//
+	// If the parameter is not provided, sorting id ASC is applied.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — 100 and so on. The formula
-	// for calculating the start parameter value: start = (N - 1) * 50, where N is
-	// the desired page number. If the value -1 is passed, the response will not
-	// include the total field
+	// The parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — 100 and so on.
+	//
+	// The formula for calculating the start parameter value: start = (N - 1) * 50,
+	// where N is the desired page number.
+	//
+	// If the value -1 is passed, the response will not include the total field
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -773,8 +863,8 @@ func (v ProductPropertyListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Required fields: iblockId The required parameter iblockId is not
-// passed in fields
+//   - 400: Required fields: iblockId The required parameter iblockId is not
+//     passed in fields
 func ProductPropertyUpdate(ctx context.Context, c b24.Caller, p ProductPropertyUpdateParams, opts ...b24.CallOption) (*ProductPropertyUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -800,8 +890,10 @@ func ProductPropertyUpdateCommand(p ProductPropertyUpdateParams) b24.Command[*Pr
 // ProductPropertyUpdateParams holds the parameters of
 // catalog.productProperty.update.
 type ProductPropertyUpdateParams struct {
-	// Property identifier. Property identifiers can be obtained using the
-	// catalog.productProperty.list method. Required.
+	// Property identifier.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	ID int64 `json:"id"`
 	// Set of fields to update the property (detailed description). Required.
 	Fields ProductPropertyUpdateParamsFields `json:"fields"`
@@ -827,14 +919,18 @@ func (p ProductPropertyUpdateParams) validate() error {
 // ProductPropertyUpdateParamsFields is the fields value of
 // catalog.productProperty.update.
 type ProductPropertyUpdateParamsFields struct {
-	// Identifier of the trade catalog. Identifiers can be obtained using the
-	// catalog.catalog.list method. Required.
+	// Identifier of the trade catalog.
+	//
+	// Identifiers can be obtained using the catalog.catalog.list method. Required.
 	IblockID int64 `json:"iblockId"`
 	// Property name
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Base type of the property. Cannot be changed
 	PropertyType b24.Opt[string] `json:"propertyType,omitzero"`
-	// Activity status. Allowed values: - Y — yes - N — no
+	// Activity status. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Sort index
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
@@ -849,10 +945,15 @@ type ProductPropertyUpdateParamsFields struct {
 	RowCount b24.Opt[int64] `json:"rowCount,omitzero"`
 	// Number of input field columns
 	ColCount b24.Opt[int64] `json:"colCount,omitzero"`
-	// Appearance of the list. Allowed values: - L — dropdown list - C — set of
-	// checkboxes
+	// Appearance of the list. Allowed values:
+	//
+	//   - L — dropdown list
+	//   - C — set of checkboxes
 	ListType b24.Opt[ProductPropertyUpdateParamsFieldsListType] `json:"listType,omitzero"`
-	// Multiple value indicator. Allowed values: - Y — yes - N — no
+	// Multiple value indicator. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// External identifier of the property
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
@@ -860,24 +961,37 @@ type ProductPropertyUpdateParamsFields struct {
 	FileType b24.Opt[string] `json:"fileType,omitzero"`
 	// Number of fields for inputting multiple values
 	MultipleCnt b24.Opt[int64] `json:"multipleCnt,omitzero"`
-	// Identifier of the related information block. Available identifiers can be
-	// obtained using the catalog.catalog.list method.
+	// Identifier of the related information block.
+	//
+	// Available identifiers can be obtained using the catalog.catalog.list method.
 	LinkIblockID b24.Opt[int64] `json:"linkIblockId,omitzero"`
-	// Indicator of storing the value description. Allowed values: - Y — yes - N
-	// — no
+	// Indicator of storing the value description. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithDescription b24.Opt[b24.Bool] `json:"withDescription,omitzero"`
-	// Indicator of participation in search. Allowed values: - Y — yes - N — no
+	// Indicator of participation in search. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Searchable b24.Opt[b24.Bool] `json:"searchable,omitzero"`
-	// Indicator of participation in filtering. Allowed values: - Y — yes - N —
-	// no
+	// Indicator of participation in filtering. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Filtrable b24.Opt[b24.Bool] `json:"filtrable,omitzero"`
-	// Indicator of required value. Allowed values: - Y — yes - N — no
+	// Indicator of required value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRequired b24.Opt[b24.Bool] `json:"isRequired,omitzero"`
 	// Field hint
 	Hint b24.Opt[string] `json:"hint,omitzero"`
 	// Settings for the user-defined type. Only scalar values and nested objects of
-	// scalar values are supported. If userType is specified but userTypeSettings
-	// is not, the settings are not validated by the method.
+	// scalar values are supported.
+	//
+	// If userType is specified but userTypeSettings is not, the settings are not
+	// validated by the method.
 	UserTypeSettings map[string]any `json:"userTypeSettings,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -82,16 +82,20 @@ func (p ProductPropertyEnumAddParams) validate() error {
 // ProductPropertyEnumAddParamsFields is the fields value of
 // catalog.productPropertyEnum.add.
 type ProductPropertyEnumAddParamsFields struct {
-	// Identifier of the product property or variation. Property identifiers can be
-	// obtained using the catalog.productProperty.list method. Required.
+	// Identifier of the product property or variation.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
 	// Value of the list element. Required.
 	Value string `json:"value"`
 	// External identifier of the list value. Must be unique within the property.
 	// Required.
 	XMLID string `json:"xmlId"`
-	// Indicator of the default value. Acceptable values: - Y — default - N —
-	// not default
+	// Indicator of the default value. Acceptable values:
+	//
+	//   - Y — default
+	//   - N — not default
 	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
 	// Sorting index
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
@@ -201,8 +205,10 @@ func ProductPropertyEnumDeleteCommand(p ProductPropertyEnumDeleteParams) b24.Com
 // ProductPropertyEnumDeleteParams holds the parameters of
 // catalog.productPropertyEnum.delete.
 type ProductPropertyEnumDeleteParams struct {
-	// Identifier of the list property value. The identifier can be obtained using
-	// the catalog.productPropertyEnum.list method. Required.
+	// Identifier of the list property value.
+	//
+	// The identifier can be obtained using the catalog.productPropertyEnum.list
+	// method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -263,8 +269,10 @@ func ProductPropertyEnumGetCommand(p ProductPropertyEnumGetParams) b24.Command[*
 // ProductPropertyEnumGetParams holds the parameters of
 // catalog.productPropertyEnum.get.
 type ProductPropertyEnumGetParams struct {
-	// Identifier of the list property value. The identifier can be obtained using
-	// the catalog.productPropertyEnum.list method. Required.
+	// Identifier of the list property value.
+	//
+	// The identifier can be obtained using the catalog.productPropertyEnum.list
+	// method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -340,7 +348,7 @@ func (v ProductPropertyEnumGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient rights to view the product catalog
+//   - 0: Insufficient rights to view the product catalog
 func ProductPropertyEnumGetFields(ctx context.Context, c b24.Caller, p ProductPropertyEnumGetFieldsParams, opts ...b24.CallOption) (*ProductPropertyEnumGetFieldsResult, error) {
 	var out ProductPropertyEnumGetFieldsResult
 	if err := b24.Invoke(ctx, c, ProductPropertyEnumGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -450,22 +458,38 @@ func ProductPropertyEnumListExport(ctx context.Context, c b24.Caller, p ProductP
 // catalog.productPropertyEnum.list.
 type ProductPropertyEnumListParams struct {
 	// An array containing the list of fields to be selected (see fields of the
-	// object catalog_product_property_enum). If the parameter is not provided, all
-	// fields will be selected
+	// object catalog_product_property_enum).
+	//
+	// If the parameter is not provided, all fields will be selected
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected values in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the object catalog_product_property_enum. An additional
-	// prefix can be assigned to the key to specify the filter behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - % — LIKE, substring search.
-	// The % symbol should not be included in the filter value - =% — LIKE,
-	// substring search. The % symbol should be included in the value - %= — LIKE
-	// (similar to =%) - !% — NOT LIKE, substring search. The % symbol should not
-	// be included in the filter value - !=% — NOT LIKE, substring search. The %
-	// symbol should be included in the value - !%= — NOT LIKE (similar to !=%) -
-	// = — equal, exact match (used by default) - != — not equal - ! — not
-	// equal If propertyId is not provided, the method selects values for all list
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_product_property_enum.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If propertyId is not provided, the method selects values for all list
 	// properties in the product catalogs. If a propertyId is provided that does
 	// not exist or does not belong to the product catalog, the method will return
 	// an empty list
@@ -475,20 +499,32 @@ type ProductPropertyEnumListParams struct {
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected values in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the object catalog_product_property_enum. Possible values
-	// for order: - ASC — in ascending order - DESC — in descending order If
-	// the parameter is not provided, sorting id ASC is applied
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_product_property_enum.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — in ascending order
+	//   - DESC — in descending order
+	//
+	// If the parameter is not provided, sorting id ASC is applied.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — 100, and so on. The
-	// formula for calculating the start parameter value: start = (N - 1) * 50,
-	// where N is the desired page number. If the value -1 is passed, the response
-	// will not include the total field
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — 100, and so on.
+	//
+	// The formula for calculating the start parameter value: start = (N - 1) * 50,
+	// where N is the desired page number.
+	//
+	// If the value -1 is passed, the response will not include the total field
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -581,8 +617,10 @@ func ProductPropertyEnumUpdateCommand(p ProductPropertyEnumUpdateParams) b24.Com
 // ProductPropertyEnumUpdateParams holds the parameters of
 // catalog.productPropertyEnum.update.
 type ProductPropertyEnumUpdateParams struct {
-	// Identifier of the list property value. The identifier can be obtained using
-	// the catalog.productPropertyEnum.list method. Required.
+	// Identifier of the list property value.
+	//
+	// The identifier can be obtained using the catalog.productPropertyEnum.list
+	// method. Required.
 	ID int64 `json:"id"`
 	// Set of fields for the updated list value (detailed description). Required.
 	Fields ProductPropertyEnumUpdateParamsFields `json:"fields"`
@@ -620,16 +658,20 @@ func (p ProductPropertyEnumUpdateParams) validate() error {
 // ProductPropertyEnumUpdateParamsFields is the fields value of
 // catalog.productPropertyEnum.update.
 type ProductPropertyEnumUpdateParamsFields struct {
-	// Identifier of the product or variation property. Property identifiers can be
-	// obtained using the catalog.productProperty.list method. Required.
+	// Identifier of the product or variation property.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
 	// Value of the list item. Required.
 	Value string `json:"value"`
 	// External identifier of the list value. Must be unique within the property.
 	// Required.
 	XMLID string `json:"xmlId"`
-	// Indicator of the default value. Acceptable values: - Y — default - N —
-	// not default
+	// Indicator of the default value. Acceptable values:
+	//
+	//   - Y — default
+	//   - N — not default
 	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
 	// Sort index.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`

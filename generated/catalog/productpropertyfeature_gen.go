@@ -25,7 +25,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient permissions to modify the information block property
+//   - 0: Insufficient permissions to modify the information block property
 func ProductPropertyFeatureAdd(ctx context.Context, c b24.Caller, p ProductPropertyFeatureAddParams, opts ...b24.CallOption) (*ProductPropertyFeatureAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -83,20 +83,29 @@ func (p ProductPropertyFeatureAddParams) validate() error {
 // ProductPropertyFeatureAddParamsFields is the fields value of
 // catalog.productPropertyFeature.add.
 type ProductPropertyFeatureAddParamsFields struct {
-	// Identifier of the product or variation property. Property identifiers can be
-	// obtained using the catalog.productProperty.list method. Required.
+	// Identifier of the product or variation property.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
-	// Identifier of the module to which the property parameter belongs. The module
-	// identifier can be obtained using the
+	// Identifier of the module to which the property parameter belongs.
+	//
+	// The module identifier can be obtained using the
 	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
 	// Required.
 	ModuleID string `json:"moduleId"`
-	// Code of the property parameter. The parameter code can be obtained using the
+	// Code of the property parameter.
+	//
+	// The parameter code can be obtained using the
 	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
 	// Required.
 	FeatureID string `json:"featureId"`
-	// Indicator of the parameter's activity. Acceptable values: - Y — enabled -
-	// N — disabled. Required.
+	// Indicator of the parameter's activity. Acceptable values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Required.
 	IsEnabled b24.Bool `json:"isEnabled"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -204,8 +213,10 @@ func ProductPropertyFeatureGetCommand(p ProductPropertyFeatureGetParams) b24.Com
 // ProductPropertyFeatureGetParams holds the parameters of
 // catalog.productPropertyFeature.get.
 type ProductPropertyFeatureGetParams struct {
-	// Identifier of the property parameter. The parameter identifier can be
-	// obtained using the catalog.productPropertyFeature.list method. Required.
+	// Identifier of the property parameter.
+	//
+	// The parameter identifier can be obtained using the
+	// catalog.productPropertyFeature.list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -314,8 +325,10 @@ func ProductPropertyFeatureGetAvailableFeaturesByPropertyCommand(p ProductProper
 // ProductPropertyFeatureGetAvailableFeaturesByPropertyParams holds the
 // parameters of catalog.productPropertyFeature.getAvailableFeaturesByProperty.
 type ProductPropertyFeatureGetAvailableFeaturesByPropertyParams struct {
-	// Identifier of the product property or variation. Property identifiers can be
-	// obtained using the catalog.productProperty.list method. Required.
+	// Identifier of the product property or variation.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
 }
 
@@ -389,7 +402,7 @@ func (v ProductPropertyFeatureGetAvailableFeaturesByPropertyResult) MarshalJSON(
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient rights to view the product catalog
+//   - 0: Insufficient rights to view the product catalog
 func ProductPropertyFeatureGetFields(ctx context.Context, c b24.Caller, p ProductPropertyFeatureGetFieldsParams, opts ...b24.CallOption) (*ProductPropertyFeatureGetFieldsResult, error) {
 	var out ProductPropertyFeatureGetFieldsResult
 	if err := b24.Invoke(ctx, c, ProductPropertyFeatureGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -499,22 +512,38 @@ func ProductPropertyFeatureListExport(ctx context.Context, c b24.Caller, p Produ
 // catalog.productPropertyFeature.list.
 type ProductPropertyFeatureListParams struct {
 	// An array containing the list of fields to select (see the fields of the
-	// object catalog_product_property_features). If the parameter is not provided,
-	// all fields will be selected.
+	// object catalog_product_property_features).
+	//
+	// If the parameter is not provided, all fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected parameters in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the object catalog_product_property_features. An additional
-	// prefix can be assigned to the key to clarify the filter behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - % — LIKE, substring search.
-	// The % symbol should not be included in the filter value - =% — LIKE,
-	// substring search. The % symbol should be included in the value - %= — LIKE
-	// (similar to =%) - !% — NOT LIKE, substring search. The % symbol should not
-	// be included in the filter value - !=% — NOT LIKE, substring search. The %
-	// symbol should be included in the value - !%= — NOT LIKE (similar to !=%) -
-	// = — equals, exact match (used by default) - != — not equal - ! — not
-	// equal If propertyId is not provided, the method selects parameters for all
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_product_property_features.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equals, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If propertyId is not provided, the method selects parameters for all
 	// properties of the trade catalogs. If a propertyId is provided that does not
 	// exist or does not relate to the trade catalog, the method will return an
 	// empty list.
@@ -524,20 +553,32 @@ type ProductPropertyFeatureListParams struct {
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected parameters in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the object catalog_product_property_features. Possible
-	// values for order: - ASC — in ascending order - DESC — in descending
-	// order If the parameter is not provided, sorting id ASC is applied.
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_product_property_features.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — in ascending order
+	//   - DESC — in descending order
+	//
+	// If the parameter is not provided, sorting id ASC is applied.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — 100, and so on. The
-	// formula for calculating the start parameter value: start = (N - 1) * 50,
-	// where N is the desired page number. If the value -1 is passed, the response
-	// will not include the total field.
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — 100, and so on.
+	//
+	// The formula for calculating the start parameter value: start = (N - 1) * 50,
+	// where N is the desired page number.
+	//
+	// If the value -1 is passed, the response will not include the total field.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -602,7 +643,7 @@ func (v ProductPropertyFeatureListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient permissions to modify the information block property
+//   - 0: Insufficient permissions to modify the information block property
 func ProductPropertyFeatureUpdate(ctx context.Context, c b24.Caller, p ProductPropertyFeatureUpdateParams, opts ...b24.CallOption) (*ProductPropertyFeatureUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -629,8 +670,10 @@ func ProductPropertyFeatureUpdateCommand(p ProductPropertyFeatureUpdateParams) b
 // ProductPropertyFeatureUpdateParams holds the parameters of
 // catalog.productPropertyFeature.update.
 type ProductPropertyFeatureUpdateParams struct {
-	// Identifier of the property parameter. The parameter identifier can be
-	// obtained using the catalog.productPropertyFeature.list method. Required.
+	// Identifier of the property parameter.
+	//
+	// The parameter identifier can be obtained using the
+	// catalog.productPropertyFeature.list method. Required.
 	ID int64 `json:"id"`
 	// Set of fields for the updated property parameter (detailed description).
 	// Required.
@@ -669,20 +712,29 @@ func (p ProductPropertyFeatureUpdateParams) validate() error {
 // ProductPropertyFeatureUpdateParamsFields is the fields value of
 // catalog.productPropertyFeature.update.
 type ProductPropertyFeatureUpdateParamsFields struct {
-	// Identifier of the product or variation property. Property identifiers can be
-	// obtained using the catalog.productProperty.list method. Required.
+	// Identifier of the product or variation property.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
-	// Identifier of the module to which the property parameter belongs. The module
-	// identifier can be obtained using the
+	// Identifier of the module to which the property parameter belongs.
+	//
+	// The module identifier can be obtained using the
 	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
 	// Required.
 	ModuleID string `json:"moduleId"`
-	// Code of the property parameter. The parameter code can be obtained using the
+	// Code of the property parameter.
+	//
+	// The parameter code can be obtained using the
 	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
 	// Required.
 	FeatureID string `json:"featureId"`
-	// Indicator of the parameter's activity. Acceptable values: - Y — enabled -
-	// N — disabled. Required.
+	// Indicator of the parameter's activity. Acceptable values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Required.
 	IsEnabled b24.Bool `json:"isEnabled"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

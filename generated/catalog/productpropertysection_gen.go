@@ -55,8 +55,10 @@ func ProductPropertySectionGetCommand(p ProductPropertySectionGetParams) b24.Com
 // ProductPropertySectionGetParams holds the parameters of
 // catalog.productPropertySection.get.
 type ProductPropertySectionGetParams struct {
-	// The identifier of the product property or variation. Property identifiers
-	// can be obtained using the catalog.productProperty.list method. Required.
+	// The identifier of the product property or variation.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
 }
 
@@ -164,26 +166,47 @@ func ProductPropertySectionListAll(ctx context.Context, c b24.Caller, p ProductP
 // ProductPropertySectionListParams holds the parameters of
 // catalog.productPropertySection.list.
 type ProductPropertySectionListParams struct {
-	// An array containing the list of fields to be selected. Available fields: -
-	// displayExpanded — whether the property is displayed expanded in the filter
-	// - displayType — the type of property in the smart filter - filterHint —
-	// hint in the smart filter for visitors - propertyId — the identifier of the
-	// product or variation property - smartFilter — whether the property is
-	// displayed in the smart filter By default, all available fields are returned.
+	// An array containing the list of fields to be selected.
+	//
+	// Available fields:
+	//
+	//   - displayExpanded — whether the property is displayed expanded in the
+	//     filter
+	//   - displayType — the type of property in the smart filter
+	//   - filterHint — hint in the smart filter for visitors
+	//   - propertyId — the identifier of the product or variation property
+	//   - smartFilter — whether the property is displayed in the smart filter
+	//
+	// By default, all available fields are returned.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected settings in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields available in the select parameter. An additional prefix can be
-	// assigned to the key to specify the filter behavior. Possible prefix values:
-	// - >= — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - % — LIKE, substring search. The % symbol
-	// should not be included in the filter value - =% — LIKE, substring search.
-	// The % symbol should be included in the value - %= — LIKE (similar to =%) -
-	// !% — NOT LIKE, substring search. The % symbol should not be included in
-	// the filter value - !=% — NOT LIKE, substring search. The % symbol should
-	// be included in the value - !%= — NOT LIKE (similar to !=%) - = — equal,
-	// exact match (used by default) - != — not equal - ! — not equal If
-	// propertyId is not provided, the method selects section settings for all
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields available in the select
+	// parameter.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If propertyId is not provided, the method selects section settings for all
 	// properties in the trade catalogs. If a propertyId is provided that does not
 	// exist or does not belong to the trade catalog, the method will return an
 	// empty list.
@@ -193,20 +216,32 @@ type ProductPropertySectionListParams struct {
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected settings in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields available in the select parameter. Possible values for order:
-	// - ASC — in ascending order - DESC — in descending order If the parameter
-	// is not provided, sorting propertyId ASC is applied.
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields available in the select
+	// parameter.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — in ascending order
+	//   - DESC — in descending order
+	//
+	// If the parameter is not provided, sorting propertyId ASC is applied.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — 100, and so on. The
-	// formula for calculating the start parameter value: start = (N - 1) * 50,
-	// where N is the desired page number. If the value -1 is passed, the response
-	// will not include the total field.
+	// The parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — 100, and so on.
+	//
+	// The formula for calculating the start parameter value: start = (N - 1) * 50,
+	// where N is the desired page number.
+	//
+	// If the value -1 is passed, the response will not include the total field.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -300,8 +335,10 @@ func ProductPropertySectionSetCommand(p ProductPropertySectionSetParams) b24.Com
 // ProductPropertySectionSetParams holds the parameters of
 // catalog.productPropertySection.set.
 type ProductPropertySectionSetParams struct {
-	// Identifier of the product property or variation. Property identifiers can be
-	// obtained using the catalog.productProperty.list method. Required.
+	// Identifier of the product property or variation.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method. Required.
 	PropertyID int64 `json:"propertyId"`
 	// Fields for the section settings of the property (detailed description).
 	// Required.
@@ -322,14 +359,21 @@ func (p ProductPropertySectionSetParams) validate() error {
 // ProductPropertySectionSetParamsFields is the fields value of
 // catalog.productPropertySection.set.
 type ProductPropertySectionSetParamsFields struct {
-	// Whether to show the property in the smart filter. Possible values: - Y —
-	// yes - N — no
+	// Whether to show the property in the smart filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SmartFilter b24.Opt[b24.Bool] `json:"smartFilter,omitzero"`
-	// Type of the property in the smart filter. Possible values: - F —
-	// checkboxes - K — radio buttons - P — dropdown list
+	// Type of the property in the smart filter. Possible values:
+	//
+	//   - F — checkboxes
+	//   - K — radio buttons
+	//   - P — dropdown list
 	DisplayType b24.Opt[ProductPropertySectionSetParamsFieldsDisplayType] `json:"displayType,omitzero"`
-	// Whether to show the property expanded in the filter. Possible values: - Y
-	// — yes - N — no
+	// Whether to show the property expanded in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	DisplayExpanded b24.Opt[b24.Bool] `json:"displayExpanded,omitzero"`
 	// Hint in the smart filter for visitors
 	FilterHint b24.Opt[string] `json:"filterHint,omitzero"`

@@ -51,8 +51,10 @@ func RatioGetCommand(p RatioGetParams) b24.Command[*RatioGetResult] {
 
 // RatioGetParams holds the parameters of catalog.ratio.get.
 type RatioGetParams struct {
-	// Identifier of the unit of measure ratio. To obtain the identifiers of unit
-	// of measure ratios, use the catalog.ratio.list method. Required.
+	// Identifier of the unit of measure ratio.
+	//
+	// To obtain the identifiers of unit of measure ratios, use the
+	// catalog.ratio.list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -227,44 +229,70 @@ type RatioListParams struct {
 	// catalog_ratio object)
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected measurement unit ratios in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the catalog_ratio object. An additional prefix
-	// can be set for the key to specify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % symbol should not be included in the filter value.
-	// The search looks for the substring in any position of the string - =% —
-	// LIKE, substring search. The % symbol should be included in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % symbol should not be included in the
-	// filter value. The search goes from both sides - !=% — NOT LIKE, substring
-	// search. The % symbol should be included in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present in any position - !%= — NOT LIKE (similar to !=%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_ratio
+	// object.
+	//
+	// An additional prefix can be set for the key to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected fields of measurement unit ratios in the
-	// format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for
-	// field correspond to the fields of the catalog_ratio object. Possible values
-	// for order: - asc — in ascending order - desc — in descending order
+	// format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_ratio
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

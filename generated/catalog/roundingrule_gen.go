@@ -71,9 +71,13 @@ type RoundingRuleAddParamsFields struct {
 	CatalogGroupID int64 `json:"catalogGroupId"`
 	// Minimum price for rounding. Required.
 	Price float64 `json:"price"`
-	// Rounding type. Possible values: - 1 — mathematical rounding - 2 —
-	// rounding up (in favor of the store) - 4 — rounding down (in favor of the
-	// customer). Required.
+	// Rounding type. Possible values:
+	//
+	//   - 1 — mathematical rounding
+	//   - 2 — rounding up (in favor of the store)
+	//   - 4 — rounding down (in favor of the customer)
+	//
+	// Required.
 	RoundType int64 `json:"roundType"`
 	// Rounding precision. Required.
 	RoundPrecision float64 `json:"roundPrecision"`
@@ -420,49 +424,76 @@ func RoundingRuleListExport(ctx context.Context, c b24.Caller, p RoundingRuleLis
 // RoundingRuleListParams holds the parameters of catalog.roundingRule.list.
 type RoundingRuleListParams struct {
 	// An array with a list of fields to select (see fields of the object
-	// catalog_rounding_rule). If the array is not provided or an empty array is
-	// passed, all available fields of the price rounding rule will be selected.
+	// catalog_rounding_rule).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the price rounding rule will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected price rounding rules in the format
-	// {"field_1": "value_1", ..., "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the object catalog_rounding_rule. An additional
-	// prefix can be specified for the key to clarify the filter behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - @ — IN, an array is passed
-	// as the value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for the substring in any position of the string. -
-	// =% — LIKE, substring search. The % symbol needs to be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search goes from both sides. - !=% — NOT LIKE, substring
-	// search. The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present in any position - !%= — NOT LIKE (similar to !=%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal
+	// {"field_1": "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_rounding_rule.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected price rounding rules in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the object catalog_rounding_rule. Possible
-	// values for order: - asc — in ascending order - desc — in descending
-	// order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// catalog_rounding_rule.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the value of the start parameter: start = (N-1)
-	// * 50, where N is the desired page number.
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N is the desired page number.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -581,9 +612,13 @@ type RoundingRuleUpdateParamsFields struct {
 	CatalogGroupID int64 `json:"catalogGroupId"`
 	// Minimum price for rounding. Required.
 	Price float64 `json:"price"`
-	// Rounding type. Possible values: - 1 — mathematical rounding - 2 —
-	// rounding up (in favor of the store) - 4 — rounding down (in favor of the
-	// customer). Required.
+	// Rounding type. Possible values:
+	//
+	//   - 1 — mathematical rounding
+	//   - 2 — rounding up (in favor of the store)
+	//   - 4 — rounding down (in favor of the customer)
+	//
+	// Required.
 	RoundType int64 `json:"roundType"`
 	// Rounding precision. Required.
 	RoundPrecision float64 `json:"roundPrecision"`

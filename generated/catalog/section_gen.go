@@ -76,22 +76,34 @@ func (p SectionAddParams) validate() error {
 
 // SectionAddParamsFields is the fields value of catalog.section.add.
 type SectionAddParamsFields struct {
-	// Identifier of the information block. To obtain existing identifiers, use
-	// catalog.catalog.list. Required.
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers, use catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
-	// Identifier of the parent section. To obtain existing identifiers, use
-	// catalog.section.list. By default, the top level is selected
+	// Identifier of the parent section.
+	//
+	// To obtain existing identifiers, use catalog.section.list.
+	//
+	// By default, the top level is selected
 	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
 	// Name of the catalog section. Required.
 	Name string `json:"name"`
-	// External identifier. Can be used to synchronize the current catalog section
-	// with a similar position in an external system
+	// External identifier.
+	//
+	// Can be used to synchronize the current catalog section with a similar
+	// position in an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Code of the catalog section. Must be unique
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Sorting. Default is 500
+	// Sorting.
+	//
+	// Default is 500
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicator of the catalog section's activity: - Y — active - N — inactive
+	// Indicator of the catalog section's activity:
+	//
+	//   - Y — active
+	//   - N — inactive
+	//
 	// Default is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Description
@@ -339,7 +351,7 @@ func (v SectionGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal errors)
+//   - 0: Other errors (e.g., fatal errors)
 func SectionGetFields(ctx context.Context, c b24.Caller, p SectionGetFieldsParams, opts ...b24.CallOption) (*SectionGetFieldsResult, error) {
 	var out SectionGetFieldsResult
 	if err := b24.Invoke(ctx, c, SectionGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -422,44 +434,71 @@ func SectionListCommand(p SectionListParams) b24.Command[*SectionListResult] {
 // SectionListParams holds the parameters of catalog.section.list.
 type SectionListParams struct {
 	// An array containing the list of fields to select (see the fields of the
-	// catalog_section object). If not provided or an empty array is passed, all
-	// available fields of the catalog section will be selected.
+	// catalog_section object).
+	//
+	// If not provided or an empty array is passed, all available fields of the
+	// catalog section will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected catalog sections in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the catalog_section object. The iblockId field
-	// is required. An additional prefix can be assigned to the key to specify the
-	// filter behavior. Possible prefix values: - >= — greater than or equal to -
-	// > — greater than - <= — less than or equal to - < — less than - @ —
-	// IN (an array is passed as the value) - !@ — NOT IN (an array is passed as
-	// the value) - % — LIKE, substring search. The % symbol in the filter value
-	// does not need to be passed. The search looks for the substring in any
-	// position of the string. - =% — LIKE, substring search. The % symbol needs
-	// to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !% — NOT LIKE, substring search. The %
-	// symbol in the filter value does not need to be passed. The search goes from
-	// both sides. - !%= — NOT LIKE (see description above) - = — equal, exact
-	// match (used by default) - != - not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_section
+	// object.
+	//
+	// The iblockId field is required.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@ — NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected catalog sections in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the catalog_section. Possible values for order:
-	// - asc — in ascending order - desc — in descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_section.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the number of the desired page
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -562,22 +601,29 @@ func (p SectionUpdateParams) validate() error {
 
 // SectionUpdateParamsFields is the fields value of catalog.section.update.
 type SectionUpdateParamsFields struct {
-	// Identifier of the information block. To obtain existing identifiers, use
-	// catalog.catalog.list. Required.
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers, use catalog.catalog.list. Required.
 	IblockID int64 `json:"iblockId"`
-	// Identifier of the parent section. To obtain existing identifiers, use
-	// catalog.section.list
+	// Identifier of the parent section.
+	//
+	// To obtain existing identifiers, use catalog.section.list
 	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
 	// Name of the catalog section. Required.
 	Name string `json:"name"`
-	// External identifier. Can be used to synchronize the current catalog section
-	// with a similar position in an external system
+	// External identifier.
+	//
+	// Can be used to synchronize the current catalog section with a similar
+	// position in an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Code of the catalog section. Must be unique
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicator of the catalog section's activity: - Y — active - N — inactive
+	// Indicator of the catalog section's activity:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Description of the catalog section
 	Description b24.Opt[string] `json:"description,omitzero"`

@@ -70,8 +70,12 @@ type StoreAddParamsFields struct {
 	Address string `json:"address"`
 	// Inventory name
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// Activity status. Possible values: - Y — yes - N — no Default is Y.
-	// Default: Y.
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Description
 	Description b24.Opt[string] `json:"description,omitzero"`
@@ -79,10 +83,13 @@ type StoreAddParamsFields struct {
 	GpsN b24.Opt[float64] `json:"gpsN,omitzero"`
 	// GPS longitude
 	GpsS b24.Opt[float64] `json:"gpsS,omitzero"`
-	// Image. An object in the format {fileData: [value1, value2]}, where: - value1
-	// – name of the image file with extension - value2 – image in base64
-	// format To remove the image, use an object in the format {remove: ‘Y’}
-	ImageID map[string]any `json:"imageId,omitzero"`
+	// Image. An object in the format {fileData: [value1, value2]}, where:
+	//
+	//   - value1 – name of the image file with extension
+	//   - value2 – image in base64 format
+	//
+	// To remove the image, use an object in the format {remove: ‘Y’}
+	ImageID *StoreAddParamsFieldsImageID `json:"imageId,omitzero"`
 	// Date of modification
 	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
 	// Date of creation
@@ -95,15 +102,23 @@ type StoreAddParamsFields struct {
 	Phone b24.Opt[string] `json:"phone,omitzero"`
 	// Working hours
 	Schedule b24.Opt[string] `json:"schedule,omitzero"`
-	// External code. Can be used to synchronize the current inventory with a
-	// similar position in an external system
+	// External code.
+	//
+	// Can be used to synchronize the current inventory with a similar position in
+	// an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Sorting. Default is 100. Default: 100.
+	// Sorting.
+	//
+	// Default is 100. Default: 100.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// E-mail
 	Email b24.Opt[string] `json:"email,omitzero"`
-	// Is it a pickup point? Possible values: - Y – yes - N – no Default is N.
-	// Default: N.
+	// Is it a pickup point? Possible values:
+	//
+	//   - Y – yes
+	//   - N – no
+	//
+	// Default is N. Default: N.
 	IssuingCenter b24.Opt[b24.Bool] `json:"issuingCenter,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
@@ -120,6 +135,25 @@ func (v *StoreAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v StoreAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain StoreAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StoreAddParamsFieldsImageID is the imageId value of catalog.store.add.
+type StoreAddParamsFieldsImageID struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StoreAddParamsFieldsImageID) UnmarshalJSON(data []byte) error {
+	type plain StoreAddParamsFieldsImageID
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StoreAddParamsFieldsImageID) MarshalJSON() ([]byte, error) {
+	type plain StoreAddParamsFieldsImageID
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -240,8 +274,10 @@ func StoreDeleteCommand(p StoreDeleteParams) b24.Command[b24.Bool] {
 
 // StoreDeleteParams holds the parameters of catalog.store.delete.
 type StoreDeleteParams struct {
-	// Identifier of the warehouse. You can obtain warehouse identifiers using the
-	// catalog.store.list method. Required.
+	// Identifier of the warehouse.
+	//
+	// You can obtain warehouse identifiers using the catalog.store.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -298,8 +334,10 @@ func StoreGetCommand(p StoreGetParams) b24.Command[*StoreGetResult] {
 
 // StoreGetParams holds the parameters of catalog.store.get.
 type StoreGetParams struct {
-	// Store identifier. You can obtain store identifiers using the
-	// catalog.store.list method. Required.
+	// Store identifier.
+	//
+	// You can obtain store identifiers using the catalog.store.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -506,44 +544,70 @@ type StoreListParams struct {
 	// An array of fields to select (see fields of the catalog_store object)
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected inventories in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_store object. An additional prefix can be
-	// specified for the key to clarify the filter's behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for the substring in any position of the string -
-	// =% — LIKE, substring search. The % symbol needs to be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search goes from both sides - !=% — NOT LIKE, substring
-	// search. The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present in any position - !%= — NOT LIKE (similar to !=%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_store
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected inventories in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_store object. Possible values for order: - asc
-	// — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_store
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the number of the desired page
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -664,8 +728,10 @@ func StoreUpdateCommand(p StoreUpdateParams) b24.Command[*StoreUpdateResult] {
 
 // StoreUpdateParams holds the parameters of catalog.store.update.
 type StoreUpdateParams struct {
-	// Identifier of the warehouse. You can obtain warehouse identifiers using the
-	// catalog.store.list method. Required.
+	// Identifier of the warehouse.
+	//
+	// You can obtain warehouse identifiers using the catalog.store.list method.
+	// Required.
 	ID int64 `json:"id"`
 	// Field values for updating the warehouse (detailed description). Required.
 	Fields StoreUpdateParamsFields `json:"fields"`
@@ -688,7 +754,10 @@ type StoreUpdateParamsFields struct {
 	Address b24.Opt[string] `json:"address,omitzero"`
 	// Name of the warehouse
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// Activity status. Possible values: - Y — yes - N — no
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Description
 	Description b24.Opt[string] `json:"description,omitzero"`
@@ -696,10 +765,13 @@ type StoreUpdateParamsFields struct {
 	GpsN b24.Opt[float64] `json:"gpsN,omitzero"`
 	// GPS longitude
 	GpsS b24.Opt[float64] `json:"gpsS,omitzero"`
-	// Image. An object in the format {fileData: [value1, value2]}, where: - value1
-	// – name of the image file with extension - value2 – image in base64
-	// format To delete the image, use the object in the format {remove: ‘Y’}
-	ImageID map[string]any `json:"imageId,omitzero"`
+	// Image. An object in the format {fileData: [value1, value2]}, where:
+	//
+	//   - value1 – name of the image file with extension
+	//   - value2 – image in base64 format
+	//
+	// To delete the image, use the object in the format {remove: ‘Y’}
+	ImageID *StoreUpdateParamsFieldsImageID `json:"imageId,omitzero"`
 	// Date of modification
 	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
 	// Date of creation
@@ -712,14 +784,19 @@ type StoreUpdateParamsFields struct {
 	Phone b24.Opt[string] `json:"phone,omitzero"`
 	// Working hours
 	Schedule b24.Opt[string] `json:"schedule,omitzero"`
-	// External code. Can be used to synchronize the current warehouse with a
-	// similar position in an external system
+	// External code.
+	//
+	// Can be used to synchronize the current warehouse with a similar position in
+	// an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// E-mail
 	Email b24.Opt[string] `json:"email,omitzero"`
-	// Is it a pickup point? Possible values: - Y – yes - N – no
+	// Is it a pickup point? Possible values:
+	//
+	//   - Y – yes
+	//   - N – no
 	IssuingCenter b24.Opt[b24.Bool] `json:"issuingCenter,omitzero"`
 	// Symbolic code
 	Code b24.Opt[string] `json:"code,omitzero"`
@@ -736,6 +813,25 @@ func (v *StoreUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v StoreUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain StoreUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StoreUpdateParamsFieldsImageID is the imageId value of catalog.store.update.
+type StoreUpdateParamsFieldsImageID struct {
+	FileData []string `json:"fileData,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StoreUpdateParamsFieldsImageID) UnmarshalJSON(data []byte) error {
+	type plain StoreUpdateParamsFieldsImageID
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StoreUpdateParamsFieldsImageID) MarshalJSON() ([]byte, error) {
+	type plain StoreUpdateParamsFieldsImageID
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -233,35 +233,58 @@ func StoreproductListExport(ctx context.Context, c b24.Caller, p StoreproductLis
 // StoreproductListParams holds the parameters of catalog.storeproduct.list.
 type StoreproductListParams struct {
 	// An array with a list of fields from catalog_storeproduct that need to be
-	// selected. If the array is not provided or an empty array is passed, all
-	// available fields of the inventory will be selected.
+	// selected.
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the inventory will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected product inventory balances in the
-	// format {"field_1": "value_1", ..., "field_N": "value_N"}. Possible values
-	// for field correspond to the fields of the catalog_storeproduct object. An
-	// additional prefix can be assigned to the key to specify the filter behavior.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - =
-	// — equal, exact match, default filter - != — not equal - ! — not equal
+	// format {"field_1": "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_storeproduct object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - = — equal, exact match, default filter
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected inventory balances in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the catalog_storeproduct object. Possible values
-	// for order: - asc — in ascending order - desc — in descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_storeproduct object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -25,7 +25,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The documentType is not specified in the select parameter
+//   - 0: The documentType is not specified in the select parameter
 func UserfieldDocumentList(ctx context.Context, c b24.Caller, p UserfieldDocumentListParams, opts ...b24.CallOption) (*UserfieldDocumentListResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -66,42 +66,72 @@ func UserfieldDocumentListAll(ctx context.Context, c b24.Caller, p UserfieldDocu
 // catalog.userfield.document.list.
 type UserfieldDocumentListParams struct {
 	// An array containing the list of fields to select (see the fields of the
-	// catalog_userfield_document object). Make sure to include documentType —
-	// the type of inventory accounting document. Required.
+	// catalog_userfield_document object).
+	//
+	// Make sure to include documentType — the type of inventory accounting
+	// document. Required.
 	Select []string `json:"select"`
 	// An object for filtering the selected records in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_userfield_document object. You must specify
-	// documentType — the type of inventory accounting document. You can add an
-	// additional prefix to the key to clarify the filter's behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - % — LIKE, substring search.
-	// The % symbol should not be included in the filter value - =% — LIKE,
-	// substring search. The % symbol should be included in the value - %= — LIKE
-	// (similar to =%) - !% — NOT LIKE, substring search. The % symbol should not
-	// be included in the filter value - !=% — NOT LIKE, substring search. The %
-	// symbol should be included in the value - !%= — NOT LIKE (similar to !=%) -
-	// = — equal, exact match, used by default - != — not equal - ! — not
-	// equal. Required.
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_userfield_document object.
+	//
+	// You must specify documentType — the type of inventory accounting document.
+	//
+	// You can add an additional prefix to the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match, used by default
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// Required.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter"`
 	// A sorting object in the format {"field_1": "order_1", ..., "field_N":
-	// "order_N"}. Possible values for field correspond to the fields of the
-	// catalog_userfield_document object. Possible values for order: - asc — in
-	// ascending order - desc — in descending order If the parameter is not
-	// provided, the sorting documentId ASC is applied
+	// "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// catalog_userfield_document object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
+	//
+	// If the parameter is not provided, the sorting documentId ASC is applied.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -180,7 +210,7 @@ func (v UserfieldDocumentListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Document with the specified documentId not found
+//   - 0: Document with the specified documentId not found
 func UserfieldDocumentUpdate(ctx context.Context, c b24.Caller, p UserfieldDocumentUpdateParams, opts ...b24.CallOption) (*UserfieldDocumentUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -234,12 +264,15 @@ func (p UserfieldDocumentUpdateParams) validate() error {
 // UserfieldDocumentUpdateParamsFields is the fields value of
 // catalog.userfield.document.update.
 type UserfieldDocumentUpdateParamsFields struct {
-	// Type of the inventory accounting document. Allowed values: types of
-	// inventory accounting documents. Required.
+	// Type of the inventory accounting document.
+	//
+	// Allowed values: types of inventory accounting documents. Required.
 	DocumentType string `json:"documentType"`
 	// Value of the user field, where N is the identifier of the user field, for
-	// example field287. Identifiers and settings for user fields can be obtained
-	// using the userfieldconfig.list method
+	// example field287.
+	//
+	// Identifiers and settings for user fields can be obtained using the
+	// userfieldconfig.list method
 	FieldN any `json:"fieldN,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

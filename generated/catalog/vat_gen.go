@@ -66,12 +66,18 @@ func (p VATAddParams) validate() error {
 type VATAddParamsFields struct {
 	// Name of the VAT rate. Required.
 	Name string `json:"name"`
-	// Indicator of the VAT rate's activity. Possible values: - Y — active - N
-	// — inactive Default is Y. Default: Y.
+	// Indicator of the VAT rate's activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	//
+	// Default is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Value of the VAT rate. Required.
 	Rate float64 `json:"rate"`
-	// Sorting. Default is 100. Default: 100.
+	// Sorting.
+	//
+	// Default is 100. Default: 100.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -360,49 +366,77 @@ func VATListCommand(p VATListParams) b24.Command[*VATListResult] {
 
 // VATListParams holds the parameters of catalog.vat.list.
 type VATListParams struct {
-	// An array of fields to select (see fields of the catalog_vat object). If the
-	// array is not provided or an empty array is passed, all available fields of
-	// the VAT rate will be selected.
+	// An array of fields to select (see fields of the catalog_vat object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the VAT rate will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected VAT rates in the format {"field_1":
-	// "value_1", ..., "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the catalog_vat object. An additional prefix can be
-	// assigned to the key to specify the filter behavior. Possible prefix values:
-	// - >= — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - @ — IN (an array is passed as the value) - !@
-	// — NOT IN (an array is passed as the value) - % — LIKE, substring search.
-	// The % symbol in the filter value does not need to be passed. The search
-	// looks for the substring in any position of the string. - =% — LIKE,
-	// substring search. The % symbol needs to be passed in the value. Examples: -
-	// "mol%" — searching for values starting with "mol" - "%mol" — searching
-	// for values ending with "mol" - "%mol%" — searching for values where "mol"
-	// can be in any position - %= — LIKE (similar to =%) - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search is performed on both sides - !=% — NOT LIKE, substring
-	// search. The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searching for values not starting with "mol" - "%mol" — searching for
-	// values not ending with "mol" - "%mol%" — searching for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (similar
-	// to !=%) - = — equal, exact match (used by default) - != — not equal - !
-	// — not equal
+	// "value_1", ..., "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_vat
+	// object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@ — NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search is performed on both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected VAT rates in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the catalog_vat object. Possible values for order: - asc
-	// — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the catalog_vat
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the value of the start parameter: start = (N-1)
-	// * 50, where N — the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -494,8 +528,10 @@ func (p VATUpdateParams) validate() error {
 type VATUpdateParamsFields struct {
 	// Name of the VAT rate. Required.
 	Name string `json:"name"`
-	// Indicator of the VAT rate's activity. Possible values: - Y — active - N
-	// — inactive
+	// Indicator of the VAT rate's activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Value of the VAT rate. Required.
 	Rate float64 `json:"rate"`

@@ -68,11 +68,30 @@ func ActivityAddCommand(p ActivityAddParams) b24.Command[b24.Int] {
 
 // ActivityAddParams holds the parameters of crm.activity.add.
 type ActivityAddParams struct {
-	// An array of values for the activity fields in the following structure: There
-	// is an additional field DISABLE_SENDING_MESSAGE_COPY. It is intended to
+	// An array of values for the activity fields in the following structure:
+	//
+	//	fields:
+	//	{
+	//	    "OWNER_TYPE_ID": 2,
+	//	    "OWNER_ID": 102,
+	//	    "TYPE_ID": 2,
+	//	    "SUBJECT": "New Call",
+	//	}
+	//
+	// There is an additional field DISABLE_SENDING_MESSAGE_COPY. It is intended to
 	// forcibly disable sending a copy of the message to the recipient from
 	// MESSAGE_FROM. If the parameter is not filled or any value other than Y is
-	// specified, a copy will be sent. Example:. Required.
+	// specified, a copy will be sent. Example:
+	//
+	//	[
+	//	    'fields'=> array(
+	//	        'SETTINGS'=> array(
+	//	            'DISABLE_SENDING_MESSAGE_COPY'=>'Y'
+	//	        )
+	//	    )
+	//	]
+	//
+	// Required.
 	Fields []ActivityAddParamsFields `json:"fields"`
 }
 
@@ -94,9 +113,10 @@ type ActivityAddParamsFields struct {
 	// Identifier of the CRM object type. Required.
 	OwnerTypeID int64 `json:"OWNER_TYPE_ID"`
 	// Type of the activity. To get available activity types, use the method
-	// crm.enum.activitytype. To create an activity with the type "task", use the
-	// creation or modification method and specify the CRM entity in the
-	// UF_CRM_TASK field. Required.
+	// crm.enum.activitytype.
+	//
+	// To create an activity with the type "task", use the creation or modification
+	// method and specify the CRM entity in the UF_CRM_TASK field. Required.
 	TypeID int64 `json:"TYPE_ID"`
 	// Identifier of the entity associated with the activity
 	AssociatedEntityID b24.Opt[int64] `json:"ASSOCIATED_ENTITY_ID,omitzero"`
@@ -192,7 +212,7 @@ func (v ActivityAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - REQUIRED_ARG_MISSING: Required fields are not filled
+//   - REQUIRED_ARG_MISSING: Required fields are not filled
 func ActivityBadgeAdd(ctx context.Context, c b24.Caller, p ActivityBadgeAddParams, opts ...b24.CallOption) (*ActivityBadgeAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -314,7 +334,7 @@ func (v ActivityBadgeAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - NOT_FOUND: Badge with the specified code not found
+//   - NOT_FOUND: Badge with the specified code not found
 func ActivityBadgeDelete(ctx context.Context, c b24.Caller, p ActivityBadgeDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -369,7 +389,7 @@ func (p ActivityBadgeDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - NOT_FOUND: Badge with the specified code not found
+//   - NOT_FOUND: Badge with the specified code not found
 func ActivityBadgeGet(ctx context.Context, c b24.Caller, p ActivityBadgeGetParams, opts ...b24.CallOption) (*ActivityBadgeGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -703,7 +723,7 @@ func (p ActivityBindingDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 100: Required fields are not provided
+//   - 100: Required fields are not provided
 func ActivityBindingList(ctx context.Context, c b24.Caller, p ActivityBindingListParams, opts ...b24.CallOption) ([]ActivityBindingListItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -884,8 +904,8 @@ func (p ActivityBindingMoveParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - NOT_FOUND: Item not found Activity with the specified activityId was not
-// found or is not linked to CRM objects
+//   - NOT_FOUND: Item not found Activity with the specified activityId was
+//     not found or is not linked to CRM objects
 func ActivityCallGetTranscript(ctx context.Context, c b24.Caller, p ActivityCallGetTranscriptParams, opts ...b24.CallOption) (*ActivityCallGetTranscriptResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -913,9 +933,11 @@ func ActivityCallGetTranscriptCommand(p ActivityCallGetTranscriptParams) b24.Com
 // ActivityCallGetTranscriptParams holds the parameters of
 // crm.activity.call.getTranscript.
 type ActivityCallGetTranscriptParams struct {
-	// Call type activity identifier, for example 12345. You can obtain the
-	// identifier using the crm.activity.list method. Pass the CRM object
-	// identifier and the activity type TYPE_ID: 2 in the filter. Required.
+	// Call type activity identifier, for example 12345.
+	//
+	// You can obtain the identifier using the crm.activity.list method. Pass the
+	// CRM object identifier and the activity type TYPE_ID: 2 in the filter.
+	// Required.
 	ActivityID int64 `json:"activityId"`
 }
 
@@ -1061,7 +1083,22 @@ type ActivityConfigurableAddParams struct {
 	// example 1. Required.
 	OwnerID int64 `json:"ownerId"`
 	// Associative array of values for the activity fields in the following
-	// structure:. Required.
+	// structure:
+	//
+	//	fields:
+	//	{
+	//	    "typeId": 'value',
+	//	    "completed": 'value',
+	//	    "deadline": 'value',
+	//	    "pingOffsets": 'value',
+	//	    "isIncomingChannel": 'value',
+	//	    "responsibleId": 'value',
+	//	    "badgeCode": 'value',
+	//	    "originatorId": 'value',
+	//	    "originId": 'value',
+	//	}
+	//
+	// Required.
 	Fields []ActivityConfigurableAddParamsFields `json:"fields"`
 	// Special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
@@ -2079,7 +2116,21 @@ func ActivityConfigurableUpdateCommand(p ActivityConfigurableUpdateParams) b24.C
 type ActivityConfigurableUpdateParams struct {
 	// Integer identifier of the activity, for example 999. Required.
 	ID int64 `json:"id"`
-	// Associative array of values for activity fields in the following structure:.
+	// Associative array of values for activity fields in the following structure:
+	//
+	//	fields:
+	//	{
+	//	    "typeId": 'value',
+	//	    "completed": 'value',
+	//	    "deadline": 'value',
+	//	    "pingOffsets": 'value',
+	//	    "isIncomingChannel": 'value',
+	//	    "responsibleId": 'value',
+	//	    "badgeCode": 'value',
+	//	    "originatorId": 'value',
+	//	    "originId": 'value',
+	//	}
+	//
 	// Required.
 	Fields []any `json:"fields"`
 	// A special structure associative array describing the appearance of the
@@ -3023,44 +3074,71 @@ type ActivityListParams struct {
 	// An array of fields of the activity crm.activity.fields that need to be
 	// selected. To get the fields COMMUNICATIONS and FILES, specify them in select
 	Select []string `json:"select,omitzero"`
-	// An object for filtering the selected items in key-value format. Possible
-	// values for field correspond to the fields of the activity
-	// crm.activity.fields. An additional prefix can be assigned to the key to
-	// clarify the filter's behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN (an array is passed as a value) - !@— NOT IN (an array is
-	// passed as a value) - % — LIKE, substring search. The % symbol in the
-	// filter value does not need to be passed. The search looks for a substring in
-	// any position of the string. - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !% — NOT LIKE, substring search. The %
-	// symbol in the filter value does not need to be passed. The search goes from
-	// both sides. - =% — NOT LIKE, substring search. The % symbol needs to be
-	// passed in the value. Examples: - "mol%" — searching for values not
-	// starting with "mol" - "%mol" — searching for values not ending with "mol"
-	// - "%mol%" — searching for values where the substring "mol" is not present
-	// in any position - !%= — NOT LIKE (see description above) - = — equal,
-	// exact match (used by default) - != - not equal - ! — not equal
+	// An object for filtering the selected items in key-value format.
+	//
+	// Possible values for field correspond to the fields of the activity
+	// crm.activity.fields.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as a value)
+	//   - !@— NOT IN (an array is passed as a value)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - =% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// A set of key-value pairs for sorting the output results. The keys can use
-	// the fields of the activity crm.activity.fields. Possible values for order: -
-	// asc — in ascending order - desc — in descending order By default, it is
-	// sorted by increasing the Start Date field (START_TIME). Default: START_TIME.
+	// the fields of the activity crm.activity.fields.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
+	//
+	// By default, it is sorted by increasing the Start Date field (START_TIME).
+	// Default: START_TIME.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the number of the desired page
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -3185,7 +3263,7 @@ type ActivityTodoAddParams struct {
 	// times for the activity. For example, [0, 15] means that 2 reminders will be
 	// created, one 15 minutes before the deadline and one at the moment the
 	// deadline occurs. Default is an empty array, with no reminders
-	PingOffsets []any `json:"pingOffsets,omitzero"`
+	PingOffsets []int64 `json:"pingOffsets,omitzero"`
 	// Identifier of the activity color in the timeline, for example 1. There are 8
 	// colors available, values from 1 to 7 and a default color if none is
 	// specified:
@@ -3298,7 +3376,7 @@ type ActivityTodoUpdateParams struct {
 	// times for the deal. For example, [0, 15] means that 2 reminders will be
 	// created, which will come 15 minutes before the deadline and at the moment
 	// when the deadline occurs. By default, an empty array, with no reminders
-	PingOffsets []any `json:"pingOffsets,omitzero"`
+	PingOffsets []int64 `json:"pingOffsets,omitzero"`
 	// Activity color identifier in the timeline, for example 1. 8 colors are
 	// available for selection, values from 1 to 7, and a default color if nothing
 	// is specified
@@ -3825,7 +3903,17 @@ func ActivityTypeAddCommand(p ActivityTypeAddParams) b24.Command[b24.Bool] {
 // ActivityTypeAddParams holds the parameters of crm.activity.type.add.
 type ActivityTypeAddParams struct {
 	// Field values for adding a new custom activity type in the form of a
-	// structure: A detailed description is provided below. Required.
+	// structure:
+	//
+	//	fields:
+	//	{
+	//	    "TYPE_ID": 'value',
+	//	    "NAME": 'value',
+	//	    "ICON_FILE": 'value',
+	//	    "IS_CONFIGURABLE_TYPE": 'value',
+	//	}
+	//
+	// A detailed description is provided below. Required.
 	Fields ActivityTypeAddParamsFields `json:"fields"`
 }
 
@@ -4059,7 +4147,17 @@ type ActivityUpdateParams struct {
 	// Integer identifier of the activity in the timeline, for example 999.
 	// Required.
 	ID int64 `json:"id"`
-	// Array of values for activity fields in the following structure:. Required.
+	// Array of values for activity fields in the following structure:
+	//
+	//	fields:
+	//	{
+	//	    "OWNER_TYPE_ID": 2,
+	//	    "OWNER_ID": 102,
+	//	    "TYPE_ID": 2,
+	//	    "SUBJECT": "New Call",
+	//	}
+	//
+	// Required.
 	Fields []ActivityUpdateParamsFields `json:"fields"`
 }
 

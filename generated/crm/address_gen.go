@@ -86,13 +86,19 @@ func (p AddressAddParams) validate() error {
 
 // AddressAddParamsFields is the fields value of crm.address.add.
 type AddressAddParamsFields struct {
-	// Identifier of the address type. Enumeration element "Address Type". Elements
-	// of the enumeration "Address Type" can be obtained using the method
+	// Identifier of the address type. Enumeration element "Address Type".
+	//
+	// Elements of the enumeration "Address Type" can be obtained using the method
 	// crm.enum.addresstype. Required.
 	TypeID int64 `json:"TYPE_ID"`
-	// Identifier of the parent object's type. Identifiers of object types can be
-	// obtained using the method crm.enum.ownertype. Addresses can only be linked
-	// to Requisites (and requisites are linked to companies or contacts) or Leads.
+	// Identifier of the parent object's type.
+	//
+	// Identifiers of object types can be obtained using the method
+	// crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Requisites (and requisites are linked to
+	// companies or contacts) or Leads.
+	//
 	// For backward compatibility, the ability to link Addresses with Contacts or
 	// Companies is retained. However, this linkage is only possible on some older
 	// accounts where the old address handling mode was specifically enabled by
@@ -114,21 +120,28 @@ type AddressAddParamsFields struct {
 	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
 	// Country
 	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code. Not used, retained for backward compatibility. An empty string
-	// can be specified as a value.
+	// Country code.
+	//
+	// Not used, retained for backward compatibility. An empty string can be
+	// specified as a value.
 	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier of the location address. This field contains the identifier of
-	// the address object in the Location module, linked to the CRM address object.
-	// Each CRM address corresponds to an address object in the location module.
-	// This can be used to copy an existing address in CRM with location
-	// information that is not in the CRM address fields. If the identifier of the
-	// location module address is specified when creating the address, a copy of
-	// the location address is created and linked to the created CRM address. If no
-	// values are specified for the string address fields in this case, they will
-	// be filled from the location address. If at least one string field is
-	// specified, only the specified fields will be saved in the CRM address, and
-	// their values will overwrite the corresponding values in the location address
-	// object. The same behavior will occur when updating the address.
+	// Identifier of the location address.
+	//
+	// This field contains the identifier of the address object in the Location
+	// module, linked to the CRM address object. Each CRM address corresponds to an
+	// address object in the location module. This can be used to copy an existing
+	// address in CRM with location information that is not in the CRM address
+	// fields.
+	//
+	// If the identifier of the location module address is specified when creating
+	// the address, a copy of the location address is created and linked to the
+	// created CRM address. If no values are specified for the string address
+	// fields in this case, they will be filled from the location address.
+	//
+	// If at least one string field is specified, only the specified fields will be
+	// saved in the CRM address, and their values will overwrite the corresponding
+	// values in the location address object. The same behavior will occur when
+	// updating the address.
 	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -223,13 +236,19 @@ func (p AddressDeleteParams) validate() error {
 // AddressDeleteParamsFields is the fields value of crm.address.delete.
 type AddressDeleteParamsFields struct {
 	// Identifier of the address type. Enumeration element "Address Type".
+	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype. Required.
 	TypeID int64 `json:"TYPE_ID"`
-	// Identifier of the parent object's type. Identifiers for object types can be
-	// obtained using the method crm.enum.ownertype. Addresses can only be linked
-	// to Details (which are already linked to companies or contacts) or Leads. For
-	// backward compatibility, the ability to link Addresses to Contacts or
+	// Identifier of the parent object's type.
+	//
+	// Identifiers for object types can be obtained using the method
+	// crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Details (which are already linked to
+	// companies or contacts) or Leads.
+	//
+	// For backward compatibility, the ability to link Addresses to Contacts or
 	// Companies has been retained. However, this linkage is only possible on some
 	// older accounts where the old address handling mode was specifically enabled
 	// by technical support. Required.
@@ -301,8 +320,8 @@ type AddressFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: Insufficient access rights to retrieve the list of
-// addresses. No read access to companies, contacts, leads
+//   - Access denied: Insufficient access rights to retrieve the list of
+//     addresses. No read access to companies, contacts, leads
 func AddressList(ctx context.Context, c b24.Caller, p AddressListParams, opts ...b24.CallOption) ([]AddressListItem, error) {
 	var out []AddressListItem
 	if err := b24.Invoke(ctx, c, AddressListCommand(p).Request, &out, opts...); err != nil {
@@ -331,56 +350,88 @@ func AddressListAll(ctx context.Context, c b24.Caller, p AddressListParams, opts
 
 // AddressListParams holds the parameters of crm.address.list.
 type AddressListParams struct {
-	// An array of fields to select (see address fields). If the array is not
-	// provided or an empty array is passed, all available address fields will be
-	// selected.
+	// An array of fields to select (see address fields).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// address fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected addresses in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to address fields. An additional prefix can be assigned to the key to
-	// clarify the filter's behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN, an array is passed as the value - !@ — NOT IN, an array
-	// is passed as the value - % — LIKE, substring search. The % symbol should
-	// not be included in the filter value. The search looks for the substring in
-	// any position of the string. - =% — LIKE, substring search. The % symbol
-	// must be included in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - !% — NOT LIKE, substring search. The % symbol
-	// should not be included in the filter value. The search goes from both sides.
-	// - !=% — NOT LIKE, substring search. The % symbol must be included in the
-	// value. Examples: - "mol%" — searches for values not starting with "mol" -
-	// "%mol" — searches for values not ending with "mol" - "%mol%" — searches
-	// for values where the substring "mol" is not present in any position - !%=
-	// — NOT LIKE (similar to !=%) - = — equals, exact match (used by default)
-	// - != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to address fields.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string.
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equals, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	Filter *AddressListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting selected addresses in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to address fields. Possible values for order: - asc — in ascending order -
-	// desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to address fields.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	Order *AddressListParamsOrder `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
 // AddressListParamsFilter is the filter value of crm.address.list.
 type AddressListParamsFilter struct {
 	// Identifier of the address type. Enumeration element "Address Type".
+	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype
 	TypeID b24.Opt[int64] `json:"TYPE_ID,omitzero"`
-	// Identifier of the parent object's type. Object type identifiers can be
-	// obtained using the method crm.enum.ownertype. Addresses can only be linked
-	// to Details (and details to companies or contacts) or Leads. For backward
-	// compatibility, the ability to link Addresses to Contacts or Companies is
-	// retained. However, this link is only possible on some older accounts where
-	// the old address handling mode was specifically enabled by support.
+	// Identifier of the parent object's type.
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Details (and details to companies or
+	// contacts) or Leads.
+	//
+	// For backward compatibility, the ability to link Addresses to Contacts or
+	// Companies is retained. However, this link is only possible on some older
+	// accounts where the old address handling mode was specifically enabled by
+	// support.
 	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the parent object
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
@@ -398,33 +449,46 @@ type AddressListParamsFilter struct {
 	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
 	// Country
 	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code. Not used, retained for backward compatibility. An empty string
-	// can be specified as a value.
+	// Country code.
+	//
+	// Not used, retained for backward compatibility. An empty string can be
+	// specified as a value.
 	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier of the location address. This field contains the identifier of
-	// the address object in the Location module, linked to the CRM address object.
-	// Each CRM address corresponds to an address object in the location module.
-	// This can be used to copy an existing address into CRM with location
-	// information that is not present in the CRM address fields. If the identifier
-	// of the location module address is specified when creating an address, a copy
-	// of the location address is created and linked to the created CRM address. If
-	// no values are specified for the string fields of the address in this case,
-	// they will be filled from the location address. If at least one string field
-	// was specified, only the specified fields will be saved in the CRM address,
-	// and their values will overwrite the corresponding values in the location
-	// address object. The same behavior will occur when updating the address.
+	// Identifier of the location address.
+	//
+	// This field contains the identifier of the address object in the Location
+	// module, linked to the CRM address object. Each CRM address corresponds to an
+	// address object in the location module. This can be used to copy an existing
+	// address into CRM with location information that is not present in the CRM
+	// address fields.
+	//
+	// If the identifier of the location module address is specified when creating
+	// an address, a copy of the location address is created and linked to the
+	// created CRM address. If no values are specified for the string fields of the
+	// address in this case, they will be filled from the location address.
+	//
+	// If at least one string field was specified, only the specified fields will
+	// be saved in the CRM address, and their values will overwrite the
+	// corresponding values in the location address object. The same behavior will
+	// occur when updating the address.
 	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
-	// Identifier of the main parent object's type. This field is for internal use.
-	// The value is automatically filled when adding an address. Object type
-	// identifiers can be obtained using the method crm.enum.ownertype. This field
-	// contains the identifier of the parent object's type of the detail (company
-	// or contact) if the address is linked to the detail. If the address is linked
-	// to a lead, this value will be the lead type identifier.
+	// Identifier of the main parent object's type.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	//
+	// This field contains the identifier of the parent object's type of the detail
+	// (company or contact) if the address is linked to the detail. If the address
+	// is linked to a lead, this value will be the lead type identifier.
 	AnchorTypeID b24.Opt[int64] `json:"ANCHOR_TYPE_ID,omitzero"`
 	// This field is for internal use. The value is automatically filled when
-	// adding an address. This field contains the identifier of the parent object
-	// of the detail (company or contact) if the address is linked to the detail.
-	// If the address is linked to a lead, this value will be the lead identifier.
+	// adding an address.
+	//
+	// This field contains the identifier of the parent object of the detail
+	// (company or contact) if the address is linked to the detail. If the address
+	// is linked to a lead, this value will be the lead identifier.
 	AnchorID b24.Opt[int64] `json:"ANCHOR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -445,15 +509,21 @@ func (v AddressListParamsFilter) MarshalJSON() ([]byte, error) {
 // AddressListParamsOrder is the order value of crm.address.list.
 type AddressListParamsOrder struct {
 	// Identifier of the address type. Enumeration element "Address Type".
+	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype
 	TypeID b24.Opt[int64] `json:"TYPE_ID,omitzero"`
-	// Identifier of the parent object's type. Object type identifiers can be
-	// obtained using the method crm.enum.ownertype. Addresses can only be linked
-	// to Details (and details to companies or contacts) or Leads. For backward
-	// compatibility, the ability to link Addresses to Contacts or Companies is
-	// retained. However, this link is only possible on some older accounts where
-	// the old address handling mode was specifically enabled by support.
+	// Identifier of the parent object's type.
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Details (and details to companies or
+	// contacts) or Leads.
+	//
+	// For backward compatibility, the ability to link Addresses to Contacts or
+	// Companies is retained. However, this link is only possible on some older
+	// accounts where the old address handling mode was specifically enabled by
+	// support.
 	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the parent object
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
@@ -471,33 +541,46 @@ type AddressListParamsOrder struct {
 	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
 	// Country
 	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code. Not used, retained for backward compatibility. An empty string
-	// can be specified as a value.
+	// Country code.
+	//
+	// Not used, retained for backward compatibility. An empty string can be
+	// specified as a value.
 	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier of the location address. This field contains the identifier of
-	// the address object in the Location module, linked to the CRM address object.
-	// Each CRM address corresponds to an address object in the location module.
-	// This can be used to copy an existing address into CRM with location
-	// information that is not present in the CRM address fields. If the identifier
-	// of the location module address is specified when creating an address, a copy
-	// of the location address is created and linked to the created CRM address. If
-	// no values are specified for the string fields of the address in this case,
-	// they will be filled from the location address. If at least one string field
-	// was specified, only the specified fields will be saved in the CRM address,
-	// and their values will overwrite the corresponding values in the location
-	// address object. The same behavior will occur when updating the address.
+	// Identifier of the location address.
+	//
+	// This field contains the identifier of the address object in the Location
+	// module, linked to the CRM address object. Each CRM address corresponds to an
+	// address object in the location module. This can be used to copy an existing
+	// address into CRM with location information that is not present in the CRM
+	// address fields.
+	//
+	// If the identifier of the location module address is specified when creating
+	// an address, a copy of the location address is created and linked to the
+	// created CRM address. If no values are specified for the string fields of the
+	// address in this case, they will be filled from the location address.
+	//
+	// If at least one string field was specified, only the specified fields will
+	// be saved in the CRM address, and their values will overwrite the
+	// corresponding values in the location address object. The same behavior will
+	// occur when updating the address.
 	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
-	// Identifier of the main parent object's type. This field is for internal use.
-	// The value is automatically filled when adding an address. Object type
-	// identifiers can be obtained using the method crm.enum.ownertype. This field
-	// contains the identifier of the parent object's type of the detail (company
-	// or contact) if the address is linked to the detail. If the address is linked
-	// to a lead, this value will be the lead type identifier.
+	// Identifier of the main parent object's type.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	//
+	// This field contains the identifier of the parent object's type of the detail
+	// (company or contact) if the address is linked to the detail. If the address
+	// is linked to a lead, this value will be the lead type identifier.
 	AnchorTypeID b24.Opt[int64] `json:"ANCHOR_TYPE_ID,omitzero"`
 	// This field is for internal use. The value is automatically filled when
-	// adding an address. This field contains the identifier of the parent object
-	// of the detail (company or contact) if the address is linked to the detail.
-	// If the address is linked to a lead, this value will be the lead identifier.
+	// adding an address.
+	//
+	// This field contains the identifier of the parent object of the detail
+	// (company or contact) if the address is linked to the detail. If the address
+	// is linked to a lead, this value will be the lead identifier.
 	AnchorID b24.Opt[int64] `json:"ANCHOR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -518,15 +601,21 @@ func (v AddressListParamsOrder) MarshalJSON() ([]byte, error) {
 // AddressListItem is one row of crm.address.list.
 type AddressListItem struct {
 	// Identifier of the address type. Enumeration element "Address Type".
+	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype
 	TypeID b24.Int `json:"TYPE_ID"`
-	// Identifier of the parent object's type. Object type identifiers can be
-	// obtained using the method crm.enum.ownertype. Addresses can only be linked
-	// to Details (and details to companies or contacts) or Leads. For backward
-	// compatibility, the ability to link Addresses to Contacts or Companies is
-	// retained. However, this link is only possible on some older accounts where
-	// the old address handling mode was specifically enabled by support.
+	// Identifier of the parent object's type.
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Details (and details to companies or
+	// contacts) or Leads.
+	//
+	// For backward compatibility, the ability to link Addresses to Contacts or
+	// Companies is retained. However, this link is only possible on some older
+	// accounts where the old address handling mode was specifically enabled by
+	// support.
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the parent object
 	EntityID b24.String `json:"ENTITY_ID"`
@@ -544,33 +633,46 @@ type AddressListItem struct {
 	Province b24.String `json:"PROVINCE"`
 	// Country
 	Country b24.String `json:"COUNTRY"`
-	// Country code. Not used, retained for backward compatibility. An empty string
-	// can be specified as a value.
+	// Country code.
+	//
+	// Not used, retained for backward compatibility. An empty string can be
+	// specified as a value.
 	CountryCode b24.String `json:"COUNTRY_CODE"`
-	// Identifier of the location address. This field contains the identifier of
-	// the address object in the Location module, linked to the CRM address object.
-	// Each CRM address corresponds to an address object in the location module.
-	// This can be used to copy an existing address into CRM with location
-	// information that is not present in the CRM address fields. If the identifier
-	// of the location module address is specified when creating an address, a copy
-	// of the location address is created and linked to the created CRM address. If
-	// no values are specified for the string fields of the address in this case,
-	// they will be filled from the location address. If at least one string field
-	// was specified, only the specified fields will be saved in the CRM address,
-	// and their values will overwrite the corresponding values in the location
-	// address object. The same behavior will occur when updating the address.
+	// Identifier of the location address.
+	//
+	// This field contains the identifier of the address object in the Location
+	// module, linked to the CRM address object. Each CRM address corresponds to an
+	// address object in the location module. This can be used to copy an existing
+	// address into CRM with location information that is not present in the CRM
+	// address fields.
+	//
+	// If the identifier of the location module address is specified when creating
+	// an address, a copy of the location address is created and linked to the
+	// created CRM address. If no values are specified for the string fields of the
+	// address in this case, they will be filled from the location address.
+	//
+	// If at least one string field was specified, only the specified fields will
+	// be saved in the CRM address, and their values will overwrite the
+	// corresponding values in the location address object. The same behavior will
+	// occur when updating the address.
 	LocAddrID b24.Int `json:"LOC_ADDR_ID"`
-	// Identifier of the main parent object's type. This field is for internal use.
-	// The value is automatically filled when adding an address. Object type
-	// identifiers can be obtained using the method crm.enum.ownertype. This field
-	// contains the identifier of the parent object's type of the detail (company
-	// or contact) if the address is linked to the detail. If the address is linked
-	// to a lead, this value will be the lead type identifier.
+	// Identifier of the main parent object's type.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	//
+	// This field contains the identifier of the parent object's type of the detail
+	// (company or contact) if the address is linked to the detail. If the address
+	// is linked to a lead, this value will be the lead type identifier.
 	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
 	// This field is for internal use. The value is automatically filled when
-	// adding an address. This field contains the identifier of the parent object
-	// of the detail (company or contact) if the address is linked to the detail.
-	// If the address is linked to a lead, this value will be the lead identifier.
+	// adding an address.
+	//
+	// This field contains the identifier of the parent object of the detail
+	// (company or contact) if the address is linked to the detail. If the address
+	// is linked to a lead, this value will be the lead identifier.
 	AnchorID b24.Int `json:"ANCHOR_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -635,9 +737,11 @@ func AddressUpdateCommand(p AddressUpdateParams) b24.Command[b24.Bool] {
 // AddressUpdateParams holds the parameters of crm.address.update.
 type AddressUpdateParams struct {
 	// A set of fields — an object of the form {"field": "value"[, ...]} to
-	// update the address. Values for the fields TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID
-	// must be specified as they identify the address being modified. Other fields
-	// are specified if their values need to be changed. Required.
+	// update the address.
+	//
+	// Values for the fields TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID must be specified
+	// as they identify the address being modified. Other fields are specified if
+	// their values need to be changed. Required.
 	Fields AddressUpdateParamsFields `json:"fields"`
 }
 
@@ -667,13 +771,19 @@ func (p AddressUpdateParams) validate() error {
 // AddressUpdateParamsFields is the fields value of crm.address.update.
 type AddressUpdateParamsFields struct {
 	// Identifier for the address type. Enumeration element "Address Type".
+	//
 	// Enumeration elements for "Address Type" can be retrieved using the method
 	// crm.enum.addresstype. Required.
 	TypeID int64 `json:"TYPE_ID"`
-	// Identifier for the parent object type. Object type identifiers can be
-	// retrieved using the method crm.enum.ownertype. Addresses can only be linked
-	// to Contacts (which are linked to companies or contacts) or Leads. For
-	// backward compatibility, the ability to link Addresses to Contacts or
+	// Identifier for the parent object type.
+	//
+	// Object type identifiers can be retrieved using the method
+	// crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Contacts (which are linked to companies or
+	// contacts) or Leads.
+	//
+	// For backward compatibility, the ability to link Addresses to Contacts or
 	// Companies has been retained. However, this linkage is only possible on some
 	// older accounts where the old address handling mode was specifically enabled
 	// by support. Required.
@@ -694,22 +804,28 @@ type AddressUpdateParamsFields struct {
 	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
 	// Country
 	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code. Not used, retained for backward compatibility. An empty string
-	// can be specified as a value.
+	// Country code.
+	//
+	// Not used, retained for backward compatibility. An empty string can be
+	// specified as a value.
 	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier for the location address. This field contains the identifier of
-	// the address object in the Location module, linked to the CRM address object.
-	// Each CRM address corresponds to an address object in the location module.
-	// This can be used to copy an existing address into CRM with location
-	// information that is not present in the CRM address fields. If the identifier
-	// of the location module address is specified when creating an address, a copy
-	// of the location address is created and linked to the newly created CRM
-	// address. If no values are specified for the string address fields in this
-	// case, they will be filled from the location address. If at least one string
-	// field is specified, only the specified fields will be saved in the CRM
-	// address, and their values will overwrite the corresponding values in the
-	// location address object. The same behavior will occur when updating the
-	// address.
+	// Identifier for the location address.
+	//
+	// This field contains the identifier of the address object in the Location
+	// module, linked to the CRM address object. Each CRM address corresponds to an
+	// address object in the location module. This can be used to copy an existing
+	// address into CRM with location information that is not present in the CRM
+	// address fields.
+	//
+	// If the identifier of the location module address is specified when creating
+	// an address, a copy of the location address is created and linked to the
+	// newly created CRM address. If no values are specified for the string address
+	// fields in this case, they will be filled from the location address.
+	//
+	// If at least one string field is specified, only the specified fields will be
+	// saved in the CRM address, and their values will overwrite the corresponding
+	// values in the location address object. The same behavior will occur when
+	// updating the address.
 	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -54,7 +54,14 @@ func AutomatedsolutionAddCommand(p AutomatedsolutionAddParams) b24.Command[*Auto
 // crm.automatedsolution.add.
 type AutomatedsolutionAddParams struct {
 	// Field values (detailed description provided below) for creating a digital
-	// workspace in the form of a structure:. Required.
+	// workspace in the form of a structure:
+	//
+	//	"fields": {
+	//	    "title": "value",
+	//	    "typeIds": []
+	//	}
+	//
+	// Required.
 	Fields AutomatedsolutionAddParamsFields `json:"fields"`
 }
 
@@ -76,11 +83,13 @@ type AutomatedsolutionAddParamsFields struct {
 	// the account will be built based on the title of the digital workspace.
 	// Required.
 	Title string `json:"title"`
-	// An array of identifiers of SPAs that need to be linked to this workspace. If
-	// the SPA was previously linked to another workspace or to the CRM, it will
-	// disappear from there after being linked to the new workspace. A digital
-	// workspace without SPAs will not be displayed in the left menu. However, it
-	// can be found in the list of digital workspaces.
+	// An array of identifiers of SPAs that need to be linked to this workspace.
+	//
+	// If the SPA was previously linked to another workspace or to the CRM, it will
+	// disappear from there after being linked to the new workspace.
+	//
+	// A digital workspace without SPAs will not be displayed in the left menu.
+	// However, it can be found in the list of digital workspaces.
 	TypeIDs []int64 `json:"typeIds,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -155,8 +164,8 @@ func (v AutomatedsolutionAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - HAS_BOUND_TYPES: The digital workplace has bound SPAs. You must unbind the
-// SPAs before deletion
+//   - HAS_BOUND_TYPES: The digital workplace has bound SPAs. You must unbind
+//     the SPAs before deletion
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func AutomatedsolutionDelete(ctx context.Context, c b24.Caller, p AutomatedsolutionDeleteParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -258,7 +267,7 @@ type AutomatedsolutionFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - NOT_FOUND: Digital workplace with such id not found
+//   - NOT_FOUND: Digital workplace with such id not found
 func AutomatedsolutionGet(ctx context.Context, c b24.Caller, p AutomatedsolutionGetParams, opts ...b24.CallOption) (*AutomatedsolutionGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -358,8 +367,8 @@ func (v AutomatedsolutionGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - INVALID_ARG_VALUE: Invalid input argument value. Details can be found in
-// the error message
+//   - INVALID_ARG_VALUE: Invalid input argument value. Details can be found
+//     in the error message
 func AutomatedsolutionList(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) (*AutomatedsolutionListResult, error) {
 	var out AutomatedsolutionListResult
 	if err := b24.Invoke(ctx, c, AutomatedsolutionListCommand(p).Request, &out, opts...); err != nil {
@@ -406,43 +415,69 @@ func AutomatedsolutionListExport(ctx context.Context, c b24.Caller, p Automateds
 type AutomatedsolutionListParams struct {
 	// List for sorting in the format {"field_1": "value_1", ... "field_N":
 	// "value_N"}, where the key is the field and the value is ASC or DESC.
-	// Available fields for sorting: - id - title
+	// Available fields for sorting:
+	//
+	//   - id
+	//   - title
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object for filtering selected digital workspaces in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Available fields for filtering: - id -
-	// title The filter can have unlimited nesting and number of conditions. By
-	// default, all conditions are combined using AND. If you need to use OR, you
-	// can pass a special key logic with the value OR. An additional prefix can be
-	// assigned to the key to specify the filter's behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - % — LIKE, substring search. The %
-	// symbol in the filter value does not need to be passed. The search looks for
-	// the substring in any position of the string. - =% — LIKE, substring
-	// search. The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searching for values starting with "mol" - "%mol" — searching for values
-	// ending with "mol" - "%mol%" — searching for values where "mol" can be in
-	// any position. - %= — LIKE (see description above) - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search goes from both sides. - !=% — NOT LIKE, substring
-	// search. The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searching for values not starting with "mol" - "%mol" — searching for
-	// values not ending with "mol" - "%mol%" — searching for values where the
-	// substring "mol" is not present in any position. - !%= — NOT LIKE (see
-	// description above) - = — equals, exact match (used by default) - != - not
-	// equal. Default: AND.
+	// "value_1", ... "field_N": "value_N"}. Available fields for filtering:
+	//
+	//   - id
+	//   - title
+	//
+	// The filter can have unlimited nesting and number of conditions. By default,
+	// all conditions are combined using AND. If you need to use OR, you can pass a
+	// special key logic with the value OR.
+	//
+	// An additional prefix can be assigned to the key to specify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position.
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position.
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equals, exact match (used by default)
+	//   - != - not equal
+	//
+	// Default: AND.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -504,7 +539,7 @@ func (v AutomatedsolutionListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BX_EMPTY_REQUIRED: Required field is not filled
+//   - BX_EMPTY_REQUIRED: Required field is not filled
 func AutomatedsolutionUpdate(ctx context.Context, c b24.Caller, p AutomatedsolutionUpdateParams, opts ...b24.CallOption) (*AutomatedsolutionUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -537,7 +572,14 @@ type AutomatedsolutionUpdateParams struct {
 	// — the ID column in the list of digital workplaces. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for creating a digital
-	// workplace in the following structure:. Required.
+	// workplace in the following structure:
+	//
+	//	"fields": {
+	//	    "title": "value",
+	//	    "typeIds": []
+	//	}
+	//
+	// Required.
 	Fields AutomatedsolutionUpdateParamsFields `json:"fields"`
 }
 
@@ -555,15 +597,20 @@ func (p AutomatedsolutionUpdateParams) validate() error {
 // AutomatedsolutionUpdateParamsFields is the fields value of
 // crm.automatedsolution.update.
 type AutomatedsolutionUpdateParamsFields struct {
-	// Title of the digital workplace. Be careful when changing the title field.
-	// Since the link to the digital workplace is built based on the title,
-	// changing it will also change the link to the digital workplace
+	// Title of the digital workplace.
+	//
+	// Be careful when changing the title field. Since the link to the digital
+	// workplace is built based on the title, changing it will also change the link
+	// to the digital workplace
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// Array of identifiers of SPAs that need to be linked to this workplace. To
-	// change the list of linked SPAs, you need to pass the typeIds field with the
-	// desired set of SPAs. Settings are completely overwritten. When changing the
-	// list of linked SPAs, you must pass the typeIds set in its entirety, or omit
-	// the typeIds key altogether
+	// Array of identifiers of SPAs that need to be linked to this workplace.
+	//
+	// To change the list of linked SPAs, you need to pass the typeIds field with
+	// the desired set of SPAs.
+	//
+	// Settings are completely overwritten. When changing the list of linked SPAs,
+	// you must pass the typeIds set in its entirety, or omit the typeIds key
+	// altogether
 	TypeIDs []int64 `json:"typeIds,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

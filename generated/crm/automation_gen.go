@@ -106,8 +106,10 @@ func AutomationTriggerAddCommand(p AutomationTriggerAddParams) b24.Command[b24.B
 // crm.automation.trigger.add.
 type AutomationTriggerAddParams struct {
 	// Internal unique (within the application) identifier of the trigger. Must
-	// match the pattern [a-z0-9\.\-_]. If an existing trigger identifier CODE is
-	// provided, the trigger name NAME will be updated. Required.
+	// match the pattern [a-z0-9\.\-_].
+	//
+	// If an existing trigger identifier CODE is provided, the trigger name NAME
+	// will be updated. Required.
 	Code string `json:"CODE"`
 	// Name of the trigger. Required.
 	Name string `json:"NAME"`
@@ -231,8 +233,9 @@ type AutomationTriggerExecuteParams struct {
 	// match the pattern [a-z0-9\.\-_]. Required.
 	Code string `json:"CODE"`
 	// Type of the CRM object according to the crm.enum.ownertype reference (For
-	// example, 1 — lead) Triggers exist in leads, deals, estimates, invoices,
-	// and SPAs. Required.
+	// example, 1 — lead)
+	//
+	// Triggers exist in leads, deals, estimates, invoices, and SPAs. Required.
 	OwnerTypeID int64 `json:"OWNER_TYPE_ID"`
 	// Identifier of the entity. Required.
 	OwnerID int64 `json:"OWNER_ID"`

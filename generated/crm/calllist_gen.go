@@ -59,7 +59,12 @@ func CalllistAddCommand(p CalllistAddParams) b24.Command[b24.Int] {
 
 // CalllistAddParams holds the parameters of crm.calllist.add.
 type CalllistAddParams struct {
-	// Type of the object: - CONTACT — contact, - COMPANY — company. Required.
+	// Type of the object:
+	//
+	//   - CONTACT — contact,
+	//   - COMPANY — company
+	//
+	// Required.
 	EntityType CalllistAddParamsEntityType `json:"ENTITY_TYPE"`
 	// Array of numeric identifiers of contacts or companies, which can be obtained
 	// using the crm.item.list method. Required.
@@ -307,9 +312,9 @@ func (v CalllistItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Unknown field definition FIELD (FIELD) for
-// \Bitrix\Crm\CallList\Internals\CallList Entity. The select, filter, or order
-// parameter received a field that the call list does not have
+//   - 400: Unknown field definition FIELD (FIELD) for
+//     \Bitrix\Crm\CallList\Internals\CallList Entity. The select, filter, or
+//     order parameter received a field that the call list does not have
 func CalllistList(ctx context.Context, c b24.Caller, p CalllistListParams, opts ...b24.CallOption) ([]CalllistListItem, error) {
 	var out []CalllistListItem
 	if err := b24.Invoke(ctx, c, CalllistListCommand(p).Request, &out, opts...); err != nil {
@@ -333,25 +338,63 @@ func CalllistListCommand(p CalllistListParams) b24.Command[[]CalllistListItem] {
 // CalllistListParams holds the parameters of crm.calllist.list.
 type CalllistListParams struct {
 	// Array of fields to retrieve. By default, all fields are returned. List of
-	// fields to retrieve: - ID, - DATE_CREATE, - CREATED_BY_ID, - WEBFORM_ID, -
-	// ENTITY_TYPE_ID
+	// fields to retrieve:
+	//
+	//   - ID,
+	//   - DATE_CREATE,
+	//   - CREATED_BY_ID,
+	//   - WEBFORM_ID,
+	//   - ENTITY_TYPE_ID
 	Select []string `json:"SELECT,omitzero"`
-	// Object format: - field_n — name of the field by which the call list will
-	// be filtered - value_n — filter value List of fields for filtering: - ID, -
-	// CREATED_BY_ID, - WEBFORM_ID, - ENTITY_TYPE_ID. An additional prefix can be
-	// assigned to the field to specify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to, - > — greater than, - <= —
-	// less than or equal to, - < — less than, - @ — IN, an array is passed as
-	// the value, - !@— NOT IN, an array is passed as the value, - = — equal,
-	// exact match, used by default, - != - not equal, - ! — not equal
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — name of the field by which the call list will be filtered
+	//	  - value_n — filter value
+	//
+	// List of fields for filtering:
+	//
+	//   - ID,
+	//   - CREATED_BY_ID,
+	//   - WEBFORM_ID,
+	//   - ENTITY_TYPE_ID.
+	//
+	// An additional prefix can be assigned to the field to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to,
+	//   - > — greater than,
+	//   - <= — less than or equal to,
+	//   - < — less than,
+	//   - @ — IN, an array is passed as the value,
+	//   - !@— NOT IN, an array is passed as the value,
+	//   - = — equal, exact match, used by default,
+	//   - != - not equal,
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
-	// Object format: - field_n — name of the field by which the call list will
-	// be sorted - value_n — value of type string, equal to: - ASC — ascending
-	// sort - DESC — descending sort
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — name of the field by which the call list will be sorted
+	//	  - value_n — value of type string, equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -493,11 +536,16 @@ func CalllistUpdateCommand(p CalllistUpdateParams) b24.Command[b24.Bool] {
 type CalllistUpdateParams struct {
 	// Identifier of the call list. Required.
 	ListID int64 `json:"LIST_ID"`
-	// Type of entity: - CONTACT — contact, - COMPANY — company. Required.
+	// Type of entity:
+	//
+	//   - CONTACT — contact,
+	//   - COMPANY — company
+	//
+	// Required.
 	EntityType CalllistUpdateParamsEntityType `json:"ENTITY_TYPE"`
 	// Array of IDs of contacts or companies, which can be obtained using the
 	// crm.item.list method. Required.
-	Entities []any `json:"ENTITIES"`
+	Entities []int64 `json:"ENTITIES"`
 	// ID of the CRM form that will be displayed in the call form. The ID can be
 	// found in the list of forms in Bitrix24 https://your-domain.com/crm/webform/
 	WebformID b24.Opt[int64] `json:"WEBFORM_ID,omitzero"`

@@ -58,7 +58,15 @@ type CategoryAddParams struct {
 	// the new funnel will be created. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// Field values (detailed description provided below) for adding a new funnel
-	// in the form of a structure:. Required.
+	// in the form of a structure:
+	//
+	//	fields: {
+	//	    name: "value",
+	//	    sort: "value",
+	//	    isDefault: "value",
+	//	},
+	//
+	// Required.
 	Fields CategoryAddParamsFields `json:"fields"`
 }
 
@@ -81,24 +89,43 @@ func (p CategoryAddParams) validate() error {
 
 // CategoryAddParamsFields is the fields value of crm.category.add.
 type CategoryAddParamsFields struct {
-	// Name of the funnel. The name can be: - length cannot exceed 255 characters -
-	// cannot be empty - cannot consist solely of spaces, tabs, etc. Defaults to -.
-	// Required. Default: -.
+	// Name of the funnel. The name can be:
+	//
+	//   - length cannot exceed 255 characters
+	//   - cannot be empty
+	//   - cannot consist solely of spaces, tabs, etc.
+	//
+	// Defaults to -. Required. Default: -.
 	Name string `json:"name"`
-	// Sort index. Cannot be negative. If a value less than zero is passed to sort,
-	// it will be ignored and set to sort = 0 Defaults to 500. Default: 500.
+	// Sort index.
+	//
+	// Cannot be negative. If a value less than zero is passed to sort, it will be
+	// ignored and set to sort = 0
+	//
+	// Defaults to 500. Default: 500.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicates whether the funnel is the default funnel. Can have values: - Y —
-	// yes, it is - N — no Defaults to N. In deals, the isDefault field is not
-	// available for modification. Restrictions on changing the isDefault field in
-	// SPAs: - the default direction cannot be deleted, - when creating a new
-	// direction and passing it the flag isDefault: "Y", the old default direction
-	// will cease to be the default direction, - when changing the default
-	// direction, it cannot be made a non-default direction, - when changing a
-	// non-default direction and passing it the flag isDefault: "Y", the old
-	// default direction will cease to be the default direction. If the display of
-	// directions in the interface is disabled for an existing SPA, working with
-	// directions via REST is still possible.
+	// Indicates whether the funnel is the default funnel. Can have values:
+	//
+	//   - Y — yes, it is
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// In deals, the isDefault field is not available for modification.
+	//
+	// Restrictions on changing the isDefault field in SPAs:
+	//
+	//   - the default direction cannot be deleted,
+	//   - when creating a new direction and passing it the flag isDefault: "Y",
+	//     the old default direction will cease to be the default direction,
+	//   - when changing the default direction, it cannot be made a non-default
+	//     direction,
+	//   - when changing a non-default direction and passing it the flag
+	//     isDefault: "Y", the old default direction will cease to be the default
+	//     direction.
+	//
+	// If the display of directions in the interface is disabled for an existing
+	// SPA, working with directions via REST is still possible.
 	IsDefault b24.Opt[bool] `json:"isDefault,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -128,13 +155,21 @@ type CategoryAddCategory struct {
 	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Indicates whether the funnel is the default funnel
 	IsDefault b24.Bool `json:"isDefault"`
-	// Identifier of the data source. Exists only in deals
+	// Identifier of the data source.
+	//
+	// Exists only in deals
 	OriginID b24.String `json:"originId"`
-	// Identifier of the element in the data source. Exists only in deals
+	// Identifier of the element in the data source.
+	//
+	// Exists only in deals
 	OriginatorID b24.String `json:"originatorId"`
-	// Indicates whether the funnel is a system funnel. Exists only in SPAs
+	// Indicates whether the funnel is a system funnel.
+	//
+	// Exists only in SPAs
 	IsSystem b24.Bool `json:"isSystem"`
-	// Alias for system funnels. Exists only in SPAs
+	// Alias for system funnels.
+	//
+	// Exists only in SPAs
 	Code b24.String `json:"code"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -604,7 +639,15 @@ type CategoryUpdateParams struct {
 	// method or when creating a funnel with the crm.category.add method. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for updating the funnel
-	// fields in the form of a structure:. Required.
+	// fields in the form of a structure:
+	//
+	//	fields: {
+	//	    name: "value",
+	//	    sort: "value",
+	//	    isDefault: "value",
+	//	},
+	//
+	// Required.
 	Fields CategoryUpdateParamsFields `json:"fields"`
 }
 
@@ -627,18 +670,32 @@ func (p CategoryUpdateParams) validate() error {
 
 // CategoryUpdateParamsFields is the fields value of crm.category.update.
 type CategoryUpdateParamsFields struct {
-	// Name of the funnel. The name can be: - length cannot exceed 255 characters -
-	// cannot be empty - cannot consist solely of spaces, tabs, etc. Defaults to -.
-	// Default: -.
+	// Name of the funnel. The name can be:
+	//
+	//   - length cannot exceed 255 characters
+	//   - cannot be empty
+	//   - cannot consist solely of spaces, tabs, etc.
+	//
+	// Defaults to -. Default: -.
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Sort index. Cannot be negative. If a value less than zero is passed to sort,
-	// it will be ignored and sort = 0 will be set. Defaults to 500. Default: 500.
+	// Sort index.
+	//
+	// Cannot be negative. If a value less than zero is passed to sort, it will be
+	// ignored and sort = 0 will be set.
+	//
+	// Defaults to 500. Default: 500.
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicates whether the funnel is the default funnel. Can have values: - Y —
-	// yes, it is - N — no Defaults to N In deals, the isDefault field is not
-	// available for modification. You can find out if the field is immutable using
-	// the crm.category.fields method. Immutable fields have the property
-	// isReadonly = true
+	// Indicates whether the funnel is the default funnel. Can have values:
+	//
+	//   - Y — yes, it is
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// In deals, the isDefault field is not available for modification.
+	//
+	// You can find out if the field is immutable using the crm.category.fields
+	// method. Immutable fields have the property isReadonly = true
 	IsDefault b24.Opt[bool] `json:"isDefault,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -45,16 +45,118 @@ func CompanyAddCommand(p CompanyAddParams) b24.Command[b24.Int] {
 
 // CompanyAddParams holds the parameters of crm.company.add.
 type CompanyAddParams struct {
-	// Object format: where: - field_n — field name - value_n — field value The
-	// list of available fields is described in the method crm.company.fields. An
-	// incorrect field in fields will be ignored. To find out the list of required
-	// fields, execute the method crm.company.fields. Required.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described in the method crm.company.fields.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// To find out the list of required fields, execute the method
+	// crm.company.fields. Required.
 	Fields CompanyAddParamsFields `json:"fields"`
-	// An object containing a set of additional parameters: - REGISTER_SONET_EVENT
-	// — register the company addition event and send a notification to the
-	// responsible person - IMPORT — import mode. Possible values: - Y — yes -
-	// N — no
-	Params map[string]any `json:"params,omitzero"`
+	// An object containing a set of additional parameters:
+	//
+	//   - REGISTER_SONET_EVENT — register the company addition event and send
+	//     a notification to the responsible person
+	//   - IMPORT — import mode. Possible values:
+	//     ◦ Y — yes
+	//     ◦ N — no
+	Params *CompanyAddParamsParams `json:"params,omitzero"`
+}
+
+// CompanyAddParamsFields is the fields value of crm.company.add.
+type CompanyAddParamsFields struct {
+	// Company name
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Company type.
+	//
+	// The list of available types can be obtained using the method crm.status.list
+	// with the filter { ENTITY_ID: "COMPANY_TYPE" }.
+	//
+	// Default — the first available company type
+	CompanyType b24.Opt[string] `json:"COMPANY_TYPE,omitzero"`
+	// Industry.
+	//
+	// The list of available values can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "INDUSTRY" }.
+	//
+	// Default — the first available industry
+	Industry b24.Opt[string] `json:"INDUSTRY,omitzero"`
+	// Number of employees.
+	//
+	// The list of available values can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "EMPLOYEES" }.
+	//
+	// Default — the first available value
+	Employees b24.Opt[string] `json:"EMPLOYEES,omitzero"`
+	// Currency.
+	//
+	// The list of available currencies can be obtained using the method
+	// crm.currency.list
+	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
+	// Annual revenue
+	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
+	// Company logo
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Logo any `json:"LOGO,omitzero"`
+	// Is the company available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. The default value can be changed in the CRM settings. Default:
+	// Y.
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
+	// Identifier of the user responsible for the element.
+	//
+	// Default — the identifier of the user calling the method
+	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
+	// Comment
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Phone
+	Phone []any `json:"PHONE,omitzero"`
+	// E-mail
+	Email []any `json:"EMAIL,omitzero"`
+	// Website
+	Web []any `json:"WEB,omitzero"`
+	// Messenger
+	Im []any `json:"IM,omitzero"`
+	// Advertising system, e.g., Google Ads
+	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
+	UTMMedium b24.Opt[CompanyAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
+	// Advertising campaign designation
+	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
+	// Campaign content. For example, for contextual ads
+	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
+	// Campaign search term. For example, keywords for contextual advertising
+	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
+	// Is the company "my company"? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMyCompany b24.Opt[b24.Bool]               `json:"IS_MY_COMPANY,omitzero"`
+	Uf          *CompanyAddParamsFieldsUf       `json:"UF_,omitzero"`
+	ParentID    *CompanyAddParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
 	// Identifier of the external system that is the source of data about this
 	// company
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
@@ -71,67 +173,6 @@ type CompanyAddParams struct {
 	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
 	// Modified by
 	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
-}
-
-// CompanyAddParamsFields is the fields value of crm.company.add.
-type CompanyAddParamsFields struct {
-	// Company name
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Company type. The list of available types can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: "COMPANY_TYPE" }. Default —
-	// the first available company type
-	CompanyType b24.Opt[string] `json:"COMPANY_TYPE,omitzero"`
-	// Industry. The list of available values can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: "INDUSTRY" }. Default — the
-	// first available industry
-	Industry b24.Opt[string] `json:"INDUSTRY,omitzero"`
-	// Number of employees. The list of available values can be obtained using the
-	// method crm.status.list with the filter { ENTITY_ID: "EMPLOYEES" }. Default
-	// — the first available value
-	Employees b24.Opt[string] `json:"EMPLOYEES,omitzero"`
-	// Currency. The list of available currencies can be obtained using the method
-	// crm.currency.list
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Annual revenue
-	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
-	// Company logo
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Logo any `json:"LOGO,omitzero"`
-	// Is the company available to everyone? Possible values: - Y — yes - N —
-	// no Default is Y. The default value can be changed in the CRM settings.
-	// Default: Y.
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Identifier of the user responsible for the element. Default — the
-	// identifier of the user calling the method
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Phone
-	Phone []any `json:"PHONE,omitzero"`
-	// E-mail
-	Email []any `json:"EMAIL,omitzero"`
-	// Website
-	Web []any `json:"WEB,omitzero"`
-	// Messenger
-	Im []any `json:"IM,omitzero"`
-	// Advertising system, e.g., Google Ads
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values: - CPC — ads - CPM — banners
-	UTMMedium b24.Opt[CompanyAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Campaign content. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Campaign search term. For example, keywords for contextual advertising
-	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
-	// Is the company "my company"? Possible values: - Y — yes - N — no
-	IsMyCompany b24.Opt[b24.Bool]               `json:"IS_MY_COMPANY,omitzero"`
-	Uf          *CompanyAddParamsFieldsUf       `json:"UF_,omitzero"`
-	ParentID    *CompanyAddParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -150,9 +191,12 @@ func (v CompanyAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // CompanyAddParamsFieldsUf is the UF_ value of crm.company.add.
 type CompanyAddParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, companies may have a set of custom fields of specific types. You
-	// can add a custom field to a company using the method
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, companies may have a set of custom fields
+	// of specific types.
+	//
+	// You can add a custom field to a company using the method
 	// crm.company.userfield.add
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -173,10 +217,12 @@ func (v CompanyAddParamsFieldsUf) MarshalJSON() ([]byte, error) {
 
 // CompanyAddParamsFieldsParentID is the PARENT_ID_ value of crm.company.add.
 type CompanyAddParamsFieldsParentID struct {
-	// Relationship fields. If there are smart processes related to companies on
-	// the portal, there is a field for each such smart process that stores the
-	// relationship between this smart process and the company. The field itself
-	// stores the identifier of the element of that smart process
+	// Relationship fields.
+	//
+	// If there are smart processes related to companies on the portal, there is a
+	// field for each such smart process that stores the relationship between this
+	// smart process and the company. The field itself stores the identifier of the
+	// element of that smart process
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -191,6 +237,25 @@ func (v *CompanyAddParamsFieldsParentID) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v CompanyAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 	type plain CompanyAddParamsFieldsParentID
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyAddParamsParams is the params value of crm.company.add.
+type CompanyAddParamsParams struct {
+	RegisterSonetEvent b24.Opt[string] `json:"REGISTER_SONET_EVENT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyAddParamsParams) UnmarshalJSON(data []byte) error {
+	type plain CompanyAddParamsParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyAddParamsParams) MarshalJSON() ([]byte, error) {
+	type plain CompanyAddParamsParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -255,11 +320,26 @@ func CompanyContactAddCommand(p CompanyContactAddParams) b24.Command[b24.Bool] {
 
 // CompanyContactAddParams holds the parameters of crm.company.contact.add.
 type CompanyContactAddParams struct {
-	// Identifier of the company. This can be obtained using the methods
-	// crm.company.list or crm.company.add. Required.
+	// Identifier of the company.
+	//
+	// This can be obtained using the methods crm.company.list or crm.company.add.
+	// Required.
 	ID int64 `json:"id"`
-	// Object in the following format: where: - field_n — field name - value_n
-	// — field value The list of available fields is described below. Required.
+	// Object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below. Required.
 	Fields CompanyContactAddParamsFields `json:"fields"`
 }
 
@@ -283,16 +363,25 @@ func (p CompanyContactAddParams) validate() error {
 // CompanyContactAddParamsFields is the fields value of
 // crm.company.contact.add.
 type CompanyContactAddParamsFields struct {
-	// Identifier of the contact to be linked to the company. The identifier can be
-	// obtained using the method crm.item.list with entityTypeId = 3. Required.
+	// Identifier of the contact to be linked to the company.
+	//
+	// The identifier can be obtained using the method crm.item.list with
+	// entityTypeId = 3. Required.
 	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values: - Y — yes - N —
-	// no For the first added element, IS_PRIMARY defaults to Y. Passing IS_PRIMARY
-	// = Y for a new and non-first link overrides the existing primary link.
-	// Default: Y.
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For the first added element, IS_PRIMARY defaults to Y.
+	//
+	// Passing IS_PRIMARY = Y for a new and non-first link overrides the existing
+	// primary link. Default: Y.
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index. Defaults to i + 10, where i is the maximum sort index of
-	// existing links for the current company or 0 if none exist. Default: i + 10.
+	// Sort index.
+	//
+	// Defaults to i + 10, where i is the maximum sort index of existing links for
+	// the current company or 0 if none exist. Default: i + 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -351,11 +440,15 @@ func CompanyContactDeleteCommand(p CompanyContactDeleteParams) b24.Command[b24.B
 // CompanyContactDeleteParams holds the parameters of
 // crm.company.contact.delete.
 type CompanyContactDeleteParams struct {
-	// Identifier of the company. The identifier can be obtained using the methods
-	// crm.company.list or crm.company.add. Required.
+	// Identifier of the company.
+	//
+	// The identifier can be obtained using the methods crm.company.list or
+	// crm.company.add. Required.
 	ID int64 `json:"id"`
 	// An object containing information about which contact needs to be removed
-	// from the bindings. Contains a single key CONTACT_ID. Required.
+	// from the bindings.
+	//
+	// Contains a single key CONTACT_ID. Required.
 	Fields CompanyContactDeleteParamsFields `json:"fields"`
 }
 
@@ -477,8 +570,10 @@ func CompanyContactItemsDeleteCommand(p CompanyContactItemsDeleteParams) b24.Com
 // CompanyContactItemsDeleteParams holds the parameters of
 // crm.company.contact.items.delete.
 type CompanyContactItemsDeleteParams struct {
-	// Identifier of the company. The identifier can be obtained using the methods
-	// crm.company.list or crm.company.add. Required.
+	// Identifier of the company.
+	//
+	// The identifier can be obtained using the methods crm.company.list or
+	// crm.company.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -535,8 +630,10 @@ func CompanyContactItemsGetCommand(p CompanyContactItemsGetParams) b24.Command[[
 // CompanyContactItemsGetParams holds the parameters of
 // crm.company.contact.items.get.
 type CompanyContactItemsGetParams struct {
-	// Identifier of the company. The identifier can be obtained using the methods
-	// crm.company.list or crm.company.add. Required.
+	// Identifier of the company.
+	//
+	// The identifier can be obtained using the methods crm.company.list or
+	// crm.company.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -559,8 +656,10 @@ type CompanyContactItemsGetItem struct {
 	Sort b24.Int `json:"SORT"`
 	// Role identifier, a system field
 	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the binding is primary. Possible values: - Y — yes - N
-	// — no
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -619,8 +718,10 @@ func CompanyContactItemsSetCommand(p CompanyContactItemsSetParams) b24.Command[b
 // CompanyContactItemsSetParams holds the parameters of
 // crm.company.contact.items.set.
 type CompanyContactItemsSetParams struct {
-	// Identifier of the company. The identifier can be obtained using the methods
-	// crm.company.list or crm.company.add. Required.
+	// Identifier of the company.
+	//
+	// The identifier can be obtained using the methods crm.company.list or
+	// crm.company.add. Required.
 	ID int64 `json:"id"`
 	// A set of objects that describe the associated contacts for the company. The
 	// structure of an individual binding object is detailed below. Required.
@@ -647,19 +748,30 @@ func (p CompanyContactItemsSetParams) validate() error {
 // CompanyContactItemsSetParamsItems is the items value of
 // crm.company.contact.items.set.
 type CompanyContactItemsSetParamsItems struct {
-	// Identifier of the contact to be linked to the company. The identifier can be
-	// obtained using the method crm.item.list with entityTypeId = 3. Required.
+	// Identifier of the contact to be linked to the company.
+	//
+	// The identifier can be obtained using the method crm.item.list with
+	// entityTypeId = 3. Required.
 	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the binding is primary. Possible values: - Y — yes - N
-	// — no If there is no binding with IS_PRIMARY = Y, it will be set for the
-	// first binding in items. If multiple bindings with IS_PRIMARY = Y are
-	// provided, the first binding with IS_PRIMARY = Y will be considered primary.
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If there is no binding with IS_PRIMARY = Y, it will be set for the first
+	// binding in items.
+	//
+	// If multiple bindings with IS_PRIMARY = Y are provided, the first binding
+	// with IS_PRIMARY = Y will be considered primary.
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index. By default, i + 10, where i is the maximum sort index of
-	// existing and provided bindings for the current company or 0 if SORT is not
-	// provided for any bindings and if the company has no bindings. If an existing
-	// binding is provided without the SORT parameter, the default value will not
-	// be set; the value will remain the same. Default: i + 10.
+	// Sort index.
+	//
+	// By default, i + 10, where i is the maximum sort index of existing and
+	// provided bindings for the current company or 0 if SORT is not provided for
+	// any bindings and if the company has no bindings.
+	//
+	// If an existing binding is provided without the SORT parameter, the default
+	// value will not be set; the value will remain the same. Default: i + 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -819,12 +931,19 @@ func CompanyDetailsConfigurationGetCommand(p CompanyDetailsConfigurationGetParam
 // CompanyDetailsConfigurationGetParams holds the parameters of
 // crm.company.details.configuration.get.
 type CompanyDetailsConfigurationGetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — shared settings Default is P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — shared settings
+	//
+	// Default is P. Default: P.
 	Scope b24.Opt[CompanyDetailsConfigurationGetParamsScope] `json:"scope,omitzero"`
-	// User identifier, which can be obtained using the user.get method. Required
-	// only for administrators when requesting others' personal settings. If not
-	// specified, the settings of the current user will be returned.
+	// User identifier, which can be obtained using the user.get method.
+	//
+	// Required only for administrators when requesting others' personal settings.
+	// If not specified, the settings of the current user will be returned.
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 }
 
@@ -860,10 +979,16 @@ func (v CompanyDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
 type CompanyDetailsConfigurationGetItemElements struct {
 	// Field identifier
 	Name b24.String `json:"name"`
-	// Whether to always show the field. Possible values: - "1" — yes - "0" —
-	// no
+	// Whether to always show the field.
+	//
+	// Possible values:
+	//
+	//   - "1" — yes
+	//   - "0" — no
 	OptionFlags b24.Bool `json:"optionFlags"`
-	// Additional options for the field. The structure is described below
+	// Additional options for the field.
+	//
+	// The structure is described below
 	Options CompanyDetailsConfigurationGetItemElementsOptions `json:"options"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -888,7 +1013,9 @@ type CompanyDetailsConfigurationGetItemElementsOptions struct {
 	// types, use crm.enum.addresstype
 	DefaultAddressType b24.Int `json:"defaultAddressType"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
-	// number format — a string of two Latin letters. For example "RU"
+	// number format — a string of two Latin letters.
+	//
+	// For example "RU"
 	DefaultCountry b24.String `json:"defaultCountry"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -970,12 +1097,19 @@ func CompanyDetailsConfigurationResetCommand(p CompanyDetailsConfigurationResetP
 // CompanyDetailsConfigurationResetParams holds the parameters of
 // crm.company.details.configuration.reset.
 type CompanyDetailsConfigurationResetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — shared settings Default is P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — shared settings
+	//
+	// Default is P. Default: P.
 	Scope b24.Opt[CompanyDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
 	// The user identifier, which can be obtained using the user.get method.
-	// Required only when resetting personal settings. If not specified, the id of
-	// the current user is used.
+	// Required only when resetting personal settings.
+	//
+	// If not specified, the id of the current user is used.
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 }
 
@@ -1047,15 +1181,24 @@ func CompanyDetailsConfigurationSetCommand(p CompanyDetailsConfigurationSetParam
 // CompanyDetailsConfigurationSetParams holds the parameters of
 // crm.company.details.configuration.set.
 type CompanyDetailsConfigurationSetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — common settings Default — P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — common settings
+	//
+	// Default — P. Default: P.
 	Scope b24.Opt[CompanyDetailsConfigurationSetParamsScope] `json:"scope,omitzero"`
 	// The user identifier, which can be obtained using the user.get method.
-	// Required only when setting personal settings. If not specified, the id of
-	// the current user is used.
+	// Required only when setting personal settings.
+	//
+	// If not specified, the id of the current user is used.
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 	// The list of section describes the configuration of field sections in the
-	// company card. The structure is described below. Required.
+	// company card.
+	//
+	// The structure is described below. Required.
 	Data []CompanyDetailsConfigurationSetParamsData `json:"data"`
 }
 
@@ -1075,13 +1218,18 @@ func (p CompanyDetailsConfigurationSetParams) validate() error {
 type CompanyDetailsConfigurationSetParamsData struct {
 	// Unique name of the section. Required.
 	Name string `json:"name"`
-	// Title of the section. Displayed in the item card. Required.
+	// Title of the section.
+	//
+	// Displayed in the item card. Required.
 	Title string `json:"title"`
-	// Type of the section. Currently, only the value 'section' is available.
-	// Required.
+	// Type of the section.
+	//
+	// Currently, only the value 'section' is available. Required.
 	Type string `json:"type"`
 	// The array section_element describes the configuration of fields in the
-	// section. The structure is described below
+	// section.
+	//
+	// The structure is described below
 	Elements []CompanyDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1102,11 +1250,17 @@ func (v CompanyDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) 
 // CompanyDetailsConfigurationSetParamsDataElements is the elements value of
 // crm.company.details.configuration.set.
 type CompanyDetailsConfigurationSetParamsDataElements struct {
-	// Field identifier. The list of available fields can be found using
-	// crm.company.fields. Required.
+	// Field identifier.
+	//
+	// The list of available fields can be found using crm.company.fields.
+	// Required.
 	Name string `json:"name"`
-	// Should the field always be displayed: - 1 — yes - 0 — no Default — 0.
-	// Default: 0.
+	// Should the field always be displayed:
+	//
+	//   - 1 — yes
+	//   - 0 — no
+	//
+	// Default — 0. Default: 0.
 	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
 	Options *CompanyDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
@@ -1133,7 +1287,9 @@ type CompanyDetailsConfigurationSetParamsDataElementsOptions struct {
 	// address types, use crm.enum.addresstype
 	DefaultAddressType b24.Opt[int64] `json:"defaultAddressType,omitzero"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
-	// number format — a string of two Latin letters. For example, "DE"
+	// number format — a string of two Latin letters.
+	//
+	// For example, "DE"
 	DefaultCountry b24.Opt[string] `json:"defaultCountry,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1389,52 +1545,108 @@ func CompanyListExport(ctx context.Context, c b24.Caller, p CompanyListParams, o
 
 // CompanyListParams holds the parameters of crm.company.list.
 type CompanyListParams struct {
-	// List of fields to limit the selection. You can use masks for selection: -
-	// '*' — to select all fields, excluding custom and multiple fields, - 'UF_*'
-	// — to select all custom fields excluding multiple ones. There is no mask
-	// for selecting multiple fields. To select multiple fields, specify the
-	// required ones in the selection list — PHONE, EMAIL, and so on. You can
-	// find the list of available fields for selection using the crm.company.fields
-	// method. By default, all fields are returned — '*' + custom fields —
-	// 'UF_*'. Default: '*'.
+	// List of fields to limit the selection.
+	//
+	// You can use masks for selection:
+	//
+	//   - '*' — to select all fields, excluding custom and multiple fields,
+	//   - 'UF_*' — to select all custom fields excluding multiple ones.
+	//
+	// There is no mask for selecting multiple fields. To select multiple fields,
+	// specify the required ones in the selection list — PHONE, EMAIL, and so on.
+	//
+	// You can find the list of available fields for selection using the
+	// crm.company.fields method.
+	//
+	// By default, all fields are returned — '*' + custom fields — 'UF_*'.
+	// Default: '*'.
 	Select []string `json:"select,omitzero"`
-	// Object format: where: - field_n — the name of the field by which the
-	// selection of elements will be filtered - value_n — the filter value You
-	// can add a prefix to the keys field_n to clarify the filter operation.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - %
-	// — LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search looks for a substring in any position of the string
-	// - =% — LIKE, substring search. The % symbol needs to be passed in the
-	// value. Examples: - "mol%" — searches for values starting with "mol" -
-	// "%mol" — searches for values ending with "mol" - "%mol%" — searches for
-	// values where "mol" can be in any position - %= — LIKE (similar to =%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal Fields PHONE, EMAIL, WEB, IM — are multiple. Filters work only on
-	// exact matches for these. The LIKE filter does not work with fields of type
-	// crm_status, crm_company — for example, COMPANY_TYPE. You can find the list
-	// of available fields for filtering using the crm.company.fields method. The
-	// logic key in the filter is not supported. For complex logic in the filter,
-	// use the crm.item.list method.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be filtered
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to clarify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// Fields PHONE, EMAIL, WEB, IM — are multiple. Filters work only on exact
+	// matches for these.
+	//
+	// The LIKE filter does not work with fields of type crm_status, crm_company
+	// — for example, COMPANY_TYPE.
+	//
+	// You can find the list of available fields for filtering using the
+	// crm.company.fields method.
+	//
+	// The logic key in the filter is not supported. For complex logic in the
+	// filter, use the crm.item.list method.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Object format: where: - field_n — the name of the field by which the
-	// selection of companies will be sorted - value_n — a string value equal to:
-	// - ASC — ascending sort - DESC — descending sort You can find the list of
-	// available fields for sorting using the crm.company.fields method
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of companies
+	//     will be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
+	//
+	// You can find the list of available fields for sorting using the
+	// crm.company.fields method
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Parameter for managing pagination. The page size of results is always static
-	// — 50 records. To select the second page of results, pass the value 50. To
-	// select the third page of results — the value 100, and so on. The formula
-	// for calculating the start parameter value: start = (N-1) * 50, where N —
-	// the number of the desired page
+	// Parameter for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1524,13 +1736,31 @@ func CompanyUpdateCommand(p CompanyUpdateParams) b24.Command[b24.Bool] {
 type CompanyUpdateParams struct {
 	// Company identifier. Required.
 	ID int64 `json:"id"`
-	// Object format: where: - field_n — field name - value_n — new field value
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
+	//
 	// The list of available fields is described in the method crm.company.fields.
+	//
 	// An incorrect field in fields will be ignored. Required.
 	Fields CompanyUpdateParamsFields `json:"fields"`
-	// Object containing a set of additional parameters: - REGISTER_SONET_EVENT —
-	// send notification to the responsible person - REGISTER_HISTORY_EVENT —
-	// register an event in history. Possible values: - Y — yes - N — no
+	// Object containing a set of additional parameters:
+	//
+	//   - REGISTER_SONET_EVENT — send notification to the responsible person
+	//   - REGISTER_HISTORY_EVENT — register an event in history. Possible
+	//     values:
+	//     ◦ Y — yes
+	//     ◦ N — no
 	Params map[string]any `json:"params,omitzero"`
 }
 
@@ -1569,8 +1799,10 @@ type CompanyUpdateParamsFields struct {
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
 	// Annual revenue
 	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
-	// Is the company available to everyone? Possible values: - Y — yes - N —
-	// no
+	// Is the company available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
 	// Comment
 	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
@@ -1588,7 +1820,10 @@ type CompanyUpdateParamsFields struct {
 	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
 	// Advertising system. Google Ads, Microsoft Advertising, and others
 	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Type of traffic. Possible values: - CPC — ads - CPM — banners
+	// Type of traffic. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium b24.Opt[CompanyUpdateParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
@@ -1628,10 +1863,11 @@ func (v CompanyUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // CompanyUpdateParamsFieldsParentID is the PARENT_ID_ value of
 // crm.company.update.
 type CompanyUpdateParamsFieldsParentID struct {
-	// Relationship fields. If there are SPAs related to companies on the account,
-	// there is a field for each such SPA that stores the relationship between this
-	// SPA and the company. The field itself stores the identifier of the SPA
-	// element
+	// Relationship fields.
+	//
+	// If there are SPAs related to companies on the account, there is a field for
+	// each such SPA that stores the relationship between this SPA and the company.
+	// The field itself stores the identifier of the SPA element
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1651,9 +1887,12 @@ func (v CompanyUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 
 // CompanyUpdateParamsFieldsUf is the UF_ value of crm.company.update.
 type CompanyUpdateParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the account
-	// settings, companies may have a set of custom fields of specific types. You
-	// can add a custom field to a company using the method
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the account settings, companies may have a set of custom fields
+	// of specific types.
+	//
+	// You can add a custom field to a company using the method
 	// crm.company.userfield.add
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1710,9 +1949,9 @@ func (v *CompanyUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The full field name including the prefix UF_CRM_ contains more
-// than 50 characters, that is, more than 43 characters were provided in
-// FIELD_NAME
+//   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
+//     more than 50 characters, that is, more than 43 characters were
+//     provided in FIELD_NAME
 func CompanyUserfieldAdd(ctx context.Context, c b24.Caller, p CompanyUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1737,9 +1976,21 @@ func CompanyUserfieldAddCommand(p CompanyUserfieldAddParams) b24.Command[b24.Int
 
 // CompanyUserfieldAddParams holds the parameters of crm.company.userfield.add.
 type CompanyUserfieldAddParams struct {
-	// Object format: - field_n — field name - value_n — field value The list
-	// of available fields is described below. An incorrect field in fields will be
-	// ignored. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
 	Fields CompanyUserfieldAddParamsFields `json:"fields"`
 }
 
@@ -1763,76 +2014,151 @@ func (p CompanyUserfieldAddParams) validate() error {
 // CompanyUserfieldAddParamsFields is the fields value of
 // crm.company.userfield.add.
 type CompanyUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values: - string — string -
-	// integer — integer - double — number - boolean — yes/no - datetime —
-	// date/time - date — date - money — money - url — link - address —
-	// address - enumeration — list - file — file - employee — link to
-	// employee - crm_status — link to CRM directory - iblock_section — link to
-	// information block sections - iblock_element — link to information block
-	// elements - crm — link to CRM elements - custom field types. Required.
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	//
+	// Required.
 	UserTypeID CompanyUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within companies. The prefix UF_CRM_ is always added to
-	// the code, and the system builds the full field name itself: - MANAGER_NOTE
-	// becomes UF_CRM_MANAGER_NOTE - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	// — the prefix UF_ is replaced with UF_CRM_ - UF_CRM_MANAGER_NOTE remains
-	// unchanged The length limit is 50 characters including the prefix, that is,
-	// up to 43 characters for the code. If a longer value is passed, the method
-	// returns the error ERROR_CORE. Allowed characters: A-Z, 0-9, and _. Lowercase
-	// letters are converted to uppercase, and any other characters cause the error
-	// ERROR_CORE. Required.
+	// Field code. Unique within companies.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field. The provided value will be set in the
-	// following fields: LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL,
-	// ERROR_MESSAGE, HELP_MESSAGE, if no value is provided for them
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
 	// Help
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values: - Y — yes - N — no Fields of
-	// type boolean cannot be multiple. By default, N. Default: N.
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values: - Y — yes - N — no By default,
-	// N. Default: N.
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values: - Y — yes - N — no By
-	// default, N. Default: N.
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *CompanyUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration, described
-	// below By default []. Default: [].
+	// below
+	//
+	// By default []. Default: [].
 	List []CompanyUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero. By default 100. Default: 100.
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list. This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no By default N. Default:
-	// N.
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values: - Y — yes - N — no By default Y.
-	// The value N is not supported by all field types within crm. Default: Y.
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search. This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no By default N.
-	// Default: N.
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1853,10 +2179,13 @@ func (v CompanyUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // CompanyUserfieldAddParamsFieldsSettings is the SETTINGS value of
 // crm.company.userfield.add.
 type CompanyUserfieldAddParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1877,14 +2206,22 @@ func (v CompanyUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // CompanyUserfieldAddParamsFieldsList is the LIST value of
 // crm.company.userfield.add.
 type CompanyUserfieldAddParamsFieldsList struct {
-	// Value of the list item. List items with an empty or missing VALUE will be
-	// ignored
+	// Value of the list item.
+	//
+	// List items with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0. By default 0. Default: 0.
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value. Possible values: - Y — yes - N — no
+	// Is the list item the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
 	// field, the first provided list item with DEF = Y will be considered default.
+	//
 	// By default N
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
@@ -2003,9 +2340,10 @@ func CompanyUserfieldDeleteCommand(p CompanyUserfieldDeleteParams) b24.Command[b
 // CompanyUserfieldDeleteParams holds the parameters of
 // crm.company.userfield.delete.
 type CompanyUserfieldDeleteParams struct {
-	// Identifier of the custom field associated with the company. The identifier
-	// can be obtained using the methods crm.company.userfield.add or
-	// crm.company.userfield.list. Required.
+	// Identifier of the custom field associated with the company.
+	//
+	// The identifier can be obtained using the methods crm.company.userfield.add
+	// or crm.company.userfield.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2067,9 +2405,10 @@ func CompanyUserfieldGetCommand(p CompanyUserfieldGetParams) b24.Command[*Compan
 
 // CompanyUserfieldGetParams holds the parameters of crm.company.userfield.get.
 type CompanyUserfieldGetParams struct {
-	// Identifier of the custom field associated with the company. The identifier
-	// can be obtained using the methods crm.company.userfield.add or
-	// crm.company.userfield.list. Required.
+	// Identifier of the custom field associated with the company.
+	//
+	// The identifier can be obtained using the methods crm.company.userfield.add
+	// or crm.company.userfield.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2356,7 +2695,7 @@ func (v CompanyUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The provided order is not an object
+//   - 400: The provided order is not an object
 func CompanyUserfieldList(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) ([]CompanyUserfieldListItem, error) {
 	var out []CompanyUserfieldListItem
 	if err := b24.Invoke(ctx, c, CompanyUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -2395,17 +2734,51 @@ func CompanyUserfieldListExport(ctx context.Context, c b24.Caller, p CompanyUser
 // CompanyUserfieldListParams holds the parameters of
 // crm.company.userfield.list.
 type CompanyUserfieldListParams struct {
-	// Object format: - field_n — the name of the field by which the selection of
-	// custom fields will be filtered - value_n — the filter value All conditions
-	// for individual fields are combined using AND. See the list of available
-	// fields for filtering below.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of custom
+	//	    fields will be filtered
+	//	  - value_n — the filter value
+	//
+	// All conditions for individual fields are combined using AND. See the list of
+	// available fields for filtering below.
 	Filter *CompanyUserfieldListParamsFilter `json:"filter,omitzero"`
-	// Object format: - field_n — the name of the field by which the selection of
-	// elements will be sorted - value_n — a string value equal to: - ASC —
-	// ascending sort - DESC — descending sort Available fields for sorting: - ID
-	// — identifier of the custom field - FIELD_NAME — code of the custom field
-	// - USER_TYPE_ID — type of the custom field - XML_ID — external code -
-	// SORT — sort index By default:
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of elements
+	//	    will be sorted
+	//	  - value_n — a string value equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
+	//
+	// Available fields for sorting:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - XML_ID — external code
+	//   - SORT — sort index
+	//
+	// By default:
+	//
+	//	{
+	//	    "SORT": "ASC",
+	//	    "ID": "ASC"
+	//	}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -2419,37 +2792,70 @@ type CompanyUserfieldListParamsFilter struct {
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values: - string — string - integer —
-	// integer - double — number - boolean — yes/no - datetime — date/time -
-	// date — date - money — money - url — link - address — address -
-	// enumeration — list - file — file - employee — binding to an employee -
-	// crm_status — binding to the CRM directory - iblock_section — binding to
-	// information block sections - iblock_element — binding to information block
-	// elements - crm — binding to CRM elements - custom field types
+	// Type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — binding to an employee
+	//   - crm_status — binding to the CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
 	UserTypeID b24.Opt[CompanyUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting index
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the custom field multiple. Possible values: - Y — yes - N — no
+	// Is the custom field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the custom field mandatory. Possible values: - Y — yes - N — no
+	// Is the custom field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[CompanyUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values: - Y — yes
-	// - N — no
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned: - EDIT_FORM_LABEL —
-	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
-	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
-	// message - HELP_MESSAGE — help
+	// values in the provided language will be returned:
+	//
+	//   - EDIT_FORM_LABEL — label in the edit form
+	//   - LIST_COLUMN_LABEL — header in the list
+	//   - LIST_FILTER_LABEL — filter label in the list
+	//   - ERROR_MESSAGE — error message
+	//   - HELP_MESSAGE — help
 	Lang b24.Opt[CompanyUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2677,13 +3083,29 @@ func CompanyUserfieldUpdateCommand(p CompanyUserfieldUpdateParams) b24.Command[b
 // CompanyUserfieldUpdateParams holds the parameters of
 // crm.company.userfield.update.
 type CompanyUserfieldUpdateParams struct {
-	// Identifier of the user field. The identifier can be obtained using the
-	// methods crm.company.userfield.add and crm.company.userfield.list. Required.
+	// Identifier of the user field.
+	//
+	// The identifier can be obtained using the methods crm.company.userfield.add
+	// and crm.company.userfield.list. Required.
 	ID int64 `json:"id"`
-	// Object format: - field_n — field name - value_n — new field value The
-	// list of available fields is described below. An incorrect field in fields
-	// will be ignored. Only those fields that need to be changed should be passed
-	// in fields. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — new field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
+	// Required.
 	Fields CompanyUserfieldUpdateParamsFields `json:"fields"`
 }
 
@@ -2701,42 +3123,74 @@ func (p CompanyUserfieldUpdateParams) validate() error {
 // CompanyUserfieldUpdateParamsFields is the fields value of
 // crm.company.userfield.update.
 type CompanyUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values: - Y — yes - N — no
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values: - Y — yes - N
-	// — no
+	// Should the field be shown in the filter? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Additional field parameters. Each field type USER_TYPE_ID has its own pool
-	// of available settings, which are described below. The field only overwrites
-	// the passed values
+	// of available settings, which are described below.
+	//
+	// The field only overwrites the passed values
 	Settings *CompanyUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the user field of type enumeration, description
 	// below
 	List []CompanyUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
 	// Sort index. Must be greater than zero
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list? This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no
+	// Should the user field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no The value N is
-	// not supported by all field types within crm
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no The value N is not supported by all field types within crm
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable? This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Filter label in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is passed, it is set for each language.
-	// For languages where no value is explicitly specified, ” will be recorded.
+	// Header in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
 	// The field completely overwrites the previous value
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Label in the edit form.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
@@ -2784,14 +3238,19 @@ func (v CompanyUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error
 // CompanyUserfieldUpdateParamsFieldsList is the LIST value of
 // crm.company.userfield.update.
 type CompanyUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element. List elements with an empty or missing VALUE will
-	// be ignored
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
 	// Sort index. Must be greater than or equal to 0
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values: - Y — yes - N —
-	// no For a multiple field, several DEF = Y are allowed. For a non-multiple
-	// field, the first passed list element with DEF = Y will be considered default
+	// Is the list element the default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, several DEF = Y are allowed. For a non-multiple field,
+	// the first passed list element with DEF = Y will be considered default
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list

@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The field Work e-mail contains an invalid address
+//   - ERROR_CORE: The field Work e-mail contains an invalid address
 //
 // Deprecated: use [ItemAdd] (crm.item.add).
 func ContactAdd(ctx context.Context, c b24.Caller, p ContactAddParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -47,57 +47,38 @@ func ContactAddCommand(p ContactAddParams) b24.Command[b24.Int] {
 
 // ContactAddParams holds the parameters of crm.contact.add.
 type ContactAddParams struct {
-	// An object in the following format: where: - field_n — field name - value_n
-	// — field value The list of available fields is described below. An
-	// incorrect field in fields will be ignored
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored
 	Fields *ContactAddParamsFields `json:"fields,omitzero"`
-	// An object containing a set of additional parameters. The structure and
-	// possible values are described below
+	// An object containing a set of additional parameters.
+	//
+	// The structure and possible values are described below
 	Params *ContactAddParamsParams `json:"params,omitzero"`
-	// Identifier of the external system that is the source of data about this
-	// contact
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Version of the contact data in the external system. Used to protect data
-	// from accidental overwriting by the external system. If the data was imported
-	// and not changed in the external system, such data can be edited in CRM
-	// without fear that the next export will lead to data overwriting
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Original version
-	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
-	// Creation date. Available when IMPORT = Y is passed in params. Cannot be
-	// earlier than the creation date of the last created contact
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date. Available when IMPORT = Y is passed in params
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Created by. Available when IMPORT = Y is passed in params
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
-	// Modified by. Available when IMPORT = Y is passed in params
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
-	// Address
-	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
-	// Second line of the address
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
-	// Postal code
-	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
-	// Region
-	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
-	// Province
-	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
-	// Country
-	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
-	// Country code
-	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
-	// Location address identifier
-	AddressLocAddrID b24.Opt[int64] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
 }
 
 // ContactAddParamsFields is the fields value of crm.contact.add.
 type ContactAddParamsFields struct {
-	// Salutation. The list of available salutation types can be obtained using the
-	// method crm.status.list with the filter { ENTITY_ID: "HONORIFIC" }. Default
-	// — the first available salutation type
+	// Salutation.
+	//
+	// The list of available salutation types can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "HONORIFIC" }.
+	//
+	// Default — the first available salutation type
 	Honorific b24.Opt[string] `json:"HONORIFIC,omitzero"`
 	// First name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -114,13 +95,19 @@ type ContactAddParamsFields struct {
 	Photo any `json:"PHOTO,omitzero"`
 	// Date of birth
 	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`
-	// Contact type. The list of available contact types can be obtained using the
-	// method crm.status.list with the filter { ENTITY_ID: "CONTACT_TYPE" }.
+	// Contact type.
+	//
+	// The list of available contact types can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "CONTACT_TYPE" }.
+	//
 	// Default — the first available contact type
 	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
-	// Source. The list of available source types can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: "SOURCE" }. Default — the
-	// first available source type
+	// Source.
+	//
+	// The list of available source types can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "SOURCE" }.
+	//
+	// Default — the first available source type
 	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
 	// Additional information about the source
 	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
@@ -128,25 +115,41 @@ type ContactAddParamsFields struct {
 	Post b24.Opt[string] `json:"POST,omitzero"`
 	// Comment. Supports BB codes
 	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Is it available to everyone? Possible values: - Y — yes - N — no Default
-	// is Y. The default value can be changed in the CRM settings. Default: Y.
+	// Is it available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. The default value can be changed in the CRM settings. Default:
+	// Y.
 	Opened b24.Opt[bool] `json:"OPENED,omitzero"`
-	// Is the contact included in the export? Possible values: - Y — yes - N —
-	// no Default is Y. Default: Y.
+	// Is the contact included in the export? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. Default: Y.
 	Export b24.Opt[bool] `json:"EXPORT,omitzero"`
-	// Identifier of the user responsible for the item. Default — the identifier
-	// of the user calling the method
+	// Identifier of the user responsible for the item.
+	//
+	// Default — the identifier of the user calling the method
 	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Identifier of the main company for the contact. The list of companies can be
-	// obtained using the method crm.item.list with entityTypeId = 4
+	// Identifier of the main company for the contact.
+	//
+	// The list of companies can be obtained using the method crm.item.list with
+	// entityTypeId = 4
 	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Array of identifiers of companies associated with the contact. The list of
-	// companies can be obtained using the method crm.item.list with entityTypeId =
-	// 4
+	// Array of identifiers of companies associated with the contact.
+	//
+	// The list of companies can be obtained using the method crm.item.list with
+	// entityTypeId = 4
 	CompanyIDs []int64 `json:"COMPANY_IDS,omitzero"`
 	// Advertising system (Google Ads, Microsoft Advertising, etc.)
 	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values: - CPC — ads - CPM — banners
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium b24.Opt[ContactAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
@@ -186,9 +189,12 @@ func (v ContactAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // ContactAddParamsFieldsUf is the UF_ value of crm.contact.add.
 type ContactAddParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, contacts may have a set of custom fields of defined types. A
-	// custom field can be added to a contact using the method
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, contacts may have a set of custom fields
+	// of defined types.
+	//
+	// A custom field can be added to a contact using the method
 	// crm.contact.userfield.add
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -209,11 +215,14 @@ func (v ContactAddParamsFieldsUf) MarshalJSON() ([]byte, error) {
 
 // ContactAddParamsFieldsParentID is the PARENT_ID_ value of crm.contact.add.
 type ContactAddParamsFieldsParentID struct {
-	// Relationship fields. If there are smart processes associated with contacts
-	// on the portal, there is a field for each such smart process that stores the
-	// relationship between that smart process and the contact. The field itself
-	// stores the identifier of the element of that smart process. For example, the
-	// field PARENT_ID_153 — relationship with the smart process
+	// Relationship fields.
+	//
+	// If there are smart processes associated with contacts on the portal, there
+	// is a field for each such smart process that stores the relationship between
+	// that smart process and the contact. The field itself stores the identifier
+	// of the element of that smart process.
+	//
+	// For example, the field PARENT_ID_153 — relationship with the smart process
 	// entityTypeId=153. It stores the identifier of the element of that smart
 	// process associated with the current contact
 	X any `json:"..,omitzero"`
@@ -236,10 +245,20 @@ func (v ContactAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 // ContactAddParamsParams is the params value of crm.contact.add.
 type ContactAddParamsParams struct {
 	// Should the event of adding a contact be registered in the live feed?
-	// Possible values: - Y — yes - N — no Default is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
 	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
-	// Is import mode enabled? Possible values: - Y — yes To pass the value No,
-	// you must either not pass the parameter at all or pass the value 0, ”
+	// Is import mode enabled? Possible values:
+	//
+	//   - Y — yes
+	//
+	// To pass the value No, you must either not pass the parameter at all or pass
+	// the value 0, ""
+	//
 	// Default is No. Default: No.
 	Import b24.Opt[bool] `json:"IMPORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -319,11 +338,26 @@ func ContactCompanyAddCommand(p ContactCompanyAddParams) b24.Command[b24.Bool] {
 
 // ContactCompanyAddParams holds the parameters of crm.contact.company.add.
 type ContactCompanyAddParams struct {
-	// Identifier of the contact. Can be obtained using the methods
-	// crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact.
+	//
+	// Can be obtained using the methods crm.contact.list or crm.contact.add.
+	// Required.
 	ID int64 `json:"id"`
-	// Object format: where: - field_n — field name - value_n — field value The
-	// list of available fields is described below. Required.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below. Required.
 	Fields ContactCompanyAddParamsFields `json:"fields"`
 }
 
@@ -347,18 +381,25 @@ func (p ContactCompanyAddParams) validate() error {
 // ContactCompanyAddParamsFields is the fields value of
 // crm.contact.company.add.
 type ContactCompanyAddParamsFields struct {
-	// Identifier of the company that will be linked to the contact. The identifier
-	// can be obtained using the method crm.item.list with entityTypeId = 4.
-	// Required.
+	// Identifier of the company that will be linked to the contact.
+	//
+	// The identifier can be obtained using the method crm.item.list with
+	// entityTypeId = 4. Required.
 	CompanyID int64 `json:"COMPANY_ID"`
-	// Indicates whether the link is primary. Possible values: - Y — yes - N —
-	// no For the first added element, IS_PRIMARY is Y by default. Passing
-	// IS_PRIMARY = Y for a new and not first link overrides the existing primary
-	// link
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For the first added element, IS_PRIMARY is Y by default.
+	//
+	// Passing IS_PRIMARY = Y for a new and not first link overrides the existing
+	// primary link
 	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index. By default, i + 10, where i is the maximum sort index of
-	// existing links for the current contact or 0 if there are none. Default: i +
-	// 10.
+	// Sort index.
+	//
+	// By default, i + 10, where i is the maximum sort index of existing links for
+	// the current contact or 0 if there are none. Default: i + 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -417,11 +458,15 @@ func ContactCompanyDeleteCommand(p ContactCompanyDeleteParams) b24.Command[b24.B
 // ContactCompanyDeleteParams holds the parameters of
 // crm.contact.company.delete.
 type ContactCompanyDeleteParams struct {
-	// Identifier of the contact. The identifier can be obtained using the methods
-	// crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ID int64 `json:"id"`
 	// An object containing information about which company needs to be removed
-	// from the bindings. Contains a single key COMPANY_ID. Required.
+	// from the bindings.
+	//
+	// Contains a single key COMPANY_ID. Required.
 	Fields ContactCompanyDeleteParamsFields `json:"fields"`
 }
 
@@ -544,8 +589,10 @@ func ContactCompanyItemsDeleteCommand(p ContactCompanyItemsDeleteParams) b24.Com
 // ContactCompanyItemsDeleteParams holds the parameters of
 // crm.contact.company.items.delete.
 type ContactCompanyItemsDeleteParams struct {
-	// Identifier of the contact. The identifier can be obtained using the methods
-	// crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -602,8 +649,10 @@ func ContactCompanyItemsGetCommand(p ContactCompanyItemsGetParams) b24.Command[[
 // ContactCompanyItemsGetParams holds the parameters of
 // crm.contact.company.items.get.
 type ContactCompanyItemsGetParams struct {
-	// Identifier of the contact. The identifier can be obtained using the methods
-	// crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -626,8 +675,10 @@ type ContactCompanyItemsGetItem struct {
 	Sort b24.Int `json:"SORT"`
 	// Identifier of the role (reserved)
 	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the binding is primary. Possible values: - Y — yes - N
-	// — no
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -686,8 +737,10 @@ func ContactCompanyItemsSetCommand(p ContactCompanyItemsSetParams) b24.Command[b
 // ContactCompanyItemsSetParams holds the parameters of
 // crm.contact.company.items.set.
 type ContactCompanyItemsSetParams struct {
-	// Identifier of the contact. The identifier can be obtained using the methods
-	// crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ID int64 `json:"id"`
 	// A set of objects that describe the associated companies for the contact. The
 	// structure of an individual binding object is described below. Required.
@@ -714,20 +767,30 @@ func (p ContactCompanyItemsSetParams) validate() error {
 // ContactCompanyItemsSetParamsItems is the items value of
 // crm.contact.company.items.set.
 type ContactCompanyItemsSetParamsItems struct {
-	// Identifier of the company that will be linked to the contact. The identifier
-	// can be obtained using the method crm.item.list with entityTypeId = 4.
-	// Required.
+	// Identifier of the company that will be linked to the contact.
+	//
+	// The identifier can be obtained using the method crm.item.list with
+	// entityTypeId = 4. Required.
 	CompanyID int64 `json:"COMPANY_ID"`
-	// Indicates whether the binding is primary. Possible values: - Y — yes - N
-	// — no If there is no binding with IS_PRIMARY = Y, it will be set for the
-	// first binding in items. If multiple bindings with IS_PRIMARY = Y are
-	// provided, the first binding with IS_PRIMARY = Y will be considered primary.
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If there is no binding with IS_PRIMARY = Y, it will be set for the first
+	// binding in items.
+	//
+	// If multiple bindings with IS_PRIMARY = Y are provided, the first binding
+	// with IS_PRIMARY = Y will be considered primary.
 	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index. By default, i + 10, where i is the maximum sort index of
-	// existing and provided bindings for the current contact or 0 if SORT is not
-	// provided for any of the bindings and if the contact has no bindings. If an
-	// existing binding is provided without the SORT parameter, the default value
-	// will not be set (the value will remain the same). Default: i + 10.
+	// Sort index.
+	//
+	// By default, i + 10, where i is the maximum sort index of existing and
+	// provided bindings for the current contact or 0 if SORT is not provided for
+	// any of the bindings and if the contact has no bindings.
+	//
+	// If an existing binding is provided without the SORT parameter, the default
+	// value will not be set (the value will remain the same). Default: i + 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -759,7 +822,7 @@ func (v ContactCompanyItemsSetParamsItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The contact with the provided id was not found
+//   - ERROR_CORE: The contact with the provided id was not found
 //
 // Deprecated: use [ItemDelete] (crm.item.delete).
 func ContactDelete(ctx context.Context, c b24.Caller, p ContactDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -786,8 +849,10 @@ func ContactDeleteCommand(p ContactDeleteParams) b24.Command[b24.Bool] {
 
 // ContactDeleteParams holds the parameters of crm.contact.delete.
 type ContactDeleteParams struct {
-	// The identifier of the contact. The identifier can be obtained using the
-	// methods crm.contact.list or crm.contact.add. Required.
+	// The identifier of the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -889,11 +954,19 @@ func ContactDetailsConfigurationGetCommand(p ContactDetailsConfigurationGetParam
 // ContactDetailsConfigurationGetParams holds the parameters of
 // crm.contact.details.configuration.get.
 type ContactDetailsConfigurationGetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — shared settings Default — P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — shared settings
+	//
+	// Default — P. Default: P.
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// User identifier. Required only when requesting another user's personal
-	// settings. If not specified, the current user's ID is used
+	// settings.
+	//
+	// If not specified, the current user's ID is used
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 }
 
@@ -929,10 +1002,16 @@ func (v ContactDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
 type ContactDetailsConfigurationGetItemElements struct {
 	// Field identifier
 	Name b24.String `json:"name"`
-	// Whether to always show the field. Possible values: - "1" — yes - "0" —
-	// no
+	// Whether to always show the field.
+	//
+	// Possible values:
+	//
+	//   - "1" — yes
+	//   - "0" — no
 	OptionFlags b24.Bool `json:"optionFlags"`
-	// Additional options for the field. The structure is described below
+	// Additional options for the field.
+	//
+	// The structure is described below
 	Options ContactDetailsConfigurationGetItemElementsOptions `json:"options"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -956,13 +1035,24 @@ type ContactDetailsConfigurationGetItemElementsOptions struct {
 	// ADDRESS Identifier of the default address type
 	DefaultAddressType b24.Int `json:"defaultAddressType"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID The country code for the default
-	// phone number format is a string of two Latin letters. For example "RU"
+	// phone number format is a string of two Latin letters.
+	//
+	// For example "RU"
 	DefaultCountry b24.String `json:"defaultCountry"`
 	// OPPORTUNITY_WITH_CURRENCY Whether the payment acceptance button is visible.
-	// Possible values: - 'true' — visible - 'false' — hidden
+	//
+	// Possible values:
+	//
+	//   - 'true' — visible
+	//   - 'false' — hidden
 	IsPayButtonVisible b24.Bool `json:"isPayButtonVisible"`
 	// OPPORTUNITY_WITH_CURRENCY Whether the "Payment and Delivery" block is
-	// visible. Possible values: - 'true' — visible - 'false' — hidden
+	// visible.
+	//
+	// Possible values:
+	//
+	//   - 'true' — visible
+	//   - 'false' — hidden
 	IsPaymentDocumentsVisible b24.Bool `json:"isPaymentDocumentsVisible"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1021,11 +1111,18 @@ func ContactDetailsConfigurationResetCommand(p ContactDetailsConfigurationResetP
 // ContactDetailsConfigurationResetParams holds the parameters of
 // crm.contact.details.configuration.reset.
 type ContactDetailsConfigurationResetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — shared settings Default — P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — shared settings
+	//
+	// Default — P. Default: P.
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// User identifier. Required only when resetting personal settings. If not
-	// specified, the id of the current user is used
+	// User identifier. Required only when resetting personal settings.
+	//
+	// If not specified, the id of the current user is used
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 }
 
@@ -1073,14 +1170,23 @@ func ContactDetailsConfigurationSetCommand(p ContactDetailsConfigurationSetParam
 // ContactDetailsConfigurationSetParams holds the parameters of
 // crm.contact.details.configuration.set.
 type ContactDetailsConfigurationSetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — shared settings Default — P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — shared settings
+	//
+	// Default — P. Default: P.
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// User identifier. Required only when setting personal settings. If not
-	// specified, the id of the current user is used
+	// User identifier. Required only when setting personal settings.
+	//
+	// If not specified, the id of the current user is used
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 	// The list of section describes the configuration of field sections in the
-	// item card. The structure is described below. Required.
+	// item card.
+	//
+	// The structure is described below. Required.
 	Data []ContactDetailsConfigurationSetParamsData `json:"data"`
 }
 
@@ -1100,13 +1206,18 @@ func (p ContactDetailsConfigurationSetParams) validate() error {
 type ContactDetailsConfigurationSetParamsData struct {
 	// Unique name of the section. Required.
 	Name string `json:"name"`
-	// Title of the section. Displayed in the item card. Required.
+	// Title of the section.
+	//
+	// Displayed in the item card. Required.
 	Title string `json:"title"`
-	// Type of the section. Currently, only the value 'section' is available.
-	// Required.
+	// Type of the section.
+	//
+	// Currently, only the value 'section' is available. Required.
 	Type string `json:"type"`
 	// The array section_element describes the configuration of fields in the
-	// section. The structure is described below
+	// section.
+	//
+	// The structure is described below
 	Elements []ContactDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1127,11 +1238,17 @@ func (v ContactDetailsConfigurationSetParamsData) MarshalJSON() ([]byte, error) 
 // ContactDetailsConfigurationSetParamsDataElements is the elements value of
 // crm.contact.details.configuration.set.
 type ContactDetailsConfigurationSetParamsDataElements struct {
-	// Field identifier. The list of available fields can be obtained using
-	// crm.contact.fields. Required.
+	// Field identifier.
+	//
+	// The list of available fields can be obtained using crm.contact.fields.
+	// Required.
 	Name string `json:"name"`
-	// Should the field always be displayed: - 1 — yes - 0 — no Default — 0.
-	// Default: 0.
+	// Should the field always be displayed:
+	//
+	//   - 1 — yes
+	//   - 0 — no
+	//
+	// Default — 0. Default: 0.
 	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
 	Options *ContactDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
@@ -1158,14 +1275,28 @@ type ContactDetailsConfigurationSetParamsDataElementsOptions struct {
 	// types, use crm.enum.addresstype
 	DefaultAddressType b24.Opt[int64] `json:"defaultAddressType,omitzero"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
-	// number format — a string of two Latin letters. For example, "DE"
+	// number format — a string of two Latin letters.
+	//
+	// For example, "DE"
 	DefaultCountry b24.Opt[string] `json:"defaultCountry,omitzero"`
 	// OPPORTUNITY_WITH_CURRENCY Whether the payment acceptance button is
-	// displayed. Possible values: - 'true' — displayed - 'false' — hidden
+	// displayed.
+	//
+	// Possible values:
+	//
+	//   - 'true' — displayed
+	//   - 'false' — hidden
+	//
 	// Default — true. Default: true.
 	IsPayButtonVisible b24.Opt[bool] `json:"isPayButtonVisible,omitzero"`
 	// OPPORTUNITY_WITH_CURRENCY Whether the "Payment and Delivery" block is
-	// displayed. Possible values: - 'true' — displayed - 'false' — hidden
+	// displayed.
+	//
+	// Possible values:
+	//
+	//   - 'true' — displayed
+	//   - 'false' — hidden
+	//
 	// Default — true. Default: true.
 	IsPaymentDocumentsVisible b24.Opt[bool] `json:"isPaymentDocumentsVisible,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1313,14 +1444,25 @@ type ContactGetResult struct {
 	CompanyID b24.Int `json:"COMPANY_ID"`
 	// Date of birth
 	Birthdate b24.Date `json:"BIRTHDATE"`
-	// Whether the contact is included in exports. Possible values: - Y — yes - N
-	// — no
+	// Whether the contact is included in exports. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Export b24.Bool `json:"EXPORT"`
-	// Is a phone number provided. Possible values: - Y — yes - N — no
+	// Is a phone number provided. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	HasPhone b24.Bool `json:"HAS_PHONE"`
-	// Is an e-mail provided. Possible values: - Y — yes - N — no
+	// Is an e-mail provided. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	HasEmail b24.Bool `json:"HAS_EMAIL"`
-	// Is an open line provided. Possible values: - Y — yes - N — no
+	// Is an open line provided. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	HasImol b24.Bool `json:"HAS_IMOL"`
 	// Creation date
 	DateCreate b24.Time `json:"DATE_CREATE"`
@@ -1332,7 +1474,10 @@ type ContactGetResult struct {
 	CreatedByID b24.Int `json:"CREATED_BY_ID"`
 	// Modified by
 	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
-	// Is it available to everyone. Possible values: - Y — yes - N — no
+	// Is it available to everyone. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Bool `json:"OPENED"`
 	// Link to faces from the faceid module
 	FaceID b24.Int `json:"FACE_ID"`
@@ -1342,7 +1487,10 @@ type ContactGetResult struct {
 	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
 	// Advertising system (Google Ads, etc.)
 	UTMSource b24.String `json:"UTM_SOURCE"`
-	// Type of traffic. Possible values: - CPC — ads - CPM — banners
+	// Type of traffic. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium ContactGetResultUTMMedium `json:"UTM_MEDIUM"`
 	// Identifier of the advertising campaign
 	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
@@ -1451,53 +1599,109 @@ func ContactListExport(ctx context.Context, c b24.Caller, p ContactListParams, o
 // ContactListParams holds the parameters of crm.contact.list.
 type ContactListParams struct {
 	// A list of fields that should be populated for the contacts in the selection.
-	// You can use masks in the selection: - '*' — to select all fields
-	// (excluding custom and multiple fields) - 'UF_*' — to select all custom
-	// fields (excluding multiple fields) There is no mask for selecting multiple
-	// fields. To select multiple fields, specify the required ones in the
-	// selection list (PHONE, EMAIL, etc.). You can find the list of available
-	// fields for selection using the method crm.contact.fields. By default, all
-	// fields are taken — '*' + Custom fields — 'UF_*'. Default: '*'.
+	//
+	// You can use masks in the selection:
+	//
+	//   - '*' — to select all fields (excluding custom and multiple fields)
+	//   - 'UF_*' — to select all custom fields (excluding multiple fields)
+	//
+	// There is no mask for selecting multiple fields. To select multiple fields,
+	// specify the required ones in the selection list (PHONE, EMAIL, etc.).
+	//
+	// You can find the list of available fields for selection using the method
+	// crm.contact.fields.
+	//
+	// By default, all fields are taken — '*' + Custom fields — 'UF_*'.
+	// Default: '*'.
 	Select []string `json:"select,omitzero"`
-	// An object in the format: where: - field_n — the name of the field by which
-	// the selection of elements will be filtered - value_n — the filter value
+	// An object in the format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be filtered
+	//   - value_n — the filter value
+	//
 	// You can add a prefix to the keys field_n to specify the filter operation.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - %
-	// — LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search looks for a substring in any position of the string
-	// - =% — LIKE, substring search. The % symbol needs to be passed in the
-	// value. Examples: - "mol%" — searches for values starting with "mol" -
-	// "%mol" — searches for values ending with "mol" - "%mol%" — searches for
-	// values where "mol" can be in any position - %= — LIKE (similar to =%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal The fields Phone (PHONE), Email (EMAIL), Website (WEB), Messengers
-	// (IM), Links (LINK) are multiple. Filters for these fields only work on exact
-	// matches. Additionally, the LIKE filter does not work with fields of type
-	// crm_status, crm_contact, crm_company — for example, Contact Type
-	// (TYPE_ID), Salutation (HONORIFIC), etc. You can find the list of available
-	// fields for filtering using the method crm.contact.fields. The logic key in
-	// the filter is not supported. To use complex logic in the filter, use the
-	// method crm.item.list.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The fields Phone (PHONE), Email (EMAIL), Website (WEB), Messengers (IM),
+	// Links (LINK) are multiple. Filters for these fields only work on exact
+	// matches.
+	//
+	// Additionally, the LIKE filter does not work with fields of type crm_status,
+	// crm_contact, crm_company — for example, Contact Type (TYPE_ID), Salutation
+	// (HONORIFIC), etc.
+	//
+	// You can find the list of available fields for filtering using the method
+	// crm.contact.fields.
+	//
+	// The logic key in the filter is not supported. To use complex logic in the
+	// filter, use the method crm.item.list.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// An object in the format: where: - field_n — the name of the field by which
-	// the selection of contacts will be sorted - value_n — a string value equal
-	// to: - ASC — ascending order - DESC — descending order You can find the
-	// list of available fields for sorting using the method crm.contact.fields
+	// An object in the format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of contacts
+	//     will be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending order
+	//     ◦ DESC — descending order
+	//
+	// You can find the list of available fields for sorting using the method
+	// crm.contact.fields
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// A parameter for managing pagination. The page size of results is always
-	// static — 50 records. To select the second page of results, pass the value
-	// 50. To select the third page of results — the value 100, and so on. The
-	// formula for calculating the start parameter value: start = (N-1) * 50, where
-	// N — the desired page number
+	// A parameter for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1509,8 +1713,10 @@ type ContactListItem struct {
 	Name b24.String `json:"NAME"`
 	// Last name
 	LastName b24.String `json:"LAST_NAME"`
-	// Whether the contact is included in exports. Possible values: - Y — yes - N
-	// — no
+	// Whether the contact is included in exports. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Export b24.Bool `json:"EXPORT"`
 	// Responsible person
 	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
@@ -1570,7 +1776,7 @@ func (v ContactListItemEmail) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The field Work e-mail contains an invalid address
+//   - ERROR_CORE: The field Work e-mail contains an invalid address
 //
 // Deprecated: use [ItemUpdate] (crm.item.update).
 func ContactUpdate(ctx context.Context, c b24.Caller, p ContactUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1597,45 +1803,36 @@ func ContactUpdateCommand(p ContactUpdateParams) b24.Command[b24.Bool] {
 
 // ContactUpdateParams holds the parameters of crm.contact.update.
 type ContactUpdateParams struct {
-	// The identifier of the contact to be changed. The identifier can be obtained
-	// using the methods crm.contact.list or crm.contact.add. Required.
+	// The identifier of the contact to be changed.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ID int64 `json:"id"`
-	// An object in the following format: where: - field_n — field name - value_n
-	// — new field value The list of available fields is described below. An
-	// incorrect field in fields will be ignored. Only the fields that need to be
-	// changed should be passed in fields. Required.
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only the fields that need to be changed should be passed in fields.
+	// Required.
 	Fields ContactUpdateParamsFields `json:"fields"`
-	// An object containing a set of additional parameters. The structure and
-	// possible values are described below
+	// An object containing a set of additional parameters.
+	//
+	// The structure and possible values are described below
 	Params *ContactUpdateParamsParams `json:"params,omitzero"`
-	// Identifier of the external system that is the source of data about this
-	// contact
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Version of the contact data in the external system. Used to protect data
-	// from accidental overwriting by the external system. If the data was imported
-	// and not changed in the external system, then such data can be edited in CRM
-	// without fear that the next export will lead to overwriting of the data
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Version of the original
-	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
-	// Address
-	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
-	// Second line of the address
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
-	// Postal code
-	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
-	// Region
-	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
-	// Province
-	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
-	// Country
-	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
-	// Country code
-	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
-	// Location address identifier
-	AddressLocAddrID b24.Opt[int64] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1651,8 +1848,10 @@ func (p ContactUpdateParams) validate() error {
 
 // ContactUpdateParamsFields is the fields value of crm.contact.update.
 type ContactUpdateParamsFields struct {
-	// Salutation. The list of available salutation types can be obtained using
-	// crm.status.list with the filter { ENTITY_ID: "HONORIFIC" }
+	// Salutation.
+	//
+	// The list of available salutation types can be obtained using crm.status.list
+	// with the filter { ENTITY_ID: "HONORIFIC" }
 	Honorific b24.Opt[string] `json:"HONORIFIC,omitzero"`
 	// First name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -1681,23 +1880,34 @@ type ContactUpdateParamsFields struct {
 	Post b24.Opt[string] `json:"POST,omitzero"`
 	// Comment. Supports BB codes
 	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Is it available to everyone? Possible values: - Y — yes - N — no
+	// Is it available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Opt[bool] `json:"OPENED,omitzero"`
-	// Is the contact participating in the export? Possible values: - Y — yes - N
-	// — no
+	// Is the contact participating in the export? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Export b24.Opt[bool] `json:"EXPORT,omitzero"`
 	// Identifier of the user responsible for the item
 	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Identifier of the main company for the contact. The list of companies can be
-	// obtained using the method crm.item.list with entityTypeId = 4
+	// Identifier of the main company for the contact.
+	//
+	// The list of companies can be obtained using the method crm.item.list with
+	// entityTypeId = 4
 	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Array of identifiers of companies to which the contact is linked. The list
-	// of companies can be obtained using the method crm.item.list with
+	// Array of identifiers of companies to which the contact is linked.
+	//
+	// The list of companies can be obtained using the method crm.item.list with
 	// entityTypeId = 4
 	CompanyIDs []int64 `json:"COMPANY_IDS,omitzero"`
 	// Advertising system (Google Ads, Microsoft Advertising, etc.)
 	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values: - CPC — ads - CPM — banners
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium b24.Opt[ContactUpdateParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
@@ -1736,10 +1946,14 @@ func (v ContactUpdateParamsFields) MarshalJSON() ([]byte, error) {
 
 // ContactUpdateParamsFieldsUf is the UF_ value of crm.contact.update.
 type ContactUpdateParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, contacts may have a set of custom fields of defined types. To
-	// change file fields, it is recommended to use the method crm.item.update. A
-	// custom field can be added to a contact using the method
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, contacts may have a set of custom fields
+	// of defined types.
+	//
+	// To change file fields, it is recommended to use the method crm.item.update.
+	//
+	// A custom field can be added to a contact using the method
 	// crm.contact.userfield.add
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1761,11 +1975,14 @@ func (v ContactUpdateParamsFieldsUf) MarshalJSON() ([]byte, error) {
 // ContactUpdateParamsFieldsParentID is the PARENT_ID_ value of
 // crm.contact.update.
 type ContactUpdateParamsFieldsParentID struct {
-	// Relationship fields. If there are smart processes related to contacts on the
-	// portal, there is a field for each such smart process that stores the
-	// relationship between that smart process and the contact. The field itself
-	// stores the identifier of the element of that smart process. For example, the
-	// field PARENT_ID_153 — relationship with the smart process
+	// Relationship fields.
+	//
+	// If there are smart processes related to contacts on the portal, there is a
+	// field for each such smart process that stores the relationship between that
+	// smart process and the contact. The field itself stores the identifier of the
+	// element of that smart process.
+	//
+	// For example, the field PARENT_ID_153 — relationship with the smart process
 	// entityTypeId=153. It stores the identifier of the element of that smart
 	// process related to the current contact
 	X any `json:"..,omitzero"`
@@ -1788,10 +2005,20 @@ func (v ContactUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 // ContactUpdateParamsParams is the params value of crm.contact.update.
 type ContactUpdateParamsParams struct {
 	// Should the update event of the contact be registered in the activity stream?
-	// Possible values: - Y — yes - N — no Default is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
 	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Should the update of the contact be registered in the history? Possible
-	// values: - Y — yes - N — no Default is Y. Default: Y.
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. Default: Y.
 	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1876,9 +2103,23 @@ func ContactUserfieldAddCommand(p ContactUserfieldAddParams) b24.Command[b24.Int
 
 // ContactUserfieldAddParams holds the parameters of crm.contact.userfield.add.
 type ContactUserfieldAddParams struct {
-	// An object in the following format: where: - field_n — field name - value_n
-	// — field value The list of available fields is described below. An
-	// incorrect field in fields will be ignored. Required.
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
 	Fields ContactUserfieldAddParamsFields `json:"fields"`
 }
 
@@ -1902,83 +2143,166 @@ func (p ContactUserfieldAddParams) validate() error {
 // ContactUserfieldAddParamsFields is the fields value of
 // crm.contact.userfield.add.
 type ContactUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values: - string — string -
-	// integer — integer - double — number - boolean — yes/no - datetime —
-	// date/time - date — date - money — money - url — link - address —
-	// address - enumeration — list - file — file - employee — link to
-	// employee - crm_status — link to CRM directory - iblock_section — link to
-	// information block sections - iblock_element — link to information block
-	// elements - crm — link to CRM elements - custom field types. Required.
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	//
+	// Required.
 	UserTypeID ContactUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within contacts. The prefix UF_CRM_ is always added to
-	// the code, and the system builds the full field name itself: - MANAGER_NOTE
-	// becomes UF_CRM_MANAGER_NOTE - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	// — the prefix UF_ is replaced with UF_CRM_ - UF_CRM_MANAGER_NOTE remains
-	// unchanged The length limit is 50 characters including the prefix, that is,
-	// up to 43 characters for the code. If a longer value is passed, the method
-	// returns the error ERROR_CORE. Allowed characters: A-Z, 0-9, and _. Lowercase
-	// letters are converted to uppercase, and any other characters cause the error
-	// ERROR_CORE. Required.
+	// Field code. Unique within contacts.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field. The provided value will be set in the
-	// following fields: LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL,
-	// ERROR_MESSAGE, HELP_MESSAGE, if no value is provided for them
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message. When a string is provided, it will be set for all language
-	// identifiers. When a lang_map type value is provided, the value from LABEL
-	// will be set for all languages not provided. By default, the value passed in
-	// LABEL is set for all language identifiers. Default: LABEL.
+	// Error message.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help. When a string is provided, it will be set for all language
-	// identifiers. When a lang_map type value is provided, the value from LABEL
-	// will be set for all languages not provided. By default, the value passed in
-	// LABEL is set for all language identifiers. Default: LABEL.
+	// Help.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values: - Y — yes - N — no Fields of
-	// type boolean cannot be multiple. By default, N. Default: N.
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values: - Y — yes - N — no By default,
-	// N. Default: N.
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values: - Y — yes - N — no By
-	// default, N. Default: N.
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
 	// of available settings, which are described below
 	Settings *ContactUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration. For custom
-	// fields of other types, this parameter is meaningless. By default [].
-	// Default: [].
+	// fields of other types, this parameter is meaningless.
+	//
+	// By default []. Default: [].
 	List []ContactUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero. By default 100. Default: 100.
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list. This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no By default N. Default:
-	// N.
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values: - Y — yes - N — no By default Y.
-	// Default: Y.
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. Default: Y.
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search. This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no By default N.
-	// Default: N.
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1999,10 +2323,13 @@ func (v ContactUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // ContactUserfieldAddParamsFieldsSettings is the SETTINGS value of
 // crm.contact.userfield.add.
 type ContactUserfieldAddParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of rows in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2023,15 +2350,24 @@ func (v ContactUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // ContactUserfieldAddParamsFieldsList is the LIST value of
 // crm.contact.userfield.add.
 type ContactUserfieldAddParamsFieldsList struct {
-	// Value of the list element. List elements with an empty or missing VALUE will
-	// be ignored
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0. By default 0. Default: 0.
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value. Possible values: - Y — yes - N —
-	// no For a multiple field, multiple DEF = Y are allowed. For a non-multiple
+	// Is the list element the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
 	// field, the first provided list element with DEF = Y will be considered the
-	// default value. By default N
+	// default value.
+	//
+	// By default N
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list
@@ -2118,7 +2454,7 @@ func (v *ContactUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) e
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_NOT_FOUND: The custom field with the provided id does not exist
+//   - ERROR_NOT_FOUND: The custom field with the provided id does not exist
 func ContactUserfieldDelete(ctx context.Context, c b24.Caller, p ContactUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2144,9 +2480,10 @@ func ContactUserfieldDeleteCommand(p ContactUserfieldDeleteParams) b24.Command[b
 // ContactUserfieldDeleteParams holds the parameters of
 // crm.contact.userfield.delete.
 type ContactUserfieldDeleteParams struct {
-	// Identifier of the custom field associated with the contact. The identifier
-	// can be obtained using the methods crm.contact.userfield.add or
-	// crm.contact.userfield.list. Required.
+	// Identifier of the custom field associated with the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.userfield.add
+	// or crm.contact.userfield.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2177,7 +2514,7 @@ func (p ContactUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_NOT_FOUND: The custom field with the provided id was not found
+//   - ERROR_NOT_FOUND: The custom field with the provided id was not found
 func ContactUserfieldGet(ctx context.Context, c b24.Caller, p ContactUserfieldGetParams, opts ...b24.CallOption) (*ContactUserfieldGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2203,9 +2540,10 @@ func ContactUserfieldGetCommand(p ContactUserfieldGetParams) b24.Command[*Contac
 
 // ContactUserfieldGetParams holds the parameters of crm.contact.userfield.get.
 type ContactUserfieldGetParams struct {
-	// Identifier of the custom field associated with the contact. The identifier
-	// can be obtained using the methods crm.contact.userfield.add or
-	// crm.contact.userfield.list. Required.
+	// Identifier of the custom field associated with the contact.
+	//
+	// The identifier can be obtained using the methods crm.contact.userfield.add
+	// or crm.contact.userfield.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2224,40 +2562,76 @@ func (p ContactUserfieldGetParams) validate() error {
 type ContactUserfieldGetResult struct {
 	// Identifier of the custom field
 	ID b24.Int `json:"ID"`
-	// String identifier binding the custom field to the entity. In the case of
-	// methods crm.contact.userfield.*, the value CRM_CONTACT is automatically
-	// assigned
+	// String identifier binding the custom field to the entity.
+	//
+	// In the case of methods crm.contact.userfield.*, the value CRM_CONTACT is
+	// automatically assigned
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Field code. Unique
 	FieldName b24.String `json:"FIELD_NAME"`
-	// Data type of the custom field. Possible values: - string — string -
-	// integer — integer - double — number - boolean — yes/no - datetime —
-	// date/time - date — date - money — money - url — link - address —
-	// address - enumeration — list - file — file - employee — employee
-	// binding - crm_status — binding to CRM directory - iblock_section —
-	// binding to information block sections - iblock_element — binding to
-	// information block elements - crm — binding to CRM elements - custom field
-	// types
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — employee binding
+	//   - crm_status — binding to CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
 	UserTypeID ContactUserfieldGetResultUserTypeID `json:"USER_TYPE_ID"`
 	// External code
 	XMLID b24.String `json:"XML_ID"`
 	// Sorting index
 	Sort b24.Int `json:"SORT"`
-	// Indicates whether the field is multiple. Possible values: - Y — yes - N
-	// — no
+	// Indicates whether the field is multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Bool `json:"MULTIPLE"`
-	// Is the field mandatory? Possible values: - Y — yes - N — no
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Bool `json:"MANDATORY"`
-	// Indicates whether to show the field in the filter. Possible values: - N —
-	// do not show - I — exact match - E — mask - S — substring
+	// Indicates whether to show the field in the filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.String `json:"SHOW_FILTER"`
-	// Should the user field be shown in the list? This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no
+	// Should the user field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
-	// Allows user editing. Possible values: - Y — yes - N — no
+	// Allows user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Bool `json:"EDIT_IN_LIST"`
-	// Are the field values searchable? This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
 	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
 	// of available settings, which are described below
@@ -2275,8 +2649,9 @@ type ContactUserfieldGetResult struct {
 	ErrorMessage ContactUserfieldGetResultErrorMessage `json:"ERROR_MESSAGE"`
 	// Help
 	HelpMessage ContactUserfieldGetResultHelpMessage `json:"HELP_MESSAGE"`
-	// CLIENT_ID of the application that serves this field type. Returned when the
-	// field type is custom
+	// CLIENT_ID of the application that serves this field type.
+	//
+	// Returned when the field type is custom
 	UserTypeOwner b24.String `json:"USER_TYPE_OWNER"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2332,8 +2707,10 @@ type ContactUserfieldGetResultList struct {
 	Value b24.String `json:"VALUE"`
 	// Sorting index
 	Sort b24.Int `json:"SORT"`
-	// Indicates whether the list element is the default value. Possible values: -
-	// Y — yes - N — no
+	// Indicates whether the list element is the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Def b24.Bool `json:"DEF"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2630,17 +3007,55 @@ func ContactUserfieldListExport(ctx context.Context, c b24.Caller, p ContactUser
 // ContactUserfieldListParams holds the parameters of
 // crm.contact.userfield.list.
 type ContactUserfieldListParams struct {
-	// Object format: where: - field_n — the name of the field by which the
-	// selection of custom fields will be filtered - value_n — the filter value
-	// (only exact matches are available) All conditions for individual fields are
-	// combined using AND. See the list of available fields for filtering below
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of custom
+	//     fields will be filtered
+	//   - value_n — the filter value (only exact matches are available)
+	//
+	// All conditions for individual fields are combined using AND. See the list of
+	// available fields for filtering below
 	Filter *ContactUserfieldListParamsFilter `json:"filter,omitzero"`
-	// Object format: where: - field_n — the name of the field by which the
-	// selection of elements will be sorted - value_n — a string value equal to:
-	// - ASC — ascending sort - DESC — descending sort Available fields for
-	// sorting: - ID — identifier of the custom field - FIELD_NAME — code of
-	// the custom field - USER_TYPE_ID — type of the custom field - XML_ID —
-	// external code - SORT — sort index By default:
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
+	//
+	// Available fields for sorting:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - XML_ID — external code
+	//   - SORT — sort index
+	//
+	// By default:
+	//
+	//	{
+	//	    "SORT": "ASC",
+	//	    "ID": "ASC"
+	//	}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -2654,13 +3069,25 @@ type ContactUserfieldListParamsFilter struct {
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values: - string — string - integer —
-	// integer - double — number - boolean — yes/no - datetime — date/time -
-	// date — date - money — money - url — link - address — address -
-	// enumeration — list - file — file - employee — binding to an employee -
-	// crm_status — binding to the CRM directory - iblock_section — binding to
-	// information block sections - iblock_element — binding to information block
-	// elements - crm — binding to CRM elements - custom field types
+	// Type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — binding to an employee
+	//   - crm_status — binding to the CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
 	UserTypeID b24.Opt[ContactUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
@@ -2670,22 +3097,31 @@ type ContactUserfieldListParamsFilter struct {
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
 	// Is the custom field mandatory (Y — yes / N — no)
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[ContactUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Show in the list (Y — yes / N — no). This parameter does not affect
-	// anything within crm
+	// Show in the list (Y — yes / N — no).
+	//
+	// This parameter does not affect anything within crm
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
 	// Allow user editing (Y — yes / N — no)
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are field values included in the search (Y — yes / N — no) This
-	// parameter does not affect anything within crm
+	// Are field values included in the search (Y — yes / N — no)
+	//
+	// This parameter does not affect anything within crm
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned: - EDIT_FORM_LABEL —
-	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
-	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
-	// message - HELP_MESSAGE — help
+	// values in the provided language will be returned:
+	//
+	//   - EDIT_FORM_LABEL — label in the edit form
+	//   - LIST_COLUMN_LABEL — header in the list
+	//   - LIST_FILTER_LABEL — filter label in the list
+	//   - ERROR_MESSAGE — error message
+	//   - HELP_MESSAGE — help
 	Lang b24.Opt[ContactUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2910,13 +3346,31 @@ func ContactUserfieldUpdateCommand(p ContactUserfieldUpdateParams) b24.Command[b
 // ContactUserfieldUpdateParams holds the parameters of
 // crm.contact.userfield.update.
 type ContactUserfieldUpdateParams struct {
-	// Identifier of the custom field. The identifier can be obtained using the
-	// methods crm.contact.userfield.add and crm.contact.userfield.list. Required.
+	// Identifier of the custom field.
+	//
+	// The identifier can be obtained using the methods crm.contact.userfield.add
+	// and crm.contact.userfield.list. Required.
 	ID int64 `json:"id"`
-	// Object format: where: - field_n — field name - value_n — new field value
-	// The list of available fields is described below. An incorrect field in
-	// fields will be ignored. Only those fields that need to be changed should be
-	// passed in fields. Required.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
+	// Required.
 	Fields ContactUserfieldUpdateParamsFields `json:"fields"`
 }
 
@@ -2934,49 +3388,90 @@ func (p ContactUserfieldUpdateParams) validate() error {
 // ContactUserfieldUpdateParamsFields is the fields value of
 // crm.contact.userfield.update.
 type ContactUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values: - Y — yes - N — no
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values: - Y — yes - N
-	// — no
+	// Should the field be shown in the filter? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
-	// of available settings, which are described below. The field only overwrites
-	// the passed values
+	// of available settings, which are described below.
+	//
+	// The field only overwrites the passed values
 	Settings *ContactUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration. For custom
 	// fields of other types, this parameter is meaningless
 	List []ContactUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
 	// Sort index. Must be greater than zero
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list? This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no
+	// Should the user field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable? This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Filter label in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is passed, it is set for each language.
-	// For languages where no value is explicitly specified, ” will be recorded.
+	// Header in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
 	// The field completely overwrites the previous value
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Label in the edit form.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message. When passing a string, it is set for each language. For
-	// languages where no value is explicitly specified, ” will be recorded. The
-	// field completely overwrites the previous value
+	// Error message.
+	//
+	// When passing a string, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help message. When passing a string, it is set for each language. For
-	// languages where no value is explicitly specified, ” will be recorded. The
-	// field completely overwrites the previous value
+	// Help message.
+	//
+	// When passing a string, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3000,8 +3495,10 @@ type ContactUserfieldUpdateParamsFieldsSettings struct {
 	// Default value
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field. Must be greater than 0 and less than 50.
-	// If a value <= 0 is passed, the value 1 will be set. If a value >= 50 is
-	// passed, the value 50 will be set
+	//
+	// If a value <= 0 is passed, the value 1 will be set.
+	//
+	// If a value >= 50 is passed, the value 50 will be set
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3023,17 +3520,25 @@ func (v ContactUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error
 // crm.contact.userfield.update.
 type ContactUserfieldUpdateParamsFieldsList struct {
 	// Identifier of the list item. When passing this parameter, the corresponding
-	// list item will be changed; otherwise, a new list item will be added. The
-	// identifier can be obtained using the method crm.contact.userfield.get
+	// list item will be changed; otherwise, a new list item will be added.
+	//
+	// The identifier can be obtained using the method crm.contact.userfield.get
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// Flag necessary for deleting a list item. Makes sense only when passing ID.
-	// Possible values: Y — delete N — do not delete Default is N. Default: N.
+	//
+	// Possible values: Y — delete N — do not delete
+	//
+	// Default is N. Default: N.
 	Del b24.Opt[bool] `json:"DEL,omitzero"`
 	// Value of the list element
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
 	// Sort index. Must be greater than or equal to 0
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value? Possible values: - Y — yes - N — no
+	// Is the list item the default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// For a multiple field, multiple DEF = Y is allowed. For a non-multiple field,
 	// the first passed list item with DEF = Y will be considered the default value
 	Def b24.Opt[bool] `json:"DEF,omitzero"`

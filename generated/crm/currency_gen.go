@@ -23,8 +23,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required field #FIELD # Is Not Specified (the Missing Field
-// Code Will Be Substituted Instead of #FIELD#)
+//   - ERROR_CORE: Required field #FIELD # Is Not Specified (the Missing
+//     Field Code Will Be Substituted Instead of #FIELD#)
 func CurrencyAdd(ctx context.Context, c b24.Caller, p CurrencyAddParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -50,7 +50,18 @@ func CurrencyAddCommand(p CurrencyAddParams) b24.Command[b24.String] {
 // CurrencyAddParams holds the parameters of crm.currency.add.
 type CurrencyAddParams struct {
 	// Field values (detailed description provided below) for adding a new currency
-	// in the form of a structure:. Required.
+	// in the form of a structure:
+	//
+	//	fields: {
+	//	    CURRENCY: 'value',
+	//	    BASE: 'value',
+	//	    AMOUNT_CNT: 'value',
+	//	    AMOUNT: 'value'
+	//	    SORT: 'value'
+	//	    LANG: 'value'
+	//	}
+	//
+	// Required.
 	Fields CurrencyAddParamsFields `json:"fields"`
 	// Number of decimal places in the fractional part. Required.
 	Decimals int64 `json:"DECIMALS"`
@@ -64,8 +75,9 @@ type CurrencyAddParams struct {
 	HideZero b24.Opt[string] `json:"HIDE_ZERO,omitzero"`
 	// Thousands separator.
 	ThousandsSep b24.Opt[string] `json:"THOUSANDS_SEP,omitzero"`
-	// Code for the thousands separator. Allowed values are described in the
-	// reference.
+	// Code for the thousands separator.
+	//
+	// Allowed values are described in the reference.
 	ThousandsVariant b24.Opt[string] `json:"THOUSANDS_VARIANT,omitzero"`
 }
 
@@ -82,25 +94,39 @@ func (p CurrencyAddParams) validate() error {
 
 // CurrencyAddParamsFields is the fields value of crm.currency.add.
 type CurrencyAddParamsFields struct {
-	// Currency identifier. Corresponds to the ISO 4217 standard. Required.
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard. Required.
 	Currency string `json:"CURRENCY"`
-	// Indicates whether the currency is base. Possible values: - Y — yes - N —
-	// no Default value is N. It is not recommended to change the base currency via
-	// REST. Otherwise, it will be necessary to change the rates of all currencies.
-	// Default: N.
+	// Indicates whether the currency is base.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is N.
+	//
+	// It is not recommended to change the base currency via REST. Otherwise, it
+	// will be necessary to change the rates of all currencies. Default: N.
 	Base b24.Opt[b24.Bool] `json:"BASE,omitzero"`
 	// Denomination. Typically, 1 or a multiple of 10 is used as the denomination.
 	// Required.
 	AmountCnt int64 `json:"AMOUNT_CNT"`
 	// Exchange rate relative to the base currency. Required.
 	Amount float64 `json:"AMOUNT"`
-	// Position in the currency list. Default value is 100. Default: 100.
+	// Position in the currency list.
+	//
+	// Default value is 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Currency localization parameters. An object in the format {"lang_1":
-	// "value_1", ... "lang_N": "value_N"}, where lang_N is the language
-	// identifier, and value is an object of type crm_currency_localization. If not
-	// all languages are specified, default localization parameters will be used
-	// for the remaining ones.
+	// Currency localization parameters.
+	//
+	// An object in the format {"lang_1": "value_1", ... "lang_N": "value_N"},
+	// where lang_N is the language identifier, and value is an object of type
+	// crm_currency_localization.
+	//
+	// If not all languages are specified, default localization parameters will be
+	// used for the remaining ones.
 	Lang map[string]any `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -187,9 +213,11 @@ func CurrencyBaseSetCommand(p CurrencyBaseSetParams) b24.Command[b24.Bool] {
 
 // CurrencyBaseSetParams holds the parameters of crm.currency.base.set.
 type CurrencyBaseSetParams struct {
-	// Identifier of the currency that will become the base. Corresponds to the ISO
-	// 4217 standard. The identifier can be obtained using the crm.currency.list
-	// method
+	// Identifier of the currency that will become the base.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
+	// The identifier can be obtained using the crm.currency.list method
 	ID b24.Opt[string] `json:"id,omitzero"`
 }
 
@@ -229,8 +257,11 @@ func CurrencyDeleteCommand(p CurrencyDeleteParams) b24.Command[b24.Bool] {
 
 // CurrencyDeleteParams holds the parameters of crm.currency.delete.
 type CurrencyDeleteParams struct {
-	// Currency identifier. Corresponds to the ISO 4217 standard. The identifier
-	// can be obtained using the crm.currency.list method. Required.
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
+	// The identifier can be obtained using the crm.currency.list method. Required.
 	ID string `json:"id"`
 }
 
@@ -316,7 +347,10 @@ func CurrencyGetCommand(p CurrencyGetParams) b24.Command[*CurrencyGetResult] {
 
 // CurrencyGetParams holds the parameters of crm.currency.get.
 type CurrencyGetParams struct {
-	// Symbolic identifier of the currency. Corresponds to the ISO 4217 standard.
+	// Symbolic identifier of the currency.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
 	// Can be obtained using the crm.currency.list method
 	ID b24.Opt[int64] `json:"id,omitzero"`
 }
@@ -394,8 +428,11 @@ func CurrencyListAll(ctx context.Context, c b24.Caller, p CurrencyListParams, op
 type CurrencyListParams struct {
 	// An object for sorting records in the format {"field_1": "order_1", ...
 	// "field_N": "order_N"}, where field_N is the identifier of the crm_currency.
-	// Possible values for order_N: - asc — in ascending order - desc — in
-	// descending order
+	//
+	// Possible values for order_N:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -472,12 +509,15 @@ func CurrencyLocalizationsDeleteCommand(p CurrencyLocalizationsDeleteParams) b24
 // CurrencyLocalizationsDeleteParams holds the parameters of
 // crm.currency.localizations.delete.
 type CurrencyLocalizationsDeleteParams struct {
-	// Currency identifier. Corresponds to the ISO 4217 standard. The identifier
-	// can be obtained using the crm.currency.list method. Required.
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
+	// The identifier can be obtained using the crm.currency.list method. Required.
 	ID string `json:"id"`
 	// Array of language identifiers for which localizations need to be deleted.
 	// Required.
-	Lids []any `json:"lids"`
+	Lids []string `json:"lids"`
 }
 
 // validate reports the first required parameter left empty.
@@ -573,8 +613,11 @@ func CurrencyLocalizationsGetCommand(p CurrencyLocalizationsGetParams) b24.Comma
 // CurrencyLocalizationsGetParams holds the parameters of
 // crm.currency.localizations.get.
 type CurrencyLocalizationsGetParams struct {
-	// Currency identifier. Corresponds to the ISO 4217 standard. The identifier
-	// can be obtained using the crm.currency.list method.
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
+	// The identifier can be obtained using the crm.currency.list method.
 	ID b24.Opt[string] `json:"id,omitzero"`
 }
 
@@ -692,14 +735,19 @@ func CurrencyLocalizationsSetCommand(p CurrencyLocalizationsSetParams) b24.Comma
 // CurrencyLocalizationsSetParams holds the parameters of
 // crm.currency.localizations.set.
 type CurrencyLocalizationsSetParams struct {
-	// Currency identifier. Corresponds to the ISO 4217 standard. The identifier
-	// can be obtained using the crm.currency.list method. Required.
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
+	// The identifier can be obtained using the crm.currency.list method. Required.
 	ID string `json:"id"`
 	// Currency localization parameters. An object in the format {"lang_1":
 	// "value_1", ... "lang_N": "value_N"}, where lang_N is the language identifier
 	// for which to add/change the localization, and value is an object of type
-	// crm_currency_localization. Existing localizations that are not passed to the
-	// method will not be changed. Required.
+	// crm_currency_localization.
+	//
+	// Existing localizations that are not passed to the method will not be
+	// changed. Required.
 	Localizations map[string]any `json:"localizations"`
 }
 
@@ -753,11 +801,32 @@ func CurrencyUpdateCommand(p CurrencyUpdateParams) b24.Command[b24.Bool] {
 
 // CurrencyUpdateParams holds the parameters of crm.currency.update.
 type CurrencyUpdateParams struct {
-	// Currency identifier. Corresponds to the ISO 4217 standard. The identifier
-	// can be obtained using the crm.currency.list method.
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard.
+	//
+	// The identifier can be obtained using the crm.currency.list method.
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// Field values (detailed description provided below) for updating the currency
 	// in the following structure:
+	//
+	//	fields: {
+	//	    SORT: 'value'
+	//	    AMOUNT_CNT: 'value',
+	//	    AMOUNT: 'value'
+	//	    BASE: 'value',
+	//	    LANG: {
+	//	        lang_1: {
+	//	            DECIMALS: 'value',
+	//	            DEC_POINT: 'value',
+	//	            ...
+	//	        },
+	//	        ...
+	//	        lang_N: {
+	//	            ...
+	//	        }
+	//	    }
+	//	}
 	Fields *CurrencyUpdateParamsFields `json:"fields,omitzero"`
 	// Number of decimal places in the fractional part. Required.
 	Decimals int64 `json:"DECIMALS"`
@@ -771,30 +840,43 @@ type CurrencyUpdateParams struct {
 	HideZero b24.Opt[string] `json:"HIDE_ZERO,omitzero"`
 	// Thousands separator.
 	ThousandsSep b24.Opt[string] `json:"THOUSANDS_SEP,omitzero"`
-	// Code for the thousands separator. Refer to the crm_currency_localization
-	// documentation for acceptable values.
+	// Code for the thousands separator.
+	//
+	// Refer to the crm_currency_localization documentation for acceptable values.
 	ThousandsVariant b24.Opt[string] `json:"THOUSANDS_VARIANT,omitzero"`
 }
 
 // CurrencyUpdateParamsFields is the fields value of crm.currency.update.
 type CurrencyUpdateParamsFields struct {
-	// Position in the currency list. Default value is 100. Default: 100.
+	// Position in the currency list.
+	//
+	// Default value is 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Denomination. Typically, 1 or a multiple of 10 is used as the denomination.
 	// Required.
 	AmountCnt int64 `json:"AMOUNT_CNT"`
 	// Exchange rate relative to the base currency. Required.
 	Amount float64 `json:"AMOUNT"`
-	// Indicates whether the currency is a base currency. Possible values: - Y —
-	// yes - N — no Default value is N. It is not recommended to change the base
-	// currency via REST. Otherwise, you will need to change the rates of all
-	// currencies. Default: N.
+	// Indicates whether the currency is a base currency.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is N.
+	//
+	// It is not recommended to change the base currency via REST. Otherwise, you
+	// will need to change the rates of all currencies. Default: N.
 	Base b24.Opt[b24.Bool] `json:"BASE,omitzero"`
-	// Currency localization parameters. An object in the format {"lang_1":
-	// "value_1", ... "lang_N": "value_N"}, where lang_N is the language
-	// identifier, and value is an object of type crm_currency_localization. If not
-	// all languages are specified, default localization parameters will be used
-	// for the remaining ones.
+	// Currency localization parameters.
+	//
+	// An object in the format {"lang_1": "value_1", ... "lang_N": "value_N"},
+	// where lang_N is the language identifier, and value is an object of type
+	// crm_currency_localization.
+	//
+	// If not all languages are specified, default localization parameters will be
+	// used for the remaining ones.
 	Lang map[string]any `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -45,8 +45,21 @@ func DealAddCommand(p DealAddParams) b24.Command[b24.Int] {
 
 // DealAddParams holds the parameters of crm.deal.add.
 type DealAddParams struct {
-	// Object format: where: - field_n — field name - value_n — field value The
-	// list of available fields is described below
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below
 	Fields *DealAddParamsFields `json:"fields,omitzero"`
 	// Object containing an additional set of parameters (detailed description)
 	Params *DealAddParamsParams `json:"params,omitzero"`
@@ -54,73 +67,131 @@ type DealAddParams struct {
 
 // DealAddParamsFields is the fields value of crm.deal.add.
 type DealAddParamsFields struct {
-	// Deal title. By default, it is generated using the template Deal #{id}, where
-	// id is the element identifier. Default: Deal #{id}.
+	// Deal title.
+	//
+	// By default, it is generated using the template Deal #{id}, where id is the
+	// element identifier. Default: Deal #{id}.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// String identifier of the deal type. The list of available deal types can be
-	// obtained using the method crm.status.list with the filter { ENTITY_ID:
-	// 'DEAL_TYPE' }. By default — the first available deal type
+	// String identifier of the deal type.
+	//
+	// The list of available deal types can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: 'DEAL_TYPE' }.
+	//
+	// By default — the first available deal type
 	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
-	// Funnel identifier. Must be greater than or equal to 0. The list of available
-	// funnels can be obtained using the method crm.category.list by passing
-	// entityTypeId = 2. By default — the default funnel identifier
+	// Funnel identifier. Must be greater than or equal to 0.
+	//
+	// The list of available funnels can be obtained using the method
+	// crm.category.list by passing entityTypeId = 2.
+	//
+	// By default — the default funnel identifier
 	CategoryID b24.Opt[int64] `json:"CATEGORY_ID,omitzero"`
-	// Deal stage. The list of available stages can be obtained using the method
-	// crm.status.list with the filter: - { ENTITY_ID: "DEAL_STAGE" } — if the
-	// deal is in the general funnel (direction) - { ENTITY_ID:
-	// "DEAL_STAGE_{categoryId}" } — if the deal is not in the general funnel,
-	// where categoryId is the identifier of the deal funnel By default — the
-	// first available stage relative to the funnel
+	// Deal stage.
+	//
+	// The list of available stages can be obtained using the method
+	// crm.status.list with the filter:
+	//
+	//   - { ENTITY_ID: "DEAL_STAGE" } — if the deal is in the general funnel
+	//     (direction)
+	//   - { ENTITY_ID: "DEAL_STAGE_{categoryId}" } — if the deal is not in the
+	//     general funnel, where categoryId is the identifier of the deal funnel
+	//
+	// By default — the first available stage relative to the funnel
 	StageID b24.Opt[DealAddParamsFieldsStageID] `json:"STAGE_ID,omitzero"`
 	// Indicates whether the deal is a template for a recurring deal. Possible
-	// values: - Y — yes - N — no By default N. Default: N.
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsRecurring b24.Opt[b24.Bool] `json:"IS_RECURRING,omitzero"`
-	// Indicates whether the deal is a repeat. Possible values: - Y — yes - N —
-	// no By default N. Default: N.
+	// Indicates whether the deal is a repeat. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsReturnCustomer b24.Opt[b24.Bool] `json:"IS_RETURN_CUSTOMER,omitzero"`
-	// Indicates whether the deal is a repeated approach. Possible values: - Y —
-	// yes - N — no By default N. Default: N.
+	// Indicates whether the deal is a repeated approach. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsRepeatedApproach b24.Opt[b24.Bool] `json:"IS_REPEATED_APPROACH,omitzero"`
 	// Probability, %
 	Probability b24.Opt[int64] `json:"PROBABILITY,omitzero"`
-	// Currency. The list of available currencies can be obtained using the method
+	// Currency.
+	//
+	// The list of available currencies can be obtained using the method
 	// crm.currency.list
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Amount. By default 0.00
+	// Amount.
+	//
+	// By default 0.00
 	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
 	// Indicates whether manual calculation of the amount is enabled. Possible
-	// values: - Y — yes - N — no By default N. Default: N.
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
-	// Tax amount. By default 0.00
+	// Tax amount.
+	//
+	// By default 0.00
 	TaxValue b24.Opt[float64] `json:"TAX_VALUE,omitzero"`
-	// Identifier of the company associated with the deal. The list of companies
-	// can be obtained using the method crm.item.list by passing entityTypeId = 4
+	// Identifier of the company associated with the deal.
+	//
+	// The list of companies can be obtained using the method crm.item.list by
+	// passing entityTypeId = 4
 	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
 	// Contact. Deprecated
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// List of contacts associated with the deal. The list of contacts can be
-	// obtained using the method crm.item.list by passing entityTypeId = 3
+	// List of contacts associated with the deal.
+	//
+	// The list of contacts can be obtained using the method crm.item.list by
+	// passing entityTypeId = 3
 	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
-	// Start date. By default — the date the deal is created
+	// Start date.
+	//
+	// By default — the date the deal is created
 	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
-	// Close date. By default — the date the deal is created plus 7 days
+	// Close date.
+	//
+	// By default — the date the deal is created plus 7 days
 	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
-	// Is the deal available to everyone? Possible values: - Y — yes - N — no
+	// Is the deal available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// By default Y. The default value can be changed in the CRM settings. Default:
 	// Y.
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the deal closed? Possible values: - Y — yes - N — no By default N.
-	// Default: N.
+	// Is the deal closed? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
 	// Comment. Supports bb-codes
 	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Responsible person. By default — the user calling this method
+	// Responsible person.
+	//
+	// By default — the user calling this method
 	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// String identifier of the source type. The list of available sources can be
-	// obtained using the method crm.status.list with the filter { ENTITY_ID:
-	// "SOURCE" }. By default — the first available source type
+	// String identifier of the source type.
+	//
+	// The list of available sources can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "SOURCE" }.
+	//
+	// By default — the first available source type
 	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
 	// Additional information about the source
 	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
@@ -128,14 +199,20 @@ type DealAddParamsFields struct {
 	AdditionalInfo b24.Opt[string] `json:"ADDITIONAL_INFO,omitzero"`
 	// Client's location. System field
 	LocationID b24.Opt[string] `json:"LOCATION_ID,omitzero"`
-	// Identifier of the data source. Used only for linking to an external source
+	// Identifier of the data source.
+	//
+	// Used only for linking to an external source
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the element in the data source. Used only for linking to an
-	// external source
+	// Identifier of the element in the data source.
+	//
+	// Used only for linking to an external source
 	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
 	// Advertising system (Google-Adwords and others)
 	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values: - CPC — ads - CPM — banners
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium b24.Opt[DealAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
@@ -165,9 +242,12 @@ func (v DealAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // DealAddParamsFieldsUfCRM is the UF_CRM_ value of crm.deal.add.
 type DealAddParamsFieldsUfCRM struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, deals may have a set of custom fields of specific types. You can
-	// add a custom field to a deal using the method crm.deal.userfield.add
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, deals may have a set of custom fields of
+	// specific types.
+	//
+	// You can add a custom field to a deal using the method crm.deal.userfield.add
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -187,13 +267,16 @@ func (v DealAddParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
 
 // DealAddParamsFieldsParentID is the PARENT_ID_ value of crm.deal.add.
 type DealAddParamsFieldsParentID struct {
-	// Relationship fields. If there are smart processes related to deals on the
-	// portal, each such smart process has a field that stores the relationship
-	// between this smart process and the deal. The field itself stores the
-	// identifier of the element of that smart process. For example, the field
-	// PARENT_ID_153 — relationship with the smart process entityTypeId=153,
-	// stores the identifier of the element of this smart process related to the
-	// current deal
+	// Relationship fields.
+	//
+	// If there are smart processes related to deals on the portal, each such smart
+	// process has a field that stores the relationship between this smart process
+	// and the deal. The field itself stores the identifier of the element of that
+	// smart process.
+	//
+	// For example, the field PARENT_ID_153 — relationship with the smart process
+	// entityTypeId=153, stores the identifier of the element of this smart process
+	// related to the current deal
 	X b24.Opt[int64] `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -214,7 +297,12 @@ func (v DealAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 // DealAddParamsParams is the params value of crm.deal.add.
 type DealAddParamsParams struct {
 	// Should the event of adding a deal be registered in the activity stream?
-	// Possible values: - Y — yes - N — no By default Y. Default: Y.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. Default: Y.
 	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -315,11 +403,25 @@ func DealContactAddCommand(p DealContactAddParams) b24.Command[b24.Bool] {
 
 // DealContactAddParams holds the parameters of crm.deal.contact.add.
 type DealContactAddParams struct {
-	// Identifier of the deal. Can be obtained using the methods crm.deal.list or
-	// crm.deal.add. Required.
+	// Identifier of the deal.
+	//
+	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
 	ID int64 `json:"id"`
-	// Object in the format: where: - field_n — field name - value_n — field
-	// value The list of available fields is described in (detailed description).
+	// Object in the format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described in (detailed description).
 	// Required.
 	Fields DealContactAddParamsFields `json:"fields"`
 }
@@ -343,12 +445,18 @@ func (p DealContactAddParams) validate() error {
 
 // DealContactAddParamsFields is the fields value of crm.deal.contact.add.
 type DealContactAddParamsFields struct {
-	// Identifier of the contact to be linked to the deal. The identifier can be
-	// obtained using the methods crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact to be linked to the deal.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values: - Y — yes - N —
-	// no If the parameter is not provided and the deal does not have a primary
-	// link, the added link will be marked as primary.
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the parameter is not provided and the deal does not have a primary link,
+	// the added link will be marked as primary.
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Sort index
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -408,8 +516,9 @@ func DealContactDeleteCommand(p DealContactDeleteParams) b24.Command[b24.Bool] {
 
 // DealContactDeleteParams holds the parameters of crm.deal.contact.delete.
 type DealContactDeleteParams struct {
-	// Identifier of the deal. Can be obtained using the methods crm.deal.list or
-	// crm.deal.add. Required.
+	// Identifier of the deal.
+	//
+	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
 	ID int64 `json:"id"`
 	// An object containing information about which contact needs to be removed
 	// from the bindings (detailed description). Required.
@@ -436,9 +545,10 @@ func (p DealContactDeleteParams) validate() error {
 // DealContactDeleteParamsFields is the fields value of
 // crm.deal.contact.delete.
 type DealContactDeleteParamsFields struct {
-	// Identifier of the contact to be removed from the bindings. The identifier
-	// can be obtained using the methods crm.contact.list or crm.contact.add.
-	// Required.
+	// Identifier of the contact to be removed from the bindings.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ContactID int64 `json:"CONTACT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -534,8 +644,9 @@ func DealContactItemsDeleteCommand(p DealContactItemsDeleteParams) b24.Command[b
 // DealContactItemsDeleteParams holds the parameters of
 // crm.deal.contact.items.delete.
 type DealContactItemsDeleteParams struct {
-	// Identifier of the deal Can be obtained using the methods crm.deal.list or
-	// crm.deal.add. Required.
+	// Identifier of the deal
+	//
+	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -590,8 +701,10 @@ func DealContactItemsGetCommand(p DealContactItemsGetParams) b24.Command[[]DealC
 // DealContactItemsGetParams holds the parameters of
 // crm.deal.contact.items.get.
 type DealContactItemsGetParams struct {
-	// Identifier of the deal This can be obtained using the methods crm.deal.list
-	// or crm.deal.add. Required.
+	// Identifier of the deal
+	//
+	// This can be obtained using the methods crm.deal.list or crm.deal.add.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -614,8 +727,10 @@ type DealContactItemsGetItem struct {
 	Sort b24.Int `json:"SORT"`
 	// Role identifier (system field)
 	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the binding is primary. Possible values: - Y — yes - N
-	// — no
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -651,7 +766,7 @@ func (v DealContactItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Internal error while normalizing bindings
+//   - ERROR_CORE: Internal error while normalizing bindings
 func DealContactItemsSet(ctx context.Context, c b24.Caller, p DealContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -677,8 +792,9 @@ func DealContactItemsSetCommand(p DealContactItemsSetParams) b24.Command[b24.Boo
 // DealContactItemsSetParams holds the parameters of
 // crm.deal.contact.items.set.
 type DealContactItemsSetParams struct {
-	// Identifier of the deal Can be obtained using the methods crm.deal.list or
-	// crm.deal.add. Required.
+	// Identifier of the deal
+	//
+	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
 	ID int64 `json:"id"`
 	// A set of objects describing the linked contacts to the deal (detailed
 	// description). Required.
@@ -705,16 +821,26 @@ func (p DealContactItemsSetParams) validate() error {
 // DealContactItemsSetParamsItems is the items value of
 // crm.deal.contact.items.set.
 type DealContactItemsSetParamsItems struct {
-	// Identifier of the contact to be linked to the deal The identifier can be
-	// obtained using the methods crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact to be linked to the deal
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add. Required.
 	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the binding is primary. Possible values: - Y — yes - N
-	// — no If there is no binding with IS_PRIMARY = Y, it will be set for the
-	// first binding in items. If multiple bindings with IS_PRIMARY = Y are
-	// provided, the first binding with IS_PRIMARY = Y will be considered primary
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If there is no binding with IS_PRIMARY = Y, it will be set for the first
+	// binding in items.
+	//
+	// If multiple bindings with IS_PRIMARY = Y are provided, the first binding
+	// with IS_PRIMARY = Y will be considered primary
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sorting index By default (i + 1) * 10, where i is the index of the element
-	// in the items array, starting from 0. Default: (i + 1) * 10.
+	// Sorting index
+	//
+	// By default (i + 1) * 10, where i is the index of the element in the items
+	// array, starting from 0. Default: (i + 1) * 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -776,8 +902,10 @@ func DealDeleteCommand(p DealDeleteParams) b24.Command[b24.Bool] {
 
 // DealDeleteParams holds the parameters of crm.deal.delete.
 type DealDeleteParams struct {
-	// The identifier of the deal. The identifier can be obtained using the methods
-	// crm.deal.list or crm.deal.add. Required.
+	// The identifier of the deal.
+	//
+	// The identifier can be obtained using the methods crm.deal.list or
+	// crm.deal.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -811,8 +939,8 @@ func (p DealDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access denied No permissions to set a common detail form for all
-// users
+//   - 400: Access denied No permissions to set a common detail form for all
+//     users
 //
 // Deprecated: use [ItemDetailsConfigurationForceCommonScopeForAll]
 // (crm.item.details.configuration.forceCommonScopeForAll).
@@ -847,8 +975,9 @@ type DealDetailsConfigurationForceCommonScopeForAllParams struct {
 // DealDetailsConfigurationForceCommonScopeForAllParamsExtras is the extras
 // value of crm.deal.details.configuration.forceCommonScopeForAll.
 type DealDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
-	// Identifier of the Sales Funnel. Can be obtained using crm.category.list If
-	// not specified, the default Sales Funnel for deals is used.
+	// Identifier of the Sales Funnel. Can be obtained using crm.category.list
+	//
+	// If not specified, the default Sales Funnel for deals is used.
 	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -883,7 +1012,7 @@ func (v DealDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON(
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access denied No rights to retrieve deal card settings
+//   - 400: Access denied No rights to retrieve deal card settings
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
@@ -911,11 +1040,19 @@ func DealDetailsConfigurationGetCommand(p DealDetailsConfigurationGetParams) b24
 // DealDetailsConfigurationGetParams holds the parameters of
 // crm.deal.details.configuration.get.
 type DealDetailsConfigurationGetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — shared settings Default is P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — shared settings
+	//
+	// Default is P. Default: P.
 	Scope b24.Opt[DealDetailsConfigurationGetParamsScope] `json:"scope,omitzero"`
 	// User identifier. Required only when requesting personal settings of another
-	// user. If not specified, the current user's ID is used.
+	// user.
+	//
+	// If not specified, the current user's ID is used.
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 	// Additional parameters (detailed description)
 	Extras *DealDetailsConfigurationGetParamsExtras `json:"extras,omitzero"`
@@ -924,8 +1061,9 @@ type DealDetailsConfigurationGetParams struct {
 // DealDetailsConfigurationGetParamsExtras is the extras value of
 // crm.deal.details.configuration.get.
 type DealDetailsConfigurationGetParamsExtras struct {
-	// Identifier of the deal funnel. Can be obtained using crm.category.list If
-	// not specified, the default funnel for deals is used.
+	// Identifier of the deal funnel. Can be obtained using crm.category.list
+	//
+	// If not specified, the default funnel for deals is used.
 	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -975,7 +1113,10 @@ func (v DealDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
 type DealDetailsConfigurationGetItemElements struct {
 	// Field identifier
 	Name b24.String `json:"name"`
-	// Values: - "1" — always show - "0" — not always show
+	// Values:
+	//
+	//   - "1" — always show
+	//   - "0" — not always show
 	OptionFlags DealDetailsConfigurationGetItemElementsOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options json.RawMessage `json:"options"`
@@ -1057,7 +1198,7 @@ func (v *DealDetailsConfigurationGetItemElementsOptionFlags) UnmarshalJSON(data 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access denied No rights to reset deal card settings
+//   - 400: Access denied No rights to reset deal card settings
 //
 // Deprecated: use [ItemDetailsConfigurationReset]
 // (crm.item.details.configuration.reset).
@@ -1084,11 +1225,19 @@ func DealDetailsConfigurationResetCommand(p DealDetailsConfigurationResetParams)
 // DealDetailsConfigurationResetParams holds the parameters of
 // crm.deal.details.configuration.reset.
 type DealDetailsConfigurationResetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — common settings Default is P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — common settings
+	//
+	// Default is P. Default: P.
 	Scope b24.Opt[DealDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
 	// User identifier. Required only when resetting another user's personal
-	// settings. If not specified, the current user is used
+	// settings.
+	//
+	// If not specified, the current user is used
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 	// Additional parameters (detailed description)
 	Extras *DealDetailsConfigurationResetParamsExtras `json:"extras,omitzero"`
@@ -1097,8 +1246,9 @@ type DealDetailsConfigurationResetParams struct {
 // DealDetailsConfigurationResetParamsExtras is the extras value of
 // crm.deal.details.configuration.reset.
 type DealDetailsConfigurationResetParamsExtras struct {
-	// Identifier of the Sales Funnel. Can be obtained using crm.category.list If
-	// not specified, the default Sales Funnel for deals is used
+	// Identifier of the Sales Funnel. Can be obtained using crm.category.list
+	//
+	// If not specified, the default Sales Funnel for deals is used
 	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1156,7 +1306,7 @@ func (v *DealDetailsConfigurationResetParamsScope) UnmarshalJSON(data []byte) er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access denied No rights to set deal card settings
+//   - 400: Access denied No rights to set deal card settings
 //
 // Deprecated: use [ItemDetailsConfigurationSet]
 // (crm.item.details.configuration.set).
@@ -1186,11 +1336,19 @@ func DealDetailsConfigurationSetCommand(p DealDetailsConfigurationSetParams) b24
 // DealDetailsConfigurationSetParams holds the parameters of
 // crm.deal.details.configuration.set.
 type DealDetailsConfigurationSetParams struct {
-	// The scope of the settings. Possible values: - P — personal settings - C
-	// — general settings Default is P. Default: P.
+	// The scope of the settings.
+	//
+	// Possible values:
+	//
+	//   - P — personal settings
+	//   - C — general settings
+	//
+	// Default is P. Default: P.
 	Scope b24.Opt[DealDetailsConfigurationSetParamsScope] `json:"scope,omitzero"`
 	// User identifier. Required only when setting personal settings for another
-	// user. If not specified, the current user is used
+	// user.
+	//
+	// If not specified, the current user is used
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 	// A list of section describing the configuration of the deal card sections.
 	// The structure of section is described below. Required.
@@ -1217,8 +1375,9 @@ type DealDetailsConfigurationSetParamsData struct {
 	Name string `json:"name"`
 	// Title of the section. Required.
 	Title string `json:"title"`
-	// Type of the section Currently, only the value section is available.
-	// Required.
+	// Type of the section
+	//
+	// Currently, only the value section is available. Required.
 	Type string `json:"type"`
 	// List of fields displayed in the card with additional settings
 	Elements []DealDetailsConfigurationSetParamsDataElements `json:"elements,omitzero"`
@@ -1244,8 +1403,12 @@ type DealDetailsConfigurationSetParamsDataElements struct {
 	// Field identifier. A list of available fields can be found using
 	// crm.deal.fields. Required.
 	Name string `json:"name"`
-	// Whether to always show the field: - 1 — yes - 0 — no Default is 0.
-	// Default: 0.
+	// Whether to always show the field:
+	//
+	//   - 1 — yes
+	//   - 0 — no
+	//
+	// Default is 0. Default: 0.
 	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
 	// Additional options for the field. The composition depends on the field
 	Options map[string]any `json:"options,omitzero"`
@@ -1268,8 +1431,9 @@ func (v DealDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, er
 // DealDetailsConfigurationSetParamsExtras is the extras value of
 // crm.deal.details.configuration.set.
 type DealDetailsConfigurationSetParamsExtras struct {
-	// Identifier of the deal funnel. Can be obtained using crm.category.list If
-	// not specified, the default funnel for deals is used
+	// Identifier of the deal funnel. Can be obtained using crm.category.list
+	//
+	// If not specified, the default funnel for deals is used
 	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1389,8 +1553,10 @@ func DealGetCommand(p DealGetParams) b24.Command[*DealGetResult] {
 
 // DealGetParams holds the parameters of crm.deal.get.
 type DealGetParams struct {
-	// The identifier of the deal. The identifier can be obtained using the methods
-	// crm.deal.list or crm.deal.add. Required.
+	// The identifier of the deal.
+	//
+	// The identifier can be obtained using the methods crm.deal.list or
+	// crm.deal.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1411,31 +1577,61 @@ type DealGetResult struct {
 	ID b24.Int `json:"ID"`
 	// Title
 	Title b24.String `json:"TITLE"`
-	// String identifier of the deal type. To learn more about the obtained deal
-	// type, you can use the method crm.status.list by passing the filter:
+	// String identifier of the deal type.
+	//
+	// To learn more about the obtained deal type, you can use the method
+	// crm.status.list by passing the filter:
+	//
+	//	{
+	//	    ENTITY_ID: 'DEAL_TYPE',
+	//	    STATUS_ID: TYPE_ID,
+	//	}
 	TypeID b24.String `json:"TYPE_ID"`
 	// Sales Funnel. To learn more about this funnel, you can use the method
 	// crm.category.get by passing entityTypeId = 2 and id = CATEGORY_ID
 	CategoryID b24.Int `json:"CATEGORY_ID"`
-	// String identifier of the deal stage. To learn more about the obtained stage,
-	// you can use the method crm.status.list by passing the filter: where: -
-	// entityId is equal to: - DEAL_STAGE if the deal is in the general funnel
-	// (CATEGORY_ID = 0) - DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
-	// - statusId is equal to STAGE_ID
+	// String identifier of the deal stage.
+	//
+	// To learn more about the obtained stage, you can use the method
+	// crm.status.list by passing the filter:
+	//
+	//	{
+	//	    ENTITY_ID: entityId,
+	//	    STATUS_ID: statusId,
+	//	}
+	//
+	// where:
+	//
+	//   - entityId is equal to:
+	//     ◦ DEAL_STAGE if the deal is in the general funnel (CATEGORY_ID = 0)
+	//     ◦ DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
+	//   - statusId is equal to STAGE_ID
 	StageID b24.String `json:"STAGE_ID"`
-	// Stage group. Possible values: - P — in progress - S — successful - F —
-	// unsuccessful
+	// Stage group. Possible values:
+	//
+	//   - P — in progress
+	//   - S — successful
+	//   - F — unsuccessful
 	StageSemanticID DealGetResultStageSemanticID `json:"STAGE_SEMANTIC_ID"`
-	// Indicates whether the deal is new. Possible values: - Y — yes - N — no
+	// Indicates whether the deal is new. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsNew b24.Bool `json:"IS_NEW"`
-	// Indicates whether the deal is recurring. Possible values: - Y — yes - N
-	// — no
+	// Indicates whether the deal is recurring. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRecurring b24.Bool `json:"IS_RECURRING"`
-	// Indicates whether the deal is a repeat. Possible values: - Y — yes - N —
-	// no
+	// Indicates whether the deal is a repeat. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsReturnCustomer b24.Bool `json:"IS_RETURN_CUSTOMER"`
-	// Indicates whether the approach is repeated. Possible values: - Y — yes - N
-	// — no
+	// Indicates whether the approach is repeated. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRepeatedApproach b24.Bool `json:"IS_REPEATED_APPROACH"`
 	// Probability, %
 	Probability b24.Int `json:"PROBABILITY"`
@@ -1444,32 +1640,43 @@ type DealGetResult struct {
 	// Amount
 	Opportunity b24.Number `json:"OPPORTUNITY"`
 	// Indicates whether manual mode for calculating the amount is enabled.
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
 	// Tax rate
 	TaxValue b24.Number `json:"TAX_VALUE"`
-	// Identifier of the company. To learn more about the company, you can use the
-	// method crm.item.get by passing entityTypeId = 4 and id = COMPANY_ID
+	// Identifier of the company.
+	//
+	// To learn more about the company, you can use the method crm.item.get by
+	// passing entityTypeId = 4 and id = COMPANY_ID
 	CompanyID b24.Int `json:"COMPANY_ID"`
-	// Identifier of the contact. Deprecated. To get a list of all contacts
-	// associated with the deal, use the method crm.deal.contact.items.get or the
-	// universal method crm.item.get
+	// Identifier of the contact. Deprecated.
+	//
+	// To get a list of all contacts associated with the deal, use the method
+	// crm.deal.contact.items.get or the universal method crm.item.get
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	ContactID b24.Int `json:"CONTACT_ID"`
-	// Identifier of the estimate based on which the deal was created. To learn
-	// more about the estimate, you can use the method crm.item.get by passing
-	// entityTypeId = 7 and id = QUOTE_ID
+	// Identifier of the estimate based on which the deal was created.
+	//
+	// To learn more about the estimate, you can use the method crm.item.get by
+	// passing entityTypeId = 7 and id = QUOTE_ID
 	QuoteID b24.Int `json:"QUOTE_ID"`
 	// Start date
 	Begindate b24.Date `json:"BEGINDATE"`
 	// Close date
 	Closedate b24.Date `json:"CLOSEDATE"`
-	// Indicates whether the deal is available to everyone. Possible values: - Y
-	// — yes - N — no
+	// Indicates whether the deal is available to everyone. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Bool `json:"OPENED"`
-	// Indicates whether the deal is closed. Possible values: - Y — yes - N —
-	// no
+	// Indicates whether the deal is closed. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Closed b24.Bool `json:"CLOSED"`
 	// Comment
 	Comments b24.String `json:"COMMENTS"`
@@ -1487,14 +1694,22 @@ type DealGetResult struct {
 	DateModify b24.Time `json:"DATE_MODIFY"`
 	// Date of the last stage change
 	MovedTime b24.Time `json:"MOVED_TIME"`
-	// Source. To learn more about the obtained source, you can use the method
+	// Source.
+	//
+	// To learn more about the obtained source, you can use the method
 	// crm.status.list by passing the filter:
+	//
+	//	{
+	//	    ENTITY_ID: 'SOURCE',
+	//	    STATUS_ID: SOURCE_ID,
+	//	}
 	SourceID b24.String `json:"SOURCE_ID"`
 	// Additional information about the source
 	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
-	// Identifier of the lead based on which the deal was created. To learn more
-	// about the lead, you can use the method crm.item.get by passing entityTypeId
-	// = 1 and id = LEAD_ID
+	// Identifier of the lead based on which the deal was created.
+	//
+	// To learn more about the lead, you can use the method crm.item.get by passing
+	// entityTypeId = 1 and id = LEAD_ID
 	LeadID b24.Int `json:"LEAD_ID"`
 	// Additional information
 	AdditionalInfo b24.String `json:"ADDITIONAL_INFO"`
@@ -1538,9 +1753,10 @@ func (v DealGetResult) MarshalJSON() ([]byte, error) {
 
 // DealGetResultUfCRM is the UF_CRM_ value of crm.deal.get.
 type DealGetResultUfCRM struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, deals may have a set of custom fields of defined types. Read more
-	// in the section about custom fields
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, deals may have a set of custom fields of
+	// defined types. Read more in the section about custom fields
 	X json.RawMessage `json:".."`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1560,11 +1776,14 @@ func (v DealGetResultUfCRM) MarshalJSON() ([]byte, error) {
 
 // DealGetResultParentID is the PARENT_ID_ value of crm.deal.get.
 type DealGetResultParentID struct {
-	// Relationship fields. If there are smart processes associated with deals on
-	// the portal, there is a field for each such smart process that stores the
-	// relationship between this smart process and the deal. The field itself
-	// stores the identifier of the item of that smart process. For example, the
-	// field PARENT_ID_153 — relationship with the smart process
+	// Relationship fields.
+	//
+	// If there are smart processes associated with deals on the portal, there is a
+	// field for each such smart process that stores the relationship between this
+	// smart process and the deal. The field itself stores the identifier of the
+	// item of that smart process.
+	//
+	// For example, the field PARENT_ID_153 — relationship with the smart process
 	// entityTypeId=153, stores the identifier of the item of this smart process
 	// associated with the current deal
 	X b24.Int `json:".."`
@@ -1623,7 +1842,8 @@ func (v *DealGetResultStageSemanticID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access denied. The user does not have the permission to read deals
+//   - 400: Access denied. The user does not have the permission to read
+//     deals
 //
 // Deprecated: use [ItemList] (crm.item.list).
 func DealList(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) ([]DealListItem, error) {
@@ -1661,51 +1881,103 @@ func DealListExport(ctx context.Context, c b24.Caller, p DealListParams, opts ..
 
 // DealListParams holds the parameters of crm.deal.list.
 type DealListParams struct {
-	// A list of fields that should be populated for deals in the selection. The
-	// following masks can be used in the selection: - '*' — to select all fields
-	// (excluding custom and multiple fields) - 'UF_*' — to select all custom
-	// fields (excluding multiple fields) You can find the list of available fields
-	// for selection using the method crm.deal.fields. The method does not support
-	// the field CONTACT_IDS; to get deals with a list of contacts, use the method
-	// crm.item.list. By default, all fields are taken — '*' + Custom fields —
-	// 'UF_*'. Default: '*'.
+	// A list of fields that should be populated for deals in the selection.
+	//
+	// The following masks can be used in the selection:
+	//
+	//   - '*' — to select all fields (excluding custom and multiple fields)
+	//   - 'UF_*' — to select all custom fields (excluding multiple fields)
+	//
+	// You can find the list of available fields for selection using the method
+	// crm.deal.fields. The method does not support the field CONTACT_IDS; to get
+	// deals with a list of contacts, use the method crm.item.list.
+	//
+	// By default, all fields are taken — '*' + Custom fields — 'UF_*'.
+	// Default: '*'.
 	Select []string `json:"select,omitzero"`
-	// Object format: where: - field_n — the name of the field by which the
-	// selection of elements will be filtered - value_n — the filter value You
-	// can add a prefix to the keys field_n to specify the filter operation.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - %
-	// — LIKE, substring search. The % symbol in the filter value should not be
-	// included. The search looks for the substring in any position of the string -
-	// =% — LIKE, substring search. The % symbol should be included in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be filtered
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be included. The search looks for the substring in any position of
+	//     the string
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
 	// The LIKE filter does not work with fields of type crm_status, crm_contact,
-	// crm_company (deal type TYPE_ID, stage STAGE_ID, etc.). You can find the list
-	// of available fields for filtering using the method crm.deal.fields. The
-	// filter does not support the field CONTACT_IDS; to filter by contacts, use
-	// the method crm.item.list
+	// crm_company (deal type TYPE_ID, stage STAGE_ID, etc.).
+	//
+	// You can find the list of available fields for filtering using the method
+	// crm.deal.fields.
+	//
+	// The filter does not support the field CONTACT_IDS; to filter by contacts,
+	// use the method crm.item.list
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Object format: where: - field_n — the name of the field by which the
-	// selection of deals will be sorted - value_n — a string value, equal to: -
-	// ASC — ascending sort - DESC — descending sort You can find the list of
-	// available fields for sorting using the method crm.deal.fields
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which the selection of deals will
+	//     be sorted
+	//   - value_n — a string value, equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
+	//
+	// You can find the list of available fields for sorting using the method
+	// crm.deal.fields
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1715,22 +1987,43 @@ type DealListItem struct {
 	ID b24.Int `json:"ID"`
 	// Title
 	Title b24.String `json:"TITLE"`
-	// String identifier of the deal type. To learn more about the obtained deal
-	// type, you can use the method crm.status.list by passing the filter:
+	// String identifier of the deal type.
+	//
+	// To learn more about the obtained deal type, you can use the method
+	// crm.status.list by passing the filter:
+	//
+	//	{
+	//	    ENTITY_ID: 'DEAL_TYPE',
+	//	    STATUS_ID: TYPE_ID,
+	//	}
 	TypeID b24.String `json:"TYPE_ID"`
 	// Sales Funnel. To learn more about this funnel, you can use the method
 	// crm.category.get by passing entityTypeId = 2 and id = CATEGORY_ID
 	CategoryID b24.Int `json:"CATEGORY_ID"`
-	// String identifier of the deal stage. To learn more about the obtained stage,
-	// you can use the method crm.status.list by passing the filter: where: -
-	// entityId is equal to: - DEAL_STAGE if the deal is in the general funnel
-	// (CATEGORY_ID = 0) - DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
-	// - statusId is equal to STAGE_ID
+	// String identifier of the deal stage.
+	//
+	// To learn more about the obtained stage, you can use the method
+	// crm.status.list by passing the filter:
+	//
+	//	{
+	//	    ENTITY_ID: entityId,
+	//	    STATUS_ID: statusId,
+	//	}
+	//
+	// where:
+	//
+	//   - entityId is equal to:
+	//     ◦ DEAL_STAGE if the deal is in the general funnel (CATEGORY_ID = 0)
+	//     ◦ DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
+	//   - statusId is equal to STAGE_ID
 	StageID b24.String `json:"STAGE_ID"`
 	// Amount
 	Opportunity b24.Number `json:"OPPORTUNITY"`
 	// Indicates whether manual mode for calculating the amount is enabled.
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
 	// Responsible person
 	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
@@ -1819,8 +2112,9 @@ type DealProductrowsGetItem struct {
 	// String identifier of the type of object to which the product is linked. For
 	// this method, it will always equal D
 	OwnerType b24.String `json:"OWNER_TYPE"`
-	// The identifier of the product in the catalog. 0 if not from the catalog For
-	// more detailed information about the product, use catalog.product.get
+	// The identifier of the product in the catalog. 0 if not from the catalog
+	//
+	// For more detailed information about the product, use catalog.product.get
 	ProductID b24.Int `json:"PRODUCT_ID"`
 	// The name of the product row
 	ProductName b24.String `json:"PRODUCT_NAME"`
@@ -1840,7 +2134,10 @@ type DealProductrowsGetItem struct {
 	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
 	// The quantity of the product units
 	Quantity b24.Int `json:"QUANTITY"`
-	// The type of discount Possible types: - 1 - Absolute - 2 - Percentage
+	// The type of discount Possible types:
+	//
+	//   - 1 - Absolute
+	//   - 2 - Percentage
 	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
 	// The discount value in percentage (if using the percentage discount type)
 	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
@@ -1848,10 +2145,15 @@ type DealProductrowsGetItem struct {
 	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
 	// The tax rate in percentage
 	TaxRate b24.Number `json:"TAX_RATE"`
-	// Indicator of whether tax is included in the price Possible values: - Y –
-	// tax included - N – tax not included
+	// Indicator of whether tax is included in the price Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
 	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
-	// Customized (Deprecated) Possible values: - Y - Yes - N - No
+	// Customized (Deprecated) Possible values:
+	//
+	//   - Y - Yes
+	//   - N - No
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Customized b24.Bool `json:"CUSTOMIZED"`
@@ -1864,8 +2166,11 @@ type DealProductrowsGetItem struct {
 	Sort b24.Int `json:"SORT"`
 	// The external code of the product
 	XMLID b24.String `json:"XML_ID"`
-	// The type of product Possible values: - 1 - Simple product - 4 - Trade
-	// offer/variation - 7 - Service
+	// The type of product Possible values:
+	//
+	//   - 1 - Simple product
+	//   - 4 - Trade offer/variation
+	//   - 7 - Service
 	Type b24.Int `json:"TYPE"`
 	// The identifier of the warehouse. For more detailed information about the
 	// warehouse, use catalog.store.get
@@ -1937,9 +2242,23 @@ type DealProductrowsSetParams struct {
 	// list of deals: crm.deal.list or when creating a deal: crm.deal.add.
 	// Required.
 	ID int64 `json:"id"`
-	// Product rows An array of objects in the following format: where - field_n
-	// — name of the product row field - value_n — value of this field The list
-	// of available fields is described below
+	// Product rows
+	//
+	// An array of objects in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — name of the product row field
+	//   - value_n — value of this field
+	//
+	// The list of available fields is described below
 	Rows []DealProductrowsSetParamsRows `json:"rows,omitzero"`
 }
 
@@ -1958,14 +2277,18 @@ func (p DealProductrowsSetParams) validate() error {
 type DealProductrowsSetParamsRows struct {
 	// Identifier of the product in the catalog. The list of products can be
 	// obtained using the method catalog.product.list 0 if not from the catalog
+	//
 	// Default - 0. Default: 0.
 	ProductID b24.Opt[int64] `json:"PRODUCT_ID,omitzero"`
 	// Name of the product row. If PRODUCT_ID is provided, the name will be taken
-	// from the product If neither PRODUCT_ID nor PRODUCT_NAME is provided,
-	// PRODUCT_NAME will be equal to [{id}], where {id} is the identifier of the
-	// created product row
+	// from the product
+	//
+	// If neither PRODUCT_ID nor PRODUCT_NAME is provided, PRODUCT_NAME will be
+	// equal to [{id}], where {id} is the identifier of the created product row
 	ProductName b24.Opt[string] `json:"PRODUCT_NAME,omitzero"`
-	// Final cost of the product per unit Default - 0.0
+	// Final cost of the product per unit
+	//
+	// Default - 0.0
 	Price b24.Opt[float64] `json:"PRICE,omitzero"`
 	// Cost per unit considering discounts, excluding taxes
 	PriceExclusive b24.Opt[float64] `json:"PRICE_EXCLUSIVE,omitzero"`
@@ -1973,29 +2296,47 @@ type DealProductrowsSetParamsRows struct {
 	PriceNetto b24.Opt[float64] `json:"PRICE_NETTO,omitzero"`
 	// Cost per unit excluding discounts but including taxes
 	PriceBrutto b24.Opt[float64] `json:"PRICE_BRUTTO,omitzero"`
-	// Quantity of product units Default - 1.0
+	// Quantity of product units
+	//
+	// Default - 1.0
 	Quantity b24.Opt[float64] `json:"QUANTITY,omitzero"`
-	// Type of discount Possible types: - 1 - Absolute - 2 - Percentage Default -
-	// 2. Default: 2.
+	// Type of discount Possible types:
+	//
+	//   - 1 - Absolute
+	//   - 2 - Percentage
+	//
+	// Default - 2. Default: 2.
 	DiscountTypeID b24.Opt[int64] `json:"DISCOUNT_TYPE_ID,omitzero"`
-	// Discount value in percentage (if percentage discount type is used) Default -
-	// 0.0
+	// Discount value in percentage (if percentage discount type is used)
+	//
+	// Default - 0.0
 	DiscountRate b24.Opt[float64] `json:"DISCOUNT_RATE,omitzero"`
-	// Absolute discount value (if absolute discount type is used) Default - 0.0
+	// Absolute discount value (if absolute discount type is used)
+	//
+	// Default - 0.0
 	DiscountSum b24.Opt[float64] `json:"DISCOUNT_SUM,omitzero"`
 	// Tax rate in percentage
 	TaxRate b24.Opt[float64] `json:"TAX_RATE,omitzero"`
-	// Indicator of whether tax is included in the price Possible values: - Y –
-	// tax included - N – tax not included Default - N. Default: N.
+	// Indicator of whether tax is included in the price Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
+	//
+	// Default - N. Default: N.
 	TaxIncluded b24.Opt[b24.Bool] `json:"TAX_INCLUDED,omitzero"`
-	// Unit of measure code If PRODUCT_ID is provided, the default value will be
-	// taken from the product, otherwise 0. Default: 0.
+	// Unit of measure code
+	//
+	// If PRODUCT_ID is provided, the default value will be taken from the product,
+	// otherwise 0. Default: 0.
 	MeasureCode b24.Opt[string] `json:"MEASURE_CODE,omitzero"`
-	// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.) If
-	// PRODUCT_ID is provided, the default value will be taken from the product,
+	// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.)
+	//
+	// If PRODUCT_ID is provided, the default value will be taken from the product,
 	// otherwise "". Default: "".
 	MeasureName b24.Opt[string] `json:"MEASURE_NAME,omitzero"`
-	// Sorting Default - 0. Default: 0.
+	// Sorting
+	//
+	// Default - 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2060,28 +2401,46 @@ func DealRecurringAddCommand(p DealRecurringAddParams) b24.Command[b24.Int] {
 
 // DealRecurringAddParams holds the parameters of crm.deal.recurring.add.
 type DealRecurringAddParams struct {
-	// Object format: where: - field_n — name of the setting field - value_n —
-	// value of the setting field The list of available fields is described below.
-	// Required.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — name of the setting field
+	//   - value_n — value of the setting field
+	//
+	// The list of available fields is described below. Required.
 	Fields DealRecurringAddParamsFields `json:"fields"`
 }
 
 // DealRecurringAddParamsFields is the fields value of crm.deal.recurring.add.
 type DealRecurringAddParamsFields struct {
 	// Identifier of the deal based on which the recurring deal template is
-	// created. The deal identifier can be obtained using the methods crm.deal.list
-	// or crm.deal.add
+	// created.
+	//
+	// The deal identifier can be obtained using the methods crm.deal.list or
+	// crm.deal.add
 	DealID b24.Opt[int64] `json:"DEAL_ID,omitzero"`
-	// Activity flag of the setting. Possible values: - Y — active - N —
-	// inactive
+	// Activity flag of the setting. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// ID of the funnel for new deals created from the template. The list of
-	// available funnels can be obtained using the method crm.category.list by
-	// passing entityTypeId = 2
+	// ID of the funnel for new deals created from the template.
+	//
+	// The list of available funnels can be obtained using the method
+	// crm.category.list by passing entityTypeId = 2
 	CategoryID b24.Opt[b24.Bool] `json:"CATEGORY_ID,omitzero"`
 	// Limit on creating new deals: N — no limits D — limit by date
-	// (LIMIT_DATE) T — limit by quantity (LIMIT_REPEAT) If any other value is
-	// passed, it will be converted to N
+	// (LIMIT_DATE) T — limit by quantity (LIMIT_REPEAT)
+	//
+	// If any other value is passed, it will be converted to N
 	IsLimit b24.Opt[b24.Bool] `json:"IS_LIMIT,omitzero"`
 	// Maximum number of deals that can be created from the template. Used when
 	// IS_LIMIT = T
@@ -2195,8 +2554,9 @@ func DealRecurringDeleteCommand(p DealRecurringDeleteParams) b24.Command[b24.Boo
 
 // DealRecurringDeleteParams holds the parameters of crm.deal.recurring.delete.
 type DealRecurringDeleteParams struct {
-	// Identifier of the recurring deal template setting. The identifier can be
-	// obtained using the methods crm.deal.recurring.list or
+	// Identifier of the recurring deal template setting.
+	//
+	// The identifier can be obtained using the methods crm.deal.recurring.list or
 	// crm.deal.recurring.add. Required.
 	ID int64 `json:"id"`
 }
@@ -2309,7 +2669,7 @@ func (v DealRecurringExposeResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: Insufficient permissions to access CRM
+//   - Access denied: Insufficient permissions to access CRM
 func DealRecurringFields(ctx context.Context, c b24.Caller, p DealRecurringFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, DealRecurringFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -2379,8 +2739,9 @@ func DealRecurringGetCommand(p DealRecurringGetParams) b24.Command[*DealRecurrin
 
 // DealRecurringGetParams holds the parameters of crm.deal.recurring.get.
 type DealRecurringGetParams struct {
-	// Identifier of the recurring deal template settings. The identifier can be
-	// obtained using the methods crm.deal.recurring.list or
+	// Identifier of the recurring deal template settings.
+	//
+	// The identifier can be obtained using the methods crm.deal.recurring.list or
 	// crm.deal.recurring.add. Required.
 	ID int64 `json:"id"`
 }
@@ -2404,27 +2765,36 @@ type DealRecurringGetResult struct {
 	DealID b24.Int `json:"DEAL_ID"`
 	// Identifier of the deal on which the template is based
 	BasedID b24.Int `json:"BASED_ID"`
-	// Active flag. Possible values: - Y — active - N — inactive
+	// Active flag. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Bool `json:"ACTIVE"`
 	// Date and time of the next deal creation from the template
 	NextExecution b24.Time `json:"NEXT_EXECUTION"`
-	// Date and time of the last deal creation from the template. May be an empty
-	// string if there have been no executions yet
+	// Date and time of the last deal creation from the template.
+	//
+	// May be an empty string if there have been no executions yet
 	LastExecution b24.Time `json:"LAST_EXECUTION"`
 	// Number of deals created from the template.
 	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
-	// Date to start calculating the next execution. Returned in the format
-	// YYYY-MM-DDTHH:MI:SS+TZD
+	// Date to start calculating the next execution.
+	//
+	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
 	StartDate b24.Time `json:"START_DATE"`
 	// Identifier of the funnel for created deals
 	CategoryID b24.String `json:"CATEGORY_ID"`
-	// Type of limitation on deal creation: - N — no limitations - D — by date
-	// (LIMIT_DATE) - T — by quantity (LIMIT_REPEAT)
+	// Type of limitation on deal creation:
+	//
+	//   - N — no limitations
+	//   - D — by date (LIMIT_DATE)
+	//   - T — by quantity (LIMIT_REPEAT)
 	IsLimit DealRecurringGetResultIsLimit `json:"IS_LIMIT"`
 	// Maximum number of deals to be created. Used when IS_LIMIT = T
 	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
-	// End date for deal generation. Used when IS_LIMIT = D. Returned in the format
-	// YYYY-MM-DDTHH:MI:SS+TZD
+	// End date for deal generation. Used when IS_LIMIT = D.
+	//
+	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
 	LimitDate b24.Time `json:"LIMIT_DATE"`
 	// Recurrence parameters (detailed description)
 	Params DealRecurringGetResultParams `json:"PARAMS"`
@@ -2446,23 +2816,46 @@ func (v DealRecurringGetResult) MarshalJSON() ([]byte, error) {
 
 // DealRecurringGetResultParams is the PARAMS value of crm.deal.recurring.get.
 type DealRecurringGetResultParams struct {
-	// Recurrence mode: - single — single - multiple — multiple
+	// Recurrence mode:
+	//
+	//   - single — single
+	//   - multiple — multiple
 	Mode DealRecurringGetResultParamsMode `json:"MODE"`
-	// Period type for MODE = multiple: - day - week - month - year
+	// Period type for MODE = multiple:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	MultipleType b24.String `json:"MULTIPLE_TYPE"`
 	// Recurrence interval for MODE = multiple
 	MultipleInterval b24.Int `json:"MULTIPLE_INTERVAL"`
-	// Offset type for MODE = single: - day - week - month - year
+	// Offset type for MODE = single:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	SingleBeforeStartDateType b24.String `json:"SINGLE_BEFORE_START_DATE_TYPE"`
-	// Offset value for MODE = single. For MODE = multiple, it usually returns 0
+	// Offset value for MODE = single.
+	//
+	// For MODE = multiple, it usually returns 0
 	SingleBeforeStartDateValue b24.Int `json:"SINGLE_BEFORE_START_DATE_VALUE"`
-	// Type of offset for the start date of the created deal: - day - week - month
-	// - year
+	// Type of offset for the start date of the created deal:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	OffsetBegindateType b24.String `json:"OFFSET_BEGINDATE_TYPE"`
 	// Offset value for the start date of the created deal
 	OffsetBegindateValue b24.Int `json:"OFFSET_BEGINDATE_VALUE"`
-	// Type of offset for the end date of the created deal: - day - week - month -
-	// year
+	// Type of offset for the end date of the created deal:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	OffsetClosedateType b24.String `json:"OFFSET_CLOSEDATE_TYPE"`
 	// Offset value for the end date of the created deal
 	OffsetClosedateValue b24.Int `json:"OFFSET_CLOSEDATE_VALUE"`
@@ -2585,36 +2978,77 @@ func DealRecurringListExport(ctx context.Context, c b24.Caller, p DealRecurringL
 
 // DealRecurringListParams holds the parameters of crm.deal.recurring.list.
 type DealRecurringListParams struct {
-	// Object format: where: - field_n — the name of the field to sort by -
-	// value_n — sort direction: ASC or DESC The list of fields available for
-	// sorting can be obtained using the method crm.deal.recurring.fields
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to sort by
+	//   - value_n — sort direction: ASC or DESC
+	//
+	// The list of fields available for sorting can be obtained using the method
+	// crm.deal.recurring.fields
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Filter object format: where: - field_n — the name of the field to filter
-	// the selection of elements - value_n — filter value You can add a prefix to
-	// the keys field_n to specify the filter operation. Possible prefix values: -
-	// >= — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - @ — IN, an array is passed as the value - !@
-	// — NOT IN, an array is passed as the value - % — LIKE, substring search.
-	// The % symbol does not need to be included in the filter value. The search
-	// looks for the substring in any position of the string - =% — LIKE,
-	// substring search. The % symbol must be included in the value. Examples: -
-	// "mol%" — searches for values starting with "mol" - "%mol" — searches for
-	// values ending with "mol" - "%mol%" — searches for values where "mol" can
-	// be in any position - %= — LIKE (similar to =%) - = — equals, exact match
-	// (used by default) - != — not equal - ! — not equal The list of fields
-	// available for filtering can be obtained using the method
-	// crm.deal.recurring.fields. The PARAMS field in the filter is ignored and
-	// does not affect the selection result
+	// Filter object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to filter the selection of elements
+	//   - value_n — filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol does not need to be
+	//     included in the filter value. The search looks for the substring in
+	//     any position of the string
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equals, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of fields available for filtering can be obtained using the method
+	// crm.deal.recurring.fields.
+	//
+	// The PARAMS field in the filter is ignored and does not affect the selection
+	// result
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Pagination parameter. The page size is fixed: 50 records. The formula for
-	// obtaining the N-th page: start = (N - 1) * 50
+	// Pagination parameter.
+	//
+	// The page size is fixed: 50 records.
+	//
+	// The formula for obtaining the N-th page: start = (N - 1) * 50
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -2623,26 +3057,35 @@ type DealRecurringListItem struct {
 	ID      b24.String `json:"id"`
 	DealID  b24.String `json:"deal_id"`
 	BasedID b24.String `json:"based_id"`
-	// Active flag. Possible values: - Y — active - N — inactive
+	// Active flag. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active     b24.Bool   `json:"ACTIVE"`
 	CategoryID b24.String `json:"category_id"`
-	// Type of limitation on deal creation: - N — no limitations - D — by date
-	// (LIMIT_DATE) - T — by quantity (LIMIT_REPEAT)
+	// Type of limitation on deal creation:
+	//
+	//   - N — no limitations
+	//   - D — by date (LIMIT_DATE)
+	//   - T — by quantity (LIMIT_REPEAT)
 	IsLimit DealRecurringListItemIsLimit `json:"IS_LIMIT"`
 	// Number of deals created from the template.
 	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
 	// Maximum number of deals to be created. Used when IS_LIMIT = T
 	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
-	// End date for deal generation. Used when IS_LIMIT = D. Returned in the format
-	// YYYY-MM-DDTHH:MI:SS+TZD
+	// End date for deal generation. Used when IS_LIMIT = D.
+	//
+	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
 	LimitDate b24.Time `json:"LIMIT_DATE"`
-	// Date to start calculating the next execution. Returned in the format
-	// YYYY-MM-DDTHH:MI:SS+TZD
+	// Date to start calculating the next execution.
+	//
+	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
 	StartDate b24.Time `json:"START_DATE"`
 	// Date and time of the next deal creation from the template
 	NextExecution b24.Time `json:"NEXT_EXECUTION"`
-	// Date and time of the last deal creation from the template. May be an empty
-	// string if there have been no executions yet
+	// Date and time of the last deal creation from the template.
+	//
+	// May be an empty string if there have been no executions yet
 	LastExecution b24.Time                    `json:"LAST_EXECUTION"`
 	Params        DealRecurringListItemParams `json:"PARAMS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2761,13 +3204,26 @@ func DealRecurringUpdateCommand(p DealRecurringUpdateParams) b24.Command[b24.Boo
 
 // DealRecurringUpdateParams holds the parameters of crm.deal.recurring.update.
 type DealRecurringUpdateParams struct {
-	// The identifier of the recurring deal template setting. The identifier can be
-	// obtained using the methods crm.deal.recurring.list or
+	// The identifier of the recurring deal template setting.
+	//
+	// The identifier can be obtained using the methods crm.deal.recurring.list or
 	// crm.deal.recurring.add. Required.
 	ID int64 `json:"id"`
-	// An object in the following format: where: - field_n — the name of the
-	// setting field - value_n — the new value for the setting field The list of
-	// available fields is described below
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the setting field
+	//   - value_n — the new value for the setting field
+	//
+	// The list of available fields is described below
 	Fields *DealRecurringUpdateParamsFields `json:"fields,omitzero"`
 }
 
@@ -2785,15 +3241,21 @@ func (p DealRecurringUpdateParams) validate() error {
 // DealRecurringUpdateParamsFields is the fields value of
 // crm.deal.recurring.update.
 type DealRecurringUpdateParamsFields struct {
-	// The active flag for the setting. Possible values: - Y — active - N —
-	// inactive
+	// The active flag for the setting. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// The ID of the funnel for new deals created from the template. The list of
-	// available funnels can be obtained using the method crm.category.list by
-	// passing entityTypeId = 2
+	// The ID of the funnel for new deals created from the template.
+	//
+	// The list of available funnels can be obtained using the method
+	// crm.category.list by passing entityTypeId = 2
 	CategoryID b24.Opt[b24.Bool] `json:"CATEGORY_ID,omitzero"`
-	// Limit on creating new deals: - N — no limits - D — date limit
-	// (LIMIT_DATE) - T — quantity limit (LIMIT_REPEAT)
+	// Limit on creating new deals:
+	//
+	//   - N — no limits
+	//   - D — date limit (LIMIT_DATE)
+	//   - T — quantity limit (LIMIT_REPEAT)
 	IsLimit b24.Opt[DealRecurringUpdateParamsFieldsIsLimit] `json:"IS_LIMIT,omitzero"`
 	// The maximum number of deals that can be created from the template. Used when
 	// IS_LIMIT = T
@@ -2824,23 +3286,44 @@ func (v DealRecurringUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // DealRecurringUpdateParamsFieldsParams is the PARAMS value of
 // crm.deal.recurring.update.
 type DealRecurringUpdateParamsFieldsParams struct {
-	// The recurrence mode: - single — single - multiple — multiple
+	// The recurrence mode:
+	//
+	//   - single — single
+	//   - multiple — multiple
 	Mode b24.Opt[DealRecurringUpdateParamsFieldsParamsMode] `json:"MODE,omitzero"`
-	// The period type for MODE = multiple: - day - week - month - year
+	// The period type for MODE = multiple:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	MultipleType b24.Opt[string] `json:"MULTIPLE_TYPE,omitzero"`
 	// The recurrence interval for MODE = multiple
 	MultipleInterval b24.Opt[int64] `json:"MULTIPLE_INTERVAL,omitzero"`
-	// The offset type for MODE = single: - day - week - month - year
+	// The offset type for MODE = single:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	SingleBeforeStartDateType b24.Opt[string] `json:"SINGLE_BEFORE_START_DATE_TYPE,omitzero"`
 	// The offset value for MODE = single
 	SingleBeforeStartDateValue b24.Opt[int64] `json:"SINGLE_BEFORE_START_DATE_VALUE,omitzero"`
-	// The offset type for the start date of the created deal: - day - week - month
-	// - year
+	// The offset type for the start date of the created deal:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	OffsetBegindateType b24.Opt[string] `json:"OFFSET_BEGINDATE_TYPE,omitzero"`
 	// The offset value for the start date of the created deal
 	OffsetBegindateValue b24.Opt[int64] `json:"OFFSET_BEGINDATE_VALUE,omitzero"`
-	// The offset type for the completion date of the created deal: - day - week -
-	// month - year
+	// The offset type for the completion date of the created deal:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
 	OffsetClosedateType b24.Opt[string] `json:"OFFSET_CLOSEDATE_TYPE,omitzero"`
 	// The offset value for the completion date of the created deal
 	OffsetClosedateValue b24.Opt[int64] `json:"OFFSET_CLOSEDATE_VALUE,omitzero"`
@@ -2947,13 +3430,30 @@ func DealUpdateCommand(p DealUpdateParams) b24.Command[b24.Bool] {
 
 // DealUpdateParams holds the parameters of crm.deal.update.
 type DealUpdateParams struct {
-	// The identifier of the deal. The identifier can be obtained using the methods
-	// crm.deal.list or crm.deal.add. Required.
+	// The identifier of the deal.
+	//
+	// The identifier can be obtained using the methods crm.deal.list or
+	// crm.deal.add. Required.
 	ID int64 `json:"id"`
-	// An object in the following format: where: - field_n — the name of the
-	// field - value_n — the new value of the field The list of available fields
-	// is described below. An incorrect field in fields will be ignored. Only those
-	// fields that need to be changed should be passed in fields.
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field
+	//   - value_n — the new value of the field
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
 	Fields *DealUpdateParamsFields `json:"fields,omitzero"`
 	// A set of additional parameters (detailed description)
 	Params *DealUpdateParamsParams `json:"params,omitzero"`
@@ -2974,42 +3474,61 @@ func (p DealUpdateParams) validate() error {
 type DealUpdateParamsFields struct {
 	// The title of the deal
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// The string identifier of the deal type. The list of available deal types can
-	// be found using the method crm.status.list with the filter { ENTITY_ID:
-	// 'DEAL_TYPE' }
+	// The string identifier of the deal type.
+	//
+	// The list of available deal types can be found using the method
+	// crm.status.list with the filter { ENTITY_ID: 'DEAL_TYPE' }
 	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
-	// The stage of the deal. The list of available stages can be found using the
-	// method crm.status.list with the filter: - { ENTITY_ID: "DEAL_STAGE" } — if
-	// the deal is in the general Sales Funnel - { ENTITY_ID:
-	// "DEAL_STAGE_{categoryId}" } — if the deal is not in the general Sales
-	// Funnel, where categoryId is the identifier of the Sales Funnel and equals
-	// the CATEGORY_ID of the deal. If you need to change the Sales Funnel of the
-	// deal, use the method crm.item.update, with the entityTypeId of the deal
-	// being 2.
+	// The stage of the deal.
+	//
+	// The list of available stages can be found using the method crm.status.list
+	// with the filter:
+	//
+	//   - { ENTITY_ID: "DEAL_STAGE" } — if the deal is in the general Sales
+	//     Funnel
+	//   - { ENTITY_ID: "DEAL_STAGE_{categoryId}" } — if the deal is not in the
+	//     general Sales Funnel, where categoryId is the identifier of the Sales
+	//     Funnel and equals the CATEGORY_ID of the deal.
+	//
+	// If you need to change the Sales Funnel of the deal, use the method
+	// crm.item.update, with the entityTypeId of the deal being 2.
 	StageID b24.Opt[DealUpdateParamsFieldsStageID] `json:"STAGE_ID,omitzero"`
 	// Indicates whether the deal is a template for a recurring deal. Possible
-	// values: - Y — yes - N — no
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRecurring b24.Opt[b24.Bool] `json:"IS_RECURRING,omitzero"`
-	// Indicates whether the deal is a repeat. Possible values: - Y — yes - N —
-	// no
+	// Indicates whether the deal is a repeat. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsReturnCustomer b24.Opt[b24.Bool] `json:"IS_RETURN_CUSTOMER,omitzero"`
-	// Indicates whether the deal is a repeated approach. Possible values: - Y —
-	// yes - N — no
+	// Indicates whether the deal is a repeated approach. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRepeatedApproach b24.Opt[b24.Bool] `json:"IS_REPEATED_APPROACH,omitzero"`
 	// Probability, %
 	Probability b24.Opt[int64] `json:"PROBABILITY,omitzero"`
-	// Currency. The list of available currencies can be found using the method
+	// Currency.
+	//
+	// The list of available currencies can be found using the method
 	// crm.currency.list
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
 	// Amount
 	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
 	// Indicates whether manual calculation of the amount is enabled. Possible
-	// values: - Y — yes - N — no
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
 	// Tax amount
 	TaxValue b24.Opt[float64] `json:"TAX_VALUE,omitzero"`
-	// The identifier of the company associated with the deal. The list of
-	// companies can be found using the method crm.item.list by passing
+	// The identifier of the company associated with the deal.
+	//
+	// The list of companies can be found using the method crm.item.list by passing
 	// entityTypeId = 4
 	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
 	// Contact. Deprecated
@@ -3017,24 +3536,33 @@ type DealUpdateParamsFields struct {
 	// Deprecated: the docs mark this field as deprecated.
 	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
 	// A list of contacts associated with the deal. The field is completely
-	// replaced. To change individual related contacts, use the methods
+	// replaced.
+	//
+	// To change individual related contacts, use the methods
 	// crm.deal.contact.items.*.
 	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
 	// Start date
 	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
 	// End date
 	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
-	// Is the deal available to everyone? Possible values: - Y — yes - N — no
+	// Is the deal available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the deal closed? Possible values: - Y — yes - N — no
+	// Is the deal closed? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
 	// Comment. Supports BB codes
 	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
 	// Responsible person
 	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// The string identifier of the source type. The list of available sources can
-	// be found using the method crm.status.list with the filter { ENTITY_ID:
-	// "SOURCE" }
+	// The string identifier of the source type.
+	//
+	// The list of available sources can be found using the method crm.status.list
+	// with the filter { ENTITY_ID: "SOURCE" }
 	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
 	// Additional information about the source
 	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
@@ -3042,14 +3570,20 @@ type DealUpdateParamsFields struct {
 	AdditionalInfo b24.Opt[string] `json:"ADDITIONAL_INFO,omitzero"`
 	// Client's location. System field
 	LocationID b24.Opt[string] `json:"LOCATION_ID,omitzero"`
-	// Identifier of the data source. Used only for linking to an external source
+	// Identifier of the data source.
+	//
+	// Used only for linking to an external source
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the element in the data source. Used only for linking to an
-	// external source
+	// Identifier of the element in the data source.
+	//
+	// Used only for linking to an external source
 	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
 	// Advertising system (Google-Adwords and others)
 	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Type of traffic. Possible values: - CPC — ads - CPM — banners
+	// Type of traffic. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium b24.Opt[DealUpdateParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
@@ -3078,11 +3612,16 @@ func (v DealUpdateParamsFields) MarshalJSON() ([]byte, error) {
 
 // DealUpdateParamsFieldsUfCRM is the UF_CRM_ value of crm.deal.update.
 type DealUpdateParamsFieldsUfCRM struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, deals may have a set of custom fields of specific types. Values of
-	// multiple fields are passed as an array. To change file fields, it is
-	// recommended to use the method crm.item.update. You can add a custom field to
-	// a deal using the method crm.deal.userfield.add
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, deals may have a set of custom fields of
+	// specific types.
+	//
+	// Values of multiple fields are passed as an array.
+	//
+	// To change file fields, it is recommended to use the method crm.item.update.
+	//
+	// You can add a custom field to a deal using the method crm.deal.userfield.add
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3102,13 +3641,16 @@ func (v DealUpdateParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
 
 // DealUpdateParamsFieldsParentID is the PARENT_ID_ value of crm.deal.update.
 type DealUpdateParamsFieldsParentID struct {
-	// Relationship fields. If there are smart processes associated with deals on
-	// the portal, there is a field for each such smart process that stores the
-	// link between this smart process and the deal. The field itself stores the
-	// identifier of the element of that smart process. For example, the field
-	// PARENT_ID_153 — link to the smart process entityTypeId=153, stores the
-	// identifier of the element of this smart process associated with the current
-	// deal
+	// Relationship fields.
+	//
+	// If there are smart processes associated with deals on the portal, there is a
+	// field for each such smart process that stores the link between this smart
+	// process and the deal. The field itself stores the identifier of the element
+	// of that smart process.
+	//
+	// For example, the field PARENT_ID_153 — link to the smart process
+	// entityTypeId=153, stores the identifier of the element of this smart process
+	// associated with the current deal
 	X b24.Opt[int64] `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3129,10 +3671,15 @@ func (v DealUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 // DealUpdateParamsParams is the params value of crm.deal.update.
 type DealUpdateParamsParams struct {
 	// Should the event of the deal change be registered in the live feed? Possible
-	// values: - Y — yes - N — no
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
 	RegisterSonetEvent b24.Opt[bool] `json:"REGISTER_SONET_EVENT,omitzero"`
-	// Should a record be created in the history? Possible values: - Y — yes - N
-	// — no
+	// Should a record be created in the history? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3209,9 +3756,9 @@ func (v *DealUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The full field name including the prefix UF_CRM_ contains more
-// than 50 characters, that is, more than 43 characters were provided in
-// FIELD_NAME
+//   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
+//     more than 50 characters, that is, more than 43 characters were
+//     provided in FIELD_NAME
 func DealUserfieldAdd(ctx context.Context, c b24.Caller, p DealUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -3236,9 +3783,21 @@ func DealUserfieldAddCommand(p DealUserfieldAddParams) b24.Command[b24.Int] {
 
 // DealUserfieldAddParams holds the parameters of crm.deal.userfield.add.
 type DealUserfieldAddParams struct {
-	// Object format: - field_n — field name - value_n — field value The list
-	// of available fields is described below. An incorrect field in fields will be
-	// ignored. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
 	Fields DealUserfieldAddParamsFields `json:"fields"`
 }
 
@@ -3261,76 +3820,151 @@ func (p DealUserfieldAddParams) validate() error {
 
 // DealUserfieldAddParamsFields is the fields value of crm.deal.userfield.add.
 type DealUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values: - string — string -
-	// integer — integer - double — number - boolean — yes/no - datetime —
-	// date/time - date — date - money — money - url — link - address —
-	// address - enumeration — list - file — file - employee — link to
-	// employee - crm_status — link to CRM directory - iblock_section — link to
-	// information block sections - iblock_element — link to information block
-	// elements - crm — link to CRM elements - custom field types. Required.
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	//
+	// Required.
 	UserTypeID DealUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within deals. The prefix UF_CRM_ is always added to the
-	// code, and the system builds the full field name itself: - MANAGER_NOTE
-	// becomes UF_CRM_MANAGER_NOTE - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	// — the prefix UF_ is replaced with UF_CRM_ - UF_CRM_MANAGER_NOTE remains
-	// unchanged The length limit is 50 characters including the prefix, that is,
-	// up to 43 characters for the code. If a longer value is passed, the method
-	// returns the error ERROR_CORE. Allowed characters: A-Z, 0-9, and _. Lowercase
-	// letters are converted to uppercase, and any other characters cause the error
-	// ERROR_CORE. Required.
+	// Field code. Unique within deals.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field. The provided value will be set in the
-	// following fields: LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL,
-	// ERROR_MESSAGE, HELP_MESSAGE, if no value is provided for them
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
 	// Help
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values: - Y — yes - N — no Fields of
-	// type boolean cannot be multiple. By default, N. Default: N.
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values: - Y — yes - N — no By default,
-	// N. Default: N.
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values: - Y — yes - N — no By
-	// default, N. Default: N.
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *DealUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration, described
-	// below By default []. Default: [].
+	// below
+	//
+	// By default []. Default: [].
 	List []DealUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero. By default 100. Default: 100.
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list. This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no By default N. Default:
-	// N.
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values: - Y — yes - N — no By default Y.
-	// The value N is not supported by all field types within crm. Default: Y.
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search. This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no By default N.
-	// Default: N.
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3351,10 +3985,13 @@ func (v DealUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // DealUserfieldAddParamsFieldsSettings is the SETTINGS value of
 // crm.deal.userfield.add.
 type DealUserfieldAddParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of rows in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3375,14 +4012,23 @@ func (v DealUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // DealUserfieldAddParamsFieldsList is the LIST value of
 // crm.deal.userfield.add.
 type DealUserfieldAddParamsFieldsList struct {
-	// Value of the list element. List elements with an empty or missing VALUE will
-	// be ignored
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0. By default 0. Default: 0.
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item a default value? Possible values: - Y — yes - N — no
+	// Is the list item a default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// For a multiple field, several DEF = Y are allowed. For non-multiple, the
-	// first passed list item will be considered default DEF = Y. Default is N
+	// first passed list item will be considered default DEF = Y.
+	//
+	// Default is N
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list
@@ -3497,8 +4143,9 @@ func DealUserfieldDeleteCommand(p DealUserfieldDeleteParams) b24.Command[b24.Boo
 
 // DealUserfieldDeleteParams holds the parameters of crm.deal.userfield.delete.
 type DealUserfieldDeleteParams struct {
-	// Identifier of the custom field associated with the deal. The identifier can
-	// be obtained using the methods crm.deal.userfield.add or
+	// Identifier of the custom field associated with the deal.
+	//
+	// The identifier can be obtained using the methods crm.deal.userfield.add or
 	// crm.deal.userfield.list. Required.
 	ID int64 `json:"id"`
 }
@@ -3560,8 +4207,9 @@ func DealUserfieldGetCommand(p DealUserfieldGetParams) b24.Command[*DealUserfiel
 
 // DealUserfieldGetParams holds the parameters of crm.deal.userfield.get.
 type DealUserfieldGetParams struct {
-	// Identifier of the custom field associated with the deal. The identifier can
-	// be obtained using the methods crm.deal.userfield.add or
+	// Identifier of the custom field associated with the deal.
+	//
+	// The identifier can be obtained using the methods crm.deal.userfield.add or
 	// crm.deal.userfield.list. Required.
 	ID int64 `json:"id"`
 }
@@ -3854,7 +4502,7 @@ func (v DealUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The provided order is not an object
+//   - 400: The provided order is not an object
 func DealUserfieldList(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) ([]DealUserfieldListItem, error) {
 	var out []DealUserfieldListItem
 	if err := b24.Invoke(ctx, c, DealUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -3891,17 +4539,51 @@ func DealUserfieldListExport(ctx context.Context, c b24.Caller, p DealUserfieldL
 
 // DealUserfieldListParams holds the parameters of crm.deal.userfield.list.
 type DealUserfieldListParams struct {
-	// Object format: - field_n — the name of the field by which the selection of
-	// custom fields will be filtered - value_n — the filter value All conditions
-	// for individual fields are combined using AND. See the list of available
-	// fields for filtering below.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of custom
+	//	    fields will be filtered
+	//	  - value_n — the filter value
+	//
+	// All conditions for individual fields are combined using AND. See the list of
+	// available fields for filtering below.
 	Filter *DealUserfieldListParamsFilter `json:"filter,omitzero"`
-	// Object format: - field_n — the name of the field by which the selection of
-	// elements will be sorted - value_n — a string value equal to: - ASC —
-	// ascending sort - DESC — descending sort Available fields for sorting: - ID
-	// — identifier of the custom field - FIELD_NAME — code of the custom field
-	// - USER_TYPE_ID — type of the custom field - XML_ID — external code -
-	// SORT — sort index By default:
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of elements
+	//	    will be sorted
+	//	  - value_n — a string value equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
+	//
+	// Available fields for sorting:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - XML_ID — external code
+	//   - SORT — sort index
+	//
+	// By default:
+	//
+	//	{
+	//	    "SORT": "ASC",
+	//	    "ID": "ASC"
+	//	}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -3915,39 +4597,70 @@ type DealUserfieldListParamsFilter struct {
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values: - string — string - integer —
-	// integer - double — number - boolean — yes/no - datetime — date/time -
-	// date — date - money — money - url — link - address — address -
-	// enumeration — list - file — file - employee — binding to an employee -
-	// crm_status — binding to the CRM directory - iblock_section — binding to
-	// information block sections - iblock_element — binding to information block
-	// elements - crm — binding to CRM elements - custom field types
+	// Type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — binding to an employee
+	//   - crm_status — binding to the CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
 	UserTypeID b24.Opt[DealUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort index
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Whether the custom field is multiple. Possible values: - Y — yes - N —
-	// no
+	// Whether the custom field is multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Whether the custom field is mandatory. Possible values: - Y — yes - N —
-	// no
+	// Whether the custom field is mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Whether to show in the list filter. Possible values: - N — do not show - I
-	// — exact match - E — mask - S — substring
+	// Whether to show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[DealUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Whether to allow user editing. Possible values: - Y — yes - N — no
+	// Whether to allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values are searchable. Possible values: - Y — yes - N
-	// — no
+	// Whether the field values are searchable. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned: - EDIT_FORM_LABEL —
-	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
-	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
-	// message - HELP_MESSAGE — help
+	// values in the provided language will be returned:
+	//
+	//   - EDIT_FORM_LABEL — label in the edit form
+	//   - LIST_COLUMN_LABEL — header in the list
+	//   - LIST_FILTER_LABEL — filter label in the list
+	//   - ERROR_MESSAGE — error message
+	//   - HELP_MESSAGE — help
 	Lang b24.Opt[DealUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4173,13 +4886,29 @@ func DealUserfieldUpdateCommand(p DealUserfieldUpdateParams) b24.Command[b24.Boo
 
 // DealUserfieldUpdateParams holds the parameters of crm.deal.userfield.update.
 type DealUserfieldUpdateParams struct {
-	// Identifier of the custom field. The identifier can be obtained using the
-	// methods crm.deal.userfield.add and crm.deal.userfield.list. Required.
+	// Identifier of the custom field.
+	//
+	// The identifier can be obtained using the methods crm.deal.userfield.add and
+	// crm.deal.userfield.list. Required.
 	ID int64 `json:"id"`
-	// Object format: - field_n — field name - value_n — new field value The
-	// list of available fields is described below. An incorrect field in fields
-	// will be ignored. Only those fields that need to be changed should be passed
-	// in fields. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — new field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
+	// Required.
 	Fields DealUserfieldUpdateParamsFields `json:"fields"`
 }
 
@@ -4197,42 +4926,74 @@ func (p DealUserfieldUpdateParams) validate() error {
 // DealUserfieldUpdateParamsFields is the fields value of
 // crm.deal.userfield.update.
 type DealUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values: - Y — yes - N — no
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values: - Y — yes - N
-	// — no
+	// Should the field be shown in the filter? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Additional field parameters. Each field type USER_TYPE_ID has its own pool
-	// of available settings, which are described below. The field only overwrites
-	// the passed values
+	// of available settings, which are described below.
+	//
+	// The field only overwrites the passed values
 	Settings *DealUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the user field of type enumeration, description
 	// below
 	List []DealUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
 	// Sort index. Must be greater than zero
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list? This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no
+	// Should the user field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no The value N is
-	// not supported by all field types within crm
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no The value N is not supported by all field types within crm
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable? This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Filter label in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is passed, it is set for each language.
-	// For languages where no value is explicitly specified, ” will be recorded.
+	// Header in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
 	// The field completely overwrites the previous value
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Label in the edit form.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
@@ -4280,14 +5041,19 @@ func (v DealUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // DealUserfieldUpdateParamsFieldsList is the LIST value of
 // crm.deal.userfield.update.
 type DealUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element. List elements with an empty or missing VALUE will
-	// be ignored
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
 	// Sort index. Must be greater than or equal to 0
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values: - Y — yes - N —
-	// no For a multiple field, several DEF = Y are allowed. For a non-multiple
-	// field, the first passed list element with DEF = Y will be considered default
+	// Is the list element the default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, several DEF = Y are allowed. For a non-multiple field,
+	// the first passed list element with DEF = Y will be considered default
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list

@@ -42,9 +42,10 @@ func DealcategoryAddCommand(p DealcategoryAddParams) b24.Command[json.RawMessage
 
 // DealcategoryAddParams holds the parameters of crm.dealcategory.add.
 type DealcategoryAddParams struct {
-	// Field values for creating a deal direction. To find out the required format
-	// for the fields, execute the method crm.dealcategory.fields and check the
-	// format of the returned field values.
+	// Field values for creating a deal direction.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.dealcategory.fields and check the format of the returned field values.
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -399,9 +400,11 @@ func DealcategoryUpdateCommand(p DealcategoryUpdateParams) b24.Command[json.RawM
 type DealcategoryUpdateParams struct {
 	// Identifier of the direction
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Field values for updating the deal direction. To find out the required
-	// format for the fields, execute the method crm.dealcategory.fields and check
-	// the format of the incoming values for these fields (except for fields marked
-	// with the isReadOnly and isImmutable attributes)
+	// Field values for updating the deal direction.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.dealcategory.fields and check the format of the incoming values for
+	// these fields (except for fields marked with the isReadOnly and isImmutable
+	// attributes)
 	Fields []any `json:"fields,omitzero"`
 }

@@ -58,31 +58,82 @@ func DocumentgeneratorDocumentAddCommand(p DocumentgeneratorDocumentAddParams) b
 type DocumentgeneratorDocumentAddParams struct {
 	// Identifier of the document template. Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the CRM object type for which the document is created. Typical
-	// values: - 1 — lead - 2 — deal - 3 — contact - 4 — company - 5 —
-	// invoice (old version) - 7 — estimate - 31 — invoice For Smart Processes,
-	// their entityTypeId is passed, for example, 177. Required.
+	// Identifier of the CRM object type for which the document is created.
+	//
+	// Typical values:
+	//
+	//   - 1 — lead
+	//   - 2 — deal
+	//   - 3 — contact
+	//   - 4 — company
+	//   - 5 — invoice (old version)
+	//   - 7 — estimate
+	//   - 31 — invoice
+	//
+	// For Smart Processes, their entityTypeId is passed, for example, 177.
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// Identifier of the CRM object based on which the document is created.
 	// Required.
 	EntityID int64 `json:"entityId"`
-	// Object with the values of the document fields. Format: where: - field_n —
-	// field code of the document - value_n — field value The set of keys depends
-	// on the specific template and data provider. Available fields can be viewed
-	// using the method crm.documentgenerator.document.getfields
+	// Object with the values of the document fields.
+	//
+	// Format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2"
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field code of the document
+	//   - value_n — field value
+	//
+	// The set of keys depends on the specific template and data provider.
+	// Available fields can be viewed using the method
+	// crm.documentgenerator.document.getfields
 	Values map[string]any `json:"values,omitzero"`
-	// Include stamp and signature: - 1 — include - 0 — do not include Default
-	// is 0. Default: 0.
+	// Include stamp and signature:
+	//
+	//   - 1 — include
+	//   - 0 — do not include
+	//
+	// Default is 0. Default: 0.
 	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
-	// Additional descriptions of document fields for generation. The fields
-	// parameter is used for more precise field configuration. In most scenarios,
-	// the values parameter is sufficient. In fields, a field descriptor object is
-	// passed. Example: The list of fields keys is not fixed and depends on the
-	// template. How to access available parameters: - before creating the document
-	// — crm.documentgenerator.template.getfields, field templateFields - for the
-	// created document — crm.documentgenerator.document.getfields, field
-	// documentFields Service fields SOURCE and DOCUMENT are ignored. Some computed
-	// fields may not be overridden via fields
+	// Additional descriptions of document fields for generation.
+	//
+	// The fields parameter is used for more precise field configuration. In most
+	// scenarios, the values parameter is sufficient.
+	//
+	// In fields, a field descriptor object is passed. Example:
+	//
+	//	{
+	//	    "DocumentTitle": {
+	//	        "title": "Document Title",
+	//	        "value": "Demo Implementation of Product 1",
+	//	        "required": "Y",
+	//	        "default": "Demo Implementation of Product 1",
+	//	        "chain": [
+	//	            {},
+	//	            "getTitle"
+	//	        ],
+	//	        "VALUE": "Test via fields"
+	//	    }
+	//	}
+	//
+	// The list of fields keys is not fixed and depends on the template.
+	//
+	// How to access available parameters:
+	//
+	//   - before creating the document —
+	//     crm.documentgenerator.template.getfields, field templateFields
+	//   - for the created document — crm.documentgenerator.document.getfields,
+	//     field documentFields
+	//
+	// Service fields SOURCE and DOCUMENT are ignored.
+	//
+	// Some computed fields may not be overridden via fields
 	Fields map[string]any `json:"fields,omitzero"`
 }
 
@@ -355,7 +406,12 @@ func DocumentgeneratorDocumentEnablepublicurlCommand(p DocumentgeneratorDocument
 type DocumentgeneratorDocumentEnablepublicurlParams struct {
 	// Document identifier. Required.
 	ID int64 `json:"id"`
-	// Public link mode: - 1 — enable - 0 — disable Default: 1. Default: 1.
+	// Public link mode:
+	//
+	//   - 1 — enable
+	//   - 0 — disable
+	//
+	// Default: 1. Default: 1.
 	Status b24.Opt[int64] `json:"status,omitzero"`
 }
 
@@ -650,16 +706,31 @@ func DocumentgeneratorDocumentGetfieldsCommand(p DocumentgeneratorDocumentGetfie
 type DocumentgeneratorDocumentGetfieldsParams struct {
 	// Document identifier. Required.
 	ID int64 `json:"id"`
-	// Object format: where: - field_n — document field code - value_n — field
-	// value values are temporary substitutions over the current document values.
-	// The method takes the document data, applies values, and recalculates the
-	// fields. This allows checking the result without changing the document
-	// itself. For example, if you pass values.DocumentNumber = "2026-001", the
-	// response will return the DocumentNumber field with the value 2026-001. If
-	// values are not passed, the current value of the document will be returned
-	// for the same field, for instance, 1. If values are not provided, the method
-	// will return the detail form of the fields based on the current document data
-	// and template logic
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — document field code
+	//   - value_n — field value
+	//
+	// values are temporary substitutions over the current document values. The
+	// method takes the document data, applies values, and recalculates the fields.
+	//
+	// This allows checking the result without changing the document itself. For
+	// example, if you pass values.DocumentNumber = "2026-001", the response will
+	// return the DocumentNumber field with the value 2026-001. If values are not
+	// passed, the current value of the document will be returned for the same
+	// field, for instance, 1.
+	//
+	// If values are not provided, the method will return the detail form of the
+	// fields based on the current document data and template logic
 	Values *DocumentgeneratorDocumentGetfieldsParamsValues `json:"values,omitzero"`
 }
 
@@ -784,8 +855,8 @@ func (v DocumentgeneratorDocumentGetfieldsResult) MarshalJSON() ([]byte, error) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 100: The select field passed in the entityTypeId parameter is not a direct
-// field of the document model. Use select: ['*']
+//   - 100: The select field passed in the entityTypeId parameter is not a
+//     direct field of the document model. Use select: ['*']
 func DocumentgeneratorDocumentList(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) (*DocumentgeneratorDocumentListResult, error) {
 	var out DocumentgeneratorDocumentListResult
 	if err := b24.Invoke(ctx, c, DocumentgeneratorDocumentListCommand(p).Request, &out, opts...); err != nil {
@@ -831,28 +902,71 @@ func DocumentgeneratorDocumentListExport(ctx context.Context, c b24.Caller, p Do
 // DocumentgeneratorDocumentListParams holds the parameters of
 // crm.documentgenerator.document.list.
 type DocumentgeneratorDocumentListParams struct {
-	// A list of fields that should be populated in the documents returned. You can
-	// use: - '*' — to select all standard fields of the document - an explicit
-	// list of fields, for example, ['id','title','number','entityId','createTime']
-	// Refer to the Document Type section for the list of fields. By default, ['*']
-	// is used. Default: ['*'].
+	// A list of fields that should be populated in the documents returned.
+	//
+	// You can use:
+	//
+	//   - '*' — to select all standard fields of the document
+	//   - an explicit list of fields, for example,
+	//     ['id','title','number','entityId','createTime']
+	//
+	// Refer to the Document Type section for the list of fields.
+	//
+	// By default, ['*'] is used. Default: ['*'].
 	Select []string `json:"select,omitzero"`
-	// An object in the following format: where: - field_n — the name of the
-	// field for filtering - value_n — the filter value You can add prefixes to
-	// the keys field_n: - >= — greater than or equal to - > — greater than -
-	// <= — less than or equal to - < — less than - @ — IN, an array is
-	// passed as the value - !@ — NOT IN, an array is passed as the value - = —
-	// equal (default) - != or ! — not equal Refer to the Document Type section
-	// for the list of available fields for filtering.
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field for filtering
+	//   - value_n — the filter value
+	//
+	// You can add prefixes to the keys field_n:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - = — equal (default)
+	//   - != or ! — not equal
+	//
+	// Refer to the Document Type section for the list of available fields for
+	// filtering.
 	Filter *DocumentgeneratorDocumentListParamsFilter `json:"filter,omitzero"`
-	// An object in the following format: where: - field_n — the name of the
-	// sorting field - value_n — the sorting direction: ASC or DESC Refer to the
-	// Document Type section for the list of fields for sorting. Example:
-	// {"id":"DESC","createTime":"ASC"}
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the sorting field
+	//   - value_n — the sorting direction: ASC or DESC
+	//
+	// Refer to the Document Type section for the list of fields for sorting.
+	//
+	// Example: {"id":"DESC","createTime":"ASC"}
 	Order *DocumentgeneratorDocumentListParamsOrder `json:"order,omitzero"`
-	// Pagination parameter. The page size is fixed: 50 records. The formula for
-	// obtaining the N-th page: start = (N - 1) * 50 For more details, refer to the
-	// article Features of List Methods
+	// Pagination parameter.
+	//
+	// The page size is fixed: 50 records.
+	//
+	// The formula for obtaining the N-th page: start = (N - 1) * 50
+	//
+	// For more details, refer to the article Features of List Methods
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1128,13 +1242,31 @@ func DocumentgeneratorDocumentUpdateCommand(p DocumentgeneratorDocumentUpdatePar
 type DocumentgeneratorDocumentUpdateParams struct {
 	// Document identifier. Required.
 	ID int64 `json:"id"`
-	// An object containing the field values of the document. Format: where: -
-	// field_n — document field code - value_n — field value The list of
-	// available fields depends on the template and document. You can view the
-	// fields using the method crm.documentgenerator.document.getfields
+	// An object containing the field values of the document.
+	//
+	// Format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2"
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — document field code
+	//   - value_n — field value
+	//
+	// The list of available fields depends on the template and document.
+	//
+	// You can view the fields using the method
+	// crm.documentgenerator.document.getfields
 	Values map[string]any `json:"values,omitzero"`
-	// Include stamp and signature: - 1 — include - 0 — do not include Default
-	// is 1. Default: 1.
+	// Include stamp and signature:
+	//
+	//   - 1 — include
+	//   - 0 — do not include
+	//
+	// Default is 1. Default: 1.
 	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
 }
 
@@ -1383,14 +1515,23 @@ func (p DocumentgeneratorDocumentUploadParams) validate() error {
 // DocumentgeneratorDocumentUploadParamsFields is the fields value of
 // crm.documentgenerator.document.upload.
 type DocumentgeneratorDocumentUploadParamsFields struct {
-	// Identifier of the CRM object type. Typical values: - 1 — lead - 2 — deal
-	// - 3 — contact - 4 — company - 7 — estimate For SPAs, their
-	// entityTypeId is passed, for example, 177. Required.
+	// Identifier of the CRM object type.
+	//
+	// Typical values:
+	//
+	//   - 1 — lead
+	//   - 2 — deal
+	//   - 3 — contact
+	//   - 4 — company
+	//   - 7 — estimate
+	//
+	// For SPAs, their entityTypeId is passed, for example, 177. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// Identifier of the CRM object to which the document is attached. Required.
 	EntityID int64 `json:"entityId"`
-	// Content of the DOCX file in base64 format. More details: How to upload
-	// files. Required.
+	// Content of the DOCX file in base64 format.
+	//
+	// More details: How to upload files. Required.
 	FileContent string `json:"fileContent"`
 	// Template region code, for example, ru. Required.
 	Region string `json:"region"`
@@ -1398,9 +1539,13 @@ type DocumentgeneratorDocumentUploadParamsFields struct {
 	Title string `json:"title"`
 	// Document number. Required.
 	Number string `json:"number"`
-	// Content of the PDF file in base64 format. More details: How to upload files
+	// Content of the PDF file in base64 format.
+	//
+	// More details: How to upload files
 	PDFContent b24.Opt[string] `json:"pdfContent,omitzero"`
-	// Content of the image in base64 format. More details: How to upload files
+	// Content of the image in base64 format.
+	//
+	// More details: How to upload files
 	ImageContent b24.Opt[string] `json:"imageContent,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1605,9 +1750,20 @@ func DocumentgeneratorNumeratorAddCommand(p DocumentgeneratorNumeratorAddParams)
 // DocumentgeneratorNumeratorAddParams holds the parameters of
 // crm.documentgenerator.numerator.add.
 type DocumentgeneratorNumeratorAddParams struct {
-	// An object with numerator parameters in the following format: where: -
-	// field_n — field name - value_n — field value The list of fields is
-	// below. Required.
+	// An object with numerator parameters in the following format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    "...": "..."
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of fields is below. Required.
 	Fields DocumentgeneratorNumeratorAddParamsFields `json:"fields"`
 }
 
@@ -1686,8 +1842,12 @@ type DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGenerat
 	Length b24.Opt[int64] `json:"length,omitzero"`
 	// The left padding character when length > 0. Default is '0'. Default: '0'.
 	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// The reset period for the counter: - ” — no reset - day — daily - month
-	// — monthly - year — yearly
+	// The reset period for the counter:
+	//
+	//   - "" — no reset
+	//   - day — daily
+	//   - month — monthly
+	//   - year — yearly
 	PeriodicBy b24.Opt[DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// The timezone identifier for periodic reset, for example Europe/Berlin
 	Timezone b24.Opt[string] `json:"timezone,omitzero"`
@@ -2204,8 +2364,20 @@ func DocumentgeneratorNumeratorUpdateCommand(p DocumentgeneratorNumeratorUpdateP
 type DocumentgeneratorNumeratorUpdateParams struct {
 	// The identifier of the numerator. Required.
 	ID int64 `json:"id"`
-	// Object with fields to update in the format: where: - field_n — field name
-	// - value_n — field value The list of fields is below. Required.
+	// Object with fields to update in the format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    "...": "..."
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of fields is below. Required.
 	Fields DocumentgeneratorNumeratorUpdateParamsFields `json:"fields"`
 }
 
@@ -2278,8 +2450,12 @@ type DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGene
 	Length b24.Opt[int64] `json:"length,omitzero"`
 	// The left padding character when length > 0. Default is '0'. Default: '0'.
 	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// The reset period for the counter: - ” — no reset - day — daily - month
-	// — monthly - year — yearly
+	// The reset period for the counter:
+	//
+	//   - "" — no reset
+	//   - day — daily
+	//   - month — monthly
+	//   - year — yearly
 	PeriodicBy b24.Opt[DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// Timezone identifier for periodic reset, for example Europe/Berlin
 	Timezone b24.Opt[string] `json:"timezone,omitzero"`
@@ -2492,24 +2668,51 @@ type DocumentgeneratorTemplateAddParamsFields struct {
 	NumeratorID int64 `json:"numeratorId"`
 	// Template region, for example ru. Required.
 	Region string `json:"region"`
-	// Array of CRM object identifiers for which the template is available. Typical
-	// values: - 1 — lead - 2 — deal - 3 — contact - 4 — company - 5 —
-	// invoice (old version) - 7 — estimate - 31 — invoice For objects with
-	// pipelines, a pipeline suffix is added, for example: - 2_category_0 — deal,
-	// pipeline 0 - 31_1 — invoice, pipeline 1 For SPAs, specify entityTypeId of
-	// the type from crm.type.list or crm.enum.ownertype, for example: - 177 —
-	// SPA element with entityTypeId = 177 - 177_1 — SPA element with pipeline 1.
+	// Array of CRM object identifiers for which the template is available.
+	//
+	// Typical values:
+	//
+	//   - 1 — lead
+	//   - 2 — deal
+	//   - 3 — contact
+	//   - 4 — company
+	//   - 5 — invoice (old version)
+	//   - 7 — estimate
+	//   - 31 — invoice
+	//
+	// For objects with pipelines, a pipeline suffix is added, for example:
+	//
+	//   - 2_category_0 — deal, pipeline 0
+	//   - 31_1 — invoice, pipeline 1
+	//
+	// For SPAs, specify entityTypeId of the type from crm.type.list or
+	// crm.enum.ownertype, for example:
+	//
+	//   - 177 — SPA element with entityTypeId = 177
+	//   - 177_1 — SPA element with pipeline 1
+	//
 	// Required.
-	EntityTypeID []any `json:"entityTypeId"`
-	// Array of access permission codes, for example ["UA"] Supported access codes:
-	// - UA — all users - U — user - G — user group - D — department - DR
-	// — department with sub-departments - IU — intranet user - SG , SG _A, SG
-	// _E, SG _K — workgroup/project - SU , SU _M — social network user - CHAT
-	// — chat - AD, AE, AT, ATD, ATE, ATT (and variants with identifier) — role
-	// in the structure - SND , SNDR , SNT , SNTR — structural codes of
-	// departments and teams If the parameter is not provided or is empty, the
-	// current user (U ) is automatically added to access permissions
-	Users []any `json:"users,omitzero"`
+	EntityTypeID []string `json:"entityTypeId"`
+	// Array of access permission codes, for example ["UA"]
+	//
+	// Supported access codes:
+	//
+	//   - UA — all users
+	//   - U — user
+	//   - G — user group
+	//   - D — department
+	//   - DR — department with sub-departments
+	//   - IU — intranet user
+	//   - SG , SG _A, SG _E, SG _K — workgroup/project
+	//   - SU , SU _M — social network user
+	//   - CHAT — chat
+	//   - AD, AE, AT, ATD, ATE, ATT (and variants with identifier) — role in
+	//     the structure
+	//   - SND , SNDR , SNT , SNTR — structural codes of departments and teams
+	//
+	// If the parameter is not provided or is empty, the current user (U ) is
+	// automatically added to access permissions
+	Users []string `json:"users,omitzero"`
 	// Template activity: Y or N. Default is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Include stamp and signature: Y or N. Default is N. Default: N.
@@ -2891,12 +3094,28 @@ type DocumentgeneratorTemplateGetfieldsParams struct {
 	EntityTypeID int64 `json:"entityTypeId"`
 	// Identifier of the CRM object whose data will be used to compute field values
 	EntityID b24.Opt[int64] `json:"entityId,omitzero"`
-	// Object format: where: - field_n — field name - value_n — field value
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
 	// values are temporary substitutions over the CRM data. The method takes data
 	// by entityTypeId and entityId, then applies values from values and
-	// recalculates the template fields. This allows checking the result without
-	// changing the data in CRM. For example, if you pass values.DocumentNumber =
-	// "2026-001", the DocumentNumber field will return this value in the response.
+	// recalculates the template fields.
+	//
+	// This allows checking the result without changing the data in CRM. For
+	// example, if you pass values.DocumentNumber = "2026-001", the DocumentNumber
+	// field will return this value in the response.
+	//
 	// If values is not passed, the method will return the card of fields based on
 	// the original CRM data and template logic
 	Values *DocumentgeneratorTemplateGetfieldsParamsValues `json:"values,omitzero"`
@@ -3072,42 +3291,93 @@ func DocumentgeneratorTemplateListCommand(p DocumentgeneratorTemplateListParams)
 // DocumentgeneratorTemplateListParams holds the parameters of
 // crm.documentgenerator.template.list.
 type DocumentgeneratorTemplateListParams struct {
-	// A list of fields to return for the templates. You can use: - '*' — to
-	// select all standard fields of the template - an explicit list of fields, for
-	// example ["id","name","region","active"] Additionally, the following are
-	// supported: - entityTypeId — an array of template bindings to CRM entities
-	// - users — an array of access permission codes Main fields for select: id,
-	// name, region, code, active, moduleId, numeratorId, withStamps, isDeleted,
-	// sort, createTime, updateTime See the list of template fields in the Type
-	// template section. By default, ["*"] is used. Default: ["*"].
+	// A list of fields to return for the templates.
+	//
+	// You can use:
+	//
+	//   - '*' — to select all standard fields of the template
+	//   - an explicit list of fields, for example
+	//     ["id","name","region","active"]
+	//
+	// Additionally, the following are supported:
+	//
+	//   - entityTypeId — an array of template bindings to CRM entities
+	//   - users — an array of access permission codes
+	//
+	// Main fields for select: id, name, region, code, active, moduleId,
+	// numeratorId, withStamps, isDeleted, sort, createTime, updateTime
+	//
+	// See the list of template fields in the Type template section. By default,
+	// ["*"] is used. Default: ["*"].
 	Select []string `json:"select,omitzero"`
-	// An object in the format: where: - field_n — the name of the field for
-	// filtering - value_n — the filter value You can add prefixes to the keys
-	// field_n: - >= — greater than or equal to - > — greater than - <= —
-	// less than or equal to - < — less than - @ — IN, an array is passed as
-	// the value - !@ — NOT IN, an array is passed as the value - = — equal
-	// (default) - != or ! — not equal Features: - if isDeleted is not provided,
-	// the filter isDeleted = "N" is applied - the moduleId filter is forcibly
-	// limited to the value crm - you can filter by entityTypeId, for example
-	// ["2","2_category_37"] Main fields for filter: id, name, region, code,
-	// active, moduleId, numeratorId, withStamps, isDeleted, sort, createTime,
-	// updateTime, entityTypeId
+	// An object in the format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field for filtering
+	//   - value_n — the filter value
+	//
+	// You can add prefixes to the keys field_n:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - = — equal (default)
+	//   - != or ! — not equal
+	//
+	// Features:
+	//
+	//   - if isDeleted is not provided, the filter isDeleted = "N" is applied
+	//   - the moduleId filter is forcibly limited to the value crm
+	//   - you can filter by entityTypeId, for example ["2","2_category_37"]
+	//
+	// Main fields for filter: id, name, region, code, active, moduleId,
+	// numeratorId, withStamps, isDeleted, sort, createTime, updateTime,
+	// entityTypeId
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// An object in the format: where: - field_n — the name of the sorting field
-	// - value_n — the sorting direction: ASC or DESC Main fields for order: id,
-	// name, region, code, active, moduleId, numeratorId, withStamps, isDeleted,
-	// sort, createTime, updateTime Example: {"id":"DESC","sort":"ASC"}
+	// An object in the format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the sorting field
+	//   - value_n — the sorting direction: ASC or DESC
+	//
+	// Main fields for order: id, name, region, code, active, moduleId,
+	// numeratorId, withStamps, isDeleted, sort, createTime, updateTime
+	//
+	// Example: {"id":"DESC","sort":"ASC"}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Pagination parameter. The page size is fixed: 50 records. The formula for
-	// obtaining the N-th page: start = (N - 1) * 50 For more details, refer to the
-	// article Features of List Methods
+	// Pagination parameter.
+	//
+	// The page size is fixed: 50 records.
+	//
+	// The formula for obtaining the N-th page: start = (N - 1) * 50
+	//
+	// For more details, refer to the article Features of List Methods
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -3192,22 +3462,46 @@ type DocumentgeneratorTemplateUpdateParamsFields struct {
 	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
 	// Template region, for example ru
 	Region b24.Opt[string] `json:"region,omitzero"`
-	// Array of CRM object identifiers for which the template is available. Typical
-	// values: - 1 — lead - 2 — deal - 3 — contact - 4 — company - 5 —
-	// invoice (old version) - 7 — estimate - 31 — invoice For objects with
-	// pipelines, a pipeline suffix is added, for example: - 2_category_0 — deal,
-	// pipeline 0 - 31_1 — invoice, pipeline 1 For SPAs, specify entityTypeId of
-	// the type from crm.type.list or crm.enum.ownertype, for example: - 177 —
-	// SPA element with entityTypeId = 177 - 177_1 — SPA element with pipeline 1
-	EntityTypeID []any `json:"entityTypeId,omitzero"`
-	// Array of access permission codes, for example ["UA"]. Supported access
-	// codes: - UA — all users - U — user - G — user group - D — department
-	// - DR — department with sub-departments - IU — intranet user - SG , SG
-	// _A, SG _E, SG _K — workgroup/project - SU , SU _M — social network user
-	// - CHAT — chat - AD, AE, AT, ATD, ATE, ATT (and variants with identifier)
-	// — role in structure - SND , SNDR , SNT , SNTR — structural codes of
-	// departments and teams
-	Users []any `json:"users,omitzero"`
+	// Array of CRM object identifiers for which the template is available.
+	//
+	// Typical values:
+	//
+	//   - 1 — lead
+	//   - 2 — deal
+	//   - 3 — contact
+	//   - 4 — company
+	//   - 5 — invoice (old version)
+	//   - 7 — estimate
+	//   - 31 — invoice
+	//
+	// For objects with pipelines, a pipeline suffix is added, for example:
+	//
+	//   - 2_category_0 — deal, pipeline 0
+	//   - 31_1 — invoice, pipeline 1
+	//
+	// For SPAs, specify entityTypeId of the type from crm.type.list or
+	// crm.enum.ownertype, for example:
+	//
+	//   - 177 — SPA element with entityTypeId = 177
+	//   - 177_1 — SPA element with pipeline 1
+	EntityTypeID []string `json:"entityTypeId,omitzero"`
+	// Array of access permission codes, for example ["UA"].
+	//
+	// Supported access codes:
+	//
+	//   - UA — all users
+	//   - U — user
+	//   - G — user group
+	//   - D — department
+	//   - DR — department with sub-departments
+	//   - IU — intranet user
+	//   - SG , SG _A, SG _E, SG _K — workgroup/project
+	//   - SU , SU _M — social network user
+	//   - CHAT — chat
+	//   - AD, AE, AT, ATD, ATE, ATT (and variants with identifier) — role in
+	//     structure
+	//   - SND , SNDR , SNT , SNTR — structural codes of departments and teams
+	Users []string `json:"users,omitzero"`
 	// Template activity: Y or N
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Include stamp and signature: Y or N

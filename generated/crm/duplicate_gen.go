@@ -52,14 +52,24 @@ func DuplicateFindbycommCommand(p DuplicateFindbycommParams) b24.Command[*Duplic
 
 // DuplicateFindbycommParams holds the parameters of crm.duplicate.findbycomm.
 type DuplicateFindbycommParams struct {
-	// Type of communication. Possible values: - EMAIL — email address - PHONE
-	// — phone. Required.
+	// Type of communication. Possible values:
+	//
+	//   - EMAIL — email address
+	//   - PHONE — phone
+	//
+	// Required.
 	Type DuplicateFindbycommParamsType `json:"type"`
-	// Array of emails or phone numbers. Maximum number of values — 20. Required.
+	// Array of emails or phone numbers.
+	//
+	// Maximum number of values — 20. Required.
 	Values []string `json:"values"`
-	// Type of object. Possible values: - LEAD — lead - CONTACT — contact -
-	// COMPANY — company If not specified — the search is performed across all
-	// three types
+	// Type of object. Possible values:
+	//
+	//   - LEAD — lead
+	//   - CONTACT — contact
+	//   - COMPANY — company
+	//
+	// If not specified — the search is performed across all three types
 	EntityType b24.Opt[DuplicateFindbycommParamsEntityType] `json:"entity_type,omitzero"`
 }
 
@@ -190,9 +200,13 @@ func DuplicateVolatileTypeFieldsCommand(p DuplicateVolatileTypeFieldsParams) b24
 // DuplicateVolatileTypeFieldsParams holds the parameters of
 // crm.duplicate.volatileType.fields.
 type DuplicateVolatileTypeFieldsParams struct {
-	// Identifier for the object type. Possible values: - 1 — lead - 3 —
-	// contact - 4 — company If not specified, fields for all types will be
-	// returned
+	// Identifier for the object type. Possible values:
+	//
+	//   - 1 — lead
+	//   - 3 — contact
+	//   - 4 — company
+	//
+	// If not specified, fields for all types will be returned
 	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
 }
 
@@ -332,8 +346,13 @@ func DuplicateVolatileTypeRegisterCommand(p DuplicateVolatileTypeRegisterParams)
 // DuplicateVolatileTypeRegisterParams holds the parameters of
 // crm.duplicate.volatileType.register.
 type DuplicateVolatileTypeRegisterParams struct {
-	// Identifier for the object type. Possible values: - 1 — lead - 3 —
-	// contact - 4 — company. Required.
+	// Identifier for the object type. Possible values:
+	//
+	//   - 1 — lead
+	//   - 3 — contact
+	//   - 4 — company
+	//
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// The code of the field to be added to the duplicate search. For example,
 	// TITLE, RQ.EN.NAME, UF_CRM_1750854801. You can get a list of available fields
@@ -395,8 +414,8 @@ func (v DuplicateVolatileTypeRegisterResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - TYPE_IS_NOT_ASSIGNED: The record with the id passed was not found. Current
-// identifiers are returned by crm.duplicate.volatileType.list
+//   - TYPE_IS_NOT_ASSIGNED: The record with the id passed was not found.
+//     Current identifiers are returned by crm.duplicate.volatileType.list
 func DuplicateVolatileTypeUnregister(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

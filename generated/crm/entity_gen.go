@@ -73,10 +73,18 @@ func (p EntityMergeBatchParams) validate() error {
 
 // EntityMergeBatchParamsParams is the params value of crm.entity.mergeBatch.
 type EntityMergeBatchParamsParams struct {
-	// Identifier of the CRM object type. Possible values: - 1 — lead - 2 —
-	// deal - 3 — contact - 4 — company - 7 — estimate - 31 — invoice - 128
-	// — SPA. The identifier of a specific SPA can be found using the methods
-	// crm.enum.ownertype and crm.type.list. Required.
+	// Identifier of the CRM object type. Possible values:
+	//
+	//   - 1 — lead
+	//   - 2 — deal
+	//   - 3 — contact
+	//   - 4 — company
+	//   - 7 — estimate
+	//   - 31 — invoice
+	//   - 128 — SPA. The identifier of a specific SPA can be found using the
+	//     methods crm.enum.ownertype and crm.type.list
+	//
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// Array of identifiers of the entities to be merged. At least two entities are
 	// required. Required.
@@ -99,9 +107,12 @@ func (v EntityMergeBatchParamsParams) MarshalJSON() ([]byte, error) {
 
 // EntityMergeBatchResult is the result of crm.entity.mergeBatch.
 type EntityMergeBatchResult struct {
-	// Status of the operation. Possible values: - SUCCESS — the merge was
-	// successful - CONFLICT — a data conflict occurred, automatic merging is not
-	// possible - ERROR — an error occurred
+	// Status of the operation. Possible values:
+	//
+	//   - SUCCESS — the merge was successful
+	//   - CONFLICT — a data conflict occurred, automatic merging is not
+	//     possible
+	//   - ERROR — an error occurred
 	Status EntityMergeBatchResultStatus `json:"STATUS"`
 	// Array of identifiers of the entities that were deleted during the merge
 	EntityIDs []b24.Int `json:"ENTITY_IDS"`

@@ -42,9 +42,11 @@ func InvoiceAddCommand(p InvoiceAddParams) b24.Command[json.RawMessage] {
 
 // InvoiceAddParams holds the parameters of crm.invoice.add.
 type InvoiceAddParams struct {
-	// Field values for creating the invoice. To find out the required format of
-	// the fields, execute the method crm.invoice.fields and check the format of
-	// the returned values for these fields
+	// Field values for creating the invoice.
+	//
+	// To find out the required format of the fields, execute the method
+	// crm.invoice.fields and check the format of the returned values for these
+	// fields
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -290,6 +292,7 @@ func InvoiceRecurringAddCommand(p InvoiceRecurringAddParams) b24.Command[json.Ra
 type InvoiceRecurringAddParams struct {
 	// Field values for creating the recurring invoice configuration. The required
 	// field is INVOICE_ID [ID of the invoice with the parameter IS_RECURRING=Y].
+	//
 	// To find out the required format for the fields, execute the method
 	// crm.invoice.recurring.fields and check the format of the returned values for
 	// these fields
@@ -533,9 +536,11 @@ func InvoiceRecurringUpdateCommand(p InvoiceRecurringUpdateParams) b24.Command[j
 type InvoiceRecurringUpdateParams struct {
 	// Identifier of the recurring invoice template setting
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Field values for updating the setting. To find out the required format for
-	// the fields, execute the method crm.invoice.recurring.fields and check the
-	// format of the returned values for these fields
+	// Field values for updating the setting.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.invoice.recurring.fields and check the format of the returned values for
+	// these fields
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -577,9 +582,11 @@ func InvoiceStatusAddCommand(p InvoiceStatusAddParams) b24.Command[json.RawMessa
 // InvoiceStatusAddParams holds the parameters of crm.invoice.status.add.
 type InvoiceStatusAddParams struct {
 	// A set of fields — an array in the form array("field"=>"value"[, ...]),
-	// containing the values of the invoice status fields. To find out the required
-	// format for the fields, execute the method crm.invoice.status.fields and
-	// check the format of the returned values for these fields. Required.
+	// containing the values of the invoice status fields.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.invoice.status.fields and check the format of the returned values for
+	// these fields. Required.
 	Fields []any `json:"fields"`
 }
 
@@ -849,9 +856,11 @@ type InvoiceStatusUpdateParams struct {
 	ID int64 `json:"id"`
 	// Set of fields — an array in the form array("field_to_update"=>"value"[,
 	// ...]), where "field_to_update" can take values returned by the method
-	// crm.invoice.status.fields. To find out the required format for the fields,
-	// execute the method crm.invoice.status.fields and check the format of the
-	// returned values for these fields. Required.
+	// crm.invoice.status.fields.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.invoice.status.fields and check the format of the returned values for
+	// these fields. Required.
 	Fields []any `json:"fields"`
 }
 
@@ -908,9 +917,11 @@ func InvoiceUpdateCommand(p InvoiceUpdateParams) b24.Command[json.RawMessage] {
 type InvoiceUpdateParams struct {
 	// Invoice identifier
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Field values for updating the invoice. To find out the required format for
-	// the fields, execute the method crm.invoice.fields and check the format of
-	// the incoming values for these fields
+	// Field values for updating the invoice.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.invoice.fields and check the format of the incoming values for these
+	// fields
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -955,16 +966,21 @@ type InvoiceUserfieldAddParams struct {
 	Fields any `json:"fields,omitzero"`
 	// Contains a set of list values for custom fields of type List. This is
 	// specified when creating/updating the field. Each value is an array with the
-	// following fields: - VALUE - the value of the list item. This field is
-	// required when creating a new item. - SORT - sorting order. - DEF - if set to
-	// Y, the list item is the default value. For multiple fields, multiple DEF=Y
-	// values are allowed. For non-multiple fields, the first one will be
-	// considered default. - XML_ID - external code of the value. This parameter is
-	// only considered when updating existing list item values. - ID - identifier
-	// of the value. If specified, it is considered an update of an existing list
-	// item value, not the creation of a new one. This is only relevant when
-	// calling the *.userfield.update methods. - DEL - if set to Y, the existing
-	// list item will be deleted. This is applied if the ID parameter is filled.
+	// following fields:
+	//
+	//   - VALUE - the value of the list item. This field is required when
+	//     creating a new item.
+	//   - SORT - sorting order.
+	//   - DEF - if set to Y, the list item is the default value. For multiple
+	//     fields, multiple DEF=Y values are allowed. For non-multiple fields,
+	//     the first one will be considered default.
+	//   - XML_ID - external code of the value. This parameter is only considered
+	//     when updating existing list item values.
+	//   - ID - identifier of the value. If specified, it is considered an update
+	//     of an existing list item value, not the creation of a new one. This is
+	//     only relevant when calling the *.userfield.update methods.
+	//   - DEL - if set to Y, the existing list item will be deleted. This is
+	//     applied if the ID parameter is filled.
 	List any `json:"LIST,omitzero"`
 }
 
@@ -1135,22 +1151,27 @@ func InvoiceUserfieldUpdateCommand(p InvoiceUserfieldUpdateParams) b24.Command[j
 // crm.invoice.userfield.update.
 type InvoiceUserfieldUpdateParams struct {
 	// Identifier of the custom field
-	ID any `json:"id,omitzero"`
+	ID b24.Opt[string] `json:"id,omitzero"`
 	// Set of fields - an array in the form array("updatable field"=>"value"[,
 	// ...]), where "updatable field" can take values returned by the method
 	// crm.userfield.fields
 	Fields any `json:"fields,omitzero"`
 	// Contains a set of list values for custom fields of type List. This is
 	// specified when creating/updating the field. Each value is an array with the
-	// following fields: - VALUE - value of the list item. This field is required
-	// when creating a new item - SORT - sorting - DEF - if set to Y, the list item
-	// is the default value. For multiple fields, multiple DEF=Y are allowed. For
-	// non-multiple fields, the first one will be considered default - XML_ID -
-	// external code of the value. This parameter is only considered when updating
-	// already existing list item values - ID - identifier of the value. If
-	// specified, it is considered an update of an existing list item value, not
-	// the creation of a new one. This is only relevant when calling the
-	// *.userfield.update methods - DEL - if set to Y, the existing list item will
-	// be deleted. This is applied if the ID parameter is filled
+	// following fields:
+	//
+	//   - VALUE - value of the list item. This field is required when creating a
+	//     new item
+	//   - SORT - sorting
+	//   - DEF - if set to Y, the list item is the default value. For multiple
+	//     fields, multiple DEF=Y are allowed. For non-multiple fields, the first
+	//     one will be considered default
+	//   - XML_ID - external code of the value. This parameter is only considered
+	//     when updating already existing list item values
+	//   - ID - identifier of the value. If specified, it is considered an update
+	//     of an existing list item value, not the creation of a new one. This is
+	//     only relevant when calling the *.userfield.update methods
+	//   - DEL - if set to Y, the existing list item will be deleted. This is
+	//     applied if the ID parameter is filled
 	List any `json:"LIST,omitzero"`
 }

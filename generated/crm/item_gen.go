@@ -61,21 +61,42 @@ func ItemAddCommand(p ItemAddParams) b24.Command[*ItemAddResult] {
 
 // ItemAddParams holds the parameters of crm.item.add.
 type ItemAddParams struct {
-	// System or custom type identifier of the item we want to create. Numerical
-	// values for system types (Lead — 1, Deal — 2, Contact — 3, Company —
-	// 4, Invoice — 31, etc.) are provided in the CRM object type directory. The
-	// SPA identifier can be found using the crm.type.list method. Required.
+	// System or custom type identifier of the item we want to create.
+	//
+	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
+	// Company — 4, Invoice — 31, etc.) are provided in the CRM object type
+	// directory. The SPA identifier can be found using the crm.type.list method.
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Format object. where - field_n — field name - value_n — field value Each
-	// CRM entity type has its own set of fields. This means that the set of fields
-	// for creating a Lead does not necessarily match the set of fields for
-	// creating a Contact or SPA. The list of available fields for each entity type
-	// is described below. An incorrect field in fields will be ignored. Required.
+	// Format object.
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// Each CRM entity type has its own set of fields. This means that the set of
+	// fields for creating a Lead does not necessarily match the set of fields for
+	// creating a Contact or SPA.
+	//
+	// The list of available fields for each entity type is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
 	Fields ItemAddParamsFields `json:"fields"`
 	// Parameter to control the format of custom field names in the request and
-	// response. Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// response. Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -92,97 +113,193 @@ func (p ItemAddParams) validate() error {
 
 // ItemAddParamsFields is the fields value of crm.item.add.
 type ItemAddParamsFields struct {
-	// Item name. By default, it is generated according to the template
-	// {entityTypeName} #{id}, where - entityTypeName — entity name - id — item
-	// identifier For example, for a lead with id = 13 — 'Lead #13'. Default:
+	// Item name.
+	//
+	// By default, it is generated according to the template {entityTypeName}
+	// #{id}, where
+	//
+	//   - entityTypeName — entity name
+	//   - id — item identifier
+	//
+	// For example, for a lead with id = 13 — 'Lead #13'. Default:
 	// {entityTypeName} #{id}.
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// String identifier of the lead inquiry (for example 'HNR_DE_1' = 'Mr.'). The
-	// list of available inquiries can be found using crm.status.list by applying
-	// the { ENTITY_ID: "HONOFIRIC" } filter. Default — null. Default: null.
+	// String identifier of the lead inquiry (for example 'HNR_DE_1' = 'Mr.').
+	//
+	// The list of available inquiries can be found using crm.status.list by
+	// applying the { ENTITY_ID: "HONOFIRIC" } filter.
+	//
+	// Default — null. Default: null.
 	Honorific b24.Opt[string] `json:"honorific,omitzero"`
-	// First Name. Default — null. Default: null.
+	// First Name.
+	//
+	// Default — null. Default: null.
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Middle Name. Default — null. Default: null.
+	// Middle Name.
+	//
+	// Default — null. Default: null.
 	SecondName b24.Opt[string] `json:"secondName,omitzero"`
-	// Last Name. Default — null. Default: null.
+	// Last Name.
+	//
+	// Default — null. Default: null.
 	LastName b24.Opt[string] `json:"lastName,omitzero"`
-	// Date of birth. Default — null. Default: null.
+	// Date of birth.
+	//
+	// Default — null. Default: null.
 	Birthdate b24.Opt[b24.Date] `json:"birthdate,omitzero"`
-	// Company name. Default — null. Default: null.
+	// Company name.
+	//
+	// Default — null. Default: null.
 	CompanyTitle b24.Opt[string] `json:"companyTitle,omitzero"`
-	// String identifier of the source. For example 'CALL' = 'Call'. The list of
-	// available sources can be found using crm.status.list by applying the {
-	// ENTITY_ID: "SOURCE" } filter. Defaults to the value of the first available
-	// source
+	// String identifier of the source.
+	//
+	// For example 'CALL' = 'Call'.
+	//
+	// The list of available sources can be found using crm.status.list by applying
+	// the { ENTITY_ID: "SOURCE" } filter.
+	//
+	// Defaults to the value of the first available source
 	SourceID b24.Opt[string] `json:"sourceId,omitzero"`
-	// Additional information about the source. Default — null. Default: null.
+	// Additional information about the source.
+	//
+	// Default — null. Default: null.
 	SourceDescription b24.Opt[string] `json:"sourceDescription,omitzero"`
-	// String identifier of the item stage. For example 'NEW' = 'Unprocessed'. The
-	// list of available stages can be found using crm.status.list by applying the
-	// { ENTITY_ID: "STATUS" } filter. Defaults to the value of the first available
-	// stage
+	// String identifier of the item stage.
+	//
+	// For example 'NEW' = 'Unprocessed'.
+	//
+	// The list of available stages can be found using crm.status.list by applying
+	// the { ENTITY_ID: "STATUS" } filter.
+	//
+	// Defaults to the value of the first available stage
 	StageID b24.Opt[string] `json:"stageId,omitzero"`
-	// Additional information about the stage. Default — null. Default: null.
+	// Additional information about the stage.
+	//
+	// Default — null. Default: null.
 	StatusDescription b24.Opt[string] `json:"statusDescription,omitzero"`
-	// Job title. Default — null. Default: null.
+	// Job title.
+	//
+	// Default — null. Default: null.
 	Post b24.Opt[string] `json:"post,omitzero"`
-	// Item currency identifier. Defaults to the default currency value
+	// Item currency identifier.
+	//
+	// Defaults to the default currency value
 	CurrencyID b24.Opt[string] `json:"currencyId,omitzero"`
-	// Amount calculation mode. Possible values: - Y — manual - N — automatic
+	// Amount calculation mode. Possible values:
+	//
+	//   - Y — manual
+	//   - N — automatic
+	//
 	// Default — N. Default: N.
 	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
-	// Amount. Default — null. Default: null.
+	// Amount.
+	//
+	// Default — null. Default: null.
 	Opportunity b24.Opt[float64] `json:"opportunity,omitzero"`
-	// Whether the item is available to everyone. Possible values: - Y — yes - N
-	// — no Default — Y. The default value can be changed in the CRM settings.
+	// Whether the item is available to everyone. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — Y. The default value can be changed in the CRM settings.
 	// Default: Y.
 	Opened b24.Opt[bool] `json:"opened,omitzero"`
-	// Comment. Default — null. Default: null.
+	// Comment.
+	//
+	// Default — null. Default: null.
 	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Identifier of the person responsible for the item. By default, this is the
-	// identifier of the user calling the method
+	// Identifier of the person responsible for the item.
+	//
+	// By default, this is the identifier of the user calling the method
 	AssignedByID b24.Opt[int64] `json:"assignedById,omitzero"`
-	// Company identifier linked to the item. The list of companies can be obtained
-	// using the crm.item.list method by entityTypeId = 4. Default — null.
-	// Default: null.
+	// Company identifier linked to the item.
+	//
+	// The list of companies can be obtained using the crm.item.list method by
+	// entityTypeId = 4.
+	//
+	// Default — null. Default: null.
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Contact identifier linked to the item. The list of contacts can be obtained
-	// using the crm.item.list method by entityTypeId = 3. Default — null.
-	// Default: null.
+	// Contact identifier linked to the item.
+	//
+	// The list of contacts can be obtained using the crm.item.list method by
+	// entityTypeId = 3.
+	//
+	// Default — null. Default: null.
 	ContactID b24.Opt[int64] `json:"contactId,omitzero"`
-	// List of contact identifiers linked to the item. The list of contacts can be
-	// obtained using the crm.item.list method by entityTypeId = 3. Default —
-	// null. Default: null.
+	// List of contact identifiers linked to the item.
+	//
+	// The list of contacts can be obtained using the crm.item.list method by
+	// entityTypeId = 3.
+	//
+	// Default — null. Default: null.
 	ContactIDs []int64 `json:"contactIds,omitzero"`
-	// External source. Default — null. Default: null.
+	// External source.
+	//
+	// Default — null. Default: null.
 	OriginatorID b24.Opt[string] `json:"originatorId,omitzero"`
-	// Item identifier in the external source. Default — null. Default: null.
+	// Item identifier in the external source.
+	//
+	// Default — null. Default: null.
 	OriginID b24.Opt[string] `json:"originId,omitzero"`
-	// CRM Form identifier. Default — null. Default: null.
+	// CRM Form identifier.
+	//
+	// Default — null. Default: null.
 	WebformID b24.Opt[int64] `json:"webformId,omitzero"`
-	// Array of user identifiers who will be Observers in the item. Default —
-	// null. Default: null.
+	// Array of user identifiers who will be Observers in the item.
+	//
+	// Default — null. Default: null.
 	Observers []int64 `json:"observers,omitzero"`
-	// Ad system. For example: Search Ads, Display Ads, etc. Default — null.
-	// Default: null.
+	// Ad system. For example: Search Ads, Display Ads, etc.
+	//
+	// Default — null. Default: null.
 	UTMSource b24.Opt[string] `json:"utmSource,omitzero"`
-	// Traffic type. Possible values: - CPC — ads - CPM — banners Default —
-	// null. Default: null.
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
+	//
+	// Default — null. Default: null.
 	UTMMedium b24.Opt[string] `json:"utmMedium,omitzero"`
-	// Advertising campaign designation. Default — null. Default: null.
+	// Advertising campaign designation.
+	//
+	// Default — null. Default: null.
 	UTMCampaign b24.Opt[string] `json:"utmCampaign,omitzero"`
-	// Campaign contents. For example, for contextual ads. Default — null.
-	// Default: null.
+	// Campaign contents. For example, for contextual ads.
+	//
+	// Default — null. Default: null.
 	UTMContent b24.Opt[string] `json:"utmContent,omitzero"`
 	// Campaign search condition. For example, contextual advertising keywords.
+	//
 	// Default is null. Default: null.
 	UTMTerm  b24.Opt[string]              `json:"utmTerm,omitzero"`
 	UfCRM    *ItemAddParamsFieldsUfCRM    `json:"ufCrm,omitzero"`
 	ParentID *ItemAddParamsFieldsParentID `json:"parentId,omitzero"`
-	// Multi-field array. You can read more about multi-fields in the section.
-	// Multi-field structure: - typeId — Multi-field type - valueType — Value
-	// type - value — Value Example: Default — null. Default: null.
+	// Multi-field array.
+	//
+	// You can read more about multi-fields in the section.
+	//
+	// Multi-field structure:
+	//
+	//   - typeId — Multi-field type
+	//   - valueType — Value type
+	//   - value — Value
+	//
+	// Example:
+	//
+	//	fm: [
+	//	  {
+	//	    "valueType": "WORK",
+	//	    "value": "+79999999",
+	//	    "typeId": "PHONE"
+	//	  },
+	//	  {
+	//	    "valueType": "WORK",
+	//	    "value": "bitrix@bitrix.com",
+	//	    "typeId": "EMAIL"
+	//	  }
+	//	]
+	//
+	// Default — null. Default: null.
 	Fm []any `json:"fm,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -202,10 +319,15 @@ func (v ItemAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // ItemAddParamsFieldsUfCRM is the ufCrm value of crm.item.add.
 type ItemAddParamsFieldsUfCRM struct {
-	// Custom field. Read the section for information about custom fields. Values
-	// for multiple fields are passed as an array. To upload a file, you must pass
-	// an array as the custom field value, where the first item is the filename and
-	// the second is the file content encoded in base64
+	// Custom field.
+	//
+	// Read the section for information about custom fields.
+	//
+	// Values for multiple fields are passed as an array.
+	//
+	// To upload a file, you must pass an array as the custom field value, where
+	// the first item is the filename and the second is the file content encoded in
+	// base64
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -226,7 +348,9 @@ func (v ItemAddParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
 // ItemAddParamsFieldsParentID is the parentId value of crm.item.add.
 type ItemAddParamsFieldsParentID struct {
 	// Parent field. An item of another CRM object type that is linked to this
-	// item. Each such field has a code parentId + {parentEntityTypeId}
+	// item.
+	//
+	// Each such field has a code parentId + {parentEntityTypeId}
 	X b24.Opt[int64] `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -405,9 +529,11 @@ func ItemBatchImportCommand(p ItemBatchImportParams) b24.Command[*ItemBatchImpor
 // ItemBatchImportParams holds the parameters of crm.item.batchImport.
 type ItemBatchImportParams struct {
 	// Identifier of the system or custom type for which the entity needs to be
-	// created. Numerical values for system types (Lead — 1, Deal — 2, Contact
-	// — 3, Company — 4, Invoice — 31, etc.) are provided in the CRM object
-	// types reference. The identifier for the SPA can be obtained using the
+	// created.
+	//
+	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
+	// Company — 4, Invoice — 31, etc.) are provided in the CRM object types
+	// reference. The identifier for the SPA can be obtained using the
 	// crm.type.list method. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// An array of field values for the entities. It can be viewed as an array
@@ -415,9 +541,12 @@ type ItemBatchImportParams struct {
 	// crm.item.import method. Required.
 	Data []any `json:"data"`
 	// Parameter to control the format of custom field names in the request and
-	// response. Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// response. Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -442,7 +571,9 @@ func (p ItemBatchImportParams) validate() error {
 type ItemBatchImportResult struct {
 	// An array containing item objects or errors
 	Items []ItemBatchImportResultItems `json:"items"`
-	// Information about the created entity. Contains a single key id
+	// Information about the created entity.
+	//
+	// Contains a single key id
 	Item json.RawMessage `json:"item"`
 	// Identifier of the created entity
 	ID b24.Int `json:"id"`
@@ -527,13 +658,16 @@ func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
 // ItemDeleteParams holds the parameters of crm.item.delete.
 type ItemDeleteParams struct {
 	// The identifier of the system or custom type whose element we want to delete.
+	//
 	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier of the SPA can be obtained using the crm.type.list
 	// method. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// The identifier of the item to be deleted. It can be obtained using the
-	// crm.item.list method or when creating an item with crm.item.add. Required.
+	// The identifier of the item to be deleted.
+	//
+	// It can be obtained using the crm.item.list method or when creating an item
+	// with crm.item.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -616,8 +750,10 @@ type ItemDeliveryGetResult struct {
 	ID b24.Int `json:"id"`
 	// System delivery number
 	AccountNumber b24.String `json:"accountNumber"`
-	// Indicates whether the delivery has been shipped. Possible values: - Y —
-	// yes (shipped) - N — no (not shipped)
+	// Indicates whether the delivery has been shipped. Possible values:
+	//
+	//   - Y — yes (shipped)
+	//   - N — no (not shipped)
 	Deducted b24.Bool `json:"deducted"`
 	// Date of the shipment's shipped flag change
 	DateDeducted b24.Time `json:"dateDeducted"`
@@ -731,8 +867,10 @@ type ItemDeliveryListItem struct {
 	ID b24.Int `json:"id"`
 	// System delivery number
 	AccountNumber b24.String `json:"accountNumber"`
-	// Indicates whether the delivery has been shipped. Possible values: - Y —
-	// yes (shipped) - N — no (not shipped)
+	// Indicates whether the delivery has been shipped. Possible values:
+	//
+	//   - Y — yes (shipped)
+	//   - N — no (not shipped)
 	Deducted b24.Bool `json:"deducted"`
 	// Date of the shipment's shipped flag change
 	DateDeducted b24.Time `json:"dateDeducted"`
@@ -826,13 +964,20 @@ func (p ItemDetailsConfigurationForceCommonScopeForAllParams) validate() error {
 // ItemDetailsConfigurationForceCommonScopeForAllParamsExtras is the extras
 // value of crm.item.details.configuration.forceCommonScopeForAll.
 type ItemDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
-	// Identifier of the SPA funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for this SPA is used
+	// Identifier of the SPA funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for this SPA is used
 	Spa b24.Opt[string] `json:"SPA,omitzero"`
-	// Identifier of the deal funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for deals is used
+	// Identifier of the deal funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for deals is used
 	Deal b24.Opt[string] `json:"Deal,omitzero"`
-	// Type of leads. Possible values: - 1 — simple leads - 2 — repeat leads
+	// Type of leads.
+	//
+	// Possible values:
+	//
+	//   - 1 — simple leads
+	//   - 2 — repeat leads
 	Lead b24.Opt[ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -919,12 +1064,19 @@ func ItemDetailsConfigurationGetCommand(p ItemDetailsConfigurationGetParams) b24
 type ItemDetailsConfigurationGetParams struct {
 	// Identifier of the system or custom type of CRM entities. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the user whose configuration you want to retrieve. If this
-	// parameter is not provided, the userId of the user calling this method will
-	// be used. Required only when requesting personal settings
+	// Identifier of the user whose configuration you want to retrieve.
+	//
+	// If this parameter is not provided, the userId of the user calling this
+	// method will be used.
+	//
+	// Required only when requesting personal settings
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// Scope of the settings. Acceptable values: - 'P' — personal settings - 'C'
-	// — shared settings By default, the value is 'P'. Default: 'P'.
+	// Scope of the settings. Acceptable values:
+	//
+	//   - 'P' — personal settings
+	//   - 'C' — shared settings
+	//
+	// By default, the value is 'P'. Default: 'P'.
 	Scope b24.Opt[ItemDetailsConfigurationGetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters. Possible values and their structure are described
 	// below
@@ -945,13 +1097,20 @@ func (p ItemDetailsConfigurationGetParams) validate() error {
 // ItemDetailsConfigurationGetParamsExtras is the extras value of
 // crm.item.details.configuration.get.
 type ItemDetailsConfigurationGetParamsExtras struct {
-	// Identifier of the SPA funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for this SPA is used
+	// Identifier of the SPA funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for this SPA is used
 	Spa b24.Opt[string] `json:"SPA,omitzero"`
-	// Identifier of the deal funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for deals is used
+	// Identifier of the deal funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for deals is used
 	Deal b24.Opt[string] `json:"Deal,omitzero"`
-	// Type of leads. Possible values: - 1 — simple leads - 2 — repeat leads
+	// Type of leads.
+	//
+	// Possible values:
+	//
+	//   - 1 — simple leads
+	//   - 2 — repeat leads
 	Lead b24.Opt[ItemDetailsConfigurationGetParamsExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1001,7 +1160,10 @@ func (v ItemDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
 type ItemDetailsConfigurationGetItemElements struct {
 	// Field identifier
 	Name b24.String `json:"name"`
-	// Values: - "1" — always show - "0" — not always show
+	// Values:
+	//
+	//   - "1" — always show
+	//   - "0" — not always show
 	OptionFlags ItemDetailsConfigurationGetItemElementsOptionFlags `json:"optionFlags"`
 	// Additional field options
 	Options ItemDetailsConfigurationGetItemElementsOptions `json:"options"`
@@ -1155,12 +1317,19 @@ func ItemDetailsConfigurationResetCommand(p ItemDetailsConfigurationResetParams)
 type ItemDetailsConfigurationResetParams struct {
 	// Identifier of the system or custom type of CRM entities. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the user whose configuration you want to reset. If the
-	// parameter is not provided, the userId of the user calling this method will
-	// be used. Required only when requesting personal settings
+	// Identifier of the user whose configuration you want to reset.
+	//
+	// If the parameter is not provided, the userId of the user calling this method
+	// will be used.
+	//
+	// Required only when requesting personal settings
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// Scope of the settings. Acceptable values: - 'P' — personal settings - 'C'
-	// — shared settings By default, the value is 'P'. Default: 'P'.
+	// Scope of the settings. Acceptable values:
+	//
+	//   - 'P' — personal settings
+	//   - 'C' — shared settings
+	//
+	// By default, the value is 'P'. Default: 'P'.
 	Scope b24.Opt[ItemDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters. Possible values and their structure are described
 	// below
@@ -1181,13 +1350,20 @@ func (p ItemDetailsConfigurationResetParams) validate() error {
 // ItemDetailsConfigurationResetParamsExtras is the extras value of
 // crm.item.details.configuration.reset.
 type ItemDetailsConfigurationResetParamsExtras struct {
-	// Identifier of the SPA funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for this SPA is used
+	// Identifier of the SPA funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for this SPA is used
 	Spa b24.Opt[string] `json:"SPA,omitzero"`
-	// Identifier of the deal funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for deals is used
+	// Identifier of the deal funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for deals is used
 	Deal b24.Opt[string] `json:"Deal,omitzero"`
-	// Type of leads. Possible values: - 1 — simple leads - 2 — repeat leads
+	// Type of leads.
+	//
+	// Possible values:
+	//
+	//   - 1 — simple leads
+	//   - 2 — repeat leads
 	Lead b24.Opt[ItemDetailsConfigurationResetParamsExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1299,12 +1475,19 @@ type ItemDetailsConfigurationSetParams struct {
 	// List of section describing the configuration of field sections in the item
 	// card. The structure of section is described below. Required.
 	Data []ItemDetailsConfigurationSetParamsData `json:"data"`
-	// Identifier of the user for whom you want to set the configuration. If the
-	// parameter is not provided, the userId of the user calling this method will
-	// be used. Required only when requesting personal settings
+	// Identifier of the user for whom you want to set the configuration.
+	//
+	// If the parameter is not provided, the userId of the user calling this method
+	// will be used.
+	//
+	// Required only when requesting personal settings
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// Scope of the settings. Acceptable values: - 'P' — personal settings - 'C'
-	// — shared settings By default, the value is 'P'. Default: 'P'.
+	// Scope of the settings. Acceptable values:
+	//
+	//   - 'P' — personal settings
+	//   - 'C' — shared settings
+	//
+	// By default, the value is 'P'. Default: 'P'.
 	Scope b24.Opt[ItemDetailsConfigurationSetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters. Possible values and their structure are described
 	// below
@@ -1335,8 +1518,9 @@ type ItemDetailsConfigurationSetParamsData struct {
 	Name string `json:"name"`
 	// Title of the section. Displayed in the item card. Required.
 	Title string `json:"title"`
-	// Type of the section. Currently, only the value 'section' is available.
-	// Required.
+	// Type of the section.
+	//
+	// Currently, only the value 'section' is available. Required.
 	Type string `json:"type"`
 	// Array of section_element, describing the configuration of fields in the
 	// section
@@ -1363,8 +1547,12 @@ type ItemDetailsConfigurationSetParamsDataElements struct {
 	// Field identifier. A list of available fields can be obtained using
 	// crm.item.fields. Required.
 	Name string `json:"name"`
-	// Should the field always be displayed: - 1 — yes - 0 — no By default, the
-	// value is 0. Default: 0.
+	// Should the field always be displayed:
+	//
+	//   - 1 — yes
+	//   - 0 — no
+	//
+	// By default, the value is 0. Default: 0.
 	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
 	Options *ItemDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
@@ -1394,10 +1582,18 @@ type ItemDetailsConfigurationSetParamsDataElementsOptions struct {
 	// number format — a string of two Latin letters. For example "RU" Calculated
 	DefaultCountry b24.Opt[string] `json:"defaultCountry,omitzero"`
 	// OPPORTUNITY_WITH_CURRENCY Whether the payment acceptance button is shown.
-	// Possible values: - 'true' — shown - 'false' — hidden 'true'
+	//
+	// Possible values:
+	//
+	//   - 'true' — shown
+	//   - 'false' — hidden 'true'
 	IsPayButtonVisible b24.Opt[bool] `json:"isPayButtonVisible,omitzero"`
 	// OPPORTUNITY_WITH_CURRENCY Whether the "Payment and Delivery" block is shown.
-	// Possible values: - 'true' — shown - 'false' — hidden 'true'
+	//
+	// Possible values:
+	//
+	//   - 'true' — shown
+	//   - 'false' — hidden 'true'
 	IsPaymentDocumentsVisible b24.Opt[bool] `json:"isPaymentDocumentsVisible,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1418,13 +1614,20 @@ func (v ItemDetailsConfigurationSetParamsDataElementsOptions) MarshalJSON() ([]b
 // ItemDetailsConfigurationSetParamsExtras is the extras value of
 // crm.item.details.configuration.set.
 type ItemDetailsConfigurationSetParamsExtras struct {
-	// Identifier of the SPA funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for this SPA is used
+	// Identifier of the SPA funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for this SPA is used
 	Spa b24.Opt[string] `json:"SPA,omitzero"`
-	// Identifier of the deal funnel. Can be obtained using crm.category.list. If
-	// not specified, the default funnel identifier for deals is used
+	// Identifier of the deal funnel. Can be obtained using crm.category.list.
+	//
+	// If not specified, the default funnel identifier for deals is used
 	Deal b24.Opt[string] `json:"Deal,omitzero"`
-	// Type of leads. Possible values: - 1 — simple leads - 2 — repeat leads
+	// Type of leads.
+	//
+	// Possible values:
+	//
+	//   - 1 — simple leads
+	//   - 2 — repeat leads
 	Lead b24.Opt[ItemDetailsConfigurationSetParamsExtrasLead] `json:"Lead,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1532,15 +1735,19 @@ func ItemFieldsCommand(p ItemFieldsParams) b24.Command[*ItemFieldsResult] {
 // ItemFieldsParams holds the parameters of crm.item.fields.
 type ItemFieldsParams struct {
 	// Identifier of the system or custom type whose fields we want to retrieve.
+	//
 	// Numeric values for system types (Lead — 1, Deal — 2, Contact — 3,
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier for the SPA can be obtained using the
 	// crm.type.list method. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
 	// This parameter controls the format of custom field names in the response.
-	// Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -1619,19 +1826,24 @@ func ItemGetCommand(p ItemGetParams) b24.Command[*ItemGetResult] {
 // ItemGetParams holds the parameters of crm.item.get.
 type ItemGetParams struct {
 	// Identifier of the system or custom type whose element we want to retrieve.
+	//
 	// Numeric values for system types (Lead — 1, Deal — 2, Contact — 3,
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier for a smart process can be obtained using the
 	// crm.type.list method. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the element whose information we want to retrieve. This can be
-	// obtained using the crm.item.list method or when creating an element with the
-	// crm.item.add method. Required.
+	// Identifier of the element whose information we want to retrieve.
+	//
+	// This can be obtained using the crm.item.list method or when creating an
+	// element with the crm.item.add method. Required.
 	ID int64 `json:"id"`
 	// This parameter controls the format of custom field names in the response.
-	// Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -1841,29 +2053,72 @@ func ItemImportCommand(p ItemImportParams) b24.Command[*ItemImportResult] {
 // ItemImportParams holds the parameters of crm.item.import.
 type ItemImportParams struct {
 	// Identifier of the system or custom type for which the entity needs to be
-	// created. Numerical values for system types (Lead — 1, Deal — 2, Contact
-	// — 3, Company — 4, Invoice — 31, etc.) are provided in the CRM object
-	// types reference. The identifier for the SPA can be obtained using the
+	// created.
+	//
+	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
+	// Company — 4, Invoice — 31, etc.) are provided in the CRM object types
+	// reference. The identifier for the SPA can be obtained using the
 	// crm.type.list method. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// An object in the following format: - field_n — the name of the field -
-	// value_n — the value of the field For multi-fields, such as PHONE, EMAIL,
-	// provide data in the crm_multifield structure: - field_name — the name of
-	// the field, for example, PHONE - VALUE — the value of the field, for
-	// example, a phone number - VALUE_TYPE — the type of value, for example,
-	// WORK Each CRM object has its own set of fields. This means that the set of
-	// fields for creating a Lead does not have to match the set of fields for
-	// creating a Contact or SPA. The list of available fields for each type of
-	// object is described below. An incorrect field in fields will be ignored. You
-	// can also find out the set of fields using the universal method
-	// crm.item.fields or methods for specific CRM objects: - crm.lead.fields -
-	// crm.deal.fields - crm.contact.fields - crm.company.fields -
-	// crm.quote.fields. Required.
+	// An object in the following format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field
+	//	  - value_n — the value of the field
+	//
+	// For multi-fields, such as PHONE, EMAIL, provide data in the crm_multifield
+	// structure:
+	//
+	//		{
+	//		    field_name: [
+	//		        {
+	//		            VALUE: "value_1",
+	//		            VALUE_TYPE: "type_1"
+	//		        },
+	//		        {
+	//		            VALUE: "value_2",
+	//		            VALUE_TYPE: "type_2"
+	//		        },
+	//		        ...
+	//		    ]
+	//		}
+	//
+	//	  - field_name — the name of the field, for example, PHONE
+	//	  - VALUE — the value of the field, for example, a phone number
+	//	  - VALUE_TYPE — the type of value, for example, WORK
+	//
+	// Each CRM object has its own set of fields. This means that the set of fields
+	// for creating a Lead does not have to match the set of fields for creating a
+	// Contact or SPA.
+	//
+	// The list of available fields for each type of object is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// You can also find out the set of fields using the universal method
+	// crm.item.fields or methods for specific CRM objects:
+	//
+	//   - crm.lead.fields
+	//   - crm.deal.fields
+	//   - crm.contact.fields
+	//   - crm.company.fields
+	//   - crm.quote.fields
+	//
+	// Required.
 	Fields ItemImportParamsFields `json:"fields"`
 	// Parameter to control the format of custom field names in the request and
-	// response. Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// response. Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -1880,93 +2135,164 @@ func (p ItemImportParams) validate() error {
 
 // ItemImportParamsFields is the fields value of crm.item.import.
 type ItemImportParamsFields struct {
-	// Name of the entity. By default, it is generated using the template
-	// {entityTypeName} #{id}, where - entityTypeName — name of the entity - id
-	// — identifier of the element For example, for a lead with id = 13 — 'Lead
-	// #13'. Default: {entityTypeName} #{id}.
+	// Name of the entity.
+	//
+	// By default, it is generated using the template {entityTypeName} #{id}, where
+	//
+	//   - entityTypeName — name of the entity
+	//   - id — identifier of the element
+	//
+	// For example, for a lead with id = 13 — 'Lead #13'. Default:
+	// {entityTypeName} #{id}.
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// String identifier for the lead's salutation (e.g., 'HNR_RU_1' = 'Mr.'). The
-	// list of available salutations can be obtained using crm.status.list with the
-	// filter { ENTITY_ID: "HONOFIRIC" }. By default — null. Default: null.
+	// String identifier for the lead's salutation (e.g., 'HNR_RU_1' = 'Mr.').
+	//
+	// The list of available salutations can be obtained using crm.status.list with
+	// the filter { ENTITY_ID: "HONOFIRIC" }.
+	//
+	// By default — null. Default: null.
 	Honorific b24.Opt[string] `json:"honorific,omitzero"`
-	// First name. By default — null. Default: null.
+	// First name.
+	//
+	// By default — null. Default: null.
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Middle name. By default — null. Default: null.
+	// Middle name.
+	//
+	// By default — null. Default: null.
 	SecondName b24.Opt[string] `json:"secondName,omitzero"`
-	// Last name. By default — null. Default: null.
+	// Last name.
+	//
+	// By default — null. Default: null.
 	LastName b24.Opt[string] `json:"lastName,omitzero"`
-	// Date of birth. By default — null. Default: null.
+	// Date of birth.
+	//
+	// By default — null. Default: null.
 	Birthdate b24.Opt[b24.Date] `json:"birthdate,omitzero"`
-	// Company name. By default — null. Default: null.
+	// Company name.
+	//
+	// By default — null. Default: null.
 	CompanyTitle b24.Opt[string] `json:"companyTitle,omitzero"`
-	// String identifier for the source. For example, 'CALL' = 'Call'. The list of
-	// available sources can be obtained using crm.status.list with the filter {
-	// ENTITY_ID: "SOURCE" }. By default, it takes the value of the first available
-	// source
+	// String identifier for the source.
+	//
+	// For example, 'CALL' = 'Call'.
+	//
+	// The list of available sources can be obtained using crm.status.list with the
+	// filter { ENTITY_ID: "SOURCE" }.
+	//
+	// By default, it takes the value of the first available source
 	SourceID b24.Opt[string] `json:"sourceId,omitzero"`
-	// Additional information about the source. By default — null. Default: null.
+	// Additional information about the source.
+	//
+	// By default — null. Default: null.
 	SourceDescription b24.Opt[string] `json:"sourceDescription,omitzero"`
-	// String identifier for the stage of the element. For example, 'NEW' =
-	// 'Unprocessed'. The list of available stages can be obtained using
-	// crm.status.list with the filter { ENTITY_ID: "STATUS" } By default, it takes
-	// the value of the first available stage
+	// String identifier for the stage of the element.
+	//
+	// For example, 'NEW' = 'Unprocessed'.
+	//
+	// The list of available stages can be obtained using crm.status.list with the
+	// filter { ENTITY_ID: "STATUS" }
+	//
+	// By default, it takes the value of the first available stage
 	StageID b24.Opt[string] `json:"stageId,omitzero"`
-	// Additional information about the stage. By default — null. Default: null.
+	// Additional information about the stage.
+	//
+	// By default — null. Default: null.
 	StatusDescription b24.Opt[string] `json:"statusDescription,omitzero"`
-	// Position. By default — null. Default: null.
+	// Position.
+	//
+	// By default — null. Default: null.
 	Post b24.Opt[string] `json:"post,omitzero"`
-	// Identifier for the currency of the element. By default, it takes the default
-	// currency
+	// Identifier for the currency of the element.
+	//
+	// By default, it takes the default currency
 	CurrencyID b24.Opt[string] `json:"currencyId,omitzero"`
-	// Calculation mode for the amount. Possible values: - Y — manual - N —
-	// automatic By default — N. Default: N.
+	// Calculation mode for the amount. Possible values:
+	//
+	//   - Y — manual
+	//   - N — automatic
+	//
+	// By default — N. Default: N.
 	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
-	// Amount. By default — null. Default: null.
+	// Amount.
+	//
+	// By default — null. Default: null.
 	Opportunity b24.Opt[float64] `json:"opportunity,omitzero"`
-	// Is the element available to everyone? Possible values: - Y — yes - N —
-	// no By default — Y. The default value can be changed in the CRM settings.
+	// Is the element available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default — Y. The default value can be changed in the CRM settings.
 	// Default: Y.
 	Opened b24.Opt[bool] `json:"opened,omitzero"`
-	// Comment. By default — null. Default: null.
+	// Comment.
+	//
+	// By default — null. Default: null.
 	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Identifier of the person responsible for the element. By default, this is
-	// the identifier of the user who calls the method
+	// Identifier of the person responsible for the element.
+	//
+	// By default, this is the identifier of the user who calls the method
 	AssignedByID b24.Opt[int64] `json:"assignedById,omitzero"`
-	// Identifier of the company linked to the element. The list of companies can
-	// be obtained using the crm.item.list method with entityTypeId = 4. By default
-	// — null. Default: null.
+	// Identifier of the company linked to the element.
+	//
+	// The list of companies can be obtained using the crm.item.list method with
+	// entityTypeId = 4.
+	//
+	// By default — null. Default: null.
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Identifier of the contact linked to the element. The list of contacts can be
-	// obtained using the crm.item.list method with entityTypeId = 3. By default
-	// — null. Default: null.
+	// Identifier of the contact linked to the element.
+	//
+	// The list of contacts can be obtained using the crm.item.list method with
+	// entityTypeId = 3.
+	//
+	// By default — null. Default: null.
 	ContactID b24.Opt[int64] `json:"contactId,omitzero"`
-	// List of identifiers of contacts linked to the element. The list of contacts
-	// can be obtained using the crm.item.list method with entityTypeId = 3. By
-	// default — null. Default: null.
+	// List of identifiers of contacts linked to the element.
+	//
+	// The list of contacts can be obtained using the crm.item.list method with
+	// entityTypeId = 3.
+	//
+	// By default — null. Default: null.
 	ContactIDs []int64 `json:"contactIds,omitzero"`
-	// External source. By default — null. Default: null.
+	// External source.
+	//
+	// By default — null. Default: null.
 	OriginatorID b24.Opt[string] `json:"originatorId,omitzero"`
-	// Identifier of the element in the external source. By default — null.
-	// Default: null.
+	// Identifier of the element in the external source.
+	//
+	// By default — null. Default: null.
 	OriginID b24.Opt[string] `json:"originId,omitzero"`
-	// Identifier of the CRM Form. By default — null. Default: null.
+	// Identifier of the CRM Form.
+	//
+	// By default — null. Default: null.
 	WebformID b24.Opt[int64] `json:"webformId,omitzero"`
-	// Array of user identifiers who will be observers of the element. By default
-	// — null. Default: null.
+	// Array of user identifiers who will be observers of the element.
+	//
+	// By default — null. Default: null.
 	Observers []int64 `json:"observers,omitzero"`
-	// Advertising system. For example: Google-Adwords By default — null.
-	// Default: null.
+	// Advertising system. For example: Google-Adwords
+	//
+	// By default — null. Default: null.
 	UTMSource b24.Opt[string] `json:"utmSource,omitzero"`
-	// Type of traffic. Possible values: - CPC — ads - CPM — banners By default
-	// — null. Default: null.
+	// Type of traffic. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
+	//
+	// By default — null. Default: null.
 	UTMMedium b24.Opt[string] `json:"utmMedium,omitzero"`
-	// Identifier of the advertising campaign. By default — null. Default: null.
+	// Identifier of the advertising campaign.
+	//
+	// By default — null. Default: null.
 	UTMCampaign b24.Opt[string] `json:"utmCampaign,omitzero"`
-	// Content of the campaign. For example, for contextual ads. By default —
-	// null. Default: null.
+	// Content of the campaign. For example, for contextual ads.
+	//
+	// By default — null. Default: null.
 	UTMContent b24.Opt[string] `json:"utmContent,omitzero"`
 	// Search term for the campaign. For example, keywords for contextual
-	// advertising. By default equals null. Default: null.
+	// advertising.
+	//
+	// By default equals null. Default: null.
 	UTMTerm  b24.Opt[string]                 `json:"utmTerm,omitzero"`
 	UfCRM    *ItemImportParamsFieldsUfCRM    `json:"ufCrm,omitzero"`
 	ParentID *ItemImportParamsFieldsParentID `json:"parentId,omitzero"`
@@ -1988,10 +2314,15 @@ func (v ItemImportParamsFields) MarshalJSON() ([]byte, error) {
 
 // ItemImportParamsFieldsUfCRM is the ufCrm value of crm.item.import.
 type ItemImportParamsFieldsUfCRM struct {
-	// User-defined field. For information on user-defined fields, see the section
-	// Values of multiple fields are passed as an array. To upload a file, the
-	// value of the user-defined field must be an array where the first element is
-	// the file name and the second is the base64 encoded content of the file.
+	// User-defined field.
+	//
+	// For information on user-defined fields, see the section.
+	//
+	// Values of multiple fields are passed as an array.
+	//
+	// To upload a file, the value of the user-defined field must be an array where
+	// the first element is the file name and the second is the base64 encoded
+	// content of the file.
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2012,7 +2343,9 @@ func (v ItemImportParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
 // ItemImportParamsFieldsParentID is the parentId value of crm.item.import.
 type ItemImportParamsFieldsParentID struct {
 	// Parent field. An element of another type of CRM object that is linked to
-	// this element. Each such field has the code parentId + {parentEntityTypeId}
+	// this element.
+	//
+	// Each such field has the code parentId + {parentEntityTypeId}
 	X b24.Opt[int64] `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2032,7 +2365,9 @@ func (v ItemImportParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 
 // ItemImportResult is the result of crm.item.import.
 type ItemImportResult struct {
-	// Information about the created element. Contains a single key — id
+	// Information about the created element.
+	//
+	// Contains a single key — id
 	Item ItemImportResultItem `json:"item"`
 	// Identifier of the created entity
 	ID b24.Int `json:"id"`
@@ -2146,73 +2481,131 @@ func ItemListExport(ctx context.Context, c b24.Caller, p ItemListParams, opts ..
 
 // ItemListParams holds the parameters of crm.item.list.
 type ItemListParams struct {
-	// System or user type identifier whose items need to be retrieved. Numeric
-	// values for system types (Lead — 1, Deal — 2, Contact — 3, Company —
-	// 4, Account — 31, etc.) are provided in the CRM object type directory. The
-	// SPA identifier can be found using the crm.type.list method. Required.
+	// System or user type identifier whose items need to be retrieved.
+	//
+	// Numeric values for system types (Lead — 1, Deal — 2, Contact — 3,
+	// Company — 4, Account — 31, etc.) are provided in the CRM object type
+	// directory. The SPA identifier can be found using the crm.type.list method.
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// List of fields that must be populated for the items in the selection. May
-	// contain only item field names or '*'. The list of all available fields for
-	// selection can be found using the crm.item.fields method. The list of
-	// standard fields is available in the article CRM Object Fields The fm field
-	// (multiple fields: phones, e-mail, messengers) is not a CRM object field and
-	// cannot be explicitly requested via select. To receive fm in the response,
-	// pass select: ['*']
-	Select []string `json:"select,omitzero"`
-	// Format object: where - field_n — the field name by which the items
-	// selection will be filtered - value_n — the filter value The filter can
-	// have unlimited nesting and number of conditions. By default, all conditions
-	// are joined together as AND (logical AND). If you need to use OR (Logical
-	// OR), you can pass a special key logic with the value OR. A prefix can be
-	// added to the field_n keys to specify the filter's behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The symbol % does not need to be passed in the filter
-	// value. The search looks for a substring in any position of the string - =%
-	// — LIKE, substring search. The symbol % must be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The symbol % does not need to be passed in the
-	// filter value. The search goes from both sides - !=% — NOT LIKE, substring
-	// search. The symbol % must be passed in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present in any position - !%= — NOT LIKE (similar to !=%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal The list of all available fields for filtering can be found using the
+	// List of fields that must be populated for the items in the selection.
+	//
+	// May contain only item field names or '*'.
+	//
+	// The list of all available fields for selection can be found using the
 	// crm.item.fields method. The list of standard fields is available in the
-	// article CRM object fields To filter by custom fields of type boolean, pass 1
-	// or 0 values in filter, even if when receiving or changing an item, the value
-	// of such a field is passed in the format Y or N. For example, for the field
-	// ufCrm2_1234567890 use the filter {"ufCrm2_1234567890": 1}. Format Y or N in
-	// the filter for custom fields of type boolean is not supported. Default: AND.
+	// article CRM Object Fields
+	//
+	// The fm field (multiple fields: phones, e-mail, messengers) is not a CRM
+	// object field and cannot be explicitly requested via select. To receive fm in
+	// the response, pass select: ['*']
+	Select []string `json:"select,omitzero"`
+	// Format object:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — the field name by which the items selection will be
+	//     filtered
+	//   - value_n — the filter value
+	//
+	// The filter can have unlimited nesting and number of conditions. By default,
+	// all conditions are joined together as AND (logical AND). If you need to use
+	// OR (Logical OR), you can pass a special key logic with the value OR.
+	//
+	// A prefix can be added to the field_n keys to specify the filter's behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The symbol % does not need to be passed
+	//     in the filter value. The search looks for a substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The symbol % must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The symbol % does not need to be
+	//     passed in the filter value. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The symbol % must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of all available fields for filtering can be found using the
+	// crm.item.fields method. The list of standard fields is available in the
+	// article CRM object fields
+	//
+	// To filter by custom fields of type boolean, pass 1 or 0 values in filter,
+	// even if when receiving or changing an item, the value of such a field is
+	// passed in the format Y or N. For example, for the field ufCrm2_1234567890
+	// use the filter {"ufCrm2_1234567890": 1}. Format Y or N in the filter for
+	// custom fields of type boolean is not supported. Default: AND.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Format object: where - field_n — the name of the field by which the items
-	// selection will be sorted - value_n — a value of type string equal to: -
-	// ASC — ascending sorting - DESC — descending sorting A list of all
-	// available fields for sorting can be obtained using the crm.item.fields
-	// method. The list of standard fields is available in the article CRM object
-	// fields
+	// Format object:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — the name of the field by which the items selection will be
+	//     sorted
+	//   - value_n — a value of type string equal to:
+	//     ◦ ASC — ascending sorting
+	//     ◦ DESC — descending sorting
+	//
+	// A list of all available fields for sorting can be obtained using the
+	// crm.item.fields method. The list of standard fields is available in the
+	// article CRM object fields
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the number of the desired page
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 	// Parameter to control the format of custom field names in the request and
-	// response. Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// response. Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -2569,34 +2962,62 @@ type ItemPaymentDeliveryListParams struct {
 	// sale.payment.list. Required.
 	PaymentID int64 `json:"paymentId"`
 	// Object for filtering selected delivery items in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field: - id -
-	// quantity An additional prefix can be specified for the key to clarify the
-	// filter behavior. Possible prefix values: - = — equals, exact match
-	// (default) - % — LIKE, substring search. The % symbol should not be
-	// included in the filter value. The search looks for the substring in any
-	// position of the string - > — greater than - < — less than - != — not
-	// equal - !% — NOT LIKE, substring search. The % symbol should not be
-	// included in the filter value. The search goes from both sides. - >= —
-	// greater than or equal to - <= — less than or equal to - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - =%
-	// — LIKE, substring search. The % symbol must be included in the value.
-	// Examples: - "mol%" — searching for values starting with "mol" - "%mol" —
-	// searching for values ending with "mol" - "%mol%" — searching for values
-	// where "mol" can be in any position - %= — LIKE (see description above) -
-	// !=% — NOT LIKE, substring search. The % symbol must be included in the
-	// value. Examples: - "mol%" — searching for values not starting with "mol" -
-	// "%mol" — searching for values not ending with "mol" - "%mol%" —
-	// searching for values where the substring "mol" is not present in any
-	// position - !%= — NOT LIKE (see description above). Required.
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - id
+	//   - quantity
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals, exact match (default)
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//
+	// Required.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected delivery items for payment in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field:
-	// - id - quantity Possible values for order: - asc — ascending order - desc
-	// — descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - id
+	//   - quantity
+	//
+	// Possible values for order:
+	//
+	//   - asc — ascending order
+	//   - desc — descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -2689,8 +3110,10 @@ type ItemPaymentDeliverySetDeliveryParams struct {
 	// Identifier of the delivery item in the payment. Can be obtained using the
 	// method crm.item.payment.delivery.list. Required.
 	ID int64 `json:"id"`
-	// Identifier of the delivery. This can be obtained using the
-	// crm.item.delivery.list method (key id). Required.
+	// Identifier of the delivery.
+	//
+	// This can be obtained using the crm.item.delivery.list method (key id).
+	// Required.
 	DeliveryID int64 `json:"deliveryId"`
 }
 
@@ -2773,7 +3196,12 @@ type ItemPaymentGetResult struct {
 	ID b24.Int `json:"id"`
 	// System payment number
 	AccountNumber b24.String `json:"accountNumber"`
-	// Payment status Possible values: - Y – Paid - N – Not paid
+	// Payment status
+	//
+	// Possible values:
+	//
+	//   - Y – Paid
+	//   - N – Not paid
 	Paid b24.Bool `json:"paid"`
 	// Payment date
 	DatePaid b24.Time `json:"datePaid"`
@@ -2888,7 +3316,12 @@ type ItemPaymentListItem struct {
 	ID b24.Int `json:"id"`
 	// System payment number
 	AccountNumber b24.String `json:"accountNumber"`
-	// Payment status Possible values: - Y – Paid - N – Not paid
+	// Payment status
+	//
+	// Possible values:
+	//
+	//   - Y – Paid
+	//   - N – Not paid
 	Paid b24.Bool `json:"paid"`
 	// Payment date
 	DatePaid b24.Time `json:"datePaid"`
@@ -3152,34 +3585,62 @@ type ItemPaymentProductListParams struct {
 	// sale.payment.list. Required.
 	PaymentID int64 `json:"paymentId"`
 	// Object for filtering selected payment product items in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field:
-	// - id - quantity An additional prefix can be specified for the key to clarify
-	// the filter behavior. Possible prefix values: - = — equals, exact match
-	// (used by default) - % — LIKE, substring search. The % symbol should not be
-	// included in the filter value. The search looks for the substring in any
-	// position of the string. - > — greater than - < — less than - != — not
-	// equal - !% — NOT LIKE, substring search. The % symbol should not be
-	// included in the filter value. The search is conducted from both sides. - >=
-	// — greater than or equal to - <= — less than or equal to - @ — IN, an
-	// array is passed as the value - !@ — NOT IN, an array is passed as the
-	// value - =% — LIKE, substring search. The % symbol must be included in the
-	// value. Examples: - "mol%" — searching for values starting with "mol" -
-	// "%mol" — searching for values ending with "mol" - "%mol%" — searching
-	// for values where "mol" can be in any position - %= — LIKE (see description
-	// above) - !=% — NOT LIKE, substring search. The % symbol must be included
-	// in the value. Examples: - "mol%" — searching for values not starting with
-	// "mol" - "%mol" — searching for values not ending with "mol" - "%mol%" —
-	// searching for values where the substring "mol" is not present in any
-	// position - !%= — NOT LIKE (see description above). Required.
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - id
+	//   - quantity
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals, exact match (used by default)
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search is conducted from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//
+	// Required.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected payment product items in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field: - id -
-	// quantity Possible values for order: - asc — in ascending order - desc —
-	// in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - id
+	//   - quantity
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -3404,7 +3865,12 @@ func (p ItemPaymentUpdateParams) validate() error {
 // ItemPaymentUpdateParamsFields is the fields value of
 // crm.item.payment.update.
 type ItemPaymentUpdateParamsFields struct {
-	// Payment status. Possible values: - Y – Paid - N – Not paid
+	// Payment status.
+	//
+	// Possible values:
+	//
+	//   - Y – Paid
+	//   - N – Not paid
 	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
 	// Payment system identifier
 	PaySystemID b24.Opt[int64] `json:"paySystemId,omitzero"`
@@ -3508,8 +3974,10 @@ type ItemProductrowAddParamsFields struct {
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Quantity of the product. Default is 1
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Type of discount. Possible values: - 1 — absolute value - 2 — percentage
-	// value Default is 2
+	// Type of discount. Possible values:
+	//
+	//   - 1 — absolute value
+	//   - 2 — percentage value Default is 2
 	DiscountTypeID b24.Opt[int64] `json:"discountTypeId,omitzero"`
 	// The discount value in percentage (if using the percentage discount type)
 	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
@@ -3517,8 +3985,10 @@ type ItemProductrowAddParamsFields struct {
 	DiscountSum b24.Opt[float64] `json:"discountSum,omitzero"`
 	// Tax rate in percentage.
 	TaxRate b24.Opt[float64] `json:"taxRate,omitzero"`
-	// Indicator of whether the tax is included in the price. Possible values: - Y
-	// – tax included - N – tax not included Default is N
+	// Indicator of whether the tax is included in the price. Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included Default is N
 	TaxIncluded b24.Opt[b24.Bool] `json:"taxIncluded,omitzero"`
 	// Unit of measure code. If not provided and productId is given, the unit of
 	// measure from the product catalog is used
@@ -3676,7 +4146,7 @@ func (p ItemProductrowDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal errors)
+//   - 0: Other errors (e.g., fatal errors)
 func ItemProductrowFields(ctx context.Context, c b24.Caller, p ItemProductrowFieldsParams, opts ...b24.CallOption) (*ItemProductrowFieldsResult, error) {
 	var out ItemProductrowFieldsResult
 	if err := b24.Invoke(ctx, c, ItemProductrowFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -4049,44 +4519,76 @@ func ItemProductrowListExport(ctx context.Context, c b24.Caller, p ItemProductro
 // ItemProductrowListParams holds the parameters of crm.item.productrow.list.
 type ItemProductrowListParams struct {
 	// Object for filtering selected records in the format {"field_1": "value_1",
-	// ... "field_N": "value_N"}. Possible values for field correspond to the
-	// fields of the crm_item_product_row object. The following keys must be
-	// present: =ownerType =ownerId In =ownerType, pass the Short symbolic code of
-	// the type. The key may have an additional prefix that specifies the behavior
-	// of the filter. Possible prefix values: - = — equals (works with arrays as
-	// well) - % — LIKE, substring search. The % symbol in the filter value does
-	// not need to be passed. The search looks for the substring in any position of
-	// the string. - > — greater than - < — less than - != — not equal - !%
-	// — NOT LIKE, substring search. The % symbol in the filter value does not
-	// need to be passed. The search goes from both sides. - >= — greater than or
-	// equal to - <= — less than or equal to - =% — LIKE, substring search. The
-	// % symbol needs to be passed in the value. Examples: - "mol%" — searching
-	// for values starting with "mol" - "%mol" — searching for values ending with
-	// "mol" - "%mol%" — searching for values where "mol" can be in any position
-	// - %= — LIKE (see description above) - !=% — NOT LIKE, substring search.
-	// The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searching for values not starting with "mol" - "%mol" — searching for
-	// values not ending with "mol" - "%mol%" — searching for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (see
-	// description above). Required.
+	// ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// crm_item_product_row object.
+	//
+	// The following keys must be present:
+	//
+	// =ownerType =ownerId
+	//
+	// In =ownerType, pass the Short symbolic code of the type.
+	//
+	// The key may have an additional prefix that specifies the behavior of the
+	// filter. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//
+	// Required.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter"`
 	// Object for sorting selected elements of the shipment table in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the crm_item_product_row object. Possible values
-	// for order: - asc — in ascending order - desc — in descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// crm_item_product_row object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -4253,8 +4755,10 @@ type ItemProductrowSetParamsProductRows struct {
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Quantity of the product. Default is 1
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Type of discount. Possible values: - 1 — absolute value - 2 — percentage
-	// value Default is 2
+	// Type of discount. Possible values:
+	//
+	//   - 1 — absolute value
+	//   - 2 — percentage value Default is 2
 	DiscountTypeID b24.Opt[int64] `json:"discountTypeId,omitzero"`
 	// The discount value in percentage (if using the percentage discount type)
 	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
@@ -4262,8 +4766,10 @@ type ItemProductrowSetParamsProductRows struct {
 	DiscountSum b24.Opt[float64] `json:"discountSum,omitzero"`
 	// Tax rate in percentage.
 	TaxRate b24.Opt[float64] `json:"taxRate,omitzero"`
-	// Indicator of whether the tax is included in the price. Possible values: - Y
-	// – tax included - N – tax not included Default is N
+	// Indicator of whether the tax is included in the price. Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included Default is N
 	TaxIncluded b24.Opt[b24.Bool] `json:"taxIncluded,omitzero"`
 	// Unit of measurement code. If not provided and a productId is provided, the
 	// unit of measurement from the product catalog is used.
@@ -4384,8 +4890,10 @@ type ItemProductrowUpdateParamsFields struct {
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Quantity of the product
 	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Type of discount. Possible values: - 1 — absolute value - 2 — percentage
-	// value
+	// Type of discount. Possible values:
+	//
+	//   - 1 — absolute value
+	//   - 2 — percentage value
 	DiscountTypeID b24.Opt[int64] `json:"discountTypeId,omitzero"`
 	// The discount value in percentage (if using the percentage discount type)
 	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
@@ -4393,8 +4901,10 @@ type ItemProductrowUpdateParamsFields struct {
 	DiscountSum b24.Opt[float64] `json:"discountSum,omitzero"`
 	// Tax rate in percentage.
 	TaxRate b24.Opt[float64] `json:"taxRate,omitzero"`
-	// Indicator of whether tax is included in the price. Possible values: - Y –
-	// tax included - N – tax not included
+	// Indicator of whether tax is included in the price. Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
 	TaxIncluded b24.Opt[b24.Bool] `json:"taxIncluded,omitzero"`
 	// Code of the unit of measurement
 	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
@@ -4527,26 +5037,48 @@ func ItemUpdateCommand(p ItemUpdateParams) b24.Command[*ItemUpdateResult] {
 // ItemUpdateParams holds the parameters of crm.item.update.
 type ItemUpdateParams struct {
 	// Identifier of the system or custom type whose item we want to modify.
+	//
 	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier of the smart process can be obtained using the
 	// crm.type.list method. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the item we want to modify. Can be obtained using the
-	// crm.item.list or crm.item.add methods. Required.
+	// Identifier of the item we want to modify.
+	//
+	// Can be obtained using the crm.item.list or crm.item.add methods. Required.
 	ID int64 `json:"id"`
-	// Object in the format where - field_n — field name - value_n — new field
-	// value Each CRM entity type has its own set of fields. This means that the
-	// set of fields for modifying a Lead does not have to match the set of fields
-	// for modifying a Contact or Smart Process. The list of available fields for
-	// each entity type is described below. An incorrect field in fields will be
-	// ignored. Only those fields that need to be changed should be passed in
-	// fields. Required.
+	// Object in the format
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
+	//
+	// Each CRM entity type has its own set of fields. This means that the set of
+	// fields for modifying a Lead does not have to match the set of fields for
+	// modifying a Contact or Smart Process.
+	//
+	// The list of available fields for each entity type is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
+	// Required.
 	Fields ItemUpdateParamsFields `json:"fields"`
 	// Parameter to control the format of custom field names in the request and
-	// response. Possible values: - Y — original names of custom fields, e.g.,
-	// UF_CRM_2_1639669411830 - N — custom field names in camelCase, e.g.,
-	// ufCrm2_1639669411830 Default is N. Default: N.
+	// response. Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
 	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
 }
 
@@ -4571,9 +5103,10 @@ func (p ItemUpdateParams) validate() error {
 type ItemUpdateParamsFields struct {
 	// Name of the item
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// String identifier of the lead request (e.g., 'HNR_DE_1' = 'Mr.'). A list of
-	// available requests can be obtained using crm.status.list by applying the {
-	// ENTITY_ID: "HONOFIRIC" } filter
+	// String identifier of the lead request (e.g., 'HNR_DE_1' = 'Mr.').
+	//
+	// A list of available requests can be obtained using crm.status.list by
+	// applying the { ENTITY_ID: "HONOFIRIC" } filter
 	Honorific b24.Opt[string] `json:"honorific,omitzero"`
 	// First Name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -4585,14 +5118,20 @@ type ItemUpdateParamsFields struct {
 	Birthdate b24.Opt[b24.Date] `json:"birthdate,omitzero"`
 	// Company name
 	CompanyTitle b24.Opt[string] `json:"companyTitle,omitzero"`
-	// String identifier of the source. For example, 'CALL' = 'Call'. A list of
-	// available sources can be obtained using crm.status.list by applying the {
-	// ENTITY_ID: "SOURCE" } filter
+	// String identifier of the source.
+	//
+	// For example, 'CALL' = 'Call'.
+	//
+	// A list of available sources can be obtained using crm.status.list by
+	// applying the { ENTITY_ID: "SOURCE" } filter
 	SourceID b24.Opt[string] `json:"sourceId,omitzero"`
 	// Additional information about the source
 	SourceDescription b24.Opt[string] `json:"sourceDescription,omitzero"`
-	// String identifier of the item stage. For example, 'NEW' = 'Unprocessed'. A
-	// list of available stages can be obtained using crm.status.list by applying
+	// String identifier of the item stage.
+	//
+	// For example, 'NEW' = 'Unprocessed'.
+	//
+	// A list of available stages can be obtained using crm.status.list by applying
 	// the { ENTITY_ID: "STATUS" } filter
 	StageID b24.Opt[string] `json:"stageId,omitzero"`
 	// Additional information about the stage
@@ -4601,25 +5140,36 @@ type ItemUpdateParamsFields struct {
 	Post b24.Opt[string] `json:"post,omitzero"`
 	// Item currency identifier
 	CurrencyID b24.Opt[string] `json:"currencyId,omitzero"`
-	// Amount calculation mode. Possible values: - Y — manual - N — automatic
+	// Amount calculation mode. Possible values:
+	//
+	//   - Y — manual
+	//   - N — automatic
 	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
 	// Amount
 	Opportunity b24.Opt[float64] `json:"opportunity,omitzero"`
-	// Whether the item is available to everyone. Possible values: - Y — yes - N
-	// — no
+	// Whether the item is available to everyone. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Opt[bool] `json:"opened,omitzero"`
 	// Comment
 	Comments b24.Opt[string] `json:"comments,omitzero"`
 	// Identifier of the person responsible for the item
 	AssignedByID b24.Opt[int64] `json:"assignedById,omitzero"`
-	// Company identifier linked to the item. A list of companies can be obtained
-	// using the crm.item.list method by entityTypeId = 4
+	// Company identifier linked to the item.
+	//
+	// A list of companies can be obtained using the crm.item.list method by
+	// entityTypeId = 4
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Contact identifier linked to the item. A list of contacts can be obtained
-	// using the crm.item.list method by entityTypeId = 3
+	// Contact identifier linked to the item.
+	//
+	// A list of contacts can be obtained using the crm.item.list method by
+	// entityTypeId = 3
 	ContactID b24.Opt[int64] `json:"contactId,omitzero"`
-	// List of contact identifiers linked to the item. A list of contacts can be
-	// obtained using the crm.item.list method by entityTypeId = 3
+	// List of contact identifiers linked to the item.
+	//
+	// A list of contacts can be obtained using the crm.item.list method by
+	// entityTypeId = 3
 	ContactIDs []int64 `json:"contactIds,omitzero"`
 	// External source
 	OriginatorID b24.Opt[string] `json:"originatorId,omitzero"`
@@ -4631,7 +5181,10 @@ type ItemUpdateParamsFields struct {
 	Observers []int64 `json:"observers,omitzero"`
 	// Ad system. For example: Search Ads, Display Ads, etc.
 	UTMSource b24.Opt[string] `json:"utmSource,omitzero"`
-	// Traffic type. Possible values: - CPC — ads - CPM — banners
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
 	UTMMedium b24.Opt[string] `json:"utmMedium,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"utmCampaign,omitzero"`
@@ -4641,11 +5194,34 @@ type ItemUpdateParamsFields struct {
 	UTMTerm  b24.Opt[string]                 `json:"utmTerm,omitzero"`
 	UfCRM    *ItemUpdateParamsFieldsUfCRM    `json:"ufCrm,omitzero"`
 	ParentID *ItemUpdateParamsFieldsParentID `json:"parentId,omitzero"`
-	// Array of multipools. You can read more about multipools in the section.
-	// Multipool structure: - id — Unique multipool identifier. If no multipool
-	// exists with this id, a new multipool will be created. - typeId — Multipool
-	// type - valueType — Value type - value — Value Example: Default — null.
-	// Default: null.
+	// Array of multipools.
+	//
+	// You can read more about multipools in the section.
+	//
+	// Multipool structure:
+	//
+	//   - id — Unique multipool identifier. If no multipool exists with this
+	//     id, a new multipool will be created.
+	//   - typeId — Multipool type
+	//   - valueType — Value type
+	//   - value — Value
+	//
+	// Example:
+	//
+	//	fm: {
+	//	    "15": {
+	//	        "valueType": "WORK",
+	//	        "value": "+79999999",
+	//	        "typeId": "PHONE"
+	//	    },
+	//	    "16": {
+	//	        "valueType": "WORK",
+	//	        "value": "bitrix@bitrix.com",
+	//	        "typeId": "EMAIL"
+	//	    }
+	//	}
+	//
+	// Default — null. Default: null.
 	Fm []any `json:"fm,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4665,10 +5241,15 @@ func (v ItemUpdateParamsFields) MarshalJSON() ([]byte, error) {
 
 // ItemUpdateParamsFieldsUfCRM is the ufCrm value of crm.item.update.
 type ItemUpdateParamsFieldsUfCRM struct {
-	// Custom field. Read the section for information about custom fields. Values
-	// for multiple fields are passed as an array. To upload a file, you must pass
-	// an array as the custom field value, where the first item is the filename and
-	// the second is the file content encoded in base64
+	// Custom field.
+	//
+	// Read the section for information about custom fields.
+	//
+	// Values for multiple fields are passed as an array.
+	//
+	// To upload a file, you must pass an array as the custom field value, where
+	// the first item is the filename and the second is the file content encoded in
+	// base64
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4689,7 +5270,9 @@ func (v ItemUpdateParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
 // ItemUpdateParamsFieldsParentID is the parentId value of crm.item.update.
 type ItemUpdateParamsFieldsParentID struct {
 	// Parent field. An item of another CRM object type that is linked to this
-	// item. Each such field has a parentId + {parentEntityTypeId} code
+	// item.
+	//
+	// Each such field has a parentId + {parentEntityTypeId} code
 	X b24.Opt[int64] `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

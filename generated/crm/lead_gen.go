@@ -44,8 +44,21 @@ func LeadAddCommand(p LeadAddParams) b24.Command[b24.Int] {
 
 // LeadAddParams holds the parameters of crm.lead.add.
 type LeadAddParams struct {
-	// Object format: where: - field_n — field name - value_n — field value The
-	// list of available fields is described below
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below
 	Fields *LeadAddParamsFields `json:"fields,omitzero"`
 	// Optional array of options ("optionName"=>"value"[, ...]). The list of
 	// possible fields is described below
@@ -84,8 +97,10 @@ type LeadAddParamsFields struct {
 	CompanyTitle b24.Opt[string] `json:"COMPANY_TITLE,omitzero"`
 	// Link the lead to a contact
 	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// List of contacts linked to the lead. Contacts can be added or removed using
-	// the group of methods crm.lead.contact.*
+	// List of contacts linked to the lead.
+	//
+	// Contacts can be added or removed using the group of methods
+	// crm.lead.contact.*
 	ContactIDs b24.Opt[int64] `json:"CONTACT_IDS,omitzero"`
 	// Currency identifier
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
@@ -110,26 +125,30 @@ type LeadAddParamsFields struct {
 	// Indicator of manual calculation mode for the amount. Acceptable values are Y
 	// or N
 	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
-	// Identifier of the data source. Used only for linking to an external source
+	// Identifier of the data source.
+	//
+	// Used only for linking to an external source
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
 	// Identifier of the item in the data source. Used only for linking to an
 	// external source
 	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
 	// Phone. Multiple
-	Phone []any `json:"PHONE,omitzero"`
+	Phone []LeadAddParamsFieldsPhone `json:"PHONE,omitzero"`
 	// Position
 	Post b24.Opt[string] `json:"POST,omitzero"`
 	// Description of the source
 	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Identifier of the source. Default values: The list of all possible
-	// identifiers from the directory can be obtained using the method
-	// crm.status.list with the filter filter[ENTITY_ID]=SOURCE
+	// Identifier of the source. Default values:
+	//
+	// The list of all possible identifiers from the directory can be obtained
+	// using the method crm.status.list with the filter filter[ENTITY_ID]=SOURCE
 	SourceID b24.Opt[LeadAddParamsFieldsSourceID] `json:"SOURCE_ID,omitzero"`
 	// Additional information about the stage
 	StatusDescription b24.Opt[string] `json:"STATUS_DESCRIPTION,omitzero"`
-	// Identifier of the lead stage. Default stages: The list of all possible
-	// stages from the directory can be obtained using the method crm.status.list
-	// with the filter filter[ENTITY_ID]=STATUS
+	// Identifier of the lead stage. Default stages:
+	//
+	// The list of all possible stages from the directory can be obtained using the
+	// method crm.status.list with the filter filter[ENTITY_ID]=STATUS
 	StatusID b24.Opt[LeadAddParamsFieldsStatusID] `json:"STATUS_ID,omitzero"`
 	// Lead title
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
@@ -145,8 +164,8 @@ type LeadAddParamsFields struct {
 	// advertising
 	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
 	// Website. Multiple
-	Web []any                  `json:"WEB,omitzero"`
-	Uf  *LeadAddParamsFieldsUf `json:"UF_,omitzero"`
+	Web []LeadAddParamsFieldsWeb `json:"WEB,omitzero"`
+	Uf  *LeadAddParamsFieldsUf   `json:"UF_,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -163,11 +182,54 @@ func (v LeadAddParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// LeadAddParamsFieldsPhone is the PHONE value of crm.lead.add.
+type LeadAddParamsFieldsPhone struct {
+	Value     b24.Opt[string] `json:"VALUE,omitzero"`
+	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadAddParamsFieldsPhone) UnmarshalJSON(data []byte) error {
+	type plain LeadAddParamsFieldsPhone
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadAddParamsFieldsPhone) MarshalJSON() ([]byte, error) {
+	type plain LeadAddParamsFieldsPhone
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadAddParamsFieldsWeb is the WEB value of crm.lead.add.
+type LeadAddParamsFieldsWeb struct {
+	Value     b24.Opt[string] `json:"VALUE,omitzero"`
+	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadAddParamsFieldsWeb) UnmarshalJSON(data []byte) error {
+	type plain LeadAddParamsFieldsWeb
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadAddParamsFieldsWeb) MarshalJSON() ([]byte, error) {
+	type plain LeadAddParamsFieldsWeb
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // LeadAddParamsFieldsUf is the UF_ value of crm.lead.add.
 type LeadAddParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, leads may have a set of custom fields of defined types. To create,
-	// modify, or delete custom fields in leads, use the methods
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, leads may have a set of custom fields of
+	// defined types.
+	//
+	// To create, modify, or delete custom fields in leads, use the methods
 	// crm.lead.userfield.*
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -321,7 +383,16 @@ type LeadContactAddParams struct {
 	// identifier can be obtained using the get lead list method. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for adding a contact to
-	// the lead in the form of a structure:. Required.
+	// the lead in the form of a structure:
+	//
+	//	fields:
+	//	    {
+	//	        "CONTACT_ID": "value",
+	//	        "SORT": "value",
+	//	        "IS_PRIMARY": "value"
+	//	    }
+	//
+	// Required.
 	Fields LeadContactAddParamsFields `json:"fields"`
 }
 
@@ -348,7 +419,12 @@ type LeadContactAddParamsFields struct {
 	ContactID int64 `json:"CONTACT_ID"`
 	// Sort index. Defaults to 10. Default: 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Primary contact flag - Y — yes - N — no Defaults to N. Default: N.
+	// Primary contact flag
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -411,7 +487,14 @@ type LeadContactDeleteParams struct {
 	// identifier can be obtained using the get lead list method. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for adding a contact to
-	// the lead in the form of a structure:. Required.
+	// the lead in the form of a structure:
+	//
+	//	fields:
+	//	    {
+	//	        "CONTACT_ID": "value",
+	//	    }
+	//
+	// Required.
 	Fields LeadContactDeleteParamsFields `json:"fields"`
 }
 
@@ -673,8 +756,13 @@ type LeadContactItemsSetParams struct {
 	// lead list method. Required.
 	ID int64 `json:"id"`
 	// A set of contacts represented as an array of objects with the following
-	// fields: - CONTACT_ID — identifier of the contact - SORT — sorting index
-	// - IS_PRIMARY — primary contact flag. Required.
+	// fields:
+	//
+	//   - CONTACT_ID — identifier of the contact
+	//   - SORT — sorting index
+	//   - IS_PRIMARY — primary contact flag
+	//
+	// Required.
 	Items map[string]any `json:"items"`
 }
 
@@ -739,8 +827,10 @@ func LeadDeleteCommand(p LeadDeleteParams) b24.Command[b24.Bool] {
 
 // LeadDeleteParams holds the parameters of crm.lead.delete.
 type LeadDeleteParams struct {
-	// Lead identifier. The identifier can be obtained using the methods
-	// crm.lead.list or crm.lead.add. Required.
+	// Lead identifier.
+	//
+	// The identifier can be obtained using the methods crm.lead.list or
+	// crm.lead.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -808,7 +898,10 @@ type LeadDetailsConfigurationForceCommonScopeForAllParams struct {
 // LeadDetailsConfigurationForceCommonScopeForAllParamsExtras is the extras
 // value of crm.lead.details.configuration.forceCommonScopeForAll.
 type LeadDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
-	// Lead type. Possible values: - 1 - simple lead - 2 - repeat lead
+	// Lead type. Possible values:
+	//
+	//   - 1 - simple lead
+	//   - 2 - repeat lead
 	LeadCustomerType b24.Opt[int64] `json:"leadCustomerType,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -868,12 +961,19 @@ func LeadDetailsConfigurationGetCommand(p LeadDetailsConfigurationGetParams) b24
 // LeadDetailsConfigurationGetParams holds the parameters of
 // crm.lead.details.configuration.get.
 type LeadDetailsConfigurationGetParams struct {
-	// The identifier of the user for whom to retrieve personal configuration. If
-	// the parameter is not provided, the userId of the user calling the method
-	// will be used. Required only when requesting personal settings
+	// The identifier of the user for whom to retrieve personal configuration.
+	//
+	// If the parameter is not provided, the userId of the user calling the method
+	// will be used.
+	//
+	// Required only when requesting personal settings
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// The scope of the settings. Possible values: - 'P' - personal settings - 'C'
-	// - shared settings The default value is 'P'. Default: 'P'.
+	// The scope of the settings. Possible values:
+	//
+	//   - 'P' - personal settings
+	//   - 'C' - shared settings
+	//
+	// The default value is 'P'. Default: 'P'.
 	Scope b24.Opt[LeadDetailsConfigurationGetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters. The structure is described below
 	Extras *LeadDetailsConfigurationGetParamsExtras `json:"extras,omitzero"`
@@ -922,7 +1022,10 @@ func (v LeadDetailsConfigurationGetParamsExtrasLead) MarshalJSON() ([]byte, erro
 // LeadDetailsConfigurationGetParamsExtrasLeadCustomer is the customer value of
 // crm.lead.details.configuration.get.
 type LeadDetailsConfigurationGetParamsExtrasLeadCustomer struct {
-	// Type of lead. Possible values: - 1 - simple lead - 2 - repeat lead
+	// Type of lead. Possible values:
+	//
+	//   - 1 - simple lead
+	//   - 2 - repeat lead
 	Type b24.Opt[int64] `json:"type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -972,7 +1075,10 @@ func (v LeadDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
 type LeadDetailsConfigurationGetItemElements struct {
 	// Field identifier
 	Name b24.String `json:"name"`
-	// Values: - "1" - always show - "0" - not always show
+	// Values:
+	//
+	//   - "1" - always show
+	//   - "0" - not always show
 	OptionFlags LeadDetailsConfigurationGetItemElementsOptionFlags `json:"optionFlags"`
 	// Additional options for the field
 	Options json.RawMessage `json:"options"`
@@ -1079,11 +1185,19 @@ func LeadDetailsConfigurationResetCommand(p LeadDetailsConfigurationResetParams)
 // crm.lead.details.configuration.reset.
 type LeadDetailsConfigurationResetParams struct {
 	// The identifier of the user for whom the personal configuration needs to be
-	// reset. If this parameter is not provided, the userId of the user calling the
-	// method will be used. This is only required when resetting personal settings
+	// reset.
+	//
+	// If this parameter is not provided, the userId of the user calling the method
+	// will be used.
+	//
+	// This is only required when resetting personal settings
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// The scope of the settings. Possible values: - 'P' - personal settings - 'C'
-	// - general settings The default value is 'P'. Default: 'P'.
+	// The scope of the settings. Possible values:
+	//
+	//   - 'P' - personal settings
+	//   - 'C' - general settings
+	//
+	// The default value is 'P'. Default: 'P'.
 	Scope b24.Opt[LeadDetailsConfigurationResetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters for selecting the type of lead. The structure is
 	// described below
@@ -1133,7 +1247,10 @@ func (v LeadDetailsConfigurationResetParamsExtrasLead) MarshalJSON() ([]byte, er
 // LeadDetailsConfigurationResetParamsExtrasLeadCustomer is the customer value
 // of crm.lead.details.configuration.reset.
 type LeadDetailsConfigurationResetParamsExtrasLeadCustomer struct {
-	// The type of lead. Possible values: - 1 - simple lead - 2 - repeat lead
+	// The type of lead. Possible values:
+	//
+	//   - 1 - simple lead
+	//   - 2 - repeat lead
 	Type b24.Opt[int64] `json:"type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1221,12 +1338,19 @@ type LeadDetailsConfigurationSetParams struct {
 	// A list of sections in the card. Each section contains a set of fields that
 	// will be displayed in the lead card. Required.
 	Data []LeadDetailsConfigurationSetParamsData `json:"data"`
-	// The identifier of the user for whom to save the personal configuration. If
-	// the parameter is not provided, the userId of the user calling the method
-	// will be used. This is only required when setting personal settings.
+	// The identifier of the user for whom to save the personal configuration.
+	//
+	// If the parameter is not provided, the userId of the user calling the method
+	// will be used.
+	//
+	// This is only required when setting personal settings.
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// The scope of the settings. Possible values: - 'P' - personal settings - 'C'
-	// - shared settings The default value is 'P'. Default: 'P'.
+	// The scope of the settings. Possible values:
+	//
+	//   - 'P' - personal settings
+	//   - 'C' - shared settings
+	//
+	// The default value is 'P'. Default: 'P'.
 	Scope b24.Opt[LeadDetailsConfigurationSetParamsScope] `json:"scope,omitzero"`
 	// Additional parameters for selecting the lead type. The structure is
 	// described below
@@ -1277,8 +1401,12 @@ type LeadDetailsConfigurationSetParamsDataElements struct {
 	// Identifier of the lead field. A list of available fields can be obtained
 	// using the crm.lead.fields method. Required.
 	Name string `json:"name"`
-	// Whether to always show the field: - 1 - yes - 0 - no The default value is 0.
-	// Default: 0.
+	// Whether to always show the field:
+	//
+	//   - 1 - yes
+	//   - 0 - no
+	//
+	// The default value is 0. Default: 0.
 	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
 	// Additional options for the field. The set of options depends on the field
 	// type.
@@ -1302,7 +1430,10 @@ func (v LeadDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, er
 // LeadDetailsConfigurationSetParamsExtras is the extras value of
 // crm.lead.details.configuration.set.
 type LeadDetailsConfigurationSetParamsExtras struct {
-	// Type of lead. Possible values: - 1 - simple lead - 2 - repeat lead
+	// Type of lead. Possible values:
+	//
+	//   - 1 - simple lead
+	//   - 2 - repeat lead
 	LeadCustomerType b24.Opt[int64] `json:"leadCustomerType,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1427,8 +1558,10 @@ func LeadGetCommand(p LeadGetParams) b24.Command[*LeadGetResult] {
 
 // LeadGetParams holds the parameters of crm.lead.get.
 type LeadGetParams struct {
-	// The identifier of the lead. The identifier can be obtained using the methods
-	// crm.lead.list or crm.lead.add. Required.
+	// The identifier of the lead.
+	//
+	// The identifier can be obtained using the methods crm.lead.list or
+	// crm.lead.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1512,8 +1645,9 @@ type LeadGetResult struct {
 	DateModify b24.Time `json:"DATE_MODIFY"`
 	// Closing date
 	DateClosed b24.Time `json:"DATE_CLOSED"`
-	// - F (failed) – processed unsuccessfully - S (success) – processed
-	// successfully - P (processing) – lead is being processed
+	// - F (failed) – processed unsuccessfully
+	// - S (success) – processed successfully
+	// - P (processing) – lead is being processed
 	StatusSemanticID b24.String `json:"STATUS_SEMANTIC_ID"`
 	// Indicator of the lead's availability to everyone. Allowed values are Y or N
 	Opened b24.Bool `json:"OPENED"`
@@ -1582,9 +1716,12 @@ func (v LeadGetResult) MarshalJSON() ([]byte, error) {
 
 // LeadGetResultUf is the UF_ value of crm.lead.get.
 type LeadGetResultUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, leads may have a set of custom fields of specific types. To
-	// create, modify, or delete custom fields in leads, use the methods
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, leads may have a set of custom fields of
+	// specific types.
+	//
+	// To create, modify, or delete custom fields in leads, use the methods
 	// crm.lead.userfield.*
 	X json.RawMessage `json:".."`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1661,7 +1798,7 @@ func (v LeadGetResultIm) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: The user does not have permission to read leads
+//   - Access denied: The user does not have permission to read leads
 //
 // The docs give no type for the rows, so the result is returned as raw JSON.
 //
@@ -1695,44 +1832,69 @@ func LeadListAll(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b2
 // LeadListParams holds the parameters of crm.lead.list.
 type LeadListParams struct {
 	// An array containing the list of fields to select (see lead fields
-	// crm-lead-fields). When selecting, use masks: - "*" - to select all fields
-	// (excluding custom and multiple fields) - "UF_*" - to select all custom
-	// fields (excluding multiple fields) There are no masks for selecting multiple
-	// fields. To select multiple fields, specify the required ones in the
-	// selection list ("PHONE", "EMAIL", etc.). There is no option to add a logical
-	// OR condition to the filter if you need to select by several different
-	// fields.
+	// crm-lead-fields).
+	//
+	// When selecting, use masks:
+	//
+	//   - "*" - to select all fields (excluding custom and multiple fields)
+	//   - "UF_*" - to select all custom fields (excluding multiple fields)
+	//
+	// There are no masks for selecting multiple fields. To select multiple fields,
+	// specify the required ones in the selection list ("PHONE", "EMAIL", etc.).
+	// There is no option to add a logical OR condition to the filter if you need
+	// to select by several different fields.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected leads in the format {"field_1": "value_1",
-	// ... "field_N": "value_N"}. Possible values for field correspond to lead
-	// fields crm-lead-fields. An additional prefix can be assigned to the key to
-	// specify the filter behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN (an array is passed as the value) - !@ — NOT IN (an array
-	// is passed as the value) - % — LIKE, substring search. The % symbol in the
-	// filter value should not be passed. The search looks for a substring in any
-	// position of the string - =% — LIKE, substring search. The % symbol should
-	// be passed in the value. Examples: - "mol%" — searching for values starting
-	// with "mol" - "%mol" — searching for values ending with "mol" - "%mol%" —
-	// searching for values where "mol" can be in any position - %= — LIKE (see
-	// description above) - !% — NOT LIKE, substring search. The % symbol in the
-	// filter value should not be passed. The search goes from both sides. - =% —
-	// NOT LIKE, substring search. The % symbol should be passed in the value.
-	// Examples: - "mol%" — searching for values not starting with "mol" - "%mol"
-	// — searching for values not ending with "mol" - "%mol%" — searching for
-	// values where the substring "mol" is not present in any position - !%= —
-	// NOT LIKE (see description above) - = — equal, exact match (used by
-	// default) - != - not equal - ! — not equal
+	// ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to lead fields crm-lead-fields.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@ — NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be passed. The search looks for a substring in any position of the
+	//     string
+	//   - =% — LIKE, substring search. The % symbol should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     should not be passed. The search goes from both sides.
+	//   - =% — NOT LIKE, substring search. The % symbol should be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter      `json:"filter,omitzero"`
 	Order  b24.Opt[string] `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the value of the start parameter:
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
 	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
@@ -1802,8 +1964,9 @@ type LeadProductrowsGetItem struct {
 	// String identifier of the type of object to which the product is linked. For
 	// this method, it will always equal L
 	OwnerType b24.String `json:"OWNER_TYPE"`
-	// Identifier of the product in the catalog. 0 if not from the catalog For more
-	// detailed information about the product, use catalog.product.get
+	// Identifier of the product in the catalog. 0 if not from the catalog
+	//
+	// For more detailed information about the product, use catalog.product.get
 	ProductID b24.Int `json:"PRODUCT_ID"`
 	// Name of the product row
 	ProductName b24.String `json:"PRODUCT_NAME"`
@@ -1823,7 +1986,10 @@ type LeadProductrowsGetItem struct {
 	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
 	// Quantity of product units
 	Quantity b24.Number `json:"QUANTITY"`
-	// Type of discount Possible types: - 1 - Absolute - 2 - Percentage
+	// Type of discount Possible types:
+	//
+	//   - 1 - Absolute
+	//   - 2 - Percentage
 	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
 	// Discount value in percentage (if using the percentage discount type)
 	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
@@ -1831,10 +1997,15 @@ type LeadProductrowsGetItem struct {
 	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
 	// Tax rate in percentage
 	TaxRate b24.Number `json:"TAX_RATE"`
-	// Indicator of whether tax is included in the price Possible values: - Y –
-	// tax included - N – tax not included
+	// Indicator of whether tax is included in the price Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
 	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
-	// Customized (Deprecated) Possible values: - Y - Yes - N - No
+	// Customized (Deprecated) Possible values:
+	//
+	//   - Y - Yes
+	//   - N - No
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Customized b24.Bool `json:"CUSTOMIZED"`
@@ -1846,8 +2017,11 @@ type LeadProductrowsGetItem struct {
 	Sort b24.Int `json:"SORT"`
 	// External code of the product
 	XMLID b24.String `json:"XML_ID"`
-	// Type of product Possible values: - 1 - Simple product - 4 - Trade
-	// offer/variation - 7 - Service
+	// Type of product Possible values:
+	//
+	//   - 1 - Simple product
+	//   - 4 - Trade offer/variation
+	//   - 7 - Service
 	Type b24.Int `json:"TYPE"`
 	// Identifier of the warehouse. For detailed information about the warehouse,
 	// use catalog.store.get
@@ -1918,9 +2092,23 @@ type LeadProductrowsSetParams struct {
 	// Lead identifier. Can be obtained using the method to retrieve the list of
 	// leads: crm.lead.list or when creating a lead: crm.lead.add. Required.
 	ID int64 `json:"id"`
-	// Product rows An array of objects in the following format: where - field_n
-	// — name of the product row field - value_n — value of this field The list
-	// of available fields is described below
+	// Product rows
+	//
+	// An array of objects in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — name of the product row field
+	//   - value_n — value of this field
+	//
+	// The list of available fields is described below
 	Rows []LeadProductrowsSetParamsRows `json:"rows,omitzero"`
 }
 
@@ -1938,15 +2126,19 @@ func (p LeadProductrowsSetParams) validate() error {
 // LeadProductrowsSetParamsRows is the rows value of crm.lead.productrows.set.
 type LeadProductrowsSetParamsRows struct {
 	// Identifier of the product in the catalog. You can get the list of products
-	// using the method catalog.product.list 0 if not from the catalog Default - 0.
-	// Default: 0.
+	// using the method catalog.product.list 0 if not from the catalog
+	//
+	// Default - 0. Default: 0.
 	ProductID b24.Opt[int64] `json:"PRODUCT_ID,omitzero"`
 	// Name of the product row. If PRODUCT_ID is provided, the name will be taken
-	// from the product If both PRODUCT_ID and PRODUCT_NAME are not provided, then
-	// PRODUCT_NAME will be equal to [{id}], where {id} is the identifier of the
-	// created product row
+	// from the product
+	//
+	// If both PRODUCT_ID and PRODUCT_NAME are not provided, then PRODUCT_NAME will
+	// be equal to [{id}], where {id} is the identifier of the created product row
 	ProductName b24.Opt[string] `json:"PRODUCT_NAME,omitzero"`
-	// Final cost of the product per unit Default - 0.0
+	// Final cost of the product per unit
+	//
+	// Default - 0.0
 	Price b24.Opt[float64] `json:"PRICE,omitzero"`
 	// Cost per unit considering discounts, excluding taxes
 	PriceExclusive b24.Opt[float64] `json:"PRICE_EXCLUSIVE,omitzero"`
@@ -1954,29 +2146,47 @@ type LeadProductrowsSetParamsRows struct {
 	PriceNetto b24.Opt[float64] `json:"PRICE_NETTO,omitzero"`
 	// Cost per unit excluding discounts but including taxes
 	PriceBrutto b24.Opt[float64] `json:"PRICE_BRUTTO,omitzero"`
-	// Quantity of the product Default - 1.0
+	// Quantity of the product
+	//
+	// Default - 1.0
 	Quantity b24.Opt[float64] `json:"QUANTITY,omitzero"`
-	// Discount type Possible types: - 1 - Absolute - 2 - Percentage Default - 2.
-	// Default: 2.
+	// Discount type Possible types:
+	//
+	//   - 1 - Absolute
+	//   - 2 - Percentage
+	//
+	// Default - 2. Default: 2.
 	DiscountTypeID b24.Opt[int64] `json:"DISCOUNT_TYPE_ID,omitzero"`
-	// Discount value in percentage (if percentage discount type is used) Default -
-	// 0.0
+	// Discount value in percentage (if percentage discount type is used)
+	//
+	// Default - 0.0
 	DiscountRate b24.Opt[float64] `json:"DISCOUNT_RATE,omitzero"`
-	// Absolute discount value (if absolute discount type is used) Default - 0.0
+	// Absolute discount value (if absolute discount type is used)
+	//
+	// Default - 0.0
 	DiscountSum b24.Opt[float64] `json:"DISCOUNT_SUM,omitzero"`
 	// Tax rate in percentage
 	TaxRate b24.Opt[float64] `json:"TAX_RATE,omitzero"`
-	// Indicator of whether tax is included in the price Possible values: - Y –
-	// tax included - N – tax not included Default - N. Default: N.
+	// Indicator of whether tax is included in the price Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
+	//
+	// Default - N. Default: N.
 	TaxIncluded b24.Opt[b24.Bool] `json:"TAX_INCLUDED,omitzero"`
-	// Unit of measure code If PRODUCT_ID is provided, the default value will be
-	// taken from the product, otherwise 0. Default: 0.
+	// Unit of measure code
+	//
+	// If PRODUCT_ID is provided, the default value will be taken from the product,
+	// otherwise 0. Default: 0.
 	MeasureCode b24.Opt[string] `json:"MEASURE_CODE,omitzero"`
-	// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.) If
-	// PRODUCT_ID is provided, the default value will be taken from the product,
+	// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.)
+	//
+	// If PRODUCT_ID is provided, the default value will be taken from the product,
 	// otherwise "". Default: "".
 	MeasureName b24.Opt[string] `json:"MEASURE_NAME,omitzero"`
-	// Sorting Default - 0. Default: 0.
+	// Sorting
+	//
+	// Default - 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2037,13 +2247,30 @@ func LeadUpdateCommand(p LeadUpdateParams) b24.Command[b24.Bool] {
 
 // LeadUpdateParams holds the parameters of crm.lead.update.
 type LeadUpdateParams struct {
-	// The identifier of the lead. The identifier can be obtained using the methods
-	// crm.lead.list or crm.lead.add. Required.
+	// The identifier of the lead.
+	//
+	// The identifier can be obtained using the methods crm.lead.list or
+	// crm.lead.add. Required.
 	ID int64 `json:"id"`
-	// An object in the following format: where: - field_n — the name of the
-	// field - value_n — the new value of the field The list of available fields
-	// is described below. An incorrect field in fields will be ignored. Only the
-	// fields that need to be changed should be passed in fields
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field
+	//   - value_n — the new value of the field
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only the fields that need to be changed should be passed in fields
 	Fields *LeadUpdateParamsFields `json:"fields,omitzero"`
 	// An optional set of options. ("paramName"=>"value"[, ...]). The list of
 	// possible fields is described below
@@ -2093,8 +2320,10 @@ type LeadUpdateParamsFields struct {
 	CompanyTitle b24.Opt[string] `json:"COMPANY_TITLE,omitzero"`
 	// Link the lead to a contact
 	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// A list of contacts linked to the lead. Contacts can be added or removed
-	// using the group of methods crm.lead.contact.*
+	// A list of contacts linked to the lead.
+	//
+	// Contacts can be added or removed using the group of methods
+	// crm.lead.contact.*
 	ContactIDs b24.Opt[int64] `json:"CONTACT_IDS,omitzero"`
 	// Currency identifier
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
@@ -2126,20 +2355,22 @@ type LeadUpdateParamsFields struct {
 	// external source
 	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
 	// Phone number. Multiple
-	Phone []any `json:"PHONE,omitzero"`
+	Phone []LeadUpdateParamsFieldsPhone `json:"PHONE,omitzero"`
 	// Position
 	Post b24.Opt[string] `json:"POST,omitzero"`
 	// Description of the source
 	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Identifier of the source. Default values: The list of all possible
-	// identifiers from the directory can be obtained using the method
-	// crm.status.list with the filter filter[ENTITY_ID]=SOURCE
+	// Identifier of the source. Default values:
+	//
+	// The list of all possible identifiers from the directory can be obtained
+	// using the method crm.status.list with the filter filter[ENTITY_ID]=SOURCE
 	SourceID b24.Opt[LeadUpdateParamsFieldsSourceID] `json:"SOURCE_ID,omitzero"`
 	// Additional information about the stage
 	StatusDescription b24.Opt[string] `json:"STATUS_DESCRIPTION,omitzero"`
-	// Identifier of the lead stage. Default stages: The list of all possible
-	// stages from the directory can be obtained using the method crm.status.list
-	// with the filter filter[ENTITY_ID]=STATUS
+	// Identifier of the lead stage. Default stages:
+	//
+	// The list of all possible stages from the directory can be obtained using the
+	// method crm.status.list with the filter filter[ENTITY_ID]=STATUS
 	StatusID b24.Opt[LeadUpdateParamsFieldsStatusID] `json:"STATUS_ID,omitzero"`
 	// Title of the lead
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
@@ -2155,8 +2386,8 @@ type LeadUpdateParamsFields struct {
 	// advertising
 	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
 	// Website. Multiple
-	Web []any                     `json:"WEB,omitzero"`
-	Uf  *LeadUpdateParamsFieldsUf `json:"UF_,omitzero"`
+	Web []LeadUpdateParamsFieldsWeb `json:"WEB,omitzero"`
+	Uf  *LeadUpdateParamsFieldsUf   `json:"UF_,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2173,12 +2404,56 @@ func (v LeadUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// LeadUpdateParamsFieldsPhone is the PHONE value of crm.lead.update.
+type LeadUpdateParamsFieldsPhone struct {
+	Value     b24.Opt[string] `json:"VALUE,omitzero"`
+	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUpdateParamsFieldsPhone) UnmarshalJSON(data []byte) error {
+	type plain LeadUpdateParamsFieldsPhone
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUpdateParamsFieldsPhone) MarshalJSON() ([]byte, error) {
+	type plain LeadUpdateParamsFieldsPhone
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUpdateParamsFieldsWeb is the WEB value of crm.lead.update.
+type LeadUpdateParamsFieldsWeb struct {
+	Value     b24.Opt[string] `json:"VALUE,omitzero"`
+	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUpdateParamsFieldsWeb) UnmarshalJSON(data []byte) error {
+	type plain LeadUpdateParamsFieldsWeb
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUpdateParamsFieldsWeb) MarshalJSON() ([]byte, error) {
+	type plain LeadUpdateParamsFieldsWeb
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // LeadUpdateParamsFieldsUf is the UF_ value of crm.lead.update.
 type LeadUpdateParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736. Depending on the portal
-	// settings, leads may have a set of custom fields of specific types. To change
-	// file fields, it is recommended to use the method crm.item.update. To create,
-	// modify, or delete custom fields in leads, use the methods
+	// Custom fields. For example, UF_CRM_25534736.
+	//
+	// Depending on the portal settings, leads may have a set of custom fields of
+	// specific types.
+	//
+	// To change file fields, it is recommended to use the method crm.item.update.
+	//
+	// To create, modify, or delete custom fields in leads, use the methods
 	// crm.lead.userfield.*
 	X any `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2303,9 +2578,9 @@ func (v *LeadUpdateParamsFieldsStatusID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The full field name including the prefix UF_CRM_ contains more
-// than 50 characters, that is, more than 43 characters were provided in
-// FIELD_NAME
+//   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
+//     more than 50 characters, that is, more than 43 characters were
+//     provided in FIELD_NAME
 func LeadUserfieldAdd(ctx context.Context, c b24.Caller, p LeadUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -2330,9 +2605,21 @@ func LeadUserfieldAddCommand(p LeadUserfieldAddParams) b24.Command[b24.Int] {
 
 // LeadUserfieldAddParams holds the parameters of crm.lead.userfield.add.
 type LeadUserfieldAddParams struct {
-	// Object format: - field_n — field name - value_n — field value The list
-	// of available fields is described below. An incorrect field in fields will be
-	// ignored. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
 	Fields LeadUserfieldAddParamsFields `json:"fields"`
 }
 
@@ -2355,76 +2642,151 @@ func (p LeadUserfieldAddParams) validate() error {
 
 // LeadUserfieldAddParamsFields is the fields value of crm.lead.userfield.add.
 type LeadUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values: - string — string -
-	// integer — integer - double — number - boolean — yes/no - datetime —
-	// date/time - date — date - money — money - url — link - address —
-	// address - enumeration — list - file — file - employee — link to
-	// employee - crm_status — link to CRM directory - iblock_section — link to
-	// information block sections - iblock_element — link to information block
-	// elements - crm — link to CRM elements - custom field types. Required.
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	//
+	// Required.
 	UserTypeID LeadUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within leads. The prefix UF_CRM_ is always added to the
-	// code, and the system builds the full field name itself: - MANAGER_NOTE
-	// becomes UF_CRM_MANAGER_NOTE - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	// — the prefix UF_ is replaced with UF_CRM_ - UF_CRM_MANAGER_NOTE remains
-	// unchanged The length limit is 50 characters including the prefix, that is,
-	// up to 43 characters for the code. If a longer value is passed, the method
-	// returns the error ERROR_CORE. Allowed characters: A-Z, 0-9, and _. Lowercase
-	// letters are converted to uppercase, and any other characters cause the error
-	// ERROR_CORE. Required.
+	// Field code. Unique within leads.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field. The provided value will be set in the
-	// following fields: LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL,
-	// ERROR_MESSAGE, HELP_MESSAGE, if no value is provided for them
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
 	// Help
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values: - Y — yes - N — no Fields of
-	// type boolean cannot be multiple. By default, N. Default: N.
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values: - Y — yes - N — no By default,
-	// N. Default: N.
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values: - Y — yes - N — no By
-	// default, N. Default: N.
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *LeadUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration, described
-	// below By default []. Default: [].
+	// below
+	//
+	// By default []. Default: [].
 	List []LeadUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero. By default 100. Default: 100.
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list. This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no By default N. Default:
-	// N.
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values: - Y — yes - N — no By default Y.
-	// The value N is not supported by all field types within crm. Default: Y.
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search. This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no By default N.
-	// Default: N.
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2445,10 +2807,13 @@ func (v LeadUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // LeadUserfieldAddParamsFieldsSettings is the SETTINGS value of
 // crm.lead.userfield.add.
 type LeadUserfieldAddParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2469,14 +2834,22 @@ func (v LeadUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // LeadUserfieldAddParamsFieldsList is the LIST value of
 // crm.lead.userfield.add.
 type LeadUserfieldAddParamsFieldsList struct {
-	// Value of the list item. List items with an empty or missing VALUE will be
-	// ignored
+	// Value of the list item.
+	//
+	// List items with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0. By default 0. Default: 0.
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value. Possible values: - Y — yes - N — no
+	// Is the list item the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
 	// field, the first provided list item with DEF = Y will be considered default.
+	//
 	// By default N
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
@@ -2592,8 +2965,9 @@ func LeadUserfieldDeleteCommand(p LeadUserfieldDeleteParams) b24.Command[b24.Boo
 
 // LeadUserfieldDeleteParams holds the parameters of crm.lead.userfield.delete.
 type LeadUserfieldDeleteParams struct {
-	// Identifier of the custom field associated with the lead. The identifier can
-	// be obtained using the methods crm.lead.userfield.add or
+	// Identifier of the custom field associated with the lead.
+	//
+	// The identifier can be obtained using the methods crm.lead.userfield.add or
 	// crm.lead.userfield.list. Required.
 	ID int64 `json:"id"`
 }
@@ -2653,8 +3027,9 @@ func LeadUserfieldGetCommand(p LeadUserfieldGetParams) b24.Command[*LeadUserfiel
 
 // LeadUserfieldGetParams holds the parameters of crm.lead.userfield.get.
 type LeadUserfieldGetParams struct {
-	// Identifier of the custom field associated with the lead. The identifier can
-	// be obtained using the methods crm.lead.userfield.add or
+	// Identifier of the custom field associated with the lead.
+	//
+	// The identifier can be obtained using the methods crm.lead.userfield.add or
 	// crm.lead.userfield.list. Required.
 	ID int64 `json:"id"`
 }
@@ -2946,7 +3321,7 @@ func (v LeadUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The provided order is not an object
+//   - 400: The provided order is not an object
 func LeadUserfieldList(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) ([]LeadUserfieldListItem, error) {
 	var out []LeadUserfieldListItem
 	if err := b24.Invoke(ctx, c, LeadUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -2983,17 +3358,51 @@ func LeadUserfieldListExport(ctx context.Context, c b24.Caller, p LeadUserfieldL
 
 // LeadUserfieldListParams holds the parameters of crm.lead.userfield.list.
 type LeadUserfieldListParams struct {
-	// Object format: - field_n — the name of the field by which the selection of
-	// custom fields will be filtered - value_n — the filter value All conditions
-	// for individual fields are combined using AND. See the list of available
-	// fields for filtering below.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of custom
+	//	    fields will be filtered
+	//	  - value_n — the filter value
+	//
+	// All conditions for individual fields are combined using AND. See the list of
+	// available fields for filtering below.
 	Filter *LeadUserfieldListParamsFilter `json:"filter,omitzero"`
-	// Object format: - field_n — the name of the field by which the selection of
-	// elements will be sorted - value_n — a string value that can be: - ASC —
-	// ascending order - DESC — descending order Available fields for sorting: -
-	// ID — identifier of the custom field - FIELD_NAME — code of the custom
-	// field - USER_TYPE_ID — type of the custom field - XML_ID — external code
-	// - SORT — sort index By default:
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of elements
+	//	    will be sorted
+	//	  - value_n — a string value that can be:
+	//	    ◦ ASC — ascending order
+	//	    ◦ DESC — descending order
+	//
+	// Available fields for sorting:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - XML_ID — external code
+	//   - SORT — sort index
+	//
+	// By default:
+	//
+	//	{
+	//	    "SORT": "ASC",
+	//	    "ID": "ASC"
+	//	}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -3007,39 +3416,70 @@ type LeadUserfieldListParamsFilter struct {
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values: - string — string - integer —
-	// integer - double — number - boolean — yes/no - datetime — date/time -
-	// date — date - money — money - url — link - address — address -
-	// enumeration — list - file — file - employee — binding to an employee -
-	// crm_status — binding to the CRM directory - iblock_section — binding to
-	// information block sections - iblock_element — binding to information block
-	// elements - crm — binding to CRM elements - custom field types
+	// Type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — binding to an employee
+	//   - crm_status — binding to the CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
 	UserTypeID b24.Opt[LeadUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort index
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Indicates whether the custom field is multiple. Possible values: - Y — yes
-	// - N — no
+	// Indicates whether the custom field is multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Indicates whether the custom field is mandatory. Possible values: - Y —
-	// yes - N — no
+	// Indicates whether the custom field is mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Whether to show in the list filter. Possible values: - N — do not show - I
-	// — exact match - E — mask - S — substring
+	// Whether to show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[LeadUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Whether to allow user editing. Possible values: - Y — yes - N — no
+	// Whether to allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values: - Y — yes
-	// - N — no
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the specified language will be provided: - EDIT_FORM_LABEL —
-	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
-	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
-	// message - HELP_MESSAGE — help
+	// values in the specified language will be provided:
+	//
+	//   - EDIT_FORM_LABEL — label in the edit form
+	//   - LIST_COLUMN_LABEL — header in the list
+	//   - LIST_FILTER_LABEL — filter label in the list
+	//   - ERROR_MESSAGE — error message
+	//   - HELP_MESSAGE — help
 	Lang b24.Opt[LeadUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3265,13 +3705,29 @@ func LeadUserfieldUpdateCommand(p LeadUserfieldUpdateParams) b24.Command[b24.Boo
 
 // LeadUserfieldUpdateParams holds the parameters of crm.lead.userfield.update.
 type LeadUserfieldUpdateParams struct {
-	// Identifier of the custom field. The identifier can be obtained using the
-	// methods crm.lead.userfield.add and crm.lead.userfield.list. Required.
+	// Identifier of the custom field.
+	//
+	// The identifier can be obtained using the methods crm.lead.userfield.add and
+	// crm.lead.userfield.list. Required.
 	ID int64 `json:"id"`
-	// Object in the format: - field_n — name of the field - value_n — new
-	// value of the field The list of available fields is described below. An
-	// incorrect field in fields will be ignored. Only those fields that need to be
-	// changed should be passed in fields. Required.
+	// Object in the format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — name of the field
+	//	  - value_n — new value of the field
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
+	// Required.
 	Fields LeadUserfieldUpdateParamsFields `json:"fields"`
 }
 
@@ -3289,42 +3745,77 @@ func (p LeadUserfieldUpdateParams) validate() error {
 // LeadUserfieldUpdateParamsFields is the fields value of
 // crm.lead.userfield.update.
 type LeadUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values: - Y — yes - N — no
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values: - Y — yes - N
-	// — no
+	// Should the field be shown in the filter? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Additional parameters for the field. Each field type USER_TYPE_ID has its
-	// own set of available settings, which are described below. The field only
-	// overwrites the values that are passed
+	// own set of available settings, which are described below.
+	//
+	// The field only overwrites the values that are passed
 	Settings *LeadUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration, described
 	// below
 	List []LeadUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
 	// Sort index. Must be greater than zero
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the custom field be shown in the list? This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no
+	// Should the custom field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no The value N is
-	// not supported by all field types within crm
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no The value N is not supported by all field types within crm
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable? This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list. When passing a string, it is set for each
-	// language. For languages where no value is explicitly specified, it will be
-	// recorded as ”. The field completely overwrites the previous value
+	// Filter label in the list.
+	//
+	// When passing a string, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, it will be recorded as
+	// "".
+	//
+	// The field completely overwrites the previous value
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When passing a string, it is set for each language. For
-	// languages where no value is explicitly specified, it will be recorded as ”.
+	// Header in the list.
+	//
+	// When passing a string, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, it will be recorded as
+	// "".
+	//
 	// The field completely overwrites the previous value
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When passing a string, it is set for each language.
+	// Label in the edit form.
+	//
+	// When passing a string, it is set for each language.
+	//
 	// For languages where no value is explicitly specified, it will be recorded as
-	// ”. The field completely overwrites the previous value
+	// "".
+	//
+	// The field completely overwrites the previous value
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
@@ -3372,15 +3863,19 @@ func (v LeadUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // LeadUserfieldUpdateParamsFieldsList is the LIST value of
 // crm.lead.userfield.update.
 type LeadUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element. List elements with an empty or missing VALUE will
-	// be ignored
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
 	// Sort index. Must be greater than or equal to 0
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values: - Y — yes - N —
-	// no For multiple fields, multiple DEF = Y are allowed. For non-multiple
-	// fields, the first passed list element with DEF = Y will be considered
-	// default
+	// Is the list element the default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For multiple fields, multiple DEF = Y are allowed. For non-multiple fields,
+	// the first passed list element with DEF = Y will be considered default
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the custom
 	// field

@@ -47,9 +47,11 @@ func MeasureAddCommand(p MeasureAddParams) b24.Command[json.RawMessage] {
 // MeasureAddParams holds the parameters of crm.measure.add.
 type MeasureAddParams struct {
 	// A set of fields — an array in the form array("field"=>"value"[, ...]),
-	// containing the values of the measurement unit fields. To find out the
-	// required format of the fields, execute the method crm.measure.fields and
-	// check the format of the incoming values for these fields. Required.
+	// containing the values of the measurement unit fields.
+	//
+	// To find out the required format of the fields, execute the method
+	// crm.measure.fields and check the format of the incoming values for these
+	// fields. Required.
 	Fields []any `json:"fields"`
 }
 
@@ -103,12 +105,12 @@ func MeasureDeleteCommand(p MeasureDeleteParams) b24.Command[json.RawMessage] {
 // MeasureDeleteParams holds the parameters of crm.measure.delete.
 type MeasureDeleteParams struct {
 	// Identifier of the measurement unit. Required.
-	ID any `json:"id"`
+	ID string `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
 func (p MeasureDeleteParams) validate() error {
-	if p.ID == nil {
+	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.delete",
 			Param:  "id",
@@ -196,12 +198,12 @@ func MeasureGetCommand(p MeasureGetParams) b24.Command[json.RawMessage] {
 // MeasureGetParams holds the parameters of crm.measure.get.
 type MeasureGetParams struct {
 	// Identifier of the measurement unit. Required.
-	ID any `json:"id"`
+	ID string `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
 func (p MeasureGetParams) validate() error {
-	if p.ID == nil {
+	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.get",
 			Param:  "id",
@@ -286,18 +288,20 @@ func MeasureUpdateCommand(p MeasureUpdateParams) b24.Command[json.RawMessage] {
 // MeasureUpdateParams holds the parameters of crm.measure.update.
 type MeasureUpdateParams struct {
 	// Identifier of the measurement unit. Required.
-	ID any `json:"id"`
+	ID string `json:"id"`
 	// Set of fields — an array in the format array("field_to_update"=>"value"[,
 	// ...]), where the field to update can take values returned by the method
-	// crm.measure.fields. To find out the required format of the fields, execute
-	// the method crm.measure.fields and check the format of the returned values
-	// for those fields
+	// crm.measure.fields.
+	//
+	// To find out the required format of the fields, execute the method
+	// crm.measure.fields and check the format of the returned values for those
+	// fields
 	Fields []any `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
 func (p MeasureUpdateParams) validate() error {
-	if p.ID == nil {
+	if p.ID == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.update",
 			Param:  "id",

@@ -82,12 +82,15 @@ func (p OrderentityAddParams) validate() error {
 type OrderentityAddParamsFields struct {
 	// Order identifier. Required.
 	OrderID int64 `json:"orderId"`
-	// Identifier of the CRM object type. Binding is only possible to a deal or
-	// invoice. Required.
+	// Identifier of the CRM object type.
+	//
+	// Binding is only possible to a deal or invoice. Required.
 	OwnerTypeID int64 `json:"ownerTypeId"`
-	// Identifier of the CRM object. For deals, it can be obtained using the
-	// crm.deal.list method. For invoices, it can be obtained using the
-	// crm.invoice.list. Required.
+	// Identifier of the CRM object.
+	//
+	// For deals, it can be obtained using the crm.deal.list method.
+	//
+	// For invoices, it can be obtained using the crm.invoice.list. Required.
 	OwnerID int64 `json:"ownerId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -224,12 +227,15 @@ func (p OrderentityDeleteByFilterParams) validate() error {
 type OrderentityDeleteByFilterParamsFields struct {
 	// Order identifier. Required.
 	OrderID int64 `json:"orderId"`
-	// Identifier of the CRM object type. Binding is only possible to a deal or
-	// invoice. Required.
+	// Identifier of the CRM object type.
+	//
+	// Binding is only possible to a deal or invoice. Required.
 	OwnerTypeID int64 `json:"ownerTypeId"`
-	// Identifier of the CRM object. For deals, it can be obtained using the
-	// crm.deal.list method. For invoices, it can be obtained using the
-	// crm.invoice.list. Required.
+	// Identifier of the CRM object.
+	//
+	// For deals, it can be obtained using the crm.deal.list method.
+	//
+	// For invoices, it can be obtained using the crm.invoice.list. Required.
 	OwnerID int64 `json:"ownerId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -262,7 +268,7 @@ func (v OrderentityDeleteByFilterParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 200040300010: Access Denied Insufficient access permissions
+//   - 200040300010: Access Denied Insufficient access permissions
 func OrderentityGetFields(ctx context.Context, c b24.Caller, p OrderentityGetFieldsParams, opts ...b24.CallOption) (*OrderentityGetFieldsResult, error) {
 	var out OrderentityGetFieldsResult
 	if err := b24.Invoke(ctx, c, OrderentityGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -351,31 +357,47 @@ func OrderentityListAll(ctx context.Context, c b24.Caller, p OrderentityListPara
 
 // OrderentityListParams holds the parameters of crm.orderentity.list.
 type OrderentityListParams struct {
-	// An array of fields to select (see fields of the crm_orderentity object). If
-	// the array is not provided or an empty array is passed, all available fields
-	// of the order binding to the CRM object will be selected.
+	// An array of fields to select (see fields of the crm_orderentity object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the order binding to the CRM object will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected records in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field_N correspond
-	// to the fields of the crm_orderentity object. An additional prefix can be
-	// specified for the key to clarify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % character should not be passed in the filter value.
-	// The search looks for the substring in any position of the string - =% —
-	// LIKE, substring search. The % character must be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % character should not be passed in the
-	// filter value. The search goes from both sides - !=% — NOT LIKE, substring
-	// search. The % character must be passed in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present in any position - !%= — NOT LIKE (similar to !=%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field_N correspond to the fields of the crm_orderentity
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character should not be passed in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character should not be
+	//     passed in the filter value. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -383,20 +405,32 @@ type OrderentityListParams struct {
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting records in the format {"field_1": "order_1", ...
 	// "field_N": "order_N"}, where field_N is the identifier of the
-	// crm_orderentity field. Possible values for order_N: - asc — in ascending
-	// order - desc — in descending order If the object is not provided or an
-	// empty object is passed, sorting will be in ascending order of the
-	// crm_orderentity.OWNER_ID field.
+	// crm_orderentity field.
+	//
+	// Possible values for order_N:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
+	//
+	// If the object is not provided or an empty object is passed, sorting will be
+	// in ascending order of the crm_orderentity.OWNER_ID field.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number. If you specify the value -1,
-	// all records that meet the filter conditions will be selected.
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number.
+	//
+	// If you specify the value -1, all records that meet the filter conditions
+	// will be selected.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

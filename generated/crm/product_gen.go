@@ -44,9 +44,11 @@ func ProductAddCommand(p ProductAddParams) b24.Command[json.RawMessage] {
 
 // ProductAddParams holds the parameters of crm.product.add.
 type ProductAddParams struct {
-	// Field values for creating the product. To find out the required format of
-	// the fields, execute the method crm.product.fields and check the format of
-	// the incoming values for these fields
+	// Field values for creating the product.
+	//
+	// To find out the required format of the fields, execute the method
+	// crm.product.fields and check the format of the incoming values for these
+	// fields
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -242,9 +244,11 @@ func ProductPropertyAddCommand(p ProductPropertyAddParams) b24.Command[json.RawM
 
 // ProductPropertyAddParams holds the parameters of crm.product.property.add.
 type ProductPropertyAddParams struct {
-	// Field values for creating the product property. To find out the required
-	// format for the fields, execute the method crm.product.property.fields and
-	// check the format of the returned field values.
+	// Field values for creating the product property.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.product.property.fields and check the format of the returned field
+	// values.
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -505,9 +509,9 @@ func ProductPropertySettingsFieldsCommand(p ProductPropertySettingsFieldsParams)
 // crm.product.property.settings.fields.
 type ProductPropertySettingsFieldsParams struct {
 	// Property type
-	PropertyType any `json:"propertyType,omitzero"`
+	PropertyType b24.Opt[string] `json:"propertyType,omitzero"`
 	// Custom property type
-	UserType any `json:"userType,omitzero"`
+	UserType b24.Opt[string] `json:"userType,omitzero"`
 }
 
 // ProductPropertyTypes calls crm.product.property.types: Get a List of Product
@@ -590,9 +594,11 @@ func ProductPropertyUpdateCommand(p ProductPropertyUpdateParams) b24.Command[jso
 type ProductPropertyUpdateParams struct {
 	// Identifier of the product property
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Field values for updating the product property. To find out the required
-	// format for the fields, execute the method crm.product.property.fields and
-	// check the format of the incoming values for these fields
+	// Field values for updating the product property.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.product.property.fields and check the format of the incoming values for
+	// these fields
 	Fields []any `json:"fields,omitzero"`
 }
 
@@ -637,9 +643,12 @@ type ProductUpdateParams struct {
 	// Set of fields - an array of the form array("field_to_update"=>"value"[,
 	// ...]), where "field_to_update" can take values returned by the method
 	// crm.product.fields. It is mandatory to specify CURRENCY_ID to set the price.
+	//
 	// To find out the required format for the fields, execute the method
 	// crm.product.fields and check the format of the returned values for these
-	// fields. To delete a file, the valueId field should contain the identifier of
-	// the property value, not the file identifier
+	// fields.
+	//
+	// To delete a file, the valueId field should contain the identifier of the
+	// property value, not the file identifier
 	Fields []any `json:"fields,omitzero"`
 }

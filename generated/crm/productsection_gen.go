@@ -48,9 +48,11 @@ func ProductsectionAddCommand(p ProductsectionAddParams) b24.Command[json.RawMes
 // ProductsectionAddParams holds the parameters of crm.productsection.add.
 type ProductsectionAddParams struct {
 	// A set of fields — an array in the format array("field"=>"value"[, ...]),
-	// containing the values of the product section fields. To find out the
-	// required format for the fields, execute the method crm.productsection.fields
-	// and check the format of the returned values for these fields. Required.
+	// containing the values of the product section fields.
+	//
+	// To find out the required format for the fields, execute the method
+	// crm.productsection.fields and check the format of the returned values for
+	// these fields. Required.
 	Fields []any `json:"fields"`
 }
 
@@ -315,9 +317,11 @@ type ProductsectionUpdateParams struct {
 	ID int64 `json:"id"`
 	// Set of fields — an array in the form array("field_to_update"=>"value"[,
 	// ...]), where "field_to_update" can take values returned by the method
-	// crm.productsection.fields. To find out the required format of the fields,
-	// execute the method crm.productsection.fields and check the format of the
-	// returned values for those fields.
+	// crm.productsection.fields.
+	//
+	// To find out the required format of the fields, execute the method
+	// crm.productsection.fields and check the format of the returned values for
+	// those fields.
 	Fields []any `json:"fields,omitzero"`
 }
 

@@ -49,21 +49,25 @@ func QuoteAddCommand(p QuoteAddParams) b24.Command[b24.Int] {
 // QuoteAddParams holds the parameters of crm.quote.add.
 type QuoteAddParams struct {
 	// An object containing the fields of the estimate in the following format:
-	// where: - field_n — field name - value_n — field value The list of
-	// required and main fields is provided below. A complete list of available
-	// fields and their types can be obtained using the method crm.quote.fields.
-	// Required.
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    "...": "..."
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of required and main fields is provided below.
+	//
+	// A complete list of available fields and their types can be obtained using
+	// the method crm.quote.fields. Required.
 	Fields QuoteAddParamsFields `json:"fields"`
 	// An object of additional parameters (detailed description)
 	Params *QuoteAddParamsParams `json:"params,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Created by
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
-	// Modified by
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -79,17 +83,25 @@ func (p QuoteAddParams) validate() error {
 
 // QuoteAddParamsFields is the fields value of crm.quote.add.
 type QuoteAddParamsFields struct {
-	// Subject of the estimate Length restriction — up to 255 characters. If a
-	// value longer than 255 is provided, the system will truncate it to 255
+	// Subject of the estimate
+	//
+	// Length restriction — up to 255 characters.
+	//
+	// If a value longer than 255 is provided, the system will truncate it to 255
 	// characters. Required.
 	Title string `json:"TITLE"`
-	// Stage of the estimate Provide the value explicitly in each request. The list
-	// of available stages can be obtained using the method crm.status.list with
-	// the filter ENTITY_ID = QUOTE_STATUS
+	// Stage of the estimate
+	//
+	// Provide the value explicitly in each request.
+	//
+	// The list of available stages can be obtained using the method
+	// crm.status.list with the filter ENTITY_ID = QUOTE_STATUS
 	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
 	// Currency of the estimate amount
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Amount of the estimate Provide a numeric value along with CURRENCY_ID
+	// Amount of the estimate
+	//
+	// Provide a numeric value along with CURRENCY_ID
 	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
 	// Identifier of the responsible person
 	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
@@ -99,8 +111,10 @@ type QuoteAddParamsFields struct {
 	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
 	// Identifier of "your company" for seller requisites
 	MycompanyID b24.Opt[int64] `json:"MYCOMPANY_ID,omitzero"`
-	// Is the estimate available to everyone? Possible values: - Y — yes - N —
-	// no
+	// Is the estimate available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
 	// Identifier of the payer type
 	PersonTypeID b24.Opt[int64] `json:"PERSON_TYPE_ID,omitzero"`
@@ -136,7 +150,10 @@ func (v QuoteAddParamsFields) MarshalJSON() ([]byte, error) {
 
 // QuoteAddParamsParams is the params value of crm.quote.add.
 type QuoteAddParamsParams struct {
-	// Import mode. Possible values: - Y — yes - N — no
+	// Import mode. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Import b24.Opt[bool] `json:"IMPORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -192,8 +209,10 @@ func QuoteContactAddCommand(p QuoteContactAddParams) b24.Command[b24.Bool] {
 
 // QuoteContactAddParams holds the parameters of crm.quote.contact.add.
 type QuoteContactAddParams struct {
-	// Identifier of the estimate This can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate
+	//
+	// This can be obtained using the methods crm.quote.list or crm.quote.add.
+	// Required.
 	ID int64 `json:"id"`
 	// Object with information about which contact to link to the estimate
 	// (detailed description). Required.
@@ -219,17 +238,25 @@ func (p QuoteContactAddParams) validate() error {
 
 // QuoteContactAddParamsFields is the fields value of crm.quote.contact.add.
 type QuoteContactAddParamsFields struct {
-	// Identifier of the contact to be linked to the estimate This can be obtained
-	// using the methods crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact to be linked to the estimate
+	//
+	// This can be obtained using the methods crm.contact.list or crm.contact.add.
+	// Required.
 	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values: - Y — yes - N —
-	// no If the estimate does not have a primary link yet, the link being added
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the estimate does not have a primary link yet, the link being added
 	// becomes the primary one regardless of the value you pass. If a primary link
 	// already exists and you pass Y, the link being added becomes the primary one,
 	// and the previous one gets N
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index By default — the highest SORT among the contacts already linked
-	// plus 10. The first link of an estimate gets SORT = 10. Default: SORT.
+	// Sort index
+	//
+	// By default — the highest SORT among the contacts already linked plus 10.
+	// The first link of an estimate gets SORT = 10. Default: SORT.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -287,8 +314,10 @@ func QuoteContactDeleteCommand(p QuoteContactDeleteParams) b24.Command[b24.Bool]
 
 // QuoteContactDeleteParams holds the parameters of crm.quote.contact.delete.
 type QuoteContactDeleteParams struct {
-	// Identifier of the estimate This can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate
+	//
+	// This can be obtained using the methods crm.quote.list or crm.quote.add.
+	// Required.
 	ID int64 `json:"id"`
 	// Object with information about which contact to remove from the links
 	// (detailed description). Required.
@@ -315,9 +344,10 @@ func (p QuoteContactDeleteParams) validate() error {
 // QuoteContactDeleteParamsFields is the fields value of
 // crm.quote.contact.delete.
 type QuoteContactDeleteParamsFields struct {
-	// Identifier of the contact to be removed from the links The identifier of a
-	// linked contact can be obtained using the method crm.quote.contact.items.get.
-	// Required.
+	// Identifier of the contact to be removed from the links
+	//
+	// The identifier of a linked contact can be obtained using the method
+	// crm.quote.contact.items.get. Required.
 	ContactID int64 `json:"CONTACT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -414,8 +444,10 @@ func QuoteContactItemsDeleteCommand(p QuoteContactItemsDeleteParams) b24.Command
 // QuoteContactItemsDeleteParams holds the parameters of
 // crm.quote.contact.items.delete.
 type QuoteContactItemsDeleteParams struct {
-	// Identifier of the estimate This can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate
+	//
+	// This can be obtained using the methods crm.quote.list or crm.quote.add.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -471,8 +503,10 @@ func QuoteContactItemsGetCommand(p QuoteContactItemsGetParams) b24.Command[[]Quo
 // QuoteContactItemsGetParams holds the parameters of
 // crm.quote.contact.items.get.
 type QuoteContactItemsGetParams struct {
-	// Identifier of the estimate This can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate
+	//
+	// This can be obtained using the methods crm.quote.list or crm.quote.add.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -496,8 +530,10 @@ type QuoteContactItemsGetItem struct {
 	// Identifier of the role (a service field). It is not filled in via REST and
 	// is always equal to 0
 	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the link is primary. Possible values: - Y — yes - N —
-	// no
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsPrimary b24.Bool `json:"IS_PRIMARY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -533,8 +569,8 @@ func (v QuoteContactItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: A failure while normalizing the set of links, the response
-// comes with HTTP status 500
+//   - ERROR_CORE: A failure while normalizing the set of links, the response
+//     comes with HTTP status 500
 func QuoteContactItemsSet(ctx context.Context, c b24.Caller, p QuoteContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -560,12 +596,15 @@ func QuoteContactItemsSetCommand(p QuoteContactItemsSetParams) b24.Command[b24.B
 // QuoteContactItemsSetParams holds the parameters of
 // crm.quote.contact.items.set.
 type QuoteContactItemsSetParams struct {
-	// Identifier of the estimate This can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate
+	//
+	// This can be obtained using the methods crm.quote.list or crm.quote.add.
+	// Required.
 	ID int64 `json:"id"`
 	// Set of objects that describe the contacts linked to the estimate (detailed
-	// description) If you pass an empty array, all contact links are removed.
-	// Required.
+	// description)
+	//
+	// If you pass an empty array, all contact links are removed. Required.
 	Items []QuoteContactItemsSetParamsItems `json:"items"`
 }
 
@@ -589,16 +628,26 @@ func (p QuoteContactItemsSetParams) validate() error {
 // QuoteContactItemsSetParamsItems is the items value of
 // crm.quote.contact.items.set.
 type QuoteContactItemsSetParamsItems struct {
-	// Identifier of the contact to be linked to the estimate This can be obtained
-	// using the methods crm.contact.list or crm.contact.add. Required.
+	// Identifier of the contact to be linked to the estimate
+	//
+	// This can be obtained using the methods crm.contact.list or crm.contact.add.
+	// Required.
 	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values: - Y — yes - N —
-	// no If there is no link with IS_PRIMARY = Y, it is set for the first link in
-	// items. If several links with IS_PRIMARY = Y are passed, the first link with
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If there is no link with IS_PRIMARY = Y, it is set for the first link in
+	// items.
+	//
+	// If several links with IS_PRIMARY = Y are passed, the first link with
 	// IS_PRIMARY = Y is considered the primary one
 	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index By default (i + 1) * 10, where i is the index of the element in
-	// the items array, starting from 0. Default: (i + 1) * 10.
+	// Sort index
+	//
+	// By default (i + 1) * 10, where i is the index of the element in the items
+	// array, starting from 0. Default: (i + 1) * 10.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -630,7 +679,7 @@ func (v QuoteContactItemsSetParamsItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The estimate with the provided id was not found
+//   - ERROR_CORE: The estimate with the provided id was not found
 //
 // Deprecated: use [ItemDelete] (crm.item.delete).
 func QuoteDelete(ctx context.Context, c b24.Caller, p QuoteDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -657,8 +706,10 @@ func QuoteDeleteCommand(p QuoteDeleteParams) b24.Command[b24.Bool] {
 
 // QuoteDeleteParams holds the parameters of crm.quote.delete.
 type QuoteDeleteParams struct {
-	// Identifier of the estimate. The identifier can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate.
+	//
+	// The identifier can be obtained using the methods crm.quote.list or
+	// crm.quote.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -751,8 +802,10 @@ func QuoteGetCommand(p QuoteGetParams) b24.Command[*QuoteGetResult] {
 
 // QuoteGetParams holds the parameters of crm.quote.get.
 type QuoteGetParams struct {
-	// The ID of the estimate. The ID can be obtained using the methods
-	// crm.quote.list and crm.quote.add. Required.
+	// The ID of the estimate.
+	//
+	// The ID can be obtained using the methods crm.quote.list and crm.quote.add.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -891,39 +944,92 @@ func QuoteListExport(ctx context.Context, c b24.Caller, p QuoteListParams, opts 
 
 // QuoteListParams holds the parameters of crm.quote.list.
 type QuoteListParams struct {
-	// A list of fields to return in the response. You can use masks for selection:
-	// - '*' — to select all standard fields (excluding custom and multiple
-	// fields), - 'UF_*' — to select all custom fields. A list of available
-	// fields for selection can be obtained using the crm.quote.fields method. By
-	// default, all standard fields and custom fields are returned ('*' + 'UF_*').
-	// Default: '*'.
+	// A list of fields to return in the response.
+	//
+	// You can use masks for selection:
+	//
+	//   - '*' — to select all standard fields (excluding custom and multiple
+	//     fields),
+	//   - 'UF_*' — to select all custom fields.
+	//
+	// A list of available fields for selection can be obtained using the
+	// crm.quote.fields method.
+	//
+	// By default, all standard fields and custom fields are returned ('*' +
+	// 'UF_*'). Default: '*'.
 	Select []string `json:"select,omitzero"`
-	// An object in the format: where: - field_n — the name of the field to
-	// filter the selection, - value_n — the filter value. The filter key format:
-	// . Example: >=DATE_CREATE, @ASSIGNED_BY_ID, =%TITLE. Supported operators: - =
-	// — equal (exact match, used by default) - != — not equal - ! — not
-	// equal - > — greater than - >= — greater than or equal to - < — less
-	// than - <= — less than or equal to - @ — IN (an array is passed in the
-	// value) - !@ — NOT IN (an array is passed in the value) - % — LIKE,
-	// substring search - =% — LIKE, pattern search - %= — LIKE (similar to =%)
-	// For LIKE: - =%TITLE: "%meb" — substring anywhere - =%TITLE: "meb%" —
-	// starts with meb - =%TITLE: "%meb" — ends with meb A list of available
-	// fields for filtering can be obtained using the crm.quote.fields method
+	// An object in the format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    "...": "..."
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to filter the selection,
+	//   - value_n — the filter value.
+	//
+	// The filter key format: . Example: >=DATE_CREATE, @ASSIGNED_BY_ID, =%TITLE.
+	//
+	// Supported operators:
+	//
+	//   - = — equal (exact match, used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - @ — IN (an array is passed in the value)
+	//   - !@ — NOT IN (an array is passed in the value)
+	//   - % — LIKE, substring search
+	//   - =% — LIKE, pattern search
+	//   - %= — LIKE (similar to =%)
+	//
+	// For LIKE:
+	//
+	//   - =%TITLE: "%meb" — substring anywhere
+	//   - =%TITLE: "meb%" — starts with meb
+	//   - =%TITLE: "%meb" — ends with meb
+	//
+	// A list of available fields for filtering can be obtained using the
+	// crm.quote.fields method
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// An object in the format: where: - field_n — the sorting field, - value: -
-	// ASC — ascending, - DESC — descending. A list of available fields for
-	// sorting can be obtained using the crm.quote.fields method. When sorting by
-	// STATUS_ID, the internal field STATUS_SORT is used
+	// An object in the format:
+	//
+	//	{
+	//	    "field_1": "ASC",
+	//	    "field_2": "DESC"
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the sorting field,
+	//   - value:
+	//     ◦ ASC — ascending,
+	//     ◦ DESC — descending.
+	//
+	// A list of available fields for sorting can be obtained using the
+	// crm.quote.fields method.
+	//
+	// When sorting by STATUS_ID, the internal field STATUS_SORT is used
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Pagination parameter. Page size — 50 records. Formula: start = (N - 1) *
-	// 50, where N — page number
+	// Pagination parameter.
+	//
+	// Page size — 50 records.
+	//
+	// Formula:
+	//
+	// start = (N - 1) * 50, where N — page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -993,8 +1099,10 @@ func QuoteProductrowsGetCommand(p QuoteProductrowsGetParams) b24.Command[[]Quote
 
 // QuoteProductrowsGetParams holds the parameters of crm.quote.productrows.get.
 type QuoteProductrowsGetParams struct {
-	// Identifier of the estimate. The identifier can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate.
+	//
+	// The identifier can be obtained using the methods crm.quote.list or
+	// crm.quote.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1020,8 +1128,9 @@ type QuoteProductrowsGetItem struct {
 	// this method, it is always Q
 	OwnerType b24.String `json:"OWNER_TYPE"`
 	// Identifier of the product in the catalog. 0 if the product is not from the
-	// catalog. To get detailed information about the product, use
-	// catalog.product.get
+	// catalog.
+	//
+	// To get detailed information about the product, use catalog.product.get
 	ProductID b24.Int `json:"PRODUCT_ID"`
 	// Name of the product row
 	ProductName b24.String `json:"PRODUCT_NAME"`
@@ -1041,7 +1150,10 @@ type QuoteProductrowsGetItem struct {
 	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
 	// Quantity of product units
 	Quantity b24.Number `json:"QUANTITY"`
-	// Type of discount: - 1 — absolute - 2 — percentage
+	// Type of discount:
+	//
+	//   - 1 — absolute
+	//   - 2 — percentage
 	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
 	// Discount value in percentage
 	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
@@ -1049,9 +1161,15 @@ type QuoteProductrowsGetItem struct {
 	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
 	// Tax rate in percentage
 	TaxRate b24.Number `json:"TAX_RATE"`
-	// Whether tax is included in the price: - Y — yes - N — no
+	// Whether tax is included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
 	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
-	// Indicator of manual modification of the product row: - Y — yes - N — no
+	// Indicator of manual modification of the product row:
+	//
+	//   - Y — yes
+	//   - N — no
 	Customized b24.Bool `json:"CUSTOMIZED"`
 	// Unit of measure code
 	MeasureCode b24.String `json:"MEASURE_CODE"`
@@ -1061,8 +1179,11 @@ type QuoteProductrowsGetItem struct {
 	Sort b24.Int `json:"SORT"`
 	// External code of the product row
 	XMLID b24.String `json:"XML_ID"`
-	// Type of product: - 1 — simple product - 4 — trade offer (variation) - 7
-	// — service
+	// Type of product:
+	//
+	//   - 1 — simple product
+	//   - 4 — trade offer (variation)
+	//   - 7 — service
 	Type b24.Int `json:"TYPE"`
 	// Identifier of the warehouse
 	StoreID b24.Int `json:"STORE_ID"`
@@ -1129,12 +1250,27 @@ func QuoteProductrowsSetCommand(p QuoteProductrowsSetParams) b24.Command[b24.Boo
 
 // QuoteProductrowsSetParams holds the parameters of crm.quote.productrows.set.
 type QuoteProductrowsSetParams struct {
-	// Identifier of the estimate. The identifier can be obtained using the methods
-	// crm.quote.list or crm.quote.add. Required.
+	// Identifier of the estimate.
+	//
+	// The identifier can be obtained using the methods crm.quote.list or
+	// crm.quote.add. Required.
 	ID int64 `json:"id"`
-	// Array of product rows. Format of an array element: where: - field_n — name
-	// of the product row field - value_n — value of the field A list of primary
-	// fields is described below
+	// Array of product rows.
+	//
+	// Format of an array element:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    "...": "..."
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — name of the product row field
+	//   - value_n — value of the field
+	//
+	// A list of primary fields is described below
 	Rows []QuoteProductrowsSetParamsRows `json:"rows,omitzero"`
 }
 
@@ -1152,9 +1288,11 @@ func (p QuoteProductrowsSetParams) validate() error {
 // QuoteProductrowsSetParamsRows is the rows value of
 // crm.quote.productrows.set.
 type QuoteProductrowsSetParamsRows struct {
-	// Identifier of the product in the catalog. The list of products can be
-	// obtained using the method catalog.product.list. If PRODUCT_ID = 0, the row
-	// is created as "custom"
+	// Identifier of the product in the catalog.
+	//
+	// The list of products can be obtained using the method catalog.product.list.
+	//
+	// If PRODUCT_ID = 0, the row is created as "custom"
 	ProductID b24.Opt[int64] `json:"PRODUCT_ID,omitzero"`
 	// Name of the product row
 	ProductName b24.Opt[string] `json:"PRODUCT_NAME,omitzero"`
@@ -1164,7 +1302,10 @@ type QuoteProductrowsSetParamsRows struct {
 	Price b24.Opt[float64] `json:"PRICE,omitzero"`
 	// Number of product units
 	Quantity b24.Opt[float64] `json:"QUANTITY,omitzero"`
-	// Type of discount: - 1 — absolute - 2 — percentage
+	// Type of discount:
+	//
+	//   - 1 — absolute
+	//   - 2 — percentage
 	DiscountTypeID b24.Opt[int64] `json:"DISCOUNT_TYPE_ID,omitzero"`
 	// Discount value in percentage
 	DiscountRate b24.Opt[float64] `json:"DISCOUNT_RATE,omitzero"`
@@ -1172,7 +1313,10 @@ type QuoteProductrowsSetParamsRows struct {
 	DiscountSum b24.Opt[float64] `json:"DISCOUNT_SUM,omitzero"`
 	// Tax rate in percentage
 	TaxRate b24.Opt[float64] `json:"TAX_RATE,omitzero"`
-	// Is tax included in the price: - Y — yes - N — no
+	// Is tax included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
 	TaxIncluded b24.Opt[b24.Bool] `json:"TAX_INCLUDED,omitzero"`
 	// Unit of measure code
 	MeasureCode b24.Opt[string] `json:"MEASURE_CODE,omitzero"`
@@ -1235,13 +1379,31 @@ func QuoteUpdateCommand(p QuoteUpdateParams) b24.Command[b24.Bool] {
 
 // QuoteUpdateParams holds the parameters of crm.quote.update.
 type QuoteUpdateParams struct {
-	// Identifier of the estimate. The identifier can be obtained using the methods
-	// crm.quote.list and crm.quote.add. Required.
+	// Identifier of the estimate.
+	//
+	// The identifier can be obtained using the methods crm.quote.list and
+	// crm.quote.add. Required.
 	ID int64 `json:"id"`
-	// Object format: where: - field_n — field name - value_n — new field value
-	// Only include the fields that need to be changed in fields. Unknown fields in
-	// fields will be ignored. The list of main fields for updating is provided
-	// below. A complete list of fields and types can be obtained using the method
+	// Object format:
+	//
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    "...": "..."
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
+	//
+	// Only include the fields that need to be changed in fields.
+	//
+	// Unknown fields in fields will be ignored.
+	//
+	// The list of main fields for updating is provided below.
+	//
+	// A complete list of fields and types can be obtained using the method
 	// crm.quote.fields
 	Fields *QuoteUpdateParamsFields `json:"fields,omitzero"`
 	// Object of additional parameters (detailed description)
@@ -1261,11 +1423,17 @@ func (p QuoteUpdateParams) validate() error {
 
 // QuoteUpdateParamsFields is the fields value of crm.quote.update.
 type QuoteUpdateParamsFields struct {
-	// Subject of the estimate. Length limit — up to 255 characters. If a value
-	// longer than 255 is provided, the system will truncate it to 255 characters
+	// Subject of the estimate.
+	//
+	// Length limit — up to 255 characters.
+	//
+	// If a value longer than 255 is provided, the system will truncate it to 255
+	// characters
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Stage of the estimate. The list of available stages can be obtained using
-	// the method crm.status.list with the filter ENTITY_ID = QUOTE_STATUS
+	// Stage of the estimate.
+	//
+	// The list of available stages can be obtained using the method
+	// crm.status.list with the filter ENTITY_ID = QUOTE_STATUS
 	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
 	// Currency of the estimate amount
 	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
@@ -1275,12 +1443,16 @@ type QuoteUpdateParamsFields struct {
 	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
 	// Identifier of the client company
 	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Array of identifiers for client contacts. This field is completely replaced
+	// Array of identifiers for client contacts.
+	//
+	// This field is completely replaced
 	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
 	// Identifier of "your company" for vendor details
 	MycompanyID b24.Opt[int64] `json:"MYCOMPANY_ID,omitzero"`
-	// Is the estimate available to everyone? Possible values: - Y — yes - N —
-	// no
+	// Is the estimate available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
 	// Identifier of the client type
 	PersonTypeID b24.Opt[int64] `json:"PERSON_TYPE_ID,omitzero"`
@@ -1317,8 +1489,10 @@ func (v QuoteUpdateParamsFields) MarshalJSON() ([]byte, error) {
 
 // QuoteUpdateParamsFieldsParentID is the PARENT_ID_ value of crm.quote.update.
 type QuoteUpdateParamsFieldsParentID struct {
-	// Fields for connections with smart processes. For example, PARENT_ID_136 —
-	// connection with the smart process entityTypeId = 136
+	// Fields for connections with smart processes.
+	//
+	// For example, PARENT_ID_136 — connection with the smart process
+	// entityTypeId = 136
 	X b24.Opt[int64] `json:"..,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1338,8 +1512,12 @@ func (v QuoteUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
 
 // QuoteUpdateParamsParams is the params value of crm.quote.update.
 type QuoteUpdateParamsParams struct {
-	// Should a record be created in the change history? Possible values: - Y —
-	// yes - N — no Default — Y. Default: Y.
+	// Should a record be created in the change history? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — Y. Default: Y.
 	RegisterHistoryEvent b24.Opt[bool] `json:"REGISTER_HISTORY_EVENT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1372,9 +1550,9 @@ func (v QuoteUpdateParamsParams) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The full field name including the prefix UF_CRM_ contains more
-// than 50 characters, that is, more than 43 characters were provided in
-// FIELD_NAME
+//   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
+//     more than 50 characters, that is, more than 43 characters were
+//     provided in FIELD_NAME
 func QuoteUserfieldAdd(ctx context.Context, c b24.Caller, p QuoteUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1399,9 +1577,21 @@ func QuoteUserfieldAddCommand(p QuoteUserfieldAddParams) b24.Command[b24.Int] {
 
 // QuoteUserfieldAddParams holds the parameters of crm.quote.userfield.add.
 type QuoteUserfieldAddParams struct {
-	// Object format: - field_n — field name - value_n — field value The list
-	// of available fields is described below. An incorrect field in fields will be
-	// ignored. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
 	Fields QuoteUserfieldAddParamsFields `json:"fields"`
 }
 
@@ -1425,76 +1615,151 @@ func (p QuoteUserfieldAddParams) validate() error {
 // QuoteUserfieldAddParamsFields is the fields value of
 // crm.quote.userfield.add.
 type QuoteUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values: - string — string -
-	// integer — integer - double — number - boolean — yes/no - datetime —
-	// date/time - date — date - money — money - url — link - address —
-	// address - enumeration — list - file — file - employee — link to
-	// employee - crm_status — link to CRM directory - iblock_section — link to
-	// information block sections - iblock_element — link to information block
-	// elements - crm — link to CRM elements - custom field types. Required.
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	//
+	// Required.
 	UserTypeID QuoteUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within estimates. The prefix UF_CRM_ is always added to
-	// the code, and the system builds the full field name itself: - MANAGER_NOTE
-	// becomes UF_CRM_MANAGER_NOTE - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	// — the prefix UF_ is replaced with UF_CRM_ - UF_CRM_MANAGER_NOTE remains
-	// unchanged The length limit is 50 characters including the prefix, that is,
-	// up to 43 characters for the code. If a longer value is passed, the method
-	// returns the error ERROR_CORE. Allowed characters: A-Z, 0-9, and _. Lowercase
-	// letters are converted to uppercase, and any other characters cause the error
-	// ERROR_CORE. Required.
+	// Field code. Unique within estimates.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field. The provided value will be set in the
-	// following fields: LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL,
-	// ERROR_MESSAGE, HELP_MESSAGE, if no value is provided for them
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is provided, it will be set for all
-	// language identifiers. When a lang_map type value is provided, the value from
-	// LABEL will be set for all languages that were not provided. By default, the
-	// value passed in LABEL is set for all language identifiers. Default: LABEL.
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
 	// Help
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values: - Y — yes - N — no Fields of
-	// type boolean cannot be multiple. By default, N. Default: N.
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values: - Y — yes - N — no By default,
-	// N. Default: N.
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values: - Y — yes - N — no By
-	// default, N. Default: N.
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
 	// available settings, described below
 	Settings *QuoteUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the custom field of type enumeration, described
-	// below By default []. Default: [].
+	// below
+	//
+	// By default []. Default: [].
 	List []QuoteUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero. By default 100. Default: 100.
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list. This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no By default N. Default:
-	// N.
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values: - Y — yes - N — no By default Y.
-	// The value N is not supported by all field types within crm. Default: Y.
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search. This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no By default N.
-	// Default: N.
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1515,10 +1780,13 @@ func (v QuoteUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // QuoteUserfieldAddParamsFieldsSettings is the SETTINGS value of
 // crm.quote.userfield.add.
 type QuoteUserfieldAddParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1539,14 +1807,22 @@ func (v QuoteUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // QuoteUserfieldAddParamsFieldsList is the LIST value of
 // crm.quote.userfield.add.
 type QuoteUserfieldAddParamsFieldsList struct {
-	// Value of the list item. List items with an empty or missing VALUE will be
-	// ignored
+	// Value of the list item.
+	//
+	// List items with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0. By default 0. Default: 0.
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value. Possible values: - Y — yes - N — no
+	// Is the list item the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
 	// field, the first provided list item with DEF = Y will be considered default.
+	//
 	// By default N
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the list items of the
@@ -1663,8 +1939,9 @@ func QuoteUserfieldDeleteCommand(p QuoteUserfieldDeleteParams) b24.Command[b24.B
 // QuoteUserfieldDeleteParams holds the parameters of
 // crm.quote.userfield.delete.
 type QuoteUserfieldDeleteParams struct {
-	// Identifier of the custom field associated with the quote. The identifier can
-	// be obtained using the methods crm.quote.userfield.add or
+	// Identifier of the custom field associated with the quote.
+	//
+	// The identifier can be obtained using the methods crm.quote.userfield.add or
 	// crm.quote.userfield.list. Required.
 	ID int64 `json:"id"`
 }
@@ -1726,8 +2003,9 @@ func QuoteUserfieldGetCommand(p QuoteUserfieldGetParams) b24.Command[*QuoteUserf
 
 // QuoteUserfieldGetParams holds the parameters of crm.quote.userfield.get.
 type QuoteUserfieldGetParams struct {
-	// Identifier of the custom field associated with the quote. The identifier can
-	// be obtained using the methods crm.quote.userfield.add or
+	// Identifier of the custom field associated with the quote.
+	//
+	// The identifier can be obtained using the methods crm.quote.userfield.add or
 	// crm.quote.userfield.list. Required.
 	ID int64 `json:"id"`
 }
@@ -2014,7 +2292,7 @@ func (v QuoteUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The provided order is not an object
+//   - 400: The provided order is not an object
 func QuoteUserfieldList(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) ([]QuoteUserfieldListItem, error) {
 	var out []QuoteUserfieldListItem
 	if err := b24.Invoke(ctx, c, QuoteUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -2051,17 +2329,51 @@ func QuoteUserfieldListExport(ctx context.Context, c b24.Caller, p QuoteUserfiel
 
 // QuoteUserfieldListParams holds the parameters of crm.quote.userfield.list.
 type QuoteUserfieldListParams struct {
-	// Object format: - field_n — the name of the field by which the selection of
-	// custom fields will be filtered - value_n — the filter value All conditions
-	// for individual fields are combined using AND. See the list of available
-	// fields for filtering below.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of custom
+	//	    fields will be filtered
+	//	  - value_n — the filter value
+	//
+	// All conditions for individual fields are combined using AND. See the list of
+	// available fields for filtering below.
 	Filter *QuoteUserfieldListParamsFilter `json:"filter,omitzero"`
-	// Object format: - field_n — the name of the field by which the selection of
-	// elements will be sorted - value_n — a string value equal to: - ASC —
-	// ascending sort - DESC — descending sort Available fields for sorting: - ID
-	// — identifier of the custom field - FIELD_NAME — code of the custom field
-	// - USER_TYPE_ID — type of the custom field - XML_ID — external code -
-	// SORT — sort index By default:
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of elements
+	//	    will be sorted
+	//	  - value_n — a string value equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
+	//
+	// Available fields for sorting:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - XML_ID — external code
+	//   - SORT — sort index
+	//
+	// By default:
+	//
+	//	{
+	//	    "SORT": "ASC",
+	//	    "ID": "ASC"
+	//	}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -2075,37 +2387,70 @@ type QuoteUserfieldListParamsFilter struct {
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
-	// Type of the custom field. Possible values: - string — string - integer —
-	// integer - double — number - boolean — yes/no - datetime — date/time -
-	// date — date - money — money - url — link - address — address -
-	// enumeration — list - file — file - employee — binding to an employee -
-	// crm_status — binding to the CRM directory - iblock_section — binding to
-	// information block sections - iblock_element — binding to information block
-	// elements - crm — binding to CRM elements - custom field types
+	// Type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — binding to an employee
+	//   - crm_status — binding to the CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
 	UserTypeID b24.Opt[QuoteUserfieldListParamsFilterUserTypeID] `json:"USER_TYPE_ID,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting index
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the custom field multiple. Possible values: - Y — yes - N — no
+	// Is the custom field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the custom field mandatory. Possible values: - Y — yes - N — no
+	// Is the custom field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[QuoteUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values: - Y — yes
-	// - N — no
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Language identifier. When filtering by this parameter, a set of fields with
-	// values in the provided language will be returned: - EDIT_FORM_LABEL —
-	// label in the edit form - LIST_COLUMN_LABEL — header in the list -
-	// LIST_FILTER_LABEL — filter label in the list - ERROR_MESSAGE — error
-	// message - HELP_MESSAGE — help
+	// values in the provided language will be returned:
+	//
+	//   - EDIT_FORM_LABEL — label in the edit form
+	//   - LIST_COLUMN_LABEL — header in the list
+	//   - LIST_FILTER_LABEL — filter label in the list
+	//   - ERROR_MESSAGE — error message
+	//   - HELP_MESSAGE — help
 	Lang b24.Opt[QuoteUserfieldListParamsFilterLang] `json:"LANG,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2332,13 +2677,29 @@ func QuoteUserfieldUpdateCommand(p QuoteUserfieldUpdateParams) b24.Command[b24.B
 // QuoteUserfieldUpdateParams holds the parameters of
 // crm.quote.userfield.update.
 type QuoteUserfieldUpdateParams struct {
-	// Identifier of the custom field. The identifier can be obtained using the
-	// methods crm.quote.userfield.add and crm.quote.userfield.list. Required.
+	// Identifier of the custom field.
+	//
+	// The identifier can be obtained using the methods crm.quote.userfield.add and
+	// crm.quote.userfield.list. Required.
 	ID int64 `json:"id"`
-	// Object format: - field_n — field name - value_n — new field value The
-	// list of available fields is described below. An incorrect field in fields
-	// will be ignored. Only those fields that need to be changed should be passed
-	// in fields. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — new field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored.
+	//
+	// Only those fields that need to be changed should be passed in fields.
+	// Required.
 	Fields QuoteUserfieldUpdateParamsFields `json:"fields"`
 }
 
@@ -2356,42 +2717,74 @@ func (p QuoteUserfieldUpdateParams) validate() error {
 // QuoteUserfieldUpdateParamsFields is the fields value of
 // crm.quote.userfield.update.
 type QuoteUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values: - Y — yes - N — no
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values: - Y — yes - N
-	// — no
+	// Should the field be shown in the filter? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Additional field parameters. Each field type USER_TYPE_ID has its own pool
-	// of available settings, which are described below. The field only overwrites
-	// the passed values
+	// of available settings, which are described below.
+	//
+	// The field only overwrites the passed values
 	Settings *QuoteUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// List of possible values for the user field of type enumeration, description
 	// below
 	List []QuoteUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
 	// Sort index. Must be greater than zero
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list? This parameter does not affect
-	// anything within crm. Possible values: - Y — yes - N — no
+	// Should the user field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no The value N is
-	// not supported by all field types within crm
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no The value N is not supported by all field types within crm
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable? This parameter does not affect anything
-	// within crm. Possible values: - Y — yes - N — no
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Filter label in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list. When a string is passed, it is set for each language.
-	// For languages where no value is explicitly specified, ” will be recorded.
+	// Header in the list.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
 	// The field completely overwrites the previous value
 	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form. When a string is passed, it is set for each
-	// language. For languages where no value is explicitly specified, ” will be
-	// recorded. The field completely overwrites the previous value
+	// Label in the edit form.
+	//
+	// When a string is passed, it is set for each language.
+	//
+	// For languages where no value is explicitly specified, "" will be recorded.
+	//
+	// The field completely overwrites the previous value
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
 	// Error message
 	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
@@ -2439,14 +2832,19 @@ func (v QuoteUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) 
 // QuoteUserfieldUpdateParamsFieldsList is the LIST value of
 // crm.quote.userfield.update.
 type QuoteUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element. List elements with an empty or missing VALUE will
-	// be ignored
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
 	Value b24.Opt[string] `json:"VALUE,omitzero"`
 	// Sort index. Must be greater than or equal to 0
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values: - Y — yes - N —
-	// no For a multiple field, several DEF = Y are allowed. For a non-multiple
-	// field, the first passed list element with DEF = Y will be considered default
+	// Is the list element the default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, several DEF = Y are allowed. For a non-multiple field,
+	// the first passed list element with DEF = Y will be considered default
 	Def b24.Opt[bool] `json:"DEF,omitzero"`
 	// External code of the value. Must be unique within the elements of the user
 	// field list

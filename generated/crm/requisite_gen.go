@@ -136,8 +136,9 @@ type RequisiteBankdetailAddParamsFields struct {
 	// Required.
 	EntityID int64 `json:"ENTITY_ID"`
 	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values). The
-	// country code of the bank details matches the country code in the linked
+	// (see method crm.requisite.preset.countries for available values).
+	//
+	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
 	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
@@ -146,13 +147,17 @@ type RequisiteBankdetailAddParamsFields struct {
 	// Symbolic code of the requisite
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer. Each application
+	// ensures the uniqueness of values in this field.
+	//
 	// It is recommended to use a unique prefix to avoid collisions with other
 	// applications
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N. Currently, the field does not
-	// actually affect anything
+	// Activity indicator. Uses values Y or N.
+	//
+	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -365,8 +370,10 @@ func RequisiteBankdetailGetCommand(p RequisiteBankdetailGetParams) b24.Command[*
 // RequisiteBankdetailGetParams holds the parameters of
 // crm.requisite.bankdetail.get.
 type RequisiteBankdetailGetParams struct {
-	// Identifier of the bank details. Identifiers of bank details can be obtained
-	// using the method crm.requisite.bankdetail.list. Required.
+	// Identifier of the bank details.
+	//
+	// Identifiers of bank details can be obtained using the method
+	// crm.requisite.bankdetail.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -447,8 +454,8 @@ func (v RequisiteBankdetailGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: Insufficient access permissions to retrieve the list of
-// bank details.
+//   - Access denied: Insufficient access permissions to retrieve the list of
+//     bank details.
 func RequisiteBankdetailList(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) ([]RequisiteBankdetailListItem, error) {
 	var out []RequisiteBankdetailListItem
 	if err := b24.Invoke(ctx, c, RequisiteBankdetailListCommand(p).Request, &out, opts...); err != nil {
@@ -487,41 +494,67 @@ func RequisiteBankdetailListExport(ctx context.Context, c b24.Caller, p Requisit
 // RequisiteBankdetailListParams holds the parameters of
 // crm.requisite.bankdetail.list.
 type RequisiteBankdetailListParams struct {
-	// The array contains a list of fields to select (see bank detail fields). If
-	// the array is not provided or an empty array is passed, all available bank
+	// The array contains a list of fields to select (see bank detail fields).
+	//
+	// If the array is not provided or an empty array is passed, all available bank
 	// detail fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bank details in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to bank detail fields. An additional prefix can be assigned to the key to
-	// specify the filter behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN, an array is passed as the value - !@ — NOT IN, an array
-	// is passed as the value - % — LIKE, substring search. The % symbol does not
-	// need to be passed in the filter value. The search looks for the substring in
-	// any position of the string. - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - !% — NOT LIKE, substring search. The % symbol does
-	// not need to be passed in the filter value. The search goes from both sides.
-	// - !=% — NOT LIKE, substring search. The % symbol needs to be passed in the
-	// value. Examples: - "mol%" — searches for values not starting with "mol" -
-	// "%mol" — searches for values not ending with "mol" - "%mol%" — searches
-	// for values where the substring "mol" is not present in any position - !%=
-	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
-	// != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to bank detail fields.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol does not need to be passed
+	//     in the filter value. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	Filter *RequisiteBankdetailListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting the selected bank details in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to bank detail fields. Possible values for order: - asc — in ascending
-	// order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to bank detail fields.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	Order *RequisiteBankdetailListParamsOrder `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -532,12 +565,15 @@ type RequisiteBankdetailListParamsFilter struct {
 	// account
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Identifier of the parent object. Currently can only be the identifier of the
-	// requisite. Identifiers of requisites can be obtained using the method
+	// requisite.
+	//
+	// Identifiers of requisites can be obtained using the method
 	// crm.requisite.list
 	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values). The
-	// country code of the bank details matches the country code in the linked
+	// (see method crm.requisite.preset.countries for available values).
+	//
+	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
 	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
@@ -554,13 +590,17 @@ type RequisiteBankdetailListParamsFilter struct {
 	// Symbolic code of the requisite
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer. Each application
+	// ensures the uniqueness of values in this field.
+	//
 	// It is recommended to use a unique prefix to avoid collisions with other
 	// applications
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N. Currently, the field does not
-	// actually affect anything
+	// Activity indicator. Uses values Y or N.
+	//
+	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -630,12 +670,15 @@ type RequisiteBankdetailListParamsOrder struct {
 	// account
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Identifier of the parent object. Currently can only be the identifier of the
-	// requisite. Identifiers of requisites can be obtained using the method
+	// requisite.
+	//
+	// Identifiers of requisites can be obtained using the method
 	// crm.requisite.list
 	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values). The
-	// country code of the bank details matches the country code in the linked
+	// (see method crm.requisite.preset.countries for available values).
+	//
+	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
 	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
@@ -652,13 +695,17 @@ type RequisiteBankdetailListParamsOrder struct {
 	// Symbolic code of the requisite
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer. Each application
+	// ensures the uniqueness of values in this field.
+	//
 	// It is recommended to use a unique prefix to avoid collisions with other
 	// applications
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N. Currently, the field does not
-	// actually affect anything
+	// Activity indicator. Uses values Y or N.
+	//
+	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -727,12 +774,15 @@ type RequisiteBankdetailListItem struct {
 	// account
 	ID b24.Int `json:"ID"`
 	// Identifier of the parent object. Currently can only be the identifier of the
-	// requisite. Identifiers of requisites can be obtained using the method
+	// requisite.
+	//
+	// Identifiers of requisites can be obtained using the method
 	// crm.requisite.list
 	EntityID b24.Int `json:"ENTITY_ID"`
 	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values). The
-	// country code of the bank details matches the country code in the linked
+	// (see method crm.requisite.preset.countries for available values).
+	//
+	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
 	CountryID b24.Int `json:"COUNTRY_ID"`
@@ -749,13 +799,17 @@ type RequisiteBankdetailListItem struct {
 	// Symbolic code of the requisite
 	Code b24.String `json:"CODE"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer. Each application
+	// ensures the uniqueness of values in this field.
+	//
 	// It is recommended to use a unique prefix to avoid collisions with other
 	// applications
 	XMLID b24.String `json:"XML_ID"`
-	// Activity indicator. Uses values Y or N. Currently, the field does not
-	// actually affect anything
+	// Activity indicator. Uses values Y or N.
+	//
+	// Currently, the field does not actually affect anything
 	Active b24.Bool `json:"ACTIVE"`
 	// Sorting
 	Sort b24.Int `json:"SORT"`
@@ -866,8 +920,10 @@ func RequisiteBankdetailUpdateCommand(p RequisiteBankdetailUpdateParams) b24.Com
 // RequisiteBankdetailUpdateParams holds the parameters of
 // crm.requisite.bankdetail.update.
 type RequisiteBankdetailUpdateParams struct {
-	// Identifier of the bank details. Identifiers of bank details can be obtained
-	// using the method crm.requisite.bankdetail.list. Required.
+	// Identifier of the bank details.
+	//
+	// Identifiers of bank details can be obtained using the method
+	// crm.requisite.bankdetail.list. Required.
 	ID int64 `json:"id"`
 	// Set of bank detail fields — an object of the form {"field": "value"[,
 	// ...]}, the values of which need to be changed. Required.
@@ -893,13 +949,17 @@ type RequisiteBankdetailUpdateParamsFields struct {
 	// Symbolic code of the requisite
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer. Each application
+	// ensures the uniqueness of values in this field.
+	//
 	// It is recommended to use a unique prefix to avoid collisions with other
 	// applications
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N. Currently, the field does not
-	// actually affect anything
+	// Activity indicator. Uses values Y or N.
+	//
+	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -1001,8 +1061,10 @@ func RequisiteDeleteCommand(p RequisiteDeleteParams) b24.Command[b24.Bool] {
 
 // RequisiteDeleteParams holds the parameters of crm.requisite.delete.
 type RequisiteDeleteParams struct {
-	// Identifier of the requisite. The identifier can be obtained using the
-	// crm.requisite.list method. Required.
+	// Identifier of the requisite.
+	//
+	// The identifier can be obtained using the crm.requisite.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -1090,8 +1152,10 @@ func RequisiteGetCommand(p RequisiteGetParams) b24.Command[*RequisiteGetResult] 
 
 // RequisiteGetParams holds the parameters of crm.requisite.get.
 type RequisiteGetParams struct {
-	// Identifier of the requisite. The identifier can be obtained using the
-	// crm.requisite.list method. Required.
+	// Identifier of the requisite.
+	//
+	// The identifier can be obtained using the crm.requisite.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -1284,15 +1348,24 @@ func RequisiteLinkGetCommand(p RequisiteLinkGetParams) b24.Command[*RequisiteLin
 
 // RequisiteLinkGetParams holds the parameters of crm.requisite.link.get.
 type RequisiteLinkGetParams struct {
-	// Identifier of the object type to which the link belongs. The following types
-	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
-	// new invoice (value 31) - other dynamic objects (to get possible values, see
-	// the method crm.type.list). Object type identifiers can be obtained using the
-	// method crm.enum.ownertype. Required.
+	// Identifier of the object type to which the link belongs.
+	//
+	// The following types can be used:
+	//
+	//   - deal (value 2)
+	//   - old invoice (value 5)
+	//   - estimate (value 7)
+	//   - new invoice (value 31)
+	//   - other dynamic objects (to get possible values, see the method
+	//     crm.type.list).
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the object to which the link belongs. Identifiers of objects
-	// can be obtained using the following methods: crm.deal.list, crm.quote.list,
-	// crm.item.list. Required.
+	// Identifier of the object to which the link belongs.
+	//
+	// Identifiers of objects can be obtained using the following methods:
+	// crm.deal.list, crm.quote.list, crm.item.list. Required.
 	EntityID int64 `json:"entityId"`
 }
 
@@ -1352,8 +1425,8 @@ func (v RequisiteLinkGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: Insufficient access permissions to retrieve the list of
-// requisite links
+//   - Access denied: Insufficient access permissions to retrieve the list of
+//     requisite links
 func RequisiteLinkList(ctx context.Context, c b24.Caller, p RequisiteLinkListParams, opts ...b24.CallOption) ([]RequisiteLinkListItem, error) {
 	var out []RequisiteLinkListItem
 	if err := b24.Invoke(ctx, c, RequisiteLinkListCommand(p).Request, &out, opts...); err != nil {
@@ -1382,69 +1455,107 @@ func RequisiteLinkListAll(ctx context.Context, c b24.Caller, p RequisiteLinkList
 
 // RequisiteLinkListParams holds the parameters of crm.requisite.link.list.
 type RequisiteLinkListParams struct {
-	// An array of fields to select (see requisite link fields). If the array is
-	// not provided or an empty array is passed, all available fields for requisite
-	// links will be selected.
+	// An array of fields to select (see requisite link fields).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields for requisite links will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected requisite links in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to requisite link fields. An additional prefix can be specified
-	// for the key to clarify the filter behavior. Possible prefix values: - >= —
-	// greater than or equal to - > — greater than - <= — less than or equal to
-	// - < — less than - @ — IN, an array is passed as the value - !@ — NOT
-	// IN, an array is passed as the value - % — LIKE, substring search. The %
-	// symbol should not be included in the filter value. The search looks for the
-	// substring in any position of the string. - =% — LIKE, substring search.
-	// The % symbol should be included in the value. Examples: - "mol%" —
-	// searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be in
-	// any position - %= — LIKE (similar to =%) - !% — NOT LIKE, substring
-	// search. The % symbol should not be included in the filter value. The search
-	// goes from both sides. - !=% — NOT LIKE, substring search. The % symbol
-	// should be included in the value. Examples: - "mol%" — searches for values
-	// not starting with "mol" - "%mol" — searches for values not ending with
-	// "mol" - "%mol%" — searches for values where the substring "mol" is not
-	// present in any position - !%= — NOT LIKE (similar to !=%) - = — equal,
-	// exact match (used by default) - != — not equal - ! — not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to requisite link fields.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string.
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol should be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	Filter *RequisiteLinkListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting the selected requisite links in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to requisite link fields. Possible values for order: - asc — in ascending
-	// order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to requisite link fields.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	Order *RequisiteLinkListParamsOrder `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
 // RequisiteLinkListParamsFilter is the filter value of
 // crm.requisite.link.list.
 type RequisiteLinkListParamsFilter struct {
-	// Identifier of the object type to which the link belongs. The following types
-	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
-	// new invoice (value 31) - other dynamic objects (to get possible values, see
-	// the method crm.type.list). Object type identifiers can be obtained using the
-	// method crm.enum.ownertype
+	// Identifier of the object type to which the link belongs.
+	//
+	// The following types can be used:
+	//
+	//   - deal (value 2)
+	//   - old invoice (value 5)
+	//   - estimate (value 7)
+	//   - new invoice (value 31)
+	//   - other dynamic objects (to get possible values, see the method
+	//     crm.type.list).
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype
 	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the object to which the link belongs. Object identifiers can
-	// be obtained using the following methods: crm.deal.list, crm.quote.list,
-	// crm.item.list
+	// Identifier of the object to which the link belongs.
+	//
+	// Object identifiers can be obtained using the following methods:
+	// crm.deal.list, crm.quote.list, crm.item.list
 	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the client's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list
+	// Identifier of the client's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list
 	RequisiteID b24.Opt[int64] `json:"REQUISITE_ID,omitzero"`
-	// Identifier of the client's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of the client's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
 	BankDetailID b24.Opt[int64] `json:"BANK_DETAIL_ID,omitzero"`
-	// Identifier of my company's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list
+	// Identifier of my company's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list
 	McRequisiteID b24.Opt[int64] `json:"MC_REQUISITE_ID,omitzero"`
-	// Identifier of my company's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of my company's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
 	McBankDetailID b24.Opt[int64] `json:"MC_BANK_DETAIL_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1465,28 +1576,40 @@ func (v RequisiteLinkListParamsFilter) MarshalJSON() ([]byte, error) {
 
 // RequisiteLinkListParamsOrder is the order value of crm.requisite.link.list.
 type RequisiteLinkListParamsOrder struct {
-	// Identifier of the object type to which the link belongs. The following types
-	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
-	// new invoice (value 31) - other dynamic objects (to get possible values, see
-	// the method crm.type.list). Object type identifiers can be obtained using the
-	// method crm.enum.ownertype
+	// Identifier of the object type to which the link belongs.
+	//
+	// The following types can be used:
+	//
+	//   - deal (value 2)
+	//   - old invoice (value 5)
+	//   - estimate (value 7)
+	//   - new invoice (value 31)
+	//   - other dynamic objects (to get possible values, see the method
+	//     crm.type.list).
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype
 	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
-	// Identifier of the object to which the link belongs. Object identifiers can
-	// be obtained using the following methods: crm.deal.list, crm.quote.list,
-	// crm.item.list
+	// Identifier of the object to which the link belongs.
+	//
+	// Object identifiers can be obtained using the following methods:
+	// crm.deal.list, crm.quote.list, crm.item.list
 	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
-	// Identifier of the client's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list
+	// Identifier of the client's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list
 	RequisiteID b24.Opt[int64] `json:"REQUISITE_ID,omitzero"`
-	// Identifier of the client's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of the client's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
 	BankDetailID b24.Opt[int64] `json:"BANK_DETAIL_ID,omitzero"`
-	// Identifier of my company's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list
+	// Identifier of my company's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list
 	McRequisiteID b24.Opt[int64] `json:"MC_REQUISITE_ID,omitzero"`
-	// Identifier of my company's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of my company's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
 	McBankDetailID b24.Opt[int64] `json:"MC_BANK_DETAIL_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1507,28 +1630,40 @@ func (v RequisiteLinkListParamsOrder) MarshalJSON() ([]byte, error) {
 
 // RequisiteLinkListItem is one row of crm.requisite.link.list.
 type RequisiteLinkListItem struct {
-	// Identifier of the object type to which the link belongs. The following types
-	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
-	// new invoice (value 31) - other dynamic objects (to get possible values, see
-	// the method crm.type.list). Object type identifiers can be obtained using the
-	// method crm.enum.ownertype
+	// Identifier of the object type to which the link belongs.
+	//
+	// The following types can be used:
+	//
+	//   - deal (value 2)
+	//   - old invoice (value 5)
+	//   - estimate (value 7)
+	//   - new invoice (value 31)
+	//   - other dynamic objects (to get possible values, see the method
+	//     crm.type.list).
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
-	// Identifier of the object to which the link belongs. Object identifiers can
-	// be obtained using the following methods: crm.deal.list, crm.quote.list,
-	// crm.item.list
+	// Identifier of the object to which the link belongs.
+	//
+	// Object identifiers can be obtained using the following methods:
+	// crm.deal.list, crm.quote.list, crm.item.list
 	EntityID b24.Int `json:"ENTITY_ID"`
-	// Identifier of the client's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list
+	// Identifier of the client's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list
 	RequisiteID b24.Int `json:"REQUISITE_ID"`
-	// Identifier of the client's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of the client's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
 	BankDetailID b24.Int `json:"BANK_DETAIL_ID"`
-	// Identifier of my company's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list
+	// Identifier of my company's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list
 	McRequisiteID b24.Int `json:"MC_REQUISITE_ID"`
-	// Identifier of my company's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of my company's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
 	McBankDetailID b24.Int `json:"MC_BANK_DETAIL_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1669,28 +1804,43 @@ func (p RequisiteLinkRegisterParams) validate() error {
 // RequisiteLinkRegisterParamsFields is the fields value of
 // crm.requisite.link.register.
 type RequisiteLinkRegisterParamsFields struct {
-	// Identifier of the object type to which the link belongs. The following types
-	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
-	// new invoice (value 31) - other dynamic objects (to get possible values, see
-	// the method crm.type.list). Object type identifiers can be obtained using the
-	// method crm.enum.ownertype. Required.
+	// Identifier of the object type to which the link belongs.
+	//
+	// The following types can be used:
+	//
+	//   - deal (value 2)
+	//   - old invoice (value 5)
+	//   - estimate (value 7)
+	//   - new invoice (value 31)
+	//   - other dynamic objects (to get possible values, see the method
+	//     crm.type.list).
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	// Required.
 	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
-	// Identifier of the object to which the link belongs. Object identifiers can
-	// be obtained using the following methods: crm.deal.list, crm.quote.list,
-	// crm.item.list. Required.
+	// Identifier of the object to which the link belongs.
+	//
+	// Object identifiers can be obtained using the following methods:
+	// crm.deal.list, crm.quote.list, crm.item.list. Required.
 	EntityID int64 `json:"ENTITY_ID"`
-	// Identifier of the client's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list. Required.
+	// Identifier of the client's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list.
+	// Required.
 	RequisiteID int64 `json:"REQUISITE_ID"`
-	// Identifier of the client's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of the client's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list. Required.
 	BankDetailID int64 `json:"BANK_DETAIL_ID"`
-	// Identifier of my company's requisite selected for the object. Requisite
-	// identifiers can be obtained using the method crm.requisite.list. Required.
+	// Identifier of my company's requisite selected for the object.
+	//
+	// Requisite identifiers can be obtained using the method crm.requisite.list.
+	// Required.
 	McRequisiteID int64 `json:"MC_REQUISITE_ID"`
-	// Identifier of my company's bank requisite selected for the object. Bank
-	// requisite identifiers can be obtained using the method
+	// Identifier of my company's bank requisite selected for the object.
+	//
+	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list. Required.
 	McBankDetailID int64 `json:"MC_BANK_DETAIL_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1756,15 +1906,24 @@ func RequisiteLinkUnregisterCommand(p RequisiteLinkUnregisterParams) b24.Command
 // RequisiteLinkUnregisterParams holds the parameters of
 // crm.requisite.link.unregister.
 type RequisiteLinkUnregisterParams struct {
-	// Identifier of the object type to which the link belongs. The following types
-	// can be used: - deal (value 2) - old invoice (value 5) - estimate (value 7) -
-	// new invoice (value 31) - other dynamic objects (to get possible values, see
-	// the method crm.type.list). Object type identifiers can be obtained using the
-	// method crm.enum.ownertype. Required.
+	// Identifier of the object type to which the link belongs.
+	//
+	// The following types can be used:
+	//
+	//   - deal (value 2)
+	//   - old invoice (value 5)
+	//   - estimate (value 7)
+	//   - new invoice (value 31)
+	//   - other dynamic objects (to get possible values, see the method
+	//     crm.type.list).
+	//
+	// Object type identifiers can be obtained using the method crm.enum.ownertype.
+	// Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the object to which the link belongs. Object identifiers can
-	// be obtained using the following methods: crm.deal.list, crm.quote.list,
-	// crm.item.list. Required.
+	// Identifier of the object to which the link belongs.
+	//
+	// Object identifiers can be obtained using the following methods:
+	// crm.deal.list, crm.quote.list, crm.item.list. Required.
 	EntityID int64 `json:"entityId"`
 }
 
@@ -1799,7 +1958,7 @@ func (p RequisiteLinkUnregisterParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Insufficient access permissions to retrieve the list of requisites.
+//   - 0: Insufficient access permissions to retrieve the list of requisites.
 func RequisiteList(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) ([]RequisiteListItem, error) {
 	var out []RequisiteListItem
 	if err := b24.Invoke(ctx, c, RequisiteListCommand(p).Request, &out, opts...); err != nil {
@@ -1836,48 +1995,75 @@ func RequisiteListExport(ctx context.Context, c b24.Caller, p RequisiteListParam
 // RequisiteListParams holds the parameters of crm.requisite.list.
 type RequisiteListParams struct {
 	// An array containing the list of fields to be selected (see requisite
-	// fields). If not provided or an empty array is passed, all available
-	// requisite fields will be selected.
+	// fields).
+	//
+	// If not provided or an empty array is passed, all available requisite fields
+	// will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected requisites in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to requisite fields. An additional prefix can be specified for the key to
-	// clarify the filter behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN (an array is passed as the value) - !@— NOT IN (an array
-	// is passed as the value) - % — LIKE, substring search. The % symbol does
-	// not need to be included in the filter value. The search looks for the
-	// substring in any position of the string. - =% — LIKE, substring search.
-	// The % symbol must be included in the value. Examples: - "mol%" — searching
-	// for values starting with "mol" - "%mol" — searching for values ending with
-	// "mol" - "%mol%" — searching for values where "mol" can be in any position.
-	// - %= — LIKE (see description above) - !% — NOT LIKE, substring search.
-	// The % symbol does not need to be included in the filter value. The search is
-	// performed from both sides. - !=% — NOT LIKE, substring search. The %
-	// symbol must be included in the value. Examples: - "mol%" — searching for
-	// values not starting with "mol" - "%mol" — searching for values not ending
-	// with "mol" - "%mol%" — searching for values where the substring "mol" is
-	// not present in any position. - !%= — NOT LIKE (see description above) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to requisite fields.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@— NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol does not need to be
+	//     included in the filter value. The search looks for the substring in
+	//     any position of the string.
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position.
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol does not need to be
+	//     included in the filter value. The search is performed from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position.
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected attributes in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to attribute fields. Possible values for order: - asc — in ascending order
-	// - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to attribute fields.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// A parameter used to control pagination. The results page size is always
-	// static: 50 records. To select the second page of results, you must pass the
-	// value 50. To select the third page of results, the value is — 100 and so
-	// on. Formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// A parameter used to control pagination.
+	//
+	// The results page size is always static: 50 records.
+	//
+	// To select the second page of results, you must pass the value 50. To select
+	// the third page of results, the value is — 100 and so on.
+	//
+	// Formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1977,8 +2163,10 @@ func (p RequisitePresetAddParams) validate() error {
 // crm.requisite.preset.add.
 type RequisitePresetAddParamsFields struct {
 	// Identifier of the parent object's type. Currently, this is only "Requisite"
-	// (identifier 8). The identifiers of CRM object types are provided by the
-	// method crm.enum.ownertype. Required.
+	// (identifier 8).
+	//
+	// The identifiers of CRM object types are provided by the method
+	// crm.enum.ownertype. Required.
 	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
 	// Identifier of the country corresponding to the set of fields in the
 	// requisites template (for available values, see the method
@@ -1987,12 +2175,17 @@ type RequisitePresetAddParamsFields struct {
 	// Name of the template. Required.
 	Name string `json:"NAME"`
 	// External key. Used for exchange operations. Identifier of the external
-	// information base object. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications. Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved
-	// in CRM for identifying templates that are used by default. These identifiers
-	// should not be used for your purposes, as this may lead to logic violations
+	// information base object.
+	//
+	// The purpose of the field may change by the final developer.
+	//
+	// Each application ensures the uniqueness of values in this field. It is
+	// recommended to use a unique prefix to avoid collisions with other
+	// applications.
+	//
+	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
+	// identifying templates that are used by default. These identifiers should not
+	// be used for your purposes, as this may lead to logic violations
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Activity status. Values Y or N are used. Determines the availability of the
 	// template in the selection list when adding requisites
@@ -2187,9 +2380,11 @@ func RequisitePresetFieldAddCommand(p RequisitePresetFieldAddParams) b24.Command
 // crm.requisite.preset.field.add.
 type RequisitePresetFieldAddParams struct {
 	// An object containing the identifier of the template to which the custom
-	// field is added (e.g., {"ID": 27}). Template identifiers can be obtained
-	// using the method crm.requisite.preset.list. Required.
-	Preset map[string]any `json:"preset"`
+	// field is added (e.g., {"ID": 27}).
+	//
+	// Template identifiers can be obtained using the method
+	// crm.requisite.preset.list. Required.
+	Preset RequisitePresetFieldAddParamsPreset `json:"preset"`
 	// A set of fields — an object of the form {"field": "value"[, ...]} for
 	// adding the custom field to the template. Required.
 	Fields RequisitePresetFieldAddParamsFields `json:"fields"`
@@ -2197,12 +2392,6 @@ type RequisitePresetFieldAddParams struct {
 
 // validate reports the first required parameter left empty.
 func (p RequisitePresetFieldAddParams) validate() error {
-	if p.Preset == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.preset.field.add",
-			Param:  "preset",
-		}
-	}
 	if p.Fields.FieldName == "" {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.add",
@@ -2212,14 +2401,36 @@ func (p RequisitePresetFieldAddParams) validate() error {
 	return nil
 }
 
+// RequisitePresetFieldAddParamsPreset is the preset value of
+// crm.requisite.preset.field.add.
+type RequisitePresetFieldAddParamsPreset struct {
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldAddParamsPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldAddParamsPreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldAddParamsPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldAddParamsPreset
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RequisitePresetFieldAddParamsFields is the fields value of
 // crm.requisite.preset.field.add.
 type RequisitePresetFieldAddParamsFields struct {
 	// The name of the field. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// An alternative name for the field in the requisite. The alternative name is
-	// displayed in various forms for filling out requisites. Depending on the
-	// specific form, the alternative name may or may not be used
+	// An alternative name for the field in the requisite.
+	//
+	// The alternative name is displayed in various forms for filling out
+	// requisites. Depending on the specific form, the alternative name may or may
+	// not be used
 	FieldTitle b24.Opt[string] `json:"FIELD_TITLE,omitzero"`
 	// Sorting. The order in the list of template fields
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -2261,9 +2472,6 @@ func (v RequisitePresetFieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
 func RequisitePresetFieldAvailabletoadd(ctx context.Context, c b24.Caller, p RequisitePresetFieldAvailabletoaddParams, opts ...b24.CallOption) ([]b24.String, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, RequisitePresetFieldAvailabletoaddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -2287,22 +2495,34 @@ func RequisitePresetFieldAvailabletoaddCommand(p RequisitePresetFieldAvailableto
 // crm.requisite.preset.field.availabletoadd.
 type RequisitePresetFieldAvailabletoaddParams struct {
 	// An object containing the identifier of the template for which to retrieve
-	// the list of available customizable fields. Template identifiers can be
-	// obtained using the crm.requisite.preset.list method. Fields with the prefix
-	// UF_ in the response are custom fields (see methods for working with custom
-	// requisite fields). Required.
-	Preset map[string]any `json:"preset"`
+	// the list of available customizable fields.
+	//
+	// Template identifiers can be obtained using the crm.requisite.preset.list
+	// method.
+	//
+	// Fields with the prefix UF_ in the response are custom fields (see methods
+	// for working with custom requisite fields). Required.
+	Preset RequisitePresetFieldAvailabletoaddParamsPreset `json:"preset"`
 }
 
-// validate reports the first required parameter left empty.
-func (p RequisitePresetFieldAvailabletoaddParams) validate() error {
-	if p.Preset == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.preset.field.availabletoadd",
-			Param:  "preset",
-		}
-	}
-	return nil
+// RequisitePresetFieldAvailabletoaddParamsPreset is the preset value of
+// crm.requisite.preset.field.availabletoadd.
+type RequisitePresetFieldAvailabletoaddParamsPreset struct {
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldAvailabletoaddParamsPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldAvailabletoaddParamsPreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldAvailabletoaddParamsPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldAvailabletoaddParamsPreset
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetFieldDelete calls crm.requisite.preset.field.delete: Delete
@@ -2355,14 +2575,17 @@ func RequisitePresetFieldDeleteCommand(p RequisitePresetFieldDeleteParams) b24.C
 // RequisitePresetFieldDeleteParams holds the parameters of
 // crm.requisite.preset.field.delete.
 type RequisitePresetFieldDeleteParams struct {
-	// Identifier of the custom field to be deleted. Identifiers of custom fields
-	// in the requisite template can be obtained using the
-	// crm.requisite.preset.field.list method. Required.
+	// Identifier of the custom field to be deleted.
+	//
+	// Identifiers of custom fields in the requisite template can be obtained using
+	// the crm.requisite.preset.field.list method. Required.
 	ID int64 `json:"id"`
 	// An object containing the identifier of the template from which the custom
-	// field is being deleted (for example, {"ID": 27}). Template identifiers can
-	// be obtained using the crm.requisite.preset.list method. Required.
-	Preset map[string]any `json:"preset"`
+	// field is being deleted (for example, {"ID": 27}).
+	//
+	// Template identifiers can be obtained using the crm.requisite.preset.list
+	// method. Required.
+	Preset RequisitePresetFieldDeleteParamsPreset `json:"preset"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2373,13 +2596,27 @@ func (p RequisitePresetFieldDeleteParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Preset == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.preset.field.delete",
-			Param:  "preset",
-		}
-	}
 	return nil
+}
+
+// RequisitePresetFieldDeleteParamsPreset is the preset value of
+// crm.requisite.preset.field.delete.
+type RequisitePresetFieldDeleteParamsPreset struct {
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldDeleteParamsPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldDeleteParamsPreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldDeleteParamsPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldDeleteParamsPreset
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetFieldFields calls crm.requisite.preset.field.fields: Get
@@ -2471,15 +2708,17 @@ func RequisitePresetFieldGetCommand(p RequisitePresetFieldGetParams) b24.Command
 // RequisitePresetFieldGetParams holds the parameters of
 // crm.requisite.preset.field.get.
 type RequisitePresetFieldGetParams struct {
-	// Identifier of the custom field. Identifiers of custom fields of the
-	// requisite template can be obtained using the crm.requisite.preset.field.list
-	// method. Required.
+	// Identifier of the custom field.
+	//
+	// Identifiers of custom fields of the requisite template can be obtained using
+	// the crm.requisite.preset.field.list method. Required.
 	ID int64 `json:"id"`
 	// An object containing the identifier of the template from which the
 	// information about the custom field is extracted (for example, {"ID": 27}).
+	//
 	// Template identifiers can be obtained using the crm.requisite.preset.list
 	// method. Required.
-	Preset map[string]any `json:"preset"`
+	Preset RequisitePresetFieldGetParamsPreset `json:"preset"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2490,13 +2729,27 @@ func (p RequisitePresetFieldGetParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Preset == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.preset.field.get",
-			Param:  "preset",
-		}
-	}
 	return nil
+}
+
+// RequisitePresetFieldGetParamsPreset is the preset value of
+// crm.requisite.preset.field.get.
+type RequisitePresetFieldGetParamsPreset struct {
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldGetParamsPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldGetParamsPreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldGetParamsPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldGetParamsPreset
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetFieldGetResult is the result of
@@ -2545,9 +2798,6 @@ func (v RequisitePresetFieldGetResult) MarshalJSON() ([]byte, error) {
 //   - Access denied: Insufficient access permissions to retrieve the list of
 //     customizable fields of the template
 func RequisitePresetFieldList(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) ([]RequisitePresetFieldListItem, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out []RequisitePresetFieldListItem
 	if err := b24.Invoke(ctx, c, RequisitePresetFieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -2572,12 +2822,6 @@ func RequisitePresetFieldListCommand(p RequisitePresetFieldListParams) b24.Comma
 // crm.requisite.preset.field.list, requesting page after page (start/next) as
 // the loop asks for more.
 func RequisitePresetFieldListAll(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) iter.Seq2[RequisitePresetFieldListItem, error] {
-	if err := p.validate(); err != nil {
-		return func(yield func(RequisitePresetFieldListItem, error) bool) {
-			var zero RequisitePresetFieldListItem
-			yield(zero, err)
-		}
-	}
 	return b24.List[RequisitePresetFieldListItem](ctx, c, RequisitePresetFieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
@@ -2588,18 +2832,27 @@ type RequisitePresetFieldListParams struct {
 	// list of customizable fields is extracted (for example, {"ID": 27}). Template
 	// identifiers can be obtained using the crm.requisite.preset.list method.
 	// Required.
-	Preset map[string]any `json:"preset"`
+	Preset RequisitePresetFieldListParamsPreset `json:"preset"`
 }
 
-// validate reports the first required parameter left empty.
-func (p RequisitePresetFieldListParams) validate() error {
-	if p.Preset == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.preset.field.list",
-			Param:  "preset",
-		}
-	}
-	return nil
+// RequisitePresetFieldListParamsPreset is the preset value of
+// crm.requisite.preset.field.list.
+type RequisitePresetFieldListParamsPreset struct {
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldListParamsPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldListParamsPreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldListParamsPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldListParamsPreset
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetFieldListItem is one row of crm.requisite.preset.field.list.
@@ -2608,9 +2861,11 @@ type RequisitePresetFieldListItem struct {
 	ID b24.Int `json:"ID"`
 	// Field name
 	FieldName b24.String `json:"FIELD_NAME"`
-	// An alternative name for the field in the requisite. The alternative name is
-	// displayed in various forms for filling out requisites. Depending on the
-	// specific form, the alternative name may or may not be used
+	// An alternative name for the field in the requisite.
+	//
+	// The alternative name is displayed in various forms for filling out
+	// requisites. Depending on the specific form, the alternative name may or may
+	// not be used
 	FieldTitle b24.String `json:"FIELD_TITLE"`
 	// Sorting. The order in the list of template fields
 	Sort b24.Int `json:"SORT"`
@@ -2685,19 +2940,23 @@ func RequisitePresetFieldUpdateCommand(p RequisitePresetFieldUpdateParams) b24.C
 // RequisitePresetFieldUpdateParams holds the parameters of
 // crm.requisite.preset.field.update.
 type RequisitePresetFieldUpdateParams struct {
-	// Identifier of the custom field to be updated. Identifiers of custom fields
-	// in the requisite template can be obtained using the
-	// crm.requisite.preset.field.list method. Required.
+	// Identifier of the custom field to be updated.
+	//
+	// Identifiers of custom fields in the requisite template can be obtained using
+	// the crm.requisite.preset.field.list method. Required.
 	ID int64 `json:"id"`
 	// An object containing the identifier of the template to which the custom
-	// field is added (e.g., {"ID": 27}). Template identifiers can be obtained
-	// using the method crm.requisite.preset.list. Required.
-	Preset map[string]any `json:"preset"`
+	// field is added (e.g., {"ID": 27}).
+	//
+	// Template identifiers can be obtained using the method
+	// crm.requisite.preset.list. Required.
+	Preset RequisitePresetFieldUpdateParamsPreset `json:"preset"`
 	// An object with fields and their values that need to be updated. The
 	// crm.requisite.preset.field.fields method allows you to get the description
-	// of the fields that can be modified. The API requires a value to be specified
-	// in the FIELD_NAME field. If it does not need to be changed, the current
-	// value can be specified. Required.
+	// of the fields that can be modified.
+	//
+	// The API requires a value to be specified in the FIELD_NAME field. If it does
+	// not need to be changed, the current value can be specified. Required.
 	Fields RequisitePresetFieldUpdateParamsFields `json:"fields"`
 }
 
@@ -2709,12 +2968,6 @@ func (p RequisitePresetFieldUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Preset == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.preset.field.update",
-			Param:  "preset",
-		}
-	}
 	if p.Fields.FieldName == "" {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.update",
@@ -2724,15 +2977,39 @@ func (p RequisitePresetFieldUpdateParams) validate() error {
 	return nil
 }
 
+// RequisitePresetFieldUpdateParamsPreset is the preset value of
+// crm.requisite.preset.field.update.
+type RequisitePresetFieldUpdateParamsPreset struct {
+	ID b24.Opt[int64] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldUpdateParamsPreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldUpdateParamsPreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldUpdateParamsPreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldUpdateParamsPreset
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RequisitePresetFieldUpdateParamsFields is the fields value of
 // crm.requisite.preset.field.update.
 type RequisitePresetFieldUpdateParamsFields struct {
-	// Field name. The API requires specifying a value in this field. If it does
-	// not need to be changed, you can specify the current. Required.
+	// Field name.
+	//
+	// The API requires specifying a value in this field. If it does not need to be
+	// changed, you can specify the current. Required.
 	FieldName string `json:"FIELD_NAME"`
-	// An alternative name for the field in the requisite. The alternative name is
-	// displayed in various forms for filling out requisites. Depending on the
-	// specific form, the alternative name may or may not be used
+	// An alternative name for the field in the requisite.
+	//
+	// The alternative name is displayed in various forms for filling out
+	// requisites. Depending on the specific form, the alternative name may or may
+	// not be used
 	FieldTitle b24.Opt[string] `json:"FIELD_TITLE,omitzero"`
 	// Sorting. The order in the list of template fields
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -2899,8 +3176,8 @@ func (v RequisitePresetGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: Insufficient access permissions to retrieve the list of
-// templates.
+//   - Access denied: Insufficient access permissions to retrieve the list of
+//     templates.
 func RequisitePresetList(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) ([]RequisitePresetListItem, error) {
 	var out []RequisitePresetListItem
 	if err := b24.Invoke(ctx, c, RequisitePresetListCommand(p).Request, &out, opts...); err != nil {
@@ -2937,41 +3214,67 @@ func RequisitePresetListExport(ctx context.Context, c b24.Caller, p RequisitePre
 
 // RequisitePresetListParams holds the parameters of crm.requisite.preset.list.
 type RequisitePresetListParams struct {
-	// An array of fields to select (see template fields). If the array is not
-	// provided or an empty array is passed, all available template fields will be
-	// selected.
+	// An array of fields to select (see template fields).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// template fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected templates in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to template fields. An additional prefix can be set for the key to clarify
-	// the filter behavior. Possible prefix values: - >= — greater than or equal
-	// to - > — greater than - <= — less than or equal to - < — less than - @
-	// — IN, an array is passed as the value - !@ — NOT IN, an array is passed
-	// as the value - % — LIKE, substring search. The % symbol in the filter
-	// value does not need to be passed. The search looks for the substring in any
-	// position of the string. - =% — LIKE, substring search. The % symbol needs
-	// to be passed in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - !% — NOT LIKE, substring search. The % symbol in
-	// the filter value does not need to be passed. The search goes from both
-	// sides. - !=% — NOT LIKE, substring search. The % symbol needs to be passed
-	// in the value. Examples: - "mol%" — searches for values not starting with
-	// "mol" - "%mol" — searches for values not ending with "mol" - "%mol%" —
-	// searches for values where the substring "mol" is not present in any position
-	// - !%= — NOT LIKE (similar to !=%) - = — equal, exact match (used by
-	// default) - != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to template fields.
+	//
+	// An additional prefix can be set for the key to clarify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	Filter *RequisitePresetListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting selected templates in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to template fields. Possible values for order: - asc — in ascending order
-	// - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to template fields.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	Order *RequisitePresetListParamsOrder `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -2980,8 +3283,10 @@ type RequisitePresetListParams struct {
 type RequisitePresetListParamsFilter struct {
 	// Identifier of the template. Created automatically and unique within Bitrix24
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Identifier of the parent object type. The identifiers of CRM object types
-	// are provided by the method crm.enum.ownertype
+	// Identifier of the parent object type.
+	//
+	// The identifiers of CRM object types are provided by the method
+	// crm.enum.ownertype
 	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the country corresponding to the set of fields in the
 	// requisites template (for available values, see the method
@@ -2999,12 +3304,17 @@ type RequisitePresetListParamsFilter struct {
 	// Name of the template
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// External key. Used for exchange operations. Identifier of the external
-	// information base object. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications. Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved
-	// in CRM for identifying templates that are used by default. These identifiers
-	// should not be used for your purposes, as this may lead to logic violations
+	// information base object.
+	//
+	// The purpose of the field may change by the final developer.
+	//
+	// Each application ensures the uniqueness of values in this field. It is
+	// recommended to use a unique prefix to avoid collisions with other
+	// applications.
+	//
+	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
+	// identifying templates that are used by default. These identifiers should not
+	// be used for your purposes, as this may lead to logic violations
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Activity status. Values Y or N are used. Determines the availability of the
 	// template in the selection list when adding requisites
@@ -3032,8 +3342,10 @@ func (v RequisitePresetListParamsFilter) MarshalJSON() ([]byte, error) {
 type RequisitePresetListParamsOrder struct {
 	// Identifier of the template. Created automatically and unique within Bitrix24
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Identifier of the parent object type. The identifiers of CRM object types
-	// are provided by the method crm.enum.ownertype
+	// Identifier of the parent object type.
+	//
+	// The identifiers of CRM object types are provided by the method
+	// crm.enum.ownertype
 	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the country corresponding to the set of fields in the
 	// requisites template (for available values, see the method
@@ -3051,12 +3363,17 @@ type RequisitePresetListParamsOrder struct {
 	// Name of the template
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// External key. Used for exchange operations. Identifier of the external
-	// information base object. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications. Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved
-	// in CRM for identifying templates that are used by default. These identifiers
-	// should not be used for your purposes, as this may lead to logic violations
+	// information base object.
+	//
+	// The purpose of the field may change by the final developer.
+	//
+	// Each application ensures the uniqueness of values in this field. It is
+	// recommended to use a unique prefix to avoid collisions with other
+	// applications.
+	//
+	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
+	// identifying templates that are used by default. These identifiers should not
+	// be used for your purposes, as this may lead to logic violations
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Activity status. Values Y or N are used. Determines the availability of the
 	// template in the selection list when adding requisites
@@ -3083,8 +3400,10 @@ func (v RequisitePresetListParamsOrder) MarshalJSON() ([]byte, error) {
 type RequisitePresetListItem struct {
 	// Identifier of the template. Created automatically and unique within Bitrix24
 	ID b24.Int `json:"ID"`
-	// Identifier of the parent object type. The identifiers of CRM object types
-	// are provided by the method crm.enum.ownertype
+	// Identifier of the parent object type.
+	//
+	// The identifiers of CRM object types are provided by the method
+	// crm.enum.ownertype
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the country corresponding to the set of fields in the
 	// requisites template (for available values, see the method
@@ -3102,12 +3421,17 @@ type RequisitePresetListItem struct {
 	// Name of the template
 	Name b24.String `json:"NAME"`
 	// External key. Used for exchange operations. Identifier of the external
-	// information base object. The purpose of the field may change by the final
-	// developer. Each application ensures the uniqueness of values in this field.
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications. Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved
-	// in CRM for identifying templates that are used by default. These identifiers
-	// should not be used for your purposes, as this may lead to logic violations
+	// information base object.
+	//
+	// The purpose of the field may change by the final developer.
+	//
+	// Each application ensures the uniqueness of values in this field. It is
+	// recommended to use a unique prefix to avoid collisions with other
+	// applications.
+	//
+	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
+	// identifying templates that are used by default. These identifiers should not
+	// be used for your purposes, as this may lead to logic violations
 	XMLID b24.String `json:"XML_ID"`
 	// Activity status. Values Y or N are used. Determines the availability of the
 	// template in the selection list when adding requisites
@@ -3278,7 +3602,8 @@ func (p RequisiteUpdateParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Attempt to recreate a custom field with the same symbolic code
+//   - ERROR_CORE: Attempt to recreate a custom field with the same symbolic
+//     code
 func RequisiteUserfieldAdd(ctx context.Context, c b24.Caller, p RequisiteUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -3344,28 +3669,55 @@ type RequisiteUserfieldAddParamsFields struct {
 	// Data type (string, boolean, double, or datetime). Required.
 	UserTypeID string `json:"USER_TYPE_ID"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Multiplicity indicator. Possible values: - Y — yes - N — no Defaults to
-	// N. Default: N.
+	// Multiplicity indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Mandatory indicator. Possible values: - Y — yes - N — no Defaults to N.
-	// Default: N.
+	// Mandatory indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring Defaults to N. Default: N.
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
+	//
+	// Defaults to N. Default: N.
 	ShowFilter b24.Opt[RequisiteUserfieldAddParamsFieldsShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Show in the list. Possible values: - Y — yes - N — no Defaults to Y.
-	// Default: Y.
+	// Show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values: - Y — yes - N — no Defaults to Y.
-	// Default: Y.
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are field values included in the search. Possible values: - Y — yes - N
-	// — no Defaults to N. Default: N.
+	// Are field values included in the search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Label in the edit form
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
@@ -3441,7 +3793,7 @@ func (v *RequisiteUserfieldAddParamsFieldsShowFilter) UnmarshalJSON(data []byte)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Failed to delete the user field
+//   - ERROR_CORE: Failed to delete the user field
 func RequisiteUserfieldDelete(ctx context.Context, c b24.Caller, p RequisiteUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3500,8 +3852,8 @@ func (p RequisiteUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_NOT_FOUND: The user field with the specified identifier was not
-// found
+//   - ERROR_NOT_FOUND: The user field with the specified identifier was not
+//     found
 func RequisiteUserfieldGet(ctx context.Context, c b24.Caller, p RequisiteUserfieldGetParams, opts ...b24.CallOption) (*RequisiteUserfieldGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3726,8 +4078,8 @@ func (v RequisiteUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - Access denied: Insufficient access permissions to retrieve the list of
-// custom fields of the requisite
+//   - Access denied: Insufficient access permissions to retrieve the list of
+//     custom fields of the requisite
 func RequisiteUserfieldList(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) ([]RequisiteUserfieldListItem, error) {
 	var out []RequisiteUserfieldListItem
 	if err := b24.Invoke(ctx, c, RequisiteUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -3767,21 +4119,49 @@ func RequisiteUserfieldListExport(ctx context.Context, c b24.Caller, p Requisite
 // crm.requisite.userfield.list.
 type RequisiteUserfieldListParams struct {
 	// Object for sorting the selected custom fields in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field: - ID -
-	// ENTITY_ID - FIELD_NAME - USER_TYPE_ID - XML_ID - SORT Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - ID
+	//   - ENTITY_ID
+	//   - FIELD_NAME
+	//   - USER_TYPE_ID
+	//   - XML_ID
+	//   - SORT
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object for filtering the selected requisites in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}. This method's filter only supports
-	// simple value comparisons. Possible values for field: - ID - ENTITY_ID -
-	// FIELD_NAME - USER_TYPE_ID - XML_ID - SORT - MULTIPLE - MANDATORY -
-	// SHOW_FILTER - SHOW_IN_LIST - EDIT_IN_LIST - IS_SEARCHABLE - LANG Additional
-	// prefixes in keys that clarify filter behavior are not provided. The equals
-	// operation is always used. Possible values for value correspond to field
-	// descriptions
+	// simple value comparisons.
+	//
+	// Possible values for field:
+	//
+	//   - ID
+	//   - ENTITY_ID
+	//   - FIELD_NAME
+	//   - USER_TYPE_ID
+	//   - XML_ID
+	//   - SORT
+	//   - MULTIPLE
+	//   - MANDATORY
+	//   - SHOW_FILTER
+	//   - SHOW_IN_LIST
+	//   - EDIT_IN_LIST
+	//   - IS_SEARCHABLE
+	//   - LANG
+	//
+	// Additional prefixes in keys that clarify filter behavior are not provided.
+	// The equals operation is always used.
+	//
+	// Possible values for value correspond to field descriptions
 	Filter *RequisiteUserfieldListParamsFilter `json:"filter,omitzero"`
 }
 
@@ -3799,24 +4179,43 @@ type RequisiteUserfieldListParamsFilter struct {
 	// Data type (string, boolean, double, or datetime). Required.
 	UserTypeID string `json:"USER_TYPE_ID"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Indicator of multiplicity. Possible values: - Y — yes - N — no
+	// Indicator of multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Indicator of mandatory status. Possible values: - Y — yes - N — no
+	// Indicator of mandatory status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[RequisiteUserfieldListParamsFilterShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values: - Y — yes
-	// - N — no
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Label in the edit form
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
@@ -3862,24 +4261,43 @@ type RequisiteUserfieldListItem struct {
 	// Data type (string, boolean, double, or datetime). Required.
 	UserTypeID b24.String `json:"USER_TYPE_ID"`
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer
 	XMLID b24.String `json:"XML_ID"`
 	// Sorting
 	Sort b24.Int `json:"SORT"`
-	// Indicator of multiplicity. Possible values: - Y — yes - N — no
+	// Indicator of multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Bool `json:"MULTIPLE"`
-	// Indicator of mandatory status. Possible values: - Y — yes - N — no
+	// Indicator of mandatory status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Bool `json:"MANDATORY"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter RequisiteUserfieldListItemShowFilter `json:"SHOW_FILTER"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
-	// Allow user editing? Possible values: - Y — yes - N — no
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Bool `json:"EDIT_IN_LIST"`
-	// Whether the field values participate in search. Possible values: - Y — yes
-	// - N — no
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
 	// Label in the edit form
 	EditFormLabel b24.String `json:"EDIT_FORM_LABEL"`
@@ -4005,7 +4423,7 @@ func (v *RequisiteUserfieldListItemShowFilter) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Failed to update the custom field
+//   - ERROR_CORE: Failed to update the custom field
 func RequisiteUserfieldUpdate(ctx context.Context, c b24.Caller, p RequisiteUserfieldUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -4055,24 +4473,43 @@ func (p RequisiteUserfieldUpdateParams) validate() error {
 // crm.requisite.userfield.update.
 type RequisiteUserfieldUpdateParamsFields struct {
 	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base. The purpose of the field may change by the final
-	// developer
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Indicator of multiplicity. Possible values: - Y — yes - N — no
+	// Indicator of multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Indicator of mandatory status. Possible values: - Y — yes - N — no
+	// Indicator of mandatory status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values: - N — do not show - I — exact
-	// match - E — mask - S — substring
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
 	ShowFilter b24.Opt[RequisiteUserfieldUpdateParamsFieldsShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values: - Y — yes - N — no
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values: - Y — yes - N — no
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values: - Y — yes
-	// - N — no
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
 	// Label in the edit form
 	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`

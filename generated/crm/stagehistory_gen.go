@@ -70,9 +70,13 @@ func StagehistoryListExport(ctx context.Context, c b24.Caller, p StagehistoryLis
 
 // StagehistoryListParams holds the parameters of crm.stagehistory.list.
 type StagehistoryListParams struct {
-	// Identifier of the object type. Can take the following values: - 1 — lead,
-	// - 2 — deal, - 5 — invoice (old), - 31 - invoice (new), - numeric
-	// identifier of a custom type, for example 130
+	// Identifier of the object type. Can take the following values:
+	//
+	//   - 1 — lead,
+	//   - 2 — deal,
+	//   - 5 — invoice (old),
+	//   - 31 - invoice (new),
+	//   - numeric identifier of a custom type, for example 130
 	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
 	// Sorting list, where the key is the field and the value is ASC or DESC
 	//
@@ -80,23 +84,35 @@ type StagehistoryListParams struct {
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Filtering list. The filter supports the use of exact values, arrays of
-	// values, and modifiers: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN, an array
-	// is passed as the value - !@ — NOT IN, an array is passed as the value - %
-	// — LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search looks for the substring in any position of the
-	// string - =% — LIKE, substring search. The % symbol needs to be passed in
-	// the value. Examples: - "mol%" — searches for values starting with "mol" -
-	// "%mol" — searches for values ending with "mol" - "%mol%" — searches for
-	// values where "mol" can be in any position - %= — LIKE (similar to =%) - !%
-	// — NOT LIKE, substring search. The % symbol in the filter value does not
-	// need to be passed. The search goes from both sides - !=% — NOT LIKE,
-	// substring search. The % symbol needs to be passed in the value. Examples: -
-	// "mol%" — searches for values not starting with "mol" - "%mol" — searches
-	// for values not ending with "mol" - "%mol%" — searches for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (similar
-	// to !=%) - = — equals, exact match (used by default) - != — not equal - !
-	// — not equal
+	// values, and modifiers:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equals, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -112,9 +128,12 @@ type StagehistoryListParams struct {
 type StagehistoryListItem struct {
 	// Record identifier
 	ID b24.Int `json:"ID"`
-	// Record type. Can take the following values: - 1 — creation of an element,
-	// - 2 — transfer to an intermediate stage, - 3 — transfer to the final
-	// stage, - 5 — change of funnel
+	// Record type. Can take the following values:
+	//
+	//   - 1 — creation of an element,
+	//   - 2 — transfer to an intermediate stage,
+	//   - 3 — transfer to the final stage,
+	//   - 5 — change of funnel
 	TypeID b24.Int `json:"TYPE_ID"`
 	// Identifier of the object in which the stage changed
 	OwnerID b24.Int `json:"OWNER_ID"`

@@ -94,8 +94,13 @@ type StatusAddParamsFields struct {
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Hex color code, for example #39A8EF. Use for status stages
 	Color b24.Opt[string] `json:"COLOR,omitzero"`
-	// Group of stages: - "S" — "Success", - "F" — "Failure", - "" — "In
-	// Progress". Use for status stages. Default is "In Progress" group
+	// Group of stages:
+	//
+	//   - "S" — "Success",
+	//   - "F" — "Failure",
+	//   - "" — "In Progress".
+	//
+	// Use for status stages. Default is "In Progress" group
 	Semantics b24.Opt[StatusAddParamsFieldsSemantics] `json:"SEMANTICS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -150,7 +155,7 @@ func (v *StatusAddParamsFieldsSemantics) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: No permission to perform the operation
+//   - 400: No permission to perform the operation
 func StatusDelete(ctx context.Context, c b24.Caller, p StatusDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -178,8 +183,11 @@ type StatusDeleteParams struct {
 	// Identifier of the status element to be deleted. You can obtain a list of
 	// identifiers using the method crm.status.list. Required.
 	ID int64 `json:"id"`
-	// Available flags: - FORCED — flag for forcibly deleting system elements.
-	// Default is N. Pass Y to delete the element even if it is a system element.
+	// Available flags:
+	//
+	//   - FORCED — flag for forcibly deleting system elements. Default is N.
+	//     Pass Y to delete the element even if it is a system element
+	//
 	// Default: N.
 	Params b24.Opt[StatusDeleteParamsParams] `json:"params,omitzero"`
 }
@@ -232,7 +240,7 @@ func (v *StatusDeleteParamsParams) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: No permission to perform the operation
+//   - 400: No permission to perform the operation
 func StatusEntityItems(ctx context.Context, c b24.Caller, p StatusEntityItemsParams, opts ...b24.CallOption) ([]StatusEntityItemsItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -448,7 +456,7 @@ type StatusFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: No permission to perform the operation
+//   - 400: No permission to perform the operation
 func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24.CallOption) (*StatusGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -543,7 +551,7 @@ func (v StatusGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: No permission to perform the operation
+//   - 400: No permission to perform the operation
 func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) ([]StatusListItem, error) {
 	var out []StatusListItem
 	if err := b24.Invoke(ctx, c, StatusListCommand(p).Request, &out, opts...); err != nil {
@@ -579,17 +587,42 @@ func StatusListExport(ctx context.Context, c b24.Caller, p StatusListParams, opt
 
 // StatusListParams holds the parameters of crm.status.list.
 type StatusListParams struct {
-	// Object format: - field_n — the name of the field by which the directory
-	// items will be sorted - value_n — a string value equal to: - ASC —
-	// ascending sort - DESC — descending sort - The list of fields for sorting
-	// can be found using the method crm.status.fields
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the directory items will be
+	//	    sorted
+	//	  - value_n — a string value equal to:
+	//	    ◦ ASC — ascending sort
+	//	    ◦ DESC — descending sort
+	//
+	// The list of fields for sorting can be found using the method
+	// crm.status.fields
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Object format: - field_n — the name of the field by which the selection of
-	// items will be filtered - value_n — the filter value The list of fields for
-	// filtering can be found using the method crm.status.fields
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the selection of items will
+	//	    be filtered
+	//	  - value_n — the filter value
+	//
+	// The list of fields for filtering can be found using the method
+	// crm.status.fields
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -660,7 +693,7 @@ func (v StatusListItemExtra_2) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: No permission to perform the operation
+//   - 400: No permission to perform the operation
 func StatusUpdate(ctx context.Context, c b24.Caller, p StatusUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

@@ -49,7 +49,15 @@ func TimelineBindingsBindCommand(p TimelineBindingsBindParams) b24.Command[b24.B
 // crm.timeline.bindings.bind.
 type TimelineBindingsBindParams struct {
 	// Field values (detailed description provided below) for adding a binding of a
-	// timeline record to a CRM entity in the form of a structure:. Required.
+	// timeline record to a CRM entity in the form of a structure:
+	//
+	//	fields: {
+	//	    "OWNER_ID": "value",
+	//	    "ENTITY_ID": "value",
+	//	    "ENTITY_TYPE": "value",
+	//	},
+	//
+	// Required.
 	Fields TimelineBindingsBindParamsFields `json:"fields"`
 }
 
@@ -84,8 +92,15 @@ type TimelineBindingsBindParamsFields struct {
 	// Identifier of the CRM item to which the timeline record is linked. Required.
 	EntityID int64 `json:"ENTITY_ID"`
 	// Type of the CRM item to which the timeline record is linked. Possible
-	// values: - lead — lead - deal — deal - contact — contact - company —
-	// company - order — order. Required.
+	// values:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - contact — contact
+	//   - company — company
+	//   - order — order
+	//
+	// Required.
 	EntityType TimelineBindingsBindParamsFieldsEntityType `json:"ENTITY_TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -147,7 +162,7 @@ func (v *TimelineBindingsBindParamsFieldsEntityType) UnmarshalJSON(data []byte) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal errors)
+//   - 0: Other errors (e.g., fatal errors)
 func TimelineBindingsFields(ctx context.Context, c b24.Caller, p TimelineBindingsFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, TimelineBindingsFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -225,8 +240,9 @@ func TimelineBindingsListAll(ctx context.Context, c b24.Caller, p TimelineBindin
 // TimelineBindingsListParams holds the parameters of
 // crm.timeline.bindings.list.
 type TimelineBindingsListParams struct {
-	// Object for filtering selected records. The OWNER_ID field is required; other
-	// fields are not necessary. Required.
+	// Object for filtering selected records.
+	//
+	// The OWNER_ID field is required; other fields are not necessary. Required.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -309,7 +325,15 @@ func TimelineBindingsUnbindCommand(p TimelineBindingsUnbindParams) b24.Command[b
 // crm.timeline.bindings.unbind.
 type TimelineBindingsUnbindParams struct {
 	// Field values (detailed description provided below) for unbinding the
-	// timeline record from the CRM entity in the form of a structure:. Required.
+	// timeline record from the CRM entity in the form of a structure:
+	//
+	//	fields: {
+	//	    "OWNER_ID": "value",
+	//	    "ENTITY_ID": "value",
+	//	    "ENTITY_TYPE": "value",
+	//	},
+	//
+	// Required.
 	Fields TimelineBindingsUnbindParamsFields `json:"fields"`
 }
 
@@ -345,8 +369,15 @@ type TimelineBindingsUnbindParamsFields struct {
 	// Required.
 	EntityID int64 `json:"ENTITY_ID"`
 	// Type of the CRM item to which the timeline record is attached. Possible
-	// values: - lead — lead - deal — deal - contact — contact - company —
-	// company - order — order. Required.
+	// values:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - contact — contact
+	//   - company — company
+	//   - order — order
+	//
+	// Required.
 	EntityType TimelineBindingsUnbindParamsFieldsEntityType `json:"ENTITY_TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -436,10 +467,30 @@ func TimelineCommentAddCommand(p TimelineCommentAddParams) b24.Command[b24.Int] 
 // TimelineCommentAddParams holds the parameters of crm.timeline.comment.add.
 type TimelineCommentAddParams struct {
 	// Field values (detailed description provided below) for adding a new activity
-	// of type "Comment" in the form of a structure: The file content is
-	// transmitted as a base64 string Starting from crm version 23.100.0, the
-	// method only accepts parameters with the key fields in lowercase. Other
-	// undocumented variants (Fields, FIELDS, arFields) are not accepted. Required.
+	// of type "Comment" in the form of a structure:
+	//
+	//	fields:
+	//	{
+	//	    "ENTITY_ID": 'value',
+	//	    "ENTITY_TYPE": 'value',
+	//	    "COMMENT": 'value',
+	//	    "FILES": [
+	//	        [
+	//	            "file name",
+	//	            "file content"
+	//	        ],
+	//	        [
+	//	            "file name",
+	//	            "file content"
+	//	        ],
+	//	    ]
+	//	}
+	//
+	// The file content is transmitted as a base64 string.
+	//
+	// Starting from crm version 23.100.0, the method only accepts parameters with
+	// the key fields in lowercase. Other undocumented variants (Fields, FIELDS,
+	// arFields) are not accepted. Required.
 	Fields TimelineCommentAddParamsFields `json:"fields"`
 }
 
@@ -469,9 +520,10 @@ func (p TimelineCommentAddParams) validate() error {
 // TimelineCommentAddParamsFields is the fields value of
 // crm.timeline.comment.add.
 type TimelineCommentAddParamsFields struct {
-	// ID of the element to which the comment is attached. The value can be
-	// obtained using the method crm.item.list or when creating an element with the
-	// help of crm.item.add. Required.
+	// ID of the element to which the comment is attached.
+	//
+	// The value can be obtained using the method crm.item.list or when creating an
+	// element with the help of crm.item.add. Required.
 	EntityID int64 `json:"ENTITY_ID"`
 	// Identifier of the system or user-defined type of the CRM object to which the
 	// comment is attached. For example: lead, deal, contact, company, order,
@@ -576,7 +628,7 @@ func (p TimelineCommentDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal errors)
+//   - 0: Other errors (e.g., fatal errors)
 func TimelineCommentFields(ctx context.Context, c b24.Caller, p TimelineCommentFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
 	var out map[string]FieldInfo
 	if err := b24.Invoke(ctx, c, TimelineCommentFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -750,29 +802,45 @@ type TimelineCommentListParams struct {
 	// not provided or an empty array is passed, all fields will be returned.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected comments in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. The filter works on two mandatory
-	// fields: - ENTITY_ID — ID of the CRM object to which the comment is
-	// attached - ENTITY_TYPE — type of CRM object, for example: deal, lead,
-	// contact, company. Required.
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// The filter works on two mandatory fields:
+	//
+	//   - ENTITY_ID — ID of the CRM object to which the comment is attached
+	//   - ENTITY_TYPE — type of CRM object, for example: deal, lead, contact,
+	//     company
+	//
+	// Required.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter"`
 	// An object for sorting the selected comments in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Only the fields ID, CREATED, AUTHOR_ID
-	// are supported. Possible values for order: - ASC — in ascending order -
-	// DESC — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Only the fields ID, CREATED, AUTHOR_ID are supported.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — in ascending order
+	//   - DESC — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size for results is
-	// always static: 50 records. If the parameter is not provided, the default
-	// value 0 (first page) is used. To select the second page of results, you need
-	// to pass the value 50. To select the third page, the value should be 100, and
-	// so on. The formula for calculating the start parameter value: start = (N-1)
-	// * 50, where N is the desired page number. Default: 0.
+	// This parameter is used for managing pagination.
+	//
+	// The page size for results is always static: 50 records.
+	//
+	// If the parameter is not provided, the default value 0 (first page) is used.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page, the value should be 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number. Default: 0.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -859,10 +927,26 @@ type TimelineCommentUpdateParams struct {
 	// obtained using the crm.timeline.comment.list method. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for updating the
-	// "Comment" type deal in the following structure: Starting from version crm
-	// 23.100.0, only parameters with the key fields in lowercase are accepted.
-	// Other undocumented variants (Fields, FIELDS, arFields) are not accepted.
-	// Required.
+	// "Comment" type deal in the following structure:
+	//
+	//	fields:
+	//	{
+	//	    "COMMENT": "value",
+	//	    "FILES": [
+	//	        [
+	//	            "file name",
+	//	            "file"
+	//	        ],
+	//	        [
+	//	            "file name",
+	//	            "file"
+	//	        ],
+	//	    ]
+	//	}
+	//
+	// Starting from version crm 23.100.0, only parameters with the key fields in
+	// lowercase are accepted. Other undocumented variants (Fields, FIELDS,
+	// arFields) are not accepted. Required.
 	Fields TimelineCommentUpdateParamsFields `json:"fields"`
 	// Integer identifier of the CRM object type to which the comment is linked
 	// (e.g., 2 for a deal)
@@ -951,8 +1035,15 @@ func TimelineIconAddCommand(p TimelineIconAddParams) b24.Command[*TimelineIconAd
 type TimelineIconAddParams struct {
 	// Icon code (for example, info). Required.
 	Code string `json:"code"`
-	// Encoded base64 content of the icon file. File requirements: - Type — png -
-	// Size — 24x24 pixels - Background — transparent. Required.
+	// Encoded base64 content of the icon file.
+	//
+	// File requirements:
+	//
+	//   - Type — png
+	//   - Size — 24x24 pixels
+	//   - Background — transparent
+	//
+	// Required.
 	FileContent string `json:"fileContent"`
 }
 
@@ -977,11 +1068,17 @@ func (p TimelineIconAddParams) validate() error {
 type TimelineIconAddIcon struct {
 	// Icon code
 	Code b24.String `json:"code"`
-	// Flag field. Can have the value: - true — if the icon is standard (provided
-	// in the product) - false — if the icon was added by the user
+	// Flag field.
+	//
+	// Can have the value:
+	//
+	//   - true — if the icon is standard (provided in the product)
+	//   - false — if the icon was added by the user
 	IsSystem b24.Bool `json:"isSystem"`
-	// Path to the file. If the icon was added by the user, the field contains the
-	// path to the icon image file
+	// Path to the file.
+	//
+	// If the icon was added by the user, the field contains the path to the icon
+	// image file
 	FileURI b24.String `json:"fileUri"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1058,8 +1155,10 @@ func TimelineIconDeleteCommand(p TimelineIconDeleteParams) b24.Command[b24.Bool]
 
 // TimelineIconDeleteParams holds the parameters of crm.timeline.icon.delete.
 type TimelineIconDeleteParams struct {
-	// Icon code (for example, info). You can get a list of all available codes
-	// using the method crm.timeline.icon.list. Required.
+	// Icon code (for example, info).
+	//
+	// You can get a list of all available codes using the method
+	// crm.timeline.icon.list. Required.
 	Code string `json:"code"`
 }
 
@@ -1115,8 +1214,10 @@ func TimelineIconGetCommand(p TimelineIconGetParams) b24.Command[*TimelineIconGe
 
 // TimelineIconGetParams holds the parameters of crm.timeline.icon.get.
 type TimelineIconGetParams struct {
-	// Icon code (for example, info). You can get a list of all available codes
-	// using the method crm.timeline.icon.list. Required.
+	// Icon code (for example, info).
+	//
+	// You can get a list of all available codes using the method
+	// crm.timeline.icon.list. Required.
 	Code string `json:"code"`
 }
 
@@ -1185,7 +1286,7 @@ func (v TimelineIconGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal)
+//   - 0: Other errors (e.g., fatal)
 func TimelineIconList(ctx context.Context, c b24.Caller, p TimelineIconListParams, opts ...b24.CallOption) (*TimelineIconListResult, error) {
 	var out TimelineIconListResult
 	if err := b24.Invoke(ctx, c, TimelineIconListCommand(p).Request, &out, opts...); err != nil {
@@ -2044,7 +2145,18 @@ func TimelineLogmessageAddCommand(p TimelineLogmessageAddParams) b24.Command[*Ti
 // crm.timeline.logmessage.add.
 type TimelineLogmessageAddParams struct {
 	// Field values (detailed description provided below) for adding a new log
-	// entry in the form of a structure:. Required.
+	// entry in the form of a structure:
+	//
+	//	fields:
+	//	{
+	//	    entityTypeId: "value",
+	//	    entityId: "value",
+	//	    title: "value",
+	//	    text: "value",
+	//	    iconCode: "value",
+	//	},
+	//
+	// Required.
 	Fields TimelineLogmessageAddParamsFields `json:"fields"`
 }
 
@@ -2094,7 +2206,9 @@ type TimelineLogmessageAddParamsFields struct {
 	Title string `json:"title"`
 	// Text of the entry. Required.
 	Text string `json:"text"`
-	// Icon code. A list of available codes can be obtained using the method
+	// Icon code.
+	//
+	// A list of available codes can be obtained using the method
 	// crm.timeline.icon.list. Required.
 	IconCode string `json:"iconCode"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2210,8 +2324,10 @@ func TimelineLogmessageDeleteCommand(p TimelineLogmessageDeleteParams) b24.Comma
 // TimelineLogmessageDeleteParams holds the parameters of
 // crm.timeline.logmessage.delete.
 type TimelineLogmessageDeleteParams struct {
-	// Integer identifier of the timeline entry (for example, 1). You can obtain
-	// identifiers using the crm.timeline.logmessage.list method. Required.
+	// Integer identifier of the timeline entry (for example, 1).
+	//
+	// You can obtain identifiers using the crm.timeline.logmessage.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -2271,8 +2387,10 @@ func TimelineLogmessageGetCommand(p TimelineLogmessageGetParams) b24.Command[*Ti
 // TimelineLogmessageGetParams holds the parameters of
 // crm.timeline.logmessage.get.
 type TimelineLogmessageGetParams struct {
-	// Integer identifier of the timeline entry (for example, 1). You can obtain
-	// identifiers using the crm.timeline.logmessage.list method. Required.
+	// Integer identifier of the timeline entry (for example, 1).
+	//
+	// You can obtain identifiers using the crm.timeline.logmessage.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -2395,17 +2513,24 @@ type TimelineLogmessageListParams struct {
 	// (e.g., 1). Required.
 	EntityID int64 `json:"entityId"`
 	// List for sorting, where the key is the field and the value is asc or desc.
-	// By default, desc is used. Sorting is supported only by the id and created
-	// fields. Default: desc.
+	//
+	// By default, desc is used.
+	//
+	// Sorting is supported only by the id and created fields. Default: desc.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 10 entries. To select the second page of results, you must
-	// pass the value 10. To select the third page of results — the value 20, and
-	// so on. The formula for calculating the value of the start parameter: start =
-	// (N - 1) * 10, where N is the desired page number.
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 10 entries.
+	//
+	// To select the second page of results, you must pass the value 10. To select
+	// the third page of results — the value 20, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
+	// start = (N - 1) * 10, where N is the desired page number.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -2494,8 +2619,15 @@ func TimelineLogoAddCommand(p TimelineLogoAddParams) b24.Command[*TimelineLogoAd
 type TimelineLogoAddParams struct {
 	// Logo code (e.g., info). Required.
 	Code string `json:"code"`
-	// Encoded base64 content of the logo file. File requirements: - Type — png -
-	// Size — 60x60 pixels - Background — transparent. Required.
+	// Encoded base64 content of the logo file.
+	//
+	// File requirements:
+	//
+	//   - Type — png
+	//   - Size — 60x60 pixels
+	//   - Background — transparent
+	//
+	// Required.
 	FileContent string `json:"fileContent"`
 }
 
@@ -2520,11 +2652,15 @@ func (p TimelineLogoAddParams) validate() error {
 type TimelineLogoAddLogo struct {
 	// Logo code
 	Code b24.String `json:"code"`
-	// Flag field. Can have the value: - true — if the logo is standard (provided
-	// with the product) - false — if the logo was added by the user
+	// Flag field. Can have the value:
+	//
+	//   - true — if the logo is standard (provided with the product)
+	//   - false — if the logo was added by the user
 	IsSystem b24.Bool `json:"isSystem"`
-	// Path to the file. If the logo was added by the user, the field contains the
-	// path to the logo image file
+	// Path to the file.
+	//
+	// If the logo was added by the user, the field contains the path to the logo
+	// image file
 	FileURI b24.String `json:"fileUri"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2601,8 +2737,10 @@ func TimelineLogoDeleteCommand(p TimelineLogoDeleteParams) b24.Command[b24.Bool]
 
 // TimelineLogoDeleteParams holds the parameters of crm.timeline.logo.delete.
 type TimelineLogoDeleteParams struct {
-	// Logo code (for example, info). You can get a list of all available codes
-	// using the method crm.timeline.logo.list. Required.
+	// Logo code (for example, info).
+	//
+	// You can get a list of all available codes using the method
+	// crm.timeline.logo.list. Required.
 	Code string `json:"code"`
 }
 
@@ -2658,8 +2796,10 @@ func TimelineLogoGetCommand(p TimelineLogoGetParams) b24.Command[*TimelineLogoGe
 
 // TimelineLogoGetParams holds the parameters of crm.timeline.logo.get.
 type TimelineLogoGetParams struct {
-	// Logo code (for example, info). You can get a list of all available codes
-	// using the method crm.timeline.logo.list. Required.
+	// Logo code (for example, info).
+	//
+	// You can get a list of all available codes using the method
+	// crm.timeline.logo.list. Required.
 	Code string `json:"code"`
 }
 
@@ -2728,7 +2868,7 @@ func (v TimelineLogoGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal)
+//   - 0: Other errors (e.g., fatal)
 func TimelineLogoList(ctx context.Context, c b24.Caller, p TimelineLogoListParams, opts ...b24.CallOption) (*TimelineLogoListResult, error) {
 	var out TimelineLogoListResult
 	if err := b24.Invoke(ctx, c, TimelineLogoListCommand(p).Request, &out, opts...); err != nil {
@@ -2843,8 +2983,12 @@ type TimelineNoteDeleteParams struct {
 	OwnerTypeID int64 `json:"ownerTypeId"`
 	// Identifier of the element to which the record belongs. Required.
 	OwnerID int64 `json:"ownerId"`
-	// Type of the record to which the note should be applied: - 1 — history
-	// record - 2 — deal. Required.
+	// Type of the record to which the note should be applied:
+	//
+	//   - 1 — history record
+	//   - 2 — deal
+	//
+	// Required.
 	ItemType int64 `json:"itemType"`
 	// Identifier of the record to which the note should be applied. If itemType=1,
 	// this is the identifier of the timeline history record. If itemType=2, this
@@ -2921,8 +3065,12 @@ type TimelineNoteGetParams struct {
 	OwnerTypeID int64 `json:"ownerTypeId"`
 	// Identifier of the element to which the record belongs. Required.
 	OwnerID int64 `json:"ownerId"`
-	// Type of the record to which the note should be applied: - 1 — history
-	// record - 2 — deal. Required.
+	// Type of the record to which the note should be applied:
+	//
+	//   - 1 — history record
+	//   - 2 — deal
+	//
+	// Required.
 	ItemType int64 `json:"itemType"`
 	// Identifier of the record to which the note should be applied. If itemType=1,
 	// this is the identifier of the timeline history record. If itemType=2, this
@@ -3026,8 +3174,12 @@ type TimelineNoteSaveParams struct {
 	OwnerTypeID int64 `json:"ownerTypeId"`
 	// Identifier of the element to which the record belongs. Required.
 	OwnerID int64 `json:"ownerId"`
-	// Type of the record to which the note should be applied: - 1 — history
-	// record - 2 — deal. Required.
+	// Type of the record to which the note should be applied:
+	//
+	//   - 1 — history record
+	//   - 2 — deal
+	//
+	// Required.
 	ItemType int64 `json:"itemType"`
 	// Identifier of the record to which the note should be applied. If itemType=1,
 	// this is the identifier of the timeline history record. If itemType=2, this

@@ -23,7 +23,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Parameter TRACE required. The TRACE parameter is not provided
+//   - ERROR_CORE: Parameter TRACE required. The TRACE parameter is not
+//     provided
 func TrackingTraceAdd(ctx context.Context, c b24.Caller, p TrackingTraceAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -48,17 +49,25 @@ func TrackingTraceAddCommand(p TrackingTraceAddParams) b24.Command[b24.Int] {
 
 // TrackingTraceAddParams holds the parameters of crm.tracking.trace.add.
 type TrackingTraceAddParams struct {
-	// JSON string containing trace data. You can retrieve a ready-to-use value on
-	// the website via b24Tracker.guest.getTrace(). A practical scenario is
-	// described in the tutorial. If you create TRACE manually, pass UTM parameters
-	// in the tags.list object: In this example, only one UTM parameter is passed
-	// to the trace: utm_source with the value google-maps. To pass other UTM
-	// parameters, add them to tags.list, for example utm_medium, utm_campaign,
-	// utm_content, or utm_term. Required.
+	// JSON string containing trace data.
+	//
+	// You can retrieve a ready-to-use value on the website via
+	// b24Tracker.guest.getTrace(). A practical scenario is described in the
+	// tutorial.
+	//
+	// If you create TRACE manually, pass UTM parameters in the tags.list object:
+	//
+	//	{"tags":{"list":{"utm_source":"google-maps"}}}
+	//
+	// In this example, only one UTM parameter is passed to the trace: utm_source
+	// with the value google-maps. To pass other UTM parameters, add them to
+	// tags.list, for example utm_medium, utm_campaign, utm_content, or utm_term.
+	// Required.
 	Trace string `json:"TRACE"`
-	// Array of objects to be linked with the trace (detailed description) If
-	// ENTITIES is not passed, the method creates a trace without linking it to CRM
-	// objects
+	// Array of objects to be linked with the trace (detailed description)
+	//
+	// If ENTITIES is not passed, the method creates a trace without linking it to
+	// CRM objects
 	Entities []TrackingTraceAddParamsEntities `json:"ENTITIES,omitzero"`
 }
 
@@ -76,14 +85,24 @@ func (p TrackingTraceAddParams) validate() error {
 // TrackingTraceAddParamsEntities is the ENTITIES value of
 // crm.tracking.trace.add.
 type TrackingTraceAddParamsEntities struct {
-	// CRM object type. Possible values: - COMPANY — company, entityTypeId = 4 -
-	// CONTACT — contact, entityTypeId = 3 - DEAL — deal, entityTypeId = 2 -
-	// LEAD — lead, entityTypeId = 1 - QUOTE — estimate, entityTypeId = 7.
+	// CRM object type.
+	//
+	// Possible values:
+	//
+	//   - COMPANY — company, entityTypeId = 4
+	//   - CONTACT — contact, entityTypeId = 3
+	//   - DEAL — deal, entityTypeId = 2
+	//   - LEAD — lead, entityTypeId = 1
+	//   - QUOTE — estimate, entityTypeId = 7
+	//
 	// Required.
 	Type TrackingTraceAddParamsEntitiesType `json:"TYPE"`
-	// CRM object identifier. You can retrieve the identifier using the
-	// crm.item.list method with entityTypeId of the required object type. The user
-	// must have modification rights for the specified object. Required.
+	// CRM object identifier.
+	//
+	// You can retrieve the identifier using the crm.item.list method with
+	// entityTypeId of the required object type.
+	//
+	// The user must have modification rights for the specified object. Required.
 	ID int64 `json:"ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -143,8 +162,8 @@ func (v *TrackingTraceAddParamsEntitiesType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Parameter id required. The id parameter is missing or an empty
-// value is provided
+//   - ERROR_CORE: Parameter id required. The id parameter is missing or an
+//     empty value is provided
 func TrackingTraceDelete(ctx context.Context, c b24.Caller, p TrackingTraceDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -169,9 +188,13 @@ func TrackingTraceDeleteCommand(p TrackingTraceDeleteParams) b24.Command[b24.Str
 
 // TrackingTraceDeleteParams holds the parameters of crm.tracking.trace.delete.
 type TrackingTraceDeleteParams struct {
-	// Identifier of the Sales Intelligence trace. To fully delete the trace,
-	// permissions to modify all related objects are required. The identifier can
-	// be obtained in the response of the crm.tracking.trace.add method. Required.
+	// Identifier of the Sales Intelligence trace.
+	//
+	// To fully delete the trace, permissions to modify all related objects are
+	// required.
+	//
+	// The identifier can be obtained in the response of the crm.tracking.trace.add
+	// method. Required.
 	ID int64 `json:"id"`
 }
 

@@ -76,10 +76,15 @@ type TypeAddParamsFields struct {
 	// Title of the SPA. Required.
 	Title string `json:"title"`
 	// Identifier of the created SPA. If this field is not provided, it will be
-	// generated automatically. It should be noted that: 1. This parameter is
-	// unique. It is not possible to create two SPAs with the same entityTypeId 2.
-	// The value of entityTypeId must be within one of two ranges: - an even
-	// integer that is greater than or equal to 1030 - in the range from 128 to 192
+	// generated automatically.
+	//
+	// It should be noted that:
+	//
+	//  1. This parameter is unique. It is not possible to create two SPAs with
+	//     the same entityTypeId
+	//  2. The value of entityTypeId must be within one of two ranges:
+	//     ◦ an even integer that is greater than or equal to 1030
+	//     ◦ in the range from 128 to 192
 	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
 	// An object containing links to other CRM entities. The structure is described
 	// below
@@ -116,19 +121,24 @@ type TypeAddParamsFields struct {
 	IsSourceEnabled b24.Opt[bool] `json:"isSourceEnabled,omitzero"`
 	// Is the use of custom stages and kanban enabled N
 	IsStagesEnabled b24.Opt[bool] `json:"isStagesEnabled,omitzero"`
-	// Is the SPA external to the CRM (linked to a digital workplace) This
-	// parameter is deprecated. For working with digital workplaces, use the
+	// Is the SPA external to the CRM (linked to a digital workplace)
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
 	// methods crm.automatedsolution.* -
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	IsExternal b24.Opt[bool] `json:"isExternal,omitzero"`
-	// Identifier of the digital workplace This parameter is deprecated. For
-	// working with digital workplaces, use the methods crm.automatedsolution.* -
+	// Identifier of the digital workplace
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.* -
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSectionID b24.Opt[int64] `json:"customSectionId,omitzero"`
-	// Array of digital workplaces This parameter is deprecated. For working with
-	// digital workplaces, use the methods crm.automatedsolution.* -
+	// Array of digital workplaces
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.* -
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSections []any `json:"customSections,omitzero"`
@@ -174,8 +184,9 @@ func (v TypeAddParamsFieldsRelations) MarshalJSON() ([]byte, error) {
 type TypeAddParamsFieldsRelationsParent struct {
 	// Identifier of the system or custom type of the CRM object -. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Should the linked element be added to the card. Values Y and N do not work.
-	// You must pass "true" or "false" "false"
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
 	IsChildrenListEnabled b24.Opt[bool] `json:"isChildrenListEnabled,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -197,8 +208,9 @@ func (v TypeAddParamsFieldsRelationsParent) MarshalJSON() ([]byte, error) {
 type TypeAddParamsFieldsRelationsChild struct {
 	// Identifier of the system or custom type of the CRM object -. Required.
 	EntityTypeID int64 `json:"entityTypeId"`
-	// Should the linked element be added to the card. Values Y and N do not work.
-	// You must pass "true" or "false" "false"
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
 	IsChildrenListEnabled b24.Opt[bool] `json:"isChildrenListEnabled,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -465,8 +477,8 @@ func (p TypeDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - allowed_only_intranet_user: Action allowed only for intranet users Occurs
-// if the user is not an intranet user
+//   - allowed_only_intranet_user: Action allowed only for intranet users
+//     Occurs if the user is not an intranet user
 func TypeFields(ctx context.Context, c b24.Caller, p TypeFieldsParams, opts ...b24.CallOption) (*TypeFieldsResult, error) {
 	var out TypeFieldsResult
 	if err := b24.Invoke(ctx, c, TypeFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -990,48 +1002,79 @@ func TypeListExport(ctx context.Context, c b24.Caller, p TypeListParams, opts ..
 // TypeListParams holds the parameters of crm.type.list.
 type TypeListParams struct {
 	// Object format: { field_1: value_1, field_2: value_2, ..., field_n: value_n
-	// }, where * field_n: the name of the field by which the smart processes will
-	// be sorted * value_n: a string value, equal to: * ASC — ascending order *
-	// DESC — descending order Possible values for field correspond to the fields
-	// of the type object
+	// }, where
+	//
+	//   - field_n: the name of the field by which the smart processes will be
+	//     sorted
+	//   - value_n: a string value, equal to:
+	//     ◦ ASC — ascending order
+	//     ◦ DESC — descending order
+	//
+	// Possible values for field correspond to the fields of the type object.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Object format: { field_1: value_1, field_2: value_2, ..., field_n: value_n
-	// }, where * field_n: the name of the field by which the smart processes will
-	// be filtered * value_n: the filter value Possible values for field correspond
-	// to the fields of the type object The filter can have unlimited nesting and
-	// number of conditions. By default, all conditions are combined with each
-	// other as AND. If you need to use OR, you can pass a special key logic with
-	// the value OR. You can add a prefix to the field_n keys to clarify the
-	// filter's operation. Possible prefix values: - >= — greater than or equal
-	// to - > — greater than - <= — less than or equal to - < — less than - @
-	// — IN, an array is passed as the value - !@ — NOT IN, an array is passed
-	// as the value - % — LIKE, substring search. The % symbol in the filter
-	// value does not need to be passed. The search looks for the substring in any
-	// position of the string - =% — LIKE, substring search. The % symbol needs
-	// to be passed in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - !% — NOT LIKE, substring search. The % symbol in
-	// the filter value does not need to be passed. The search goes from both sides
-	// - !=% — NOT LIKE, substring search. The % symbol needs to be passed in the
-	// value. Examples: - "mol%" — searches for values not starting with "mol" -
-	// "%mol" — searches for values not ending with "mol" - "%mol%" — searches
-	// for values where the substring "mol" is not present in any position - !%=
-	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
-	// != — not equal - ! — not equal. Default: AND.
+	// }, where
+	//
+	//   - field_n: the name of the field by which the smart processes will be
+	//     filtered
+	//   - value_n: the filter value
+	//
+	// Possible values for field correspond to the fields of the type object.
+	//
+	// The filter can have unlimited nesting and number of conditions. By default,
+	// all conditions are combined with each other as AND. If you need to use OR,
+	// you can pass a special key logic with the value OR.
+	//
+	// You can add a prefix to the field_n keys to clarify the filter's operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// Default: AND.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N — the number of the desired page
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1198,19 +1241,24 @@ type TypeUpdateParamsFields struct {
 	IsSourceEnabled b24.Opt[bool] `json:"isSourceEnabled,omitzero"`
 	// Is the use of custom stages and Kanban enabled
 	IsStagesEnabled b24.Opt[bool] `json:"isStagesEnabled,omitzero"`
-	// Is the SPA external to the CRM (linked to a digital workplace) This
-	// parameter is deprecated. For working with digital workplaces, use the
+	// Is the SPA external to the CRM (linked to a digital workplace)
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
 	// methods crm.automatedsolution.*
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	IsExternal b24.Opt[bool] `json:"isExternal,omitzero"`
-	// Identifier of the digital workplace This parameter is deprecated. For
-	// working with digital workplaces, use the methods crm.automatedsolution.*
+	// Identifier of the digital workplace
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.*
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSectionID b24.Opt[int64] `json:"customSectionId,omitzero"`
-	// Array of digital workplaces This parameter is deprecated. For working with
-	// digital workplaces, use the methods crm.automatedsolution.*
+	// Array of digital workplaces
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.*
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	CustomSections []any `json:"customSections,omitzero"`

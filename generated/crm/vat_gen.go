@@ -21,7 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The catalog module is not installed
+//   - 400: The catalog module is not installed
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATAdd]
 // (catalog.vat.add).
@@ -49,8 +49,19 @@ func VATAddCommand(p VATAddParams) b24.Command[b24.Int] {
 
 // VATAddParams holds the parameters of crm.vat.add.
 type VATAddParams struct {
-	// Object format: - field_n — field name - value_n — field value The list
-	// of available fields is described below. Required.
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — field name
+	//	  - value_n — field value
+	//
+	// The list of available fields is described below. Required.
 	Fields VATAddParamsFields `json:"fields"`
 }
 
@@ -67,8 +78,12 @@ func (p VATAddParams) validate() error {
 
 // VATAddParamsFields is the fields value of crm.vat.add.
 type VATAddParamsFields struct {
-	// Activity of the rate: - Y — active, - N — inactive. Default — Y.
-	// Default: Y.
+	// Activity of the rate:
+	//
+	//   - Y — active,
+	//   - N — inactive.
+	//
+	// Default — Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting. Default — 100
 	CSort b24.Opt[int64] `json:"C_SORT,omitzero"`
@@ -105,7 +120,7 @@ func (v VATAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The catalog module is not installed
+//   - 400: The catalog module is not installed
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATDelete]
 // (catalog.vat.delete).
@@ -200,7 +215,7 @@ type VATFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The catalog module is not installed
+//   - 400: The catalog module is not installed
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATGet]
 // (catalog.vat.get).
@@ -287,7 +302,7 @@ func (v VATGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The catalog module is not installed
+//   - 400: The catalog module is not installed
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATList]
 // (catalog.vat.list).
@@ -326,17 +341,42 @@ func VATListExport(ctx context.Context, c b24.Caller, p VATListParams, opts ...b
 
 // VATListParams holds the parameters of crm.vat.list.
 type VATListParams struct {
-	// Object format: - field_n — the name of the field by which the VAT rates
-	// will be sorted - value_n — a string value that can be: - ASC — ascending
-	// order - DESC — descending order The list of available fields for sorting
-	// can be obtained using the crm.vat.fields method
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the VAT rates will be
+	//	    sorted
+	//	  - value_n — a string value that can be:
+	//	    ◦ ASC — ascending order
+	//	    ◦ DESC — descending order
+	//
+	// The list of available fields for sorting can be obtained using the
+	// crm.vat.fields method
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Object format: - field_n — the name of the field by which the elements
-	// will be filtered - value_n — the filter value The list of available fields
-	// for filtering can be obtained using the crm.vat.fields method
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n — the name of the field by which the elements will be
+	//	    filtered
+	//	  - value_n — the filter value
+	//
+	// The list of available fields for filtering can be obtained using the
+	// crm.vat.fields method
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -383,7 +423,7 @@ func (v VATListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: The catalog module is not installed
+//   - 400: The catalog module is not installed
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATUpdate]
 // (catalog.vat.update).
@@ -438,7 +478,10 @@ func (p VATUpdateParams) validate() error {
 
 // VATUpdateParamsFields is the fields value of crm.vat.update.
 type VATUpdateParamsFields struct {
-	// Activity status of the rate: - Y — active, - N — inactive.
+	// Activity status of the rate:
+	//
+	//   - Y — active,
+	//   - N — inactive.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
 	CSort b24.Opt[int64] `json:"C_SORT,omitzero"`

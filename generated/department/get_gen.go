@@ -49,12 +49,18 @@ func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOpti
 
 // GetParams holds the parameters of department.get.
 type GetParams struct {
-	// The name of the field to sort by. Sorting works on the following fields: -
-	// ID — department identifier - NAME — department name - SORT — sorting
-	// order - PARENT — parent department identifier - UF_HEAD — department
-	// head user identifier
+	// The name of the field to sort by. Sorting works on the following fields:
+	//
+	//   - ID — department identifier
+	//   - NAME — department name
+	//   - SORT — sorting order
+	//   - PARENT — parent department identifier
+	//   - UF_HEAD — department head user identifier
 	Sort b24.Opt[GetParamsSort] `json:"sort,omitzero"`
-	// Sorting direction: - ASC — ascending - DESC — descending
+	// Sorting direction:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
 	Order b24.Opt[GetParamsOrder] `json:"order,omitzero"`
 	// Filter by department identifier
 	ID b24.Opt[int64] `json:"ID,omitzero"`
@@ -67,11 +73,18 @@ type GetParams struct {
 	Parent b24.Opt[int64] `json:"PARENT,omitzero"`
 	// Filter by department head identifier
 	UfHead b24.Opt[int64] `json:"UF_HEAD,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the desired page number. Details in the article
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number.
+	//
+	// Details in the article
 	Start b24.Opt[int64] `json:"START,omitzero"`
 }
 

@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_NOT_FOUND: Attached file with the specified id not found
+//   - ERROR_NOT_FOUND: Attached file with the specified id not found
 func AttachedObjectGet(ctx context.Context, c b24.Caller, p AttachedObjectGetParams, opts ...b24.CallOption) (*AttachedObjectGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -50,10 +50,11 @@ func AttachedObjectGetCommand(p AttachedObjectGetParams) b24.Command[*AttachedOb
 // AttachedObjectGetParams holds the parameters of disk.attachedObject.get.
 type AttachedObjectGetParams struct {
 	// Identifier of the file attachment record, which is the link connecting the
-	// disk file with other objects. To obtain the connection identifier, use
-	// methods that return attached files. For example, if the file is attached to
-	// a task, you can find out the connection identifier using the tasks.task.get
-	// method. Required.
+	// disk file with other objects.
+	//
+	// To obtain the connection identifier, use methods that return attached files.
+	// For example, if the file is attached to a task, you can find out the
+	// connection identifier using the tasks.task.get method. Required.
 	ID int64 `json:"id"`
 }
 

@@ -153,10 +153,11 @@ func FileDeleteCommand(p FileDeleteParams) b24.Command[b24.Bool] {
 
 // FileDeleteParams holds the parameters of disk.file.delete.
 type FileDeleteParams struct {
-	// Identifier of the file. The identifier can be obtained using the method
-	// disk.storage.getChildren if the file is in the root of the storage, and
-	// using the method disk.folder.getChildren if the file is in a folder.
-	// Required.
+	// Identifier of the file.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the file is in the root of the storage, and using the method
+	// disk.folder.getChildren if the file is in a folder. Required.
 	ID int64 `json:"id"`
 }
 
@@ -212,10 +213,11 @@ func FileGetCommand(p FileGetParams) b24.Command[*FileGetResult] {
 
 // FileGetParams holds the parameters of disk.file.get.
 type FileGetParams struct {
-	// Identifier of the file. The identifier can be obtained using the method
-	// disk.storage.getChildren if the file is located in the root of the storage,
-	// and using the method disk.folder.getChildren if the file is located in a
-	// folder. Required.
+	// Identifier of the file.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the file is located in the root of the storage, and using the method
+	// disk.folder.getChildren if the file is located in a folder. Required.
 	ID int64 `json:"id"`
 }
 
@@ -308,10 +310,11 @@ func FileGetExternalLinkCommand(p FileGetExternalLinkParams) b24.Command[b24.Str
 
 // FileGetExternalLinkParams holds the parameters of disk.file.getExternalLink.
 type FileGetExternalLinkParams struct {
-	// Identifier of the file. The identifier can be obtained using the method
-	// disk.storage.getChildren if the file is in the root of the storage, and
-	// using the method disk.folder.getChildren if the file is in a folder.
-	// Required.
+	// Identifier of the file.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the file is in the root of the storage, and using the method
+	// disk.folder.getChildren if the file is in a folder. Required.
 	ID int64 `json:"id"`
 }
 
@@ -416,34 +419,67 @@ func FileGetVersionsAll(ctx context.Context, c b24.Caller, p FileGetVersionsPara
 
 // FileGetVersionsParams holds the parameters of disk.file.getVersions.
 type FileGetVersionsParams struct {
-	// Identifier of the file. The identifier can be obtained using the method
-	// disk.storage.getChildren if the file is located at the root of the storage,
-	// and using the method disk.folder.getChildren if the file is located in a
-	// folder. Required.
+	// Identifier of the file.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the file is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the file is located in a folder. Required.
 	ID int64 `json:"id"`
-	// An array in the following format: where: - field_n — the name of the field
-	// to filter by - value_n — the filter value You can add a prefix to the keys
-	// field_n to specify the filter operation. Possible prefix values: - >= —
-	// greater than or equal to - > — greater than - <= — less than or equal to
-	// - < — less than - @ — IN, an array is passed as the value - !@ — NOT
-	// IN, an array is passed as the value - % — LIKE, substring search. The %
-	// symbol should not be included in the filter value. The search looks for the
-	// substring at any position in the string - =% — LIKE, substring search. The
-	// % symbol should be included in the value. Examples: - "test%" — searches
-	// for values starting with "test" - "%test" — searches for values ending
-	// with "test" - "%test%" — searches for values where "test" can be at any
-	// position - %= — LIKE (similar to =%) - = — equal, exact match (used by
-	// default) - != — not equal - ! — not equal Available fields for
-	// filtering: - ID — version identifier - SIZE — size of the version in
-	// bytes - NAME — name of the file at the time the version was created -
-	// CREATE_TIME — time of version creation - CREATED_BY — identifier of the
-	// user who created the version
+	// An array in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to filter by
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring at any position
+	//     in the string
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value. Examples:
+	//     ◦ "test%" — searches for values starting with "test"
+	//     ◦ "%test" — searches for values ending with "test"
+	//     ◦ "%test%" — searches for values where "test" can be at any
+	//     position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// Available fields for filtering:
+	//
+	//   - ID — version identifier
+	//   - SIZE — size of the version in bytes
+	//   - NAME — name of the file at the time the version was created
+	//   - CREATE_TIME — time of version creation
+	//   - CREATED_BY — identifier of the user who created the version
 	Filter []any `json:"filter,omitzero"`
-	// This parameter is used for managing pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N — the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -524,10 +560,11 @@ func FileMarkDeletedCommand(p FileMarkDeletedParams) b24.Command[*FileMarkDelete
 
 // FileMarkDeletedParams holds the parameters of disk.file.markDeleted.
 type FileMarkDeletedParams struct {
-	// File identifier. The identifier can be obtained using the
-	// disk.storage.getChildren method if the file is located at the root of the
-	// storage, and using the disk.folder.getChildren method if the file is located
-	// in a folder. Required.
+	// File identifier.
+	//
+	// The identifier can be obtained using the disk.storage.getChildren method if
+	// the file is located at the root of the storage, and using the
+	// disk.folder.getChildren method if the file is located in a folder. Required.
 	ID int64 `json:"id"`
 }
 
@@ -723,15 +760,17 @@ func FileRenameCommand(p FileRenameParams) b24.Command[*FileRenameResult] {
 
 // FileRenameParams holds the parameters of disk.file.rename.
 type FileRenameParams struct {
-	// File identifier. The identifier can be obtained using the method
-	// disk.storage.getChildren if the file is located at the root of the storage,
-	// and using the method disk.folder.getChildren if the file is located in a
-	// folder. Required.
+	// File identifier.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the file is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the file is located in a folder. Required.
 	ID int64 `json:"id"`
-	// New file name. The file name must be provided along with the extension
-	// corresponding to its format. If you use a name without an extension or with
-	// an extension that does not match the original, the file will be corrupted.
-	// Required.
+	// New file name.
+	//
+	// The file name must be provided along with the extension corresponding to its
+	// format. If you use a name without an extension or with an extension that
+	// does not match the original, the file will be corrupted. Required.
 	NewName string `json:"newName"`
 }
 
@@ -828,10 +867,11 @@ func FileRestoreCommand(p FileRestoreParams) b24.Command[*FileRestoreResult] {
 
 // FileRestoreParams holds the parameters of disk.file.restore.
 type FileRestoreParams struct {
-	// Identifier of the file located in the trash. Files in the trash are not
-	// accessible through standard methods. To obtain the identifier of the file
-	// for restoration, save it immediately after calling the method
-	// disk.file.markDeleted. Required.
+	// Identifier of the file located in the trash.
+	//
+	// Files in the trash are not accessible through standard methods. To obtain
+	// the identifier of the file for restoration, save it immediately after
+	// calling the method disk.file.markDeleted. Required.
 	ID int64 `json:"id"`
 }
 
@@ -928,13 +968,16 @@ func FileRestoreFromVersionCommand(p FileRestoreFromVersionParams) b24.Command[*
 // FileRestoreFromVersionParams holds the parameters of
 // disk.file.restoreFromVersion.
 type FileRestoreFromVersionParams struct {
-	// Identifier of the file. The identifier can be obtained using the
-	// disk.storage.getChildren method if the file is located at the root of the
-	// storage, and using the disk.folder.getChildren method if the file is located
-	// in a folder. Required.
+	// Identifier of the file.
+	//
+	// The identifier can be obtained using the disk.storage.getChildren method if
+	// the file is located at the root of the storage, and using the
+	// disk.folder.getChildren method if the file is located in a folder. Required.
 	ID int64 `json:"id"`
-	// Identifier of the file version. The identifier can be obtained using the
-	// disk.file.getVersions method. Required.
+	// Identifier of the file version.
+	//
+	// The identifier can be obtained using the disk.file.getVersions method.
+	// Required.
 	VersionID int64 `json:"versionId"`
 }
 
@@ -1054,22 +1097,36 @@ func FileSearchAll(ctx context.Context, c b24.Caller, p FileSearchParams, opts .
 
 // FileSearchParams holds the parameters of disk.file.search.
 type FileSearchParams struct {
-	// Text of the search query. The length is from 3 to 255 characters. Repeated
-	// spaces collapse into one, leading and trailing spaces are trimmed, and the
-	// length is validated after that. Required.
+	// Text of the search query.
+	//
+	// The length is from 3 to 255 characters. Repeated spaces collapse into one,
+	// leading and trailing spaces are trimmed, and the length is validated after
+	// that. Required.
 	Query string `json:"QUERY"`
-	// Type of objects in the result: - file — files only - folder — folders
-	// only - all — files and folders The default value is file. Default: file.
+	// Type of objects in the result:
+	//
+	//   - file — files only
+	//   - folder — folders only
+	//   - all — files and folders
+	//
+	// The default value is file. Default: file.
 	Type b24.Opt[FileSearchParamsType] `json:"TYPE,omitzero"`
-	// Search scope (detailed description). Without this parameter, the method
-	// searches across all storages available to the user
+	// Search scope (detailed description).
+	//
+	// Without this parameter, the method searches across all storages available to
+	// the user
 	Filter *FileSearchParamsFilter `json:"FILTER,omitzero"`
-	// Offset for pagination. The method returns no more than 50 objects per
-	// request. The value of the parameter is the number of skipped objects, not
-	// the page number: with start=10, the results begin with the eleventh object.
+	// Offset for pagination.
+	//
+	// The method returns no more than 50 objects per request. The value of the
+	// parameter is the number of skipped objects, not the page number: with
+	// start=10, the results begin with the eleventh object.
+	//
 	// The default value is 0. The maximum value is 1000, and the method reduces a
-	// larger value to 1000. The name of the parameter is written in lowercase,
-	// unlike the other parameters of the method
+	// larger value to 1000.
+	//
+	// The name of the parameter is written in lowercase, unlike the other
+	// parameters of the method
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1086,12 +1143,14 @@ func (p FileSearchParams) validate() error {
 
 // FileSearchParamsFilter is the FILTER value of disk.file.search.
 type FileSearchParamsFilter struct {
-	// Optional key. Identifier of the storage to search in. You can retrieve the
-	// identifier using the disk.storage.getList method
+	// Optional key. Identifier of the storage to search in.
+	//
+	// You can retrieve the identifier using the disk.storage.getList method
 	StorageID b24.Opt[int64] `json:"STORAGE_ID,omitzero"`
 	// Optional key. Identifier of the folder to search in. The search also covers
-	// nested folders, and the folder itself is not included in the result. You can
-	// retrieve the identifier using the disk.folder.getChildren method
+	// nested folders, and the folder itself is not included in the result.
+	//
+	// You can retrieve the identifier using the disk.folder.getChildren method
 	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1240,13 +1299,14 @@ func FileUploadVersionCommand(p FileUploadVersionParams) b24.Command[*FileUpload
 
 // FileUploadVersionParams holds the parameters of disk.file.uploadVersion.
 type FileUploadVersionParams struct {
-	// File identifier. The identifier can be obtained using the method
-	// disk.storage.getChildren if the file is located at the root of the storage,
-	// and using the method disk.folder.getChildren if the file is located in a
-	// folder. Required.
+	// File identifier.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the file is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the file is located in a folder. Required.
 	ID int64 `json:"id"`
 	// An array containing the file name and a string in Base64. Required.
-	FileContent []any `json:"fileContent"`
+	FileContent []string `json:"fileContent"`
 }
 
 // validate reports the first required parameter left empty.

@@ -51,10 +51,11 @@ func FolderAddSubFolderCommand(p FolderAddSubFolderParams) b24.Command[*FolderAd
 
 // FolderAddSubFolderParams holds the parameters of disk.folder.addSubFolder.
 type FolderAddSubFolderParams struct {
-	// Identifier of the parent folder. The identifier can be obtained using the
-	// method disk.storage.getChildren if the folder is in the root of the storage,
-	// and using the method disk.folder.getChildren if the folder is in another
-	// folder. Required.
+	// Identifier of the parent folder.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is in the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is in another folder. Required.
 	ID int64 `json:"id"`
 	// An array with the field NAME, where NAME is the name of the subfolder.
 	// Required.
@@ -156,10 +157,11 @@ func FolderCopyToCommand(p FolderCopyToParams) b24.Command[*FolderCopyToResult] 
 
 // FolderCopyToParams holds the parameters of disk.folder.copyTo.
 type FolderCopyToParams struct {
-	// Identifier of the source folder to be copied. The identifier can be obtained
-	// using the method disk.storage.getChildren if the folder is in the root of
-	// the storage, and using the method disk.folder.getChildren if the folder is
-	// in another folder. Required.
+	// Identifier of the source folder to be copied.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is in the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is in another folder. Required.
 	ID int64 `json:"id"`
 	// Identifier of the target folder where the folder is copied. Required.
 	TargetFolderID int64 `json:"targetFolderId"`
@@ -258,8 +260,10 @@ func FolderDeleteTreeCommand(p FolderDeleteTreeParams) b24.Command[b24.Bool] {
 
 // FolderDeleteTreeParams holds the parameters of disk.folder.deleteTree.
 type FolderDeleteTreeParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.folder.getChildren. Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.folder.getChildren.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -315,10 +319,12 @@ func FolderGetCommand(p FolderGetParams) b24.Command[*FolderGetResult] {
 
 // FolderGetParams holds the parameters of disk.folder.get.
 type FolderGetParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.storage.getChildren if the folder is located at the root of the
-	// storage, and using the method disk.folder.getChildren if the folder is
-	// located in another folder. Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is located in another folder.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -434,36 +440,81 @@ func FolderGetChildrenExport(ctx context.Context, c b24.Caller, p FolderGetChild
 
 // FolderGetChildrenParams holds the parameters of disk.folder.getChildren.
 type FolderGetChildrenParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.storage.getChildren if the folder is located at the root of the
-	// storage, and using the method disk.folder.getChildren if the folder is
-	// located in another folder. Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is located in another folder.
+	// Required.
 	ID int64 `json:"id"`
-	// Array format: where: - field_n — the name of the field by which filtering
-	// will be performed - value_n — the filter value You can add a prefix to the
-	// keys field_n to specify the filter operation. Possible prefix values: - >=
-	// — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - @ — IN, an array is passed as the value - !@
-	// — NOT IN, an array is passed as the value - % — LIKE, substring search.
-	// The % symbol in the filter value should not be passed. The search looks for
-	// a substring at any position in the string - =% — LIKE, substring search.
-	// The % symbol should be passed in the value. Examples: - "mol%" — searches
-	// for values starting with "mol" - "%mol" — searches for values ending with
-	// "mol" - "%mol%" — searches for values where "mol" can be at any position -
-	// %= — LIKE (similar to =%) - = — equal, exact match (used by default) -
-	// != — not equal - ! — not equal The list of fields available for
-	// filtering can be obtained using the method disk.folder.getFields
+	// Array format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which filtering will be performed
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be passed. The search looks for a substring at any position in the
+	//     string
+	//   - =% — LIKE, substring search. The % symbol should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be at any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of fields available for filtering can be obtained using the method
+	// disk.folder.getFields
 	Filter []any `json:"filter,omitzero"`
-	// Array format: where: - field_n — the name of the field by which sorting
-	// will be performed - value_n — a string value equal to: - ASC — ascending
-	// sort - DESC — descending sort The list of fields available for sorting can
-	// be obtained using the method disk.folder.getFields
+	// Array format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field by which sorting will be performed
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
+	//
+	// The list of fields available for sorting can be obtained using the method
+	// disk.folder.getFields
 	Order []any `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N — the desired page number
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -559,10 +610,11 @@ func FolderGetExternalLinkCommand(p FolderGetExternalLinkParams) b24.Command[b24
 // FolderGetExternalLinkParams holds the parameters of
 // disk.folder.getExternalLink.
 type FolderGetExternalLinkParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.storage.getChildren if the folder is in the root of the storage, and
-	// using the method disk.folder.getChildren if the folder is in another folder.
-	// Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is in the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is in another folder. Required.
 	ID int64 `json:"id"`
 }
 
@@ -656,8 +708,10 @@ func FolderMarkDeletedCommand(p FolderMarkDeletedParams) b24.Command[*FolderMark
 
 // FolderMarkDeletedParams holds the parameters of disk.folder.markDeleted.
 type FolderMarkDeletedParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.folder.getChildren. Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.folder.getChildren.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -753,10 +807,11 @@ func FolderMoveToCommand(p FolderMoveToParams) b24.Command[*FolderMoveToResult] 
 type FolderMoveToParams struct {
 	// Identifier of the source folder to be moved. Required.
 	ID int64 `json:"id"`
-	// Identifier of the target folder to which the folder is moved. The identifier
-	// can be obtained using the method disk.storage.getChildren if the folder is
-	// in the root of the storage, and using the method disk.folder.getChildren if
-	// the folder is in another folder. Required.
+	// Identifier of the target folder to which the folder is moved.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is in the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is in another folder. Required.
 	TargetFolderID int64 `json:"targetFolderId"`
 }
 
@@ -851,10 +906,12 @@ func FolderRenameCommand(p FolderRenameParams) b24.Command[*FolderRenameResult] 
 
 // FolderRenameParams holds the parameters of disk.folder.rename.
 type FolderRenameParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.storage.getChildren if the folder is located at the root of the
-	// storage, and using the method disk.folder.getChildren if the folder is
-	// located in another folder. Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is located in another folder.
+	// Required.
 	ID int64 `json:"id"`
 	// New name of the folder. Required.
 	NewName string `json:"newName"`
@@ -949,10 +1006,11 @@ func FolderRestoreCommand(p FolderRestoreParams) b24.Command[*FolderRestoreResul
 
 // FolderRestoreParams holds the parameters of disk.folder.restore.
 type FolderRestoreParams struct {
-	// Identifier of the folder located in the trash. Folders in the trash are not
-	// accessible for requests through standard methods. To obtain the identifier
-	// of the folder for restoration, save it immediately after calling the method
-	// disk.folder.markDeleted. Required.
+	// Identifier of the folder located in the trash.
+	//
+	// Folders in the trash are not accessible for requests through standard
+	// methods. To obtain the identifier of the folder for restoration, save it
+	// immediately after calling the method disk.folder.markDeleted. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1042,17 +1100,25 @@ func FolderShareToUserCommand(p FolderShareToUserParams) b24.Command[b24.Bool] {
 
 // FolderShareToUserParams holds the parameters of disk.folder.shareToUser.
 type FolderShareToUserParams struct {
-	// Identifier of the folder. The identifier can be obtained using the method
-	// disk.storage.getChildren if the folder is located at the root of the
-	// storage, and using the method disk.folder.getChildren if the folder is
-	// located in another folder. Required.
+	// Identifier of the folder.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is located at the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is located in another folder.
+	// Required.
 	ID int64 `json:"id"`
-	// Identifier of the user to whom access is granted. The identifier can be
-	// obtained using the method user.get. Required.
+	// Identifier of the user to whom access is granted.
+	//
+	// The identifier can be obtained using the method user.get. Required.
 	UserID int64 `json:"userId"`
-	// Level of access granted to the user. Possible values: - disk_access_read —
-	// read - disk_access_add — add - disk_access_edit — edit -
-	// disk_access_full — full access. Required.
+	// Level of access granted to the user. Possible values:
+	//
+	//   - disk_access_read — read
+	//   - disk_access_add — add
+	//   - disk_access_edit — edit
+	//   - disk_access_full — full access
+	//
+	// Required.
 	TaskName FolderShareToUserParamsTaskName `json:"taskName"`
 }
 
@@ -1152,30 +1218,48 @@ func FolderUploadFileCommand(p FolderUploadFileParams) b24.Command[*FolderUpload
 
 // FolderUploadFileParams holds the parameters of disk.folder.uploadFile.
 type FolderUploadFileParams struct {
-	// Identifier of the folder where the file needs to be uploaded. The identifier
-	// can be obtained using the method disk.storage.getChildren if the folder is
-	// in the root of the storage, and using the method disk.folder.getChildren if
-	// the folder is in another folder. Required.
+	// Identifier of the folder where the file needs to be uploaded.
+	//
+	// The identifier can be obtained using the method disk.storage.getChildren if
+	// the folder is in the root of the storage, and using the method
+	// disk.folder.getChildren if the folder is in another folder. Required.
 	ID int64 `json:"id"`
-	// An array with the field NAME, where NAME is the name of the file. Optional
-	// if the file is uploaded not directly, but via URL. An example of uploading a
-	// file via URL is provided below. Required.
+	// An array with the field NAME, where NAME is the name of the file.
+	//
+	// Optional if the file is uploaded not directly, but via URL. An example of
+	// uploading a file via URL is provided below. Required.
 	Data []any `json:"data"`
-	// An array containing the file name and a string with Base64. If the parameter
-	// is not provided, the method does not upload the file but returns the URL for
-	// uploading UploadUrl and the form field name field
-	FileContent []any `json:"fileContent,omitzero"`
+	// An array containing the file name and a string with Base64.
+	//
+	// If the parameter is not provided, the method does not upload the file but
+	// returns the URL for uploading UploadUrl and the form field name field
+	FileContent []string `json:"fileContent,omitzero"`
 	// An array of access permissions for the uploaded file in the format
-	// {"TASK_ID": 42, "ACCESS_CODE": "U35"}, where - TASK_ID — access level
-	// identifier - ACCESS_CODE — access code consisting of the user's or
-	// department's letter code and identifier User categories: - U — user - *
-	// — all users - D — all department employees - DR — all department
-	// employees with subdivisions The list of available TASK_ID identifiers for
-	// setting permissions can be obtained using the method disk.rights.getTasks
-	Rights []any `json:"rights,omitzero"`
+	// {"TASK_ID": 42, "ACCESS_CODE": "U35"}, where
+	//
+	//   - TASK_ID — access level identifier
+	//   - ACCESS_CODE — access code consisting of the user's or department's
+	//     letter code and identifier
+	//
+	// User categories:
+	//
+	//   - U — user
+	//   - * — all users
+	//   - D — all department employees
+	//   - DR — all department employees with subdivisions
+	//
+	// The list of available TASK_ID identifiers for setting permissions can be
+	// obtained using the method disk.rights.getTasks
+	Rights []FolderUploadFileParamsRights `json:"rights,omitzero"`
 	// Generate a unique file name if a file with that name already exists. For
-	// example, file (1).docx. Possible values: - true — generate - false — do
-	// not generate Default is false. Default: false.
+	// example, file (1).docx.
+	//
+	// Possible values:
+	//
+	//   - true — generate
+	//   - false — do not generate
+	//
+	// Default is false. Default: false.
 	GenerateUniqueName b24.Opt[bool] `json:"generateUniqueName,omitzero"`
 }
 
@@ -1194,6 +1278,26 @@ func (p FolderUploadFileParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// FolderUploadFileParamsRights is the rights value of disk.folder.uploadFile.
+type FolderUploadFileParamsRights struct {
+	AccessCode b24.Opt[string] `json:"ACCESS_CODE,omitzero"`
+	TaskID     b24.Opt[int64]  `json:"TASK_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FolderUploadFileParamsRights) UnmarshalJSON(data []byte) error {
+	type plain FolderUploadFileParamsRights
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FolderUploadFileParamsRights) MarshalJSON() ([]byte, error) {
+	type plain FolderUploadFileParamsRights
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderUploadFileResult is the result of disk.folder.uploadFile.

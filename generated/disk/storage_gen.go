@@ -53,20 +53,31 @@ func StorageAddFolderCommand(p StorageAddFolderParams) b24.Command[*StorageAddFo
 
 // StorageAddFolderParams holds the parameters of disk.storage.addFolder.
 type StorageAddFolderParams struct {
-	// Identifier of the storage. The identifier can be obtained using the method
-	// disk.storage.getList. Required.
+	// Identifier of the storage.
+	//
+	// The identifier can be obtained using the method disk.storage.getList.
+	// Required.
 	ID int64 `json:"id"`
 	// Array with the field NAME, where NAME is the name of the new folder.
 	// Required.
 	Data []any `json:"data"`
 	// Array of access permissions for the folder in the format {"TASK_ID": 42,
-	// "ACCESS_CODE": "U35"}, where - TASK_ID — identifier of the access level -
-	// ACCESS_CODE — access code consisting of the user's or department's letter
-	// code and identifier User categories: - U — user - * — all users - D —
-	// all department employees - DR — all department employees with subdivisions
+	// "ACCESS_CODE": "U35"}, where
+	//
+	//   - TASK_ID — identifier of the access level
+	//   - ACCESS_CODE — access code consisting of the user's or department's
+	//     letter code and identifier
+	//
+	// User categories:
+	//
+	//   - U — user
+	//   - * — all users
+	//   - D — all department employees
+	//   - DR — all department employees with subdivisions
+	//
 	// The list of available TASK_ID identifiers for setting permissions can be
 	// obtained using the method disk.rights.getTasks
-	Rights []any `json:"rights,omitzero"`
+	Rights []StorageAddFolderParamsRights `json:"rights,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -84,6 +95,26 @@ func (p StorageAddFolderParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// StorageAddFolderParamsRights is the rights value of disk.storage.addFolder.
+type StorageAddFolderParamsRights struct {
+	AccessCode b24.Opt[string] `json:"ACCESS_CODE,omitzero"`
+	TaskID     b24.Opt[int64]  `json:"TASK_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StorageAddFolderParamsRights) UnmarshalJSON(data []byte) error {
+	type plain StorageAddFolderParamsRights
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StorageAddFolderParamsRights) MarshalJSON() ([]byte, error) {
+	type plain StorageAddFolderParamsRights
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StorageAddFolderResult is the result of disk.storage.addFolder.
@@ -160,8 +191,10 @@ func StorageGetCommand(p StorageGetParams) b24.Command[*StorageGetResult] {
 
 // StorageGetParams holds the parameters of disk.storage.get.
 type StorageGetParams struct {
-	// Storage identifier. The identifier can be obtained using the method
-	// disk.storage.getList. Required.
+	// Storage identifier.
+	//
+	// The identifier can be obtained using the method disk.storage.getList.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -269,34 +302,79 @@ func StorageGetChildrenExport(ctx context.Context, c b24.Caller, p StorageGetChi
 
 // StorageGetChildrenParams holds the parameters of disk.storage.getChildren.
 type StorageGetChildrenParams struct {
-	// Identifier of the storage. The identifier can be obtained using the method
-	// disk.storage.getList. Required.
+	// Identifier of the storage.
+	//
+	// The identifier can be obtained using the method disk.storage.getList.
+	// Required.
 	ID int64 `json:"id"`
-	// Array format: where: - field_n — the name of the field to filter by -
-	// value_n — the filter value You can add a prefix to the keys field_n to
-	// specify the filter operation. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN, an array is passed as the value - !@ — NOT IN, an array
-	// is passed as the value - % — LIKE, substring search. The % symbol in the
-	// filter value does not need to be passed. The search looks for the substring
-	// in any position of the string - =% — LIKE, substring search. The % symbol
-	// must be passed in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - = — equal, exact match (used by default) - != —
-	// not equal - ! — not equal The list of fields available for filtering can
-	// be obtained using the method disk.folder.getFields
+	// Array format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to filter by
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of fields available for filtering can be obtained using the method
+	// disk.folder.getFields
 	Filter []any `json:"filter,omitzero"`
-	// Array format: where: - field_n — the name of the field to sort by -
-	// value_n — a string value equal to: - ASC — ascending sort - DESC —
-	// descending sort The list of fields available for sorting can be obtained
-	// using the method disk.folder.getFields
+	// Array format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to sort by
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
+	//
+	// The list of fields available for sorting can be obtained using the method
+	// disk.folder.getFields
 	Order []any `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N — the number of the desired page
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -398,7 +476,7 @@ type StorageGetFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_NOT_FOUND: Application not found by identifier
+//   - ERROR_NOT_FOUND: Application not found by identifier
 func StorageGetForApp(ctx context.Context, c b24.Caller, p StorageGetForAppParams, opts ...b24.CallOption) (*StorageGetForAppResult, error) {
 	var out StorageGetForAppResult
 	if err := b24.Invoke(ctx, c, StorageGetForAppCommand(p).Request, &out, opts...); err != nil {
@@ -495,31 +573,74 @@ func StorageGetListExport(ctx context.Context, c b24.Caller, p StorageGetListPar
 
 // StorageGetListParams holds the parameters of disk.storage.getList.
 type StorageGetListParams struct {
-	// Array format: where: - field_n — the name of the field to filter by -
-	// value_n — the filter value You can add a prefix to the keys field_n to
-	// specify the filter operation. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN, an array is passed as the value - !@ — NOT IN, an array
-	// is passed as the value - % — LIKE, substring search. The % symbol should
-	// not be included in the filter value. The search looks for the substring in
-	// any position of the string - =% — LIKE, substring search. The % symbol
-	// should be included in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - = — equal, exact match (used by default) - != —
-	// not equal - ! — not equal The list of fields available for filtering can
-	// be obtained using the method disk.storage.getFields
+	// Array format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to filter by
+	//   - value_n — the filter value
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol should be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// The list of fields available for filtering can be obtained using the method
+	// disk.storage.getFields
 	Filter []any `json:"filter,omitzero"`
-	// Array format: where: - field_n — the name of the field to sort by -
-	// value_n — a string value equal to: - ASC — ascending sort - DESC —
-	// descending sort The list of fields available for sorting can be obtained
-	// using the method disk.storage.getFields
+	// Array format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — the name of the field to sort by
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
+	//
+	// The list of fields available for sorting can be obtained using the method
+	// disk.storage.getFields
 	Order []any `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N — the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -623,8 +744,10 @@ func StorageRenameCommand(p StorageRenameParams) b24.Command[*StorageRenameResul
 
 // StorageRenameParams holds the parameters of disk.storage.rename.
 type StorageRenameParams struct {
-	// Identifier of the application storage. The identifier can be obtained using
-	// the method disk.storage.getForApp. Required.
+	// Identifier of the application storage.
+	//
+	// The identifier can be obtained using the method disk.storage.getForApp.
+	// Required.
 	ID int64 `json:"id"`
 	// New name for the storage. Required.
 	NewName string `json:"newName"`
@@ -720,25 +843,41 @@ func StorageUploadFileCommand(p StorageUploadFileParams) b24.Command[*StorageUpl
 
 // StorageUploadFileParams holds the parameters of disk.storage.uploadFile.
 type StorageUploadFileParams struct {
-	// Identifier of the storage where the file needs to be uploaded. The
-	// identifier can be obtained using the method disk.storage.getList. Required.
+	// Identifier of the storage where the file needs to be uploaded.
+	//
+	// The identifier can be obtained using the method disk.storage.getList.
+	// Required.
 	ID int64 `json:"id"`
 	// An array with the field NAME, where NAME is the name of the file. Required.
 	Data []any `json:"data"`
 	// An array containing the file name and a string with Base64. Required.
-	FileContent []any `json:"fileContent"`
+	FileContent []string `json:"fileContent"`
 	// An array of access permissions for the uploaded file in the format
-	// {"TASK_ID": 42, "ACCESS_CODE": "U35"}, where - TASK_ID — identifier of the
-	// access level - ACCESS_CODE — access code consisting of a letter code for
-	// the user or department and an identifier User categories: - U — user - *
-	// — all users - D — all department employees - DR — all department
-	// employees including sub-departments The list of available TASK_ID
-	// identifiers for setting permissions can be obtained using the method
-	// disk.rights.getTasks
-	Rights []any `json:"rights,omitzero"`
+	// {"TASK_ID": 42, "ACCESS_CODE": "U35"}, where
+	//
+	//   - TASK_ID — identifier of the access level
+	//   - ACCESS_CODE — access code consisting of a letter code for the user
+	//     or department and an identifier
+	//
+	// User categories:
+	//
+	//   - U — user
+	//   - * — all users
+	//   - D — all department employees
+	//   - DR — all department employees including sub-departments
+	//
+	// The list of available TASK_ID identifiers for setting permissions can be
+	// obtained using the method disk.rights.getTasks
+	Rights []StorageUploadFileParamsRights `json:"rights,omitzero"`
 	// Generate a unique file name if a file with that name already exists. For
-	// example, file (1).docx. Possible values: - true — generate - false — do
-	// not generate Default is false. Default: false.
+	// example, file (1).docx.
+	//
+	// Possible values:
+	//
+	//   - true — generate
+	//   - false — do not generate
+	//
+	// Default is false. Default: false.
 	GenerateUniqueName b24.Opt[bool] `json:"generateUniqueName,omitzero"`
 }
 
@@ -763,6 +902,27 @@ func (p StorageUploadFileParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// StorageUploadFileParamsRights is the rights value of
+// disk.storage.uploadFile.
+type StorageUploadFileParamsRights struct {
+	AccessCode b24.Opt[string] `json:"ACCESS_CODE,omitzero"`
+	TaskID     b24.Opt[int64]  `json:"TASK_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StorageUploadFileParamsRights) UnmarshalJSON(data []byte) error {
+	type plain StorageUploadFileParamsRights
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StorageUploadFileParamsRights) MarshalJSON() ([]byte, error) {
+	type plain StorageUploadFileParamsRights
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StorageUploadFileResult is the result of disk.storage.uploadFile.

@@ -48,8 +48,10 @@ func VersionGetCommand(p VersionGetParams) b24.Command[*VersionGetResult] {
 
 // VersionGetParams holds the parameters of disk.version.get.
 type VersionGetParams struct {
-	// Identifier of the file version. The identifier can be obtained using the
-	// method disk.file.getVersions. Required.
+	// Identifier of the file version.
+	//
+	// The identifier can be obtained using the method disk.file.getVersions.
+	// Required.
 	ID int64 `json:"id"`
 }
 

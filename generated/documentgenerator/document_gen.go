@@ -54,33 +54,70 @@ func DocumentAddCommand(p DocumentAddParams) b24.Command[*DocumentAddResult] {
 
 // DocumentAddParams holds the parameters of documentgenerator.document.add.
 type DocumentAddParams struct {
-	// Template identifier. You can obtain the template identifier after creating a
-	// template or by using the get template list method. Required.
+	// Template identifier.
+	//
+	// You can obtain the template identifier after creating a template or by using
+	// the get template list method. Required.
 	TemplateID int64 `json:"templateId"`
-	// Data provider class. When called via REST,
-	// Bitrix\DocumentGenerator\DataProvider\Rest is always used: the value passed
-	// is ignored, so this parameter can be omitted
+	// Data provider class.
+	//
+	// When called via REST, Bitrix\DocumentGenerator\DataProvider\Rest is always
+	// used: the value passed is ignored, so this parameter can be omitted
 	ProviderClassName b24.Opt[string] `json:"providerClassName,omitzero"`
 	// External identifier of the object for which the document is being generated.
+	//
 	// The format of value is defined by the integration. Use a consistent format
-	// within your application to search and filter documents. Recommended format:
-	// _ , where: - — string code of the object type in uppercase - — numeric
-	// or string identifier of the object in the external system Examples of value
-	// for CRM objects: - lead — LEAD_123 - contact — CONTACT_45 - company —
-	// COMPANY_78 - deal — DEAL_901 - estimate — QUOTE_55 - invoice —
-	// INVOICE_12 Examples of value for other objects: - order — ORDER_1024 -
-	// supply contract — SUPPLY_CONTRACT_2026_015 - external system record —
-	// ERP_DOC_A-7741. Required.
+	// within your application to search and filter documents.
+	//
+	// Recommended format: _ , where:
+	//
+	//   - — string code of the object type in uppercase
+	//   - — numeric or string identifier of the object in the external system
+	//
+	// Examples of value for CRM objects:
+	//
+	//   - lead — LEAD_123
+	//   - contact — CONTACT_45
+	//   - company — COMPANY_78
+	//   - deal — DEAL_901
+	//   - estimate — QUOTE_55
+	//   - invoice — INVOICE_12
+	//
+	// Examples of value for other objects:
+	//
+	//   - order — ORDER_1024
+	//   - supply contract — SUPPLY_CONTRACT_2026_015
+	//   - external system record — ERP_DOC_A-7741
+	//
+	// Required.
 	Value DocumentAddParamsValue `json:"value"`
 	// Field values of the document in the format {"FieldCode":"Value"}
 	Values map[string]any `json:"values,omitzero"`
-	// Seal and signature mode: - 1 — enable - 0 — disable Defaults to the
-	// value from the template
+	// Seal and signature mode:
+	//
+	//   - 1 — enable
+	//   - 0 — disable
+	//
+	// Defaults to the value from the template
 	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
 	// Description of how to interpret and format values from values (detailed
-	// description). The key of the fields object must match the field code from
-	// the template. If you are only passing plain text, this parameter can be
-	// omitted. Example structure of fields:
+	// description).
+	//
+	// The key of the fields object must match the field code from the template.
+	//
+	// If you are only passing plain text, this parameter can be omitted.
+	//
+	// Example structure of fields:
+	//
+	//	{
+	//	    "CurrentDate": {
+	//	        "TYPE": "DATE",
+	//	        "FORMAT": {
+	//	            "format": "d.m.Y"
+	//	        },
+	//	        "TITLE": "Contract Date"
+	//	    }
+	//	}
 	Fields *DocumentAddParamsFields `json:"fields,omitzero"`
 }
 
@@ -104,15 +141,27 @@ func (p DocumentAddParams) validate() error {
 // DocumentAddParamsFields is the fields value of
 // documentgenerator.document.add.
 type DocumentAddParamsFields struct {
-	// Field type. Types for which formatting can be specified: - DATE — date or
-	// date-time - NAME — full name
+	// Field type.
+	//
+	// Types for which formatting can be specified:
+	//
+	//   - DATE — date or date-time
+	//   - NAME — full name
 	Type b24.Opt[DocumentAddParamsFieldsType] `json:"TYPE,omitzero"`
-	// Formatting parameters for the field type. FORMAT is not fixed to one value;
-	// it should be chosen based on your template and output requirements. For
-	// DATE, the format value is specified in the format of document generator date
-	// modifiers. Example: {"format":"d.m.Y"} For NAME: - format specifies the
-	// output template for name parts, e.g., #NAME# #LAST_NAME# - case specifies
-	// the grammatical case - What are modifiers in document templates
+	// Formatting parameters for the field type.
+	//
+	// FORMAT is not fixed to one value; it should be chosen based on your template
+	// and output requirements.
+	//
+	// For DATE, the format value is specified in the format of document generator
+	// date modifiers. Example: {"format":"d.m.Y"}
+	//
+	// For NAME:
+	//
+	//   - format specifies the output template for name parts, e.g., #NAME#
+	//     #LAST_NAME#
+	//   - case specifies the grammatical case
+	//   - What are modifiers in document templates
 	Format map[string]any `json:"FORMAT,omitzero"`
 	// Provider class
 	Provider b24.Opt[string] `json:"PROVIDER,omitzero"`
@@ -291,8 +340,8 @@ func (v *DocumentAddParamsFieldsType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Document constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Document constructor must be public
+//     Required parameter id not provided
 func DocumentDelete(ctx context.Context, c b24.Caller, p DocumentDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -318,8 +367,10 @@ func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[b24.String] {
 // DocumentDeleteParams holds the parameters of
 // documentgenerator.document.delete.
 type DocumentDeleteParams struct {
-	// Document identifier. You can obtain the document identifier after creating
-	// the document or by using the get document list method. Required.
+	// Document identifier.
+	//
+	// You can obtain the document identifier after creating the document or by
+	// using the get document list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -351,8 +402,8 @@ func (p DocumentDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Document constructor must be is public
-// Required parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Document constructor must be is public
+//     Required parameter id not provided
 func DocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentEnablepublicurlParams, opts ...b24.CallOption) (*DocumentEnablepublicurlResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -379,11 +430,17 @@ func DocumentEnablepublicurlCommand(p DocumentEnablepublicurlParams) b24.Command
 // DocumentEnablepublicurlParams holds the parameters of
 // documentgenerator.document.enablepublicurl.
 type DocumentEnablepublicurlParams struct {
-	// Document identifier. You can obtain the document identifier after creating a
-	// document or by using the get document list method. Required.
+	// Document identifier.
+	//
+	// You can obtain the document identifier after creating a document or by using
+	// the get document list method. Required.
 	ID int64 `json:"id"`
-	// Status of the public link: - 1 - enable - 0 - disable Default is 1. Default:
-	// 1.
+	// Status of the public link:
+	//
+	//   - 1 - enable
+	//   - 0 - disable
+	//
+	// Default is 1. Default: 1.
 	Status b24.Opt[int64] `json:"status,omitzero"`
 }
 
@@ -401,8 +458,9 @@ func (p DocumentEnablepublicurlParams) validate() error {
 // DocumentEnablepublicurlResult is the result of
 // documentgenerator.document.enablepublicurl.
 type DocumentEnablepublicurlResult struct {
-	// Public link to the document If status is set to 0, the field will return
-	// null
+	// Public link to the document
+	//
+	// If status is set to 0, the field will return null
 	PublicURL b24.String `json:"publicUrl"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -435,8 +493,8 @@ func (v DocumentEnablepublicurlResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Document constructor must be is public
-// Required parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Document constructor must be is public
+//     Required parameter id not provided
 func DocumentGet(ctx context.Context, c b24.Caller, p DocumentGetParams, opts ...b24.CallOption) (*DocumentGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -462,8 +520,10 @@ func DocumentGetCommand(p DocumentGetParams) b24.Command[*DocumentGetResult] {
 
 // DocumentGetParams holds the parameters of documentgenerator.document.get.
 type DocumentGetParams struct {
-	// Document ID. You can obtain the document ID after creating a document or by
-	// using the get document list method. Required.
+	// Document ID.
+	//
+	// You can obtain the document ID after creating a document or by using the get
+	// document list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -639,8 +699,8 @@ func (v DocumentGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Document constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Document constructor must be public
+//     Required parameter id not provided
 func DocumentGetfields(ctx context.Context, c b24.Caller, p DocumentGetfieldsParams, opts ...b24.CallOption) (*DocumentGetfieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -667,13 +727,20 @@ func DocumentGetfieldsCommand(p DocumentGetfieldsParams) b24.Command[*DocumentGe
 // DocumentGetfieldsParams holds the parameters of
 // documentgenerator.document.getfields.
 type DocumentGetfieldsParams struct {
-	// Document identifier. You can obtain the document identifier after creating
-	// the document or by using the get document list method. Required.
+	// Document identifier.
+	//
+	// You can obtain the document identifier after creating the document or by
+	// using the get document list method. Required.
 	ID int64 `json:"id"`
-	// Optional parameter. Field values that the method temporarily substitutes
-	// before forming documentFields. Use values to check in advance how the values
-	// will be interpreted and displayed when creating or updating the document. If
-	// values is not provided, the method will return a structure of fields with
+	// Optional parameter.
+	//
+	// Field values that the method temporarily substitutes before forming
+	// documentFields.
+	//
+	// Use values to check in advance how the values will be interpreted and
+	// displayed when creating or updating the document.
+	//
+	// If values is not provided, the method will return a structure of fields with
 	// current and base values
 	Values map[string]any `json:"values,omitzero"`
 }
@@ -700,11 +767,17 @@ type DocumentGetfieldsDocumentFields struct {
 	Default b24.String `json:"default"`
 	// Field group in the template
 	Group json.RawMessage `json:"group"`
-	// Field chain, if available. Can be a string (e.g.,
-	// this.DOCUMENT.DOCUMENT_NUMBER) or an array (e.g., [{}, "getTitle"])
+	// Field chain, if available.
+	//
+	// Can be a string (e.g., this.DOCUMENT.DOCUMENT_NUMBER) or an array (e.g.,
+	// [{}, "getTitle"])
 	Chain json.RawMessage `json:"chain"`
-	// Field required indicator Possible values: - Y - field is required - N -
-	// field is optional
+	// Field required indicator
+	//
+	// Possible values:
+	//
+	//   - Y - field is required
+	//   - N - field is optional
 	Required b24.Bool `json:"required"`
 	// Field type, if specified
 	Type b24.String `json:"type"`
@@ -760,8 +833,8 @@ func (v DocumentGetfieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: You do not have permissions to view documents Insufficient rights to
-// view the list of documents
+//   - 400: You do not have permissions to view documents Insufficient rights
+//     to view the list of documents
 func DocumentList(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) (*DocumentListResult, error) {
 	var out DocumentListResult
 	if err := b24.Invoke(ctx, c, DocumentListCommand(p).Request, &out, opts...); err != nil {
@@ -804,33 +877,57 @@ func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams,
 
 // DocumentListParams holds the parameters of documentgenerator.document.list.
 type DocumentListParams struct {
-	// An array containing the list of fields to return. Defaults to ["*"].
-	// Default: ["*"].
+	// An array containing the list of fields to return.
+	//
+	// Defaults to ["*"]. Default: ["*"].
 	Select []string `json:"select,omitzero"`
 	// An object for sorting documents in the format {"field_1":"value_1", ...
-	// "field_N":"value_N"}. Sorting direction can take the following values: - asc
-	// — ascending - desc — descending For field_N, use fields from the fields
-	// table.
+	// "field_N":"value_N"}.
+	//
+	// Sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// For field_N, use fields from the fields table.
 	Order *DocumentListParamsOrder `json:"order,omitzero"`
 	// An object for filtering documents in the format {"field_1":"value_1", ...
-	// "field_N":"value_N"}. For field_N, use fields from the fields table. You can
-	// add a prefix to the keys field_n to specify the filter operation. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - @ — IN, an array is passed
-	// as the value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % symbol should not be included in the filter value.
-	// The search looks for the substring in any position of the string - =% —
-	// LIKE, substring search. The % symbol must be included in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - = —
-	// equals, exact match (used by default) - != — not equal - ! — not equal
+	// "field_N":"value_N"}.
+	//
+	// For field_N, use fields from the fields table.
+	//
+	// You can add a prefix to the keys field_n to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equals, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	Filter *DocumentListParamsFilter `json:"filter,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// — 1) * 50, where N is the desired page number
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N — 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1046,8 +1143,8 @@ func (v DocumentListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Document constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Document constructor must be public
+//     Required parameter id not provided
 func DocumentUpdate(ctx context.Context, c b24.Caller, p DocumentUpdateParams, opts ...b24.CallOption) (*DocumentUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1073,18 +1170,38 @@ func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateRe
 // DocumentUpdateParams holds the parameters of
 // documentgenerator.document.update.
 type DocumentUpdateParams struct {
-	// Document identifier. You can obtain the document identifier after creating a
-	// document or by using the get document list method. Required.
+	// Document identifier.
+	//
+	// You can obtain the document identifier after creating a document or by using
+	// the get document list method. Required.
 	ID int64 `json:"id"`
 	// Field values of the document in the format {"FieldCode":"Value"}
 	Values map[string]any `json:"values,omitzero"`
-	// Stamp and signature mode: - 1 — enable - 0 — disable Default is 1.
-	// Default: 1.
+	// Stamp and signature mode:
+	//
+	//   - 1 — enable
+	//   - 0 — disable
+	//
+	// Default is 1. Default: 1.
 	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
 	// Description of how to interpret and format values from values (detailed
-	// description). The key of the fields object must match the field code from
-	// the template. If you are only passing plain text, this parameter can be
-	// omitted. Example structure of fields:
+	// description).
+	//
+	// The key of the fields object must match the field code from the template.
+	//
+	// If you are only passing plain text, this parameter can be omitted.
+	//
+	// Example structure of fields:
+	//
+	//	{
+	//	    "CurrentDate": {
+	//	        "TYPE": "DATE",
+	//	        "FORMAT": {
+	//	            "format": "d.m.Y"
+	//	        },
+	//	        "TITLE": "Contract Date"
+	//	    }
+	//	}
 	Fields *DocumentUpdateParamsFields `json:"fields,omitzero"`
 }
 
@@ -1102,15 +1219,27 @@ func (p DocumentUpdateParams) validate() error {
 // DocumentUpdateParamsFields is the fields value of
 // documentgenerator.document.update.
 type DocumentUpdateParamsFields struct {
-	// Field type. Types for which formatting can be specified: - DATE — date or
-	// date-time - NAME — full name
+	// Field type.
+	//
+	// Types for which formatting can be specified:
+	//
+	//   - DATE — date or date-time
+	//   - NAME — full name
 	Type b24.Opt[DocumentUpdateParamsFieldsType] `json:"TYPE,omitzero"`
-	// Formatting parameters for the field type. FORMAT is not fixed to one value;
-	// it should be chosen according to your template and output requirements. For
-	// DATE, the format value is specified in the format of date modifiers of the
-	// document generator. Example: {"format":"d.m.Y"} For NAME: - format specifies
-	// the output template for name parts, e.g., #NAME# #LAST_NAME# - case
-	// specifies the case - What are modifiers in document templates
+	// Formatting parameters for the field type.
+	//
+	// FORMAT is not fixed to one value; it should be chosen according to your
+	// template and output requirements.
+	//
+	// For DATE, the format value is specified in the format of date modifiers of
+	// the document generator. Example: {"format":"d.m.Y"}
+	//
+	// For NAME:
+	//
+	//   - format specifies the output template for name parts, e.g., #NAME#
+	//     #LAST_NAME#
+	//   - case specifies the case
+	//   - What are modifiers in document templates
 	Format map[string]any `json:"FORMAT,omitzero"`
 	// Provider class
 	Provider b24.Opt[string] `json:"PROVIDER,omitzero"`

@@ -24,8 +24,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {fields} Required parameter fields
-// not provided
+//   - 400: Could not find value for parameter {fields} Required parameter
+//     fields not provided
 func NumeratorAdd(ctx context.Context, c b24.Caller, p NumeratorAddParams, opts ...b24.CallOption) (*NumeratorAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -76,11 +76,19 @@ func (p NumeratorAddParams) validate() error {
 type NumeratorAddParamsFields struct {
 	// Name of the numerator. Required.
 	Name string `json:"name"`
-	// Number template with the placeholder {NUMBER}. The placeholder {NUMBER}
-	// should be specified in curly braces. When generating a document, the
-	// placeholder is replaced with the next counter value according to the
-	// settings. Template examples: - {NUMBER} → 1000 - INV-{NUMBER} → INV-1000
-	// - DG/{NUMBER}/2026 → DG/1000/2026. Required.
+	// Number template with the placeholder {NUMBER}.
+	//
+	// The placeholder {NUMBER} should be specified in curly braces. When
+	// generating a document, the placeholder is replaced with the next counter
+	// value according to the settings.
+	//
+	// Template examples:
+	//
+	//   - {NUMBER} → 1000
+	//   - INV-{NUMBER} → INV-1000
+	//   - DG/{NUMBER}/2026 → DG/1000/2026
+	//
+	// Required.
 	Template string `json:"template"`
 	// Settings for the numerator generators (detailed description)
 	Settings *NumeratorAddParamsFieldsSettings `json:"settings,omitzero"`
@@ -125,22 +133,41 @@ func (v NumeratorAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 // is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
 // documentgenerator.numerator.add.
 type NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// Initial counter value. Default is 1. Default: 1.
+	// Initial counter value.
+	//
+	// Default is 1. Default: 1.
 	Start b24.Opt[int64] `json:"start,omitzero"`
-	// Counter increment step. Default is 1. Default: 1.
+	// Counter increment step.
+	//
+	// Default is 1. Default: 1.
 	Step b24.Opt[int64] `json:"step,omitzero"`
-	// Minimum length of the number. Default is 0. Default: 0.
+	// Minimum length of the number.
+	//
+	// Default is 0. Default: 0.
 	Length b24.Opt[int64] `json:"length,omitzero"`
-	// Padding character on the left when length > 0. Default is 0. Default: 0.
+	// Padding character on the left when length > 0.
+	//
+	// Default is 0. Default: 0.
 	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// Counter reset period: - ” — no reset - day — daily - month — monthly
-	// - year — yearly
+	// Counter reset period:
+	//
+	//   - "" — no reset
+	//   - day — daily
+	//   - month — monthly
+	//   - year — yearly
 	PeriodicBy b24.Opt[NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// Timezone identifier for periodic reset, e.g., Europe/Berlin
 	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Direct numbering flag. Possible values: - 0 — disabled - 1 — enabled
-	// Default is 0. In the method response, the value is returned as true | false.
-	// Default: 0.
+	// Direct numbering flag.
+	//
+	// Possible values:
+	//
+	//   - 0 — disabled
+	//   - 1 — enabled
+	//
+	// Default is 0.
+	//
+	// In the method response, the value is returned as true | false. Default: 0.
 	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -331,8 +358,10 @@ func NumeratorDeleteCommand(p NumeratorDeleteParams) b24.Command[b24.String] {
 // NumeratorDeleteParams holds the parameters of
 // documentgenerator.numerator.delete.
 type NumeratorDeleteParams struct {
-	// Identifier of the numerator. You can obtain the identifier after creating a
-	// numerator or by using the method to get the list of numerators. Required.
+	// Identifier of the numerator.
+	//
+	// You can obtain the identifier after creating a numerator or by using the
+	// method to get the list of numerators. Required.
 	ID int64 `json:"id"`
 }
 
@@ -362,8 +391,8 @@ func (p NumeratorDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\Main\Numerator\Numerator constructor must be public Required
-// parameter id is missing
+//   - 400: Bitrix\Main\Numerator\Numerator constructor must be public
+//     Required parameter id is missing
 func NumeratorGet(ctx context.Context, c b24.Caller, p NumeratorGetParams, opts ...b24.CallOption) (*NumeratorGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -389,9 +418,10 @@ func NumeratorGetCommand(p NumeratorGetParams) b24.Command[*NumeratorGetResult] 
 
 // NumeratorGetParams holds the parameters of documentgenerator.numerator.get.
 type NumeratorGetParams struct {
-	// The identifier of the numerator. You can obtain the identifier after
-	// creating a numerator or by using the method to get the list of numerators.
-	// Required.
+	// The identifier of the numerator.
+	//
+	// You can obtain the identifier after creating a numerator or by using the
+	// method to get the list of numerators. Required.
 	ID int64 `json:"id"`
 }
 
@@ -525,8 +555,8 @@ func (v NumeratorGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: You do not have permissions to modify templates Insufficient rights
-// to modify document generator templates
+//   - 400: You do not have permissions to modify templates Insufficient
+//     rights to modify document generator templates
 func NumeratorList(ctx context.Context, c b24.Caller, p NumeratorListParams, opts ...b24.CallOption) (*NumeratorListResult, error) {
 	var out NumeratorListResult
 	if err := b24.Invoke(ctx, c, NumeratorListCommand(p).Request, &out, opts...); err != nil {
@@ -560,11 +590,16 @@ func NumeratorListAll(ctx context.Context, c b24.Caller, p NumeratorListParams, 
 // NumeratorListParams holds the parameters of
 // documentgenerator.numerator.list.
 type NumeratorListParams struct {
-	// This parameter is used for managing pagination. The page size of results is
-	// always static: 50 items. To select the second page of results, you must pass
-	// the value 50. To select the third page of results, you must pass 100, and so
-	// on. The formula for calculating the start value: start = (N - 1) * 50, where
-	// N is the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static: 50 items.
+	//
+	// To select the second page of results, you must pass the value 50. To select
+	// the third page of results, you must pass 100, and so on.
+	//
+	// The formula for calculating the start value:
+	//
+	// start = (N - 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -715,8 +750,10 @@ func NumeratorUpdateCommand(p NumeratorUpdateParams) b24.Command[*NumeratorUpdat
 // NumeratorUpdateParams holds the parameters of
 // documentgenerator.numerator.update.
 type NumeratorUpdateParams struct {
-	// Identifier of the numerator. You can obtain the identifier after creating a
-	// numerator or by using the method to get the list of numerators. Required.
+	// Identifier of the numerator.
+	//
+	// You can obtain the identifier after creating a numerator or by using the
+	// method to get the list of numerators. Required.
 	ID int64 `json:"id"`
 	// Set of fields to update (detailed description). Required.
 	Fields NumeratorUpdateParamsFields `json:"fields"`
@@ -738,11 +775,17 @@ func (p NumeratorUpdateParams) validate() error {
 type NumeratorUpdateParamsFields struct {
 	// New name of the numerator
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// New number template with the placeholder {NUMBER}. {NUMBER} should be
-	// specified in curly braces; when generating a document, the placeholder is
-	// replaced with the next counter value according to the settings. Template
-	// examples: - {NUMBER} → 1000 - INV-{NUMBER} → INV-1000 - DG/{NUMBER}/2026
-	// → DG/1000/2026
+	// New number template with the placeholder {NUMBER}.
+	//
+	// {NUMBER} should be specified in curly braces; when generating a document,
+	// the placeholder is replaced with the next counter value according to the
+	// settings.
+	//
+	// Template examples:
+	//
+	//   - {NUMBER} → 1000
+	//   - INV-{NUMBER} → INV-1000
+	//   - DG/{NUMBER}/2026 → DG/1000/2026
 	Template b24.Opt[string] `json:"template,omitzero"`
 	// Updated generator settings (detailed description)
 	Settings *NumeratorUpdateParamsFieldsSettings `json:"settings,omitzero"`
@@ -795,14 +838,25 @@ type NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumbe
 	Length b24.Opt[int64] `json:"length,omitzero"`
 	// Padding character on the left when length > 0. Default is 0. Default: 0.
 	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// Counter reset period: - ” — no reset - day — daily - month — monthly
-	// - year — yearly
+	// Counter reset period:
+	//
+	//   - "" — no reset
+	//   - day — daily
+	//   - month — monthly
+	//   - year — yearly
 	PeriodicBy b24.Opt[NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
 	// Timezone identifier for periodic reset, e.g., Europe/Berlin
 	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Direct numbering flag. Possible values: - 0 — disabled - 1 — enabled
-	// Default is 0. In the method response, the value is returned as true | false.
-	// Default: 0.
+	// Direct numbering flag.
+	//
+	// Possible values:
+	//
+	//   - 0 — disabled
+	//   - 1 — enabled
+	//
+	// Default is 0.
+	//
+	// In the method response, the value is returned as true | false. Default: 0.
 	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

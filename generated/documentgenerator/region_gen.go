@@ -74,22 +74,33 @@ type RegionAddParamsFields struct {
 	FormatDate b24.Opt[string] `json:"formatDate,omitzero"`
 	// Date and time format
 	FormatDatetime b24.Opt[string] `json:"formatDatetime,omitzero"`
-	// Full name template, e.g., #LAST_NAME# #NAME# #SECOND_NAME#. List of possible
-	// modifiers: - #TITLE# — salutation - #NAME# — first name - #LAST_NAME#
-	// — last name - #SECOND_NAME# — middle name - #NAME_SHORT# — first
-	// letter of the first name with a dot - #LAST_NAME_SHORT# — first letter of
-	// the last name with a dot - #SECOND_NAME_SHORT# — first letter of the
-	// middle name with a dot - What are modifiers in document templates
+	// Full name template, e.g., #LAST_NAME# #NAME# #SECOND_NAME#.
+	//
+	// List of possible modifiers:
+	//
+	//   - #TITLE# — salutation
+	//   - #NAME# — first name
+	//   - #LAST_NAME# — last name
+	//   - #SECOND_NAME# — middle name
+	//   - #NAME_SHORT# — first letter of the first name with a dot
+	//   - #LAST_NAME_SHORT# — first letter of the last name with a dot
+	//   - #SECOND_NAME_SHORT# — first letter of the middle name with a dot
+	//   - What are modifiers in document templates
 	FormatName b24.Opt[string] `json:"formatName,omitzero"`
-	// Set of localized phrases for the region in the format code: text. The keys
-	// of the object are strings and can be defined arbitrarily depending on the
-	// template. The values of the keys are also strings. To understand which
-	// fields are used in the document template, retrieve their list using the
-	// method documentgenerator.template.getfields. This will help determine which
-	// template values require their own language phrases. Examples: -
-	// TAX_INCLUDED: Tax included in the price - TAX_NOT_INCLUDED: Tax not included
-	// in the price
-	Phrases map[string]any `json:"phrases,omitzero"`
+	// Set of localized phrases for the region in the format code: text.
+	//
+	// The keys of the object are strings and can be defined arbitrarily depending
+	// on the template. The values of the keys are also strings.
+	//
+	// To understand which fields are used in the document template, retrieve their
+	// list using the method documentgenerator.template.getfields. This will help
+	// determine which template values require their own language phrases.
+	//
+	// Examples:
+	//
+	//   - TAX_INCLUDED: Tax included in the price
+	//   - TAX_NOT_INCLUDED: Tax not included in the price
+	Phrases *RegionAddParamsFieldsPhrases `json:"phrases,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -103,6 +114,27 @@ func (v *RegionAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RegionAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain RegionAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RegionAddParamsFieldsPhrases is the phrases value of
+// documentgenerator.region.add.
+type RegionAddParamsFieldsPhrases struct {
+	TaxIncluded    b24.Opt[string] `json:"TAX_INCLUDED,omitzero"`
+	TaxNotIncluded b24.Opt[string] `json:"TAX_NOT_INCLUDED,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RegionAddParamsFieldsPhrases) UnmarshalJSON(data []byte) error {
+	type plain RegionAddParamsFieldsPhrases
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RegionAddParamsFieldsPhrases) MarshalJSON() ([]byte, error) {
+	type plain RegionAddParamsFieldsPhrases
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -121,8 +153,11 @@ type RegionAddRegion struct {
 	// Full name template
 	FormatName b24.String `json:"formatName"`
 	// Set of phrases in the format code: text, where keys and values are strings.
-	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED The list of template fields
-	// can be obtained using the method documentgenerator.template.getfields
+	//
+	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
+	//
+	// The list of template fields can be obtained using the method
+	// documentgenerator.template.getfields
 	Phrases RegionAddRegionPhrases `json:"phrases"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -222,9 +257,10 @@ func RegionDeleteCommand(p RegionDeleteParams) b24.Command[b24.String] {
 
 // RegionDeleteParams holds the parameters of documentgenerator.region.delete.
 type RegionDeleteParams struct {
-	// Identifier of the custom region. You can obtain the identifier after
-	// creating a region or by using the method to get the list of regions.
-	// Required.
+	// Identifier of the custom region.
+	//
+	// You can obtain the identifier after creating a region or by using the method
+	// to get the list of regions. Required.
 	ID int64 `json:"id"`
 }
 
@@ -254,8 +290,8 @@ func (p RegionDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {id} Required parameter id is
-// missing
+//   - 400: Could not find value for parameter {id} Required parameter id is
+//     missing
 func RegionGet(ctx context.Context, c b24.Caller, p RegionGetParams, opts ...b24.CallOption) (*RegionGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -282,8 +318,10 @@ func RegionGetCommand(p RegionGetParams) b24.Command[*RegionGetResult] {
 // RegionGetParams holds the parameters of documentgenerator.region.get.
 type RegionGetParams struct {
 	// Identifier of the custom region or code of a pre-installed region, for
-	// example, de. You can obtain the identifier after creating a region or by
-	// using the get regions list method. Required.
+	// example, de.
+	//
+	// You can obtain the identifier after creating a region or by using the get
+	// regions list method. Required.
 	ID string `json:"id"`
 }
 
@@ -314,8 +352,11 @@ type RegionGetRegion struct {
 	// Full name template
 	FormatName b24.String `json:"formatName"`
 	// Set of phrases in the format code: text, where keys and values are strings.
-	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED The list of template fields
-	// can be obtained using the documentgenerator.template.getfields method
+	//
+	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
+	//
+	// The list of template fields can be obtained using the
+	// documentgenerator.template.getfields method
 	Phrases RegionGetRegionPhrases `json:"phrases"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -387,8 +428,8 @@ func (v RegionGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: You do not have permissions to modify templates Insufficient
-// permissions to modify document generator templates
+//   - 400: You do not have permissions to modify templates Insufficient
+//     permissions to modify document generator templates
 func RegionList(ctx context.Context, c b24.Caller, p RegionListParams, opts ...b24.CallOption) (*RegionListResult, error) {
 	var out RegionListResult
 	if err := b24.Invoke(ctx, c, RegionListCommand(p).Request, &out, opts...); err != nil {
@@ -479,8 +520,8 @@ func (v RegionListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {id} Required parameter id is
-// missing
+//   - 400: Could not find value for parameter {id} Required parameter id is
+//     missing
 func RegionUpdate(ctx context.Context, c b24.Caller, p RegionUpdateParams, opts ...b24.CallOption) (*RegionUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -505,9 +546,10 @@ func RegionUpdateCommand(p RegionUpdateParams) b24.Command[*RegionUpdateResult] 
 
 // RegionUpdateParams holds the parameters of documentgenerator.region.update.
 type RegionUpdateParams struct {
-	// Identifier of the user-defined region. You can obtain the identifier after
-	// creating a region or by using the method to get the list of regions.
-	// Required.
+	// Identifier of the user-defined region.
+	//
+	// You can obtain the identifier after creating a region or by using the method
+	// to get the list of regions. Required.
 	ID int64 `json:"id"`
 	// Parameters for updating (detailed description). Required.
 	Fields RegionUpdateParamsFields `json:"fields"`
@@ -535,22 +577,33 @@ type RegionUpdateParamsFields struct {
 	FormatDate b24.Opt[string] `json:"formatDate,omitzero"`
 	// Date and time format
 	FormatDatetime b24.Opt[string] `json:"formatDatetime,omitzero"`
-	// Full name template, for example #LAST_NAME# #NAME# #SECOND_NAME#. Possible
-	// modifiers include: - #TITLE# — salutation - #NAME# — first name -
-	// #LAST_NAME# — last name - #SECOND_NAME# — middle name - #NAME_SHORT# —
-	// first letter of the first name with a dot - #LAST_NAME_SHORT# — first
-	// letter of the last name with a dot - #SECOND_NAME_SHORT# — first letter of
-	// the middle name with a dot - What are modifiers in document templates
+	// Full name template, for example #LAST_NAME# #NAME# #SECOND_NAME#.
+	//
+	// Possible modifiers include:
+	//
+	//   - #TITLE# — salutation
+	//   - #NAME# — first name
+	//   - #LAST_NAME# — last name
+	//   - #SECOND_NAME# — middle name
+	//   - #NAME_SHORT# — first letter of the first name with a dot
+	//   - #LAST_NAME_SHORT# — first letter of the last name with a dot
+	//   - #SECOND_NAME_SHORT# — first letter of the middle name with a dot
+	//   - What are modifiers in document templates
 	FormatName b24.Opt[string] `json:"formatName,omitzero"`
-	// Set of region phrases in the format code: text. The keys of the object are
-	// strings and can be defined arbitrarily depending on the template. The values
-	// of the keys are also strings. To understand which fields are used in the
-	// document template, retrieve their list using the
-	// documentgenerator.template.getfields method. This will help you determine
-	// which template values require their own language phrases. Examples: -
-	// TAX_INCLUDED: Tax included in the price - TAX_NOT_INCLUDED: VAT not included
-	// in the price
-	Phrases map[string]any `json:"phrases,omitzero"`
+	// Set of region phrases in the format code: text.
+	//
+	// The keys of the object are strings and can be defined arbitrarily depending
+	// on the template. The values of the keys are also strings.
+	//
+	// To understand which fields are used in the document template, retrieve their
+	// list using the documentgenerator.template.getfields method. This will help
+	// you determine which template values require their own language phrases.
+	//
+	// Examples:
+	//
+	//   - TAX_INCLUDED: Tax included in the price
+	//   - TAX_NOT_INCLUDED: VAT not included in the price
+	Phrases *RegionUpdateParamsFieldsPhrases `json:"phrases,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -564,6 +617,26 @@ func (v *RegionUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RegionUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain RegionUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RegionUpdateParamsFieldsPhrases is the phrases value of
+// documentgenerator.region.update.
+type RegionUpdateParamsFieldsPhrases struct {
+	TaxIncluded b24.Opt[string] `json:"TAX_INCLUDED,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RegionUpdateParamsFieldsPhrases) UnmarshalJSON(data []byte) error {
+	type plain RegionUpdateParamsFieldsPhrases
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RegionUpdateParamsFieldsPhrases) MarshalJSON() ([]byte, error) {
+	type plain RegionUpdateParamsFieldsPhrases
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -582,8 +655,11 @@ type RegionUpdateRegion struct {
 	// Full name template
 	FormatName b24.String `json:"formatName"`
 	// Set of phrases in the format code: text, where keys and values are strings.
-	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED You can retrieve the list
-	// of template fields using the documentgenerator.template.getfields method.
+	//
+	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
+	//
+	// You can retrieve the list of template fields using the
+	// documentgenerator.template.getfields method.
 	Phrases RegionUpdateRegionPhrases `json:"phrases"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -75,10 +75,15 @@ type RoleAddParamsFields struct {
 	Name string `json:"name"`
 	// Symbolic role code
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Role permissions (detailed description). Keys within permissions are
-	// case-sensitive. Only pass them in uppercase: - SETTINGS, TEMPLATES,
-	// DOCUMENTS - MODIFY, VIEW If keys are passed in lowercase, the role will be
-	// saved, but permissions will be empty.
+	// Role permissions (detailed description).
+	//
+	// Keys within permissions are case-sensitive. Only pass them in uppercase:
+	//
+	//   - SETTINGS, TEMPLATES, DOCUMENTS
+	//   - MODIFY, VIEW
+	//
+	// If keys are passed in lowercase, the role will be saved, but permissions
+	// will be empty.
 	Permissions *RoleAddParamsFieldsPermissions `json:"permissions,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -124,8 +129,10 @@ func (v RoleAddParamsFieldsPermissions) MarshalJSON() ([]byte, error) {
 // RoleAddParamsFieldsPermissionsSettings is the SETTINGS value of
 // documentgenerator.role.add.
 type RoleAddParamsFieldsPermissionsSettings struct {
-	// Access level to settings. Possible values: - "" — no access - X — full
-	// access
+	// Access level to settings. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify b24.Opt[RoleAddParamsFieldsPermissionsSettingsModify] `json:"MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -146,8 +153,12 @@ func (v RoleAddParamsFieldsPermissionsSettings) MarshalJSON() ([]byte, error) {
 // RoleAddParamsFieldsPermissionsTemplates is the TEMPLATES value of
 // documentgenerator.role.add.
 type RoleAddParamsFieldsPermissionsTemplates struct {
-	// Access level to templates. Possible values: - "" — no access - A — only
-	// own items - D — own and department colleagues' items - X — full access
+	// Access level to templates. Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues' items
+	//   - X — full access
 	Modify b24.Opt[RoleAddParamsFieldsPermissionsTemplatesModify] `json:"MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -168,11 +179,15 @@ func (v RoleAddParamsFieldsPermissionsTemplates) MarshalJSON() ([]byte, error) {
 // RoleAddParamsFieldsPermissionsDocuments is the DOCUMENTS value of
 // documentgenerator.role.add.
 type RoleAddParamsFieldsPermissionsDocuments struct {
-	// Access level for modifying documents. Possible values: - "" — no access -
-	// X — full access
+	// Access level for modifying documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify b24.Opt[RoleAddParamsFieldsPermissionsDocumentsModify] `json:"MODIFY,omitzero"`
-	// Access level for viewing documents. Possible values: - "" — no access - X
-	// — full access
+	// Access level for viewing documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	View b24.Opt[RoleAddParamsFieldsPermissionsDocumentsView] `json:"VIEW,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -244,8 +259,10 @@ func (v RoleAddRolePermissions) MarshalJSON() ([]byte, error) {
 // RoleAddRolePermissionsSettings is the settings value of
 // documentgenerator.role.add.
 type RoleAddRolePermissionsSettings struct {
-	// Access level to settings Possible values: - "" — no access - X — full
-	// access
+	// Access level to settings Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify RoleAddRolePermissionsSettingsModify `json:"modify"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -266,8 +283,12 @@ func (v RoleAddRolePermissionsSettings) MarshalJSON() ([]byte, error) {
 // RoleAddRolePermissionsTemplates is the templates value of
 // documentgenerator.role.add.
 type RoleAddRolePermissionsTemplates struct {
-	// Access level to templates Possible values: - "" — no access - A — only
-	// own items - D — own and department colleagues' items - X — full access
+	// Access level to templates Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues' items
+	//   - X — full access
 	Modify RoleAddRolePermissionsTemplatesModify `json:"modify"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -288,11 +309,15 @@ func (v RoleAddRolePermissionsTemplates) MarshalJSON() ([]byte, error) {
 // RoleAddRolePermissionsDocuments is the documents value of
 // documentgenerator.role.add.
 type RoleAddRolePermissionsDocuments struct {
-	// Access level for modifying documents Possible values: - "" — no access - X
-	// — full access
+	// Access level for modifying documents Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify RoleAddRolePermissionsDocumentsModify `json:"modify"`
-	// Access level for viewing documents Possible values: - "" — no access - X
-	// — full access
+	// Access level for viewing documents Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	View RoleAddRolePermissionsDocumentsView `json:"view"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -565,8 +590,10 @@ func RoleDeleteCommand(p RoleDeleteParams) b24.Command[b24.String] {
 
 // RoleDeleteParams holds the parameters of documentgenerator.role.delete.
 type RoleDeleteParams struct {
-	// Role identifier. You can obtain the identifier after creating a role or by
-	// using the get list of roles method. Required.
+	// Role identifier.
+	//
+	// You can obtain the identifier after creating a role or by using the get list
+	// of roles method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -633,15 +660,27 @@ type RoleFillaccessesParams struct {
 // RoleFillaccessesParamsAccesses is the accesses value of
 // documentgenerator.role.fillaccesses.
 type RoleFillaccessesParamsAccesses struct {
-	// Role identifier. You can obtain the identifier after creating a role or by
-	// using the get list of roles method. Required.
+	// Role identifier.
+	//
+	// You can obtain the identifier after creating a role or by using the get list
+	// of roles method. Required.
 	RoleID int64 `json:"roleId"`
-	// Access code for a user, group, or department. Possible values: - U{id} —
-	// user - G{id} — user group - AU — all authorized users - UA — all users
-	// - D{id} — department - DR{id} — department with sub-departments - SG{id}
-	// — workgroup or project - SG{id}_A — owner of the workgroup or project -
-	// SG{id}_E — moderators of the workgroup or project - SG{id}_K — all
-	// members of the workgroup or project. Required.
+	// Access code for a user, group, or department.
+	//
+	// Possible values:
+	//
+	//   - U{id} — user
+	//   - G{id} — user group
+	//   - AU — all authorized users
+	//   - UA — all users
+	//   - D{id} — department
+	//   - DR{id} — department with sub-departments
+	//   - SG{id} — workgroup or project
+	//   - SG{id}_A — owner of the workgroup or project
+	//   - SG{id}_E — moderators of the workgroup or project
+	//   - SG{id}_K — all members of the workgroup or project
+	//
+	// Required.
 	AccessCode RoleFillaccessesParamsAccessesAccessCode `json:"accessCode"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -744,8 +783,10 @@ func RoleGetCommand(p RoleGetParams) b24.Command[*RoleGetResult] {
 
 // RoleGetParams holds the parameters of documentgenerator.role.get.
 type RoleGetParams struct {
-	// Role identifier. You can obtain the identifier after creating a role or by
-	// using the get role list method. Required.
+	// Role identifier.
+	//
+	// You can obtain the identifier after creating a role or by using the get role
+	// list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -814,8 +855,10 @@ func (v RoleGetRolePermissions) MarshalJSON() ([]byte, error) {
 // RoleGetRolePermissionsSettings is the settings value of
 // documentgenerator.role.get.
 type RoleGetRolePermissionsSettings struct {
-	// Access level to settings. Possible values: - "" — no access - X — full
-	// access
+	// Access level to settings. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify RoleGetRolePermissionsSettingsModify `json:"modify"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -836,8 +879,12 @@ func (v RoleGetRolePermissionsSettings) MarshalJSON() ([]byte, error) {
 // RoleGetRolePermissionsTemplates is the templates value of
 // documentgenerator.role.get.
 type RoleGetRolePermissionsTemplates struct {
-	// Access level to templates. Possible values: - "" — no access - A — only
-	// own items - D — own and department colleagues - X — full access
+	// Access level to templates. Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues
+	//   - X — full access
 	Modify RoleGetRolePermissionsTemplatesModify `json:"modify"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -858,11 +905,15 @@ func (v RoleGetRolePermissionsTemplates) MarshalJSON() ([]byte, error) {
 // RoleGetRolePermissionsDocuments is the documents value of
 // documentgenerator.role.get.
 type RoleGetRolePermissionsDocuments struct {
-	// Access level to modify documents. Possible values: - "" — no access - X
-	// — full access
+	// Access level to modify documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify RoleGetRolePermissionsDocumentsModify `json:"modify"`
-	// Access level to view documents. Possible values: - "" — no access - X —
-	// full access
+	// Access level to view documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	View RoleGetRolePermissionsDocumentsView `json:"view"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1046,11 +1097,16 @@ func RoleListAll(ctx context.Context, c b24.Caller, p RoleListParams, opts ...b2
 
 // RoleListParams holds the parameters of documentgenerator.role.list.
 type RoleListParams struct {
-	// This parameter is used to control pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// — 1) * 50, where N is the desired page number
+	// This parameter is used to control pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N — 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1140,8 +1196,10 @@ func RoleUpdateCommand(p RoleUpdateParams) b24.Command[*RoleUpdateResult] {
 
 // RoleUpdateParams holds the parameters of documentgenerator.role.update.
 type RoleUpdateParams struct {
-	// Role identifier. You can obtain the identifier after creating a role or by
-	// using the get list of roles method. Required.
+	// Role identifier.
+	//
+	// You can obtain the identifier after creating a role or by using the get list
+	// of roles method. Required.
 	ID int64 `json:"id"`
 	// Set of fields to update (detailed description). Required.
 	Fields RoleUpdateParamsFields `json:"fields"`
@@ -1164,10 +1222,16 @@ type RoleUpdateParamsFields struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// New symbolic code for the role
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// New set of role permissions (detailed description). Keys within permissions
-	// are case-sensitive. Please provide them in uppercase only: - SETTINGS,
-	// TEMPLATES, DOCUMENTS - MODIFY, VIEW If keys are provided in lowercase, the
-	// role permissions will be reset to empty values.
+	// New set of role permissions (detailed description).
+	//
+	// Keys within permissions are case-sensitive. Please provide them in uppercase
+	// only:
+	//
+	//   - SETTINGS, TEMPLATES, DOCUMENTS
+	//   - MODIFY, VIEW
+	//
+	// If keys are provided in lowercase, the role permissions will be reset to
+	// empty values.
 	Permissions *RoleUpdateParamsFieldsPermissions `json:"permissions,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1213,8 +1277,10 @@ func (v RoleUpdateParamsFieldsPermissions) MarshalJSON() ([]byte, error) {
 // RoleUpdateParamsFieldsPermissionsSettings is the SETTINGS value of
 // documentgenerator.role.update.
 type RoleUpdateParamsFieldsPermissionsSettings struct {
-	// Access level to settings. Possible values: - "" — no access - X — full
-	// access
+	// Access level to settings. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify b24.Opt[RoleUpdateParamsFieldsPermissionsSettingsModify] `json:"MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1235,8 +1301,12 @@ func (v RoleUpdateParamsFieldsPermissionsSettings) MarshalJSON() ([]byte, error)
 // RoleUpdateParamsFieldsPermissionsTemplates is the TEMPLATES value of
 // documentgenerator.role.update.
 type RoleUpdateParamsFieldsPermissionsTemplates struct {
-	// Access level to templates. Possible values: - "" — no access - A — only
-	// own items - D — own and department colleagues' items - X — full access
+	// Access level to templates. Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues' items
+	//   - X — full access
 	Modify b24.Opt[RoleUpdateParamsFieldsPermissionsTemplatesModify] `json:"MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1257,11 +1327,15 @@ func (v RoleUpdateParamsFieldsPermissionsTemplates) MarshalJSON() ([]byte, error
 // RoleUpdateParamsFieldsPermissionsDocuments is the DOCUMENTS value of
 // documentgenerator.role.update.
 type RoleUpdateParamsFieldsPermissionsDocuments struct {
-	// Access level to modify documents. Possible values: - "" — no access - X
-	// — full access
+	// Access level to modify documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify b24.Opt[RoleUpdateParamsFieldsPermissionsDocumentsModify] `json:"MODIFY,omitzero"`
-	// Access level to view documents. Possible values: - "" — no access - X —
-	// full access
+	// Access level to view documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	View b24.Opt[RoleUpdateParamsFieldsPermissionsDocumentsView] `json:"VIEW,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1333,8 +1407,10 @@ func (v RoleUpdateRolePermissions) MarshalJSON() ([]byte, error) {
 // RoleUpdateRolePermissionsSettings is the settings value of
 // documentgenerator.role.update.
 type RoleUpdateRolePermissionsSettings struct {
-	// Access level to settings Possible values: - "" — no access - X — full
-	// access
+	// Access level to settings Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify RoleUpdateRolePermissionsSettingsModify `json:"modify"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1355,8 +1431,12 @@ func (v RoleUpdateRolePermissionsSettings) MarshalJSON() ([]byte, error) {
 // RoleUpdateRolePermissionsTemplates is the templates value of
 // documentgenerator.role.update.
 type RoleUpdateRolePermissionsTemplates struct {
-	// Access level to templates Possible values: - "" — no access - A — only
-	// own items - D — own and department colleagues' items - X — full access
+	// Access level to templates Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues' items
+	//   - X — full access
 	Modify RoleUpdateRolePermissionsTemplatesModify `json:"modify"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1377,11 +1457,15 @@ func (v RoleUpdateRolePermissionsTemplates) MarshalJSON() ([]byte, error) {
 // RoleUpdateRolePermissionsDocuments is the documents value of
 // documentgenerator.role.update.
 type RoleUpdateRolePermissionsDocuments struct {
-	// Access level to modify documents Possible values: - "" — no access - X —
-	// full access
+	// Access level to modify documents Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	Modify RoleUpdateRolePermissionsDocumentsModify `json:"modify"`
-	// Access level to view documents Possible values: - "" — no access - X —
-	// full access
+	// Access level to view documents Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
 	View RoleUpdateRolePermissionsDocumentsView `json:"view"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -22,8 +22,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {fields} Required parameter fields
-// not provided
+//   - 400: Could not find value for parameter {fields} Required parameter
+//     fields not provided
 func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ...b24.CallOption) (*TemplateAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -92,41 +92,77 @@ func (p TemplateAddParams) validate() error {
 type TemplateAddParamsFields struct {
 	// Template name. Required.
 	Name string `json:"name"`
-	// Identifier of the previously uploaded template file from Drive. You can
-	// obtain the file identifier in two ways. Use one of the file upload methods:
-	// - disk.storage.uploadfile - disk.folder.uploadfile Use one of the methods to
-	// get the list of files: - disk.storage.getchildren - disk.folder.getchildren.
+	// Identifier of the previously uploaded template file from Drive.
+	//
+	// You can obtain the file identifier in two ways.
+	//
+	// Use one of the file upload methods:
+	//
+	//   - disk.storage.uploadfile
+	//   - disk.folder.uploadfile
+	//
+	// Use one of the methods to get the list of files:
+	//
+	//   - disk.storage.getchildren
+	//   - disk.folder.getchildren
+	//
 	// Required.
 	FileID int64 `json:"fileId"`
 	// Template file, if it needs to be uploaded. Used instead of the fileId
-	// parameter. The file can be passed in three ways: - as a base64 string - as
-	// an array ["file_name.docx","base64_content"] - as a file multipart/form-data
-	// - How to Upload Files. Required.
+	// parameter.
+	//
+	// The file can be passed in three ways:
+	//
+	//   - as a base64 string
+	//   - as an array ["file_name.docx","base64_content"]
+	//   - as a file multipart/form-data
+	//   - How to Upload Files
+	//
+	// Required.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	File any `json:"file"`
-	// Identifier of the numerator. You can obtain the identifier after creating a
-	// numerator or by using the method to get the list of numerators. Required.
+	// Identifier of the numerator.
+	//
+	// You can obtain the identifier after creating a numerator or by using the
+	// method to get the list of numerators. Required.
 	NumeratorID int64 `json:"numeratorId"`
 	// Template region, for example, de. Required.
 	Region string `json:"region"`
 	// Symbolic code of the template
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Users who will have access to the template. Possible values: - U{id} —
-	// user - G{id} — user group - AU — all authorized users - UA — all users
-	// - D{id} — department - DR{id} — department with sub-departments - SG{id}
-	// — working group or project - SG{id}_A — owner of the working group or
-	// project - SG{id}_E — moderators of the working group or project - SG{id}_K
-	// — all members of the working group or project If not provided, the current
-	// user is automatically added
-	Users []any `json:"users,omitzero"`
-	// Template activity. Possible values: - Y — active - N — inactive Default
-	// is Y. Default: Y.
+	// Users who will have access to the template.
+	//
+	// Possible values:
+	//
+	//   - U{id} — user
+	//   - G{id} — user group
+	//   - AU — all authorized users
+	//   - UA — all users
+	//   - D{id} — department
+	//   - DR{id} — department with sub-departments
+	//   - SG{id} — working group or project
+	//   - SG{id}_A — owner of the working group or project
+	//   - SG{id}_E — moderators of the working group or project
+	//   - SG{id}_K — all members of the working group or project
+	//
+	// If not provided, the current user is automatically added
+	Users []string `json:"users,omitzero"`
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	//
+	// Default is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Include stamps and signatures. Possible values: - Y — yes - N — no
+	// Include stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default is N. Default: N.
 	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
 	// Sort index
@@ -161,21 +197,32 @@ type TemplateAddTemplate struct {
 	Download b24.String `json:"download"`
 	// Link to download the template for machine processing
 	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity. Possible values: - Y — active - N — inactive
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Bool `json:"active"`
 	// Module identifier
 	ModuleID b24.String `json:"moduleId"`
 	// Identifier of the numerator
 	NumeratorID b24.String `json:"numeratorId"`
-	// Use of stamps and signatures. Possible values: - Y — yes - N — no
+	// Use of stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithStamps b24.Bool `json:"withStamps"`
-	// Template data providers. Key and value are equal to the name of the data
-	// provider class
+	// Template data providers.
+	//
+	// Key and value are equal to the name of the data provider class
 	Providers TemplateAddTemplateProviders `json:"providers"`
-	// Access codes to the template. Key and value are equal to the access code
+	// Access codes to the template.
+	//
+	// Key and value are equal to the access code
 	Users TemplateAddTemplateUsers `json:"users"`
-	// Deletion status of the template. Possible values: - Y — deleted - N —
-	// not deleted
+	// Deletion status of the template. Possible values:
+	//
+	//   - Y — deleted
+	//   - N — not deleted
 	IsDeleted b24.Bool `json:"isDeleted"`
 	// Sort index
 	Sort b24.String `json:"sort"`
@@ -271,8 +318,8 @@ func (v TemplateAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Template constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
+//     Required parameter id not provided
 func TemplateDelete(ctx context.Context, c b24.Caller, p TemplateDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -298,8 +345,10 @@ func TemplateDeleteCommand(p TemplateDeleteParams) b24.Command[b24.String] {
 // TemplateDeleteParams holds the parameters of
 // documentgenerator.template.delete.
 type TemplateDeleteParams struct {
-	// Identifier of the template. You can obtain the template identifier after
-	// creating a template or by using the get template list method. Required.
+	// Identifier of the template.
+	//
+	// You can obtain the template identifier after creating a template or by using
+	// the get template list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -329,8 +378,8 @@ func (p TemplateDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Template constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
+//     Required parameter id not provided
 func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ...b24.CallOption) (*TemplateGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -356,8 +405,10 @@ func TemplateGetCommand(p TemplateGetParams) b24.Command[*TemplateGetResult] {
 
 // TemplateGetParams holds the parameters of documentgenerator.template.get.
 type TemplateGetParams struct {
-	// Template ID. You can obtain the template ID after creating a template or by
-	// using the get template list method. Required.
+	// Template ID.
+	//
+	// You can obtain the template ID after creating a template or by using the get
+	// template list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -384,20 +435,32 @@ type TemplateGetTemplate struct {
 	Code b24.String `json:"code"`
 	// Link to download the template file
 	Download b24.String `json:"download"`
-	// Template activity. Possible values: - Y — active - N — inactive
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Bool `json:"active"`
 	// Module code to which the template is linked
 	ModuleID b24.String `json:"moduleId"`
 	// Numerator ID
 	NumeratorID b24.String `json:"numeratorId"`
-	// Include stamps and signatures. Possible values: - Y — yes - N — no
+	// Include stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithStamps b24.Bool `json:"withStamps"`
-	// Template data providers. Key and value are equal to the name of the data
-	// provider class
+	// Template data providers.
+	//
+	// Key and value are equal to the name of the data provider class
 	Providers TemplateGetTemplateProviders `json:"providers"`
-	// Access codes for the template. Key and value are equal to the access code
+	// Access codes for the template.
+	//
+	// Key and value are equal to the access code
 	Users TemplateGetTemplateUsers `json:"users"`
-	// Template deletion flag. Possible values: - Y — deleted - N — not deleted
+	// Template deletion flag. Possible values:
+	//
+	//   - Y — deleted
+	//   - N — not deleted
 	IsDeleted b24.Bool `json:"isDeleted"`
 	// Sort index
 	Sort b24.String `json:"sort"`
@@ -495,8 +558,8 @@ func (v TemplateGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Template constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
+//     Required parameter id not provided
 func TemplateGetfields(ctx context.Context, c b24.Caller, p TemplateGetfieldsParams, opts ...b24.CallOption) (*TemplateGetfieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -523,9 +586,10 @@ func TemplateGetfieldsCommand(p TemplateGetfieldsParams) b24.Command[*TemplateGe
 // TemplateGetfieldsParams holds the parameters of
 // documentgenerator.template.getfields.
 type TemplateGetfieldsParams struct {
-	// Identifier of the template. You can obtain the template identifier after
-	// creating a template or by using the method to get the list of templates.
-	// Required.
+	// Identifier of the template.
+	//
+	// You can obtain the template identifier after creating a template or by using
+	// the method to get the list of templates. Required.
 	ID int64 `json:"id"`
 }
 
@@ -549,7 +613,10 @@ type TemplateGetfieldsTemplateFields struct {
 	Value json.RawMessage `json:"value"`
 	// Default value of the field
 	Default json.RawMessage `json:"default"`
-	// Indicator of mandatory status. - Y — mandatory - N — optional
+	// Indicator of mandatory status.
+	//
+	//   - Y — mandatory
+	//   - N — optional
 	Required b24.Bool `json:"required"`
 	// Field type, for example IMAGE
 	Type b24.String `json:"type"`
@@ -608,8 +675,8 @@ func (v TemplateGetfieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: You do not have permissions to modify templates Insufficient rights
-// to retrieve the list of templates
+//   - 400: You do not have permissions to modify templates Insufficient
+//     rights to retrieve the list of templates
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func TemplateList(ctx context.Context, c b24.Caller, p TemplateListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -634,35 +701,62 @@ func TemplateListCommand(p TemplateListParams) b24.Command[json.RawMessage] {
 
 // TemplateListParams holds the parameters of documentgenerator.template.list.
 type TemplateListParams struct {
-	// An array of fields to return. Default is ["*"]. For field_N, use fields from
-	// the fields table. To retrieve access codes and providers, add the users and
-	// providers fields to select. Default: ["*"].
+	// An array of fields to return. Default is ["*"].
+	//
+	// For field_N, use fields from the fields table.
+	//
+	// To retrieve access codes and providers, add the users and providers fields
+	// to select. Default: ["*"].
 	Select []string `json:"select,omitzero"`
 	// An object for sorting templates in the format {"field_1":"value_1", ...
-	// "field_N":"value_N"}. The sorting direction can take the following values: -
-	// asc — ascending - desc — descending For field_N, use fields from the
-	// fields table.
+	// "field_N":"value_N"}.
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// For field_N, use fields from the fields table.
 	Order *TemplateListParamsOrder `json:"order,omitzero"`
 	// An object for filtering templates in the format {"field_1":"value_1", ...
-	// "field_N":"value_N"}. For field_N, use fields from the fields table. You can
-	// add a prefix to the field_n keys to specify the filter operation. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - @ — IN, an array is passed
-	// as the value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % symbol should not be included in the filter value.
-	// The search looks for the substring in any position of the string - =% —
-	// LIKE, substring search. The % symbol must be included in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal By
-	// default, the filter isDeleted = "N" is applied
+	// "field_N":"value_N"}.
+	//
+	// For field_N, use fields from the fields table.
+	//
+	// You can add a prefix to the field_n keys to specify the filter operation.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// By default, the filter isDeleted = "N" is applied
 	Filter *TemplateListParamsFilter `json:"filter,omitzero"`
-	// This parameter is used to manage pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// — 1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N — 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -671,7 +765,10 @@ type TemplateListParams struct {
 type TemplateListParamsOrder struct {
 	// Template identifier
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Template activity. Possible values: - Y — active - N — inactive
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Template name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -687,7 +784,10 @@ type TemplateListParamsOrder struct {
 	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
 	// Identifier of the numerator
 	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
-	// Use of stamps and signatures. Possible values: - Y — yes - N — no
+	// Use of stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
 	// Access codes for the template. Only for select
 	Users []any `json:"users,omitzero"`
@@ -714,7 +814,10 @@ func (v TemplateListParamsOrder) MarshalJSON() ([]byte, error) {
 type TemplateListParamsFilter struct {
 	// Template identifier
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Template activity. Possible values: - Y — active - N — inactive
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Template name
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -730,7 +833,10 @@ type TemplateListParamsFilter struct {
 	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
 	// Identifier of the numerator
 	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
-	// Use of stamps and signatures. Possible values: - Y — yes - N — no
+	// Use of stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
 	// Access codes for the template. Only for select
 	Users []any `json:"users,omitzero"`
@@ -767,8 +873,8 @@ func (v TemplateListParamsFilter) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Bitrix\DocumentGenerator\Template constructor must be public Required
-// parameter id not provided
+//   - 400: Bitrix\DocumentGenerator\Template constructor must be public
+//     Required parameter id not provided
 func TemplateUpdate(ctx context.Context, c b24.Caller, p TemplateUpdateParams, opts ...b24.CallOption) (*TemplateUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -794,8 +900,10 @@ func TemplateUpdateCommand(p TemplateUpdateParams) b24.Command[*TemplateUpdateRe
 // TemplateUpdateParams holds the parameters of
 // documentgenerator.template.update.
 type TemplateUpdateParams struct {
-	// Template identifier. You can obtain the template identifier after creating a
-	// template or by using the method to retrieve the list of templates. Required.
+	// Template identifier.
+	//
+	// You can obtain the template identifier after creating a template or by using
+	// the method to retrieve the list of templates. Required.
 	ID int64 `json:"id"`
 	// Template fields to update (detailed description). Required.
 	Fields TemplateUpdateParamsFields `json:"fields"`
@@ -817,9 +925,12 @@ func (p TemplateUpdateParams) validate() error {
 type TemplateUpdateParamsFields struct {
 	// Template name
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// New template file. It can be passed in three ways: - as a base64 string - as
-	// an array ["file_name.docx","base64_content"] - as a file multipart/form-data
-	// - How to upload files
+	// New template file. It can be passed in three ways:
+	//
+	//   - as a base64 string
+	//   - as an array ["file_name.docx","base64_content"]
+	//   - as a file multipart/form-data
+	//   - How to upload files
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
@@ -832,18 +943,32 @@ type TemplateUpdateParamsFields struct {
 	Region b24.Opt[string] `json:"region,omitzero"`
 	// Symbolic code of the template
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Users who will have access to the template. Possible values: - U{id} —
-	// user - G{id} — user group - AU — all authorized users - UA — all users
-	// - D{id} — department - DR{id} — department with sub-departments - SG{id}
-	// — working group or project - SG{id}_A — owner of the working group or
-	// project - SG{id}_E — moderators of the working group or project - SG{id}_K
-	// — all members of the working group or project
-	Users []any `json:"users,omitzero"`
+	// Users who will have access to the template.
+	//
+	// Possible values:
+	//
+	//   - U{id} — user
+	//   - G{id} — user group
+	//   - AU — all authorized users
+	//   - UA — all users
+	//   - D{id} — department
+	//   - DR{id} — department with sub-departments
+	//   - SG{id} — working group or project
+	//   - SG{id}_A — owner of the working group or project
+	//   - SG{id}_E — moderators of the working group or project
+	//   - SG{id}_K — all members of the working group or project
+	Users []string `json:"users,omitzero"`
 	// List of data providers
 	Providers []any `json:"providers,omitzero"`
-	// Activity status. Possible values: - Y — active - N — inactive
+	// Activity status. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Include stamps and signatures. Possible values: - Y — yes - N — no
+	// Include stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
 	// Sort index
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
@@ -877,21 +1002,32 @@ type TemplateUpdateTemplate struct {
 	Download b24.String `json:"download"`
 	// Link to download the template for machine processing
 	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity status. Possible values: - Y — active - N — inactive
+	// Template activity status. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
 	Active b24.Bool `json:"active"`
 	// Module identifier
 	ModuleID b24.String `json:"moduleId"`
 	// Identifier of the numerator
 	NumeratorID b24.String `json:"numeratorId"`
-	// Use of stamps and signatures. Possible values: - Y — yes - N — no
+	// Use of stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithStamps b24.Bool `json:"withStamps"`
-	// Data providers of the template. Key and value are equal to the name of the
-	// data provider class
+	// Data providers of the template.
+	//
+	// Key and value are equal to the name of the data provider class
 	Providers TemplateUpdateTemplateProviders `json:"providers"`
-	// Access codes to the template. Key and value are equal to the access code
+	// Access codes to the template.
+	//
+	// Key and value are equal to the access code
 	Users TemplateUpdateTemplateUsers `json:"users"`
-	// Deletion status of the template. Possible values: - Y — deleted - N —
-	// not deleted
+	// Deletion status of the template. Possible values:
+	//
+	//   - Y — deleted
+	//   - N — not deleted
 	IsDeleted b24.Bool `json:"isDeleted"`
 	// Sort index
 	Sort b24.String `json:"sort"`

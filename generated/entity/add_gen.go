@@ -49,7 +49,10 @@ func AddCommand(p AddParams) b24.Command[b24.Bool] {
 // AddParams holds the parameters of entity.add.
 type AddParams struct {
 	// Character identifier for the storage. Use this value in other methods of the
-	// section after creating the storage. Allowed characters are a-z, A-Z, 0-9, _.
+	// section after creating the storage.
+	//
+	// Allowed characters are a-z, A-Z, 0-9, _.
+	//
 	// The length limit is calculated dynamically using the formula: 50 -
 	// strlen("APP_ _"). In most cases for Bitrix24, this is 13 characters.
 	// Required.
@@ -57,13 +60,25 @@ type AddParams struct {
 	// Name of the storage. Required.
 	Name string `json:"NAME"`
 	// Access permissions in the format {"access_code":"permission_level"}.
-	// Examples of access codes: - U — user, for example U1 - G — user group,
-	// for example G2 - AU — all authorized users The method accepts standard
-	// access codes for Bitrix24. You can check the name of the code using the
-	// access.name method. Supported levels: - R — read - W — write - X —
-	// manage If another level is provided, that permission entry will not be
-	// added. The Creator of the storage is automatically granted the X permission
-	// (U )
+	//
+	// Examples of access codes:
+	//
+	//   - U — user, for example U1
+	//   - G — user group, for example G2
+	//   - AU — all authorized users
+	//
+	// The method accepts standard access codes for Bitrix24. You can check the
+	// name of the code using the access.name method.
+	//
+	// Supported levels:
+	//
+	//   - R — read
+	//   - W — write
+	//   - X — manage
+	//
+	// If another level is provided, that permission entry will not be added.
+	//
+	// The Creator of the storage is automatically granted the X permission (U )
 	Access map[string]any `json:"ACCESS,omitzero"`
 }
 

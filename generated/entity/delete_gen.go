@@ -51,8 +51,9 @@ func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
 // DeleteParams holds the parameters of entity.delete.
 type DeleteParams struct {
 	// Identifier of the application's data store. Use the value specified when
-	// creating the store. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the store.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 }
 

@@ -47,8 +47,11 @@ func GetCommand(p GetParams) b24.Command[*GetResult] {
 // GetParams holds the parameters of entity.get.
 type GetParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. If the parameter is provided, the method returns data
-	// only for that storage. Allowed characters are a-z, A-Z, 0-9, _
+	// creating the storage.
+	//
+	// If the parameter is provided, the method returns data only for that storage.
+	//
+	// Allowed characters are a-z, A-Z, 0-9, _
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 }
 

@@ -53,14 +53,17 @@ func ItemAddCommand(p ItemAddParams) b24.Command[b24.Int] {
 // ItemAddParams holds the parameters of entity.item.add.
 type ItemAddParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// Name of the storage item.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Property values of the item in the format {"PROPERTY_CODE": value}. Only
-	// properties that exist in the storage are processed. A list of available
+	// Property values of the item in the format {"PROPERTY_CODE": value}.
+	//
+	// Only properties that exist in the storage are processed. A list of available
 	// property codes can be obtained using the entity.item.property.get method.
+	//
 	// For file-type properties, use the format described in the article How to
 	// Upload Files.
 	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
@@ -86,8 +89,10 @@ type ItemAddParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the item UF_*. Passed as separate parameters in the format
-	// "UF_CODE": value, for example: "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42.
+	// Custom fields of the item UF_*.
+	//
+	// Passed as separate parameters in the format "UF_CODE": value, for example:
+	// "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42.
 	Uf any `json:"UF_,omitzero"`
 }
 
@@ -149,11 +154,14 @@ func ItemDeleteCommand(p ItemDeleteParams) b24.Command[b24.Bool] {
 // ItemDeleteParams holds the parameters of entity.item.delete.
 type ItemDeleteParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Identifier of the storage item to be deleted. You can obtain the storage
-	// item identifier using the entity.item.get method. Required.
+	// Identifier of the storage item to be deleted.
+	//
+	// You can obtain the storage item identifier using the entity.item.get method.
+	// Required.
 	ID int64 `json:"ID"`
 }
 
@@ -230,25 +238,65 @@ func ItemGetAll(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.
 // ItemGetParams holds the parameters of entity.item.get.
 type ItemGetParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Object format: where: - field_n — sorting field - value_n — sorting
-	// direction: ASC or DESC Refer to the Item Type section for a list of
-	// available sorting fields. By default, {"ID":"ASC"} is used. Default:
-	// {"ID":"ASC"}.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — sorting field
+	//   - value_n — sorting direction: ASC or DESC
+	//
+	// Refer to the Item Type section for a list of available sorting fields.
+	//
+	// By default, {"ID":"ASC"} is used. Default: {"ID":"ASC"}.
 	Sort *ItemGetParamsSort `json:"SORT,omitzero"`
-	// Object format: where: - field_n — filtering field - value_n — filter
-	// value Refer to the Item Type section for a list of available filtering
-	// fields. You can add prefixes to the keys field_n: - >= — greater than or
-	// equal to - > — greater than - <= — less than or equal to - < — less
-	// than - = — equal (default) - != or ! — not equal - >< — range - !><
-	// — not in range - % — LIKE - !% — NOT LIKE - ? — check for null/not
-	// null
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — filtering field
+	//   - value_n — filter value
+	//
+	// Refer to the Item Type section for a list of available filtering fields.
+	//
+	// You can add prefixes to the keys field_n:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - = — equal (default)
+	//   - != or ! — not equal
+	//   - >< — range
+	//   - !>< — not in range
+	//   - % — LIKE
+	//   - !% — NOT LIKE
+	//   - ? — check for null/not null
 	Filter *ItemGetParamsFilter `json:"FILTER,omitzero"`
-	// Pagination parameter. The page size is fixed at 50 records. The formula for
-	// obtaining the N-th page: start = (N - 1) * 50 For more details, refer to the
-	// article Features of List Methods
+	// Pagination parameter.
+	//
+	// The page size is fixed at 50 records.
+	//
+	// The formula for obtaining the N-th page: start = (N - 1) * 50
+	//
+	// For more details, refer to the article Features of List Methods
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -300,9 +348,13 @@ type ItemGetParamsSort struct {
 	// Identifier of the section
 	Section b24.Opt[int64] `json:"SECTION,omitzero"`
 	// Object of property values in the format {"PROPERTY_CODE": value}. The field
-	// is present if the storage has properties. To filter by a property value, use
-	// the key PROPERTY_ , for example {"PROPERTY_PRICE": 100}. You can obtain a
-	// list of available property codes using the entity.item.property.get method.
+	// is present if the storage has properties.
+	//
+	// To filter by a property value, use the key PROPERTY_ , for example
+	// {"PROPERTY_PRICE": 100}.
+	//
+	// You can obtain a list of available property codes using the
+	// entity.item.property.get method.
 	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -357,9 +409,13 @@ type ItemGetParamsFilter struct {
 	// Identifier of the section
 	Section b24.Opt[int64] `json:"SECTION,omitzero"`
 	// Object of property values in the format {"PROPERTY_CODE": value}. The field
-	// is present if the storage has properties. To filter by a property value, use
-	// the key PROPERTY_ , for example {"PROPERTY_PRICE": 100}. You can obtain a
-	// list of available property codes using the entity.item.property.get method.
+	// is present if the storage has properties.
+	//
+	// To filter by a property value, use the key PROPERTY_ , for example
+	// {"PROPERTY_PRICE": 100}.
+	//
+	// You can obtain a list of available property codes using the
+	// entity.item.property.get method.
 	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -414,9 +470,13 @@ type ItemGetItem struct {
 	// Identifier of the section
 	Section b24.Int `json:"SECTION"`
 	// Object of property values in the format {"PROPERTY_CODE": value}. The field
-	// is present if the storage has properties. To filter by a property value, use
-	// the key PROPERTY_ , for example {"PROPERTY_PRICE": 100}. You can obtain a
-	// list of available property codes using the entity.item.property.get method.
+	// is present if the storage has properties.
+	//
+	// To filter by a property value, use the key PROPERTY_ , for example
+	// {"PROPERTY_PRICE": 100}.
+	//
+	// You can obtain a list of available property codes using the
+	// entity.item.property.get method.
 	PropertyValues json.RawMessage `json:"PROPERTY_VALUES"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -483,14 +543,21 @@ func ItemPropertyAddCommand(p ItemPropertyAddParams) b24.Command[b24.Bool] {
 // ItemPropertyAddParams holds the parameters of entity.item.property.add.
 type ItemPropertyAddParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Code of the new property. Allowed characters are a-z, A-Z, 0-9, _. Required.
+	// Code of the new property.
+	//
+	// Allowed characters are a-z, A-Z, 0-9, _. Required.
 	Property string `json:"PROPERTY"`
 	// Name of the property
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Type of the property: - S — string - N — number - F — file
+	// Type of the property:
+	//
+	//   - S — string
+	//   - N — number
+	//   - F — file
 	Type b24.Opt[ItemPropertyAddParamsType] `json:"TYPE,omitzero"`
 	// Sorting index of the property
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -586,11 +653,14 @@ func ItemPropertyDeleteCommand(p ItemPropertyDeleteParams) b24.Command[b24.Bool]
 // entity.item.property.delete.
 type ItemPropertyDeleteParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Code of the property to be deleted. You can obtain the property code using
-	// the entity.item.property.get method. Required.
+	// Code of the property to be deleted.
+	//
+	// You can obtain the property code using the entity.item.property.get method.
+	// Required.
 	Property string `json:"PROPERTY"`
 }
 
@@ -656,11 +726,16 @@ func ItemPropertyGetCommand(p ItemPropertyGetParams) b24.Command[[]ItemPropertyG
 // ItemPropertyGetParams holds the parameters of entity.item.property.get.
 type ItemPropertyGetParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Property code. If the parameter is not provided, the method returns a list
-	// of all properties of the storage. Allowed characters are a-z, A-Z, 0-9, _
+	// Property code.
+	//
+	// If the parameter is not provided, the method returns a list of all
+	// properties of the storage.
+	//
+	// Allowed characters are a-z, A-Z, 0-9, _
 	Property b24.Opt[string] `json:"PROPERTY,omitzero"`
 }
 
@@ -749,18 +824,28 @@ func ItemPropertyUpdateCommand(p ItemPropertyUpdateParams) b24.Command[b24.Bool]
 // entity.item.property.update.
 type ItemPropertyUpdateParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Code of the existing property to be modified. You can obtain the property
-	// code using the entity.item.property.get method. Required.
+	// Code of the existing property to be modified.
+	//
+	// You can obtain the property code using the entity.item.property.get method.
+	// Required.
 	Property string `json:"PROPERTY"`
-	// New property code. Allowed characters are a-z, A-Z, 0-9, _
+	// New property code.
+	//
+	// Allowed characters are a-z, A-Z, 0-9, _
 	PropertyNew b24.Opt[string] `json:"PROPERTY_NEW,omitzero"`
 	// New property name.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// New property type: - S — string - N — number The property type cannot be
-	// changed to F (file) — the method returns an error
+	// New property type:
+	//
+	//   - S — string
+	//   - N — number
+	//
+	// The property type cannot be changed to F (file) — the method returns an
+	// error
 	Type b24.Opt[ItemPropertyUpdateParamsType] `json:"TYPE,omitzero"`
 	// Property sort index.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -848,18 +933,24 @@ func ItemUpdateCommand(p ItemUpdateParams) b24.Command[b24.Bool] {
 // ItemUpdateParams holds the parameters of entity.item.update.
 type ItemUpdateParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Identifier of the storage item You can obtain the storage item identifier
-	// using the entity.item.get method. Required.
+	// Identifier of the storage item
+	//
+	// You can obtain the storage item identifier using the entity.item.get method.
+	// Required.
 	ID int64 `json:"ID"`
 	// New name of the storage item
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Property values of the item in the format {"PROPERTY_CODE": value}. A list
-	// of available property codes can be obtained using the
-	// entity.item.property.get method. For file-type properties, use the format
-	// described in the article How to Upload Files.
+	// Property values of the item in the format {"PROPERTY_CODE": value}.
+	//
+	// A list of available property codes can be obtained using the
+	// entity.item.property.get method.
+	//
+	// For file-type properties, use the format described in the article How to
+	// Upload Files.
 	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
 	// Identifier of the storage section
 	Section b24.Opt[int64] `json:"SECTION,omitzero"`
@@ -868,7 +959,9 @@ type ItemUpdateParams struct {
 	// End date of the item's activity
 	DateActiveTo b24.Opt[b24.Time] `json:"DATE_ACTIVE_TO,omitzero"`
 	// Preview image of the item. File format is described in the article How to
-	// Upload Files. If false is passed, the image will be deleted.
+	// Upload Files.
+	//
+	// If false is passed, the image will be deleted.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
@@ -876,15 +969,19 @@ type ItemUpdateParams struct {
 	// of an uploaded file.
 	PreviewPicture any `json:"PREVIEW_PICTURE,omitzero"`
 	// Detailed image of the item. File format is described in the article How to
-	// Upload Files. If false is passed, the image will be deleted.
+	// Upload Files.
+	//
+	// If false is passed, the image will be deleted.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the item UF_*. Passed as separate parameters in the format
-	// "UF_CODE": value, for example: "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42
+	// Custom fields of the item UF_*.
+	//
+	// Passed as separate parameters in the format "UF_CODE": value, for example:
+	// "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42
 	Uf any `json:"UF_,omitzero"`
 }
 

@@ -49,18 +49,34 @@ func RightsCommand(p RightsParams) b24.Command[*RightsResult] {
 // RightsParams holds the parameters of entity.rights.
 type RightsParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// A new set of permissions in the format {"access_code":"access_level"}.
-	// Examples of access codes: - U — user, for example U1 - G — user group,
-	// for example G2 - AU — all authorized users The method accepts standard
-	// access codes from Bitrix24. You can check the name of the code using the
-	// access.name method. Supported levels: - R — read - W — write - X —
-	// management If a different level is provided, that permission entry will not
-	// be added. When ACCESS is provided, the current user is forcibly granted the
-	// X permission (U ). If the parameter is not provided, the method returns the
-	// current set of access permissions.
+	//
+	// Examples of access codes:
+	//
+	//   - U — user, for example U1
+	//   - G — user group, for example G2
+	//   - AU — all authorized users
+	//
+	// The method accepts standard access codes from Bitrix24. You can check the
+	// name of the code using the access.name method.
+	//
+	// Supported levels:
+	//
+	//   - R — read
+	//   - W — write
+	//   - X — management
+	//
+	// If a different level is provided, that permission entry will not be added.
+	//
+	// When ACCESS is provided, the current user is forcibly granted the X
+	// permission (U ).
+	//
+	// If the parameter is not provided, the method returns the current set of
+	// access permissions.
 	Access map[string]any `json:"ACCESS,omitzero"`
 }
 

@@ -53,14 +53,18 @@ func SectionAddCommand(p SectionAddParams) b24.Command[b24.Int] {
 // SectionAddParams holds the parameters of entity.section.add.
 type SectionAddParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// Name of the section. Required.
 	Name string `json:"NAME"`
 	// Identifier of the parent section.
 	Section b24.Opt[int64] `json:"SECTION,omitzero"`
-	// Section activity flag: - Y — section is active - N — section is inactive
+	// Section activity flag:
+	//
+	//   - Y — section is active
+	//   - N — section is inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Section sorting index.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -83,8 +87,10 @@ type SectionAddParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the section UF_*. Passed as separate parameters in the
-	// format "UF_CODE": value, for example: "UF_COLOR": "#ff6600"
+	// Custom fields of the section UF_*.
+	//
+	// Passed as separate parameters in the format "UF_CODE": value, for example:
+	// "UF_COLOR": "#ff6600"
 	Uf any `json:"UF_,omitzero"`
 }
 
@@ -153,8 +159,9 @@ func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
 // SectionDeleteParams holds the parameters of entity.section.delete.
 type SectionDeleteParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// Identifier of the section to be deleted. Required.
 	ID int64 `json:"ID"`
@@ -232,24 +239,67 @@ func SectionGetAll(ctx context.Context, c b24.Caller, p SectionGetParams, opts .
 // SectionGetParams holds the parameters of entity.section.get.
 type SectionGetParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
-	// Object format: where: - field_n — sorting field - value_n — sorting
-	// direction: ASC or DESC Refer to the Section Type for a list of available
-	// sorting fields. The default is {"ID":"ASC"}. Example:
-	// {"NAME":"ASC","ID":"DESC"}. Default: {"ID":"ASC"}.
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — sorting field
+	//   - value_n — sorting direction: ASC or DESC
+	//
+	// Refer to the Section Type for a list of available sorting fields.
+	//
+	// The default is {"ID":"ASC"}.
+	//
+	// Example: {"NAME":"ASC","ID":"DESC"}. Default: {"ID":"ASC"}.
 	Sort *SectionGetParamsSort `json:"SORT,omitzero"`
-	// Object format: where: - field_n — filtering field - value_n — filter
-	// value Refer to the Section Type for a list of available filtering fields.
-	// You can add prefixes to the keys field_n: - >= — greater than or equal to
-	// - > — greater than - <= — less than or equal to - < — less than - =
-	// — equal (default) - != or ! — not equal - >< — range - !>< — not in
-	// range - % — LIKE - !% — NOT LIKE - ? — check for null/not null
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — filtering field
+	//   - value_n — filter value
+	//
+	// Refer to the Section Type for a list of available filtering fields.
+	//
+	// You can add prefixes to the keys field_n:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - = — equal (default)
+	//   - != or ! — not equal
+	//   - >< — range
+	//   - !>< — not in range
+	//   - % — LIKE
+	//   - !% — NOT LIKE
+	//   - ? — check for null/not null
 	Filter *SectionGetParamsFilter `json:"FILTER,omitzero"`
-	// Pagination parameter. The page size is fixed at 50 records. The formula for
-	// obtaining the N-th page: start = (N - 1) * 50 More details can be found in
-	// the article Features of List Methods
+	// Pagination parameter.
+	//
+	// The page size is fixed at 50 records.
+	//
+	// The formula for obtaining the N-th page: start = (N - 1) * 50
+	//
+	// More details can be found in the article Features of List Methods
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -468,8 +518,9 @@ func SectionUpdateCommand(p SectionUpdateParams) b24.Command[b24.Bool] {
 // SectionUpdateParams holds the parameters of entity.section.update.
 type SectionUpdateParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// Identifier of the section to be updated. Required.
 	ID int64 `json:"ID"`
@@ -477,8 +528,10 @@ type SectionUpdateParams struct {
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Identifier of the parent section.
 	Section b24.Opt[int64] `json:"SECTION,omitzero"`
-	// Active flag for the section: - Y — section is active - N — section is
-	// inactive.
+	// Active flag for the section:
+	//
+	//   - Y — section is active
+	//   - N — section is inactive.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting index of the section.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -501,8 +554,10 @@ type SectionUpdateParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the section UF_*. Passed as separate parameters in the
-	// format "UF_CODE": value, for example: "UF_COLOR": "#ff6600"
+	// Custom fields of the section UF_*.
+	//
+	// Passed as separate parameters in the format "UF_CODE": value, for example:
+	// "UF_COLOR": "#ff6600"
 	Uf any `json:"UF_,omitzero"`
 }
 

@@ -52,24 +52,43 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 // UpdateParams holds the parameters of entity.update.
 type UpdateParams struct {
 	// Identifier of the application's data storage. Use the value specified when
-	// creating the storage. You can obtain the identifier using the entity.get
-	// method. Required.
+	// creating the storage.
+	//
+	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// New name for the storage.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// New identifier for the storage. Used for renaming the storage code. Only
-	// characters a-z, A-Z, 0-9, _ are allowed. The maximum length is calculated
-	// dynamically using the formula: 50 - strlen("APP_ _"). In most cases for
-	// Bitrix24, this is 13 characters.
+	// New identifier for the storage.
+	//
+	// Used for renaming the storage code.
+	//
+	// Only characters a-z, A-Z, 0-9, _ are allowed.
+	//
+	// The maximum length is calculated dynamically using the formula: 50 -
+	// strlen("APP_ _"). In most cases for Bitrix24, this is 13 characters.
 	EntityNew b24.Opt[string] `json:"ENTITY_NEW,omitzero"`
 	// New set of access permissions in the format
-	// {"access_code":"permission_level"}. Examples of access codes: - U — user,
-	// e.g., U1 - G — user group, e.g., G2 - AU — all authorized users The
-	// method accepts standard access codes from Bitrix24. You can check the name
-	// of the code using the access.name method. Supported levels: - R — read - W
-	// — write - X — management If a different level is provided, that access
-	// permission will not be added. When ACCESS is provided, the current user is
-	// forcibly granted permission X (U ).
+	// {"access_code":"permission_level"}.
+	//
+	// Examples of access codes:
+	//
+	//   - U — user, e.g., U1
+	//   - G — user group, e.g., G2
+	//   - AU — all authorized users
+	//
+	// The method accepts standard access codes from Bitrix24. You can check the
+	// name of the code using the access.name method.
+	//
+	// Supported levels:
+	//
+	//   - R — read
+	//   - W — write
+	//   - X — management
+	//
+	// If a different level is provided, that access permission will not be added.
+	//
+	// When ACCESS is provided, the current user is forcibly granted permission X
+	// (U ).
 	Access map[string]any `json:"ACCESS,omitzero"`
 }
 

@@ -20,7 +20,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_EVENT_NOT_FOUND: Event not found The event is incorrectly specified
+//   - ERROR_EVENT_NOT_FOUND: Event not found The event is incorrectly
+//     specified
 func Bind(ctx context.Context, c b24.Caller, p BindParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -61,9 +62,11 @@ type BindParams struct {
 	// excluding false event triggers
 	AuthConnector b24.Opt[string] `json:"auth_connector,omitzero"`
 	// Additional settings for the registered event. The set of fields depends on
-	// the event. For the ONOFFLINEEVENT event, the minTimeout parameter is
-	// supported — the minimum interval between notifications in seconds. Default
-	// is 1. More details in the article
+	// the event.
+	//
+	// For the ONOFFLINEEVENT event, the minTimeout parameter is supported — the
+	// minimum interval between notifications in seconds. Default is 1. More
+	// details in the article
 	Options map[string]any `json:"options,omitzero"`
 }
 

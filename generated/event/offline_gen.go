@@ -53,7 +53,7 @@ type OfflineClearParams struct {
 	ProcessID string `json:"process_id"`
 	// Array of identifiers of records to be cleared. By default, all records
 	// marked with the provided process_id will be cleared. Default: process_id.
-	ID []any `json:"id,omitzero"`
+	ID []int64 `json:"id,omitzero"`
 	// Array of values of the MESSAGE_ID field of records to be cleared. Ignored if
 	// the id parameter is specified. By default, all records marked with the
 	// provided process_id will be cleared. Default: process_id.
@@ -114,7 +114,7 @@ type OfflineErrorParams struct {
 	ProcessID string `json:"process_id"`
 	// Array of values for the MESSAGE_ID field of the records to be marked as
 	// erroneous
-	MessageID []any `json:"message_id,omitzero"`
+	MessageID []int64 `json:"message_id,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -167,8 +167,9 @@ func OfflineGetCommand(p OfflineGetParams) b24.Command[*OfflineGetResult] {
 type OfflineGetParams struct {
 	// Record filter. By default, all records are returned without filtering.
 	// Filtering is supported by fields: ID, TIMESTAMP_X, EVENT_NAME, MESSAGE_ID
-	// with standard operations like =, >, <, <=, and so on. Important: the
-	// operation type is placed before the field name in the filter
+	// with standard operations like =, >, <, <=, and so on.
+	//
+	// Important: the operation type is placed before the field name in the filter
 	Filter []any `json:"filter,omitzero"`
 	// Record sorting. Sorting is supported by the same fields as in the filter; an
 	// array of the type [field=>ASC|DESC] is accepted as input. Default is
@@ -291,11 +292,16 @@ type OfflineListParams struct {
 	// array of the type [field=>ASC|DESC] is accepted as input. Default
 	// —[ID:ASC]. Default: [ID:ASC].
 	Order []any `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the number of the desired page
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 	// Source key. The queue of offline events is divided by sources. Pass the same
 	// auth_connector value as when subscribing with the event.bind method;

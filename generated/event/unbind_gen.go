@@ -47,10 +47,11 @@ type UnbindParams struct {
 	Event string `json:"event"`
 	// Link to the event handler. Required.
 	Handler string `json:"handler"`
-	// User identifier under which the event handler is authorized. If you need to
-	// remove event handlers set with an empty auth_type (authorized on behalf of
-	// the user who triggered the event), but keep the other handlers, specify
-	// auth_type=0 or an empty value for the parameter.
+	// User identifier under which the event handler is authorized.
+	//
+	// If you need to remove event handlers set with an empty auth_type (authorized
+	// on behalf of the user who triggered the event), but keep the other handlers,
+	// specify auth_type=0 or an empty value for the parameter.
 	AuthType b24.Opt[int64] `json:"auth_type,omitzero"`
 	// Values: online|offline. By default, event_type=online, and the method's
 	// behavior remains unchanged. If event_type=offline is called, the method

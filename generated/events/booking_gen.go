@@ -33,16 +33,22 @@ func (OnBookingAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/booking/events/on-booking-add.html
 type OnBookingAdd struct {
-	// Symbolic code of the event. In this case — ONBOOKINGADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created booking. Contains the key ID
+	// Object containing information about the created booking.
+	//
+	// Contains the key ID
 	Data OnBookingAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -105,16 +111,22 @@ func (OnBookingDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/booking/events/on-booking-delete.html
 type OnBookingDelete struct {
-	// Symbolic code of the event. In this case — ONBOOKINGDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a remote booking. Contains the key ID
+	// An object containing information about a remote booking.
+	//
+	// Contains the key ID
 	Data OnBookingDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -177,17 +189,22 @@ func (OnBookingResourceAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/resource/events/on-booking-resource-add.html
 type OnBookingResourceAdd struct {
-	// Symbolic code of the event. In this case — ONBOOKINGRESOURCEADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGRESOURCEADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created resource. Contains the key
-	// ID
+	// Object containing information about the created resource.
+	//
+	// Contains the key ID
 	Data OnBookingResourceAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -251,17 +268,22 @@ func (OnBookingResourceDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/resource/events/on-booking-resource-delete.html
 type OnBookingResourceDelete struct {
-	// Symbolic code of the event. In this case — ONBOOKINGRESOURCEDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGRESOURCEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted resource. Contains the key
-	// ID
+	// Object containing information about the deleted resource.
+	//
+	// Contains the key ID
 	Data OnBookingResourceDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -325,17 +347,22 @@ func (OnBookingResourceTypeAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/resource/resource-type/events/on-booking-resource-type-add.html
 type OnBookingResourceTypeAdd struct {
-	// Symbolic code of the event. In this case — ONBOOKINGRESOURCETYPEADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGRESOURCETYPEADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created resource type. Contains the
-	// key ID
+	// Object containing information about the created resource type.
+	//
+	// Contains the key ID
 	Data OnBookingResourceTypeAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -399,17 +426,22 @@ func (OnBookingResourceTypeDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/resource/resource-type/events/on-booking-resource-type-delete.html
 type OnBookingResourceTypeDelete struct {
-	// Symbolic code of the event. In this case — ONBOOKINGRESOURCETYPEDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGRESOURCETYPEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted resource type. Contains the
-	// key ID
+	// Object containing information about the deleted resource type.
+	//
+	// Contains the key ID
 	Data OnBookingResourceTypeDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -474,17 +506,22 @@ func (OnBookingResourceTypeUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/resource/resource-type/events/on-booking-resource-type-update.html
 type OnBookingResourceTypeUpdate struct {
-	// Symbolic code of the event. In this case — ONBOOKINGRESOURCETYPEUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGRESOURCETYPEUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated resource type. Contains the
-	// key ID
+	// Object containing information about the updated resource type.
+	//
+	// Contains the key ID
 	Data OnBookingResourceTypeUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -548,17 +585,22 @@ func (OnBookingResourceUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/resource/events/on-booking-resource-update.html
 type OnBookingResourceUpdate struct {
-	// Symbolic code of the event. In this case — ONBOOKINGRESOURCEUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGRESOURCEUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated resource. Contains the key
-	// ID
+	// Object containing information about the updated resource.
+	//
+	// Contains the key ID
 	Data OnBookingResourceUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -621,16 +663,22 @@ func (OnBookingUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/booking/events/on-booking-update.html
 type OnBookingUpdate struct {
-	// Symbolic code of the event. In this case — ONBOOKINGUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated booking. Contains the key ID
+	// Object containing information about the updated booking.
+	//
+	// Contains the key ID
 	Data OnBookingUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -695,17 +743,22 @@ func (OnBookingWaitListItemAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/waitlist/events/on-booking-waitlistitem-add.html
 type OnBookingWaitListItemAdd struct {
-	// Symbolic code of the event. In this case — ONBOOKINGWAITLISTITEMADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGWAITLISTITEMADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the created record in the waitlist.
+	//
 	// Contains the key ID
 	Data OnBookingWaitListItemAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -769,17 +822,22 @@ func (OnBookingWaitListItemUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/waitlist/events/on-booking-waitlistitem-update.html
 type OnBookingWaitListItemUpdate struct {
-	// Symbolic code of the event. In this case — ONBOOKINGWAITLISTITEMUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGWAITLISTITEMUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the updated record in the waitlist.
+	//
 	// Contains the key ID
 	Data OnBookingWaitListItemUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -845,17 +903,22 @@ func (OnBookingWaitlistitemDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/booking/waitlist/events/on-booking-waitlistitem-delete.html
 type OnBookingWaitlistitemDelete struct {
-	// Symbolic code of the event. In this case — ONBOOKINGWAITLISTITEMDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONBOOKINGWAITLISTITEMDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about a removed entry in the waiting list.
+	//
 	// Contains key ID
 	Data OnBookingWaitlistitemDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -31,17 +31,22 @@ func (OnCalendarEntryAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/events/on-calendar-entry-add.html
 type OnCalendarEntryAdd struct {
-	// Symbolic code of the event. In this case — ONCALENDARENTRYADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCALENDARENTRYADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the created calendar event object.
+	//
 	// Contains a single key — id
 	Data OnCalendarEntryAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -104,17 +109,22 @@ func (OnCalendarEntryDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/events/on-calendar-entry-delete.html
 type OnCalendarEntryDelete struct {
-	// Symbolic code of the event. In this case — ONCALENDARENTRYDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCALENDARENTRYDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about a remote calendar event object.
+	//
 	// Contains a single key — id
 	Data OnCalendarEntryDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -177,17 +187,22 @@ func (OnCalendarEntryUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/calendar-event/events/on-calendar-entry-update.html
 type OnCalendarEntryUpdate struct {
-	// Symbolic code of the event. In this case — ONCALENDARENTRYUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCALENDARENTRYUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the modified calendar event object.
+	//
 	// Contains a single key — id
 	Data OnCalendarEntryUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -250,17 +265,22 @@ func (OnCalendarSectionAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/events/on-calendar-section-add.html
 type OnCalendarSectionAdd struct {
-	// Symbolic code of the event. In this case — ONCALENDARSECTIONADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCALENDARSECTIONADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the added calendar section object.
+	//
 	// Contains a single key — id
 	Data OnCalendarSectionAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -323,17 +343,22 @@ func (OnCalendarSectionDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/events/on-calendar-section-delete.html
 type OnCalendarSectionDelete struct {
-	// Symbolic code of the event. In this case — ONCALENDARSECTIONDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCALENDARSECTIONDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about a remote calendar section object.
+	//
 	// Contains a single key — id
 	Data OnCalendarSectionDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -396,17 +421,22 @@ func (OnCalendarSectionUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/calendar/events/on-calendar-section-update.html
 type OnCalendarSectionUpdate struct {
-	// Symbolic code of the event. In this case — ONCALENDARSECTIONUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCALENDARSECTIONUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the modified calendar section object.
+	//
 	// Contains a single key — id
 	Data OnCalendarSectionUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

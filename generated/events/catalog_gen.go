@@ -32,18 +32,22 @@ func (CatalogMeasureOnAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/measure/events/catalog-measure-on-add.html
 type CatalogMeasureOnAdd struct {
-	// Symbolic code of the event. In this case — CATALOG.MEASURE.ON.ADD.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.MEASURE.ON.ADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the added unit of measurement.
+	//
 	// Contains a single key FIELDS. Required.
 	Data CatalogMeasureOnAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -63,8 +67,9 @@ func (v CatalogMeasureOnAdd) MarshalJSON() ([]byte, error) {
 
 // CatalogMeasureOnAddData is the data value of CATALOG.MEASURE.ON.ADD.
 type CatalogMeasureOnAddData struct {
-	// An object containing information about the unit of measurement fields. The
-	// structure is described below. Required.
+	// An object containing information about the unit of measurement fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogMeasureOnAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -130,18 +135,22 @@ func (CatalogMeasureOnDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/measure/events/catalog-measure-on-delete.html
 type CatalogMeasureOnDelete struct {
-	// Symbolic code of the event. In this case — CATALOG.MEASURE.ON.DELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.MEASURE.ON.DELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about a remote unit of measurement.
+	//
 	// Contains a single key FIELDS. Required.
 	Data CatalogMeasureOnDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -161,8 +170,9 @@ func (v CatalogMeasureOnDelete) MarshalJSON() ([]byte, error) {
 
 // CatalogMeasureOnDeleteData is the data value of CATALOG.MEASURE.ON.DELETE.
 type CatalogMeasureOnDeleteData struct {
-	// An object containing information about the unit of measurement fields. The
-	// structure is described below. Required.
+	// An object containing information about the unit of measurement fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogMeasureOnDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -229,18 +239,22 @@ func (CatalogMeasureOnUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/measure/events/catalog-measure-on-update.html
 type CatalogMeasureOnUpdate struct {
-	// Symbolic code of the event. In this case — CATALOG.MEASURE.ON.UPDATE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.MEASURE.ON.UPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the updated unit of measurement.
+	//
 	// Contains a single key FIELDS. Required.
 	Data CatalogMeasureOnUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -260,8 +274,9 @@ func (v CatalogMeasureOnUpdate) MarshalJSON() ([]byte, error) {
 
 // CatalogMeasureOnUpdateData is the data value of CATALOG.MEASURE.ON.UPDATE.
 type CatalogMeasureOnUpdateData struct {
-	// An object containing information about the unit of measurement fields. The
-	// structure is described below. Required.
+	// An object containing information about the unit of measurement fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogMeasureOnUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -326,17 +341,22 @@ func (CatalogPriceOnAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/price/events/catalog-price-on-add.html
 type CatalogPriceOnAdd struct {
-	// Symbolic code of the event. In this case — CATALOG.PRICE.ON.ADD. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRICE.ON.ADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added price. Contains a single
-	// key FIELDS. Required.
+	// An object containing information about the added price.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogPriceOnAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -356,8 +376,9 @@ func (v CatalogPriceOnAdd) MarshalJSON() ([]byte, error) {
 
 // CatalogPriceOnAddData is the data value of CATALOG.PRICE.ON.ADD.
 type CatalogPriceOnAddData struct {
-	// An object containing information about price fields. The structure is
-	// described below. Required.
+	// An object containing information about price fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogPriceOnAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -420,18 +441,22 @@ func (CatalogPriceOnDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/price/events/catalog-price-on-delete.html
 type CatalogPriceOnDelete struct {
-	// Symbolic code of the event. In this case — CATALOG.PRICE.ON.DELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRICE.ON.DELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the remote price. Contains a single
-	// key FIELDS. Required.
+	// An object containing information about the remote price.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogPriceOnDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -451,8 +476,9 @@ func (v CatalogPriceOnDelete) MarshalJSON() ([]byte, error) {
 
 // CatalogPriceOnDeleteData is the data value of CATALOG.PRICE.ON.DELETE.
 type CatalogPriceOnDeleteData struct {
-	// An object containing information about price fields. The structure is
-	// described below. Required.
+	// An object containing information about price fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogPriceOnDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -516,18 +542,22 @@ func (CatalogPriceOnUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/price/events/catalog-price-on-update.html
 type CatalogPriceOnUpdate struct {
-	// Symbolic code of the event. In this case — CATALOG.PRICE.ON.UPDATE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRICE.ON.UPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated price. Contains a single
-	// key FIELDS. Required.
+	// An object containing information about the updated price.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogPriceOnUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -547,8 +577,9 @@ func (v CatalogPriceOnUpdate) MarshalJSON() ([]byte, error) {
 
 // CatalogPriceOnUpdateData is the data value of CATALOG.PRICE.ON.UPDATE.
 type CatalogPriceOnUpdateData struct {
-	// An object containing information about price fields. The structure is
-	// described below. Required.
+	// An object containing information about price fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogPriceOnUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -612,18 +643,22 @@ func (CatalogPriceTypeOnAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/price-type/events/catalog-price-type-on-add.html
 type CatalogPriceTypeOnAdd struct {
-	// Symbolic code of the event. In this case — CATALOG.PRICE.TYPE.ON.ADD.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRICE.TYPE.ON.ADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added price type. Contains a
-	// single key FIELDS. Required.
+	// An object containing information about the added price type.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogPriceTypeOnAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -643,8 +678,9 @@ func (v CatalogPriceTypeOnAdd) MarshalJSON() ([]byte, error) {
 
 // CatalogPriceTypeOnAddData is the data value of CATALOG.PRICE.TYPE.ON.ADD.
 type CatalogPriceTypeOnAddData struct {
-	// An object containing information about the price type fields. The structure
-	// is described below. Required.
+	// An object containing information about the price type fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogPriceTypeOnAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -710,18 +746,22 @@ func (CatalogPriceTypeOnDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/price-type/events/catalog-price-type-on-delete.html
 type CatalogPriceTypeOnDelete struct {
-	// Symbolic code of the event. In this case — CATALOG.PRICE.TYPE.ON.DELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRICE.TYPE.ON.DELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the remote price type. Contains a
-	// single key FIELDS. Required.
+	// An object containing information about the remote price type.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogPriceTypeOnDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -742,8 +782,9 @@ func (v CatalogPriceTypeOnDelete) MarshalJSON() ([]byte, error) {
 // CatalogPriceTypeOnDeleteData is the data value of
 // CATALOG.PRICE.TYPE.ON.DELETE.
 type CatalogPriceTypeOnDeleteData struct {
-	// An object containing information about price type fields. The structure is
-	// described below. Required.
+	// An object containing information about price type fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogPriceTypeOnDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -809,18 +850,22 @@ func (CatalogPriceTypeOnUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/price-type/events/catalog-price-type-on-update.html
 type CatalogPriceTypeOnUpdate struct {
-	// Symbolic code of the event. In this case — CATALOG.PRICE.TYPE.ON.UPDATE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRICE.TYPE.ON.UPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated price type. Contains a
-	// single key FIELDS. Required.
+	// An object containing information about the updated price type.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogPriceTypeOnUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -841,8 +886,9 @@ func (v CatalogPriceTypeOnUpdate) MarshalJSON() ([]byte, error) {
 // CatalogPriceTypeOnUpdateData is the data value of
 // CATALOG.PRICE.TYPE.ON.UPDATE.
 type CatalogPriceTypeOnUpdateData struct {
-	// An object containing information about the price type fields. The structure
-	// is described below. Required.
+	// An object containing information about the price type fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogPriceTypeOnUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -906,18 +952,22 @@ func (CatalogProductOnAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/product/events/catalog-product-on-add.html
 type CatalogProductOnAdd struct {
-	// Symbolic code of the event. In this case — CATALOG.PRODUCT.ON.ADD.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRODUCT.ON.ADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added product. Contains a single
-	// key FIELDS. Required.
+	// An object containing information about the added product.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogProductOnAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -937,8 +987,9 @@ func (v CatalogProductOnAdd) MarshalJSON() ([]byte, error) {
 
 // CatalogProductOnAddData is the data value of CATALOG.PRODUCT.ON.ADD.
 type CatalogProductOnAddData struct {
-	// An object containing information about the product fields. The structure is
-	// described below. Required.
+	// An object containing information about the product fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogProductOnAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -959,13 +1010,25 @@ func (v CatalogProductOnAddData) MarshalJSON() ([]byte, error) {
 // CatalogProductOnAddDataFields is the FIELDS value of CATALOG.PRODUCT.ON.ADD.
 type CatalogProductOnAddDataFields struct {
 	// Product identifier. You can retrieve all product fields by its identifier
-	// using the methods: - catalog.product.get — for simple products -
-	// catalog.product.sku.get — for parent products - catalog.product.offer.get
-	// — for variations - catalog.product.service.get — for services. Required.
+	// using the methods:
+	//
+	//   - catalog.product.get — for simple products
+	//   - catalog.product.sku.get — for parent products
+	//   - catalog.product.offer.get — for variations
+	//   - catalog.product.service.get — for services
+	//
+	// Required.
 	ID b24.Int `json:"ID"`
-	// Product type: - 1 — simple product - 3 — parent product with variations
-	// - 4 — variation - 5 — variation without a product - 6 — parent product
-	// without variations - 7 — service. Required.
+	// Product type:
+	//
+	//   - 1 — simple product
+	//   - 3 — parent product with variations
+	//   - 4 — variation
+	//   - 5 — variation without a product
+	//   - 6 — parent product without variations
+	//   - 7 — service
+	//
+	// Required.
 	Type b24.Int `json:"TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1008,18 +1071,22 @@ func (CatalogProductOnDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/product/events/catalog-product-on-delete.html
 type CatalogProductOnDelete struct {
-	// Symbolic code of the event. In this case — CATALOG.PRODUCT.ON.DELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRODUCT.ON.DELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a remote product. Contains a single
-	// key FIELDS. Required.
+	// An object containing information about a remote product.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogProductOnDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1039,8 +1106,9 @@ func (v CatalogProductOnDelete) MarshalJSON() ([]byte, error) {
 
 // CatalogProductOnDeleteData is the data value of CATALOG.PRODUCT.ON.DELETE.
 type CatalogProductOnDeleteData struct {
-	// An object containing information about product fields. The structure is
-	// described below. Required.
+	// An object containing information about product fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogProductOnDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1062,13 +1130,25 @@ func (v CatalogProductOnDeleteData) MarshalJSON() ([]byte, error) {
 // CATALOG.PRODUCT.ON.DELETE.
 type CatalogProductOnDeleteDataFields struct {
 	// Product identifier. You can retrieve all product fields by its identifier
-	// using the methods: - catalog.product.get — for simple products -
-	// catalog.product.sku.get — for parent products - catalog.product.offer.get
-	// — for variations - catalog.product.service.get — for services. Required.
+	// using the methods:
+	//
+	//   - catalog.product.get — for simple products
+	//   - catalog.product.sku.get — for parent products
+	//   - catalog.product.offer.get — for variations
+	//   - catalog.product.service.get — for services
+	//
+	// Required.
 	ID b24.Int `json:"ID"`
-	// Product type: - 1 — simple product - 3 — parent product with variations
-	// - 4 — variation - 5 — variation without a product - 6 — parent product
-	// without variations - 7 — service. Required.
+	// Product type:
+	//
+	//   - 1 — simple product
+	//   - 3 — parent product with variations
+	//   - 4 — variation
+	//   - 5 — variation without a product
+	//   - 6 — parent product without variations
+	//   - 7 — service
+	//
+	// Required.
 	Type b24.Int `json:"TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1111,18 +1191,22 @@ func (CatalogProductOnUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/product/events/catalog-product-on-update.html
 type CatalogProductOnUpdate struct {
-	// Symbolic code of the event. In this case — CATALOG.PRODUCT.ON.UPDATE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.PRODUCT.ON.UPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated product. Contains a
-	// single key FIELDS. Required.
+	// An object containing information about the updated product.
+	//
+	// Contains a single key FIELDS. Required.
 	Data CatalogProductOnUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1142,8 +1226,9 @@ func (v CatalogProductOnUpdate) MarshalJSON() ([]byte, error) {
 
 // CatalogProductOnUpdateData is the data value of CATALOG.PRODUCT.ON.UPDATE.
 type CatalogProductOnUpdateData struct {
-	// An object containing information about the product fields. The structure is
-	// described below. Required.
+	// An object containing information about the product fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogProductOnUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1165,13 +1250,25 @@ func (v CatalogProductOnUpdateData) MarshalJSON() ([]byte, error) {
 // CATALOG.PRODUCT.ON.UPDATE.
 type CatalogProductOnUpdateDataFields struct {
 	// Product identifier. You can retrieve all product fields by its identifier
-	// using the methods: - catalog.product.get — for simple products -
-	// catalog.product.sku.get — for parent products - catalog.product.offer.get
-	// — for variations - catalog.product.service.get — for services. Required.
+	// using the methods:
+	//
+	//   - catalog.product.get — for simple products
+	//   - catalog.product.sku.get — for parent products
+	//   - catalog.product.offer.get — for variations
+	//   - catalog.product.service.get — for services
+	//
+	// Required.
 	ID b24.Int `json:"ID"`
-	// Product type: - 1 — simple product - 3 — parent product with variations
-	// - 4 — variation - 5 — variation without a product - 6 — parent product
-	// without variations - 7 — service. Required.
+	// Product type:
+	//
+	//   - 1 — simple product
+	//   - 3 — parent product with variations
+	//   - 4 — variation
+	//   - 5 — variation without a product
+	//   - 6 — parent product without variations
+	//   - 7 — service
+	//
+	// Required.
 	Type b24.Int `json:"TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1214,18 +1311,22 @@ func (CatalogRoundingOnAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/rounding-rule/events/catalog-rounding-on-add.html
 type CatalogRoundingOnAdd struct {
-	// Symbolic code of the event. In this case — CATALOG.ROUNDING.ON.ADD.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.ROUNDING.ON.ADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the added price rounding rule.
+	//
 	// Contains a single key FIELDS. Required.
 	Data CatalogRoundingOnAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1245,8 +1346,9 @@ func (v CatalogRoundingOnAdd) MarshalJSON() ([]byte, error) {
 
 // CatalogRoundingOnAddData is the data value of CATALOG.ROUNDING.ON.ADD.
 type CatalogRoundingOnAddData struct {
-	// An object containing information about the price rounding rule fields. The
-	// structure is described below. Required.
+	// An object containing information about the price rounding rule fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogRoundingOnAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1313,18 +1415,22 @@ func (CatalogRoundingOnDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/rounding-rule/events/catalog-rounding-on-delete.html
 type CatalogRoundingOnDelete struct {
-	// Symbolic code of the event. In this case — CATALOG.ROUNDING.ON.DELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.ROUNDING.ON.DELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about a remote price rounding rule.
+	//
 	// Contains a single key FIELDS. Required.
 	Data CatalogRoundingOnDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1345,7 +1451,9 @@ func (v CatalogRoundingOnDelete) MarshalJSON() ([]byte, error) {
 // CatalogRoundingOnDeleteData is the data value of CATALOG.ROUNDING.ON.DELETE.
 type CatalogRoundingOnDeleteData struct {
 	// An object containing information about the fields of the price rounding
-	// rule. The structure is described below. Required.
+	// rule.
+	//
+	// The structure is described below. Required.
 	Fields CatalogRoundingOnDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1412,18 +1520,22 @@ func (CatalogRoundingOnUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/catalog/rounding-rule/events/catalog-rounding-on-update.html
 type CatalogRoundingOnUpdate struct {
-	// Symbolic code of the event. In this case — CATALOG.ROUNDING.ON.UPDATE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — CATALOG.ROUNDING.ON.UPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the updated price rounding rule.
+	//
 	// Contains a single key FIELDS. Required.
 	Data CatalogRoundingOnUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1443,8 +1555,9 @@ func (v CatalogRoundingOnUpdate) MarshalJSON() ([]byte, error) {
 
 // CatalogRoundingOnUpdateData is the data value of CATALOG.ROUNDING.ON.UPDATE.
 type CatalogRoundingOnUpdateData struct {
-	// An object containing information about the price rounding rule fields. The
-	// structure is described below. Required.
+	// An object containing information about the price rounding rule fields.
+	//
+	// The structure is described below. Required.
 	Fields CatalogRoundingOnUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

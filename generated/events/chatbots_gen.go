@@ -34,16 +34,22 @@ func (OnImCommandAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/chat-bots/outdated/commands/events/on-im-command-add.html
 type OnImCommandAdd struct {
-	// Event character code. In this case — ONIMCOMMANDADD
+	// Event character code.
+	//
+	// In this case — ONIMCOMMANDADD
 	Event b24.String `json:"event"`
 	// Event handler identifier
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing event data. The structure is described below
+	// Object containing event data.
+	//
+	// The structure is described below
 	Data OnImCommandAddData `json:"data"`
 	// Date and time the event was sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -63,12 +69,16 @@ func (v OnImCommandAdd) MarshalJSON() ([]byte, error) {
 
 // OnImCommandAddData is the data value of ONIMCOMMANDADD.
 type OnImCommandAddData struct {
-	// Set of invoked commands of the chat bot. The structure is described below
+	// Set of invoked commands of the chat bot.
+	//
+	// The structure is described below
 	Command json.RawMessage `json:"COMMAND"`
-	// Parameters of the message in which the command was invoked. The structure is
-	// described below
+	// Parameters of the message in which the command was invoked.
+	//
+	// The structure is described below
 	Params OnImCommandAddDataParams `json:"PARAMS"`
 	// Data of the message author. It may be an empty object if FROM_USER_ID = 0.
+	//
 	// The structure is described below
 	User OnImCommandAddDataUser `json:"USER"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -93,10 +103,21 @@ type OnImCommandAddDataParams struct {
 	Message b24.String `json:"MESSAGE"`
 	// Identifier of the message template
 	TemplateID b24.String `json:"TEMPLATE_ID"`
-	// Type of message. Possible values: - P — private, personal chat - C —
-	// group chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of message.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	MessageType OnImCommandAddDataParamsMessageType `json:"MESSAGE_TYPE"`
 	// Identifier of the message sender
 	FromUserID b24.Int `json:"FROM_USER_ID"`
@@ -141,10 +162,21 @@ type OnImCommandAddDataParams struct {
 	SkipURLIndex b24.String `json:"SKIP_URL_INDEX"`
 	// Identifier of the message
 	MessageID b24.Int `json:"MESSAGE_ID"`
-	// Type of chat. Possible values: - P — private, personal chat - C — group
-	// chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of chat.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	ChatType OnImCommandAddDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
@@ -198,7 +230,9 @@ type OnImCommandAddDataParams struct {
 	// group chats
 	IsManager b24.String `json:"IS_MANAGER"`
 	// List of bots present in the chat. This parameter is available only for group
-	// chats. The structure is described below
+	// chats.
+	//
+	// The structure is described below
 	BotInChat OnImCommandAddDataParamsBotInChat `json:"BOT_IN_CHAT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -826,17 +860,22 @@ func (OnImbotDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/chat-bots/outdated/events/on-imbot-delete.html
 type OnImbotDelete struct {
-	// Symbolic code of the event. In this case — ONIMBOTDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMBOTDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing data of the deleted chat-bot. The structure is described
-	// below
+	// Object containing data of the deleted chat-bot.
+	//
+	// The structure is described below
 	Data OnImbotDeleteData `json:"data"`
 	// Date and time the event was sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -901,16 +940,22 @@ func (OnImbotJoinChat) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/chat-bots/outdated/chats/events/on-imbot-join-chat.html
 type OnImbotJoinChat struct {
-	// Symbolic code of the event. In this case — ONIMBOTJOINCHAT
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMBOTJOINCHAT
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing event data. The structure is described below
+	// Object containing event data.
+	//
+	// The structure is described below
 	Data OnImbotJoinChatData `json:"data"`
 	// Date and time the event was sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -931,13 +976,18 @@ func (v OnImbotJoinChat) MarshalJSON() ([]byte, error) {
 // OnImbotJoinChatData is the data value of ONIMBOTJOINCHAT.
 type OnImbotJoinChatData struct {
 	// Set of authorization parameters for the bots to which the event is directed.
-	// The key of the object is the bot identifier BOT_ID. The structure is
-	// described below
+	// The key of the object is the bot identifier BOT_ID.
+	//
+	// The structure is described below
 	Bot json.RawMessage `json:"BOT"`
-	// Event parameters. The structure is described below
+	// Event parameters.
+	//
+	// The structure is described below
 	Params OnImbotJoinChatDataParams `json:"PARAMS"`
 	// Data of the user who added the bot to the chat. It may be an empty object if
-	// ID = 0. The structure is described below
+	// ID = 0.
+	//
+	// The structure is described below
 	User OnImbotJoinChatDataUser `json:"USER"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -957,15 +1007,37 @@ func (v OnImbotJoinChatData) MarshalJSON() ([]byte, error) {
 
 // OnImbotJoinChatDataParams is the PARAMS value of ONIMBOTJOINCHAT.
 type OnImbotJoinChatDataParams struct {
-	// Type of chat to which the bot was added. Possible values: - P — private,
-	// personal chat - C — group chat - O — open chat - L — open line - S —
-	// system/notify - N — channel - J — open channel - T — comment thread -
-	// A — copilot chat - B — collab - X — external chat
+	// Type of chat to which the bot was added.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	ChatType OnImbotJoinChatDataParamsChatType `json:"CHAT_TYPE"`
-	// Type of message. Possible values: - P — private, personal chat - C —
-	// group chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of message.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	MessageType OnImbotJoinChatDataParamsMessageType `json:"MESSAGE_TYPE"`
 	// Identifier of the bot
 	BotID b24.Int `json:"BOT_ID"`
@@ -1151,16 +1223,22 @@ func (OnImbotMessageAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/chat-bots/outdated/messages/events/on-imbot-message-add.html
 type OnImbotMessageAdd struct {
-	// Event character code. In this case — ONIMBOTMESSAGEADD
+	// Event character code.
+	//
+	// In this case — ONIMBOTMESSAGEADD
 	Event b24.String `json:"event"`
 	// Event handler identifier
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. Structure described below
+	// Object with event data.
+	//
+	// Structure described below
 	Data OnImbotMessageAddData `json:"data"`
 	// Date and time of event sending from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object with authorization parameters of the user on behalf of whom the event
-	// was triggered. Structure described below
+	// was triggered.
+	//
+	// Structure described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1181,13 +1259,17 @@ func (v OnImbotMessageAdd) MarshalJSON() ([]byte, error) {
 // OnImbotMessageAddData is the data value of ONIMBOTMESSAGEADD.
 type OnImbotMessageAddData struct {
 	// Set of authorization parameters for the bots to which the message is
-	// intended. The object key is the bot identifier BOT_ID. Structure described
-	// below
+	// intended. The object key is the bot identifier BOT_ID.
+	//
+	// Structure described below
 	Bot json.RawMessage `json:"BOT"`
-	// Message parameters. Structure described below
+	// Message parameters.
+	//
+	// Structure described below
 	Params OnImbotMessageAddDataParams `json:"PARAMS"`
-	// Data of the message author. May be an empty object if ID = 0. Structure
-	// described below
+	// Data of the message author. May be an empty object if ID = 0.
+	//
+	// Structure described below
 	User OnImbotMessageAddDataUser `json:"USER"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1211,10 +1293,21 @@ type OnImbotMessageAddDataParams struct {
 	Message b24.String `json:"MESSAGE"`
 	// Message template identifier
 	TemplateID b24.String `json:"TEMPLATE_ID"`
-	// Type of message. Possible values: - P — private, personal chat - C —
-	// group chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of message.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	MessageType OnImbotMessageAddDataParamsMessageType `json:"MESSAGE_TYPE"`
 	// Identifier of the message sender
 	FromUserID b24.Int `json:"FROM_USER_ID"`
@@ -1237,10 +1330,21 @@ type OnImbotMessageAddDataParams struct {
 	// Identifier of the chat owner. This parameter depends on the chat type and is
 	// absent in personal dialogue
 	ChatAuthorID b24.Int `json:"CHAT_AUTHOR_ID"`
-	// Type of chat. Possible values: - P — private, personal chat - C — group
-	// chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of chat.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	ChatType OnImbotMessageAddDataParamsChatType `json:"CHAT_TYPE"`
 	// Identifier of the chat avatar. 0 — avatar not set. This parameter depends
 	// on the chat type and is absent in personal dialogue
@@ -1306,7 +1410,9 @@ type OnImbotMessageAddDataParams struct {
 	// and is absent in personal dialogue
 	ChatUserCount b24.Int `json:"CHAT_USER_COUNT"`
 	// User mentions in the message. This parameter depends on the chat type and is
-	// absent in personal dialogue Structure described below
+	// absent in personal dialogue
+	//
+	// Structure described below
 	MentionedList OnImbotMessageAddDataParamsMentionedList `json:"MENTIONED_LIST"`
 	// Platform from which the message was sent
 	PlatformContext b24.String `json:"PLATFORM_CONTEXT"`
@@ -1500,16 +1606,22 @@ func (OnImbotMessageDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/chat-bots/outdated/messages/events/on-imbot-message-delete.html
 type OnImbotMessageDelete struct {
-	// Symbolic event code. In this case — ONIMBOTMESSAGEDELETE
+	// Symbolic event code.
+	//
+	// In this case — ONIMBOTMESSAGEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing event data. The structure is described below
+	// Object containing event data.
+	//
+	// The structure is described below
 	Data OnImbotMessageDeleteData `json:"data"`
 	// Date and time the event was sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1530,13 +1642,18 @@ func (v OnImbotMessageDelete) MarshalJSON() ([]byte, error) {
 // OnImbotMessageDeleteData is the data value of ONIMBOTMESSAGEDELETE.
 type OnImbotMessageDeleteData struct {
 	// Set of authorization parameters for the bots to which the message is
-	// intended. The key of the object is the bot identifier BOT_ID. The structure
-	// is described below
+	// intended. The key of the object is the bot identifier BOT_ID.
+	//
+	// The structure is described below
 	Bot json.RawMessage `json:"BOT"`
-	// Parameters of the deleted message. The structure is described below
+	// Parameters of the deleted message.
+	//
+	// The structure is described below
 	Params OnImbotMessageDeleteDataParams `json:"PARAMS"`
 	// Data of the author of the deleted message. It may be an empty object if
-	// FROM_USER_ID = 0. The structure is described below
+	// FROM_USER_ID = 0.
+	//
+	// The structure is described below
 	User OnImbotMessageDeleteDataUser `json:"USER"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1558,17 +1675,30 @@ func (v OnImbotMessageDeleteData) MarshalJSON() ([]byte, error) {
 type OnImbotMessageDeleteDataParams struct {
 	// Identifier of the message in the chat table
 	ID b24.Int `json:"ID"`
-	// Identifier of the chat. For group chat and open line chat, the parameter is
-	// always passed. For personal dialogue, the parameter may be absent
+	// Identifier of the chat.
+	//
+	// For group chat and open line chat, the parameter is always passed. For
+	// personal dialogue, the parameter may be absent
 	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the author of the deleted message
 	AuthorID b24.Int `json:"AUTHOR_ID"`
 	// Text of the system notification about the deleted message
 	Message b24.String `json:"MESSAGE"`
-	// Type of message. Possible values: - P — private, personal chat - C —
-	// group chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of message.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	MessageType OnImbotMessageDeleteDataParamsMessageType `json:"MESSAGE_TYPE"`
 	// Identifier of the chat owner
 	ChatAuthorID b24.Int `json:"CHAT_AUTHOR_ID"`
@@ -1587,10 +1717,21 @@ type OnImbotMessageDeleteDataParams struct {
 	// Identifier of the deleted message. Added in the event handler from the
 	// second argument of the event
 	MessageID b24.Int `json:"MESSAGE_ID"`
-	// Type of chat. Possible values: - P — private, personal chat - C — group
-	// chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of chat.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	ChatType OnImbotMessageDeleteDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
@@ -1757,16 +1898,22 @@ func (OnImbotMessageUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/chat-bots/outdated/messages/events/on-imbot-message-update.html
 type OnImbotMessageUpdate struct {
-	// Event character code. In this case — ONIMBOTMESSAGEUPDATE
+	// Event character code.
+	//
+	// In this case — ONIMBOTMESSAGEUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing event data. The structure is described below
+	// Object containing event data.
+	//
+	// The structure is described below
 	Data OnImbotMessageUpdateData `json:"data"`
 	// Date and time the event was sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object with authorization parameters of the user on behalf of whom the event
-	// was triggered. The structure is described below
+	// was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1787,13 +1934,17 @@ func (v OnImbotMessageUpdate) MarshalJSON() ([]byte, error) {
 // OnImbotMessageUpdateData is the data value of ONIMBOTMESSAGEUPDATE.
 type OnImbotMessageUpdateData struct {
 	// Set of authorization parameters for the bots to which the event is
-	// addressed. The object key is the bot identifier BOT_ID. The structure is
-	// described below
+	// addressed. The object key is the bot identifier BOT_ID.
+	//
+	// The structure is described below
 	Bot json.RawMessage `json:"BOT"`
-	// Parameters of the updated message. The structure is described below
+	// Parameters of the updated message.
+	//
+	// The structure is described below
 	Params OnImbotMessageUpdateDataParams `json:"PARAMS"`
-	// Data of the message author. May be absent or empty. The structure is
-	// described below
+	// Data of the message author. May be absent or empty.
+	//
+	// The structure is described below
 	User OnImbotMessageUpdateDataUser `json:"USER"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1819,13 +1970,25 @@ type OnImbotMessageUpdateDataParams struct {
 	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the message author
 	AuthorID b24.Int `json:"AUTHOR_ID"`
-	// Text of the message after the update. In a group chat, the text is
-	// transmitted without BB-code mentions of the bot
+	// Text of the message after the update.
+	//
+	// In a group chat, the text is transmitted without BB-code mentions of the bot
 	Message b24.String `json:"MESSAGE"`
-	// Type of message Possible values: - P — private, personal chat - C —
-	// group chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of message
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	MessageType OnImbotMessageUpdateDataParamsMessageType `json:"MESSAGE_TYPE"`
 	// Identifier of the chat owner
 	ChatAuthorID b24.Int `json:"CHAT_AUTHOR_ID"`
@@ -1841,14 +2004,19 @@ type OnImbotMessageUpdateDataParams struct {
 	ChatEntityData3 b24.String `json:"CHAT_ENTITY_DATA_3"`
 	// Identifier of the message sender. This field is filled for personal chats
 	FromUserID b24.Int `json:"FROM_USER_ID"`
-	// Identifier of the recipient. In a personal chat, this is the identifier of
-	// the bot; in a group chat, it is the identifier of the user or bot to whom
-	// the message is addressed. The value 0 means all participants in the chat
+	// Identifier of the recipient.
+	//
+	// In a personal chat, this is the identifier of the bot; in a group chat, it
+	// is the identifier of the user or bot to whom the message is addressed.
+	//
+	// The value 0 means all participants in the chat
 	ToUserID b24.Int `json:"TO_USER_ID"`
 	// Number of participants in the chat
 	ChatUserCount b24.Int `json:"CHAT_USER_COUNT"`
 	// Mentions of users in the message. This parameter depends on the chat type
-	// and is absent in personal chats. The structure is described below
+	// and is absent in personal chats.
+	//
+	// The structure is described below
 	MentionedList OnImbotMessageUpdateDataParamsMentionedList `json:"MENTIONED_LIST"`
 	// Platform from which the message was sent
 	PlatformContext b24.String `json:"PLATFORM_CONTEXT"`
@@ -1859,10 +2027,21 @@ type OnImbotMessageUpdateDataParams struct {
 	DialogID b24.String `json:"DIALOG_ID"`
 	// Identifier of the message. Duplicates the ID field
 	MessageID b24.Int `json:"MESSAGE_ID"`
-	// Type of chat. Possible values: - P — private, personal chat - C — group
-	// chat - O — open chat - L — open line - S — system/notify - N —
-	// channel - J — open channel - T — comment thread - A — copilot chat - B
-	// — collab - X — external chat
+	// Type of chat.
+	//
+	// Possible values:
+	//
+	//   - P — private, personal chat
+	//   - C — group chat
+	//   - O — open chat
+	//   - L — open line
+	//   - S — system/notify
+	//   - N — channel
+	//   - J — open channel
+	//   - T — comment thread
+	//   - A — copilot chat
+	//   - B — collab
+	//   - X — external chat
 	ChatType OnImbotMessageUpdateDataParamsChatType `json:"CHAT_TYPE"`
 	// Default language of Bitrix24
 	Language b24.String `json:"LANGUAGE"`
@@ -2115,10 +2294,15 @@ type OnImbotV2CommandAddDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2CommandAddDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -2347,10 +2531,15 @@ type OnImbotV2ContextGetDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2ContextGetDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -2534,10 +2723,15 @@ type OnImbotV2DeleteDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2DeleteDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -2682,10 +2876,15 @@ type OnImbotV2JoinChatDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2JoinChatDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -2856,10 +3055,15 @@ type OnImbotV2MessageAddDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2MessageAddDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -3058,10 +3262,15 @@ type OnImbotV2MessageDeleteDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2MessageDeleteDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -3206,10 +3415,15 @@ type OnImbotV2MessageUpdateDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2MessageUpdateDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.
@@ -3359,10 +3573,15 @@ type OnImbotV2ReactionChangeDataBot struct {
 	// Address of the Bitrix24 authorization server needed to refresh OAuth 2.0
 	// tokens. Required.
 	ServerEndpoint b24.String `json:"server_endpoint"`
-	// Status of the application that subscribed to this event: - L — local
-	// application - F — free mass-market application - D — demo version of a
-	// mass-market application - T — trial version of a mass-market application,
-	// time-limited - P — paid mass-market application. Required.
+	// Status of the application that subscribed to this event:
+	//
+	//   - L — local application
+	//   - F — free mass-market application
+	//   - D — demo version of a mass-market application
+	//   - T — trial version of a mass-market application, time-limited
+	//   - P — paid mass-market application
+	//
+	// Required.
 	Status OnImbotV2ReactionChangeDataBotStatus `json:"status"`
 	// Common path for REST API method calls for Bitrix24 where the event occurred.
 	// Required.

@@ -38,13 +38,16 @@ type OnAppInstall struct {
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Data about the installed application. The structure is described below.
-	// Required.
+	// Data about the installed application.
+	//
+	// The structure is described below. Required.
 	Data OnAppInstallData `json:"data"`
 	// Date and time of the event sent from the queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -66,11 +69,13 @@ func (v OnAppInstall) MarshalJSON() ([]byte, error) {
 type OnAppInstallData struct {
 	// Version of the installed application. Required.
 	Version b24.String `json:"VERSION"`
-	// Application activity status. Possible values: Y — active N — inactive.
-	// Required.
+	// Application activity status.
+	//
+	// Possible values: Y — active N — inactive. Required.
 	Active b24.String `json:"ACTIVE"`
-	// Whether the application is ready for use. Possible values: Y — ready N —
-	// not fully installed. Required.
+	// Whether the application is ready for use.
+	//
+	// Possible values: Y — ready N — not fully installed. Required.
 	Installed b24.String `json:"INSTALLED"`
 	// Installed language: ru, en and others. Required.
 	LanguageID b24.String `json:"LANGUAGE_ID"`
@@ -119,12 +124,15 @@ type OnAppMethodConfirm struct {
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Data about the permitted methods. The structure is described below.
-	// Required.
+	// Data about the permitted methods.
+	//
+	// The structure is described below. Required.
 	Data OnAppMethodConfirmData `json:"data"`
 	// Date and time of event sending. Required.
 	Ts b24.Time `json:"ts"`
-	// Authorization and account data. The structure is described below
+	// Authorization and account data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -196,11 +204,15 @@ type OnAppPayment struct {
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Payment data. The structure is described below. Required.
+	// Payment data.
+	//
+	// The structure is described below. Required.
 	Data OnAppPaymentData `json:"data"`
 	// Date and time of the event sent from the queue. Required.
 	Ts b24.Time `json:"ts"`
-	// Authorization and account data. The structure is described below
+	// Authorization and account data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -224,9 +236,14 @@ type OnAppPaymentData struct {
 	Code b24.String `json:"CODE"`
 	// Installed application version. Required.
 	Version b24.Int `json:"VERSION"`
-	// Application status. Possible values: - F (Free) — free - D (Demo) — demo
-	// version - T (Trial) — trial version, time-limited - P (Paid) — paid
-	// application. Required.
+	// Application status. Possible values:
+	//
+	//   - F (Free) — free
+	//   - D (Demo) — demo version
+	//   - T (Trial) — trial version, time-limited
+	//   - P (Paid) — paid application
+	//
+	// Required.
 	Status b24.String `json:"STATUS"`
 	// [Y|N] Flag indicating whether the paid period or trial period has expired.
 	// Required.
@@ -280,12 +297,15 @@ type OnAppUninstall struct {
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Data about the uninstalled application. The structure is described below.
-	// Required.
+	// Data about the uninstalled application.
+	//
+	// The structure is described below. Required.
 	Data OnAppUninstallData `json:"data"`
 	// Date and time of the event sent from the queue. Required.
 	Ts b24.Time `json:"ts"`
-	// Authorization and account data. The structure is described below
+	// Authorization and account data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -357,13 +377,16 @@ type OnAppUpdate struct {
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Data about the application update. The structure is described below.
-	// Required.
+	// Data about the application update.
+	//
+	// The structure is described below. Required.
 	Data OnAppUpdateData `json:"data"`
 	// Date and time of the event sent from the queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -435,11 +458,15 @@ type OnUserAdd struct {
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Data of the added user. The structure is described below. Required.
+	// Data of the added user.
+	//
+	// The structure is described below. Required.
 	Data OnUserAddData `json:"data"`
 	// Date and time of event sending. Required.
 	Ts b24.Time `json:"ts"`
-	// Authorization and account data. The structure is described below
+	// Authorization and account data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -461,7 +488,14 @@ func (v OnUserAdd) MarshalJSON() ([]byte, error) {
 type OnUserAddData struct {
 	// User identifier. Required.
 	ID b24.Int `json:"ID"`
-	// Active flag. Possible values: - Y — yes - N — no. Required.
+	// Active flag.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Required.
 	Active b24.Bool `json:"ACTIVE"`
 	// User's email
 	Email b24.String `json:"EMAIL"`

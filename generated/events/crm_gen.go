@@ -33,17 +33,22 @@ func (OnCrmActivityAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/activities/events/on-crm-activity-add.html
 type OnCrmActivityAdd struct {
-	// Symbolic code of the event. In this case — onCrmActivityAdd
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmActivityAdd
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the created deal. Contains a single
-	// key FIELDS
+	// An object containing information about the created deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmActivityAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -63,8 +68,9 @@ func (v OnCrmActivityAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmActivityAddData is the data value of ONCRMACTIVITYADD.
 type OnCrmActivityAddData struct {
-	// An object containing information about the fields of the created case. The
-	// structure is described below
+	// An object containing information about the fields of the created case.
+	//
+	// The structure is described below
 	Fields OnCrmActivityAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -127,17 +133,22 @@ func (OnCrmActivityDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/activities/events/on-crm-activity-delete.html
 type OnCrmActivityDelete struct {
-	// Symbolic code of the event. In this case — onCrmActivityDelete
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmActivityDelete
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the deleted deal. Contains a single
-	// key FIELDS
+	// An object containing information about the deleted deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmActivityDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -157,8 +168,9 @@ func (v OnCrmActivityDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmActivityDeleteData is the data value of ONCRMACTIVITYDELETE.
 type OnCrmActivityDeleteData struct {
-	// An object containing information about remote case fields. The structure is
-	// described below
+	// An object containing information about remote case fields.
+	//
+	// The structure is described below
 	Fields OnCrmActivityDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -221,17 +233,22 @@ func (OnCrmActivityUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/activities/events/on-crm-activity-update.html
 type OnCrmActivityUpdate struct {
-	// Symbolic code of the event. In this case — onCrmActivityUpdate
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmActivityUpdate
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated activity. Contains a
-	// single key FIELDS
+	// An object containing information about the updated activity.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmActivityUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -251,8 +268,9 @@ func (v OnCrmActivityUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmActivityUpdateData is the data value of ONCRMACTIVITYUPDATE.
 type OnCrmActivityUpdateData struct {
-	// An object containing information about the fields of the modified case. The
-	// structure is described below
+	// An object containing information about the fields of the modified case.
+	//
+	// The structure is described below
 	Fields OnCrmActivityUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -314,17 +332,22 @@ func (OnCrmAddressRegister) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-address-register.html
 type OnCrmAddressRegister struct {
-	// Symbolic code of the event. In this case — onCrmAddressRegister. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmAddressRegister. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the registered address data. Contains a single key
-	// FIELDS. Required.
+	// An object containing the registered address data.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmAddressRegisterData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -344,8 +367,9 @@ func (v OnCrmAddressRegister) MarshalJSON() ([]byte, error) {
 
 // OnCrmAddressRegisterData is the data value of ONCRMADDRESSREGISTER.
 type OnCrmAddressRegisterData struct {
-	// An object containing the registered address fields. The structure is
-	// described below. Required.
+	// An object containing the registered address fields.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmAddressRegisterDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -365,31 +389,43 @@ func (v OnCrmAddressRegisterData) MarshalJSON() ([]byte, error) {
 
 // OnCrmAddressRegisterDataFields is the FIELDS value of ONCRMADDRESSREGISTER.
 type OnCrmAddressRegisterDataFields struct {
-	// Identifier of the address type. Enumeration element "Address Type". The
-	// enumeration elements "Address Type" are returned by the method
+	// Identifier of the address type. Enumeration element "Address Type".
+	//
+	// The enumeration elements "Address Type" are returned by the method
 	// crm.enum.addresstype. Required.
 	TypeID b24.Int `json:"TYPE_ID"`
-	// Identifier of the parent object type. Object type identifiers are returned
-	// by the method crm.enum.ownertype. Addresses can only be linked to Requisites
-	// (and requisites are linked to companies or contacts) or Leads. For backward
-	// compatibility, the ability to link Addresses to Contacts or Companies is
-	// retained. However, this link is only possible on some older accounts where
-	// the old address handling mode was specifically enabled by support. Required.
+	// Identifier of the parent object type.
+	//
+	// Object type identifiers are returned by the method crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Requisites (and requisites are linked to
+	// companies or contacts) or Leads. For backward compatibility, the ability to
+	// link Addresses to Contacts or Companies is retained. However, this link is
+	// only possible on some older accounts where the old address handling mode was
+	// specifically enabled by support. Required.
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the parent object. Required.
 	EntityID b24.Int `json:"ENTITY_ID"`
-	// Identifier of the main parent object. This field is for internal use. The
-	// value is automatically filled when adding an address. This field contains
-	// the identifier of the parent object of the requisite (company or contact) if
-	// the address is linked to the requisite. If the address is linked to a lead,
-	// then this value will be the lead identifier. Required.
-	AnchorID b24.Int `json:"ANCHOR_ID"`
-	// Identifier of the type of the main parent object. This field is for internal
-	// use. The value is automatically filled when adding an address. Object type
-	// identifiers are returned by the method crm.enum.ownertype. This field
-	// contains the identifier of the type of the parent object of the requisite
+	// Identifier of the main parent object.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// This field contains the identifier of the parent object of the requisite
 	// (company or contact) if the address is linked to the requisite. If the
-	// address is linked to a lead, then this value will be the lead type
+	// address is linked to a lead, then this value will be the lead identifier.
+	// Required.
+	AnchorID b24.Int `json:"ANCHOR_ID"`
+	// Identifier of the type of the main parent object.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// Object type identifiers are returned by the method crm.enum.ownertype.
+	//
+	// This field contains the identifier of the type of the parent object of the
+	// requisite (company or contact) if the address is linked to the requisite. If
+	// the address is linked to a lead, then this value will be the lead type
 	// identifier. Required.
 	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -432,18 +468,22 @@ func (OnCrmAddressUnregister) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-address-unregister.html
 type OnCrmAddressUnregister struct {
-	// Symbolic code of the event. In this case — onCrmAddressUnregister.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmAddressUnregister. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the data of the address being deleted. Contains a
-	// single key FIELDS. Required.
+	// An object containing the data of the address being deleted.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmAddressUnregisterData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -463,8 +503,9 @@ func (v OnCrmAddressUnregister) MarshalJSON() ([]byte, error) {
 
 // OnCrmAddressUnregisterData is the data value of ONCRMADDRESSUNREGISTER.
 type OnCrmAddressUnregisterData struct {
-	// An object containing the fields of the address being deleted. The structure
-	// is described below. Required.
+	// An object containing the fields of the address being deleted.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmAddressUnregisterDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -485,31 +526,43 @@ func (v OnCrmAddressUnregisterData) MarshalJSON() ([]byte, error) {
 // OnCrmAddressUnregisterDataFields is the FIELDS value of
 // ONCRMADDRESSUNREGISTER.
 type OnCrmAddressUnregisterDataFields struct {
-	// Identifier of the address type. Enumeration element "Address Type". The
-	// enumeration elements "Address Type" are returned by the method
+	// Identifier of the address type. Enumeration element "Address Type".
+	//
+	// The enumeration elements "Address Type" are returned by the method
 	// crm.enum.addresstype. Required.
 	TypeID b24.Int `json:"TYPE_ID"`
-	// Identifier of the parent object type. Object type identifiers are returned
-	// by the method crm.enum.ownertype. Addresses can only be linked to Requisites
-	// (and requisites are linked to companies or contacts) or Leads. For backward
-	// compatibility, the ability to link Addresses to Contacts or Companies is
-	// retained. However, this link is only possible on some older accounts where
-	// the old address handling mode was specifically enabled by support. Required.
+	// Identifier of the parent object type.
+	//
+	// Object type identifiers are returned by the method crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Requisites (and requisites are linked to
+	// companies or contacts) or Leads. For backward compatibility, the ability to
+	// link Addresses to Contacts or Companies is retained. However, this link is
+	// only possible on some older accounts where the old address handling mode was
+	// specifically enabled by support. Required.
 	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the parent object. Required.
 	EntityID b24.Int `json:"ENTITY_ID"`
-	// Identifier of the main parent object. This field is for internal use. The
-	// value is automatically filled when adding an address. This field contains
-	// the identifier of the parent object of the requisite (company or contact) if
-	// the address is linked to the requisite. If the address is linked to a lead,
-	// then this value will be the lead identifier. Required.
-	AnchorID b24.Int `json:"ANCHOR_ID"`
-	// Identifier of the type of the main parent object. This field is for internal
-	// use. The value is automatically filled when adding an address. Object type
-	// identifiers are returned by the method crm.enum.ownertype. This field
-	// contains the identifier of the type of the parent object of the requisite
+	// Identifier of the main parent object.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// This field contains the identifier of the parent object of the requisite
 	// (company or contact) if the address is linked to the requisite. If the
-	// address is linked to a lead, then this value will be the lead type
+	// address is linked to a lead, then this value will be the lead identifier.
+	// Required.
+	AnchorID b24.Int `json:"ANCHOR_ID"`
+	// Identifier of the type of the main parent object.
+	//
+	// This field is for internal use. The value is automatically filled when
+	// adding an address.
+	//
+	// Object type identifiers are returned by the method crm.enum.ownertype.
+	//
+	// This field contains the identifier of the type of the parent object of the
+	// requisite (company or contact) if the address is linked to the requisite. If
+	// the address is linked to a lead, then this value will be the lead type
 	// identifier. Required.
 	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -552,17 +605,22 @@ func (OnCrmBankDetailAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-bank-detail-add.html
 type OnCrmBankDetailAdd struct {
-	// Symbolic code of the event. In this case — onCrmBankDetailAdd. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmBankDetailAdd. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the data of the added bank details. Contains a single
-	// key FIELDS. Required.
+	// An object containing the data of the added bank details.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmBankDetailAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -582,8 +640,9 @@ func (v OnCrmBankDetailAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmBankDetailAddData is the data value of ONCRMBANKDETAILADD.
 type OnCrmBankDetailAddData struct {
-	// An object containing the fields of the added bank details. The structure is
-	// described below. Required.
+	// An object containing the fields of the added bank details.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmBankDetailAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -646,18 +705,22 @@ func (OnCrmBankDetailDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-bank-detail-delete.html
 type OnCrmBankDetailDelete struct {
-	// Symbolic code of the event. In this case — onCrmBankDetailDelete.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmBankDetailDelete. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing remote bank details data. Contains a single key FIELDS.
-	// Required.
+	// An object containing remote bank details data.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmBankDetailDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -677,8 +740,9 @@ func (v OnCrmBankDetailDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmBankDetailDeleteData is the data value of ONCRMBANKDETAILDELETE.
 type OnCrmBankDetailDeleteData struct {
-	// An object containing remote bank details fields. The structure is described
-	// below. Required.
+	// An object containing remote bank details fields.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmBankDetailDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -741,18 +805,22 @@ func (OnCrmBankDetailUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-bank-detail-update.html
 type OnCrmBankDetailUpdate struct {
-	// Symbolic code of the event. In this case — onCrmBankDetailUpdate.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmBankDetailUpdate. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the modified bank details data. Contains a single key
-	// FIELDS. Required.
+	// An object containing the modified bank details data.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmBankDetailUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -772,8 +840,9 @@ func (v OnCrmBankDetailUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmBankDetailUpdateData is the data value of ONCRMBANKDETAILUPDATE.
 type OnCrmBankDetailUpdateData struct {
-	// An object containing the fields of the modified bank details. The structure
-	// is described below. Required.
+	// An object containing the fields of the modified bank details.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmBankDetailUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -836,17 +905,22 @@ func (OnCrmCompanyAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/events/on-crm-company-add.html
 type OnCrmCompanyAdd struct {
-	// Symbolic code of the event. In this case — ONCRMCOMPANYADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created company. Contains a single
-	// key FIELDS
+	// Object containing information about the created company.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -866,8 +940,9 @@ func (v OnCrmCompanyAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmCompanyAddData is the data value of ONCRMCOMPANYADD.
 type OnCrmCompanyAddData struct {
-	// Object containing information about the fields of the created company. The
-	// structure is described below
+	// Object containing information about the fields of the created company.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -929,17 +1004,22 @@ func (OnCrmCompanyDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/events/on-crm-company-delete.html
 type OnCrmCompanyDelete struct {
-	// Symbolic code of the event. In this case — ONCRMCOMPANYDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted company. Contains a single
-	// key FIELDS
+	// Object containing information about the deleted company.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -959,8 +1039,9 @@ func (v OnCrmCompanyDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmCompanyDeleteData is the data value of ONCRMCOMPANYDELETE.
 type OnCrmCompanyDeleteData struct {
-	// Object containing information about the fields of the deleted company. The
-	// structure is described below
+	// Object containing information about the fields of the deleted company.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1022,17 +1103,22 @@ func (OnCrmCompanyUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/events/on-crm-company-update.html
 type OnCrmCompanyUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMCOMPANYUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated company. Contains a single
-	// key FIELDS
+	// Object containing information about the updated company.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1052,8 +1138,9 @@ func (v OnCrmCompanyUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmCompanyUpdateData is the data value of ONCRMCOMPANYUPDATE.
 type OnCrmCompanyUpdateData struct {
-	// Object containing information about the fields of the updated company. The
-	// structure is described below
+	// Object containing information about the fields of the updated company.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1117,17 +1204,22 @@ func (OnCrmCompanyUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/userfields/events/on-crm-company-user-field-add.html
 type OnCrmCompanyUserFieldAdd struct {
-	// Symbolic code of the event. In this case — ONCRMCOMPANYUSERFIELDADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYUSERFIELDADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the added custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1147,8 +1239,9 @@ func (v OnCrmCompanyUserFieldAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmCompanyUserFieldAddData is the data value of ONCRMCOMPANYUSERFIELDADD.
 type OnCrmCompanyUserFieldAddData struct {
-	// An object containing the properties of the custom field. The structure is
-	// described below
+	// An object containing the properties of the custom field.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1218,17 +1311,22 @@ func (OnCrmCompanyUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/userfields/events/on-crm-company-user-field-delete.html
 type OnCrmCompanyUserFieldDelete struct {
-	// Symbolic code of the event. In this case — ONCRMCOMPANYUSERFIELDDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYUSERFIELDDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the deleted custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1249,8 +1347,9 @@ func (v OnCrmCompanyUserFieldDelete) MarshalJSON() ([]byte, error) {
 // OnCrmCompanyUserFieldDeleteData is the data value of
 // ONCRMCOMPANYUSERFIELDDELETE.
 type OnCrmCompanyUserFieldDeleteData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1321,18 +1420,23 @@ func (OnCrmCompanyUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/userfields/events/on-crm-company-user-field-set-enum-values.html
 type OnCrmCompanyUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case —
-	// ONCRMCOMPANYUSERFIELDSETENUMVALUES
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYUSERFIELDSETENUMVALUES
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the custom field for which list
-	// values are set. Contains a single key FIELDS
+	// values are set.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1353,8 +1457,9 @@ func (v OnCrmCompanyUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // OnCrmCompanyUserFieldSetEnumValuesData is the data value of
 // ONCRMCOMPANYUSERFIELDSETENUMVALUES.
 type OnCrmCompanyUserFieldSetEnumValuesData struct {
-	// An object containing properties of a list-type custom field. The structure
-	// is described below
+	// An object containing properties of a list-type custom field.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1424,17 +1529,22 @@ func (OnCrmCompanyUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/userfields/events/on-crm-company-user-field-update.html
 type OnCrmCompanyUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMCOMPANYUSERFIELDUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCOMPANYUSERFIELDUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the updated custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCompanyUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1455,8 +1565,9 @@ func (v OnCrmCompanyUserFieldUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmCompanyUserFieldUpdateData is the data value of
 // ONCRMCOMPANYUSERFIELDUPDATE.
 type OnCrmCompanyUserFieldUpdateData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmCompanyUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1524,17 +1635,22 @@ func (OnCrmContactAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/events/on-crm-contact-add.html
 type OnCrmContactAdd struct {
-	// Symbolic code of the event. In this case — ONCRMCONTACTADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created contact. Contains a single
-	// key FIELDS
+	// Object containing information about the created contact.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1555,6 +1671,7 @@ func (v OnCrmContactAdd) MarshalJSON() ([]byte, error) {
 // OnCrmContactAddData is the data value of ONCRMCONTACTADD.
 type OnCrmContactAddData struct {
 	// An object containing information about the fields of the created contact.
+	//
 	// The structure is described below
 	Fields OnCrmContactAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1617,17 +1734,22 @@ func (OnCrmContactDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/events/on-crm-contact-delete.html
 type OnCrmContactDelete struct {
-	// Symbolic code of the event. In this case — ONCRMCONTACTDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a remote contact. Contains a single
-	// key FIELDS
+	// An object containing information about a remote contact.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1647,8 +1769,9 @@ func (v OnCrmContactDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmContactDeleteData is the data value of ONCRMCONTACTDELETE.
 type OnCrmContactDeleteData struct {
-	// An object containing information about the remote contact fields. The
-	// structure is described below
+	// An object containing information about the remote contact fields.
+	//
+	// The structure is described below
 	Fields OnCrmContactDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1710,17 +1833,22 @@ func (OnCrmContactUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/events/on-crm-contact-update.html
 type OnCrmContactUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMCONTACTUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated contact. Contains a single
-	// key FIELDS
+	// Object containing information about the updated contact.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1741,6 +1869,7 @@ func (v OnCrmContactUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmContactUpdateData is the data value of ONCRMCONTACTUPDATE.
 type OnCrmContactUpdateData struct {
 	// An object containing information about the fields of the modified contact.
+	//
 	// The structure is described below
 	Fields OnCrmContactUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1805,17 +1934,22 @@ func (OnCrmContactUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/userfield/events/on-crm-contact-user-field-add.html
 type OnCrmContactUserFieldAdd struct {
-	// Symbolic code of the event. In this case — ONCRMCONTACTUSERFIELDADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTUSERFIELDADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the created custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1835,8 +1969,9 @@ func (v OnCrmContactUserFieldAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmContactUserFieldAddData is the data value of ONCRMCONTACTUSERFIELDADD.
 type OnCrmContactUserFieldAddData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmContactUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1859,8 +1994,9 @@ func (v OnCrmContactUserFieldAddData) MarshalJSON() ([]byte, error) {
 type OnCrmContactUserFieldAddDataFields struct {
 	// Identifier of the created custom field
 	ID b24.Int `json:"ID"`
-	// Type of CRM object to which the custom field is attached. In this case —
-	// CRM_CONTACT
+	// Type of CRM object to which the custom field is attached.
+	//
+	// In this case — CRM_CONTACT
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the created custom field
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -1906,17 +2042,22 @@ func (OnCrmContactUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/userfield/events/on-crm-contact-user-field-delete.html
 type OnCrmContactUserFieldDelete struct {
-	// Symbolic code of the event. In this case — ONCRMCONTACTUSERFIELDDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTUSERFIELDDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the deleted custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1937,8 +2078,9 @@ func (v OnCrmContactUserFieldDelete) MarshalJSON() ([]byte, error) {
 // OnCrmContactUserFieldDeleteData is the data value of
 // ONCRMCONTACTUSERFIELDDELETE.
 type OnCrmContactUserFieldDeleteData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmContactUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1961,8 +2103,9 @@ func (v OnCrmContactUserFieldDeleteData) MarshalJSON() ([]byte, error) {
 type OnCrmContactUserFieldDeleteDataFields struct {
 	// Identifier of the deleted custom field
 	ID b24.Int `json:"ID"`
-	// Type of CRM object to which the custom field is attached. In this case —
-	// CRM_CONTACT
+	// Type of CRM object to which the custom field is attached.
+	//
+	// In this case — CRM_CONTACT
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the deleted custom field
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -2009,18 +2152,23 @@ func (OnCrmContactUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/userfield/events/on-crm-contact-user-field-set-enum-values.html
 type OnCrmContactUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case —
-	// ONCRMCONTACTUSERFIELDSETENUMVALUES
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTUSERFIELDSETENUMVALUES
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about a custom field whose list of possible
-	// values has changed. Contains a single key FIELDS
+	// values has changed.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2041,8 +2189,9 @@ func (v OnCrmContactUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // OnCrmContactUserFieldSetEnumValuesData is the data value of
 // ONCRMCONTACTUSERFIELDSETENUMVALUES.
 type OnCrmContactUserFieldSetEnumValuesData struct {
-	// An object containing the properties of a list-type custom field. The
-	// structure is described below
+	// An object containing the properties of a list-type custom field.
+	//
+	// The structure is described below
 	Fields OnCrmContactUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2065,8 +2214,9 @@ func (v OnCrmContactUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 type OnCrmContactUserFieldSetEnumValuesDataFields struct {
 	// Identifier of the custom field whose list of possible values has changed
 	ID b24.Int `json:"ID"`
-	// Type of CRM object to which the custom field is attached. In this case —
-	// CRM_CONTACT
+	// Type of CRM object to which the custom field is attached.
+	//
+	// In this case — CRM_CONTACT
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the custom field whose list of possible values has changed
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -2112,17 +2262,22 @@ func (OnCrmContactUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/userfield/events/on-crm-contact-user-field-update.html
 type OnCrmContactUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMCONTACTUSERFIELDUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCONTACTUSERFIELDUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the modified custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the modified custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmContactUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2143,8 +2298,9 @@ func (v OnCrmContactUserFieldUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmContactUserFieldUpdateData is the data value of
 // ONCRMCONTACTUSERFIELDUPDATE.
 type OnCrmContactUserFieldUpdateData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmContactUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2167,8 +2323,9 @@ func (v OnCrmContactUserFieldUpdateData) MarshalJSON() ([]byte, error) {
 type OnCrmContactUserFieldUpdateDataFields struct {
 	// Identifier of the changed custom field
 	ID b24.Int `json:"ID"`
-	// Type of CRM object to which the custom field is attached. In this case —
-	// CRM_CONTACT
+	// Type of CRM object to which the custom field is attached.
+	//
+	// In this case — CRM_CONTACT
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Code of the changed custom field
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -2212,17 +2369,22 @@ func (OnCrmCurrencyAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/events/on-crm-currency-add.html
 type OnCrmCurrencyAdd struct {
-	// Symbolic code of the event. In this case — ONCRMCURRENCYADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCURRENCYADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the added currency. Contains a single
-	// key FIELDS
+	// Object containing information about the added currency.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCurrencyAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2242,8 +2404,9 @@ func (v OnCrmCurrencyAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmCurrencyAddData is the data value of ONCRMCURRENCYADD.
 type OnCrmCurrencyAddData struct {
-	// Object containing information about the fields of the added currency. The
-	// structure is described below
+	// Object containing information about the fields of the added currency.
+	//
+	// The structure is described below
 	Fields OnCrmCurrencyAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2305,17 +2468,22 @@ func (OnCrmCurrencyDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/events/on-crm-currency-delete.html
 type OnCrmCurrencyDelete struct {
-	// Symbolic code of the event. In this case — ONCRMCURRENCYDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCURRENCYDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted currency. Contains a single
-	// key FIELDS
+	// Object containing information about the deleted currency.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCurrencyDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2335,8 +2503,9 @@ func (v OnCrmCurrencyDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmCurrencyDeleteData is the data value of ONCRMCURRENCYDELETE.
 type OnCrmCurrencyDeleteData struct {
-	// Object containing information about the fields of the deleted currency. The
-	// structure is described below
+	// Object containing information about the fields of the deleted currency.
+	//
+	// The structure is described below
 	Fields OnCrmCurrencyDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2398,17 +2567,22 @@ func (OnCrmCurrencyUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/currency/events/on-crm-currency-update.html
 type OnCrmCurrencyUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMCURRENCYUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMCURRENCYUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated currency. Contains a single
-	// key FIELDS
+	// Object containing information about the updated currency.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmCurrencyUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2428,8 +2602,9 @@ func (v OnCrmCurrencyUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmCurrencyUpdateData is the data value of ONCRMCURRENCYUPDATE.
 type OnCrmCurrencyUpdateData struct {
-	// Object containing information about the fields of the updated currency. The
-	// structure is described below
+	// Object containing information about the fields of the updated currency.
+	//
+	// The structure is described below
 	Fields OnCrmCurrencyUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2491,17 +2666,22 @@ func (OnCrmDealAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/events/on-crm-deal-add.html
 type OnCrmDealAdd struct {
-	// Symbolic code of the event. In this case — ONCRMDEALADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created deal. Contains a single key
-	// FIELDS
+	// Object containing information about the created deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2521,8 +2701,9 @@ func (v OnCrmDealAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealAddData is the data value of ONCRMDEALADD.
 type OnCrmDealAddData struct {
-	// An object containing information about the fields of the created deal. The
-	// structure is described below
+	// An object containing information about the fields of the created deal.
+	//
+	// The structure is described below
 	Fields OnCrmDealAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2584,17 +2765,22 @@ func (OnCrmDealDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/events/on-crm-deal-delete.html
 type OnCrmDealDelete struct {
-	// Symbolic code of the event. In this case — ONCRMDEALDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted deal. Contains a single key
-	// FIELDS
+	// Object containing information about the deleted deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2614,8 +2800,9 @@ func (v OnCrmDealDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealDeleteData is the data value of ONCRMDEALDELETE.
 type OnCrmDealDeleteData struct {
-	// An object containing information about remote deal fields. The structure is
-	// described below
+	// An object containing information about remote deal fields.
+	//
+	// The structure is described below
 	Fields OnCrmDealDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2678,17 +2865,22 @@ func (OnCrmDealMoveToCategory) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/events/on-crm-deal-move-to-category.html
 type OnCrmDealMoveToCategory struct {
-	// Symbolic code of the event. In this case — ONCRMDEALMOVETOCATEGORY
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALMOVETOCATEGORY
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the modified deal. Contains a single key
-	// FIELDS
+	// Object containing information about the modified deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealMoveToCategoryData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2708,8 +2900,9 @@ func (v OnCrmDealMoveToCategory) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealMoveToCategoryData is the data value of ONCRMDEALMOVETOCATEGORY.
 type OnCrmDealMoveToCategoryData struct {
-	// An object containing information about the fields of the modified deal. The
-	// structure is described below
+	// An object containing information about the fields of the modified deal.
+	//
+	// The structure is described below
 	Fields OnCrmDealMoveToCategoryDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2777,17 +2970,22 @@ func (OnCrmDealRecurringAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/recurring-deals/events/on-crm-deal-recurring-add.html
 type OnCrmDealRecurringAdd struct {
-	// Symbolic code of the event. In this case — ONCRMDEALRECURRINGADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALRECURRINGADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created template. Contains a single
-	// key FIELDS
+	// Object containing information about the created template.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealRecurringAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2808,6 +3006,7 @@ func (v OnCrmDealRecurringAdd) MarshalJSON() ([]byte, error) {
 // OnCrmDealRecurringAddData is the data value of ONCRMDEALRECURRINGADD.
 type OnCrmDealRecurringAddData struct {
 	// An object containing information about the fields of the created template.
+	//
 	// The structure is described below
 	Fields OnCrmDealRecurringAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -2875,17 +3074,22 @@ func (OnCrmDealRecurringDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/recurring-deals/events/on-crm-deal-recurring-delete.html
 type OnCrmDealRecurringDelete struct {
-	// Symbolic code of the event. In this case — ONCRMDEALRECURRINGDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALRECURRINGDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted template. Contains a single
-	// key FIELDS
+	// Object containing information about the deleted template.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealRecurringDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2905,8 +3109,9 @@ func (v OnCrmDealRecurringDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealRecurringDeleteData is the data value of ONCRMDEALRECURRINGDELETE.
 type OnCrmDealRecurringDeleteData struct {
-	// An object containing information about remote template fields. The structure
-	// is described below
+	// An object containing information about remote template fields.
+	//
+	// The structure is described below
 	Fields OnCrmDealRecurringDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2971,17 +3176,22 @@ func (OnCrmDealRecurringExpose) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/recurring-deals/events/on-crm-deal-recurring-expose.html
 type OnCrmDealRecurringExpose struct {
-	// Symbolic code of the event. In this case — ONCRMDEALRECURRINGEXPOSE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALRECURRINGEXPOSE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created deal. Contains a single key
-	// FIELDS
+	// Object containing information about the created deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealRecurringExposeData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3002,7 +3212,9 @@ func (v OnCrmDealRecurringExpose) MarshalJSON() ([]byte, error) {
 // OnCrmDealRecurringExposeData is the data value of ONCRMDEALRECURRINGEXPOSE.
 type OnCrmDealRecurringExposeData struct {
 	// An object containing information about the fields of the created deal and
-	// the template used to create the deal. The structure is described below
+	// the template used to create the deal.
+	//
+	// The structure is described below
 	Fields OnCrmDealRecurringExposeDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3071,17 +3283,22 @@ func (OnCrmDealRecurringUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/recurring-deals/events/on-crm-deal-recurring-update.html
 type OnCrmDealRecurringUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMDEALRECURRINGUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALRECURRINGUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the modified template. Contains a single
-	// key FIELDS
+	// Object containing information about the modified template.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealRecurringUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3102,6 +3319,7 @@ func (v OnCrmDealRecurringUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmDealRecurringUpdateData is the data value of ONCRMDEALRECURRINGUPDATE.
 type OnCrmDealRecurringUpdateData struct {
 	// An object containing information about the fields of the modified template.
+	//
 	// The structure is described below
 	Fields OnCrmDealRecurringUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -3167,17 +3385,22 @@ func (OnCrmDealUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/events/on-crm-deal-update.html
 type OnCrmDealUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMDEALUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated deal. Contains a single key
-	// FIELDS
+	// Object containing information about the updated deal.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3197,8 +3420,9 @@ func (v OnCrmDealUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealUpdateData is the data value of ONCRMDEALUPDATE.
 type OnCrmDealUpdateData struct {
-	// An object containing information about the fields of the updated deal. The
-	// structure is described below
+	// An object containing information about the fields of the updated deal.
+	//
+	// The structure is described below
 	Fields OnCrmDealUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3260,17 +3484,22 @@ func (OnCrmDealUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/user-defined-fields/events/on-crm-deal-user-field-add.html
 type OnCrmDealUserFieldAdd struct {
-	// Symbolic code of the event. In this case — ONCRMDEALUSERFIELDADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALUSERFIELDADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the created custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3290,8 +3519,9 @@ func (v OnCrmDealUserFieldAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealUserFieldAddData is the data value of ONCRMDEALUSERFIELDADD.
 type OnCrmDealUserFieldAddData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmDealUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3361,17 +3591,22 @@ func (OnCrmDealUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/user-defined-fields/events/on-crm-deal-user-field-delete.html
 type OnCrmDealUserFieldDelete struct {
-	// Symbolic code of the event. In this case — ONCRMDEALUSERFIELDDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALUSERFIELDDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the deleted custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3391,8 +3626,9 @@ func (v OnCrmDealUserFieldDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealUserFieldDeleteData is the data value of ONCRMDEALUSERFIELDDELETE.
 type OnCrmDealUserFieldDeleteData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmDealUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3463,17 +3699,22 @@ func (OnCrmDealUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/user-defined-fields/events/on-crm-deal-user-field-set-enum-values.html
 type OnCrmDealUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case — ONCRMDEALUSERFIELDSETENUMVALUES
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALUSERFIELDSETENUMVALUES
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a list-type custom field. Contains a
-	// single key FIELDS
+	// An object containing information about a list-type custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3494,8 +3735,9 @@ func (v OnCrmDealUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // OnCrmDealUserFieldSetEnumValuesData is the data value of
 // ONCRMDEALUSERFIELDSETENUMVALUES.
 type OnCrmDealUserFieldSetEnumValuesData struct {
-	// An object containing properties of a list-type custom field. The structure
-	// is described below
+	// An object containing properties of a list-type custom field.
+	//
+	// The structure is described below
 	Fields OnCrmDealUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3564,17 +3806,22 @@ func (OnCrmDealUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/user-defined-fields/events/on-crm-deal-user-field-update.html
 type OnCrmDealUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMDEALUSERFIELDUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDEALUSERFIELDUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the updated custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDealUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3594,8 +3841,9 @@ func (v OnCrmDealUserFieldUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmDealUserFieldUpdateData is the data value of ONCRMDEALUSERFIELDUPDATE.
 type OnCrmDealUserFieldUpdateData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmDealUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3668,18 +3916,22 @@ func (OnCrmDocumentGeneratorDocumentAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/document-generator/documents/events/on-crm-document-generator-document-add.html
 type OnCrmDocumentGeneratorDocumentAdd struct {
-	// Symbolic code of the event. In this case —
-	// ONCRMDOCUMENTGENERATORDOCUMENTADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDOCUMENTGENERATORDOCUMENTADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created document. Contains the key
-	// FIELDS
+	// Object containing information about the created document.
+	//
+	// Contains the key FIELDS
 	Data OnCrmDocumentGeneratorDocumentAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3700,8 +3952,9 @@ func (v OnCrmDocumentGeneratorDocumentAdd) MarshalJSON() ([]byte, error) {
 // OnCrmDocumentGeneratorDocumentAddData is the data value of
 // ONCRMDOCUMENTGENERATORDOCUMENTADD.
 type OnCrmDocumentGeneratorDocumentAddData struct {
-	// Object containing information about the fields of the created document. The
-	// structure is described below
+	// Object containing information about the fields of the created document.
+	//
+	// The structure is described below
 	Fields OnCrmDocumentGeneratorDocumentAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3772,18 +4025,22 @@ func (OnCrmDocumentGeneratorDocumentDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/document-generator/documents/events/on-crm-document-generator-document-delete.html
 type OnCrmDocumentGeneratorDocumentDelete struct {
-	// Symbolic code of the event. In this case —
-	// ONCRMDOCUMENTGENERATORDOCUMENTDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDOCUMENTGENERATORDOCUMENTDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted document. Contains the key
-	// FIELDS
+	// Object containing information about the deleted document.
+	//
+	// Contains the key FIELDS
 	Data OnCrmDocumentGeneratorDocumentDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3804,8 +4061,9 @@ func (v OnCrmDocumentGeneratorDocumentDelete) MarshalJSON() ([]byte, error) {
 // OnCrmDocumentGeneratorDocumentDeleteData is the data value of
 // ONCRMDOCUMENTGENERATORDOCUMENTDELETE.
 type OnCrmDocumentGeneratorDocumentDeleteData struct {
-	// Object containing information about the fields of the deleted document. The
-	// structure is described below
+	// Object containing information about the fields of the deleted document.
+	//
+	// The structure is described below
 	Fields OnCrmDocumentGeneratorDocumentDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3876,18 +4134,22 @@ func (OnCrmDocumentGeneratorDocumentUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/document-generator/documents/events/on-crm-document-generator-document-update.html
 type OnCrmDocumentGeneratorDocumentUpdate struct {
-	// Symbolic code of the event. In this case —
-	// ONCRMDOCUMENTGENERATORDOCUMENTUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDOCUMENTGENERATORDOCUMENTUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated document. Contains the key
-	// FIELDS
+	// Object containing information about the updated document.
+	//
+	// Contains the key FIELDS
 	Data OnCrmDocumentGeneratorDocumentUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3908,8 +4170,9 @@ func (v OnCrmDocumentGeneratorDocumentUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmDocumentGeneratorDocumentUpdateData is the data value of
 // ONCRMDOCUMENTGENERATORDOCUMENTUPDATE.
 type OnCrmDocumentGeneratorDocumentUpdateData struct {
-	// Object containing information about the fields of the updated document. The
-	// structure is described below
+	// Object containing information about the fields of the updated document.
+	//
+	// The structure is described below
 	Fields OnCrmDocumentGeneratorDocumentUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3978,17 +4241,22 @@ func (OnCrmDynamicItemAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/events/on-crm-dynamic-item-add.html
 type OnCrmDynamicItemAdd struct {
-	// Symbolic code of the event. In this case — ONCRMDYNAMICITEMADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDYNAMICITEMADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the created custom type CRM object.
+	//
 	// Contains a single key FIELDS
 	Data OnCrmDynamicItemAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4009,7 +4277,9 @@ func (v OnCrmDynamicItemAdd) MarshalJSON() ([]byte, error) {
 // OnCrmDynamicItemAddData is the data value of ONCRMDYNAMICITEMADD.
 type OnCrmDynamicItemAddData struct {
 	// An object containing information about the fields of a created CRM custom
-	// type object. The structure is described below
+	// type object.
+	//
+	// The structure is described below
 	Fields OnCrmDynamicItemAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4074,17 +4344,22 @@ func (OnCrmDynamicItemDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/events/on-crm-dynamic-item-delete.html
 type OnCrmDynamicItemDelete struct {
-	// Symbolic code of the event. In this case — ONCRMDYNAMICITEMDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDYNAMICITEMDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom CRM object. Contains
-	// a single key FIELDS
+	// Object containing information about the deleted custom CRM object.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmDynamicItemDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4105,7 +4380,9 @@ func (v OnCrmDynamicItemDelete) MarshalJSON() ([]byte, error) {
 // OnCrmDynamicItemDeleteData is the data value of ONCRMDYNAMICITEMDELETE.
 type OnCrmDynamicItemDeleteData struct {
 	// An object containing information about the fields of a CRM custom type
-	// remote object. The structure is described below
+	// remote object.
+	//
+	// The structure is described below
 	Fields OnCrmDynamicItemDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4171,17 +4448,22 @@ func (OnCrmDynamicItemUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/events/on-crm-dynamic-item-update.html
 type OnCrmDynamicItemUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMDYNAMICITEMUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMDYNAMICITEMUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the modified custom type CRM object.
+	//
 	// Contains a single key FIELDS
 	Data OnCrmDynamicItemUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4202,7 +4484,9 @@ func (v OnCrmDynamicItemUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmDynamicItemUpdateData is the data value of ONCRMDYNAMICITEMUPDATE.
 type OnCrmDynamicItemUpdateData struct {
 	// An object containing information about the fields of a modified CRM custom
-	// type object. The structure is described below
+	// type object.
+	//
+	// The structure is described below
 	Fields OnCrmDynamicItemUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4432,9 +4716,12 @@ func (v OnCrmInvoiceRecurringAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmInvoiceRecurringAddData is the data value of ONCRMINVOICERECURRINGADD.
 type OnCrmInvoiceRecurringAddData struct {
-	// The array contains the following fields: - ID — the value of the record
-	// identifier in the recurring invoice settings table - RECURRING_INVOICE_ID
-	// — the value of the recurring invoice template identifier
+	// The array contains the following fields:
+	//
+	//   - ID — the value of the record identifier in the recurring invoice
+	//     settings table
+	//   - RECURRING_INVOICE_ID — the value of the recurring invoice template
+	//     identifier
 	Fields json.RawMessage `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4576,10 +4863,14 @@ func (v OnCrmInvoiceRecurringExpose) MarshalJSON() ([]byte, error) {
 // OnCrmInvoiceRecurringExposeData is the data value of
 // ONCRMINVOICERECURRINGEXPOSE.
 type OnCrmInvoiceRecurringExposeData struct {
-	// The array contains the following fields: - ID — the identifier value of
-	// the record in the recurring invoice settings table - RECURRING_INVOICE_ID
-	// — the identifier value of the recurring invoice template - INVOICE_ID —
-	// the ID value of the new invoice created based on the recurring invoice
+	// The array contains the following fields:
+	//
+	//   - ID — the identifier value of the record in the recurring invoice
+	//     settings table
+	//   - RECURRING_INVOICE_ID — the identifier value of the recurring invoice
+	//     template
+	//   - INVOICE_ID — the ID value of the new invoice created based on the
+	//     recurring invoice
 	Fields json.RawMessage `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4649,9 +4940,12 @@ func (v OnCrmInvoiceRecurringUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmInvoiceRecurringUpdateData is the data value of
 // ONCRMINVOICERECURRINGUPDATE.
 type OnCrmInvoiceRecurringUpdateData struct {
-	// The array contains the following fields: - ID — the value of the record
-	// identifier in the recurring invoice settings table - RECURRING_INVOICE_ID
-	// — the value of the recurring invoice template identifier
+	// The array contains the following fields:
+	//
+	//   - ID — the value of the record identifier in the recurring invoice
+	//     settings table
+	//   - RECURRING_INVOICE_ID — the value of the recurring invoice template
+	//     identifier
 	Fields json.RawMessage `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5128,17 +5422,22 @@ func (OnCrmLeadAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/events/on-crm-lead-add.html
 type OnCrmLeadAdd struct {
-	// Symbolic code of the event. In this case — ONCRMLEADADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created lead. Contains a single key
-	// FIELDS
+	// Object containing information about the created lead.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5158,8 +5457,9 @@ func (v OnCrmLeadAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmLeadAddData is the data value of ONCRMLEADADD.
 type OnCrmLeadAddData struct {
-	// Object containing information about the fields of the created lead. The
-	// structure is described below
+	// Object containing information about the fields of the created lead.
+	//
+	// The structure is described below
 	Fields OnCrmLeadAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5222,17 +5522,22 @@ func (OnCrmLeadDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/events/on-crm-lead-delete.html
 type OnCrmLeadDelete struct {
-	// Symbolic code of the event. In this case — ONCRMLEADDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted lead. Contains a single key
-	// FIELDS
+	// Object containing information about the deleted lead.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5252,8 +5557,9 @@ func (v OnCrmLeadDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmLeadDeleteData is the data value of ONCRMLEADDELETE.
 type OnCrmLeadDeleteData struct {
-	// Object containing information about the fields of the deleted lead. The
-	// structure is described below
+	// Object containing information about the fields of the deleted lead.
+	//
+	// The structure is described below
 	Fields OnCrmLeadDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5315,17 +5621,22 @@ func (OnCrmLeadUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/events/on-crm-lead-update.html
 type OnCrmLeadUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMLEADUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated lead. Contains a single key
-	// FIELDS
+	// Object containing information about the updated lead.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5345,8 +5656,9 @@ func (v OnCrmLeadUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmLeadUpdateData is the data value of ONCRMLEADUPDATE.
 type OnCrmLeadUpdateData struct {
-	// Object containing information about the fields of the updated lead. The
-	// structure is described below
+	// Object containing information about the fields of the updated lead.
+	//
+	// The structure is described below
 	Fields OnCrmLeadUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5409,17 +5721,22 @@ func (OnCrmLeadUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/userfield/events/on-crm-lead-user-field-add.html
 type OnCrmLeadUserFieldAdd struct {
-	// Symbolic code of the event. In this case — ONCRMLEADUSERFIELDADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADUSERFIELDADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the added custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5439,8 +5756,9 @@ func (v OnCrmLeadUserFieldAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmLeadUserFieldAddData is the data value of ONCRMLEADUSERFIELDADD.
 type OnCrmLeadUserFieldAddData struct {
-	// An object containing the properties of the custom field. The structure is
-	// described below
+	// An object containing the properties of the custom field.
+	//
+	// The structure is described below
 	Fields OnCrmLeadUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5510,17 +5828,22 @@ func (OnCrmLeadUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/userfield/events/on-crm-lead-user-field-delete.html
 type OnCrmLeadUserFieldDelete struct {
-	// Symbolic code of the event. In this case — ONCRMLEADUSERFIELDDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADUSERFIELDDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the deleted custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5540,8 +5863,9 @@ func (v OnCrmLeadUserFieldDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmLeadUserFieldDeleteData is the data value of ONCRMLEADUSERFIELDDELETE.
 type OnCrmLeadUserFieldDeleteData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmLeadUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5612,17 +5936,23 @@ func (OnCrmLeadUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/userfield/events/on-crm-lead-user-field-set-enum-values.html
 type OnCrmLeadUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case — ONCRMLEADUSERFIELDSETENUMVALUES
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADUSERFIELDSETENUMVALUES
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the custom field for which list
-	// values are set. Contains a single key FIELDS
+	// values are set.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5643,8 +5973,9 @@ func (v OnCrmLeadUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // OnCrmLeadUserFieldSetEnumValuesData is the data value of
 // ONCRMLEADUSERFIELDSETENUMVALUES.
 type OnCrmLeadUserFieldSetEnumValuesData struct {
-	// An object containing properties of a custom field of list type. The
-	// structure is described below
+	// An object containing properties of a custom field of list type.
+	//
+	// The structure is described below
 	Fields OnCrmLeadUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5714,17 +6045,22 @@ func (OnCrmLeadUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/userfield/events/on-crm-lead-user-field-update.html
 type OnCrmLeadUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMLEADUSERFIELDUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMLEADUSERFIELDUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the updated custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmLeadUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -5744,8 +6080,9 @@ func (v OnCrmLeadUserFieldUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmLeadUserFieldUpdateData is the data value of ONCRMLEADUSERFIELDUPDATE.
 type OnCrmLeadUserFieldUpdateData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmLeadUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6536,17 +6873,22 @@ func (OnCrmQuoteAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/events/on-crm-quote-add.html
 type OnCrmQuoteAdd struct {
-	// Symbolic code of the event. In this case — ONCRMQUOTEADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the added estimate. Contains a single
-	// key FIELDS
+	// Object containing information about the added estimate.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6566,8 +6908,9 @@ func (v OnCrmQuoteAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmQuoteAddData is the data value of ONCRMQUOTEADD.
 type OnCrmQuoteAddData struct {
-	// Object containing information about the fields of the added estimate. The
-	// structure is described below
+	// Object containing information about the fields of the added estimate.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6629,17 +6972,22 @@ func (OnCrmQuoteDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/events/on-crm-quote-delete.html
 type OnCrmQuoteDelete struct {
-	// Symbolic code of the event. In this case — ONCRMQUOTEDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted estimate. Contains a single
-	// key FIELDS
+	// Object containing information about the deleted estimate.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6659,8 +7007,9 @@ func (v OnCrmQuoteDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmQuoteDeleteData is the data value of ONCRMQUOTEDELETE.
 type OnCrmQuoteDeleteData struct {
-	// Object containing information about the fields of the deleted estimate. The
-	// structure is described below
+	// Object containing information about the fields of the deleted estimate.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6722,17 +7071,22 @@ func (OnCrmQuoteUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/events/on-crm-quote-update.html
 type OnCrmQuoteUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMQUOTEUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the updated estimate. Contains a single
-	// key FIELDS
+	// Object containing information about the updated estimate.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6752,8 +7106,9 @@ func (v OnCrmQuoteUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmQuoteUpdateData is the data value of ONCRMQUOTEUPDATE.
 type OnCrmQuoteUpdateData struct {
-	// Object containing information about the fields of the updated estimate. The
-	// structure is described below
+	// Object containing information about the fields of the updated estimate.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6816,17 +7171,22 @@ func (OnCrmQuoteUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/user-field/events/on-crm-quote-user-field-add.html
 type OnCrmQuoteUserFieldAdd struct {
-	// Symbolic code of the event. In this case — ONCRMQUOTEUSERFIELDADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEUSERFIELDADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the added custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6846,8 +7206,9 @@ func (v OnCrmQuoteUserFieldAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmQuoteUserFieldAddData is the data value of ONCRMQUOTEUSERFIELDADD.
 type OnCrmQuoteUserFieldAddData struct {
-	// An object containing the properties of the custom field. The structure is
-	// described below
+	// An object containing the properties of the custom field.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6917,17 +7278,22 @@ func (OnCrmQuoteUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/user-field/events/on-crm-quote-user-field-delete.html
 type OnCrmQuoteUserFieldDelete struct {
-	// Symbolic code of the event. In this case — ONCRMQUOTEUSERFIELDDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEUSERFIELDDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom field. Contains a
-	// single key FIELDS
+	// Object containing information about the deleted custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -6948,8 +7314,9 @@ func (v OnCrmQuoteUserFieldDelete) MarshalJSON() ([]byte, error) {
 // OnCrmQuoteUserFieldDeleteData is the data value of
 // ONCRMQUOTEUSERFIELDDELETE.
 type OnCrmQuoteUserFieldDeleteData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7020,18 +7387,23 @@ func (OnCrmQuoteUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/user-field/events/on-crm-quote-user-field-set-enum-values.html
 type OnCrmQuoteUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case —
-	// ONCRMQUOTEUSERFIELDSETENUMVALUES
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEUSERFIELDSETENUMVALUES
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the custom field for which list
-	// values are set. Contains a single key FIELDS
+	// values are set.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7052,8 +7424,9 @@ func (v OnCrmQuoteUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // OnCrmQuoteUserFieldSetEnumValuesData is the data value of
 // ONCRMQUOTEUSERFIELDSETENUMVALUES.
 type OnCrmQuoteUserFieldSetEnumValuesData struct {
-	// An object containing properties of a custom field of list type. The
-	// structure is described below
+	// An object containing properties of a custom field of list type.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7123,17 +7496,22 @@ func (OnCrmQuoteUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/user-field/events/on-crm-quote-user-field-update.html
 type OnCrmQuoteUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMQUOTEUSERFIELDUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMQUOTEUSERFIELDUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the updated custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the updated custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmQuoteUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7154,8 +7532,9 @@ func (v OnCrmQuoteUserFieldUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmQuoteUserFieldUpdateData is the data value of
 // ONCRMQUOTEUSERFIELDUPDATE.
 type OnCrmQuoteUserFieldUpdateData struct {
-	// An object containing custom field properties. The structure is described
-	// below
+	// An object containing custom field properties.
+	//
+	// The structure is described below
 	Fields OnCrmQuoteUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7223,17 +7602,22 @@ func (OnCrmRequisiteAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-add.html
 type OnCrmRequisiteAdd struct {
-	// Symbolic code of the event. In this case — onCrmRequisiteAdd. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteAdd. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the data of the added requisite. Contains a single key
-	// FIELDS. Required.
+	// An object containing the data of the added requisite.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7253,8 +7637,9 @@ func (v OnCrmRequisiteAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmRequisiteAddData is the data value of ONCRMREQUISITEADD.
 type OnCrmRequisiteAddData struct {
-	// An object containing the fields of the added requisite. The structure is
-	// described below. Required.
+	// An object containing the fields of the added requisite.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmRequisiteAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7275,8 +7660,9 @@ func (v OnCrmRequisiteAddData) MarshalJSON() ([]byte, error) {
 // OnCrmRequisiteAddDataFields is the FIELDS value of ONCRMREQUISITEADD.
 type OnCrmRequisiteAddDataFields struct {
 	// Requisite identifier. It can be obtained using the crm.requisite.list
-	// method. It is created automatically and is unique within the portal.
-	// Required.
+	// method.
+	//
+	// It is created automatically and is unique within the portal. Required.
 	ID b24.Int `json:"ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7318,17 +7704,22 @@ func (OnCrmRequisiteDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-delete.html
 type OnCrmRequisiteDelete struct {
-	// Symbolic code of the event. In this case — onCrmRequisiteDelete. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteDelete. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing remote requisite data. Contains a single key FIELDS.
-	// Required.
+	// An object containing remote requisite data.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7348,8 +7739,9 @@ func (v OnCrmRequisiteDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmRequisiteDeleteData is the data value of ONCRMREQUISITEDELETE.
 type OnCrmRequisiteDeleteData struct {
-	// An object containing remote requisite fields. The structure is described
-	// below. Required.
+	// An object containing remote requisite fields.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmRequisiteDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7370,8 +7762,9 @@ func (v OnCrmRequisiteDeleteData) MarshalJSON() ([]byte, error) {
 // OnCrmRequisiteDeleteDataFields is the FIELDS value of ONCRMREQUISITEDELETE.
 type OnCrmRequisiteDeleteDataFields struct {
 	// Requisite identifier. It can be obtained using the crm.requisite.list
-	// method. It is created automatically and is unique within the portal.
-	// Required.
+	// method.
+	//
+	// It is created automatically and is unique within the portal. Required.
 	ID b24.Int `json:"ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7413,17 +7806,22 @@ func (OnCrmRequisiteUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-update.html
 type OnCrmRequisiteUpdate struct {
-	// Symbolic code of the event. In this case — onCrmRequisiteUpdate. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteUpdate. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the data of the changed requisite. Contains a single
-	// key FIELDS. Required.
+	// An object containing the data of the changed requisite.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7443,8 +7841,9 @@ func (v OnCrmRequisiteUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmRequisiteUpdateData is the data value of ONCRMREQUISITEUPDATE.
 type OnCrmRequisiteUpdateData struct {
-	// An object containing the fields of the changed requisite. The structure is
-	// described below. Required.
+	// An object containing the fields of the changed requisite.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmRequisiteUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7465,8 +7864,9 @@ func (v OnCrmRequisiteUpdateData) MarshalJSON() ([]byte, error) {
 // OnCrmRequisiteUpdateDataFields is the FIELDS value of ONCRMREQUISITEUPDATE.
 type OnCrmRequisiteUpdateDataFields struct {
 	// Requisite identifier. It can be obtained using the crm.requisite.list
-	// method. It is created automatically and is unique within the portal.
-	// Required.
+	// method.
+	//
+	// It is created automatically and is unique within the portal. Required.
 	ID b24.Int `json:"ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7510,18 +7910,22 @@ func (OnCrmRequisiteUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-user-field-add.html
 type OnCrmRequisiteUserFieldAdd struct {
-	// Symbolic code of the event. In this case — onCrmRequisiteUserFieldAdd.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteUserFieldAdd. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing data for the added custom field of the bank detail.
+	//
 	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7543,6 +7947,7 @@ func (v OnCrmRequisiteUserFieldAdd) MarshalJSON() ([]byte, error) {
 // ONCRMREQUISITEUSERFIELDADD.
 type OnCrmRequisiteUserFieldAddData struct {
 	// An object containing fields of the added custom field of the bank detail.
+	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -7612,18 +8017,22 @@ func (OnCrmRequisiteUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-user-field-delete.html
 type OnCrmRequisiteUserFieldDelete struct {
-	// Symbolic code of the event. In this case — onCrmRequisiteUserFieldDelete.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteUserFieldDelete. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing data for a remote custom field of the payment details.
+	//
 	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7645,6 +8054,7 @@ func (v OnCrmRequisiteUserFieldDelete) MarshalJSON() ([]byte, error) {
 // ONCRMREQUISITEUSERFIELDDELETE.
 type OnCrmRequisiteUserFieldDeleteData struct {
 	// An object containing fields of a remote custom field of the payment details.
+	//
 	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -7715,18 +8125,23 @@ func (OnCrmRequisiteUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-user-field-set-enum-values.html
 type OnCrmRequisiteUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case —
-	// onCrmRequisiteUserFieldSetEnumValues. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteUserFieldSetEnumValues. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing the data of the custom field of the payment detail for
-	// which the set of values was changed. Contains a single key FIELDS. Required.
+	// which the set of values was changed.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7748,8 +8163,9 @@ func (v OnCrmRequisiteUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // ONCRMREQUISITEUSERFIELDSETENUMVALUES.
 type OnCrmRequisiteUserFieldSetEnumValuesData struct {
 	// An object containing the fields of the custom field of the payment detail
-	// for which the set of values was changed. The structure is described below.
-	// Required.
+	// for which the set of values was changed.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7821,18 +8237,23 @@ func (OnCrmRequisiteUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/requisites/events/on-crm-requisite-user-field-update.html
 type OnCrmRequisiteUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — onCrmRequisiteUserFieldUpdate.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmRequisiteUserFieldUpdate. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing data from the modified custom field of the payment
-	// detail. Contains a single key FIELDS. Required.
+	// detail.
+	//
+	// Contains a single key FIELDS. Required.
 	Data OnCrmRequisiteUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7854,7 +8275,9 @@ func (v OnCrmRequisiteUserFieldUpdate) MarshalJSON() ([]byte, error) {
 // ONCRMREQUISITEUSERFIELDUPDATE.
 type OnCrmRequisiteUserFieldUpdateData struct {
 	// An object containing fields of the modified custom field of the payment
-	// detail. The structure is described below. Required.
+	// detail.
+	//
+	// The structure is described below. Required.
 	Fields OnCrmRequisiteUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7922,18 +8345,22 @@ func (OnCrmTimelineCommentAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/comments/events/on-Crm-Timeline-Comment-Add.html
 type OnCrmTimelineCommentAdd struct {
-	// Symbolic code of the event. In this case — onCrmTimelineCommentAdd.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmTimelineCommentAdd. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the data of the added comment case. The structure is
-	// described below. Required.
+	// An object containing the data of the added comment case.
+	//
+	// The structure is described below. Required.
 	Data OnCrmTimelineCommentAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -7997,18 +8424,22 @@ func (OnCrmTimelineCommentDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/comments/events/on-Crm-Timeline-Comment-Delete.html
 type OnCrmTimelineCommentDelete struct {
-	// Symbolic code of the event. In this case — onCrmTimelineCommentDelete.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmTimelineCommentDelete. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data for a remote comment case. The structure is
-	// described below. Required.
+	// An object containing data for a remote comment case.
+	//
+	// The structure is described below. Required.
 	Data OnCrmTimelineCommentDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8073,18 +8504,22 @@ func (OnCrmTimelineCommentUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/timeline/comments/events/on-Crm-Timeline-Comment-Update.html
 type OnCrmTimelineCommentUpdate struct {
-	// Symbolic code of the event. In this case — onCrmTimelineCommentUpdate.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — onCrmTimelineCommentUpdate. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing the data of the comment case being updated. The
-	// structure is described below. Required.
+	// An object containing the data of the comment case being updated.
+	//
+	// The structure is described below. Required.
 	Data OnCrmTimelineCommentUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8147,17 +8582,22 @@ func (OnCrmTypeAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/events/type/on-crm-type-add.html
 type OnCrmTypeAdd struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the created custom CRM type. Contains a
-	// single key FIELDS
+	// Object containing information about the created custom CRM type.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8178,7 +8618,9 @@ func (v OnCrmTypeAdd) MarshalJSON() ([]byte, error) {
 // OnCrmTypeAddData is the data value of ONCRMTYPEADD.
 type OnCrmTypeAddData struct {
 	// An object containing information about the fields of a created CRM custom
-	// type. The structure is described below
+	// type.
+	//
+	// The structure is described below
 	Fields OnCrmTypeAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8241,17 +8683,22 @@ func (OnCrmTypeDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/events/type/on-crm-type-delete.html
 type OnCrmTypeDelete struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted custom CRM type. Contains a
-	// single key FIELDS
+	// Object containing information about the deleted custom CRM type.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8271,8 +8718,9 @@ func (v OnCrmTypeDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmTypeDeleteData is the data value of ONCRMTYPEDELETE.
 type OnCrmTypeDeleteData struct {
-	// An object containing information about remote CRM custom type fields. The
-	// structure is described below
+	// An object containing information about remote CRM custom type fields.
+	//
+	// The structure is described below
 	Fields OnCrmTypeDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8334,17 +8782,22 @@ func (OnCrmTypeUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/events/type/on-crm-type-update.html
 type OnCrmTypeUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the modified custom CRM type. Contains a
-	// single key FIELDS
+	// Object containing information about the modified custom CRM type.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8365,7 +8818,9 @@ func (v OnCrmTypeUpdate) MarshalJSON() ([]byte, error) {
 // OnCrmTypeUpdateData is the data value of ONCRMTYPEUPDATE.
 type OnCrmTypeUpdateData struct {
 	// An object containing information about the fields of a modified CRM custom
-	// type. The structure is described below
+	// type.
+	//
+	// The structure is described below
 	Fields OnCrmTypeUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8431,17 +8886,22 @@ func (OnCrmTypeUserFieldAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/events/on-crm-type-user-field-add.html
 type OnCrmTypeUserFieldAdd struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEUSERFIELDADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEUSERFIELDADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the added custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the added custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeUserFieldAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8461,8 +8921,9 @@ func (v OnCrmTypeUserFieldAdd) MarshalJSON() ([]byte, error) {
 
 // OnCrmTypeUserFieldAddData is the data value of ONCRMTYPEUSERFIELDADD.
 type OnCrmTypeUserFieldAddData struct {
-	// An object containing the identifiers of the added custom field. The
-	// structure is described below
+	// An object containing the identifiers of the added custom field.
+	//
+	// The structure is described below
 	Fields OnCrmTypeUserFieldAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8483,15 +8944,19 @@ func (v OnCrmTypeUserFieldAddData) MarshalJSON() ([]byte, error) {
 // OnCrmTypeUserFieldAddDataFields is the FIELDS value of
 // ONCRMTYPEUSERFIELDADD.
 type OnCrmTypeUserFieldAddDataFields struct {
-	// Identifier of the added custom field. Pass it together with moduleId = crm
-	// to the userfieldconfig.get method to retrieve the field type and its
-	// settings
+	// Identifier of the added custom field.
+	//
+	// Pass it together with moduleId = crm to the userfieldconfig.get method to
+	// retrieve the field type and its settings
 	ID b24.Int `json:"ID"`
 	// Identifier of the object the custom field belongs to: CRM_{id} for a smart
 	// process, CRM_SMART_INVOICE for a new invoice, CRM_SMART_DOCUMENT for a
-	// document for signing. The CRM_{id} format uses the id key from the result of
-	// the crm.type.list method, not entityTypeId. The values are described in the
-	// Which Objects Trigger the Events section
+	// document for signing.
+	//
+	// The CRM_{id} format uses the id key from the result of the crm.type.list
+	// method, not entityTypeId.
+	//
+	// The values are described in the Which Objects Trigger the Events section
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the added custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -8539,17 +9004,22 @@ func (OnCrmTypeUserFieldDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/events/on-crm-type-user-field-delete.html
 type OnCrmTypeUserFieldDelete struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEUSERFIELDDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEUSERFIELDDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the deleted custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the deleted custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeUserFieldDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8569,8 +9039,9 @@ func (v OnCrmTypeUserFieldDelete) MarshalJSON() ([]byte, error) {
 
 // OnCrmTypeUserFieldDeleteData is the data value of ONCRMTYPEUSERFIELDDELETE.
 type OnCrmTypeUserFieldDeleteData struct {
-	// An object containing the identifiers of the deleted custom field. The
-	// structure is described below
+	// An object containing the identifiers of the deleted custom field.
+	//
+	// The structure is described below
 	Fields OnCrmTypeUserFieldDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8595,9 +9066,12 @@ type OnCrmTypeUserFieldDeleteDataFields struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the object the custom field belonged to: CRM_{id} for a smart
 	// process, CRM_SMART_INVOICE for a new invoice, CRM_SMART_DOCUMENT for a
-	// document for signing. The CRM_{id} format uses the id key from the result of
-	// the crm.type.list method, not entityTypeId. The values are described in the
-	// Which Objects Trigger the Events section
+	// document for signing.
+	//
+	// The CRM_{id} format uses the id key from the result of the crm.type.list
+	// method, not entityTypeId.
+	//
+	// The values are described in the Which Objects Trigger the Events section
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the deleted custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -8645,17 +9119,23 @@ func (OnCrmTypeUserFieldSetEnumValues) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/events/on-crm-type-user-field-set-enum-values.html
 type OnCrmTypeUserFieldSetEnumValues struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEUSERFIELDSETENUMVALUES
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEUSERFIELDSETENUMVALUES
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the custom field whose set of values
-	// has changed. Contains a single key FIELDS
+	// has changed.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeUserFieldSetEnumValuesData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8677,7 +9157,9 @@ func (v OnCrmTypeUserFieldSetEnumValues) MarshalJSON() ([]byte, error) {
 // ONCRMTYPEUSERFIELDSETENUMVALUES.
 type OnCrmTypeUserFieldSetEnumValuesData struct {
 	// An object containing the identifiers of the custom field whose set of values
-	// has changed. The structure is described below
+	// has changed.
+	//
+	// The structure is described below
 	Fields OnCrmTypeUserFieldSetEnumValuesDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8698,15 +9180,19 @@ func (v OnCrmTypeUserFieldSetEnumValuesData) MarshalJSON() ([]byte, error) {
 // OnCrmTypeUserFieldSetEnumValuesDataFields is the FIELDS value of
 // ONCRMTYPEUSERFIELDSETENUMVALUES.
 type OnCrmTypeUserFieldSetEnumValuesDataFields struct {
-	// Identifier of the custom field whose set of values has changed. Pass it
-	// together with moduleId = crm to the userfieldconfig.get method to retrieve
-	// the new list of values
+	// Identifier of the custom field whose set of values has changed.
+	//
+	// Pass it together with moduleId = crm to the userfieldconfig.get method to
+	// retrieve the new list of values
 	ID b24.Int `json:"ID"`
 	// Identifier of the object the custom field belongs to: CRM_{id} for a smart
 	// process, CRM_SMART_INVOICE for a new invoice, CRM_SMART_DOCUMENT for a
-	// document for signing. The CRM_{id} format uses the id key from the result of
-	// the crm.type.list method, not entityTypeId. The values are described in the
-	// Which Objects Trigger the Events section
+	// document for signing.
+	//
+	// The CRM_{id} format uses the id key from the result of the crm.type.list
+	// method, not entityTypeId.
+	//
+	// The values are described in the Which Objects Trigger the Events section
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`
@@ -8754,17 +9240,22 @@ func (OnCrmTypeUserFieldUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/userfieldconfig/events/on-crm-type-user-field-update.html
 type OnCrmTypeUserFieldUpdate struct {
-	// Symbolic code of the event. In this case — ONCRMTYPEUSERFIELDUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONCRMTYPEUSERFIELDUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the changed custom field. Contains a
-	// single key FIELDS
+	// An object containing information about the changed custom field.
+	//
+	// Contains a single key FIELDS
 	Data OnCrmTypeUserFieldUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8784,8 +9275,9 @@ func (v OnCrmTypeUserFieldUpdate) MarshalJSON() ([]byte, error) {
 
 // OnCrmTypeUserFieldUpdateData is the data value of ONCRMTYPEUSERFIELDUPDATE.
 type OnCrmTypeUserFieldUpdateData struct {
-	// An object containing the identifiers of the changed custom field. The
-	// structure is described below
+	// An object containing the identifiers of the changed custom field.
+	//
+	// The structure is described below
 	Fields OnCrmTypeUserFieldUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8806,14 +9298,19 @@ func (v OnCrmTypeUserFieldUpdateData) MarshalJSON() ([]byte, error) {
 // OnCrmTypeUserFieldUpdateDataFields is the FIELDS value of
 // ONCRMTYPEUSERFIELDUPDATE.
 type OnCrmTypeUserFieldUpdateDataFields struct {
-	// Identifier of the changed custom field. Pass it together with moduleId = crm
-	// to the userfieldconfig.get method to retrieve the new field settings
+	// Identifier of the changed custom field.
+	//
+	// Pass it together with moduleId = crm to the userfieldconfig.get method to
+	// retrieve the new field settings
 	ID b24.Int `json:"ID"`
 	// Identifier of the object the custom field belongs to: CRM_{id} for a smart
 	// process, CRM_SMART_INVOICE for a new invoice, CRM_SMART_DOCUMENT for a
-	// document for signing. The CRM_{id} format uses the id key from the result of
-	// the crm.type.list method, not entityTypeId. The values are described in the
-	// Which Objects Trigger the Events section
+	// document for signing.
+	//
+	// The CRM_{id} format uses the id key from the result of the crm.type.list
+	// method, not entityTypeId.
+	//
+	// The values are described in the Which Objects Trigger the Events section
 	EntityID b24.String `json:"ENTITY_ID"`
 	// Symbolic code of the changed custom field, for example UF_CRM_13_1742999523
 	FieldName b24.String `json:"FIELD_NAME"`

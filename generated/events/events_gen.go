@@ -41,7 +41,9 @@ type OnOfflineEvent struct {
 	Data json.RawMessage `json:"data"`
 	// Date and time of event sending. Required.
 	Ts b24.Time `json:"ts"`
-	// Authorization and account data. The structure is described below
+	// Authorization and account data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -34,17 +34,22 @@ func (OnImConnectorDialogFinish) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-dialog-finish.html
 type OnImConnectorDialogFinish struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORDIALOGFINISH.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORDIALOGFINISH. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnImConnectorDialogFinishData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -71,8 +76,9 @@ type OnImConnectorDialogFinishData struct {
 	Connector b24.String `json:"CONNECTOR"`
 	// Identifier of the open line. Required.
 	Line b24.String `json:"LINE"`
-	// An array of objects with dialogue data. The object structure is described
-	// below. Required.
+	// An array of objects with dialogue data.
+	//
+	// The object structure is described below. Required.
 	Data []OnImConnectorDialogFinishDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -93,15 +99,21 @@ func (v OnImConnectorDialogFinishData) MarshalJSON() ([]byte, error) {
 // OnImConnectorDialogFinishDataData is the DATA value of
 // ONIMCONNECTORDIALOGFINISH.
 type OnImConnectorDialogFinishDataData struct {
-	// An object with connector information. The structure is described below.
-	// Required.
+	// An object with connector information.
+	//
+	// The structure is described below. Required.
 	Connector OnImConnectorDialogFinishDataDataConnector `json:"connector"`
-	// An object with session information. The structure is described below.
-	// Required.
+	// An object with session information.
+	//
+	// The structure is described below. Required.
 	Session OnImConnectorDialogFinishDataDataSession `json:"session"`
-	// An object with chat information. The structure is described below. Required.
+	// An object with chat information.
+	//
+	// The structure is described below. Required.
 	Chat OnImConnectorDialogFinishDataDataChat `json:"chat"`
-	// An object with user information. The structure is described below. Required.
+	// An object with user information.
+	//
+	// The structure is described below. Required.
 	User OnImConnectorDialogFinishDataDataUser `json:"user"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -242,17 +254,22 @@ func (OnImConnectorDialogStart) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-dialog-start.html
 type OnImConnectorDialogStart struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORDIALOGSTART.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORDIALOGSTART. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnImConnectorDialogStartData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -278,8 +295,9 @@ type OnImConnectorDialogStartData struct {
 	Connector b24.String `json:"CONNECTOR"`
 	// Identifier of the open line. Required.
 	Line b24.String `json:"LINE"`
-	// An array of objects with dialogue data. The object structure is described
-	// below. Required.
+	// An array of objects with dialogue data.
+	//
+	// The object structure is described below. Required.
 	Data []OnImConnectorDialogStartDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -300,15 +318,21 @@ func (v OnImConnectorDialogStartData) MarshalJSON() ([]byte, error) {
 // OnImConnectorDialogStartDataData is the DATA value of
 // ONIMCONNECTORDIALOGSTART.
 type OnImConnectorDialogStartDataData struct {
-	// An object with connector information. The structure is described below.
-	// Required.
+	// An object with connector information.
+	//
+	// The structure is described below. Required.
 	Connector OnImConnectorDialogStartDataDataConnector `json:"connector"`
-	// An object with session information. The structure is described below.
-	// Required.
+	// An object with session information.
+	//
+	// The structure is described below. Required.
 	Session OnImConnectorDialogStartDataDataSession `json:"session"`
-	// An object with chat information. The structure is described below. Required.
+	// An object with chat information.
+	//
+	// The structure is described below. Required.
 	Chat OnImConnectorDialogStartDataDataChat `json:"chat"`
-	// An object with user information. The structure is described below. Required.
+	// An object with user information.
+	//
+	// The structure is described below. Required.
 	User OnImConnectorDialogStartDataDataUser `json:"user"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -446,7 +470,9 @@ func (OnImConnectorLineDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-line-delete.html
 type OnImConnectorLineDelete struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORLINEDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORLINEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
@@ -455,7 +481,9 @@ type OnImConnectorLineDelete struct {
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -499,16 +527,22 @@ func (OnImConnectorMessageAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-message-add.html
 type OnImConnectorMessageAdd struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORMESSAGEADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORMESSAGEADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event parameters. The structure is described below
+	// Object with event parameters.
+	//
+	// The structure is described below
 	Data OnImConnectorMessageAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -532,7 +566,9 @@ type OnImConnectorMessageAddData struct {
 	Connector b24.String `json:"CONNECTOR"`
 	// Identifier of the open line
 	Line b24.Int `json:"LINE"`
-	// Array of messages. The structure of the array element is described below
+	// Array of messages.
+	//
+	// The structure of the array element is described below
 	Messages []OnImConnectorMessageAddDataMessages `json:"MESSAGES"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -553,12 +589,17 @@ func (v OnImConnectorMessageAddData) MarshalJSON() ([]byte, error) {
 // OnImConnectorMessageAddDataMessages is the MESSAGES value of
 // ONIMCONNECTORMESSAGEADD.
 type OnImConnectorMessageAddDataMessages struct {
-	// Object with message identifiers in Bitrix24. The structure is described
-	// below
+	// Object with message identifiers in Bitrix24.
+	//
+	// The structure is described below
 	Im OnImConnectorMessageAddDataMessagesIm `json:"im"`
-	// Object with message text data. The structure is described below
+	// Object with message text data.
+	//
+	// The structure is described below
 	Message OnImConnectorMessageAddDataMessagesMessage `json:"message"`
-	// Chat data in the external system. The structure is described below
+	// Chat data in the external system.
+	//
+	// The structure is described below
 	Chat OnImConnectorMessageAddDataMessagesChat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -670,16 +711,22 @@ func (OnImConnectorMessageDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-message-delete.html
 type OnImConnectorMessageDelete struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORMESSAGEDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORMESSAGEDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event parameters. The structure is described below
+	// Object with event parameters.
+	//
+	// The structure is described below
 	Data OnImConnectorMessageDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -705,7 +752,9 @@ type OnImConnectorMessageDeleteData struct {
 	// Identifier of the open line
 	Line b24.Int `json:"LINE"`
 	// An array of messages that were deleted in Bitrix24 and sent for deletion to
-	// an external channel. The array element structure is described below
+	// an external channel.
+	//
+	// The array element structure is described below
 	Messages []OnImConnectorMessageDeleteDataMessages `json:"MESSAGES"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -726,14 +775,18 @@ func (v OnImConnectorMessageDeleteData) MarshalJSON() ([]byte, error) {
 // OnImConnectorMessageDeleteDataMessages is the MESSAGES value of
 // ONIMCONNECTORMESSAGEDELETE.
 type OnImConnectorMessageDeleteDataMessages struct {
-	// Object with message identifiers in Bitrix24. The structure is described
-	// below
+	// Object with message identifiers in Bitrix24.
+	//
+	// The structure is described below
 	Im OnImConnectorMessageDeleteDataMessagesIm `json:"im"`
 	// Object with the identifier of the deleted message in the external system
-	// channel. The structure is described below
+	// channel.
+	//
+	// The structure is described below
 	Message OnImConnectorMessageDeleteDataMessagesMessage `json:"message"`
-	// Object with the identifier of the chat in the external system channel. The
-	// structure is described below
+	// Object with the identifier of the chat in the external system channel.
+	//
+	// The structure is described below
 	Chat OnImConnectorMessageDeleteDataMessagesChat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -844,17 +897,22 @@ func (OnImConnectorMessageUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-message-update.html
 type OnImConnectorMessageUpdate struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORMESSAGEUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORMESSAGEUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with parameters of the outgoing message change event. The structure
-	// is described below
+	// Object with parameters of the outgoing message change event.
+	//
+	// The structure is described below
 	Data OnImConnectorMessageUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -880,7 +938,9 @@ type OnImConnectorMessageUpdateData struct {
 	// Identifier of the open line
 	Line b24.Int `json:"LINE"`
 	// An array of messages that were changed in Bitrix24 and sent to the external
-	// system channel. The array element structure is described below
+	// system channel.
+	//
+	// The array element structure is described below
 	Messages []OnImConnectorMessageUpdateDataMessages `json:"MESSAGES"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -901,14 +961,17 @@ func (v OnImConnectorMessageUpdateData) MarshalJSON() ([]byte, error) {
 // OnImConnectorMessageUpdateDataMessages is the MESSAGES value of
 // ONIMCONNECTORMESSAGEUPDATE.
 type OnImConnectorMessageUpdateDataMessages struct {
-	// Object with message identifiers in Bitrix24. The structure is described
-	// below
+	// Object with message identifiers in Bitrix24.
+	//
+	// The structure is described below
 	Im OnImConnectorMessageUpdateDataMessagesIm `json:"im"`
 	// Object with data of the modified message for the external system channel.
+	//
 	// The structure is described below
 	Message OnImConnectorMessageUpdateDataMessagesMessage `json:"message"`
-	// Object with the identifier of the chat in the external system channel. The
-	// structure is described below
+	// Object with the identifier of the chat in the external system channel.
+	//
+	// The structure is described below
 	Chat OnImConnectorMessageUpdateDataMessagesChat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1019,16 +1082,22 @@ func (OnImConnectorStatusDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/imconnector/events/on-im-connector-status-delete.html
 type OnImConnectorStatusDelete struct {
-	// Symbolic code of the event. In this case — ONIMCONNECTORSTATUSDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONIMCONNECTORSTATUSDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. The structure is described below
+	// Object with event data.
+	//
+	// The structure is described below
 	Data OnImConnectorStatusDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1094,16 +1163,22 @@ func (OnOpenLineMessageAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/events/on-open-line-message-add.html
 type OnOpenLineMessageAdd struct {
-	// Symbolic code of the event. In this case — ONOPENLINEMESSAGEADD. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONOPENLINEMESSAGEADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnOpenLineMessageAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -1125,8 +1200,9 @@ func (v OnOpenLineMessageAdd) MarshalJSON() ([]byte, error) {
 
 // OnOpenLineMessageAddData is the data value of ONOPENLINEMESSAGEADD.
 type OnOpenLineMessageAddData struct {
-	// An array of objects with message data. The object structure is described
-	// below. Required.
+	// An array of objects with message data.
+	//
+	// The object structure is described below. Required.
 	Data []OnOpenLineMessageAddDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1146,19 +1222,24 @@ func (v OnOpenLineMessageAddData) MarshalJSON() ([]byte, error) {
 
 // OnOpenLineMessageAddDataData is the DATA value of ONOPENLINEMESSAGEADD.
 type OnOpenLineMessageAddDataData struct {
-	// An object with connector information. The structure is described below.
-	// Required.
+	// An object with connector information.
+	//
+	// The structure is described below. Required.
 	Connector OnOpenLineMessageAddDataDataConnector `json:"connector"`
-	// An object with chat information. The structure is described below. Required.
+	// An object with chat information.
+	//
+	// The structure is described below. Required.
 	Chat OnOpenLineMessageAddDataDataChat `json:"chat"`
-	// An object with message information. The structure is described below.
-	// Required.
+	// An object with message information.
+	//
+	// The structure is described below. Required.
 	Message OnOpenLineMessageAddDataDataMessage `json:"message"`
 	// An array with the tracker code trackId to link the message to a CRM object.
 	// In the example, it is passed as empty
 	Ref json.RawMessage `json:"ref"`
-	// An object with additional information. The structure is described below.
-	// Required.
+	// An object with additional information.
+	//
+	// The structure is described below. Required.
 	Extra_2 OnOpenLineMessageAddDataDataExtra_2 `json:"extra"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1303,17 +1384,22 @@ func (OnOpenLineMessageDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/events/on-open-line-message-delete.html
 type OnOpenLineMessageDelete struct {
-	// Symbolic code of the event. In this case — ONOPENLINEMESSAGEDELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONOPENLINEMESSAGEDELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnOpenLineMessageDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -1339,8 +1425,9 @@ type OnOpenLineMessageDeleteData struct {
 	Connector b24.String `json:"CONNECTOR"`
 	// Identifier of the open line. Required.
 	Line b24.Int `json:"LINE"`
-	// An array of objects with deleted message data. The object structure is
-	// described below. Required.
+	// An array of objects with deleted message data.
+	//
+	// The object structure is described below. Required.
 	Data []OnOpenLineMessageDeleteDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1361,14 +1448,17 @@ func (v OnOpenLineMessageDeleteData) MarshalJSON() ([]byte, error) {
 // OnOpenLineMessageDeleteDataData is the DATA value of
 // ONOPENLINEMESSAGEDELETE.
 type OnOpenLineMessageDeleteDataData struct {
-	// An object with information about a deleted message in a chat. The structure
-	// is described below. Required.
+	// An object with information about a deleted message in a chat.
+	//
+	// The structure is described below. Required.
 	Im OnOpenLineMessageDeleteDataDataIm `json:"im"`
-	// An object with information about a message. The structure is described
-	// below. Required.
+	// An object with information about a message.
+	//
+	// The structure is described below. Required.
 	Message OnOpenLineMessageDeleteDataDataMessage `json:"message"`
-	// An object with information about a chat. The structure is described below.
-	// Required.
+	// An object with information about a chat.
+	//
+	// The structure is described below. Required.
 	Chat OnOpenLineMessageDeleteDataDataChat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1476,17 +1566,22 @@ func (OnOpenLineMessageUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/events/on-open-line-message-update.html
 type OnOpenLineMessageUpdate struct {
-	// Symbolic code of the event. In this case — ONOPENLINEMESSAGEUPDATE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONOPENLINEMESSAGEUPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnOpenLineMessageUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -1512,8 +1607,9 @@ type OnOpenLineMessageUpdateData struct {
 	Connector b24.String `json:"CONNECTOR"`
 	// Identifier of the open line. Required.
 	Line b24.Int `json:"LINE"`
-	// An array of objects with data from the modified message. The object
-	// structure is described below. Required.
+	// An array of objects with data from the modified message.
+	//
+	// The object structure is described below. Required.
 	Data []OnOpenLineMessageUpdateDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1534,14 +1630,17 @@ func (v OnOpenLineMessageUpdateData) MarshalJSON() ([]byte, error) {
 // OnOpenLineMessageUpdateDataData is the DATA value of
 // ONOPENLINEMESSAGEUPDATE.
 type OnOpenLineMessageUpdateDataData struct {
-	// An object with information about the modified message in the chat. The
-	// structure is described below. Required.
+	// An object with information about the modified message in the chat.
+	//
+	// The structure is described below. Required.
 	Im OnOpenLineMessageUpdateDataDataIm `json:"im"`
-	// An object with information about the message. The structure is described
-	// below. Required.
+	// An object with information about the message.
+	//
+	// The structure is described below. Required.
 	Message OnOpenLineMessageUpdateDataDataMessage `json:"message"`
-	// An object with information about the chat. The structure is described below.
-	// Required.
+	// An object with information about the chat.
+	//
+	// The structure is described below. Required.
 	Chat OnOpenLineMessageUpdateDataDataChat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1649,16 +1748,22 @@ func (OnSessionFinish) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/events/on-session-finish.html
 type OnSessionFinish struct {
-	// Symbolic code of the event. In this case — ONSESSIONFINISH. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONSESSIONFINISH. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnSessionFinishData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -1680,8 +1785,9 @@ func (v OnSessionFinish) MarshalJSON() ([]byte, error) {
 
 // OnSessionFinishData is the data value of ONSESSIONFINISH.
 type OnSessionFinishData struct {
-	// An array of objects with session data. The object structure is described
-	// below. Required.
+	// An array of objects with session data.
+	//
+	// The object structure is described below. Required.
 	Data []OnSessionFinishDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1701,15 +1807,21 @@ func (v OnSessionFinishData) MarshalJSON() ([]byte, error) {
 
 // OnSessionFinishDataData is the DATA value of ONSESSIONFINISH.
 type OnSessionFinishDataData struct {
-	// An object with connector information. The structure is described below.
-	// Required.
+	// An object with connector information.
+	//
+	// The structure is described below. Required.
 	Connector OnSessionFinishDataDataConnector `json:"connector"`
-	// An object with session information. The structure is described below.
-	// Required.
+	// An object with session information.
+	//
+	// The structure is described below. Required.
 	Session OnSessionFinishDataDataSession `json:"session"`
-	// An object with chat information. The structure is described below. Required.
+	// An object with chat information.
+	//
+	// The structure is described below. Required.
 	Chat OnSessionFinishDataDataChat `json:"chat"`
-	// An object with user information. The structure is described below. Required.
+	// An object with user information.
+	//
+	// The structure is described below. Required.
 	User OnSessionFinishDataDataUser `json:"user"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1844,16 +1956,22 @@ func (OnSessionStart) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/events/on-session-start.html
 type OnSessionStart struct {
-	// Symbolic code of the event. In this case — ONSESSIONSTART. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONSESSIONSTART. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing event data. The structure is described below. Required.
+	// An object containing event data.
+	//
+	// The structure is described below. Required.
 	Data OnSessionStartData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Event identifier. Required.
 	EventID b24.Int `json:"eventId"`
@@ -1875,8 +1993,9 @@ func (v OnSessionStart) MarshalJSON() ([]byte, error) {
 
 // OnSessionStartData is the data value of ONSESSIONSTART.
 type OnSessionStartData struct {
-	// An array of objects with session data. The object structure is described
-	// below. Required.
+	// An array of objects with session data.
+	//
+	// The object structure is described below. Required.
 	Data []OnSessionStartDataData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1896,15 +2015,21 @@ func (v OnSessionStartData) MarshalJSON() ([]byte, error) {
 
 // OnSessionStartDataData is the DATA value of ONSESSIONSTART.
 type OnSessionStartDataData struct {
-	// An object with connector information. The structure is described below.
-	// Required.
+	// An object with connector information.
+	//
+	// The structure is described below. Required.
 	Connector OnSessionStartDataDataConnector `json:"connector"`
-	// An object with session information. The structure is described below.
-	// Required.
+	// An object with session information.
+	//
+	// The structure is described below. Required.
 	Session OnSessionStartDataDataSession `json:"session"`
-	// An object with chat information. The structure is described below. Required.
+	// An object with chat information.
+	//
+	// The structure is described below. Required.
 	Chat OnSessionStartDataDataChat `json:"chat"`
-	// An object with user information. The structure is described below. Required.
+	// An object with user information.
+	//
+	// The structure is described below. Required.
 	User OnSessionStartDataDataUser `json:"user"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

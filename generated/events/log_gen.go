@@ -32,17 +32,23 @@ func (OnLiveFeedPostAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/log/events/on-live-feed-post-add.html
 type OnLiveFeedPostAdd struct {
-	// Symbolic code of the event. In this case — ONLIVEFEEDPOSTADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONLIVEFEEDPOSTADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the addition of a new message to the
-	// News Feed. Contains a single key FIELDS
+	// News Feed.
+	//
+	// Contains a single key FIELDS
 	Data OnLiveFeedPostAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -62,8 +68,9 @@ func (v OnLiveFeedPostAdd) MarshalJSON() ([]byte, error) {
 
 // OnLiveFeedPostAddData is the data value of ONLIVEFEEDPOSTADD.
 type OnLiveFeedPostAddData struct {
-	// Object containing information about the message added to the News Feed. The
-	// structure is described below
+	// Object containing information about the message added to the News Feed.
+	//
+	// The structure is described below
 	Fields OnLiveFeedPostAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -126,17 +133,22 @@ func (OnLiveFeedPostDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/log/events/on-live-feed-post-delete.html
 type OnLiveFeedPostDelete struct {
-	// Symbolic code of the event. In this case — ONLIVEFEEDPOSTDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONLIVEFEEDPOSTDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the message deletion from the News Feed.
+	//
 	// Contains a single key FIELDS
 	Data OnLiveFeedPostDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -157,6 +169,7 @@ func (v OnLiveFeedPostDelete) MarshalJSON() ([]byte, error) {
 // OnLiveFeedPostDeleteData is the data value of ONLIVEFEEDPOSTDELETE.
 type OnLiveFeedPostDeleteData struct {
 	// Object containing information about the message deleted from the News Feed.
+	//
 	// The structure is described below
 	Fields OnLiveFeedPostDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -220,17 +233,22 @@ func (OnLiveFeedPostUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/log/events/on-live-feed-post-update.html
 type OnLiveFeedPostUpdate struct {
-	// Symbolic code of the event. In this case — ONLIVEFEEDPOSTUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONLIVEFEEDPOSTUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the message change in the Feed. Contains
-	// a single key FIELDS
+	// Object containing information about the message change in the Feed.
+	//
+	// Contains a single key FIELDS
 	Data OnLiveFeedPostUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -250,8 +268,9 @@ func (v OnLiveFeedPostUpdate) MarshalJSON() ([]byte, error) {
 
 // OnLiveFeedPostUpdateData is the data value of ONLIVEFEEDPOSTUPDATE.
 type OnLiveFeedPostUpdateData struct {
-	// Object containing information about the modified message in the Feed. The
-	// structure is described below
+	// Object containing information about the modified message in the Feed.
+	//
+	// The structure is described below
 	Fields OnLiveFeedPostUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -32,17 +32,22 @@ func (OnOrderDeleted) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-order-deleted.html
 type OnOrderDeleted struct {
-	// Symbolic code of the event. In this case — ONORDERDELETED. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONORDERDELETED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a remote order. The structure is
-	// described below. Required.
+	// An object containing information about a remote order.
+	//
+	// The structure is described below. Required.
 	Data OnOrderDeletedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -62,8 +67,9 @@ func (v OnOrderDeleted) MarshalJSON() ([]byte, error) {
 
 // OnOrderDeletedData is the data value of ONORDERDELETED.
 type OnOrderDeletedData struct {
-	// An object with property ID, containing the order identifier. The structure
-	// is described below. Required.
+	// An object with property ID, containing the order identifier.
+	//
+	// The structure is described below. Required.
 	Fields OnOrderDeletedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -126,17 +132,22 @@ func (OnOrderEntitySaved) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-order-entity-saved.html
 type OnOrderEntitySaved struct {
-	// Symbolic code of the event. In this case — ONORDERENTITYSAVED. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONORDERENTITYSAVED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the saved order. The structure is
-	// described below. Required.
+	// An object containing information about the saved order.
+	//
+	// The structure is described below. Required.
 	Data OnOrderEntitySavedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -156,8 +167,9 @@ func (v OnOrderEntitySaved) MarshalJSON() ([]byte, error) {
 
 // OnOrderEntitySavedData is the data value of ONORDERENTITYSAVED.
 type OnOrderEntitySavedData struct {
-	// An object with property ID, containing the order identifier. The structure
-	// is described below. Required.
+	// An object with property ID, containing the order identifier.
+	//
+	// The structure is described below. Required.
 	Fields OnOrderEntitySavedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -221,17 +233,22 @@ func (OnPaymentDeleted) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-payment-deleted.html
 type OnPaymentDeleted struct {
-	// Symbolic code of the event. In this case — ONPAYMENTDELETED. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONPAYMENTDELETED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the remote payment. The structure is
-	// described below. Required.
+	// An object containing information about the remote payment.
+	//
+	// The structure is described below. Required.
 	Data OnPaymentDeletedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -251,8 +268,9 @@ func (v OnPaymentDeleted) MarshalJSON() ([]byte, error) {
 
 // OnPaymentDeletedData is the data value of ONPAYMENTDELETED.
 type OnPaymentDeletedData struct {
-	// An object with property ID, containing the payment identifier. The structure
-	// is described below. Required.
+	// An object with property ID, containing the payment identifier.
+	//
+	// The structure is described below. Required.
 	Fields OnPaymentDeletedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -316,17 +334,22 @@ func (OnPaymentEntitySaved) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-payment-entity-saved.html
 type OnPaymentEntitySaved struct {
-	// Symbolic code of the event. In this case — ONPAYMENTENTITYSAVED. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONPAYMENTENTITYSAVED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the saved payment. The structure is
-	// described below. Required.
+	// An object containing information about the saved payment.
+	//
+	// The structure is described below. Required.
 	Data OnPaymentEntitySavedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -346,8 +369,9 @@ func (v OnPaymentEntitySaved) MarshalJSON() ([]byte, error) {
 
 // OnPaymentEntitySavedData is the data value of ONPAYMENTENTITYSAVED.
 type OnPaymentEntitySavedData struct {
-	// An object with property ID, containing the payment identifier. The structure
-	// is described below. Required.
+	// An object with property ID, containing the payment identifier.
+	//
+	// The structure is described below. Required.
 	Fields OnPaymentEntitySavedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -411,18 +435,23 @@ func (OnPropertyValueDeleted) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-property-value-deleted.html
 type OnPropertyValueDeleted struct {
-	// Symbolic code of the event. In this case — ONPROPERTYVALUEDELETED.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONPROPERTYVALUEDELETED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the remote value of an order
-	// property. The structure is described below. Required.
+	// property.
+	//
+	// The structure is described below. Required.
 	Data OnPropertyValueDeletedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -443,7 +472,9 @@ func (v OnPropertyValueDeleted) MarshalJSON() ([]byte, error) {
 // OnPropertyValueDeletedData is the data value of ONPROPERTYVALUEDELETED.
 type OnPropertyValueDeletedData struct {
 	// An object with the ID property, containing the identifier of the order
-	// property value. The structure is described below. Required.
+	// property value.
+	//
+	// The structure is described below. Required.
 	Fields OnPropertyValueDeletedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -510,18 +541,22 @@ func (OnPropertyValueEntitySaved) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-property-value-entity-saved.html
 type OnPropertyValueEntitySaved struct {
-	// Symbolic code of the event. In this case — ONPROPERTYVALUEENTITYSAVED.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONPROPERTYVALUEENTITYSAVED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// An object containing information about the saved value of an order property.
+	//
 	// The structure is described below. Required.
 	Data OnPropertyValueEntitySavedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -543,7 +578,9 @@ func (v OnPropertyValueEntitySaved) MarshalJSON() ([]byte, error) {
 // ONPROPERTYVALUEENTITYSAVED.
 type OnPropertyValueEntitySavedData struct {
 	// An object with the ID property, containing the identifier of the order
-	// property value. The structure is described below. Required.
+	// property value.
+	//
+	// The structure is described below. Required.
 	Fields OnPropertyValueEntitySavedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -608,18 +645,22 @@ func (OnSaleBeforeOrderDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-sale-before-order-delete.html
 type OnSaleBeforeOrderDelete struct {
-	// Symbolic code of the event. In this case — ONSALEBEFOREORDERDELETE.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONSALEBEFOREORDERDELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about the order being deleted. The
-	// structure is described below. Required.
+	// An object containing information about the order being deleted.
+	//
+	// The structure is described below. Required.
 	Data OnSaleBeforeOrderDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -639,7 +680,9 @@ func (v OnSaleBeforeOrderDelete) MarshalJSON() ([]byte, error) {
 
 // OnSaleBeforeOrderDeleteData is the data value of ONSALEBEFOREORDERDELETE.
 type OnSaleBeforeOrderDeleteData struct {
-	// An object with order properties. The structure is described below. Required.
+	// An object with order properties.
+	//
+	// The structure is described below. Required.
 	Fields OnSaleBeforeOrderDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -708,17 +751,22 @@ func (OnSaleOrderSaved) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-sale-order-saved.html
 type OnSaleOrderSaved struct {
-	// Symbolic code of the event. In this case — ONSALEORDERSAVED. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONSALEORDERSAVED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a saved order. The structure is
-	// described below. Required.
+	// An object containing information about a saved order.
+	//
+	// The structure is described below. Required.
 	Data OnSaleOrderSavedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -738,7 +786,9 @@ func (v OnSaleOrderSaved) MarshalJSON() ([]byte, error) {
 
 // OnSaleOrderSavedData is the data value of ONSALEORDERSAVED.
 type OnSaleOrderSavedData struct {
-	// An object with order properties. The structure is described below. Required.
+	// An object with order properties.
+	//
+	// The structure is described below. Required.
 	Fields OnSaleOrderSavedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -806,17 +856,22 @@ func (OnShipmentDeleted) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-shipment-deleted.html
 type OnShipmentDeleted struct {
-	// Symbolic code of the event. In this case — ONSHIPMENTDELETED. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONSHIPMENTDELETED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a remote shipment. The structure is
-	// described below. Required.
+	// An object containing information about a remote shipment.
+	//
+	// The structure is described below. Required.
 	Data OnShipmentDeletedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -836,8 +891,9 @@ func (v OnShipmentDeleted) MarshalJSON() ([]byte, error) {
 
 // OnShipmentDeletedData is the data value of ONSHIPMENTDELETED.
 type OnShipmentDeletedData struct {
-	// An object with property ID, containing the shipment identifier. The
-	// structure is described below. Required.
+	// An object with property ID, containing the shipment identifier.
+	//
+	// The structure is described below. Required.
 	Fields OnShipmentDeletedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -901,18 +957,22 @@ func (OnShipmentEntitySaved) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/events/on-shipment-entity-saved.html
 type OnShipmentEntitySaved struct {
-	// Symbolic code of the event. In this case — ONSHIPMENTENTITYSAVED.
-	// Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONSHIPMENTENTITYSAVED. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler. Required.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing information about a saved shipment. The structure is
-	// described below. Required.
+	// An object containing information about a saved shipment.
+	//
+	// The structure is described below. Required.
 	Data OnShipmentEntitySavedData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -932,8 +992,9 @@ func (v OnShipmentEntitySaved) MarshalJSON() ([]byte, error) {
 
 // OnShipmentEntitySavedData is the data value of ONSHIPMENTENTITYSAVED.
 type OnShipmentEntitySavedData struct {
-	// An object with property ID, containing the shipment identifier. The
-	// structure is described below. Required.
+	// An object with property ID, containing the shipment identifier.
+	//
+	// The structure is described below. Required.
 	Fields OnShipmentEntitySavedDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -35,7 +35,9 @@ func (OnSignB2eDocumentStatusChanged) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sign/events/on-sign-b2e-document-status-changed.html
 type OnSignB2eDocumentStatusChanged struct {
-	// Symbolic code of the event. In this case — ONSIGNB2EDOCUMENTSTATUSCHANGED
+	// Symbolic code of the event.
+	//
+	// In this case — ONSIGNB2EDOCUMENTSTATUSCHANGED
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
@@ -43,8 +45,9 @@ type OnSignB2eDocumentStatusChanged struct {
 	Data OnSignB2eDocumentStatusChangedData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
-	// Object with authorization parameters and Bitrix24 data. The structure is
-	// described below
+	// Object with authorization parameters and Bitrix24 data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -117,7 +120,9 @@ func (OnSignB2eMemberStatusChanged) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sign/events/on-sign-b2e-member-status-changed.html
 type OnSignB2eMemberStatusChanged struct {
-	// Symbolic code of the event. In this case — ONSIGNB2EMEMBERSTATUSCHANGED
+	// Symbolic code of the event.
+	//
+	// In this case — ONSIGNB2EMEMBERSTATUSCHANGED
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
@@ -125,8 +130,9 @@ type OnSignB2eMemberStatusChanged struct {
 	Data OnSignB2eMemberStatusChangedData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
-	// Object with authorization parameters and Bitrix24 data. The structure is
-	// described below
+	// Object with authorization parameters and Bitrix24 data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -202,7 +208,9 @@ func (OnSignHcmLinkB2eDocumentSigned) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sign/events/on-sign-hcm-link-b2e-document-signed.html
 type OnSignHcmLinkB2eDocumentSigned struct {
-	// Symbolic code of the event. In this case — ONSIGNHCMLINKB2EDOCUMENTSIGNED
+	// Symbolic code of the event.
+	//
+	// In this case — ONSIGNHCMLINKB2EDOCUMENTSIGNED
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
@@ -210,8 +218,9 @@ type OnSignHcmLinkB2eDocumentSigned struct {
 	Data OnSignHcmLinkB2eDocumentSignedData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
-	// Object with authorization parameters and Bitrix24 data. The structure is
-	// described below
+	// Object with authorization parameters and Bitrix24 data.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -33,17 +33,22 @@ func (OnSonetGroupAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sonet-group/events/on-sonet-group-add.html
 type OnSonetGroupAdd struct {
-	// Symbolic code of the event. In this case — ONSONETGROUPADD
+	// Symbolic code of the event.
+	//
+	// In this case — ONSONETGROUPADD
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
 	// Object containing information about the addition of the new workgroup.
+	//
 	// Contains a single key FIELDS
 	Data OnSonetGroupAddData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -63,8 +68,9 @@ func (v OnSonetGroupAdd) MarshalJSON() ([]byte, error) {
 
 // OnSonetGroupAddData is the data value of ONSONETGROUPADD.
 type OnSonetGroupAddData struct {
-	// Object containing information about the fields of the new workgroup. The
-	// structure is described below
+	// Object containing information about the fields of the new workgroup.
+	//
+	// The structure is described below
 	Fields OnSonetGroupAddDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -127,17 +133,22 @@ func (OnSonetGroupDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sonet-group/events/on-sonet-group-delete.html
 type OnSonetGroupDelete struct {
-	// Symbolic code of the event. In this case — ONSONETGROUPDELETE
+	// Symbolic code of the event.
+	//
+	// In this case — ONSONETGROUPDELETE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the deleted workgroup. Contains a single
-	// key FIELDS
+	// Object containing information about the deleted workgroup.
+	//
+	// Contains a single key FIELDS
 	Data OnSonetGroupDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -157,8 +168,9 @@ func (v OnSonetGroupDelete) MarshalJSON() ([]byte, error) {
 
 // OnSonetGroupDeleteData is the data value of ONSONETGROUPDELETE.
 type OnSonetGroupDeleteData struct {
-	// Object containing information about the fields of the deleted group. The
-	// structure is described below
+	// Object containing information about the fields of the deleted group.
+	//
+	// The structure is described below
 	Fields OnSonetGroupDeleteDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -438,17 +450,22 @@ func (OnSonetGroupUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/sonet-group/events/on-sonet-group-update.html
 type OnSonetGroupUpdate struct {
-	// Symbolic code of the event. In this case — ONSONETGROUPUPDATE
+	// Symbolic code of the event.
+	//
+	// In this case — ONSONETGROUPUPDATE
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object containing information about the Workgroup change. Contains a single
-	// key FIELDS
+	// Object containing information about the Workgroup change.
+	//
+	// Contains a single key FIELDS
 	Data OnSonetGroupUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -469,6 +486,7 @@ func (v OnSonetGroupUpdate) MarshalJSON() ([]byte, error) {
 // OnSonetGroupUpdateData is the data value of ONSONETGROUPUPDATE.
 type OnSonetGroupUpdateData struct {
 	// Object containing information about the fields of the modified Workgroup.
+	//
 	// Structure is described below
 	Fields OnSonetGroupUpdateDataFields `json:"FIELDS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -31,17 +31,22 @@ func (OnTaskAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/events-tasks/on-task-add.html
 type OnTaskAdd struct {
-	// Symbolic code of the event. In this case — ONTASKADD. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONTASKADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data about the task addition event. The structure is
-	// described below. Required.
+	// An object containing data about the task addition event.
+	//
+	// The structure is described below. Required.
 	Data OnTaskAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -135,17 +140,22 @@ func (OnTaskCommentAdd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/comment-item/events-comment/on-task-comment-add.html
 type OnTaskCommentAdd struct {
-	// Symbolic code of the event. In this case — ONTASKCOMMENTADD. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONTASKCOMMENTADD. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data about the comment addition event. The structure is
-	// described below. Required.
+	// An object containing data about the comment addition event.
+	//
+	// The structure is described below. Required.
 	Data OnTaskCommentAddData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -247,17 +257,22 @@ func (OnTaskCommentDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/comment-item/events-comment/on-task-comment-delete.html
 type OnTaskCommentDelete struct {
-	// Symbolic code of the event. In this case — ONTASKCOMMENTDELETE. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONTASKCOMMENTDELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data about the comment deletion event. The structure is
-	// described below. Required.
+	// An object containing data about the comment deletion event.
+	//
+	// The structure is described below. Required.
 	Data OnTaskCommentDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -380,17 +395,22 @@ func (OnTaskCommentUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/comment-item/events-comment/on-task-comment-update.html
 type OnTaskCommentUpdate struct {
-	// Symbolic code of the event. In this case — ONTASKCOMMENTUPDATE. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONTASKCOMMENTUPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data about a comment change event. The structure is
-	// described below. Required.
+	// An object containing data about a comment change event.
+	//
+	// The structure is described below. Required.
 	Data OnTaskCommentUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -512,17 +532,22 @@ func (OnTaskDelete) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/events-tasks/on-task-delete.html
 type OnTaskDelete struct {
-	// Symbolic code of the event. In this case — ONTASKDELETE. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONTASKDELETE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data about the task deletion event. The structure is
-	// described below. Required.
+	// An object containing data about the task deletion event.
+	//
+	// The structure is described below. Required.
 	Data OnTaskDeleteData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -615,17 +640,22 @@ func (OnTaskUpdate) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/tasks/events-tasks/on-task-update.html
 type OnTaskUpdate struct {
-	// Symbolic code of the event. In this case — ONTASKUPDATE. Required.
+	// Symbolic code of the event.
+	//
+	// In this case — ONTASKUPDATE. Required.
 	Event b24.String `json:"event"`
 	// Identifier of the event handler.
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// An object containing data about the task update event. The structure is
-	// described below. Required.
+	// An object containing data about the task update event.
+	//
+	// The structure is described below. Required.
 	Data OnTaskUpdateData `json:"data"`
 	// Date and time of the event sent from the event queue. Required.
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters and information about the account
-	// where the event occurred. The structure is described below
+	// where the event occurred.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -34,16 +34,22 @@ func (OnExternalCallBackStart) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/events/on-external-call-back-start.html
 type OnExternalCallBackStart struct {
-	// Symbolic code of the event. In this case — ONEXTERNALCALLBACKSTART
+	// Symbolic code of the event.
+	//
+	// In this case — ONEXTERNALCALLBACKSTART
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. The structure is described below
+	// Object with event data.
+	//
+	// The structure is described below
 	Data OnExternalCallBackStartData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -119,16 +125,22 @@ func (OnExternalCallStart) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/events/on-external-call-start.html
 type OnExternalCallStart struct {
-	// Symbolic code of the event. In this case — ONEXTERNALCALLSTART
+	// Symbolic code of the event.
+	//
+	// In this case — ONEXTERNALCALLSTART
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. The structure is described below
+	// Object with event data.
+	//
+	// The structure is described below
 	Data OnExternalCallStartData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -161,8 +173,11 @@ type OnExternalCallStartData struct {
 	// Number of the external line through which the call was requested
 	LineNumber b24.String `json:"LINE_NUMBER"`
 	// Flag indicating that the call was initiated from a mobile application.
-	// Possible values: - 0 - the call was not initiated from a mobile application
-	// - 1 - the call was initiated from a mobile application
+	//
+	// Possible values:
+	//
+	//   - 0 - the call was not initiated from a mobile application
+	//   - 1 - the call was initiated from a mobile application
 	IsMobile OnExternalCallStartDataIsMobile `json:"IS_MOBILE"`
 	// Identifier of the call created when registering the external call
 	CallID b24.String `json:"CALL_ID"`
@@ -234,16 +249,22 @@ func (OnVoximplantCallEnd) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/events/on-voximplant-call-end.html
 type OnVoximplantCallEnd struct {
-	// Symbolic code of the event. In this case — ONVOXIMPLANTCALLEND
+	// Symbolic code of the event.
+	//
+	// In this case — ONVOXIMPLANTCALLEND
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. The structure is described below
+	// Object with event data.
+	//
+	// The structure is described below
 	Data OnVoximplantCallEndData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -265,8 +286,15 @@ func (v OnVoximplantCallEnd) MarshalJSON() ([]byte, error) {
 type OnVoximplantCallEndData struct {
 	// Identifier of the call
 	CallID b24.String `json:"CALL_ID"`
-	// Type of the call. Possible values: - 1 — outgoing - 2 — incoming - 3 —
-	// incoming with redirection - 4 — callback - 5 — informational call
+	// Type of the call.
+	//
+	// Possible values:
+	//
+	//   - 1 — outgoing
+	//   - 2 — incoming
+	//   - 3 — incoming with redirection
+	//   - 4 — callback
+	//   - 5 — informational call
 	CallType b24.Int `json:"CALL_TYPE"`
 	// Phone number of the subscriber for an incoming call or the number the
 	// operator is calling for an outgoing call
@@ -284,11 +312,23 @@ type OnVoximplantCallEndData struct {
 	Cost b24.Number `json:"COST"`
 	// Currency of the call
 	CostCurrency b24.String `json:"COST_CURRENCY"`
-	// Call completion code. Possible values: - 200 — successful call - 304 —
-	// missed call - 603 — declined - 603-S — call canceled - 403 — forbidden
-	// - 404 — invalid number - 486 — busy - 484 — direction unavailable -
-	// 503 — direction unavailable - 480 — temporarily unavailable - 402 —
-	// insufficient funds - 423 — blocked - OTHER — undefined
+	// Call completion code.
+	//
+	// Possible values:
+	//
+	//   - 200 — successful call
+	//   - 304 — missed call
+	//   - 603 — declined
+	//   - 603-S — call canceled
+	//   - 403 — forbidden
+	//   - 404 — invalid number
+	//   - 486 — busy
+	//   - 484 — direction unavailable
+	//   - 503 — direction unavailable
+	//   - 480 — temporarily unavailable
+	//   - 402 — insufficient funds
+	//   - 423 — blocked
+	//   - OTHER — undefined
 	CallFailedCode OnVoximplantCallEndDataCallFailedCode `json:"CALL_FAILED_CODE"`
 	// Text description of the call completion code
 	CallFailedReason b24.String `json:"CALL_FAILED_REASON"`
@@ -381,16 +421,22 @@ func (OnVoximplantCallInit) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/events/on-voximplant-call-init.html
 type OnVoximplantCallInit struct {
-	// Symbolic code of the event. In this case — ONVOXIMPLANTCALLINIT
+	// Symbolic code of the event.
+	//
+	// In this case — ONVOXIMPLANTCALLINIT
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. The structure is described below
+	// Object with event data.
+	//
+	// The structure is described below
 	Data OnVoximplantCallInitData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -412,22 +458,37 @@ func (v OnVoximplantCallInit) MarshalJSON() ([]byte, error) {
 type OnVoximplantCallInitData struct {
 	// Identifier of the call
 	CallID b24.String `json:"CALL_ID"`
-	// Type of the call. Possible values: - 1 — outgoing - 2 — incoming - 3 —
-	// incoming with redirection - 4 — callback - 5 — informational call
+	// Type of the call.
+	//
+	// Possible values:
+	//
+	//   - 1 — outgoing
+	//   - 2 — incoming
+	//   - 3 — incoming with redirection
+	//   - 4 — callback
+	//   - 5 — informational call
 	CallType b24.Int `json:"CALL_TYPE"`
-	// Identifier of the line. Possible values: - XXX — for rented numbers -
-	// regXXX — for cloud PBXs - sipXXX — for office PBXs This field is
-	// returned when using rented numbers or SIP
+	// Identifier of the line.
+	//
+	// Possible values:
+	//
+	//   - XXX — for rented numbers
+	//   - regXXX — for cloud PBXs
+	//   - sipXXX — for office PBXs
+	//
+	// This field is returned when using rented numbers or SIP
 	AccountSearchID OnVoximplantCallInitDataAccountSearchID `json:"ACCOUNT_SEARCH_ID"`
 	// The number the operator is calling for an outgoing call, or the number the
-	// subscriber is calling for an incoming call. This field is returned when
-	// using rented numbers or SIP
+	// subscriber is calling for an incoming call.
+	//
+	// This field is returned when using rented numbers or SIP
 	PhoneNumber b24.String `json:"PHONE_NUMBER"`
 	// Identifier of the line for an outgoing call or the client's phone number for
 	// an incoming call
 	CallerID b24.String `json:"CALLER_ID"`
-	// Identifier of the application associated with the call. This field is
-	// returned when using the telephony application
+	// Identifier of the application associated with the call.
+	//
+	// This field is returned when using the telephony application
 	RestAppID b24.Int `json:"REST_APP_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -496,16 +557,22 @@ func (OnVoximplantCallStart) EventName() string {
 //
 // See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/events/on-voximplant-call-start.html
 type OnVoximplantCallStart struct {
-	// Symbolic code of the event. In this case — ONVOXIMPLANTCALLSTART
+	// Symbolic code of the event.
+	//
+	// In this case — ONVOXIMPLANTCALLSTART
 	Event b24.String `json:"event"`
 	// Identifier of the event handler
 	EventHandlerID b24.Int `json:"event_handler_id"`
-	// Object with event data. The structure is described below
+	// Object with event data.
+	//
+	// The structure is described below
 	Data OnVoximplantCallStartData `json:"data"`
 	// Date and time of the event sent from the event queue
 	Ts b24.Time `json:"ts"`
 	// Object containing authorization parameters of the user on behalf of whom the
-	// event was triggered. The structure is described below
+	// event was triggered.
+	//
+	// The structure is described below
 	Auth Auth `json:"auth"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

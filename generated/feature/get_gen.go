@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - CODE_EMPTY: The CODE parameter was not provided
+//   - CODE_EMPTY: The CODE parameter was not provided
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*GetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -49,8 +49,12 @@ func GetCommand(p GetParams) b24.Command[*GetResult] {
 
 // GetParams holds the parameters of feature.get.
 type GetParams struct {
-	// Available keys: - rest_offline_extended — availability of offline events -
-	// rest_auth_connector — availability of the auth_connector key in events.
+	// Available keys:
+	//
+	//   - rest_offline_extended — availability of offline events
+	//   - rest_auth_connector — availability of the auth_connector key in
+	//     events
+	//
 	// Required.
 	Code GetParamsCode `json:"CODE"`
 }

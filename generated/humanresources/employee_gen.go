@@ -24,8 +24,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: Ensure the current user is
-// an employee of Bitrix24
+//   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: Ensure the current
+//     user is an employee of Bitrix24
 func EmployeeCount(ctx context.Context, c b24.Caller, p EmployeeCountParams, opts ...b24.CallOption) (*EmployeeCountResult, error) {
 	var out EmployeeCountResult
 	if err := b24.Invoke(ctx, c, EmployeeCountCommand(p).Request, &out, opts...); err != nil {
@@ -117,18 +117,35 @@ func EmployeeFieldGetCommand(p EmployeeFieldGetParams) b24.Command[*EmployeeFiel
 // EmployeeFieldGetParams holds the parameters of
 // humanresources.employee.field.get.
 type EmployeeFieldGetParams struct {
-	// The name of the field whose description is to be retrieved. Available
-	// fields: - userId — user identifier - name — employee name - workPosition
-	// — position - avatar — link to avatar - url — link to profile -
-	// departments — employee departments - teams — employee teams. Required.
+	// The name of the field whose description is to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - userId — user identifier
+	//   - name — employee name
+	//   - workPosition — position
+	//   - avatar — link to avatar
+	//   - url — link to profile
+	//   - departments — employee departments
+	//   - teams — employee teams
+	//
+	// Required.
 	Name EmployeeFieldGetParamsName `json:"name"`
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -265,13 +282,21 @@ func EmployeeFieldListCommand(p EmployeeFieldListParams) b24.Command[*EmployeeFi
 // EmployeeFieldListParams holds the parameters of
 // humanresources.employee.field.list.
 type EmployeeFieldListParams struct {
-	// List of field descriptions to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of field descriptions to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -339,8 +364,8 @@ func (v EmployeeFieldListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: Ensure the current user is
-// an employee of Bitrix24
+//   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: Ensure the current
+//     user is an employee of Bitrix24
 func EmployeeMultidepartment(ctx context.Context, c b24.Caller, p EmployeeMultidepartmentParams, opts ...b24.CallOption) (*EmployeeMultidepartmentResult, error) {
 	var out EmployeeMultidepartmentResult
 	if err := b24.Invoke(ctx, c, EmployeeMultidepartmentCommand(p).Request, &out, opts...); err != nil {
@@ -463,13 +488,21 @@ func EmployeeSearchCommand(p EmployeeSearchParams) b24.Command[*EmployeeSearchRe
 type EmployeeSearchParams struct {
 	// Search string for the employee's name. Required.
 	Name string `json:"name"`
-	// Identifier of the department or team to limit the search. The identifier can
-	// be obtained using the humanresources.node.list method.
+	// Identifier of the department or team to limit the search.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
 	NodeID b24.Opt[int64] `json:"nodeId,omitzero"`
-	// List of employee fields to return. Available fields: - userId — user
-	// identifier - name — employee name - workPosition — position - avatar —
-	// link to avatar - url — link to profile - departments — employee's
-	// departments - teams — employee's teams
+	// List of employee fields to return.
+	//
+	// Available fields:
+	//
+	//   - userId — user identifier
+	//   - name — employee name
+	//   - workPosition — position
+	//   - avatar — link to avatar
+	//   - url — link to profile
+	//   - departments — employee's departments
+	//   - teams — employee's teams
 	Select []string `json:"select,omitzero"`
 }
 
@@ -595,8 +628,9 @@ func EmployeeSubordinatesCommand(p EmployeeSubordinatesParams) b24.Command[*Empl
 // EmployeeSubordinatesParams holds the parameters of
 // humanresources.employee.subordinates.
 type EmployeeSubordinatesParams struct {
-	// Identifier of the user for whom to get subordinates. The identifier can be
-	// obtained using the user.get method. Required.
+	// Identifier of the user for whom to get subordinates.
+	//
+	// The identifier can be obtained using the user.get method. Required.
 	ID int64 `json:"id"`
 }
 

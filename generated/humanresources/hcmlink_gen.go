@@ -91,13 +91,15 @@ func (p HcmlinkCompanyAddParams) validate() error {
 type HcmlinkCompanyAddParamsFields struct {
 	// Company code in the HR system. Required.
 	Company string `json:"company"`
-	// CRM company ID. You can get the ID using crm.item.list with the entityTypeId
-	// = 4 parameter and the isMyCompany = Y filter. Required.
+	// CRM company ID.
+	//
+	// You can get the ID using crm.item.list with the entityTypeId = 4 parameter
+	// and the isMyCompany = Y filter. Required.
 	CRMCompanyID int64 `json:"crmCompanyId"`
 	// Company name. Required.
 	Title string `json:"title"`
 	// Additional company data
-	Data map[string]any `json:"data,omitzero"`
+	Data *HcmlinkCompanyAddParamsFieldsData `json:"data,omitzero"`
 	// List of HR system fields (detailed description). Required.
 	Fields []HcmlinkCompanyAddParamsFieldsFields `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -116,6 +118,26 @@ func (v HcmlinkCompanyAddParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// HcmlinkCompanyAddParamsFieldsData is the data value of
+// humanresources.hcmlink.company.add.
+type HcmlinkCompanyAddParamsFieldsData struct {
+	TaxID b24.Opt[string] `json:"taxId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *HcmlinkCompanyAddParamsFieldsData) UnmarshalJSON(data []byte) error {
+	type plain HcmlinkCompanyAddParamsFieldsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v HcmlinkCompanyAddParamsFieldsData) MarshalJSON() ([]byte, error) {
+	type plain HcmlinkCompanyAddParamsFieldsData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // HcmlinkCompanyAddParamsFieldsFields is the fields value of
 // humanresources.hcmlink.company.add.
 type HcmlinkCompanyAddParamsFieldsFields struct {
@@ -124,18 +146,36 @@ type HcmlinkCompanyAddParamsFieldsFields struct {
 	// Field name. Required.
 	Title string `json:"title"`
 	// Field type. If no value is passed, the method saves the field with the
-	// internal UNKNOWN type. Possible values: - STRING — string - FIRST_NAME —
-	// first name - LAST_NAME — last name - PATRONYMIC_NAME — middle name -
-	// PHONE — phone - EMAIL — email address - ADDRESS — address - BIRTHDAY
-	// — date of birth - POSITION — position - DEPARTMENT — department -
-	// DOCUMENT_REGISTRATION_NUMBER — document registration number - DOCUMENT_UID
-	// — unique document ID - DOCUMENT_DATE — document date
+	// internal UNKNOWN type.
+	//
+	// Possible values:
+	//
+	//   - STRING — string
+	//   - FIRST_NAME — first name
+	//   - LAST_NAME — last name
+	//   - PATRONYMIC_NAME — middle name
+	//   - PHONE — phone
+	//   - EMAIL — email address
+	//   - ADDRESS — address
+	//   - BIRTHDAY — date of birth
+	//   - POSITION — position
+	//   - DEPARTMENT — department
+	//   - DOCUMENT_REGISTRATION_NUMBER — document registration number
+	//   - DOCUMENT_UID — unique document ID
+	//   - DOCUMENT_DATE — document date
 	Type b24.Opt[HcmlinkCompanyAddParamsFieldsFieldsType] `json:"type,omitzero"`
 	// Type of object the field belongs to. If no value is passed, the method saves
-	// the field with the internal UNKNOWN type. Possible values: - EMPLOYEE —
-	// employee - COMPANY — company - DOCUMENT — document
+	// the field with the internal UNKNOWN type.
+	//
+	// Possible values:
+	//
+	//   - EMPLOYEE — employee
+	//   - COMPANY — company
+	//   - DOCUMENT — document
 	EntityType b24.Opt[HcmlinkCompanyAddParamsFieldsFieldsEntityType] `json:"entityType,omitzero"`
-	// Field value storage time in seconds. Default value: 86400
+	// Field value storage time in seconds.
+	//
+	// Default value: 86400
 	TTL b24.Opt[int64] `json:"ttl,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -266,8 +306,9 @@ func HcmlinkCompanyDeleteCommand(p HcmlinkCompanyDeleteParams) b24.Command[b24.B
 // HcmlinkCompanyDeleteParams holds the parameters of
 // humanresources.hcmlink.company.delete.
 type HcmlinkCompanyDeleteParams struct {
-	// HCM Link company ID. You can get the ID using
-	// humanresources.hcmlink.company.list. Required.
+	// HCM Link company ID.
+	//
+	// You can get the ID using humanresources.hcmlink.company.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -323,9 +364,13 @@ func HcmlinkCompanyListCommand(p HcmlinkCompanyListParams) b24.Command[[]Hcmlink
 // HcmlinkCompanyListParams holds the parameters of
 // humanresources.hcmlink.company.list.
 type HcmlinkCompanyListParams struct {
-	// Number of records per page. Allowed values: 1 to 1000. Default value: 100
+	// Number of records per page.
+	//
+	// Allowed values: 1 to 1000. Default value: 100
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
-	// Offset for page navigation. Default value: 0
+	// Offset for page navigation.
+	//
+	// Default value: 0
 	Offset b24.Opt[int64] `json:"offset,omitzero"`
 	// Bitrix24 user ID. If passed, the method returns companies linked to this
 	// user
@@ -393,12 +438,23 @@ type HcmlinkCompanyListItemFields struct {
 	Field b24.String `json:"field"`
 	// Field name
 	Title b24.String `json:"title"`
-	// Field type. Possible values: - STRING — string - FIRST_NAME — first name
-	// - LAST_NAME — last name - PATRONYMIC_NAME — middle name - PHONE —
-	// phone - EMAIL — email address - ADDRESS — address - BIRTHDAY — date of
-	// birth - POSITION — position - DEPARTMENT — department -
-	// DOCUMENT_REGISTRATION_NUMBER — document registration number - DOCUMENT_UID
-	// — unique document identifier - DOCUMENT_DATE — document date
+	// Field type.
+	//
+	// Possible values:
+	//
+	//   - STRING — string
+	//   - FIRST_NAME — first name
+	//   - LAST_NAME — last name
+	//   - PATRONYMIC_NAME — middle name
+	//   - PHONE — phone
+	//   - EMAIL — email address
+	//   - ADDRESS — address
+	//   - BIRTHDAY — date of birth
+	//   - POSITION — position
+	//   - DEPARTMENT — department
+	//   - DOCUMENT_REGISTRATION_NUMBER — document registration number
+	//   - DOCUMENT_UID — unique document identifier
+	//   - DOCUMENT_DATE — document date
 	Type HcmlinkCompanyListItemFieldsType `json:"type"`
 	// Field value lifetime in seconds
 	TTL b24.Int `json:"ttl"`
@@ -508,8 +564,9 @@ func HcmlinkCompanyUpdateCommand(p HcmlinkCompanyUpdateParams) b24.Command[b24.B
 // HcmlinkCompanyUpdateParams holds the parameters of
 // humanresources.hcmlink.company.update.
 type HcmlinkCompanyUpdateParams struct {
-	// HCM Link company ID. You can get the ID using
-	// humanresources.hcmlink.company.list. Required.
+	// HCM Link company ID.
+	//
+	// You can get the ID using humanresources.hcmlink.company.list. Required.
 	ID int64 `json:"id"`
 	// New company data from the HR system (detailed description). Required.
 	Fields HcmlinkCompanyUpdateParamsFields `json:"fields"`
@@ -555,8 +612,10 @@ func (p HcmlinkCompanyUpdateParams) validate() error {
 type HcmlinkCompanyUpdateParamsFields struct {
 	// Company code in the HR system. Required.
 	Company string `json:"company"`
-	// CRM company ID. You can get the ID using crm.item.list with the entityTypeId
-	// = 4 parameter and the isMyCompany = Y filter. Required.
+	// CRM company ID.
+	//
+	// You can get the ID using crm.item.list with the entityTypeId = 4 parameter
+	// and the isMyCompany = Y filter. Required.
 	CRMCompanyID int64 `json:"crmCompanyId"`
 	// Company name. Required.
 	Title string `json:"title"`
@@ -588,18 +647,36 @@ type HcmlinkCompanyUpdateParamsFieldsFields struct {
 	// Field name. Required.
 	Title string `json:"title"`
 	// Field type. If no value is provided, the method will save the field with the
-	// internal type UNKNOWN. Possible values: - STRING — string - FIRST_NAME —
-	// first name - LAST_NAME — last name - PATRONYMIC_NAME — middle name -
-	// PHONE — phone - EMAIL — email address - ADDRESS — address - BIRTHDAY
-	// — date of birth - POSITION — position - DEPARTMENT — department -
-	// DOCUMENT_REGISTRATION_NUMBER — document registration number - DOCUMENT_UID
-	// — unique document identifier - DOCUMENT_DATE — document date
+	// internal type UNKNOWN.
+	//
+	// Possible values:
+	//
+	//   - STRING — string
+	//   - FIRST_NAME — first name
+	//   - LAST_NAME — last name
+	//   - PATRONYMIC_NAME — middle name
+	//   - PHONE — phone
+	//   - EMAIL — email address
+	//   - ADDRESS — address
+	//   - BIRTHDAY — date of birth
+	//   - POSITION — position
+	//   - DEPARTMENT — department
+	//   - DOCUMENT_REGISTRATION_NUMBER — document registration number
+	//   - DOCUMENT_UID — unique document identifier
+	//   - DOCUMENT_DATE — document date
 	Type b24.Opt[HcmlinkCompanyUpdateParamsFieldsFieldsType] `json:"type,omitzero"`
 	// Object type to which the field belongs. If no value is provided, the method
-	// will save the field with the internal type UNKNOWN. Possible values: -
-	// EMPLOYEE — employee - COMPANY — company - DOCUMENT — document
+	// will save the field with the internal type UNKNOWN.
+	//
+	// Possible values:
+	//
+	//   - EMPLOYEE — employee
+	//   - COMPANY — company
+	//   - DOCUMENT — document
 	EntityType b24.Opt[HcmlinkCompanyUpdateParamsFieldsFieldsEntityType] `json:"entityType,omitzero"`
-	// Field value retention time in seconds. Default is 86400
+	// Field value retention time in seconds.
+	//
+	// Default is 86400
 	TTL b24.Opt[int64] `json:"ttl,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -702,7 +779,7 @@ func (v *HcmlinkCompanyUpdateParamsFieldsFieldsEntityType) UnmarshalJSON(data []
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - WRONG_AUTH_TYPE: The method was not called in the application context
+//   - WRONG_AUTH_TYPE: The method was not called in the application context
 func HcmlinkCompanyUserList(ctx context.Context, c b24.Caller, p HcmlinkCompanyUserListParams, opts ...b24.CallOption) ([]HcmlinkCompanyUserListItem, error) {
 	var out []HcmlinkCompanyUserListItem
 	if err := b24.Invoke(ctx, c, HcmlinkCompanyUserListCommand(p).Request, &out, opts...); err != nil {
@@ -727,9 +804,13 @@ func HcmlinkCompanyUserListCommand(p HcmlinkCompanyUserListParams) b24.Command[[
 // HcmlinkCompanyUserListParams holds the parameters of
 // humanresources.hcmlink.company.user.list.
 type HcmlinkCompanyUserListParams struct {
-	// Number of records per page. Allowed values: 1 to 1000. Default value: 100
+	// Number of records per page.
+	//
+	// Allowed values: 1 to 1000. Default value: 100
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
-	// Offset for page navigation. Default value: 0
+	// Offset for page navigation.
+	//
+	// Default value: 0
 	Offset b24.Opt[int64] `json:"offset,omitzero"`
 }
 
@@ -829,12 +910,17 @@ func HcmlinkEmployeeListCommand(p HcmlinkEmployeeListParams) b24.Command[[]Hcmli
 // HcmlinkEmployeeListParams holds the parameters of
 // humanresources.hcmlink.employee.list.
 type HcmlinkEmployeeListParams struct {
-	// Company code in the HR system. You can get the code using
-	// humanresources.hcmlink.company.list. Required.
+	// Company code in the HR system.
+	//
+	// You can get the code using humanresources.hcmlink.company.list. Required.
 	Company string `json:"company"`
-	// Number of records per page. Allowed values: 1 to 1000. Default value: 100
+	// Number of records per page.
+	//
+	// Allowed values: 1 to 1000. Default value: 100
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
-	// Offset for page navigation. Default value: 0
+	// Offset for page navigation.
+	//
+	// Default value: 0
 	Offset b24.Opt[int64] `json:"offset,omitzero"`
 	// Modification date in ISO 8601 format. If passed, the method returns records
 	// changed after this date
@@ -979,13 +1065,15 @@ func HcmlinkEmployeeSetCommand(p HcmlinkEmployeeSetParams) b24.Command[*HcmlinkE
 // HcmlinkEmployeeSetParams holds the parameters of
 // humanresources.hcmlink.employee.set.
 type HcmlinkEmployeeSetParams struct {
-	// Company code in the HR system. You can get the code using
-	// humanresources.hcmlink.company.list. Required.
+	// Company code in the HR system.
+	//
+	// You can get the code using humanresources.hcmlink.company.list. Required.
 	Company string `json:"company"`
 	// List of employees from the HR system (detailed description). Required.
 	Data []HcmlinkEmployeeSetParamsData `json:"data"`
-	// Data for updating the synchronization job (detailed description). Pass the
-	// parameter if the method is executed in response to the
+	// Data for updating the synchronization job (detailed description).
+	//
+	// Pass the parameter if the method is executed in response to the
 	// OnHumanResourcesHcmLinkEmployeeListRequested event. The job ID is passed in
 	// the event in the jobId field
 	Job *HcmlinkEmployeeSetParamsJob `json:"job,omitzero"`
@@ -1015,7 +1103,9 @@ type HcmlinkEmployeeSetParamsData struct {
 	Employee string `json:"employee"`
 	// Individual code in the HR system. Required.
 	Person string `json:"person"`
-	// Bitrix24 user ID. You can get the ID using user.get
+	// Bitrix24 user ID.
+	//
+	// You can get the ID using user.get
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
 	// Employee data (detailed description). The object must contain at least one
 	// field with a non-empty value. Required.
@@ -1064,9 +1154,10 @@ func (v HcmlinkEmployeeSetParamsDataData) MarshalJSON() ([]byte, error) {
 // HcmlinkEmployeeSetParamsJob is the job value of
 // humanresources.hcmlink.employee.set.
 type HcmlinkEmployeeSetParamsJob struct {
-	// Synchronization job ID. Passed in the
-	// OnHumanResourcesHcmLinkEmployeeListRequested event in the jobId field.
-	// Required.
+	// Synchronization job ID.
+	//
+	// Passed in the OnHumanResourcesHcmLinkEmployeeListRequested event in the
+	// jobId field. Required.
 	ID int64 `json:"id"`
 	// New synchronization job data (detailed description). Required.
 	Fields HcmlinkEmployeeSetParamsJobFields `json:"fields"`
@@ -1089,8 +1180,15 @@ func (v HcmlinkEmployeeSetParamsJob) MarshalJSON() ([]byte, error) {
 // HcmlinkEmployeeSetParamsJobFields is the fields value of
 // humanresources.hcmlink.employee.set.
 type HcmlinkEmployeeSetParamsJobFields struct {
-	// New job status. Possible values: - IN_PROGRESS — in progress - DONE —
-	// completed - CANCELED — canceled. Required.
+	// New job status.
+	//
+	// Possible values:
+	//
+	//   - IN_PROGRESS — in progress
+	//   - DONE — completed
+	//   - CANCELED — canceled
+	//
+	// Required.
 	Status HcmlinkEmployeeSetParamsJobFieldsStatus `json:"status"`
 	// Total number of items in the job
 	Total b24.Opt[int64] `json:"total,omitzero"`
@@ -1206,16 +1304,19 @@ func HcmlinkFieldValueSetCommand(p HcmlinkFieldValueSetParams) b24.Command[*Hcml
 // HcmlinkFieldValueSetParams holds the parameters of
 // humanresources.hcmlink.field.value.set.
 type HcmlinkFieldValueSetParams struct {
-	// Company code in the HR system or CRM company ID. You can get the company
-	// code using humanresources.hcmlink.company.list. You can get the CRM company
-	// ID using crm.item.list with the entityTypeId = 4 parameter and the
-	// isMyCompany = Y filter. If job is passed, the company can be determined by
-	// the job. Required.
+	// Company code in the HR system or CRM company ID.
+	//
+	// You can get the company code using humanresources.hcmlink.company.list.
+	//
+	// You can get the CRM company ID using crm.item.list with the entityTypeId = 4
+	// parameter and the isMyCompany = Y filter. If job is passed, the company can
+	// be determined by the job. Required.
 	Company string `json:"company"`
 	// List of field values (detailed description). Required.
 	Data []HcmlinkFieldValueSetParamsData `json:"data"`
-	// Data for updating the synchronization job (detailed description). Pass the
-	// parameter if the method is executed in response to the
+	// Data for updating the synchronization job (detailed description).
+	//
+	// Pass the parameter if the method is executed in response to the
 	// OnHumanResourcesHcmLinkFieldValueRequested,
 	// OnHumanResourcesHcmLinkPinRequested, or
 	// OnHumanResourcesHcmLinkSalaryVacationRequested event. The job ID is passed
@@ -1243,11 +1344,14 @@ func (p HcmlinkFieldValueSetParams) validate() error {
 // HcmlinkFieldValueSetParamsData is the data value of
 // humanresources.hcmlink.field.value.set.
 type HcmlinkFieldValueSetParamsData struct {
-	// Field code in the HR system. You can get the code from fields[].field in the
-	// response of humanresources.hcmlink.company.list. Required.
+	// Field code in the HR system.
+	//
+	// You can get the code from fields[].field in the response of
+	// humanresources.hcmlink.company.list. Required.
 	Field string `json:"field"`
-	// Employee code in the HR system. You can get the code from
-	// employees[].employee in the response of
+	// Employee code in the HR system.
+	//
+	// You can get the code from employees[].employee in the response of
 	// humanresources.hcmlink.employee.list. Required.
 	Employee string `json:"employee"`
 	// Field value. Required.
@@ -1271,8 +1375,9 @@ func (v HcmlinkFieldValueSetParamsData) MarshalJSON() ([]byte, error) {
 // HcmlinkFieldValueSetParamsJob is the job value of
 // humanresources.hcmlink.field.value.set.
 type HcmlinkFieldValueSetParamsJob struct {
-	// Synchronization task identifier. Comes in events
-	// OnHumanResourcesHcmLinkFieldValueRequested,
+	// Synchronization task identifier.
+	//
+	// Comes in events OnHumanResourcesHcmLinkFieldValueRequested,
 	// OnHumanResourcesHcmLinkPinRequested, or
 	// OnHumanResourcesHcmLinkSalaryVacationRequested in the field jobId. Required.
 	ID int64 `json:"id"`
@@ -1297,8 +1402,15 @@ func (v HcmlinkFieldValueSetParamsJob) MarshalJSON() ([]byte, error) {
 // HcmlinkFieldValueSetParamsJobFields is the fields value of
 // humanresources.hcmlink.field.value.set.
 type HcmlinkFieldValueSetParamsJobFields struct {
-	// New task status. Possible values: - IN_PROGRESS — in progress - DONE —
-	// completed - CANCELED — cancelled. Required.
+	// New task status.
+	//
+	// Possible values:
+	//
+	//   - IN_PROGRESS — in progress
+	//   - DONE — completed
+	//   - CANCELED — cancelled
+	//
+	// Required.
 	Status HcmlinkFieldValueSetParamsJobFieldsStatus `json:"status"`
 	// Total number of items in the task
 	Total b24.Opt[int64] `json:"total,omitzero"`
@@ -1412,7 +1524,9 @@ func HcmlinkJobStatusGetCommand(p HcmlinkJobStatusGetParams) b24.Command[*Hcmlin
 // HcmlinkJobStatusGetParams holds the parameters of
 // humanresources.hcmlink.job.status.get.
 type HcmlinkJobStatusGetParams struct {
-	// Synchronization job ID. The ID is passed in the jobId field of the
+	// Synchronization job ID.
+	//
+	// The ID is passed in the jobId field of the
 	// OnHumanResourcesHcmLinkEmployeeListRequested,
 	// OnHumanResourcesHcmLinkFieldValueRequested,
 	// OnHumanResourcesHcmLinkEmployeeListMapped,
@@ -1495,7 +1609,9 @@ func HcmlinkJobUpdateCommand(p HcmlinkJobUpdateParams) b24.Command[b24.Bool] {
 // HcmlinkJobUpdateParams holds the parameters of
 // humanresources.hcmlink.job.update.
 type HcmlinkJobUpdateParams struct {
-	// Synchronization job ID. The ID is passed in the jobId field of the
+	// Synchronization job ID.
+	//
+	// The ID is passed in the jobId field of the
 	// OnHumanResourcesHcmLinkEmployeeListRequested,
 	// OnHumanResourcesHcmLinkFieldValueRequested,
 	// OnHumanResourcesHcmLinkEmployeeListMapped,
@@ -1526,15 +1642,22 @@ func (p HcmlinkJobUpdateParams) validate() error {
 // HcmlinkJobUpdateParamsFields is the fields value of
 // humanresources.hcmlink.job.update.
 type HcmlinkJobUpdateParamsFields struct {
-	// New job status. Possible values: - IN_PROGRESS — in progress - DONE —
-	// completed - CANCELED — canceled. Required.
+	// New job status.
+	//
+	// Possible values:
+	//
+	//   - IN_PROGRESS — in progress
+	//   - DONE — completed
+	//   - CANCELED — canceled
+	//
+	// Required.
 	Status HcmlinkJobUpdateParamsFieldsStatus `json:"status"`
 	// Total number of items in the job
 	Total b24.Opt[int64] `json:"total,omitzero"`
 	// Number of processed items
 	Sent b24.Opt[int64] `json:"sent,omitzero"`
 	// Additional job data
-	Data map[string]any `json:"data,omitzero"`
+	Data *HcmlinkJobUpdateParamsFieldsData `json:"data,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1548,6 +1671,26 @@ func (v *HcmlinkJobUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v HcmlinkJobUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain HcmlinkJobUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// HcmlinkJobUpdateParamsFieldsData is the data value of
+// humanresources.hcmlink.job.update.
+type HcmlinkJobUpdateParamsFieldsData struct {
+	Batch b24.Opt[string] `json:"batch,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *HcmlinkJobUpdateParamsFieldsData) UnmarshalJSON(data []byte) error {
+	type plain HcmlinkJobUpdateParamsFieldsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v HcmlinkJobUpdateParamsFieldsData) MarshalJSON() ([]byte, error) {
+	type plain HcmlinkJobUpdateParamsFieldsData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -54,49 +54,92 @@ func NodeAddCommand(p NodeAddParams) b24.Command[*NodeAddResult] {
 
 // NodeAddParams holds the parameters of humanresources.node.add.
 type NodeAddParams struct {
-	// The type of the structure element being created. Possible values: -
-	// DEPARTMENT — department - TEAM — team. Required.
+	// The type of the structure element being created.
+	//
+	// Possible values:
+	//
+	//   - DEPARTMENT — department
+	//   - TEAM — team
+	//
+	// Required.
 	Type NodeAddParamsType `json:"type"`
 	// The name of the department or team. Required.
 	Name string `json:"name"`
-	// The identifier of the parent department or team. The identifier can be
-	// obtained using the humanresources.node.list method. Required.
+	// The identifier of the parent department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ParentID int64 `json:"parentId"`
 	// Description of the department or team
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// The color of the team. Possible values: - blue — blue - green — green -
-	// cyan — cyan - orange — orange - purple — purple - pink — pink
+	// The color of the team.
+	//
+	// Possible values:
+	//
+	//   - blue — blue
+	//   - green — green
+	//   - cyan — cyan
+	//   - orange — orange
+	//   - purple — purple
+	//   - pink — pink
 	ColorName b24.Opt[NodeAddParamsColorName] `json:"colorName,omitzero"`
 	// Users to be added to the department or team. Description of the object
-	// structure User identifiers can be obtained using the user.get method.
+	// structure
+	//
+	// User identifiers can be obtained using the user.get method.
 	UserIDs *NodeAddParamsUserIDs `json:"userIds,omitzero"`
 	// Determines whether to transfer users from userIds to the new department.
-	// Possible values: - true — users will be removed from the previous
-	// department and moved to the new department - false — users will only be
-	// added to the new department Default: false Use if type is DEPARTMENT.
-	// Default: false.
+	//
+	// Possible values:
+	//
+	//   - true — users will be removed from the previous department and moved
+	//     to the new department
+	//   - false — users will only be added to the new department
+	//
+	// Default: false
+	//
+	// Use if type is DEPARTMENT. Default: false.
 	MoveUsersToNode b24.Opt[bool] `json:"moveUsersToNode,omitzero"`
-	// Determines whether to create a new chat for the department. Possible values:
-	// - true — create a chat - false — do not create a chat Default: false.
-	// Default: false.
+	// Determines whether to create a new chat for the department.
+	//
+	// Possible values:
+	//
+	//   - true — create a chat
+	//   - false — do not create a chat
+	//
+	// Default: false. Default: false.
 	CreateChat b24.Opt[bool] `json:"createChat,omitzero"`
 	// An array of identifiers of existing chats to be linked to the department.
+	//
 	// Chat identifiers can be obtained using the im.recent.list method.
-	BindingChatIDs []any `json:"bindingChatIds,omitzero"`
-	// Determines whether to create a new channel for the department. Possible
-	// values: - true — create a channel - false — do not create a channel
+	BindingChatIDs []int64 `json:"bindingChatIds,omitzero"`
+	// Determines whether to create a new channel for the department.
+	//
+	// Possible values:
+	//
+	//   - true — create a channel
+	//   - false — do not create a channel
+	//
 	// Default: false. Default: false.
 	CreateChannel b24.Opt[bool] `json:"createChannel,omitzero"`
 	// An array of identifiers of existing channels to be linked to the department.
+	//
 	// Channel identifiers can be obtained using the im.recent.list method.
 	BindingChannelIDs []any `json:"bindingChannelIds,omitzero"`
 	// Determines whether to create a new collaboration for the department if
-	// collaborations are available in the plan. Possible values: - true — create
-	// a collaboration - false — do not create a collaboration Default: false.
-	// Default: false.
+	// collaborations are available in the plan.
+	//
+	// Possible values:
+	//
+	//   - true — create a collaboration
+	//   - false — do not create a collaboration
+	//
+	// Default: false. Default: false.
 	CreateCollab b24.Opt[bool] `json:"createCollab,omitzero"`
 	// An array of identifiers of existing collaborations to be linked to the
-	// department. Collaboration identifiers can be obtained using the
+	// department.
+	//
+	// Collaboration identifiers can be obtained using the
 	// socialnetwork.api.workgroup.list method.
 	BindingCollabIDs []any `json:"bindingCollabIds,omitzero"`
 	// Additional settings for the department or team. Description of the object
@@ -124,11 +167,11 @@ func (p NodeAddParams) validate() error {
 // NodeAddParamsUserIDs is the userIds value of humanresources.node.add.
 type NodeAddParamsUserIDs struct {
 	// Identifiers of department heads
-	MemberHead []any `json:"MEMBER_HEAD,omitzero"`
+	MemberHead []int64 `json:"MEMBER_HEAD,omitzero"`
 	// Identifiers of deputy heads of the department
 	MemberDeputyHead []any `json:"MEMBER_DEPUTY_HEAD,omitzero"`
 	// Identifiers of department employees
-	MemberEmployee []any `json:"MEMBER_EMPLOYEE,omitzero"`
+	MemberEmployee []int64 `json:"MEMBER_EMPLOYEE,omitzero"`
 	// Identifiers of team leaders
 	MemberTeamHead []any `json:"MEMBER_TEAM_HEAD,omitzero"`
 	// Identifiers of deputy team leaders
@@ -153,18 +196,30 @@ func (v NodeAddParamsUserIDs) MarshalJSON() ([]byte, error) {
 
 // NodeAddParamsSettings is the settings value of humanresources.node.add.
 type NodeAddParamsSettings struct {
-	// Roles allowed to work with the department or team workflows. Possible
-	// values: - HEAD — department head - DEPUTY_HEAD — deputy department head
-	// - ALL_DEPARTMENT_HEADS — all department heads - EMPLOYEE — department
-	// employee - TEAM_HEAD — team leader - TEAM_DEPUTY — deputy team leader -
-	// TEAM_EMPLOYEE — team member
-	BusinessProcAuthority []any `json:"BUSINESS_PROC_AUTHORITY,omitzero"`
-	// Roles allowed to work with the department or team reports. Possible values:
-	// - HEAD — department head - DEPUTY_HEAD — deputy department head -
-	// ALL_DEPARTMENT_HEADS — all department heads - EMPLOYEE — department
-	// employee - TEAM_HEAD — team leader - TEAM_DEPUTY — deputy team leader -
-	// TEAM_EMPLOYEE — team member
-	ReportsAuthority []any `json:"REPORTS_AUTHORITY,omitzero"`
+	// Roles allowed to work with the department or team workflows.
+	//
+	// Possible values:
+	//
+	//   - HEAD — department head
+	//   - DEPUTY_HEAD — deputy department head
+	//   - ALL_DEPARTMENT_HEADS — all department heads
+	//   - EMPLOYEE — department employee
+	//   - TEAM_HEAD — team leader
+	//   - TEAM_DEPUTY — deputy team leader
+	//   - TEAM_EMPLOYEE — team member
+	BusinessProcAuthority []string `json:"BUSINESS_PROC_AUTHORITY,omitzero"`
+	// Roles allowed to work with the department or team reports.
+	//
+	// Possible values:
+	//
+	//   - HEAD — department head
+	//   - DEPUTY_HEAD — deputy department head
+	//   - ALL_DEPARTMENT_HEADS — all department heads
+	//   - EMPLOYEE — department employee
+	//   - TEAM_HEAD — team leader
+	//   - TEAM_DEPUTY — deputy team leader
+	//   - TEAM_EMPLOYEE — team member
+	ReportsAuthority []string `json:"REPORTS_AUTHORITY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -357,18 +412,27 @@ func NodeChildrenCommand(p NodeChildrenParams) b24.Command[*NodeChildrenResult] 
 
 // NodeChildrenParams holds the parameters of humanresources.node.children.
 type NodeChildrenParams struct {
-	// Identifier of the parent department or team. The identifier can be obtained
-	// using the humanresources.node.list method. Required.
+	// Identifier of the parent department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ID int64 `json:"id"`
-	// List of fields of the department or team to return. Available fields: - id
-	// — identifier of the structure element - name — name of the department or
-	// team - type — type of the structure element - structureId — identifier
-	// of the company structure - parentId — identifier of the parent department
-	// or team - description — description of the structure element - accessCode
-	// — access code of the structure element - userCount — number of users in
-	// the department or team - colorName — team color - xmlId — external
-	// identifier of the structure element - createdAt — creation date and time -
-	// updatedAt — last update date and time
+	// List of fields of the department or team to return.
+	//
+	// Available fields:
+	//
+	//   - id — identifier of the structure element
+	//   - name — name of the department or team
+	//   - type — type of the structure element
+	//   - structureId — identifier of the company structure
+	//   - parentId — identifier of the parent department or team
+	//   - description — description of the structure element
+	//   - accessCode — access code of the structure element
+	//   - userCount — number of users in the department or team
+	//   - colorName — team color
+	//   - xmlId — external identifier of the structure element
+	//   - createdAt — creation date and time
+	//   - updatedAt — last update date and time
 	Select []string `json:"select,omitzero"`
 }
 
@@ -481,27 +545,49 @@ func NodeCommunicationEditCommand(p NodeCommunicationEditParams) b24.Command[*No
 // NodeCommunicationEditParams holds the parameters of
 // humanresources.node.communication.edit.
 type NodeCommunicationEditParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	NodeID int64 `json:"nodeId"`
-	// Type of communication. Possible values: - CHAT — chat - CHANNEL —
-	// channel - COLLAB — collab. Required.
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	//
+	// Required.
 	CommunicationType NodeCommunicationEditParamsCommunicationType `json:"communicationType"`
-	// Creates a default communication for the department or team. Possible values:
-	// - true — create default communication - false — do not create default
-	// communication Default is false
+	// Creates a default communication for the department or team.
+	//
+	// Possible values:
+	//
+	//   - true — create default communication
+	//   - false — do not create default communication
+	//
+	// Default is false
 	CreateDefault b24.Opt[bool] `json:"createDefault,omitzero"`
-	// Identifiers of communications to be bound. Identifiers of chats and channels
-	// can be obtained using the im.recent.list method, and identifiers of collabs
-	// can be obtained using the socialnetwork.api.workgroup.list method.
-	IDs []any `json:"ids,omitzero"`
-	// Identifiers of communications to be unbound. Identifiers of related
-	// communications can be obtained using the
+	// Identifiers of communications to be bound.
+	//
+	// Identifiers of chats and channels can be obtained using the im.recent.list
+	// method, and identifiers of collabs can be obtained using the
+	// socialnetwork.api.workgroup.list method.
+	IDs []int64 `json:"ids,omitzero"`
+	// Identifiers of communications to be unbound.
+	//
+	// Identifiers of related communications can be obtained using the
 	// humanresources.node.communication.list method.
-	RemoveIDs []any `json:"removeIds,omitzero"`
-	// Applies the change to child departments and teams. Possible values: - true
-	// — apply the change to child departments and teams - false — apply the
-	// change only to the department or team specified in the nodeId parameter
+	RemoveIDs []int64 `json:"removeIds,omitzero"`
+	// Applies the change to child departments and teams.
+	//
+	// Possible values:
+	//
+	//   - true — apply the change to child departments and teams
+	//   - false — apply the change only to the department or team specified in
+	//     the nodeId parameter
+	//
 	// Default is false. Default: false.
 	WithChildren b24.Opt[bool] `json:"withChildren,omitzero"`
 }
@@ -619,8 +705,10 @@ func NodeCommunicationListCommand(p NodeCommunicationListParams) b24.Command[*No
 // NodeCommunicationListParams holds the parameters of
 // humanresources.node.communication.list.
 type NodeCommunicationListParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -779,15 +867,25 @@ func NodeEditCommand(p NodeEditParams) b24.Command[*NodeEditResult] {
 
 // NodeEditParams holds the parameters of humanresources.node.edit.
 type NodeEditParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ID int64 `json:"id"`
 	// New name of the department or team.
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// New description of the department or team.
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// New color of the team. Possible values: - blue — blue - green — green -
-	// cyan — cyan - orange — orange - purple — purple - pink — pink
+	// New color of the team.
+	//
+	// Possible values:
+	//
+	//   - blue — blue
+	//   - green — green
+	//   - cyan — cyan
+	//   - orange — orange
+	//   - purple — purple
+	//   - pink — pink
 	ColorName b24.Opt[NodeEditParamsColorName] `json:"colorName,omitzero"`
 }
 
@@ -924,22 +1022,41 @@ func NodeFieldGetCommand(p NodeFieldGetParams) b24.Command[*NodeFieldGetResult] 
 
 // NodeFieldGetParams holds the parameters of humanresources.node.field.get.
 type NodeFieldGetParams struct {
-	// The name of the field whose description is to be retrieved. Available
-	// fields: - id — department identifier - name — department name - type —
-	// structure element type - structureId — company structure identifier -
-	// parentId — parent department identifier - description — department
-	// description - accessCode — department access code - userCount — number
-	// of users in the department - colorName — team color - xmlId — external
-	// department identifier - createdAt — creation date and time - updatedAt —
-	// last update date and time - members — list of department users. Required.
+	// The name of the field whose description is to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — department identifier
+	//   - name — department name
+	//   - type — structure element type
+	//   - structureId — company structure identifier
+	//   - parentId — parent department identifier
+	//   - description — department description
+	//   - accessCode — department access code
+	//   - userCount — number of users in the department
+	//   - colorName — team color
+	//   - xmlId — external department identifier
+	//   - createdAt — creation date and time
+	//   - updatedAt — last update date and time
+	//   - members — list of department users
+	//
+	// Required.
 	Name NodeFieldGetParamsName `json:"name"`
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1082,13 +1199,21 @@ func NodeFieldListCommand(p NodeFieldListParams) b24.Command[*NodeFieldListResul
 
 // NodeFieldListParams holds the parameters of humanresources.node.field.list.
 type NodeFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// mandatory groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1186,17 +1311,28 @@ func NodeGetCommand(p NodeGetParams) b24.Command[*NodeGetResult] {
 
 // NodeGetParams holds the parameters of humanresources.node.get.
 type NodeGetParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ID int64 `json:"id"`
-	// List of department fields to return. Available fields: - id — department
-	// identifier - name — department name - type — type of the structure
-	// element - structureId — company structure identifier - parentId — parent
-	// department identifier - description — department description - accessCode
-	// — department access code - userCount — number of users in the department
-	// - colorName — team color - xmlId — external department identifier -
-	// createdAt — creation date and time - updatedAt — last update date and
-	// time - members — list of department users
+	// List of department fields to return.
+	//
+	// Available fields:
+	//
+	//   - id — department identifier
+	//   - name — department name
+	//   - type — type of the structure element
+	//   - structureId — company structure identifier
+	//   - parentId — parent department identifier
+	//   - description — department description
+	//   - accessCode — department access code
+	//   - userCount — number of users in the department
+	//   - colorName — team color
+	//   - xmlId — external department identifier
+	//   - createdAt — creation date and time
+	//   - updatedAt — last update date and time
+	//   - members — list of department users
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1337,23 +1473,40 @@ func NodeListCommand(p NodeListParams) b24.Command[*NodeListResult] {
 
 // NodeListParams holds the parameters of humanresources.node.list.
 type NodeListParams struct {
-	// Type of the structure element. Possible values: - DEPARTMENT — department
-	// - TEAM — team. Required.
+	// Type of the structure element.
+	//
+	// Possible values:
+	//
+	//   - DEPARTMENT — department
+	//   - TEAM — team
+	//
+	// Required.
 	Type NodeListParamsType `json:"type"`
-	// List of fields for the department or team to return. Available fields: - id
-	// — identifier of the structure element - name — name of the department or
-	// team - type — type of the structure element - structureId — identifier
-	// of the company structure - parentId — identifier of the parent department
-	// or team - description — description of the structure element - accessCode
-	// — access code of the structure element - userCount — number of users in
-	// the department or team - colorName — color of the team - xmlId —
-	// external identifier of the structure element - createdAt — creation date
-	// and time - updatedAt — last update date and time
+	// List of fields for the department or team to return.
+	//
+	// Available fields:
+	//
+	//   - id — identifier of the structure element
+	//   - name — name of the department or team
+	//   - type — type of the structure element
+	//   - structureId — identifier of the company structure
+	//   - parentId — identifier of the parent department or team
+	//   - description — description of the structure element
+	//   - accessCode — access code of the structure element
+	//   - userCount — number of users in the department or team
+	//   - colorName — color of the team
+	//   - xmlId — external identifier of the structure element
+	//   - createdAt — creation date and time
+	//   - updatedAt — last update date and time
 	Select []string `json:"select,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default is 50, maximum is 200 - offset — record offset. Default:
-	// 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default is 50, maximum is 200
+	//   - offset — record offset
+	//
+	// Default: 50.
+	Pagination *NodeListParamsPagination `json:"pagination,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1365,6 +1518,28 @@ func (p NodeListParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// NodeListParamsPagination is the pagination value of
+// humanresources.node.list.
+type NodeListParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeListParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain NodeListParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeListParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain NodeListParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NodeListItem is one row of humanresources.node.list.
@@ -1488,20 +1663,32 @@ func NodeMemberAddCommand(p NodeMemberAddParams) b24.Command[*NodeMemberAddResul
 
 // NodeMemberAddParams holds the parameters of humanresources.node.member.add.
 type NodeMemberAddParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	NodeID int64 `json:"nodeId"`
 	// An array of user identifiers to be added to the department or team. If a
 	// user is already part of this department or team, the method will update
-	// their role. User identifiers can be obtained using the user.get method.
+	// their role.
+	//
+	// User identifiers can be obtained using the user.get method. Required.
+	UserIDs []int64 `json:"userIds"`
+	// The role to be assigned to all users in userIds.
+	//
+	// Possible values for the department:
+	//
+	//   - MEMBER_HEAD — department head
+	//   - MEMBER_DEPUTY_HEAD — deputy head of the department
+	//   - MEMBER_EMPLOYEE — department employee
+	//
+	// Possible values for the team:
+	//
+	//   - MEMBER_TEAM_HEAD — team leader
+	//   - MEMBER_TEAM_DEPUTY_HEAD — deputy team leader
+	//   - MEMBER_TEAM_EMPLOYEE — team member
+	//
 	// Required.
-	UserIDs []any `json:"userIds"`
-	// The role to be assigned to all users in userIds. Possible values for the
-	// department: - MEMBER_HEAD — department head - MEMBER_DEPUTY_HEAD —
-	// deputy head of the department - MEMBER_EMPLOYEE — department employee
-	// Possible values for the team: - MEMBER_TEAM_HEAD — team leader -
-	// MEMBER_TEAM_DEPUTY_HEAD — deputy team leader - MEMBER_TEAM_EMPLOYEE —
-	// team member. Required.
 	Role NodeMemberAddParamsRole `json:"role"`
 }
 
@@ -1628,18 +1815,34 @@ func NodeMemberFieldGetCommand(p NodeMemberFieldGetParams) b24.Command[*NodeMemb
 // NodeMemberFieldGetParams holds the parameters of
 // humanresources.node.member.field.get.
 type NodeMemberFieldGetParams struct {
-	// The name of the field whose description needs to be obtained. Available
-	// fields: - userId — user identifier - name — participant name -
-	// workPosition — position - role — participant role - avatar — avatar
-	// link - url — profile link. Required.
+	// The name of the field whose description needs to be obtained.
+	//
+	// Available fields:
+	//
+	//   - userId — user identifier
+	//   - name — participant name
+	//   - workPosition — position
+	//   - role — participant role
+	//   - avatar — avatar link
+	//   - url — profile link
+	//
+	// Required.
 	Name NodeMemberFieldGetParamsName `json:"name"`
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1770,13 +1973,21 @@ func NodeMemberFieldListCommand(p NodeMemberFieldListParams) b24.Command[*NodeMe
 // NodeMemberFieldListParams holds the parameters of
 // humanresources.node.member.field.list.
 type NodeMemberFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1874,19 +2085,31 @@ func NodeMemberMoveCommand(p NodeMemberMoveParams) b24.Command[*NodeMemberMoveRe
 // NodeMemberMoveParams holds the parameters of
 // humanresources.node.member.move.
 type NodeMemberMoveParams struct {
-	// Identifier of the target department or team. The identifier can be obtained
-	// using the humanresources.node.list method. Required.
+	// Identifier of the target department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	NodeID int64 `json:"nodeId"`
-	// Array of user identifiers to be transferred. User identifiers can be
-	// obtained using the user.get method. Required.
-	UserIDs []any `json:"userIds"`
-	// Role to be assigned to the transferred participants. Possible values for
-	// department: - MEMBER_HEAD — department head - MEMBER_DEPUTY_HEAD —
-	// deputy head of the department - MEMBER_EMPLOYEE — department employee
-	// Possible values for team: - MEMBER_TEAM_HEAD — team leader -
-	// MEMBER_TEAM_DEPUTY_HEAD — deputy team leader - MEMBER_TEAM_EMPLOYEE —
-	// team member Default: MEMBER_EMPLOYEE for department and MEMBER_TEAM_EMPLOYEE
-	// for team. Default: MEMBER_EMPLOYEE.
+	// Array of user identifiers to be transferred.
+	//
+	// User identifiers can be obtained using the user.get method. Required.
+	UserIDs []int64 `json:"userIds"`
+	// Role to be assigned to the transferred participants.
+	//
+	// Possible values for department:
+	//
+	//   - MEMBER_HEAD — department head
+	//   - MEMBER_DEPUTY_HEAD — deputy head of the department
+	//   - MEMBER_EMPLOYEE — department employee
+	//
+	// Possible values for team:
+	//
+	//   - MEMBER_TEAM_HEAD — team leader
+	//   - MEMBER_TEAM_DEPUTY_HEAD — deputy team leader
+	//   - MEMBER_TEAM_EMPLOYEE — team member
+	//
+	// Default: MEMBER_EMPLOYEE for department and MEMBER_TEAM_EMPLOYEE for team.
+	// Default: MEMBER_EMPLOYEE.
 	Role b24.Opt[NodeMemberMoveParamsRole] `json:"role,omitzero"`
 }
 
@@ -2008,12 +2231,15 @@ func NodeMemberRemoveCommand(p NodeMemberRemoveParams) b24.Command[*NodeMemberRe
 // NodeMemberRemoveParams holds the parameters of
 // humanresources.node.member.remove.
 type NodeMemberRemoveParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	NodeID int64 `json:"nodeId"`
-	// Array of user identifiers to be removed. User identifiers can be obtained
-	// using the user.get method. Required.
-	UserIDs []any `json:"userIds"`
+	// Array of user identifiers to be removed.
+	//
+	// User identifiers can be obtained using the user.get method. Required.
+	UserIDs []int64 `json:"userIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2130,14 +2356,19 @@ func NodeMemberSetCommand(p NodeMemberSetParams) b24.Command[*NodeMemberSetResul
 
 // NodeMemberSetParams holds the parameters of humanresources.node.member.set.
 type NodeMemberSetParams struct {
-	// Identifier of the department or team. The identifier can be obtained using
-	// the humanresources.node.list method. Required.
+	// Identifier of the department or team.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	NodeID int64 `json:"nodeId"`
 	// An object containing lists of user identifiers in the format {"User_Role":
-	// [User_Identifier]}. Description of the object structure The method adds new
-	// participants, updates roles of existing ones, and removes users from the
-	// department who are not present in the input userIds object. User identifiers
-	// can be obtained using the user.get method. Required.
+	// [User_Identifier]}. Description of the object structure
+	//
+	// The method adds new participants, updates roles of existing ones, and
+	// removes users from the department who are not present in the input userIds
+	// object.
+	//
+	// User identifiers can be obtained using the user.get method. Required.
 	UserIDs NodeMemberSetParamsUserIDs `json:"userIds"`
 }
 
@@ -2156,11 +2387,11 @@ func (p NodeMemberSetParams) validate() error {
 // humanresources.node.member.set.
 type NodeMemberSetParamsUserIDs struct {
 	// Identifiers of department heads.
-	MemberHead []any `json:"MEMBER_HEAD,omitzero"`
+	MemberHead []int64 `json:"MEMBER_HEAD,omitzero"`
 	// Identifiers of deputy department heads.
-	MemberDeputyHead []any `json:"MEMBER_DEPUTY_HEAD,omitzero"`
+	MemberDeputyHead []int64 `json:"MEMBER_DEPUTY_HEAD,omitzero"`
 	// Identifiers of department employees.
-	MemberEmployee []any `json:"MEMBER_EMPLOYEE,omitzero"`
+	MemberEmployee []int64 `json:"MEMBER_EMPLOYEE,omitzero"`
 	// Identifiers of team leaders.
 	MemberTeamHead []any `json:"MEMBER_TEAM_HEAD,omitzero"`
 	// Identifiers of deputy team leaders.
@@ -2249,11 +2480,15 @@ func NodeMoveCommand(p NodeMoveParams) b24.Command[*NodeMoveResult] {
 
 // NodeMoveParams holds the parameters of humanresources.node.move.
 type NodeMoveParams struct {
-	// Identifier of the department or team to be moved. The identifier can be
-	// obtained using the humanresources.node.list method. Required.
+	// Identifier of the department or team to be moved.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ID int64 `json:"id"`
-	// Identifier of the new parent department. The identifier can be obtained
-	// using the humanresources.node.list method. Required.
+	// Identifier of the new parent department.
+	//
+	// The identifier can be obtained using the humanresources.node.list method.
+	// Required.
 	ParentID int64 `json:"parentId"`
 }
 
@@ -2356,17 +2591,26 @@ func NodeSearchCommand(p NodeSearchParams) b24.Command[*NodeSearchResult] {
 
 // NodeSearchParams holds the parameters of humanresources.node.search.
 type NodeSearchParams struct {
-	// Type of the structure element. Possible values: - DEPARTMENT — department
-	// - TEAM — team. Required.
+	// Type of the structure element.
+	//
+	// Possible values:
+	//
+	//   - DEPARTMENT — department
+	//   - TEAM — team
+	//
+	// Required.
 	Type NodeSearchParamsType `json:"type"`
 	// Search string for part of the department or team name. Required.
 	Name string `json:"name"`
-	// Identifier of the parent department to limit the search. The identifier can
-	// be obtained using the humanresources.node.list method
+	// Identifier of the parent department to limit the search.
+	//
+	// The identifier can be obtained using the humanresources.node.list method
 	ParentID b24.Opt[int64] `json:"parentId,omitzero"`
-	// Pagination parameter. The method uses limit — the number of records per
-	// page. Default is 50, maximum is 200. Default: 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameter.
+	//
+	// The method uses limit — the number of records per page. Default is 50,
+	// maximum is 200. Default: 50.
+	Pagination *NodeSearchParamsPagination `json:"pagination,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2384,6 +2628,26 @@ func (p NodeSearchParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// NodeSearchParamsPagination is the pagination value of
+// humanresources.node.search.
+type NodeSearchParamsPagination struct {
+	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeSearchParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain NodeSearchParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeSearchParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain NodeSearchParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NodeSearchItem is one row of humanresources.node.search.

@@ -41,53 +41,92 @@ func ChatAddCommand(p ChatAddParams) b24.Command[b24.Int] {
 
 // ChatAddParams holds the parameters of im.chat.add.
 type ChatAddParams struct {
-	// An array of user IDs to be added to the chat. The chat Creator is
-	// automatically added to the chat as the Owner
-	Users []any `json:"USERS,omitzero"`
-	// Type of chat: - OPEN — open chat - CHAT — closed chat By default, a
-	// closed chat CHAT is created. Default: CHAT.
+	// An array of user IDs to be added to the chat.
+	//
+	// The chat Creator is automatically added to the chat as the Owner
+	Users []int64 `json:"USERS,omitzero"`
+	// Type of chat:
+	//
+	//   - OPEN — open chat
+	//   - CHAT — closed chat
+	//
+	// By default, a closed chat CHAT is created. Default: CHAT.
 	Type b24.Opt[ChatAddParamsType] `json:"TYPE,omitzero"`
-	// Title of the chat. If the parameter is not provided, the title will be
-	// automatically generated using the template #COLOR# chat №#NUMBER# or Chat
-	// with #USERS_NAMES#
+	// Title of the chat.
+	//
+	// If the parameter is not provided, the title will be automatically generated
+	// using the template #COLOR# chat №#NUMBER# or Chat with #USERS_NAMES#
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Description of the chat
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Color of the chat. Possible values: - RED — red - GREEN — green - MINT
-	// — mint - LIGHT_BLUE — light blue - DARK_BLUE — dark blue - PURPLE —
-	// purple - AQUA — aqua - PINK — pink - LIME — lime - BROWN — brown -
-	// AZURE — azure - KHAKI — khaki - SAND — sand - MARENGO — marengo -
-	// GRAY — gray - GRAPHITE — graphite
+	// Color of the chat. Possible values:
+	//
+	//   - RED — red
+	//   - GREEN — green
+	//   - MINT — mint
+	//   - LIGHT_BLUE — light blue
+	//   - DARK_BLUE — dark blue
+	//   - PURPLE — purple
+	//   - AQUA — aqua
+	//   - PINK — pink
+	//   - LIME — lime
+	//   - BROWN — brown
+	//   - AZURE — azure
+	//   - KHAKI — khaki
+	//   - SAND — sand
+	//   - MARENGO — marengo
+	//   - GRAY — gray
+	//   - GRAPHITE — graphite
 	Color b24.Opt[ChatAddParamsColor] `json:"COLOR,omitzero"`
 	// The first message in the chat
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
-	// Avatar of the chat in base64 string format. Maximum image size is 5000x5000.
-	// - How to upload files
+	// Avatar of the chat in base64 string format.
+	//
+	// Maximum image size is 5000x5000.
+	//
+	//   - How to upload files
 	Avatar b24.Opt[string] `json:"AVATAR,omitzero"`
-	// Type of object to link the chat with external context. Possible values: -
-	// VIDEOCONF — video conference chat - AI_ASSISTANT_PRIVATE — private chat
-	// with AI assistant - LINES — open line chat from the operator's side -
-	// LIVECHAT — open line chat from the client's side - ANNOUNCEMENT —
-	// announcement chat - CALENDAR — chat related to a calendar event - MAIL —
-	// chat related to email correspondence - CRM — chat related to a CRM object
-	// - SONET_GROUP — system group or project chat. Do not use this value to
-	// create an additional chat within an existing group - TASKS — chat related
-	// to a task - CALL — chat related to a call
+	// Type of object to link the chat with external context.
+	//
+	// Possible values:
+	//
+	//   - VIDEOCONF — video conference chat
+	//   - AI_ASSISTANT_PRIVATE — private chat with AI assistant
+	//   - LINES — open line chat from the operator's side
+	//   - LIVECHAT — open line chat from the client's side
+	//   - ANNOUNCEMENT — announcement chat
+	//   - CALENDAR — chat related to a calendar event
+	//   - MAIL — chat related to email correspondence
+	//   - CRM — chat related to a CRM object
+	//   - SONET_GROUP — system group or project chat. Do not use this value to
+	//     create an additional chat within an existing group
+	//   - TASKS — chat related to a task
+	//   - CALL — chat related to a call
 	EntityType b24.Opt[ChatAddParamsEntityType] `json:"ENTITY_TYPE,omitzero"`
-	// Identifier of the object within ENTITY_TYPE. Passed as a string. The format
-	// depends on the selected ENTITY_TYPE. Supported formats for common types: -
-	// CRM — | , for example LEAD|13, DEAL|1663, CONTACT|25, COMPANY|7. For smart
-	// processes — DYNAMIC_ | - LINES — | | | , for example
-	// telegrambot|2|209607941|744 - LIVECHAT — | - TASKS — task identifier,
-	// for example 8293 - CALENDAR — calendar event identifier - SONET_GROUP —
-	// group identifier. The pair of ENTITY_TYPE with the SONET_GROUP value and
-	// ENTITY_ID with the group identifier value must refer only to the standard
-	// chat of this group For other ENTITY_TYPE, the format is defined by the
-	// module or integration.
+	// Identifier of the object within ENTITY_TYPE.
+	//
+	// Passed as a string. The format depends on the selected ENTITY_TYPE.
+	//
+	// Supported formats for common types:
+	//
+	//   - CRM — | , for example LEAD|13, DEAL|1663, CONTACT|25, COMPANY|7. For
+	//     smart processes — DYNAMIC_ |
+	//   - LINES — | | | , for example telegrambot|2|209607941|744
+	//   - LIVECHAT — |
+	//   - TASKS — task identifier, for example 8293
+	//   - CALENDAR — calendar event identifier
+	//   - SONET_GROUP — group identifier. The pair of ENTITY_TYPE with the
+	//     SONET_GROUP value and ENTITY_ID with the group identifier value must
+	//     refer only to the standard chat of this group
+	//
+	// For other ENTITY_TYPE, the format is defined by the module or integration.
 	EntityID b24.Opt[ChatAddParamsEntityID] `json:"ENTITY_ID,omitzero"`
-	// Code of the main role for BitrixGPT. Possible values: - copilot_assistant
-	// — universal default role - any code of an available BitrixGPT role from
-	// the AI library
+	// Code of the main role for BitrixGPT.
+	//
+	// Possible values:
+	//
+	//   - copilot_assistant — universal default role
+	//   - any code of an available BitrixGPT role from the AI library
 	CopilotMainRole b24.Opt[ChatAddParamsCopilotMainRole] `json:"COPILOT_MAIN_ROLE,omitzero"`
 }
 
@@ -296,25 +335,42 @@ func ChatGetCommand(p ChatGetParams) b24.Command[*ChatGetResult] {
 // ChatGetParams holds the parameters of im.chat.get.
 type ChatGetParams struct {
 	// The type of object for linking the chat to an external context. Passed as a
-	// string. Possible values: - VIDEOCONF — video conference chat -
-	// AI_ASSISTANT_PRIVATE — private chat with an AI assistant - LINES — open
-	// line chat from the operator's side - LIVECHAT — open line chat from the
-	// client's side - ANNOUNCEMENT — announcement chat - CALENDAR — chat
-	// related to a calendar event - MAIL — chat related to email correspondence
-	// - CRM — system chat "for discussion" of a CRM object. The method will not
-	// return IDs of other chats related to the CRM object - SONET_GROUP — system
-	// group or project chat - TASKS_TASK — task chat in the new task card -
-	// TASKS — system task chat in the old task card - CALL — chat related to a
-	// call. Required.
+	// string.
+	//
+	// Possible values:
+	//
+	//   - VIDEOCONF — video conference chat
+	//   - AI_ASSISTANT_PRIVATE — private chat with an AI assistant
+	//   - LINES — open line chat from the operator's side
+	//   - LIVECHAT — open line chat from the client's side
+	//   - ANNOUNCEMENT — announcement chat
+	//   - CALENDAR — chat related to a calendar event
+	//   - MAIL — chat related to email correspondence
+	//   - CRM — system chat "for discussion" of a CRM object. The method will
+	//     not return IDs of other chats related to the CRM object
+	//   - SONET_GROUP — system group or project chat
+	//   - TASKS_TASK — task chat in the new task card
+	//   - TASKS — system task chat in the old task card
+	//   - CALL — chat related to a call
+	//
+	// Required.
 	EntityType ChatGetParamsEntityType `json:"ENTITY_TYPE"`
-	// Identifier of the object within ENTITY_TYPE. Passed as a string. The format
-	// depends on the selected ENTITY_TYPE. Supported formats for common types: -
-	// CRM — | , for example LEAD|13, DEAL|1663, CONTACT|25, COMPANY|7. For smart
-	// processes — DYNAMIC_ | - LINES — | | | , for example
-	// telegrambot|2|209607941|744 - LIVECHAT — | - TASKS, TASKS_TASK — task
-	// identifier, for example 8293 - CALENDAR — calendar event identifier -
-	// SONET_GROUP — group identifier For other ENTITY_TYPE, the format is
-	// defined by the module or integration. Required.
+	// Identifier of the object within ENTITY_TYPE.
+	//
+	// Passed as a string. The format depends on the selected ENTITY_TYPE.
+	//
+	// Supported formats for common types:
+	//
+	//   - CRM — | , for example LEAD|13, DEAL|1663, CONTACT|25, COMPANY|7. For
+	//     smart processes — DYNAMIC_ |
+	//   - LINES — | | | , for example telegrambot|2|209607941|744
+	//   - LIVECHAT — |
+	//   - TASKS, TASKS_TASK — task identifier, for example 8293
+	//   - CALENDAR — calendar event identifier
+	//   - SONET_GROUP — group identifier
+	//
+	// For other ENTITY_TYPE, the format is defined by the module or integration.
+	// Required.
 	EntityID ChatGetParamsEntityID `json:"ENTITY_ID"`
 }
 
@@ -467,8 +523,9 @@ func ChatLeaveCommand(p ChatLeaveParams) b24.Command[b24.Bool] {
 
 // ChatLeaveParams holds the parameters of im.chat.leave.
 type ChatLeaveParams struct {
-	// Identifier of the chat. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// Identifier of the chat.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -526,17 +583,27 @@ func ChatMuteCommand(p ChatMuteParams) b24.Command[b24.Bool] {
 
 // ChatMuteParams holds the parameters of im.chat.mute.
 type ChatMuteParams struct {
-	// The identifier of the chat. Required if DIALOG_ID is not provided. You can
-	// obtain the identifier using the im.chat.get method
+	// The identifier of the chat. Required if DIALOG_ID is not provided.
+	//
+	// You can obtain the identifier using the im.chat.get method
 	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
-	// The chat identifier in the format: - chatXXX — chat - sgXXX — group or
-	// project chat - XXX — user identifier for personal chat Required if CHAT_ID
-	// is not provided. Pass either CHAT_ID or DIALOG_ID. The chat identifier can
-	// be obtained using the im.chat.get method. The user identifier can be
-	// obtained using the user.get and user.search methods
+	// The chat identifier in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — user identifier for personal chat
+	//
+	// Required if CHAT_ID is not provided. Pass either CHAT_ID or DIALOG_ID.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be obtained using the user.get and user.search methods
 	DialogID b24.Opt[ChatMuteParamsDialogID] `json:"DIALOG_ID,omitzero"`
-	// Notification control: - Y — disable notifications - N — enable
-	// notifications Default is Y. Default: Y.
+	// Notification control:
+	//
+	//   - Y — disable notifications
+	//   - N — enable notifications
+	//
+	// Default is Y. Default: Y.
 	Mute b24.Opt[b24.Bool] `json:"MUTE,omitzero"`
 }
 
@@ -611,15 +678,19 @@ func ChatSetOwnerCommand(p ChatSetOwnerParams) b24.Command[b24.Bool] {
 // ChatSetOwnerParams holds the parameters of im.chat.setOwner.
 type ChatSetOwnerParams struct {
 	// Identifier of the chat. Pass a number without the chat prefix. Required if
-	// DIALOG_ID is not provided. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// DIALOG_ID is not provided.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
-	// identifier. Can be provided instead of CHAT_ID. The method works only with
-	// group chats: for a private dialog it returns the DIALOG_ID_EMPTY error
+	// identifier. Can be provided instead of CHAT_ID.
+	//
+	// The method works only with group chats: for a private dialog it returns the
+	// DIALOG_ID_EMPTY error
 	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
-	// Identifier of the new chat owner. The identifier can be obtained using the
-	// im.chat.user.list method. Required.
+	// Identifier of the new chat owner.
+	//
+	// The identifier can be obtained using the im.chat.user.list method. Required.
 	UserID int64 `json:"USER_ID"`
 }
 
@@ -687,14 +758,19 @@ func ChatUpdateAvatarCommand(p ChatUpdateAvatarParams) b24.Command[b24.Bool] {
 // ChatUpdateAvatarParams holds the parameters of im.chat.updateAvatar.
 type ChatUpdateAvatarParams struct {
 	// Identifier of the chat. Pass a number without the chat prefix. Required if
-	// DIALOG_ID is not provided. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// DIALOG_ID is not provided.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
-	// identifier. Can be provided instead of CHAT_ID. The method works only with
-	// group chats: for a private dialog it returns the DIALOG_ID_EMPTY error
+	// identifier. Can be provided instead of CHAT_ID.
+	//
+	// The method works only with group chats: for a private dialog it returns the
+	// DIALOG_ID_EMPTY error
 	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
-	// Image in Base64 format. Maximum image size is 5000x5000. Required.
+	// Image in Base64 format.
+	//
+	// Maximum image size is 5000x5000. Required.
 	Avatar string `json:"AVATAR"`
 }
 
@@ -763,19 +839,37 @@ func ChatUpdateColorCommand(p ChatUpdateColorParams) b24.Command[b24.Bool] {
 // ChatUpdateColorParams holds the parameters of im.chat.updateColor.
 type ChatUpdateColorParams struct {
 	// Identifier of the chat. Pass a number without the chat prefix. Required if
-	// DIALOG_ID is not provided. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// DIALOG_ID is not provided.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
-	// identifier. Can be provided instead of CHAT_ID. The method works only with
-	// group chats: for a private dialog it returns the DIALOG_ID_EMPTY error
+	// identifier. Can be provided instead of CHAT_ID.
+	//
+	// The method works only with group chats: for a private dialog it returns the
+	// DIALOG_ID_EMPTY error
 	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
 	// Chat color. It is displayed in the mobile application and wherever the chat
-	// has no avatar. Possible values: - RED — red - GREEN — green - MINT —
-	// mint - LIGHT_BLUE — light blue - DARK_BLUE — dark blue - PURPLE —
-	// purple - AQUA — aqua - PINK — pink - LIME — lime - BROWN — brown -
-	// AZURE — azure - KHAKI — khaki - SAND — sand - MARENGO — marengo -
-	// GRAY — gray - GRAPHITE — graphite. Required.
+	// has no avatar. Possible values:
+	//
+	//   - RED — red
+	//   - GREEN — green
+	//   - MINT — mint
+	//   - LIGHT_BLUE — light blue
+	//   - DARK_BLUE — dark blue
+	//   - PURPLE — purple
+	//   - AQUA — aqua
+	//   - PINK — pink
+	//   - LIME — lime
+	//   - BROWN — brown
+	//   - AZURE — azure
+	//   - KHAKI — khaki
+	//   - SAND — sand
+	//   - MARENGO — marengo
+	//   - GRAY — gray
+	//   - GRAPHITE — graphite
+	//
+	// Required.
 	Color ChatUpdateColorParamsColor `json:"COLOR"`
 }
 
@@ -892,15 +986,19 @@ func ChatUpdateTitleCommand(p ChatUpdateTitleParams) b24.Command[b24.Bool] {
 // ChatUpdateTitleParams holds the parameters of im.chat.updateTitle.
 type ChatUpdateTitleParams struct {
 	// Chat identifier. Pass a number without the chat prefix. Required if
-	// DIALOG_ID is not provided. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// DIALOG_ID is not provided.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
-	// identifier. Can be provided instead of CHAT_ID. The method works only with
-	// group chats: for a private dialog it returns the DIALOG_ID_EMPTY error
+	// identifier. Can be provided instead of CHAT_ID.
+	//
+	// The method works only with group chats: for a private dialog it returns the
+	// DIALOG_ID_EMPTY error
 	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
-	// Chat title. The value is automatically trimmed of whitespace and line
-	// breaks. Required.
+	// Chat title.
+	//
+	// The value is automatically trimmed of whitespace and line breaks. Required.
 	Title string `json:"TITLE"`
 }
 
@@ -964,14 +1062,21 @@ func ChatUserAddCommand(p ChatUserAddParams) b24.Command[b24.Bool] {
 
 // ChatUserAddParams holds the parameters of im.chat.user.add.
 type ChatUserAddParams struct {
-	// Identifier of the chat. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// Identifier of the chat.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Array of user identifiers to be added to the chat. User identifiers can be
-	// obtained using the user.get and user.search methods. Required.
-	Users []any `json:"USERS"`
-	// Hide chat history for added users: - Y — hide - N — do not hide Default:
-	// Y. Default: Y.
+	// Array of user identifiers to be added to the chat.
+	//
+	// User identifiers can be obtained using the user.get and user.search methods.
+	// Required.
+	Users []int64 `json:"USERS"`
+	// Hide chat history for added users:
+	//
+	//   - Y — hide
+	//   - N — do not hide
+	//
+	// Default: Y. Default: Y.
 	HideHistory b24.Opt[b24.Bool] `json:"HIDE_HISTORY,omitzero"`
 }
 
@@ -1038,11 +1143,13 @@ func ChatUserDeleteCommand(p ChatUserDeleteParams) b24.Command[b24.Bool] {
 
 // ChatUserDeleteParams holds the parameters of im.chat.user.delete.
 type ChatUserDeleteParams struct {
-	// Identifier of the chat. The chat identifier can be obtained using the
-	// im.chat.get method. Required.
+	// Identifier of the chat.
+	//
+	// The chat identifier can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Identifier of the user to be excluded from the chat. The identifier can be
-	// obtained using the im.chat.user.list method. Required.
+	// Identifier of the user to be excluded from the chat.
+	//
+	// The identifier can be obtained using the im.chat.user.list method. Required.
 	UserID int64 `json:"USER_ID"`
 }
 
@@ -1103,8 +1210,9 @@ func ChatUserListCommand(p ChatUserListParams) b24.Command[[]b24.Number] {
 
 // ChatUserListParams holds the parameters of im.chat.user.list.
 type ChatUserListParams struct {
-	// Identifier of the chat. The chat ID can be obtained using the im.chat.get
-	// method. Required.
+	// Identifier of the chat.
+	//
+	// The chat ID can be obtained using the im.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 

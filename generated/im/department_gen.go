@@ -24,8 +24,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ACCESS_ERROR: Only intranet users have access to this method The method is
-// not available for extranet users and bots
+//   - ACCESS_ERROR: Only intranet users have access to this method The
+//     method is not available for extranet users and bots
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func DepartmentColleaguesList(ctx context.Context, c b24.Caller, p DepartmentColleaguesListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -52,8 +52,14 @@ func DepartmentColleaguesListCommand(p DepartmentColleaguesListParams) b24.Comma
 // DepartmentColleaguesListParams holds the parameters of
 // im.department.colleagues.list.
 type DepartmentColleaguesListParams struct {
-	// Return detailed user data. Possible values: - Y — yes - N — no Default:
-	// N. Default: N.
+	// Return detailed user data.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default: N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 	// Offset for user selection. Default is 0. Default: 0.
 	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
@@ -111,11 +117,18 @@ func DepartmentEmployeesGetCommand(p DepartmentEmployeesGetParams) b24.Command[j
 // im.department.employees.get.
 type DepartmentEmployeesGetParams struct {
 	// An array of department IDs. You can pass a string with a JSON array of IDs.
+	//
 	// You can obtain the department identifier using the get department list
 	// method or the search departments by name method. Required.
-	ID []any `json:"ID"`
-	// Return detailed user data. Possible values: - Y — yes - N — no Default:
-	// N. Default: N.
+	ID []int64 `json:"ID"`
+	// Return detailed user data.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default: N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 }
 
@@ -174,11 +187,19 @@ func DepartmentGetCommand(p DepartmentGetParams) b24.Command[[]DepartmentGetItem
 // DepartmentGetParams holds the parameters of im.department.get.
 type DepartmentGetParams struct {
 	// An array of department identifiers. You can pass a string with a JSON array
-	// of identifiers. You can obtain the department identifier using the get
-	// department list method or the search departments by name method. Required.
-	ID []any `json:"ID"`
-	// Return data about the department head. Possible values: - Y — yes - N —
-	// no Default: N. Default: N.
+	// of identifiers.
+	//
+	// You can obtain the department identifier using the get department list
+	// method or the search departments by name method. Required.
+	ID []int64 `json:"ID"`
+	// Return data about the department head.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default: N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 }
 
@@ -369,11 +390,19 @@ func DepartmentManagersGetCommand(p DepartmentManagersGetParams) b24.Command[jso
 // im.department.managers.get.
 type DepartmentManagersGetParams struct {
 	// An array of department identifiers. You can pass a string with a JSON array
-	// of identifiers. You can obtain the department identifier using the get
-	// department list or the search departments by name. Required.
-	ID []any `json:"ID"`
-	// Return detailed user data. Possible values: - Y — yes - N — no Default:
-	// N. Default: N.
+	// of identifiers.
+	//
+	// You can obtain the department identifier using the get department list or
+	// the search departments by name. Required.
+	ID []int64 `json:"ID"`
+	// Return detailed user data.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default: N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 }
 

@@ -51,9 +51,13 @@ func DialogGetCommand(p DialogGetParams) b24.Command[*DialogGetResult] {
 
 // DialogGetParams holds the parameters of im.dialog.get.
 type DialogGetParams struct {
-	// Chat identifier in the format: - chatXXX — chat - sgXXX — group or
-	// project chat - XXX — personal chat user identifier Examples: chat1435,
-	// sg103. Required.
+	// Chat identifier in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — personal chat user identifier
+	//
+	// Examples: chat1435, sg103. Required.
 	DialogID DialogGetParamsDialogID `json:"DIALOG_ID"`
 }
 
@@ -381,29 +385,41 @@ func DialogMessagesGetCommand(p DialogMessagesGetParams) b24.Command[*DialogMess
 
 // DialogMessagesGetParams holds the parameters of im.dialog.messages.get.
 type DialogMessagesGetParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — user identifier for personal chat The chat
-	// identifier can be obtained using the method im.chat.get. The user identifier
-	// can be obtained using the methods user.get and user.search. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — user identifier for personal chat
+	//
+	// The chat identifier can be obtained using the method im.chat.get. The user
+	// identifier can be obtained using the methods user.get and user.search.
+	// Required.
 	DialogID DialogMessagesGetParamsDialogID `json:"DIALOG_ID"`
 	// Message identifier relative to which older messages should be loaded. The
 	// method will return messages with an identifier smaller than the specified
-	// one. To sequentially load history backwards, first request the latest
-	// messages without LAST_ID and FIRST_ID. Then pass to LAST_ID the minimum id
-	// from the received messages array
+	// one.
+	//
+	// To sequentially load history backwards, first request the latest messages
+	// without LAST_ID and FIRST_ID. Then pass to LAST_ID the minimum id from the
+	// received messages array
 	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
 	// Message identifier relative to which newer messages should be loaded. The
 	// method will return messages with an identifier larger than the specified
-	// one. For example, with FIRST_ID=123 and LIMIT=10, the method will return up
-	// to 10 messages with an identifier larger than 123. To receive messages added
-	// after the already uploaded sample, pass to FIRST_ID the maximum id from the
+	// one.
+	//
+	// For example, with FIRST_ID=123 and LIMIT=10, the method will return up to 10
+	// messages with an identifier larger than 123. To receive messages added after
+	// the already uploaded sample, pass to FIRST_ID the maximum id from the
 	// received messages array
 	FirstID b24.Opt[int64] `json:"FIRST_ID,omitzero"`
 	// Limit on the number of messages in the response. If LAST_ID and FIRST_ID are
 	// not provided — the method will return the latest messages of the dialogue,
-	// taking into account LIMIT. The method may return more messages than
-	// specified in LIMIT if there are unread messages in the chat. Default — 20.
-	// The maximum value is —50. Default: 20.
+	// taking into account LIMIT.
+	//
+	// The method may return more messages than specified in LIMIT if there are
+	// unread messages in the chat.
+	//
+	// Default — 20. The maximum value is —50. Default: 20.
 	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
 }
 
@@ -422,14 +438,20 @@ func (p DialogMessagesGetParams) validate() error {
 type DialogMessagesGetResult struct {
 	// Identifier of the chat
 	ChatID b24.Int `json:"chat_id"`
-	// Array of messages (detailed description). The method will return an empty
-	// array if a non-existent identifier is specified in LAST_ID or FIRST_ID
+	// Array of messages (detailed description).
+	//
+	// The method will return an empty array if a non-existent identifier is
+	// specified in LAST_ID or FIRST_ID
 	Messages []DialogMessagesGetResultMessages `json:"messages"`
-	// Users from the selection (detailed description). The method will return an
-	// empty array if a non-existent identifier is specified in LAST_ID or FIRST_ID
+	// Users from the selection (detailed description).
+	//
+	// The method will return an empty array if a non-existent identifier is
+	// specified in LAST_ID or FIRST_ID
 	Users []DialogMessagesGetResultUsers `json:"users"`
-	// Files from the selection (detailed description). The method will return an
-	// empty array if a non-existent identifier is specified in LAST_ID or FIRST_ID
+	// Files from the selection (detailed description).
+	//
+	// The method will return an empty array if a non-existent identifier is
+	// specified in LAST_ID or FIRST_ID
 	Files []DialogMessagesGetResultFiles `json:"files"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -466,8 +488,10 @@ type DialogMessagesGetResultMessages struct {
 	UUID b24.String `json:"uuid"`
 	// Array of text replacements for the message
 	Replaces json.RawMessage `json:"replaces"`
-	// Additional parameters of the message (detailed description). The set of
-	// fields in the object depends on the type of message: regular or system
+	// Additional parameters of the message (detailed description).
+	//
+	// The set of fields in the object depends on the type of message: regular or
+	// system
 	Params DialogMessagesGetResultMessagesParams `json:"params"`
 	// Date of disappearance of the message, null if not set
 	DisappearingDate b24.Time `json:"disappearing_date"`
@@ -492,8 +516,10 @@ func (v DialogMessagesGetResultMessages) MarshalJSON() ([]byte, error) {
 type DialogMessagesGetResultMessagesParams struct {
 	// Identifiers of users who reacted to the message
 	Like []b24.Number `json:"LIKE"`
-	// Codes of system events: - CHAT_JOIN — user added to the chat - CHAT_LEAVE
-	// — user left the chat
+	// Codes of system events:
+	//
+	//   - CHAT_JOIN — user added to the chat
+	//   - CHAT_LEAVE — user left the chat
 	Code []b24.String `json:"CODE"`
 	// Indicator of notification sending. Value N — notification is not sent
 	Notify b24.String `json:"NOTIFY"`
@@ -533,7 +559,10 @@ type DialogMessagesGetResultUsers struct {
 	Avatar b24.String `json:"avatar"`
 	// Link to the high-resolution avatar
 	AvatarHr b24.String `json:"avatar_hr"`
-	// Gender. - M — male - F — female
+	// Gender.
+	//
+	//   - M — male
+	//   - F — female
 	Gender DialogMessagesGetResultUsersGender `json:"gender"`
 	// Date of birth
 	Birthday b24.String `json:"birthday"`
@@ -818,25 +847,33 @@ func DialogMessagesSearchCommand(p DialogMessagesSearchParams) b24.Command[*Dial
 type DialogMessagesSearchParams struct {
 	// Identifier of the chat in which the search is performed. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Search string for the message text. Search for this parameter is performed
-	// for strings longer than 2 characters
+	// Search string for the message text.
+	//
+	// Search for this parameter is performed for strings longer than 2 characters
 	SearchMessage b24.Opt[string] `json:"SEARCH_MESSAGE,omitzero"`
 	// Start of the search period in ISO 8601 format (RFC3339)
 	DateFrom b24.Opt[b24.Time] `json:"DATE_FROM,omitzero"`
 	// End of the search period in ISO 8601 format (RFC3339)
 	DateTo b24.Opt[b24.Time] `json:"DATE_TO,omitzero"`
-	// Search for messages on a specific date in ISO 8601 format (RFC3339). If the
-	// parameter is provided, the search is performed within 24 hours from the
-	// specified date
+	// Search for messages on a specific date in ISO 8601 format (RFC3339).
+	//
+	// If the parameter is provided, the search is performed within 24 hours from
+	// the specified date
 	Date b24.Opt[b24.Time] `json:"DATE,omitzero"`
-	// Sorting parameters. Supported field: - ID — sort by message identifier,
-	// values ASC or DESC Default: {"ID": "DESC"}. Default: {"ID": "DESC"}.
+	// Sorting parameters.
+	//
+	// Supported field:
+	//
+	//   - ID — sort by message identifier, values ASC or DESC
+	//
+	// Default: {"ID": "DESC"}. Default: {"ID": "DESC"}.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
-	// Number of messages returned. Default value: 50. Maximum value: 200. Default:
-	// 50.
+	// Number of messages returned.
+	//
+	// Default value: 50. Maximum value: 200. Default: 50.
 	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
 	// Identifier of the last message from the previous selection for pagination
 	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
@@ -870,12 +907,15 @@ type DialogMessagesSearchResult struct {
 	Stickers json.RawMessage `json:"stickers"`
 	// Reactions to the found messages (detailed description)
 	Reactions []DialogMessagesSearchResultReactions `json:"reactions"`
-	// Information about tariff restrictions on history. Contains the flag
-	// isHistoryLimitExceeded — an indication of exceeding the message history
-	// limit by the plan
+	// Information about tariff restrictions on history.
+	//
+	// Contains the flag isHistoryLimitExceeded — an indication of exceeding the
+	// message history limit by the plan
 	TariffRestrictions DialogMessagesSearchResultTariffRestrictions `json:"tariffRestrictions"`
-	// Brief information about users who reacted. Used as a supplementary reference
-	// to result.reactions.reactionUsers, contains id, name, avatar
+	// Brief information about users who reacted.
+	//
+	// Used as a supplementary reference to result.reactions.reactionUsers,
+	// contains id, name, avatar
 	UsersShort json.RawMessage `json:"usersShort"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1154,8 +1194,8 @@ func (v DialogMessagesSearchResultTariffRestrictions) MarshalJSON() ([]byte, err
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was not
-// provided, was empty, or was in an incorrect format
+//   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was
+//     not provided, was empty, or was in an incorrect format
 func DialogRead(ctx context.Context, c b24.Caller, p DialogReadParams, opts ...b24.CallOption) (*DialogReadResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1181,10 +1221,15 @@ func DialogReadCommand(p DialogReadParams) b24.Command[*DialogReadResult] {
 
 // DialogReadParams holds the parameters of im.dialog.read.
 type DialogReadParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — identifier of the personal chat user The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be obtained using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — identifier of the personal chat user
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be obtained using the user.get and user.search methods.
+	// Required.
 	DialogID DialogReadParamsDialogID `json:"DIALOG_ID"`
 	// Identifier of the last read message. If not provided, the method sets the
 	// read flag for all unread messages
@@ -1331,10 +1376,15 @@ func DialogUnreadCommand(p DialogUnreadParams) b24.Command[b24.Bool] {
 
 // DialogUnreadParams holds the parameters of im.dialog.unread.
 type DialogUnreadParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — user identifier for personal chat The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be obtained using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — user identifier for personal chat
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be obtained using the user.get and user.search methods.
+	// Required.
 	DialogID DialogUnreadParamsDialogID `json:"DIALOG_ID"`
 	// Identifier of the first unread message. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
@@ -1435,21 +1485,33 @@ func DialogUsersListAll(ctx context.Context, c b24.Caller, p DialogUsersListPara
 
 // DialogUsersListParams holds the parameters of im.dialog.users.list.
 type DialogUsersListParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — identifier of the personal chat user The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be retrieved using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — identifier of the personal chat user
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be retrieved using the user.get and user.search methods.
+	// Required.
 	DialogID DialogUsersListParamsDialogID `json:"DIALOG_ID"`
-	// Exclude system users: - Y — exclude - N — do not exclude Default: N.
-	// Default: N.
+	// Exclude system users:
+	//
+	//   - Y — exclude
+	//   - N — do not exclude
+	//
+	// Default: N. Default: N.
 	SkipExternal b24.Opt[b24.Bool] `json:"SKIP_EXTERNAL,omitzero"`
 	// A list of types of system users to keep in the selection, separated by
-	// commas. For example: bot, email
+	// commas.
+	//
+	// For example: bot, email
 	SkipExternalExceptTypes b24.Opt[string] `json:"SKIP_EXTERNAL_EXCEPT_TYPES,omitzero"`
 	// Number of items per page. Default: 50. Maximum value: 200. Default: 50.
 	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
-	// Identifier of the last user from the selection LIMIT. Used for sequential
-	// loading of the list
+	// Identifier of the last user from the selection LIMIT.
+	//
+	// Used for sequential loading of the list
 	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
 	// Offset for pagination. Default: 0. Default: 0.
 	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
@@ -1627,10 +1689,15 @@ func DialogWritingCommand(p DialogWritingParams) b24.Command[b24.Bool] {
 
 // DialogWritingParams holds the parameters of im.dialog.writing.
 type DialogWritingParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — user identifier for personal chat The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be retrieved using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — user identifier for personal chat
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be retrieved using the user.get and user.search methods.
+	// Required.
 	DialogID DialogWritingParamsDialogID `json:"DIALOG_ID"`
 }
 

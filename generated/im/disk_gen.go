@@ -61,25 +61,44 @@ func DiskFileCommitCommand(p DiskFileCommitParams) b24.Command[*DiskFileCommitRe
 
 // DiskFileCommitParams holds the parameters of im.disk.file.commit.
 type DiskFileCommitParams struct {
-	// Identifier of the chat. Required if DIALOG_ID is not provided. Required.
+	// Identifier of the chat.
+	//
+	// Required if DIALOG_ID is not provided. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Identifier of the dialog in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — user identifier for personal chat Required if
-	// CHAT_ID is not provided. Required.
+	// Identifier of the dialog in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — user identifier for personal chat
+	//
+	// Required if CHAT_ID is not provided. Required.
 	DialogID DiskFileCommitParamsDialogID `json:"DIALOG_ID"`
-	// Identifier of the file on Drive. An array can be passed. Required if
-	// UPLOAD_ID is not provided. Required.
+	// Identifier of the file on Drive. An array can be passed.
+	//
+	// Required if UPLOAD_ID is not provided. Required.
 	FileID int64 `json:"FILE_ID"`
-	// Identifier of the file on Drive. An array can be passed. Supports an
-	// additional parameter AS_FILE, which allows sending the image without
-	// compression, as a file. Required if FILE_ID is not provided. Required.
+	// Identifier of the file on Drive. An array can be passed.
+	//
+	// Supports an additional parameter AS_FILE, which allows sending the image
+	// without compression, as a file.
+	//
+	// Required if FILE_ID is not provided. Required.
 	UploadID int64 `json:"UPLOAD_ID"`
 	// Text message with the file
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
-	// Parameter for Open Channels chat Possible values: - Y — send notification
-	// to the client - N — do not send notification to the client
+	// Parameter for Open Channels chat
+	//
+	// Possible values:
+	//
+	//   - Y — send notification to the client
+	//   - N — do not send notification to the client
 	SilentMode b24.Opt[b24.Bool] `json:"SILENT_MODE,omitzero"`
-	// Send as a file. Only for UPLOAD_ID. Possible values: - Y — yes - N — no
+	// Send as a file. Only for UPLOAD_ID.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	AsFile b24.Opt[b24.Bool] `json:"AS_FILE,omitzero"`
 }
 
@@ -536,9 +555,9 @@ func (p DiskFileDeleteParams) validate() error {
 //   - FILE_ID_EMPTY: File ID can't be empty The required parameter FILE_ID
 //     is missing or empty
 //   - FILE_SAVE_ERROR: File ID can't be saved Possible reasons: - The user
-//     does not have access to the chat from which the file needs to be saved
-//     - The specified file was not found - Drive is disabled - Failed to
-//     save the file in the *Saved Files* folder, for example, due to lack of
+//     does not have access to the chat from which the file needs to be saved -
+//     The specified file was not found - Drive is disabled - Failed to save
+//     the file in the *Saved Files* folder, for example, due to lack of
 //     space - Failed to create the *Saved Files* folder
 func DiskFileSave(ctx context.Context, c b24.Caller, p DiskFileSaveParams, opts ...b24.CallOption) (*DiskFileSaveResult, error) {
 	if err := p.validate(); err != nil {

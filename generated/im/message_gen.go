@@ -61,32 +61,55 @@ func MessageAddCommand(p MessageAddParams) b24.Command[b24.Int] {
 
 // MessageAddParams holds the parameters of im.message.add.
 type MessageAddParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — identifier of the personal chat user The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be obtained using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — identifier of the personal chat user
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be obtained using the user.get and user.search methods.
+	// Required.
 	DialogID MessageAddParamsDialogID `json:"DIALOG_ID"`
-	// The text of the message. Required if ATTACH is not provided. Formatting is
-	// supported. Required.
+	// The text of the message. Required if ATTACH is not provided.
+	//
+	// Formatting is supported. Required.
 	Message string `json:"MESSAGE"`
 	// Attachment with content blocks: images, links, files. Required if MESSAGE is
-	// not provided. Read more in the Attachments section
+	// not provided.
+	//
+	// Read more in the Attachments section
 	Attach any `json:"ATTACH,omitzero"`
-	// Buttons under the message that the user can interact with. Read more in the
-	// Working with Keyboards article
+	// Buttons under the message that the user can interact with.
+	//
+	// Read more in the Working with Keyboards article
 	Keyboard any `json:"KEYBOARD,omitzero"`
-	// Additional items in the chat's context menu. Read more in the Context Menu
-	// article
+	// Additional items in the chat's context menu.
+	//
+	// Read more in the Context Menu article
 	Menu any `json:"MENU,omitzero"`
-	// Indicator of a system message. Allowed values: - Y — system message - N
-	// — regular message Default is N. Default: N.
+	// Indicator of a system message.
+	//
+	// Allowed values:
+	//
+	//   - Y — system message
+	//   - N — regular message
+	//
+	// Default is N. Default: N.
 	System b24.Opt[b24.Bool] `json:"SYSTEM,omitzero"`
-	// Conversion of links into rich links. Allowed values: - Y — enabled - N —
-	// disabled Default is Y. Default: Y.
+	// Conversion of links into rich links.
+	//
+	// Allowed values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
 	URLPreview b24.Opt[b24.Bool] `json:"URL_PREVIEW,omitzero"`
 	// Identifier of the message to which the reply is sent. The message for the
-	// reply must be in the same chat. The identifier can be obtained using the
-	// im.dialog.messages.get method
+	// reply must be in the same chat.
+	//
+	// The identifier can be obtained using the im.dialog.messages.get method
 	ReplyID b24.Opt[int64] `json:"REPLY_ID,omitzero"`
 }
 
@@ -175,14 +198,19 @@ func MessageCommandCommand(p MessageCommandParams) b24.Command[b24.Bool] {
 // MessageCommandParams holds the parameters of im.message.command.
 type MessageCommandParams struct {
 	// The identifier of the message in the context of which the command is
-	// executed. The identifier can be obtained using the method
-	// im.dialog.messages.get. Required.
+	// executed.
+	//
+	// The identifier can be obtained using the method im.dialog.messages.get.
+	// Required.
 	MessageID int64 `json:"MESSAGE_ID"`
-	// The identifier of the bot. The identifier can be obtained using the method
-	// imbot.bot.list. Required.
+	// The identifier of the bot.
+	//
+	// The identifier can be obtained using the method imbot.bot.list. Required.
 	BotID int64 `json:"BOT_ID"`
-	// The bot command. The text is specified when registering the command by the
-	// chat-bot through the method imbot.command.register. Required.
+	// The bot command.
+	//
+	// The text is specified when registering the command by the chat-bot through
+	// the method imbot.command.register. Required.
 	Command string `json:"COMMAND"`
 	// Command parameter
 	CommandParams b24.Opt[string] `json:"COMMAND_PARAMS,omitzero"`
@@ -253,8 +281,10 @@ func MessageDeleteCommand(p MessageDeleteParams) b24.Command[b24.Bool] {
 
 // MessageDeleteParams holds the parameters of im.message.delete.
 type MessageDeleteParams struct {
-	// Identifier of the message. The identifier can be obtained using the method
-	// im.dialog.messages.get. Required.
+	// Identifier of the message.
+	//
+	// The identifier can be obtained using the method im.dialog.messages.get.
+	// Required.
 	MessageID int64 `json:"MESSAGE_ID"`
 }
 
@@ -308,13 +338,22 @@ func MessageLikeCommand(p MessageLikeParams) b24.Command[b24.Bool] {
 
 // MessageLikeParams holds the parameters of im.message.like.
 type MessageLikeParams struct {
-	// Identifier of the message. The identifier can be obtained using the method
-	// im.dialog.messages.get. Required.
+	// Identifier of the message.
+	//
+	// The identifier can be obtained using the method im.dialog.messages.get.
+	// Required.
 	MessageID int64 `json:"MESSAGE_ID"`
-	// Action for reacting to the message. Allowed values: - auto — automatically
-	// toggle the current status: if there is no "Like" reaction, it will be set;
-	// if there is a reaction, it will be removed - plus — set "Like" - minus —
-	// remove "Like" Default is auto. Default: auto.
+	// Action for reacting to the message.
+	//
+	// Allowed values:
+	//
+	//   - auto — automatically toggle the current status: if there is no
+	//     "Like" reaction, it will be set; if there is a reaction, it will be
+	//     removed
+	//   - plus — set "Like"
+	//   - minus — remove "Like"
+	//
+	// Default is auto. Default: auto.
 	Action b24.Opt[MessageLikeParamsAction] `json:"ACTION,omitzero"`
 }
 
@@ -396,16 +435,31 @@ func MessageShareCommand(p MessageShareParams) b24.Command[b24.Bool] {
 
 // MessageShareParams holds the parameters of im.message.share.
 type MessageShareParams struct {
-	// Identifier of the message. The identifier can be obtained using the method
-	// im.dialog.messages.get. Required.
+	// Identifier of the message.
+	//
+	// The identifier can be obtained using the method im.dialog.messages.get.
+	// Required.
 	MessageID int64 `json:"MESSAGE_ID"`
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — identifier of the user in a personal chat The chat
-	// identifier can be obtained using the method im.chat.get. The user identifier
-	// can be obtained using the methods user.get and user.search. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — identifier of the user in a personal chat
+	//
+	// The chat identifier can be obtained using the method im.chat.get. The user
+	// identifier can be obtained using the methods user.get and user.search.
+	// Required.
 	DialogID MessageShareParamsDialogID `json:"DIALOG_ID"`
-	// Type of the object being created. Allowed values: - CHAT — chat - TASK —
-	// task - POST — post in the feed - CALEND — calendar event. Required.
+	// Type of the object being created.
+	//
+	// Allowed values:
+	//
+	//   - CHAT — chat
+	//   - TASK — task
+	//   - POST — post in the feed
+	//   - CALEND — calendar event
+	//
+	// Required.
 	Type MessageShareParamsType `json:"TYPE"`
 }
 
@@ -530,29 +584,45 @@ func MessageUpdateCommand(p MessageUpdateParams) b24.Command[b24.Bool] {
 
 // MessageUpdateParams holds the parameters of im.message.update.
 type MessageUpdateParams struct {
-	// Identifier of the message. The identifier is returned by the method
-	// im.message.add. Required.
+	// Identifier of the message.
+	//
+	// The identifier is returned by the method im.message.add. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
 	// New text of the message. If an empty value is provided, the message will be
-	// deleted. If the parameter is not provided, the message text will remain
-	// unchanged
+	// deleted.
+	//
+	// If the parameter is not provided, the message text will remain unchanged
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 	// Attachment with content blocks: images, links, files. To remove the
-	// attachment, pass N or an empty value. Read more in the Attachments section
+	// attachment, pass N or an empty value.
+	//
+	// Read more in the Attachments section
 	Attach any `json:"ATTACH,omitzero"`
 	// Buttons below the message that the user can interact with. To disable button
-	// display, pass N or an empty value. Read more in the Working with Keyboards
-	// article
+	// display, pass N or an empty value.
+	//
+	// Read more in the Working with Keyboards article
 	Keyboard any `json:"KEYBOARD,omitzero"`
 	// Additional items in the chat's context menu. To disable the display of
-	// additional menu items, pass N or an empty value. Read more in the Context
-	// Menu article
+	// additional menu items, pass N or an empty value.
+	//
+	// Read more in the Context Menu article
 	Menu any `json:"MENU,omitzero"`
-	// Conversion of links into rich links. Allowed values: - Y — enabled - N —
-	// disabled
+	// Conversion of links into rich links.
+	//
+	// Allowed values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
 	URLPreview b24.Opt[b24.Bool] `json:"URL_PREVIEW,omitzero"`
-	// Flag for marking "edited": - Y — mark - N — do not mark Default is Y The
-	// parameter is applied when updating ATTACH. When changing MESSAGE, the
+	// Flag for marking "edited":
+	//
+	//   - Y — mark
+	//   - N — do not mark
+	//
+	// Default is Y.
+	//
+	// The parameter is applied when updating ATTACH. When changing MESSAGE, the
 	// "edited" label may appear even if IS_EDITED = 'N' is provided. Default: Y.
 	IsEdited b24.Opt[b24.Bool] `json:"IS_EDITED,omitzero"`
 }

@@ -23,8 +23,7 @@ import (
 //
 //   - WRONG_AUTH_TYPE: The method was called with session authorization,
 //     which is prohibited.
-//   - USER_ID_EMPTY: The USER_ID parameter was not provided, or USER_ID <=
-//     0.
+//   - USER_ID_EMPTY: The USER_ID parameter was not provided, or USER_ID <= 0.
 //   - MESSAGE_EMPTY: The message text was not provided.
 //   - ATTACH_OVERSIZE: The maximum allowable size for the ATTACH is exceeded
 //     — 60,000 characters.
@@ -53,11 +52,19 @@ func NotifyCommand(p NotifyParams) b24.Command[b24.Int] {
 
 // NotifyParams holds the parameters of im.notify.
 type NotifyParams struct {
-	// The identifier of the user receiving the notification. You can obtain the
-	// user ID using the user.get or user.search methods. Required.
+	// The identifier of the user receiving the notification.
+	//
+	// You can obtain the user ID using the user.get or user.search methods.
+	// Required.
 	UserID int64 `json:"USER_ID"`
-	// The type of notification. Allowed values: - USER — personal notification -
-	// SYSTEM — system notification Default value — USER. Default: USER.
+	// The type of notification.
+	//
+	// Allowed values:
+	//
+	//   - USER — personal notification
+	//   - SYSTEM — system notification
+	//
+	// Default value — USER. Default: USER.
 	Type b24.Opt[NotifyParamsType] `json:"TYPE,omitzero"`
 	// The text of the notification. The method trims whitespace from the ends of
 	// the string before sending. Required.
@@ -159,8 +166,10 @@ func NotifyAnswerCommand(p NotifyAnswerParams) b24.Command[*NotifyAnswerResult] 
 
 // NotifyAnswerParams holds the parameters of im.notify.answer.
 type NotifyAnswerParams struct {
-	// The identifier of the notification that supports a quick response. You can
-	// obtain the notification identifier using the im.notify.get method. Required.
+	// The identifier of the notification that supports a quick response.
+	//
+	// You can obtain the notification identifier using the im.notify.get method.
+	// Required.
 	NotifyID int64 `json:"NOTIFY_ID"`
 	// The text of the quick response. Required.
 	AnswerText string `json:"ANSWER_TEXT"`
@@ -244,8 +253,10 @@ func NotifyConfirmCommand(p NotifyConfirmParams) b24.Command[*NotifyConfirmResul
 
 // NotifyConfirmParams holds the parameters of im.notify.confirm.
 type NotifyConfirmParams struct {
-	// Identifier of the notification with buttons. You can obtain the notification
-	// identifier using the im.notify.get method. Required.
+	// Identifier of the notification with buttons.
+	//
+	// You can obtain the notification identifier using the im.notify.get method.
+	// Required.
 	NotifyID int64 `json:"NOTIFY_ID"`
 	// Value of the selected button. Required.
 	NotifyValue string `json:"NOTIFY_VALUE"`
@@ -301,8 +312,8 @@ func (v NotifyConfirmResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - PARAMS_ERROR: ID, TAG, or SUB_TAG not provided, or the request was made
-// with session authorization without ID
+//   - PARAMS_ERROR: ID, TAG, or SUB_TAG not provided, or the request was
+//     made with session authorization without ID
 func NotifyDelete(ctx context.Context, c b24.Caller, p NotifyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, NotifyDeleteCommand(p).Request, &out, opts...); err != nil {
@@ -324,15 +335,19 @@ func NotifyDeleteCommand(p NotifyDeleteParams) b24.Command[b24.Bool] {
 
 // NotifyDeleteParams holds the parameters of im.notify.delete.
 type NotifyDeleteParams struct {
-	// Identifier of the notification to be deleted. Pass one of the parameters:
-	// ID, TAG, or SUB_TAG
+	// Identifier of the notification to be deleted.
+	//
+	// Pass one of the parameters: ID, TAG, or SUB_TAG
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Unique tag of the notification within the application. Only notifications
-	// from the current application are deleted. Pass one of the parameters: ID,
-	// TAG, or SUB_TAG
+	// from the current application are deleted.
+	//
+	// Pass one of the parameters: ID, TAG, or SUB_TAG
 	Tag b24.Opt[string] `json:"TAG,omitzero"`
 	// Additional tag of the notification. Only notifications from the current
-	// application are deleted. Pass one of the parameters: ID, TAG, or SUB_TAG
+	// application are deleted.
+	//
+	// Pass one of the parameters: ID, TAG, or SUB_TAG
 	SubTag b24.Opt[string] `json:"SUB_TAG,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the chat bot registration
@@ -381,14 +396,23 @@ type NotifyGetParams struct {
 	// Identifier of the last notification from the previous page to load the next
 	// one. Typically taken from the id field of the last element in the
 	// notifications array in the response of the previous selection step or in the
-	// response of im.notify.history.search The notification identifier is also
-	// returned by the methods im.notify, im.notify.personal.add, and
-	// im.notify.system.add. This parameter should be used together with LAST_TYPE
+	// response of im.notify.history.search
+	//
+	// The notification identifier is also returned by the methods im.notify,
+	// im.notify.personal.add, and im.notify.system.add.
+	//
+	// This parameter should be used together with LAST_TYPE
 	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
-	// Technical pagination cursor. Allowed values: - 1 — continue selection from
-	// the confirmations stage - 3 — continue selection from the regular
-	// notifications stage This parameter should be used together with LAST_ID. For
-	// values other than 1 and 3, the server does not return a separate error
+	// Technical pagination cursor.
+	//
+	// Allowed values:
+	//
+	//   - 1 — continue selection from the confirmations stage
+	//   - 3 — continue selection from the regular notifications stage
+	//
+	// This parameter should be used together with LAST_ID.
+	//
+	// For values other than 1 and 3, the server does not return a separate error
 	LastType b24.Opt[int64] `json:"LAST_TYPE,omitzero"`
 	// Number of notifications per page. Default value is 50. Maximum value is 50.
 	// Default: 50.
@@ -406,11 +430,13 @@ type NotifyGetResult struct {
 	TotalUnreadCount b24.Int `json:"total_unread_count"`
 	// Identifier of the system notification chat
 	ChatID b24.Int `json:"chat_id"`
-	// List of notifications. The structure of the object is described in detail
-	// below
+	// List of notifications.
+	//
+	// The structure of the object is described in detail below
 	Notifications []NotifyGetResultNotifications `json:"notifications"`
-	// Array of objects containing data about notification authors. The structure
-	// of the object is described in detail below
+	// Array of objects containing data about notification authors.
+	//
+	// The structure of the object is described in detail below
 	Users []NotifyGetResultUsers `json:"users"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -657,11 +683,13 @@ type NotifyHistorySearchResult struct {
 	// Total number of search results. This field is returned only on the first
 	// page of the search
 	TotalResults b24.Int `json:"total_results"`
-	// List of notifications. The structure of the object is described in detail
-	// below
+	// List of notifications.
+	//
+	// The structure of the object is described in detail below
 	Notifications []NotifyHistorySearchResultNotifications `json:"notifications"`
-	// Users who authored the notifications The structure of the object is
-	// described in detail below
+	// Users who authored the notifications
+	//
+	// The structure of the object is described in detail below
 	Users []NotifyHistorySearchResultUsers `json:"users"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -875,8 +903,10 @@ func NotifyPersonalAddCommand(p NotifyPersonalAddParams) b24.Command[b24.Int] {
 
 // NotifyPersonalAddParams holds the parameters of im.notify.personal.add.
 type NotifyPersonalAddParams struct {
-	// Identifier of the user receiving the notification. You can obtain the user
-	// ID using the methods user.get, user.search, or im.user.get. Required.
+	// Identifier of the user receiving the notification.
+	//
+	// You can obtain the user ID using the methods user.get, user.search, or
+	// im.user.get. Required.
 	UserID int64 `json:"USER_ID"`
 	// The text of the notification. The method trims whitespace from the edges of
 	// the string before sending. Supports BB codes — see more in the Message
@@ -955,7 +985,11 @@ type NotifyReadParams struct {
 	// The identifier of the notification. When ID >= 0, the status is changed; if
 	// ID is absent, the method will return true without any changes
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Action on the notifications: - Y — mark as read - N — mark as unread
+	// Action on the notifications:
+	//
+	//   - Y — mark as read
+	//   - N — mark as unread
+	//
 	// Default value is Y. Default: Y.
 	Action b24.Opt[b24.Bool] `json:"ACTION,omitzero"`
 	// The value Y changes only the notification with the specified ID. Any other
@@ -1035,7 +1069,7 @@ func (v NotifyReadAllResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - PARAMS_ERROR: The IDS parameter is not provided or is not an array
+//   - PARAMS_ERROR: The IDS parameter is not provided or is not an array
 func NotifyReadList(ctx context.Context, c b24.Caller, p NotifyReadListParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1063,10 +1097,16 @@ func NotifyReadListCommand(p NotifyReadListParams) b24.Command[b24.Bool] {
 type NotifyReadListParams struct {
 	// An array of notification identifiers. If any value in the array is <= 0,
 	// processing stops at that element. Required.
-	IDs []any `json:"IDS"`
-	// Action on the notifications: - Y — mark as read - N — mark as unread The
-	// default value is Y. If any value other than Y is provided, the method
-	// applies the action as for N. Default: Y.
+	IDs []int64 `json:"IDS"`
+	// Action on the notifications:
+	//
+	//   - Y — mark as read
+	//   - N — mark as unread
+	//
+	// The default value is Y.
+	//
+	// If any value other than Y is provided, the method applies the action as for
+	// N. Default: Y.
 	Action b24.Opt[b24.Bool] `json:"ACTION,omitzero"`
 }
 
@@ -1123,8 +1163,9 @@ type NotifySchemaGetTasks struct {
 	Name b24.String `json:"NAME"`
 	// The module identifier
 	ModuleID b24.String `json:"MODULE_ID"`
-	// A list of notification types for the module. The structure of the list item
-	// is described in detail below
+	// A list of notification types for the module.
+	//
+	// The structure of the list item is described in detail below
 	List []NotifySchemaGetTasksList `json:"LIST"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1228,8 +1269,10 @@ func NotifySystemAddCommand(p NotifySystemAddParams) b24.Command[b24.Int] {
 
 // NotifySystemAddParams holds the parameters of im.notify.system.add.
 type NotifySystemAddParams struct {
-	// Identifier of the user receiving the notification. You can obtain the user
-	// ID using the methods user.get, user.search, or im.user.get. Required.
+	// Identifier of the user receiving the notification.
+	//
+	// You can obtain the user ID using the methods user.get, user.search, or
+	// im.user.get. Required.
 	UserID int64 `json:"USER_ID"`
 	// The text of the notification. The method trims whitespace from the edges of
 	// the string before sending. Supports BB codes — see more in the Message

@@ -42,20 +42,40 @@ func RecentGetCommand(p RecentGetParams) b24.Command[[]RecentGetItem] {
 
 // RecentGetParams holds the parameters of im.recent.get.
 type RecentGetParams struct {
-	// Skip chats from Open Channels. Possible values: - Y — yes - N — no
+	// Skip chats from Open Channels.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipOpenlines b24.Opt[b24.Bool] `json:"SKIP_OPENLINES,omitzero"`
-	// Skip group chats. Possible values: - Y — yes - N — no
+	// Skip group chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipChat b24.Opt[b24.Bool] `json:"SKIP_CHAT,omitzero"`
-	// Skip one-on-one dialogs. Possible values: - Y — yes - N — no
+	// Skip one-on-one dialogs.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipDialog b24.Opt[b24.Bool] `json:"SKIP_DIALOG,omitzero"`
 	// Retrieve data from the specified date in ATOM (ISO-8601) format
 	LastUpdate b24.Opt[b24.Time] `json:"LAST_UPDATE,omitzero"`
-	// Select only chats from Open Channels. Possible values: - Y — yes - N —
-	// no
+	// Select only chats from Open Channels.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	OnlyOpenlines b24.Opt[b24.Bool] `json:"ONLY_OPENLINES,omitzero"`
 	// Date of the previous retrieval in ATOM (ISO-8601) format to load changes
-	// that occurred in the list since the specified date. The retrieval returns
-	// data no older than 7 days
+	// that occurred in the list since the specified date.
+	//
+	// The retrieval returns data no older than 7 days
 	LastSyncDate b24.Opt[b24.Time] `json:"LAST_SYNC_DATE,omitzero"`
 }
 
@@ -405,8 +425,8 @@ func (v RecentGetItemChatPermissions) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was not
-// provided, was empty, or was in an incorrect format
+//   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was
+//     not provided, was empty, or was in an incorrect format
 func RecentHide(ctx context.Context, c b24.Caller, p RecentHideParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -431,10 +451,15 @@ func RecentHideCommand(p RecentHideParams) b24.Command[b24.Bool] {
 
 // RecentHideParams holds the parameters of im.recent.hide.
 type RecentHideParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — identifier of the personal chat user The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be retrieved using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — identifier of the personal chat user
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be retrieved using the user.get and user.search methods.
+	// Required.
 	DialogID RecentHideParamsDialogID `json:"DIALOG_ID"`
 }
 
@@ -508,31 +533,77 @@ func RecentListCommand(p RecentListParams) b24.Command[*RecentListResult] {
 
 // RecentListParams holds the parameters of im.recent.list.
 type RecentListParams struct {
-	// Skip open channel chats. Possible values: - Y — yes - N — no
+	// Skip open channel chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipOpenlines b24.Opt[b24.Bool] `json:"SKIP_OPENLINES,omitzero"`
-	// Skip one-on-one dialogs. Possible values: - Y — yes - N — no
+	// Skip one-on-one dialogs.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipDialog b24.Opt[b24.Bool] `json:"SKIP_DIALOG,omitzero"`
-	// Skip group chats. Possible values: - Y — yes - N — no
+	// Skip group chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipChat b24.Opt[b24.Bool] `json:"SKIP_CHAT,omitzero"`
 	// Date of the last item from the previous selection in ATOM (ISO-8601) format
 	LastMessageDate b24.Opt[b24.Time] `json:"LAST_MESSAGE_DATE,omitzero"`
-	// Return only dialogs with unread messages. Possible values: - Y — yes - N
-	// — no
+	// Return only dialogs with unread messages.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UnreadOnly b24.Opt[b24.Bool] `json:"UNREAD_ONLY,omitzero"`
-	// Parse the text of the last message. Possible values: - Y — yes - N — no
+	// Parse the text of the last message.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ParseText b24.Opt[b24.Bool] `json:"PARSE_TEXT,omitzero"`
-	// Return the original text of the message without transformations. Possible
-	// values: - Y — yes - N — no
+	// Return the original text of the message without transformations.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	GetOriginalText b24.Opt[b24.Bool] `json:"GET_ORIGINAL_TEXT,omitzero"`
-	// Skip undistributed open channel chats. Possible values: - Y — yes - N —
-	// no
+	// Skip undistributed open channel chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SkipUndistributedOpenlines b24.Opt[b24.Bool] `json:"SKIP_UNDISTRIBUTED_OPENLINES,omitzero"`
-	// Return only BitrixGPT chats. Possible values: - Y — yes - N — no
+	// Return only BitrixGPT chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	OnlyCopilot b24.Opt[b24.Bool] `json:"ONLY_COPILOT,omitzero"`
-	// Return only channels. Possible values: - Y — yes - N — no
+	// Return only channels.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	OnlyChannel b24.Opt[b24.Bool] `json:"ONLY_CHANNEL,omitzero"`
-	// Return only chats with message management rights. Possible values: - Y —
-	// yes - N — no
+	// Return only chats with message management rights.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CanManageMessages b24.Opt[b24.Bool] `json:"CAN_MANAGE_MESSAGES,omitzero"`
 	// Offset for pagination. Default: 0. Default: 0.
 	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
@@ -1101,13 +1172,21 @@ func RecentPinCommand(p RecentPinParams) b24.Command[b24.Bool] {
 
 // RecentPinParams holds the parameters of im.recent.pin.
 type RecentPinParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — personal chat user ID The chat identifier can be
-	// obtained using the im.chat.get method. The user ID can be retrieved using
-	// the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — personal chat user ID
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// ID can be retrieved using the user.get and user.search methods. Required.
 	DialogID RecentPinParamsDialogID `json:"DIALOG_ID"`
-	// Pin or unpin the conversation: - Y — pin the conversation at the top of
-	// the list - N — unpin the conversation Default is Y. Default: Y.
+	// Pin or unpin the conversation:
+	//
+	//   - Y — pin the conversation at the top of the list
+	//   - N — unpin the conversation
+	//
+	// Default is Y. Default: Y.
 	Pin b24.Opt[b24.Bool] `json:"PIN,omitzero"`
 }
 
@@ -1160,7 +1239,8 @@ func (v *RecentPinParamsDialogID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - DIALOG_ID_EMPTY: Not provided or provided in an incorrect format DIALOG_ID
+//   - DIALOG_ID_EMPTY: Not provided or provided in an incorrect format
+//     DIALOG_ID
 func RecentUnread(ctx context.Context, c b24.Caller, p RecentUnreadParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1185,13 +1265,22 @@ func RecentUnreadCommand(p RecentUnreadParams) b24.Command[b24.Bool] {
 
 // RecentUnreadParams holds the parameters of im.recent.unread.
 type RecentUnreadParams struct {
-	// Identifier of the chat in the format: - chatXXX — chat - sgXXX — group
-	// or project chat - XXX — identifier of the personal chat user The chat
-	// identifier can be obtained using the im.chat.get method. The user identifier
-	// can be retrieved using the user.get and user.search methods. Required.
+	// Identifier of the chat in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — identifier of the personal chat user
+	//
+	// The chat identifier can be obtained using the im.chat.get method. The user
+	// identifier can be retrieved using the user.get and user.search methods.
+	// Required.
 	DialogID RecentUnreadParamsDialogID `json:"DIALOG_ID"`
-	// Action for the "read" flag: - Y — set the flag - N — remove the flag and
-	// mark the dialog as read Default: Y. Default: Y.
+	// Action for the "read" flag:
+	//
+	//   - Y — set the flag
+	//   - N — remove the flag and mark the dialog as read
+	//
+	// Default: Y. Default: Y.
 	Action b24.Opt[b24.Bool] `json:"ACTION,omitzero"`
 }
 

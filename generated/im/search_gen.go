@@ -24,8 +24,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - FIND_SHORT: No search parameter was provided or the phrase is less than
-// two characters
+//   - FIND_SHORT: No search parameter was provided or the phrase is less
+//     than two characters
 func SearchChatList(ctx context.Context, c b24.Caller, p SearchChatListParams, opts ...b24.CallOption) ([]SearchChatListItem, error) {
 	var out []SearchChatListItem
 	if err := b24.Invoke(ctx, c, SearchChatListCommand(p).Request, &out, opts...); err != nil {
@@ -97,8 +97,9 @@ type SearchChatListItem struct {
 	MessageCount b24.Int `json:"message_count"`
 	// Identifier of the first unread message
 	UnreadID b24.Int `json:"unread_id"`
-	// Restrictions on actions in the chat. The structure of the object is
-	// described in detail below
+	// Restrictions on actions in the chat.
+	//
+	// The structure of the object is described in detail below
 	Restrictions SearchChatListItemRestrictions `json:"restrictions"`
 	// Identifier of the last message
 	LastMessageID b24.Int `json:"last_message_id"`
@@ -125,20 +126,23 @@ type SearchChatListItem struct {
 	DateCreate b24.String `json:"date_create"`
 	// Type of the chat message from the TYPE field of the chat table
 	MessageType b24.String `json:"message_type"`
-	// Public data of the chat. The structure of the object is described in detail
-	// below
+	// Public data of the chat.
+	//
+	// The structure of the object is described in detail below
 	Public SearchChatListItemPublic `json:"public"`
 	// Role of the current user in the chat
 	Role b24.String `json:"role"`
-	// Link to the related chat object. The structure of the object is described in
-	// detail below
+	// Link to the related chat object.
+	//
+	// The structure of the object is described in detail below
 	EntityLink SearchChatListItemEntityLink `json:"entity_link"`
 	// Indicates availability of the text input field
 	TextFieldEnabled b24.Bool `json:"text_field_enabled"`
 	// Identifier of the chat background
 	BackgroundID b24.Int `json:"background_id"`
-	// Permissions of the current user. The structure of the object is described in
-	// detail below
+	// Permissions of the current user.
+	//
+	// The structure of the object is described in detail below
 	Permissions SearchChatListItemPermissions `json:"permissions"`
 	// Indicates if the chat is new
 	IsNew b24.Bool `json:"is_new"`
@@ -292,7 +296,7 @@ func (v SearchChatListItemPermissions) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - FIND_SHORT: The FIND parameter is not provided
+//   - FIND_SHORT: The FIND parameter is not provided
 func SearchDepartmentList(ctx context.Context, c b24.Caller, p SearchDepartmentListParams, opts ...b24.CallOption) ([]SearchDepartmentListItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -333,13 +337,20 @@ func SearchDepartmentListAll(ctx context.Context, c b24.Caller, p SearchDepartme
 // im.search.department.list.
 type SearchDepartmentListParams struct {
 	// Search phrase for finding the beginning of words in the full name of the
-	// department (field full_name). If the parameter is not provided, the method
-	// returns the FIND_SHORT error. An empty or very short phrase does not cause
-	// an error: the filter is switched off and the method returns the whole list
-	// of departments. Required.
+	// department (field full_name).
+	//
+	// If the parameter is not provided, the method returns the FIND_SHORT error.
+	// An empty or very short phrase does not cause an error: the filter is
+	// switched off and the method returns the whole list of departments. Required.
 	Find string `json:"FIND"`
-	// Return the manager's data in the field manager_user_data. Available values:
-	// - Y — yes - N — no Default value — N. Default: N.
+	// Return the manager's data in the field manager_user_data.
+	//
+	// Available values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value — N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 	// Offset for the department selection. Default is 0. Default: 0.
 	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
@@ -370,7 +381,9 @@ type SearchDepartmentListItem struct {
 	// Identifier of the department manager
 	ManagerUserID b24.Int `json:"manager_user_id"`
 	// Data of the department manager. The object is returned only when USER_DATA =
-	// 'Y'. The structure of the manager object is described in detail below
+	// 'Y'.
+	//
+	// The structure of the manager object is described in detail below
 	ManagerUserData SearchDepartmentListItemManagerUserData `json:"manager_user_data"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -501,7 +514,7 @@ func (v SearchDepartmentListItemManagerUserDataPhones) MarshalJSON() ([]byte, er
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - DIALOG_ID_EMPTY: An invalid DIALOG_ID was provided
+//   - DIALOG_ID_EMPTY: An invalid DIALOG_ID was provided
 //
 // Deprecated: the docs mark this method as deprecated.
 func SearchLastAdd(ctx context.Context, c b24.Caller, p SearchLastAddParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -528,10 +541,16 @@ func SearchLastAddCommand(p SearchLastAddParams) b24.Command[b24.Bool] {
 
 // SearchLastAddParams holds the parameters of im.search.last.add.
 type SearchLastAddParams struct {
-	// Identifier for the message object: user or chat. Supported formats: -
-	// USER_ID — user identifier, which can be obtained via user.get or
-	// user.search - chatXXX, where XXX is the chat identifier, which can be
-	// obtained via im.recent.get. Required.
+	// Identifier for the message object: user or chat.
+	//
+	// Supported formats:
+	//
+	//   - USER_ID — user identifier, which can be obtained via user.get or
+	//     user.search
+	//   - chatXXX, where XXX is the chat identifier, which can be obtained via
+	//     im.recent.get
+	//
+	// Required.
 	DialogID SearchLastAddParamsDialogID `json:"DIALOG_ID"`
 }
 
@@ -582,7 +601,7 @@ func (v *SearchLastAddParamsDialogID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - DIALOG_ID_EMPTY: An invalid DIALOG_ID was provided
+//   - DIALOG_ID_EMPTY: An invalid DIALOG_ID was provided
 //
 // Deprecated: the docs mark this method as deprecated.
 func SearchLastDelete(ctx context.Context, c b24.Caller, p SearchLastDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -609,10 +628,16 @@ func SearchLastDeleteCommand(p SearchLastDeleteParams) b24.Command[b24.Bool] {
 
 // SearchLastDeleteParams holds the parameters of im.search.last.delete.
 type SearchLastDeleteParams struct {
-	// Identifier for the message object: user or chat. Supported formats: -
-	// USER_ID — user identifier, which can be obtained via user.get or
-	// user.search - chatXXX, where XXX is the chat identifier, which can be
-	// obtained via im.recent.get. Required.
+	// Identifier for the message object: user or chat.
+	//
+	// Supported formats:
+	//
+	//   - USER_ID — user identifier, which can be obtained via user.get or
+	//     user.search
+	//   - chatXXX, where XXX is the chat identifier, which can be obtained via
+	//     im.recent.get
+	//
+	// Required.
 	DialogID SearchLastDeleteParamsDialogID `json:"DIALOG_ID"`
 }
 
@@ -684,14 +709,32 @@ func SearchLastGetCommand(p SearchLastGetParams) b24.Command[[]SearchLastGetItem
 
 // SearchLastGetParams holds the parameters of im.search.last.get.
 type SearchLastGetParams struct {
-	// Skip Open Channels chats. Possible values: - Y — yes - N — no Default
-	// value — N. Default: N.
+	// Skip Open Channels chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value — N. Default: N.
 	SkipOpenlines b24.Opt[b24.Bool] `json:"SKIP_OPENLINES,omitzero"`
-	// Skip group chats. Possible values: - Y — yes - N — no Default value —
-	// N. Default: N.
+	// Skip group chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value — N. Default: N.
 	SkipChat b24.Opt[b24.Bool] `json:"SKIP_CHAT,omitzero"`
-	// Skip personal dialogs. Possible values: - Y — yes - N — no Default value
-	// — N. Default: N.
+	// Skip personal dialogs.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value — N. Default: N.
 	SkipDialog b24.Opt[b24.Bool] `json:"SKIP_DIALOG,omitzero"`
 }
 
@@ -701,16 +744,19 @@ type SearchLastGetItem struct {
 	ID b24.String `json:"id"`
 	// Record type: chat or user
 	Type b24.String `json:"type"`
-	// Avatar data of the record. The structure of the object is described in
-	// detail below
+	// Avatar data of the record.
+	//
+	// The structure of the object is described in detail below
 	Avatar SearchLastGetItemAvatar `json:"avatar"`
 	// Title of the record
 	Title b24.String `json:"title"`
-	// User data for user type record. The structure of the object is described in
-	// detail below
+	// User data for user type record.
+	//
+	// The structure of the object is described in detail below
 	User SearchLastGetItemUser `json:"user"`
-	// Chat data for chat type record. The structure of the object is described in
-	// detail below
+	// Chat data for chat type record.
+	//
+	// The structure of the object is described in detail below
 	Chat SearchLastGetItemChat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -910,8 +956,8 @@ func (v SearchLastGetItemChat) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - FIND_SHORT: The search phrase is not provided or is too short for the
-// internal search filter
+//   - FIND_SHORT: The search phrase is not provided or is too short for the
+//     internal search filter
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func SearchUserList(ctx context.Context, c b24.Caller, p SearchUserListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -942,7 +988,13 @@ type SearchUserListParams struct {
 	// Search phrase. The minimum number of characters for the search is 2.
 	// Required.
 	Find string `json:"FIND"`
-	// Search only among business users. Allowed values: - Y — yes - N — no
+	// Search only among business users.
+	//
+	// Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default value is N. Default: N.
 	Business b24.Opt[b24.Bool] `json:"BUSINESS,omitzero"`
 	// Offset for the user selection. Default is 0. Default: 0.

@@ -47,12 +47,16 @@ func UserGetCommand(p UserGetParams) b24.Command[*UserGetResult] {
 // UserGetParams holds the parameters of im.user.get.
 type UserGetParams struct {
 	// User identifier. If not provided, the method will return data for the
-	// current user. You can obtain the user identifier using the methods user.get,
-	// user.search, or im.chat.user.list
+	// current user.
+	//
+	// You can obtain the user identifier using the methods user.get, user.search,
+	// or im.chat.user.list
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Parameter to request the avatar_hr field with the high-resolution avatar
-	// URL. Acceptable values: Y or N, default is N. Currently, the avatar_hr field
-	// is always returned, regardless of the parameter value. Default: N.
+	// URL. Acceptable values: Y or N, default is N.
+	//
+	// Currently, the avatar_hr field is always returned, regardless of the
+	// parameter value. Default: N.
 	AvatarHr b24.Opt[string] `json:"AVATAR_HR,omitzero"`
 }
 
@@ -168,8 +172,8 @@ func (v UserGetResultPhones) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - INVALID_FORMAT: The ID parameter is not provided or is in an incorrect
-// format
+//   - INVALID_FORMAT: The ID parameter is not provided or is in an incorrect
+//     format
 func UserListGet(ctx context.Context, c b24.Caller, p UserListGetParams, opts ...b24.CallOption) ([]UserListGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -195,13 +199,16 @@ func UserListGetCommand(p UserListGetParams) b24.Command[[]UserListGetItem] {
 
 // UserListGetParams holds the parameters of im.user.list.get.
 type UserListGetParams struct {
-	// An array of user identifiers or a JSON string containing an array. User
-	// identifiers can be obtained using the methods user.get, user.search, or
+	// An array of user identifiers or a JSON string containing an array.
+	//
+	// User identifiers can be obtained using the methods user.get, user.search, or
 	// im.chat.user.list. Required.
-	ID []any `json:"ID"`
+	ID []int64 `json:"ID"`
 	// Parameter to request the avatar_hr field with the high-resolution avatar
-	// URL. Acceptable values: Y or N, default is N. Currently, the avatar_hr field
-	// is always returned, regardless of the parameter value. Default: N.
+	// URL. Acceptable values: Y or N, default is N.
+	//
+	// Currently, the avatar_hr field is always returned, regardless of the
+	// parameter value. Default: N.
 	AvatarHr b24.Opt[string] `json:"AVATAR_HR,omitzero"`
 	// Format of the result. The value array will return a standard array of user
 	// objects, any other value will return an object with user identifier keys
@@ -441,8 +448,8 @@ type UserStatusIdleStartParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - STATUS_ERROR: The provided STATUS value is not in the list of available
-// statuses
+//   - STATUS_ERROR: The provided STATUS value is not in the list of
+//     available statuses
 func UserStatusSet(ctx context.Context, c b24.Caller, p UserStatusSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -468,9 +475,16 @@ func UserStatusSetCommand(p UserStatusSetParams) b24.Command[b24.Bool] {
 // UserStatusSetParams holds the parameters of im.user.status.set.
 type UserStatusSetParams struct {
 	// The new status of the user. The value is case-sensitive and must be provided
-	// in lowercase. Allowed values: - online — online, the user receives all
-	// notifications - dnd — do not disturb, this status disables notifications -
-	// away — away - break — on break. Required.
+	// in lowercase.
+	//
+	// Allowed values:
+	//
+	//   - online — online, the user receives all notifications
+	//   - dnd — do not disturb, this status disables notifications
+	//   - away — away
+	//   - break — on break
+	//
+	// Required.
 	Status UserStatusSetParamsStatus `json:"STATUS"`
 }
 

@@ -194,7 +194,7 @@ type V2EventUnsubscribeParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - FILE_NOT_FOUND: No file with this ID was found
+//   - FILE_NOT_FOUND: No file with this ID was found
 func V2FileDownload(ctx context.Context, c b24.Caller, p V2FileDownloadParams, opts ...b24.CallOption) (*V2FileDownloadResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err

@@ -61,27 +61,38 @@ type AppRegisterParams struct {
 	BotID b24.Opt[string] `json:"BOT_ID,omitzero"`
 	// Code of the chat application
 	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Options for JS_METHOD: - PUT — inserts a command to the chat bot in the
-	// textarea, JS_PARAM can only contain the command text and its parameters
-	// (allowed characters: a-z 0-9 - + _ / ) - SEND — sends a command to the
-	// chat bot, JS_PARAM can only contain the command text and its parameters
-	// (allowed characters a-z 0-9 - + _ / ) - CALL — calls a phone number -
-	// SUPPORT — opens the support chat bot working through Open Channels,
-	// JS_PARAM must specify the open channel code (32 characters)
+	// Options for JS_METHOD:
+	//
+	//   - PUT — inserts a command to the chat bot in the textarea, JS_PARAM
+	//     can only contain the command text and its parameters (allowed
+	//     characters: a-z 0-9 - + _ / )
+	//   - SEND — sends a command to the chat bot, JS_PARAM can only contain
+	//     the command text and its parameters (allowed characters a-z 0-9 - + _
+	//     / )
+	//   - CALL — calls a phone number
+	//   - SUPPORT — opens the support chat bot working through Open Channels,
+	//     JS_PARAM must specify the open channel code (32 characters)
 	JsMethod b24.Opt[AppRegisterParamsJsMethod] `json:"JS_METHOD,omitzero"`
 	JsParam  b24.Opt[string]                    `json:"JS_PARAM,omitzero"`
-	// Icon in base64. The format of the icon ICON_FILE: - This field must contain
-	// the base64 of your icon, the icon format is detailed in the documentation -
-	// Note that if this field is not specified, the application will be available
-	// in the system dialog "Chat Applications"
+	// Icon in base64. The format of the icon ICON_FILE:
+	//
+	//   - This field must contain the base64 of your icon, the icon format is
+	//     detailed in the documentation
+	//   - Note that if this field is not specified, the application will be
+	//     available in the system dialog "Chat Applications"
 	IconFile b24.Opt[string] `json:"ICON_FILE,omitzero"`
 	// Context of the application. The CONTEXT indicates where the application will
-	// be available: - ALL — in all chats - USER — only in one-on-one chats -
-	// CHAT — only in group chats - BOT — only with the chat bot that installed
-	// the application - LINES — only in Open Channels chats - CALL — only in
-	// chats created within Telephony Each context can have the postfix -admin,
-	// then the application will be available in the specified context only to
-	// Bitrix24 administrators
+	// be available:
+	//
+	//   - ALL — in all chats
+	//   - USER — only in one-on-one chats
+	//   - CHAT — only in group chats
+	//   - BOT — only with the chat bot that installed the application
+	//   - LINES — only in Open Channels chats
+	//   - CALL — only in chats created within Telephony
+	//
+	// Each context can have the postfix -admin, then the application will be
+	// available in the specified context only to Bitrix24 administrators
 	Context b24.Opt[AppRegisterParamsContext] `json:"CONTEXT,omitzero"`
 	// Is the command available to extranet users, default is N
 	ExtranetSupport b24.Opt[string] `json:"EXTRANET_SUPPORT,omitzero"`

@@ -21,8 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - WRONG_AUTH_TYPE: The method was called with session authorization instead
-// of OAuth or webhook
+//   - WRONG_AUTH_TYPE: The method was called with session authorization
+//     instead of OAuth or webhook
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 //

@@ -50,36 +50,58 @@ func ChatAddCommand(p ChatAddParams) b24.Command[b24.Int] {
 
 // ChatAddParams holds the parameters of imbot.chat.add.
 type ChatAddParams struct {
-	// Type of chat. Possible values: - OPEN — open chat - CHAT — closed chat
+	// Type of chat. Possible values:
+	//
+	//   - OPEN — open chat
+	//   - CHAT — closed chat
+	//
 	// Default is CHAT. Default: CHAT.
 	Type b24.Opt[ChatAddParamsType] `json:"TYPE,omitzero"`
 	// Title of the chat
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Description of the chat
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Color of the chat for the mobile application. Possible values: - RED — red
-	// - GREEN — green - MINT — mint - LIGHT_BLUE — light blue - DARK_BLUE
-	// — dark blue - PURPLE — purple - AQUA — aqua - PINK — pink - LIME —
-	// lime - BROWN — brown - AZURE — azure - KHAKI — khaki - SAND — sand -
-	// MARENGO — marengo - GRAY — gray - GRAPHITE — graphite
+	// Color of the chat for the mobile application. Possible values:
+	//
+	//   - RED — red
+	//   - GREEN — green
+	//   - MINT — mint
+	//   - LIGHT_BLUE — light blue
+	//   - DARK_BLUE — dark blue
+	//   - PURPLE — purple
+	//   - AQUA — aqua
+	//   - PINK — pink
+	//   - LIME — lime
+	//   - BROWN — brown
+	//   - AZURE — azure
+	//   - KHAKI — khaki
+	//   - SAND — sand
+	//   - MARENGO — marengo
+	//   - GRAY — gray
+	//   - GRAPHITE — graphite
 	Color b24.Opt[ChatAddParamsColor] `json:"COLOR,omitzero"`
 	// Welcome message in the chat
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 	// Array of chat participants
-	Users []any `json:"USERS,omitzero"`
-	// Avatar of the chat in Base64 format. Maximum image size is 5000x5000
+	Users []int64 `json:"USERS,omitzero"`
+	// Avatar of the chat in Base64 format.
+	//
+	// Maximum image size is 5000x5000
 	Avatar b24.Opt[string] `json:"AVATAR,omitzero"`
 	// Type of the object to bind the chat to an external context
 	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
-	// Identifier of the object within ENTITY_TYPE. When creating a chat, you can
-	// pass any pair of ENTITY_TYPE and ENTITY_ID. The parameters are used to
-	// obtain the chat identifier using the method imbot.chat.get and to determine
-	// the context in event handlers ONIMBOTMESSAGEADD, ONIMBOTMESSAGEUPDATE,
-	// ONIMBOTMESSAGEDELETE
+	// Identifier of the object within ENTITY_TYPE.
+	//
+	// When creating a chat, you can pass any pair of ENTITY_TYPE and ENTITY_ID.
+	// The parameters are used to obtain the chat identifier using the method
+	// imbot.chat.get and to determine the context in event handlers
+	// ONIMBOTMESSAGEADD, ONIMBOTMESSAGEUPDATE, ONIMBOTMESSAGEDELETE
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the chat bot. You can get the bot identifier using the method
-	// imbot.bot.list. If the parameter is not provided, the method searches for
-	// the first bot registered by the current application
+	// imbot.bot.list.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot
@@ -201,11 +223,15 @@ func ChatGetCommand(p ChatGetParams) b24.Command[*ChatGetResult] {
 
 // ChatGetParams holds the parameters of imbot.chat.get.
 type ChatGetParams struct {
-	// Type of the external object. Used together with ENTITY_ID, which was passed
-	// when creating the chat using the method imbot.chat.add. Required.
+	// Type of the external object.
+	//
+	// Used together with ENTITY_ID, which was passed when creating the chat using
+	// the method imbot.chat.add. Required.
 	EntityType string `json:"ENTITY_TYPE"`
-	// Identifier of the external object. Used together with ENTITY_TYPE, which was
-	// passed when creating the chat using the method imbot.chat.add. Required.
+	// Identifier of the external object.
+	//
+	// Used together with ENTITY_TYPE, which was passed when creating the chat
+	// using the method imbot.chat.add. Required.
 	EntityID string `json:"ENTITY_ID"`
 }
 
@@ -291,12 +317,15 @@ func ChatLeaveCommand(p ChatLeaveParams) b24.Command[b24.Bool] {
 
 // ChatLeaveParams holds the parameters of imbot.chat.leave.
 type ChatLeaveParams struct {
-	// Identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// Identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// Identifier of the chat bot. You can get the bot's identifier using the
-	// method imbot.bot.list. If this parameter is not provided, the method
-	// searches for the first bot registered by the current application
+	// method imbot.bot.list.
+	//
+	// If this parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
@@ -363,13 +392,21 @@ func ChatSendTypingCommand(p ChatSendTypingParams) b24.Command[b24.Bool] {
 // ChatSendTypingParams holds the parameters of imbot.chat.sendTyping.
 type ChatSendTypingParams struct {
 	// The identifier of the chat bot. You can obtain the bot ID using the
-	// imbot.bot.list method. If the parameter is not provided, the method looks
-	// for the first bot registered by the current application
+	// imbot.bot.list method.
+	//
+	// If the parameter is not provided, the method looks for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// The identifier of the object that will receive the message: user or chat.
-	// Supported formats: - USER_ID — the user identifier, which can be obtained
-	// via user.get or user.search - chatXXX, where XXX is the chat identifier,
-	// which can be obtained via imbot.chat.get. Required.
+	//
+	// Supported formats:
+	//
+	//   - USER_ID — the user identifier, which can be obtained via user.get or
+	//     user.search
+	//   - chatXXX, where XXX is the chat identifier, which can be obtained via
+	//     imbot.chat.get
+	//
+	// Required.
 	DialogID ChatSendTypingParamsDialogID `json:"DIALOG_ID"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot
@@ -455,19 +492,28 @@ func ChatSetManagerCommand(p ChatSetManagerParams) b24.Command[b24.Bool] {
 
 // ChatSetManagerParams holds the parameters of imbot.chat.setManager.
 type ChatSetManagerParams struct {
-	// The identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// The identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// The identifier of the user for whom the administrator status is being
-	// changed. The user identifier can be obtained using the method
-	// imbot.chat.user.list. Required.
+	// changed.
+	//
+	// The user identifier can be obtained using the method imbot.chat.user.list.
+	// Required.
 	UserID int64 `json:"USER_ID"`
-	// Administrator status. Possible values: - Y — assign as administrator - N
-	// — revoke administrator rights Default is Y. Default: Y.
+	// Administrator status. Possible values:
+	//
+	//   - Y — assign as administrator
+	//   - N — revoke administrator rights
+	//
+	// Default is Y. Default: Y.
 	IsManager b24.Opt[b24.Bool] `json:"IS_MANAGER,omitzero"`
 	// The identifier of the chat bot. The bot identifier can be obtained using the
-	// method imbot.bot.list. If this parameter is not provided, the method
-	// searches for the first bot registered by the current application
+	// method imbot.bot.list.
+	//
+	// If this parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the chat bot registration
@@ -539,18 +585,24 @@ func ChatSetOwnerCommand(p ChatSetOwnerParams) b24.Command[b24.Bool] {
 
 // ChatSetOwnerParams holds the parameters of imbot.chat.setOwner.
 type ChatSetOwnerParams struct {
-	// The identifier of the chat. The identifier can be obtained using the
-	// imbot.chat.get method. Required.
+	// The identifier of the chat.
+	//
+	// The identifier can be obtained using the imbot.chat.get method. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// The identifier of the new chat owner. You can get the user identifier using
-	// the user.get and user.search methods. Required.
+	// The identifier of the new chat owner.
+	//
+	// You can get the user identifier using the user.get and user.search methods.
+	// Required.
 	UserID int64 `json:"USER_ID"`
 	// The identifier of the chat bot. You can obtain the bot identifier using the
-	// imbot.bot.list method. If this parameter is not provided, the method
-	// searches for the first bot registered by the current application.
+	// imbot.bot.list method.
+	//
+	// If this parameter is not provided, the method searches for the first bot
+	// registered by the current application.
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
-	// A technical parameter for scenarios without clientId in authorization. If
-	// provided, it is used as custom{CLIENT_ID} to identify the application.
+	// A technical parameter for scenarios without clientId in authorization.
+	//
+	// If provided, it is used as custom{CLIENT_ID} to identify the application.
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
 }
 
@@ -618,14 +670,19 @@ func ChatUpdateAvatarCommand(p ChatUpdateAvatarParams) b24.Command[b24.Bool] {
 
 // ChatUpdateAvatarParams holds the parameters of imbot.chat.updateAvatar.
 type ChatUpdateAvatarParams struct {
-	// Identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// Identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Image in Base64 format. Maximum image size is 5000x5000. Required.
+	// Image in Base64 format.
+	//
+	// Maximum image size is 5000x5000. Required.
 	Avatar string `json:"AVATAR"`
 	// Identifier of the chat bot. You can obtain the bot identifier using the
-	// method imbot.bot.list. If this parameter is not provided, the method
-	// searches for the first bot registered by the current application
+	// method imbot.bot.list.
+	//
+	// If this parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
@@ -697,18 +754,36 @@ func ChatUpdateColorCommand(p ChatUpdateColorParams) b24.Command[b24.Bool] {
 
 // ChatUpdateColorParams holds the parameters of imbot.chat.updateColor.
 type ChatUpdateColorParams struct {
-	// The identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// The identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// The chat color for the mobile application. Possible values: - RED — red -
-	// GREEN — green - MINT — mint - LIGHT_BLUE — light blue - DARK_BLUE —
-	// dark blue - PURPLE — purple - AQUA — aqua - PINK — pink - LIME —
-	// lime - BROWN — brown - AZURE — azure - KHAKI — khaki - SAND — sand -
-	// MARENGO — marengo - GRAY — gray - GRAPHITE — graphite. Required.
+	// The chat color for the mobile application. Possible values:
+	//
+	//   - RED — red
+	//   - GREEN — green
+	//   - MINT — mint
+	//   - LIGHT_BLUE — light blue
+	//   - DARK_BLUE — dark blue
+	//   - PURPLE — purple
+	//   - AQUA — aqua
+	//   - PINK — pink
+	//   - LIME — lime
+	//   - BROWN — brown
+	//   - AZURE — azure
+	//   - KHAKI — khaki
+	//   - SAND — sand
+	//   - MARENGO — marengo
+	//   - GRAY — gray
+	//   - GRAPHITE — graphite
+	//
+	// Required.
 	Color ChatUpdateColorParamsColor `json:"COLOR"`
 	// The identifier of the chat bot. You can obtain the bot identifier using the
-	// method imbot.bot.list. If the parameter is not provided, the method searches
-	// for the first bot registered by the current application
+	// method imbot.bot.list.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
@@ -828,15 +903,20 @@ func ChatUpdateTitleCommand(p ChatUpdateTitleParams) b24.Command[b24.Bool] {
 
 // ChatUpdateTitleParams holds the parameters of imbot.chat.updateTitle.
 type ChatUpdateTitleParams struct {
-	// The identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// The identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// The new title of the chat. The method automatically trims whitespace and
-	// line breaks from the value. Required.
+	// The new title of the chat.
+	//
+	// The method automatically trims whitespace and line breaks from the value.
+	// Required.
 	Title string `json:"TITLE"`
 	// The identifier of the chatbot. You can obtain the bot ID using the method
-	// imbot.bot.list. If this parameter is not provided, the method looks for the
-	// first bot registered by the current application
+	// imbot.bot.list.
+	//
+	// If this parameter is not provided, the method looks for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chatbot
@@ -906,18 +986,27 @@ func ChatUserAddCommand(p ChatUserAddParams) b24.Command[b24.Bool] {
 
 // ChatUserAddParams holds the parameters of imbot.chat.user.add.
 type ChatUserAddParams struct {
-	// Identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// Identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Array of user identifiers to be added. User identifiers can be obtained
-	// using the methods user.get and user.search. Required.
-	Users []any `json:"USERS"`
-	// Hide chat history for added users: - Y — hide - N — do not hide Default
-	// is Y. Default: Y.
+	// Array of user identifiers to be added.
+	//
+	// User identifiers can be obtained using the methods user.get and user.search.
+	// Required.
+	Users []int64 `json:"USERS"`
+	// Hide chat history for added users:
+	//
+	//   - Y — hide
+	//   - N — do not hide
+	//
+	// Default is Y. Default: Y.
 	HideHistory b24.Opt[b24.Bool] `json:"HIDE_HISTORY,omitzero"`
 	// Identifier of the chat bot. You can obtain the bot's identifier using the
-	// method imbot.bot.list. If the parameter is not provided, the method searches
-	// for the first bot registered by the current application
+	// method imbot.bot.list.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot
@@ -989,15 +1078,19 @@ func ChatUserDeleteCommand(p ChatUserDeleteParams) b24.Command[b24.Bool] {
 
 // ChatUserDeleteParams holds the parameters of imbot.chat.user.delete.
 type ChatUserDeleteParams struct {
-	// The identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// The identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// The identifier of the user to be removed from the chat. You can get the user
-	// ID using the method imbot.chat.user.list. Required.
+	// The identifier of the user to be removed from the chat.
+	//
+	// You can get the user ID using the method imbot.chat.user.list. Required.
 	UserID int64 `json:"USER_ID"`
 	// The identifier of the chat bot. You can obtain the bot ID using the method
-	// imbot.bot.list. If this parameter is not provided, the method searches for
-	// the first bot registered by the current application
+	// imbot.bot.list.
+	//
+	// If this parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
@@ -1067,12 +1160,15 @@ func ChatUserListCommand(p ChatUserListParams) b24.Command[[]b24.Number] {
 
 // ChatUserListParams holds the parameters of imbot.chat.user.list.
 type ChatUserListParams struct {
-	// The identifier of the chat. The identifier can be obtained using the method
-	// imbot.chat.get. Required.
+	// The identifier of the chat.
+	//
+	// The identifier can be obtained using the method imbot.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// The identifier of the chat bot. You can get the bot's identifier using the
-	// method imbot.bot.list. If this parameter is not provided, the method
-	// searches for the first bot registered by the current application
+	// method imbot.bot.list.
+	//
+	// If this parameter is not provided, the method searches for the first bot
+	// registered by the current application
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot

@@ -62,23 +62,56 @@ type CommandAnswerParams struct {
 	CommandID int64 `json:"COMMAND_ID"`
 	// Command text. Required if COMMAND_ID is not provided. Required.
 	Command string `json:"COMMAND"`
-	// Identifier of the message to which the response is sent. The identifier can
-	// be obtained from the incoming event ONIMCOMMANDADD. Required.
+	// Identifier of the message to which the response is sent.
+	//
+	// The identifier can be obtained from the incoming event ONIMCOMMANDADD.
+	// Required.
 	MessageID int64 `json:"MESSAGE_ID"`
 	// Response text
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
-	// Object with an attachment to the message. Minimum format: Detailed
-	// description
-	Attach map[string]any `json:"ATTACH,omitzero"`
-	// Message keyboard. Minimum format: Detailed description
-	Keyboard map[string]any `json:"KEYBOARD,omitzero"`
-	// Context menu of the message. Minimum format: Detailed description
+	// Object with an attachment to the message. Minimum format:
+	//
+	//	{
+	//	  "BLOCKS": [
+	//	    { "MESSAGE": "Block text" }
+	//	  ]
+	//	}
+	//
+	// Detailed description
+	Attach *CommandAnswerParamsAttach `json:"ATTACH,omitzero"`
+	// Message keyboard. Minimum format:
+	//
+	//	{
+	//	  "BUTTONS": [
+	//	    { "TEXT": "Repeat", "COMMAND": "echo repeat" }
+	//	  ]
+	//	}
+	//
+	// Detailed description
+	Keyboard *CommandAnswerParamsKeyboard `json:"KEYBOARD,omitzero"`
+	// Context menu of the message. Minimum format:
+	//
+	//	[
+	//	  { "TEXT": "bitrix24", "LINK": "https://bitrix24.com" }
+	//	]
+	//
+	// Detailed description
 	Menu map[string]any `json:"MENU,omitzero"`
-	// Message type: - Y - system message - N - regular message Default is N.
-	// Default: N.
+	// Message type:
+	//
+	//   - Y - system message
+	//   - N - regular message
+	//
+	// Default is N. Default: N.
 	System b24.Opt[b24.Bool] `json:"SYSTEM,omitzero"`
-	// Link transformation into rich links: - Y - enabled - N - disabled Default is
-	// Y. Works for links provided in the MESSAGE field. Default: Y.
+	// Link transformation into rich links:
+	//
+	//   - Y - enabled
+	//   - N - disabled
+	//
+	// Default is Y.
+	//
+	// Works for links provided in the MESSAGE field. Default: Y.
 	URLPreview b24.Opt[b24.Bool] `json:"URL_PREVIEW,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
@@ -106,6 +139,107 @@ func (p CommandAnswerParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// CommandAnswerParamsAttach is the ATTACH value of imbot.command.answer.
+type CommandAnswerParamsAttach struct {
+	Blocks []CommandAnswerParamsAttachBlocks `json:"BLOCKS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommandAnswerParamsAttach) UnmarshalJSON(data []byte) error {
+	type plain CommandAnswerParamsAttach
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommandAnswerParamsAttach) MarshalJSON() ([]byte, error) {
+	type plain CommandAnswerParamsAttach
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommandAnswerParamsAttachBlocks is the BLOCKS value of imbot.command.answer.
+type CommandAnswerParamsAttachBlocks struct {
+	Delimiter b24.Opt[bool]                        `json:"DELIMITER,omitzero"`
+	Link      *CommandAnswerParamsAttachBlocksLink `json:"LINK,omitzero"`
+	Message   b24.Opt[string]                      `json:"MESSAGE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommandAnswerParamsAttachBlocks) UnmarshalJSON(data []byte) error {
+	type plain CommandAnswerParamsAttachBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommandAnswerParamsAttachBlocks) MarshalJSON() ([]byte, error) {
+	type plain CommandAnswerParamsAttachBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommandAnswerParamsAttachBlocksLink is the LINK value of
+// imbot.command.answer.
+type CommandAnswerParamsAttachBlocksLink struct {
+	Link b24.Opt[string] `json:"LINK,omitzero"`
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommandAnswerParamsAttachBlocksLink) UnmarshalJSON(data []byte) error {
+	type plain CommandAnswerParamsAttachBlocksLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommandAnswerParamsAttachBlocksLink) MarshalJSON() ([]byte, error) {
+	type plain CommandAnswerParamsAttachBlocksLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommandAnswerParamsKeyboard is the KEYBOARD value of imbot.command.answer.
+type CommandAnswerParamsKeyboard struct {
+	Buttons []CommandAnswerParamsKeyboardButtons `json:"BUTTONS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommandAnswerParamsKeyboard) UnmarshalJSON(data []byte) error {
+	type plain CommandAnswerParamsKeyboard
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommandAnswerParamsKeyboard) MarshalJSON() ([]byte, error) {
+	type plain CommandAnswerParamsKeyboard
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommandAnswerParamsKeyboardButtons is the BUTTONS value of
+// imbot.command.answer.
+type CommandAnswerParamsKeyboardButtons struct {
+	Command b24.Opt[string] `json:"COMMAND,omitzero"`
+	Text    b24.Opt[string] `json:"TEXT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommandAnswerParamsKeyboardButtons) UnmarshalJSON(data []byte) error {
+	type plain CommandAnswerParamsKeyboardButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommandAnswerParamsKeyboardButtons) MarshalJSON() ([]byte, error) {
+	type plain CommandAnswerParamsKeyboardButtons
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CommandRegister calls imbot.command.register: Add the Command.
@@ -168,13 +302,25 @@ type CommandRegisterParams struct {
 	// An array of localizations for the command. The structure is described below.
 	// Required.
 	Lang []CommandRegisterParamsLang `json:"LANG"`
-	// Command availability: - Y - the command is available in any chats - N - the
-	// command is only available where the bot is present Default is N. Default: N.
+	// Command availability:
+	//
+	//   - Y - the command is available in any chats
+	//   - N - the command is only available where the bot is present
+	//
+	// Default is N. Default: N.
 	Common b24.Opt[b24.Bool] `json:"COMMON,omitzero"`
-	// Command visibility: - Y - hidden command - N - visible command Default is N.
-	// Default: N.
+	// Command visibility:
+	//
+	//   - Y - hidden command
+	//   - N - visible command
+	//
+	// Default is N. Default: N.
 	Hidden b24.Opt[b24.Bool] `json:"HIDDEN,omitzero"`
-	// Command availability for extranet users: - Y - available - N - not available
+	// Command availability for extranet users:
+	//
+	//   - Y - available
+	//   - N - not available
+	//
 	// Default is N. Default: N.
 	ExtranetSupport b24.Opt[b24.Bool] `json:"EXTRANET_SUPPORT,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
@@ -371,9 +517,15 @@ type CommandUpdateParamsFields struct {
 	Command b24.Opt[string] `json:"COMMAND,omitzero"`
 	// URL of the event handler ONIMCOMMANDADD
 	EventCommandAdd b24.Opt[string] `json:"EVENT_COMMAND_ADD,omitzero"`
-	// Command visibility: - Y - hidden - N - visible
+	// Command visibility:
+	//
+	//   - Y - hidden
+	//   - N - visible
 	Hidden b24.Opt[b24.Bool] `json:"HIDDEN,omitzero"`
-	// Availability for extranet users: - Y - available - N - not available
+	// Availability for extranet users:
+	//
+	//   - Y - available
+	//   - N - not available
 	ExtranetSupport b24.Opt[b24.Bool] `json:"EXTRANET_SUPPORT,omitzero"`
 	// Array of command localizations. The structure is described below
 	Lang []CommandUpdateParamsFieldsLang `json:"LANG,omitzero"`

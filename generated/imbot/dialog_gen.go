@@ -50,10 +50,16 @@ func DialogGetCommand(p DialogGetParams) b24.Command[*DialogGetResult] {
 
 // DialogGetParams holds the parameters of imbot.dialog.get.
 type DialogGetParams struct {
-	// Identifier of the object. Supported formats: - XXX — user identifier,
-	// which can be obtained via user.get or user.search. Used to retrieve data
-	// about personal chats. - chatXXX, where XXX is the identifier of the group
-	// chat, which can be obtained via imbot.chat.get. Required.
+	// Identifier of the object.
+	//
+	// Supported formats:
+	//
+	//   - XXX — user identifier, which can be obtained via user.get or
+	//     user.search. Used to retrieve data about personal chats.
+	//   - chatXXX, where XXX is the identifier of the group chat, which can be
+	//     obtained via imbot.chat.get
+	//
+	// Required.
 	DialogID DialogGetParamsDialogID `json:"DIALOG_ID"`
 }
 

@@ -65,46 +65,76 @@ func MessageAddCommand(p MessageAddParams) b24.Command[b24.Int] {
 // MessageAddParams holds the parameters of imbot.message.add.
 type MessageAddParams struct {
 	// The identifier of the chat bot. You can obtain the bot ID using the method
-	// imbot.bot.list. If the parameter is not provided, the method searches for
-	// the first bot registered by the current application.
+	// imbot.bot.list.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application.
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// The identifier of the object that will receive the message: user or chat.
-	// Supported formats: - USER_ID — the identifier of the user, which can be
-	// obtained via user.get or user.search - chatXXX, where XXX is the chat
-	// identifier, which can be obtained via imbot.chat.get This parameter is
-	// required if both FROM_USER_ID and TO_USER_ID are not provided.
+	//
+	// Supported formats:
+	//
+	//   - USER_ID — the identifier of the user, which can be obtained via
+	//     user.get or user.search
+	//   - chatXXX, where XXX is the chat identifier, which can be obtained via
+	//     imbot.chat.get
+	//
+	// This parameter is required if both FROM_USER_ID and TO_USER_ID are not
+	// provided.
 	DialogID b24.Opt[MessageAddParamsDialogID] `json:"DIALOG_ID,omitzero"`
 	// The identifier of the sender for sending in a private dialog. You can obtain
-	// the user ID using user.get and user.search. Used only with TO_USER_ID. If
-	// both parameters are provided and greater than 0, the DIALOG_ID field is
-	// ignored, and SYSTEM is forcibly set to Y.
+	// the user ID using user.get and user.search.
+	//
+	// Used only with TO_USER_ID. If both parameters are provided and greater than
+	// 0, the DIALOG_ID field is ignored, and SYSTEM is forcibly set to Y.
 	FromUserID b24.Opt[int64] `json:"FROM_USER_ID,omitzero"`
 	// The identifier of the recipient for sending in a private dialog. You can
-	// obtain the user ID using user.get and user.search. Used only with
-	// FROM_USER_ID.
+	// obtain the user ID using user.get and user.search.
+	//
+	// Used only with FROM_USER_ID.
 	ToUserID b24.Opt[int64] `json:"TO_USER_ID,omitzero"`
 	// The text of the message. The method automatically trims spaces and line
 	// breaks from the edges of the message text. Required.
 	Message string `json:"MESSAGE"`
 	// An attachment containing content blocks: images, links, files. You can pass:
-	// - a JSON string - an object with the root key BLOCKS - an array of blocks
-	// without wrapping For more details, refer to the section Attachments.
+	//
+	//   - a JSON string
+	//   - an object with the root key BLOCKS
+	//   - an array of blocks without wrapping
+	//
+	// For more details, refer to the section Attachments.
 	Attach any `json:"ATTACH,omitzero"`
-	// Buttons under the message that the user can interact with. For more details,
-	// refer to the article Working with Keyboards.
+	// Buttons under the message that the user can interact with.
+	//
+	// For more details, refer to the article Working with Keyboards.
 	Keyboard any `json:"KEYBOARD,omitzero"`
-	// Additional items in the chat's context menu. For more details, refer to the
-	// article Context Menu.
+	// Additional items in the chat's context menu.
+	//
+	// For more details, refer to the article Context Menu.
 	Menu any `json:"MENU,omitzero"`
-	// Indicator of a system message. Allowed values: - Y — system message - N
-	// — regular message, default value In FROM_USER_ID + TO_USER_ID mode, the
-	// value is forcibly set to Y.
+	// Indicator of a system message.
+	//
+	// Allowed values:
+	//
+	//   - Y — system message
+	//   - N — regular message, default value
+	//
+	// In FROM_USER_ID + TO_USER_ID mode, the value is forcibly set to Y.
 	System b24.Opt[b24.Bool] `json:"SYSTEM,omitzero"`
 	// Controls the display of links: when enabled, the link is shown as a "rich
-	// link" with a card. Allowed values: - Y — enabled, default - N — disabled
+	// link" with a card.
+	//
+	// Allowed values:
+	//
+	//   - Y — enabled, default
+	//   - N — disabled
 	URLPreview b24.Opt[b24.Bool] `json:"URL_PREVIEW,omitzero"`
-	// Skip sending the message to external connectors of open channels. Allowed
-	// values: - Y — skip - N — do not skip (default)
+	// Skip sending the message to external connectors of open channels.
+	//
+	// Allowed values:
+	//
+	//   - Y — skip
+	//   - N — do not skip (default)
 	SkipConnector b24.Opt[b24.Bool] `json:"SKIP_CONNECTOR,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot.
@@ -193,15 +223,23 @@ func MessageDeleteCommand(p MessageDeleteParams) b24.Command[b24.Bool] {
 // MessageDeleteParams holds the parameters of imbot.message.delete.
 type MessageDeleteParams struct {
 	// The identifier of the chat bot. You can obtain the bot ID using the method
-	// imbot.bot.list. If the parameter is not provided, the method searches for
-	// the first bot registered by the current application.
+	// imbot.bot.list.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application.
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// The identifier of the message to be deleted. The value must be greater than
-	// 0. For messages sent by the bot via REST, the identifier is returned by the
+	// 0.
+	//
+	// For messages sent by the bot via REST, the identifier is returned by the
 	// method imbot.message.add. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
-	// Deletion mode. Allowed values: - Y — delete completely, without a deletion
-	// mark - N — normal deletion, default value.
+	// Deletion mode.
+	//
+	// Allowed values:
+	//
+	//   - Y — delete completely, without a deletion mark
+	//   - N — normal deletion, default value.
 	Complete b24.Opt[b24.Bool] `json:"COMPLETE,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot.
@@ -267,20 +305,31 @@ func MessageLikeCommand(p MessageLikeParams) b24.Command[b24.Bool] {
 // MessageLikeParams holds the parameters of imbot.message.like.
 type MessageLikeParams struct {
 	// The identifier of the chat bot. You can obtain the bot ID using the method
-	// imbot.bot.list. If the parameter is not provided, the method searches for
-	// the first bot registered by the current application.
+	// imbot.bot.list.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application.
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// The identifier of the message in personal dialogs or group chats where the
-	// chat bot is present. The value must be greater than 0. For messages sent by
-	// the bot via REST, the identifier is returned by the method
-	// imbot.message.add. Message identifiers sent to the chat by users can be
-	// obtained using the method im.dialog.messages.get. Required.
+	// chat bot is present. The value must be greater than 0.
+	//
+	// For messages sent by the bot via REST, the identifier is returned by the
+	// method imbot.message.add.
+	//
+	// Message identifiers sent to the chat by users can be obtained using the
+	// method im.dialog.messages.get. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
-	// The action for the message reaction. Allowed values: - auto —
-	// automatically toggle the current status: if there is no "Like" reaction, it
-	// will be set; if there is a reaction, it will be removed. - plus — set
-	// "Like" - minus — remove "Like" If the parameter is not provided, auto is
-	// used.
+	// The action for the message reaction.
+	//
+	// Allowed values:
+	//
+	//   - auto — automatically toggle the current status: if there is no
+	//     "Like" reaction, it will be set; if there is a reaction, it will be
+	//     removed.
+	//   - plus — set "Like"
+	//   - minus — remove "Like"
+	//
+	// If the parameter is not provided, auto is used.
 	Action b24.Opt[MessageLikeParamsAction] `json:"ACTION,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot.
@@ -381,37 +430,59 @@ func MessageUpdateCommand(p MessageUpdateParams) b24.Command[b24.Bool] {
 // MessageUpdateParams holds the parameters of imbot.message.update.
 type MessageUpdateParams struct {
 	// The identifier of the chat bot. It can be obtained using the imbot.bot.list
-	// method. If the parameter is not provided, the method searches for the first
-	// bot registered by the current application.
+	// method.
+	//
+	// If the parameter is not provided, the method searches for the first bot
+	// registered by the current application.
 	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
 	// The identifier of the message to be modified. The value must be greater than
-	// 0. For messages sent by the bot via REST, the identifier is returned by the
+	// 0.
+	//
+	// For messages sent by the bot via REST, the identifier is returned by the
 	// imbot.message.add method. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
 	// The new text of the message. If an empty value is provided, the message will
-	// be deleted. If the parameter is not provided, the message text will remain
-	// unchanged.
+	// be deleted.
+	//
+	// If the parameter is not provided, the message text will remain unchanged.
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
-	// An attachment with content blocks: images, links, files. You can provide: -
-	// a JSON string - an object with the root key BLOCKS - an array of blocks
-	// without wrapping For more details, refer to the Attachments section. An
-	// empty value or N clears the attachment.
+	// An attachment with content blocks: images, links, files. You can provide:
+	//
+	//   - a JSON string
+	//   - an object with the root key BLOCKS
+	//   - an array of blocks without wrapping
+	//
+	// For more details, refer to the Attachments section.
+	//
+	// An empty value or N clears the attachment.
 	Attach any `json:"ATTACH,omitzero"`
-	// Buttons under the message that the user can interact with. For more
-	// information, see the article Working with Keyboards. An empty value or N
-	// disables the display of buttons.
+	// Buttons under the message that the user can interact with.
+	//
+	// For more information, see the article Working with Keyboards.
+	//
+	// An empty value or N disables the display of buttons.
 	Keyboard any `json:"KEYBOARD,omitzero"`
-	// Additional items in the chat's context menu. For more details, refer to the
-	// article Context Menu. An empty value or N disables the display of additional
-	// items.
+	// Additional items in the chat's context menu.
+	//
+	// For more details, refer to the article Context Menu.
+	//
+	// An empty value or N disables the display of additional items.
 	Menu any `json:"MENU,omitzero"`
 	// Controls the display of links: when enabled, the link is shown as a "rich
-	// link" with a card. Allowed values: - Y — enabled, default value - N —
-	// disabled
+	// link" with a card.
+	//
+	// Allowed values:
+	//
+	//   - Y — enabled, default value
+	//   - N — disabled
 	URLPreview b24.Opt[b24.Bool] `json:"URL_PREVIEW,omitzero"`
 	// Skips sending the message to external connectors of open channels when
-	// updating MESSAGE. Allowed values: - Y — skip - N — do not skip, default
-	// value
+	// updating MESSAGE.
+	//
+	// Allowed values:
+	//
+	//   - Y — skip
+	//   - N — do not skip, default value
 	SkipConnector b24.Opt[b24.Bool] `json:"SKIP_CONNECTOR,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot.

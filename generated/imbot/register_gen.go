@@ -70,33 +70,49 @@ func RegisterCommand(p RegisterParams) b24.Command[b24.Int] {
 type RegisterParams struct {
 	// The string code of the bot, unique within Bitrix24. Required.
 	Code string `json:"CODE"`
-	// The type of the bot. Allowed values: - B — standard chat-bot. In group
-	// chats, it sees messages that are specifically addressed to it. - O —
-	// chat-bot for Open Channels. - H — chat-bot in "human" mode. Before
-	// auto-replying, it activates the "typing..." status startWriting. - S —
-	// chat-bot with elevated privileges (supervisor). It reads all messages in the
-	// chats it is part of. If the bot was added with history visibility, it sees
-	// both old and new messages. If added without history, it only sees new
-	// messages. Default value: B. Default: B.
+	// The type of the bot.
+	//
+	// Allowed values:
+	//
+	//   - B — standard chat-bot. In group chats, it sees messages that are
+	//     specifically addressed to it.
+	//   - O — chat-bot for Open Channels.
+	//   - H — chat-bot in "human" mode. Before auto-replying, it activates the
+	//     "typing..." status startWriting.
+	//   - S — chat-bot with elevated privileges (supervisor). It reads all
+	//     messages in the chats it is part of. If the bot was added with history
+	//     visibility, it sees both old and new messages. If added without
+	//     history, it only sees new messages.
+	//
+	// Default value: B. Default: B.
 	Type b24.Opt[RegisterParamsType] `json:"TYPE,omitzero"`
-	// Operation mode with Open Channels. Allowed values: - Y — enable Open
-	// Channels support mode - N — disable, default value For TYPE=O, this
-	// parameter can be omitted. The value will be forcibly set to Y
+	// Operation mode with Open Channels.
+	//
+	// Allowed values:
+	//
+	//   - Y — enable Open Channels support mode
+	//   - N — disable, default value
+	//
+	// For TYPE=O, this parameter can be omitted. The value will be forcibly set to
+	// Y
 	Openline b24.Opt[b24.Bool] `json:"OPENLINE,omitzero"`
 	// General URL for the event handler. If provided, its value is copied to
 	// EVENT_MESSAGE_ADD, EVENT_MESSAGE_UPDATE, EVENT_MESSAGE_DELETE,
-	// EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE. If different handlers are needed,
-	// do not pass EVENT_HANDLER. Specify separate URLs in the parameters
-	// EVENT_MESSAGE_ADD, EVENT_MESSAGE_UPDATE, EVENT_MESSAGE_DELETE,
-	// EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE
+	// EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE.
+	//
+	// If different handlers are needed, do not pass EVENT_HANDLER. Specify
+	// separate URLs in the parameters EVENT_MESSAGE_ADD, EVENT_MESSAGE_UPDATE,
+	// EVENT_MESSAGE_DELETE, EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE
 	EventHandler b24.Opt[string] `json:"EVENT_HANDLER,omitzero"`
 	// URL for the event handler ONIMBOTMESSAGEADD. Required.
 	EventMessageAdd string `json:"EVENT_MESSAGE_ADD"`
-	// URL for the event handler ONIMBOTMESSAGEUPDATE. This parameter is ignored
-	// only for bots with TYPE=B/H and OPENLINE=N
+	// URL for the event handler ONIMBOTMESSAGEUPDATE.
+	//
+	// This parameter is ignored only for bots with TYPE=B/H and OPENLINE=N
 	EventMessageUpdate b24.Opt[string] `json:"EVENT_MESSAGE_UPDATE,omitzero"`
-	// URL for the event handler ONIMBOTMESSAGEDELETE. This parameter is ignored
-	// only for bots with TYPE=B/H and OPENLINE=N
+	// URL for the event handler ONIMBOTMESSAGEDELETE.
+	//
+	// This parameter is ignored only for bots with TYPE=B/H and OPENLINE=N
 	EventMessageDelete b24.Opt[string] `json:"EVENT_MESSAGE_DELETE,omitzero"`
 	// URL for the event handler ONIMBOTJOINCHAT. Required.
 	EventWelcomeMessage string `json:"EVENT_WELCOME_MESSAGE"`
@@ -176,8 +192,9 @@ type RegisterParamsProperties struct {
 	PersonalWww b24.Opt[string] `json:"PERSONAL_WWW,omitzero"`
 	// Gender, allowed values: M or F
 	PersonalGender b24.Opt[string] `json:"PERSONAL_GENDER,omitzero"`
-	// Avatar of the chat-bot in Base64 The image size must not exceed the limit of
-	// 5000x5000
+	// Avatar of the chat-bot in Base64
+	//
+	// The image size must not exceed the limit of 5000x5000.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for

@@ -52,8 +52,9 @@ func UnregisterCommand(p UnregisterParams) b24.Command[b24.Bool] {
 
 // UnregisterParams holds the parameters of imbot.unregister.
 type UnregisterParams struct {
-	// The identifier of the chat bot. The value must be greater than 0. You can
-	// obtain the bot identifier using the imbot.bot.list method. Required.
+	// The identifier of the chat bot. The value must be greater than 0.
+	//
+	// You can obtain the bot identifier using the imbot.bot.list method. Required.
 	BotID int64 `json:"BOT_ID"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot.

@@ -93,10 +93,11 @@ type UpdateParamsFields struct {
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// General URL for the event handler. If provided, its value is copied to
 	// EVENT_MESSAGE_ADD, EVENT_MESSAGE_UPDATE, EVENT_MESSAGE_DELETE,
-	// EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE. If different handlers are needed,
-	// do not provide EVENT_HANDLER. Set separate URLs in the parameters
-	// EVENT_MESSAGE_ADD, EVENT_MESSAGE_UPDATE, EVENT_MESSAGE_DELETE,
-	// EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE
+	// EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE.
+	//
+	// If different handlers are needed, do not provide EVENT_HANDLER. Set separate
+	// URLs in the parameters EVENT_MESSAGE_ADD, EVENT_MESSAGE_UPDATE,
+	// EVENT_MESSAGE_DELETE, EVENT_WELCOME_MESSAGE, EVENT_BOT_DELETE
 	EventHandler b24.Opt[string] `json:"EVENT_HANDLER,omitzero"`
 	// URL for the event handler ONIMBOTMESSAGEADD
 	EventMessageAdd b24.Opt[string] `json:"EVENT_MESSAGE_ADD,omitzero"`
@@ -151,8 +152,9 @@ type UpdateParamsFieldsProperties struct {
 	PersonalWww b24.Opt[string] `json:"PERSONAL_WWW,omitzero"`
 	// Gender, acceptable values: M or F
 	PersonalGender b24.Opt[string] `json:"PERSONAL_GENDER,omitzero"`
-	// Avatar of the chat-bot in Base64 The image size must not exceed the limit of
-	// 5000x5000
+	// Avatar of the chat-bot in Base64
+	//
+	// The image size must not exceed the limit of 5000x5000.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for

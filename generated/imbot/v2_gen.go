@@ -53,8 +53,9 @@ type V2BotGetParams struct {
 	// Bot code. Required if botId is not specified
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Unique bot authorization token. Required for webhook authorization, not
-	// needed for OAuth. Pass the same botToken that was specified during the
-	// chatbot registration
+	// needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chatbot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 }
 
@@ -164,8 +165,8 @@ func (v V2BotGetResultUsers) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BOT_TOKEN_NOT_SPECIFIED: botToken is not specified. Required for webhook
-// authorization
+//   - BOT_TOKEN_NOT_SPECIFIED: botToken is not specified. Required for
+//     webhook authorization
 func V2BotList(ctx context.Context, c b24.Caller, p V2BotListParams, opts ...b24.CallOption) (*V2BotListResult, error) {
 	var out V2BotListResult
 	if err := b24.Invoke(ctx, c, V2BotListCommand(p).Request, &out, opts...); err != nil {
@@ -189,11 +190,15 @@ func V2BotListCommand(p V2BotListParams) b24.Command[*V2BotListResult] {
 // V2BotListParams holds the parameters of imbot.v2.Bot.list.
 type V2BotListParams struct {
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chatbot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chatbot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
-	// Filter for results. Available filter fields: - type — type of the bot.
-	// Description of types — Bot Types
+	// Filter for results.
+	//
+	// Available filter fields:
+	//
+	//   - type — type of the bot. Description of types — Bot Types
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -378,21 +383,31 @@ type V2BotRegisterParamsFields struct {
 	// Unique code of the bot within the application. Required.
 	Code string `json:"code"`
 	// Unique authorization token for the bot. Required for authorization via
-	// webhook, not needed for OAuth. Pass the unique botToken — this key will be
-	// tied to the chat bot and will be required for all subsequent calls to
-	// imbot.v2* via webhook. Maximum length — 40 characters. As of 06.08.2026,
-	// tokens longer than 40 characters will be rejected with the error
-	// BOT_TOKEN_INVALID_LENGTH. If you are using a long token — update it via
-	// imbot.v2.Bot.update before this date.
+	// webhook, not needed for OAuth.
+	//
+	// Pass the unique botToken — this key will be tied to the chat bot and will
+	// be required for all subsequent calls to imbot.v2* via webhook.
+	//
+	// Maximum length — 40 characters.
+	//
+	// As of 06.08.2026, tokens longer than 40 characters will be rejected with the
+	// error BOT_TOKEN_INVALID_LENGTH. If you are using a long token — update it
+	// via imbot.v2.Bot.update before this date.
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Properties of the bot's profile. Parameter descriptions — below. Required.
 	Properties V2BotRegisterParamsFieldsProperties `json:"properties"`
 	// Type of the bot. Description of types and their behavior — Bot Types.
+	//
 	// Default value: bot. Default: bot.
 	Type b24.Opt[string] `json:"type,omitzero"`
-	// Event delivery mode. Allowed values: - fetch — the bot retrieves events
-	// via imbot.v2.Event.get - webhook — events are sent via POST request to
-	// webhookUrl Default value: fetch. Default: fetch.
+	// Event delivery mode.
+	//
+	// Allowed values:
+	//
+	//   - fetch — the bot retrieves events via imbot.v2.Event.get
+	//   - webhook — events are sent via POST request to webhookUrl
+	//
+	// Default value: fetch. Default: fetch.
 	EventMode b24.Opt[V2BotRegisterParamsFieldsEventMode] `json:"eventMode,omitzero"`
 	// URL of the bot's event handler. Required when eventMode = webhook
 	WebhookURL b24.Opt[string] `json:"webhookUrl,omitzero"`
@@ -437,8 +452,9 @@ type V2BotRegisterParamsFieldsProperties struct {
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Gender. Allowed values: M, F
 	Gender b24.Opt[string] `json:"gender,omitzero"`
-	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,. How to
-	// prepare data: How to upload files
+	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,.
+	//
+	// How to prepare data: How to upload files
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
@@ -638,8 +654,9 @@ type V2BotUnregisterParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat-bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 }
 
@@ -727,8 +744,9 @@ type V2BotUpdateParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Fields to be updated. The structure of the object is described below.
 	// Required.
@@ -766,8 +784,9 @@ type V2BotUpdateParamsFields struct {
 	WebhookURL b24.Opt[string] `json:"webhookUrl,omitzero"`
 	// New botToken for token rotation. Request authorization is performed with the
 	// old token passed at the top level in the botToken parameter. An empty string
-	// or a string of spaces is ignored. Maximum length is 40 characters. More
-	// details in the section BotToken Rotation
+	// or a string of spaces is ignored. Maximum length is 40 characters.
+	//
+	// More details in the section BotToken Rotation
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -798,8 +817,9 @@ type V2BotUpdateParamsFieldsProperties struct {
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Gender. Acceptable values: M, F
 	Gender b24.Opt[string] `json:"gender,omitzero"`
-	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,. How to
-	// prepare data: How to upload files
+	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,.
+	//
+	// How to prepare data: How to upload files
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
 	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
@@ -959,8 +979,9 @@ type V2ChatAddParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Properties of the chat being created. The structure of the object is
 	// described below
@@ -984,8 +1005,9 @@ type V2ChatAddParamsFields struct {
 	Title b24.Opt[string] `json:"title,omitzero"`
 	// Chat description
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Chat color — available colors. If not specified or incorrect, it will be
-	// assigned automatically
+	// Chat color — available colors.
+	//
+	// If not specified or incorrect, it will be assigned automatically
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Chat avatar in Base64 format
 	//
@@ -1169,8 +1191,10 @@ type V2ChatGetParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// registration of the chatbot
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the registration of the
+	// chatbot
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.
@@ -1307,8 +1331,9 @@ type V2ChatInputActionNotifyParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.
@@ -1405,8 +1430,9 @@ type V2ChatLeaveParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
@@ -1497,8 +1523,9 @@ type V2ChatManagerAddParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
@@ -1599,8 +1626,9 @@ type V2ChatManagerDeleteParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
@@ -1700,8 +1728,9 @@ type V2ChatMessageDeleteParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// ID of the message to be deleted. Required.
 	MessageID int64 `json:"messageId"`
@@ -1796,8 +1825,9 @@ type V2ChatMessageGetParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Message ID. Required.
 	MessageID int64 `json:"messageId"`
@@ -1961,8 +1991,9 @@ type V2ChatMessageGetContextParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration.
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration.
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// ID of the central message. Required.
 	MessageID int64 `json:"messageId"`
@@ -2131,8 +2162,9 @@ type V2ChatMessageReactionAddParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Message ID. Required.
 	MessageID int64 `json:"messageId"`
@@ -2235,8 +2267,9 @@ type V2ChatMessageReactionDeleteParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat-bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Message ID. Required.
 	MessageID int64 `json:"messageId"`
@@ -2341,8 +2374,9 @@ type V2ChatMessageReadParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. More details — Format of dialogId. Required.
@@ -2444,8 +2478,9 @@ type V2ChatMessageSendParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat-bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.
@@ -2480,7 +2515,7 @@ type V2ChatMessageSendParamsFields struct {
 	// Attachments. More details: How to use attachments
 	Attach []any `json:"attach,omitzero"`
 	// Keyboard with buttons. More details: Working with keyboards
-	Keyboard []any `json:"keyboard,omitzero"`
+	Keyboard []V2ChatMessageSendParamsFieldsKeyboard `json:"keyboard,omitzero"`
 	// System message. Allowed values: true, false. Default is false. Default:
 	// false.
 	System b24.Opt[bool] `json:"system,omitzero"`
@@ -2493,8 +2528,10 @@ type V2ChatMessageSendParamsFields struct {
 	TemplateID b24.Opt[string] `json:"templateId,omitzero"`
 	// Messages to forward. Format: {uuid: messageId}, where uuid is an arbitrary
 	// UUID string as the key, messageId is the ID of the original message. In the
-	// response, uuidMap will return {uuid: newMessageId}. The bot can only forward
-	// messages from chats where it is a participant. Maximum of 100 messages
+	// response, uuidMap will return {uuid: newMessageId}.
+	//
+	// The bot can only forward messages from chats where it is a participant.
+	// Maximum of 100 messages
 	ForwardIDs map[string]any `json:"forwardIds,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2509,6 +2546,28 @@ func (v *V2ChatMessageSendParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V2ChatMessageSendParamsFields) MarshalJSON() ([]byte, error) {
 	type plain V2ChatMessageSendParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2ChatMessageSendParamsFieldsKeyboard is the keyboard value of
+// imbot.v2.Chat.Message.send.
+type V2ChatMessageSendParamsFieldsKeyboard struct {
+	BgColorToken b24.Opt[string] `json:"BG_COLOR_TOKEN,omitzero"`
+	Link         b24.Opt[string] `json:"LINK,omitzero"`
+	Text         b24.Opt[string] `json:"TEXT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2ChatMessageSendParamsFieldsKeyboard) UnmarshalJSON(data []byte) error {
+	type plain V2ChatMessageSendParamsFieldsKeyboard
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2ChatMessageSendParamsFieldsKeyboard) MarshalJSON() ([]byte, error) {
+	type plain V2ChatMessageSendParamsFieldsKeyboard
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2582,8 +2641,9 @@ type V2ChatMessageUpdateParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// ID of the message to be updated. Required.
 	MessageID int64 `json:"messageId"`
@@ -2704,8 +2764,9 @@ type V2ChatSetOwnerParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
@@ -2806,8 +2867,10 @@ type V2ChatTextFieldEnabledParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// registration of the chatbot
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the registration of the
+	// chatbot
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialogue ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.
@@ -2902,8 +2965,9 @@ type V2ChatUpdateParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.
@@ -3028,8 +3092,9 @@ type V2ChatUserAddParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
@@ -3128,8 +3193,9 @@ type V2ChatUserDeleteParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
@@ -3227,13 +3293,17 @@ type V2ChatUserListParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
-	// Sorting. Available fields: id, lastSendMessageId, userId. Value: ASC or
-	// DESC. Example: {"id": "ASC"}
+	// Sorting.
+	//
+	// Available fields: id, lastSendMessageId, userId. Value: ASC or DESC.
+	//
+	// Example: {"id": "ASC"}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -3346,8 +3416,9 @@ type V2CommandAnswerParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Command ID. Required.
 	CommandID int64 `json:"commandId"`
@@ -3486,8 +3557,9 @@ type V2CommandListParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chatbot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chatbot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 }
 
@@ -3612,8 +3684,9 @@ type V2CommandRegisterParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Object with command parameters (detailed description). Required.
 	Fields V2CommandRegisterParamsFields `json:"fields"`
@@ -3643,6 +3716,7 @@ type V2CommandRegisterParamsFields struct {
 	Command string `json:"command"`
 	// Title of the command in different languages. An object {langCode: text},
 	// where langCode is the two-letter language code in lowercase: en, de, etc.
+	//
 	// Displayed in the list of available commands. Required for visible commands
 	// hidden: false. For hidden commands hidden: true, it can be omitted
 	Title map[string]any `json:"title,omitzero"`
@@ -3771,8 +3845,9 @@ type V2CommandUnregisterParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat-bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Command ID. Required.
 	CommandID int64 `json:"commandId"`
@@ -3866,8 +3941,9 @@ type V2CommandUpdateParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat-bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Command ID. Required.
 	CommandID int64 `json:"commandId"`
@@ -3897,10 +3973,13 @@ func (p V2CommandUpdateParams) validate() error {
 type V2CommandUpdateParamsFields struct {
 	// New command (without /)
 	Command b24.Opt[string] `json:"command,omitzero"`
-	// Command title in different languages: - string value updates the translation
-	// - value null removes the translation - absence of the key leaves the
-	// translation unchanged Example: {"de": "Neu", "en": null} will update de and
-	// remove en
+	// Command title in different languages:
+	//
+	//   - string value updates the translation
+	//   - value null removes the translation
+	//   - absence of the key leaves the translation unchanged
+	//
+	// Example: {"de": "Neu", "en": null} will update de and remove en
 	Title map[string]any `json:"title,omitzero"`
 	// Description of parameters in different languages. Similar to title, applies
 	// only to those languages provided in title
@@ -4036,8 +4115,9 @@ type V2EventGetParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Confirms all events with IDs less than the specified value. Not passed on
 	// the first call
@@ -4161,8 +4241,9 @@ type V2FileDownloadParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat-bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// File ID on Drive. Can be obtained from the response of the method
 	// imbot.v2.File.upload. Required.
@@ -4262,8 +4343,9 @@ type V2FileUploadParams struct {
 	// Bot ID. Required.
 	BotID int64 `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth. Pass the same botToken that was specified during the
-	// chat bot registration
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.

@@ -54,12 +54,16 @@ type ActivateParams struct {
 	// The string code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// The identifier of the open line. The identifier can be obtained using the
-	// methods imopenlines.config.get and imopenlines.config.list.get. Required.
+	// The identifier of the open line.
+	//
+	// The identifier can be obtained using the methods imopenlines.config.get and
+	// imopenlines.config.list.get. Required.
 	Line int64 `json:"LINE"`
 	// Activation flag. Any non-empty value enables the connector, while an empty
-	// value or 0 disables it. It is recommended to use 1 and 0 (or Y and N),
-	// rather than arbitrary strings. Required.
+	// value or 0 disables it.
+	//
+	// It is recommended to use 1 and 0 (or Y and N), rather than arbitrary
+	// strings. Required.
 	Active string `json:"ACTIVE"`
 }
 

@@ -55,8 +55,10 @@ type ChatNameSetParams struct {
 	// The string code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// Identifier of the Open Channel The identifier can be obtained using the
-	// methods imopenlines.config.get and imopenlines.config.list.get. Required.
+	// Identifier of the Open Channel
+	//
+	// The identifier can be obtained using the methods imopenlines.config.get and
+	// imopenlines.config.list.get. Required.
 	Line int64 `json:"LINE"`
 	// Identifier of the chat in the external system. Required.
 	ChatID string `json:"CHAT_ID"`

@@ -56,13 +56,16 @@ type ConnectorDataSetParams struct {
 	// String code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// Identifier of the open line. The identifier can be obtained using the
-	// methods imopenlines.config.get and imopenlines.config.list.get. Required.
+	// Identifier of the open line.
+	//
+	// The identifier can be obtained using the methods imopenlines.config.get and
+	// imopenlines.config.list.get. Required.
 	Line int64 `json:"LINE"`
 	// Object containing the channel settings in the external system. The method
 	// does not support setting or modifying a single field separately: settings
-	// are written and overwritten through this object as a whole. The structure of
-	// the object is described in detail below. Required.
+	// are written and overwritten through this object as a whole.
+	//
+	// The structure of the object is described in detail below. Required.
 	Data ConnectorDataSetParamsData `json:"DATA"`
 }
 
@@ -81,6 +84,7 @@ func (p ConnectorDataSetParams) validate() error {
 // imconnector.connector.data.set.
 type ConnectorDataSetParamsData struct {
 	// Identifier of the channel in the external system, for example channel-123.
+	//
 	// The identifier should be taken from the external system. If none is
 	// available, use a unique key, such as a combination of the connector ID and
 	// line: myconnector_line107

@@ -59,8 +59,10 @@ type DeleteMessagesParams struct {
 	// String code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// Identifier of the open line. The identifier can be obtained using the
-	// imopenlines.config.get and imopenlines.config.list.get methods. Required.
+	// Identifier of the open line.
+	//
+	// The identifier can be obtained using the imopenlines.config.get and
+	// imopenlines.config.list.get methods. Required.
 	Line int64 `json:"LINE"`
 	// Array of messages to delete. Each element of the array is a message object
 	// with three required blocks: user, message, chat. The structure of the object
@@ -88,14 +90,17 @@ func (p DeleteMessagesParams) validate() error {
 // DeleteMessagesParamsMessages is the MESSAGES value of
 // imconnector.delete.messages.
 type DeleteMessagesParamsMessages struct {
-	// User data from the external system. The structure of the object is described
-	// in detail below
+	// User data from the external system.
+	//
+	// The structure of the object is described in detail below
 	User *DeleteMessagesParamsMessagesUser `json:"user,omitzero"`
-	// Message data from the external system. The structure of the object is
-	// described in detail below
+	// Message data from the external system.
+	//
+	// The structure of the object is described in detail below
 	Message *DeleteMessagesParamsMessagesMessage `json:"message,omitzero"`
-	// Chat or channel data from the external system. The structure of the object
-	// is described in detail below
+	// Chat or channel data from the external system.
+	//
+	// The structure of the object is described in detail below
 	Chat *DeleteMessagesParamsMessagesChat `json:"chat,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -116,8 +121,10 @@ func (v DeleteMessagesParamsMessages) MarshalJSON() ([]byte, error) {
 // DeleteMessagesParamsMessagesUser is the user value of
 // imconnector.delete.messages.
 type DeleteMessagesParamsMessagesUser struct {
-	// User ID in the external system. It is recommended to provide the same value
-	// used in user.id of the imconnector.send.messages method. Required.
+	// User ID in the external system.
+	//
+	// It is recommended to provide the same value used in user.id of the
+	// imconnector.send.messages method. Required.
 	ID string `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -138,8 +145,9 @@ func (v DeleteMessagesParamsMessagesUser) MarshalJSON() ([]byte, error) {
 // DeleteMessagesParamsMessagesMessage is the message value of
 // imconnector.delete.messages.
 type DeleteMessagesParamsMessagesMessage struct {
-	// Message ID in the external system that needs to be deleted. It is
-	// recommended to provide the same value used in message.id of the
+	// Message ID in the external system that needs to be deleted.
+	//
+	// It is recommended to provide the same value used in message.id of the
 	// imconnector.send.messages method. Required.
 	ID string `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -161,8 +169,10 @@ func (v DeleteMessagesParamsMessagesMessage) MarshalJSON() ([]byte, error) {
 // DeleteMessagesParamsMessagesChat is the chat value of
 // imconnector.delete.messages.
 type DeleteMessagesParamsMessagesChat struct {
-	// Chat or channel ID in the external system. It is recommended to provide the
-	// same value as in chat.id of the imconnector.send.messages method. Required.
+	// Chat or channel ID in the external system.
+	//
+	// It is recommended to provide the same value as in chat.id of the
+	// imconnector.send.messages method. Required.
 	ID string `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -184,8 +194,9 @@ func (v DeleteMessagesParamsMessagesChat) MarshalJSON() ([]byte, error) {
 type DeleteMessagesResult struct {
 	// Returns true if the message deletion was successful
 	Success b24.Bool `json:"SUCCESS"`
-	// Data regarding the message processing. The structure of the object is
-	// described in detail below
+	// Data regarding the message processing.
+	//
+	// The structure of the object is described in detail below
 	Data DeleteMessagesResultData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -205,8 +216,9 @@ func (v DeleteMessagesResult) MarshalJSON() ([]byte, error) {
 
 // DeleteMessagesResultData is the DATA value of imconnector.delete.messages.
 type DeleteMessagesResultData struct {
-	// Array of results for each element of MESSAGES The structure of each element
-	// is described in detail below
+	// Array of results for each element of MESSAGES
+	//
+	// The structure of each element is described in detail below
 	Result []DeleteMessagesResultDataResult `json:"RESULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -71,22 +71,25 @@ type RegisterParams struct {
 	// lowercase. It is recommended to add a unique prefix at the beginning of the
 	// identifier to avoid conflicts with existing and future identifiers of other
 	// connectors. Use digits, lowercase letters, and the underscore _ to form the
-	// identifier. The . character is prohibited. Use this value in all methods
-	// where the connector identifier is required — usually in the CONNECTOR
-	// parameter. Required.
+	// identifier. The . character is prohibited.
+	//
+	// Use this value in all methods where the connector identifier is required —
+	// usually in the CONNECTOR parameter. Required.
 	ID string `json:"ID"`
 	// Name of the connector in the interface. Required.
 	Name string `json:"NAME"`
-	// Parameters for the main icon. The structure of the object is described in
-	// detail below. Required.
+	// Parameters for the main icon.
+	//
+	// The structure of the object is described in detail below. Required.
 	Icon RegisterParamsIcon `json:"ICON"`
 	// URL of the embedding handler for the connector settings. At this address,
 	// Bitrix24 opens the settings interface in a slider for the user. Read more
 	// about embedding interfaces in the article Widget Embedding Mechanism.
 	// Required.
 	PlacementHandler string `json:"PLACEMENT_HANDLER"`
-	// Parameters for the inactive state icon. The structure of the object is
-	// described in detail below
+	// Parameters for the inactive state icon.
+	//
+	// The structure of the object is described in detail below
 	IconDisabled *RegisterParamsIconDisabled `json:"ICON_DISABLED,omitzero"`
 	// Allows deleting incoming messages. Default value is true. Default: true.
 	DelExternalMessages b24.Opt[bool] `json:"DEL_EXTERNAL_MESSAGES,omitzero"`
@@ -105,10 +108,12 @@ type RegisterParams struct {
 	NeedSignature b24.Opt[bool] `json:"NEED_SIGNATURE,omitzero"`
 	// Connector chat processing mode indicator: true — grouping by chat.id
 	// (group chat), false — by user.id (one-on-one chat). Default value is
-	// false. In group mode, the incoming message CRM tracker is not launched.
-	// Because of this, standard CRM auto-linking and auto-creation of CRM items
-	// may not be performed for some dialogues. If a one-on-one chat with CRM
-	// auto-linking is required for the connector, pass false. Default: false.
+	// false.
+	//
+	// In group mode, the incoming message CRM tracker is not launched. Because of
+	// this, standard CRM auto-linking and auto-creation of CRM items may not be
+	// performed for some dialogues. If a one-on-one chat with CRM auto-linking is
+	// required for the connector, pass false. Default: false.
 	ChatGroup b24.Opt[bool] `json:"CHAT_GROUP,omitzero"`
 }
 

@@ -61,12 +61,15 @@ type SendMessagesParams struct {
 	// The string code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// The ID of the open line. The ID can be obtained using the methods
-	// imopenlines.config.get and imopenlines.config.list.get. Required.
+	// The ID of the open line.
+	//
+	// The ID can be obtained using the methods imopenlines.config.get and
+	// imopenlines.config.list.get. Required.
 	Line int64 `json:"LINE"`
 	// An array of messages. Each element of the array represents a single message
-	// in the object format with three required blocks: user, message, chat. The
-	// structure of the object is described in detail below. Required.
+	// in the object format with three required blocks: user, message, chat.
+	//
+	// The structure of the object is described in detail below. Required.
 	Messages []SendMessagesParamsMessages `json:"MESSAGES"`
 }
 
@@ -90,14 +93,17 @@ func (p SendMessagesParams) validate() error {
 // SendMessagesParamsMessages is the MESSAGES value of
 // imconnector.send.messages.
 type SendMessagesParamsMessages struct {
-	// User data from the external system. The structure of the object is described
-	// in detail below
+	// User data from the external system.
+	//
+	// The structure of the object is described in detail below
 	User *SendMessagesParamsMessagesUser `json:"user,omitzero"`
-	// Message data from the external system. The structure of the object is
-	// described in detail below
+	// Message data from the external system.
+	//
+	// The structure of the object is described in detail below
 	Message *SendMessagesParamsMessagesMessage `json:"message,omitzero"`
-	// Chat data from the external system. The structure of the object is described
-	// in detail below
+	// Chat data from the external system.
+	//
+	// The structure of the object is described in detail below
 	Chat *SendMessagesParamsMessagesChat `json:"chat,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -127,7 +133,7 @@ type SendMessagesParamsMessagesUser struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// User's avatar. Pass it as an object with the url field, for example,
 	// {"url":"https://example.com/u42.png"}. The link must be public
-	Picture map[string]any `json:"picture,omitzero"`
+	Picture *SendMessagesParamsMessagesUserPicture `json:"picture,omitzero"`
 	// Link to the user's profile in the external system
 	URL b24.Opt[string] `json:"url,omitzero"`
 	// User's gender. Supported values are male and female
@@ -155,6 +161,26 @@ func (v SendMessagesParamsMessagesUser) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// SendMessagesParamsMessagesUserPicture is the picture value of
+// imconnector.send.messages.
+type SendMessagesParamsMessagesUserPicture struct {
+	URL b24.Opt[string] `json:"url,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SendMessagesParamsMessagesUserPicture) UnmarshalJSON(data []byte) error {
+	type plain SendMessagesParamsMessagesUserPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SendMessagesParamsMessagesUserPicture) MarshalJSON() ([]byte, error) {
+	type plain SendMessagesParamsMessagesUserPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SendMessagesParamsMessagesMessage is the message value of
 // imconnector.send.messages.
 type SendMessagesParamsMessagesMessage struct {
@@ -163,15 +189,18 @@ type SendMessagesParamsMessagesMessage struct {
 	ID b24.Opt[string] `json:"id,omitzero"`
 	// Message time in Unix Timestamp in seconds
 	Date b24.Opt[int64] `json:"date,omitzero"`
-	// Message text. You must pass either the text or files element. For acceptable
-	// formatting, refer to the article Formatting
+	// Message text. You must pass either the text or files element.
+	//
+	// For acceptable formatting, refer to the article Formatting
 	Text b24.Opt[string] `json:"text,omitzero"`
 	// An array of files. Each file is passed as an array of the form array('url'
 	// => 'File link', 'name' => 'File name'). The url link must be accessible from
-	// Bitrix24. The format of the transmitted file is not restricted. In chat, the
+	// Bitrix24.
+	//
+	// The format of the transmitted file is not restricted. In chat, the
 	// attachment can be displayed as an image for types: jpe, jpg, jpeg, png,
 	// webp, gif, bmp
-	Files []any `json:"files,omitzero"`
+	Files []SendMessagesParamsMessagesMessageFiles `json:"files,omitzero"`
 	// Disables the CRM tracker for the message. Acceptable value is Y. If the CRM
 	// tracker should work, do not pass this parameter
 	DisableCRM b24.Opt[string] `json:"disable_crm,omitzero"`
@@ -194,17 +223,42 @@ func (v SendMessagesParamsMessagesMessage) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// SendMessagesParamsMessagesMessageFiles is the files value of
+// imconnector.send.messages.
+type SendMessagesParamsMessagesMessageFiles struct {
+	Name b24.Opt[string] `json:"name,omitzero"`
+	URL  b24.Opt[string] `json:"url,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SendMessagesParamsMessagesMessageFiles) UnmarshalJSON(data []byte) error {
+	type plain SendMessagesParamsMessagesMessageFiles
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SendMessagesParamsMessagesMessageFiles) MarshalJSON() ([]byte, error) {
+	type plain SendMessagesParamsMessagesMessageFiles
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SendMessagesParamsMessagesChat is the chat value of
 // imconnector.send.messages.
 type SendMessagesParamsMessagesChat struct {
-	// Chat or channel ID in the external system. It is recommended to pass the
-	// same value as in DATA.ID of the method imconnector.connector.data.set.
-	// Required.
+	// Chat or channel ID in the external system.
+	//
+	// It is recommended to pass the same value as in DATA.ID of the method
+	// imconnector.connector.data.set. Required.
 	ID string `json:"id"`
-	// Chat or channel name. It is recommended to use the value from DATA.NAME
+	// Chat or channel name.
+	//
+	// It is recommended to use the value from DATA.NAME
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Link to the chat or channel in the external system. It is recommended to use
-	// the value from DATA.URL
+	// Link to the chat or channel in the external system.
+	//
+	// It is recommended to use the value from DATA.URL
 	URL b24.Opt[string] `json:"url,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -226,8 +280,9 @@ func (v SendMessagesParamsMessagesChat) MarshalJSON() ([]byte, error) {
 type SendMessagesResult struct {
 	// Returns true if the message was sent successfully
 	Success b24.Bool `json:"SUCCESS"`
-	// Data containing information about the sent messages. The structure of the
-	// object is described in detail below
+	// Data containing information about the sent messages.
+	//
+	// The structure of the object is described in detail below
 	Data SendMessagesResultData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -247,8 +302,9 @@ func (v SendMessagesResult) MarshalJSON() ([]byte, error) {
 
 // SendMessagesResultData is the DATA value of imconnector.send.messages.
 type SendMessagesResultData struct {
-	// An array of results for each element of MESSAGES. The structure of the
-	// element is described in detail below
+	// An array of results for each element of MESSAGES.
+	//
+	// The structure of the element is described in detail below
 	Result []SendMessagesResultDataResult `json:"RESULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -452,12 +508,15 @@ type SendStatusDeliveryParams struct {
 	// String code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// Identifier of the open line. The identifier can be obtained using the
-	// methods imopenlines.config.get and imopenlines.config.list.get. Required.
+	// Identifier of the open line.
+	//
+	// The identifier can be obtained using the methods imopenlines.config.get and
+	// imopenlines.config.list.get. Required.
 	Line int64 `json:"LINE"`
 	// Array of delivery statuses. Each element of the array is an object with
-	// blocks im, message, chat. The structure of the object is described in detail
-	// below. Required.
+	// blocks im, message, chat.
+	//
+	// The structure of the object is described in detail below. Required.
 	Messages []SendStatusDeliveryParamsMessages `json:"MESSAGES"`
 }
 
@@ -532,7 +591,7 @@ func (v SendStatusDeliveryParamsMessagesIm) MarshalJSON() ([]byte, error) {
 type SendStatusDeliveryParamsMessagesMessage struct {
 	// Array of external message identifiers for which the delivery status is being
 	// sent. Even for a single message, pass an array, e.g., ["ext-msg-1007"]
-	ID []any `json:"id,omitzero"`
+	ID []string `json:"id,omitzero"`
 	// Delivery time of the message in Unix Timestamp in seconds
 	Date b24.Opt[int64] `json:"date,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -648,12 +707,15 @@ type SendStatusReadingParams struct {
 	// String code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// Identifier of the open line. The identifier can be obtained using the
-	// methods imopenlines.config.get and imopenlines.config.list.get. Required.
+	// Identifier of the open line.
+	//
+	// The identifier can be obtained using the methods imopenlines.config.get and
+	// imopenlines.config.list.get. Required.
 	Line int64 `json:"LINE"`
 	// Array of read statuses. Each element of the array is an object with blocks
-	// im, message, chat The structure of the object is described in detail below.
-	// Required.
+	// im, message, chat
+	//
+	// The structure of the object is described in detail below. Required.
 	Messages []SendStatusReadingParamsMessages `json:"MESSAGES"`
 }
 
@@ -729,7 +791,7 @@ type SendStatusReadingParamsMessagesMessage struct {
 	// Array of external message identifiers for which the read status is being
 	// sent. Even for a single message, an array should be sent, for example,
 	// ["ext-msg-1007"]
-	ID []any `json:"id,omitzero"`
+	ID []string `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -59,12 +59,15 @@ type UpdateMessagesParams struct {
 	// String code of the connector specified in the ID parameter when calling
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
-	// Identifier of the open line. The identifier can be obtained using the
-	// imopenlines.config.get and imopenlines.config.list.get methods. Required.
+	// Identifier of the open line.
+	//
+	// The identifier can be obtained using the imopenlines.config.get and
+	// imopenlines.config.list.get methods. Required.
 	Line int64 `json:"LINE"`
 	// Array of messages to update. Each element of the array is a single message
-	// in the object format with three required blocks: user, message, chat. The
-	// structure of the object is described in detail below. Required.
+	// in the object format with three required blocks: user, message, chat.
+	//
+	// The structure of the object is described in detail below. Required.
 	Messages []UpdateMessagesParamsMessages `json:"MESSAGES"`
 }
 
@@ -88,14 +91,17 @@ func (p UpdateMessagesParams) validate() error {
 // UpdateMessagesParamsMessages is the MESSAGES value of
 // imconnector.update.messages.
 type UpdateMessagesParamsMessages struct {
-	// Data of the user from the external system. The structure of the object is
-	// described in detail below
+	// Data of the user from the external system.
+	//
+	// The structure of the object is described in detail below
 	User *UpdateMessagesParamsMessagesUser `json:"user,omitzero"`
-	// Data of the message from the external system. The structure of the object is
-	// described in detail below
+	// Data of the message from the external system.
+	//
+	// The structure of the object is described in detail below
 	Message *UpdateMessagesParamsMessagesMessage `json:"message,omitzero"`
-	// Data of the chat from the external system. The structure of the object is
-	// described in detail below
+	// Data of the chat from the external system.
+	//
+	// The structure of the object is described in detail below
 	Chat *UpdateMessagesParamsMessagesChat `json:"chat,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -124,7 +130,7 @@ type UpdateMessagesParamsMessagesUser struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// User's avatar in the object format with a url field, for example
 	// {"url":"https://example.com/u42.png"}
-	Picture map[string]any `json:"picture,omitzero"`
+	Picture *UpdateMessagesParamsMessagesUserPicture `json:"picture,omitzero"`
 	// Link to the user's profile in the external system
 	URL b24.Opt[string] `json:"url,omitzero"`
 	// User's gender. Supported values are male and female
@@ -152,6 +158,26 @@ func (v UpdateMessagesParamsMessagesUser) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// UpdateMessagesParamsMessagesUserPicture is the picture value of
+// imconnector.update.messages.
+type UpdateMessagesParamsMessagesUserPicture struct {
+	URL b24.Opt[string] `json:"url,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *UpdateMessagesParamsMessagesUserPicture) UnmarshalJSON(data []byte) error {
+	type plain UpdateMessagesParamsMessagesUserPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v UpdateMessagesParamsMessagesUserPicture) MarshalJSON() ([]byte, error) {
+	type plain UpdateMessagesParamsMessagesUserPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // UpdateMessagesParamsMessagesMessage is the message value of
 // imconnector.update.messages.
 type UpdateMessagesParamsMessagesMessage struct {
@@ -159,8 +185,9 @@ type UpdateMessagesParamsMessagesMessage struct {
 	ID b24.Opt[string] `json:"id,omitzero"`
 	// Message time in Unix Timestamp in seconds
 	Date b24.Opt[int64] `json:"date,omitzero"`
-	// New text of the message. Pass either text or files For acceptable
-	// formatting, refer to the article Formatting
+	// New text of the message. Pass either text or files
+	//
+	// For acceptable formatting, refer to the article Formatting
 	Text b24.Opt[string] `json:"text,omitzero"`
 	// Array of files. Each file is passed as an array like array('url' => 'File
 	// link', 'name' => 'File name')
@@ -219,8 +246,9 @@ func (v UpdateMessagesParamsMessagesChat) MarshalJSON() ([]byte, error) {
 type UpdateMessagesResult struct {
 	// Returns true if the message was successfully changed
 	Success b24.Bool `json:"SUCCESS"`
-	// Data of the message processing. The structure of the object is described in
-	// detail below
+	// Data of the message processing.
+	//
+	// The structure of the object is described in detail below
 	Data UpdateMessagesResultData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -240,8 +268,9 @@ func (v UpdateMessagesResult) MarshalJSON() ([]byte, error) {
 
 // UpdateMessagesResultData is the DATA value of imconnector.update.messages.
 type UpdateMessagesResultData struct {
-	// Array of results for each element of MESSAGES. The structure of the element
-	// is described in detail below
+	// Array of results for each element of MESSAGES.
+	//
+	// The structure of the element is described in detail below
 	Result []UpdateMessagesResultDataResult `json:"RESULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -56,14 +56,19 @@ func BotSessionFinishCommand(p BotSessionFinishParams) b24.Command[b24.Bool] {
 // BotSessionFinishParams holds the parameters of
 // imopenlines.bot.session.finish.
 type BotSessionFinishParams struct {
-	// Identifier of the chat whose dialog needs to be finished. The chat
-	// identifier can be obtained using the methods imopenlines.dialog.get or
-	// imopenlines.crm.chat.get. Required.
+	// Identifier of the chat whose dialog needs to be finished.
+	//
+	// The chat identifier can be obtained using the methods imopenlines.dialog.get
+	// or imopenlines.crm.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// This parameter is required only for webhooks. Pass: - the same CLIENT_ID
-	// that was specified when registering the chat-bot using the method
-	// imbot.register - or the value of the botToken parameter provided during the
-	// registration of the chat-bot using the method imbot.v2.Bot.register
+	// This parameter is required only for webhooks.
+	//
+	// Pass:
+	//
+	//   - the same CLIENT_ID that was specified when registering the chat-bot
+	//     using the method imbot.register
+	//   - or the value of the botToken parameter provided during the
+	//     registration of the chat-bot using the method imbot.v2.Bot.register
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
 }
 
@@ -125,18 +130,26 @@ func BotSessionMessageSendCommand(p BotSessionMessageSendParams) b24.Command[b24
 // BotSessionMessageSendParams holds the parameters of
 // imopenlines.bot.session.message.send.
 type BotSessionMessageSendParams struct {
-	// The identifier of the chat to which the method sends the message. The chat
-	// identifier can be obtained using the methods imopenlines.dialog.get or
-	// imopenlines.crm.chat.get. Required.
+	// The identifier of the chat to which the method sends the message.
+	//
+	// The chat identifier can be obtained using the methods imopenlines.dialog.get
+	// or imopenlines.crm.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// The code for the auto-response type. Allowed values: - WELCOME — sends an
-	// automatic greeting from the Open Line settings; the MESSAGE parameter is
-	// ignored in this mode - DEFAULT — sends the text from the MESSAGE
-	// parameter. Default: — sends the text from the.
+	// The code for the auto-response type.
+	//
+	// Allowed values:
+	//
+	//   - WELCOME — sends an automatic greeting from the Open Line settings;
+	//     the MESSAGE parameter is ignored in this mode
+	//   - DEFAULT — sends the text from the MESSAGE parameter
+	//
+	// Default: — sends the text from the.
 	Name b24.Opt[BotSessionMessageSendParamsName] `json:"NAME,omitzero"`
 	// The message text for the NAME=DEFAULT mode. By default, an empty string is
-	// used. If NAME=DEFAULT is passed with an empty MESSAGE, no new message will
-	// be added to the chat
+	// used.
+	//
+	// If NAME=DEFAULT is passed with an empty MESSAGE, no new message will be
+	// added to the chat
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 }
 
@@ -223,9 +236,10 @@ func BotSessionOperatorCommand(p BotSessionOperatorParams) b24.Command[b24.Bool]
 // BotSessionOperatorParams holds the parameters of
 // imopenlines.bot.session.operator.
 type BotSessionOperatorParams struct {
-	// The identifier of the chat to be passed to the free operator. The chat
-	// identifier can be obtained using the methods imopenlines.dialog.get or
-	// imopenlines.crm.chat.get. Required.
+	// The identifier of the chat to be passed to the free operator.
+	//
+	// The chat identifier can be obtained using the methods imopenlines.dialog.get
+	// or imopenlines.crm.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -297,34 +311,50 @@ func BotSessionTransferCommand(p BotSessionTransferParams) b24.Command[b24.Bool]
 // BotSessionTransferParams holds the parameters of
 // imopenlines.bot.session.transfer.
 type BotSessionTransferParams struct {
-	// The identifier of the chat whose dialogue needs to be transferred. The chat
-	// identifier can be obtained using the methods imopenlines.dialog.get or
-	// imopenlines.crm.chat.get. Required.
+	// The identifier of the chat whose dialogue needs to be transferred.
+	//
+	// The chat identifier can be obtained using the methods imopenlines.dialog.get
+	// or imopenlines.crm.chat.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// The identifier of the employee to whom the dialogue should be transferred.
+	//
 	// The user identifier can be obtained using the methods user.get or
 	// user.search
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// The identifier of the queue to which the dialogue should be transferred.
+	//
 	// Pass the value of the ID field from the response of the method
-	// imopenlines.config.list.get. The QUEUE field from the response of
-	// imopenlines.config.list.get contains USER_ID of the employees in the queue
-	// and is not suitable as QUEUE_ID
+	// imopenlines.config.list.get.
+	//
+	// The QUEUE field from the response of imopenlines.config.list.get contains
+	// USER_ID of the employees in the queue and is not suitable as QUEUE_ID
 	QueueID b24.Opt[int64] `json:"QUEUE_ID,omitzero"`
-	// Universal transfer destination parameter. Allowed formats: USER_ID of the
-	// employee or the string queue . The user identifier can be obtained using the
-	// methods user.get and user.search, and the queue identifier can be obtained
-	// using the method imopenlines.config.list.get
+	// Universal transfer destination parameter.
+	//
+	// Allowed formats: USER_ID of the employee or the string queue .
+	//
+	// The user identifier can be obtained using the methods user.get and
+	// user.search, and the queue identifier can be obtained using the method
+	// imopenlines.config.list.get
 	TransferID any `json:"TRANSFER_ID,omitzero"`
 	// Flag indicating the presence of the chat bot in the dialogue after the
-	// transfer. Allowed values: - Y — the bot leaves the chat immediately - N
-	// — the bot stays until the transfer is confirmed By default, N is used.
-	// Default: N.
+	// transfer.
+	//
+	// Allowed values:
+	//
+	//   - Y — the bot leaves the chat immediately
+	//   - N — the bot stays until the transfer is confirmed
+	//
+	// By default, N is used. Default: N.
 	Leave b24.Opt[bool] `json:"LEAVE,omitzero"`
-	// This parameter is mandatory only for webhooks. Pass: - the same CLIENT_ID
-	// that was specified when registering the chat bot using the method
-	// imbot.register - or the value of the botToken parameter passed during the
-	// registration of the chat bot using the method imbot.v2.Bot.register
+	// This parameter is mandatory only for webhooks.
+	//
+	// Pass:
+	//
+	//   - the same CLIENT_ID that was specified when registering the chat bot
+	//     using the method imbot.register
+	//   - or the value of the botToken parameter passed during the registration
+	//     of the chat bot using the method imbot.v2.Bot.register
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
 }
 

@@ -49,29 +49,55 @@ type ConfigAddParams struct {
 type ConfigAddParamsParams struct {
 	// Name of the open channel
 	LineName b24.Opt[string] `json:"LINE_NAME,omitzero"`
-	// Channel activity. Possible values: - Y — channel is active - N — channel
-	// is inactive
+	// Channel activity. Possible values:
+	//
+	//   - Y — channel is active
+	//   - N — channel is inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Queue of operators. An array of objects with fields ENTITY_TYPE and
-	// ENTITY_ID. Possible values: - ENTITY_TYPE — user user or department
-	// department - ENTITY_ID — identifier of the selected type object. For user,
-	// specify the ID of the user, for department — the ID of the department
+	// ENTITY_ID.
+	//
+	// Possible values:
+	//
+	//   - ENTITY_TYPE — user user or department department
+	//   - ENTITY_ID — identifier of the selected type object. For user,
+	//     specify the ID of the user, for department — the ID of the
+	//     department
+	//
 	// Example:
-	Queue []any `json:"QUEUE,omitzero"`
-	// Request distribution mode. Possible values: - evenly — distribute requests
-	// evenly among operators - strictly — direct requests strictly in queue
-	// order - all — direct requests to all operators in the queue
+	//
+	//	[
+	//	    {
+	//	        "ENTITY_TYPE":"user",
+	//	        "ENTITY_ID":"1"
+	//	    },
+	//	    {
+	//	        "ENTITY_TYPE":"department",
+	//	        "ENTITY_ID":"10"
+	//	    }
+	//	]
+	Queue []ConfigAddParamsParamsQueue `json:"QUEUE,omitzero"`
+	// Request distribution mode. Possible values:
+	//
+	//   - evenly — distribute requests evenly among operators
+	//   - strictly — direct requests strictly in queue order
+	//   - all — direct requests to all operators in the queue
 	QueueType b24.Opt[ConfigAddParamsParamsQueueType] `json:"QUEUE_TYPE,omitzero"`
 	// Time in seconds before the request is passed to the next operator
 	QueueTime b24.Opt[int64] `json:"QUEUE_TIME,omitzero"`
 	// Time in seconds before the no-answer scenario is triggered
 	NoAnswerTime b24.Opt[int64] `json:"NO_ANSWER_TIME,omitzero"`
-	// Send a welcome message. Possible values: - Y — yes - N — no
+	// Send a welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeMessage b24.Opt[b24.Bool] `json:"WELCOME_MESSAGE,omitzero"`
 	// Text of the welcome message
 	WelcomeMessageText b24.Opt[string] `json:"WELCOME_MESSAGE_TEXT,omitzero"`
-	// Consider the channel's working hours. Possible values: - Y — yes - N —
-	// no
+	// Consider the channel's working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours in HH:MM format
 	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
@@ -79,72 +105,113 @@ type ConfigAddParamsParams struct {
 	WorktimeTo b24.Opt[string] `json:"WORKTIME_TO,omitzero"`
 	// Time zone, for example Europe/Berlin
 	WorktimeTimezone b24.Opt[string] `json:"WORKTIME_TIMEZONE,omitzero"`
-	// Search for the client in CRM. Possible values: - Y — yes - N — no
+	// Search for the client in CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRM b24.Opt[b24.Bool] `json:"CRM,omitzero"`
 	// What to create in CRM for a new client
 	CRMCreate b24.Opt[string] `json:"CRM_CREATE,omitzero"`
-	// Request service quality rating. Possible values: - Y — yes - N — no
+	// Request service quality rating. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteMessage b24.Opt[b24.Bool] `json:"VOTE_MESSAGE,omitzero"`
 	// Language of the channel, for example de
 	LanguageID b24.Opt[string] `json:"LANGUAGE_ID,omitzero"`
 	// Additional mode for creating a CRM object
 	CRMCreateSecond b24.Opt[string] `json:"CRM_CREATE_SECOND,omitzero"`
-	// Create a third CRM object. Possible values: - Y — yes - N — no
+	// Create a third CRM object. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMCreateThird b24.Opt[b24.Bool] `json:"CRM_CREATE_THIRD,omitzero"`
-	// Enable chat tracker for CRM. Possible values: - Y — yes - N — no
+	// Enable chat tracker for CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMChatTracker b24.Opt[b24.Bool] `json:"CRM_CHAT_TRACKER,omitzero"`
-	// Forward the request to the responsible person in CRM. Possible values: - Y
-	// — yes - N — no
+	// Forward the request to the responsible person in CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMForward b24.Opt[b24.Bool] `json:"CRM_FORWARD,omitzero"`
 	// Change the responsible person in CRM when transferring the dialogue.
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMTransferChange b24.Opt[b24.Bool] `json:"CRM_TRANSFER_CHANGE,omitzero"`
 	// Source for the created CRM object
 	CRMSource b24.Opt[string] `json:"CRM_SOURCE,omitzero"`
 	// Maximum number of simultaneous dialogues for the operator
 	MaxChat b24.Opt[int64] `json:"MAX_CHAT,omitzero"`
-	// Type of MAX_CHAT restriction. Possible values: - answered — consider only
-	// dialogues where the operator has already responded - answered_new —
-	// consider dialogues with a response and new dialogues - closed — consider
-	// closed dialogues
+	// Type of MAX_CHAT restriction. Possible values:
+	//
+	//   - answered — consider only dialogues where the operator has already
+	//     responded
+	//   - answered_new — consider dialogues with a response and new dialogues
+	//   - closed — consider closed dialogues
 	TypeMaxChat b24.Opt[ConfigAddParamsParamsTypeMaxChat] `json:"TYPE_MAX_CHAT,omitzero"`
-	// Enable categories. Possible values: - Y — yes - N — no
+	// Enable categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CategoryEnable b24.Opt[b24.Bool] `json:"CATEGORY_ENABLE,omitzero"`
 	// Identifier of the category
 	CategoryID b24.Opt[int64] `json:"CATEGORY_ID,omitzero"`
 	// Session priority in the queue
 	SessionPriority b24.Opt[int64] `json:"SESSION_PRIORITY,omitzero"`
-	// Enable welcome chatbot. Possible values: - Y — yes - N — no
+	// Enable welcome chatbot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeBotEnable b24.Opt[b24.Bool] `json:"WELCOME_BOT_ENABLE,omitzero"`
-	// When to connect the bot. Possible values: - first — connect the bot only
-	// at the beginning of the dialogue - always — connect the bot in every
-	// dialogue
+	// When to connect the bot. Possible values:
+	//
+	//   - first — connect the bot only at the beginning of the dialogue
+	//   - always — connect the bot in every dialogue
 	WelcomeBotJoin b24.Opt[ConfigAddParamsParamsWelcomeBotJoin] `json:"WELCOME_BOT_JOIN,omitzero"`
 	// Identifier of the chatbot
 	WelcomeBotID b24.Opt[int64] `json:"WELCOME_BOT_ID,omitzero"`
 	// After how many seconds to transfer the dialogue from the bot to the queue
 	WelcomeBotTime b24.Opt[int64] `json:"WELCOME_BOT_TIME,omitzero"`
-	// When to disconnect the bot. Possible values: - queue — disconnect the bot
-	// when transferring to the operators' queue - close — disconnect the bot
-	// when closing the dialogue
+	// When to disconnect the bot. Possible values:
+	//
+	//   - queue — disconnect the bot when transferring to the operators' queue
+	//   - close — disconnect the bot when closing the dialogue
 	WelcomeBotLeft b24.Opt[ConfigAddParamsParamsWelcomeBotLeft] `json:"WELCOME_BOT_LEFT,omitzero"`
 	// Check the availability of the operator during distribution. Possible values:
-	// - Y — yes - N — no
+	//
+	//   - Y — yes
+	//   - N — no
 	CheckAvailable b24.Opt[b24.Bool] `json:"CHECK_AVAILABLE,omitzero"`
-	// Show typing indicator. Possible values: - Y — yes - N — no
+	// Show typing indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WatchTyping b24.Opt[b24.Bool] `json:"WATCH_TYPING,omitzero"`
-	// Send a greeting in each session. Possible values: - Y — yes - N — no
+	// Send a greeting in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendWelcomeEachSession b24.Opt[b24.Bool] `json:"SEND_WELCOME_EACH_SESSION,omitzero"`
-	// Format of operator data. Possible values: - profile — show operator
-	// profile - queue — show operator data from the queue - hide — hide
-	// operator data
+	// Format of operator data. Possible values:
+	//
+	//   - profile — show operator profile
+	//   - queue — show operator data from the queue
+	//   - hide — hide operator data
 	OperatorData b24.Opt[ConfigAddParamsParamsOperatorData] `json:"OPERATOR_DATA,omitzero"`
-	// Default operator data. Possible fields: - NAME — operator's name - AVATAR
-	// — link to the operator's avatar - AVATAR_ID — identifier of the avatar
-	// file
+	// Default operator data. Possible fields:
+	//
+	//   - NAME — operator's name
+	//   - AVATAR — link to the operator's avatar
+	//   - AVATAR_ID — identifier of the avatar file
 	DefaultOperatorData map[string]any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
-	// Scenario if the operator did not respond. Possible values: - none — do not
-	// execute the scenario - text — send a text message
+	// Scenario if the operator did not respond. Possible values:
+	//
+	//   - none — do not execute the scenario
+	//   - text — send a text message
 	NoAnswerRule b24.Opt[ConfigAddParamsParamsNoAnswerRule] `json:"NO_ANSWER_RULE,omitzero"`
 	// Identifier of the CRM form for the no-answer scenario
 	NoAnswerFormID b24.Opt[int64] `json:"NO_ANSWER_FORM_ID,omitzero"`
@@ -152,14 +219,22 @@ type ConfigAddParamsParams struct {
 	NoAnswerBotID b24.Opt[int64] `json:"NO_ANSWER_BOT_ID,omitzero"`
 	// Text for the no-answer scenario
 	NoAnswerText b24.Opt[string] `json:"NO_ANSWER_TEXT,omitzero"`
-	// Days off. Possible values of elements: - MO — Monday - TU — Tuesday - WE
-	// — Wednesday - TH — Thursday - FR — Friday - SA — Saturday - SU —
-	// Sunday
-	WorktimeDayoff []any `json:"WORKTIME_DAYOFF,omitzero"`
+	// Days off. Possible values of elements:
+	//
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday
+	//   - SU — Sunday
+	WorktimeDayoff []string `json:"WORKTIME_DAYOFF,omitzero"`
 	// Holidays in string format, listed as DD.MM,DD.MM
 	WorktimeHolidays b24.Opt[string] `json:"WORKTIME_HOLIDAYS,omitzero"`
-	// Scenario during non-working hours. Possible values: - none — do not
-	// execute the scenario - text — send a text message
+	// Scenario during non-working hours. Possible values:
+	//
+	//   - none — do not execute the scenario
+	//   - text — send a text message
 	WorktimeDayoffRule b24.Opt[ConfigAddParamsParamsWorktimeDayoffRule] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
 	// Identifier of the CRM form for non-working hours
 	WorktimeDayoffFormID b24.Opt[int64] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
@@ -167,8 +242,10 @@ type ConfigAddParamsParams struct {
 	WorktimeDayoffBotID b24.Opt[int64] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
 	// Text message during non-working hours
 	WorktimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
-	// Scenario upon closure. Possible values: - none — do not execute the
-	// scenario - text — send a text message
+	// Scenario upon closure. Possible values:
+	//
+	//   - none — do not execute the scenario
+	//   - text — send a text message
 	CloseRule b24.Opt[ConfigAddParamsParamsCloseRule] `json:"CLOSE_RULE,omitzero"`
 	// Identifier of the CRM form upon closure
 	CloseFormID b24.Opt[int64] `json:"CLOSE_FORM_ID,omitzero"`
@@ -178,10 +255,15 @@ type ConfigAddParamsParams struct {
 	CloseText b24.Opt[string] `json:"CLOSE_TEXT,omitzero"`
 	// Time limit for voting
 	VoteTimeLimit b24.Opt[int64] `json:"VOTE_TIME_LIMIT,omitzero"`
-	// Close the session immediately after rating. Possible values: - Y — yes - N
-	// — no
+	// Close the session immediately after rating. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteClosingDelay b24.Opt[b24.Bool] `json:"VOTE_CLOSING_DELAY,omitzero"`
-	// Request rating before completion. Possible values: - Y — yes - N — no
+	// Request rating before completion. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteBeforeFinish b24.Opt[b24.Bool] `json:"VOTE_BEFORE_FINISH,omitzero"`
 	// Text for rating request in the widget
 	VoteMessage1Text b24.Opt[string] `json:"VOTE_MESSAGE_1_TEXT,omitzero"`
@@ -195,8 +277,10 @@ type ConfigAddParamsParams struct {
 	VoteMessage2Like b24.Opt[string] `json:"VOTE_MESSAGE_2_LIKE,omitzero"`
 	// Text after negative rating in external channels
 	VoteMessage2Dislike b24.Opt[string] `json:"VOTE_MESSAGE_2_DISLIKE,omitzero"`
-	// Auto-closing scenario. Possible values: - none — do not execute the
-	// scenario - text — send a text message
+	// Auto-closing scenario. Possible values:
+	//
+	//   - none — do not execute the scenario
+	//   - text — send a text message
 	AutoCloseRule b24.Opt[ConfigAddParamsParamsAutoCloseRule] `json:"AUTO_CLOSE_RULE,omitzero"`
 	// Time for full closure after manual closure
 	FullCloseTime b24.Opt[int64] `json:"FULL_CLOSE_TIME,omitzero"`
@@ -210,15 +294,19 @@ type ConfigAddParamsParams struct {
 	AutoCloseText b24.Opt[string] `json:"AUTO_CLOSE_TEXT,omitzero"`
 	// Lifetime of automatically closed session
 	AutoExpireTime b24.Opt[int64] `json:"AUTO_EXPIRE_TIME,omitzero"`
-	// Create a temporary channel. Possible values: - Y — create a temporary
-	// channel - N — create a permanent channel
+	// Create a temporary channel. Possible values:
+	//
+	//   - Y — create a temporary channel
+	//   - N — create a permanent channel
 	Temporary b24.Opt[b24.Bool] `json:"TEMPORARY,omitzero"`
 	// Identifier of the quick answers info block
 	QuickAnswersIblockID b24.Opt[int64] `json:"QUICK_ANSWERS_IBLOCK_ID,omitzero"`
 	// Control of the first response time
 	KpiFirstAnswerTime b24.Opt[int64] `json:"KPI_FIRST_ANSWER_TIME,omitzero"`
-	// Enable notification for the first response. Possible values: - Y — yes - N
-	// — no
+	// Enable notification for the first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFirstAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FIRST_ANSWER_ALERT,omitzero"`
 	// List of recipients for the first response notification
 	KpiFirstAnswerList []any `json:"KPI_FIRST_ANSWER_LIST,omitzero"`
@@ -226,25 +314,41 @@ type ConfigAddParamsParams struct {
 	KpiFirstAnswerText b24.Opt[string] `json:"KPI_FIRST_ANSWER_TEXT,omitzero"`
 	// Control of subsequent response times
 	KpiFurtherAnswerTime b24.Opt[int64] `json:"KPI_FURTHER_ANSWER_TIME,omitzero"`
-	// Enable notification for subsequent responses. Possible values: - Y — yes -
-	// N — no
+	// Enable notification for subsequent responses. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFurtherAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FURTHER_ANSWER_ALERT,omitzero"`
 	// List of recipients for subsequent response notifications
 	KpiFurtherAnswerList []any `json:"KPI_FURTHER_ANSWER_LIST,omitzero"`
 	// Text of the subsequent response notification
 	KpiFurtherAnswerText b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TEXT,omitzero"`
-	// Monitor operator activity. Possible values: - Y — yes - N — no
+	// Monitor operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiCheckOperatorActivity b24.Opt[b24.Bool] `json:"KPI_CHECK_OPERATOR_ACTIVITY,omitzero"`
-	// Use welcome CRM form. Possible values: - Y — yes - N — no
+	// Use welcome CRM form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseWelcomeForm b24.Opt[b24.Bool] `json:"USE_WELCOME_FORM,omitzero"`
 	// Identifier of the welcome CRM form
 	WelcomeFormID b24.Opt[int64] `json:"WELCOME_FORM_ID,omitzero"`
-	// Show the form with a delay. Possible values: - Y — yes - N — no
+	// Show the form with a delay. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeFormDelay b24.Opt[b24.Bool] `json:"WELCOME_FORM_DELAY,omitzero"`
-	// Request confirmation for closure. Possible values: - Y — yes - N — no
+	// Request confirmation for closure. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfirmClose b24.Opt[b24.Bool] `json:"CONFIRM_CLOSE,omitzero"`
-	// Ignore the responsible person in the welcome form. Possible values: - Y —
-	// yes - N — no
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Opt[b24.Bool] `json:"IGNORE_WELCOME_FORM_RESPONSIBLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -259,6 +363,26 @@ func (v *ConfigAddParamsParams) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ConfigAddParamsParams) MarshalJSON() ([]byte, error) {
 	type plain ConfigAddParamsParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigAddParamsParamsQueue is the QUEUE value of imopenlines.config.add.
+type ConfigAddParamsParamsQueue struct {
+	EntityID   b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigAddParamsParamsQueue) UnmarshalJSON(data []byte) error {
+	type plain ConfigAddParamsParamsQueue
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigAddParamsParamsQueue) MarshalJSON() ([]byte, error) {
+	type plain ConfigAddParamsParamsQueue
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -515,9 +639,10 @@ func ConfigDeleteCommand(p ConfigDeleteParams) b24.Command[b24.Bool] {
 
 // ConfigDeleteParams holds the parameters of imopenlines.config.delete.
 type ConfigDeleteParams struct {
-	// Identifier of the open channel. You can obtain the identifier of the open
-	// channel when creating an open channel or by using the method to get the list
-	// of open channels. Required.
+	// Identifier of the open channel.
+	//
+	// You can obtain the identifier of the open channel when creating an open
+	// channel or by using the method to get the list of open channels. Required.
 	ConfigID int64 `json:"CONFIG_ID"`
 }
 
@@ -546,8 +671,8 @@ func (p ConfigDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - CONFIG_ID_EMPTY: Config ID can't be empty The CONFIG_ID parameter is not
-// provided or is incorrect
+//   - CONFIG_ID_EMPTY: Config ID can't be empty The CONFIG_ID parameter is
+//     not provided or is incorrect
 func ConfigGet(ctx context.Context, c b24.Caller, p ConfigGetParams, opts ...b24.CallOption) (*ConfigGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -573,14 +698,20 @@ func ConfigGetCommand(p ConfigGetParams) b24.Command[*ConfigGetResult] {
 
 // ConfigGetParams holds the parameters of imopenlines.config.get.
 type ConfigGetParams struct {
-	// The ID of the open line. You can obtain the ID of the open line when
-	// creating an open line or by using the method to get the list of open lines.
-	// Required.
+	// The ID of the open line.
+	//
+	// You can obtain the ID of the open line when creating an open line or by
+	// using the method to get the list of open lines. Required.
 	ConfigID int64 `json:"CONFIG_ID"`
-	// Return operator queue data. Possible values: - Y — yes - N — no
+	// Return operator queue data. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WithQueue b24.Opt[b24.Bool] `json:"WITH_QUEUE,omitzero"`
-	// Return offline operators in the queue. Possible values: - Y — yes - N —
-	// no
+	// Return offline operators in the queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowOffline b24.Opt[b24.Bool] `json:"SHOW_OFFLINE,omitzero"`
 }
 
@@ -601,25 +732,40 @@ type ConfigGetResult struct {
 	ID b24.String `json:"ID"`
 	// The name of the open line
 	LineName b24.String `json:"LINE_NAME"`
-	// The status of the line's activity. Possible values: - Y — the line is
-	// active - N — the line is inactive
+	// The status of the line's activity. Possible values:
+	//
+	//   - Y — the line is active
+	//   - N — the line is inactive
 	Active b24.Bool `json:"ACTIVE"`
-	// The CRM operation status. Possible values: - Y — yes - N — no
+	// The CRM operation status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRM b24.Bool `json:"CRM"`
 	// The scenario for creating a CRM object
 	CRMCreate b24.String `json:"CRM_CREATE"`
 	// Additional mode for creating a CRM object
 	CRMCreateSecond b24.String `json:"CRM_CREATE_SECOND"`
-	// Additional mode for creating a CRM object. Possible values: - Y — yes - N
-	// — no
+	// Additional mode for creating a CRM object. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMCreateThird b24.Bool `json:"CRM_CREATE_THIRD"`
-	// The status of forwarding to CRM. Possible values: - Y — yes - N — no
+	// The status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMForward b24.Bool `json:"CRM_FORWARD"`
-	// The status of sending the dialog to the CRM tracker. Possible values: - Y
-	// — yes - N — no
+	// The status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMChatTracker b24.Bool `json:"CRM_CHAT_TRACKER"`
 	// The status of changing the responsible person during transfer. Possible
-	// values: - Y — yes - N — no
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMTransferChange b24.Bool `json:"CRM_TRANSFER_CHANGE"`
 	// The mode of working with the source in CRM
 	CRMSource b24.String `json:"CRM_SOURCE"`
@@ -629,25 +775,44 @@ type ConfigGetResult struct {
 	QueueTime b24.String `json:"QUEUE_TIME"`
 	// The time until the no-answer scenario is triggered
 	NoAnswerTime b24.String `json:"NO_ANSWER_TIME"`
-	// Check the availability of operators. Possible values: - Y — yes - N — no
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CheckAvailable b24.Bool `json:"CHECK_AVAILABLE"`
-	// Show the operator's typing. Possible values: - Y — yes - N — no
+	// Show the operator's typing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WatchTyping b24.Bool `json:"WATCH_TYPING"`
-	// The status of using the welcome bot. Possible values: - Y — yes - N — no
+	// The status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeBotEnable b24.Bool `json:"WELCOME_BOT_ENABLE"`
-	// The status of the welcome message. Possible values: - Y — yes - N — no
+	// The status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeMessage b24.Bool `json:"WELCOME_MESSAGE"`
 	// The text of the welcome message
 	WelcomeMessageText b24.String `json:"WELCOME_MESSAGE_TEXT"`
-	// The status of the feedback request. Possible values: - Y — yes - N — no
+	// The status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteMessage b24.Bool `json:"VOTE_MESSAGE"`
 	// Time limit for feedback
 	VoteTimeLimit b24.String `json:"VOTE_TIME_LIMIT"`
-	// Request feedback before the dialog ends. Possible values: - Y — yes - N
-	// — no
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteBeforeFinish b24.Bool `json:"VOTE_BEFORE_FINISH"`
-	// Use a delay for closing after feedback. Possible values: - Y — yes - N —
-	// no
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteClosingDelay b24.Bool `json:"VOTE_CLOSING_DELAY"`
 	// The text of the first feedback scenario
 	VoteMessage1Text b24.String `json:"VOTE_MESSAGE_1_TEXT"`
@@ -661,12 +826,17 @@ type ConfigGetResult struct {
 	VoteMessage2Like b24.String `json:"VOTE_MESSAGE_2_LIKE"`
 	// The text for negative feedback in the second scenario
 	VoteMessage2Dislike b24.String `json:"VOTE_MESSAGE_2_DISLIKE"`
-	// The status of displaying the agreement message. Possible values: - Y — yes
-	// - N — no
+	// The status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	AgreementMessage b24.Bool `json:"AGREEMENT_MESSAGE"`
 	// The ID of the agreement
 	AgreementID b24.String `json:"AGREEMENT_ID"`
-	// The status of using categories. Possible values: - Y — yes - N — no
+	// The status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CategoryEnable b24.Bool `json:"CATEGORY_ENABLE"`
 	// The ID of the category
 	CategoryID b24.String `json:"CATEGORY_ID"`
@@ -686,8 +856,10 @@ type ConfigGetResult struct {
 	NoAnswerBotID b24.String `json:"NO_ANSWER_BOT_ID"`
 	// The text of the no-answer message
 	NoAnswerText b24.String `json:"NO_ANSWER_TEXT"`
-	// The status of considering working hours. Possible values: - Y — yes - N
-	// — no
+	// The status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
 	// Start of working hours
 	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
@@ -735,11 +907,15 @@ type ConfigGetResult struct {
 	DateModify json.RawMessage `json:"DATE_MODIFY"`
 	// The ID of the user who modified the settings
 	ModifyUserID b24.String `json:"MODIFY_USER_ID"`
-	// The status of a temporary line. Possible values: - Y — temporary line - N
-	// — permanent line
+	// The status of a temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
 	Temporary b24.Bool `json:"TEMPORARY"`
-	// External ID. Possible values: - string — external ID is set - null —
-	// external ID is not set
+	// External ID. Possible values:
+	//
+	//   - string — external ID is set
+	//   - null — external ID is not set
 	XMLID ConfigGetResultXMLID `json:"XML_ID"`
 	// The language of the line
 	LanguageID b24.String `json:"LANGUAGE_ID"`
@@ -761,52 +937,78 @@ type ConfigGetResult struct {
 	// User fields in the queue. The key of the object is the user ID, the value is
 	// the user description (detailed description)
 	QueueUsersFields json.RawMessage `json:"QUEUE_USERS_FIELDS"`
-	// The status of checking the online status of operators. Possible values: - Y
-	// — yes - N — no
+	// The status of checking the online status of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	QueueOnline b24.Bool `json:"QUEUE_ONLINE"`
 	// Set of default operator display fields
 	DefaultOperatorData json.RawMessage `json:"DEFAULT_OPERATOR_DATA"`
 	// Norm for the first response time
 	KpiFirstAnswerTime b24.String `json:"KPI_FIRST_ANSWER_TIME"`
-	// The status of notification for overdue first response. Possible values: - Y
-	// — yes - N — no
+	// The status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFirstAnswerAlert b24.Bool `json:"KPI_FIRST_ANSWER_ALERT"`
-	// List of recipients for first response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFirstAnswerList json.RawMessage `json:"KPI_FIRST_ANSWER_LIST"`
 	// Text for overdue first response notification
 	KpiFirstAnswerText b24.String `json:"KPI_FIRST_ANSWER_TEXT"`
 	// Norm for subsequent response times
 	KpiFurtherAnswerTime b24.String `json:"KPI_FURTHER_ANSWER_TIME"`
 	// The status of notification for overdue subsequent responses. Possible
-	// values: - Y — yes - N — no
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFurtherAnswerAlert b24.Bool `json:"KPI_FURTHER_ANSWER_ALERT"`
-	// List of recipients for subsequent response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFurtherAnswerList json.RawMessage `json:"KPI_FURTHER_ANSWER_LIST"`
 	// Text for overdue subsequent response notification
 	KpiFurtherAnswerText b24.String `json:"KPI_FURTHER_ANSWER_TEXT"`
-	// The status of monitoring operator activity. Possible values: - Y — yes - N
-	// — no
+	// The status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiCheckOperatorActivity b24.Bool `json:"KPI_CHECK_OPERATOR_ACTIVITY"`
-	// The status of notifications for an empty queue. Possible values: - Y — yes
-	// - N — no
+	// The status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendNotificationEmptyQueue b24.Bool `json:"SEND_NOTIFICATION_EMPTY_QUEUE"`
-	// The status of using the welcome form. Possible values: - Y — yes - N —
-	// no
+	// The status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseWelcomeForm b24.Bool `json:"USE_WELCOME_FORM"`
 	// The ID of the welcome form
 	WelcomeFormID b24.String `json:"WELCOME_FORM_ID"`
-	// The status of delay in showing the welcome form. Possible values: - Y —
-	// yes - N — no
+	// The status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeFormDelay b24.Bool `json:"WELCOME_FORM_DELAY"`
-	// Show the welcome message in each session. Possible values: - Y — yes - N
-	// — no
+	// Show the welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendWelcomeEachSession b24.Bool `json:"SEND_WELCOME_EACH_SESSION"`
-	// Require confirmation for closing. Possible values: - Y — yes - N — no
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfirmClose b24.Bool `json:"CONFIRM_CLOSE"`
-	// Ignore the responsible person in the welcome form. Possible values: - Y —
-	// yes - N — no
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -860,8 +1062,9 @@ func (v *ConfigGetResultXMLID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - INVALID_FORMAT: Unsupported PARAMS fields are passed: ... PARAMS contains
-// fields that are not in the select, filter, order, limit, offset list
+//   - INVALID_FORMAT: Unsupported PARAMS fields are passed: ... PARAMS
+//     contains fields that are not in the select, filter, order, limit,
+//     offset list
 func ConfigListGet(ctx context.Context, c b24.Caller, p ConfigListGetParams, opts ...b24.CallOption) ([]ConfigListGetItem, error) {
 	var out []ConfigListGetItem
 	if err := b24.Invoke(ctx, c, ConfigListGetCommand(p).Request, &out, opts...); err != nil {
@@ -893,20 +1096,27 @@ type ConfigListGetParams struct {
 // ConfigListGetParamsParams is the PARAMS value of
 // imopenlines.config.list.get.
 type ConfigListGetParamsParams struct {
-	// An array containing the list of fields to be selected. You can specify
-	// fields from the Result Array Element table. The fields QUEUE,
-	// QUEUE_USERS_FIELDS, CONFIG_QUEUE are returned only through OPTIONS
+	// An array containing the list of fields to be selected.
+	//
+	// You can specify fields from the Result Array Element table. The fields
+	// QUEUE, QUEUE_USERS_FIELDS, CONFIG_QUEUE are returned only through OPTIONS
 	Select []ConfigListGetParamsParamsSelect `json:"select,omitzero"`
 	// An object for sorting the list of open channels in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"} The sorting direction can take the
-	// following values: - asc — ascending - desc — descending For field_N, use
-	// fields from the Result Array Element table. The fields QUEUE,
-	// QUEUE_USERS_FIELDS, CONFIG_QUEUE are not supported in order
+	// "value_1", ... "field_N": "value_N"}
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// For field_N, use fields from the Result Array Element table. The fields
+	// QUEUE, QUEUE_USERS_FIELDS, CONFIG_QUEUE are not supported in order
 	Order *ConfigListGetParamsParamsOrder `json:"order,omitzero"`
 	// An object for filtering the list of open channels in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"} For field_N, use fields from the Result
-	// Array Element table. The fields QUEUE, QUEUE_USERS_FIELDS, CONFIG_QUEUE are
-	// not supported in filter
+	// "value_1", ... "field_N": "value_N"}
+	//
+	// For field_N, use fields from the Result Array Element table. The fields
+	// QUEUE, QUEUE_USERS_FIELDS, CONFIG_QUEUE are not supported in filter
 	Filter *ConfigListGetParamsParamsFilter `json:"filter,omitzero"`
 	// The number of items per page. Default: 50. Maximum value: 200. Default: 50.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
@@ -935,25 +1145,39 @@ type ConfigListGetParamsParamsSelect struct {
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// Name of the open channel
 	LineName b24.Opt[string] `json:"LINE_NAME,omitzero"`
-	// Activity status of the line. Possible values: - Y — line is active - N —
-	// line is inactive
+	// Activity status of the line. Possible values:
+	//
+	//   - Y — line is active
+	//   - N — line is inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// CRM interaction status. Possible values: - Y — yes - N — no
+	// CRM interaction status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRM b24.Opt[b24.Bool] `json:"CRM,omitzero"`
 	// Scenario for creating a CRM element
 	CRMCreate b24.Opt[string] `json:"CRM_CREATE,omitzero"`
 	// Additional mode for creating a CRM element
 	CRMCreateSecond b24.Opt[string] `json:"CRM_CREATE_SECOND,omitzero"`
-	// Additional mode for creating a CRM element. Possible values: - Y — yes - N
-	// — no
+	// Additional mode for creating a CRM element. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMCreateThird b24.Opt[b24.Bool] `json:"CRM_CREATE_THIRD,omitzero"`
-	// Status of forwarding to CRM. Possible values: - Y — yes - N — no
+	// Status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMForward b24.Opt[b24.Bool] `json:"CRM_FORWARD,omitzero"`
-	// Status of sending the dialog to the CRM tracker. Possible values: - Y —
-	// yes - N — no
+	// Status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMChatTracker b24.Opt[b24.Bool] `json:"CRM_CHAT_TRACKER,omitzero"`
 	// Status of changing the responsible person during transfer. Possible values:
-	// - Y — yes - N — no
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMTransferChange b24.Opt[b24.Bool] `json:"CRM_TRANSFER_CHANGE,omitzero"`
 	// Mode of working with the source in CRM
 	CRMSource b24.Opt[string] `json:"CRM_SOURCE,omitzero"`
@@ -963,26 +1187,44 @@ type ConfigListGetParamsParamsSelect struct {
 	QueueTime b24.Opt[string] `json:"QUEUE_TIME,omitzero"`
 	// Time until the no-answer scenario is triggered
 	NoAnswerTime b24.Opt[string] `json:"NO_ANSWER_TIME,omitzero"`
-	// Check the availability of operators. Possible values: - Y — yes - N — no
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CheckAvailable b24.Opt[b24.Bool] `json:"CHECK_AVAILABLE,omitzero"`
-	// Show text being typed by the operator. Possible values: - Y — yes - N —
-	// no
+	// Show text being typed by the operator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WatchTyping b24.Opt[b24.Bool] `json:"WATCH_TYPING,omitzero"`
-	// Status of using the welcome bot. Possible values: - Y — yes - N — no
+	// Status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeBotEnable b24.Opt[b24.Bool] `json:"WELCOME_BOT_ENABLE,omitzero"`
-	// Status of the welcome message. Possible values: - Y — yes - N — no
+	// Status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeMessage b24.Opt[b24.Bool] `json:"WELCOME_MESSAGE,omitzero"`
 	// Text of the welcome message
 	WelcomeMessageText b24.Opt[string] `json:"WELCOME_MESSAGE_TEXT,omitzero"`
-	// Status of the feedback request. Possible values: - Y — yes - N — no
+	// Status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteMessage b24.Opt[b24.Bool] `json:"VOTE_MESSAGE,omitzero"`
 	// Time limit for feedback
 	VoteTimeLimit b24.Opt[string] `json:"VOTE_TIME_LIMIT,omitzero"`
-	// Request feedback before the dialog ends. Possible values: - Y — yes - N
-	// — no
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteBeforeFinish b24.Opt[b24.Bool] `json:"VOTE_BEFORE_FINISH,omitzero"`
-	// Use a delay for closing after feedback. Possible values: - Y — yes - N —
-	// no
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteClosingDelay b24.Opt[b24.Bool] `json:"VOTE_CLOSING_DELAY,omitzero"`
 	// Text of the first feedback scenario
 	VoteMessage1Text b24.Opt[string] `json:"VOTE_MESSAGE_1_TEXT,omitzero"`
@@ -996,12 +1238,17 @@ type ConfigListGetParamsParamsSelect struct {
 	VoteMessage2Like b24.Opt[string] `json:"VOTE_MESSAGE_2_LIKE,omitzero"`
 	// Text for negative feedback in the second scenario
 	VoteMessage2Dislike b24.Opt[string] `json:"VOTE_MESSAGE_2_DISLIKE,omitzero"`
-	// Status of displaying the agreement message. Possible values: - Y — yes - N
-	// — no
+	// Status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	AgreementMessage b24.Opt[b24.Bool] `json:"AGREEMENT_MESSAGE,omitzero"`
 	// Identifier of the agreement
 	AgreementID b24.Opt[string] `json:"AGREEMENT_ID,omitzero"`
-	// Status of using categories. Possible values: - Y — yes - N — no
+	// Status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CategoryEnable b24.Opt[b24.Bool] `json:"CATEGORY_ENABLE,omitzero"`
 	// Identifier of the category
 	CategoryID b24.Opt[string] `json:"CATEGORY_ID,omitzero"`
@@ -1021,7 +1268,10 @@ type ConfigListGetParamsParamsSelect struct {
 	NoAnswerBotID b24.Opt[string] `json:"NO_ANSWER_BOT_ID,omitzero"`
 	// Text message for no response
 	NoAnswerText b24.Opt[string] `json:"NO_ANSWER_TEXT,omitzero"`
-	// Status of considering working hours. Possible values: - Y — yes - N — no
+	// Status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours
 	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
@@ -1069,11 +1319,15 @@ type ConfigListGetParamsParamsSelect struct {
 	DateModify map[string]any `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who modified the settings
 	ModifyUserID b24.Opt[string] `json:"MODIFY_USER_ID,omitzero"`
-	// Status of temporary line. Possible values: - Y — temporary line - N —
-	// permanent line
+	// Status of temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
 	Temporary b24.Opt[b24.Bool] `json:"TEMPORARY,omitzero"`
-	// External identifier. Possible values: - string — external identifier is
-	// set - null — external identifier is not set
+	// External identifier. Possible values:
+	//
+	//   - string — external identifier is set
+	//   - null — external identifier is not set
 	XMLID b24.Opt[ConfigListGetParamsParamsSelectXMLID] `json:"XML_ID,omitzero"`
 	// Language of the line
 	LanguageID b24.Opt[string] `json:"LANGUAGE_ID,omitzero"`
@@ -1087,58 +1341,85 @@ type ConfigListGetParamsParamsSelect struct {
 	MaxChat b24.Opt[string] `json:"MAX_CHAT,omitzero"`
 	// Mode of displaying operator data
 	OperatorData b24.Opt[string] `json:"OPERATOR_DATA,omitzero"`
-	// Identifiers of operators in the queue. Field is returned when OPTIONS.QUEUE
-	// = "Y"
+	// Identifiers of operators in the queue.
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	Queue []any `json:"QUEUE,omitzero"`
 	// Additional fields of queue users. Key — user identifier, value —
-	// description of queue fields (detailed description). Field is returned when
-	// OPTIONS.QUEUE = "Y"
+	// description of queue fields (detailed description).
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	QueueUsersFields *ConfigListGetParamsParamsSelectQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
-	// Ordered list of line queue objects (detailed description). Field is returned
-	// when OPTIONS.CONFIG_QUEUE = "Y"
+	// Ordered list of line queue objects (detailed description).
+	//
+	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
 	ConfigQueue []ConfigListGetParamsParamsSelectConfigQueue `json:"CONFIG_QUEUE,omitzero"`
 	// Set of default operator display fields
 	DefaultOperatorData []any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
 	// Standard time for the first response
 	KpiFirstAnswerTime b24.Opt[string] `json:"KPI_FIRST_ANSWER_TIME,omitzero"`
-	// Status of notification for overdue first response. Possible values: - Y —
-	// yes - N — no
+	// Status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFirstAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FIRST_ANSWER_ALERT,omitzero"`
-	// List of recipients for first response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFirstAnswerList []any `json:"KPI_FIRST_ANSWER_LIST,omitzero"`
 	// Text of notification for overdue first response
 	KpiFirstAnswerText b24.Opt[string] `json:"KPI_FIRST_ANSWER_TEXT,omitzero"`
 	// Standard time for subsequent responses
 	KpiFurtherAnswerTime b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TIME,omitzero"`
-	// Status of notification for overdue subsequent responses. Possible values: -
-	// Y — yes - N — no
+	// Status of notification for overdue subsequent responses. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFurtherAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FURTHER_ANSWER_ALERT,omitzero"`
-	// List of recipients for subsequent response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFurtherAnswerList []any `json:"KPI_FURTHER_ANSWER_LIST,omitzero"`
 	// Text of notification for overdue subsequent responses
 	KpiFurtherAnswerText b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TEXT,omitzero"`
-	// Status of monitoring operator activity. Possible values: - Y — yes - N —
-	// no
+	// Status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiCheckOperatorActivity b24.Opt[b24.Bool] `json:"KPI_CHECK_OPERATOR_ACTIVITY,omitzero"`
-	// Status of notifications for an empty queue. Possible values: - Y — yes - N
-	// — no
+	// Status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendNotificationEmptyQueue b24.Opt[b24.Bool] `json:"SEND_NOTIFICATION_EMPTY_QUEUE,omitzero"`
-	// Status of using the welcome form. Possible values: - Y — yes - N — no
+	// Status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseWelcomeForm b24.Opt[b24.Bool] `json:"USE_WELCOME_FORM,omitzero"`
 	// Identifier of the welcome form
 	WelcomeFormID b24.Opt[string] `json:"WELCOME_FORM_ID,omitzero"`
-	// Status of delay in showing the welcome form. Possible values: - Y — yes -
-	// N — no
+	// Status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeFormDelay b24.Opt[b24.Bool] `json:"WELCOME_FORM_DELAY,omitzero"`
-	// Show welcome message in each session. Possible values: - Y — yes - N —
-	// no
+	// Show welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendWelcomeEachSession b24.Opt[b24.Bool] `json:"SEND_WELCOME_EACH_SESSION,omitzero"`
-	// Require confirmation for closing. Possible values: - Y — yes - N — no
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfirmClose b24.Opt[b24.Bool] `json:"CONFIRM_CLOSE,omitzero"`
-	// Ignore the responsible person in the welcome form. Possible values: - Y —
-	// yes - N — no
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Opt[b24.Bool] `json:"IGNORE_WELCOME_FORM_RESPONSIBLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1159,14 +1440,20 @@ func (v ConfigListGetParamsParamsSelect) MarshalJSON() ([]byte, error) {
 // ConfigListGetParamsParamsSelectQueueUsersFields is the QUEUE_USERS_FIELDS
 // value of imopenlines.config.list.get.
 type ConfigListGetParamsParamsSelectQueueUsersFields struct {
-	// User's name. Possible values: - string — user's name is set - null —
-	// user's name is not set
+	// User's name. Possible values:
+	//
+	//   - string — user's name is set
+	//   - null — user's name is not set
 	UserName b24.Opt[ConfigListGetParamsParamsSelectQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
-	// User's position. Possible values: - string — position is set - null —
-	// position is not set
+	// User's position. Possible values:
+	//
+	//   - string — position is set
+	//   - null — position is not set
 	UserWorkPosition b24.Opt[ConfigListGetParamsParamsSelectQueueUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
-	// Link to avatar. Possible values: - string — link to avatar is set - null
-	// — avatar is not set
+	// Link to avatar. Possible values:
+	//
+	//   - string — link to avatar is set
+	//   - null — avatar is not set
 	UserAvatar b24.Opt[ConfigListGetParamsParamsSelectQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
 	// Identifier of the avatar file
 	UserAvatarID b24.Opt[string] `json:"USER_AVATAR_ID,omitzero"`
@@ -1216,25 +1503,39 @@ type ConfigListGetParamsParamsOrder struct {
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// Name of the open channel
 	LineName b24.Opt[string] `json:"LINE_NAME,omitzero"`
-	// Activity status of the line. Possible values: - Y — line is active - N —
-	// line is inactive
+	// Activity status of the line. Possible values:
+	//
+	//   - Y — line is active
+	//   - N — line is inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// CRM interaction status. Possible values: - Y — yes - N — no
+	// CRM interaction status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRM b24.Opt[b24.Bool] `json:"CRM,omitzero"`
 	// Scenario for creating a CRM element
 	CRMCreate b24.Opt[string] `json:"CRM_CREATE,omitzero"`
 	// Additional mode for creating a CRM element
 	CRMCreateSecond b24.Opt[string] `json:"CRM_CREATE_SECOND,omitzero"`
-	// Additional mode for creating a CRM element. Possible values: - Y — yes - N
-	// — no
+	// Additional mode for creating a CRM element. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMCreateThird b24.Opt[b24.Bool] `json:"CRM_CREATE_THIRD,omitzero"`
-	// Status of forwarding to CRM. Possible values: - Y — yes - N — no
+	// Status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMForward b24.Opt[b24.Bool] `json:"CRM_FORWARD,omitzero"`
-	// Status of sending the dialog to the CRM tracker. Possible values: - Y —
-	// yes - N — no
+	// Status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMChatTracker b24.Opt[b24.Bool] `json:"CRM_CHAT_TRACKER,omitzero"`
 	// Status of changing the responsible person during transfer. Possible values:
-	// - Y — yes - N — no
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMTransferChange b24.Opt[b24.Bool] `json:"CRM_TRANSFER_CHANGE,omitzero"`
 	// Mode of working with the source in CRM
 	CRMSource b24.Opt[string] `json:"CRM_SOURCE,omitzero"`
@@ -1244,26 +1545,44 @@ type ConfigListGetParamsParamsOrder struct {
 	QueueTime b24.Opt[string] `json:"QUEUE_TIME,omitzero"`
 	// Time until the no-answer scenario is triggered
 	NoAnswerTime b24.Opt[string] `json:"NO_ANSWER_TIME,omitzero"`
-	// Check the availability of operators. Possible values: - Y — yes - N — no
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CheckAvailable b24.Opt[b24.Bool] `json:"CHECK_AVAILABLE,omitzero"`
-	// Show text being typed by the operator. Possible values: - Y — yes - N —
-	// no
+	// Show text being typed by the operator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WatchTyping b24.Opt[b24.Bool] `json:"WATCH_TYPING,omitzero"`
-	// Status of using the welcome bot. Possible values: - Y — yes - N — no
+	// Status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeBotEnable b24.Opt[b24.Bool] `json:"WELCOME_BOT_ENABLE,omitzero"`
-	// Status of the welcome message. Possible values: - Y — yes - N — no
+	// Status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeMessage b24.Opt[b24.Bool] `json:"WELCOME_MESSAGE,omitzero"`
 	// Text of the welcome message
 	WelcomeMessageText b24.Opt[string] `json:"WELCOME_MESSAGE_TEXT,omitzero"`
-	// Status of the feedback request. Possible values: - Y — yes - N — no
+	// Status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteMessage b24.Opt[b24.Bool] `json:"VOTE_MESSAGE,omitzero"`
 	// Time limit for feedback
 	VoteTimeLimit b24.Opt[string] `json:"VOTE_TIME_LIMIT,omitzero"`
-	// Request feedback before the dialog ends. Possible values: - Y — yes - N
-	// — no
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteBeforeFinish b24.Opt[b24.Bool] `json:"VOTE_BEFORE_FINISH,omitzero"`
-	// Use a delay for closing after feedback. Possible values: - Y — yes - N —
-	// no
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteClosingDelay b24.Opt[b24.Bool] `json:"VOTE_CLOSING_DELAY,omitzero"`
 	// Text of the first feedback scenario
 	VoteMessage1Text b24.Opt[string] `json:"VOTE_MESSAGE_1_TEXT,omitzero"`
@@ -1277,12 +1596,17 @@ type ConfigListGetParamsParamsOrder struct {
 	VoteMessage2Like b24.Opt[string] `json:"VOTE_MESSAGE_2_LIKE,omitzero"`
 	// Text for negative feedback in the second scenario
 	VoteMessage2Dislike b24.Opt[string] `json:"VOTE_MESSAGE_2_DISLIKE,omitzero"`
-	// Status of displaying the agreement message. Possible values: - Y — yes - N
-	// — no
+	// Status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	AgreementMessage b24.Opt[b24.Bool] `json:"AGREEMENT_MESSAGE,omitzero"`
 	// Identifier of the agreement
 	AgreementID b24.Opt[string] `json:"AGREEMENT_ID,omitzero"`
-	// Status of using categories. Possible values: - Y — yes - N — no
+	// Status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CategoryEnable b24.Opt[b24.Bool] `json:"CATEGORY_ENABLE,omitzero"`
 	// Identifier of the category
 	CategoryID b24.Opt[string] `json:"CATEGORY_ID,omitzero"`
@@ -1302,7 +1626,10 @@ type ConfigListGetParamsParamsOrder struct {
 	NoAnswerBotID b24.Opt[string] `json:"NO_ANSWER_BOT_ID,omitzero"`
 	// Text message for no response
 	NoAnswerText b24.Opt[string] `json:"NO_ANSWER_TEXT,omitzero"`
-	// Status of considering working hours. Possible values: - Y — yes - N — no
+	// Status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours
 	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
@@ -1350,11 +1677,15 @@ type ConfigListGetParamsParamsOrder struct {
 	DateModify map[string]any `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who modified the settings
 	ModifyUserID b24.Opt[string] `json:"MODIFY_USER_ID,omitzero"`
-	// Status of temporary line. Possible values: - Y — temporary line - N —
-	// permanent line
+	// Status of temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
 	Temporary b24.Opt[b24.Bool] `json:"TEMPORARY,omitzero"`
-	// External identifier. Possible values: - string — external identifier is
-	// set - null — external identifier is not set
+	// External identifier. Possible values:
+	//
+	//   - string — external identifier is set
+	//   - null — external identifier is not set
 	XMLID b24.Opt[ConfigListGetParamsParamsOrderXMLID] `json:"XML_ID,omitzero"`
 	// Language of the line
 	LanguageID b24.Opt[string] `json:"LANGUAGE_ID,omitzero"`
@@ -1368,58 +1699,85 @@ type ConfigListGetParamsParamsOrder struct {
 	MaxChat b24.Opt[string] `json:"MAX_CHAT,omitzero"`
 	// Mode of displaying operator data
 	OperatorData b24.Opt[string] `json:"OPERATOR_DATA,omitzero"`
-	// Identifiers of operators in the queue. Field is returned when OPTIONS.QUEUE
-	// = "Y"
+	// Identifiers of operators in the queue.
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	Queue []any `json:"QUEUE,omitzero"`
 	// Additional fields of queue users. Key — user identifier, value —
-	// description of queue fields (detailed description). Field is returned when
-	// OPTIONS.QUEUE = "Y"
+	// description of queue fields (detailed description).
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	QueueUsersFields *ConfigListGetParamsParamsOrderQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
-	// Ordered list of line queue objects (detailed description). Field is returned
-	// when OPTIONS.CONFIG_QUEUE = "Y"
+	// Ordered list of line queue objects (detailed description).
+	//
+	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
 	ConfigQueue []ConfigListGetParamsParamsOrderConfigQueue `json:"CONFIG_QUEUE,omitzero"`
 	// Set of default operator display fields
 	DefaultOperatorData []any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
 	// Standard time for the first response
 	KpiFirstAnswerTime b24.Opt[string] `json:"KPI_FIRST_ANSWER_TIME,omitzero"`
-	// Status of notification for overdue first response. Possible values: - Y —
-	// yes - N — no
+	// Status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFirstAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FIRST_ANSWER_ALERT,omitzero"`
-	// List of recipients for first response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFirstAnswerList []any `json:"KPI_FIRST_ANSWER_LIST,omitzero"`
 	// Text of notification for overdue first response
 	KpiFirstAnswerText b24.Opt[string] `json:"KPI_FIRST_ANSWER_TEXT,omitzero"`
 	// Standard time for subsequent responses
 	KpiFurtherAnswerTime b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TIME,omitzero"`
-	// Status of notification for overdue subsequent responses. Possible values: -
-	// Y — yes - N — no
+	// Status of notification for overdue subsequent responses. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFurtherAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FURTHER_ANSWER_ALERT,omitzero"`
-	// List of recipients for subsequent response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFurtherAnswerList []any `json:"KPI_FURTHER_ANSWER_LIST,omitzero"`
 	// Text of notification for overdue subsequent responses
 	KpiFurtherAnswerText b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TEXT,omitzero"`
-	// Status of monitoring operator activity. Possible values: - Y — yes - N —
-	// no
+	// Status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiCheckOperatorActivity b24.Opt[b24.Bool] `json:"KPI_CHECK_OPERATOR_ACTIVITY,omitzero"`
-	// Status of notifications for an empty queue. Possible values: - Y — yes - N
-	// — no
+	// Status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendNotificationEmptyQueue b24.Opt[b24.Bool] `json:"SEND_NOTIFICATION_EMPTY_QUEUE,omitzero"`
-	// Status of using the welcome form. Possible values: - Y — yes - N — no
+	// Status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseWelcomeForm b24.Opt[b24.Bool] `json:"USE_WELCOME_FORM,omitzero"`
 	// Identifier of the welcome form
 	WelcomeFormID b24.Opt[string] `json:"WELCOME_FORM_ID,omitzero"`
-	// Status of delay in showing the welcome form. Possible values: - Y — yes -
-	// N — no
+	// Status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeFormDelay b24.Opt[b24.Bool] `json:"WELCOME_FORM_DELAY,omitzero"`
-	// Show welcome message in each session. Possible values: - Y — yes - N —
-	// no
+	// Show welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendWelcomeEachSession b24.Opt[b24.Bool] `json:"SEND_WELCOME_EACH_SESSION,omitzero"`
-	// Require confirmation for closing. Possible values: - Y — yes - N — no
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfirmClose b24.Opt[b24.Bool] `json:"CONFIRM_CLOSE,omitzero"`
-	// Ignore the responsible person in the welcome form. Possible values: - Y —
-	// yes - N — no
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Opt[b24.Bool] `json:"IGNORE_WELCOME_FORM_RESPONSIBLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1440,14 +1798,20 @@ func (v ConfigListGetParamsParamsOrder) MarshalJSON() ([]byte, error) {
 // ConfigListGetParamsParamsOrderQueueUsersFields is the QUEUE_USERS_FIELDS
 // value of imopenlines.config.list.get.
 type ConfigListGetParamsParamsOrderQueueUsersFields struct {
-	// User's name. Possible values: - string — user's name is set - null —
-	// user's name is not set
+	// User's name. Possible values:
+	//
+	//   - string — user's name is set
+	//   - null — user's name is not set
 	UserName b24.Opt[ConfigListGetParamsParamsOrderQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
-	// User's position. Possible values: - string — position is set - null —
-	// position is not set
+	// User's position. Possible values:
+	//
+	//   - string — position is set
+	//   - null — position is not set
 	UserWorkPosition b24.Opt[ConfigListGetParamsParamsOrderQueueUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
-	// Link to avatar. Possible values: - string — link to avatar is set - null
-	// — avatar is not set
+	// Link to avatar. Possible values:
+	//
+	//   - string — link to avatar is set
+	//   - null — avatar is not set
 	UserAvatar b24.Opt[ConfigListGetParamsParamsOrderQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
 	// Identifier of the avatar file
 	UserAvatarID b24.Opt[string] `json:"USER_AVATAR_ID,omitzero"`
@@ -1497,25 +1861,39 @@ type ConfigListGetParamsParamsFilter struct {
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// Name of the open channel
 	LineName b24.Opt[string] `json:"LINE_NAME,omitzero"`
-	// Activity status of the line. Possible values: - Y — line is active - N —
-	// line is inactive
+	// Activity status of the line. Possible values:
+	//
+	//   - Y — line is active
+	//   - N — line is inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// CRM interaction status. Possible values: - Y — yes - N — no
+	// CRM interaction status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRM b24.Opt[b24.Bool] `json:"CRM,omitzero"`
 	// Scenario for creating a CRM element
 	CRMCreate b24.Opt[string] `json:"CRM_CREATE,omitzero"`
 	// Additional mode for creating a CRM element
 	CRMCreateSecond b24.Opt[string] `json:"CRM_CREATE_SECOND,omitzero"`
-	// Additional mode for creating a CRM element. Possible values: - Y — yes - N
-	// — no
+	// Additional mode for creating a CRM element. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMCreateThird b24.Opt[b24.Bool] `json:"CRM_CREATE_THIRD,omitzero"`
-	// Status of forwarding to CRM. Possible values: - Y — yes - N — no
+	// Status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMForward b24.Opt[b24.Bool] `json:"CRM_FORWARD,omitzero"`
-	// Status of sending the dialog to the CRM tracker. Possible values: - Y —
-	// yes - N — no
+	// Status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMChatTracker b24.Opt[b24.Bool] `json:"CRM_CHAT_TRACKER,omitzero"`
 	// Status of changing the responsible person during transfer. Possible values:
-	// - Y — yes - N — no
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMTransferChange b24.Opt[b24.Bool] `json:"CRM_TRANSFER_CHANGE,omitzero"`
 	// Mode of working with the source in CRM
 	CRMSource b24.Opt[string] `json:"CRM_SOURCE,omitzero"`
@@ -1525,26 +1903,44 @@ type ConfigListGetParamsParamsFilter struct {
 	QueueTime b24.Opt[string] `json:"QUEUE_TIME,omitzero"`
 	// Time until the no-answer scenario is triggered
 	NoAnswerTime b24.Opt[string] `json:"NO_ANSWER_TIME,omitzero"`
-	// Check the availability of operators. Possible values: - Y — yes - N — no
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CheckAvailable b24.Opt[b24.Bool] `json:"CHECK_AVAILABLE,omitzero"`
-	// Show text being typed by the operator. Possible values: - Y — yes - N —
-	// no
+	// Show text being typed by the operator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WatchTyping b24.Opt[b24.Bool] `json:"WATCH_TYPING,omitzero"`
-	// Status of using the welcome bot. Possible values: - Y — yes - N — no
+	// Status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeBotEnable b24.Opt[b24.Bool] `json:"WELCOME_BOT_ENABLE,omitzero"`
-	// Status of the welcome message. Possible values: - Y — yes - N — no
+	// Status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeMessage b24.Opt[b24.Bool] `json:"WELCOME_MESSAGE,omitzero"`
 	// Text of the welcome message
 	WelcomeMessageText b24.Opt[string] `json:"WELCOME_MESSAGE_TEXT,omitzero"`
-	// Status of the feedback request. Possible values: - Y — yes - N — no
+	// Status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteMessage b24.Opt[b24.Bool] `json:"VOTE_MESSAGE,omitzero"`
 	// Time limit for feedback
 	VoteTimeLimit b24.Opt[string] `json:"VOTE_TIME_LIMIT,omitzero"`
-	// Request feedback before the dialog ends. Possible values: - Y — yes - N
-	// — no
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteBeforeFinish b24.Opt[b24.Bool] `json:"VOTE_BEFORE_FINISH,omitzero"`
-	// Use a delay for closing after feedback. Possible values: - Y — yes - N —
-	// no
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteClosingDelay b24.Opt[b24.Bool] `json:"VOTE_CLOSING_DELAY,omitzero"`
 	// Text of the first feedback scenario
 	VoteMessage1Text b24.Opt[string] `json:"VOTE_MESSAGE_1_TEXT,omitzero"`
@@ -1558,12 +1954,17 @@ type ConfigListGetParamsParamsFilter struct {
 	VoteMessage2Like b24.Opt[string] `json:"VOTE_MESSAGE_2_LIKE,omitzero"`
 	// Text for negative feedback in the second scenario
 	VoteMessage2Dislike b24.Opt[string] `json:"VOTE_MESSAGE_2_DISLIKE,omitzero"`
-	// Status of displaying the agreement message. Possible values: - Y — yes - N
-	// — no
+	// Status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	AgreementMessage b24.Opt[b24.Bool] `json:"AGREEMENT_MESSAGE,omitzero"`
 	// Identifier of the agreement
 	AgreementID b24.Opt[string] `json:"AGREEMENT_ID,omitzero"`
-	// Status of using categories. Possible values: - Y — yes - N — no
+	// Status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CategoryEnable b24.Opt[b24.Bool] `json:"CATEGORY_ENABLE,omitzero"`
 	// Identifier of the category
 	CategoryID b24.Opt[string] `json:"CATEGORY_ID,omitzero"`
@@ -1583,7 +1984,10 @@ type ConfigListGetParamsParamsFilter struct {
 	NoAnswerBotID b24.Opt[string] `json:"NO_ANSWER_BOT_ID,omitzero"`
 	// Text message for no response
 	NoAnswerText b24.Opt[string] `json:"NO_ANSWER_TEXT,omitzero"`
-	// Status of considering working hours. Possible values: - Y — yes - N — no
+	// Status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WorktimeEnable b24.Opt[b24.Bool] `json:"WORKTIME_ENABLE,omitzero"`
 	// Start of working hours
 	WorktimeFrom b24.Opt[string] `json:"WORKTIME_FROM,omitzero"`
@@ -1631,11 +2035,15 @@ type ConfigListGetParamsParamsFilter struct {
 	DateModify map[string]any `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who modified the settings
 	ModifyUserID b24.Opt[string] `json:"MODIFY_USER_ID,omitzero"`
-	// Status of temporary line. Possible values: - Y — temporary line - N —
-	// permanent line
+	// Status of temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
 	Temporary b24.Opt[b24.Bool] `json:"TEMPORARY,omitzero"`
-	// External identifier. Possible values: - string — external identifier is
-	// set - null — external identifier is not set
+	// External identifier. Possible values:
+	//
+	//   - string — external identifier is set
+	//   - null — external identifier is not set
 	XMLID b24.Opt[ConfigListGetParamsParamsFilterXMLID] `json:"XML_ID,omitzero"`
 	// Language of the line
 	LanguageID b24.Opt[string] `json:"LANGUAGE_ID,omitzero"`
@@ -1649,58 +2057,85 @@ type ConfigListGetParamsParamsFilter struct {
 	MaxChat b24.Opt[string] `json:"MAX_CHAT,omitzero"`
 	// Mode of displaying operator data
 	OperatorData b24.Opt[string] `json:"OPERATOR_DATA,omitzero"`
-	// Identifiers of operators in the queue. Field is returned when OPTIONS.QUEUE
-	// = "Y"
+	// Identifiers of operators in the queue.
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	Queue []any `json:"QUEUE,omitzero"`
 	// Additional fields of queue users. Key — user identifier, value —
-	// description of queue fields (detailed description). Field is returned when
-	// OPTIONS.QUEUE = "Y"
+	// description of queue fields (detailed description).
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	QueueUsersFields *ConfigListGetParamsParamsFilterQueueUsersFields `json:"QUEUE_USERS_FIELDS,omitzero"`
-	// Ordered list of line queue objects (detailed description). Field is returned
-	// when OPTIONS.CONFIG_QUEUE = "Y"
+	// Ordered list of line queue objects (detailed description).
+	//
+	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
 	ConfigQueue []ConfigListGetParamsParamsFilterConfigQueue `json:"CONFIG_QUEUE,omitzero"`
 	// Set of default operator display fields
 	DefaultOperatorData []any `json:"DEFAULT_OPERATOR_DATA,omitzero"`
 	// Standard time for the first response
 	KpiFirstAnswerTime b24.Opt[string] `json:"KPI_FIRST_ANSWER_TIME,omitzero"`
-	// Status of notification for overdue first response. Possible values: - Y —
-	// yes - N — no
+	// Status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFirstAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FIRST_ANSWER_ALERT,omitzero"`
-	// List of recipients for first response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFirstAnswerList []any `json:"KPI_FIRST_ANSWER_LIST,omitzero"`
 	// Text of notification for overdue first response
 	KpiFirstAnswerText b24.Opt[string] `json:"KPI_FIRST_ANSWER_TEXT,omitzero"`
 	// Standard time for subsequent responses
 	KpiFurtherAnswerTime b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TIME,omitzero"`
-	// Status of notification for overdue subsequent responses. Possible values: -
-	// Y — yes - N — no
+	// Status of notification for overdue subsequent responses. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFurtherAnswerAlert b24.Opt[b24.Bool] `json:"KPI_FURTHER_ANSWER_ALERT,omitzero"`
-	// List of recipients for subsequent response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFurtherAnswerList []any `json:"KPI_FURTHER_ANSWER_LIST,omitzero"`
 	// Text of notification for overdue subsequent responses
 	KpiFurtherAnswerText b24.Opt[string] `json:"KPI_FURTHER_ANSWER_TEXT,omitzero"`
-	// Status of monitoring operator activity. Possible values: - Y — yes - N —
-	// no
+	// Status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiCheckOperatorActivity b24.Opt[b24.Bool] `json:"KPI_CHECK_OPERATOR_ACTIVITY,omitzero"`
-	// Status of notifications for an empty queue. Possible values: - Y — yes - N
-	// — no
+	// Status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendNotificationEmptyQueue b24.Opt[b24.Bool] `json:"SEND_NOTIFICATION_EMPTY_QUEUE,omitzero"`
-	// Status of using the welcome form. Possible values: - Y — yes - N — no
+	// Status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseWelcomeForm b24.Opt[b24.Bool] `json:"USE_WELCOME_FORM,omitzero"`
 	// Identifier of the welcome form
 	WelcomeFormID b24.Opt[string] `json:"WELCOME_FORM_ID,omitzero"`
-	// Status of delay in showing the welcome form. Possible values: - Y — yes -
-	// N — no
+	// Status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeFormDelay b24.Opt[b24.Bool] `json:"WELCOME_FORM_DELAY,omitzero"`
-	// Show welcome message in each session. Possible values: - Y — yes - N —
-	// no
+	// Show welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendWelcomeEachSession b24.Opt[b24.Bool] `json:"SEND_WELCOME_EACH_SESSION,omitzero"`
-	// Require confirmation for closing. Possible values: - Y — yes - N — no
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfirmClose b24.Opt[b24.Bool] `json:"CONFIRM_CLOSE,omitzero"`
-	// Ignore the responsible person in the welcome form. Possible values: - Y —
-	// yes - N — no
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Opt[b24.Bool] `json:"IGNORE_WELCOME_FORM_RESPONSIBLE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1721,14 +2156,20 @@ func (v ConfigListGetParamsParamsFilter) MarshalJSON() ([]byte, error) {
 // ConfigListGetParamsParamsFilterQueueUsersFields is the QUEUE_USERS_FIELDS
 // value of imopenlines.config.list.get.
 type ConfigListGetParamsParamsFilterQueueUsersFields struct {
-	// User's name. Possible values: - string — user's name is set - null —
-	// user's name is not set
+	// User's name. Possible values:
+	//
+	//   - string — user's name is set
+	//   - null — user's name is not set
 	UserName b24.Opt[ConfigListGetParamsParamsFilterQueueUsersFieldsUserName] `json:"USER_NAME,omitzero"`
-	// User's position. Possible values: - string — position is set - null —
-	// position is not set
+	// User's position. Possible values:
+	//
+	//   - string — position is set
+	//   - null — position is not set
 	UserWorkPosition b24.Opt[ConfigListGetParamsParamsFilterQueueUsersFieldsUserWorkPosition] `json:"USER_WORK_POSITION,omitzero"`
-	// Link to avatar. Possible values: - string — link to avatar is set - null
-	// — avatar is not set
+	// Link to avatar. Possible values:
+	//
+	//   - string — link to avatar is set
+	//   - null — avatar is not set
 	UserAvatar b24.Opt[ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar] `json:"USER_AVATAR,omitzero"`
 	// Identifier of the avatar file
 	UserAvatarID b24.Opt[string] `json:"USER_AVATAR_ID,omitzero"`
@@ -1774,10 +2215,16 @@ func (v ConfigListGetParamsParamsFilterConfigQueue) MarshalJSON() ([]byte, error
 // ConfigListGetParamsOptions is the OPTIONS value of
 // imopenlines.config.list.get.
 type ConfigListGetParamsOptions struct {
-	// Return the operator queue. Possible values: - Y — yes - N — no
+	// Return the operator queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Queue b24.Opt[b24.Bool] `json:"QUEUE,omitzero"`
 	// Return the line queue. Each queue element contains ENTITY_TYPE and
-	// ENTITY_ID. Possible values: - Y — yes - N — no
+	// ENTITY_ID. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfigQueue b24.Opt[b24.Bool] `json:"CONFIG_QUEUE,omitzero"`
 	// Check access to lines by the specified action from the open channels
 	// permission map
@@ -1804,25 +2251,39 @@ type ConfigListGetItem struct {
 	ID b24.String `json:"ID"`
 	// Name of the open channel
 	LineName b24.String `json:"LINE_NAME"`
-	// Activity status of the line. Possible values: - Y — line is active - N —
-	// line is inactive
+	// Activity status of the line. Possible values:
+	//
+	//   - Y — line is active
+	//   - N — line is inactive
 	Active b24.Bool `json:"ACTIVE"`
-	// CRM interaction status. Possible values: - Y — yes - N — no
+	// CRM interaction status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRM b24.Bool `json:"CRM"`
 	// Scenario for creating a CRM element
 	CRMCreate b24.String `json:"CRM_CREATE"`
 	// Additional mode for creating a CRM element
 	CRMCreateSecond b24.String `json:"CRM_CREATE_SECOND"`
-	// Additional mode for creating a CRM element. Possible values: - Y — yes - N
-	// — no
+	// Additional mode for creating a CRM element. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMCreateThird b24.Bool `json:"CRM_CREATE_THIRD"`
-	// Status of forwarding to CRM. Possible values: - Y — yes - N — no
+	// Status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMForward b24.Bool `json:"CRM_FORWARD"`
-	// Status of sending the dialog to the CRM tracker. Possible values: - Y —
-	// yes - N — no
+	// Status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMChatTracker b24.Bool `json:"CRM_CHAT_TRACKER"`
 	// Status of changing the responsible person during transfer. Possible values:
-	// - Y — yes - N — no
+	//
+	//   - Y — yes
+	//   - N — no
 	CRMTransferChange b24.Bool `json:"CRM_TRANSFER_CHANGE"`
 	// Mode of working with the source in CRM
 	CRMSource b24.String `json:"CRM_SOURCE"`
@@ -1832,26 +2293,44 @@ type ConfigListGetItem struct {
 	QueueTime b24.String `json:"QUEUE_TIME"`
 	// Time until the no-answer scenario is triggered
 	NoAnswerTime b24.String `json:"NO_ANSWER_TIME"`
-	// Check the availability of operators. Possible values: - Y — yes - N — no
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CheckAvailable b24.Bool `json:"CHECK_AVAILABLE"`
-	// Show text being typed by the operator. Possible values: - Y — yes - N —
-	// no
+	// Show text being typed by the operator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WatchTyping b24.Bool `json:"WATCH_TYPING"`
-	// Status of using the welcome bot. Possible values: - Y — yes - N — no
+	// Status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeBotEnable b24.Bool `json:"WELCOME_BOT_ENABLE"`
-	// Status of the welcome message. Possible values: - Y — yes - N — no
+	// Status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeMessage b24.Bool `json:"WELCOME_MESSAGE"`
 	// Text of the welcome message
 	WelcomeMessageText b24.String `json:"WELCOME_MESSAGE_TEXT"`
-	// Status of the feedback request. Possible values: - Y — yes - N — no
+	// Status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteMessage b24.Bool `json:"VOTE_MESSAGE"`
 	// Time limit for feedback
 	VoteTimeLimit b24.String `json:"VOTE_TIME_LIMIT"`
-	// Request feedback before the dialog ends. Possible values: - Y — yes - N
-	// — no
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteBeforeFinish b24.Bool `json:"VOTE_BEFORE_FINISH"`
-	// Use a delay for closing after feedback. Possible values: - Y — yes - N —
-	// no
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VoteClosingDelay b24.Bool `json:"VOTE_CLOSING_DELAY"`
 	// Text of the first feedback scenario
 	VoteMessage1Text b24.String `json:"VOTE_MESSAGE_1_TEXT"`
@@ -1865,12 +2344,17 @@ type ConfigListGetItem struct {
 	VoteMessage2Like b24.String `json:"VOTE_MESSAGE_2_LIKE"`
 	// Text for negative feedback in the second scenario
 	VoteMessage2Dislike b24.String `json:"VOTE_MESSAGE_2_DISLIKE"`
-	// Status of displaying the agreement message. Possible values: - Y — yes - N
-	// — no
+	// Status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	AgreementMessage b24.Bool `json:"AGREEMENT_MESSAGE"`
 	// Identifier of the agreement
 	AgreementID b24.String `json:"AGREEMENT_ID"`
-	// Status of using categories. Possible values: - Y — yes - N — no
+	// Status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CategoryEnable b24.Bool `json:"CATEGORY_ENABLE"`
 	// Identifier of the category
 	CategoryID b24.String `json:"CATEGORY_ID"`
@@ -1890,7 +2374,10 @@ type ConfigListGetItem struct {
 	NoAnswerBotID b24.String `json:"NO_ANSWER_BOT_ID"`
 	// Text message for no response
 	NoAnswerText b24.String `json:"NO_ANSWER_TEXT"`
-	// Status of considering working hours. Possible values: - Y — yes - N — no
+	// Status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
 	// Start of working hours
 	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
@@ -1938,11 +2425,15 @@ type ConfigListGetItem struct {
 	DateModify json.RawMessage `json:"DATE_MODIFY"`
 	// Identifier of the user who modified the settings
 	ModifyUserID b24.String `json:"MODIFY_USER_ID"`
-	// Status of temporary line. Possible values: - Y — temporary line - N —
-	// permanent line
+	// Status of temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
 	Temporary b24.Bool `json:"TEMPORARY"`
-	// External identifier. Possible values: - string — external identifier is
-	// set - null — external identifier is not set
+	// External identifier. Possible values:
+	//
+	//   - string — external identifier is set
+	//   - null — external identifier is not set
 	XMLID ConfigListGetItemXMLID `json:"XML_ID"`
 	// Language of the line
 	LanguageID b24.String `json:"LANGUAGE_ID"`
@@ -1956,58 +2447,85 @@ type ConfigListGetItem struct {
 	MaxChat b24.String `json:"MAX_CHAT"`
 	// Mode of displaying operator data
 	OperatorData b24.String `json:"OPERATOR_DATA"`
-	// Identifiers of operators in the queue. Field is returned when OPTIONS.QUEUE
-	// = "Y"
+	// Identifiers of operators in the queue.
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	Queue []b24.Number `json:"QUEUE"`
 	// Additional fields of queue users. Key — user identifier, value —
-	// description of queue fields (detailed description). Field is returned when
-	// OPTIONS.QUEUE = "Y"
+	// description of queue fields (detailed description).
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
 	QueueUsersFields json.RawMessage `json:"QUEUE_USERS_FIELDS"`
-	// Ordered list of line queue objects (detailed description). Field is returned
-	// when OPTIONS.CONFIG_QUEUE = "Y"
+	// Ordered list of line queue objects (detailed description).
+	//
+	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
 	ConfigQueue []ConfigListGetItemConfigQueue `json:"CONFIG_QUEUE"`
 	// Set of default operator display fields
 	DefaultOperatorData json.RawMessage `json:"DEFAULT_OPERATOR_DATA"`
 	// Standard time for the first response
 	KpiFirstAnswerTime b24.String `json:"KPI_FIRST_ANSWER_TIME"`
-	// Status of notification for overdue first response. Possible values: - Y —
-	// yes - N — no
+	// Status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFirstAnswerAlert b24.Bool `json:"KPI_FIRST_ANSWER_ALERT"`
-	// List of recipients for first response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFirstAnswerList json.RawMessage `json:"KPI_FIRST_ANSWER_LIST"`
 	// Text of notification for overdue first response
 	KpiFirstAnswerText b24.String `json:"KPI_FIRST_ANSWER_TEXT"`
 	// Standard time for subsequent responses
 	KpiFurtherAnswerTime b24.String `json:"KPI_FURTHER_ANSWER_TIME"`
-	// Status of notification for overdue subsequent responses. Possible values: -
-	// Y — yes - N — no
+	// Status of notification for overdue subsequent responses. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiFurtherAnswerAlert b24.Bool `json:"KPI_FURTHER_ANSWER_ALERT"`
-	// List of recipients for subsequent response notifications. Possible values: -
-	// array — list of recipients is set - null — list of recipients is not set
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
 	KpiFurtherAnswerList json.RawMessage `json:"KPI_FURTHER_ANSWER_LIST"`
 	// Text of notification for overdue subsequent responses
 	KpiFurtherAnswerText b24.String `json:"KPI_FURTHER_ANSWER_TEXT"`
-	// Status of monitoring operator activity. Possible values: - Y — yes - N —
-	// no
+	// Status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	KpiCheckOperatorActivity b24.Bool `json:"KPI_CHECK_OPERATOR_ACTIVITY"`
-	// Status of notifications for an empty queue. Possible values: - Y — yes - N
-	// — no
+	// Status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendNotificationEmptyQueue b24.Bool `json:"SEND_NOTIFICATION_EMPTY_QUEUE"`
-	// Status of using the welcome form. Possible values: - Y — yes - N — no
+	// Status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseWelcomeForm b24.Bool `json:"USE_WELCOME_FORM"`
 	// Identifier of the welcome form
 	WelcomeFormID b24.String `json:"WELCOME_FORM_ID"`
-	// Status of delay in showing the welcome form. Possible values: - Y — yes -
-	// N — no
+	// Status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	WelcomeFormDelay b24.Bool `json:"WELCOME_FORM_DELAY"`
-	// Show welcome message in each session. Possible values: - Y — yes - N —
-	// no
+	// Show welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	SendWelcomeEachSession b24.Bool `json:"SEND_WELCOME_EACH_SESSION"`
-	// Require confirmation for closing. Possible values: - Y — yes - N — no
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ConfirmClose b24.Bool `json:"CONFIRM_CLOSE"`
-	// Ignore the responsible person in the welcome form. Possible values: - Y —
-	// yes - N — no
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2447,13 +2965,14 @@ func ConfigUpdateCommand(p ConfigUpdateParams) b24.Command[b24.Bool] {
 
 // ConfigUpdateParams holds the parameters of imopenlines.config.update.
 type ConfigUpdateParams struct {
-	// Identifier of the open channel. You can obtain the identifier of the open
-	// channel when creating an open channel or by using the method to get the list
-	// of open channels. Required.
+	// Identifier of the open channel.
+	//
+	// You can obtain the identifier of the open channel when creating an open
+	// channel or by using the method to get the list of open channels. Required.
 	ConfigID int64 `json:"CONFIG_ID"`
 	// Object with settings for the update. The set of fields corresponds to the
 	// PARAMS parameter of the imopenlines.config.add method
-	Params map[string]any `json:"PARAMS,omitzero"`
+	Params *ConfigUpdateParamsParams `json:"PARAMS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2465,4 +2984,54 @@ func (p ConfigUpdateParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// ConfigUpdateParamsParams is the PARAMS value of imopenlines.config.update.
+type ConfigUpdateParamsParams struct {
+	LineName           b24.Opt[string]                 `json:"LINE_NAME,omitzero"`
+	NoAnswerTime       b24.Opt[int64]                  `json:"NO_ANSWER_TIME,omitzero"`
+	Queue              []ConfigUpdateParamsParamsQueue `json:"QUEUE,omitzero"`
+	QueueTime          b24.Opt[int64]                  `json:"QUEUE_TIME,omitzero"`
+	QueueType          b24.Opt[string]                 `json:"QUEUE_TYPE,omitzero"`
+	WelcomeMessage     b24.Opt[string]                 `json:"WELCOME_MESSAGE,omitzero"`
+	WelcomeMessageText b24.Opt[string]                 `json:"WELCOME_MESSAGE_TEXT,omitzero"`
+	WorktimeEnable     b24.Opt[string]                 `json:"WORKTIME_ENABLE,omitzero"`
+	WorktimeFrom       b24.Opt[string]                 `json:"WORKTIME_FROM,omitzero"`
+	WorktimeTimezone   b24.Opt[string]                 `json:"WORKTIME_TIMEZONE,omitzero"`
+	WorktimeTo         b24.Opt[string]                 `json:"WORKTIME_TO,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigUpdateParamsParams) UnmarshalJSON(data []byte) error {
+	type plain ConfigUpdateParamsParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigUpdateParamsParams) MarshalJSON() ([]byte, error) {
+	type plain ConfigUpdateParamsParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigUpdateParamsParamsQueue is the QUEUE value of
+// imopenlines.config.update.
+type ConfigUpdateParamsParamsQueue struct {
+	EntityID   b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigUpdateParamsParamsQueue) UnmarshalJSON(data []byte) error {
+	type plain ConfigUpdateParamsParamsQueue
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigUpdateParamsParamsQueue) MarshalJSON() ([]byte, error) {
+	type plain ConfigUpdateParamsParamsQueue
+	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -23,8 +23,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_ARGUMENT: Argument 'CRM_ENTITY_TYPE' is null or empty Required
-// parameter CRM_ENTITY_TYPE is not provided or is empty
+//   - ERROR_ARGUMENT: Argument 'CRM_ENTITY_TYPE' is null or empty Required
+//     parameter CRM_ENTITY_TYPE is not provided or is empty
 func CRMChatGet(ctx context.Context, c b24.Caller, p CRMChatGetParams, opts ...b24.CallOption) ([]CRMChatGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -50,14 +50,26 @@ func CRMChatGetCommand(p CRMChatGetParams) b24.Command[[]CRMChatGetItem] {
 
 // CRMChatGetParams holds the parameters of imopenlines.crm.chat.get.
 type CRMChatGetParams struct {
-	// Type of the CRM object. Possible values: - lead — lead - deal — deal -
-	// company — company - contact — contact. Required.
+	// Type of the CRM object. Possible values:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - company — company
+	//   - contact — contact
+	//
+	// Required.
 	CRMEntityType CRMChatGetParamsCRMEntityType `json:"CRM_ENTITY_TYPE"`
-	// Identifier of the CRM object. You can obtain the identifier using the
-	// universal method to get a list of CRM entities. Required.
+	// Identifier of the CRM object.
+	//
+	// You can obtain the identifier using the universal method to get a list of
+	// CRM entities. Required.
 	CRMEntity int64 `json:"CRM_ENTITY"`
-	// Flag to return only active chats. Possible values: - Y — return only
-	// active chats - N — return all chats Default is Y. Default: Y.
+	// Flag to return only active chats. Possible values:
+	//
+	//   - Y — return only active chats
+	//   - N — return all chats
+	//
+	// Default is Y. Default: Y.
 	ActiveOnly b24.Opt[b24.Bool] `json:"ACTIVE_ONLY,omitzero"`
 }
 
@@ -169,11 +181,19 @@ func CRMChatGetLastIDCommand(p CRMChatGetLastIDParams) b24.Command[b24.Int] {
 // CRMChatGetLastIDParams holds the parameters of
 // imopenlines.crm.chat.getLastId.
 type CRMChatGetLastIDParams struct {
-	// Type of the CRM object. Possible values: - lead — lead - deal — deal -
-	// company — company - contact — contact. Required.
+	// Type of the CRM object. Possible values:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - company — company
+	//   - contact — contact
+	//
+	// Required.
 	CRMEntityType CRMChatGetLastIDParamsCRMEntityType `json:"CRM_ENTITY_TYPE"`
-	// Identifier of the CRM object. You can obtain the identifier using the
-	// universal method getting a list of CRM entities. Required.
+	// Identifier of the CRM object.
+	//
+	// You can obtain the identifier using the universal method getting a list of
+	// CRM entities. Required.
 	CRMEntity int64 `json:"CRM_ENTITY"`
 }
 
@@ -265,18 +285,31 @@ func CRMChatUserAddCommand(p CRMChatUserAddParams) b24.Command[b24.Int] {
 
 // CRMChatUserAddParams holds the parameters of imopenlines.crm.chat.user.add.
 type CRMChatUserAddParams struct {
-	// Type of the CRM object. Possible values: - lead — lead - deal — deal -
-	// company — company - contact — contact. Required.
+	// Type of the CRM object. Possible values:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - company — company
+	//   - contact — contact
+	//
+	// Required.
 	CRMEntityType CRMChatUserAddParamsCRMEntityType `json:"CRM_ENTITY_TYPE"`
-	// Identifier of the CRM object. You can obtain the identifier using the
-	// universal method get CRM item list. Required.
+	// Identifier of the CRM object.
+	//
+	// You can obtain the identifier using the universal method get CRM item list.
+	// Required.
 	CRMEntity int64 `json:"CRM_ENTITY"`
-	// Identifier of the user or bot to be added to the chat. You can obtain the
-	// user identifier using the user.get and user.search methods. Required.
+	// Identifier of the user or bot to be added to the chat.
+	//
+	// You can obtain the user identifier using the user.get and user.search
+	// methods. Required.
 	UserID int64 `json:"USER_ID"`
-	// Identifier of the chat. By default, the last chat associated with the CRM
-	// object is used. You can obtain the identifiers of chats associated with the
-	// CRM object using the imopenlines.crm.chat.get method
+	// Identifier of the chat.
+	//
+	// By default, the last chat associated with the CRM object is used.
+	//
+	// You can obtain the identifiers of chats associated with the CRM object using
+	// the imopenlines.crm.chat.get method
 	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
 }
 
@@ -384,18 +417,31 @@ func CRMChatUserDeleteCommand(p CRMChatUserDeleteParams) b24.Command[b24.Int] {
 // CRMChatUserDeleteParams holds the parameters of
 // imopenlines.crm.chat.user.delete.
 type CRMChatUserDeleteParams struct {
-	// Type of the CRM object. Possible values: - lead — lead - deal — deal -
-	// company — company - contact — contact. Required.
+	// Type of the CRM object. Possible values:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - company — company
+	//   - contact — contact
+	//
+	// Required.
 	CRMEntityType CRMChatUserDeleteParamsCRMEntityType `json:"CRM_ENTITY_TYPE"`
-	// Identifier of the CRM object. You can obtain the identifier using the
-	// universal method getting a list of CRM entities. Required.
+	// Identifier of the CRM object.
+	//
+	// You can obtain the identifier using the universal method getting a list of
+	// CRM entities. Required.
 	CRMEntity int64 `json:"CRM_ENTITY"`
-	// Identifier of the user or bot to be removed from the chat. You can obtain
-	// the user identifier using the user.get and user.search methods. Required.
+	// Identifier of the user or bot to be removed from the chat.
+	//
+	// You can obtain the user identifier using the user.get and user.search
+	// methods. Required.
 	UserID int64 `json:"USER_ID"`
-	// Identifier of the chat. By default, the last chat associated with the CRM
-	// object is used. You can obtain the identifiers of chats associated with the
-	// CRM object using the imopenlines.crm.chat.get method
+	// Identifier of the chat.
+	//
+	// By default, the last chat associated with the CRM object is used.
+	//
+	// You can obtain the identifiers of chats associated with the CRM object using
+	// the imopenlines.crm.chat.get method
 	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
 }
 
@@ -492,8 +538,10 @@ func CRMLeadCreateCommand(p CRMLeadCreateParams) b24.Command[b24.Bool] {
 
 // CRMLeadCreateParams holds the parameters of imopenlines.crm.lead.create.
 type CRMLeadCreateParams struct {
-	// Identifier of the Open Channels chat. The identifier can be obtained using
-	// the imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the Open Channels chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -552,20 +600,32 @@ func CRMMessageAddCommand(p CRMMessageAddParams) b24.Command[b24.Int] {
 
 // CRMMessageAddParams holds the parameters of imopenlines.crm.message.add.
 type CRMMessageAddParams struct {
-	// Type of the CRM entity: - lead — lead - deal — deal - company —
-	// company - contact — contact. Required.
-	CRMEntityType string `json:"CRM_ENTITY_TYPE"`
-	// Identifier of the CRM entity linked to the chat. You can obtain a list of
-	// entities of a specific CRM entity type using the method crm.item.list.
+	// Type of the CRM entity:
+	//
+	//   - lead — lead
+	//   - deal — deal
+	//   - company — company
+	//   - contact — contact
+	//
 	// Required.
+	CRMEntityType string `json:"CRM_ENTITY_TYPE"`
+	// Identifier of the CRM entity linked to the chat.
+	//
+	// You can obtain a list of entities of a specific CRM entity type using the
+	// method crm.item.list. Required.
 	CRMEntity int64 `json:"CRM_ENTITY"`
 	// Message sender identifier — the user or bot that must be a chat
-	// participant and have access to the CRM item. The user identifier can be
-	// obtained using the user.get or user.search method. The list of chatbots can
-	// be obtained using the imbot.bot.list method. Required.
+	// participant and have access to the CRM item.
+	//
+	// The user identifier can be obtained using the user.get or user.search
+	// method.
+	//
+	// The list of chatbots can be obtained using the imbot.bot.list method.
+	// Required.
 	UserID int64 `json:"USER_ID"`
-	// Identifier of the open channel chat linked to the CRM entity. You can obtain
-	// the chat ID using the method imopenlines.crm.chat.get or
+	// Identifier of the open channel chat linked to the CRM entity.
+	//
+	// You can obtain the chat ID using the method imopenlines.crm.chat.get or
 	// imopenlines.dialog.get. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// The text of the message that will be displayed in the chat. Required.

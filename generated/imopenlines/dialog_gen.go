@@ -50,20 +50,30 @@ func DialogGetCommand(p DialogGetParams) b24.Command[*DialogGetResult] {
 
 // DialogGetParams holds the parameters of imopenlines.dialog.get.
 type DialogGetParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.session.history.get methods.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.session.history.get methods.
 	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
 	// Identifier of the dialog in the format chat , where is the identifier of the
 	// open line chat.
 	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
-	// Identifier of the session. The identifier can be obtained using the
-	// imopenlines.session.history.get method in the sessionId field.
+	// Identifier of the session.
+	//
+	// The identifier can be obtained using the imopenlines.session.history.get
+	// method in the sessionId field.
 	SessionID b24.Opt[int64] `json:"SESSION_ID,omitzero"`
-	// String code of the user for the external system channel. Code format: | | |
-	// , where: - — identifier of the connector: livechat, telegram, and others -
-	// — identifier of the open line - — identifier of the chat in the channel
-	// - — identifier of the user in the channel The value can be obtained using
-	// the imopenlines.session.history.get method from result.chat. .entityId.
+	// String code of the user for the external system channel.
+	//
+	// Code format: | | | , where:
+	//
+	//   - — identifier of the connector: livechat, telegram, and others
+	//   - — identifier of the open line
+	//   - — identifier of the chat in the channel
+	//   - — identifier of the user in the channel
+	//
+	// The value can be obtained using the imopenlines.session.history.get method
+	// from result.chat. .entityId.
 	UserCode b24.Opt[string] `json:"USER_CODE,omitzero"`
 }
 
@@ -111,10 +121,12 @@ type DialogGetResult struct {
 	DiskFolderID b24.Int `json:"disk_folder_id"`
 	// Type of the chat channel, for open lines the value is LINES
 	EntityType b24.String `json:"entity_type"`
-	// User code of the open line in the format | | | , where: - — identifier of
-	// the connector: livechat, telegram, and others - — identifier of the open
-	// line - — identifier of the chat in the channel - — identifier of the
-	// user in the channel
+	// User code of the open line in the format | | | , where:
+	//
+	//   - — identifier of the connector: livechat, telegram, and others
+	//   - — identifier of the open line
+	//   - — identifier of the chat in the channel
+	//   - — identifier of the user in the channel
 	EntityID b24.String `json:"entity_id"`
 	// String with session data of the open line
 	EntityData1 b24.String `json:"entity_data_1"`

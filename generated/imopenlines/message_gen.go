@@ -52,12 +52,14 @@ func MessageQuickSaveCommand(p MessageQuickSaveParams) b24.Command[b24.Bool] {
 // imopenlines.message.quick.save.
 type MessageQuickSaveParams struct {
 	// Identifier of the open line chat from which the message needs to be saved.
+	//
 	// The chat identifier can be obtained using the imopenlines.dialog.get or
 	// imopenlines.session.open methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Identifier of the message to be added to quick answers. The message
-	// identifier can be obtained using the imopenlines.session.history.get method.
-	// Required.
+	// Identifier of the message to be added to quick answers.
+	//
+	// The message identifier can be obtained using the
+	// imopenlines.session.history.get method. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
 }
 
@@ -125,12 +127,15 @@ func MessageSessionStartCommand(p MessageSessionStartParams) b24.Command[b24.Boo
 // MessageSessionStartParams holds the parameters of
 // imopenlines.message.session.start.
 type MessageSessionStartParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Identifier of the message within the chat. The identifier can be obtained
-	// using the imopenlines.session.history.get method in the keys of the message
-	// object. Required.
+	// Identifier of the message within the chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.history.get
+	// method in the keys of the message object. Required.
 	MessageID int64 `json:"MESSAGE_ID"`
 }
 

@@ -53,9 +53,13 @@ func NetworkJoinCommand(p NetworkJoinParams) b24.Command[b24.Int] {
 
 // NetworkJoinParams holds the parameters of imopenlines.network.join.
 type NetworkJoinParams struct {
-	// The code of the open channel as a string of 32 characters. You can find the
-	// channel code in the detail form of the connected open channel in Bitrix24
-	// Network on the Contact Center page. - Contact Center: Bitrix24.Network.
+	// The code of the open channel as a string of 32 characters.
+	//
+	// You can find the channel code in the detail form of the connected open
+	// channel in Bitrix24 Network on the Contact Center page.
+	//
+	//   - Contact Center: Bitrix24.Network
+	//
 	// Required.
 	Code string `json:"CODE"`
 }
@@ -135,15 +139,22 @@ type NetworkMessageAddParams struct {
 	Code string `json:"CODE"`
 	// Identifier of the message recipient, for example 2. Required.
 	UserID int64 `json:"USER_ID"`
-	// Text of the message. How to format text — in the article formatting.
-	// Required.
+	// Text of the message.
+	//
+	// How to format text — in the article formatting. Required.
 	Message string `json:"MESSAGE"`
-	// Attachment. The format of the attachment is described in the article How to
-	// use attachments
-	Attach map[string]any `json:"ATTACH,omitzero"`
-	// Keyboard. How to create keyboards — in the article Working with keyboards
-	Keyboard map[string]any `json:"KEYBOARD,omitzero"`
-	// Link preview. Enabled Y by default. Pass N to disable link preview
+	// Attachment.
+	//
+	// The format of the attachment is described in the article How to use
+	// attachments
+	Attach *NetworkMessageAddParamsAttach `json:"ATTACH,omitzero"`
+	// Keyboard.
+	//
+	// How to create keyboards — in the article Working with keyboards
+	Keyboard *NetworkMessageAddParamsKeyboard `json:"KEYBOARD,omitzero"`
+	// Link preview. Enabled Y by default.
+	//
+	// Pass N to disable link preview
 	URLPreview b24.Opt[b24.Bool] `json:"URL_PREVIEW,omitzero"`
 }
 
@@ -168,4 +179,137 @@ func (p NetworkMessageAddParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// NetworkMessageAddParamsAttach is the ATTACH value of
+// imopenlines.network.message.add.
+type NetworkMessageAddParamsAttach struct {
+	Blocks     []NetworkMessageAddParamsAttachBlocks `json:"BLOCKS,omitzero"`
+	ColorToken b24.Opt[string]                       `json:"COLOR_TOKEN,omitzero"`
+	ID         b24.Opt[int64]                        `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NetworkMessageAddParamsAttach) UnmarshalJSON(data []byte) error {
+	type plain NetworkMessageAddParamsAttach
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NetworkMessageAddParamsAttach) MarshalJSON() ([]byte, error) {
+	type plain NetworkMessageAddParamsAttach
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NetworkMessageAddParamsAttachBlocks is the BLOCKS value of
+// imopenlines.network.message.add.
+type NetworkMessageAddParamsAttachBlocks struct {
+	File    []NetworkMessageAddParamsAttachBlocksFile  `json:"FILE,omitzero"`
+	Image   []NetworkMessageAddParamsAttachBlocksImage `json:"IMAGE,omitzero"`
+	Message b24.Opt[string]                            `json:"MESSAGE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NetworkMessageAddParamsAttachBlocks) UnmarshalJSON(data []byte) error {
+	type plain NetworkMessageAddParamsAttachBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NetworkMessageAddParamsAttachBlocks) MarshalJSON() ([]byte, error) {
+	type plain NetworkMessageAddParamsAttachBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NetworkMessageAddParamsAttachBlocksFile is the FILE value of
+// imopenlines.network.message.add.
+type NetworkMessageAddParamsAttachBlocksFile struct {
+	Link b24.Opt[string] `json:"LINK,omitzero"`
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	Size b24.Opt[int64]  `json:"SIZE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NetworkMessageAddParamsAttachBlocksFile) UnmarshalJSON(data []byte) error {
+	type plain NetworkMessageAddParamsAttachBlocksFile
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NetworkMessageAddParamsAttachBlocksFile) MarshalJSON() ([]byte, error) {
+	type plain NetworkMessageAddParamsAttachBlocksFile
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NetworkMessageAddParamsAttachBlocksImage is the IMAGE value of
+// imopenlines.network.message.add.
+type NetworkMessageAddParamsAttachBlocksImage struct {
+	Height  b24.Opt[int64]  `json:"HEIGHT,omitzero"`
+	Link    b24.Opt[string] `json:"LINK,omitzero"`
+	Name    b24.Opt[string] `json:"NAME,omitzero"`
+	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
+	Width   b24.Opt[int64]  `json:"WIDTH,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NetworkMessageAddParamsAttachBlocksImage) UnmarshalJSON(data []byte) error {
+	type plain NetworkMessageAddParamsAttachBlocksImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NetworkMessageAddParamsAttachBlocksImage) MarshalJSON() ([]byte, error) {
+	type plain NetworkMessageAddParamsAttachBlocksImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NetworkMessageAddParamsKeyboard is the KEYBOARD value of
+// imopenlines.network.message.add.
+type NetworkMessageAddParamsKeyboard struct {
+	Buttons []NetworkMessageAddParamsKeyboardButtons `json:"BUTTONS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NetworkMessageAddParamsKeyboard) UnmarshalJSON(data []byte) error {
+	type plain NetworkMessageAddParamsKeyboard
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NetworkMessageAddParamsKeyboard) MarshalJSON() ([]byte, error) {
+	type plain NetworkMessageAddParamsKeyboard
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NetworkMessageAddParamsKeyboardButtons is the BUTTONS value of
+// imopenlines.network.message.add.
+type NetworkMessageAddParamsKeyboardButtons struct {
+	BgColorToken b24.Opt[string] `json:"BG_COLOR_TOKEN,omitzero"`
+	Display      b24.Opt[string] `json:"DISPLAY,omitzero"`
+	Link         b24.Opt[string] `json:"LINK,omitzero"`
+	Text         b24.Opt[string] `json:"TEXT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NetworkMessageAddParamsKeyboardButtons) UnmarshalJSON(data []byte) error {
+	type plain NetworkMessageAddParamsKeyboardButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NetworkMessageAddParamsKeyboardButtons) MarshalJSON() ([]byte, error) {
+	type plain NetworkMessageAddParamsKeyboardButtons
+	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -55,8 +55,10 @@ func OperatorAnotherFinishCommand(p OperatorAnotherFinishParams) b24.Command[b24
 // OperatorAnotherFinishParams holds the parameters of
 // imopenlines.operator.another.finish.
 type OperatorAnotherFinishParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -117,8 +119,10 @@ func OperatorAnswerCommand(p OperatorAnswerParams) b24.Command[b24.Bool] {
 
 // OperatorAnswerParams holds the parameters of imopenlines.operator.answer.
 type OperatorAnswerParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -178,8 +182,10 @@ func OperatorFinishCommand(p OperatorFinishParams) b24.Command[b24.Bool] {
 
 // OperatorFinishParams holds the parameters of imopenlines.operator.finish.
 type OperatorFinishParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -241,8 +247,10 @@ func OperatorSkipCommand(p OperatorSkipParams) b24.Command[b24.Bool] {
 
 // OperatorSkipParams holds the parameters of imopenlines.operator.skip.
 type OperatorSkipParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -302,8 +310,10 @@ func OperatorSpamCommand(p OperatorSpamParams) b24.Command[b24.Bool] {
 
 // OperatorSpamParams holds the parameters of imopenlines.operator.spam.
 type OperatorSpamParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -369,20 +379,28 @@ func OperatorTransferCommand(p OperatorTransferParams) b24.Command[b24.Bool] {
 // OperatorTransferParams holds the parameters of
 // imopenlines.operator.transfer.
 type OperatorTransferParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Universal parameter for transferring the dialog. Allowed formats: USER_ID of
-	// the employee or the string queue . The user identifier can be obtained using
-	// the user.get and user.search methods, and the queue identifier can be
-	// obtained using the imopenlines.config.list.get method.
+	// Universal parameter for transferring the dialog.
+	//
+	// Allowed formats: USER_ID of the employee or the string queue .
+	//
+	// The user identifier can be obtained using the user.get and user.search
+	// methods, and the queue identifier can be obtained using the
+	// imopenlines.config.list.get method.
 	TransferID any `json:"TRANSFER_ID,omitzero"`
-	// Identifier of the operator to whom the dialog should be transferred. The
-	// user identifier can be obtained using the user.get and user.search methods.
+	// Identifier of the operator to whom the dialog should be transferred.
+	//
+	// The user identifier can be obtained using the user.get and user.search
+	// methods.
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
-	// Identifier of the line to which the dialog should be transferred. QUEUE_ID
-	// can be obtained using the imopenlines.config.list.get method from the ID
-	// field.
+	// Identifier of the line to which the dialog should be transferred.
+	//
+	// QUEUE_ID can be obtained using the imopenlines.config.list.get method from
+	// the ID field.
 	QueueID b24.Opt[int64] `json:"QUEUE_ID,omitzero"`
 }
 

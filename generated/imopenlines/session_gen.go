@@ -53,8 +53,10 @@ func SessionHeadVoteCommand(p SessionHeadVoteParams) b24.Command[b24.Bool] {
 
 // SessionHeadVoteParams holds the parameters of imopenlines.session.head.vote.
 type SessionHeadVoteParams struct {
-	// Session identifier. The identifier can be obtained using the
-	// imopenlines.session.history.get method in the sessionId field. Required.
+	// Session identifier.
+	//
+	// The identifier can be obtained using the imopenlines.session.history.get
+	// method in the sessionId field. Required.
 	SessionID int64 `json:"SESSION_ID"`
 	// Manager's rating. Pass a value from 1 to 5
 	Rating b24.Opt[int64] `json:"RATING,omitzero"`
@@ -114,16 +116,19 @@ func SessionHistoryGetCommand(p SessionHistoryGetParams) b24.Command[*SessionHis
 // SessionHistoryGetParams holds the parameters of
 // imopenlines.session.history.get.
 type SessionHistoryGetParams struct {
-	// Identifier of the open line session. The identifier can be obtained using
-	// the imopenlines.dialog.get method from the entity_data_1 field. The
-	// SESSION_ID identifier is located in the sixth parameter of the entity_data_1
-	// string. For example, for
+	// Identifier of the open line session.
+	//
+	// The identifier can be obtained using the imopenlines.dialog.get method from
+	// the entity_data_1 field. The SESSION_ID identifier is located in the sixth
+	// parameter of the entity_data_1 string. For example, for
 	// "entity_data_1":"Y|LEAD|1205|N|N|321|1773223732|0|0|0", the session
 	// identifier is 321
 	SessionID b24.Opt[int64] `json:"SESSION_ID,omitzero"`
 	// Numeric identifier of the open line chat without the chat prefix. For
-	// example, 1763, not chat1763. The identifier can be obtained using the
-	// imopenlines.dialog.get or imopenlines.crm.chat.get methods
+	// example, 1763, not chat1763.
+	//
+	// The identifier can be obtained using the imopenlines.dialog.get or
+	// imopenlines.crm.chat.get methods
 	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
 }
 
@@ -143,33 +148,43 @@ type SessionHistoryGetResult struct {
 	SessionCommentHead b24.String `json:"sessionCommentHead"`
 	// Identifier of the chat in the format chat
 	UserID b24.String `json:"userId"`
-	// Chat messages indexed by message identifier. The structure of the object is
-	// described in detail below
+	// Chat messages indexed by message identifier.
+	//
+	// The structure of the object is described in detail below
 	Message json.RawMessage `json:"message"`
-	// Relationship between the chat and the list of message identifiers. The
-	// structure of the object is described in detail below
+	// Relationship between the chat and the list of message identifiers.
+	//
+	// The structure of the object is described in detail below
 	UsersMessage SessionHistoryGetResultUsersMessage `json:"usersMessage"`
-	// Object of chat participants, where the key is the user identifier. The
-	// structure of the object is described in detail below
+	// Object of chat participants, where the key is the user identifier.
+	//
+	// The structure of the object is described in detail below
 	Users json.RawMessage `json:"users"`
-	// Open line data. The structure of the object is described in detail below
+	// Open line data.
+	//
+	// The structure of the object is described in detail below
 	Openlines SessionHistoryGetResultOpenlines `json:"openlines"`
-	// Users grouped by departments, or an empty array The structure of the object
-	// is described in detail below
+	// Users grouped by departments, or an empty array
+	//
+	// The structure of the object is described in detail below
 	UserInGroup json.RawMessage `json:"userInGroup"`
 	// Users not included in the departments from userInGroup
 	WoUserInGroup json.RawMessage `json:"woUserInGroup"`
-	// Chat data by its identifier. The structure of the object is described in
-	// detail below
+	// Chat data by its identifier.
+	//
+	// The structure of the object is described in detail below
 	Chat json.RawMessage `json:"chat"`
-	// Flags for blocking the chat by users. The structure of the object is
-	// described in detail below
+	// Flags for blocking the chat by users.
+	//
+	// The structure of the object is described in detail below
 	UserBlockChat json.RawMessage `json:"userBlockChat"`
-	// Composition of chat participants or an empty array. The structure of the
-	// chat participants is described in detail below
+	// Composition of chat participants or an empty array.
+	//
+	// The structure of the chat participants is described in detail below
 	UserInChat json.RawMessage `json:"userInChat"`
-	// Files associated with messages, or an empty array. The structure of the
-	// files object is described in detail below
+	// Files associated with messages, or an empty array.
+	//
+	// The structure of the files object is described in detail below
 	Files json.RawMessage `json:"files"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -275,8 +290,10 @@ func SessionInterceptCommand(p SessionInterceptParams) b24.Command[b24.Bool] {
 // SessionInterceptParams holds the parameters of
 // imopenlines.session.intercept.
 type SessionInterceptParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -335,8 +352,10 @@ func SessionJoinCommand(p SessionJoinParams) b24.Command[b24.Bool] {
 
 // SessionJoinParams holds the parameters of imopenlines.session.join.
 type SessionJoinParams struct {
-	// Identifier of the Open Channels chat. The identifier can be obtained using
-	// the imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the Open Channels chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 
@@ -396,10 +415,17 @@ func SessionModePinCommand(p SessionModePinParams) b24.Command[b24.Bool] {
 
 // SessionModePinParams holds the parameters of imopenlines.session.mode.pin.
 type SessionModePinParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
-	// Pinning flag: - Y — pin - N — unpin Defaults to Y. Default: Y.
+	// Pinning flag:
+	//
+	//   - Y — pin
+	//   - N — unpin
+	//
+	// Defaults to Y. Default: Y.
 	Activate b24.Opt[b24.Bool] `json:"ACTIVATE,omitzero"`
 }
 
@@ -501,8 +527,10 @@ func SessionModeSilentCommand(p SessionModeSilentParams) b24.Command[b24.Bool] {
 // SessionModeSilentParams holds the parameters of
 // imopenlines.session.mode.silent.
 type SessionModeSilentParams struct {
-	// Identifier of the open line chat. The identifier can be obtained using the
-	// imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 	// Activation flag. Y — enable silent mode, any other value disables it. By
 	// default, the mode is off
@@ -595,12 +623,18 @@ func SessionOpenCommand(p SessionOpenParams) b24.Command[*SessionOpenResult] {
 
 // SessionOpenParams holds the parameters of imopenlines.session.open.
 type SessionOpenParams struct {
-	// String code of the user for the external system channel. Code format: | | |
-	// , where: - — connector identifier: livechat, telegram, and others - —
-	// identifier of the open line - — chat identifier in the channel - — user
-	// identifier in the channel The value can be obtained using the method
-	// imopenlines.dialog.get from the entity_id field or the method
-	// imopenlines.session.history.get from result.chat. .entityId. Required.
+	// String code of the user for the external system channel.
+	//
+	// Code format: | | | , where:
+	//
+	//   - — connector identifier: livechat, telegram, and others
+	//   - — identifier of the open line
+	//   - — chat identifier in the channel
+	//   - — user identifier in the channel
+	//
+	// The value can be obtained using the method imopenlines.dialog.get from the
+	// entity_id field or the method imopenlines.session.history.get from
+	// result.chat. .entityId. Required.
 	UserCode string `json:"USER_CODE"`
 }
 
@@ -679,8 +713,10 @@ func SessionStartCommand(p SessionStartParams) b24.Command[b24.Bool] {
 
 // SessionStartParams holds the parameters of imopenlines.session.start.
 type SessionStartParams struct {
-	// The identifier of the open line chat. The identifier can be obtained using
-	// the imopenlines.session.open or imopenlines.dialog.get methods. Required.
+	// The identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.dialog.get methods. Required.
 	ChatID int64 `json:"CHAT_ID"`
 }
 

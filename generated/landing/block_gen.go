@@ -56,41 +56,59 @@ func BlockAddcardCommand(p BlockAddcardParams) b24.Command[b24.Bool] {
 // BlockAddcardParams holds the parameters of landing.block.addcard.
 type BlockAddcardParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getlist method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getlist
+	// method. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the editable version of the page. The block
-	// identifier can be obtained using the landing.block.getlist method with the
-	// parameter params.edit_mode = 1. Required.
+	// Identifier of the block in the editable version of the page.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
-	// Selector of the card from the key cards of the block manifest After the
-	// selector, you can specify an index using @ . For example, @0 will add a new
-	// card after the first found one, while @2 will add it after the third. If an
-	// index is specified, the method inserts the new card after the selected one.
-	// If this card is the last one, the new card will appear at the end of the
-	// container. If no index is specified, the method takes the first card
+	// Selector of the card from the key cards of the block manifest
+	//
+	// After the selector, you can specify an index using @ . For example, @0 will
+	// add a new card after the first found one, while @2 will add it after the
+	// third.
+	//
+	// If an index is specified, the method inserts the new card after the selected
+	// one. If this card is the last one, the new card will appear at the end of
+	// the container. If no index is specified, the method takes the first card
 	// matching this selector and inserts the new card at the beginning of the
-	// container. After adding a card, the indices change. If you are adding
-	// multiple cards in succession, specify a new index in selector for each
-	// subsequent call. If the selector is not present in the manifest, there are
-	// no cards in the block for this selector, or a non-existent index is
-	// specified, the method will return an error. For more details on card
-	// selectors and the structure of the manifest, refer to the article Block
-	// Manifest. Required.
+	// container.
+	//
+	// After adding a card, the indices change. If you are adding multiple cards in
+	// succession, specify a new index in selector for each subsequent call.
+	//
+	// If the selector is not present in the manifest, there are no cards in the
+	// block for this selector, or a non-existent index is specified, the method
+	// will return an error.
+	//
+	// For more details on card selectors and the structure of the manifest, refer
+	// to the article Block Manifest. Required.
 	Selector string `json:"selector"`
-	// HTML of the new card. If you need to use existing markup from the block as a
-	// basis, obtain the HTML using the landing.block.getcontent method and use the
-	// card structure from the current block. If an empty string is passed or the
-	// content becomes empty after filtering, the method will behave like
-	// landing.block.clonecard and create a copy of the card specified in selector.
-	// Required.
+	// HTML of the new card.
+	//
+	// If you need to use existing markup from the block as a basis, obtain the
+	// HTML using the landing.block.getcontent method and use the card structure
+	// from the current block.
+	//
+	// If an empty string is passed or the content becomes empty after filtering,
+	// the method will behave like landing.block.clonecard and create a copy of the
+	// card specified in selector. Required.
 	Content string `json:"content"`
-	// Do not add the action to the page change history. Possible values: true - do
-	// not save the action in history, false - save the action in history. Default
-	// is false. Default: false.
+	// Do not add the action to the page change history.
+	//
+	// Possible values: true - do not save the action in history, false - save the
+	// action in history.
+	//
+	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
@@ -161,26 +179,37 @@ func BlockChangeAnchorCommand(p BlockChangeAnchorParams) b24.Command[b24.Bool] {
 // BlockChangeAnchorParams holds the parameters of landing.block.changeAnchor.
 type BlockChangeAnchorParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the draft of the page. The block identifier can
-	// be obtained using the method landing.block.getlist with the parameter
-	// params.edit_mode = true. Required.
+	// Identifier of the block in the draft of the page.
+	//
+	// The block identifier can be obtained using the method landing.block.getlist
+	// with the parameter params.edit_mode = true. Required.
 	Block int64 `json:"block"`
-	// New anchor of the block without the # symbol. Pass the value as a string.
-	// The anchor must start with a letter A-Z or a-z, contain at least two
-	// characters, and may include only letters A-Z and a-z, digits 0-9, and
-	// symbols -, _, ., :. A single-character anchor is not allowed. For example, a
-	// will trigger an error. Examples of valid values: about-us, Section_A,
-	// faq.v2, Tab:1. Required.
+	// New anchor of the block without the # symbol.
+	//
+	// Pass the value as a string. The anchor must start with a letter A-Z or a-z,
+	// contain at least two characters, and may include only letters A-Z and a-z,
+	// digits 0-9, and symbols -, _, ., :.
+	//
+	// A single-character anchor is not allowed. For example, a will trigger an
+	// error. Examples of valid values: about-us, Section_A, faq.v2, Tab:1.
+	// Required.
 	Data string `json:"data"`
-	// Do not add the change to the page history. Possible values: true — do not
-	// save the change in history, false — save the change in history. Default is
-	// false. Default: false.
+	// Do not add the change to the page history.
+	//
+	// Possible values: true — do not save the change in history, false — save
+	// the change in history.
+	//
+	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
@@ -243,37 +272,51 @@ func BlockChangeNodeNameCommand(p BlockChangeNodeNameParams) b24.Command[b24.Boo
 // landing.block.changeNodeName.
 type BlockChangeNodeNameParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page The page identifier can be obtained using the method
+	// Identifier of the page
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the draft of the page The block identifier can be
-	// obtained using the method landing.block.getlist with the parameter
-	// params.edit_mode = 1. Use the identifier specifically from the draft of the
-	// page. If you pass the identifier of a block from the published version or
-	// another version of the page, the changes will not be applied. Required.
+	// Identifier of the block in the draft of the page
+	//
+	// The block identifier can be obtained using the method landing.block.getlist
+	// with the parameter params.edit_mode = 1.
+	//
+	// Use the identifier specifically from the draft of the page. If you pass the
+	// identifier of a block from the published version or another version of the
+	// page, the changes will not be applied. Required.
 	Block int64 `json:"block"`
 	// Set of changes for block elements (detailed description). Required.
 	Data BlockChangeNodeNameParamsData `json:"data"`
 	// If true is passed, the method will not add the action to the page change
-	// history By default, it is false. Default: false.
+	// history
+	//
+	// By default, it is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
 // BlockChangeNodeNameParamsData is the data value of
 // landing.block.changeNodeName.
 type BlockChangeNodeNameParamsData struct {
-	// New name of the HTML tag for the element specified in the key The key must
-	// match the selector of the element from the block manifest. For repeating
-	// elements, you can specify the position after the selector using @, for
-	// example, .landing-block-node-title@1. Positions are numbered starting from
-	// 0. If the position is not specified, the method will change the first found
-	// element, which means it will work the same as @0. If you pass a selector
-	// that does not exist in the block manifest or specify a position that does
-	// not exist in the block, the method will complete without an error but will
-	// not change anything.
+	// New name of the HTML tag for the element specified in the key
+	//
+	// The key must match the selector of the element from the block manifest.
+	//
+	// For repeating elements, you can specify the position after the selector
+	// using @, for example, .landing-block-node-title@1. Positions are numbered
+	// starting from 0.
+	//
+	// If the position is not specified, the method will change the first found
+	// element, which means it will work the same as @0.
+	//
+	// If you pass a selector that does not exist in the block manifest or specify
+	// a position that does not exist in the block, the method will complete
+	// without an error but will not change anything.
 	Selector b24.Opt[string] `json:"<selector>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -341,28 +384,41 @@ func BlockClonecardCommand(p BlockClonecardParams) b24.Command[b24.Bool] {
 // BlockClonecardParams holds the parameters of landing.block.clonecard.
 type BlockClonecardParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getlist method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getlist
+	// method. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the draft of the page. The block identifier can
-	// be obtained using the landing.block.getlist method with the parameter
-	// params.edit_mode = 1. Required.
+	// Identifier of the block in the draft of the page.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
-	// Selector of the card from the cards key of the block manifest. After the
-	// selector, you can specify the position using @ . @0 copies the first found
-	// card, @2 — the third. When an index is specified, the method copies the
-	// selected card and inserts the copy immediately after it. For the last card,
-	// the copy is added to the end of the container. Without an index, the method
-	// takes the first card matching this selector and inserts the copy at the
-	// beginning of the container. If the selector is not present in the manifest
-	// or a suitable card is not found, the method will return an error. Required.
+	// Selector of the card from the cards key of the block manifest.
+	//
+	// After the selector, you can specify the position using @ . @0 copies the
+	// first found card, @2 — the third.
+	//
+	// When an index is specified, the method copies the selected card and inserts
+	// the copy immediately after it. For the last card, the copy is added to the
+	// end of the container. Without an index, the method takes the first card
+	// matching this selector and inserts the copy at the beginning of the
+	// container.
+	//
+	// If the selector is not present in the manifest or a suitable card is not
+	// found, the method will return an error. Required.
 	Selector string `json:"selector"`
-	// Do not add the action to the page change history. Possible values: true - do
-	// not save the action in history false - save the action in history Default -
-	// false. Default: false.
+	// Do not add the action to the page change history.
+	//
+	// Possible values: true - do not save the action in history false - save the
+	// action in history
+	//
+	// Default - false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
@@ -420,11 +476,15 @@ func BlockGetbyidCommand(p BlockGetbyidParams) b24.Command[*BlockGetbyidResult] 
 // BlockGetbyidParams holds the parameters of landing.block.getbyid.
 type BlockGetbyidParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Block identifier. The block identifier can be obtained using the method
-	// landing.block.getlist. Required.
+	// Block identifier.
+	//
+	// The block identifier can be obtained using the method landing.block.getlist.
+	// Required.
 	Block int64 `json:"block"`
 	// Additional parameters for reading the block (detailed description)
 	Params *BlockGetbyidParamsParams `json:"params,omitzero"`
@@ -433,15 +493,20 @@ type BlockGetbyidParams struct {
 // BlockGetbyidParamsParams is the params value of landing.block.getbyid.
 type BlockGetbyidParamsParams struct {
 	// If set to true, the method reads the draft version of the page instead of
-	// the published version. Default is false. Default: false.
+	// the published version.
+	//
+	// Default is false. Default: false.
 	EditMode any `json:"edit_mode,omitzero"`
-	// If set to true, the method searches for blocks marked as deleted. Default is
-	// false. To retrieve a deleted block, you must pass deleted: true along with
-	// edit_mode: true. Default: false.
+	// If set to true, the method searches for blocks marked as deleted.
+	//
+	// Default is false. To retrieve a deleted block, you must pass deleted: true
+	// along with edit_mode: true. Default: false.
 	Deleted any `json:"deleted,omitzero"`
 	// If set to true, the result additionally returns the fields content, css, and
-	// js. Default is false. The content field contains the prepared HTML of the
-	// block along with the system container of the block, not the original saved
+	// js.
+	//
+	// Default is false. The content field contains the prepared HTML of the block
+	// along with the system container of the block, not the original saved
 	// content. Default: false.
 	GetContent any `json:"get_content,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -470,23 +535,27 @@ type BlockGetbyidResult struct {
 	Code b24.String `json:"code"`
 	// Name of the block from its manifest
 	Name b24.String `json:"name"`
-	// Indicator of the block's activity. An active block is displayed on the page.
-	// A non-active block is hidden
+	// Indicator of the block's activity.
+	//
+	// An active block is displayed on the page. A non-active block is hidden
 	Active b24.Bool `json:"active"`
-	// Service data of the block and page (detailed description). All values inside
-	// meta are returned as strings. The format of string dates depends on the
-	// language settings of Bitrix24
+	// Service data of the block and page (detailed description).
+	//
+	// All values inside meta are returned as strings. The format of string dates
+	// depends on the language settings of Bitrix24
 	Meta BlockGetbyidResultMeta `json:"meta"`
 	// Prepared HTML of the block. The field is returned only if params.get_content
 	// is enabled
 	Content b24.String `json:"content"`
-	// Paths to the CSS files of the block needed for its display. The field is
-	// returned only if params.get_content is enabled. If there are no separate CSS
-	// resources, an empty array will be returned
+	// Paths to the CSS files of the block needed for its display.
+	//
+	// The field is returned only if params.get_content is enabled. If there are no
+	// separate CSS resources, an empty array will be returned
 	CSS []b24.String `json:"css"`
 	// Paths to the JS files of the block needed for its operation. The field is
-	// returned only if params.get_content is enabled. If there are no separate JS
-	// resources, an empty array will be returned
+	// returned only if params.get_content is enabled.
+	//
+	// If there are no separate JS resources, an empty array will be returned
 	Js []b24.String `json:"js"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -506,7 +575,9 @@ func (v BlockGetbyidResult) MarshalJSON() ([]byte, error) {
 
 // BlockGetbyidResultMeta is the meta value of landing.block.getbyid.
 type BlockGetbyidResultMeta struct {
-	// Identifier of the block's page in string format. Duplicates the lid field
+	// Identifier of the block's page in string format.
+	//
+	// Duplicates the lid field
 	Lid b24.String `json:"LID"`
 	// Identifier of the user who created the block
 	CreatedByID b24.String `json:"CREATED_BY_ID"`
@@ -518,21 +589,25 @@ type BlockGetbyidResultMeta struct {
 	DateModify b24.String `json:"DATE_MODIFY"`
 	// Type of the site to which the page belongs, for example PAGE or STORE
 	SiteType b24.String `json:"SITE_TYPE"`
-	// Title of the page to which the block belongs. If the title is not filled, an
-	// empty string will be returned
+	// Title of the page to which the block belongs.
+	//
+	// If the title is not filled, an empty string will be returned
 	LandingTitle b24.String `json:"LANDING_TITLE"`
 	// Code of the page template
 	LandingTplCode b24.String `json:"LANDING_TPL_CODE"`
 	// Code of the site template
 	SiteTplCode b24.String `json:"SITE_TPL_CODE"`
-	// External identifier of the block. If it is not set, an empty string will be
-	// returned
+	// External identifier of the block.
+	//
+	// If it is not set, an empty string will be returned
 	XMLID b24.String `json:"XML_ID"`
-	// Service field of the designer mode. In the method landing.block.getbyid, it
-	// is returned as an empty string
+	// Service field of the designer mode.
+	//
+	// In the method landing.block.getbyid, it is returned as an empty string
 	DesignerMode b24.String `json:"DESIGNER_MODE"`
-	// Service data about saving the block in the user's favorite templates. If
-	// such data is not available, an empty string will be returned. If data is
+	// Service data about saving the block in the user's favorite templates.
+	//
+	// If such data is not available, an empty string will be returned. If data is
 	// available, in this method the value may come as the string "Array"
 	FavoriteMeta b24.String `json:"FAVORITE_META"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -595,21 +670,31 @@ func BlockGetcontentCommand(p BlockGetcontentParams) b24.Command[*BlockGetconten
 // BlockGetcontentParams holds the parameters of landing.block.getcontent.
 type BlockGetcontentParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the method
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getlist. Required.
 	Lid int64 `json:"lid"`
-	// Block identifier. The block identifier can be obtained using the method
-	// landing.block.getlist. Required.
+	// Block identifier.
+	//
+	// The block identifier can be obtained using the method landing.block.getlist.
+	// Required.
 	Block int64 `json:"block"`
-	// Mode for obtaining the version of the block. Possible values: true —
-	// return the draft of the block from the page, false — return the published
-	// version of the block. Default is false. When editMode=true, the method
-	// automatically includes the return of HTML for inactive blocks. If the page
-	// has not yet been published, a call without editMode may not find the block.
-	// Default: false.
+	// Mode for obtaining the version of the block.
+	//
+	// Possible values: true — return the draft of the block from the page, false
+	// — return the published version of the block.
+	//
+	// Default is false. When editMode=true, the method automatically includes the
+	// return of HTML for inactive blocks.
+	//
+	// If the page has not yet been published, a call without editMode may not find
+	// the block. Default: false.
 	EditMode b24.Opt[bool] `json:"editMode,omitzero"`
 	// Additional parameters (detailed description)
 	Params *BlockGetcontentParamsParams `json:"params,omitzero"`
@@ -618,14 +703,18 @@ type BlockGetcontentParams struct {
 // BlockGetcontentParamsParams is the params value of landing.block.getcontent.
 type BlockGetcontentParamsParams struct {
 	// Whether to return the external container of the block in result.content.
+	//
 	// Possible values: true — return HTML along with the external container of
 	// the block used by the Bitrix24 page editor, false — return the HTML of the
 	// block without the container. Default is true. Default: true.
 	WrapperShow b24.Opt[bool] `json:"wrapper_show,omitzero"`
-	// Generate HTML even for inactive blocks. Possible values: true — return
-	// HTML of the inactive block, false — if the block is inactive, the
-	// result.content field will return an empty string. Default is false. When
-	// editMode=true, this mode is automatically enabled. Default: false.
+	// Generate HTML even for inactive blocks.
+	//
+	// Possible values: true — return HTML of the inactive block, false — if
+	// the block is inactive, the result.content field will return an empty string.
+	//
+	// Default is false. When editMode=true, this mode is automatically enabled.
+	// Default: false.
 	ForceUnactive b24.Opt[bool] `json:"force_unactive,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -651,12 +740,16 @@ type BlockGetcontentResult struct {
 	Sections b24.String `json:"sections"`
 	// Indicator of the block's activity
 	Active b24.Bool `json:"active"`
-	// Access level to the block. Possible values: A — access is closed to all
-	// blocks, D — access is denied, V — can edit only the design, W — can
-	// edit content and design without deletion, X — full access.
+	// Access level to the block. Possible values:
+	//
+	// A — access is closed to all blocks, D — access is denied, V — can edit
+	// only the design, W — can edit content and design without deletion, X —
+	// full access.
 	Access b24.String `json:"access"`
-	// Local anchor of the block. The value is used as the HTML attribute id for
-	// the external wrapper of the block and in links to the block within the page
+	// Local anchor of the block.
+	//
+	// The value is used as the HTML attribute id for the external wrapper of the
+	// block and in links to the block within the page
 	Anchor b24.String `json:"anchor"`
 	// Indicator that there is PHP code in the original content of the block
 	Php b24.Bool `json:"php"`
@@ -665,38 +758,49 @@ type BlockGetcontentResult struct {
 	// Identifier of the REST block from the repository or null if the block is not
 	// linked to a REST repository
 	RepoID b24.Int `json:"repoId"`
-	// Ready HTML of the block for output on the page. Returns the final HTML after
-	// rendering, not the block template. If params.wrapper_show=true, the field
-	// returns HTML along with the external container of the block. If
-	// params.wrapper_show=false, it returns only the HTML of the block. If the
-	// block is inactive and params.force_unactive=false, the field returns an
-	// empty string
+	// Ready HTML of the block for output on the page.
+	//
+	// Returns the final HTML after rendering, not the block template.
+	//
+	// If params.wrapper_show=true, the field returns HTML along with the external
+	// container of the block. If params.wrapper_show=false, it returns only the
+	// HTML of the block.
+	//
+	// If the block is inactive and params.force_unactive=false, the field returns
+	// an empty string
 	Content b24.String `json:"content"`
 	// Additional HTML code of connected extensions
 	ContentExt b24.String `json:"content_ext"`
 	// List of CSS resources of the block and dependencies connected during
-	// rendering. If there are no separate CSS connections, an empty array is
-	// returned
+	// rendering.
+	//
+	// If there are no separate CSS connections, an empty array is returned
 	CSS json.RawMessage `json:"css"`
 	// List of JS resources of the block and dependencies connected during
-	// rendering. If editMode=true is requested for a REST block with repoId not
-	// equal to null, the block's own JS resources are not returned
+	// rendering.
+	//
+	// If editMode=true is requested for a REST block with repoId not equal to
+	// null, the block's own JS resources are not returned
 	Js []b24.String `json:"js"`
 	// Initialization strings of resources to be added to the page
 	AssetStrings json.RawMessage `json:"assetStrings"`
 	// Language messages of connected extensions in the format of key: value
-	// object. If connected extensions have no language messages, an empty array is
+	// object.
+	//
+	// If connected extensions have no language messages, an empty array is
 	// returned
 	Lang json.RawMessage `json:"lang"`
 	// The complete manifest of the block. The general format is described in the
 	// article Block Manifest
 	Manifest BlockGetcontentResultManifest `json:"manifest"`
-	// Data source parameters for the dynamic block. For a static block, the field
-	// returns an empty array
+	// Data source parameters for the dynamic block.
+	//
+	// For a static block, the field returns an empty array
 	DynamicParams json.RawMessage `json:"dynamicParams"`
-	// Additional action that needs to be performed after loading the block. The
-	// field is returned only in editMode, if an additional action is required from
-	// the user after loading the block
+	// Additional action that needs to be performed after loading the block.
+	//
+	// The field is returned only in editMode, if an additional action is required
+	// from the user after loading the block
 	RequiredUserAction json.RawMessage `json:"requiredUserAction"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -814,7 +918,7 @@ func (v BlockGetcontentResultManifestCardsLandingBlockCard) MarshalJSON() ([]byt
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - MISSING_PARAMS: The required parameter code was not provided.
+//   - MISSING_PARAMS: The required parameter code was not provided.
 func BlockGetContentFromRepository(ctx context.Context, c b24.Caller, p BlockGetContentFromRepositoryParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -842,18 +946,26 @@ func BlockGetContentFromRepositoryCommand(p BlockGetContentFromRepositoryParams)
 // BlockGetContentFromRepositoryParams holds the parameters of
 // landing.block.getContentFromRepository.
 type BlockGetContentFromRepositoryParams struct {
-	// The code of the block whose content needs to be retrieved. Several value
-	// formats are supported: - Short code of a standard block, for example,
-	// 01.big_with_text, - Block code from the application repository in the format
-	// repo_ , - Code of a saved block in the format @ . The block code can be
-	// obtained from the result of the method landing.block.getRepository. For a
-	// saved block, it is repo_ , for a block from the repository — @ , and for a
-	// standard block — the value from the code field. If you need to get the
-	// description of the block and its parameters, use the method
-	// landing.block.getManifestFile. The method only works with supported code
-	// formats. If a code in the format : , an empty string, an unknown code, or
-	// the code of an already deleted saved block is passed, result will return
-	// null, without a separate error. Required.
+	// The code of the block whose content needs to be retrieved.
+	//
+	// Several value formats are supported:
+	//
+	//   - Short code of a standard block, for example, 01.big_with_text,
+	//   - Block code from the application repository in the format repo_ ,
+	//   - Code of a saved block in the format @ .
+	//
+	// The block code can be obtained from the result of the method
+	// landing.block.getRepository. For a saved block, it is repo_ , for a block
+	// from the repository — @ , and for a standard block — the value from the
+	// code field.
+	//
+	// If you need to get the description of the block and its parameters, use the
+	// method landing.block.getManifestFile.
+	//
+	// The method only works with supported code formats. If a code in the format :
+	// , an empty string, an unknown code, or the code of an already deleted saved
+	// block is passed, result will return null, without a separate error.
+	// Required.
 	Code string `json:"code"`
 }
 
@@ -914,15 +1026,21 @@ func BlockGetlistCommand(p BlockGetlistParams) b24.Command[[]BlockGetlistItem] {
 // BlockGetlistParams holds the parameters of landing.block.getlist.
 type BlockGetlistParams struct {
 	// Internal scope for landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page or an array of page identifiers. Page identifiers can
-	// be obtained using the method landing.landing.getList If lid is passed as an
-	// array, the method combines blocks from all specified pages into a single
-	// list. Each element in the response contains a lid field, which indicates the
-	// source page. If an array is passed and at least one page is not found or is
-	// unavailable, the entire call results in an error. Required.
+	// Identifier of the page or an array of page identifiers.
+	//
+	// Page identifiers can be obtained using the method landing.landing.getList.
+	//
+	// If lid is passed as an array, the method combines blocks from all specified
+	// pages into a single list. Each element in the response contains a lid field,
+	// which indicates the source page.
+	//
+	// If an array is passed and at least one page is not found or is unavailable,
+	// the entire call results in an error. Required.
 	Lid any `json:"lid"`
 	// Additional parameters for reading the list (detailed description)
 	Params *BlockGetlistParamsParams `json:"params,omitzero"`
@@ -942,24 +1060,33 @@ func (p BlockGetlistParams) validate() error {
 // BlockGetlistParamsParams is the params value of landing.block.getlist.
 type BlockGetlistParamsParams struct {
 	// If the value is cast to true, the method reads the draft version of the page
-	// instead of the published version. By default — false. Without this
-	// parameter, the method reads only published blocks. Default: false.
+	// instead of the published version.
+	//
+	// By default — false. Without this parameter, the method reads only
+	// published blocks. Default: false.
 	EditMode any `json:"edit_mode,omitzero"`
 	// If the value is cast to true, the method returns only blocks marked as
-	// deleted. By default — false. This parameter only affects the selection of
-	// blocks. It does not include the search for deleted pages, so for a page in
-	// the trash, the method will return an error. To retrieve deleted blocks, pass
-	// deleted: true along with edit_mode: true. The deleted parameter alone does
-	// not switch the method to draft mode. If edit_mode is not specified, the
-	// method will search for blocks only in the published version of the page.
-	// Default: false.
+	// deleted.
+	//
+	// By default — false. This parameter only affects the selection of blocks.
+	// It does not include the search for deleted pages, so for a page in the
+	// trash, the method will return an error.
+	//
+	// To retrieve deleted blocks, pass deleted: true along with edit_mode: true.
+	// The deleted parameter alone does not switch the method to draft mode.
+	//
+	// If edit_mode is not specified, the method will search for blocks only in the
+	// published version of the page. Default: false.
 	Deleted any `json:"deleted,omitzero"`
 	// If true is passed, the method will add the content, css, and js fields to
-	// each result element. By default — false. The content field contains the
-	// prepared HTML of the block along with the system container of the block, not
-	// the original saved content. If edit_mode is off, the method will return the
-	// HTML of the published version of the block. If edit_mode is on, the method
-	// will return the HTML of the draft. Default: false.
+	// each result element. By default — false.
+	//
+	// The content field contains the prepared HTML of the block along with the
+	// system container of the block, not the original saved content.
+	//
+	// If edit_mode is off, the method will return the HTML of the published
+	// version of the block. If edit_mode is on, the method will return the HTML of
+	// the draft. Default: false.
 	GetContent any `json:"get_content,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -987,25 +1114,31 @@ type BlockGetlistItem struct {
 	Code b24.String `json:"code"`
 	// Name of the block from its manifest.
 	Name b24.String `json:"name"`
-	// Indicator of the block's activity. An active block is displayed on the page.
-	// An inactive block is hidden.
+	// Indicator of the block's activity.
+	//
+	// An active block is displayed on the page. An inactive block is hidden.
 	Active b24.Bool `json:"active"`
-	// Service data of the block and page (detailed description). All values within
-	// meta are returned as strings. The format of string dates depends on the
-	// language settings of Bitrix24.
+	// Service data of the block and page (detailed description).
+	//
+	// All values within meta are returned as strings. The format of string dates
+	// depends on the language settings of Bitrix24.
 	Meta BlockGetlistItemMeta `json:"meta"`
 	// Prepared HTML of the block. This field is returned only if
-	// params.get_content is enabled. If params.edit_mode = false, the method will
-	// return the HTML of the published version of the block. If params.edit_mode =
-	// true, the method will return the HTML of the draft.
+	// params.get_content is enabled.
+	//
+	// If params.edit_mode = false, the method will return the HTML of the
+	// published version of the block. If params.edit_mode = true, the method will
+	// return the HTML of the draft.
 	Content b24.String `json:"content"`
-	// Paths to the CSS files of the block needed for its display. This field is
-	// returned only if params.get_content is enabled. If there are no separate CSS
-	// resources, an empty array will be returned.
+	// Paths to the CSS files of the block needed for its display.
+	//
+	// This field is returned only if params.get_content is enabled. If there are
+	// no separate CSS resources, an empty array will be returned.
 	CSS []b24.String `json:"css"`
-	// Paths to the JS files of the block needed for its operation. This field is
-	// returned only if params.get_content is enabled. If there are no separate JS
-	// resources, an empty array will be returned.
+	// Paths to the JS files of the block needed for its operation.
+	//
+	// This field is returned only if params.get_content is enabled. If there are
+	// no separate JS resources, an empty array will be returned.
 	Js []b24.String `json:"js"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1025,30 +1158,35 @@ func (v BlockGetlistItem) MarshalJSON() ([]byte, error) {
 
 // BlockGetlistItemMeta is the meta value of landing.block.getlist.
 type BlockGetlistItemMeta struct {
-	// Identifier of the block's page in string format. Duplicates the top-level
-	// field lid.
+	// Identifier of the block's page in string format.
+	//
+	// Duplicates the top-level field lid.
 	Lid b24.String `json:"LID"`
 	// Identifier of the user who created the block.
 	CreatedByID b24.String `json:"CREATED_BY_ID"`
-	// Date of block creation. The format depends on the language settings of the
-	// account.
+	// Date of block creation.
+	//
+	// The format depends on the language settings of the account.
 	DateCreate b24.String `json:"DATE_CREATE"`
 	// Identifier of the user who last modified the block.
 	ModifiedByID b24.String `json:"MODIFIED_BY_ID"`
-	// Date of the last modification of the block. The format depends on the
-	// language settings of the account.
+	// Date of the last modification of the block.
+	//
+	// The format depends on the language settings of the account.
 	DateModify b24.String `json:"DATE_MODIFY"`
 	// Type of the site to which the page belongs, such as PAGE or STORE.
 	SiteType b24.String `json:"SITE_TYPE"`
-	// Title of the page to which the block belongs. If the title is not filled, an
-	// empty string will be returned.
+	// Title of the page to which the block belongs.
+	//
+	// If the title is not filled, an empty string will be returned.
 	LandingTitle b24.String `json:"LANDING_TITLE"`
 	// Code of the page template.
 	LandingTplCode b24.String `json:"LANDING_TPL_CODE"`
 	// Code of the site template.
 	SiteTplCode b24.String `json:"SITE_TPL_CODE"`
-	// External identifier of the block. If it is not specified, an empty string
-	// will be returned.
+	// External identifier of the block.
+	//
+	// If it is not specified, an empty string will be returned.
 	XMLID b24.String `json:"XML_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1111,15 +1249,21 @@ func BlockGetmanifestCommand(p BlockGetmanifestParams) b24.Command[*BlockGetmani
 // BlockGetmanifestParams holds the parameters of landing.block.getmanifest.
 type BlockGetmanifestParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the
-	// landing.landing.getlist method. Required.
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the landing.landing.getlist
+	// method. Required.
 	Lid int64 `json:"lid"`
 	// Block identifier. The block must belong to the page lid in the selected
-	// version of the page. The block identifier can be obtained using the
-	// landing.block.getlist method. Required.
+	// version of the page.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method.
+	// Required.
 	Block int64 `json:"block"`
 	// Additional parameters for reading the manifest (detailed description)
 	Params *BlockGetmanifestParamsParams `json:"params,omitzero"`
@@ -1129,9 +1273,10 @@ type BlockGetmanifestParams struct {
 // landing.block.getmanifest.
 type BlockGetmanifestParamsParams struct {
 	// If the value is cast to true, the method reads the draft of the page instead
-	// of the published version. Default is false. Without this parameter, the
-	// method searches for the block only in the published version of the page.
-	// Default: false.
+	// of the published version. Default is false.
+	//
+	// Without this parameter, the method searches for the block only in the
+	// published version of the page. Default: false.
 	EditMode any `json:"edit_mode,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1153,43 +1298,56 @@ func (v BlockGetmanifestParamsParams) MarshalJSON() ([]byte, error) {
 type BlockGetmanifestResult struct {
 	// Main properties of the block from the manifest (detailed description)
 	Block BlockGetmanifestResultBlock `json:"block"`
-	// Description of the block cards, if any. If there are no cards, it may return
-	// an empty array []
+	// Description of the block cards, if any.
+	//
+	// If there are no cards, it may return an empty array []
 	Cards json.RawMessage `json:"cards"`
-	// Description of the editable nodes of the block. For each node, the method
-	// additionally adds a code key with the node selector. For nodes with a
-	// separate handler in the editor, the method also adds a handler key with the
-	// name of that handler. If there are no nodes, it may return an empty array []
+	// Description of the editable nodes of the block.
+	//
+	// For each node, the method additionally adds a code key with the node
+	// selector.
+	//
+	// For nodes with a separate handler in the editor, the method also adds a
+	// handler key with the name of that handler. If there are no nodes, it may
+	// return an empty array []
 	Nodes BlockGetmanifestResultNodes `json:"nodes"`
-	// Description of customizable attributes of the block, if any. If there are no
-	// attributes, it may return an empty array []
+	// Description of customizable attributes of the block, if any.
+	//
+	// If there are no attributes, it may return an empty array []
 	Attrs BlockGetmanifestResultAttrs `json:"attrs"`
-	// Description of the block menu, if any. If there is no menu, it may return an
-	// empty array []
+	// Description of the block menu, if any.
+	//
+	// If there is no menu, it may return an empty array []
 	Menu json.RawMessage `json:"menu"`
-	// Description of available style settings for the block. If the original
-	// manifest does not separate styles into style.block and style.nodes, the
-	// method will sort them into these sections itself
+	// Description of available style settings for the block.
+	//
+	// If the original manifest does not separate styles into style.block and
+	// style.nodes, the method will sort them into these sections itself
 	Style BlockGetmanifestResultStyle `json:"style"`
-	// Namespace of the block. For built-in blocks in Bitrix24, this is usually
-	// bitrix. For blocks from applications, the value is set by the application,
-	// so it may differ or be empty
+	// Namespace of the block.
+	//
+	// For built-in blocks in Bitrix24, this is usually bitrix. For blocks from
+	// applications, the value is set by the application, so it may differ or be
+	// empty
 	Namespace b24.String `json:"namespace"`
 	// Block code
 	Code b24.String `json:"code"`
-	// Relative path to the preview file preview.jpg. If the preview file is
-	// missing, an empty string will be returned. For blocks registered via REST
-	// API or applications, this field returns an empty string
+	// Relative path to the preview file preview.jpg.
+	//
+	// If the preview file is missing, an empty string will be returned. For blocks
+	// registered via REST API or applications, this field returns an empty string
 	Preview b24.String `json:"preview"`
 	// Block resources (detailed description)
 	Assets BlockGetmanifestResultAssets `json:"assets"`
-	// Time of the base manifest update in Unix Timestamp format. For a local
-	// block, this is the time of the file block.php modification. For a block from
-	// an application, this is the time of the last update of the block in the
-	// application
+	// Time of the base manifest update in Unix Timestamp format.
+	//
+	// For a local block, this is the time of the file block.php modification. For
+	// a block from an application, this is the time of the last update of the
+	// block in the application
 	Timestamp b24.Int `json:"timestamp"`
-	// Callback handlers from the block manifest. The names of the handlers are
-	// converted to lowercase by the method
+	// Callback handlers from the block manifest.
+	//
+	// The names of the handlers are converted to lowercase by the method
 	Callbacks BlockGetmanifestResultCallbacks `json:"callbacks"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1420,22 +1578,32 @@ func (v BlockGetmanifestResultStyleNodesBitrix24forms) MarshalJSON() ([]byte, er
 // BlockGetmanifestResultAssets is the assets value of
 // landing.block.getmanifest.
 type BlockGetmanifestResultAssets struct {
-	// List of CSS resources for the block. This includes paths from the manifest
-	// and any automatically found local style.css, if available. For design local
-	// blocks, design_style.css is automatically included instead of style.css
+	// List of CSS resources for the block.
+	//
+	// This includes paths from the manifest and any automatically found local
+	// style.css, if available.
+	//
+	// For design local blocks, design_style.css is automatically included instead
+	// of style.css
 	CSS []b24.String `json:"css"`
-	// List of JS resources for the block. This includes paths from the manifest
-	// and any automatically found local script.js, if available
+	// List of JS resources for the block.
+	//
+	// This includes paths from the manifest and any automatically found local
+	// script.js, if available
 	Js []b24.String `json:"js"`
-	// List of client extensions for the block. For REST blocks, the method returns
-	// only extensions from the allowed list
+	// List of client extensions for the block.
+	//
+	// For REST blocks, the method returns only extensions from the allowed list
 	Ext []b24.String `json:"ext"`
-	// Service paths to PHP classes of the block on the server. For most regular
-	// calls, this array is empty or not needed for client code
+	// Service paths to PHP classes of the block on the server.
+	//
+	// For most regular calls, this array is empty or not needed for client code
 	Class []b24.String `json:"class"`
 	// List of callback functions from the assets section of the manifest, if
-	// declared. Unlike result.callbacks, this field pertains to the resources of
-	// the block, not to the handlers of the block itself
+	// declared.
+	//
+	// Unlike result.callbacks, this field pertains to the resources of the block,
+	// not to the handlers of the block itself
 	Callbacks json.RawMessage `json:"callbacks"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1490,7 +1658,7 @@ func (v BlockGetmanifestResultCallbacks) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - MISSING_PARAMS: The required parameter code is missing
+//   - MISSING_PARAMS: The required parameter code is missing
 func BlockGetmanifestfile(ctx context.Context, c b24.Caller, p BlockGetmanifestfileParams, opts ...b24.CallOption) (*BlockGetmanifestfileResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1517,12 +1685,17 @@ func BlockGetmanifestfileCommand(p BlockGetmanifestfileParams) b24.Command[*Bloc
 // BlockGetmanifestfileParams holds the parameters of
 // landing.block.getmanifestfile.
 type BlockGetmanifestfileParams struct {
-	// The code of the block from the file repository. You can provide a short
-	// code, such as 01.big_with_text. In this case, the method will search for the
-	// block only in the bitrix namespace and will automatically add the prefix
-	// bitrix:. If you need a block from a different namespace, provide the full
-	// code in the format : . The code can only contain Latin letters, numbers, and
-	// the characters . _ - :. Required.
+	// The code of the block from the file repository.
+	//
+	// You can provide a short code, such as 01.big_with_text. In this case, the
+	// method will search for the block only in the bitrix namespace and will
+	// automatically add the prefix bitrix:.
+	//
+	// If you need a block from a different namespace, provide the full code in the
+	// format : .
+	//
+	// The code can only contain Latin letters, numbers, and the characters . _ -
+	// :. Required.
 	Code string `json:"code"`
 }
 
@@ -2049,22 +2222,31 @@ func BlockGetrepositoryCommand(p BlockGetrepositoryParams) b24.Command[*BlockGet
 // BlockGetrepositoryParams holds the parameters of
 // landing.block.getrepository.
 type BlockGetrepositoryParams struct {
-	// The code of the repository section, for example text. If the parameter is
-	// not provided, the method will return all available sections. In this case,
-	// the keys of the result object will be the section codes. In addition to
-	// standard sections, the response may include sections from partner
-	// applications and system sections. To get the current section codes, call the
-	// method without section. If a section with the specified code is not found or
-	// an empty string is provided, the method will return false without an error
+	// The code of the repository section, for example text.
+	//
+	// If the parameter is not provided, the method will return all available
+	// sections. In this case, the keys of the result object will be the section
+	// codes.
+	//
+	// In addition to standard sections, the response may include sections from
+	// partner applications and system sections. To get the current section codes,
+	// call the method without section.
+	//
+	// If a section with the specified code is not found or an empty string is
+	// provided, the method will return false without an error
 	Section b24.Opt[string] `json:"section,omitzero"`
 	// An additional top-level parameter of the REST call that affects the type of
-	// site for which the repository is being collected. For site types PAGE,
-	// STORE, and SMN, this parameter does not need to be provided. For GROUP,
-	// KNOWLEDGE, and MAINPAGE, provide the corresponding scope. The rules for
-	// selecting the value are described in detail in the article Working with Site
-	// Types and Scopes. If scope is not provided, the method uses the current site
-	// type, and if it cannot be determined from the context, it operates as if for
-	// the PAGE type
+	// site for which the repository is being collected.
+	//
+	// For site types PAGE, STORE, and SMN, this parameter does not need to be
+	// provided. For GROUP, KNOWLEDGE, and MAINPAGE, provide the corresponding
+	// scope.
+	//
+	// The rules for selecting the value are described in detail in the article
+	// Working with Site Types and Scopes.
+	//
+	// If scope is not provided, the method uses the current site type, and if it
+	// cannot be determined from the context, it operates as if for the PAGE type
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 }
 
@@ -2072,29 +2254,35 @@ type BlockGetrepositoryParams struct {
 type BlockGetrepositoryResult struct {
 	// The name of the section
 	Name b24.String `json:"name"`
-	// Additional data for the section. For example, the section may return service
-	// fields for AI prompts
+	// Additional data for the section.
+	//
+	// For example, the section may return service fields for AI prompts
 	Meta json.RawMessage `json:"meta"`
 	// Indicates whether there are new blocks in the section
 	New b24.Bool `json:"new"`
-	// Restriction of the section by site type, if specified. The value can be an
-	// array of types, a string, or null if no restriction is specified. For rules
-	// on selecting the site type, refer to the article Working with Site Types and
-	// Scopes
+	// Restriction of the section by site type, if specified.
+	//
+	// The value can be an array of types, a string, or null if no restriction is
+	// specified. For rules on selecting the site type, refer to the article
+	// Working with Site Types and Scopes
 	Type json.RawMessage `json:"type"`
-	// Additional type of the section, if specified. If no additional type is
-	// specified, the method will return null
+	// Additional type of the section, if specified.
+	//
+	// If no additional type is specified, the method will return null
 	SpecialType b24.String `json:"specialType"`
-	// Indicates a service separator. Sections with this flag are needed for
-	// visually separating categories in the block editor. They do not contain
-	// blocks, so such sections can be skipped when traversing the response
+	// Indicates a service separator.
+	//
+	// Sections with this flag are needed for visually separating categories in the
+	// block editor. They do not contain blocks, so such sections can be skipped
+	// when traversing the response
 	Separator b24.Bool `json:"separator"`
 	// The application code if the section belongs to the partner catalog,
 	// otherwise false
 	AppCode b24.String `json:"app_code"`
 	// A set of blocks in the section, where the key is the block code and the
-	// value is the block object (detailed description). For favorite blocks, the
-	// key may contain the suffix @
+	// value is the block object (detailed description).
+	//
+	// For favorite blocks, the key may contain the suffix @
 	Items BlockGetrepositoryResultItems `json:"items"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2115,8 +2303,9 @@ func (v BlockGetrepositoryResult) MarshalJSON() ([]byte, error) {
 // BlockGetrepositoryResultItems is the items value of
 // landing.block.getrepository.
 type BlockGetrepositoryResultItems struct {
-	// Internal identifier of the block from the repository, if specified. For some
-	// blocks, the method will return null
+	// Internal identifier of the block from the repository, if specified.
+	//
+	// For some blocks, the method will return null
 	ID b24.String `json:"id"`
 	// The name of the block
 	Name b24.String `json:"name"`
@@ -2125,28 +2314,37 @@ type BlockGetrepositoryResultItems struct {
 	// Indicates whether the block is new
 	New b24.Bool `json:"new"`
 	// Minimum version of the product for which the block is designed, if
-	// specified. If no restriction is specified, the method will return null
+	// specified.
+	//
+	// If no restriction is specified, the method will return null
 	Version b24.String `json:"version"`
-	// List of site types for which the block is available. An empty array means
-	// that no specific restriction by site type is set for the block. For rules on
-	// selecting the site type, refer to the article Working with Site Types and
-	// Scopes
+	// List of site types for which the block is available.
+	//
+	// An empty array means that no specific restriction by site type is set for
+	// the block. For rules on selecting the site type, refer to the article
+	// Working with Site Types and Scopes
 	Type json.RawMessage `json:"type"`
 	// The code of the section or a list of section codes in which the block is
-	// displayed. Usually, an array of codes is returned in the response, for
-	// example ["columns", "text"]. These codes can be used in the section
-	// parameter in the next method call
+	// displayed.
+	//
+	// Usually, an array of codes is returned in the response, for example
+	// ["columns", "text"]. These codes can be used in the section parameter in the
+	// next method call
 	Section json.RawMessage `json:"section"`
 	// Indicates whether the block is a system block used internally by the
-	// platform — not intended for user addition to the page. Such blocks are not
-	// included in the method's response by default
+	// platform — not intended for user addition to the page.
+	//
+	// Such blocks are not included in the method's response by default
 	System b24.Bool `json:"system"`
-	// A brief description of the block. The field may be an empty string or null
+	// A brief description of the block.
+	//
+	// The field may be an empty string or null
 	Description b24.String `json:"description"`
-	// The path or URL of the preview image. For standard blocks, a URL without
-	// specifying the protocol may be returned, such as // /..., for partner blocks
-	// - an absolute URL, and if there is no image, the field may be an empty
-	// string
+	// The path or URL of the preview image.
+	//
+	// For standard blocks, a URL without specifying the protocol may be returned,
+	// such as // /..., for partner blocks - an absolute URL, and if there is no
+	// image, the field may be an empty string
 	Preview b24.String `json:"preview"`
 	// Indicates additional restrictions on the block
 	Restricted b24.Bool `json:"restricted"`
@@ -2155,13 +2353,15 @@ type BlockGetrepositoryResultItems struct {
 	RepoID b24.String `json:"repo_id"`
 	// The application code to which the block belongs, or false
 	AppCode b24.String `json:"app_code"`
-	// The license code for which the block is available, if specified. If the
-	// field is filled, the value corresponds to the current license of the
+	// The license code for which the block is available, if specified.
+	//
+	// If the field is filled, the value corresponds to the current license of the
 	// account. Blocks for other licenses do not appear in the response
 	OnlyForLicense b24.String `json:"only_for_license"`
 	// Indicates whether the subscription for the application to which the block
-	// belongs has expired. This field is present only for partner blocks with an
-	// expired subscription
+	// belongs has expired.
+	//
+	// This field is present only for partner blocks with an expired subscription
 	AppExpired b24.Bool `json:"app_expired"`
 	// Indicates whether a newer version of the product is required for the block
 	// to function correctly
@@ -2237,32 +2437,47 @@ func BlockRemovecardCommand(p BlockRemovecardParams) b24.Command[b24.Bool] {
 // BlockRemovecardParams holds the parameters of landing.block.removecard.
 type BlockRemovecardParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getlist method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getlist
+	// method. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the editable version of the page. The block
-	// identifier can be obtained using the landing.block.getlist method with the
-	// parameter params.edit_mode = 1. If you pass the block identifier from the
-	// published version of the page, the method may return an error. Required.
+	// Identifier of the block in the editable version of the page.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method
+	// with the parameter params.edit_mode = 1. If you pass the block identifier
+	// from the published version of the page, the method may return an error.
+	// Required.
 	Block int64 `json:"block"`
-	// Selector of the card from the cards section of the block manifest The method
-	// searches for cards using this selector and removes the one whose index is
-	// specified after @ . The index is counted only among the found cards. The
-	// numbering starts from 0: - .landing-block-card@0 removes the first found
-	// card, - .landing-block-card@2 removes the third found card. If the index is
-	// not specified and only .landing-block-card is passed, the method will return
-	// an error. If a blank or non-numeric value is specified after @, the method
-	// will interpret it as 0 and attempt to remove the first card. The method will
-	// also return an error if the selector is not present in the manifest, if
-	// there are no cards in the block with that selector, or if the index is out
-	// of bounds of the list. Required.
+	// Selector of the card from the cards section of the block manifest
+	//
+	// The method searches for cards using this selector and removes the one whose
+	// index is specified after @ . The index is counted only among the found
+	// cards. The numbering starts from 0:
+	//
+	//   - .landing-block-card@0 removes the first found card,
+	//   - .landing-block-card@2 removes the third found card.
+	//
+	// If the index is not specified and only .landing-block-card is passed, the
+	// method will return an error. If a blank or non-numeric value is specified
+	// after @, the method will interpret it as 0 and attempt to remove the first
+	// card.
+	//
+	// The method will also return an error if the selector is not present in the
+	// manifest, if there are no cards in the block with that selector, or if the
+	// index is out of bounds of the list. Required.
 	Selector string `json:"selector"`
-	// Do not add the action to the page change history. Possible values: true - do
-	// not save the action in the change history, false - save the action in the
-	// change history. Default is false. Default: false.
+	// Do not add the action to the page change history.
+	//
+	// Possible values: true - do not save the action in the change history, false
+	// - save the action in the change history.
+	//
+	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
@@ -2321,16 +2536,22 @@ func BlockUpdateattrsCommand(p BlockUpdateattrsParams) b24.Command[b24.Bool] {
 // BlockUpdateattrsParams holds the parameters of landing.block.updateattrs.
 type BlockUpdateattrsParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the version of the page for editing. The block
-	// identifier can be obtained using the landing.block.getlist method with the
-	// parameter params.edit_mode = 1. If you pass the block identifier from the
-	// published version of the page, the method may return an error. Required.
+	// Identifier of the block in the version of the page for editing.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method
+	// with the parameter params.edit_mode = 1. If you pass the block identifier
+	// from the published version of the page, the method may return an error.
+	// Required.
 	Block int64 `json:"block"`
 	// Set of attributes to update (detailed description). Required.
 	Data BlockUpdateattrsParamsData `json:"data"`
@@ -2339,12 +2560,15 @@ type BlockUpdateattrsParams struct {
 // BlockUpdateattrsParamsData is the data value of landing.block.updateattrs.
 type BlockUpdateattrsParamsData struct {
 	// The key must match the CSS selector from the block's manifest. The value
-	// must be an object of the form { ' ': }. The method finds elements by the
-	// selector and assigns them new attribute values. If the selector appears
-	// multiple times, you can specify the position using @, for example,
-	// .landing-block-node-text@1. Positions are numbered starting from 0. If the
-	// position is not specified, the method updates all found elements with that
-	// selector
+	// must be an object of the form { ' ': }.
+	//
+	// The method finds elements by the selector and assigns them new attribute
+	// values. If the selector appears multiple times, you can specify the position
+	// using @, for example, .landing-block-node-text@1. Positions are numbered
+	// starting from 0.
+	//
+	// If the position is not specified, the method updates all found elements with
+	// that selector
 	Selector map[string]any `json:"<selector>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2408,15 +2632,20 @@ func BlockUpdateCardsCommand(p BlockUpdateCardsParams) b24.Command[b24.Bool] {
 // BlockUpdateCardsParams holds the parameters of landing.block.updateCards.
 type BlockUpdateCardsParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getlist method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getlist
+	// method. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the draft of the page. The block identifier can
-	// be obtained using the landing.block.getlist method with the parameter
-	// params.edit_mode = 1. Required.
+	// Identifier of the block in the draft of the page.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
 	// Set of changes for the block cards (detailed description). Required.
 	Data BlockUpdateCardsParamsData `json:"data"`
@@ -2444,11 +2673,13 @@ func (v BlockUpdateCardsParamsData) MarshalJSON() ([]byte, error) {
 // BlockUpdateCardsParamsDataCardSelectorFromManifest is the <card selector
 // from manifest value of landing.block.updateCards.
 type BlockUpdateCardsParamsDataCardSelectorFromManifest struct {
-	// Card selector from the cards section of the block manifest. The value
-	// describes the final set of cards for this selector and the changes to their
-	// nodes (detailed description). To find available card selectors and presets
-	// for a specific block, retrieve the manifest using the
-	// landing.block.getmanifest method
+	// Card selector from the cards section of the block manifest.
+	//
+	// The value describes the final set of cards for this selector and the changes
+	// to their nodes (detailed description).
+	//
+	// To find available card selectors and presets for a specific block, retrieve
+	// the manifest using the landing.block.getmanifest method
 	Cards *BlockUpdateCardsParamsDataCardSelectorFromManifestCards `json:"cards>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2492,13 +2723,19 @@ func (v BlockUpdateCardsParamsDataCardSelectorFromManifestCards) MarshalJSON() (
 // BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource is the source
 // value of landing.block.updateCards.
 type BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource struct {
-	// Type of the card source. Possible values: card - take the current card by
-	// index, preset - create a card from a preset in manifest.cards. .presets.
+	// Type of the card source.
+	//
+	// Possible values: card - take the current card by index, preset - create a
+	// card from a preset in manifest.cards. .presets.
+	//
 	// Default - card. Default: card.
 	Type b24.Opt[string] `json:"type,omitzero"`
-	// Value of the card source. For card, this is the index of the current card by
-	// selector, starting from 0. For preset, this is the preset code from the
-	// block manifest
+	// Value of the card source.
+	//
+	// For card, this is the index of the current card by selector, starting from
+	// 0.
+	//
+	// For preset, this is the preset code from the block manifest
 	Value any `json:"value,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2519,11 +2756,16 @@ func (v BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource) MarshalJS
 // BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues is the values
 // value of landing.block.updateCards.
 type BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues struct {
-	// Node selector within the card with position indicated by @. The position is
-	// numbered from 0 and indicates which card to modify the node in after
-	// applying source. The format of the value is the same as the data parameter
-	// in the landing.block.updatenodes method. One object in the values array can
-	// contain multiple keys for different nodes and positions
+	// Node selector within the card with position indicated by @.
+	//
+	// The position is numbered from 0 and indicates which card to modify the node
+	// in after applying source.
+	//
+	// The format of the value is the same as the data parameter in the
+	// landing.block.updatenodes method.
+	//
+	// One object in the values array can contain multiple keys for different nodes
+	// and positions
 	NodeSelectorPosition any `json:"<node selector>@<position>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2589,25 +2831,35 @@ func BlockUpdatecontentCommand(p BlockUpdatecontentParams) b24.Command[b24.Bool]
 // landing.block.updatecontent.
 type BlockUpdatecontentParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the page draft. The block identifier can be
-	// obtained using the method landing.block.getlist with the parameter
-	// params.edit_mode = 1. If you pass the block identifier from the published
-	// version of the page, the method may return an error. Required.
+	// Identifier of the block in the page draft.
+	//
+	// The block identifier can be obtained using the method landing.block.getlist
+	// with the parameter params.edit_mode = 1.
+	//
+	// If you pass the block identifier from the published version of the page, the
+	// method may return an error. Required.
 	Block int64 `json:"block"`
-	// New HTML content of the block. The method completely replaces the current
-	// content of the block. The current HTML of the block can be obtained using
-	// the method landing.block.getcontent or the method landing.block.getlist with
-	// the parameter params.get_content = true. Required.
+	// New HTML content of the block.
+	//
+	// The method completely replaces the current content of the block. The current
+	// HTML of the block can be obtained using the method landing.block.getcontent
+	// or the method landing.block.getlist with the parameter params.get_content =
+	// true. Required.
 	Content string `json:"content"`
-	// Marks the block as manually modified. To enable this flag, pass true,
-	// "true", or 1. Any other value will not enable it. Default is false. Default:
-	// false.
+	// Marks the block as manually modified.
+	//
+	// To enable this flag, pass true, "true", or 1. Any other value will not
+	// enable it. Default is false. Default: false.
 	Designed any `json:"designed,omitzero"`
 	// Do not add the change to the page history. Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
@@ -2675,16 +2927,22 @@ func BlockUpdatenodesCommand(p BlockUpdatenodesParams) b24.Command[b24.Bool] {
 // BlockUpdatenodesParams holds the parameters of landing.block.updatenodes.
 type BlockUpdatenodesParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the version of the page for editing. The block
-	// identifier can be obtained using the method landing.block.getlist with the
-	// parameter params.edit_mode = 1. If you pass the block identifier from the
-	// published version of the page, the method may return an error. Required.
+	// Identifier of the block in the version of the page for editing.
+	//
+	// The block identifier can be obtained using the method landing.block.getlist
+	// with the parameter params.edit_mode = 1. If you pass the block identifier
+	// from the published version of the page, the method may return an error.
+	// Required.
 	Block int64 `json:"block"`
 	// Set of changes for the block nodes and component parameters available for
 	// editing (detailed description). Required.
@@ -2698,15 +2956,20 @@ type BlockUpdatenodesParams struct {
 
 // BlockUpdatenodesParamsData is the data value of landing.block.updatenodes.
 type BlockUpdatenodesParamsData struct {
-	// The key must match the selector from the block manifest. For repeating
-	// elements, you can specify the position using @, for example,
-	// .landing-block-node-text@1. Positions are numbered starting from 0. If the
-	// position is not specified, the behavior depends on the value format: - for
-	// node values, the method changes the first found element, - for values of the
-	// form {attrs: {...}} with a regular selector, the method updates all found
-	// elements, - for component selectors with :, for example,
-	// bitrix:catalog.section, the position is not used. The value format depends
-	// on the node type (detailed description)
+	// The key must match the selector from the block manifest.
+	//
+	// For repeating elements, you can specify the position using @, for example,
+	// .landing-block-node-text@1. Positions are numbered starting from 0.
+	//
+	// If the position is not specified, the behavior depends on the value format:
+	//
+	//   - for node values, the method changes the first found element,
+	//   - for values of the form {attrs: {...}} with a regular selector, the
+	//     method updates all found elements,
+	//   - for component selectors with :, for example, bitrix:catalog.section,
+	//     the position is not used.
+	//
+	// The value format depends on the node type (detailed description)
 	Selector any `json:"<selector>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2728,8 +2991,9 @@ func (v BlockUpdatenodesParamsData) MarshalJSON() ([]byte, error) {
 // landing.block.updatenodes.
 type BlockUpdatenodesParamsAdditional struct {
 	// Adds new items to the current menu instead of completely replacing it. Works
-	// only for blocks that have a menu section described in the manifest. Default
-	// is false. Default: false.
+	// only for blocks that have a menu section described in the manifest.
+	//
+	// Default is false. Default: false.
 	AppendMenu b24.Opt[bool] `json:"appendMenu,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2792,24 +3056,44 @@ func BlockUpdateStylesCommand(p BlockUpdateStylesParams) b24.Command[b24.Bool] {
 // BlockUpdateStylesParams holds the parameters of landing.block.updateStyles.
 type BlockUpdateStylesParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the version of the page for editing. The block
-	// identifier can be obtained using the landing.block.getlist method with the
-	// parameter params.edit_mode = 1. If you pass the block identifier from the
-	// published version of the page, the method may return an error. Required.
+	// Identifier of the block in the version of the page for editing.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method
+	// with the parameter params.edit_mode = 1. If you pass the block identifier
+	// from the published version of the page, the method may return an error.
+	// Required.
 	Block int64 `json:"block"`
-	// Object format: where: - — CSS selector from the block manifest or
-	// #wrapper, - classList — list of CSS classes for the element after the
-	// update, - affect — list of CSS properties to be removed from nested
-	// elements, - style — set of inline styles for the element itself. A
-	// detailed description of the selector value is provided below. Required.
+	// Object format:
+	//
+	//	{
+	//	    "<selector>": {
+	//	        "classList": [],
+	//	        "affect": [],
+	//	        "style": {}
+	//	    }
+	//	}
+	//
+	// where:
+	//
+	//   - — CSS selector from the block manifest or #wrapper,
+	//   - classList — list of CSS classes for the element after the update,
+	//   - affect — list of CSS properties to be removed from nested elements,
+	//   - style — set of inline styles for the element itself.
+	//
+	// A detailed description of the selector value is provided below. Required.
 	Data BlockUpdateStylesParamsData `json:"data"`
 	// If true is passed, the method will not add the change to the page history.
+	//
 	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
@@ -2817,12 +3101,15 @@ type BlockUpdateStylesParams struct {
 // BlockUpdateStylesParamsData is the data value of landing.block.updateStyles.
 type BlockUpdateStylesParamsData struct {
 	// CSS selector from the style section of the block manifest or the special
-	// selector #wrapper for the block wrapper. If the same selector appears
-	// multiple times, you can specify the position using @, for example,
-	// .landing-block-node-text@1. Positions are numbered starting from 0. If the
-	// position is not specified, the method applies changes to all found elements
-	// with this selector. The format of the value depends on the data being passed
-	// (detailed description)
+	// selector #wrapper for the block wrapper.
+	//
+	// If the same selector appears multiple times, you can specify the position
+	// using @, for example, .landing-block-node-text@1. Positions are numbered
+	// starting from 0. If the position is not specified, the method applies
+	// changes to all found elements with this selector.
+	//
+	// The format of the value depends on the data being passed (detailed
+	// description)
 	Selector *BlockUpdateStylesParamsDataSelector `json:"<selector>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2843,18 +3130,21 @@ func (v BlockUpdateStylesParamsData) MarshalJSON() ([]byte, error) {
 // BlockUpdateStylesParamsDataSelector is the <selector> value of
 // landing.block.updateStyles.
 type BlockUpdateStylesParamsDataSelector struct {
-	// List of CSS classes for the element after the update. The method completely
-	// replaces the class attribute instead of adding classes to the current list
+	// List of CSS classes for the element after the update.
+	//
+	// The method completely replaces the class attribute instead of adding classes
+	// to the current list
 	ClassList []any `json:"classList,omitzero"`
 	// List of CSS properties to be removed from the inline styles of all nested
 	// elements of the found node. For example, ["text-align", "color"]
 	Affect []any `json:"affect,omitzero"`
 	// Set of inline styles for the found element in the format { "css-property":
 	// "value" }. The method merges the passed values with the current style
-	// attribute. If the field is not passed and the element does not have a
-	// background-image, the current inline style remains unchanged. If
-	// background-image is already set, the method retains only this property and
-	// removes other inline styles
+	// attribute.
+	//
+	// If the field is not passed and the element does not have a background-image,
+	// the current inline style remains unchanged. If background-image is already
+	// set, the method retains only this property and removes other inline styles
 	Style map[string]any `json:"style,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2922,35 +3212,53 @@ func BlockUploadfileCommand(p BlockUploadfileParams) b24.Command[*BlockUploadfil
 // BlockUploadfileParams holds the parameters of landing.block.uploadfile.
 type BlockUploadfileParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the block to which the image needs to be attached. The method
-	// accepts the identifier of any existing block. The block identifier can be
-	// obtained using the landing.block.getlist method. If the image needs to be
-	// added to a draft of a published page, use the block identifier from the
-	// draft. Typically, this is done by calling landing.block.getlist with the
-	// parameter params.edit_mode = 1. Required.
+	// Identifier of the block to which the image needs to be attached.
+	//
+	// The method accepts the identifier of any existing block.
+	//
+	// The block identifier can be obtained using the landing.block.getlist method.
+	//
+	// If the image needs to be added to a draft of a published page, use the block
+	// identifier from the draft. Typically, this is done by calling
+	// landing.block.getlist with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
-	// Image to upload. The method only accepts images. Two formats are supported:
-	// - Image URL, - Array ["file_name.png", "base64_content"]. For the array, the
-	// file name must include the extension. In the second element of the array,
-	// provide only the Base64 content without the prefix data:image/...;base64,.
+	// Image to upload.
+	//
+	// The method only accepts images. Two formats are supported:
+	//
+	//   - Image URL,
+	//   - Array ["file_name.png", "base64_content"].
+	//
+	// For the array, the file name must include the extension. In the second
+	// element of the array, provide only the Base64 content without the prefix
+	// data:image/...;base64,.
+	//
 	// When saving, the file name may change. Cyrillic letters are transliterated
-	// by the method, and spaces and parentheses are replaced with _. More about
-	// preparing Base64: How to upload files. Required.
+	// by the method, and spaces and parentheses are replaced with _.
+	//
+	// More about preparing Base64: How to upload files. Required.
 	Picture any `json:"picture"`
 	// File extension for uploading via URL, if it cannot be accurately determined
-	// from the address. This parameter is only considered for picture passed as a
-	// URL. Specify the image file extension here. If the parameter is not
-	// provided, the extension is determined automatically. For the picture array,
-	// the extension is taken from the file name
+	// from the address.
+	//
+	// This parameter is only considered for picture passed as a URL. Specify the
+	// image file extension here.
+	//
+	// If the parameter is not provided, the extension is determined automatically.
+	// For the picture array, the extension is taken from the file name
 	Ext b24.Opt[string] `json:"ext,omitzero"`
-	// Additional parameters for image processing (detailed description). If the
-	// parameter is not provided, the image is saved without resizing
+	// Additional parameters for image processing (detailed description).
+	//
+	// If the parameter is not provided, the image is saved without resizing
 	Params *BlockUploadfileParamsParams `json:"params,omitzero"`
-	// If the value is cast to true, the file is marked as temporary. Default is
-	// false. Default: false.
+	// If the value is cast to true, the file is marked as temporary.
+	//
+	// Default is false. Default: false.
 	Temp any `json:"temp,omitzero"`
 }
 
@@ -2967,17 +3275,21 @@ func (p BlockUploadfileParams) validate() error {
 
 // BlockUploadfileParamsParams is the params value of landing.block.uploadfile.
 type BlockUploadfileParamsParams struct {
-	// Target width of the image in pixels. Resizing is performed only if height is
-	// also provided
+	// Target width of the image in pixels.
+	//
+	// Resizing is performed only if height is also provided
 	Width b24.Opt[int64] `json:"width,omitzero"`
-	// Target height of the image in pixels. Resizing is performed only if width is
-	// also provided
+	// Target height of the image in pixels.
+	//
+	// Resizing is performed only if width is also provided
 	Height b24.Opt[int64] `json:"height,omitzero"`
-	// Resizing mode. Possible values: 0 — fit the image within the specified
-	// dimensions while maintaining proportions, 1 — resize proportionally by the
-	// larger side, 2 — adjust the image to exact dimensions, cropping it if
-	// necessary. Default is 1. The parameter applies only to raster images.
-	// Default: 1.
+	// Resizing mode.
+	//
+	// Possible values: 0 — fit the image within the specified dimensions while
+	// maintaining proportions, 1 — resize proportionally by the larger side, 2
+	// — adjust the image to exact dimensions, cropping it if necessary.
+	//
+	// Default is 1. The parameter applies only to raster images. Default: 1.
 	ResizeType b24.Opt[int64] `json:"resize_type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2999,8 +3311,10 @@ func (v BlockUploadfileParamsParams) MarshalJSON() ([]byte, error) {
 type BlockUploadfileResult struct {
 	// Identifier of the saved file
 	ID b24.Int `json:"id"`
-	// Address of the uploaded file. Depending on the environment, either a
-	// relative path or a full URL may be returned
+	// Address of the uploaded file.
+	//
+	// Depending on the environment, either a relative path or a full URL may be
+	// returned
 	Src b24.String `json:"src"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

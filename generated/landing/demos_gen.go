@@ -48,30 +48,103 @@ func DemosGetListCommand(p DemosGetListParams) b24.Command[[]DemosGetListItem] {
 
 // DemosGetListParams holds the parameters of landing.demos.getList.
 type DemosGetListParams struct {
-	// Object format: where: - value_n — value of the corresponding selection
-	// parameter For more details on each parameter, see the section Parameter
-	// params
+	// Object format:
+	//
+	//	{
+	//	    select: value_1,
+	//	    filter: value_2,
+	//	    order: value_3,
+	//	    group: value_4,
+	//	    limit: value_5,
+	//	    offset: value_6
+	//	}
+	//
+	// where:
+	//
+	//   - value_n — value of the corresponding selection parameter
+	//
+	// For more details on each parameter, see the section Parameter params
 	Params *DemosGetListParamsParams `json:"params,omitzero"`
 }
 
 // DemosGetListParamsParams is the params value of landing.demos.getList.
 type DemosGetListParamsParams struct {
-	// Array format: where: - field_n — selection field For a list of available
-	// fields for selection, see the section Result element type. Elements in
-	// select with a . are ignored
+	// Array format:
+	//
+	//	[
+	//	    field_1,
+	//	    field_2,
+	//	    ...,
+	//	    field_n
+	//	]
+	//
+	// where:
+	//
+	//   - field_n — selection field
+	//
+	// For a list of available fields for selection, see the section Result element
+	// type.
+	//
+	// Elements in select with a . are ignored
 	Select []string `json:"select,omitzero"`
-	// Object format: where: - field_n — filtering field - value_n — filter
-	// value For a list of available fields for filtering, see the section Result
-	// element type. If filter is not provided or is not in object format, the
-	// method uses an empty filter {}
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — filtering field
+	//   - value_n — filter value
+	//
+	// For a list of available fields for filtering, see the section Result element
+	// type.
+	//
+	// If filter is not provided or is not in object format, the method uses an
+	// empty filter {}
 	Filter *DemosGetListParamsParamsFilter `json:"filter,omitzero"`
-	// Object format: where: - field_n — sorting field - value_n — sorting
-	// direction: ASC or DESC For a list of available fields for sorting, see the
-	// section Result element type
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — sorting field
+	//   - value_n — sorting direction: ASC or DESC
+	//
+	// For a list of available fields for sorting, see the section Result element
+	// type
 	Order *DemosGetListParamsParamsOrder `json:"order,omitzero"`
-	// Array of fields for grouping the result. Format: where: - field_n —
-	// grouping field Examples: - ["TYPE"] - ["ACTIVE", "TYPE"] For a list of
-	// available fields, see the section Result element type
+	// Array of fields for grouping the result.
+	//
+	// Format:
+	//
+	//	[
+	//	    field_1,
+	//	    field_2,
+	//	    ...,
+	//	    field_n
+	//	]
+	//
+	// where:
+	//
+	//   - field_n — grouping field
+	//
+	// Examples:
+	//
+	//   - ["TYPE"]
+	//   - ["ACTIVE", "TYPE"]
+	//
+	// For a list of available fields, see the section Result element type
 	Group []DemosGetListParamsParamsGroup `json:"group,omitzero"`
 	// Limit on the number of records in the selection
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
@@ -107,13 +180,22 @@ type DemosGetListParamsParamsFilter struct {
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Description of the template
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Type of the template. Possible values: - page — templates for pages/sites
-	// - store — templates for stores - knowledge — templates for knowledge
-	// bases - group — templates for groups - mainpage — templates for main
-	// pages
+	// Type of the template.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages/sites
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type b24.Opt[DemosGetListParamsParamsFilterType] `json:"TYPE,omitzero"`
-	// Type of the wizard. Possible values: - S — site template - P — page
-	// template
+	// Type of the wizard.
+	//
+	// Possible values:
+	//
+	//   - S — site template
+	//   - P — page template
 	TplType b24.Opt[DemosGetListParamsParamsFilterTplType] `json:"TPL_TYPE,omitzero"`
 	// Indicator of display in the list (Y/N)
 	ShowInList b24.Opt[string] `json:"SHOW_IN_LIST,omitzero"`
@@ -125,13 +207,19 @@ type DemosGetListParamsParamsFilter struct {
 	Preview2X b24.Opt[string] `json:"PREVIEW2X,omitzero"`
 	// Preview 3x
 	Preview3X b24.Opt[string] `json:"PREVIEW3X,omitzero"`
-	// Manifest of the template. In the original data, it is stored serialized, in
-	// the method response it is returned as an object after unserialize. If the
-	// manifest is not specified, it may return false
+	// Manifest of the template.
+	//
+	// In the original data, it is stored serialized, in the method response it is
+	// returned as an object after unserialize.
+	//
+	// If the manifest is not specified, it may return false
 	Manifest any `json:"MANIFEST,omitzero"`
-	// Localization of the template. If the field is filled, it is returned in the
-	// response after unserialize. The composition and keys of localization depend
-	// on the template. More details: Template Localization
+	// Localization of the template.
+	//
+	// If the field is filled, it is returned in the response after unserialize.
+	//
+	// The composition and keys of localization depend on the template. More
+	// details: Template Localization
 	Lang map[string]any `json:"LANG,omitzero"`
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
@@ -139,9 +227,13 @@ type DemosGetListParamsParamsFilter struct {
 	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
 	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
-	// Creation date. The method converts the value to a string
+	// Creation date.
+	//
+	// The method converts the value to a string
 	DateCreate b24.Opt[string] `json:"DATE_CREATE,omitzero"`
-	// Modification date. The method converts the value to a string
+	// Modification date.
+	//
+	// The method converts the value to a string
 	DateModify b24.Opt[string] `json:"DATE_MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -173,13 +265,22 @@ type DemosGetListParamsParamsOrder struct {
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Description of the template
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Type of the template. Possible values: - page — templates for pages/sites
-	// - store — templates for stores - knowledge — templates for knowledge
-	// bases - group — templates for groups - mainpage — templates for main
-	// pages
+	// Type of the template.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages/sites
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type b24.Opt[DemosGetListParamsParamsOrderType] `json:"TYPE,omitzero"`
-	// Type of the wizard. Possible values: - S — site template - P — page
-	// template
+	// Type of the wizard.
+	//
+	// Possible values:
+	//
+	//   - S — site template
+	//   - P — page template
 	TplType b24.Opt[DemosGetListParamsParamsOrderTplType] `json:"TPL_TYPE,omitzero"`
 	// Indicator of display in the list (Y/N)
 	ShowInList b24.Opt[string] `json:"SHOW_IN_LIST,omitzero"`
@@ -191,13 +292,19 @@ type DemosGetListParamsParamsOrder struct {
 	Preview2X b24.Opt[string] `json:"PREVIEW2X,omitzero"`
 	// Preview 3x
 	Preview3X b24.Opt[string] `json:"PREVIEW3X,omitzero"`
-	// Manifest of the template. In the original data, it is stored serialized, in
-	// the method response it is returned as an object after unserialize. If the
-	// manifest is not specified, it may return false
+	// Manifest of the template.
+	//
+	// In the original data, it is stored serialized, in the method response it is
+	// returned as an object after unserialize.
+	//
+	// If the manifest is not specified, it may return false
 	Manifest any `json:"MANIFEST,omitzero"`
-	// Localization of the template. If the field is filled, it is returned in the
-	// response after unserialize. The composition and keys of localization depend
-	// on the template. More details: Template Localization
+	// Localization of the template.
+	//
+	// If the field is filled, it is returned in the response after unserialize.
+	//
+	// The composition and keys of localization depend on the template. More
+	// details: Template Localization
 	Lang map[string]any `json:"LANG,omitzero"`
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
@@ -205,9 +312,13 @@ type DemosGetListParamsParamsOrder struct {
 	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
 	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
-	// Creation date. The method converts the value to a string
+	// Creation date.
+	//
+	// The method converts the value to a string
 	DateCreate b24.Opt[string] `json:"DATE_CREATE,omitzero"`
-	// Modification date. The method converts the value to a string
+	// Modification date.
+	//
+	// The method converts the value to a string
 	DateModify b24.Opt[string] `json:"DATE_MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -239,13 +350,22 @@ type DemosGetListParamsParamsGroup struct {
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Description of the template
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Type of the template. Possible values: - page — templates for pages/sites
-	// - store — templates for stores - knowledge — templates for knowledge
-	// bases - group — templates for groups - mainpage — templates for main
-	// pages
+	// Type of the template.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages/sites
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type b24.Opt[DemosGetListParamsParamsGroupType] `json:"TYPE,omitzero"`
-	// Type of the wizard. Possible values: - S — site template - P — page
-	// template
+	// Type of the wizard.
+	//
+	// Possible values:
+	//
+	//   - S — site template
+	//   - P — page template
 	TplType b24.Opt[DemosGetListParamsParamsGroupTplType] `json:"TPL_TYPE,omitzero"`
 	// Indicator of display in the list (Y/N)
 	ShowInList b24.Opt[string] `json:"SHOW_IN_LIST,omitzero"`
@@ -257,13 +377,19 @@ type DemosGetListParamsParamsGroup struct {
 	Preview2X b24.Opt[string] `json:"PREVIEW2X,omitzero"`
 	// Preview 3x
 	Preview3X b24.Opt[string] `json:"PREVIEW3X,omitzero"`
-	// Manifest of the template. In the original data, it is stored serialized, in
-	// the method response it is returned as an object after unserialize. If the
-	// manifest is not specified, it may return false
+	// Manifest of the template.
+	//
+	// In the original data, it is stored serialized, in the method response it is
+	// returned as an object after unserialize.
+	//
+	// If the manifest is not specified, it may return false
 	Manifest any `json:"MANIFEST,omitzero"`
-	// Localization of the template. If the field is filled, it is returned in the
-	// response after unserialize. The composition and keys of localization depend
-	// on the template. More details: Template Localization
+	// Localization of the template.
+	//
+	// If the field is filled, it is returned in the response after unserialize.
+	//
+	// The composition and keys of localization depend on the template. More
+	// details: Template Localization
 	Lang map[string]any `json:"LANG,omitzero"`
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
@@ -271,9 +397,13 @@ type DemosGetListParamsParamsGroup struct {
 	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
 	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
-	// Creation date. The method converts the value to a string
+	// Creation date.
+	//
+	// The method converts the value to a string
 	DateCreate b24.Opt[string] `json:"DATE_CREATE,omitzero"`
-	// Modification date. The method converts the value to a string
+	// Modification date.
+	//
+	// The method converts the value to a string
 	DateModify b24.Opt[string] `json:"DATE_MODIFY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -305,13 +435,22 @@ type DemosGetListItem struct {
 	Title b24.String `json:"TITLE"`
 	// Description of the template
 	Description b24.String `json:"DESCRIPTION"`
-	// Type of the template. Possible values: - page — templates for pages/sites
-	// - store — templates for stores - knowledge — templates for knowledge
-	// bases - group — templates for groups - mainpage — templates for main
-	// pages
+	// Type of the template.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages/sites
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type DemosGetListItemType `json:"TYPE"`
-	// Type of the wizard. Possible values: - S — site template - P — page
-	// template
+	// Type of the wizard.
+	//
+	// Possible values:
+	//
+	//   - S — site template
+	//   - P — page template
 	TplType DemosGetListItemTplType `json:"TPL_TYPE"`
 	// Indicator of display in the list (Y/N)
 	ShowInList b24.String `json:"SHOW_IN_LIST"`
@@ -323,13 +462,19 @@ type DemosGetListItem struct {
 	Preview2X b24.String `json:"PREVIEW2X"`
 	// Preview 3x
 	Preview3X b24.String `json:"PREVIEW3X"`
-	// Manifest of the template. In the original data, it is stored serialized, in
-	// the method response it is returned as an object after unserialize. If the
-	// manifest is not specified, it may return false
+	// Manifest of the template.
+	//
+	// In the original data, it is stored serialized, in the method response it is
+	// returned as an object after unserialize.
+	//
+	// If the manifest is not specified, it may return false
 	Manifest b24.String `json:"MANIFEST"`
-	// Localization of the template. If the field is filled, it is returned in the
-	// response after unserialize. The composition and keys of localization depend
-	// on the template. More details: Template Localization
+	// Localization of the template.
+	//
+	// If the field is filled, it is returned in the response after unserialize.
+	//
+	// The composition and keys of localization depend on the template. More
+	// details: Template Localization
 	Lang json.RawMessage `json:"LANG"`
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.String `json:"SITE_TEMPLATE_ID"`
@@ -337,9 +482,13 @@ type DemosGetListItem struct {
 	CreatedByID b24.Int `json:"CREATED_BY_ID"`
 	// Identifier of the user who modified the template
 	ModifiedByID b24.Int `json:"MODIFIED_BY_ID"`
-	// Creation date. The method converts the value to a string
+	// Creation date.
+	//
+	// The method converts the value to a string
 	DateCreate b24.String `json:"DATE_CREATE"`
-	// Modification date. The method converts the value to a string
+	// Modification date.
+	//
+	// The method converts the value to a string
 	DateModify b24.String `json:"DATE_MODIFY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -605,14 +754,36 @@ func DemosGetPageListCommand(p DemosGetPageListParams) b24.Command[*DemosGetPage
 
 // DemosGetPageListParams holds the parameters of landing.demos.getPageList.
 type DemosGetPageListParams struct {
-	// Template type. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages. Required.
+	// Template type.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
+	//
+	// Required.
 	Type DemosGetPageListParamsType `json:"type"`
-	// Object format: where: - field_n — filter field - value_n — filter value
-	// Filtering is applied to the top-level fields of the template object. You can
-	// filter by fields from the Page Template Type section. Nested fields (e.g.,
-	// DATA.*) are not considered in the filter
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — filter field
+	//   - value_n — filter value
+	//
+	// Filtering is applied to the top-level fields of the template object.
+	//
+	// You can filter by fields from the Page Template Type section. Nested fields
+	// (e.g., DATA.*) are not considered in the filter
 	Filter *DemosGetPageListParamsFilter `json:"filter,omitzero"`
 }
 
@@ -634,8 +805,10 @@ type DemosGetPageListParamsFilter struct {
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// External template code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Types for which the template is available. For file templates, an array is
-	// usually returned; for registered application templates — a string
+	// Types for which the template is available.
+	//
+	// For file templates, an array is usually returned; for registered application
+	// templates — a string
 	Type any `json:"TYPE,omitzero"`
 	// Template title
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
@@ -663,8 +836,9 @@ type DemosGetPageListParamsFilter struct {
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
 	// REST template status
 	Rest b24.Opt[int64] `json:"REST,omitzero"`
-	// Template data from file source more details. For registered application
-	// templates, an empty array may be returned
+	// Template data from file source more details.
+	//
+	// For registered application templates, an empty array may be returned
 	Data *DemosGetPageListParamsFilterData `json:"DATA,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -689,9 +863,15 @@ type DemosGetPageListParamsFilterData struct {
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Template name in export data
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template types. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages
+	// Template types.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type []string `json:"type,omitzero"`
 	// Template description
 	Description b24.Opt[string] `json:"description,omitzero"`
@@ -723,8 +903,10 @@ type DemosGetPageListParamsFilterData struct {
 	DisableImport b24.Opt[string] `json:"disable_import,omitzero"`
 	// CRM form page flag (e.g., Y)
 	IsWebformPage b24.Opt[string] `json:"is_webform_page,omitzero"`
-	// Template fields more details. Codes for fields.ADDITIONAL_FIELDS can be
-	// found in the Additional Page Fields section
+	// Template fields more details.
+	//
+	// Codes for fields.ADDITIONAL_FIELDS can be found in the Additional Page
+	// Fields section
 	Fields map[string]any `json:"fields,omitzero"`
 	// Template composition more details
 	Items []any `json:"items,omitzero"`
@@ -769,8 +951,10 @@ type DemosGetPageListResult struct {
 	ID b24.String `json:"ID"`
 	// External template code
 	XMLID b24.String `json:"XML_ID"`
-	// Types for which the template is available. For file templates, an array is
-	// usually returned; for registered application templates — a string
+	// Types for which the template is available.
+	//
+	// For file templates, an array is usually returned; for registered application
+	// templates — a string
 	Type json.RawMessage `json:"TYPE"`
 	// Template title
 	Title b24.String `json:"TITLE"`
@@ -798,8 +982,9 @@ type DemosGetPageListResult struct {
 	AppCode b24.String `json:"APP_CODE"`
 	// REST template status
 	Rest b24.Int `json:"REST"`
-	// Template data from file source more details. For registered application
-	// templates, an empty array may be returned
+	// Template data from file source more details.
+	//
+	// For registered application templates, an empty array may be returned
 	Data DemosGetPageListResultData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -823,9 +1008,15 @@ type DemosGetPageListResultData struct {
 	Code b24.String `json:"code"`
 	// Template name in export data
 	Name b24.String `json:"name"`
-	// Template types. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages
+	// Template types.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type []b24.String `json:"type"`
 	// Template description
 	Description b24.String `json:"description"`
@@ -857,8 +1048,10 @@ type DemosGetPageListResultData struct {
 	DisableImport b24.String `json:"disable_import"`
 	// CRM form page flag (e.g., Y)
 	IsWebformPage b24.String `json:"is_webform_page"`
-	// Template fields more details. Codes for fields.ADDITIONAL_FIELDS can be
-	// found in the Additional Page Fields section
+	// Template fields more details.
+	//
+	// Codes for fields.ADDITIONAL_FIELDS can be found in the Additional Page
+	// Fields section
 	Fields json.RawMessage `json:"fields"`
 	// Template composition more details
 	Items json.RawMessage `json:"items"`
@@ -970,14 +1163,36 @@ func DemosGetSiteListCommand(p DemosGetSiteListParams) b24.Command[*DemosGetSite
 
 // DemosGetSiteListParams holds the parameters of landing.demos.getSiteList.
 type DemosGetSiteListParams struct {
-	// Template type. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages. Required.
+	// Template type.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
+	//
+	// Required.
 	Type DemosGetSiteListParamsType `json:"type"`
-	// Object format: where: - field_n — filter field - value_n — filter value
-	// Filtering is applied to the top-level fields of the template object. You can
-	// filter by fields from the Website Template Type. Nested fields (e.g.,
-	// DATA.*) are not considered in the filter
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — filter field
+	//   - value_n — filter value
+	//
+	// Filtering is applied to the top-level fields of the template object.
+	//
+	// You can filter by fields from the Website Template Type. Nested fields
+	// (e.g., DATA.*) are not considered in the filter
 	Filter *DemosGetSiteListParamsFilter `json:"filter,omitzero"`
 }
 
@@ -999,8 +1214,10 @@ type DemosGetSiteListParamsFilter struct {
 	ID b24.Opt[string] `json:"ID,omitzero"`
 	// External template code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Types for which the template is available. For file templates, an array is
-	// usually returned; for registered application templates, a string
+	// Types for which the template is available.
+	//
+	// For file templates, an array is usually returned; for registered application
+	// templates, a string
 	Type any `json:"TYPE,omitzero"`
 	// Template title
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
@@ -1028,8 +1245,9 @@ type DemosGetSiteListParamsFilter struct {
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
 	// REST template status
 	Rest b24.Opt[int64] `json:"REST,omitzero"`
-	// Template data from file source more details. For registered application
-	// templates, an empty array may be returned
+	// Template data from file source more details.
+	//
+	// For registered application templates, an empty array may be returned
 	Data *DemosGetSiteListParamsFilterData `json:"DATA,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1054,9 +1272,15 @@ type DemosGetSiteListParamsFilterData struct {
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Template name in export data
 	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template types. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages
+	// Template types.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type []string `json:"type,omitzero"`
 	// Template description
 	Description b24.Opt[string] `json:"description,omitzero"`
@@ -1078,8 +1302,10 @@ type DemosGetSiteListParamsFilterData struct {
 	ShowInList b24.Opt[string] `json:"show_in_list,omitzero"`
 	// Template sort index
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Template fields more details. Codes for fields.ADDITIONAL_FIELDS can be
-	// found in the section Additional Website Fields
+	// Template fields more details.
+	//
+	// Codes for fields.ADDITIONAL_FIELDS can be found in the section Additional
+	// Website Fields
 	Fields map[string]any `json:"fields,omitzero"`
 	// Template composition more details
 	Items []any `json:"items,omitzero"`
@@ -1121,8 +1347,10 @@ type DemosGetSiteListEmpty struct {
 	ID b24.String `json:"ID"`
 	// External template code
 	XMLID b24.String `json:"XML_ID"`
-	// Types for which the template is available. For file templates, an array is
-	// usually returned; for registered application templates, a string
+	// Types for which the template is available.
+	//
+	// For file templates, an array is usually returned; for registered application
+	// templates, a string
 	Type json.RawMessage `json:"TYPE"`
 	// Template title
 	Title b24.String `json:"TITLE"`
@@ -1150,8 +1378,9 @@ type DemosGetSiteListEmpty struct {
 	AppCode b24.String `json:"APP_CODE"`
 	// REST template status
 	Rest b24.Int `json:"REST"`
-	// Template data from file source more details. For registered application
-	// templates, an empty array may be returned
+	// Template data from file source more details.
+	//
+	// For registered application templates, an empty array may be returned
 	Data DemosGetSiteListEmptyData `json:"DATA"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1175,9 +1404,15 @@ type DemosGetSiteListEmptyData struct {
 	Code b24.String `json:"code"`
 	// Template name in export data
 	Name b24.String `json:"name"`
-	// Template types. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages
+	// Template types.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type []b24.String `json:"type"`
 	// Template description
 	Description b24.String `json:"description"`
@@ -1199,8 +1434,10 @@ type DemosGetSiteListEmptyData struct {
 	ShowInList b24.String `json:"show_in_list"`
 	// Template sort index
 	Sort b24.Int `json:"sort"`
-	// Template fields more details. Codes for fields.ADDITIONAL_FIELDS can be
-	// found in the section Additional Website Fields
+	// Template fields more details.
+	//
+	// Codes for fields.ADDITIONAL_FIELDS can be found in the section Additional
+	// Website Fields
 	Fields json.RawMessage `json:"fields"`
 	// Template composition more details
 	Items json.RawMessage `json:"items"`
@@ -1328,9 +1565,12 @@ func DemosRegisterCommand(p DemosRegisterParams) b24.Command[[]b24.Int] {
 
 // DemosRegisterParams holds the parameters of landing.demos.register.
 type DemosRegisterParams struct {
-	// Template data. Typically, the result of the method landing.site.fullExport
-	// is passed. The method accepts both the site export with items and an array
-	// of individual template elements more details. Required.
+	// Template data.
+	//
+	// Typically, the result of the method landing.site.fullExport is passed.
+	//
+	// The method accepts both the site export with items and an array of
+	// individual template elements more details. Required.
 	Data DemosRegisterParamsData `json:"data"`
 	// Additional registration parameters more details
 	Params *DemosRegisterParamsParams `json:"params,omitzero"`
@@ -1359,12 +1599,22 @@ type DemosRegisterParamsData struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Template description
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Template type. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages
+	// Template type.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type b24.Opt[DemosRegisterParamsDataType] `json:"type,omitzero"`
-	// Template usage type in the wizard. Possible values: - S — site template -
-	// P — page template
+	// Template usage type in the wizard.
+	//
+	// Possible values:
+	//
+	//   - S — site template
+	//   - P — page template
 	TplType b24.Opt[DemosRegisterParamsDataTplType] `json:"tpl_type,omitzero"`
 	// Site fields from the export more details
 	Fields map[string]any `json:"fields,omitzero"`
@@ -1414,17 +1664,29 @@ type DemosRegisterParamsDataItems struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Page description
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Page type. Possible values: - page — templates for pages - store —
-	// templates for stores - knowledge — templates for knowledge bases - group
-	// — templates for groups - mainpage — templates for main pages
+	// Page type.
+	//
+	// Possible values:
+	//
+	//   - page — templates for pages
+	//   - store — templates for stores
+	//   - knowledge — templates for knowledge bases
+	//   - group — templates for groups
+	//   - mainpage — templates for main pages
 	Type b24.Opt[DemosRegisterParamsDataItemsType] `json:"type,omitzero"`
-	// Template usage type in the wizard. Possible values: - S — site template -
-	// P — page template
+	// Template usage type in the wizard.
+	//
+	// Possible values:
+	//
+	//   - S — site template
+	//   - P — page template
 	TplType b24.Opt[DemosRegisterParamsDataItemsTplType] `json:"tpl_type,omitzero"`
 	// Version of the page format
 	Version b24.Opt[int64] `json:"version,omitzero"`
-	// Page fields from the export more details. Codes for fields.ADDITIONAL_FIELDS
-	// can be found in the section Additional Page Fields
+	// Page fields from the export more details.
+	//
+	// Codes for fields.ADDITIONAL_FIELDS can be found in the section Additional
+	// Page Fields
 	Fields map[string]any `json:"fields,omitzero"`
 	// Page layout from the export more details
 	Layout []any `json:"layout,omitzero"`
@@ -1493,11 +1755,13 @@ func (v DemosRegisterParamsDataItemsItems) MarshalJSON() ([]byte, error) {
 
 // DemosRegisterParamsParams is the params value of landing.demos.register.
 type DemosRegisterParamsParams struct {
-	// Identifier of the site template of the main module. Used in on-premise
-	// versions
+	// Identifier of the site template of the main module.
+	//
+	// Used in on-premise versions
 	SiteTemplateID b24.Opt[string] `json:"site_template_id,omitzero"`
-	// Localization of the main phrases of the template. Details in the article
-	// Template Localization
+	// Localization of the main phrases of the template.
+	//
+	// Details in the article Template Localization
 	Lang map[string]any `json:"lang,omitzero"`
 	// Code of the original language for the lang array
 	LangOriginal b24.Opt[string] `json:"lang_original,omitzero"`
@@ -1633,7 +1897,7 @@ func (v *DemosRegisterParamsDataItemsTplType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - MISSING_PARAMS: Method call without code
+//   - MISSING_PARAMS: Method call without code
 func DemosUnregister(ctx context.Context, c b24.Caller, p DemosUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1658,9 +1922,10 @@ func DemosUnregisterCommand(p DemosUnregisterParams) b24.Command[b24.Bool] {
 
 // DemosUnregisterParams holds the parameters of landing.demos.unregister.
 type DemosUnregisterParams struct {
-	// External code of the template. The code can be obtained, for example, from
-	// the result of the method landing.demos.getList in the XML_ID field.
-	// Required.
+	// External code of the template.
+	//
+	// The code can be obtained, for example, from the result of the method
+	// landing.demos.getList in the XML_ID field. Required.
 	Code string `json:"code"`
 }
 

@@ -31,7 +31,7 @@ import (
 //     the specified site or does not exist is passed in fields.FOLDER_ID
 //   - SLASH_IS_NOT_ALLOWED: Slash is not allowed in the landing address: a
 //     character / is passed in fields.CODE
-//   - CANT_BE_EMPTY: The page address cannot be empty: an empty string '' is
+//   - CANT_BE_EMPTY: The page address cannot be empty: an empty string "" is
 //     passed in fields.CODE
 //   - WRONG_CODE_FORMAT: Invalid page address: a value in the format _ _ is
 //     passed in fields.CODE, for example code_12_34
@@ -60,8 +60,10 @@ func LandingAddCommand(p LandingAddParams) b24.Command[b24.Int] {
 // LandingAddParams holds the parameters of landing.landing.add.
 type LandingAddParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Set of fields for the new page or folder (detailed description). Required.
 	Fields LandingAddParamsFields `json:"fields"`
@@ -88,20 +90,25 @@ func (p LandingAddParams) validate() error {
 type LandingAddParamsFields struct {
 	// Title of the page. Required.
 	Title string `json:"TITLE"`
-	// Identifier of the site where the page is created. The site identifier can be
-	// obtained using the method landing.site.getList or from the result of the
-	// method landing.site.add. Required.
+	// Identifier of the site where the page is created.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	SiteID int64 `json:"SITE_ID"`
 	// Symbolic code of the page. It must not contain the character / and must not
-	// be in the format _ _ , for example code_12_34. If the field is not provided
-	// or a string consisting only of spaces is passed, the code will be generated
-	// from TITLE. If the transliterated code turns out to be empty, a string of 12
-	// characters will be generated. An empty string ” without the FOLDER
-	// parameter cannot be passed — the method will return an error. If the
-	// FOLDER parameter is passed with any value, an empty string is allowed, and
-	// the code will be generated from TITLE. If such a code is already used within
-	// the site or folder after creation, a suffix of the form _<4 random
-	// characters> will be added to it
+	// be in the format _ _ , for example code_12_34.
+	//
+	// If the field is not provided or a string consisting only of spaces is
+	// passed, the code will be generated from TITLE. If the transliterated code
+	// turns out to be empty, a string of 12 characters will be generated.
+	//
+	// An empty string "" without the FOLDER parameter cannot be passed — the
+	// method will return an error. If the FOLDER parameter is passed with any
+	// value, an empty string is allowed, and the code will be generated from
+	// TITLE.
+	//
+	// If such a code is already used within the site or folder after creation, a
+	// suffix of the form _<4 random characters> will be added to it
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Arbitrary description of the page
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
@@ -114,11 +121,15 @@ type LandingAddParamsFields struct {
 	// Y and N, default is N. Default: N.
 	Folder b24.Opt[string] `json:"FOLDER,omitzero"`
 	// Identifier of the folder where the page should be created. The folder must
-	// belong to the same site as SITE_ID. The folder identifier can be obtained
-	// using the method landing.site.getFolders
+	// belong to the same site as SITE_ID.
+	//
+	// The folder identifier can be obtained using the method
+	// landing.site.getFolders
 	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
-	// Identifier of the page view template. The identifier of the view template
-	// can be obtained using the method landing.template.getlist
+	// Identifier of the page view template.
+	//
+	// The identifier of the view template can be obtained using the method
+	// landing.template.getlist
 	TplID b24.Opt[int64] `json:"TPL_ID,omitzero"`
 	// Additional fields of the page. Available codes and values are described in
 	// the article Additional Page Fields
@@ -197,12 +208,16 @@ func LandingAddblockCommand(p LandingAddblockParams) b24.Command[b24.Int] {
 // LandingAddblockParams holds the parameters of landing.landing.addblock.
 type LandingAddblockParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. For pages of types PAGE, STORE, and SMN, this parameter
-	// does not need to be passed. For pages in the scopes GROUP, KNOWLEDGE, and
-	// MAINPAGE, pass the same value for scope. The rules for selecting the value
-	// are described in the article Working with Site Types and Scopes
+	// the method name.
+	//
+	// For pages of types PAGE, STORE, and SMN, this parameter does not need to be
+	// passed. For pages in the scopes GROUP, KNOWLEDGE, and MAINPAGE, pass the
+	// same value for scope. The rules for selecting the value are described in the
+	// article Working with Site Types and Scopes
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the method
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
@@ -227,28 +242,40 @@ func (p LandingAddblockParams) validate() error {
 
 // LandingAddblockParamsFields is the fields value of landing.landing.addblock.
 type LandingAddblockParamsFields struct {
-	// Symbolic code of the block from the repository. The code can be obtained
-	// using the method landing.block.getrepository: for fields.CODE, take the key
-	// of the element from result.items, for example 02.three_cols_big_1 or
-	// repo_385. For a block registered by the application through
-	// landing.repo.register, use a value in the form of repo_ . The availability
-	// of the code depends on the type of page and the top-level parameter scope,
-	// if it is passed. If you obtain the code via landing.block.getrepository, use
-	// the same scope as in landing.landing.addblock. If the parameter is not
-	// passed or passed as an empty string, the method will return an error.
-	// Required.
+	// Symbolic code of the block from the repository.
+	//
+	// The code can be obtained using the method landing.block.getrepository: for
+	// fields.CODE, take the key of the element from result.items, for example
+	// 02.three_cols_big_1 or repo_385.
+	//
+	// For a block registered by the application through landing.repo.register, use
+	// a value in the form of repo_ .
+	//
+	// The availability of the code depends on the type of page and the top-level
+	// parameter scope, if it is passed. If you obtain the code via
+	// landing.block.getrepository, use the same scope as in
+	// landing.landing.addblock.
+	//
+	// If the parameter is not passed or passed as an empty string, the method will
+	// return an error. Required.
 	Code string `json:"CODE"`
-	// Identifier of the block after which the new block should be inserted. The
-	// block identifier can be obtained using the method landing.block.getList. If
-	// you pass the identifier of an existing block on the page, the new block will
-	// be added immediately after it. If the parameter is not passed, the new block
-	// will be added to the beginning of the page. If AFTER_ID is passed but there
-	// is no block with that identifier on the page, there will be no separate
-	// error. In this case, the new block will also be added to the beginning of
-	// the page
+	// Identifier of the block after which the new block should be inserted.
+	//
+	// The block identifier can be obtained using the method landing.block.getList.
+	//
+	// If you pass the identifier of an existing block on the page, the new block
+	// will be added immediately after it. If the parameter is not passed, the new
+	// block will be added to the beginning of the page.
+	//
+	// If AFTER_ID is passed but there is no block with that identifier on the
+	// page, there will be no separate error. In this case, the new block will also
+	// be added to the beginning of the page
 	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
-	// Flag indicating the activity of the new block. Possible values: Y — block
-	// is active N — block is inactive Default is Y. Default: Y.
+	// Flag indicating the activity of the new block. Possible values:
+	//
+	// Y — block is active N — block is inactive.
+	//
+	// Default is Y. Default: Y.
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// HTML content of the block. Allows replacing the standard content of the
 	// block with your own HTML code. The block code must still be available in the
@@ -335,16 +362,21 @@ func LandingAddByTemplateCommand(p LandingAddByTemplateParams) b24.Command[b24.I
 // landing.landing.addByTemplate.
 type LandingAddByTemplateParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site where the page needs to be created. The site
-	// identifier can be obtained using the landing.site.getList method or from the
-	// result of the landing.site.add method. Required.
+	// Identifier of the site where the page needs to be created.
+	//
+	// The site identifier can be obtained using the landing.site.getList method or
+	// from the result of the landing.site.add method. Required.
 	SiteID int64 `json:"siteId"`
-	// Template code for the page. A list of available templates can be obtained
-	// using the landing.demos.getPageList method. The code depends on the
-	// templates available in Bitrix24. For example, the value might look like
+	// Template code for the page.
+	//
+	// A list of available templates can be obtained using the
+	// landing.demos.getPageList method. The code depends on the templates
+	// available in Bitrix24. For example, the value might look like
 	// krayt.monotovar@KraytPetShop. Required.
 	Code string `json:"code"`
 	// Additional parameters for creating the page (detailed description)
@@ -372,45 +404,58 @@ func (p LandingAddByTemplateParams) validate() error {
 // landing.landing.addByTemplate.
 type LandingAddByTemplateParamsFields struct {
 	// Overrides the title of the created page and the SEO titles of the template.
+	//
 	// If not provided, values from the template will be used
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Overrides the SEO descriptions of the template. The value is recorded in the
-	// additional fields METAOG_DESCRIPTION and METAMAIN_DESCRIPTION, but not in
-	// the DESCRIPTION field of the page itself
+	// Overrides the SEO descriptions of the template.
+	//
+	// The value is recorded in the additional fields METAOG_DESCRIPTION and
+	// METAMAIN_DESCRIPTION, but not in the DESCRIPTION field of the page itself
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Identifier of an existing page or folder in the same site. If a folder is
-	// provided, the new page will be created within it. If a page from a folder is
-	// provided, the new page will be created in the same folder. For an item
-	// without a folder, the method will take the value from fields.FOLDER_ID, if
-	// this parameter is specified. If an active item is provided, the new page
-	// will be published automatically after creation. If ID points to a folder or
-	// an item with a filled FOLDER_ID, the fields.FOLDER_ID parameter is ignored.
+	// Identifier of an existing page or folder in the same site.
+	//
+	// If a folder is provided, the new page will be created within it. If a page
+	// from a folder is provided, the new page will be created in the same folder.
+	// For an item without a folder, the method will take the value from
+	// fields.FOLDER_ID, if this parameter is specified.
+	//
+	// If an active item is provided, the new page will be published automatically
+	// after creation. If ID points to a folder or an item with a filled FOLDER_ID,
+	// the fields.FOLDER_ID parameter is ignored.
+	//
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, and the folder identifier can be obtained using the
 	// landing.site.getFolders method
 	ID b24.Opt[int64] `json:"ID,omitzero"`
 	// Identifier of the folder where the page needs to be created. The folder must
 	// belong to the same site as siteId, otherwise the method will return an
-	// error. The folder identifier can be obtained using the
-	// landing.site.getFolders method. This parameter is used if the creation
-	// folder is not determined by fields.ID
+	// error.
+	//
+	// The folder identifier can be obtained using the landing.site.getFolders
+	// method.
+	//
+	// This parameter is used if the creation folder is not determined by fields.ID
 	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
 	// Type of templates from which the page is created. Site types from the
-	// article Working with Site Types and Scopes are used. If not provided, the
-	// site type is taken. For sites of types STORE and SMN, the default value is
-	// PAGE. Default: PAGE.
+	// article Working with Site Types and Scopes are used.
+	//
+	// If not provided, the site type is taken. For sites of types STORE and SMN,
+	// the default value is PAGE. Default: PAGE.
 	SiteType b24.Opt[string] `json:"SITE_TYPE,omitzero"`
-	// Enables preparation of template blocks when creating the page. Works only
-	// together with PREPARE_BLOCKS_DATA. Pass boolean true
+	// Enables preparation of template blocks when creating the page.
+	//
+	// Works only together with PREPARE_BLOCKS_DATA. Pass boolean true
 	PrepareBlocks b24.Opt[bool] `json:"PREPARE_BLOCKS,omitzero"`
-	// Additional data for preparing template blocks when creating the page. In
-	// PREPARE_BLOCKS_DATA, first specify the block code from the page template,
+	// Additional data for preparing template blocks when creating the page.
+	//
+	// In PREPARE_BLOCKS_DATA, first specify the block code from the page template,
 	// and inside - parameters for this block (detailed description)
 	PrepareBlocksData *LandingAddByTemplateParamsFieldsPrepareBlocksData `json:"PREPARE_BLOCKS_DATA,omitzero"`
 	// Flag for adding the created page to the site menu. Supported values are Y
-	// and N. The logic triggers only when the value is Y, if the page is not
-	// already added to the menu through BLOCK_ID and MENU_CODE, and if TITLE is
-	// provided
+	// and N.
+	//
+	// The logic triggers only when the value is Y, if the page is not already
+	// added to the menu through BLOCK_ID and MENU_CODE, and if TITLE is provided
 	AddInMenu b24.Opt[string] `json:"ADD_IN_MENU,omitzero"`
 	// Together with MENU_CODE, adds a link to the created page in the menu of the
 	// block with the specified identifier
@@ -441,8 +486,10 @@ type LandingAddByTemplateParamsFieldsPrepareBlocksData struct {
 	// supported
 	Action b24.Opt[string] `json:"ACTION,omitzero"`
 	// Component parameters that need to be substituted into the block when
-	// creating the page. Replacement applies only to parameters that are defined
-	// as an empty string in the block template
+	// creating the page.
+	//
+	// Replacement applies only to parameters that are defined as an empty string
+	// in the block template
 	Params map[string]any `json:"PARAMS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -503,27 +550,38 @@ func LandingCopyCommand(p LandingCopyParams) b24.Command[b24.Int] {
 // LandingCopyParams holds the parameters of landing.landing.copy.
 type LandingCopyParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the source page. The page identifier can be obtained using the
-	// method landing.landing.getList. Required.
+	// Identifier of the source page.
+	//
+	// The page identifier can be obtained using the method
+	// landing.landing.getList. Required.
 	Lid int64 `json:"lid"`
 	// Identifier of the target site. If this parameter is not provided or set to
 	// 0, the copy will be created in the same site where the source page is
-	// located. The site identifier can be obtained using the method
-	// landing.site.getList
+	// located.
+	//
+	// The site identifier can be obtained using the method landing.site.getList
 	ToSiteID b24.Opt[int64] `json:"toSiteId,omitzero"`
 	// Identifier of the target folder. If this parameter is provided, the copy is
 	// created in the specified folder. The folder must belong to the target site
-	// toSiteId. If this parameter is not provided or set to 0, the copy is created
-	// in the root of the target site. If the folder is not found or belongs to
-	// another site, the method does not return an error and creates the copy in
-	// the root of the target site. The folder identifier can be obtained using the
-	// method landing.site.getFolders
+	// toSiteId.
+	//
+	// If this parameter is not provided or set to 0, the copy is created in the
+	// root of the target site. If the folder is not found or belongs to another
+	// site, the method does not return an error and creates the copy in the root
+	// of the target site.
+	//
+	// The folder identifier can be obtained using the method
+	// landing.site.getFolders
 	ToFolderID b24.Opt[int64] `json:"toFolderId,omitzero"`
-	// Flag for copying the system attribute of the page. Default is false. If set
-	// to true, the new page is created as non-system (SYS = N). Default: false.
+	// Flag for copying the system attribute of the page. Default is false.
+	//
+	// If set to true, the new page is created as non-system (SYS = N). Default:
+	// false.
 	SkipSystem b24.Opt[bool] `json:"skipSystem,omitzero"`
 }
 
@@ -573,19 +631,25 @@ func LandingCopyblockCommand(p LandingCopyblockParams) b24.Command[b24.Int] {
 // LandingCopyblockParams holds the parameters of landing.landing.copyblock.
 type LandingCopyblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page to which the block should be copied. The page
-	// identifier can be obtained using the method landing.landing.getList, as well
-	// as from the results of the methods landing.landing.add,
-	// landing.landing.addByTemplate, and landing.landing.copy. Required.
+	// Identifier of the page to which the block should be copied.
+	//
+	// The page identifier can be obtained using the method
+	// landing.landing.getList, as well as from the results of the methods
+	// landing.landing.add, landing.landing.addByTemplate, and
+	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the source block. The block identifier can be obtained using
-	// the method landing.block.getList. The block can be located on another page
-	// or on the same page lid. You can only copy an existing block that is not
-	// marked as deleted. If the block is deleted, the method will return an error.
-	// Required.
+	// Identifier of the source block.
+	//
+	// The block identifier can be obtained using the method landing.block.getList.
+	// The block can be located on another page or on the same page lid.
+	//
+	// You can only copy an existing block that is not marked as deleted. If the
+	// block is deleted, the method will return an error. Required.
 	Block int64 `json:"block"`
 	// Additional copy parameters (detailed description)
 	Params *LandingCopyblockParamsParams `json:"params,omitzero"`
@@ -595,10 +659,12 @@ type LandingCopyblockParams struct {
 // landing.landing.copyblock.
 type LandingCopyblockParamsParams struct {
 	// Identifier of the block on the page lid, after which the copy should be
-	// inserted. If you pass the identifier of an existing block on the page lid,
-	// the copy will be inserted immediately after it. If the parameter is not
-	// passed, or if you pass 0 or specify the identifier of a block that does not
-	// exist on the page lid, the copy will be added to the end of the page
+	// inserted.
+	//
+	// If you pass the identifier of an existing block on the page lid, the copy
+	// will be inserted immediately after it. If the parameter is not passed, or if
+	// you pass 0 or specify the identifier of a block that does not exist on the
+	// page lid, the copy will be added to the end of the page
 	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
 	// If you pass Y, the method will return an object with a success indicator and
 	// data of the created copy of the block (detailed description). For any other
@@ -664,12 +730,16 @@ func LandingDeleteCommand(p LandingDeleteParams) b24.Command[b24.Bool] {
 // LandingDeleteParams holds the parameters of landing.landing.delete.
 type LandingDeleteParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add and landing.landing.copy methods. Required.
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add and
+	// landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
 }
 
@@ -719,21 +789,27 @@ func LandingDeleteblockCommand(p LandingDeleteblockParams) b24.Command[b24.Bool]
 // landing.landing.deleteblock.
 type LandingDeleteblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the editable version of the page. The block
-	// identifier can be obtained using the method landing.block.getList with the
-	// parameter params.edit_mode = 1. The method works with an existing block from
-	// the page draft that has not yet been marked for deletion. If the block is
-	// already marked for deletion, does not belong to the page lid, or its
-	// identifier is taken from the published version of the page, the method will
-	// return an error. Required.
+	// Identifier of the block in the editable version of the page.
+	//
+	// The block identifier can be obtained using the method landing.block.getList
+	// with the parameter params.edit_mode = 1.
+	//
+	// The method works with an existing block from the page draft that has not yet
+	// been marked for deletion. If the block is already marked for deletion, does
+	// not belong to the page lid, or its identifier is taken from the published
+	// version of the page, the method will return an error. Required.
 	Block int64 `json:"block"`
 }
 
@@ -785,17 +861,22 @@ func LandingDownblockCommand(p LandingDownblockParams) b24.Command[b24.Bool] {
 // LandingDownblockParams holds the parameters of landing.landing.downblock.
 type LandingDownblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the method
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Block identifier in the editable version of the page. The block identifier
-	// can be obtained using the method landing.block.getList with the parameter
-	// params.edit_mode = 1. Required.
+	// Block identifier in the editable version of the page.
+	//
+	// The block identifier can be obtained using the method landing.block.getList
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
 	// If true, the method does not add the action to the page change history.
 	// Default is false. Default: false.
@@ -856,52 +937,68 @@ func LandingFavoriteBlockCommand(p LandingFavoriteBlockParams) b24.Command[b24.I
 // landing.landing.favoriteBlock.
 type LandingFavoriteBlockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block. The block identifier can be obtained using the
-	// method landing.block.getList with the parameter params.edit_mode = 1.
-	// Required.
+	// Identifier of the block.
+	//
+	// The block identifier can be obtained using the method landing.block.getList
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
-	// Parameters of the saved block (detailed description). If the parameter is
-	// not provided, the method saves a copy of the block without additional
-	// overrides
+	// Parameters of the saved block (detailed description).
+	//
+	// If the parameter is not provided, the method saves a copy of the block
+	// without additional overrides
 	Meta *LandingFavoriteBlockParamsMeta `json:"meta,omitzero"`
 }
 
 // LandingFavoriteBlockParamsMeta is the meta value of
 // landing.landing.favoriteBlock.
 type LandingFavoriteBlockParamsMeta struct {
-	// Name of the saved block copy in the block list. This is the custom name of
-	// the saved copy. It does not replace the standard name of the block. If the
-	// parameter is not provided, the original name of the block is used
+	// Name of the saved block copy in the block list.
+	//
+	// This is the custom name of the saved copy. It does not replace the standard
+	// name of the block. If the parameter is not provided, the original name of
+	// the block is used
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Section or list of sections where the saved block will be displayed. If the
 	// parameter is not provided, the block will be shown in the same sections as
-	// the original block. You can use section codes from the method
-	// landing.block.getrepository. If you provide a code that does not exist in
-	// the standard repository, a separate section will be created for it
-	Section []any `json:"section,omitzero"`
-	// Identifier of the preview image file. Pass the ID of the file with the
-	// image, pre-uploaded using the method landing.block.uploadfile for the
-	// original block. The method saves this ID as the preview of the saved block
-	// copy. If the file is already linked to the original block as a custom
-	// preview, this link will only change after the method successfully completes.
-	// If the method fails, the link to the original block will not change. If the
+	// the original block.
+	//
+	// You can use section codes from the method landing.block.getrepository. If
+	// you provide a code that does not exist in the standard repository, a
+	// separate section will be created for it
+	Section []string `json:"section,omitzero"`
+	// Identifier of the preview image file.
+	//
+	// Pass the ID of the file with the image, pre-uploaded using the method
+	// landing.block.uploadfile for the original block. The method saves this ID as
+	// the preview of the saved block copy.
+	//
+	// If the file is already linked to the original block as a custom preview,
+	// this link will only change after the method successfully completes. If the
+	// method fails, the link to the original block will not change. If the
 	// parameter is not provided or equals 0, the custom preview is not saved
 	Preview b24.Opt[int64] `json:"preview,omitzero"`
 	// Template code of the page to which the saved block should be linked.
+	//
 	// Providing this parameter is equivalent to checking the "Link to current
 	// style" checkbox in the editor. The value can be taken from the TPL_CODE
 	// field of the page, for example from the response of the method
-	// landing.landing.getList. This parameter is saved along with the metadata of
-	// the saved block and is used by the editor when working with such blocks. If
-	// the parameter is not provided, no special link to the template code is saved
+	// landing.landing.getList.
+	//
+	// This parameter is saved along with the metadata of the saved block and is
+	// used by the editor when working with such blocks. If the parameter is not
+	// provided, no special link to the template code is saved
 	TplCode b24.Opt[string] `json:"tpl_code,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -964,13 +1061,16 @@ func LandingGetadditionalfieldsCommand(p LandingGetadditionalfieldsParams) b24.C
 // landing.landing.getadditionalfields.
 type LandingGetadditionalfieldsParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
 }
 
@@ -978,8 +1078,10 @@ type LandingGetadditionalfieldsParams struct {
 // landing.landing.getadditionalfields.
 type LandingGetadditionalfieldsResult struct {
 	// Pair "field code → field value". The method returns only fields with
-	// non-empty values. Available field codes are listed in the section Additional
-	// Fields of the Page
+	// non-empty values.
+	//
+	// Available field codes are listed in the section Additional Fields of the
+	// Page
 	FieldCode json.RawMessage `json:"<FIELD_CODE>"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1037,10 +1139,11 @@ func LandingGetListCommand(p LandingGetListParams) b24.Command[[]LandingGetListI
 // LandingGetListParams holds the parameters of landing.landing.getList.
 type LandingGetListParams struct {
 	// Internal scope of the landings. It is not related to the REST scope landing
-	// in the method name. For regular pages, this parameter is not needed. For
-	// GROUP, KNOWLEDGE, and MAINPAGE, pass the corresponding scope. More about
-	// selecting values can be found in the article Working with Site Types and
-	// Scopes
+	// in the method name.
+	//
+	// For regular pages, this parameter is not needed. For GROUP, KNOWLEDGE, and
+	// MAINPAGE, pass the corresponding scope. More about selecting values can be
+	// found in the article Working with Site Types and Scopes
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Parameters for selecting pages (detailed description)
 	Params *LandingGetListParamsParams `json:"params,omitzero"`
@@ -1049,15 +1152,19 @@ type LandingGetListParams struct {
 // LandingGetListParamsParams is the params value of landing.landing.getList.
 type LandingGetListParamsParams struct {
 	// List of fields to select from Page Object Fields. If the parameter is not
-	// passed or is equal to null, ["*"] is used. The method only accepts simple
-	// field names of the page. Elements with . are ignored.
+	// passed or is equal to null, ["*"] is used.
+	//
+	// The method only accepts simple field names of the page. Elements with . are
+	// ignored.
 	Select []string `json:"select,omitzero"`
 	// Filter by fields from Page Object Fields. If the parameter is not passed or
 	// is in an incorrect format, the selection is performed without custom
-	// conditions. Keys with . and CHECK_PERMISSIONS are ignored. If SITE_ID is
-	// passed in the filter, the method additionally excludes pages that are in
-	// folders of that site marked as deleted. The site identifier can be obtained
-	// using the method landing.site.getList
+	// conditions. Keys with . and CHECK_PERMISSIONS are ignored.
+	//
+	// If SITE_ID is passed in the filter, the method additionally excludes pages
+	// that are in folders of that site marked as deleted.
+	//
+	// The site identifier can be obtained using the method landing.site.getList
 	Filter map[string]any `json:"filter,omitzero"`
 	// Sorting in the format {"FIELD": "ASC"} or {"FIELD": "DESC"}. If the
 	// parameter is not passed, no special sorting is applied.
@@ -1168,12 +1275,15 @@ func LandingGetpreviewCommand(p LandingGetpreviewParams) b24.Command[b24.String]
 // LandingGetpreviewParams holds the parameters of landing.landing.getpreview.
 type LandingGetpreviewParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
-	// landing.landing.getList or from the result of the method
-	// landing.landing.add. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method landing.landing.getList
+	// or from the result of the method landing.landing.add. Required.
 	Lid int64 `json:"lid"`
 }
 
@@ -1222,10 +1332,14 @@ func LandingGetpublicurlCommand(p LandingGetpublicurlParams) b24.Command[b24.Str
 // landing.landing.getpublicurl.
 type LandingGetpublicurlParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
@@ -1276,17 +1390,22 @@ func LandingHideblockCommand(p LandingHideblockParams) b24.Command[b24.Bool] {
 // LandingHideblockParams holds the parameters of landing.landing.hideblock.
 type LandingHideblockParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block. The block identifier can be obtained using the
-	// method landing.block.getList with the parameter params.edit_mode = 1.
-	// Required.
+	// Identifier of the block.
+	//
+	// The block identifier can be obtained using the method landing.block.getList
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
 }
 
@@ -1336,17 +1455,21 @@ func LandingMarkDeleteCommand(p LandingMarkDeleteParams) b24.Command[b24.Int] {
 // LandingMarkDeleteParams holds the parameters of landing.landing.markDelete.
 type LandingMarkDeleteParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
-	// Indicator for marking the page as deleted. Default is true. If false is
-	// passed, the method restores the page from the trash. This scenario typically
-	// uses landing.landing.markUnDelete. Default: true.
+	// Indicator for marking the page as deleted. Default is true.
+	//
+	// If false is passed, the method restores the page from the trash. This
+	// scenario typically uses landing.landing.markUnDelete. Default: true.
 	Mark b24.Opt[bool] `json:"mark,omitzero"`
 }
 
@@ -1400,21 +1523,27 @@ func LandingMarkdeletedblockCommand(p LandingMarkdeletedblockParams) b24.Command
 // landing.landing.markdeletedblock.
 type LandingMarkdeletedblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block. The block identifier can be obtained using the
-	// method landing.block.getList with the parameter params.edit_mode = 1.
-	// Required.
+	// Identifier of the block.
+	//
+	// The block identifier can be obtained using the method landing.block.getList
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
-	// Indicator for marking the block as deleted. Default is true. If false is
-	// passed, the method will remove the deletion mark. This scenario typically
-	// uses landing.landing.markundeletedblock. Default: true.
+	// Indicator for marking the block as deleted. Default is true.
+	//
+	// If false is passed, the method will remove the deletion mark. This scenario
+	// typically uses landing.landing.markundeletedblock. Default: true.
 	Mark b24.Opt[bool] `json:"mark,omitzero"`
 	// If true, the method does not add the action to the page change history.
 	// Default is false. Default: false.
@@ -1463,10 +1592,11 @@ func LandingMarkUnDeleteCommand(p LandingMarkUnDeleteParams) b24.Command[b24.Int
 // LandingMarkUnDeleteParams holds the parameters of
 // landing.landing.markUnDelete.
 type LandingMarkUnDeleteParams struct {
-	// Page identifier. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
 }
 
@@ -1518,20 +1648,29 @@ func LandingMarkundeletedblockCommand(p LandingMarkundeletedblockParams) b24.Com
 // landing.landing.markundeletedblock.
 type LandingMarkundeletedblockParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block. To restore a deleted block, request it using the
-	// method landing.block.getList with the parameters params.edit_mode = 1 and
-	// params.deleted = 1. If you pass the identifier of a block from another page
-	// or a non-existent identifier, the method will return an error. Required.
+	// Identifier of the block.
+	//
+	// To restore a deleted block, request it using the method
+	// landing.block.getList with the parameters params.edit_mode = 1 and
+	// params.deleted = 1.
+	//
+	// If you pass the identifier of a block from another page or a non-existent
+	// identifier, the method will return an error. Required.
 	Block int64 `json:"block"`
 	// If true, the method does not add the action to the page change history.
+	//
 	// Default value: false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
@@ -1582,25 +1721,37 @@ func LandingMoveCommand(p LandingMoveParams) b24.Command[b24.Bool] {
 // LandingMoveParams holds the parameters of landing.landing.move.
 type LandingMoveParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page to be moved. The page identifier can be obtained
-	// using the method landing.landing.getList, as well as from the results of the
-	// methods landing.landing.add, landing.landing.addByTemplate, and
+	// Identifier of the page to be moved.
+	//
+	// The page identifier can be obtained using the method
+	// landing.landing.getList, as well as from the results of the methods
+	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the destination site. If the parameter is not provided or
-	// equals 0, the current site of the page is used. The site identifier can be
-	// obtained using the method landing.site.getList
+	// Identifier of the destination site.
+	//
+	// If the parameter is not provided or equals 0, the current site of the page
+	// is used.
+	//
+	// The site identifier can be obtained using the method landing.site.getList
 	ToSiteID b24.Opt[int64] `json:"toSiteId,omitzero"`
-	// Identifier of the destination folder in the target site. If the parameter is
-	// not provided or equals 0, the page is moved to the root of the target site.
+	// Identifier of the destination folder in the target site.
+	//
+	// If the parameter is not provided or equals 0, the page is moved to the root
+	// of the target site.
+	//
 	// If you are moving the page to a folder, that folder must belong to the same
 	// site. You cannot move a page to another site and to a folder of that site in
 	// one go — the method will return an error. In such a case, first move the
 	// page to the desired site, and then in a separate call — to the desired
-	// folder. The folder identifier can be obtained using the method
+	// folder.
+	//
+	// The folder identifier can be obtained using the method
 	// landing.site.getFolders
 	ToFolderID b24.Opt[int64] `json:"toFolderId,omitzero"`
 }
@@ -1651,17 +1802,23 @@ func LandingMoveblockCommand(p LandingMoveblockParams) b24.Command[*LandingMoveb
 // LandingMoveblockParams holds the parameters of landing.landing.moveblock.
 type LandingMoveblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page to which the block needs to be moved. The page
-	// identifier can be obtained using the landing.landing.getList method, as well
-	// as from the results of the landing.landing.add,
+	// Identifier of the page to which the block needs to be moved.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block. The block identifier should be obtained using the
-	// landing.block.getList method with the parameter params.edit_mode = 1. If the
-	// block is being moved from another page, request blocks from the source page.
+	// Identifier of the block.
+	//
+	// The block identifier should be obtained using the landing.block.getList
+	// method with the parameter params.edit_mode = 1. If the block is being moved
+	// from another page, request blocks from the source page.
+	//
 	// The block can be located on another page or on the same page lid. Only
 	// existing blocks that are not marked as deleted can be moved. Required.
 	Block int64 `json:"block"`
@@ -1673,9 +1830,11 @@ type LandingMoveblockParams struct {
 // landing.landing.moveblock.
 type LandingMoveblockParamsParams struct {
 	// Identifier of the block on the page lid, after which the moved block should
-	// be placed. If the parameter is not provided, is set to 0, or points to a
-	// block that does not exist on the page lid, the block will be moved to the
-	// end of the page.
+	// be placed.
+	//
+	// If the parameter is not provided, is set to 0, or points to a block that
+	// does not exist on the page lid, the block will be moved to the end of the
+	// page.
 	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
 	// If set to Y, the method will return an object with a success flag and data
 	// of the moved block (detailed description). For any other value, the method
@@ -1751,8 +1910,9 @@ type LandingMoveblockResultContent struct {
 	// connections for the block, an empty array is returned
 	CSS json.RawMessage `json:"css"`
 	// List of JS resources for the block and related client libraries that need to
-	// be included for its operation. For REST blocks of the type repo_ , this
-	// field returns an empty array
+	// be included for its operation.
+	//
+	// For REST blocks of the type repo_ , this field returns an empty array
 	Js []b24.String `json:"js"`
 	// Initialization strings for resources that need to be added to the page
 	AssetStrings json.RawMessage `json:"assetStrings"`
@@ -1763,8 +1923,9 @@ type LandingMoveblockResultContent struct {
 	// The complete manifest of the block. The format is described in the section
 	// Block Manifest
 	Manifest LandingMoveblockResultContentManifest `json:"manifest"`
-	// Parameters of the dynamic block from SOURCE_PARAMS. For regular static
-	// blocks, this field usually returns an empty array
+	// Parameters of the dynamic block from SOURCE_PARAMS.
+	//
+	// For regular static blocks, this field usually returns an empty array
 	DynamicParams json.RawMessage `json:"dynamicParams"`
 	// This field contains the same data as manifest.requiredUserAction. It is
 	// returned when the user needs to perform additional actions on the client
@@ -1895,13 +2056,16 @@ func LandingPublicationCommand(p LandingPublicationParams) b24.Command[b24.Bool]
 // landing.landing.publication.
 type LandingPublicationParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
 }
 
@@ -1952,35 +2116,45 @@ func LandingRemoveEntitiesCommand(p LandingRemoveEntitiesParams) b24.Command[b24
 // landing.landing.removeEntities.
 type LandingRemoveEntitiesParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Page identifier. The page identifier can be obtained using the method
+	// Page identifier.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Set of objects to be deleted (detailed description). If no blocks or images
-	// are specified for deletion, the page will remain unchanged. However, the
-	// method will still return true if the page exists. Required.
+	// Set of objects to be deleted (detailed description).
+	//
+	// If no blocks or images are specified for deletion, the page will remain
+	// unchanged. However, the method will still return true if the page exists.
+	// Required.
 	Data LandingRemoveEntitiesParamsData `json:"data"`
 }
 
 // LandingRemoveEntitiesParamsData is the data value of
 // landing.landing.removeEntities.
 type LandingRemoveEntitiesParamsData struct {
-	// Identifiers of the page blocks to be completely removed. For each block, the
-	// method also deletes all associated images. If the list includes blocks that
-	// are not on the page or blocks that the user cannot delete, the method will
-	// skip them. For an existing accessible page, it may return true even if some
-	// or all blocks from the list were not deleted
+	// Identifiers of the page blocks to be completely removed.
+	//
+	// For each block, the method also deletes all associated images.
+	//
+	// If the list includes blocks that are not on the page or blocks that the user
+	// cannot delete, the method will skip them. For an existing accessible page,
+	// it may return true even if some or all blocks from the list were not deleted
 	Blocks []int64 `json:"blocks,omitzero"`
 	// Pairs of block and image identifiers for deleting file bindings. The content
 	// of the block remains unchanged — use this when the image has already been
 	// removed from the block and you need to clear the remaining service record.
-	// (detailed description). The method will not return a separate error in three
-	// cases: if the block is not found, if it is already specified in the blocks
-	// parameter, or if the image is not associated with this block
+	// (detailed description).
+	//
+	// The method will not return a separate error in three cases: if the block is
+	// not found, if it is already specified in the blocks parameter, or if the
+	// image is not associated with this block
 	Images []LandingRemoveEntitiesParamsDataImages `json:"images,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2004,7 +2178,9 @@ type LandingRemoveEntitiesParamsDataImages struct {
 	// Identifier of the block associated with the image file binding. Required.
 	Block int64 `json:"block"`
 	// Internal identifier of the image file binding (FILE_ID) associated with the
-	// block block. For existing images, FILE_ID can be obtained using the method
+	// block block.
+	//
+	// For existing images, FILE_ID can be obtained using the method
 	// landing.block.getcontent. In the response, you need to find the HTML of the
 	// block in the content field and check the value of the data-fileid attribute
 	// for the required image. Required.
@@ -2073,15 +2249,19 @@ func LandingResolveIDByPublicURLCommand(p LandingResolveIDByPublicURLParams) b24
 // landing.landing.resolveIdByPublicUrl.
 type LandingResolveIDByPublicURLParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Relative public URL of the page within the site siteId, for example
-	// /catalog/sale/. Provide the path from the root of the site without the
-	// domain. Required.
+	// /catalog/sale/.
+	//
+	// Provide the path from the root of the site without the domain. Required.
 	LandingURL string `json:"landingUrl"`
-	// The ID of the site within which to find the page. The site ID can be
-	// obtained using the method landing.site.getList. Required.
+	// The ID of the site within which to find the page.
+	//
+	// The site ID can be obtained using the method landing.site.getList. Required.
 	SiteID int64 `json:"siteId"`
 }
 
@@ -2145,19 +2325,24 @@ func LandingShowblockCommand(p LandingShowblockParams) b24.Command[b24.Bool] {
 // LandingShowblockParams holds the parameters of landing.landing.showblock.
 type LandingShowblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the editable version of the page. The block
-	// identifier can be obtained using the landing.block.getList method with the
-	// parameter params.edit_mode = 1. If you pass the identifier of a block from
-	// another page, a deleted block, or a non-existent identifier, the method will
-	// return an error. Required.
+	// Identifier of the block in the editable version of the page.
+	//
+	// The block identifier can be obtained using the landing.block.getList method
+	// with the parameter params.edit_mode = 1.
+	//
+	// If you pass the identifier of a block from another page, a deleted block, or
+	// a non-existent identifier, the method will return an error. Required.
 	Block int64 `json:"block"`
 }
 
@@ -2210,10 +2395,13 @@ func LandingUnFavoriteBlockCommand(p LandingUnFavoriteBlockParams) b24.Command[b
 // LandingUnFavoriteBlockParams holds the parameters of
 // landing.landing.unFavoriteBlock.
 type LandingUnFavoriteBlockParams struct {
-	// Identifier of the saved copy of the block. The identifier can be obtained
-	// from the result of the method landing.landing.favoriteBlock. If you pass the
-	// identifier of a regular block on the page or a non-existent identifier, the
-	// method will return an error. Required.
+	// Identifier of the saved copy of the block.
+	//
+	// The identifier can be obtained from the result of the method
+	// landing.landing.favoriteBlock.
+	//
+	// If you pass the identifier of a regular block on the page or a non-existent
+	// identifier, the method will return an error. Required.
 	BlockID int64 `json:"blockId"`
 }
 
@@ -2270,13 +2458,16 @@ func LandingUnpublicCommand(p LandingUnpublicParams) b24.Command[b24.Bool] {
 // LandingUnpublicParams holds the parameters of landing.landing.unpublic.
 type LandingUnpublicParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
 }
 
@@ -2330,17 +2521,22 @@ func LandingUpblockCommand(p LandingUpblockParams) b24.Command[b24.Bool] {
 // LandingUpblockParams holds the parameters of landing.landing.upblock.
 type LandingUpblockParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the page. The page identifier can be obtained using the method
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the method
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
 	Lid int64 `json:"lid"`
-	// Identifier of the block in the editable version of the page. The block
-	// identifier can be obtained using the method landing.block.getList with the
-	// parameter params.edit_mode = 1. Required.
+	// Identifier of the block in the editable version of the page.
+	//
+	// The block identifier can be obtained using the method landing.block.getList
+	// with the parameter params.edit_mode = 1. Required.
 	Block int64 `json:"block"`
 	// If true, the method does not add the action to the page change history.
 	// Default is false. Default: false.
@@ -2369,7 +2565,7 @@ type LandingUpblockParams struct {
 //   - FOLDER_NOT_FOUND: A folder that does not belong to the current site of
 //     the page or does not exist is passed in fields.FOLDER_ID.
 //   - SLASH_IS_NOT_ALLOWED: The character / is passed in fields.CODE.
-//   - CANT_BE_EMPTY: An empty string '' is passed in fields.CODE, and the
+//   - CANT_BE_EMPTY: An empty string "" is passed in fields.CODE, and the
 //     fields.FOLDER key is absent in the same request.
 //   - WRONG_CODE_FORMAT: A value in the format _ _ is passed in fields.CODE,
 //     for example code_12_34 or my_page_1_2.
@@ -2398,10 +2594,11 @@ func LandingUpdateCommand(p LandingUpdateParams) b24.Command[b24.Bool] {
 
 // LandingUpdateParams holds the parameters of landing.landing.update.
 type LandingUpdateParams struct {
-	// The identifier of the page to be updated. The page identifier can be
-	// obtained using the landing.landing.getList method, as well as from the
-	// results of the landing.landing.add, landing.landing.addByTemplate, and
-	// landing.landing.copy methods. Required.
+	// The identifier of the page to be updated.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	Lid int64 `json:"lid"`
 	// A set of fields for the page to be updated (detailed description). Required.
 	Fields LandingUpdateParamsFields `json:"fields"`
@@ -2412,19 +2609,22 @@ type LandingUpdateParamsFields struct {
 	// The title of the page.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// The symbolic code of the page. The code cannot contain the character / and
-	// must not be in the format _ _ , for example code_12_34. If an empty string
-	// is passed and the FOLDER field is not specified, the method will return an
-	// error. If the FOLDER field is passed with any value, there will be no error.
+	// must not be in the format _ _ , for example code_12_34.
+	//
+	// If an empty string is passed and the FOLDER field is not specified, the
+	// method will return an error. If the FOLDER field is passed with any value,
+	// there will be no error.
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// A free-form description of the page.
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// The external identifier of the page.
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// The identifier of the site to which the page should be linked. If the
-	// parameter is not passed, the current site of the page is used. If both a new
-	// site and a folder are specified, the folder will be checked not in the new
-	// site but in the current site of the page. For such a scenario, it is better
-	// to use landing.landing.move.
+	// parameter is not passed, the current site of the page is used.
+	//
+	// If both a new site and a folder are specified, the folder will be checked
+	// not in the new site but in the current site of the page. For such a
+	// scenario, it is better to use landing.landing.move.
 	SiteID b24.Opt[int64] `json:"SITE_ID,omitzero"`
 	// A flag to include the page in the sitemap. Supported values are Y and N. Any
 	// other value will be saved as N.
@@ -2434,26 +2634,38 @@ type LandingUpdateParamsFields struct {
 	Folder b24.Opt[string] `json:"FOLDER,omitzero"`
 	// The identifier of the folder in which to place the page. The folder must be
 	// within the current site of the page. If 0 is passed, the page will be moved
-	// to the root of the site. The folder identifier can be obtained using the
-	// landing.site.getFolders method.
+	// to the root of the site.
+	//
+	// The folder identifier can be obtained using the landing.site.getFolders
+	// method.
 	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
-	// The identifier of the page view template. The template identifier can be
-	// obtained using the landing.template.getlist method.
+	// The identifier of the page view template.
+	//
+	// The template identifier can be obtained using the landing.template.getlist
+	// method.
 	TplID b24.Opt[int64] `json:"TPL_ID,omitzero"`
 	// Manages the state of the page in the trash. When this field is passed, the
-	// page becomes inactive. Y — the page is moved to the trash and becomes
-	// inactive. N — the page is restored from the trash but remains inactive
-	// until it is published separately. For deleting and restoring the page, it is
-	// better to use the methods landing.landing.markDelete and
-	// landing.landing.markUnDelete. If the page is set as the main page in the
-	// site settings and there are other undeleted pages in this site, the method
-	// will return the error CANT_DELETE_MAIN.
+	// page becomes inactive.
+	//
+	// Y — the page is moved to the trash and becomes inactive. N — the page is
+	// restored from the trash but remains inactive until it is published
+	// separately.
+	//
+	// For deleting and restoring the page, it is better to use the methods
+	// landing.landing.markDelete and landing.landing.markUnDelete.
+	//
+	// If the page is set as the main page in the site settings and there are other
+	// undeleted pages in this site, the method will return the error
+	// CANT_DELETE_MAIN.
 	Deleted b24.Opt[string] `json:"DELETED,omitzero"`
-	// The date and time of the page publication. To change this field, the
-	// "publication" permission on the site is required. Changing the field does
-	// not publish the page but only updates the publication date. For publishing
-	// and unpublishing, use the methods landing.landing.publication and
-	// landing.landing.unpublic.
+	// The date and time of the page publication.
+	//
+	// To change this field, the "publication" permission on the site is required.
+	// Changing the field does not publish the page but only updates the
+	// publication date.
+	//
+	// For publishing and unpublishing, use the methods landing.landing.publication
+	// and landing.landing.unpublic.
 	DatePublic b24.Opt[string] `json:"DATE_PUBLIC,omitzero"`
 	// Additional fields of the page. Available codes and values are described in
 	// the article Additional Page Fields.

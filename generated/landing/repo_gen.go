@@ -52,8 +52,9 @@ func RepoCheckContentCommand(p RepoCheckContentParams) b24.Command[*RepoCheckCon
 type RepoCheckContentParams struct {
 	// Content to be checked. Required.
 	Content string `json:"content"`
-	// A delimiter that marks dangerous fragments in content. Default: #SANITIZE#.
-	// Default: #SANITIZE#.
+	// A delimiter that marks dangerous fragments in content.
+	//
+	// Default: #SANITIZE#. Default: #SANITIZE#.
 	Splitter b24.Opt[string] `json:"splitter,omitzero"`
 }
 
@@ -128,30 +129,103 @@ func RepoGetListCommand(p RepoGetListParams) b24.Command[[]RepoGetListItem] {
 
 // RepoGetListParams holds the parameters of landing.repo.getList.
 type RepoGetListParams struct {
-	// Object format: where: - value_n — value of the corresponding selection
-	// parameter For more details on each parameter, see the params parameter
-	// section
+	// Object format:
+	//
+	//	{
+	//	    select: value_1,
+	//	    filter: value_2,
+	//	    order: value_3,
+	//	    group: value_4,
+	//	    limit: value_5,
+	//	    offset: value_6
+	//	}
+	//
+	// where:
+	//
+	//   - value_n — value of the corresponding selection parameter
+	//
+	// For more details on each parameter, see the params parameter section
 	Params *RepoGetListParamsParams `json:"params,omitzero"`
 }
 
 // RepoGetListParamsParams is the params value of landing.repo.getList.
 type RepoGetListParamsParams struct {
-	// Array format: where: - field_n — selection field For a list of available
-	// fields for selection, see the result element type section. Elements in
-	// select with a . are ignored
+	// Array format:
+	//
+	//	[
+	//	    field_1,
+	//	    field_2,
+	//	    ...,
+	//	    field_n
+	//	]
+	//
+	// where:
+	//
+	//   - field_n — selection field
+	//
+	// For a list of available fields for selection, see the result element type
+	// section.
+	//
+	// Elements in select with a . are ignored
 	Select []string `json:"select,omitzero"`
-	// Object format: where: - field_n — filtering field - value_n — filter
-	// value For a list of available fields for filtering, see the result element
-	// type section. If filter is not provided or is not in the object format, the
-	// method uses an empty filter {}
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — filtering field
+	//   - value_n — filter value
+	//
+	// For a list of available fields for filtering, see the result element type
+	// section.
+	//
+	// If filter is not provided or is not in the object format, the method uses an
+	// empty filter {}
 	Filter *RepoGetListParamsParamsFilter `json:"filter,omitzero"`
-	// Object format: where: - field_n — sorting field - value_n — sorting
-	// direction: ASC or DESC For a list of available fields for sorting, see the
-	// result element type section
+	// Object format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — sorting field
+	//   - value_n — sorting direction: ASC or DESC
+	//
+	// For a list of available fields for sorting, see the result element type
+	// section
 	Order *RepoGetListParamsParamsOrder `json:"order,omitzero"`
-	// Array of fields for grouping the result. Format: where: - field_n —
-	// grouping field Examples: - ["ACTIVE"] - ["APP_CODE", "ACTIVE"] For a list of
-	// available fields, see the result element type section
+	// Array of fields for grouping the result.
+	//
+	// Format:
+	//
+	//	[
+	//	    field_1,
+	//	    field_2,
+	//	    ...,
+	//	    field_n
+	//	]
+	//
+	// where:
+	//
+	//   - field_n — grouping field
+	//
+	// Examples:
+	//
+	//   - ["ACTIVE"]
+	//   - ["APP_CODE", "ACTIVE"]
+	//
+	// For a list of available fields, see the result element type section
 	Group []RepoGetListParamsParamsGroup `json:"group,omitzero"`
 	// Limit of records
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
@@ -193,9 +267,11 @@ type RepoGetListParamsParamsFilter struct {
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
 	// Link to preview
 	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
-	// Manifest of the block. For more details on the manifest structure: Manifest
-	// format description. Example of a manifest in the method response:
-	// landing.block.getManifestFile
+	// Manifest of the block.
+	//
+	// For more details on the manifest structure: Manifest format description.
+	//
+	// Example of a manifest in the method response: landing.block.getManifestFile
 	Manifest any `json:"MANIFEST,omitzero"`
 	// HTML of the block
 	Content b24.Opt[string] `json:"CONTENT,omitzero"`
@@ -243,9 +319,11 @@ type RepoGetListParamsParamsOrder struct {
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
 	// Link to preview
 	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
-	// Manifest of the block. For more details on the manifest structure: Manifest
-	// format description. Example of a manifest in the method response:
-	// landing.block.getManifestFile
+	// Manifest of the block.
+	//
+	// For more details on the manifest structure: Manifest format description.
+	//
+	// Example of a manifest in the method response: landing.block.getManifestFile
 	Manifest any `json:"MANIFEST,omitzero"`
 	// HTML of the block
 	Content b24.Opt[string] `json:"CONTENT,omitzero"`
@@ -293,9 +371,11 @@ type RepoGetListParamsParamsGroup struct {
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
 	// Link to preview
 	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
-	// Manifest of the block. For more details on the manifest structure: Manifest
-	// format description. Example of a manifest in the method response:
-	// landing.block.getManifestFile
+	// Manifest of the block.
+	//
+	// For more details on the manifest structure: Manifest format description.
+	//
+	// Example of a manifest in the method response: landing.block.getManifestFile
 	Manifest any `json:"MANIFEST,omitzero"`
 	// HTML of the block
 	Content b24.Opt[string] `json:"CONTENT,omitzero"`
@@ -343,9 +423,11 @@ type RepoGetListItem struct {
 	SiteTemplateID b24.String `json:"SITE_TEMPLATE_ID"`
 	// Link to preview
 	Preview b24.String `json:"PREVIEW"`
-	// Manifest of the block. For more details on the manifest structure: Manifest
-	// format description. Example of a manifest in the method response:
-	// landing.block.getManifestFile
+	// Manifest of the block.
+	//
+	// For more details on the manifest structure: Manifest format description.
+	//
+	// Example of a manifest in the method response: landing.block.getManifestFile
 	Manifest json.RawMessage `json:"MANIFEST"`
 	// HTML of the block
 	Content b24.String `json:"CONTENT"`
@@ -431,9 +513,11 @@ type RepoRegisterParams struct {
 	Code string `json:"code"`
 	// Block fields more details. Required.
 	Fields RepoRegisterParamsFields `json:"fields"`
-	// Block manifest. See the structure of the manifest in the method
+	// Block manifest.
+	//
+	// See the structure of the manifest in the method
 	// landing.block.getManifestFile and in the section Manifest File
-	Manifest map[string]any `json:"manifest,omitzero"`
+	Manifest *RepoRegisterParamsManifest `json:"manifest,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -507,6 +591,45 @@ func (v RepoRegisterParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
+// RepoRegisterParamsManifest is the manifest value of landing.repo.register.
+type RepoRegisterParamsManifest struct {
+	Block *RepoRegisterParamsManifestBlock `json:"block,omitzero"`
+	Nodes map[string]any                   `json:"nodes,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RepoRegisterParamsManifest) UnmarshalJSON(data []byte) error {
+	type plain RepoRegisterParamsManifest
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RepoRegisterParamsManifest) MarshalJSON() ([]byte, error) {
+	type plain RepoRegisterParamsManifest
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RepoRegisterParamsManifestBlock is the block value of landing.repo.register.
+type RepoRegisterParamsManifestBlock struct {
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RepoRegisterParamsManifestBlock) UnmarshalJSON(data []byte) error {
+	type plain RepoRegisterParamsManifestBlock
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RepoRegisterParamsManifestBlock) MarshalJSON() ([]byte, error) {
+	type plain RepoRegisterParamsManifestBlock
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RepoUnbind calls landing.repo.unbind: Remove Embedding Placement.
 //
 // The method landing.repo.unbind removes the embedding placement registered by
@@ -551,17 +674,25 @@ func RepoUnbindCommand(p RepoUnbindParams) b24.Command[b24.Bool] {
 
 // RepoUnbindParams holds the parameters of landing.repo.unbind.
 type RepoUnbindParams struct {
-	// Code of the embedding placement. Available codes for the landing section can
-	// be found on the LANDING_SETTINGS and LANDING_BLOCK pages. Required.
+	// Code of the embedding placement.
+	//
+	// Available codes for the landing section can be found on the LANDING_SETTINGS
+	// and LANDING_BLOCK pages. Required.
 	Code string `json:"code"`
-	// Path of the embedding placement handler. The handler value must match the
-	// PLACEMENT_HANDLER field that was passed during the registration of the
-	// embedding placement using the landing.repo.bind method. For examples of
-	// passing PLACEMENT_HANDLER, refer to the LANDING_SETTINGS and LANDING_BLOCK
-	// pages. If the parameter is not provided, the method removes all embedding
-	// placements of the current application with the specified code. If the
-	// parameter is provided, the method removes only the embedding placement with
-	// the specified code and handler.
+	// Path of the embedding placement handler.
+	//
+	// The handler value must match the PLACEMENT_HANDLER field that was passed
+	// during the registration of the embedding placement using the
+	// landing.repo.bind method.
+	//
+	// For examples of passing PLACEMENT_HANDLER, refer to the LANDING_SETTINGS and
+	// LANDING_BLOCK pages.
+	//
+	// If the parameter is not provided, the method removes all embedding
+	// placements of the current application with the specified code.
+	//
+	// If the parameter is provided, the method removes only the embedding
+	// placement with the specified code and handler.
 	Handler b24.Opt[string] `json:"handler,omitzero"`
 }
 
@@ -617,9 +748,10 @@ func RepoUnregisterCommand(p RepoUnregisterParams) b24.Command[b24.Bool] {
 
 // RepoUnregisterParams holds the parameters of landing.repo.unregister.
 type RepoUnregisterParams struct {
-	// External code of the block (XML_ID). The code can be obtained, for example,
-	// from the result of the method landing.repo.getList in the XML_ID field.
-	// Required.
+	// External code of the block (XML_ID).
+	//
+	// The code can be obtained, for example, from the result of the method
+	// landing.repo.getList in the XML_ID field. Required.
 	Code string `json:"code"`
 }
 

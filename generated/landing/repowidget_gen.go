@@ -24,8 +24,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - APP_NOT_FOUND: REST application not found. Occurs when there are issues
-// with the authorization of the REST application on the account
+//   - APP_NOT_FOUND: REST application not found. Occurs when there are
+//     issues with the authorization of the REST application on the account
 func RepowidgetDebug(ctx context.Context, c b24.Caller, p RepowidgetDebugParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, RepowidgetDebugCommand(p).Request, &out, opts...); err != nil {
@@ -94,36 +94,59 @@ type RepowidgetGetlistParams struct {
 // RepowidgetGetlistParamsParams is the params value of
 // landing.repowidget.getlist.
 type RepowidgetGetlistParamsParams struct {
-	// Array with the list of fields to be selected. If not provided or an empty
-	// array is passed, all available widgets will be selected
+	// Array with the list of fields to be selected.
+	//
+	// If not provided or an empty array is passed, all available widgets will be
+	// selected
 	Select []RepowidgetGetlistParamsParamsSelect `json:"select,omitzero"`
 	// Object for filtering the selected records in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field can be found
-	// in the table below. An additional prefix can be specified for the key to
-	// clarify the filter behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN (an array is passed as the value) - !@— NOT IN (an array
-	// is passed as the value) - % — LIKE, substring search. The % symbol should
-	// not be included in the filter value. The search looks for the substring in
-	// any position of the string - =% — LIKE, substring search. The % symbol
-	// must be included in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !% — NOT LIKE, substring search. The %
-	// symbol should not be included in the filter value. The search goes from both
-	// sides. - !=% — NOT LIKE, substring search. The % symbol must be included
-	// in the value. Examples: - "mol%" — searching for values not starting with
-	// "mol" - "%mol" — searching for values not ending with "mol" - "%mol%" —
-	// searching for values where the substring "mol" is not present in any
-	// position - !%= — NOT LIKE (see description above) - = — equals, exact
-	// match (used by default) - != - not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field can be found in the table below.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@— NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol should not be included in
+	//     the filter value. The search looks for the substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol should not be included
+	//     in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equals, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
 	Filter *RepowidgetGetlistParamsParamsFilter `json:"filter,omitzero"`
 	// Array for grouping widgets. Grouping can be done by fields of the widget
 	Group []RepowidgetGetlistParamsParamsGroup `json:"group,omitzero"`
 	// Object for sorting the selected records in the format {"field_1": "order_1",
-	// ... "field_N": "order_N"}. Possible values for field can be found in the
-	// table below. Possible values for order: - asc — in ascending order - desc
-	// — in descending order
+	// ... "field_N": "order_N"}.
+	//
+	// Possible values for field can be found in the table below.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	Order *RepowidgetGetlistParamsParamsOrder `json:"order,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -150,8 +173,10 @@ type RepowidgetGetlistParamsParamsSelect struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// Widget activity. Accepts values: - Y - widget is active and available - N -
-	// widget is inactive and unavailable
+	// Widget activity. Accepts values:
+	//
+	//   - Y - widget is active and available
+	//   - N - widget is inactive and unavailable
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Widget name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -203,8 +228,10 @@ type RepowidgetGetlistParamsParamsFilter struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// Widget activity. Accepts values: - Y - widget is active and available - N -
-	// widget is inactive and unavailable
+	// Widget activity. Accepts values:
+	//
+	//   - Y - widget is active and available
+	//   - N - widget is inactive and unavailable
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Widget name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -256,8 +283,10 @@ type RepowidgetGetlistParamsParamsGroup struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// Widget activity. Accepts values: - Y - widget is active and available - N -
-	// widget is inactive and unavailable
+	// Widget activity. Accepts values:
+	//
+	//   - Y - widget is active and available
+	//   - N - widget is inactive and unavailable
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Widget name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -309,8 +338,10 @@ type RepowidgetGetlistParamsParamsOrder struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
-	// Widget activity. Accepts values: - Y - widget is active and available - N -
-	// widget is inactive and unavailable
+	// Widget activity. Accepts values:
+	//
+	//   - Y - widget is active and available
+	//   - N - widget is inactive and unavailable
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Widget name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -361,8 +392,10 @@ type RepowidgetGetlistItem struct {
 	XMLID b24.String `json:"XML_ID"`
 	// Code of the current application
 	AppCode b24.String `json:"APP_CODE"`
-	// Widget activity. Accepts values: - Y - widget is active and available - N -
-	// widget is inactive and unavailable
+	// Widget activity. Accepts values:
+	//
+	//   - Y - widget is active and available
+	//   - N - widget is inactive and unavailable
 	Active b24.Bool `json:"ACTIVE"`
 	// Widget name
 	Name b24.String `json:"NAME"`
@@ -612,19 +645,32 @@ type RepowidgetRegisterParamsFields struct {
 	// Widget markup using Vue constructs. Required.
 	Content string `json:"CONTENT"`
 	// Code of the section where the widget will be added. List of available
-	// sections: - widgets_company_life — Company Life - widgets_new_employees
-	// — New Employees - widgets_team — Team - widgets_automation —
-	// Automation - widgets_events — Meetings and Events - widgets_profile —
-	// Employee Profile - widgets_tasks — Tasks and Projects - widgets_sales —
-	// Sales and Clients - widgets_hr — HR - widgets_other — Other -
-	// widgets_separators — Transitions and Separators - widgets_text — Text -
-	// widgets_image — Images - widgets_video — Video. Required.
+	// sections:
+	//
+	//   - widgets_company_life — Company Life
+	//   - widgets_new_employees — New Employees
+	//   - widgets_team — Team
+	//   - widgets_automation — Automation
+	//   - widgets_events — Meetings and Events
+	//   - widgets_profile — Employee Profile
+	//   - widgets_tasks — Tasks and Projects
+	//   - widgets_sales — Sales and Clients
+	//   - widgets_hr — HR
+	//   - widgets_other — Other
+	//   - widgets_separators — Transitions and Separators
+	//   - widgets_text — Text
+	//   - widgets_image — Images
+	//   - widgets_video — Video
+	//
+	// Required.
 	Sections RepowidgetRegisterParamsFieldsSections `json:"SECTIONS"`
 	// Parameters for the Vue templater. Without them, the method returns the
 	// REQUIRED_FIELD_NO_EXISTS error. Required.
 	WidgetParams RepowidgetRegisterParamsFieldsWidgetParams `json:"WIDGET_PARAMS"`
-	// Widget activity. Accepts values: - Y - widget is active and available - N -
-	// widget is inactive and unavailable
+	// Widget activity. Accepts values:
+	//
+	//   - Y - widget is active and available
+	//   - N - widget is inactive and unavailable
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Binding the widget to a specific site template. Only for on-premise
 	// Bitrix24!
@@ -655,17 +701,21 @@ type RepowidgetRegisterParamsFieldsWidgetParams struct {
 	// Array of language phrases used in constructs
 	// {{$Bitrix.Loc.getMessage('W_EMPTY')}}
 	Lang b24.Opt[string] `json:"lang,omitzero"`
-	// Address of the external handler to which requests will be sent. Important:
-	// The handler must be accessible from the external network! Check the
-	// handler's availability with special services. Required.
+	// Address of the external handler to which requests will be sent.
+	//
+	// Important: The handler must be accessible from the external network! Check
+	// the handler's availability with special services. Required.
 	Handler string `json:"handler"`
 	// Address of styles for the widget. Styles can also be set inline in the
 	// markup via the binding :style="{borderBottom: '1px solid red'}"
 	Style b24.Opt[string] `json:"style,omitzero"`
 	// Demo data for the widget that will be used to showcase the widget in the
-	// Vibe templates in Bitrix24 Marketplace. If you are developing a widget for a
-	// specific Bitrix24 and do not plan to publish it in the Marketplace, you can
-	// specify any array as the parameter value; it will not be used anyway.
+	// Vibe templates in Bitrix24 Marketplace.
+	//
+	// If you are developing a widget for a specific Bitrix24 and do not plan to
+	// publish it in the Marketplace, you can specify any array as the parameter
+	// value; it will not be used anyway.
+	//
 	// However, if you are preparing a mass-market solution with a widget, pay
 	// maximum attention to the demo data — they will be displayed in the preview
 	// slider of the Vibe template! Obviously, the structure of the demo data

@@ -57,17 +57,28 @@ func RoleEnableCommand(p RoleEnableParams) b24.Command[b24.Bool] {
 // RoleEnableParams holds the parameters of landing.role.enable.
 type RoleEnableParams struct {
 	// The section the call is made from. This parameter is not related to the REST
-	// scope landing in the method name. The values GROUP, KNOWLEDGE, and MAINPAGE
-	// correspond to the types of sites described in the article Working with Site
-	// Types and Scopes. Possible values: GROUP - group sites KNOWLEDGE - knowledge
-	// bases MAINPAGE - the main page or vibe With any of these values, only the
-	// Bitrix24 administrator can switch the access model. Without the scope
-	// parameter, the method works in the "Sites and Stores" section
+	// scope landing in the method name.
+	//
+	// The values GROUP, KNOWLEDGE, and MAINPAGE correspond to the types of sites
+	// described in the article Working with Site Types and Scopes.
+	//
+	// Possible values: GROUP - group sites KNOWLEDGE - knowledge bases MAINPAGE -
+	// the main page or vibe
+	//
+	// With any of these values, only the Bitrix24 administrator can switch the
+	// access model. Without the scope parameter, the method works in the "Sites
+	// and Stores" section
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Access model mode. You can check the current model using the
-	// landing.role.isEnabled method. Possible values: - true or 1 - enable
-	// role-based access model - false or 0 - disable role-based access model and
-	// use the extended model. Required.
+	// landing.role.isEnabled method.
+	//
+	// Possible values:
+	//
+	//   - true or 1 - enable role-based access model
+	//   - false or 0 - disable role-based access model and use the extended
+	//     model
+	//
+	// Required.
 	Mode any `json:"mode"`
 }
 
@@ -124,13 +135,17 @@ func RoleGetListCommand(p RoleGetListParams) b24.Command[[]RoleGetListItem] {
 // RoleGetListParams holds the parameters of landing.role.getList.
 type RoleGetListParams struct {
 	// The type of sites for which roles need to be retrieved. This parameter is
-	// not related to the REST scope landing in the method name. The values GROUP,
-	// KNOWLEDGE, and MAINPAGE correspond to the types of sites described in the
-	// article Working with Site Types and Scopes. Possible values: GROUP - roles
-	// for group sites KNOWLEDGE - roles for knowledge bases MAINPAGE - roles for
-	// the main page or vibe By default, the method returns roles for sites and
-	// online stores. This will be the case if the parameter is not provided or an
-	// unsupported value is specified
+	// not related to the REST scope landing in the method name.
+	//
+	// The values GROUP, KNOWLEDGE, and MAINPAGE correspond to the types of sites
+	// described in the article Working with Site Types and Scopes.
+	//
+	// Possible values: GROUP - roles for group sites KNOWLEDGE - roles for
+	// knowledge bases MAINPAGE - roles for the main page or vibe
+	//
+	// By default, the method returns roles for sites and online stores. This will
+	// be the case if the parameter is not provided or an unsupported value is
+	// specified
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 }
 
@@ -141,8 +156,10 @@ type RoleGetListItem struct {
 	ID b24.String `json:"ID"`
 	// The name of the role in the interface
 	Title b24.String `json:"TITLE"`
-	// The system code of the role. Possible values for automatically created
-	// standard roles: ADMIN - administrator MANAGER - manager
+	// The system code of the role.
+	//
+	// Possible values for automatically created standard roles: ADMIN -
+	// administrator MANAGER - manager
 	XMLID b24.String `json:"XML_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -217,12 +234,16 @@ func RoleGetRightsCommand(p RoleGetRightsParams) b24.Command[json.RawMessage] {
 // RoleGetRightsParams holds the parameters of landing.role.getRights.
 type RoleGetRightsParams struct {
 	// The section the role belongs to. This parameter is not related to the REST
-	// scope landing in the method name. The values GROUP, KNOWLEDGE, and MAINPAGE
-	// correspond to the types of sites described in the article Working with Site
-	// Types and Scopes. Possible values: GROUP - roles for group sites KNOWLEDGE -
-	// roles for knowledge bases MAINPAGE - roles for the main page or vibe If the
-	// parameter is not provided, the method works with roles for sites and online
-	// stores. For a role from another section, the method returns the error
+	// scope landing in the method name.
+	//
+	// The values GROUP, KNOWLEDGE, and MAINPAGE correspond to the types of sites
+	// described in the article Working with Site Types and Scopes.
+	//
+	// Possible values: GROUP - roles for group sites KNOWLEDGE - roles for
+	// knowledge bases MAINPAGE - roles for the main page or vibe
+	//
+	// If the parameter is not provided, the method works with roles for sites and
+	// online stores. For a role from another section, the method returns the error
 	// ROLE_SCOPE_MISMATCH
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Role identifier. You can obtain the identifier using the
@@ -335,36 +356,58 @@ func RoleSetAccessCodesCommand(p RoleSetAccessCodesParams) b24.Command[b24.Bool]
 // landing.role.setAccessCodes.
 type RoleSetAccessCodesParams struct {
 	// The section the role belongs to. This parameter is not related to the REST
-	// scope landing in the method name. The values GROUP, KNOWLEDGE, and MAINPAGE
-	// correspond to the types of sites described in the article Working with Site
-	// Types and Scopes. Possible values: GROUP - roles for group sites KNOWLEDGE -
-	// roles for knowledge bases MAINPAGE - roles for the main page or vibe If the
-	// parameter is not provided, the method works with roles for sites and online
-	// stores. For a role from another section, the method returns the error
+	// scope landing in the method name.
+	//
+	// The values GROUP, KNOWLEDGE, and MAINPAGE correspond to the types of sites
+	// described in the article Working with Site Types and Scopes.
+	//
+	// Possible values: GROUP - roles for group sites KNOWLEDGE - roles for
+	// knowledge bases MAINPAGE - roles for the main page or vibe
+	//
+	// If the parameter is not provided, the method works with roles for sites and
+	// online stores. For a role from another section, the method returns the error
 	// ROLE_SCOPE_MISMATCH
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Role identifier. You can obtain the identifier using the method
 	// landing.role.getList. Required.
 	ID int64 `json:"id"`
-	// The final list of access codes for the role. The method completely replaces
-	// the previously saved list and does not merge it with the current one. Access
-	// code options: - U — user - G — user group - DR — department along with
-	// sub-departments - AU — all authorized users - SG — working group More
-	// details about access codes and their usage rules can be found in the
-	// description of the method landing.site.setRights. The method does not check
-	// each access code individually. If there is an unsupported or non-existent
-	// code in the list, there will be no separate error. If the codes parameter is
-	// not provided, the role's code list will be cleared. However, the saved role
-	// permissions for the sites do not automatically disappear, so after
-	// invocation, access may remain for more users than expected. After changing
-	// the access codes, the system recalculates not only the permissions for the
-	// sites but also the additional permissions of the role: the ability to create
-	// sites, view the "Sites and Stores" section in the menu, and administer the
-	// section. You cannot retrieve the saved list of access codes via REST. The
-	// method landing.role.getList returns only the identifier, name, and XML_ID of
-	// the role, while landing.role.getRights shows only the role's permissions for
-	// the sites. If the codes parameter is passed in a format other than an array,
-	// the method will return an ERROR_ARGUMENT error.
+	// The final list of access codes for the role.
+	//
+	// The method completely replaces the previously saved list and does not merge
+	// it with the current one.
+	//
+	// Access code options:
+	//
+	//   - U — user
+	//   - G — user group
+	//   - DR — department along with sub-departments
+	//   - AU — all authorized users
+	//   - SG — working group
+	//
+	// More details about access codes and their usage rules can be found in the
+	// description of the method landing.site.setRights.
+	//
+	// The method does not check each access code individually. If there is an
+	// unsupported or non-existent code in the list, there will be no separate
+	// error.
+	//
+	// If the codes parameter is not provided, the role's code list will be
+	// cleared. However, the saved role permissions for the sites do not
+	// automatically disappear, so after invocation, access may remain for more
+	// users than expected.
+	//
+	// After changing the access codes, the system recalculates not only the
+	// permissions for the sites but also the additional permissions of the role:
+	// the ability to create sites, view the "Sites and Stores" section in the
+	// menu, and administer the section.
+	//
+	// You cannot retrieve the saved list of access codes via REST. The method
+	// landing.role.getList returns only the identifier, name, and XML_ID of the
+	// role, while landing.role.getRights shows only the role's permissions for the
+	// sites.
+	//
+	// If the codes parameter is passed in a format other than an array, the method
+	// will return an ERROR_ARGUMENT error.
 	Codes []string `json:"codes,omitzero"`
 }
 
@@ -431,34 +474,60 @@ func RoleSetRightsCommand(p RoleSetRightsParams) b24.Command[b24.Bool] {
 // RoleSetRightsParams holds the parameters of landing.role.setRights.
 type RoleSetRightsParams struct {
 	// The section the role belongs to. This parameter is not related to the REST
-	// scope landing in the method name. The values GROUP, KNOWLEDGE, and MAINPAGE
-	// correspond to the types of sites described in the article Working with Site
-	// Types and Scopes. Possible values: GROUP - roles for group sites KNOWLEDGE -
-	// roles for knowledge bases MAINPAGE - roles for the main page or vibe If the
-	// parameter is not provided, the method works with roles for sites and online
-	// stores. For a role from another section, the method returns the error
+	// scope landing in the method name.
+	//
+	// The values GROUP, KNOWLEDGE, and MAINPAGE correspond to the types of sites
+	// described in the article Working with Site Types and Scopes.
+	//
+	// Possible values: GROUP - roles for group sites KNOWLEDGE - roles for
+	// knowledge bases MAINPAGE - roles for the main page or vibe
+	//
+	// If the parameter is not provided, the method works with roles for sites and
+	// online stores. For a role from another section, the method returns the error
 	// ROLE_SCOPE_MISMATCH
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// The identifier of the role for which permissions need to be updated. You can
-	// obtain the identifier using the landing.role.getList method. If you pass the
-	// identifier of a non-existent role, the method returns the error
-	// ROLE_SCOPE_MISMATCH. Required.
+	// The identifier of the role for which permissions need to be updated.
+	//
+	// You can obtain the identifier using the landing.role.getList method.
+	//
+	// If you pass the identifier of a non-existent role, the method returns the
+	// error ROLE_SCOPE_MISMATCH. Required.
 	ID int64 `json:"id"`
-	// An object in the following format: where: - 0 — default permission for
-	// sites without separate settings - — site identifier The list of available
-	// permission codes is described below, and the structure of the object is in
-	// the parameter table rights. The method completely replaces previously saved
-	// role permissions for sites. Required.
+	// An object in the following format:
+	//
+	//	{
+	//	    "0": ["read"],
+	//	    "<siteId>": ["read", "edit", "sett"]
+	//	}
+	//
+	// where:
+	//
+	//   - 0 — default permission for sites without separate settings
+	//   - — site identifier
+	//
+	// The list of available permission codes is described below, and the structure
+	// of the object is in the parameter table rights.
+	//
+	// The method completely replaces previously saved role permissions for sites.
+	// Required.
 	Rights RoleSetRightsParamsRights `json:"rights"`
-	// Additional capabilities of the role. Possible values: - menu24 — show the
-	// menu item of the section for the role - create — allow creating new sites,
-	// knowledge bases, or pages in the section The codes depend on the section
-	// specified in the scope parameter. For knowledge bases, group sites, and the
-	// main page, the codes have a prefix — knowledge_, group_, and vibe_
-	// respectively. For example, for a knowledge base you need to pass
-	// knowledge_create. The method does not save codes that belong to another
-	// section. If the parameter is not passed, the current additional capabilities
-	// of the role will remain unchanged.
+	// Additional capabilities of the role.
+	//
+	// Possible values:
+	//
+	//   - menu24 — show the menu item of the section for the role
+	//   - create — allow creating new sites, knowledge bases, or pages in the
+	//     section
+	//
+	// The codes depend on the section specified in the scope parameter. For
+	// knowledge bases, group sites, and the main page, the codes have a prefix —
+	// knowledge_, group_, and vibe_ respectively. For example, for a knowledge
+	// base you need to pass knowledge_create.
+	//
+	// The method does not save codes that belong to another section.
+	//
+	// If the parameter is not passed, the current additional capabilities of the
+	// role will remain unchanged.
 	Additional []string `json:"additional,omitzero"`
 }
 
@@ -476,15 +545,22 @@ func (p RoleSetRightsParams) validate() error {
 // RoleSetRightsParamsRights is the rights value of landing.role.setRights.
 type RoleSetRightsParamsRights struct {
 	// Default permissions for the role for all sites that do not have separate
-	// settings. Available permission codes are described below.
+	// settings.
+	//
+	// Available permission codes are described below.
 	N0 []string `json:"0,omitzero"`
-	// Role permissions for the site with the specified identifier. The key is the
-	// site identifier, and the value is an array of permission codes. If a site
-	// with that identifier is not found, the entry will be skipped without an
-	// error. You can obtain the site identifier using the landing.site.getList
-	// method or from the result of the landing.site.add method. For each site,
-	// pass an array of permission codes. If a different value is passed instead of
-	// an array, the entry for that site will be skipped without an error.
+	// Role permissions for the site with the specified identifier.
+	//
+	// The key is the site identifier, and the value is an array of permission
+	// codes. If a site with that identifier is not found, the entry will be
+	// skipped without an error.
+	//
+	// You can obtain the site identifier using the landing.site.getList method or
+	// from the result of the landing.site.add method.
+	//
+	// For each site, pass an array of permission codes. If a different value is
+	// passed instead of an array, the entry for that site will be skipped without
+	// an error.
 	SiteID []string `json:"<siteId>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -98,20 +98,26 @@ type SiteAddParamsFields struct {
 	Title string `json:"TITLE"`
 	// Symbolic code of the site. If an empty string is passed, the code will be
 	// generated from the TITLE field. For codes that consist only of digits, a
-	// prefix site will be automatically added. If such a value already exists in
-	// the domain, a numeric suffix will be added, for example, code2 or code3.
-	// Required.
+	// prefix site will be automatically added.
+	//
+	// If such a value already exists in the domain, a numeric suffix will be
+	// added, for example, code2 or code3. Required.
 	Code string `json:"CODE"`
 	// Type of the site. Default is PAGE. Supported types are PAGE, STORE, SMN,
-	// KNOWLEDGE, GROUP, MAINPAGE. The value must correspond to the scope parameter
-	// (detailed description). Default: PAGE.
+	// KNOWLEDGE, GROUP, MAINPAGE.
+	//
+	// The value must correspond to the scope parameter (detailed description).
+	// Default: PAGE.
 	Type b24.Opt[string] `json:"TYPE,omitzero"`
-	// Domain of the site. The value depends on the platform. For Bitrix24, specify
-	// the domain name of the site. If the parameter is not filled or an empty
-	// string is passed, the domain will be generated automatically based on the
-	// system template. For 1C-Bitrix: Site Management, you need to pass the
-	// identifier of an already existing domain. Domain name as a string is not
-	// supported, the method will return an error
+	// Domain of the site. The value depends on the platform.
+	//
+	// For Bitrix24, specify the domain name of the site. If the parameter is not
+	// filled or an empty string is passed, the domain will be generated
+	// automatically based on the system template.
+	//
+	// For 1C-Bitrix: Site Management, you need to pass the identifier of an
+	// already existing domain. Domain name as a string is not supported, the
+	// method will return an error
 	DomainID any `json:"DOMAIN_ID,omitzero"`
 	// Description of the site, up to 255 characters
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
@@ -181,12 +187,15 @@ func SiteAddFolderCommand(p SiteAddFolderParams) b24.Command[b24.Int] {
 // SiteAddFolderParams holds the parameters of landing.site.addFolder.
 type SiteAddFolderParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site where the folder needs to be created. The site
-	// identifier can be obtained using the method landing.site.getList or from the
-	// result of the method landing.site.add. Required.
+	// Identifier of the site where the folder needs to be created.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	SiteID int64 `json:"siteId"`
 	// Set of fields for the folder being created (detailed description). Required.
 	Fields SiteAddFolderParamsFields `json:"fields"`
@@ -215,8 +224,10 @@ type SiteAddFolderParamsFields struct {
 	Title string `json:"TITLE"`
 	// Symbolic code of the folder for the URL, maximum length 255 characters. If
 	// not provided or empty, the code is generated from TITLE using
-	// transliteration. If the code is empty after transliteration, a random string
-	// of 12 characters is created
+	// transliteration.
+	//
+	// If the code is empty after transliteration, a random string of 12 characters
+	// is created
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Identifier of the parent folder. If the value is 0, null, or empty, the
 	// folder is created at the root of the site
@@ -284,13 +295,21 @@ func SiteBindingToGroupCommand(p SiteBindingToGroupParams) b24.Command[b24.Bool]
 // SiteBindingToGroupParams holds the parameters of
 // landing.site.bindingToGroup.
 type SiteBindingToGroupParams struct {
-	// Identifier of the Knowledge Base site. id can be obtained, for example, from
-	// the landing.site.getList method in the ID field. Required.
+	// Identifier of the Knowledge Base site.
+	//
+	// id can be obtained, for example, from the landing.site.getList method in the
+	// ID field. Required.
 	ID int64 `json:"id"`
-	// Identifier of the Social Network group. groupId can be obtained from: - the
-	// group interface - the result of the landing.site.getGroupBindings method in
-	// the BINDING_ID field for existing bindings - the
-	// socialnetwork.api.workgroup.list method - the sonet_group.get method.
+	// Identifier of the Social Network group.
+	//
+	// groupId can be obtained from:
+	//
+	//   - the group interface
+	//   - the result of the landing.site.getGroupBindings method in the
+	//     BINDING_ID field for existing bindings
+	//   - the socialnetwork.api.workgroup.list method
+	//   - the sonet_group.get method
+	//
 	// Required.
 	GroupID int64 `json:"groupId"`
 }
@@ -356,13 +375,21 @@ func SiteBindingToMenuCommand(p SiteBindingToMenuParams) b24.Command[b24.Bool] {
 
 // SiteBindingToMenuParams holds the parameters of landing.site.bindingToMenu.
 type SiteBindingToMenuParams struct {
-	// Identifier of the Knowledge Base site. id can be obtained, for example, from
-	// the method landing.site.getList in the ID field. Required.
+	// Identifier of the Knowledge Base site.
+	//
+	// id can be obtained, for example, from the method landing.site.getList in the
+	// ID field. Required.
 	ID int64 `json:"id"`
-	// Menu code. menuCode can be obtained: - in the interface through the "Select
-	// Knowledge Base" option: in the URL of the opened frame, the menuId parameter
-	// contains the menu code (for example, menuId=crm_switcher:deal) - from the
-	// result of the method landing.site.getMenuBindings in the BINDING_ID field.
+	// Menu code.
+	//
+	// menuCode can be obtained:
+	//
+	//   - in the interface through the "Select Knowledge Base" option: in the
+	//     URL of the opened frame, the menuId parameter contains the menu code
+	//     (for example, menuId=crm_switcher:deal)
+	//   - from the result of the method landing.site.getMenuBindings in the
+	//     BINDING_ID field
+	//
 	// Required.
 	MenuCode string `json:"menuCode"`
 }
@@ -431,12 +458,15 @@ func SiteDeleteCommand(p SiteDeleteParams) b24.Command[b24.Bool] {
 // SiteDeleteParams holds the parameters of landing.site.delete.
 type SiteDeleteParams struct {
 	// Internal scope for landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Site identifier The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Site identifier
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -495,9 +525,10 @@ func SiteFullExportCommand(p SiteFullExportParams) b24.Command[*SiteFullExportRe
 
 // SiteFullExportParams holds the parameters of landing.site.fullExport.
 type SiteFullExportParams struct {
-	// Site identifier. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Site identifier.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
 	// Additional export parameters (detailed description)
 	Params *SiteFullExportParamsParams `json:"params,omitzero"`
@@ -520,17 +551,22 @@ type SiteFullExportParamsParams struct {
 	// standard mode
 	EditMode b24.Opt[string] `json:"edit_mode,omitzero"`
 	// Internal scope of the landings. It is not related to the REST scope landing
-	// or landing_cloud in the method name. For GROUP, KNOWLEDGE, and MAINPAGE, the
-	// value of scope must correspond to the type of the exported site
+	// or landing_cloud in the method name.
+	//
+	// For GROUP, KNOWLEDGE, and MAINPAGE, the value of scope must correspond to
+	// the type of the exported site
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Codes of additional fields to be excluded from ADDITIONAL_FIELDS at the site
-	// and page level. If the parameter is not provided, an empty array is used.
-	// Regardless of the input, the method always additionally excludes
-	// B24BUTTON_CODE and FAVICON_PICTURE
+	// and page level.
+	//
+	// If the parameter is not provided, an empty array is used. Regardless of the
+	// input, the method always additionally excludes B24BUTTON_CODE and
+	// FAVICON_PICTURE
 	HooksDisable []string `json:"hooks_disable,omitzero"`
 	// Code of the exported site. If not provided, the current site code is used
-	// without leading or trailing /. Only Latin letters and digits are allowed
-	// ([a-z0-9], without separators)
+	// without leading or trailing /.
+	//
+	// Only Latin letters and digits are allowed ([a-z0-9], without separators)
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Name of the site in the export. If not provided, the current site name is
 	// used
@@ -593,11 +629,13 @@ type SiteFullExportResult struct {
 	// Site template data. If the template is not linked, an empty array [] is
 	// returned (detailed description)
 	Layout SiteFullExportResultLayout `json:"layout"`
-	// Groups of pages by folders in the format {" ": [" ", "..."]}. If there are
-	// no folders, [] is returned
+	// Groups of pages by folders in the format {" ": [" ", "..."]}.
+	//
+	// If there are no folders, [] is returned
 	Folders json.RawMessage `json:"folders"`
-	// System pages in the format {" ": " "}. If system pages are not defined, []
-	// is returned
+	// System pages in the format {" ": " "}.
+	//
+	// If system pages are not defined, [] is returned
 	Syspages json.RawMessage `json:"syspages"`
 	// Export of the site's pages, where the object key is the page code (detailed
 	// description)
@@ -713,8 +751,10 @@ type SiteFullExportResultItemsPageCode struct {
 	Version b24.Int `json:"version"`
 	// Page fields (detailed description)
 	Fields SiteFullExportResultItemsPageCodeFields `json:"fields"`
-	// Page template data. If the template is not linked, an empty array [] is
-	// returned (detailed description)
+	// Page template data.
+	//
+	// If the template is not linked, an empty array [] is returned (detailed
+	// description)
 	Layout SiteFullExportResultItemsPageCodeLayout `json:"layout"`
 	// Page blocks (detailed description)
 	Items SiteFullExportResultItemsPageCodeItems `json:"items"`
@@ -915,12 +955,15 @@ func SiteGetadditionalfieldsCommand(p SiteGetadditionalfieldsParams) b24.Command
 // landing.site.getadditionalfields.
 type SiteGetadditionalfieldsParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -938,11 +981,14 @@ func (p SiteGetadditionalfieldsParams) validate() error {
 // SiteGetadditionalfieldsResult is the result of
 // landing.site.getadditionalfields.
 type SiteGetadditionalfieldsResult struct {
-	// Pair "field code → field value". The value can be a string ("Y",
-	// "#03c1fe"), a number (1), or an array (for example, ["BASE"]). The
-	// composition and type of the value depend on the specific additional field.
-	// Available field codes are described in the list of additional fields of the
-	// site
+	// Pair "field code → field value".
+	//
+	// The value can be a string ("Y", "#03c1fe"), a number (1), or an array (for
+	// example, ["BASE"]).
+	//
+	// The composition and type of the value depend on the specific additional
+	// field. Available field codes are described in the list of additional fields
+	// of the site
 	FieldCode json.RawMessage `json:"<FIELD_CODE>"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1003,12 +1049,15 @@ func SiteGetFoldersCommand(p SiteGetFoldersParams) b24.Command[[]SiteGetFoldersI
 // SiteGetFoldersParams holds the parameters of landing.site.getFolders.
 type SiteGetFoldersParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site for which folders are requested. The site identifier
-	// can be obtained using the method landing.site.getList or from the result of
-	// the method landing.site.add. Required.
+	// Identifier of the site for which folders are requested.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	SiteID int64 `json:"siteId"`
 	// Filter by folder fields (detailed description)
 	Filter *SiteGetFoldersParamsFilter `json:"filter,omitzero"`
@@ -1127,7 +1176,7 @@ func (v SiteGetFoldersItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - TYPE_ERROR: The groupId parameter is passed in an incompatible type
+//   - TYPE_ERROR: The groupId parameter is passed in an incompatible type
 func SiteGetGroupBindings(ctx context.Context, c b24.Caller, p SiteGetGroupBindingsParams, opts ...b24.CallOption) ([]SiteGetGroupBindingsItem, error) {
 	var out []SiteGetGroupBindingsItem
 	if err := b24.Invoke(ctx, c, SiteGetGroupBindingsCommand(p).Request, &out, opts...); err != nil {
@@ -1151,10 +1200,12 @@ func SiteGetGroupBindingsCommand(p SiteGetGroupBindingsParams) b24.Command[[]Sit
 // SiteGetGroupBindingsParams holds the parameters of
 // landing.site.getGroupBindings.
 type SiteGetGroupBindingsParams struct {
-	// The identifier of the group for filtering. If not provided, bindings for all
-	// groups will be returned. groupId can be obtained from the group interface or
-	// from the result of the current method in the BINDING_ID field for existing
-	// bindings
+	// The identifier of the group for filtering.
+	//
+	// If not provided, bindings for all groups will be returned.
+	//
+	// groupId can be obtained from the group interface or from the result of the
+	// current method in the BINDING_ID field for existing bindings
 	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
 }
 
@@ -1162,7 +1213,9 @@ type SiteGetGroupBindingsParams struct {
 type SiteGetGroupBindingsItem struct {
 	// Identifier of the site
 	EntityID b24.String `json:"ENTITY_ID"`
-	// Type of the object: - S — site
+	// Type of the object:
+	//
+	//   - S — site
 	EntityType SiteGetGroupBindingsItemEntityType `json:"ENTITY_TYPE"`
 	// Identifier of the group
 	BindingID b24.String `json:"BINDING_ID"`
@@ -1247,8 +1300,10 @@ func SiteGetListCommand(p SiteGetListParams) b24.Command[[]SiteGetListItem] {
 // SiteGetListParams holds the parameters of landing.site.getList.
 type SiteGetListParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. For GROUP, KNOWLEDGE, and MAINPAGE, pass the corresponding
-	// scope (detailed description)
+	// the method name.
+	//
+	// For GROUP, KNOWLEDGE, and MAINPAGE, pass the corresponding scope (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Parameters for selecting sites (detailed description)
 	Params *SiteGetListParamsParams `json:"params,omitzero"`
@@ -1261,11 +1316,14 @@ type SiteGetListParamsParams struct {
 	// to the selection.
 	Select []string `json:"select,omitzero"`
 	// Filter by fields from basic site fields. If the parameter is not passed or
-	// is not an array, an empty filter {} is used. If the parameter TYPE or =TYPE
-	// specifies the value STORE, the public method converts it to ["STORE",
-	// "SMN"]. Exact filtering by type works only for one value that is allowed in
-	// the current internal scope. If an array or a value not available in the
-	// current scope is passed, the method will substitute a list of allowed types.
+	// is not an array, an empty filter {} is used.
+	//
+	// If the parameter TYPE or =TYPE specifies the value STORE, the public method
+	// converts it to ["STORE", "SMN"].
+	//
+	// Exact filtering by type works only for one value that is allowed in the
+	// current internal scope. If an array or a value not available in the current
+	// scope is passed, the method will substitute a list of allowed types.
 	Filter map[string]any `json:"filter,omitzero"`
 	// Sorting in the format {"FIELD": "ASC DESC"}. If the parameter is not passed,
 	// no special sorting is applied.
@@ -1303,8 +1361,9 @@ type SiteGetListItem struct {
 	Type b24.String `json:"TYPE"`
 	// Domain of the site, returned when selecting the field DOMAIN_NAME.
 	DomainName b24.String `json:"DOMAIN_NAME"`
-	// Public URL of the site, returned when selecting the field PUBLIC_URL. It may
-	// be an empty string if the URL could not be determined.
+	// Public URL of the site, returned when selecting the field PUBLIC_URL.
+	//
+	// It may be an empty string if the URL could not be determined.
 	PublicURL b24.String `json:"PUBLIC_URL"`
 	// URL of the preview of the main page of the site, returned when selecting the
 	// field PREVIEW_PICTURE. It may be an empty string if the preview is
@@ -1353,7 +1412,7 @@ func (v SiteGetListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - TYPE_ERROR: The menuCode parameter is passed in an incompatible type
+//   - TYPE_ERROR: The menuCode parameter is passed in an incompatible type
 func SiteGetMenuBindings(ctx context.Context, c b24.Caller, p SiteGetMenuBindingsParams, opts ...b24.CallOption) ([]SiteGetMenuBindingsItem, error) {
 	var out []SiteGetMenuBindingsItem
 	if err := b24.Invoke(ctx, c, SiteGetMenuBindingsCommand(p).Request, &out, opts...); err != nil {
@@ -1377,11 +1436,17 @@ func SiteGetMenuBindingsCommand(p SiteGetMenuBindingsParams) b24.Command[[]SiteG
 // SiteGetMenuBindingsParams holds the parameters of
 // landing.site.getMenuBindings.
 type SiteGetMenuBindingsParams struct {
-	// Menu code for filtering. If not provided, bindings for all menus will be
-	// returned. menuCode can be obtained: - in the interface through the "Select
-	// Knowledge Base" option: in the URL of the opened frame, the menuId parameter
-	// contains the menu code (for example, menuId=crm_switcher:deal) - from the
-	// result of the method landing.site.getMenuBindings in the BINDING_ID field
+	// Menu code for filtering.
+	//
+	// If not provided, bindings for all menus will be returned.
+	//
+	// menuCode can be obtained:
+	//
+	//   - in the interface through the "Select Knowledge Base" option: in the
+	//     URL of the opened frame, the menuId parameter contains the menu code
+	//     (for example, menuId=crm_switcher:deal)
+	//   - from the result of the method landing.site.getMenuBindings in the
+	//     BINDING_ID field
 	MenuCode b24.Opt[string] `json:"menuCode,omitzero"`
 }
 
@@ -1389,7 +1454,10 @@ type SiteGetMenuBindingsParams struct {
 type SiteGetMenuBindingsItem struct {
 	// Site identifier
 	EntityID b24.String `json:"ENTITY_ID"`
-	// Object type: - S — site - L — landing
+	// Object type:
+	//
+	//   - S — site
+	//   - L — landing
 	EntityType SiteGetMenuBindingsItemEntityType `json:"ENTITY_TYPE"`
 	// Menu code
 	BindingID b24.String `json:"BINDING_ID"`
@@ -1451,8 +1519,8 @@ func (v *SiteGetMenuBindingsItemEntityType) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - MISSING_PARAMS: error_description Not enough parameters for the call,
-// missing: id
+//   - MISSING_PARAMS: error_description Not enough parameters for the call,
+//     missing: id
 func SiteGetPreview(ctx context.Context, c b24.Caller, p SiteGetPreviewParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -1479,12 +1547,15 @@ func SiteGetPreviewCommand(p SiteGetPreviewParams) b24.Command[b24.String] {
 // SiteGetPreviewParams holds the parameters of landing.site.getPreview.
 type SiteGetPreviewParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Site identifier. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Site identifier.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1546,15 +1617,19 @@ func SiteGetPublicURLCommand(p SiteGetPublicURLParams) b24.Command[json.RawMessa
 // SiteGetPublicURLParams holds the parameters of landing.site.getPublicUrl.
 type SiteGetPublicURLParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Identifier of the site or an array of site identifiers. If a single
-	// identifier is provided, the result will return a URL string. If an array of
-	// identifiers is provided, the result will return an object in the form {" ":
-	// " "} only for the found sites. The site identifier can be obtained using the
-	// method landing.site.getList or from the result of the method
-	// landing.site.add. Required.
+	// identifier is provided, the result will return a URL string.
+	//
+	// If an array of identifiers is provided, the result will return an object in
+	// the form {" ": " "} only for the found sites.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID any `json:"id"`
 }
 
@@ -1612,9 +1687,10 @@ func SiteGetRightsCommand(p SiteGetRightsParams) b24.Command[[]b24.String] {
 
 // SiteGetRightsParams holds the parameters of landing.site.getRights.
 type SiteGetRightsParams struct {
-	// Identifier of the site. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID any `json:"id"`
 }
 
@@ -1674,16 +1750,20 @@ func SiteMarkDeleteCommand(p SiteMarkDeleteParams) b24.Command[b24.Int] {
 // SiteMarkDeleteParams holds the parameters of landing.site.markDelete.
 type SiteMarkDeleteParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
-	// Indicator for marking the site as deleted. Default is true. If false is
-	// passed, the method restores the site from the trash. This scenario typically
-	// uses landing.site.markUnDelete. Default: true.
+	// Indicator for marking the site as deleted. Default is true.
+	//
+	// If false is passed, the method restores the site from the trash. This
+	// scenario typically uses landing.site.markUnDelete. Default: true.
 	Mark b24.Opt[bool] `json:"mark,omitzero"`
 }
 
@@ -1747,15 +1827,20 @@ func SiteMarkFolderDeleteCommand(p SiteMarkFolderDeleteParams) b24.Command[b24.B
 // landing.site.markFolderDelete.
 type SiteMarkFolderDeleteParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the folder. The folder identifier can be obtained using the
-	// landing.site.getFolders method. Required.
+	// Identifier of the folder.
+	//
+	// The folder identifier can be obtained using the landing.site.getFolders
+	// method. Required.
 	ID int64 `json:"id"`
-	// Indicator for marking the folder as deleted. Default is true. If false is
-	// passed, the method restores the folder from the trash. This scenario
-	// typically uses landing.site.markFolderUnDelete. Default: true.
+	// Indicator for marking the folder as deleted. Default is true.
+	//
+	// If false is passed, the method restores the folder from the trash. This
+	// scenario typically uses landing.site.markFolderUnDelete. Default: true.
 	Mark b24.Opt[bool] `json:"mark,omitzero"`
 }
 
@@ -1818,11 +1903,15 @@ func SiteMarkFolderUnDeleteCommand(p SiteMarkFolderUnDeleteParams) b24.Command[b
 // landing.site.markFolderUnDelete.
 type SiteMarkFolderUnDeleteParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the folder. The folder identifier can be obtained using the
-	// method landing.site.getFolders. Required.
+	// Identifier of the folder.
+	//
+	// The folder identifier can be obtained using the method
+	// landing.site.getFolders. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1884,12 +1973,15 @@ func SiteMarkUnDeleteCommand(p SiteMarkUnDeleteParams) b24.Command[b24.Int] {
 // SiteMarkUnDeleteParams holds the parameters of landing.site.markUnDelete.
 type SiteMarkUnDeleteParams struct {
 	// Internal scope of landings. It is not related to the REST scope landing in
-	// the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -1966,12 +2058,15 @@ func SitePublicationCommand(p SitePublicationParams) b24.Command[b24.Int] {
 // SitePublicationParams holds the parameters of landing.site.publication.
 type SitePublicationParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site. The site identifier can be obtained using the
-	// landing.site.getList method or from the result of the landing.site.add
-	// method. Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the landing.site.getList method or
+	// from the result of the landing.site.add method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2032,15 +2127,21 @@ func SitePublicationFolderCommand(p SitePublicationFolderParams) b24.Command[b24
 // landing.site.publicationFolder.
 type SitePublicationFolderParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of website (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of website (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the folder. The folder identifier can be obtained using the
-	// landing.site.getFolders method. Required.
+	// Identifier of the folder.
+	//
+	// The folder identifier can be obtained using the landing.site.getFolders
+	// method. Required.
 	FolderID int64 `json:"folderId"`
 	// Publication flag. true (default) publishes the folder, false unpublishes the
-	// folder. It is recommended to use landing.site.unPublicFolder for
-	// unpublishing. Default: false.
+	// folder.
+	//
+	// It is recommended to use landing.site.unPublicFolder for unpublishing.
+	// Default: false.
 	Mark b24.Opt[bool] `json:"mark,omitzero"`
 }
 
@@ -2099,17 +2200,31 @@ func SiteSetRightsCommand(p SiteSetRightsParams) b24.Command[b24.Bool] {
 
 // SiteSetRightsParams holds the parameters of landing.site.setRights.
 type SiteSetRightsParams struct {
-	// Site identifier. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add. The
-	// special value 0 allows saving a separate set of permissions. Individual
+	// Site identifier.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add.
+	//
+	// The special value 0 allows saving a separate set of permissions. Individual
 	// permissions for a specific site are set by its id. Required.
 	ID any `json:"id"`
-	// Object format: where: - access_code_n — access code - operation_n —
-	// operation code The list of access codes and operations is described below.
-	// The method completely replaces previously saved individual permissions for
-	// the site. If the parameter is not passed, an empty object {} or an empty
-	// array [] is passed, the method will clear the individual permissions for the
-	// site
+	// Object format:
+	//
+	//	{
+	//	    "access_code_1": ["operation_1", "operation_2"],
+	//	    "access_code_2": ["operation_1"]
+	//	}
+	//
+	// where:
+	//
+	//   - access_code_n — access code
+	//   - operation_n — operation code
+	//
+	// The list of access codes and operations is described below. The method
+	// completely replaces previously saved individual permissions for the site.
+	//
+	// If the parameter is not passed, an empty object {} or an empty array [] is
+	// passed, the method will clear the individual permissions for the site
 	Rights *SiteSetRightsParamsRights `json:"rights,omitzero"`
 }
 
@@ -2126,11 +2241,16 @@ func (p SiteSetRightsParams) validate() error {
 
 // SiteSetRightsParamsRights is the rights value of landing.site.setRights.
 type SiteSetRightsParamsRights struct {
-	// List of operations for a single access code. Possible values: denied - deny
-	// access read - allow viewing the site edit - allow editing the site pages
-	// sett - allow changing site settings public - allow publishing the site
-	// delete - allow moving the site to the trash and restoring it If denied is
-	// present in the set, all other operations for this access code are ignored.
+	// List of operations for a single access code.
+	//
+	// Possible values: denied - deny access read - allow viewing the site edit -
+	// allow editing the site pages sett - allow changing site settings public -
+	// allow publishing the site delete - allow moving the site to the trash and
+	// restoring it
+	//
+	// If denied is present in the set, all other operations for this access code
+	// are ignored.
+	//
 	// If read is not present in the set and denied is absent, the method will
 	// automatically add read. Unknown operation codes are ignored without error
 	AccessCode []string `json:"<ACCESS_CODE>,omitzero"`
@@ -2195,13 +2315,22 @@ func SiteUnbindingFromGroupCommand(p SiteUnbindingFromGroupParams) b24.Command[b
 // SiteUnbindingFromGroupParams holds the parameters of
 // landing.site.unbindingFromGroup.
 type SiteUnbindingFromGroupParams struct {
-	// Identifier of the Knowledge Base site. id can be obtained, for example, from
-	// the method landing.site.getList in the ID field. Required.
+	// Identifier of the Knowledge Base site.
+	//
+	// id can be obtained, for example, from the method landing.site.getList in the
+	// ID field. Required.
 	ID int64 `json:"id"`
-	// Identifier of the Social Network group. groupId can be obtained from: - the
-	// group interface - the result of the method landing.site.getGroupBindings in
-	// the BINDING_ID field - the method socialnetwork.api.workgroup.list - the
-	// method sonet_group.get. Required.
+	// Identifier of the Social Network group.
+	//
+	// groupId can be obtained from:
+	//
+	//   - the group interface
+	//   - the result of the method landing.site.getGroupBindings in the
+	//     BINDING_ID field
+	//   - the method socialnetwork.api.workgroup.list
+	//   - the method sonet_group.get
+	//
+	// Required.
 	GroupID int64 `json:"groupId"`
 }
 
@@ -2267,13 +2396,21 @@ func SiteUnbindingFromMenuCommand(p SiteUnbindingFromMenuParams) b24.Command[b24
 // SiteUnbindingFromMenuParams holds the parameters of
 // landing.site.unbindingFromMenu.
 type SiteUnbindingFromMenuParams struct {
-	// Identifier of the Knowledge Base site. id can be obtained, for example, from
-	// the method landing.site.getList in the ID field. Required.
+	// Identifier of the Knowledge Base site.
+	//
+	// id can be obtained, for example, from the method landing.site.getList in the
+	// ID field. Required.
 	ID int64 `json:"id"`
-	// Menu code. menuCode can be obtained: - in the interface through the "Select
-	// Knowledge Base" option: in the URL of the opened frame, the menuId parameter
-	// contains the menu code (for example, menuId=crm_switcher:deal) - from the
-	// result of the method landing.site.getMenuBindings in the BINDING_ID field.
+	// Menu code.
+	//
+	// menuCode can be obtained:
+	//
+	//   - in the interface through the "Select Knowledge Base" option: in the
+	//     URL of the opened frame, the menuId parameter contains the menu code
+	//     (for example, menuId=crm_switcher:deal)
+	//   - from the result of the method landing.site.getMenuBindings in the
+	//     BINDING_ID field
+	//
 	// Required.
 	MenuCode string `json:"menuCode"`
 }
@@ -2339,12 +2476,15 @@ func SiteUnpublicCommand(p SiteUnpublicParams) b24.Command[b24.Int] {
 // SiteUnpublicParams holds the parameters of landing.site.unpublic.
 type SiteUnpublicParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site. The site identifier can be obtained using the
-	// landing.site.getList method or from the result of the landing.site.add
-	// method. Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the landing.site.getList method or
+	// from the result of the landing.site.add method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -2405,11 +2545,15 @@ func SiteUnPublicFolderCommand(p SiteUnPublicFolderParams) b24.Command[b24.Bool]
 // landing.site.unPublicFolder.
 type SiteUnPublicFolderParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of website (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of website (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the folder. The folder identifier can be obtained using the
-	// landing.site.getFolders method. Required.
+	// Identifier of the folder.
+	//
+	// The folder identifier can be obtained using the landing.site.getFolders
+	// method. Required.
 	FolderID int64 `json:"folderId"`
 }
 
@@ -2479,12 +2623,15 @@ func SiteUpdateCommand(p SiteUpdateParams) b24.Command[b24.Bool] {
 // SiteUpdateParams holds the parameters of landing.site.update.
 type SiteUpdateParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site. The site identifier can be obtained using the
-	// landing.site.getList method or from the result of the landing.site.add
-	// method. Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the landing.site.getList method or
+	// from the result of the landing.site.add method. Required.
 	ID int64 `json:"id"`
 	// Set of fields to update the site (detailed description). Required.
 	Fields SiteUpdateParamsFields `json:"fields"`
@@ -2506,21 +2653,28 @@ type SiteUpdateParamsFields struct {
 	// Title of the site, up to 255 characters
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Symbolic code of the site. If an empty string is passed, the code is
-	// generated from TITLE or from the string site. The code cannot contain /, and
-	// a code consisting solely of digits receives the prefix site, with a maximum
-	// length of 253 characters. If the code is already taken in the domain, a
-	// numeric suffix is automatically added
+	// generated from TITLE or from the string site.
+	//
+	// The code cannot contain /, and a code consisting solely of digits receives
+	// the prefix site, with a maximum length of 253 characters.
+	//
+	// If the code is already taken in the domain, a numeric suffix is
+	// automatically added
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Type of the site. Supported types are PAGE, STORE, SMN, KNOWLEDGE, GROUP,
-	// MAINPAGE. This is the internal type of the landing, related to the internal
-	// scope (detailed description)
+	// MAINPAGE.
+	//
+	// This is the internal type of the landing, related to the internal scope
+	// (detailed description)
 	Type b24.Opt[string] `json:"TYPE,omitzero"`
 	// Domain of the site. Usually, the domain name is passed. For sites of types
 	// PAGE, STORE, SMN, if the parameter is not passed or an empty string is
 	// provided, the parameter value is ignored. For GROUP, KNOWLEDGE, and
-	// MAINPAGE, the parameter is usually not passed. For 1C-Bitrix: Site
-	// Management, provide the identifier of an existing domain. A domain name as a
-	// string is not supported, and the method will return an error
+	// MAINPAGE, the parameter is usually not passed.
+	//
+	// For 1C-Bitrix: Site Management, provide the identifier of an existing
+	// domain. A domain name as a string is not supported, and the method will
+	// return an error
 	DomainID any `json:"DOMAIN_ID,omitzero"`
 	// Description of the site, up to 255 characters
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
@@ -2593,14 +2747,20 @@ func SiteUpdateFolderCommand(p SiteUpdateFolderParams) b24.Command[b24.Bool] {
 // SiteUpdateFolderParams holds the parameters of landing.site.updateFolder.
 type SiteUpdateFolderParams struct {
 	// Internal scope of the landing. It is not related to the REST scope landing
-	// in the method name. The value of scope must correspond to the type of site
-	// (detailed description)
+	// in the method name.
+	//
+	// The value of scope must correspond to the type of site (detailed
+	// description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
-	// Identifier of the site to which the folder belongs. The site identifier can
-	// be obtained using the landing.site.getList method. Required.
+	// Identifier of the site to which the folder belongs.
+	//
+	// The site identifier can be obtained using the landing.site.getList method.
+	// Required.
 	SiteID int64 `json:"siteId"`
-	// Identifier of the folder to be updated. The folder identifier can be
-	// obtained using the landing.site.getFolders method. Required.
+	// Identifier of the folder to be updated.
+	//
+	// The folder identifier can be obtained using the landing.site.getFolders
+	// method. Required.
 	FolderID int64 `json:"folderId"`
 	// Set of fields to update the folder (detailed description). Required.
 	Fields SiteUpdateFolderParamsFields `json:"fields"`
@@ -2629,11 +2789,15 @@ type SiteUpdateFolderParamsFields struct {
 	// Title of the folder
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Symbolic code of the folder for the URL. The code cannot contain the
-	// character /. If the parameter is not provided, the current value of CODE for
-	// the folder is used
+	// character /.
+	//
+	// If the parameter is not provided, the current value of CODE for the folder
+	// is used
 	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Identifier of the parent folder. If the value is 0, null, empty, or the
-	// parameter is not provided, the folder is moved to the root of the site
+	// Identifier of the parent folder.
+	//
+	// If the value is 0, null, empty, or the parameter is not provided, the folder
+	// is moved to the root of the site
 	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
 	// Identifier of the index page of the folder
 	IndexID b24.Opt[int64] `json:"INDEX_ID,omitzero"`

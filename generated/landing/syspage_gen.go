@@ -25,7 +25,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - MISSING_PARAMS: The required parameter id was not provided
+//   - MISSING_PARAMS: The required parameter id was not provided
 func SyspageDeleteForLanding(ctx context.Context, c b24.Caller, p SyspageDeleteForLandingParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -53,14 +53,17 @@ func SyspageDeleteForLandingCommand(p SyspageDeleteForLandingParams) b24.Command
 // landing.syspage.deleteForLanding.
 type SyspageDeleteForLandingParams struct {
 	// Internal scope of the landing pages. It is not related to the REST scope
-	// landing in the method name. The value of scope must correspond to the type
-	// of site the page belongs to (detailed description)
+	// landing in the method name.
+	//
+	// The value of scope must correspond to the type of site the page belongs to
+	// (detailed description)
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// The identifier of the page for which all special bindings need to be
-	// removed. The page identifier can be obtained using the
-	// landing.landing.getList method, as well as from the results of the
-	// landing.landing.add, landing.landing.addByTemplate, and landing.landing.copy
-	// methods. Required.
+	// removed.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method, as well as from the results of the landing.landing.add,
+	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
 	ID int64 `json:"id"`
 }
 
@@ -91,7 +94,7 @@ func (p SyspageDeleteForLandingParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - MISSING_PARAMS: The required parameter id was not provided
+//   - MISSING_PARAMS: The required parameter id was not provided
 func SyspageDeleteForSite(ctx context.Context, c b24.Caller, p SyspageDeleteForSiteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -118,9 +121,10 @@ func SyspageDeleteForSiteCommand(p SyspageDeleteForSiteParams) b24.Command[b24.B
 // landing.syspage.deleteForSite.
 type SyspageDeleteForSiteParams struct {
 	// The identifier of the site for which all bindings of special pages need to
-	// be deleted. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// be deleted.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
 }
 
@@ -177,13 +181,15 @@ func SyspageGetCommand(p SyspageGetParams) b24.Command[*SyspageGetResult] {
 
 // SyspageGetParams holds the parameters of landing.syspage.get.
 type SyspageGetParams struct {
-	// Identifier of the site. The site identifier can be obtained using the
-	// landing.site.getList method or from the result of the landing.site.add
-	// method. Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the landing.site.getList method or
+	// from the result of the landing.site.add method. Required.
 	ID int64 `json:"id"`
-	// Return only pages that are not deleted and are active. The filter is
-	// considered enabled if true is passed. By default, it is false. Default:
-	// false.
+	// Return only pages that are not deleted and are active.
+	//
+	// The filter is considered enabled if true is passed. By default, it is false.
+	// Default: false.
 	Active b24.Opt[bool] `json:"active,omitzero"`
 }
 
@@ -200,11 +206,13 @@ func (p SyspageGetParams) validate() error {
 
 // SyspageGetResult is the result of landing.syspage.get.
 type SyspageGetResult struct {
-	// Object binding of the special page (detailed description) Key of the result
-	// object. Possible values: mainpage — main page catalog — main catalog
-	// page personal — personal section cart — cart order — order checkout
-	// payment — payment page compare — comparison page feedback — feedback
-	// page
+	// Object binding of the special page (detailed description)
+	//
+	// Key of the result object.
+	//
+	// Possible values: mainpage — main page catalog — main catalog page
+	// personal — personal section cart — cart order — order checkout payment
+	// — payment page compare — comparison page feedback — feedback page
 	TypeCode SyspageGetResultTypeCode `json:"type code"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -224,19 +232,23 @@ func (v SyspageGetResult) MarshalJSON() ([]byte, error) {
 
 // SyspageGetResultTypeCode is the type code value of landing.syspage.get.
 type SyspageGetResultTypeCode struct {
-	// Code of the special page type. The value matches the key in the result
-	// object
+	// Code of the special page type.
+	//
+	// The value matches the key in the result object
 	Type b24.String `json:"TYPE"`
-	// Identifier of the page designated as special for the site. Returned as a
-	// string in the response
+	// Identifier of the page designated as special for the site.
+	//
+	// Returned as a string in the response
 	LandingID b24.String `json:"LANDING_ID"`
 	// Title of the page
 	Title b24.String `json:"TITLE"`
-	// Flag indicating if the page is deleted. Possible values: Y — page is
-	// deleted N — page is not deleted
+	// Flag indicating if the page is deleted.
+	//
+	// Possible values: Y — page is deleted N — page is not deleted
 	Deleted b24.String `json:"DELETED"`
-	// Flag indicating if the page is active. Possible values: Y — page is active
-	// N — page is inactive
+	// Flag indicating if the page is active.
+	//
+	// Possible values: Y — page is active N — page is inactive
 	Active b24.String `json:"ACTIVE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -303,26 +315,42 @@ func SyspageGetSpecialPageCommand(p SyspageGetSpecialPageParams) b24.Command[b24
 // SyspageGetSpecialPageParams holds the parameters of
 // landing.syspage.getSpecialPage.
 type SyspageGetSpecialPageParams struct {
-	// The site identifier. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// The site identifier.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	SiteID int64 `json:"siteId"`
 	// The code of the special page that the method looks for in the site's
-	// bindings. The method searches for an exact match of the string, without
-	// trimming spaces and without normalizing the case. Possible values: -
-	// mainpage — main page - catalog — main catalog page - personal —
-	// personal section - cart — shopping cart - order — order placement -
-	// payment — payment page - compare — comparison page - feedback —
-	// feedback page The method landing.syspage.set removes spaces from the edges
-	// of the type value when saving. Therefore, in landing.syspage.getSpecialPage,
-	// the type parameter should be passed without extra spaces. Otherwise, the
-	// method may not find the required page. If a number, true, false, or null is
-	// passed instead of a string, the method will return an empty string "". If an
-	// array is passed, the request will result in an error. Required.
+	// bindings.
+	//
+	// The method searches for an exact match of the string, without trimming
+	// spaces and without normalizing the case.
+	//
+	// Possible values:
+	//
+	//   - mainpage — main page
+	//   - catalog — main catalog page
+	//   - personal — personal section
+	//   - cart — shopping cart
+	//   - order — order placement
+	//   - payment — payment page
+	//   - compare — comparison page
+	//   - feedback — feedback page
+	//
+	// The method landing.syspage.set removes spaces from the edges of the type
+	// value when saving. Therefore, in landing.syspage.getSpecialPage, the type
+	// parameter should be passed without extra spaces. Otherwise, the method may
+	// not find the required page.
+	//
+	// If a number, true, false, or null is passed instead of a string, the method
+	// will return an empty string "". If an array is passed, the request will
+	// result in an error. Required.
 	Type SyspageGetSpecialPageParamsType `json:"type"`
-	// Additional URL parameters (detailed description). Each key-value pair is
-	// added to the final URL of the found page. By default, it is an empty object
-	Additional map[string]any `json:"additional,omitzero"`
+	// Additional URL parameters (detailed description).
+	//
+	// Each key-value pair is added to the final URL of the found page. By default,
+	// it is an empty object
+	Additional *SyspageGetSpecialPageParamsAdditional `json:"additional,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -340,6 +368,26 @@ func (p SyspageGetSpecialPageParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// SyspageGetSpecialPageParamsAdditional is the additional value of
+// landing.syspage.getSpecialPage.
+type SyspageGetSpecialPageParamsAdditional struct {
+	Section b24.Opt[string] `json:"SECTION,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SyspageGetSpecialPageParamsAdditional) UnmarshalJSON(data []byte) error {
+	type plain SyspageGetSpecialPageParamsAdditional
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SyspageGetSpecialPageParamsAdditional) MarshalJSON() ([]byte, error) {
+	type plain SyspageGetSpecialPageParamsAdditional
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SyspageGetSpecialPageParamsType is the type of
@@ -417,26 +465,40 @@ func SyspageSetCommand(p SyspageSetParams) b24.Command[b24.Bool] {
 
 // SyspageSetParams holds the parameters of landing.syspage.set.
 type SyspageSetParams struct {
-	// Site identifier. The site identifier can be obtained using the method
-	// landing.site.getList or from the result of the method landing.site.add.
-	// Required.
+	// Site identifier.
+	//
+	// The site identifier can be obtained using the method landing.site.getList or
+	// from the result of the method landing.site.add. Required.
 	ID int64 `json:"id"`
-	// Code for the special page. Possible values: - mainpage — main page -
-	// catalog — catalog main page - personal — personal section - cart —
-	// shopping cart - order — order checkout - payment — payment page -
-	// compare — comparison page - feedback — feedback page Leading and
-	// trailing spaces are trimmed. If a code outside the list is provided after
-	// this, the method will terminate without changes. Required.
+	// Code for the special page.
+	//
+	// Possible values:
+	//
+	//   - mainpage — main page
+	//   - catalog — catalog main page
+	//   - personal — personal section
+	//   - cart — shopping cart
+	//   - order — order checkout
+	//   - payment — payment page
+	//   - compare — comparison page
+	//   - feedback — feedback page
+	//
+	// Leading and trailing spaces are trimmed. If a code outside the list is
+	// provided after this, the method will terminate without changes. Required.
 	Type SyspageSetParamsType `json:"type"`
-	// Identifier of the page to be set as special for the site. This parameter is
-	// filled if the page needs to be designated as special. If the parameter is
-	// not provided, the method will remove the current binding for type. The
-	// method will terminate without changes and without error in two cases: if
+	// Identifier of the page to be set as special for the site.
+	//
+	// This parameter is filled if the page needs to be designated as special. If
+	// the parameter is not provided, the method will remove the current binding
+	// for type.
+	//
+	// The method will terminate without changes and without error in two cases: if
 	// there is no binding for the pair id and type, or if a page that does not
-	// exist or is not available for modification is provided. Values 0, null, and
-	// an empty string are not considered as the absence of a parameter. They are
-	// retained as 0. For such values, access permissions for the page are not
-	// additionally checked
+	// exist or is not available for modification is provided.
+	//
+	// Values 0, null, and an empty string are not considered as the absence of a
+	// parameter. They are retained as 0. For such values, access permissions for
+	// the page are not additionally checked
 	Lid b24.Opt[int64] `json:"lid,omitzero"`
 }
 

@@ -55,8 +55,10 @@ func TemplateGetLandingRefCommand(p TemplateGetLandingRefParams) b24.Command[jso
 // TemplateGetLandingRefParams holds the parameters of
 // landing.template.getLandingRef.
 type TemplateGetLandingRefParams struct {
-	// The identifier of the page. The page identifier can be obtained using the
-	// method landing.landing.getList. Required.
+	// The identifier of the page.
+	//
+	// The page identifier can be obtained using the method
+	// landing.landing.getList. Required.
 	ID int64 `json:"id"`
 }
 
@@ -112,31 +114,55 @@ func TemplateGetlistCommand(p TemplateGetlistParams) b24.Command[[]TemplateGetli
 // TemplateGetlistParams holds the parameters of landing.template.getlist.
 type TemplateGetlistParams struct {
 	// An object containing the selection parameters for view templates in the
-	// following format: The list of available fields is described below
+	// following format:
+	//
+	//	{
+	//	    "select": ["field_1", "field_2"],
+	//	    "filter": {
+	//	        "field": "value"
+	//	    },
+	//	    "order": {
+	//	        "field": "ASC"
+	//	    },
+	//	    "group": ["field"],
+	//	    "limit": 50,
+	//	    "offset": 0
+	//	}
+	//
+	// The list of available fields is described below
 	Params *TemplateGetlistParamsParams `json:"params,omitzero"`
 }
 
 // TemplateGetlistParamsParams is the params value of landing.template.getlist.
 type TemplateGetlistParamsParams struct {
-	// A list of fields from the fields of the View Template object. If the
-	// parameter is not provided, the method returns all available fields of the
-	// template. Fields like CREATED_BY.NAME are not supported
+	// A list of fields from the fields of the View Template object.
+	//
+	// If the parameter is not provided, the method returns all available fields of
+	// the template.
+	//
+	// Fields like CREATED_BY.NAME are not supported
 	Select []string `json:"select,omitzero"`
-	// A filter for fields from the fields of the View Template object. If the
-	// parameter is not provided, the method returns all templates of the current
-	// account, including inactive ones. Fields like CREATED_BY.NAME are not
-	// supported
+	// A filter for fields from the fields of the View Template object.
+	//
+	// If the parameter is not provided, the method returns all templates of the
+	// current account, including inactive ones.
+	//
+	// Fields like CREATED_BY.NAME are not supported
 	Filter map[string]any `json:"filter,omitzero"`
-	// Sorting in the format {"FIELD": "ASC"} or {"FIELD": "DESC"}. Multiple fields
-	// can be provided. If the parameter is not provided, the method does not apply
-	// any sorting
+	// Sorting in the format {"FIELD": "ASC"} or {"FIELD": "DESC"}.
+	//
+	// Multiple fields can be provided. If the parameter is not provided, the
+	// method does not apply any sorting
 	Order map[string]any `json:"order,omitzero"`
 	// An array of field names for grouping, such as ["ACTIVE"] or ["ACTIVE",
-	// "SORT"]. Calculated fields via runtime are not supported
+	// "SORT"].
+	//
+	// Calculated fields via runtime are not supported
 	Group []any `json:"group,omitzero"`
-	// The maximum number of items in the response. If limit is not specified, the
-	// method returns all found templates without restriction. Use together with
-	// offset for pagination
+	// The maximum number of items in the response.
+	//
+	// If limit is not specified, the method returns all found templates without
+	// restriction. Use together with offset for pagination
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// The offset from the start of the selection. Use together with limit for
 	// pagination
@@ -160,9 +186,10 @@ func (v TemplateGetlistParamsParams) MarshalJSON() ([]byte, error) {
 // TemplateGetlistItem is one row of landing.template.getlist.
 type TemplateGetlistItem struct {
 	// A field of the view template from the fields of the View Template object, if
-	// it was included in the selection. For the fields DATE_CREATE and
-	// DATE_MODIFY, the method always returns a string, for example 04/20/2020
-	// 12:48:10 pm
+	// it was included in the selection.
+	//
+	// For the fields DATE_CREATE and DATE_MODIFY, the method always returns a
+	// string, for example 04/20/2020 12:48:10 pm
 	Field b24.String `json:"FIELD"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -226,8 +253,10 @@ func TemplateGetSiteRefCommand(p TemplateGetSiteRefParams) b24.Command[json.RawM
 // TemplateGetSiteRefParams holds the parameters of
 // landing.template.getSiteRef.
 type TemplateGetSiteRefParams struct {
-	// Identifier of the site. The site identifier can be obtained using the
-	// landing.site.getList method. Required.
+	// Identifier of the site.
+	//
+	// The site identifier can be obtained using the landing.site.getList method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -287,15 +316,20 @@ func TemplateSetLandingRefCommand(p TemplateSetLandingRefParams) b24.Command[b24
 // TemplateSetLandingRefParams holds the parameters of
 // landing.template.setLandingRef.
 type TemplateSetLandingRefParams struct {
-	// Identifier of the page. The page identifier can be obtained using the
-	// landing.landing.getList method. Required.
+	// Identifier of the page.
+	//
+	// The page identifier can be obtained using the landing.landing.getList
+	// method. Required.
 	ID int64 `json:"id"`
 	// Set of bindings for the included areas of the page. (detailed description)
+	//
 	// Provide the complete final set of bindings for the page. The method will
 	// update existing bindings, add new ones, and remove those not present in
-	// data. If the parameter is not provided, an empty object {} or an empty array
-	// [] is passed, the method will remove all current bindings of included areas
-	// for the page.
+	// data.
+	//
+	// If the parameter is not provided, an empty object {} or an empty array [] is
+	// passed, the method will remove all current bindings of included areas for
+	// the page.
 	Data *TemplateSetLandingRefParamsData `json:"data,omitzero"`
 }
 
@@ -314,17 +348,24 @@ func (p TemplateSetLandingRefParams) validate() error {
 // landing.template.setLandingRef.
 type TemplateSetLandingRefParamsData struct {
 	// Identifier of the page to be assigned to the corresponding included area.
+	//
 	// The key is the identifier of the template area, and the value is the
-	// identifier of the page. Area identifiers depend on the page template. They
-	// can be determined from the template, for example, through the
-	// landing.template.getlist method and the CONTENT field: in the markup, areas
-	// are denoted as #AREA_1#, #AREA_2#, and so on. In data, only the numeric part
-	// of such an identifier should be passed: 1, 2. If a key for a saved area is
-	// not provided in data or if a value of 0, an empty string, null, or a
-	// negative number is passed for it, the binding will be removed. Ensure to
-	// provide correct identifiers for the area and page. If such an area does not
-	// exist in the template or a page with such an identifier does not exist, the
-	// method will not report an error.
+	// identifier of the page.
+	//
+	// Area identifiers depend on the page template. They can be determined from
+	// the template, for example, through the landing.template.getlist method and
+	// the CONTENT field: in the markup, areas are denoted as #AREA_1#, #AREA_2#,
+	// and so on.
+	//
+	// In data, only the numeric part of such an identifier should be passed: 1, 2.
+	//
+	// If a key for a saved area is not provided in data or if a value of 0, an
+	// empty string, null, or a negative number is passed for it, the binding will
+	// be removed.
+	//
+	// Ensure to provide correct identifiers for the area and page. If such an area
+	// does not exist in the template or a page with such an identifier does not
+	// exist, the method will not report an error.
 	AreaID b24.Opt[int64] `json:"<AREA_ID>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -386,10 +427,13 @@ func TemplateSetSiteRefCommand(p TemplateSetSiteRefParams) b24.Command[b24.Bool]
 // TemplateSetSiteRefParams holds the parameters of
 // landing.template.setSiteRef.
 type TemplateSetSiteRefParams struct {
-	// Site identifier. The site identifier can be obtained using the
-	// landing.site.getList method. Required.
+	// Site identifier.
+	//
+	// The site identifier can be obtained using the landing.site.getList method.
+	// Required.
 	ID int64 `json:"id"`
 	// A set of bindings for the included areas of the site (detailed description).
+	//
 	// If the parameter is not provided or an empty object {} or array [] is
 	// passed, the method will remove all current bindings of included areas for
 	// this site.
@@ -411,14 +455,19 @@ func (p TemplateSetSiteRefParams) validate() error {
 // landing.template.setSiteRef.
 type TemplateSetSiteRefParamsData struct {
 	// Identifier of the page to be assigned to the corresponding included area.
+	//
 	// The key is the identifier of the template area, and the value is the page
-	// identifier. Area identifiers depend on the site template. They can be
-	// determined by the template, for example, through the
-	// landing.template.getlist method and the CONTENT field: in the markup, areas
-	// are denoted as #AREA_1#, #AREA_2#, and so on. In data, only the numeric part
-	// of such an identifier should be passed: 1, 2. If a key is not provided for a
-	// saved area in data or if a value of 0, an empty string, null, or a negative
-	// number is passed, the binding will be removed.
+	// identifier.
+	//
+	// Area identifiers depend on the site template. They can be determined by the
+	// template, for example, through the landing.template.getlist method and the
+	// CONTENT field: in the markup, areas are denoted as #AREA_1#, #AREA_2#, and
+	// so on.
+	//
+	// In data, only the numeric part of such an identifier should be passed: 1, 2.
+	// If a key is not provided for a saved area in data or if a value of 0, an
+	// empty string, null, or a negative number is passed, the binding will be
+	// removed.
 	AreaID b24.Opt[int64] `json:"<AREA_ID>,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

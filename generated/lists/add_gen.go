@@ -50,36 +50,71 @@ func AddCommand(p AddParams) b24.Command[b24.Int] {
 
 // AddParams holds the parameters of lists.add.
 type AddParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID AddParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
 	// Symbolic code of the information block. Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 	// Group identifier. Use this parameter if you want to add the list to a group.
+	//
 	// The identifier can be obtained using the methods
 	// socialnetwork.api.workgroup.list, sonet_group.get, and
 	// sonet_group.user.groups
 	SocnetGroupID b24.Opt[int64] `json:"SOCNET_GROUP_ID,omitzero"`
-	// Array of list fields. Detailed description. Required.
+	// Array of list fields.
+	//
+	// Detailed description. Required.
 	Fields []AddParamsFields `json:"FIELDS"`
-	// Array of labels for list items and sections. Supported values: -
-	// ELEMENTS_NAME — name of the items - ELEMENT_NAME — name of the item -
-	// ELEMENT_ADD — add item - ELEMENT_EDIT — edit item - ELEMENT_DELETE —
-	// delete item - SECTIONS_NAME — name of the sections - SECTION_NAME — name
-	// of the section - SECTION_ADD — add section - SECTION_EDIT — edit section
-	// - SECTION_DELETE — delete section
+	// Array of labels for list items and sections. Supported values:
+	//
+	//   - ELEMENTS_NAME — name of the items
+	//   - ELEMENT_NAME — name of the item
+	//   - ELEMENT_ADD — add item
+	//   - ELEMENT_EDIT — edit item
+	//   - ELEMENT_DELETE — delete item
+	//   - SECTIONS_NAME — name of the sections
+	//   - SECTION_NAME — name of the section
+	//   - SECTION_ADD — add section
+	//   - SECTION_EDIT — edit section
+	//   - SECTION_DELETE — delete section
 	Messages []any `json:"MESSAGES,omitzero"`
 	// Access permission settings for the list. An array in key-value format, where
 	// the key is the letter code of the user or department with the identifier,
-	// and the value is the letter code of the permission. User categories: - U —
-	// user - * — all users - D — all department employees - DR — all
-	// department employees with subdivisions You can obtain the user identifier
-	// using the method user.get, and the department identifier using the method
-	// department.get. Types of permissions: - D — no access - R — read - E —
-	// add - S — view in panel - T — add in panel - U — modify with
-	// restrictions - W — modify - X — full access If the parameter is not
-	// provided, the authorized user who called the method is assigned full access.
+	// and the value is the letter code of the permission.
+	//
+	//	RIGHTS: {
+	//	    'U1': 'X', // User with ID=1 — full access
+	//	    'D5': 'D'  // Employees of the department with ID=5 — access denied
+	//	}
+	//
+	// User categories:
+	//
+	//   - U — user
+	//   - * — all users
+	//   - D — all department employees
+	//   - DR — all department employees with subdivisions
+	//
+	// You can obtain the user identifier using the method user.get, and the
+	// department identifier using the method department.get.
+	//
+	// Types of permissions:
+	//
+	//   - D — no access
+	//   - R — read
+	//   - E — add
+	//   - S — view in panel
+	//   - T — add in panel
+	//   - U — modify with restrictions
+	//   - W — modify
+	//   - X — full access
+	//
+	// If the parameter is not provided, the authorized user who called the method
+	// is assigned full access.
 	Rights []any `json:"RIGHTS,omitzero"`
 }
 
@@ -118,7 +153,10 @@ type AddParamsFields struct {
 	// is the name of the picture file with the extension, and value2 is the
 	// picture in base64 format
 	Picture []any `json:"PICTURE,omitzero"`
-	// Enabling business process support. Possible values: - Y — yes - N — no
+	// Enabling business process support. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Bizproc b24.Opt[b24.Bool] `json:"BIZPROC,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -50,17 +50,25 @@ func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
 
 // DeleteParams holds the parameters of lists.delete.
 type DeleteParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the method lists.get.iblock.type.id. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the method lists.get.iblock.type.id.
+	// Required.
 	IblockTypeID DeleteParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the method lists.get. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the method lists.get. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// method lists.get At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the method lists.get.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 }
 

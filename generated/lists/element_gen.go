@@ -53,28 +53,42 @@ func ElementAddCommand(p ElementAddParams) b24.Command[b24.Int] {
 
 // ElementAddParams holds the parameters of lists.element.add.
 type ElementAddParams struct {
-	// Identifier of the information block. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID ElementAddParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 	// Symbolic code of the element. Required.
 	ElementCode string `json:"ELEMENT_CODE"`
-	// Array of fields. Detailed description. Required.
+	// Array of fields.
+	//
+	// Detailed description. Required.
 	Fields []ElementAddParamsFields `json:"FIELDS"`
-	// Identifier of the section to which the element is added. If the parameter is
-	// not passed, the element is created at the root of the list. The default
-	// value is 0. The identifier can be obtained using the lists.section.get
-	// method. Default: 0.
+	// Identifier of the section to which the element is added.
+	//
+	// If the parameter is not passed, the element is created at the root of the
+	// list. The default value is 0.
+	//
+	// The identifier can be obtained using the lists.section.get method. Default:
+	// 0.
 	IblockSectionID b24.Opt[int64] `json:"IBLOCK_SECTION_ID,omitzero"`
-	// Template address to the list elements. Supports replacements: #list_id#,
-	// #section_id#, #element_id#, #group_id#
+	// Template address to the list elements.
+	//
+	// Supports replacements: #list_id#, #section_id#, #element_id#, #group_id#
 	ListElementURL b24.Opt[string] `json:"LIST_ELEMENT_URL,omitzero"`
 }
 
@@ -117,11 +131,15 @@ func (p ElementAddParams) validate() error {
 type ElementAddParamsFields struct {
 	// Name of the element. Required.
 	Name string `json:"NAME"`
-	// Custom properties. Any property of the element can be configured as
-	// multiple. For multiple properties, pass an array, even if there is only one
-	// value. To pass a value in a File type field, specify: - for File type —
-	// base64 or an array with the name and base64 - for File type (Drive) — file
-	// identifier from Drive
+	// Custom properties.
+	//
+	// Any property of the element can be configured as multiple. For multiple
+	// properties, pass an array, even if there is only one value.
+	//
+	// To pass a value in a File type field, specify:
+	//
+	//   - for File type — base64 or an array with the name and base64
+	//   - for File type (Drive) — file identifier from Drive
 	PropertyPropertyID any `json:"PROPERTY_PropertyId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -206,23 +224,35 @@ func ElementDeleteCommand(p ElementDeleteParams) b24.Command[b24.Bool] {
 
 // ElementDeleteParams holds the parameters of lists.element.delete.
 type ElementDeleteParams struct {
-	// Identifier of the information block. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID ElementDeleteParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the element. The identifier can be obtained using the
-	// lists.element.get method. Required.
+	// Identifier of the element.
+	//
+	// The identifier can be obtained using the lists.element.get method. Required.
 	ElementID int64 `json:"ELEMENT_ID"`
-	// Symbolic code of the element. The code can be obtained using the
-	// lists.element.get At least one of the parameters must be specified:
-	// ELEMENT_ID or ELEMENT_CODE. Required.
+	// Symbolic code of the element.
+	//
+	// The code can be obtained using the lists.element.get.
+	//
+	// At least one of the parameters must be specified: ELEMENT_ID or
+	// ELEMENT_CODE. Required.
 	ElementCode string `json:"ELEMENT_CODE"`
 }
 
@@ -341,88 +371,146 @@ func ElementGetAll(ctx context.Context, c b24.Caller, p ElementGetParams, opts .
 
 // ElementGetParams holds the parameters of lists.element.get.
 type ElementGetParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID ElementGetParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the element. The identifier can be obtained using the
-	// lists.element.get method
+	// Identifier of the element.
+	//
+	// The identifier can be obtained using the lists.element.get method
 	ElementID b24.Opt[int64] `json:"ELEMENT_ID,omitzero"`
-	// Symbolic code of the element. The code can be obtained using the
-	// lists.element.get method To retrieve element data, at least one of the
-	// parameters must be specified: ELEMENT_ID or ELEMENT_CODE
+	// Symbolic code of the element.
+	//
+	// The code can be obtained using the lists.element.get method.
+	//
+	// To retrieve element data, at least one of the parameters must be specified:
+	// ELEMENT_ID or ELEMENT_CODE
 	ElementCode b24.Opt[string] `json:"ELEMENT_CODE,omitzero"`
 	// An array containing a list of fields to select. If no fields are specified,
-	// all available fields are returned by default. Available fields: - ID —
-	// element identifier - CODE — element code - NAME — element name -
-	// IBLOCK_SECTION_ID — identifier of the section to which the element is
-	// added - CREATED_BY — identifier of the user who created the element -
-	// CREATED_USER_NAME — name of the user who created the element (deprecated)
-	// - ACTIVE_TO — end date of activity (deprecated) - BP_PUBLISHED —
-	// publication within the business process (deprecated) - DATE_CREATE —
-	// element creation date - PREVIEW_TEXT — preview text (deprecated) -
-	// DETAIL_TEXT — detailed text (deprecated) - SORT — sorting -
-	// PREVIEW_TEXT_TYPE — type of preview text (deprecated) - DETAIL_TEXT_TYPE
-	// — type of detailed text (deprecated) - PROPERTY_PropertyId — custom
-	// properties The property identifier can be obtained using the lists.field.get
-	// method.
+	// all available fields are returned by default.
+	//
+	// Available fields:
+	//
+	//   - ID — element identifier
+	//   - CODE — element code
+	//   - NAME — element name
+	//   - IBLOCK_SECTION_ID — identifier of the section to which the element
+	//     is added
+	//   - CREATED_BY — identifier of the user who created the element
+	//   - CREATED_USER_NAME — name of the user who created the element
+	//     (deprecated)
+	//   - ACTIVE_TO — end date of activity (deprecated)
+	//   - BP_PUBLISHED — publication within the business process (deprecated)
+	//   - DATE_CREATE — element creation date
+	//   - PREVIEW_TEXT — preview text (deprecated)
+	//   - DETAIL_TEXT — detailed text (deprecated)
+	//   - SORT — sorting
+	//   - PREVIEW_TEXT_TYPE — type of preview text (deprecated)
+	//   - DETAIL_TEXT_TYPE — type of detailed text (deprecated)
+	//   - PROPERTY_PropertyId — custom properties The property identifier can
+	//     be obtained using the lists.field.get method.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering element fields in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}. The filterable field can take the following
-	// values: - NAME — element name - IBLOCK_SECTION_ID — identifier of the
-	// section to which the element is added - CREATED_BY — identifier of the
-	// user who created the element - ACTIVE_TO — end date of activity
-	// (deprecated) - BP_PUBLISHED — publication within the business process
-	// (deprecated) - DATE_CREATE — element creation date - PREVIEW_TEXT —
-	// preview text (deprecated) - DETAIL_TEXT — detailed text (deprecated) -
-	// SORT — sorting - PREVIEW_TEXT_TYPE — type of preview text (deprecated) -
-	// DETAIL_TEXT_TYPE — type of detailed text (deprecated) -
-	// PROPERTY_PropertyId — custom properties The property identifier can be
-	// obtained using the lists.field.get method. An additional prefix can be
-	// assigned to the key to specify the filter behavior. Possible prefix values:
-	// - >= — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - = — exact match - !=, ! — not equal - @ —
-	// IN, an array is passed as the value - !@ — NOT IN, an array is passed as
-	// the value - % — LIKE, substring search. The % character should not be
-	// included in the filter value. The search looks for the substring in any
-	// position of the string - =% — LIKE, substring search. The % character
-	// should be included in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - !% —
-	// NOT LIKE, substring search. The % character should not be included in the
-	// filter value. The search goes from both sides - !=% — NOT LIKE, substring
-	// search. The % character should be included in the value. Examples: - "mol%"
-	// — searches for values not starting with "mol" - "%mol" — searches for
-	// values not ending with "mol" - "%mol%" — searches for values where the
-	// substring "mol" is not present in any position - = — equal, exact match,
-	// used by default - != — not equal - ! — not equal If no element
-	// identifier is provided and no filtering conditions are specified, all
-	// elements of the list will be returned
+	// values:
+	//
+	//   - NAME — element name
+	//   - IBLOCK_SECTION_ID — identifier of the section to which the element
+	//     is added
+	//   - CREATED_BY — identifier of the user who created the element
+	//   - ACTIVE_TO — end date of activity (deprecated)
+	//   - BP_PUBLISHED — publication within the business process (deprecated)
+	//   - DATE_CREATE — element creation date
+	//   - PREVIEW_TEXT — preview text (deprecated)
+	//   - DETAIL_TEXT — detailed text (deprecated)
+	//   - SORT — sorting
+	//   - PREVIEW_TEXT_TYPE — type of preview text (deprecated)
+	//   - DETAIL_TEXT_TYPE — type of detailed text (deprecated)
+	//   - PROPERTY_PropertyId — custom properties The property identifier can
+	//     be obtained using the lists.field.get method.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - = — exact match
+	//   - !=, ! — not equal
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character should not be included
+	//     in the filter value. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character should be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - !% — NOT LIKE, substring search. The % character should not be
+	//     included in the filter value. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % character should be included
+	//     in the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - = — equal, exact match, used by default
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If no element identifier is provided and no filtering conditions are
+	// specified, all elements of the list will be returned
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Filter b24.Opt[ElementGetParamsFilter] `json:"FILTER,omitzero"`
 	// An object for sorting element fields in the format {"field_1": "value_1",
-	// ... "field_N": "value_N"}. The sorting direction can take the following
-	// values: - asc — ascending - desc — descending Sorting of multiple
-	// properties, as well as properties of the following types, is not supported:
-	// - S:Money — money type - PREVIEW_TEXT - DETAIL_TEXT - S:ECrm — binding
-	// to CRM elements - S:map_yandex — binding to Yandex.Map - S:DiskFile —
-	// File type (Drive) - IBLOCK_SECTION_ID
+	// ... "field_N": "value_N"}.
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Sorting of multiple properties, as well as properties of the following
+	// types, is not supported:
+	//
+	//   - S:Money — money type
+	//   - PREVIEW_TEXT
+	//   - DETAIL_TEXT
+	//   - S:ECrm — binding to CRM elements
+	//   - S:map_yandex — binding to Yandex.Map
+	//   - S:DiskFile — File type (Drive)
+	//   - IBLOCK_SECTION_ID
 	ElementOrder map[string]any `json:"ELEMENT_ORDER,omitzero"`
-	// This parameter is used to manage pagination. The result page size is always
-	// static — 50 records. To select the second page of results, you must pass
-	// the value 50. To select the third page of results — the value 100, and so
-	// on. The formula for calculating the start parameter value: start = (N - 1) *
-	// 50, where N — the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The result page size is always static — 50 records.
+	//
+	// To select the second page of results, you must pass the value 50. To select
+	// the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -618,23 +706,35 @@ func ElementGetFileURLCommand(p ElementGetFileURLParams) b24.Command[[]b24.Strin
 
 // ElementGetFileURLParams holds the parameters of lists.element.get.file.url.
 type ElementGetFileURLParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID ElementGetFileURLParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the element. The identifier can be obtained using the
-	// lists.element.get method. Required.
+	// Identifier of the element.
+	//
+	// The identifier can be obtained using the lists.element.get method. Required.
 	ElementID int64 `json:"ELEMENT_ID"`
-	// Symbolic code of the element. The code can be obtained using the
-	// lists.element.get method At least one of the parameters must be specified:
-	// ELEMENT_ID or ELEMENT_CODE. Required.
+	// Symbolic code of the element.
+	//
+	// The code can be obtained using the lists.element.get method.
+	//
+	// At least one of the parameters must be specified: ELEMENT_ID or
+	// ELEMENT_CODE. Required.
 	ElementCode string `json:"ELEMENT_CODE"`
 	// Identifier of the File or File (Drive) property, without the PROPERTY_
 	// prefix. Required.
@@ -751,25 +851,39 @@ func ElementUpdateCommand(p ElementUpdateParams) b24.Command[b24.Bool] {
 
 // ElementUpdateParams holds the parameters of lists.element.update.
 type ElementUpdateParams struct {
-	// Identifier of the information block. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID ElementUpdateParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method. At least one of the parameters must be specified:
-	// IBLOCK_ID or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the element. The identifier can be obtained using the
-	// lists.element.get method. Required.
+	// Identifier of the element.
+	//
+	// The identifier can be obtained using the lists.element.get method. Required.
 	ElementID int64 `json:"ELEMENT_ID"`
-	// Symbolic code of the element. The code can be obtained using the
-	// lists.element.get method. At least one of the parameters must be specified:
-	// ELEMENT_ID or ELEMENT_CODE. Required.
+	// Symbolic code of the element.
+	//
+	// The code can be obtained using the lists.element.get method.
+	//
+	// At least one of the parameters must be specified: ELEMENT_ID or
+	// ELEMENT_CODE. Required.
 	ElementCode string `json:"ELEMENT_CODE"`
-	// Array of fields. Detailed description. Required.
+	// Array of fields.
+	//
+	// Detailed description. Required.
 	Fields []ElementUpdateParamsFields `json:"FIELDS"`
 }
 
@@ -818,12 +932,17 @@ func (p ElementUpdateParams) validate() error {
 type ElementUpdateParamsFields struct {
 	// Name of the element. Required.
 	Name string `json:"NAME"`
-	// Custom properties. Any property of the element can be configured as
-	// multiple. For multiple properties, pass an array, even if there is only one
-	// value. To pass a value in a File type field, specify: - for File type —
-	// base64 or an array with the name and base64 - for File type (Drive) — file
-	// identifier from Drive More about working with files in the article How to
-	// Update and Delete Files
+	// Custom properties.
+	//
+	// Any property of the element can be configured as multiple. For multiple
+	// properties, pass an array, even if there is only one value.
+	//
+	// To pass a value in a File type field, specify:
+	//
+	//   - for File type — base64 or an array with the name and base64
+	//   - for File type (Drive) — file identifier from Drive
+	//
+	// More about working with files in the article How to Update and Delete Files
 	PropertyPropertyID any `json:"PROPERTY_PropertyId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

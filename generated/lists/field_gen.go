@@ -50,19 +50,29 @@ func FieldAddCommand(p FieldAddParams) b24.Command[b24.String] {
 
 // FieldAddParams holds the parameters of lists.field.add.
 type FieldAddParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the method lists.get.iblock.type.id. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the method lists.get.iblock.type.id.
+	// Required.
 	IblockTypeID FieldAddParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the method lists.get. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the method lists.get. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// method lists.get At least one of the parameters: IBLOCK_ID or IBLOCK_CODE
-	// must be specified. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the method lists.get.
+	//
+	// At least one of the parameters: IBLOCK_ID or IBLOCK_CODE must be specified.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Array of parameters. Detailed description. Required.
+	// Array of parameters.
+	//
+	// Detailed description. Required.
 	Fields []FieldAddParamsFields `json:"FIELDS"`
 }
 
@@ -99,27 +109,61 @@ func (p FieldAddParams) validate() error {
 type FieldAddParamsFields struct {
 	// Field name. Required.
 	Name string `json:"NAME"`
-	// Field type. Once created, the field type cannot be changed. Custom fields: -
-	// S — String - N — Number - L — List - F — File - G — Section
-	// binding - E — Element binding - S:Date — Date - S:DateTime — Date/Time
-	// - S:HTML — HTML/Text - E:EList — Element binding as a list - N:Sequence
-	// — Counter - S:ECrm — CRM element binding - S:Money — Money -
-	// S:DiskFile — File (Disk) - S:employee — Employee binding System fields:
-	// - SORT — Sorting - ACTIVE_FROM — Start of activity - ACTIVE_TO — End
-	// of activity - PREVIEW_PICTURE — Preview image - PREVIEW_TEXT — Preview
-	// text - DETAIL_PICTURE — Detailed image - DETAIL_TEXT — Detailed text -
-	// DATE_CREATE — Creation date - CREATED_BY — Created by - TIMESTAMP_X —
-	// Modification date - MODIFIED_BY — Modified by Values in the fields
-	// Creation date, Modification date, Created by, and Modified by are filled
-	// automatically. System fields are not added to the new list by default. To
-	// display them in the list interface, they must also be explicitly created.
-	// Required.
+	// Field type. Once created, the field type cannot be changed.
+	//
+	// Custom fields:
+	//
+	//   - S — String
+	//   - N — Number
+	//   - L — List
+	//   - F — File
+	//   - G — Section binding
+	//   - E — Element binding
+	//   - S:Date — Date
+	//   - S:DateTime — Date/Time
+	//   - S:HTML — HTML/Text
+	//   - E:EList — Element binding as a list
+	//   - N:Sequence — Counter
+	//   - S:ECrm — CRM element binding
+	//   - S:Money — Money
+	//   - S:DiskFile — File (Disk)
+	//   - S:employee — Employee binding
+	//
+	// System fields:
+	//
+	//   - SORT — Sorting
+	//   - ACTIVE_FROM — Start of activity
+	//   - ACTIVE_TO — End of activity
+	//   - PREVIEW_PICTURE — Preview image
+	//   - PREVIEW_TEXT — Preview text
+	//   - DETAIL_PICTURE — Detailed image
+	//   - DETAIL_TEXT — Detailed text
+	//   - DATE_CREATE — Creation date
+	//   - CREATED_BY — Created by
+	//   - TIMESTAMP_X — Modification date
+	//   - MODIFIED_BY — Modified by
+	//
+	// Values in the fields Creation date, Modification date, Created by, and
+	// Modified by are filled automatically.
+	//
+	// System fields are not added to the new list by default. To display them in
+	// the list interface, they must also be explicitly created. Required.
 	Type FieldAddParamsFieldsType `json:"TYPE"`
-	// Field required flag. Possible values: - Y — yes - N — no Default — N.
-	// Default: N.
+	// Field required flag. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — N. Default: N.
 	IsRequired b24.Opt[b24.Bool] `json:"IS_REQUIRED,omitzero"`
-	// Field multiplicity flag. Possible values: - Y — yes - N — no Default —
-	// N. System fields cannot be multiple. Default: N.
+	// Field multiplicity flag. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default — N.
+	//
+	// System fields cannot be multiple. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -129,14 +173,17 @@ type FieldAddParamsFields struct {
 	// Values for the List type field. An array in the format {'ID': { 'VALUE':
 	// 'Value_1', 'SORT': 10, 'DEF': 'N' }}, where 'ID' — temporary identifier,
 	// VALUE — displayed text, SORT — sorting order, DEF — default value
-	// indicator. After creating the field, the system will replace temporary
-	// identifiers with permanent ones
+	// indicator.
+	//
+	// After creating the field, the system will replace temporary identifiers with
+	// permanent ones
 	List []any `json:"LIST,omitzero"`
 	// An alternative way to specify values for the List type field. A string where
-	// values are separated by the newline character \n When creating a List type
-	// field, you can use either LIST, LIST_TEXT_VALUES, or both parameters
-	// together. In this case, the values from the string will be added to those
-	// already present in the array.
+	// values are separated by the newline character \n
+	//
+	// When creating a List type field, you can use either LIST, LIST_TEXT_VALUES,
+	// or both parameters together. In this case, the values from the string will
+	// be added to those already present in the array.
 	ListTextValues b24.Opt[string] `json:"LIST_TEXT_VALUES,omitzero"`
 	// Default value for the List type field. The array accepts a temporary
 	// identifier from LIST
@@ -144,32 +191,49 @@ type FieldAddParamsFields struct {
 	// Symbolic code of the field. Required for custom fields. Not used for system
 	// fields
 	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Display and behavior settings. Supported values: - SHOW_ADD_FORM — show in
-	// the add form - SHOW_EDIT_FORM — show in the edit form -
-	// ADD_READ_ONLY_FIELD — read-only (add form) - EDIT_READ_ONLY_FIELD —
-	// read-only (edit form) - SHOW_FIELD_PREVIEW — show field when generating a
-	// link to the list item To enable a setting, use Y, to disable — N. Default:
-	// SHOW_ADD_FORM — Y, SHOW_EDIT_FORM — Y, ADD_READ_ONLY_FIELD — N,
-	// EDIT_READ_ONLY_FIELD — N, SHOW_FIELD_PREVIEW — N. Default:
+	// Display and behavior settings.
+	//
+	// Supported values:
+	//
+	//   - SHOW_ADD_FORM — show in the add form
+	//   - SHOW_EDIT_FORM — show in the edit form
+	//   - ADD_READ_ONLY_FIELD — read-only (add form)
+	//   - EDIT_READ_ONLY_FIELD — read-only (edit form)
+	//   - SHOW_FIELD_PREVIEW — show field when generating a link to the list
+	//     item
+	//
+	// To enable a setting, use Y, to disable — N.
+	//
+	// Default: SHOW_ADD_FORM — Y, SHOW_EDIT_FORM — Y, ADD_READ_ONLY_FIELD —
+	// N, EDIT_READ_ONLY_FIELD — N, SHOW_FIELD_PREVIEW — N. Default:
 	// SHOW_ADD_FORM.
 	Settings []any `json:"SETTINGS,omitzero"`
 	// Array of settings for custom fields. The structure depends on the field
-	// type: - HTML/Text — array in the format {'height': 200}, where height —
-	// height of the editor window - Element binding as a list — array in the
-	// format {'size': 1, 'width': 0, 'group': 'N', 'multiple': 'N'}, where size
-	// — height of the list, width — width restriction (0 - no restriction),
-	// group — grouping by sections, multiple — display as a multiple choice
-	// list - Counter — array in the format {'write': 'N', 'VALUE': 1}, where
-	// write — permission to change values, VALUE — current counter value - CRM
-	// element binding — array in the format {'VISIBLE': 'N', 'LEAD': 'N',
-	// 'CONTACT': 'N', 'COMPANY': 'N', 'DEAL': 'N'}, where VISIBLE — visibility
-	// in the CRM card, LEAD — lead, CONTACT — contact, COMPANY — company,
-	// DEAL — deal If not passed — the system will set default values as
-	// specified in the array examples
+	// type:
+	//
+	//   - HTML/Text — array in the format {'height': 200}, where height —
+	//     height of the editor window
+	//   - Element binding as a list — array in the format {'size': 1, 'width':
+	//     0, 'group': 'N', 'multiple': 'N'}, where size — height of the list,
+	//     width — width restriction (0 - no restriction), group — grouping
+	//     by sections, multiple — display as a multiple choice list
+	//   - Counter — array in the format {'write': 'N', 'VALUE': 1}, where
+	//     write — permission to change values, VALUE — current counter value
+	//   - CRM element binding — array in the format {'VISIBLE': 'N', 'LEAD':
+	//     'N', 'CONTACT': 'N', 'COMPANY': 'N', 'DEAL': 'N'}, where VISIBLE —
+	//     visibility in the CRM card, LEAD — lead, CONTACT — contact,
+	//     COMPANY — company, DEAL — deal
+	//
+	// If not passed — the system will set default values as specified in the
+	// array examples
 	UserTypeSettings []any `json:"USER_TYPE_SETTINGS,omitzero"`
-	// Height of the field. Default — 1. Default: 1.
+	// Height of the field.
+	//
+	// Default — 1. Default: 1.
 	RowCount b24.Opt[int64] `json:"ROW_COUNT,omitzero"`
-	// Width of the field. Default — 30. Default: 30.
+	// Width of the field.
+	//
+	// Default — 30. Default: 30.
 	ColCount b24.Opt[int64] `json:"COL_COUNT,omitzero"`
 	// Identifier of the related list. Required for types Binding to sections,
 	// Binding to elements, and Binding to elements as a list
@@ -325,21 +389,30 @@ func FieldDeleteCommand(p FieldDeleteParams) b24.Command[b24.Bool] {
 
 // FieldDeleteParams holds the parameters of lists.field.delete.
 type FieldDeleteParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the method lists.get.iblock.type.id. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the method lists.get.iblock.type.id.
+	// Required.
 	IblockTypeID FieldDeleteParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the method lists.get. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the method lists.get. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// method lists.get At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the method lists.get.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 	// Identifier of the field. For a custom field, it appears as
-	// PROPERTY_PropertyId. For a system field, it is its symbolic code. The
-	// identifier can be obtained using the method lists.field.get. Required.
+	// PROPERTY_PropertyId. For a system field, it is its symbolic code.
+	//
+	// The identifier can be obtained using the method lists.field.get. Required.
 	FieldID string `json:"FIELD_ID"`
 }
 
@@ -438,21 +511,30 @@ func FieldGetCommand(p FieldGetParams) b24.Command[*FieldGetResult] {
 
 // FieldGetParams holds the parameters of lists.field.get.
 type FieldGetParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the method lists.get.iblock.type.id. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the method lists.get.iblock.type.id.
+	// Required.
 	IblockTypeID FieldGetParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the method lists.get. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the method lists.get. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// method lists.get At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the method lists.get.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 	// Identifier of the field. For a custom field, it appears as
-	// PROPERTY_PropertyId. For a system field, it is its symbolic code. If not
-	// specified, all fields of the list are returned
+	// PROPERTY_PropertyId. For a system field, it is its symbolic code.
+	//
+	// If not specified, all fields of the list are returned
 	FieldID b24.Opt[string] `json:"FIELD_ID,omitzero"`
 }
 
@@ -624,23 +706,32 @@ func FieldTypeGetCommand(p FieldTypeGetParams) b24.Command[*FieldTypeGetResult] 
 
 // FieldTypeGetParams holds the parameters of lists.field.type.get.
 type FieldTypeGetParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the method lists.get.iblock.type.id. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the method lists.get.iblock.type.id.
+	// Required.
 	IblockTypeID FieldTypeGetParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the method lists.get. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the method lists.get. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// method lists.get At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the method lists.get.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 	// Field identifier. For a custom field, it appears as PROPERTY_PropertyId. For
-	// a system field, it is its symbolic code. If an identifier of an existing
-	// field in the list is specified, its type will be included in the result. For
-	// system fields, this means that their type will be displayed, even though
-	// they cannot be added again
+	// a system field, it is its symbolic code.
+	//
+	// If an identifier of an existing field in the list is specified, its type
+	// will be included in the result. For system fields, this means that their
+	// type will be displayed, even though they cannot be added again
 	FieldID b24.Opt[int64] `json:"FIELD_ID,omitzero"`
 }
 
@@ -777,23 +868,34 @@ func FieldUpdateCommand(p FieldUpdateParams) b24.Command[b24.Bool] {
 
 // FieldUpdateParams holds the parameters of lists.field.update.
 type FieldUpdateParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the lists.get.iblock.type.id method. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the lists.get.iblock.type.id method.
+	// Required.
 	IblockTypeID FieldUpdateParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method. At least one of the parameters: IBLOCK_ID or IBLOCK_CODE
-	// must be specified. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters: IBLOCK_ID or IBLOCK_CODE must be specified.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Array of parameters. Detailed description. Required.
+	// Array of parameters.
+	//
+	// Detailed description. Required.
 	Fields []FieldUpdateParamsFields `json:"FIELDS"`
 	// Identifier of the field. For a custom field, it appears as
-	// PROPERTY_PropertyId. For a system field, it is its symbolic code. The
-	// identifier can be obtained using the lists.field.get method. Required.
+	// PROPERTY_PropertyId. For a system field, it is its symbolic code.
+	//
+	// The identifier can be obtained using the lists.field.get method. Required.
 	FieldID string `json:"FIELD_ID"`
 }
 
@@ -837,24 +939,54 @@ type FieldUpdateParamsFields struct {
 	// Field name. Required.
 	Name string `json:"NAME"`
 	// Field type. The type cannot be changed; please provide the one that was
-	// specified when the field was created. Custom fields: - S — String - N —
-	// Number - L — List - F — File - G — Section binding - E — Element
-	// binding - S:Date — Date - S:DateTime — Date/Time - S:HTML — HTML/text
-	// - E:EList — Element binding in list form - N:Sequence — Counter - S:ECrm
-	// — CRM element binding - S:Money — Money - S:DiskFile — File (Disk) -
-	// S:employee — Employee binding System fields: - SORT — Sorting -
-	// ACTIVE_FROM — Start of activity - ACTIVE_TO — End of activity -
-	// PREVIEW_PICTURE — Preview image - PREVIEW_TEXT — Preview text -
-	// DETAIL_PICTURE — Detailed image - DETAIL_TEXT — Detailed text -
-	// DATE_CREATE — Creation date - CREATED_BY — Created by - TIMESTAMP_X —
-	// Modification date - MODIFIED_BY — Modified by Values in the fields
-	// Creation date, Modification date, Created by, and Modified by are filled
-	// automatically. Required.
+	// specified when the field was created.
+	//
+	// Custom fields:
+	//
+	//   - S — String
+	//   - N — Number
+	//   - L — List
+	//   - F — File
+	//   - G — Section binding
+	//   - E — Element binding
+	//   - S:Date — Date
+	//   - S:DateTime — Date/Time
+	//   - S:HTML — HTML/text
+	//   - E:EList — Element binding in list form
+	//   - N:Sequence — Counter
+	//   - S:ECrm — CRM element binding
+	//   - S:Money — Money
+	//   - S:DiskFile — File (Disk)
+	//   - S:employee — Employee binding
+	//
+	// System fields:
+	//
+	//   - SORT — Sorting
+	//   - ACTIVE_FROM — Start of activity
+	//   - ACTIVE_TO — End of activity
+	//   - PREVIEW_PICTURE — Preview image
+	//   - PREVIEW_TEXT — Preview text
+	//   - DETAIL_PICTURE — Detailed image
+	//   - DETAIL_TEXT — Detailed text
+	//   - DATE_CREATE — Creation date
+	//   - CREATED_BY — Created by
+	//   - TIMESTAMP_X — Modification date
+	//   - MODIFIED_BY — Modified by
+	//
+	// Values in the fields Creation date, Modification date, Created by, and
+	// Modified by are filled automatically. Required.
 	Type FieldUpdateParamsFieldsType `json:"TYPE"`
-	// Field required flag. Possible values: - Y — yes - N — no
+	// Field required flag. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsRequired b24.Opt[b24.Bool] `json:"IS_REQUIRED,omitzero"`
-	// Field multiplicity flag. Possible values: - Y — yes - N — no System
-	// fields cannot be multiple.
+	// Field multiplicity flag. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// System fields cannot be multiple.
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
@@ -863,14 +995,16 @@ type FieldUpdateParamsFields struct {
 	DefaultValue any `json:"DEFAULT_VALUE,omitzero"`
 	// Values for the List type field. An array in the format {'ID': { 'VALUE':
 	// 'Value_1', 'SORT': 10, 'DEF': 'N' }}, where 'ID' — identifier, VALUE —
-	// displayed text, SORT — sorting order, DEF — default value indicator. The
-	// identifier can be obtained using the lists.field.get method.
+	// displayed text, SORT — sorting order, DEF — default value indicator.
+	//
+	// The identifier can be obtained using the lists.field.get method.
 	List []any `json:"LIST,omitzero"`
 	// An alternative way to specify values for the List type field. A string where
-	// values are separated by the newline character \n. When updating a List type
-	// field, you can use either LIST, LIST_TEXT_VALUES, or both parameters
-	// together. In this case, the values from the string will be added to those
-	// already in the array.
+	// values are separated by the newline character \n.
+	//
+	// When updating a List type field, you can use either LIST, LIST_TEXT_VALUES,
+	// or both parameters together. In this case, the values from the string will
+	// be added to those already in the array.
 	ListTextValues b24.Opt[string] `json:"LIST_TEXT_VALUES,omitzero"`
 	// Default value for the List type field. The array accepts the identifier from
 	// LIST.
@@ -878,25 +1012,34 @@ type FieldUpdateParamsFields struct {
 	// Symbolic code of the field. Required for custom fields. Not used for system
 	// fields.
 	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// Display and behavior settings. Supported values: - SHOW_ADD_FORM — show in
-	// the add form - SHOW_EDIT_FORM — show in the edit form -
-	// ADD_READ_ONLY_FIELD — read-only (add form) - EDIT_READ_ONLY_FIELD —
-	// read-only (edit form) - SHOW_FIELD_PREVIEW — show the field when
-	// generating a link to the list item To enable a setting, use Y, to disable it
-	// — N.
+	// Display and behavior settings.
+	//
+	// Supported values:
+	//
+	//   - SHOW_ADD_FORM — show in the add form
+	//   - SHOW_EDIT_FORM — show in the edit form
+	//   - ADD_READ_ONLY_FIELD — read-only (add form)
+	//   - EDIT_READ_ONLY_FIELD — read-only (edit form)
+	//   - SHOW_FIELD_PREVIEW — show the field when generating a link to the
+	//     list item
+	//
+	// To enable a setting, use Y, to disable it — N.
 	Settings []any `json:"SETTINGS,omitzero"`
 	// Array of settings for custom fields. The structure depends on the field
-	// type: - HTML/text — array in the format {'height': 200}, where height —
-	// height of the editor window - Element binding in list form — array in the
-	// format {'size': 1, 'width': 0, 'group': 'N', 'multiple': 'N'}, where size
-	// — height of the list, width — width limit (0 - no limit), group —
-	// grouping by sections, multiple — display as a multiple choice list -
-	// Counter — array in the format {'write': 'N', 'VALUE': 1}, where write —
-	// permission to change values, VALUE — current counter value - CRM element
-	// binding — array in the format {'VISIBLE': 'N', 'LEAD': 'N', 'CONTACT':
-	// 'N', 'COMPANY': 'N', 'DEAL': 'N'}, where VISIBLE — visibility in the CRM
-	// card, LEAD — lead, CONTACT — contact, COMPANY — company, DEAL —
-	// deal.
+	// type:
+	//
+	//   - HTML/text — array in the format {'height': 200}, where height —
+	//     height of the editor window
+	//   - Element binding in list form — array in the format {'size': 1,
+	//     'width': 0, 'group': 'N', 'multiple': 'N'}, where size — height of
+	//     the list, width — width limit (0 - no limit), group — grouping by
+	//     sections, multiple — display as a multiple choice list
+	//   - Counter — array in the format {'write': 'N', 'VALUE': 1}, where
+	//     write — permission to change values, VALUE — current counter value
+	//   - CRM element binding — array in the format {'VISIBLE': 'N', 'LEAD':
+	//     'N', 'CONTACT': 'N', 'COMPANY': 'N', 'DEAL': 'N'}, where VISIBLE —
+	//     visibility in the CRM card, LEAD — lead, CONTACT — contact,
+	//     COMPANY — company, DEAL — deal.
 	UserTypeSettings []any `json:"USER_TYPE_SETTINGS,omitzero"`
 	// Height of the field.
 	RowCount b24.Opt[int64] `json:"ROW_COUNT,omitzero"`

@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is missing
+//   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is missing
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -61,34 +61,57 @@ func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOpti
 
 // GetParams holds the parameters of lists.get.
 type GetParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type The identifier
-	// can be obtained using the lists.get.iblock.type.id method. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// The identifier can be obtained using the lists.get.iblock.type.id method.
+	// Required.
 	IblockTypeID GetParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
 	// Identifier of the information block
 	IblockID b24.Opt[int64] `json:"IBLOCK_ID,omitzero"`
-	// Symbolic code of the information block When requesting without IBLOCK_ID or
-	// IBLOCK_CODE, all lists of the specified type available to the user will be
-	// returned.
+	// Symbolic code of the information block
+	//
+	// When requesting without IBLOCK_ID or IBLOCK_CODE, all lists of the specified
+	// type available to the user will be returned.
 	IblockCode b24.Opt[string] `json:"IBLOCK_CODE,omitzero"`
 	// Group identifier. Required for group lists; otherwise, an access error will
-	// occur. The identifier can be obtained using the
-	// socialnetwork.api.workgroup.list, sonet_group.get, and
-	// sonet_group.user.groups methods
+	// occur.
+	//
+	// The identifier can be obtained using the socialnetwork.api.workgroup.list,
+	// sonet_group.get, and sonet_group.user.groups methods
 	SocnetGroupID b24.Opt[int64] `json:"SOCNET_GROUP_ID,omitzero"`
 	// Object for sorting list fields in the format {"field_1": "value_1", ...
-	// "field_N": "value_N"}. The sorting direction can take the following values:
-	// - asc — ascending - desc — descending Allowed fields: - ID - list
-	// identifier - IBLOCK_TYPE - information block type - NAME - list name - CODE
-	// - symbolic code of the list - SORT - sorting - TIMESTAMP_X - last
-	// modification time Default value — decs. Default: decs.
+	// "field_N": "value_N"}.
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Allowed fields:
+	//
+	//   - ID - list identifier
+	//   - IBLOCK_TYPE - information block type
+	//   - NAME - list name
+	//   - CODE - symbolic code of the list
+	//   - SORT - sorting
+	//   - TIMESTAMP_X - last modification time
+	//
+	// Default value — decs. Default: decs.
 	IblockOrder map[string]any `json:"IBLOCK_ORDER,omitzero"`
-	// Parameter used for pagination control. The result page size is always static
-	// — 50 records. To select the second page of results, you need to pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N - 1) * 50,
-	// where N is the desired page number
+	// Parameter used for pagination control.
+	//
+	// The result page size is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -230,12 +253,16 @@ func GetIblockTypeIDCommand(p GetIblockTypeIDParams) b24.Command[b24.String] {
 
 // GetIblockTypeIDParams holds the parameters of lists.get.iblock.type.id.
 type GetIblockTypeIDParams struct {
-	// Information block ID. The ID can be obtained using the lists.get method.
-	// Required.
+	// Information block ID.
+	//
+	// The ID can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 }
 

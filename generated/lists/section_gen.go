@@ -50,24 +50,38 @@ func SectionAddCommand(p SectionAddParams) b24.Command[b24.Int] {
 
 // SectionAddParams holds the parameters of lists.section.add.
 type SectionAddParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID SectionAddParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the parent section. If the parameter is not provided, the
-	// section is created at the root of the list. The default value is 0. The
-	// identifier can be obtained using the lists.section.get method. Default: 0.
+	// Identifier of the parent section.
+	//
+	// If the parameter is not provided, the section is created at the root of the
+	// list. The default value is 0.
+	//
+	// The identifier can be obtained using the lists.section.get method. Default:
+	// 0.
 	IblockSectionID b24.Opt[int64] `json:"IBLOCK_SECTION_ID,omitzero"`
 	// Symbolic code of the section. Required.
 	SectionCode string `json:"SECTION_CODE"`
-	// Array of fields. Detailed description. Required.
+	// Array of fields.
+	//
+	// Detailed description. Required.
 	Fields []SectionAddParamsFields `json:"FIELDS"`
 }
 
@@ -116,32 +130,51 @@ type SectionAddParamsFields struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Activity status. Possible values: - Y — yes - N — no
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Deprecated. Image. An object in the format {fileData: [value1, value2]},
-	// where value1 is the name of the image file with the extension, and value2 is
-	// the image in base64 format. To delete the image, use the object in the
-	// format {remove: 'Y'}
+	// Deprecated.
+	//
+	// Image. An object in the format {fileData: [value1, value2]}, where value1 is
+	// the name of the image file with the extension, and value2 is the image in
+	// base64 format.
+	//
+	// To delete the image, use the object in the format {remove: 'Y'}
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Picture []any `json:"PICTURE,omitzero"`
-	// Deprecated. Description
+	// Deprecated.
+	//
+	// Description.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Deprecated. Description type. Possible values: - text — text - html —
-	// HTML Defaults to text. Default: text.
+	// Deprecated.
+	//
+	// Description type. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	DescriptionType b24.Opt[SectionAddParamsFieldsDescriptionType] `json:"DESCRIPTION_TYPE,omitzero"`
-	// Deprecated. Detailed image. An object in the format {fileData: [value1,
-	// value2]}, where value1 is the name of the image file with the extension, and
-	// value2 is the image in base64 format. To delete the image, use the object in
-	// the format {remove: 'Y'}
+	// Deprecated.
+	//
+	// Detailed image. An object in the format {fileData: [value1, value2]}, where
+	// value1 is the name of the image file with the extension, and value2 is the
+	// image in base64 format.
+	//
+	// To delete the image, use the object in the format {remove: 'Y'}
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	DetailPicture []any `json:"DETAIL_PICTURE,omitzero"`
-	// Deprecated. User properties
+	// Deprecated.
+	//
+	// User properties.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	SectionProperty []any `json:"SECTION_PROPERTY,omitzero"`
@@ -252,23 +285,35 @@ func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
 
 // SectionDeleteParams holds the parameters of lists.section.delete.
 type SectionDeleteParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID SectionDeleteParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the section. The identifier can be obtained using the
-	// lists.section.get method. Required.
+	// Identifier of the section.
+	//
+	// The identifier can be obtained using the lists.section.get method. Required.
 	SectionID int64 `json:"SECTION_ID"`
-	// Symbolic code of the section. The code can be obtained using the
-	// lists.section.get At least one of the parameters must be specified:
-	// SECTION_ID or SECTION_CODE. Required.
+	// Symbolic code of the section.
+	//
+	// The code can be obtained using the lists.section.get.
+	//
+	// At least one of the parameters must be specified: SECTION_ID or
+	// SECTION_CODE. Required.
 	SectionCode string `json:"SECTION_CODE"`
 }
 
@@ -348,7 +393,7 @@ func (v *SectionDeleteParamsIblockTypeID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is not provided.
+//   - ERROR_REQUIRED_PARAMETERS_MISSING: Required parameter is not provided.
 func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]SectionGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -386,56 +431,92 @@ func SectionGetAll(ctx context.Context, c b24.Caller, p SectionGetParams, opts .
 
 // SectionGetParams holds the parameters of lists.section.get.
 type SectionGetParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID SectionGetParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method. At least one of the parameters: IBLOCK_ID or IBLOCK_CODE
-	// must be specified. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters: IBLOCK_ID or IBLOCK_CODE must be specified.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
 	// Object for filtering sections {"field_1": "value_1", ... "field_N":
-	// "value_N"}. The filterable field can take the following values: - ID —
-	// section identifier - CODE — symbolic code of the section - XML_ID —
-	// external identifier (XML ID) - EXTERNAL_ID — external section identifier -
-	// NAME — section name - ACTIVE — activity status - GLOBAL_ACTIVE —
-	// global activity - IBLOCK_ACTIVE — information block activity status -
-	// IBLOCK_NAME — information block name - IBLOCK_TYPE — information block
-	// type identifier - IBLOCK_XML_ID — external identifier of the information
-	// block (XML ID) - IBLOCK_EXTERNAL_ID — external identifier of the
-	// information block - DEPTH_LEVEL — nesting level - LEFT_MARGIN — left
-	// boundary of the tree - RIGHT_MARGIN — right boundary of the tree - LEFT
-	// BORDER — left boundary - RIGHT BORDER — right boundary - TIMESTAMP_X —
-	// time of the last modification - DATE_CREATE — section creation date -
-	// CREATED_BY — identifier of the user who created the section - MODIFIED_BY
-	// — identifier of the user who modified the section You can specify the type
-	// of filtering before the filterable field name: - ! — not equal - < —
-	// less than - <= — less than or equal to - > — greater than - >= —
-	// greater than or equal to - % — substring search By default, records are
-	// not filtered.
+	// "value_N"}. The filterable field can take the following values:
+	//
+	//   - ID — section identifier
+	//   - CODE — symbolic code of the section
+	//   - XML_ID — external identifier (XML ID)
+	//   - EXTERNAL_ID — external section identifier
+	//   - NAME — section name
+	//   - ACTIVE — activity status
+	//   - GLOBAL_ACTIVE — global activity
+	//   - IBLOCK_ACTIVE — information block activity status
+	//   - IBLOCK_NAME — information block name
+	//   - IBLOCK_TYPE — information block type identifier
+	//   - IBLOCK_XML_ID — external identifier of the information block (XML
+	//     ID)
+	//   - IBLOCK_EXTERNAL_ID — external identifier of the information block
+	//   - DEPTH_LEVEL — nesting level
+	//   - LEFT_MARGIN — left boundary of the tree
+	//   - RIGHT_MARGIN — right boundary of the tree
+	//   - LEFT BORDER — left boundary
+	//   - RIGHT BORDER — right boundary
+	//   - TIMESTAMP_X — time of the last modification
+	//   - DATE_CREATE — section creation date
+	//   - CREATED_BY — identifier of the user who created the section
+	//   - MODIFIED_BY — identifier of the user who modified the section
+	//
+	// You can specify the type of filtering before the filterable field name:
+	//
+	//   - ! — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//   - % — substring search
+	//
+	// By default, records are not filtered.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
-	// Array with fields to select. Available fields: - ID — section identifier -
-	// CODE — symbolic code of the section - XML_ID — external identifier (XML
-	// ID) - EXTERNAL_ID — external section identifier - IBLOCK_SECTION_ID —
-	// identifier of the parent section - TIMESTAMP_X — time of the last
-	// modification - SORT — sorting - NAME — section name - ACTIVE —
-	// activity status - GLOBAL_ACTIVE — global activity - PICTURE — picture
-	// (deprecated) - DESCRIPTION — description (deprecated) - DESCRIPTION_TYPE
-	// — description type (deprecated) - LEFT_MARGIN — left boundary of the
-	// tree - RIGHT_MARGIN — right boundary of the tree - DEPTH_LEVEL — nesting
-	// level - SEARCHABLE_CONTENT — searchable content - SECTION_PAGE_URL —
-	// page URL (deprecated) - MODIFIED_BY — identifier of the user who modified
-	// the section - DATE_CREATE — section creation date - CREATED_BY —
-	// identifier of the user who created the section - DETAIL_PICTURE — detailed
-	// picture (deprecated) If no fields are specified, all available fields are
-	// returned by default.
+	// Array with fields to select. Available fields:
+	//
+	//   - ID — section identifier
+	//   - CODE — symbolic code of the section
+	//   - XML_ID — external identifier (XML ID)
+	//   - EXTERNAL_ID — external section identifier
+	//   - IBLOCK_SECTION_ID — identifier of the parent section
+	//   - TIMESTAMP_X — time of the last modification
+	//   - SORT — sorting
+	//   - NAME — section name
+	//   - ACTIVE — activity status
+	//   - GLOBAL_ACTIVE — global activity
+	//   - PICTURE — picture (deprecated)
+	//   - DESCRIPTION — description (deprecated)
+	//   - DESCRIPTION_TYPE — description type (deprecated)
+	//   - LEFT_MARGIN — left boundary of the tree
+	//   - RIGHT_MARGIN — right boundary of the tree
+	//   - DEPTH_LEVEL — nesting level
+	//   - SEARCHABLE_CONTENT — searchable content
+	//   - SECTION_PAGE_URL — page URL (deprecated)
+	//   - MODIFIED_BY — identifier of the user who modified the section
+	//   - DATE_CREATE — section creation date
+	//   - CREATED_BY — identifier of the user who created the section
+	//   - DETAIL_PICTURE — detailed picture (deprecated)
+	//
+	// If no fields are specified, all available fields are returned by default.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Select []string `json:"SELECT,omitzero"`
@@ -567,25 +648,39 @@ func SectionUpdateCommand(p SectionUpdateParams) b24.Command[b24.Bool] {
 
 // SectionUpdateParams holds the parameters of lists.section.update.
 type SectionUpdateParams struct {
-	// Identifier of the information block type. Possible values: - lists — list
-	// information block type - bitrix_processes — processes information block
-	// type - lists_socnet — group lists information block type. Required.
+	// Identifier of the information block type. Possible values:
+	//
+	//   - lists — list information block type
+	//   - bitrix_processes — processes information block type
+	//   - lists_socnet — group lists information block type
+	//
+	// Required.
 	IblockTypeID SectionUpdateParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
-	// Identifier of the information block. The identifier can be obtained using
-	// the lists.get method. Required.
+	// Identifier of the information block.
+	//
+	// The identifier can be obtained using the lists.get method. Required.
 	IblockID int64 `json:"IBLOCK_ID"`
-	// Symbolic code of the information block. The code can be obtained using the
-	// lists.get method At least one of the parameters must be specified: IBLOCK_ID
-	// or IBLOCK_CODE. Required.
+	// Symbolic code of the information block.
+	//
+	// The code can be obtained using the lists.get method.
+	//
+	// At least one of the parameters must be specified: IBLOCK_ID or IBLOCK_CODE.
+	// Required.
 	IblockCode string `json:"IBLOCK_CODE"`
-	// Identifier of the section. The identifier can be obtained using the
-	// lists.section.get method. Required.
+	// Identifier of the section.
+	//
+	// The identifier can be obtained using the lists.section.get method. Required.
 	SectionID int64 `json:"SECTION_ID"`
-	// Symbolic code of the section. The code can be obtained using the
-	// lists.section.get At least one of the parameters must be specified:
-	// SECTION_ID or SECTION_CODE. Required.
+	// Symbolic code of the section.
+	//
+	// The code can be obtained using the lists.section.get.
+	//
+	// At least one of the parameters must be specified: SECTION_ID or
+	// SECTION_CODE. Required.
 	SectionCode string `json:"SECTION_CODE"`
-	// Array of fields. Detailed description. Required.
+	// Array of fields.
+	//
+	// Detailed description. Required.
 	Fields []SectionUpdateParamsFields `json:"FIELDS"`
 }
 
@@ -640,31 +735,50 @@ type SectionUpdateParamsFields struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Activity status. Possible values: - Y — yes - N — no
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Deprecated. Image. Object in the format {fileData: [value1, value2]}, where
-	// value1 — name of the image file with extension, value2 — image in base64
-	// format. To delete the image, use the object in the format {remove: 'Y'}
+	// Deprecated.
+	//
+	// Image. Object in the format {fileData: [value1, value2]}, where value1 —
+	// name of the image file with extension, value2 — image in base64 format.
+	//
+	// To delete the image, use the object in the format {remove: 'Y'}
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Picture []any `json:"PICTURE,omitzero"`
-	// Deprecated. Description
+	// Deprecated.
+	//
+	// Description.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Deprecated. Description type. Possible values: - text — text - html —
-	// HTML Defaults to text. Default: text.
+	// Deprecated.
+	//
+	// Description type. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	DescriptionType b24.Opt[SectionUpdateParamsFieldsDescriptionType] `json:"DESCRIPTION_TYPE,omitzero"`
-	// Deprecated. Detail image. Object in the format {fileData: [value1, value2]},
-	// where value1 — name of the image file with extension, value2 — image in
-	// base64 format. To delete the image, use the object in the format {remove:
-	// 'Y'}
+	// Deprecated.
+	//
+	// Detail image. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the image file with extension, value2 — image in base64
+	// format.
+	//
+	// To delete the image, use the object in the format {remove: 'Y'}
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	DetailPicture []any `json:"DETAIL_PICTURE,omitzero"`
-	// Deprecated. User properties
+	// Deprecated.
+	//
+	// User properties.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	SectionProperty []any `json:"SECTION_PROPERTY,omitzero"`

@@ -22,7 +22,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - -: The blog module is not installed
+//   - -: The blog module is not installed
 func BlogcommentAdd(ctx context.Context, c b24.Caller, p BlogcommentAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -47,8 +47,10 @@ func BlogcommentAddCommand(p BlogcommentAddParams) b24.Command[b24.Int] {
 
 // BlogcommentAddParams holds the parameters of log.blogcomment.add.
 type BlogcommentAddParams struct {
-	// Identifier of the News Feed message. The message identifier can be obtained
-	// using the method log.blogpost.get. Required.
+	// Identifier of the News Feed message.
+	//
+	// The message identifier can be obtained using the method log.blogpost.get.
+	// Required.
 	PostID int64 `json:"POST_ID"`
 	// The text of the comment. It is considered during duplication checks and is
 	// saved in the POST_TEXT field. Required.
@@ -58,8 +60,9 @@ type BlogcommentAddParams struct {
 	Files []any `json:"FILES,omitzero"`
 	// Identifier of the user on behalf of whom the comment is published. Available
 	// only to administrators. By default, the current user initiating the method
-	// call is used. The user identifier can be obtained using the method user.get
-	// or user.search
+	// call is used.
+	//
+	// The user identifier can be obtained using the method user.get or user.search
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 
@@ -95,7 +98,7 @@ func (p BlogcommentAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - -: An empty or incorrect comment identifier was provided
+//   - -: An empty or incorrect comment identifier was provided
 func BlogcommentDelete(ctx context.Context, c b24.Caller, p BlogcommentDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -120,11 +123,14 @@ func BlogcommentDeleteCommand(p BlogcommentDeleteParams) b24.Command[b24.Bool] {
 
 // BlogcommentDeleteParams holds the parameters of log.blogcomment.delete.
 type BlogcommentDeleteParams struct {
-	// The identifier of the comment. The value must be greater than 0. The comment
-	// identifier can be obtained using the method log.blogcomment.add. Required.
+	// The identifier of the comment. The value must be greater than 0.
+	//
+	// The comment identifier can be obtained using the method log.blogcomment.add.
+	// Required.
 	CommentID int64 `json:"COMMENT_ID"`
 	// The identifier of the user performing the deletion. Available only to
 	// administrators. By default, the current user who initiated the call is used.
+	//
 	// The user identifier can be obtained using the method user.get or user.search
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
@@ -177,9 +183,13 @@ func BlogcommentUserGetCommand(p BlogcommentUserGetParams) b24.Command[*Blogcomm
 type BlogcommentUserGetParams struct {
 	// The identifier of the user whose comments need to be retrieved. If the
 	// identifier is not specified, the method will return comments from the
-	// current user. If the request is made by an administrator on behalf of
-	// another user, the text field in the response may be empty. The user
-	// identifier can be obtained using the user.get or user.search methods.
+	// current user.
+	//
+	// If the request is made by an administrator on behalf of another user, the
+	// text field in the response may be empty.
+	//
+	// The user identifier can be obtained using the user.get or user.search
+	// methods.
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// The method will return comments with identifiers greater than the specified
 	// value.

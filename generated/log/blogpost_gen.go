@@ -58,40 +58,63 @@ type BlogpostAddParams struct {
 	PostMessage string `json:"POST_MESSAGE"`
 	// Message title
 	PostTitle b24.Opt[string] `json:"POST_TITLE,omitzero"`
-	// List of recipients who will have permission to view the message. Possible
-	// values: - SG — workgroups and projects with the identifier X. You can
-	// retrieve the identifier using the sonet_group.get method - U — users with
-	// the identifier X. You can retrieve the identifier using the user.get method
-	// - UA — all authorized users - DR — company departments with the
-	// identifier X. You can retrieve the identifier using the department.get
-	// method Default — UA. Default: UA.
-	Dest []any `json:"DEST,omitzero"`
+	// List of recipients who will have permission to view the message.
+	//
+	// Possible values:
+	//
+	//   - SG — workgroups and projects with the identifier X. You can retrieve
+	//     the identifier using the sonet_group.get method
+	//   - U — users with the identifier X. You can retrieve the identifier
+	//     using the user.get method
+	//   - UA — all authorized users
+	//   - DR — company departments with the identifier X. You can retrieve the
+	//     identifier using the department.get method
+	//
+	// Default — UA. Default: UA.
+	Dest []string `json:"DEST,omitzero"`
 	// Deprecated equivalent of DEST
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Sperm []any `json:"SPERM,omitzero"`
-	// Array of files in the format described in working with files. Files will be
-	// uploaded to the author's Drive and linked to the message
+	// Array of files in the format described in working with files.
+	//
+	// Files will be uploaded to the author's Drive and linked to the message
 	Files []any `json:"FILES,omitzero"`
-	// Indicator of an important message. Possible values: - Y — message is
-	// important - N — message is not important Default — N. Default: N.
+	// Indicator of an important message.
+	//
+	// Possible values:
+	//
+	//   - Y — message is important
+	//   - N — message is not important
+	//
+	// Default — N. Default: N.
 	Important b24.Opt[b24.Bool] `json:"IMPORTANT,omitzero"`
 	// Date and time in ISO 8601 format until which the message will be considered
 	// important
 	ImportantDateEnd b24.Opt[string] `json:"IMPORTANT_DATE_END,omitzero"`
-	// Site identifier. Default — current site
+	// Site identifier.
+	//
+	// Default — current site
 	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
 	// Identifier of the user on behalf of whom the message is published. Available
-	// only to administrators. The identifier can be obtained using the user.get
-	// method. Default — current user who initiated the method call
+	// only to administrators.
+	//
+	// The identifier can be obtained using the user.get method.
+	//
+	// Default — current user who initiated the method call
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// Message tags
 	Tags b24.Opt[string] `json:"TAGS,omitzero"`
 	// Background code of the message
 	BackgroundCode b24.Opt[string] `json:"BACKGROUND_CODE,omitzero"`
-	// Automatic addition of a link preview from the message text. Possible values:
-	// - Y — attempt to generate a link preview from POST_MESSAGE - N — do not
-	// generate a preview Default — N. Default: N.
+	// Automatic addition of a link preview from the message text.
+	//
+	// Possible values:
+	//
+	//   - Y — attempt to generate a link preview from POST_MESSAGE
+	//   - N — do not generate a preview
+	//
+	// Default — N. Default: N.
 	ParsePreview b24.Opt[b24.Bool] `json:"PARSE_PREVIEW,omitzero"`
 }
 
@@ -146,8 +169,9 @@ func BlogpostDeleteCommand(p BlogpostDeleteParams) b24.Command[b24.Bool] {
 
 // BlogpostDeleteParams holds the parameters of log.blogpost.delete.
 type BlogpostDeleteParams struct {
-	// Identifier of the message. You can obtain the identifier using the
-	// log.blogpost.get method. Required.
+	// Identifier of the message.
+	//
+	// You can obtain the identifier using the log.blogpost.get method. Required.
 	PostID int64 `json:"POST_ID"`
 }
 
@@ -204,16 +228,21 @@ func BlogpostGetAll(ctx context.Context, c b24.Caller, p BlogpostGetParams, opts
 
 // BlogpostGetParams holds the parameters of log.blogpost.get.
 type BlogpostGetParams struct {
-	// Filter by message ID. You can obtain the ID using the log.blogpost.get
-	// method.
+	// Filter by message ID.
+	//
+	// You can obtain the ID using the log.blogpost.get method.
 	PostID b24.Opt[int64] `json:"POST_ID,omitzero"`
-	// Filter by recipients who have the right to view the message. Possible
-	// values: - SG — workgroups and projects with the identifier X. You can
-	// retrieve the identifier using the sonet_group.get method - U — users with
-	// the identifier X. You can retrieve the identifier using the user.get method
-	// - UA — all authorized users - DR — company departments with the
-	// identifier X. You can retrieve the identifier using the department.get
-	// method
+	// Filter by recipients who have the right to view the message.
+	//
+	// Possible values:
+	//
+	//   - SG — workgroups and projects with the identifier X. You can retrieve
+	//     the identifier using the sonet_group.get method
+	//   - U — users with the identifier X. You can retrieve the identifier
+	//     using the user.get method
+	//   - UA — all authorized users
+	//   - DR — company departments with the identifier X. You can retrieve the
+	//     identifier using the department.get method
 	LogRights []any `json:"LOG_RIGHTS,omitzero"`
 	// Lower boundary of the post publication period in ISO 8601 format. If
 	// LOG_DATE_FROM and LOG_DATE_TO are specified, the LOG_DATE_FROM value must
@@ -232,11 +261,16 @@ type BlogpostGetParams struct {
 	// Page size in cursor mode. A non-positive or non-numeric value is replaced
 	// with the default value. The maximum value is 200
 	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N is the desired page number.
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N is the desired page number.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1046,7 +1080,7 @@ func (v BlogpostGetItemUfMailMessageUserType) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: Invalid POST_ID
+//   - —: Invalid POST_ID
 func BlogpostGetusersImportant(ctx context.Context, c b24.Caller, p BlogpostGetusersImportantParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1073,8 +1107,9 @@ func BlogpostGetusersImportantCommand(p BlogpostGetusersImportantParams) b24.Com
 // BlogpostGetusersImportantParams holds the parameters of
 // log.blogpost.getusers.important.
 type BlogpostGetusersImportantParams struct {
-	// The identifier of the important message in the News Feed. You can obtain the
-	// identifier using the method log.blogpost.get. Required.
+	// The identifier of the important message in the News Feed.
+	//
+	// You can obtain the identifier using the method log.blogpost.get. Required.
 	PostID int64 `json:"POST_ID"`
 }
 
@@ -1103,7 +1138,7 @@ func (p BlogpostGetusersImportantParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: Invalid POST_ID
+//   - —: Invalid POST_ID
 func BlogpostShare(ctx context.Context, c b24.Caller, p BlogpostShareParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1128,20 +1163,30 @@ func BlogpostShareCommand(p BlogpostShareParams) b24.Command[b24.Bool] {
 
 // BlogpostShareParams holds the parameters of log.blogpost.share.
 type BlogpostShareParams struct {
-	// Identifier of the message. You can obtain the identifier using the
-	// log.blogpost.get method. Required.
+	// Identifier of the message.
+	//
+	// You can obtain the identifier using the log.blogpost.get method. Required.
 	PostID int64 `json:"POST_ID"`
 	// List of new recipients who will be granted access to view the message.
-	// Possible values: - SG — workgroups and projects with the identifier X. You
-	// can retrieve the identifier using the sonet_group.get method - U — users
-	// with the identifier X. You can retrieve the identifier using the user.get
-	// method - UA — all authorized users - DR — company departments with the
-	// identifier X. You can retrieve the identifier using the department.get
-	// method. Required.
-	Dest []any `json:"DEST"`
+	//
+	// Possible values:
+	//
+	//   - SG — workgroups and projects with the identifier X. You can retrieve
+	//     the identifier using the sonet_group.get method
+	//   - U — users with the identifier X. You can retrieve the identifier
+	//     using the user.get method
+	//   - UA — all authorized users
+	//   - DR — company departments with the identifier X. You can retrieve the
+	//     identifier using the department.get method
+	//
+	// Required.
+	Dest []string `json:"DEST"`
 	// Identifier of the user on behalf of whom the message is edited. Available
-	// only to administrators. The identifier can be obtained using the user.get
-	// method. By default, it is the current user who initiated the method call.
+	// only to administrators.
+	//
+	// The identifier can be obtained using the user.get method.
+	//
+	// By default, it is the current user who initiated the method call.
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 
@@ -1203,34 +1248,47 @@ func BlogpostUpdateCommand(p BlogpostUpdateParams) b24.Command[b24.Int] {
 
 // BlogpostUpdateParams holds the parameters of log.blogpost.update.
 type BlogpostUpdateParams struct {
-	// Identifier of the message. You can obtain the identifier using the
-	// log.blogpost.get method. Required.
+	// Identifier of the message.
+	//
+	// You can obtain the identifier using the log.blogpost.get method. Required.
 	PostID int64 `json:"POST_ID"`
 	// New text of the message.
 	PostMessage b24.Opt[string] `json:"POST_MESSAGE,omitzero"`
-	// New title of the message. If neither POST_TITLE nor POST_MESSAGE is
-	// provided, the method will return an error EMPTY_TITLE. If only POST_MESSAGE
-	// is provided, the title from the original message will not be retained.
+	// New title of the message.
+	//
+	// If neither POST_TITLE nor POST_MESSAGE is provided, the method will return
+	// an error EMPTY_TITLE. If only POST_MESSAGE is provided, the title from the
+	// original message will not be retained.
 	PostTitle b24.Opt[string] `json:"POST_TITLE,omitzero"`
-	// New list of recipients who will have the right to view the message. Possible
-	// values: - SG — workgroups and projects with the identifier X. You can
-	// retrieve the identifier using the sonet_group.get method - U — users with
-	// the identifier X. You can retrieve the identifier using the user.get method
-	// - UA — all authorized users - DR — company departments with the
-	// identifier X. You can retrieve the identifier using the department.get
-	// method
+	// New list of recipients who will have the right to view the message.
+	//
+	// Possible values:
+	//
+	//   - SG — workgroups and projects with the identifier X. You can retrieve
+	//     the identifier using the sonet_group.get method
+	//   - U — users with the identifier X. You can retrieve the identifier
+	//     using the user.get method
+	//   - UA — all authorized users
+	//   - DR — company departments with the identifier X. You can retrieve the
+	//     identifier using the department.get method
 	Dest []any `json:"DEST,omitzero"`
 	// Deprecated equivalent of DEST.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	Sperm []any `json:"SPERM,omitzero"`
-	// Array of files in the format described in working with files. To delete a
-	// file, use the format { ID: 'del' }, where ID is the identifier of the file
-	// attachment in the message. You can obtain the identifier using the
-	// log.blogpost.get method.
+	// Array of files in the format described in working with files.
+	//
+	// To delete a file, use the format { ID: 'del' }, where ID is the identifier
+	// of the file attachment in the message.
+	//
+	// You can obtain the identifier using the log.blogpost.get method.
 	Files []any `json:"FILES,omitzero"`
-	// Indicator of an important message. Possible values: - Y — message is
-	// important - N — message is not important
+	// Indicator of an important message.
+	//
+	// Possible values:
+	//
+	//   - Y — message is important
+	//   - N — message is not important
 	Important b24.Opt[b24.Bool] `json:"IMPORTANT,omitzero"`
 	// Date and time in ISO 8601 format until which the message will be considered
 	// important.
@@ -1238,8 +1296,11 @@ type BlogpostUpdateParams struct {
 	// Identifier of the site.
 	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
 	// Identifier of the user on behalf of whom the message is edited. Available
-	// only to administrators. The identifier can be obtained using the user.get
-	// method. By default, it is the current user who initiated the method call.
+	// only to administrators.
+	//
+	// The identifier can be obtained using the user.get method.
+	//
+	// By default, it is the current user who initiated the method call.
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 

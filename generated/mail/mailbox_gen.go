@@ -58,17 +58,32 @@ func MailboxFieldGetCommand(p MailboxFieldGetParams) b24.Command[*MailboxFieldGe
 
 // MailboxFieldGetParams holds the parameters of mail.mailbox.field.get.
 type MailboxFieldGetParams struct {
-	// The name of the field whose description needs to be obtained. Available
-	// fields: - id — mailbox identifier - name — mailbox name - email —
-	// email address - senderName — sender name. Required.
+	// The name of the field whose description needs to be obtained.
+	//
+	// Available fields:
+	//
+	//   - id — mailbox identifier
+	//   - name — mailbox name
+	//   - email — email address
+	//   - senderName — sender name
+	//
+	// Required.
 	Name MailboxFieldGetParamsName `json:"name"`
 	// A list of description fields that should be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// header - description — description - validationRules — validation rules
-	// - requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -194,12 +209,20 @@ func MailboxFieldListCommand(p MailboxFieldListParams) b24.Command[*MailboxField
 // MailboxFieldListParams holds the parameters of mail.mailbox.field.list.
 type MailboxFieldListParams struct {
 	// List of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// header - description — description - validationRules — validation rules
-	// - requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -289,12 +312,18 @@ func MailboxGetCommand(p MailboxGetParams) b24.Command[*MailboxGetResult] {
 
 // MailboxGetParams holds the parameters of mail.mailbox.get.
 type MailboxGetParams struct {
-	// Mailbox identifier. The identifier can be obtained using the
-	// mail.mailbox.list method. Required.
+	// Mailbox identifier.
+	//
+	// The identifier can be obtained using the mail.mailbox.list method. Required.
 	ID int64 `json:"id"`
-	// A list of mailbox fields to be returned. Available fields: - id — mailbox
-	// identifier - name — mailbox name - email — email address - senderName
-	// — sender name
+	// A list of mailbox fields to be returned.
+	//
+	// Available fields:
+	//
+	//   - id — mailbox identifier
+	//   - name — mailbox name
+	//   - email — email address
+	//   - senderName — sender name
 	Select []string `json:"select,omitzero"`
 }
 
@@ -394,10 +423,36 @@ type MailboxListParams struct {
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Email fragment for filtering
 	Email b24.Opt[string] `json:"email,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default 25, maximum 100 - offset — record offset. If page and
-	// limit are provided, the offset is calculated automatically. Default: 25.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default 25, maximum 100
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 25.
+	Pagination *MailboxListParamsPagination `json:"pagination,omitzero"`
+}
+
+// MailboxListParamsPagination is the pagination value of mail.mailbox.list.
+type MailboxListParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MailboxListParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain MailboxListParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MailboxListParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain MailboxListParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // MailboxListItem is one row of mail.mailbox.list.
@@ -486,10 +541,37 @@ func MailboxSendersCommand(p MailboxSendersParams) b24.Command[*MailboxSendersRe
 
 // MailboxSendersParams holds the parameters of mail.mailbox.senders.
 type MailboxSendersParams struct {
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default 25, maximum 100 - offset — record offset. If page and
-	// limit are provided, the offset is calculated automatically. Default: 25.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default 25, maximum 100
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 25.
+	Pagination *MailboxSendersParamsPagination `json:"pagination,omitzero"`
+}
+
+// MailboxSendersParamsPagination is the pagination value of
+// mail.mailbox.senders.
+type MailboxSendersParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MailboxSendersParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain MailboxSendersParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MailboxSendersParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain MailboxSendersParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // MailboxSendersItem is one row of mail.mailbox.senders.

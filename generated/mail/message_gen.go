@@ -55,8 +55,9 @@ func MessageCreatecalendareventCommand(p MessageCreatecalendareventParams) b24.C
 // MessageCreatecalendareventParams holds the parameters of
 // mail.message.createcalendarevent.
 type MessageCreatecalendareventParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	MessageID int64 `json:"messageId"`
 	// Event start date and time in Y-m-d H:i:s format, for example 2026-04-15
 	// 10:00:00. Required.
@@ -64,7 +65,9 @@ type MessageCreatecalendareventParams struct {
 	// Event end date and time in Y-m-d H:i:s format, for example 2026-04-15
 	// 11:00:00. Required.
 	DateTo string `json:"dateTo"`
-	// Event name. If not provided, the e-mail subject is used
+	// Event name.
+	//
+	// If not provided, the e-mail subject is used
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Event description
 	Description b24.Opt[string] `json:"description,omitzero"`
@@ -162,8 +165,9 @@ func MessageCreatechatCommand(p MessageCreatechatParams) b24.Command[*MessageCre
 
 // MessageCreatechatParams holds the parameters of mail.message.createchat.
 type MessageCreatechatParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	MessageID int64 `json:"messageId"`
 }
 
@@ -251,8 +255,9 @@ func MessageCreatecrmactivityCommand(p MessageCreatecrmactivityParams) b24.Comma
 // MessageCreatecrmactivityParams holds the parameters of
 // mail.message.createcrmactivity.
 type MessageCreatecrmactivityParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	MessageID int64 `json:"messageId"`
 }
 
@@ -313,10 +318,13 @@ func MessageCreatefeedpostCommand(p MessageCreatefeedpostParams) b24.Command[*Me
 // MessageCreatefeedpostParams holds the parameters of
 // mail.message.createfeedpost.
 type MessageCreatefeedpostParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	MessageID int64 `json:"messageId"`
-	// Message subject. If not provided, the e-mail subject is used
+	// Message subject.
+	//
+	// If not provided, the e-mail subject is used
 	Title b24.Opt[string] `json:"title,omitzero"`
 }
 
@@ -399,12 +407,17 @@ func MessageCreatetaskCommand(p MessageCreatetaskParams) b24.Command[*MessageCre
 
 // MessageCreatetaskParams holds the parameters of mail.message.createtask.
 type MessageCreatetaskParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	MessageID int64 `json:"messageId"`
-	// Task name. If not provided, the e-mail subject is used
+	// Task name.
+	//
+	// If not provided, the e-mail subject is used
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// Responsible person identifier. If not provided, the current user is used
+	// Responsible person identifier.
+	//
+	// If not provided, the current user is used
 	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
 	// Task description
 	Description b24.Opt[string] `json:"description,omitzero"`
@@ -495,20 +508,41 @@ func MessageFieldGetCommand(p MessageFieldGetParams) b24.Command[*MessageFieldGe
 
 // MessageFieldGetParams holds the parameters of mail.message.field.get.
 type MessageFieldGetParams struct {
-	// Name of the field whose description needs to be obtained. Available fields:
-	// - id — e-mail identifier - mailboxId — mailbox identifier - mailboxEmail
-	// — mailbox e-mail address - subject — e-mail subject - from — sender -
-	// to — recipients - cc — CC recipients - date — e-mail date - isSeen —
-	// read flag - hasAttachments — attachments flag - url — link to e-mail -
-	// bindings — e-mail relations - body — e-mail text. Required.
+	// Name of the field whose description needs to be obtained.
+	//
+	// Available fields:
+	//
+	//   - id — e-mail identifier
+	//   - mailboxId — mailbox identifier
+	//   - mailboxEmail — mailbox e-mail address
+	//   - subject — e-mail subject
+	//   - from — sender
+	//   - to — recipients
+	//   - cc — CC recipients
+	//   - date — e-mail date
+	//   - isSeen — read flag
+	//   - hasAttachments — attachments flag
+	//   - url — link to e-mail
+	//   - bindings — e-mail relations
+	//   - body — e-mail text
+	//
+	// Required.
 	Name MessageFieldGetParamsName `json:"name"`
 	// List of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// header - description — description - validationRules — validation rules
-	// - requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multi-value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multi-value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -651,12 +685,20 @@ func MessageFieldListCommand(p MessageFieldListParams) b24.Command[*MessageField
 // MessageFieldListParams holds the parameters of mail.message.field.list.
 type MessageFieldListParams struct {
 	// List of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// header - description — description - validationRules — validation rules
-	// - requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -745,14 +787,17 @@ func MessageForwardCommand(p MessageForwardParams) b24.Command[*MessageForwardRe
 
 // MessageForwardParams holds the parameters of mail.message.forward.
 type MessageForwardParams struct {
-	// Identifier of the e-mail to be forwarded. The identifier can be obtained
-	// using the mail.message.list method. Required.
+	// Identifier of the e-mail to be forwarded.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	ForwardMessageID int64 `json:"forwardMessageId"`
-	// Sender's e-mail. Available addresses can be obtained using the
-	// mail.mailbox.senders method. Required.
+	// Sender's e-mail.
+	//
+	// Available addresses can be obtained using the mail.mailbox.senders method.
+	// Required.
 	From string `json:"from"`
 	// An array of recipient e-mail addresses. Required.
-	To []any `json:"to"`
+	To []string `json:"to"`
 	// E-mail subject. Required.
 	Subject string `json:"subject"`
 	// E-mail text: plain text or basic HTML. Required.
@@ -865,15 +910,27 @@ func MessageGetCommand(p MessageGetParams) b24.Command[*MessageGetResult] {
 
 // MessageGetParams holds the parameters of mail.message.get.
 type MessageGetParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	ID int64 `json:"id"`
-	// List of e-mail fields to be returned. Available fields: - id — e-mail
-	// identifier - mailboxId — mailbox identifier - mailboxEmail — mailbox
-	// e-mail address - subject — e-mail subject - from — sender - to —
-	// recipient - cc — copy - date — e-mail date - isSeen — read flag -
-	// hasAttachments — attachment flag - url — link to the e-mail - bindings
-	// — object bindings - body — e-mail text
+	// List of e-mail fields to be returned.
+	//
+	// Available fields:
+	//
+	//   - id — e-mail identifier
+	//   - mailboxId — mailbox identifier
+	//   - mailboxEmail — mailbox e-mail address
+	//   - subject — e-mail subject
+	//   - from — sender
+	//   - to — recipient
+	//   - cc — copy
+	//   - date — e-mail date
+	//   - isSeen — read flag
+	//   - hasAttachments — attachment flag
+	//   - url — link to the e-mail
+	//   - bindings — object bindings
+	//   - body — e-mail text
 	Select []string `json:"select,omitzero"`
 }
 
@@ -980,8 +1037,9 @@ func MessageListCommand(p MessageListParams) b24.Command[*MessageListResult] {
 
 // MessageListParams holds the parameters of mail.message.list.
 type MessageListParams struct {
-	// Mailbox identifier. The identifier can be obtained using the
-	// mail.mailbox.list
+	// Mailbox identifier.
+	//
+	// The identifier can be obtained using the mail.mailbox.list
 	MailboxID b24.Opt[int64] `json:"mailboxId,omitzero"`
 	// A string for searching e-mails by content and e-mail metadata
 	SearchQuery b24.Opt[string] `json:"searchQuery,omitzero"`
@@ -991,18 +1049,52 @@ type MessageListParams struct {
 	// The end of the e-mail selection period in ISO 8601 format, for example
 	// 2026-01-31T23:59:59+03:00
 	DateTo b24.Opt[string] `json:"dateTo,omitzero"`
-	// Filter by e-mail read status. Possible values: - true — read only - false
-	// — unread only
+	// Filter by e-mail read status.
+	//
+	// Possible values:
+	//
+	//   - true — read only
+	//   - false — unread only
 	IsSeen b24.Opt[bool] `json:"isSeen,omitzero"`
-	// Filter by attachment presence. Possible values: - true — e-mails with
-	// attachments only - false — e-mails without attachments only
+	// Filter by attachment presence.
+	//
+	// Possible values:
+	//
+	//   - true — e-mails with attachments only
+	//   - false — e-mails without attachments only
 	HasAttachments b24.Opt[bool] `json:"hasAttachments,omitzero"`
 	// Mail folder name or path
 	Folder b24.Opt[string] `json:"folder,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default 25, maximum 200 - offset — record offset. If page and
-	// limit are provided, the offset is calculated automatically. Default: 25.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default 25, maximum 200
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 25.
+	Pagination *MessageListParamsPagination `json:"pagination,omitzero"`
+}
+
+// MessageListParamsPagination is the pagination value of mail.message.list.
+type MessageListParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MessageListParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain MessageListParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MessageListParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain MessageListParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // MessageListItem is one row of mail.message.list.
@@ -1115,15 +1207,24 @@ func MessageMovetofolderCommand(p MessageMovetofolderParams) b24.Command[*Messag
 
 // MessageMovetofolderParams holds the parameters of mail.message.movetofolder.
 type MessageMovetofolderParams struct {
-	// An array of email IDs. IDs can be obtained using the mail.message.list
-	// method. In a single request, pass emails from only one folder and one
-	// mailbox only. Required.
-	MessageIDs []any `json:"messageIds"`
-	// Action for emails: - move — move to the folder specified in folder - spam
-	// — move to spam - delete — move to trash. Required.
+	// An array of email IDs.
+	//
+	// IDs can be obtained using the mail.message.list method.
+	//
+	// In a single request, pass emails from only one folder and one mailbox only.
+	// Required.
+	MessageIDs []int64 `json:"messageIds"`
+	// Action for emails:
+	//
+	//   - move — move to the folder specified in folder
+	//   - spam — move to spam
+	//   - delete — move to trash
+	//
+	// Required.
 	Action MessageMovetofolderParamsAction `json:"action"`
-	// The name or path of an existing folder in this mailbox. Required for the
-	// move action.
+	// The name or path of an existing folder in this mailbox.
+	//
+	// Required for the move action.
 	Folder b24.Opt[string] `json:"folder,omitzero"`
 }
 
@@ -1239,8 +1340,9 @@ func MessageRemovecrmactivityCommand(p MessageRemovecrmactivityParams) b24.Comma
 // MessageRemovecrmactivityParams holds the parameters of
 // mail.message.removecrmactivity.
 type MessageRemovecrmactivityParams struct {
-	// E-mail identifier. The identifier can be obtained using the
-	// mail.message.list method. Required.
+	// E-mail identifier.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	MessageID int64 `json:"messageId"`
 }
 
@@ -1298,14 +1400,17 @@ func MessageReplyCommand(p MessageReplyParams) b24.Command[*MessageReplyResult] 
 
 // MessageReplyParams holds the parameters of mail.message.reply.
 type MessageReplyParams struct {
-	// The e-mail identifier that needs to be replied to. The identifier can be
-	// obtained using the mail.message.list method. Required.
+	// The e-mail identifier that needs to be replied to.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	ReplyToMessageID int64 `json:"replyToMessageId"`
-	// Sender's e-mail. Available addresses can be obtained using the
-	// mail.mailbox.senders method. Required.
+	// Sender's e-mail.
+	//
+	// Available addresses can be obtained using the mail.mailbox.senders method.
+	// Required.
 	From string `json:"from"`
 	// An array of recipient e-mail addresses. Required.
-	To []any `json:"to"`
+	To []string `json:"to"`
 	// E-mail subject. Required.
 	Subject string `json:"subject"`
 	// E-mail text: plain text or basic HTML. Required.
@@ -1416,11 +1521,13 @@ func MessageSendCommand(p MessageSendParams) b24.Command[*MessageSendResult] {
 
 // MessageSendParams holds the parameters of mail.message.send.
 type MessageSendParams struct {
-	// Sender's e-mail. Available addresses can be obtained using the
-	// mail.mailbox.senders method. Required.
+	// Sender's e-mail.
+	//
+	// Available addresses can be obtained using the mail.mailbox.senders method.
+	// Required.
 	From string `json:"from"`
 	// Array of recipient e-mail addresses. Required.
-	To []any `json:"to"`
+	To []string `json:"to"`
 	// E-mail subject. Required.
 	Subject string `json:"subject"`
 	// E-mail body: plain text or basic HTML. Required.
@@ -1527,11 +1634,13 @@ func MessageThreadCommand(p MessageThreadParams) b24.Command[[]MessageThreadItem
 
 // MessageThreadParams holds the parameters of mail.message.thread.
 type MessageThreadParams struct {
-	// The identifier of any e-mail from the thread. The identifier can be obtained
-	// using the mail.message.list method. Required.
+	// The identifier of any e-mail from the thread.
+	//
+	// The identifier can be obtained using the mail.message.list method. Required.
 	ID int64 `json:"id"`
-	// Maximum number of e-mails in the response. Default — 20, maximum — 50.
-	// Default: 20.
+	// Maximum number of e-mails in the response.
+	//
+	// Default — 20, maximum — 50. Default: 20.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 }
 

@@ -59,16 +59,31 @@ func RecipientFieldGetCommand(p RecipientFieldGetParams) b24.Command[*RecipientF
 
 // RecipientFieldGetParams holds the parameters of mail.recipient.field.get.
 type RecipientFieldGetParams struct {
-	// Name of the field whose description is to be retrieved. Available fields: -
-	// id — recipient identifier - email — email address - name — recipient
-	// name. Required.
+	// Name of the field whose description is to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — recipient identifier
+	//   - email — email address
+	//   - name — recipient name
+	//
+	// Required.
 	Name RecipientFieldGetParamsName `json:"name"`
-	// List of description fields to be returned in the response. Available fields:
-	// - name — field name - type — data type - title — header - description
-	// — description - validationRules — validation rules - requiredGroups —
-	// mandatory groups - filterable — filter availability flag - sortable —
-	// sorting availability flag - editable — editability flag - multiple —
-	// multiple value flag - elementType — item type for composite fields
+	// List of description fields to be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -192,12 +207,20 @@ func RecipientFieldListCommand(p RecipientFieldListParams) b24.Command[*Recipien
 // RecipientFieldListParams holds the parameters of mail.recipient.field.list.
 type RecipientFieldListParams struct {
 	// List of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// header - description — description - validationRules — validation rules
-	// - requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -285,13 +308,41 @@ func RecipientListcontactsCommand(p RecipientListcontactsParams) b24.Command[*Re
 // RecipientListcontactsParams holds the parameters of
 // mail.recipient.listcontacts.
 type RecipientListcontactsParams struct {
-	// Search string by contact name or email. If not provided, the method returns
-	// the latest contacts
+	// Search string by contact name or email.
+	//
+	// If not provided, the method returns the latest contacts
 	Query b24.Opt[string] `json:"query,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default is 50, maximum 200 - offset — record offset. If page and
-	// limit are provided, the offset is calculated automatically. Default: 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default is 50, maximum 200
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 50.
+	Pagination *RecipientListcontactsParamsPagination `json:"pagination,omitzero"`
+}
+
+// RecipientListcontactsParamsPagination is the pagination value of
+// mail.recipient.listcontacts.
+type RecipientListcontactsParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecipientListcontactsParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain RecipientListcontactsParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecipientListcontactsParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain RecipientListcontactsParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RecipientListcontactsItem is one row of mail.recipient.listcontacts.
@@ -387,13 +438,19 @@ func RecipientListemployeesCommand(p RecipientListemployeesParams) b24.Command[*
 // RecipientListemployeesParams holds the parameters of
 // mail.recipient.listemployees.
 type RecipientListemployeesParams struct {
-	// Search string by employee name or email. At least one character must be
-	// specified. Required.
+	// Search string by employee name or email.
+	//
+	// At least one character must be specified. Required.
 	Query string `json:"query"`
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default 50, maximum 200 - offset — record offset. If page and
-	// limit are provided, the offset is calculated automatically. Default: 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default 50, maximum 200
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 50.
+	Pagination *RecipientListemployeesParamsPagination `json:"pagination,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -405,6 +462,28 @@ func (p RecipientListemployeesParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// RecipientListemployeesParamsPagination is the pagination value of
+// mail.recipient.listemployees.
+type RecipientListemployeesParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecipientListemployeesParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain RecipientListemployeesParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecipientListemployeesParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain RecipientListemployeesParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RecipientListemployeesItem is one row of mail.recipient.listemployees.

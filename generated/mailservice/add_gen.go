@@ -20,7 +20,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Access denied Insufficient permissions to add the mail service
+//   - ERROR_CORE: Access denied Insufficient permissions to add the mail
+//     service
 func Add(ctx context.Context, c b24.Caller, p AddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -47,14 +48,21 @@ func AddCommand(p AddParams) b24.Command[b24.Int] {
 type AddParams struct {
 	// Name of the mail service. Required.
 	Name string `json:"NAME"`
-	// Service activity status. Allowed values: - Y — yes - N — no Default
-	// value: Y. Default: Y.
+	// Service activity status. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// IMAP server address. Stored in lowercase in the database
 	Server b24.Opt[string] `json:"SERVER,omitzero"`
 	// IMAP server port
 	Port b24.Opt[int64] `json:"PORT,omitzero"`
-	// Secure connection status. Allowed values: - Y — yes - N — no
+	// Secure connection status. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Encryption b24.Opt[b24.Bool] `json:"ENCRYPTION,omitzero"`
 	// Web interface address of the mail service
 	Link b24.Opt[string] `json:"LINK,omitzero"`

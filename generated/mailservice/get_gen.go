@@ -21,8 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Mail service ID not specified Required parameter ID not
-// provided
+//   - ERROR_CORE: Mail service ID not specified Required parameter ID not
+//     provided
 func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*GetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -48,8 +48,9 @@ func GetCommand(p GetParams) b24.Command[*GetResult] {
 
 // GetParams holds the parameters of mailservice.get.
 type GetParams struct {
-	// Identifier of the mail service. You can obtain the identifier using the
-	// mailservice.list method. Required.
+	// Identifier of the mail service.
+	//
+	// You can obtain the identifier using the mailservice.list method. Required.
 	ID int64 `json:"ID"`
 }
 

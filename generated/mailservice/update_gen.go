@@ -21,7 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Access denied Insufficient rights to add a mail service
+//   - ERROR_CORE: Access denied Insufficient rights to add a mail service
 func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -46,10 +46,14 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 
 // UpdateParams holds the parameters of mailservice.update.
 type UpdateParams struct {
-	// Identifier of the mail service. You can obtain the identifier using the
-	// mailservice.list method. Required.
+	// Identifier of the mail service.
+	//
+	// You can obtain the identifier using the mailservice.list method. Required.
 	ID int64 `json:"ID"`
-	// Service activity status. Acceptable values: - Y — yes - N — no
+	// Service activity status. Acceptable values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Name of the service
 	Name b24.Opt[string] `json:"NAME,omitzero"`
@@ -57,7 +61,10 @@ type UpdateParams struct {
 	Server b24.Opt[string] `json:"SERVER,omitzero"`
 	// IMAP server port
 	Port b24.Opt[int64] `json:"PORT,omitzero"`
-	// Secure connection status. Acceptable values: - Y — yes - N — no
+	// Secure connection status. Acceptable values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Encryption b24.Opt[b24.Bool] `json:"ENCRYPTION,omitzero"`
 	// Web interface address of the service
 	Link b24.Opt[string] `json:"LINK,omitzero"`

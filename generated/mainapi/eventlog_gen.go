@@ -61,13 +61,21 @@ func EventlogFieldGetCommand(p EventlogFieldGetParams) b24.Command[*EventlogFiel
 type EventlogFieldGetParams struct {
 	// The name of the field whose description is to be retrieved. Required.
 	Name string `json:"name"`
-	// A list of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// A list of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -174,13 +182,21 @@ func EventlogFieldListCommand(p EventlogFieldListParams) b24.Command[*EventlogFi
 
 // EventlogFieldListParams holds the parameters of main.eventlog.field.list.
 type EventlogFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -272,13 +288,23 @@ func EventlogGetCommand(p EventlogGetParams) b24.Command[*EventlogGetResult] {
 type EventlogGetParams struct {
 	// Identifier of the log entry. Required.
 	ID int64 `json:"id"`
-	// List of fields to return in the response. Available fields: - id —
-	// identifier of the log entry - timestampX — date and time of the event -
-	// severity — importance level of the event - auditTypeId — type of event -
-	// moduleId — module identifier - itemId — object identifier - remoteAddr
-	// — IP address - userAgent — User-Agent of the request - requestUri —
-	// request URI - siteId — site identifier - userId — user identifier -
-	// guestId — guest identifier - description — event description
+	// List of fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - id — identifier of the log entry
+	//   - timestampX — date and time of the event
+	//   - severity — importance level of the event
+	//   - auditTypeId — type of event
+	//   - moduleId — module identifier
+	//   - itemId — object identifier
+	//   - remoteAddr — IP address
+	//   - userAgent — User-Agent of the request
+	//   - requestUri — request URI
+	//   - siteId — site identifier
+	//   - userId — user identifier
+	//   - guestId — guest identifier
+	//   - description — event description
 	Select []string `json:"select,omitzero"`
 }
 
@@ -399,29 +425,75 @@ func EventlogListCommand(p EventlogListParams) b24.Command[*EventlogListResult] 
 
 // EventlogListParams holds the parameters of main.eventlog.list.
 type EventlogListParams struct {
-	// List of fields to return in the response. Available fields: - id — log
-	// entry identifier - timestampX — date and time of the event - severity —
-	// importance level of the event - auditTypeId — type of event - moduleId —
-	// module identifier - itemId — object identifier - remoteAddr — IP address
-	// - userAgent — request User-Agent - requestUri — request URI - siteId —
-	// site identifier - userId — user identifier - guestId — guest identifier
-	// - description — event description
+	// List of fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - id — log entry identifier
+	//   - timestampX — date and time of the event
+	//   - severity — importance level of the event
+	//   - auditTypeId — type of event
+	//   - moduleId — module identifier
+	//   - itemId — object identifier
+	//   - remoteAddr — IP address
+	//   - userAgent — request User-Agent
+	//   - requestUri — request URI
+	//   - siteId — site identifier
+	//   - userId — user identifier
+	//   - guestId — guest identifier
+	//   - description — event description
 	Select []string `json:"select,omitzero"`
-	// Conditions for filtering entries in the format: - ["field", "operator",
-	// value] - ["field", value], default operator = Available fields are similar
-	// to those in select. More about filtering in REST 3.0. Default: =.
+	// Conditions for filtering entries in the format:
+	//
+	//   - ["field", "operator", value]
+	//   - ["field", value], default operator =
+	//
+	// Available fields are similar to those in select.
+	//
+	// More about filtering in REST 3.0. Default: =.
 	Filter []any `json:"filter,omitzero"`
-	// Sorting results in the format { "field": "value" }. Available values: - ASC
-	// — ascending - DESC — descending Available fields for sorting are similar
-	// to those in select.
+	// Sorting results in the format { "field": "value" }.
+	//
+	// Available values:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
+	//
+	// Available fields for sorting are similar to those in select.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of entries
-	// per page, default 50 - offset — record offset. If page and limit are
-	// provided, the offset is calculated automatically. Default: 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of entries per page, default 50
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 50.
+	Pagination *EventlogListParamsPagination `json:"pagination,omitzero"`
+}
+
+// EventlogListParamsPagination is the pagination value of main.eventlog.list.
+type EventlogListParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventlogListParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain EventlogListParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventlogListParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain EventlogListParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // EventlogListItem is one row of main.eventlog.list.
@@ -531,23 +603,63 @@ func EventlogTailCommand(p EventlogTailParams) b24.Command[*EventlogTailResult] 
 
 // EventlogTailParams holds the parameters of main.eventlog.tail.
 type EventlogTailParams struct {
-	// List of fields to return in the response. Available fields: - id — log
-	// entry identifier - timestampX — date and time of the event - severity —
-	// importance level of the event - auditTypeId — event type - moduleId —
-	// module identifier - itemId — object identifier - remoteAddr — IP address
-	// - userAgent — request User-Agent - requestUri — request URI - siteId —
-	// site identifier - userId — user identifier - guestId — guest identifier
-	// - description — event description
+	// List of fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - id — log entry identifier
+	//   - timestampX — date and time of the event
+	//   - severity — importance level of the event
+	//   - auditTypeId — event type
+	//   - moduleId — module identifier
+	//   - itemId — object identifier
+	//   - remoteAddr — IP address
+	//   - userAgent — request User-Agent
+	//   - requestUri — request URI
+	//   - siteId — site identifier
+	//   - userId — user identifier
+	//   - guestId — guest identifier
+	//   - description — event description
 	Select []string `json:"select,omitzero"`
-	// Conditions for filtering records in the format: - ["field", "operator",
-	// value] - ["field", value], default operator = Available fields are similar
-	// to those in select. More about filtering in REST 3.0. Default: =.
+	// Conditions for filtering records in the format:
+	//
+	//   - ["field", "operator", value]
+	//   - ["field", value], default operator =
+	//
+	// Available fields are similar to those in select.
+	//
+	// More about filtering in REST 3.0. Default: =.
 	Filter []any `json:"filter,omitzero"`
-	// Reference point for retrieving new records: - field — sorting field,
-	// default id - order — sorting direction ASC or DESC, default ASC - value
-	// — starting value, default 0 - limit — record limit, default 50. Default:
-	// id.
-	Cursor map[string]any `json:"cursor,omitzero"`
+	// Reference point for retrieving new records:
+	//
+	//   - field — sorting field, default id
+	//   - order — sorting direction ASC or DESC, default ASC
+	//   - value — starting value, default 0
+	//   - limit — record limit, default 50
+	//
+	// Default: id.
+	Cursor *EventlogTailParamsCursor `json:"cursor,omitzero"`
+}
+
+// EventlogTailParamsCursor is the cursor value of main.eventlog.tail.
+type EventlogTailParamsCursor struct {
+	Field b24.Opt[string] `json:"field,omitzero"`
+	Order b24.Opt[string] `json:"order,omitzero"`
+	Value b24.Opt[int64]  `json:"value,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventlogTailParamsCursor) UnmarshalJSON(data []byte) error {
+	type plain EventlogTailParamsCursor
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventlogTailParamsCursor) MarshalJSON() ([]byte, error) {
+	type plain EventlogTailParamsCursor
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // EventlogTailItem is one row of main.eventlog.tail.

@@ -54,17 +54,26 @@ func MessageStatusUpdateCommand(p MessageStatusUpdateParams) b24.Command[b24.Boo
 // MessageStatusUpdateParams holds the parameters of
 // messageservice.message.status.update.
 type MessageStatusUpdateParams struct {
-	// Provider code. The provider code can be obtained using the
-	// messageservice.sender.list method. Required.
+	// Provider code.
+	//
+	// The provider code can be obtained using the messageservice.sender.list
+	// method. Required.
 	Code string `json:"CODE"`
 	// External identifier of the message, received by the application handler when
 	// the message was sent. Required.
 	MessageID string `json:"MESSAGE_ID"`
-	// New status of the message. Supported values: - queued — message is queued
-	// for sending - sent — message has been sent by the provider - delivered —
-	// message has been successfully delivered to the recipient - undelivered —
-	// message was not delivered to the recipient - failed — error occurred while
-	// sending or processing the message by the provider. Required.
+	// New status of the message.
+	//
+	// Supported values:
+	//
+	//   - queued — message is queued for sending
+	//   - sent — message has been sent by the provider
+	//   - delivered — message has been successfully delivered to the recipient
+	//   - undelivered — message was not delivered to the recipient
+	//   - failed — error occurred while sending or processing the message by
+	//     the provider
+	//
+	// Required.
 	Status MessageStatusUpdateParamsStatus `json:"STATUS"`
 }
 

@@ -50,18 +50,39 @@ func SenderAddCommand(p SenderAddParams) b24.Command[b24.Bool] {
 
 // SenderAddParams holds the parameters of messageservice.sender.add.
 type SenderAddParams struct {
-	// Provider code. Allowed characters: a-z, A-Z, 0-9, ., -, _. Required.
+	// Provider code.
+	//
+	// Allowed characters: a-z, A-Z, 0-9, ., -, _. Required.
 	Code string `json:"CODE"`
-	// Provider type. Supported value: SMS. Required.
+	// Provider type.
+	//
+	// Supported value: SMS. Required.
 	Type string `json:"TYPE"`
-	// Application handler URL that is called when sending a message. The data that
-	// comes to the handler is described below. Required.
+	// Application handler URL that is called when sending a message.
+	//
+	// The data that comes to the handler is described below. Required.
 	Handler string `json:"HANDLER"`
-	// Provider name. Can be a string or an associative array of localized strings
-	// like:. Required.
+	// Provider name.
+	//
+	// Can be a string or an associative array of localized strings like:
+	//
+	//	'NAME': {
+	//	    'de': 'Anbietername',
+	//	    'en': 'provider name',
+	//	    ...
+	//	},
+	//
+	// Required.
 	Name any `json:"NAME"`
-	// Provider description. Can be a string or an associative array of localized
-	// strings like:
+	// Provider description.
+	//
+	// Can be a string or an associative array of localized strings like:
+	//
+	//	'DESCRIPTION': {
+	//	    'de': 'Anbieterbeschreibung',
+	//	    'en': 'provider description',
+	//	    ...
+	//	},
 	Description any `json:"DESCRIPTION,omitzero"`
 }
 
@@ -135,8 +156,10 @@ func SenderDeleteCommand(p SenderDeleteParams) b24.Command[b24.Bool] {
 
 // SenderDeleteParams holds the parameters of messageservice.sender.delete.
 type SenderDeleteParams struct {
-	// Provider code. The provider code can be obtained using the
-	// messageservice.sender.list method. Required.
+	// Provider code.
+	//
+	// The provider code can be obtained using the messageservice.sender.list
+	// method. Required.
 	Code string `json:"CODE"`
 }
 
@@ -233,16 +256,34 @@ func SenderUpdateCommand(p SenderUpdateParams) b24.Command[b24.Bool] {
 
 // SenderUpdateParams holds the parameters of messageservice.sender.update.
 type SenderUpdateParams struct {
-	// The code of the provider to be updated. The provider code can be obtained
-	// using the messageservice.sender.list method. Required.
+	// The code of the provider to be updated.
+	//
+	// The provider code can be obtained using the messageservice.sender.list
+	// method. Required.
 	Code string `json:"CODE"`
 	// New application handler URL.
 	Handler b24.Opt[string] `json:"HANDLER,omitzero"`
-	// New name of the provider. It can be a string or an associative array of
-	// localized strings in the following format:
+	// New name of the provider.
+	//
+	// It can be a string or an associative array of localized strings in the
+	// following format:
+	//
+	//	'NAME': {
+	//	    'de': 'Anbietername',
+	//	    'en': 'provider name',
+	//	    ...
+	//	},
 	Name any `json:"NAME,omitzero"`
-	// New description of the provider. It can be a string or an associative array
-	// of localized strings in the following format:
+	// New description of the provider.
+	//
+	// It can be a string or an associative array of localized strings in the
+	// following format:
+	//
+	//	'DESCRIPTION': {
+	//	    'de': 'Anbieterbeschreibung',
+	//	    'en': 'provider description',
+	//	    ...
+	//	},
 	Description any `json:"DESCRIPTION,omitzero"`
 }
 

@@ -43,9 +43,10 @@ func GetCommand(p GetParams) b24.Command[*GetResult] {
 
 // GetParams holds the parameters of method.get.
 type GetParams struct {
-	// The name of the method to check in lowercase, for example user.get. If the
-	// parameter is not provided or is empty, the method returns isExisting and
-	// isAvailable with the value false
+	// The name of the method to check in lowercase, for example user.get.
+	//
+	// If the parameter is not provided or is empty, the method returns isExisting
+	// and isAvailable with the value false
 	Name b24.Opt[string] `json:"name,omitzero"`
 }
 

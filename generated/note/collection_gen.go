@@ -72,10 +72,13 @@ func (p CollectionAddParams) validate() error {
 
 // CollectionAddParamsFields is the fields value of note.collection.add.
 type CollectionAddParamsFields struct {
-	// Knowledge base name. The knowledge base name must not exceed 255 characters.
-	// Required.
+	// Knowledge base name.
+	//
+	// The knowledge base name must not exceed 255 characters. Required.
 	Name string `json:"name"`
-	// Knowledge base position in the general list. Default: 0. Default: 0.
+	// Knowledge base position in the general list.
+	//
+	// Default: 0. Default: 0.
 	Position b24.Opt[int64] `json:"position,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -195,8 +198,10 @@ func CollectionArchiveCommand(p CollectionArchiveParams) b24.Command[*Collection
 
 // CollectionArchiveParams holds the parameters of note.collection.archive.
 type CollectionArchiveParams struct {
-	// Knowledge base identifier. The identifier can be obtained using the
-	// note.collection.list method. Required.
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -278,8 +283,10 @@ func CollectionDeleteCommand(p CollectionDeleteParams) b24.Command[*CollectionDe
 
 // CollectionDeleteParams holds the parameters of note.collection.delete.
 type CollectionDeleteParams struct {
-	// Knowledge base identifier. The identifier can be obtained using the
-	// note.collection.list method. Required.
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -365,20 +372,36 @@ func CollectionFieldGetCommand(p CollectionFieldGetParams) b24.Command[*Collecti
 
 // CollectionFieldGetParams holds the parameters of note.collection.field.get.
 type CollectionFieldGetParams struct {
-	// The name of the field whose description needs to be retrieved. Available
-	// fields: - id — knowledge base identifier - name — knowledge base name -
-	// position — knowledge base position - policyLevel — base access policy -
-	// createdBy — knowledge base author identifier - createdAt — creation date
-	// and time - updatedBy — last editor identifier - updatedAt — last
-	// modification date and time. Required.
+	// The name of the field whose description needs to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — knowledge base identifier
+	//   - name — knowledge base name
+	//   - position — knowledge base position
+	//   - policyLevel — base access policy
+	//   - createdBy — knowledge base author identifier
+	//   - createdAt — creation date and time
+	//   - updatedBy — last editor identifier
+	//   - updatedAt — last modification date and time
+	//
+	// Required.
 	Name CollectionFieldGetParamsName `json:"name"`
-	// A list of description fields to be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// A list of description fields to be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -513,13 +536,21 @@ func CollectionFieldListCommand(p CollectionFieldListParams) b24.Command[*Collec
 // CollectionFieldListParams holds the parameters of
 // note.collection.field.list.
 type CollectionFieldListParams struct {
-	// List of description fields that must be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// List of description fields that must be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -608,8 +639,10 @@ func CollectionGetCommand(p CollectionGetParams) b24.Command[*CollectionGetResul
 
 // CollectionGetParams holds the parameters of note.collection.get.
 type CollectionGetParams struct {
-	// Knowledge base identifier. The identifier can be obtained using the
-	// note.collection.list method. Required.
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -634,8 +667,14 @@ type CollectionGetItem struct {
 	Name b24.String `json:"name"`
 	// Knowledge base position in the general list
 	Position b24.Int `json:"position"`
-	// Basic knowledge base access policy. Possible values: - none — no access -
-	// view — view - manage — edit - moderate — administration
+	// Basic knowledge base access policy.
+	//
+	// Possible values:
+	//
+	//   - none — no access
+	//   - view — view
+	//   - manage — edit
+	//   - moderate — administration
 	PolicyLevel CollectionGetItemPolicyLevel `json:"policyLevel"`
 	// Knowledge base author identifier
 	CreatedBy b24.Int `json:"createdBy"`
@@ -722,8 +761,8 @@ func (v *CollectionGetItemPolicyLevel) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: The user does not have
-// access to the Knowledge Base module
+//   - BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION: The user does not have
+//     access to the Knowledge Base module
 func CollectionList(ctx context.Context, c b24.Caller, p CollectionListParams, opts ...b24.CallOption) (*CollectionListResult, error) {
 	var out CollectionListResult
 	if err := b24.Invoke(ctx, c, CollectionListCommand(p).Request, &out, opts...); err != nil {
@@ -753,7 +792,11 @@ type CollectionListParams struct {
 // CollectionListParamsPagination is the pagination value of
 // note.collection.list.
 type CollectionListParamsPagination struct {
-	// Page size. Allowed values: from 1 to 200 Default: 50. Default: 50.
+	// Page size.
+	//
+	// Allowed values: from 1 to 200
+	//
+	// Default: 50. Default: 50.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// Next page cursor. Pass the nextCursor value from the previous response.
 	// Object structure description
@@ -778,10 +821,12 @@ func (v CollectionListParamsPagination) MarshalJSON() ([]byte, error) {
 // note.collection.list.
 type CollectionListParamsPaginationAfterCursor struct {
 	// The position field value of the last knowledge base from the previous page.
+	//
 	// Required if afterCursor is specified. Required.
 	Position int64 `json:"position"`
-	// The identifier of the last knowledge base from the previous page. Required
-	// if afterCursor is specified. Required.
+	// The identifier of the last knowledge base from the previous page.
+	//
+	// Required if afterCursor is specified. Required.
 	ID int64 `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -809,8 +854,14 @@ type CollectionListResult struct {
 	Name b24.String `json:"name"`
 	// Position of the knowledge base in the overall list
 	Position b24.Int `json:"position"`
-	// Base access policy of the knowledge base. Possible values: - none — no
-	// access - view — view - manage — edit - moderate — administration
+	// Base access policy of the knowledge base.
+	//
+	// Possible values:
+	//
+	//   - none — no access
+	//   - view — view
+	//   - manage — edit
+	//   - moderate — administration
 	PolicyLevel CollectionListResultPolicyLevel `json:"policyLevel"`
 	// Knowledge base author identifier
 	CreatedBy b24.Int `json:"createdBy"`
@@ -961,8 +1012,10 @@ func CollectionUpdateCommand(p CollectionUpdateParams) b24.Command[*CollectionUp
 
 // CollectionUpdateParams holds the parameters of note.collection.update.
 type CollectionUpdateParams struct {
-	// Knowledge base identifier. The identifier can be obtained using the
-	// note.collection.list method. Required.
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	// Required.
 	ID int64 `json:"id"`
 	// Object with the fields that need to be changed. Object structure
 	// description. Required.
@@ -988,8 +1041,9 @@ func (p CollectionUpdateParams) validate() error {
 
 // CollectionUpdateParamsFields is the fields value of note.collection.update.
 type CollectionUpdateParamsFields struct {
-	// New knowledge base name. The knowledge base name must not exceed 255
-	// characters. Required.
+	// New knowledge base name.
+	//
+	// The knowledge base name must not exceed 255 characters. Required.
 	Name string `json:"name"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

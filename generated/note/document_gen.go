@@ -84,17 +84,25 @@ func (p DocumentAddParams) validate() error {
 
 // DocumentAddParamsFields is the fields value of note.document.add.
 type DocumentAddParamsFields struct {
-	// Knowledge base identifier. The identifier can be obtained using the
-	// note.collection.list method. Required.
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	// Required.
 	CollectionID int64 `json:"collectionId"`
-	// Document title. The document title must not exceed 255 characters. Required.
+	// Document title.
+	//
+	// The document title must not exceed 255 characters. Required.
 	Title string `json:"title"`
-	// Parent document identifier. The identifier can be obtained using the
-	// note.document.tree.list method. Use this if you need to create a nested
-	// document. The parent document must belong to the same knowledge base as
-	// collectionId.
+	// Parent document identifier.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
+	//
+	// Use this if you need to create a nested document. The parent document must
+	// belong to the same knowledge base as collectionId.
 	ParentID b24.Opt[int64] `json:"parentId,omitzero"`
-	// Initial document content in Markdown. Maximum size: 1 048 576 bytes.
+	// Initial document content in Markdown.
+	//
+	// Maximum size: 1 048 576 bytes.
 	Markdown b24.Opt[string] `json:"markdown,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -199,8 +207,10 @@ func DocumentArchiveCommand(p DocumentArchiveParams) b24.Command[*DocumentArchiv
 
 // DocumentArchiveParams holds the parameters of note.document.archive.
 type DocumentArchiveParams struct {
-	// Document identifier. The identifier can be obtained using the
-	// note.document.tree.list method. Required.
+	// Document identifier.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -281,8 +291,10 @@ func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[*DocumentDeleteRe
 
 // DocumentDeleteParams holds the parameters of note.document.delete.
 type DocumentDeleteParams struct {
-	// Document identifier. The identifier can be obtained using the
-	// note.document.tree.list method. Required.
+	// Document identifier.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -368,21 +380,38 @@ func DocumentFieldGetCommand(p DocumentFieldGetParams) b24.Command[*DocumentFiel
 
 // DocumentFieldGetParams holds the parameters of note.document.field.get.
 type DocumentFieldGetParams struct {
-	// The name of the field whose description needs to be retrieved. Available
-	// fields: - id — document identifier - collectionId — knowledge base
-	// identifier - parentId — parent document identifier - title — document
-	// title - markdown — document content in Markdown - position — document
-	// position among neighboring pages - createdBy — document author identifier
-	// - createdAt — creation date and time - updatedBy — last editor
-	// identifier - updatedAt — last modification date and time. Required.
+	// The name of the field whose description needs to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — document identifier
+	//   - collectionId — knowledge base identifier
+	//   - parentId — parent document identifier
+	//   - title — document title
+	//   - markdown — document content in Markdown
+	//   - position — document position among neighboring pages
+	//   - createdBy — document author identifier
+	//   - createdAt — creation date and time
+	//   - updatedBy — last editor identifier
+	//   - updatedAt — last modification date and time
+	//
+	// Required.
 	Name DocumentFieldGetParamsName `json:"name"`
 	// A list of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// title - description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -520,13 +549,21 @@ func DocumentFieldListCommand(p DocumentFieldListParams) b24.Command[*DocumentFi
 
 // DocumentFieldListParams holds the parameters of note.document.field.list.
 type DocumentFieldListParams struct {
-	// List of description fields that must be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// List of description fields that must be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -619,8 +656,10 @@ func DocumentGetCommand(p DocumentGetParams) b24.Command[*DocumentGetResult] {
 
 // DocumentGetParams holds the parameters of note.document.get.
 type DocumentGetParams struct {
-	// Document identifier. The identifier can be obtained using the
-	// note.document.tree.list method. Required.
+	// Document identifier.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -730,19 +769,34 @@ func DocumentSearchFieldGetCommand(p DocumentSearchFieldGetParams) b24.Command[*
 // DocumentSearchFieldGetParams holds the parameters of
 // note.document.search.field.get.
 type DocumentSearchFieldGetParams struct {
-	// The name of the field whose description needs to be retrieved. Available
-	// fields: - documentId — identifier of the found document - collectionId —
-	// identifier of the knowledge base - title — document title - score —
-	// relative relevance of the match - snippet — text fragment with highlighted
-	// matches - sharedAccess — direct access flag to the document. Required.
+	// The name of the field whose description needs to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - documentId — identifier of the found document
+	//   - collectionId — identifier of the knowledge base
+	//   - title — document title
+	//   - score — relative relevance of the match
+	//   - snippet — text fragment with highlighted matches
+	//   - sharedAccess — direct access flag to the document
+	//
+	// Required.
 	Name DocumentSearchFieldGetParamsName `json:"name"`
 	// A list of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// title - description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -876,13 +930,21 @@ func DocumentSearchFieldListCommand(p DocumentSearchFieldListParams) b24.Command
 // DocumentSearchFieldListParams holds the parameters of
 // note.document.search.field.list.
 type DocumentSearchFieldListParams struct {
-	// List of description fields that must be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// List of description fields that must be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -978,8 +1040,11 @@ func DocumentSearchListCommand(p DocumentSearchListParams) b24.Command[*Document
 
 // DocumentSearchListParams holds the parameters of note.document.search.list.
 type DocumentSearchListParams struct {
-	// Search query. Minimum length: 3 characters Maximum length: 200 characters.
-	// Required.
+	// Search query.
+	//
+	// Minimum length: 3 characters
+	//
+	// Maximum length: 200 characters. Required.
 	Query string `json:"query"`
 	// Pagination object. Object structure description
 	Pagination *DocumentSearchListParamsPagination `json:"pagination,omitzero"`
@@ -999,7 +1064,11 @@ func (p DocumentSearchListParams) validate() error {
 // DocumentSearchListParamsPagination is the pagination value of
 // note.document.search.list.
 type DocumentSearchListParamsPagination struct {
-	// Page size. Allowed values: from 1 to 200 Default: 50. Default: 50.
+	// Page size.
+	//
+	// Allowed values: from 1 to 200
+	//
+	// Default: 50. Default: 50.
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1033,8 +1102,12 @@ type DocumentSearchListResult struct {
 	// HTML fragment with highlighted matches (tags … )
 	Snippet b24.String `json:"snippet"`
 	// Flag for direct access to the document without access to the entire
-	// knowledge base. Possible values: - true — document is available via direct
-	// access - false — document is available via knowledge base access
+	// knowledge base.
+	//
+	// Possible values:
+	//
+	//   - true — document is available via direct access
+	//   - false — document is available via knowledge base access
 	SharedAccess b24.Bool `json:"sharedAccess"`
 	// true value if there are more results beyond the current page
 	HasMore b24.Bool `json:"hasMore"`
@@ -1133,19 +1206,34 @@ func DocumentTreeFieldGetCommand(p DocumentTreeFieldGetParams) b24.Command[*Docu
 // DocumentTreeFieldGetParams holds the parameters of
 // note.document.tree.field.get.
 type DocumentTreeFieldGetParams struct {
-	// The name of the field whose description needs to be retrieved. Available
-	// fields: - id — document identifier - collectionId — knowledge base
-	// identifier - parentId — parent document identifier - title — document
-	// title - position — document position among neighboring pages - children
-	// — document child pages. Required.
+	// The name of the field whose description needs to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — document identifier
+	//   - collectionId — knowledge base identifier
+	//   - parentId — parent document identifier
+	//   - title — document title
+	//   - position — document position among neighboring pages
+	//   - children — document child pages
+	//
+	// Required.
 	Name DocumentTreeFieldGetParamsName `json:"name"`
 	// A list of description fields that need to be returned in the response.
-	// Available fields: - name — field name - type — data type - title —
-	// title - description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1276,13 +1364,21 @@ func DocumentTreeFieldListCommand(p DocumentTreeFieldListParams) b24.Command[*Do
 // DocumentTreeFieldListParams holds the parameters of
 // note.document.tree.field.list.
 type DocumentTreeFieldListParams struct {
-	// List of description fields that must be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// List of description fields that must be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1377,8 +1473,10 @@ func DocumentTreeListCommand(p DocumentTreeListParams) b24.Command[*DocumentTree
 
 // DocumentTreeListParams holds the parameters of note.document.tree.list.
 type DocumentTreeListParams struct {
-	// Knowledge base identifier. The identifier can be obtained using the
-	// note.collection.list method. Required.
+	// Knowledge base identifier.
+	//
+	// The identifier can be obtained using the note.collection.list method.
+	// Required.
 	CollectionID int64 `json:"collectionId"`
 }
 
@@ -1410,10 +1508,11 @@ type DocumentTreeListResult struct {
 	// Child pages of the document
 	Children json.RawMessage `json:"children"`
 	// The value of true, if the tree exceeded the internal limit TREE_MAX_NODES =
-	// 5000 and was truncated by root nodes. Exception — the first root document.
-	// If it alone exceeds the internal limit TREE_MAX_NODES, the method will
-	// return its initial part in breadth-first order so that the response is not
-	// empty.
+	// 5000 and was truncated by root nodes.
+	//
+	// Exception — the first root document. If it alone exceeds the internal
+	// limit TREE_MAX_NODES, the method will return its initial part in
+	// breadth-first order so that the response is not empty.
 	Truncated b24.Bool `json:"truncated"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1535,17 +1634,25 @@ func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateRe
 
 // DocumentUpdateParams holds the parameters of note.document.update.
 type DocumentUpdateParams struct {
-	// Document identifier. The identifier can be obtained using the
-	// note.document.tree.list method. Required.
+	// Document identifier.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
+	// Required.
 	ID int64 `json:"id"`
 	// An object with the fields that need to be changed. Object structure
 	// description. Required.
 	Fields DocumentUpdateParamsFields `json:"fields"`
 	// Determines whether to force overwrite the document content if it has unsaved
-	// changes from a collaborative editor. Possible values: - true — overwrite
-	// the document content - false — do not overwrite the content if there are
-	// unsaved changes Default: false Use this if you are passing fields.markdown.
-	// Default: false.
+	// changes from a collaborative editor.
+	//
+	// Possible values:
+	//
+	//   - true — overwrite the document content
+	//   - false — do not overwrite the content if there are unsaved changes
+	//
+	// Default: false
+	//
+	// Use this if you are passing fields.markdown. Default: false.
 	Overwrite b24.Opt[bool] `json:"overwrite,omitzero"`
 }
 
@@ -1562,21 +1669,32 @@ func (p DocumentUpdateParams) validate() error {
 
 // DocumentUpdateParamsFields is the fields value of note.document.update.
 type DocumentUpdateParamsFields struct {
-	// New document title. The document title must not exceed 255 characters. Pass
-	// fields.title, fields.markdown, or both fields at once.
+	// New document title.
+	//
+	// The document title must not exceed 255 characters.
+	//
+	// Pass fields.title, fields.markdown, or both fields at once.
 	Title b24.Opt[string] `json:"title,omitzero"`
-	// New document content in Markdown. To add a file to the document, insert
-	// assetMarkdown, obtained via the note.file.get or note.file.add method, as a
-	// separate line at the beginning of the line, without a prefix or suffix in
-	// the same line. For images and videos, you can extend the block with width
-	// and align parameters, for example [[image fileId=5001 width=30.98
-	// align=left]]. The width parameter sets the width as a percentage of the
-	// editor container. The value can contain up to two decimal places. For a
-	// block without align, the allowed range is from 10 to 100; for align=left or
-	// align=right, it is from 10 to 70. The align parameter sets alignment.
-	// Possible values: left, right. Center alignment is applied by default, so you
-	// do not need to pass center. Maximum size: 1 048 576 bytes. Pass
-	// fields.title, fields.markdown, or both fields at once. Default: center.
+	// New document content in Markdown.
+	//
+	// To add a file to the document, insert assetMarkdown, obtained via the
+	// note.file.get or note.file.add method, as a separate line at the beginning
+	// of the line, without a prefix or suffix in the same line.
+	//
+	// For images and videos, you can extend the block with width and align
+	// parameters, for example [[image fileId=5001 width=30.98 align=left]].
+	//
+	// The width parameter sets the width as a percentage of the editor container.
+	// The value can contain up to two decimal places. For a block without align,
+	// the allowed range is from 10 to 100; for align=left or align=right, it is
+	// from 10 to 70.
+	//
+	// The align parameter sets alignment. Possible values: left, right. Center
+	// alignment is applied by default, so you do not need to pass center.
+	//
+	// Maximum size: 1 048 576 bytes.
+	//
+	// Pass fields.title, fields.markdown, or both fields at once. Default: center.
 	Markdown b24.Opt[string] `json:"markdown,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -58,17 +58,21 @@ func FileAddCommand(p FileAddParams) b24.Command[*FileAddResult] {
 
 // FileAddParams holds the parameters of note.file.add.
 type FileAddParams struct {
-	// Identifier of the document to which the file should be attached. The
-	// identifier can be obtained using the note.document.tree.list method.
+	// Identifier of the document to which the file should be attached.
+	//
+	// The identifier can be obtained using the note.document.tree.list method.
 	// Required.
 	DocumentID int64 `json:"documentId"`
-	// File name with extension. Allowed extensions: png, jpg, jpeg, gif, webp,
-	// svg, pdf, txt, md, csv, doc, docx, xls, xlsx, ppt, pptx, mp4, webm, mov.
-	// Required.
+	// File name with extension.
+	//
+	// Allowed extensions: png, jpg, jpeg, gif, webp, svg, pdf, txt, md, csv, doc,
+	// docx, xls, xlsx, ppt, pptx, mp4, webm, mov. Required.
 	FileName string `json:"fileName"`
-	// Binary file content in Base64 encoding. The maximum file size depends on the
-	// main.max_file_size setting in Bitrix24. If it is not set, the 25 MiB (25 *
-	// 1024 * 1024 bytes) limit is used. Required.
+	// Binary file content in Base64 encoding.
+	//
+	// The maximum file size depends on the main.max_file_size setting in Bitrix24.
+	// If it is not set, the 25 MiB (25 * 1024 * 1024 bytes) limit is used.
+	// Required.
 	FileContent string `json:"fileContent"`
 }
 
@@ -112,9 +116,11 @@ type FileAddItem struct {
 	// Attachment type for the Markdown block
 	AssetType b24.String `json:"assetType"`
 	// Ready-to-use Markdown block for inserting the file into a document via
-	// note.document.update. Before inserting an image or video, you can extend the
-	// block with scale and alignment parameters. For details, see the markdown
-	// field description in note.document.update
+	// note.document.update.
+	//
+	// Before inserting an image or video, you can extend the block with scale and
+	// alignment parameters. For details, see the markdown field description in
+	// note.document.update
 	AssetMarkdown b24.String `json:"assetMarkdown"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -202,19 +208,36 @@ func FileFieldGetCommand(p FileFieldGetParams) b24.Command[*FileFieldGetResult] 
 
 // FileFieldGetParams holds the parameters of note.file.field.get.
 type FileFieldGetParams struct {
-	// The name of the field whose description needs to be retrieved. Available
-	// fields: - id — file identifier - documentId — document identifier - name
-	// — file name - size — file size in bytes - mimeType — file MIME type -
-	// assetType — attachment type for Markdown - assetMarkdown — ready-to-use
-	// Markdown block for insertion into the document. Required.
+	// The name of the field whose description needs to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — file identifier
+	//   - documentId — document identifier
+	//   - name — file name
+	//   - size — file size in bytes
+	//   - mimeType — file MIME type
+	//   - assetType — attachment type for Markdown
+	//   - assetMarkdown — ready-to-use Markdown block for insertion into the
+	//     document
+	//
+	// Required.
 	Name FileFieldGetParamsName `json:"name"`
-	// A list of description fields to be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — requiredness groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// A list of description fields to be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — requiredness groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -346,13 +369,21 @@ func FileFieldListCommand(p FileFieldListParams) b24.Command[*FileFieldListResul
 
 // FileFieldListParams holds the parameters of note.file.field.list.
 type FileFieldListParams struct {
-	// List of description fields that must be returned in the response. Available
-	// fields: - name — field name - type — data type - title — header -
-	// description — description - validationRules — validation rules -
-	// requiredGroups — mandatory groups - filterable — filter availability
-	// flag - sortable — sorting availability flag - editable — editability
-	// flag - multiple — multiple value flag - elementType — item type for
-	// composite fields
+	// List of description fields that must be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — header
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability flag
+	//   - sortable — sorting availability flag
+	//   - editable — editability flag
+	//   - multiple — multiple value flag
+	//   - elementType — item type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -443,11 +474,15 @@ func FileGetCommand(p FileGetParams) b24.Command[*FileGetResult] {
 
 // FileGetParams holds the parameters of note.file.get.
 type FileGetParams struct {
-	// File identifier. The file identifier can be obtained in the response of the
-	// note.file.add method. Required.
+	// File identifier.
+	//
+	// The file identifier can be obtained in the response of the note.file.add
+	// method. Required.
 	ID int64 `json:"id"`
-	// Document identifier to which the file is attached. Use the same document
-	// identifier that you passed to the note.file.add method. Required.
+	// Document identifier to which the file is attached.
+	//
+	// Use the same document identifier that you passed to the note.file.add
+	// method. Required.
 	DocumentID int64 `json:"documentId"`
 }
 
@@ -474,8 +509,10 @@ type FileGetItem struct {
 	Item json.RawMessage `json:"item"`
 	// Identifier of the file
 	ID b24.Int `json:"id"`
-	// Document identifier to which the file is attached. This is the same document
-	// identifier that you passed to the note.file.add method.
+	// Document identifier to which the file is attached.
+	//
+	// This is the same document identifier that you passed to the note.file.add
+	// method.
 	DocumentID b24.Int `json:"documentId"`
 	// File name.
 	Name b24.String `json:"name"`
@@ -483,14 +520,23 @@ type FileGetItem struct {
 	Size b24.Int `json:"size"`
 	// File MIME type.
 	MimeType b24.String `json:"mimeType"`
-	// Attachment type for Markdown. Possible values: - image — image - video —
-	// video - file — regular file
+	// Attachment type for Markdown.
+	//
+	// Possible values:
+	//
+	//   - image — image
+	//   - video — video
+	//   - file — regular file
 	AssetType FileGetItemAssetType `json:"assetType"`
 	// Ready-to-use Markdown block for insertion into a document in [[ fileId= ]]
-	// format. To make the attachment appear in the document, pass this block to
-	// markdown via note.document.update. Before inserting an image or video, you
-	// can extend the block with scale and alignment parameters. For details, see
-	// the markdown field description in note.document.update.
+	// format.
+	//
+	// To make the attachment appear in the document, pass this block to markdown
+	// via note.document.update.
+	//
+	// Before inserting an image or video, you can extend the block with scale and
+	// alignment parameters. For details, see the markdown field description in
+	// note.document.update.
 	AssetMarkdown b24.String `json:"assetMarkdown"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

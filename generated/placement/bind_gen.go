@@ -65,17 +65,32 @@ type BindParams struct {
 	// Array of parameters TITLE, DESCRIPTION, and GROUP_NAME for specified
 	// languages. Users who have selected one of these languages in the Bitrix24
 	// interface will see localized versions of TITLE, DESCRIPTION, and GROUP_NAME:
+	//
+	//	"LANG_ALL": {
+	//	    "en": {
+	//	        "TITLE": "title",
+	//	        "DESCRIPTION": "description",
+	//	        "GROUP_NAME": "group"
+	//	    },
+	//	    "de": {
+	//	        "TITLE": "Titel",
+	//	        "DESCRIPTION": "Beschreibung",
+	//	        "GROUP_NAME": "Gruppe"
+	//	    }
+	//	}
 	LangAll map[string]any `json:"LANG_ALL,omitzero"`
 	// Additional display parameters for the widget. Specific values depend on the
 	// placement. Currently used in widgets for messengers, in the widget
 	// PAGE_BACKGROUND_WORKER, and in the widget CRM_XXX_DETAIL_ACTIVITY
-	Options map[string]any `json:"OPTIONS,omitzero"`
+	Options *BindParamsOptions `json:"OPTIONS,omitzero"`
 	// Identifier of the Bitrix24 user for whom the registered widget will be
 	// available. Possible values can be obtained using the user.get method.
+	//
 	// Currently, this parameter is only supported by the widget
-	// PAGE_BACKGROUND_WORKER. If you attempt to register a placement in other
-	// widgets, you will receive the error ERROR_PLACEMENT_USER_MODE: User mode is
-	// not available.
+	// PAGE_BACKGROUND_WORKER.
+	//
+	// If you attempt to register a placement in other widgets, you will receive
+	// the error ERROR_PLACEMENT_USER_MODE: User mode is not available.
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 
@@ -94,4 +109,23 @@ func (p BindParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// BindParamsOptions is the OPTIONS value of placement.bind.
+type BindParamsOptions struct {
+	ErrorHandlerURL b24.Opt[string] `json:"errorHandlerUrl,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BindParamsOptions) UnmarshalJSON(data []byte) error {
+	type plain BindParamsOptions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BindParamsOptions) MarshalJSON() ([]byte, error) {
+	type plain BindParamsOptions
+	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -21,8 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - WRONG_AUTH_TYPE: Current authorization type is denied for this method
-// Application context required Method call not from application context.
+//   - WRONG_AUTH_TYPE: Current authorization type is denied for this method
+//     Application context required Method call not from application context.
 func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) ([]b24.String, error) {
 	var out []b24.String
 	if err := b24.Invoke(ctx, c, ListCommand(p).Request, &out, opts...); err != nil {
@@ -45,14 +45,19 @@ func ListCommand(p ListParams) b24.Command[[]b24.String] {
 
 // ListParams holds the parameters of placement.list.
 type ListParams struct {
-	// Limits the list to a specific application scope. If the parameter is
-	// provided and not empty, the method returns placements only for the specified
-	// scope.
+	// Limits the list to a specific application scope.
+	//
+	// If the parameter is provided and not empty, the method returns placements
+	// only for the specified scope.
 	Scope b24.Opt[string] `json:"SCOPE,omitzero"`
-	// Flag to retrieve the full list of placements. If the parameter is not
-	// provided or is set to false, the method returns placements for the current
-	// application's scope and global placements. If the parameter is set to true,
-	// the method returns placements for all service scopes. The parameter is
-	// considered only if SCOPE is not provided.
+	// Flag to retrieve the full list of placements.
+	//
+	// If the parameter is not provided or is set to false, the method returns
+	// placements for the current application's scope and global placements.
+	//
+	// If the parameter is set to true, the method returns placements for all
+	// service scopes.
+	//
+	// The parameter is considered only if SCOPE is not provided.
 	Full b24.Opt[bool] `json:"FULL,omitzero"`
 }

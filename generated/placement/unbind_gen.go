@@ -49,19 +49,31 @@ func UnbindCommand(p UnbindParams) b24.Command[*UnbindResult] {
 
 // UnbindParams holds the parameters of placement.unbind.
 type UnbindParams struct {
-	// Code of the placement. PLACEMENT can be obtained by: - using the
-	// placement.list method - using the placement.get method in the placement
-	// field. Required.
+	// Code of the placement.
+	//
+	// PLACEMENT can be obtained by:
+	//
+	//   - using the placement.list method
+	//   - using the placement.get method in the placement field
+	//
+	// Required.
 	Placement string `json:"PLACEMENT"`
-	// URL of the widget handler. HANDLER can be obtained using the placement.get
-	// method in the handler field. If the parameter is not provided or is empty,
-	// the method removes all handlers of the specified placement registered by the
-	// application.
+	// URL of the widget handler.
+	//
+	// HANDLER can be obtained using the placement.get method in the handler field.
+	//
+	// If the parameter is not provided or is empty, the method removes all
+	// handlers of the specified placement registered by the application.
 	Handler b24.Opt[string] `json:"HANDLER,omitzero"`
-	// Identifier of the Bitrix24 user for whom the handler was registered. USER_ID
-	// can be obtained by: - using the user.get method - using the user.current
-	// method for the current user If the parameter is provided, the method removes
-	// only the handlers for the specified user.
+	// Identifier of the Bitrix24 user for whom the handler was registered.
+	//
+	// USER_ID can be obtained by:
+	//
+	//   - using the user.get method
+	//   - using the user.current method for the current user
+	//
+	// If the parameter is provided, the method removes only the handlers for the
+	// specified user.
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 

@@ -23,9 +23,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - WRONG_AUTH_TYPE: Get access to application config available only for
-// application authorization. Method call not from the context of an OAuth
-// application
+//   - WRONG_AUTH_TYPE: Get access to application config available only for
+//     application authorization. Method call not from the context of an
+//     OAuth application
 func ApplicationConfigGet(ctx context.Context, c b24.Caller, p ApplicationConfigGetParams, opts ...b24.CallOption) (*ApplicationConfigGetResult, error) {
 	var out ApplicationConfigGetResult
 	if err := b24.Invoke(ctx, c, ApplicationConfigGetCommand(p).Request, &out, opts...); err != nil {
@@ -49,11 +49,19 @@ func ApplicationConfigGetCommand(p ApplicationConfigGetParams) b24.Command[*Appl
 // ApplicationConfigGetParams holds the parameters of
 // pull.application.config.get.
 type ApplicationConfigGetParams struct {
-	// Use cached data: - Y — use cache - N — do not use cache If the parameter
-	// is not provided, the cache is used
+	// Use cached data:
+	//
+	//   - Y — use cache
+	//   - N — do not use cache
+	//
+	// If the parameter is not provided, the cache is used
 	Cache b24.Opt[b24.Bool] `json:"CACHE,omitzero"`
-	// Refresh channels upon expiration: - Y — refresh - N — do not refresh If
-	// the parameter is not provided, refreshing is enabled
+	// Refresh channels upon expiration:
+	//
+	//   - Y — refresh
+	//   - N — do not refresh
+	//
+	// If the parameter is not provided, refreshing is enabled
 	Reopen b24.Opt[b24.Bool] `json:"REOPEN,omitzero"`
 }
 
@@ -61,23 +69,48 @@ type ApplicationConfigGetParams struct {
 type ApplicationConfigGetResult struct {
 	// Push&Pull server parameters more details
 	Server ApplicationConfigGetResultServer `json:"server"`
-	// Push&Pull API versions: - revision_web integer — web API version -
-	// revision_mobile integer — mobile API version
+	// Push&Pull API versions:
+	//
+	//   - revision_web integer — web API version
+	//   - revision_mobile integer — mobile API version
 	API ApplicationConfigGetResultAPI `json:"api"`
-	// Application channels. Contains two channel types: shared and private. See
-	// the channel field descriptions in the Shared/Private Channel Type section
+	// Application channels.
+	//
+	// Contains two channel types: shared and private.
+	//
+	// See the channel field descriptions in the Shared/Private Channel Type
+	// section
 	Channels ApplicationConfigGetResultChannels `json:"channels"`
 	// Expiration time of the configuration in Unix timestamp format
 	Exp b24.Int `json:"exp"`
-	// Public user channels in the format: where: - — user identifier - user_id
-	// — user identifier - public_id — public channel identifier - signature
-	// — channel signature - start — channel activation start time - end —
-	// channel activation end time
+	// Public user channels in the format:
+	//
+	//	{
+	//	    "<user_id>": {
+	//	        "user_id": user_id,
+	//	        "public_id": "string",
+	//	        "signature": "string",
+	//	        "start": "datetime",
+	//	        "end": "datetime"
+	//	    }
+	//	}
+	//
+	// where:
+	//
+	//   - — user identifier
+	//   - user_id — user identifier
+	//   - public_id — public channel identifier
+	//   - signature — channel signature
+	//   - start — channel activation start time
+	//   - end — channel activation end time
 	PublicChannels ApplicationConfigGetResultPublicChannels `json:"publicChannels"`
-	// Public client identifier. Returned in shared mode of the server
+	// Public client identifier.
+	//
+	// Returned in shared mode of the server
 	ClientID b24.String `json:"clientId"`
-	// JWT token for connection. Returned if JWT issuance is enabled in the server
-	// configuration
+	// JWT token for connection.
+	//
+	// Returned if JWT issuance is enabled in the server configuration
 	Jwt b24.String `json:"jwt"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -102,8 +135,10 @@ type ApplicationConfigGetResultServer struct {
 	Version b24.Int `json:"version"`
 	// Server availability indicator
 	ServerEnabled b24.Bool `json:"server_enabled"`
-	// Server mode: - personal — own Push&Pull server - shared — shared
-	// Push&Pull server
+	// Server mode:
+	//
+	//   - personal — own Push&Pull server
+	//   - shared — shared Push&Pull server
 	Mode ApplicationConfigGetResultServerMode `json:"mode"`
 	// Account hostname
 	Hostname b24.String `json:"hostname"`
@@ -167,13 +202,18 @@ func (v ApplicationConfigGetResultAPI) MarshalJSON() ([]byte, error) {
 type ApplicationConfigGetResultChannels struct {
 	// Channel identifier
 	ID b24.String `json:"id"`
-	// Public channel identifier. May be absent for shared
+	// Public channel identifier.
+	//
+	// May be absent for shared
 	PublicID b24.String `json:"public_id"`
 	// Channel activation start time
 	Start b24.Time `json:"start"`
 	// Channel activation end time
 	End b24.Time `json:"end"`
-	// Channel type: - shared - private
+	// Channel type:
+	//
+	//   - shared
+	//   - private
 	Type b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -311,13 +351,34 @@ func ApplicationEventAddCommand(p ApplicationEventAddParams) b24.Command[b24.Boo
 // ApplicationEventAddParams holds the parameters of
 // pull.application.event.add.
 type ApplicationEventAddParams struct {
-	// The event command. The parameter accepts any command value as long as it
-	// adheres to the format. Allowed characters: A-Z, a-z, 0-9, _, :, |, ., -.
-	// Required.
+	// The event command.
+	//
+	// The parameter accepts any command value as long as it adheres to the format.
+	//
+	// Allowed characters: A-Z, a-z, 0-9, _, :, |, ., -. Required.
 	Command string `json:"COMMAND"`
-	// Event parameters in the format: where: - field_n - the name of the event
-	// parameter - value_n - the value of the event parameter The parameter accepts
-	// any name and value. Example:
+	// Event parameters in the format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n
+	//	}
+	//
+	// where:
+	//
+	//   - field_n - the name of the event parameter
+	//   - value_n - the value of the event parameter
+	//
+	// The parameter accepts any name and value.
+	//
+	// Example:
+	//
+	//	{
+	//	    "grid_id": 15,
+	//	    "status": "done"
+	//	}
 	Params map[string]any `json:"PARAMS,omitzero"`
 }
 
@@ -382,8 +443,14 @@ func ApplicationPushAddCommand(p ApplicationPushAddParams) b24.Command[b24.Bool]
 // ApplicationPushAddParams holds the parameters of pull.application.push.add.
 type ApplicationPushAddParams struct {
 	// Identifier of the user or an array of user identifiers to whom the push
-	// notification is sent. USER_ID can be obtained via: - the method user.get -
-	// the method user.current for the current user. Required.
+	// notification is sent.
+	//
+	// USER_ID can be obtained via:
+	//
+	//   - the method user.get
+	//   - the method user.current for the current user
+	//
+	// Required.
 	UserID any `json:"USER_ID"`
 	// Text of the push notification. Required.
 	Text string `json:"TEXT"`

@@ -285,10 +285,13 @@ type CommentUpdateParamsFields struct {
 	// Description of the entry. HTML and BB-code formatting can be used
 	Description b24.Opt[int64] `json:"description,omitzero"`
 	// An array of attached files. Each element is an array containing the name and
-	// content encoded in base64. To add a new file, you must provide a list where
-	// the key id corresponds to the identifier of the file attached to this
-	// comment. For uploading new files, you also need to provide an array with the
-	// name and content of the file in base64.
+	// content encoded in base64.
+	//
+	// To add a new file, you must provide a list where the key id corresponds to
+	// the identifier of the file attached to this comment.
+	//
+	// For uploading new files, you also need to provide an array with the name and
+	// content of the file in base64.
 	Files b24.Opt[int64] `json:"files,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

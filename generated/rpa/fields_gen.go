@@ -51,8 +51,9 @@ func FieldsGetSettingsCommand(p FieldsGetSettingsParams) b24.Command[json.RawMes
 type FieldsGetSettingsParams struct {
 	// Identifier of the process. Required.
 	TypeID int64 `json:"typeId"`
-	// Identifier of the stage. Defaults to 0, which means general settings.
-	// Default: 0.
+	// Identifier of the stage.
+	//
+	// Defaults to 0, which means general settings. Default: 0.
 	StageID b24.Opt[int64] `json:"stageId,omitzero"`
 }
 
@@ -109,11 +110,13 @@ func FieldsSetSettingsCommand(p FieldsSetSettingsParams) b24.Command[json.RawMes
 type FieldsSetSettingsParams struct {
 	// Identifier of the process. Required.
 	TypeID int64 `json:"typeId"`
-	// Identifier of the stage. Defaults to 0, meaning — general settings.
-	// Default: 0.
+	// Identifier of the stage.
+	//
+	// Defaults to 0, meaning — general settings. Default: 0.
 	StageID b24.Opt[int64] `json:"stageId,omitzero"`
-	// Array with field visibility settings. If an empty fields is passed, all
-	// settings will be cleared. Required.
+	// Array with field visibility settings.
+	//
+	// If an empty fields is passed, all settings will be cleared. Required.
 	Fields map[string]any `json:"fields"`
 }
 
@@ -182,8 +185,9 @@ type FieldsSetVisibilitySettingsParams struct {
 	// Identifier of the visibility for which the settings are being changed.
 	// Required.
 	Visibility string `json:"visibility"`
-	// Identifier of the stage. Defaults to 0, which means general settings.
-	// Default: 0.
+	// Identifier of the stage.
+	//
+	// Defaults to 0, which means general settings. Default: 0.
 	StageID b24.Opt[int64] `json:"stageId,omitzero"`
 	// Array of fields for which the settings need to be changed. Required.
 	Fields []any `json:"fields"`

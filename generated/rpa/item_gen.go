@@ -249,9 +249,10 @@ type ItemListParams struct {
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// List for filtering. Keys for filtering by custom fields should be in
-	// UPPER_CASE, while others should be in camelCase. Examples of filters are
-	// provided below
+	// List for filtering.
+	//
+	// Keys for filtering by custom fields should be in UPPER_CASE, while others
+	// should be in camelCase. Examples of filters are provided below
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:

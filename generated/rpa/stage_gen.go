@@ -78,8 +78,9 @@ type StageAddParamsFields struct {
 	Color any `json:"color,omitzero"`
 	// Sort identifier
 	Sort any `json:"sort,omitzero"`
-	// Semantic code of the stage. It can be either SUCCESS or FAIL. A process can
-	// have only one successful stage
+	// Semantic code of the stage. It can be either SUCCESS or FAIL.
+	//
+	// A process can have only one successful stage
 	Semantic any `json:"semantic,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -244,11 +245,16 @@ func StageListForTypeCommand(p StageListForTypeParams) b24.Command[json.RawMessa
 type StageListForTypeParams struct {
 	// Identifier of the process. Required.
 	TypeID int64 `json:"typeId"`
-	// This parameter is used for managing pagination. The page size for results is
-	// always static — 50 records. To select the second page of results, you need
-	// to pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N is the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -313,9 +319,10 @@ type StageUpdateParamsFields struct {
 	Color any `json:"color,omitzero"`
 	// Sorting identifier
 	Sort any `json:"sort,omitzero"`
-	// Semantic code of the stage. It can be either SUCCESS or FAIL There must
-	// always be one successful stage in the process. The semantics of the
-	// successful stage cannot be changed.
+	// Semantic code of the stage. It can be either SUCCESS or FAIL
+	//
+	// There must always be one successful stage in the process. The semantics of
+	// the successful stage cannot be changed.
 	Semantic any `json:"semantic,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

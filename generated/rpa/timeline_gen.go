@@ -166,11 +166,16 @@ type TimelineListForItemParams struct {
 	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
 	// Identifier of the element
 	ItemID b24.Opt[int64] `json:"itemId,omitzero"`
-	// This parameter is used for pagination. The page size for results is always
-	// static — 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start = (N
-	// - 1) * 50, where N is the desired page number
+	// This parameter is used for pagination.
+	//
+	// The page size for results is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -274,7 +279,9 @@ func TimelineUpdateIsFixedCommand(p TimelineUpdateIsFixedParams) b24.Command[jso
 type TimelineUpdateIsFixedParams struct {
 	// Identifier of the record
 	ID b24.Opt[int64] `json:"id,omitzero"`
-	// Attachment flag of the record. Possible values: - Y — the record will be
-	// attached - N — the record will not be attached
+	// Attachment flag of the record. Possible values:
+	//
+	//   - Y — the record will be attached
+	//   - N — the record will not be attached
 	IsFixed b24.Opt[b24.Bool] `json:"isFixed,omitzero"`
 }

@@ -117,22 +117,31 @@ type BasketitemAddParamsFields struct {
 	OrderID int64 `json:"orderId"`
 	// Position in the list of order items
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Product/variation identifier. For products that are not on the site/account,
-	// it may be zero. Required.
+	// Product/variation identifier.
+	//
+	// For products that are not on the site/account, it may be zero. Required.
 	Productid int64 `json:"productid"`
-	// Price including markups and discounts (see the customPrice field below). The
-	// field will be filled automatically if customPrice !== ‘Y’
+	// Price including markups and discounts (see the customPrice field below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Original price excluding markups and discounts (see the customPrice field
-	// below). The field will be filled automatically if customPrice !== ‘Y’
+	// below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
 	BasePrice b24.Opt[float64] `json:"basePrice,omitzero"`
 	// Amount of the final discount or markup (see the customPrice field below).
+	//
 	// The field will be filled automatically if customPrice !== ‘Y’
 	DiscountPrice b24.Opt[float64] `json:"discountPrice,omitzero"`
 	// Currency of the price. Must match the currency of the order. Required.
 	Currency int64 `json:"currency"`
-	// Is the price specified manually. Possible values: - Y — yes - N — no If
-	// Y is specified, catalog data will be ignored. The parameters price,
+	// Is the price specified manually. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If Y is specified, catalog data will be ignored. The parameters price,
 	// basePrice, and discountPrice must be explicitly set so that the condition
 	// basePrice = price + discountPrice is met
 	CustomPrice b24.Opt[b24.Bool] `json:"customPrice,omitzero"`
@@ -150,14 +159,23 @@ type BasketitemAddParamsFields struct {
 	MeasureCode string `json:"measureCode"`
 	// Name of the unit of measure. Required.
 	MeasureName string `json:"measureName"`
-	// Availability flag of the product. Possible values: - Y — yes - N — no.
+	// Availability flag of the product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Required.
 	CanBuy b24.Bool `json:"canBuy"`
 	// Tax rate as a fraction of one: 0.1 means 10 %. To specify the rate "No VAT",
 	// an empty string must be passed. Required.
 	VATRate float64 `json:"vatRate"`
 	// Flag indicating whether VAT or tax is included in the product price.
-	// Possible values: - Y — yes - N — no. Required.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Required.
 	VATIncluded b24.Bool `json:"vatIncluded"`
 	// External code of the product catalog. Required.
 	CatalogXMLID string `json:"catalogXmlId"`
@@ -321,34 +339,43 @@ func (p BasketitemAddCatalogProductParams) validate() error {
 // BasketitemAddCatalogProductParamsFields is the fields value of
 // sale.basketitem.addCatalogProduct.
 type BasketitemAddCatalogProductParamsFields struct {
-	// Order identifier. Can only be specified when creating a cart position. Must
-	// be obtained earlier using the methods sale.order.add or sale.order.list.
-	// Required.
+	// Order identifier. Can only be specified when creating a cart position.
+	//
+	// Must be obtained earlier using the methods sale.order.add or
+	// sale.order.list. Required.
 	OrderID int64 `json:"orderId"`
 	// Position in the order item list
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Identifier of the product/variation. Required.
 	Productid int64 `json:"productid"`
 	// Price considering markups and discounts (see the customPrice field below).
-	// If not specified, it will be calculated based on catalog data. The field
-	// will be automatically filled if customPrice !== ‘Y’
+	// If not specified, it will be calculated based on catalog data.
+	//
+	// The field will be automatically filled if customPrice !== ‘Y’
 	Price b24.Opt[float64] `json:"price,omitzero"`
 	// Original price without considering markups and discounts (see the
 	// customPrice field below). If not specified, it will be calculated based on
-	// catalog data. The field will be automatically filled if customPrice !==
-	// ‘Y’
+	// catalog data.
+	//
+	// The field will be automatically filled if customPrice !== ‘Y’
 	BasePrice b24.Opt[float64] `json:"basePrice,omitzero"`
 	// Amount of the final discount or markup (see the customPrice field below). If
-	// not specified, it will be calculated based on catalog data. The field will
-	// be automatically filled if customPrice !== ‘Y’
+	// not specified, it will be calculated based on catalog data.
+	//
+	// The field will be automatically filled if customPrice !== ‘Y’
 	DiscountPrice b24.Opt[float64] `json:"discountPrice,omitzero"`
 	// Currency of the price. Must match the currency of the order. Required.
 	Currency int64 `json:"currency"`
-	// Is the price specified manually: - Y — price is set manually - N — price
-	// is obtained from the product catalog Default value is N. If Y is specified,
-	// the catalog price data will be ignored. The parameters price, basePrice, and
-	// discountPrice must be explicitly set so that the condition basePrice = price
-	// + discountPrice is met. Default: N.
+	// Is the price specified manually:
+	//
+	//   - Y — price is set manually
+	//   - N — price is obtained from the product catalog
+	//
+	// Default value is N.
+	//
+	// If Y is specified, the catalog price data will be ignored. The parameters
+	// price, basePrice, and discountPrice must be explicitly set so that the
+	// condition basePrice = price + discountPrice is met. Default: N.
 	CustomPrice b24.Opt[b24.Bool] `json:"customPrice,omitzero"`
 	// Quantity of the product. Required.
 	Quantity float64 `json:"quantity"`
@@ -480,8 +507,9 @@ func BasketitemDeleteCommand(p BasketitemDeleteParams) b24.Command[b24.Bool] {
 
 // BasketitemDeleteParams holds the parameters of sale.basketitem.delete.
 type BasketitemDeleteParams struct {
-	// Identifier of the cart item (position). You can obtain it using the
-	// sale.basketitem.list method. Required.
+	// Identifier of the cart item (position).
+	//
+	// You can obtain it using the sale.basketitem.list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -540,8 +568,9 @@ func BasketitemGetCommand(p BasketitemGetParams) b24.Command[*BasketitemGetResul
 
 // BasketitemGetParams holds the parameters of sale.basketitem.get.
 type BasketitemGetParams struct {
-	// Identifier of the basket item (position). Can be obtained using the
-	// sale.basketitem.list method. Required.
+	// Identifier of the basket item (position).
+	//
+	// Can be obtained using the sale.basketitem.list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -804,48 +833,76 @@ func BasketitemListExport(ctx context.Context, c b24.Caller, p BasketitemListPar
 // BasketitemListParams holds the parameters of sale.basketitem.list.
 type BasketitemListParams struct {
 	// An array of fields to be selected (see fields of the sale_basket_item
-	// object). If the array is not provided or is empty, all available fields from
-	// the trade catalogs will be selected.
+	// object).
+	//
+	// If the array is not provided or is empty, all available fields from the
+	// trade catalogs will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected records in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_basket_item object. An additional prefix can be
-	// specified for the key to clarify the filter's behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % character does not need to be passed in the filter
-	// value. The search looks for the substring in any position of the string. -
-	// =% — LIKE, substring search. The % character must be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be in any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % character does not need to be passed in
-	// the filter value. The search goes from both sides. - !=% — NOT LIKE,
-	// substring search. The % character must be passed in the value. Examples: -
-	// "mol%" — searches for values not starting with "mol" - "%mol" — searches
-	// for values not ending with "mol" - "%mol%" — searches for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (similar
-	// to !=%) - = — equal, exact match (used by default) - != — not equal - !
-	// — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_basket_item
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected records in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_basket_item object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_basket_item
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -981,13 +1038,19 @@ type BasketitemUpdateParamsFields struct {
 	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
 	// Name of the unit of measure
 	MeasureName b24.Opt[string] `json:"measureName,omitzero"`
-	// Availability flag of the product. Possible values: - Y — yes - N — no
+	// Availability flag of the product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	CanBuy b24.Opt[b24.Bool] `json:"canBuy,omitzero"`
 	// Tax rate as a fraction of one: 0.1 means 10 %. To specify the "No VAT" rate,
 	// an empty string should be passed
 	VATRate b24.Opt[float64] `json:"vatRate,omitzero"`
 	// Flag indicating whether VAT or tax is included in the product price.
-	// Possible values: - Y — yes - N — no
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
 	// External code of the product catalog
 	CatalogXMLID b24.Opt[string] `json:"catalogXmlId,omitzero"`

@@ -56,7 +56,18 @@ func BasketpropertiesAddCommand(p BasketpropertiesAddParams) b24.Command[*Basket
 // BasketpropertiesAddParams holds the parameters of sale.basketproperties.add.
 type BasketpropertiesAddParams struct {
 	// Field values (detailed description provided below) for creating a property
-	// of a basket item (position):. Required.
+	// of a basket item (position):
+	//
+	//	fields: {
+	//	    basketId: "value",
+	//	    name: "value",
+	//	    value: "value",
+	//	    code: "value",
+	//	    sort: "value",
+	//	    xmlId: "value",
+	//	}
+	//
+	// Required.
 	Fields BasketpropertiesAddParamsFields `json:"fields"`
 }
 
@@ -212,8 +223,9 @@ func BasketpropertiesDeleteCommand(p BasketpropertiesDeleteParams) b24.Command[b
 // BasketpropertiesDeleteParams holds the parameters of
 // sale.basketproperties.delete.
 type BasketpropertiesDeleteParams struct {
-	// Identifier of the basket item (position) property. You can obtain it using
-	// the method sale.basketproperties.list. Required.
+	// Identifier of the basket item (position) property.
+	//
+	// You can obtain it using the method sale.basketproperties.list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -457,31 +469,48 @@ func BasketpropertiesListExport(ctx context.Context, c b24.Caller, p Basketprope
 // sale.basketproperties.list.
 type BasketpropertiesListParams struct {
 	// An array containing the list of fields to be selected (see fields of the
-	// object sale_basket_item_property). If the array is not provided or an empty
-	// array is passed, all available fields of the basket item properties will be
-	// selected.
+	// object sale_basket_item_property).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the basket item properties will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected catalog sections in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the object sale_basket_item_property. An
-	// additional prefix can be specified for the key to clarify the filter
-	// behavior. Possible prefix values: - >= — greater than or equal to - > —
-	// greater than - <= — less than or equal to - < — less than - @ — IN (an
-	// array is passed as the value) - !@ — NOT IN (an array is passed as the
-	// value) - % — LIKE, substring search. The % symbol in the filter value does
-	// not need to be passed. The search looks for the substring in any position of
-	// the string. - =% — LIKE, substring search. The % symbol needs to be passed
-	// in the value. Examples: - "mol%" — searching for values starting with
-	// "mol" - "%mol" — searching for values ending with "mol" - "%mol%" —
-	// searching for values where "mol" can be in any position - %= — LIKE (see
-	// description above) - !% — NOT LIKE, substring search. The % symbol in the
-	// filter value does not need to be passed. The search goes from both sides. -
-	// !=% — NOT LIKE, substring search. The % symbol needs to be passed in the
-	// value. Examples: - "mol%" — searching for values not starting with "mol" -
-	// "%mol" — searching for values not ending with "mol" - "%mol%" —
-	// searching for values where the substring "mol" is not present in any
-	// position - !%= – NOT LIKE (see description above) - = exact match (used by
-	// default) - != — not equal - ! — not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_basket_item_property.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@ — NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= – NOT LIKE (see description above)
+	//   - = exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -489,9 +518,12 @@ type BasketpropertiesListParams struct {
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected groups of properties in the format
 	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the object sale_basket_item_property. Possible
-	// values for order: - asc — in ascending order - desc — in descending
-	// order
+	// correspond to the fields of the object sale_basket_item_property.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -593,7 +625,17 @@ type BasketpropertiesUpdateParams struct {
 	// Identifier of the order item. Required.
 	ID int64 `json:"id"`
 	// Values of the fields to be modified (detailed description is provided below)
-	// for the basket item (position) property:. Required.
+	// for the basket item (position) property:
+	//
+	//	fields: {
+	//	    name: "value",
+	//	    value: "value",
+	//	    code: "value",
+	//	    sort: "value",
+	//	    xmlId: "value",
+	//	}
+	//
+	// Required.
 	Fields BasketpropertiesUpdateParamsFields `json:"fields"`
 }
 

@@ -83,11 +83,17 @@ func (p BusinessValuePersonDomainAddParams) validate() error {
 // BusinessValuePersonDomainAddParamsFields is the fields value of
 // sale.businessValuePersonDomain.add.
 type BusinessValuePersonDomainAddParamsFields struct {
-	// Identifier for the payer type. You can obtain the identifiers for payer
-	// types using the method sale.persontype.list. Required.
+	// Identifier for the payer type.
+	//
+	// You can obtain the identifiers for payer types using the method
+	// sale.persontype.list. Required.
 	PersonTypeID int64 `json:"personTypeId"`
-	// Value corresponding to the payer type: natural or legal person. - I —
-	// natural person - E — legal person. Required.
+	// Value corresponding to the payer type: natural or legal person.
+	//
+	//   - I — natural person
+	//   - E — legal person
+	//
+	// Required.
 	Domain BusinessValuePersonDomainAddParamsFieldsDomain `json:"domain"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -244,11 +250,17 @@ func (p BusinessValuePersonDomainDeleteByFilterParams) validate() error {
 // BusinessValuePersonDomainDeleteByFilterParamsFields is the fields value of
 // sale.businessValuePersonDomain.deleteByFilter.
 type BusinessValuePersonDomainDeleteByFilterParamsFields struct {
-	// ID of the payer type. Unique parameter. You can obtain the identifiers of
-	// payer types using the method sale.persontype.list. Required.
+	// ID of the payer type. Unique parameter.
+	//
+	// You can obtain the identifiers of payer types using the method
+	// sale.persontype.list. Required.
 	PersonTypeID int64 `json:"personTypeId"`
-	// Value corresponding to the payer type: natural person or legal entity. - I
-	// — natural person - E — legal entity. Required.
+	// Value corresponding to the payer type: natural person or legal entity.
+	//
+	//   - I — natural person
+	//   - E — legal entity
+	//
+	// Required.
 	Domain BusinessValuePersonDomainDeleteByFilterParamsFieldsDomain `json:"domain"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -401,37 +413,66 @@ func BusinessValuePersonDomainListAll(ctx context.Context, c b24.Caller, p Busin
 // BusinessValuePersonDomainListParams holds the parameters of
 // sale.businessValuePersonDomain.list.
 type BusinessValuePersonDomainListParams struct {
-	// The array contains a list of fields to select. If not provided or an empty
-	// array is passed, all available fields for matching a natural or legal person
-	// will be selected. Possible values for array elements: - personTypeId -
-	// domain
+	// The array contains a list of fields to select.
+	//
+	// If not provided or an empty array is passed, all available fields for
+	// matching a natural or legal person will be selected.
+	//
+	// Possible values for array elements:
+	//
+	//   - personTypeId
+	//   - domain
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected matches for a natural or legal person
-	// in the format {"field_1": "value_1", ... "field_N": "value_N"}. Possible
-	// values for field: - personTypeId - domain An additional prefix can be
-	// specified for the key to clarify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN (an array is passed as the
-	// value) - !@— NOT IN (an array is passed as the value) - = — equals,
-	// exact match (used by default) - != - not equal
+	// in the format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - personTypeId
+	//   - domain
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@— NOT IN (an array is passed as the value)
+	//   - = — equals, exact match (used by default)
+	//   - != - not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected matches for a natural or legal person in
-	// the format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values
-	// for field: - personTypeId - domain Possible values for order: - asc — in
-	// ascending order - desc — in descending order
+	// the format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field:
+	//
+	//   - personTypeId
+	//   - domain
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, the value
-	// 50 must be passed. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the desired page number
+	// The parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, the value 50 must be passed. To select
+	// the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

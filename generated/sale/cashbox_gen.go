@@ -57,27 +57,46 @@ type CashboxAddParams struct {
 	// Email address to which notifications will be sent in case of errors during
 	// receipt printing. Required.
 	Email string `json:"EMAIL"`
-	// OFD handler code. Available OFD handlers: - bx_firstofd — First OFD -
-	// bx_platformaofd — OFD Platform - bx_yarusofd — YARUS OFD - bx_taxcomofd
-	// — Taxcom OFD - bx_ofdruofd — OFD.RU - bx_tenzorofd — Tensor OFD -
-	// bx_conturofd — Kontur OFD By default, without OFD
+	// OFD handler code. Available OFD handlers:
+	//
+	//   - bx_firstofd — First OFD
+	//   - bx_platformaofd — OFD Platform
+	//   - bx_yarusofd — YARUS OFD
+	//   - bx_taxcomofd — Taxcom OFD
+	//   - bx_ofdruofd — OFD.RU
+	//   - bx_tenzorofd — Tensor OFD
+	//   - bx_conturofd — Kontur OFD
+	//
+	// By default, without OFD
 	Ofd b24.Opt[CashboxAddParamsOfd] `json:"OFD,omitzero"`
-	// OFD settings (detailed description provided below). By default, an empty
-	// array
+	// OFD settings (detailed description provided below).
+	//
+	// By default, an empty array
 	OfdSettings *CashboxAddParamsOfdSettings `json:"OFD_SETTINGS,omitzero"`
-	// External identifier of the cash register. By default, empty
+	// External identifier of the cash register.
+	//
+	// By default, empty
 	NumberKkm b24.Opt[string] `json:"NUMBER_KKM,omitzero"`
-	// Activity status of the cash register. Possible values: - Y — yes - N —
-	// no Default value: N. Default: N.
+	// Activity status of the cash register. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting. Default 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Whether the cash register is used offline. Possible values: - Y — yes - N
-	// — no Default value: N. Default: N.
+	// Whether the cash register is used offline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	UseOffline b24.Opt[b24.Bool] `json:"USE_OFFLINE,omitzero"`
 	// Cash register settings according to the settings structure passed in the
-	// CONFIG key of the SETTINGS field of the method sale.cashbox.handler.add. By
-	// default, empty
+	// CONFIG key of the SETTINGS field of the method sale.cashbox.handler.add.
+	//
+	// By default, empty
 	Settings []any `json:"SETTINGS,omitzero"`
 }
 
@@ -108,9 +127,11 @@ func (p CashboxAddParams) validate() error {
 type CashboxAddParamsOfdSettings struct {
 	SettingsForAllOFDs any `json:"Settings for all OFDs,omitzero"`
 	// Settings related to the OFD operation mode. The IS_TEST parameter is passed
-	// (string with values Y/N) — OFD operation mode: - Y — test mode - N —
-	// working mode
-	OfdMode                  map[string]any                                       `json:"OFD_MODE,omitzero"`
+	// (string with values Y/N) — OFD operation mode:
+	//
+	//   - Y — test mode
+	//   - N — working mode
+	OfdMode                  *CashboxAddParamsOfdSettingsOfdMode                  `json:"OFD_MODE,omitzero"`
 	AdditionalSettingsForOfd *CashboxAddParamsOfdSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
 	// Settings for the "Seller Information" section. The required parameter INN
 	// (string) — seller's INN is passed
@@ -132,6 +153,26 @@ func (v *CashboxAddParamsOfdSettings) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v CashboxAddParamsOfdSettings) MarshalJSON() ([]byte, error) {
 	type plain CashboxAddParamsOfdSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CashboxAddParamsOfdSettingsOfdMode is the OFD_MODE value of
+// sale.cashbox.add.
+type CashboxAddParamsOfdSettingsOfdMode struct {
+	IsTest b24.Opt[string] `json:"IS_TEST,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CashboxAddParamsOfdSettingsOfdMode) UnmarshalJSON(data []byte) error {
+	type plain CashboxAddParamsOfdSettingsOfdMode
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CashboxAddParamsOfdSettingsOfdMode) MarshalJSON() ([]byte, error) {
+	type plain CashboxAddParamsOfdSettingsOfdMode
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -367,7 +408,12 @@ type CashboxHandlerAddParams struct {
 	// Sorting. Default value: 100. Default: 100.
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Indicates whether the cashbox supports fiscal data format version 1.05.
-	// Possible values: - Y — yes - N — no Default value: N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	SupportsFfd105 b24.Opt[b24.Bool] `json:"SUPPORTS_FFD105,omitzero"`
 	// Handler settings (detailed description provided below). Required.
 	Settings CashboxHandlerAddParamsSettings `json:"SETTINGS"`
@@ -434,13 +480,16 @@ type CashboxHandlerAddParamsSettings struct {
 	// Address for checking the status of the receipt. Required.
 	CheckURL string `json:"CHECK_URL"`
 	// Version of the HTTP protocol used for requests. Possible values: 1.0, 1.1.
+	//
 	// If the parameter is not filled, HTTP 1.0 is used for requests
 	HTTPVersion b24.Opt[string] `json:"HTTP_VERSION,omitzero"`
 	// Structure of settings (detailed description provided below), which the user
 	// can set and modify on the cashbox editing page, as well as when adding or
-	// updating the cashbox via REST. Each key in this parameter defines one
-	// section on the settings page, the key is the section code. The values of the
-	// object describe the section and the settings contained within it. Required.
+	// updating the cashbox via REST.
+	//
+	// Each key in this parameter defines one section on the settings page, the key
+	// is the section code. The values of the object describe the section and the
+	// settings contained within it. Required.
 	Config CashboxHandlerAddParamsSettingsConfig `json:"CONFIG"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -463,8 +512,9 @@ func (v CashboxHandlerAddParamsSettings) MarshalJSON() ([]byte, error) {
 type CashboxHandlerAddParamsSettingsConfig struct {
 	// Section header. Required.
 	Label string `json:"LABEL"`
-	// List of settings in the section (detailed description provided below). The
-	// key is the setting code, the value is the description of the setting.
+	// List of settings in the section (detailed description provided below).
+	//
+	// The key is the setting code, the value is the description of the setting.
 	// Required.
 	Items CashboxHandlerAddParamsSettingsConfigItems `json:"ITEMS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -486,30 +536,59 @@ func (v CashboxHandlerAddParamsSettingsConfig) MarshalJSON() ([]byte, error) {
 // CashboxHandlerAddParamsSettingsConfigItems is the ITEMS value of
 // sale.cashbox.handler.add.
 type CashboxHandlerAddParamsSettingsConfigItems struct {
-	// Type of setting. Possible values: - STRING — string - NUMBER — floating
-	// point number - Y/N — string accepting values Y or N - ENUM — list of
-	// string values - DATE — date. Required.
+	// Type of setting. Possible values:
+	//
+	//   - STRING — string
+	//   - NUMBER — floating point number
+	//   - Y/N — string accepting values Y or N
+	//   - ENUM — list of string values
+	//   - DATE — date
+	//
+	// Required.
 	Type CashboxHandlerAddParamsSettingsConfigItemsType `json:"TYPE"`
 	// Name of the setting. Required.
 	Label string `json:"LABEL"`
-	// Indicates whether the setting is required. Possible values: - Y — yes - N
-	// — no. Required.
+	// Indicates whether the setting is required. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Required.
 	Required b24.Bool `json:"REQUIRED"`
-	// Indicates whether editing of the setting is disabled. Possible values: - Y
-	// — yes - N — no Default value: N. Default: N.
+	// Indicates whether editing of the setting is disabled. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	Disabled b24.Opt[b24.Bool] `json:"DISABLED,omitzero"`
-	// Indicates whether the setting is multiple. Possible values: - Y — yes - N
-	// — no Default value: N. Default: N.
+	// Indicates whether the setting is multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Indicates whether the field is multiline. Used for STRING type. Possible
-	// values: - Y — yes - N — no Default value: N. Default: N.
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	Multiline b24.Opt[b24.Bool] `json:"MULTILINE,omitzero"`
-	// List of possible values for the property. Used for ENUM type. The key of the
-	// object is the property value, the value of the key is the name of the value
-	// displayed in the interface. Required.
+	// List of possible values for the property. Used for ENUM type.
+	//
+	// The key of the object is the property value, the value of the key is the
+	// name of the value displayed in the interface. Required.
 	Options map[string]any `json:"OPTIONS"`
 	// Indicates whether time selection is possible. Used for DATE type. Possible
-	// values: - Y — yes - N — no Default value: N. Default: N.
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value: N. Default: N.
 	Time b24.Opt[b24.Bool] `json:"TIME,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -745,8 +824,10 @@ func CashboxHandlerUpdateCommand(p CashboxHandlerUpdateParams) b24.Command[b24.B
 type CashboxHandlerUpdateParams struct {
 	// Identifier of the handler being updated. Required.
 	ID int64 `json:"ID"`
-	// Values of the fields to be updated. Fields available for update: NAME, SORT,
-	// SETTINGS (see fields sale_cashbox_handler). Required.
+	// Values of the fields to be updated.
+	//
+	// Fields available for update: NAME, SORT, SETTINGS (see fields
+	// sale_cashbox_handler). Required.
 	Fields map[string]any `json:"FIELDS"`
 }
 
@@ -807,35 +888,58 @@ type CashboxListParams struct {
 	// object)
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering selected cash registers in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_cashbox object. When specifying multiple fields,
-	// the AND logic is used. An additional prefix can be assigned to the key to
-	// clarify the filter behavior. Possible prefix values: - >= — greater than
-	// or equal to - > — greater than - <= — less than or equal to - < — less
-	// than - @ — IN, an array is passed as the value - !@ — NOT IN, an array
-	// is passed as the value - % — LIKE, substring search. The % symbol in the
-	// filter value does not need to be passed. The search looks for the substring
-	// in any position of the string - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searches for values
-	// starting with "mol" - "%mol" — searches for values ending with "mol" -
-	// "%mol%" — searches for values where "mol" can be in any position - %= —
-	// LIKE (similar to =%) - !% — NOT LIKE, substring search. The % symbol in
-	// the filter value does not need to be passed. The search goes from both sides
-	// - !=% — NOT LIKE, substring search. The % symbol needs to be passed in the
-	// value. Examples: - "mol%" — searches for values not starting with "mol" -
-	// "%mol" — searches for values not ending with "mol" - "%mol%" — searches
-	// for values where the substring "mol" is not present in any position - !%=
-	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
-	// != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_cashbox
+	// object.
+	//
+	// When specifying multiple fields, the AND logic is used.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting selected records in the format {"field_1": "order_1",
-	// ... "field_N": "order_N"}. Possible values for field correspond to the
-	// fields of the sale_cashbox object. Possible values for order: - asc — in
-	// ascending order - desc — in descending order
+	// ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_cashbox
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -939,22 +1043,33 @@ type CashboxUpdateParamsFields struct {
 	// Email address to which notifications will be sent in case of errors during
 	// receipt printing
 	Email b24.Opt[string] `json:"EMAIL,omitzero"`
-	// OFD handler code. Available OFD handlers: - bx_firstofd — First OFD -
-	// bx_platformaofd — OFD Platform - bx_yarusofd — YARUS OFD - bx_taxcomofd
-	// — Taxcom OFD - bx_ofdruofd — OFD.RU - bx_tenzorofd — Tensor OFD -
-	// bx_conturofd — Contour OFD By default, without OFD
+	// OFD handler code. Available OFD handlers:
+	//
+	//   - bx_firstofd — First OFD
+	//   - bx_platformaofd — OFD Platform
+	//   - bx_yarusofd — YARUS OFD
+	//   - bx_taxcomofd — Taxcom OFD
+	//   - bx_ofdruofd — OFD.RU
+	//   - bx_tenzorofd — Tensor OFD
+	//   - bx_conturofd — Contour OFD
+	//
+	// By default, without OFD
 	Ofd b24.Opt[CashboxUpdateParamsFieldsOfd] `json:"OFD,omitzero"`
 	// OFD settings (detailed description provided below)
 	OfdSettings *CashboxUpdateParamsFieldsOfdSettings `json:"OFD_SETTINGS,omitzero"`
 	// External identifier of the cash register
 	NumberKkm b24.Opt[string] `json:"NUMBER_KKM,omitzero"`
-	// Activity status of the cash register. Possible values: - Y — yes - N —
-	// no
+	// Activity status of the cash register. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Whether the cash register is used offline. Possible values: - Y — yes - N
-	// — no
+	// Whether the cash register is used offline. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	UseOffline b24.Opt[b24.Bool] `json:"USE_OFFLINE,omitzero"`
 	// Cash register settings according to the structure of settings passed in the
 	// CONFIG key of the SETTINGS field of the sale.cashbox.handler.add method
@@ -980,8 +1095,10 @@ func (v CashboxUpdateParamsFields) MarshalJSON() ([]byte, error) {
 type CashboxUpdateParamsFieldsOfdSettings struct {
 	SettingsForAllOFDs any `json:"Settings for all OFDs,omitzero"`
 	// Settings related to the OFD operation mode. The IS_TEST parameter (string
-	// with values Y/N) is passed — OFD operation mode: - Y — test mode - N —
-	// working mode
+	// with values Y/N) is passed — OFD operation mode:
+	//
+	//   - Y — test mode
+	//   - N — working mode
 	OfdMode                  map[string]any                                                `json:"OFD_MODE,omitzero"`
 	AdditionalSettingsForOfd *CashboxUpdateParamsFieldsOfdSettingsAdditionalSettingsForOfd `json:"Additional settings for OFD,omitzero"`
 	// Settings for the "Seller Information" section. The required parameter INN

@@ -60,13 +60,19 @@ type DeliveryAddParams struct {
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Indicator of the delivery service's activity. Possible values: - Y — yes -
-	// N — no If not provided, defaults to Y. Default: Y.
+	// Indicator of the delivery service's activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, defaults to Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Values of the delivery service settings (detailed description provided
 	// below). The structure of the settings (code, name, data type) is defined
-	// when creating or updating the delivery service handler using the methods: -
-	// sale.delivery.handler.add - sale.delivery.handler.update
+	// when creating or updating the delivery service handler using the methods:
+	//
+	//   - sale.delivery.handler.add
+	//   - sale.delivery.handler.update
 	Config []DeliveryAddParamsConfig `json:"CONFIG,omitzero"`
 	// Logo of the delivery service (base64-encoded string)
 	Logotype b24.Opt[string] `json:"LOGOTYPE,omitzero"`
@@ -310,8 +316,10 @@ type DeliveryConfigUpdateParams struct {
 	ID int64 `json:"ID"`
 	// Values of the delivery service settings (detailed description provided
 	// below). The structure of the settings (code, name, data type) is defined
-	// when creating or updating the delivery service handler using the methods: -
-	// sale.delivery.handler.add - sale.delivery.handler.update
+	// when creating or updating the delivery service handler using the methods:
+	//
+	//   - sale.delivery.handler.add
+	//   - sale.delivery.handler.update
 	Config []DeliveryConfigUpdateParamsConfig `json:"CONFIG,omitzero"`
 }
 
@@ -449,18 +457,27 @@ func DeliveryExtraServiceAddCommand(p DeliveryExtraServiceAddParams) b24.Command
 // sale.delivery.extra.service.add.
 type DeliveryExtraServiceAddParams struct {
 	// Identifier of the delivery service to which the created service will be
-	// linked. You can obtain the identifiers of delivery services using the
+	// linked.
+	//
+	// You can obtain the identifiers of delivery services using the
 	// sale.delivery.getlist method. Required.
 	DeliveryID int64 `json:"DELIVERY_ID"`
-	// Type of service. Possible values: - enum — list (selecting an option from
-	// a pre-defined list) - checkbox — single service (e.g., door delivery) -
-	// quantity — quantitative service (e.g., required number of movers).
+	// Type of service. Possible values:
+	//
+	//   - enum — list (selecting an option from a pre-defined list)
+	//   - checkbox — single service (e.g., door delivery)
+	//   - quantity — quantitative service (e.g., required number of movers)
+	//
 	// Required.
 	Type DeliveryExtraServiceAddParamsType `json:"TYPE"`
 	// Name of the service. Required.
 	Name string `json:"NAME"`
-	// Indicator of service activity. Possible values: - Y — yes - N — no If
-	// the value is not provided, N is used by default.
+	// Indicator of service activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the value is not provided, N is used by default.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Symbolic code of the service
 	Code b24.Opt[string] `json:"CODE,omitzero"`
@@ -468,13 +485,15 @@ type DeliveryExtraServiceAddParams struct {
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Description of the service
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Cost of the service in the currency of the delivery service. This field is
-	// relevant only for services of type single service (checkbox) and
-	// quantitative service (quantity).
+	// Cost of the service in the currency of the delivery service.
+	//
+	// This field is relevant only for services of type single service (checkbox)
+	// and quantitative service (quantity).
 	Price b24.Opt[float64] `json:"PRICE,omitzero"`
 	// List of available options for selection (detailed description provided
-	// below). This field is relevant only for services of type list (enum).
-	// Required.
+	// below).
+	//
+	// This field is relevant only for services of type list (enum). Required.
 	Items []DeliveryExtraServiceAddParamsItems `json:"ITEMS"`
 }
 
@@ -602,8 +621,10 @@ func DeliveryExtraServiceDeleteCommand(p DeliveryExtraServiceDeleteParams) b24.C
 // DeliveryExtraServiceDeleteParams holds the parameters of
 // sale.delivery.extra.service.delete.
 type DeliveryExtraServiceDeleteParams struct {
-	// Identifier of the service. You can obtain the identifiers of delivery
-	// services using the sale.delivery.extra.service.get method. Required.
+	// Identifier of the service.
+	//
+	// You can obtain the identifiers of delivery services using the
+	// sale.delivery.extra.service.get method. Required.
 	ID int64 `json:"ID"`
 }
 
@@ -771,12 +792,17 @@ func DeliveryExtraServiceUpdateCommand(p DeliveryExtraServiceUpdateParams) b24.C
 // DeliveryExtraServiceUpdateParams holds the parameters of
 // sale.delivery.extra.service.update.
 type DeliveryExtraServiceUpdateParams struct {
-	// Identifier of the service. You can obtain the identifiers of delivery
-	// services using the sale.delivery.extra.service.get method. Required.
+	// Identifier of the service.
+	//
+	// You can obtain the identifiers of delivery services using the
+	// sale.delivery.extra.service.get method. Required.
 	ID int64 `json:"ID"`
 	// Name of the service
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Indicator of the service's activity. Possible values: - Y — yes - N — no
+	// Indicator of the service's activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Symbolic code of the service
 	Code b24.Opt[string] `json:"CODE,omitzero"`
@@ -784,12 +810,15 @@ type DeliveryExtraServiceUpdateParams struct {
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
 	// Description of the service
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Cost of the service in the delivery service's currency. This field is
-	// relevant only for services of type single service (checkbox) and
-	// quantitative service (quantity)
+	// Cost of the service in the delivery service's currency.
+	//
+	// This field is relevant only for services of type single service (checkbox)
+	// and quantitative service (quantity)
 	Price b24.Opt[float64] `json:"PRICE,omitzero"`
 	// List of available options for selection (detailed description provided
-	// below). This field is relevant only for services of type list (enum)
+	// below).
+	//
+	// This field is relevant only for services of type list (enum)
 	Items []DeliveryExtraServiceUpdateParamsItems `json:"ITEMS,omitzero"`
 }
 
@@ -844,7 +873,7 @@ func (v DeliveryExtraServiceUpdateParamsItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CHECK_FAILURE: 400
+//   - ERROR_CHECK_FAILURE: 400
 func DeliveryGetlist(ctx context.Context, c b24.Caller, p DeliveryGetlistParams, opts ...b24.CallOption) ([]DeliveryGetlistItem, error) {
 	var out []DeliveryGetlistItem
 	if err := b24.Invoke(ctx, c, DeliveryGetlistCommand(p).Request, &out, opts...); err != nil {
@@ -868,38 +897,60 @@ func DeliveryGetlistCommand(p DeliveryGetlistParams) b24.Command[[]DeliveryGetli
 // DeliveryGetlistParams holds the parameters of sale.delivery.getlist.
 type DeliveryGetlistParams struct {
 	// An array containing the list of fields to select (see fields of the object
-	// sale_delivery_service). If not provided or an empty array is passed, all
-	// available fields of delivery services will be selected.
+	// sale_delivery_service).
+	//
+	// If not provided or an empty array is passed, all available fields of
+	// delivery services will be selected.
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering the selected delivery services in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the object sale_delivery_service. An additional
-	// prefix can be assigned to the key to specify the filter behavior. Possible
-	// prefix values: - = — equals (works with arrays as well) - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for the substring at any position in the string. -
-	// > — greater than - < — less than - != — not equal - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search goes from both sides. - >= — greater than or equal to -
-	// <= — less than or equal to - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be at any position - %= —
-	// LIKE (see description above) - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searching for
-	// values not starting with "mol" - "%mol" — searching for values not ending
-	// with "mol" - "%mol%" — searching for values where the substring "mol" is
-	// not present at any position - !%= — NOT LIKE (see description above)
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_delivery_service.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring at any
+	//     position in the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be at any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present at any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting the selected delivery services in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the object sale_delivery_service. Possible
-	// values for order: - asc — in ascending order - desc — in descending
-	// order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_delivery_service.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -985,8 +1036,10 @@ type DeliveryHandlerAddParams struct {
 	// handler (detailed description provided below). Required.
 	Settings DeliveryHandlerAddParamsSettings `json:"SETTINGS"`
 	// Array containing a list of delivery profile objects (detailed description
-	// provided below). It is implied that the delivery service handler must have
-	// at least 1 profile. Required.
+	// provided below).
+	//
+	// It is implied that the delivery service handler must have at least 1
+	// profile. Required.
 	Profiles []DeliveryHandlerAddParamsProfiles `json:"PROFILES"`
 }
 
@@ -1022,27 +1075,41 @@ func (p DeliveryHandlerAddParams) validate() error {
 // DeliveryHandlerAddParamsSettings is the SETTINGS value of
 // sale.delivery.handler.add.
 type DeliveryHandlerAddParamsSettings struct {
-	// URL for calculating delivery cost. Data about the shipment (what to deliver,
-	// where, and how) is sent to this URL, for which the delivery cost needs to be
-	// calculated in the response. The request and response format is detailed in
-	// the documentation for the webhook Calculate Delivery Cost. Required.
+	// URL for calculating delivery cost.
+	//
+	// Data about the shipment (what to deliver, where, and how) is sent to this
+	// URL, for which the delivery cost needs to be calculated in the response.
+	//
+	// The request and response format is detailed in the documentation for the
+	// webhook Calculate Delivery Cost. Required.
 	CalculateURL string `json:"CALCULATE_URL"`
-	// URL for creating a delivery order. Data about the shipment (what to deliver,
-	// where, and how) is sent to this URL, for which an order needs to be placed
-	// with the delivery service. The request and response format is detailed in
-	// the documentation for the webhook Create Delivery Order
+	// URL for creating a delivery order.
+	//
+	// Data about the shipment (what to deliver, where, and how) is sent to this
+	// URL, for which an order needs to be placed with the delivery service.
+	//
+	// The request and response format is detailed in the documentation for the
+	// webhook Create Delivery Order
 	CreateDeliveryRequestURL b24.Opt[string] `json:"CREATE_DELIVERY_REQUEST_URL,omitzero"`
-	// URL for canceling a delivery order. Data about the shipment (what to
-	// deliver, where, and how) is sent to this URL, for which the order needs to
-	// be canceled with the delivery service. The request and response format is
-	// detailed in the documentation for the webhook Cancel Delivery Order
+	// URL for canceling a delivery order.
+	//
+	// Data about the shipment (what to deliver, where, and how) is sent to this
+	// URL, for which the order needs to be canceled with the delivery service.
+	//
+	// The request and response format is detailed in the documentation for the
+	// webhook Cancel Delivery Order
 	CancelDeliveryRequestURL b24.Opt[string] `json:"CANCEL_DELIVERY_REQUEST_URL,omitzero"`
 	// Indicator of whether the delivery service will send notifications about the
 	// status of the delivery order (see method sale.delivery.request.sendmessage).
+	//
 	// If event support is indicated, a delivery activity will be created in the
 	// manager's interface when ordering delivery, into which changes related to
-	// the current delivery status can be transmitted. Possible values: - Y —
-	// support available - N — no support
+	// the current delivery status can be transmitted.
+	//
+	// Possible values:
+	//
+	//   - Y — support available
+	//   - N — no support
 	HasCallbackTrackingSupport b24.Opt[b24.Bool] `json:"HAS_CALLBACK_TRACKING_SUPPORT,omitzero"`
 	// Array of objects with available settings for the delivery service created
 	// using this handler (detailed description provided below)
@@ -1066,17 +1133,33 @@ func (v DeliveryHandlerAddParamsSettings) MarshalJSON() ([]byte, error) {
 // DeliveryHandlerAddParamsSettingsConfig is the CONFIG value of
 // sale.delivery.handler.add.
 type DeliveryHandlerAddParamsSettingsConfig struct {
-	// Type of the setting field Possible values: - STRING — string - Y/N —
-	// checkbox (yes / no) - NUMBER — number - ENUM — list - DATE — date -
-	// LOCATION — location. Required.
+	// Type of the setting field Possible values:
+	//
+	//   - STRING — string
+	//   - Y/N — checkbox (yes / no)
+	//   - NUMBER — number
+	//   - ENUM — list
+	//   - DATE — date
+	//   - LOCATION — location
+	//
+	// Required.
 	Type DeliveryHandlerAddParamsSettingsConfigType `json:"TYPE"`
 	// Symbolic code of the setting. Required.
 	Code string `json:"CODE"`
 	// Name of the setting. Required.
 	Name string `json:"NAME"`
 	// List of options for selection. Object in the format key=value. Where key is
-	// the option code, and value is the option. Example: This parameter is
-	// relevant only for settings of type ENUM
+	// the option code, and value is the option.
+	//
+	// Example:
+	//
+	//	{
+	//	   "Option1Code": "Option1Value",
+	//	   "Option2Code": "Option2Value",
+	//	   "Option3Code": "Option3Value"
+	//	}
+	//
+	// This parameter is relevant only for settings of type ENUM
 	Options map[string]any `json:"OPTIONS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1402,8 +1485,9 @@ type DeliveryHandlerUpdateParams struct {
 	// handler (detailed description provided below)
 	Settings *DeliveryHandlerUpdateParamsSettings `json:"SETTINGS,omitzero"`
 	// An array containing a list of delivery profile objects (detailed description
-	// provided below). It is implied that the delivery service handler must have
-	// at least 1 profile
+	// provided below).
+	//
+	// It is implied that the delivery service handler must have at least 1 profile
 	Profiles []DeliveryHandlerUpdateParamsProfiles `json:"PROFILES,omitzero"`
 }
 
@@ -1421,27 +1505,41 @@ func (p DeliveryHandlerUpdateParams) validate() error {
 // DeliveryHandlerUpdateParamsSettings is the SETTINGS value of
 // sale.delivery.handler.update.
 type DeliveryHandlerUpdateParamsSettings struct {
-	// URL for calculating delivery cost. This URL receives data about the parcel
-	// (what to deliver, where, and how), for which the delivery cost needs to be
-	// calculated in the response. The request and response format is detailed in
-	// the documentation for the webhook Calculate Delivery Cost. Required.
+	// URL for calculating delivery cost.
+	//
+	// This URL receives data about the parcel (what to deliver, where, and how),
+	// for which the delivery cost needs to be calculated in the response.
+	//
+	// The request and response format is detailed in the documentation for the
+	// webhook Calculate Delivery Cost. Required.
 	CalculateURL string `json:"CALCULATE_URL"`
-	// URL for creating a delivery order. This URL receives data about the parcel
-	// (what to deliver, where, and how), for which an order needs to be placed
-	// with the delivery service. The request and response format is detailed in
-	// the documentation for the webhook Create Delivery Order
+	// URL for creating a delivery order.
+	//
+	// This URL receives data about the parcel (what to deliver, where, and how),
+	// for which an order needs to be placed with the delivery service.
+	//
+	// The request and response format is detailed in the documentation for the
+	// webhook Create Delivery Order
 	CreateDeliveryRequestURL b24.Opt[string] `json:"CREATE_DELIVERY_REQUEST_URL,omitzero"`
-	// URL for canceling a delivery order. This URL receives data about the parcel
-	// (what to deliver, where, and how), for which the order needs to be canceled
-	// with the delivery service. The request and response format is detailed in
-	// the documentation for the webhook Cancel Delivery Order
+	// URL for canceling a delivery order.
+	//
+	// This URL receives data about the parcel (what to deliver, where, and how),
+	// for which the order needs to be canceled with the delivery service.
+	//
+	// The request and response format is detailed in the documentation for the
+	// webhook Cancel Delivery Order
 	CancelDeliveryRequestURL b24.Opt[string] `json:"CANCEL_DELIVERY_REQUEST_URL,omitzero"`
 	// Indicator of whether the delivery service will send notifications about the
 	// status of the delivery order (see method sale.delivery.request.sendmessage).
+	//
 	// If event support is indicated, a delivery activity will be created in the
 	// manager's interface when ordering delivery, into which changes related to
-	// the current delivery status can be transmitted. Possible values: - Y —
-	// support available - N — no support
+	// the current delivery status can be transmitted.
+	//
+	// Possible values:
+	//
+	//   - Y — support available
+	//   - N — no support
 	HasCallbackTrackingSupport b24.Opt[b24.Bool] `json:"HAS_CALLBACK_TRACKING_SUPPORT,omitzero"`
 	// An array of objects with available settings for the delivery service created
 	// using this handler (detailed description provided below)
@@ -1465,17 +1563,33 @@ func (v DeliveryHandlerUpdateParamsSettings) MarshalJSON() ([]byte, error) {
 // DeliveryHandlerUpdateParamsSettingsConfig is the CONFIG value of
 // sale.delivery.handler.update.
 type DeliveryHandlerUpdateParamsSettingsConfig struct {
-	// Type of the setting field Possible values: - STRING — string - Y/N —
-	// checkbox (yes / no) - NUMBER — number - ENUM — list - DATE — date -
-	// LOCATION — location. Required.
+	// Type of the setting field Possible values:
+	//
+	//   - STRING — string
+	//   - Y/N — checkbox (yes / no)
+	//   - NUMBER — number
+	//   - ENUM — list
+	//   - DATE — date
+	//   - LOCATION — location
+	//
+	// Required.
 	Type DeliveryHandlerUpdateParamsSettingsConfigType `json:"TYPE"`
 	// Symbolic code of the setting. Required.
 	Code string `json:"CODE"`
 	// Name of the setting. Required.
 	Name string `json:"NAME"`
 	// List of options for selection. An object in the format key=value. Where the
-	// key is the option code, and the value is the option. Example: This parameter
-	// is relevant only for settings of type ENUM
+	// key is the option code, and the value is the option.
+	//
+	// Example:
+	//
+	//	{
+	//	   "Option1Code": "Option1Value",
+	//	   "Option2Code": "Option2Value",
+	//	   "Option3Code": "Option3Value"
+	//	}
+	//
+	// This parameter is relevant only for settings of type ENUM
 	Options map[string]any `json:"OPTIONS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1595,13 +1709,15 @@ func DeliveryRequestDeleteCommand(p DeliveryRequestDeleteParams) b24.Command[b24
 // sale.delivery.request.delete.
 type DeliveryRequestDeleteParams struct {
 	// Identifier of the delivery service to which the delivery request belongs.
+	//
 	// You can obtain the identifiers of sale_delivery_service.ID for delivery
 	// services using the sale.delivery.getlist method. Required.
 	DeliveryID int64 `json:"DELIVERY_ID"`
-	// Identifier of the delivery request. The identifier is assigned by the
-	// external system in response to the webhook for creating a delivery order
-	// (more details in the webhook description Creating a Delivery Order).
-	// Required.
+	// Identifier of the delivery request.
+	//
+	// The identifier is assigned by the external system in response to the webhook
+	// for creating a delivery order (more details in the webhook description
+	// Creating a Delivery Order). Required.
 	RequestID string `json:"REQUEST_ID"`
 }
 
@@ -1675,17 +1791,25 @@ func DeliveryRequestSendmessageCommand(p DeliveryRequestSendmessageParams) b24.C
 // DeliveryRequestSendmessageParams holds the parameters of
 // sale.delivery.request.sendmessage.
 type DeliveryRequestSendmessageParams struct {
-	// Identifier of the delivery service related to the delivery request. You can
-	// obtain the identifiers of sale_delivery_service.ID for delivery services
-	// using the sale.delivery.getlist method. Required.
+	// Identifier of the delivery service related to the delivery request.
+	//
+	// You can obtain the identifiers of sale_delivery_service.ID for delivery
+	// services using the sale.delivery.getlist method. Required.
 	DeliveryID int64 `json:"DELIVERY_ID"`
-	// Identifier of the delivery request. The identifier is assigned by the
-	// external system in response to the webhook for creating a delivery order
-	// (more details in the webhook description Creating a Delivery Order).
-	// Required.
+	// Identifier of the delivery request.
+	//
+	// The identifier is assigned by the external system in response to the webhook
+	// for creating a delivery order (more details in the webhook description
+	// Creating a Delivery Order). Required.
 	RequestID string `json:"REQUEST_ID"`
-	// Recipient of the message. Possible values: - MANAGER — manager - RECIPIENT
-	// — cargo recipient. Required.
+	// Recipient of the message.
+	//
+	// Possible values:
+	//
+	//   - MANAGER — manager
+	//   - RECIPIENT — cargo recipient
+	//
+	// Required.
 	Addressee DeliveryRequestSendmessageParamsAddressee `json:"ADDRESSEE"`
 	// Message (detailed description provided below). Required.
 	Message DeliveryRequestSendmessageParamsMessage `json:"MESSAGE"`
@@ -1729,17 +1853,24 @@ func (p DeliveryRequestSendmessageParams) validate() error {
 // DeliveryRequestSendmessageParamsMessage is the MESSAGE value of
 // sale.delivery.request.sendmessage.
 type DeliveryRequestSendmessageParamsMessage struct {
-	// Subject of the message. At least one of the following fields must be filled:
-	// SUBJECT, BODY. Required.
+	// Subject of the message.
+	//
+	// At least one of the following fields must be filled: SUBJECT, BODY.
+	// Required.
 	Subject string `json:"SUBJECT"`
-	// Body of the message. The body of the message may use macros to replace time
-	// and monetary values. At least one of the following fields must be filled:
-	// SUBJECT, BODY. Required.
+	// Body of the message.
+	//
+	// The body of the message may use macros to replace time and monetary values.
+	//
+	// At least one of the following fields must be filled: SUBJECT, BODY.
+	// Required.
 	Body string `json:"BODY"`
 	// Status of the message (detailed description provided below)
 	Status *DeliveryRequestSendmessageParamsMessageStatus `json:"STATUS,omitzero"`
-	// Object in the format key => value. Used to replace monetary values in the
-	// body of the message (see example below)
+	// Object in the format key => value.
+	//
+	// Used to replace monetary values in the body of the message (see example
+	// below)
 	MoneyValues map[string]any `json:"MONEY_VALUES,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1762,8 +1893,15 @@ func (v DeliveryRequestSendmessageParamsMessage) MarshalJSON() ([]byte, error) {
 type DeliveryRequestSendmessageParamsMessageStatus struct {
 	// Text name of the message status. Required.
 	Message string `json:"MESSAGE"`
-	// Value of the status semantics. Possible values: - success — success -
-	// process — in process - error — error. Required.
+	// Value of the status semantics.
+	//
+	// Possible values:
+	//
+	//   - success — success
+	//   - process — in process
+	//   - error — error
+	//
+	// Required.
 	Semantic DeliveryRequestSendmessageParamsMessageStatusSemantic `json:"SEMANTIC"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1885,28 +2023,45 @@ func DeliveryRequestUpdateCommand(p DeliveryRequestUpdateParams) b24.Command[b24
 // sale.delivery.request.update.
 type DeliveryRequestUpdateParams struct {
 	// Identifier of the delivery service to which the delivery request belongs.
+	//
 	// You can obtain the identifiers of sale_delivery_service.ID for delivery
 	// services using the sale.delivery.getlist method. Required.
 	DeliveryID int64 `json:"DELIVERY_ID"`
-	// Identifier of the delivery request. The identifier is assigned by the
-	// external system in response to the webhook for creating a delivery order
-	// (more details in the webhook description Creating a Delivery Order).
-	// Required.
+	// Identifier of the delivery request.
+	//
+	// The identifier is assigned by the external system in response to the webhook
+	// for creating a delivery order (more details in the webhook description
+	// Creating a Delivery Order). Required.
 	RequestID string `json:"REQUEST_ID"`
-	// Indicator of the need to finalize the delivery request. It is implied that
-	// the indicator value should be set to Y when the delivery request is
-	// completed. By default, if no value is provided, the request is not
-	// finalized. Possible values: - Y — yes - N — no
+	// Indicator of the need to finalize the delivery request.
+	//
+	// It is implied that the indicator value should be set to Y when the delivery
+	// request is completed.
+	//
+	// By default, if no value is provided, the request is not finalized.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Finalize b24.Opt[b24.Bool] `json:"FINALIZE,omitzero"`
 	// Status of the delivery request (detailed description provided below)
 	Status *DeliveryRequestUpdateParamsStatus `json:"STATUS,omitzero"`
 	// Properties of the delivery request (detailed description provided below)
 	Properties []DeliveryRequestUpdateParamsProperties `json:"PROPERTIES,omitzero"`
 	// Indicator of the need to completely overwrite the property values of the
-	// request during the update. By default, properties are only added during the
-	// update (equivalent to passing the value N). If the calling party needs to
-	// pass the full set of properties and overwrite existing properties, the value
-	// of this indicator must be set to Y. Possible values: - Y — yes - N — no.
+	// request during the update.
+	//
+	// By default, properties are only added during the update (equivalent to
+	// passing the value N). If the calling party needs to pass the full set of
+	// properties and overwrite existing properties, the value of this indicator
+	// must be set to Y.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Default: N.
 	OverwriteProperties b24.Opt[b24.Bool] `json:"OVERWRITE_PROPERTIES,omitzero"`
 }
@@ -1933,8 +2088,14 @@ func (p DeliveryRequestUpdateParams) validate() error {
 type DeliveryRequestUpdateParamsStatus struct {
 	// Text name of the delivery request status. Required.
 	Text string `json:"TEXT"`
-	// Semantic value of the status. Possible values: - process — request in
-	// progress - success — request successfully completed. Required.
+	// Semantic value of the status.
+	//
+	// Possible values:
+	//
+	//   - process — request in progress
+	//   - success — request successfully completed
+	//
+	// Required.
 	Semantic DeliveryRequestUpdateParamsStatusSemantic `json:"SEMANTIC"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1959,8 +2120,11 @@ type DeliveryRequestUpdateParamsProperties struct {
 	Name string `json:"NAME"`
 	// Value of the property. Required.
 	Value string `json:"VALUE"`
-	// List of tags. Possible values: - phone — the provided value will be
-	// displayed as a phone number
+	// List of tags.
+	//
+	// Possible values:
+	//
+	//   - phone — the provided value will be displayed as a phone number
 	Tags []string `json:"TAGS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2052,8 +2216,10 @@ type DeliveryUpdateParams struct {
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Indicator of the delivery service's activity. Possible values: - Y — yes -
-	// N — no
+	// Indicator of the delivery service's activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Logo of the delivery service (base64-encoded string)
 	Logotype b24.Opt[string] `json:"LOGOTYPE,omitzero"`

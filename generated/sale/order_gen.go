@@ -97,8 +97,12 @@ type OrderAddParamsFields struct {
 	// Order creation date
 	DateInsert b24.Opt[b24.Time] `json:"dateInsert,omitzero"`
 	// Marking flag. Indicates whether the shipment is marked as problematic. The
-	// value Y is set automatically if an error occurred during saving. - Y — yes
-	// - N — no Defaults to N. Default: N.
+	// value Y is set automatically if an error occurred during saving.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
 	// Identifier of the user who set the marking
 	EmpMarkedID b24.Opt[int64] `json:"empMarkedId,omitzero"`
@@ -106,7 +110,9 @@ type OrderAddParamsFields struct {
 	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
 	// Customer's comment on the order
 	UserDescription b24.Opt[string] `json:"userDescription,omitzero"`
-	// Deprecated. Additional information
+	// Deprecated.
+	//
+	// Additional information.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	AdditionalInfo b24.Opt[string] `json:"additionalInfo,omitzero"`
@@ -116,20 +122,36 @@ type OrderAddParamsFields struct {
 	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
 	// Identifier for subscription renewal
 	RecurringID b24.Opt[int64] `json:"recurringId,omitzero"`
-	// Relevant only for on-premise. Identifier of the user who locked the order.
-	// The order is locked in the admin panel when the user opens the detail form
-	// of the order
+	// Relevant only for on-premise.
+	//
+	// Identifier of the user who locked the order. The order is locked in the
+	// admin panel when the user opens the detail form of the order
 	LockedBy b24.Opt[int64] `json:"lockedBy,omitzero"`
-	// Deprecated. Recount flag. - Y — yes - N — no Defaults to Y. Default: Y.
+	// Deprecated.
+	//
+	// Recount flag.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	RecountFlag b24.Opt[b24.Bool] `json:"recountFlag,omitzero"`
-	// Relevant only for on-premise. Identifier of the affiliate
+	// Relevant only for on-premise.
+	//
+	// Identifier of the affiliate
 	AffiliateID b24.Opt[int64] `json:"affiliateId,omitzero"`
-	// Updated via QuickBooks and other similar platforms. - Y — yes - N — no
+	// Updated via QuickBooks and other similar platforms.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Defaults to N. Default: N.
 	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
-	// Deprecated. Order topic
+	// Deprecated.
+	//
+	// Order topic.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	OrderTopic b24.Opt[string] `json:"orderTopic,omitzero"`
@@ -139,11 +161,19 @@ type OrderAddParamsFields struct {
 	Id1c b24.Opt[string] `json:"id1c,omitzero"`
 	// Version in QuickBooks and other similar platforms
 	Version1c b24.Opt[string] `json:"version1c,omitzero"`
-	// Whether the order is from an external system. - Y — yes - N — no
+	// Whether the order is from an external system.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
 	// Defaults to N. Default: N.
 	ExternalOrder b24.Opt[b24.Bool] `json:"externalOrder,omitzero"`
-	// Whether the order was canceled. - Y — yes - N — no Defaults to N.
-	// Default: N.
+	// Whether the order was canceled.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Canceled b24.Opt[b24.Bool] `json:"canceled,omitzero"`
 	// Identifier of the user who canceled the order
 	EmpCanceledID b24.Opt[int64] `json:"empCanceledId,omitzero"`
@@ -923,48 +953,75 @@ func OrderListExport(ctx context.Context, c b24.Caller, p OrderListParams, opts 
 // OrderListParams holds the parameters of sale.order.list.
 type OrderListParams struct {
 	// An array containing the list of fields to be selected (see fields of the
-	// sale_order object). If not provided or an empty array is passed, all
-	// available order fields will be selected.
+	// sale_order object).
+	//
+	// If not provided or an empty array is passed, all available order fields will
+	// be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected orders in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_order object. An additional prefix can be
-	// specified for the key to clarify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN (an array is passed as the
-	// value) - !@— NOT IN (an array is passed as the value) - % — LIKE,
-	// substring search. The % character in the filter value should not be passed.
-	// The search looks for a substring in any position of the string. - =% —
-	// LIKE, substring search. The % character should be passed in the value.
-	// Examples: - "mol%" — searching for values starting with "mol" - "%mol" —
-	// searching for values ending with "mol" - "%mol%" — searching for values
-	// where "mol" can be in any position. - %= — LIKE (see description above) -
-	// !% — NOT LIKE, substring search. The % character in the filter value
-	// should not be passed. The search goes from both sides. - !=% — NOT LIKE,
-	// substring search. The % character should be passed in the value. Examples: -
-	// "mol%" — searching for values not starting with "mol" - "%mol" —
-	// searching for values not ending with "mol" - "%mol%" — searching for
-	// values where the substring "mol" is not present in any position. - !%= —
-	// NOT LIKE (see description above) - = — equal, exact match (used by
-	// default) - != - not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_order object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@— NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % character in the filter value
+	//     should not be passed. The search looks for a substring in any position
+	//     of the string.
+	//   - =% — LIKE, substring search. The % character should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position.
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % character in the filter value
+	//     should not be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character should be passed
+	//     in the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position.
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected orders in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_order. Possible values for order: - asc —
-	// ascending order - desc — descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_order.
+	//
+	// Possible values for order:
+	//
+	//   - asc — ascending order
+	//   - desc — descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, the value
-	// 50 must be passed. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, the value 50 must be passed. To select
+	// the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

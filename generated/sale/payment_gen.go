@@ -50,7 +50,48 @@ func PaymentAddCommand(p PaymentAddParams) b24.Command[*PaymentAddResult] {
 // PaymentAddParams holds the parameters of sale.payment.add.
 type PaymentAddParams struct {
 	// Field values (detailed description provided below) for creating a payment in
-	// the form of a structure:. Required.
+	// the form of a structure:
+	//
+	//	fields: {
+	//	    orderId: "value",
+	//	    paySystemId: "value",
+	//	    paid: "value",
+	//	    datePaid: "value",
+	//	    empPaidId: "value",
+	//	    psStatus: "value",
+	//	    psStatusCode: "value",
+	//	    psStatusDescription: "value",
+	//	    psStatusMessage: "value",
+	//	    psSum: "value",
+	//	    psCurrency: "value",
+	//	    psResponseDate: "value",
+	//	    payVoucherNum: "value",
+	//	    payVoucherDate: "value",
+	//	    datePayBefore: "value",
+	//	    dateBill: "value",
+	//	    xmlId: "value",
+	//	    sum: "value",
+	//	    companyId: "value",
+	//	    payReturnNum: "value",
+	//	    priceCod: "value",
+	//	    payReturnDate: "value",
+	//	    empReturnId: "value",
+	//	    payReturnComment: "value",
+	//	    responsibleId: "value",
+	//	    empResponsibleId: "value",
+	//	    isReturn: "value",
+	//	    comments: "value",
+	//	    updated1c: "value",
+	//	    id1c: "value",
+	//	    version1c: "value",
+	//	    externalPayment: "value",
+	//	    psInvoiceId: "value",
+	//	    marked: "value",
+	//	    reasonMarked: "value",
+	//	    empMarkedId: "value",
+	//	}
+	//
+	// Required.
 	Fields PaymentAddParamsFields `json:"fields"`
 }
 
@@ -77,14 +118,23 @@ type PaymentAddParamsFields struct {
 	OrderID int64 `json:"orderId"`
 	// Payment system identifier. Required.
 	PaySystemID int64 `json:"paySystemId"`
-	// Payment status: - Y — yes - N — no Defaults to N. Default: N.
+	// Payment status:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
 	// Payment date
 	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
 	// Identifier of the user who made the payment
 	EmpPaidID b24.Opt[int64] `json:"empPaidId,omitzero"`
 	// Payment system status flag — whether the payment was successful. Options:
-	// - Y — yes - N — no Defaults to null. Default: null.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to null. Default: null.
 	PsStatus b24.Opt[b24.Bool] `json:"psStatus,omitzero"`
 	// Payment system status code
 	PsStatusCode b24.Opt[string] `json:"psStatusCode,omitzero"`
@@ -112,7 +162,9 @@ type PaymentAddParamsFields struct {
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Payment amount
 	Sum b24.Opt[float64] `json:"sum,omitzero"`
-	// Identifier of the company that will receive the payment Currently not used
+	// Identifier of the company that will receive the payment
+	//
+	// Currently not used
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
 	// Return document number
 	PayReturnNum b24.Opt[string] `json:"payReturnNum,omitzero"`
@@ -129,25 +181,43 @@ type PaymentAddParamsFields struct {
 	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
 	// Identifier of the user who assigned the responsible person
 	EmpResponsibleID b24.Opt[int64] `json:"empResponsibleId,omitzero"`
-	// Was the return processed: - Y — yes - N — no Defaults to N
+	// Was the return processed:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
 	IsReturn b24.Opt[b24.Bool] `json:"isReturn,omitzero"`
 	// Payment comments
 	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Payment updated via QuickBooks and other similar platforms: - Y — yes - N
-	// — no Defaults to N. Default: N.
+	// Payment updated via QuickBooks and other similar platforms:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
 	// Identifier in QuickBooks and other similar platforms
 	Id1c b24.Opt[string] `json:"id1c,omitzero"`
 	// Payment document version from QuickBooks and other similar platforms
 	Version1c b24.Opt[string] `json:"version1c,omitzero"`
 	// Relevant only for on-premise version External payment or not. Used for
-	// import from QuickBooks and other similar platforms via XML - Y — yes - F
-	// — yes, loaded with the order - N — no Defaults to N. Default: N.
+	// import from QuickBooks and other similar platforms via XML
+	//
+	//   - Y — yes
+	//   - F — yes, loaded with the order
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	ExternalPayment b24.Opt[PaymentAddParamsFieldsExternalPayment] `json:"externalPayment,omitzero"`
 	// Payment identifier in the payment system
 	PsInvoiceID b24.Opt[string] `json:"psInvoiceId,omitzero"`
-	// Marking flag. Indicates whether the payment is marked as problematic: - Y
-	// — yes - N — no Defaults to N. Default: N.
+	// Marking flag. Indicates whether the payment is marked as problematic:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
 	// Reason for marking
 	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
@@ -483,7 +553,7 @@ func (v PaymentGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Other errors (e.g., fatal errors)
+//   - 0: Other errors (e.g., fatal errors)
 func PaymentGetFields(ctx context.Context, c b24.Caller, p PaymentGetFieldsParams, opts ...b24.CallOption) (*PaymentGetFieldsResult, error) {
 	var out PaymentGetFieldsResult
 	if err := b24.Invoke(ctx, c, PaymentGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -582,48 +652,77 @@ func PaymentListExport(ctx context.Context, c b24.Caller, p PaymentListParams, o
 
 // PaymentListParams holds the parameters of sale.payment.list.
 type PaymentListParams struct {
-	// An array containing the list of fields to select. If not provided or an
-	// empty array is passed, all available payment fields will be selected.
+	// An array containing the list of fields to select.
+	//
+	// If not provided or an empty array is passed, all available payment fields
+	// will be selected.
+	//
 	// Possible values for the array elements correspond to the fields of the
 	// sale_order_payment object.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payments in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_order_payment object. An additional prefix can be
-	// specified for the key to clarify the filter behavior. Possible prefix
-	// values: - = — equals (works with arrays as well) - % — LIKE, substring
-	// search. The % symbol in the filter value does not need to be passed. The
-	// search looks for the substring in any position of the string. - > —
-	// greater than - < — less than - != — not equal - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search goes from both sides. - >= — greater than or equal to -
-	// <= — less than or equal to - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searching for
-	// values not starting with "mol" - "%mol" — searching for values not ending
-	// with "mol" - "%mol%" — searching for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (see description above)
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_order_payment
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payments in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_order_payment object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_order_payment
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, the value
-	// 50 must be passed. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the number of the desired page
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, the value 50 must be passed. To select
+	// the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -754,7 +853,47 @@ type PaymentUpdateParams struct {
 	// Payment identifier. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for creating a payment in
-	// the form of a structure:. Required.
+	// the form of a structure:
+	//
+	//	fields: {
+	//	    paySystemId: "value",
+	//	    paid: "value",
+	//	    datePaid: "value",
+	//	    empPaidId: "value",
+	//	    psStatus: "value",
+	//	    psStatusCode: "value",
+	//	    psStatusDescription: "value",
+	//	    psStatusMessage: "value",
+	//	    psSum: "value",
+	//	    psCurrency: "value",
+	//	    psResponseDate: "value",
+	//	    payVoucherNum: "value",
+	//	    payVoucherDate: "value",
+	//	    datePayBefore: "value",
+	//	    dateBill: "value",
+	//	    xmlId: "value",
+	//	    sum: "value",
+	//	    companyId: "value",
+	//	    payReturnNum: "value",
+	//	    priceCod: "value",
+	//	    payReturnDate: "value",
+	//	    empReturnId: "value",
+	//	    payReturnComment: "value",
+	//	    responsibleId: "value",
+	//	    empResponsibleId: "value",
+	//	    isReturn: "value",
+	//	    comments: "value",
+	//	    updated1c: "value",
+	//	    id1c: "value",
+	//	    version1c: "value",
+	//	    externalPayment: "value",
+	//	    psInvoiceId: "value",
+	//	    marked: "value",
+	//	    reasonMarked: "value",
+	//	    empMarkedId: "value",
+	//	}
+	//
+	// Required.
 	Fields PaymentUpdateParamsFields `json:"fields"`
 }
 
@@ -779,14 +918,23 @@ func (p PaymentUpdateParams) validate() error {
 type PaymentUpdateParamsFields struct {
 	// Payment system identifier. Required.
 	PaySystemID int64 `json:"paySystemId"`
-	// Payment status: - Y — yes - N — no Defaults to N. Default: N.
+	// Payment status:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
 	// Payment date
 	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
 	// Identifier of the user who made the payment
 	EmpPaidID b24.Opt[int64] `json:"empPaidId,omitzero"`
 	// Payment system status flag — whether the payment was successful. Options:
-	// - Y — yes - N — no Defaults to null. Default: null.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to null. Default: null.
 	PsStatus b24.Opt[b24.Bool] `json:"psStatus,omitzero"`
 	// Payment system status code
 	PsStatusCode b24.Opt[string] `json:"psStatusCode,omitzero"`
@@ -804,7 +952,9 @@ type PaymentUpdateParamsFields struct {
 	PayVoucherNum b24.Opt[string] `json:"payVoucherNum,omitzero"`
 	// Payment document date
 	PayVoucherDate b24.Opt[b24.Time] `json:"payVoucherDate,omitzero"`
-	// Deprecated. Date by which the invoice must be paid
+	// Deprecated.
+	//
+	// Date by which the invoice must be paid.
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	DatePayBefore b24.Opt[b24.Time] `json:"datePayBefore,omitzero"`
@@ -814,7 +964,9 @@ type PaymentUpdateParamsFields struct {
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Payment amount
 	Sum b24.Opt[float64] `json:"sum,omitzero"`
-	// Identifier of the company that will receive the payment Currently not used
+	// Identifier of the company that will receive the payment
+	//
+	// Currently not used
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
 	// Return document number
 	PayReturnNum b24.Opt[string] `json:"payReturnNum,omitzero"`
@@ -831,25 +983,43 @@ type PaymentUpdateParamsFields struct {
 	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
 	// Identifier of the user who assigned the responsible person
 	EmpResponsibleID b24.Opt[int64] `json:"empResponsibleId,omitzero"`
-	// Was the return processed: - Y — yes - N — no Defaults to N
+	// Was the return processed:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
 	IsReturn b24.Opt[b24.Bool] `json:"isReturn,omitzero"`
 	// Comments on the payment
 	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Payment updated via QuickBooks and other similar platforms: - Y — yes - N
-	// — no Defaults to N
+	// Payment updated via QuickBooks and other similar platforms:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
 	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
 	// Identifier in QuickBooks and other similar platforms
 	Id1c b24.Opt[string] `json:"id1c,omitzero"`
 	// Payment document version from QuickBooks and other similar platforms
 	Version1c b24.Opt[string] `json:"version1c,omitzero"`
 	// Relevant only for on-premise version Whether it is an external payment. Used
-	// for import from QuickBooks and other similar platforms via XML - Y — yes -
-	// F — yes, loaded with the order - N — no Defaults to N. Default: N.
+	// for import from QuickBooks and other similar platforms via XML
+	//
+	//   - Y — yes
+	//   - F — yes, loaded with the order
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	ExternalPayment b24.Opt[PaymentUpdateParamsFieldsExternalPayment] `json:"externalPayment,omitzero"`
 	// Payment identifier in the payment system
 	PsInvoiceID b24.Opt[string] `json:"psInvoiceId,omitzero"`
-	// Marking flag. Indicates whether the payment is marked as problematic: - Y
-	// — yes - N — no Defaults to N. Default: N.
+	// Marking flag. Indicates whether the payment is marked as problematic:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
 	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
 	// Reason for marking
 	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`

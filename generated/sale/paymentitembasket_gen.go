@@ -421,49 +421,74 @@ func PaymentitembasketListCommand(p PaymentitembasketListParams) b24.Command[*Pa
 // sale.paymentitembasket.list.
 type PaymentitembasketListParams struct {
 	// An array with the list of fields to be selected (see fields of the
-	// sale_payment_item_basket object). If the array is not provided or an empty
-	// array is passed, all available fields of the bindings of basket items to
-	// payments will be selected.
+	// sale_payment_item_basket object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the bindings of basket items to payments will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected bindings of basket items to payments in
-	// the format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values
-	// for field correspond to the fields of the sale_payment_item_basket object.
+	// the format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_payment_item_basket object.
+	//
 	// An additional prefix can be assigned to the key to specify the filter
-	// behavior. Possible prefix values: - >= — greater than or equal to - > —
-	// greater than - <= — less than or equal to - < — less than - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for a substring at any position in the string. - =%
-	// — LIKE, substring search. The % symbol needs to be passed in the value.
-	// Examples: - "mol%" — searches for values starting with "mol" - "%mol" —
-	// searches for values ending with "mol" - "%mol%" — searches for values
-	// where "mol" can be at any position - %= — LIKE (similar to =%) - !% —
-	// NOT LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search goes from both sides. - !=% — NOT LIKE, substring
-	// search. The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searches for values not starting with "mol" - "%mol" — searches for values
-	// not ending with "mol" - "%mol%" — searches for values where the substring
-	// "mol" is not present at any position - !%= — NOT LIKE (similar to !=%) - =
-	// — equal, exact match (used by default) - != — not equal - ! — not
-	// equal
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring at any
+	//     position in the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be at any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present at any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected bindings of basket items to payments in
-	// the format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values
-	// for field correspond to the fields of the sale_payment_item_basket object.
-	// Possible values for order: - asc — in ascending order - desc — in
-	// descending order
+	// the format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_payment_item_basket object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the value of the start parameter: start = (N-1)
-	// * 50, where N is the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -62,7 +62,15 @@ func PaymentItemShipmentAddCommand(p PaymentItemShipmentAddParams) b24.Command[*
 // sale.paymentItemShipment.add.
 type PaymentItemShipmentAddParams struct {
 	// Field values (detailed description provided below) for creating a payment
-	// binding to a shipment in the form of a structure:. Required.
+	// binding to a shipment in the form of a structure:
+	//
+	//	fields: {
+	//	    shipmentId: value,
+	//	    paymentId: value,
+	//	    xmlId: 'value'
+	//	}
+	//
+	// Required.
 	Fields PaymentItemShipmentAddParamsFields `json:"fields"`
 }
 
@@ -443,48 +451,74 @@ func PaymentItemShipmentListExport(ctx context.Context, c b24.Caller, p PaymentI
 // sale.paymentItemShipment.list.
 type PaymentItemShipmentListParams struct {
 	// An array containing the list of fields to be selected (see fields of the
-	// sale_payment_item_shipment object). If not provided or an empty array is
-	// passed, all available fields of payment bindings to shipments will be
-	// selected.
+	// sale_payment_item_shipment object).
+	//
+	// If not provided or an empty array is passed, all available fields of payment
+	// bindings to shipments will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payment bindings to shipments in the
-	// format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for
-	// field correspond to the fields of the sale_payment_item_shipment object. An
-	// additional prefix can be assigned to the key to specify the filter behavior.
-	// Possible prefix values: - = — equals (works with arrays as well) - % —
-	// LIKE, substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for the substring in any position of the string. -
-	// > — greater than - < — less than - != — not equal - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search goes from both sides. - >= — greater than or equal to -
-	// <= — less than or equal to - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searching for
-	// values not starting with "mol" - "%mol" — searching for values not ending
-	// with "mol" - "%mol%" — searching for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (see description above)
+	// format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_payment_item_shipment object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payment bindings to shipments in the
-	// format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for
-	// field correspond to the fields of the sale_payment_item_shipment object.
-	// Possible values for order: - asc — in ascending order - desc — in
-	// descending order
+	// format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_payment_item_shipment object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, the value
-	// 50 must be passed. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, the value 50 must be passed. To select
+	// the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -582,7 +616,13 @@ type PaymentItemShipmentUpdateParams struct {
 	// Identifier of the payment binding to the shipment. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for creating the payment
-	// binding to the shipment in the form of a structure:. Required.
+	// binding to the shipment in the form of a structure:
+	//
+	//	fields: {
+	//	    xmlId: 'value'
+	//	}
+	//
+	// Required.
 	Fields PaymentItemShipmentUpdateParamsFields `json:"fields"`
 }
 

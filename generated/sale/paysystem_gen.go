@@ -60,26 +60,40 @@ type PaysystemAddParams struct {
 	// Code of the REST handler specified when adding the handler using the
 	// sale.paysystem.handler.add method. Required.
 	BxRestHandler string `json:"BX_REST_HANDLER"`
-	// Indicator of the payment system's activity. Possible values: - Y — yes - N
-	// — no If not provided, defaults to N. Default: N.
+	// Indicator of the payment system's activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, defaults to N. Default: N.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// List of handler settings values in the format {"field_1": "value_1", ...
 	// "field_N": "value_N"}, where field is the name of the setting and value is
-	// an object containing keys TYPE and VALUE (see description below). The
-	// structure of settings is defined when adding the payment system handler in
-	// the sale.paysystem.handler.add method under the CODES key of the SETTINGS
+	// an object containing keys TYPE and VALUE (see description below).
+	//
+	// The structure of settings is defined when adding the payment system handler
+	// in the sale.paysystem.handler.add method under the CODES key of the SETTINGS
 	// parameter
 	Settings *PaysystemAddParamsSettings `json:"SETTINGS,omitzero"`
-	// Binding of the payment system: - ORDER — value for store orders, deals,
-	// smart processes - CRM_INVOICE — value for CRM invoices - CRM_QUOTE —
-	// value for CRM estimates If not provided, defaults to CRM_INVOICE. The payer
-	// type PERSON_TYPE_ID must belong to the same binding type. Default:
+	// Binding of the payment system:
+	//
+	//   - ORDER — value for store orders, deals, smart processes
+	//   - CRM_INVOICE — value for CRM invoices
+	//   - CRM_QUOTE — value for CRM estimates
+	//
+	// If not provided, defaults to CRM_INVOICE.
+	//
+	// The payer type PERSON_TYPE_ID must belong to the same binding type. Default:
 	// CRM_INVOICE.
 	EntityRegistryType b24.Opt[PaysystemAddParamsEntityRegistryType] `json:"ENTITY_REGISTRY_TYPE,omitzero"`
 	// Logo of the payment system (image in Base64 format)
 	Logotype b24.Opt[string] `json:"LOGOTYPE,omitzero"`
-	// Flag for the "Open in new window" setting. Possible values: - Y — yes - N
-	// — no If not provided, defaults to N. Default: N.
+	// Flag for the "Open in new window" setting. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, defaults to N. Default: N.
 	NewWindow b24.Opt[b24.Bool] `json:"NEW_WINDOW,omitzero"`
 	// External identifier of the payment system. Can be used as an additional
 	// parameter for filtering in sale.paysystem.list
@@ -292,11 +306,13 @@ func (p PaysystemHandlerAddParams) validate() error {
 // sale.paysystem.handler.add.
 type PaysystemHandlerAddParamsSettings struct {
 	// List of handler parameters. Keys are parameter codes (string), values are
-	// parameter descriptions (detailed description provided below). Parameter
-	// values will be available to the administrator for filling in the settings of
-	// the created payment system. They can be specified when adding the payment
-	// system in the method sale.paysystem.add in the SETTINGS parameter and
-	// modified using the method sale.paysystem.settings.update. Required.
+	// parameter descriptions (detailed description provided below).
+	//
+	// Parameter values will be available to the administrator for filling in the
+	// settings of the created payment system. They can be specified when adding
+	// the payment system in the method sale.paysystem.add in the SETTINGS
+	// parameter and modified using the method sale.paysystem.settings.update.
+	// Required.
 	Codes PaysystemHandlerAddParamsSettingsCodes `json:"CODES"`
 	// Form settings when using the operating mode in form
 	FormData *PaysystemHandlerAddParamsSettingsFormData `json:"FORM_DATA,omitzero"`
@@ -306,8 +322,12 @@ type PaysystemHandlerAddParamsSettings struct {
 	// Settings for the page displayed in the iframe on the seller's site on the
 	// payment page
 	IframeData *PaysystemHandlerAddParamsSettingsIframeData `json:"IFRAME_DATA,omitzero"`
-	// Type of buyers that the handler can work with. Available values: - b2c —
-	// individuals - b2b — legal entities Default value is b2c. Default: b2c.
+	// Type of buyers that the handler can work with. Available values:
+	//
+	//   - b2c — individuals
+	//   - b2b — legal entities
+	//
+	// Default value is b2c. Default: b2c.
 	ClientType b24.Opt[PaysystemHandlerAddParamsSettingsClientType] `json:"CLIENT_TYPE,omitzero"`
 	// List of currencies supported by the payment system. Default is empty
 	Currency []int64 `json:"CURRENCY,omitzero"`
@@ -341,8 +361,11 @@ type PaysystemHandlerAddParamsSettingsCodes struct {
 	// Description of the default value (detailed description provided below)
 	Default *PaysystemHandlerAddParamsSettingsCodesDefault `json:"DEFAULT,omitzero"`
 	// Object describing the input field. The structure of the object contains the
-	// TYPE parameter — the type of the field. Supported fields: - STRING —
-	// string - Y/N — checkbox - ENUM — list
+	// TYPE parameter — the type of the field. Supported fields:
+	//
+	//   - STRING — string
+	//   - Y/N — checkbox
+	//   - ENUM — list
 	Input map[string]any `json:"INPUT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -755,7 +778,7 @@ func (v PaysystemHandlerUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CHECK_FAILURE: 400
+//   - ERROR_CHECK_FAILURE: 400
 func PaysystemList(ctx context.Context, c b24.Caller, p PaysystemListParams, opts ...b24.CallOption) ([]PaysystemListItem, error) {
 	var out []PaysystemListItem
 	if err := b24.Invoke(ctx, c, PaysystemListCommand(p).Request, &out, opts...); err != nil {
@@ -779,39 +802,62 @@ func PaysystemListCommand(p PaysystemListParams) b24.Command[[]PaysystemListItem
 // PaysystemListParams holds the parameters of sale.paysystem.list.
 type PaysystemListParams struct {
 	// An array containing the list of fields to select (see fields of the
-	// sale_paysystem object). If the array is not provided or an empty array is
-	// passed, all available fields of the payment systems will be selected.
+	// sale_paysystem object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the payment systems will be selected.
 	Select []string `json:"SELECT,omitzero"`
 	// An object for filtering the selected payment systems in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the sale_paysystem object. An additional prefix
-	// can be specified for the key to clarify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - @ — IN, an array is passed as the
-	// value - !@ — NOT IN, an array is passed as the value - % — LIKE,
-	// substring search. The % character does not need to be passed in the filter
-	// value. The search looks for the substring in any position of the string. -
-	// =% — LIKE, substring search. The % character needs to be passed in the
-	// value. Examples: - "mol%" — searches for values starting with "mol" -
-	// "%mol" — searches for values ending with "mol" - "%mol%" — searches for
-	// values where "mol" can be in any position - %= — LIKE (similar to =%) - !%
-	// — NOT LIKE, substring search. The % character does not need to be passed
-	// in the filter value. The search goes from both sides. - !=% — NOT LIKE,
-	// substring search. The % character needs to be passed in the value. Examples:
-	// - "mol%" — searches for values not starting with "mol" - "%mol" —
-	// searches for values not ending with "mol" - "%mol%" — searches for values
-	// where the substring "mol" is not present in any position - !%= — NOT LIKE
-	// (similar to !=%) - = — equal, exact match (used by default) - != — not
-	// equal - ! — not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_paysystem
+	// object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN, an array is passed as the value
+	//   - !@ — NOT IN, an array is passed as the value
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % character needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character needs to be passed
+	//     in the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An object for sorting the selected payment systems in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_paysystem object. Possible values for order: - ASC
-	// — in ascending order - DESC — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_paysystem
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — in ascending order
+	//   - DESC — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -915,12 +961,17 @@ type PaysystemPayInvoiceParams struct {
 	InvoiceID int64 `json:"INVOICE_ID"`
 	// Identifier of the payment system
 	PaySystemID b24.Opt[int64] `json:"PAY_SYSTEM_ID,omitzero"`
-	// Symbolic identifier of the REST handler for the payment system. You must
-	// provide either the PAY_SYSTEM_ID parameter or the BX_REST_HANDLER: - When
-	// providing PAY_SYSTEM_ID, the payment system with the specified identifier is
-	// used. - When providing BX_REST_HANDLER, the first found payment system with
-	// the specified handler is used. If both parameters are provided, the
-	// PAY_SYSTEM_ID parameter takes precedence.
+	// Symbolic identifier of the REST handler for the payment system.
+	//
+	// You must provide either the PAY_SYSTEM_ID parameter or the BX_REST_HANDLER:
+	//
+	//   - When providing PAY_SYSTEM_ID, the payment system with the specified
+	//     identifier is used.
+	//   - When providing BX_REST_HANDLER, the first found payment system with
+	//     the specified handler is used.
+	//
+	// If both parameters are provided, the PAY_SYSTEM_ID parameter takes
+	// precedence.
 	BxRestHandler b24.Opt[string] `json:"BX_REST_HANDLER,omitzero"`
 }
 
@@ -1020,7 +1071,7 @@ func (p PaysystemPayPaymentParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CHECK_FAILURE: 400
+//   - ERROR_CHECK_FAILURE: 400
 func PaysystemSettingsGet(ctx context.Context, c b24.Caller, p PaysystemSettingsGetParams, opts ...b24.CallOption) (*PaysystemSettingsGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1433,13 +1484,17 @@ type PaysystemUpdateParamsFields struct {
 	// Code of the REST handler specified when adding the handler using the
 	// sale.paysystem.handler.add method
 	BxRestHandler b24.Opt[string] `json:"BX_REST_HANDLER,omitzero"`
-	// Indicator of the payment system's activity. Possible values: - Y — yes - N
-	// — no
+	// Indicator of the payment system's activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Logo of the payment system (image in Base64 format)
 	Logotype b24.Opt[string] `json:"LOGOTYPE,omitzero"`
-	// Flag for the "Open in new window" setting. Possible values: - Y — yes - N
-	// — no
+	// Flag for the "Open in new window" setting. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	NewWindow b24.Opt[b24.Bool] `json:"NEW_WINDOW,omitzero"`
 	// External identifier of the payment system
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`

@@ -51,7 +51,17 @@ func PersontypeAddCommand(p PersontypeAddParams) b24.Command[*PersontypeAddResul
 // PersontypeAddParams holds the parameters of sale.persontype.add.
 type PersontypeAddParams struct {
 	// Field values (detailed description provided below) for creating a new payer
-	// type in the form of a structure:. Required.
+	// type in the form of a structure:
+	//
+	//	fields: {
+	//	    name: 'value',
+	//	    code: 'value',
+	//	    sort: 'value',
+	//	    active: 'value',
+	//	    xmlId: 'value'
+	//	}
+	//
+	// Required.
 	Fields PersontypeAddParamsFields `json:"fields"`
 }
 
@@ -76,8 +86,10 @@ type PersontypeAddParamsFields struct {
 	Sort b24.Opt[string] `json:"sort,omitzero"`
 	// Active flag. Can take values Y / N. Default is set to Y. Default: Y.
 	Active b24.Opt[string] `json:"active,omitzero"`
-	// External identifier. Can be used to synchronize the current payer type with
-	// a similar position in an external system
+	// External identifier.
+	//
+	// Can be used to synchronize the current payer type with a similar position in
+	// an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -417,46 +429,74 @@ func PersontypeListExport(ctx context.Context, c b24.Caller, p PersontypeListPar
 // PersontypeListParams holds the parameters of sale.persontype.list.
 type PersontypeListParams struct {
 	// An array containing the list of fields to select (see fields of the
-	// sale_person_type object) If not provided or an empty array is passed, all
-	// available fields of payer types will be selected
+	// sale_person_type object)
+	//
+	// If not provided or an empty array is passed, all available fields of payer
+	// types will be selected
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payer types in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_person_type object. An additional prefix can be
-	// assigned to the key to clarify the filter behavior. Possible prefix values:
-	// - = — equals (works with arrays as well) - % — LIKE, substring search.
-	// The % symbol in the filter value does not need to be passed. The search
-	// looks for the substring in any position of the string - > — greater than -
-	// < — less than - != — not equal - !% — NOT LIKE, substring search. The
-	// % symbol in the filter value does not need to be passed. The search goes
-	// from both sides. - >= — greater than or equal to - <= — less than or
-	// equal to - =% — LIKE, substring search. The % symbol needs to be passed in
-	// the value. Examples: - "mol%" — searching for values starting with "mol" -
-	// "%mol" — searching for values ending with "mol" - "%mol%" — searching
-	// for values where "mol" can be in any position - %= — LIKE (see description
-	// above) - !=% — NOT LIKE, substring search. The % symbol needs to be passed
-	// in the value. Examples: - "mol%" — searching for values not starting with
-	// "mol" - "%mol" — searching for values not ending with "mol" - "%mol%" —
-	// searching for values where the substring "mol" is not present in any
-	// position - !%= — NOT LIKE (see description above)
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_person_type
+	// object.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payer types in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_person_type object Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_person_type
+	// object
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the desired page number
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -546,7 +586,17 @@ type PersontypeUpdateParams struct {
 	// The ID of the payer type. Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for updating the payer
-	// type field in the form of a structure:. Required.
+	// type field in the form of a structure:
+	//
+	//	fields: {
+	//	    name: 'value',
+	//	    code: 'value',
+	//	    sort: 'value',
+	//	    active: 'value',
+	//	    xmlId: 'value'
+	//	}
+	//
+	// Required.
 	Fields PersontypeUpdateParamsFields `json:"fields"`
 }
 
@@ -577,8 +627,10 @@ type PersontypeUpdateParamsFields struct {
 	Sort b24.Opt[string] `json:"sort,omitzero"`
 	// Activity flag. Can take values Y / N. Default is set to Y. Default: Y.
 	Active b24.Opt[string] `json:"active,omitzero"`
-	// External identifier. Can be used to synchronize the current payer type with
-	// a similar position in an external system
+	// External identifier.
+	//
+	// Can be used to synchronize the current payer type with a similar position in
+	// an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -19,23 +19,61 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/property/sale-property-add.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-func PropertyAdd(ctx context.Context, c b24.Caller, p PropertyAddParams, opts ...b24.CallOption) (json.RawMessage, error) {
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 200850000005: Empty value specified for payer type
+//   - 200850000006: Internal error adding property
+//   - 200850000009: Error occurs when trying to create an order property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not provided. Filtering by multiple order properties is not supported
+//   - 200850000010: Error occurs when trying to create an order property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not equal to N. Filtering by multiple order properties is not
+//     supported
+//   - 200850000011: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation parameter set to Y, if the multiple
+//     parameter is not specified. Multiplicity is not supported for order
+//     properties marked with the isLocation indicator
+//   - 200850000012: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation parameter set to Y, if the multiple
+//     parameter is not equal to N. Multiplicity is not supported for order
+//     properties marked with the isLocation indicator
+//   - 200850000013: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not specified. Multiplicity is not supported for
+//     order properties marked with the isLocation4tax indicator
+//   - 200850000014: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not equal to N. Multiplicity is not supported
+//     for order properties marked with the isLocation4tax indicator
+//   - 200850000015: Error occurs when trying to create an order property of
+//     type STRING with the isProfileName parameter set to Y, if the required
+//     parameter is not specified. Profile name is required and cannot be
+//     empty
+//   - 200850000016: Error occurs when trying to create an order property of
+//     type STRING with the isProfileName parameter set to Y, if the required
+//     parameter is not equal to Y. Profile name is required and cannot be
+//     empty
+//   - 200040300020: Insufficient permissions to add order property
+//   - 100: Parameter fields is not specified or is empty
+//   - 0: Required fields are not provided
+func PropertyAdd(ctx context.Context, c b24.Caller, p PropertyAddParams, opts ...b24.CallOption) (*PropertyAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out json.RawMessage
+	var out PropertyAddResult
 	if err := b24.Invoke(ctx, c, PropertyAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &out, nil
 }
 
 // PropertyAddCommand is sale.property.add as a command for a batch (see
 // b24.Add); its result decodes as PropertyAdd's does. Required parameters are
 // not checked here: the portal reports them.
-func PropertyAddCommand(p PropertyAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+func PropertyAddCommand(p PropertyAddParams) b24.Command[*PropertyAddResult] {
+	return b24.NewCommand[*PropertyAddResult](b24.Request{
 		Method:  "sale.property.add",
 		Params:  p,
 		Version: 2,
@@ -46,52 +84,6 @@ func PropertyAddCommand(p PropertyAddParams) b24.Command[json.RawMessage] {
 type PropertyAddParams struct {
 	// Field values for creating an order property. Required.
 	Fields PropertyAddParamsFields `json:"fields"`
-	// Indicator of whether to use the value of this order property as the user
-	// profile name. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
-	// Indicator of whether to use the value of this order property as the payer's
-	// name. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
-	// Indicator of whether to use the value of this order property as an e-mail
-	// (e.g., when registering a new user during order placement). Possible values:
-	// - Y — yes - N — no If not provided, the default value is N. Default: N.
-	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
-	// Indicator of whether to use the value of this order property as a phone
-	// number. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
-	// Indicator of whether to use the value of this order property as a postal
-	// code. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
-	// Indicator of whether to use the value of this order property as an address.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
-	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// location for calculating shipping costs. Possible values: - Y — yes - N
-	// — no If not provided, the default value is N. Default: N.
-	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// location for determining tax rates. Possible values: - Y — yes - N — no
-	// If not provided, the default value is N. Default: N.
-	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
-	// Deprecated field. Not used
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// address from which the order needs to be picked up for calculating shipping
-	// costs. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// address to which the order needs to be delivered for calculating shipping
-	// costs. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -131,51 +123,178 @@ type PropertyAddParamsFields struct {
 	PropsGroupID int64 `json:"propsGroupId"`
 	// Name of the order property. Required.
 	Name string `json:"name"`
-	// Type of the order property. Possible values: - STRING - Y/N - NUMBER - ENUM
-	// - FILE - DATE - LOCATION - ADDRESS. Required.
+	// Type of the order property. Possible values:
+	//
+	//   - STRING
+	//   - Y/N
+	//   - NUMBER
+	//   - ENUM
+	//   - FILE
+	//   - DATE
+	//   - LOCATION
+	//   - ADDRESS
+	//
+	// Required.
 	Type string `json:"type"`
 	// Symbolic code of the order property
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Indicator of the order property’s activity. Possible values: - Y — yes -
-	// N — no If not provided, the default value is Y (the property is added as
-	// active). Default: Y.
+	// Indicator of the order property’s activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is Y (the property is added as active).
+	// Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Indicator of whether the order property is a system property. System
-	// properties are not displayed in the public part. Possible values: - Y —
-	// yes - N — no If not provided, the default value is N. Default: N.
+	// properties are not displayed in the public part. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Util b24.Opt[b24.Bool] `json:"util,omitzero"`
 	// Indicator of whether the order property is included in the customer profile.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	UserProps b24.Opt[b24.Bool] `json:"userProps,omitzero"`
 	// Indicator of whether the order property is available in the filter on the
-	// order list page. Possible values: - Y — yes - N — no If not provided,
-	// the default value is N. Default: N.
+	// order list page. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Description of the order property
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Indicator of whether the order property value is required. Possible values:
-	// - Y — yes - N — no If not provided, the default value is N. Default: N.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Required b24.Opt[b24.Bool] `json:"required,omitzero"`
 	// Indicator of whether the order property is multiple. For multiple
-	// properties, several values can be specified. Possible values: - Y — yes -
-	// N — no If not provided, the default value is N. Default: N.
+	// properties, several values can be specified. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// External identifier of the order property
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Default value of the order property. For properties of type file, an object
-	// in the format {"fileData": ["value1", "value2"]} must be provided: - value1
-	// — file name with extension, - value2 — file in base64 format. For
-	// multiple order properties (multiple), an array of values is supported
+	// Default value of the order property.
+	//
+	// For properties of type file, an object in the format {"fileData": ["value1",
+	// "value2"]} must be provided:
+	//
+	//   - value1 — file name with extension,
+	//   - value2 — file in base64 format.
+	//
+	// For multiple order properties (multiple), an array of values is supported
 	DefaultValue any `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
-	// passing additional settings for the order property. The list of supported
-	// keys for this object depends on the property type. For some property types
-	// (e.g., Y/N), additional properties are not provided. The description of the
-	// settings parameter for different property types is provided below
+	// passing additional settings for the order property.
+	//
+	// The list of supported keys for this object depends on the property type. For
+	// some property types (e.g., Y/N), additional properties are not provided. The
+	// description of the settings parameter for different property types is
+	// provided below
 	Settings *PropertyAddParamsFieldsSettings `json:"settings,omitzero"`
+	// Indicator of whether to use the value of this order property as the user
+	// profile name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
+	// Indicator of whether to use the value of this order property as the payer's
+	// name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
+	// Indicator of whether to use the value of this order property as an e-mail
+	// (e.g., when registering a new user during order placement). Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
+	// Indicator of whether to use the value of this order property as a phone
+	// number. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
+	// Indicator of whether to use the value of this order property as a postal
+	// code. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
+	// Indicator of whether to use the value of this order property as an address.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// location for calculating shipping costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// location for determining tax rates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
+	// Deprecated field. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// address from which the order needs to be picked up for calculating shipping
+	// costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// address to which the order needs to be delivered for calculating shipping
+	// costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -201,104 +320,28 @@ type PropertyAddParamsFieldsSettings struct {
 	// Regular expression for validating the order property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating date
-	// format DD/MM/YYYY: -X POST \ -H "Content-Type: application/json" \ -H
-	// "Accept: application/json" \ -d
-	// '{"fields":{"personTypeId":3,"propsGroupId":6,"name":"Phone (for contacting
-	// the courier)","type":"STRING","code":"PHONE","active":"Y","util":"N","userProps":"Y","isFiltered":"N","sort":500,"description":"property
-	// description","required":"Y","multiple":"N","settings":{"multiline":"Y","maxlength":100},"xmlId":"","defaultValue":"","isProfileName":"Y","isPayer":"Y","isEmail":"N","isPhone":"N","isZip":"N","isAddress":"N"},"auth":"put_access_token_here"}'
-	// \ https://put_your_bitrix24_address/rest/sale.property.add -X POST \ -H
-	// "Content-Type: application/json" \ -H "Accept: application/json" \ -d
-	// '{"fields":{"personTypeId":3,"propsGroupId":6,"name":"Phone (for contacting
-	// the courier)","type":"STRING","code":"PHONE","active":"Y","util":"N","userProps":"Y","isFiltered":"N","sort":500,"description":"property
-	// description","required":"Y","multiple":"N","settings":{"multiline":"Y","maxlength":100},"xmlId":"","defaultValue":"","isProfileName":"Y","isPayer":"Y","isEmail":"N","isPhone":"N","isZip":"N","isAddress":"N"}}'
-	// \ https://put_your_bitrix24_address/rest/put_your_user_id_here/put_your_webhook_here/sale.property.add
-	// // This snippet is an ES module: top-level await requires type="module" or a
-	// bundler. // $b24 is an already-initialized SDK instance (see the SDK "Get
-	// started" guide). import { Text } from '@bitrix24/b24jssdk' import type {
-	// B24Frame } from '@bitrix24/b24jssdk' declare const $b24: B24Frame // Shape
-	// of the payload returned in result (match the "response handling" section of
-	// the page) type PropertyAddResult = { property: { active: string code: string
-	// defaultValue: string description: string id: number inputFieldLocation:
-	// string isAddress: string isAddressFrom: string isAddressTo: string isEmail:
-	// string isFiltered: string isLocation: string isLocation4tax: string isPayer:
-	// string isPhone: string isProfileName: string isZip: string multiple: string
-	// name: string personTypeId: number propsGroupId: number required: string
-	// settings: Record sort: number type: string userProps: string util: string
-	// xmlId: string } } try { const response = await $b24.actions.v2.call.make ({
-	// method: 'sale.property.add', params: { fields: { personTypeId: 3,
-	// propsGroupId: 6, name: 'Phone (for courier contact)', type: 'STRING', code:
-	// 'PHONE', active: 'Y', util: 'N', userProps: 'Y', isFiltered: 'N', sort: 500,
-	// description: 'property description', required: 'Y', multiple: 'N', settings:
-	// { multiline: 'Y', maxlength: 100, }, xmlId: ”, defaultValue: ”,
-	// isProfileName: 'Y', isPayer: 'Y', isEmail: 'N', isPhone: 'N', isZip: 'N',
-	// isAddress: 'N', }, }, requestId: Text.getUuidRfc4122() }) // The payload is
-	// available only on a successful response if (!response.isSuccess) {
-	// console.error(response.getErrorMessages().join('; ')) } else { const result
-	// = response.getData()!.result console.info('Added property id:',
-	// result.property.id, 'name:', result.property.name) } } catch (error) { //
-	// Thrown on transport or SDK failures (AjaxError, SdkError, etc.)
-	// console.error(error) } <!-- Load the SDK (UMD build); it is exposed as the
-	// global B24Js --> async function addProperty() { try { // Initialize the SDK
-	// inside a Bitrix24 frame const $b24 = await B24Js.initializeB24Frame() const
-	// response = await $b24.actions.v2.call.make({ method: 'sale.property.add',
-	// params: { fields: { personTypeId: 3, propsGroupId: 6, name: 'Phone (for
-	// courier contact)', type: 'STRING', code: 'PHONE', active: 'Y', util: 'N',
-	// userProps: 'Y', isFiltered: 'N', sort: 500, description: 'property
-	// description', required: 'Y', multiple: 'N', settings: { multiline: 'Y',
-	// maxlength: 100, }, xmlId: ”, defaultValue: ”, isProfileName: 'Y', isPayer:
-	// 'Y', isEmail: 'N', isPhone: 'N', isZip: 'N', isAddress: 'N', }, },
-	// requestId: B24Js.Text.getUuidRfc4122() }) // The payload is available only
-	// on a successful response if (!response.isSuccess) {
-	// console.error(response.getErrorMessages().join('; ')) return } const result
-	// = response.getData().result console.info('Added property id:',
-	// result.property.id, 'name:', result.property.name) } catch (error) { //
-	// Thrown on transport or SDK failures (AjaxError, SdkError, etc.)
-	// console.error(error) } } document.addEventListener('DOMContentLoaded',
-	// addProperty) try { $response = $b24Service ->core ->call(
-	// 'sale.property.add', [ 'fields' => [ 'personTypeId' => 3, 'propsGroupId' =>
-	// 6, 'name' => 'Phone (for contacting the courier)', 'type' => 'STRING',
-	// 'code' => 'PHONE', 'active' => 'Y', 'util' => 'N', 'userProps' => 'Y',
-	// 'isFiltered' => 'N', 'sort' => 500, 'description' => 'property description',
-	// 'required' => 'Y', 'multiple' => 'N', 'settings' => [ 'multiline' => 'Y',
-	// 'maxlength' => 100 ], 'xmlId' => ”, 'defaultValue' => ”, 'isProfileName'
-	// => 'Y', 'isPayer' => 'Y', 'isEmail' => 'N', 'isPhone' => 'N', 'isZip' =>
-	// 'N', 'isAddress' => 'N', ], ] ); $result = $response ->getResponseData()
-	// ->getResult(); echo 'Success: ' . print_r($result, true); } catch (Throwable
-	// $e) { error_log($e->getMessage()); echo 'Error adding property: ' .
-	// $e->getMessage(); } BX24.callMethod( 'sale.property.add', { fields: {
-	// personTypeId: 3, propsGroupId: 6, name: 'Phone (for contacting the
-	// courier)', type: 'STRING', code: 'PHONE', active: 'Y', util: 'N', userProps:
-	// 'Y', isFiltered: 'N', sort: 500, description: 'property description',
-	// required: 'Y', multiple: 'N', settings: { multiline: 'Y', maxlength: 100 },
-	// xmlId: ”, defaultValue: ”, isProfileName: 'Y', isPayer: 'Y', isEmail: 'N',
-	// isPhone: 'N', isZip: 'N', isAddress: 'N', } }, function(result) { if
-	// (result.error()) { console.error(result.error()); } else {
-	// console.info(result.data()); } } ); require_once('crest.php'); $result =
-	// CRest::call( 'sale.property.add', [ 'fields' => [ 'personTypeId' => 3,
-	// 'propsGroupId' => 6, 'name' => 'Phone (for contacting the courier)', 'type'
-	// => 'STRING', 'code' => 'PHONE', 'active' => 'Y', 'util' => 'N', 'userProps'
-	// => 'Y', 'isFiltered' => 'N', 'sort' => 500, 'description' => 'property
-	// description', 'required' => 'Y', 'multiple' => 'N', 'settings' => [
-	// 'multiline' => 'Y', 'maxlength' => 100 ], 'xmlId' => ”, 'defaultValue' =>
-	// ”, 'isProfileName' => 'Y', 'isPayer' => 'Y', 'isEmail' => 'N', 'isPhone' =>
-	// 'N', 'isZip' => 'N', 'isAddress' => 'N', ] ] ); echo ' '; print_r($result);
-	// echo ' '; { "result":{ "property":{ "active":"Y", "code":"PHONE",
-	// "defaultValue":"", "description":"property description", "id":96,
-	// "inputFieldLocation":"0", "isAddress":"N", "isAddressFrom":"N",
-	// "isAddressTo":"N", "isEmail":"N", "isFiltered":"N", "isLocation":"N",
-	// "isLocation4tax":"N", "isPayer":"Y", "isPhone":"N", "isProfileName":"Y",
-	// "isZip":"N", "multiple":"N", "name":"Phone (for contacting the courier)",
-	// "personTypeId":3, "propsGroupId":6, "required":"Y", "settings":{
-	// "maxlength":"100", "multiline":"Y" }, "sort":500, "type":"STRING",
-	// "userProps":"Y", "util":"N", "xmlId":"" } }, "time":{
-	// "start":1712818563.754118, "finish":1712818566.840385,
-	// "duration":3.0862669944763184, "processing":1.0286660194396973,
-	// "date_start":"2024-04-11T09:56:03+02:00",
-	// "date_finish":"2024-04-11T09:56:06+02:00" } } { "error":0,
-	// "error_description":"Required fields: propsGroupId" }. Default: N.
+	// format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	Pattern b24.Opt[string] `json:"pattern,omitzero"`
+	// Indicator of whether to display a multiline input field for the property
+	// value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multiline b24.Opt[b24.Bool] `json:"multiline,omitzero"`
+	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Pattern b24.Opt[string] `json:"pattern,omitzero"`
+	Cols b24.Opt[int64] `json:"cols,omitzero"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Rows b24.Opt[int64] `json:"rows,omitzero"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Size b24.Opt[int64] `json:"size,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -312,6 +355,91 @@ func (v *PropertyAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v PropertyAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 	type plain PropertyAddParamsFieldsSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyAddProperty is the result of sale.property.add.
+type PropertyAddProperty struct {
+	Active             b24.String                  `json:"active"`
+	Code               b24.String                  `json:"code"`
+	DefaultValue       b24.String                  `json:"defaultValue"`
+	Description        b24.String                  `json:"description"`
+	ID                 b24.Int                     `json:"id"`
+	InputFieldLocation b24.String                  `json:"inputFieldLocation"`
+	IsAddress          b24.String                  `json:"isAddress"`
+	IsAddressFrom      b24.String                  `json:"isAddressFrom"`
+	IsAddressTo        b24.String                  `json:"isAddressTo"`
+	IsEmail            b24.String                  `json:"isEmail"`
+	IsFiltered         b24.String                  `json:"isFiltered"`
+	IsLocation         b24.String                  `json:"isLocation"`
+	IsLocation4tax     b24.String                  `json:"isLocation4tax"`
+	IsPayer            b24.String                  `json:"isPayer"`
+	IsPhone            b24.String                  `json:"isPhone"`
+	IsProfileName      b24.String                  `json:"isProfileName"`
+	IsZip              b24.String                  `json:"isZip"`
+	Multiple           b24.String                  `json:"multiple"`
+	Name               b24.String                  `json:"name"`
+	PersonTypeID       b24.Int                     `json:"personTypeId"`
+	PropsGroupID       b24.Int                     `json:"propsGroupId"`
+	Required           b24.String                  `json:"required"`
+	Settings           PropertyAddPropertySettings `json:"settings"`
+	Sort               b24.Int                     `json:"sort"`
+	Type               b24.String                  `json:"type"`
+	UserProps          b24.String                  `json:"userProps"`
+	Util               b24.String                  `json:"util"`
+	XMLID              b24.String                  `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyAddProperty) UnmarshalJSON(data []byte) error {
+	type plain PropertyAddProperty
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyAddProperty) MarshalJSON() ([]byte, error) {
+	type plain PropertyAddProperty
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyAddPropertySettings is the settings value of sale.property.add.
+type PropertyAddPropertySettings struct {
+	Maxlength b24.String `json:"maxlength"`
+	Multiline b24.String `json:"multiline"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyAddPropertySettings) UnmarshalJSON(data []byte) error {
+	type plain PropertyAddPropertySettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyAddPropertySettings) MarshalJSON() ([]byte, error) {
+	type plain PropertyAddPropertySettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyAddResult is the result of sale.property.add.
+type PropertyAddResult struct {
+	Property *PropertyAddProperty `json:"property"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyAddResult) UnmarshalJSON(data []byte) error {
+	type plain PropertyAddResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyAddResult) MarshalJSON() ([]byte, error) {
+	type plain PropertyAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -540,8 +668,18 @@ func PropertyGetfieldsbytypeCommand(p PropertyGetfieldsbytypeParams) b24.Command
 // PropertyGetfieldsbytypeParams holds the parameters of
 // sale.property.getfieldsbytype.
 type PropertyGetfieldsbytypeParams struct {
-	// Order property type Possible values: - STRING - Y/N - NUMBER - ENUM - FILE -
-	// DATE - LOCATION - ADDRESS. Required.
+	// Order property type Possible values:
+	//
+	//   - STRING
+	//   - Y/N
+	//   - NUMBER
+	//   - ENUM
+	//   - FILE
+	//   - DATE
+	//   - LOCATION
+	//   - ADDRESS
+	//
+	// Required.
 	Type string `json:"type"`
 }
 
@@ -633,46 +771,73 @@ func PropertyListExport(ctx context.Context, c b24.Caller, p PropertyListParams,
 // PropertyListParams holds the parameters of sale.property.list.
 type PropertyListParams struct {
 	// An array containing the list of fields to select (see the fields of the
-	// sale_order_property object). If not provided or an empty array is passed,
-	// all available property fields will be selected.
+	// sale_order_property object).
+	//
+	// If not provided or an empty array is passed, all available property fields
+	// will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payment bindings to shipments in the
-	// format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for
-	// field correspond to the fields of the sale_order_property object. An
-	// additional prefix can be specified for the key to clarify the filter
-	// behavior. Possible prefix values: - = — equals (works with arrays as well)
-	// - % — LIKE, substring search. The % symbol in the filter value does not
-	// need to be passed. The search looks for a substring at any position in the
-	// string. - > — greater than - < — less than - != — not equal - !% —
-	// NOT LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search goes from both sides. - >= — greater than or
-	// equal to - <= — less than or equal to - =% — LIKE, substring search. The
-	// % symbol needs to be passed in the value. Examples: - "mol%" — searching
-	// for values starting with "mol" - "%mol" — searching for values ending with
-	// "mol" - "%mol%" — searching for values where "mol" can be in any position
-	// - %= — LIKE (see description above) - !=% — NOT LIKE, substring search.
-	// The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searching for values not starting with "mol" - "%mol" — searching for
-	// values not ending with "mol" - "%mol%" — searching for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (see
-	// description above)
+	// format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_property object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring at any
+	//     position in the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected items in the shipment table in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the sale_order_property. Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_property.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the value of the start parameter:
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
 	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
@@ -819,52 +984,6 @@ type PropertyUpdateParams struct {
 	ID int64 `json:"id"`
 	// Field values for creating the order property. Required.
 	Fields PropertyUpdateParamsFields `json:"fields"`
-	// Indicator of whether to use the value of this order property as the user
-	// profile name. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
-	// Indicator of whether to use the value of this order property as the payer's
-	// name. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
-	// Indicator of whether to use the value of this order property as an e-mail
-	// (e.g., when registering a new user during checkout). Possible values: - Y
-	// — yes - N — no If not provided, the default value is N. Default: N.
-	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
-	// Indicator of whether to use the value of this order property as a phone
-	// number. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
-	// Indicator of whether to use the value of this order property as a postal
-	// code. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
-	// Indicator of whether to use the value of this order property as an address.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
-	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// location for calculating delivery costs. Possible values: - Y — yes - N
-	// — no If not provided, the default value is N. Default: N.
-	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// location for determining tax rates. Possible values: - Y — yes - N — no
-	// If not provided, the default value is N. Default: N.
-	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
-	// Deprecated field. Not used.
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// address from where the order needs to be picked up for calculating delivery
-	// costs. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// address where the order needs to be delivered for calculating delivery
-	// costs. Possible values: - Y — yes - N — no If not provided, the default
-	// value is N. Default: N.
-	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -890,49 +1009,167 @@ type PropertyUpdateParamsFields struct {
 	Name string `json:"name"`
 	// Symbolic code of the order property
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Indicator of the order property’s activity. Possible values: - Y — yes -
-	// N — no If not provided, the default value is Y. Default: Y.
+	// Indicator of the order property’s activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Indicator of whether the order property is a service property. Service
-	// properties are not displayed in the public part. Possible values: - Y —
-	// yes - N — no If not provided, the default value is N. Default: N.
+	// properties are not displayed in the public part. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Util b24.Opt[b24.Bool] `json:"util,omitzero"`
 	// Indicator of whether the order property is included in the customer profile.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	UserProps b24.Opt[b24.Bool] `json:"userProps,omitzero"`
 	// Indicator of whether the order property is available in the filter on the
-	// order list page. Possible values: - Y — yes - N — no If not provided,
-	// the default value is N. Default: N.
+	// order list page. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Description of the order property
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Indicator of whether filling in the order property value is mandatory.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Required b24.Opt[b24.Bool] `json:"required,omitzero"`
 	// Indicator of whether the order property is multiple. For multiple
-	// properties, it is possible to specify several values. Possible values: - Y
-	// — yes - N — no If not provided, the default value is N. Default: N.
+	// properties, it is possible to specify several values. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// External identifier of the order property
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Default value of the order property. For properties of type file, you need
-	// to provide an object in the format {"fileData": ["value1", "value2"]}: -
-	// value1 — file name with extension, - value2 — file in base64 format. To
-	// delete a file, use the object in the format {"remove": "Y"}. For multiple
-	// order properties (multiple), it supports passing an array of values. To
-	// delete a value, you need to pass null, or simply not pass the parameter.
+	// Default value of the order property.
+	//
+	// For properties of type file, you need to provide an object in the format
+	// {"fileData": ["value1", "value2"]}:
+	//
+	//   - value1 — file name with extension,
+	//   - value2 — file in base64 format.
+	//
+	// To delete a file, use the object in the format {"remove": "Y"}.
+	//
+	// For multiple order properties (multiple), it supports passing an array of
+	// values. To delete a value, you need to pass null, or simply not pass the
+	// parameter.
 	DefaultValue any `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
-	// passing additional settings for the order property. The list of supported
-	// keys for this object depends on the type of property. For some property
-	// types (e.g., Y/N), additional properties are not provided. The description
-	// of the settings parameter for different property types is provided in the
-	// method description sale.property.add
-	Settings map[string]any `json:"settings,omitzero"`
+	// passing additional settings for the order property.
+	//
+	// The list of supported keys for this object depends on the type of property.
+	// For some property types (e.g., Y/N), additional properties are not provided.
+	// The description of the settings parameter for different property types is
+	// provided in the method description sale.property.add
+	Settings *PropertyUpdateParamsFieldsSettings `json:"settings,omitzero"`
+	// Indicator of whether to use the value of this order property as the user
+	// profile name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
+	// Indicator of whether to use the value of this order property as the payer's
+	// name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
+	// Indicator of whether to use the value of this order property as an e-mail
+	// (e.g., when registering a new user during checkout). Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
+	// Indicator of whether to use the value of this order property as a phone
+	// number. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
+	// Indicator of whether to use the value of this order property as a postal
+	// code. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
+	// Indicator of whether to use the value of this order property as an address.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// location for calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// location for determining tax rates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
+	// Deprecated field. Not used.
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// address from where the order needs to be picked up for calculating delivery
+	// costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// address where the order needs to be delivered for calculating delivery
+	// costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -946,6 +1183,27 @@ func (v *PropertyUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v PropertyUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain PropertyUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyUpdateParamsFieldsSettings is the settings value of
+// sale.property.update.
+type PropertyUpdateParamsFieldsSettings struct {
+	Maxlength b24.Opt[int64]  `json:"maxlength,omitzero"`
+	Multiline b24.Opt[string] `json:"multiline,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain PropertyUpdateParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain PropertyUpdateParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

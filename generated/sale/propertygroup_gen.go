@@ -411,29 +411,46 @@ func PropertygroupListExport(ctx context.Context, c b24.Caller, p PropertygroupL
 // PropertygroupListParams holds the parameters of sale.propertygroup.list.
 type PropertygroupListParams struct {
 	// An array of fields to select (see fields of the sale_order_property_group
-	// object). If the array is not provided or is empty, all available fields of
-	// property groups will be selected.
+	// object).
+	//
+	// If the array is not provided or is empty, all available fields of property
+	// groups will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected property groups in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the sale_order_property_group object. An
-	// additional prefix can be specified for the key to clarify the filter
-	// behavior. Possible prefix values: - + — filtering by the exact value of
-	// the specified field; this also includes elements where the field value is
-	// undefined (NULL) - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - % — LIKE, substring search.
-	// The % symbol in the filter value does not need to be passed. The search
-	// looks for a substring at any position in the string - != — not equal - !
-	// — not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_property_group object.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - + — filtering by the exact value of the specified field; this also
+	//     includes elements where the field value is undefined (NULL)
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring at any
+	//     position in the string
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property groups in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_order_property_group object. Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_property_group object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.

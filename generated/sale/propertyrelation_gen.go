@@ -86,8 +86,14 @@ func (p PropertyRelationAddParams) validate() error {
 type PropertyRelationAddParamsFields struct {
 	// Identifier of the object. Required.
 	EntityID int64 `json:"entityId"`
-	// Type of the object: - P — payment system - D — delivery - L — landing
-	// - T — trading platform. Required.
+	// Type of the object:
+	//
+	//   - P — payment system
+	//   - D — delivery
+	//   - L — landing
+	//   - T — trading platform
+	//
+	// Required.
 	EntityType PropertyRelationAddParamsFieldsEntityType `json:"entityType"`
 	// Identifier of the property. Required.
 	PropertyID int64 `json:"propertyId"`
@@ -254,8 +260,14 @@ func (p PropertyRelationDeleteByFilterParams) validate() error {
 type PropertyRelationDeleteByFilterParamsFields struct {
 	// Entity identifier. Required.
 	EntityID int64 `json:"entityId"`
-	// Entity type: - P — payment system - D — delivery - L — landing - T —
-	// trading platform. Required.
+	// Entity type:
+	//
+	//   - P — payment system
+	//   - D — delivery
+	//   - L — landing
+	//   - T — trading platform
+	//
+	// Required.
 	EntityType PropertyRelationDeleteByFilterParamsFieldsEntityType `json:"entityType"`
 	// Property identifier. Required.
 	PropertyID int64 `json:"propertyId"`
@@ -414,49 +426,77 @@ func PropertyRelationListAll(ctx context.Context, c b24.Caller, p PropertyRelati
 // sale.propertyRelation.list.
 type PropertyRelationListParams struct {
 	// The array contains a list of fields to select (see fields of the object
-	// sale_order_property_relation). If not provided or an empty array is passed,
-	// all available fields of property bindings will be selected.
+	// sale_order_property_relation).
+	//
+	// If not provided or an empty array is passed, all available fields of
+	// property bindings will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected property bindings in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the object sale_order_property_relation. An
-	// additional prefix can be assigned to the key to clarify the filter behavior.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN (an array
-	// is passed as the value) - !@— NOT IN (an array is passed as the value) - %
-	// — LIKE, substring search. The % symbol in the filter value should not be
-	// passed. The search looks for the substring in any position of the string -
-	// =% — LIKE, substring search. The % symbol should be passed in the value.
-	// Examples: - "mol%" — searching for values starting with "mol" - "%mol" —
-	// searching for values ending with "mol" - "%mol%" — searching for values
-	// where "mol" can be in any position - %= — LIKE (see description above) -
-	// !% — NOT LIKE, substring search. The % symbol in the filter value should
-	// not be passed. The search goes from both sides. - !=% — NOT LIKE,
-	// substring search. The % symbol should be passed in the value. Examples: -
-	// "mol%" — searching for values not starting with "mol" - "%mol" —
-	// searching for values not ending with "mol" - "%mol%" — searching for
-	// values where the substring "mol" is not present in any position - !%= —
-	// NOT LIKE (see description above) - = — equal, exact match (used by
-	// default) - != - not equal - ! — not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_order_property_relation.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@— NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be passed. The search looks for the substring in any position of
+	//     the string
+	//   - =% — LIKE, substring search. The % symbol should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     should not be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol should be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property bindings in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the object sale_order_property_relation.
-	// Possible values for order: - asc — in ascending order - desc — in
-	// descending order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_order_property_relation.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// The parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the number of the desired page
+	// The parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -287,46 +287,74 @@ func PropertyvalueListExport(ctx context.Context, c b24.Caller, p PropertyvalueL
 // PropertyvalueListParams holds the parameters of sale.propertyvalue.list.
 type PropertyvalueListParams struct {
 	// An array of fields to be selected (see fields of the
-	// sale_order_property_value object). If the array is not provided or an empty
-	// array is passed, all available property value fields will be selected.
+	// sale_order_property_value object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// property value fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected property values in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_order_property_value object. An additional prefix
-	// can be assigned to the key to clarify the filter behavior. Possible prefix
-	// values: - >= — greater than or equal to - > — greater than - <= — less
-	// than or equal to - < — less than - % — LIKE, substring search. The %
-	// symbol in the filter value does not need to be passed. The search looks for
-	// a substring at any position in the string. - =% — LIKE, substring search.
-	// The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be at
-	// any position - %= — LIKE (similar to =%) - !% — NOT LIKE, substring
-	// search. The % symbol in the filter value does not need to be passed. The
-	// search goes from both sides. - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searches for
-	// values not starting with "mol" - "%mol" — searches for values not ending
-	// with "mol" - "%mol%" — searches for values where the substring "mol" is
-	// not present at any position - !%= — NOT LIKE (similar to !=%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_property_value object.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring at any
+	//     position in the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be at any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present at any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected property values in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_order_property_value object. Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_property_value object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -418,7 +446,20 @@ func PropertyvalueModifyCommand(p PropertyvalueModifyParams) b24.Command[*Proper
 // PropertyvalueModifyParams holds the parameters of sale.propertyvalue.modify.
 type PropertyvalueModifyParams struct {
 	// The root element that transmits the request parameters in the form of a
-	// structure:. Required.
+	// structure:
+	//
+	//	{
+	//	    "order":
+	//	    {
+	//	        "id": "value",
+	//	        "propertyValues": {
+	//	            "orderPropsId": "value",
+	//	            "value": "value"
+	//	        },
+	//	    }
+	//	}
+	//
+	// Required.
 	Fields PropertyvalueModifyParamsFields `json:"fields"`
 	// Order identifier. Required.
 	ID int64 `json:"id"`
@@ -455,7 +496,15 @@ func (p PropertyvalueModifyParams) validate() error {
 // sale.propertyvalue.modify.
 type PropertyvalueModifyParamsFields struct {
 	// An object containing the order ID and property values in the form of a
-	// structure:. Required.
+	// structure:
+	//
+	//	"id": "value",
+	//	"propertyValues": {
+	//	    "orderPropsId": "value",
+	//	    "value": "value"
+	//	},
+	//
+	// Required.
 	Order map[string]any `json:"order"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -478,11 +527,17 @@ func (v PropertyvalueModifyParamsFields) MarshalJSON() ([]byte, error) {
 type PropertyvalueModifyParamsPropertyValues struct {
 	// Order property identifier. Required.
 	OrderPropsID int64 `json:"orderPropsId"`
-	// Order property value. For multiple order properties, an array of values can
-	// be transmitted. For properties of type file, an object in the format
-	// {"fileData": ["value1", "value2"]} should be provided: - value1 — file
-	// name with extension, - value2 — file in base64 format. To delete a file,
-	// use an object in the format {"remove": "Y"}. Required.
+	// Order property value.
+	//
+	// For multiple order properties, an array of values can be transmitted.
+	//
+	// For properties of type file, an object in the format {"fileData": ["value1",
+	// "value2"]} should be provided:
+	//
+	//   - value1 — file name with extension,
+	//   - value2 — file in base64 format.
+	//
+	// To delete a file, use an object in the format {"remove": "Y"}. Required.
 	Value any `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -441,31 +441,46 @@ func PropertyvariantListExport(ctx context.Context, c b24.Caller, p Propertyvari
 // PropertyvariantListParams holds the parameters of sale.propertyvariant.list.
 type PropertyvariantListParams struct {
 	// An array of fields to be selected (see fields of the object
-	// sale_order_property_variant). If the array is not provided or an empty array
-	// is passed, all available fields of the property value variants will be
-	// selected.
+	// sale_order_property_variant).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// fields of the property value variants will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected property value variants in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the object sale_order_property_variant. An
-	// additional prefix can be assigned to the key to specify the filter behavior.
-	// Possible prefix values: - + — filtering by the exact value of the
-	// specified field; this also includes elements where the field value is
-	// undefined (NULL) - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - % — LIKE, substring search.
-	// The % symbol in the filter value does not need to be passed. The search
-	// looks for a substring at any position in the string - != — not equal - !
-	// — not equal
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_order_property_variant.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - + — filtering by the exact value of the specified field; this also
+	//     includes elements where the field value is undefined (NULL)
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for a substring at any
+	//     position in the string
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected property value variants in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the object sale_order_property_variant. Possible
-	// values for order: - asc — in ascending order - desc — in descending
-	// order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_order_property_variant.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.

@@ -77,16 +77,26 @@ func (p ShipmentAddParams) validate() error {
 type ShipmentAddParamsFields struct {
 	// Order identifier. Required.
 	OrderID int64 `json:"orderId"`
-	// Delivery permission indicator Possible values: - Y – yes (delivery
-	// allowed) - N – no (delivery not allowed). Required.
+	// Delivery permission indicator Possible values:
+	//
+	//   - Y – yes (delivery allowed)
+	//   - N – no (delivery not allowed)
+	//
+	// Required.
 	AllowDelivery b24.Bool `json:"allowDelivery"`
-	// Indicator of whether the shipment has been shipped Possible values: - Y –
-	// yes (shipped) - N – no (not shipped). Required.
+	// Indicator of whether the shipment has been shipped Possible values:
+	//
+	//   - Y – yes (shipped)
+	//   - N – no (not shipped)
+	//
+	// Required.
 	Deducted b24.Bool `json:"deducted"`
 	// Delivery service identifier. Required.
 	DeliveryID int64 `json:"deliveryId"`
-	// Delivery status identifier If not provided, the status DN will be used (see
-	// the default status table in the documentation for sale.status.*)
+	// Delivery status identifier
+	//
+	// If not provided, the status DN will be used (see the default status table in
+	// the documentation for sale.status.*)
 	StatusID b24.Opt[string] `json:"statusId,omitzero"`
 	// Shipment document date
 	DeliveryDocDate b24.Opt[b24.Time] `json:"deliveryDocDate,omitzero"`
@@ -94,19 +104,25 @@ type ShipmentAddParamsFields struct {
 	DeliveryDocNum b24.Opt[string] `json:"deliveryDocNum,omitzero"`
 	// Shipment identifier
 	TrackingNumber b24.Opt[string] `json:"trackingNumber,omitzero"`
-	// Base delivery cost (without discounts / surcharges). If provided, the value
-	// will also be used as the delivery cost (shipment field priceDelivery). If
-	// not provided, both the base delivery cost and the delivery cost will be
+	// Base delivery cost (without discounts / surcharges).
+	//
+	// If provided, the value will also be used as the delivery cost (shipment
+	// field priceDelivery).
+	//
+	// If not provided, both the base delivery cost and the delivery cost will be
 	// calculated automatically based on the selected delivery service
 	BasePriceDelivery b24.Opt[float64] `json:"basePriceDelivery,omitzero"`
 	// Manager's comment
 	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Company identifier from the "Online Store" module. Currently not used
+	// Company identifier from the "Online Store" module.
+	//
+	// Currently not used
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
 	// Identifier of the user responsible for the shipment
 	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// External shipment identifier. Can be used for synchronizing the shipment
-	// with an external system
+	// External shipment identifier.
+	//
+	// Can be used for synchronizing the shipment with an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -445,43 +461,68 @@ type ShipmentListParams struct {
 	// sale_order_shipment object).
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected payment bindings to shipments in the
-	// format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for
-	// field correspond to the fields of the sale_order_shipment object. An
-	// additional prefix can be assigned to the key to specify the filter behavior.
-	// Possible prefix values: - = — equals (works with arrays as well) - % —
-	// LIKE, substring search. The % symbol in the filter value should not be
-	// passed. The search looks for the substring in any position of the string. -
-	// > — greater than - < — less than - != — not equal - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value should not be passed. The
-	// search goes from both sides. - >= — greater than or equal to - <= — less
-	// than or equal to - =% — LIKE, substring search. The % symbol should be
-	// passed in the value. Examples: - "mol%" — searching for values starting
-	// with "mol" - "%mol" — searching for values ending with "mol" - "%mol%" —
-	// searching for values where "mol" can be in any position - %= — LIKE (see
-	// description above) - !=% — NOT LIKE, substring search. The % symbol should
-	// be passed in the value. Examples: - "mol%" — searching for values not
-	// starting with "mol" - "%mol" — searching for values not ending with "mol"
-	// - "%mol%" — searching for values where the substring "mol" is not present
-	// in any position - !%= — NOT LIKE (see description above)
+	// format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_shipment object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value should
+	//     not be passed. The search looks for the substring in any position of
+	//     the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     should not be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol should be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol should be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected payment bindings to shipments in the
-	// format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for
-	// field correspond to the fields of the sale_order_shipment object. Possible
-	// values for order: - asc — in ascending order - desc — in descending
-	// order
+	// format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_shipment object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -636,16 +677,26 @@ func (p ShipmentUpdateParams) validate() error {
 
 // ShipmentUpdateParamsFields is the fields value of sale.shipment.update.
 type ShipmentUpdateParamsFields struct {
-	// Indicator of delivery permission. Possible values: - Y – yes (delivery
-	// allowed) - N – no (delivery not allowed). Required.
+	// Indicator of delivery permission. Possible values:
+	//
+	//   - Y – yes (delivery allowed)
+	//   - N – no (delivery not allowed)
+	//
+	// Required.
 	AllowDelivery b24.Bool `json:"allowDelivery"`
-	// Indicator of whether the shipment has been shipped. Possible values: - Y –
-	// yes (shipped) - N – no (not shipped). Required.
+	// Indicator of whether the shipment has been shipped. Possible values:
+	//
+	//   - Y – yes (shipped)
+	//   - N – no (not shipped)
+	//
+	// Required.
 	Deducted b24.Bool `json:"deducted"`
 	// Delivery service identifier. Required.
 	DeliveryID string `json:"deliveryId"`
-	// Delivery status identifier. If not provided, the status DN is used (see the
-	// default status table in the documentation for sale.status.*)
+	// Delivery status identifier.
+	//
+	// If not provided, the status DN is used (see the default status table in the
+	// documentation for sale.status.*)
 	StatusID b24.Opt[string] `json:"statusId,omitzero"`
 	// Shipment document date
 	DeliveryDocDate b24.Opt[b24.Time] `json:"deliveryDocDate,omitzero"`
@@ -653,23 +704,33 @@ type ShipmentUpdateParamsFields struct {
 	DeliveryDocNum b24.Opt[string] `json:"deliveryDocNum,omitzero"`
 	// Shipment identifier
 	TrackingNumber b24.Opt[string] `json:"trackingNumber,omitzero"`
-	// Base delivery cost (without discounts / surcharges). If provided, it is also
-	// used for setting the priceDelivery value. The provided priceDelivery value
-	// is ignored in this case. If neither basePriceDelivery nor priceDelivery is
-	// provided, both prices are set to 0
+	// Base delivery cost (without discounts / surcharges).
+	//
+	// If provided, it is also used for setting the priceDelivery value. The
+	// provided priceDelivery value is ignored in this case.
+	//
+	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
+	// set to 0
 	BasePriceDelivery b24.Opt[float64] `json:"basePriceDelivery,omitzero"`
-	// Delivery cost. If provided and basePriceDelivery is not set, it is also used
-	// for setting the basePriceDelivery value. If neither basePriceDelivery nor
-	// priceDelivery is provided, both prices are set to 0
+	// Delivery cost.
+	//
+	// If provided and basePriceDelivery is not set, it is also used for setting
+	// the basePriceDelivery value.
+	//
+	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
+	// set to 0
 	PriceDelivery b24.Opt[float64] `json:"priceDelivery,omitzero"`
 	// Manager's comment
 	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Company identifier from the "Online Store" module. Currently not used
+	// Company identifier from the "Online Store" module.
+	//
+	// Currently not used
 	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
 	// Identifier of the user responsible for the shipment
 	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// External shipment identifier. Can be used for synchronizing the shipment
-	// with an external system
+	// External shipment identifier.
+	//
+	// Can be used for synchronizing the shipment with an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -86,8 +86,10 @@ type ShipmentitemAddParamsFields struct {
 	BasketID int64 `json:"basketId"`
 	// Quantity of the product. Required.
 	Quantity float64 `json:"quantity"`
-	// External identifier. Can be used to synchronize the current product position
-	// in the shipment with a similar position in an external system
+	// External identifier.
+	//
+	// Can be used to synchronize the current product position in the shipment with
+	// a similar position in an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -435,48 +437,76 @@ func ShipmentitemListExport(ctx context.Context, c b24.Caller, p ShipmentitemLis
 // ShipmentitemListParams holds the parameters of sale.shipmentitem.list.
 type ShipmentitemListParams struct {
 	// An array containing the list of fields to select (see fields of the object
-	// sale_order_shipment_item). If not provided or an empty array is passed, all
-	// available fields of the shipment item table elements will be selected.
+	// sale_order_shipment_item).
+	//
+	// If not provided or an empty array is passed, all available fields of the
+	// shipment item table elements will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected shipment item table elements in the
-	// format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for
-	// field correspond to the fields of the object sale_order_shipment_item. An
-	// additional prefix can be assigned to the key to specify the filter behavior.
-	// Possible prefix values: - >= — greater than or equal to - > — greater
-	// than - <= — less than or equal to - < — less than - @ — IN (an array
-	// is passed as the value) - !@— NOT IN (an array is passed as the value) - %
-	// — LIKE, substring search. The % symbol in the filter value does not need
-	// to be passed. The search looks for the substring in any position of the
-	// string. - =% — LIKE, substring search. The % symbol needs to be passed in
-	// the value. Examples: - "mol%" — searching for values starting with "mol" -
-	// "%mol" — searching for values ending with "mol" - "%mol%" — searching
-	// for values where "mol" can be in any position - %= — LIKE (see description
-	// above) - !% — NOT LIKE, substring search. The % symbol in the filter value
-	// does not need to be passed. The search goes from both sides. - !=% — NOT
-	// LIKE, substring search. The % symbol needs to be passed in the value.
-	// Examples: - "mol%" — searching for values not starting with "mol" - "%mol"
-	// — searching for values not ending with "mol" - "%mol%" — searching for
-	// values where the substring "mol" is not present in any position - !%= —
-	// NOT LIKE (see description above) - = — equal, exact match (used by
-	// default) - != - not equal - ! — not equal
+	// format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_order_shipment_item.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as the value)
+	//   - !@— NOT IN (an array is passed as the value)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected shipment item table elements in the
-	// format {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for
-	// field correspond to the fields of the object sale_order_shipment_item.
-	// Possible values for order: - asc — in ascending order - desc — in
-	// descending order
+	// format {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the object
+	// sale_order_shipment_item.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to control pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the value of the start parameter:
+	// This parameter is used to control pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the value of the start parameter:
+	//
 	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
@@ -592,8 +622,10 @@ func (p ShipmentitemUpdateParams) validate() error {
 type ShipmentitemUpdateParamsFields struct {
 	// Quantity of the product. Required.
 	Quantity float64 `json:"quantity"`
-	// External identifier. Can be used to synchronize the current product position
-	// of the delivery with a similar position in an external system
+	// External identifier.
+	//
+	// Can be used to synchronize the current product position of the delivery with
+	// a similar position in an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

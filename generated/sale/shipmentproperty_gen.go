@@ -20,23 +20,62 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/shipment-property/sale-shipment-property-add.html
 //
-// The docs give no shape for the result, so it is returned as raw JSON.
-func ShipmentpropertyAdd(ctx context.Context, c b24.Caller, p ShipmentpropertyAddParams, opts ...b24.CallOption) (json.RawMessage, error) {
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 200850000005: An empty value is specified for the payer type
+//   - 200850000006: Internal error adding property
+//   - 200850000009: Error occurs when trying to create a shipment property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not provided. Filtering by multiple shipment properties is not
+//     supported
+//   - 200850000010: Error occurs when trying to create a shipment property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not equal to N. Filtering by multiple shipment properties is not
+//     supported
+//   - 200850000011: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation parameter set to Y, if the
+//     multiple parameter is not specified. Multiplicity is not supported for
+//     shipment properties marked with the isLocation indicator
+//   - 200850000012: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation parameter set to Y, if the
+//     multiple parameter is not equal to N. Multiplicity is not supported
+//     for shipment properties marked with the isLocation indicator
+//   - 200850000013: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not specified. Multiplicity is not supported for
+//     shipment properties marked with the isLocation4tax indicator
+//   - 200850000014: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not equal to N. Multiplicity is not supported
+//     for shipment properties marked with the isLocation4tax indicator
+//   - 200850000015: Error occurs when trying to create a shipment property
+//     of type STRING with the isProfileName parameter set to Y, if the
+//     required parameter is not specified. Profile name is required and
+//     cannot be empty
+//   - 200850000016: Error occurs when trying to create a shipment property
+//     of type STRING with the isProfileName parameter set to Y, if the
+//     required parameter is not equal to Y. Profile name is required and
+//     cannot be empty
+//   - 200040300020: Insufficient permissions to add shipment property
+//   - 100: The fields parameter is not specified or is empty
+//   - 0: Required fields are not provided
+func ShipmentpropertyAdd(ctx context.Context, c b24.Caller, p ShipmentpropertyAddParams, opts ...b24.CallOption) (*ShipmentpropertyAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out json.RawMessage
+	var out ShipmentpropertyAddResult
 	if err := b24.Invoke(ctx, c, ShipmentpropertyAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &out, nil
 }
 
 // ShipmentpropertyAddCommand is sale.shipmentproperty.add as a command for a
 // batch (see b24.Add); its result decodes as ShipmentpropertyAdd's does.
 // Required parameters are not checked here: the portal reports them.
-func ShipmentpropertyAddCommand(p ShipmentpropertyAddParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+func ShipmentpropertyAddCommand(p ShipmentpropertyAddParams) b24.Command[*ShipmentpropertyAddResult] {
+	return b24.NewCommand[*ShipmentpropertyAddResult](b24.Request{
 		Method:  "sale.shipmentproperty.add",
 		Params:  p,
 		Version: 2,
@@ -47,53 +86,6 @@ func ShipmentpropertyAddCommand(p ShipmentpropertyAddParams) b24.Command[json.Ra
 type ShipmentpropertyAddParams struct {
 	// Field values for creating a shipment property. Required.
 	Fields ShipmentpropertyAddParamsFields `json:"fields"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the user profile name. Possible values: - Y — yes - N — no If not
-	// provided, the default value is N. Default: N.
-	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the payer's name. Possible values: - Y — yes - N — no If not provided,
-	// the default value is N. Default: N.
-	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// an e-mail (e.g., when registering a new user during order placement).
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
-	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as a
-	// phone number. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as a
-	// postal code. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// an address. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's location for calculating delivery costs. Possible values: - Y
-	// — yes - N — no If not provided, the default value is N. Default: N.
-	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's location for determining tax rates. Possible values: - Y —
-	// yes - N — no If not provided, the default value is N. Default: N.
-	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
-	// Deprecated field. Not used
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's address from which the order needs to be picked up for
-	// calculating delivery costs. Possible values: - Y — yes - N — no If not
-	// provided, the default value is N. Default: N.
-	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's address to which the order needs to be delivered for
-	// calculating delivery costs. Possible values: - Y — yes - N — no If not
-	// provided, the default value is N. Default: N.
-	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -134,38 +126,72 @@ type ShipmentpropertyAddParamsFields struct {
 	PropsGroupID int64 `json:"propsGroupId"`
 	// Name of the shipment property. Required.
 	Name string `json:"name"`
-	// Type of the shipment property. Possible values: - STRING - Y/N - NUMBER -
-	// ENUM - FILE - DATE - LOCATION - ADDRESS. Required.
+	// Type of the shipment property. Possible values:
+	//
+	//   - STRING
+	//   - Y/N
+	//   - NUMBER
+	//   - ENUM
+	//   - FILE
+	//   - DATE
+	//   - LOCATION
+	//   - ADDRESS
+	//
+	// Required.
 	Type string `json:"type"`
 	// Symbolic code of the shipment property
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Indicator of the activity status of the shipment property. Possible values:
-	// - Y — yes - N — no If not provided, the default value is Y (the property
-	// is added as active). Default: Y.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is Y (the property is added as active).
+	// Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Indicator of whether the shipment property is a system property. System
-	// properties are not displayed in the public part. Possible values: - Y —
-	// yes - N — no If not provided, the default value is N. Default: N.
+	// properties are not displayed in the public part. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Util b24.Opt[b24.Bool] `json:"util,omitzero"`
 	// Indicator of whether the shipment property is included in the customer
-	// profile. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
+	// profile. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	UserProps b24.Opt[b24.Bool] `json:"userProps,omitzero"`
 	// Indicator of whether the shipment property is available in the filter on the
-	// shipment list page. Possible values: - Y — yes - N — no If not provided,
-	// the default value is N. Default: N.
+	// shipment list page. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Description of the shipment property
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Indicator of whether the value of the shipment property is required.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Required b24.Opt[b24.Bool] `json:"required,omitzero"`
 	// Indicator of whether the shipment property is multiple. For multiple
-	// properties, it is possible to specify several values. Possible values: - Y
-	// — yes - N — no If not provided, the default value is N. Default: N.
+	// properties, it is possible to specify several values. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// External identifier of the shipment property
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
@@ -173,11 +199,100 @@ type ShipmentpropertyAddParamsFields struct {
 	// (multiple), an array of values is supported
 	DefaultValue any `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
-	// passing additional settings for the shipment property. The list of supported
-	// keys for this object depends on the property type. For some property types
-	// (e.g., Y/N), additional properties are not provided. The description of the
-	// settings parameter for different property types is provided below
+	// passing additional settings for the shipment property.
+	//
+	// The list of supported keys for this object depends on the property type. For
+	// some property types (e.g., Y/N), additional properties are not provided. The
+	// description of the settings parameter for different property types is
+	// provided below
 	Settings *ShipmentpropertyAddParamsFieldsSettings `json:"settings,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the user profile name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the payer's name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// an e-mail (e.g., when registering a new user during order placement).
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as a
+	// phone number. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as a
+	// postal code. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// an address. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's location for calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's location for determining tax rates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
+	// Deprecated field. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's address from which the order needs to be picked up for
+	// calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's address to which the order needs to be delivered for
+	// calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -206,105 +321,28 @@ type ShipmentpropertyAddParamsFieldsSettings struct {
 	// Regular expression for validating the shipment property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
-	// date format DD/MM/YYYY: -X POST \ -H "Content-Type: application/json" \ -H
-	// "Accept: application/json" \ -d
-	// '{"fields":{"personTypeId":3,"propsGroupId":6,"name":"Phone (for contacting
-	// the courier)","type":"STRING","code":"PHONE","active":"Y","util":"N","userProps":"Y","isFiltered":"N","sort":500,"description":"property
-	// description","required":"Y","multiple":"N","settings":{"multiline":"Y","maxlength":100},"xmlId":"","defaultValue":"","isProfileName":"Y","isPayer":"Y","isEmail":"N","isPhone":"N","isZip":"N","isAddress":"N"},"auth":"put_access_token_here"}'
-	// \ https://put_your_bitrix24_address/rest/sale.shipmentproperty.add -X POST \
-	// -H "Content-Type: application/json" \ -H "Accept: application/json" \ -d
-	// '{"fields":{"personTypeId":3,"propsGroupId":6,"name":"Phone (for contacting
-	// the courier)","type":"STRING","code":"PHONE","active":"Y","util":"N","userProps":"Y","isFiltered":"N","sort":500,"description":"property
-	// description","required":"Y","multiple":"N","settings":{"multiline":"Y","maxlength":100},"xmlId":"","defaultValue":"","isProfileName":"Y","isPayer":"Y","isEmail":"N","isPhone":"N","isZip":"N","isAddress":"N"}}'
-	// \ https://put_your_bitrix24_address/rest/put_your_user_id_here/put_your_webhook_here/sale.shipmentproperty.add
-	// // This snippet is an ES module: top-level await requires type="module" or a
-	// bundler. // $b24 is an already-initialized SDK instance (see the SDK "Get
-	// started" guide). import { Text } from '@bitrix24/b24jssdk' import type {
-	// B24Frame } from '@bitrix24/b24jssdk' declare const $b24: B24Frame // Shape
-	// of the payload returned in result (match the "response handling" section of
-	// the page) type ShipmentPropertyAddResult = { property: { id: number active:
-	// string code: string defaultValue: string description: string
-	// inputFieldLocation: string isAddress: string isAddressFrom: string
-	// isAddressTo: string isEmail: string isFiltered: string isLocation: string
-	// isLocation4tax: string isPayer: string isPhone: string isProfileName: string
-	// isZip: string multiple: string name: string personTypeId: number
-	// propsGroupId: number required: string settings: Record sort: number type:
-	// string userProps: string util: string xmlId: string } } try { const response
-	// = await $b24.actions.v2.call.make ({ method: 'sale.shipmentproperty.add',
-	// params: { fields: { personTypeId: 3, propsGroupId: 6, name: 'Phone (for
-	// courier contact)', type: 'STRING', code: 'PHONE', active: 'Y', util: 'N',
-	// userProps: 'Y', isFiltered: 'N', sort: 500, description: 'Property
-	// description', required: 'Y', multiple: 'N', settings: { multiline: 'Y',
-	// maxlength: 100, }, xmlId: ”, defaultValue: ”, isProfileName: 'Y', isPayer:
-	// 'Y', isEmail: 'N', isPhone: 'N', isZip: 'N', isAddress: 'N', }, },
-	// requestId: Text.getUuidRfc4122() }) // The payload is available only on a
-	// successful response if (!response.isSuccess) {
-	// console.error(response.getErrorMessages().join('; ')) } else { const result
-	// = response.getData()!.result console.info('Added shipment property id:',
-	// result.property.id, result.property) } } catch (error) { // Thrown on
-	// transport or SDK failures (AjaxError, SdkError, etc.) console.error(error) }
-	// <!-- Load the SDK (UMD build); it is exposed as the global B24Js --> async
-	// function addShipmentProperty() { try { // Initialize the SDK inside a
-	// Bitrix24 frame const $b24 = await B24Js.initializeB24Frame() const response
-	// = await $b24.actions.v2.call.make({ method: 'sale.shipmentproperty.add',
-	// params: { fields: { personTypeId: 3, propsGroupId: 6, name: 'Phone (for
-	// courier contact)', type: 'STRING', code: 'PHONE', active: 'Y', util: 'N',
-	// userProps: 'Y', isFiltered: 'N', sort: 500, description: 'Property
-	// description', required: 'Y', multiple: 'N', settings: { multiline: 'Y',
-	// maxlength: 100, }, xmlId: ”, defaultValue: ”, isProfileName: 'Y', isPayer:
-	// 'Y', isEmail: 'N', isPhone: 'N', isZip: 'N', isAddress: 'N', }, },
-	// requestId: B24Js.Text.getUuidRfc4122() }) // The payload is available only
-	// on a successful response if (!response.isSuccess) {
-	// console.error(response.getErrorMessages().join('; ')) return } const result
-	// = response.getData().result console.info('Added shipment property id:',
-	// result.property.id, result.property) } catch (error) { // Thrown on
-	// transport or SDK failures (AjaxError, SdkError, etc.) console.error(error) }
-	// } document.addEventListener('DOMContentLoaded', addShipmentProperty) try {
-	// $response = $b24Service ->core ->call( 'sale.shipmentproperty.add', [
-	// 'fields' => [ 'personTypeId' => 3, 'propsGroupId' => 6, 'name' => 'Phone
-	// (for contacting the courier)', 'type' => 'STRING', 'code' => 'PHONE',
-	// 'active' => 'Y', 'util' => 'N', 'userProps' => 'Y', 'isFiltered' => 'N',
-	// 'sort' => 500, 'description' => 'property description', 'required' => 'Y',
-	// 'multiple' => 'N', 'settings' => [ 'multiline' => 'Y', 'maxlength' => 100,
-	// ], 'xmlId' => ”, 'defaultValue' => ”, 'isProfileName' => 'Y', 'isPayer' =>
-	// 'Y', 'isEmail' => 'N', 'isPhone' => 'N', 'isZip' => 'N', 'isAddress' => 'N',
-	// ], ] ); $result = $response ->getResponseData() ->getResult(); echo
-	// 'Success: ' . print_r($result, true); } catch (Throwable $e) {
-	// error_log($e->getMessage()); echo 'Error adding shipment property: ' .
-	// $e->getMessage(); } BX24.callMethod( 'sale.shipmentproperty.add', { fields:
-	// { personTypeId: 3, propsGroupId: 6, name: 'Phone (for contacting the
-	// courier)', type: 'STRING', code: 'PHONE', active: 'Y', util: 'N', userProps:
-	// 'Y', isFiltered: 'N', sort: 500, description: 'property description',
-	// required: 'Y', multiple: 'N', settings: { multiline: 'Y', maxlength: 100 },
-	// xmlId: ”, defaultValue: ”, isProfileName: 'Y', isPayer: 'Y', isEmail: 'N',
-	// isPhone: 'N', isZip: 'N', isAddress: 'N', } }, function(result) { if
-	// (result.error()) { console.error(result.error()); } else {
-	// console.info(result.data()); } } ); require_once('crest.php'); $result =
-	// CRest::call( 'sale.shipmentproperty.add', [ 'fields' => [ 'personTypeId' =>
-	// 3, 'propsGroupId' => 6, 'name' => 'Phone (for contacting the courier)',
-	// 'type' => 'STRING', 'code' => 'PHONE', 'active' => 'Y', 'util' => 'N',
-	// 'userProps' => 'Y', 'isFiltered' => 'N', 'sort' => 500, 'description' =>
-	// 'property description', 'required' => 'Y', 'multiple' => 'N', 'settings' =>
-	// [ 'multiline' => 'Y', 'maxlength' => 100 ], 'xmlId' => ”, 'defaultValue' =>
-	// ”, 'isProfileName' => 'Y', 'isPayer' => 'Y', 'isEmail' => 'N', 'isPhone' =>
-	// 'N', 'isZip' => 'N', 'isAddress' => 'N', ] ] ); echo ' '; print_r($result);
-	// echo ' '; { "result":{ "property":{ "active":"Y", "code":"PHONE",
-	// "defaultValue":"", "description":"property description", "id":96,
-	// "inputFieldLocation":"0", "isAddress":"N", "isAddressFrom":"N",
-	// "isAddressTo":"N", "isEmail":"N", "isFiltered":"N", "isLocation":"N",
-	// "isLocation4tax":"N", "isPayer":"Y", "isPhone":"N", "isProfileName":"Y",
-	// "isZip":"N", "multiple":"N", "name":"Phone (for contacting the courier)",
-	// "personTypeId":3, "propsGroupId":6, "required":"Y", "settings":{
-	// "maxlength":"100", "multiline":"Y" }, "sort":500, "type":"STRING",
-	// "userProps":"Y", "util":"N", "xmlId":"" } }, "time":{
-	// "start":1712818563.754118, "finish":1712818566.840385,
-	// "duration":3.0862669944763184, "processing":1.0286660194396973,
-	// "date_start":"2024-04-11T09:56:03+02:00",
-	// "date_finish":"2024-04-11T09:56:06+02:00" } } { "error":0,
-	// "error_description":"Required fields: propsGroupId" }. Default: N.
+	// date format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	Pattern b24.Opt[string] `json:"pattern,omitzero"`
+	// Indicator of whether to display a multiline input field for the shipment
+	// property value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multiline b24.Opt[b24.Bool] `json:"multiline,omitzero"`
+	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Pattern b24.Opt[string] `json:"pattern,omitzero"`
+	Cols b24.Opt[int64] `json:"cols,omitzero"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Rows b24.Opt[int64] `json:"rows,omitzero"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Size b24.Opt[int64] `json:"size,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -318,6 +356,92 @@ func (v *ShipmentpropertyAddParamsFieldsSettings) UnmarshalJSON(data []byte) err
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ShipmentpropertyAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
 	type plain ShipmentpropertyAddParamsFieldsSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentpropertyAddProperty is the result of sale.shipmentproperty.add.
+type ShipmentpropertyAddProperty struct {
+	Active             b24.String                          `json:"active"`
+	Code               b24.String                          `json:"code"`
+	DefaultValue       b24.String                          `json:"defaultValue"`
+	Description        b24.String                          `json:"description"`
+	ID                 b24.Int                             `json:"id"`
+	InputFieldLocation b24.String                          `json:"inputFieldLocation"`
+	IsAddress          b24.String                          `json:"isAddress"`
+	IsAddressFrom      b24.String                          `json:"isAddressFrom"`
+	IsAddressTo        b24.String                          `json:"isAddressTo"`
+	IsEmail            b24.String                          `json:"isEmail"`
+	IsFiltered         b24.String                          `json:"isFiltered"`
+	IsLocation         b24.String                          `json:"isLocation"`
+	IsLocation4tax     b24.String                          `json:"isLocation4tax"`
+	IsPayer            b24.String                          `json:"isPayer"`
+	IsPhone            b24.String                          `json:"isPhone"`
+	IsProfileName      b24.String                          `json:"isProfileName"`
+	IsZip              b24.String                          `json:"isZip"`
+	Multiple           b24.String                          `json:"multiple"`
+	Name               b24.String                          `json:"name"`
+	PersonTypeID       b24.Int                             `json:"personTypeId"`
+	PropsGroupID       b24.Int                             `json:"propsGroupId"`
+	Required           b24.String                          `json:"required"`
+	Settings           ShipmentpropertyAddPropertySettings `json:"settings"`
+	Sort               b24.Int                             `json:"sort"`
+	Type               b24.String                          `json:"type"`
+	UserProps          b24.String                          `json:"userProps"`
+	Util               b24.String                          `json:"util"`
+	XMLID              b24.String                          `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentpropertyAddProperty) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyAddProperty
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentpropertyAddProperty) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyAddProperty
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentpropertyAddPropertySettings is the settings value of
+// sale.shipmentproperty.add.
+type ShipmentpropertyAddPropertySettings struct {
+	Maxlength b24.String `json:"maxlength"`
+	Multiline b24.String `json:"multiline"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentpropertyAddPropertySettings) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyAddPropertySettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentpropertyAddPropertySettings) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyAddPropertySettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentpropertyAddResult is the result of sale.shipmentproperty.add.
+type ShipmentpropertyAddResult struct {
+	Property *ShipmentpropertyAddProperty `json:"property"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentpropertyAddResult) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyAddResult
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentpropertyAddResult) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -648,47 +772,74 @@ func ShipmentpropertyListExport(ctx context.Context, c b24.Caller, p Shipmentpro
 // sale.shipmentproperty.list.
 type ShipmentpropertyListParams struct {
 	// An array containing the list of fields to select (see the fields of the
-	// sale_shipment_property object). If not provided or an empty array is passed,
-	// all available property fields will be selected.
+	// sale_shipment_property object).
+	//
+	// If not provided or an empty array is passed, all available property fields
+	// will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected shipment properties in the format
-	// {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for field
-	// correspond to the fields of the sale_shipment_property object. An additional
-	// prefix can be assigned to the key to clarify the filter behavior. Possible
-	// prefix values: - = — equals (works with arrays as well) - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for the substring in any position of the string. -
-	// > — greater than - < — less than - != — not equal - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search goes from both sides. - >= — greater than or equal to -
-	// <= — less than or equal to - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searching for
-	// values not starting with "mol" - "%mol" — searching for values not ending
-	// with "mol" - "%mol%" — searching for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (see description above)
+	// {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_shipment_property object.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected shipment properties in the format
-	// {"field_1": "order_1", ... "field_N": "order_N"}. Possible values for field
-	// correspond to the fields of the sale_shipment_property object. Possible
-	// values for order: - asc — in ascending order - desc — in descending
-	// order
+	// {"field_1": "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_shipment_property object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -838,53 +989,6 @@ type ShipmentpropertyUpdateParams struct {
 	ID int64 `json:"id"`
 	// Field values for updating the shipment property. Required.
 	Fields ShipmentpropertyUpdateParamsFields `json:"fields"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the user's profile name. Possible values: - Y — yes - N — no If not
-	// provided, the default value is N. Default: N.
-	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the payer's name. Possible values: - Y — yes - N — no If not provided,
-	// the default value is N. Default: N.
-	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// an e-mail (e.g., when registering a new user during order placement).
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
-	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as a
-	// phone number. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as a
-	// postal code. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// an address. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
-	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's location for calculating delivery costs. Possible values: - Y
-	// — yes - N — no If not provided, the default value is N. Default: N.
-	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's location for determining tax rates. Possible values: - Y —
-	// yes - N — no If not provided, the default value is N. Default: N.
-	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
-	// Deprecated field. Not used
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's address from which the order needs to be picked up for
-	// calculating delivery costs. Possible values: - Y — yes - N — no If not
-	// provided, the default value is N. Default: N.
-	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's address to which the order needs to be delivered for
-	// calculating delivery costs. Possible values: - Y — yes - N — no If not
-	// provided, the default value is N. Default: N.
-	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -911,32 +1015,56 @@ type ShipmentpropertyUpdateParamsFields struct {
 	Name string `json:"name"`
 	// Symbolic code of the shipment property
 	Code b24.Opt[string] `json:"code,omitzero"`
-	// Indicator of whether the shipment property is active. Possible values: - Y
-	// — yes - N — no If not provided, the default value is Y. Default: Y.
+	// Indicator of whether the shipment property is active. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is Y. Default: Y.
 	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
 	// Indicator of whether the shipment property is a system property. System
-	// properties are not displayed in the public part. Possible values: - Y —
-	// yes - N — no If not provided, the default value is N. Default: N.
+	// properties are not displayed in the public part. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Util b24.Opt[b24.Bool] `json:"util,omitzero"`
 	// Indicator of whether the shipment property is included in the customer
-	// profile. Possible values: - Y — yes - N — no If not provided, the
-	// default value is N. Default: N.
+	// profile. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	UserProps b24.Opt[b24.Bool] `json:"userProps,omitzero"`
 	// Indicator of whether the shipment property is available in the filter on the
-	// shipment list page. Possible values: - Y — yes - N — no If not provided,
-	// the default value is N. Default: N.
+	// shipment list page. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// Description of the shipment property
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Indicator of whether filling in the shipment property value is mandatory.
-	// Possible values: - Y — yes - N — no If not provided, the default value
-	// is N. Default: N.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Required b24.Opt[b24.Bool] `json:"required,omitzero"`
 	// Indicator of whether the order property is multiple. For multiple
-	// properties, it is possible to specify several values. Possible values: - Y
-	// — yes - N — no If not provided, the default value is N. Default: N.
+	// properties, it is possible to specify several values. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
 	// External identifier of the shipment property
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
@@ -944,12 +1072,100 @@ type ShipmentpropertyUpdateParamsFields struct {
 	// (multiple), an array of values is supported
 	DefaultValue any `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
-	// passing additional settings for the shipment property. The list of supported
-	// keys for this object depends on the property type. For some property types
-	// (e.g., Y/N), additional properties are not provided. The description of the
-	// settings parameter for different property types is provided in the
-	// description of the method sale.shipmentproperty.add
-	Settings map[string]any `json:"settings,omitzero"`
+	// passing additional settings for the shipment property.
+	//
+	// The list of supported keys for this object depends on the property type. For
+	// some property types (e.g., Y/N), additional properties are not provided. The
+	// description of the settings parameter for different property types is
+	// provided in the description of the method sale.shipmentproperty.add
+	Settings *ShipmentpropertyUpdateParamsFieldsSettings `json:"settings,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the user's profile name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the payer's name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// an e-mail (e.g., when registering a new user during order placement).
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as a
+	// phone number. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as a
+	// postal code. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// an address. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's location for calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's location for determining tax rates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
+	// Deprecated field. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's address from which the order needs to be picked up for
+	// calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's address to which the order needs to be delivered for
+	// calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -963,6 +1179,27 @@ func (v *ShipmentpropertyUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ShipmentpropertyUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ShipmentpropertyUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentpropertyUpdateParamsFieldsSettings is the settings value of
+// sale.shipmentproperty.update.
+type ShipmentpropertyUpdateParamsFieldsSettings struct {
+	Maxlength b24.Opt[int64]  `json:"maxlength,omitzero"`
+	Multiline b24.Opt[string] `json:"multiline,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentpropertyUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyUpdateParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentpropertyUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyUpdateParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -76,22 +76,35 @@ func (p StatusAddParams) validate() error {
 
 // StatusAddParamsFields is the fields value of sale.status.add.
 type StatusAddParamsFields struct {
-	// Symbolic identifier of the status. The status identifier must be unique
-	// regardless of its type. This means you cannot add two statuses with the same
-	// identifier (one for an order and another for delivery). Required.
+	// Symbolic identifier of the status.
+	//
+	// The status identifier must be unique regardless of its type. This means you
+	// cannot add two statuses with the same identifier (one for an order and
+	// another for delivery). Required.
 	ID int64 `json:"id"`
-	// Type of status: - O — order status - D — delivery status. Required.
+	// Type of status:
+	//
+	//   - O — order status
+	//   - D — delivery status
+	//
+	// Required.
 	Type StatusAddParamsFieldsType `json:"type"`
 	// Indicator of whether to send an email notification to the user when the
-	// order or delivery transitions to this status. Possible values: - Y —
-	// notify - N — do not notify
+	// order or delivery transitions to this status.
+	//
+	// Possible values:
+	//
+	//   - Y — notify
+	//   - N — do not notify
 	Notify b24.Opt[b24.Bool] `json:"notify,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// HEX color code of the status (e.g., #FF0000)
 	Color b24.Opt[string] `json:"color,omitzero"`
-	// External code of the status. Can be used for synchronization with the order
-	// or delivery status by identifier in an external system.
+	// External code of the status.
+	//
+	// Can be used for synchronization with the order or delivery status by
+	// identifier in an external system.
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -426,47 +439,74 @@ func StatusListCommand(p StatusListParams) b24.Command[*StatusListResult] {
 
 // StatusListParams holds the parameters of sale.status.list.
 type StatusListParams struct {
-	// An array of fields to select (see fields of the sale_status object). If the
-	// array is not provided or an empty array is passed, all available status
-	// fields will be selected.
+	// An array of fields to select (see fields of the sale_status object).
+	//
+	// If the array is not provided or an empty array is passed, all available
+	// status fields will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering selected property groups in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. Possible values for field correspond
-	// to the fields of the sale_status object. An additional prefix can be
-	// assigned to the key to specify the filter behavior. Possible prefix values:
-	// - >= — greater than or equal to - > — greater than - <= — less than or
-	// equal to - < — less than - % — LIKE, substring search. The % symbol in
-	// the filter value does not need to be passed. The search looks for the
-	// substring in any position of the string. - =% — LIKE, substring search.
-	// The % symbol needs to be passed in the value. Examples: - "mol%" —
-	// searches for values starting with "mol" - "%mol" — searches for values
-	// ending with "mol" - "%mol%" — searches for values where "mol" can be in
-	// any position - %= — LIKE (similar to =%) - !% — NOT LIKE, substring
-	// search. The % symbol in the filter value does not need to be passed. The
-	// search goes from both sides. - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searches for
-	// values not starting with "mol" - "%mol" — searches for values not ending
-	// with "mol" - "%mol%" — searches for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (similar to !=%) - = —
-	// equal, exact match (used by default) - != — not equal - ! — not equal
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_status
+	// object.
+	//
+	// An additional prefix can be assigned to the key to specify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searches for values starting with "mol"
+	//     ◦ "%mol" — searches for values ending with "mol"
+	//     ◦ "%mol%" — searches for values where "mol" can be in any position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searches for values not starting with "mol"
+	//     ◦ "%mol" — searches for values not ending with "mol"
+	//     ◦ "%mol%" — searches for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting selected statuses in the format {"field_1": "order_1",
-	// ... "field_N": "order_N"}. Possible values for field correspond to the
-	// fields of the sale_status object. Possible values for order: - asc — in
-	// ascending order - desc — in descending order
+	// ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_status
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used to manage pagination. The page size of results is
-	// always static — 50 records. To select the second page of results, pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N-1) * 50,
-	// where N is the desired page number
+	// This parameter is used to manage pagination.
+	//
+	// The page size of results is always static — 50 records.
+	//
+	// To select the second page of results, pass the value 50. To select the third
+	// page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -565,18 +605,29 @@ func (p StatusUpdateParams) validate() error {
 
 // StatusUpdateParamsFields is the fields value of sale.status.update.
 type StatusUpdateParamsFields struct {
-	// Status type: - O — order status - D — delivery status. Required.
+	// Status type:
+	//
+	//   - O — order status
+	//   - D — delivery status
+	//
+	// Required.
 	Type StatusUpdateParamsFieldsType `json:"type"`
 	// Indicator of whether to send an email notification to the user when the
-	// order or delivery transitions to this status. Possible values: - Y —
-	// notify - N — do not notify
+	// order or delivery transitions to this status.
+	//
+	// Possible values:
+	//
+	//   - Y — notify
+	//   - N — do not notify
 	Notify b24.Opt[b24.Bool] `json:"notify,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"sort,omitzero"`
 	// HEX color code of the status (e.g., #FF0000)
 	Color b24.Opt[string] `json:"color,omitzero"`
-	// External code of the status. Can be used for synchronization with the order
-	// or delivery status by identifier in an external system
+	// External code of the status.
+	//
+	// Can be used for synchronization with the order or delivery status by
+	// identifier in an external system
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

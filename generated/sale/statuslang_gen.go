@@ -53,7 +53,16 @@ func StatusLangAddCommand(p StatusLangAddParams) b24.Command[*StatusLangAddResul
 // StatusLangAddParams holds the parameters of sale.statusLang.add.
 type StatusLangAddParams struct {
 	// Field values (detailed description provided below) for adding status
-	// localization in the form of a structure:. Required.
+	// localization in the form of a structure:
+	//
+	//	fields: {
+	//	    statusId: 'value',
+	//	    lid: 'value',
+	//	    name: 'value',
+	//	    description: 'value'
+	//	}
+	//
+	// Required.
 	Fields StatusLangAddParamsFields `json:"fields"`
 }
 
@@ -84,13 +93,30 @@ func (p StatusLangAddParams) validate() error {
 type StatusLangAddParamsFields struct {
 	// Symbolic identifier of the status. Required.
 	StatusID int64 `json:"statusId"`
-	// Language identifier. Current possible values are listed below: - ar —
-	// Arabic - br — Portuguese - de — German - en — English - fr — French
-	// - hi — Hindi - id — Indonesian - in — English (India) - it — Italian
-	// - ja — Japanese - la — Spanish - ms — Malay - pl — Polish - de —
-	// German - sc — Chinese (Simplified) - tc — Chinese (Traditional) - th —
-	// Thai - tr — Turkish - ua — Ukrainian - vn — Vietnamese The list of
-	// available languages can be obtained using the method
+	// Language identifier. Current possible values are listed below:
+	//
+	//   - ar — Arabic
+	//   - br — Portuguese
+	//   - de — German
+	//   - en — English
+	//   - fr — French
+	//   - hi — Hindi
+	//   - id — Indonesian
+	//   - in — English (India)
+	//   - it — Italian
+	//   - ja — Japanese
+	//   - la — Spanish
+	//   - ms — Malay
+	//   - pl — Polish
+	//   - de — German
+	//   - sc — Chinese (Simplified)
+	//   - tc — Chinese (Traditional)
+	//   - th — Thai
+	//   - tr — Turkish
+	//   - ua — Ukrainian
+	//   - vn — Vietnamese
+	//
+	// The list of available languages can be obtained using the method
 	// sale.statusLang.getListLangs. Required.
 	Lid string `json:"lid"`
 	// Name of the status for the created localization. Required.
@@ -204,7 +230,15 @@ func StatusLangDeleteByFilterCommand(p StatusLangDeleteByFilterParams) b24.Comma
 // sale.statusLang.deleteByFilter.
 type StatusLangDeleteByFilterParams struct {
 	// Values of the filter fields (detailed description provided below) for
-	// deleting the localization record in the form of a structure:. Required.
+	// deleting the localization record in the form of a structure:
+	//
+	//	fields: {
+	//	    statusId: 'value',
+	//	    lid: 'value'
+	//	    name: 'value'
+	//	}
+	//
+	// Required.
 	Fields StatusLangDeleteByFilterParamsFields `json:"fields"`
 }
 
@@ -236,13 +270,30 @@ func (p StatusLangDeleteByFilterParams) validate() error {
 type StatusLangDeleteByFilterParamsFields struct {
 	// Symbolic identifier of the status. Required.
 	StatusID int64 `json:"statusId"`
-	// Language identifier. Current possible values are listed below: - ar —
-	// Arabic - br — Portuguese - de — German - en — English - fr — French
-	// - hi — Hindi - id — Indonesian - in — English (India) - it — Italian
-	// - ja — Japanese - la — Spanish - ms — Malay - pl — Polish - de —
-	// German - sc — Chinese (simplified) - tc — Chinese (traditional) - th —
-	// Thai - tr — Turkish - ua — Ukrainian - vn — Vietnamese The list of
-	// available languages can be obtained using the method
+	// Language identifier. Current possible values are listed below:
+	//
+	//   - ar — Arabic
+	//   - br — Portuguese
+	//   - de — German
+	//   - en — English
+	//   - fr — French
+	//   - hi — Hindi
+	//   - id — Indonesian
+	//   - in — English (India)
+	//   - it — Italian
+	//   - ja — Japanese
+	//   - la — Spanish
+	//   - ms — Malay
+	//   - pl — Polish
+	//   - de — German
+	//   - sc — Chinese (simplified)
+	//   - tc — Chinese (traditional)
+	//   - th — Thai
+	//   - tr — Turkish
+	//   - ua — Ukrainian
+	//   - vn — Vietnamese
+	//
+	// The list of available languages can be obtained using the method
 	// sale.statusLang.getListLangs. Required.
 	Lid string `json:"lid"`
 	// To ensure the method works correctly, please provide any non-empty value for
@@ -457,46 +508,74 @@ func StatusLangListAll(ctx context.Context, c b24.Caller, p StatusLangListParams
 // StatusLangListParams holds the parameters of sale.statusLang.list.
 type StatusLangListParams struct {
 	// An array containing the list of fields to select (see fields of the
-	// sale_status_lang object). If not provided or an empty array is passed, all
-	// available fields of status localizations will be selected.
+	// sale_status_lang object).
+	//
+	// If not provided or an empty array is passed, all available fields of status
+	// localizations will be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected items in the shipment table part in the
-	// format {"field_1": "value_1", ... "field_N": "value_N"}. Possible values for
-	// field correspond to the fields of the sale_status_lang object. An additional
-	// prefix can be assigned to the key to clarify the filter's behavior. Possible
-	// prefix values: - = — equals (works with arrays as well) - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search looks for the substring in any position of the string. -
-	// > — greater than - < — less than - != — not equal - !% — NOT LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed. The search goes from both sides. - >= — greater than or equal to -
-	// <= — less than or equal to - =% — LIKE, substring search. The % symbol
-	// needs to be passed in the value. Examples: - "mol%" — searching for values
-	// starting with "mol" - "%mol" — searching for values ending with "mol" -
-	// "%mol%" — searching for values where "mol" can be in any position - %= —
-	// LIKE (see description above) - !=% — NOT LIKE, substring search. The %
-	// symbol needs to be passed in the value. Examples: - "mol%" — searching for
-	// values not starting with "mol" - "%mol" — searching for values not ending
-	// with "mol" - "%mol%" — searching for values where the substring "mol" is
-	// not present in any position - !%= — NOT LIKE (see description above)
+	// format {"field_1": "value_1", ... "field_N": "value_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_status_lang
+	// object.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected statuses in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_status_lang object. Possible values for order: -
-	// asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the sale_status_lang
+	// object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N — the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -115,47 +115,74 @@ func TradeBindingListAll(ctx context.Context, c b24.Caller, p TradeBindingListPa
 // TradeBindingListParams holds the parameters of sale.tradeBinding.list.
 type TradeBindingListParams struct {
 	// An array containing the list of fields to select (see fields of the
-	// sale_order_trade_binding object). If not provided or an empty array is
-	// passed, all available order fields will be selected.
+	// sale_order_trade_binding object).
+	//
+	// If not provided or an empty array is passed, all available order fields will
+	// be selected.
 	Select []string `json:"select,omitzero"`
 	// An object for filtering the selected orders in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}. When multiple fields are specified,
-	// AND logic is used. Possible values for field correspond to the fields of the
-	// sale_order_trade_binding object. An additional prefix can be assigned to the
-	// key to clarify the filter behavior. Possible prefix values: - = — equals
-	// (works with arrays as well) - != - not equals - > — greater than - <= —
-	// less than or equal to - < — less than - % — LIKE, substring search. The
-	// % character in the filter value does not need to be passed. The search looks
-	// for the substring in any position of the string - =% — LIKE, substring
-	// search. The % character needs to be passed in the value. Examples: - "mol%"
-	// — searching for values starting with "mol" - "%mol" — searching for
-	// values ending with "mol" - "%mol%" — searching for values where "mol" can
-	// be in any position - %= — LIKE (see description above) - !% — NOT LIKE,
-	// substring search. The % character in the filter value does not need to be
-	// passed. The search goes from both sides. - !=% — NOT LIKE, substring
-	// search. The % character needs to be passed in the value. Examples: - "mol%"
-	// — searching for values not starting with "mol" - "%mol" — searching for
-	// values not ending with "mol" - "%mol%" — searching for values where the
-	// substring "mol" is not present in any position - !%= — NOT LIKE (see
-	// description above)
+	// AND logic is used.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_trade_binding object.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - != - not equals
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % character in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string
+	//   - =% — LIKE, substring search. The % character needs to be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % character in the filter value
+	//     does not need to be passed. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character needs to be passed
+	//     in the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An object for sorting the selected orders in the format {"field_1":
-	// "order_1", ... "field_N": "order_N"}. Possible values for field correspond
-	// to the fields of the sale_order_trade_binding object. Possible values for
-	// order: - asc — in ascending order - desc — in descending order
+	// "order_1", ... "field_N": "order_N"}.
+	//
+	// Possible values for field correspond to the fields of the
+	// sale_order_trade_binding object.
+	//
+	// Possible values for order:
+	//
+	//   - asc — in ascending order
+	//   - desc — in descending order
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for managing pagination. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results — the value 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number
+	// This parameter is used for managing pagination.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

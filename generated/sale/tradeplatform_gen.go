@@ -24,7 +24,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 200040300010: Insufficient permissions to execute the method
+//   - 200040300010: Insufficient permissions to execute the method
 func TradePlatformGetFields(ctx context.Context, c b24.Caller, p TradePlatformGetFieldsParams, opts ...b24.CallOption) (*TradePlatformGetFieldsResult, error) {
 	var out TradePlatformGetFieldsResult
 	if err := b24.Invoke(ctx, c, TradePlatformGetFieldsCommand(p).Request, &out, opts...); err != nil {
@@ -83,7 +83,7 @@ func (v TradePlatformGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 200040300010: Insufficient permissions to execute the method
+//   - 200040300010: Insufficient permissions to execute the method
 func TradePlatformList(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) (*TradePlatformListResult, error) {
 	var out TradePlatformListResult
 	if err := b24.Invoke(ctx, c, TradePlatformListCommand(p).Request, &out, opts...); err != nil {
@@ -130,40 +130,60 @@ type TradePlatformListParams struct {
 	// sale_order_trade_platform object)
 	Select []string `json:"select,omitzero"`
 	// A list of fields for filtering. When specifying multiple fields, AND logic
-	// is applied. The fields correspond to the fields of the
-	// sale_order_trade_platform object. An additional prefix can be assigned to
-	// the key to clarify the filter's behavior. Possible prefix values: - = —
-	// equals (works with arrays as well) - % — LIKE, substring search. The %
-	// symbol in the filter value does not need to be passed. The search looks for
-	// the substring in any position of the string. - > — greater than - < —
-	// less than - != — not equal - !% — NOT LIKE, substring search. The %
-	// symbol in the filter value does not need to be passed. The search is
-	// conducted from both sides. - >= — greater than or equal to - <= — less
-	// than or equal to - =% — LIKE, substring search. The % symbol must be
-	// passed in the value. Examples: - "mol%" — searching for values starting
-	// with "mol" - "%mol" — searching for values ending with "mol" - "%mol%" —
-	// searching for values where "mol" can be in any position - %= — LIKE (see
-	// description above) - !=% — NOT LIKE, substring search. The % symbol must
-	// be passed in the value. Examples: - "mol%" — searching for values not
-	// starting with "mol" - "%mol" — searching for values not ending with "mol"
-	// - "%mol%" — searching for values where the substring "mol" is absent in
-	// any position - !%= — NOT LIKE (see description above)
+	// is applied.
+	//
+	// The fields correspond to the fields of the sale_order_trade_platform object.
+	//
+	// An additional prefix can be assigned to the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed. The search looks for the substring in any
+	//     position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed. The search is conducted from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is
+	//     absent in any position
+	//   - !%= — NOT LIKE (see description above)
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// Sorting parameters. Format: {field: direction (ASC, DESC)}. The fields
-	// correspond to the fields of the sale_order_trade_platform object.
+	// Sorting parameters. Format: {field: direction (ASC, DESC)}.
+	//
+	// The fields correspond to the fields of the sale_order_trade_platform object.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// This parameter is used for pagination control. The page size of results is
-	// always static: 50 records. To select the second page of results, you need to
-	// pass the value 50. To select the third page of results, the value is 100,
-	// and so on. The formula for calculating the start parameter value: start =
-	// (N-1) * 50, where N is the desired page number.
+	// This parameter is used for pagination control.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N-1) * 50, where N is the desired page number.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -54,18 +54,30 @@ func B2eCompanyProviderListCommand(p B2eCompanyProviderListParams) b24.Command[[
 // B2eCompanyProviderListParams holds the parameters of
 // sign.b2e.company.provider.list.
 type B2eCompanyProviderListParams struct {
-	// UUID of the company in HCM Link. Required if the companyCrmId parameter is
-	// not provided. Requires additional scope humanresources.hcmlink. Required.
+	// UUID of the company in HCM Link.
+	//
+	// Required if the companyCrmId parameter is not provided.
+	//
+	// Requires additional scope humanresources.hcmlink. Required.
 	CompanyUUID string `json:"companyUuid"`
 	// Identifier of the company in CRM, connected in the integration as "my
-	// company". Required if the companyUuid parameter is not provided. Required.
+	// company".
+	//
+	// Required if the companyUuid parameter is not provided. Required.
 	CompanyCRMID int64 `json:"companyCrmId"`
-	// Language for localizing provider names. Defaults to en. Default: en.
+	// Language for localizing provider names.
+	//
+	// Defaults to en. Default: en.
 	Language b24.Opt[string] `json:"language,omitzero"`
-	// Number of records per page. The parameter accepts values from 1 to 1000.
+	// Number of records per page.
+	//
+	// The parameter accepts values from 1 to 1000.
+	//
 	// Defaults to 100
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
-	// Parameter for managing pagination. Defaults to 0
+	// Parameter for managing pagination.
+	//
+	// Defaults to 0
 	Offset b24.Opt[int64] `json:"offset,omitzero"`
 }
 
@@ -151,8 +163,9 @@ func B2eDocumentGetCommand(p B2eDocumentGetParams) b24.Command[*B2eDocumentGetRe
 type B2eDocumentGetParams struct {
 	// Unique identifier of the document
 	Uid b24.Opt[string] `json:"uid,omitzero"`
-	// Language for localizing statuses in the response. Defaults to en. Default:
-	// en.
+	// Language for localizing statuses in the response.
+	//
+	// Defaults to en. Default: en.
 	Language b24.Opt[string] `json:"language,omitzero"`
 }
 
@@ -308,8 +321,9 @@ type B2eDocumentSendParams struct {
 	// Parameters for sending the document for signing (detailed description).
 	// Required.
 	Fields B2eDocumentSendParamsFields `json:"fields"`
-	// Language for localizing statuses in the response. Defaults to en. Default:
-	// en.
+	// Language for localizing statuses in the response.
+	//
+	// Defaults to en. Default: en.
 	Language b24.Opt[string] `json:"language,omitzero"`
 }
 
@@ -424,8 +438,9 @@ func (v B2eDocumentSendParamsFields) MarshalJSON() ([]byte, error) {
 // B2eDocumentSendParamsFieldsCompany is the company value of
 // sign.b2e.document.send.
 type B2eDocumentSendParamsFieldsCompany struct {
-	// UUID of the company in HCM Link. Requires additional scope
-	// humanresources.hcmlink. Required.
+	// UUID of the company in HCM Link.
+	//
+	// Requires additional scope humanresources.hcmlink. Required.
 	UUID string `json:"uuid"`
 	// Identifier of the company in CRM, connected in the integration as "my
 	// company". Required.
@@ -449,16 +464,23 @@ func (v B2eDocumentSendParamsFieldsCompany) MarshalJSON() ([]byte, error) {
 // B2eDocumentSendParamsFieldsMembers is the members value of
 // sign.b2e.document.send.
 type B2eDocumentSendParamsFieldsMembers struct {
-	// Employee code in HCM Link. Requires additional scope humanresources.hcmlink.
-	// Required.
+	// Employee code in HCM Link.
+	//
+	// Requires additional scope humanresources.hcmlink. Required.
 	EmployeeCode string `json:"employeeCode"`
-	// Employee identifier in HCM Link. Requires additional scope
-	// humanresources.hcmlink. Required.
+	// Employee identifier in HCM Link.
+	//
+	// Requires additional scope humanresources.hcmlink. Required.
 	EmployeeID int64 `json:"employeeId"`
 	// User identifier in Bitrix24. Required.
 	UserID int64 `json:"userId"`
-	// Role of the participant. Possible values: - signer — signer, - assignee
-	// — company representative, - reviewer — approver, - editor — editor.
+	// Role of the participant. Possible values:
+	//
+	//   - signer — signer,
+	//   - assignee — company representative,
+	//   - reviewer — approver,
+	//   - editor — editor
+	//
 	// Required.
 	Role B2eDocumentSendParamsFieldsMembersRole `json:"role"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -480,17 +502,22 @@ func (v B2eDocumentSendParamsFieldsMembers) MarshalJSON() ([]byte, error) {
 // B2eDocumentSendParamsFieldsResponsible is the responsible value of
 // sign.b2e.document.send.
 type B2eDocumentSendParamsFieldsResponsible struct {
-	// Employee code in HCM Link. Requires additional scope humanresources.hcmlink.
-	// Required.
+	// Employee code in HCM Link.
+	//
+	// Requires additional scope humanresources.hcmlink. Required.
 	EmployeeCode string `json:"employeeCode"`
-	// Employee identifier in HCM Link. Requires additional scope
-	// humanresources.hcmlink. Required.
+	// Employee identifier in HCM Link.
+	//
+	// Requires additional scope humanresources.hcmlink. Required.
 	EmployeeID int64 `json:"employeeId"`
 	// User identifier in Bitrix24. Required.
 	UserID int64 `json:"userId"`
-	// Role of the participant. Possible values: - signer — signer, - assignee
-	// — company representative, default value - reviewer — approver, - editor
-	// — editor
+	// Role of the participant. Possible values:
+	//
+	//   - signer — signer,
+	//   - assignee — company representative, default value
+	//   - reviewer — approver,
+	//   - editor — editor
 	Role b24.Opt[B2eDocumentSendParamsFieldsResponsibleRole] `json:"role,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -769,8 +796,10 @@ func B2eHcmlinkDocumentGetCommand(p B2eHcmlinkDocumentGetParams) b24.Command[*B2
 // B2eHcmlinkDocumentGetParams holds the parameters of
 // sign.b2e.hcmlink.document.get.
 type B2eHcmlinkDocumentGetParams struct {
-	// Signing participant identifier. You can retrieve the identifier from the
-	// data.id field of the OnSignHcmLinkB2eDocumentSigned event. Required.
+	// Signing participant identifier.
+	//
+	// You can retrieve the identifier from the data.id field of the
+	// OnSignHcmLinkB2eDocumentSigned event. Required.
 	ID int64 `json:"id"`
 }
 
@@ -879,11 +908,16 @@ func B2eMysafeTailCommand(p B2eMysafeTailParams) b24.Command[[]B2eMysafeTailItem
 
 // B2eMysafeTailParams holds the parameters of sign.b2e.mysafe.tail.
 type B2eMysafeTailParams struct {
-	// Number of records per page. The parameter accepts a value from 1 to 1000. By
-	// default, 20 records are displayed per page
+	// Number of records per page.
+	//
+	// The parameter accepts a value from 1 to 1000.
+	//
+	// By default, 20 records are displayed per page
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// This parameter is used to manage pagination. It is similar to the standard
-	// start parameter. The page size of results depends on the limit parameter
+	// start parameter.
+	//
+	// The page size of results depends on the limit parameter
 	Offset b24.Opt[int64] `json:"offset,omitzero"`
 }
 
@@ -950,11 +984,16 @@ func B2ePersonalTailCommand(p B2ePersonalTailParams) b24.Command[[]B2ePersonalTa
 
 // B2ePersonalTailParams holds the parameters of sign.b2e.personal.tail.
 type B2ePersonalTailParams struct {
-	// Number of records per page. The parameter accepts a value from 1 to 1000. By
-	// default, 20 records are displayed per page
+	// Number of records per page.
+	//
+	// The parameter accepts a value from 1 to 1000.
+	//
+	// By default, 20 records are displayed per page
 	Limit b24.Opt[int64] `json:"limit,omitzero"`
 	// This parameter is used for pagination control. It is similar to the standard
-	// parameter start. The page size of results depends on the limit parameter
+	// parameter start.
+	//
+	// The page size of results depends on the limit parameter
 	Offset b24.Opt[int64] `json:"offset,omitzero"`
 }
 

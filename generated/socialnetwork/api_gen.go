@@ -182,9 +182,12 @@ type APIWorkgroupGetResult struct {
 	Opened b24.Bool `json:"OPENED"`
 	// Date of group creation in the format DD.MM.YYYY hh:mm:ss. If the DATE_CREATE
 	// key is requested in select, the date is returned in a more readable format,
-	// for example: - today, 12:16 - yesterday, 14:42 - April 15, 14:42, if the
-	// group was created this year - June 11, 2024 15:08, if the group was created
-	// in a different year
+	// for example:
+	//
+	//   - today, 12:16
+	//   - yesterday, 14:42
+	//   - April 15, 14:42, if the group was created this year
+	//   - June 11, 2024 15:08, if the group was created in a different year
 	DateCreate b24.String `json:"DATE_CREATE"`
 	// Date of group update in the format DD.MM.YYYY hh:mm:ss
 	DateUpdate b24.String `json:"DATE_UPDATE"`
@@ -193,14 +196,22 @@ type APIWorkgroupGetResult struct {
 	// Identifier of the group's user avatar in the b_file table. 0 if a system
 	// image is used as the avatar
 	ImageID b24.Int `json:"IMAGE_ID"`
-	// Type of the last set system avatar: - folder — folder avatar - checks —
-	// checkbox avatar - pie — pie chart avatar - bag — briefcase avatar -
-	// members — silhouettes avatar - "" — other system avatar
+	// Type of the last set system avatar:
+	//
+	//   - folder — folder avatar
+	//   - checks — checkbox avatar
+	//   - pie — pie chart avatar
+	//   - bag — briefcase avatar
+	//   - members — silhouettes avatar
+	//   - "" — other system avatar
 	AvatarType APIWorkgroupGetResultAvatarType `json:"AVATAR_TYPE"`
 	// Identifier of the group owner
 	OwnerID b24.Int `json:"OWNER_ID"`
-	// Who has the right to invite users to the group: - A — only the group owner
-	// - E — the group owner and group moderators - K — all group members
+	// Who has the right to invite users to the group:
+	//
+	//   - A — only the group owner
+	//   - E — the group owner and group moderators
+	//   - K — all group members
 	InitiatePerms APIWorkgroupGetResultInitiatePerms `json:"INITIATE_PERMS"`
 	// Number of group members
 	NumberOfMembers b24.Int `json:"NUMBER_OF_MEMBERS"`
@@ -220,11 +231,18 @@ type APIWorkgroupGetResult struct {
 	ScrumMasterID b24.Int `json:"SCRUM_MASTER_ID"`
 	// Duration of the scrum sprint in seconds. 0 if the group is not a scrum
 	ScrumSprintDuration b24.Int `json:"SCRUM_SPRINT_DURATION"`
-	// Default executor when assigning tasks: - A — Creator - M — Scrum master
-	// - "" — the group is not a scrum
+	// Default executor when assigning tasks:
+	//
+	//   - A — Creator
+	//   - M — Scrum master
+	//   - "" — the group is not a scrum
 	ScrumTaskResponsible APIWorkgroupGetResultScrumTaskResponsible `json:"SCRUM_TASK_RESPONSIBLE"`
-	// Type of group: - group — group - project — project - scrum — scrum -
-	// collab — collaboration
+	// Type of group:
+	//
+	//   - group — group
+	//   - project — project
+	//   - scrum — scrum
+	//   - collab — collaboration
 	Type APIWorkgroupGetResultType `json:"TYPE"`
 	// Identifiers of group members
 	Members []b24.Number `json:"MEMBERS"`
@@ -265,8 +283,11 @@ type APIWorkgroupGetResult struct {
 	// Value true/false — whether the group is pinned for the current user on the
 	// groups and projects page
 	IsPin b24.Bool `json:"IS_PIN"`
-	// Group privacy level: - open — open group - closed — closed group -
-	// secret — secret group
+	// Group privacy level:
+	//
+	//   - open — open group
+	//   - closed — closed group
+	//   - secret — secret group
 	PrivacyCode APIWorkgroupGetResultPrivacyCode `json:"PRIVACY_CODE"`
 	// Array with information about group users (detailed description)
 	ListOfMembers APIWorkgroupGetResultListOfMembers `json:"LIST_OF_MEMBERS"`
@@ -329,12 +350,20 @@ func (v APIWorkgroupGetResultAvatarTypes) MarshalJSON() ([]byte, error) {
 // APIWorkgroupGetResultAvatarData is the AVATAR_DATA value of
 // socialnetwork.api.workgroup.get.
 type APIWorkgroupGetResultAvatarData struct {
-	// Type of avatar: - icon — system avatar - image — user image
+	// Type of avatar:
+	//
+	//   - icon — system avatar
+	//   - image — user image
 	Type APIWorkgroupGetResultAvatarDataType `json:"type"`
-	// Identifier of the avatar: - folder — folder avatar - tasks — checkbox
-	// avatar - chart — pie chart avatar - briefcase — briefcase avatar - group
-	// — silhouettes avatar - "" — other system avatar - URL — link to the
-	// compressed user avatar if set
+	// Identifier of the avatar:
+	//
+	//   - folder — folder avatar
+	//   - tasks — checkbox avatar
+	//   - chart — pie chart avatar
+	//   - briefcase — briefcase avatar
+	//   - group — silhouettes avatar
+	//   - "" — other system avatar
+	//   - URL — link to the compressed user avatar if set
 	ID APIWorkgroupGetResultAvatarDataID `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -439,13 +468,19 @@ func (v APIWorkgroupGetResultActions) MarshalJSON() ([]byte, error) {
 // APIWorkgroupGetResultUserData is the USER_DATA value of
 // socialnetwork.api.workgroup.get.
 type APIWorkgroupGetResultUserData struct {
-	// User's role in the group: - A — group owner - E — group moderator - K
-	// — group member - Z — awaiting membership - false — value does not
-	// exist
+	// User's role in the group:
+	//
+	//   - A — group owner
+	//   - E — group moderator
+	//   - K — group member
+	//   - Z — awaiting membership
+	//   - false — value does not exist
 	Role json.RawMessage `json:"ROLE"`
-	// Who initiated the user's connection to the group: - U — user, e.g., the
-	// user sent a request to join the group - G — group, e.g., the user was
-	// invited by the group - false — value does not exist
+	// Who initiated the user's connection to the group:
+	//
+	//   - U — user, e.g., the user sent a request to join the group
+	//   - G — group, e.g., the user was invited by the group
+	//   - false — value does not exist
 	InitiatedByType json.RawMessage `json:"INITIATED_BY_TYPE"`
 	// Value true/false — whether the user is subscribed to group updates
 	IsSubscribed b24.Bool `json:"IS_SUBSCRIBED"`
@@ -610,13 +645,19 @@ func (v APIWorkgroupGetResultCounters) MarshalJSON() ([]byte, error) {
 // APIWorkgroupGetResultAdditionalData is the ADDITIONAL_DATA value of
 // socialnetwork.api.workgroup.get.
 type APIWorkgroupGetResultAdditionalData struct {
-	// Current user's role in the group: - A — group owner - E — group
-	// moderator - K — group member - Z — awaiting membership - "" — user has
-	// no relation to the group
+	// Current user's role in the group:
+	//
+	//   - A — group owner
+	//   - E — group moderator
+	//   - K — group member
+	//   - Z — awaiting membership
+	//   - "" — user has no relation to the group
 	Role APIWorkgroupGetResultAdditionalDataRole `json:"ROLE"`
-	// Who initiated the user's connection to the group: - U — user, e.g., the
-	// user sent a request to join the group - G — group, e.g., the user was
-	// invited by the group - "" — user has no relation to the group
+	// Who initiated the user's connection to the group:
+	//
+	//   - U — user, e.g., the user sent a request to join the group
+	//   - G — group, e.g., the user was invited by the group
+	//   - "" — user has no relation to the group
 	InitiatedByType APIWorkgroupGetResultAdditionalDataInitiatedByType `json:"INITIATED_BY_TYPE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -936,37 +977,68 @@ func APIWorkgroupListExport(ctx context.Context, c b24.Caller, p APIWorkgroupLis
 // socialnetwork.api.workgroup.list.
 type APIWorkgroupListParams struct {
 	// An object for filtering in the format {"field_1": "value_1", ... "field_N":
-	// "value_N"}. See below for the list of available fields for filtering. An
-	// additional prefix can be specified for the key to clarify the filter's
-	// behavior. Possible prefix values: - >= — greater than or equal to - > —
-	// greater than - <= — less than or equal to - < — less than - % — LIKE,
-	// substring search. The % symbol in the filter value does not need to be
-	// passed - =% — LIKE, substring search. The % symbol needs to be passed in
-	// the value - %= — LIKE (similar to =%) - !% — NOT LIKE, substring search.
-	// The % symbol in the filter value does not need to be passed - !=% — NOT
-	// LIKE, substring search. The % symbol needs to be passed in the value - !%=
-	// — NOT LIKE (similar to !=%) - = — equal, exact match (used by default) -
-	// != — not equal - ! — not equal If IS_ADMIN = Y is not passed in params,
-	// the method automatically adds a check for the current user's permissions
-	// CHECK_PERMISSIONS. The method also always adds a filter by site: - for
-	// extranet users, the extranet site is used - for others — the site from
-	// params[siteId] or the current account site
+	// "value_N"}.
+	//
+	// See below for the list of available fields for filtering.
+	//
+	// An additional prefix can be specified for the key to clarify the filter's
+	// behavior. Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - % — LIKE, substring search. The % symbol in the filter value does
+	//     not need to be passed
+	//   - =% — LIKE, substring search. The % symbol needs to be passed in the
+	//     value
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % symbol in the filter value
+	//     does not need to be passed
+	//   - !=% — NOT LIKE, substring search. The % symbol needs to be passed in
+	//     the value
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
+	//
+	// If IS_ADMIN = Y is not passed in params, the method automatically adds a
+	// check for the current user's permissions CHECK_PERMISSIONS.
+	//
+	// The method also always adds a filter by site:
+	//
+	//   - for extranet users, the extranet site is used
+	//   - for others — the site from params[siteId] or the current account
+	//     site
 	Filter *APIWorkgroupListParamsFilter `json:"filter,omitzero"`
-	// An array containing the list of fields to select. See below for the list of
-	// available fields for selection. If the parameter is not passed or is empty,
-	// only ID is selected.
+	// An array containing the list of fields to select.
+	//
+	// See below for the list of available fields for selection.
+	//
+	// If the parameter is not passed or is empty, only ID is selected.
 	Select []string `json:"select,omitzero"`
 	// A sorting object in the format {"field_1": "order_1", ..., "field_N":
-	// "order_N"}. Possible values for field correspond to the fields from the list
-	// of available fields for filtering. Possible values for order: - ASC —
-	// ascending order - DESC — descending order
+	// "order_N"}.
+	//
+	// Possible values for field correspond to the fields from the list of
+	// available fields for filtering.
+	//
+	// Possible values for order:
+	//
+	//   - ASC — ascending order
+	//   - DESC — descending order
 	Order *APIWorkgroupListParamsOrder `json:"order,omitzero"`
 	// Additional request parameters
 	Params *APIWorkgroupListParamsParams `json:"params,omitzero"`
-	// Pagination parameter. The page size for results is 50 records. To get the
-	// second page, pass 50; for the third — 100, and so on. Formula: start = (N
-	// - 1) * 50, where N is the page number. If -1 is passed, the response will
-	// not include the total field.
+	// Pagination parameter.
+	//
+	// The page size for results is 50 records.
+	//
+	// To get the second page, pass 50; for the third — 100, and so on.
+	//
+	// Formula: start = (N - 1) * 50, where N is the page number.
+	//
+	// If -1 is passed, the response will not include the total field.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1063,21 +1135,34 @@ func (v APIWorkgroupListParamsOrder) MarshalJSON() ([]byte, error) {
 // APIWorkgroupListParamsParams is the params value of
 // socialnetwork.api.workgroup.list.
 type APIWorkgroupListParamsParams struct {
-	// Disable permission check. Possible values: - Y — disable permission check
-	// if the current user is an administrator If Y is passed by a
-	// non-administrator, the value is ignored.
+	// Disable permission check.
+	//
+	// Possible values:
+	//
+	//   - Y — disable permission check if the current user is an administrator
+	//
+	// If Y is passed by a non-administrator, the value is ignored.
 	IsAdmin b24.Opt[APIWorkgroupListParamsParamsIsAdmin] `json:"IS_ADMIN,omitzero"`
 	// Identifier of the site to be used in the automatic filter SITE_ID for
-	// regular users. For extranet users, this value is ignored: the method always
-	// uses the extranet site.
+	// regular users.
+	//
+	// For extranet users, this value is ignored: the method always uses the
+	// extranet site.
 	SiteID b24.Opt[string] `json:"siteId,omitzero"`
-	// Response mode. Supported value: - mobile — adds the additionalData field
-	// to each list item The additionalData field has the structure: - role — the
-	// current user's role in the group - initiatedByType — who initiated the
-	// user's connection to the group: - U — the user themselves (e.g., sent a
-	// request to join) - G — the group (e.g., the user was invited) - features
-	// — list of available group tools (returned if features/mandatoryFeatures
-	// are passed)
+	// Response mode.
+	//
+	// Supported value:
+	//
+	//   - mobile — adds the additionalData field to each list item
+	//
+	// The additionalData field has the structure:
+	//
+	//   - role — the current user's role in the group
+	//   - initiatedByType — who initiated the user's connection to the group:
+	//     ◦ U — the user themselves (e.g., sent a request to join)
+	//     ◦ G — the group (e.g., the user was invited)
+	//   - features — list of available group tools (returned if
+	//     features/mandatoryFeatures are passed)
 	Mode b24.Opt[APIWorkgroupListParamsParamsMode] `json:"mode,omitzero"`
 	// List of group tool codes to consider when forming additionalData in mobile
 	// mode
@@ -1086,8 +1171,13 @@ type APIWorkgroupListParamsParams struct {
 	// mobile mode
 	MandatoryFeatures []any `json:"mandatoryFeatures,omitzero"`
 	// Whether to add a field with the chat identifier dialogId to the list item.
-	// Possible values: - Y — add dialogId - N — do not add dialogId Default
-	// — N. Default: N.
+	//
+	// Possible values:
+	//
+	//   - Y — add dialogId
+	//   - N — do not add dialogId
+	//
+	// Default — N. Default: N.
 	ShouldSelectDialogID b24.Opt[b24.Bool] `json:"shouldSelectDialogId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -52,39 +52,73 @@ type CreateParams struct {
 	Name string `json:"NAME"`
 	// The description of the group or project
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// The visibility of the group in the list. Possible values: - Y — the group
-	// is visible in the general list - N — the group is hidden from the general
-	// list Default — Y. For extranet users, the value is forcibly set to N.
-	// Default: Y.
+	// The visibility of the group in the list.
+	//
+	// Possible values:
+	//
+	//   - Y — the group is visible in the general list
+	//   - N — the group is hidden from the general list
+	//
+	// Default — Y. For extranet users, the value is forcibly set to N. Default:
+	// Y.
 	Visible b24.Opt[b24.Bool] `json:"VISIBLE,omitzero"`
-	// Is the group open for free joining. Possible values: - Y — the user can
-	// join the group without confirmation - N — joining by invitation or request
+	// Is the group open for free joining.
+	//
+	// Possible values:
+	//
+	//   - Y — the user can join the group without confirmation
+	//   - N — joining by invitation or request
+	//
 	// Default — N. For extranet users, the value is forcibly set to N. Default:
 	// N.
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the group archived. Possible values: - Y — the group is archived - N
-	// — the group is active Default — N. Default: N.
+	// Is the group archived.
+	//
+	// Possible values:
+	//
+	//   - Y — the group is archived
+	//   - N — the group is active
+	//
+	// Default — N. Default: N.
 	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
 	// Keywords separated by commas
 	Keywords b24.Opt[string] `json:"KEYWORDS,omitzero"`
-	// Who can invite participants. Possible values: - A — only the group owner -
-	// E — owner and moderators - K — all participants If the parameter is not
-	// provided, the default value is used: - for intranet users — K - for
-	// extranet users — E
+	// Who can invite participants.
+	//
+	// Possible values:
+	//
+	//   - A — only the group owner
+	//   - E — owner and moderators
+	//   - K — all participants
+	//
+	// If the parameter is not provided, the default value is used:
+	//
+	//   - for intranet users — K
+	//   - for extranet users — E
 	InitiatePerms b24.Opt[CreateParamsInitiatePerms] `json:"INITIATE_PERMS,omitzero"`
-	// Create a project instead of a group. Possible values: - Y — create a
-	// project - N — create a group Default — N. Default: N.
+	// Create a project instead of a group.
+	//
+	// Possible values:
+	//
+	//   - Y — create a project
+	//   - N — create a group
+	//
+	// Default — N. Default: N.
 	Project b24.Opt[b24.Bool] `json:"PROJECT,omitzero"`
 	// The project start date in ISO-8601 format
 	ProjectDateStart b24.Opt[b24.Time] `json:"PROJECT_DATE_START,omitzero"`
 	// The project end date in ISO-8601 format
 	ProjectDateFinish b24.Opt[b24.Time] `json:"PROJECT_DATE_FINISH,omitzero"`
-	// The identifier of the scrum master if the project is created as scrum. The
-	// user ID can be obtained using the user.get method
+	// The identifier of the scrum master if the project is created as scrum.
+	//
+	// The user ID can be obtained using the user.get method
 	ScrumMasterID b24.Opt[int64] `json:"SCRUM_MASTER_ID,omitzero"`
-	// The identifier of the owner. The user ID can be obtained using the user.get
-	// method. Specifying the owner is available only to administrators. For all
-	// others, the current user automatically becomes the owner
+	// The identifier of the owner.
+	//
+	// The user ID can be obtained using the user.get method.
+	//
+	// Specifying the owner is available only to administrators. For all others,
+	// the current user automatically becomes the owner
 	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
 	// The group's avatar in Base64 format
 	//
@@ -93,11 +127,16 @@ type CreateParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	Image any `json:"IMAGE,omitzero"`
-	// The file ID from Drive for setting the avatar. The file ID can be obtained
-	// using the disk.storage.getchildren and disk.folder.getchildren methods. If
-	// both IMAGE_FILE_ID and IMAGE are provided, IMAGE_FILE_ID takes precedence
+	// The file ID from Drive for setting the avatar.
+	//
+	// The file ID can be obtained using the disk.storage.getchildren and
+	// disk.folder.getchildren methods.
+	//
+	// If both IMAGE_FILE_ID and IMAGE are provided, IMAGE_FILE_ID takes precedence
 	ImageFileID b24.Opt[int64] `json:"IMAGE_FILE_ID,omitzero"`
-	// A list of site IDs to which the group is linked Default — the current site
+	// A list of site IDs to which the group is linked
+	//
+	// Default — the current site
 	SiteID []any `json:"SITE_ID,omitzero"`
 	// The identifier of the group's subject
 	SubjectID b24.Opt[int64] `json:"SUBJECT_ID,omitzero"`

@@ -20,7 +20,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided
+//   - —: An incorrect GROUP_ID was provided
 func Delete(ctx context.Context, c b24.Caller, p DeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -45,8 +45,9 @@ func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
 
 // DeleteParams holds the parameters of sonet_group.delete.
 type DeleteParams struct {
-	// Identifier of the group or project to be deleted. The identifier can be
-	// obtained using the sonet_group.get method. Required.
+	// Identifier of the group or project to be deleted.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
 }
 

@@ -24,7 +24,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided
+//   - —: An incorrect GROUP_ID was provided
 func FeatureAccess(ctx context.Context, c b24.Caller, p FeatureAccessParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -50,27 +50,56 @@ func FeatureAccessCommand(p FeatureAccessParams) b24.Command[b24.Bool] {
 
 // FeatureAccessParams holds the parameters of sonet_group.feature.access.
 type FeatureAccessParams struct {
-	// Identifier of the group or project. The identifier can be obtained using the
-	// method sonet_group.get. Required.
+	// Identifier of the group or project.
+	//
+	// The identifier can be obtained using the method sonet_group.get. Required.
 	GroupID int64 `json:"GROUP_ID"`
-	// Symbolic code of the group functionality. Basic values: - photo — photo
-	// gallery - calendar — calendar - tasks — tasks - files — Drive - blog
-	// — messages Additional values may be available depending on the installed
-	// modules and event handlers. Required.
+	// Symbolic code of the group functionality.
+	//
+	// Basic values:
+	//
+	//   - photo — photo gallery
+	//   - calendar — calendar
+	//   - tasks — tasks
+	//   - files — Drive
+	//   - blog — messages
+	//
+	// Additional values may be available depending on the installed modules and
+	// event handlers. Required.
 	Feature FeatureAccessParamsFeature `json:"FEATURE"`
-	// Symbolic code of the operation within the functionality. Allowed values
-	// depend on FEATURE: - for photo: - view — view the photo gallery - write
-	// — modify the photo gallery - for calendar: - view — view the calendar -
-	// write — modify the calendar - for tasks: - view — view own tasks -
-	// view_all — view all tasks - sort — sort and move tasks - create_tasks
-	// — create tasks - edit_tasks — modify all tasks - delete_tasks — delete
-	// all tasks - for files: - view — view files - write — modify files - for
-	// blog: - view_post — view messages - premoderate_post — write messages
-	// with pre-moderation - write_post — write messages - moderate_post —
-	// moderate messages - full_post — manage messages - view_comment — view
-	// comments - premoderate_comment — write comments with pre-moderation -
-	// write_comment — write comments - moderate_comment — moderate comments -
-	// full_comment — manage comments. Required.
+	// Symbolic code of the operation within the functionality.
+	//
+	// Allowed values depend on FEATURE:
+	//
+	//   - for photo:
+	//     ◦ view — view the photo gallery
+	//     ◦ write — modify the photo gallery
+	//   - for calendar:
+	//     ◦ view — view the calendar
+	//     ◦ write — modify the calendar
+	//   - for tasks:
+	//     ◦ view — view own tasks
+	//     ◦ view_all — view all tasks
+	//     ◦ sort — sort and move tasks
+	//     ◦ create_tasks — create tasks
+	//     ◦ edit_tasks — modify all tasks
+	//     ◦ delete_tasks — delete all tasks
+	//   - for files:
+	//     ◦ view — view files
+	//     ◦ write — modify files
+	//   - for blog:
+	//     ◦ view_post — view messages
+	//     ◦ premoderate_post — write messages with pre-moderation
+	//     ◦ write_post — write messages
+	//     ◦ moderate_post — moderate messages
+	//     ◦ full_post — manage messages
+	//     ◦ view_comment — view comments
+	//     ◦ premoderate_comment — write comments with pre-moderation
+	//     ◦ write_comment — write comments
+	//     ◦ moderate_comment — moderate comments
+	//     ◦ full_comment — manage comments
+	//
+	// Required.
 	Operation FeatureAccessParamsOperation `json:"OPERATION"`
 }
 

@@ -50,32 +50,64 @@ func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOpti
 
 // GetParams holds the parameters of sonet_group.get.
 type GetParams struct {
-	// Sorting direction. Possible values: - ASC — ascending order - DESC —
-	// descending order Default — ID:'DESC'. Default: ID:'DESC'.
+	// Sorting direction.
+	//
+	// Possible values:
+	//
+	//   - ASC — ascending order
+	//   - DESC — descending order
+	//
+	// Default — ID:'DESC'. Default: ID:'DESC'.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
 	// Object for filtering in the format {"field_1": "value_1", ... "field_N":
-	// "value_N"}. See below list of available fields for filtering. Supported
-	// operators in the filter key: - ! — not equal - >= — greater than or
-	// equal - > — greater than - <= — less than or equal - < — less than -
-	// >< — between (inclusive range) - !>< — not between (outside the range) -
-	// ? — string search - = — equal, exact match (used by default) - != —
-	// not equal - % — LIKE, substring search - !% — NOT LIKE, substring search
+	// "value_N"}.
+	//
+	// See below list of available fields for filtering.
+	//
+	// Supported operators in the filter key:
+	//
+	//   - ! — not equal
+	//   - >= — greater than or equal
+	//   - > — greater than
+	//   - <= — less than or equal
+	//   - < — less than
+	//   - >< — between (inclusive range)
+	//   - !>< — not between (outside the range)
+	//   - ? — string search
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - % — LIKE, substring search
+	//   - !% — NOT LIKE, substring search
+	//
 	// Default — no filtering
 	Filter *GetParamsFilter `json:"FILTER,omitzero"`
-	// Return group or project by identifier. If the parameter is provided, the
-	// method adds the filter condition ID = GROUP_ID
+	// Return group or project by identifier.
+	//
+	// If the parameter is provided, the method adds the filter condition ID =
+	// GROUP_ID
 	GroupID b24.Opt[int64] `json:"GROUP_ID,omitzero"`
-	// Disable permission check. Possible values: - Y — disable permission check
-	// if the current user is an administrator If Y is provided by a
-	// non-administrator, the value is ignored. Default — permission check is
-	// enabled
+	// Disable permission check.
+	//
+	// Possible values:
+	//
+	//   - Y — disable permission check if the current user is an administrator
+	//
+	// If Y is provided by a non-administrator, the value is ignored.
+	//
+	// Default — permission check is enabled
 	IsAdmin b24.Opt[GetParamsIsAdmin] `json:"IS_ADMIN,omitzero"`
-	// Pagination parameter. The page size of results is 50 records. To get the
-	// second page, pass 50; the third — 100, and so on. Formula: start = (N - 1)
-	// * 50, where N — page number
+	// Pagination parameter.
+	//
+	// The page size of results is 50 records.
+	//
+	// To get the second page, pass 50; the third — 100, and so on.
+	//
+	// Formula:
+	//
+	// start = (N - 1) * 50, where N — page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -87,18 +119,33 @@ type GetParamsFilter struct {
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Identifier of the owner
 	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
-	// Activity status of the group. Possible values: - Y — group is active - N
-	// — group is deactivated
+	// Activity status of the group.
+	//
+	// Possible values:
+	//
+	//   - Y — group is active
+	//   - N — group is deactivated
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Visibility of the group in the list. Possible values: - Y — group is
-	// visible in the general list - N — group is hidden from the general list
+	// Visibility of the group in the list.
+	//
+	// Possible values:
+	//
+	//   - Y — group is visible in the general list
+	//   - N — group is hidden from the general list
 	Visible b24.Opt[b24.Bool] `json:"VISIBLE,omitzero"`
-	// Is the group open for free membership. Possible values: - Y — user can
-	// join the group without confirmation - N — membership by invitation or
-	// request
+	// Is the group open for free membership.
+	//
+	// Possible values:
+	//
+	//   - Y — user can join the group without confirmation
+	//   - N — membership by invitation or request
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the group archived. Possible values: - Y — group is archived - N —
-	// active group
+	// Is the group archived.
+	//
+	// Possible values:
+	//
+	//   - Y — group is archived
+	//   - N — active group
 	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
 	// Creation date of the group in ISO-8601 format
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
@@ -106,8 +153,12 @@ type GetParamsFilter struct {
 	DateUpdate b24.Opt[b24.Time] `json:"DATE_UPDATE,omitzero"`
 	// Date of last activity in the group in ISO-8601 format
 	DateActivity b24.Opt[b24.Time] `json:"DATE_ACTIVITY,omitzero"`
-	// Filter by the type of the group's site. Possible values: - Y — extranet
-	// groups - N — non-extranet groups
+	// Filter by the type of the group's site.
+	//
+	// Possible values:
+	//
+	//   - Y — extranet groups
+	//   - N — non-extranet groups
 	IsExtranet b24.Opt[b24.Bool] `json:"IS_EXTRANET,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -22,7 +22,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An invalid GROUP_ID was provided or the group/project was not found.
+//   - —: An invalid GROUP_ID was provided or the group/project was not
+//     found.
 func Setowner(ctx context.Context, c b24.Caller, p SetownerParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -47,11 +48,13 @@ func SetownerCommand(p SetownerParams) b24.Command[b24.Bool] {
 
 // SetownerParams holds the parameters of sonet_group.setowner.
 type SetownerParams struct {
-	// Identifier of the group or project. The identifier can be obtained using the
-	// sonet_group.get method. Required.
+	// Identifier of the group or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
-	// Identifier of the new owner. The user identifier can be obtained using the
-	// user.get method. Required.
+	// Identifier of the new owner.
+	//
+	// The user identifier can be obtained using the user.get method. Required.
 	UserID int64 `json:"USER_ID"`
 }
 

@@ -49,35 +49,56 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Int] {
 
 // UpdateParams holds the parameters of sonet_group.update.
 type UpdateParams struct {
-	// Identifier of the group or project. The identifier can be obtained using the
-	// sonet_group.get method. Required.
+	// Identifier of the group or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
 	// New name.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// New description.
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
-	// Visibility of the group in the list. Possible values: - Y — group is
-	// visible in the general list - N — group is hidden from the general list
+	// Visibility of the group in the list.
+	//
+	// Possible values:
+	//
+	//   - Y — group is visible in the general list
+	//   - N — group is hidden from the general list
+	//
 	// For extranet users, the value is forcibly set to N.
 	Visible b24.Opt[b24.Bool] `json:"VISIBLE,omitzero"`
-	// Is the group open for free joining? Possible values: - Y — user can join
-	// the group without confirmation - N — joining by invitation or request For
-	// extranet users, the value is forcibly set to N.
+	// Is the group open for free joining?
+	//
+	// Possible values:
+	//
+	//   - Y — user can join the group without confirmation
+	//   - N — joining by invitation or request
+	//
+	// For extranet users, the value is forcibly set to N.
 	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the group archived? Possible values: - Y — group is archived - N —
-	// active group.
+	// Is the group archived?
+	//
+	// Possible values:
+	//
+	//   - Y — group is archived
+	//   - N — active group.
 	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
 	// Keywords separated by commas.
 	Keywords b24.Opt[string] `json:"KEYWORDS,omitzero"`
-	// Who can invite participants. Possible values: - A — only the owner of the
-	// group - E — owner and moderators - K — all participants.
+	// Who can invite participants.
+	//
+	// Possible values:
+	//
+	//   - A — only the owner of the group
+	//   - E — owner and moderators
+	//   - K — all participants.
 	InitiatePerms b24.Opt[UpdateParamsInitiatePerms] `json:"INITIATE_PERMS,omitzero"`
 	// Project start date in ISO-8601 format.
 	ProjectDateStart b24.Opt[b24.Time] `json:"PROJECT_DATE_START,omitzero"`
 	// Project end date in ISO-8601 format.
 	ProjectDateFinish b24.Opt[b24.Time] `json:"PROJECT_DATE_FINISH,omitzero"`
-	// New owner of the group. The user identifier can be obtained using the
-	// user.get method.
+	// New owner of the group.
+	//
+	// The user identifier can be obtained using the user.get method.
 	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
 	// New group avatar in Base64 format.
 	//
@@ -86,10 +107,13 @@ type UpdateParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	Image any `json:"IMAGE,omitzero"`
-	// File identifier from Drive for setting the avatar. The file identifier can
-	// be obtained using the disk.storage.getchildren and disk.folder.getchildren
-	// methods. To delete the avatar, pass IMAGE_FILE_ID: 0. The avatar will be
-	// removed even if IMAGE is passed simultaneously; it will not be used.
+	// File identifier from Drive for setting the avatar.
+	//
+	// The file identifier can be obtained using the disk.storage.getchildren and
+	// disk.folder.getchildren methods.
+	//
+	// To delete the avatar, pass IMAGE_FILE_ID: 0. The avatar will be removed even
+	// if IMAGE is passed simultaneously; it will not be used.
 	ImageFileID b24.Opt[int64] `json:"IMAGE_FILE_ID,omitzero"`
 	// List of sites to which the group is linked.
 	SiteID []any `json:"SITE_ID,omitzero"`

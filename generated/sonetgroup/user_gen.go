@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided.
+//   - —: An incorrect GROUP_ID was provided.
 func UserAdd(ctx context.Context, c b24.Caller, p UserAddParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -48,10 +48,14 @@ func UserAddCommand(p UserAddParams) b24.Command[[]b24.String] {
 
 // UserAddParams holds the parameters of sonet_group.user.add.
 type UserAddParams struct {
-	// Identifier of the workgroup or project. The identifier can be obtained using
-	// the sonet_group.get method. Required.
+	// Identifier of the workgroup or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
-	// User identifier. The identifier can be obtained using the user.get method.
+	// User identifier.
+	//
+	// The identifier can be obtained using the user.get method.
+	//
 	// If the intranet module is enabled, the method adds only employees and
 	// extranet users. Other users are ignored. Required.
 	UserID any `json:"USER_ID"`
@@ -89,7 +93,7 @@ func (p UserAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided.
+//   - —: An incorrect GROUP_ID was provided.
 func UserDelete(ctx context.Context, c b24.Caller, p UserDeleteParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -114,11 +118,14 @@ func UserDeleteCommand(p UserDeleteParams) b24.Command[[]b24.String] {
 
 // UserDeleteParams holds the parameters of sonet_group.user.delete.
 type UserDeleteParams struct {
-	// Identifier of the workgroup or project. The identifier can be obtained using
-	// the sonet_group.get method. Required.
+	// Identifier of the workgroup or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
-	// Identifier of the participant. The identifier can be obtained using the
-	// sonet_group.user.get method. Required.
+	// Identifier of the participant.
+	//
+	// The identifier can be obtained using the sonet_group.user.get method.
+	// Required.
 	UserID any `json:"USER_ID"`
 }
 
@@ -153,7 +160,7 @@ func (p UserDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect ID of the group was provided
+//   - —: An incorrect ID of the group was provided
 func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) ([]UserGetItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -179,8 +186,9 @@ func UserGetCommand(p UserGetParams) b24.Command[[]UserGetItem] {
 
 // UserGetParams holds the parameters of sonet_group.user.get.
 type UserGetParams struct {
-	// Identifier of the workgroup or project. The identifier can be obtained using
-	// the sonet_group.get method. Required.
+	// Identifier of the workgroup or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	ID int64 `json:"ID"`
 }
 
@@ -290,7 +298,7 @@ func (v UserGroupsItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided.
+//   - —: An incorrect GROUP_ID was provided.
 func UserInvite(ctx context.Context, c b24.Caller, p UserInviteParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -315,11 +323,13 @@ func UserInviteCommand(p UserInviteParams) b24.Command[[]b24.String] {
 
 // UserInviteParams holds the parameters of sonet_group.user.invite.
 type UserInviteParams struct {
-	// Identifier of the workgroup or project. The identifier can be obtained using
-	// the sonet_group.get method. Required.
+	// Identifier of the workgroup or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
-	// User identifier. The identifier can be obtained using the user.get method.
-	// Required.
+	// User identifier.
+	//
+	// The identifier can be obtained using the user.get method. Required.
 	UserID any `json:"USER_ID"`
 	// Invitation text.
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
@@ -357,7 +367,7 @@ func (p UserInviteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided.
+//   - —: An incorrect GROUP_ID was provided.
 func UserRequest(ctx context.Context, c b24.Caller, p UserRequestParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -382,8 +392,9 @@ func UserRequestCommand(p UserRequestParams) b24.Command[b24.Bool] {
 
 // UserRequestParams holds the parameters of sonet_group.user.request.
 type UserRequestParams struct {
-	// Identifier of the workgroup or project. The identifier can be obtained using
-	// the sonet_group.get method. Required.
+	// Identifier of the workgroup or project.
+	//
+	// The identifier can be obtained using the sonet_group.get method. Required.
 	GroupID int64 `json:"GROUP_ID"`
 	// Text of the request to join.
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
@@ -415,7 +426,7 @@ func (p UserRequestParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: An incorrect GROUP_ID was provided.
+//   - —: An incorrect GROUP_ID was provided.
 func UserUpdate(ctx context.Context, c b24.Caller, p UserUpdateParams, opts ...b24.CallOption) ([]b24.String, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -440,14 +451,23 @@ func UserUpdateCommand(p UserUpdateParams) b24.Command[[]b24.String] {
 
 // UserUpdateParams holds the parameters of sonet_group.user.update.
 type UserUpdateParams struct {
-	// Identifier of the workgroup or project. The identifier can be obtained using
-	// the method sonet_group.get. Required.
+	// Identifier of the workgroup or project.
+	//
+	// The identifier can be obtained using the method sonet_group.get. Required.
 	GroupID int64 `json:"GROUP_ID"`
-	// Identifier of the participant. The identifier can be obtained using the
-	// method sonet_group.user.get. Required.
+	// Identifier of the participant.
+	//
+	// The identifier can be obtained using the method sonet_group.user.get.
+	// Required.
 	UserID any `json:"USER_ID"`
-	// Code of the new participant role. Possible values: - E - moderator - K -
-	// participant. Required.
+	// Code of the new participant role.
+	//
+	// Possible values:
+	//
+	//   - E - moderator
+	//   - K - participant
+	//
+	// Required.
 	Role UserUpdateParamsRole `json:"ROLE"`
 }
 

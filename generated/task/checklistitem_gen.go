@@ -22,8 +22,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: No access to the task or insufficient permissions to work with
-// checklists in the task
+//   - ERROR_CORE: No access to the task or insufficient permissions to work
+//     with checklists in the task
 func ChecklistitemAdd(ctx context.Context, c b24.Caller, p ChecklistitemAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -48,8 +48,10 @@ func ChecklistitemAddCommand(p ChecklistitemAddParams) b24.Command[b24.Int] {
 
 // ChecklistitemAddParams holds the parameters of task.checklistitem.add.
 type ChecklistitemAddParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
 	// Object with checklist item fields. Required.
 	Fields ChecklistitemAddParamsFields `json:"FIELDS"`
@@ -74,29 +76,44 @@ func (p ChecklistitemAddParams) validate() error {
 
 // ChecklistitemAddParamsFields is the FIELDS value of task.checklistitem.add.
 type ChecklistitemAddParamsFields struct {
-	// Text of the checklist item. If PARENT_ID is passed with a value of 0, then
-	// TITLE is the name of the checklist. Required.
+	// Text of the checklist item.
+	//
+	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
+	// checklist. Required.
 	Title string `json:"TITLE"`
 	// Sort index. The lower the value, the higher the item in the list or sublist
 	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Status of the item. Possible values: - Y — completed - N — not completed
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed
+	//   - N — not completed
+	//
 	// Default is N. Default: N.
 	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values: - Y —
-	// important - N — normal
+	// Mark indicating that the item is important. Possible values:
+	//
+	//   - Y — important
+	//   - N — normal
 	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
 	// Object describing the participants of the checklist item. Key — user
 	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values: - 'TYPE': 'A' — Participant - 'TYPE':
-	// 'U' — Observer The system will add checklist item participants to the task
-	// in the same roles
+	// Possible participant type values:
+	//
+	//   - 'TYPE': 'A' — Participant
+	//   - 'TYPE': 'U' — Observer
+	//
+	// The system will add checklist item participants to the task in the same
+	// roles
 	Members map[string]any `json:"MEMBERS,omitzero"`
-	// Identifier of the parent item. Use for nested checklists. - If PARENT_ID is
-	// passed with a value of 0, the system will create a new checklist in the task
-	// - If there is no checklist item in the task with the specified PARENT_ID,
-	// the system will create a new checklist - If PARENT_ID is not specified in
-	// FIELDS, the system will add a new item to the existing top-level checklist.
-	// If there is no checklist in the task, it will create a new one
+	// Identifier of the parent item. Use for nested checklists.
+	//
+	//   - If PARENT_ID is passed with a value of 0, the system will create a new
+	//     checklist in the task
+	//   - If there is no checklist item in the task with the specified
+	//     PARENT_ID, the system will create a new checklist
+	//   - If PARENT_ID is not specified in FIELDS, the system will add a new
+	//     item to the existing top-level checklist. If there is no checklist in
+	//     the task, it will create a new one
 	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -129,7 +146,7 @@ func (v ChecklistitemAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter TASKID is missing.
+//   - ERROR_CORE: Required parameter TASKID is missing.
 func ChecklistitemComplete(ctx context.Context, c b24.Caller, p ChecklistitemCompleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -155,11 +172,15 @@ func ChecklistitemCompleteCommand(p ChecklistitemCompleteParams) b24.Command[b24
 // ChecklistitemCompleteParams holds the parameters of
 // task.checklistitem.complete.
 type ChecklistitemCompleteParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Checklist item identifier. The item identifier can be obtained when adding a
-	// new item or by using the get checklist item list method. Required.
+	// Checklist item identifier.
+	//
+	// The item identifier can be obtained when adding a new item or by using the
+	// get checklist item list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -195,7 +216,7 @@ func (p ChecklistitemCompleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter TASKID or ITEMID is missing
+//   - ERROR_CORE: Required parameter TASKID or ITEMID is missing
 func ChecklistitemDelete(ctx context.Context, c b24.Caller, p ChecklistitemDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -220,11 +241,15 @@ func ChecklistitemDeleteCommand(p ChecklistitemDeleteParams) b24.Command[b24.Boo
 
 // ChecklistitemDeleteParams holds the parameters of task.checklistitem.delete.
 type ChecklistitemDeleteParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or using the method getting a list of tasks. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// method getting a list of tasks. Required.
 	Taskid int64 `json:"TASKID"`
-	// Checklist item identifier. The item identifier can be obtained when adding a
-	// new item or using the method getting a list of checklist items. Required.
+	// Checklist item identifier.
+	//
+	// The item identifier can be obtained when adding a new item or using the
+	// method getting a list of checklist items. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -261,7 +286,7 @@ func (p ChecklistitemDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameters TASKID and ITEMID are not provided
+//   - ERROR_CORE: Required parameters TASKID and ITEMID are not provided
 func ChecklistitemGet(ctx context.Context, c b24.Caller, p ChecklistitemGetParams, opts ...b24.CallOption) (*ChecklistitemGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -287,11 +312,15 @@ func ChecklistitemGetCommand(p ChecklistitemGetParams) b24.Command[*Checklistite
 
 // ChecklistitemGetParams holds the parameters of task.checklistitem.get.
 type ChecklistitemGetParams struct {
-	// Task identifier. The identifier can be obtained when creating a task or by
-	// using the get task list method. Required.
+	// Task identifier.
+	//
+	// The identifier can be obtained when creating a task or by using the get task
+	// list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Checklist item identifier. The item identifier can be obtained when adding a
-	// new item or by using the get checklist item list method. Required.
+	// Checklist item identifier.
+	//
+	// The item identifier can be obtained when adding a new item or by using the
+	// get checklist item list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -318,31 +347,41 @@ type ChecklistitemGetResult struct {
 	ID b24.String `json:"ID"`
 	// Identifier of the task to which the item belongs
 	TaskID b24.String `json:"TASK_ID"`
-	// Identifier of the parent item. A value of 0 indicates a root item
+	// Identifier of the parent item.
+	//
+	// A value of 0 indicates a root item
 	ParentID b24.String `json:"PARENT_ID"`
 	// Identifier of the item author
 	CreatedBy b24.String `json:"CREATED_BY"`
-	// Text of the checklist item. If PARENT_ID = 0, the field contains the name of
-	// the checklist
+	// Text of the checklist item.
+	//
+	// If PARENT_ID = 0, the field contains the name of the checklist
 	Title b24.String `json:"TITLE"`
-	// Sort index. The smaller the value, the higher the item in the list or
-	// sublist
+	// Sort index.
+	//
+	// The smaller the value, the higher the item in the list or sublist
 	SortIndex b24.String `json:"SORT_INDEX"`
-	// Status of the item. Possible values: - Y — completed, - N — not
-	// completed
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed,
+	//   - N — not completed
 	IsComplete b24.Bool `json:"IS_COMPLETE"`
-	// Importance mark of the item. Possible values: - Y — important, - N —
-	// ordinary
+	// Importance mark of the item. Possible values:
+	//
+	//   - Y — important,
+	//   - N — ordinary
 	IsImportant b24.Bool `json:"IS_IMPORTANT"`
-	// Identifier of the user who last changed the status of the item. Can be null
-	// if the status has not been changed
+	// Identifier of the user who last changed the status of the item.
+	//
+	// Can be null if the status has not been changed
 	ToggledBy b24.String `json:"TOGGLED_BY"`
 	// Date and time of the status change in ISO 8601 format
 	ToggledDate b24.String `json:"TOGGLED_DATE"`
 	// List of objects with description of participants
 	Members []ChecklistitemGetResultMembers `json:"MEMBERS"`
-	// Object with description of attached files. Key — attachment file
-	// identifier ATTACHMENT_ID
+	// Object with description of attached files.
+	//
+	// Key — attachment file identifier ATTACHMENT_ID
 	Attachments json.RawMessage `json:"ATTACHMENTS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -365,14 +404,19 @@ func (v ChecklistitemGetResult) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetResultMembers struct {
 	// User identifier
 	ID b24.String `json:"ID"`
-	// User's role in the checklist item. Possible values: - A — Participant, - U
-	// — Observer
+	// User's role in the checklist item. Possible values:
+	//
+	//   - A — Participant,
+	//   - U — Observer
 	Type ChecklistitemGetResultMembersType `json:"TYPE"`
 	// User's name
 	Name b24.String `json:"NAME"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"PERSONAL_PHOTO"`
-	// User's gender. Possible values: - M — male, - F — female
+	// User's gender. Possible values:
+	//
+	//   - M — male,
+	//   - F — female
 	PersonalGender ChecklistitemGetResultMembersPersonalGender `json:"PERSONAL_GENDER"`
 	// Link to the user's avatar
 	Image b24.String `json:"IMAGE"`
@@ -456,7 +500,7 @@ func (v *ChecklistitemGetResultMembersPersonalGender) UnmarshalJSON(data []byte)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: User does not have access to the task
+//   - ERROR_CORE: User does not have access to the task
 func ChecklistitemGetlist(ctx context.Context, c b24.Caller, p ChecklistitemGetlistParams, opts ...b24.CallOption) ([]ChecklistitemGetlistItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -483,19 +527,32 @@ func ChecklistitemGetlistCommand(p ChecklistitemGetlistParams) b24.Command[[]Che
 // ChecklistitemGetlistParams holds the parameters of
 // task.checklistitem.getlist.
 type ChecklistitemGetlistParams struct {
-	// Identifier of the task. The identifier can be obtained when creating a task
-	// or by using the get task list method. Required.
+	// Identifier of the task.
+	//
+	// The identifier can be obtained when creating a task or by using the get task
+	// list method. Required.
 	Taskid int64 `json:"TASKID"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
-	// You can sort by the following fields: - ID — identifier of the checklist
-	// item - PARENT_ID — identifier of the parent item - CREATED_BY —
-	// identifier of the item author - TITLE — text of the checklist item -
-	// SORT_INDEX — sort index - IS_COMPLETE — completion status of the item -
-	// IS_IMPORTANT — importance mark of the item - TOGGLED_BY — identifier of
-	// the user who last changed the item's status - TOGGLED_DATE — date and time
-	// of the item's status change The sort direction can take the following
-	// values: - asc — ascending - desc — descending By default, the result is
-	// sorted by ID in descending order. Default: ID.
+	//
+	// You can sort by the following fields:
+	//
+	//   - ID — identifier of the checklist item
+	//   - PARENT_ID — identifier of the parent item
+	//   - CREATED_BY — identifier of the item author
+	//   - TITLE — text of the checklist item
+	//   - SORT_INDEX — sort index
+	//   - IS_COMPLETE — completion status of the item
+	//   - IS_IMPORTANT — importance mark of the item
+	//   - TOGGLED_BY — identifier of the user who last changed the item's
+	//     status
+	//   - TOGGLED_DATE — date and time of the item's status change
+	//
+	// The sort direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// By default, the result is sorted by ID in descending order. Default: ID.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -519,31 +576,41 @@ type ChecklistitemGetlistItem struct {
 	ID b24.String `json:"ID"`
 	// Identifier of the task to which the item belongs
 	TaskID b24.String `json:"TASK_ID"`
-	// Identifier of the parent item. A value of 0 indicates a root item
+	// Identifier of the parent item.
+	//
+	// A value of 0 indicates a root item
 	ParentID b24.String `json:"PARENT_ID"`
 	// Identifier of the item author
 	CreatedBy b24.String `json:"CREATED_BY"`
-	// Text of the checklist item. If PARENT_ID = 0, the field contains the name of
-	// the checklist
+	// Text of the checklist item.
+	//
+	// If PARENT_ID = 0, the field contains the name of the checklist
 	Title b24.String `json:"TITLE"`
-	// Sort index. The smaller the value, the higher the item in the list or
-	// sublist
+	// Sort index.
+	//
+	// The smaller the value, the higher the item in the list or sublist
 	SortIndex b24.String `json:"SORT_INDEX"`
-	// Completion status of the item. Possible values: - Y — completed, - N —
-	// not completed
+	// Completion status of the item. Possible values:
+	//
+	//   - Y — completed,
+	//   - N — not completed
 	IsComplete b24.Bool `json:"IS_COMPLETE"`
-	// Importance mark of the item. Possible values: - Y — important, - N —
-	// regular
+	// Importance mark of the item. Possible values:
+	//
+	//   - Y — important,
+	//   - N — regular
 	IsImportant b24.Bool `json:"IS_IMPORTANT"`
-	// Identifier of the user who last changed the item's status. Can be null if
-	// the status has not been changed
+	// Identifier of the user who last changed the item's status.
+	//
+	// Can be null if the status has not been changed
 	ToggledBy b24.String `json:"TOGGLED_BY"`
 	// Date and time of the item's status change in ISO 8601 format
 	ToggledDate b24.String `json:"TOGGLED_DATE"`
 	// A list of objects with description of participants
 	Members []ChecklistitemGetlistItemMembers `json:"MEMBERS"`
-	// An object with description of attached files. The key is the identifier of
-	// the attached file ATTACHMENT_ID
+	// An object with description of attached files.
+	//
+	// The key is the identifier of the attached file ATTACHMENT_ID
 	Attachments json.RawMessage `json:"ATTACHMENTS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -566,14 +633,19 @@ func (v ChecklistitemGetlistItem) MarshalJSON() ([]byte, error) {
 type ChecklistitemGetlistItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"ID"`
-	// User's role in the checklist item. Possible values: - A — Participant, - U
-	// — Observer
+	// User's role in the checklist item. Possible values:
+	//
+	//   - A — Participant,
+	//   - U — Observer
 	Type ChecklistitemGetlistItemMembersType `json:"TYPE"`
 	// User's name
 	Name b24.String `json:"NAME"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"PERSONAL_PHOTO"`
-	// User's gender. Possible values: - M — male, - F — female
+	// User's gender. Possible values:
+	//
+	//   - M — male,
+	//   - F — female
 	PersonalGender ChecklistitemGetlistItemMembersPersonalGender `json:"PERSONAL_GENDER"`
 	// Link to the user's avatar
 	Image b24.String `json:"IMAGE"`
@@ -1162,7 +1234,8 @@ func (v ChecklistitemGetmanifestResultRestAvailableMethodsIsactionallowedParams)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter not provided: TASKID, ITEMID, or ACTIONID
+//   - ERROR_CORE: Required parameter not provided: TASKID, ITEMID, or
+//     ACTIONID
 func ChecklistitemIsactionallowed(ctx context.Context, c b24.Caller, p ChecklistitemIsactionallowedParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1189,15 +1262,25 @@ func ChecklistitemIsactionallowedCommand(p ChecklistitemIsactionallowedParams) b
 // ChecklistitemIsactionallowedParams holds the parameters of
 // task.checklistitem.isactionallowed.
 type ChecklistitemIsactionallowedParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Checklist item identifier. The item identifier can be obtained when adding a
-	// new item or by using the get checklist item list method. Required.
+	// Checklist item identifier.
+	//
+	// The item identifier can be obtained when adding a new item or by using the
+	// get checklist item list method. Required.
 	Itemid int64 `json:"ITEMID"`
-	// Identifier of the action being checked: - 1 — add item ACTION_ADD - 2 —
-	// modify item ACTION_MODIFY - 3 — remove item ACTION_REMOVE - 4 — mark as
-	// completed ACTION_TOGGLE - 5 — reorder item ACTION_REORDER. Required.
+	// Identifier of the action being checked:
+	//
+	//   - 1 — add item ACTION_ADD
+	//   - 2 — modify item ACTION_MODIFY
+	//   - 3 — remove item ACTION_REMOVE
+	//   - 4 — mark as completed ACTION_TOGGLE
+	//   - 5 — reorder item ACTION_REORDER
+	//
+	// Required.
 	Actionid int64 `json:"ACTIONID"`
 }
 
@@ -1240,7 +1323,8 @@ func (p ChecklistitemIsactionallowedParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter TASKID, ITEMID, or AFTERITEMID is missing
+//   - ERROR_CORE: Required parameter TASKID, ITEMID, or AFTERITEMID is
+//     missing
 func ChecklistitemMoveafteritem(ctx context.Context, c b24.Caller, p ChecklistitemMoveafteritemParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -1267,17 +1351,23 @@ func ChecklistitemMoveafteritemCommand(p ChecklistitemMoveafteritemParams) b24.C
 // ChecklistitemMoveafteritemParams holds the parameters of
 // task.checklistitem.moveafteritem.
 type ChecklistitemMoveafteritemParams struct {
-	// Identifier of the task. The task identifier can be obtained when creating a
-	// new task or using the method get task list. Required.
+	// Identifier of the task.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// method get task list. Required.
 	Taskid int64 `json:"TASKID"`
-	// Identifier of the checklist item being moved. The checklist item identifier
-	// can be obtained when creating an item or using the method get checklist item
-	// list. Required.
+	// Identifier of the checklist item being moved.
+	//
+	// The checklist item identifier can be obtained when creating an item or using
+	// the method get checklist item list. Required.
 	Itemid int64 `json:"ITEMID"`
 	// Identifier of the checklist item after which the moving item should be
-	// placed. The item must belong to the same task as ITEMID. The checklist item
-	// identifier can be obtained when creating an item or using the method get
-	// checklist item list. Required.
+	// placed.
+	//
+	// The item must belong to the same task as ITEMID.
+	//
+	// The checklist item identifier can be obtained when creating an item or using
+	// the method get checklist item list. Required.
 	Afteritemid int64 `json:"AFTERITEMID"`
 }
 
@@ -1320,7 +1410,7 @@ func (p ChecklistitemMoveafteritemParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter TASKID is missing
+//   - ERROR_CORE: Required parameter TASKID is missing
 func ChecklistitemRenew(ctx context.Context, c b24.Caller, p ChecklistitemRenewParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1345,11 +1435,15 @@ func ChecklistitemRenewCommand(p ChecklistitemRenewParams) b24.Command[b24.Bool]
 
 // ChecklistitemRenewParams holds the parameters of task.checklistitem.renew.
 type ChecklistitemRenewParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Checklist item identifier. The item identifier can be obtained when adding a
-	// new item or by using the get checklist item list method. Required.
+	// Checklist item identifier.
+	//
+	// The item identifier can be obtained when adding a new item or by using the
+	// get checklist item list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -1385,7 +1479,8 @@ func (p ChecklistitemRenewParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: No permission to edit the task to modify the checklist item.
+//   - ERROR_CORE: No permission to edit the task to modify the checklist
+//     item.
 func ChecklistitemUpdate(ctx context.Context, c b24.Caller, p ChecklistitemUpdateParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -1410,11 +1505,15 @@ func ChecklistitemUpdateCommand(p ChecklistitemUpdateParams) b24.Command[b24.Str
 
 // ChecklistitemUpdateParams holds the parameters of task.checklistitem.update.
 type ChecklistitemUpdateParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Checklist item identifier. The item identifier can be obtained when adding a
-	// new item or using the get checklist item list method. Required.
+	// Checklist item identifier.
+	//
+	// The item identifier can be obtained when adding a new item or using the get
+	// checklist item list method. Required.
 	Itemid int64 `json:"ITEMID"`
 	// Object with checklist item fields. Required.
 	Fields ChecklistitemUpdateParamsFields `json:"FIELDS"`
@@ -1440,31 +1539,47 @@ func (p ChecklistitemUpdateParams) validate() error {
 // ChecklistitemUpdateParamsFields is the FIELDS value of
 // task.checklistitem.update.
 type ChecklistitemUpdateParamsFields struct {
-	// Text of the checklist item. If PARENT_ID is passed with a value of 0, then
-	// TITLE is the name of the checklist.
+	// Text of the checklist item.
+	//
+	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
+	// checklist.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Sort index. The lower the value, the higher the item in the list or sublist.
 	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Status of the item. Possible values: - Y — completed - N — not completed
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed
+	//   - N — not completed
+	//
 	// Default is N. Default: N.
 	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values: - Y —
-	// important - N — regular.
+	// Mark indicating that the item is important. Possible values:
+	//
+	//   - Y — important
+	//   - N — regular.
 	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
 	// Object describing the participants of the checklist item. Key — user
 	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values: - 'TYPE': 'A' — participant - 'TYPE':
-	// 'U' — observer The MEMBERS field is completely replaced. To retain current
-	// participants, pass them along with new values. The system will add checklist
-	// item participants to the task in the same roles.
+	// Possible participant type values:
+	//
+	//   - 'TYPE': 'A' — participant
+	//   - 'TYPE': 'U' — observer
+	//
+	// The MEMBERS field is completely replaced. To retain current participants,
+	// pass them along with new values.
+	//
+	// The system will add checklist item participants to the task in the same
+	// roles.
 	Members map[string]any `json:"MEMBERS,omitzero"`
-	// Identifier of the parent item. Use for nested checklists. - If PARENT_ID is
-	// passed with a value of 0, the system will create a new checklist in the
-	// task. - If there is no checklist item in the task with the specified
-	// PARENT_ID, the system will create a new checklist. - If the main checklist
-	// item is moved under another checklist item, it will move along with its
-	// sub-items while maintaining the hierarchy. The checklists will merge into
-	// one.
+	// Identifier of the parent item. Use for nested checklists.
+	//
+	//   - If PARENT_ID is passed with a value of 0, the system will create a new
+	//     checklist in the task.
+	//   - If there is no checklist item in the task with the specified
+	//     PARENT_ID, the system will create a new checklist.
+	//   - If the main checklist item is moved under another checklist item, it
+	//     will move along with its sub-items while maintaining the hierarchy.
+	//     The checklists will merge into one.
 	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

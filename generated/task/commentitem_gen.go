@@ -23,7 +23,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter POST_MESSAGE is not provided or is empty
+//   - ERROR_CORE: Required parameter POST_MESSAGE is not provided or is
+//     empty
 //
 // Deprecated: use
 // [github.com/b24gen/b24gen/generated/tasks.TaskChatMessageSend]
@@ -52,8 +53,10 @@ func CommentitemAddCommand(p CommentitemAddParams) b24.Command[b24.Int] {
 
 // CommentitemAddParams holds the parameters of task.commentitem.add.
 type CommentitemAddParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the method to get the list of tasks. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// method to get the list of tasks. Required.
 	Taskid int64 `json:"TASKID"`
 	// Object with comment fields. Required.
 	Fields CommentitemAddParamsFields `json:"FIELDS"`
@@ -80,17 +83,21 @@ func (p CommentitemAddParams) validate() error {
 type CommentitemAddParamsFields struct {
 	// Message text. Required.
 	PostMessage string `json:"POST_MESSAGE"`
-	// Identifier of the user on whose behalf the comment should be created. You
-	// can obtain the user identifier using the user.get method. The method
-	// task.commentitem.add allows any user to add a comment on behalf of another
-	// user.
+	// Identifier of the user on whose behalf the comment should be created.
+	//
+	// You can obtain the user identifier using the user.get method.
+	//
+	// The method task.commentitem.add allows any user to add a comment on behalf
+	// of another user.
 	AuthorID b24.Opt[int64] `json:"AUTHOR_ID,omitzero"`
 	// Message date
 	PostDate b24.Opt[string] `json:"POST_DATE,omitzero"`
 	// Array with identifiers of files from Drive. Prefix each identifier with n,
-	// for example, ['n123', 'n456', ... ]. The comment author must have access to
-	// the attached files; otherwise, the method will return an error.
-	UfForumMessageDoc []any `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
+	// for example, ['n123', 'n456', ... ].
+	//
+	// The comment author must have access to the attached files; otherwise, the
+	// method will return an error.
+	UfForumMessageDoc []string `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -121,7 +128,7 @@ func (v CommentitemAddParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter not specified, e.g., ITEMID.
+//   - ERROR_CORE: Required parameter not specified, e.g., ITEMID.
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/im.MessageDelete]
 // (im.message.delete).
@@ -149,11 +156,15 @@ func CommentitemDeleteCommand(p CommentitemDeleteParams) b24.Command[b24.Bool] {
 
 // CommentitemDeleteParams holds the parameters of task.commentitem.delete.
 type CommentitemDeleteParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Comment identifier. The comment identifier can be obtained when adding a new
-	// comment or by using the get comment list method. Required.
+	// Comment identifier.
+	//
+	// The comment identifier can be obtained when adding a new comment or by using
+	// the get comment list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -189,9 +200,9 @@ func (p CommentitemDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The error is returned in the following cases: - Incorrect
-// parameter order in the method - Task or comment with the specified ID not
-// found - No access permission to the task
+//   - ERROR_CORE: The error is returned in the following cases: - Incorrect
+//     parameter order in the method - Task or comment with the specified ID
+//     not found - No access permission to the task
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/im.DialogMessagesGet]
 // (im.dialog.messages.get).
@@ -220,11 +231,15 @@ func CommentitemGetCommand(p CommentitemGetParams) b24.Command[*CommentitemGetRe
 
 // CommentitemGetParams holds the parameters of task.commentitem.get.
 type CommentitemGetParams struct {
-	// Task ID. The task ID can be obtained when creating a new task or by using
-	// the get task list method. Required.
+	// Task ID.
+	//
+	// The task ID can be obtained when creating a new task or by using the get
+	// task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Comment ID. The comment ID can be obtained when adding a new comment or by
-	// using the get comment list method. Required.
+	// Comment ID.
+	//
+	// The comment ID can be obtained when adding a new comment or by using the get
+	// comment list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -295,8 +310,8 @@ func (v CommentitemGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Invalid parameter value specified or no access permission to
-// the task.
+//   - ERROR_CORE: Invalid parameter value specified or no access permission
+//     to the task.
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/im.DialogMessagesGet]
 // (im.dialog.messages.get).
@@ -325,28 +340,52 @@ func CommentitemGetlistCommand(p CommentitemGetlistParams) b24.Command[[]Comment
 
 // CommentitemGetlistParams holds the parameters of task.commentitem.getlist.
 type CommentitemGetlistParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
-	// You can sort by the following fields: - ID — comment identifier -
-	// AUTHOR_ID — comment author's identifier - AUTHOR_NAME — author's name -
-	// AUTHOR_EMAIL — author's email address - POST_DATE — comment publication
-	// date The sorting direction can take the following values: - asc —
-	// ascending - desc — descending By default, the result is sorted in
-	// descending order by comment identifier.
+	//
+	// You can sort by the following fields:
+	//
+	//   - ID — comment identifier
+	//   - AUTHOR_ID — comment author's identifier
+	//   - AUTHOR_NAME — author's name
+	//   - AUTHOR_EMAIL — author's email address
+	//   - POST_DATE — comment publication date
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// By default, the result is sorted in descending order by comment identifier.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
 	// An object for filtering the result in the form {"field": "filter value", ...
 	// }. The value of the filtered field can be a single value or an array of
-	// values. You can filter by the following fields: - ID — comment identifier
-	// - AUTHOR_ID — comment author's identifier - AUTHOR_NAME — author's name
-	// - POST_DATE — comment publication date You can specify a prefix for the
-	// filtered field indicating the type of filtering: - ! — not equal - <= —
-	// less than or equal to - < — less than - >= — greater than or equal to -
-	// > — greater than By default, records are not filtered.
+	// values.
+	//
+	// You can filter by the following fields:
+	//
+	//   - ID — comment identifier
+	//   - AUTHOR_ID — comment author's identifier
+	//   - AUTHOR_NAME — author's name
+	//   - POST_DATE — comment publication date
+	//
+	// You can specify a prefix for the filtered field indicating the type of
+	// filtering:
+	//
+	//   - ! — not equal
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//
+	// By default, records are not filtered.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -779,7 +818,7 @@ func (v CommentitemGetmanifestResultRestAvailableMethodsIsactionallowedParams) M
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Required parameter not specified, for example, ACTIONID
+//   - ERROR_CORE: Required parameter not specified, for example, ACTIONID
 func CommentitemIsactionallowed(ctx context.Context, c b24.Caller, p CommentitemIsactionallowedParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -806,14 +845,23 @@ func CommentitemIsactionallowedCommand(p CommentitemIsactionallowedParams) b24.C
 // CommentitemIsactionallowedParams holds the parameters of
 // task.commentitem.isactionallowed.
 type CommentitemIsactionallowedParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Comment identifier. The comment identifier can be obtained when adding a new
-	// comment or by using the get comment list method. Required.
+	// Comment identifier.
+	//
+	// The comment identifier can be obtained when adding a new comment or by using
+	// the get comment list method. Required.
 	Itemid int64 `json:"ITEMID"`
-	// Identifier of the action being checked: - 1 — add comment - 2 — update
-	// comment - 3 — delete comment. Required.
+	// Identifier of the action being checked:
+	//
+	//   - 1 — add comment
+	//   - 2 — update comment
+	//   - 3 — delete comment
+	//
+	// Required.
 	Actionid int64 `json:"ACTIONID"`
 }
 
@@ -853,7 +901,8 @@ func (p CommentitemIsactionallowedParams) validate() error {
 //
 // Documented errors:
 //
-// - ERROR_CORE: Required parameter POST_MESSAGE is not provided or is empty.
+//   - ERROR_CORE: Required parameter POST_MESSAGE is not provided or is
+//     empty.
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/im.MessageUpdate]
 // (im.message.update).
@@ -881,11 +930,15 @@ func CommentitemUpdateCommand(p CommentitemUpdateParams) b24.Command[b24.Bool] {
 
 // CommentitemUpdateParams holds the parameters of task.commentitem.update.
 type CommentitemUpdateParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Comment identifier. The comment identifier can be obtained when adding a new
-	// comment or by using the get comment list method. Required.
+	// Comment identifier.
+	//
+	// The comment identifier can be obtained when adding a new comment or by using
+	// the get comment list method. Required.
 	Itemid int64 `json:"ITEMID"`
 	// Object with comment fields. Required.
 	Fields CommentitemUpdateParamsFields `json:"FIELDS"`
@@ -920,11 +973,14 @@ type CommentitemUpdateParamsFields struct {
 	// Message text. Required.
 	PostMessage string `json:"POST_MESSAGE"`
 	// Array with file identifiers from Drive. Prefix each identifier with n, for
-	// example, ['n123', 'n456', ... ]. The author of the comment must have access
-	// to the attached files; otherwise, the method will return an error. The field
-	// is completely overwritten. To add a file to already uploaded ones, pass the
-	// identifiers of all files in the array — both old and new.
-	UfForumMessageDoc []any `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
+	// example, ['n123', 'n456', ... ].
+	//
+	// The author of the comment must have access to the attached files; otherwise,
+	// the method will return an error.
+	//
+	// The field is completely overwritten. To add a file to already uploaded ones,
+	// pass the identifiers of all files in the array — both old and new.
+	UfForumMessageDoc []string `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -52,8 +52,14 @@ type DependenceAddParams struct {
 	TaskIDFrom int64 `json:"taskIdFrom"`
 	// Identifier of the task for which the dependency is created. Required.
 	TaskIDTo int64 `json:"taskIdTo"`
-	// Type of dependency: - 0 — start-start link - 1 — start-finish link - 2
-	// — finish-start link - 3 — finish-finish link. Required.
+	// Type of dependency:
+	//
+	//   - 0 — start-start link
+	//   - 1 — start-finish link
+	//   - 2 — finish-start link
+	//   - 3 — finish-finish link
+	//
+	// Required.
 	LinkType int64 `json:"linkType"`
 }
 

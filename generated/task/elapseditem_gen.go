@@ -52,11 +52,21 @@ func ElapseditemAddCommand(p ElapseditemAddParams) b24.Command[b24.Int] {
 
 // ElapseditemAddParams holds the parameters of task.elapseditem.add.
 type ElapseditemAddParams struct {
-	// Task identifier. You can obtain the task identifier when creating a new task
-	// or using the get task list method. Required.
+	// Task identifier.
+	//
+	// You can obtain the task identifier when creating a new task or using the get
+	// task list method. Required.
 	Taskid int64 `json:"TASKID"`
 	// An object containing records about the user, time, and comments (detailed
-	// description provided below) in the following structure:. Required.
+	// description provided below) in the following structure:
+	//
+	//	"ARFIELDS": {
+	//	    "SECONDS": "value",
+	//	    "COMMENT_TEXT": "value",
+	//	    "USER_ID": "value"
+	//	},
+	//
+	// Required.
 	Arfields ElapseditemAddParamsArfields `json:"ARFIELDS"`
 }
 
@@ -145,11 +155,15 @@ func ElapseditemDeleteCommand(p ElapseditemDeleteParams) b24.Command[json.RawMes
 
 // ElapseditemDeleteParams holds the parameters of task.elapseditem.delete.
 type ElapseditemDeleteParams struct {
-	// Task identifier. You can obtain the task identifier when creating a new task
-	// or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// You can obtain the task identifier when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Time entry identifier. You can obtain it when creating a new entry or by
-	// using the get time entry list method. Required.
+	// Time entry identifier.
+	//
+	// You can obtain it when creating a new entry or by using the get time entry
+	// list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -213,11 +227,15 @@ func ElapseditemGetCommand(p ElapseditemGetParams) b24.Command[[]ElapseditemGetI
 
 // ElapseditemGetParams holds the parameters of task.elapseditem.get.
 type ElapseditemGetParams struct {
-	// Task ID. The task ID can be obtained when creating a new task or by using
-	// the get task list method. Required.
+	// Task ID.
+	//
+	// The task ID can be obtained when creating a new task or by using the get
+	// task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Time entry ID. This can be obtained when creating a new entry or by using
-	// the get time entry list method. Required.
+	// Time entry ID.
+	//
+	// This can be obtained when creating a new entry or by using the get time
+	// entry list method. Required.
 	Itemid int64 `json:"ITEMID"`
 }
 
@@ -313,8 +331,10 @@ func ElapseditemGetlistAll(ctx context.Context, c b24.Caller, p ElapseditemGetli
 
 // ElapseditemGetlistParams holds the parameters of task.elapseditem.getlist.
 type ElapseditemGetlistParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method
 	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 	// Object for sorting the result (detailed description provided below)
 	Order *ElapseditemGetlistParamsOrder `json:"ORDER,omitzero"`
@@ -322,8 +342,9 @@ type ElapseditemGetlistParams struct {
 	Filter *ElapseditemGetlistParamsFilter `json:"FILTER,omitzero"`
 	// Array of fields of records that will be returned by the method. You can
 	// specify only the fields you need. If the array contains the value "*", all
-	// available fields will be returned. By default, all fields of the main
-	// request table will be returned
+	// available fields will be returned.
+	//
+	// By default, all fields of the main request table will be returned
 	Select []string `json:"SELECT,omitzero"`
 	// Object for call options. The element is an object NAV_PARAMS of the form
 	// {'call option': 'value' [, ...]} (detailed description provided below) in
@@ -339,24 +360,41 @@ type ElapseditemGetlistParams struct {
 // ElapseditemGetlistParamsOrder is the ORDER value of
 // task.elapseditem.getlist.
 type ElapseditemGetlistParamsOrder struct {
-	// Identifier of the time tracking record. Can take values: - asc — ascending
-	// - desc — descending
+	// Identifier of the time tracking record. Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	ID b24.Opt[ElapseditemGetlistParamsOrderID] `json:"ID,omitzero"`
 	// Identifier of the user on behalf of whom the time tracking record was made.
-	// Can take values: - asc — ascending - desc — descending
+	// Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	UserID b24.Opt[ElapseditemGetlistParamsOrderUserID] `json:"USER_ID,omitzero"`
-	// Time spent, in minutes. Can take values: - asc — ascending - desc —
-	// descending
+	// Time spent, in minutes. Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	Minutes b24.Opt[ElapseditemGetlistParamsOrderMinutes] `json:"MINUTES,omitzero"`
-	// Time spent, in seconds. Can take values: - asc — ascending - desc —
-	// descending
+	// Time spent, in seconds. Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	Seconds b24.Opt[ElapseditemGetlistParamsOrderSeconds] `json:"SECONDS,omitzero"`
-	// Record creation date. Can take values: - asc — ascending - desc —
-	// descending
+	// Record creation date. Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	CreatedDate b24.Opt[ElapseditemGetlistParamsOrderCreatedDate] `json:"CREATED_DATE,omitzero"`
-	// Start date. Can take values: - asc — ascending - desc — descending
+	// Start date. Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	DateStart b24.Opt[ElapseditemGetlistParamsOrderDateStart] `json:"DATE_START,omitzero"`
-	// End date. Can take values: - asc — ascending - desc — descending
+	// End date. Can take values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	DateStop b24.Opt[ElapseditemGetlistParamsOrderDateStop] `json:"DATE_STOP,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1001,16 +1039,23 @@ func ElapseditemIsActionAllowedCommand(p ElapseditemIsActionAllowedParams) b24.C
 // ElapseditemIsActionAllowedParams holds the parameters of
 // task.elapseditem.isActionAllowed.
 type ElapseditemIsActionAllowedParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the method to get the list of tasks. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// method to get the list of tasks. Required.
 	Taskid int64 `json:"TASKID"`
-	// Identifier of the time spent record. It can be obtained when creating a new
-	// record or by using the method to get the list of time spent records.
-	// Required.
+	// Identifier of the time spent record.
+	//
+	// It can be obtained when creating a new record or by using the method to get
+	// the list of time spent records. Required.
 	Itemid int64 `json:"ITEMID"`
-	// Action identifier: - 1 — add a new record (ACTION_ELAPSED_TIME_ADD) - 2
-	// — modify a record (ACTION_ELAPSED_TIME_MODIFY) - 3 — delete a record
-	// (ACTION_ELAPSED_TIME_REMOVE). Required.
+	// Action identifier:
+	//
+	//   - 1 — add a new record (ACTION_ELAPSED_TIME_ADD)
+	//   - 2 — modify a record (ACTION_ELAPSED_TIME_MODIFY)
+	//   - 3 — delete a record (ACTION_ELAPSED_TIME_REMOVE)
+	//
+	// Required.
 	Actionid int64 `json:"ACTIONID"`
 }
 
@@ -1082,14 +1127,26 @@ func ElapseditemUpdateCommand(p ElapseditemUpdateParams) b24.Command[json.RawMes
 
 // ElapseditemUpdateParams holds the parameters of task.elapseditem.update.
 type ElapseditemUpdateParams struct {
-	// Task identifier. You can obtain the task identifier when creating a new task
-	// or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// You can obtain the task identifier when creating a new task or by using the
+	// get task list method. Required.
 	Taskid int64 `json:"TASKID"`
-	// Time entry identifier. You can obtain it when creating a new entry or by
-	// using the get time entry list method. Required.
+	// Time entry identifier.
+	//
+	// You can obtain it when creating a new entry or by using the get time entry
+	// list method. Required.
 	Itemid int64 `json:"ITEMID"`
 	// An object containing user records, time, and comments (detailed description
-	// provided below) in the following structure:. Required.
+	// provided below) in the following structure:
+	//
+	//	"ARFIELDS": {
+	//	    "SECONDS": "value",
+	//	    "COMMENT_TEXT": "value",
+	//	    "USER_ID": "value"
+	//	},
+	//
+	// Required.
 	Arfields ElapseditemUpdateParamsArfields `json:"ARFIELDS"`
 }
 

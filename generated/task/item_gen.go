@@ -87,7 +87,7 @@ func ItemAddfileCommand(p ItemAddfileParams) b24.Command[json.RawMessage] {
 // ItemAddfileParams holds the parameters of task.item.addfile.
 type ItemAddfileParams struct {
 	// Task identifier
-	TaskID any `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[string] `json:"TASK_ID,omitzero"`
 	// File name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// File content in base64 format
@@ -132,10 +132,30 @@ type ItemAddtofavoriteParams struct {
 	// Authorization token
 	Auth any `json:"auth,omitzero"`
 	// Task identifier
-	TaskID any `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[int64] `json:"TASK_ID,omitzero"`
 	// The parameter contains the key AFFECT_CHILDREN. It indicates whether to add
 	// subtasks of this task to Favorites
-	Params any `json:"PARAMS,omitzero"`
+	Params *ItemAddtofavoriteParamsParams `json:"PARAMS,omitzero"`
+}
+
+// ItemAddtofavoriteParamsParams is the PARAMS value of
+// task.item.addtofavorite.
+type ItemAddtofavoriteParamsParams struct {
+	AffectChildren b24.Opt[string] `json:"AFFECT_CHILDREN,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemAddtofavoriteParamsParams) UnmarshalJSON(data []byte) error {
+	type plain ItemAddtofavoriteParamsParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemAddtofavoriteParamsParams) MarshalJSON() ([]byte, error) {
+	type plain ItemAddtofavoriteParamsParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemApprove calls task.item.approve: Move a Pending Control Task to
@@ -176,7 +196,7 @@ func ItemApproveCommand(p ItemApproveParams) b24.Command[json.RawMessage] {
 // ItemApproveParams holds the parameters of task.item.approve.
 type ItemApproveParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemComplete calls task.item.complete: Move Task to "Completed" Status.
@@ -216,7 +236,7 @@ func ItemCompleteCommand(p ItemCompleteParams) b24.Command[json.RawMessage] {
 // ItemCompleteParams holds the parameters of task.item.complete.
 type ItemCompleteParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemDefer calls task.item.defer: Defer Task to "Deferred" Status.
@@ -256,7 +276,7 @@ func ItemDeferCommand(p ItemDeferParams) b24.Command[json.RawMessage] {
 // ItemDeferParams holds the parameters of task.item.defer.
 type ItemDeferParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemDelegate calls task.item.delegate: Delegate Task.
@@ -295,9 +315,9 @@ func ItemDelegateCommand(p ItemDelegateParams) b24.Command[json.RawMessage] {
 // ItemDelegateParams holds the parameters of task.item.delegate.
 type ItemDelegateParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 	// Identifier of the new executor (responsible)
-	Userid any `json:"USERID,omitzero"`
+	Userid b24.Opt[int64] `json:"USERID,omitzero"`
 }
 
 // ItemDelete calls task.item.delete: Delete Task.
@@ -336,7 +356,7 @@ func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
 // ItemDeleteParams holds the parameters of task.item.delete.
 type ItemDeleteParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemDeletefile calls task.item.deletefile: Remove File Link from Task.
@@ -377,9 +397,9 @@ type ItemDeletefileParams struct {
 	// Authorization token
 	Auth any `json:"auth,omitzero"`
 	// Task identifier
-	TaskID any `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[int64] `json:"TASK_ID,omitzero"`
 	// Identifier of the attached file
-	AttachmentID any `json:"ATTACHMENT_ID,omitzero"`
+	AttachmentID b24.Opt[int64] `json:"ATTACHMENT_ID,omitzero"`
 }
 
 // ItemDeletefromfavorite calls task.item.deletefromfavorite: Remove Task from
@@ -423,10 +443,30 @@ type ItemDeletefromfavoriteParams struct {
 	// Authorization token
 	Auth any `json:"auth,omitzero"`
 	// Task identifier
-	TaskID any `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[int64] `json:"TASK_ID,omitzero"`
 	// This parameter contains the key AFFECT_CHILDREN. It indicates whether to add
 	// the subtasks of this task to Favorites
-	Params any `json:"PARAMS,omitzero"`
+	Params *ItemDeletefromfavoriteParamsParams `json:"PARAMS,omitzero"`
+}
+
+// ItemDeletefromfavoriteParamsParams is the PARAMS value of
+// task.item.deletefromfavorite.
+type ItemDeletefromfavoriteParamsParams struct {
+	AffectChildren b24.Opt[string] `json:"AFFECT_CHILDREN,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemDeletefromfavoriteParamsParams) UnmarshalJSON(data []byte) error {
+	type plain ItemDeletefromfavoriteParamsParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemDeletefromfavoriteParamsParams) MarshalJSON() ([]byte, error) {
+	type plain ItemDeletefromfavoriteParamsParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemDisapprove calls task.item.disapprove: Translate a pending control task
@@ -467,7 +507,7 @@ func ItemDisapproveCommand(p ItemDisapproveParams) b24.Command[json.RawMessage] 
 // ItemDisapproveParams holds the parameters of task.item.disapprove.
 type ItemDisapproveParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemGetallowedactions calls task.item.getallowedactions: Get a List of
@@ -509,7 +549,7 @@ func ItemGetallowedactionsCommand(p ItemGetallowedactionsParams) b24.Command[jso
 // task.item.getallowedactions.
 type ItemGetallowedactionsParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemGetallowedtaskactionsasstrings calls
@@ -555,7 +595,7 @@ func ItemGetallowedtaskactionsasstringsCommand(p ItemGetallowedtaskactionsasstri
 // task.item.getallowedtaskactionsasstrings.
 type ItemGetallowedtaskactionsasstringsParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemGetdata calls task.item.getdata: Get Task Data:.
@@ -596,7 +636,7 @@ func ItemGetdataCommand(p ItemGetdataParams) b24.Command[json.RawMessage] {
 // ItemGetdataParams holds the parameters of task.item.getdata.
 type ItemGetdataParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemGetdependson calls task.item.getdependson: Get a List of Previous Tasks.
@@ -638,7 +678,7 @@ func ItemGetdependsonCommand(p ItemGetdependsonParams) b24.Command[json.RawMessa
 // ItemGetdependsonParams holds the parameters of task.item.getdependson.
 type ItemGetdependsonParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 }
 
 // ItemGetdescription calls task.item.getdescription: Get Task Description.
@@ -678,15 +718,17 @@ func ItemGetdescriptionCommand(p ItemGetdescriptionParams) b24.Command[json.RawM
 // ItemGetdescriptionParams holds the parameters of task.item.getdescription.
 type ItemGetdescriptionParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
-	// Acceptable values: - 1 (corresponds to PHP constant
-	// CTaskItem::DESCR_FORMAT_RAW) — the description will be returned in the
-	// format it is stored in the database (HTML or BB-code), no sanitization will
-	// be performed - 2 (corresponds to PHP constant CTaskItem::DESCR_FORMAT_HTML)
-	// — the description will be returned in HTML format, sanitized beforehand
-	// (if enabled in task module settings) - 3 (corresponds to PHP constant
-	// CTaskItem::DESCR_FORMAT_PLAIN_TEXT) — the description will be returned as
-	// plain text (without HTML tags)
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	// Acceptable values:
+	//
+	//   - 1 (corresponds to PHP constant CTaskItem::DESCR_FORMAT_RAW) — the
+	//     description will be returned in the format it is stored in the
+	//     database (HTML or BB-code), no sanitization will be performed
+	//   - 2 (corresponds to PHP constant CTaskItem::DESCR_FORMAT_HTML) — the
+	//     description will be returned in HTML format, sanitized beforehand (if
+	//     enabled in task module settings)
+	//   - 3 (corresponds to PHP constant CTaskItem::DESCR_FORMAT_PLAIN_TEXT) —
+	//     the description will be returned as plain text (without HTML tags)
 	Format any `json:"FORMAT,omitzero"`
 }
 
@@ -808,7 +850,7 @@ func ItemIsactionallowedCommand(p ItemIsactionallowedParams) b24.Command[json.Ra
 // ItemIsactionallowedParams holds the parameters of task.item.isactionallowed.
 type ItemIsactionallowedParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
 	// Identifier of the action being checked (see the constants of the method
 	// task.item.getallowedactions)
 	Actionid any `json:"ACTIONID,omitzero"`
@@ -852,40 +894,81 @@ func ItemListCommand(p ItemListParams) b24.Command[json.RawMessage] {
 // ItemListParams holds the parameters of task.item.list.
 type ItemListParams struct {
 	// An array of the form {'sorting_field': 'sorting_direction' [, ...]} for
-	// sorting the result. The sorting field can take the following values: - TITLE
-	// — task title - DATE_START — start date - DEADLINE — deadline - STATUS
-	// — status - PRIORITY — priority - MARK — rating - CREATED_BY —
-	// Creator - RESPONSIBLE_ID — Participant - GROUP_ID — working group The
-	// sorting direction can take the following values: - asc — ascending - desc
-	// — descending Optional parameter. By default, it is sorted in descending
-	// order by task ID.
+	// sorting the result. The sorting field can take the following values:
+	//
+	//   - TITLE — task title
+	//   - DATE_START — start date
+	//   - DEADLINE — deadline
+	//   - STATUS — status
+	//   - PRIORITY — priority
+	//   - MARK — rating
+	//   - CREATED_BY — Creator
+	//   - RESPONSIBLE_ID — Participant
+	//   - GROUP_ID — working group
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Optional parameter. By default, it is sorted in descending order by task ID.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
 	// An array of the form {'filter_field': 'filter_value' [, ...]}. The filter
-	// field can take the following values: - ID — task ID - PARENT_ID — parent
-	// task ID - GROUP_ID — working group ID - CREATED_BY — Creator -
-	// STATUS_CHANGED_BY — user who last changed the task status - PRIORITY —
-	// priority - FORUM_TOPIC_ID — forum topic ID - RESPONSIBLE_ID —
-	// Participant - TITLE — task title (can be searched using the pattern [%_])
-	// - TAG — tag - REAL_STATUS — task status. Constants reflecting task
-	// statuses: - STATE_NEW = 1 - STATE_PENDING = 2 - STATE_IN_PROGRESS = 3 -
-	// STATE_SUPPOSEDLY_COMPLETED = 4 - STATE_COMPLETED = 5 - STATE_DEFERRED = 6 -
-	// STATE_DECLINED = 7 - STATUS — status for sorting. Similar to REAL_STATUS,
-	// but has two additional meta-statuses: - -2 — unread task - -1 — overdue
-	// task - MARK — rating - SITE_ID — site ID - ADD_IN_REPORT — task in
-	// report (Y|N) - DATE_START — start date - DEADLINE — deadline -
-	// CREATED_DATE — creation date - CLOSED_DATE — completion date -
-	// CHANGED_DATE — last modification date - ACCOMPLICE — co-participant ID -
-	// AUDITOR — auditor ID - DEPENDS_ON — previous task ID - ONLY_ROOT_TASKS
-	// — only tasks that are not sub-tasks (root tasks), as well as sub-tasks of
-	// the parent task to which the current user does not have access (Y|N) Before
-	// the name of the filter field, you can specify the type of filtering: - ! —
-	// not equal - < — less than - <= — less than or equal to - > — greater
-	// than - >= — greater than or equal to Filter values can be a single value
-	// or an array. Optional parameter. By default, records are not filtered. For
-	// the method task.item.list, sorting must be specified for filtering.
+	// field can take the following values:
+	//
+	//   - ID — task ID
+	//   - PARENT_ID — parent task ID
+	//   - GROUP_ID — working group ID
+	//   - CREATED_BY — Creator
+	//   - STATUS_CHANGED_BY — user who last changed the task status
+	//   - PRIORITY — priority
+	//   - FORUM_TOPIC_ID — forum topic ID
+	//   - RESPONSIBLE_ID — Participant
+	//   - TITLE — task title (can be searched using the pattern [%_])
+	//   - TAG — tag
+	//   - REAL_STATUS — task status. Constants reflecting task statuses:
+	//     ◦ STATE_NEW = 1
+	//     ◦ STATE_PENDING = 2
+	//     ◦ STATE_IN_PROGRESS = 3
+	//     ◦ STATE_SUPPOSEDLY_COMPLETED = 4
+	//     ◦ STATE_COMPLETED = 5
+	//     ◦ STATE_DEFERRED = 6
+	//     ◦ STATE_DECLINED = 7
+	//   - STATUS — status for sorting. Similar to REAL_STATUS, but has two
+	//     additional meta-statuses:
+	//     ◦ -2 — unread task
+	//     ◦ -1 — overdue task
+	//   - MARK — rating
+	//   - SITE_ID — site ID
+	//   - ADD_IN_REPORT — task in report (Y|N)
+	//   - DATE_START — start date
+	//   - DEADLINE — deadline
+	//   - CREATED_DATE — creation date
+	//   - CLOSED_DATE — completion date
+	//   - CHANGED_DATE — last modification date
+	//   - ACCOMPLICE — co-participant ID
+	//   - AUDITOR — auditor ID
+	//   - DEPENDS_ON — previous task ID
+	//   - ONLY_ROOT_TASKS — only tasks that are not sub-tasks (root tasks), as
+	//     well as sub-tasks of the parent task to which the current user does
+	//     not have access (Y|N)
+	//
+	// Before the name of the filter field, you can specify the type of filtering:
+	//
+	//   - ! — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//
+	// Filter values can be a single value or an array.
+	//
+	// Optional parameter. By default, records are not filtered.
+	//
+	// For the method task.item.list, sorting must be specified for filtering.
 	// Filtering without sorting returns all tasks.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
@@ -893,14 +976,17 @@ type ItemListParams struct {
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// An array for call options. The element is an array NAV_PARAMS of the form
-	// {'call_option': 'value' [, ...]}, containing the following options: -
-	// nPageSize — number of items per page. To limit the load on pagination, a
-	// limit of 50 tasks is imposed. - iNumPage — page number in pagination.
+	// {'call_option': 'value' [, ...]}, containing the following options:
+	//
+	//   - nPageSize — number of items per page. To limit the load on
+	//     pagination, a limit of 50 tasks is imposed.
+	//   - iNumPage — page number in pagination.
 	Params []any `json:"PARAMS,omitzero"`
 	// An array of record fields that will be returned by the method. If the array
-	// contains the value "*", all available fields will be returned. The default
-	// value (empty array array()) means that all fields of the main query table
-	// will be returned. Default: array().
+	// contains the value "*", all available fields will be returned.
+	//
+	// The default value (empty array array()) means that all fields of the main
+	// query table will be returned. Default: array().
 	Select []string `json:"SELECT,omitzero"`
 }
 
@@ -1042,8 +1128,8 @@ type ItemUpdateParams struct {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The 'USER_TYPE_ID' field is not found The parameter
-// USER_TYPE_ID is not provided or is empty
+//   - ERROR_CORE: The 'USER_TYPE_ID' field is not found The parameter
+//     USER_TYPE_ID is not provided or is empty
 func ItemUserfieldAdd(ctx context.Context, c b24.Caller, p ItemUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1091,8 +1177,15 @@ func (p ItemUserfieldAddParams) validate() error {
 
 // ItemUserfieldAddParamsParams is the PARAMS value of task.item.userfield.add.
 type ItemUserfieldAddParamsParams struct {
-	// Data type of the custom field. Supported values: - string — string -
-	// double — number - datetime — date and time - boolean — yes/no.
+	// Data type of the custom field.
+	//
+	// Supported values:
+	//
+	//   - string — string
+	//   - double — number
+	//   - datetime — date and time
+	//   - boolean — yes/no
+	//
 	// Required.
 	UserTypeID ItemUserfieldAddParamsParamsUserTypeID `json:"USER_TYPE_ID"`
 	// Code of the custom field. Required.
@@ -1105,10 +1198,18 @@ type ItemUserfieldAddParamsParams struct {
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Multiple value. Possible values: - Y — multiple - N — single Applies to
-	// types string, double, datetime. For type boolean, N is always used
+	// Multiple value. Possible values:
+	//
+	//   - Y — multiple
+	//   - N — single
+	//
+	// Applies to types string, double, datetime. For type boolean, N is always
+	// used
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Mandatory value. Possible values: - Y — mandatory - N — optional
+	// Mandatory value. Possible values:
+	//
+	//   - Y — mandatory
+	//   - N — optional
 	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Additional settings for the field type (detailed description)
 	Settings *ItemUserfieldAddParamsParamsSettings `json:"SETTINGS,omitzero"`
@@ -1244,9 +1345,10 @@ func ItemUserfieldDeleteCommand(p ItemUserfieldDeleteParams) b24.Command[b24.Boo
 // ItemUserfieldDeleteParams holds the parameters of
 // task.item.userfield.delete.
 type ItemUserfieldDeleteParams struct {
-	// Identifier of the custom field. The identifier of the task's custom field
-	// can be obtained when creating the field or by using the method to get the
-	// list of fields. Required.
+	// Identifier of the custom field.
+	//
+	// The identifier of the task's custom field can be obtained when creating the
+	// field or by using the method to get the list of fields. Required.
 	ID int64 `json:"ID"`
 }
 
@@ -1303,9 +1405,10 @@ func ItemUserfieldGetCommand(p ItemUserfieldGetParams) b24.Command[*ItemUserfiel
 
 // ItemUserfieldGetParams holds the parameters of task.item.userfield.get.
 type ItemUserfieldGetParams struct {
-	// Identifier of the custom field. The identifier of the task's custom field
-	// can be obtained when creating the field or by using the method to get the
-	// list of fields. Required.
+	// Identifier of the custom field.
+	//
+	// The identifier of the task's custom field can be obtained when creating the
+	// field or by using the method to get the list of fields. Required.
 	ID int64 `json:"ID"`
 }
 
@@ -1334,11 +1437,15 @@ type ItemUserfieldGetResult struct {
 	XMLID b24.String `json:"XML_ID"`
 	// Sorting order
 	Sort b24.Int `json:"SORT"`
-	// Indicator of multiple values. Possible values: - Y — multiple - N —
-	// single
+	// Indicator of multiple values. Possible values:
+	//
+	//   - Y — multiple
+	//   - N — single
 	Multiple b24.Bool `json:"MULTIPLE"`
-	// Indicator of a required field. Possible values: - Y — required - N — not
-	// required
+	// Indicator of a required field. Possible values:
+	//
+	//   - Y — required
+	//   - N — not required
 	Mandatory b24.Bool `json:"MANDATORY"`
 	// Display in the list filter
 	ShowFilter b24.Bool `json:"SHOW_FILTER"`
@@ -1593,20 +1700,34 @@ func ItemUserfieldGetlistAll(ctx context.Context, c b24.Caller, p ItemUserfieldG
 // task.item.userfield.getlist.
 type ItemUserfieldGetlistParams struct {
 	// Object for sorting the result in the format {"field": "sort value", ... }.
-	// You can sort by the following fields: - ID — identifier of the custom
-	// field - FIELD_NAME — code of the custom field - USER_TYPE_ID — type of
-	// the custom field - SORT — sort value The sort direction can take the
-	// following values: - asc — ascending - desc — descending
+	//
+	// You can sort by the following fields:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - SORT — sort value
+	//
+	// The sort direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
 	// Object for filtering the result in the format {"field": "filter value", ...
 	// }. The value of the filtered field can be a single value or an array of
-	// values. You can filter by the following fields: - ID — identifier of the
-	// custom field - FIELD_NAME — code of the custom field - USER_TYPE_ID —
-	// type of the custom field - XML_ID — external identifier - MULTIPLE —
-	// multiple, Y or N - MANDATORY — mandatory, Y or N
+	// values.
+	//
+	// You can filter by the following fields:
+	//
+	//   - ID — identifier of the custom field
+	//   - FIELD_NAME — code of the custom field
+	//   - USER_TYPE_ID — type of the custom field
+	//   - XML_ID — external identifier
+	//   - MULTIPLE — multiple, Y or N
+	//   - MANDATORY — mandatory, Y or N
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -1628,10 +1749,15 @@ type ItemUserfieldGetlistItem struct {
 	XMLID b24.String `json:"XML_ID"`
 	// Sort value
 	Sort b24.Int `json:"SORT"`
-	// Indicates multiple values. Possible values: - Y — multiple - N — single
+	// Indicates multiple values. Possible values:
+	//
+	//   - Y — multiple
+	//   - N — single
 	Multiple b24.Bool `json:"MULTIPLE"`
-	// Indicates mandatory field. Possible values: - Y — mandatory - N —
-	// optional
+	// Indicates mandatory field. Possible values:
+	//
+	//   - Y — mandatory
+	//   - N — optional
 	Mandatory b24.Bool `json:"MANDATORY"`
 	// Display in the list filter
 	ShowFilter b24.Bool `json:"SHOW_FILTER"`
@@ -1794,9 +1920,10 @@ func ItemUserfieldUpdateCommand(p ItemUserfieldUpdateParams) b24.Command[b24.Boo
 // ItemUserfieldUpdateParams holds the parameters of
 // task.item.userfield.update.
 type ItemUserfieldUpdateParams struct {
-	// Identifier of the user field. The identifier of the task's user field can be
-	// obtained when creating a field or by using the method to get the list of
-	// fields. Required.
+	// Identifier of the user field.
+	//
+	// The identifier of the task's user field can be obtained when creating a
+	// field or by using the method to get the list of fields. Required.
 	ID int64 `json:"ID"`
 	// Set of parameters to be updated for the field (detailed description).
 	// Required.
@@ -1825,10 +1952,18 @@ type ItemUserfieldUpdateParamsData struct {
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Sorting
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Multiple value. Possible values: - Y — multiple - N — single Applicable
-	// for types string, double, datetime. For the boolean type, N is always used
+	// Multiple value. Possible values:
+	//
+	//   - Y — multiple
+	//   - N — single
+	//
+	// Applicable for types string, double, datetime. For the boolean type, N is
+	// always used
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Mandatory value. Possible values: - Y — mandatory - N — optional
+	// Mandatory value. Possible values:
+	//
+	//   - Y — mandatory
+	//   - N — optional
 	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
 	// Additional settings for the field type (detailed description)
 	Settings *ItemUserfieldUpdateParamsDataSettings `json:"SETTINGS,omitzero"`

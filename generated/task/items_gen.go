@@ -46,42 +46,86 @@ func ItemsGetlistCommand(p ItemsGetlistParams) b24.Command[json.RawMessage] {
 // ItemsGetlistParams holds the parameters of task.items.getlist.
 type ItemsGetlistParams struct {
 	// An array in the form {'sorting_field': 'sorting_direction' [, ...]} for
-	// sorting the result. The sorting field can take the following values: - TITLE
-	// — task title - DATE_START — start date - DEADLINE — deadline - STATUS
-	// — status - PRIORITY — priority - MARK — rating - CREATED_BY —
-	// Creator - RESPONSIBLE_ID — Participant - GROUP_ID — working group The
-	// sorting direction can take the following values: - asc — ascending - desc
-	// — descending Optional parameter. By default, it is sorted in descending
-	// order by task ID. Sorting by custom fields is allowed
+	// sorting the result. The sorting field can take the following values:
+	//
+	//   - TITLE — task title
+	//   - DATE_START — start date
+	//   - DEADLINE — deadline
+	//   - STATUS — status
+	//   - PRIORITY — priority
+	//   - MARK — rating
+	//   - CREATED_BY — Creator
+	//   - RESPONSIBLE_ID — Participant
+	//   - GROUP_ID — working group
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Optional parameter. By default, it is sorted in descending order by task ID.
+	//
+	// Sorting by custom fields is allowed.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
 	// An array in the form {'filter_field': "filter_value" [, ...]}. The filter
-	// field can take the following values: - ID — task ID - PARENT_ID — parent
-	// task ID - GROUP_ID — working group ID - CREATED_BY — Creator -
-	// STATUS_CHANGED_BY — user who last changed the task status - PRIORITY —
-	// priority - FORUM_TOPIC_ID — forum topic ID - RESPONSIBLE_ID —
-	// Participant - TITLE — task title (can be searched using the pattern [%_])
-	// - TAG — tag - REAL_STATUS — task status with possible values: -
-	// STATE_NEW = 1 - STATE_PENDING = 2 - STATE_IN_PROGRESS = 3 -
-	// STATE_SUPPOSEDLY_COMPLETED = 4 - STATE_COMPLETED = 5 - STATE_DEFERRED = 6 -
-	// STATE_DECLINED = 7 - STATUS — status for sorting. Similar to REAL_STATUS,
-	// but also includes meta-statuses: - -2 — unread task - -1 — overdue task
-	// - MARK — rating - XML_ID — external code - SITE_ID — site ID -
-	// ADD_IN_REPORT — task in report (Y|N) - DATE_START — start date -
-	// DEADLINE — deadline - CREATED_DATE — creation date - CLOSED_DATE —
-	// completion date - CHANGED_DATE — last modification date - ACCOMPLICE —
-	// co-participant ID - AUDITOR — auditor ID - DEPENDS_ON — previous task ID
-	// - ONLY_ROOT_TASKS — only tasks that are not sub-tasks (root tasks), as
-	// well as sub-tasks of the parent task to which the current user does not have
-	// access (Y|N) - SUBORDINATE_TASKS — tasks of the current user and their
-	// subordinates (Y|N) - OVERDUED — were overdue (Y|N) - DEPARTMENT_ID —
-	// department ID You can specify the type of filtering before the filter field
-	// name: - ! — not equal - < — less than - <= — less than or equal to - >
-	// — greater than - >= — greater than or equal to Filter values can be a
-	// single value or an array. Optional parameter. By default, records are not
-	// filtered
+	// field can take the following values:
+	//
+	//   - ID — task ID
+	//   - PARENT_ID — parent task ID
+	//   - GROUP_ID — working group ID
+	//   - CREATED_BY — Creator
+	//   - STATUS_CHANGED_BY — user who last changed the task status
+	//   - PRIORITY — priority
+	//   - FORUM_TOPIC_ID — forum topic ID
+	//   - RESPONSIBLE_ID — Participant
+	//   - TITLE — task title (can be searched using the pattern [%_])
+	//   - TAG — tag
+	//   - REAL_STATUS — task status with possible values:
+	//     ◦ STATE_NEW = 1
+	//     ◦ STATE_PENDING = 2
+	//     ◦ STATE_IN_PROGRESS = 3
+	//     ◦ STATE_SUPPOSEDLY_COMPLETED = 4
+	//     ◦ STATE_COMPLETED = 5
+	//     ◦ STATE_DEFERRED = 6
+	//     ◦ STATE_DECLINED = 7
+	//   - STATUS — status for sorting. Similar to REAL_STATUS, but also
+	//     includes meta-statuses:
+	//     ◦ -2 — unread task
+	//     ◦ -1 — overdue task
+	//   - MARK — rating
+	//   - XML_ID — external code
+	//   - SITE_ID — site ID
+	//   - ADD_IN_REPORT — task in report (Y|N)
+	//   - DATE_START — start date
+	//   - DEADLINE — deadline
+	//   - CREATED_DATE — creation date
+	//   - CLOSED_DATE — completion date
+	//   - CHANGED_DATE — last modification date
+	//   - ACCOMPLICE — co-participant ID
+	//   - AUDITOR — auditor ID
+	//   - DEPENDS_ON — previous task ID
+	//   - ONLY_ROOT_TASKS — only tasks that are not sub-tasks (root tasks), as
+	//     well as sub-tasks of the parent task to which the current user does
+	//     not have access (Y|N)
+	//   - SUBORDINATE_TASKS — tasks of the current user and their subordinates
+	//     (Y|N)
+	//   - OVERDUED — were overdue (Y|N)
+	//   - DEPARTMENT_ID — department ID
+	//
+	// You can specify the type of filtering before the filter field name:
+	//
+	//   - ! — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//
+	// Filter values can be a single value or an array.
+	//
+	// Optional parameter. By default, records are not filtered.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:

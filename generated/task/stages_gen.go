@@ -21,7 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - EMPTY_TITLE: Stage title is not specified
+//   - EMPTY_TITLE: Stage title is not specified
 func StagesAdd(ctx context.Context, c b24.Caller, p StagesAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -71,13 +71,19 @@ type StagesAddParamsFields struct {
 	Title string `json:"TITLE"`
 	// Stage color in RGB format
 	Color b24.Opt[string] `json:"COLOR,omitzero"`
-	// Identifier of the stage after which the new stage should be added. If not
-	// specified or equal to 0, it will be added at the beginning
+	// Identifier of the stage after which the new stage should be added.
+	//
+	// If not specified or equal to 0, it will be added at the beginning
 	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
-	// Object identifier. Can equal the ID of the group, in which case the stage
-	// will be added to the group's Kanban. If equal to 0 or absent, the stage will
-	// be added to "My Plan" of the current user. An access error will be returned
-	// if the permission level is insufficient
+	// Object identifier.
+	//
+	// Can equal the ID of the group, in which case the stage will be added to the
+	// group's Kanban.
+	//
+	// If equal to 0 or absent, the stage will be added to "My Plan" of the current
+	// user.
+	//
+	// An access error will be returned if the permission level is insufficient
 	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -136,9 +142,13 @@ func StagesCanmovetaskCommand(p StagesCanmovetaskParams) b24.Command[b24.Bool] {
 type StagesCanmovetaskParams struct {
 	// ID of the object. Required.
 	EntityID int64 `json:"entityId"`
-	// Type of the object: - U — user - G — group In the case of U ("My Plan"),
-	// the value true will only be returned if the entityId contains the identifier
-	// of the current user. Required.
+	// Type of the object:
+	//
+	//   - U — user
+	//   - G — group
+	//
+	// In the case of U ("My Plan"), the value true will only be returned if the
+	// entityId contains the identifier of the current user. Required.
 	EntityType StagesCanmovetaskParamsEntityType `json:"entityType"`
 }
 
@@ -280,10 +290,17 @@ func StagesGetCommand(p StagesGetParams) b24.Command[json.RawMessage] {
 
 // StagesGetParams holds the parameters of task.stages.get.
 type StagesGetParams struct {
-	// Identifier of the object. Possible values: - ID of the group — the method
-	// will retrieve the Kanban stages of the group. An access error will be
-	// returned if the permission level is insufficient. - 0 — the method will
-	// retrieve the stages of "My Plan" for the current user. Required.
+	// Identifier of the object.
+	//
+	// Possible values:
+	//
+	//   - ID of the group — the method will retrieve the Kanban stages of the
+	//     group. An access error will be returned if the permission level is
+	//     insufficient.
+	//   - 0 — the method will retrieve the stages of "My Plan" for the current
+	//     user.
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// If set to true, permission checks will not occur, provided that the
 	// requester is an administrator of the account.
@@ -384,7 +401,7 @@ func (p StagesMovetaskParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - NOT_FOUND: Stage not found
+//   - NOT_FOUND: Stage not found
 func StagesUpdate(ctx context.Context, c b24.Caller, p StagesUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -442,8 +459,9 @@ type StagesUpdateParamsFields struct {
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Color of the stage in RGB format
 	Color b24.Opt[string] `json:"COLOR,omitzero"`
-	// Identifier of the stage after which the new stage should be added. If not
-	// specified or equal to 0, it will be added at the beginning
+	// Identifier of the stage after which the new stage should be added.
+	//
+	// If not specified or equal to 0, it will be added at the beginning
 	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -22,7 +22,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The group identifier groupId was not provided
+//   - 0: The group identifier groupId was not provided
 func APIScrumBacklogAdd(ctx context.Context, c b24.Caller, p APIScrumBacklogAddParams, opts ...b24.CallOption) (*APIScrumBacklogAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -49,7 +49,15 @@ func APIScrumBacklogAddCommand(p APIScrumBacklogAddParams) b24.Command[*APIScrum
 // tasks.api.scrum.backlog.add.
 type APIScrumBacklogAddParams struct {
 	// An object containing records about the group and user (detailed description
-	// provided below) in the following structure:. Required.
+	// provided below) in the following structure:
+	//
+	//	"fields": {
+	//	    "groupId": value,
+	//	    "createdBy": value,
+	//	    "modifiedBy": value,
+	//	}
+	//
+	// Required.
 	Fields APIScrumBacklogAddParamsFields `json:"fields"`
 }
 
@@ -67,10 +75,11 @@ func (p APIScrumBacklogAddParams) validate() error {
 // APIScrumBacklogAddParamsFields is the fields value of
 // tasks.api.scrum.backlog.add.
 type APIScrumBacklogAddParamsFields struct {
-	// The identifier of the group for which the backlog is created. The group
-	// identifier can be obtained when creating a new group sonet_group.create or
-	// when retrieving a list of existing groups socialnetwork.api.workgroup.list.
-	// Required.
+	// The identifier of the group for which the backlog is created.
+	//
+	// The group identifier can be obtained when creating a new group
+	// sonet_group.create or when retrieving a list of existing groups
+	// socialnetwork.api.workgroup.list. Required.
 	GroupID int64 `json:"groupId"`
 	// The identifier of the user who will create the backlog. Required.
 	CreatedBy int64 `json:"createdBy"`
@@ -132,7 +141,7 @@ func (v APIScrumBacklogAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The backlog identifier id was not provided
+//   - 0: The backlog identifier id was not provided
 //
 // The docs give no type for the rows, so the result is returned as raw JSON.
 func APIScrumBacklogDelete(ctx context.Context, c b24.Caller, p APIScrumBacklogDeleteParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -160,7 +169,9 @@ func APIScrumBacklogDeleteCommand(p APIScrumBacklogDeleteParams) b24.Command[jso
 // APIScrumBacklogDeleteParams holds the parameters of
 // tasks.api.scrum.backlog.delete.
 type APIScrumBacklogDeleteParams struct {
-	// Backlog identifier. It can be obtained using the backlog creation method
+	// Backlog identifier.
+	//
+	// It can be obtained using the backlog creation method
 	// tasks.api.scrum.backlog.add or by retrieving backlog fields by Scrum
 	// identifier using tasks.api.scrum.backlog.get. Required.
 	ID int64 `json:"id"`
@@ -192,7 +203,7 @@ func (p APIScrumBacklogDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The group identifier id was not provided
+//   - 0: The group identifier id was not provided
 func APIScrumBacklogGet(ctx context.Context, c b24.Caller, p APIScrumBacklogGetParams, opts ...b24.CallOption) (*APIScrumBacklogGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -219,9 +230,11 @@ func APIScrumBacklogGetCommand(p APIScrumBacklogGetParams) b24.Command[*APIScrum
 // APIScrumBacklogGetParams holds the parameters of
 // tasks.api.scrum.backlog.get.
 type APIScrumBacklogGetParams struct {
-	// Identifier of the group. Can be obtained when creating a new group
-	// sonet_group.create or when retrieving a list of existing groups
-	// socialnetwork.api.workgroup.list. Required.
+	// Identifier of the group.
+	//
+	// Can be obtained when creating a new group sonet_group.create or when
+	// retrieving a list of existing groups socialnetwork.api.workgroup.list.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -447,11 +460,20 @@ func APIScrumBacklogUpdateCommand(p APIScrumBacklogUpdateParams) b24.Command[*AP
 // APIScrumBacklogUpdateParams holds the parameters of
 // tasks.api.scrum.backlog.update.
 type APIScrumBacklogUpdateParams struct {
-	// Backlog identifier. You can obtain it using the method
-	// tasks.api.scrum.backlog.get. Required.
+	// Backlog identifier.
+	//
+	// You can obtain it using the method tasks.api.scrum.backlog.get. Required.
 	ID int64 `json:"id"`
 	// An object containing records about the group and user (detailed description
-	// provided below) in the following structure:. Required.
+	// provided below) in the following structure:
+	//
+	//	"fields": {
+	//	    "groupId": value,
+	//	    "createdBy": value,
+	//	    "modifiedBy": value,
+	//	}
+	//
+	// Required.
 	Fields APIScrumBacklogUpdateParamsFields `json:"fields"`
 }
 
@@ -469,9 +491,11 @@ func (p APIScrumBacklogUpdateParams) validate() error {
 // APIScrumBacklogUpdateParamsFields is the fields value of
 // tasks.api.scrum.backlog.update.
 type APIScrumBacklogUpdateParamsFields struct {
-	// Identifier of the group to which the backlog belongs. The group identifier
-	// can be obtained when creating a new group sonet_group.create or when
-	// retrieving a list of existing groups socialnetwork.api.workgroup.list
+	// Identifier of the group to which the backlog belongs.
+	//
+	// The group identifier can be obtained when creating a new group
+	// sonet_group.create or when retrieving a list of existing groups
+	// socialnetwork.api.workgroup.list
 	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
 	// Identifier of the user who will create the backlog
 	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
@@ -532,7 +556,7 @@ func (v APIScrumBacklogUpdateResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No access to scrum
+//   - 0: No access to scrum
 func APIScrumEpicAdd(ctx context.Context, c b24.Caller, p APIScrumEpicAddParams, opts ...b24.CallOption) (*APIScrumEpicAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -558,7 +582,22 @@ func APIScrumEpicAddCommand(p APIScrumEpicAddParams) b24.Command[*APIScrumEpicAd
 // APIScrumEpicAddParams holds the parameters of tasks.api.scrum.epic.add.
 type APIScrumEpicAddParams struct {
 	// Field values (detailed description provided below) for adding a new epic in
-	// the form of a structure:. Required.
+	// the form of a structure:
+	//
+	//	fields: {
+	//	    name: 'value',
+	//	    groupId: 'value',
+	//	    description: 'value',
+	//	    color: 'value',
+	//	    files: [
+	//	        'file1',
+	//	        'file2',
+	//	        ...
+	//	    ]
+	//
+	//	}
+	//
+	// Required.
 	Fields APIScrumEpicAddParamsFields `json:"fields"`
 }
 
@@ -589,9 +628,11 @@ type APIScrumEpicAddParamsFields struct {
 	GroupID int64 `json:"groupId"`
 	// Epic color
 	Color b24.Opt[string] `json:"color,omitzero"`
-	// Array of files associated with the epic. In files, you can pass an array of
-	// values with file identifiers, specifying the prefix n for each identifier
-	Files []any `json:"files,omitzero"`
+	// Array of files associated with the epic.
+	//
+	// In files, you can pass an array of values with file identifiers, specifying
+	// the prefix n for each identifier
+	Files []string `json:"files,omitzero"`
 	// Created by
 	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
 	// Modified by
@@ -686,8 +727,10 @@ func APIScrumEpicDeleteCommand(p APIScrumEpicDeleteParams) b24.Command[json.RawM
 // APIScrumEpicDeleteParams holds the parameters of
 // tasks.api.scrum.epic.delete.
 type APIScrumEpicDeleteParams struct {
-	// Identifier of the epic. You can obtain epic identifiers using the
-	// tasks.api.scrum.epic.list method. Required.
+	// Identifier of the epic.
+	//
+	// You can obtain epic identifiers using the tasks.api.scrum.epic.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -743,7 +786,9 @@ func APIScrumEpicGetCommand(p APIScrumEpicGetParams) b24.Command[*APIScrumEpicGe
 
 // APIScrumEpicGetParams holds the parameters of tasks.api.scrum.epic.get.
 type APIScrumEpicGetParams struct {
-	// Epic identifier. You can get the identifiers of epics using the method
+	// Epic identifier.
+	//
+	// You can get the identifiers of epics using the method
 	// tasks.api.scrum.epic.list. Required.
 	ID int64 `json:"id"`
 }
@@ -895,7 +940,7 @@ func (v APIScrumEpicGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No epics found with the specified filters
+//   - 0: No epics found with the specified filters
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func APIScrumEpicList(ctx context.Context, c b24.Caller, p APIScrumEpicListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -921,43 +966,72 @@ func APIScrumEpicListCommand(p APIScrumEpicListParams) b24.Command[json.RawMessa
 // APIScrumEpicListParams holds the parameters of tasks.api.scrum.epic.list.
 type APIScrumEpicListParams struct {
 	// An array for sorting the result in the format {'sort_field':
-	// 'sort_direction' [, ...]}. The sort direction can take the following values:
-	// - asc — ascending - desc — descending Possible values for the array
-	// elements correspond to the fields in the response of
-	// tasks.api.scrum.epic.add
+	// 'sort_direction' [, ...]}.
+	//
+	// The sort direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// Possible values for the array elements correspond to the fields in the
+	// response of tasks.api.scrum.epic.add
 	Order []any `json:"order,omitzero"`
-	// An array in the format {'filter_field': 'filter_value' [, ...]}. An
-	// additional prefix can be specified for the key to clarify the filter
-	// behavior. Possible prefix values: - = — equals (works with arrays as well)
-	// - % — LIKE, substring search. The % symbol does not need to be included in
-	// the filter value. The search looks for the substring in any position of the
-	// string. - > — greater than - < — less than - != — not equal - !% —
-	// NOT LIKE, substring search. The % symbol does not need to be included in the
-	// filter value. The search goes from both sides. - >= — greater than or
-	// equal to - <= — less than or equal to - =% — LIKE, substring search. The
-	// % symbol must be included in the value. Examples: - "mol%" — searching for
-	// values starting with "mol" - "%mol" — searching for values ending with
-	// "mol" - "%mol%" — searching for values where "mol" can be in any position
-	// - %= — LIKE (see description above) - !=% — NOT LIKE, substring search.
-	// The % symbol must be included in the value. Examples: - "mol%" — searching
-	// for values not starting with "mol" - "%mol" — searching for values not
-	// ending with "mol" - "%mol%" — searching for values where the substring
-	// "mol" is not present in any position - !%= — NOT LIKE (see description
-	// above) Possible values for the array elements correspond to the fields in
-	// the response of tasks.api.scrum.epic.add
+	// An array in the format {'filter_field': 'filter_value' [, ...]}.
+	//
+	// An additional prefix can be specified for the key to clarify the filter
+	// behavior.
+	//
+	// Possible prefix values:
+	//
+	//   - = — equals (works with arrays as well)
+	//   - % — LIKE, substring search. The % symbol does not need to be
+	//     included in the filter value. The search looks for the substring in
+	//     any position of the string.
+	//   - > — greater than
+	//   - < — less than
+	//   - != — not equal
+	//   - !% — NOT LIKE, substring search. The % symbol does not need to be
+	//     included in the filter value. The search goes from both sides.
+	//   - >= — greater than or equal to
+	//   - <= — less than or equal to
+	//   - =% — LIKE, substring search. The % symbol must be included in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !=% — NOT LIKE, substring search. The % symbol must be included in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//
+	// Possible values for the array elements correspond to the fields in the
+	// response of tasks.api.scrum.epic.add
 	Filter []any `json:"filter,omitzero"`
-	// An array of record fields that will be returned by the method. Possible
-	// values for the array elements correspond to the fields in the response of
-	// tasks.api.scrum.epic.add. You can specify only the fields that are
-	// necessary. If the array contains the value "*", all available fields will be
-	// returned. The default value is an empty array array(). This means that all
-	// fields from the main query table will be returned. Default: array().
+	// An array of record fields that will be returned by the method.
+	//
+	// Possible values for the array elements correspond to the fields in the
+	// response of tasks.api.scrum.epic.add. You can specify only the fields that
+	// are necessary.
+	//
+	// If the array contains the value "*", all available fields will be returned.
+	//
+	// The default value is an empty array array(). This means that all fields from
+	// the main query table will be returned. Default: array().
 	Select []string `json:"select,omitzero"`
-	// The page number of the output. Works for HTTPS requests. The page size of
-	// results is always static: 50 records. To select the second page of results,
-	// you need to pass the value 50. To select the third page of results, the
-	// value is 100, and so on. The formula for calculating the start parameter
-	// value: start = (N-1) * 50, where N is the desired page number.
+	// The page number of the output. Works for HTTPS requests.
+	//
+	// The page size of results is always static: 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results, the value is 100, and so on.
+	//
+	// The formula for calculating the start parameter value: start = (N-1) * 50,
+	// where N is the desired page number.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -1002,11 +1076,28 @@ func APIScrumEpicUpdateCommand(p APIScrumEpicUpdateParams) b24.Command[*APIScrum
 // APIScrumEpicUpdateParams holds the parameters of
 // tasks.api.scrum.epic.update.
 type APIScrumEpicUpdateParams struct {
-	// Epic identifier. You can obtain epic identifiers using the
-	// tasks.api.scrum.epic.list method. Required.
+	// Epic identifier.
+	//
+	// You can obtain epic identifiers using the tasks.api.scrum.epic.list method.
+	// Required.
 	ID int64 `json:"id"`
 	// Field values (detailed description provided below) for adding a new epic in
-	// the form of a structure:. Required.
+	// the form of a structure:
+	//
+	//	fields: {
+	//	    name: 'value',
+	//	    groupId: 'value',
+	//	    description: 'value',
+	//	    color: 'value',
+	//	    files: [
+	//	        'file1',
+	//	        'file2',
+	//	        ...
+	//	    ]
+	//
+	//	}
+	//
+	// Required.
 	Fields []APIScrumEpicUpdateParamsFields `json:"fields"`
 }
 
@@ -1038,8 +1129,11 @@ type APIScrumEpicUpdateParamsFields struct {
 	GroupID int64 `json:"groupId"`
 	// Epic color
 	Color b24.Opt[string] `json:"color,omitzero"`
-	// Array of files associated with the epic. In files, you can pass an array of
-	// values with file identifiers, specifying the prefix n for each identifier.
+	// Array of files associated with the epic.
+	//
+	// In files, you can pass an array of values with file identifiers, specifying
+	// the prefix n for each identifier.
+	//
 	// If you pass an empty array, the files will be deleted.
 	Files []any `json:"files,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1105,7 +1199,7 @@ func (v APIScrumEpicUpdateResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Required field sprintId is not filled
+//   - 0: Required field sprintId is not filled
 func APIScrumKanbanAddStage(ctx context.Context, c b24.Caller, p APIScrumKanbanAddStageParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1200,7 +1294,7 @@ func (v APIScrumKanbanAddStageParamsFields) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Required field sprintId is not filled
+//   - 0: Required field sprintId is not filled
 func APIScrumKanbanAddTask(ctx context.Context, c b24.Caller, p APIScrumKanbanAddTaskParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1275,7 +1369,7 @@ func (p APIScrumKanbanAddTaskParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Required field stageId is not filled
+//   - 0: Required field stageId is not filled
 func APIScrumKanbanDeleteStage(ctx context.Context, c b24.Caller, p APIScrumKanbanDeleteStageParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1335,7 +1429,7 @@ func (p APIScrumKanbanDeleteStageParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Required field sprintId is not filled
+//   - 0: Required field sprintId is not filled
 func APIScrumKanbanDeleteTask(ctx context.Context, c b24.Caller, p APIScrumKanbanDeleteTaskParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1585,7 +1679,7 @@ func (v APIScrumKanbanGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The required field sprintId is not filled
+//   - 0: The required field sprintId is not filled
 func APIScrumKanbanGetStages(ctx context.Context, c b24.Caller, p APIScrumKanbanGetStagesParams, opts ...b24.CallOption) ([]APIScrumKanbanGetStagesItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1672,7 +1766,7 @@ func (v APIScrumKanbanGetStagesItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Required field stageId is not filled
+//   - 0: Required field stageId is not filled
 func APIScrumKanbanUpdateStage(ctx context.Context, c b24.Caller, p APIScrumKanbanUpdateStageParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1813,9 +1907,10 @@ func (p APIScrumSprintAddParams) validate() error {
 // APIScrumSprintAddParamsFields is the fields value of
 // tasks.api.scrum.sprint.add.
 type APIScrumSprintAddParamsFields struct {
-	// Identifier of the group (Scrum) to which the sprint belongs. The identifier
-	// can be obtained using the method tasks.api.scrum.sprint.get for an existing
-	// sprint. Required.
+	// Identifier of the group (Scrum) to which the sprint belongs.
+	//
+	// The identifier can be obtained using the method tasks.api.scrum.sprint.get
+	// for an existing sprint. Required.
 	GroupID int64 `json:"groupId"`
 	// Name of the sprint. Required.
 	Name string `json:"name"`
@@ -2083,8 +2178,10 @@ func APIScrumSprintGetCommand(p APIScrumSprintGetParams) b24.Command[*APIScrumSp
 
 // APIScrumSprintGetParams holds the parameters of tasks.api.scrum.sprint.get.
 type APIScrumSprintGetParams struct {
-	// The identifier of the sprint. The identifier can be obtained using the
-	// method tasks.api.scrum.sprint.list. Required.
+	// The identifier of the sprint.
+	//
+	// The identifier can be obtained using the method tasks.api.scrum.sprint.list.
+	// Required.
 	SprintID int64 `json:"sprintId"`
 }
 
@@ -2406,7 +2503,7 @@ func (v APIScrumSprintGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: No sprints found with the specified filters
+//   - 0: No sprints found with the specified filters
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func APIScrumSprintList(ctx context.Context, c b24.Caller, p APIScrumSprintListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -2434,17 +2531,23 @@ func APIScrumSprintListCommand(p APIScrumSprintListParams) b24.Command[json.RawM
 type APIScrumSprintListParams struct {
 	// Object for sorting the result. An object of type {'sort_field':
 	// 'sort_direction' [, ...]}. Available fields are described in the table
-	// below. The sort direction can take the following values: - asc — ascending
-	// - desc — descending
+	// below.
+	//
+	// The sort direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	Order *APIScrumSprintListParamsOrder `json:"order,omitzero"`
 	// An object of type {'filterable_field': 'filter_value' [, ...]}. Available
 	// fields are described in the table below
 	Filter *APIScrumSprintListParamsFilter `json:"filter,omitzero"`
 	// An array of record fields that will be returned by the method. You can
-	// specify only the fields that are necessary. If the array contains the value
-	// "*", all available fields will be returned. The default value is an empty
-	// array array(). In this case, all fields of the main query table will be
-	// returned. Default: array().
+	// specify only the fields that are necessary.
+	//
+	// If the array contains the value "*", all available fields will be returned.
+	//
+	// The default value is an empty array array(). In this case, all fields of the
+	// main query table will be returned. Default: array().
 	Select map[string]any `json:"select,omitzero"`
 	// The page number of the output. Works for https requests
 	Start b24.Opt[int64] `json:"start,omitzero"`
@@ -2688,9 +2791,10 @@ func (p APIScrumSprintUpdateParams) validate() error {
 // APIScrumSprintUpdateParamsFields is the fields value of
 // tasks.api.scrum.sprint.update.
 type APIScrumSprintUpdateParamsFields struct {
-	// Identifier of the group (Scrum) to which the sprint belongs. The identifier
-	// can be obtained using the method tasks.api.scrum.sprint.get for an existing
-	// sprint
+	// Identifier of the group (Scrum) to which the sprint belongs.
+	//
+	// The identifier can be obtained using the method tasks.api.scrum.sprint.get
+	// for an existing sprint
 	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
 	// Name of the sprint
 	Name b24.Opt[string] `json:"name,omitzero"`
@@ -2819,8 +2923,9 @@ func (p APIScrumTaskGetParams) validate() error {
 type APIScrumTaskGetResult struct {
 	// Identifier of the backlog or sprint
 	EntityID b24.Int `json:"entityId"`
-	// Number of story points. Data type is a string, as story points may not
-	// necessarily be a number
+	// Number of story points.
+	//
+	// Data type is a string, as story points may not necessarily be a number
 	StoryPoints b24.String `json:"storyPoints"`
 	// Identifier of the epic
 	EpicID b24.Int `json:"epicId"`
@@ -2888,7 +2993,9 @@ type APIScrumTaskGetFieldsParams struct{}
 type APIScrumTaskGetFieldsFields struct {
 	// Identifier of the backlog or sprint
 	EntityID b24.Int `json:"entityId"`
-	// Story Points (relative estimate of task complexity). Can have a string value
+	// Story Points (relative estimate of task complexity).
+	//
+	// Can have a string value
 	StoryPoints b24.String `json:"storyPoints"`
 	// Identifier of the epic
 	EpicID b24.Int `json:"epicId"`
@@ -2948,7 +3055,7 @@ func (v APIScrumTaskGetFieldsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: Epic not found
+//   - 0: Epic not found
 func APIScrumTaskUpdate(ctx context.Context, c b24.Caller, p APIScrumTaskUpdateParams, opts ...b24.CallOption) (*APIScrumTaskUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2977,7 +3084,16 @@ type APIScrumTaskUpdateParams struct {
 	// Task identifier. Required.
 	ID int64 `json:"id"`
 	// An object containing records about the Scrum task (detailed description
-	// provided below) in the following structure:. Required.
+	// provided below) in the following structure:
+	//
+	//	fields: {
+	//	    entityId: 'value'
+	//	    storyPoints: 'value',
+	//	    epicId: 'value',
+	//	    sort: 'value'
+	//	}
+	//
+	// Required.
 	Fields APIScrumTaskUpdateParamsFields `json:"fields"`
 }
 
@@ -2995,11 +3111,14 @@ func (p APIScrumTaskUpdateParams) validate() error {
 // APIScrumTaskUpdateParamsFields is the fields value of
 // tasks.api.scrum.task.update.
 type APIScrumTaskUpdateParamsFields struct {
-	// Identifier of the backlog or sprint. If the value is not specified,
-	// *Bitrix24* will automatically add the task to the Scrum backlog if it exists
+	// Identifier of the backlog or sprint.
+	//
+	// If the value is not specified, *Bitrix24* will automatically add the task to
+	// the Scrum backlog if it exists
 	EntityID b24.Opt[int64] `json:"entityId,omitzero"`
-	// Story Points — a relative estimate of the task's complexity. Can have a
-	// string value
+	// Story Points — a relative estimate of the task's complexity.
+	//
+	// Can have a string value
 	StoryPoints b24.Opt[string] `json:"storyPoints,omitzero"`
 	// Epic identifier
 	EpicID b24.Opt[int64] `json:"epicId,omitzero"`
@@ -3023,9 +3142,17 @@ func (v APIScrumTaskUpdateParamsFields) MarshalJSON() ([]byte, error) {
 
 // APIScrumTaskUpdateResult is the result of tasks.api.scrum.task.update.
 type APIScrumTaskUpdateResult struct {
-	// Response status. Possible values: - success - error
+	// Response status.
+	//
+	// Possible values:
+	//
+	//   - success
+	//   - error
 	Status b24.String `json:"status"`
-	// Returns: - true — in case of success - null — in case of error
+	// Returns:
+	//
+	//   - true — in case of success
+	//   - null — in case of error
 	Data b24.Bool `json:"data"`
 	// Array of errors
 	Errors json.RawMessage `json:"errors"`

@@ -24,8 +24,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The account plan does not allow working with flows or the user does not
-// have permission to perform the operation
+//   - 0: The account plan does not allow working with flows or the user does
+//     not have permission to perform the operation
 func FlowFlowActivate(ctx context.Context, c b24.Caller, p FlowFlowActivateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -50,8 +50,9 @@ func FlowFlowActivateCommand(p FlowFlowActivateParams) b24.Command[b24.Bool] {
 
 // FlowFlowActivateParams holds the parameters of tasks.flow.Flow.activate.
 type FlowFlowActivateParams struct {
-	// The identifier of the flow to be activated or deactivated. You can obtain
-	// the identifier by creating a new flow using the method
+	// The identifier of the flow to be activated or deactivated.
+	//
+	// You can obtain the identifier by creating a new flow using the method
 	// tasks.flow.Flow.create or by retrieving a task using the method
 	// tasks.task.get for a task from the flow. Required.
 	FlowID int64 `json:"flowId"`
@@ -81,8 +82,8 @@ func (p FlowFlowActivateParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The portal's plan does not allow working with flows or the user does
-// not have permission to create a flow
+//   - 0: The portal's plan does not allow working with flows or the user
+//     does not have permission to create a flow
 func FlowFlowCreate(ctx context.Context, c b24.Caller, p FlowFlowCreateParams, opts ...b24.CallOption) (*FlowFlowCreateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -137,56 +138,97 @@ func (p FlowFlowCreateParams) validate() error {
 // FlowFlowCreateParamsFlowData is the flowData value of
 // tasks.flow.Flow.create.
 type FlowFlowCreateParamsFlowData struct {
-	// The name of the flow. Must be unique for each flow. You can check the name
-	// using the method tasks.flow.Flow.isExists. Required.
+	// The name of the flow. Must be unique for each flow.
+	//
+	// You can check the name using the method tasks.flow.Flow.isExists. Required.
 	Name string `json:"name"`
 	// Description of the flow
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// The ID of the group to which the flow will be linked. If not specified, a
-	// new group will be automatically created
+	// The ID of the group to which the flow will be linked.
+	//
+	// If not specified, a new group will be automatically created
 	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
-	// The ID of the flow administrator. If not specified, the creator will be the
-	// flow administrator
+	// The ID of the flow administrator.
+	//
+	// If not specified, the creator will be the flow administrator
 	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
 	// The ID of the template that users will use to add tasks to the flow
 	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
 	// The planned time to complete the task in seconds. Required.
 	PlannedCompletionTime int64 `json:"plannedCompletionTime"`
-	// Type of distribution: - manually — manual distribution - queue —
-	// distribution by queue - himself — self-distribution More about
-	// distribution types can be found in the article. Required.
+	// Type of distribution:
+	//
+	//   - manually — manual distribution
+	//   - queue — distribution by queue
+	//   - himself — self-distribution
+	//
+	// More about distribution types can be found in the article. Required.
 	DistributionType FlowFlowCreateParamsFlowDataDistributionType `json:"distributionType"`
-	// IDs of employees who will receive tasks. For manual distribution, specify
-	// the moderator's ID. For self-distribution or queue distribution, specify the
-	// IDs of employees or departments. For example: If you do not add the suffix
-	// :F, the system will select all sub-departments of the specified department
-	// according to the company structure. Required.
+	// IDs of employees who will receive tasks.
+	//
+	// For manual distribution, specify the moderator's ID.
+	//
+	// For self-distribution or queue distribution, specify the IDs of employees or
+	// departments. For example:
+	//
+	//	[
+	//	    [
+	//	        'department','3'
+	//	    ],
+	//	    [
+	//	        'department','17:F'
+	//	    ]
+	//	]
+	//
+	// If you do not add the suffix :F, the system will select all sub-departments
+	// of the specified department according to the company structure. Required.
 	ResponsibleList map[string]any `json:"responsibleList"`
 	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example If you do not add the :F suffix, the system will select all
-	// sub-departments of the specified department according to the company
-	// structure To allow all users to add tasks, specify the value {"meta-user":
+	// example
+	//
+	//	[
+	//	    [
+	//	        'user','3'
+	//	    ],
+	//	    [
+	//	        'department','17:F'
+	//	    ]
+	//	]
+	//
+	// If you do not add the :F suffix, the system will select all sub-departments
+	// of the specified department according to the company structure
+	//
+	// To allow all users to add tasks, specify the value {"meta-user":
 	// "all-users"}
 	TaskCreators map[string]any `json:"taskCreators,omitzero"`
-	// Skip weekends and holidays when calculating the task deadline. Accepts
-	// values 0 and 1. Default is 1. Default: 1.
+	// Skip weekends and holidays when calculating the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 1. Default: 1.
 	MatchWorkTime b24.Opt[int64] `json:"matchWorkTime,omitzero"`
-	// Can the responsible person change the task deadline. Accepts values 0 and 1.
-	// Default is 0. Default: 0.
+	// Can the responsible person change the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
 	ResponsibleCanChangeDeadline b24.Opt[int64] `json:"responsibleCanChangeDeadline,omitzero"`
-	// Notify the performer at half the task deadline. Accepts values 0 and 1.
-	// Default is 0. Default: 0.
+	// Notify the performer at half the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
 	NotifyAtHalfTime b24.Opt[int64] `json:"notifyAtHalfTime,omitzero"`
-	// Send the completed task to the creator for review. Accepts values 0 and 1.
-	// Default is 0. Default: 0.
+	// Send the completed task to the creator for review.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
 	TaskControl b24.Opt[int64] `json:"taskControl,omitzero"`
 	// Notify the flow administrator when the number of tasks in the queue exceeds
-	// this parameter. Default is null, meaning no notifications. Default: null.
+	// this parameter.
+	//
+	// Default is null, meaning no notifications. Default: null.
 	NotifyOnQueueOverflow b24.Opt[int64] `json:"notifyOnQueueOverflow,omitzero"`
 	// Notify the flow administrator when the number of tasks in progress exceeds
-	// this parameter. Default is null, meaning no notifications. Default: null.
+	// this parameter.
+	//
+	// Default is null, meaning no notifications. Default: null.
 	NotifyOnTasksInProgressOverflow b24.Opt[int64] `json:"notifyOnTasksInProgressOverflow,omitzero"`
 	// Notify the flow administrator when efficiency drops below this parameter.
+	//
 	// Default is null, meaning no notifications. Default: null.
 	NotifyWhenEfficiencyDecreases b24.Opt[int64] `json:"notifyWhenEfficiencyDecreases,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -254,12 +296,16 @@ type FlowFlowCreateResult struct {
 	// flow administrator (if null, notifications are disabled)
 	NotifyWhenEfficiencyDecreases b24.Int `json:"notifyWhenEfficiencyDecreases"`
 	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example, [{"user": 3}, {"department": "17:F"}]. Item {"meta-user":
-	// "all-users"} means that all users can add tasks
+	// example, [{"user": 3}, {"department": "17:F"}].
+	//
+	// Item {"meta-user": "all-users"} means that all users can add tasks
 	TaskCreators json.RawMessage `json:"taskCreators"`
-	// Flow team. For manual distribution, this includes all project participants
-	// linked to the flow, except for the moderator. For queue and
-	// self-distribution, the team is the same as in responsibleList
+	// Flow team.
+	//
+	// For manual distribution, this includes all project participants linked to
+	// the flow, except for the moderator.
+	//
+	// For queue and self-distribution, the team is the same as in responsibleList
 	Team json.RawMessage `json:"team"`
 	// Indicates whether the trial period is enabled for the flow. System
 	// parameter. Read-only
@@ -318,8 +364,8 @@ func (v *FlowFlowCreateParamsFlowDataDistributionType) UnmarshalJSON(data []byte
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The account plan does not allow working with flows or the user does not
-// have permission to delete the flow
+//   - 0: The account plan does not allow working with flows or the user does
+//     not have permission to delete the flow
 func FlowFlowDelete(ctx context.Context, c b24.Caller, p FlowFlowDeleteParams, opts ...b24.CallOption) (*FlowFlowDeleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -362,9 +408,11 @@ func (p FlowFlowDeleteParams) validate() error {
 // FlowFlowDeleteParamsFlowData is the flowData value of
 // tasks.flow.Flow.delete.
 type FlowFlowDeleteParamsFlowData struct {
-	// Identifier of the flow to be deleted. You can obtain the identifier using
-	// the method for creating a new flow tasks.flow.Flow.create or by retrieving a
-	// task tasks.task.get for a task from the flow. Required.
+	// Identifier of the flow to be deleted.
+	//
+	// You can obtain the identifier using the method for creating a new flow
+	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
+	// from the flow. Required.
 	ID int64 `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -416,8 +464,8 @@ func (v FlowFlowDeleteResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The account plan does not allow working with flows or the user does not
-// have permission to retrieve flow data
+//   - 0: The account plan does not allow working with flows or the user does
+//     not have permission to retrieve flow data
 func FlowFlowGet(ctx context.Context, c b24.Caller, p FlowFlowGetParams, opts ...b24.CallOption) (*FlowFlowGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -443,8 +491,9 @@ func FlowFlowGetCommand(p FlowFlowGetParams) b24.Command[*FlowFlowGetResult] {
 
 // FlowFlowGetParams holds the parameters of tasks.flow.Flow.get.
 type FlowFlowGetParams struct {
-	// The identifier of the flow whose data needs to be retrieved. You can obtain
-	// the identifier by creating a new flow using the method
+	// The identifier of the flow whose data needs to be retrieved.
+	//
+	// You can obtain the identifier by creating a new flow using the method
 	// tasks.flow.Flow.create or by retrieving a task using the method
 	// tasks.task.get for a task from the flow. Required.
 	FlowID int64 `json:"flowId"`
@@ -510,12 +559,16 @@ type FlowFlowGetResult struct {
 	// flow administrator (if null, notifications are disabled)
 	NotifyWhenEfficiencyDecreases b24.Int `json:"notifyWhenEfficiencyDecreases"`
 	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example, [{"user": 3}, {"department": "17:F"}]. Item {"meta-user":
-	// "all-users"} means that all users can add tasks
+	// example, [{"user": 3}, {"department": "17:F"}].
+	//
+	// Item {"meta-user": "all-users"} means that all users can add tasks
 	TaskCreators json.RawMessage `json:"taskCreators"`
-	// Flow team. For manual distribution, this includes all project participants
-	// linked to the flow, except for the moderator. For queue and
-	// self-distribution, the team is the same as in responsibleList
+	// Flow team.
+	//
+	// For manual distribution, this includes all project participants linked to
+	// the flow, except for the moderator.
+	//
+	// For queue and self-distribution, the team is the same as in responsibleList
 	Team json.RawMessage `json:"team"`
 	// Indicates whether the trial period is enabled for the flow. System
 	// parameter. Read-only
@@ -552,8 +605,8 @@ func (v FlowFlowGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The account plan does not allow working with flows or the user does not
-// have permission to perform the check
+//   - 0: The account plan does not allow working with flows or the user does
+//     not have permission to perform the check
 func FlowFlowIsExists(ctx context.Context, c b24.Caller, p FlowFlowIsExistsParams, opts ...b24.CallOption) (*FlowFlowIsExistsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -579,11 +632,12 @@ func FlowFlowIsExistsCommand(p FlowFlowIsExistsParams) b24.Command[*FlowFlowIsEx
 // FlowFlowIsExistsParams holds the parameters of tasks.flow.Flow.isExists.
 type FlowFlowIsExistsParams struct {
 	// Object containing data to check for flow existence. Required.
-	FlowData map[string]any `json:"flowData"`
+	FlowData FlowFlowIsExistsParamsFlowData `json:"flowData"`
 	// The name of the flow to check. Required.
 	Name string `json:"name"`
-	// Identifier of the flow to exclude from the check (optional). You can obtain
-	// the identifier using the method for creating a new flow
+	// Identifier of the flow to exclude from the check (optional).
+	//
+	// You can obtain the identifier using the method for creating a new flow
 	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
 	// from the flow
 	ID b24.Opt[int64] `json:"id,omitzero"`
@@ -591,12 +645,6 @@ type FlowFlowIsExistsParams struct {
 
 // validate reports the first required parameter left empty.
 func (p FlowFlowIsExistsParams) validate() error {
-	if p.FlowData == nil {
-		return &b24.RequiredError{
-			Method: "tasks.flow.Flow.isExists",
-			Param:  "flowData",
-		}
-	}
 	if p.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.flow.Flow.isExists",
@@ -604,6 +652,26 @@ func (p FlowFlowIsExistsParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// FlowFlowIsExistsParamsFlowData is the flowData value of
+// tasks.flow.Flow.isExists.
+type FlowFlowIsExistsParamsFlowData struct {
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FlowFlowIsExistsParamsFlowData) UnmarshalJSON(data []byte) error {
+	type plain FlowFlowIsExistsParamsFlowData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FlowFlowIsExistsParamsFlowData) MarshalJSON() ([]byte, error) {
+	type plain FlowFlowIsExistsParamsFlowData
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FlowFlowIsExistsResult is the result of tasks.flow.Flow.isExists.
@@ -641,8 +709,8 @@ func (v FlowFlowIsExistsResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The account plan does not allow working with flows or the user does not
-// have permission to perform the operation
+//   - 0: The account plan does not allow working with flows or the user does
+//     not have permission to perform the operation
 func FlowFlowPin(ctx context.Context, c b24.Caller, p FlowFlowPinParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -667,9 +735,11 @@ func FlowFlowPinCommand(p FlowFlowPinParams) b24.Command[b24.Bool] {
 
 // FlowFlowPinParams holds the parameters of tasks.flow.Flow.pin.
 type FlowFlowPinParams struct {
-	// The identifier of the flow to be pinned or unpinned. You can obtain the
-	// identifier using the method for creating a new flow tasks.flow.Flow.create
-	// or by retrieving a task tasks.task.get for a task from the flow. Required.
+	// The identifier of the flow to be pinned or unpinned.
+	//
+	// You can obtain the identifier using the method for creating a new flow
+	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
+	// from the flow. Required.
 	FlowID int64 `json:"flowId"`
 }
 
@@ -697,8 +767,8 @@ func (p FlowFlowPinParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The portal plan does not allow working with flows or the user does not
-// have permission to modify the flow
+//   - 0: The portal plan does not allow working with flows or the user does
+//     not have permission to modify the flow
 func FlowFlowUpdate(ctx context.Context, c b24.Caller, p FlowFlowUpdateParams, opts ...b24.CallOption) (*FlowFlowUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -753,60 +823,103 @@ func (p FlowFlowUpdateParams) validate() error {
 // FlowFlowUpdateParamsFlowData is the flowData value of
 // tasks.flow.Flow.update.
 type FlowFlowUpdateParamsFlowData struct {
-	// Identifier of the flow to be modified. You can obtain the identifier using
-	// the method for creating a new flow tasks.flow.Flow.create or by retrieving a
-	// task tasks.task.get for a task from the flow. Required.
+	// Identifier of the flow to be modified.
+	//
+	// You can obtain the identifier using the method for creating a new flow
+	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
+	// from the flow. Required.
 	ID int64 `json:"id"`
-	// Name of the flow. Must be unique for each flow. To check the name, you can
-	// use the method tasks.flow.Flow.isExists
+	// Name of the flow. Must be unique for each flow.
+	//
+	// To check the name, you can use the method tasks.flow.Flow.isExists
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Description of the flow
 	Description b24.Opt[string] `json:"description,omitzero"`
-	// Identifier of the group to which the flow will be linked. If not specified,
-	// a new group is automatically created
+	// Identifier of the group to which the flow will be linked.
+	//
+	// If not specified, a new group is automatically created
 	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
-	// Identifier of the flow administrator. If not specified, the creator of the
-	// flow will be the administrator
+	// Identifier of the flow administrator.
+	//
+	// If not specified, the creator of the flow will be the administrator
 	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
 	// The ID of the template that users will use to add tasks to the flow
 	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
 	// The planned time to complete the task in seconds. Required.
 	PlannedCompletionTime int64 `json:"plannedCompletionTime"`
-	// Type of distribution: - manually — manual distribution - queue —
-	// distribution by queue - himself — self-distribution More about
-	// distribution types can be found in the article. Required.
+	// Type of distribution:
+	//
+	//   - manually — manual distribution
+	//   - queue — distribution by queue
+	//   - himself — self-distribution
+	//
+	// More about distribution types can be found in the article. Required.
 	DistributionType FlowFlowUpdateParamsFlowDataDistributionType `json:"distributionType"`
-	// IDs of employees who will receive tasks. For manual distribution, specify
-	// the moderator's ID. For self-distribution or queue distribution, specify the
-	// IDs of employees or departments. For example: If you do not add the suffix
-	// :F, the system will select all sub-departments of the specified department
-	// according to the company structure. Required.
+	// IDs of employees who will receive tasks.
+	//
+	// For manual distribution, specify the moderator's ID.
+	//
+	// For self-distribution or queue distribution, specify the IDs of employees or
+	// departments. For example:
+	//
+	//	[
+	//	    [
+	//	        'department','3'
+	//	    ],
+	//	    [
+	//	        'department','17:F'
+	//	    ]
+	//	]
+	//
+	// If you do not add the suffix :F, the system will select all sub-departments
+	// of the specified department according to the company structure. Required.
 	ResponsibleList []any `json:"responsibleList"`
 	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example If you do not add the :F suffix, the system will select all
-	// sub-departments of the specified department according to the company
-	// structure To allow all users to add tasks, specify the value {"meta-user":
+	// example
+	//
+	//	[
+	//	    [
+	//	        'user','3'
+	//	    ],
+	//	    [
+	//	        'department','17:F'
+	//	    ]
+	//	]
+	//
+	// If you do not add the :F suffix, the system will select all sub-departments
+	// of the specified department according to the company structure
+	//
+	// To allow all users to add tasks, specify the value {"meta-user":
 	// "all-users"}
 	TaskCreators map[string]any `json:"taskCreators,omitzero"`
-	// Skip weekends and holidays when calculating the task deadline. Accepts
-	// values 0 and 1. Default is 1. Default: 1.
+	// Skip weekends and holidays when calculating the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 1. Default: 1.
 	MatchWorkTime b24.Opt[int64] `json:"matchWorkTime,omitzero"`
-	// Can the responsible person change the task deadline. Accepts values 0 and 1.
-	// Default is 0. Default: 0.
+	// Can the responsible person change the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
 	ResponsibleCanChangeDeadline b24.Opt[int64] `json:"responsibleCanChangeDeadline,omitzero"`
-	// Notify the performer at half the task deadline. Accepts values 0 and 1.
-	// Default is 0. Default: 0.
+	// Notify the performer at half the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
 	NotifyAtHalfTime b24.Opt[int64] `json:"notifyAtHalfTime,omitzero"`
-	// Send the completed task to the Creator for review. Accepts values 0 and 1.
-	// Default is 0. Default: 0.
+	// Send the completed task to the Creator for review.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
 	TaskControl b24.Opt[int64] `json:"taskControl,omitzero"`
 	// Notify the flow administrator when the number of tasks in the queue exceeds
-	// this parameter. Default is null (do not notify). Default: null.
+	// this parameter.
+	//
+	// Default is null (do not notify). Default: null.
 	NotifyOnQueueOverflow b24.Opt[int64] `json:"notifyOnQueueOverflow,omitzero"`
 	// Notify the flow administrator when the number of tasks in progress exceeds
-	// this parameter. Default is 50. Default: 50.
+	// this parameter.
+	//
+	// Default is 50. Default: 50.
 	NotifyOnTasksInProgressOverflow b24.Opt[int64] `json:"notifyOnTasksInProgressOverflow,omitzero"`
 	// Notify the flow administrator when efficiency falls below this parameter.
+	//
 	// Default is null (do not notify). Default: null.
 	NotifyWhenEfficiencyDecreases b24.Opt[int64] `json:"notifyWhenEfficiencyDecreases,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -874,12 +987,16 @@ type FlowFlowUpdateResult struct {
 	// flow administrator (if null, notifications are disabled)
 	NotifyWhenEfficiencyDecreases b24.Int `json:"notifyWhenEfficiencyDecreases"`
 	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example, [{"user": 3}, {"department": "17:F"}]. Item {"meta-user":
-	// "all-users"} means that all users can add tasks
+	// example, [{"user": 3}, {"department": "17:F"}].
+	//
+	// Item {"meta-user": "all-users"} means that all users can add tasks
 	TaskCreators json.RawMessage `json:"taskCreators"`
-	// Flow team. For manual distribution, this includes all project participants
-	// linked to the flow, except for the moderator. For queue and
-	// self-distribution, the team is the same as in responsibleList
+	// Flow team.
+	//
+	// For manual distribution, this includes all project participants linked to
+	// the flow, except for the moderator.
+	//
+	// For queue and self-distribution, the team is the same as in responsibleList
 	Team json.RawMessage `json:"team"`
 	// Indicates whether the trial period is enabled for the flow. System
 	// parameter. Read-only

@@ -63,13 +63,21 @@ func TaskAccessFieldGetCommand(p TaskAccessFieldGetParams) b24.Command[*TaskAcce
 type TaskAccessFieldGetParams struct {
 	// The name of the field whose description is to be retrieved. Required.
 	Name string `json:"name"`
-	// A list of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// mandatory groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// A list of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -177,13 +185,21 @@ func TaskAccessFieldListCommand(p TaskAccessFieldListParams) b24.Command[*TaskAc
 // TaskAccessFieldListParams holds the parameters of
 // tasks.task.access.field.list.
 type TaskAccessFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -250,8 +266,8 @@ func (v TaskAccessFieldListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add id to
-// the request body
+//   - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add id
+//     to the request body
 func TaskAccessGet(ctx context.Context, c b24.Caller, p TaskAccessGetParams, opts ...b24.CallOption) (*TaskAccessGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -277,8 +293,10 @@ func TaskAccessGetCommand(p TaskAccessGetParams) b24.Command[*TaskAccessGetResul
 
 // TaskAccessGetParams holds the parameters of tasks.task.access.get.
 type TaskAccessGetParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or through the old method of getting the task list. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or through the
+	// old method of getting the task list. Required.
 	ID int64 `json:"id"`
 }
 
@@ -396,14 +414,35 @@ func TaskAddCommand(p TaskAddParams) b24.Command[*TaskAddResult] {
 
 // TaskAddParams holds the parameters of tasks.task.add.
 type TaskAddParams struct {
-	// Values of task fields. Required fields for creating a task: - TITLE — task
-	// title - RESPONSIBLE_ID — responsible person's ID Check which required
-	// custom fields are set for tasks in your Bitrix24. All required fields must
-	// be passed to the method. You can pass the parameter SE_PARAMETER to the
-	// method — a list of objects with additional task parameters. Possible
-	// values for CODE: - 1 — deadlines are determined by the deadlines of
-	// subtasks - 2 — automatically complete the task when subtasks are completed
-	// (and vice versa) - 3 — do not complete the task without a result.
+	// Values of task fields. Required fields for creating a task:
+	//
+	//   - TITLE — task title
+	//   - RESPONSIBLE_ID — responsible person's ID
+	//
+	// Check which required custom fields are set for tasks in your Bitrix24. All
+	// required fields must be passed to the method.
+	//
+	// You can pass the parameter SE_PARAMETER to the method — a list of objects
+	// with additional task parameters. Possible values for CODE:
+	//
+	//   - 1 — deadlines are determined by the deadlines of subtasks
+	//
+	//   - 2 — automatically complete the task when subtasks are completed (and
+	//     vice versa)
+	//
+	//   - 3 — do not complete the task without a result
+	//
+	//     SE_PARAMETER: [
+	//     {
+	//     VALUE: 'Y',
+	//     CODE: 3
+	//     },
+	//     {
+	//     VALUE: 'Y',
+	//     CODE: 2
+	//     }
+	//     ]
+	//
 	// Required.
 	Fields map[string]any `json:"fields"`
 }
@@ -776,8 +815,8 @@ func (v TaskAddResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add the
-// specified field to the request body
+//   - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add
+//     the specified field to the request body
 func TaskAddV3(ctx context.Context, c b24.Caller, p TaskAddV3Params, opts ...b24.CallOption) (*TaskAddV3Result, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1062,8 +1101,10 @@ func TaskApproveCommand(p TaskApproveParams) b24.Command[*TaskApproveResult] {
 
 // TaskApproveParams holds the parameters of tasks.task.approve.
 type TaskApproveParams struct {
-	// The identifier of the task. The task identifier can be obtained when
-	// creating a new task or using the get task list method. Required.
+	// The identifier of the task.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -1561,13 +1602,21 @@ func TaskChatMessageFieldGetCommand(p TaskChatMessageFieldGetParams) b24.Command
 type TaskChatMessageFieldGetParams struct {
 	// The name of the field whose description is to be retrieved. Required.
 	Name string `json:"name"`
-	// A list of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// A list of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1674,13 +1723,21 @@ func TaskChatMessageFieldListCommand(p TaskChatMessageFieldListParams) b24.Comma
 // TaskChatMessageFieldListParams holds the parameters of
 // tasks.task.chat.message.field.list.
 type TaskChatMessageFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// mandatory groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -1799,9 +1856,10 @@ func (p TaskChatMessageSendParams) validate() error {
 // TaskChatMessageSendParamsFields is the fields value of
 // tasks.task.chat.message.send.
 type TaskChatMessageSendParamsFields struct {
-	// The identifier of the task to which the message should be sent. The task
-	// identifier can be obtained when creating a new task or through the old
-	// method of getting the task list. Required.
+	// The identifier of the task to which the message should be sent.
+	//
+	// The task identifier can be obtained when creating a new task or through the
+	// old method of getting the task list. Required.
 	TaskID int64 `json:"taskId"`
 	// The message text. Required.
 	Text string `json:"text"`
@@ -1853,7 +1911,7 @@ func (v TaskChatMessageSendResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The value of taskId is of an incorrect type
+//   - 0: The value of taskId is of an incorrect type
 func TaskComplete(ctx context.Context, c b24.Caller, p TaskCompleteParams, opts ...b24.CallOption) (*TaskCompleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1878,8 +1936,10 @@ func TaskCompleteCommand(p TaskCompleteParams) b24.Command[*TaskCompleteResult] 
 
 // TaskCompleteParams holds the parameters of tasks.task.complete.
 type TaskCompleteParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -2447,7 +2507,7 @@ func (v TaskCompleteResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The value of incorrect type is specified in the userId parameter.
+//   - 0: The value of incorrect type is specified in the userId parameter.
 func TaskCountersGet(ctx context.Context, c b24.Caller, p TaskCountersGetParams, opts ...b24.CallOption) (*TaskCountersGetResult, error) {
 	var out TaskCountersGetResult
 	if err := b24.Invoke(ctx, c, TaskCountersGetCommand(p).Request, &out, opts...); err != nil {
@@ -2470,18 +2530,28 @@ func TaskCountersGetCommand(p TaskCountersGetParams) b24.Command[*TaskCountersGe
 
 // TaskCountersGetParams holds the parameters of tasks.task.counters.get.
 type TaskCountersGetParams struct {
-	// The identifier of the user for whom to retrieve counters. By default, the
-	// current user is used. The user ID can be obtained using the get user list
-	// method.
+	// The identifier of the user for whom to retrieve counters.
+	//
+	// By default, the current user is used.
+	//
+	// The user ID can be obtained using the get user list method.
 	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// The identifier of the group for which to retrieve task counters. Pass 0 or
-	// omit the parameter to consider all groups. The identifier can be obtained
-	// using the create new group method or the get group list method.
+	// The identifier of the group for which to retrieve task counters.
+	//
+	// Pass 0 or omit the parameter to consider all groups.
+	//
+	// The identifier can be obtained using the create new group method or the get
+	// group list method.
 	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
-	// The role for which to retrieve counters. Possible roles: - view_all — all
-	// roles - view_role_responsible — responsible - view_role_accomplice —
-	// accomplice - view_role_auditor — auditor - view_role_originator —
-	// originator By default, the role view_all is used. Default: view_all.
+	// The role for which to retrieve counters. Possible roles:
+	//
+	//   - view_all — all roles
+	//   - view_role_responsible — responsible
+	//   - view_role_accomplice — accomplice
+	//   - view_role_auditor — auditor
+	//   - view_role_originator — originator
+	//
+	// By default, the role view_all is used. Default: view_all.
 	Type b24.Opt[TaskCountersGetParamsType] `json:"type,omitzero"`
 }
 
@@ -2576,8 +2646,10 @@ func TaskDeferCommand(p TaskDeferParams) b24.Command[*TaskDeferResult] {
 
 // TaskDeferParams holds the parameters of tasks.task.defer.
 type TaskDeferParams struct {
-	// The identifier of the task. The task identifier can be obtained when
-	// creating a new task or by using the get task list method. Required.
+	// The identifier of the task.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -3057,11 +3129,15 @@ func TaskDelegateCommand(p TaskDelegateParams) b24.Command[*TaskDelegateResult] 
 
 // TaskDelegateParams holds the parameters of tasks.task.delegate.
 type TaskDelegateParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
-	// Identifier of the user to whom the task is delegated. The user identifier
-	// can be obtained using the get user list method. Required.
+	// Identifier of the user to whom the task is delegated.
+	//
+	// The user identifier can be obtained using the get user list method.
+	// Required.
 	UserID int64 `json:"userId"`
 }
 
@@ -3550,8 +3626,10 @@ func TaskDeleteCommand(p TaskDeleteParams) b24.Command[*TaskDeleteResult] {
 
 // TaskDeleteParams holds the parameters of tasks.task.delete.
 type TaskDeleteParams struct {
-	// The identifier of the task. The task identifier can be obtained when
-	// creating a new task or using the get task list method. Required.
+	// The identifier of the task.
+	//
+	// The task identifier can be obtained when creating a new task or using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -3625,8 +3703,10 @@ func TaskDeleteV3Command(p TaskDeleteV3Params) b24.Command[*TaskDeleteV3Result] 
 
 // TaskDeleteV3Params holds the parameters of tasks.task.delete.
 type TaskDeleteV3Params struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or through the old method of getting the list of tasks. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or through the
+	// old method of getting the list of tasks. Required.
 	ID int64 `json:"id"`
 }
 
@@ -3701,8 +3781,10 @@ func TaskDisapproveCommand(p TaskDisapproveParams) b24.Command[*TaskDisapproveRe
 
 // TaskDisapproveParams holds the parameters of tasks.task.disapprove.
 type TaskDisapproveParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the getting task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// getting task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -4185,8 +4267,10 @@ func TaskFavoriteAddCommand(p TaskFavoriteAddParams) b24.Command[b24.Bool] {
 
 // TaskFavoriteAddParams holds the parameters of tasks.task.favorite.add.
 type TaskFavoriteAddParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -4243,8 +4327,10 @@ func TaskFavoriteRemoveCommand(p TaskFavoriteRemoveParams) b24.Command[b24.Bool]
 
 // TaskFavoriteRemoveParams holds the parameters of tasks.task.favorite.remove.
 type TaskFavoriteRemoveParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -4311,13 +4397,21 @@ func TaskFieldGetCommand(p TaskFieldGetParams) b24.Command[*TaskFieldGetResult] 
 type TaskFieldGetParams struct {
 	// The name of the field whose description is to be retrieved. Required.
 	Name string `json:"name"`
-	// A list of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// A list of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -4423,13 +4517,21 @@ func TaskFieldListCommand(p TaskFieldListParams) b24.Command[*TaskFieldListResul
 
 // TaskFieldListParams holds the parameters of tasks.task.field.list.
 type TaskFieldListParams struct {
-	// List of field descriptions to be returned in the response. Available fields:
-	// - name — field name - type — data type - title — title - description
-	// — description - validationRules — validation rules - requiredGroups —
-	// mandatory groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of field descriptions to be returned in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — mandatory groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -4494,8 +4596,8 @@ func (v TaskFieldListResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add the
-// specified field to the request body
+//   - BITRIX_REST_V3_EXCEPTION_VALIDATION_REQUESTVALIDATIONEXCEPTION: Add
+//     the specified field to the request body
 func TaskFileAttach(ctx context.Context, c b24.Caller, p TaskFileAttachParams, opts ...b24.CallOption) (*TaskFileAttachResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -4520,14 +4622,26 @@ func TaskFileAttachCommand(p TaskFileAttachParams) b24.Command[*TaskFileAttachRe
 
 // TaskFileAttachParams holds the parameters of tasks.task.file.attach.
 type TaskFileAttachParams struct {
-	// The identifier of the task to which files need to be attached. The task
-	// identifier can be obtained when creating a new task or by using the old
-	// method of getting the task list. Required.
+	// The identifier of the task to which files need to be attached.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// old method of getting the task list. Required.
 	TaskID int64 `json:"taskId"`
-	// An array of file identifiers from Drive. File identifiers can be obtained in
-	// two ways. Use one of the file upload methods: - disk.storage.uploadfile -
-	// disk.folder.uploadfile Use one of the methods to get the list of files: -
-	// disk.storage.getchildren - disk.folder.getchildren. Required.
+	// An array of file identifiers from Drive.
+	//
+	// File identifiers can be obtained in two ways.
+	//
+	// Use one of the file upload methods:
+	//
+	//   - disk.storage.uploadfile
+	//   - disk.folder.uploadfile
+	//
+	// Use one of the methods to get the list of files:
+	//
+	//   - disk.storage.getchildren
+	//   - disk.folder.getchildren
+	//
+	// Required.
 	FileIDs []int64 `json:"fileIds"`
 }
 
@@ -4620,13 +4734,21 @@ func TaskFileFieldGetCommand(p TaskFileFieldGetParams) b24.Command[*TaskFileFiel
 type TaskFileFieldGetParams struct {
 	// The name of the field whose description is to be retrieved. Required.
 	Name string `json:"name"`
-	// A list of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// A list of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -4729,13 +4851,21 @@ func TaskFileFieldListCommand(p TaskFileFieldListParams) b24.Command[*TaskFileFi
 
 // TaskFileFieldListParams holds the parameters of tasks.task.file.field.list.
 type TaskFileFieldListParams struct {
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -4826,14 +4956,26 @@ func TaskFilesAttachCommand(p TaskFilesAttachParams) b24.Command[*TaskFilesAttac
 
 // TaskFilesAttachParams holds the parameters of tasks.task.files.attach.
 type TaskFilesAttachParams struct {
-	// The identifier of the task to which the file needs to be attached. The task
-	// identifier can be obtained when creating a new task or by using the get task
-	// list method. Required.
+	// The identifier of the task to which the file needs to be attached.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
-	// The identifier of the file on Drive. You can obtain the file identifier in
-	// two ways. Use one of the file upload methods: - disk.storage.uploadfile -
-	// disk.folder.uploadfile Use one of the methods to get the list of files: -
-	// disk.storage.getchildren - disk.folder.getchildren. Required.
+	// The identifier of the file on Drive.
+	//
+	// You can obtain the file identifier in two ways.
+	//
+	// Use one of the file upload methods:
+	//
+	//   - disk.storage.uploadfile
+	//   - disk.folder.uploadfile
+	//
+	// Use one of the methods to get the list of files:
+	//
+	//   - disk.storage.getchildren
+	//   - disk.folder.getchildren
+	//
+	// Required.
 	FileID int64 `json:"fileId"`
 }
 
@@ -4856,8 +4998,10 @@ func (p TaskFilesAttachParams) validate() error {
 
 // TaskFilesAttachResult is the result of tasks.task.files.attach.
 type TaskFilesAttachResult struct {
-	// The identifier of the file attachment to the task. You can get file data by
-	// the attachment identifier using the disk.attachedObject.get method
+	// The identifier of the file attachment to the task.
+	//
+	// You can get file data by the attachment identifier using the
+	// disk.attachedObject.get method
 	AttachmentID b24.Int `json:"attachmentId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -4912,18 +5056,24 @@ func TaskGetCommand(p TaskGetParams) b24.Command[*TaskGetResult] {
 
 // TaskGetParams holds the parameters of tasks.task.get.
 type TaskGetParams struct {
-	// Task ID. The task ID can be obtained when creating a new task or by using
-	// the get task list method.
+	// Task ID.
+	//
+	// The task ID can be obtained when creating a new task or by using the get
+	// task list method.
 	TaskID b24.Opt[int64] `json:"taskId,omitzero"`
 	// An array of record fields that will be returned by the method. You can
 	// specify only the fields you need. If the array contains the value "*", all
-	// available fields will be returned. By default, it returns all fields except
-	// for custom ones. It is recommended to specify particular fields in the
-	// selection, as default fields may change. System fields UF_CRM_TASK,
-	// UF_TASK_WEBDAV_FILES, and UF_MAIL_MESSAGE are not returned by default.
-	// Specify one of these fields in SELECT to get their values. To retrieve
-	// custom fields, specify them in SELECT. You can find the names of custom
-	// fields using the tasks.task.getFields method.
+	// available fields will be returned.
+	//
+	// By default, it returns all fields except for custom ones. It is recommended
+	// to specify particular fields in the selection, as default fields may change.
+	//
+	// System fields UF_CRM_TASK, UF_TASK_WEBDAV_FILES, and UF_MAIL_MESSAGE are not
+	// returned by default. Specify one of these fields in SELECT to get their
+	// values.
+	//
+	// To retrieve custom fields, specify them in SELECT. You can find the names of
+	// custom fields using the tasks.task.getFields method.
 	Select []string `json:"select,omitzero"`
 }
 
@@ -5210,12 +5360,15 @@ func TaskGetV3Command(p TaskGetV3Params) b24.Command[*TaskGetV3Result] {
 
 // TaskGetV3Params holds the parameters of tasks.task.get.
 type TaskGetV3Params struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the old method of getting the task list. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// old method of getting the task list. Required.
 	ID int64 `json:"id"`
 	// An array of fields that the method will return. If select is not specified,
-	// a basic set of task fields without related objects is returned. For related
-	// objects, use a nested path with a dot, for example
+	// a basic set of task fields without related objects is returned.
+	//
+	// For related objects, use a nested path with a dot, for example
 	// ["responsible.name","responsible.email"] - the response will include the
 	// responsible object with the requested fields. List of fields with related
 	// objects
@@ -5461,13 +5614,17 @@ func TaskGetaccessCommand(p TaskGetaccessParams) b24.Command[json.RawMessage] {
 
 // TaskGetaccessParams holds the parameters of tasks.task.getaccess.
 type TaskGetaccessParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
-	// An array of user identifiers for whom access needs to be checked. By
-	// default, the current user is used. The user identifier can be obtained using
-	// the get user list method.
-	Users []any `json:"users,omitzero"`
+	// An array of user identifiers for whom access needs to be checked.
+	//
+	// By default, the current user is used.
+	//
+	// The user identifier can be obtained using the get user list method.
+	Users []int64 `json:"users,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5577,17 +5734,23 @@ func TaskHistoryListCommand(p TaskHistoryListParams) b24.Command[*TaskHistoryLis
 
 // TaskHistoryListParams holds the parameters of tasks.task.history.list.
 type TaskHistoryListParams struct {
-	// The identifier of the task for which the history needs to be retrieved. The
-	// task identifier can be obtained when creating a new task or by using the get
-	// task list method. Required.
+	// The identifier of the task for which the history needs to be retrieved.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 	// Filter by event type in the format {FIELD: 'EVENT'}. A list of possible
 	// values for FIELD is described below
 	Filter *TaskHistoryListParamsFilter `json:"filter,omitzero"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
-	// The sorting direction can take the following values: - asc — ascending -
-	// desc — descending By default, records are sorted in descending order by
-	// creation time, meaning from newest to oldest
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// By default, records are sorted in descending order by creation time, meaning
+	// from newest to oldest
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -5611,38 +5774,58 @@ type TaskHistoryListParamsFilter struct {
 	ID b24.Opt[int64] `json:"id,omitzero"`
 	// Date and time of the event creation in ISO 8601 format
 	CreatedDate b24.Opt[string] `json:"createdDate,omitzero"`
-	// Type of the history event. Possible values for field: - TITLE — change of
-	// task title - DESCRIPTION — change of task description - REAL_STATUS —
-	// change of actual status - STATUS — change of task status - PRIORITY —
-	// change of priority - MARK — change of task rating - COMMENT — addition
-	// of a comment - DELETE — deletion of a task - NEW — creation of a new
-	// task - RENEW — restoration of a task - MOVE_TO_BACKLOG — moving a task
-	// to the backlog - MOVE_TO_SPRINT — moving a task to a sprint - PARENT_ID
-	// — change of parent task - GROUP_ID — change of working group/project -
-	// STAGE_ID — change of stage - CREATED_BY — change of task author -
-	// RESPONSIBLE_ID — change of executor - ACCOMPLICES — change of
-	// participants - AUDITORS — change of auditors - DEADLINE — change of
-	// deadline - START_DATE_PLAN — change of planned start date - END_DATE_PLAN
-	// — change of planned end date - DURATION_PLAN — change of planned
-	// duration - DURATION_PLAN_SECONDS — change of planned duration in seconds -
-	// DURATION_FACT — change of actual duration - TIME_ESTIMATE — change of
-	// time estimate - TIME_SPENT_IN_LOGS — change of actual time spent in logs -
-	// TAGS — change of task tags - DEPENDS_ON — change of task dependencies -
-	// FILES — change of file list - UF_TASK_WEBDAV_FILES — change of user
-	// field with files - CHECKLIST_ITEM_CREATE — creation of a checklist item -
-	// CHECKLIST_ITEM_RENAME — renaming of a checklist item -
-	// CHECKLIST_ITEM_REMOVE — deletion of a checklist item -
-	// CHECKLIST_ITEM_CHECK — marking a checklist item as completed -
-	// CHECKLIST_ITEM_UNCHECK — unchecking a checklist item - ADD_IN_REPORT —
-	// change of the "add to report" flag - TASK_CONTROL — change of result
-	// control - ALLOW_TIME_TRACKING — enabling or disabling time tracking -
-	// ALLOW_CHANGE_DEADLINE — allowing or prohibiting deadline changes - FLOW_ID
-	// — change of flow
+	// Type of the history event. Possible values for field:
+	//
+	//   - TITLE — change of task title
+	//   - DESCRIPTION — change of task description
+	//   - REAL_STATUS — change of actual status
+	//   - STATUS — change of task status
+	//   - PRIORITY — change of priority
+	//   - MARK — change of task rating
+	//   - COMMENT — addition of a comment
+	//   - DELETE — deletion of a task
+	//   - NEW — creation of a new task
+	//   - RENEW — restoration of a task
+	//   - MOVE_TO_BACKLOG — moving a task to the backlog
+	//   - MOVE_TO_SPRINT — moving a task to a sprint
+	//   - PARENT_ID — change of parent task
+	//   - GROUP_ID — change of working group/project
+	//   - STAGE_ID — change of stage
+	//   - CREATED_BY — change of task author
+	//   - RESPONSIBLE_ID — change of executor
+	//   - ACCOMPLICES — change of participants
+	//   - AUDITORS — change of auditors
+	//   - DEADLINE — change of deadline
+	//   - START_DATE_PLAN — change of planned start date
+	//   - END_DATE_PLAN — change of planned end date
+	//   - DURATION_PLAN — change of planned duration
+	//   - DURATION_PLAN_SECONDS — change of planned duration in seconds
+	//   - DURATION_FACT — change of actual duration
+	//   - TIME_ESTIMATE — change of time estimate
+	//   - TIME_SPENT_IN_LOGS — change of actual time spent in logs
+	//   - TAGS — change of task tags
+	//   - DEPENDS_ON — change of task dependencies
+	//   - FILES — change of file list
+	//   - UF_TASK_WEBDAV_FILES — change of user field with files
+	//   - CHECKLIST_ITEM_CREATE — creation of a checklist item
+	//   - CHECKLIST_ITEM_RENAME — renaming of a checklist item
+	//   - CHECKLIST_ITEM_REMOVE — deletion of a checklist item
+	//   - CHECKLIST_ITEM_CHECK — marking a checklist item as completed
+	//   - CHECKLIST_ITEM_UNCHECK — unchecking a checklist item
+	//   - ADD_IN_REPORT — change of the "add to report" flag
+	//   - TASK_CONTROL — change of result control
+	//   - ALLOW_TIME_TRACKING — enabling or disabling time tracking
+	//   - ALLOW_CHANGE_DEADLINE — allowing or prohibiting deadline changes
+	//   - FLOW_ID — change of flow
 	Field b24.Opt[TaskHistoryListParamsFilterField] `json:"field,omitzero"`
-	// The object describes what change occurred: - from — value before the
-	// change - to — value after the change The type of value depends on the
-	// event: for a new comment — ID of the comment, for a checklist item change
-	// — text of the item, for adding an auditor — user identifier, and so on
+	// The object describes what change occurred:
+	//
+	//   - from — value before the change
+	//   - to — value after the change
+	//
+	// The type of value depends on the event: for a new comment — ID of the
+	// comment, for a checklist item change — text of the item, for adding an
+	// auditor — user identifier, and so on
 	Value map[string]any `json:"value,omitzero"`
 	// An object with user description who performed the action
 	User *TaskHistoryListParamsFilterUser `json:"user,omitzero"`
@@ -5697,38 +5880,58 @@ type TaskHistoryListItem struct {
 	ID b24.Int `json:"id"`
 	// Date and time of the event creation in ISO 8601 format
 	CreatedDate b24.String `json:"createdDate"`
-	// Type of the history event. Possible values for field: - TITLE — change of
-	// task title - DESCRIPTION — change of task description - REAL_STATUS —
-	// change of actual status - STATUS — change of task status - PRIORITY —
-	// change of priority - MARK — change of task rating - COMMENT — addition
-	// of a comment - DELETE — deletion of a task - NEW — creation of a new
-	// task - RENEW — restoration of a task - MOVE_TO_BACKLOG — moving a task
-	// to the backlog - MOVE_TO_SPRINT — moving a task to a sprint - PARENT_ID
-	// — change of parent task - GROUP_ID — change of working group/project -
-	// STAGE_ID — change of stage - CREATED_BY — change of task author -
-	// RESPONSIBLE_ID — change of executor - ACCOMPLICES — change of
-	// participants - AUDITORS — change of auditors - DEADLINE — change of
-	// deadline - START_DATE_PLAN — change of planned start date - END_DATE_PLAN
-	// — change of planned end date - DURATION_PLAN — change of planned
-	// duration - DURATION_PLAN_SECONDS — change of planned duration in seconds -
-	// DURATION_FACT — change of actual duration - TIME_ESTIMATE — change of
-	// time estimate - TIME_SPENT_IN_LOGS — change of actual time spent in logs -
-	// TAGS — change of task tags - DEPENDS_ON — change of task dependencies -
-	// FILES — change of file list - UF_TASK_WEBDAV_FILES — change of user
-	// field with files - CHECKLIST_ITEM_CREATE — creation of a checklist item -
-	// CHECKLIST_ITEM_RENAME — renaming of a checklist item -
-	// CHECKLIST_ITEM_REMOVE — deletion of a checklist item -
-	// CHECKLIST_ITEM_CHECK — marking a checklist item as completed -
-	// CHECKLIST_ITEM_UNCHECK — unchecking a checklist item - ADD_IN_REPORT —
-	// change of the "add to report" flag - TASK_CONTROL — change of result
-	// control - ALLOW_TIME_TRACKING — enabling or disabling time tracking -
-	// ALLOW_CHANGE_DEADLINE — allowing or prohibiting deadline changes - FLOW_ID
-	// — change of flow
+	// Type of the history event. Possible values for field:
+	//
+	//   - TITLE — change of task title
+	//   - DESCRIPTION — change of task description
+	//   - REAL_STATUS — change of actual status
+	//   - STATUS — change of task status
+	//   - PRIORITY — change of priority
+	//   - MARK — change of task rating
+	//   - COMMENT — addition of a comment
+	//   - DELETE — deletion of a task
+	//   - NEW — creation of a new task
+	//   - RENEW — restoration of a task
+	//   - MOVE_TO_BACKLOG — moving a task to the backlog
+	//   - MOVE_TO_SPRINT — moving a task to a sprint
+	//   - PARENT_ID — change of parent task
+	//   - GROUP_ID — change of working group/project
+	//   - STAGE_ID — change of stage
+	//   - CREATED_BY — change of task author
+	//   - RESPONSIBLE_ID — change of executor
+	//   - ACCOMPLICES — change of participants
+	//   - AUDITORS — change of auditors
+	//   - DEADLINE — change of deadline
+	//   - START_DATE_PLAN — change of planned start date
+	//   - END_DATE_PLAN — change of planned end date
+	//   - DURATION_PLAN — change of planned duration
+	//   - DURATION_PLAN_SECONDS — change of planned duration in seconds
+	//   - DURATION_FACT — change of actual duration
+	//   - TIME_ESTIMATE — change of time estimate
+	//   - TIME_SPENT_IN_LOGS — change of actual time spent in logs
+	//   - TAGS — change of task tags
+	//   - DEPENDS_ON — change of task dependencies
+	//   - FILES — change of file list
+	//   - UF_TASK_WEBDAV_FILES — change of user field with files
+	//   - CHECKLIST_ITEM_CREATE — creation of a checklist item
+	//   - CHECKLIST_ITEM_RENAME — renaming of a checklist item
+	//   - CHECKLIST_ITEM_REMOVE — deletion of a checklist item
+	//   - CHECKLIST_ITEM_CHECK — marking a checklist item as completed
+	//   - CHECKLIST_ITEM_UNCHECK — unchecking a checklist item
+	//   - ADD_IN_REPORT — change of the "add to report" flag
+	//   - TASK_CONTROL — change of result control
+	//   - ALLOW_TIME_TRACKING — enabling or disabling time tracking
+	//   - ALLOW_CHANGE_DEADLINE — allowing or prohibiting deadline changes
+	//   - FLOW_ID — change of flow
 	Field TaskHistoryListItemField `json:"field"`
-	// The object describes what change occurred: - from — value before the
-	// change - to — value after the change The type of value depends on the
-	// event: for a new comment — ID of the comment, for a checklist item change
-	// — text of the item, for adding an auditor — user identifier, and so on
+	// The object describes what change occurred:
+	//
+	//   - from — value before the change
+	//   - to — value after the change
+	//
+	// The type of value depends on the event: for a new comment — ID of the
+	// comment, for a checklist item change — text of the item, for adding an
+	// auditor — user identifier, and so on
 	Value TaskHistoryListItemValue `json:"value"`
 	// An object with user description who performed the action
 	User TaskHistoryListItemUser `json:"user"`
@@ -6028,8 +6231,8 @@ func (v *TaskHistoryListItemField) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The order parameter contains a task field that cannot be sorted or a
-// non-existent field
+//   - 0: The order parameter contains a task field that cannot be sorted or
+//     a non-existent field
 func TaskList(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) (*TaskListResult, error) {
 	var out TaskListResult
 	if err := b24.Invoke(ctx, c, TaskListCommand(p).Request, &out, opts...); err != nil {
@@ -6072,77 +6275,158 @@ func TaskListExport(ctx context.Context, c b24.Caller, p TaskListParams, opts ..
 // TaskListParams holds the parameters of tasks.task.list.
 type TaskListParams struct {
 	// An object for sorting the task list in the format {"field_1": "value_1", ...
-	// "field_N": "value_N"}. The sorting direction can take the following values:
-	// - asc — ascending - desc — descending By default, it sorts in descending
-	// order by ID. The field for sorting can take the following values: - ID —
-	// task identifier - TITLE — task title - TIME_SPENT_IN_LOGS — time spent
-	// recorded in the change history - DATE_START — task start date -
-	// CREATED_DATE — task creation date - CHANGED_DATE — last task
-	// modification date - CLOSED_DATE — task completion date - ACTIVITY_DATE —
-	// date of last activity - START_DATE_PLAN — planned start date for task
-	// execution - END_DATE_PLAN — planned completion date for task execution -
-	// DEADLINE — task deadline - REAL_STATUS — task status - STATUS_COMPLETE
-	// — task completion flag - PRIORITY — task priority - MARK — task
-	// performance rating - CREATED_BY_LAST_NAME — last name of the Creator -
-	// RESPONSIBLE_LAST_NAME — last name of the Participant - GROUP_ID —
-	// identifier of the working group - TIME_ESTIMATE — time allocated for the
-	// task - ALLOW_CHANGE_DEADLINE — flag allowing the Participant to change the
-	// deadline - ALLOW_TIME_TRACKING — flag enabling time tracking for the task
-	// - MATCH_WORK_TIME — flag indicating the need to skip weekends - FAVORITE
-	// — flag indicating that the task has been added to favorites - SORTING —
-	// sorting index - IS_PINNED — pinned status - IS_PINNED_IN_GROUP — pinned
-	// in group status. Default: ID.
+	// "field_N": "value_N"}.
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// By default, it sorts in descending order by ID.
+	//
+	// The field for sorting can take the following values:
+	//
+	//   - ID — task identifier
+	//   - TITLE — task title
+	//   - TIME_SPENT_IN_LOGS — time spent recorded in the change history
+	//   - DATE_START — task start date
+	//   - CREATED_DATE — task creation date
+	//   - CHANGED_DATE — last task modification date
+	//   - CLOSED_DATE — task completion date
+	//   - ACTIVITY_DATE — date of last activity
+	//   - START_DATE_PLAN — planned start date for task execution
+	//   - END_DATE_PLAN — planned completion date for task execution
+	//   - DEADLINE — task deadline
+	//   - REAL_STATUS — task status
+	//   - STATUS_COMPLETE — task completion flag
+	//   - PRIORITY — task priority
+	//   - MARK — task performance rating
+	//   - CREATED_BY_LAST_NAME — last name of the Creator
+	//   - RESPONSIBLE_LAST_NAME — last name of the Participant
+	//   - GROUP_ID — identifier of the working group
+	//   - TIME_ESTIMATE — time allocated for the task
+	//   - ALLOW_CHANGE_DEADLINE — flag allowing the Participant to change the
+	//     deadline
+	//   - ALLOW_TIME_TRACKING — flag enabling time tracking for the task
+	//   - MATCH_WORK_TIME — flag indicating the need to skip weekends
+	//   - FAVORITE — flag indicating that the task has been added to favorites
+	//   - SORTING — sorting index
+	//   - IS_PINNED — pinned status
+	//   - IS_PINNED_IN_GROUP — pinned in group status
+	//
+	// Default: ID.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// An object for filtering the task list in the format {"field_1": "value_1",
 	// ... "field_N": "value_N"}. The filterable fields can take the following
-	// values: - ID — task identifier - PARENT_ID — parent task identifier -
-	// GROUP_ID — working group identifier - CREATED_BY — Creator -
-	// STATUS_CHANGED_BY — user who last changed the task status - PRIORITY —
-	// priority - FORUM_TOPIC_ID — forum topic identifier - RESPONSIBLE_ID —
-	// Participant - TITLE — task title (can search by pattern [\%_]) - TAG —
-	// task tag - REAL_STATUS — task status. Corresponds to the status field in
-	// the response. - 2 — waiting for execution - 3 — in progress - 4 —
-	// awaiting control - 5 — completed - 6 — postponed - STATUS — status for
-	// sorting. Corresponds to the subStatus field in the response. Similar to
-	// REAL_STATUS, but has three additional meta-statuses: - -3 — task is almost
-	// overdue - -2 — unviewed task - -1 — overdue task - MARK — rating -
-	// SITE_ID — site identifier - ADD_IN_REPORT — task in report - DATE_START
-	// — start date - DEADLINE — deadline - CREATED_DATE — creation date -
-	// CLOSED_DATE — completion date - CHANGED_DATE — last modification date -
-	// ACCOMPLICE — identifier of the Participant - AUDITOR — identifier of the
-	// auditor - DEPENDS_ON — identifier of the previous task - ONLY_ROOT_TASKS
-	// — only root tasks and subtasks without access to the parent - STAGE_ID —
-	// stage - SPRINT_ID — sprint identifier - BACKLOG_ID — backlog identifier
-	// - UF_CRM_TASK — binding to CRM entities To get tasks from Favorites, add
-	// the filter parameter $filter[::SUBFILTER-PARAMS][FAVORITE]=Y. You can
-	// specify the type of filtering before the name of the filterable field: - !
-	// — not equal - < — less than - <= — less than or equal to - > —
-	// greater than - >= — greater than or equal to By default, records are not
-	// filtered
+	// values:
+	//
+	//   - ID — task identifier
+	//   - PARENT_ID — parent task identifier
+	//   - GROUP_ID — working group identifier
+	//   - CREATED_BY — Creator
+	//   - STATUS_CHANGED_BY — user who last changed the task status
+	//   - PRIORITY — priority
+	//   - FORUM_TOPIC_ID — forum topic identifier
+	//   - RESPONSIBLE_ID — Participant
+	//   - TITLE — task title (can search by pattern [\%_])
+	//   - TAG — task tag
+	//   - REAL_STATUS — task status. Corresponds to the status field in the
+	//     response.
+	//     ◦ 2 — waiting for execution
+	//     ◦ 3 — in progress
+	//     ◦ 4 — awaiting control
+	//     ◦ 5 — completed
+	//     ◦ 6 — postponed
+	//   - STATUS — status for sorting. Corresponds to the subStatus field in
+	//     the response. Similar to REAL_STATUS, but has three additional
+	//     meta-statuses:
+	//     ◦ -3 — task is almost overdue
+	//     ◦ -2 — unviewed task
+	//     ◦ -1 — overdue task
+	//   - MARK — rating
+	//   - SITE_ID — site identifier
+	//   - ADD_IN_REPORT — task in report
+	//   - DATE_START — start date
+	//   - DEADLINE — deadline
+	//   - CREATED_DATE — creation date
+	//   - CLOSED_DATE — completion date
+	//   - CHANGED_DATE — last modification date
+	//   - ACCOMPLICE — identifier of the Participant
+	//   - AUDITOR — identifier of the auditor
+	//   - DEPENDS_ON — identifier of the previous task
+	//   - ONLY_ROOT_TASKS — only root tasks and subtasks without access to the
+	//     parent
+	//   - STAGE_ID — stage
+	//   - SPRINT_ID — sprint identifier
+	//   - BACKLOG_ID — backlog identifier
+	//   - UF_CRM_TASK — binding to CRM entities
+	//
+	// To get tasks from Favorites, add the filter parameter
+	// $filter[::SUBFILTER-PARAMS][FAVORITE]=Y.
+	//
+	// You can specify the type of filtering before the name of the filterable
+	// field:
+	//
+	//   - ! — not equal
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - > — greater than
+	//   - >= — greater than or equal to
+	//
+	// By default, records are not filtered.
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// An array containing a list of fields to select. By default, the system
-	// returns only those fields stored in the record — without additional data
-	// calculated on the fly. Always specify fields in select. The default set of
-	// fields may change.
+	// An array containing a list of fields to select.
+	//
+	// By default, the system returns only those fields stored in the record —
+	// without additional data calculated on the fly.
+	//
+	// Always specify fields in select. The default set of fields may change.
 	Select []string `json:"select,omitzero"`
-	// Additional information that can be retrieved about the task: -
-	// WITH_RESULT_INFO — information about the result in the task -
-	// WITH_TIMER_INFO — data on time spent - WITH_PARSED_DESCRIPTION —
-	// description with HTML markup
-	Params map[string]any `json:"params,omitzero"`
-	// This parameter is used to manage pagination. The page size is always static
-	// — 50 records. To select the second page of results, you need to pass the
-	// value 50. To select the third page of results — the value 100, and so on.
-	// The formula for calculating the start parameter value: start = (N - 1) * 50,
-	// where N — the desired page number
+	// Additional information that can be retrieved about the task:
+	//
+	//   - WITH_RESULT_INFO — information about the result in the task
+	//   - WITH_TIMER_INFO — data on time spent
+	//   - WITH_PARSED_DESCRIPTION — description with HTML markup
+	Params *TaskListParamsParams `json:"params,omitzero"`
+	// This parameter is used to manage pagination.
+	//
+	// The page size is always static — 50 records.
+	//
+	// To select the second page of results, you need to pass the value 50. To
+	// select the third page of results — the value 100, and so on.
+	//
+	// The formula for calculating the start parameter value:
+	//
+	// start = (N - 1) * 50, where N — the desired page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
+}
+
+// TaskListParamsParams is the params value of tasks.task.list.
+type TaskListParamsParams struct {
+	WithParsedDescription b24.Opt[bool] `json:"WITH_PARSED_DESCRIPTION,omitzero"`
+	WithResultInfo        b24.Opt[bool] `json:"WITH_RESULT_INFO,omitzero"`
+	WithTimerInfo         b24.Opt[bool] `json:"WITH_TIMER_INFO,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListParamsParams) UnmarshalJSON(data []byte) error {
+	type plain TaskListParamsParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListParamsParams) MarshalJSON() ([]byte, error) {
+	type plain TaskListParamsParams
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskListItem is one row of tasks.task.list.
@@ -6321,29 +6605,69 @@ func TaskListV3Command(p TaskListV3Params) b24.Command[*TaskListV3Result] {
 // TaskListV3Params holds the parameters of tasks.task.list.
 type TaskListV3Params struct {
 	// List of fields to be returned in the response. If select is not specified,
-	// the method returns only the id of the task. Field names for select match the
-	// keys of the task object from the Task object block
+	// the method returns only the id of the task.
+	//
+	// Field names for select match the keys of the task object from the Task
+	// object block
 	Select []string `json:"select,omitzero"`
-	// Task filtering conditions in the format: - ["field", "operator", value] -
-	// ["field", value], default operator = In REST 3.0, filtering by the id field
-	// is supported for tasks. More details about filtering in REST 3.0. Default:
-	// =.
+	// Task filtering conditions in the format:
+	//
+	//   - ["field", "operator", value]
+	//   - ["field", value], default operator =
+	//
+	// In REST 3.0, filtering by the id field is supported for tasks.
+	//
+	// More details about filtering in REST 3.0. Default: =.
 	Filter []any `json:"filter,omitzero"`
-	// Sorting of results in the { "field": "value" } format. Available values: -
-	// ASC — ascending - DESC — descending Available fields for sorting: id,
-	// title, creatorId, created, responsibleId, deadline, startPlan, endPlan,
-	// groupId, priority, status, started, estimatedTime, changed, closed,
-	// activity, mark, allowsChangeDeadline, allowsTimeTracking. See the field
-	// descriptions in the Task object block By default, tasks are sorted by id in
-	// ascending order. Default: id.
+	// Sorting of results in the { "field": "value" } format.
+	//
+	// Available values:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
+	//
+	// Available fields for sorting: id, title, creatorId, created, responsibleId,
+	// deadline, startPlan, endPlan, groupId, priority, status, started,
+	// estimatedTime, changed, closed, activity, mark, allowsChangeDeadline,
+	// allowsTimeTracking.
+	//
+	// See the field descriptions in the Task object block.
+	//
+	// By default, tasks are sorted by id in ascending order. Default: id.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of tasks
-	// per page, default 50, maximum 1000 - offset — task offset. If page and
-	// limit are provided, the offset is calculated automatically. Default: 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of tasks per page, default 50, maximum 1000
+	//   - offset — task offset. If page and limit are provided, the offset is
+	//     calculated automatically
+	//
+	// Default: 50.
+	Pagination *TaskListV3ParamsPagination `json:"pagination,omitzero"`
+}
+
+// TaskListV3ParamsPagination is the pagination value of tasks.task.list.
+type TaskListV3ParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskListV3ParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain TaskListV3ParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskListV3ParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain TaskListV3ParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskListV3Item is one row of tasks.task.list.
@@ -6401,7 +6725,7 @@ func (v TaskListV3Result) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The value of the id parameter is of an incorrect type
+//   - 0: The value of the id parameter is of an incorrect type
 func TaskMute(ctx context.Context, c b24.Caller, p TaskMuteParams, opts ...b24.CallOption) (*TaskMuteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -6426,8 +6750,10 @@ func TaskMuteCommand(p TaskMuteParams) b24.Command[*TaskMuteResult] {
 
 // TaskMuteParams holds the parameters of tasks.task.mute.
 type TaskMuteParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -6907,8 +7233,10 @@ func TaskPauseCommand(p TaskPauseParams) b24.Command[*TaskPauseResult] {
 
 // TaskPauseParams holds the parameters of tasks.task.pause.
 type TaskPauseParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -7386,8 +7714,10 @@ func TaskPinCommand(p TaskPinParams) b24.Command[*TaskPinResult] {
 
 // TaskPinParams holds the parameters of tasks.task.pin.
 type TaskPinParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -7792,8 +8122,10 @@ func TaskRenewCommand(p TaskRenewParams) b24.Command[*TaskRenewResult] {
 
 // TaskRenewParams holds the parameters of tasks.task.renew.
 type TaskRenewParams struct {
-	// The identifier of the task. The task identifier can be obtained when
-	// creating a new task or by using the get task list method. Required.
+	// The identifier of the task.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -8297,9 +8629,10 @@ func (p TaskResultAddParams) validate() error {
 
 // TaskResultAddParamsFields is the fields value of tasks.task.result.add.
 type TaskResultAddParamsFields struct {
-	// Task identifier. The identifier can be obtained when creating a task,
-	// getting a task, or using the old method of getting a list of tasks.
-	// Required.
+	// Task identifier.
+	//
+	// The identifier can be obtained when creating a task, getting a task, or
+	// using the old method of getting a list of tasks. Required.
 	TaskID int64 `json:"taskId"`
 	// Result text. Required.
 	Text string `json:"text"`
@@ -8466,8 +8799,10 @@ func (p TaskResultAddfromchatmessageParams) validate() error {
 // TaskResultAddfromchatmessageParamsFields is the fields value of
 // tasks.task.result.addfromchatmessage.
 type TaskResultAddfromchatmessageParamsFields struct {
-	// Identifier of the task chat message. The identifier can be obtained when
-	// sending a message using the tasks.task.chat.message.send method. Required.
+	// Identifier of the task chat message.
+	//
+	// The identifier can be obtained when sending a message using the
+	// tasks.task.chat.message.send method. Required.
 	MessageID int64 `json:"messageId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8601,9 +8936,10 @@ func TaskResultAddFromCommentCommand(p TaskResultAddFromCommentParams) b24.Comma
 // TaskResultAddFromCommentParams holds the parameters of
 // tasks.task.result.addFromComment.
 type TaskResultAddFromCommentParams struct {
-	// The identifier of the comment to be pinned as a result. The comment
-	// identifier can be obtained when adding a new comment or by using the method
-	// to get the list of comments. Required.
+	// The identifier of the comment to be pinned as a result.
+	//
+	// The comment identifier can be obtained when adding a new comment or by using
+	// the method to get the list of comments. Required.
 	CommentID int64 `json:"commentId"`
 }
 
@@ -8633,18 +8969,26 @@ type TaskResultAddFromCommentResult struct {
 	CreatedAt b24.String `json:"createdAt"`
 	// The date and time of the last modification of the result in ISO 8601 format
 	UpdatedAt b24.String `json:"updatedAt"`
-	// The status of the result. Possible values: - 0 — result is open - 1 —
-	// result is closed The result becomes closed after the task is completed and
-	// retains this status after the task is resumed. Only new results in an
-	// unfinished task will be open. A comment with an open result cannot be added
-	// again to the result. If the result is closed, adding is possible
+	// The status of the result. Possible values:
+	//
+	//   - 0 — result is open
+	//   - 1 — result is closed
+	//
+	// The result becomes closed after the task is completed and retains this
+	// status after the task is resumed. Only new results in an unfinished task
+	// will be open.
+	//
+	// A comment with an open result cannot be added again to the result. If the
+	// result is closed, adding is possible
 	Status b24.Int `json:"status"`
 	// The text of the result
 	Text b24.String `json:"text"`
 	// The formatted text of the result
 	FormattedText b24.String `json:"formattedText"`
-	// Has a value of null. The list of files attached to the result can be
-	// obtained using the method tasks.task.result.list
+	// Has a value of null.
+	//
+	// The list of files attached to the result can be obtained using the method
+	// tasks.task.result.list
 	Files b24.String `json:"files"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -8785,9 +9129,10 @@ func TaskResultDeleteFromCommentCommand(p TaskResultDeleteFromCommentParams) b24
 // TaskResultDeleteFromCommentParams holds the parameters of
 // tasks.task.result.deleteFromComment.
 type TaskResultDeleteFromCommentParams struct {
-	// The identifier of the comment for which the result needs to be unpinned. The
-	// comment identifier can be obtained when adding a new comment or by using the
-	// get list of comments method for the task. Required.
+	// The identifier of the comment for which the result needs to be unpinned.
+	//
+	// The comment identifier can be obtained when adding a new comment or by using
+	// the get list of comments method for the task. Required.
 	CommentID int64 `json:"commentId"`
 }
 
@@ -8845,9 +9190,10 @@ func TaskResultListCommand(p TaskResultListParams) b24.Command[[]TaskResultListI
 
 // TaskResultListParams holds the parameters of tasks.task.result.list.
 type TaskResultListParams struct {
-	// The identifier of the task from which to retrieve results. The task
-	// identifier can be obtained when creating a new task or by using the get task
-	// list method. Required.
+	// The identifier of the task from which to retrieve results.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -8946,43 +9292,85 @@ func TaskResultListV3Command(p TaskResultListV3Params) b24.Command[*TaskResultLi
 // TaskResultListV3Params holds the parameters of tasks.task.result.list.
 type TaskResultListV3Params struct {
 	// An object for sorting the list of results in the format {"field_1":
-	// "value_1", ... "field_N": "value_N"}. The sorting direction can take the
-	// following values: - ASC — ascending - DESC — descending The field for
-	// sorting can take the following values: - id — result identifier - authorId
-	// — author identifier of the result - createdAt — creation date of the
-	// result - updatedAt — update date of the result - status — status of the
-	// result - messageId — chat message identifier
+	// "value_1", ... "field_N": "value_N"}.
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
+	//
+	// The field for sorting can take the following values:
+	//
+	//   - id — result identifier
+	//   - authorId — author identifier of the result
+	//   - createdAt — creation date of the result
+	//   - updatedAt — update date of the result
+	//   - status — status of the result
+	//   - messageId — chat message identifier
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// An array of conditions for filtering the list of results. Be sure to pass
-	// the condition for taskId. Each condition is an array with the field name,
-	// operator, and value. For the operator =, you can only pass the field name
-	// and value. Condition formats: - ["taskId", 51] - ["id", ">=", 17] - ["id",
-	// "in", [17, 18, 19]] Available filter operators: =, >, <, <=, >=, !=, in,
-	// between. - = — equals - > — greater than - < — less than - <= — less
-	// than or equal to - >= — greater than or equal to - != — not equal - in
-	// — is in the list of values - between — is within the range of values The
-	// filterable field can take the following values: - taskId — task
-	// identifier. Required field - id — result identifier - authorId — author
-	// identifier of the result - status — status of the result. Possible values:
-	// open, closed - messageId — chat message identifier from which the result
-	// was created. Required.
+	// the condition for taskId.
+	//
+	// Each condition is an array with the field name, operator, and value. For the
+	// operator =, you can only pass the field name and value.
+	//
+	// Condition formats:
+	//
+	//   - ["taskId", 51]
+	//   - ["id", ">=", 17]
+	//   - ["id", "in", [17, 18, 19]]
+	//
+	// Available filter operators: =, >, <, <=, >=, !=, in, between.
+	//
+	//   - = — equals
+	//   - > — greater than
+	//   - < — less than
+	//   - <= — less than or equal to
+	//   - >= — greater than or equal to
+	//   - != — not equal
+	//   - in — is in the list of values
+	//   - between — is within the range of values
+	//
+	// The filterable field can take the following values:
+	//
+	//   - taskId — task identifier. Required field
+	//   - id — result identifier
+	//   - authorId — author identifier of the result
+	//   - status — status of the result. Possible values: open, closed
+	//   - messageId — chat message identifier from which the result was
+	//     created
+	//
+	// Required.
 	Filter []any `json:"filter"`
-	// An array of fields to select. If the parameter is not passed, the method
-	// will return the default fields. The field can take the following values: -
-	// id — result identifier - taskId — task identifier - text — result text
-	// - authorId — author identifier of the result - author — author data -
-	// createdAt — creation date of the result - updatedAt — update date of the
-	// result - status — status of the result - fileIds — identifiers of result
-	// files - rights — current user's rights on the result - messageId — chat
-	// message identifier
+	// An array of fields to select.
+	//
+	// If the parameter is not passed, the method will return the default fields.
+	//
+	// The field can take the following values:
+	//
+	//   - id — result identifier
+	//   - taskId — task identifier
+	//   - text — result text
+	//   - authorId — author identifier of the result
+	//   - author — author data
+	//   - createdAt — creation date of the result
+	//   - updatedAt — update date of the result
+	//   - status — status of the result
+	//   - fileIds — identifiers of result files
+	//   - rights — current user's rights on the result
+	//   - messageId — chat message identifier
 	Select []string `json:"select,omitzero"`
-	// An object for managing pagination. Pagination parameters: - page — page
-	// number - limit — number of items per page - offset — offset from the
-	// beginning of the list
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// An object for managing pagination.
+	//
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of items per page
+	//   - offset — offset from the beginning of the list
+	Pagination *TaskResultListV3ParamsPagination `json:"pagination,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -8994,6 +9382,27 @@ func (p TaskResultListV3Params) validate() error {
 		}
 	}
 	return nil
+}
+
+// TaskResultListV3ParamsPagination is the pagination value of
+// tasks.task.result.list.
+type TaskResultListV3ParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResultListV3ParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain TaskResultListV3ParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResultListV3ParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain TaskResultListV3ParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskResultListV3Item is one row of tasks.task.result.list.
@@ -9210,7 +9619,7 @@ func (v TaskResultUpdateResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The value of taskId is of an incorrect type
+//   - 0: The value of taskId is of an incorrect type
 func TaskStart(ctx context.Context, c b24.Caller, p TaskStartParams, opts ...b24.CallOption) (*TaskStartResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -9235,8 +9644,10 @@ func TaskStartCommand(p TaskStartParams) b24.Command[*TaskStartResult] {
 
 // TaskStartParams holds the parameters of tasks.task.start.
 type TaskStartParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -9715,8 +10126,10 @@ func TaskStartwatchCommand(p TaskStartwatchParams) b24.Command[*TaskStartwatchRe
 
 // TaskStartwatchParams holds the parameters of tasks.task.startwatch.
 type TaskStartwatchParams struct {
-	// The identifier of the task. The task identifier can be obtained when
-	// creating a new task or by using the get task list method. Required.
+	// The identifier of the task.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -10199,8 +10612,10 @@ func TaskStopwatchCommand(p TaskStopwatchParams) b24.Command[*TaskStopwatchResul
 
 // TaskStopwatchParams holds the parameters of tasks.task.stopwatch.
 type TaskStopwatchParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 }
 
@@ -10655,7 +11070,7 @@ func (v TaskStopwatchResultTaskResponsible) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The value in the id parameter is of an incorrect type.
+//   - 0: The value in the id parameter is of an incorrect type.
 func TaskUnmute(ctx context.Context, c b24.Caller, p TaskUnmuteParams, opts ...b24.CallOption) (*TaskUnmuteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -10680,8 +11095,10 @@ func TaskUnmuteCommand(p TaskUnmuteParams) b24.Command[*TaskUnmuteResult] {
 
 // TaskUnmuteParams holds the parameters of tasks.task.unmute.
 type TaskUnmuteParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -11135,7 +11552,7 @@ func (v TaskUnmuteResultTaskResponsible) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 0: The value specified in parameter id is of an incorrect type
+//   - 0: The value specified in parameter id is of an incorrect type
 func TaskUnpin(ctx context.Context, c b24.Caller, p TaskUnpinParams, opts ...b24.CallOption) (*TaskUnpinResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -11160,8 +11577,10 @@ func TaskUnpinCommand(p TaskUnpinParams) b24.Command[*TaskUnpinResult] {
 
 // TaskUnpinParams holds the parameters of tasks.task.unpin.
 type TaskUnpinParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	ID int64 `json:"id"`
 }
 
@@ -11567,16 +11986,36 @@ func TaskUpdateCommand(p TaskUpdateParams) b24.Command[*TaskUpdateResult] {
 
 // TaskUpdateParams holds the parameters of tasks.task.update.
 type TaskUpdateParams struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the get task list method. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// get task list method. Required.
 	TaskID int64 `json:"taskId"`
 	// Values of task fields. At least one field must be provided in the parameter;
-	// otherwise, the method will return an error. You can pass the SE_PARAMETER
-	// parameter to the method — a list of objects with additional task
-	// parameters. Possible values for the CODE codes: - 1 — deadlines are
-	// determined by the deadlines of subtasks - 2 — automatically complete the
-	// task when subtasks are completed (and vice versa) - 3 — do not complete
-	// the task without a result. Required.
+	// otherwise, the method will return an error.
+	//
+	// You can pass the SE_PARAMETER parameter to the method — a list of objects
+	// with additional task parameters. Possible values for the CODE codes:
+	//
+	//   - 1 — deadlines are determined by the deadlines of subtasks
+	//
+	//   - 2 — automatically complete the task when subtasks are completed (and
+	//     vice versa)
+	//
+	//   - 3 — do not complete the task without a result
+	//
+	//     SE_PARAMETER: [
+	//     {
+	//     VALUE: 'Y',
+	//     CODE: 3
+	//     },
+	//     {
+	//     VALUE: 'Y',
+	//     CODE: 2
+	//     }
+	//     ]
+	//
+	// Required.
 	Fields map[string]any `json:"fields"`
 }
 
@@ -11987,8 +12426,10 @@ func TaskUpdateV3Command(p TaskUpdateV3Params) b24.Command[*TaskUpdateV3Result] 
 
 // TaskUpdateV3Params holds the parameters of tasks.task.update.
 type TaskUpdateV3Params struct {
-	// Task identifier. The task identifier can be obtained when creating a new
-	// task or by using the old method of getting the task list. Required.
+	// Task identifier.
+	//
+	// The task identifier can be obtained when creating a new task or by using the
+	// old method of getting the task list. Required.
 	ID int64 `json:"id"`
 	// Values of the task fields to be updated. Description of all task fields.
 	// Required.

@@ -22,8 +22,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {fields} Required parameter fields
-// is missing or empty
+//   - 400: Could not find value for parameter {fields} Required parameter
+//     fields is missing or empty
 func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -48,9 +48,15 @@ func TemplateAddCommand(p TemplateAddParams) b24.Command[b24.Int] {
 
 // TemplateAddParams holds the parameters of tasks.template.add.
 type TemplateAddParams struct {
-	// Fields of the new task template (detailed description). Required fields for
-	// creating a template: - TITLE — title of the task template - CREATED_BY —
-	// ID of the Creator - RESPONSIBLE_ID — ID of the Participant. Required.
+	// Fields of the new task template (detailed description).
+	//
+	// Required fields for creating a template:
+	//
+	//   - TITLE — title of the task template
+	//   - CREATED_BY — ID of the Creator
+	//   - RESPONSIBLE_ID — ID of the Participant
+	//
+	// Required.
 	Fields map[string]any `json:"fields"`
 }
 
@@ -82,8 +88,8 @@ func (p TemplateAddParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistAdd(ctx context.Context, c b24.Caller, p TemplateChecklistAddParams, opts ...b24.CallOption) (*TemplateChecklistAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -109,8 +115,10 @@ func TemplateChecklistAddCommand(p TemplateChecklistAddParams) b24.Command[*Temp
 // TemplateChecklistAddParams holds the parameters of
 // tasks.template.checklist.add.
 type TemplateChecklistAddParams struct {
-	// Identifier of the task template. The identifier of the task template can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The identifier of the task template can be obtained when creating a new
+	// template. Required.
 	TemplateID int64 `json:"templateId"`
 	// Fields of the created checklist item (detailed description). Required.
 	Fields TemplateChecklistAddParamsFields `json:"fields"`
@@ -136,26 +144,41 @@ func (p TemplateChecklistAddParams) validate() error {
 // TemplateChecklistAddParamsFields is the fields value of
 // tasks.template.checklist.add.
 type TemplateChecklistAddParamsFields struct {
-	// Text of the checklist item If PARENT_ID is passed with a value of 0, then
-	// TITLE is the name of the checklist. Required.
+	// Text of the checklist item
+	//
+	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
+	// checklist. Required.
 	Title string `json:"TITLE"`
-	// Identifier of the parent item. To create a new checklist, pass PARENT_ID
-	// with a value of 0. If there is no checklist item in the template with the
-	// specified PARENT_ID, the system will create a new checklist. Required.
+	// Identifier of the parent item.
+	//
+	// To create a new checklist, pass PARENT_ID with a value of 0.
+	//
+	// If there is no checklist item in the template with the specified PARENT_ID,
+	// the system will create a new checklist. Required.
 	ParentID int64 `json:"PARENT_ID"`
 	// Sort index. The lower the value, the higher the item in the list or sublist
 	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Status of the item. Possible values: - Y — completed - N — not completed
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed
+	//   - N — not completed
+	//
 	// Default is N. Default: N.
 	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values: - Y —
-	// important - N — ordinary
+	// Mark indicating that the item is important. Possible values:
+	//
+	//   - Y — important
+	//   - N — ordinary
 	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
 	// Object describing the participants of the checklist item. Key — user
 	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values: - 'TYPE': 'A' — Participant - 'TYPE':
-	// 'U' — Observer The system will add the participants of the checklist item
-	// to the task in the same roles
+	// Possible participant type values:
+	//
+	//   - 'TYPE': 'A' — Participant
+	//   - 'TYPE': 'U' — Observer
+	//
+	// The system will add the participants of the checklist item to the task in
+	// the same roles
 	Members map[string]any `json:"MEMBERS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -199,11 +222,13 @@ type TemplateChecklistAddCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistAddCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistAddCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -230,14 +255,19 @@ func (v TemplateChecklistAddCheckListItem) MarshalJSON() ([]byte, error) {
 type TemplateChecklistAddCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistAddCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistAddCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -365,8 +395,8 @@ func (v *TemplateChecklistAddCheckListItemMembersPersonalGender) UnmarshalJSON(d
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistAddAttachmentByContent(ctx context.Context, c b24.Caller, p TemplateChecklistAddAttachmentByContentParams, opts ...b24.CallOption) (*TemplateChecklistAddAttachmentByContentResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -394,12 +424,15 @@ func TemplateChecklistAddAttachmentByContentCommand(p TemplateChecklistAddAttach
 // TemplateChecklistAddAttachmentByContentParams holds the parameters of
 // tasks.template.checklist.addAttachmentByContent.
 type TemplateChecklistAddAttachmentByContentParams struct {
-	// Identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
+	// Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The checklist item identifier can be
-	// obtained when creating a new item or by using the method to get the list of
-	// items. Required.
+	// Identifier of the checklist item.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
+	// using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 	// Parameters of the created attachment (detailed description). Required.
 	AttachmentParameters TemplateChecklistAddAttachmentByContentParamsAttachmentParameters `json:"attachmentParameters"`
@@ -472,11 +505,13 @@ type TemplateChecklistAddAttachmentByContentCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistAddAttachmentByContentCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistAddAttachmentByContentCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -503,14 +538,19 @@ func (v TemplateChecklistAddAttachmentByContentCheckListItem) MarshalJSON() ([]b
 type TemplateChecklistAddAttachmentByContentCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistAddAttachmentByContentCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -639,8 +679,8 @@ func (v *TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGend
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistAddAttachmentsFromDisk(ctx context.Context, c b24.Caller, p TemplateChecklistAddAttachmentsFromDiskParams, opts ...b24.CallOption) (*TemplateChecklistAddAttachmentsFromDiskResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -668,19 +708,33 @@ func TemplateChecklistAddAttachmentsFromDiskCommand(p TemplateChecklistAddAttach
 // TemplateChecklistAddAttachmentsFromDiskParams holds the parameters of
 // tasks.template.checklist.addAttachmentsFromDisk.
 type TemplateChecklistAddAttachmentsFromDiskParams struct {
-	// Identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
+	// Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The checklist item identifier can be
-	// obtained when creating a new item or by using the method to get the list of
-	// items. Required.
+	// Identifier of the checklist item.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
+	// using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 	// An array of file identifiers from Drive. Prefix each identifier with n, for
-	// example, ["n5065", "n5067"]. You can obtain file identifiers in two ways.
-	// Use one of the file upload methods: - disk.storage.uploadfile -
-	// disk.folder.uploadfile Use one of the methods to get the list of files: -
-	// disk.storage.getchildren - disk.folder.getchildren. Required.
-	FilesIDs []any `json:"filesIds"`
+	// example, ["n5065", "n5067"].
+	//
+	// You can obtain file identifiers in two ways.
+	//
+	// Use one of the file upload methods:
+	//
+	//   - disk.storage.uploadfile
+	//   - disk.folder.uploadfile
+	//
+	// Use one of the methods to get the list of files:
+	//
+	//   - disk.storage.getchildren
+	//   - disk.folder.getchildren
+	//
+	// Required.
+	FilesIDs []string `json:"filesIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -732,11 +786,13 @@ type TemplateChecklistAddAttachmentsFromDiskCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments json.RawMessage `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -763,14 +819,19 @@ func (v TemplateChecklistAddAttachmentsFromDiskCheckListItem) MarshalJSON() ([]b
 type TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -875,8 +936,8 @@ func (v *TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGend
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistComplete(ctx context.Context, c b24.Caller, p TemplateChecklistCompleteParams, opts ...b24.CallOption) (*TemplateChecklistCompleteResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -903,12 +964,15 @@ func TemplateChecklistCompleteCommand(p TemplateChecklistCompleteParams) b24.Com
 // TemplateChecklistCompleteParams holds the parameters of
 // tasks.template.checklist.complete.
 type TemplateChecklistCompleteParams struct {
-	// Identifier of the task template. The identifier of the task template can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The identifier of the task template can be obtained when creating a new
+	// template. Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The identifier of the checklist item can
-	// be obtained when creating a new item or by using the method to get the list
-	// of items. Required.
+	// Identifier of the checklist item.
+	//
+	// The identifier of the checklist item can be obtained when creating a new
+	// item or by using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 }
 
@@ -955,11 +1019,13 @@ type TemplateChecklistCompleteCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistCompleteCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistCompleteCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -986,14 +1052,19 @@ func (v TemplateChecklistCompleteCheckListItem) MarshalJSON() ([]byte, error) {
 type TemplateChecklistCompleteCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistCompleteCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistCompleteCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -1120,8 +1191,8 @@ func (v *TemplateChecklistCompleteCheckListItemMembersPersonalGender) UnmarshalJ
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistDelete(ctx context.Context, c b24.Caller, p TemplateChecklistDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1148,12 +1219,15 @@ func TemplateChecklistDeleteCommand(p TemplateChecklistDeleteParams) b24.Command
 // TemplateChecklistDeleteParams holds the parameters of
 // tasks.template.checklist.delete.
 type TemplateChecklistDeleteParams struct {
-	// Identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
+	// Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The checklist item identifier can be
-	// obtained when creating a new item or by using the method to get the list of
-	// items. Required.
+	// Identifier of the checklist item.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
+	// using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 }
 
@@ -1191,8 +1265,8 @@ func (p TemplateChecklistDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistGet(ctx context.Context, c b24.Caller, p TemplateChecklistGetParams, opts ...b24.CallOption) (*TemplateChecklistGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1219,12 +1293,15 @@ func TemplateChecklistGetCommand(p TemplateChecklistGetParams) b24.Command[*Temp
 // TemplateChecklistGetParams holds the parameters of
 // tasks.template.checklist.get.
 type TemplateChecklistGetParams struct {
-	// Identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
+	// Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item in the template. The checklist item
-	// identifier can be obtained when creating a new item or by using the method
-	// to get the list of items. Required.
+	// Identifier of the checklist item in the template.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
+	// using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 }
 
@@ -1271,11 +1348,13 @@ type TemplateChecklistGetCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistGetCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments json.RawMessage `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -1302,14 +1381,19 @@ func (v TemplateChecklistGetCheckListItem) MarshalJSON() ([]byte, error) {
 type TemplateChecklistGetCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistGetCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistGetCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -1413,8 +1497,8 @@ func (v *TemplateChecklistGetCheckListItemMembersPersonalGender) UnmarshalJSON(d
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Access to the task template is denied Insufficient rights to read the
-// template
+//   - 400: Access to the task template is denied Insufficient rights to read
+//     the template
 //
 // The docs give no shape for the result, so it is returned as raw JSON.
 func TemplateChecklistList(ctx context.Context, c b24.Caller, p TemplateChecklistListParams, opts ...b24.CallOption) (json.RawMessage, error) {
@@ -1443,40 +1527,65 @@ func TemplateChecklistListCommand(p TemplateChecklistListParams) b24.Command[jso
 // TemplateChecklistListParams holds the parameters of
 // tasks.template.checklist.list.
 type TemplateChecklistListParams struct {
-	// Identifier of the task template. The identifier of the task template can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The identifier of the task template can be obtained when creating a new
+	// template. Required.
 	TemplateID int64 `json:"templateId"`
 	// Filter for selecting checklist items in the form { "field": "value", ... }.
-	// You can filter by the following fields: - ID — identifier of the checklist
-	// item - TEMPLATE_ID — identifier of the task template - PARENT_ID —
-	// identifier of the parent item - TITLE — text of the checklist item -
-	// SORT_INDEX — sort index - IS_COMPLETE — completion status of the item -
-	// IS_IMPORTANT — importance mark of the item The templateId parameter is
-	// forcibly added to the filter as TEMPLATE_ID, even if a different value is
-	// provided in filter
+	//
+	// You can filter by the following fields:
+	//
+	//   - ID — identifier of the checklist item
+	//   - TEMPLATE_ID — identifier of the task template
+	//   - PARENT_ID — identifier of the parent item
+	//   - TITLE — text of the checklist item
+	//   - SORT_INDEX — sort index
+	//   - IS_COMPLETE — completion status of the item
+	//   - IS_IMPORTANT — importance mark of the item
+	//
+	// The templateId parameter is forcibly added to the filter as TEMPLATE_ID,
+	// even if a different value is provided in filter
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-	// List of fields to select. You can specify the following fields in the
-	// selection: - ID — identifier of the checklist item - TEMPLATE_ID —
-	// identifier of the task template - PARENT_ID — identifier of the parent
-	// item - TITLE — text of the checklist item - SORT_INDEX — sort index -
-	// IS_COMPLETE — completion status of the item - IS_IMPORTANT — importance
-	// mark of the item - MEMBERS — list of participants for the item -
-	// ATTACHMENTS — list of attachments for the item
+	// List of fields to select.
+	//
+	// You can specify the following fields in the selection:
+	//
+	//   - ID — identifier of the checklist item
+	//   - TEMPLATE_ID — identifier of the task template
+	//   - PARENT_ID — identifier of the parent item
+	//   - TITLE — text of the checklist item
+	//   - SORT_INDEX — sort index
+	//   - IS_COMPLETE — completion status of the item
+	//   - IS_IMPORTANT — importance mark of the item
+	//   - MEMBERS — list of participants for the item
+	//   - ATTACHMENTS — list of attachments for the item
 	Select []string `json:"select,omitzero"`
 	// Object for sorting the result in the form { "field": "sort value", ... }.
-	// You can sort by the following fields: - ID — identifier of the checklist
-	// item - PARENT_ID — identifier of the parent item - CREATED_BY —
-	// identifier of the item author - TITLE — text of the checklist item -
-	// SORT_INDEX — sort index - IS_COMPLETE — completion status of the item -
-	// IS_IMPORTANT — importance mark of the item - TOGGLED_BY — identifier of
-	// the user who last changed the item's status - TOGGLED_DATE — date and time
-	// of the status change The sorting direction can take the following values: -
-	// asc — ascending - desc — descending By default, the result is sorted by
-	// ID in descending order. Default: ID.
+	//
+	// You can sort by the following fields:
+	//
+	//   - ID — identifier of the checklist item
+	//   - PARENT_ID — identifier of the parent item
+	//   - CREATED_BY — identifier of the item author
+	//   - TITLE — text of the checklist item
+	//   - SORT_INDEX — sort index
+	//   - IS_COMPLETE — completion status of the item
+	//   - IS_IMPORTANT — importance mark of the item
+	//   - TOGGLED_BY — identifier of the user who last changed the item's
+	//     status
+	//   - TOGGLED_DATE — date and time of the status change
+	//
+	// The sorting direction can take the following values:
+	//
+	//   - asc — ascending
+	//   - desc — descending
+	//
+	// By default, the result is sorted by ID in descending order. Default: ID.
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
@@ -1511,8 +1620,8 @@ func (p TemplateChecklistListParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistMoveAfter(ctx context.Context, c b24.Caller, p TemplateChecklistMoveAfterParams, opts ...b24.CallOption) (*TemplateChecklistMoveAfterResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1539,12 +1648,15 @@ func TemplateChecklistMoveAfterCommand(p TemplateChecklistMoveAfterParams) b24.C
 // TemplateChecklistMoveAfterParams holds the parameters of
 // tasks.template.checklist.moveAfter.
 type TemplateChecklistMoveAfterParams struct {
-	// The identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
-	TemplateID int64 `json:"templateId"`
-	// The identifier of the item to be moved. The checklist item identifier can be
-	// obtained when creating a new item or by using the get list of items method.
+	// The identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
 	// Required.
+	TemplateID int64 `json:"templateId"`
+	// The identifier of the item to be moved.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
+	// using the get list of items method. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 	// The identifier of the item after which the element should be placed.
 	// Required.
@@ -1600,11 +1712,13 @@ type TemplateChecklistMoveAfterCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistMoveAfterCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistMoveAfterCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -1631,14 +1745,19 @@ func (v TemplateChecklistMoveAfterCheckListItem) MarshalJSON() ([]byte, error) {
 type TemplateChecklistMoveAfterCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistMoveAfterCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistMoveAfterCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -1765,8 +1884,8 @@ func (v *TemplateChecklistMoveAfterCheckListItemMembersPersonalGender) Unmarshal
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistMoveBefore(ctx context.Context, c b24.Caller, p TemplateChecklistMoveBeforeParams, opts ...b24.CallOption) (*TemplateChecklistMoveBeforeResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1793,15 +1912,19 @@ func TemplateChecklistMoveBeforeCommand(p TemplateChecklistMoveBeforeParams) b24
 // TemplateChecklistMoveBeforeParams holds the parameters of
 // tasks.template.checklist.moveBefore.
 type TemplateChecklistMoveBeforeParams struct {
-	// The identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
+	// The identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
+	// Required.
 	TemplateID int64 `json:"templateId"`
-	// The identifier of the item to be moved. The checklist item identifier can be
-	// obtained when creating a new item or by using the method to get the list of
-	// items. Required.
+	// The identifier of the item to be moved.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
+	// using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
-	// The identifier of the item before which the element should be placed. The
-	// checklist item identifier can be obtained when creating a new item or by
+	// The identifier of the item before which the element should be placed.
+	//
+	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
 	BeforeItemID int64 `json:"beforeItemId"`
 }
@@ -1855,11 +1978,13 @@ type TemplateChecklistMoveBeforeCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistMoveBeforeCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments json.RawMessage `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -1886,14 +2011,19 @@ func (v TemplateChecklistMoveBeforeCheckListItem) MarshalJSON() ([]byte, error) 
 type TemplateChecklistMoveBeforeCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistMoveBeforeCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -1999,8 +2129,8 @@ func (v *TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender) Unmarsha
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistRemoveAttachments(ctx context.Context, c b24.Caller, p TemplateChecklistRemoveAttachmentsParams, opts ...b24.CallOption) (*TemplateChecklistRemoveAttachmentsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2027,15 +2157,18 @@ func TemplateChecklistRemoveAttachmentsCommand(p TemplateChecklistRemoveAttachme
 // TemplateChecklistRemoveAttachmentsParams holds the parameters of
 // tasks.template.checklist.removeAttachments.
 type TemplateChecklistRemoveAttachmentsParams struct {
-	// Identifier of the task template. The identifier of the task template can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The identifier of the task template can be obtained when creating a new
+	// template. Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The identifier of the checklist item can
-	// be obtained when creating a new item or by using the method to get the list
-	// of items. Required.
+	// Identifier of the checklist item.
+	//
+	// The identifier of the checklist item can be obtained when creating a new
+	// item or by using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 	// Array of attachment identifiers to be removed. Required.
-	AttachmentsIDs []any `json:"attachmentsIds"`
+	AttachmentsIDs []int64 `json:"attachmentsIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2087,11 +2220,13 @@ type TemplateChecklistRemoveAttachmentsCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistRemoveAttachmentsCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistRemoveAttachmentsCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -2118,14 +2253,19 @@ func (v TemplateChecklistRemoveAttachmentsCheckListItem) MarshalJSON() ([]byte, 
 type TemplateChecklistRemoveAttachmentsCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistRemoveAttachmentsCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -2252,8 +2392,8 @@ func (v *TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender) U
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateChecklistRenew(ctx context.Context, c b24.Caller, p TemplateChecklistRenewParams, opts ...b24.CallOption) (*TemplateChecklistRenewResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2279,12 +2419,15 @@ func TemplateChecklistRenewCommand(p TemplateChecklistRenewParams) b24.Command[*
 // TemplateChecklistRenewParams holds the parameters of
 // tasks.template.checklist.renew.
 type TemplateChecklistRenewParams struct {
-	// Identifier of the task template. The identifier of the task template can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The identifier of the task template can be obtained when creating a new
+	// template. Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The identifier of the checklist item can
-	// be obtained when creating a new item or by using the method to get the list
-	// of items. Required.
+	// Identifier of the checklist item.
+	//
+	// The identifier of the checklist item can be obtained when creating a new
+	// item or by using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 }
 
@@ -2331,11 +2474,13 @@ type TemplateChecklistRenewCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistRenewCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistRenewCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -2362,14 +2507,19 @@ func (v TemplateChecklistRenewCheckListItem) MarshalJSON() ([]byte, error) {
 type TemplateChecklistRenewCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistRenewCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistRenewCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -2496,8 +2646,8 @@ func (v *TemplateChecklistRenewCheckListItemMembersPersonalGender) UnmarshalJSON
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing.
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing.
 func TemplateChecklistUpdate(ctx context.Context, c b24.Caller, p TemplateChecklistUpdateParams, opts ...b24.CallOption) (*TemplateChecklistUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2524,12 +2674,15 @@ func TemplateChecklistUpdateCommand(p TemplateChecklistUpdateParams) b24.Command
 // TemplateChecklistUpdateParams holds the parameters of
 // tasks.template.checklist.update.
 type TemplateChecklistUpdateParams struct {
-	// Identifier of the task template. The identifier of the task template can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The identifier of the task template can be obtained when creating a new
+	// template. Required.
 	TemplateID int64 `json:"templateId"`
-	// Identifier of the checklist item. The identifier of the checklist item can
-	// be obtained when creating a new item or by using the method to get the list
-	// of items. Required.
+	// Identifier of the checklist item.
+	//
+	// The identifier of the checklist item can be obtained when creating a new
+	// item or by using the method to get the list of items. Required.
 	CheckListItemID int64 `json:"checkListItemId"`
 	// Fields to update the checklist item (detailed description). Required.
 	Fields TemplateChecklistUpdateParamsFields `json:"fields"`
@@ -2555,31 +2708,45 @@ func (p TemplateChecklistUpdateParams) validate() error {
 // TemplateChecklistUpdateParamsFields is the fields value of
 // tasks.template.checklist.update.
 type TemplateChecklistUpdateParamsFields struct {
-	// Text of the checklist item. If PARENT_ID is passed with a value of 0, then
-	// TITLE is the name of the checklist.
+	// Text of the checklist item.
+	//
+	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
+	// checklist.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Identifier of the parent item. Use for nested checklists. - If PARENT_ID is
-	// passed with a value of 0, the system will create a new checklist in the task
-	// template. - If there is no checklist item in the template with the specified
-	// PARENT_ID, the system will create a new checklist. - If the main checklist
-	// item is moved under another checklist item, it will move along with its
-	// sub-items while maintaining the hierarchy. The checklists will merge into
-	// one.
+	// Identifier of the parent item. Use for nested checklists.
+	//
+	//   - If PARENT_ID is passed with a value of 0, the system will create a new
+	//     checklist in the task template.
+	//   - If there is no checklist item in the template with the specified
+	//     PARENT_ID, the system will create a new checklist.
+	//   - If the main checklist item is moved under another checklist item, it
+	//     will move along with its sub-items while maintaining the hierarchy.
+	//     The checklists will merge into one.
 	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
 	// Sort index. The lower the value, the higher the item in the list or sublist.
 	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Completion status of the item. Possible values: - Y — completed - N —
-	// not completed
+	// Completion status of the item. Possible values:
+	//
+	//   - Y — completed
+	//   - N — not completed
 	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values: - Y —
-	// important - N — ordinary
+	// Mark indicating that the item is important. Possible values:
+	//
+	//   - Y — important
+	//   - N — ordinary
 	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
 	// Object describing the participants of the checklist item. Key — user
 	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values: - 'TYPE': 'A' — Participant - 'TYPE':
-	// 'U' — Observer The MEMBERS field is completely replaced. To retain current
-	// participants, pass them along with new values. The system will add the
-	// checklist item participants to the task in the same roles.
+	// Possible participant type values:
+	//
+	//   - 'TYPE': 'A' — Participant
+	//   - 'TYPE': 'U' — Observer
+	//
+	// The MEMBERS field is completely replaced. To retain current participants,
+	// pass them along with new values.
+	//
+	// The system will add the checklist item participants to the task in the same
+	// roles.
 	Members map[string]any `json:"MEMBERS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -2623,11 +2790,13 @@ type TemplateChecklistUpdateCheckListItem struct {
 	IsImportant b24.Bool `json:"isImportant"`
 	// Number of completions of the item
 	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants. If there is no data, an
-	// empty array [] is returned
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
 	Members []TemplateChecklistUpdateCheckListItemMembers `json:"members"`
-	// Object with description of attachments. If there is no data, an empty array
-	// [] is returned
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
 	Attachments TemplateChecklistUpdateCheckListItemAttachments `json:"attachments"`
 	// Service identifier of the node, if used
 	NodeID b24.Int `json:"nodeId"`
@@ -2654,14 +2823,19 @@ func (v TemplateChecklistUpdateCheckListItem) MarshalJSON() ([]byte, error) {
 type TemplateChecklistUpdateCheckListItemMembers struct {
 	// Identifier of the user
 	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values: - A — Participant
-	// - U — Observer
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
 	Type TemplateChecklistUpdateCheckListItemMembersType `json:"type"`
 	// User's name
 	Name b24.String `json:"name"`
 	// Identifier of the user's avatar file on Drive
 	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values: - M — Male - F — Female
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
 	PersonalGender TemplateChecklistUpdateCheckListItemMembersPersonalGender `json:"personalGender"`
 	// Link to the user's avatar
 	Image b24.String `json:"image"`
@@ -2785,8 +2959,8 @@ func (v *TemplateChecklistUpdateCheckListItemMembersPersonalGender) UnmarshalJSO
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateDelete(ctx context.Context, c b24.Caller, p TemplateDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2811,8 +2985,10 @@ func TemplateDeleteCommand(p TemplateDeleteParams) b24.Command[b24.Bool] {
 
 // TemplateDeleteParams holds the parameters of tasks.template.delete.
 type TemplateDeleteParams struct {
-	// Identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
+	// Identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
+	// Required.
 	TemplateID int64 `json:"templateId"`
 }
 
@@ -2877,8 +3053,8 @@ type TemplateFieldsParams struct{}
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ...b24.CallOption) (*TemplateGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2904,8 +3080,9 @@ func TemplateGetCommand(p TemplateGetParams) b24.Command[*TemplateGetResult] {
 
 // TemplateGetParams holds the parameters of tasks.template.get.
 type TemplateGetParams struct {
-	// The ID of the task template. The task template ID can be obtained when
-	// creating a new template. Required.
+	// The ID of the task template.
+	//
+	// The task template ID can be obtained when creating a new template. Required.
 	TemplateID int64 `json:"templateId"`
 	// Additional selection parameters (detailed description)
 	Params *TemplateGetParamsParams `json:"params,omitzero"`
@@ -2924,8 +3101,10 @@ func (p TemplateGetParams) validate() error {
 
 // TemplateGetParamsParams is the params value of tasks.template.get.
 type TemplateGetParamsParams struct {
-	// An array of fields to return. By default, ['*', 'UF_*'] is used — select
-	// all fields and custom fields. Default: ['*', 'UF_*'].
+	// An array of fields to return.
+	//
+	// By default, ['*', 'UF_*'] is used — select all fields and custom fields.
+	// Default: ['*', 'UF_*'].
 	Select []any `json:"select,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -3076,8 +3255,8 @@ func (v TemplateGetResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - 400: Could not find value for parameter {templateId} Required parameter
-// templateId is missing
+//   - 400: Could not find value for parameter {templateId} Required
+//     parameter templateId is missing
 func TemplateUpdate(ctx context.Context, c b24.Caller, p TemplateUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -3102,12 +3281,15 @@ func TemplateUpdateCommand(p TemplateUpdateParams) b24.Command[b24.Bool] {
 
 // TemplateUpdateParams holds the parameters of tasks.template.update.
 type TemplateUpdateParams struct {
-	// The identifier of the task template. The task template identifier can be
-	// obtained when creating a new template. Required.
-	TemplateID int64 `json:"templateId"`
-	// The fields of the template that need to be changed. The fields and value
-	// types correspond to the description on the Task Template Fields page.
+	// The identifier of the task template.
+	//
+	// The task template identifier can be obtained when creating a new template.
 	// Required.
+	TemplateID int64 `json:"templateId"`
+	// The fields of the template that need to be changed.
+	//
+	// The fields and value types correspond to the description on the Task
+	// Template Fields page. Required.
 	Fields map[string]any `json:"fields"`
 }
 

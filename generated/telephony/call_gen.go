@@ -24,7 +24,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: CALL_ID not provided
+//   - ERROR_CORE: CALL_ID not provided
 func CallAttachTranscription(ctx context.Context, c b24.Caller, p CallAttachTranscriptionParams, opts ...b24.CallOption) (*CallAttachTranscriptionResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -56,10 +56,13 @@ type CallAttachTranscriptionParams struct {
 	CallID string `json:"CALL_ID"`
 	// Array of transcription utterances. Required.
 	Messages []CallAttachTranscriptionParamsMessages `json:"MESSAGES"`
-	// Cost of the transcription. By default — not set
+	// Cost of the transcription.
+	//
+	// By default — not set
 	Cost b24.Opt[float64] `json:"COST,omitzero"`
-	// Currency of the transcription cost. Used only with COST. By default — not
-	// set
+	// Currency of the transcription cost. Used only with COST.
+	//
+	// By default — not set
 	CostCurrency b24.Opt[string] `json:"COST_CURRENCY,omitzero"`
 }
 
@@ -83,14 +86,22 @@ func (p CallAttachTranscriptionParams) validate() error {
 // CallAttachTranscriptionParamsMessages is the MESSAGES value of
 // telephony.call.attachTranscription.
 type CallAttachTranscriptionParamsMessages struct {
-	// Participant of the conversation. Possible values: - User — portal user -
-	// Client — client. Required.
+	// Participant of the conversation.
+	//
+	// Possible values:
+	//
+	//   - User — portal user
+	//   - Client — client
+	//
+	// Required.
 	Side CallAttachTranscriptionParamsMessagesSide `json:"SIDE"`
 	// Start time of the utterance in seconds from the beginning of the call.
+	//
 	// Minimum value — 0. Required.
 	StartTime int64 `json:"START_TIME"`
-	// End time of the utterance in seconds from the beginning of the call. Minimum
-	// value — 1. Required.
+	// End time of the utterance in seconds from the beginning of the call.
+	//
+	// Minimum value — 1. Required.
 	StopTime int64 `json:"STOP_TIME"`
 	// Text of the utterance. Required.
 	Message string `json:"MESSAGE"`

@@ -24,7 +24,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Neither RECORD_URL nor FILENAME was provided
+//   - ERROR_CORE: Neither RECORD_URL nor FILENAME was provided
 func ExternalCallAttachRecord(ctx context.Context, c b24.Caller, p ExternalCallAttachRecordParams, opts ...b24.CallOption) (*ExternalCallAttachRecordResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -52,15 +52,26 @@ func ExternalCallAttachRecordCommand(p ExternalCallAttachRecordParams) b24.Comma
 // telephony.externalCall.attachRecord.
 type ExternalCallAttachRecordParams struct {
 	// The identifier of the call from the method telephony.externalCall.register.
+	//
 	// If the method is called again for the same call, the new record will replace
 	// the previously attached one. Required.
 	CallID string `json:"CALL_ID"`
 	// The URL of the record on an external server. If this parameter is provided,
-	// Bitrix24 will download the file from the link. It is recommended to use this
-	// only if the file is reliably and quickly accessible.
+	// Bitrix24 will download the file from the link.
+	//
+	// It is recommended to use this only if the file is reliably and quickly
+	// accessible.
 	RecordURL b24.Opt[string] `json:"RECORD_URL,omitzero"`
-	// The name of the record file. Possible extensions: - wav - mp3 In RECORD_URL
-	// mode: - if FILENAME is not provided, the name is taken from the URL.
+	// The name of the record file.
+	//
+	// Possible extensions:
+	//
+	//   - wav
+	//   - mp3
+	//
+	// In RECORD_URL mode:
+	//
+	//   - if FILENAME is not provided, the name is taken from the URL.
 	Filename b24.Opt[string] `json:"FILENAME,omitzero"`
 	// The file in Base64 encoding.
 	FileContent b24.Opt[string] `json:"FILE_CONTENT,omitzero"`
@@ -149,43 +160,85 @@ type ExternalCallFinishParams struct {
 	// The identifier of the call from the method telephony.externalCall.register.
 	// Required.
 	CallID string `json:"CALL_ID"`
-	// The identifier of the user who ends the call. The user is also assigned as
-	// responsible for the CRM entities that were automatically created during the
-	// call. For previously existing CRM entities, the responsible person remains
-	// unchanged. The identifier can be obtained using the user.get method.
-	// Required.
+	// The identifier of the user who ends the call.
+	//
+	// The user is also assigned as responsible for the CRM entities that were
+	// automatically created during the call. For previously existing CRM entities,
+	// the responsible person remains unchanged.
+	//
+	// The identifier can be obtained using the user.get method. Required.
 	UserID int64 `json:"USER_ID"`
-	// The internal number of the user. The internal number can be obtained using
-	// the user.get method. At least one of the parameters must be specified:
-	// USER_ID or USER_PHONE_INNER. Required.
+	// The internal number of the user.
+	//
+	// The internal number can be obtained using the user.get method.
+	//
+	// At least one of the parameters must be specified: USER_ID or
+	// USER_PHONE_INNER. Required.
 	UserPhoneInner string `json:"USER_PHONE_INNER"`
-	// The duration of the call in seconds. Default is 0. Default: 0.
+	// The duration of the call in seconds.
+	//
+	// Default is 0. Default: 0.
 	Duration b24.Opt[int64] `json:"DURATION,omitzero"`
-	// The cost of the call. Default is 0. Default: 0.
+	// The cost of the call.
+	//
+	// Default is 0. Default: 0.
 	Cost b24.Opt[float64] `json:"COST,omitzero"`
-	// The currency of the call cost. A list of currencies can be obtained using
-	// the crm.currency.list method. Default is an empty string
+	// The currency of the call cost.
+	//
+	// A list of currencies can be obtained using the crm.currency.list method.
+	//
+	// Default is an empty string
 	CostCurrency b24.Opt[string] `json:"COST_CURRENCY,omitzero"`
-	// The result code of the call. Possible values: - 200 — successful call -
-	// 304 — missed call - 603 — declined - 603-S — call canceled - 403 —
-	// forbidden - 404 — invalid number - 486 — busy - 484 — direction
-	// unavailable - 503 — direction unavailable - 480 — temporarily
-	// unavailable - 402 — insufficient funds - 423 — blocked - OTHER —
-	// undefined Default: - 200 if DURATION > 0 - 304 if DURATION = 0
+	// The result code of the call.
+	//
+	// Possible values:
+	//
+	//   - 200 — successful call
+	//   - 304 — missed call
+	//   - 603 — declined
+	//   - 603-S — call canceled
+	//   - 403 — forbidden
+	//   - 404 — invalid number
+	//   - 486 — busy
+	//   - 484 — direction unavailable
+	//   - 503 — direction unavailable
+	//   - 480 — temporarily unavailable
+	//   - 402 — insufficient funds
+	//   - 423 — blocked
+	//   - OTHER — undefined
+	//
+	// Default:
+	//
+	//   - 200 if DURATION > 0
+	//   - 304 if DURATION = 0
 	StatusCode b24.Opt[ExternalCallFinishParamsStatusCode] `json:"STATUS_CODE,omitzero"`
-	// Text reason for the failed call. Default is an empty string
+	// Text reason for the failed call.
+	//
+	// Default is an empty string
 	FailedReason b24.Opt[string] `json:"FAILED_REASON,omitzero"`
-	// URL of the call recording. This parameter is deprecated and retained for
-	// backward compatibility. It is recommended to use
-	// telephony.externalCall.attachRecord
+	// URL of the call recording.
+	//
+	// This parameter is deprecated and retained for backward compatibility. It is
+	// recommended to use telephony.externalCall.attachRecord
 	//
 	// Deprecated: the docs mark this field as deprecated.
 	RecordURL b24.Opt[string] `json:"RECORD_URL,omitzero"`
-	// Rating of the call. Possible values: - 1, 2, 3, 4, 5 If the rating is absent
-	// — 0 or null
+	// Rating of the call.
+	//
+	// Possible values:
+	//
+	//   - 1, 2, 3, 4, 5
+	//
+	// If the rating is absent — 0 or null
 	Vote b24.Opt[int64] `json:"VOTE,omitzero"`
-	// Add a message about the call to the employee's chat. Possible values: - 0
-	// — do not add - 1 — add Default is 1. Default: 1.
+	// Add a message about the call to the employee's chat.
+	//
+	// Possible values:
+	//
+	//   - 0 — do not add
+	//   - 1 — add
+	//
+	// Default is 1. Default: 1.
 	AddToChat b24.Opt[int64] `json:"ADD_TO_CHAT,omitzero"`
 }
 
@@ -226,15 +279,26 @@ type ExternalCallFinishResult struct {
 	PhoneNumber b24.String `json:"PHONE_NUMBER"`
 	// Line number through which the call was made
 	PortalNumber b24.String `json:"PORTAL_NUMBER"`
-	// Type of the call. Possible values: - 1 — outgoing - 2 — incoming - 3 —
-	// incoming with redirection - 4 — callback - 5 — informational call
+	// Type of the call.
+	//
+	// Possible values:
+	//
+	//   - 1 — outgoing
+	//   - 2 — incoming
+	//   - 3 — incoming with redirection
+	//   - 4 — callback
+	//   - 5 — informational call
 	Incoming ExternalCallFinishResultIncoming `json:"INCOMING"`
 	// Duration of the call in seconds
 	CallDuration b24.Int `json:"CALL_DURATION"`
 	// Date and time when the call started
 	CallStartDate b24.Time `json:"CALL_START_DATE"`
-	// Completion status. Possible values: - 1 — successful conversation - 0 —
-	// unsuccessful/missed
+	// Completion status.
+	//
+	// Possible values:
+	//
+	//   - 1 — successful conversation
+	//   - 0 — unsuccessful/missed
 	CallStatus b24.Int `json:"CALL_STATUS"`
 	// Rating of the call
 	CallVote b24.Int `json:"CALL_VOTE"`
@@ -242,11 +306,23 @@ type ExternalCallFinishResult struct {
 	Cost b24.Number `json:"COST"`
 	// Currency of the cost
 	CostCurrency b24.String `json:"COST_CURRENCY"`
-	// Call completion code. Possible values: - 200 — successful call - 304 —
-	// missed call - 603 — declined - 603-S — call canceled - 403 — forbidden
-	// - 404 — invalid number - 486 — busy - 484 — direction unavailable -
-	// 503 — direction unavailable - 480 — temporarily unavailable - 402 —
-	// insufficient funds - 423 — blocked - OTHER — undefined
+	// Call completion code.
+	//
+	// Possible values:
+	//
+	//   - 200 — successful call
+	//   - 304 — missed call
+	//   - 603 — declined
+	//   - 603-S — call canceled
+	//   - 403 — forbidden
+	//   - 404 — invalid number
+	//   - 486 — busy
+	//   - 484 — direction unavailable
+	//   - 503 — direction unavailable
+	//   - 480 — temporarily unavailable
+	//   - 402 — insufficient funds
+	//   - 423 — blocked
+	//   - OTHER — undefined
 	CallFailedCode ExternalCallFinishResultCallFailedCode `json:"CALL_FAILED_CODE"`
 	// Text reason for the call completion
 	CallFailedReason b24.String `json:"CALL_FAILED_REASON"`
@@ -440,8 +516,9 @@ type ExternalCallHideParams struct {
 	// Identifier of the call from the method telephony.externalCall.register.
 	// Required.
 	CallID string `json:"CALL_ID"`
-	// Identifier of the user or an array of user identifiers. Use the identifiers
-	// specified in the method telephony.externalCall.show
+	// Identifier of the user or an array of user identifiers.
+	//
+	// Use the identifiers specified in the method telephony.externalCall.show
 	UserID any `json:"USER_ID,omitzero"`
 }
 
@@ -499,59 +576,109 @@ func ExternalCallRegisterCommand(p ExternalCallRegisterParams) b24.Command[*Exte
 // ExternalCallRegisterParams holds the parameters of
 // telephony.externalCall.register.
 type ExternalCallRegisterParams struct {
-	// The identifier of the user for whom the call is registered. The identifier
-	// can be obtained using the user.get method. Required.
+	// The identifier of the user for whom the call is registered.
+	//
+	// The identifier can be obtained using the user.get method. Required.
 	UserID int64 `json:"USER_ID"`
-	// The internal number of the user. The internal number can be obtained using
-	// the user.get method. At least one of the parameters must be specified:
-	// USER_ID or USER_PHONE_INNER. Required.
+	// The internal number of the user.
+	//
+	// The internal number can be obtained using the user.get method.
+	//
+	// At least one of the parameters must be specified: USER_ID or
+	// USER_PHONE_INNER. Required.
 	UserPhoneInner string `json:"USER_PHONE_INNER"`
 	// The client's phone number. Required.
 	PhoneNumber string `json:"PHONE_NUMBER"`
-	// The type of call. Possible values: - 1 — outgoing - 2 — incoming - 3 —
-	// incoming with redirection - 4 — callback - 5 — informational call.
+	// The type of call.
+	//
+	// Possible values:
+	//
+	//   - 1 — outgoing
+	//   - 2 — incoming
+	//   - 3 — incoming with redirection
+	//   - 4 — callback
+	//   - 5 — informational call.
+	//
 	// Required.
 	Type int64 `json:"TYPE"`
 	// The date and time the call started in ISO-8601 format with timezone
-	// indication, for example, 2026-03-07T10:20:30+03:00. By default — the
-	// current time on the server.
+	// indication, for example, 2026-03-07T10:20:30+03:00.
+	//
+	// By default — the current time on the server.
 	CallStartDate b24.Opt[string] `json:"CALL_START_DATE,omitzero"`
 	// Automatic creation of a CRM object if no suitable object is found by the
-	// number. Possible values: - 0 — do not create - 1 — create By default —
-	// 0. For outgoing calls through an external line, the final behavior also
-	// depends on the value of the CRM_AUTO_CREATE parameter set for the line in
-	// the methods telephony.externalLine.add and telephony.externalLine.update.
+	// number.
+	//
+	// Possible values:
+	//
+	//   - 0 — do not create
+	//   - 1 — create
+	//
+	// By default — 0.
+	//
+	// For outgoing calls through an external line, the final behavior also depends
+	// on the value of the CRM_AUTO_CREATE parameter set for the line in the
+	// methods telephony.externalLine.add and telephony.externalLine.update.
 	// Default: 0.
 	CRMCreate b24.Opt[int64] `json:"CRM_CREATE,omitzero"`
-	// The identifier of the CRM source (the value of the STATUS_ID field). The
-	// list of values can be obtained using the crm.status.list method with the
+	// The identifier of the CRM source (the value of the STATUS_ID field).
+	//
+	// The list of values can be obtained using the crm.status.list method with the
 	// filter ENTITY_ID: 'SOURCE'.
 	CRMSource b24.Opt[string] `json:"CRM_SOURCE,omitzero"`
-	// The type of CRM object to associate with the call. Possible values: -
-	// CONTACT — contact - COMPANY — company - LEAD — lead.
+	// The type of CRM object to associate with the call.
+	//
+	// Possible values:
+	//
+	//   - CONTACT — contact
+	//   - COMPANY — company
+	//   - LEAD — lead.
 	CRMEntityType b24.Opt[ExternalCallRegisterParamsCRMEntityType] `json:"CRM_ENTITY_TYPE,omitzero"`
-	// The identifier of the CRM object from CRM_ENTITY_TYPE. The identifier can be
-	// obtained using the following methods: - crm.contact.list - crm.company.list
-	// - crm.lead.list
+	// The identifier of the CRM object from CRM_ENTITY_TYPE.
+	//
+	// The identifier can be obtained using the following methods:
+	//
+	//   - crm.contact.list
+	//   - crm.company.list
+	//   - crm.lead.list
 	CRMEntityID b24.Opt[int64] `json:"CRM_ENTITY_ID,omitzero"`
-	// Show the call detail form after registration. Possible values: - 0 — do
-	// not show - 1 — show By default — 1. Default: 1.
+	// Show the call detail form after registration.
+	//
+	// Possible values:
+	//
+	//   - 0 — do not show
+	//   - 1 — show
+	//
+	// By default — 1. Default: 1.
 	Show b24.Opt[int64] `json:"SHOW,omitzero"`
-	// Add a message about the call to the employee's chat. Possible values: - 0
-	// — do not add - 1 — add By default — 1. Default: 1.
+	// Add a message about the call to the employee's chat.
+	//
+	// Possible values:
+	//
+	//   - 0 — do not add
+	//   - 1 — add
+	//
+	// By default — 1. Default: 1.
 	AddToChat b24.Opt[int64] `json:"ADD_TO_CHAT,omitzero"`
-	// The identifier of the call list to which the call is linked. If the call is
-	// initiated from a call list, pass the identifier obtained in the
-	// ONEXTERNALCALLSTART event. The list of available call lists can be obtained
-	// using the crm.calllist.list method.
+	// The identifier of the call list to which the call is linked.
+	//
+	// If the call is initiated from a call list, pass the identifier obtained in
+	// the ONEXTERNALCALLSTART event.
+	//
+	// The list of available call lists can be obtained using the crm.calllist.list
+	// method.
 	CallListID b24.Opt[int64] `json:"CALL_LIST_ID,omitzero"`
-	// The number of the external line. The line number can be obtained using the
-	// telephony.externalLine.get method. This parameter is not mandatory, but it
-	// is recommended to always pass it, especially for incoming calls, to ensure
-	// proper line binding and reporting/analytics of telephony.
+	// The number of the external line.
+	//
+	// The line number can be obtained using the telephony.externalLine.get method.
+	//
+	// This parameter is not mandatory, but it is recommended to always pass it,
+	// especially for incoming calls, to ensure proper line binding and
+	// reporting/analytics of telephony.
 	LineNumber b24.Opt[string] `json:"LINE_NUMBER,omitzero"`
-	// The external identifier of the call on the side of the PBX/integration. It
-	// is recommended to pass a unique value for each physical call to avoid
+	// The external identifier of the call on the side of the PBX/integration.
+	//
+	// It is recommended to pass a unique value for each physical call to avoid
 	// returning an existing CALL_ID when re-registering within 30 minutes.
 	ExternalCallID b24.Opt[string] `json:"EXTERNAL_CALL_ID,omitzero"`
 }
@@ -675,7 +802,7 @@ func (v *ExternalCallRegisterParamsCRMEntityType) UnmarshalJSON(data []byte) err
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The required parameter PHONE_NUMBER was not provided
+//   - ERROR_CORE: The required parameter PHONE_NUMBER was not provided
 func ExternalCallSearchCRMEntities(ctx context.Context, c b24.Caller, p ExternalCallSearchCRMEntitiesParams, opts ...b24.CallOption) ([]ExternalCallSearchCRMEntitiesItem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -808,9 +935,11 @@ type ExternalCallShowParams struct {
 	// Identifier of the call from the method telephony.externalCall.register.
 	// Required.
 	CallID string `json:"CALL_ID"`
-	// Identifier of the user or an array of user identifiers. The identifier can
-	// be obtained using the method user.get. By default — the user specified
-	// during the call registration
+	// Identifier of the user or an array of user identifiers.
+	//
+	// The identifier can be obtained using the method user.get.
+	//
+	// By default — the user specified during the call registration
 	UserID any `json:"USER_ID,omitzero"`
 }
 

@@ -52,8 +52,13 @@ type ExternalLineAddParams struct {
 	Number string `json:"NUMBER"`
 	// Name of the external line
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Auto-creation of a CRM object for outgoing calls. Possible values: Y —
-	// enabled N — disabled Default — Y. Default: Y.
+	// Auto-creation of a CRM object for outgoing calls.
+	//
+	// Possible values:
+	//
+	// Y — enabled N — disabled.
+	//
+	// Default — Y. Default: Y.
 	CRMAutoCreate b24.Opt[string] `json:"CRM_AUTO_CREATE,omitzero"`
 }
 
@@ -133,8 +138,10 @@ func ExternalLineDeleteCommand(p ExternalLineDeleteParams) b24.Command[json.RawM
 // ExternalLineDeleteParams holds the parameters of
 // telephony.externalLine.delete.
 type ExternalLineDeleteParams struct {
-	// The number of the external line. The number can be obtained using the
-	// telephony.externalLine.get method. Required.
+	// The number of the external line.
+	//
+	// The number can be obtained using the telephony.externalLine.get method.
+	// Required.
 	Number string `json:"NUMBER"`
 }
 
@@ -164,7 +171,7 @@ func (p ExternalLineDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - WRONG_AUTH_TYPE: Method called outside the context of the application
+//   - WRONG_AUTH_TYPE: Method called outside the context of the application
 func ExternalLineGet(ctx context.Context, c b24.Caller, p ExternalLineGetParams, opts ...b24.CallOption) ([]ExternalLineGetItem, error) {
 	var out []ExternalLineGetItem
 	if err := b24.Invoke(ctx, c, ExternalLineGetCommand(p).Request, &out, opts...); err != nil {
@@ -253,13 +260,18 @@ func ExternalLineUpdateCommand(p ExternalLineUpdateParams) b24.Command[*External
 // ExternalLineUpdateParams holds the parameters of
 // telephony.externalLine.update.
 type ExternalLineUpdateParams struct {
-	// The number of the external line. The number can be obtained using the
-	// telephony.externalLine.get method. Required.
+	// The number of the external line.
+	//
+	// The number can be obtained using the telephony.externalLine.get method.
+	// Required.
 	Number string `json:"NUMBER"`
 	// The new name of the external line.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Auto-creation of a CRM object for outgoing calls. Possible values: Y —
-	// enabled N — disabled
+	// Auto-creation of a CRM object for outgoing calls.
+	//
+	// Possible values:
+	//
+	// Y — enabled N — disabled
 	CRMAutoCreate b24.Opt[string] `json:"CRM_AUTO_CREATE,omitzero"`
 }
 

@@ -21,8 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - WRONG_DATETIME: The closing date of the workday must match the opening
-// date
+//   - WRONG_DATETIME: The closing date of the workday must match the opening
+//     date
 func Close(ctx context.Context, c b24.Caller, p CloseParams, opts ...b24.CallOption) (*CloseResult, error) {
 	var out CloseResult
 	if err := b24.Invoke(ctx, c, CloseCommand(p).Request, &out, opts...); err != nil {
@@ -44,17 +44,26 @@ func CloseCommand(p CloseParams) b24.Command[*CloseResult] {
 
 // CloseParams holds the parameters of timeman.close.
 type CloseParams struct {
-	// User identifier. Defaults to the current user
+	// User identifier.
+	//
+	// Defaults to the current user
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// The end time and date of the workday in the ATOM (ISO-8601) format, for
 	// example, 2025-02-12T15:52:01+00:00. The date must match the start date of
-	// the workday. By default, the workday is closed at the current moment in the
-	// timezone where the workday was started. If the end timezone differs from the
-	// start timezone, the end time is automatically converted to the timezone in
-	// which the day was started.
+	// the workday.
+	//
+	// By default, the workday is closed at the current moment in the timezone
+	// where the workday was started.
+	//
+	// If the end timezone differs from the start timezone, the end time is
+	// automatically converted to the timezone in which the day was started.
 	Time b24.Opt[b24.Time] `json:"TIME,omitzero"`
-	// Reason for changing the workday. Required under the conditions: - the TIME
-	// parameter is specified - the employee does not have a flexible schedule
+	// Reason for changing the workday.
+	//
+	// Required under the conditions:
+	//
+	//   - the TIME parameter is specified
+	//   - the employee does not have a flexible schedule
 	Report b24.Opt[string] `json:"REPORT,omitzero"`
 	// Geographic latitude of the end of the workday
 	Lat b24.Opt[float64] `json:"LAT,omitzero"`
@@ -64,27 +73,40 @@ type CloseParams struct {
 
 // CloseResult is the result of timeman.close.
 type CloseResult struct {
-	// Status of the current workday. Possible values: - OPENED — opened - CLOSED
-	// — closed - PAUSED — paused - EXPIRED — expired, meaning opened before
-	// the start of the current calendar day and not closed
+	// Status of the current workday.
+	//
+	// Possible values:
+	//
+	//   - OPENED — opened
+	//   - CLOSED — closed
+	//   - PAUSED — paused
+	//   - EXPIRED — expired, meaning opened before the start of the current
+	//     calendar day and not closed
 	Status CloseResultStatus `json:"STATUS"`
-	// Date and time the workday started. The timezone corresponds to the timezone
-	// of the start of the workday
+	// Date and time the workday started.
+	//
+	// The timezone corresponds to the timezone of the start of the workday
 	TimeStart b24.Time `json:"TIME_START"`
-	// Date and time the workday was closed. Returns null for an unfinished workday
+	// Date and time the workday was closed.
+	//
+	// Returns null for an unfinished workday
 	TimeFinish b24.Time `json:"TIME_FINISH"`
-	// Duration of the workday in HH:MM:SS format. Returns 00:00:00 for an
-	// unfinished workday
+	// Duration of the workday in HH:MM:SS format.
+	//
+	// Returns 00:00:00 for an unfinished workday
 	Duration b24.String `json:"DURATION"`
 	// Total duration of breaks during the day in HH:MM:SS format.
 	TimeLeaks b24.String `json:"TIME_LEAKS"`
-	// Confirmation of the workday. A value of false means that the change to the
-	// workday is awaiting confirmation from the supervisor
+	// Confirmation of the workday.
+	//
+	// A value of false means that the change to the workday is awaiting
+	// confirmation from the supervisor
 	Active b24.Bool `json:"ACTIVE"`
 	// IP address from which the workday started
 	IPOpen b24.String `json:"IP_OPEN"`
-	// IP address from which the workday was closed. Returns null for an unfinished
-	// workday
+	// IP address from which the workday was closed.
+	//
+	// Returns null for an unfinished workday
 	IPClose b24.String `json:"IP_CLOSE"`
 	// Geographic latitude of the point where the workday started
 	LatOpen b24.Number `json:"LAT_OPEN"`
@@ -94,12 +116,15 @@ type CloseResult struct {
 	LatClose b24.Number `json:"LAT_CLOSE"`
 	// Geographic longitude of the point where the workday was closed
 	LonClose b24.Number `json:"LON_CLOSE"`
-	// Timezone offset of the employee in which the workday was started. The end
-	// time of the workday is adjusted to the timezone of the start of the day
+	// Timezone offset of the employee in which the workday was started.
+	//
+	// The end time of the workday is adjusted to the timezone of the start of the
+	// day
 	TzOffset b24.Int `json:"TZ_OFFSET"`
 	// Recommended value for the end of the day, which can be presented to the user
-	// as a default value. Displayed only for workdays in the expired status
-	// EXPIRED
+	// as a default value.
+	//
+	// Displayed only for workdays in the expired status EXPIRED
 	TimeFinishDefault b24.Time `json:"TIME_FINISH_DEFAULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -21,7 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ACCESS_ERROR: The method is only available to administrators
+//   - ACCESS_ERROR: The method is only available to administrators
 func NetworkrangeCheck(ctx context.Context, c b24.Caller, p NetworkrangeCheckParams, opts ...b24.CallOption) (*NetworkrangeCheckResult, error) {
 	var out NetworkrangeCheckResult
 	if err := b24.Invoke(ctx, c, NetworkrangeCheckCommand(p).Request, &out, opts...); err != nil {
@@ -44,8 +44,9 @@ func NetworkrangeCheckCommand(p NetworkrangeCheckParams) b24.Command[*Networkran
 
 // NetworkrangeCheckParams holds the parameters of timeman.networkrange.check.
 type NetworkrangeCheckParams struct {
-	// The IP address to check. For example, 10.10.255.25. If not specified, the
-	// check will be performed for the current IP address
+	// The IP address to check. For example, 10.10.255.25.
+	//
+	// If not specified, the check will be performed for the current IP address
 	IP b24.Opt[string] `json:"IP,omitzero"`
 }
 
@@ -87,7 +88,7 @@ func (v NetworkrangeCheckResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ACCESS_ERROR: The method is only available to the administrator
+//   - ACCESS_ERROR: The method is only available to the administrator
 func NetworkrangeGet(ctx context.Context, c b24.Caller, p NetworkrangeGetParams, opts ...b24.CallOption) ([]NetworkrangeGetItem, error) {
 	var out []NetworkrangeGetItem
 	if err := b24.Invoke(ctx, c, NetworkrangeGetCommand(p).Request, &out, opts...); err != nil {
@@ -174,9 +175,26 @@ func NetworkrangeSetCommand(p NetworkrangeSetParams) b24.Command[*NetworkrangeSe
 // NetworkrangeSetParams holds the parameters of timeman.networkrange.set.
 type NetworkrangeSetParams struct {
 	// Network address ranges in the form of a list of objects. Each object
-	// contains a description of the network address range. The range can contain:
-	// - a block of addresses, for example, 10.0.0.0-10.255.255.255 - a single
-	// address, for example, 10.10.0.1. Required.
+	// contains a description of the network address range.
+	//
+	//	ranges: [
+	//	    {
+	//	        "ip_range": "10.0.0.0-10.255.255.255",
+	//	        "name": "Office Network 10.x.x.x"
+	//	    },
+	//	    {
+	//	        "ip_range": "10.10.0.1",
+	//	        "name": "Address 10.10.0.1"
+	//	    },
+	//	    ...
+	//	]
+	//
+	// The range can contain:
+	//
+	//   - a block of addresses, for example, 10.0.0.0-10.255.255.255
+	//   - a single address, for example, 10.10.0.1
+	//
+	// Required.
 	Ranges string `json:"RANGES"`
 }
 

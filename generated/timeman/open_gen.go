@@ -46,18 +46,29 @@ func OpenCommand(p OpenParams) b24.Command[*OpenResult] {
 
 // OpenParams holds the parameters of timeman.open.
 type OpenParams struct {
-	// User identifier. Defaults to the current user
+	// User identifier.
+	//
+	// Defaults to the current user
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// The start date and time of the workday in the ATOM (ISO-8601) format, for
 	// example, 2025-02-12T15:52:01+00:00. The date must match the current calendar
-	// date. The TIME parameter can be passed if the workday is in the CLOSED
-	// status. In other cases, an error will be returned. By default, the workday
-	// opens with the current time in the employee's time zone. The system takes
-	// into account the time zone specified in the parameter and considers it the
-	// user's time zone
+	// date.
+	//
+	// The TIME parameter can be passed if the workday is in the CLOSED status. In
+	// other cases, an error will be returned.
+	//
+	// By default, the workday opens with the current time in the employee's time
+	// zone.
+	//
+	// The system takes into account the time zone specified in the parameter and
+	// considers it the user's time zone
 	Time b24.Opt[b24.Time] `json:"TIME,omitzero"`
-	// Reason for changing the workday. Required under the conditions: - the TIME
-	// parameter is specified - the employee does not have a flexible schedule
+	// Reason for changing the workday.
+	//
+	// Required under the conditions:
+	//
+	//   - the TIME parameter is specified
+	//   - the employee does not have a flexible schedule
 	Report b24.Opt[string] `json:"REPORT,omitzero"`
 	// Geographic latitude of the start of the workday
 	Lat b24.Opt[float64] `json:"LAT,omitzero"`
@@ -67,27 +78,40 @@ type OpenParams struct {
 
 // OpenResult is the result of timeman.open.
 type OpenResult struct {
-	// Status of the current workday. Possible values: - OPENED — opened - CLOSED
-	// — closed - PAUSED — paused - EXPIRED — expired, meaning opened until
-	// the start of the current calendar day and not closed
+	// Status of the current workday.
+	//
+	// Possible values:
+	//
+	//   - OPENED — opened
+	//   - CLOSED — closed
+	//   - PAUSED — paused
+	//   - EXPIRED — expired, meaning opened until the start of the current
+	//     calendar day and not closed
 	Status OpenResultStatus `json:"STATUS"`
-	// Date and time the workday started. The time zone corresponds to the time
-	// zone of the start of the workday
+	// Date and time the workday started.
+	//
+	// The time zone corresponds to the time zone of the start of the workday
 	TimeStart b24.Time `json:"TIME_START"`
-	// Date and time the workday ended. Returns null for an unfinished workday
+	// Date and time the workday ended.
+	//
+	// Returns null for an unfinished workday
 	TimeFinish b24.Time `json:"TIME_FINISH"`
-	// Duration of the workday in the HH:MM:SS format. Returns 00:00:00 for an
-	// unfinished workday
+	// Duration of the workday in the HH:MM:SS format.
+	//
+	// Returns 00:00:00 for an unfinished workday
 	Duration b24.String `json:"DURATION"`
 	// Total duration of breaks during the day in the HH:MM:SS format
 	TimeLeaks b24.String `json:"TIME_LEAKS"`
-	// Confirmation of the workday. A value of false means that the change to the
-	// workday is awaiting confirmation from the supervisor
+	// Confirmation of the workday.
+	//
+	// A value of false means that the change to the workday is awaiting
+	// confirmation from the supervisor
 	Active b24.Bool `json:"ACTIVE"`
 	// IP address from which the workday was started
 	IPOpen b24.String `json:"IP_OPEN"`
-	// IP address from which the workday was completed. Returns null for an
-	// unfinished workday
+	// IP address from which the workday was completed.
+	//
+	// Returns null for an unfinished workday
 	IPClose b24.String `json:"IP_CLOSE"`
 	// Geographic latitude of the point where the workday started
 	LatOpen b24.Number `json:"LAT_OPEN"`
@@ -97,13 +121,15 @@ type OpenResult struct {
 	LatClose b24.Number `json:"LAT_CLOSE"`
 	// Geographic longitude of the point where the workday was completed
 	LonClose b24.Number `json:"LON_CLOSE"`
-	// Time zone offset of the employee in which the workday started. The
-	// completion time of the workday is adjusted to the time zone of the start of
-	// the day
+	// Time zone offset of the employee in which the workday started.
+	//
+	// The completion time of the workday is adjusted to the time zone of the start
+	// of the day
 	TzOffset b24.Int `json:"TZ_OFFSET"`
 	// Recommended value for the end of the day, which can be displayed to the user
-	// as a default value. Displayed only for workdays in the expired status
-	// EXPIRED
+	// as a default value.
+	//
+	// Displayed only for workdays in the expired status EXPIRED
 	TimeFinishDefault b24.Time `json:"TIME_FINISH_DEFAULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

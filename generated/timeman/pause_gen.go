@@ -41,33 +41,48 @@ func PauseCommand(p PauseParams) b24.Command[*PauseResult] {
 
 // PauseParams holds the parameters of timeman.pause.
 type PauseParams struct {
-	// User identifier. By default — the identifier of the current user
+	// User identifier.
+	//
+	// By default — the identifier of the current user
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 
 // PauseResult is the result of timeman.pause.
 type PauseResult struct {
-	// Status of the current workday. Possible values: - OPENED — opened - CLOSED
-	// — closed - PAUSED — paused - EXPIRED — expired, meaning opened before
-	// the start of the current calendar day and not closed
+	// Status of the current workday.
+	//
+	// Possible values:
+	//
+	//   - OPENED — opened
+	//   - CLOSED — closed
+	//   - PAUSED — paused
+	//   - EXPIRED — expired, meaning opened before the start of the current
+	//     calendar day and not closed
 	Status PauseResultStatus `json:"STATUS"`
-	// Date and time when the workday started. The timezone corresponds to the
-	// timezone of the start of the workday
+	// Date and time when the workday started.
+	//
+	// The timezone corresponds to the timezone of the start of the workday
 	TimeStart b24.Time `json:"TIME_START"`
-	// Date and time the workday ended. Returns null for an unfinished workday
+	// Date and time the workday ended.
+	//
+	// Returns null for an unfinished workday
 	TimeFinish b24.Time `json:"TIME_FINISH"`
-	// Duration of the workday in the format HH:MM:SS. Returns 00:00:00 for an
-	// unfinished workday
+	// Duration of the workday in the format HH:MM:SS.
+	//
+	// Returns 00:00:00 for an unfinished workday
 	Duration b24.String `json:"DURATION"`
 	// Total duration of breaks during the day in the format HH:MM:SS
 	TimeLeaks b24.String `json:"TIME_LEAKS"`
-	// Confirmation of the workday. A value of false means that the change to the
-	// workday is awaiting confirmation from the supervisor
+	// Confirmation of the workday.
+	//
+	// A value of false means that the change to the workday is awaiting
+	// confirmation from the supervisor
 	Active b24.Bool `json:"ACTIVE"`
 	// IP address from which the workday started
 	IPOpen b24.String `json:"IP_OPEN"`
-	// IP address from which the workday ended. Returns null for an unfinished
-	// workday
+	// IP address from which the workday ended.
+	//
+	// Returns null for an unfinished workday
 	IPClose b24.String `json:"IP_CLOSE"`
 	// Geographical latitude of the point where the workday started
 	LatOpen b24.Number `json:"LAT_OPEN"`
@@ -77,12 +92,15 @@ type PauseResult struct {
 	LatClose b24.Number `json:"LAT_CLOSE"`
 	// Geographical longitude of the point where the workday ended
 	LonClose b24.Number `json:"LON_CLOSE"`
-	// Timezone offset of the employee in which the workday started. The end time
-	// of the workday is adjusted to the timezone of the start of the day
+	// Timezone offset of the employee in which the workday started.
+	//
+	// The end time of the workday is adjusted to the timezone of the start of the
+	// day
 	TzOffset b24.Int `json:"TZ_OFFSET"`
 	// Recommended value for the end of the day, which can be displayed to the user
-	// as a default value. Displayed only for workdays with the status expired
-	// EXPIRED
+	// as a default value.
+	//
+	// Displayed only for workdays with the status expired EXPIRED
 	TimeFinishDefault b24.Time `json:"TIME_FINISH_DEFAULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -59,19 +59,36 @@ func RecordFieldGetCommand(p RecordFieldGetParams) b24.Command[*RecordFieldGetRe
 
 // RecordFieldGetParams holds the parameters of timeman.record.field.get.
 type RecordFieldGetParams struct {
-	// The name of the field whose description is to be retrieved. Available
-	// fields: - id — record identifier - userId — employee identifier -
-	// startTime — start time of the working interval - endTime — end time of
-	// the working interval - duration — duration of the working interval in
-	// seconds - breakLength — duration of breaks in seconds - state — status
-	// of the record - isApproved — approval status of the record. Required.
+	// The name of the field whose description is to be retrieved.
+	//
+	// Available fields:
+	//
+	//   - id — record identifier
+	//   - userId — employee identifier
+	//   - startTime — start time of the working interval
+	//   - endTime — end time of the working interval
+	//   - duration — duration of the working interval in seconds
+	//   - breakLength — duration of breaks in seconds
+	//   - state — status of the record
+	//   - isApproved — approval status of the record
+	//
+	// Required.
 	Name RecordFieldGetParamsName `json:"name"`
-	// List of description fields to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability status - sortable —
-	// sort availability status - editable — editability status - multiple —
-	// multiple value status - elementType — element type for composite fields
+	// List of description fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability status
+	//   - sortable — sort availability status
+	//   - editable — editability status
+	//   - multiple — multiple value status
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -206,13 +223,21 @@ func RecordFieldListCommand(p RecordFieldListParams) b24.Command[*RecordFieldLis
 
 // RecordFieldListParams holds the parameters of timeman.record.field.list.
 type RecordFieldListParams struct {
-	// List of field descriptions to return in the response. Available fields: -
-	// name — field name - type — data type - title — title - description —
-	// description - validationRules — validation rules - requiredGroups —
-	// required groups - filterable — filter availability indicator - sortable
-	// — sort availability indicator - editable — editability indicator -
-	// multiple — multiple value indicator - elementType — element type for
-	// composite fields
+	// List of field descriptions to return in the response.
+	//
+	// Available fields:
+	//
+	//   - name — field name
+	//   - type — data type
+	//   - title — title
+	//   - description — description
+	//   - validationRules — validation rules
+	//   - requiredGroups — required groups
+	//   - filterable — filter availability indicator
+	//   - sortable — sort availability indicator
+	//   - editable — editability indicator
+	//   - multiple — multiple value indicator
+	//   - elementType — element type for composite fields
 	Select []string `json:"select,omitzero"`
 }
 
@@ -307,33 +332,63 @@ func RecordListCommand(p RecordListParams) b24.Command[*RecordListResult] {
 
 // RecordListParams holds the parameters of timeman.record.list.
 type RecordListParams struct {
-	// Conditions for filtering records in the format: - ["field", "operator",
-	// value] - ["field", value], default operator is = The userId parameter is
-	// required. Available fields: - userId — employee identifier - startTime —
-	// start time of the work interval For startTime, the following operators are
-	// supported: =, >, >=, <, <=, between. More about filtering in REST 3.0.
-	// Required. Default: =.
+	// Conditions for filtering records in the format:
+	//
+	//   - ["field", "operator", value]
+	//   - ["field", value], default operator is =
+	//
+	// The userId parameter is required.
+	//
+	// Available fields:
+	//
+	//   - userId — employee identifier
+	//   - startTime — start time of the work interval
+	//
+	// For startTime, the following operators are supported: =, >, >=, <, <=,
+	// between.
+	//
+	// More about filtering in REST 3.0. Required. Default: =.
 	Filter []any `json:"filter"`
-	// List of fields to return in the response. Available fields: - id — record
-	// identifier - userId — employee identifier - startTime — start time of
-	// the work interval - endTime — end time of the work interval - duration —
-	// duration of the work interval in seconds - breakLength — duration of
-	// breaks in seconds - state — state of the record - isApproved — approval
-	// status of the record
+	// List of fields to return in the response.
+	//
+	// Available fields:
+	//
+	//   - id — record identifier
+	//   - userId — employee identifier
+	//   - startTime — start time of the work interval
+	//   - endTime — end time of the work interval
+	//   - duration — duration of the work interval in seconds
+	//   - breakLength — duration of breaks in seconds
+	//   - state — state of the record
+	//   - isApproved — approval status of the record
 	Select []string `json:"select,omitzero"`
-	// Sorting results in the format { "field": "value" }. Available values: - ASC
-	// — ascending - DESC — descending Available fields for sorting: - id —
-	// record identifier - userId — employee identifier - startTime — start
-	// time of the work interval - endTime — end time of the work interval -
-	// duration — duration of the work interval in seconds
+	// Sorting results in the format { "field": "value" }.
+	//
+	// Available values:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
+	//
+	// Available fields for sorting:
+	//
+	//   - id — record identifier
+	//   - userId — employee identifier
+	//   - startTime — start time of the work interval
+	//   - endTime — end time of the work interval
+	//   - duration — duration of the work interval in seconds
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Pagination parameters: - page — page number - limit — number of records
-	// per page, default is 50 - offset — record offset. If page and limit are
-	// provided, the offset is calculated automatically. Default: 50.
-	Pagination map[string]any `json:"pagination,omitzero"`
+	// Pagination parameters:
+	//
+	//   - page — page number
+	//   - limit — number of records per page, default is 50
+	//   - offset — record offset. If page and limit are provided, the offset
+	//     is calculated automatically
+	//
+	// Default: 50.
+	Pagination *RecordListParamsPagination `json:"pagination,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -345,6 +400,27 @@ func (p RecordListParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// RecordListParamsPagination is the pagination value of timeman.record.list.
+type RecordListParamsPagination struct {
+	Limit  b24.Opt[int64] `json:"limit,omitzero"`
+	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Page   b24.Opt[int64] `json:"page,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecordListParamsPagination) UnmarshalJSON(data []byte) error {
+	type plain RecordListParamsPagination
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecordListParamsPagination) MarshalJSON() ([]byte, error) {
+	type plain RecordListParamsPagination
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RecordListItem is one row of timeman.record.list.

@@ -44,8 +44,10 @@ func ScheduleGetCommand(p ScheduleGetParams) b24.Command[*ScheduleGetResult] {
 
 // ScheduleGetParams holds the parameters of timeman.schedule.get.
 type ScheduleGetParams struct {
-	// Identifier of the schedule. You can find the schedule identifier in the list
-	// of schedules on the *Employees > Time and Reports > Work Schedules* page
+	// Identifier of the schedule.
+	//
+	// You can find the schedule identifier in the list of schedules on the
+	// *Employees > Time and Reports > Work Schedules* page
 	ID b24.Opt[int64] `json:"id,omitzero"`
 }
 
@@ -55,39 +57,59 @@ type ScheduleGetResult struct {
 	ID b24.Int `json:"ID"`
 	// Name of the work schedule
 	Name b24.String `json:"NAME"`
-	// Type of the work schedule. Possible values: - FIXED — fixed - SHIFT —
-	// shift-based - FLEXTIME — flexible
+	// Type of the work schedule.
+	//
+	// Possible values:
+	//
+	//   - FIXED — fixed
+	//   - SHIFT — shift-based
+	//   - FLEXTIME — flexible
 	ScheduleType ScheduleGetResultScheduleType `json:"SCHEDULE_TYPE"`
-	// Frequency of report generation for the schedule. Possible values: - MONTH
-	// — month - WEEK — week - TWO_WEEKS — two weeks - QUARTER — quarter
+	// Frequency of report generation for the schedule.
+	//
+	// Possible values:
+	//
+	//   - MONTH — month
+	//   - WEEK — week
+	//   - TWO_WEEKS — two weeks
+	//   - QUARTER — quarter
 	ReportPeriod ScheduleGetResultReportPeriod `json:"REPORT_PERIOD"`
 	// Object with the description of additional settings for report generation
-	// period. Only for REPORT_PERIOD with values WEEK and TWO_WEEKS
+	// period.
+	//
+	// Only for REPORT_PERIOD with values WEEK and TWO_WEEKS
 	ReportPeriodOptions ScheduleGetResultReportPeriodOptions `json:"REPORT_PERIOD_OPTIONS"`
 	// Identifier of the calendar associated with the work schedule
 	CalendarID b24.Int `json:"CALENDAR_ID"`
 	// Object with the description of allowed devices for time tracking
 	AllowedDevices ScheduleGetResultAllowedDevices `json:"ALLOWED_DEVICES"`
-	// Flag indicating if the work schedule is deleted. Value "0" means the
-	// schedule is active. Value "1" indicates a deleted state
+	// Flag indicating if the work schedule is deleted.
+	//
+	// Value "0" means the schedule is active. Value "1" indicates a deleted state
 	Deleted b24.String `json:"DELETED"`
-	// Applicability of the schedule to all employees. Value true means the
-	// schedule applies to all users of the system
+	// Applicability of the schedule to all employees.
+	//
+	// Value true means the schedule applies to all users of the system
 	IsForAllUsers b24.Bool `json:"IS_FOR_ALL_USERS"`
-	// Work time restrictions. Contains an array of strings with restriction rules
+	// Work time restrictions.
+	//
+	// Contains an array of strings with restriction rules
 	WorktimeRestrictions []b24.String `json:"WORKTIME_RESTRICTIONS"`
 	// Number of controlled actions within the work schedule
 	ControlledActions b24.Int `json:"CONTROLLED_ACTIONS"`
 	// Identifier of the user who last updated the work schedule
 	UpdatedBy b24.Int `json:"UPDATED_BY"`
-	// Identifier of the user who deleted the work schedule. Value 0 indicates that
-	// the schedule has not been deleted
+	// Identifier of the user who deleted the work schedule.
+	//
+	// Value 0 indicates that the schedule has not been deleted
 	DeletedBy b24.Int `json:"DELETED_BY"`
-	// Date and time of deletion of the work schedule. An empty string means that
-	// the schedule has not been deleted
+	// Date and time of deletion of the work schedule.
+	//
+	// An empty string means that the schedule has not been deleted
 	DeletedAt b24.String `json:"DELETED_AT"`
-	// Identifier of the user who created the work schedule. Value 0 indicates
-	// system creation
+	// Identifier of the user who created the work schedule.
+	//
+	// Value 0 indicates system creation
 	CreatedBy b24.Int `json:"CREATED_BY"`
 	// Date and time of creation of the work schedule
 	CreatedAt b24.Time `json:"CREATED_AT"`
@@ -117,8 +139,17 @@ func (v ScheduleGetResult) MarshalJSON() ([]byte, error) {
 // ScheduleGetResultReportPeriodOptions is the REPORT_PERIOD_OPTIONS value of
 // timeman.schedule.get.
 type ScheduleGetResultReportPeriodOptions struct {
-	// Day the week starts. Possible values: - 0 — Monday - 1 — Tuesday - 2 —
-	// Wednesday - 3 — Thursday - 4 — Friday - 5 — Saturday - 6 — Sunday
+	// Day the week starts.
+	//
+	// Possible values:
+	//
+	//   - 0 — Monday
+	//   - 1 — Tuesday
+	//   - 2 — Wednesday
+	//   - 3 — Thursday
+	//   - 4 — Friday
+	//   - 5 — Saturday
+	//   - 6 — Sunday
 	StartWeekDay b24.Int `json:"START_WEEK_DAY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -139,8 +170,9 @@ func (v ScheduleGetResultReportPeriodOptions) MarshalJSON() ([]byte, error) {
 // ScheduleGetResultAllowedDevices is the ALLOWED_DEVICES value of
 // timeman.schedule.get.
 type ScheduleGetResultAllowedDevices struct {
-	// Is time tracking allowed through the browser. If true — tracking is
-	// allowed
+	// Is time tracking allowed through the browser.
+	//
+	// If true — tracking is allowed
 	Browser b24.Bool `json:"browser"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -174,8 +206,9 @@ type ScheduleGetResultShifts struct {
 	WorkDays b24.String `json:"WORK_DAYS"`
 	// Identifier of the work schedule
 	ScheduleID b24.Int `json:"SCHEDULE_ID"`
-	// Flag indicating if the shift is deleted. Value true means the shift is
-	// deleted
+	// Flag indicating if the shift is deleted.
+	//
+	// Value true means the shift is deleted
 	Deleted b24.Bool `json:"DELETED"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -199,13 +232,16 @@ type ScheduleGetResultCalendar struct {
 	ID b24.Int `json:"ID"`
 	// Name of the calendar
 	Name b24.String `json:"NAME"`
-	// Identifier of the parent calendar. Value 0 indicates that there is no parent
-	// calendar
+	// Identifier of the parent calendar.
+	//
+	// Value 0 indicates that there is no parent calendar
 	ParentCalendarID b24.Int `json:"PARENT_CALENDAR_ID"`
 	// System code of the calendar
 	SystemCode b24.String `json:"SYSTEM_CODE"`
-	// Exclusions from the calendar. Contains an array of strings with dates or
-	// periods excluded from the calendar
+	// Exclusions from the calendar.
+	//
+	// Contains an array of strings with dates or periods excluded from the
+	// calendar
 	Exclusions json.RawMessage `json:"EXCLUSIONS"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -230,29 +266,37 @@ type ScheduleGetResultScheduleViolationRules struct {
 	ID b24.Int `json:"ID"`
 	// Identifier of the work schedule
 	ScheduleID b24.Int `json:"SCHEDULE_ID"`
-	// Code of the entity to which the rules apply. For example, UA — user
-	// actions
+	// Code of the entity to which the rules apply.
+	//
+	// For example, UA — user actions
 	EntityCode b24.String `json:"ENTITY_CODE"`
 	// Maximum exact start time of the workday in seconds from midnight
 	MaxExactStart b24.Int `json:"MAX_EXACT_START"`
 	// Minimum exact end time of the workday in seconds from midnight
 	MinExactEnd b24.Int `json:"MIN_EXACT_END"`
-	// Maximum offset for the start of the workday. Value -1 means no restriction
-	// is set
+	// Maximum offset for the start of the workday.
+	//
+	// Value -1 means no restriction is set
 	MaxOffsetStart b24.Int `json:"MAX_OFFSET_START"`
-	// Minimum offset for the end of the workday. Value -1 means no restriction is
-	// set
+	// Minimum offset for the end of the workday.
+	//
+	// Value -1 means no restriction is set
 	MinOffsetEnd b24.Int `json:"MIN_OFFSET_END"`
-	// Relative start of the workday (relative to the planned time). Value -1 means
-	// no restriction is set
+	// Relative start of the workday (relative to the planned time).
+	//
+	// Value -1 means no restriction is set
 	RelativeStartFrom b24.Int `json:"RELATIVE_START_FROM"`
-	// Relative end of the workday (relative to the planned time). Value -1 means
-	// no restriction is set
+	// Relative end of the workday (relative to the planned time).
+	//
+	// Value -1 means no restriction is set
 	RelativeStartTo b24.Int `json:"RELATIVE_START_TO"`
-	// Relative start of the end of the workday. Value -1 means no restriction is
-	// set
+	// Relative start of the end of the workday.
+	//
+	// Value -1 means no restriction is set
 	RelativeEndFrom b24.Int `json:"RELATIVE_END_FROM"`
-	// Relative end of the workday. Value -1 means no restriction is set
+	// Relative end of the workday.
+	//
+	// Value -1 means no restriction is set
 	RelativeEndTo b24.Int `json:"RELATIVE_END_TO"`
 	// Minimum duration of the workday in seconds
 	MinDayDuration b24.Int `json:"MIN_DAY_DURATION"`
@@ -262,11 +306,13 @@ type ScheduleGetResultScheduleViolationRules struct {
 	MaxWorkTimeLackForPeriod b24.Int `json:"MAX_WORK_TIME_LACK_FOR_PERIOD"`
 	// Identifier of the agent checking underwork for the period
 	PeriodTimeLackAgentID b24.Int `json:"PERIOD_TIME_LACK_AGENT_ID"`
-	// Maximum delay for the start of the shift in seconds. Value -1 means no
-	// restriction is set
+	// Maximum delay for the start of the shift in seconds.
+	//
+	// Value -1 means no restriction is set
 	MaxShiftStartDelay b24.Int `json:"MAX_SHIFT_START_DELAY"`
-	// Flag indicating if the start of the shift was missed. Value 0 means no
-	// missed start was recorded
+	// Flag indicating if the start of the shift was missed.
+	//
+	// Value 0 means no missed start was recorded
 	MissedShiftStart b24.Int `json:"MISSED_SHIFT_START"`
 	// Object with the description of users for notifying about schedule violations
 	UsersToNotify ScheduleGetResultScheduleViolationRulesUsersToNotify `json:"USERS_TO_NOTIFY"`
@@ -289,17 +335,21 @@ func (v ScheduleGetResultScheduleViolationRules) MarshalJSON() ([]byte, error) {
 // ScheduleGetResultScheduleViolationRulesUsersToNotify is the USERS_TO_NOTIFY
 // value of timeman.schedule.get.
 type ScheduleGetResultScheduleViolationRulesUsersToNotify struct {
-	// List of users to notify about fixed start and end of the workday. Each
-	// element of the array contains the user identifier in the format U
+	// List of users to notify about fixed start and end of the workday.
+	//
+	// Each element of the array contains the user identifier in the format U
 	FixedStartEnd []b24.String `json:"FIXED_START_END"`
-	// List of users to notify about fixed time records. Each element of the array
-	// contains the user identifier in the format U
+	// List of users to notify about fixed time records.
+	//
+	// Each element of the array contains the user identifier in the format U
 	FixedPerRecord []b24.String `json:"FIXED_PER_RECORD"`
-	// List of users to notify about changes in work time. Each element of the
-	// array contains the user identifier in the format U
+	// List of users to notify about changes in work time.
+	//
+	// Each element of the array contains the user identifier in the format U
 	FixedEditWorktime []b24.String `json:"FIXED_EDIT_WORKTIME"`
-	// List of users to notify about periodic schedule violations. Each element of
-	// the array contains the user identifier in the format U
+	// List of users to notify about periodic schedule violations.
+	//
+	// Each element of the array contains the user identifier in the format U
 	FixedPeriodic []b24.String `json:"FIXED_PERIODIC"`
 	// List of users to notify about delays in the start of the shift
 	ShiftDelay json.RawMessage `json:"SHIFT_DELAY"`

@@ -41,33 +41,47 @@ func SettingsCommand(p SettingsParams) b24.Command[*SettingsResult] {
 
 // SettingsParams holds the parameters of timeman.settings.
 type SettingsParams struct {
-	// User identifier. By default — identifier of the current user
+	// User identifier.
+	//
+	// By default — identifier of the current user
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 }
 
 // SettingsResult is the result of timeman.settings.
 type SettingsResult struct {
-	// Whether work time tracking is enabled for the user. Returns true if enabled
+	// Whether work time tracking is enabled for the user.
+	//
+	// Returns true if enabled
 	UfTimeman b24.Bool `json:"UF_TIMEMAN"`
-	// Whether the user has a flexible work schedule. Returns true if enabled. A
-	// user with a flexible schedule does not need to confirm changes to work time
-	// with a supervisor or provide reasons for changes
+	// Whether the user has a flexible work schedule.
+	//
+	// Returns true if enabled.
+	//
+	// A user with a flexible schedule does not need to confirm changes to work
+	// time with a supervisor or provide reasons for changes
 	UfTmFree b24.Bool `json:"UF_TM_FREE"`
-	// Maximum start time of the workday in HH:MM:SS format. Starting the workday
-	// later than the set time is considered a violation
+	// Maximum start time of the workday in HH:MM:SS format.
+	//
+	// Starting the workday later than the set time is considered a violation
 	UfTmMaxStart b24.String `json:"UF_TM_MAX_START"`
-	// Minimum end time of the workday in HH:MM:SS format. Ending the workday
-	// earlier than the set time is considered a violation
+	// Minimum end time of the workday in HH:MM:SS format.
+	//
+	// Ending the workday earlier than the set time is considered a violation
 	UfTmMinFinish b24.String `json:"UF_TM_MIN_FINISH"`
-	// Minimum duration of the workday in HH:MM:SS format. A workday with a
-	// duration shorter than the set time is considered a violation
+	// Minimum duration of the workday in HH:MM:SS format.
+	//
+	// A workday with a duration shorter than the set time is considered a
+	// violation
 	UfTmMinDuration b24.String `json:"UF_TM_MIN_DURATION"`
-	// Allowed time change for work hours in HH:MM:SS format. Changing the workday
-	// by a period shorter than the set time does not require supervisor
-	// confirmation
+	// Allowed time change for work hours in HH:MM:SS format.
+	//
+	// Changing the workday by a period shorter than the set time does not require
+	// supervisor confirmation
 	UfTmAllowedDelta b24.String `json:"UF_TM_ALLOWED_DELTA"`
 	// Whether the user can manage the workdays of other employees. Returned only
-	// for the current user. Returns true if permissions are granted
+	// for the current user.
+	//
+	// Returns true if permissions are granted
 	Admin b24.Bool `json:"ADMIN"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

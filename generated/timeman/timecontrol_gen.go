@@ -51,19 +51,30 @@ func TimecontrolReportAddCommand(p TimecontrolReportAddParams) b24.Command[b24.B
 // TimecontrolReportAddParams holds the parameters of
 // timeman.timecontrol.report.add.
 type TimecontrolReportAddParams struct {
-	// Identifier of the absence record. You can obtain record identifiers using
-	// the timeman.timecontrol.reports.get method. Required.
+	// Identifier of the absence record.
+	//
+	// You can obtain record identifiers using the timeman.timecontrol.reports.get
+	// method. Required.
 	ReportID int64 `json:"REPORT_ID"`
-	// User identifier. Can only be specified by an administrator. You can obtain
-	// the user identifier using the user.get method
+	// User identifier. Can only be specified by an administrator.
+	//
+	// You can obtain the user identifier using the user.get method
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// Report text. Required.
 	Text string `json:"TEXT"`
-	// Report type: - WORK — work-related - PRIVATE — personal Default value is
-	// PRIVATE. Default: PRIVATE.
+	// Report type:
+	//
+	//   - WORK — work-related
+	//   - PRIVATE — personal
+	//
+	// Default value is PRIVATE. Default: PRIVATE.
 	Type b24.Opt[TimecontrolReportAddParamsType] `json:"TYPE,omitzero"`
-	// Add event to calendar: - Y — yes - N — no Default value is Y. Default:
-	// Y.
+	// Add event to calendar:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is Y. Default: Y.
 	Calendar b24.Opt[b24.Bool] `json:"CALENDAR,omitzero"`
 }
 
@@ -151,18 +162,23 @@ func TimecontrolReportsGetCommand(p TimecontrolReportsGetParams) b24.Command[*Ti
 // TimecontrolReportsGetParams holds the parameters of
 // timeman.timecontrol.reports.get.
 type TimecontrolReportsGetParams struct {
-	// User ID for whom the reports are requested. You can obtain the user ID using
-	// the user.get method. Required.
+	// User ID for whom the reports are requested.
+	//
+	// You can obtain the user ID using the user.get method. Required.
 	UserID int64 `json:"USER_ID"`
 	// Month number. Required.
 	Month int64 `json:"MONTH"`
 	// Year. Required.
 	Year int64 `json:"YEAR"`
 	// Maximum time of absence at the workplace that is not counted as absence.
-	// This parameter is available to the manager and administrator. If not
-	// specified, the time from the module settings is used.
+	//
+	// This parameter is available to the manager and administrator.
+	//
+	// If not specified, the time from the module settings is used.
 	IdleMinutes b24.Opt[int64] `json:"IDLE_MINUTES,omitzero"`
-	// Duration of the workday in hours. Default is 8 hours.
+	// Duration of the workday in hours.
+	//
+	// Default is 8 hours.
 	WorkdayHours b24.Opt[int64] `json:"WORKDAY_HOURS,omitzero"`
 }
 
@@ -307,27 +323,35 @@ type TimecontrolReportsGetResultDays struct {
 	DayTitle b24.String `json:"day_title"`
 	// Start date of the workday in ATOM format
 	WorkdayDateStart b24.Time `json:"workday_date_start"`
-	// End date of the workday in ATOM format. If workday_complete = false, the
-	// date is indicated at the moment of report generation.
+	// End date of the workday in ATOM format.
+	//
+	// If workday_complete = false, the date is indicated at the moment of report
+	// generation.
 	WorkdayDateFinish b24.Time `json:"workday_date_finish"`
 	// Workday completed
 	WorkdayComplete b24.Bool `json:"workday_complete"`
 	// Duration of break in seconds
 	WorkdayTimeLeaksUser b24.Int `json:"workday_time_leaks_user"`
-	// Duration of time in seconds that the user underworked or overworked. -
-	// Positive number — amount of underworked time in seconds - Negative number
-	// — amount of time worked beyond the required time, i.e., overtime.
+	// Duration of time in seconds that the user underworked or overworked.
+	//
+	//   - Positive number — amount of underworked time in seconds
+	//   - Negative number — amount of time worked beyond the required time,
+	//     i.e., overtime.
 	WorkdayTimeLeaksFinal b24.Int `json:"workday_time_leaks_final"`
 	// Duration of the workday according to the schedule in seconds, including
 	// breaks
 	WorkdayDuration b24.Int `json:"workday_duration"`
-	// Duration of the workday according to actual output in seconds. Includes: -
-	// breaks - unconfirmed absences - absences for personal matters.
+	// Duration of the workday according to actual output in seconds. Includes:
+	//
+	//   - breaks
+	//   - unconfirmed absences
+	//   - absences for personal matters.
 	WorkdayDurationFinal b24.Int `json:"workday_duration_final"`
 	// Required duration of the workday in seconds
 	WorkdayDurationConfig b24.Int `json:"workday_duration_config"`
-	// List of objects with records of identified absences. Values are displayed in
-	// full detail of the report and for the manager.
+	// List of objects with records of identified absences.
+	//
+	// Values are displayed in full detail of the report and for the manager.
 	Reports []TimecontrolReportsGetResultDaysReports `json:"reports"`
 	// Duration of break established by the automatic recording system. Contains
 	// unconfirmed absences and absences for personal matters.
@@ -355,17 +379,24 @@ type TimecontrolReportsGetResultDaysReports struct {
 	ID b24.String `json:"id"`
 	// User ID
 	UserID b24.String `json:"user_id"`
-	// Record type. Possible values: - IDLE — stepped away, recorded using the
-	// desktop application - OFFLINE — offline - DESKTOP_ONLINE — launched the
-	// application. For manager only - DESKTOP_OFFLINE — turned off the
-	// application. For manager only - DESKTOP_START — launched the application.
-	// For manager only - TM_START — started the workday - TM_PAUSE — went on
-	// break - TM_CONTINUE — continued the day - TM_END — finished the workday
+	// Record type. Possible values:
+	//
+	//   - IDLE — stepped away, recorded using the desktop application
+	//   - OFFLINE — offline
+	//   - DESKTOP_ONLINE — launched the application. For manager only
+	//   - DESKTOP_OFFLINE — turned off the application. For manager only
+	//   - DESKTOP_START — launched the application. For manager only
+	//   - TM_START — started the workday
+	//   - TM_PAUSE — went on break
+	//   - TM_CONTINUE — continued the day
+	//   - TM_END — finished the workday
 	Type TimecontrolReportsGetResultDaysReportsType `json:"type"`
 	// Start date of the recording in ATOM format
 	DateStart b24.Time `json:"date_start"`
-	// End date of the recording in ATOM format. If active = true, the field
-	// contains the date at the moment of report generation.
+	// End date of the recording in ATOM format.
+	//
+	// If active = true, the field contains the date at the moment of report
+	// generation.
 	DateFinish b24.Time `json:"date_finish"`
 	// Duration
 	Duration b24.Int `json:"duration"`
@@ -373,28 +404,37 @@ type TimecontrolReportsGetResultDaysReports struct {
 	Active b24.Bool `json:"active"`
 	// Time record ID
 	EntryID b24.String `json:"entry_id"`
-	// Absence type. Possible values: - work — for work matters - private — for
-	// personal matters - none — type not specified, equated to private
+	// Absence type. Possible values:
+	//
+	//   - work — for work matters
+	//   - private — for personal matters
+	//   - none — type not specified, equated to private
 	ReportType TimecontrolReportsGetResultDaysReportsReportType `json:"report_type"`
 	// Description of the reason for absence
 	ReportText b24.String `json:"report_text"`
 	// System description of the reason for absence. For manager only
 	SystemText b24.String `json:"system_text"`
-	// Data source for the start of the record. Possible values: - ONLINE_EVENT —
-	// user authorization event - OFFLINE_AGENT — agent that sets the Offline
-	// status - DESKTOP_OFFLINE_AGENT — agent that sets the application off
-	// status - DESKTOP_ONLINE_EVENT — event that sets the application on status
-	// - DESKTOP_START_EVENT — event that sets the application on status -
-	// IDLE_EVENT — event changing the status to Stepped Away. Recorded by the
-	// application - TM_EVENT — event changing the workday: start, break, end.
+	// Data source for the start of the record. Possible values:
+	//
+	//   - ONLINE_EVENT — user authorization event
+	//   - OFFLINE_AGENT — agent that sets the Offline status
+	//   - DESKTOP_OFFLINE_AGENT — agent that sets the application off status
+	//   - DESKTOP_ONLINE_EVENT — event that sets the application on status
+	//   - DESKTOP_START_EVENT — event that sets the application on status
+	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
+	//     the application
+	//   - TM_EVENT — event changing the workday: start, break, end.
 	SourceStart TimecontrolReportsGetResultDaysReportsSourceStart `json:"source_start"`
-	// Data source for the end of the record. Possible values: - ONLINE_EVENT —
-	// user authorization event - OFFLINE_AGENT — agent that sets the Offline
-	// status - DESKTOP_OFFLINE_AGENT — agent that sets the application off
-	// status - DESKTOP_ONLINE_EVENT — event that sets the application on status
-	// - DESKTOP_START_EVENT — event that sets the application on status -
-	// IDLE_EVENT — event changing the status to Stepped Away. Recorded by the
-	// application - TM_EVENT — event changing the workday: start, break, end.
+	// Data source for the end of the record. Possible values:
+	//
+	//   - ONLINE_EVENT — user authorization event
+	//   - OFFLINE_AGENT — agent that sets the Offline status
+	//   - DESKTOP_OFFLINE_AGENT — agent that sets the application off status
+	//   - DESKTOP_ONLINE_EVENT — event that sets the application on status
+	//   - DESKTOP_START_EVENT — event that sets the application on status
+	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
+	//     the application
+	//   - TM_EVENT — event changing the workday: start, break, end.
 	SourceFinish TimecontrolReportsGetResultDaysReportsSourceFinish `json:"source_finish"`
 	// IP address at the start of the record. For manager only
 	IPStart b24.String `json:"ip_start"`
@@ -402,10 +442,13 @@ type TimecontrolReportsGetResultDaysReports struct {
 	IPFinish b24.String `json:"ip_finish"`
 	// Object with IP address decoding for the start of the record, if the IP
 	// address is not within the office network. For office network, it will return
-	// false. For manager only
+	// false.
+	//
+	// For manager only
 	IPStartNetwork TimecontrolReportsGetResultDaysReportsIPStartNetwork `json:"ip_start_network"`
 	// Object with IP address decoding for the end of the record, if the IP address
 	// is not within the office network. For office network, it will return false.
+	//
 	// For manager only
 	IPFinishNetwork TimecontrolReportsGetResultDaysReportsIPFinishNetwork `json:"ip_finish_network"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -489,7 +532,9 @@ type TimecontrolReportsGetResultUser struct {
 	LastName b24.String `json:"last_name"`
 	// Position
 	WorkPosition b24.String `json:"work_position"`
-	// User's avatar URL. If the value is empty, the user has no avatar.
+	// User's avatar URL.
+	//
+	// If the value is empty, the user has no avatar.
 	Avatar b24.String `json:"avatar"`
 	// User's gender
 	PersonalGender b24.String `json:"personal_gender"`
@@ -690,14 +735,20 @@ type TimecontrolReportsSettingsGetResult struct {
 	// Is the user a manager?
 	UserHead b24.Bool `json:"user_head"`
 	// List of objects with information about departments. The content of the array
-	// depends on the user's role: - Administrator — description of all
-	// departments, - Manager — description of their department, - Regular
-	// employee — empty array
+	// depends on the user's role:
+	//
+	//   - Administrator — description of all departments,
+	//   - Manager — description of their department,
+	//   - Regular employee — empty array
 	Departments []TimecontrolReportsSettingsGetResultDepartments `json:"departments"`
 	// Minimum idle time in minutes after which a report is required
 	MinimumIdleForReport b24.Int `json:"minimum_idle_for_report"`
-	// Type of report view. Possible values: - none — no access to reports - head
-	// — manager - full — full access - simple — simplified access
+	// Type of report view. Possible values:
+	//
+	//   - none — no access to reports
+	//   - head — manager
+	//   - full — full access
+	//   - simple — simplified access
 	ReportViewType TimecontrolReportsSettingsGetResultReportViewType `json:"report_view_type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -804,8 +855,10 @@ func TimecontrolReportsUsersGetCommand(p TimecontrolReportsUsersGetParams) b24.C
 // timeman.timecontrol.reports.users.get.
 type TimecontrolReportsUsersGetParams struct {
 	// The identifier of the department. This parameter should only be specified by
-	// a manager or administrator. The department identifier can be obtained using
-	// the get department list method.
+	// a manager or administrator.
+	//
+	// The department identifier can be obtained using the get department list
+	// method.
 	DepartmentID b24.Opt[int64] `json:"DEPARTMENT_ID,omitzero"`
 }
 
@@ -851,7 +904,7 @@ func (v TimecontrolReportsUsersGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ACCESS_ERROR: You do not have access to this method
+//   - ACCESS_ERROR: You do not have access to this method
 func TimecontrolSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolSettingsGetParams, opts ...b24.CallOption) (*TimecontrolSettingsGetResult, error) {
 	var out TimecontrolSettingsGetResult
 	if err := b24.Invoke(ctx, c, TimecontrolSettingsGetCommand(p).Request, &out, opts...); err != nil {
@@ -890,23 +943,35 @@ type TimecontrolSettingsGetResult struct {
 	RegisterIdle b24.Bool `json:"register_idle"`
 	// Register desktop application status
 	RegisterDesktop b24.Bool `json:"register_desktop"`
-	// Type of report requests. Possible values: - all — for everyone - user —
-	// for specific users - none — for no one
+	// Type of report requests. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
 	ReportRequestType TimecontrolSettingsGetResultReportRequestType `json:"report_request_type"`
-	// Array of user IDs for whom report requests are required. Filled if
-	// report_request_type is set to user
+	// Array of user IDs for whom report requests are required.
+	//
+	// Filled if report_request_type is set to user
 	ReportRequestUsers json.RawMessage `json:"report_request_users"`
-	// Type of simple report. Possible values: - all — for everyone - user —
-	// for specific users - none — for no one
+	// Type of simple report. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
 	ReportSimpleType TimecontrolSettingsGetResultReportSimpleType `json:"report_simple_type"`
-	// Array of user IDs with access to the simple report. Filled if
-	// report_simple_type is set to user
+	// Array of user IDs with access to the simple report.
+	//
+	// Filled if report_simple_type is set to user
 	ReportSimpleUsers json.RawMessage `json:"report_simple_users"`
-	// Type of full report. Possible values: - all — for everyone - user — for
-	// specific users - none — for no one
+	// Type of full report. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
 	ReportFullType TimecontrolSettingsGetResultReportFullType `json:"report_full_type"`
-	// Array of user IDs with access to the full report. Filled if report_full_type
-	// is set to user
+	// Array of user IDs with access to the full report.
+	//
+	// Filled if report_full_type is set to user
 	ReportFullUsers json.RawMessage `json:"report_full_users"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -1014,7 +1079,7 @@ func (v *TimecontrolSettingsGetResultReportFullType) UnmarshalJSON(data []byte) 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ACCESS_ERROR: You do not have access to this method
+//   - ACCESS_ERROR: You do not have access to this method
 func TimecontrolSettingsSet(ctx context.Context, c b24.Caller, p TimecontrolSettingsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, TimecontrolSettingsSetCommand(p).Request, &out, opts...); err != nil {
@@ -1038,9 +1103,11 @@ func TimecontrolSettingsSetCommand(p TimecontrolSettingsSetParams) b24.Command[b
 // TimecontrolSettingsSetParams holds the parameters of
 // timeman.timecontrol.settings.set.
 type TimecontrolSettingsSetParams struct {
-	// Activate the time control module. Possible values: - true or 1 — enable
-	// the module - 0 — disable the module. The option 'ACTIVE': false does not
-	// disable the module
+	// Activate the time control module. Possible values:
+	//
+	//   - true or 1 — enable the module
+	//   - 0 — disable the module. The option 'ACTIVE': false does not disable
+	//     the module
 	Active b24.Opt[bool] `json:"ACTIVE,omitzero"`
 	// Minimum idle time in minutes after which a report is required
 	MinimumIdleForReport b24.Opt[int64] `json:"MINIMUM_IDLE_FOR_REPORT,omitzero"`
@@ -1050,23 +1117,35 @@ type TimecontrolSettingsSetParams struct {
 	RegisterIdle b24.Opt[bool] `json:"REGISTER_IDLE,omitzero"`
 	// Register desktop application status
 	RegisterDesktop b24.Opt[bool] `json:"REGISTER_DESKTOP,omitzero"`
-	// Type of report requests. Possible values: - all — for everyone - user —
-	// for specific users - none — for no one
+	// Type of report requests. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
 	ReportRequestType b24.Opt[TimecontrolSettingsSetParamsReportRequestType] `json:"REPORT_REQUEST_TYPE,omitzero"`
-	// Array of user IDs for whom report requests are required. Filled if
-	// REPORT_REQUEST_TYPE is set to user
+	// Array of user IDs for whom report requests are required.
+	//
+	// Filled if REPORT_REQUEST_TYPE is set to user
 	ReportRequestUsers []any `json:"REPORT_REQUEST_USERS,omitzero"`
-	// Type of simple report. Possible values: - all — for everyone - user —
-	// for specific users - none — for no one
+	// Type of simple report. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
 	ReportSimpleType b24.Opt[TimecontrolSettingsSetParamsReportSimpleType] `json:"REPORT_SIMPLE_TYPE,omitzero"`
-	// Array of user IDs with access to the simple report. Filled if
-	// REPORT_SIMPLE_TYPE is set to user
+	// Array of user IDs with access to the simple report.
+	//
+	// Filled if REPORT_SIMPLE_TYPE is set to user
 	ReportSimpleUsers []any `json:"REPORT_SIMPLE_USERS,omitzero"`
-	// Type of full report. Possible values: - all — for everyone - user — for
-	// specific users - none — for no one
+	// Type of full report. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
 	ReportFullType b24.Opt[TimecontrolSettingsSetParamsReportFullType] `json:"REPORT_FULL_TYPE,omitzero"`
-	// Array of user IDs with access to the full report. Filled if REPORT_FULL_TYPE
-	// is set to user
+	// Array of user IDs with access to the full report.
+	//
+	// Filled if REPORT_FULL_TYPE is set to user
 	ReportFullUsers []any `json:"REPORT_FULL_USERS,omitzero"`
 }
 

@@ -45,10 +45,16 @@ func AccessCommand(p AccessParams) b24.Command[b24.Bool] {
 
 // AccessParams holds the parameters of user.access.
 type AccessParams struct {
-	// List of access codes to check. Code formats: - U — user, for example U1 -
-	// G — user group, for example G2 - AU — all authorized users The names of
-	// the codes are retrieved by the access.name method. Required.
-	Access []any `json:"ACCESS"`
+	// List of access codes to check.
+	//
+	// Code formats:
+	//
+	//   - U — user, for example U1
+	//   - G — user group, for example G2
+	//   - AU — all authorized users
+	//
+	// The names of the codes are retrieved by the access.name method. Required.
+	Access []string `json:"ACCESS"`
 }
 
 // validate reports the first required parameter left empty.

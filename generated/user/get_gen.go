@@ -54,60 +54,100 @@ type GetParams struct {
 	// The field by which the results are sorted. Sorting works for all fields from
 	// user.add
 	Sort b24.Opt[string] `json:"sort,omitzero"`
-	// Sorting direction: - ASC — ascending - DESC — descending
+	// Sorting direction:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
 	Order b24.Opt[GetParamsOrder] `json:"order,omitzero"`
 	// Additionally, you can specify any parameters from user.add to filter by
 	// their values. In addition to the main fields, the following additional ones
-	// are available: - UF_DEPARTMENT — belonging to the company structure; -
-	// UF_PHONE_INNER — internal telephone number; - IS_ONLINE — [Y|N] allows
-	// showing only authorized or non-authorized users. - NAME_SEARCH — quick
-	// search by personal data. - USER_TYPE — user type. Can take the following
-	// values: - employee — employee, - extranet — extranet user, - email —
-	// mail user - ACTIVE — when set to *true*, excludes terminated users from
-	// the request. Filtering parameters can take array values. A key can be
-	// assigned an additional prefix that clarifies the filter behavior. Possible
-	// prefix values: - >= — greater than or equal to - > — greater than - <=
-	// — less than or equal to - < — less than - @ — IN (an array is passed
-	// as a value) - !@— NOT IN (an array is passed as a value) - % — LIKE,
-	// substring search. The % symbol does not need to be passed in the filter
-	// value. The search looks for a substring in any position of the string - =%
-	// — LIKE, substring search. The % symbol must be passed in the value.
-	// Examples: - "mol%" — searching for values starting with "mol" - "%mol" —
-	// searching for values ending with "mol" - "%mol%" — searching for values
-	// where "mol" can be in any position - %= — LIKE (see description above) -
-	// !% — NOT LIKE, substring search. The % symbol does not need to be passed
-	// in the filter value. The search goes from both sides. - !=% — NOT LIKE,
-	// substring search. The % symbol must be passed in the value. Examples: -
-	// "mol%" — searching for values that do not start with "mol" - "%mol" —
-	// searching for values that do not end with "mol" - "%mol%" — searching for
-	// values where the substring "mol" is not present in any position - !%= —
-	// NOT LIKE (see description above) - = — equal, exact match (used by
-	// default) - != - not equal - ! — not equal Pass the values of date and time
-	// fields in ISO 8601 format, for example 2020-01-01T00:00:00+02:00, or in the
-	// date format of your Bitrix24. This applies to the TIMESTAMP_X,
-	// DATE_REGISTER, LAST_LOGIN, LAST_ACTIVITY_DATE, PERSONAL_BIRTHDAY,
-	// UF_EMPLOYMENT_DATE fields and to custom fields of the date and date-time
-	// types. If the value is not recognized as a date, the condition retrieves no
-	// records
+	// are available:
+	//
+	//   - UF_DEPARTMENT — belonging to the company structure;
+	//   - UF_PHONE_INNER — internal telephone number;
+	//   - IS_ONLINE — [Y|N] allows showing only authorized or non-authorized
+	//     users.
+	//   - NAME_SEARCH — quick search by personal data.
+	//   - USER_TYPE — user type. Can take the following values:
+	//     ◦ employee — employee,
+	//     ◦ extranet — extranet user,
+	//     ◦ email — mail user
+	//   - ACTIVE — when set to *true*, excludes terminated users from the
+	//     request.
+	//
+	// Filtering parameters can take array values. A key can be assigned an
+	// additional prefix that clarifies the filter behavior. Possible prefix
+	// values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as a value)
+	//   - !@— NOT IN (an array is passed as a value)
+	//   - % — LIKE, substring search. The % symbol does not need to be passed
+	//     in the filter value. The search looks for a substring in any position
+	//     of the string
+	//   - =% — LIKE, substring search. The % symbol must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (see description above)
+	//   - !% — NOT LIKE, substring search. The % symbol does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % symbol must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values that do not start with "mol"
+	//     ◦ "%mol" — searching for values that do not end with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (see description above)
+	//   - = — equal, exact match (used by default)
+	//   - != - not equal
+	//   - ! — not equal
+	//
+	// Pass the values of date and time fields in ISO 8601 format, for example
+	// 2020-01-01T00:00:00+02:00, or in the date format of your Bitrix24. This
+	// applies to the TIMESTAMP_X, DATE_REGISTER, LAST_LOGIN, LAST_ACTIVITY_DATE,
+	// PERSONAL_BIRTHDAY, UF_EMPLOYMENT_DATE fields and to custom fields of the
+	// date and date-time types. If the value is not recognized as a date, the
+	// condition retrieves no records
 	Filter b24.Opt[GetParamsFilter] `json:"FILTER,omitzero"`
 	// Key for operation in administrator mode. Used to obtain data about any users
 	AdminMode b24.Opt[bool] `json:"ADMIN_MODE,omitzero"`
 	// An array with the names of the fields to return in the response. Without
 	// this parameter, the method returns all fields available to the application
-	// or webhook scope. When selecting, use masks: - * — all available fields -
-	// UF_* — all available custom fields, including those created in Bitrix24
+	// or webhook scope.
+	//
+	// When selecting, use masks:
+	//
+	//   - * — all available fields
+	//   - UF_* — all available custom fields, including those created in
+	//     Bitrix24
+	//
 	// The method skips fields that are unavailable to the scope or do not exist,
 	// without returning an error
 	Select []string `json:"select,omitzero"`
-	// The size of the photo copy in the PERSONAL_PHOTO field: - small — 150 ×
-	// 150 pixels - medium — 300 × 300 pixels - large — 1000 × 1000 pixels
+	// The size of the photo copy in the PERSONAL_PHOTO field:
+	//
+	//   - small — 150 × 150 pixels
+	//   - medium — 300 × 300 pixels
+	//   - large — 1000 × 1000 pixels
+	//
 	// Without this parameter, the method returns a link to the original image
 	ImageResize b24.Opt[GetParamsImageResize] `json:"IMAGE_RESIZE,omitzero"`
-	// The parameter is used to control pagination. The results page size is always
-	// static: 50 records. To select the second page of results, you must pass the
-	// value 50. To select the third page of results — the value 100 and so on.
-	// Formula for calculating the value of the start parameter: start = (N-1) *
-	// 50, where N — the number of the desired page
+	// The parameter is used to control pagination.
+	//
+	// The results page size is always static: 50 records.
+	//
+	// To select the second page of results, you must pass the value 50. To select
+	// the third page of results — the value 100 and so on.
+	//
+	// Formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

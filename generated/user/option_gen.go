@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - AccessException: The method is called outside the application context
+//   - AccessException: The method is called outside the application context
 func OptionGet(ctx context.Context, c b24.Caller, p OptionGetParams, opts ...b24.CallOption) (*OptionGetResult, error) {
 	var out OptionGetResult
 	if err := b24.Invoke(ctx, c, OptionGetCommand(p).Request, &out, opts...); err != nil {
@@ -46,8 +46,10 @@ func OptionGetCommand(p OptionGetParams) b24.Command[*OptionGetResult] {
 
 // OptionGetParams holds the parameters of user.option.get.
 type OptionGetParams struct {
-	// One of the keys saved by the user.option.set method. If the parameter is not
-	// provided, the method returns all saved settings of the current user
+	// One of the keys saved by the user.option.set method.
+	//
+	// If the parameter is not provided, the method returns all saved settings of
+	// the current user
 	Option b24.Opt[string] `json:"option,omitzero"`
 }
 

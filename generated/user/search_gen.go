@@ -53,35 +53,57 @@ func SearchAll(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.Ca
 
 // SearchParams holds the parameters of user.search.
 type SearchParams struct {
-	// The array can contain fields in any combination: - NAME — first name -
-	// LAST_NAME — last name - WORK_POSITION — position - UF_DEPARTMENT_NAME
-	// — department name - USER_TYPE — user type. It can take the following
-	// values: - employee — employee - extranet — extranet user - email —
-	// mail user Or FIND — a field that will be searched for in all listed
-	// fields. The method can work either with filtering using the FIND key or with
-	// all other fields. It is not possible to use FIND and any other field
+	// The array can contain fields in any combination:
+	//
+	//   - NAME — first name
+	//   - LAST_NAME — last name
+	//   - WORK_POSITION — position
+	//   - UF_DEPARTMENT_NAME — department name
+	//   - USER_TYPE — user type. It can take the following values:
+	//     ◦ employee — employee
+	//     ◦ extranet — extranet user
+	//     ◦ email — mail user
+	//
+	// Or FIND — a field that will be searched for in all listed fields.
+	//
+	// The method can work either with filtering using the FIND key or with all
+	// other fields. It is not possible to use FIND and any other field
 	// simultaneously.
 	Filter b24.Opt[SearchParamsFilter] `json:"FILTER,omitzero"`
 	// The field by which the results are sorted. Sorting works for all fields from
 	// user.add
 	Sort b24.Opt[string] `json:"sort,omitzero"`
-	// Sorting direction: - ASC — ascending - DESC — descending
+	// Sorting direction:
+	//
+	//   - ASC — ascending
+	//   - DESC — descending
 	Order b24.Opt[SearchParamsOrder] `json:"order,omitzero"`
 	// Key for operation in administrator mode. Used to retrieve data about any
 	// users
 	AdminMode b24.Opt[bool] `json:"ADMIN_MODE,omitzero"`
 	// An array with the names of the fields to return in the response. Without
 	// this parameter, the method returns all fields available to the application
-	// or webhook scope. When selecting, use masks: - * — all available fields -
-	// UF_* — all available custom fields, including those created in Bitrix24
+	// or webhook scope.
+	//
+	// When selecting, use masks:
+	//
+	//   - * — all available fields
+	//   - UF_* — all available custom fields, including those created in
+	//     Bitrix24
+	//
 	// The method skips fields that are unavailable to the scope or do not exist,
 	// without returning an error
 	Select []string `json:"select,omitzero"`
-	// The parameter is used to manage pagination. The result page size is always
-	// static: 50 records. To select the second page of results, you must pass the
-	// value 50. To select the third page of results — the value 100 and so on.
-	// Formula for calculating the value of the start parameter: start = (N-1) *
-	// 50, where N — the number of the desired page
+	// The parameter is used to manage pagination.
+	//
+	// The result page size is always static: 50 records.
+	//
+	// To select the second page of results, you must pass the value 50. To select
+	// the third page of results — the value 100 and so on.
+	//
+	// Formula for calculating the value of the start parameter:
+	//
+	// start = (N-1) * 50, where N — the number of the desired page
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 

@@ -21,7 +21,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Invalid user ID passed
+//   - ERROR_CORE: Invalid user ID passed
 func Update(ctx context.Context, c b24.Caller, p UpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -48,8 +48,10 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 type UpdateParams struct {
 	// User identifier. Required.
 	ID int64 `json:"ID"`
-	// User activity flag. Possible values: - Y — employee is active, - N —
-	// employee is dismissed
+	// User activity flag. Possible values:
+	//
+	//   - Y — employee is active,
+	//   - N — employee is dismissed
 	Active b24.Opt[bool] `json:"ACTIVE,omitzero"`
 	// User E-mail
 	Email b24.Opt[string] `json:"EMAIL,omitzero"`

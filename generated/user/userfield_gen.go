@@ -69,38 +69,68 @@ func (p UserfieldAddParams) validate() error {
 // UserfieldAddParamsFields is the fields value of user.userfield.add.
 type UserfieldAddParamsFields struct {
 	// Field name (code). Bitrix24 converts it to uppercase and supplements it with
-	// the UF_USR_ prefix: - DEALS and UF_DEALS become UF_USR_DEALS - UF_USR_DEALS
-	// remains unchanged The resulting field code is returned by the
-	// user.userfield.list method. Required.
+	// the UF_USR_ prefix:
+	//
+	//   - DEALS and UF_DEALS become UF_USR_DEALS
+	//   - UF_USR_DEALS remains unchanged
+	//
+	// The resulting field code is returned by the user.userfield.list method.
+	// Required.
 	FieldName string `json:"FIELD_NAME"`
-	// Custom field type. Possible values: - string — string - integer —
-	// integer - double — number - date — date - datetime — date with time -
-	// boolean — Yes / No - file — file - enumeration — list - url — link -
-	// address — Google Maps address - money — money - iblock_section — Link
-	// to infoblock section - iblock_element — Link to infoblock item - employee
-	// — Link to user - crm — Link to CRM item - crm_status — Link to CRM
-	// directory. Required.
+	// Custom field type. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - date — date
+	//   - datetime — date with time
+	//   - boolean — Yes / No
+	//   - file — file
+	//   - enumeration — list
+	//   - url — link
+	//   - address — Google Maps address
+	//   - money — money
+	//   - iblock_section — Link to infoblock section
+	//   - iblock_element — Link to infoblock item
+	//   - employee — Link to user
+	//   - crm — Link to CRM item
+	//   - crm_status — Link to CRM directory
+	//
+	// Required.
 	UserTypeID UserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort order
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Whether the field is multiple. Possible values: - Y — yes - N — no
+	// Whether the field is multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Whether the custom field is required. Possible values: - Y — yes - N —
-	// no
+	// Whether the custom field is required. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Whether to show the field in the list filter. Possible values: - Y — yes -
-	// N — no
+	// Whether to show the field in the list filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show the field in the list. Possible values: - Y — yes - N —
-	// no
+	// Whether to show the field in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Whether to edit the field in the list. Possible values: - Y — yes - N —
-	// no
+	// Whether to edit the field in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field is included in search. Possible values: - Y — yes - N
-	// — no
+	// Whether the field is included in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// An object in {"field_1": "value_1", ... "field_N": "value_N"} format to pass
 	// additional custom field settings. Settings are described below
@@ -125,9 +155,10 @@ type UserfieldAddParamsFields struct {
 	// language in {"de": "...", "en": "..."} format. If a string is passed, the
 	// value will be set for all languages
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Default custom field name. The value will be set in fields
-	// LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE,
-	// HELP_MESSAGE if no value is provided in them
+	// Default custom field name.
+	//
+	// The value will be set in fields LIST_FILTER_LABEL, LIST_COLUMN_LABEL,
+	// EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE if no value is provided in them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -148,10 +179,13 @@ func (v UserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
 // UserfieldAddParamsFieldsSettings is the SETTINGS value of
 // user.userfield.add.
 type UserfieldAddParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -256,8 +290,10 @@ func UserfieldDeleteCommand(p UserfieldDeleteParams) b24.Command[b24.Bool] {
 
 // UserfieldDeleteParams holds the parameters of user.userfield.delete.
 type UserfieldDeleteParams struct {
-	// Custom field identifier. To get custom field identifiers, use the
-	// user.userfield.list method. Required.
+	// Custom field identifier.
+	//
+	// To get custom field identifiers, use the user.userfield.list method.
+	// Required.
 	ID int64 `json:"id"`
 }
 
@@ -354,38 +390,66 @@ func UserfieldListExport(ctx context.Context, c b24.Caller, p UserfieldListParam
 // UserfieldListParams holds the parameters of user.userfield.list.
 type UserfieldListParams struct {
 	// Sorting of selected custom fields in {"field_1": "order_1", ... "field_N":
-	// "order_N"} format. Possible values for field_N: - ID — custom field
-	// identifier - FIELD_NAME — field name - USER_TYPE_ID — field data type -
-	// XML_ID — external code - SORT — field sorting order - MULTIPLE —
-	// multi-value capability - MANDATORY — mandatory field - SHOW_FILTER —
-	// show field in user list filter - SHOW_IN_LIST — show field in user list -
-	// EDIT_IN_LIST — field editing capability in user list - IS_SEARCHABLE —
-	// field search capability Possible values for order_N: - asc — ascending -
-	// desc — descending
+	// "order_N"} format.
+	//
+	// Possible values for field_N:
+	//
+	//   - ID — custom field identifier
+	//   - FIELD_NAME — field name
+	//   - USER_TYPE_ID — field data type
+	//   - XML_ID — external code
+	//   - SORT — field sorting order
+	//   - MULTIPLE — multi-value capability
+	//   - MANDATORY — mandatory field
+	//   - SHOW_FILTER — show field in user list filter
+	//   - SHOW_IN_LIST — show field in user list
+	//   - EDIT_IN_LIST — field editing capability in user list
+	//   - IS_SEARCHABLE — field search capability
+	//
+	// Possible values for order_N:
+	//
+	//   - asc — ascending
+	//   - desc — descending
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Filter of selected custom fields in {"field_1": "value_1", ... "field_N":
-	// "value_N"} format. Possible values for field_N are similar to the fields in
-	// sorting. A key can be assigned an additional prefix to specify the filter
-	// behavior. Possible prefix values: - >= — greater than or equal to - > —
-	// greater than - <= — less than or equal to - < — less than - @ — IN (an
-	// array is passed as a value) - !@ — NOT IN (an array is passed as a value)
-	// - % — LIKE, substring search. The % character does not need to be passed
-	// in the filter value. The search looks for the substring in any position of
-	// the string. - =% — LIKE, substring search. The % character must be passed
-	// in the value. Examples: - "mol%" — searching for values starting with
-	// "mol" - "%mol" — searching for values ending with "mol" - "%mol%" —
-	// searching for values where "mol" can be in any position - %= — LIKE
-	// (similar to =%) - !% — NOT LIKE, substring search. The % character does
-	// not need to be passed in the filter value. The search goes from both sides.
-	// - !=% — NOT LIKE, substring search. The % character must be passed in the
-	// value. Examples: - "mol%" — searching for values not starting with "mol" -
-	// "%mol" — searching for values not ending with "mol" - "%mol%" —
-	// searching for values where the substring "mol" is not present in any
-	// position - !%= — NOT LIKE (similar to !=%) - = — equal, exact match
-	// (used by default) - != — not equal - ! — not equal
+	// "value_N"} format.
+	//
+	// Possible values for field_N are similar to the fields in sorting.
+	//
+	// A key can be assigned an additional prefix to specify the filter behavior.
+	// Possible prefix values:
+	//
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - @ — IN (an array is passed as a value)
+	//   - !@ — NOT IN (an array is passed as a value)
+	//   - % — LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search looks for the substring in any
+	//     position of the string.
+	//   - =% — LIKE, substring search. The % character must be passed in the
+	//     value. Examples:
+	//     ◦ "mol%" — searching for values starting with "mol"
+	//     ◦ "%mol" — searching for values ending with "mol"
+	//     ◦ "%mol%" — searching for values where "mol" can be in any
+	//     position
+	//   - %= — LIKE (similar to =%)
+	//   - !% — NOT LIKE, substring search. The % character does not need to be
+	//     passed in the filter value. The search goes from both sides.
+	//   - !=% — NOT LIKE, substring search. The % character must be passed in
+	//     the value. Examples:
+	//     ◦ "mol%" — searching for values not starting with "mol"
+	//     ◦ "%mol" — searching for values not ending with "mol"
+	//     ◦ "%mol%" — searching for values where the substring "mol" is not
+	//     present in any position
+	//   - !%= — NOT LIKE (similar to !=%)
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - ! — not equal
 	Filter []any `json:"filter,omitzero"`
 }
 
@@ -502,8 +566,10 @@ func UserfieldUpdateCommand(p UserfieldUpdateParams) b24.Command[b24.Bool] {
 
 // UserfieldUpdateParams holds the parameters of user.userfield.update.
 type UserfieldUpdateParams struct {
-	// Custom field identifier. To obtain custom field identifiers, use the
-	// user.userfield.list method. Required.
+	// Custom field identifier.
+	//
+	// To obtain custom field identifiers, use the user.userfield.list method.
+	// Required.
 	ID int64 `json:"id"`
 	// Field values for updating the custom field
 	Fields *UserfieldUpdateParamsFields `json:"fields,omitzero"`
@@ -526,20 +592,30 @@ type UserfieldUpdateParamsFields struct {
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort order
 	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Whether the custom field is mandatory. Possible values: - Y — yes - N —
-	// no
+	// Whether the custom field is mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Whether to show the field in the list filter. Possible values: - Y — yes -
-	// N — no
+	// Whether to show the field in the list filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show the field in the list. Possible values: - Y — yes - N —
-	// no
+	// Whether to show the field in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Whether to allow editing the field in the list. Possible values: - Y — yes
-	// - N — no
+	// Whether to allow editing the field in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field is included in the search. Possible values: - Y — yes -
-	// N — no
+	// Whether the field is included in the search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
 	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
 	// An object in {"field_1": "value_1", ... "field_N": "value_N"} format to pass
 	// additional custom field settings. Settings are described below
@@ -564,9 +640,11 @@ type UserfieldUpdateParamsFields struct {
 	// language-specific texts in {"de": "...", "en": "..."} format. If a string is
 	// passed, the value will be applied to all languages
 	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Default custom field name. The value will be set in fields
-	// LIST_FILTER_LABEL, LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE,
-	// HELP_MESSAGE if no value is provided for them
+	// Default custom field name.
+	//
+	// The value will be set in fields LIST_FILTER_LABEL, LIST_COLUMN_LABEL,
+	// EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE if no value is provided for
+	// them
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -587,10 +665,13 @@ func (v UserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
 // UserfieldUpdateParamsFieldsSettings is the SETTINGS value of
 // user.userfield.update.
 type UserfieldUpdateParamsFieldsSettings struct {
-	// Default value. Default ”
+	// Default value.
+	//
+	// Default ""
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0. Default 1.
-	// Default: 1.
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
 	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -78,7 +78,8 @@ func (v AgreementListItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_ARGUMENT: Parameter Agreement ID required Parameter id not provided
+//   - ERROR_ARGUMENT: Parameter Agreement ID required Parameter id not
+//     provided
 func AgreementText(ctx context.Context, c b24.Caller, p AgreementTextParams, opts ...b24.CallOption) (*AgreementTextResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -103,14 +104,21 @@ func AgreementTextCommand(p AgreementTextParams) b24.Command[*AgreementTextResul
 
 // AgreementTextParams holds the parameters of userconsent.agreement.text.
 type AgreementTextParams struct {
-	// Identifier of the agreement. The identifier can be obtained using the method
-	// userconsent.agreement.list. Required.
+	// Identifier of the agreement.
+	//
+	// The identifier can be obtained using the method userconsent.agreement.list.
+	// Required.
 	ID int64 `json:"id"`
-	// Array of replacements for text substitution. Available keys: -
-	// button_caption — text of the confirmation button - fields — list of form
-	// fields The list of available fields is described below Substitution is
-	// performed only for standard agreements created based on templates. For
-	// custom agreements with arbitrary HTML text, the parameter is ignored
+	// Array of replacements for text substitution. Available keys:
+	//
+	//   - button_caption — text of the confirmation button
+	//   - fields — list of form fields
+	//
+	// The list of available fields is described below.
+	//
+	// Substitution is performed only for standard agreements created based on
+	// templates. For custom agreements with arbitrary HTML text, the parameter is
+	// ignored
 	Replace *AgreementTextParamsReplace `json:"replace,omitzero"`
 }
 

@@ -21,8 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_ARGUMENT: Parameter Agreement ID required Parameter AGREEMENT_ID not
-// provided
+//   - ERROR_ARGUMENT: Parameter Agreement ID required Parameter AGREEMENT_ID
+//     not provided
 func ConsentAdd(ctx context.Context, c b24.Caller, p ConsentAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -47,13 +47,16 @@ func ConsentAddCommand(p ConsentAddParams) b24.Command[b24.Int] {
 
 // ConsentAddParams holds the parameters of userconsent.consent.add.
 type ConsentAddParams struct {
-	// Agreement identifier. The identifier can be obtained using the method
-	// userconsent.agreement.list. Required.
+	// Agreement identifier.
+	//
+	// The identifier can be obtained using the method userconsent.agreement.list.
+	// Required.
 	AgreementID int64 `json:"AGREEMENT_ID"`
 	// User's IP address. Required.
 	IP string `json:"IP"`
-	// User identifier. The identifier can be obtained using the methods user.get
-	// and user.search
+	// User identifier.
+	//
+	// The identifier can be obtained using the methods user.get and user.search
 	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
 	// URL of the page where consent was obtained
 	URL b24.Opt[string] `json:"URL,omitzero"`

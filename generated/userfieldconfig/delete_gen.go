@@ -47,9 +47,10 @@ func DeleteCommand(p DeleteParams) b24.Command[b24.String] {
 type DeleteParams struct {
 	// Identifier of the module from which the field is being deleted. Required.
 	ModuleID string `json:"moduleId"`
-	// Identifier of the user field settings. The identifier can be obtained using
-	// the userfieldconfig.list method or when creating the field with the
-	// userfieldconfig.add method. Required.
+	// Identifier of the user field settings.
+	//
+	// The identifier can be obtained using the userfieldconfig.list method or when
+	// creating the field with the userfieldconfig.add method. Required.
 	ID int64 `json:"id"`
 }
 

@@ -49,9 +49,10 @@ func GetCommand(p GetParams) b24.Command[*GetResult] {
 type GetParams struct {
 	// Identifier of the module where the field is located. Required.
 	ModuleID string `json:"moduleId"`
-	// Identifier of the user field settings. The identifier can be obtained using
-	// the userfieldconfig.list method or when creating a field with the
-	// userfieldconfig.add method. Required.
+	// Identifier of the user field settings.
+	//
+	// The identifier can be obtained using the userfieldconfig.list method or when
+	// creating a field with the userfieldconfig.add method. Required.
 	ID int64 `json:"id"`
 }
 

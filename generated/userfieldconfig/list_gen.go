@@ -84,22 +84,58 @@ type ListParams struct {
 	ModuleID string `json:"moduleId"`
 	// Set of fields to return (detailed description)
 	Select *ListParamsSelect `json:"select,omitzero"`
-	// Object format: - field_n - the name of the field by which the selection will
-	// be sorted - value_n - a string value equal to: - ASC - ascending sort - DESC
-	// - descending sort Available fields for sorting: - id - identifier of the
-	// user field - fieldName - code of the user field - userTypeId - type of the
-	// user field - xmlId - external code - sort - sort index By default:
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n - the name of the field by which the selection will be sorted
+	//	  - value_n - a string value equal to:
+	//	    ◦ ASC - ascending sort
+	//	    ◦ DESC - descending sort
+	//
+	// Available fields for sorting:
+	//
+	//   - id - identifier of the user field
+	//   - fieldName - code of the user field
+	//   - userTypeId - type of the user field
+	//   - xmlId - external code
+	//   - sort - sort index
+	//
+	// By default:
+	//
+	//	{
+	//	    "sort": "ASC",
+	//	    "id": "ASC"
+	//	}
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
-	// Object format: - field_n - the name of the field by which the selection of
-	// user fields will be filtered - value_n - filter value All conditions for
-	// individual fields are combined using AND. See below the list of available
-	// fields for filtering
+	// Object format:
+	//
+	//		{
+	//		    field_1: value_1,
+	//		    field_2: value_2,
+	//		    ...,
+	//		    field_n: value_n,
+	//		}
+	//
+	//	  - field_n - the name of the field by which the selection of user fields
+	//	    will be filtered
+	//	  - value_n - filter value
+	//
+	// All conditions for individual fields are combined using AND.
+	//
+	// See below the list of available fields for filtering
 	Filter *ListParamsFilter `json:"filter,omitzero"`
-	// Offset for pagination. Use the next parameter value from the previous
-	// response
+	// Offset for pagination.
+	//
+	// Use the next parameter value from the previous response
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -145,9 +181,13 @@ type ListParamsSelect struct {
 	// Additional settings for the field
 	Settings b24.Opt[string] `json:"settings,omitzero"`
 	// Language identifier. When this parameter is passed, a set of language fields
-	// in the selected language is returned: - editFormLabel - label in the edit
-	// form - listColumnLabel - header in the list - listFilterLabel - label of the
-	// filter in the list - errorMessage - error message - helpMessage - help
+	// in the selected language is returned:
+	//
+	//   - editFormLabel - label in the edit form
+	//   - listColumnLabel - header in the list
+	//   - listFilterLabel - label of the filter in the list
+	//   - errorMessage - error message
+	//   - helpMessage - help
 	LanguageID b24.Opt[ListParamsSelectLanguageID] `json:"languageId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -223,7 +263,9 @@ type ListItem struct {
 	Multiple b24.Bool `json:"multiple"`
 	// Whether the user field is mandatory. Possible values: Y or N
 	Mandatory b24.Bool `json:"mandatory"`
-	// Display mode in the filter. Possible values: N, I, E, S
+	// Display mode in the filter.
+	//
+	// Possible values: N, I, E, S
 	ShowFilter b24.Bool `json:"showFilter"`
 	// Whether to show the field in the list. Possible values: Y or N
 	ShowInList b24.Bool `json:"showInList"`
@@ -231,8 +273,9 @@ type ListItem struct {
 	EditInList b24.Bool `json:"editInList"`
 	// Whether the field values are searchable. Possible values: Y or N
 	IsSearchable b24.Bool `json:"isSearchable"`
-	// Additional settings for the field. The composition of keys depends on
-	// userTypeId
+	// Additional settings for the field.
+	//
+	// The composition of keys depends on userTypeId
 	Settings ListItemSettings `json:"settings"`
 	// Language identifiers for which labels are set
 	LanguageID ListItemLanguageID `json:"languageId"`
@@ -246,8 +289,9 @@ type ListItem struct {
 	ErrorMessage b24.String `json:"errorMessage"`
 	// Help
 	HelpMessage b24.String `json:"helpMessage"`
-	// List elements for userTypeId = enumeration. Field may be absent for other
-	// types
+	// List elements for userTypeId = enumeration.
+	//
+	// Field may be absent for other types
 	Enum json.RawMessage `json:"enum"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

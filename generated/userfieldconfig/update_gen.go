@@ -91,10 +91,13 @@ type UpdateParamsField struct {
 	// Additional field settings. The set of keys depends on the field type
 	// (detailed description)
 	Settings *UpdateParamsFieldSettings `json:"settings,omitzero"`
-	// List of value options for the enumeration field type. To apply changes to
-	// enum, field.userTypeId must be set to enumeration
+	// List of value options for the enumeration field type.
+	//
+	// To apply changes to enum, field.userTypeId must be set to enumeration
 	Enum []UpdateParamsFieldEnum `json:"enum,omitzero"`
-	// Field type. Used when updating enum, in this case, set it to enumeration
+	// Field type.
+	//
+	// Used when updating enum, in this case, set it to enumeration
 	UserTypeID b24.Opt[string] `json:"userTypeId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -198,8 +201,9 @@ type UpdateField struct {
 	EditInList b24.Bool `json:"editInList"`
 	// Participation in search flag
 	IsSearchable b24.Bool `json:"isSearchable"`
-	// Additional field settings. See Parameter settings. The set of keys depends
-	// on userTypeId
+	// Additional field settings. See Parameter settings.
+	//
+	// The set of keys depends on userTypeId
 	Settings UpdateFieldSettings `json:"settings"`
 	// Languages for which field labels are set
 	LanguageID UpdateFieldLanguageID `json:"languageId"`
@@ -213,7 +217,9 @@ type UpdateField struct {
 	ErrorMessage UpdateFieldErrorMessage `json:"errorMessage"`
 	// Help text for the field
 	HelpMessage UpdateFieldHelpMessage `json:"helpMessage"`
-	// Value options. This field is returned only for userTypeId = enumeration
+	// Value options.
+	//
+	// This field is returned only for userTypeId = enumeration
 	Enum []UpdateFieldEnum `json:"enum"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

@@ -51,12 +51,22 @@ func AddCommand(p AddParams) b24.Command[b24.Bool] {
 
 // AddParams holds the parameters of userfieldtype.add.
 type AddParams struct {
-	// String type code - a-z0-9 - must be unique - the final code is formed as
-	// rest_ _ and cannot exceed 50 characters, so the length of USER_TYPE_ID must
-	// be no more than 50 - length("rest_ _"). Required.
+	// String type code
+	//
+	//   - a-z0-9
+	//   - must be unique
+	//   - the final code is formed as rest_ _ and cannot exceed 50 characters,
+	//     so the length of USER_TYPE_ID must be no more than 50 - length("rest_
+	//     _")
+	//
+	// Required.
 	UserTypeID string `json:"USER_TYPE_ID"`
-	// Custom type handler address - in the same domain as the main application
-	// address - must be unique. Required.
+	// Custom type handler address
+	//
+	//   - in the same domain as the main application address
+	//   - must be unique
+	//
+	// Required.
 	Handler string `json:"HANDLER"`
 	// Textual type name. Will be displayed in the custom field settings
 	// administrative interface

@@ -47,7 +47,12 @@ func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
 
 // DeleteParams holds the parameters of userfieldtype.delete.
 type DeleteParams struct {
-	// String code of the type - a-z0-9 - must be unique. Required.
+	// String code of the type
+	//
+	//   - a-z0-9
+	//   - must be unique
+	//
+	// Required.
 	UserTypeID string `json:"USER_TYPE_ID"`
 }
 

@@ -52,10 +52,19 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 
 // UpdateParams holds the parameters of userfieldtype.update.
 type UpdateParams struct {
-	// String code of the type - a-z0-9 - must be unique. Required.
+	// String code of the type
+	//
+	//   - a-z0-9
+	//   - must be unique
+	//
+	// Required.
 	UserTypeID string `json:"USER_TYPE_ID"`
-	// Address of the user type handler - in the same domain as the main
-	// application address - must be unique. Required.
+	// Address of the user type handler
+	//
+	//   - in the same domain as the main application address
+	//   - must be unique
+	//
+	// Required.
 	Handler string `json:"HANDLER"`
 	// Text name of the type. Will be displayed in the administrative interface for
 	// user field settings. Required.

@@ -57,17 +57,28 @@ type AttachedVoteDownloadParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
 	AttachID int64 `json:"attachId"`
-	// The module ID, possible values: - Im for a vote in chat, - blog for a vote
-	// in the feed. Required.
+	// The module ID, possible values:
+	//
+	//   - Im for a vote in chat,
+	//   - blog for a vote in the feed
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// The object type, possible values: -
-	// Bitrix\Vote\Attachment\ImMessageConnector for a vote in chat, -
-	// Bitrix\Vote\Attachment\BlogPostConnector for a vote in the feed. Required.
+	// The object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for a vote in chat,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for a vote in the feed
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// The ID of the entity, possible values: - id of the chat message with the
-	// vote, which can be obtained using the method vote.Integration.Im.send, - id
-	// of the post with the vote in the feed, which can be obtained using the
-	// method log.blogpost.get. Required.
+	// The ID of the entity, possible values:
+	//
+	//   - id of the chat message with the vote, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the vote in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
@@ -153,16 +164,27 @@ type AttachedVoteGetParams struct {
 	// ID of the attached vote, can be equal to voteId from the results of
 	// vote.Integration.Im.send. Required.
 	AttachID int64 `json:"attachId"`
-	// Module ID, possible values: - Im for a poll in chat, - blog for a poll in
-	// the feed. Required.
+	// Module ID, possible values:
+	//
+	//   - Im for a poll in chat,
+	//   - blog for a poll in the feed
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// Object type, possible values: - Bitrix\Vote\Attachment\ImMessageConnector
-	// for a poll in chat, - Bitrix\Vote\Attachment\BlogPostConnector for a poll in
-	// the feed. Required.
+	// Object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// Element ID, possible values: - id of the chat message with the poll, can be
-	// obtained using the method vote.Integration.Im.send, - id of the post with
-	// the poll in the feed, can be obtained using the method log.blogpost.get.
+	// Element ID, possible values:
+	//
+	//   - id of the chat message with the poll, can be obtained using the method
+	//     vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, can be obtained using the
+	//     method log.blogpost.get
+	//
 	// Required.
 	EntityID int64 `json:"entityId"`
 	// Signed attachment ID, can be obtained using the method
@@ -346,17 +368,28 @@ type AttachedVoteGetAnswerVotedParams struct {
 	PageNavigation map[string]any `json:"pageNavigation,omitzero"`
 	// User data format for mobile devices. Default value: false. Default: false.
 	UserForMobileFormat b24.Opt[bool] `json:"userForMobileFormat,omitzero"`
-	// The module ID, possible values: - Im for a poll in chat, - blog for a poll
-	// in the feed. Required.
+	// The module ID, possible values:
+	//
+	//   - Im for a poll in chat,
+	//   - blog for a poll in the feed
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// The object type, possible values: -
-	// Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat, -
-	// Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed. Required.
+	// The object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// The ID of the element, possible values: - id of the chat message with the
-	// poll, which can be obtained using the method vote.Integration.Im.send, - id
-	// of the post with the poll in the feed, which can be obtained using the
-	// method log.blogpost.get. Required.
+	// The ID of the element, possible values:
+	//
+	//   - id of the chat message with the poll, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
@@ -496,17 +529,28 @@ func AttachedVoteGetManyCommand(p AttachedVoteGetManyParams) b24.Command[*Attach
 
 // AttachedVoteGetManyParams holds the parameters of vote.AttachedVote.getMany.
 type AttachedVoteGetManyParams struct {
-	// Module identifier, possible values: - im for chat poll, - blog for feed
-	// poll. Required.
+	// Module identifier, possible values:
+	//
+	//   - im for chat poll,
+	//   - blog for feed poll
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// Object type, possible values: - Bitrix\Vote\Attachment\ImMessageConnector
-	// for chat poll, - Bitrix\Vote\Attachment\BlogPostConnector for feed poll.
+	// Object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for chat poll,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for feed poll
+	//
 	// Required.
 	EntityType string `json:"entityType"`
-	// Array of entity identifiers, possible values: - id of the chat message with
-	// the poll, can be obtained using the method vote.Integration.Im.send, - id of
-	// the post with the poll in the feed, can be obtained using the method
-	// log.blogpost.get Maximum 50 entities. Required.
+	// Array of entity identifiers, possible values:
+	//
+	//   - id of the chat message with the poll, can be obtained using the method
+	//     vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, can be obtained using the
+	//     method log.blogpost.get
+	//
+	// Maximum 50 entities. Required.
 	EntityID int64 `json:"entityId"`
 }
 
@@ -656,17 +700,28 @@ type AttachedVoteGetWithVotedParams struct {
 	PageSize b24.Opt[int64] `json:"pageSize,omitzero"`
 	// User data format for mobile devices. Default value: false. Default: false.
 	UserForMobileFormat b24.Opt[bool] `json:"userForMobileFormat,omitzero"`
-	// The module ID, possible values: - Im for chat poll, - blog for feed poll.
+	// The module ID, possible values:
+	//
+	//   - Im for chat poll,
+	//   - blog for feed poll
+	//
 	// Required.
 	ModuleID string `json:"moduleId"`
-	// The object type, possible values: -
-	// Bitrix\Vote\Attachment\ImMessageConnector for chat poll, -
-	// Bitrix\Vote\Attachment\BlogPostConnector for feed poll. Required.
+	// The object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for chat poll,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for feed poll
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// The element ID, possible values: - id of the chat message with the poll,
-	// which can be obtained using the method vote.Integration.Im.send, - id of the
-	// post with the poll in the feed, which can be obtained using the method
-	// log.blogpost.get. Required.
+	// The element ID, possible values:
+	//
+	//   - id of the chat message with the poll, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
@@ -827,17 +882,28 @@ type AttachedVoteRecallParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
 	AttachID int64 `json:"attachId"`
-	// The module ID, possible values: - Im for a poll in chat, - blog for a poll
-	// in the feed. Required.
+	// The module ID, possible values:
+	//
+	//   - Im for a poll in chat,
+	//   - blog for a poll in the feed
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// The object type, possible values: -
-	// Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat, -
-	// Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed. Required.
+	// The object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// The element ID, possible values: - id of the chat message with the poll,
-	// which can be obtained using the method vote.Integration.Im.send, - id of the
-	// post with the poll in the feed, which can be obtained using the method
-	// log.blogpost.get. Required.
+	// The element ID, possible values:
+	//
+	//   - id of the chat message with the poll, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// The signed attachment ID, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
@@ -994,17 +1060,28 @@ type AttachedVoteResumeParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
 	AttachID int64 `json:"attachId"`
-	// The module ID, possible values: - Im for a poll in chat, - blog for a poll
-	// in the feed. Required.
+	// The module ID, possible values:
+	//
+	//   - Im for a poll in chat,
+	//   - blog for a poll in the feed
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// The object type, possible values: -
-	// Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat, -
-	// Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed. Required.
+	// The object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// The ID of the entity, possible values: - id of the chat message with the
-	// poll, which can be obtained using the method vote.Integration.Im.send, - id
-	// of the post with the poll in the feed, which can be obtained using the
-	// method log.blogpost.get. Required.
+	// The ID of the entity, possible values:
+	//
+	//   - id of the chat message with the poll, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
@@ -1092,17 +1169,28 @@ type AttachedVoteStopParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
 	AttachID int64 `json:"attachId"`
-	// The module ID, possible values: - Im for a poll in chat, - blog for a poll
-	// in the feed. Required.
+	// The module ID, possible values:
+	//
+	//   - Im for a poll in chat,
+	//   - blog for a poll in the feed
+	//
+	// Required.
 	ModuleID string `json:"moduleId"`
-	// The object type, possible values: -
-	// Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat, -
-	// Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed. Required.
+	// The object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for a poll in chat,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for a poll in the feed
+	//
+	// Required.
 	EntityType string `json:"entityType"`
-	// The ID of the entity, possible values: - id of the chat message with the
-	// poll, which can be obtained using the method vote.Integration.Im.send, - id
-	// of the post with the poll in the feed, which can be obtained using the
-	// method log.blogpost.get. Required.
+	// The ID of the entity, possible values:
+	//
+	//   - id of the chat message with the poll, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// The signed attachment ID, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
@@ -1188,23 +1276,41 @@ type AttachedVoteVoteParams struct {
 	// The ID of the attached voting, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
 	AttachID int64 `json:"attachId"`
-	// Voting data in the format: Key - question ID, value - array of selected
-	// answer IDs. You can obtain the question and answer IDs using the methods
-	// vote.AttachedVote.get or vote.AttachedVote.getMany. Multiple questions in
-	// one voting are available in feed posts; only one question is available in
-	// the chat message poll. Required.
+	// Voting data in the format:
+	//
+	//	{
+	//	    "1": ["2", "3"],
+	//	    "2": ["5"]
+	//	}
+	//
+	// Key - question ID, value - array of selected answer IDs. You can obtain the
+	// question and answer IDs using the methods vote.AttachedVote.get or
+	// vote.AttachedVote.getMany. Multiple questions in one voting are available in
+	// feed posts; only one question is available in the chat message poll.
+	// Required.
 	Ballot map[string]any `json:"ballot"`
-	// Module ID, possible values: - Im for chat poll, - blog for feed poll.
+	// Module ID, possible values:
+	//
+	//   - Im for chat poll,
+	//   - blog for feed poll
+	//
 	// Required.
 	ModuleID string `json:"moduleId"`
-	// Object type, possible values: - Bitrix\Vote\Attachment\ImMessageConnector
-	// for chat poll, - Bitrix\Vote\Attachment\BlogPostConnector for feed poll.
+	// Object type, possible values:
+	//
+	//   - Bitrix\Vote\Attachment\ImMessageConnector for chat poll,
+	//   - Bitrix\Vote\Attachment\BlogPostConnector for feed poll
+	//
 	// Required.
 	EntityType string `json:"entityType"`
-	// Element ID, possible values: - id of the chat message with the poll, which
-	// can be obtained using the method vote.Integration.Im.send, - id of the post
-	// with the poll in the feed, which can be obtained using the method
-	// log.blogpost.get. Required.
+	// Element ID, possible values:
+	//
+	//   - id of the chat message with the poll, which can be obtained using the
+	//     method vote.Integration.Im.send,
+	//   - id of the post with the poll in the feed, which can be obtained using
+	//     the method log.blogpost.get
+	//
+	// Required.
 	EntityID int64 `json:"entityId"`
 	// Signed identifier of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.

@@ -86,11 +86,19 @@ type IntegrationImSendParamsImMessageVoteData struct {
 	// An array of vote questions, the structure is described below. Maximum 1
 	// question. Required.
 	Questions []IntegrationImSendParamsImMessageVoteDataQuestions `json:"QUESTIONS"`
-	// Anonymity of the vote. Possible values: - 0 — non-anonymous vote, - 1 —
-	// anonymous vote. Default value: 0, public vote. Default: 0.
+	// Anonymity of the vote. Possible values:
+	//
+	//   - 0 — non-anonymous vote,
+	//   - 1 — anonymous vote.
+	//
+	// Default value: 0, public vote. Default: 0.
 	Anonymity b24.Opt[int64] `json:"ANONYMITY,omitzero"`
-	// Allow re-voting. Possible values: - 0 — no, - 1 — yes. Default value: 0,
-	// re-voting is prohibited. Default: 0.
+	// Allow re-voting. Possible values:
+	//
+	//   - 0 — no,
+	//   - 1 — yes.
+	//
+	// Default value: 0, re-voting is prohibited. Default: 0.
 	Options b24.Opt[int64] `json:"OPTIONS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -113,9 +121,12 @@ func (v IntegrationImSendParamsImMessageVoteData) MarshalJSON() ([]byte, error) 
 type IntegrationImSendParamsImMessageVoteDataQuestions struct {
 	// The text of the question
 	Question b24.Opt[string] `json:"QUESTION,omitzero"`
-	// The type of field for the answer. Possible values: - 0 — radio buttons,
-	// one answer option, - 1 — checkboxes, multiple choice. Default value: 0.
-	// Default: 0.
+	// The type of field for the answer. Possible values:
+	//
+	//   - 0 — radio buttons, one answer option,
+	//   - 1 — checkboxes, multiple choice.
+	//
+	// Default value: 0. Default: 0.
 	FieldType b24.Opt[int64] `json:"FIELD_TYPE,omitzero"`
 	// An array of answer options, the structure is described below. Minimum 2
 	// options, maximum 10

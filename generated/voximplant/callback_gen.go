@@ -23,7 +23,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: The line with the specified identifier was not found.
+//   - ERROR_CORE: The line with the specified identifier was not found.
 func CallbackStart(ctx context.Context, c b24.Caller, p CallbackStartParams, opts ...b24.CallOption) (*CallbackStartResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -48,18 +48,22 @@ func CallbackStartCommand(p CallbackStartParams) b24.Command[*CallbackStartResul
 
 // CallbackStartParams holds the parameters of voximplant.callback.start.
 type CallbackStartParams struct {
-	// Identifier of the outgoing line from which the callback is initiated. A list
-	// of available lines can be obtained using the voximplant.line.get method.
-	// Required.
+	// Identifier of the outgoing line from which the callback is initiated.
+	//
+	// A list of available lines can be obtained using the voximplant.line.get
+	// method. Required.
 	FromLine string `json:"FROM_LINE"`
 	// The client's number to call. Required.
 	ToNumber string `json:"TO_NUMBER"`
 	// The text that the system will pronounce to the employee before connecting
 	// with the client. Required.
 	TextToPronounce string `json:"TEXT_TO_PRONOUNCE"`
-	// Identifier of the voice for speech synthesis. If not provided, the default
-	// voice for the account's language will be used. A list of available voices
-	// can be obtained using the voximplant.tts.voices.get method.
+	// Identifier of the voice for speech synthesis.
+	//
+	// If not provided, the default voice for the account's language will be used.
+	//
+	// A list of available voices can be obtained using the
+	// voximplant.tts.voices.get method.
 	Voice b24.Opt[string] `json:"VOICE,omitzero"`
 }
 
@@ -88,8 +92,9 @@ func (p CallbackStartParams) validate() error {
 
 // CallbackStartResult is the result of voximplant.callback.start.
 type CallbackStartResult struct {
-	// Indicator of successful initiation. true — callback successfully
-	// initiated.
+	// Indicator of successful initiation.
+	//
+	// true — callback successfully initiated.
 	Result b24.Bool `json:"RESULT"`
 	// Identifier of the call.
 	CallID b24.String `json:"CALL_ID"`

@@ -24,7 +24,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Auto-call cannot be initiated through a service line.
+//   - ERROR_CORE: Auto-call cannot be initiated through a service line.
 func InfocallStartwithsound(ctx context.Context, c b24.Caller, p InfocallStartwithsoundParams, opts ...b24.CallOption) (*InfocallStartwithsoundResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -51,9 +51,10 @@ func InfocallStartwithsoundCommand(p InfocallStartwithsoundParams) b24.Command[*
 // InfocallStartwithsoundParams holds the parameters of
 // voximplant.infocall.startwithsound.
 type InfocallStartwithsoundParams struct {
-	// Identifier of the outgoing line from which the call is initiated. A list of
-	// available lines can be obtained using the voximplant.line.get method.
-	// Required.
+	// Identifier of the outgoing line from which the call is initiated.
+	//
+	// A list of available lines can be obtained using the voximplant.line.get
+	// method. Required.
 	FromLine string `json:"FROM_LINE"`
 	// The number to which the call should be made. Required.
 	ToNumber string `json:"TO_NUMBER"`
@@ -87,8 +88,9 @@ func (p InfocallStartwithsoundParams) validate() error {
 // InfocallStartwithsoundResult is the result of
 // voximplant.infocall.startwithsound.
 type InfocallStartwithsoundResult struct {
-	// Indicator of successful initiation. true — auto-call successfully
-	// initiated.
+	// Indicator of successful initiation.
+	//
+	// true — auto-call successfully initiated.
 	Result b24.Bool `json:"RESULT"`
 	// Identifier of the call.
 	CallID b24.String `json:"CALL_ID"`
@@ -125,7 +127,7 @@ func (v InfocallStartwithsoundResult) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_CORE: Auto-call cannot be initiated through a service line.
+//   - ERROR_CORE: Auto-call cannot be initiated through a service line.
 func InfocallStartwithtext(ctx context.Context, c b24.Caller, p InfocallStartwithtextParams, opts ...b24.CallOption) (*InfocallStartwithtextResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -152,17 +154,21 @@ func InfocallStartwithtextCommand(p InfocallStartwithtextParams) b24.Command[*In
 // InfocallStartwithtextParams holds the parameters of
 // voximplant.infocall.startwithtext.
 type InfocallStartwithtextParams struct {
-	// Identifier of the outgoing line from which the call is initiated. A list of
-	// available lines can be obtained using the voximplant.line.get method.
-	// Required.
+	// Identifier of the outgoing line from which the call is initiated.
+	//
+	// A list of available lines can be obtained using the voximplant.line.get
+	// method. Required.
 	FromLine string `json:"FROM_LINE"`
 	// The number to which the call should be made. Required.
 	ToNumber string `json:"TO_NUMBER"`
 	// The text that will be spoken to the recipient. Required.
 	TextToPronounce string `json:"TEXT_TO_PRONOUNCE"`
-	// Identifier of the voice for speech synthesis. If not provided, the default
-	// voice for the portal's language will be used. A list of available voices can
-	// be obtained using the voximplant.tts.voices.get method.
+	// Identifier of the voice for speech synthesis.
+	//
+	// If not provided, the default voice for the portal's language will be used.
+	//
+	// A list of available voices can be obtained using the
+	// voximplant.tts.voices.get method.
 	Voice b24.Opt[string] `json:"VOICE,omitzero"`
 }
 
@@ -192,8 +198,9 @@ func (p InfocallStartwithtextParams) validate() error {
 // InfocallStartwithtextResult is the result of
 // voximplant.infocall.startwithtext.
 type InfocallStartwithtextResult struct {
-	// Indicator of successful initiation. true — auto-call successfully
-	// initiated.
+	// Indicator of successful initiation.
+	//
+	// true — auto-call successfully initiated.
 	Result b24.Bool `json:"RESULT"`
 	// Identifier of the call.
 	CallID b24.String `json:"CALL_ID"`

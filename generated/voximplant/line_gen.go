@@ -141,8 +141,10 @@ func LineOutgoingSetCommand(p LineOutgoingSetParams) b24.Command[b24.Int] {
 
 // LineOutgoingSetParams holds the parameters of voximplant.line.outgoing.set.
 type LineOutgoingSetParams struct {
-	// Line identifier. Available identifiers can be retrieved using the
-	// voximplant.line.get method. Required.
+	// Line identifier.
+	//
+	// Available identifiers can be retrieved using the voximplant.line.get method.
+	// Required.
 	LineID string `json:"LINE_ID"`
 }
 
@@ -174,7 +176,7 @@ func (p LineOutgoingSetParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - ERROR_ARGUMENT: SIP line with the specified CONFIG_ID was not found.
+//   - ERROR_ARGUMENT: SIP line with the specified CONFIG_ID was not found.
 func LineOutgoingSIPSet(ctx context.Context, c b24.Caller, p LineOutgoingSIPSetParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -200,8 +202,9 @@ func LineOutgoingSIPSetCommand(p LineOutgoingSIPSetParams) b24.Command[b24.Int] 
 // LineOutgoingSIPSetParams holds the parameters of
 // voximplant.line.outgoing.sip.set.
 type LineOutgoingSIPSetParams struct {
-	// Identifier of the SIP line configuration. You can obtain the identifier
-	// using the voximplant.sip.get method. Required.
+	// Identifier of the SIP line configuration.
+	//
+	// You can obtain the identifier using the voximplant.sip.get method. Required.
 	ConfigID int64 `json:"CONFIG_ID"`
 }
 

@@ -56,17 +56,30 @@ type SIPAddParams struct {
 	// Login for connecting to the server. Required.
 	Login string `json:"LOGIN"`
 	// Password for connecting to the server. Maximum length — 100 characters.
+	//
 	// Not required for calling the method, but necessary for working registration
 	// with the operator
 	Password b24.Opt[string] `json:"PASSWORD,omitzero"`
-	// Type of PBX. Possible values: - cloud - cloud PBX - office - office PBX
+	// Type of PBX.
+	//
+	// Possible values:
+	//
+	//   - cloud - cloud PBX
+	//   - office - office PBX
+	//
 	// Default: cloud. Default: cloud.
 	Type b24.Opt[SIPAddParamsType] `json:"TYPE,omitzero"`
-	// Name of the connection. If the parameter is not provided, the interface will
-	// display a system name based on the connection type: - for cloud — Cloud
-	// PBX (ID) - for office — Office PBX (ID) where ID is the internal
-	// identifier of the SIP line record. The TITLE field in the method response
-	// will be empty in this case
+	// Name of the connection.
+	//
+	// If the parameter is not provided, the interface will display a system name
+	// based on the connection type:
+	//
+	//   - for cloud — Cloud PBX (ID)
+	//   - for office — Office PBX (ID)
+	//
+	// where ID is the internal identifier of the SIP line record.
+	//
+	// The TITLE field in the method response will be empty in this case
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 }
 
@@ -95,7 +108,9 @@ type SIPAddResult struct {
 	Type b24.String `json:"TYPE"`
 	// Identifier of the SIP line configuration
 	ConfigID b24.String `json:"CONFIG_ID"`
-	// Identifier of the SIP registration. Returned when creating a cloud PBX
+	// Identifier of the SIP registration.
+	//
+	// Returned when creating a cloud PBX
 	RegID b24.Int `json:"REG_ID"`
 	// Name of the connection
 	Title b24.String `json:"TITLE"`
@@ -109,8 +124,12 @@ type SIPAddResult struct {
 	AuthUser b24.String `json:"AUTH_USER"`
 	// Address of the SIP proxy for outgoing connection to the operator or PBX
 	OutboundProxy b24.String `json:"OUTBOUND_PROXY"`
-	// Indicator for line number detection. Possible values: - Y — line number
-	// detection enabled - N — line number detection disabled
+	// Indicator for line number detection.
+	//
+	// Possible values:
+	//
+	//   - Y — line number detection enabled
+	//   - N — line number detection disabled
 	DetectLineNumber b24.Bool `json:"DETECT_LINE_NUMBER"`
 	// Order of headers for line number detection
 	LineDetectHeaderOrder b24.String `json:"LINE_DETECT_HEADER_ORDER"`
@@ -118,12 +137,17 @@ type SIPAddResult struct {
 	RegistrationStatusCode b24.Int `json:"REGISTRATION_STATUS_CODE"`
 	// Text of the SIP registration error
 	RegistrationErrorMessage b24.String `json:"REGISTRATION_ERROR_MESSAGE"`
-	// Address of the server for incoming calls. Returned when creating an office
-	// PBX
+	// Address of the server for incoming calls.
+	//
+	// Returned when creating an office PBX
 	IncomingServer b24.String `json:"INCOMING_SERVER"`
-	// Login for incoming calls. Returned when creating an office PBX
+	// Login for incoming calls.
+	//
+	// Returned when creating an office PBX
 	IncomingLogin b24.String `json:"INCOMING_LOGIN"`
-	// Password for incoming calls. Returned when creating an office PBX
+	// Password for incoming calls.
+	//
+	// Returned when creating an office PBX
 	IncomingPassword b24.String `json:"INCOMING_PASSWORD"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -269,8 +293,9 @@ func SIPDeleteCommand(p SIPDeleteParams) b24.Command[b24.Int] {
 
 // SIPDeleteParams holds the parameters of voximplant.sip.delete.
 type SIPDeleteParams struct {
-	// Identifier of the SIP line configuration. You can obtain the identifier
-	// using the voximplant.sip.get method. Required.
+	// Identifier of the SIP line configuration.
+	//
+	// You can obtain the identifier using the voximplant.sip.get method. Required.
 	ConfigID int64 `json:"CONFIG_ID"`
 }
 
@@ -328,42 +353,80 @@ func SIPGetAll(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.Ca
 // SIPGetParams holds the parameters of voximplant.sip.get.
 type SIPGetParams struct {
 	// Object for filtering in the format {"field_1": "value_1", ... "field_N":
-	// "value_N"}. See the list of available fields for filtering below. Supported
-	// operators in the filter key: - ! — not equal - >= — greater than or
-	// equal to - > — greater than - <= — less than or equal to - < — less
-	// than - >< — between (inclusive range) - !>< — not between (outside the
-	// range) - ? — string search - = — equal, exact match (used by default) -
-	// != — not equal - % — LIKE, substring search - !% — NOT LIKE, substring
-	// search By default — no filtering. The method always adds a system filter
-	// by APP_ID of the current application.
+	// "value_N"}.
+	//
+	// See the list of available fields for filtering below.
+	//
+	// Supported operators in the filter key:
+	//
+	//   - ! — not equal
+	//   - >= — greater than or equal to
+	//   - > — greater than
+	//   - <= — less than or equal to
+	//   - < — less than
+	//   - >< — between (inclusive range)
+	//   - !>< — not between (outside the range)
+	//   - ? — string search
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - % — LIKE, substring search
+	//   - !% — NOT LIKE, substring search
+	//
+	// By default — no filtering.
+	//
+	// The method always adds a system filter by APP_ID of the current application.
 	Filter *SIPGetParamsFilter `json:"FILTER,omitzero"`
-	// Sorting field. Uses fields from the list of fields for filtering. By default
-	// — no sorting.
+	// Sorting field.
+	//
+	// Uses fields from the list of fields for filtering.
+	//
+	// By default — no sorting.
 	Sort b24.Opt[string] `json:"SORT,omitzero"`
-	// Sorting direction. Possible values: - ASC — ascending order - DESC —
-	// descending order By default — no sorting.
+	// Sorting direction.
+	//
+	// Possible values:
+	//
+	//   - ASC — ascending order
+	//   - DESC — descending order
+	//
+	// By default — no sorting.
 	Order b24.Opt[SIPGetParamsOrder] `json:"ORDER,omitzero"`
-	// Pagination parameter. The page size of results is 50 records. To get the
-	// second page, pass 50; for the third — 100, and so on. Formula: start = (N
-	// - 1) * 50, where N is the page number.
+	// Pagination parameter.
+	//
+	// The page size of results is 50 records.
+	//
+	// To get the second page, pass 50; for the third — 100, and so on.
+	//
+	// Formula:
+	//
+	// start = (N - 1) * 50, where N is the page number.
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
 // SIPGetParamsFilter is the FILTER value of voximplant.sip.get.
 type SIPGetParamsFilter struct {
-	// Internal identifier of the SIP line record. This field is not returned in
-	// the method response.
+	// Internal identifier of the SIP line record.
+	//
+	// This field is not returned in the method response.
 	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Type of PBX. Possible values: - cloud — cloud PBX - office — office PBX
+	// Type of PBX.
+	//
+	// Possible values:
+	//
+	//   - cloud — cloud PBX
+	//   - office — office PBX
 	Type b24.Opt[SIPGetParamsFilterType] `json:"TYPE,omitzero"`
 	// Connection name.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Identifier of the SIP line configuration.
 	ConfigID b24.Opt[int64] `json:"CONFIG_ID,omitzero"`
-	// Identifier of the SIP registration. Relevant for cloud PBX.
+	// Identifier of the SIP registration.
+	//
+	// Relevant for cloud PBX.
 	RegID b24.Opt[int64] `json:"REG_ID,omitzero"`
-	// Application identifier. Filtering by this field is forcibly limited to the
-	// current application.
+	// Application identifier.
+	//
+	// Filtering by this field is forcibly limited to the current application.
 	AppID b24.Opt[string] `json:"APP_ID,omitzero"`
 	// Address of the SIP registration server.
 	Server b24.Opt[string] `json:"SERVER,omitzero"`
@@ -371,18 +434,28 @@ type SIPGetParamsFilter struct {
 	Login b24.Opt[string] `json:"LOGIN,omitzero"`
 	// Password for connecting to the server.
 	Password b24.Opt[string] `json:"PASSWORD,omitzero"`
-	// Address of the server for incoming calls. Relevant for office PBX.
+	// Address of the server for incoming calls.
+	//
+	// Relevant for office PBX.
 	IncomingServer b24.Opt[string] `json:"INCOMING_SERVER,omitzero"`
-	// Login for incoming calls. Relevant for office PBX.
+	// Login for incoming calls.
+	//
+	// Relevant for office PBX.
 	IncomingLogin b24.Opt[string] `json:"INCOMING_LOGIN,omitzero"`
-	// Password for incoming calls. Relevant for office PBX.
+	// Password for incoming calls.
+	//
+	// Relevant for office PBX.
 	IncomingPassword b24.Opt[string] `json:"INCOMING_PASSWORD,omitzero"`
 	// Username for authentication.
 	AuthUser b24.Opt[string] `json:"AUTH_USER,omitzero"`
 	// Address of the SIP proxy for outgoing connection to the operator or PBX.
 	OutboundProxy b24.Opt[string] `json:"OUTBOUND_PROXY,omitzero"`
-	// Indicator for line number detection. Possible values: - Y — line number
-	// detection enabled - N — line number detection disabled.
+	// Indicator for line number detection.
+	//
+	// Possible values:
+	//
+	//   - Y — line number detection enabled
+	//   - N — line number detection disabled.
 	DetectLineNumber b24.Opt[b24.Bool] `json:"DETECT_LINE_NUMBER,omitzero"`
 	// Order of headers for line number detection.
 	LineDetectHeaderOrder b24.Opt[string] `json:"LINE_DETECT_HEADER_ORDER,omitzero"`
@@ -496,7 +569,8 @@ func (v *SIPGetParamsOrder) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - REG_ID_NOT_FOUND: SIP registration with the specified REG_ID was not found
+//   - REG_ID_NOT_FOUND: SIP registration with the specified REG_ID was not
+//     found
 func SIPStatus(ctx context.Context, c b24.Caller, p SIPStatusParams, opts ...b24.CallOption) (*SIPStatusResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -522,8 +596,10 @@ func SIPStatusCommand(p SIPStatusParams) b24.Command[*SIPStatusResult] {
 
 // SIPStatusParams holds the parameters of voximplant.sip.status.
 type SIPStatusParams struct {
-	// Identifier of the SIP registration. The identifier can be obtained using the
-	// voximplant.sip.get method. Required.
+	// Identifier of the SIP registration.
+	//
+	// The identifier can be obtained using the voximplant.sip.get method.
+	// Required.
 	RegID int64 `json:"REG_ID"`
 }
 
@@ -548,10 +624,14 @@ type SIPStatusResult struct {
 	ErrorMessage b24.String `json:"ERROR_MESSAGE"`
 	// Numeric code of the registration status or error
 	StatusCode b24.Int `json:"STATUS_CODE"`
-	// Result of the registration. Possible values: - success — SIP registration
-	// completed successfully - error — an error occurred during SIP registration
-	// - in_progress — SIP registration is currently in progress - wait — SIP
-	// registration is waiting to start
+	// Result of the registration.
+	//
+	// Possible values:
+	//
+	//   - success — SIP registration completed successfully
+	//   - error — an error occurred during SIP registration
+	//   - in_progress — SIP registration is currently in progress
+	//   - wait — SIP registration is waiting to start
 	StatusResult SIPStatusResultStatusResult `json:"STATUS_RESULT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -639,8 +719,9 @@ func SIPUpdateCommand(p SIPUpdateParams) b24.Command[b24.Int] {
 
 // SIPUpdateParams holds the parameters of voximplant.sip.update.
 type SIPUpdateParams struct {
-	// Identifier of the SIP line configuration. You can obtain the identifier
-	// using the voximplant.sip.get method. Required.
+	// Identifier of the SIP line configuration.
+	//
+	// You can obtain the identifier using the voximplant.sip.get method. Required.
 	ConfigID int64 `json:"CONFIG_ID"`
 	// New name for the connection.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`

@@ -52,23 +52,52 @@ func StatisticGetAll(ctx context.Context, c b24.Caller, p StatisticGetParams, op
 // StatisticGetParams holds the parameters of voximplant.statistic.get.
 type StatisticGetParams struct {
 	// An object for filtering in the format {"field_1": "value_1", ... "field_N":
-	// "value_N"}. See the list of available fields for filtering below. Supported
-	// operators in the filter key: - ! — not equal - >= — greater than or
-	// equal - > — greater than - <= — less than or equal - < — less than -
-	// >< — between (inclusive range) - !>< — not between (outside range) - ?
-	// — string search - = — equal, exact match (used by default) - != — not
-	// equal - % — LIKE, substring search - !% — NOT LIKE, substring search By
-	// default — no filtering
+	// "value_N"}.
+	//
+	// See the list of available fields for filtering below.
+	//
+	// Supported operators in the filter key:
+	//
+	//   - ! — not equal
+	//   - >= — greater than or equal
+	//   - > — greater than
+	//   - <= — less than or equal
+	//   - < — less than
+	//   - >< — between (inclusive range)
+	//   - !>< — not between (outside range)
+	//   - ? — string search
+	//   - = — equal, exact match (used by default)
+	//   - != — not equal
+	//   - % — LIKE, substring search
+	//   - !% — NOT LIKE, substring search
+	//
+	// By default — no filtering
 	Filter *StatisticGetParamsFilter `json:"FILTER,omitzero"`
-	// Sorting field. The same fields as in the list of fields for filtering are
-	// used, except for CALL_TYPE. By default — no sorting
+	// Sorting field.
+	//
+	// The same fields as in the list of fields for filtering are used, except for
+	// CALL_TYPE.
+	//
+	// By default — no sorting
 	Sort b24.Opt[string] `json:"SORT,omitzero"`
-	// Sorting direction. Possible values: - ASC — ascending order - DESC —
-	// descending order By default — no sorting
+	// Sorting direction.
+	//
+	// Possible values:
+	//
+	//   - ASC — ascending order
+	//   - DESC — descending order
+	//
+	// By default — no sorting
 	Order b24.Opt[StatisticGetParamsOrder] `json:"ORDER,omitzero"`
-	// Pagination parameter. The page size for results is 50 records. To get the
-	// second page, pass 50; for the third — 100, and so on. Formula: start = (N
-	// - 1) * 50, where N is the page number
+	// Pagination parameter.
+	//
+	// The page size for results is 50 records.
+	//
+	// To get the second page, pass 50; for the third — 100, and so on.
+	//
+	// Formula:
+	//
+	// start = (N - 1) * 50, where N is the page number
 	Start b24.Opt[int64] `json:"start,omitzero"`
 }
 
@@ -82,14 +111,23 @@ type StatisticGetParamsFilter struct {
 	ExternalCallID b24.Opt[string] `json:"EXTERNAL_CALL_ID,omitzero"`
 	// Call category
 	CallCategory b24.Opt[string] `json:"CALL_CATEGORY,omitzero"`
-	// User identifier. The identifier can be obtained using the user.get method
+	// User identifier.
+	//
+	// The identifier can be obtained using the user.get method
 	PortalUserID b24.Opt[int64] `json:"PORTAL_USER_ID,omitzero"`
 	// Line number through which the call was made
 	PortalNumber b24.Opt[string] `json:"PORTAL_NUMBER,omitzero"`
 	// Subscriber number
 	PhoneNumber b24.Opt[string] `json:"PHONE_NUMBER,omitzero"`
-	// Type of call. Possible values: - 1 — outgoing - 2 — incoming - 3 —
-	// incoming with redirection - 4 — callback - 5 — informational call
+	// Type of call.
+	//
+	// Possible values:
+	//
+	//   - 1 — outgoing
+	//   - 2 — incoming
+	//   - 3 — incoming with redirection
+	//   - 4 — callback
+	//   - 5 — informational call
 	CallType b24.Opt[int64] `json:"CALL_TYPE,omitzero"`
 	// Duration of the call in seconds
 	CallDuration b24.Opt[int64] `json:"CALL_DURATION,omitzero"`
@@ -99,23 +137,45 @@ type StatisticGetParamsFilter struct {
 	CallLog b24.Opt[string] `json:"CALL_LOG,omitzero"`
 	// Call recording URL
 	CallRecordURL b24.Opt[string] `json:"CALL_RECORD_URL,omitzero"`
-	// Call rating. Possible values: - 1, 2, 3, 4, 5 If the rating is absent — 0
-	// or null
+	// Call rating.
+	//
+	// Possible values:
+	//
+	//   - 1, 2, 3, 4, 5
+	//
+	// If the rating is absent — 0 or null
 	CallVote b24.Opt[int64] `json:"CALL_VOTE,omitzero"`
 	// Cost of the call
 	Cost b24.Opt[float64] `json:"COST,omitzero"`
 	// Currency of the call cost
 	CostCurrency b24.Opt[string] `json:"COST_CURRENCY,omitzero"`
-	// Call result code. Possible values: - 200 — successful call - 304 —
-	// missed call - 603 — declined - 603-S — call canceled - 403 — forbidden
-	// - 404 — invalid number - 486 — busy - 484 — direction unavailable -
-	// 503 — direction unavailable - 480 — temporarily unavailable - 402 —
-	// insufficient funds - 423 — blocked - OTHER — undefined
+	// Call result code.
+	//
+	// Possible values:
+	//
+	//   - 200 — successful call
+	//   - 304 — missed call
+	//   - 603 — declined
+	//   - 603-S — call canceled
+	//   - 403 — forbidden
+	//   - 404 — invalid number
+	//   - 486 — busy
+	//   - 484 — direction unavailable
+	//   - 503 — direction unavailable
+	//   - 480 — temporarily unavailable
+	//   - 402 — insufficient funds
+	//   - 423 — blocked
+	//   - OTHER — undefined
 	CallFailedCode b24.Opt[StatisticGetParamsFilterCallFailedCode] `json:"CALL_FAILED_CODE,omitzero"`
 	// Text of the reason/result of the call
 	CallFailedReason b24.Opt[string] `json:"CALL_FAILED_REASON,omitzero"`
-	// Type of CRM object. Possible values: - CONTACT — contact - COMPANY —
-	// company - LEAD — lead
+	// Type of CRM object.
+	//
+	// Possible values:
+	//
+	//   - CONTACT — contact
+	//   - COMPANY — company
+	//   - LEAD — lead
 	CRMEntityType b24.Opt[StatisticGetParamsFilterCRMEntityType] `json:"CRM_ENTITY_TYPE,omitzero"`
 	// Identifier of the CRM object from CRM_ENTITY_TYPE
 	CRMEntityID b24.Opt[int64] `json:"CRM_ENTITY_ID,omitzero"`
@@ -127,8 +187,12 @@ type StatisticGetParamsFilter struct {
 	RestAppName b24.Opt[string] `json:"REST_APP_NAME,omitzero"`
 	// Identifier of the call transcript
 	TranscriptID b24.Opt[int64] `json:"TRANSCRIPT_ID,omitzero"`
-	// Indicator of pending transcription. Possible values: - Y — transcription
-	// pending - N — transcription available or absent
+	// Indicator of pending transcription.
+	//
+	// Possible values:
+	//
+	//   - Y — transcription pending
+	//   - N — transcription available or absent
 	TranscriptPending b24.Opt[b24.Bool] `json:"TRANSCRIPT_PENDING,omitzero"`
 	// Session identifier on the telephony side
 	SessionID b24.Opt[int64] `json:"SESSION_ID,omitzero"`

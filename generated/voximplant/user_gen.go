@@ -25,7 +25,7 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
-// - —: Required parameter USER_ID is not specified
+//   - —: Required parameter USER_ID is not specified
 func UserActivatePhone(ctx context.Context, c b24.Caller, p UserActivatePhoneParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -51,8 +51,9 @@ func UserActivatePhoneCommand(p UserActivatePhoneParams) b24.Command[b24.Int] {
 // UserActivatePhoneParams holds the parameters of
 // voximplant.user.activatePhone.
 type UserActivatePhoneParams struct {
-	// User identifier. You can obtain the identifier using the user.get method.
-	// Required.
+	// User identifier.
+	//
+	// You can obtain the identifier using the user.get method. Required.
 	UserID int64 `json:"USER_ID"`
 }
 
@@ -165,8 +166,9 @@ func UserGetCommand(p UserGetParams) b24.Command[[]UserGetItem] {
 
 // UserGetParams holds the parameters of voximplant.user.get.
 type UserGetParams struct {
-	// User ID or an array of user IDs. You can obtain the ID using the user.get
-	// method. Required.
+	// User ID or an array of user IDs.
+	//
+	// You can obtain the ID using the user.get method. Required.
 	UserID any `json:"USER_ID"`
 }
 
@@ -187,8 +189,12 @@ type UserGetItem struct {
 	ID b24.String `json:"ID"`
 	// Default outgoing line number
 	DefaultLine b24.String `json:"DEFAULT_LINE"`
-	// Indicator of SIP device availability. Possible values: - Y — SIP device is
-	// activated for the user - N — SIP device is not activated for the user
+	// Indicator of SIP device availability.
+	//
+	// Possible values:
+	//
+	//   - Y — SIP device is activated for the user
+	//   - N — SIP device is not activated for the user
 	PhoneEnabled b24.Bool `json:"PHONE_ENABLED"`
 	// Address of the server for connecting the SIP device
 	SIPServer b24.String `json:"SIP_SERVER"`
