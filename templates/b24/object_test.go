@@ -193,3 +193,28 @@ func BenchmarkDecodeObject(b *testing.B) {
 		}
 	}
 }
+
+func TestFieldsSetSendsCustomFields(t *testing.T) {
+	type dealFields struct {
+		Title string `json:"TITLE"`
+		Extra Fields `json:"-"`
+	}
+	var extra Fields // nil: Set makes the map
+	extra, err := extra.Set("UF_CRM_1", "Hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if extra, err = extra.Set("UF_CRM_2", []int{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := EncodeObject(dealFields{Title: "x"}, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"TITLE":"x","UF_CRM_1":"Hello","UF_CRM_2":[1,2]}`; string(got) != want {
+		t.Errorf("encoded %s, want %s", got, want)
+	}
+	if _, err := extra.Set("bad", func() {}); err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Errorf("Set of an unencodable value: %v, want an error naming the key", err)
+	}
+}

@@ -539,3 +539,19 @@ func (f Fields) Decode(key string, v any) (bool, error) {
 	}
 	return true, nil
 }
+
+// Set encodes v as the value of key, making the map on first use: the way
+// to send a field the docs do not list, such as a custom UF_CRM_* field.
+//
+//	fields.Extra, err = fields.Extra.Set("UF_CRM_1721244482250", "Hello")
+func (f Fields) Set(key string, v any) (Fields, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return f, fmt.Errorf("field %q: %w", key, err)
+	}
+	if f == nil {
+		f = Fields{}
+	}
+	f[key] = raw
+	return f, nil
+}
