@@ -260,22 +260,7 @@ func listItem(line string) (first, text string, ok bool) {
 // continuation line with a word that godoc would read as a list marker
 // ("-", "•", "2.", "3)"): such a word stays at the end of the line before.
 func wrapItem(text string, width int) []string {
-	var lines []string
-	var cur strings.Builder
-	for _, w := range strings.Fields(text) {
-		if cur.Len() > 8 && cur.Len()+1+len(w) > width && !looksLikeMarker(w) {
-			lines = append(lines, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(w)
-	}
-	if cur.Len() > 0 {
-		lines = append(lines, cur.String())
-	}
-	return lines
+	return wrapWords(text, width, looksLikeMarker)
 }
 
 // looksLikeMarker reports whether a word, starting a line, would be a
@@ -296,10 +281,16 @@ func looksLikeMarker(w string) bool {
 // word, such as a URL, gets a line of its own unless it follows a word as
 // short as "See").
 func wrap(text string, width int) []string {
+	return wrapWords(text, width, nil)
+}
+
+// wrapWords fills lines of at most width bytes with the words of text; a
+// word for which mustFollow is true never starts a line.
+func wrapWords(text string, width int, mustFollow func(string) bool) []string {
 	var lines []string
 	var cur strings.Builder
 	for _, w := range strings.Fields(text) {
-		if cur.Len() > 8 && cur.Len()+1+len(w) > width {
+		if cur.Len() > 8 && cur.Len()+1+len(w) > width && (mustFollow == nil || !mustFollow(w)) {
 			lines = append(lines, cur.String())
 			cur.Reset()
 		}
