@@ -343,15 +343,8 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 		params += "; required: " + strings.Join(required, ", ")
 	}
 	doc = append(doc, params+".")
-	var who []string
-	if len(m.Scopes) > 0 {
-		who = append(who, "Scope: "+strings.Join(m.Scopes, ", ")+".")
-	}
-	if a := strings.TrimSpace(m.Access); a != "" {
-		who = append(who, "Who can call it: "+strings.TrimSuffix(oneLine(a), ".")+".")
-	}
-	if len(who) > 0 {
-		doc = append(doc, strings.Join(who, " "))
+	if who := whoLine(m.Scopes, m.Access, "call it"); who != "" {
+		doc = append(doc, who)
 	}
 	if m.Page != "" {
 		doc = append(doc, "See "+docsURL(m.Page))
@@ -847,27 +840,14 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 // structFor declares a struct for p's fields under a pool-unique name.
 func (b *builder) structFor(name string, p spec.Param, isParam bool) *Struct {
 	st := &Struct{Name: b.pool.Take(name), Extra: true}
-	st.Doc = []string{st.Name + " is " + strings.Join(nonEmpty(quote(p.Name), "of "+b.m.Name), " ") + "."}
+	what := "of " + b.m.Name
+	if p.Name != "" {
+		what = "the " + p.Name + " value " + what
+	}
+	st.Doc = []string{st.Name + " is " + what + "."}
 	b.f.Structs = append(b.f.Structs, st)
 	b.fields(st, st.Name, nestDotted(p.Fields), isParam, false)
 	return st
-}
-
-func quote(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "the " + s + " value"
-}
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // enumFor declares an enum type with one constant per documented value.
@@ -1014,4 +994,18 @@ func isListPara(p string) bool {
 }
 
 // oneLine collapses all white space to single spaces.
+// whoLine is the doc sentence on the scopes and the access rule of a method
+// or event ("" when the page gives neither); verb says what the access
+// rule allows ("call it", "subscribe").
+func whoLine(scopes []string, access, verb string) string {
+	var who []string
+	if len(scopes) > 0 {
+		who = append(who, "Scope: "+strings.Join(scopes, ", ")+".")
+	}
+	if a := strings.TrimSpace(access); a != "" {
+		who = append(who, "Who can "+verb+": "+strings.TrimSuffix(oneLine(a), ".")+".")
+	}
+	return strings.Join(who, " ")
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

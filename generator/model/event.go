@@ -214,6 +214,7 @@ func envelopeRank(key string) int {
 	return len(envelopeKeys)
 }
 
+// hasAnyKey reports whether one of ps has one of the wire names keys.
 func hasAnyKey(ps []spec.Param, keys ...string) bool {
 	for _, p := range ps {
 		if slices.Contains(keys, p.Name) {
@@ -285,15 +286,8 @@ func eventDoc(ev *spec.Event, e *Event) []string {
 		what = strings.TrimSpace(ev.Title)
 	}
 	doc = append(doc, paragraphs(what)...)
-	var who []string
-	if len(ev.Scopes) > 0 {
-		who = append(who, "Scope: "+strings.Join(ev.Scopes, ", ")+".")
-	}
-	if a := strings.TrimSpace(ev.Access); a != "" {
-		who = append(who, "Who can subscribe: "+strings.TrimSuffix(oneLine(a), ".")+".")
-	}
-	if len(who) > 0 {
-		doc = append(doc, strings.Join(who, " "))
+	if who := whoLine(ev.Scopes, ev.Access, "subscribe"); who != "" {
+		doc = append(doc, who)
 	}
 	doc = append(doc, "Register a handler with [Receiver."+e.Name+"].")
 	if ev.Page != "" {

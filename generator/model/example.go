@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -206,7 +207,7 @@ func looksLikeMap(obj map[string]any) bool {
 		return false
 	}
 	var first map[string]any
-	for _, k := range slices.Sorted(mapKeys(obj)) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		o, ok := obj[k].(map[string]any)
 		if !ok || len(o) == 0 {
 			return false
@@ -458,20 +459,10 @@ func compatibleScalar(k spec.Kind, v any) bool {
 // paramsFromObject describes an example object's keys, sorted.
 func paramsFromObject(obj map[string]any) []spec.Param {
 	var out []spec.Param
-	for _, k := range slices.Sorted(mapKeys(obj)) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		out = append(out, paramFromValue(k, obj[k]))
 	}
 	return out
-}
-
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // paramFromValue describes one example value. Numbers are integers where

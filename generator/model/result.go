@@ -106,7 +106,7 @@ func (b *builder) result(m *spec.Method, f *Func) {
 				}
 			}
 		}
-		f.List.Export = f.List.IDField != "" && hasParam(m.Params, "filter") && hasParam(m.Params, "order")
+		f.List.Export = f.List.IDField != "" && hasAnyKey(m.Params, "filter") && hasAnyKey(m.Params, "order")
 	}
 }
 
@@ -146,15 +146,6 @@ func (b *builder) fieldInfoResult(m *spec.Method, f *Func, wrapper string) {
 		return
 	}
 	f.Result, f.Zero = inner, ZeroNil
-}
-
-func hasParam(ps []spec.Param, wire string) bool {
-	for _, p := range ps {
-		if p.Name == wire {
-			return true
-		}
-	}
-	return false
 }
 
 // resultStruct declares a result struct that keeps undocumented keys.
