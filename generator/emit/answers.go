@@ -249,7 +249,7 @@ func (s *sampler) value(t *model.Type, depth int) jen.Code {
 		case t.Pkg == "time" && t.Name == "Time":
 			return sampleTime()
 		}
-		return jen.Op("*").New(s.typ(t))
+		return jen.Op("*").New(s.e.typ(t))
 	case model.Named:
 		for _, en := range s.fn.Enums {
 			if en.Name != t.Name {
@@ -266,18 +266,18 @@ func (s *sampler) value(t *model.Type, depth int) jen.Code {
 		if st := s.findStruct(t.Name); st != nil {
 			return s.structValue(st, depth)
 		}
-		return jen.Op("*").New(s.typ(t))
+		return jen.Op("*").New(s.e.typ(t))
 	case model.Slice:
-		return s.typ(t).Values(s.value(t.Elem, depth))
+		return s.e.typ(t).Values(s.value(t.Elem, depth))
 	case model.Map:
-		return s.typ(t).Values(jen.Dict{jen.Lit("x"): s.value(t.Elem, depth)})
+		return s.e.typ(t).Values(jen.Dict{jen.Lit("x"): s.value(t.Elem, depth)})
 	case model.Pointer:
 		if t.Elem.Kind == model.Named && s.findStruct(t.Elem.Name) != nil {
 			return jen.Op("&").Add(s.value(t.Elem, depth))
 		}
-		return jen.New(s.typ(t.Elem))
+		return jen.New(s.e.typ(t.Elem))
 	case model.Opt:
-		return jen.Qual(s.e.rt, "Some").Types(s.typ(t.Elem)).Call(s.value(t.Elem, depth))
+		return jen.Qual(s.e.rt, "Some").Types(s.e.typ(t.Elem)).Call(s.value(t.Elem, depth))
 	}
 	return jen.Nil()
 }
@@ -296,24 +296,6 @@ func (s *sampler) findStruct(name string) *model.Struct {
 	return nil
 }
 
-// typ spells t from outside the package: its named types qualified.
-func (s *sampler) typ(t *model.Type) *jen.Statement {
-	switch t.Kind {
-	case model.Named:
-		return jen.Qual(s.e.path, t.Name)
-	case model.Slice:
-		return jen.Index().Add(s.typ(t.Elem))
-	case model.Map:
-		return jen.Map(jen.String()).Add(s.typ(t.Elem))
-	case model.Pointer:
-		return jen.Op("*").Add(s.typ(t.Elem))
-	case model.Opt:
-		return jen.Qual(s.e.rt, "Opt").Types(s.typ(t.Elem))
-	}
-	return s.e.typ(t)
-}
-
-// sampleTime is a fixed moment, so the test file is deterministic.
 func sampleTime() jen.Code {
 	return jen.Qual("time", "Date").Call(jen.Lit(2025), jen.Qual("time", "January"), jen.Lit(2),
 		jen.Lit(3), jen.Lit(4), jen.Lit(5), jen.Lit(0), jen.Qual("time", "UTC"))

@@ -305,7 +305,9 @@ func wrapWords(text string, width int, mustFollow func(string) bool) []string {
 	return lines
 }
 
-// typ spells a model type.
+// typ spells a model type. Named types are qualified by the package's
+// path, which jennifer leaves out inside the package itself, so the same
+// spelling serves its own files and its external tests (crm.DealGetParams).
 //
 //	b24.Opt[int64], []DealListItem, map[string]any, *DealGetResult
 func (e *emitter) typ(t *model.Type) *jen.Statement {
@@ -318,7 +320,7 @@ func (e *emitter) typ(t *model.Type) *jen.Statement {
 		}
 		return jen.Qual(t.Pkg, t.Name)
 	case model.Named:
-		return jen.Id(t.Name)
+		return jen.Qual(e.path, t.Name)
 	case model.Slice:
 		return jen.Index().Add(e.typ(t.Elem))
 	case model.Map:
