@@ -130,19 +130,19 @@ func (tableParser) Continue(node ast.Node, reader text.Reader, pc parser.Context
 // feed tracks table nesting over one line: "#|" at a line start opens a
 // (nested) table, a line ending in "|#" closes one; fenced code is skipped.
 func (st *tableState) feed(line []byte) {
-	t := bytes.TrimSpace(line)
-	if isFence(string(t)) {
+	t := string(bytes.TrimSpace(line))
+	if isFence(t) {
 		st.inFence = !st.inFence
 		return
 	}
 	if st.inFence {
 		return
 	}
-	if bytes.HasPrefix(t, []byte("#|")) {
+	opens, closes := tableMarks(t)
+	if opens {
 		st.depth++
-		t = t[2:]
 	}
-	if bytes.HasSuffix(t, []byte("|#")) {
+	if closes {
 		st.depth--
 	}
 }
@@ -372,26 +372,4 @@ func splitDirective(raw string) (name, args string) {
 	s = strings.TrimSpace(s)
 	name, args, _ = strings.Cut(s, " ")
 	return name, strings.TrimSpace(args)
-}
-
-// stripAttrs removes YFM attribute lists such as "{.b24-info}" and "{#id}".
-func stripAttrs(s string) string {
-	for {
-		i := strings.Index(s, "{")
-		if i < 0 {
-			return s
-		}
-		j := strings.Index(s[i:], "}")
-		if j < 0 {
-			return s
-		}
-		inner := s[i+1 : i+j]
-		if len(inner) > 1 && (inner[0] == '.' || inner[0] == '#') && isLetter(inner[1]) && !strings.ContainsAny(inner, " \t") {
-			s = strings.TrimSpace(s[:i]) + s[i+j+1:]
-			continue
-		}
-		// not an attribute: keep looking after it
-		rest := stripAttrs(s[i+j+1:])
-		return s[:i+j+1] + rest
-	}
 }
