@@ -72,27 +72,20 @@ func collapseFences(pp preprocessed) (preprocessed, *fenceStore) {
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
 		trimmed := strings.TrimSpace(line)
-		if depth > 0 {
-			// Inside a table: track its fences and nesting, copy as is.
+		if depth > 0 || strings.HasPrefix(trimmed, "#|") {
+			// In a table (or opening one): track its fences and nesting,
+			// copy as is. A table only closes outside its fences, so none
+			// is open when a new table starts.
 			if isFence(trimmed) {
 				inTableFence = !inTableFence
 			} else if !inTableFence {
-				t := trimmed
-				if strings.HasPrefix(t, "#|") {
+				opens, closes := tableMarks(trimmed)
+				if opens {
 					depth++
-					t = t[2:]
 				}
-				if strings.HasSuffix(t, "|#") {
+				if closes {
 					depth--
 				}
-			}
-			emit(line, i)
-			continue
-		}
-		if strings.HasPrefix(trimmed, "#|") {
-			depth = 1
-			if strings.HasSuffix(trimmed[2:], "|#") {
-				depth = 0
 			}
 			emit(line, i)
 			continue

@@ -169,12 +169,12 @@ func dropFencesAndTables(md string) string {
 		if inFence {
 			continue
 		}
-		if strings.HasPrefix(t, "#|") {
+		opens, closes := tableMarks(t)
+		if opens {
 			nested++
-			t = t[2:]
 		}
 		if nested > 0 {
-			if strings.HasSuffix(t, "|#") {
+			if closes {
 				nested--
 			}
 			continue

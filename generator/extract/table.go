@@ -90,12 +90,11 @@ func splitTable(raw string, lines []int) []tableRow {
 				continue
 			case strings.HasPrefix(rest, "#|") || nested > 0:
 				end := lineEnd(body, i)
-				line := strings.TrimSpace(body[i:end])
-				if strings.HasPrefix(line, "#|") {
+				opens, closes := tableMarks(strings.TrimSpace(body[i:end]))
+				if opens {
 					nested++
-					line = line[2:]
 				}
-				if strings.HasSuffix(line, "|#") {
+				if closes {
 					nested--
 				}
 				cell.WriteString(body[i:end])
@@ -154,6 +153,15 @@ func splitTable(raw string, lines []int) []tableRow {
 		flushCell()
 	}
 	return rows
+}
+
+// tableMarks reads a line (indentation trimmed) for the #| … |# nesting
+// rule every reader of tables shares: "#|" at its start opens a table, "|#"
+// at its end (after that "#|") closes one, so "#| … |#" on one line does
+// both.
+func tableMarks(t string) (opens, closes bool) {
+	rest, opens := strings.CutPrefix(t, "#|")
+	return opens, strings.HasSuffix(rest, "|#")
 }
 
 func lineEnd(s string, i int) int {
