@@ -70,9 +70,8 @@ func preprocess(page string, src []byte, includes func(string) ([]byte, error)) 
 func (p *preprocessor) expand(file string, src []byte, indent string, pageLine int, stack []string, notitle bool, depth int) {
 	lines := splitLines(src)
 	skipDepth := 0    // >0 while inside a dropped {% if %} block
-	openIfs := 0      // all open {% if %} blocks, to match endifs
-	var ifKeep []bool // per open if: whether its content is kept
-	var ifLine []int  // per open if: its page line
+	var ifKeep []bool // per open {% if %}: whether its content is kept
+	firstIfLine := 0  // page line of the outermost open {% if %}
 	titleDropped := !notitle
 	inFence := false
 	var tableIndent []int // indentation of each open #| table
@@ -90,21 +89,20 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		if !inFence && directive {
 			if m := ifRe.FindStringSubmatch(line); m != nil {
 				keep := !devOnly(m[1])
+				if len(ifKeep) == 0 {
+					firstIfLine = at
+				}
 				ifKeep = append(ifKeep, keep)
-				ifLine = append(ifLine, at)
-				openIfs++
 				if !keep {
 					skipDepth++
 				}
 				continue
 			}
-			if endifRe.MatchString(line) && openIfs > 0 {
-				openIfs--
-				if !ifKeep[openIfs] {
+			if n := len(ifKeep); n > 0 && endifRe.MatchString(line) {
+				if !ifKeep[n-1] {
 					skipDepth--
 				}
-				ifKeep = ifKeep[:openIfs]
-				ifLine = ifLine[:openIfs]
+				ifKeep = ifKeep[:n-1]
 				continue
 			}
 		}
@@ -145,8 +143,8 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		p.lines = append(p.lines, at)
 		p.included = append(p.included, pageLine != 0)
 	}
-	if openIfs > 0 {
-		p.problem(ifLine[0], "unclosed-if", fmt.Sprintf("{%% if %%} in %s has no {%% endif %%}; the block runs to the end of the file", file))
+	if len(ifKeep) > 0 {
+		p.problem(firstIfLine, "unclosed-if", fmt.Sprintf("{%% if %%} in %s has no {%% endif %%}; the block runs to the end of the file", file))
 	}
 }
 
