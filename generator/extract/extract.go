@@ -76,7 +76,8 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 	}
 	sort.Strings(pages)
 
-	s := &spec.Spec{Source: readSource(root), Methods: []spec.Method{}, Events: []spec.Event{}, Stats: &spec.Stats{}}
+	source, langDeclared := readSource(root)
+	s := &spec.Spec{Source: source, Methods: []spec.Method{}, Events: []spec.Event{}, Stats: &spec.Stats{}}
 	inc := newIncludeCache(root)
 
 	workers := opt.Workers
@@ -126,8 +127,8 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 		addStats(s.Stats, r.res.Stats)
 	}
 	s.Problems = append(s.Problems, dedupe(s)...)
-	sortSpec(s)
-	if !sourceHasLanguage(root) && mostlyCyrillic(s.Methods) {
+	sortProblems(s.Problems) // dedupe sorted the rest and keeps its order
+	if !langDeclared && mostlyCyrillic(s.Methods) {
 		s.Source.Language = "ru" // the original edition, without a SOURCE.txt saying so
 	}
 	return s, nil
@@ -145,20 +146,6 @@ func mostlyCyrillic(ms []spec.Method) bool {
 		}
 	}
 	return len(ms) > 0 && n*2 > len(ms)
-}
-
-func sourceHasLanguage(root string) bool {
-	data, err := os.ReadFile(filepath.Join(root, "SOURCE.txt"))
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		k, _, ok := strings.Cut(line, ":")
-		if k = strings.ToLower(strings.TrimSpace(k)); ok && (k == "language" || k == "lang") {
-			return true
-		}
-	}
-	return false
 }
 
 // dedupe keeps the first record of each method key and event name (pages are
@@ -242,12 +229,13 @@ func addStats(dst *spec.Stats, s spec.Stats) {
 }
 
 // readSource reads SOURCE.txt ("repository:", "commit:", optional
-// "language:" lines). The language is "en" unless the file says otherwise.
-func readSource(root string) spec.Source {
-	src := spec.Source{Language: "en"}
+// "language:" lines). The language is "en" unless the file says otherwise;
+// langDeclared tells whether it has a language line at all (even empty).
+func readSource(root string) (src spec.Source, langDeclared bool) {
+	src = spec.Source{Language: "en"}
 	data, err := os.ReadFile(filepath.Join(root, "SOURCE.txt"))
 	if err != nil {
-		return src
+		return src, false
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		k, v, ok := strings.Cut(line, ":")
@@ -261,12 +249,13 @@ func readSource(root string) spec.Source {
 		case "commit":
 			src.Commit = v
 		case "language", "lang":
+			langDeclared = true
 			if v != "" {
 				src.Language = v
 			}
 		}
 	}
-	return src
+	return src, langDeclared
 }
 
 // includeCache reads each included file once for all workers.
