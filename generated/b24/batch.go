@@ -117,16 +117,7 @@ func (b *Batch) fail(err error) {
 }
 
 func validBatchKey(k string) bool {
-	if k == "" || len(k) > 64 || isDigits(k) {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return len(k) <= 64 && !isDigits(k) && isKeyText(k)
 }
 
 // Key is the command's key in the batch.

@@ -383,7 +383,7 @@ func parseTime(s string) (time.Time, bool) {
 	if s == "" || strings.HasPrefix(s, "0000-00-00") {
 		return time.Time{}, true
 	}
-	if allDigits(s) {
+	if isDigits(s) {
 		sec, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || sec >= 253402300800 { // year 10000: no RFC 3339 form
 			return time.Time{}, false
@@ -398,15 +398,6 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // decodeTime reads any JSON form of Time.
 func decodeTime(typ string, b []byte) (time.Time, error) {
 	b = bytes.TrimSpace(b)
@@ -418,7 +409,7 @@ func decodeTime(typ string, b []byte) (time.Time, error) {
 		return time.Time{}, valueError(typ, b, timeWant)
 	}
 	if !isStr {
-		if len(b) == 0 || !allDigits(string(b)) {
+		if !isDigits(string(b)) {
 			return time.Time{}, valueError(typ, b, timeWant)
 		}
 		s = string(b)

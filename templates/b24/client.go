@@ -230,7 +230,7 @@ func parseWebhookURL(raw string) (webhook, error) {
 	if !isDigits(user) {
 		return webhook{}, fmt.Errorf("b24: webhook URL user id %q is not a number; %s", user, shape)
 	}
-	if !isSecret(secret) {
+	if !isKeyText(secret) {
 		// Do not quote it: it is (most likely) the secret.
 		return webhook{}, errors.New("b24: webhook URL secret (the segment after the user id) holds characters a webhook secret never has; " + shape)
 	}
@@ -260,7 +260,9 @@ func isDigits(s string) bool {
 	return true
 }
 
-func isSecret(s string) bool {
+// isKeyText accepts the alphabet of webhook secrets and batch keys: letters,
+// digits, _ and -, at least one.
+func isKeyText(s string) bool {
 	if s == "" {
 		return false
 	}

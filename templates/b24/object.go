@@ -92,12 +92,7 @@ func locateObjectError(data []byte, t reflect.Type, err error) error {
 	if json.Unmarshal(data, &all) != nil {
 		return err
 	}
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(all) {
 		one := reflect.New(t).Interface()
 		piece := append(append([]byte(`{`), strconv.Quote(k)...), ':')
 		piece = append(append(piece, all[k]...), '}')

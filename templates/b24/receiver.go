@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -563,14 +564,8 @@ func appendFormJSON(buf []byte, v any) []byte {
 	return append(buf, "null"...) // not reached: DecodeForm yields only the three shapes above
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+// sortedKeys returns m's keys in byte order, the order encoding/json writes.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // appendJSONString quotes s as JSON, invalid UTF-8 becoming U+FFFD as with
 // encoding/json; "<", ">" and "&" stay as they are.
