@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -40,7 +41,13 @@ type Change struct {
 }
 
 func (c Change) String() string {
-	s := string(c.Kind) + ": " + c.Subject
+	return string(c.Kind) + ": " + c.Subject + c.pathDetail()
+}
+
+// pathDetail is what follows the subject: " path (detail)", either part
+// left out when empty.
+func (c Change) pathDetail() string {
+	s := ""
 	if c.Path != "" {
 		s += " " + c.Path
 	}
@@ -203,15 +210,10 @@ func WriteChangelog(w io.Writer, changes []Change) error {
 	for _, c := range changes {
 		counts[c.Kind]++
 	}
-	kinds := make([]string, 0, len(counts))
-	for k := range counts {
-		kinds = append(kinds, string(k))
-	}
-	slices.Sort(kinds)
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%d changes\n", len(changes))
-	for _, k := range kinds {
-		fmt.Fprintf(&sb, "  %-30s %d\n", k, counts[ChangeKind(k)])
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		fmt.Fprintf(&sb, "  %-30s %d\n", k, counts[k])
 	}
 	changes = slices.Clone(changes)
 	slices.SortStableFunc(changes, func(a, b Change) int { return strings.Compare(a.Subject, b.Subject) })
@@ -221,14 +223,7 @@ func WriteChangelog(w io.Writer, changes []Change) error {
 			subject = c.Subject
 			fmt.Fprintf(&sb, "\n%s\n", subject)
 		}
-		line := "  " + string(c.Kind)
-		if c.Path != "" {
-			line += " " + c.Path
-		}
-		if c.Detail != "" {
-			line += " (" + c.Detail + ")"
-		}
-		sb.WriteString(line + "\n")
+		sb.WriteString("  " + string(c.Kind) + c.pathDetail() + "\n")
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err

@@ -8,6 +8,7 @@ package spec
 
 import (
 	"encoding/json"
+	"strconv"
 )
 
 // Spec is the whole extracted API reference.
@@ -167,7 +168,7 @@ type Problem struct {
 
 func (p Problem) String() string {
 	if p.Line > 0 {
-		return p.File + ":" + itoa(p.Line) + ": " + p.Kind + ": " + p.Message
+		return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.Kind + ": " + p.Message
 	}
 	return p.File + ": " + p.Kind + ": " + p.Message
 }
@@ -185,9 +186,4 @@ type Stats struct {
 	ResponseExamples int `json:"response_examples"` // JSON success examples seen
 	ExamplesParsed   int `json:"examples_parsed"`   // of which parsed
 	ErrorTables      int `json:"error_tables"`      // error-code tables seen
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
