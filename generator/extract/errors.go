@@ -48,67 +48,72 @@ func (pc *pageCtx) readErrors(from int) []spec.ErrorDoc {
 				lastCode = m[1]
 			}
 		}
-		if docs, ok := errorTableCache.Load(lastCode + "\x00" + pc.blocks[i].Raw); ok {
-			for _, e := range docs.([]spec.ErrorDoc) {
-				key := e.Code + "\x00" + e.Message
-				if !seen[key] {
-					seen[key] = true
-					out = append(out, e)
-				}
-			}
-			continue
-		}
-		var tableDocs []spec.ErrorDoc
-		for _, r := range t.Rows {
-			var e spec.ErrorDoc
-			c := r.Cells
-			switch {
-			case len(c) >= 3 && httpStatusRe.MatchString(c[0]) && upperCodeRe.MatchString(c[1]):
-				fmt.Sscanf(strings.Trim(strings.TrimSpace(c[0]), "`"), "%d", &e.Status)
-				toks := codeTokens(c[1])
-				if len(toks) > 0 {
-					e.Code = toks[0]
-					e.Message = plainText(strings.Replace(c[1], "`"+toks[0]+"`", "", 1))
-				} else {
-					e.Code = plainText(c[1])
-				}
-				e.Description = plainText(strings.Join(c[2:], " "))
-			case lastCode != "" && len(c) >= 2:
-				e.Code = lastCode
-				e.Message = plainText(c[1])
-				if len(c) >= 3 {
-					e.Description = plainText(strings.Join(c[2:], " "))
-				}
-			default:
-				code := strings.TrimSpace(c[0])
-				if toks := codeTokens(code); len(toks) == 1 && strings.TrimSpace(strings.Replace(code, "`"+toks[0]+"`", "", 1)) == "" {
-					e.Code = toks[0]
-				} else if isCodeToken(code) {
-					e.Code = code
-				} else {
-					e.Code = "" // "Empty value", "-": the error code is empty
-				}
-				if len(c) >= 2 {
-					e.Message = plainText(c[1])
-				}
-				if len(c) >= 3 {
-					e.Description = plainText(strings.Join(c[2:], " "))
-				}
-			}
-			if e.Code == "" && e.Message == "" {
-				continue
-			}
-			tableDocs = append(tableDocs, e)
+		for _, e := range pc.errorRows(i, t, lastCode) {
 			key := e.Code + "\x00" + e.Message
-			if seen[key] {
-				continue
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, e)
 			}
-			seen[key] = true
-			out = append(out, e)
-		}
-		if !pc.own(t.Line) {
-			errorTableCache.Store(lastCode+"\x00"+pc.blocks[i].Raw, tableDocs)
 		}
 	}
 	return out
+}
+
+// errorRows reads the rows of the error table at block i; lastCode is the
+// code the paragraph above names (REST 3.0), or "". The rows of an included
+// table are read once for all pages.
+func (pc *pageCtx) errorRows(i int, t *tableInfo, lastCode string) []spec.ErrorDoc {
+	included := !pc.own(t.Line)
+	cacheKey := lastCode + "\x00" + pc.blocks[i].Raw
+	if included {
+		if docs, ok := errorTableCache.Load(cacheKey); ok {
+			return docs.([]spec.ErrorDoc)
+		}
+	}
+	var tableDocs []spec.ErrorDoc
+	for _, r := range t.Rows {
+		var e spec.ErrorDoc
+		c := r.Cells
+		switch {
+		case len(c) >= 3 && httpStatusRe.MatchString(c[0]) && upperCodeRe.MatchString(c[1]):
+			fmt.Sscanf(strings.Trim(strings.TrimSpace(c[0]), "`"), "%d", &e.Status)
+			toks := codeTokens(c[1])
+			if len(toks) > 0 {
+				e.Code = toks[0]
+				e.Message = plainText(strings.Replace(c[1], "`"+toks[0]+"`", "", 1))
+			} else {
+				e.Code = plainText(c[1])
+			}
+			e.Description = plainText(strings.Join(c[2:], " "))
+		case lastCode != "" && len(c) >= 2:
+			e.Code = lastCode
+			e.Message = plainText(c[1])
+			if len(c) >= 3 {
+				e.Description = plainText(strings.Join(c[2:], " "))
+			}
+		default:
+			code := strings.TrimSpace(c[0])
+			if toks := codeTokens(code); len(toks) == 1 && strings.TrimSpace(strings.Replace(code, "`"+toks[0]+"`", "", 1)) == "" {
+				e.Code = toks[0]
+			} else if isCodeToken(code) {
+				e.Code = code
+			} else {
+				e.Code = "" // "Empty value", "-": the error code is empty
+			}
+			if len(c) >= 2 {
+				e.Message = plainText(c[1])
+			}
+			if len(c) >= 3 {
+				e.Description = plainText(strings.Join(c[2:], " "))
+			}
+		}
+		if e.Code == "" && e.Message == "" {
+			continue
+		}
+		tableDocs = append(tableDocs, e)
+	}
+	if included {
+		errorTableCache.Store(cacheKey, tableDocs)
+	}
+	return tableDocs
 }
