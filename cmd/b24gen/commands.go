@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -54,7 +52,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, err := loadSpec(*specPath, *docs, stderr)
+	s, err := loadSpec(*specPath, *docs)
 	if err != nil {
 		return err
 	}
@@ -75,20 +73,17 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 func runDiff(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", stderr)
 	asJSON := fs.Bool("json", false, "print the changes as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlagsOnly(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 2 {
 		return usageError{"diff needs two arguments: OLD NEW"}
 	}
-	old, err := loadEither(fs.Arg(0), stderr)
+	old, err := loadEither(fs.Arg(0))
 	if err != nil {
 		return err
 	}
-	new, err := loadEither(fs.Arg(1), stderr)
+	new, err := loadEither(fs.Arg(1))
 	if err != nil {
 		return err
 	}
@@ -107,16 +102,12 @@ func runDiff(args []string, stdout, stderr io.Writer) error {
 
 // loadSpec picks the spec source: -docs extracts, -spec loads a file, and
 // neither means the spec embedded in the binary.
-func loadSpec(specPath, docs string, stderr io.Writer) (*spec.Spec, error) {
+func loadSpec(specPath, docs string) (*spec.Spec, error) {
 	switch {
 	case specPath != "" && docs != "":
 		return nil, usageError{"-spec and -docs are mutually exclusive"}
 	case docs != "":
-		s, err := extract.Dir(docs, extract.Options{})
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
+		return extract.Dir(docs, extract.Options{})
 	case specPath != "":
 		return spec.Load(specPath)
 	default:
@@ -125,7 +116,7 @@ func loadSpec(specPath, docs string, stderr io.Writer) (*spec.Spec, error) {
 }
 
 // loadEither reads a spec file, or extracts a docs directory.
-func loadEither(path string, stderr io.Writer) (*spec.Spec, error) {
+func loadEither(path string) (*spec.Spec, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, err := loadSpec(*specPath, *docs, stderr)
+	s, err := loadSpec(*specPath, *docs)
 	if err != nil {
 		return err
 	}
