@@ -130,7 +130,7 @@ func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts
 			yield(zero, err)
 			return
 		}
-		pages := []exportPage{{result: resp.Result}}
+		pages := []exportPage{ex.page(resp.Result)}
 		for {
 			// Start the next batch before yielding the rows in hand.
 			var next <-chan exportBatch
@@ -159,10 +159,21 @@ func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts
 	}
 }
 
-// exportPage is one page of an export: its result, or why it has none.
+// exportPage is one page of an export: its rows, split once when the page
+// arrives, or why it has none.
 type exportPage struct {
-	result json.RawMessage
-	err    error
+	rows []json.RawMessage
+	err  error
+}
+
+// page splits a page's result into rows; a result that holds none in the
+// expected place becomes the page's error.
+func (ex *exporter) page(result json.RawMessage) exportPage {
+	rows, err := splitRows(result, ex.ls.ItemsKey)
+	if err != nil {
+		return exportPage{err: &DecodeError{Method: ex.req.Method, Err: err}}
+	}
+	return exportPage{rows: rows}
 }
 
 // exportBatch is the outcome of one chained batch.
@@ -179,11 +190,7 @@ func emitPage[T any](ex *exporter, pg exportPage, yield func(T, error) bool) boo
 		yield(zero, pg.err)
 		return false
 	}
-	rows, err := splitRows(pg.result, ex.ls.ItemsKey)
-	if err != nil {
-		yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
-		return false
-	}
+	rows := pg.rows
 	advanced := false
 	prev := int64(math.MinInt64)
 	for _, row := range rows {
@@ -225,22 +232,13 @@ func emitPage[T any](ex *exporter, pg exportPage, yield func(T, error) bool) boo
 // fine) and from which id: the last row of the last page. Problems are left
 // for emitPage to report.
 func (ex *exporter) continuation(pages []exportPage) (int64, bool) {
-	for _, pg := range pages {
-		if pg.err != nil {
-			return 0, false
-		}
-	}
-	last := pages[len(pages)-1]
-	rows, err := splitRows(last.result, ex.ls.ItemsKey)
-	if err != nil || len(rows) < ex.pageSize {
-		return 0, false
-	}
 	// Every page must be full for the chain to have been meaningful.
-	for _, pg := range pages[:len(pages)-1] {
-		if n, err := countRows(pg.result, ex.ls.ItemsKey); err != nil || n < ex.pageSize {
+	for _, pg := range pages {
+		if pg.err != nil || len(pg.rows) < ex.pageSize {
 			return 0, false
 		}
 	}
+	rows := pages[len(pages)-1].rows
 	id, err := rowID(rows[len(rows)-1], ex.idField)
 	if err != nil {
 		return 0, false
@@ -275,7 +273,7 @@ func (ex *exporter) fetch(ctx context.Context, c Caller, cursor int64) <-chan ex
 			if err != nil {
 				pages[i].err = err
 			} else {
-				pages[i].result = resp.Result
+				pages[i] = ex.page(resp.Result)
 			}
 		}
 		out <- exportBatch{pages: pages}
@@ -426,12 +424,6 @@ func splitRows(result json.RawMessage, itemsKey string) ([]json.RawMessage, erro
 		return rows, nil
 	}
 	return nil, fmt.Errorf("rows are neither a list nor an object: %.40s", t)
-}
-
-// countRows counts a page's rows.
-func countRows(result json.RawMessage, itemsKey string) (int, error) {
-	rows, err := splitRows(result, itemsKey)
-	return len(rows), err
 }
 
 // rowID reads a row's id, sent as a number or a numeric string.
