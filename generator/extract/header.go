@@ -88,16 +88,7 @@ func deprecationNote(args string) bool {
 		return false
 	}
 	title := noteTitle(args)
-	if mentionsDeprecated(title) {
-		return true
-	}
-	low := strings.ToLower(title)
-	for _, w := range haltedWords {
-		if strings.Contains(low, w) {
-			return true
-		}
-	}
-	return false
+	return mentionsDeprecated(title) || mentionsAny(title, haltedWords)
 }
 
 func noteTitle(args string) string {

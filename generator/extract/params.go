@@ -224,9 +224,7 @@ func enumValues(desc string) []spec.EnumValue {
 			if inFence || isFence(strings.TrimSpace(line)) {
 				before.WriteString(line + "\n")
 			} else {
-				for _, c := range codeTokens(line) {
-					spans = append(spans, c)
-				}
+				spans = append(spans, codeTokens(line)...)
 			}
 		}
 		if isFence(strings.TrimSpace(line)) {
@@ -369,9 +367,13 @@ func defaultValue(desc string) string {
 // deprecatedWords are the spellings of "deprecated" in the docs' languages.
 var deprecatedWords = []string{"deprecated", "устарел", "устаревш", "veraltet", "obsolet", "obsolète", "已弃用"}
 
-func mentionsDeprecated(s string) bool {
+func mentionsDeprecated(s string) bool { return mentionsAny(s, deprecatedWords) }
+
+// mentionsAny reports whether s contains one of words (lower case), case
+// aside.
+func mentionsAny(s string, words []string) bool {
 	low := strings.ToLower(s)
-	for _, w := range deprecatedWords {
+	for _, w := range words {
 		if strings.Contains(low, w) {
 			return true
 		}
@@ -442,7 +444,7 @@ func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind)
 		return spec.KindEnum, ""
 	case "date":
 		return spec.KindDate, ""
-	case "datetime", "date_time", "dateTime", "isodate", "iso_date", "date-time":
+	case "datetime", "date_time", "isodate", "iso_date", "date-time":
 		return spec.KindDateTime, ""
 	case "string", "text", "str", "varchar", "email", "url", "phone", "html", "uuid", "guid", "color", "code", "crm_status", "crm_currency", "currency", "lang", "language", "time":
 		if len(enum) > 0 && t != "time" {
@@ -454,10 +456,9 @@ func kindOf(typ string, refd bool, enum []spec.EnumValue) (spec.Kind, spec.Kind)
 		return spec.KindString, ""
 	case "object", "obj", "map", "json", "struct", "dictionary", "hash", "assoc":
 		return spec.KindObject, ""
-	case "array", "list", "arr", "crm_multifield", "multifield":
-		if t == "crm_multifield" {
-			return spec.KindArray, spec.KindObject
-		}
+	case "crm_multifield":
+		return spec.KindArray, spec.KindObject
+	case "array", "list", "arr", "multifield":
 		return spec.KindArray, ""
 	case "file", "attached_object", "disk_file", "crm_file", "binary", "base64", "file_content":
 		return spec.KindFile, ""
