@@ -88,7 +88,7 @@ func callNames(code string, f func(string)) {
 }
 
 func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+	for i < len(s) && isShellSpace(s[i]) {
 		i++
 	}
 	return i

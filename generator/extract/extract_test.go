@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,7 +139,7 @@ func TestFixtureTraps(t *testing.T) {
 		t.Helper()
 		m, ok := methods[key]
 		if !ok {
-			t.Fatalf("method %s not extracted; have %v", key, keys(methods))
+			t.Fatalf("method %s not extracted; have %v", key, slices.Sorted(maps.Keys(methods)))
 		}
 		return m
 	}
@@ -299,14 +301,6 @@ func TestFixtureTraps(t *testing.T) {
 	if m.Result == nil || param(m.Result.Fields, "ID") == nil || len(m.Errors) != 2 || m.Errors[1].Code != "ACCESS_DENIED" {
 		t.Errorf("russian result/errors: %+v %+v", m.Result, m.Errors)
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // TestDirWorkers checks that the output does not depend on parallelism.

@@ -394,10 +394,10 @@ func (pc *pageCtx) anchor(a string) (int, bool) {
 			}
 		}
 	}
-	if i, ok := pc.slugs[strings.ToLower(a)]; ok {
+	la := strings.ToLower(a)
+	if i, ok := pc.slugs[la]; ok {
 		return i, true
 	}
-	la := strings.ToLower(a)
 	if i, ok := pc.lastWords[la[strings.LastIndexByte(la, '-')+1:]]; ok {
 		return i, true
 	}
