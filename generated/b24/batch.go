@@ -426,8 +426,8 @@ func (b *Batch) resolveEarlier(v any, chunk int) any {
 		if !strings.Contains(t, "$result[") {
 			return t
 		}
-		if loc := batchRefRE.FindStringSubmatchIndex(t); loc != nil && loc[0] == 0 && loc[1] == len(t) {
-			if val, ok := b.lookup(batchRefRE.FindStringSubmatch(t), chunk); ok {
+		if m := batchRefRE.FindStringSubmatch(t); m != nil && m[0] == t {
+			if val, ok := b.lookup(m, chunk); ok {
 				return val
 			}
 			return t

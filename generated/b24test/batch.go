@@ -139,8 +139,8 @@ func (br *batchRun) substitute(v any) any {
 		if !strings.Contains(t, "$result") {
 			return t
 		}
-		if loc := refRE.FindStringSubmatchIndex(t); loc != nil && loc[0] == 0 && loc[1] == len(t) {
-			val, _ := br.resolve(refRE.FindStringSubmatch(t))
+		if m := refRE.FindStringSubmatch(t); m != nil && m[0] == t {
+			val, _ := br.resolve(m)
 			if val == nil {
 				return ""
 			}
@@ -179,17 +179,9 @@ func (br *batchRun) resolve(m []string) (any, bool) {
 		case map[string]any:
 			cur, ok = t[seg]
 		case []any:
-			i, err := strconv.Atoi(seg)
-			ok = err == nil && i >= 0 && i < len(t)
-			if ok {
-				cur = t[i]
-			}
+			cur, ok = element(t, seg)
 		case []map[string]any: // rows as ServeList keeps them
-			i, err := strconv.Atoi(seg)
-			ok = err == nil && i >= 0 && i < len(t)
-			if ok {
-				cur = t[i]
-			}
+			cur, ok = element(t, seg)
 		default:
 			ok = false
 		}
@@ -198,6 +190,15 @@ func (br *batchRun) resolve(m []string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// element returns l[seg] when seg is an index within l.
+func element[E any](l []E, seg string) (any, bool) {
+	i, err := strconv.Atoi(seg)
+	if err != nil || i < 0 || i >= len(l) {
+		return nil, false
+	}
+	return l[i], true
 }
 
 // phpMap renders an empty map as [] the way PHP's json_encode renders an
