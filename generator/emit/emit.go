@@ -165,7 +165,7 @@ func comment(paras []string) jen.Code {
 		}
 		// gofmt turns '' and `` in a doc comment into curly quotes; the
 		// comment says "" so that it is the same before and after gofmt.
-		p = strings.NewReplacer("''", `""`, "``", `""`).Replace(p)
+		p = curlyQuotes.Replace(p)
 		lines := strings.Split(p, "\n")
 		for _, line := range lines {
 			if strings.HasPrefix(line, "\t") {
@@ -204,6 +204,9 @@ func comment(paras []string) jen.Code {
 	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
 }
 
+// curlyQuotes rewrites the pairs gofmt would turn into curly quotes.
+var curlyQuotes = strings.NewReplacer("''", `""`, "``", `""`)
+
 // looksLikeHeading reports whether a paragraph would be an implicit godoc
 // heading: one line (as wrapped), starting with a capital, ending with a
 // letter or digit, with no punctuation but ( ) , and inner dots.
@@ -227,23 +230,14 @@ func looksLikeHeading(p string) bool {
 //	//   - N — no, only to:
 //	//     ◦ the responsible person
 func listItem(line string) (first, text string, ok bool) {
-	t := strings.TrimLeft(line, " ")
-	depth := (len(line)-len(t))/2 - 1
-	if depth < 0 {
-		return "", "", false
+	depth, marker, text, ok := model.ListLine(line)
+	if !ok || depth == 0 {
+		return "", "", false // a list paragraph indents even its top level
 	}
+	depth--
 	num := ""
-	if rest, found := strings.CutPrefix(t, "- "); found {
-		text = rest
-	} else {
-		n := 0
-		for n < len(t) && n < 9 && t[n] >= '0' && t[n] <= '9' {
-			n++
-		}
-		if n == 0 || !strings.HasPrefix(t[n:], ". ") {
-			return "", "", false
-		}
-		num, text = t[:n+1], t[n+2:]
+	if marker != "-" {
+		num = marker
 	}
 	switch {
 	case depth > 0 && num != "":

@@ -936,7 +936,7 @@ func paragraphs(s string) []string {
 			flushList()
 			continue
 		}
-		if depth, marker, text, ok := listLine(line); ok {
+		if depth, marker, text, ok := ListLine(line); ok {
 			flushProse()
 			if depth == 0 && topMarker == "" {
 				topMarker = marker
@@ -946,7 +946,7 @@ func paragraphs(s string) []string {
 				// mixed at the top become bullets that keep their number.
 				if marker == "-" {
 					for i, l := range list {
-						if d, m, t, _ := listLine(l[2:]); d == 0 && m != "-" {
+						if d, m, t, _ := ListLine(l[2:]); d == 0 && m != "-" {
 							list[i] = "  - " + m + " " + t
 						}
 					}
@@ -969,9 +969,11 @@ func paragraphs(s string) []string {
 	return out
 }
 
-// listLine reads a list item of a spec description: "- text" or "1. text",
-// indented by two spaces per nesting level.
-func listLine(line string) (depth int, marker, text string, ok bool) {
+// ListLine reads a list item of a spec description: "- text" or "1. text",
+// indented by two spaces per nesting level. Doc list paragraphs are written
+// in the same form, one level deeper (see paragraphs), and package emit
+// reads them back with it.
+func ListLine(line string) (depth int, marker, text string, ok bool) {
 	t := strings.TrimLeft(line, " ")
 	depth = (len(line) - len(t)) / 2
 	if rest, found := strings.CutPrefix(t, "- "); found {
@@ -989,11 +991,10 @@ func listLine(line string) (depth int, marker, text string, ok bool) {
 
 // isListPara reports whether a doc paragraph is a list (see paragraphs).
 func isListPara(p string) bool {
-	_, _, _, ok := listLine(p)
+	_, _, _, ok := ListLine(p)
 	return ok && strings.HasPrefix(p, "  ")
 }
 
-// oneLine collapses all white space to single spaces.
 // whoLine is the doc sentence on the scopes and the access rule of a method
 // or event ("" when the page gives neither); verb says what the access
 // rule allows ("call it", "subscribe").
@@ -1008,4 +1009,5 @@ func whoLine(scopes []string, access, verb string) string {
 	return strings.Join(who, " ")
 }
 
+// oneLine collapses all white space to single spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
