@@ -83,7 +83,7 @@ const DocTestName = "TestDocumentedAnswers"
 //		})
 //	}
 func DocTestFile(cfg Config, pkg *model.Package, answered map[string]bool) (Output, error) {
-	e := &emitter{cfg: cfg, rt: cfg.ImportPath + "/" + model.RuntimePkg, path: cfg.ImportPath + "/" + pkg.Name}
+	e := newEmitter(cfg, pkg.Name)
 	testPkg := cfg.ImportPath + "/b24test"
 	path := pkg.Name + "/documented_test.go"
 
@@ -122,8 +122,7 @@ func DocTestFile(cfg Config, pkg *model.Package, answered map[string]bool) (Outp
 		}
 	}
 
-	f := jen.NewFilePathName(e.path+"_test", pkg.Name+"_test")
-	f.HeaderComment(cfg.Header)
+	f := e.newTestFile(pkg.Name)
 	f.Comment(DocTestName + " calls every method of the package, its required parameters filled with " +
 		"plausible values, against a fake portal answering with the responses the docs show, and checks " +
 		"that each answer decodes into the method's result type.")

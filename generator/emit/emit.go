@@ -32,7 +32,7 @@ type Output struct {
 
 // Package renders every file of pkg: a doc.go and one file per model.File.
 func Package(cfg Config, pkg *model.Package) ([]Output, error) {
-	e := &emitter{cfg: cfg, rt: cfg.ImportPath + "/" + model.RuntimePkg, path: cfg.ImportPath + "/" + pkg.Name}
+	e := newEmitter(cfg, pkg.Name)
 	var out []Output
 	doc := e.newFile(pkg.Name)
 	doc.PackageComment(packageDoc(pkg))
@@ -89,8 +89,22 @@ type emitter struct {
 	path string // this package's import path
 }
 
+// newEmitter returns the emitter of the output package pkg ("crm").
+func newEmitter(cfg Config, pkg string) *emitter {
+	return &emitter{cfg: cfg, rt: cfg.ImportPath + "/" + model.RuntimePkg, path: cfg.ImportPath + "/" + pkg}
+}
+
+// newFile starts a file of the package, named name.
 func (e *emitter) newFile(name string) *jen.File {
 	f := jen.NewFilePathName(e.path, name)
+	f.HeaderComment(e.cfg.Header)
+	return f
+}
+
+// newTestFile starts a file of the package's external test package
+// (name_test), so that its code reads as user code.
+func (e *emitter) newTestFile(name string) *jen.File {
+	f := jen.NewFilePathName(e.path+"_test", name+"_test")
 	f.HeaderComment(e.cfg.Header)
 	return f
 }

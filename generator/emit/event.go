@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/dave/jennifer/jen"
@@ -18,7 +19,7 @@ func EventsPackage(cfg Config, evs *model.Events) ([]Output, error) {
 		return nil, nil
 	}
 	pkg := model.EventsPkg
-	e := &emitter{cfg: cfg, rt: cfg.ImportPath + "/" + model.RuntimePkg, path: cfg.ImportPath + "/" + pkg}
+	e := newEmitter(cfg, pkg)
 
 	doc := e.newFile(pkg)
 	doc.PackageComment(eventsPackageDoc)
@@ -34,12 +35,7 @@ func EventsPackage(cfg Config, evs *model.Events) ([]Output, error) {
 	for _, ev := range evs.Events {
 		byFile[ev.File] = append(byFile[ev.File], ev)
 	}
-	names := make([]string, 0, len(byFile))
-	for n := range byFile {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(byFile)) {
 		f := e.newFile(pkg)
 		for _, ev := range byFile[name] {
 			e.eventDecls(f, ev)

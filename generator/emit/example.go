@@ -14,9 +14,7 @@ import (
 // and the generated function calls it and decodes the answer.
 func (e *emitter) exampleFile(pkg *model.Package) ([]byte, error) {
 	fn := pkg.Example
-	// An external test package, so the example reads as user code.
-	f := jen.NewFilePathName(e.path+"_test", pkg.Name+"_test")
-	f.HeaderComment(e.cfg.Header)
+	f := e.newTestFile(pkg.Name)
 	f.Add(e.exampleFunc(fn, pkg.Name))
 	return render(f)
 }
