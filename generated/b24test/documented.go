@@ -134,18 +134,10 @@ func (a *documentedAnswer) page(what string, params map[string]any) (Result, err
 		rows = byID(rows, a.ID, params)
 	}
 
-	var res Result
-	from := min(max(start, 0), int64(len(rows)))
-	to := min(from+documentedPageSize, int64(len(rows)))
+	from, to, res := pageOf(len(rows), start, documentedPageSize)
 	page := rows[from:to]
 	if page == nil {
 		page = []json.RawMessage{}
-	}
-	if start >= 0 { // start=-1 counts nothing, as on the portal
-		res.Total = len(rows)
-		if to < int64(len(rows)) {
-			res.Next, res.HasNext = int(to), true
-		}
 	}
 	if a.Items == "" {
 		res.Value = page

@@ -69,7 +69,7 @@ func (p *Portal) ServeList(method string, rows any, lo ListOptions) {
 		}
 		f, ok := parseFilter(Map(params, "filter"), lo.IDField)
 		if !ok {
-			return listPage(nil, 0, start, lo), nil // the portal finds nothing for a bad id
+			return listPage(nil, start, lo), nil // the portal finds nothing for a bad id
 		}
 		desc := strings.EqualFold(Str(Map(params, "order"), lo.IDField), "DESC")
 		// Rows are sorted by id: the id bounds are a binary search away.
@@ -77,24 +77,16 @@ func (p *Portal) ServeList(method string, rows any, lo ListOptions) {
 		if len(f.fields) == 0 && len(f.ne) == 0 {
 			// Only id bounds: count and cut the page without a scan.
 			to := sort.Search(len(idx), func(k int) bool { return ids[idx[k]] > f.max })
-			n := max(to-from, 0)
-			first := max(start, 0)
-			last := min(first+int64(lo.PageSize), int64(n))
-			page := make([]map[string]any, 0, max(last-first, 0))
+			first, last, res := pageOf(max(to-from, 0), start, lo.PageSize)
+			page := make([]map[string]any, 0, last-first)
 			for k := first; k < last; k++ {
-				pos := from + int(k)
+				pos := from + k
 				if desc {
-					pos = to - 1 - int(k)
+					pos = to - 1 - k
 				}
 				page = append(page, all[idx[pos]])
 			}
-			res := listPage(page, len(page), -1, lo) // lay out the page as is
-			if start >= 0 {
-				res.Total = n
-				if last < int64(n) {
-					res.Next, res.HasNext = int(last), true
-				}
-			}
+			res.Value = lo.layout(page)
 			return res, nil
 		}
 		sel := make([]int, 0, lo.PageSize)
@@ -119,31 +111,42 @@ func (p *Portal) ServeList(method string, rows any, lo ListOptions) {
 		for k, i := range sel {
 			page[k] = all[i]
 		}
-		return listPage(page, len(sel), start, lo), nil
+		return listPage(page, start, lo), nil
 	})
 }
 
 // listPage cuts one page out of the selected rows and lays it out.
-func listPage(sel []map[string]any, n int, start int64, lo ListOptions) Result {
-	var res Result
-	from := max(start, 0)
-	to := min(from+int64(lo.PageSize), int64(n))
+func listPage(sel []map[string]any, start int64, lo ListOptions) Result {
+	from, to, res := pageOf(len(sel), start, lo.PageSize)
 	page := []map[string]any{}
 	if from < to {
 		page = sel[from:to]
 	}
+	res.Value = lo.layout(page)
+	return res
+}
+
+// pageOf says which of n rows a call with start gets, size to a page
+// (rows from..to-1), and sets total and next as the portal does: start=-1
+// counts nothing.
+func pageOf(n int, start int64, size int) (from, to int, res Result) {
+	from = int(min(max(start, 0), int64(n)))
+	to = min(from+size, n)
 	if start >= 0 {
 		res.Total = n
-		if to < int64(n) {
-			res.Next, res.HasNext = int(to), true
+		if to < n {
+			res.Next, res.HasNext = to, true
 		}
 	}
+	return from, to, res
+}
+
+// layout puts a page where the method's answer has its rows.
+func (lo ListOptions) layout(page []map[string]any) any {
 	if lo.ItemsKey != "" {
-		res.Value = map[string]any{lo.ItemsKey: page}
-	} else {
-		res.Value = page
+		return map[string]any{lo.ItemsKey: page}
 	}
-	return res
+	return page
 }
 func jsonNum(v any) any {
 	if f, ok := v.(float64); ok {
