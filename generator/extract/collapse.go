@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -52,12 +53,12 @@ func (fs *fenceStore) restore(raw string) string {
 }
 
 func collapseFences(pp preprocessed) (preprocessed, *fenceStore) {
-	if !strings.Contains(string(pp.src), "```") {
+	if !bytes.Contains(pp.src, []byte("```")) {
 		return pp, nil
 	}
 	lines := splitLines(pp.src)
 	fs := &fenceStore{}
-	var out strings.Builder
+	var out bytes.Buffer
 	out.Grow(len(pp.src))
 	outLines := make([]int, 0, len(lines))
 	outIncl := make([]bool, 0, len(lines))
@@ -106,7 +107,7 @@ func collapseFences(pp preprocessed) (preprocessed, *fenceStore) {
 		}
 		emit(line, i)
 	}
-	return preprocessed{src: []byte(out.String()), lines: outLines, included: outIncl}, fs
+	return preprocessed{src: out.Bytes(), lines: outLines, included: outIncl}, fs
 }
 
 // fenceEnd returns the index of the line closing the fence opened at
