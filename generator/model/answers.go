@@ -118,9 +118,9 @@ func answerJSON(m *spec.Method) ([]byte, bool) {
 	}
 	e := answerEntry{Result: compact.Bytes(), Total: wholeNumber(env["total"]), Next: wholeNumber(env["next"])}
 	if m.Version != 3 && (m.Result.Paginated || e.Total != nil || e.Next != nil) {
-		if key, ok := rowsKey(compact.Bytes(), m.Result.Wrapper); ok {
+		if key, rows, ok := listRows(compact.Bytes(), m.Result.Wrapper); ok {
 			e.List, e.Items = true, key
-			e.ID = rowsIDField(compact.Bytes(), key)
+			e.ID = rowsIDField(rows)
 		}
 	}
 	if e.List {
@@ -137,24 +137,24 @@ func answerJSON(m *spec.Method) ([]byte, bool) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
 }
 
-// rowsKey finds the rows of a list result: the result itself (key "") when
-// it is an array, else the array under wrapper, else the only array-valued
-// key of the result object. ok is false when there is no such array.
-func rowsKey(result []byte, wrapper string) (key string, ok bool) {
-	trimmed := bytes.TrimSpace(result)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		return "", true
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(result, &obj) != nil {
-		return "", false
-	}
+// listRows finds the rows of a list result: the result itself (key "")
+// when it is an array, else the array under wrapper, else the only
+// array-valued key of the result object. ok is false when there is no such
+// array.
+func listRows(result []byte, wrapper string) (key string, rows json.RawMessage, ok bool) {
 	isArray := func(raw json.RawMessage) bool {
 		t := bytes.TrimSpace(raw)
 		return len(t) > 0 && t[0] == '['
 	}
+	if isArray(result) {
+		return "", result, true
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(result, &obj) != nil {
+		return "", nil, false
+	}
 	if wrapper != "" {
-		return wrapper, isArray(obj[wrapper])
+		return wrapper, obj[wrapper], isArray(obj[wrapper])
 	}
 	var arrays []string
 	for k, v := range obj {
@@ -163,9 +163,9 @@ func rowsKey(result []byte, wrapper string) (key string, ok bool) {
 		}
 	}
 	if len(arrays) != 1 {
-		return "", false
+		return "", nil, false
 	}
-	return arrays[0], true
+	return arrays[0], obj[arrays[0]], true
 }
 
 // wholeNumber reads total or next, written as a number or a numeric
@@ -181,17 +181,8 @@ func wholeNumber(raw json.RawMessage) *int64 {
 
 // rowsIDField names the rows' identifier, "ID" or "id", when every row is
 // an object holding a whole number (or a numeric string) under it; ""
-// otherwise. The portal filters and orders by it
-// for the fast export.
-func rowsIDField(result []byte, key string) string {
-	rowsJSON := json.RawMessage(result)
-	if key != "" {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(result, &obj) != nil {
-			return ""
-		}
-		rowsJSON = obj[key]
-	}
+// otherwise. The portal filters and orders by it for the fast export.
+func rowsIDField(rowsJSON json.RawMessage) string {
 	var rows []map[string]json.RawMessage
 	if json.Unmarshal(rowsJSON, &rows) != nil || len(rows) == 0 {
 		return ""
