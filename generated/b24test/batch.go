@@ -4,7 +4,9 @@ package b24test
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +36,8 @@ func (p *Portal) runBatch(params map[string]any, order []string) map[string]any 
 		for k, v := range t {
 			cmds[k] = scalarText(v)
 		}
-		if len(order) != len(cmds) {
-			order = sortedKeys(t)
+		if len(order) != len(cmds) { // no usable order was sent
+			order = slices.Sorted(maps.Keys(t))
 		}
 	case []any:
 		order = nil

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -708,13 +707,12 @@ func generic(v any) (any, error) {
 // Deliver posts an event payload to h as Bitrix24 does: form-encoded with PHP
 // bracket keys. It returns the status the handler answered.
 func (p *Portal) Deliver(ctx context.Context, h http.Handler, payload map[string]any) (int, error) {
-	body, err := b24.MarshalForm(payload)
+	body, err := encodeEvent(payload)
 	if err != nil {
-		return 0, fmt.Errorf("b24test: encoding the event: %w", err)
+		return 0, err
 	}
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "Bitrix24 Webhook Engine")
+	setEventHeaders(req.Header)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code, nil
@@ -722,16 +720,15 @@ func (p *Portal) Deliver(ctx context.Context, h http.Handler, payload map[string
 
 // DeliverURL posts an event payload to a receiver's URL the way Deliver does.
 func (p *Portal) DeliverURL(ctx context.Context, url string, payload map[string]any) (int, error) {
-	body, err := b24.MarshalForm(payload)
+	body, err := encodeEvent(payload)
 	if err != nil {
-		return 0, fmt.Errorf("b24test: encoding the event: %w", err)
+		return 0, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "Bitrix24 Webhook Engine")
+	setEventHeaders(req.Header)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -741,12 +738,18 @@ func (p *Portal) DeliverURL(ctx context.Context, url string, payload map[string]
 	return resp.StatusCode, nil
 }
 
-// sortedKeys is used where no order was sent.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// encodeEvent writes an event payload as the portal sends it: form-encoded
+// with PHP bracket keys.
+func encodeEvent(payload map[string]any) (string, error) {
+	body, err := b24.MarshalForm(payload)
+	if err != nil {
+		return "", fmt.Errorf("b24test: encoding the event: %w", err)
 	}
-	sort.Strings(keys)
-	return keys
+	return body, nil
+}
+
+// setEventHeaders sets the headers of the portal's event deliveries.
+func setEventHeaders(h http.Header) {
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.Set("User-Agent", "Bitrix24 Webhook Engine")
 }
