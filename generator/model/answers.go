@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -58,19 +57,9 @@ type answerEntry struct {
 // every row holds "ID" (or "id"), the portal also applies id filters and
 // order to them, as the fast export needs.
 func Answers(s *spec.Spec, scopes []string) []Answer {
-	var methods []*spec.Method
-	for i := range s.Methods {
-		m := &s.Methods[i]
-		if m.Name != "" && inScopes(m.Scopes, scopes) {
-			methods = append(methods, m)
-		}
-	}
-	slices.SortStableFunc(methods, func(a, c *spec.Method) int {
-		return cmp.Or(compareNames(a.Name, c.Name), cmp.Compare(a.Version, c.Version))
-	})
 	seen := map[string]bool{}
 	var out []Answer
-	for _, m := range methods {
+	for _, m := range selectMethods(s, scopes) {
 		key := AnswerKey(m.Name, m.Version)
 		if seen[key] {
 			continue

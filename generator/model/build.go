@@ -51,17 +51,7 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			b.has2[s.Methods[i].Name] = true
 		}
 	}
-	var methods []*spec.Method
-	for i := range s.Methods {
-		m := &s.Methods[i]
-		if m.Name == "" || !inScopes(m.Scopes, opt.Scopes) {
-			continue
-		}
-		methods = append(methods, m)
-	}
-	slices.SortStableFunc(methods, func(a, c *spec.Method) int {
-		return cmp.Or(compareNames(a.Name, c.Name), cmp.Compare(a.Version, c.Version))
-	})
+	methods := selectMethods(s, opt.Scopes)
 
 	// Group by package, and name every function before any type, so a
 	// type name never takes a function's name.
@@ -151,6 +141,21 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 		mdl.Packages = append(mdl.Packages, pkg)
 	}
 	return mdl, b.stats, b.problems
+}
+
+// selectMethods returns the named methods of s in these scopes (all when
+// none), in the order Build names them: by compareNames, REST 2 first.
+func selectMethods(s *spec.Spec, scopes []string) []*spec.Method {
+	var methods []*spec.Method
+	for i := range s.Methods {
+		if m := &s.Methods[i]; m.Name != "" && inScopes(m.Scopes, scopes) {
+			methods = append(methods, m)
+		}
+	}
+	slices.SortStableFunc(methods, func(a, c *spec.Method) int {
+		return cmp.Or(compareNames(a.Name, c.Name), cmp.Compare(a.Version, c.Version))
+	})
+	return methods
 }
 
 // compareNames orders method names case-insensitively and, among names
@@ -301,6 +306,8 @@ func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath
 	}
 }
 
+// structNamed returns the struct declared for the current method under
+// name, or nil.
 func (b *builder) structNamed(name string) *Struct {
 	for _, s := range b.f.Structs {
 		if s.Name == name {
@@ -701,14 +708,7 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 }
 
 // isStruct reports whether name is a struct declared for the current method.
-func (b *builder) isStruct(name string) bool {
-	for _, s := range b.f.Structs {
-		if s.Name == name {
-			return true
-		}
-	}
-	return false
-}
+func (b *builder) isStruct(name string) bool { return b.structNamed(name) != nil }
 
 func (b *builder) rawProblem(p spec.Param, kind, msg string) {
 	b.problem(b.m.Page, cmp.Or(p.Line, b.m.Line), kind,
