@@ -134,17 +134,18 @@ func (pc *pageCtx) paramsBefore(from, to int) []spec.Param {
 	)
 	section := sectionTop
 	for i := from; i < to; i++ {
-		if b := pc.blocks[i]; b.Kind == bHeading && b.Level <= 2 && !first {
+		b := pc.blocks[i]
+		if b.Kind == bHeading && b.Level <= 2 && !first {
 			// The parameters section ends at the next "##": later sections
 			// ("Endpoint", "How it works") describe other things; tables
 			// there are read only through the anchors that lead to them.
 			break
 		}
-		if pc.blocks[i].Kind == bHeading {
+		if b.Kind == bHeading {
 			section = sectionTop
 			continue
 		}
-		if pc.blocks[i].Kind != bTable {
+		if b.Kind != bTable {
 			continue
 		}
 		t := pc.table(i)

@@ -90,13 +90,11 @@ func newPageCtx(p string, src []byte, includes func(string) ([]byte, error)) *pa
 				pc.refd[m[1]] = true
 			}
 		}
-	}
-	pc.ownLines = ownLines(pp)
-	for _, b := range pc.blocks {
 		if b.Kind == bTable && b.Unclosed {
 			pc.problem(b.Line, "unclosed-table", "table ends without its closing |# (a missing |#, or a line outside the list item holding the table); rows up to there are read")
 		}
 	}
+	pc.ownLines = ownLines(pp)
 	return pc
 }
 

@@ -95,11 +95,9 @@ var envelopeKeys = map[string]bool{"result": true, "time": true, "total": true, 
 
 func (pc *pageCtx) readResult(success, errStart int) *spec.Result {
 	var ex *jsonExample
-	if success >= 0 {
-		ex = pc.example(success)
-	}
 	var rows []spec.Param
 	if success >= 0 {
+		ex = pc.example(success)
 		for i := success + 1; i < errStart; i++ {
 			if pc.blocks[i].Kind == bTable && pc.table(i).Kind == tParams && !pc.isSubTable(i) {
 				rows = pc.build(pc.rowsOf(i), map[int]bool{})
