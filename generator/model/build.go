@@ -225,16 +225,17 @@ func fileName(method string) string {
 	if len(segs) > 1 {
 		seg = segs[1]
 	}
-	var b strings.Builder
-	for _, r := range strings.ToLower(seg) {
-		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			b.WriteRune(r)
-		}
+	return genFileName(seg)
+}
+
+// genFileName makes a generated file's name of a docs word: its ASCII
+// letters and digits in lower case, "_gen.go" after ("misc_gen.go" when
+// none are left).
+func genFileName(word string) string {
+	if name := alnum(strings.ToLower(word)); name != "" {
+		return name + "_gen.go"
 	}
-	if b.Len() == 0 {
-		return "misc_gen.go"
-	}
-	return b.String() + "_gen.go"
+	return "misc_gen.go"
 }
 
 type builder struct {

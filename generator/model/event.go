@@ -305,16 +305,7 @@ func eventFile(page string) string {
 	if len(segs) > 1 {
 		seg = segs[0]
 	}
-	var b strings.Builder
-	for _, r := range strings.ToLower(seg) {
-		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			b.WriteRune(r)
-		}
-	}
-	if b.Len() == 0 {
-		return "misc_gen.go"
-	}
-	return b.String() + "_gen.go"
+	return genFileName(seg)
 }
 
 // eventGoName names an event's Go type from its documented name
@@ -353,6 +344,7 @@ func hasLower(s string) bool {
 	return strings.IndexFunc(s, unicode.IsLower) >= 0
 }
 
+// alnum keeps the ASCII letters and digits of s.
 func alnum(s string) string {
 	var b strings.Builder
 	for _, r := range s {
