@@ -120,12 +120,14 @@ func (p *preprocessor) expand(file string, src []byte, indent string, pageLine i
 		// A table indented into a list item sometimes has a line that is
 		// not ("lazy"); Markdown would end the list item there and cut the
 		// table. Indent such lines like the table's opening line.
+		unindented := strings.TrimLeft(line, " ")
+		spaces := len(line) - len(unindented)
 		if !inFence && strings.HasPrefix(trimmed, "#|") {
-			tableIndent = append(tableIndent, len(line)-len(strings.TrimLeft(line, " ")))
+			tableIndent = append(tableIndent, spaces)
 		}
 		if n := len(tableIndent); n > 0 && trimmed != "" {
-			if want := tableIndent[n-1]; want > 0 && len(line)-len(strings.TrimLeft(line, " ")) < want && !strings.HasPrefix(line, "\t") {
-				line = strings.Repeat(" ", want) + strings.TrimLeft(line, " ")
+			if want := tableIndent[n-1]; want > 0 && spaces < want && !strings.HasPrefix(line, "\t") {
+				line = strings.Repeat(" ", want) + unindented
 			}
 		}
 		if !inFence && strings.HasSuffix(trimmed, "|#") && len(tableIndent) > 0 {
