@@ -160,31 +160,38 @@ func isJSONNumberStart(c byte) bool { return c == '-' || '0' <= c && c <= '9' }
 
 const intWant = "an integer or a string holding one"
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (n *Int) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
+// numericText returns the text Int and Number parse from the trimmed JSON
+// value b: a number's literal or a string's trimmed content; "" for the empty
+// forms and for a blank string, "1" for true. ok is false for anything else.
+func numericText(b []byte) (s string, ok bool) {
 	if isEmptyValue(b) {
-		*n = 0
-		return nil
+		return "", true
 	}
 	if string(b) == "true" {
-		*n = 1
-		return nil
+		return "1", true
 	}
 	s, isStr, err := jsonText(b)
 	switch {
 	case err != nil:
-		return valueError("Int", b, intWant)
+		return "", false
 	case isStr:
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = 0
-			return nil
-		}
+		return strings.TrimSpace(s), true
 	case len(b) > 0 && isJSONNumberStart(b[0]):
-		s = string(b)
-	default:
+		return string(b), true
+	}
+	return "", false
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	s, ok := numericText(b)
+	if !ok {
 		return valueError("Int", b, intWant)
+	}
+	if s == "" {
+		*n = 0
+		return nil
 	}
 	v, ok := parseIntText(s)
 	if !ok {
@@ -241,28 +248,13 @@ const numberWant = "a number or a string holding one"
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Number) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	if isEmptyValue(b) {
+	s, ok := numericText(b)
+	if !ok {
+		return valueError("Number", b, numberWant)
+	}
+	if s == "" {
 		*n = 0
 		return nil
-	}
-	if string(b) == "true" {
-		*n = 1
-		return nil
-	}
-	s, isStr, err := jsonText(b)
-	switch {
-	case err != nil:
-		return valueError("Number", b, numberWant)
-	case isStr:
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = 0
-			return nil
-		}
-	case len(b) > 0 && isJSONNumberStart(b[0]):
-		s = string(b)
-	default:
-		return valueError("Number", b, numberWant)
 	}
 	if !looksDecimal(s) {
 		return valueError("Number", b, numberWant)
