@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -156,41 +157,9 @@ func BenchmarkExport20k(b *testing.B) {
 		burst = 2
 		rate  = 2.0
 	)
-	data := makeRows(rows)
 	requests := 1 + (rows-50+2499)/2500
 	ceiling := float64(rows) / (float64(requests-burst) / rate) // rows/s
-	var total time.Duration
-	var limited int
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		p := b24test.NewPortal(b, b24test.WithRateLimit(burst, rate))
-		p.ServeList("crm.deal.list", data, b24test.ListOptions{})
-		c, err := b24.NewWebhookClient(p.WebhookURL(), b24.WithRateLimit(burst, rate))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		start := time.Now()
-		n := 0
-		for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
-			if err != nil {
-				b.Fatalf("export failed after %d rows: %v", n, err)
-			}
-			n++
-		}
-		total += time.Since(start)
-		b.StopTimer()
-		if n != rows {
-			b.Fatalf("exported %d rows, want %d", n, rows)
-		}
-		limited += p.Limited()
-		b.StartTimer()
-	}
-	perSec := float64(rows) * float64(b.N) / total.Seconds()
-	b.ReportMetric(perSec, "rows/s")
-	b.ReportMetric(100*perSec/ceiling, "%ceiling")
-	b.ReportMetric(float64(limited)/float64(b.N), "503s/op")
+	benchPaced(b, rows, burst, rate, ceiling, b24.Export[row])
 }
 
 // BenchmarkList20k pages through the same 20,000 rows one request per page
@@ -204,8 +173,16 @@ func BenchmarkList20k(b *testing.B) {
 		burst = 50
 		rate  = 2000.0
 	)
-	data := makeRows(rows)
 	ceiling := float64(rows) / (float64(rows/50-burst) / rate)
+	benchPaced(b, rows, burst, rate, ceiling, b24.List[row])
+}
+
+// benchPaced reads rows through read (List or Export) from a portal and a
+// client that both run the bucket (burst, rate), and reports rows/s, the
+// share of ceiling (rows/s) reached and the 503s the portal answered.
+func benchPaced(b *testing.B, rows, burst int, rate, ceiling float64,
+	read func(context.Context, b24.Caller, b24.Request, b24.ListSpec, ...b24.CallOption) iter.Seq2[row, error]) {
+	data := makeRows(rows)
 	var total time.Duration
 	var limited int
 	b.ResetTimer()
@@ -220,16 +197,16 @@ func BenchmarkList20k(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		n := 0
-		for _, err := range b24.List[row](context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
+		for _, err := range read(context.Background(), c, b24.Request{Method: "crm.deal.list"}, b24.ListSpec{}) {
 			if err != nil {
-				b.Fatalf("list failed after %d rows: %v", n, err)
+				b.Fatalf("reading failed after %d rows: %v", n, err)
 			}
 			n++
 		}
 		total += time.Since(start)
 		b.StopTimer()
 		if n != rows {
-			b.Fatalf("listed %d rows, want %d", n, rows)
+			b.Fatalf("read %d rows, want %d", n, rows)
 		}
 		limited += p.Limited()
 		b.StartTimer()
