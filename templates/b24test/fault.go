@@ -95,19 +95,18 @@ func SlowAnswer(d time.Duration) Fault { return Fault{Kind: FaultSlow, Delay: d}
 // Repeat returns f affecting n calls.
 func (f Fault) Repeat(n int) Fault { f.Times = n; return f }
 
-// beforeRun tells whether the fault strikes before the handler runs.
+// beforeRun tells whether the fault strikes before the handler runs: the
+// API-level faults always do, a slow answer never does.
 func (f Fault) beforeRun() bool {
-	switch f.Kind {
-	case FaultQueryLimit, FaultOperationLimit, FaultError:
+	if f.inBatch() {
 		return true
-	case FaultSlow:
-		return false
 	}
-	return !f.AfterRun
+	return f.Kind != FaultSlow && !f.AfterRun
 }
 
-// inBatch tells whether the fault can strike a command inside a batch (it
-// becomes that command's result_error); transport faults cannot.
+// inBatch tells whether the fault is API-level (query limit, operation limit,
+// API error) and so can strike a command inside a batch (it becomes that
+// command's result_error); transport faults cannot.
 func (f Fault) inBatch() bool {
 	switch f.Kind {
 	case FaultQueryLimit, FaultOperationLimit, FaultError:
