@@ -127,11 +127,7 @@ func writeDecodeCheck(t *testing.T, s *spec.Spec, dir, importPath string) int {
 	for _, p := range m.Packages {
 		for _, f := range p.Files {
 			for _, fn := range f.Funcs {
-				key := fn.Method
-				if fn.Version == 3 {
-					key += "@3"
-				}
-				where[key] = loc{p.Name, fn.Name}
+				where[fn.Key()] = loc{p.Name, fn.Name}
 			}
 		}
 	}

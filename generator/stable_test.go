@@ -84,10 +84,7 @@ func methodIdentifiers(s *spec.Spec) (map[string][]string, map[string]string) {
 	for _, p := range m.Packages {
 		for _, f := range p.Files {
 			for _, fn := range f.Funcs {
-				key := fn.Method
-				if fn.Version == 3 {
-					key += "@3"
-				}
+				key := fn.Key()
 				names := []string{p.Name + "." + fn.Name}
 				for _, st := range fn.Structs {
 					names = append(names, st.Name)

@@ -104,10 +104,7 @@ func DocTestFile(cfg Config, pkg *model.Package, answered map[string]bool) (Outp
 	}
 	for _, file := range pkg.Files {
 		for _, fn := range file.Funcs {
-			name := fn.Method
-			if fn.Version == 3 {
-				name += "@3"
-			}
+			name := fn.Key()
 			var sub []jen.Code
 			switch {
 			case !answered[model.AnswerKey(fn.Method, fn.Version)]:

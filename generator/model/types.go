@@ -4,6 +4,8 @@
 // never imports jennifer and never reads Markdown.
 package model
 
+import "github.com/b24gen/b24gen/spec"
+
 // RuntimePkg stands for the runtime package (b24) in Type.Pkg; the emitter
 // maps it to the output tree's import path.
 const RuntimePkg = "b24"
@@ -123,6 +125,12 @@ type Func struct {
 	// Example is the documented "result" of a success response, compact
 	// JSON, when the page has one.
 	Example []byte
+}
+
+// Key is the spec key of the method f calls (see spec.Method.Key):
+// "crm.deal.get", "tasks.task.get@3".
+func (f *Func) Key() string {
+	return (&spec.Method{Name: f.Method, Version: f.Version}).Key()
 }
 
 // Zero names the zero-value expression of a result type.
