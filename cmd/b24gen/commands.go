@@ -40,12 +40,15 @@ func runExtract(args []string, stdout, stderr io.Writer) error {
 	return writeFileAtomic(*out, data)
 }
 
+// defaultImportPath is the import path of this repository's generated/.
+const defaultImportPath = "github.com/b24gen/b24gen/generated"
+
 func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("generate", stderr)
 	specPath := fs.String("spec", "", "spec JSON file (default: the embedded spec)")
 	docs := fs.String("docs", "", "docs checkout to extract from instead of a spec")
 	out := fs.String("out", "generated", "output directory")
-	pkg := fs.String("pkg", "github.com/b24gen/b24gen/generated", "import path of the output directory")
+	pkg := fs.String("pkg", defaultImportPath, "import path of the output directory")
 	scopes := fs.String("scopes", "", "comma-separated scopes to generate (default: all)")
 	docTests := fs.Bool("doctests", false, "also write a test per package that calls every method against the fake portal's documented answers")
 	verbose := fs.Bool("v", false, "print every problem, not only the counts")

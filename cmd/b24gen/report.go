@@ -128,7 +128,7 @@ func measure(s *spec.Spec) *coverage {
 		}
 		walkParams(m.Params, func(p *spec.Param) {
 			c.Params++
-			if p.Kind != spec.KindAny && p.Kind != "" {
+			if typed(p) {
 				c.ParamsTyped++
 			}
 			if p.Required {
@@ -138,7 +138,7 @@ func measure(s *spec.Spec) *coverage {
 		if m.Result != nil {
 			walkParams(m.Result.Fields, func(p *spec.Param) {
 				c.ResultFields++
-				if p.Kind != spec.KindAny && p.Kind != "" {
+				if typed(p) {
 					c.ResultFieldsTyped++
 				}
 			})
@@ -149,12 +149,12 @@ func measure(s *spec.Spec) *coverage {
 		c.Events++
 		walkParams(s.Events[i].Fields, func(p *spec.Param) {
 			c.EventFields++
-			if p.Kind != spec.KindAny && p.Kind != "" {
+			if typed(p) {
 				c.EventFieldsTyped++
 			}
 		})
 	}
-	_, st, _ := model.Build(s, model.Options{ImportPath: "github.com/b24gen/b24gen/generated"})
+	_, st, _ := model.Build(s, model.Options{ImportPath: defaultImportPath})
 	c.Go = goCoverage{
 		Functions:   st.Methods,
 		ParamsTyped: st.ParamsTyped, ParamsRaw: st.ParamsRaw,
@@ -168,6 +168,10 @@ func measure(s *spec.Spec) *coverage {
 	return c
 }
 
+// typed reports whether the docs give p a kind.
+func typed(p *spec.Param) bool { return p.Kind != spec.KindAny && p.Kind != "" }
+
+// walkParams calls fn for every parameter of ps, nested ones included.
 func walkParams(ps []spec.Param, fn func(*spec.Param)) {
 	for i := range ps {
 		fn(&ps[i])
