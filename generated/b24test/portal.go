@@ -358,7 +358,7 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	if op, ok := p.operating[strings.ToLower(method)]; ok {
 		tm["operating"] = op.seconds
-		tm["operating_reset_at"] = float64(op.resetAt.UnixNano()) / 1e9
+		tm["operating_reset_at"] = unixSeconds(op.resetAt)
 	}
 	p.mu.Unlock()
 	env["time"] = tm
@@ -436,7 +436,7 @@ func (p *Portal) writeFault(w http.ResponseWriter, r *http.Request, version int,
 		env := errorBody(version, &b24.APIError{Code: code, Description: desc})
 		tm := timing(time.Now(), time.Now())
 		if !f.ResetAt.IsZero() {
-			tm["operating_reset_at"] = float64(f.ResetAt.UnixNano()) / 1e9
+			tm["operating_reset_at"] = unixSeconds(f.ResetAt)
 		}
 		env["time"] = tm
 		writeJSON(w, f.status(), env)
@@ -506,13 +506,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // timing renders the envelope's "time" block.
 func timing(start, finish time.Time) map[string]any {
-	s := float64(start.UnixNano()) / 1e9
-	f := float64(finish.UnixNano()) / 1e9
+	s, f := unixSeconds(start), unixSeconds(finish)
 	return map[string]any{
 		"start": s, "finish": f, "duration": f - s, "processing": f - s,
 		"date_start": start.Format(time.RFC3339), "date_finish": finish.Format(time.RFC3339),
 	}
 }
+
+// unixSeconds is t as the portal writes times: unix seconds with a fraction.
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // readParams decodes the request's parameters from the query string and a
 // JSON or form body. For a JSON body it also returns the order of the keys of
@@ -553,6 +555,9 @@ func readParams(r *http.Request) (map[string]any, []string, error) {
 	}
 	for k, v := range m {
 		params[k] = v
+	}
+	if _, ok := m["cmd"]; !ok {
+		return params, nil, nil // not a batch: no order to read
 	}
 	return params, jsonCmdOrder(body), nil
 }
