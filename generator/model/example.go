@@ -510,13 +510,8 @@ func inferArrayElem(arr []any) spec.Kind {
 		if _, isString := e.(string); isString {
 			ek = spec.KindString // "Y" among other strings is not a flag
 		}
-		switch {
-		case k == "":
-			k = ek
-		case k == ek:
-		case (k == spec.KindInteger && ek == spec.KindNumber) || (k == spec.KindNumber && ek == spec.KindInteger):
-			k = spec.KindNumber
-		default:
+		var ok bool
+		if k, ok = unifyKinds(k, ek); !ok {
 			return spec.KindAny
 		}
 	}

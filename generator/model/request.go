@@ -299,16 +299,27 @@ func scalarKind(vals []any) spec.Kind {
 		default:
 			return ""
 		}
-		switch {
-		case k == "" || k == vk:
-			k = vk
-		case k == spec.KindInteger && vk == spec.KindNumber || k == spec.KindNumber && vk == spec.KindInteger:
-			k = spec.KindNumber
-		default:
+		var ok bool
+		if k, ok = unifyKinds(k, vk); !ok {
 			return ""
 		}
 	}
 	return k
+}
+
+// unifyKinds is the kind that holds values of kinds a and b: b when a is
+// unset, a when they agree, number for integer and number; ok is false
+// when no kind holds both.
+func unifyKinds(a, b spec.Kind) (k spec.Kind, ok bool) {
+	switch {
+	case a == "":
+		return b, true
+	case a == b:
+		return a, true
+	case a == spec.KindInteger && b == spec.KindNumber || a == spec.KindNumber && b == spec.KindInteger:
+		return spec.KindNumber, true
+	}
+	return "", false
 }
 
 // strict reports a type that says what it holds all the way down: neither
