@@ -82,30 +82,29 @@ type Order []OrderBy
 
 // MarshalJSON writes the keys in the order's order.
 func (o Order) MarshalJSON() ([]byte, error) {
-	if len(o) == 0 {
-		return []byte("{}"), nil
-	}
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, k := range o {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		key, err := json.Marshal(k.Field)
-		if err != nil {
-			return nil, err
-		}
-		dir := k.Dir
+	return orderedObject(len(o), func(i int) (string, string) {
+		dir := o[i].Dir
 		if dir == "" {
 			dir = ASC
 		}
-		val, _ := json.Marshal(string(dir))
-		buf.Write(key)
-		buf.WriteByte(':')
-		buf.Write(val)
+		return o[i].Field, string(dir)
+	}), nil
+}
+
+// orderedObject writes n string pairs as a JSON object in the order given,
+// which a Go map cannot keep.
+func orderedObject(n int, pair func(i int) (key, value string)) []byte {
+	b := []byte{'{'}
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, v := pair(i)
+		kb, _ := json.Marshal(k) // a string always encodes
+		vb, _ := json.Marshal(v)
+		b = append(append(append(b, kb...), ':'), vb...)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(b, '}')
 }
 
 // UnmarshalJSON reads an order object keeping its key order; the empty

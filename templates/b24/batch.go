@@ -244,20 +244,7 @@ type batchCmd struct{ key, cmd string }
 type cmdList []batchCmd
 
 func (l cmdList) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, c := range l {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(c.key)
-		v, _ := json.Marshal(c.cmd)
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return orderedObject(len(l), func(i int) (string, string) { return l[i].key, l[i].cmd }), nil
 }
 
 type batchParams struct {
