@@ -15,6 +15,7 @@ import (
 
 	"github.com/b24gen/b24gen/generator/emit"
 	"github.com/b24gen/b24gen/generator/model"
+	"github.com/b24gen/b24gen/generator/resolve"
 	"github.com/b24gen/b24gen/spec"
 	"github.com/b24gen/b24gen/templates"
 )
@@ -61,7 +62,9 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 	if opt.ImportPath == "" {
 		return nil, nil, errors.New("generator: no import path for the output tree")
 	}
-	m, st, problems := model.Build(s, model.Options{Scopes: opt.Scopes, ImportPath: opt.ImportPath})
+	s, problems := resolve.Resolve(s)
+	m, st, modelProblems := model.Build(s, model.Options{Scopes: opt.Scopes, ImportPath: opt.ImportPath})
+	problems = append(problems, modelProblems...)
 	if len(m.Packages) == 0 {
 		return nil, nil, fmt.Errorf("generator: no methods to generate (scopes %s)", strings.Join(opt.Scopes, ","))
 	}

@@ -17,6 +17,10 @@ type Spec struct {
 	Methods  []Method  `json:"methods"`
 	Events   []Event   `json:"events"`
 	Problems []Problem `json:"problems,omitempty"`
+	// Entities are set by the resolve stage (generator/resolve), never by
+	// extract: one business object per method family, merged from all the
+	// family's pages.
+	Entities []Entity `json:"entities,omitempty"`
 	// Stats are counts the extractor measured while reading the corpus;
 	// `b24gen report` prints them.
 	Stats *Stats `json:"stats,omitempty"`
@@ -102,6 +106,9 @@ type Param struct {
 	Ref    string  `json:"ref,omitempty"`
 	Fields []Param `json:"fields,omitempty"`
 	Line   int     `json:"line,omitempty"` // line of the row in the page
+	// Entity is the family ("crm.deal") whose entity this object is (the
+	// "fields" of an add or update); set by the resolve stage.
+	Entity string `json:"entity,omitempty"`
 }
 
 // EnumValue is one documented value of an enumeration.
@@ -122,6 +129,9 @@ type Result struct {
 	Wrapper string `json:"wrapper,omitempty"`
 	// Fields of the object, or of each row for arrays of objects.
 	Fields []Param `json:"fields,omitempty"`
+	// Entity is the family ("crm.deal") of the entity the object, or each
+	// row, is; set by the resolve stage.
+	Entity string `json:"entity,omitempty"`
 	// Paginated is true for list methods answering with total/next.
 	Paginated bool `json:"paginated,omitempty"`
 	// Example is the documented success response (the whole envelope),
@@ -155,6 +165,20 @@ type Event struct {
 	// nested.
 	Fields  []Param         `json:"fields"`
 	Example json.RawMessage `json:"example,omitempty"`
+}
+
+// Entity is one business object of a method family (a deal, a task, a
+// user), assembled by the resolve stage from every page of the family.
+type Entity struct {
+	Family string `json:"family"` // method prefix: "crm.deal", "tasks.task", "user"
+	// Name is the entity's noun as the family names it, one word per
+	// element: ["deal"], ["product", "row"]. Model makes the Go name.
+	Name []string `json:"name"`
+	// Fields are keyed by the documented wire key, in the order of the
+	// best source (the *.fields page, else the get page).
+	Fields []Param `json:"fields"`
+	// Sources are the pages the fields were read from, best first.
+	Sources []string `json:"sources"`
 }
 
 // Problem is something the extractor could not read as documented. Every
