@@ -51,6 +51,8 @@ type Method struct {
 	Params []Param    `json:"params"`
 	Result *Result    `json:"result,omitempty"`
 	Errors []ErrorDoc `json:"errors,omitempty"`
+	// Placeholders are the pattern rows of Params (see Param.Placeholders).
+	Placeholders []Placeholder `json:"placeholders,omitempty"`
 
 	// WebhookExample is true when the page shows a call through an
 	// incoming webhook (the "cURL (Webhook)" tab or a /rest/<user>/<secret>/ URL).
@@ -109,6 +111,26 @@ type Param struct {
 	// Entity is the family ("crm.deal") whose entity this object is (the
 	// "fields" of an add or update); set by the resolve stage.
 	Entity string `json:"entity,omitempty"`
+	// Placeholders are the rows of Fields that stand for a family of keys
+	// (UF_CRM_..., {BOT_ID}); the resolve stage moves them here from Fields.
+	Placeholders []Placeholder `json:"placeholders,omitempty"`
+}
+
+// Placeholder is a documented row whose name is a pattern for keys, not a
+// key: "UF_CRM_..." (custom fields), "PARENT_ID_...", "<AREA_ID>". The keys
+// it stands for arrive as the portal names them and are kept undeclared.
+type Placeholder struct {
+	// Pattern is the name with its variable part written "*" for a suffix
+	// ("UF_CRM_*", "ufCrm*") and the markup escapes removed otherwise
+	// ("{BOT_ID}", "chat<chatId>").
+	Pattern     string `json:"pattern"`
+	Name        string `json:"name"` // the row's name as documented: "UF_CRM_..."
+	Description string `json:"description,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	// Kind, Type and Fields describe each value the pattern's keys hold.
+	Kind   Kind    `json:"kind,omitempty"`
+	Type   string  `json:"type,omitempty"`
+	Fields []Param `json:"fields,omitempty"`
 }
 
 // EnumValue is one documented value of an enumeration.
@@ -132,6 +154,8 @@ type Result struct {
 	// Entity is the family ("crm.deal") of the entity the object, or each
 	// row, is; set by the resolve stage.
 	Entity string `json:"entity,omitempty"`
+	// Placeholders are the pattern rows of Fields (see Param.Placeholders).
+	Placeholders []Placeholder `json:"placeholders,omitempty"`
 	// Paginated is true for list methods answering with total/next.
 	Paginated bool `json:"paginated,omitempty"`
 	// Example is the documented success response (the whole envelope),
