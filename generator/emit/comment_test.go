@@ -236,3 +236,31 @@ func FuzzCommentGofmtStable(f *testing.F) {
 		}
 	})
 }
+
+// A code block whose first line starts like a list item ("- a", "1. x",
+// "0) 0") stays a code block: gofmt would otherwise rewrite it as a list.
+func TestCommentCodeStartingLikeAListItem(t *testing.T) {
+	for _, code := range []string{"\t0) 0", "\t- name: x\n\t  value: 1", "\t12. step", "\t• dot\tx"} {
+		src := "package x\n\n" + fmt.Sprintf("%#v", comment([]string{"F does it.", code, "0"})) + "\nfunc F() {}\n"
+		out, err := format.Source([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != src {
+			t.Errorf("%q: gofmt changes the comment:\n%s\nwas:\n%s", code, out, src)
+		}
+		var text []string
+		for _, l := range strings.Split(src[strings.Index(src, "//"):strings.Index(src, "\nfunc")], "\n") {
+			l = strings.TrimPrefix(l, "//")
+			text = append(text, strings.TrimPrefix(l, " "))
+		}
+		doc := new(doccomment.Parser).Parse(strings.Join(text, "\n"))
+		var kinds []string
+		for _, blk := range doc.Content {
+			kinds = append(kinds, fmt.Sprintf("%T", blk))
+		}
+		if len(kinds) != 3 || kinds[1] != "*comment.Code" {
+			t.Errorf("%q: godoc reads the blocks as %v, want a code block second", code, kinds)
+		}
+	}
+}

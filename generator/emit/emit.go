@@ -181,9 +181,12 @@ func comment(paras []string) jen.Code {
 		// comment says "" so that it is the same before and after gofmt.
 		p = curlyQuotes.Replace(p)
 		lines := strings.Split(p, "\n")
-		for _, line := range lines {
+		for j, line := range lines {
 			if strings.HasPrefix(line, "\t") {
 				// A code line, as godoc lays out code blocks.
+				if j == 0 {
+					line = unlistCode(line)
+				}
 				b.WriteString(strings.TrimRight("//"+line, " \t") + "\n")
 				continue
 			}
@@ -216,6 +219,32 @@ func comment(paras []string) jen.Code {
 		}
 	}
 	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// unlistCode keeps the first line of a code block from reading as a list
+// item: godoc makes an indented block whose first line starts with "-",
+// "1." or "0)" and a space a list (and gofmt rewrites it as one), so the
+// space after such a marker becomes a no-break space, which looks the same
+// in go doc but is no list marker's space.
+func unlistCode(line string) string {
+	code := strings.TrimLeft(line, " \t")
+	n := 0
+	if r, size := utf8.DecodeRuneInString(code); r == '-' || r == '*' || r == '+' || r == '•' {
+		n = size
+	} else {
+		for n < len(code) && code[n] >= '0' && code[n] <= '9' {
+			n++
+		}
+		if n == 0 || n == len(code) || code[n] != '.' && code[n] != ')' {
+			return line
+		}
+		n++
+	}
+	if n == len(code) || code[n] != ' ' && code[n] != '\t' || strings.TrimSpace(code[n:]) == "" {
+		return line
+	}
+	indent := line[:len(line)-len(code)]
+	return indent + code[:n] + "\u00a0" + code[n+1:]
 }
 
 // curlyQuotes rewrites the pairs gofmt would turn into curly quotes.
