@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,9 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 	if opt.ImportPath == "" {
 		return nil, nil, errors.New("generator: no import path for the output tree")
 	}
+	if err := validate(s, opt.ImportPath); err != nil {
+		return nil, nil, err
+	}
 	s, problems := resolve.Resolve(s)
 	m, st, modelProblems := model.Build(s, model.Options{Scopes: opt.Scopes, ImportPath: opt.ImportPath})
 	problems = append(problems, modelProblems...)
@@ -89,6 +93,7 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 		wg.Go(func() {
 			for i := range next {
 				results[i], errs[i] = emit.Package(cfg, m.Packages[i])
+				errs[i] = shortError(errs[i])
 			}
 		})
 	}
@@ -116,7 +121,7 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 	evModel, evProblems := model.BuildEvents(s, opt.Scopes)
 	evFiles, err := emit.EventsPackage(cfg, evModel)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, shortError(err)
 	}
 	files = append(files, evFiles...)
 	problems = append(problems, evProblems...)
@@ -126,9 +131,15 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 	answers := model.Answers(s, opt.Scopes)
 	ansFile, err := emit.AnswersFile(cfg, answers)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, shortError(err)
 	}
 	files = append(files, ansFile)
+	// Parameter schemas the fake portal checks requests against (generator/model/params_table.go).
+	paramsFile, err := emit.ParamsFile(cfg, model.ParamSchemas(s, opt.Scopes))
+	if err != nil {
+		return nil, nil, err
+	}
+	files = append(files, paramsFile)
 	if opt.DocTests {
 		answered := map[string]bool{}
 		for _, a := range answers {
@@ -137,7 +148,7 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 		for _, pkg := range m.Packages {
 			f, err := emit.DocTestFile(cfg, pkg, answered)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, shortError(err)
 			}
 			files = append(files, f)
 		}
@@ -152,6 +163,35 @@ func Render(s *spec.Spec, opt Options) ([]emit.Output, *Report, error) {
 		ResultFieldsRaw:   st.ResultFieldsRaw,
 	}
 	return files, rep, nil
+}
+
+// formatFailure is how jennifer reports a file gofmt refuses: the error,
+// then the whole source.
+var formatFailure = regexp.MustCompile(`(?s)^(.*?)Error (\d+):(\d+): (.*?) while formatting source:\n(.*)$`)
+
+// shortError cuts the source out of an emit error: "crm/deal_gen.go:12:5:
+// illegal character NUL" and the offending line, at most 120 bytes of it,
+// instead of the tens of kilobytes jennifer appends.
+func shortError(err error) error {
+	if err == nil {
+		return nil
+	}
+	m := formatFailure.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	file := strings.TrimSuffix(strings.TrimSpace(m[1]), ":")
+	line, _ := strconv.Atoi(m[2])
+	src := strings.Split(m[5], "\n")
+	quoted := ""
+	if line >= 1 && line <= len(src) {
+		l := src[line-1]
+		if len(l) > 120 {
+			l = l[:120] + "…"
+		}
+		quoted = fmt.Sprintf(" in %q", l)
+	}
+	return fmt.Errorf("generator: the generated %s does not format: line %s:%s: %s%s", file, m[2], m[3], m[4], quoted)
 }
 
 // Generate writes the whole output tree: everything is written into a
