@@ -38,9 +38,9 @@ type Options struct {
 // _includes/ and SOURCE.txt) and returns its spec, sorted: methods by name
 // then version, events by name, problems by file and line. The source
 // language is SOURCE.txt's "language:", else "ru" when most method titles
-// are Cyrillic, else "en". A page that
-// cannot be read becomes a problem; Dir fails only when root itself is
-// unusable.
+// are Cyrillic, else "en". A page or directory that cannot be read becomes
+// a problem; Dir fails when root itself is unusable or holds no method
+// page at all.
 func Dir(root string, opt Options) (*spec.Spec, error) {
 	st, err := os.Stat(root)
 	if err != nil {
@@ -50,21 +50,25 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 		return nil, fmt.Errorf("docs directory %s: not a directory", root)
 	}
 	var pages []string
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	var unreadable []spec.Problem
+	err = fs.WalkDir(docsFS(root), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil // an unreadable subdirectory is reported below if it holds pages
+			if p == "." {
+				return err
+			}
+			// A directory that cannot be listed: its pages are missing
+			// from the spec, which the problem says.
+			unreadable = append(unreadable, spec.Problem{File: p, Kind: "unreadable", Message: "directory not read, its pages are missing: " + pathError(err)})
+			return nil
 		}
 		if d.IsDir() {
-			if name := d.Name(); p != root && (strings.HasPrefix(name, ".") || name == "node_modules") {
+			if name := d.Name(); p != "." && (strings.HasPrefix(name, ".") || name == "node_modules") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
 		if strings.HasSuffix(d.Name(), ".md") {
-			rel, err := filepath.Rel(root, p)
-			if err == nil {
-				pages = append(pages, filepath.ToSlash(rel))
-			}
+			pages = append(pages, p)
 		}
 		return nil
 	})
@@ -72,7 +76,7 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 		return nil, fmt.Errorf("docs directory %s: %w", root, err)
 	}
 	if len(pages) == 0 {
-		return nil, fmt.Errorf("docs directory %s: no Markdown pages", root)
+		return nil, fmt.Errorf("docs directory %s: no Markdown pages under it%s; is it the docs root (the directory holding api-reference/)?", root, unreadableNote(unreadable))
 	}
 	sort.Strings(pages)
 
@@ -126,12 +130,34 @@ func Dir(root string, opt Options) (*spec.Spec, error) {
 		s.Events = append(s.Events, r.res.Events...)
 		addStats(s.Stats, r.res.Stats)
 	}
+	s.Problems = append(s.Problems, unreadable...)
 	s.Problems = append(s.Problems, dedupe(s)...)
 	sortProblems(s.Problems) // dedupe sorted the rest and keeps its order
+	if len(s.Methods) == 0 {
+		// An empty spec would replace a good one (extract -o) or
+		// generate nothing: this is not the docs tree.
+		return nil, fmt.Errorf("docs directory %s: no method pages among its %d Markdown pages%s; is it the docs root (the directory holding api-reference/)?", root, len(pages), unreadableNote(unreadable))
+	}
 	if !langDeclared && mostlyCyrillic(s.Methods) {
 		s.Source.Language = "ru" // the original edition, without a SOURCE.txt saying so
 	}
 	return s, nil
+}
+
+// docsFS opens the docs tree for the walk; tests replace it, since
+// permissions do not make a directory unreadable to root.
+var docsFS = func(root string) fs.FS { return os.DirFS(root) }
+
+// unreadableNote names the directories that could not be listed, for an
+// error saying no pages were found.
+func unreadableNote(probs []spec.Problem) string {
+	switch len(probs) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf(" (directory %s could not be read: %s)", probs[0].File, strings.TrimPrefix(probs[0].Message, "directory not read, its pages are missing: "))
+	}
+	return fmt.Sprintf(" (%d directories could not be read, %s first)", len(probs), probs[0].File)
 }
 
 // mostlyCyrillic reports whether most method titles are written in Cyrillic.
