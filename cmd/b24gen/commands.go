@@ -68,6 +68,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stderr, "b24gen: %s\n", n)
+	}
 	printProblems(stderr, rep.Problems, *verbose)
 	fmt.Fprintf(stdout, "b24gen: %d methods in %d files written to %s\n", rep.Methods, rep.Files, *out)
 	return nil
