@@ -31,7 +31,7 @@ type ParamSchema struct {
 //	param = name [ ":" shape ] [ "?" group | "!" [ group ] ] [ "=" code ] [ "~" code ] [ "{" list "}" ]
 //
 // name is the wire key, a trailing "*" meaning a prefix (the docs'
-// UF_CRM_... rows); shape is o (object), c (list or object: PHP's array), s
+// UF_CRM_... rows; "*" alone admits any key); shape is o (object), c (list or object: PHP's array), s
 // (scalar) or absent (anything); "!" marks it required and group, a digit,
 // puts it in a set of which one is enough ("?" group: an optional member
 // of such a set); "=" is the code the page
@@ -57,7 +57,7 @@ func ParamSchemas(s *spec.Spec, scopes []string) []ParamSchema {
 		}
 		var b strings.Builder
 		w := &schemaWriter{b: &b, m: m, partial: isPartialWrite(m.Name), nested: nestedNames(ex)}
-		w.list(m.Params, ex, 0)
+		w.list(m.Params, m.Placeholders, ex, 0)
 		out = append(out, ParamSchema{Key: key, Method: m.Name, Version: m.Version, Code: b.String()})
 	}
 	slices.SortFunc(out, func(a, c ParamSchema) int { return strings.Compare(a.Key, c.Key) })
@@ -78,10 +78,24 @@ type schemaWriter struct {
 	nested map[string]bool
 }
 
-func (w *schemaWriter) list(params []spec.Param, ex map[string]json.RawMessage, depth int) {
+func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex map[string]json.RawMessage, depth int) {
 	b, m := w.b, w.m
 	groups := requiredGroups(params)
 	first := true
+	// Pattern rows (UF_CRM_*, {BOT_ID}) admit the keys they stand for, in
+	// strict mode: a prefix, or any key when the pattern starts variable.
+	for _, ph := range patterns {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		prefix, _, _ := strings.Cut(ph.Pattern, "*")
+		if i := strings.IndexAny(prefix, "{<"); i >= 0 {
+			prefix = prefix[:i]
+		}
+		writeEscaped(b, prefix)
+		b.WriteByte('*')
+	}
 	for i := range params {
 		p := &params[i]
 		name, prefix := wireName(p.Name)
@@ -128,7 +142,7 @@ func (w *schemaWriter) list(params []spec.Param, ex map[string]json.RawMessage, 
 				writeEscaped(b, code)
 			}
 		}
-		if shape == 'o' && len(p.Fields) > 0 && depth < maxSchemaDepth {
+		if shape == 'o' && len(p.Fields)+len(p.Placeholders) > 0 && depth < maxSchemaDepth {
 			var sub map[string]json.RawMessage
 			if len(ev) > 0 {
 				_ = json.Unmarshal(ev, &sub)
@@ -139,7 +153,7 @@ func (w *schemaWriter) list(params []spec.Param, ex map[string]json.RawMessage, 
 				continue
 			}
 			b.WriteByte('{')
-			w.list(p.Fields, sub, depth+1)
+			w.list(p.Fields, p.Placeholders, sub, depth+1)
 			b.WriteByte('}')
 		}
 	}

@@ -39,6 +39,12 @@ func TestParamSchemas(t *testing.T) {
 			},
 		},
 		{Name: "user.current", Version: 2, Scopes: []string{"user"}}, // no params: no schema
+		{
+			Name: "imbot.command.register", Version: 2, Scopes: []string{"imbot"},
+			Params: []spec.Param{{Name: "LANG", Kind: spec.KindObject, Fields: []spec.Param{{Name: "TITLE", Kind: spec.KindString}},
+				Placeholders: []spec.Placeholder{{Pattern: "UF_*"}}}},
+			Placeholders: []spec.Placeholder{{Pattern: "{BOT_ID}"}}, // resolve moved the pattern rows here
+		},
 		{Name: "tasks.task.add", Version: 3, Scopes: []string{"task"}, Params: []spec.Param{
 			{Name: "fields", Kind: spec.KindObject, Required: true, Fields: []spec.Param{{Name: "title", Kind: spec.KindString, Required: true}}},
 		}},
@@ -55,6 +61,8 @@ func TestParamSchemas(t *testing.T) {
 		"crm.deal.update":    "id:s!,fields:o~{TITLE,UF_CRM_*}",
 		"im.disk.folder.get": "CHAT_ID:s!1,DIALOG_ID!1",
 		"tasks.task.add@3":   "fields:o!{title!}",
+		// A pattern that starts variable admits any key.
+		"imbot.command.register": "*,LANG:o{UF_*,TITLE}",
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -64,7 +72,7 @@ func TestParamSchemas(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("schemas for %v, want %d", keys, len(want))
 	}
-	wantOrder := []string{"crm.deal.update", "disk.folder.uploadfile", "im.disk.folder.get", "tasks.task.add@3"}
+	wantOrder := []string{"crm.deal.update", "disk.folder.uploadfile", "im.disk.folder.get", "imbot.command.register", "tasks.task.add@3"}
 	for i := range wantOrder {
 		if i >= len(keys) || keys[i] != wantOrder[i] {
 			t.Fatalf("order %v, want %v", keys, wantOrder)

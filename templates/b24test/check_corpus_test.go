@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/b24gen/b24gen/generator/model"
+	"github.com/b24gen/b24gen/generator/resolve"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -32,6 +33,7 @@ func TestDocumentedRequestsPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s, _ = resolve.Resolve(s) // as the generator does before emitting the schemas
 	src := map[string]string{}
 	size := 0
 	for _, ps := range model.ParamSchemas(s, nil) {
