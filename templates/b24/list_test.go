@@ -3,6 +3,7 @@ package b24_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -298,5 +299,62 @@ func TestExportRefusesUnorderedRowsAndREST3(t *testing.T) {
 	}
 	if n := p.Requests("call.followup.list"); n != 0 {
 		t.Errorf("REST 3.0 list sent %d requests", n)
+	}
+}
+
+// TestListStopsOnPagesWithoutNewRows is the probe of issue 9: every page is
+// empty while next creeps forward by one, which once made 2,001 requests.
+func TestListStopsOnPagesWithoutNewRows(t *testing.T) {
+	for name, page := range map[string]func(start int) b24test.Result{
+		"empty pages, next+1": func(start int) b24test.Result {
+			return b24test.Result{Value: []map[string]any{}, Total: 2000, Next: start + 1, HasNext: start+1 < 2000}
+		},
+		"the same page again": func(start int) b24test.Result {
+			return b24test.Result{Value: makeRows(50), Total: 2000, Next: start + 50, HasNext: start+50 < 2000}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := b24test.NewPortal(t)
+			p.Handle("stalled.list", func(params map[string]any) (any, error) {
+				start, _ := strconv.Atoi(b24test.Str(params, "start"))
+				return page(start), nil
+			})
+			c, _ := newClient(t, p)
+			var last error
+			rows := 0
+			for _, err := range b24.List[row](context.Background(), c, b24.Request{Method: "stalled.list"}, b24.ListSpec{}) {
+				if err != nil {
+					last = err
+					break
+				}
+				rows++
+				if rows > 10000 {
+					break
+				}
+			}
+			t.Logf("%d requests, %d rows, err %v", p.Requests("stalled.list"), rows, last)
+			if last == nil || !strings.Contains(last.Error(), "no new rows") {
+				t.Errorf("err = %v, want a \"no new rows\" error", last)
+			}
+			if n := p.Requests("stalled.list"); n > 2 {
+				t.Errorf("%d requests, want at most 2", n)
+			}
+		})
+	}
+}
+
+// Export ignores next: an empty page ends it, whatever next says, and a full
+// page must move the id cursor (TestExportStopsWhenCursorDoesNotAdvance).
+func TestExportEndsOnEmptyPageThatPromisesMore(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Handle("stalled.list", func(params map[string]any) (any, error) {
+		return b24test.Result{Value: []map[string]any{}, Total: 2000, Next: 1, HasNext: true}, nil
+	})
+	c, _ := newClient(t, p)
+	for _, err := range b24.Export[row](context.Background(), c, b24.Request{Method: "stalled.list"}, b24.ListSpec{}) {
+		t.Fatalf("yielded %v", err)
+	}
+	if n := p.Requests("stalled.list") + p.Requests("batch"); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
