@@ -264,3 +264,31 @@ func TestCommentCodeStartingLikeAListItem(t *testing.T) {
 		}
 	}
 }
+
+// Indented paragraphs next to each other would merge into one godoc block
+// (a run of indented lines is one list or one code block): a list then a
+// code block, as tasks.task.add documents SE_PARAMETER, must keep the code
+// a code block, and two lists of one kind stay one tight list.
+func TestCommentAdjacentBlocks(t *testing.T) {
+	for _, tc := range []struct {
+		paras []string
+		want  string
+	}{
+		{[]string{"Values:", "  - 1 — one\n  - 2 — two", "\tSE_PARAMETER: [\n\t    {CODE: 3}\n\t]"},
+			"// Values:\n//\n//   - 1 — one\n//   - 2 — two\n//\n// …\n//\n//\tSE_PARAMETER: [\n//\t    {CODE: 3}\n//\t]"},
+		{[]string{"Format:", "\tx: 1", "  - a"}, "// Format:\n//\n//\tx: 1\n//\n// …\n//\n//   - a"},
+		{[]string{"Values:", "  - a\n  - b", "  - c"}, "// Values:\n//\n//   - a\n//   - b\n//   - c"},
+		{[]string{"Steps:", "  1. a", "  2. b"}, "// Steps:\n//\n//  1. a\n//  2. b"},
+		{[]string{"Values:", "  - a", "  1. b"}, "// Values:\n//\n//   - a\n//\n// …\n//\n//  1. b"},
+		{[]string{"Code:", "\ta", "\tb"}, "// Code:\n//\n//\ta\n//\n//\tb"},
+	} {
+		got := fmt.Sprintf("%#v", comment(tc.paras))
+		if got != tc.want {
+			t.Errorf("%q:\ngot\n%s\nwant\n%s", tc.paras, got, tc.want)
+		}
+		src := "package x\n\n" + got + "\nfunc F() {}\n"
+		if out, err := format.Source([]byte(src)); err != nil || string(out) != src {
+			t.Errorf("%q: gofmt changes the comment (%v):\n%s", tc.paras, err, out)
+		}
+	}
+}

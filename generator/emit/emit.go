@@ -173,10 +173,31 @@ func comment(paras []string) jen.Code {
 		return jen.Null()
 	}
 	var b strings.Builder
+	prev := ""
 	for i, p := range paras {
+		kind := paraKind(p)
 		if i > 0 {
-			b.WriteString("//\n")
+			switch {
+			case kind == prev && kind != "prose":
+				// Two lists of one kind, or two code blocks: godoc reads
+				// indented paragraphs as one block anyway, and lists join
+				// without the blank line that would make gofmt space
+				// every item out.
+				if kind != "code" {
+					break
+				}
+				b.WriteString("//\n")
+			case kind != "prose" && prev != "prose":
+				// A list next to a code block (or to a list of the other
+				// kind) would merge with it: godoc reads a run of indented
+				// lines as one block, so the code would become text of
+				// the last item. An unindented line keeps them apart.
+				b.WriteString("//\n// …\n//\n")
+			default:
+				b.WriteString("//\n")
+			}
 		}
+		prev = kind
 		// gofmt turns '' and `` in a doc comment into curly quotes; the
 		// comment says "" so that it is the same before and after gofmt.
 		p = curlyQuotes.Replace(p)
@@ -219,6 +240,22 @@ func comment(paras []string) jen.Code {
 		}
 	}
 	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// paraKind says how comment lays a paragraph out: "code" (tab-led lines),
+// "list" or "numbered" (list items, by their top-level marker), or "prose".
+func paraKind(p string) string {
+	first, _, _ := strings.Cut(p, "\n")
+	if strings.HasPrefix(first, "\t") {
+		return "code"
+	}
+	if prefix, _, ok := listItem(first); ok {
+		if strings.HasPrefix(prefix, "//   - ") || strings.HasPrefix(prefix, "//     ◦") {
+			return "list"
+		}
+		return "numbered"
+	}
+	return "prose"
 }
 
 // unlistCode keeps the first line of a code block from reading as a list
