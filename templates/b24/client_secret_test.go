@@ -3,7 +3,10 @@ package b24_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,5 +77,53 @@ func TestSecretNeverLeaks(t *testing.T) {
 	// The error that echoed the secret from the portal is redacted too.
 	if err := errs[len(faults)*4]; !strings.Contains(err.Error(), "ERROR_CORE") {
 		t.Errorf("m.fail: %v", err)
+	}
+}
+
+// TestSecretNeverLeaksFromNewPaths covers the paths of issue 9: redirect
+// errors (to another host, to http, with the secret in the Location), the
+// budget error, the retries-count error, the attempt hook's data and the
+// log of retries and giving up.
+func TestSecretNeverLeaksFromNewPaths(t *testing.T) {
+	var hooked []b24.Attempt
+	var mu sync.Mutex
+	hook := b24.WithAttemptHook(func(a b24.Attempt) { mu.Lock(); hooked = append(hooked, a); mu.Unlock() })
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Secret in the path and in the query of the target.
+		http.Redirect(w, r, "http://elsewhere.example"+r.URL.Path+"?auth="+b24test.Secret, http.StatusFound)
+	}))
+	defer redirect.Close()
+	hang, _ := hangingServer(t)
+	var errs []error
+	for _, srv := range []*httptest.Server{redirect, hang} {
+		logs := &logBuf{}
+		c, err := b24.NewWebhookClient(srv.URL+"/rest/1/"+b24test.Secret+"/", b24.WithCallTimeout(150*time.Millisecond), hook,
+			b24.WithHTTPClient(&http.Client{Timeout: 30 * time.Millisecond}), b24.WithLogger(newTextLogger(logs)),
+			b24.WithRetry(fastRetry), b24.WithoutRateLimit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, idem := range []bool{false, true} {
+			errs = append(errs, c.CallMethod(context.Background(), "crm.deal.add", map[string]int{"x": 1}, nil, b24.WithIdempotent(idem)))
+		}
+		assertNoSecret(t, "log", logs.String())
+	}
+	for i, err := range errs {
+		if err == nil {
+			t.Fatal("a call succeeded")
+		}
+		assertErrClean(t, err)
+		want := []string{"redirect", "redirect", "Client.Timeout", "call budget"}[i]
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %d %q does not say %q: the path was not the one meant", i, err, want)
+		}
+		t.Log(err)
+	}
+	if len(hooked) < 4 {
+		t.Errorf("%d attempts hooked", len(hooked))
+	}
+	for _, a := range hooked {
+		assertNoSecret(t, "hooked attempt", fmt.Sprintf("%v %+v %#v", a, a, a))
+		assertErrClean(t, a.Err)
 	}
 }
