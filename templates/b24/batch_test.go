@@ -245,7 +245,7 @@ func TestBatchRefusesBadInput(t *testing.T) {
 
 func TestBatchCommandFaultsAndDecodeErrors(t *testing.T) {
 	p := portalWithUsers(t)
-	c, _ := newClient(t, p)
+	c, _ := newClient(t, p, b24.WithStrictDecoding()) // strict: a result that does not fit is an error
 	p.Fail("crm.deal.add", b24test.APIFailure(403, "ACCESS_DENIED", "Access denied"))
 	b := b24.NewBatch()
 	w := b24.Add(b, "w", b24.NewCommand[int](b24.Request{Method: "crm.deal.add", Params: map[string]any{"fields": map[string]string{"TITLE": "t"}}}))

@@ -210,7 +210,8 @@ func TestCallMethodAndInvoke(t *testing.T) {
 		t.Errorf("user = %+v", u)
 	}
 	var wrong []int
-	err := c.CallMethod(context.Background(), "user.current", nil, &wrong)
+	strict, _ := newClient(t, p, b24.WithStrictDecoding()) // tolerant by default: only strict refuses a result that does not fit
+	err := strict.CallMethod(context.Background(), "user.current", nil, &wrong)
 	var de *b24.DecodeError
 	if !errors.As(err, &de) || de.Method != "user.current" || !strings.Contains(err.Error(), "user.current") {
 		t.Errorf("decode error = %v, want one naming user.current", err)

@@ -65,19 +65,55 @@ func TestDecodeObjectEmptyForms(t *testing.T) {
 	}
 }
 
+// A member that does not fit its field no longer fails the object: the field
+// stays zero and the raw value is kept in Extra under its own key.
+func TestDecodeObjectMismatchKeptRaw(t *testing.T) {
+	tests := []struct {
+		in   string
+		want testDeal
+	}{
+		{`{"ID":"abc"}`, testDeal{Extra: Fields{"ID": json.RawMessage(`"abc"`)}}},
+		{`{"ID":1,"OPENED":"maybe"}`, testDeal{ID: 1, Extra: Fields{"OPENED": json.RawMessage(`"maybe"`)}}},
+		{`{"TITLE":5,"OPPORTUNITY":"1999.99"}`, testDeal{Opportunity: 1999.99, Extra: Fields{"TITLE": json.RawMessage(`5`)}}},
+		{`{"ID":1999.99,"UF_X":1}`, testDeal{Extra: Fields{"ID": json.RawMessage(`1999.99`), "UF_X": json.RawMessage(`1`)}}},
+	}
+	for _, tc := range tests {
+		var d testDeal
+		if err := json.Unmarshal([]byte(tc.in), &d); err != nil {
+			t.Errorf("from %s: %v", tc.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(d, tc.want) {
+			t.Errorf("from %s: got %#v\nwant %#v", tc.in, d, tc.want)
+		}
+	}
+	var d testDeal
+	json.Unmarshal([]byte(`{"ID":1999.99,"TITLE":"t","OPENED":"maybe"}`), &d)
+	ms := Mismatches(&d)
+	if len(ms) != 2 || ms[0].Path != "ID" || ms[0].Type != "b24.Int" || string(ms[0].Value) != "1999.99" ||
+		ms[1].Path != "OPENED" || !strings.Contains(ms[1].Err.Error(), "Bool") {
+		t.Errorf("Mismatches = %v", ms)
+	}
+}
+
 func TestDecodeObjectErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{`{"ID":"abc"}`, `key "ID": b24: cannot decode "abc" as Int`},
-		{`{"ID":1,"OPENED":"maybe"}`, `key "OPENED": b24: cannot decode "maybe" as Bool`},
-		{`{"TITLE":5}`, `TITLE`},
 		{`[1,2]`, `cannot decode [1,2] as object`},
 		{`"x"`, `cannot decode "x" as object`},
+		{`5`, `cannot decode 5 as object`},
 	}
 	for _, tc := range tests {
 		var d testDeal
 		err := json.Unmarshal([]byte(tc.in), &d)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("from %s: error %v, want it to contain %q", tc.in, err, tc.want)
+		}
+	}
+	// Called directly (not through encoding/json), malformed JSON is refused.
+	for _, in := range []string{`{"ID":1`, `{"ID":1,}`, `{"ID" 1}`, `{"ID":tru}`, `{"ID":1} x`, `{"ID":"\q"}`, `{"ID":01}`, `{"A":[1,2}`} {
+		var d testDeal
+		if err := d.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("from %s: no error", in)
 		}
 	}
 	if err := DecodeObject([]byte(`{}`), testDeal{}, nil); err == nil {
@@ -123,15 +159,15 @@ func TestDecodeObjectEmbedded(t *testing.T) {
 func TestEncodeObject(t *testing.T) {
 	d := testDeal{ID: 7, Opened: true, Extra: Fields{
 		"UF_B": json.RawMessage(`"b"`), "UF_A": json.RawMessage(`[1]`),
-		"ID":    json.RawMessage(`999`),    // declared: the struct wins
-		"TITLE": json.RawMessage(`"lost"`), // declared though omitted: still the struct's
-		"UF_N":  nil,
+		"TITLE":       json.RawMessage(`"sent"`), // declared but omitted as empty: the extra value is sent
+		"opportunity": json.RawMessage(`1999.99`), // declared (case-folded), zero: sent in the field's place
+		"UF_N":        nil,
 	}}
 	got, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"ID":7,"OPPORTUNITY":0,"OPENED":"Y","UF_A":[1],"UF_B":"b","UF_N":null}`
+	want := `{"ID":7,"OPPORTUNITY":1999.99,"OPENED":"Y","TITLE":"sent","UF_A":[1],"UF_B":"b","UF_N":null}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -140,8 +176,13 @@ func TestEncodeObject(t *testing.T) {
 	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.ID != 7 || string(back.Extra["UF_A"]) != "[1]" || len(back.Extra) != 3 {
+	if back.ID != 7 || back.Title != "sent" || back.Opportunity != 1999.99 || string(back.Extra["UF_A"]) != "[1]" || len(back.Extra) != 3 {
 		t.Errorf("back = %#v", back)
+	}
+	// Both the declared field and an extra value for it: refused, never dropped.
+	d.Extra = Fields{"ID": json.RawMessage(`999`)}
+	if _, err := json.Marshal(d); err == nil || !strings.Contains(err.Error(), `"ID"`) {
+		t.Errorf("extra ID and field ID both set: %v, want an error naming ID", err)
 	}
 	if _, err := EncodeObject(struct{}{}, Fields{"X": json.RawMessage(`{bad`)}); err == nil || !strings.Contains(err.Error(), `"X"`) {
 		t.Errorf("invalid extra JSON: error %v", err)
