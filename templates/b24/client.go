@@ -40,6 +40,8 @@ type Client struct {
 	callTimeout time.Duration
 	hook        func(Attempt)
 
+	strictDecoding bool // WithStrictDecoding (decode.go)
+
 	optErr error
 }
 
@@ -360,6 +362,7 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		st.attempts++
 		resp, err := c.attempt(ctx, req, target, body, n)
 		if err == nil {
+			resp.client = c // decode settings for Invoke and batch handles
 			if resp.Time != nil && !resp.Time.OperatingResetAt.IsZero() {
 				c.gates.seen(req.Method, resp.Time.OperatingResetAt)
 			}
