@@ -281,6 +281,9 @@ func TestCommentAdjacentBlocks(t *testing.T) {
 		{[]string{"Steps:", "  1. a", "  2. b"}, "// Steps:\n//\n//  1. a\n//  2. b"},
 		{[]string{"Values:", "  - a", "  1. b"}, "// Values:\n//\n//   - a\n//\n// …\n//\n//  1. b"},
 		{[]string{"Code:", "\ta", "\tb"}, "// Code:\n//\n//\ta\n//\n//\tb"},
+		// Without a line of prose godoc would strip the blocks' indentation.
+		{[]string{"\t0", "\t0"}, "// …\n//\n//\t0\n//\n//\t0"},
+		{[]string{"  - a\n  - b"}, "// …\n//\n//   - a\n//   - b"},
 	} {
 		got := fmt.Sprintf("%#v", comment(tc.paras))
 		if got != tc.want {

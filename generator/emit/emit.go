@@ -174,9 +174,20 @@ func comment(paras []string) jen.Code {
 	}
 	var b strings.Builder
 	prev := ""
+	prose := false
+	for _, p := range paras {
+		prose = prose || paraKind(p) == "prose"
+	}
+	if !prose {
+		// Godoc strips the indentation all lines share, so a comment of
+		// only lists and code would lose it (gofmt makes it prose): an
+		// unindented first line keeps the blocks what they are.
+		b.WriteString("// …\n")
+		prev = "prose"
+	}
 	for i, p := range paras {
 		kind := paraKind(p)
-		if i > 0 {
+		if b.Len() > 0 {
 			switch {
 			case kind == prev && kind != "prose":
 				// Two lists of one kind, or two code blocks: godoc reads
