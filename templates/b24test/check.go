@@ -382,6 +382,14 @@ func describe(v any) string {
 	return "the value " + string(raw)
 }
 
+// WithStrictDecoding makes the clients [Portal.Client] returns decode
+// strictly (b24.WithStrictDecoding): a value that does not fit its Go type
+// fails the call instead of landing in Extra, so a test notices a result
+// its types do not hold.
+func WithStrictDecoding() PortalOption {
+	return func(p *Portal) { p.clientOpts = append(p.clientOpts, b24.WithStrictDecoding()) }
+}
+
 // Client returns a webhook client of the portal, made with the options
 // given to the portal (WithStrictDecoding) and then opts.
 func (p *Portal) Client(opts ...b24.Option) (*b24.Client, error) {

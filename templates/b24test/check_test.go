@@ -218,3 +218,27 @@ func TestChecksThroughTheClient(t *testing.T) {
 		t.Fatalf("err %v, want the portal's 400 INVALID_ARG_VALUE", err)
 	}
 }
+
+func TestWithStrictDecodingClients(t *testing.T) {
+	type deal struct {
+		ID b24.Int `json:"ID"`
+	}
+	for _, strict := range []bool{false, true} {
+		var opts []PortalOption
+		if strict {
+			opts = append(opts, WithStrictDecoding())
+		}
+		p := NewPortal(t, opts...)
+		p.Answer("crm.deal.get", map[string]any{"ID": "not a number"})
+		c, err := p.Client(b24.WithoutRateLimit(), b24.WithMaxRetries(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d deal
+		err = b24.Invoke(t.Context(), c, b24.Request{Method: "crm.deal.get", Params: map[string]any{"id": 1}}, &d)
+		var de *b24.DecodeError
+		if got := errors.As(err, &de); got != strict {
+			t.Errorf("strict=%v: decoding a string into an int: %v", strict, err)
+		}
+	}
+}
