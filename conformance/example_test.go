@@ -30,7 +30,7 @@ func Example_receiveDealUpdate() {
 	}
 	receiver := events.NewReceiver("51856fefc120afa4b628cc82d3935cce")
 	receiver.OnCrmDealUpdate(func(ctx context.Context, e *events.OnCrmDealUpdate) error {
-		deal, err := crm.DealGet(ctx, client, crm.DealGetParams{ID: int64(e.Data.Fields.ID)})
+		deal, err := crm.DealGet(ctx, client, crm.DealGetParams{ID: e.Data.Fields.ID})
 		if err != nil {
 			return err
 		}

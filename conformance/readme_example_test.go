@@ -32,7 +32,7 @@ func Example_readme() {
 	}
 	fmt.Println(deal.ID, deal.Title, deal.Opportunity, deal.Opened, deal.DateCreate.Year())
 
-	id, err := crm.DealAdd(ctx, client, crm.DealAddParams{Fields: &crm.DealAddParamsFields{
+	id, err := crm.DealAdd(ctx, client, crm.DealAddParams{Fields: &crm.DealInput{
 		Title:       b24.Some("New deal"),
 		Opportunity: b24.Some(5000.0),
 	}})

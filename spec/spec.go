@@ -108,6 +108,9 @@ type Param struct {
 	Ref    string  `json:"ref,omitempty"`
 	Fields []Param `json:"fields,omitempty"`
 	Line   int     `json:"line,omitempty"` // line of the row in the page
+	// ReadOnly is true for an entity field its *.fields page marks
+	// isReadOnly; set by the resolve stage.
+	ReadOnly bool `json:"read_only,omitempty"`
 	// Entity is the family ("crm.deal") whose entity this object is (the
 	// "fields" of an add or update); set by the resolve stage.
 	Entity string `json:"entity,omitempty"`
@@ -201,6 +204,10 @@ type Entity struct {
 	// Fields are keyed by the documented wire key, in the order of the
 	// best source (the *.fields page, else the get page).
 	Fields []Param `json:"fields"`
+	// Input is the write form: the fields add and update take, keyed as
+	// they document them, every writable field included; empty when the
+	// family has no add or update with a "fields" object.
+	Input []Param `json:"input,omitempty"`
 	// Sources are the pages the fields were read from, best first.
 	Sources []string `json:"sources"`
 }

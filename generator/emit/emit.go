@@ -53,6 +53,9 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 	}
 	for _, file := range pkg.Files {
 		f := e.newFile(pkg.Name)
+		for _, ent := range file.Entities {
+			e.entityDecls(f, ent)
+		}
 		for _, fn := range file.Funcs {
 			e.funcDecls(f, fn)
 		}
@@ -142,6 +145,18 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 		}
 	}
 	for _, en := range fn.Enums {
+		f.Add(e.enumDecl(en))
+		f.Line()
+	}
+}
+
+// entityDecls adds an entity's types: the entity, its write form, then
+// their nested structs and enums.
+func (e *emitter) entityDecls(f *jen.File, ent *model.Entity) {
+	for _, st := range ent.Structs {
+		e.structDecls(f, st)
+	}
+	for _, en := range ent.Enums {
 		f.Add(e.enumDecl(en))
 		f.Line()
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,11 +101,37 @@ func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
 			}
 		}
 	}
+	// Entities are named after the functions and before any per-method
+	// type, so crm.Deal stays crm.Deal whatever methods are added.
+	entities := map[string]map[string]*entityDecl{}
+	for _, pn := range pkgNames {
+		entities[pn] = map[string]*entityDecl{}
+		for _, e := range entitiesOf(s, pn) {
+			if !familyKept(e.Family, byPkg[pn]) {
+				continue
+			}
+			out := &Entity{Name: pools[pn].Take(EntityName(e)), Family: e.Family}
+			if len(e.Input) > 0 {
+				out.Input = pools[pn].Take(out.Name + "Input")
+			}
+			entities[pn][e.Family] = &entityDecl{spec: e, out: out, file: entityFile(e.Family)}
+		}
+	}
 
 	mdl := &Model{Repository: s.Source.Repository, Commit: s.Source.Commit}
 	for _, pn := range pkgNames {
 		pkg := &Package{Name: pn}
 		files := map[string]*File{}
+		b.pool, b.entities = pools[pn], entities[pn]
+		for _, fam := range slices.Sorted(maps.Keys(b.entities)) {
+			d := b.entities[fam]
+			b.declareEntity(d)
+			if files[d.file] == nil {
+				files[d.file] = &File{Name: d.file}
+				pkg.Files = append(pkg.Files, files[d.file])
+			}
+			files[d.file].Entities = append(files[d.file].Entities, d.out)
+		}
 		for _, m := range byPkg[pn] {
 			f := funcs[m]
 			b.pool = pools[pn]
@@ -247,6 +274,8 @@ type builder struct {
 	systemErrors map[string]bool
 	// siblings are the documented get results by family (sibling.go).
 	siblings map[string]map[string]spec.Param
+	// entities are the current package's entity types, by family.
+	entities map[string]*entityDecl
 	// pkgNeedsFieldInfo is set when the current package uses FieldInfo.
 	pkgNeedsFieldInfo bool
 	stats             Stats
@@ -295,7 +324,7 @@ func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath
 		switch t := fl.Type; {
 		case t.isBuiltin("string") || (t.Kind == Named && b.enumUnder(t.Name) == "string"):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckEmptyString})
-		case t.isBuiltin("int64") && looksLikeID(p.Name):
+		case (t.isBuiltin("int64") || t.isRuntime("Int")) && looksLikeID(p.Name):
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
 		case t.nilable():
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
@@ -674,6 +703,12 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 			}
 		}
 	}
+	if d := b.entity(p.Entity); d != nil && d.out.Input != "" {
+		return named(d.out.Input)
+	}
+	if isMultifield(p) {
+		return sliceOf(runtime("Multifield"))
+	}
 	switch p.Kind {
 	case spec.KindObject:
 		if len(p.Fields) == 0 {
@@ -709,7 +744,9 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 }
 
 // isStruct reports whether name is a struct declared for the current method.
-func (b *builder) isStruct(name string) bool { return b.structNamed(name) != nil }
+func (b *builder) isStruct(name string) bool {
+	return b.structNamed(name) != nil || b.isEntityStruct(name)
+}
 
 func (b *builder) rawProblem(p spec.Param, kind, msg string) {
 	b.problem(b.m.Page, cmp.Or(p.Line, b.m.Line), kind,
@@ -721,7 +758,9 @@ func (b *builder) paramScalar(p spec.Param, name string) *Type {
 	case spec.KindString:
 		return tString
 	case spec.KindInteger:
-		return tInt64
+		// b24.Int, as results have it: one ID type across params,
+		// results and events (DealGetParams{ID: deal.ID}).
+		return runtime("Int")
 	case spec.KindNumber:
 		return tFloat64
 	case spec.KindBoolean:
@@ -810,6 +849,9 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 		if k := unionKind(p.Type); k != "" {
 			return resultScalar(k)
 		}
+	}
+	if isMultifield(p) {
+		return sliceOf(runtime("Multifield"))
 	}
 	switch p.Kind {
 	case spec.KindObject:

@@ -32,8 +32,13 @@ func (b *builder) result(m *spec.Method, f *Func) {
 	resultName := f.Name + "Result"
 	var inner *Type
 	var row *Type // list rows, for paginated methods
+	ent := b.entity(r.Entity)
 	switch r.Shape {
 	case "object":
+		if ent != nil {
+			inner = named(ent.out.Name)
+			break
+		}
 		if len(r.Fields) == 0 {
 			inner = tRaw
 			f.ResultDoc = "The docs list no fields for the result object, so it is returned as raw JSON."
@@ -46,7 +51,9 @@ func (b *builder) result(m *spec.Method, f *Func) {
 		st := b.resultStruct(name, "the result of "+m.Name, r.Fields)
 		inner = named(st.Name)
 	case "array":
-		if r.Kind == spec.KindObject || len(r.Fields) > 0 {
+		if ent != nil {
+			row = named(ent.out.Name)
+		} else if r.Kind == spec.KindObject || len(r.Fields) > 0 {
 			if len(r.Fields) == 0 {
 				inner = tRaw
 				f.ResultDoc = "The docs list no fields for the rows, so the result is returned as raw JSON."

@@ -95,8 +95,11 @@ type Package struct {
 // File is one generated source file: the methods sharing a second segment
 // ("crm.deal.*" → "deal_gen.go"), so a new method never moves another.
 type File struct {
-	Name  string
-	Funcs []*Func // sorted by method name, then version
+	Name string
+	// Entities are the entity types of the families whose methods the
+	// file holds, declared before the functions.
+	Entities []*Entity
+	Funcs    []*Func // sorted by method name, then version
 }
 
 // Func is one method record with everything declared for it.

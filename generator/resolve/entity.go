@@ -1,4 +1,752 @@
 package resolve
 
-// entities assembles one entity per method family (entity.go).
-func (r *resolver) entities() {}
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// An entity is what a method family is about: crm.deal's deal, tasks.task's
+// task. Each page of the family shows part of it: the *.fields page lists
+// every field with a type token (in its example, as a descriptor map), the
+// get page documents the returned fields in a table, the list page shows
+// rows, add and update take a "fields" object. No page is complete or
+// always right, so the entity is the union, keyed by wire key, typed by the
+// most reliable source that types the field:
+//
+//	*.fields descriptors > get table > list table > add/update tables > examples
+//
+// Keys are matched loosely (case and underscores ignored) because one
+// family may spell them two ways: tasks.task.getFields says PARENT_ID where
+// tasks.task.get returns parentId. The read form keeps the key the results
+// use; the write form (Entity.Input) the key add and update document.
+
+// minEntityFields is the fewest fields that make a family's object an
+// entity rather than an acknowledgement ({"result": {"ID": 1}}).
+const minEntityFields = 3
+
+// entities assembles one entity per REST 2 family with a *.fields or get
+// method, and points the family's methods at it.
+func (r *resolver) entities() {
+	byFamily := map[string][]*spec.Method{}
+	for i := range r.s.Methods {
+		m := &r.s.Methods[i]
+		if m.Version == 3 {
+			continue
+		}
+		fam, _, ok := cutLast(m.Name)
+		if !ok {
+			continue
+		}
+		byFamily[fam] = append(byFamily[fam], m)
+	}
+	for _, fam := range slices.Sorted(maps.Keys(byFamily)) {
+		if e, ok := r.entity(fam, byFamily[fam]); ok {
+			r.s.Entities = append(r.s.Entities, e)
+		}
+	}
+}
+
+// family roles, by the method name's last segment.
+func role(m *spec.Method) string {
+	_, last, _ := cutLast(m.Name)
+	switch strings.ToLower(last) {
+	case "fields", "getfields":
+		return "fields"
+	case "get":
+		return "get"
+	case "list", "getlist":
+		return "list"
+	case "add", "update":
+		return "write"
+	}
+	return ""
+}
+
+func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
+	var fieldsM, getM, listM *spec.Method
+	var writes []*spec.Method
+	for _, m := range ms {
+		switch role(m) {
+		case "fields":
+			fieldsM = cmpOrMethod(fieldsM, m)
+		case "get":
+			getM = cmpOrMethod(getM, m)
+		case "list":
+			listM = cmpOrMethod(listM, m)
+		case "write":
+			writes = append(writes, m)
+		}
+	}
+	if fieldsM == nil && getM == nil {
+		return spec.Entity{}, false
+	}
+	mg := newMerger()
+	var sources []string
+	// descKey is each field's key as the *.fields page spells it: what
+	// add and update take where the results spell it another way.
+	descKey := map[string]string{}
+	if fieldsM != nil {
+		if ps := descriptorFields(fieldsM); len(ps) > 0 {
+			mg.add(ps, false)
+			sources = append(sources, fieldsM.Page)
+			for _, p := range ps {
+				descKey[normKey(p.Name)] = p.Name
+			}
+		}
+	}
+	// The get and list results are the base the other methods are
+	// compared against; their keys are the read keys.
+	var results []*spec.Method
+	for _, m := range []*spec.Method{getM, listM} {
+		if m != nil && entityResult(m.Result) {
+			results = append(results, m)
+		}
+	}
+	for _, m := range results {
+		mg.add(m.Result.Fields, true)
+		sources = append(sources, m.Page)
+	}
+	if mg.len() < minEntityFields {
+		return spec.Entity{}, false
+	}
+	// Other methods of the family that answer with the entity (crm.item.add
+	// returns the item, tasks.task.complete the task) are recognised by
+	// their keys: most must be the entity's.
+	for _, m := range ms {
+		if slices.Contains(results, m) || role(m) == "fields" || !entityResult(m.Result) {
+			continue
+		}
+		if mg.overlap(m.Result.Fields) >= 0.6 {
+			results = append(results, m)
+		}
+	}
+	for _, m := range results[min(len(results), 2):] {
+		mg.add(m.Result.Fields, true)
+		sources = append(sources, m.Page)
+	}
+	// The write form: what add and update document under "fields", then
+	// every writable field of the entity.
+	wg := newMerger()
+	var inputs []*spec.Method
+	for _, m := range writes {
+		if p := fieldsParam(m); p != nil {
+			wg.add(p.Fields, true)
+			inputs = append(inputs, m)
+			sources = append(sources, m.Page)
+		}
+	}
+	// The write tables type what the read evidence left open.
+	mg.refine(wg)
+	wg.refine(mg)
+	for _, p := range mg.fields() {
+		if !p.ReadOnly {
+			if k, ok := descKey[normKey(p.Name)]; ok {
+				p.Name = k
+			}
+			wg.add([]spec.Param{p}, false)
+		}
+	}
+
+	e := spec.Entity{Family: fam, Name: entityName(fam), Fields: mg.fields(), Sources: dedupe(sources)}
+	r.typeByName(&e, results)
+	if len(inputs) > 0 {
+		e.Input = wg.fields()
+		for i := range e.Input {
+			e.Input[i].Required = false // add requires what update does not: the portal says which
+		}
+	}
+	r.widenFromExamples(&e, results)
+	for _, m := range []*spec.Method{getM, listM} {
+		if m != nil && bareList(m.Result) {
+			results = append(results, m)
+		}
+	}
+	for _, m := range results {
+		m.Result = withEntity(m.Result, fam)
+	}
+	for _, m := range inputs {
+		markFieldsParam(m, fam)
+	}
+	return e, true
+}
+
+// cmpOrMethod keeps the first method of a role; a family with two (get and
+// getlist) keeps the one named first.
+func cmpOrMethod(have, m *spec.Method) *spec.Method {
+	if have != nil {
+		return have
+	}
+	return m
+}
+
+// entityResult reports a result that is an object, or rows of objects,
+// with fields.
+func entityResult(res *spec.Result) bool {
+	if res == nil || len(res.Fields) == 0 {
+		return false
+	}
+	// department.get's rows are documented as "integer" rows of a table
+	// that lists their fields: the fields decide.
+	return res.Shape == "object" || res.Shape == "array"
+}
+
+// bareList reports a get or list result the page shapes but does not
+// describe (crm.lead.list: rows, no table): the family's entity is the
+// best description there is.
+func bareList(res *spec.Result) bool {
+	return res != nil && len(res.Fields) == 0 && (res.Shape == "array" || res.Shape == "object") &&
+		(res.Kind == spec.KindObject || res.Kind == "")
+}
+
+func withEntity(res *spec.Result, fam string) *spec.Result {
+	cp := *res
+	cp.Entity = fam
+	return &cp
+}
+
+// fieldsParam returns the "fields" object parameter of a write method.
+func fieldsParam(m *spec.Method) *spec.Param {
+	for i := range m.Params {
+		p := &m.Params[i]
+		if strings.EqualFold(p.Name, "fields") && p.Kind == spec.KindObject {
+			return p
+		}
+	}
+	return nil
+}
+
+func markFieldsParam(m *spec.Method, fam string) {
+	m.Params = slices.Clone(m.Params)
+	if p := fieldsParam(m); p != nil {
+		p.Entity = fam
+	}
+}
+
+// entityName is the family's last segment as words: "crm.deal" → ["deal"],
+// "crm.item.productrow" → ["item", "productrow"]; model spells them.
+func entityName(fam string) []string {
+	segs := strings.Split(fam, ".")
+	if len(segs) > 1 {
+		segs = segs[1:]
+	}
+	return segs
+}
+
+func dedupe(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dynamicKey reports a key that one portal has and another does not: a
+// custom field (UF_CRM_1712…) or a link to a smart process (PARENT_ID_156,
+// parentId1222). The pages document them as patterns; they stay in Extra.
+func dynamicKey(k string) bool {
+	if strings.HasPrefix(k, "UF_") || strings.HasPrefix(k, "uf") && len(k) > 2 && 'A' <= k[2] && k[2] <= 'Z' {
+		// UF_CRM_1712345678 is one portal's field; UF_CRM_TASK and
+		// UF_DEPARTMENT are on every portal and stay typed.
+		tail := k[strings.LastIndexAny(k, "_")+1:]
+		return len(tail) >= 3 && strings.Trim(tail, "0123456789") == ""
+	}
+	for _, pre := range []string{"PARENT_ID_", "parentId"} {
+		if rest, ok := strings.CutPrefix(k, pre); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// normKey is how keys of one family are matched: case and underscores
+// ignored (PARENT_ID = parentId).
+func normKey(k string) string {
+	return strings.ToLower(strings.ReplaceAll(k, "_", ""))
+}
+
+// documented reports a field whose type comes from a table row or a
+// descriptor, not from an example value.
+func documented(p spec.Param) bool {
+	return p.Type != "" && p.Kind != "" && p.Kind != spec.KindAny
+}
+
+// merger unions fields by normalised key, in first-seen order.
+type merger struct {
+	order []string
+	byKey map[string]*spec.Param
+	// read is set once a result source (not the descriptors) named the
+	// key: its spelling wins.
+	read map[string]bool
+}
+
+func newMerger() *merger {
+	return &merger{byKey: map[string]*spec.Param{}, read: map[string]bool{}}
+}
+
+func (mg *merger) len() int { return len(mg.order) }
+
+// add merges ps; fromResult says the keys are spelled as the results
+// spell them.
+func (mg *merger) add(ps []spec.Param, fromResult bool) {
+	for _, p := range ps {
+		if p.Name == "" || dynamicKey(p.Name) {
+			continue
+		}
+		k := normKey(p.Name)
+		have, ok := mg.byKey[k]
+		if !ok {
+			cp := p
+			mg.byKey[k] = &cp
+			mg.order = append(mg.order, k)
+			mg.read[k] = fromResult
+			continue
+		}
+		if fromResult && !mg.read[k] {
+			have.Name = p.Name
+			mg.read[k] = true
+		}
+		mergeInto(have, p)
+	}
+}
+
+// mergeInto fills what have leaves open from p: the type when have has
+// none (or only an example's), the description, nested fields, enum values.
+func mergeInto(have *spec.Param, p spec.Param) {
+	if !documented(*have) && documented(p) {
+		have.Type, have.Kind, have.Elem, have.Ref = p.Type, p.Kind, p.Elem, p.Ref
+		if len(p.Fields) > 0 {
+			have.Fields = p.Fields
+		}
+		if len(p.Enum) > 0 {
+			have.Enum = p.Enum
+		}
+	}
+	if have.Kind == "" || have.Kind == spec.KindAny {
+		if p.Kind != "" && p.Kind != spec.KindAny {
+			have.Kind, have.Elem = p.Kind, p.Elem
+		}
+	}
+	if have.Description == "" {
+		have.Description = p.Description
+	}
+	if len(have.Enum) == 0 && len(p.Enum) > 0 && (have.Kind == spec.KindEnum || have.Kind == p.Kind ||
+		have.Kind == spec.KindString && p.Kind == spec.KindEnum) {
+		// A descriptor says "string" where the get table lists the values.
+		have.Enum, have.Kind = p.Enum, p.Kind
+	}
+	if len(p.Fields) > 0 && (have.Kind == spec.KindObject || have.Kind == spec.KindArray) {
+		nested := newMerger()
+		nested.add(have.Fields, true)
+		nested.add(p.Fields, true)
+		have.Fields = nested.fields()
+	}
+	if have.Line == 0 {
+		have.Line = p.Line
+	}
+	have.Deprecated = have.Deprecated || p.Deprecated
+}
+
+// refine types the fields of mg that other documents and mg does not.
+func (mg *merger) refine(other *merger) {
+	for _, k := range mg.order {
+		p := mg.byKey[k]
+		if q, ok := other.byKey[k]; ok && !documented(*p) && documented(*q) {
+			name := p.Name
+			mergeInto(p, *q)
+			p.Name = name
+		}
+	}
+}
+
+// overlap is the share of ps's keys the merger holds.
+func (mg *merger) overlap(ps []spec.Param) float64 {
+	if len(ps) == 0 {
+		return 0
+	}
+	n := 0
+	for _, p := range ps {
+		if _, ok := mg.byKey[normKey(p.Name)]; ok {
+			n++
+		}
+	}
+	return float64(n) / float64(len(ps))
+}
+
+func (mg *merger) fields() []spec.Param {
+	out := make([]spec.Param, 0, len(mg.order))
+	for _, k := range mg.order {
+		out = append(out, *mg.byKey[k])
+	}
+	return out
+}
+
+// descriptorFields reads a *.fields page's example: an object keyed by
+// field name whose values describe the field ({"type": "crm_status",
+// "isMultiple": false, "isReadOnly": true, "title": "Stage"}). Pages whose
+// descriptors are only titles (user.fields) give the keys and titles.
+func descriptorFields(m *spec.Method) []spec.Param {
+	res := m.Result
+	if res == nil || len(res.Example) == 0 {
+		return nil
+	}
+	obj, ok := member(res.Example, "result")
+	if !ok {
+		return nil
+	}
+	if res.Wrapper != "" {
+		if obj, ok = member(obj, res.Wrapper); !ok {
+			return nil
+		}
+	}
+	keys, vals, ok := orderedObject(obj)
+	if !ok {
+		return nil
+	}
+	line := map[string]int{}
+	for _, f := range res.Fields {
+		line[f.Name] = f.Line
+	}
+	var out []spec.Param
+	for i, k := range keys {
+		p := spec.Param{Name: k, Kind: spec.KindAny, Line: cmpOrInt(line[k], m.Line)}
+		var d descriptor
+		var title string
+		switch {
+		case json.Unmarshal(vals[i], &title) == nil:
+			p.Description = title
+		case json.Unmarshal(vals[i], &d) == nil:
+			p.Description = d.Title
+			p.ReadOnly = d.ReadOnly || d.Primary
+			if d.Type != "" {
+				p.Type = d.Type
+				p.Kind, p.Elem = tokenKind(d.Type)
+				if p.Kind == spec.KindArray && p.Elem == spec.KindObject && isMultifield(d.Type) {
+					p.Fields = multifieldFields()
+				}
+				if d.Multiple && p.Kind != spec.KindArray {
+					p.Elem, p.Kind = p.Kind, spec.KindArray
+				}
+				p.Enum = d.enum()
+				if len(p.Enum) > 0 && p.Kind == spec.KindString {
+					p.Kind = spec.KindEnum
+				}
+			}
+		default:
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func cmpOrInt(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+type descriptor struct {
+	Type     string          `json:"type"`
+	Title    string          `json:"title"`
+	ReadOnly bool            `json:"isReadOnly"`
+	Primary  bool            `json:"primary"` // tasks: the ID
+	Multiple bool            `json:"isMultiple"`
+	Values   json.RawMessage `json:"values"` // tasks: {"2": "High", …}
+}
+
+// enum reads tasks-style "values": {"2": "High", "1": "Medium"}.
+func (d descriptor) enum() []spec.EnumValue {
+	keys, vals, ok := orderedObject(d.Values)
+	if !ok {
+		return nil
+	}
+	var out []spec.EnumValue
+	for i, k := range keys {
+		var desc string
+		_ = json.Unmarshal(vals[i], &desc)
+		out = append(out, spec.EnumValue{Value: k, Description: desc})
+	}
+	return out
+}
+
+// tokenKind maps the type tokens of the *.fields descriptors (the data
+// types page, api-reference/data-types.md) to kinds.
+func tokenKind(t string) (spec.Kind, spec.Kind) {
+	switch t = strings.ToLower(strings.TrimSpace(t)); t {
+	case "integer", "int":
+		return spec.KindInteger, ""
+	case "double", "float", "number":
+		return spec.KindNumber, ""
+	case "char", "boolean", "bool":
+		return spec.KindBoolean, ""
+	case "date":
+		return spec.KindDate, ""
+	case "datetime":
+		return spec.KindDateTime, ""
+	case "string", "text", "url", "crm_status", "crm_currency", "location", "money", "crm", "address", "resourcebooking":
+		return spec.KindString, ""
+	case "crm_multifield":
+		return spec.KindArray, spec.KindObject
+	case "file", "disk_file", "attached_diskfile", "diskfile":
+		return spec.KindFile, ""
+	case "enum":
+		return spec.KindEnum, ""
+	case "user", "employee", "crm_company", "crm_contact", "crm_lead", "crm_deal", "crm_quote", "crm_category",
+		"crm_invoice", "crm_smart_invoice", "iblock_section", "iblock_element", "enumeration", "group", "department":
+		return spec.KindInteger, ""
+	}
+	if strings.HasPrefix(t, "crm_enum_") {
+		return spec.KindInteger, ""
+	}
+	return spec.KindAny, ""
+}
+
+func isMultifield(t string) bool { return strings.EqualFold(strings.TrimSpace(t), "crm_multifield") }
+
+// multifieldFields are the members of a crm_multifield value (PHONE,
+// EMAIL, WEB, IM), as data-types.md documents them.
+func multifieldFields() []spec.Param {
+	return []spec.Param{
+		{Name: "ID", Type: "integer", Kind: spec.KindInteger, Description: "Identifier of the value."},
+		{Name: "VALUE", Type: "string", Kind: spec.KindString, Description: "The value: a phone number, an e-mail address, a URL."},
+		{Name: "VALUE_TYPE", Type: "string", Kind: spec.KindString, Description: "Kind of the value: WORK, MOBILE, HOME, OTHER, …"},
+		{Name: "TYPE_ID", Type: "string", Kind: spec.KindString, Description: "The field it belongs to: PHONE, EMAIL, WEB, IM, LINK."},
+	}
+}
+
+// widenFromExamples checks every field against the values the family's
+// response examples show, and widens a type the data contradicts
+// (integer → number for 1999.99, a scalar to any for an object): the docs
+// are evidence, the examples what a portal sent.
+func (r *resolver) widenFromExamples(e *spec.Entity, ms []*spec.Method) {
+	idx := map[string]int{}
+	for i, f := range e.Fields {
+		idx[f.Name] = i
+	}
+	for _, m := range ms {
+		for _, obj := range exampleObjects(m.Result) {
+			keys, vals, ok := orderedObject(obj)
+			if !ok {
+				continue
+			}
+			for i, k := range keys {
+				j, ok := idx[k]
+				if !ok {
+					continue
+				}
+				f := &e.Fields[j]
+				if w, ok := widen(*f, vals[i]); ok {
+					r.problem(m.Page, cmpOrInt(f.Line, m.Line), "entity-widened",
+						fmt.Sprintf("%s: %s: documented %s, the example sends %s: %s", e.Family, k, f.Kind, bytes.TrimSpace(vals[i]), w.Kind))
+					*f = w
+				}
+			}
+		}
+	}
+}
+
+// widen returns the kind that holds both f's and the value's, when f's
+// does not.
+func widen(f spec.Param, v json.RawMessage) (spec.Param, bool) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 || string(v) == "null" {
+		return f, false
+	}
+	switch f.Kind {
+	case spec.KindInteger:
+		var n json.Number
+		if json.Unmarshal(v, &n) == nil {
+			if _, err := n.Int64(); err != nil {
+				f.Kind, f.Type = spec.KindNumber, "double"
+				return f, true
+			}
+			return f, false
+		}
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			if strings.ContainsAny(s, ".eE") && isNumeric(s) {
+				f.Kind, f.Type = spec.KindNumber, "double"
+				return f, true
+			}
+		}
+	}
+	return f, false
+}
+
+func isNumeric(s string) bool {
+	var n json.Number
+	return json.Unmarshal([]byte(s), &n) == nil
+}
+
+// exampleObjects returns the documented example's objects the result's
+// fields describe: the object, or each row.
+func exampleObjects(res *spec.Result) []json.RawMessage {
+	if res == nil || len(res.Example) == 0 {
+		return nil
+	}
+	v, ok := member(res.Example, "result")
+	if !ok {
+		return nil
+	}
+	if res.Wrapper != "" {
+		if v, ok = member(v, res.Wrapper); !ok {
+			return nil
+		}
+	}
+	v = bytes.TrimSpace(v)
+	if len(v) > 0 && v[0] == '[' {
+		var rows []json.RawMessage
+		if json.Unmarshal(v, &rows) != nil {
+			return nil
+		}
+		return rows
+	}
+	if res.Shape == "array" {
+		// rows keyed by ID: {"1": {...}, "2": {...}}
+		_, vals, ok := orderedObject(v)
+		if ok && len(vals) > 0 && bytes.HasPrefix(bytes.TrimSpace(vals[0]), []byte("{")) {
+			return vals
+		}
+		return nil
+	}
+	return []json.RawMessage{v}
+}
+
+// member returns obj[key] of a JSON object.
+func member(obj json.RawMessage, key string) (json.RawMessage, bool) {
+	keys, vals, ok := orderedObject(obj)
+	if !ok {
+		return nil, false
+	}
+	for i, k := range keys {
+		if k == key {
+			return vals[i], true
+		}
+	}
+	return nil, false
+}
+
+// orderedObject splits a JSON object into its keys, in order, and values.
+func orderedObject(obj json.RawMessage) ([]string, []json.RawMessage, bool) {
+	obj = bytes.TrimSpace(obj)
+	if len(obj) == 0 || obj[0] != '{' {
+		return nil, nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, false
+	}
+	var keys []string
+	var vals []json.RawMessage
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, nil, false
+		}
+		k, ok := t.(string)
+		if !ok {
+			return nil, nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, false
+		}
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	return keys, vals, true
+}
+
+// cutLast splits "crm.deal.list" into "crm.deal" and "list".
+func cutLast(name string) (family, last string, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 {
+		return "", "", false
+	}
+	return name[:i], name[i+1:], true
+}
+
+// typeByName types the fields that no page types (an example shows them
+// only as null) by what their names say, where names are unambiguous:
+// isWon and HAS_PHONE are flags, dateClosed and LAST_ACTIVITY_DATE times,
+// receivedAmount an amount. The runtime is tolerant, so a wrong guess
+// costs the field (its value kept raw), never the call; each guess is
+// reported.
+func (r *resolver) typeByName(e *spec.Entity, ms []*spec.Method) {
+	page := ""
+	if len(e.Sources) > 0 {
+		page = e.Sources[0]
+	}
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		if f.Kind != "" && f.Kind != spec.KindAny {
+			continue
+		}
+		k := nameKind(f.Name)
+		if k == "" {
+			continue
+		}
+		f.Kind = k
+		r.problem(page, f.Line, "type-from-name",
+			fmt.Sprintf("%s: %s: no page types it; typed %s by its name", e.Family, f.Name, k))
+	}
+}
+
+// nameKind is the kind a field's name makes plain, or "".
+func nameKind(name string) spec.Kind {
+	words := nameWords(name)
+	if len(words) == 0 {
+		return ""
+	}
+	first, last := words[0], words[len(words)-1]
+	switch {
+	case len(words) > 1 && (first == "is" || first == "has"):
+		return spec.KindBoolean
+	case last == "short" || last == "url":
+		return spec.KindString
+	case last == "date" || last == "time" || first == "date" && len(words) > 1:
+		return spec.KindDateTime
+	case last == "amount" || last == "price" || last == "sum":
+		return spec.KindNumber
+	case last == "id" && !slices.ContainsFunc(words, func(w string) bool {
+		return w == "xml" || w == "origin" || w == "guid" || w == "code" || w == "external"
+	}):
+		return spec.KindInteger
+	}
+	return ""
+}
+
+// nameWords splits camelCase and SNAKE_CASE into lower-case words.
+func nameWords(name string) []string {
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(name)
+	for i, c := range rs {
+		switch {
+		case c == '_' || c == '-' || c == '.':
+			flush()
+		case 'A' <= c && c <= 'Z' && i > 0 && ('a' <= rs[i-1] && rs[i-1] <= 'z'):
+			flush()
+			cur = append(cur, c)
+		default:
+			cur = append(cur, c)
+		}
+	}
+	flush()
+	return words
+}

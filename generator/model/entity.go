@@ -1,0 +1,139 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/b24gen/b24gen/spec"
+)
+
+// Entity is one entity type of a package (crm.Deal) with its write form
+// (crm.DealInput) and the nested types and enums both declare. The resolve
+// stage assembled its fields; model only names and types them.
+type Entity struct {
+	Name    string // Deal
+	Input   string // DealInput; "" when the family has no add or update
+	Family  string // crm.deal
+	Structs []*Struct
+	Enums   []*Enum
+}
+
+// entityDecl is an entity while the package is built.
+type entityDecl struct {
+	spec *spec.Entity
+	out  *Entity
+	file string
+}
+
+// EntityName is the Go name of an entity: its words in CamelCase, inner
+// capitals kept, as function names are made ("crm.deal" → Deal,
+// "crm.item.productrow" → ItemProductrow, "user" → User).
+func EntityName(e *spec.Entity) string {
+	var b strings.Builder
+	for _, w := range e.Name {
+		b.WriteString(Exported(w))
+	}
+	if b.Len() == 0 {
+		return Exported(e.Family)
+	}
+	return b.String()
+}
+
+// entitiesOf returns the entities whose family lives in package pn.
+func entitiesOf(s *spec.Spec, pn string) []*spec.Entity {
+	var out []*spec.Entity
+	for i := range s.Entities {
+		if PackageName(s.Entities[i].Family+".x") == pn {
+			out = append(out, &s.Entities[i])
+		}
+	}
+	return out
+}
+
+// declareEntity builds the types of one entity: the read form from its
+// fields, typed as results are (tolerant runtime values), and the write
+// form from its input, typed as parameters are, every field optional.
+func (b *builder) declareEntity(d *entityDecl) {
+	e := d.spec
+	holder := &Func{Name: d.out.Name, Method: e.Family}
+	page := ""
+	if len(e.Sources) > 0 {
+		page = e.Sources[0]
+	}
+	b.m, b.f, b.kept = &spec.Method{Name: e.Family, Page: page}, holder, map[string][]spec.Param{}
+
+	st := &Struct{Name: d.out.Name, Extra: true}
+	st.Doc = []string{d.out.Name + " is one " + strings.Join(e.Name, " ") + " of " + e.Family +
+		", as the family's methods return it. Its fields are the union of what the family's pages document (" +
+		strings.Join(pageNames(e.Sources), ", ") + "), typed by the *.fields page where it gives a type; " +
+		"a value that does not fit its field's type is kept raw in Extra rather than failing the call."}
+	holder.Structs = append(holder.Structs, st)
+	b.fields(st, d.out.Name, nestDotted(e.Fields), false, false)
+
+	if d.out.Input != "" {
+		in := &Struct{Name: d.out.Input, Extra: true}
+		in.Doc = []string{d.out.Input + " is the write form of " + d.out.Name + ": the fields the family's add and update " +
+			"methods take. Every field is optional; only those set are sent (b24.Some(0) sends 0). " +
+			"Read-only fields are left out; custom fields (UF_*) go in Extra."}
+		holder.Structs = append(holder.Structs, in)
+		ps := nestDotted(e.Input)
+		for i := range ps {
+			ps[i].Required = false
+		}
+		b.fields(in, d.out.Input, ps, true, false)
+	}
+	d.out.Structs, d.out.Enums = holder.Structs, holder.Enums
+}
+
+// pageNames shortens docs paths to the page names.
+func pageNames(pages []string) []string {
+	out := make([]string, 0, len(pages))
+	for _, p := range pages {
+		p = p[strings.LastIndexByte(p, '/')+1:]
+		out = append(out, strings.TrimSuffix(p, ".md"))
+	}
+	return out
+}
+
+// entity returns the declared entity of family fam in the current package.
+func (b *builder) entity(fam string) *entityDecl {
+	if fam == "" {
+		return nil
+	}
+	return b.entities[fam]
+}
+
+// isEntityStruct reports a struct name declared by an entity.
+func (b *builder) isEntityStruct(name string) bool {
+	for _, d := range b.entities {
+		if d.out.Name == name || d.out.Input == name {
+			return true
+		}
+	}
+	return false
+}
+
+// isMultifield reports a crm_multifield value (PHONE, EMAIL, …): one shared
+// runtime type, b24.Multifield, on every entity.
+func isMultifield(p spec.Param) bool {
+	return strings.Contains(strings.ToLower(p.Type), "crm_multifield")
+}
+
+// entityFile is the file an entity is declared in: its family's methods'
+// file ("crm.deal" → deal_gen.go), or a file of its own for a family that
+// is a whole package ("user" → user_gen.go).
+func entityFile(fam string) string {
+	if strings.Contains(fam, ".") {
+		return fileName(fam + ".x")
+	}
+	return genFileName(fam)
+}
+
+// familyKept reports whether any selected method belongs to family fam.
+func familyKept(fam string, ms []*spec.Method) bool {
+	for _, m := range ms {
+		if strings.HasPrefix(m.Name, fam+".") {
+			return true
+		}
+	}
+	return false
+}
