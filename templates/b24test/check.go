@@ -219,6 +219,10 @@ func checkLevelParams(probs *[]problem, path string, specs []paramSpec, params m
 		if present && v == nil {
 			present = false // null is how an unset value arrives
 		}
+		if str, ok := v.(string); ok && str == "" && (s.shape == 'o' || s.shape == 'c') {
+			// "key=" is how a form spells an empty array.
+			present = false
+		}
 		field := joinPath(path, s.name)
 		if !present {
 			if s.required && s.group == 0 {

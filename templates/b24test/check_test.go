@@ -81,6 +81,13 @@ func TestChecksRefuseAnArrayForAnObject(t *testing.T) {
 	if status, body = postRaw(t, p.WebhookURL()+"disk.folder.uploadfile", "application/x-www-form-urlencoded", "id=1&data[NAME]=test.png"); status != 200 {
 		t.Errorf("form data[NAME]: status %d, body %v", status, body)
 	}
+	// "data=" is a form's empty array; required, it is missing.
+	if status, body = postRaw(t, p.WebhookURL()+"disk.folder.uploadfile", "application/x-www-form-urlencoded", "id=1&data=&rights="); status != 400 || body["error"] != "100" {
+		t.Errorf("form data=: status %d, body %v", status, body)
+	}
+	if status, body = postRaw(t, p.WebhookURL()+"disk.folder.uploadfile", "application/x-www-form-urlencoded", "id=1&data[NAME]=x&rights="); status != 200 {
+		t.Errorf("form rights=: status %d, body %v", status, body)
+	}
 	// A scalar where an object is wanted, and a list where a single value is.
 	if status, _ = postRaw(t, p.WebhookURL()+"disk.folder.uploadfile", "application/json", `{"id":1,"data":"test.png"}`); status != 400 {
 		t.Errorf("data as a string: status %d", status)
