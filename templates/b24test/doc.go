@@ -34,6 +34,8 @@
 //     find value for parameter", or the code the page documents), so a wrong
 //     request fails the test; [WithStrictRequestChecks] also refuses names
 //     the docs do not know, [WithoutRequestChecks] turns the checks off;
+//   - makes clients of itself ([Portal.Client]), decoding strictly with
+//     [WithStrictDecoding] so a result its types do not hold fails the test;
 //   - records every call with its decoded params ([Portal.Calls]), and
 //     counts the calls that really ran ([Portal.Ran]) so a test can prove a
 //     write never ran twice;
