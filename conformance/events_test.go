@@ -368,3 +368,50 @@ func compareMisses(t *testing.T, misses []string) {
 		t.Errorf("the event misses changed (-%s +now); if intended, run with -update:\n%s", file, diff)
 	}
 }
+
+// TestEventExamplesOnePass: the typed route (a form decoded straight into
+// the struct) gives, for every documented example, exactly what the raw
+// route gives (form tree, JSON, the struct's UnmarshalJSON).
+func TestEventExamplesOnePass(t *testing.T) {
+	s, err := spec.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	typed := events.NewReceiver(testToken, b24.WithReceiverLogger(newLogger(&logs)))
+	rec := newTypedRecorder(t, typed)
+	raw := b24.NewReceiver(testToken, b24.WithReceiverLogger(newLogger(&logs)))
+	var last *b24.Event
+	raw.HandleFallback(func(_ context.Context, e *b24.Event) error { last = e; return nil })
+	compared := 0
+	for i := range s.Events {
+		ev := &s.Events[i]
+		payload, ok := wireExample(ev)
+		if !ok {
+			continue
+		}
+		body := b24.EncodeForm(payload)
+		if post(typed, "application/x-www-form-urlencoded", body) != http.StatusOK {
+			continue // TestEventExamples reports it
+		}
+		got := rec.take(ev.Name)
+		last = nil
+		if len(got) != 1 || post(raw, "application/x-www-form-urlencoded", body) != http.StatusOK || last == nil {
+			t.Errorf("%s: typed %d deliveries, raw route %v", ev.Name, len(got), last != nil)
+			continue
+		}
+		want := reflect.New(reflect.TypeOf(got[0]).Elem())
+		if err := last.Decode(want.Interface()); err != nil {
+			t.Errorf("%s: raw route: %v", ev.Name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got[0], want.Interface()) {
+			t.Errorf("%s: the one-pass decode differs from the tree route:\n%+v\n%+v", ev.Name, got[0], want.Interface())
+		}
+		compared++
+	}
+	if compared < 150 {
+		t.Errorf("only %d examples compared", compared)
+	}
+	t.Logf("%d event examples: one-pass decode equal to the tree route", compared)
+}

@@ -100,7 +100,11 @@ func TestReceiverStatuses(t *testing.T) {
 		{"malformed brackets", formType, "event=ONCRMDEALUPDATE&data%5BFIELDS%5BID%5D=7&auth%5Bapplication_token%5D=" + testToken, http.StatusBadRequest, 0, 0},
 		{"JSON body", "application/json", jsonBody, http.StatusOK, 1, 0},
 		{"unknown event", formType, strings.Replace(dealUpdate(testToken, 7), "ONCRMDEALUPDATE", "ONSOMETHINGNEW", 1), http.StatusOK, 0, 1},
-		{"payload that does not fit its type", formType, strings.Replace(dealUpdate(testToken, 7), "%5BID%5D=7", "%5BID%5D=seven", 1), http.StatusInternalServerError, 0, 0},
+		// Tolerant decoding: a value that does not fit its field never loses
+		// the event; it stays raw in Extra (TestReceiverKeepsMisfitRaw).
+		{"payload that does not fit its type", formType, strings.Replace(dealUpdate(testToken, 7), "%5BID%5D=7", "%5BID%5D=seven", 1), http.StatusOK, 1, 0},
+		{"two tokens", formType, dealUpdate(testToken, 7) + "&auth%5Bapplication_token%5D=" + testToken, http.StatusBadRequest, 0, 0},
+		{"second auth block in JSON", "application/json", strings.TrimSuffix(jsonBody, "}") + `,"AUTH":{"application_token":"other"}}`, http.StatusBadRequest, 0, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,4 +203,56 @@ func TestReceiverConcurrent(t *testing.T) {
 		t.Errorf("%d distinct deals handled, want %d", len(seen), n-n/10)
 	}
 	noSecrets(t, logs.String())
+}
+
+// A value that does not fit its field does not lose the event: the field is
+// zero and the value stays raw in Extra, as everywhere in the runtime.
+func TestReceiverKeepsMisfitRaw(t *testing.T) {
+	r := events.NewReceiver(testToken, b24.WithReceiverLogger(newLogger(new(strings.Builder))))
+	var got *events.OnCrmDealUpdate
+	r.OnCrmDealUpdate(func(_ context.Context, e *events.OnCrmDealUpdate) error { got = e; return nil })
+	body := strings.Replace(dealUpdate(testToken, 7), "%5BID%5D=7", "%5BID%5D=seven", 1)
+	if code := post(r, formType, body); code != http.StatusOK || got == nil {
+		t.Fatalf("status %d, handler called %v", code, got != nil)
+	}
+	if got.Data.Fields.ID != 0 || string(got.Data.Fields.Extra["ID"]) != `"seven"` {
+		t.Errorf("ID %d, Extra %v; want 0 and the raw \"seven\"", got.Data.Fields.ID, got.Data.Fields.Extra)
+	}
+	if got.Auth.ApplicationToken != testToken || got.Auth.Domain != "some-domain.bitrix24.com" {
+		t.Errorf("auth %v", got.Auth)
+	}
+}
+
+// The typed handler's Auth is the block whose token was checked, in a JSON
+// body spelled with another case too.
+func TestReceiverTypedAuthIsVerified(t *testing.T) {
+	r := events.NewReceiver(testToken, b24.WithReceiverLogger(newLogger(new(strings.Builder))))
+	var got *events.OnCrmDealUpdate
+	r.OnCrmDealUpdate(func(_ context.Context, e *events.OnCrmDealUpdate) error { got = e; return nil })
+	body := `{"event":"ONCRMDEALUPDATE","data":{"FIELDS":{"ID":"42"}},"AUTH":{"application_token":"` + testToken + `","domain":"d.bitrix24.com"}}`
+	if code := post(r, "application/json", body); code != http.StatusOK || got == nil {
+		t.Fatalf("status %d", code)
+	}
+	if got.Auth.ApplicationToken != testToken || got.Auth.Domain != "d.bitrix24.com" || got.Data.Fields.ID != 42 {
+		t.Errorf("decoded %v %d", got.Auth, got.Data.Fields.ID)
+	}
+}
+
+// A token too short to be masked is a configuration error, reported by Err
+// and answered 500; the empty token keeps refusing every delivery.
+func TestReceiverShortTokenAndServer(t *testing.T) {
+	r := events.NewReceiver("abc", b24.WithReceiverLogger(newLogger(new(strings.Builder))))
+	if r.Err() == nil || strings.Contains(r.Err().Error(), "abc") {
+		t.Errorf("Err() = %v", r.Err())
+	}
+	if code := post(r, formType, dealUpdate("abc", 1)); code != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", code)
+	}
+	if events.NewReceiver(testToken).Err() != nil {
+		t.Error("a good token reported as an error")
+	}
+	srv := b24.NewEventServer(":0", events.NewReceiver(testToken))
+	if srv.ReadHeaderTimeout == 0 || srv.ReadTimeout == 0 || srv.IdleTimeout == 0 || srv.WriteTimeout == 0 {
+		t.Errorf("NewEventServer without timeouts: %+v", srv)
+	}
 }
