@@ -284,6 +284,10 @@ func TestCommentAdjacentBlocks(t *testing.T) {
 		// Without a line of prose godoc would strip the blocks' indentation.
 		{[]string{"\t0", "\t0"}, "// …\n//\n//\t0\n//\n//\t0"},
 		{[]string{"  - a\n  - b"}, "// …\n//\n//   - a\n//   - b"},
+		// Lines of other spaces are blank to godoc: dropped at the ends,
+		// blank comment lines inside.
+		{[]string{"\t\u2001", "0"}, "// 0"},
+		{[]string{"A.", "\t\u2001\n\ta\n\t\u00a0\n\tb\n\t\u3000"}, "// A.\n//\n//\ta\n//\n//\tb"},
 	} {
 		got := fmt.Sprintf("%#v", comment(tc.paras))
 		if got != tc.want {

@@ -53,9 +53,6 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 	}
 	for _, file := range pkg.Files {
 		f := e.newFile(pkg.Name)
-		for _, ent := range file.Entities {
-			e.entityDecls(f, ent)
-		}
 		for _, fn := range file.Funcs {
 			e.funcDecls(f, fn)
 		}
@@ -150,18 +147,6 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 	}
 }
 
-// entityDecls adds an entity's types: the entity, its write form, then
-// their nested structs and enums.
-func (e *emitter) entityDecls(f *jen.File, ent *model.Entity) {
-	for _, st := range ent.Structs {
-		e.structDecls(f, st)
-	}
-	for _, en := range ent.Enums {
-		f.Add(e.enumDecl(en))
-		f.Line()
-	}
-}
-
 // structDecls adds a struct and, when it keeps unknown keys, its JSON
 // methods.
 func (e *emitter) structDecls(f *jen.File, st *model.Struct) {
@@ -184,6 +169,7 @@ func (e *emitter) structDecls(f *jen.File, st *model.Struct) {
 //	//
 //	// See https://…
 func comment(paras []string) jen.Code {
+	paras = trimBlankCode(paras)
 	if len(paras) == 0 {
 		return jen.Null()
 	}
@@ -229,6 +215,10 @@ func comment(paras []string) jen.Code {
 		p = curlyQuotes.Replace(p)
 		lines := strings.Split(p, "\n")
 		for j, line := range lines {
+			if strings.TrimSpace(line) == "" && strings.HasPrefix(p, "\t") {
+				b.WriteString("//\n") // godoc's blank line, whatever spaces it held
+				continue
+			}
 			if strings.HasPrefix(line, "\t") {
 				// A code line, as godoc lays out code blocks.
 				if j == 0 {
@@ -266,6 +256,30 @@ func comment(paras []string) jen.Code {
 		}
 	}
 	return jen.Comment(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// trimBlankCode drops the lines of a code paragraph that are blank to
+// godoc (only spaces of any kind) at either end, and a code paragraph left
+// empty: godoc would drop them, and gofmt the blank lines they leave.
+func trimBlankCode(paras []string) []string {
+	var out []string
+	for _, p := range paras {
+		if strings.HasPrefix(p, "\t") {
+			lines := strings.Split(p, "\n")
+			for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
+				lines = lines[1:]
+			}
+			for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+				lines = lines[:len(lines)-1]
+			}
+			if len(lines) == 0 {
+				continue
+			}
+			p = strings.Join(lines, "\n")
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // paraKind says how comment lays a paragraph out: "code" (tab-led lines),
