@@ -641,9 +641,11 @@ func (e *emitter) structDecl(st *model.Struct) jen.Code {
 		fields = append(fields, jen.Id(f.Name).Add(e.typ(f.Type)).Tag(map[string]string{"json": tag}))
 	}
 	if st.Extra {
-		fields = append(fields,
-			jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like)."),
-			jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
+		var doc jen.Code = jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like).")
+		if len(st.ExtraDoc) > 0 {
+			doc = comment(st.ExtraDoc)
+		}
+		fields = append(fields, doc, jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
 	}
 	return jen.Add(comment(st.Doc)).Line().Type().Id(st.Name).Struct(fields...)
 }

@@ -46,7 +46,7 @@ const DocsBase = "https://apidocs.bitrix24.com/"
 // Build turns a spec into the Go model. Problems are corners of the spec
 // that degraded to a raw type or were dropped; they never stop the build.
 func Build(s *spec.Spec, opt Options) (*Model, Stats, []spec.Problem) {
-	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods), siblings: siblingFields(s.Methods)}
+	b := &builder{opt: opt, has2: map[string]bool{}, systemErrors: systemErrors(s.Methods), siblings: siblingFields(s.Methods), vocab: NewVocabulary(s)}
 	for i := range s.Methods {
 		if s.Methods[i].Version != 3 {
 			b.has2[s.Methods[i].Name] = true
@@ -269,6 +269,8 @@ type builder struct {
 	opt  Options
 	has2 map[string]bool // names with a REST 2 record
 	pool *Pool           // the current package's identifiers
+	// vocab cuts the run-together words of wire keys (naming.go).
+	vocab *Vocabulary
 	// systemErrors are the codes most pages list (an included table of
 	// the errors every method may return); docs name them once, by link.
 	systemErrors map[string]bool
@@ -300,7 +302,7 @@ func (b *builder) method(m *spec.Method, f *Func) {
 	f.Doc = b.funcDoc(m, f)
 
 	// Params.
-	f.Params.Doc = []string{f.Params.Name + " holds the parameters of " + m.Name + "."}
+	f.Params.Doc = append([]string{f.Params.Name + " holds the parameters of " + m.Name + "."}, placeholderNote(m.Placeholders)...)
 	f.Structs = append(f.Structs, f.Params)
 	params := b.refineFromRequest(m, nestDotted(m.Params))
 	top := b.fields(f.Params, f.Params.Name, params, true, true)
@@ -561,7 +563,7 @@ func (b *builder) fields(st *Struct, prefix string, ps []spec.Param, isParam, to
 			continue
 		}
 		seen[p.Name] = true
-		goName := local.Take(Exported(p.Name))
+		goName := local.Take(b.vocab.Exported(p.Name))
 		var t *Type
 		if isParam {
 			t = b.paramType(p, prefix+goName, top)
@@ -882,7 +884,7 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 
 // structFor declares a struct for p's fields under a pool-unique name.
 func (b *builder) structFor(name string, p spec.Param, isParam bool) *Struct {
-	st := &Struct{Name: b.pool.Take(name), Extra: true}
+	st := &Struct{Name: b.pool.Take(name), Extra: true, ExtraDoc: extraDoc(p.Placeholders)}
 	what := "of " + b.m.Name
 	if p.Name != "" {
 		what = "the " + p.Name + " value " + what
@@ -920,7 +922,7 @@ func (b *builder) enumFor(name string, p spec.Param) *Enum {
 			lit = strconv.FormatInt(n, 10)
 		}
 		e.Values = append(e.Values, EnumValue{
-			Name:  b.pool.Take(e.Name + Exported(v.Value)),
+			Name:  b.pool.Take(e.Name + b.vocab.Exported(v.Value)),
 			Value: lit,
 			Doc:   oneLine(v.Description),
 		})

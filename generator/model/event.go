@@ -78,7 +78,8 @@ func BuildEvents(s *spec.Spec, scopes []string) (*Events, []spec.Problem) {
 	// Every event name and its constant first, so a nested type never
 	// takes an event's name; then the nested types, event by event.
 	b.pool = NewPool("Extra", AuthType, "Receiver", "NewReceiver", "Fallback", "ServeHTTP", "EventName")
-	vocab := eventVocabulary(s)
+	b.vocab = NewVocabulary(s)
+	vocab := b.vocab.eventWords()
 	for _, ev := range recs {
 		base, derived := b.eventGoName(ev, vocab)
 		name := b.pool.Take(base)
@@ -407,83 +408,6 @@ func joinWords(words []string) string {
 		out = "N" + out
 	}
 	return out
-}
-
-// eventVocabulary collects the lower-case words of the events' documented
-// camelCase names, of their pages' file names and of the methods' names:
-// the words the docs use, to cut event names written in capitals alone.
-func eventVocabulary(s *spec.Spec) map[string]bool {
-	v := map[string]bool{}
-	add := func(w string) {
-		w = strings.ToLower(w)
-		if len(w) >= 2 && alnum(w) == w {
-			v[w] = true
-		}
-	}
-	for _, m := range s.Methods {
-		for _, seg := range strings.Split(m.Name, ".") {
-			if hasLower(seg) && seg != strings.ToLower(seg) {
-				for _, w := range splitWords(seg) {
-					add(w)
-				}
-			} else {
-				add(seg)
-			}
-		}
-	}
-	for _, ev := range s.Events {
-		if hasLower(ev.DocName) {
-			for _, w := range splitWords(ev.DocName) {
-				add(w)
-			}
-		}
-		base := ev.Page[strings.LastIndex(ev.Page, "/")+1:]
-		for _, w := range strings.FieldsFunc(strings.TrimSuffix(base, ".md"), func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
-			add(w)
-		}
-	}
-	return v
-}
-
-// segmentWords cuts s (lower case, letters and digits) into the fewest
-// vocabulary words. Letters no word covers are gathered into words of
-// their own; a run of digits joins the word before it ("imbotv2" →
-// "imbot", "v2" when "v" is unknown). Ties go to the longer first word, so
-// the result does not depend on map order.
-func segmentWords(s string, vocab map[string]bool) []string {
-	const unknown = 100 // cost of one letter no word covers
-	n := len(s)
-	cost := make([]int, n+1)
-	next := make([]int, n+1) // end of the piece starting at i
-	for i := n - 1; i >= 0; i-- {
-		best, bestEnd := cost[i+1]+unknown, i+1
-		if s[i] >= '0' && s[i] <= '9' {
-			best = cost[i+1] // digits are free: they join a neighbour
-		}
-		for j := n; j > i+1; j-- {
-			if vocab[s[i:j]] && cost[j]+1 < best {
-				best, bestEnd = cost[j]+1, j
-			}
-		}
-		cost[i], next[i] = best, bestEnd
-	}
-	var words []string
-	glue := false // the last word was built from uncovered letters
-	for i := 0; i < n; i = next[i] {
-		piece := s[i:next[i]]
-		isWord := next[i]-i > 1 || vocab[piece]
-		isDigit := piece[0] >= '0' && piece[0] <= '9'
-		switch {
-		case isDigit && len(words) > 0:
-			words[len(words)-1] += piece
-		case !isWord && glue && len(words) > 0:
-			words[len(words)-1] += piece
-		default:
-			words = append(words, piece)
-		}
-		glue = !isWord && !isDigit
-	}
-	return words
 }
 
 // EventExample returns ev's payload example as it is delivered: the whole

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/b24gen/b24gen/spec"
 )
 
 // initialisms are words written in upper case inside Go names (Go's own
@@ -85,8 +87,13 @@ func exportWord(w string) string {
 // does not allow are dropped; a name that starts with a digit gets the
 // prefix "N"; a name with no usable rune is "X".
 func Exported(s string) string {
+	return exportedWords(splitWords(s))
+}
+
+// exportedWords joins words into an exported identifier (see Exported).
+func exportedWords(words []string) string {
 	var b strings.Builder
-	for _, w := range splitWords(s) {
+	for _, w := range words {
 		b.WriteString(exportWord(w))
 	}
 	out := b.String()
@@ -212,3 +219,240 @@ func (p *Pool) Take(name string) string {
 
 // Has reports whether name is taken.
 func (p *Pool) Has(name string) bool { return p.used[name] }
+
+// Vocabulary is the words the spec itself writes apart, used to cut names
+// the docs write in one piece: "TASKID" and "Taskid" → "TaskID" because
+// "taskId" is written elsewhere, "commentitem" → "CommentItem" because of
+// "COMMENT_ITEM". The words come from the spec, never from a dictionary,
+// so they follow the docs in every language edition.
+type Vocabulary struct {
+	// words are the lower-case words seen as one word of a name made of
+	// several: a camel- or snake-cased key ("taskId", "COMMENT_ITEM"), a
+	// camel-cased method segment ("getList"), an event's documented name
+	// ("onCrmDealUpdate"). Only these cut an identifier.
+	words map[string]bool
+	// pairs count how often two words stand next to each other in such a
+	// name ("task id" in "taskId", "TASK_ID"): a one-piece word is
+	// cut only at joins the docs show, so "within" never becomes
+	// "with"+"in".
+	pairs map[[2]string]int
+	// spelt are the words of keys spelt in descriptions and examples
+	// only; with words they cut identifiers, never event names.
+	spelt map[string]bool
+	// names are words the docs use whole without showing where they break:
+	// lower-case method segments ("productrows", "imbot") and the words of
+	// the event pages' file names. With words they cut event names in
+	// capitals alone (ONIMBOTJOINCHAT), where any word the docs use helps.
+	names map[string]bool
+}
+
+// NewVocabulary collects the vocabulary of s.
+func NewVocabulary(s *spec.Spec) *Vocabulary {
+	v := &Vocabulary{words: map[string]bool{}, pairs: map[[2]string]int{}, names: map[string]bool{}, spelt: map[string]bool{}}
+	add := func(set map[string]bool, w string) {
+		w = strings.ToLower(w)
+		if len(w) >= 2 && alnum(w) == w && !allDigits(w) {
+			set[w] = true
+		}
+	}
+	// A name made of several words gives each; a name in one piece gives
+	// nothing: it is what the vocabulary is there to cut.
+	// Names with white space are prose ("REST: readable commentitem data
+	// fields" is a key of a manifest, not a spelling of its words).
+	spell := func(name string, into map[string]bool) {
+		ws := splitWords(name)
+		if len(ws) < 2 || strings.IndexFunc(name, unicode.IsSpace) >= 0 {
+			return
+		}
+		prev := ""
+		for _, w := range ws {
+			w = strings.ToLower(strings.TrimRightFunc(w, unicode.IsDigit))
+			add(into, w)
+			if prev != "" && w != "" {
+				v.pairs[[2]string{prev, w}]++
+			}
+			prev = w
+		}
+	}
+	// Prose and examples spell the same keys: the more evidence, the
+	// less a name depends on one row somewhere.
+	prose := func(text string) {
+		for _, tok := range strings.FieldsFunc(text, func(r rune) bool {
+			return r >= utf8.RuneSelf || !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_')
+		}) {
+			spell(tok, v.spelt)
+		}
+	}
+	split := func(name string) { spell(name, v.words) }
+	var walk func(ps []spec.Param)
+	walk = func(ps []spec.Param) {
+		for _, p := range ps {
+			split(p.Name)
+			prose(p.Description)
+			walk(p.Fields)
+		}
+	}
+	for _, m := range s.Methods {
+		walk(m.Params)
+		prose(string(m.RequestExample))
+		if m.Result != nil {
+			walk(m.Result.Fields)
+			prose(string(m.Result.Example))
+		}
+		for _, seg := range strings.Split(m.Name, ".") {
+			if hasLower(seg) && seg != strings.ToLower(seg) {
+				split(seg)
+			} else {
+				add(v.names, seg)
+			}
+		}
+	}
+	for _, ev := range s.Events {
+		walk(ev.Fields)
+		prose(string(ev.Example))
+		if hasLower(ev.DocName) {
+			split(ev.DocName)
+		}
+		base := ev.Page[strings.LastIndex(ev.Page, "/")+1:]
+		for _, w := range strings.FieldsFunc(strings.TrimSuffix(base, ".md"), func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+			add(v.names, w)
+		}
+	}
+	for _, e := range s.Entities {
+		walk(e.Fields)
+	}
+	return v
+}
+
+func (v *Vocabulary) word(w string) bool { return v.words[w] || v.spelt[w] }
+
+// eventWords is every word the docs use, to cut event names (see names).
+func (v *Vocabulary) eventWords() map[string]bool {
+	all := make(map[string]bool, len(v.words)+len(v.names))
+	for w := range v.words {
+		all[w] = true
+	}
+	for w := range v.names {
+		all[w] = true
+	}
+	return all
+}
+
+// Words cuts a documented name into words as splitWords does, then cuts
+// each word the docs write in one piece ("TASKID", "commentitem") into the
+// vocabulary's words, when they cover all of its letters and the word is
+// not itself one the docs write apart ("address" stays whole even though
+// "add" and "ress" might be words). A nil Vocabulary cuts like splitWords.
+func (v *Vocabulary) Words(s string) []string {
+	words := splitWords(s)
+	if v == nil {
+		return words
+	}
+	var out []string
+	for _, w := range words {
+		out = append(out, v.cut(w)...)
+	}
+	return out
+}
+
+// minPair is how often the docs must show a join before a word is cut
+// there: once is too thin a piece of evidence to rename by, and names
+// should not flip when a page elsewhere adds one key.
+const minPair = 2
+
+// minCut is the shortest word worth cutting: shorter ones ("datex",
+// "ufcrm") are too often one word, or two the docs never name.
+const minCut = 5
+
+// cut returns w's pieces: the fewest vocabulary words that spell it, each
+// join one the docs show; w itself when there are none.
+func (v *Vocabulary) cut(w string) []string {
+	lw := strings.ToLower(w)
+	letters := strings.TrimRightFunc(lw, unicode.IsDigit)
+	if len(letters) < minCut || v.word(letters) || initialisms[letters] != "" || alnum(lw) != lw {
+		return []string{w}
+	}
+	if pieces := v.joined(letters, ""); len(pieces) > 1 {
+		if digits := lw[len(letters):]; digits != "" {
+			pieces = append(pieces, digits) // "itemid2" → ItemID2
+		}
+		return pieces
+	}
+	return []string{w}
+}
+
+// joined spells s with the fewest words, the first following prev as the
+// docs show; ties go to the longer first word. nil when s cannot be spelt.
+func (v *Vocabulary) joined(s, prev string) []string {
+	if s == "" {
+		return []string{}
+	}
+	var best []string
+	for j := len(s); j >= 2; j-- {
+		w := s[:j]
+		if !v.word(w) || prev != "" && v.pairs[[2]string{prev, w}] < minPair {
+			continue
+		}
+		rest := v.joined(s[j:], w)
+		if rest != nil && (best == nil || 1+len(rest) < len(best)) {
+			best = append([]string{w}, rest...)
+		}
+	}
+	return best
+}
+
+// Exported is the package's Exported with words cut by the vocabulary:
+// "TASKID" → "TaskID", "commentitem" → "CommentItem". Use it for
+// identifiers made of wire keys: struct fields, nested types, enum
+// constants. Function names keep FuncName's fixed rule.
+func (v *Vocabulary) Exported(s string) string {
+	if v == nil {
+		return Exported(s)
+	}
+	return exportedWords(v.Words(s))
+}
+
+func allDigits(s string) bool {
+	return strings.TrimFunc(s, unicode.IsDigit) == ""
+}
+
+// segmentWords cuts s (lower case, letters and digits) into the fewest
+// vocabulary words. Letters no word covers are gathered into words of
+// their own; a run of digits joins the word before it ("imbotv2" →
+// "imbot", "v2" when "v" is unknown). Ties go to the longer first word, so
+// the result does not depend on map order.
+func segmentWords(s string, vocab map[string]bool) []string {
+	const unknown = 100 // cost of one letter no word covers
+	n := len(s)
+	cost := make([]int, n+1)
+	next := make([]int, n+1) // end of the piece starting at i
+	for i := n - 1; i >= 0; i-- {
+		best, bestEnd := cost[i+1]+unknown, i+1
+		if s[i] >= '0' && s[i] <= '9' {
+			best = cost[i+1] // digits are free: they join a neighbour
+		}
+		for j := n; j > i+1; j-- {
+			if vocab[s[i:j]] && cost[j]+1 < best {
+				best, bestEnd = cost[j]+1, j
+			}
+		}
+		cost[i], next[i] = best, bestEnd
+	}
+	var words []string
+	glue := false // the last word was built from uncovered letters
+	for i := 0; i < n; i = next[i] {
+		piece := s[i:next[i]]
+		isWord := next[i]-i > 1 || vocab[piece]
+		isDigit := piece[0] >= '0' && piece[0] <= '9'
+		switch {
+		case isDigit && len(words) > 0:
+			words[len(words)-1] += piece
+		case !isWord && glue && len(words) > 0:
+			words[len(words)-1] += piece
+		default:
+			words = append(words, piece)
+		}
+		glue = !isWord && !isDigit
+	}
+	return words
+}

@@ -3,6 +3,8 @@ package model
 import (
 	"slices"
 	"testing"
+
+	"github.com/b24gen/b24gen/spec"
 )
 
 func TestExported(t *testing.T) {
@@ -111,5 +113,81 @@ func TestPool(t *testing.T) {
 		if got := p.Take(tc.in); got != tc.want {
 			t.Errorf("Take(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// vocabSpec is a spec in the docs' wire form whose names teach the
+// vocabulary: each join by two names at least (taskId and TASK_ID,
+// COMMENT_ITEM and commentItem, ...), IN_WORK by one only.
+func vocabSpec() *spec.Spec {
+	return &spec.Spec{
+		Methods: []spec.Method{{
+			Name: "tasks.task.getList",
+			Params: []spec.Param{
+				{Name: "taskId"}, {Name: "COMMENT_ITEM"}, {Name: "fields", Fields: []spec.Param{{Name: "commentItem"}, {Name: "FILE_NAME"}}},
+				{Name: "WITH_COMMENTS"}, {Name: "IN_WORK"}, {Name: "ITEM_ID"}, {Name: "CHECK_LIST"}, {Name: "checkList"},
+				{Name: "REST: readable taskid data fields"}, // prose: teaches nothing
+				{Name: "TASK_ID"}, {Name: "fileName"}, {Name: "itemId"}, {Name: "USER_ID"}, {Name: "list"},
+			},
+			Result: &spec.Result{Fields: []spec.Param{{Name: "userId"}, {Name: "WORK_ADDRESS"}, {Name: "workAddress"}}},
+		}, {Name: "task.commentitem.add"}, {Name: "landing.site.getListAll"}},
+		Events: []spec.Event{{Name: "ONTASKADD", DocName: "OnTaskAdd", Page: "x/on-task-add.md"}},
+	}
+}
+
+func TestVocabularyExported(t *testing.T) {
+	v := NewVocabulary(vocabSpec())
+	for _, tc := range []struct{ in, want string }{
+		{"TASKID", "TaskID"},
+		{"Taskid", "TaskID"},
+		{"taskid", "TaskID"},
+		{"commentitem", "CommentItem"},
+		{"COMMENTITEM", "CommentItem"},
+		{"filename", "FileName"},
+		{"userid", "UserID"},
+		{"itemid2", "ItemID2"},
+		{"getlist", "GetList"},
+		// Already good: unchanged.
+		{"taskId", "TaskID"},
+		{"COMMENT_ITEM", "CommentItem"},
+		{"TITLE", "Title"},
+		{"DATE_CREATE", "DateCreate"},
+		{"UF_CRM_1", "UfCRM1"},
+		{"entityTypeId", "EntityTypeID"},
+		// Not cut: "with"+"in" never stand next to each other in the docs,
+		// "address" is a word of its own, short words are left whole.
+		{"within", "Within"},
+		{"WORKADDRESS", "WorkAddress"},
+		{"address", "Address"},
+		{"itemx", "Itemx"},
+		{"userx", "Userx"},
+		{"inwork", "Inwork"}, // IN_WORK alone: one name is not enough
+		{"checklist", "CheckList"},
+		{"taskidx", "Taskidx"}, // a letter no word covers
+	} {
+		if got := v.Exported(tc.in); got != tc.want {
+			t.Errorf("Exported(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// A nil vocabulary cuts as Exported does.
+	var none *Vocabulary
+	if got := none.Exported("TASKID"); got != "Taskid" {
+		t.Errorf("nil vocabulary: Exported(TASKID) = %q, want Taskid", got)
+	}
+	// Function names keep the fixed rule whatever the vocabulary.
+	if got := FuncName("task.commentitem.add"); got != "CommentitemAdd" {
+		t.Errorf("FuncName = %q, want CommentitemAdd", got)
+	}
+}
+
+func TestVocabularyEventWords(t *testing.T) {
+	w := NewVocabulary(vocabSpec()).eventWords()
+	for _, in := range []string{"task", "id", "comment", "item", "on", "add", "commentitem", "tasks"} {
+		if !w[in] {
+			t.Errorf("eventWords lacks %q", in)
+		}
+	}
+	if w["taskid"] {
+		t.Error("eventWords took a word from prose")
 	}
 }

@@ -49,6 +49,7 @@ func (b *builder) result(m *spec.Method, f *Func) {
 			name = f.Name + Exported(r.Wrapper)
 		}
 		st := b.resultStruct(name, "the result of "+m.Name, r.Fields)
+		st.ExtraDoc = extraDoc(r.Placeholders)
 		inner = named(st.Name)
 	case "array":
 		if ent != nil {
@@ -60,6 +61,7 @@ func (b *builder) result(m *spec.Method, f *Func) {
 				break
 			}
 			st := b.resultStruct(f.Name+"Item", "one row of "+m.Name, r.Fields)
+			st.ExtraDoc = extraDoc(r.Placeholders)
 			row = named(st.Name)
 		} else {
 			row = resultScalar(r.Kind)

@@ -179,6 +179,10 @@ type Struct struct {
 	// Extra adds `Extra b24.Fields` with MarshalJSON/UnmarshalJSON through
 	// b24.EncodeObject/DecodeObject, so undocumented keys (UF_*) survive.
 	Extra bool
+	// ExtraDoc is the doc of the Extra field when the docs name the keys
+	// it keeps (placeholder rows: UF_CRM_*, PARENT_ID_*); empty for the
+	// default line.
+	ExtraDoc []string
 }
 
 // Field is one struct field.
