@@ -327,9 +327,12 @@ func (c *Client) CallMethod(ctx context.Context, method string, params any, out 
 }
 
 // Call sends req, waiting for the rate limit and retrying as RetryPolicy
-// describes, and returns the decoded envelope. Errors are *APIError (the
-// portal answered with an error), *TransportError (outcome unknown), or the
-// context's error.
+// describes, within the call budget (WithCallTimeout), and returns the
+// decoded envelope. Errors are *APIError (the portal answered with an
+// error), *TransportError (outcome unknown, or a redirect), or the context's
+// error; a call that took more than one attempt, or whose budget ran out,
+// wraps its last error in a *CallError (errors.As and errors.Is see through
+// it). Response.Result is a sub-slice of the response body.
 func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	if c == nil {
 		return nil, errors.New("b24: Call on a nil *Client")

@@ -54,7 +54,7 @@ func decodeEnvelope(body []byte) (envelope, error) {
 	rest[0] = '{'
 	var result []byte
 	err := envelopeMembers(body[i:], func(key, value []byte) {
-		if name, ok := memberName(key); ok && name == "result" {
+		if isResultKey(key) {
 			result = value // the last one wins, as with encoding/json
 			return
 		}
@@ -119,11 +119,11 @@ func envelopeMembers(obj []byte, f func(key, value []byte)) error {
 	}
 }
 
-// memberName unquotes a raw JSON key.
-func memberName(key []byte) (string, bool) {
+// isResultKey reports whether a raw JSON key is "result", escaped or not.
+func isResultKey(key []byte) bool {
 	if bytes.IndexByte(key, '\\') < 0 {
-		return string(key[1 : len(key)-1]), true
+		return string(key) == `"result"` // compared without allocating
 	}
 	s, err := strconv.Unquote(string(key))
-	return s, err == nil
+	return err == nil && s == "result"
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/b24gen/b24gen/templates/b24"
 	"github.com/b24gen/b24gen/templates/b24test"
@@ -123,4 +125,29 @@ func ExampleList() {
 	fmt.Println(won, "won deals in", portal.Requests("crm.deal.list"), "pages")
 	// Output:
 	// 60 won deals in 2 pages
+}
+
+// Tracing and metrics go through an attempt hook, not a RoundTripper: the
+// hook sees the URL with the webhook secret masked, the retry number and
+// the error of each attempt. A budget bounds each call, retries included.
+func ExampleWithAttemptHook() {
+	portal := b24test.Start()
+	defer portal.Close()
+	portal.Answer("user.current", map[string]any{"ID": "1"})
+	portal.Fail("user.current", b24test.QueryLimitStorm(1))
+
+	client, err := b24.NewWebhookClient(portal.WebhookURL(),
+		b24.WithCallTimeout(30*time.Second),
+		b24.WithAttemptHook(func(a b24.Attempt) {
+			fmt.Println(a.Method, "retry", a.Retry, "status", a.Status, "secret shown:", strings.Contains(a.URL, b24test.Secret), "failed:", a.Err != nil)
+		}))
+	if err != nil {
+		panic(err)
+	}
+	if err := client.CallMethod(context.Background(), "user.current", nil, nil, b24.WithIdempotent(true)); err != nil {
+		panic(err)
+	}
+	// Output:
+	// user.current retry 0 status 503 secret shown: false failed: true
+	// user.current retry 1 status 200 secret shown: false failed: false
 }
