@@ -76,6 +76,10 @@ type schemaWriter struct {
 	partial bool
 	// nested holds the keys the request example shows below its top level.
 	nested map[string]bool
+	// inFilter is true below a list's filter: its table lists the fields
+	// one may filter by (some copied from add, required there), and a
+	// condition is never required.
+	inFilter bool
 }
 
 func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex map[string]json.RawMessage, depth int) {
@@ -116,7 +120,7 @@ func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex
 			b.WriteByte(':')
 			b.WriteByte(shape)
 		}
-		required := p.Required && !prefix && !(depth > 0 && w.partial)
+		required := p.Required && !prefix && !(depth > 0 && w.partial) && !w.inFilter
 		if required && depth == 0 && ev == nil && w.nested[strings.ToLower(p.Name)] {
 			// The table flattened a nested row (crm.currency.add's DECIMALS
 			// sits in fields): the example shows it one level down.
@@ -153,7 +157,10 @@ func (w *schemaWriter) list(params []spec.Param, patterns []spec.Placeholder, ex
 				continue
 			}
 			b.WriteByte('{')
+			saved := w.inFilter
+			w.inFilter = w.inFilter || strings.EqualFold(p.Name, "filter")
 			w.list(p.Fields, p.Placeholders, sub, depth+1)
+			w.inFilter = saved
 			b.WriteByte('}')
 		}
 	}

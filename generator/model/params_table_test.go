@@ -39,6 +39,9 @@ func TestParamSchemas(t *testing.T) {
 			},
 		},
 		{Name: "user.current", Version: 2, Scopes: []string{"user"}}, // no params: no schema
+		{Name: "crm.requisite.userfield.list", Version: 2, Scopes: []string{"crm"}, Params: []spec.Param{
+			{Name: "filter", Kind: spec.KindObject, Fields: []spec.Param{{Name: "FIELD_NAME", Kind: spec.KindString, Required: true}}},
+		}},
 		{
 			Name: "imbot.command.register", Version: 2, Scopes: []string{"imbot"},
 			Params: []spec.Param{{Name: "LANG", Kind: spec.KindObject, Fields: []spec.Param{{Name: "TITLE", Kind: spec.KindString}},
@@ -61,6 +64,8 @@ func TestParamSchemas(t *testing.T) {
 		"crm.deal.update":    "id:s!,fields:o~{TITLE,UF_CRM_*}",
 		"im.disk.folder.get": "CHAT_ID:s!1,DIALOG_ID!1",
 		"tasks.task.add@3":   "fields:o!{title!}",
+		// A filter's conditions are never required.
+		"crm.requisite.userfield.list": "filter:o{FIELD_NAME}",
 		// A pattern that starts variable admits any key.
 		"imbot.command.register": "*,LANG:o{UF_*,TITLE}",
 	}
@@ -72,7 +77,7 @@ func TestParamSchemas(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("schemas for %v, want %d", keys, len(want))
 	}
-	wantOrder := []string{"crm.deal.update", "disk.folder.uploadfile", "im.disk.folder.get", "imbot.command.register", "tasks.task.add@3"}
+	wantOrder := []string{"crm.deal.update", "crm.requisite.userfield.list", "disk.folder.uploadfile", "im.disk.folder.get", "imbot.command.register", "tasks.task.add@3"}
 	for i := range wantOrder {
 		if i >= len(keys) || keys[i] != wantOrder[i] {
 			t.Fatalf("order %v, want %v", keys, wantOrder)
