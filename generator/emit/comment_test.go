@@ -287,6 +287,8 @@ func TestCommentAdjacentBlocks(t *testing.T) {
 		// Lines of other spaces are blank to godoc: dropped at the ends,
 		// blank comment lines inside.
 		{[]string{"\t\u2001", "0"}, "// 0"},
+		// A list that starts with a nested item starts with a top one.
+		{[]string{"Values:", "    0. 0\n  - b\n    - c", "0"}, "// Values:\n//\n//   - 0. 0\n//   - b\n//     ◦ c\n//\n// 0"},
 		{[]string{"A.", "\t\u2001\n\ta\n\t\u00a0\n\tb\n\t\u3000"}, "// A.\n//\n//\ta\n//\n//\tb"},
 	} {
 		got := fmt.Sprintf("%#v", comment(tc.paras))

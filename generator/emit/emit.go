@@ -228,6 +228,11 @@ func comment(paras []string) jen.Code {
 				continue
 			}
 			if first, text, ok := listItem(line); ok {
+				if j == 0 && first == nestedItem {
+					// A nested item with no item above it would start an
+					// indented block that is no list: it is a top one.
+					first = "//   - "
+				}
 				// An item wraps with its continuation lines under its text,
 				// as gofmt lays out doc-comment lists; no continuation line
 				// may look like an item of its own.
@@ -290,7 +295,7 @@ func paraKind(p string) string {
 		return "code"
 	}
 	if prefix, _, ok := listItem(first); ok {
-		if strings.HasPrefix(prefix, "//   - ") || strings.HasPrefix(prefix, "//     ◦") {
+		if strings.HasPrefix(prefix, "//   - ") || prefix == nestedItem {
 			return "list"
 		}
 		return "numbered"
@@ -361,14 +366,17 @@ func listItem(line string) (first, text string, ok bool) {
 	}
 	switch {
 	case depth > 0 && num != "":
-		return "//     ◦ ", num + " " + text, true
+		return nestedItem, num + " " + text, true
 	case depth > 0:
-		return "//     ◦ ", text, true
+		return nestedItem, text, true
 	case num != "":
 		return "//  " + num + " ", text, true
 	}
 	return "//   - ", text, true
 }
+
+// nestedItem is the comment prefix of a nested list item.
+const nestedItem = "//     ◦ "
 
 // wrapItem wraps the text of a list item like wrap, but never starts a
 // continuation line with a word that godoc would read as a list marker
@@ -641,11 +649,9 @@ func (e *emitter) structDecl(st *model.Struct) jen.Code {
 		fields = append(fields, jen.Id(f.Name).Add(e.typ(f.Type)).Tag(map[string]string{"json": tag}))
 	}
 	if st.Extra {
-		var doc jen.Code = jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like).")
-		if len(st.ExtraDoc) > 0 {
-			doc = comment(st.ExtraDoc)
-		}
-		fields = append(fields, doc, jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
+		fields = append(fields,
+			jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like)."),
+			jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
 	}
 	return jen.Add(comment(st.Doc)).Line().Type().Id(st.Name).Struct(fields...)
 }
