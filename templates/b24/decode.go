@@ -413,6 +413,10 @@ var (
 // value decodes data into the addressable v.
 func (d *tolerant) value(data []byte, v reflect.Value) {
 	data = trimSpace(data)
+	if len(data) == 0 {
+		d.miss(data, v.Type(), &syntaxError{0, "no value"})
+		return
+	}
 	if len(d.path) > maxScanDepth {
 		d.miss(data, v.Type(), &syntaxError{0, "nested too deeply"})
 		return

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -312,6 +313,10 @@ func FuzzValues(f *testing.F) {
 		`"2024-08-30T14:29:00+02:00"`, `"2024-08-30"`, `"30.08.2024 14:29"`, `"1736405807"`, `"\u00e9"`, `1e400`, `"-0"`} {
 		f.Add([]byte(s))
 	}
+	for _, s := range []string{`{"id":1,"opportunity":1999.99,"UF_CRM_CAL_EVENT":false}`, `{"l":{"5":{"id":"5"}},"m":{"1":[1,"2"]},"o":false}`,
+		`{"begindate":"2024-01-01T03:00:00+03:00","contactIds":{"0":5}}`, `{"a\u0041":[1,{"b":null}],"q":[1,2,3]}`} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var i Int
 		if json.Unmarshal(b, &i) == nil {
@@ -341,9 +346,55 @@ func FuzzValues(f *testing.F) {
 			}
 		}
 		var d Date
-		_ = json.Unmarshal(b, &d)
+		if json.Unmarshal(b, &d) == nil {
+			out, err := json.Marshal(d)
+			if err != nil {
+				t.Fatalf("Date from %q does not encode: %v", b, err)
+			}
+			var back Date
+			if err := json.Unmarshal(out, &back); err != nil {
+				t.Fatalf("Date %q → %s → %v", b, out, err)
+			}
+			if h, m, sec := d.Clock(); h != 0 || m != 0 || sec != 0 {
+				if !back.Equal(d.Truncate(time.Second)) {
+					t.Fatalf("Date %q → %s → %v: the time was lost", b, out, back)
+				}
+			} else if y, mo, dd := d.Date(); back.Year() != y || back.Month() != mo || back.Day() != dd {
+				t.Fatalf("Date %q → %s → %v: the date changed", b, out, back)
+			}
+		}
 		var fl Fields
 		_ = json.Unmarshal(b, &fl)
+
+		// The scanner agrees with encoding/json on what is a JSON object.
+		tb := trimSpace(b)
+		if len(tb) > 0 && tb[0] == '{' {
+			scanErr := eachMember(tb, func([]byte, bool, []byte) error { return nil })
+			if (scanErr == nil) != json.Valid(tb) {
+				t.Fatalf("scanner on %q: %v, json.Valid %v", b, scanErr, json.Valid(tb))
+			}
+		}
+		// Tolerant decoding never panics, and what it decodes encodes again.
+		var r itemRow
+		if err := r.UnmarshalJSON(b); err == nil {
+			if _, err := json.Marshal(struct {
+				ID    Int
+				Title String
+				Extra Fields
+			}{r.ID, r.Title, r.Extra}); err != nil {
+				t.Fatalf("row from %q does not encode: %v", b, err)
+			}
+		}
+		var anyShape struct {
+			L []itemRow       `json:"l"`
+			M map[Int][]Int   `json:"m"`
+			O *Opt[[]String]  `json:"o"`
+			P map[string]Bool `json:"p"`
+			Q [2]Int          `json:"q"`
+			X any             `json:"x"`
+		}
+		var dt tolerant
+		dt.value(b, reflect.ValueOf(&anyShape).Elem())
 	})
 }
 
