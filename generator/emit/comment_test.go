@@ -152,9 +152,9 @@ func TestCommentIsGofmtStable(t *testing.T) {
 // A short capitalised line between paragraphs would turn into a godoc
 // heading; it gets a full stop instead.
 func TestCommentNoImplicitHeadings(t *testing.T) {
-	paras := []string{"Sorting.", "Possible Error Codes", "Defaults to N", "See https://x.y/z"}
+	paras := []string{"Sorting.", "Possible Error Codes", "Defaults to N", "A`0", "See https://x.y/z"}
 	got := fmt.Sprintf("%#v", comment(paras))
-	want := "// Sorting.\n//\n// Possible Error Codes.\n//\n// Defaults to N.\n//\n// See https://x.y/z"
+	want := "// Sorting.\n//\n// Possible Error Codes.\n//\n// Defaults to N.\n//\n// A`0.\n//\n// See https://x.y/z"
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -342,7 +342,7 @@ func looksLikeHeading(p string) bool {
 	first, _ := utf8.DecodeRuneInString(p)
 	last, _ := utf8.DecodeLastRuneInString(p)
 	return unicode.IsUpper(first) && (unicode.IsLetter(last) || unicode.IsDigit(last)) &&
-		!strings.ContainsAny(p, ";:!?+*/=[]{}_^°&§~%#@<\">\\`")
+		!strings.ContainsAny(p, ";:!?+*/=[]{}_^°&§~%#@<\">\\") // go/doc/comment's list: a backquote is allowed
 }
 
 // listItem reads a list line of a doc paragraph: "  - text" or "  1. text",
