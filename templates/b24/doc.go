@@ -18,7 +18,10 @@
 // are called by name with [Client.CallMethod] or [Invoke]. Calls share a
 // client-side leaky bucket sized like the portal's; reads are retried after
 // ambiguous failures, writes never are. Errors from the portal are
-// [*APIError] values, matched with errors.Is by code.
+// [*APIError] values, matched with errors.Is by code. An error answered with
+// an empty code ({"error":"","error_description":"Not found"}, HTTP 400) is
+// an *APIError too, with Code "", and matches the sentinel its description
+// names ([DescriptionCode]): errors.Is(err, b24.ErrNotFound).
 //
 // # Batch
 //
@@ -32,6 +35,11 @@
 //		Method: "crm.contact.get", Params: map[string]any{"id": deal.Ref("CONTACT_ID")}}))
 //	err := b.Run(ctx, client) // a *BatchError lists the commands that failed
 //	d, err := deal.Result()   // typed; ErrNotRun when the command did not run
+//
+// A typed parameter (an Int, an int64, an Opt) cannot hold the "$result[…]"
+// text, so [Command.WithRef] puts the reference at its wire path:
+//
+//	b24.Add(b, "deal", crm.DealAddCommand(p).WithRef("fields.CONTACT_ID", contact.Ref("")))
 //
 // Batch commands travel as PHP query strings; [EncodeForm] writes them the
 // way PHP's http_build_query does.
@@ -56,6 +64,15 @@
 // 0, "" and "N" can be sent. Generated structs keep the keys the docs do not
 // list (UF_* user fields and the like) in a [Fields] map through
 // [DecodeObject] and [EncodeObject].
+//
+// A value that does not fit its documented type (1999.99 for an Int, an
+// object for a string) never loses the call: the field is left zero, the raw
+// value stays in the struct's Extra under its own key ([Mismatches] lists
+// them), and it is logged at debug level through the client's logger. An
+// object keyed by ID where a list was documented fills the list with its
+// values. [WithStrictDecoding] (or [SetStrictDecoding] for a whole test
+// binary) makes every such value a [*DecodeError] naming the method, the
+// JSON path and the value.
 //
 // # Events
 //
