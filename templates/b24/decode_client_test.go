@@ -48,8 +48,8 @@ func answerServer(t *testing.T, status int, body string) string {
 }
 
 type dealRow struct {
-	ID          b24.Int `json:"ID"`
-	Opportunity b24.Int `json:"OPPORTUNITY"`
+	ID          b24.Int    `json:"ID"`
+	Opportunity b24.Int    `json:"OPPORTUNITY"`
 	Extra       b24.Fields `json:"-"`
 }
 

@@ -159,7 +159,7 @@ func TestDecodeObjectEmbedded(t *testing.T) {
 func TestEncodeObject(t *testing.T) {
 	d := testDeal{ID: 7, Opened: true, Extra: Fields{
 		"UF_B": json.RawMessage(`"b"`), "UF_A": json.RawMessage(`[1]`),
-		"TITLE":       json.RawMessage(`"sent"`), // declared but omitted as empty: the extra value is sent
+		"TITLE":       json.RawMessage(`"sent"`),  // declared but omitted as empty: the extra value is sent
 		"opportunity": json.RawMessage(`1999.99`), // declared (case-folded), zero: sent in the field's place
 		"UF_N":        nil,
 	}}
