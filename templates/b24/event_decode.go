@@ -259,7 +259,7 @@ func decodeFormInto(body string, root reflect.Value, plan *formPlan, auth *Event
 			return &malformedError{fmt.Errorf("form: key %s (pair %d): bad percent-escape", quoteKey(rawKey), pairs)}
 		}
 		val := rawVal
-		if strings.ContainsAny(rawVal, "%+") {
+		if needsUnescape(rawVal) {
 			b, ok := appendUnescaped(make([]byte, 0, len(rawVal)), rawVal)
 			if !ok {
 				return &malformedError{fmt.Errorf("form: value of key %s (pair %d): bad percent-escape", quoteKey(string(d.kbuf)), pairs)}
@@ -315,6 +315,15 @@ func decodeFormInto(body string, root reflect.Value, plan *formPlan, auth *Event
 		*auth = a
 	}
 	return nil
+}
+
+func needsUnescape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' || s[i] == '+' {
+			return true
+		}
+	}
+	return false
 }
 
 // put stores one pair into v following p.

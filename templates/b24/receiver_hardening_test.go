@@ -99,13 +99,16 @@ func pathologicalJSON() []byte {
 
 // allocatedPerRequest measures the bytes ServeHTTP allocates per request,
 // the request itself built beforehand.
-func allocatedPerRequest(h http.Handler, ctype string, body []byte) uint64 {
+func allocatedPerRequest(h http.Handler, ctype string, body []byte, chunked bool) uint64 {
 	const runs = 4
 	reqs := make([]*http.Request, runs)
 	recs := make([]*httptest.ResponseRecorder, runs)
 	for i := range reqs {
 		reqs[i] = httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		reqs[i].Header.Set("Content-Type", ctype)
+		if chunked {
+			reqs[i].ContentLength = -1 // no length to size the buffer by
+		}
 		recs[i] = httptest.NewRecorder()
 	}
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))) // warm up
@@ -133,13 +136,15 @@ func TestReceiverUnauthenticatedCostIsBounded(t *testing.T) {
 	for _, tc := range []struct {
 		name, ctype string
 		body        []byte
+		chunked     bool
 	}{
-		{"form 9998 keys 32 deep", formType, pathologicalForm()},
-		{"json deep and wide", "application/json", pathologicalJSON()},
-		{"form one huge key", formType, []byte("auth%5Bapplication_token%5D=nope&" + strings.Repeat("%5B", 300_000) + "=1")},
+		{"form 9998 keys 32 deep", formType, pathologicalForm(), false},
+		{"form 9998 keys 32 deep, chunked", formType, pathologicalForm(), true},
+		{"json deep and wide", "application/json", pathologicalJSON(), false},
+		{"form one huge key", formType, []byte("auth%5Bapplication_token%5D=nope&" + strings.Repeat("%5B", 300_000) + "=1"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := allocatedPerRequest(r, tc.ctype, tc.body)
+			got := allocatedPerRequest(r, tc.ctype, tc.body, tc.chunked)
 			t.Logf("body %d bytes, allocated %d bytes per request (%.2f×)", len(tc.body), got, float64(got)/float64(len(tc.body)))
 			if limit := 4 * uint64(len(tc.body)); got > limit {
 				t.Errorf("allocated %d bytes for a %d byte unauthenticated body, want at most %d", got, len(tc.body), limit)
@@ -605,4 +610,36 @@ func BenchmarkReceiverUnauthenticated(b *testing.B) {
 			b.Fatal(rec.Code)
 		}
 	}
+}
+
+// BenchmarkTypedVsParseQuery alternates the typed decode and url.ParseQuery
+// of the same body in one loop, so that load on a shared machine hits both
+// alike, and reports their ratio ("x-parsequery", the goal ≤ 3).
+func BenchmarkTypedVsParseQuery(b *testing.B) {
+	body := []byte(formOf(b, dealUpdateDoc))
+	sbody := string(body)
+	var typed, pq time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		loc, err := locateToken(false, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := &delivery{loc: loc, body: body, token: string(loc.token)}
+		var v genDealUpdate
+		if err := d.decodeTyped(&v); err != nil || v.Data.Fields.ID != 759 {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := url.ParseQuery(sbody); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		typed += t1.Sub(t0)
+		pq += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(typed.Nanoseconds())/float64(b.N), "typed-ns/op")
+	b.ReportMetric(float64(pq.Nanoseconds())/float64(b.N), "parsequery-ns/op")
+	b.ReportMetric(float64(typed)/float64(pq), "x-parsequery")
 }
