@@ -188,7 +188,8 @@ func (e *emitter) docListCalls(fn *model.Func, params jen.Code) []jen.Code {
 // sampler spells plausible non-zero values of a method's parameter types,
 // from outside the package: 1 for numbers, "x" for strings, true for
 // flags, the first documented constant of an enum, a one-element slice or
-// map, and structs with their required fields filled.
+// map, and structs with their required fields filled (nested structs whose
+// fields are all optional, such as write forms, filled in full).
 type sampler struct {
 	e   *emitter
 	fn  *model.Func
@@ -204,9 +205,13 @@ const maxSampleDepth = 6
 //	crm.DealAddParams{Fields: crm.DealAddParamsFields{TITLE: "x"}}
 func (s *sampler) structValue(st *model.Struct, depth int) jen.Code {
 	d := jen.Dict{}
+	// A nested struct whose fields are all optional (an entity's write
+	// form) may still need some of them on the portal (the fields a page
+	// marks required, which b24test checks): fill them all.
+	all := depth > 0 && allOptional(st)
 	if depth < maxSampleDepth {
 		for _, f := range st.Fields {
-			if !f.OmitZero {
+			if all || !f.OmitZero {
 				d[jen.Id(f.Name)] = s.value(f.Type, depth+1)
 			}
 		}
@@ -289,7 +294,26 @@ func (s *sampler) findStruct(name string) *model.Struct {
 			return st
 		}
 	}
+	for _, file := range s.pkg.Files {
+		for _, e := range file.Entities {
+			for _, st := range e.Structs {
+				if st.Name == name {
+					return st
+				}
+			}
+		}
+	}
 	return nil
+}
+
+// allOptional reports whether every field of st is omitzero.
+func allOptional(st *model.Struct) bool {
+	for _, f := range st.Fields {
+		if !f.OmitZero {
+			return false
+		}
+	}
+	return len(st.Fields) > 0
 }
 
 func sampleTime() jen.Code {

@@ -92,6 +92,8 @@ func TestDocTestFile(t *testing.T) {
 				}},
 				{Name: "ids", Kind: spec.KindArray, Elem: spec.KindInteger, Required: true},
 				{Name: "params", Kind: spec.KindObject, Required: true},
+				// Every field optional, as in a write form: all filled.
+				{Name: "options", Kind: spec.KindObject, Required: true, Fields: []spec.Param{str("MODE", false), str("LANG", false)}},
 				str("note", false),
 			},
 			Result: &spec.Result{Shape: "scalar", Kind: spec.KindInteger, Example: json.RawMessage(`{"result":5}`)}},
@@ -123,7 +125,8 @@ func TestDocTestFile(t *testing.T) {
 		`t.Run("crm.deal.get", func(t *testing.T) { if _, err := crm.DealGet(t.Context(), c, crm.DealGetParams{ID: 1}); err != nil { t.Fatal(err) } })`,
 		// Required fields filled, nested ones too; optional ones left out.
 		`Fields: crm.DealAddParamsFields{ Begindate: b24.Date{Time: time.Date(2025, time.January, 2, 3, 4, 5, 0, time.UTC)}, Opened: true, Stage: crm.DealAddParamsFieldsStageNew, Title: "x", }`,
-		`IDs: []int64{1}`,
+		`IDs: []b24.Int{1}`,
+		`Options: crm.DealAddParamsOptions{ Lang: b24.Some[string]("x"), Mode: b24.Some[string]("x"), }`,
 		`Params: map[string]any{"x": "x"}`,
 		`t.Run("crm.deal.delete", func(t *testing.T) { t.Skip("no documented response") })`,
 		// A list method: the call, then its iterators in nested subtests.
