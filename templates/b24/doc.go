@@ -78,9 +78,12 @@
 //
 // A [Receiver] is the http.Handler behind an outgoing webhook. Deliveries
 // arrive form-encoded with PHP bracket keys (data[FIELDS][ID]=759), though the
-// docs draw them as JSON; both are read. The application token is checked in
-// constant time before anything is dispatched, the body size is bounded, and
-// a handler's error or panic is logged (never with a token) and answered 500:
+// docs draw them as JSON; both are read. The application token is found and
+// checked in constant time before the body is decoded, the body is bounded in
+// size and time, and a handler's error or panic is logged (never with a
+// token) and answered 500. Serve it through [NewEventServer], which sets the
+// timeouts a bare http.ListenAndServe lacks, and log events through
+// [Event.Redacted], never their Payload:
 //
 //	r := b24.NewReceiver(os.Getenv("B24_APP_TOKEN"))
 //	r.Handle("ONCRMDEALUPDATE", func(ctx context.Context, e *b24.Event) error {
@@ -89,7 +92,7 @@
 //		}
 //		return e.Decode(&p)
 //	})
-//	http.Handle("/b24/events", r)
+//	log.Fatal(b24.NewEventServer(":8080", r).ListenAndServe())
 //
 // The generated events package wraps it with one typed registration per
 // documented event.
