@@ -53,6 +53,9 @@ func Package(cfg Config, pkg *model.Package) ([]Output, error) {
 	}
 	for _, file := range pkg.Files {
 		f := e.newFile(pkg.Name)
+		for _, ent := range file.Entities {
+			e.entityDecls(f, ent)
+		}
 		for _, fn := range file.Funcs {
 			e.funcDecls(f, fn)
 		}
@@ -142,6 +145,18 @@ func (e *emitter) funcDecls(f *jen.File, fn *model.Func) {
 		}
 	}
 	for _, en := range fn.Enums {
+		f.Add(e.enumDecl(en))
+		f.Line()
+	}
+}
+
+// entityDecls adds an entity's types: the entity, its write form, then
+// their nested structs and enums.
+func (e *emitter) entityDecls(f *jen.File, ent *model.Entity) {
+	for _, st := range ent.Structs {
+		e.structDecls(f, st)
+	}
+	for _, en := range ent.Enums {
 		f.Add(e.enumDecl(en))
 		f.Line()
 	}
@@ -618,6 +633,8 @@ func (e *emitter) validateFunc(fn *model.Func) jen.Code {
 			cond = sel.Op("==").Lit(0)
 		case model.CheckNil:
 			cond = sel.Op("==").Nil()
+		case model.CheckUnset:
+			cond = jen.Op("!").Add(sel.Dot("Set"))
 		}
 		body = append(body, jen.If(cond).Block(jen.Return(jen.Op("&").Qual(e.rt, "RequiredError").Values(jen.Dict{
 			jen.Id("Method"): jen.Lit(fn.Method),
@@ -649,9 +666,11 @@ func (e *emitter) structDecl(st *model.Struct) jen.Code {
 		fields = append(fields, jen.Id(f.Name).Add(e.typ(f.Type)).Tag(map[string]string{"json": tag}))
 	}
 	if st.Extra {
-		fields = append(fields,
-			jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like)."),
-			jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
+		var doc jen.Code = jen.Comment("Extra keeps the keys the docs do not list (custom UF_* fields and the like).")
+		if len(st.ExtraDoc) > 0 {
+			doc = comment(st.ExtraDoc)
+		}
+		fields = append(fields, doc, jen.Id("Extra").Qual(e.rt, "Fields").Tag(map[string]string{"json": "-"}))
 	}
 	return jen.Add(comment(st.Doc)).Line().Type().Id(st.Name).Struct(fields...)
 }

@@ -276,6 +276,9 @@ type builder struct {
 	systemErrors map[string]bool
 	// siblings are the documented get results by family (sibling.go).
 	siblings map[string]map[string]spec.Param
+	// sharedEnums, while an entity's write form is built, are the enums
+	// its read form declared, by wire key: one DealStageSemanticID.
+	sharedEnums map[string]string
 	// entities are the current package's entity types, by family.
 	entities map[string]*entityDecl
 	// pkgNeedsFieldInfo is set when the current package uses FieldInfo.
@@ -330,6 +333,11 @@ func (b *builder) requiredChecks(st *Struct, kept []spec.Param, goPath, wirePath
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckZero})
 		case t.nilable():
 			b.f.Required = append(b.f.Required, RequiredCheck{field, wire, CheckNil})
+		case t.Kind == Named && b.isEntityStruct(t.Name):
+			// The write form is shared by add and update, so its fields
+			// are optional; what this method's page requires is checked
+			// here (crm.deal.add: fields.TITLE is set).
+			b.entityRequired(t.Name, p, field+".", wire+".")
 		case t.Kind == Named && b.isStruct(t.Name):
 			if sub, ok := b.kept[t.Name]; ok {
 				b.requiredChecks(b.structNamed(t.Name), sub, field+".", wire+".")
@@ -397,7 +405,22 @@ func (b *builder) funcDoc(m *spec.Method, f *Func) []string {
 				system = true
 				continue
 			}
-			if e.Code == "" || seen[e.Code] {
+			if e.Code == "" {
+				// {"error": "", "error_description": "Not found"}: the
+				// portal names these by their description only.
+				msg := oneLine(e.Message)
+				if msg == "" || seen["\x00"+msg] {
+					continue
+				}
+				seen["\x00"+msg] = true
+				line := "  - empty code, description " + strconv.Quote(msg)
+				if d := oneLine(e.Description); d != "" && d != msg {
+					line += ": " + d
+				}
+				lines = append(lines, line)
+				continue
+			}
+			if seen[e.Code] {
 				continue
 			}
 			seen[e.Code] = true
@@ -734,6 +757,9 @@ func (b *builder) paramType(p spec.Param, name string, top bool) *Type {
 		if len(p.Enum) == 0 {
 			return tString
 		}
+		if en, ok := b.sharedEnums[p.Name]; ok {
+			return named(en) // the entity's read form declared it
+		}
 		return named(b.enumFor(name, p).Name)
 	case spec.KindFile:
 		return tAny
@@ -854,6 +880,9 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 	}
 	if isMultifield(p) {
 		return sliceOf(runtime("Multifield"))
+	}
+	if isLocalized(p) {
+		return runtime("Localized")
 	}
 	switch p.Kind {
 	case spec.KindObject:

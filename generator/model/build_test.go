@@ -111,7 +111,7 @@ func TestBuildNamesAndTypes(t *testing.T) {
 	for _, f := range list.Params.Fields {
 		types[f.JSON] = typeString(f.Type)
 	}
-	want := map[string]string{"filter": "b24.Filter", "order": "b24.Order", "select": "[]string", "start": "b24.Opt[int64]"}
+	want := map[string]string{"filter": "b24.Filter", "order": "b24.Order", "select": "[]string", "start": "b24.Opt[b24.Int]"}
 	for k, v := range want {
 		if types[k] != v {
 			t.Errorf("DealList param %s: %s, want %s", k, types[k], v)
@@ -224,7 +224,7 @@ func TestBuildParamTypes(t *testing.T) {
 		got[fl.JSON] = typeString(fl.Type)
 	}
 	want := map[string]string{
-		"code": "string", "ids": "[]int64", "sort": "int64",
+		"code": "string", "ids": "[]b24.Int", "sort": "b24.Int",
 		"active": "b24.Opt[b24.Bool]", "flag": "b24.Opt[bool]",
 		"when": "b24.Opt[b24.Time]", "day": "b24.Opt[b24.Date]", "photo": "any",
 		"kind": "b24.Opt[XAddParamsKind]", "fields": "XAddParamsFields", "params": "*XAddParamsParams",

@@ -79,7 +79,14 @@ func (b *builder) declareEntity(d *entityDecl) {
 		for i := range ps {
 			ps[i].Required = false
 		}
+		b.sharedEnums = map[string]string{}
+		for _, fl := range st.Fields {
+			if t := fl.Type; t.Kind == Named && b.enumUnder(t.Name) != "" {
+				b.sharedEnums[fl.JSON] = t.Name
+			}
+		}
 		b.fields(in, d.out.Input, ps, true, false)
+		b.sharedEnums = nil
 	}
 	d.out.Structs, d.out.Enums = holder.Structs, holder.Enums
 }
@@ -112,6 +119,10 @@ func (b *builder) isEntityStruct(name string) bool {
 	return false
 }
 
+// isLocalized reports a text kept per language (resolve's "localized"):
+// b24.Localized.
+func isLocalized(p spec.Param) bool { return p.Type == "localized" }
+
 // isMultifield reports a crm_multifield value (PHONE, EMAIL, …): one shared
 // runtime type, b24.Multifield, on every entity.
 func isMultifield(p spec.Param) bool {
@@ -136,4 +147,35 @@ func familyKept(fam string, ms []*spec.Method) bool {
 		}
 	}
 	return false
+}
+
+// entityRequired adds a check for each field of the write form input that
+// the method's own parameter p documents as required.
+func (b *builder) entityRequired(input string, p spec.Param, goPath, wirePath string) {
+	var st *Struct
+	for _, d := range b.entities {
+		for _, cand := range d.out.Structs {
+			if cand.Name == input {
+				st = cand
+			}
+		}
+	}
+	if st == nil {
+		return
+	}
+	for _, sub := range p.Fields {
+		if !sub.Required {
+			continue
+		}
+		for _, fl := range st.Fields {
+			if fl.JSON != sub.Name {
+				continue
+			}
+			test := CheckUnset
+			if fl.Type.Kind == Pointer || fl.Type.nilable() {
+				test = CheckNil
+			}
+			b.f.Required = append(b.f.Required, RequiredCheck{goPath + fl.Name, wirePath + fl.JSON, test})
+		}
+	}
 }

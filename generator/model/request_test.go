@@ -83,7 +83,7 @@ func TestRefineParam(t *testing.T) {
 }
 
 // The refinement reaches the generated types and the stats: a list the
-// table left open becomes []int64, an object a struct; the strict count
+// table left open becomes []b24.Int, an object a struct; the strict count
 // sees the difference.
 func TestBuildRefinesFromRequestExample(t *testing.T) {
 	params := []spec.Param{
@@ -107,7 +107,7 @@ func TestBuildRefinesFromRequestExample(t *testing.T) {
 		t.Errorf("without example: USERS is %s, want []any", got)
 	}
 	got := fields(after)
-	for key, want := range map[string]string{"USERS": "[]int64", "pagination": "*ChatAddParamsPagination", "filter": "b24.Filter"} {
+	for key, want := range map[string]string{"USERS": "[]b24.Int", "pagination": "*ChatAddParamsPagination", "filter": "b24.Filter"} {
 		if got[key] != want {
 			t.Errorf("%s is %s, want %s", key, got[key], want)
 		}

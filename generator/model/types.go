@@ -161,6 +161,7 @@ const (
 	CheckEmptyString Check = iota // p.X == ""
 	CheckZero                     // p.X == 0 (identifiers)
 	CheckNil                      // p.X == nil (slices, maps, any)
+	CheckUnset                    // !p.X.Set (b24.Opt: an entity's write form)
 )
 
 // List says how to page through a list method.

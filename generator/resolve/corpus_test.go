@@ -24,7 +24,7 @@ func typedField(p spec.Param) bool {
 	case "", spec.KindAny:
 		return false
 	case spec.KindObject:
-		return len(p.Fields) > 0
+		return len(p.Fields) > 0 || p.Type == LocalizedType
 	}
 	return true
 }

@@ -525,66 +525,243 @@ func multifieldFields() []spec.Param {
 
 // widenFromExamples checks every field against the values the family's
 // response examples show, and widens a type the data contradicts
-// (integer → number for 1999.99, a scalar to any for an object): the docs
-// are evidence, the examples what a portal sent.
+// (integer → number for 1999.99, a flag to text for "I", a text to raw
+// JSON for {"en": "…"}): the docs are evidence, the examples what a portal
+// sent. Nested objects are checked the same way.
 func (r *resolver) widenFromExamples(e *spec.Entity, ms []*spec.Method) {
-	idx := map[string]int{}
-	for i, f := range e.Fields {
-		idx[f.Name] = i
-	}
 	for _, m := range ms {
 		for _, obj := range exampleObjects(m.Result) {
-			keys, vals, ok := orderedObject(obj)
-			if !ok {
-				continue
-			}
-			for i, k := range keys {
-				j, ok := idx[k]
-				if !ok {
-					continue
-				}
-				f := &e.Fields[j]
-				if w, ok := widen(*f, vals[i]); ok {
-					r.problem(m.Page, cmpOrInt(f.Line, m.Line), "entity-widened",
-						fmt.Sprintf("%s: %s: documented %s, the example sends %s: %s", e.Family, k, f.Kind, bytes.TrimSpace(vals[i]), w.Kind))
-					*f = w
+			r.widenFields(e.Family, m, e.Fields, obj, 0)
+		}
+	}
+}
+
+func (r *resolver) widenFields(fam string, m *spec.Method, fields []spec.Param, obj json.RawMessage, depth int) {
+	if depth > 6 {
+		return
+	}
+	keys, vals, ok := orderedObject(obj)
+	if !ok {
+		return
+	}
+	idx := map[string]int{}
+	for i, f := range fields {
+		idx[f.Name] = i
+	}
+	for i, k := range keys {
+		j, ok := idx[k]
+		if !ok {
+			continue
+		}
+		f := &fields[j]
+		v := bytes.TrimSpace(vals[i])
+		if w, ok := widen(*f, v); ok {
+			r.problem(m.Page, cmpOrInt(f.Line, m.Line), "entity-widened",
+				fmt.Sprintf("%s: %s: documented %s, %s's example sends %s: %s", fam, k, describeKind(*f), m.Name, snippet(v), describeKind(w)))
+			*f = w
+		}
+		switch {
+		case f.Kind == spec.KindObject && len(f.Fields) > 0:
+			f.Fields = slices.Clone(f.Fields)
+			r.widenFields(fam, m, f.Fields, v, depth+1)
+		case f.Kind == spec.KindArray && len(f.Fields) > 0 && len(v) > 0 && v[0] == '[':
+			var rows []json.RawMessage
+			if json.Unmarshal(v, &rows) == nil {
+				f.Fields = slices.Clone(f.Fields)
+				for _, row := range rows {
+					r.widenFields(fam, m, f.Fields, row, depth+1)
 				}
 			}
 		}
 	}
 }
 
-// widen returns the kind that holds both f's and the value's, when f's
-// does not.
+func describeKind(p spec.Param) string {
+	if p.Kind == spec.KindArray && p.Elem != "" {
+		return "array of " + string(p.Elem)
+	}
+	return string(p.Kind)
+}
+
+func snippet(v []byte) string {
+	if len(v) > 40 {
+		return string(v[:40]) + "…"
+	}
+	return string(v)
+}
+
+// widen returns the field retyped to hold the value, when its documented
+// kind does not (as the runtime reads values: IDs as strings, Y/N flags,
+// empty values as "", null, false, [] or {}).
 func widen(f spec.Param, v json.RawMessage) (spec.Param, bool) {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 || string(v) == "null" {
+	if fitsKind(f, v) {
 		return f, false
 	}
-	switch f.Kind {
-	case spec.KindInteger:
-		var n json.Number
-		if json.Unmarshal(v, &n) == nil {
-			if _, err := n.Int64(); err != nil {
-				f.Kind, f.Type = spec.KindNumber, "double"
-				return f, true
-			}
-			return f, false
+	if (f.Kind == spec.KindString || f.Kind == spec.KindEnum) && isLocalized(v) {
+		// {"en": "Region", "de": "Gebiet"}: a text per language.
+		f.Kind, f.Type, f.Enum, f.Fields = spec.KindObject, LocalizedType, nil, nil
+		return f, true
+	}
+	switch jsonKind(v) {
+	case 'n', 's', 'b':
+		if f.Kind == spec.KindInteger && isDecimal(v) {
+			f.Kind, f.Type = spec.KindNumber, "double"
+			return f, true
 		}
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			if strings.ContainsAny(s, ".eE") && isNumeric(s) {
-				f.Kind, f.Type = spec.KindNumber, "double"
-				return f, true
-			}
+		if f.Kind == spec.KindObject || f.Kind == spec.KindArray || f.Kind == spec.KindFile {
+			break
+		}
+		f.Kind, f.Elem, f.Type, f.Enum, f.Fields = spec.KindString, "", "string", nil, nil
+		return f, true
+	}
+	f.Kind, f.Elem, f.Type, f.Enum, f.Fields = spec.KindAny, "", "any", nil, nil
+	return f, true
+}
+
+// jsonKind is the first byte's kind: 'o', 'a', 's', 'n', 'b' or 'z'.
+func jsonKind(v []byte) byte {
+	if len(v) == 0 {
+		return 'z'
+	}
+	switch c := v[0]; {
+	case c == '{':
+		return 'o'
+	case c == '[':
+		return 'a'
+	case c == '"':
+		return 's'
+	case c == 't' || c == 'f':
+		return 'b'
+	case c == 'n':
+		return 'z'
+	}
+	return 'n'
+}
+
+// isEmptyJSON reports the forms PHP sends for "nothing".
+func isEmptyJSON(v []byte) bool {
+	switch string(v) {
+	case "", "null", `""`, "false", "[]", "{}":
+		return true
+	}
+	return false
+}
+
+// LocalizedType is the type token resolve gives a text kept per language
+// (model types it b24.Localized, which also reads a plain text).
+const LocalizedType = "localized"
+
+// isLocalized reports an object whose members are all texts, keyed like
+// language codes ("en", "de", "pt_br").
+func isLocalized(v []byte) bool {
+	keys, vals, ok := orderedObject(v)
+	if !ok || len(keys) == 0 {
+		return false
+	}
+	for i, k := range keys {
+		if len(k) < 2 || len(k) > 5 || jsonKind(bytes.TrimSpace(vals[i])) != 's' {
+			return false
 		}
 	}
-	return f, false
+	return true
+}
+
+func fitsKind(f spec.Param, v []byte) bool {
+	if isEmptyJSON(v) {
+		return true
+	}
+	if f.Type == LocalizedType {
+		return jsonKind(v) == 's' || isLocalized(v)
+	}
+	var s string
+	isStr := json.Unmarshal(v, &s) == nil
+	switch f.Kind {
+	case "", spec.KindAny, spec.KindFile:
+		return true
+	case spec.KindInteger:
+		if isStr {
+			return isInteger(s)
+		}
+		return jsonKind(v) == 'n' && isInteger(string(v))
+	case spec.KindNumber:
+		if isStr {
+			return isNumeric(s)
+		}
+		return jsonKind(v) == 'n'
+	case spec.KindBoolean:
+		switch string(v) {
+		case "true", "false", "1", "0", `"Y"`, `"N"`, `"1"`, `"0"`, `"y"`, `"n"`, `"true"`, `"false"`:
+			return true
+		}
+		return false
+	case spec.KindDate, spec.KindDateTime:
+		if isStr {
+			return isISODate(s)
+		}
+		return jsonKind(v) == 'n'
+	case spec.KindString, spec.KindEnum:
+		k := jsonKind(v)
+		return k == 's' || k == 'n' || k == 'b'
+	case spec.KindObject:
+		return jsonKind(v) == 'o'
+	case spec.KindArray:
+		k := jsonKind(v)
+		if k != 'a' && k != 'o' {
+			return false
+		}
+		if f.Elem == "" || f.Elem == spec.KindAny || len(f.Fields) > 0 {
+			return true
+		}
+		var elems []json.RawMessage
+		if k == 'a' {
+			_ = json.Unmarshal(v, &elems)
+		} else {
+			_, elems, _ = orderedObject(v)
+		}
+		for _, el := range elems {
+			if !fitsKind(spec.Param{Kind: f.Elem}, bytes.TrimSpace(el)) {
+				return false
+			}
+		}
+		return true
+	}
+	return true
+}
+
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+func isDecimal(v []byte) bool {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		s = string(v)
+	}
+	return isNumeric(s) && !isInteger(s)
+}
+
+// isISODate reports text that starts like 2024-01-31 (what b24.Date and
+// b24.Time read, with or without a time and an offset).
+func isISODate(s string) bool {
+	if len(s) < 10 {
+		return false
+	}
+	for i, c := range s[:10] {
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isNumeric(s string) bool {
 	var n json.Number
-	return json.Unmarshal([]byte(s), &n) == nil
+	return s != "" && json.Unmarshal([]byte(s), &n) == nil
 }
 
 // exampleObjects returns the documented example's objects the result's

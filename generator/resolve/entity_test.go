@@ -165,3 +165,34 @@ func TestEntityKeysMatchAcrossSpellings(t *testing.T) {
 		t.Errorf("input %v, want %v (the primary ID is read-only)", in, want)
 	}
 }
+
+// What the examples show wins over the documented kind, the way the
+// runtime reads values: a "char" flag sent as "I" becomes text, a label
+// sent per language becomes localized text, an ID sent as an object raw.
+func TestWidenFollowsTheExample(t *testing.T) {
+	cases := []struct {
+		kind     spec.Kind
+		value    string
+		want     spec.Kind
+		wantType string
+	}{
+		{spec.KindInteger, `"410"`, spec.KindInteger, ""},
+		{spec.KindInteger, `1999.99`, spec.KindNumber, "double"},
+		{spec.KindInteger, `"N"`, spec.KindString, "string"},
+		{spec.KindInteger, `{"value":"1275","valueId":"9867"}`, spec.KindAny, "any"},
+		{spec.KindBoolean, `"Y"`, spec.KindBoolean, ""},
+		{spec.KindBoolean, `"I"`, spec.KindString, "string"},
+		{spec.KindDateTime, `"2024-01-01T03:00:00+03:00"`, spec.KindDateTime, ""},
+		{spec.KindDateTime, `"12/11/2024 05:59:00 pm"`, spec.KindString, "string"},
+		{spec.KindString, `{"en":"Region","de":"Gebiet"}`, spec.KindObject, LocalizedType},
+		{spec.KindString, `["L_4","C_7"]`, spec.KindAny, "any"},
+		{spec.KindString, `""`, spec.KindString, ""},
+		{spec.KindArray, `false`, spec.KindArray, ""},
+	}
+	for _, c := range cases {
+		got, changed := widen(spec.Param{Name: "X", Kind: c.kind}, json.RawMessage(c.value))
+		if got.Kind != c.want || got.Type != c.wantType || changed != (c.wantType != "") {
+			t.Errorf("%s with %s: %s %q (changed %v), want %s %q", c.kind, c.value, got.Kind, got.Type, changed, c.want, c.wantType)
+		}
+	}
+}
