@@ -413,8 +413,8 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 				slog.Duration("delay", delay), slog.String("error", err.Error()))
 		}
 		if kind != failOperation { // the gate does the waiting for 429
-			if serr := sleep(ctx, delay); serr != nil {
-				return nil, st.fail(ctx, err, false) // the last attempt's error says more than "deadline"
+			if sleep(ctx, delay) != nil {
+				return nil, st.fail(ctx, err, false) // fail keeps the context's error matchable
 			}
 		}
 	}

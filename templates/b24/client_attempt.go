@@ -131,6 +131,11 @@ func (s *callState) fail(ctx context.Context, err error, noTime bool) error {
 			budget = !ok || dl.After(s.start.Add(s.c.callTimeout))
 		}
 	}
+	if !budget && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// The caller's context ended between attempts: keep its error
+		// matchable (errors.Is(err, context.Canceled)) beside the last one.
+		err = fmt.Errorf("b24: %s: %w before the next attempt; the last one failed with: %w", s.method, ctx.Err(), err)
+	}
 	if !budget && s.attempts <= 1 {
 		return err
 	}

@@ -40,7 +40,7 @@ func hangingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // many retries the policy allows, and the error says so with the count.
 func TestCallBudgetBoundsRetries(t *testing.T) {
 	srv, requests := hangingServer(t)
-	const budget = 300 * time.Millisecond
+	const budget = time.Second
 	c, err := b24.NewWebhookClient(srv.URL+"/rest/1/"+b24test.Secret+"/",
 		b24.WithHTTPClient(&http.Client{Timeout: 40 * time.Millisecond}), // per attempt
 		b24.WithRetry(b24.RetryPolicy{MaxRetries: 1000, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}),
@@ -256,4 +256,27 @@ func TestAttemptHookSeesEveryAttemptWithoutSecret(t *testing.T) {
 
 func newTextLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestCanceledDuringBackoffStaysMatchable: a caller who cancels while the
+// client waits to retry gets an error matching context.Canceled and the
+// last attempt's error, with the attempts counted.
+func TestCanceledDuringBackoffStaysMatchable(t *testing.T) {
+	p := b24test.NewPortal(t)
+	p.Answer("crm.deal.get", 1)
+	p.Fail("crm.deal.get", b24test.QueryLimitStorm(100))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	attempts := 0
+	c, _ := newClient(t, p, b24.WithRetry(b24.RetryPolicy{MaxRetries: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: time.Hour}), b24.WithCallTimeout(0),
+		b24.WithAttemptHook(func(a b24.Attempt) {
+			if attempts++; attempts == 2 {
+				cancel() // the call now waits (0.2-0.4 s) to retry
+			}
+		}))
+	err := c.CallMethod(ctx, "crm.deal.get", nil, nil)
+	var ce *b24.CallError
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, b24.ErrQueryLimitExceeded) || !errors.As(err, &ce) || ce.Attempts != 2 || ce.Budget != 0 {
+		t.Errorf("err = %v, want a *CallError of 2 attempts matching context.Canceled and QUERY_LIMIT_EXCEEDED", err)
+	}
 }

@@ -97,7 +97,7 @@ func TestSecretNeverLeaksFromNewPaths(t *testing.T) {
 	var errs []error
 	for _, srv := range []*httptest.Server{redirect, hang} {
 		logs := &logBuf{}
-		c, err := b24.NewWebhookClient(srv.URL+"/rest/1/"+b24test.Secret+"/", b24.WithCallTimeout(150*time.Millisecond), hook,
+		c, err := b24.NewWebhookClient(srv.URL+"/rest/1/"+b24test.Secret+"/", b24.WithCallTimeout(100*time.Millisecond), hook,
 			b24.WithHTTPClient(&http.Client{Timeout: 30 * time.Millisecond}), b24.WithLogger(newTextLogger(logs)),
 			b24.WithRetry(fastRetry), b24.WithoutRateLimit())
 		if err != nil {
