@@ -60,6 +60,13 @@ func refineParam(p spec.Param, vals []any, top bool) (spec.Param, int) {
 	if top && strings.EqualFold(p.Name, "select") {
 		return p, 0 // paramType makes it []string whatever the table says
 	}
+	// "array" in PHP's sense: the docs say array, the example sends an
+	// object ({"fields": {"TITLE": …}}), and so does the portal's PHP.
+	if p.Kind == spec.KindArray && len(vals) > 0 && allPlainObjects(vals) {
+		p.Kind, p.Elem = spec.KindObject, ""
+		q, _ := refineParam(p, vals, top)
+		return q, 1
+	}
 	switch {
 	case p.Kind == spec.KindObject && len(p.Fields) == 0:
 		if objs, ok := records(vals); ok && !keyedByFieldName(p.Name) {
@@ -330,4 +337,19 @@ func (t *Type) strict() bool {
 		return t.Elem.strict()
 	}
 	return !t.Raw()
+}
+
+// allPlainObjects reports values that are all JSON objects, none keyed
+// 0, 1, 2… (a list PHP sent as an object).
+func allPlainObjects(vals []any) bool {
+	for _, v := range vals {
+		o, ok := v.(map[string]any)
+		if !ok || len(o) == 0 {
+			return false
+		}
+		if _, isList := o["0"]; isList {
+			return false
+		}
+	}
+	return true
 }
