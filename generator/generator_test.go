@@ -80,7 +80,6 @@ func TestGolden(t *testing.T) {
 	})
 }
 
-
 func TestFilesAreMarkedGofmtCleanAndDeterministic(t *testing.T) {
 	s := loadFixture(t)
 	opt := Options{ImportPath: "example.com/x/gen"}
@@ -218,10 +217,10 @@ func main() {
 	ctx := context.Background()
 	deal, err := crm.DealGet(ctx, c, crm.DealGetParams{ID: 42})
 	if err == nil {
-		fmt.Println(deal.Title, deal.StageSemanticID == crm.DealGetResultStageSemanticIDS, deal.Extra["UF_CRM_1"])
+		fmt.Println(deal.Title, deal.StageSemanticID == crm.DealStageSemanticIDS, deal.Extra["UF_CRM_1"])
 	}
 	id, err := crm.DealAdd(ctx, c, crm.DealAddParams{
-		Fields: &crm.DealAddParamsFields{Title: b24.Some("New deal"), Opened: b24.Some(b24.Bool(false))},
+		Fields: &crm.DealInput{Title: b24.Some("New deal"), Opened: b24.Some(b24.Bool(false))},
 	})
 	fmt.Println(id, err)
 	for row, err := range crm.ItemListAll(ctx, c, crm.ItemListParams{EntityTypeID: 2, Filter: map[string]any{">id": 10}, Select: []string{"id"}}) {

@@ -55,9 +55,16 @@ func (r *resolver) entities() {
 // family roles, by the method name's last segment.
 func role(m *spec.Method) string {
 	_, last, _ := cutLast(m.Name)
-	switch strings.ToLower(last) {
-	case "fields", "getfields":
-		return "fields"
+	l := strings.ToLower(last)
+	if l == "fields" || strings.HasPrefix(l, "getfields") {
+		// getFieldsByFilter, getfieldsbytype: descriptors too, keyed by
+		// the entity's field names; never the entity itself.
+		if l == "fields" || l == "getfields" {
+			return "fields"
+		}
+		return "descriptors"
+	}
+	switch l {
 	case "get":
 		return "get"
 	case "list", "getlist":
@@ -119,7 +126,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	// returns the item, tasks.task.complete the task) are recognised by
 	// their keys: most must be the entity's.
 	for _, m := range ms {
-		if slices.Contains(results, m) || role(m) == "fields" || !entityResult(m.Result) {
+		if slices.Contains(results, m) || role(m) == "fields" || role(m) == "descriptors" || !entityResult(m.Result) {
 			continue
 		}
 		if mg.overlap(m.Result.Fields) >= 0.6 {
@@ -211,7 +218,10 @@ func withEntity(res *spec.Result, fam string) *spec.Result {
 }
 
 // fieldsParam returns the "fields" object parameter of a write method.
+// Rows documented dotted (fields.TITLE, fields.OPENED) are first gathered
+// into one "fields" object, as model would nest them.
 func fieldsParam(m *spec.Method) *spec.Param {
+	nestDottedFields(m)
 	for i := range m.Params {
 		p := &m.Params[i]
 		if strings.EqualFold(p.Name, "fields") && p.Kind == spec.KindObject {
@@ -926,4 +936,39 @@ func nameWords(name string) []string {
 	}
 	flush()
 	return words
+}
+
+// nestDottedFields replaces rows named fields.X by one "fields" object
+// holding them, at the first one's place. The method's Params are copied.
+func nestDottedFields(m *spec.Method) {
+	first := -1
+	for i, p := range m.Params {
+		if len(p.Name) > 7 && strings.EqualFold(p.Name[:7], "fields.") {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return
+	}
+	holder := spec.Param{Name: m.Params[first].Name[:6], Kind: spec.KindObject, Line: m.Params[first].Line}
+	var out []spec.Param
+	for i, p := range m.Params {
+		if len(p.Name) > 7 && strings.EqualFold(p.Name[:7], "fields.") {
+			p.Name = p.Name[7:]
+			holder.Fields = append(holder.Fields, p)
+			holder.Required = holder.Required || p.Required
+			if i == first {
+				out = append(out, spec.Param{}) // the holder's place
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	for i := range out {
+		if out[i].Name == "" {
+			out[i] = holder
+		}
+	}
+	m.Params = out
 }
