@@ -19,7 +19,7 @@ import (
 // portals send more than the examples show: a decimal where an integer was
 // documented, false for an empty list, an object keyed by ID where a list was
 // documented. Such a value must not lose the whole call. So a value that does
-// not fit its field leaves the field zero (or holding the part that fit),
+// not fit its field leaves the field zero (the value kept raw in Extra),
 // stays reachable as the raw JSON the portal sent, and is reported:
 //
 //   - in a struct that keeps unknown keys (generated types: an Extra Fields
@@ -327,7 +327,7 @@ func decodeField(raw []byte, f reflect.Value, quoted bool) error {
 
 // decodeMembers decodes the JSON object data into the struct rv, member by
 // member in one pass. Keys no field claims go to extra (dropped when nil).
-// A member that does not fit its field keeps what fit, is stored raw in extra
+// A member that does not fit its field is left zero, is stored raw in extra
 // under its key and counted in mismatchSeq; without an extra it is passed to
 // miss (when not nil) instead.
 func decodeMembers(data []byte, rv reflect.Value, p *objectPlan, extra *Fields, miss func(key string, raw []byte, t reflect.Type, err error)) error {
@@ -368,6 +368,9 @@ func decodeMembers(data []byte, rv reflect.Value, p *objectPlan, extra *Fields, 
 			}
 			(*extra)[memberKey(key, escaped)] = append(json.RawMessage(nil), raw...)
 			mismatchSeq.Add(1)
+			// The raw value is the member now: a partly filled field
+			// would claim the same key on re-encoding.
+			f.SetZero()
 		case miss != nil:
 			miss(memberKey(key, escaped), raw, fp.typ, d.found[0].Err)
 		}

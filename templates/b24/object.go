@@ -28,7 +28,7 @@ func (e *RequiredError) Error() string {
 // The object is read once, member by member, through a plan of the struct's
 // json tags computed once per type. A member whose value does not fit its
 // field (a decimal for an Int, an object for a string) does not fail the
-// decode: the field keeps its zero value (or the part that fit) and the raw
+// decode: the field keeps its zero value and the raw
 // value is stored in *extra under its own key, where Mismatches finds it and
 // a result decode reports it (see WithStrictDecoding). Only data that is not
 // an object at all, or not JSON, is an error.
