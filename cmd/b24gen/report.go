@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/b24gen/b24gen/generator/model"
+	"github.com/b24gen/b24gen/generator/resolve"
 	"github.com/b24gen/b24gen/spec"
 )
 
@@ -66,6 +67,13 @@ type goCoverage struct {
 	// ParamsFromRequest are params the tables left open, typed from the
 	// page's cURL request example.
 	ParamsFromRequest int `json:"params_typed_from_request_example"`
+	// Entities are the types the resolve stage assembled per family;
+	// EntityMethods the methods returning one, EntityInputs the families
+	// with a write form.
+	Entities      int `json:"entities"`
+	EntityFields  int `json:"entity_fields"`
+	EntityMethods int `json:"methods_returning_an_entity"`
+	EntityInputs  int `json:"entity_write_forms"`
 }
 
 type kindCount struct {
@@ -154,7 +162,8 @@ func measure(s *spec.Spec) *coverage {
 			}
 		})
 	}
-	_, st, _ := model.Build(s, model.Options{ImportPath: defaultImportPath})
+	rs, resolveProblems := resolve.Resolve(s)
+	_, st, _ := model.Build(rs, model.Options{ImportPath: defaultImportPath})
 	c.Go = goCoverage{
 		Functions:   st.Methods,
 		ParamsTyped: st.ParamsTyped, ParamsRaw: st.ParamsRaw,
@@ -162,9 +171,22 @@ func measure(s *spec.Spec) *coverage {
 		BorrowedFields: st.BorrowedFields,
 		ParamsStrict:   st.ParamsStrict, ResultFieldsStrict: st.ResultFieldsStrict,
 		ParamsFromRequest: st.ParamsFromRequestExample,
+		Entities:          len(rs.Entities),
 	}
-	c.Problems = len(s.Problems)
-	c.ProblemsByKind = problemCounts(s.Problems)
+	for _, e := range rs.Entities {
+		c.Go.EntityFields += len(e.Fields)
+		if len(e.Input) > 0 {
+			c.Go.EntityInputs++
+		}
+	}
+	for _, m := range rs.Methods {
+		if m.Result != nil && m.Result.Entity != "" {
+			c.Go.EntityMethods++
+		}
+	}
+	problems := append(slices.Clone(s.Problems), resolveProblems...)
+	c.Problems = len(problems)
+	c.ProblemsByKind = problemCounts(problems)
 	return c
 }
 
@@ -234,6 +256,7 @@ func (c *coverage) write(w io.Writer) error {
 	row("Go result fields typed", g.ResultFieldsTyped, fmt.Sprintf("%s, %d raw, %d typed from the family's get method",
 		pct(g.ResultFieldsTyped, fields), g.ResultFieldsRaw, g.BorrowedFields))
 	row("  strictly", g.ResultFieldsStrict, fmt.Sprintf("%s, %d any, json.RawMessage, []any or map[string]any", pct(g.ResultFieldsStrict, fields), fields-g.ResultFieldsStrict))
+	row("entities", g.Entities, fmt.Sprintf("%d fields; %d methods return one, %d have a write form", g.EntityFields, g.EntityMethods, g.EntityInputs))
 	row("problems", c.Problems, "")
 	for _, kc := range c.ProblemsByKind {
 		row("  "+kc.Kind, kc.Count, "")
