@@ -79,15 +79,15 @@ type EngineListParams struct {
 	//
 	// The list of fields available for filtering is provided in the section
 	// (detailed description)
-	Filter []EngineListParamsFilter `json:"filter,omitzero"`
+	Filter *EngineListParamsFilter `json:"filter,omitzero"`
 	// Maximum number of elements in the response
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 }
 
 // EngineListParamsFilter is the filter value of ai.engine.list.
 type EngineListParamsFilter struct {
 	// Service identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Application code to which the service belongs.
 	//
 	// Without application context, such as through a webhook, you can filter by
@@ -307,7 +307,7 @@ type EngineRegisterParamsSettings struct {
 	// The context limit.
 	//
 	// Defaults to 15666. Default: 15666.
-	ModelContextLimit b24.Opt[int64] `json:"model_context_limit,omitzero"`
+	ModelContextLimit b24.Opt[b24.Int] `json:"model_context_limit,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

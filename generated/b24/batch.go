@@ -17,7 +17,31 @@ import (
 const MaxBatchCommands = 50
 
 // Command is one typed call to put in a Batch; T is its result type.
-type Command[T any] struct{ Request Request }
+type Command[T any] struct {
+	Request Request
+	refs    []paramRef // WithRef: parameters that take an earlier command's result
+}
+
+// paramRef puts a batch reference at a parameter's wire path.
+type paramRef struct {
+	path []string // "fields.CONTACT_ID" split at the dots
+	ref  string   // "$result[contact]"
+}
+
+// WithRef returns cmd with the parameter at param (its wire path, dots
+// between levels: "fields.CONTACT_ID", "id") set to ref, a reference to an
+// earlier command's result from Handle.Ref. It is how a typed parameter
+// (an Int, an int64, an Opt) takes a value the batch produces, since its Go
+// type cannot hold the "$result[…]" text; the reference replaces whatever the
+// parameter holds, and is substituted by the portal, or by Run when the
+// command it names ran in an earlier chunk.
+//
+//	contact := b24.Add(b, "contact", crm.ContactAddCommand(p))
+//	b24.Add(b, "deal", crm.DealAddCommand(d).WithRef("fields.CONTACT_ID", contact.Ref("")))
+func (c Command[T]) WithRef(param string, ref string) Command[T] {
+	c.refs = append(c.refs[:len(c.refs):len(c.refs)], paramRef{path: strings.Split(param, "."), ref: ref})
+	return c
+}
 
 // NewCommand wraps req as a batch command whose result decodes into T.
 func NewCommand[T any](req Request) Command[T] { return Command[T]{Request: req} }
@@ -53,6 +77,7 @@ type Batch struct {
 type batchEntry struct {
 	key   string
 	req   Request
+	refs  []paramRef
 	chunk int       // index of the chunk it was sent in
 	resp  *Response // set when the command ran and succeeded
 	err   error     // set when it failed or did not run
@@ -86,8 +111,10 @@ func Add[T any](b *Batch, key string, cmd Command[T]) *Handle[T] {
 			key += "_"
 		}
 	}
-	e := &batchEntry{key: key, req: cmd.Request}
+	e := &batchEntry{key: key, req: cmd.Request, refs: cmd.refs}
 	switch {
+	case badRef(cmd.refs) != "":
+		b.fail(fmt.Errorf("b24: batch: key %q: %s", key, badRef(cmd.refs)))
 	case b.ran:
 		b.fail(fmt.Errorf("b24: batch: Add(%q) after Run", key))
 	case !validBatchKey(key):
@@ -150,11 +177,7 @@ func (h *Handle[T]) Result() (T, error) {
 	if err != nil {
 		return v, err
 	}
-	if err := decodeResult(h.e.req.Method, resp.Result, &v); err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) {
-			de.Key = h.e.key
-		}
+	if err := decodeResponse(context.Background(), resp, h.e.req.Method, h.e.key, &v); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -326,15 +349,10 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 		if e.err != nil {
 			continue
 		}
-		if raw, ok := errs[e.key]; ok {
-			var env envelope
-			if json.Unmarshal(raw, &env) != nil || envEmpty(env.Error) {
-				e.err = &APIError{Method: e.req.Method, Code: "UNKNOWN", Description: "unreadable result_error entry"}
-			} else {
-				ae := env.apiError(e.req.Method, 0)
-				red.cleanAPIError(ae)
-				e.err = ae
-			}
+		if raw, ok := errs[e.key]; ok && !envNothing(raw) {
+			ae := commandError(e.req.Method, raw)
+			red.cleanAPIError(ae)
+			e.err = ae
 			continue
 		}
 		raw, ok := results[e.key]
@@ -342,7 +360,7 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 			e.err = fmt.Errorf("b24: batch command %s: %w", e.key, ErrNotRun)
 			continue
 		}
-		r := &Response{Result: raw}
+		r := &Response{Result: raw, client: resp.client}
 		r.Total, _ = envInt(totals[e.key])
 		r.Next, r.HasNext = envInt(nexts[e.key])
 		if t, ok := times[e.key]; ok {
@@ -354,6 +372,77 @@ func (b *Batch) runChunk(ctx context.Context, c Caller, part []*batchEntry) erro
 		e.resp = r
 	}
 	return nil
+}
+
+// envNothing reports a result_error entry that holds no error: null or absent.
+func envNothing(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// commandError reads one result_error entry, in every shape portals send:
+// {"error": "CODE", "error_description": "…"} (the code may be empty, the
+// text then says what failed), {"error": {"code", "message", "validation"}}
+// and the REST 3.0 {"code", "message"}; a plain string is a code when it
+// looks like one, else the description. Anything else keeps its JSON text as
+// the description, so nothing the portal said is lost.
+func commandError(method string, raw json.RawMessage) *APIError {
+	raw = bytes.TrimSpace(raw)
+	e := &APIError{Method: method}
+	switch raw[0] {
+	case '{':
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			break
+		}
+		if _, ok := m["error"]; ok {
+			env := envelope{Error: m["error"], ErrorDescription: m["error_description"]}
+			if ae := env.apiError(method, 0); ae != nil {
+				return ae
+			}
+			return e // {"error": ""} alone: an error, with nothing said
+		}
+		if _, ok := m["code"]; ok {
+			var r restError
+			if json.Unmarshal(raw, &r) == nil {
+				e.Code, e.Description, e.Validation = envString(r.Code), r.Message, r.Validation
+				return e
+			}
+		}
+		if msg, ok := m["message"]; ok {
+			e.Description = envString(msg)
+			return e
+		}
+		if d, ok := m["error_description"]; ok {
+			e.Description = envString(d)
+			return e
+		}
+	case '"':
+		s := strings.TrimSpace(envString(raw))
+		if isCodeLike(s) {
+			e.Code = s
+		} else {
+			e.Description = s
+		}
+		return e
+	}
+	e.Description = cutValue(raw)
+	return e
+}
+
+// isCodeLike reports text shaped like an error code: ACCESS_DENIED,
+// insufficient_scope (letters, digits and _, no spaces).
+func isCodeLike(s string) bool {
+	if s == "" || !strings.Contains(s, "_") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // objectMembers reads a JSON object into its members; PHP's empty array []
@@ -370,7 +459,7 @@ func objectMembers(raw json.RawMessage) map[string]json.RawMessage {
 // batch command. References to commands of earlier chunks are resolved here,
 // because the portal only sees the current chunk.
 func (b *Batch) commandQuery(e *batchEntry) (string, error) {
-	if e.req.Params == nil {
+	if e.req.Params == nil && len(e.refs) == 0 {
 		return "", nil
 	}
 	raw, err := json.Marshal(e.req.Params)
@@ -385,13 +474,78 @@ func (b *Batch) commandQuery(e *batchEntry) (string, error) {
 	}
 	switch tree.(type) {
 	case nil:
-		return "", nil
+		if len(e.refs) == 0 {
+			return "", nil
+		}
+		tree = map[string]any{}
 	case map[string]any:
 	default:
 		return "", fmt.Errorf("parameters must encode as a JSON object, not %s", raw[:min(len(raw), 20)])
 	}
+	for _, r := range e.refs {
+		if err := setParam(tree, r.path, r.ref); err != nil {
+			return "", err
+		}
+	}
 	tree = b.resolveEarlier(tree, e.chunk)
 	return MarshalForm(tree)
+}
+
+// badRef describes the first WithRef that cannot work, or "".
+func badRef(refs []paramRef) string {
+	for _, r := range refs {
+		for _, seg := range r.path {
+			if seg == "" {
+				return fmt.Sprintf("WithRef(%q): empty segment in the parameter path", strings.Join(r.path, "."))
+			}
+		}
+		if m := batchRefRE.FindStringSubmatch(r.ref); m == nil || m[0] != r.ref {
+			return fmt.Sprintf("WithRef(%q, %q): not a batch reference (use Handle.Ref)", strings.Join(r.path, "."), r.ref)
+		}
+	}
+	return ""
+}
+
+// setParam sets the parameter at path in the encoded params tree to v,
+// making the objects on the way; a list on the way takes a numeric index.
+func setParam(tree any, path []string, v any) error {
+	cur := tree
+	for i, seg := range path {
+		last := i == len(path)-1
+		switch t := cur.(type) {
+		case map[string]any:
+			if last {
+				t[seg] = v
+				return nil
+			}
+			next, ok := t[seg].(map[string]any)
+			if l, isList := t[seg].([]any); isList {
+				cur = l
+				continue
+			}
+			if !ok {
+				next = map[string]any{}
+				t[seg] = next
+			}
+			cur = next
+		case []any:
+			n, err := strconv.Atoi(seg)
+			if err != nil || n < 0 || n >= len(t) {
+				return fmt.Errorf("WithRef(%q): %q is not an index of the list there", strings.Join(path, "."), seg)
+			}
+			if last {
+				t[n] = v
+				return nil
+			}
+			if _, ok := t[n].(map[string]any); !ok {
+				if _, ok := t[n].([]any); !ok {
+					t[n] = map[string]any{}
+				}
+			}
+			cur = t[n]
+		}
+	}
+	return nil
 }
 
 var batchRefRE = regexp.MustCompile(`\$result\[([^\]]+)\]((?:\[[^\]]*\])*)`)

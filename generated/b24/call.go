@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,8 @@ type Response struct {
 	Next    int     // "next", 0 when absent
 	HasNext bool    // "next" present
 	Time    *Timing // "time", nil when absent
+
+	client *Client // the client that made the call: its decode settings (logger, strict)
 }
 
 // Timing is the envelope's "time" block.
@@ -145,36 +148,51 @@ func Invoke(ctx context.Context, c Caller, req Request, out any, opts ...CallOpt
 	if err != nil {
 		return err
 	}
-	return decodeResult(req.Method, resp.Result, out)
-}
-
-// decodeResult unmarshals a result into out, naming the method on failure.
-func decodeResult(method string, result json.RawMessage, out any) error {
-	if out == nil {
-		return nil
-	}
-	if len(result) == 0 {
-		result = nullJSON
-	}
-	if err := json.Unmarshal(result, out); err != nil {
-		return &DecodeError{Method: method, Err: err}
-	}
-	return nil
+	// Tolerant unless strict: a value that does not fit its field is kept
+	// raw and logged, and the call's result is still returned (decode.go).
+	return decodeResponse(ctx, resp, req.Method, "", out)
 }
 
 // DecodeError is a result that arrived but does not fit the Go type it was
-// decoded into: the call ran.
+// decoded into: the call ran. Outside strict decoding (WithStrictDecoding) it
+// is returned only for results that are not JSON or an out that is not a
+// pointer; under it, for the first value that does not fit its field.
 type DecodeError struct {
 	Method string
 	Key    string // batch command key, if any
+	Path   string // JSON path of the value inside the result ("items[2].OPPORTUNITY"), if known
+	Value  string // the value as received, cut to a readable length, if known
+	More   int    // how many more values did not fit
 	Err    error
 }
 
 func (e *DecodeError) Error() string {
+	var b strings.Builder
+	b.WriteString("b24: ")
+	b.WriteString(e.Method)
 	if e.Key != "" {
-		return fmt.Sprintf("b24: %s (batch command %s): decoding the result: %v", e.Method, e.Key, e.Err)
+		b.WriteString(" (batch command ")
+		b.WriteString(e.Key)
+		b.WriteString(")")
 	}
-	return fmt.Sprintf("b24: %s: decoding the result: %v", e.Method, e.Err)
+	b.WriteString(": decoding the result: ")
+	if e.Path != "" || e.Value != "" {
+		b.WriteString("result")
+		if e.Path != "" && e.Path[0] != '[' {
+			b.WriteByte('.')
+		}
+		b.WriteString(e.Path)
+		if e.Value != "" {
+			b.WriteString(" = ")
+			b.WriteString(e.Value)
+		}
+		b.WriteString(": ")
+	}
+	fmt.Fprint(&b, e.Err)
+	if e.More > 0 {
+		fmt.Fprintf(&b, " (and %d more values that do not fit)", e.More)
+	}
+	return b.String()
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -202,7 +220,7 @@ type restError struct {
 // the envelope carries no error.
 func (env *envelope) apiError(method string, status int) *APIError {
 	if envEmpty(env.Error) {
-		return nil
+		return env.emptyCodeError(method, status)
 	}
 	e := &APIError{Method: method, Status: status}
 	if env.Error[0] == '{' {
@@ -216,10 +234,24 @@ func (env *envelope) apiError(method string, status int) *APIError {
 		e.Code = envString(env.Error)
 		e.Description = envString(env.ErrorDescription)
 	}
-	if e.Code == "" {
-		e.Code = "UNKNOWN"
-	}
 	return e
+}
+
+// emptyCodeError reads an error answered with an empty code and its text in
+// error_description ({"error":"","error_description":"Not found"}, HTTP 400),
+// as about 211 pages document: an *APIError with Code "" that errors.Is
+// matches by its description (DescriptionCode). A 2xx answer with a result
+// and an empty "error" is a success.
+func (env *envelope) emptyCodeError(method string, status int) *APIError {
+	if e := bytes.TrimSpace(env.Error); len(e) == 0 || string(e) == "null" {
+		return nil // no "error" member
+	}
+	desc := envString(env.ErrorDescription)
+	ok := status >= 200 && status < 300 || status == 0
+	if ok && (desc == "" || len(env.Result) > 0) {
+		return nil
+	}
+	return &APIError{Method: method, Status: status, Description: desc}
 }
 
 // envEmpty reports the values PHP sends for "nothing": null, "", false, [], {}.

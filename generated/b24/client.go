@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -38,6 +38,11 @@ type Client struct {
 	gates     *gates
 	retry     RetryPolicy
 	maxBody   int64
+	// callTimeout bounds a call with its retries (0: no bound).
+	callTimeout time.Duration
+	hook        func(Attempt)
+
+	strictDecoding bool // WithStrictDecoding (decode.go)
 
 	optErr error
 }
@@ -46,6 +51,9 @@ type Client struct {
 type Option func(*Client)
 
 // WithHTTPClient sends requests through hc (timeouts, proxies, transport).
+// The client keeps a copy of hc with its own CheckRedirect, which follows no
+// redirect: the webhook secret is in every request's path, and a redirect
+// would carry it (and a write's body) to wherever the answer points.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc == nil {
@@ -146,12 +154,14 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 		baseV3:    w.prefix + "rest/api/" + w.user + "/" + w.secret + "/",
 		redacted:  w.prefix + "rest/" + w.user + "/" + redactedSecret + "/",
 		red:       redactor{secret: w.secret},
-		hc:        &http.Client{Timeout: 2 * time.Minute, CheckRedirect: keepPOST},
+		hc:        &http.Client{Timeout: 2 * time.Minute},
 		userAgent: defaultUserAgent,
 		bucket:    newBucket(DefaultBurst, DefaultPerSecond),
 		gates:     newGates(),
 		retry:     DefaultRetryPolicy,
 		maxBody:   256 << 20,
+
+		callTimeout: DefaultCallTimeout,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -162,20 +172,10 @@ func NewWebhookClient(webhookURL string, opts ...Option) (*Client, error) {
 		return nil, c.optErr
 	}
 	c.uaHeader = []string{c.userAgent}
+	hc := *c.hc // the user's client keeps its own policy for its other uses
+	hc.CheckRedirect = refuseRedirect
+	c.hc = &hc
 	return c, nil
-}
-
-// keepPOST follows only the redirects that repeat the POST with its body
-// (307, 308). net/http turns a POST into a bodiless GET on 301/302/303, which
-// would call the method without its parameters; the 3xx is reported instead.
-func keepPOST(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return http.ErrUseLastResponse
-	}
-	if req.Method != http.MethodPost {
-		return http.ErrUseLastResponse
-	}
-	return nil
 }
 
 // webhook is a parsed webhook URL.
@@ -329,9 +329,12 @@ func (c *Client) CallMethod(ctx context.Context, method string, params any, out 
 }
 
 // Call sends req, waiting for the rate limit and retrying as RetryPolicy
-// describes, and returns the decoded envelope. Errors are *APIError (the
-// portal answered with an error), *TransportError (outcome unknown), or the
-// context's error.
+// describes, within the call budget (WithCallTimeout), and returns the
+// decoded envelope. Errors are *APIError (the portal answered with an
+// error), *TransportError (outcome unknown, or a redirect), or the context's
+// error; a call that took more than one attempt, or whose budget ran out,
+// wraps its last error in a *CallError (errors.As and errors.Is see through
+// it). Response.Result is a sub-slice of the response body.
 func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	if c == nil {
 		return nil, errors.New("b24: Call on a nil *Client")
@@ -350,29 +353,37 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 	if req.Version == 3 {
 		target = c.baseV3 + req.Method
 	}
+	st := callState{c: c, method: req.Method, parent: ctx, start: time.Now()}
+	if c.callTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.callTimeout, errBudgetSpent)
+		defer cancel()
+	}
 	pol := c.retry
 	for n := 0; ; n++ {
 		if err := c.waitTurn(ctx, req.Method); err != nil {
-			return nil, err
+			return nil, st.fail(ctx, err, true)
 		}
-		resp, err := c.attempt(ctx, req, target, body)
+		st.attempts++
+		resp, err := c.attempt(ctx, req, target, body, n)
 		if err == nil {
+			resp.client = c // decode settings for Invoke and batch handles
 			if resp.Time != nil && !resp.Time.OperatingResetAt.IsZero() {
 				c.gates.seen(req.Method, resp.Time.OperatingResetAt)
 			}
 			return resp, nil
 		}
 		if ctx.Err() != nil || n >= pol.MaxRetries {
-			return nil, err
+			return nil, st.fail(ctx, err, false)
 		}
 		var delay time.Duration
 		kind := classify(err)
 		switch kind {
 		case failFinal:
-			return nil, err
+			return nil, st.fail(ctx, err, false)
 		case failAmbiguous:
 			if !req.Idempotent {
-				return nil, err
+				return nil, st.fail(ctx, err, false)
 			}
 			delay = backoff(pol.BaseDelay, pol.MaxDelay, n+1)
 		case failNotRun:
@@ -390,22 +401,22 @@ func (c *Client) Call(ctx context.Context, req *Request) (*Response, error) {
 		case failOperation:
 			until := c.operationHold(req.Method, err.(*APIError), n+1)
 			if time.Until(until) > pol.MaxOperationWait {
-				return nil, err
+				return nil, st.fail(ctx, err, false)
 			}
 			c.gates.block(req.Method, until)
 			delay = time.Until(until)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(dl) {
-			return nil, err // the retry could not start in time
+			return nil, st.fail(ctx, err, true) // the retry could not start in time
 		}
 		if c.log != nil {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "b24: retrying",
-				slog.String("method", req.Method), slog.Int("retry", n+1),
+				slog.String("method", req.Method), slog.Int("retry", n+1), slog.Int("attempts", st.attempts),
 				slog.Duration("delay", delay), slog.String("error", err.Error()))
 		}
 		if kind != failOperation { // the gate does the waiting for 429
-			if err := sleep(ctx, delay); err != nil {
-				return nil, err
+			if sleep(ctx, delay) != nil {
+				return nil, st.fail(ctx, err, false) // fail keeps the context's error matchable
 			}
 		}
 	}
@@ -446,10 +457,20 @@ func (c *Client) operationHold(method string, e *APIError, n int) time.Time {
 	return now.Add(backoff(c.retry.OperationDelay, c.retry.MaxOperationWait, n))
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// attempt makes one HTTP round trip and decodes the envelope.
-func (c *Client) attempt(ctx context.Context, req *Request, target string, body []byte) (*Response, error) {
+// attempt makes one HTTP round trip and decodes the envelope; retry is its
+// number within the call (0 for the first), for the attempt hook.
+func (c *Client) attempt(ctx context.Context, req *Request, target string, body []byte, retry int) (resp *Response, err error) {
+	var (
+		status int
+		read   int
+		start  = time.Now()
+	)
+	if c.hook != nil {
+		defer func() {
+			c.hook(Attempt{Method: req.Method, URL: c.red.clean(target), Retry: retry, Idempotent: req.Idempotent,
+				Start: start, Duration: time.Since(start), Status: status, Bytes: read, Err: err})
+		}()
+	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, &TransportError{Method: req.Method, Msg: "building the request: " + c.red.clean(unwrapURLError(err).Error())}
@@ -462,29 +483,36 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 	hresp, err := c.hc.Do(hreq)
 	if err != nil {
 		cause := unwrapURLError(err)
-		return nil, &TransportError{Method: req.Method, Msg: "POST " + c.redacted + req.Method + ": " + c.red.clean(cause.Error()), Err: c.red.wrap(cause)}
-	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 1<<20 {
-			bufPool.Put(buf)
+		te := &TransportError{Method: req.Method, Msg: "POST " + c.redacted + req.Method + ": " + c.red.clean(cause.Error()), Err: c.red.wrap(cause)}
+		var dns *net.DNSError
+		if errors.As(cause, &dns) && dns.IsNotFound && !dns.IsTemporary {
+			// The name does not exist: a mistyped webhook URL, which no
+			// retry mends. Nothing was sent.
+			te.final = true
+			te.Msg += " (the webhook URL's host does not exist: check its spelling)"
 		}
-	}()
-	_, err = io.Copy(buf, io.LimitReader(hresp.Body, c.maxBody+1))
+		return nil, te
+	}
+	status = hresp.StatusCode
+	if status >= 300 && status < 400 { // refuseRedirect did not follow it
+		io.Copy(io.Discard, io.LimitReader(hresp.Body, 64<<10))
+		hresp.Body.Close()
+		return nil, c.redirectError(req.Method, hresp)
+	}
+	buf, err := readBody(hresp, c.maxBody)
 	hresp.Body.Close()
-	status := hresp.StatusCode
+	read = len(buf)
+	if _, ok := err.(errBodyTooLarge); ok {
+		return nil, &TransportError{Method: req.Method, Status: status, final: true,
+			Msg: fmt.Sprintf("HTTP %d: response body larger than %d bytes", status, c.maxBody)}
+	}
 	if err != nil {
 		return nil, &TransportError{Method: req.Method, Status: status,
 			Msg: fmt.Sprintf("HTTP %d: reading the response body: %s", status, c.red.clean(err.Error())), Err: c.red.wrap(err)}
 	}
-	if int64(buf.Len()) > c.maxBody {
-		return nil, &TransportError{Method: req.Method, Status: status, final: true,
-			Msg: fmt.Sprintf("HTTP %d: response body larger than %d bytes", status, c.maxBody)}
-	}
-	var env envelope
-	if err := json.Unmarshal(buf.Bytes(), &env); err != nil {
-		return nil, c.badBody(req.Method, hresp, buf.Bytes(), err)
+	env, err := decodeEnvelope(buf)
+	if err != nil {
+		return nil, c.badBody(req.Method, hresp, buf, err)
 	}
 	if apiErr := env.apiError(req.Method, status); apiErr != nil {
 		c.red.cleanAPIError(apiErr) // a portal may echo the request path
@@ -497,7 +525,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, target string, body 
 		return nil, &TransportError{Method: req.Method, Status: status, final: status < 500,
 			Msg: fmt.Sprintf("HTTP %d %s without an error code in the body", status, http.StatusText(status))}
 	}
-	resp := &Response{Result: env.Result, Time: env.Time}
+	resp = &Response{Result: env.Result, Time: env.Time}
 	resp.Total, _ = envInt(env.Total)
 	resp.Next, resp.HasNext = envInt(env.Next)
 	return resp, nil
@@ -512,9 +540,6 @@ func (c *Client) badBody(method string, hresp *http.Response, body []byte, err e
 	}
 	what := "a body that is not JSON"
 	switch t := bytes.TrimSpace(body); {
-	case hresp.StatusCode >= 300 && hresp.StatusCode < 400:
-		// The Location may hold the secret (same path on another host).
-		what = "a redirect to " + strconv.Quote(c.red.clean(hresp.Header.Get("Location"))) + " (check the webhook URL's scheme and host)"
 	case len(t) == 0:
 		what = "an empty body"
 	case t[0] == '{':

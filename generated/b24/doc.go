@@ -20,7 +20,10 @@
 // are called by name with [Client.CallMethod] or [Invoke]. Calls share a
 // client-side leaky bucket sized like the portal's; reads are retried after
 // ambiguous failures, writes never are. Errors from the portal are
-// [*APIError] values, matched with errors.Is by code.
+// [*APIError] values, matched with errors.Is by code. An error answered with
+// an empty code ({"error":"","error_description":"Not found"}, HTTP 400) is
+// an *APIError too, with Code "", and matches the sentinel its description
+// names ([DescriptionCode]): errors.Is(err, b24.ErrNotFound).
 //
 // # Batch
 //
@@ -34,6 +37,11 @@
 //		Method: "crm.contact.get", Params: map[string]any{"id": deal.Ref("CONTACT_ID")}}))
 //	err := b.Run(ctx, client) // a *BatchError lists the commands that failed
 //	d, err := deal.Result()   // typed; ErrNotRun when the command did not run
+//
+// A typed parameter (an Int, an int64, an Opt) cannot hold the "$result[…]"
+// text, so [Command.WithRef] puts the reference at its wire path:
+//
+//	b24.Add(b, "deal", crm.DealAddCommand(p).WithRef("fields.CONTACT_ID", contact.Ref("")))
 //
 // Batch commands travel as PHP query strings; [EncodeForm] writes them the
 // way PHP's http_build_query does.
@@ -59,13 +67,25 @@
 // list (UF_* user fields and the like) in a [Fields] map through
 // [DecodeObject] and [EncodeObject].
 //
+// A value that does not fit its documented type (1999.99 for an Int, an
+// object for a string) never loses the call: the field is left zero, the raw
+// value stays in the struct's Extra under its own key ([Mismatches] lists
+// them), and it is logged at debug level through the client's logger. An
+// object keyed by ID where a list was documented fills the list with its
+// values. [WithStrictDecoding] (or [SetStrictDecoding] for a whole test
+// binary) makes every such value a [*DecodeError] naming the method, the
+// JSON path and the value.
+//
 // # Events
 //
 // A [Receiver] is the http.Handler behind an outgoing webhook. Deliveries
 // arrive form-encoded with PHP bracket keys (data[FIELDS][ID]=759), though the
-// docs draw them as JSON; both are read. The application token is checked in
-// constant time before anything is dispatched, the body size is bounded, and
-// a handler's error or panic is logged (never with a token) and answered 500:
+// docs draw them as JSON; both are read. The application token is found and
+// checked in constant time before the body is decoded, the body is bounded in
+// size and time, and a handler's error or panic is logged (never with a
+// token) and answered 500. Serve it through [NewEventServer], which sets the
+// timeouts a bare http.ListenAndServe lacks, and log events through
+// [Event.Redacted], never their Payload:
 //
 //	r := b24.NewReceiver(os.Getenv("B24_APP_TOKEN"))
 //	r.Handle("ONCRMDEALUPDATE", func(ctx context.Context, e *b24.Event) error {
@@ -74,7 +94,7 @@
 //		}
 //		return e.Decode(&p)
 //	})
-//	http.Handle("/b24/events", r)
+//	log.Fatal(b24.NewEventServer(":8080", r).ListenAndServe())
 //
 // The generated events package wraps it with one typed registration per
 // documented event.

@@ -41,10 +41,17 @@ func (e *APIError) Error() string {
 		b.WriteString(e.Method)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Code)
-	if e.Description != "" {
+	switch {
+	case e.Code != "" && e.Description != "":
+		b.WriteString(e.Code)
 		b.WriteString(": ")
 		b.WriteString(e.Description)
+	case e.Code != "":
+		b.WriteString(e.Code)
+	case e.Description != "":
+		b.WriteString(e.Description) // an empty-code error: the text is all there is
+	default:
+		b.WriteString("error without a code or a description")
 	}
 	if e.Status != 0 {
 		b.WriteString(" (HTTP ")
@@ -64,13 +71,104 @@ func (e *APIError) Error() string {
 
 // Is reports whether target is an *APIError with the same code, compared
 // case-insensitively and through the alias table (ERROR_NOT_FOUND is
-// NOT_FOUND), so sentinels match whatever spelling the portal used.
+// NOT_FOUND), so sentinels match whatever spelling the portal used. An error
+// with an empty code ({"error":"","error_description":"Not found"}) matches
+// the sentinel its description names (see DescriptionCode).
 func (e *APIError) Is(target error) bool {
 	t, ok := target.(*APIError)
 	if !ok || t.Code == "" {
 		return false
 	}
-	return canonicalCode(e.Code) == canonicalCode(t.Code)
+	code := e.Code
+	if code == "" {
+		if code = DescriptionCode(e.Description); code == "" {
+			return false
+		}
+	}
+	return canonicalCode(code) == canonicalCode(t.Code)
+}
+
+// DescriptionCode returns the code that an error answered with an empty code
+// means, judged by its description, or "" when it names none. The rules come
+// from the docs' error tables and examples (spec/bitrix24.json and the
+// corpus: 272 table rows and 211 examples with an empty code): "Not found",
+// "The Preset with ID '347' is not found" → NOT_FOUND; "Access denied.",
+// "You do not have permission to …" → ACCESS_DENIED; "ID is not defined or
+// invalid.", "Parameter 'fields' must be array." → ERROR_ARGUMENT; "The
+// current method required more scopes" → insufficient_scope. Matching is
+// case-insensitive, on the trimmed text without its final period and without
+// a leading "[Contact #2647]".
+func DescriptionCode(desc string) string {
+	n := normalizeDescription(desc)
+	if n == "" {
+		return ""
+	}
+	for _, r := range descriptionRules {
+		if r.matches(n) {
+			return r.code
+		}
+	}
+	return ""
+}
+
+func normalizeDescription(desc string) string {
+	n := strings.ToLower(strings.TrimSpace(desc))
+	if strings.HasPrefix(n, "[") {
+		if i := strings.IndexByte(n, ']'); i > 0 {
+			n = strings.TrimSpace(n[i+1:])
+		}
+	}
+	return strings.TrimRight(n, ".! ")
+}
+
+// descriptionRule maps descriptions to a code; the first rule that matches
+// wins, so the narrower meanings (access, scope, argument) come before "not
+// found", which a missing field's message also ends with.
+type descriptionRule struct {
+	code                            string
+	exact, prefix, contains, suffix []string
+	unless                          []string // words that veto the rule
+}
+
+func (r descriptionRule) matches(n string) bool {
+	for _, w := range r.unless {
+		if strings.Contains(n, w) {
+			return false
+		}
+	}
+	for _, x := range r.exact {
+		if n == x {
+			return true
+		}
+	}
+	for _, x := range r.prefix {
+		if strings.HasPrefix(n, x) {
+			return true
+		}
+	}
+	for _, x := range r.contains {
+		if strings.Contains(n, x) {
+			return true
+		}
+	}
+	for _, x := range r.suffix {
+		if strings.HasSuffix(n, x) {
+			return true
+		}
+	}
+	return false
+}
+
+var descriptionRules = []descriptionRule{
+	{code: "ACCESS_DENIED", exact: []string{"access denied"}, prefix: []string{"access denied", "you cannot change", "you cannot delete"},
+		contains: []string{"have permission", "has no permission", "no permissions to", "access permission"}},
+	{code: "insufficient_scope", contains: []string{"more scopes"}},
+	{code: "ERROR_ARGUMENT",
+		prefix: []string{"wrong ", "incorrect ", "invalid value", "an incorrect value", "mandatory parameter", "the required parameter"},
+		contains: []string{"not defined or invalid", "invalid or not defined", "must be array", "must be indexed array",
+			"is not valid", "incorrect value", "is not defined", "is not set", "not specified", "not provided", "is required", "' field is not found"}},
+	{code: "NOT_FOUND", exact: []string{"not found"}, suffix: []string{" not found", " does not exist"},
+		unless: []string{"module", "method"}},
 }
 
 // codeAliases maps codes (upper case) that mean the same thing to one

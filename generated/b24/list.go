@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"math"
 	"strconv"
@@ -60,6 +61,7 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 		if s, ok := envInt(params["start"]); ok && s > 0 {
 			start = s
 		}
+		var prevPage uint64 // hash of the previous page's result, 0 before the first
 		for {
 			params["start"] = json.RawMessage(strconv.Itoa(start))
 			r := req
@@ -75,6 +77,22 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 				yield(zero, &DecodeError{Method: req.Method, Err: err})
 				return
 			}
+			// A page that promises more but brings nothing new would page on
+			// as long as the portal moves next (issue 9: 2,001 requests).
+			if resp.HasNext && len(rows) == 0 {
+				yield(zero, fmt.Errorf("b24: %s: the page at start=%d brought no new rows (empty page, next=%d, total=%d); stopping instead of looping", req.Method, start, resp.Next, resp.Total))
+				return
+			}
+			h := pageHash(resp.Result)
+			if h == prevPage && len(rows) > 0 {
+				if _, err := rowID(rows[0], ls.idField()); err == nil {
+					// Rows with ids, byte for byte the previous page: the
+					// method ignores start.
+					yield(zero, fmt.Errorf("b24: %s: the page at start=%d brought no new rows (the same rows as the page before); stopping instead of looping", req.Method, start))
+					return
+				}
+			}
+			prevPage = h
 			for _, row := range rows {
 				var v T
 				if err := json.Unmarshal(row, &v); err != nil {
@@ -95,6 +113,13 @@ func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts .
 			start = resp.Next
 		}
 	}
+}
+
+// pageHash fingerprints a page's result (never 0, the "no page yet" value).
+func pageHash(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64() | 1
 }
 
 // Export reads every row by ID the way the docs recommend for large volumes:

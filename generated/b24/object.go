@@ -3,15 +3,10 @@
 package b24
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
-	"strings"
-	"sync"
 )
 
 // RequiredError reports a required parameter left unset. Generated functions
@@ -30,8 +25,15 @@ func (e *RequiredError) Error() string {
 // whose fields carry json tags, and stores every key that no field claims into
 // *extra (nil when there are none; extra itself may be nil to drop them).
 // v is reset first. The empty forms Bitrix24 sends for "no object" (null, [],
-// false, "", {}) give the zero object. A value that does not fit its field is
-// an error naming the key.
+// false, "", {}) give the zero object.
+//
+// The object is read once, member by member, through a plan of the struct's
+// json tags computed once per type. A member whose value does not fit its
+// field (a decimal for an Int, an object for a string) does not fail the
+// decode: the field keeps its zero value and the raw
+// value is stored in *extra under its own key, where Mismatches finds it and
+// a result decode reports it (see WithStrictDecoding). Only data that is not
+// an object at all, or not JSON, is an error.
 //
 // Generated structs call it from UnmarshalJSON through a local type without
 // methods, so the call does not recurse:
@@ -45,70 +47,29 @@ func DecodeObject(data []byte, v any, extra *Fields) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("b24: DecodeObject needs a non-nil pointer to a struct, not %T", v)
 	}
-	rv.Elem().SetZero()
+	rv = rv.Elem()
+	rv.SetZero()
 	if extra != nil {
 		*extra = nil
 	}
-	data = bytes.TrimSpace(data)
+	data = trimSpace(data)
 	if isEmptyValue(data) {
 		return nil
 	}
 	if len(data) == 0 || data[0] != '{' {
 		return valueError("object", data, "a JSON object")
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return locateObjectError(data, rv.Elem().Type(), err)
-	}
-	if extra == nil {
-		return nil
-	}
-	known := objectKeysOf(rv.Elem().Type())
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(data, &all); err != nil {
-		return err // not reached: data decoded above
-	}
-	for k, raw := range all {
-		if known.claims(k) {
-			continue
-		}
-		if *extra == nil {
-			*extra = make(Fields)
-		}
-		(*extra)[k] = raw
-	}
-	return nil
-}
-
-// locateObjectError names the key whose value failed to decode: encoding/json
-// passes our types' errors up without saying which field they came from.
-func locateObjectError(data []byte, t reflect.Type, err error) error {
-	var ve *ValueError
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &ve) && !errors.As(err, &te) {
-		return err
-	}
-	if te != nil && te.Field != "" {
-		return err // encoding/json already named it
-	}
-	var all map[string]json.RawMessage
-	if json.Unmarshal(data, &all) != nil {
-		return err
-	}
-	for _, k := range sortedKeys(all) {
-		one := reflect.New(t).Interface()
-		piece := append(append([]byte(`{`), strconv.Quote(k)...), ':')
-		piece = append(append(piece, all[k]...), '}')
-		if json.Unmarshal(piece, one) != nil {
-			return fmt.Errorf("key %q: %w", k, err)
-		}
-	}
-	return err
+	return decodeMembers(data, rv, planOf(rv.Type()), extra, nil)
 }
 
 // EncodeObject encodes v (a struct, or a pointer to one) as a JSON object and
-// adds the keys of extra that v does not declare; a declared key always wins,
-// even when omitted because it is empty. v's fields come first in their
-// declared order, then the extra keys sorted, so the output is deterministic.
+// adds the keys of extra. v's fields come first in their declared order, then
+// the extra keys sorted, so the output is deterministic.
+//
+// An extra key that a declared field claims (Extra.Set("TITLE", …), or a
+// value kept raw because it did not fit its field) is sent when that field is
+// zero, in the field's place; when the field is set too, EncodeObject refuses
+// with an error rather than drop one of the two.
 //
 //	func (d Deal) MarshalJSON() ([]byte, error) {
 //		type plain Deal
@@ -128,100 +89,93 @@ func EncodeObject(v any, extra Fields) ([]byte, error) {
 	if len(extra) == 0 {
 		return body, nil
 	}
-	t := reflect.TypeOf(v)
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
 	}
-	var known objectKeys
-	if t.Kind() == reflect.Struct {
-		known = objectKeysOf(t)
+	var plan *objectPlan
+	if rv.Kind() == reflect.Struct {
+		plan = planOf(rv.Type())
 	}
 	keys := make([]string, 0, len(extra))
-	for k := range extra {
-		if !known.claims(k) {
-			keys = append(keys, k)
-		}
-	}
-	if len(keys) == 0 {
-		return body, nil
-	}
-	sort.Strings(keys)
-	out := make([]byte, 0, len(body)+64*len(keys))
-	out = append(out, body[:len(body)-1]...) // without the closing brace
-	first := len(body) == 2                  // "{}"
-	for _, k := range keys {
-		raw := bytes.TrimSpace(extra[k])
+	var claimed map[string]json.RawMessage // declared name → extra value sent in its place
+	for k, raw := range extra {
+		raw = trimSpace(raw)
 		if len(raw) == 0 {
-			raw = []byte("null")
+			raw = nullJSON
 		} else if !json.Valid(raw) {
 			return nil, fmt.Errorf("b24: extra field %q does not hold valid JSON", k)
 		}
+		i, ok := -1, false
+		if plan != nil {
+			i, ok = plan.lookup([]byte(k))
+		}
+		if !ok {
+			keys = append(keys, k)
+			continue
+		}
+		fp := plan.fields[i]
+		if fv, reach := fieldIfReachable(rv, fp.index); reach && !fv.IsZero() {
+			return nil, fmt.Errorf("b24: extra field %q is also set as the declared field %s: clear one of them", k, fp.name)
+		}
+		if claimed == nil {
+			claimed = map[string]json.RawMessage{}
+		}
+		if _, dup := claimed[fp.name]; dup {
+			return nil, fmt.Errorf("b24: extra fields %q and another spelling of it both fill %s", k, fp.name)
+		}
+		claimed[fp.name] = raw
+	}
+	sort.Strings(keys)
+	out := make([]byte, 0, len(body)+64*len(extra))
+	out = append(out, '{')
+	first := true
+	member := func(k string, raw []byte) {
 		if !first {
 			out = append(out, ',')
 		}
 		first = false
-		kb, _ := json.Marshal(k)
-		out = append(out, kb...)
+		out = appendJSONKey(out, k)
 		out = append(out, ':')
 		out = append(out, raw...)
+	}
+	if claimed == nil {
+		out = append(out[:0], body[:len(body)-1]...) // v's members as encoded
+		first = len(body) == 2
+	} else {
+		// Walk v's members to put a claimed extra value in its field's place.
+		if err := eachMember(body, func(key []byte, escaped bool, raw []byte) error {
+			k := memberKey(key, escaped)
+			if x, ok := claimed[k]; ok {
+				raw = x
+				delete(claimed, k)
+			}
+			member(k, raw)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		for _, k := range sortedKeys(claimed) { // fields omitted as empty
+			member(k, claimed[k])
+		}
+	}
+	for _, k := range keys {
+		raw := trimSpace(extra[k])
+		if len(raw) == 0 {
+			raw = nullJSON
+		}
+		member(k, raw)
 	}
 	return append(out, '}'), nil
 }
 
-// objectKeys is the set of JSON keys a struct type declares.
-type objectKeys struct {
-	exact map[string]bool
-	fold  map[string]bool // lower-cased: encoding/json matches keys case-insensitively
-}
-
-// claims reports whether encoding/json would decode key into one of the
-// struct's fields, so the key is not "extra".
-func (k objectKeys) claims(key string) bool {
-	return k.exact[key] || k.fold[strings.ToLower(key)]
-}
-
-var objectKeysCache sync.Map // reflect.Type → objectKeys
-
-func objectKeysOf(t reflect.Type) objectKeys {
-	if c, ok := objectKeysCache.Load(t); ok {
-		return c.(objectKeys)
+// appendJSONKey appends k as a JSON string, the way encoding/json writes it.
+func appendJSONKey(out []byte, k string) []byte {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			kb, _ := json.Marshal(k)
+			return append(out, kb...)
+		}
 	}
-	k := objectKeys{exact: map[string]bool{}, fold: map[string]bool{}}
-	collectObjectKeys(t, k, 0)
-	objectKeysCache.Store(t, k)
-	return k
-}
-
-// collectObjectKeys follows encoding/json's rules: a tag name or the field
-// name, "-" skipped, untagged embedded structs flattened.
-func collectObjectKeys(t reflect.Type, k objectKeys, depth int) {
-	if depth > 8 {
-		return
-	}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				collectObjectKeys(ft, k, depth+1)
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		k.exact[name] = true
-		k.fold[strings.ToLower(name)] = true
-	}
+	return append(append(append(out, '"'), k...), '"')
 }

@@ -13,7 +13,10 @@ import (
 	"log/slog"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
+	"os"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -38,26 +41,97 @@ type Event struct {
 }
 
 // Decode decodes the whole delivery (Payload) into v, typically a generated
-// event struct; the error names the event.
+// event struct; the error names the event. When v is a pointer to a struct
+// with an "auth" field of type EventAuth, that field is set to e.Auth, the
+// verified block, whatever look-alike keys the payload holds.
 func (e *Event) Decode(v any) error {
 	if err := json.Unmarshal(e.Payload, v); err != nil {
 		return fmt.Errorf("b24: event %s: %w", e.Name, err)
 	}
+	setVerifiedAuth(v, e.Auth)
 	return nil
 }
 
-// String describes the event without its payload, which holds the tokens.
+// Redacted returns the payload as JSON with every credential masked: the
+// value of any key whose name holds "token", "secret" or "password" (any
+// case, at any depth, whatever the value's shape) becomes "[redacted]", and
+// so does any string equal to one of the auth block's tokens. Keys come out
+// sorted. It is the view to log; Payload itself holds the tokens.
+func (e *Event) Redacted() json.RawMessage {
+	if len(bytes.TrimSpace(e.Payload)) == 0 {
+		return json.RawMessage("null")
+	}
+	dec := json.NewDecoder(bytes.NewReader(e.Payload))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return json.RawMessage(`"[payload withheld: not valid JSON]"`)
+	}
+	known := map[string]bool{}
+	for _, s := range []string{e.Auth.ApplicationToken, e.Auth.AccessToken, e.Auth.RefreshToken} {
+		if s != "" {
+			known[s] = true
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(maskSecrets(v, known)) != nil {
+		return json.RawMessage(`"[payload withheld]"`) // not reached: v came from JSON
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+const redactedText = "[redacted]"
+
+// isSecretKey: keys whose values are credentials, in any spelling.
+func isSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	return strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "password")
+}
+
+func maskSecrets(v any, known map[string]bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if isSecretKey(k) {
+				t[k] = redactedText
+			} else {
+				t[k] = maskSecrets(x, known)
+			}
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = maskSecrets(x, known)
+		}
+	case string:
+		if known[t] {
+			return redactedText
+		}
+	}
+	return v
+}
+
+// String describes the event with its payload in the Redacted view.
 func (e Event) String() string {
-	return fmt.Sprintf("Event{Name:%s HandlerID:%s Time:%s Payload:%d bytes Auth:%s}",
-		e.Name, e.HandlerID, e.Time.Format(time.RFC3339), len(e.Payload), e.Auth.String())
+	return fmt.Sprintf("Event{Name:%s HandlerID:%s Time:%s Payload:%s Auth:%s}",
+		e.Name, e.HandlerID, e.Time.Format(time.RFC3339), e.Redacted(), e.Auth.String())
 }
 
 // Format makes every fmt verb print String, so printing an event for
 // debugging cannot leak the tokens in its payload.
 func (e Event) Format(f fmt.State, _ rune) { io.WriteString(f, e.String()) }
 
-// LogValue keeps the payload and the tokens out of slog records.
-func (e Event) LogValue() slog.Value { return slog.StringValue(e.String()) }
+// LogValue logs the event with its payload in the Redacted view.
+func (e Event) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("name", e.Name),
+		slog.String("handler_id", e.HandlerID),
+		slog.Time("time", e.Time),
+		slog.String("payload", string(e.Redacted())),
+		slog.Any("auth", e.Auth),
+	)
+}
 
 // EventAuth is the "auth" block of a delivery. The tokens are credentials:
 // EventAuth prints and logs them as "[redacted]".
@@ -146,23 +220,44 @@ func redactedMark(s string) string {
 
 // Receiver is an http.Handler for Bitrix24 outgoing webhooks. It reads the
 // delivery (form-encoded with PHP bracket keys, as the portal sends it, or
-// JSON), checks the application token in constant time before anything is
-// dispatched, and calls the handler registered for the event.
+// JSON), finds the application token without decoding the body, checks it in
+// constant time, and only then decodes the delivery and calls the handler
+// registered for the event. An unauthenticated request costs about its body
+// size in memory, whatever its shape.
+//
+// A delivery must carry exactly one auth block with exactly one
+// application_token (in JSON, keys are matched case-insensitively, as
+// encoding/json matches them); a second one is refused with 400, so the
+// Auth a handler sees is always the block whose token was checked.
 //
 // Answers: 200 handled (or no handler and no fallback: logged, since the
 // portal does not redeliver there is nothing better to say); 400 malformed;
-// 401 wrong or missing token; 405 not a POST; 413 body too large; 500 the
-// handler failed or panicked. Registration and dispatch are safe for
-// concurrent use.
+// 401 wrong or missing token; 405 not a POST; 408 body not received in time;
+// 413 body too large; 500 the handler failed or panicked, the payload does
+// not fit the handler's type, or the receiver is misconfigured (see Err).
+// Registration and dispatch are safe for concurrent use.
+//
+// Serve it with timeouts (NewEventServer): a receiver behind a bare
+// http.ListenAndServe lets a slow client hold a connection for ever.
 type Receiver struct {
-	token   []byte
-	log     *slog.Logger
-	maxBody int64
-	timeout time.Duration
+	token       []byte
+	cfgErr      error
+	cfgOnce     sync.Once
+	log         *slog.Logger
+	maxBody     int64
+	timeout     time.Duration
+	readTimeout time.Duration
 
 	mu       sync.RWMutex
-	handlers map[string]func(context.Context, *Event) error
+	handlers map[string]eventHandler
 	fallback func(context.Context, *Event) error
+}
+
+// eventHandler is a registration: raw (gets the Event) or typed (decodes
+// the delivery into its own type first).
+type eventHandler struct {
+	raw   func(context.Context, *Event) error
+	typed func(d *delivery) (call func(context.Context) error, err error)
 }
 
 // ReceiverOption configures a Receiver.
@@ -195,15 +290,42 @@ func WithHandlerTimeout(d time.Duration) ReceiverOption {
 	return func(r *Receiver) { r.timeout = d }
 }
 
+// DefaultBodyReadTimeout bounds the time a delivery's body may take to
+// arrive; a real delivery takes milliseconds.
+const DefaultBodyReadTimeout = 10 * time.Second
+
+// WithBodyReadTimeout bounds the time the body of a delivery may take to
+// arrive, counted from the start of ServeHTTP (default
+// DefaultBodyReadTimeout); a slower body gets 408 and the connection is
+// closed. d <= 0 removes the bound. It needs a ResponseWriter that supports
+// http.ResponseController.SetReadDeadline, as net/http's own does; elsewhere
+// only the server's ReadTimeout applies.
+func WithBodyReadTimeout(d time.Duration) ReceiverOption {
+	return func(r *Receiver) { r.readTimeout = max(d, 0) }
+}
+
+// minTokenLen is the shortest application token accepted: the portal's are
+// 32 characters, and a shorter value is a configuration mistake that could
+// not be masked in logs without blanking ordinary words.
+const minTokenLen = 4
+
 // NewReceiver returns a Receiver that accepts deliveries carrying
 // applicationToken (shown by the portal for the outgoing webhook, or sent to
-// the application at install). With an empty token every delivery is refused.
+// the application at install). With an empty token every delivery is
+// refused (401). A token shorter than 4 characters is a configuration error:
+// Err reports it, and the Receiver answers every request 500 and logs the
+// error once.
 func NewReceiver(applicationToken string, opts ...ReceiverOption) *Receiver {
 	r := &Receiver{
-		token:    []byte(applicationToken),
-		log:      slog.Default(),
-		maxBody:  DefaultMaxBodyBytes,
-		handlers: make(map[string]func(context.Context, *Event) error),
+		token:       []byte(applicationToken),
+		log:         slog.Default(),
+		maxBody:     DefaultMaxBodyBytes,
+		readTimeout: DefaultBodyReadTimeout,
+		handlers:    make(map[string]eventHandler),
+	}
+	if n := len(applicationToken); n > 0 && n < minTokenLen {
+		// The message never quotes the value: it is a secret, however short.
+		r.cfgErr = fmt.Errorf("b24: receiver: the application token has %d characters, fewer than %d: check the value given to NewReceiver", n, minTokenLen)
 	}
 	for _, o := range opts {
 		o(r)
@@ -211,14 +333,68 @@ func NewReceiver(applicationToken string, opts ...ReceiverOption) *Receiver {
 	return r
 }
 
+// Err reports a configuration error found by NewReceiver (a token shorter
+// than 4 characters), nil when the Receiver is usable. Check it at start-up;
+// a misconfigured Receiver answers every delivery 500.
+func (r *Receiver) Err() error { return r.cfgErr }
+
+// NewEventServer returns an *http.Server for addr serving h (typically a
+// Receiver) with timeouts, so that slow or idle clients cannot hold
+// connections: 5 s to send the headers, 15 s for the whole request, 30 s to
+// write the answer (handler time included), 60 s idle between requests,
+// 64 KiB of headers. Adjust the fields before calling ListenAndServe or
+// ListenAndServeTLS:
+//
+//	srv := b24.NewEventServer(":8080", r)
+//	log.Fatal(srv.ListenAndServe())
+func NewEventServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // Handle registers h for the event name, matched case-insensitively
 // ("OnCrmDealUpdate" and "ONCRMDEALUPDATE" are one event). A later Handle for
 // the same name replaces h; a nil h removes the registration.
 func (r *Receiver) Handle(event string, h func(context.Context, *Event) error) {
+	if h == nil {
+		r.register(event, eventHandler{})
+		return
+	}
+	r.register(event, eventHandler{raw: h})
+}
+
+// HandleTyped registers h for the event name with each delivery decoded
+// into a new T, a struct whose json tags name the delivery's keys (a
+// generated event type). A form delivery is decoded straight into T in one
+// pass; T's "auth" field of type EventAuth holds the verified auth block.
+// A payload that does not fit T is answered 500 and logged. A later
+// registration for the name replaces h; nil removes it.
+func HandleTyped[T any](r *Receiver, event string, h func(context.Context, *T) error) {
+	if h == nil {
+		r.register(event, eventHandler{})
+		return
+	}
+	r.register(event, eventHandler{typed: func(d *delivery) (func(context.Context) error, error) {
+		v := new(T)
+		if err := d.decodeTyped(v); err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return h(ctx, v) }, nil
+	}})
+}
+
+func (r *Receiver) register(event string, h eventHandler) {
 	name := strings.ToUpper(strings.TrimSpace(event))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if h == nil {
+	if h.raw == nil && h.typed == nil {
 		delete(r.handlers, name)
 		return
 	}
@@ -240,54 +416,87 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed", nil)
 		return
 	}
+	if r.cfgErr != nil {
+		r.cfgOnce.Do(func() { r.log.ErrorContext(req.Context(), r.cfgErr.Error()+"; every delivery is answered 500") })
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
 	if req.ContentLength > r.maxBody {
 		r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes exceeds the %d byte limit", req.ContentLength, r.maxBody), nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds the %d byte limit", r.maxBody), nil)
-			return
-		}
-		r.reject(w, req, http.StatusBadRequest, "reading the body failed", err)
+	body, status, msg, err := r.readBody(w, req)
+	if status != 0 {
+		r.reject(w, req, status, msg, err)
 		return
 	}
-	d, err := parseDelivery(req.Header.Get("Content-Type"), body)
+	// The token is found and checked before anything is decoded.
+	mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	trimmed := bytes.TrimSpace(body)
+	isJSON := mt == "application/json" || len(trimmed) > 0 && trimmed[0] == '{' // a form cannot start with "{"
+	if isJSON {
+		body = trimmed
+	}
+	loc, err := locateToken(isJSON, body)
 	if err != nil {
 		r.reject(w, req, http.StatusBadRequest, "malformed delivery", err)
 		return
 	}
-	// The token is checked before anything else is decoded or dispatched.
 	if len(r.token) == 0 {
 		r.reject(w, req, http.StatusUnauthorized, "receiver has no application token configured", nil)
 		return
 	}
-	if d.token == "" {
+	if len(loc.token) == 0 {
 		r.reject(w, req, http.StatusUnauthorized, "delivery carries no application token", nil)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(d.token), r.token) != 1 {
+	if subtle.ConstantTimeCompare(loc.token, r.token) != 1 {
 		r.reject(w, req, http.StatusUnauthorized, "application token does not match", nil)
 		return
 	}
-	ev, err := d.event()
+	d := &delivery{loc: loc, body: body, token: string(loc.token)}
+	name, err := d.name()
 	if err != nil {
 		r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
 		return
 	}
-	if ev.Name == "" {
+	if name == "" {
 		r.reject(w, req, http.StatusBadRequest, "delivery has no event name", nil)
 		return
 	}
-	h, isFallback := r.handler(ev.Name)
-	if h == nil {
-		r.log.InfoContext(req.Context(), "b24: no handler for event; delivery dropped", "event", ev.Name, "remote", req.RemoteAddr)
+	h, isFallback := r.handler(name)
+	var call func(context.Context) error
+	switch {
+	case h.typed != nil:
+		call, err = h.typed(d)
+		if _, bad := errors.AsType[*malformedError](err); bad {
+			r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
+			return
+		}
+		if err != nil {
+			r.log.ErrorContext(req.Context(), "b24: event payload does not fit its type", "event", name,
+				"remote", req.RemoteAddr, "error", r.redact(err, d.secrets()...).Error())
+			http.Error(w, "payload does not decode", http.StatusInternalServerError)
+			return
+		}
+	case h.raw != nil:
+		ev, err := d.event()
+		if err != nil {
+			r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
+			return
+		}
+		call = func(ctx context.Context) error { return h.raw(ctx, ev) }
+	default:
+		if err := d.validate(); err != nil {
+			r.reject(w, req, http.StatusBadRequest, "malformed delivery", r.redact(err, d.secrets()...))
+			return
+		}
+		r.log.InfoContext(req.Context(), "b24: no handler for event; delivery dropped", "event", name, "remote", req.RemoteAddr)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := r.run(req.Context(), h, ev); err != nil {
-		r.log.ErrorContext(req.Context(), "b24: event handler failed", "event", ev.Name, "fallback", isFallback,
+	if err := r.run(req.Context(), call); err != nil {
+		r.log.ErrorContext(req.Context(), "b24: event handler failed", "event", name, "fallback", isFallback,
 			"remote", req.RemoteAddr, "error", r.redact(err, d.secrets()...).Error())
 		http.Error(w, "handler failed", http.StatusInternalServerError)
 		return
@@ -295,18 +504,63 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (r *Receiver) handler(name string) (h func(context.Context, *Event) error, isFallback bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if h := r.handlers[name]; h != nil {
-		return h, false
+// readBody reads the body within the size and time bounds; status is
+// non-zero when it must be refused. The buffer is sized from Content-Length
+// when known, so reading costs the body's size once.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) (body []byte, status int, msg string, err error) {
+	if r.readTimeout > 0 {
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(r.readTimeout)) == nil {
+			// A deadline left behind would cancel the request's context when
+			// it passes during the handler.
+			defer rc.SetReadDeadline(time.Time{})
+		}
 	}
-	return r.fallback, true
+	src := http.MaxBytesReader(w, req.Body, r.maxBody)
+	size := int64(4096)
+	if req.ContentLength >= 0 {
+		size = req.ContentLength + 1 // +1: room to see EOF without growing
+	}
+	body = make([]byte, 0, size)
+	for {
+		if len(body) == cap(body) {
+			// Double by hand (append's growth would overshoot), never past
+			// the bound: a body of unknown length costs at most about twice its size.
+			grown := make([]byte, len(body), min(2*cap(body), int(r.maxBody)+1))
+			copy(grown, body)
+			body = grown
+		}
+		n, rerr := src.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if rerr == io.EOF {
+			return body, 0, "", nil
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("body exceeds the %d byte limit", r.maxBody), nil
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, http.StatusRequestTimeout, fmt.Sprintf("body not received within %s", r.readTimeout), nil
+	}
+	return nil, http.StatusBadRequest, "reading the body failed", err
 }
 
-// run calls h, turning a panic into an error so one bad event cannot take the
-// server down.
-func (r *Receiver) run(ctx context.Context, h func(context.Context, *Event) error, ev *Event) (err error) {
+func (r *Receiver) handler(name string) (h eventHandler, isFallback bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if h, ok := r.handlers[name]; ok {
+		return h, false
+	}
+	return eventHandler{raw: r.fallback}, true
+}
+
+// run calls f, turning a panic into an error so one bad event cannot take
+// the server down.
+func (r *Receiver) run(ctx context.Context, f func(context.Context) error) (err error) {
 	if r.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.timeout)
@@ -317,7 +571,7 @@ func (r *Receiver) run(ctx context.Context, h func(context.Context, *Event) erro
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	return h(ctx, ev)
+	return f(ctx)
 }
 
 func (r *Receiver) reject(w http.ResponseWriter, req *http.Request, status int, msg string, err error) {
@@ -326,16 +580,26 @@ func (r *Receiver) reject(w http.ResponseWriter, req *http.Request, status int, 
 		attrs = append(attrs, "error", r.redact(err).Error())
 	}
 	r.log.WarnContext(req.Context(), "b24: delivery rejected: "+msg, attrs...)
+	if status == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close") // the rest of the body is not worth waiting for
+	}
 	http.Error(w, http.StatusText(status), status)
 }
 
 // redact removes the receiver's token and the given secrets from err's text:
-// a handler's error or panic may quote the event it was given.
+// a handler's error or panic may quote the event it was given. A secret too
+// short to replace safely withholds the whole text instead.
 func (r *Receiver) redact(err error, secrets ...string) error {
 	msg := err.Error()
 	clean := msg
 	for _, s := range append(secrets, string(r.token)) {
-		if len(s) >= 4 { // shorter strings would blank out ordinary words
+		switch {
+		case s == "":
+		case len(s) < minTokenLen:
+			if strings.Contains(clean, s) {
+				return errors.New("[error text withheld: the delivery carries a credential too short to mask]")
+			}
+		default:
 			clean = strings.ReplaceAll(clean, s, "[redacted]")
 		}
 	}
@@ -345,131 +609,209 @@ func (r *Receiver) redact(err error, secrets ...string) error {
 	return errors.New(clean)
 }
 
-// delivery is a parsed body whose token has not been checked yet.
+// delivery is a body whose token has been checked.
 type delivery struct {
-	token   string
-	payload json.RawMessage // the whole body as JSON
-	auth    json.RawMessage // the "auth" value within payload
-	data    json.RawMessage // the "data" value within payload
-	tree    map[string]any  // the decoded form; nil for JSON bodies
+	loc   *located
+	body  []byte
+	token string
+
+	sbody string         // body as a string, made once
+	tree  map[string]any // the decoded form (tree route); nil until needed
+	env   *jsonEnvelope  // JSON bodies: the envelope, decoded once
+	ev    *Event
 }
 
-// parseDelivery reads a form or JSON body far enough to find the token.
-func parseDelivery(contentType string, body []byte) (*delivery, error) {
-	// A form body cannot start with "{", so the body decides when the header
-	// is missing or wrong (proxies and test tools get it wrong).
-	mt, _, _ := mime.ParseMediaType(contentType)
-	trimmed := bytes.TrimSpace(body)
-	if mt == "application/json" || len(trimmed) > 0 && trimmed[0] == '{' {
-		return parseJSONDelivery(trimmed)
-	}
-	tree, err := DecodeForm(string(body))
-	if err != nil {
-		return nil, err
-	}
-	d := &delivery{tree: tree}
-	d.payload, d.data, d.auth = formTreeJSON(tree)
-	if auth, ok := tree["auth"].(map[string]any); ok {
-		d.token, _ = auth["application_token"].(string)
-	}
-	return d, nil
+type jsonEnvelope struct {
+	Event     String          `json:"event"`
+	HandlerID String          `json:"event_handler_id"`
+	TS        String          `json:"ts"`
+	Data      json.RawMessage `json:"data"`
 }
 
-func parseJSONDelivery(body []byte) (*delivery, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, fmt.Errorf("JSON body: %w", err)
+func (d *delivery) str() string {
+	if d.sbody == "" && len(d.body) > 0 {
+		d.sbody = string(d.body)
 	}
-	d := &delivery{payload: body, auth: top["auth"]}
-	var auth map[string]json.RawMessage
-	if json.Unmarshal(d.auth, &auth) == nil { // auth may be absent, [] or garbage: then no token
-		var tok String
-		if json.Unmarshal(auth["application_token"], &tok) == nil {
-			d.token = string(tok)
+	return d.sbody
+}
+
+func (d *delivery) envelope() (*jsonEnvelope, error) {
+	if d.env == nil {
+		env := &jsonEnvelope{}
+		if err := DecodeObject(d.body, env, nil); err != nil {
+			return nil, err
+		}
+		d.env = env
+	}
+	return d.env, nil
+}
+
+// name is the event's name, upper-cased: from the scan for forms (the last
+// "event" pair, or none when a later pair made it a list or map, as the tree
+// would say), from the envelope for JSON.
+func (d *delivery) name() (string, error) {
+	var name string
+	if d.loc.json {
+		env, err := d.envelope()
+		if err != nil {
+			return "", err
+		}
+		name = string(env.Event)
+	} else if !d.loc.eventContainer && d.loc.eventRaw != nil {
+		b, ok := appendUnescaped(nil, d.loc.eventRaw)
+		if !ok {
+			return "", &malformedError{errors.New("form: value of key \"event\": bad percent-escape")}
+		}
+		name = string(b)
+	}
+	return strings.ToUpper(strings.TrimSpace(name)), nil
+}
+
+// validate checks the syntax of a delivery nobody decodes.
+func (d *delivery) validate() error {
+	if d.loc.json {
+		return nil // the envelope was decoded
+	}
+	return decodeFormInto(d.str(), reflect.Value{}, nil, nil)
+}
+
+// decodeTyped decodes the delivery into v, a pointer to a struct: forms in
+// one pass when the type allows, else (and for JSON) through the payload's
+// JSON. v's auth block is the verified one.
+func (d *delivery) decodeTyped(v any) error {
+	if !d.loc.json {
+		rv := reflect.ValueOf(v).Elem()
+		if plan := planFor(rv.Type()); plan != nil {
+			var a EventAuth
+			err := decodeFormInto(d.str(), rv, plan, &a)
+			if err == nil {
+				if plan.auth >= 0 {
+					a.ApplicationToken = d.token
+					*rv.Field(plan.auth).Addr().Interface().(*EventAuth) = a // no boxing of a
+				}
+				return nil
+			}
+			if !errors.Is(err, errSlowRoute) {
+				return err
+			}
+			rv.SetZero()
 		}
 	}
-	return d, nil
+	ev, err := d.event()
+	if err != nil {
+		return &malformedError{err}
+	}
+	return ev.Decode(v)
 }
 
-// secrets lists the strings of a delivery's auth block that may be
-// credentials, for redaction: every token-like value (letters and digits
-// only, 8 or more), whatever its key, since a malformed block may hold a token
-// under the wrong key.
+// secrets lists the strings of a delivery's auth block that are
+// credentials, for redaction: every value under a key naming a token or a
+// secret, whatever its shape or length.
 func (d *delivery) secrets() []string {
 	out := []string{d.token}
-	var auth map[string]json.RawMessage
-	if json.Unmarshal(d.auth, &auth) != nil {
-		return out
-	}
-	for _, raw := range auth {
-		var s String
-		if json.Unmarshal(raw, &s) == nil && len(s) >= 8 && isTokenLike(string(s)) {
-			out = append(out, string(s))
+	var auth any
+	if d.loc.json {
+		var m map[string]any
+		if json.Unmarshal(d.loc.auth, &m) == nil {
+			auth = m
 		}
+	} else if tree, err := d.formTree(); err == nil {
+		auth = tree[authKey]
 	}
+	collectSecrets(auth, false, &out)
 	return out
 }
 
-func isTokenLike(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
+func collectSecrets(v any, secret bool, out *[]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			collectSecrets(x, secret || isSecretKey(k), out)
+		}
+	case []any:
+		for _, x := range t {
+			collectSecrets(x, secret, out)
+		}
+	case string:
+		if secret && t != "" {
+			*out = append(*out, t)
+		}
+	case float64, json.Number:
+		if secret {
+			*out = append(*out, fmt.Sprint(t))
 		}
 	}
-	return true
 }
 
-// event decodes the envelope of a delivery whose token has been checked.
-func (d *delivery) event() (*Event, error) {
-	var name, handlerID, ts string
-	if d.tree != nil {
-		// Form values are all strings (or lists and maps, which are not names).
-		name, _ = d.tree["event"].(string)
-		handlerID, _ = d.tree["event_handler_id"].(string)
-		ts, _ = d.tree["ts"].(string)
-	} else {
-		var env struct {
-			Event     String          `json:"event"`
-			HandlerID String          `json:"event_handler_id"`
-			TS        String          `json:"ts"`
-			Data      json.RawMessage `json:"data"`
-		}
-		if err := DecodeObject(d.payload, &env, nil); err != nil {
-			return nil, err
-		}
-		name, handlerID, ts, d.data = string(env.Event), string(env.HandlerID), string(env.TS), env.Data
-	}
-	ev := &Event{
-		Name:      strings.ToUpper(strings.TrimSpace(name)),
-		HandlerID: handlerID,
-		Data:      d.data,
-		Payload:   d.payload,
-	}
-	if t, ok := parseTime(ts); ok {
-		ev.Time = t
-	}
-	if auth, ok := d.tree["auth"].(map[string]any); ok {
-		a, err := authFromForm(auth)
+func (d *delivery) formTree() (map[string]any, error) {
+	if d.tree == nil {
+		tree, err := DecodeForm(d.str())
 		if err != nil {
 			return nil, err
 		}
-		ev.Auth = a
-	} else if len(d.auth) > 0 {
-		if err := json.Unmarshal(d.auth, &ev.Auth); err != nil {
+		d.tree = tree
+	}
+	return d.tree, nil
+}
+
+// event decodes the delivery into an Event (the tree route for forms).
+func (d *delivery) event() (*Event, error) {
+	if d.ev != nil {
+		return d.ev, nil
+	}
+	var name, handlerID, ts string
+	ev := &Event{}
+	if d.loc.json {
+		env, err := d.envelope()
+		if err != nil {
 			return nil, err
 		}
+		name, handlerID, ts = string(env.Event), string(env.HandlerID), string(env.TS)
+		ev.Data, ev.Payload = env.Data, d.body
+		if len(d.loc.auth) > 0 {
+			if err := json.Unmarshal(d.loc.auth, &ev.Auth); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		tree, err := d.formTree()
+		if err != nil {
+			return nil, err
+		}
+		// Form values are all strings (or lists and maps, which are not names).
+		name, _ = tree["event"].(string)
+		handlerID, _ = tree["event_handler_id"].(string)
+		ts, _ = tree["ts"].(string)
+		ev.Payload, ev.Data, _ = formTreeJSON(tree)
+		if auth, ok := tree[authKey].(map[string]any); ok {
+			a, err := authFromForm(func(k string) (string, bool, bool) {
+				v, ok := auth[k]
+				s, isStr := v.(string)
+				return s, isStr, ok
+			})
+			if err != nil {
+				return nil, err
+			}
+			ev.Auth = a
+		}
 	}
-	// encoding/json matches keys case-insensitively; the handler must see the
-	// token that was verified, not a look-alike key's value.
+	ev.Name = strings.ToUpper(strings.TrimSpace(name))
+	ev.HandlerID = handlerID
+	if t, ok := parseTime(ts); ok {
+		ev.Time = t
+	}
+	// The scan refused look-alike keys; the handler sees the token that was
+	// verified in any case.
 	ev.Auth.ApplicationToken = d.token
+	d.ev = ev
 	return ev, nil
 }
 
 // authFromForm reads the auth block of a form delivery straight from its
-// strings: the same result as decoding its JSON, several times faster.
-func authFromForm(m map[string]any) (EventAuth, error) {
-	str := func(k string) string { s, _ := m[k].(string); return s }
+// values (get returns a key's string, list or map): the same result as
+// decoding its JSON, several times faster.
+func authFromForm(get func(key string) (s string, isStr, ok bool)) (EventAuth, error) {
+	str := func(k string) string { s, _, _ := get(k); return s }
 	a := EventAuth{
 		AccessToken: str("access_token"), RefreshToken: str("refresh_token"), Scope: str("scope"),
 		Domain: str("domain"), ServerEndpoint: str("server_endpoint"), ClientEndpoint: str("client_endpoint"),
@@ -479,20 +821,18 @@ func authFromForm(m map[string]any) (EventAuth, error) {
 		key string
 		dst *Int
 	}{{"expires_in", &a.ExpiresIn}, {"user_id", &a.UserID}} {
-		if v, ok := m[f.key]; ok {
-			s, isStr := v.(string)
+		if s, isStr, ok := get(f.key); ok {
 			n, ok := parseIntText(strings.TrimSpace(s))
 			if !isStr || !ok && strings.TrimSpace(s) != "" {
-				return EventAuth{}, fmt.Errorf("auth: key %q: %w", f.key, valueError("Int", formValueText(v), intWant))
+				return EventAuth{}, fmt.Errorf("auth: key %q: %w", f.key, valueError("Int", formValueText(s, isStr), intWant))
 			}
 			*f.dst = Int(n)
 		}
 	}
-	if v, ok := m["expires"]; ok {
-		s, isStr := v.(string)
+	if s, isStr, ok := get("expires"); ok {
 		t, ok := parseTime(s)
 		if !isStr || !ok {
-			return EventAuth{}, fmt.Errorf("auth: key %q: %w", "expires", valueError("Time", formValueText(v), timeWant))
+			return EventAuth{}, fmt.Errorf("auth: key %q: %w", "expires", valueError("Time", formValueText(s, isStr), timeWant))
 		}
 		a.Expires = Time{t}
 	}
@@ -500,8 +840,8 @@ func authFromForm(m map[string]any) (EventAuth, error) {
 }
 
 // formValueText renders a form value for an error message.
-func formValueText(v any) []byte {
-	if s, ok := v.(string); ok {
+func formValueText(s string, isStr bool) []byte {
+	if isStr {
 		return strconv.AppendQuote(nil, s)
 	}
 	return []byte("a list or object")

@@ -21,14 +21,22 @@ import (
 //     have run, so only calls marked Idempotent are retried.
 //   - Anything else (the portal's answer to a call that ran) is returned.
 //
-// No retry sleeps past the context's deadline: when the next attempt could not
-// start before it, the last error is returned at once.
+// No retry sleeps past the context's deadline or the call budget
+// (WithCallTimeout, DefaultCallTimeout): when the next attempt could not
+// start before either, the last error is returned at once. A call given up
+// after more than one attempt returns a *CallError that counts them.
+//
+// Redirects are never followed (see WithHTTPClient), and a host name that
+// does not resolve (DNS "no such host") is a mistyped webhook URL: neither is
+// retried.
 type RetryPolicy struct {
 	MaxRetries int           // retries after the first attempt; 0 disables retrying
 	BaseDelay  time.Duration // first backoff step for ambiguous failures (and for 503 without a client bucket)
 	MaxDelay   time.Duration // cap of one backoff step
 	// MaxOperationWait bounds how long a call waits for a method held by
 	// OPERATION_TIME_LIMIT; a longer hold returns the error to the caller.
+	// The call budget bounds the wait too: raise WithCallTimeout to let a
+	// call sit out holds longer than two minutes.
 	MaxOperationWait time.Duration
 	// OperationDelay is the first hold after a 429 when neither it nor an
 	// earlier answer of the method gave operating_reset_at (doubling after).

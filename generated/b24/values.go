@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,11 @@ type String string
 type Time struct{ time.Time }
 
 // Date is a calendar date. It accepts "2006-01-02", "02.01.2006" and every
-// form Time accepts, and encodes as "2006-01-02" ("" for the zero Date).
+// form Time accepts, keeping what arrived: a field documented as a date that
+// carries "2024-01-01T03:00:00+03:00" keeps its time and offset. It encodes
+// as "2006-01-02" when it holds midnight in its own zone (what a date-only
+// value decodes to, and how to send a plain date), else as RFC 3339 like
+// Time, so a datetime read is sent back unchanged; "" for the zero Date.
 type Date struct{ time.Time }
 
 // Fields holds the keys of an object that its Go struct does not declare:
@@ -96,8 +101,21 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	o.Value = zero
-	if err := json.Unmarshal(b, &o.Value); err != nil {
-		return err
+	var err error
+	if u, ok := any(&o.Value).(json.Unmarshaler); ok {
+		err = u.UnmarshalJSON(b) // our own types: no second parse
+	} else {
+		err = json.Unmarshal(b, &o.Value)
+	}
+	if err != nil {
+		// The empty forms of a list or an object, an object for a list:
+		// read the tolerant way; anything else does not fit.
+		o.Value = zero
+		var d tolerant
+		d.value(b, reflect.ValueOf(&o.Value).Elem())
+		if len(d.found) > 0 {
+			return err
+		}
 	}
 	o.Set = true
 	return nil
@@ -244,6 +262,26 @@ func (n Int) MarshalJSON() ([]byte, error) { return strconv.AppendInt(nil, int64
 
 // String returns the decimal text.
 func (n Int) String() string { return strconv.FormatInt(int64(n), 10) }
+
+// MarshalText gives the decimal text, so an Int works as a map key, in
+// query strings and in log attributes the same way as in JSON.
+func (n Int) MarshalText() ([]byte, error) { return strconv.AppendInt(nil, int64(n), 10), nil }
+
+// UnmarshalText reads the text forms UnmarshalJSON reads inside a string
+// ("410", "1000.00"); "" is 0.
+func (n *Int) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		*n = 0
+		return nil
+	}
+	v, ok := parseIntText(s)
+	if !ok {
+		return valueError("Int", strconv.AppendQuote(nil, string(b)), intWant)
+	}
+	*n = Int(v)
+	return nil
+}
 
 const numberWant = "a number or a string holding one"
 
@@ -464,16 +502,20 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON implements json.Marshaler: "2006-01-02", or "" for the zero Date.
+// MarshalJSON implements json.Marshaler: the text of MarshalText, quoted.
 func (d Date) MarshalJSON() ([]byte, error) {
 	b, _ := d.MarshalText()
 	return strconv.AppendQuote(nil, string(b)), nil
 }
 
-// MarshalText gives "2006-01-02", or "" for the zero Date.
+// MarshalText gives "2006-01-02", the RFC 3339 form when the Date holds a
+// time of day, or "" for the zero Date.
 func (d Date) MarshalText() ([]byte, error) {
 	if d.IsZero() {
 		return []byte{}, nil
+	}
+	if h, m, s := d.Clock(); h != 0 || m != 0 || s != 0 {
+		return []byte(d.Time.Format(time.RFC3339)), nil
 	}
 	return []byte(d.Time.Format(time.DateOnly)), nil
 }

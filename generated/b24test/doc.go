@@ -29,6 +29,15 @@
 //   - injects faults per method ([Portal.Fail]): 503 storms, 429 with
 //     operating_reset_at, API errors, connection resets, cut and truncated
 //     bodies, a proxy's HTML page, slow answers;
+//   - checks each request, batch commands included, against the method's
+//     documented parameters when the b24test of a generated tree holds them:
+//     a missing required parameter or an array where the portal wants an
+//     object is answered with the portal's error (400, code 100 "Could not
+//     find value for parameter", or the code the page documents), so a wrong
+//     request fails the test; [WithStrictRequestChecks] also refuses names
+//     the docs do not know, [WithoutRequestChecks] turns the checks off;
+//   - makes clients of itself ([Portal.Client]), decoding strictly with
+//     [WithStrictDecoding] so a result its types do not hold fails the test;
 //   - records every call with its decoded params ([Portal.Calls]), and
 //     counts the calls that really ran ([Portal.Ran]) so a test can prove a
 //     write never ran twice;

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // ListOptions says how ServeList lays out a list method's answers.
@@ -25,8 +27,14 @@ type ListOptions struct {
 //     rows follow, "next".
 //   - start=-1: the first PageSize rows, no total and no next (the fast mode
 //     the docs recommend for exports).
-//   - filter: keys on the id field with the prefixes >, >=, <, <=, =, ! are
-//     compared as numbers; other keys must equal the row's value as text.
+//   - filter: the portal's operators on any field: none or = (equal; a list
+//     value means any of), ! or != (not equal), >, >=, <, <= (as numbers
+//     when both sides are numbers, as times when both are dates, else as
+//     text), % (contains, ignoring case), =% and %= (LIKE with % and _),
+//     !% (does not contain), @ (one of a list, or of a comma-separated
+//     string) and !@ (none of). Text compares ignoring case, as the
+//     portal's collation does; a multiple field matches when one of its
+//     values does. Conditions on the id field are served by binary search.
 //   - order: {IDField: "ASC"|"DESC"}; rows are otherwise served in ID order.
 //
 // It panics on rows that are not objects or lack a numeric id: that is a bug
@@ -164,19 +172,24 @@ type listFilter struct {
 	fields   []fieldCond
 }
 
+// fieldCond is one condition of a filter, "op FIELD": value.
 type fieldCond struct {
-	field, want string
-	negate      bool
+	op    string // "=", "!", ">", ">=", "<", "<=", "%", "!%", "=%", "@", "!@"
+	field string
+	want  any // a scalar, or a list for @ (and for = or ! with a list value)
 }
 
-// parseFilter reads the id conditions (>, >=, <, <=, =, !) and the equality
-// conditions on other fields; ok is false when an id value is not a number.
+// parseFilter reads a list filter. Scalar id conditions (>, >=, <, <=, =,
+// !) become id bounds, which ServeList serves by binary search; every other
+// condition is kept for match. ok is false when an id bound is not a
+// number: the portal finds nothing then.
 func parseFilter(filter map[string]any, idField string) (listFilter, bool) {
 	f := listFilter{min: math.MinInt64, max: math.MaxInt64}
 	for k, want := range filter {
 		op, field := splitOp(k)
-		if !strings.EqualFold(field, idField) {
-			f.fields = append(f.fields, fieldCond{field: field, want: scalarText(want), negate: op == "!" || op == "!="})
+		_, isList := want.([]any)
+		if !strings.EqualFold(field, idField) || isList || (op != "=" && op != "!" && op != ">" && op != ">=" && op != "<" && op != "<=") {
+			f.fields = append(f.fields, fieldCond{op: op, field: field, want: want})
 			continue
 		}
 		w, ok := toInt(want)
@@ -192,7 +205,7 @@ func parseFilter(filter map[string]any, idField string) (listFilter, bool) {
 			f.max = min(f.max, w-1)
 		case "<=":
 			f.max = min(f.max, w)
-		case "!", "!=":
+		case "!":
 			f.ne = append(f.ne, w)
 		default:
 			f.min, f.max = max(f.min, w), min(f.max, w)
@@ -209,16 +222,156 @@ func (f listFilter) match(row map[string]any, id int64) bool {
 		}
 	}
 	for _, c := range f.fields {
-		if (scalarText(jsonNum(row[c.field])) == c.want) == c.negate {
+		if !c.match(row) {
 			return false
 		}
 	}
 	return true
 }
 
+// match applies one condition to a row as the portal's SQL would: a
+// field holding several values (a multiple field) matches when one does,
+// and a negated condition when none does.
+func (c fieldCond) match(row map[string]any) bool {
+	v, _ := lookupParam(row, c.field)
+	negate := strings.HasPrefix(c.op, "!")
+	op := strings.TrimPrefix(c.op, "!")
+	if op == "" {
+		op = "="
+	}
+	vals, multi := v.([]any)
+	if !multi {
+		vals = []any{v}
+	}
+	hit := false
+	for _, x := range vals {
+		if c.matchOne(op, x) {
+			hit = true
+			break
+		}
+	}
+	if len(vals) == 0 { // an empty multiple field is empty
+		hit = c.matchOne(op, nil)
+	}
+	return hit != negate
+}
+
+func (c fieldCond) matchOne(op string, v any) bool {
+	got := scalarText(jsonNum(v))
+	switch op {
+	case "=", "@":
+		if wants, ok := c.want.([]any); ok {
+			for _, w := range wants {
+				if compareValues(got, scalarText(w)) == 0 {
+					return true
+				}
+			}
+			return false
+		}
+		if op == "@" {
+			// A comma-separated list is how a form or a batch query
+			// sends an IN condition without brackets.
+			for w := range strings.SplitSeq(scalarText(c.want), ",") {
+				if compareValues(got, strings.TrimSpace(w)) == 0 {
+					return true
+				}
+			}
+			return false
+		}
+		return compareValues(got, scalarText(c.want)) == 0
+	case ">", ">=", "<", "<=":
+		if got == "" {
+			return false // NULL compares to nothing
+		}
+		r := compareValues(got, scalarText(c.want))
+		switch op {
+		case ">":
+			return r > 0
+		case ">=":
+			return r >= 0
+		case "<":
+			return r < 0
+		}
+		return r <= 0
+	case "%":
+		// LIKE '%value%', case-insensitive as the portal's collation.
+		return strings.Contains(strings.ToLower(got), strings.ToLower(scalarText(c.want)))
+	case "=%", "%=":
+		return likeMatch(strings.ToLower(got), strings.ToLower(scalarText(c.want)))
+	}
+	return false
+}
+
+// compareValues compares as numbers when both are numbers, as times when
+// both are dates, else as text ignoring case (the portal's collation).
+func compareValues(a, b string) int {
+	if x, err := strconv.ParseFloat(strings.TrimSpace(a), 64); err == nil {
+		if y, err := strconv.ParseFloat(strings.TrimSpace(b), 64); err == nil {
+			return cmpFloat(x, y)
+		}
+	}
+	if x, ok := parseWhen(a); ok {
+		if y, ok := parseWhen(b); ok {
+			return x.Compare(y)
+		}
+	}
+	return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+}
+
+func cmpFloat(x, y float64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// whenLayouts are the date forms filters and rows carry.
+var whenLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02", "02.01.2006 15:04:05", "02.01.2006"}
+
+func parseWhen(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range whenLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// likeMatch is SQL LIKE: % any run, _ one character.
+func likeMatch(s, pattern string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '%':
+		for i := 0; i <= len(s); i++ {
+			if likeMatch(s[i:], pattern[1:]) {
+				return true
+			}
+		}
+		return false
+	case '_':
+		if s == "" {
+			return false
+		}
+		_, size := utf8.DecodeRuneInString(s)
+		return likeMatch(s[size:], pattern[1:])
+	}
+	return s != "" && s[0] == pattern[0] && likeMatch(s[1:], pattern[1:])
+}
+
+// splitOp cuts the operator off a filter key; longest first, so "!@" is
+// not read as "!" on "@FIELD".
 func splitOp(k string) (op, field string) {
-	for _, p := range []string{">=", "<=", "!=", ">", "<", "=", "!"} {
+	for _, p := range []string{"!@", "!%", "!=", "=%", "%=", ">=", "<=", "@", "%", ">", "<", "=", "!"} {
 		if rest, ok := strings.CutPrefix(k, p); ok {
+			if p == "!=" {
+				p = "!"
+			}
 			return p, rest
 		}
 	}

@@ -74,6 +74,9 @@ type Portal struct {
 
 	bucket *leakyBucket
 
+	checks     checkLevel // requests checked against the documented parameters
+	clientOpts []b24.Option
+
 	exec sync.Mutex // handlers run one at a time, so they need no locking
 }
 
@@ -380,6 +383,10 @@ func (p *Portal) run(method string, version int, params map[string]any) (res Res
 	h, ok := p.handler(method, version)
 	if !ok {
 		return Result{}, &b24.APIError{Status: 404, Code: "ERROR_METHOD_NOT_FOUND", Description: "Method not found!"}, false
+	}
+	// A wrong request is refused before anything runs, as on the portal.
+	if e := p.checkRequest(method, version, params); e != nil {
+		return Result{}, e, false
 	}
 	p.exec.Lock()
 	v, err := callHandler(h, params)

@@ -4,8 +4,99 @@ package biconnector
 
 import (
 	"context"
+	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
+
+// Connector is one connector of biconnector.connector, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (biconnector-connector-get, biconnector-connector-add,
+// biconnector-connector-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Connector struct {
+	ID b24.Int `json:"id"`
+	// Connector name
+	Title      b24.String `json:"title"`
+	DateCreate b24.String `json:"dateCreate"`
+	// Connector logo. Can be provided as a link to an image or a base64 formatted
+	// string, for example data:image/svg+xml;base64,PHN2ZyB3...
+	Logo b24.String `json:"logo"`
+	// Connector description
+	Description b24.String `json:"description"`
+	// Connector sorting parameter. Default value is 100
+	Sort b24.Int `json:"sort"`
+	// Connector endpoint for availability check, (detailed description)
+	URLCheck b24.String `json:"urlCheck"`
+	// List of connection parameters, (detailed description)
+	Settings json.RawMessage `json:"settings"`
+	// Connector endpoint for retrieving data from the selected table, (detailed
+	// description)
+	URLData b24.String `json:"urlData"`
+	// Connector endpoint for retrieving the list of tables, (detailed description)
+	URLTableList b24.String `json:"urlTableList"`
+	// Connector endpoint for retrieving the description of a specific table,
+	// (detailed description)
+	URLTableDescription b24.String `json:"urlTableDescription"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Connector) UnmarshalJSON(data []byte) error {
+	type plain Connector
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Connector) MarshalJSON() ([]byte, error) {
+	type plain Connector
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConnectorInput is the write form of Connector: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type ConnectorInput struct {
+	// Connector name
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Connector logo. Can be provided as a link to an image or a base64 formatted
+	// string, for example data:image/svg+xml;base64,PHN2ZyB3...
+	Logo b24.Opt[string] `json:"logo,omitzero"`
+	// Connector description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// Connector endpoint for availability check, (detailed description)
+	URLCheck b24.Opt[string] `json:"urlCheck,omitzero"`
+	// Connector endpoint for retrieving the list of tables, (detailed description)
+	URLTableList b24.Opt[string] `json:"urlTableList,omitzero"`
+	// Connector endpoint for retrieving the description of a specific table,
+	// (detailed description)
+	URLTableDescription b24.Opt[string] `json:"urlTableDescription,omitzero"`
+	// Connector endpoint for retrieving data from the selected table, (detailed
+	// description)
+	URLData b24.Opt[string] `json:"urlData,omitzero"`
+	// List of connection parameters, (detailed description)
+	Settings []any `json:"settings,omitzero"`
+	// Connector sorting parameter. Default value is 100. Default: 100.
+	Sort       b24.Opt[b24.Int] `json:"sort,omitzero"`
+	ID         b24.Opt[b24.Int] `json:"id,omitzero"`
+	DateCreate b24.Opt[string]  `json:"dateCreate,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConnectorInput) UnmarshalJSON(data []byte) error {
+	type plain ConnectorInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConnectorInput) MarshalJSON() ([]byte, error) {
+	type plain ConnectorInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // ConnectorAdd calls biconnector.connector.add: Create Connector.
 //
@@ -37,11 +128,11 @@ import (
 //   - VALIDATION_SETTINGS_CODE_TOO_LONG: The value of the parameter code
 //     must not exceed 512 characters
 //   - VALIDATION_SETTINGS_INVALID_TYPE: Invalid value for parameter type
-func ConnectorAdd(ctx context.Context, c b24.Caller, p ConnectorAddParams, opts ...b24.CallOption) (*ConnectorAddResult, error) {
+func ConnectorAdd(ctx context.Context, c b24.Caller, p ConnectorAddParams, opts ...b24.CallOption) (*Connector, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ConnectorAddResult
+	var out Connector
 	if err := b24.Invoke(ctx, c, ConnectorAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -51,8 +142,8 @@ func ConnectorAdd(ctx context.Context, c b24.Caller, p ConnectorAddParams, opts 
 // ConnectorAddCommand is biconnector.connector.add as a command for a batch
 // (see b24.Add); its result decodes as ConnectorAdd's does. Required
 // parameters are not checked here: the portal reports them.
-func ConnectorAddCommand(p ConnectorAddParams) b24.Command[*ConnectorAddResult] {
-	return b24.NewCommand[*ConnectorAddResult](b24.Request{
+func ConnectorAddCommand(p ConnectorAddParams) b24.Command[*Connector] {
+	return b24.NewCommand[*Connector](b24.Request{
 		Method:  "biconnector.connector.add",
 		Params:  p,
 		Version: 2,
@@ -63,53 +154,55 @@ func ConnectorAddCommand(p ConnectorAddParams) b24.Command[*ConnectorAddResult] 
 type ConnectorAddParams struct {
 	// An object containing data to create a new connector. The object format:
 	//
-	//		{
-	//		    "field_1": "value_1",
-	//		    "field_2": "value_2",
-	//		    ...,
-	//		    "field_n": "value_n"
-	//		}
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    ...,
+	//	    "field_n": "value_n"
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// Detailed description below. Required.
-	Fields ConnectorAddParamsFields `json:"fields"`
+	Fields ConnectorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ConnectorAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
 			Param:  "fields.title",
 		}
 	}
-	if p.Fields.Logo == "" {
+	if !p.Fields.Logo.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
 			Param:  "fields.logo",
 		}
 	}
-	if p.Fields.URLCheck == "" {
+	if !p.Fields.URLCheck.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
 			Param:  "fields.urlCheck",
 		}
 	}
-	if p.Fields.URLTableList == "" {
+	if !p.Fields.URLTableList.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
 			Param:  "fields.urlTableList",
 		}
 	}
-	if p.Fields.URLTableDescription == "" {
+	if !p.Fields.URLTableDescription.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
 			Param:  "fields.urlTableDescription",
 		}
 	}
-	if p.Fields.URLData == "" {
+	if !p.Fields.URLData.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.connector.add",
 			Param:  "fields.urlData",
@@ -122,87 +215,6 @@ func (p ConnectorAddParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ConnectorAddParamsFields is the fields value of biconnector.connector.add.
-type ConnectorAddParamsFields struct {
-	// Connector name. Required.
-	Title string `json:"title"`
-	// Connector logo. Can be provided as a link to an image or a base64 formatted
-	// string, for example data:image/svg+xml;base64,PHN2ZyB3... Required.
-	Logo string `json:"logo"`
-	// Connector description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Connector endpoint for availability check, (detailed description). Required.
-	URLCheck string `json:"urlCheck"`
-	// Connector endpoint for retrieving the list of tables, (detailed
-	// description). Required.
-	URLTableList string `json:"urlTableList"`
-	// Connector endpoint for retrieving the description of a specific table,
-	// (detailed description). Required.
-	URLTableDescription string `json:"urlTableDescription"`
-	// Connector endpoint for retrieving data from the selected table, (detailed
-	// description). Required.
-	URLData string `json:"urlData"`
-	// List of connection parameters, (detailed description). Required.
-	Settings []ConnectorAddParamsFieldsSettings `json:"settings"`
-	// Connector sorting parameter. Default value is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ConnectorAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ConnectorAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ConnectorAddParamsFieldsSettings is the settings value of
-// biconnector.connector.add.
-type ConnectorAddParamsFieldsSettings struct {
-	Code b24.Opt[string] `json:"code,omitzero"`
-	Name b24.Opt[string] `json:"name,omitzero"`
-	Type b24.Opt[string] `json:"type,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain ConnectorAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain ConnectorAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ConnectorAddResult is the result of biconnector.connector.add.
-type ConnectorAddResult struct {
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorAddResult) UnmarshalJSON(data []byte) error {
-	type plain ConnectorAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorAddResult) MarshalJSON() ([]byte, error) {
-	type plain ConnectorAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ConnectorDelete calls biconnector.connector.delete: Delete Connector.
@@ -250,7 +262,7 @@ func ConnectorDeleteCommand(p ConnectorDeleteParams) b24.Command[b24.Bool] {
 type ConnectorDeleteParams struct {
 	// Identifier of the connector, can be obtained using the methods
 	// biconnector.connector.list and biconnector.connector.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -389,7 +401,7 @@ func ConnectorGetCommand(p ConnectorGetParams) b24.Command[*ConnectorGetResult] 
 type ConnectorGetParams struct {
 	// The identifier of the connector, which can be obtained using the methods
 	// biconnector.connector.list and biconnector.connector.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -403,59 +415,9 @@ func (p ConnectorGetParams) validate() error {
 	return nil
 }
 
-// ConnectorGetItem is the result of biconnector.connector.get.
-type ConnectorGetItem struct {
-	ID                  b24.Int                    `json:"id"`
-	Title               b24.String                 `json:"title"`
-	DateCreate          b24.String                 `json:"dateCreate"`
-	Logo                b24.String                 `json:"logo"`
-	Description         b24.String                 `json:"description"`
-	Sort                b24.Int                    `json:"sort"`
-	URLCheck            b24.String                 `json:"urlCheck"`
-	Settings            []ConnectorGetItemSettings `json:"settings"`
-	URLData             b24.String                 `json:"urlData"`
-	URLTableList        b24.String                 `json:"urlTableList"`
-	URLTableDescription b24.String                 `json:"urlTableDescription"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorGetItem) UnmarshalJSON(data []byte) error {
-	type plain ConnectorGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorGetItem) MarshalJSON() ([]byte, error) {
-	type plain ConnectorGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ConnectorGetItemSettings is the settings value of biconnector.connector.get.
-type ConnectorGetItemSettings struct {
-	Name b24.String `json:"name"`
-	Code b24.String `json:"code"`
-	Type b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorGetItemSettings) UnmarshalJSON(data []byte) error {
-	type plain ConnectorGetItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorGetItemSettings) MarshalJSON() ([]byte, error) {
-	type plain ConnectorGetItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ConnectorGetResult is the result of biconnector.connector.get.
 type ConnectorGetResult struct {
-	Item *ConnectorGetItem `json:"item"`
+	Item *Connector `json:"item"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -498,8 +460,8 @@ func (v ConnectorGetResult) MarshalJSON() ([]byte, error) {
 //     for sorting
 //   - VALIDATION_INVALID_FILTER_LOGIC: The logic field can only have the
 //     value "AND" or "OR"
-func ConnectorList(ctx context.Context, c b24.Caller, p ConnectorListParams, opts ...b24.CallOption) ([]ConnectorListItem, error) {
-	var out []ConnectorListItem
+func ConnectorList(ctx context.Context, c b24.Caller, p ConnectorListParams, opts ...b24.CallOption) ([]Connector, error) {
+	var out []Connector
 	if err := b24.Invoke(ctx, c, ConnectorListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -509,8 +471,8 @@ func ConnectorList(ctx context.Context, c b24.Caller, p ConnectorListParams, opt
 // ConnectorListCommand is biconnector.connector.list as a command for a batch
 // (see b24.Add); its result decodes as ConnectorList's does. Required
 // parameters are not checked here: the portal reports them.
-func ConnectorListCommand(p ConnectorListParams) b24.Command[[]ConnectorListItem] {
-	return b24.NewCommand[[]ConnectorListItem](b24.Request{
+func ConnectorListCommand(p ConnectorListParams) b24.Command[[]Connector] {
+	return b24.NewCommand[[]Connector](b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.connector.list",
 		Params:     p,
@@ -561,47 +523,27 @@ type ConnectorListParams struct {
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Sorting parameters. Example format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of connectors
-	//	    will be sorted
-	//	  - value_n — a string type value, equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of connectors
+	//     will be sorted
+	//   - value_n — a string type value, equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Controls pagination. The page size of results is 50 records. To navigate
 	// through results, pass the page number
-	Page b24.Opt[int64] `json:"page,omitzero"`
-}
-
-// ConnectorListItem is one row of biconnector.connector.list.
-type ConnectorListItem struct {
-	DateCreate b24.String `json:"dateCreate"`
-	ID         b24.String `json:"id"`
-	Title      b24.String `json:"title"`
-	URLCheck   b24.String `json:"urlCheck"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorListItem) UnmarshalJSON(data []byte) error {
-	type plain ConnectorListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorListItem) MarshalJSON() ([]byte, error) {
-	type plain ConnectorListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Page b24.Opt[b24.Int] `json:"page,omitzero"`
 }
 
 // ConnectorUpdate calls biconnector.connector.update: Update the.
@@ -661,21 +603,23 @@ func ConnectorUpdateCommand(p ConnectorUpdateParams) b24.Command[b24.Bool] {
 type ConnectorUpdateParams struct {
 	// Connector identifier, can be obtained using the methods
 	// biconnector.connector.list and biconnector.connector.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing the updated data. The object format:
 	//
-	//		{
-	//		    "field_1": "value_1",
-	//		    "field_2": "value_2",
-	//		    ...,
-	//		    "field_n": "value_n"
-	//		}
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    ...,
+	//	    "field_n": "value_n"
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// Detailed description below. Required.
-	Fields ConnectorUpdateParamsFields `json:"fields"`
+	Fields ConnectorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -687,67 +631,4 @@ func (p ConnectorUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ConnectorUpdateParamsFields is the fields value of
-// biconnector.connector.update.
-type ConnectorUpdateParamsFields struct {
-	// New connector name
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// New connector logo. Can be passed as a link to an image or a base64
-	// formatted string, for example data:image/svg+xml;base64,PHN2ZyB3...
-	Logo b24.Opt[string] `json:"logo,omitzero"`
-	// New connector description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// New endpoint for checking the connector's availability, (detailed
-	// description)
-	URLCheck b24.Opt[string] `json:"urlCheck,omitzero"`
-	// New endpoint for obtaining the list of tables, (detailed description)
-	URLTableList b24.Opt[string] `json:"urlTableList,omitzero"`
-	// New endpoint for obtaining the description of a specific table, (detailed
-	// description)
-	URLTableDescription b24.Opt[string] `json:"urlTableDescription,omitzero"`
-	// New endpoint for obtaining data from the selected table, (detailed
-	// description)
-	URLData b24.Opt[string] `json:"urlData,omitzero"`
-	// New list of connection parameters, (detailed description)
-	Settings []ConnectorUpdateParamsFieldsSettings `json:"settings,omitzero"`
-	// New sorting parameter for the connector
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ConnectorUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ConnectorUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ConnectorUpdateParamsFieldsSettings is the settings value of
-// biconnector.connector.update.
-type ConnectorUpdateParamsFieldsSettings struct {
-	Code b24.Opt[string] `json:"code,omitzero"`
-	Name b24.Opt[string] `json:"name,omitzero"`
-	Type b24.Opt[string] `json:"type,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConnectorUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain ConnectorUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConnectorUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain ConnectorUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
 }

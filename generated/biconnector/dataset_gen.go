@@ -4,8 +4,96 @@ package biconnector
 
 import (
 	"context"
+	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
+
+// Dataset is one dataset of biconnector.dataset, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (biconnector-dataset-get, biconnector-dataset-add,
+// biconnector-dataset-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Dataset struct {
+	ID   b24.Int    `json:"id"`
+	Type b24.String `json:"type"`
+	// The name of the dataset. The name must start with a letter and can only use
+	// lowercase Latin letters a-z, numbers, and the underscore _. The maximum
+	// length of the name is 230 characters
+	Name b24.String `json:"name"`
+	// Description of the dataset
+	Description b24.String `json:"description"`
+	// A unique code for the dataset in the external source, used when retrieving
+	// data
+	ExternalCode b24.String `json:"externalCode"`
+	// The name of the dataset in the external source, in the application
+	ExternalName b24.String `json:"externalName"`
+	DateCreate   b24.String `json:"dateCreate"`
+	DateUpdate   b24.String `json:"dateUpdate"`
+	CreatedByID  b24.Int    `json:"createdById"`
+	UpdatedByID  b24.Int    `json:"updatedById"`
+	ExternalID   b24.Int    `json:"externalId"`
+	// A list of dataset fields, (Detailed description)
+	Fields json.RawMessage `json:"fields"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Dataset) UnmarshalJSON(data []byte) error {
+	type plain Dataset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Dataset) MarshalJSON() ([]byte, error) {
+	type plain Dataset
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DatasetInput is the write form of Dataset: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type DatasetInput struct {
+	// The name of the dataset. The name must start with a letter and can only use
+	// lowercase Latin letters a-z, numbers, and the underscore _. The maximum
+	// length of the name is 230 characters
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// The name of the dataset in the external source, in the application
+	ExternalName b24.Opt[string] `json:"externalName,omitzero"`
+	// A unique code for the dataset in the external source, used when retrieving
+	// data
+	ExternalCode b24.Opt[string] `json:"externalCode,omitzero"`
+	// The identifier of the source, which can be obtained using the methods
+	// biconnector.source.list or biconnector.source.add
+	SourceID b24.Opt[b24.Int] `json:"sourceId,omitzero"`
+	// Description of the dataset
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// A list of dataset fields, (Detailed description)
+	Fields      []any            `json:"fields,omitzero"`
+	ID          b24.Opt[b24.Int] `json:"id,omitzero"`
+	Type        b24.Opt[string]  `json:"type,omitzero"`
+	DateCreate  b24.Opt[string]  `json:"dateCreate,omitzero"`
+	DateUpdate  b24.Opt[string]  `json:"dateUpdate,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"createdById,omitzero"`
+	UpdatedByID b24.Opt[b24.Int] `json:"updatedById,omitzero"`
+	ExternalID  b24.Opt[b24.Int] `json:"externalId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DatasetInput) UnmarshalJSON(data []byte) error {
+	type plain DatasetInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DatasetInput) MarshalJSON() ([]byte, error) {
+	type plain DatasetInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // DatasetAdd calls biconnector.dataset.add: Create Dataset.
 //
@@ -50,11 +138,11 @@ import (
 //     characters
 //   - VALIDATION_FIELD_INVALID_TYPE: Invalid field type
 //   - -: Error adding dataset
-func DatasetAdd(ctx context.Context, c b24.Caller, p DatasetAddParams, opts ...b24.CallOption) (*DatasetAddResult, error) {
+func DatasetAdd(ctx context.Context, c b24.Caller, p DatasetAddParams, opts ...b24.CallOption) (*Dataset, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DatasetAddResult
+	var out Dataset
 	if err := b24.Invoke(ctx, c, DatasetAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -64,8 +152,8 @@ func DatasetAdd(ctx context.Context, c b24.Caller, p DatasetAddParams, opts ...b
 // DatasetAddCommand is biconnector.dataset.add as a command for a batch (see
 // b24.Add); its result decodes as DatasetAdd's does. Required parameters are
 // not checked here: the portal reports them.
-func DatasetAddCommand(p DatasetAddParams) b24.Command[*DatasetAddResult] {
-	return b24.NewCommand[*DatasetAddResult](b24.Request{
+func DatasetAddCommand(p DatasetAddParams) b24.Command[*Dataset] {
+	return b24.NewCommand[*Dataset](b24.Request{
 		Method:  "biconnector.dataset.add",
 		Params:  p,
 		Version: 2,
@@ -76,41 +164,43 @@ func DatasetAddCommand(p DatasetAddParams) b24.Command[*DatasetAddResult] {
 type DatasetAddParams struct {
 	// An object containing data to create a new dataset. The object format is:
 	//
-	//		{
-	//		    "field_1": "value_1",
-	//		    "field_2": "value_2",
-	//		    ...,
-	//		    "field_n": "value_n"
-	//		}
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    ...,
+	//	    "field_n": "value_n"
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// Detailed description below. Required.
-	Fields DatasetAddParamsFields `json:"fields"`
+	Fields DatasetInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DatasetAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.ExternalName == "" {
+	if !p.Fields.ExternalName.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.add",
 			Param:  "fields.externalName",
 		}
 	}
-	if p.Fields.ExternalCode == "" {
+	if !p.Fields.ExternalCode.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.add",
 			Param:  "fields.externalCode",
 		}
 	}
-	if p.Fields.SourceID == 0 {
+	if !p.Fields.SourceID.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.dataset.add",
 			Param:  "fields.sourceId",
@@ -123,81 +213,6 @@ func (p DatasetAddParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DatasetAddParamsFields is the fields value of biconnector.dataset.add.
-type DatasetAddParamsFields struct {
-	// The name of the dataset. The name must start with a letter and can only use
-	// lowercase Latin letters a-z, numbers, and the underscore _. The maximum
-	// length of the name is 230 characters. Required.
-	Name string `json:"name"`
-	// The name of the dataset in the external source, in the application.
-	// Required.
-	ExternalName string `json:"externalName"`
-	// A unique code for the dataset in the external source, used when retrieving
-	// data. Required.
-	ExternalCode string `json:"externalCode"`
-	// The identifier of the source, which can be obtained using the methods
-	// biconnector.source.list or biconnector.source.add. Required.
-	SourceID int64 `json:"sourceId"`
-	// Description of the dataset
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// A list of dataset fields, (Detailed description). Required.
-	Fields []DatasetAddParamsFieldsFields `json:"fields"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DatasetAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DatasetAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DatasetAddParamsFieldsFields is the fields value of biconnector.dataset.add.
-type DatasetAddParamsFieldsFields struct {
-	ExternalCode b24.Opt[string] `json:"externalCode,omitzero"`
-	Name         b24.Opt[string] `json:"name,omitzero"`
-	Type         b24.Opt[string] `json:"type,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetAddParamsFieldsFields) UnmarshalJSON(data []byte) error {
-	type plain DatasetAddParamsFieldsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetAddParamsFieldsFields) MarshalJSON() ([]byte, error) {
-	type plain DatasetAddParamsFieldsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DatasetAddResult is the result of biconnector.dataset.add.
-type DatasetAddResult struct {
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetAddResult) UnmarshalJSON(data []byte) error {
-	type plain DatasetAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetAddResult) MarshalJSON() ([]byte, error) {
-	type plain DatasetAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DatasetDelete calls biconnector.dataset.delete: Delete dataset.
@@ -244,7 +259,7 @@ func DatasetDeleteCommand(p DatasetDeleteParams) b24.Command[b24.Bool] {
 type DatasetDeleteParams struct {
 	// Identifier of the dataset, can be obtained using the methods
 	// biconnector.dataset.list or biconnector.dataset.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -405,35 +420,39 @@ func DatasetFieldsUpdateCommand(p DatasetFieldsUpdateParams) b24.Command[b24.Boo
 type DatasetFieldsUpdateParams struct {
 	// Identifier of the dataset, can be obtained using the methods
 	// biconnector.dataset.list or biconnector.dataset.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object containing an array of fields to be added with the following
 	// structure:
 	//
-	//		{
-	//		    "type" : "int",
-	//		    "name": "NAME",
-	//		    "externalCode":"NAME"
-	//		},
+	//	{
+	//	    "type" : "int",
+	//	    "name": "NAME",
+	//	    "externalCode":"NAME"
+	//	},
 	//
-	//	  - type — field type
-	//	  - name — field name
-	//	  - externalCode — external code of the field
+	// …
+	//
+	//   - type — field type
+	//   - name — field name
+	//   - externalCode — external code of the field
 	Add map[string]any `json:"add,omitzero"`
 	// Object containing an array of fields to be updated with the following
 	// structure:
 	//
-	//		{
-	//		    "id": 12,
-	//		    "visible": false
-	//		},
+	//	{
+	//	    "id": 12,
+	//	    "visible": false
+	//	},
 	//
-	//	  - id — Identifier of the field, can be obtained using the method
-	//	    biconnector.dataset.get
-	//	  - visible — visibility of the field
+	// …
+	//
+	//   - id — Identifier of the field, can be obtained using the method
+	//     biconnector.dataset.get
+	//   - visible — visibility of the field
 	Update map[string]any `json:"update,omitzero"`
 	// Object containing an array of field identifiers for deletion. Field
 	// identifiers can be obtained using the method biconnector.dataset.get
-	Delete []int64 `json:"delete,omitzero"`
+	Delete []b24.Int `json:"delete,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -492,7 +511,7 @@ func DatasetGetCommand(p DatasetGetParams) b24.Command[*DatasetGetResult] {
 type DatasetGetParams struct {
 	// Identifier of the dataset, which can be obtained using the methods
 	// biconnector.dataset.list and biconnector.dataset.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -506,63 +525,9 @@ func (p DatasetGetParams) validate() error {
 	return nil
 }
 
-// DatasetGetItem is the result of biconnector.dataset.get.
-type DatasetGetItem struct {
-	ID           b24.Int                `json:"id"`
-	Type         b24.String             `json:"type"`
-	Name         b24.String             `json:"name"`
-	Description  b24.String             `json:"description"`
-	ExternalCode b24.String             `json:"externalCode"`
-	ExternalName b24.String             `json:"externalName"`
-	DateCreate   b24.String             `json:"dateCreate"`
-	DateUpdate   b24.String             `json:"dateUpdate"`
-	CreatedByID  b24.Int                `json:"createdById"`
-	UpdatedByID  b24.Int                `json:"updatedById"`
-	ExternalID   b24.Int                `json:"externalId"`
-	Fields       []DatasetGetItemFields `json:"fields"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetGetItem) UnmarshalJSON(data []byte) error {
-	type plain DatasetGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetGetItem) MarshalJSON() ([]byte, error) {
-	type plain DatasetGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DatasetGetItemFields is the fields value of biconnector.dataset.get.
-type DatasetGetItemFields struct {
-	ID           b24.Int    `json:"id"`
-	DatasetID    b24.Int    `json:"datasetId"`
-	Type         b24.String `json:"type"`
-	Name         b24.String `json:"name"`
-	ExternalCode b24.String `json:"externalCode"`
-	Visible      b24.Bool   `json:"visible"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetGetItemFields) UnmarshalJSON(data []byte) error {
-	type plain DatasetGetItemFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetGetItemFields) MarshalJSON() ([]byte, error) {
-	type plain DatasetGetItemFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DatasetGetResult is the result of biconnector.dataset.get.
 type DatasetGetResult struct {
-	Item *DatasetGetItem `json:"item"`
+	Item *Dataset `json:"item"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -603,8 +568,8 @@ func (v DatasetGetResult) MarshalJSON() ([]byte, error) {
 //     in the filter
 //   - VALIDATION_FIELD_NOT_ALLOWED_IN_ORDER: These fields are not allowed
 //     for sorting
-func DatasetList(ctx context.Context, c b24.Caller, p DatasetListParams, opts ...b24.CallOption) ([]DatasetListItem, error) {
-	var out []DatasetListItem
+func DatasetList(ctx context.Context, c b24.Caller, p DatasetListParams, opts ...b24.CallOption) ([]Dataset, error) {
+	var out []Dataset
 	if err := b24.Invoke(ctx, c, DatasetListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -614,8 +579,8 @@ func DatasetList(ctx context.Context, c b24.Caller, p DatasetListParams, opts ..
 // DatasetListCommand is biconnector.dataset.list as a command for a batch (see
 // b24.Add); its result decodes as DatasetList's does. Required parameters are
 // not checked here: the portal reports them.
-func DatasetListCommand(p DatasetListParams) b24.Command[[]DatasetListItem] {
-	return b24.NewCommand[[]DatasetListItem](b24.Request{
+func DatasetListCommand(p DatasetListParams) b24.Command[[]Dataset] {
+	return b24.NewCommand[[]Dataset](b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.dataset.list",
 		Params:     p,
@@ -689,28 +654,7 @@ type DatasetListParams struct {
 	Order b24.Order `json:"order,omitzero"`
 	// Controls pagination. The page size of results is 50 records. To navigate
 	// through results, pass the page number
-	Page b24.Opt[int64] `json:"page,omitzero"`
-}
-
-// DatasetListItem is one row of biconnector.dataset.list.
-type DatasetListItem struct {
-	Description b24.String `json:"description"`
-	ID          b24.String `json:"id"`
-	Name        b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetListItem) UnmarshalJSON(data []byte) error {
-	type plain DatasetListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetListItem) MarshalJSON() ([]byte, error) {
-	type plain DatasetListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Page b24.Opt[b24.Int] `json:"page,omitzero"`
 }
 
 // DatasetUpdate calls biconnector.dataset.update: Update Dataset.
@@ -769,21 +713,23 @@ func DatasetUpdateCommand(p DatasetUpdateParams) b24.Command[b24.Bool] {
 type DatasetUpdateParams struct {
 	// Identifier of the dataset, can be obtained using the methods
 	// biconnector.dataset.list and biconnector.dataset.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing the updated data. Object format:
 	//
-	//		{
-	//		    "field_1": "value_1",
-	//		    "field_2": "value_2",
-	//		    ...,
-	//		    "field_n": "value_n"
-	//		}
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    ...,
+	//	    "field_n": "value_n"
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// Detailed description below. Required.
-	Fields DatasetUpdateParamsFields `json:"fields"`
+	Fields DatasetInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -795,24 +741,4 @@ func (p DatasetUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DatasetUpdateParamsFields is the fields value of biconnector.dataset.update.
-type DatasetUpdateParamsFields struct {
-	// Description of the dataset
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DatasetUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DatasetUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DatasetUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DatasetUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -4,8 +4,153 @@ package biconnector
 
 import (
 	"context"
+	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
+
+// Source is one source of biconnector.source, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (biconnector-source-get, biconnector-source-add, biconnector-source-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Source struct {
+	Connection SourceConnection `json:"connection"`
+	// Connector identifier, can be obtained using the methods
+	// biconnector.connector.list or biconnector.connector.add
+	ConnectorID b24.Int `json:"connectorId"`
+	// A list of parameters for authorization, passed as an object where the key is
+	// the code of the parameter. Parameters can be obtained using the methods
+	// biconnector.connector.list or biconnector.connector.get
+	Settings json.RawMessage `json:"settings"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Source) UnmarshalJSON(data []byte) error {
+	type plain Source
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Source) MarshalJSON() ([]byte, error) {
+	type plain Source
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SourceConnection is the connection value of biconnector.source.
+type SourceConnection struct {
+	ID          b24.Int    `json:"id"`
+	Type        b24.String `json:"type"`
+	Code        b24.String `json:"code"`
+	Title       b24.String `json:"title"`
+	Description b24.String `json:"description"`
+	Active      b24.Bool   `json:"active"`
+	DateCreate  b24.String `json:"dateCreate"`
+	DateUpdate  b24.String `json:"dateUpdate"`
+	CreatedByID b24.Int    `json:"createdById"`
+	UpdatedByID b24.Int    `json:"updatedById"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SourceConnection) UnmarshalJSON(data []byte) error {
+	type plain SourceConnection
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SourceConnection) MarshalJSON() ([]byte, error) {
+	type plain SourceConnection
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SourceInput is the write form of Source: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type SourceInput struct {
+	// Source name
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Source description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// Source activity. Default is true. Default: true.
+	Active b24.Opt[bool] `json:"active,omitzero"`
+	// Connector identifier, can be obtained using the methods
+	// biconnector.connector.list or biconnector.connector.add
+	ConnectorID b24.Opt[b24.Int] `json:"connectorId,omitzero"`
+	// A list of parameters for authorization, passed as an object where the key is
+	// the code of the parameter. Parameters can be obtained using the methods
+	// biconnector.connector.list or biconnector.connector.get
+	Settings   *SourceInputSettings   `json:"settings,omitzero"`
+	Connection *SourceInputConnection `json:"connection,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SourceInput) UnmarshalJSON(data []byte) error {
+	type plain SourceInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SourceInput) MarshalJSON() ([]byte, error) {
+	type plain SourceInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SourceInputSettings is the settings value of biconnector.source.
+type SourceInputSettings struct {
+	Code  b24.Opt[string]  `json:"code,omitzero"`
+	Name  b24.Opt[string]  `json:"name,omitzero"`
+	Type  b24.Opt[string]  `json:"type,omitzero"`
+	Value b24.Opt[string]  `json:"value,omitzero"`
+	ID    b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SourceInputSettings) UnmarshalJSON(data []byte) error {
+	type plain SourceInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SourceInputSettings) MarshalJSON() ([]byte, error) {
+	type plain SourceInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SourceInputConnection is the connection value of biconnector.source.
+type SourceInputConnection struct {
+	ID          b24.Opt[b24.Int] `json:"id,omitzero"`
+	Type        b24.Opt[string]  `json:"type,omitzero"`
+	Code        b24.Opt[string]  `json:"code,omitzero"`
+	Title       b24.Opt[string]  `json:"title,omitzero"`
+	Description b24.Opt[string]  `json:"description,omitzero"`
+	Active      b24.Opt[bool]    `json:"active,omitzero"`
+	DateCreate  b24.Opt[string]  `json:"dateCreate,omitzero"`
+	DateUpdate  b24.Opt[string]  `json:"dateUpdate,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"createdById,omitzero"`
+	UpdatedByID b24.Opt[b24.Int] `json:"updatedById,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SourceInputConnection) UnmarshalJSON(data []byte) error {
+	type plain SourceInputConnection
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SourceInputConnection) MarshalJSON() ([]byte, error) {
+	type plain SourceInputConnection
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // SourceAdd calls biconnector.source.add: Create Source.
 //
@@ -60,87 +205,43 @@ func SourceAddCommand(p SourceAddParams) b24.Command[*SourceAddResult] {
 type SourceAddParams struct {
 	// An object containing data to create a new source. The object format is:
 	//
-	//		{
-	//		    "field_1": "value_1",
-	//		    "field_2": "value_2",
-	//		    ...,
-	//		    "field_n": "value_n"
-	//		}
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    ...,
+	//	    "field_n": "value_n"
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// Detailed description below. Required.
-	Fields SourceAddParamsFields `json:"fields"`
+	Fields SourceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p SourceAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.source.add",
 			Param:  "fields.title",
 		}
 	}
-	if p.Fields.ConnectorID == 0 {
+	if !p.Fields.ConnectorID.Set {
 		return &b24.RequiredError{
 			Method: "biconnector.source.add",
 			Param:  "fields.connectorId",
 		}
 	}
+	if p.Fields.Settings == nil {
+		return &b24.RequiredError{
+			Method: "biconnector.source.add",
+			Param:  "fields.settings",
+		}
+	}
 	return nil
-}
-
-// SourceAddParamsFields is the fields value of biconnector.source.add.
-type SourceAddParamsFields struct {
-	// Source name. Required.
-	Title string `json:"title"`
-	// Source description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Source activity. Default is true. Default: true.
-	Active b24.Opt[bool] `json:"active,omitzero"`
-	// Connector identifier, can be obtained using the methods
-	// biconnector.connector.list or biconnector.connector.add. Required.
-	ConnectorID int64 `json:"connectorId"`
-	// A list of parameters for authorization, passed as an object where the key is
-	// the code of the parameter. Parameters can be obtained using the methods
-	// biconnector.connector.list or biconnector.connector.get. Required.
-	Settings SourceAddParamsFieldsSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain SourceAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain SourceAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SourceAddParamsFieldsSettings is the settings value of
-// biconnector.source.add.
-type SourceAddParamsFieldsSettings struct {
-	Login    b24.Opt[string] `json:"login,omitzero"`
-	Password b24.Opt[string] `json:"password,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain SourceAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain SourceAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SourceAddResult is the result of biconnector.source.add.
@@ -206,7 +307,7 @@ func SourceDeleteCommand(p SourceDeleteParams) b24.Command[b24.Bool] {
 type SourceDeleteParams struct {
 	// Identifier of the connection, can be obtained using the methods
 	// biconnector.source.list or biconnector.source.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -345,7 +446,7 @@ func SourceGetCommand(p SourceGetParams) b24.Command[*SourceGetResult] {
 type SourceGetParams struct {
 	// Identifier of the source, which can be obtained using the methods
 	// biconnector.source.list and biconnector.source.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -359,81 +460,9 @@ func (p SourceGetParams) validate() error {
 	return nil
 }
 
-// SourceGetItem is the result of biconnector.source.get.
-type SourceGetItem struct {
-	Connection  SourceGetItemConnection `json:"connection"`
-	ConnectorID b24.Int                 `json:"connectorId"`
-	Settings    []SourceGetItemSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceGetItem) UnmarshalJSON(data []byte) error {
-	type plain SourceGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceGetItem) MarshalJSON() ([]byte, error) {
-	type plain SourceGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SourceGetItemConnection is the connection value of biconnector.source.get.
-type SourceGetItemConnection struct {
-	ID          b24.Int    `json:"id"`
-	Type        b24.String `json:"type"`
-	Code        b24.String `json:"code"`
-	Title       b24.String `json:"title"`
-	Description b24.String `json:"description"`
-	Active      b24.Bool   `json:"active"`
-	DateCreate  b24.String `json:"dateCreate"`
-	DateUpdate  b24.String `json:"dateUpdate"`
-	CreatedByID b24.Int    `json:"createdById"`
-	UpdatedByID b24.Int    `json:"updatedById"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceGetItemConnection) UnmarshalJSON(data []byte) error {
-	type plain SourceGetItemConnection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceGetItemConnection) MarshalJSON() ([]byte, error) {
-	type plain SourceGetItemConnection
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SourceGetItemSettings is the settings value of biconnector.source.get.
-type SourceGetItemSettings struct {
-	Code  b24.String `json:"code"`
-	Name  b24.String `json:"name"`
-	Type  b24.String `json:"type"`
-	Value b24.String `json:"value"`
-	ID    b24.Int    `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceGetItemSettings) UnmarshalJSON(data []byte) error {
-	type plain SourceGetItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceGetItemSettings) MarshalJSON() ([]byte, error) {
-	type plain SourceGetItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // SourceGetResult is the result of biconnector.source.get.
 type SourceGetResult struct {
-	Item *SourceGetItem `json:"item"`
+	Item *Source `json:"item"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -474,8 +503,8 @@ func (v SourceGetResult) MarshalJSON() ([]byte, error) {
 //     in the filter
 //   - VALIDATION_FIELD_NOT_ALLOWED_IN_ORDER: These fields are not allowed
 //     for sorting
-func SourceList(ctx context.Context, c b24.Caller, p SourceListParams, opts ...b24.CallOption) ([]SourceListItem, error) {
-	var out []SourceListItem
+func SourceList(ctx context.Context, c b24.Caller, p SourceListParams, opts ...b24.CallOption) ([]Source, error) {
+	var out []Source
 	if err := b24.Invoke(ctx, c, SourceListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -485,8 +514,8 @@ func SourceList(ctx context.Context, c b24.Caller, p SourceListParams, opts ...b
 // SourceListCommand is biconnector.source.list as a command for a batch (see
 // b24.Add); its result decodes as SourceList's does. Required parameters are
 // not checked here: the portal reports them.
-func SourceListCommand(p SourceListParams) b24.Command[[]SourceListItem] {
-	return b24.NewCommand[[]SourceListItem](b24.Request{
+func SourceListCommand(p SourceListParams) b24.Command[[]Source] {
+	return b24.NewCommand[[]Source](b24.Request{
 		Idempotent: true,
 		Method:     "biconnector.source.list",
 		Params:     p,
@@ -539,46 +568,26 @@ type SourceListParams struct {
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Sorting parameters. Example format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the sources will be sorted
-	//	  - value_n — a string type value, equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — the name of the field by which the sources will be sorted
+	//   - value_n — a string type value, equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Controls pagination. The page size of results is 50 records. To navigate
 	// through results, pass the page number
-	Page b24.Opt[int64] `json:"page,omitzero"`
-}
-
-// SourceListItem is one row of biconnector.source.list.
-type SourceListItem struct {
-	Active     b24.Bool   `json:"active"`
-	DateCreate b24.String `json:"dateCreate"`
-	ID         b24.String `json:"id"`
-	Title      b24.String `json:"title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceListItem) UnmarshalJSON(data []byte) error {
-	type plain SourceListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceListItem) MarshalJSON() ([]byte, error) {
-	type plain SourceListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Page b24.Opt[b24.Int] `json:"page,omitzero"`
 }
 
 // SourceUpdate calls biconnector.source.update: Change source.
@@ -634,21 +643,23 @@ func SourceUpdateCommand(p SourceUpdateParams) b24.Command[b24.Bool] {
 type SourceUpdateParams struct {
 	// Identifier of the source, can be obtained using the methods
 	// biconnector.source.list and biconnector.source.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object containing the updated data. Object format:
 	//
-	//		{
-	//		    "field_1": "value_1",
-	//		    "field_2": "value_2",
-	//		    ...,
-	//		    "field_n": "value_n"
-	//		}
+	//	{
+	//	    "field_1": "value_1",
+	//	    "field_2": "value_2",
+	//	    ...,
+	//	    "field_n": "value_n"
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// Detailed description below. Required.
-	Fields SourceUpdateParamsFields `json:"fields"`
+	Fields SourceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -660,53 +671,4 @@ func (p SourceUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// SourceUpdateParamsFields is the fields value of biconnector.source.update.
-type SourceUpdateParamsFields struct {
-	// New name of the source
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// New description of the source
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Activity status of the source
-	Active b24.Opt[bool] `json:"active,omitzero"`
-	// List of parameters for authorization, passed as an object where the key is
-	// the code of the parameter. Parameters can be obtained using the methods
-	// biconnector.connector.list or biconnector.connector.get
-	Settings *SourceUpdateParamsFieldsSettings `json:"settings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain SourceUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain SourceUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SourceUpdateParamsFieldsSettings is the settings value of
-// biconnector.source.update.
-type SourceUpdateParamsFieldsSettings struct {
-	Login    b24.Opt[string] `json:"login,omitzero"`
-	Password b24.Opt[string] `json:"password,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SourceUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain SourceUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SourceUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain SourceUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
 }

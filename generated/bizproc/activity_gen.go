@@ -63,7 +63,7 @@ type ActivityAddParams struct {
 	// Required.
 	Handler string `json:"HANDLER"`
 	// Identifier of the user whose token will be passed to the application
-	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
+	AuthUserID b24.Opt[b24.Int] `json:"AUTH_USER_ID,omitzero"`
 	// Should the action wait for a response from the application? Possible values:
 	//
 	//   - Y — yes
@@ -155,26 +155,36 @@ type ActivityAddParams struct {
 	//
 	//  1. Exclude action for on-premise Bitrix24
 	//
-	//     FILTER: {
-	//     EXCLUDE: [ 'box' ]
-	//     }
+	// …
+	//
+	//	FILTER: {
+	//	    EXCLUDE: [ 'box' ]
+	//	}
+	//
+	// …
 	//
 	//  2. Display action only for the Lists module
 	//
-	//     FILTER: {
-	//     INCLUDE: [
-	//     ['lists']
-	//     ]
-	//     }
+	// …
+	//
+	//	FILTER: {
+	//	    INCLUDE: [
+	//	        ['lists']
+	//	    ]
+	//	}
+	//
+	// …
 	//
 	//  3. Display action only for the Lists module and deals from CRM
 	//
-	//     FILTER: {
-	//     INCLUDE: [
-	//     ['lists'],
-	//     ['crm', 'CCrmDocumentDeal']
-	//     ]
-	//     }
+	// …
+	//
+	//	FILTER: {
+	//	    INCLUDE: [
+	//	        ['lists'],
+	//	        ['crm', 'CCrmDocumentDeal']
+	//	    ]
+	//	}
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -511,6 +521,8 @@ type ActivityListParams struct{}
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_EMPTY_LOG_MESSAGE: Log entry text is not specified
+//   - empty code, description "Depends on the business process error": Error
+//     returned from the execution of the business process
 func ActivityLog(ctx context.Context, c b24.Caller, p ActivityLogParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -632,7 +644,7 @@ type ActivityUpdateParamsFields struct {
 	// The link must have the same domain where the application is installed
 	Handler b24.Opt[string] `json:"HANDLER,omitzero"`
 	// Identifier of the user whose token will be passed to the application
-	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
+	AuthUserID b24.Opt[b24.Int] `json:"AUTH_USER_ID,omitzero"`
 	// Should the action wait for a response from the application. Possible values:
 	//
 	//   - Y — yes
@@ -718,26 +730,36 @@ type ActivityUpdateParamsFields struct {
 	//
 	//  1. Exclude action for on-premise Bitrix24
 	//
-	//     FILTER: {
-	//     EXCLUDE: [ 'box' ]
-	//     }
+	// …
+	//
+	//	FILTER: {
+	//	    EXCLUDE: [ 'box' ]
+	//	}
+	//
+	// …
 	//
 	//  2. Display action only for the Lists module
 	//
-	//     FILTER: {
-	//     INCLUDE: [
-	//     ['lists']
-	//     ]
-	//     }
+	// …
+	//
+	//	FILTER: {
+	//	    INCLUDE: [
+	//	        ['lists']
+	//	    ]
+	//	}
+	//
+	// …
 	//
 	//  3. Display action only for the Lists module and deals from CRM
 	//
-	//     FILTER: {
-	//     INCLUDE: [
-	//     ['lists'],
-	//     ['crm', 'CCrmDocumentDeal']
-	//     ]
-	//     }
+	// …
+	//
+	//	FILTER: {
+	//	    INCLUDE: [
+	//	        ['lists'],
+	//	        ['crm', 'CCrmDocumentDeal']
+	//	    ]
+	//	}
 	Filter map[string]any `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the action in the application slider.
 	// Possible values:

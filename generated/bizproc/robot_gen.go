@@ -65,7 +65,7 @@ type RobotAddParams struct {
 	// Required.
 	Handler string `json:"HANDLER"`
 	// Identifier of the user whose token will be passed to the application
-	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
+	AuthUserID b24.Opt[b24.Int] `json:"AUTH_USER_ID,omitzero"`
 	// Should the Automation rule wait for a response from the application?
 	// Possible values:
 	//
@@ -141,18 +141,24 @@ type RobotAddParams struct {
 	//
 	//  1. Exclude the Automation rule for on-premise Bitrix24
 	//
-	//     'FILTER': {
-	//     EXCLUDE: [ 'box' ]
-	//     }
+	// …
+	//
+	//	'FILTER': {
+	//	    EXCLUDE: [ 'box' ]
+	//	}
+	//
+	// …
 	//
 	//  2. Display the Automation rule only for deals and leads in CRM
 	//
-	//     'FILTER': {
-	//     INCLUDE: [
-	//     ['crm', 'CCrmDocumentDeal'],
-	//     ['crm', 'CCrmDocumentLead']
-	//     ]
-	//     }
+	// …
+	//
+	//	'FILTER': {
+	//	    INCLUDE: [
+	//	        ['crm', 'CCrmDocumentDeal'],
+	//	        ['crm', 'CCrmDocumentLead']
+	//	    ]
+	//	}
 	//
 	// Keys are field names, optionally prefixed by an operator (">ID",
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
@@ -544,7 +550,7 @@ type RobotUpdateParamsFields struct {
 	// The link must have the same domain where the application is installed
 	Handler b24.Opt[string] `json:"HANDLER,omitzero"`
 	// Identifier of the user whose token will be passed to the application
-	AuthUserID b24.Opt[int64] `json:"AUTH_USER_ID,omitzero"`
+	AuthUserID b24.Opt[b24.Int] `json:"AUTH_USER_ID,omitzero"`
 	// Should the Automation Rule wait for a response from the application?
 	// Possible values:
 	//
@@ -625,18 +631,24 @@ type RobotUpdateParamsFields struct {
 	//
 	//  1. Exclude the Automation Rule for on-premise Bitrix24
 	//
-	//     'FILTER': {
-	//     EXCLUDE: [ 'box' ]
-	//     }
+	// …
+	//
+	//	'FILTER': {
+	//	    EXCLUDE: [ 'box' ]
+	//	}
+	//
+	// …
 	//
 	//  2. Display the Automation Rule only for deals and leads in CRM
 	//
-	//     'FILTER': {
-	//     INCLUDE: [
-	//     ['crm', 'CCrmDocumentDeal'],
-	//     ['crm', 'CCrmDocumentLead']
-	//     ]
-	//     }
+	// …
+	//
+	//	'FILTER': {
+	//	    INCLUDE: [
+	//	        ['crm', 'CCrmDocumentDeal'],
+	//	        ['crm', 'CCrmDocumentLead']
+	//	    ]
+	//	}
 	Filter map[string]any `json:"FILTER,omitzero"`
 	// Allows opening additional settings for the Automation Rule in the
 	// application slider. Possible values:

@@ -57,7 +57,7 @@ type TaskCompleteParams struct {
 	// Task identifier.
 	//
 	// You can obtain the identifier using the bizproc.task.list method. Required.
-	TaskID int64 `json:"TASK_ID"`
+	TaskID b24.Int `json:"TASK_ID"`
 	// Target status of the task. Possible values:
 	//
 	//   - 1 or yes — yes, approved
@@ -192,18 +192,18 @@ type TaskDelegateParams struct {
 	// List of task identifiers.
 	//
 	// You can obtain identifiers using the bizproc.task.list method. Required.
-	TaskIDs []int64 `json:"TASK_IDS"`
+	TaskIDs []b24.Int `json:"TASK_IDS"`
 	// Identifier of the user from whom the tasks will be delegated.
 	//
 	// You can obtain the user identifier using the user.get method. Required.
-	FromUserID int64 `json:"FROM_USER_ID"`
+	FromUserID b24.Int `json:"FROM_USER_ID"`
 	// Identifier of the user to whom the tasks will be delegated.
 	//
 	// You can obtain the user identifier using the user.get method.
 	//
 	// Who you can delegate to depends on the task settings: only subordinates, all
 	// employees, or no one. Required.
-	ToUserID int64 `json:"TO_USER_ID"`
+	ToUserID b24.Int `json:"TO_USER_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -329,13 +329,13 @@ type TaskListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"START,omitzero"`
+	Start b24.Opt[b24.Int] `json:"START,omitzero"`
 }
 
 // TaskListParamsFilter is the FILTER value of bizproc.task.list.
 type TaskListParamsFilter struct {
 	// Task identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Workflow identifier
 	WorkflowID b24.Opt[string] `json:"WORKFLOW_ID,omitzero"`
 	// Document name
@@ -349,11 +349,11 @@ type TaskListParamsFilter struct {
 	// Workflow start date
 	WorkflowStarted b24.Opt[b24.Time] `json:"WORKFLOW_STARTED,omitzero"`
 	// Who started the workflow
-	WorkflowStartedBy b24.Opt[int64] `json:"WORKFLOW_STARTED_BY,omitzero"`
+	WorkflowStartedBy b24.Opt[b24.Int] `json:"WORKFLOW_STARTED_BY,omitzero"`
 	// Deadline
 	OverdueDate b24.Opt[b24.Time] `json:"OVERDUE_DATE,omitzero"`
 	// Workflow template identifier
-	WorkflowTemplateID b24.Opt[int64] `json:"WORKFLOW_TEMPLATE_ID,omitzero"`
+	WorkflowTemplateID b24.Opt[b24.Int] `json:"WORKFLOW_TEMPLATE_ID,omitzero"`
 	// Workflow template name
 	WorkflowTemplateName b24.Opt[string] `json:"WORKFLOW_TEMPLATE_NAME,omitzero"`
 	// Workflow status
@@ -365,22 +365,22 @@ type TaskListParamsFilter struct {
 	//   - 2 — rejected
 	//   - 3 — completed
 	//   - 4 — overdue
-	Status b24.Opt[int64] `json:"STATUS,omitzero"`
+	Status b24.Opt[b24.Int] `json:"STATUS,omitzero"`
 	// User identifier
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// User response. Possible values:
 	//
 	//   - 0 — awaiting response
 	//   - 1 — approved
 	//   - 2 — rejected
 	//   - 3 — completed
-	UserStatus b24.Opt[int64] `json:"USER_STATUS,omitzero"`
+	UserStatus b24.Opt[b24.Int] `json:"USER_STATUS,omitzero"`
 	// Module identifier by document
 	ModuleID b24.Opt[string] `json:"MODULE_ID,omitzero"`
 	// Symbolic identifier of the object by document
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Document identifier
-	DocumentID b24.Opt[int64] `json:"DOCUMENT_ID,omitzero"`
+	DocumentID b24.Opt[b24.Int] `json:"DOCUMENT_ID,omitzero"`
 	// Task type identifier. Possible values:
 	//
 	//   - ApproveActivity — document approval
@@ -491,24 +491,30 @@ type TaskListParamsFilterParametersFields struct {
 	//
 	//   - for the List type select, these are the options of the list
 	//
-	//     "Options": {
-	//     "1": "First Option",
-	//     "2": "Second Option",
-	//     "3": "Third Option"
-	//     },
+	// …
+	//
+	//	"Options": {
+	//	    "1": "First Option",
+	//	    "2": "Second Option",
+	//	    "3": "Third Option"
+	//	},
+	//
+	// …
 	//
 	//   - for the CRM binding type 'E:ECrm', these are the available object
 	//     types
 	//
-	//     "Options": {
-	//     "LEAD": "N",
-	//     "CONTACT": "Y",
-	//     "COMPANY": "Y",
-	//     "DEAL": "N",
-	//     "SMART_INVOICE": "N",
-	//     "DYNAMIC_136": "N",
-	//     "DYNAMIC_1038": "N"
-	//     },
+	// …
+	//
+	//	"Options": {
+	//	    "LEAD": "N",
+	//	    "CONTACT": "Y",
+	//	    "COMPANY": "Y",
+	//	    "DEAL": "N",
+	//	    "SMART_INVOICE": "N",
+	//	    "DYNAMIC_136": "N",
+	//	    "DYNAMIC_1038": "N"
+	//	},
 	Options map[string]any `json:"Options,omitzero"`
 	// Additional field settings
 	Settings map[string]any `json:"Settings,omitzero"`
@@ -533,7 +539,7 @@ func (v TaskListParamsFilterParametersFields) MarshalJSON() ([]byte, error) {
 // TaskListParamsOrder is the ORDER value of bizproc.task.list.
 type TaskListParamsOrder struct {
 	// Task identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Workflow identifier
 	WorkflowID b24.Opt[string] `json:"WORKFLOW_ID,omitzero"`
 	// Document name
@@ -547,11 +553,11 @@ type TaskListParamsOrder struct {
 	// Workflow start date
 	WorkflowStarted b24.Opt[b24.Time] `json:"WORKFLOW_STARTED,omitzero"`
 	// Who started the workflow
-	WorkflowStartedBy b24.Opt[int64] `json:"WORKFLOW_STARTED_BY,omitzero"`
+	WorkflowStartedBy b24.Opt[b24.Int] `json:"WORKFLOW_STARTED_BY,omitzero"`
 	// Deadline
 	OverdueDate b24.Opt[b24.Time] `json:"OVERDUE_DATE,omitzero"`
 	// Workflow template identifier
-	WorkflowTemplateID b24.Opt[int64] `json:"WORKFLOW_TEMPLATE_ID,omitzero"`
+	WorkflowTemplateID b24.Opt[b24.Int] `json:"WORKFLOW_TEMPLATE_ID,omitzero"`
 	// Workflow template name
 	WorkflowTemplateName b24.Opt[string] `json:"WORKFLOW_TEMPLATE_NAME,omitzero"`
 	// Workflow status
@@ -563,22 +569,22 @@ type TaskListParamsOrder struct {
 	//   - 2 — rejected
 	//   - 3 — completed
 	//   - 4 — overdue
-	Status b24.Opt[int64] `json:"STATUS,omitzero"`
+	Status b24.Opt[b24.Int] `json:"STATUS,omitzero"`
 	// User identifier
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// User response. Possible values:
 	//
 	//   - 0 — awaiting response
 	//   - 1 — approved
 	//   - 2 — rejected
 	//   - 3 — completed
-	UserStatus b24.Opt[int64] `json:"USER_STATUS,omitzero"`
+	UserStatus b24.Opt[b24.Int] `json:"USER_STATUS,omitzero"`
 	// Module identifier by document
 	ModuleID b24.Opt[string] `json:"MODULE_ID,omitzero"`
 	// Symbolic identifier of the object by document
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Document identifier
-	DocumentID b24.Opt[int64] `json:"DOCUMENT_ID,omitzero"`
+	DocumentID b24.Opt[b24.Int] `json:"DOCUMENT_ID,omitzero"`
 	// Task type identifier. Possible values:
 	//
 	//   - ApproveActivity — document approval
@@ -689,24 +695,30 @@ type TaskListParamsOrderParametersFields struct {
 	//
 	//   - for the List type select, these are the options of the list
 	//
-	//     "Options": {
-	//     "1": "First Option",
-	//     "2": "Second Option",
-	//     "3": "Third Option"
-	//     },
+	// …
+	//
+	//	"Options": {
+	//	    "1": "First Option",
+	//	    "2": "Second Option",
+	//	    "3": "Third Option"
+	//	},
+	//
+	// …
 	//
 	//   - for the CRM binding type 'E:ECrm', these are the available object
 	//     types
 	//
-	//     "Options": {
-	//     "LEAD": "N",
-	//     "CONTACT": "Y",
-	//     "COMPANY": "Y",
-	//     "DEAL": "N",
-	//     "SMART_INVOICE": "N",
-	//     "DYNAMIC_136": "N",
-	//     "DYNAMIC_1038": "N"
-	//     },
+	// …
+	//
+	//	"Options": {
+	//	    "LEAD": "N",
+	//	    "CONTACT": "Y",
+	//	    "COMPANY": "Y",
+	//	    "DEAL": "N",
+	//	    "SMART_INVOICE": "N",
+	//	    "DYNAMIC_136": "N",
+	//	    "DYNAMIC_1038": "N"
+	//	},
 	Options map[string]any `json:"Options,omitzero"`
 	// Additional field settings
 	Settings map[string]any `json:"Settings,omitzero"`
@@ -886,24 +898,30 @@ type TaskListItemParametersFields struct {
 	//
 	//   - for the List type select, these are the options of the list
 	//
-	//     "Options": {
-	//     "1": "First Option",
-	//     "2": "Second Option",
-	//     "3": "Third Option"
-	//     },
+	// …
+	//
+	//	"Options": {
+	//	    "1": "First Option",
+	//	    "2": "Second Option",
+	//	    "3": "Third Option"
+	//	},
+	//
+	// …
 	//
 	//   - for the CRM binding type 'E:ECrm', these are the available object
 	//     types
 	//
-	//     "Options": {
-	//     "LEAD": "N",
-	//     "CONTACT": "Y",
-	//     "COMPANY": "Y",
-	//     "DEAL": "N",
-	//     "SMART_INVOICE": "N",
-	//     "DYNAMIC_136": "N",
-	//     "DYNAMIC_1038": "N"
-	//     },
+	// …
+	//
+	//	"Options": {
+	//	    "LEAD": "N",
+	//	    "CONTACT": "Y",
+	//	    "COMPANY": "Y",
+	//	    "DEAL": "N",
+	//	    "SMART_INVOICE": "N",
+	//	    "DYNAMIC_136": "N",
+	//	    "DYNAMIC_1038": "N"
+	//	},
 	Options TaskListItemParametersFieldsOptions `json:"Options"`
 	// Additional field settings
 	Settings json.RawMessage `json:"Settings"`

@@ -116,7 +116,7 @@ type WorkflowInstancesParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N - 1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // WorkflowInstancesItem is one row of bizproc.workflow.instances.
@@ -185,7 +185,7 @@ func WorkflowKillCommand(p WorkflowKillParams) b24.Command[b24.Bool] {
 // WorkflowKillParams holds the parameters of bizproc.workflow.kill.
 type WorkflowKillParams struct {
 	// Identifier of the workflow. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -241,7 +241,7 @@ func WorkflowStartCommand(p WorkflowStartParams) b24.Command[b24.String] {
 // WorkflowStartParams holds the parameters of bizproc.workflow.start.
 type WorkflowStartParams struct {
 	// Identifier of the business process template. Required.
-	TemplateID int64 `json:"TEMPLATE_ID"`
+	TemplateID b24.Int `json:"TEMPLATE_ID"`
 	// Identifier of the document to start the business process in the format
 	// [module, object, ELEMENT_ID].
 	//
@@ -383,7 +383,7 @@ type WorkflowTemplateAddParams struct {
 	//   - 3 — execute on creation and modification
 	//
 	// Default is 0. Default: 0.
-	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
+	AutoExecute b24.Opt[b24.Int] `json:"AUTO_EXECUTE,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -452,7 +452,7 @@ func WorkflowTemplateDeleteCommand(p WorkflowTemplateDeleteParams) b24.Command[b
 // bizproc.workflow.template.delete.
 type WorkflowTemplateDeleteParams struct {
 	// Identifier of the business process template. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -559,14 +559,14 @@ type WorkflowTemplateListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // WorkflowTemplateListParamsFilter is the FILTER value of
 // bizproc.workflow.template.list.
 type WorkflowTemplateListParamsFilter struct {
 	// Identifier of the business process template
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the module by document. Possible values:
 	//
 	//   - crm — CRM
@@ -619,7 +619,7 @@ type WorkflowTemplateListParamsFilter struct {
 	//   - 1 — execute on creation
 	//   - 2 — execute on modification
 	//   - 3 — execute on creation and modification
-	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
+	AutoExecute b24.Opt[b24.Int] `json:"AUTO_EXECUTE,omitzero"`
 	// Template name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Array with the description of the template's action structure
@@ -640,7 +640,7 @@ type WorkflowTemplateListParamsFilter struct {
 	// This option is needed for typical templates of business processes
 	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
 	// Identifier of the user who created or modified the template
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// System code of the template.
 	//
 	// Needed for identifying typical business process templates or templates
@@ -666,7 +666,7 @@ func (v WorkflowTemplateListParamsFilter) MarshalJSON() ([]byte, error) {
 // bizproc.workflow.template.list.
 type WorkflowTemplateListParamsOrder struct {
 	// Identifier of the business process template
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the module by document. Possible values:
 	//
 	//   - crm — CRM
@@ -719,7 +719,7 @@ type WorkflowTemplateListParamsOrder struct {
 	//   - 1 — execute on creation
 	//   - 2 — execute on modification
 	//   - 3 — execute on creation and modification
-	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
+	AutoExecute b24.Opt[b24.Int] `json:"AUTO_EXECUTE,omitzero"`
 	// Template name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Array with the description of the template's action structure
@@ -740,7 +740,7 @@ type WorkflowTemplateListParamsOrder struct {
 	// This option is needed for typical templates of business processes
 	IsModified b24.Opt[bool] `json:"IS_MODIFIED,omitzero"`
 	// Identifier of the user who created or modified the template
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// System code of the template.
 	//
 	// Needed for identifying typical business process templates or templates
@@ -942,12 +942,6 @@ const (
 	WorkflowTemplateListParamsFilterDocumentTypeQuote WorkflowTemplateListParamsFilterDocumentType = "QUOTE"
 	// invoices
 	WorkflowTemplateListParamsFilterDocumentTypeSmartInvoice WorkflowTemplateListParamsFilterDocumentType = "SMART_INVOICE"
-	// SPAs, where XXX — identifier of the SPA
-	WorkflowTemplateListParamsFilterDocumentTypeDynamicXxx WorkflowTemplateListParamsFilterDocumentType = "DYNAMIC_XXX"
-	// information block, where XXX — identifier of the information block
-	WorkflowTemplateListParamsFilterDocumentTypeIblockXxx WorkflowTemplateListParamsFilterDocumentType = "iblock_XXX"
-	// drive storage, where XXX — identifier of the storage
-	WorkflowTemplateListParamsFilterDocumentTypeStorageXxx WorkflowTemplateListParamsFilterDocumentType = "STORAGE_XXX"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1041,12 +1035,6 @@ const (
 	WorkflowTemplateListParamsOrderDocumentTypeQuote WorkflowTemplateListParamsOrderDocumentType = "QUOTE"
 	// invoices
 	WorkflowTemplateListParamsOrderDocumentTypeSmartInvoice WorkflowTemplateListParamsOrderDocumentType = "SMART_INVOICE"
-	// SPAs, where XXX — identifier of the SPA
-	WorkflowTemplateListParamsOrderDocumentTypeDynamicXxx WorkflowTemplateListParamsOrderDocumentType = "DYNAMIC_XXX"
-	// information block, where XXX — identifier of the information block
-	WorkflowTemplateListParamsOrderDocumentTypeIblockXxx WorkflowTemplateListParamsOrderDocumentType = "iblock_XXX"
-	// drive storage, where XXX — identifier of the storage
-	WorkflowTemplateListParamsOrderDocumentTypeStorageXxx WorkflowTemplateListParamsOrderDocumentType = "STORAGE_XXX"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1140,12 +1128,6 @@ const (
 	WorkflowTemplateListItemDocumentTypeQuote WorkflowTemplateListItemDocumentType = "QUOTE"
 	// invoices
 	WorkflowTemplateListItemDocumentTypeSmartInvoice WorkflowTemplateListItemDocumentType = "SMART_INVOICE"
-	// SPAs, where XXX — identifier of the SPA
-	WorkflowTemplateListItemDocumentTypeDynamicXxx WorkflowTemplateListItemDocumentType = "DYNAMIC_XXX"
-	// information block, where XXX — identifier of the information block
-	WorkflowTemplateListItemDocumentTypeIblockXxx WorkflowTemplateListItemDocumentType = "iblock_XXX"
-	// drive storage, where XXX — identifier of the storage
-	WorkflowTemplateListItemDocumentTypeStorageXxx WorkflowTemplateListItemDocumentType = "STORAGE_XXX"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1248,7 +1230,7 @@ type WorkflowTemplateUpdateParamsFields struct {
 	//   - 3 — execute on creation and modification
 	//
 	// Default is 0. Default: 0.
-	AutoExecute b24.Opt[int64] `json:"AUTO_EXECUTE,omitzero"`
+	AutoExecute b24.Opt[b24.Int] `json:"AUTO_EXECUTE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

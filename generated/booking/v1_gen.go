@@ -8,6 +8,748 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// V1Booking is one v1 booking of booking.v1.booking, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (booking-v1-booking-get, booking-v1-booking-list, booking-v1-booking-add,
+// booking-v1-booking-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type V1Booking struct {
+	// Time period of the booking. Contains from and to fields with information
+	// about the start and end times of the booking
+	DatePeriod json.RawMessage `json:"datePeriod"`
+	// Description of the booking. Can be null
+	Description b24.String `json:"description"`
+	// Booking identifier
+	ID b24.Int `json:"id"`
+	// Name of the booking
+	Name b24.String `json:"name"`
+	// Array of resource identifiers associated with the booking. Resource
+	// descriptions can be obtained using the method booking.v1.resource.get
+	ResourceIDs json.RawMessage `json:"resourceIds"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1Booking) UnmarshalJSON(data []byte) error {
+	type plain V1Booking
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1Booking) MarshalJSON() ([]byte, error) {
+	type plain V1Booking
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingInput is the write form of V1Booking: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type V1BookingInput struct {
+	// An array of resource IDs for the booking. Resource IDs can be obtained using
+	// the method booking.v1.resource.list
+	ResourceIDs []any `json:"resourceIds,omitzero"`
+	// The name of the booking. Default value is an empty string
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// The description of the booking. Default value is an empty string
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// An object containing the booking time (detailed description)
+	DatePeriod *V1BookingInputDatePeriod `json:"datePeriod,omitzero"`
+	// Booking identifier
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingInput) UnmarshalJSON(data []byte) error {
+	type plain V1BookingInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingInput) MarshalJSON() ([]byte, error) {
+	type plain V1BookingInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1BookingInputDatePeriod is the datePeriod value of booking.v1.booking.
+type V1BookingInputDatePeriod struct {
+	// The start time of the booking in the format {"timestamp": "1723446900",
+	// "timezone": "Europe/Berlin"}. Required.
+	From map[string]any `json:"from"`
+	// The end time of the booking in the format {"timestamp": "1723447800",
+	// "timezone": "Europe/Berlin"}. Required.
+	To map[string]any `json:"to"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1BookingInputDatePeriod) UnmarshalJSON(data []byte) error {
+	type plain V1BookingInputDatePeriod
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1BookingInputDatePeriod) MarshalJSON() ([]byte, error) {
+	type plain V1BookingInputDatePeriod
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1Resource is one v1 resource of booking.v1.resource, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (booking-v1-resource-get, booking-v1-resource-list,
+// booking-v1-resource-add, booking-v1-resource-update), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type V1Resource struct {
+	// Time until the record is made in seconds, after which the unconfirmed record
+	// counter lights up
+	ConfirmationCounterDelay b24.Int `json:"confirmationCounterDelay"`
+	// Time until the record in seconds when the client receives the first message
+	// to confirm the record
+	ConfirmationDelay b24.Int `json:"confirmationDelay"`
+	// Number of messages sent to the client for confirming the record, excluding
+	// the first one
+	ConfirmationRepetitions b24.Int `json:"confirmationRepetitions"`
+	// Interval between confirmation messages, in seconds
+	ConfirmationRepetitionsInterval b24.Int `json:"confirmationRepetitionsInterval"`
+	// Time in seconds after which to turn on the counter in the calendar
+	DelayedCounterDelay b24.Int `json:"delayedCounterDelay"`
+	// Time in seconds after which to send a message to the client about the delay
+	DelayedDelay b24.Int `json:"delayedDelay"`
+	// Description of the resource
+	Description b24.String `json:"description"`
+	// Resource identifier
+	ID b24.Int `json:"id"`
+	// Delay in seconds after which the client receives a message about the record
+	InfoDelay b24.Int `json:"infoDelay"`
+	// Automatic confirmation of the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
+	// Message to the client about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsInfoNotificationOn b24.Bool `json:"isInfoNotificationOn"`
+	// How to display the resource. Possible values:
+	//
+	//   - Y — in the schedule columns
+	//   - N — when resources intersect
+	IsMain b24.Bool `json:"isMain"`
+	// Reminder about the record. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
+	// Name of the resource
+	Name b24.String `json:"name"`
+	// Time until the record in seconds, after which the client receives a reminder
+	// about the record. Value -1 — in the morning on the day of the record
+	ReminderDelay b24.Int `json:"reminderDelay"`
+	// Type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
+	TemplateTypeConfirmation V1ResourceTemplateTypeConfirmation `json:"templateTypeConfirmation"`
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
+	TemplateTypeDelayed V1ResourceTemplateTypeDelayed `json:"templateTypeDelayed"`
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
+	TemplateTypeFeedback V1ResourceTemplateTypeFeedback `json:"templateTypeFeedback"`
+	// Type of the record message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for appointments with specialists
+	TemplateTypeInfo V1ResourceTemplateTypeInfo `json:"templateTypeInfo"`
+	// Type of the reminder message template. Possible values: base
+	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
+	// Resource type identifier.
+	//
+	// Information about the type can be obtained using the method
+	// booking.v1.resourceType.get
+	TypeID b24.Int `json:"typeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1Resource) UnmarshalJSON(data []byte) error {
+	type plain V1Resource
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1Resource) MarshalJSON() ([]byte, error) {
+	type plain V1Resource
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1ResourceInput is the write form of V1Resource: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type V1ResourceInput struct {
+	// The name of the resource
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// The description of the resource.
+	//
+	// By default, an empty string
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// The identifier of the resource type.
+	//
+	// A list of available types can be obtained using the method
+	// booking.v1.resourceType.list
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
+	// How to display the resource. Possible values:
+	//
+	//   - Y — in the schedule columns
+	//   - N — when resources overlap
+	//
+	// By default, Y. Default: Y.
+	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
+	// Message to the client about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
+	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
+	// The type of the booking notification message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
+	TemplateTypeInfo b24.Opt[V1ResourceTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
+	// Automatic confirmation of the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
+	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
+	// The type of the confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
+	TemplateTypeConfirmation b24.Opt[V1ResourceTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
+	// Reminder about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
+	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
+	// The type of the reminder message template. Possible values: base
+	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
+	// Feedback request. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
+	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
+	// The type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
+	TemplateTypeFeedback b24.Opt[V1ResourceTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// By default, Y. Default: Y.
+	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
+	// The type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// By default, inanimate. Default: inanimate.
+	TemplateTypeDelayed b24.Opt[V1ResourceTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
+	// The delay after which the client receives a booking message. Specified in
+	// seconds.
+	//
+	// By default, 300
+	InfoDelay b24.Opt[b24.Int] `json:"infoDelay,omitzero"`
+	// The time before the booking when the client receives a reminder. Specified
+	// in seconds.
+	//
+	// By default, -1, in the morning on the day of the booking
+	ReminderDelay b24.Opt[b24.Int] `json:"reminderDelay,omitzero"`
+	// The time after which to send the client a message about being late.
+	// Specified in seconds.
+	//
+	// By default, 300
+	DelayedDelay b24.Opt[b24.Int] `json:"delayedDelay,omitzero"`
+	// The time after which to enable the counter in the calendar. Specified in
+	// seconds.
+	//
+	// By default, 7200
+	DelayedCounterDelay b24.Opt[b24.Int] `json:"delayedCounterDelay,omitzero"`
+	// The time before the booking when the client receives the first confirmation
+	// message. Specified in seconds.
+	//
+	// By default, 86400
+	ConfirmationDelay b24.Opt[b24.Int] `json:"confirmationDelay,omitzero"`
+	// The number of messages sent to the client for booking confirmation,
+	// excluding the first.
+	//
+	// By default, 0
+	ConfirmationRepetitions b24.Opt[b24.Int] `json:"confirmationRepetitions,omitzero"`
+	// The interval between confirmation messages. Specified in seconds.
+	//
+	// By default, 0
+	ConfirmationRepetitionsInterval b24.Opt[b24.Int] `json:"confirmationRepetitionsInterval,omitzero"`
+	// The time before the booking after which the counter for unconfirmed bookings
+	// lights up. Specified in seconds.
+	//
+	// By default, 7200
+	ConfirmationCounterDelay b24.Opt[b24.Int] `json:"confirmationCounterDelay,omitzero"`
+	// Resource identifier
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1ResourceInput) UnmarshalJSON(data []byte) error {
+	type plain V1ResourceInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1ResourceInput) MarshalJSON() ([]byte, error) {
+	type plain V1ResourceInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1ResourceTemplateTypeConfirmation is the templateTypeConfirmation of
+// booking.v1.resource: the constants below are the documented values; others
+// are accepted too.
+type V1ResourceTemplateTypeConfirmation string
+
+// The documented values of V1ResourceTemplateTypeConfirmation.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTemplateTypeConfirmationInanimate V1ResourceTemplateTypeConfirmation = "inanimate"
+	// template for appointments with specialists
+	V1ResourceTemplateTypeConfirmationAnimate V1ResourceTemplateTypeConfirmation = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTemplateTypeConfirmation(s)
+	return nil
+}
+
+// V1ResourceTemplateTypeDelayed is the templateTypeDelayed of
+// booking.v1.resource: the constants below are the documented values; others
+// are accepted too.
+type V1ResourceTemplateTypeDelayed string
+
+// The documented values of V1ResourceTemplateTypeDelayed.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTemplateTypeDelayedInanimate V1ResourceTemplateTypeDelayed = "inanimate"
+	// template for appointments with specialists
+	V1ResourceTemplateTypeDelayedAnimate V1ResourceTemplateTypeDelayed = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTemplateTypeDelayed(s)
+	return nil
+}
+
+// V1ResourceTemplateTypeFeedback is the templateTypeFeedback of
+// booking.v1.resource: the constants below are the documented values; others
+// are accepted too.
+type V1ResourceTemplateTypeFeedback string
+
+// The documented values of V1ResourceTemplateTypeFeedback.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTemplateTypeFeedbackInanimate V1ResourceTemplateTypeFeedback = "inanimate"
+	// template for appointments with specialists
+	V1ResourceTemplateTypeFeedbackAnimate V1ResourceTemplateTypeFeedback = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTemplateTypeFeedback(s)
+	return nil
+}
+
+// V1ResourceTemplateTypeInfo is the templateTypeInfo of booking.v1.resource:
+// the constants below are the documented values; others are accepted too.
+type V1ResourceTemplateTypeInfo string
+
+// The documented values of V1ResourceTemplateTypeInfo.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTemplateTypeInfoInanimate V1ResourceTemplateTypeInfo = "inanimate"
+	// template for appointments with specialists
+	V1ResourceTemplateTypeInfoAnimate V1ResourceTemplateTypeInfo = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTemplateTypeInfo) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTemplateTypeInfo(s)
+	return nil
+}
+
+// V1ResourceType is one v1 resourceType of booking.v1.resourceType, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (booking-v1-resourcetype-get, booking-v1-resourcetype-list,
+// booking-v1-resourcetype-add, booking-v1-resourcetype-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type V1ResourceType struct {
+	// Code of the resource type
+	Code b24.String `json:"code"`
+	// Time until the counter for unconfirmed bookings is activated, in seconds
+	ConfirmationCounterDelay b24.Int `json:"confirmationCounterDelay"`
+	// Time until the first message for booking confirmation is sent to the client,
+	// in seconds
+	ConfirmationDelay b24.Int `json:"confirmationDelay"`
+	// Number of messages sent to the client for booking confirmation, excluding
+	// the first one
+	ConfirmationRepetitions b24.Int `json:"confirmationRepetitions"`
+	// Interval between booking confirmation messages, in seconds
+	ConfirmationRepetitionsInterval b24.Int `json:"confirmationRepetitionsInterval"`
+	// Time in seconds after which the counter in the calendar is activated
+	DelayedCounterDelay b24.Int `json:"delayedCounterDelay"`
+	// Time in seconds after which a message about the delay is sent to the client
+	DelayedDelay b24.Int `json:"delayedDelay"`
+	// Identifier of the resource
+	ID b24.Int `json:"id"`
+	// Delay in seconds after which a message about the booking is sent to the
+	// client
+	InfoDelay b24.Int `json:"infoDelay"`
+	// Automatic booking confirmation. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
+	// Feedback request. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
+	// Booking reminder. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
+	// Name of the resource
+	Name b24.String `json:"name"`
+	// Time until the reminder about the booking is sent to the client, in seconds.
+	// Value -1 means in the morning on the day of the booking
+	ReminderDelay b24.Int `json:"reminderDelay"`
+	// Type of the booking confirmation message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	TemplateTypeConfirmation V1ResourceTypeTemplateTypeConfirmation `json:"templateTypeConfirmation"`
+	// Type of the delay message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	TemplateTypeDelayed V1ResourceTypeTemplateTypeDelayed `json:"templateTypeDelayed"`
+	// Type of the feedback request message template. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	TemplateTypeFeedback V1ResourceTypeTemplateTypeFeedback `json:"templateTypeFeedback"`
+	// Type of the reminder message template. Possible values: base
+	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1ResourceType) UnmarshalJSON(data []byte) error {
+	type plain V1ResourceType
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1ResourceType) MarshalJSON() ([]byte, error) {
+	type plain V1ResourceType
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1ResourceTypeInput is the write form of V1ResourceType: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type V1ResourceTypeInput struct {
+	// The name of the resource type
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// A unique code for the resource type
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Message to the client about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
+	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
+	// The type of message template for the booking. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
+	TemplateTypeInfo b24.Opt[V1ResourceTypeInputTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
+	// Automatic confirmation of the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
+	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
+	// The type of message template for booking confirmation. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
+	TemplateTypeConfirmation b24.Opt[V1ResourceTypeTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
+	// Reminder about the booking. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
+	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
+	// The type of message template for reminders. Possible values: base
+	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
+	// Request for feedback. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
+	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
+	// The type of message template for feedback requests. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
+	TemplateTypeFeedback b24.Opt[V1ResourceTypeTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
+	// Reminder when the client is late. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//
+	// Default is Y. Default: Y.
+	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
+	// The type of message template for delays. Possible values:
+	//
+	//   - inanimate — template for booking equipment and rooms
+	//   - animate — template for booking specialists
+	//
+	// Default is inanimate. Default: inanimate.
+	TemplateTypeDelayed b24.Opt[V1ResourceTypeTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
+	// Delay after which the client receives a booking message. Specified in
+	// seconds.
+	//
+	// Default is 300
+	InfoDelay b24.Opt[b24.Int] `json:"infoDelay,omitzero"`
+	// Time before the booking when the client receives a reminder. Specified in
+	// seconds.
+	//
+	// Default is -1, in the morning on the day of the booking
+	ReminderDelay b24.Opt[b24.Int] `json:"reminderDelay,omitzero"`
+	// Time after which to send a message about the delay to the client. Specified
+	// in seconds.
+	//
+	// Default is 300
+	DelayedDelay b24.Opt[b24.Int] `json:"delayedDelay,omitzero"`
+	// Time after which to enable the counter in the calendar. Specified in
+	// seconds.
+	//
+	// Default is 7200
+	DelayedCounterDelay b24.Opt[b24.Int] `json:"delayedCounterDelay,omitzero"`
+	// Time before the booking when the client receives the first confirmation
+	// message. Specified in seconds.
+	//
+	// Default is 86400
+	ConfirmationDelay b24.Opt[b24.Int] `json:"confirmationDelay,omitzero"`
+	// The number of messages sent to the client for booking confirmation,
+	// excluding the first.
+	//
+	// Default is 0
+	ConfirmationRepetitions b24.Opt[b24.Int] `json:"confirmationRepetitions,omitzero"`
+	// Interval between confirmation messages. Specified in seconds.
+	//
+	// Default is 0
+	ConfirmationRepetitionsInterval b24.Opt[b24.Int] `json:"confirmationRepetitionsInterval,omitzero"`
+	// Time before the booking after which the counter for unconfirmed bookings
+	// lights up. Specified in seconds.
+	//
+	// Default is 7200
+	ConfirmationCounterDelay b24.Opt[b24.Int] `json:"confirmationCounterDelay,omitzero"`
+	// Identifier of the resource
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V1ResourceTypeInput) UnmarshalJSON(data []byte) error {
+	type plain V1ResourceTypeInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V1ResourceTypeInput) MarshalJSON() ([]byte, error) {
+	type plain V1ResourceTypeInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V1ResourceTypeTemplateTypeConfirmation is the templateTypeConfirmation of
+// booking.v1.resourceType: the constants below are the documented values;
+// others are accepted too.
+type V1ResourceTypeTemplateTypeConfirmation string
+
+// The documented values of V1ResourceTypeTemplateTypeConfirmation.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTypeTemplateTypeConfirmationInanimate V1ResourceTypeTemplateTypeConfirmation = "inanimate"
+	// template for booking specialists
+	V1ResourceTypeTemplateTypeConfirmationAnimate V1ResourceTypeTemplateTypeConfirmation = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTypeTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTypeTemplateTypeConfirmation(s)
+	return nil
+}
+
+// V1ResourceTypeTemplateTypeDelayed is the templateTypeDelayed of
+// booking.v1.resourceType: the constants below are the documented values;
+// others are accepted too.
+type V1ResourceTypeTemplateTypeDelayed string
+
+// The documented values of V1ResourceTypeTemplateTypeDelayed.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTypeTemplateTypeDelayedInanimate V1ResourceTypeTemplateTypeDelayed = "inanimate"
+	// template for booking specialists
+	V1ResourceTypeTemplateTypeDelayedAnimate V1ResourceTypeTemplateTypeDelayed = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTypeTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTypeTemplateTypeDelayed(s)
+	return nil
+}
+
+// V1ResourceTypeTemplateTypeFeedback is the templateTypeFeedback of
+// booking.v1.resourceType: the constants below are the documented values;
+// others are accepted too.
+type V1ResourceTypeTemplateTypeFeedback string
+
+// The documented values of V1ResourceTypeTemplateTypeFeedback.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTypeTemplateTypeFeedbackInanimate V1ResourceTypeTemplateTypeFeedback = "inanimate"
+	// template for booking specialists
+	V1ResourceTypeTemplateTypeFeedbackAnimate V1ResourceTypeTemplateTypeFeedback = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTypeTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTypeTemplateTypeFeedback(s)
+	return nil
+}
+
+// V1ResourceTypeInputTemplateTypeInfo is the templateTypeInfo of
+// booking.v1.resourceType: the constants below are the documented values;
+// others are accepted too.
+type V1ResourceTypeInputTemplateTypeInfo string
+
+// The documented values of V1ResourceTypeInputTemplateTypeInfo.
+const (
+	// template for booking equipment and rooms
+	V1ResourceTypeInputTemplateTypeInfoInanimate V1ResourceTypeInputTemplateTypeInfo = "inanimate"
+	// template for booking specialists
+	V1ResourceTypeInputTemplateTypeInfoAnimate V1ResourceTypeInputTemplateTypeInfo = "animate"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *V1ResourceTypeInputTemplateTypeInfo) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = V1ResourceTypeInputTemplateTypeInfo(s)
+	return nil
+}
+
 // V1BookingAdd calls booking.v1.booking.add: Add Booking.
 //
 // The method booking.v1.booking.add adds a new booking for a resource.
@@ -52,7 +794,7 @@ func V1BookingAddCommand(p V1BookingAddParams) b24.Command[*V1BookingAddResult] 
 type V1BookingAddParams struct {
 	// An object containing field values for creating a booking (detailed
 	// description). Required.
-	Fields V1BookingAddParamsFields `json:"fields"`
+	Fields V1BookingInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -63,101 +805,13 @@ func (p V1BookingAddParams) validate() error {
 			Param:  "fields.resourceIds",
 		}
 	}
+	if p.Fields.DatePeriod == nil {
+		return &b24.RequiredError{
+			Method: "booking.v1.booking.add",
+			Param:  "fields.datePeriod",
+		}
+	}
 	return nil
-}
-
-// V1BookingAddParamsFields is the fields value of booking.v1.booking.add.
-type V1BookingAddParamsFields struct {
-	// An array of resource IDs for the booking. Resource IDs can be obtained using
-	// the method booking.v1.resource.list. Required.
-	ResourceIDs []int64 `json:"resourceIds"`
-	// The name of the booking. Default value is an empty string
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// The description of the booking. Default value is an empty string
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// An object containing the booking time (detailed description). Required.
-	DatePeriod V1BookingAddParamsFieldsDatePeriod `json:"datePeriod"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V1BookingAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V1BookingAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingAddParamsFieldsDatePeriod is the datePeriod value of
-// booking.v1.booking.add.
-type V1BookingAddParamsFieldsDatePeriod struct {
-	// The start time of the booking in the format {"timestamp": "1723446900",
-	// "timezone": "Europe/Berlin"}. Required.
-	From V1BookingAddParamsFieldsDatePeriodFrom `json:"from"`
-	// The end time of the booking in the format {"timestamp": "1723447800",
-	// "timezone": "Europe/Berlin"}. Required.
-	To V1BookingAddParamsFieldsDatePeriodTo `json:"to"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingAddParamsFieldsDatePeriod) UnmarshalJSON(data []byte) error {
-	type plain V1BookingAddParamsFieldsDatePeriod
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingAddParamsFieldsDatePeriod) MarshalJSON() ([]byte, error) {
-	type plain V1BookingAddParamsFieldsDatePeriod
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingAddParamsFieldsDatePeriodFrom is the from value of
-// booking.v1.booking.add.
-type V1BookingAddParamsFieldsDatePeriodFrom struct {
-	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingAddParamsFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
-	type plain V1BookingAddParamsFieldsDatePeriodFrom
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingAddParamsFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
-	type plain V1BookingAddParamsFieldsDatePeriodFrom
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingAddParamsFieldsDatePeriodTo is the to value of
-// booking.v1.booking.add.
-type V1BookingAddParamsFieldsDatePeriodTo struct {
-	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingAddParamsFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
-	type plain V1BookingAddParamsFieldsDatePeriodTo
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingAddParamsFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
-	type plain V1BookingAddParamsFieldsDatePeriodTo
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V1BookingAddResult is the result of booking.v1.booking.add.
@@ -225,7 +879,7 @@ func V1BookingClientListCommand(p V1BookingClientListParams) b24.Command[*V1Book
 type V1BookingClientListParams struct {
 	// Booking identifier. Can be obtained using the methods booking.v1.booking.add
 	// and booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -355,7 +1009,7 @@ func V1BookingClientSetCommand(p V1BookingClientSetParams) b24.Command[b24.Bool]
 type V1BookingClientSetParams struct {
 	// Booking identifier. Can be obtained using the methods booking.v1.booking.add
 	// and booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 	// An array of objects containing information about clients (detailed
 	// description). Required.
 	Clients []V1BookingClientSetParamsClients `json:"clients"`
@@ -383,7 +1037,7 @@ func (p V1BookingClientSetParams) validate() error {
 type V1BookingClientSetParamsClients struct {
 	// Client identifier, can be obtained using the method crm.item.list for
 	// contacts and companies. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Client type in the format {"module": "crm", "code": "CONTACT"}. Possible
 	// values for code:
 	//
@@ -475,7 +1129,7 @@ func V1BookingClientUnsetCommand(p V1BookingClientUnsetParams) b24.Command[b24.B
 type V1BookingClientUnsetParams struct {
 	// Booking identifier. Can be obtained using the methods booking.v1.booking.add
 	// and booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -539,7 +1193,7 @@ func V1BookingCreatefromwaitlistCommand(p V1BookingCreatefromwaitlistParams) b24
 type V1BookingCreatefromwaitlistParams struct {
 	// Identifier of the entry in the waitlist. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 	// Object containing field values for creating a booking (detailed description)
 	Fields *V1BookingCreatefromwaitlistParamsFields `json:"fields,omitzero"`
 }
@@ -560,7 +1214,7 @@ func (p V1BookingCreatefromwaitlistParams) validate() error {
 type V1BookingCreatefromwaitlistParamsFields struct {
 	// Array of resource identifiers for the booking. Resource IDs can be obtained
 	// using the method booking.v1.resource.list. Required.
-	ResourceIDs []int64 `json:"resourceIds"`
+	ResourceIDs []b24.Int `json:"resourceIds"`
 	// Name of the booking. Default value is an empty string
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Description of the booking. Default value is an empty string
@@ -611,8 +1265,8 @@ func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriod) MarshalJSON() ([]byte
 // V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom is the from value of
 // booking.v1.booking.createfromwaitlist.
 type V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom struct {
-	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -632,8 +1286,8 @@ func (v V1BookingCreatefromwaitlistParamsFieldsDatePeriodFrom) MarshalJSON() ([]
 // V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo is the to value of
 // booking.v1.booking.createfromwaitlist.
 type V1BookingCreatefromwaitlistParamsFieldsDatePeriodTo struct {
-	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
+	Timestamp b24.Opt[b24.Int] `json:"timestamp,omitzero"`
+	Timezone  b24.Opt[string]  `json:"timezone,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -689,7 +1343,7 @@ func V1BookingDeleteCommand(p V1BookingDeleteParams) b24.Command[b24.Bool] {
 // V1BookingDeleteParams holds the parameters of booking.v1.booking.delete.
 type V1BookingDeleteParams struct {
 	// Booking identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -750,7 +1404,7 @@ func V1BookingExternalDataListCommand(p V1BookingExternalDataListParams) b24.Com
 type V1BookingExternalDataListParams struct {
 	// Booking identifier. Can be obtained using the methods booking.v1.booking.add
 	// and booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -856,7 +1510,7 @@ func V1BookingExternalDataSetCommand(p V1BookingExternalDataSetParams) b24.Comma
 type V1BookingExternalDataSetParams struct {
 	// Booking identifier. Can be obtained using the methods booking.v1.booking.add
 	// and booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 	// Array of objects containing items for binding (detailed description).
 	// Required.
 	ExternalData []V1BookingExternalDataSetParamsExternalData `json:"externalData"`
@@ -950,7 +1604,7 @@ func V1BookingExternalDataUnsetCommand(p V1BookingExternalDataUnsetParams) b24.C
 type V1BookingExternalDataUnsetParams struct {
 	// Booking identifier. Can be obtained using the methods booking.v1.booking.add
 	// and booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1006,7 +1660,7 @@ func V1BookingGetCommand(p V1BookingGetParams) b24.Command[*V1BookingGetResult] 
 // V1BookingGetParams holds the parameters of booking.v1.booking.get.
 type V1BookingGetParams struct {
 	// Booking identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1020,39 +1674,9 @@ func (p V1BookingGetParams) validate() error {
 	return nil
 }
 
-// V1BookingGetBooking is the result of booking.v1.booking.get.
-type V1BookingGetBooking struct {
-	// Time period of the booking. Contains from and to fields with information
-	// about the start and end times of the booking
-	DatePeriod json.RawMessage `json:"datePeriod"`
-	// Description of the booking. Can be null
-	Description b24.String `json:"description"`
-	// Booking identifier
-	ID b24.Int `json:"id"`
-	// Name of the booking
-	Name b24.String `json:"name"`
-	// Array of resource identifiers associated with the booking. Resource
-	// descriptions can be obtained using the method booking.v1.resource.get
-	ResourceIDs []b24.Number `json:"resourceIds"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingGetBooking) UnmarshalJSON(data []byte) error {
-	type plain V1BookingGetBooking
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingGetBooking) MarshalJSON() ([]byte, error) {
-	type plain V1BookingGetBooking
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V1BookingGetResult is the result of booking.v1.booking.get.
 type V1BookingGetResult struct {
-	Booking *V1BookingGetBooking `json:"booking"`
+	Booking *V1Booking `json:"booking"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1185,39 +1809,9 @@ func (v V1BookingListParamsOrder) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1BookingListItem is one row of booking.v1.booking.list.
-type V1BookingListItem struct {
-	// Period of time for the booking. Contains fields from and to with information
-	// about the start and end times of the booking
-	DatePeriod json.RawMessage `json:"datePeriod"`
-	// Description of the booking. Can be null
-	Description b24.String `json:"description"`
-	// Identifier of the booking
-	ID b24.Int `json:"id"`
-	// Name of the booking
-	Name b24.String `json:"name"`
-	// Array of resource identifiers associated with the booking. Resource
-	// descriptions can be obtained using the method booking.v1.resource.get
-	ResourceIDs []b24.Number `json:"resourceIds"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingListItem) UnmarshalJSON(data []byte) error {
-	type plain V1BookingListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingListItem) MarshalJSON() ([]byte, error) {
-	type plain V1BookingListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V1BookingListResult is the result of booking.v1.booking.list.
 type V1BookingListResult struct {
-	Booking []V1BookingListItem `json:"booking"`
+	Booking []V1Booking `json:"booking"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1279,10 +1873,10 @@ func V1BookingUpdateCommand(p V1BookingUpdateParams) b24.Command[b24.Bool] {
 // V1BookingUpdateParams holds the parameters of booking.v1.booking.update.
 type V1BookingUpdateParams struct {
 	// Booking identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object containing field values for updating the booking (detailed
 	// description). Required.
-	Fields V1BookingUpdateParamsFields `json:"fields"`
+	Fields V1BookingInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1294,101 +1888,6 @@ func (p V1BookingUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// V1BookingUpdateParamsFields is the fields value of
-// booking.v1.booking.update.
-type V1BookingUpdateParamsFields struct {
-	// Array of resource identifiers. Resource IDs can be obtained using the method
-	// booking.v1.resource.list
-	ResourceIDs []int64 `json:"resourceIds,omitzero"`
-	// Booking name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Booking description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Object containing the booking time (detailed description)
-	DatePeriod *V1BookingUpdateParamsFieldsDatePeriod `json:"datePeriod,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V1BookingUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V1BookingUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingUpdateParamsFieldsDatePeriod is the datePeriod value of
-// booking.v1.booking.update.
-type V1BookingUpdateParamsFieldsDatePeriod struct {
-	// Start time of the booking in the format {"timestamp": "1723446900",
-	// "timezone": "Europe/Berlin"}. Required.
-	From V1BookingUpdateParamsFieldsDatePeriodFrom `json:"from"`
-	// End time of the booking in the format {"timestamp": "1723447800",
-	// "timezone": "Europe/Berlin"}. Required.
-	To V1BookingUpdateParamsFieldsDatePeriodTo `json:"to"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingUpdateParamsFieldsDatePeriod) UnmarshalJSON(data []byte) error {
-	type plain V1BookingUpdateParamsFieldsDatePeriod
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingUpdateParamsFieldsDatePeriod) MarshalJSON() ([]byte, error) {
-	type plain V1BookingUpdateParamsFieldsDatePeriod
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingUpdateParamsFieldsDatePeriodFrom is the from value of
-// booking.v1.booking.update.
-type V1BookingUpdateParamsFieldsDatePeriodFrom struct {
-	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingUpdateParamsFieldsDatePeriodFrom) UnmarshalJSON(data []byte) error {
-	type plain V1BookingUpdateParamsFieldsDatePeriodFrom
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingUpdateParamsFieldsDatePeriodFrom) MarshalJSON() ([]byte, error) {
-	type plain V1BookingUpdateParamsFieldsDatePeriodFrom
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1BookingUpdateParamsFieldsDatePeriodTo is the to value of
-// booking.v1.booking.update.
-type V1BookingUpdateParamsFieldsDatePeriodTo struct {
-	Timestamp b24.Opt[int64]  `json:"timestamp,omitzero"`
-	Timezone  b24.Opt[string] `json:"timezone,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1BookingUpdateParamsFieldsDatePeriodTo) UnmarshalJSON(data []byte) error {
-	type plain V1BookingUpdateParamsFieldsDatePeriodTo
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1BookingUpdateParamsFieldsDatePeriodTo) MarshalJSON() ([]byte, error) {
-	type plain V1BookingUpdateParamsFieldsDatePeriodTo
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V1ClienttypeList calls booking.v1.clienttype.list: Get a list of client
@@ -1487,11 +1986,11 @@ func (v V1ClienttypeListResult) MarshalJSON() ([]byte, error) {
 //   - 1006: typeId is not specified
 //   - 1013: A non-existent typeId is specified
 //   - 422: Invalid field value
-func V1ResourceAdd(ctx context.Context, c b24.Caller, p V1ResourceAddParams, opts ...b24.CallOption) (*V1ResourceAddResult, error) {
+func V1ResourceAdd(ctx context.Context, c b24.Caller, p V1ResourceAddParams, opts ...b24.CallOption) (*V1Resource, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out V1ResourceAddResult
+	var out V1Resource
 	if err := b24.Invoke(ctx, c, V1ResourceAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1501,8 +2000,8 @@ func V1ResourceAdd(ctx context.Context, c b24.Caller, p V1ResourceAddParams, opt
 // V1ResourceAddCommand is booking.v1.resource.add as a command for a batch
 // (see b24.Add); its result decodes as V1ResourceAdd's does. Required
 // parameters are not checked here: the portal reports them.
-func V1ResourceAddCommand(p V1ResourceAddParams) b24.Command[*V1ResourceAddResult] {
-	return b24.NewCommand[*V1ResourceAddResult](b24.Request{
+func V1ResourceAddCommand(p V1ResourceAddParams) b24.Command[*V1Resource] {
+	return b24.NewCommand[*V1Resource](b24.Request{
 		Method:  "booking.v1.resource.add",
 		Params:  p,
 		Version: 2,
@@ -1513,275 +2012,23 @@ func V1ResourceAddCommand(p V1ResourceAddParams) b24.Command[*V1ResourceAddResul
 type V1ResourceAddParams struct {
 	// An object containing field values for creating a resource (detailed
 	// description). Required.
-	Fields V1ResourceAddParamsFields `json:"fields"`
+	Fields V1ResourceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p V1ResourceAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.TypeID == 0 {
+	if !p.Fields.TypeID.Set {
 		return &b24.RequiredError{
 			Method: "booking.v1.resource.add",
 			Param:  "fields.typeId",
 		}
 	}
-	return nil
-}
-
-// V1ResourceAddParamsFields is the fields value of booking.v1.resource.add.
-type V1ResourceAddParamsFields struct {
-	// The name of the resource. Required.
-	Name string `json:"name"`
-	// The description of the resource.
-	//
-	// By default, an empty string
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// The identifier of the resource type.
-	//
-	// A list of available types can be obtained using the method
-	// booking.v1.resourceType.list. Required.
-	TypeID int64 `json:"typeId"`
-	// How to display the resource. Possible values:
-	//
-	//   - Y — in the schedule columns
-	//   - N — when resources overlap
-	//
-	// By default, Y. Default: Y.
-	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
-	// Message to the client about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// By default, Y. Default: Y.
-	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// The type of the booking notification message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// By default, inanimate. Default: inanimate.
-	TemplateTypeInfo b24.Opt[V1ResourceAddParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic confirmation of the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// By default, Y. Default: Y.
-	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// The type of the confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// By default, inanimate. Default: inanimate.
-	TemplateTypeConfirmation b24.Opt[V1ResourceAddParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// By default, Y. Default: Y.
-	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
-	// The type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Feedback request. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// By default, Y. Default: Y.
-	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// The type of the feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// By default, inanimate. Default: inanimate.
-	TemplateTypeFeedback b24.Opt[V1ResourceAddParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// By default, Y. Default: Y.
-	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// The type of the delay message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// By default, inanimate. Default: inanimate.
-	TemplateTypeDelayed b24.Opt[V1ResourceAddParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
-	// The delay after which the client receives a booking message. Specified in
-	// seconds.
-	//
-	// By default, 300
-	InfoDelay b24.Opt[int64] `json:"infoDelay,omitzero"`
-	// The time before the booking when the client receives a reminder. Specified
-	// in seconds.
-	//
-	// By default, -1, in the morning on the day of the booking
-	ReminderDelay b24.Opt[int64] `json:"reminderDelay,omitzero"`
-	// The time after which to send the client a message about being late.
-	// Specified in seconds.
-	//
-	// By default, 300
-	DelayedDelay b24.Opt[int64] `json:"delayedDelay,omitzero"`
-	// The time after which to enable the counter in the calendar. Specified in
-	// seconds.
-	//
-	// By default, 7200
-	DelayedCounterDelay b24.Opt[int64] `json:"delayedCounterDelay,omitzero"`
-	// The time before the booking when the client receives the first confirmation
-	// message. Specified in seconds.
-	//
-	// By default, 86400
-	ConfirmationDelay b24.Opt[int64] `json:"confirmationDelay,omitzero"`
-	// The number of messages sent to the client for booking confirmation,
-	// excluding the first.
-	//
-	// By default, 0
-	ConfirmationRepetitions b24.Opt[int64] `json:"confirmationRepetitions,omitzero"`
-	// The interval between confirmation messages. Specified in seconds.
-	//
-	// By default, 0
-	ConfirmationRepetitionsInterval b24.Opt[int64] `json:"confirmationRepetitionsInterval,omitzero"`
-	// The time before the booking after which the counter for unconfirmed bookings
-	// lights up. Specified in seconds.
-	//
-	// By default, 7200
-	ConfirmationCounterDelay b24.Opt[int64] `json:"confirmationCounterDelay,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceAddResult is the result of booking.v1.resource.add.
-type V1ResourceAddResult struct {
-	// Resource identifier
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceAddResult) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceAddResult) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceAddParamsFieldsTemplateTypeInfo is the templateTypeInfo of
-// booking.v1.resource.add: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceAddParamsFieldsTemplateTypeInfo string
-
-// The documented values of V1ResourceAddParamsFieldsTemplateTypeInfo.
-const (
-	// template for booking equipment and rooms
-	V1ResourceAddParamsFieldsTemplateTypeInfoInanimate V1ResourceAddParamsFieldsTemplateTypeInfo = "inanimate"
-	// template for booking specialists
-	V1ResourceAddParamsFieldsTemplateTypeInfoAnimate V1ResourceAddParamsFieldsTemplateTypeInfo = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceAddParamsFieldsTemplateTypeInfo) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceAddParamsFieldsTemplateTypeInfo(s)
-	return nil
-}
-
-// V1ResourceAddParamsFieldsTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resource.add: the constants below are
-// the documented values; others are accepted too.
-type V1ResourceAddParamsFieldsTemplateTypeConfirmation string
-
-// The documented values of V1ResourceAddParamsFieldsTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceAddParamsFieldsTemplateTypeConfirmationInanimate V1ResourceAddParamsFieldsTemplateTypeConfirmation = "inanimate"
-	// template for booking specialists
-	V1ResourceAddParamsFieldsTemplateTypeConfirmationAnimate V1ResourceAddParamsFieldsTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceAddParamsFieldsTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceAddParamsFieldsTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceAddParamsFieldsTemplateTypeFeedback is the templateTypeFeedback of
-// booking.v1.resource.add: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceAddParamsFieldsTemplateTypeFeedback string
-
-// The documented values of V1ResourceAddParamsFieldsTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceAddParamsFieldsTemplateTypeFeedbackInanimate V1ResourceAddParamsFieldsTemplateTypeFeedback = "inanimate"
-	// template for booking specialists
-	V1ResourceAddParamsFieldsTemplateTypeFeedbackAnimate V1ResourceAddParamsFieldsTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceAddParamsFieldsTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceAddParamsFieldsTemplateTypeFeedback(s)
-	return nil
-}
-
-// V1ResourceAddParamsFieldsTemplateTypeDelayed is the templateTypeDelayed of
-// booking.v1.resource.add: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceAddParamsFieldsTemplateTypeDelayed string
-
-// The documented values of V1ResourceAddParamsFieldsTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceAddParamsFieldsTemplateTypeDelayedInanimate V1ResourceAddParamsFieldsTemplateTypeDelayed = "inanimate"
-	// template for booking specialists
-	V1ResourceAddParamsFieldsTemplateTypeDelayedAnimate V1ResourceAddParamsFieldsTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceAddParamsFieldsTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceAddParamsFieldsTemplateTypeDelayed(s)
 	return nil
 }
 
@@ -1826,7 +2073,7 @@ func V1ResourceDeleteCommand(p V1ResourceDeleteParams) b24.Command[b24.Bool] {
 type V1ResourceDeleteParams struct {
 	// Resource identifier. Can be obtained from the methods
 	// booking.v1.resource.add and booking.v1.resource.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1883,7 +2130,7 @@ func V1ResourceGetCommand(p V1ResourceGetParams) b24.Command[*V1ResourceGetResul
 type V1ResourceGetParams struct {
 	// Resource identifier. Can be obtained from the methods
 	// booking.v1.resource.add and booking.v1.resource.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1897,110 +2144,9 @@ func (p V1ResourceGetParams) validate() error {
 	return nil
 }
 
-// V1ResourceGetResource is the result of booking.v1.resource.get.
-type V1ResourceGetResource struct {
-	// Time until the record is made in seconds, after which the unconfirmed record
-	// counter lights up
-	ConfirmationCounterDelay b24.Int `json:"confirmationCounterDelay"`
-	// Time until the record in seconds when the client receives the first message
-	// to confirm the record
-	ConfirmationDelay b24.Int `json:"confirmationDelay"`
-	// Number of messages sent to the client for confirming the record, excluding
-	// the first one
-	ConfirmationRepetitions b24.Int `json:"confirmationRepetitions"`
-	// Interval between confirmation messages, in seconds
-	ConfirmationRepetitionsInterval b24.Int `json:"confirmationRepetitionsInterval"`
-	// Time in seconds after which to turn on the counter in the calendar
-	DelayedCounterDelay b24.Int `json:"delayedCounterDelay"`
-	// Time in seconds after which to send a message to the client about the delay
-	DelayedDelay b24.Int `json:"delayedDelay"`
-	// Description of the resource
-	Description b24.String `json:"description"`
-	// Resource identifier
-	ID b24.Int `json:"id"`
-	// Delay in seconds after which the client receives a message about the record
-	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic confirmation of the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Request for feedback. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Message to the client about the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsInfoNotificationOn b24.Bool `json:"isInfoNotificationOn"`
-	// How to display the resource. Possible values:
-	//
-	//   - Y — in the schedule columns
-	//   - N — when resources intersect
-	IsMain b24.Bool `json:"isMain"`
-	// Reminder about the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
-	// Name of the resource
-	Name b24.String `json:"name"`
-	// Time until the record in seconds, after which the client receives a reminder
-	// about the record. Value -1 — in the morning on the day of the record
-	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of the confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeConfirmation V1ResourceGetResourceTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of the delay message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeDelayed V1ResourceGetResourceTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of the feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeFeedback V1ResourceGetResourceTemplateTypeFeedback `json:"templateTypeFeedback"`
-	// Type of the record message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeInfo V1ResourceGetResourceTemplateTypeInfo `json:"templateTypeInfo"`
-	// Type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
-	// Resource type identifier.
-	//
-	// Information about the type can be obtained using the method
-	// booking.v1.resourceType.get
-	TypeID b24.Int `json:"typeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceGetResource) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceGetResource
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceGetResource) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceGetResource
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V1ResourceGetResult is the result of booking.v1.resource.get.
 type V1ResourceGetResult struct {
-	Resource *V1ResourceGetResource `json:"resource"`
+	Resource *V1Resource `json:"resource"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2015,98 +2161,6 @@ func (v *V1ResourceGetResult) UnmarshalJSON(data []byte) error {
 func (v V1ResourceGetResult) MarshalJSON() ([]byte, error) {
 	type plain V1ResourceGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceGetResourceTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resource.get: the constants below are
-// the documented values; others are accepted too.
-type V1ResourceGetResourceTemplateTypeConfirmation string
-
-// The documented values of V1ResourceGetResourceTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceGetResourceTemplateTypeConfirmationInanimate V1ResourceGetResourceTemplateTypeConfirmation = "inanimate"
-	// template for appointments with specialists
-	V1ResourceGetResourceTemplateTypeConfirmationAnimate V1ResourceGetResourceTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceGetResourceTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceGetResourceTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceGetResourceTemplateTypeDelayed is the templateTypeDelayed of
-// booking.v1.resource.get: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceGetResourceTemplateTypeDelayed string
-
-// The documented values of V1ResourceGetResourceTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceGetResourceTemplateTypeDelayedInanimate V1ResourceGetResourceTemplateTypeDelayed = "inanimate"
-	// template for appointments with specialists
-	V1ResourceGetResourceTemplateTypeDelayedAnimate V1ResourceGetResourceTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceGetResourceTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceGetResourceTemplateTypeDelayed(s)
-	return nil
-}
-
-// V1ResourceGetResourceTemplateTypeFeedback is the templateTypeFeedback of
-// booking.v1.resource.get: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceGetResourceTemplateTypeFeedback string
-
-// The documented values of V1ResourceGetResourceTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceGetResourceTemplateTypeFeedbackInanimate V1ResourceGetResourceTemplateTypeFeedback = "inanimate"
-	// template for appointments with specialists
-	V1ResourceGetResourceTemplateTypeFeedbackAnimate V1ResourceGetResourceTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceGetResourceTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceGetResourceTemplateTypeFeedback(s)
-	return nil
-}
-
-// V1ResourceGetResourceTemplateTypeInfo is the templateTypeInfo of
-// booking.v1.resource.get: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceGetResourceTemplateTypeInfo string
-
-// The documented values of V1ResourceGetResourceTemplateTypeInfo.
-const (
-	// template for booking equipment and rooms
-	V1ResourceGetResourceTemplateTypeInfoInanimate V1ResourceGetResourceTemplateTypeInfo = "inanimate"
-	// template for appointments with specialists
-	V1ResourceGetResourceTemplateTypeInfoAnimate V1ResourceGetResourceTemplateTypeInfo = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceGetResourceTemplateTypeInfo) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceGetResourceTemplateTypeInfo(s)
-	return nil
 }
 
 // V1ResourceList calls booking.v1.resource.list: Get the list of resources.
@@ -2180,7 +2234,7 @@ type V1ResourceListParamsFilter struct {
 	//
 	// The list of available types can be obtained using the method
 	// booking.v1.resourceType.list
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Name of the resource
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Description of the resource
@@ -2223,110 +2277,9 @@ func (v V1ResourceListParamsOrder) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1ResourceListItem is one row of booking.v1.resource.list.
-type V1ResourceListItem struct {
-	// Time until the record in seconds, after which the unconfirmed record counter
-	// lights up
-	ConfirmationCounterDelay b24.Int `json:"confirmationCounterDelay"`
-	// Time until the record in seconds, when the client receives the first message
-	// for confirmation
-	ConfirmationDelay b24.Int `json:"confirmationDelay"`
-	// Number of messages that the client receives for confirmation, excluding the
-	// first one
-	ConfirmationRepetitions b24.Int `json:"confirmationRepetitions"`
-	// Interval between confirmation messages, in seconds
-	ConfirmationRepetitionsInterval b24.Int `json:"confirmationRepetitionsInterval"`
-	// Time in seconds after which to turn on the counter in the calendar
-	DelayedCounterDelay b24.Int `json:"delayedCounterDelay"`
-	// Time in seconds after which to send a message to the client about the delay
-	DelayedDelay b24.Int `json:"delayedDelay"`
-	// Description of the resource
-	Description b24.String `json:"description"`
-	// Identifier of the resource
-	ID b24.Int `json:"id"`
-	// Delay in seconds after which the client receives a message about the record
-	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic confirmation of the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Request for feedback. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Message to the client about the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsInfoNotificationOn b24.Bool `json:"isInfoNotificationOn"`
-	// How to display the resource. Possible values:
-	//
-	//   - Y — in schedule columns
-	//   - N — when resources overlap
-	IsMain b24.Bool `json:"isMain"`
-	// Reminder about the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
-	// Name of the resource
-	Name b24.String `json:"name"`
-	// Time until the record in seconds, for which the client receives a reminder
-	// about the record. Value -1 — in the morning on the day of the record
-	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of the confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and premises
-	//   - animate — template for appointments with specialists
-	TemplateTypeConfirmation V1ResourceListItemTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of the delay message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and premises
-	//   - animate — template for appointments with specialists
-	TemplateTypeDelayed V1ResourceListItemTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of the feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and premises
-	//   - animate — template for appointments with specialists
-	TemplateTypeFeedback V1ResourceListItemTemplateTypeFeedback `json:"templateTypeFeedback"`
-	// Type of the record message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and premises
-	//   - animate — template for appointments with specialists
-	TemplateTypeInfo V1ResourceListItemTemplateTypeInfo `json:"templateTypeInfo"`
-	// Type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
-	// Identifier of the resource type.
-	//
-	// Information about the type can be obtained using the method
-	// booking.v1.resourceType.get
-	TypeID b24.Int `json:"typeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceListItem) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceListItem) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V1ResourceListResult is the result of booking.v1.resource.list.
 type V1ResourceListResult struct {
-	Resource []V1ResourceListItem `json:"resource"`
+	Resource []V1Resource `json:"resource"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2341,98 +2294,6 @@ func (v *V1ResourceListResult) UnmarshalJSON(data []byte) error {
 func (v V1ResourceListResult) MarshalJSON() ([]byte, error) {
 	type plain V1ResourceListResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceListItemTemplateTypeConfirmation is the templateTypeConfirmation
-// of booking.v1.resource.list: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceListItemTemplateTypeConfirmation string
-
-// The documented values of V1ResourceListItemTemplateTypeConfirmation.
-const (
-	// template for booking equipment and premises
-	V1ResourceListItemTemplateTypeConfirmationInanimate V1ResourceListItemTemplateTypeConfirmation = "inanimate"
-	// template for appointments with specialists
-	V1ResourceListItemTemplateTypeConfirmationAnimate V1ResourceListItemTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceListItemTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceListItemTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceListItemTemplateTypeDelayed is the templateTypeDelayed of
-// booking.v1.resource.list: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceListItemTemplateTypeDelayed string
-
-// The documented values of V1ResourceListItemTemplateTypeDelayed.
-const (
-	// template for booking equipment and premises
-	V1ResourceListItemTemplateTypeDelayedInanimate V1ResourceListItemTemplateTypeDelayed = "inanimate"
-	// template for appointments with specialists
-	V1ResourceListItemTemplateTypeDelayedAnimate V1ResourceListItemTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceListItemTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceListItemTemplateTypeDelayed(s)
-	return nil
-}
-
-// V1ResourceListItemTemplateTypeFeedback is the templateTypeFeedback of
-// booking.v1.resource.list: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceListItemTemplateTypeFeedback string
-
-// The documented values of V1ResourceListItemTemplateTypeFeedback.
-const (
-	// template for booking equipment and premises
-	V1ResourceListItemTemplateTypeFeedbackInanimate V1ResourceListItemTemplateTypeFeedback = "inanimate"
-	// template for appointments with specialists
-	V1ResourceListItemTemplateTypeFeedbackAnimate V1ResourceListItemTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceListItemTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceListItemTemplateTypeFeedback(s)
-	return nil
-}
-
-// V1ResourceListItemTemplateTypeInfo is the templateTypeInfo of
-// booking.v1.resource.list: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceListItemTemplateTypeInfo string
-
-// The documented values of V1ResourceListItemTemplateTypeInfo.
-const (
-	// template for booking equipment and premises
-	V1ResourceListItemTemplateTypeInfoInanimate V1ResourceListItemTemplateTypeInfo = "inanimate"
-	// template for appointments with specialists
-	V1ResourceListItemTemplateTypeInfoAnimate V1ResourceListItemTemplateTypeInfo = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceListItemTemplateTypeInfo) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceListItemTemplateTypeInfo(s)
-	return nil
 }
 
 // V1ResourceSlotsList calls booking.v1.resource.slots.list: Get Slot Settings
@@ -2481,7 +2342,7 @@ func V1ResourceSlotsListCommand(p V1ResourceSlotsListParams) b24.Command[*V1Reso
 type V1ResourceSlotsListParams struct {
 	// Resource identifier. Can be obtained using the methods
 	// booking.v1.resource.add and booking.v1.resource.list. Required.
-	ResourceID int64 `json:"resourceId"`
+	ResourceID b24.Int `json:"resourceId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2601,7 +2462,7 @@ func V1ResourceSlotsSetCommand(p V1ResourceSlotsSetParams) b24.Command[b24.Bool]
 type V1ResourceSlotsSetParams struct {
 	// Resource identifier. Can be obtained using the methods
 	// booking.v1.resource.add and booking.v1.resource.list. Required.
-	ResourceID int64 `json:"resourceId"`
+	ResourceID b24.Int `json:"resourceId"`
 	// An array of objects containing field values for setting time slots (detailed
 	// description). Required.
 	Slots []V1ResourceSlotsSetParamsSlots `json:"slots"`
@@ -2630,11 +2491,11 @@ type V1ResourceSlotsSetParamsSlots struct {
 	// The time from which slot booking is available during the day. Value in the
 	// range from 0 to 1440. For example, 540 means booking is available from 9:00
 	// AM. Required.
-	From int64 `json:"from"`
+	From b24.Int `json:"from"`
 	// The end time of the slot in minutes. Value in the range from 0 to 1440,
 	// greater than or equal to the value of from. For example, 1080 means booking
 	// is available until 6:00 PM. Required.
-	To int64 `json:"to"`
+	To b24.Int `json:"to"`
 	// The time zone relative to which the slot time is set. Required.
 	Timezone string `json:"timezone"`
 	// An array of available weekdays for the slot. Possible values:
@@ -2650,7 +2511,7 @@ type V1ResourceSlotsSetParamsSlots struct {
 	// Required.
 	WeekDays []string `json:"weekDays"`
 	// Duration of the slot in minutes. Required.
-	SlotSize int64 `json:"slotSize"`
+	SlotSize b24.Int `json:"slotSize"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2712,7 +2573,7 @@ func V1ResourceSlotsUnsetCommand(p V1ResourceSlotsUnsetParams) b24.Command[b24.B
 type V1ResourceSlotsUnsetParams struct {
 	// Resource identifier. Can be obtained using the methods
 	// booking.v1.resource.add and booking.v1.resource.list. Required.
-	ResourceID int64 `json:"resourceId"`
+	ResourceID b24.Int `json:"resourceId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2770,10 +2631,10 @@ func V1ResourceUpdateCommand(p V1ResourceUpdateParams) b24.Command[b24.Bool] {
 type V1ResourceUpdateParams struct {
 	// Resource identifier. Can be obtained through the methods
 	// booking.v1.resource.add and booking.v1.resource.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing field values to update the resource (detailed
 	// description). Required.
-	Fields V1ResourceUpdateParamsFields `json:"fields"`
+	Fields V1ResourceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2784,199 +2645,6 @@ func (p V1ResourceUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// V1ResourceUpdateParamsFields is the fields value of
-// booking.v1.resource.update.
-type V1ResourceUpdateParamsFields struct {
-	// Resource name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Resource description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Resource type identifier.
-	//
-	// The list of available types can be found using the method
-	// booking.v1.resourceType.list
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
-	// How to display the resource. Possible values:
-	//
-	//   - Y — in schedule columns
-	//   - N — when resources overlap
-	IsMain b24.Opt[b24.Bool] `json:"isMain,omitzero"`
-	// Message to the client about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// Type of the booking message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeInfo b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic booking confirmation. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// Type of the confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeConfirmation b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
-	// Type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Request for feedback. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// Type of the feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeFeedback b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// Type of the delay message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeDelayed b24.Opt[V1ResourceUpdateParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
-	// Delay after which the client receives a booking message. Specified in
-	// seconds
-	InfoDelay b24.Opt[int64] `json:"infoDelay,omitzero"`
-	// Time before the booking when the client receives a reminder. Specified in
-	// seconds
-	ReminderDelay b24.Opt[int64] `json:"reminderDelay,omitzero"`
-	// Time after which to send a delay message to the client. Specified in seconds
-	DelayedDelay b24.Opt[int64] `json:"delayedDelay,omitzero"`
-	// Time after which to enable the counter in the calendar. Specified in seconds
-	DelayedCounterDelay b24.Opt[int64] `json:"delayedCounterDelay,omitzero"`
-	// Time before the booking when the client receives the first confirmation
-	// message. Specified in seconds
-	ConfirmationDelay b24.Opt[int64] `json:"confirmationDelay,omitzero"`
-	// Number of messages sent to the client for booking confirmation, excluding
-	// the first
-	ConfirmationRepetitions b24.Opt[int64] `json:"confirmationRepetitions,omitzero"`
-	// Interval between booking confirmation messages. Specified in seconds
-	ConfirmationRepetitionsInterval b24.Opt[int64] `json:"confirmationRepetitionsInterval,omitzero"`
-	// Time before the booking after which the counter for unconfirmed bookings
-	// lights up. Specified in seconds
-	ConfirmationCounterDelay b24.Opt[int64] `json:"confirmationCounterDelay,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceUpdateParamsFieldsTemplateTypeInfo is the templateTypeInfo of
-// booking.v1.resource.update: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceUpdateParamsFieldsTemplateTypeInfo string
-
-// The documented values of V1ResourceUpdateParamsFieldsTemplateTypeInfo.
-const (
-	// template for booking equipment and rooms
-	V1ResourceUpdateParamsFieldsTemplateTypeInfoInanimate V1ResourceUpdateParamsFieldsTemplateTypeInfo = "inanimate"
-	// template for booking specialists
-	V1ResourceUpdateParamsFieldsTemplateTypeInfoAnimate V1ResourceUpdateParamsFieldsTemplateTypeInfo = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceUpdateParamsFieldsTemplateTypeInfo) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceUpdateParamsFieldsTemplateTypeInfo(s)
-	return nil
-}
-
-// V1ResourceUpdateParamsFieldsTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resource.update: the constants below
-// are the documented values; others are accepted too.
-type V1ResourceUpdateParamsFieldsTemplateTypeConfirmation string
-
-// The documented values of V1ResourceUpdateParamsFieldsTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceUpdateParamsFieldsTemplateTypeConfirmationInanimate V1ResourceUpdateParamsFieldsTemplateTypeConfirmation = "inanimate"
-	// template for booking specialists
-	V1ResourceUpdateParamsFieldsTemplateTypeConfirmationAnimate V1ResourceUpdateParamsFieldsTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceUpdateParamsFieldsTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceUpdateParamsFieldsTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceUpdateParamsFieldsTemplateTypeFeedback is the templateTypeFeedback
-// of booking.v1.resource.update: the constants below are the documented
-// values; others are accepted too.
-type V1ResourceUpdateParamsFieldsTemplateTypeFeedback string
-
-// The documented values of V1ResourceUpdateParamsFieldsTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceUpdateParamsFieldsTemplateTypeFeedbackInanimate V1ResourceUpdateParamsFieldsTemplateTypeFeedback = "inanimate"
-	// template for booking specialists
-	V1ResourceUpdateParamsFieldsTemplateTypeFeedbackAnimate V1ResourceUpdateParamsFieldsTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceUpdateParamsFieldsTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceUpdateParamsFieldsTemplateTypeFeedback(s)
-	return nil
-}
-
-// V1ResourceUpdateParamsFieldsTemplateTypeDelayed is the templateTypeDelayed
-// of booking.v1.resource.update: the constants below are the documented
-// values; others are accepted too.
-type V1ResourceUpdateParamsFieldsTemplateTypeDelayed string
-
-// The documented values of V1ResourceUpdateParamsFieldsTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceUpdateParamsFieldsTemplateTypeDelayedInanimate V1ResourceUpdateParamsFieldsTemplateTypeDelayed = "inanimate"
-	// template for booking specialists
-	V1ResourceUpdateParamsFieldsTemplateTypeDelayedAnimate V1ResourceUpdateParamsFieldsTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceUpdateParamsFieldsTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceUpdateParamsFieldsTemplateTypeDelayed(s)
 	return nil
 }
 
@@ -2999,11 +2667,11 @@ func (v *V1ResourceUpdateParamsFieldsTemplateTypeDelayed) UnmarshalJSON(data []b
 //   - 100: Required parameter not provided
 //   - 422: Invalid field value
 //   - 1010: Resource type with this code already exists
-func V1ResourceTypeAdd(ctx context.Context, c b24.Caller, p V1ResourceTypeAddParams, opts ...b24.CallOption) (*V1ResourceTypeAddResult, error) {
+func V1ResourceTypeAdd(ctx context.Context, c b24.Caller, p V1ResourceTypeAddParams, opts ...b24.CallOption) (*V1ResourceType, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out V1ResourceTypeAddResult
+	var out V1ResourceType
 	if err := b24.Invoke(ctx, c, V1ResourceTypeAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3013,8 +2681,8 @@ func V1ResourceTypeAdd(ctx context.Context, c b24.Caller, p V1ResourceTypeAddPar
 // V1ResourceTypeAddCommand is booking.v1.resourceType.add as a command for a
 // batch (see b24.Add); its result decodes as V1ResourceTypeAdd's does.
 // Required parameters are not checked here: the portal reports them.
-func V1ResourceTypeAddCommand(p V1ResourceTypeAddParams) b24.Command[*V1ResourceTypeAddResult] {
-	return b24.NewCommand[*V1ResourceTypeAddResult](b24.Request{
+func V1ResourceTypeAddCommand(p V1ResourceTypeAddParams) b24.Command[*V1ResourceType] {
+	return b24.NewCommand[*V1ResourceType](b24.Request{
 		Method:  "booking.v1.resourceType.add",
 		Params:  p,
 		Version: 2,
@@ -3025,262 +2693,23 @@ func V1ResourceTypeAddCommand(p V1ResourceTypeAddParams) b24.Command[*V1Resource
 type V1ResourceTypeAddParams struct {
 	// An object containing field values for creating a resource type (detailed
 	// description). Required.
-	Fields V1ResourceTypeAddParamsFields `json:"fields"`
+	Fields V1ResourceTypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p V1ResourceTypeAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "booking.v1.resourceType.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Code == "" {
+	if !p.Fields.Code.Set {
 		return &b24.RequiredError{
 			Method: "booking.v1.resourceType.add",
 			Param:  "fields.code",
 		}
 	}
-	return nil
-}
-
-// V1ResourceTypeAddParamsFields is the fields value of
-// booking.v1.resourceType.add.
-type V1ResourceTypeAddParamsFields struct {
-	// The name of the resource type. Required.
-	Name string `json:"name"`
-	// A unique code for the resource type. Required.
-	Code string `json:"code"`
-	// Message to the client about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Default is Y. Default: Y.
-	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// The type of message template for the booking. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// Default is inanimate. Default: inanimate.
-	TemplateTypeInfo b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic confirmation of the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Default is Y. Default: Y.
-	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// The type of message template for booking confirmation. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// Default is inanimate. Default: inanimate.
-	TemplateTypeConfirmation b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Default is Y. Default: Y.
-	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
-	// The type of message template for reminders. Possible values: base
-	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Request for feedback. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Default is Y. Default: Y.
-	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// The type of message template for feedback requests. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// Default is inanimate. Default: inanimate.
-	TemplateTypeFeedback b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Default is Y. Default: Y.
-	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// The type of message template for delays. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	//
-	// Default is inanimate. Default: inanimate.
-	TemplateTypeDelayed b24.Opt[V1ResourceTypeAddParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
-	// Delay after which the client receives a booking message. Specified in
-	// seconds.
-	//
-	// Default is 300
-	InfoDelay b24.Opt[int64] `json:"infoDelay,omitzero"`
-	// Time before the booking when the client receives a reminder. Specified in
-	// seconds.
-	//
-	// Default is -1, in the morning on the day of the booking
-	ReminderDelay b24.Opt[int64] `json:"reminderDelay,omitzero"`
-	// Time after which to send a message about the delay to the client. Specified
-	// in seconds.
-	//
-	// Default is 300
-	DelayedDelay b24.Opt[int64] `json:"delayedDelay,omitzero"`
-	// Time after which to enable the counter in the calendar. Specified in
-	// seconds.
-	//
-	// Default is 7200
-	DelayedCounterDelay b24.Opt[int64] `json:"delayedCounterDelay,omitzero"`
-	// Time before the booking when the client receives the first confirmation
-	// message. Specified in seconds.
-	//
-	// Default is 86400
-	ConfirmationDelay b24.Opt[int64] `json:"confirmationDelay,omitzero"`
-	// The number of messages sent to the client for booking confirmation,
-	// excluding the first.
-	//
-	// Default is 0
-	ConfirmationRepetitions b24.Opt[int64] `json:"confirmationRepetitions,omitzero"`
-	// Interval between confirmation messages. Specified in seconds.
-	//
-	// Default is 0
-	ConfirmationRepetitionsInterval b24.Opt[int64] `json:"confirmationRepetitionsInterval,omitzero"`
-	// Time before the booking after which the counter for unconfirmed bookings
-	// lights up. Specified in seconds.
-	//
-	// Default is 7200
-	ConfirmationCounterDelay b24.Opt[int64] `json:"confirmationCounterDelay,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceTypeAddResult is the result of booking.v1.resourceType.add.
-type V1ResourceTypeAddResult struct {
-	// Identifier of the resource
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeAddResult) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeAddResult) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceTypeAddParamsFieldsTemplateTypeInfo is the templateTypeInfo of
-// booking.v1.resourceType.add: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceTypeAddParamsFieldsTemplateTypeInfo string
-
-// The documented values of V1ResourceTypeAddParamsFieldsTemplateTypeInfo.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeAddParamsFieldsTemplateTypeInfoInanimate V1ResourceTypeAddParamsFieldsTemplateTypeInfo = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeAddParamsFieldsTemplateTypeInfoAnimate V1ResourceTypeAddParamsFieldsTemplateTypeInfo = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeAddParamsFieldsTemplateTypeInfo) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeAddParamsFieldsTemplateTypeInfo(s)
-	return nil
-}
-
-// V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resourceType.add: the constants below
-// are the documented values; others are accepted too.
-type V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation string
-
-// The documented values of V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeAddParamsFieldsTemplateTypeConfirmationInanimate V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeAddParamsFieldsTemplateTypeConfirmationAnimate V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeAddParamsFieldsTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceTypeAddParamsFieldsTemplateTypeFeedback is the
-// templateTypeFeedback of booking.v1.resourceType.add: the constants below are
-// the documented values; others are accepted too.
-type V1ResourceTypeAddParamsFieldsTemplateTypeFeedback string
-
-// The documented values of V1ResourceTypeAddParamsFieldsTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeAddParamsFieldsTemplateTypeFeedbackInanimate V1ResourceTypeAddParamsFieldsTemplateTypeFeedback = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeAddParamsFieldsTemplateTypeFeedbackAnimate V1ResourceTypeAddParamsFieldsTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeAddParamsFieldsTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeAddParamsFieldsTemplateTypeFeedback(s)
-	return nil
-}
-
-// V1ResourceTypeAddParamsFieldsTemplateTypeDelayed is the templateTypeDelayed
-// of booking.v1.resourceType.add: the constants below are the documented
-// values; others are accepted too.
-type V1ResourceTypeAddParamsFieldsTemplateTypeDelayed string
-
-// The documented values of V1ResourceTypeAddParamsFieldsTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeAddParamsFieldsTemplateTypeDelayedInanimate V1ResourceTypeAddParamsFieldsTemplateTypeDelayed = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeAddParamsFieldsTemplateTypeDelayedAnimate V1ResourceTypeAddParamsFieldsTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeAddParamsFieldsTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeAddParamsFieldsTemplateTypeDelayed(s)
 	return nil
 }
 
@@ -3327,7 +2756,7 @@ func V1ResourceTypeDeleteCommand(p V1ResourceTypeDeleteParams) b24.Command[b24.B
 type V1ResourceTypeDeleteParams struct {
 	// Identifier of the resource type. Can be obtained through the methods
 	// booking.v1.resourceType.add and booking.v1.resourceType.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3384,7 +2813,7 @@ func V1ResourceTypeGetCommand(p V1ResourceTypeGetParams) b24.Command[*V1Resource
 type V1ResourceTypeGetParams struct {
 	// Identifier of the resource type. Can be obtained from the methods
 	// booking.v1.resourceType.add and booking.v1.resourceType.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3398,90 +2827,9 @@ func (p V1ResourceTypeGetParams) validate() error {
 	return nil
 }
 
-// V1ResourceTypeGetResourceType is the result of booking.v1.resourceType.get.
-type V1ResourceTypeGetResourceType struct {
-	// Code of the resource type
-	Code b24.String `json:"code"`
-	// Time until the counter for unconfirmed bookings is activated, in seconds
-	ConfirmationCounterDelay b24.Int `json:"confirmationCounterDelay"`
-	// Time until the first message for booking confirmation is sent to the client,
-	// in seconds
-	ConfirmationDelay b24.Int `json:"confirmationDelay"`
-	// Number of messages sent to the client for booking confirmation, excluding
-	// the first one
-	ConfirmationRepetitions b24.Int `json:"confirmationRepetitions"`
-	// Interval between booking confirmation messages, in seconds
-	ConfirmationRepetitionsInterval b24.Int `json:"confirmationRepetitionsInterval"`
-	// Time in seconds after which the counter in the calendar is activated
-	DelayedCounterDelay b24.Int `json:"delayedCounterDelay"`
-	// Time in seconds after which a message about the delay is sent to the client
-	DelayedDelay b24.Int `json:"delayedDelay"`
-	// Identifier of the resource
-	ID b24.Int `json:"id"`
-	// Delay in seconds after which a message about the booking is sent to the
-	// client
-	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic booking confirmation. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Feedback request. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Booking reminder. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
-	// Name of the resource
-	Name b24.String `json:"name"`
-	// Time until the reminder about the booking is sent to the client, in seconds.
-	// Value -1 means in the morning on the day of the booking
-	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of the booking confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeConfirmation V1ResourceTypeGetResourceTypeTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of the delay message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeDelayed V1ResourceTypeGetResourceTypeTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of the feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeFeedback V1ResourceTypeGetResourceTypeTemplateTypeFeedback `json:"templateTypeFeedback"`
-	// Type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeGetResourceType) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeGetResourceType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeGetResourceType) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeGetResourceType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V1ResourceTypeGetResult is the result of booking.v1.resourceType.get.
 type V1ResourceTypeGetResult struct {
-	ResourceType *V1ResourceTypeGetResourceType `json:"resourceType"`
+	ResourceType *V1ResourceType `json:"resourceType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3496,75 +2844,6 @@ func (v *V1ResourceTypeGetResult) UnmarshalJSON(data []byte) error {
 func (v V1ResourceTypeGetResult) MarshalJSON() ([]byte, error) {
 	type plain V1ResourceTypeGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceTypeGetResourceTypeTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resourceType.get: the constants below
-// are the documented values; others are accepted too.
-type V1ResourceTypeGetResourceTypeTemplateTypeConfirmation string
-
-// The documented values of V1ResourceTypeGetResourceTypeTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeGetResourceTypeTemplateTypeConfirmationInanimate V1ResourceTypeGetResourceTypeTemplateTypeConfirmation = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeGetResourceTypeTemplateTypeConfirmationAnimate V1ResourceTypeGetResourceTypeTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeGetResourceTypeTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeGetResourceTypeTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceTypeGetResourceTypeTemplateTypeDelayed is the templateTypeDelayed
-// of booking.v1.resourceType.get: the constants below are the documented
-// values; others are accepted too.
-type V1ResourceTypeGetResourceTypeTemplateTypeDelayed string
-
-// The documented values of V1ResourceTypeGetResourceTypeTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeGetResourceTypeTemplateTypeDelayedInanimate V1ResourceTypeGetResourceTypeTemplateTypeDelayed = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeGetResourceTypeTemplateTypeDelayedAnimate V1ResourceTypeGetResourceTypeTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeGetResourceTypeTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeGetResourceTypeTemplateTypeDelayed(s)
-	return nil
-}
-
-// V1ResourceTypeGetResourceTypeTemplateTypeFeedback is the
-// templateTypeFeedback of booking.v1.resourceType.get: the constants below are
-// the documented values; others are accepted too.
-type V1ResourceTypeGetResourceTypeTemplateTypeFeedback string
-
-// The documented values of V1ResourceTypeGetResourceTypeTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeGetResourceTypeTemplateTypeFeedbackInanimate V1ResourceTypeGetResourceTypeTemplateTypeFeedback = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeGetResourceTypeTemplateTypeFeedbackAnimate V1ResourceTypeGetResourceTypeTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeGetResourceTypeTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeGetResourceTypeTemplateTypeFeedback(s)
-	return nil
 }
 
 // V1ResourceTypeList calls booking.v1.resourceType.list: Get a list of
@@ -3680,90 +2959,9 @@ func (v V1ResourceTypeListParamsOrder) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V1ResourceTypeListItem is one row of booking.v1.resourceType.list.
-type V1ResourceTypeListItem struct {
-	// Resource type code
-	Code b24.String `json:"code"`
-	// Time until the record is made in seconds, after which the unconfirmed record
-	// counter lights up
-	ConfirmationCounterDelay b24.Int `json:"confirmationCounterDelay"`
-	// Time until the record in seconds when the client receives the first message
-	// for confirmation
-	ConfirmationDelay b24.Int `json:"confirmationDelay"`
-	// Number of messages sent to the client for confirmation, excluding the first
-	// one
-	ConfirmationRepetitions b24.Int `json:"confirmationRepetitions"`
-	// Interval between confirmation messages, in seconds
-	ConfirmationRepetitionsInterval b24.Int `json:"confirmationRepetitionsInterval"`
-	// Time in seconds after which to turn on the counter in the calendar
-	DelayedCounterDelay b24.Int `json:"delayedCounterDelay"`
-	// Time in seconds after which to send a message to the client about being late
-	DelayedDelay b24.Int `json:"delayedDelay"`
-	// Resource type identifier
-	ID b24.Int `json:"id"`
-	// Delay in seconds after which the client receives a message about the record
-	InfoDelay b24.Int `json:"infoDelay"`
-	// Automatic confirmation of the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsConfirmationNotificationOn b24.Bool `json:"isConfirmationNotificationOn"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsDelayedNotificationOn b24.Bool `json:"isDelayedNotificationOn"`
-	// Feedback request. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsFeedbackNotificationOn b24.Bool `json:"isFeedbackNotificationOn"`
-	// Reminder about the record. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsReminderNotificationOn b24.Bool `json:"isReminderNotificationOn"`
-	// Resource name
-	Name b24.String `json:"name"`
-	// Time until the record in seconds, for which the client receives a reminder
-	// about the record. Value -1 — in the morning on the day of the record
-	ReminderDelay b24.Int `json:"reminderDelay"`
-	// Type of confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeConfirmation V1ResourceTypeListItemTemplateTypeConfirmation `json:"templateTypeConfirmation"`
-	// Type of delayed message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeDelayed V1ResourceTypeListItemTemplateTypeDelayed `json:"templateTypeDelayed"`
-	// Type of feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for appointments with specialists
-	TemplateTypeFeedback V1ResourceTypeListItemTemplateTypeFeedback `json:"templateTypeFeedback"`
-	// Type of reminder message template. Possible values: base
-	TemplateTypeReminder b24.String `json:"templateTypeReminder"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeListItem) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeListItem) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V1ResourceTypeListResult is the result of booking.v1.resourceType.list.
 type V1ResourceTypeListResult struct {
-	Resource []V1ResourceTypeListItem `json:"resource"`
+	Resource []V1ResourceType `json:"resource"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3778,75 +2976,6 @@ func (v *V1ResourceTypeListResult) UnmarshalJSON(data []byte) error {
 func (v V1ResourceTypeListResult) MarshalJSON() ([]byte, error) {
 	type plain V1ResourceTypeListResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceTypeListItemTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resourceType.list: the constants
-// below are the documented values; others are accepted too.
-type V1ResourceTypeListItemTemplateTypeConfirmation string
-
-// The documented values of V1ResourceTypeListItemTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeListItemTemplateTypeConfirmationInanimate V1ResourceTypeListItemTemplateTypeConfirmation = "inanimate"
-	// template for appointments with specialists
-	V1ResourceTypeListItemTemplateTypeConfirmationAnimate V1ResourceTypeListItemTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeListItemTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeListItemTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceTypeListItemTemplateTypeDelayed is the templateTypeDelayed of
-// booking.v1.resourceType.list: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceTypeListItemTemplateTypeDelayed string
-
-// The documented values of V1ResourceTypeListItemTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeListItemTemplateTypeDelayedInanimate V1ResourceTypeListItemTemplateTypeDelayed = "inanimate"
-	// template for appointments with specialists
-	V1ResourceTypeListItemTemplateTypeDelayedAnimate V1ResourceTypeListItemTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeListItemTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeListItemTemplateTypeDelayed(s)
-	return nil
-}
-
-// V1ResourceTypeListItemTemplateTypeFeedback is the templateTypeFeedback of
-// booking.v1.resourceType.list: the constants below are the documented values;
-// others are accepted too.
-type V1ResourceTypeListItemTemplateTypeFeedback string
-
-// The documented values of V1ResourceTypeListItemTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeListItemTemplateTypeFeedbackInanimate V1ResourceTypeListItemTemplateTypeFeedback = "inanimate"
-	// template for appointments with specialists
-	V1ResourceTypeListItemTemplateTypeFeedbackAnimate V1ResourceTypeListItemTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeListItemTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeListItemTemplateTypeFeedback(s)
-	return nil
 }
 
 // V1ResourceTypeUpdate calls booking.v1.resourceType.update: Update Resource
@@ -3896,10 +3025,10 @@ func V1ResourceTypeUpdateCommand(p V1ResourceTypeUpdateParams) b24.Command[b24.B
 type V1ResourceTypeUpdateParams struct {
 	// Identifier of the resource type. Can be obtained from the methods
 	// booking.v1.resourceType.add and booking.v1.resourceType.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing field values to update the resource type (detailed
 	// description). Required.
-	Fields V1ResourceTypeUpdateParamsFields `json:"fields"`
+	Fields V1ResourceTypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3910,189 +3039,6 @@ func (p V1ResourceTypeUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// V1ResourceTypeUpdateParamsFields is the fields value of
-// booking.v1.resourceType.update.
-type V1ResourceTypeUpdateParamsFields struct {
-	// Name of the resource type
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Code of the resource type
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Message to the client about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsInfoNotificationOn b24.Opt[b24.Bool] `json:"isInfoNotificationOn,omitzero"`
-	// Type of the booking message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeInfo b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo] `json:"templateTypeInfo,omitzero"`
-	// Automatic booking confirmation. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsConfirmationNotificationOn b24.Opt[b24.Bool] `json:"isConfirmationNotificationOn,omitzero"`
-	// Type of the confirmation message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeConfirmation b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation] `json:"templateTypeConfirmation,omitzero"`
-	// Reminder about the booking. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsReminderNotificationOn b24.Opt[b24.Bool] `json:"isReminderNotificationOn,omitzero"`
-	// Type of the reminder message template. Possible values: base
-	TemplateTypeReminder b24.Opt[string] `json:"templateTypeReminder,omitzero"`
-	// Request for feedback. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsFeedbackNotificationOn b24.Opt[b24.Bool] `json:"isFeedbackNotificationOn,omitzero"`
-	// Type of the feedback request message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeFeedback b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback] `json:"templateTypeFeedback,omitzero"`
-	// Reminder when the client is late. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	IsDelayedNotificationOn b24.Opt[b24.Bool] `json:"isDelayedNotificationOn,omitzero"`
-	// Type of the delay message template. Possible values:
-	//
-	//   - inanimate — template for booking equipment and rooms
-	//   - animate — template for booking specialists
-	TemplateTypeDelayed b24.Opt[V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed] `json:"templateTypeDelayed,omitzero"`
-	// Delay after which the client receives a booking message. Specified in
-	// seconds
-	InfoDelay b24.Opt[int64] `json:"infoDelay,omitzero"`
-	// Time before the booking when the client receives a reminder. Specified in
-	// seconds
-	ReminderDelay b24.Opt[int64] `json:"reminderDelay,omitzero"`
-	// Time after which to send a delay message to the client. Specified in seconds
-	DelayedDelay b24.Opt[int64] `json:"delayedDelay,omitzero"`
-	// Time after which to enable the counter in the calendar. Specified in seconds
-	DelayedCounterDelay b24.Opt[int64] `json:"delayedCounterDelay,omitzero"`
-	// Time before the booking when the client receives the first confirmation
-	// message. Specified in seconds
-	ConfirmationDelay b24.Opt[int64] `json:"confirmationDelay,omitzero"`
-	// Number of messages sent to the client for booking confirmation, excluding
-	// the first one
-	ConfirmationRepetitions b24.Opt[int64] `json:"confirmationRepetitions,omitzero"`
-	// Interval between booking confirmation messages. Specified in seconds
-	ConfirmationRepetitionsInterval b24.Opt[int64] `json:"confirmationRepetitionsInterval,omitzero"`
-	// Time before the booking after which the counter for unconfirmed bookings
-	// lights up. Specified in seconds
-	ConfirmationCounterDelay b24.Opt[int64] `json:"confirmationCounterDelay,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V1ResourceTypeUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V1ResourceTypeUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V1ResourceTypeUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V1ResourceTypeUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo is the templateTypeInfo of
-// booking.v1.resourceType.update: the constants below are the documented
-// values; others are accepted too.
-type V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo string
-
-// The documented values of V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeInfoInanimate V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeInfoAnimate V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeUpdateParamsFieldsTemplateTypeInfo(s)
-	return nil
-}
-
-// V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation is the
-// templateTypeConfirmation of booking.v1.resourceType.update: the constants
-// below are the documented values; others are accepted too.
-type V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation string
-
-// The documented values of V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmationInanimate V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmationAnimate V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeUpdateParamsFieldsTemplateTypeConfirmation(s)
-	return nil
-}
-
-// V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback is the
-// templateTypeFeedback of booking.v1.resourceType.update: the constants below
-// are the documented values; others are accepted too.
-type V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback string
-
-// The documented values of V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedbackInanimate V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedbackAnimate V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeUpdateParamsFieldsTemplateTypeFeedback(s)
-	return nil
-}
-
-// V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed is the
-// templateTypeDelayed of booking.v1.resourceType.update: the constants below
-// are the documented values; others are accepted too.
-type V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed string
-
-// The documented values of V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed.
-const (
-	// template for booking equipment and rooms
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayedInanimate V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed = "inanimate"
-	// template for booking specialists
-	V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayedAnimate V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed = "animate"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = V1ResourceTypeUpdateParamsFieldsTemplateTypeDelayed(s)
 	return nil
 }
 
@@ -4235,7 +3181,7 @@ func V1WaitlistClientListCommand(p V1WaitlistClientListParams) b24.Command[*V1Wa
 type V1WaitlistClientListParams struct {
 	// Identifier of the entry in the waitlist. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4365,7 +3311,7 @@ func V1WaitlistClientSetCommand(p V1WaitlistClientSetParams) b24.Command[b24.Boo
 type V1WaitlistClientSetParams struct {
 	// Identifier of the waitlist record. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 	// Array of objects containing information about clients (detailed
 	// description). Required.
 	Clients []V1WaitlistClientSetParamsClients `json:"clients"`
@@ -4393,7 +3339,7 @@ func (p V1WaitlistClientSetParams) validate() error {
 type V1WaitlistClientSetParamsClients struct {
 	// Client identifier, can be obtained using the method crm.item.list for
 	// contacts and companies. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Client type in the format {"module": "crm", "code": "CONTACT"}. Possible
 	// code values:
 	//
@@ -4486,7 +3432,7 @@ func V1WaitlistClientUnsetCommand(p V1WaitlistClientUnsetParams) b24.Command[b24
 type V1WaitlistClientUnsetParams struct {
 	// Identifier of the waitlist entry. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4547,7 +3493,7 @@ type V1WaitlistCreatefrombookingParams struct {
 	// The identifier of the booking from which the waitlist entry is created. It
 	// can be obtained using the methods booking.v1.booking.add and
 	// booking.v1.booking.list. Required.
-	BookingID int64 `json:"bookingId"`
+	BookingID b24.Int `json:"bookingId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4602,7 +3548,7 @@ func V1WaitlistDeleteCommand(p V1WaitlistDeleteParams) b24.Command[b24.Bool] {
 // V1WaitlistDeleteParams holds the parameters of booking.v1.waitlist.delete.
 type V1WaitlistDeleteParams struct {
 	// Identifier of the entry in the waitlist. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4663,7 +3609,7 @@ func V1WaitlistExternalDataListCommand(p V1WaitlistExternalDataListParams) b24.C
 type V1WaitlistExternalDataListParams struct {
 	// Identifier of the waitlist entry. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4769,7 +3715,7 @@ func V1WaitlistExternalDataSetCommand(p V1WaitlistExternalDataSetParams) b24.Com
 type V1WaitlistExternalDataSetParams struct {
 	// Identifier of the waitlist entry. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 	// Array of objects containing objects for binding (detailed description).
 	// Required.
 	ExternalData []V1WaitlistExternalDataSetParamsExternalData `json:"externalData"`
@@ -4863,7 +3809,7 @@ func V1WaitlistExternalDataUnsetCommand(p V1WaitlistExternalDataUnsetParams) b24
 type V1WaitlistExternalDataUnsetParams struct {
 	// Identifier of the waitlist record. Can be obtained using the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	WaitListID int64 `json:"waitListId"`
+	WaitListID b24.Int `json:"waitListId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4920,7 +3866,7 @@ func V1WaitlistGetCommand(p V1WaitlistGetParams) b24.Command[*V1WaitlistGetResul
 type V1WaitlistGetParams struct {
 	// Identifier of the waitlist record. Can be obtained from the methods
 	// booking.v1.waitlist.add and booking.v1.waitlist.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5127,7 +4073,7 @@ func V1WaitlistUpdateCommand(p V1WaitlistUpdateParams) b24.Command[b24.Bool] {
 // V1WaitlistUpdateParams holds the parameters of booking.v1.waitlist.update.
 type V1WaitlistUpdateParams struct {
 	// Identifier of the waitlist record. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object containing field values to update the waitlist record (detailed
 	// description). Required.
 	Fields V1WaitlistUpdateParamsFields `json:"fields"`

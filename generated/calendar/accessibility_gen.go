@@ -8,6 +8,125 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Accessibility is one accessibility of calendar.accessibility, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (calendar-accessibility-get), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type Accessibility struct {
+	// Event ID
+	ID b24.String `json:"ID"`
+	// Event name
+	Name b24.String `json:"NAME"`
+	// Start date and time of the event
+	DateFrom b24.Time `json:"DATE_FROM"`
+	// End date and time of the event
+	DateTo b24.Time `json:"DATE_TO"`
+	// Start date and time of the event in UTC in timestamp format
+	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
+	// End date and time of the event in UTC in timestamp format
+	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
+	// Time offset of the start of the event relative to UTC in seconds
+	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
+	// Time offset of the end of the event relative to UTC in seconds
+	UserOffsetTo b24.Int `json:"~USER_OFFSET_TO"`
+	// Flag indicating that the event lasts all day. Possible values:
+	//
+	//   - Y — all day
+	//   - N — not all day
+	DtSkipTime b24.Int `json:"DT_SKIP_TIME"`
+	// Time zone of the event start date
+	TzFrom b24.Int `json:"TZ_FROM"`
+	// Time zone of the event end date
+	TzTo b24.Int `json:"TZ_TO"`
+	// Availability of event participants. Possible values:
+	//
+	//   - busy — busy
+	//   - absent — absent
+	//   - quest — tentative
+	//   - free — free
+	Accessibility b24.Int `json:"ACCESSIBILITY"`
+	// Importance of the event. Possible values:
+	//
+	//   - high — high
+	//   - normal — medium
+	//   - low — low
+	Importance AccessibilityImportance `json:"IMPORTANCE"`
+	// Some events contain information about how they were created.
+	//
+	// An event can be created through:
+	//
+	//   - #shared# — calendar slots
+	//   - #shared_crm# — CRM slots
+	//   - #collab# — collaboration
+	//   - #shared_collab# — collaboration slots
+	EventType AccessibilityEventType `json:"EVENT_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Accessibility) UnmarshalJSON(data []byte) error {
+	type plain Accessibility
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Accessibility) MarshalJSON() ([]byte, error) {
+	type plain Accessibility
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AccessibilityImportance is the IMPORTANCE of calendar.accessibility: the
+// constants below are the documented values; others are accepted too.
+type AccessibilityImportance string
+
+// The documented values of AccessibilityImportance.
+const (
+	// high
+	AccessibilityImportanceHigh AccessibilityImportance = "high"
+	// medium
+	AccessibilityImportanceNormal AccessibilityImportance = "normal"
+	// low
+	AccessibilityImportanceLow AccessibilityImportance = "low"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *AccessibilityImportance) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = AccessibilityImportance(s)
+	return nil
+}
+
+// AccessibilityEventType is the EVENT_TYPE of calendar.accessibility: the
+// constants below are the documented values; others are accepted too.
+type AccessibilityEventType string
+
+// The documented values of AccessibilityEventType.
+const (
+	// calendar slots
+	AccessibilityEventTypeShared AccessibilityEventType = "#shared#"
+	// CRM slots
+	AccessibilityEventTypeSharedCRM AccessibilityEventType = "#shared_crm#"
+	// collaboration
+	AccessibilityEventTypeCollab AccessibilityEventType = "#collab#"
+	// collaboration slots
+	AccessibilityEventTypeSharedCollab AccessibilityEventType = "#shared_collab#"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *AccessibilityEventType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = AccessibilityEventType(s)
+	return nil
+}
+
 // AccessibilityGet calls calendar.accessibility.get: Get User Availability
 // from.
 //
@@ -50,7 +169,7 @@ func AccessibilityGetCommand(p AccessibilityGetParams) b24.Command[json.RawMessa
 // AccessibilityGetParams holds the parameters of calendar.accessibility.get.
 type AccessibilityGetParams struct {
 	// Array of user IDs. Required.
-	Users []int64 `json:"users"`
+	Users []b24.Int `json:"users"`
 	// Start date of the period for determining availability in the format
 	// YYYY-MM-DD.
 	//

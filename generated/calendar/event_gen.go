@@ -8,6 +8,442 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Event is one event of calendar.event, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (calendar-event-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Event struct {
+	// Event identifier
+	ID b24.String `json:"ID"`
+	// Identifier of the parent event
+	ParentID b24.String `json:"PARENT_ID"`
+	// Flag indicating whether the event is deleted. Possible values:
+	//
+	//   - Y — event is deleted
+	//   - N — event is not deleted
+	Deleted b24.Bool `json:"DELETED"`
+	// Type of calendar in which the event is located
+	CalType b24.String `json:"CAL_TYPE"`
+	// Identifier of the calendar owner:
+	//
+	//   - id of the user for the calendar type user
+	//   - id of the group for the calendar type group
+	OwnerID b24.String `json:"OWNER_ID"`
+	// Event name
+	Name b24.String `json:"NAME"`
+	// Start date of the event
+	DateFrom b24.String `json:"DATE_FROM"`
+	// End date of the event
+	DateTo b24.String `json:"DATE_TO"`
+	// Start date of the original event for recurring events
+	OriginalDateFrom b24.Time `json:"ORIGINAL_DATE_FROM"`
+	// Timezone of the event start date
+	TzFrom b24.String `json:"TZ_FROM"`
+	// Timezone of the event end date
+	TzTo b24.String `json:"TZ_TO"`
+	// Time offset of the event start time relative to UTC in seconds
+	TzOffsetFrom b24.String `json:"TZ_OFFSET_FROM"`
+	// Time offset of the event end time relative to UTC in seconds
+	TzOffsetTo b24.String `json:"TZ_OFFSET_TO"`
+	// Start date and time of the event in UTC in timestamp format
+	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
+	// End date and time of the event in UTC in timestamp format
+	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
+	// Flag indicating that the event lasts all day. Possible values:
+	//
+	//   - Y — all day
+	//   - N — not all day
+	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
+	// Duration of the event in seconds
+	DtLength b24.Int `json:"DT_LENGTH"`
+	// Type of event
+	EventType b24.String `json:"EVENT_TYPE"`
+	// Identifier of the user who created the event
+	CreatedBy b24.String `json:"CREATED_BY"`
+	// Date the event was created
+	DateCreate b24.String `json:"DATE_CREATE"`
+	// Date the event was modified
+	TimestampX b24.String `json:"TIMESTAMP_X"`
+	// Description of the event
+	Description b24.String `json:"DESCRIPTION"`
+	// Mark indicating that the event is private. Possible values:
+	//
+	//   - Y — private
+	//   - N — not private
+	PrivateEvent b24.Bool `json:"PRIVATE_EVENT"`
+	// Availability of event participants
+	Accessibility b24.String `json:"ACCESSIBILITY"`
+	// Importance of the event
+	Importance b24.String `json:"IMPORTANCE"`
+	// Indicator of a meeting with event participants. Possible values:
+	//
+	//   - Y — meeting with participants
+	//   - N — meeting without participants
+	IsMeeting b24.Bool `json:"IS_MEETING"`
+	// Status of participation in the event. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
+	MeetingStatus EventMeetingStatus `json:"MEETING_STATUS"`
+	// Identifier of the user hosting the event
+	MeetingHost b24.String `json:"MEETING_HOST"`
+	// Object describing meeting settings
+	Meeting EventMeeting `json:"MEETING"`
+	// Identifier or name of the event location
+	Location b24.String `json:"LOCATION"`
+	// Array of objects describing event reminders
+	Remind []EventRemind `json:"REMIND"`
+	// Background color of the event
+	Color b24.String `json:"COLOR"`
+	// Recurrence of the event in the form of an object in terms of the iCalendar
+	// standard
+	Rrule EventRrule `json:"RRULE"`
+	// List of exception dates from the recurrence rule
+	Exdate b24.String `json:"EXDATE"`
+	// Synchronization identifier
+	DavXMLID b24.String `json:"DAV_XML_ID"`
+	// Synchronization identifier
+	GEventID b24.String `json:"G_EVENT_ID"`
+	// Synchronization identifier
+	CalDavLabel b24.String `json:"CAL_DAV_LABEL"`
+	// Version of event changes
+	Version b24.String `json:"VERSION"`
+	// Identifiers of event participants
+	AttendeesCodes json.RawMessage `json:"ATTENDEES_CODES"`
+	// Identifier of the original event when editing only the current one
+	RecurrenceID b24.String `json:"RECURRENCE_ID"`
+	// Object for recurring events with information about relationships to the
+	// original event
+	Relations EventRelations `json:"RELATIONS"`
+	// Identifier of the calendar in which the event is located
+	SectionID b24.String `json:"SECTION_ID"`
+	// Synchronization status of the event
+	SyncStatus b24.String `json:"SYNC_STATUS"`
+	// Array of identifiers of CRM objects linked to the event
+	UfCRMCalEvent json.RawMessage `json:"UF_CRM_CAL_EVENT"`
+	// Array of identifiers of files linked to the event
+	UfWebdavCalEvent json.RawMessage `json:"UF_WEBDAV_CAL_EVENT"`
+	// Synchronization identifier of the event calendar
+	SectionDavXMLID json.RawMessage `json:"SECTION_DAV_XML_ID"`
+	// Formatted start date of the event
+	DateFromFormatted b24.String `json:"DATE_FROM_FORMATTED"`
+	// Formatted end date of the event
+	DateToFormatted b24.String `json:"DATE_TO_FORMATTED"`
+	// Identifier of the calendar in which the event is located
+	SectID b24.String `json:"SECT_ID"`
+	// Array of objects describing event participants and their participation
+	// statuses. The structure of the object is described below
+	AttendeeList []EventAttendeeList `json:"ATTENDEE_LIST"`
+	// Identifier of the collaboration in which the event was created
+	CollabID b24.Int `json:"COLLAB_ID"`
+	// Text description of the event recurrence rule
+	RruleDescription b24.String `json:"~RRULE_DESCRIPTION"`
+	// Array of objects describing users — event participants
+	AttendeesEntityList []EventAttendeesEntityList `json:"attendeesEntityList"`
+	// Description of the event
+	Description_2 b24.String `json:"~DESCRIPTION"`
+	// Time offset of the event start time relative to the current user's timezone
+	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
+	// Time offset of the event end time relative to the current user's timezone
+	UserOffsetTo b24.Int `json:"~USER_OFFSET_TO"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Event) UnmarshalJSON(data []byte) error {
+	type plain Event
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventMeeting is the MEETING value of calendar.event.
+type EventMeeting struct {
+	// Name of the user hosting the event
+	HostName b24.String `json:"HOST_NAME"`
+	// Flag for notifying about confirmation or decline of participants
+	Notify b24.Bool `json:"NOTIFY"`
+	// Flag for requesting re-confirmation of participation when editing the event
+	Reinvite b24.Bool `json:"REINVITE"`
+	// Flag allowing participants to invite others to the event
+	AllowInvite b24.Bool `json:"ALLOW_INVITE"`
+	// Flag for hiding the list of participants
+	HideGuests b24.Bool `json:"HIDE_GUESTS"`
+	// Identifier of the event creator
+	MeetingCreator b24.Int `json:"MEETING_CREATOR"`
+	// Language identifier for event notifications
+	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Sender's address for notifications
+	MailFrom b24.String `json:"MAIL_FROM"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventMeeting) UnmarshalJSON(data []byte) error {
+	type plain EventMeeting
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventMeeting) MarshalJSON() ([]byte, error) {
+	type plain EventMeeting
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventRemind is the REMIND value of calendar.event.
+type EventRemind struct {
+	// Time type of the reminder
+	//
+	//   - min — minutes
+	//   - hour – hours
+	//   - day — days
+	Type EventRemindType `json:"type"`
+	// Numerical value of the time interval
+	Count b24.Int `json:"count"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventRemind) UnmarshalJSON(data []byte) error {
+	type plain EventRemind
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventRemind) MarshalJSON() ([]byte, error) {
+	type plain EventRemind
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventRrule is the RRULE value of calendar.event.
+type EventRrule struct {
+	// Frequency of recurrence
+	//
+	//   - DAILY — daily
+	//   - WEEKLY — weekly
+	//   - MONTHLY — monthly
+	//   - YEARLY — yearly
+	Freq EventRruleFreq `json:"FREQ"`
+	// Days of the week
+	//
+	//   - SU — Sunday
+	//   - MO — Monday
+	//   - TU — Tuesday
+	//   - WE — Wednesday
+	//   - TH — Thursday
+	//   - FR — Friday
+	//   - SA — Saturday
+	Byday json.RawMessage `json:"BYDAY"`
+	// Interval between recurrences
+	Interval b24.Int `json:"INTERVAL"`
+	// End date of recurrences
+	Until b24.String `json:"UNTIL"`
+	// End date of recurrences. Technical field
+	Until_2 b24.String `json:"~UNTIL"`
+	// End date of recurrences in timestamp format
+	UntilTs b24.Int `json:"UNTIL_TS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventRrule) UnmarshalJSON(data []byte) error {
+	type plain EventRrule
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventRrule) MarshalJSON() ([]byte, error) {
+	type plain EventRrule
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventRelations is the RELATIONS value of calendar.event.
+type EventRelations struct {
+	// Identifier of the original event for recurring events created when editing
+	OriginalRecursionID b24.Int `json:"ORIGINAL_RECURSION_ID"`
+	// Identifier of the original event for single events created when editing from
+	// recurring ones
+	CommentXMLID b24.String `json:"COMMENT_XML_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventRelations) UnmarshalJSON(data []byte) error {
+	type plain EventRelations
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventRelations) MarshalJSON() ([]byte, error) {
+	type plain EventRelations
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventAttendeeList is the ATTENDEE_LIST value of calendar.event.
+type EventAttendeeList struct {
+	// Identifier of the user
+	ID b24.Int `json:"id"`
+	// Identifier of the event
+	EntryID b24.String `json:"entryId"`
+	// Status of the event participant. Possible values:
+	//
+	//   - Y — accepted
+	//   - N — declined
+	//   - Q — invited but not yet responded
+	//   - H — event organizer
+	Status EventAttendeeListStatus `json:"status"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventAttendeeList) UnmarshalJSON(data []byte) error {
+	type plain EventAttendeeList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventAttendeeList) MarshalJSON() ([]byte, error) {
+	type plain EventAttendeeList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventAttendeesEntityList is the attendeesEntityList value of calendar.event.
+type EventAttendeesEntityList struct {
+	// Event participant object type
+	EntityID b24.String `json:"entityId"`
+	// Identifier of the event participant
+	ID b24.Int `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EventAttendeesEntityList) UnmarshalJSON(data []byte) error {
+	type plain EventAttendeesEntityList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EventAttendeesEntityList) MarshalJSON() ([]byte, error) {
+	type plain EventAttendeesEntityList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EventMeetingStatus is the MEETING_STATUS of calendar.event: the constants
+// below are the documented values; others are accepted too.
+type EventMeetingStatus string
+
+// The documented values of EventMeetingStatus.
+const (
+	// accepted
+	EventMeetingStatusY EventMeetingStatus = "Y"
+	// declined
+	EventMeetingStatusN EventMeetingStatus = "N"
+	// invited but not yet responded
+	EventMeetingStatusQ EventMeetingStatus = "Q"
+	// event organizer
+	EventMeetingStatusH EventMeetingStatus = "H"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *EventMeetingStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = EventMeetingStatus(s)
+	return nil
+}
+
+// EventRemindType is the type of calendar.event: the constants below are the
+// documented values; others are accepted too.
+type EventRemindType string
+
+// The documented values of EventRemindType.
+const (
+	// minutes
+	EventRemindTypeMin EventRemindType = "min"
+	// hours
+	EventRemindTypeHour EventRemindType = "hour"
+	// days
+	EventRemindTypeDay EventRemindType = "day"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *EventRemindType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = EventRemindType(s)
+	return nil
+}
+
+// EventRruleFreq is the FREQ of calendar.event: the constants below are the
+// documented values; others are accepted too.
+type EventRruleFreq string
+
+// The documented values of EventRruleFreq.
+const (
+	// daily
+	EventRruleFreqDaily EventRruleFreq = "DAILY"
+	// weekly
+	EventRruleFreqWeekly EventRruleFreq = "WEEKLY"
+	// monthly
+	EventRruleFreqMonthly EventRruleFreq = "MONTHLY"
+	// yearly
+	EventRruleFreqYearly EventRruleFreq = "YEARLY"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *EventRruleFreq) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = EventRruleFreq(s)
+	return nil
+}
+
+// EventAttendeeListStatus is the status of calendar.event: the constants below
+// are the documented values; others are accepted too.
+type EventAttendeeListStatus string
+
+// The documented values of EventAttendeeListStatus.
+const (
+	// accepted
+	EventAttendeeListStatusY EventAttendeeListStatus = "Y"
+	// declined
+	EventAttendeeListStatusN EventAttendeeListStatus = "N"
+	// invited but not yet responded
+	EventAttendeeListStatusQ EventAttendeeListStatus = "Q"
+	// event organizer
+	EventAttendeeListStatusH EventAttendeeListStatus = "H"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *EventAttendeeListStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = EventAttendeeListStatus(s)
+	return nil
+}
+
 // EventAdd calls calendar.event.add: Add Event.
 //
 // This method adds a new event to the calendar.
@@ -56,7 +492,7 @@ type EventAddParams struct {
 	// Identifier of the calendar owner.
 	//
 	// For the company calendar, the ownerId parameter is set to 0. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Start date and time of the event.
 	//
 	// You can specify a date without time. To do this, pass the value Y in the
@@ -68,14 +504,14 @@ type EventAddParams struct {
 	// skip_time parameter. Required.
 	To any `json:"to"`
 	// Date and time in timestamp format. Can be used instead of the from parameter
-	FromTs b24.Opt[int64] `json:"from_ts,omitzero"`
+	FromTs b24.Opt[b24.Int] `json:"from_ts,omitzero"`
 	// Date and time in timestamp format. Can be used instead of the to parameter
-	ToTs b24.Opt[int64] `json:"to_ts,omitzero"`
+	ToTs b24.Opt[b24.Int] `json:"to_ts,omitzero"`
 	// Calendar identifier.
 	//
 	// This parameter is required if auto_detect_section is passed and not equal to
 	// Y. Required.
-	Section int64 `json:"section"`
+	Section b24.Int `json:"section"`
 	// Auto-detection mode for the section.
 	//
 	// Possible values:
@@ -157,7 +593,7 @@ type EventAddParams struct {
 	//
 	// If you do not pass this parameter for a meeting with participants, the
 	// attendee will be the user on whose behalf the method is executed
-	Attendees []int64 `json:"attendees,omitzero"`
+	Attendees []b24.Int `json:"attendees,omitzero"`
 	// Object with meeting parameters. The structure is described below
 	Meeting *EventAddParamsMeeting `json:"meeting,omitzero"`
 	// Array of CRM object identifiers to link to the event. To link objects, list
@@ -215,9 +651,9 @@ type EventAddParamsRrule struct {
 	//   - YEARLY — yearly
 	Freq b24.Opt[EventAddParamsRruleFreq] `json:"FREQ,omitzero"`
 	// Number of recurrences
-	Count b24.Opt[int64] `json:"COUNT,omitzero"`
+	Count b24.Opt[b24.Int] `json:"COUNT,omitzero"`
 	// Interval between recurrences
-	Interval b24.Opt[int64] `json:"INTERVAL,omitzero"`
+	Interval b24.Opt[b24.Int] `json:"INTERVAL,omitzero"`
 	// Days of the week
 	//
 	//   - SU — Sunday
@@ -255,7 +691,7 @@ type EventAddParamsRemind struct {
 	//   - day — days
 	Type b24.Opt[EventAddParamsRemindType] `json:"type,omitzero"`
 	// Numerical value of the time interval
-	Count b24.Opt[int64] `json:"count,omitzero"`
+	Count b24.Opt[b24.Int] `json:"count,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -462,7 +898,7 @@ type EventDeleteParams struct {
 	//
 	// You can obtain the identifier using the calendar.event.get or
 	// calendar.event.get.nearest methods. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -488,11 +924,11 @@ func (p EventDeleteParams) validate() error {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func EventGet(ctx context.Context, c b24.Caller, p EventGetParams, opts ...b24.CallOption) ([]EventGetItem, error) {
+func EventGet(ctx context.Context, c b24.Caller, p EventGetParams, opts ...b24.CallOption) ([]Event, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []EventGetItem
+	var out []Event
 	if err := b24.Invoke(ctx, c, EventGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -502,8 +938,8 @@ func EventGet(ctx context.Context, c b24.Caller, p EventGetParams, opts ...b24.C
 // EventGetCommand is calendar.event.get as a command for a batch (see
 // b24.Add); its result decodes as EventGet's does. Required parameters are not
 // checked here: the portal reports them.
-func EventGetCommand(p EventGetParams) b24.Command[[]EventGetItem] {
-	return b24.NewCommand[[]EventGetItem](b24.Request{
+func EventGetCommand(p EventGetParams) b24.Command[[]Event] {
+	return b24.NewCommand[[]Event](b24.Request{
 		Idempotent: true,
 		Method:     "calendar.event.get",
 		Params:     p,
@@ -524,7 +960,7 @@ type EventGetParams struct {
 	// Identifier of the calendar owner.
 	//
 	// For the company calendar, the ownerId parameter is 0. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Start date for the selection.
 	//
 	// Default value is one month before the current date
@@ -534,7 +970,7 @@ type EventGetParams struct {
 	// Default value is three months after the current date
 	To b24.Opt[b24.Date] `json:"to,omitzero"`
 	// Array of calendar identifiers
-	Section []int64 `json:"section,omitzero"`
+	Section []b24.Int `json:"section,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -552,357 +988,6 @@ func (p EventGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// EventGetItem is one row of calendar.event.get.
-type EventGetItem struct {
-	// Event identifier
-	ID b24.String `json:"ID"`
-	// Identifier of the parent event
-	ParentID b24.String `json:"PARENT_ID"`
-	// Flag indicating whether the event is deleted. Possible values:
-	//
-	//   - Y — event is deleted
-	//   - N — event is not deleted
-	Deleted b24.Bool `json:"DELETED"`
-	// Type of calendar in which the event is located
-	CalType b24.String `json:"CAL_TYPE"`
-	// Identifier of the calendar owner:
-	//
-	//   - id of the user for the calendar type user
-	//   - id of the group for the calendar type group
-	OwnerID b24.String `json:"OWNER_ID"`
-	// Event name
-	Name b24.String `json:"NAME"`
-	// Start date of the event
-	DateFrom b24.String `json:"DATE_FROM"`
-	// End date of the event
-	DateTo b24.String `json:"DATE_TO"`
-	// Start date of the original event for recurring events
-	OriginalDateFrom b24.Time `json:"ORIGINAL_DATE_FROM"`
-	// Timezone of the event start date
-	TzFrom b24.String `json:"TZ_FROM"`
-	// Timezone of the event end date
-	TzTo b24.String `json:"TZ_TO"`
-	// Time offset of the event start time relative to UTC in seconds
-	TzOffsetFrom b24.String `json:"TZ_OFFSET_FROM"`
-	// Time offset of the event end time relative to UTC in seconds
-	TzOffsetTo b24.String `json:"TZ_OFFSET_TO"`
-	// Start date and time of the event in UTC in timestamp format
-	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
-	// End date and time of the event in UTC in timestamp format
-	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
-	// Flag indicating that the event lasts all day. Possible values:
-	//
-	//   - Y — all day
-	//   - N — not all day
-	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
-	// Duration of the event in seconds
-	DtLength b24.Int `json:"DT_LENGTH"`
-	// Type of event
-	EventType b24.String `json:"EVENT_TYPE"`
-	// Identifier of the user who created the event
-	CreatedBy b24.String `json:"CREATED_BY"`
-	// Date the event was created
-	DateCreate b24.String `json:"DATE_CREATE"`
-	// Date the event was modified
-	TimestampX b24.String `json:"TIMESTAMP_X"`
-	// Description of the event
-	Description b24.String `json:"DESCRIPTION"`
-	// Mark indicating that the event is private. Possible values:
-	//
-	//   - Y — private
-	//   - N — not private
-	PrivateEvent b24.Bool `json:"PRIVATE_EVENT"`
-	// Availability of event participants
-	Accessibility b24.String `json:"ACCESSIBILITY"`
-	// Importance of the event
-	Importance b24.String `json:"IMPORTANCE"`
-	// Indicator of a meeting with event participants. Possible values:
-	//
-	//   - Y — meeting with participants
-	//   - N — meeting without participants
-	IsMeeting b24.Bool `json:"IS_MEETING"`
-	// Status of participation in the event. Possible values:
-	//
-	//   - Y — accepted
-	//   - N — declined
-	//   - Q — invited but not yet responded
-	//   - H — event organizer
-	MeetingStatus EventGetItemMeetingStatus `json:"MEETING_STATUS"`
-	// Identifier of the user hosting the event
-	MeetingHost b24.String `json:"MEETING_HOST"`
-	// Object describing meeting settings
-	Meeting EventGetItemMeeting `json:"MEETING"`
-	// Identifier or name of the event location
-	Location b24.String `json:"LOCATION"`
-	// Array of objects describing event reminders
-	Remind []EventGetItemRemind `json:"REMIND"`
-	// Background color of the event
-	Color b24.String `json:"COLOR"`
-	// Recurrence of the event in the form of an object in terms of the iCalendar
-	// standard
-	Rrule EventGetItemRrule `json:"RRULE"`
-	// List of exception dates from the recurrence rule
-	Exdate b24.String `json:"EXDATE"`
-	// Synchronization identifier
-	DavXMLID b24.String `json:"DAV_XML_ID"`
-	// Synchronization identifier
-	GEventID b24.String `json:"G_EVENT_ID"`
-	// Synchronization identifier
-	CalDavLabel b24.String `json:"CAL_DAV_LABEL"`
-	// Version of event changes
-	Version b24.String `json:"VERSION"`
-	// Identifiers of event participants
-	AttendeesCodes []b24.String `json:"ATTENDEES_CODES"`
-	// Identifier of the original event when editing only the current one
-	RecurrenceID b24.String `json:"RECURRENCE_ID"`
-	// Object for recurring events with information about relationships to the
-	// original event
-	Relations EventGetItemRelations `json:"RELATIONS"`
-	// Identifier of the calendar in which the event is located
-	SectionID b24.String `json:"SECTION_ID"`
-	// Synchronization status of the event
-	SyncStatus b24.String `json:"SYNC_STATUS"`
-	// Array of identifiers of CRM objects linked to the event
-	UfCRMCalEvent []b24.String `json:"UF_CRM_CAL_EVENT"`
-	// Array of identifiers of files linked to the event
-	UfWebdavCalEvent json.RawMessage `json:"UF_WEBDAV_CAL_EVENT"`
-	// Synchronization identifier of the event calendar
-	SectionDavXMLID json.RawMessage `json:"SECTION_DAV_XML_ID"`
-	// Formatted start date of the event
-	DateFromFormatted b24.String `json:"DATE_FROM_FORMATTED"`
-	// Formatted end date of the event
-	DateToFormatted b24.String `json:"DATE_TO_FORMATTED"`
-	// Identifier of the calendar in which the event is located
-	SectID b24.String `json:"SECT_ID"`
-	// Array of objects describing event participants and their participation
-	// statuses. The structure of the object is described below
-	AttendeeList []EventGetItemAttendeeList `json:"ATTENDEE_LIST"`
-	// Identifier of the collaboration in which the event was created
-	CollabID b24.Int `json:"COLLAB_ID"`
-	// Text description of the event recurrence rule
-	RruleDescription b24.String `json:"~RRULE_DESCRIPTION"`
-	// Array of objects describing users — event participants
-	AttendeesEntityList []EventGetItemAttendeesEntityList `json:"attendeesEntityList"`
-	// Description of the event
-	Description_2 b24.String `json:"~DESCRIPTION"`
-	// Time offset of the event start time relative to the current user's timezone
-	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
-	// Time offset of the event end time relative to the current user's timezone
-	UserOffsetTo b24.Int `json:"~USER_OFFSET_TO"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItem) UnmarshalJSON(data []byte) error {
-	type plain EventGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItem) MarshalJSON() ([]byte, error) {
-	type plain EventGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemMeeting is the MEETING value of calendar.event.get.
-type EventGetItemMeeting struct {
-	// Name of the user hosting the event
-	HostName b24.String `json:"HOST_NAME"`
-	// Flag for notifying about confirmation or decline of participants
-	Notify b24.Bool `json:"NOTIFY"`
-	// Flag for requesting re-confirmation of participation when editing the event
-	Reinvite b24.Bool `json:"REINVITE"`
-	// Flag allowing participants to invite others to the event
-	AllowInvite b24.Bool `json:"ALLOW_INVITE"`
-	// Flag for hiding the list of participants
-	HideGuests b24.Bool `json:"HIDE_GUESTS"`
-	// Identifier of the event creator
-	MeetingCreator b24.Int `json:"MEETING_CREATOR"`
-	// Language identifier for event notifications
-	LanguageID b24.String `json:"LANGUAGE_ID"`
-	// Sender's address for notifications
-	MailFrom b24.String `json:"MAIL_FROM"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemMeeting) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemMeeting
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemMeeting) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemMeeting
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemRemind is the REMIND value of calendar.event.get.
-type EventGetItemRemind struct {
-	// Time type of the reminder
-	//
-	//   - min — minutes
-	//   - hour – hours
-	//   - day — days
-	Type EventGetItemRemindType `json:"type"`
-	// Numerical value of the time interval
-	Count b24.Int `json:"count"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemRemind) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemRemind
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemRemind) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemRemind
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemRrule is the RRULE value of calendar.event.get.
-type EventGetItemRrule struct {
-	// Frequency of recurrence
-	//
-	//   - DAILY — daily
-	//   - WEEKLY — weekly
-	//   - MONTHLY — monthly
-	//   - YEARLY — yearly
-	Freq EventGetItemRruleFreq `json:"FREQ"`
-	// Days of the week
-	//
-	//   - SU — Sunday
-	//   - MO — Monday
-	//   - TU — Tuesday
-	//   - WE — Wednesday
-	//   - TH — Thursday
-	//   - FR — Friday
-	//   - SA — Saturday
-	Byday EventGetItemRruleByday `json:"BYDAY"`
-	// Interval between recurrences
-	Interval b24.Int `json:"INTERVAL"`
-	// End date of recurrences
-	Until b24.String `json:"UNTIL"`
-	// End date of recurrences. Technical field
-	Until_2 b24.String `json:"~UNTIL"`
-	// End date of recurrences in timestamp format
-	UntilTs b24.Int `json:"UNTIL_TS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemRrule) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemRrule
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemRrule) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemRrule
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemRruleByday is the BYDAY value of calendar.event.get.
-type EventGetItemRruleByday struct {
-	Mo b24.String `json:"MO"`
-	We b24.String `json:"WE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemRruleByday) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemRruleByday
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemRruleByday) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemRruleByday
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemRelations is the RELATIONS value of calendar.event.get.
-type EventGetItemRelations struct {
-	// Identifier of the original event for recurring events created when editing
-	OriginalRecursionID b24.Int `json:"ORIGINAL_RECURSION_ID"`
-	// Identifier of the original event for single events created when editing from
-	// recurring ones
-	CommentXMLID b24.String `json:"COMMENT_XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemRelations) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemRelations) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemAttendeeList is the ATTENDEE_LIST value of calendar.event.get.
-type EventGetItemAttendeeList struct {
-	// Identifier of the user
-	ID b24.Int `json:"id"`
-	// Identifier of the event
-	EntryID b24.String `json:"entryId"`
-	// Status of the event participant. Possible values:
-	//
-	//   - Y — accepted
-	//   - N — declined
-	//   - Q — invited but not yet responded
-	//   - H — event organizer
-	Status EventGetItemAttendeeListStatus `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemAttendeeList) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemAttendeeList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemAttendeeList) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemAttendeeList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetItemAttendeesEntityList is the attendeesEntityList value of
-// calendar.event.get.
-type EventGetItemAttendeesEntityList struct {
-	// Event participant object type
-	EntityID b24.String `json:"entityId"`
-	// Identifier of the event participant
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetItemAttendeesEntityList) UnmarshalJSON(data []byte) error {
-	type plain EventGetItemAttendeesEntityList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetItemAttendeesEntityList) MarshalJSON() ([]byte, error) {
-	type plain EventGetItemAttendeesEntityList
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // EventGetParamsType is the type of calendar.event.get: the constants below
@@ -926,108 +1011,6 @@ func (v *EventGetParamsType) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = EventGetParamsType(s)
-	return nil
-}
-
-// EventGetItemMeetingStatus is the MEETING_STATUS of calendar.event.get: the
-// constants below are the documented values; others are accepted too.
-type EventGetItemMeetingStatus string
-
-// The documented values of EventGetItemMeetingStatus.
-const (
-	// accepted
-	EventGetItemMeetingStatusY EventGetItemMeetingStatus = "Y"
-	// declined
-	EventGetItemMeetingStatusN EventGetItemMeetingStatus = "N"
-	// invited but not yet responded
-	EventGetItemMeetingStatusQ EventGetItemMeetingStatus = "Q"
-	// event organizer
-	EventGetItemMeetingStatusH EventGetItemMeetingStatus = "H"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetItemMeetingStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetItemMeetingStatus(s)
-	return nil
-}
-
-// EventGetItemRemindType is the type of calendar.event.get: the constants
-// below are the documented values; others are accepted too.
-type EventGetItemRemindType string
-
-// The documented values of EventGetItemRemindType.
-const (
-	// minutes
-	EventGetItemRemindTypeMin EventGetItemRemindType = "min"
-	// hours
-	EventGetItemRemindTypeHour EventGetItemRemindType = "hour"
-	// days
-	EventGetItemRemindTypeDay EventGetItemRemindType = "day"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetItemRemindType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetItemRemindType(s)
-	return nil
-}
-
-// EventGetItemRruleFreq is the FREQ of calendar.event.get: the constants below
-// are the documented values; others are accepted too.
-type EventGetItemRruleFreq string
-
-// The documented values of EventGetItemRruleFreq.
-const (
-	// daily
-	EventGetItemRruleFreqDaily EventGetItemRruleFreq = "DAILY"
-	// weekly
-	EventGetItemRruleFreqWeekly EventGetItemRruleFreq = "WEEKLY"
-	// monthly
-	EventGetItemRruleFreqMonthly EventGetItemRruleFreq = "MONTHLY"
-	// yearly
-	EventGetItemRruleFreqYearly EventGetItemRruleFreq = "YEARLY"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetItemRruleFreq) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetItemRruleFreq(s)
-	return nil
-}
-
-// EventGetItemAttendeeListStatus is the status of calendar.event.get: the
-// constants below are the documented values; others are accepted too.
-type EventGetItemAttendeeListStatus string
-
-// The documented values of EventGetItemAttendeeListStatus.
-const (
-	// accepted
-	EventGetItemAttendeeListStatusY EventGetItemAttendeeListStatus = "Y"
-	// declined
-	EventGetItemAttendeeListStatusN EventGetItemAttendeeListStatus = "N"
-	// invited but not yet responded
-	EventGetItemAttendeeListStatusQ EventGetItemAttendeeListStatus = "Q"
-	// event organizer
-	EventGetItemAttendeeListStatusH EventGetItemAttendeeListStatus = "H"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetItemAttendeeListStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetItemAttendeeListStatus(s)
 	return nil
 }
 
@@ -1074,14 +1057,14 @@ type EventGetNearestParams struct {
 	// Identifier of the calendar owner.
 	//
 	// For the company calendar, the ownerId parameter is 0
-	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
 	// Number of days to retrieve. Default is 60. Default: 60.
-	Days b24.Opt[int64] `json:"days,omitzero"`
+	Days b24.Opt[b24.Int] `json:"days,omitzero"`
 	// Output the list of events for the current user. Default is true. Default:
 	// true.
 	ForCurrentUser b24.Opt[bool] `json:"forCurrentUser,omitzero"`
 	// Maximum number of events to display
-	MaxEventsCount b24.Opt[int64] `json:"maxEventsCount,omitzero"`
+	MaxEventsCount b24.Opt[b24.Int] `json:"maxEventsCount,omitzero"`
 	// URL link to the calendar
 	DetailURL b24.Opt[string] `json:"detailUrl,omitzero"`
 }
@@ -1581,11 +1564,11 @@ func (v *EventGetNearestItemAttendeeListStatus) UnmarshalJSON(data []byte) error
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func EventGetbyid(ctx context.Context, c b24.Caller, p EventGetbyidParams, opts ...b24.CallOption) (*EventGetbyidResult, error) {
+func EventGetbyid(ctx context.Context, c b24.Caller, p EventGetbyidParams, opts ...b24.CallOption) (*Event, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out EventGetbyidResult
+	var out Event
 	if err := b24.Invoke(ctx, c, EventGetbyidCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1595,8 +1578,8 @@ func EventGetbyid(ctx context.Context, c b24.Caller, p EventGetbyidParams, opts 
 // EventGetbyidCommand is calendar.event.getbyid as a command for a batch (see
 // b24.Add); its result decodes as EventGetbyid's does. Required parameters are
 // not checked here: the portal reports them.
-func EventGetbyidCommand(p EventGetbyidParams) b24.Command[*EventGetbyidResult] {
-	return b24.NewCommand[*EventGetbyidResult](b24.Request{
+func EventGetbyidCommand(p EventGetbyidParams) b24.Command[*Event] {
+	return b24.NewCommand[*Event](b24.Request{
 		Idempotent: true,
 		Method:     "calendar.event.getbyid",
 		Params:     p,
@@ -1610,7 +1593,7 @@ type EventGetbyidParams struct {
 	//
 	// You can obtain the identifier using the calendar.event.get or
 	// calendar.event.get.nearest methods. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1621,463 +1604,6 @@ func (p EventGetbyidParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// EventGetbyidResult is the result of calendar.event.getbyid.
-type EventGetbyidResult struct {
-	// Event identifier
-	ID b24.String `json:"ID"`
-	// Identifier of the parent event
-	ParentID b24.String `json:"PARENT_ID"`
-	// Flag indicating whether the event is deleted. Possible values:
-	//
-	//   - Y — event is deleted
-	//   - N — event is not deleted
-	Deleted b24.Bool `json:"DELETED"`
-	// Type of calendar in which the event is located
-	CalType b24.String `json:"CAL_TYPE"`
-	// Identifier of the calendar owner:
-	//
-	//   - id of the user for the calendar type user
-	//   - id of the group for the calendar type group
-	OwnerID b24.String `json:"OWNER_ID"`
-	// Event name
-	Name b24.String `json:"NAME"`
-	// Start date of the event
-	DateFrom b24.String `json:"DATE_FROM"`
-	// End date of the event
-	DateTo b24.String `json:"DATE_TO"`
-	// Start date of the original event for recurring events
-	OriginalDateFrom b24.Time `json:"ORIGINAL_DATE_FROM"`
-	// Timezone of the event start date
-	TzFrom b24.String `json:"TZ_FROM"`
-	// Timezone of the event end date
-	TzTo b24.String `json:"TZ_TO"`
-	// Time offset of the event start time relative to UTC in seconds
-	TzOffsetFrom b24.String `json:"TZ_OFFSET_FROM"`
-	// Time offset of the event end time relative to UTC in seconds
-	TzOffsetTo b24.String `json:"TZ_OFFSET_TO"`
-	// Start date and time of the event in UTC in timestamp format
-	DateFromTsUtc b24.String `json:"DATE_FROM_TS_UTC"`
-	// End date and time of the event in UTC in timestamp format
-	DateToTsUtc b24.String `json:"DATE_TO_TS_UTC"`
-	// Flag indicating that the event lasts all day. Possible values:
-	//
-	//   - Y — all day
-	//   - N — not all day
-	DtSkipTime b24.Bool `json:"DT_SKIP_TIME"`
-	// Duration of the event in seconds
-	DtLength b24.Int `json:"DT_LENGTH"`
-	// Type of event
-	EventType b24.String `json:"EVENT_TYPE"`
-	// Identifier of the user who created the event
-	CreatedBy b24.String `json:"CREATED_BY"`
-	// Date the event was created
-	DateCreate b24.String `json:"DATE_CREATE"`
-	// Date the event was modified
-	TimestampX b24.String `json:"TIMESTAMP_X"`
-	// Description of the event
-	Description b24.String `json:"DESCRIPTION"`
-	// Mark indicating that the event is private. Possible values:
-	//
-	//   - Y — private
-	//   - N — not private
-	PrivateEvent b24.Bool `json:"PRIVATE_EVENT"`
-	// Availability of event participants
-	Accessibility b24.String `json:"ACCESSIBILITY"`
-	// Importance of the event
-	Importance b24.String `json:"IMPORTANCE"`
-	// Indicator of a meeting with event participants. Possible values:
-	//
-	//   - Y — meeting with participants
-	//   - N — meeting without participants
-	IsMeeting b24.Bool `json:"IS_MEETING"`
-	// Status of participation in the event. Possible values:
-	//
-	//   - Y — accepted
-	//   - N — declined
-	//   - Q — invited but not yet responded
-	//   - H — event organizer
-	MeetingStatus EventGetbyidResultMeetingStatus `json:"MEETING_STATUS"`
-	// Identifier of the user hosting the event
-	MeetingHost b24.String `json:"MEETING_HOST"`
-	// Object describing meeting settings
-	Meeting EventGetbyidResultMeeting `json:"MEETING"`
-	// Identifier or name of the event location
-	Location b24.String `json:"LOCATION"`
-	// Array of objects describing event reminders
-	Remind []EventGetbyidResultRemind `json:"REMIND"`
-	// Background color of the event
-	Color b24.String `json:"COLOR"`
-	// Recurrence of the event in the form of an object in terms of the iCalendar
-	// standard
-	Rrule EventGetbyidResultRrule `json:"RRULE"`
-	// List of exception dates from the recurrence rule
-	Exdate b24.String `json:"EXDATE"`
-	// Synchronization identifier
-	DavXMLID b24.String `json:"DAV_XML_ID"`
-	// Synchronization identifier
-	GEventID b24.String `json:"G_EVENT_ID"`
-	// Synchronization identifier
-	CalDavLabel b24.String `json:"CAL_DAV_LABEL"`
-	// Version of event changes
-	Version b24.String `json:"VERSION"`
-	// Identifiers of event participants
-	AttendeesCodes []b24.String `json:"ATTENDEES_CODES"`
-	// Identifier of the original event when editing only the current one
-	RecurrenceID b24.String `json:"RECURRENCE_ID"`
-	// Object for recurring events with information about relationships to the
-	// original event
-	Relations EventGetbyidResultRelations `json:"RELATIONS"`
-	// Identifier of the calendar in which the event is located
-	SectionID b24.String `json:"SECTION_ID"`
-	// Synchronization status of the event
-	SyncStatus b24.String `json:"SYNC_STATUS"`
-	// Array of identifiers of CRM objects linked to the event
-	UfCRMCalEvent []b24.String `json:"UF_CRM_CAL_EVENT"`
-	// Array of identifiers of files linked to the event
-	UfWebdavCalEvent b24.Bool `json:"UF_WEBDAV_CAL_EVENT"`
-	// Synchronization identifier of the event calendar
-	SectionDavXMLID json.RawMessage `json:"SECTION_DAV_XML_ID"`
-	// Formatted start date of the event
-	DateFromFormatted b24.String `json:"DATE_FROM_FORMATTED"`
-	// Formatted end date of the event
-	DateToFormatted b24.String `json:"DATE_TO_FORMATTED"`
-	// Identifier of the calendar in which the event is located
-	SectID b24.String `json:"SECT_ID"`
-	// Array of objects describing event participants and their participation
-	// statuses. The structure of the object is described below
-	AttendeeList []EventGetbyidResultAttendeeList `json:"ATTENDEE_LIST"`
-	// Identifier of the collaboration in which the event was created
-	CollabID b24.Int `json:"COLLAB_ID"`
-	// Text description of the event recurrence rule
-	RruleDescription b24.String `json:"~RRULE_DESCRIPTION"`
-	// Array of objects describing users — event participants
-	AttendeesEntityList []EventGetbyidResultAttendeesEntityList `json:"attendeesEntityList"`
-	// Description of the event
-	Description_2 b24.String `json:"~DESCRIPTION"`
-	// Time offset of the event start time relative to the current user's timezone
-	UserOffsetFrom b24.Int `json:"~USER_OFFSET_FROM"`
-	// Time offset of the event end time relative to the current user's timezone
-	UserOffsetTo b24.Int `json:"~USER_OFFSET_TO"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResult) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResult) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultMeeting is the MEETING value of calendar.event.getbyid.
-type EventGetbyidResultMeeting struct {
-	// Name of the user hosting the event
-	HostName b24.String `json:"HOST_NAME"`
-	// Flag for notifying about confirmation or decline of participants
-	Notify b24.Bool `json:"NOTIFY"`
-	// Flag for requesting re-confirmation of participation when editing the event
-	Reinvite b24.Bool `json:"REINVITE"`
-	// Flag allowing participants to invite others to the event
-	AllowInvite b24.Bool `json:"ALLOW_INVITE"`
-	// Flag for hiding the list of participants
-	HideGuests b24.Bool `json:"HIDE_GUESTS"`
-	// Identifier of the event creator
-	MeetingCreator b24.Int `json:"MEETING_CREATOR"`
-	// Language identifier for event notifications
-	LanguageID b24.String `json:"LANGUAGE_ID"`
-	// Sender's address for notifications
-	MailFrom b24.String `json:"MAIL_FROM"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultMeeting) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultMeeting
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultMeeting) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultMeeting
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultRemind is the REMIND value of calendar.event.getbyid.
-type EventGetbyidResultRemind struct {
-	// Time type of the reminder
-	//
-	//   - min — minutes
-	//   - hour – hours
-	//   - day — days
-	Type EventGetbyidResultRemindType `json:"type"`
-	// Numerical value of the time interval
-	Count b24.Int `json:"count"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultRemind) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultRemind
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultRemind) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultRemind
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultRrule is the RRULE value of calendar.event.getbyid.
-type EventGetbyidResultRrule struct {
-	// Frequency of recurrence
-	//
-	//   - DAILY — daily
-	//   - WEEKLY — weekly
-	//   - MONTHLY — monthly
-	//   - YEARLY — yearly
-	Freq EventGetbyidResultRruleFreq `json:"FREQ"`
-	// Days of the week
-	//
-	//   - SU — Sunday
-	//   - MO — Monday
-	//   - TU — Tuesday
-	//   - WE — Wednesday
-	//   - TH — Thursday
-	//   - FR — Friday
-	//   - SA — Saturday
-	Byday EventGetbyidResultRruleByday `json:"BYDAY"`
-	// Interval between recurrences
-	Interval b24.Int `json:"INTERVAL"`
-	// End date of recurrences
-	Until b24.String `json:"UNTIL"`
-	// End date of recurrences. Technical field
-	Until_2 b24.String `json:"~UNTIL"`
-	// End date of recurrences in timestamp format
-	UntilTs b24.Int `json:"UNTIL_TS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultRrule) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultRrule
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultRrule) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultRrule
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultRruleByday is the BYDAY value of calendar.event.getbyid.
-type EventGetbyidResultRruleByday struct {
-	Mo b24.String `json:"MO"`
-	We b24.String `json:"WE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultRruleByday) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultRruleByday
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultRruleByday) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultRruleByday
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultRelations is the RELATIONS value of
-// calendar.event.getbyid.
-type EventGetbyidResultRelations struct {
-	// Identifier of the original event for recurring events created when editing
-	OriginalRecursionID b24.Int `json:"ORIGINAL_RECURSION_ID"`
-	// Identifier of the original event for single events created when editing from
-	// recurring ones
-	CommentXMLID b24.String `json:"COMMENT_XML_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultRelations) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultRelations) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultAttendeeList is the ATTENDEE_LIST value of
-// calendar.event.getbyid.
-type EventGetbyidResultAttendeeList struct {
-	// Identifier of the user
-	ID b24.Int `json:"id"`
-	// Identifier of the event
-	EntryID b24.String `json:"entryId"`
-	// Status of the event participant. Possible values:
-	//
-	//   - Y — accepted
-	//   - N — declined
-	//   - Q — invited but not yet responded
-	//   - H — event organizer
-	Status EventGetbyidResultAttendeeListStatus `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultAttendeeList) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultAttendeeList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultAttendeeList) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultAttendeeList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultAttendeesEntityList is the attendeesEntityList value of
-// calendar.event.getbyid.
-type EventGetbyidResultAttendeesEntityList struct {
-	// Event participant object type
-	EntityID b24.String `json:"entityId"`
-	// Identifier of the event participant
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EventGetbyidResultAttendeesEntityList) UnmarshalJSON(data []byte) error {
-	type plain EventGetbyidResultAttendeesEntityList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EventGetbyidResultAttendeesEntityList) MarshalJSON() ([]byte, error) {
-	type plain EventGetbyidResultAttendeesEntityList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// EventGetbyidResultMeetingStatus is the MEETING_STATUS of
-// calendar.event.getbyid: the constants below are the documented values;
-// others are accepted too.
-type EventGetbyidResultMeetingStatus string
-
-// The documented values of EventGetbyidResultMeetingStatus.
-const (
-	// accepted
-	EventGetbyidResultMeetingStatusY EventGetbyidResultMeetingStatus = "Y"
-	// declined
-	EventGetbyidResultMeetingStatusN EventGetbyidResultMeetingStatus = "N"
-	// invited but not yet responded
-	EventGetbyidResultMeetingStatusQ EventGetbyidResultMeetingStatus = "Q"
-	// event organizer
-	EventGetbyidResultMeetingStatusH EventGetbyidResultMeetingStatus = "H"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetbyidResultMeetingStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetbyidResultMeetingStatus(s)
-	return nil
-}
-
-// EventGetbyidResultRemindType is the type of calendar.event.getbyid: the
-// constants below are the documented values; others are accepted too.
-type EventGetbyidResultRemindType string
-
-// The documented values of EventGetbyidResultRemindType.
-const (
-	// minutes
-	EventGetbyidResultRemindTypeMin EventGetbyidResultRemindType = "min"
-	// hours
-	EventGetbyidResultRemindTypeHour EventGetbyidResultRemindType = "hour"
-	// days
-	EventGetbyidResultRemindTypeDay EventGetbyidResultRemindType = "day"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetbyidResultRemindType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetbyidResultRemindType(s)
-	return nil
-}
-
-// EventGetbyidResultRruleFreq is the FREQ of calendar.event.getbyid: the
-// constants below are the documented values; others are accepted too.
-type EventGetbyidResultRruleFreq string
-
-// The documented values of EventGetbyidResultRruleFreq.
-const (
-	// daily
-	EventGetbyidResultRruleFreqDaily EventGetbyidResultRruleFreq = "DAILY"
-	// weekly
-	EventGetbyidResultRruleFreqWeekly EventGetbyidResultRruleFreq = "WEEKLY"
-	// monthly
-	EventGetbyidResultRruleFreqMonthly EventGetbyidResultRruleFreq = "MONTHLY"
-	// yearly
-	EventGetbyidResultRruleFreqYearly EventGetbyidResultRruleFreq = "YEARLY"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetbyidResultRruleFreq) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetbyidResultRruleFreq(s)
-	return nil
-}
-
-// EventGetbyidResultAttendeeListStatus is the status of
-// calendar.event.getbyid: the constants below are the documented values;
-// others are accepted too.
-type EventGetbyidResultAttendeeListStatus string
-
-// The documented values of EventGetbyidResultAttendeeListStatus.
-const (
-	// accepted
-	EventGetbyidResultAttendeeListStatusY EventGetbyidResultAttendeeListStatus = "Y"
-	// declined
-	EventGetbyidResultAttendeeListStatusN EventGetbyidResultAttendeeListStatus = "N"
-	// invited but not yet responded
-	EventGetbyidResultAttendeeListStatusQ EventGetbyidResultAttendeeListStatus = "Q"
-	// event organizer
-	EventGetbyidResultAttendeeListStatusH EventGetbyidResultAttendeeListStatus = "H"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *EventGetbyidResultAttendeeListStatus) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = EventGetbyidResultAttendeeListStatus(s)
 	return nil
 }
 
@@ -2122,7 +1648,7 @@ type EventUpdateParams struct {
 	//
 	// You can obtain the identifier using the calendar.event.get or
 	// calendar.event.get.nearest methods. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Calendar type:
 	//
 	//   - user — user calendar
@@ -2134,7 +1660,7 @@ type EventUpdateParams struct {
 	// Calendar owner identifier.
 	//
 	// For the company calendar, the ownerId parameter is 0. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Start date and time of the event.
 	//
 	// You can specify the date without time. To do this, pass the value Y in the
@@ -2147,11 +1673,11 @@ type EventUpdateParams struct {
 	To any `json:"to,omitzero"`
 	// Date and time in timestamp format. Can be used instead of the from
 	// parameter.
-	FromTs b24.Opt[int64] `json:"from_ts,omitzero"`
+	FromTs b24.Opt[b24.Int] `json:"from_ts,omitzero"`
 	// Date and time in timestamp format. Can be used instead of the to parameter.
-	ToTs b24.Opt[int64] `json:"to_ts,omitzero"`
+	ToTs b24.Opt[b24.Int] `json:"to_ts,omitzero"`
 	// Calendar identifier.
-	Section b24.Opt[int64] `json:"section,omitzero"`
+	Section b24.Opt[b24.Int] `json:"section,omitzero"`
 	// Event name.
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Pass the date value without time in the from and to parameters. Possible
@@ -2236,7 +1762,7 @@ type EventUpdateParams struct {
 	// If you pass is_meeting = Y and do not pass attendees, the attendee list will
 	// be cleared. If you do not pass is_meeting, the current attendee list will be
 	// retained
-	Attendees []int64 `json:"attendees,omitzero"`
+	Attendees []b24.Int `json:"attendees,omitzero"`
 	// Event organizer identifier.
 	//
 	// Pass this parameter only if the meeting is updated by someone other than the
@@ -2252,7 +1778,7 @@ type EventUpdateParams struct {
 	// To change the organizer, delete the event using calendar.event.delete and
 	// create a new one using calendar.event.add on behalf of the required
 	// organizer
-	Host b24.Opt[int64] `json:"host,omitzero"`
+	Host b24.Opt[b24.Int] `json:"host,omitzero"`
 	// Object with meeting parameters. The structure is described below.
 	Meeting *EventUpdateParamsMeeting `json:"meeting,omitzero"`
 	// Array of CRM object identifiers to link to the event. To link objects, list
@@ -2298,9 +1824,9 @@ type EventUpdateParamsRrule struct {
 	//   - YEARLY — yearly
 	Freq b24.Opt[EventUpdateParamsRruleFreq] `json:"FREQ,omitzero"`
 	// Number of recurrences.
-	Count b24.Opt[int64] `json:"COUNT,omitzero"`
+	Count b24.Opt[b24.Int] `json:"COUNT,omitzero"`
 	// Interval between recurrences.
-	Interval b24.Opt[int64] `json:"INTERVAL,omitzero"`
+	Interval b24.Opt[b24.Int] `json:"INTERVAL,omitzero"`
 	// Days of the week
 	//
 	//   - SU — Sunday
@@ -2338,7 +1864,7 @@ type EventUpdateParamsRemind struct {
 	//   - day — days.
 	Type b24.Opt[EventUpdateParamsRemindType] `json:"type,omitzero"`
 	// Numerical value of the time interval.
-	Count b24.Opt[int64] `json:"count,omitzero"`
+	Count b24.Opt[b24.Int] `json:"count,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -33,5 +33,5 @@ func ExampleEventGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []calendar.EventGetItem
+	// Output: []calendar.Event
 }

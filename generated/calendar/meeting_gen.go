@@ -52,7 +52,7 @@ type MeetingStatusGetParams struct {
 	//
 	// You can obtain the identifier using the calendar.event.get or
 	// calendar.event.get.nearest methods. Required.
-	EventID int64 `json:"eventId"`
+	EventID b24.Int `json:"eventId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -108,7 +108,7 @@ type MeetingStatusSetParams struct {
 	//
 	// You can obtain the identifier using the calendar.event.get or
 	// calendar.event.get.nearest methods. Required.
-	EventID int64 `json:"eventId"`
+	EventID b24.Int `json:"eventId"`
 	// Participation status in the event. Possible values:
 	//
 	//   - Y — accepted

@@ -126,7 +126,7 @@ type ResourceBookingListParamsFilter struct {
 	//
 	// Identifiers can be obtained using the method calendar.resource.list.
 	// Required.
-	ResourceTypeIDList []int64 `json:"resourceTypeIdList"`
+	ResourceTypeIDList []b24.Int `json:"resourceTypeIdList"`
 	// Start date of the period
 	From b24.Opt[b24.Date] `json:"from,omitzero"`
 	// End date of the period
@@ -286,7 +286,7 @@ type ResourceDeleteParams struct {
 	// You can obtain the identifier using the resource creation method
 	// calendar.resource.add or the resource list retrieval method
 	// calendar.resource.list. Required.
-	ResourceID int64 `json:"resourceId"`
+	ResourceID b24.Int `json:"resourceId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -401,7 +401,7 @@ type ResourceUpdateParams struct {
 	// You can obtain the identifier using the resource creation method
 	// calendar.resource.add or the resource listing method calendar.resource.list.
 	// Required.
-	ResourceID int64 `json:"resourceId"`
+	ResourceID b24.Int `json:"resourceId"`
 	// New name of the resource. Required.
 	Name string `json:"name"`
 }

@@ -56,7 +56,7 @@ type SectionAddParams struct {
 	//
 	// For type with the value user, the identifier of the current user will be set
 	// if no value is passed in ownerId. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Calendar name. Required.
 	Name string `json:"name"`
 	// Calendar description
@@ -212,9 +212,9 @@ type SectionDeleteParams struct {
 	// Required.
 	Type SectionDeleteParamsType `json:"type"`
 	// Identifier of the calendar owner. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Identifier of the calendar. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -318,7 +318,7 @@ type SectionGetParams struct {
 	//
 	// For the location calendar type, the ownerId parameter must be set to 0.
 	// Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -513,7 +513,7 @@ type SectionUpdateParams struct {
 	// Required.
 	Type SectionUpdateParamsType `json:"type"`
 	// Identifier of the calendar owner. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Identifier of the calendar. Required.
 	ID string `json:"id"`
 	// Calendar name

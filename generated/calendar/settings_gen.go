@@ -8,44 +8,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// SettingsGet calls calendar.settings.get: Get main calendar settings.
-//
-// This method retrieves the main calendar settings. Only an administrator of
-// the account can modify the main settings.
-//
-// The parameters are the fields of [SettingsGetParams].
-//
-// Scope: calendar. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/calendar/calendar-settings-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func SettingsGet(ctx context.Context, c b24.Caller, p SettingsGetParams, opts ...b24.CallOption) (*SettingsGetResult, error) {
-	var out SettingsGetResult
-	if err := b24.Invoke(ctx, c, SettingsGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// SettingsGetCommand is calendar.settings.get as a command for a batch (see
-// b24.Add); its result decodes as SettingsGet's does. Required parameters are
-// not checked here: the portal reports them.
-func SettingsGetCommand(p SettingsGetParams) b24.Command[*SettingsGetResult] {
-	return b24.NewCommand[*SettingsGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "calendar.settings.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// SettingsGetParams holds the parameters of calendar.settings.get.
-type SettingsGetParams struct{}
-
-// SettingsGetResult is the result of calendar.settings.get.
-type SettingsGetResult struct {
+// Settings is one settings of calendar.settings, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (calendar-settings-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Settings struct {
 	// Start time of the workday
 	WorkTimeStart b24.String `json:"work_time_start"`
 	// End time of the workday
@@ -53,7 +21,7 @@ type SettingsGetResult struct {
 	// List of holidays
 	YearHolidays b24.String `json:"year_holidays"`
 	// Array of weekend days
-	WeekHolidays []b24.String `json:"week_holidays"`
+	WeekHolidays json.RawMessage `json:"week_holidays"`
 	// Day the week starts
 	WeekStart b24.String `json:"week_start"`
 	// User name template
@@ -100,13 +68,49 @@ type SettingsGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SettingsGetResult) UnmarshalJSON(data []byte) error {
-	type plain SettingsGetResult
+func (v *Settings) UnmarshalJSON(data []byte) error {
+	type plain Settings
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SettingsGetResult) MarshalJSON() ([]byte, error) {
-	type plain SettingsGetResult
+func (v Settings) MarshalJSON() ([]byte, error) {
+	type plain Settings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// SettingsGet calls calendar.settings.get: Get main calendar settings.
+//
+// This method retrieves the main calendar settings. Only an administrator of
+// the account can modify the main settings.
+//
+// The parameters are the fields of [SettingsGetParams].
+//
+// Scope: calendar. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/calendar/calendar-settings-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func SettingsGet(ctx context.Context, c b24.Caller, p SettingsGetParams, opts ...b24.CallOption) (*Settings, error) {
+	var out Settings
+	if err := b24.Invoke(ctx, c, SettingsGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SettingsGetCommand is calendar.settings.get as a command for a batch (see
+// b24.Add); its result decodes as SettingsGet's does. Required parameters are
+// not checked here: the portal reports them.
+func SettingsGetCommand(p SettingsGetParams) b24.Command[*Settings] {
+	return b24.NewCommand[*Settings](b24.Request{
+		Idempotent: true,
+		Method:     "calendar.settings.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// SettingsGetParams holds the parameters of calendar.settings.get.
+type SettingsGetParams struct{}

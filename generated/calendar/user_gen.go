@@ -8,51 +8,19 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// UserSettingsGet calls calendar.user.settings.get: Get User Calendar
-// Settings.
-//
-// This method retrieves user calendar settings.
-//
-// The parameters are the fields of [UserSettingsGetParams].
-//
-// Scope: calendar. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/calendar/calendar-user-settings-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func UserSettingsGet(ctx context.Context, c b24.Caller, p UserSettingsGetParams, opts ...b24.CallOption) (*UserSettingsGetResult, error) {
-	var out UserSettingsGetResult
-	if err := b24.Invoke(ctx, c, UserSettingsGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// UserSettingsGetCommand is calendar.user.settings.get as a command for a
-// batch (see b24.Add); its result decodes as UserSettingsGet's does. Required
-// parameters are not checked here: the portal reports them.
-func UserSettingsGetCommand(p UserSettingsGetParams) b24.Command[*UserSettingsGetResult] {
-	return b24.NewCommand[*UserSettingsGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "calendar.user.settings.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// UserSettingsGetParams holds the parameters of calendar.user.settings.get.
-type UserSettingsGetParams struct{}
-
-// UserSettingsGetResult is the result of calendar.user.settings.get.
-type UserSettingsGetResult struct {
+// UserSettings is one user settings of calendar.user.settings, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (calendar-user-settings-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type UserSettings struct {
 	// Standard view for the calendar. Possible values:
 	//
 	//   - day — day
 	//   - week — week
 	//   - month — month
 	//   - list — list
-	View UserSettingsGetResultView `json:"view"`
+	View UserSettingsView `json:"view"`
 	// Calendar for invitations
 	MeetSection b24.String `json:"meetSection"`
 	// Calendar for CRM
@@ -104,13 +72,13 @@ type UserSettingsGetResult struct {
 	//     group36 corresponds to the group calendar with identifier 36
 	//
 	// The value of the object is the calendar identifier
-	DefaultSections UserSettingsGetResultDefaultSections `json:"defaultSections"`
+	DefaultSections json.RawMessage `json:"defaultSections"`
 	// Number of months for synchronization in the past period
 	SyncPeriodPast b24.String `json:"syncPeriodPast"`
 	// Number of months for synchronization in the future period
 	SyncPeriodFuture b24.String `json:"syncPeriodFuture"`
 	// Object with standard settings for event reminders
-	DefaultReminders UserSettingsGetResultDefaultReminders `json:"defaultReminders"`
+	DefaultReminders UserSettingsDefaultReminders `json:"defaultReminders"`
 	// Calendar timezone
 	TimezoneName b24.String `json:"timezoneName"`
 	// Timezone offset relative to UTC in seconds
@@ -127,70 +95,49 @@ type UserSettingsGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsGetResult) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsGetResult
+func (v *UserSettings) UnmarshalJSON(data []byte) error {
+	type plain UserSettings
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsGetResult) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsGetResult
+func (v UserSettings) MarshalJSON() ([]byte, error) {
+	type plain UserSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsGetResultDefaultSections is the defaultSections value of
-// calendar.user.settings.get.
-type UserSettingsGetResultDefaultSections struct {
-	Group6 b24.String `json:"group6"`
-	User1  b24.String `json:"user1"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsGetResultDefaultSections) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsGetResultDefaultSections
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsGetResultDefaultSections) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsGetResultDefaultSections
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UserSettingsGetResultDefaultReminders is the defaultReminders value of
-// calendar.user.settings.get.
-type UserSettingsGetResultDefaultReminders struct {
+// UserSettingsDefaultReminders is the defaultReminders value of
+// calendar.user.settings.
+type UserSettingsDefaultReminders struct {
 	// Array of standard reminder settings for all-day events
-	FullDay []UserSettingsGetResultDefaultRemindersFullDay `json:"fullDay"`
+	FullDay []UserSettingsDefaultRemindersFullDay `json:"fullDay"`
 	// Array of standard reminder settings for events with specified time
-	WithTime []UserSettingsGetResultDefaultRemindersWithTime `json:"withTime"`
+	WithTime []UserSettingsDefaultRemindersWithTime `json:"withTime"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsGetResultDefaultReminders) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsGetResultDefaultReminders
+func (v *UserSettingsDefaultReminders) UnmarshalJSON(data []byte) error {
+	type plain UserSettingsDefaultReminders
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsGetResultDefaultReminders) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsGetResultDefaultReminders
+func (v UserSettingsDefaultReminders) MarshalJSON() ([]byte, error) {
+	type plain UserSettingsDefaultReminders
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsGetResultDefaultRemindersFullDay is the fullDay value of
-// calendar.user.settings.get.
-type UserSettingsGetResultDefaultRemindersFullDay struct {
+// UserSettingsDefaultRemindersFullDay is the fullDay value of
+// calendar.user.settings.
+type UserSettingsDefaultRemindersFullDay struct {
 	// Time type of the reminder. Possible values:
 	//
 	//   - min — minutes
 	//   - hour — hours
 	//   - day — days
-	Type UserSettingsGetResultDefaultRemindersFullDayType `json:"type"`
+	Type UserSettingsDefaultRemindersFullDayType `json:"type"`
 	// Numeric value of the time interval
 	Count b24.Int `json:"count"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -198,26 +145,26 @@ type UserSettingsGetResultDefaultRemindersFullDay struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsGetResultDefaultRemindersFullDay) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsGetResultDefaultRemindersFullDay
+func (v *UserSettingsDefaultRemindersFullDay) UnmarshalJSON(data []byte) error {
+	type plain UserSettingsDefaultRemindersFullDay
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsGetResultDefaultRemindersFullDay) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsGetResultDefaultRemindersFullDay
+func (v UserSettingsDefaultRemindersFullDay) MarshalJSON() ([]byte, error) {
+	type plain UserSettingsDefaultRemindersFullDay
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsGetResultDefaultRemindersWithTime is the withTime value of
-// calendar.user.settings.get.
-type UserSettingsGetResultDefaultRemindersWithTime struct {
+// UserSettingsDefaultRemindersWithTime is the withTime value of
+// calendar.user.settings.
+type UserSettingsDefaultRemindersWithTime struct {
 	// Time type of the reminder. Possible values:
 	//
 	//   - min — minutes
 	//   - hour — hours
 	//   - day — days
-	Type UserSettingsGetResultDefaultRemindersWithTimeType `json:"type"`
+	Type UserSettingsDefaultRemindersWithTimeType `json:"type"`
 	// Numeric value of the time interval
 	Count b24.Int `json:"count"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -225,92 +172,128 @@ type UserSettingsGetResultDefaultRemindersWithTime struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserSettingsGetResultDefaultRemindersWithTime) UnmarshalJSON(data []byte) error {
-	type plain UserSettingsGetResultDefaultRemindersWithTime
+func (v *UserSettingsDefaultRemindersWithTime) UnmarshalJSON(data []byte) error {
+	type plain UserSettingsDefaultRemindersWithTime
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserSettingsGetResultDefaultRemindersWithTime) MarshalJSON() ([]byte, error) {
-	type plain UserSettingsGetResultDefaultRemindersWithTime
+func (v UserSettingsDefaultRemindersWithTime) MarshalJSON() ([]byte, error) {
+	type plain UserSettingsDefaultRemindersWithTime
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserSettingsGetResultView is the view of calendar.user.settings.get: the
-// constants below are the documented values; others are accepted too.
-type UserSettingsGetResultView string
+// UserSettingsView is the view of calendar.user.settings: the constants below
+// are the documented values; others are accepted too.
+type UserSettingsView string
 
-// The documented values of UserSettingsGetResultView.
+// The documented values of UserSettingsView.
 const (
 	// day
-	UserSettingsGetResultViewDay UserSettingsGetResultView = "day"
+	UserSettingsViewDay UserSettingsView = "day"
 	// week
-	UserSettingsGetResultViewWeek UserSettingsGetResultView = "week"
+	UserSettingsViewWeek UserSettingsView = "week"
 	// month
-	UserSettingsGetResultViewMonth UserSettingsGetResultView = "month"
+	UserSettingsViewMonth UserSettingsView = "month"
 	// list
-	UserSettingsGetResultViewList UserSettingsGetResultView = "list"
+	UserSettingsViewList UserSettingsView = "list"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *UserSettingsGetResultView) UnmarshalJSON(data []byte) error {
+func (v *UserSettingsView) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = UserSettingsGetResultView(s)
+	*v = UserSettingsView(s)
 	return nil
 }
 
-// UserSettingsGetResultDefaultRemindersFullDayType is the type of
-// calendar.user.settings.get: the constants below are the documented values;
+// UserSettingsDefaultRemindersFullDayType is the type of
+// calendar.user.settings: the constants below are the documented values;
 // others are accepted too.
-type UserSettingsGetResultDefaultRemindersFullDayType string
+type UserSettingsDefaultRemindersFullDayType string
 
-// The documented values of UserSettingsGetResultDefaultRemindersFullDayType.
+// The documented values of UserSettingsDefaultRemindersFullDayType.
 const (
 	// minutes
-	UserSettingsGetResultDefaultRemindersFullDayTypeMin UserSettingsGetResultDefaultRemindersFullDayType = "min"
+	UserSettingsDefaultRemindersFullDayTypeMin UserSettingsDefaultRemindersFullDayType = "min"
 	// hours
-	UserSettingsGetResultDefaultRemindersFullDayTypeHour UserSettingsGetResultDefaultRemindersFullDayType = "hour"
+	UserSettingsDefaultRemindersFullDayTypeHour UserSettingsDefaultRemindersFullDayType = "hour"
 	// days
-	UserSettingsGetResultDefaultRemindersFullDayTypeDay UserSettingsGetResultDefaultRemindersFullDayType = "day"
+	UserSettingsDefaultRemindersFullDayTypeDay UserSettingsDefaultRemindersFullDayType = "day"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *UserSettingsGetResultDefaultRemindersFullDayType) UnmarshalJSON(data []byte) error {
+func (v *UserSettingsDefaultRemindersFullDayType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = UserSettingsGetResultDefaultRemindersFullDayType(s)
+	*v = UserSettingsDefaultRemindersFullDayType(s)
 	return nil
 }
 
-// UserSettingsGetResultDefaultRemindersWithTimeType is the type of
-// calendar.user.settings.get: the constants below are the documented values;
+// UserSettingsDefaultRemindersWithTimeType is the type of
+// calendar.user.settings: the constants below are the documented values;
 // others are accepted too.
-type UserSettingsGetResultDefaultRemindersWithTimeType string
+type UserSettingsDefaultRemindersWithTimeType string
 
-// The documented values of UserSettingsGetResultDefaultRemindersWithTimeType.
+// The documented values of UserSettingsDefaultRemindersWithTimeType.
 const (
 	// minutes
-	UserSettingsGetResultDefaultRemindersWithTimeTypeMin UserSettingsGetResultDefaultRemindersWithTimeType = "min"
+	UserSettingsDefaultRemindersWithTimeTypeMin UserSettingsDefaultRemindersWithTimeType = "min"
 	// hours
-	UserSettingsGetResultDefaultRemindersWithTimeTypeHour UserSettingsGetResultDefaultRemindersWithTimeType = "hour"
+	UserSettingsDefaultRemindersWithTimeTypeHour UserSettingsDefaultRemindersWithTimeType = "hour"
 	// days
-	UserSettingsGetResultDefaultRemindersWithTimeTypeDay UserSettingsGetResultDefaultRemindersWithTimeType = "day"
+	UserSettingsDefaultRemindersWithTimeTypeDay UserSettingsDefaultRemindersWithTimeType = "day"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *UserSettingsGetResultDefaultRemindersWithTimeType) UnmarshalJSON(data []byte) error {
+func (v *UserSettingsDefaultRemindersWithTimeType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = UserSettingsGetResultDefaultRemindersWithTimeType(s)
+	*v = UserSettingsDefaultRemindersWithTimeType(s)
 	return nil
 }
+
+// UserSettingsGet calls calendar.user.settings.get: Get User Calendar
+// Settings.
+//
+// This method retrieves user calendar settings.
+//
+// The parameters are the fields of [UserSettingsGetParams].
+//
+// Scope: calendar. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/calendar/calendar-user-settings-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func UserSettingsGet(ctx context.Context, c b24.Caller, p UserSettingsGetParams, opts ...b24.CallOption) (*UserSettings, error) {
+	var out UserSettings
+	if err := b24.Invoke(ctx, c, UserSettingsGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UserSettingsGetCommand is calendar.user.settings.get as a command for a
+// batch (see b24.Add); its result decodes as UserSettingsGet's does. Required
+// parameters are not checked here: the portal reports them.
+func UserSettingsGetCommand(p UserSettingsGetParams) b24.Command[*UserSettings] {
+	return b24.NewCommand[*UserSettings](b24.Request{
+		Idempotent: true,
+		Method:     "calendar.user.settings.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// UserSettingsGetParams holds the parameters of calendar.user.settings.get.
+type UserSettingsGetParams struct{}
 
 // UserSettingsSet calls calendar.user.settings.set: Set User Calendar
 // Settings.
@@ -468,7 +451,7 @@ type UserSettingsSetParamsSettingsDefaultRemindersFullDay struct {
 	//   - day — days
 	Type b24.Opt[UserSettingsSetParamsSettingsDefaultRemindersFullDayType] `json:"type,omitzero"`
 	// Numeric value of the time interval
-	Count b24.Opt[int64] `json:"count,omitzero"`
+	Count b24.Opt[b24.Int] `json:"count,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -495,7 +478,7 @@ type UserSettingsSetParamsSettingsDefaultRemindersWithTime struct {
 	//   - day — days
 	Type b24.Opt[UserSettingsSetParamsSettingsDefaultRemindersWithTimeType] `json:"type,omitzero"`
 	// Numeric value of the time interval
-	Count b24.Opt[int64] `json:"count,omitzero"`
+	Count b24.Opt[b24.Int] `json:"count,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

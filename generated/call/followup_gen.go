@@ -299,7 +299,7 @@ type FollowupGetParams struct {
 	//
 	// The identifier can be obtained using the call.followup.list method.
 	// Required.
-	CallID int64 `json:"callId"`
+	CallID b24.Int `json:"callId"`
 	// A list of fields and nested paths to be returned in the response.
 	//
 	// If the parameter is not provided, the method returns all fields from the
@@ -623,7 +623,7 @@ type FollowupListParamsFilter struct {
 	//
 	// An Administrator can obtain Follow-ups for any user. For a regular user, the
 	// filter is forcibly restricted to their identifier
-	ParticipantID b24.Opt[int64] `json:"participantId,omitzero"`
+	ParticipantID b24.Opt[b24.Int] `json:"participantId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -699,7 +699,7 @@ type FollowupListParamsPagination struct {
 	// Default: 50. Maximum: 200 for light selection and 20 for selection with
 	// heavy AI fields. If a value greater than the maximum is passed, the server
 	// will apply the maximum value. Default: 50.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Next page cursor. Pass the afterCursor value in its entirety from the
 	// previous response in the same format it was received (detailed description)
 	AfterCursor *FollowupListParamsPaginationAfterCursor `json:"afterCursor,omitzero"`
@@ -725,7 +725,7 @@ type FollowupListParamsPaginationAfterCursor struct {
 	// Start date of the last item of the previous page. Required.
 	StartDate string `json:"startDate"`
 	// Identifier of the last item of the previous page. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -4,10 +4,40 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
+
+// Catalog is one catalog of catalog.catalog, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (catalog-catalog-get-fields, catalog-catalog-get, catalog-catalog-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Catalog struct {
+	IblockID        b24.Int    `json:"iblockId"`
+	IblockTypeID    b24.Int    `json:"iblockTypeId"`
+	ID              b24.Int    `json:"id"`
+	Lid             b24.String `json:"lid"`
+	Name            b24.String `json:"name"`
+	ProductIblockID b24.Int    `json:"productIblockId"`
+	SKUPropertyID   b24.Int    `json:"skuPropertyId"`
+	Subscription    b24.Bool   `json:"subscription"`
+	VATID           b24.Int    `json:"vatId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Catalog) UnmarshalJSON(data []byte) error {
+	type plain Catalog
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Catalog) MarshalJSON() ([]byte, error) {
+	type plain Catalog
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // CatalogGet calls catalog.catalog.get: Get Values of All Fields in the Trade
 // Catalog.
@@ -53,7 +83,7 @@ func CatalogGetCommand(p CatalogGetParams) b24.Command[*CatalogGetResult] {
 // CatalogGetParams holds the parameters of catalog.catalog.get.
 type CatalogGetParams struct {
 	// Identifier of the trade catalog. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -67,36 +97,9 @@ func (p CatalogGetParams) validate() error {
 	return nil
 }
 
-// CatalogGetCatalog is the result of catalog.catalog.get.
-type CatalogGetCatalog struct {
-	IblockID        b24.Int         `json:"iblockId"`
-	IblockTypeID    b24.Int         `json:"iblockTypeId"`
-	ID              b24.Int         `json:"id"`
-	Lid             b24.String      `json:"lid"`
-	Name            b24.String      `json:"name"`
-	ProductIblockID json.RawMessage `json:"productIblockId"`
-	SKUPropertyID   json.RawMessage `json:"skuPropertyId"`
-	Subscription    b24.String      `json:"subscription"`
-	VATID           json.RawMessage `json:"vatId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CatalogGetCatalog) UnmarshalJSON(data []byte) error {
-	type plain CatalogGetCatalog
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CatalogGetCatalog) MarshalJSON() ([]byte, error) {
-	type plain CatalogGetCatalog
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CatalogGetResult is the result of catalog.catalog.get.
 type CatalogGetResult struct {
-	Catalog *CatalogGetCatalog `json:"catalog"`
+	Catalog *Catalog `json:"catalog"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -213,7 +216,7 @@ func CatalogIsOffersCommand(p CatalogIsOffersParams) b24.Command[b24.Bool] {
 // CatalogIsOffersParams holds the parameters of catalog.catalog.isOffers.
 type CatalogIsOffersParams struct {
 	// Identifier of the trade catalog. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -265,8 +268,8 @@ func CatalogListCommand(p CatalogListParams) b24.Command[*CatalogListResult] {
 
 // CatalogListAll iterates over every row of catalog.catalog.list, requesting
 // page after page (start/next) as the loop asks for more.
-func CatalogListAll(ctx context.Context, c b24.Caller, p CatalogListParams, opts ...b24.CallOption) iter.Seq2[CatalogListItem, error] {
-	return b24.List[CatalogListItem](ctx, c, CatalogListCommand(p).Request, b24.ListSpec{
+func CatalogListAll(ctx context.Context, c b24.Caller, p CatalogListParams, opts ...b24.CallOption) iter.Seq2[Catalog, error] {
+	return b24.List[Catalog](ctx, c, CatalogListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "catalogs",
 	}, opts...)
@@ -275,8 +278,8 @@ func CatalogListAll(ctx context.Context, c b24.Caller, p CatalogListParams, opts
 // CatalogListExport reads every row of catalog.catalog.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func CatalogListExport(ctx context.Context, c b24.Caller, p CatalogListParams, opts ...b24.CallOption) iter.Seq2[CatalogListItem, error] {
-	return b24.Export[CatalogListItem](ctx, c, CatalogListCommand(p).Request, b24.ListSpec{
+func CatalogListExport(ctx context.Context, c b24.Caller, p CatalogListParams, opts ...b24.CallOption) iter.Seq2[Catalog, error] {
+	return b24.Export[Catalog](ctx, c, CatalogListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "catalogs",
 	}, opts...)
@@ -355,39 +358,12 @@ type CatalogListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// CatalogListItem is one row of catalog.catalog.list.
-type CatalogListItem struct {
-	IblockID        b24.Int    `json:"iblockId"`
-	IblockTypeID    b24.Int    `json:"iblockTypeId"`
-	ID              b24.Int    `json:"id"`
-	Lid             b24.String `json:"lid"`
-	Name            b24.String `json:"name"`
-	ProductIblockID b24.Int    `json:"productIblockId"`
-	SKUPropertyID   b24.Int    `json:"skuPropertyId"`
-	Subscription    b24.String `json:"subscription"`
-	VATID           b24.Int    `json:"vatId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CatalogListItem) UnmarshalJSON(data []byte) error {
-	type plain CatalogListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CatalogListItem) MarshalJSON() ([]byte, error) {
-	type plain CatalogListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // CatalogListResult is the result of catalog.catalog.list.
 type CatalogListResult struct {
-	Catalogs []CatalogListItem `json:"catalogs"`
+	Catalogs []Catalog `json:"catalogs"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,216 @@ import (
 	"iter"
 )
 
+// Document is one document of catalog.document, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (catalog-document-list, catalog-document-add, catalog-document-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Document struct {
+	// Document type. Possible values:
+	//
+	//   - A — receipt,
+	//   - S — write-off,
+	//   - M — transfer between warehouses,
+	//   - R — return,
+	//   - D — disposal.
+	//
+	// Current document types can be obtained using the method
+	// catalog.enum.getStoreDocumentTypes
+	DocType DocumentDocType `json:"docType"`
+	ID      b24.Int         `json:"id"`
+	Status  b24.String      `json:"status"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Document) UnmarshalJSON(data []byte) error {
+	type plain Document
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Document) MarshalJSON() ([]byte, error) {
+	type plain Document
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentInput is the write form of Document: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type DocumentInput struct {
+	// Document type. Possible values:
+	//
+	//   - A — receipt,
+	//   - S — write-off,
+	//   - M — transfer between warehouses,
+	//   - R — return,
+	//   - D — disposal.
+	//
+	// Current document types can be obtained using the method
+	// catalog.enum.getStoreDocumentTypes
+	DocType b24.Opt[DocumentDocType] `json:"docType,omitzero"`
+	// Document currency in ISO 4217 format, for example USD. The value cannot be
+	// changed after creation.
+	//
+	// To get a list of currencies with codes, use the method crm.currency.list
+	Currency b24.Opt[b24.Int] `json:"currency,omitzero"`
+	// Identifier of the responsible person
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
+	// Site code to which the document relates. Default is s1.
+	//
+	// This parameter is relevant for on-premise Bitrix, for cloud Bitrix the
+	// standard value is s1. Default: s1.
+	SiteID b24.Opt[b24.Bool] `json:"siteId,omitzero"`
+	// Document date in ISO 8601 format
+	DateDocument b24.Opt[b24.Time] `json:"dateDocument,omitzero"`
+	// Document title
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Document commentary
+	Commentary b24.Opt[b24.Bool] `json:"commentary,omitzero"`
+	// Total amount for the document items. The value is calculated automatically
+	// after processing but can be set manually
+	Total b24.Opt[float64] `json:"total,omitzero"`
+	// Internal document number. If not provided, it is generated automatically
+	DocNumber b24.Opt[string] `json:"docNumber,omitzero"`
+	// Identifier of the user who created the document. An administrator can
+	// specify any value; by default, it is filled with the current user
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// You can provide your own modification date. Defaults to the current date
+	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
+	// Identifier of the user who modified the document. An administrator can
+	// specify any value; defaults to the current user
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	ID         b24.Opt[b24.Int] `json:"id,omitzero"`
+	Status     b24.Opt[string]  `json:"status,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentDocType is the docType of catalog.document: the constants below are
+// the documented values; others are accepted too.
+type DocumentDocType string
+
+// The documented values of DocumentDocType.
+const (
+	// receipt,
+	DocumentDocTypeA DocumentDocType = "A"
+	// write-off,
+	DocumentDocTypeS DocumentDocType = "S"
+	// transfer between warehouses,
+	DocumentDocTypeM DocumentDocType = "M"
+	// return,
+	DocumentDocTypeR DocumentDocType = "R"
+	// disposal.
+	DocumentDocTypeD DocumentDocType = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DocumentDocType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DocumentDocType(s)
+	return nil
+}
+
+// DocumentElement is one document element of catalog.document.element, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (catalog-document-element-list,
+// catalog-document-element-update, catalog-document-element-add), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type DocumentElement struct {
+	// Quantity of the product. The value is specified in the units of the document
+	Amount b24.Number `json:"amount"`
+	// Identifier of the inventory document, can be obtained using the
+	// catalog.document.list method. The document must have a status of N — not
+	// processed
+	DocID b24.Int `json:"docId"`
+	// Identifier of the catalog product. The value can be obtained using the
+	// catalog.product.* methods
+	ElementID b24.Int `json:"elementId"`
+	ID        b24.Int `json:"id"`
+	// Purchase price in the document's currency
+	PurchasingPrice b24.Number `json:"purchasingPrice"`
+	// Identifier of the source warehouse, can be obtained using the
+	// catalog.store.list method. Used for outgoing documents
+	StoreFrom b24.Int `json:"storeFrom"`
+	// Identifier of the receiving warehouse, can be obtained using the
+	// catalog.store.list method. Used for incoming and transfer documents
+	StoreTo b24.Int `json:"storeTo"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentElement) UnmarshalJSON(data []byte) error {
+	type plain DocumentElement
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentElement) MarshalJSON() ([]byte, error) {
+	type plain DocumentElement
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentElementInput is the write form of DocumentElement: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type DocumentElementInput struct {
+	// Identifier of the inventory document, can be obtained using the
+	// catalog.document.list method. The document must have a status of N — not
+	// processed
+	DocID b24.Opt[b24.Int] `json:"docId,omitzero"`
+	// Identifier of the catalog product. The value can be obtained using the
+	// catalog.product.* methods
+	ElementID b24.Opt[b24.Int] `json:"elementId,omitzero"`
+	// Identifier of the source warehouse, can be obtained using the
+	// catalog.store.list method. Used for outgoing documents
+	StoreFrom b24.Opt[b24.Int] `json:"storeFrom,omitzero"`
+	// Identifier of the receiving warehouse, can be obtained using the
+	// catalog.store.list method. Used for incoming and transfer documents
+	StoreTo b24.Opt[b24.Int] `json:"storeTo,omitzero"`
+	// Quantity of the product. The value is specified in the units of the document
+	Amount b24.Opt[float64] `json:"amount,omitzero"`
+	// Purchase price in the document's currency
+	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
+	ID              b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentElementInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentElementInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentElementInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentElementInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentAdd calls catalog.document.add: Create Inventory Document.
 //
 // The method catalog.document.add creates a new inventory document.
@@ -50,80 +260,30 @@ func DocumentAddCommand(p DocumentAddParams) b24.Command[*DocumentAddResult] {
 // DocumentAddParams holds the parameters of catalog.document.add.
 type DocumentAddParams struct {
 	// Document fields (detailed description). Required.
-	Fields DocumentAddParamsFields `json:"fields"`
+	Fields DocumentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DocumentAddParams) validate() error {
-	if p.Fields.DocType == "" {
+	if !p.Fields.DocType.Set {
 		return &b24.RequiredError{
 			Method: "catalog.document.add",
 			Param:  "fields.docType",
 		}
 	}
-	if p.Fields.ResponsibleID == 0 {
+	if !p.Fields.Currency.Set {
+		return &b24.RequiredError{
+			Method: "catalog.document.add",
+			Param:  "fields.currency",
+		}
+	}
+	if !p.Fields.ResponsibleID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.document.add",
 			Param:  "fields.responsibleId",
 		}
 	}
 	return nil
-}
-
-// DocumentAddParamsFields is the fields value of catalog.document.add.
-type DocumentAddParamsFields struct {
-	// Document type. Possible values:
-	//
-	//   - A — receipt,
-	//   - S — write-off,
-	//   - M — transfer between warehouses,
-	//   - R — return,
-	//   - D — disposal.
-	//
-	// Current document types can be obtained using the method
-	// catalog.enum.getStoreDocumentTypes. Required.
-	DocType DocumentAddParamsFieldsDocType `json:"docType"`
-	// Document currency in ISO 4217 format, for example USD. The value cannot be
-	// changed after creation.
-	//
-	// To get a list of currencies with codes, use the method crm.currency.list.
-	// Required.
-	Currency int64 `json:"currency"`
-	// Identifier of the responsible person. Required.
-	ResponsibleID int64 `json:"responsibleId"`
-	// Site code to which the document relates. Default is s1.
-	//
-	// This parameter is relevant for on-premise Bitrix, for cloud Bitrix the
-	// standard value is s1. Default: s1.
-	SiteID b24.Opt[b24.Bool] `json:"siteId,omitzero"`
-	// Document date in ISO 8601 format
-	DateDocument b24.Opt[b24.Time] `json:"dateDocument,omitzero"`
-	// Document title
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Document commentary
-	Commentary b24.Opt[b24.Bool] `json:"commentary,omitzero"`
-	// Total amount for the document items. The value is calculated automatically
-	// after processing but can be set manually
-	Total b24.Opt[float64] `json:"total,omitzero"`
-	// Internal document number. If not provided, it is generated automatically
-	DocNumber b24.Opt[string] `json:"docNumber,omitzero"`
-	// Identifier of the user who created the document. An administrator can
-	// specify any value; by default, it is filled with the current user
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentAddDocument is the result of catalog.document.add.
@@ -180,34 +340,6 @@ func (v DocumentAddResult) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentAddParamsFieldsDocType is the docType of catalog.document.add: the
-// constants below are the documented values; others are accepted too.
-type DocumentAddParamsFieldsDocType string
-
-// The documented values of DocumentAddParamsFieldsDocType.
-const (
-	// receipt,
-	DocumentAddParamsFieldsDocTypeA DocumentAddParamsFieldsDocType = "A"
-	// write-off,
-	DocumentAddParamsFieldsDocTypeS DocumentAddParamsFieldsDocType = "S"
-	// transfer between warehouses,
-	DocumentAddParamsFieldsDocTypeM DocumentAddParamsFieldsDocType = "M"
-	// return,
-	DocumentAddParamsFieldsDocTypeR DocumentAddParamsFieldsDocType = "R"
-	// disposal.
-	DocumentAddParamsFieldsDocTypeD DocumentAddParamsFieldsDocType = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentAddParamsFieldsDocType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentAddParamsFieldsDocType(s)
-	return nil
-}
-
 // DocumentCancel calls catalog.document.cancel: Cancel Document of Inventory
 // Accounting.
 //
@@ -253,7 +385,7 @@ func DocumentCancelCommand(p DocumentCancelParams) b24.Command[b24.Bool] {
 type DocumentCancelParams struct {
 	// Identifier of the document, which can be obtained using the
 	// catalog.document.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -313,7 +445,7 @@ func DocumentCancelListCommand(p DocumentCancelListParams) b24.Command[b24.Bool]
 type DocumentCancelListParams struct {
 	// A list of document identifiers, which can be obtained using the
 	// catalog.document.list method. Required.
-	DocumentIDs []int64 `json:"documentIds"`
+	DocumentIDs []b24.Int `json:"documentIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -370,7 +502,7 @@ func DocumentConductCommand(p DocumentConductParams) b24.Command[b24.Bool] {
 type DocumentConductParams struct {
 	// Document identifier, can be obtained using the catalog.document.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -430,7 +562,7 @@ func DocumentConductListCommand(p DocumentConductListParams) b24.Command[b24.Boo
 type DocumentConductListParams struct {
 	// List of document identifiers, which can be obtained using the
 	// catalog.document.list method. Required.
-	DocumentIDs []int64 `json:"documentIds"`
+	DocumentIDs []b24.Int `json:"documentIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -489,7 +621,7 @@ func DocumentConfirmCommand(p DocumentConfirmParams) b24.Command[b24.Bool] {
 // DocumentConfirmParams holds the parameters of catalog.document.confirm.
 type DocumentConfirmParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -544,7 +676,7 @@ func DocumentDeleteCommand(p DocumentDeleteParams) b24.Command[b24.Bool] {
 type DocumentDeleteParams struct {
 	// Identifier of the document, which can be obtained using the
 	// catalog.document.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -604,7 +736,7 @@ func DocumentDeleteListCommand(p DocumentDeleteListParams) b24.Command[b24.Bool]
 type DocumentDeleteListParams struct {
 	// List of document identifiers, which can be obtained using the
 	// catalog.document.list method. Required.
-	DocumentIDs []int64 `json:"documentIds"`
+	DocumentIDs []b24.Int `json:"documentIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -666,18 +798,18 @@ func DocumentElementAddCommand(p DocumentElementAddParams) b24.Command[*Document
 // catalog.document.element.add.
 type DocumentElementAddParams struct {
 	// Fields of the added product (detailed description). Required.
-	Fields DocumentElementAddParamsFields `json:"fields"`
+	Fields DocumentElementInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DocumentElementAddParams) validate() error {
-	if p.Fields.DocID == 0 {
+	if !p.Fields.DocID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.document.element.add",
 			Param:  "fields.docId",
 		}
 	}
-	if p.Fields.ElementID == 0 {
+	if !p.Fields.ElementID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.document.element.add",
 			Param:  "fields.elementId",
@@ -686,71 +818,9 @@ func (p DocumentElementAddParams) validate() error {
 	return nil
 }
 
-// DocumentElementAddParamsFields is the fields value of
-// catalog.document.element.add.
-type DocumentElementAddParamsFields struct {
-	// Identifier of the inventory document, can be obtained using the
-	// catalog.document.list method. The document must have a status of N — not
-	// processed. Required.
-	DocID int64 `json:"docId"`
-	// Identifier of the catalog product. The value can be obtained using the
-	// catalog.product.* methods. Required.
-	ElementID int64 `json:"elementId"`
-	// Identifier of the source warehouse, can be obtained using the
-	// catalog.store.list method. Used for outgoing documents
-	StoreFrom b24.Opt[int64] `json:"storeFrom,omitzero"`
-	// Identifier of the receiving warehouse, can be obtained using the
-	// catalog.store.list method. Used for incoming and transfer documents
-	StoreTo b24.Opt[int64] `json:"storeTo,omitzero"`
-	// Quantity of the product. The value is specified in the units of the document
-	Amount b24.Opt[float64] `json:"amount,omitzero"`
-	// Purchase price in the document's currency
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentElementAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentElementAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentElementAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentElementAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentElementAddDocumentElement is the result of
-// catalog.document.element.add.
-type DocumentElementAddDocumentElement struct {
-	Amount          b24.Int         `json:"amount"`
-	DocID           b24.Int         `json:"docId"`
-	ElementID       b24.Int         `json:"elementId"`
-	ID              b24.Int         `json:"id"`
-	PurchasingPrice b24.Number      `json:"purchasingPrice"`
-	StoreFrom       json.RawMessage `json:"storeFrom"`
-	StoreTo         b24.Int         `json:"storeTo"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentElementAddDocumentElement) UnmarshalJSON(data []byte) error {
-	type plain DocumentElementAddDocumentElement
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentElementAddDocumentElement) MarshalJSON() ([]byte, error) {
-	type plain DocumentElementAddDocumentElement
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentElementAddResult is the result of catalog.document.element.add.
 type DocumentElementAddResult struct {
-	DocumentElement *DocumentElementAddDocumentElement `json:"documentElement"`
+	DocumentElement *DocumentElement `json:"documentElement"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -817,7 +887,7 @@ func DocumentElementDeleteCommand(p DocumentElementDeleteParams) b24.Command[b24
 type DocumentElementDeleteParams struct {
 	// Identifier of the item record in the document, can be obtained using the
 	// catalog.document.element.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1025,8 +1095,8 @@ func DocumentElementListCommand(p DocumentElementListParams) b24.Command[*Docume
 // DocumentElementListAll iterates over every row of
 // catalog.document.element.list, requesting page after page (start/next) as
 // the loop asks for more.
-func DocumentElementListAll(ctx context.Context, c b24.Caller, p DocumentElementListParams, opts ...b24.CallOption) iter.Seq2[DocumentElementListItem, error] {
-	return b24.List[DocumentElementListItem](ctx, c, DocumentElementListCommand(p).Request, b24.ListSpec{
+func DocumentElementListAll(ctx context.Context, c b24.Caller, p DocumentElementListParams, opts ...b24.CallOption) iter.Seq2[DocumentElement, error] {
+	return b24.List[DocumentElement](ctx, c, DocumentElementListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documentElements",
 	}, opts...)
@@ -1036,8 +1106,8 @@ func DocumentElementListAll(ctx context.Context, c b24.Caller, p DocumentElement
 // by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func DocumentElementListExport(ctx context.Context, c b24.Caller, p DocumentElementListParams, opts ...b24.CallOption) iter.Seq2[DocumentElementListItem, error] {
-	return b24.Export[DocumentElementListItem](ctx, c, DocumentElementListCommand(p).Request, b24.ListSpec{
+func DocumentElementListExport(ctx context.Context, c b24.Caller, p DocumentElementListParams, opts ...b24.CallOption) iter.Seq2[DocumentElement, error] {
+	return b24.Export[DocumentElement](ctx, c, DocumentElementListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documentElements",
 	}, opts...)
@@ -1095,37 +1165,12 @@ type DocumentElementListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// DocumentElementListItem is one row of catalog.document.element.list.
-type DocumentElementListItem struct {
-	Amount          b24.Int         `json:"amount"`
-	DocID           b24.Int         `json:"docId"`
-	ElementID       b24.Int         `json:"elementId"`
-	ID              b24.Int         `json:"id"`
-	PurchasingPrice b24.Int         `json:"purchasingPrice"`
-	StoreFrom       json.RawMessage `json:"storeFrom"`
-	StoreTo         b24.Int         `json:"storeTo"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentElementListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentElementListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentElementListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentElementListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentElementListResult is the result of catalog.document.element.list.
 type DocumentElementListResult struct {
-	DocumentElements []DocumentElementListItem `json:"documentElements"`
+	DocumentElements []DocumentElement `json:"documentElements"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1191,9 +1236,9 @@ func DocumentElementUpdateCommand(p DocumentElementUpdateParams) b24.Command[*Do
 type DocumentElementUpdateParams struct {
 	// Identifier of the document product, can be obtained using the
 	// catalog.document.element.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Fields to be modified (detailed description below). Required.
-	Fields DocumentElementUpdateParamsFields `json:"fields"`
+	Fields DocumentElementInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1207,69 +1252,10 @@ func (p DocumentElementUpdateParams) validate() error {
 	return nil
 }
 
-// DocumentElementUpdateParamsFields is the fields value of
-// catalog.document.element.update.
-type DocumentElementUpdateParamsFields struct {
-	// Identifier of the source warehouse, can be obtained using the
-	// catalog.store.list method. Use for outgoing documents. If the parameter is
-	// not provided, the current value will be retained
-	StoreFrom b24.Opt[int64] `json:"storeFrom,omitzero"`
-	// Identifier of the destination warehouse, can be obtained using the
-	// catalog.store.list method. Suitable for incoming and transfer documents. If
-	// the parameter is not provided, the current value will be retained
-	StoreTo b24.Opt[int64] `json:"storeTo,omitzero"`
-	// Quantity of the product in the document's accounting units. If the parameter
-	// is not provided, the current value will be retained
-	Amount b24.Opt[float64] `json:"amount,omitzero"`
-	// Purchase price in the document's currency. If the parameter is not provided,
-	// the current value will be retained
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentElementUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentElementUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentElementUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentElementUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentElementUpdateDocumentElement is the result of
-// catalog.document.element.update.
-type DocumentElementUpdateDocumentElement struct {
-	Amount          b24.Int         `json:"amount"`
-	DocID           b24.Int         `json:"docId"`
-	ElementID       b24.Int         `json:"elementId"`
-	ID              b24.Int         `json:"id"`
-	PurchasingPrice b24.Int         `json:"purchasingPrice"`
-	StoreFrom       json.RawMessage `json:"storeFrom"`
-	StoreTo         b24.Int         `json:"storeTo"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentElementUpdateDocumentElement) UnmarshalJSON(data []byte) error {
-	type plain DocumentElementUpdateDocumentElement
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentElementUpdateDocumentElement) MarshalJSON() ([]byte, error) {
-	type plain DocumentElementUpdateDocumentElement
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentElementUpdateResult is the result of
 // catalog.document.element.update.
 type DocumentElementUpdateResult struct {
-	DocumentElement *DocumentElementUpdateDocumentElement `json:"documentElement"`
+	DocumentElement *DocumentElement `json:"documentElement"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1469,8 +1455,8 @@ func DocumentListCommand(p DocumentListParams) b24.Command[*DocumentListResult] 
 
 // DocumentListAll iterates over every row of catalog.document.list, requesting
 // page after page (start/next) as the loop asks for more.
-func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentListItem, error] {
-	return b24.List[DocumentListItem](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
+	return b24.List[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -1479,8 +1465,8 @@ func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, op
 // DocumentListExport reads every row of catalog.document.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentListItem, error] {
-	return b24.Export[DocumentListItem](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
+	return b24.Export[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -1561,34 +1547,12 @@ type DocumentListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number. Or pass the value
 	// from the next key in the response.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// DocumentListItem is one row of catalog.document.list.
-type DocumentListItem struct {
-	DocType b24.String `json:"docType"`
-	ID      b24.Int    `json:"id"`
-	Status  b24.String `json:"status"`
-	Title   b24.String `json:"title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentListResult is the result of catalog.document.list.
 type DocumentListResult struct {
-	Documents []DocumentListItem `json:"documents"`
+	Documents []Document `json:"documents"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1690,7 +1654,7 @@ func DocumentUnconfirmCommand(p DocumentUnconfirmParams) b24.Command[b24.Bool] {
 // DocumentUnconfirmParams holds the parameters of catalog.document.unconfirm.
 type DocumentUnconfirmParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1749,9 +1713,9 @@ func DocumentUpdateCommand(p DocumentUpdateParams) b24.Command[*DocumentUpdateRe
 type DocumentUpdateParams struct {
 	// Document identifier, can be obtained using the catalog.document.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Document fields (detailed description). Required.
-	Fields DocumentUpdateParamsFields `json:"fields"`
+	Fields DocumentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1763,42 +1727,6 @@ func (p DocumentUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DocumentUpdateParamsFields is the fields value of catalog.document.update.
-type DocumentUpdateParamsFields struct {
-	// Identifier of the responsible person
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// You can provide your own modification date. Defaults to the current date
-	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
-	// Document date
-	DateDocument b24.Opt[b24.Time] `json:"dateDocument,omitzero"`
-	// Total amount for the document items. Automatically recalculated after
-	// modifying the items
-	Total b24.Opt[float64] `json:"total,omitzero"`
-	// Commentary for the document
-	Commentary b24.Opt[b24.Bool] `json:"commentary,omitzero"`
-	// Document title
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Internal document number
-	DocNumber b24.Opt[string] `json:"docNumber,omitzero"`
-	// Identifier of the user who modified the document. An administrator can
-	// specify any value; defaults to the current user
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentUpdateDocument is the result of catalog.document.update.

@@ -8,6 +8,69 @@ import (
 	"iter"
 )
 
+// Documentcontractor is one documentcontractor of catalog.documentcontractor,
+// as the family's methods return it. Its fields are the union of what the
+// family's pages document (catalog-documentcontractor-get-fields,
+// catalog-documentcontractor-list, catalog-documentcontractor-add), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Documentcontractor struct {
+	DocumentID   b24.Int `json:"documentId"`
+	EntityID     b24.Int `json:"entityId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	ID           b24.Int `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Documentcontractor) UnmarshalJSON(data []byte) error {
+	type plain Documentcontractor
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Documentcontractor) MarshalJSON() ([]byte, error) {
+	type plain Documentcontractor
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentcontractorInput is the write form of Documentcontractor: the fields
+// the family's add and update methods take. Every field is optional; only
+// those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
+// custom fields (UF_*) go in Extra.
+type DocumentcontractorInput struct {
+	// Identifier of the inventory document of type "Incoming" A. Can be obtained
+	// using the method catalog.document.list
+	DocumentID b24.Opt[b24.Int] `json:"documentId,omitzero"`
+	// Type of CRM object: 3 — contact 4 — company
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
+	// Identifier of the CRM object, contact, or company from the "Vendor"
+	// category.
+	//
+	// To obtain vendor identifiers:
+	//
+	//  1. Get the category identifier with the code CATALOG_CONTRACTOR_CONTACT
+	//     for contacts or CATALOG_CONTRACTOR_COMPANY for companies using the
+	//     method crm.category.list.
+	//  2. Use the obtained categoryId in the filter of the request crm.item.list
+	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentcontractorInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentcontractorInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentcontractorInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentcontractorInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentcontractorAdd calls catalog.documentcontractor.add: Add Vendor to
 // Inventory Document.
 //
@@ -51,24 +114,24 @@ func DocumentcontractorAddCommand(p DocumentcontractorAddParams) b24.Command[*Do
 // catalog.documentcontractor.add.
 type DocumentcontractorAddParams struct {
 	// Binding fields (detailed description). Required.
-	Fields DocumentcontractorAddParamsFields `json:"fields"`
+	Fields DocumentcontractorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DocumentcontractorAddParams) validate() error {
-	if p.Fields.DocumentID == 0 {
+	if !p.Fields.DocumentID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.documentcontractor.add",
 			Param:  "fields.documentId",
 		}
 	}
-	if p.Fields.EntityTypeID == 0 {
+	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.documentcontractor.add",
 			Param:  "fields.entityTypeId",
 		}
 	}
-	if p.Fields.EntityID == 0 {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.documentcontractor.add",
 			Param:  "fields.entityId",
@@ -77,68 +140,9 @@ func (p DocumentcontractorAddParams) validate() error {
 	return nil
 }
 
-// DocumentcontractorAddParamsFields is the fields value of
-// catalog.documentcontractor.add.
-type DocumentcontractorAddParamsFields struct {
-	// Identifier of the inventory document of type "Incoming" A. Can be obtained
-	// using the method catalog.document.list. Required.
-	DocumentID int64 `json:"documentId"`
-	// Type of CRM object: 3 — contact 4 — company. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the CRM object, contact, or company from the "Vendor"
-	// category.
-	//
-	// To obtain vendor identifiers:
-	//
-	//  1. Get the category identifier with the code CATALOG_CONTRACTOR_CONTACT
-	//     for contacts or CATALOG_CONTRACTOR_COMPANY for companies using the
-	//     method crm.category.list.
-	//  2. Use the obtained categoryId in the filter of the request crm.item.list
-	//
-	// Required.
-	EntityID int64 `json:"entityId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentcontractorAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentcontractorAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentcontractorAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentcontractorAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentcontractorAddDocumentContractor is the result of
-// catalog.documentcontractor.add.
-type DocumentcontractorAddDocumentContractor struct {
-	DocumentID   b24.Int `json:"documentId"`
-	EntityID     b24.Int `json:"entityId"`
-	EntityTypeID b24.Int `json:"entityTypeId"`
-	ID           b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentcontractorAddDocumentContractor) UnmarshalJSON(data []byte) error {
-	type plain DocumentcontractorAddDocumentContractor
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentcontractorAddDocumentContractor) MarshalJSON() ([]byte, error) {
-	type plain DocumentcontractorAddDocumentContractor
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentcontractorAddResult is the result of catalog.documentcontractor.add.
 type DocumentcontractorAddResult struct {
-	DocumentContractor *DocumentcontractorAddDocumentContractor `json:"documentContractor"`
+	DocumentContractor *Documentcontractor `json:"documentContractor"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -200,7 +204,7 @@ func DocumentcontractorDeleteCommand(p DocumentcontractorDeleteParams) b24.Comma
 type DocumentcontractorDeleteParams struct {
 	// Identifier for the vendor binding to the document. It can be obtained using
 	// the method catalog.documentcontractor.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -317,8 +321,8 @@ func DocumentcontractorListCommand(p DocumentcontractorListParams) b24.Command[*
 // DocumentcontractorListAll iterates over every row of
 // catalog.documentcontractor.list, requesting page after page (start/next) as
 // the loop asks for more.
-func DocumentcontractorListAll(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) iter.Seq2[DocumentcontractorListItem, error] {
-	return b24.List[DocumentcontractorListItem](ctx, c, DocumentcontractorListCommand(p).Request, b24.ListSpec{
+func DocumentcontractorListAll(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) iter.Seq2[Documentcontractor, error] {
+	return b24.List[Documentcontractor](ctx, c, DocumentcontractorListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documentContractor",
 	}, opts...)
@@ -328,8 +332,8 @@ func DocumentcontractorListAll(ctx context.Context, c b24.Caller, p Documentcont
 // catalog.documentcontractor.list by ID (start=-1, filter >ID, ordered by ID),
 // many pages per batch call: the fast way to read a large list. The filter in
 // p still applies; its order is replaced.
-func DocumentcontractorListExport(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) iter.Seq2[DocumentcontractorListItem, error] {
-	return b24.Export[DocumentcontractorListItem](ctx, c, DocumentcontractorListCommand(p).Request, b24.ListSpec{
+func DocumentcontractorListExport(ctx context.Context, c b24.Caller, p DocumentcontractorListParams, opts ...b24.CallOption) iter.Seq2[Documentcontractor, error] {
+	return b24.Export[Documentcontractor](ctx, c, DocumentcontractorListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documentContractor",
 	}, opts...)
@@ -412,33 +416,13 @@ type DocumentcontractorListParams struct {
 	//
 	// start = (N-1) * 50, where N is the desired page number. Or pass the value
 	// from the next key in the response.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// DocumentcontractorListItem is one row of catalog.documentcontractor.list.
-type DocumentcontractorListItem struct {
-	DocumentID b24.Int `json:"documentId"`
-	ID         b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentcontractorListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentcontractorListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentcontractorListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentcontractorListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentcontractorListResult is the result of
 // catalog.documentcontractor.list.
 type DocumentcontractorListResult struct {
-	DocumentContractor []DocumentcontractorListItem `json:"documentContractor"`
+	DocumentContractor []Documentcontractor `json:"documentContractor"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,31 @@ import (
 	"iter"
 )
 
+// Extra_2 is one extra of catalog.extra, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (catalog-extra-get-fields, catalog-extra-get, catalog-extra-list), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Extra_2 struct {
+	ID         b24.Int    `json:"id"`
+	Name       b24.String `json:"name"`
+	Percentage b24.Number `json:"percentage"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Extra_2) UnmarshalJSON(data []byte) error {
+	type plain Extra_2
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Extra_2) MarshalJSON() ([]byte, error) {
+	type plain Extra_2
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ExtraGet calls catalog.extra.get: Get Margin Field Values by ID.
 //
 // This method returns information about the margin based on its ID.
@@ -51,7 +76,7 @@ func ExtraGetCommand(p ExtraGetParams) b24.Command[*ExtraGetResult] {
 // ExtraGetParams holds the parameters of catalog.extra.get.
 type ExtraGetParams struct {
 	// Margin ID. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -65,30 +90,9 @@ func (p ExtraGetParams) validate() error {
 	return nil
 }
 
-// ExtraGetExtra is the result of catalog.extra.get.
-type ExtraGetExtra struct {
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Percentage b24.Number `json:"percentage"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ExtraGetExtra) UnmarshalJSON(data []byte) error {
-	type plain ExtraGetExtra
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ExtraGetExtra) MarshalJSON() ([]byte, error) {
-	type plain ExtraGetExtra
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ExtraGetResult is the result of catalog.extra.get.
 type ExtraGetResult struct {
-	Extra_2 *ExtraGetExtra `json:"extra"`
+	Extra_2 *Extra_2 `json:"extra"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -199,8 +203,8 @@ func ExtraListCommand(p ExtraListParams) b24.Command[*ExtraListResult] {
 
 // ExtraListAll iterates over every row of catalog.extra.list, requesting page
 // after page (start/next) as the loop asks for more.
-func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[ExtraListItem, error] {
-	return b24.List[ExtraListItem](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
+func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[Extra_2, error] {
+	return b24.List[Extra_2](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "extras",
 	}, opts...)
@@ -209,8 +213,8 @@ func ExtraListAll(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...
 // ExtraListExport reads every row of catalog.extra.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func ExtraListExport(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[ExtraListItem, error] {
-	return b24.Export[ExtraListItem](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
+func ExtraListExport(ctx context.Context, c b24.Caller, p ExtraListParams, opts ...b24.CallOption) iter.Seq2[Extra_2, error] {
+	return b24.Export[Extra_2](ctx, c, ExtraListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "extras",
 	}, opts...)
@@ -288,32 +292,12 @@ type ExtraListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ExtraListItem is one row of catalog.extra.list.
-type ExtraListItem struct {
-	ID         b24.Int    `json:"id"`
-	Percentage b24.Number `json:"percentage"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ExtraListItem) UnmarshalJSON(data []byte) error {
-	type plain ExtraListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ExtraListItem) MarshalJSON() ([]byte, error) {
-	type plain ExtraListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ExtraListResult is the result of catalog.extra.list.
 type ExtraListResult struct {
-	Extras []ExtraListItem `json:"extras"`
+	Extras []Extra_2 `json:"extras"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -7,6 +7,81 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Measure is one measure of catalog.measure, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (catalog-measure-get-fields, catalog-measure-get, catalog-measure-list,
+// catalog-measure-add, catalog-measure-update), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type Measure struct {
+	Code             b24.Int    `json:"code"`
+	ID               b24.Int    `json:"id"`
+	IsDefault        b24.Bool   `json:"isDefault"`
+	MeasureTitle     b24.String `json:"measureTitle"`
+	Symbol           b24.String `json:"symbol"`
+	SymbolIntl       b24.String `json:"symbolIntl"`
+	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
+	// Array of objects with information about the selected measurement units
+	Measure []b24.String `json:"measure"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Measure) UnmarshalJSON(data []byte) error {
+	type plain Measure
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Measure) MarshalJSON() ([]byte, error) {
+	type plain Measure
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// MeasureInput is the write form of Measure: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type MeasureInput struct {
+	// Unique code for the measurement unit
+	Code b24.Opt[b24.Int] `json:"code,omitzero"`
+	// Indicates whether the current measurement unit is used as the default
+	// measurement unit for new products. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the field value is not specified, it is automatically set to N.
+	//
+	// Only one measurement unit from the entire directory can have the value Y
+	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
+	// Name of the measurement unit
+	MeasureTitle b24.Opt[string] `json:"measureTitle,omitzero"`
+	// Symbol
+	Symbol b24.Opt[string] `json:"symbol,omitzero"`
+	// International symbol
+	SymbolIntl b24.Opt[string] `json:"symbolIntl,omitzero"`
+	// International letter code symbol
+	SymbolLetterIntl b24.Opt[string] `json:"symbolLetterIntl,omitzero"`
+	// Array of objects with information about the selected measurement units
+	Measure []string `json:"measure,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MeasureInput) UnmarshalJSON(data []byte) error {
+	type plain MeasureInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MeasureInput) MarshalJSON() ([]byte, error) {
+	type plain MeasureInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // MeasureAdd calls catalog.measure.add: Add Measurement Unit.
 //
 // This method adds a new measurement unit.
@@ -52,12 +127,18 @@ func MeasureAddCommand(p MeasureAddParams) b24.Command[*MeasureAddResult] {
 // MeasureAddParams holds the parameters of catalog.measure.add.
 type MeasureAddParams struct {
 	// Field values for creating a new measurement unit. Required.
-	Fields MeasureAddParamsFields `json:"fields"`
+	Fields MeasureInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p MeasureAddParams) validate() error {
-	if p.Fields.MeasureTitle == "" {
+	if !p.Fields.Code.Set {
+		return &b24.RequiredError{
+			Method: "catalog.measure.add",
+			Param:  "fields.code",
+		}
+	}
+	if !p.Fields.MeasureTitle.Set {
 		return &b24.RequiredError{
 			Method: "catalog.measure.add",
 			Param:  "fields.measureTitle",
@@ -66,72 +147,9 @@ func (p MeasureAddParams) validate() error {
 	return nil
 }
 
-// MeasureAddParamsFields is the fields value of catalog.measure.add.
-type MeasureAddParamsFields struct {
-	// Unique code for the measurement unit. Required.
-	Code int64 `json:"code"`
-	// Indicates whether the current measurement unit is used as the default
-	// measurement unit for new products. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If the field value is not specified, it is automatically set to N.
-	//
-	// Only one measurement unit from the entire directory can have the value Y
-	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
-	// Name of the measurement unit. Required.
-	MeasureTitle string `json:"measureTitle"`
-	// Symbol
-	Symbol b24.Opt[string] `json:"symbol,omitzero"`
-	// International symbol
-	SymbolIntl b24.Opt[string] `json:"symbolIntl,omitzero"`
-	// International letter code symbol
-	SymbolLetterIntl b24.Opt[string] `json:"symbolLetterIntl,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MeasureAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain MeasureAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MeasureAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain MeasureAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// MeasureAddMeasure is the result of catalog.measure.add.
-type MeasureAddMeasure struct {
-	Code             b24.Int    `json:"code"`
-	ID               b24.Int    `json:"id"`
-	IsDefault        b24.String `json:"isDefault"`
-	MeasureTitle     b24.String `json:"measureTitle"`
-	Symbol           b24.String `json:"symbol"`
-	SymbolIntl       b24.String `json:"symbolIntl"`
-	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MeasureAddMeasure) UnmarshalJSON(data []byte) error {
-	type plain MeasureAddMeasure
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MeasureAddMeasure) MarshalJSON() ([]byte, error) {
-	type plain MeasureAddMeasure
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MeasureAddResult is the result of catalog.measure.add.
 type MeasureAddResult struct {
-	Measure *MeasureAddMeasure `json:"measure"`
+	Measure *Measure `json:"measure"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -190,7 +208,7 @@ func MeasureDeleteCommand(p MeasureDeleteParams) b24.Command[b24.Bool] {
 // MeasureDeleteParams holds the parameters of catalog.measure.delete.
 type MeasureDeleteParams struct {
 	// Identifier of the measurement unit. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -248,7 +266,7 @@ func MeasureGetCommand(p MeasureGetParams) b24.Command[*MeasureGetResult] {
 // MeasureGetParams holds the parameters of catalog.measure.get.
 type MeasureGetParams struct {
 	// Identifier of the unit of measurement. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -262,34 +280,9 @@ func (p MeasureGetParams) validate() error {
 	return nil
 }
 
-// MeasureGetMeasure is the result of catalog.measure.get.
-type MeasureGetMeasure struct {
-	Code             b24.Int    `json:"code"`
-	ID               b24.Int    `json:"id"`
-	IsDefault        b24.String `json:"isDefault"`
-	MeasureTitle     b24.String `json:"measureTitle"`
-	Symbol           b24.String `json:"symbol"`
-	SymbolIntl       b24.String `json:"symbolIntl"`
-	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MeasureGetMeasure) UnmarshalJSON(data []byte) error {
-	type plain MeasureGetMeasure
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MeasureGetMeasure) MarshalJSON() ([]byte, error) {
-	type plain MeasureGetMeasure
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MeasureGetResult is the result of catalog.measure.get.
 type MeasureGetResult struct {
-	Measure *MeasureGetMeasure `json:"measure"`
+	Measure *Measure `json:"measure"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -379,8 +372,8 @@ func (v MeasureGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300010: No access to read
 //   - 0: Required fields of the filter structure are not provided
-func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ...b24.CallOption) (*MeasureListResult, error) {
-	var out MeasureListResult
+func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ...b24.CallOption) (*Measure, error) {
+	var out Measure
 	if err := b24.Invoke(ctx, c, MeasureListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -390,8 +383,8 @@ func MeasureList(ctx context.Context, c b24.Caller, p MeasureListParams, opts ..
 // MeasureListCommand is catalog.measure.list as a command for a batch (see
 // b24.Add); its result decodes as MeasureList's does. Required parameters are
 // not checked here: the portal reports them.
-func MeasureListCommand(p MeasureListParams) b24.Command[*MeasureListResult] {
-	return b24.NewCommand[*MeasureListResult](b24.Request{
+func MeasureListCommand(p MeasureListParams) b24.Command[*Measure] {
+	return b24.NewCommand[*Measure](b24.Request{
 		Idempotent: true,
 		Method:     "catalog.measure.list",
 		Params:     p,
@@ -471,27 +464,7 @@ type MeasureListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// MeasureListResult is the result of catalog.measure.list.
-type MeasureListResult struct {
-	// Array of objects with information about the selected measurement units
-	Measure []b24.String `json:"measure"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MeasureListResult) UnmarshalJSON(data []byte) error {
-	type plain MeasureListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MeasureListResult) MarshalJSON() ([]byte, error) {
-	type plain MeasureListResult
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // MeasureUpdate calls catalog.measure.update: Update Measurement Unit.
@@ -540,9 +513,9 @@ func MeasureUpdateCommand(p MeasureUpdateParams) b24.Command[*MeasureUpdateResul
 // MeasureUpdateParams holds the parameters of catalog.measure.update.
 type MeasureUpdateParams struct {
 	// Identifier of the measurement unit. Required.
-	ID int64 `json:"Id"`
+	ID b24.Int `json:"Id"`
 	// Field values for updating the measurement unit. Required.
-	Fields MeasureUpdateParamsFields `json:"fields"`
+	Fields MeasureInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -556,70 +529,9 @@ func (p MeasureUpdateParams) validate() error {
 	return nil
 }
 
-// MeasureUpdateParamsFields is the fields value of catalog.measure.update.
-type MeasureUpdateParamsFields struct {
-	// Unique code of the measurement unit
-	Code b24.Opt[int64] `json:"code,omitzero"`
-	// Whether the current measurement unit is used as the default measurement unit
-	// for new products. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Only one measurement unit from the entire directory can have the value Y
-	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
-	// Name of the measurement unit
-	MeasureTitle b24.Opt[string] `json:"measureTitle,omitzero"`
-	// Conditional designation
-	Symbol b24.Opt[string] `json:"symbol,omitzero"`
-	// International conditional designation
-	SymbolIntl b24.Opt[string] `json:"symbolIntl,omitzero"`
-	// International code letter designation
-	SymbolLetterIntl b24.Opt[string] `json:"symbolLetterIntl,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MeasureUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain MeasureUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MeasureUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain MeasureUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// MeasureUpdateMeasure is the result of catalog.measure.update.
-type MeasureUpdateMeasure struct {
-	Code             b24.Int    `json:"code"`
-	ID               b24.Int    `json:"id"`
-	IsDefault        b24.String `json:"isDefault"`
-	MeasureTitle     b24.String `json:"measureTitle"`
-	Symbol           b24.String `json:"symbol"`
-	SymbolIntl       b24.String `json:"symbolIntl"`
-	SymbolLetterIntl b24.String `json:"symbolLetterIntl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *MeasureUpdateMeasure) UnmarshalJSON(data []byte) error {
-	type plain MeasureUpdateMeasure
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v MeasureUpdateMeasure) MarshalJSON() ([]byte, error) {
-	type plain MeasureUpdateMeasure
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // MeasureUpdateResult is the result of catalog.measure.update.
 type MeasureUpdateResult struct {
-	Measure *MeasureUpdateMeasure `json:"measure"`
+	Measure *Measure `json:"measure"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -4,10 +4,77 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
+
+// Price is one price of catalog.price, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (catalog-price-get-fields, catalog-price-get, catalog-price-list,
+// catalog-price-add, catalog-price-modify, catalog-price-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Price struct {
+	CatalogGroupID b24.Int    `json:"catalogGroupId"`
+	Currency       b24.String `json:"currency"`
+	ExtraID        b24.Int    `json:"extraId"`
+	ID             b24.Int    `json:"id"`
+	Price          b24.Number `json:"price"`
+	PriceScale     b24.Number `json:"priceScale"`
+	ProductID      b24.Int    `json:"productId"`
+	QuantityFrom   b24.Int    `json:"quantityFrom"`
+	QuantityTo     b24.Int    `json:"quantityTo"`
+	TimestampX     b24.Time   `json:"timestampX"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Price) UnmarshalJSON(data []byte) error {
+	type plain Price
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Price) MarshalJSON() ([]byte, error) {
+	type plain Price
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PriceInput is the write form of Price: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type PriceInput struct {
+	// Product identifier, can be obtained using the methods catalog.product.list,
+	// catalog.product.offer.list, catalog.product.service.list,
+	// catalog.product.sku.list
+	ProductID b24.Opt[b24.Int] `json:"productId,omitzero"`
+	// Price type identifier, can be obtained using the method
+	// catalog.priceType.list
+	CatalogGroupID b24.Opt[b24.Int] `json:"catalogGroupId,omitzero"`
+	// Value of the price
+	Price b24.Opt[float64] `json:"price,omitzero"`
+	// Currency identifier, can be obtained using the method crm.currency.list
+	Currency     b24.Opt[string]  `json:"currency,omitzero"`
+	ExtraID      b24.Opt[b24.Int] `json:"extraId,omitzero"`
+	QuantityFrom b24.Opt[b24.Int] `json:"quantityFrom,omitzero"`
+	QuantityTo   b24.Opt[b24.Int] `json:"quantityTo,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceInput) UnmarshalJSON(data []byte) error {
+	type plain PriceInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceInput) MarshalJSON() ([]byte, error) {
+	type plain PriceInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // PriceAdd calls catalog.price.add: Add Product Price.
 //
@@ -52,24 +119,30 @@ func PriceAddCommand(p PriceAddParams) b24.Command[*PriceAddResult] {
 type PriceAddParams struct {
 	// Field values for creating a new product price (detailed description).
 	// Required.
-	Fields PriceAddParamsFields `json:"fields"`
+	Fields PriceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PriceAddParams) validate() error {
-	if p.Fields.ProductID == 0 {
+	if !p.Fields.ProductID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.price.add",
 			Param:  "fields.productId",
 		}
 	}
-	if p.Fields.CatalogGroupID == 0 {
+	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.price.add",
 			Param:  "fields.catalogGroupId",
 		}
 	}
-	if p.Fields.Currency == "" {
+	if !p.Fields.Price.Set {
+		return &b24.RequiredError{
+			Method: "catalog.price.add",
+			Param:  "fields.price",
+		}
+	}
+	if !p.Fields.Currency.Set {
 		return &b24.RequiredError{
 			Method: "catalog.price.add",
 			Param:  "fields.currency",
@@ -78,66 +151,9 @@ func (p PriceAddParams) validate() error {
 	return nil
 }
 
-// PriceAddParamsFields is the fields value of catalog.price.add.
-type PriceAddParamsFields struct {
-	// Product identifier, can be obtained using the methods catalog.product.list,
-	// catalog.product.offer.list, catalog.product.service.list,
-	// catalog.product.sku.list. Required.
-	ProductID int64 `json:"productId"`
-	// Price type identifier, can be obtained using the method
-	// catalog.priceType.list. Required.
-	CatalogGroupID int64 `json:"catalogGroupId"`
-	// Value of the price. Required.
-	Price float64 `json:"price"`
-	// Currency identifier, can be obtained using the method crm.currency.list.
-	// Required.
-	Currency string `json:"currency"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceAddPrice is the result of catalog.price.add.
-type PriceAddPrice struct {
-	CatalogGroupID b24.Int         `json:"catalogGroupId"`
-	Currency       b24.String      `json:"currency"`
-	ExtraID        json.RawMessage `json:"extraId"`
-	ID             b24.Int         `json:"id"`
-	Price          b24.Number      `json:"price"`
-	ProductID      b24.Int         `json:"productId"`
-	QuantityFrom   json.RawMessage `json:"quantityFrom"`
-	QuantityTo     json.RawMessage `json:"quantityTo"`
-	TimestampX     b24.String      `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceAddPrice) UnmarshalJSON(data []byte) error {
-	type plain PriceAddPrice
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceAddPrice) MarshalJSON() ([]byte, error) {
-	type plain PriceAddPrice
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceAddResult is the result of catalog.price.add.
 type PriceAddResult struct {
-	Price *PriceAddPrice `json:"price"`
+	Price *Price `json:"price"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -198,7 +214,7 @@ func PriceDeleteCommand(p PriceDeleteParams) b24.Command[b24.Bool] {
 type PriceDeleteParams struct {
 	// Identifier of the product price, can be obtained using the
 	// catalog.price.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -258,7 +274,7 @@ func PriceGetCommand(p PriceGetParams) b24.Command[*PriceGetResult] {
 type PriceGetParams struct {
 	// Identifier of the product price, can be obtained using the
 	// catalog.price.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -272,36 +288,9 @@ func (p PriceGetParams) validate() error {
 	return nil
 }
 
-// PriceGetPrice is the result of catalog.price.get.
-type PriceGetPrice struct {
-	CatalogGroupID b24.Int         `json:"catalogGroupId"`
-	Currency       b24.String      `json:"currency"`
-	ExtraID        json.RawMessage `json:"extraId"`
-	ID             b24.Int         `json:"id"`
-	Price          b24.Int         `json:"price"`
-	ProductID      b24.Int         `json:"productId"`
-	QuantityFrom   json.RawMessage `json:"quantityFrom"`
-	QuantityTo     json.RawMessage `json:"quantityTo"`
-	TimestampX     b24.String      `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceGetPrice) UnmarshalJSON(data []byte) error {
-	type plain PriceGetPrice
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceGetPrice) MarshalJSON() ([]byte, error) {
-	type plain PriceGetPrice
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceGetResult is the result of catalog.price.get.
 type PriceGetResult struct {
-	Price *PriceGetPrice `json:"price"`
+	Price *Price `json:"price"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -415,8 +404,8 @@ func PriceListCommand(p PriceListParams) b24.Command[*PriceListResult] {
 
 // PriceListAll iterates over every row of catalog.price.list, requesting page
 // after page (start/next) as the loop asks for more.
-func PriceListAll(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24.CallOption) iter.Seq2[PriceListItem, error] {
-	return b24.List[PriceListItem](ctx, c, PriceListCommand(p).Request, b24.ListSpec{
+func PriceListAll(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24.CallOption) iter.Seq2[Price, error] {
+	return b24.List[Price](ctx, c, PriceListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "prices",
 	}, opts...)
@@ -425,8 +414,8 @@ func PriceListAll(ctx context.Context, c b24.Caller, p PriceListParams, opts ...
 // PriceListExport reads every row of catalog.price.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func PriceListExport(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24.CallOption) iter.Seq2[PriceListItem, error] {
-	return b24.Export[PriceListItem](ctx, c, PriceListCommand(p).Request, b24.ListSpec{
+func PriceListExport(ctx context.Context, c b24.Caller, p PriceListParams, opts ...b24.CallOption) iter.Seq2[Price, error] {
+	return b24.Export[Price](ctx, c, PriceListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "prices",
 	}, opts...)
@@ -504,35 +493,12 @@ type PriceListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PriceListItem is one row of catalog.price.list.
-type PriceListItem struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	Currency       b24.String `json:"currency"`
-	ID             b24.Int    `json:"id"`
-	Price          b24.Number `json:"price"`
-	ProductID      b24.Int    `json:"productId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceListItem) UnmarshalJSON(data []byte) error {
-	type plain PriceListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceListItem) MarshalJSON() ([]byte, error) {
-	type plain PriceListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PriceListResult is the result of catalog.price.list.
 type PriceListResult struct {
-	Prices []PriceListItem `json:"prices"`
+	Prices []Price `json:"prices"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -640,7 +606,7 @@ type PriceModifyParamsFieldsProduct struct {
 	// Product identifier, can be obtained using the methods catalog.product.list,
 	// catalog.product.offer.list, catalog.product.service.list,
 	// catalog.product.sku.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array of product prices (detailed description). Required.
 	Prices []PriceModifyParamsFieldsProductPrices `json:"prices"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -666,10 +632,10 @@ type PriceModifyParamsFieldsProductPrices struct {
 	// a new price will be created. The price whose identifier was not provided
 	// will be deleted. Price identifiers can be obtained using the method
 	// catalog.price.list
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Identifier of the price type, can be obtained using the method
 	// catalog.priceType.list. Required.
-	CatalogGroupID int64 `json:"catalogGroupId"`
+	CatalogGroupID b24.Int `json:"catalogGroupId"`
 	// Price value. Required.
 	Price float64 `json:"price"`
 	// Currency identifier, can be obtained using the method crm.currency.list.
@@ -691,37 +657,9 @@ func (v PriceModifyParamsFieldsProductPrices) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PriceModifyItem is one row of catalog.price.modify.
-type PriceModifyItem struct {
-	CatalogGroupID b24.Int         `json:"catalogGroupId"`
-	Currency       b24.String      `json:"currency"`
-	ExtraID        json.RawMessage `json:"extraId"`
-	ID             b24.Int         `json:"id"`
-	Price          b24.Int         `json:"price"`
-	PriceScale     b24.Int         `json:"priceScale"`
-	ProductID      b24.Int         `json:"productId"`
-	QuantityFrom   json.RawMessage `json:"quantityFrom"`
-	QuantityTo     json.RawMessage `json:"quantityTo"`
-	TimestampX     b24.String      `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceModifyItem) UnmarshalJSON(data []byte) error {
-	type plain PriceModifyItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceModifyItem) MarshalJSON() ([]byte, error) {
-	type plain PriceModifyItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceModifyResult is the result of catalog.price.modify.
 type PriceModifyResult struct {
-	Prices []PriceModifyItem `json:"prices"`
+	Prices []Price `json:"prices"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -782,10 +720,10 @@ func PriceUpdateCommand(p PriceUpdateParams) b24.Command[*PriceUpdateResult] {
 // PriceUpdateParams holds the parameters of catalog.price.update.
 type PriceUpdateParams struct {
 	// Identifier of the product price. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the product price (detailed description).
 	// Required.
-	Fields PriceUpdateParamsFields `json:"fields"`
+	Fields PriceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -796,7 +734,13 @@ func (p PriceUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Currency == "" {
+	if !p.Fields.Price.Set {
+		return &b24.RequiredError{
+			Method: "catalog.price.update",
+			Param:  "fields.price",
+		}
+	}
+	if !p.Fields.Currency.Set {
 		return &b24.RequiredError{
 			Method: "catalog.price.update",
 			Param:  "fields.currency",
@@ -805,59 +749,9 @@ func (p PriceUpdateParams) validate() error {
 	return nil
 }
 
-// PriceUpdateParamsFields is the fields value of catalog.price.update.
-type PriceUpdateParamsFields struct {
-	// Price value. Required.
-	Price float64 `json:"price"`
-	// Currency identifier, can be obtained using the method crm.currency.list.
-	// Required.
-	Currency string `json:"currency"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceUpdatePrice is the result of catalog.price.update.
-type PriceUpdatePrice struct {
-	CatalogGroupID b24.Int         `json:"catalogGroupId"`
-	Currency       b24.String      `json:"currency"`
-	ExtraID        json.RawMessage `json:"extraId"`
-	ID             b24.Int         `json:"id"`
-	Price          b24.Number      `json:"price"`
-	ProductID      b24.Int         `json:"productId"`
-	QuantityFrom   json.RawMessage `json:"quantityFrom"`
-	QuantityTo     json.RawMessage `json:"quantityTo"`
-	TimestampX     b24.String      `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceUpdatePrice) UnmarshalJSON(data []byte) error {
-	type plain PriceUpdatePrice
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceUpdatePrice) MarshalJSON() ([]byte, error) {
-	type plain PriceUpdatePrice
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceUpdateResult is the result of catalog.price.update.
 type PriceUpdateResult struct {
-	Price *PriceUpdatePrice `json:"price"`
+	Price *Price `json:"price"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

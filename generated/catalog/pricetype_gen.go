@@ -8,6 +8,83 @@ import (
 	"iter"
 )
 
+// PriceType is one priceType of catalog.priceType, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (catalog-price-type-get-fields, catalog-price-type-get,
+// catalog-price-type-list, catalog-price-type-add, catalog-price-type-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type PriceType struct {
+	Base       b24.String `json:"base"`
+	CreatedBy  b24.Int    `json:"createdBy"`
+	DateCreate b24.Time   `json:"dateCreate"`
+	ID         b24.Int    `json:"id"`
+	ModifiedBy b24.Int    `json:"modifiedBy"`
+	Name       b24.String `json:"name"`
+	Sort       b24.Int    `json:"sort"`
+	TimestampX b24.Time   `json:"timestampX"`
+	XMLID      b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceType) UnmarshalJSON(data []byte) error {
+	type plain PriceType
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceType) MarshalJSON() ([]byte, error) {
+	type plain PriceType
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PriceTypeInput is the write form of PriceType: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type PriceTypeInput struct {
+	// Code of the price type.
+	//
+	// To ensure the stable operation of internal services, the price type code
+	// must be specified using only English characters.
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Indicates whether the price type is base. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N.
+	//
+	// Only one base price type can exist at a time. When a new base type is added,
+	// the previous one will lose this property and cease to be base. Default: N.
+	Base b24.Opt[b24.Bool] `json:"base,omitzero"`
+	// Sorting.
+	//
+	// Default is 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// External code.
+	//
+	// Can be used to synchronize the current price type with a similar position in
+	// an external system.
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceTypeInput) UnmarshalJSON(data []byte) error {
+	type plain PriceTypeInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceTypeInput) MarshalJSON() ([]byte, error) {
+	type plain PriceTypeInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PriceTypeAdd calls catalog.priceType.add: Create Price Type.
 //
 // This method adds a new price type.
@@ -49,12 +126,12 @@ func PriceTypeAddCommand(p PriceTypeAddParams) b24.Command[*PriceTypeAddResult] 
 // PriceTypeAddParams holds the parameters of catalog.priceType.add.
 type PriceTypeAddParams struct {
 	// Field values for creating a new price type (detailed description). Required.
-	Fields PriceTypeAddParamsFields `json:"fields"`
+	Fields PriceTypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PriceTypeAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceType.add",
 			Param:  "fields.name",
@@ -63,78 +140,9 @@ func (p PriceTypeAddParams) validate() error {
 	return nil
 }
 
-// PriceTypeAddParamsFields is the fields value of catalog.priceType.add.
-type PriceTypeAddParamsFields struct {
-	// Code of the price type.
-	//
-	// To ensure the stable operation of internal services, the price type code
-	// must be specified using only English characters. Required.
-	Name string `json:"name"`
-	// Indicates whether the price type is base. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default is N.
-	//
-	// Only one base price type can exist at a time. When a new base type is added,
-	// the previous one will lose this property and cease to be base. Default: N.
-	Base b24.Opt[b24.Bool] `json:"base,omitzero"`
-	// Sorting.
-	//
-	// Default is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// External code.
-	//
-	// Can be used to synchronize the current price type with a similar position in
-	// an external system.
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceTypeAddPriceType is the result of catalog.priceType.add.
-type PriceTypeAddPriceType struct {
-	Base       b24.String `json:"base"`
-	CreatedBy  b24.Int    `json:"createdBy"`
-	DateCreate b24.String `json:"dateCreate"`
-	ID         b24.Int    `json:"id"`
-	ModifiedBy b24.Int    `json:"modifiedBy"`
-	Name       b24.String `json:"name"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeAddPriceType) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeAddPriceType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeAddPriceType) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeAddPriceType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceTypeAddResult is the result of catalog.priceType.add.
 type PriceTypeAddResult struct {
-	PriceType *PriceTypeAddPriceType `json:"priceType"`
+	PriceType *PriceType `json:"priceType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -196,7 +204,7 @@ type PriceTypeDeleteParams struct {
 	// Identifier of the price type.
 	//
 	// The base price type cannot be deleted. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -253,7 +261,7 @@ func PriceTypeGetCommand(p PriceTypeGetParams) b24.Command[*PriceTypeGetResult] 
 // PriceTypeGetParams holds the parameters of catalog.priceType.get.
 type PriceTypeGetParams struct {
 	// Identifier of the price type. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -267,36 +275,9 @@ func (p PriceTypeGetParams) validate() error {
 	return nil
 }
 
-// PriceTypeGetPriceType is the result of catalog.priceType.get.
-type PriceTypeGetPriceType struct {
-	Base       b24.String `json:"base"`
-	CreatedBy  b24.Int    `json:"createdBy"`
-	DateCreate b24.String `json:"dateCreate"`
-	ID         b24.Int    `json:"id"`
-	ModifiedBy b24.Int    `json:"modifiedBy"`
-	Name       b24.String `json:"name"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeGetPriceType) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeGetPriceType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeGetPriceType) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeGetPriceType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceTypeGetResult is the result of catalog.priceType.get.
 type PriceTypeGetResult struct {
-	PriceType *PriceTypeGetPriceType `json:"priceType"`
+	PriceType *PriceType `json:"priceType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -409,8 +390,8 @@ func PriceTypeListCommand(p PriceTypeListParams) b24.Command[*PriceTypeListResul
 
 // PriceTypeListAll iterates over every row of catalog.priceType.list,
 // requesting page after page (start/next) as the loop asks for more.
-func PriceTypeListAll(ctx context.Context, c b24.Caller, p PriceTypeListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeListItem, error] {
-	return b24.List[PriceTypeListItem](ctx, c, PriceTypeListCommand(p).Request, b24.ListSpec{
+func PriceTypeListAll(ctx context.Context, c b24.Caller, p PriceTypeListParams, opts ...b24.CallOption) iter.Seq2[PriceType, error] {
+	return b24.List[PriceType](ctx, c, PriceTypeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "priceTypes",
 	}, opts...)
@@ -420,8 +401,8 @@ func PriceTypeListAll(ctx context.Context, c b24.Caller, p PriceTypeListParams, 
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func PriceTypeListExport(ctx context.Context, c b24.Caller, p PriceTypeListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeListItem, error] {
-	return b24.Export[PriceTypeListItem](ctx, c, PriceTypeListCommand(p).Request, b24.ListSpec{
+func PriceTypeListExport(ctx context.Context, c b24.Caller, p PriceTypeListParams, opts ...b24.CallOption) iter.Seq2[PriceType, error] {
+	return b24.Export[PriceType](ctx, c, PriceTypeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "priceTypes",
 	}, opts...)
@@ -499,33 +480,12 @@ type PriceTypeListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PriceTypeListItem is one row of catalog.priceType.list.
-type PriceTypeListItem struct {
-	ID    b24.Int    `json:"id"`
-	Name  b24.String `json:"name"`
-	XMLID b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeListItem) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeListItem) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PriceTypeListResult is the result of catalog.priceType.list.
 type PriceTypeListResult struct {
-	PriceTypes []PriceTypeListItem `json:"priceTypes"`
+	PriceTypes []PriceType `json:"priceTypes"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -585,9 +545,9 @@ func PriceTypeUpdateCommand(p PriceTypeUpdateParams) b24.Command[*PriceTypeUpdat
 // PriceTypeUpdateParams holds the parameters of catalog.priceType.update.
 type PriceTypeUpdateParams struct {
 	// Identifier of the price type. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values to update the price type (detailed description). Required.
-	Fields PriceTypeUpdateParamsFields `json:"fields"`
+	Fields PriceTypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -598,7 +558,7 @@ func (p PriceTypeUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceType.update",
 			Param:  "fields.name",
@@ -607,68 +567,9 @@ func (p PriceTypeUpdateParams) validate() error {
 	return nil
 }
 
-// PriceTypeUpdateParamsFields is the fields value of catalog.priceType.update.
-type PriceTypeUpdateParamsFields struct {
-	// Code of the price type. Required.
-	Name string `json:"name"`
-	// Indicates if the price type is base. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Base b24.Opt[b24.Bool] `json:"base,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// External code.
-	//
-	// Can be used to synchronize the current price type with a similar position in
-	// an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceTypeUpdatePriceType is the result of catalog.priceType.update.
-type PriceTypeUpdatePriceType struct {
-	Base       b24.String `json:"base"`
-	CreatedBy  b24.Int    `json:"createdBy"`
-	DateCreate b24.String `json:"dateCreate"`
-	ID         b24.Int    `json:"id"`
-	ModifiedBy b24.Int    `json:"modifiedBy"`
-	Name       b24.String `json:"name"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeUpdatePriceType) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeUpdatePriceType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeUpdatePriceType) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeUpdatePriceType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceTypeUpdateResult is the result of catalog.priceType.update.
 type PriceTypeUpdateResult struct {
-	PriceType *PriceTypeUpdatePriceType `json:"priceType"`
+	PriceType *PriceType `json:"priceType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,65 @@ import (
 	"iter"
 )
 
+// PriceTypeGroup is one priceTypeGroup of catalog.priceTypeGroup, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (catalog-price-type-group-get-fields,
+// catalog-price-type-group-list, catalog-price-type-group-add), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type PriceTypeGroup struct {
+	Access         b24.Bool `json:"access"`
+	CatalogGroupID b24.Int  `json:"catalogGroupId"`
+	GroupID        b24.Int  `json:"groupId"`
+	ID             b24.Int  `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceTypeGroup) UnmarshalJSON(data []byte) error {
+	type plain PriceTypeGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceTypeGroup) MarshalJSON() ([]byte, error) {
+	type plain PriceTypeGroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PriceTypeGroupInput is the write form of PriceTypeGroup: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type PriceTypeGroupInput struct {
+	// Identifier of the price type. Can be obtained using the
+	// catalog.priceType.list method
+	CatalogGroupID b24.Opt[b24.Int] `json:"catalogGroupId,omitzero"`
+	// Identifier of the customer group
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
+	// Type of access to the price. Possible values:
+	//
+	//   - Y — right to purchase at this price type
+	//   - N — right to view this price type
+	Access b24.Opt[b24.Bool] `json:"access,omitzero"`
+	ID     b24.Opt[b24.Int]  `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceTypeGroupInput) UnmarshalJSON(data []byte) error {
+	type plain PriceTypeGroupInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceTypeGroupInput) MarshalJSON() ([]byte, error) {
+	type plain PriceTypeGroupInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PriceTypeGroupAdd calls catalog.priceTypeGroup.add: Add Price Type Binding
 // to Customer Group.
 //
@@ -54,82 +113,35 @@ func PriceTypeGroupAddCommand(p PriceTypeGroupAddParams) b24.Command[*PriceTypeG
 type PriceTypeGroupAddParams struct {
 	// Field values for creating a price type binding to a customer group (detailed
 	// description). Required.
-	Fields PriceTypeGroupAddParamsFields `json:"fields"`
+	Fields PriceTypeGroupInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PriceTypeGroupAddParams) validate() error {
-	if p.Fields.CatalogGroupID == 0 {
+	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeGroup.add",
 			Param:  "fields.catalogGroupId",
 		}
 	}
-	if p.Fields.GroupID == 0 {
+	if !p.Fields.GroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeGroup.add",
 			Param:  "fields.groupId",
 		}
 	}
+	if !p.Fields.Access.Set {
+		return &b24.RequiredError{
+			Method: "catalog.priceTypeGroup.add",
+			Param:  "fields.access",
+		}
+	}
 	return nil
-}
-
-// PriceTypeGroupAddParamsFields is the fields value of
-// catalog.priceTypeGroup.add.
-type PriceTypeGroupAddParamsFields struct {
-	// Identifier of the price type. Can be obtained using the
-	// catalog.priceType.list method. Required.
-	CatalogGroupID int64 `json:"catalogGroupId"`
-	// Identifier of the customer group. Required.
-	GroupID int64 `json:"groupId"`
-	// Type of access to the price. Possible values:
-	//
-	//   - Y — right to purchase at this price type
-	//   - N — right to view this price type
-	//
-	// Required.
-	Access b24.Bool `json:"access"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeGroupAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeGroupAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeGroupAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeGroupAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceTypeGroupAddPriceTypeGroup is the result of catalog.priceTypeGroup.add.
-type PriceTypeGroupAddPriceTypeGroup struct {
-	Access         b24.String `json:"access"`
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	GroupID        b24.Int    `json:"groupId"`
-	ID             b24.Int    `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeGroupAddPriceTypeGroup) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeGroupAddPriceTypeGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeGroupAddPriceTypeGroup) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeGroupAddPriceTypeGroup
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PriceTypeGroupAddResult is the result of catalog.priceTypeGroup.add.
 type PriceTypeGroupAddResult struct {
-	PriceTypeGroup *PriceTypeGroupAddPriceTypeGroup `json:"priceTypeGroup"`
+	PriceTypeGroup *PriceTypeGroup `json:"priceTypeGroup"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -194,7 +206,7 @@ type PriceTypeGroupDeleteParams struct {
 	//
 	// The identifier can be obtained using the catalog.priceTypeGroup.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -310,8 +322,8 @@ func PriceTypeGroupListCommand(p PriceTypeGroupListParams) b24.Command[*PriceTyp
 // PriceTypeGroupListAll iterates over every row of
 // catalog.priceTypeGroup.list, requesting page after page (start/next) as the
 // loop asks for more.
-func PriceTypeGroupListAll(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeGroupListItem, error] {
-	return b24.List[PriceTypeGroupListItem](ctx, c, PriceTypeGroupListCommand(p).Request, b24.ListSpec{
+func PriceTypeGroupListAll(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeGroup, error] {
+	return b24.List[PriceTypeGroup](ctx, c, PriceTypeGroupListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "priceTypeGroups",
 	}, opts...)
@@ -321,8 +333,8 @@ func PriceTypeGroupListAll(ctx context.Context, c b24.Caller, p PriceTypeGroupLi
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func PriceTypeGroupListExport(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeGroupListItem, error] {
-	return b24.Export[PriceTypeGroupListItem](ctx, c, PriceTypeGroupListCommand(p).Request, b24.ListSpec{
+func PriceTypeGroupListExport(ctx context.Context, c b24.Caller, p PriceTypeGroupListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeGroup, error] {
+	return b24.Export[PriceTypeGroup](ctx, c, PriceTypeGroupListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "priceTypeGroups",
 	}, opts...)
@@ -394,34 +406,12 @@ type PriceTypeGroupListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PriceTypeGroupListItem is one row of catalog.priceTypeGroup.list.
-type PriceTypeGroupListItem struct {
-	Access         b24.String `json:"access"`
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	GroupID        b24.Int    `json:"groupId"`
-	ID             b24.Int    `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeGroupListItem) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeGroupListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeGroupListItem) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeGroupListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PriceTypeGroupListResult is the result of catalog.priceTypeGroup.list.
 type PriceTypeGroupListResult struct {
-	PriceTypeGroups []PriceTypeGroupListItem `json:"priceTypeGroups"`
+	PriceTypeGroups []PriceTypeGroup `json:"priceTypeGroups"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

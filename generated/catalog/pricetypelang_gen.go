@@ -8,6 +8,68 @@ import (
 	"iter"
 )
 
+// PriceTypeLang is one priceTypeLang of catalog.priceTypeLang, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (catalog-price-type-lang-get-fields, catalog-price-type-lang-get,
+// catalog-price-type-lang-list, catalog-price-type-lang-add,
+// catalog-price-type-lang-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type PriceTypeLang struct {
+	CatalogGroupID b24.Int    `json:"catalogGroupId"`
+	ID             b24.Int    `json:"id"`
+	Lang           b24.String `json:"lang"`
+	Name           b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceTypeLang) UnmarshalJSON(data []byte) error {
+	type plain PriceTypeLang
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceTypeLang) MarshalJSON() ([]byte, error) {
+	type plain PriceTypeLang
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PriceTypeLangInput is the write form of PriceTypeLang: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type PriceTypeLangInput struct {
+	// Identifier of the price type.
+	//
+	// You can obtain the identifiers of price types using the method
+	// catalog.priceType.list
+	CatalogGroupID b24.Opt[b24.Int] `json:"catalogGroupId,omitzero"`
+	// Translation of the price type name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Language identifier.
+	//
+	// You can obtain the identifiers of languages using the method
+	// catalog.priceTypeLang.getLanguages
+	Lang b24.Opt[string]  `json:"lang,omitzero"`
+	ID   b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PriceTypeLangInput) UnmarshalJSON(data []byte) error {
+	type plain PriceTypeLangInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PriceTypeLangInput) MarshalJSON() ([]byte, error) {
+	type plain PriceTypeLangInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PriceTypeLangAdd calls catalog.priceTypeLang.add: Add Translation for Price
 // Type Name.
 //
@@ -55,24 +117,24 @@ func PriceTypeLangAddCommand(p PriceTypeLangAddParams) b24.Command[*PriceTypeLan
 type PriceTypeLangAddParams struct {
 	// Field values for creating a new translation of the price type name.
 	// Required.
-	Fields PriceTypeLangAddParamsFields `json:"fields"`
+	Fields PriceTypeLangInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PriceTypeLangAddParams) validate() error {
-	if p.Fields.CatalogGroupID == 0 {
+	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.add",
 			Param:  "fields.catalogGroupId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Lang == "" {
+	if !p.Fields.Lang.Set {
 		return &b24.RequiredError{
 			Method: "catalog.priceTypeLang.add",
 			Param:  "fields.lang",
@@ -81,62 +143,9 @@ func (p PriceTypeLangAddParams) validate() error {
 	return nil
 }
 
-// PriceTypeLangAddParamsFields is the fields value of
-// catalog.priceTypeLang.add.
-type PriceTypeLangAddParamsFields struct {
-	// Identifier of the price type.
-	//
-	// You can obtain the identifiers of price types using the method
-	// catalog.priceType.list. Required.
-	CatalogGroupID int64 `json:"catalogGroupId"`
-	// Translation of the price type name. Required.
-	Name string `json:"name"`
-	// Language identifier.
-	//
-	// You can obtain the identifiers of languages using the method
-	// catalog.priceTypeLang.getLanguages. Required.
-	Lang string `json:"lang"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeLangAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeLangAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeLangAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeLangAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceTypeLangAddPriceTypeLang is the result of catalog.priceTypeLang.add.
-type PriceTypeLangAddPriceTypeLang struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	ID             b24.Int    `json:"id"`
-	Lang           b24.String `json:"lang"`
-	Name           b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeLangAddPriceTypeLang) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeLangAddPriceTypeLang
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeLangAddPriceTypeLang) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeLangAddPriceTypeLang
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceTypeLangAddResult is the result of catalog.priceTypeLang.add.
 type PriceTypeLangAddResult struct {
-	PriceTypeLang *PriceTypeLangAddPriceTypeLang `json:"priceTypeLang"`
+	PriceTypeLang *PriceTypeLang `json:"priceTypeLang"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -199,7 +208,7 @@ func PriceTypeLangDeleteCommand(p PriceTypeLangDeleteParams) b24.Command[b24.Boo
 // catalog.priceTypeLang.delete.
 type PriceTypeLangDeleteParams struct {
 	// Identifier of the price type name translation. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -259,7 +268,7 @@ func PriceTypeLangGetCommand(p PriceTypeLangGetParams) b24.Command[*PriceTypeLan
 // PriceTypeLangGetParams holds the parameters of catalog.priceTypeLang.get.
 type PriceTypeLangGetParams struct {
 	// Identifier of the price type name translation. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -273,31 +282,9 @@ func (p PriceTypeLangGetParams) validate() error {
 	return nil
 }
 
-// PriceTypeLangGetPriceTypeLang is the result of catalog.priceTypeLang.get.
-type PriceTypeLangGetPriceTypeLang struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	ID             b24.Int    `json:"id"`
-	Lang           b24.String `json:"lang"`
-	Name           b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeLangGetPriceTypeLang) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeLangGetPriceTypeLang
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeLangGetPriceTypeLang) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeLangGetPriceTypeLang
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceTypeLangGetResult is the result of catalog.priceTypeLang.get.
 type PriceTypeLangGetResult struct {
-	PriceTypeLang *PriceTypeLangGetPriceTypeLang `json:"priceTypeLang"`
+	PriceTypeLang *PriceTypeLang `json:"priceTypeLang"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -503,8 +490,8 @@ func PriceTypeLangListCommand(p PriceTypeLangListParams) b24.Command[*PriceTypeL
 
 // PriceTypeLangListAll iterates over every row of catalog.priceTypeLang.list,
 // requesting page after page (start/next) as the loop asks for more.
-func PriceTypeLangListAll(ctx context.Context, c b24.Caller, p PriceTypeLangListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeLangListItem, error] {
-	return b24.List[PriceTypeLangListItem](ctx, c, PriceTypeLangListCommand(p).Request, b24.ListSpec{ItemsKey: "priceTypeLangs"}, opts...)
+func PriceTypeLangListAll(ctx context.Context, c b24.Caller, p PriceTypeLangListParams, opts ...b24.CallOption) iter.Seq2[PriceTypeLang, error] {
+	return b24.List[PriceTypeLang](ctx, c, PriceTypeLangListCommand(p).Request, b24.ListSpec{ItemsKey: "priceTypeLangs"}, opts...)
 }
 
 // PriceTypeLangListParams holds the parameters of catalog.priceTypeLang.list.
@@ -580,32 +567,12 @@ type PriceTypeLangListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PriceTypeLangListItem is one row of catalog.priceTypeLang.list.
-type PriceTypeLangListItem struct {
-	Lang b24.String `json:"lang"`
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeLangListItem) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeLangListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeLangListItem) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeLangListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PriceTypeLangListResult is the result of catalog.priceTypeLang.list.
 type PriceTypeLangListResult struct {
-	PriceTypeLangs []PriceTypeLangListItem `json:"priceTypeLangs"`
+	PriceTypeLangs []PriceTypeLang `json:"priceTypeLangs"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -673,9 +640,9 @@ func PriceTypeLangUpdateCommand(p PriceTypeLangUpdateParams) b24.Command[*PriceT
 // catalog.priceTypeLang.update.
 type PriceTypeLangUpdateParams struct {
 	// Identifier of the price type name translation. Required.
-	ID int64 `json:"Id"`
+	ID b24.Int `json:"Id"`
 	// Field values for updating the price type name translation. Required.
-	Fields PriceTypeLangUpdateParamsFields `json:"fields"`
+	Fields PriceTypeLangInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -689,63 +656,9 @@ func (p PriceTypeLangUpdateParams) validate() error {
 	return nil
 }
 
-// PriceTypeLangUpdateParamsFields is the fields value of
-// catalog.priceTypeLang.update.
-type PriceTypeLangUpdateParamsFields struct {
-	// Identifier of the price type.
-	//
-	// You can obtain the identifiers of price types using the
-	// catalog.priceType.list method.
-	CatalogGroupID b24.Opt[int64] `json:"catalogGroupId,omitzero"`
-	// Translation of the price type name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Language identifier.
-	//
-	// You can obtain the identifiers of languages using the
-	// catalog.priceTypeLang.getLanguages method.
-	Lang b24.Opt[string] `json:"lang,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeLangUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeLangUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeLangUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeLangUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PriceTypeLangUpdatePriceTypeLang is the result of
-// catalog.priceTypeLang.update.
-type PriceTypeLangUpdatePriceTypeLang struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	ID             b24.Int    `json:"id"`
-	Lang           b24.String `json:"lang"`
-	Name           b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PriceTypeLangUpdatePriceTypeLang) UnmarshalJSON(data []byte) error {
-	type plain PriceTypeLangUpdatePriceTypeLang
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PriceTypeLangUpdatePriceTypeLang) MarshalJSON() ([]byte, error) {
-	type plain PriceTypeLangUpdatePriceTypeLang
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PriceTypeLangUpdateResult is the result of catalog.priceTypeLang.update.
 type PriceTypeLangUpdateResult struct {
-	PriceTypeLang *PriceTypeLangUpdatePriceTypeLang `json:"priceTypeLang"`
+	PriceTypeLang *PriceTypeLang `json:"priceTypeLang"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

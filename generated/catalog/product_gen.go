@@ -9,6 +9,2437 @@ import (
 	"iter"
 )
 
+// Product is one product of catalog.product, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (catalog-product-get, catalog-product-list, catalog-product-add,
+// catalog-product-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Product struct {
+	// Product activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to Y
+	Active    b24.Bool   `json:"active"`
+	Available b24.String `json:"available"`
+	Bundle    b24.String `json:"bundle"`
+	// Is it possible to buy the product when out of stock:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N
+	CanBuyZero b24.Bool `json:"canBuyZero"`
+	// Symbolic code
+	Code b24.String `json:"code"`
+	// Created by
+	CreatedBy b24.Int `json:"createdBy"`
+	// Date of activity start
+	DateActiveFrom b24.Time `json:"dateActiveFrom"`
+	// Date of activity end
+	DateActiveTo b24.Time `json:"dateActiveTo"`
+	// Create date
+	DateCreate b24.Time `json:"dateCreate"`
+	// Detailed picture.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture ProductDetailPicture `json:"detailPicture"`
+	// Detailed description
+	DetailText b24.String `json:"detailText"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text
+	DetailTextType ProductDetailTextType `json:"detailTextType"`
+	// Height of the product
+	Height b24.Number `json:"height"`
+	// Identifier of the trading catalog information block.
+	//
+	// To get existing identifiers of trading catalog information blocks, use the
+	// method catalog.catalog.list
+	IblockID b24.Int `json:"iblockId"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Int `json:"iblockSectionId"`
+	ID              b24.Int `json:"id"`
+	// Length of the product
+	Length b24.Number `json:"length"`
+	// Unit of measurement
+	Measure b24.Int `json:"measure"`
+	// Modified by
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Name of the product
+	Name b24.String `json:"name"`
+	// Picture for the announcement.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture ProductPreviewPicture `json:"previewPicture"`
+	// Description for the announcement
+	PreviewText b24.String `json:"previewText"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text
+	PreviewTextType ProductPreviewTextType `json:"previewTextType"`
+	Property258     ProductProperty258     `json:"property258"`
+	Property259     []ProductProperty259   `json:"property259"`
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the crm.currency.list method.
+	//
+	// Not editable when inventory accounting is enabled
+	PurchasingCurrency b24.String `json:"purchasingCurrency"`
+	// Purchasing price.
+	//
+	// Not editable when inventory accounting is enabled
+	PurchasingPrice b24.Number `json:"purchasingPrice"`
+	// Quantity.
+	//
+	// Not editable when inventory accounting is enabled
+	Quantity b24.Number `json:"quantity"`
+	// Reserved quantity.
+	//
+	// Not editable when inventory accounting is enabled
+	QuantityReserved b24.Number `json:"quantityReserved"`
+	// Quantity accounting mode:
+	//
+	//   - Y – enabled
+	//   - N – disabled
+	//   - D – default
+	//
+	// Default value is set to D
+	QuantityTrace ProductQuantityTrace `json:"quantityTrace"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Subscription permission for the product. Options:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Default value is set to D
+	Subscribe  ProductSubscribe `json:"subscribe"`
+	TimestampX b24.String       `json:"timestampX"`
+	Type       b24.Int          `json:"type"`
+	// Identifier of VAT
+	VATID b24.Int `json:"vatId"`
+	// VAT included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N
+	VATIncluded b24.Bool `json:"vatIncluded"`
+	// Weight of the product
+	Weight b24.Number `json:"weight"`
+	// Width of the product
+	Width b24.Number `json:"width"`
+	// External code
+	XMLID b24.String `json:"xmlId"`
+	// Use unique barcodes for each instance. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N
+	BarcodeMulti b24.Bool `json:"barcodeMulti"`
+	// Length of the payment period.
+	//
+	// Default value is set to 0.
+	//
+	// Used only in on-premise for content sales
+	RecurSchemeLength b24.Int `json:"recurSchemeLength"`
+	// Unit of time for the payment period:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Default value is set to D.
+	//
+	// Used only in on-premise for content sales
+	RecurSchemeType ProductRecurSchemeType `json:"recurSchemeType"`
+	// Product for trial payment.
+	//
+	// Used only in on-premise for content sales
+	TrialPriceID b24.Int `json:"trialPriceId"`
+	// Extension without placing an order. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N.
+	//
+	// Used only in on-premise for content sales
+	WithoutOrder b24.Bool `json:"withoutOrder"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Product) UnmarshalJSON(data []byte) error {
+	type plain Product
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Product) MarshalJSON() ([]byte, error) {
+	type plain Product
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductDetailPicture is the detailPicture value of catalog.product.
+type ProductDetailPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPreviewPicture is the previewPicture value of catalog.product.
+type ProductPreviewPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductProperty258 is the property258 value of catalog.product.
+type ProductProperty258 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductProperty258) UnmarshalJSON(data []byte) error {
+	type plain ProductProperty258
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductProperty258) MarshalJSON() ([]byte, error) {
+	type plain ProductProperty258
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductProperty259 is the property259 value of catalog.product.
+type ProductProperty259 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductProperty259) UnmarshalJSON(data []byte) error {
+	type plain ProductProperty259
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductProperty259) MarshalJSON() ([]byte, error) {
+	type plain ProductProperty259
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductInput is the write form of Product: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type ProductInput struct {
+	// Identifier of the trading catalog information block.
+	//
+	// To get existing identifiers of trading catalog information blocks, use the
+	// method catalog.catalog.list
+	IblockID b24.Opt[b24.Int] `json:"iblockId,omitzero"`
+	// Name of the product
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Product activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Symbolic code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Use unique barcodes for each instance. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N. Default: N.
+	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
+	// Is it possible to buy the product when out of stock:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N. Default: N.
+	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
+	// Created by
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Date of activity start
+	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
+	// Date of activity end
+	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
+	// Create date
+	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Opt[b24.Int] `json:"iblockSectionId,omitzero"`
+	// Array of all sections to which the product is linked
+	IblockSection []any `json:"IblockSection,omitzero"`
+	// Unit of measurement
+	Measure b24.Opt[b24.Int] `json:"measure,omitzero"`
+	// Description for the announcement
+	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
+	// Detailed description
+	DetailText b24.Opt[string] `json:"detailText,omitzero"`
+	// Picture for the announcement.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductInputPreviewPicture `json:"previewPicture,omitzero"`
+	// Detailed picture.
+	//
+	// Object in the format {fileData: [value1, value2]}, where value1 — file
+	// name of the picture with extension, value2 — image in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductInputDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text. Default: text.
+	PreviewTextType b24.Opt[ProductPreviewTextType] `json:"previewTextType,omitzero"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Default value is set to text. Default: text.
+	DetailTextType b24.Opt[ProductDetailTextType] `json:"detailTextType,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Subscription permission for the product. Options:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Default value is set to D
+	Subscribe b24.Opt[ProductSubscribe] `json:"subscribe,omitzero"`
+	// Identifier of VAT
+	VATID b24.Opt[b24.Int] `json:"vatId,omitzero"`
+	// VAT included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N. Default: N.
+	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
+	// Height of the product
+	Height b24.Opt[float64] `json:"height,omitzero"`
+	// Length of the product
+	Length b24.Opt[float64] `json:"length,omitzero"`
+	// Weight of the product
+	Weight b24.Opt[float64] `json:"weight,omitzero"`
+	// Width of the product
+	Width b24.Opt[float64] `json:"width,omitzero"`
+	// Quantity accounting mode:
+	//
+	//   - Y – enabled
+	//   - N – disabled
+	//   - D – default
+	//
+	// Default value is set to D
+	QuantityTrace b24.Opt[ProductQuantityTrace] `json:"quantityTrace,omitzero"`
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the crm.currency.list method.
+	//
+	// Not editable when inventory accounting is enabled
+	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
+	// Purchasing price.
+	//
+	// Not editable when inventory accounting is enabled
+	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
+	// Quantity.
+	//
+	// Not editable when inventory accounting is enabled
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// Reserved quantity.
+	//
+	// Not editable when inventory accounting is enabled
+	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
+	// Length of the payment period.
+	//
+	// Default value is set to 0.
+	//
+	// Used only in on-premise for content sales. Default: 0.
+	RecurSchemeLength b24.Opt[b24.Int] `json:"recurSchemeLength,omitzero"`
+	// Unit of time for the payment period:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Default value is set to D.
+	//
+	// Used only in on-premise for content sales. Default: D.
+	RecurSchemeType b24.Opt[ProductRecurSchemeType] `json:"recurSchemeType,omitzero"`
+	// Product for trial payment.
+	//
+	// Used only in on-premise for content sales
+	TrialPriceID b24.Opt[b24.Int] `json:"trialPriceId,omitzero"`
+	// Extension without placing an order. Values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is set to N.
+	//
+	// Used only in on-premise for content sales. Default: N.
+	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
+	// Value of the product property, where N — property identifier. There can be
+	// multiple properties.
+	//
+	// When adding a product, the property value can be specified as a string,
+	// number, or as an object {value: value}. If the property is multiple, an
+	// array of values or objects of the form {value: value} is specified.
+	//
+	// File field uploads are described in the article How to update and delete
+	// files
+	PropertyN   any                       `json:"propertyN,omitzero"`
+	Available   b24.Opt[string]           `json:"available,omitzero"`
+	Bundle      b24.Opt[string]           `json:"bundle,omitzero"`
+	ID          b24.Opt[b24.Int]          `json:"id,omitzero"`
+	Property258 *ProductInputProperty258  `json:"property258,omitzero"`
+	Property259 []ProductInputProperty259 `json:"property259,omitzero"`
+	TimestampX  b24.Opt[string]           `json:"timestampX,omitzero"`
+	Type        b24.Opt[b24.Int]          `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductInput) UnmarshalJSON(data []byte) error {
+	type plain ProductInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductInput) MarshalJSON() ([]byte, error) {
+	type plain ProductInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductInputPreviewPicture is the previewPicture value of catalog.product.
+type ProductInputPreviewPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductInputPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductInputPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductInputPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductInputPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductInputDetailPicture is the detailPicture value of catalog.product.
+type ProductInputDetailPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductInputDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductInputDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductInputDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductInputDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductInputProperty258 is the property258 value of catalog.product.
+type ProductInputProperty258 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductInputProperty258) UnmarshalJSON(data []byte) error {
+	type plain ProductInputProperty258
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductInputProperty258) MarshalJSON() ([]byte, error) {
+	type plain ProductInputProperty258
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductInputProperty259 is the property259 value of catalog.product.
+type ProductInputProperty259 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductInputProperty259) UnmarshalJSON(data []byte) error {
+	type plain ProductInputProperty259
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductInputProperty259) MarshalJSON() ([]byte, error) {
+	type plain ProductInputProperty259
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductDetailTextType is the detailTextType of catalog.product: the
+// constants below are the documented values; others are accepted too.
+type ProductDetailTextType string
+
+// The documented values of ProductDetailTextType.
+const (
+	// text
+	ProductDetailTextTypeText ProductDetailTextType = "text"
+	// HTML
+	ProductDetailTextTypeHTML ProductDetailTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductDetailTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductDetailTextType(s)
+	return nil
+}
+
+// ProductPreviewTextType is the previewTextType of catalog.product: the
+// constants below are the documented values; others are accepted too.
+type ProductPreviewTextType string
+
+// The documented values of ProductPreviewTextType.
+const (
+	// text
+	ProductPreviewTextTypeText ProductPreviewTextType = "text"
+	// HTML
+	ProductPreviewTextTypeHTML ProductPreviewTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductPreviewTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductPreviewTextType(s)
+	return nil
+}
+
+// ProductQuantityTrace is the quantityTrace of catalog.product: the constants
+// below are the documented values; others are accepted too.
+type ProductQuantityTrace string
+
+// The documented values of ProductQuantityTrace.
+const (
+	// enabled
+	ProductQuantityTraceY ProductQuantityTrace = "Y"
+	// disabled
+	ProductQuantityTraceN ProductQuantityTrace = "N"
+	// default
+	ProductQuantityTraceD ProductQuantityTrace = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductQuantityTrace) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductQuantityTrace(s)
+	return nil
+}
+
+// ProductSubscribe is the subscribe of catalog.product: the constants below
+// are the documented values; others are accepted too.
+type ProductSubscribe string
+
+// The documented values of ProductSubscribe.
+const (
+	// yes
+	ProductSubscribeY ProductSubscribe = "Y"
+	// no
+	ProductSubscribeN ProductSubscribe = "N"
+	// default
+	ProductSubscribeD ProductSubscribe = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductSubscribe) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductSubscribe(s)
+	return nil
+}
+
+// ProductRecurSchemeType is the recurSchemeType of catalog.product: the
+// constants below are the documented values; others are accepted too.
+type ProductRecurSchemeType string
+
+// The documented values of ProductRecurSchemeType.
+const (
+	// hour
+	ProductRecurSchemeTypeH ProductRecurSchemeType = "H"
+	// day
+	ProductRecurSchemeTypeD ProductRecurSchemeType = "D"
+	// week
+	ProductRecurSchemeTypeW ProductRecurSchemeType = "W"
+	// month
+	ProductRecurSchemeTypeM ProductRecurSchemeType = "M"
+	// quarter
+	ProductRecurSchemeTypeQ ProductRecurSchemeType = "Q"
+	// half-year
+	ProductRecurSchemeTypeS ProductRecurSchemeType = "S"
+	// year
+	ProductRecurSchemeTypeY ProductRecurSchemeType = "Y"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductRecurSchemeType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductRecurSchemeType(s)
+	return nil
+}
+
+// ProductOffer is one product offer of catalog.product.offer, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (catalog-product-offer-get, catalog-product-offer-list,
+// catalog-product-offer-add, catalog-product-offer-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type ProductOffer struct {
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y
+	Active    b24.Bool   `json:"active"`
+	Available b24.String `json:"available"`
+	Bundle    b24.String `json:"bundle"`
+	// Is the purchase of the product variation allowed when it is out of stock?
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
+	CanBuyZero b24.Bool `json:"canBuyZero"`
+	// Symbolic code
+	Code b24.String `json:"code"`
+	// Created by
+	CreatedBy b24.Int `json:"createdBy"`
+	// Start date of activity
+	DateActiveFrom b24.Time `json:"dateActiveFrom"`
+	// End date of activity
+	DateActiveTo b24.Time `json:"dateActiveTo"`
+	// Creation date
+	DateCreate b24.Time `json:"dateCreate"`
+	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the picture file with extension, value2 — picture in
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture ProductOfferDetailPicture `json:"detailPicture"`
+	// Detailed description
+	DetailText b24.String `json:"detailText"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text
+	DetailTextType ProductOfferDetailTextType `json:"detailTextType"`
+	// Height of the product variation
+	Height b24.Number `json:"height"`
+	// Identifier of the information block of the trade catalog for variations.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
+	// catalog.catalog.list. The variation info block has the productIblockId field
+	// filled.
+	IblockID b24.Int `json:"iblockId"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Int `json:"iblockSectionId"`
+	ID              b24.Int `json:"id"`
+	// Length of the product variation
+	Length b24.Number `json:"length"`
+	// Unit of measurement
+	Measure b24.Int `json:"measure"`
+	// Modified by
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Name of the product variation
+	Name b24.String `json:"name"`
+	// Identifier of the parent product.
+	//
+	// To obtain identifiers of parent products, use catalog.product.sku.list
+	ParentID json.RawMessage `json:"parentId"`
+	// Picture for the announcement. Object in the format {fileData: [value1,
+	// value2]}, where value1 — name of the picture file with extension, value2
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture ProductOfferPreviewPicture `json:"previewPicture"`
+	// Description for the announcement
+	PreviewText b24.String `json:"previewText"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text
+	PreviewTextType ProductOfferPreviewTextType `json:"previewTextType"`
+	Property261     ProductOfferProperty261     `json:"property261"`
+	Property262     []ProductOfferProperty262   `json:"property262"`
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled
+	PurchasingCurrency b24.String `json:"purchasingCurrency"`
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled
+	PurchasingPrice b24.Number `json:"purchasingPrice"`
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled
+	Quantity b24.Number `json:"quantity"`
+	// Reserved quantity.
+	//
+	// Not editable when inventory management is enabled
+	QuantityReserved b24.Number `json:"quantityReserved"`
+	// Quantity accounting mode. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//   - D — default
+	//
+	// Defaults to D
+	QuantityTrace ProductOfferQuantityTrace `json:"quantityTrace"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Subscription permission for the product variation. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D
+	Subscribe  ProductOfferSubscribe `json:"subscribe"`
+	TimestampX b24.String            `json:"timestampX"`
+	Type       b24.Int               `json:"type"`
+	// VAT identifier
+	VATID b24.Int `json:"vatId"`
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
+	VATIncluded b24.Bool `json:"vatIncluded"`
+	// Weight of the product variation
+	Weight b24.Number `json:"weight"`
+	// Width of the product variation
+	Width b24.Number `json:"width"`
+	// External code
+	XMLID b24.String `json:"xmlId"`
+	// Unique barcodes for each instance. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
+	BarcodeMulti b24.Bool `json:"barcodeMulti"`
+	// Length of the payment period.
+	//
+	// Defaults to 0.
+	//
+	// Used only in on-premise version for content sales
+	RecurSchemeLength b24.Int `json:"recurSchemeLength"`
+	// Time unit of the payment period. Possible values:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Defaults to D.
+	//
+	// Used only in on-premise version for content sales
+	RecurSchemeType ProductOfferRecurSchemeType `json:"recurSchemeType"`
+	// Product for trial payment.
+	//
+	// Used only in on-premise version for content sales
+	TrialPriceID b24.Int `json:"trialPriceId"`
+	// Renewal without placing an order. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// Used only in on-premise version for content sales
+	WithoutOrder b24.Bool `json:"withoutOrder"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOffer) UnmarshalJSON(data []byte) error {
+	type plain ProductOffer
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOffer) MarshalJSON() ([]byte, error) {
+	type plain ProductOffer
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferDetailPicture is the detailPicture value of
+// catalog.product.offer.
+type ProductOfferDetailPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferPreviewPicture is the previewPicture value of
+// catalog.product.offer.
+type ProductOfferPreviewPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferProperty261 is the property261 value of catalog.product.offer.
+type ProductOfferProperty261 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferProperty261) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferProperty261
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferProperty261) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferProperty261
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferProperty262 is the property262 value of catalog.product.offer.
+type ProductOfferProperty262 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferProperty262) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferProperty262
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferProperty262) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferProperty262
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferInput is the write form of ProductOffer: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type ProductOfferInput struct {
+	// Identifier of the information block of the trade catalog for variations.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
+	// catalog.catalog.list. The variation info block has the productIblockId field
+	// filled.
+	IblockID b24.Opt[b24.Int] `json:"iblockId,omitzero"`
+	// Name of the product variation
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Symbolic code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Unique barcodes for each instance. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
+	// Is the purchase of the product variation allowed when it is out of stock?
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
+	// Created by
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Start date of activity
+	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
+	// End date of activity
+	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
+	// Creation date
+	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Opt[b24.Int] `json:"iblockSectionId,omitzero"`
+	// Array with all sections to which the product variation is linked
+	IblockSection []any `json:"IblockSection,omitzero"`
+	// Unit of measurement
+	Measure b24.Opt[b24.Int] `json:"measure,omitzero"`
+	// Description for the announcement
+	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
+	// Detailed description
+	DetailText b24.Opt[string] `json:"detailText,omitzero"`
+	// Picture for the announcement. Object in the format {fileData: [value1,
+	// value2]}, where value1 — name of the picture file with extension, value2
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductOfferInputPreviewPicture `json:"previewPicture,omitzero"`
+	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the picture file with extension, value2 — picture in
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductOfferInputDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
+	PreviewTextType b24.Opt[ProductOfferPreviewTextType] `json:"previewTextType,omitzero"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
+	DetailTextType b24.Opt[ProductOfferDetailTextType] `json:"detailTextType,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Subscription permission for the product variation. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D
+	Subscribe b24.Opt[ProductOfferSubscribe] `json:"subscribe,omitzero"`
+	// VAT identifier
+	VATID b24.Opt[b24.Int] `json:"vatId,omitzero"`
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
+	// Height of the product variation
+	Height b24.Opt[float64] `json:"height,omitzero"`
+	// Length of the product variation
+	Length b24.Opt[float64] `json:"length,omitzero"`
+	// Weight of the product variation
+	Weight b24.Opt[float64] `json:"weight,omitzero"`
+	// Width of the product variation
+	Width b24.Opt[float64] `json:"width,omitzero"`
+	// Quantity accounting mode. Possible values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	//   - D — default
+	//
+	// Defaults to D
+	QuantityTrace b24.Opt[ProductOfferQuantityTrace] `json:"quantityTrace,omitzero"`
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled
+	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled
+	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// Reserved quantity.
+	//
+	// Not editable when inventory management is enabled
+	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
+	// Length of the payment period.
+	//
+	// Defaults to 0.
+	//
+	// Used only in on-premise version for content sales. Default: 0.
+	RecurSchemeLength b24.Opt[b24.Int] `json:"recurSchemeLength,omitzero"`
+	// Time unit of the payment period. Possible values:
+	//
+	//   - H — hour
+	//   - D — day
+	//   - W — week
+	//   - M — month
+	//   - Q — quarter
+	//   - S — half-year
+	//   - Y — year
+	//
+	// Defaults to D.
+	//
+	// Used only in on-premise version for content sales. Default: D.
+	RecurSchemeType b24.Opt[ProductOfferRecurSchemeType] `json:"recurSchemeType,omitzero"`
+	// Product for trial payment.
+	//
+	// Used only in on-premise version for content sales
+	TrialPriceID b24.Opt[b24.Int] `json:"trialPriceId,omitzero"`
+	// Renewal without placing an order. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// Used only in on-premise version for content sales. Default: N.
+	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
+	// Identifier of the parent product.
+	//
+	// To obtain identifiers of parent products, use catalog.product.sku.list
+	ParentID b24.Opt[b24.Int] `json:"parentId,omitzero"`
+	// Value of the property of the product variation, where N — property
+	// identifier. There can be multiple properties.
+	//
+	// When adding a product variation, the property value can be specified as a
+	// string, number, or as an object {value: value}. If the property is multiple,
+	// an array of values or objects of the form {value: value} should be specified
+	PropertyN   any                            `json:"propertyN,omitzero"`
+	Available   b24.Opt[string]                `json:"available,omitzero"`
+	Bundle      b24.Opt[string]                `json:"bundle,omitzero"`
+	ID          b24.Opt[b24.Int]               `json:"id,omitzero"`
+	Property261 *ProductOfferInputProperty261  `json:"property261,omitzero"`
+	Property262 []ProductOfferInputProperty262 `json:"property262,omitzero"`
+	TimestampX  b24.Opt[string]                `json:"timestampX,omitzero"`
+	Type        b24.Opt[b24.Int]               `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferInput) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferInput) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferInputPreviewPicture is the previewPicture value of
+// catalog.product.offer.
+type ProductOfferInputPreviewPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferInputPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferInputPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferInputPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferInputPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferInputDetailPicture is the detailPicture value of
+// catalog.product.offer.
+type ProductOfferInputDetailPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferInputDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferInputDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferInputDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferInputDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferInputProperty261 is the property261 value of
+// catalog.product.offer.
+type ProductOfferInputProperty261 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferInputProperty261) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferInputProperty261
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferInputProperty261) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferInputProperty261
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferInputProperty262 is the property262 value of
+// catalog.product.offer.
+type ProductOfferInputProperty262 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductOfferInputProperty262) UnmarshalJSON(data []byte) error {
+	type plain ProductOfferInputProperty262
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductOfferInputProperty262) MarshalJSON() ([]byte, error) {
+	type plain ProductOfferInputProperty262
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductOfferDetailTextType is the detailTextType of catalog.product.offer:
+// the constants below are the documented values; others are accepted too.
+type ProductOfferDetailTextType string
+
+// The documented values of ProductOfferDetailTextType.
+const (
+	// text
+	ProductOfferDetailTextTypeText ProductOfferDetailTextType = "text"
+	// HTML
+	ProductOfferDetailTextTypeHTML ProductOfferDetailTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductOfferDetailTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductOfferDetailTextType(s)
+	return nil
+}
+
+// ProductOfferPreviewTextType is the previewTextType of catalog.product.offer:
+// the constants below are the documented values; others are accepted too.
+type ProductOfferPreviewTextType string
+
+// The documented values of ProductOfferPreviewTextType.
+const (
+	// text
+	ProductOfferPreviewTextTypeText ProductOfferPreviewTextType = "text"
+	// HTML
+	ProductOfferPreviewTextTypeHTML ProductOfferPreviewTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductOfferPreviewTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductOfferPreviewTextType(s)
+	return nil
+}
+
+// ProductOfferQuantityTrace is the quantityTrace of catalog.product.offer: the
+// constants below are the documented values; others are accepted too.
+type ProductOfferQuantityTrace string
+
+// The documented values of ProductOfferQuantityTrace.
+const (
+	// enabled
+	ProductOfferQuantityTraceY ProductOfferQuantityTrace = "Y"
+	// disabled
+	ProductOfferQuantityTraceN ProductOfferQuantityTrace = "N"
+	// default
+	ProductOfferQuantityTraceD ProductOfferQuantityTrace = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductOfferQuantityTrace) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductOfferQuantityTrace(s)
+	return nil
+}
+
+// ProductOfferSubscribe is the subscribe of catalog.product.offer: the
+// constants below are the documented values; others are accepted too.
+type ProductOfferSubscribe string
+
+// The documented values of ProductOfferSubscribe.
+const (
+	// yes
+	ProductOfferSubscribeY ProductOfferSubscribe = "Y"
+	// no
+	ProductOfferSubscribeN ProductOfferSubscribe = "N"
+	// default
+	ProductOfferSubscribeD ProductOfferSubscribe = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductOfferSubscribe) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductOfferSubscribe(s)
+	return nil
+}
+
+// ProductOfferRecurSchemeType is the recurSchemeType of catalog.product.offer:
+// the constants below are the documented values; others are accepted too.
+type ProductOfferRecurSchemeType string
+
+// The documented values of ProductOfferRecurSchemeType.
+const (
+	// hour
+	ProductOfferRecurSchemeTypeH ProductOfferRecurSchemeType = "H"
+	// day
+	ProductOfferRecurSchemeTypeD ProductOfferRecurSchemeType = "D"
+	// week
+	ProductOfferRecurSchemeTypeW ProductOfferRecurSchemeType = "W"
+	// month
+	ProductOfferRecurSchemeTypeM ProductOfferRecurSchemeType = "M"
+	// quarter
+	ProductOfferRecurSchemeTypeQ ProductOfferRecurSchemeType = "Q"
+	// half-year
+	ProductOfferRecurSchemeTypeS ProductOfferRecurSchemeType = "S"
+	// year
+	ProductOfferRecurSchemeTypeY ProductOfferRecurSchemeType = "Y"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductOfferRecurSchemeType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductOfferRecurSchemeType(s)
+	return nil
+}
+
+// ProductService is one product service of catalog.product.service, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (catalog-product-service-get, catalog-product-service-list,
+// catalog-product-service-add, catalog-product-service-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type ProductService struct {
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y
+	Active    b24.Bool   `json:"active"`
+	Available b24.String `json:"available"`
+	Bundle    b24.String `json:"bundle"`
+	// Symbolic code
+	Code b24.String `json:"code"`
+	// Created by
+	CreatedBy b24.Int `json:"createdBy"`
+	// Start date of activity
+	DateActiveFrom b24.Time `json:"dateActiveFrom"`
+	// End date of activity
+	DateActiveTo b24.Time `json:"dateActiveTo"`
+	// Creation date
+	DateCreate b24.Time `json:"dateCreate"`
+	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the picture file with extension, value2 — picture in
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture ProductServiceDetailPicture `json:"detailPicture"`
+	// Detailed description
+	DetailText b24.String `json:"detailText"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text
+	DetailTextType ProductServiceDetailTextType `json:"detailTextType"`
+	// Identifier of the trade catalog information block.
+	//
+	// To obtain existing identifiers of trade catalog information blocks, use
+	// catalog.catalog.list
+	IblockID b24.Int `json:"iblockId"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Int `json:"iblockSectionId"`
+	ID              b24.Int `json:"id"`
+	// Modified by
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Name of the service
+	Name b24.String `json:"name"`
+	// Picture for the announcement. Object in the format {fileData: [value1,
+	// value2]}, where value1 — name of the picture file with extension, value2
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture ProductServicePreviewPicture `json:"previewPicture"`
+	// Description for the announcement
+	PreviewText b24.String `json:"previewText"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text
+	PreviewTextType ProductServicePreviewTextType `json:"previewTextType"`
+	Property258     ProductServiceProperty258     `json:"property258"`
+	Property259     []ProductServiceProperty259   `json:"property259"`
+	// Sorting
+	Sort       b24.Int    `json:"sort"`
+	TimestampX b24.String `json:"timestampX"`
+	Type       b24.Int    `json:"type"`
+	// VAT identifier
+	VATID b24.Int `json:"vatId"`
+	// Is VAT included in the price. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
+	VATIncluded b24.Bool `json:"vatIncluded"`
+	// External code
+	XMLID b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductService) UnmarshalJSON(data []byte) error {
+	type plain ProductService
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductService) MarshalJSON() ([]byte, error) {
+	type plain ProductService
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceDetailPicture is the detailPicture value of
+// catalog.product.service.
+type ProductServiceDetailPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServicePreviewPicture is the previewPicture value of
+// catalog.product.service.
+type ProductServicePreviewPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServicePreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServicePreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServicePreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServicePreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceProperty258 is the property258 value of
+// catalog.product.service.
+type ProductServiceProperty258 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceProperty258) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceProperty258
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceProperty258) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceProperty258
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceProperty259 is the property259 value of
+// catalog.product.service.
+type ProductServiceProperty259 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceProperty259) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceProperty259
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceProperty259) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceProperty259
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceInput is the write form of ProductService: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ProductServiceInput struct {
+	// Identifier of the trade catalog information block.
+	//
+	// To obtain existing identifiers of trade catalog information blocks, use
+	// catalog.catalog.list
+	IblockID b24.Opt[b24.Int] `json:"iblockId,omitzero"`
+	// Name of the service
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Symbolic code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Created by
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Start date of activity
+	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
+	// End date of activity
+	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
+	// Creation date
+	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Opt[b24.Int] `json:"iblockSectionId,omitzero"`
+	// Array of all sections to which the service is linked
+	IblockSection []any `json:"IblockSection,omitzero"`
+	// Unit of measurement
+	Measure b24.Opt[b24.Int] `json:"measure,omitzero"`
+	// Description for the announcement
+	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
+	// Detailed description
+	DetailText b24.Opt[string] `json:"detailText,omitzero"`
+	// Picture for the announcement. Object in the format {fileData: [value1,
+	// value2]}, where value1 — name of the picture file with extension, value2
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductServiceInputPreviewPicture `json:"previewPicture,omitzero"`
+	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the picture file with extension, value2 — picture in
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductServiceInputDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
+	PreviewTextType b24.Opt[ProductServicePreviewTextType] `json:"previewTextType,omitzero"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
+	DetailTextType b24.Opt[ProductServiceDetailTextType] `json:"detailTextType,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// VAT identifier
+	VATID b24.Opt[b24.Int] `json:"vatId,omitzero"`
+	// Is VAT included in the price. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
+	// Value of the service property, where N — property identifier. There can be
+	// multiple properties.
+	//
+	// When adding a service, the property value can be specified as a string,
+	// number, or as an object {value: value}. If the property is multiple, an
+	// array of values or objects of the form {value: value} should be specified
+	PropertyN   any                              `json:"propertyN,omitzero"`
+	Available   b24.Opt[string]                  `json:"available,omitzero"`
+	Bundle      b24.Opt[string]                  `json:"bundle,omitzero"`
+	ID          b24.Opt[b24.Int]                 `json:"id,omitzero"`
+	Property258 *ProductServiceInputProperty258  `json:"property258,omitzero"`
+	Property259 []ProductServiceInputProperty259 `json:"property259,omitzero"`
+	TimestampX  b24.Opt[string]                  `json:"timestampX,omitzero"`
+	Type        b24.Opt[b24.Int]                 `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceInput) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceInput) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceInputPreviewPicture is the previewPicture value of
+// catalog.product.service.
+type ProductServiceInputPreviewPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceInputPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceInputPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceInputPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceInputPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceInputDetailPicture is the detailPicture value of
+// catalog.product.service.
+type ProductServiceInputDetailPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceInputDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceInputDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceInputDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceInputDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceInputProperty258 is the property258 value of
+// catalog.product.service.
+type ProductServiceInputProperty258 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceInputProperty258) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceInputProperty258
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceInputProperty258) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceInputProperty258
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceInputProperty259 is the property259 value of
+// catalog.product.service.
+type ProductServiceInputProperty259 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductServiceInputProperty259) UnmarshalJSON(data []byte) error {
+	type plain ProductServiceInputProperty259
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductServiceInputProperty259) MarshalJSON() ([]byte, error) {
+	type plain ProductServiceInputProperty259
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductServiceDetailTextType is the detailTextType of
+// catalog.product.service: the constants below are the documented values;
+// others are accepted too.
+type ProductServiceDetailTextType string
+
+// The documented values of ProductServiceDetailTextType.
+const (
+	// text
+	ProductServiceDetailTextTypeText ProductServiceDetailTextType = "text"
+	// HTML
+	ProductServiceDetailTextTypeHTML ProductServiceDetailTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductServiceDetailTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductServiceDetailTextType(s)
+	return nil
+}
+
+// ProductServicePreviewTextType is the previewTextType of
+// catalog.product.service: the constants below are the documented values;
+// others are accepted too.
+type ProductServicePreviewTextType string
+
+// The documented values of ProductServicePreviewTextType.
+const (
+	// text
+	ProductServicePreviewTextTypeText ProductServicePreviewTextType = "text"
+	// HTML
+	ProductServicePreviewTextTypeHTML ProductServicePreviewTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductServicePreviewTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductServicePreviewTextType(s)
+	return nil
+}
+
+// ProductSKU is one product sku of catalog.product.sku, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (catalog-product-sku-get, catalog-product-sku-list,
+// catalog-product-sku-add, catalog-product-sku-update), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type ProductSKU struct {
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y
+	Active    b24.Bool   `json:"active"`
+	Available b24.String `json:"available"`
+	Bundle    b24.String `json:"bundle"`
+	// Is the purchase of the parent product allowed when it is out of stock?
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	CanBuyZero b24.Bool `json:"canBuyZero"`
+	// Symbolic code
+	Code b24.String `json:"code"`
+	// Created by whom
+	CreatedBy b24.Int `json:"createdBy"`
+	// Start date of activity
+	DateActiveFrom b24.Time `json:"dateActiveFrom"`
+	// End date of activity
+	DateActiveTo b24.Time `json:"dateActiveTo"`
+	// Creation date
+	DateCreate b24.Time `json:"dateCreate"`
+	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the picture file with extension, value2 — picture in
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture ProductSKUDetailPicture `json:"detailPicture"`
+	// Detailed description
+	DetailText b24.String `json:"detailText"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text
+	DetailTextType ProductSKUDetailTextType `json:"detailTextType"`
+	// Height of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Height b24.Number `json:"height"`
+	// Identifier of the information block of the trade catalog.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
+	// catalog.catalog.list
+	IblockID b24.Int `json:"iblockId"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Int `json:"iblockSectionId"`
+	ID              b24.Int `json:"id"`
+	// Length of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Length b24.Number `json:"length"`
+	// Unit of measurement.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Measure b24.Int `json:"measure"`
+	// Modified by whom
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Name of the parent product
+	Name b24.String `json:"name"`
+	// Picture for the announcement. Object in the format {fileData: [value1,
+	// value2]}, where value1 — name of the picture file with extension, value2
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture ProductSKUPreviewPicture `json:"previewPicture"`
+	// Description for the announcement
+	PreviewText b24.String `json:"previewText"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text
+	PreviewTextType ProductSKUPreviewTextType `json:"previewTextType"`
+	Property258     ProductSKUProperty258     `json:"property258"`
+	Property259     []ProductSKUProperty259   `json:"property259"`
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	PurchasingCurrency b24.String `json:"purchasingCurrency"`
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	PurchasingPrice b24.Number `json:"purchasingPrice"`
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Quantity b24.Number `json:"quantity"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Subscription permission for the parent product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Subscribe  ProductSKUSubscribe `json:"subscribe"`
+	TimestampX b24.String          `json:"timestampX"`
+	Type       b24.Int             `json:"type"`
+	// VAT identifier.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	VATID b24.Int `json:"vatId"`
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	VATIncluded b24.Bool `json:"vatIncluded"`
+	// Weight of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Weight b24.Number `json:"weight"`
+	// Width of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Width b24.Number `json:"width"`
+	// External code
+	XMLID b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKU) UnmarshalJSON(data []byte) error {
+	type plain ProductSKU
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKU) MarshalJSON() ([]byte, error) {
+	type plain ProductSKU
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUDetailPicture is the detailPicture value of catalog.product.sku.
+type ProductSKUDetailPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUPreviewPicture is the previewPicture value of catalog.product.sku.
+type ProductSKUPreviewPicture struct {
+	ID         b24.String `json:"id"`
+	URL        b24.String `json:"url"`
+	URLMachine b24.String `json:"urlMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUProperty258 is the property258 value of catalog.product.sku.
+type ProductSKUProperty258 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUProperty258) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUProperty258
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUProperty258) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUProperty258
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUProperty259 is the property259 value of catalog.product.sku.
+type ProductSKUProperty259 struct {
+	Value   b24.String `json:"value"`
+	ValueID b24.String `json:"valueId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUProperty259) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUProperty259
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUProperty259) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUProperty259
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUInput is the write form of ProductSKU: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type ProductSKUInput struct {
+	// Identifier of the information block of the trade catalog.
+	//
+	// To obtain existing identifiers of information blocks of trade catalogs, use
+	// catalog.catalog.list
+	IblockID b24.Opt[b24.Int] `json:"iblockId,omitzero"`
+	// Name of the parent product
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Symbolic code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Is the purchase of the parent product allowed when it is out of stock?
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled. Default: N.
+	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
+	// Created by whom
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Modified by whom
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Start date of activity
+	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
+	// End date of activity
+	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
+	// Creation date
+	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
+	// Identifier of the main section of the information block
+	IblockSectionID b24.Opt[b24.Int] `json:"iblockSectionId,omitzero"`
+	// Array of all sections to which the parent product is linked
+	IblockSection []any `json:"IblockSection,omitzero"`
+	// Unit of measurement.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Measure b24.Opt[b24.Int] `json:"measure,omitzero"`
+	// Description for the announcement
+	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
+	// Detailed description
+	DetailText b24.Opt[string] `json:"detailText,omitzero"`
+	// Picture for the announcement. Object in the format {fileData: [value1,
+	// value2]}, where value1 — name of the picture file with extension, value2
+	// — picture in base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	PreviewPicture *ProductSKUInputPreviewPicture `json:"previewPicture,omitzero"`
+	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
+	// value1 — name of the picture file with extension, value2 — picture in
+	// base64 format.
+	//
+	// To delete the picture, use the object in the format {remove: 'Y'}
+	DetailPicture *ProductSKUInputDetailPicture `json:"detailPicture,omitzero"`
+	// Type of description for the announcement. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
+	PreviewTextType b24.Opt[ProductSKUPreviewTextType] `json:"previewTextType,omitzero"`
+	// Type of detailed description. Possible values:
+	//
+	//   - text — text
+	//   - html — HTML
+	//
+	// Defaults to text. Default: text.
+	DetailTextType b24.Opt[ProductSKUDetailTextType] `json:"detailTextType,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Subscription permission for the parent product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//   - D — default
+	//
+	// Defaults to D.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Subscribe b24.Opt[ProductSKUSubscribe] `json:"subscribe,omitzero"`
+	// VAT identifier.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	VATID b24.Opt[b24.Int] `json:"vatId,omitzero"`
+	// Is VAT included in the price? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled. Default: N.
+	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
+	// Height of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Height b24.Opt[float64] `json:"height,omitzero"`
+	// Length of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Length b24.Opt[float64] `json:"length,omitzero"`
+	// Weight of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Weight b24.Opt[float64] `json:"weight,omitzero"`
+	// Width of the parent product.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Width b24.Opt[float64] `json:"width,omitzero"`
+	// Currency of the purchasing price.
+	//
+	// The list of currencies can be obtained using the method crm.currency.list.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
+	// Purchasing price.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
+	// Quantity.
+	//
+	// Not editable when inventory management is enabled.
+	//
+	// For parent products, the ability to edit this field is available only in the
+	// on-premise version when the option "Show the Trade Catalog tab for products
+	// with trade offers" is enabled.
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// Value of the property of the parent product, where N — property
+	// identifier. There can be multiple properties.
+	//
+	// When adding a parent product, the property value can be specified as a
+	// string, number, or as an object {value: value}. If the property is multiple,
+	// an array of values or objects of the form {value: value} is specified.
+	PropertyN   any                          `json:"propertyN,omitzero"`
+	Available   b24.Opt[string]              `json:"available,omitzero"`
+	Bundle      b24.Opt[string]              `json:"bundle,omitzero"`
+	ID          b24.Opt[b24.Int]             `json:"id,omitzero"`
+	Property258 *ProductSKUInputProperty258  `json:"property258,omitzero"`
+	Property259 []ProductSKUInputProperty259 `json:"property259,omitzero"`
+	TimestampX  b24.Opt[string]              `json:"timestampX,omitzero"`
+	Type        b24.Opt[b24.Int]             `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUInput) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUInput) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUInputPreviewPicture is the previewPicture value of
+// catalog.product.sku.
+type ProductSKUInputPreviewPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUInputPreviewPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUInputPreviewPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUInputPreviewPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUInputPreviewPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUInputDetailPicture is the detailPicture value of
+// catalog.product.sku.
+type ProductSKUInputDetailPicture struct {
+	ID         b24.Opt[string] `json:"id,omitzero"`
+	URL        b24.Opt[string] `json:"url,omitzero"`
+	URLMachine b24.Opt[string] `json:"urlMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUInputDetailPicture) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUInputDetailPicture
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUInputDetailPicture) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUInputDetailPicture
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUInputProperty258 is the property258 value of catalog.product.sku.
+type ProductSKUInputProperty258 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUInputProperty258) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUInputProperty258
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUInputProperty258) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUInputProperty258
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUInputProperty259 is the property259 value of catalog.product.sku.
+type ProductSKUInputProperty259 struct {
+	Value   b24.Opt[string] `json:"value,omitzero"`
+	ValueID b24.Opt[string] `json:"valueId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductSKUInputProperty259) UnmarshalJSON(data []byte) error {
+	type plain ProductSKUInputProperty259
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductSKUInputProperty259) MarshalJSON() ([]byte, error) {
+	type plain ProductSKUInputProperty259
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductSKUDetailTextType is the detailTextType of catalog.product.sku: the
+// constants below are the documented values; others are accepted too.
+type ProductSKUDetailTextType string
+
+// The documented values of ProductSKUDetailTextType.
+const (
+	// text
+	ProductSKUDetailTextTypeText ProductSKUDetailTextType = "text"
+	// HTML
+	ProductSKUDetailTextTypeHTML ProductSKUDetailTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductSKUDetailTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductSKUDetailTextType(s)
+	return nil
+}
+
+// ProductSKUPreviewTextType is the previewTextType of catalog.product.sku: the
+// constants below are the documented values; others are accepted too.
+type ProductSKUPreviewTextType string
+
+// The documented values of ProductSKUPreviewTextType.
+const (
+	// text
+	ProductSKUPreviewTextTypeText ProductSKUPreviewTextType = "text"
+	// HTML
+	ProductSKUPreviewTextTypeHTML ProductSKUPreviewTextType = "html"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductSKUPreviewTextType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductSKUPreviewTextType(s)
+	return nil
+}
+
+// ProductSKUSubscribe is the subscribe of catalog.product.sku: the constants
+// below are the documented values; others are accepted too.
+type ProductSKUSubscribe string
+
+// The documented values of ProductSKUSubscribe.
+const (
+	// yes
+	ProductSKUSubscribeY ProductSKUSubscribe = "Y"
+	// no
+	ProductSKUSubscribeN ProductSKUSubscribe = "N"
+	// default
+	ProductSKUSubscribeD ProductSKUSubscribe = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductSKUSubscribe) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductSKUSubscribe(s)
+	return nil
+}
+
 // ProductAdd calls catalog.product.add: Add Product.
 //
 // This method adds a product to the trading catalog.
@@ -108,18 +2539,18 @@ type ProductAddParams struct {
 	//	},
 	//
 	// Required.
-	Fields ProductAddParamsFields `json:"fields"`
+	Fields ProductInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductAddParams) validate() error {
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.add",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.add",
 			Param:  "fields.name",
@@ -128,386 +2559,9 @@ func (p ProductAddParams) validate() error {
 	return nil
 }
 
-// ProductAddParamsFields is the fields value of catalog.product.add.
-type ProductAddParamsFields struct {
-	// Identifier of the trading catalog information block.
-	//
-	// To get existing identifiers of trading catalog information blocks, use the
-	// method catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
-	// Name of the product. Required.
-	Name string `json:"name"`
-	// Product activity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Use unique barcodes for each instance. Values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N. Default: N.
-	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
-	// Is it possible to buy the product when out of stock:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N. Default: N.
-	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Date of activity start
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// Date of activity end
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Create date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the product is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement.
-	//
-	// Object in the format {fileData: [value1, value2]}, where value1 — file
-	// name of the picture with extension, value2 — image in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture.
-	//
-	// Object in the format {fileData: [value1, value2]}, where value1 — file
-	// name of the picture with extension, value2 — image in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Default value is set to text. Default: text.
-	PreviewTextType b24.Opt[ProductAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Default value is set to text. Default: text.
-	DetailTextType b24.Opt[ProductAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product. Options:
-	//
-	//   - Y — yes
-	//   - N — no
-	//   - D — default
-	//
-	// Default value is set to D
-	Subscribe b24.Opt[ProductAddParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// Identifier of VAT
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// VAT included in the price:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N. Default: N.
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the product
-	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the product
-	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the product
-	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the product
-	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode:
-	//
-	//   - Y – enabled
-	//   - N – disabled
-	//   - D – default
-	//
-	// Default value is set to D
-	QuantityTrace b24.Opt[ProductAddParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price.
-	//
-	// The list of currencies can be obtained using the crm.currency.list method.
-	//
-	// Not editable when inventory accounting is enabled
-	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price.
-	//
-	// Not editable when inventory accounting is enabled
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity.
-	//
-	// Not editable when inventory accounting is enabled
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity.
-	//
-	// Not editable when inventory accounting is enabled
-	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period.
-	//
-	// Default value is set to 0.
-	//
-	// Used only in on-premise for content sales. Default: 0.
-	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Unit of time for the payment period:
-	//
-	//   - H — hour
-	//   - D — day
-	//   - W — week
-	//   - M — month
-	//   - Q — quarter
-	//   - S — half-year
-	//   - Y — year
-	//
-	// Default value is set to D.
-	//
-	// Used only in on-premise for content sales. Default: D.
-	RecurSchemeType b24.Opt[ProductAddParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment.
-	//
-	// Used only in on-premise for content sales
-	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Extension without placing an order. Values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N.
-	//
-	// Used only in on-premise for content sales. Default: N.
-	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
-	// Value of the product property, where N — property identifier. There can be
-	// multiple properties.
-	//
-	// When adding a product, the property value can be specified as a string,
-	// number, or as an object {value: value}. If the property is multiple, an
-	// array of values or objects of the form {value: value} is specified.
-	//
-	// File field uploads are described in the article How to update and delete
-	// files
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.add.
-type ProductAddParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductAddParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductAddParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.add.
-type ProductAddParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductAddParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductAddParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddElement is the result of catalog.product.add.
-type ProductAddElement struct {
-	Active             b24.String                      `json:"active"`
-	Available          b24.String                      `json:"available"`
-	Bundle             b24.String                      `json:"bundle"`
-	CanBuyZero         b24.String                      `json:"canBuyZero"`
-	Code               b24.String                      `json:"code"`
-	CreatedBy          b24.Int                         `json:"createdBy"`
-	DateActiveFrom     b24.String                      `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                      `json:"dateActiveTo"`
-	DateCreate         b24.String                      `json:"dateCreate"`
-	DetailPicture      ProductAddElementDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                 `json:"detailText"`
-	DetailTextType     b24.String                      `json:"detailTextType"`
-	Height             b24.Int                         `json:"height"`
-	IblockID           b24.Int                         `json:"iblockId"`
-	IblockSectionID    b24.Int                         `json:"iblockSectionId"`
-	ID                 b24.Int                         `json:"id"`
-	Length             b24.Int                         `json:"length"`
-	Measure            b24.Int                         `json:"measure"`
-	ModifiedBy         b24.Int                         `json:"modifiedBy"`
-	Name               b24.String                      `json:"name"`
-	PreviewPicture     ProductAddElementPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                 `json:"previewText"`
-	PreviewTextType    b24.String                      `json:"previewTextType"`
-	Property258        ProductAddElementProperty258    `json:"property258"`
-	Property259        []ProductAddElementProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                      `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                      `json:"purchasingPrice"`
-	Quantity           b24.Int                         `json:"quantity"`
-	QuantityReserved   b24.Int                         `json:"quantityReserved"`
-	QuantityTrace      b24.String                      `json:"quantityTrace"`
-	Sort               b24.Int                         `json:"sort"`
-	Subscribe          b24.String                      `json:"subscribe"`
-	TimestampX         b24.String                      `json:"timestampX"`
-	Type               b24.Int                         `json:"type"`
-	VATID              b24.Int                         `json:"vatId"`
-	VATIncluded        b24.String                      `json:"vatIncluded"`
-	Weight             b24.Int                         `json:"weight"`
-	Width              b24.Int                         `json:"width"`
-	XMLID              b24.String                      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddElement) UnmarshalJSON(data []byte) error {
-	type plain ProductAddElement
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddElement) MarshalJSON() ([]byte, error) {
-	type plain ProductAddElement
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddElementDetailPicture is the detailPicture value of
-// catalog.product.add.
-type ProductAddElementDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddElementDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductAddElementDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddElementDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductAddElementDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddElementPreviewPicture is the previewPicture value of
-// catalog.product.add.
-type ProductAddElementPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddElementPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductAddElementPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddElementPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductAddElementPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddElementProperty258 is the property258 value of
-// catalog.product.add.
-type ProductAddElementProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddElementProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductAddElementProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddElementProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductAddElementProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddElementProperty259 is the property259 value of
-// catalog.product.add.
-type ProductAddElementProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductAddElementProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductAddElementProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductAddElementProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductAddElementProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductAddResult is the result of catalog.product.add.
 type ProductAddResult struct {
-	Element *ProductAddElement `json:"element"`
+	Element *Product `json:"element"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -522,134 +2576,6 @@ func (v *ProductAddResult) UnmarshalJSON(data []byte) error {
 func (v ProductAddResult) MarshalJSON() ([]byte, error) {
 	type plain ProductAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductAddParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.add: the constants below are the documented values; others
-// are accepted too.
-type ProductAddParamsFieldsPreviewTextType string
-
-// The documented values of ProductAddParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductAddParamsFieldsPreviewTextTypeText ProductAddParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductAddParamsFieldsPreviewTextTypeHTML ProductAddParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductAddParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductAddParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductAddParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.add: the constants below are the documented values; others
-// are accepted too.
-type ProductAddParamsFieldsDetailTextType string
-
-// The documented values of ProductAddParamsFieldsDetailTextType.
-const (
-	// text
-	ProductAddParamsFieldsDetailTextTypeText ProductAddParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductAddParamsFieldsDetailTextTypeHTML ProductAddParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductAddParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductAddParamsFieldsDetailTextType(s)
-	return nil
-}
-
-// ProductAddParamsFieldsSubscribe is the subscribe of catalog.product.add: the
-// constants below are the documented values; others are accepted too.
-type ProductAddParamsFieldsSubscribe string
-
-// The documented values of ProductAddParamsFieldsSubscribe.
-const (
-	// yes
-	ProductAddParamsFieldsSubscribeY ProductAddParamsFieldsSubscribe = "Y"
-	// no
-	ProductAddParamsFieldsSubscribeN ProductAddParamsFieldsSubscribe = "N"
-	// default
-	ProductAddParamsFieldsSubscribeD ProductAddParamsFieldsSubscribe = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductAddParamsFieldsSubscribe) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductAddParamsFieldsSubscribe(s)
-	return nil
-}
-
-// ProductAddParamsFieldsQuantityTrace is the quantityTrace of
-// catalog.product.add: the constants below are the documented values; others
-// are accepted too.
-type ProductAddParamsFieldsQuantityTrace string
-
-// The documented values of ProductAddParamsFieldsQuantityTrace.
-const (
-	// enabled
-	ProductAddParamsFieldsQuantityTraceY ProductAddParamsFieldsQuantityTrace = "Y"
-	// disabled
-	ProductAddParamsFieldsQuantityTraceN ProductAddParamsFieldsQuantityTrace = "N"
-	// default
-	ProductAddParamsFieldsQuantityTraceD ProductAddParamsFieldsQuantityTrace = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductAddParamsFieldsQuantityTrace) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductAddParamsFieldsQuantityTrace(s)
-	return nil
-}
-
-// ProductAddParamsFieldsRecurSchemeType is the recurSchemeType of
-// catalog.product.add: the constants below are the documented values; others
-// are accepted too.
-type ProductAddParamsFieldsRecurSchemeType string
-
-// The documented values of ProductAddParamsFieldsRecurSchemeType.
-const (
-	// hour
-	ProductAddParamsFieldsRecurSchemeTypeH ProductAddParamsFieldsRecurSchemeType = "H"
-	// day
-	ProductAddParamsFieldsRecurSchemeTypeD ProductAddParamsFieldsRecurSchemeType = "D"
-	// week
-	ProductAddParamsFieldsRecurSchemeTypeW ProductAddParamsFieldsRecurSchemeType = "W"
-	// month
-	ProductAddParamsFieldsRecurSchemeTypeM ProductAddParamsFieldsRecurSchemeType = "M"
-	// quarter
-	ProductAddParamsFieldsRecurSchemeTypeQ ProductAddParamsFieldsRecurSchemeType = "Q"
-	// half-year
-	ProductAddParamsFieldsRecurSchemeTypeS ProductAddParamsFieldsRecurSchemeType = "S"
-	// year
-	ProductAddParamsFieldsRecurSchemeTypeY ProductAddParamsFieldsRecurSchemeType = "Y"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductAddParamsFieldsRecurSchemeType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductAddParamsFieldsRecurSchemeType(s)
-	return nil
 }
 
 // ProductDelete calls catalog.product.delete: Delete Product.
@@ -696,7 +2622,7 @@ type ProductDeleteParams struct {
 	// Product identifier.
 	//
 	// To obtain product identifiers, use the catalog.product.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -785,11 +2711,11 @@ type ProductDownloadParamsFields struct {
 	//
 	// To obtain file identifiers for products, use catalog.product.get or
 	// catalog.product.list. Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 	// Identifier of the product.
 	//
 	// To obtain product identifiers, use catalog.product.list. Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// Name of the field (property or field of the information block element) where
 	// the file is stored.
 	//
@@ -893,7 +2819,7 @@ type ProductGetParams struct {
 	// Identifier of the product.
 	//
 	// To obtain product identifiers, use catalog.product.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -907,152 +2833,9 @@ func (p ProductGetParams) validate() error {
 	return nil
 }
 
-// ProductGetProduct is the result of catalog.product.get.
-type ProductGetProduct struct {
-	Active             b24.String                      `json:"active"`
-	Available          b24.String                      `json:"available"`
-	Bundle             b24.String                      `json:"bundle"`
-	CanBuyZero         b24.String                      `json:"canBuyZero"`
-	Code               b24.String                      `json:"code"`
-	CreatedBy          b24.Int                         `json:"createdBy"`
-	DateActiveFrom     b24.String                      `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                      `json:"dateActiveTo"`
-	DateCreate         b24.String                      `json:"dateCreate"`
-	DetailPicture      ProductGetProductDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                 `json:"detailText"`
-	DetailTextType     b24.String                      `json:"detailTextType"`
-	Height             b24.Int                         `json:"height"`
-	IblockID           b24.Int                         `json:"iblockId"`
-	IblockSectionID    b24.Int                         `json:"iblockSectionId"`
-	ID                 b24.Int                         `json:"id"`
-	Length             b24.Int                         `json:"length"`
-	Measure            b24.Int                         `json:"measure"`
-	ModifiedBy         b24.Int                         `json:"modifiedBy"`
-	Name               b24.String                      `json:"name"`
-	PreviewPicture     ProductGetProductPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                 `json:"previewText"`
-	PreviewTextType    b24.String                      `json:"previewTextType"`
-	Property258        ProductGetProductProperty258    `json:"property258"`
-	Property259        []ProductGetProductProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                      `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                      `json:"purchasingPrice"`
-	Quantity           b24.Int                         `json:"quantity"`
-	QuantityReserved   b24.Int                         `json:"quantityReserved"`
-	QuantityTrace      b24.String                      `json:"quantityTrace"`
-	Sort               b24.Int                         `json:"sort"`
-	Subscribe          b24.String                      `json:"subscribe"`
-	TimestampX         b24.String                      `json:"timestampX"`
-	Type               b24.Int                         `json:"type"`
-	VATID              b24.Int                         `json:"vatId"`
-	VATIncluded        b24.String                      `json:"vatIncluded"`
-	Weight             b24.Int                         `json:"weight"`
-	Width              b24.Int                         `json:"width"`
-	XMLID              b24.String                      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductGetProduct) UnmarshalJSON(data []byte) error {
-	type plain ProductGetProduct
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductGetProduct) MarshalJSON() ([]byte, error) {
-	type plain ProductGetProduct
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductGetProductDetailPicture is the detailPicture value of
-// catalog.product.get.
-type ProductGetProductDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductGetProductDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductGetProductDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductGetProductDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductGetProductDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductGetProductPreviewPicture is the previewPicture value of
-// catalog.product.get.
-type ProductGetProductPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductGetProductPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductGetProductPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductGetProductPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductGetProductPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductGetProductProperty258 is the property258 value of
-// catalog.product.get.
-type ProductGetProductProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductGetProductProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductGetProductProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductGetProductProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductGetProductProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductGetProductProperty259 is the property259 value of
-// catalog.product.get.
-type ProductGetProductProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductGetProductProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductGetProductProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductGetProductProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductGetProductProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductGetResult is the result of catalog.product.get.
 type ProductGetResult struct {
-	Product *ProductGetProduct `json:"product"`
+	Product *Product `json:"product"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1136,7 +2919,7 @@ type ProductGetFieldsByFilterParamsFilter struct {
 	//
 	// To obtain existing identifiers of information blocks, use
 	// catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
+	IblockID b24.Int `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1212,8 +2995,8 @@ func ProductListCommand(p ProductListParams) b24.Command[*ProductListResult] {
 
 // ProductListAll iterates over every row of catalog.product.list, requesting
 // page after page (start/next) as the loop asks for more.
-func ProductListAll(ctx context.Context, c b24.Caller, p ProductListParams, opts ...b24.CallOption) iter.Seq2[ProductListItem, error] {
-	return b24.List[ProductListItem](ctx, c, ProductListCommand(p).Request, b24.ListSpec{
+func ProductListAll(ctx context.Context, c b24.Caller, p ProductListParams, opts ...b24.CallOption) iter.Seq2[Product, error] {
+	return b24.List[Product](ctx, c, ProductListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "products",
 	}, opts...)
@@ -1222,8 +3005,8 @@ func ProductListAll(ctx context.Context, c b24.Caller, p ProductListParams, opts
 // ProductListExport reads every row of catalog.product.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func ProductListExport(ctx context.Context, c b24.Caller, p ProductListParams, opts ...b24.CallOption) iter.Seq2[ProductListItem, error] {
-	return b24.Export[ProductListItem](ctx, c, ProductListCommand(p).Request, b24.ListSpec{
+func ProductListExport(ctx context.Context, c b24.Caller, p ProductListParams, opts ...b24.CallOption) iter.Seq2[Product, error] {
+	return b24.Export[Product](ctx, c, ProductListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "products",
 	}, opts...)
@@ -1330,155 +3113,9 @@ type ProductListParams struct {
 	Start b24.Opt[string] `json:"start,omitzero"`
 }
 
-// ProductListItem is one row of catalog.product.list.
-type ProductListItem struct {
-	Active             b24.String                    `json:"active"`
-	Available          b24.String                    `json:"available"`
-	BarcodeMulti       b24.String                    `json:"barcodeMulti"`
-	Bundle             b24.String                    `json:"bundle"`
-	CanBuyZero         b24.String                    `json:"canBuyZero"`
-	Code               b24.String                    `json:"code"`
-	CreatedBy          b24.Int                       `json:"createdBy"`
-	DateActiveFrom     b24.String                    `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                    `json:"dateActiveTo"`
-	DateCreate         b24.String                    `json:"dateCreate"`
-	DetailPicture      ProductListItemDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage               `json:"detailText"`
-	DetailTextType     b24.String                    `json:"detailTextType"`
-	Height             b24.Int                       `json:"height"`
-	IblockID           b24.Int                       `json:"iblockId"`
-	IblockSectionID    b24.Int                       `json:"iblockSectionId"`
-	ID                 b24.Int                       `json:"id"`
-	Length             b24.Int                       `json:"length"`
-	Measure            b24.Int                       `json:"measure"`
-	ModifiedBy         b24.Int                       `json:"modifiedBy"`
-	Name               b24.String                    `json:"name"`
-	PreviewPicture     ProductListItemPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage               `json:"previewText"`
-	PreviewTextType    b24.String                    `json:"previewTextType"`
-	Property258        ProductListItemProperty258    `json:"property258"`
-	Property259        []ProductListItemProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                    `json:"purchasingCurrency"`
-	PurchasingPrice    b24.Int                       `json:"purchasingPrice"`
-	Quantity           b24.Int                       `json:"quantity"`
-	QuantityReserved   b24.Int                       `json:"quantityReserved"`
-	QuantityTrace      b24.String                    `json:"quantityTrace"`
-	RecurSchemeLength  b24.Int                       `json:"recurSchemeLength"`
-	RecurSchemeType    b24.String                    `json:"recurSchemeType"`
-	Sort               b24.Int                       `json:"sort"`
-	Subscribe          b24.String                    `json:"subscribe"`
-	TimestampX         b24.String                    `json:"timestampX"`
-	TrialPriceID       b24.Int                       `json:"trialPriceId"`
-	Type               b24.Int                       `json:"type"`
-	VATID              b24.Int                       `json:"vatId"`
-	VATIncluded        b24.String                    `json:"vatIncluded"`
-	Weight             b24.Int                       `json:"weight"`
-	Width              b24.Int                       `json:"width"`
-	WithoutOrder       b24.String                    `json:"withoutOrder"`
-	XMLID              b24.String                    `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductListItemDetailPicture is the detailPicture value of
-// catalog.product.list.
-type ProductListItemDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductListItemDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductListItemDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductListItemDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductListItemDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductListItemPreviewPicture is the previewPicture value of
-// catalog.product.list.
-type ProductListItemPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductListItemPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductListItemPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductListItemPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductListItemPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductListItemProperty258 is the property258 value of catalog.product.list.
-type ProductListItemProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductListItemProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductListItemProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductListItemProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductListItemProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductListItemProperty259 is the property259 value of catalog.product.list.
-type ProductListItemProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductListItemProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductListItemProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductListItemProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductListItemProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductListResult is the result of catalog.product.list.
 type ProductListResult struct {
-	Products []ProductListItem `json:"products"`
+	Products []Product `json:"products"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1543,18 +3180,18 @@ func ProductOfferAddCommand(p ProductOfferAddParams) b24.Command[*ProductOfferAd
 // ProductOfferAddParams holds the parameters of catalog.product.offer.add.
 type ProductOfferAddParams struct {
 	// Field values for adding the product variation. Required.
-	Fields ProductOfferAddParamsFields `json:"fields"`
+	Fields ProductOfferInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductOfferAddParams) validate() error {
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.add",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.offer.add",
 			Param:  "fields.name",
@@ -1563,410 +3200,9 @@ func (p ProductOfferAddParams) validate() error {
 	return nil
 }
 
-// ProductOfferAddParamsFields is the fields value of
-// catalog.product.offer.add.
-type ProductOfferAddParamsFields struct {
-	// Identifier of the information block of the trade catalog for variations.
-	//
-	// To obtain existing identifiers of information blocks of trade catalogs, use
-	// catalog.catalog.list. The variation info block has the productIblockId field
-	// filled. Required.
-	IblockID int64 `json:"iblockId"`
-	// Name of the product variation. Required.
-	Name string `json:"name"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Unique barcodes for each instance. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
-	// Is the purchase of the product variation allowed when it is out of stock?
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Start date of activity
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// End date of activity
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array with all sections to which the product variation is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductOfferAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductOfferAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	PreviewTextType b24.Opt[ProductOfferAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	DetailTextType b24.Opt[ProductOfferAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product variation. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//   - D — default
-	//
-	// Defaults to D
-	Subscribe b24.Opt[ProductOfferAddParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// VAT identifier
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the product variation
-	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the product variation
-	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the product variation
-	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the product variation
-	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//   - D — default
-	//
-	// Defaults to D
-	QuantityTrace b24.Opt[ProductOfferAddParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price.
-	//
-	// The list of currencies can be obtained using the method crm.currency.list.
-	//
-	// Not editable when inventory management is enabled
-	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price.
-	//
-	// Not editable when inventory management is enabled
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity.
-	//
-	// Not editable when inventory management is enabled
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity.
-	//
-	// Not editable when inventory management is enabled
-	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period.
-	//
-	// Defaults to 0.
-	//
-	// Used only in on-premise version for content sales. Default: 0.
-	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Time unit of the payment period. Possible values:
-	//
-	//   - H — hour
-	//   - D — day
-	//   - W — week
-	//   - M — month
-	//   - Q — quarter
-	//   - S — half-year
-	//   - Y — year
-	//
-	// Defaults to D.
-	//
-	// Used only in on-premise version for content sales. Default: D.
-	RecurSchemeType b24.Opt[ProductOfferAddParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment.
-	//
-	// Used only in on-premise version for content sales
-	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Renewal without placing an order. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// Used only in on-premise version for content sales. Default: N.
-	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
-	// Identifier of the parent product.
-	//
-	// To obtain identifiers of parent products, use catalog.product.sku.list
-	ParentID b24.Opt[int64] `json:"parentId,omitzero"`
-	// Value of the property of the product variation, where N — property
-	// identifier. There can be multiple properties.
-	//
-	// When adding a product variation, the property value can be specified as a
-	// string, number, or as an object {value: value}. If the property is multiple,
-	// an array of values or objects of the form {value: value} should be specified
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.offer.add.
-type ProductOfferAddParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.offer.add.
-type ProductOfferAddParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddOffer is the result of catalog.product.offer.add.
-type ProductOfferAddOffer struct {
-	Active             b24.String                         `json:"active"`
-	Available          b24.String                         `json:"available"`
-	Bundle             b24.String                         `json:"bundle"`
-	CanBuyZero         b24.String                         `json:"canBuyZero"`
-	Code               b24.String                         `json:"code"`
-	CreatedBy          b24.Int                            `json:"createdBy"`
-	DateActiveFrom     b24.String                         `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                         `json:"dateActiveTo"`
-	DateCreate         b24.String                         `json:"dateCreate"`
-	DetailPicture      ProductOfferAddOfferDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                    `json:"detailText"`
-	DetailTextType     b24.String                         `json:"detailTextType"`
-	Height             b24.Int                            `json:"height"`
-	IblockID           b24.Int                            `json:"iblockId"`
-	IblockSectionID    json.RawMessage                    `json:"iblockSectionId"`
-	ID                 b24.Int                            `json:"id"`
-	Length             b24.Int                            `json:"length"`
-	Measure            b24.Int                            `json:"measure"`
-	ModifiedBy         b24.Int                            `json:"modifiedBy"`
-	Name               b24.String                         `json:"name"`
-	ParentID           ProductOfferAddOfferParentID       `json:"parentId"`
-	PreviewPicture     ProductOfferAddOfferPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                    `json:"previewText"`
-	PreviewTextType    b24.String                         `json:"previewTextType"`
-	Property261        ProductOfferAddOfferProperty261    `json:"property261"`
-	Property262        []ProductOfferAddOfferProperty262  `json:"property262"`
-	PurchasingCurrency b24.String                         `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                         `json:"purchasingPrice"`
-	Quantity           b24.Int                            `json:"quantity"`
-	QuantityReserved   b24.Int                            `json:"quantityReserved"`
-	QuantityTrace      b24.String                         `json:"quantityTrace"`
-	Sort               b24.Int                            `json:"sort"`
-	Subscribe          b24.String                         `json:"subscribe"`
-	TimestampX         b24.String                         `json:"timestampX"`
-	Type               b24.Int                            `json:"type"`
-	VATID              b24.Int                            `json:"vatId"`
-	VATIncluded        b24.String                         `json:"vatIncluded"`
-	Weight             b24.Int                            `json:"weight"`
-	Width              b24.Int                            `json:"width"`
-	XMLID              b24.String                         `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddOffer) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddOffer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddOffer) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddOffer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddOfferDetailPicture is the detailPicture value of
-// catalog.product.offer.add.
-type ProductOfferAddOfferDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddOfferDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddOfferDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddOfferDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddOfferDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddOfferParentID is the parentId value of
-// catalog.product.offer.add.
-type ProductOfferAddOfferParentID struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddOfferParentID) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddOfferParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddOfferParentID) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddOfferParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddOfferPreviewPicture is the previewPicture value of
-// catalog.product.offer.add.
-type ProductOfferAddOfferPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddOfferPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddOfferPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddOfferPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddOfferPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddOfferProperty261 is the property261 value of
-// catalog.product.offer.add.
-type ProductOfferAddOfferProperty261 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddOfferProperty261) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddOfferProperty261
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddOfferProperty261) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddOfferProperty261
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddOfferProperty262 is the property262 value of
-// catalog.product.offer.add.
-type ProductOfferAddOfferProperty262 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferAddOfferProperty262) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferAddOfferProperty262
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferAddOfferProperty262) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferAddOfferProperty262
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductOfferAddResult is the result of catalog.product.offer.add.
 type ProductOfferAddResult struct {
-	Offer *ProductOfferAddOffer `json:"offer"`
+	Offer *ProductOffer `json:"offer"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1981,135 +3217,6 @@ func (v *ProductOfferAddResult) UnmarshalJSON(data []byte) error {
 func (v ProductOfferAddResult) MarshalJSON() ([]byte, error) {
 	type plain ProductOfferAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferAddParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.offer.add: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferAddParamsFieldsPreviewTextType string
-
-// The documented values of ProductOfferAddParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductOfferAddParamsFieldsPreviewTextTypeText ProductOfferAddParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductOfferAddParamsFieldsPreviewTextTypeHTML ProductOfferAddParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferAddParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferAddParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductOfferAddParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.offer.add: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferAddParamsFieldsDetailTextType string
-
-// The documented values of ProductOfferAddParamsFieldsDetailTextType.
-const (
-	// text
-	ProductOfferAddParamsFieldsDetailTextTypeText ProductOfferAddParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductOfferAddParamsFieldsDetailTextTypeHTML ProductOfferAddParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferAddParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferAddParamsFieldsDetailTextType(s)
-	return nil
-}
-
-// ProductOfferAddParamsFieldsSubscribe is the subscribe of
-// catalog.product.offer.add: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferAddParamsFieldsSubscribe string
-
-// The documented values of ProductOfferAddParamsFieldsSubscribe.
-const (
-	// yes
-	ProductOfferAddParamsFieldsSubscribeY ProductOfferAddParamsFieldsSubscribe = "Y"
-	// no
-	ProductOfferAddParamsFieldsSubscribeN ProductOfferAddParamsFieldsSubscribe = "N"
-	// default
-	ProductOfferAddParamsFieldsSubscribeD ProductOfferAddParamsFieldsSubscribe = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferAddParamsFieldsSubscribe) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferAddParamsFieldsSubscribe(s)
-	return nil
-}
-
-// ProductOfferAddParamsFieldsQuantityTrace is the quantityTrace of
-// catalog.product.offer.add: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferAddParamsFieldsQuantityTrace string
-
-// The documented values of ProductOfferAddParamsFieldsQuantityTrace.
-const (
-	// enabled
-	ProductOfferAddParamsFieldsQuantityTraceY ProductOfferAddParamsFieldsQuantityTrace = "Y"
-	// disabled
-	ProductOfferAddParamsFieldsQuantityTraceN ProductOfferAddParamsFieldsQuantityTrace = "N"
-	// default
-	ProductOfferAddParamsFieldsQuantityTraceD ProductOfferAddParamsFieldsQuantityTrace = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferAddParamsFieldsQuantityTrace) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferAddParamsFieldsQuantityTrace(s)
-	return nil
-}
-
-// ProductOfferAddParamsFieldsRecurSchemeType is the recurSchemeType of
-// catalog.product.offer.add: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferAddParamsFieldsRecurSchemeType string
-
-// The documented values of ProductOfferAddParamsFieldsRecurSchemeType.
-const (
-	// hour
-	ProductOfferAddParamsFieldsRecurSchemeTypeH ProductOfferAddParamsFieldsRecurSchemeType = "H"
-	// day
-	ProductOfferAddParamsFieldsRecurSchemeTypeD ProductOfferAddParamsFieldsRecurSchemeType = "D"
-	// week
-	ProductOfferAddParamsFieldsRecurSchemeTypeW ProductOfferAddParamsFieldsRecurSchemeType = "W"
-	// month
-	ProductOfferAddParamsFieldsRecurSchemeTypeM ProductOfferAddParamsFieldsRecurSchemeType = "M"
-	// quarter
-	ProductOfferAddParamsFieldsRecurSchemeTypeQ ProductOfferAddParamsFieldsRecurSchemeType = "Q"
-	// half-year
-	ProductOfferAddParamsFieldsRecurSchemeTypeS ProductOfferAddParamsFieldsRecurSchemeType = "S"
-	// year
-	ProductOfferAddParamsFieldsRecurSchemeTypeY ProductOfferAddParamsFieldsRecurSchemeType = "Y"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferAddParamsFieldsRecurSchemeType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferAddParamsFieldsRecurSchemeType(s)
-	return nil
 }
 
 // ProductOfferDelete calls catalog.product.offer.delete: Delete Product
@@ -2159,7 +3266,7 @@ type ProductOfferDeleteParams struct {
 	//
 	// To obtain the identifiers of product variations, you need to use
 	// catalog.product.offer.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2252,12 +3359,12 @@ type ProductOfferDownloadParamsFields struct {
 	//
 	// To obtain the identifiers of product variation files, you need to use
 	// catalog.product.offer.get or catalog.product.offer.list. Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 	// Identifier of the product variation.
 	//
 	// To obtain the identifiers of product variations, you need to use
 	// catalog.product.offer.list. Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// Name of the field (property or field of the information block element) where
 	// the file is stored. Possible values:
 	//
@@ -2363,7 +3470,7 @@ type ProductOfferGetParams struct {
 	//
 	// To obtain the identifiers of product variations, you need to use
 	// catalog.product.offer.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2377,174 +3484,9 @@ func (p ProductOfferGetParams) validate() error {
 	return nil
 }
 
-// ProductOfferGetOffer is the result of catalog.product.offer.get.
-type ProductOfferGetOffer struct {
-	Active             b24.String                         `json:"active"`
-	Available          b24.String                         `json:"available"`
-	Bundle             b24.String                         `json:"bundle"`
-	CanBuyZero         b24.String                         `json:"canBuyZero"`
-	Code               b24.String                         `json:"code"`
-	CreatedBy          b24.Int                            `json:"createdBy"`
-	DateActiveFrom     b24.String                         `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                         `json:"dateActiveTo"`
-	DateCreate         b24.String                         `json:"dateCreate"`
-	DetailPicture      ProductOfferGetOfferDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                    `json:"detailText"`
-	DetailTextType     b24.String                         `json:"detailTextType"`
-	Height             b24.Int                            `json:"height"`
-	IblockID           b24.Int                            `json:"iblockId"`
-	IblockSectionID    json.RawMessage                    `json:"iblockSectionId"`
-	ID                 b24.Int                            `json:"id"`
-	Length             b24.Int                            `json:"length"`
-	Measure            b24.Int                            `json:"measure"`
-	ModifiedBy         b24.Int                            `json:"modifiedBy"`
-	Name               b24.String                         `json:"name"`
-	ParentID           ProductOfferGetOfferParentID       `json:"parentId"`
-	PreviewPicture     ProductOfferGetOfferPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                    `json:"previewText"`
-	PreviewTextType    b24.String                         `json:"previewTextType"`
-	Property261        ProductOfferGetOfferProperty261    `json:"property261"`
-	Property262        []ProductOfferGetOfferProperty262  `json:"property262"`
-	PurchasingCurrency b24.String                         `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                         `json:"purchasingPrice"`
-	Quantity           b24.Int                            `json:"quantity"`
-	QuantityReserved   b24.Int                            `json:"quantityReserved"`
-	QuantityTrace      b24.String                         `json:"quantityTrace"`
-	Sort               b24.Int                            `json:"sort"`
-	Subscribe          b24.String                         `json:"subscribe"`
-	TimestampX         b24.String                         `json:"timestampX"`
-	Type               b24.Int                            `json:"type"`
-	VATID              b24.Int                            `json:"vatId"`
-	VATIncluded        b24.String                         `json:"vatIncluded"`
-	Weight             b24.Int                            `json:"weight"`
-	Width              b24.Int                            `json:"width"`
-	XMLID              b24.String                         `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetOffer) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetOffer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetOffer) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetOffer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferGetOfferDetailPicture is the detailPicture value of
-// catalog.product.offer.get.
-type ProductOfferGetOfferDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetOfferDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetOfferDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetOfferDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetOfferDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferGetOfferParentID is the parentId value of
-// catalog.product.offer.get.
-type ProductOfferGetOfferParentID struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetOfferParentID) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetOfferParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetOfferParentID) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetOfferParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferGetOfferPreviewPicture is the previewPicture value of
-// catalog.product.offer.get.
-type ProductOfferGetOfferPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetOfferPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetOfferPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetOfferPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetOfferPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferGetOfferProperty261 is the property261 value of
-// catalog.product.offer.get.
-type ProductOfferGetOfferProperty261 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetOfferProperty261) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetOfferProperty261
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetOfferProperty261) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetOfferProperty261
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferGetOfferProperty262 is the property262 value of
-// catalog.product.offer.get.
-type ProductOfferGetOfferProperty262 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferGetOfferProperty262) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferGetOfferProperty262
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferGetOfferProperty262) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferGetOfferProperty262
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductOfferGetResult is the result of catalog.product.offer.get.
 type ProductOfferGetResult struct {
-	Offer *ProductOfferGetOffer `json:"offer"`
+	Offer *ProductOffer `json:"offer"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2629,7 +3571,7 @@ type ProductOfferGetFieldsByFilterParamsFilter struct {
 	// To obtain existing identifiers of information blocks of trade catalogs, use
 	// catalog.catalog.list. The variation information block has the
 	// productIblockId field filled in. Required.
-	IblockID int64 `json:"iblockId"`
+	IblockID b24.Int `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2704,8 +3646,8 @@ func ProductOfferListCommand(p ProductOfferListParams) b24.Command[*ProductOffer
 
 // ProductOfferListAll iterates over every row of catalog.product.offer.list,
 // requesting page after page (start/next) as the loop asks for more.
-func ProductOfferListAll(ctx context.Context, c b24.Caller, p ProductOfferListParams, opts ...b24.CallOption) iter.Seq2[ProductOfferListItem, error] {
-	return b24.List[ProductOfferListItem](ctx, c, ProductOfferListCommand(p).Request, b24.ListSpec{
+func ProductOfferListAll(ctx context.Context, c b24.Caller, p ProductOfferListParams, opts ...b24.CallOption) iter.Seq2[ProductOffer, error] {
+	return b24.List[ProductOffer](ctx, c, ProductOfferListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "offers",
 	}, opts...)
@@ -2715,8 +3657,8 @@ func ProductOfferListAll(ctx context.Context, c b24.Caller, p ProductOfferListPa
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ProductOfferListExport(ctx context.Context, c b24.Caller, p ProductOfferListParams, opts ...b24.CallOption) iter.Seq2[ProductOfferListItem, error] {
-	return b24.Export[ProductOfferListItem](ctx, c, ProductOfferListCommand(p).Request, b24.ListSpec{
+func ProductOfferListExport(ctx context.Context, c b24.Caller, p ProductOfferListParams, opts ...b24.CallOption) iter.Seq2[ProductOffer, error] {
+	return b24.Export[ProductOffer](ctx, c, ProductOfferListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "offers",
 	}, opts...)
@@ -2822,138 +3764,12 @@ type ProductOfferListParams struct {
 	// Formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the required page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductOfferListItem is one row of catalog.product.offer.list.
-type ProductOfferListItem struct {
-	Active             b24.String                         `json:"active"`
-	Available          b24.String                         `json:"available"`
-	BarcodeMulti       b24.String                         `json:"barcodeMulti"`
-	Bundle             b24.String                         `json:"bundle"`
-	CanBuyZero         b24.String                         `json:"canBuyZero"`
-	Code               b24.String                         `json:"code"`
-	CreatedBy          b24.Int                            `json:"createdBy"`
-	DateActiveFrom     b24.String                         `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                         `json:"dateActiveTo"`
-	DateCreate         b24.String                         `json:"dateCreate"`
-	DetailPicture      ProductOfferListItemDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                    `json:"detailText"`
-	DetailTextType     b24.String                         `json:"detailTextType"`
-	Height             b24.Int                            `json:"height"`
-	IblockID           b24.Int                            `json:"iblockId"`
-	IblockSectionID    json.RawMessage                    `json:"iblockSectionId"`
-	ID                 b24.Int                            `json:"id"`
-	Length             b24.Int                            `json:"length"`
-	Measure            b24.Int                            `json:"measure"`
-	ModifiedBy         b24.Int                            `json:"modifiedBy"`
-	Name               b24.String                         `json:"name"`
-	ParentID           ProductOfferListItemParentID       `json:"parentId"`
-	PreviewPicture     ProductOfferListItemPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                    `json:"previewText"`
-	PreviewTextType    b24.String                         `json:"previewTextType"`
-	PurchasingCurrency b24.String                         `json:"purchasingCurrency"`
-	PurchasingPrice    b24.Int                            `json:"purchasingPrice"`
-	Quantity           b24.Int                            `json:"quantity"`
-	QuantityReserved   b24.Int                            `json:"quantityReserved"`
-	QuantityTrace      b24.String                         `json:"quantityTrace"`
-	RecurSchemeLength  json.RawMessage                    `json:"recurSchemeLength"`
-	RecurSchemeType    b24.String                         `json:"recurSchemeType"`
-	Sort               b24.Int                            `json:"sort"`
-	Subscribe          b24.String                         `json:"subscribe"`
-	TimestampX         b24.String                         `json:"timestampX"`
-	TrialPriceID       json.RawMessage                    `json:"trialPriceId"`
-	Type               b24.Int                            `json:"type"`
-	VATID              b24.Int                            `json:"vatId"`
-	VATIncluded        b24.String                         `json:"vatIncluded"`
-	Weight             b24.Int                            `json:"weight"`
-	Width              b24.Int                            `json:"width"`
-	WithoutOrder       b24.String                         `json:"withoutOrder"`
-	XMLID              b24.String                         `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferListItemDetailPicture is the detailPicture value of
-// catalog.product.offer.list.
-type ProductOfferListItemDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferListItemDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferListItemDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferListItemDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferListItemDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferListItemParentID is the parentId value of
-// catalog.product.offer.list.
-type ProductOfferListItemParentID struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferListItemParentID) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferListItemParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferListItemParentID) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferListItemParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferListItemPreviewPicture is the previewPicture value of
-// catalog.product.offer.list.
-type ProductOfferListItemPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferListItemPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferListItemPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferListItemPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferListItemPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductOfferListResult is the result of catalog.product.offer.list.
 type ProductOfferListResult struct {
-	Offers []ProductOfferListItem `json:"offers"`
+	Offers []ProductOffer `json:"offers"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3023,9 +3839,9 @@ type ProductOfferUpdateParams struct {
 	//
 	// To obtain the identifiers of product variations, use
 	// catalog.product.offer.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Values of the fields to update the product variation. Required.
-	Fields ProductOfferUpdateParamsFields `json:"fields"`
+	Fields ProductOfferInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3039,395 +3855,9 @@ func (p ProductOfferUpdateParams) validate() error {
 	return nil
 }
 
-// ProductOfferUpdateParamsFields is the fields value of
-// catalog.product.offer.update.
-type ProductOfferUpdateParamsFields struct {
-	// Name of the product variation
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Unique barcodes for each instance. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
-	// Is the purchase of the product variation allowed when it is out of stock?
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Start date of activity
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// End date of activity
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the variation is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — file name of the picture with extension, value2
-	// — picture in base64 format.
-	//
-	// To remove the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductOfferUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — file name of the picture with extension, value2 — picture in
-	// base64 format.
-	//
-	// To remove the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductOfferUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	PreviewTextType b24.Opt[ProductOfferUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	DetailTextType b24.Opt[ProductOfferUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product variation. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//   - D — default
-	Subscribe b24.Opt[ProductOfferUpdateParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// VAT identifier
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the product variation
-	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the product variation
-	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the product variation
-	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the product variation
-	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode. Possible values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//   - D — default
-	QuantityTrace b24.Opt[ProductOfferUpdateParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price.
-	//
-	// The list of currencies can be obtained using the method crm.currency.list.
-	//
-	// Not editable when inventory management is enabled
-	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price.
-	//
-	// Not editable when inventory management is enabled
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity.
-	//
-	// Not editable when inventory management is enabled
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity.
-	//
-	// Not editable when inventory management is enabled
-	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period.
-	//
-	// Used only in the on-premise version for content sales
-	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Time unit of the payment period. Possible values:
-	//
-	//   - H — hour
-	//   - D — day
-	//   - W — week
-	//   - M — month
-	//   - Q — quarter
-	//   - S — half-year
-	//   - Y — year
-	//
-	// Used only in the on-premise version for content sales
-	RecurSchemeType b24.Opt[ProductOfferUpdateParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment.
-	//
-	// Used only in the on-premise version for content sales
-	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Renewal without placing an order. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Used only in the on-premise version for content sales
-	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
-	// Identifier of the parent product. The value is specified in the format
-	// {value: value, valueId: valueId}, where value — identifier of the parent
-	// product, and valueId — identifier of the property value.
-	//
-	// To obtain the identifiers of parent products, use catalog.product.sku.list
-	ParentID map[string]any `json:"parentId,omitzero"`
-	// Value of the property of the product variation, where N — property
-	// identifier. There can be multiple properties.
-	//
-	// The value is specified in the format {valueId: valueId, value: value} or in
-	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
-	// value: valueN}], if the property is multiple. Here valueId — identifier of
-	// the property value, and value — property value.
-	//
-	// If valueId is not specified, the existing value will be removed from the
-	// database and replaced with the new one specified in value. If the property
-	// is multiple, all existing values of the property for which valueId was not
-	// specified will be removed. An exception is "file" type properties: their
-	// values that are not passed in the request are retained, but after a removal
-	// the valueId of the remaining values changes.
-	//
-	// valueId of all properties of the product variation can be obtained using the
-	// methods catalog.product.offer.get and catalog.product.offer.list
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.offer.update.
-type ProductOfferUpdateParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.offer.update.
-type ProductOfferUpdateParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateOffer is the result of catalog.product.offer.update.
-type ProductOfferUpdateOffer struct {
-	Active             b24.String                            `json:"active"`
-	Available          b24.String                            `json:"available"`
-	Bundle             b24.String                            `json:"bundle"`
-	CanBuyZero         b24.String                            `json:"canBuyZero"`
-	Code               b24.String                            `json:"code"`
-	CreatedBy          b24.Int                               `json:"createdBy"`
-	DateActiveFrom     b24.String                            `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                            `json:"dateActiveTo"`
-	DateCreate         b24.String                            `json:"dateCreate"`
-	DetailPicture      ProductOfferUpdateOfferDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                       `json:"detailText"`
-	DetailTextType     b24.String                            `json:"detailTextType"`
-	Height             b24.Int                               `json:"height"`
-	IblockID           b24.Int                               `json:"iblockId"`
-	IblockSectionID    json.RawMessage                       `json:"iblockSectionId"`
-	ID                 b24.Int                               `json:"id"`
-	Length             b24.Int                               `json:"length"`
-	Measure            b24.Int                               `json:"measure"`
-	ModifiedBy         b24.Int                               `json:"modifiedBy"`
-	Name               b24.String                            `json:"name"`
-	ParentID           ProductOfferUpdateOfferParentID       `json:"parentId"`
-	PreviewPicture     ProductOfferUpdateOfferPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                       `json:"previewText"`
-	PreviewTextType    b24.String                            `json:"previewTextType"`
-	Property261        ProductOfferUpdateOfferProperty261    `json:"property261"`
-	Property262        []ProductOfferUpdateOfferProperty262  `json:"property262"`
-	PurchasingCurrency b24.String                            `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                            `json:"purchasingPrice"`
-	Quantity           b24.Int                               `json:"quantity"`
-	QuantityReserved   b24.Int                               `json:"quantityReserved"`
-	QuantityTrace      b24.String                            `json:"quantityTrace"`
-	Sort               b24.Int                               `json:"sort"`
-	Subscribe          b24.String                            `json:"subscribe"`
-	TimestampX         b24.String                            `json:"timestampX"`
-	Type               b24.Int                               `json:"type"`
-	VATID              b24.Int                               `json:"vatId"`
-	VATIncluded        b24.String                            `json:"vatIncluded"`
-	Weight             b24.Int                               `json:"weight"`
-	Width              b24.Int                               `json:"width"`
-	XMLID              b24.String                            `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateOffer) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateOffer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateOffer) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateOffer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateOfferDetailPicture is the detailPicture value of
-// catalog.product.offer.update.
-type ProductOfferUpdateOfferDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateOfferDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateOfferDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateOfferDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateOfferDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateOfferParentID is the parentId value of
-// catalog.product.offer.update.
-type ProductOfferUpdateOfferParentID struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateOfferParentID) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateOfferParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateOfferParentID) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateOfferParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateOfferPreviewPicture is the previewPicture value of
-// catalog.product.offer.update.
-type ProductOfferUpdateOfferPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateOfferPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateOfferPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateOfferPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateOfferPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateOfferProperty261 is the property261 value of
-// catalog.product.offer.update.
-type ProductOfferUpdateOfferProperty261 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateOfferProperty261) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateOfferProperty261
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateOfferProperty261) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateOfferProperty261
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateOfferProperty262 is the property262 value of
-// catalog.product.offer.update.
-type ProductOfferUpdateOfferProperty262 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductOfferUpdateOfferProperty262) UnmarshalJSON(data []byte) error {
-	type plain ProductOfferUpdateOfferProperty262
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductOfferUpdateOfferProperty262) MarshalJSON() ([]byte, error) {
-	type plain ProductOfferUpdateOfferProperty262
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductOfferUpdateResult is the result of catalog.product.offer.update.
 type ProductOfferUpdateResult struct {
-	Offer *ProductOfferUpdateOffer `json:"offer"`
+	Offer *ProductOffer `json:"offer"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3442,135 +3872,6 @@ func (v *ProductOfferUpdateResult) UnmarshalJSON(data []byte) error {
 func (v ProductOfferUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain ProductOfferUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductOfferUpdateParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.offer.update: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferUpdateParamsFieldsPreviewTextType string
-
-// The documented values of ProductOfferUpdateParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductOfferUpdateParamsFieldsPreviewTextTypeText ProductOfferUpdateParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductOfferUpdateParamsFieldsPreviewTextTypeHTML ProductOfferUpdateParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferUpdateParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferUpdateParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductOfferUpdateParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.offer.update: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferUpdateParamsFieldsDetailTextType string
-
-// The documented values of ProductOfferUpdateParamsFieldsDetailTextType.
-const (
-	// text
-	ProductOfferUpdateParamsFieldsDetailTextTypeText ProductOfferUpdateParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductOfferUpdateParamsFieldsDetailTextTypeHTML ProductOfferUpdateParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferUpdateParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferUpdateParamsFieldsDetailTextType(s)
-	return nil
-}
-
-// ProductOfferUpdateParamsFieldsSubscribe is the subscribe of
-// catalog.product.offer.update: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferUpdateParamsFieldsSubscribe string
-
-// The documented values of ProductOfferUpdateParamsFieldsSubscribe.
-const (
-	// yes
-	ProductOfferUpdateParamsFieldsSubscribeY ProductOfferUpdateParamsFieldsSubscribe = "Y"
-	// no
-	ProductOfferUpdateParamsFieldsSubscribeN ProductOfferUpdateParamsFieldsSubscribe = "N"
-	// default
-	ProductOfferUpdateParamsFieldsSubscribeD ProductOfferUpdateParamsFieldsSubscribe = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferUpdateParamsFieldsSubscribe) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferUpdateParamsFieldsSubscribe(s)
-	return nil
-}
-
-// ProductOfferUpdateParamsFieldsQuantityTrace is the quantityTrace of
-// catalog.product.offer.update: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferUpdateParamsFieldsQuantityTrace string
-
-// The documented values of ProductOfferUpdateParamsFieldsQuantityTrace.
-const (
-	// enabled
-	ProductOfferUpdateParamsFieldsQuantityTraceY ProductOfferUpdateParamsFieldsQuantityTrace = "Y"
-	// disabled
-	ProductOfferUpdateParamsFieldsQuantityTraceN ProductOfferUpdateParamsFieldsQuantityTrace = "N"
-	// default
-	ProductOfferUpdateParamsFieldsQuantityTraceD ProductOfferUpdateParamsFieldsQuantityTrace = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferUpdateParamsFieldsQuantityTrace) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferUpdateParamsFieldsQuantityTrace(s)
-	return nil
-}
-
-// ProductOfferUpdateParamsFieldsRecurSchemeType is the recurSchemeType of
-// catalog.product.offer.update: the constants below are the documented values;
-// others are accepted too.
-type ProductOfferUpdateParamsFieldsRecurSchemeType string
-
-// The documented values of ProductOfferUpdateParamsFieldsRecurSchemeType.
-const (
-	// hour
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeH ProductOfferUpdateParamsFieldsRecurSchemeType = "H"
-	// day
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeD ProductOfferUpdateParamsFieldsRecurSchemeType = "D"
-	// week
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeW ProductOfferUpdateParamsFieldsRecurSchemeType = "W"
-	// month
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeM ProductOfferUpdateParamsFieldsRecurSchemeType = "M"
-	// quarter
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeQ ProductOfferUpdateParamsFieldsRecurSchemeType = "Q"
-	// half-year
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeS ProductOfferUpdateParamsFieldsRecurSchemeType = "S"
-	// year
-	ProductOfferUpdateParamsFieldsRecurSchemeTypeY ProductOfferUpdateParamsFieldsRecurSchemeType = "Y"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductOfferUpdateParamsFieldsRecurSchemeType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductOfferUpdateParamsFieldsRecurSchemeType(s)
-	return nil
 }
 
 // ProductServiceAdd calls catalog.product.service.add: Add Service.
@@ -3622,18 +3923,18 @@ func ProductServiceAddCommand(p ProductServiceAddParams) b24.Command[*ProductSer
 // ProductServiceAddParams holds the parameters of catalog.product.service.add.
 type ProductServiceAddParams struct {
 	// Field values for adding the service. Required.
-	Fields ProductServiceAddParamsFields `json:"fields"`
+	Fields ProductServiceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductServiceAddParams) validate() error {
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.add",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.service.add",
 			Param:  "fields.name",
@@ -3642,281 +3943,9 @@ func (p ProductServiceAddParams) validate() error {
 	return nil
 }
 
-// ProductServiceAddParamsFields is the fields value of
-// catalog.product.service.add.
-type ProductServiceAddParamsFields struct {
-	// Identifier of the trade catalog information block.
-	//
-	// To obtain existing identifiers of trade catalog information blocks, use
-	// catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
-	// Name of the service. Required.
-	Name string `json:"name"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Start date of activity
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// End date of activity
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the service is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductServiceAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductServiceAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	PreviewTextType b24.Opt[ProductServiceAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	DetailTextType b24.Opt[ProductServiceAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// VAT identifier
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Value of the service property, where N — property identifier. There can be
-	// multiple properties.
-	//
-	// When adding a service, the property value can be specified as a string,
-	// number, or as an object {value: value}. If the property is multiple, an
-	// array of values or objects of the form {value: value} should be specified
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.service.add.
-type ProductServiceAddParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.service.add.
-type ProductServiceAddParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddService is the result of catalog.product.service.add.
-type ProductServiceAddService struct {
-	Active          b24.String                             `json:"active"`
-	Available       b24.String                             `json:"available"`
-	Bundle          b24.String                             `json:"bundle"`
-	Code            b24.String                             `json:"code"`
-	CreatedBy       b24.Int                                `json:"createdBy"`
-	DateActiveFrom  b24.String                             `json:"dateActiveFrom"`
-	DateActiveTo    b24.String                             `json:"dateActiveTo"`
-	DateCreate      b24.String                             `json:"dateCreate"`
-	DetailPicture   ProductServiceAddServiceDetailPicture  `json:"detailPicture"`
-	DetailText      json.RawMessage                        `json:"detailText"`
-	DetailTextType  b24.String                             `json:"detailTextType"`
-	IblockID        b24.Int                                `json:"iblockId"`
-	IblockSectionID b24.Int                                `json:"iblockSectionId"`
-	ID              b24.Int                                `json:"id"`
-	ModifiedBy      b24.Int                                `json:"modifiedBy"`
-	Name            b24.String                             `json:"name"`
-	PreviewPicture  ProductServiceAddServicePreviewPicture `json:"previewPicture"`
-	PreviewText     json.RawMessage                        `json:"previewText"`
-	PreviewTextType b24.String                             `json:"previewTextType"`
-	Property258     ProductServiceAddServiceProperty258    `json:"property258"`
-	Property259     []ProductServiceAddServiceProperty259  `json:"property259"`
-	Sort            b24.Int                                `json:"sort"`
-	TimestampX      b24.String                             `json:"timestampX"`
-	Type            b24.Int                                `json:"type"`
-	VATID           b24.Int                                `json:"vatId"`
-	VATIncluded     b24.String                             `json:"vatIncluded"`
-	XMLID           b24.String                             `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddService) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddService
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddService) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddService
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddServiceDetailPicture is the detailPicture value of
-// catalog.product.service.add.
-type ProductServiceAddServiceDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddServiceDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddServiceDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddServiceDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddServiceDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddServicePreviewPicture is the previewPicture value of
-// catalog.product.service.add.
-type ProductServiceAddServicePreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddServicePreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddServicePreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddServicePreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddServicePreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddServiceProperty258 is the property258 value of
-// catalog.product.service.add.
-type ProductServiceAddServiceProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddServiceProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddServiceProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddServiceProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddServiceProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddServiceProperty259 is the property259 value of
-// catalog.product.service.add.
-type ProductServiceAddServiceProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceAddServiceProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceAddServiceProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceAddServiceProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceAddServiceProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductServiceAddResult is the result of catalog.product.service.add.
 type ProductServiceAddResult struct {
-	Service *ProductServiceAddService `json:"service"`
+	Service *ProductService `json:"service"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3931,52 +3960,6 @@ func (v *ProductServiceAddResult) UnmarshalJSON(data []byte) error {
 func (v ProductServiceAddResult) MarshalJSON() ([]byte, error) {
 	type plain ProductServiceAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceAddParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.service.add: the constants below are the documented values;
-// others are accepted too.
-type ProductServiceAddParamsFieldsPreviewTextType string
-
-// The documented values of ProductServiceAddParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductServiceAddParamsFieldsPreviewTextTypeText ProductServiceAddParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductServiceAddParamsFieldsPreviewTextTypeHTML ProductServiceAddParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductServiceAddParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductServiceAddParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductServiceAddParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.service.add: the constants below are the documented values;
-// others are accepted too.
-type ProductServiceAddParamsFieldsDetailTextType string
-
-// The documented values of ProductServiceAddParamsFieldsDetailTextType.
-const (
-	// text
-	ProductServiceAddParamsFieldsDetailTextTypeText ProductServiceAddParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductServiceAddParamsFieldsDetailTextTypeHTML ProductServiceAddParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductServiceAddParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductServiceAddParamsFieldsDetailTextType(s)
-	return nil
 }
 
 // ProductServiceDelete calls catalog.product.service.delete: Delete Service.
@@ -4025,7 +4008,7 @@ type ProductServiceDeleteParams struct {
 	//
 	// To obtain service identifiers, you need to use catalog.product.service.list.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4118,12 +4101,12 @@ type ProductServiceDownloadParamsFields struct {
 	//
 	// To obtain file identifiers for the service, you need to use
 	// catalog.product.service.get or catalog.product.service.list. Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 	// Identifier of the service.
 	//
 	// To obtain service identifiers, you need to use catalog.product.service.list.
 	// Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// Name of the field (property or field of the information block element) where
 	// the file is stored. Possible values:
 	//
@@ -4226,7 +4209,7 @@ type ProductServiceGetParams struct {
 	// Identifier of the service.
 	//
 	// To obtain service identifiers, use catalog.product.service.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4240,140 +4223,9 @@ func (p ProductServiceGetParams) validate() error {
 	return nil
 }
 
-// ProductServiceGetService is the result of catalog.product.service.get.
-type ProductServiceGetService struct {
-	Active          b24.String                             `json:"active"`
-	Available       b24.String                             `json:"available"`
-	Bundle          b24.String                             `json:"bundle"`
-	Code            b24.String                             `json:"code"`
-	CreatedBy       b24.Int                                `json:"createdBy"`
-	DateActiveFrom  b24.String                             `json:"dateActiveFrom"`
-	DateActiveTo    b24.String                             `json:"dateActiveTo"`
-	DateCreate      b24.String                             `json:"dateCreate"`
-	DetailPicture   ProductServiceGetServiceDetailPicture  `json:"detailPicture"`
-	DetailText      json.RawMessage                        `json:"detailText"`
-	DetailTextType  b24.String                             `json:"detailTextType"`
-	IblockID        b24.Int                                `json:"iblockId"`
-	IblockSectionID b24.Int                                `json:"iblockSectionId"`
-	ID              b24.Int                                `json:"id"`
-	ModifiedBy      b24.Int                                `json:"modifiedBy"`
-	Name            b24.String                             `json:"name"`
-	PreviewPicture  ProductServiceGetServicePreviewPicture `json:"previewPicture"`
-	PreviewText     json.RawMessage                        `json:"previewText"`
-	PreviewTextType b24.String                             `json:"previewTextType"`
-	Property258     ProductServiceGetServiceProperty258    `json:"property258"`
-	Property259     []ProductServiceGetServiceProperty259  `json:"property259"`
-	Sort            b24.Int                                `json:"sort"`
-	TimestampX      b24.String                             `json:"timestampX"`
-	Type            b24.Int                                `json:"type"`
-	VATID           b24.Int                                `json:"vatId"`
-	VATIncluded     b24.String                             `json:"vatIncluded"`
-	XMLID           b24.String                             `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceGetService) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceGetService
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceGetService) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceGetService
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceGetServiceDetailPicture is the detailPicture value of
-// catalog.product.service.get.
-type ProductServiceGetServiceDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceGetServiceDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceGetServiceDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceGetServiceDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceGetServiceDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceGetServicePreviewPicture is the previewPicture value of
-// catalog.product.service.get.
-type ProductServiceGetServicePreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceGetServicePreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceGetServicePreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceGetServicePreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceGetServicePreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceGetServiceProperty258 is the property258 value of
-// catalog.product.service.get.
-type ProductServiceGetServiceProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceGetServiceProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceGetServiceProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceGetServiceProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceGetServiceProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceGetServiceProperty259 is the property259 value of
-// catalog.product.service.get.
-type ProductServiceGetServiceProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceGetServiceProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceGetServiceProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceGetServiceProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceGetServiceProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductServiceGetResult is the result of catalog.product.service.get.
 type ProductServiceGetResult struct {
-	Service *ProductServiceGetService `json:"service"`
+	Service *ProductService `json:"service"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4457,7 +4309,7 @@ type ProductServiceGetFieldsByFilterParamsFilter struct {
 	//
 	// To obtain existing identifiers of information blocks, use
 	// catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
+	IblockID b24.Int `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4533,8 +4385,8 @@ func ProductServiceListCommand(p ProductServiceListParams) b24.Command[*ProductS
 // ProductServiceListAll iterates over every row of
 // catalog.product.service.list, requesting page after page (start/next) as the
 // loop asks for more.
-func ProductServiceListAll(ctx context.Context, c b24.Caller, p ProductServiceListParams, opts ...b24.CallOption) iter.Seq2[ProductServiceListItem, error] {
-	return b24.List[ProductServiceListItem](ctx, c, ProductServiceListCommand(p).Request, b24.ListSpec{
+func ProductServiceListAll(ctx context.Context, c b24.Caller, p ProductServiceListParams, opts ...b24.CallOption) iter.Seq2[ProductService, error] {
+	return b24.List[ProductService](ctx, c, ProductServiceListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "services",
 	}, opts...)
@@ -4544,8 +4396,8 @@ func ProductServiceListAll(ctx context.Context, c b24.Caller, p ProductServiceLi
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ProductServiceListExport(ctx context.Context, c b24.Caller, p ProductServiceListParams, opts ...b24.CallOption) iter.Seq2[ProductServiceListItem, error] {
-	return b24.Export[ProductServiceListItem](ctx, c, ProductServiceListCommand(p).Request, b24.ListSpec{
+func ProductServiceListExport(ctx context.Context, c b24.Caller, p ProductServiceListParams, opts ...b24.CallOption) iter.Seq2[ProductService, error] {
+	return b24.Export[ProductService](ctx, c, ProductServiceListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "services",
 	}, opts...)
@@ -4649,99 +4501,12 @@ type ProductServiceListParams struct {
 	// Formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductServiceListItem is one row of catalog.product.service.list.
-type ProductServiceListItem struct {
-	Active          b24.String                           `json:"active"`
-	Available       b24.String                           `json:"available"`
-	Bundle          b24.String                           `json:"bundle"`
-	Code            b24.String                           `json:"code"`
-	CreatedBy       b24.Int                              `json:"createdBy"`
-	DateActiveFrom  b24.String                           `json:"dateActiveFrom"`
-	DateActiveTo    b24.String                           `json:"dateActiveTo"`
-	DateCreate      b24.String                           `json:"dateCreate"`
-	DetailPicture   ProductServiceListItemDetailPicture  `json:"detailPicture"`
-	DetailText      json.RawMessage                      `json:"detailText"`
-	DetailTextType  b24.String                           `json:"detailTextType"`
-	IblockID        b24.Int                              `json:"iblockId"`
-	IblockSectionID b24.Int                              `json:"iblockSectionId"`
-	ID              b24.Int                              `json:"id"`
-	ModifiedBy      b24.Int                              `json:"modifiedBy"`
-	Name            b24.String                           `json:"name"`
-	PreviewPicture  ProductServiceListItemPreviewPicture `json:"previewPicture"`
-	PreviewText     json.RawMessage                      `json:"previewText"`
-	PreviewTextType b24.String                           `json:"previewTextType"`
-	Sort            b24.Int                              `json:"sort"`
-	TimestampX      b24.String                           `json:"timestampX"`
-	Type            b24.Int                              `json:"type"`
-	VATID           b24.Int                              `json:"vatId"`
-	VATIncluded     b24.String                           `json:"vatIncluded"`
-	XMLID           b24.String                           `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceListItemDetailPicture is the detailPicture value of
-// catalog.product.service.list.
-type ProductServiceListItemDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceListItemDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceListItemDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceListItemDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceListItemDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceListItemPreviewPicture is the previewPicture value of
-// catalog.product.service.list.
-type ProductServiceListItemPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceListItemPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceListItemPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceListItemPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceListItemPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductServiceListResult is the result of catalog.product.service.list.
 type ProductServiceListResult struct {
-	Services []ProductServiceListItem `json:"services"`
+	Services []ProductService `json:"services"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4810,9 +4575,9 @@ type ProductServiceUpdateParams struct {
 	// Identifier of the service.
 	//
 	// To obtain service identifiers, use catalog.product.service.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the service. Required.
-	Fields ProductServiceUpdateParamsFields `json:"fields"`
+	Fields ProductServiceInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4826,279 +4591,9 @@ func (p ProductServiceUpdateParams) validate() error {
 	return nil
 }
 
-// ProductServiceUpdateParamsFields is the fields value of
-// catalog.product.service.update.
-type ProductServiceUpdateParamsFields struct {
-	// Name of the service
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Active status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Start date of activity
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// End date of activity
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the service is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — file name of the picture with extension, value2
-	// — picture in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductServiceUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — file name of the picture with extension, value2 — picture in
-	// base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductServiceUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	PreviewTextType b24.Opt[ProductServiceUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	DetailTextType b24.Opt[ProductServiceUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// VAT identifier
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Whether VAT is included in the price. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Value of the service property, where N — property identifier. There can be
-	// multiple properties.
-	//
-	// The value is specified in the format {valueId: valueId, value: value} or in
-	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
-	// value: valueN}], if the property is multiple. Here valueId — identifier of
-	// the property value, and value — property value.
-	//
-	// If valueId is not specified, the existing value will be removed from the
-	// database and replaced with the new one specified in value. If the property
-	// is multiple, all existing property values for which valueId was not
-	// specified will be removed. An exception is "file" type properties: their
-	// values that are not passed in the request are retained, but after a removal
-	// the valueId of the remaining values changes.
-	//
-	// valueId of all service properties can be obtained using the methods
-	// catalog.product.service.get and catalog.product.service.list
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateParamsFieldsPreviewPicture is the previewPicture value
-// of catalog.product.service.update.
-type ProductServiceUpdateParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.service.update.
-type ProductServiceUpdateParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateService is the result of catalog.product.service.update.
-type ProductServiceUpdateService struct {
-	Active          b24.String                                `json:"active"`
-	Available       b24.String                                `json:"available"`
-	Bundle          b24.String                                `json:"bundle"`
-	Code            b24.String                                `json:"code"`
-	CreatedBy       b24.Int                                   `json:"createdBy"`
-	DateActiveFrom  b24.String                                `json:"dateActiveFrom"`
-	DateActiveTo    b24.String                                `json:"dateActiveTo"`
-	DateCreate      b24.String                                `json:"dateCreate"`
-	DetailPicture   ProductServiceUpdateServiceDetailPicture  `json:"detailPicture"`
-	DetailText      json.RawMessage                           `json:"detailText"`
-	DetailTextType  b24.String                                `json:"detailTextType"`
-	IblockID        b24.Int                                   `json:"iblockId"`
-	IblockSectionID b24.Int                                   `json:"iblockSectionId"`
-	ID              b24.Int                                   `json:"id"`
-	ModifiedBy      b24.Int                                   `json:"modifiedBy"`
-	Name            b24.String                                `json:"name"`
-	PreviewPicture  ProductServiceUpdateServicePreviewPicture `json:"previewPicture"`
-	PreviewText     json.RawMessage                           `json:"previewText"`
-	PreviewTextType b24.String                                `json:"previewTextType"`
-	Property258     ProductServiceUpdateServiceProperty258    `json:"property258"`
-	Property259     []ProductServiceUpdateServiceProperty259  `json:"property259"`
-	Sort            b24.Int                                   `json:"sort"`
-	TimestampX      b24.String                                `json:"timestampX"`
-	Type            b24.Int                                   `json:"type"`
-	VATID           b24.Int                                   `json:"vatId"`
-	VATIncluded     b24.String                                `json:"vatIncluded"`
-	XMLID           b24.String                                `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateService) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateService
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateService) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateService
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateServiceDetailPicture is the detailPicture value of
-// catalog.product.service.update.
-type ProductServiceUpdateServiceDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateServiceDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateServiceDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateServiceDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateServiceDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateServicePreviewPicture is the previewPicture value of
-// catalog.product.service.update.
-type ProductServiceUpdateServicePreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateServicePreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateServicePreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateServicePreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateServicePreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateServiceProperty258 is the property258 value of
-// catalog.product.service.update.
-type ProductServiceUpdateServiceProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateServiceProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateServiceProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateServiceProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateServiceProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateServiceProperty259 is the property259 value of
-// catalog.product.service.update.
-type ProductServiceUpdateServiceProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductServiceUpdateServiceProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductServiceUpdateServiceProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductServiceUpdateServiceProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductServiceUpdateServiceProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductServiceUpdateResult is the result of catalog.product.service.update.
 type ProductServiceUpdateResult struct {
-	Service *ProductServiceUpdateService `json:"service"`
+	Service *ProductService `json:"service"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5113,52 +4608,6 @@ func (v *ProductServiceUpdateResult) UnmarshalJSON(data []byte) error {
 func (v ProductServiceUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain ProductServiceUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductServiceUpdateParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.service.update: the constants below are the documented
-// values; others are accepted too.
-type ProductServiceUpdateParamsFieldsPreviewTextType string
-
-// The documented values of ProductServiceUpdateParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductServiceUpdateParamsFieldsPreviewTextTypeText ProductServiceUpdateParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductServiceUpdateParamsFieldsPreviewTextTypeHTML ProductServiceUpdateParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductServiceUpdateParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductServiceUpdateParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductServiceUpdateParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.service.update: the constants below are the documented
-// values; others are accepted too.
-type ProductServiceUpdateParamsFieldsDetailTextType string
-
-// The documented values of ProductServiceUpdateParamsFieldsDetailTextType.
-const (
-	// text
-	ProductServiceUpdateParamsFieldsDetailTextTypeText ProductServiceUpdateParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductServiceUpdateParamsFieldsDetailTextTypeHTML ProductServiceUpdateParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductServiceUpdateParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductServiceUpdateParamsFieldsDetailTextType(s)
-	return nil
 }
 
 // ProductSKUAdd calls catalog.product.sku.add: Add Parent Product.
@@ -5209,18 +4658,18 @@ func ProductSKUAddCommand(p ProductSKUAddParams) b24.Command[*ProductSKUAddResul
 // ProductSKUAddParams holds the parameters of catalog.product.sku.add.
 type ProductSKUAddParams struct {
 	// Field values for adding the parent product. Required.
-	Fields ProductSKUAddParamsFields `json:"fields"`
+	Fields ProductSKUInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductSKUAddParams) validate() error {
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.add",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.product.sku.add",
 			Param:  "fields.name",
@@ -5229,376 +4678,9 @@ func (p ProductSKUAddParams) validate() error {
 	return nil
 }
 
-// ProductSKUAddParamsFields is the fields value of catalog.product.sku.add.
-type ProductSKUAddParamsFields struct {
-	// Identifier of the information block of the trade catalog.
-	//
-	// To obtain existing identifiers of information blocks of trade catalogs, use
-	// catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
-	// Name of the parent product. Required.
-	Name string `json:"name"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Is the purchase of the parent product allowed when it is out of stock?
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled. Default: N.
-	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
-	// Created by whom
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by whom
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Start date of activity
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// End date of activity
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the parent product is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductSKUAddParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductSKUAddParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	PreviewTextType b24.Opt[ProductSKUAddParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	DetailTextType b24.Opt[ProductSKUAddParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the parent product. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//   - D — default
-	//
-	// Defaults to D.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Subscribe b24.Opt[ProductSKUAddParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// VAT identifier.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled. Default: N.
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the parent product.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the parent product.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the parent product.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the parent product.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Currency of the purchasing price.
-	//
-	// The list of currencies can be obtained using the method crm.currency.list.
-	//
-	// Not editable when inventory management is enabled.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price.
-	//
-	// Not editable when inventory management is enabled.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity.
-	//
-	// Not editable when inventory management is enabled.
-	//
-	// For parent products, the ability to edit this field is available only in the
-	// on-premise version when the option "Show the Trade Catalog tab for products
-	// with trade offers" is enabled.
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Value of the property of the parent product, where N — property
-	// identifier. There can be multiple properties.
-	//
-	// When adding a parent product, the property value can be specified as a
-	// string, number, or as an object {value: value}. If the property is multiple,
-	// an array of values or objects of the form {value: value} is specified.
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.sku.add.
-type ProductSKUAddParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.sku.add.
-type ProductSKUAddParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddSKU is the result of catalog.product.sku.add.
-type ProductSKUAddSKU struct {
-	Active             b24.String                     `json:"active"`
-	Available          b24.String                     `json:"available"`
-	Bundle             b24.String                     `json:"bundle"`
-	CanBuyZero         b24.String                     `json:"canBuyZero"`
-	Code               b24.String                     `json:"code"`
-	CreatedBy          b24.Int                        `json:"createdBy"`
-	DateActiveFrom     b24.String                     `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                     `json:"dateActiveTo"`
-	DateCreate         b24.String                     `json:"dateCreate"`
-	DetailPicture      ProductSKUAddSKUDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                `json:"detailText"`
-	DetailTextType     b24.String                     `json:"detailTextType"`
-	Height             b24.Int                        `json:"height"`
-	IblockID           b24.Int                        `json:"iblockId"`
-	IblockSectionID    b24.Int                        `json:"iblockSectionId"`
-	ID                 b24.Int                        `json:"id"`
-	Length             b24.Int                        `json:"length"`
-	Measure            b24.Int                        `json:"measure"`
-	ModifiedBy         b24.Int                        `json:"modifiedBy"`
-	Name               b24.String                     `json:"name"`
-	PreviewPicture     ProductSKUAddSKUPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                `json:"previewText"`
-	PreviewTextType    b24.String                     `json:"previewTextType"`
-	Property258        ProductSKUAddSKUProperty258    `json:"property258"`
-	Property259        []ProductSKUAddSKUProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                     `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                     `json:"purchasingPrice"`
-	Quantity           b24.Int                        `json:"quantity"`
-	Sort               b24.Int                        `json:"sort"`
-	Subscribe          b24.String                     `json:"subscribe"`
-	TimestampX         b24.String                     `json:"timestampX"`
-	Type               b24.Int                        `json:"type"`
-	VATID              b24.Int                        `json:"vatId"`
-	VATIncluded        b24.String                     `json:"vatIncluded"`
-	Weight             b24.Int                        `json:"weight"`
-	Width              b24.Int                        `json:"width"`
-	XMLID              b24.String                     `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddSKU) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddSKU
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddSKU) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddSKU
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddSKUDetailPicture is the detailPicture value of
-// catalog.product.sku.add.
-type ProductSKUAddSKUDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddSKUDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddSKUDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddSKUDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddSKUDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddSKUPreviewPicture is the previewPicture value of
-// catalog.product.sku.add.
-type ProductSKUAddSKUPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddSKUPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddSKUPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddSKUPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddSKUPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddSKUProperty258 is the property258 value of
-// catalog.product.sku.add.
-type ProductSKUAddSKUProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddSKUProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddSKUProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddSKUProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddSKUProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddSKUProperty259 is the property259 value of
-// catalog.product.sku.add.
-type ProductSKUAddSKUProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUAddSKUProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUAddSKUProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUAddSKUProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUAddSKUProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductSKUAddResult is the result of catalog.product.sku.add.
 type ProductSKUAddResult struct {
-	SKU *ProductSKUAddSKU `json:"sku"`
+	SKU *ProductSKU `json:"sku"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5613,77 +4695,6 @@ func (v *ProductSKUAddResult) UnmarshalJSON(data []byte) error {
 func (v ProductSKUAddResult) MarshalJSON() ([]byte, error) {
 	type plain ProductSKUAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUAddParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.sku.add: the constants below are the documented values;
-// others are accepted too.
-type ProductSKUAddParamsFieldsPreviewTextType string
-
-// The documented values of ProductSKUAddParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductSKUAddParamsFieldsPreviewTextTypeText ProductSKUAddParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductSKUAddParamsFieldsPreviewTextTypeHTML ProductSKUAddParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductSKUAddParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductSKUAddParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductSKUAddParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.sku.add: the constants below are the documented values;
-// others are accepted too.
-type ProductSKUAddParamsFieldsDetailTextType string
-
-// The documented values of ProductSKUAddParamsFieldsDetailTextType.
-const (
-	// text
-	ProductSKUAddParamsFieldsDetailTextTypeText ProductSKUAddParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductSKUAddParamsFieldsDetailTextTypeHTML ProductSKUAddParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductSKUAddParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductSKUAddParamsFieldsDetailTextType(s)
-	return nil
-}
-
-// ProductSKUAddParamsFieldsSubscribe is the subscribe of
-// catalog.product.sku.add: the constants below are the documented values;
-// others are accepted too.
-type ProductSKUAddParamsFieldsSubscribe string
-
-// The documented values of ProductSKUAddParamsFieldsSubscribe.
-const (
-	// yes
-	ProductSKUAddParamsFieldsSubscribeY ProductSKUAddParamsFieldsSubscribe = "Y"
-	// no
-	ProductSKUAddParamsFieldsSubscribeN ProductSKUAddParamsFieldsSubscribe = "N"
-	// default
-	ProductSKUAddParamsFieldsSubscribeD ProductSKUAddParamsFieldsSubscribe = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductSKUAddParamsFieldsSubscribe) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductSKUAddParamsFieldsSubscribe(s)
-	return nil
 }
 
 // ProductSKUDelete calls catalog.product.sku.delete: Delete Head Product.
@@ -5731,7 +4742,7 @@ type ProductSKUDeleteParams struct {
 	//
 	// To obtain the identifiers of head products, you need to use
 	// catalog.product.sku.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5823,12 +4834,12 @@ type ProductSKUDownloadParamsFields struct {
 	//
 	// To obtain the identifiers of main product files, you need to use
 	// catalog.product.sku.get or catalog.product.sku.list. Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 	// Identifier of the main product.
 	//
 	// To obtain the identifiers of main products, you need to use
 	// catalog.product.sku.list. Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// Name of the field (property or field of the information block element) where
 	// the file is stored. Possible values:
 	//
@@ -5933,7 +4944,7 @@ type ProductSKUGetParams struct {
 	//
 	// To obtain the identifiers of parent products, you need to use
 	// catalog.product.sku.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5947,150 +4958,9 @@ func (p ProductSKUGetParams) validate() error {
 	return nil
 }
 
-// ProductSKUGetSKU is the result of catalog.product.sku.get.
-type ProductSKUGetSKU struct {
-	Active             b24.String                     `json:"active"`
-	Available          b24.String                     `json:"available"`
-	Bundle             b24.String                     `json:"bundle"`
-	CanBuyZero         b24.String                     `json:"canBuyZero"`
-	Code               b24.String                     `json:"code"`
-	CreatedBy          b24.Int                        `json:"createdBy"`
-	DateActiveFrom     b24.String                     `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                     `json:"dateActiveTo"`
-	DateCreate         b24.String                     `json:"dateCreate"`
-	DetailPicture      ProductSKUGetSKUDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                `json:"detailText"`
-	DetailTextType     b24.String                     `json:"detailTextType"`
-	Height             b24.Int                        `json:"height"`
-	IblockID           b24.Int                        `json:"iblockId"`
-	IblockSectionID    b24.Int                        `json:"iblockSectionId"`
-	ID                 b24.Int                        `json:"id"`
-	Length             b24.Int                        `json:"length"`
-	Measure            b24.Int                        `json:"measure"`
-	ModifiedBy         b24.Int                        `json:"modifiedBy"`
-	Name               b24.String                     `json:"name"`
-	PreviewPicture     ProductSKUGetSKUPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                `json:"previewText"`
-	PreviewTextType    b24.String                     `json:"previewTextType"`
-	Property258        ProductSKUGetSKUProperty258    `json:"property258"`
-	Property259        []ProductSKUGetSKUProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                     `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                     `json:"purchasingPrice"`
-	Quantity           b24.Int                        `json:"quantity"`
-	Sort               b24.Int                        `json:"sort"`
-	Subscribe          b24.String                     `json:"subscribe"`
-	TimestampX         b24.String                     `json:"timestampX"`
-	Type               b24.Int                        `json:"type"`
-	VATID              b24.Int                        `json:"vatId"`
-	VATIncluded        b24.String                     `json:"vatIncluded"`
-	Weight             b24.Int                        `json:"weight"`
-	Width              b24.Int                        `json:"width"`
-	XMLID              b24.String                     `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUGetSKU) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUGetSKU
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUGetSKU) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUGetSKU
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUGetSKUDetailPicture is the detailPicture value of
-// catalog.product.sku.get.
-type ProductSKUGetSKUDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUGetSKUDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUGetSKUDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUGetSKUDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUGetSKUDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUGetSKUPreviewPicture is the previewPicture value of
-// catalog.product.sku.get.
-type ProductSKUGetSKUPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUGetSKUPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUGetSKUPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUGetSKUPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUGetSKUPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUGetSKUProperty258 is the property258 value of
-// catalog.product.sku.get.
-type ProductSKUGetSKUProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUGetSKUProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUGetSKUProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUGetSKUProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUGetSKUProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUGetSKUProperty259 is the property259 value of
-// catalog.product.sku.get.
-type ProductSKUGetSKUProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUGetSKUProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUGetSKUProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUGetSKUProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUGetSKUProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductSKUGetResult is the result of catalog.product.sku.get.
 type ProductSKUGetResult struct {
-	SKU *ProductSKUGetSKU `json:"sku"`
+	SKU *ProductSKU `json:"sku"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6174,7 +5044,7 @@ type ProductSKUGetFieldsByFilterParamsFilter struct {
 	//
 	// To obtain existing identifiers of information blocks, use
 	// catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
+	IblockID b24.Int `json:"iblockId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6249,8 +5119,8 @@ func ProductSKUListCommand(p ProductSKUListParams) b24.Command[*ProductSKUListRe
 
 // ProductSKUListAll iterates over every row of catalog.product.sku.list,
 // requesting page after page (start/next) as the loop asks for more.
-func ProductSKUListAll(ctx context.Context, c b24.Caller, p ProductSKUListParams, opts ...b24.CallOption) iter.Seq2[ProductSKUListItem, error] {
-	return b24.List[ProductSKUListItem](ctx, c, ProductSKUListCommand(p).Request, b24.ListSpec{
+func ProductSKUListAll(ctx context.Context, c b24.Caller, p ProductSKUListParams, opts ...b24.CallOption) iter.Seq2[ProductSKU, error] {
+	return b24.List[ProductSKU](ctx, c, ProductSKUListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "units",
 	}, opts...)
@@ -6260,8 +5130,8 @@ func ProductSKUListAll(ctx context.Context, c b24.Caller, p ProductSKUListParams
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ProductSKUListExport(ctx context.Context, c b24.Caller, p ProductSKUListParams, opts ...b24.CallOption) iter.Seq2[ProductSKUListItem, error] {
-	return b24.Export[ProductSKUListItem](ctx, c, ProductSKUListCommand(p).Request, b24.ListSpec{
+func ProductSKUListExport(ctx context.Context, c b24.Caller, p ProductSKUListParams, opts ...b24.CallOption) iter.Seq2[ProductSKU, error] {
+	return b24.Export[ProductSKU](ctx, c, ProductSKUListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "units",
 	}, opts...)
@@ -6341,153 +5211,12 @@ type ProductSKUListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductSKUListItem is one row of catalog.product.sku.list.
-type ProductSKUListItem struct {
-	Active             b24.String                       `json:"active"`
-	Available          b24.String                       `json:"available"`
-	Bundle             b24.String                       `json:"bundle"`
-	CanBuyZero         b24.String                       `json:"canBuyZero"`
-	Code               b24.String                       `json:"code"`
-	CreatedBy          b24.Int                          `json:"createdBy"`
-	DateActiveFrom     b24.String                       `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                       `json:"dateActiveTo"`
-	DateCreate         b24.String                       `json:"dateCreate"`
-	DetailPicture      ProductSKUListItemDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                  `json:"detailText"`
-	DetailTextType     b24.String                       `json:"detailTextType"`
-	Height             json.RawMessage                  `json:"height"`
-	IblockID           b24.Int                          `json:"iblockId"`
-	IblockSectionID    b24.Int                          `json:"iblockSectionId"`
-	ID                 b24.Int                          `json:"id"`
-	Length             json.RawMessage                  `json:"length"`
-	Measure            json.RawMessage                  `json:"measure"`
-	ModifiedBy         b24.Int                          `json:"modifiedBy"`
-	Name               b24.String                       `json:"name"`
-	PreviewPicture     ProductSKUListItemPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                  `json:"previewText"`
-	PreviewTextType    b24.String                       `json:"previewTextType"`
-	Property258        ProductSKUListItemProperty258    `json:"property258"`
-	Property259        []ProductSKUListItemProperty259  `json:"property259"`
-	PurchasingCurrency json.RawMessage                  `json:"purchasingCurrency"`
-	PurchasingPrice    json.RawMessage                  `json:"purchasingPrice"`
-	Quantity           json.RawMessage                  `json:"quantity"`
-	Sort               b24.Int                          `json:"sort"`
-	Subscribe          b24.String                       `json:"subscribe"`
-	TimestampX         b24.String                       `json:"timestampX"`
-	Type               b24.Int                          `json:"type"`
-	VATID              json.RawMessage                  `json:"vatId"`
-	VATIncluded        b24.String                       `json:"vatIncluded"`
-	Weight             json.RawMessage                  `json:"weight"`
-	Width              json.RawMessage                  `json:"width"`
-	XMLID              b24.String                       `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUListItemDetailPicture is the detailPicture value of
-// catalog.product.sku.list.
-type ProductSKUListItemDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUListItemDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUListItemDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUListItemDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUListItemDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUListItemPreviewPicture is the previewPicture value of
-// catalog.product.sku.list.
-type ProductSKUListItemPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUListItemPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUListItemPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUListItemPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUListItemPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUListItemProperty258 is the property258 value of
-// catalog.product.sku.list.
-type ProductSKUListItemProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUListItemProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUListItemProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUListItemProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUListItemProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUListItemProperty259 is the property259 value of
-// catalog.product.sku.list.
-type ProductSKUListItemProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUListItemProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUListItemProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUListItemProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUListItemProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductSKUListResult is the result of catalog.product.sku.list.
 type ProductSKUListResult struct {
-	Units []ProductSKUListItem `json:"units"`
+	Units []ProductSKU `json:"units"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6556,9 +5285,9 @@ type ProductSKUUpdateParams struct {
 	//
 	// To obtain the identifiers of main products, use catalog.product.sku.list.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Values of the fields to update the main product. Required.
-	Fields ProductSKUUpdateParamsFields `json:"fields"`
+	Fields ProductSKUInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -6572,383 +5301,9 @@ func (p ProductSKUUpdateParams) validate() error {
 	return nil
 }
 
-// ProductSKUUpdateParamsFields is the fields value of
-// catalog.product.sku.update.
-type ProductSKUUpdateParamsFields struct {
-	// Name of the main product
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Is the purchase of the main product allowed when it is out of stock?
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled. Default: N.
-	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Start date of activity
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// End date of activity
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the main product is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement. Object in the format {fileData: [value1,
-	// value2]}, where value1 — name of the picture file with extension, value2
-	// — picture in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductSKUUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture. Object in the format {fileData: [value1, value2]}, where
-	// value1 — name of the picture file with extension, value2 — picture in
-	// base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductSKUUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	PreviewTextType b24.Opt[ProductSKUUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Defaults to text. Default: text.
-	DetailTextType b24.Opt[ProductSKUUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the main product. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//   - D — default
-	//
-	// Defaults to D.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Subscribe b24.Opt[ProductSKUUpdateParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// VAT identifier.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// Is VAT included in the price? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled. Default: N.
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the main product.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the main product.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the main product.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the main product.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Currency of the purchasing price.
-	//
-	// The list of currencies can be obtained using the method crm.currency.list.
-	//
-	// Not editable when inventory management is enabled.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price.
-	//
-	// Not editable when inventory management is enabled.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity.
-	//
-	// Not editable when inventory management is enabled.
-	//
-	// For main products, the ability to edit this field is available only in the
-	// on-premise version with the option "Show the Trade Catalog tab for products
-	// with trade offers" enabled.
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Value of the main product property, where N — property identifier. There
-	// can be multiple properties.
-	//
-	// The value is specified in the format {valueId: valueId, value: value} or in
-	// the format [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN,
-	// value: valueN}] if the property is multiple. Here valueId — identifier of
-	// the property value, and value — property value.
-	//
-	// If valueId is not specified, the existing value will be removed from the
-	// database and replaced with the new one specified in value. If the property
-	// is multiple, all existing property values for which valueId was not
-	// specified will be removed. An exception is "file" type properties: their
-	// values that are not passed in the request are retained, but after a removal
-	// the valueId of the remaining values changes.
-	//
-	// valueId of all properties of the main product can be obtained using the
-	// methods catalog.product.sku.get and catalog.product.sku.list
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.sku.update.
-type ProductSKUUpdateParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.sku.update.
-type ProductSKUUpdateParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateSKU is the result of catalog.product.sku.update.
-type ProductSKUUpdateSKU struct {
-	Active             b24.String                        `json:"active"`
-	Available          b24.String                        `json:"available"`
-	Bundle             b24.String                        `json:"bundle"`
-	CanBuyZero         b24.String                        `json:"canBuyZero"`
-	Code               b24.String                        `json:"code"`
-	CreatedBy          b24.Int                           `json:"createdBy"`
-	DateActiveFrom     b24.String                        `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                        `json:"dateActiveTo"`
-	DateCreate         b24.String                        `json:"dateCreate"`
-	DetailPicture      ProductSKUUpdateSKUDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                   `json:"detailText"`
-	DetailTextType     b24.String                        `json:"detailTextType"`
-	Height             b24.Int                           `json:"height"`
-	IblockID           b24.Int                           `json:"iblockId"`
-	IblockSectionID    b24.Int                           `json:"iblockSectionId"`
-	ID                 b24.Int                           `json:"id"`
-	Length             b24.Int                           `json:"length"`
-	Measure            b24.Int                           `json:"measure"`
-	ModifiedBy         b24.Int                           `json:"modifiedBy"`
-	Name               b24.String                        `json:"name"`
-	PreviewPicture     ProductSKUUpdateSKUPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                   `json:"previewText"`
-	PreviewTextType    b24.String                        `json:"previewTextType"`
-	Property258        ProductSKUUpdateSKUProperty258    `json:"property258"`
-	Property259        []ProductSKUUpdateSKUProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                        `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                        `json:"purchasingPrice"`
-	Quantity           b24.Int                           `json:"quantity"`
-	Sort               b24.Int                           `json:"sort"`
-	Subscribe          b24.String                        `json:"subscribe"`
-	TimestampX         b24.String                        `json:"timestampX"`
-	Type               b24.Int                           `json:"type"`
-	VATID              b24.Int                           `json:"vatId"`
-	VATIncluded        b24.String                        `json:"vatIncluded"`
-	Weight             b24.Int                           `json:"weight"`
-	Width              b24.Int                           `json:"width"`
-	XMLID              b24.String                        `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateSKU) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateSKU
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateSKU) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateSKU
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateSKUDetailPicture is the detailPicture value of
-// catalog.product.sku.update.
-type ProductSKUUpdateSKUDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateSKUDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateSKUDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateSKUDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateSKUDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateSKUPreviewPicture is the previewPicture value of
-// catalog.product.sku.update.
-type ProductSKUUpdateSKUPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateSKUPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateSKUPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateSKUPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateSKUPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateSKUProperty258 is the property258 value of
-// catalog.product.sku.update.
-type ProductSKUUpdateSKUProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateSKUProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateSKUProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateSKUProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateSKUProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateSKUProperty259 is the property259 value of
-// catalog.product.sku.update.
-type ProductSKUUpdateSKUProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductSKUUpdateSKUProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductSKUUpdateSKUProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductSKUUpdateSKUProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductSKUUpdateSKUProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductSKUUpdateResult is the result of catalog.product.sku.update.
 type ProductSKUUpdateResult struct {
-	SKU *ProductSKUUpdateSKU `json:"sku"`
+	SKU *ProductSKU `json:"sku"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6963,77 +5318,6 @@ func (v *ProductSKUUpdateResult) UnmarshalJSON(data []byte) error {
 func (v ProductSKUUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain ProductSKUUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductSKUUpdateParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.sku.update: the constants below are the documented values;
-// others are accepted too.
-type ProductSKUUpdateParamsFieldsPreviewTextType string
-
-// The documented values of ProductSKUUpdateParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductSKUUpdateParamsFieldsPreviewTextTypeText ProductSKUUpdateParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductSKUUpdateParamsFieldsPreviewTextTypeHTML ProductSKUUpdateParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductSKUUpdateParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductSKUUpdateParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductSKUUpdateParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.sku.update: the constants below are the documented values;
-// others are accepted too.
-type ProductSKUUpdateParamsFieldsDetailTextType string
-
-// The documented values of ProductSKUUpdateParamsFieldsDetailTextType.
-const (
-	// text
-	ProductSKUUpdateParamsFieldsDetailTextTypeText ProductSKUUpdateParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductSKUUpdateParamsFieldsDetailTextTypeHTML ProductSKUUpdateParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductSKUUpdateParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductSKUUpdateParamsFieldsDetailTextType(s)
-	return nil
-}
-
-// ProductSKUUpdateParamsFieldsSubscribe is the subscribe of
-// catalog.product.sku.update: the constants below are the documented values;
-// others are accepted too.
-type ProductSKUUpdateParamsFieldsSubscribe string
-
-// The documented values of ProductSKUUpdateParamsFieldsSubscribe.
-const (
-	// yes
-	ProductSKUUpdateParamsFieldsSubscribeY ProductSKUUpdateParamsFieldsSubscribe = "Y"
-	// no
-	ProductSKUUpdateParamsFieldsSubscribeN ProductSKUUpdateParamsFieldsSubscribe = "N"
-	// default
-	ProductSKUUpdateParamsFieldsSubscribeD ProductSKUUpdateParamsFieldsSubscribe = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductSKUUpdateParamsFieldsSubscribe) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductSKUUpdateParamsFieldsSubscribe(s)
-	return nil
 }
 
 // ProductUpdate calls catalog.product.update: Update Product.
@@ -7086,7 +5370,7 @@ type ProductUpdateParams struct {
 	// Product identifier.
 	//
 	// To obtain product identifiers, use the catalog.product.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for updating the product
 	// in the form of a structure:
 	//
@@ -7144,7 +5428,7 @@ type ProductUpdateParams struct {
 	//	},
 	//
 	// Required.
-	Fields ProductUpdateParamsFields `json:"fields"`
+	Fields ProductInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -7158,402 +5442,9 @@ func (p ProductUpdateParams) validate() error {
 	return nil
 }
 
-// ProductUpdateParamsFields is the fields value of catalog.product.update.
-type ProductUpdateParamsFields struct {
-	// Name of the product
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Product activity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Use unique barcodes for each instance. Values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N. Default: N.
-	BarcodeMulti b24.Opt[b24.Bool] `json:"barcodeMulti,omitzero"`
-	// Is it possible to buy the product when out of stock:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N. Default: N.
-	CanBuyZero b24.Opt[b24.Bool] `json:"canBuyZero,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Date of activity start
-	DateActiveFrom b24.Opt[b24.Time] `json:"dateActiveFrom,omitzero"`
-	// Date of activity end
-	DateActiveTo b24.Opt[b24.Time] `json:"dateActiveTo,omitzero"`
-	// Create date
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Identifier of the main section of the information block
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Array of all sections to which the product is linked
-	IblockSection []any `json:"IblockSection,omitzero"`
-	// Unit of measurement
-	Measure b24.Opt[int64] `json:"measure,omitzero"`
-	// Description for the announcement
-	PreviewText b24.Opt[string] `json:"previewText,omitzero"`
-	// Detailed description
-	DetailText b24.Opt[string] `json:"detailText,omitzero"`
-	// Picture for the announcement.
-	//
-	// Object in the format {fileData: [value1, value2]}, where value1 — file
-	// name of the picture with extension, value2 — image in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	PreviewPicture *ProductUpdateParamsFieldsPreviewPicture `json:"previewPicture,omitzero"`
-	// Detailed picture.
-	//
-	// Object in the format {fileData: [value1, value2]}, where value1 — file
-	// name of the picture with extension, value2 — image in base64 format.
-	//
-	// To delete the picture, use the object in the format {remove: 'Y'}
-	DetailPicture *ProductUpdateParamsFieldsDetailPicture `json:"detailPicture,omitzero"`
-	// Type of description for the announcement. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Default value is set to text. Default: text.
-	PreviewTextType b24.Opt[ProductUpdateParamsFieldsPreviewTextType] `json:"previewTextType,omitzero"`
-	// Type of detailed description. Possible values:
-	//
-	//   - text — text
-	//   - html — HTML
-	//
-	// Default value is set to text. Default: text.
-	DetailTextType b24.Opt[ProductUpdateParamsFieldsDetailTextType] `json:"detailTextType,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Subscription permission for the product. Options:
-	//
-	//   - Y — yes
-	//   - N — no
-	//   - D — default
-	//
-	// Default value is set to D
-	Subscribe b24.Opt[ProductUpdateParamsFieldsSubscribe] `json:"subscribe,omitzero"`
-	// Identifier of VAT
-	VATID b24.Opt[int64] `json:"vatId,omitzero"`
-	// VAT included in the price:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N. Default: N.
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// Height of the product
-	Height b24.Opt[float64] `json:"height,omitzero"`
-	// Length of the product
-	Length b24.Opt[float64] `json:"length,omitzero"`
-	// Weight of the product
-	Weight b24.Opt[float64] `json:"weight,omitzero"`
-	// Width of the product
-	Width b24.Opt[float64] `json:"width,omitzero"`
-	// Quantity accounting mode:
-	//
-	//   - Y – enabled
-	//   - N – disabled
-	//   - D – default
-	//
-	// Default value is set to D
-	QuantityTrace b24.Opt[ProductUpdateParamsFieldsQuantityTrace] `json:"quantityTrace,omitzero"`
-	// Currency of the purchasing price.
-	//
-	// The list of currencies can be obtained using the crm.currency.list method.
-	//
-	// Not editable when inventory accounting is enabled
-	PurchasingCurrency b24.Opt[string] `json:"purchasingCurrency,omitzero"`
-	// Purchasing price.
-	//
-	// Not editable when inventory accounting is enabled
-	PurchasingPrice b24.Opt[float64] `json:"purchasingPrice,omitzero"`
-	// Quantity.
-	//
-	// Not editable when inventory accounting is enabled
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Reserved quantity.
-	//
-	// Not editable when inventory accounting is enabled
-	QuantityReserved b24.Opt[float64] `json:"quantityReserved,omitzero"`
-	// Length of the payment period.
-	//
-	// Default value is set to 0.
-	//
-	// Used only in on-premise for content sales. Default: 0.
-	RecurSchemeLength b24.Opt[int64] `json:"recurSchemeLength,omitzero"`
-	// Unit of time for the payment period:
-	//
-	//   - H — hour
-	//   - D — day
-	//   - W — week
-	//   - M — month
-	//   - Q — quarter
-	//   - S — half-year
-	//   - Y — year
-	//
-	// Default value is set to D.
-	//
-	// Used only in on-premise for content sales. Default: D.
-	RecurSchemeType b24.Opt[ProductUpdateParamsFieldsRecurSchemeType] `json:"recurSchemeType,omitzero"`
-	// Product for trial payment.
-	//
-	// Used only in on-premise for content sales
-	TrialPriceID b24.Opt[int64] `json:"trialPriceId,omitzero"`
-	// Extension without placing an order. Values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is set to N.
-	//
-	// Used only in on-premise for content sales. Default: N.
-	WithoutOrder b24.Opt[b24.Bool] `json:"withoutOrder,omitzero"`
-	// The value of a product property, where N is the property identifier. There
-	// can be multiple properties.
-	//
-	// The value is specified in the following format:
-	//
-	//   - {valueId: valueId, value: value} — for a single property
-	//   - [{valueId: valueId1, value: value1}, ..., {valueId: valueIdN, value:
-	//     valueN}] — for a multiple property Here valueId is the property
-	//     value identifier, and value is the property value.
-	//
-	// If the property is empty and does not yet have a valueId, only pass value.
-	//
-	// For a property with userType = BoolEnum in value, pass:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If valueId is not specified, the existing value will be deleted from the
-	// database and replaced with the new one specified in value.
-	//
-	// If the property is multiple, all existing property values for which valueId
-	// was not specified will be deleted. An exception is "file" type properties:
-	// their values that are not passed in the request are retained, but after a
-	// deletion the valueId of the remaining values changes.
-	//
-	// The valueId identifiers of all product properties can be obtained using the
-	// catalog.product.get and catalog.product.list methods.
-	//
-	// Changing file fields is described in the article How to update and delete
-	// files
-	PropertyN any `json:"propertyN,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateParamsFieldsPreviewPicture is the previewPicture value of
-// catalog.product.update.
-type ProductUpdateParamsFieldsPreviewPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateParamsFieldsPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateParamsFieldsPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateParamsFieldsPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateParamsFieldsPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateParamsFieldsDetailPicture is the detailPicture value of
-// catalog.product.update.
-type ProductUpdateParamsFieldsDetailPicture struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateParamsFieldsDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateParamsFieldsDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateParamsFieldsDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateParamsFieldsDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateElement is the result of catalog.product.update.
-type ProductUpdateElement struct {
-	Active             b24.String                         `json:"active"`
-	Available          b24.String                         `json:"available"`
-	Bundle             b24.String                         `json:"bundle"`
-	CanBuyZero         b24.String                         `json:"canBuyZero"`
-	Code               b24.String                         `json:"code"`
-	CreatedBy          b24.Int                            `json:"createdBy"`
-	DateActiveFrom     b24.String                         `json:"dateActiveFrom"`
-	DateActiveTo       b24.String                         `json:"dateActiveTo"`
-	DateCreate         b24.String                         `json:"dateCreate"`
-	DetailPicture      ProductUpdateElementDetailPicture  `json:"detailPicture"`
-	DetailText         json.RawMessage                    `json:"detailText"`
-	DetailTextType     b24.String                         `json:"detailTextType"`
-	Height             b24.Int                            `json:"height"`
-	IblockID           b24.Int                            `json:"iblockId"`
-	IblockSectionID    b24.Int                            `json:"iblockSectionId"`
-	ID                 b24.Int                            `json:"id"`
-	Length             b24.Int                            `json:"length"`
-	Measure            b24.Int                            `json:"measure"`
-	ModifiedBy         b24.Int                            `json:"modifiedBy"`
-	Name               b24.String                         `json:"name"`
-	PreviewPicture     ProductUpdateElementPreviewPicture `json:"previewPicture"`
-	PreviewText        json.RawMessage                    `json:"previewText"`
-	PreviewTextType    b24.String                         `json:"previewTextType"`
-	Property258        ProductUpdateElementProperty258    `json:"property258"`
-	Property259        []ProductUpdateElementProperty259  `json:"property259"`
-	PurchasingCurrency b24.String                         `json:"purchasingCurrency"`
-	PurchasingPrice    b24.String                         `json:"purchasingPrice"`
-	Quantity           b24.Int                            `json:"quantity"`
-	QuantityReserved   b24.Int                            `json:"quantityReserved"`
-	QuantityTrace      b24.String                         `json:"quantityTrace"`
-	Sort               b24.Int                            `json:"sort"`
-	Subscribe          b24.String                         `json:"subscribe"`
-	TimestampX         b24.String                         `json:"timestampX"`
-	Type               b24.Int                            `json:"type"`
-	VATID              b24.Int                            `json:"vatId"`
-	VATIncluded        b24.String                         `json:"vatIncluded"`
-	Weight             b24.Int                            `json:"weight"`
-	Width              b24.Int                            `json:"width"`
-	XMLID              b24.String                         `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateElement) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateElement
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateElement) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateElement
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateElementDetailPicture is the detailPicture value of
-// catalog.product.update.
-type ProductUpdateElementDetailPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateElementDetailPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateElementDetailPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateElementDetailPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateElementDetailPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateElementPreviewPicture is the previewPicture value of
-// catalog.product.update.
-type ProductUpdateElementPreviewPicture struct {
-	ID         b24.String `json:"id"`
-	URL        b24.String `json:"url"`
-	URLMachine b24.String `json:"urlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateElementPreviewPicture) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateElementPreviewPicture
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateElementPreviewPicture) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateElementPreviewPicture
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateElementProperty258 is the property258 value of
-// catalog.product.update.
-type ProductUpdateElementProperty258 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateElementProperty258) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateElementProperty258
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateElementProperty258) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateElementProperty258
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateElementProperty259 is the property259 value of
-// catalog.product.update.
-type ProductUpdateElementProperty259 struct {
-	Value   b24.String `json:"value"`
-	ValueID b24.String `json:"valueId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductUpdateElementProperty259) UnmarshalJSON(data []byte) error {
-	type plain ProductUpdateElementProperty259
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductUpdateElementProperty259) MarshalJSON() ([]byte, error) {
-	type plain ProductUpdateElementProperty259
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductUpdateResult is the result of catalog.product.update.
 type ProductUpdateResult struct {
-	Element *ProductUpdateElement `json:"element"`
+	Element *Product `json:"element"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -7568,133 +5459,4 @@ func (v *ProductUpdateResult) UnmarshalJSON(data []byte) error {
 func (v ProductUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain ProductUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductUpdateParamsFieldsPreviewTextType is the previewTextType of
-// catalog.product.update: the constants below are the documented values;
-// others are accepted too.
-type ProductUpdateParamsFieldsPreviewTextType string
-
-// The documented values of ProductUpdateParamsFieldsPreviewTextType.
-const (
-	// text
-	ProductUpdateParamsFieldsPreviewTextTypeText ProductUpdateParamsFieldsPreviewTextType = "text"
-	// HTML
-	ProductUpdateParamsFieldsPreviewTextTypeHTML ProductUpdateParamsFieldsPreviewTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductUpdateParamsFieldsPreviewTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductUpdateParamsFieldsPreviewTextType(s)
-	return nil
-}
-
-// ProductUpdateParamsFieldsDetailTextType is the detailTextType of
-// catalog.product.update: the constants below are the documented values;
-// others are accepted too.
-type ProductUpdateParamsFieldsDetailTextType string
-
-// The documented values of ProductUpdateParamsFieldsDetailTextType.
-const (
-	// text
-	ProductUpdateParamsFieldsDetailTextTypeText ProductUpdateParamsFieldsDetailTextType = "text"
-	// HTML
-	ProductUpdateParamsFieldsDetailTextTypeHTML ProductUpdateParamsFieldsDetailTextType = "html"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductUpdateParamsFieldsDetailTextType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductUpdateParamsFieldsDetailTextType(s)
-	return nil
-}
-
-// ProductUpdateParamsFieldsSubscribe is the subscribe of
-// catalog.product.update: the constants below are the documented values;
-// others are accepted too.
-type ProductUpdateParamsFieldsSubscribe string
-
-// The documented values of ProductUpdateParamsFieldsSubscribe.
-const (
-	// yes
-	ProductUpdateParamsFieldsSubscribeY ProductUpdateParamsFieldsSubscribe = "Y"
-	// no
-	ProductUpdateParamsFieldsSubscribeN ProductUpdateParamsFieldsSubscribe = "N"
-	// default
-	ProductUpdateParamsFieldsSubscribeD ProductUpdateParamsFieldsSubscribe = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductUpdateParamsFieldsSubscribe) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductUpdateParamsFieldsSubscribe(s)
-	return nil
-}
-
-// ProductUpdateParamsFieldsQuantityTrace is the quantityTrace of
-// catalog.product.update: the constants below are the documented values;
-// others are accepted too.
-type ProductUpdateParamsFieldsQuantityTrace string
-
-// The documented values of ProductUpdateParamsFieldsQuantityTrace.
-const (
-	// enabled
-	ProductUpdateParamsFieldsQuantityTraceY ProductUpdateParamsFieldsQuantityTrace = "Y"
-	// disabled
-	ProductUpdateParamsFieldsQuantityTraceN ProductUpdateParamsFieldsQuantityTrace = "N"
-	// default
-	ProductUpdateParamsFieldsQuantityTraceD ProductUpdateParamsFieldsQuantityTrace = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductUpdateParamsFieldsQuantityTrace) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductUpdateParamsFieldsQuantityTrace(s)
-	return nil
-}
-
-// ProductUpdateParamsFieldsRecurSchemeType is the recurSchemeType of
-// catalog.product.update: the constants below are the documented values;
-// others are accepted too.
-type ProductUpdateParamsFieldsRecurSchemeType string
-
-// The documented values of ProductUpdateParamsFieldsRecurSchemeType.
-const (
-	// hour
-	ProductUpdateParamsFieldsRecurSchemeTypeH ProductUpdateParamsFieldsRecurSchemeType = "H"
-	// day
-	ProductUpdateParamsFieldsRecurSchemeTypeD ProductUpdateParamsFieldsRecurSchemeType = "D"
-	// week
-	ProductUpdateParamsFieldsRecurSchemeTypeW ProductUpdateParamsFieldsRecurSchemeType = "W"
-	// month
-	ProductUpdateParamsFieldsRecurSchemeTypeM ProductUpdateParamsFieldsRecurSchemeType = "M"
-	// quarter
-	ProductUpdateParamsFieldsRecurSchemeTypeQ ProductUpdateParamsFieldsRecurSchemeType = "Q"
-	// half-year
-	ProductUpdateParamsFieldsRecurSchemeTypeS ProductUpdateParamsFieldsRecurSchemeType = "S"
-	// year
-	ProductUpdateParamsFieldsRecurSchemeTypeY ProductUpdateParamsFieldsRecurSchemeType = "Y"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductUpdateParamsFieldsRecurSchemeType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductUpdateParamsFieldsRecurSchemeType(s)
-	return nil
 }

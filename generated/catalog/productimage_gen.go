@@ -9,6 +9,100 @@ import (
 	"iter"
 )
 
+// ProductImage is one productImage of catalog.productImage, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (catalog-product-image-get-fields, catalog-product-image-get,
+// catalog-product-image-list, catalog-product-image-add), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type ProductImage struct {
+	CreateTime  b24.Time   `json:"createTime"`
+	DetailURL   b24.String `json:"detailUrl"`
+	DownloadURL b24.String `json:"downloadUrl"`
+	ID          b24.Int    `json:"id"`
+	Name        b24.String `json:"name"`
+	ProductID   b24.String `json:"productId"`
+	Type        b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductImage) UnmarshalJSON(data []byte) error {
+	type plain ProductImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductImage) MarshalJSON() ([]byte, error) {
+	type plain ProductImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductImageInput is the write form of ProductImage: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type ProductImageInput struct {
+	// Identifier of the product, parent product, variation, or service.
+	//
+	// To obtain existing identifiers, use the following methods:
+	//
+	//   - for products — catalog.product.list
+	//   - for parent products — catalog.product.sku.list
+	//   - for product variations — catalog.product.offer.list
+	//   - for services — catalog.product.service.list
+	ProductID b24.Opt[b24.Int] `json:"productId,omitzero"`
+	// Image type:
+	//
+	//   - DETAIL_PICTURE — detailed image, field available in the old product
+	//     card
+	//   - PREVIEW_PICTURE — preview image, field available in the old product
+	//     card
+	//   - MORE_PHOTO — image
+	//
+	// If no value is specified, the image will be saved in MORE_PHOTO
+	Type b24.Opt[ProductImageInputType] `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductImageInput) UnmarshalJSON(data []byte) error {
+	type plain ProductImageInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductImageInput) MarshalJSON() ([]byte, error) {
+	type plain ProductImageInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductImageInputType is the type of catalog.productImage: the constants
+// below are the documented values; others are accepted too.
+type ProductImageInputType string
+
+// The documented values of ProductImageInputType.
+const (
+	// detailed image, field available in the old product card
+	ProductImageInputTypeDetailPicture ProductImageInputType = "DETAIL_PICTURE"
+	// preview image, field available in the old product card
+	ProductImageInputTypePreviewPicture ProductImageInputType = "PREVIEW_PICTURE"
+	// image
+	ProductImageInputTypeMorePhoto ProductImageInputType = "MORE_PHOTO"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductImageInputType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductImageInputType(s)
+	return nil
+}
+
 // ProductImageAdd calls catalog.productImage.add: Add Image to Product.
 //
 // This method adds images to a product, parent product, variation, or service.
@@ -51,7 +145,7 @@ func ProductImageAddCommand(p ProductImageAddParams) b24.Command[*ProductImageAd
 // ProductImageAddParams holds the parameters of catalog.productImage.add.
 type ProductImageAddParams struct {
 	// Field values for adding an image (detailed description). Required.
-	Fields ProductImageAddParamsFields `json:"fields"`
+	Fields ProductImageInput `json:"fields"`
 	// An array of two elements:
 	//
 	//   - the first — the file name
@@ -63,7 +157,7 @@ type ProductImageAddParams struct {
 
 // validate reports the first required parameter left empty.
 func (p ProductImageAddParams) validate() error {
-	if p.Fields.ProductID == 0 {
+	if !p.Fields.ProductID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productImage.add",
 			Param:  "fields.productId",
@@ -78,73 +172,9 @@ func (p ProductImageAddParams) validate() error {
 	return nil
 }
 
-// ProductImageAddParamsFields is the fields value of catalog.productImage.add.
-type ProductImageAddParamsFields struct {
-	// Identifier of the product, parent product, variation, or service.
-	//
-	// To obtain existing identifiers, use the following methods:
-	//
-	//   - for products — catalog.product.list
-	//   - for parent products — catalog.product.sku.list
-	//   - for product variations — catalog.product.offer.list
-	//   - for services — catalog.product.service.list
-	//
-	// Required.
-	ProductID int64 `json:"productId"`
-	// Image type:
-	//
-	//   - DETAIL_PICTURE — detailed image, field available in the old product
-	//     card
-	//   - PREVIEW_PICTURE — preview image, field available in the old product
-	//     card
-	//   - MORE_PHOTO — image
-	//
-	// If no value is specified, the image will be saved in MORE_PHOTO
-	Type b24.Opt[ProductImageAddParamsFieldsType] `json:"type,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductImageAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductImageAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductImageAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductImageAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductImageAddProductImage is the result of catalog.productImage.add.
-type ProductImageAddProductImage struct {
-	CreateTime  b24.String `json:"createTime"`
-	DetailURL   b24.String `json:"detailUrl"`
-	DownloadURL b24.String `json:"downloadUrl"`
-	ID          b24.Int    `json:"id"`
-	Name        b24.String `json:"name"`
-	ProductID   b24.Int    `json:"productId"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductImageAddProductImage) UnmarshalJSON(data []byte) error {
-	type plain ProductImageAddProductImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductImageAddProductImage) MarshalJSON() ([]byte, error) {
-	type plain ProductImageAddProductImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductImageAddResult is the result of catalog.productImage.add.
 type ProductImageAddResult struct {
-	ProductImage *ProductImageAddProductImage `json:"productImage"`
+	ProductImage *ProductImage `json:"productImage"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -159,30 +189,6 @@ func (v *ProductImageAddResult) UnmarshalJSON(data []byte) error {
 func (v ProductImageAddResult) MarshalJSON() ([]byte, error) {
 	type plain ProductImageAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductImageAddParamsFieldsType is the type of catalog.productImage.add: the
-// constants below are the documented values; others are accepted too.
-type ProductImageAddParamsFieldsType string
-
-// The documented values of ProductImageAddParamsFieldsType.
-const (
-	// detailed image, field available in the old product card
-	ProductImageAddParamsFieldsTypeDetailPicture ProductImageAddParamsFieldsType = "DETAIL_PICTURE"
-	// preview image, field available in the old product card
-	ProductImageAddParamsFieldsTypePreviewPicture ProductImageAddParamsFieldsType = "PREVIEW_PICTURE"
-	// image
-	ProductImageAddParamsFieldsTypeMorePhoto ProductImageAddParamsFieldsType = "MORE_PHOTO"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductImageAddParamsFieldsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductImageAddParamsFieldsType(s)
-	return nil
 }
 
 // ProductImageDelete calls catalog.productImage.delete: Delete Image from
@@ -239,9 +245,9 @@ type ProductImageDeleteParams struct {
 	//   - for services — catalog.product.service.list
 	//
 	// Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// Identifier of the image. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -315,9 +321,9 @@ type ProductImageGetParams struct {
 	//   - for services — catalog.product.service.list
 	//
 	// Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// Identifier of the image. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -337,34 +343,9 @@ func (p ProductImageGetParams) validate() error {
 	return nil
 }
 
-// ProductImageGetProductImage is the result of catalog.productImage.get.
-type ProductImageGetProductImage struct {
-	CreateTime  b24.String `json:"createTime"`
-	DetailURL   b24.String `json:"detailUrl"`
-	DownloadURL b24.String `json:"downloadUrl"`
-	ID          b24.Int    `json:"id"`
-	Name        b24.String `json:"name"`
-	ProductID   b24.Int    `json:"productId"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductImageGetProductImage) UnmarshalJSON(data []byte) error {
-	type plain ProductImageGetProductImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductImageGetProductImage) MarshalJSON() ([]byte, error) {
-	type plain ProductImageGetProductImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductImageGetResult is the result of catalog.productImage.get.
 type ProductImageGetResult struct {
-	ProductImage *ProductImageGetProductImage `json:"productImage"`
+	ProductImage *ProductImage `json:"productImage"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -485,14 +466,14 @@ func ProductImageListCommand(p ProductImageListParams) b24.Command[*ProductImage
 
 // ProductImageListAll iterates over every row of catalog.productImage.list,
 // requesting page after page (start/next) as the loop asks for more.
-func ProductImageListAll(ctx context.Context, c b24.Caller, p ProductImageListParams, opts ...b24.CallOption) iter.Seq2[ProductImageListItem, error] {
+func ProductImageListAll(ctx context.Context, c b24.Caller, p ProductImageListParams, opts ...b24.CallOption) iter.Seq2[ProductImage, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ProductImageListItem, error) bool) {
-			var zero ProductImageListItem
+		return func(yield func(ProductImage, error) bool) {
+			var zero ProductImage
 			yield(zero, err)
 		}
 	}
-	return b24.List[ProductImageListItem](ctx, c, ProductImageListCommand(p).Request, b24.ListSpec{
+	return b24.List[ProductImage](ctx, c, ProductImageListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productImages",
 	}, opts...)
@@ -510,7 +491,7 @@ type ProductImageListParams struct {
 	//   - for services — catalog.product.service.list
 	//
 	// Required.
-	ProductID int64 `json:"productId"`
+	ProductID b24.Int `json:"productId"`
 	// An array with a list of fields to select (see fields of the object
 	// catalog_product_image)
 	Select []string `json:"select,omitzero"`
@@ -527,34 +508,9 @@ func (p ProductImageListParams) validate() error {
 	return nil
 }
 
-// ProductImageListItem is one row of catalog.productImage.list.
-type ProductImageListItem struct {
-	CreateTime  b24.String `json:"createTime"`
-	DetailURL   b24.String `json:"detailUrl"`
-	DownloadURL b24.String `json:"downloadUrl"`
-	ID          b24.Int    `json:"id"`
-	Name        b24.String `json:"name"`
-	ProductID   b24.Int    `json:"productId"`
-	Type        b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductImageListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductImageListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductImageListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductImageListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductImageListResult is the result of catalog.productImage.list.
 type ProductImageListResult struct {
-	ProductImages []ProductImageListItem `json:"productImages"`
+	ProductImages []ProductImage `json:"productImages"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

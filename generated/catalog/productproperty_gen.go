@@ -9,6 +9,392 @@ import (
 	"iter"
 )
 
+// ProductProperty is one productProperty of catalog.productProperty, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (catalog-product-property-get-fields,
+// catalog-product-property-get, catalog-product-property-list,
+// catalog-product-property-add, catalog-product-property-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type ProductProperty struct {
+	Active b24.Bool   `json:"active"`
+	Code   b24.String `json:"code"`
+	XMLID  b24.String `json:"xmlId"`
+	// Number of columns in the input field
+	ColCount b24.Int `json:"colCount"`
+	// Default value of the property
+	DefaultValue b24.String `json:"defaultValue"`
+	// List of file extensions for property type F
+	FileType b24.String `json:"fileType"`
+	// Indicator of participation in filtering. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Filtrable b24.Bool `json:"filtrable"`
+	// Hint for the field
+	Hint b24.String `json:"hint"`
+	// Identifier of the trade catalog.
+	//
+	// Existing identifiers can be obtained using the method catalog.catalog.list
+	IblockID b24.Int `json:"iblockId"`
+	ID       b24.Int `json:"id"`
+	// Indicator of required value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsRequired b24.Bool `json:"isRequired"`
+	// Identifier of the linked information block.
+	//
+	// Available identifiers can be obtained using the catalog.catalog.list method
+	LinkIblockID b24.Int `json:"linkIblockId"`
+	// Appearance of the list. Allowed values:
+	//
+	//   - L — dropdown list
+	//   - C — set of checkboxes
+	ListType ProductPropertyListType `json:"listType"`
+	// Indicator of multiple values. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Multiple b24.Bool `json:"multiple"`
+	// Number of fields for entering multiple values
+	MultipleCnt b24.Int `json:"multipleCnt"`
+	// Name of the property
+	Name b24.String `json:"name"`
+	// Basic type of the property. Allowed values:
+	//
+	//   - N — number
+	//   - S — string
+	//   - L — list
+	//   - F — file
+	//   - E — binding to elements
+	//   - G — binding to sections
+	PropertyType ProductPropertyPropertyType `json:"propertyType"`
+	// Number of rows in the input field
+	RowCount b24.Int `json:"rowCount"`
+	// Indicator of participation in search. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Searchable b24.Bool `json:"searchable"`
+	// Sorting index
+	Sort       b24.Int    `json:"sort"`
+	TimestampX b24.String `json:"timestampX"`
+	// Custom property type. The value must correspond to the specified
+	// propertyType.
+	//
+	// Value examples:
+	//
+	//   - DateTime — date and time
+	//   - Money — monetary value with currency
+	//   - SKU — link to product variations
+	//   - directory — link to a directory
+	//   - employee — link to an employee
+	//   - UserID — link to a user
+	//   - EList — select item from a list
+	//   - EAutocomplete — link to elements with auto-search
+	//   - SectionAuto — link to sections with auto-search
+	//   - HTML — value in HTML format
+	//   - map_google — coordinates and address on Google Maps
+	//   - map_yandex — coordinates and address on Yandex Maps
+	//   - DiskFile — link to a file from Bitrix24.Drive
+	//   - ECrm — link to CRM elements
+	//   - BoolEnum — checkbox based on a list; use this value together with
+	//     propertyType = L
+	UserType ProductPropertyUserType `json:"userType"`
+	// Settings for the custom type. Only scalar values and nested objects from
+	// scalar values are supported
+	UserTypeSettings ProductPropertyUserTypeSettings `json:"userTypeSettings"`
+	// Indicator of storing the description of the value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WithDescription b24.Bool `json:"withDescription"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductProperty) UnmarshalJSON(data []byte) error {
+	type plain ProductProperty
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductProperty) MarshalJSON() ([]byte, error) {
+	type plain ProductProperty
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyUserTypeSettings is the userTypeSettings value of
+// catalog.productProperty.
+type ProductPropertyUserTypeSettings struct {
+	Group     b24.String `json:"group"`
+	Multiple  b24.String `json:"multiple"`
+	Size      b24.Int    `json:"size"`
+	TableName b24.String `json:"tableName"`
+	Width     b24.Int    `json:"width"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyUserTypeSettings) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyUserTypeSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyUserTypeSettings) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyUserTypeSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyInput is the write form of ProductProperty: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ProductPropertyInput struct {
+	// Identifier of the trade catalog.
+	//
+	// Existing identifiers can be obtained using the method catalog.catalog.list
+	IblockID b24.Opt[b24.Int] `json:"iblockId,omitzero"`
+	// Name of the property
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Basic type of the property. Allowed values:
+	//
+	//   - N — number
+	//   - S — string
+	//   - L — list
+	//   - F — file
+	//   - E — binding to elements
+	//   - G — binding to sections
+	PropertyType b24.Opt[ProductPropertyPropertyType] `json:"propertyType,omitzero"`
+	// Activity status. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Sorting index
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Symbolic code of the property. The property code can consist of Latin
+	// letters, numbers, and underscores. The first character cannot be a digit
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Default value of the property
+	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
+	// Custom property type. The value must correspond to the specified
+	// propertyType.
+	//
+	// Value examples:
+	//
+	//   - DateTime — date and time
+	//   - Money — monetary value with currency
+	//   - SKU — link to product variations
+	//   - directory — link to a directory
+	//   - employee — link to an employee
+	//   - UserID — link to a user
+	//   - EList — select item from a list
+	//   - EAutocomplete — link to elements with auto-search
+	//   - SectionAuto — link to sections with auto-search
+	//   - HTML — value in HTML format
+	//   - map_google — coordinates and address on Google Maps
+	//   - map_yandex — coordinates and address on Yandex Maps
+	//   - DiskFile — link to a file from Bitrix24.Drive
+	//   - ECrm — link to CRM elements
+	//   - BoolEnum — checkbox based on a list; use this value together with
+	//     propertyType = L
+	UserType b24.Opt[ProductPropertyUserType] `json:"userType,omitzero"`
+	// Number of rows in the input field
+	RowCount b24.Opt[b24.Int] `json:"rowCount,omitzero"`
+	// Number of columns in the input field
+	ColCount b24.Opt[b24.Int] `json:"colCount,omitzero"`
+	// Appearance of the list. Allowed values:
+	//
+	//   - L — dropdown list
+	//   - C — set of checkboxes
+	ListType b24.Opt[ProductPropertyListType] `json:"listType,omitzero"`
+	// Indicator of multiple values. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
+	// External identifier of the property
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// List of file extensions for property type F
+	FileType b24.Opt[string] `json:"fileType,omitzero"`
+	// Number of fields for entering multiple values
+	MultipleCnt b24.Opt[b24.Int] `json:"multipleCnt,omitzero"`
+	// Identifier of the linked information block.
+	//
+	// Available identifiers can be obtained using the catalog.catalog.list method
+	LinkIblockID b24.Opt[b24.Int] `json:"linkIblockId,omitzero"`
+	// Indicator of storing the description of the value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WithDescription b24.Opt[b24.Bool] `json:"withDescription,omitzero"`
+	// Indicator of participation in search. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Searchable b24.Opt[b24.Bool] `json:"searchable,omitzero"`
+	// Indicator of participation in filtering. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Filtrable b24.Opt[b24.Bool] `json:"filtrable,omitzero"`
+	// Indicator of required value. Allowed values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsRequired b24.Opt[b24.Bool] `json:"isRequired,omitzero"`
+	// Hint for the field
+	Hint b24.Opt[string] `json:"hint,omitzero"`
+	// Settings for the custom type. Only scalar values and nested objects from
+	// scalar values are supported
+	UserTypeSettings *ProductPropertyInputUserTypeSettings `json:"userTypeSettings,omitzero"`
+	ID               b24.Opt[b24.Int]                      `json:"id,omitzero"`
+	TimestampX       b24.Opt[string]                       `json:"timestampX,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyInput) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyInput) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyInputUserTypeSettings is the userTypeSettings value of
+// catalog.productProperty.
+type ProductPropertyInputUserTypeSettings struct {
+	Group     b24.Opt[string]  `json:"group,omitzero"`
+	Multiple  b24.Opt[string]  `json:"multiple,omitzero"`
+	Size      b24.Opt[b24.Int] `json:"size,omitzero"`
+	TableName b24.Opt[string]  `json:"tableName,omitzero"`
+	Width     b24.Opt[b24.Int] `json:"width,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyInputUserTypeSettings) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyInputUserTypeSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyInputUserTypeSettings) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyInputUserTypeSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyListType is the listType of catalog.productProperty: the
+// constants below are the documented values; others are accepted too.
+type ProductPropertyListType string
+
+// The documented values of ProductPropertyListType.
+const (
+	// dropdown list
+	ProductPropertyListTypeL ProductPropertyListType = "L"
+	// set of checkboxes
+	ProductPropertyListTypeC ProductPropertyListType = "C"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductPropertyListType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductPropertyListType(s)
+	return nil
+}
+
+// ProductPropertyPropertyType is the propertyType of catalog.productProperty:
+// the constants below are the documented values; others are accepted too.
+type ProductPropertyPropertyType string
+
+// The documented values of ProductPropertyPropertyType.
+const (
+	// number
+	ProductPropertyPropertyTypeN ProductPropertyPropertyType = "N"
+	// string
+	ProductPropertyPropertyTypeS ProductPropertyPropertyType = "S"
+	// list
+	ProductPropertyPropertyTypeL ProductPropertyPropertyType = "L"
+	// file
+	ProductPropertyPropertyTypeF ProductPropertyPropertyType = "F"
+	// binding to elements
+	ProductPropertyPropertyTypeE ProductPropertyPropertyType = "E"
+	// binding to sections
+	ProductPropertyPropertyTypeG ProductPropertyPropertyType = "G"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductPropertyPropertyType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductPropertyPropertyType(s)
+	return nil
+}
+
+// ProductPropertyUserType is the userType of catalog.productProperty: the
+// constants below are the documented values; others are accepted too.
+type ProductPropertyUserType string
+
+// The documented values of ProductPropertyUserType.
+const (
+	// date and time
+	ProductPropertyUserTypeDateTime ProductPropertyUserType = "DateTime"
+	// monetary value with currency
+	ProductPropertyUserTypeMoney ProductPropertyUserType = "Money"
+	// link to product variations
+	ProductPropertyUserTypeSKU ProductPropertyUserType = "SKU"
+	// link to a directory
+	ProductPropertyUserTypeDirectory ProductPropertyUserType = "directory"
+	// link to an employee
+	ProductPropertyUserTypeEmployee ProductPropertyUserType = "employee"
+	// link to a user
+	ProductPropertyUserTypeUserID ProductPropertyUserType = "UserID"
+	// select item from a list
+	ProductPropertyUserTypeEList ProductPropertyUserType = "EList"
+	// link to elements with auto-search
+	ProductPropertyUserTypeEAutocomplete ProductPropertyUserType = "EAutocomplete"
+	// link to sections with auto-search
+	ProductPropertyUserTypeSectionAuto ProductPropertyUserType = "SectionAuto"
+	// value in HTML format
+	ProductPropertyUserTypeHTML ProductPropertyUserType = "HTML"
+	// coordinates and address on Google Maps
+	ProductPropertyUserTypeMapGoogle ProductPropertyUserType = "map_google"
+	// coordinates and address on Yandex Maps
+	ProductPropertyUserTypeMapYandex ProductPropertyUserType = "map_yandex"
+	// link to a file from Bitrix24.Drive
+	ProductPropertyUserTypeDiskFile ProductPropertyUserType = "DiskFile"
+	// link to CRM elements
+	ProductPropertyUserTypeECRM ProductPropertyUserType = "ECrm"
+	// checkbox based on a list; use this value together with propertyType = L
+	ProductPropertyUserTypeBoolEnum ProductPropertyUserType = "BoolEnum"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ProductPropertyUserType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ProductPropertyUserType(s)
+	return nil
+}
+
 // ProductPropertyAdd calls catalog.productProperty.add: Add Product Property
 // or Variation.
 //
@@ -54,24 +440,24 @@ func ProductPropertyAddCommand(p ProductPropertyAddParams) b24.Command[*ProductP
 // catalog.productProperty.add.
 type ProductPropertyAddParams struct {
 	// Set of fields for the new property (detailed description). Required.
-	Fields ProductPropertyAddParamsFields `json:"fields"`
+	Fields ProductPropertyInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductPropertyAddParams) validate() error {
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.add",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.PropertyType == "" {
+	if !p.Fields.PropertyType.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.add",
 			Param:  "fields.propertyType",
@@ -80,216 +466,9 @@ func (p ProductPropertyAddParams) validate() error {
 	return nil
 }
 
-// ProductPropertyAddParamsFields is the fields value of
-// catalog.productProperty.add.
-type ProductPropertyAddParamsFields struct {
-	// Identifier of the trade catalog.
-	//
-	// Existing identifiers can be obtained using the method catalog.catalog.list.
-	// Required.
-	IblockID int64 `json:"iblockId"`
-	// Name of the property. Required.
-	Name string `json:"name"`
-	// Basic type of the property. Allowed values:
-	//
-	//   - N — number
-	//   - S — string
-	//   - L — list
-	//   - F — file
-	//   - E — binding to elements
-	//   - G — binding to sections
-	//
-	// Required.
-	PropertyType ProductPropertyAddParamsFieldsPropertyType `json:"propertyType"`
-	// Activity status. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Sorting index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Symbolic code of the property. The property code can consist of Latin
-	// letters, numbers, and underscores. The first character cannot be a digit
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Default value of the property
-	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
-	// Custom property type. The value must correspond to the specified
-	// propertyType.
-	//
-	// Value examples:
-	//
-	//   - DateTime — date and time
-	//   - Money — monetary value with currency
-	//   - SKU — link to product variations
-	//   - directory — link to a directory
-	//   - employee — link to an employee
-	//   - UserID — link to a user
-	//   - EList — select item from a list
-	//   - EAutocomplete — link to elements with auto-search
-	//   - SectionAuto — link to sections with auto-search
-	//   - HTML — value in HTML format
-	//   - map_google — coordinates and address on Google Maps
-	//   - map_yandex — coordinates and address on Yandex Maps
-	//   - DiskFile — link to a file from Bitrix24.Drive
-	//   - ECrm — link to CRM elements
-	//   - BoolEnum — checkbox based on a list; use this value together with
-	//     propertyType = L
-	UserType b24.Opt[ProductPropertyAddParamsFieldsUserType] `json:"userType,omitzero"`
-	// Number of rows in the input field
-	RowCount b24.Opt[int64] `json:"rowCount,omitzero"`
-	// Number of columns in the input field
-	ColCount b24.Opt[int64] `json:"colCount,omitzero"`
-	// Appearance of the list. Allowed values:
-	//
-	//   - L — dropdown list
-	//   - C — set of checkboxes
-	ListType b24.Opt[ProductPropertyAddParamsFieldsListType] `json:"listType,omitzero"`
-	// Indicator of multiple values. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
-	// External identifier of the property
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// List of file extensions for property type F
-	FileType b24.Opt[string] `json:"fileType,omitzero"`
-	// Number of fields for entering multiple values
-	MultipleCnt b24.Opt[int64] `json:"multipleCnt,omitzero"`
-	// Identifier of the linked information block.
-	//
-	// Available identifiers can be obtained using the catalog.catalog.list method
-	LinkIblockID b24.Opt[int64] `json:"linkIblockId,omitzero"`
-	// Indicator of storing the description of the value. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithDescription b24.Opt[b24.Bool] `json:"withDescription,omitzero"`
-	// Indicator of participation in search. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Searchable b24.Opt[b24.Bool] `json:"searchable,omitzero"`
-	// Indicator of participation in filtering. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Filtrable b24.Opt[b24.Bool] `json:"filtrable,omitzero"`
-	// Indicator of required value. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsRequired b24.Opt[b24.Bool] `json:"isRequired,omitzero"`
-	// Hint for the field
-	Hint b24.Opt[string] `json:"hint,omitzero"`
-	// Settings for the custom type. Only scalar values and nested objects from
-	// scalar values are supported
-	UserTypeSettings *ProductPropertyAddParamsFieldsUserTypeSettings `json:"userTypeSettings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyAddParamsFieldsUserTypeSettings is the userTypeSettings value
-// of catalog.productProperty.add.
-type ProductPropertyAddParamsFieldsUserTypeSettings struct {
-	TableName b24.Opt[string] `json:"tableName,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyAddParamsFieldsUserTypeSettings) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyAddParamsFieldsUserTypeSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyAddParamsFieldsUserTypeSettings) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyAddParamsFieldsUserTypeSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyAddProductProperty is the result of
-// catalog.productProperty.add.
-type ProductPropertyAddProductProperty struct {
-	Active           b24.String                                        `json:"active"`
-	Code             b24.String                                        `json:"code"`
-	ColCount         b24.Int                                           `json:"colCount"`
-	DefaultValue     json.RawMessage                                   `json:"defaultValue"`
-	FileType         json.RawMessage                                   `json:"fileType"`
-	Filtrable        b24.String                                        `json:"filtrable"`
-	Hint             json.RawMessage                                   `json:"hint"`
-	IblockID         b24.Int                                           `json:"iblockId"`
-	ID               b24.Int                                           `json:"id"`
-	IsRequired       b24.String                                        `json:"isRequired"`
-	LinkIblockID     json.RawMessage                                   `json:"linkIblockId"`
-	ListType         b24.String                                        `json:"listType"`
-	Multiple         b24.String                                        `json:"multiple"`
-	MultipleCnt      json.RawMessage                                   `json:"multipleCnt"`
-	Name             b24.String                                        `json:"name"`
-	PropertyType     b24.String                                        `json:"propertyType"`
-	RowCount         b24.Int                                           `json:"rowCount"`
-	Searchable       b24.String                                        `json:"searchable"`
-	Sort             b24.Int                                           `json:"sort"`
-	TimestampX       b24.String                                        `json:"timestampX"`
-	UserType         b24.String                                        `json:"userType"`
-	UserTypeSettings ProductPropertyAddProductPropertyUserTypeSettings `json:"userTypeSettings"`
-	WithDescription  json.RawMessage                                   `json:"withDescription"`
-	XMLID            json.RawMessage                                   `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyAddProductProperty) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyAddProductProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyAddProductProperty) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyAddProductProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyAddProductPropertyUserTypeSettings is the userTypeSettings
-// value of catalog.productProperty.add.
-type ProductPropertyAddProductPropertyUserTypeSettings struct {
-	Group     b24.String `json:"group"`
-	Multiple  b24.String `json:"multiple"`
-	Size      b24.Int    `json:"size"`
-	TableName b24.String `json:"tableName"`
-	Width     b24.Int    `json:"width"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyAddProductPropertyUserTypeSettings) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyAddProductPropertyUserTypeSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyAddProductPropertyUserTypeSettings) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyAddProductPropertyUserTypeSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyAddResult is the result of catalog.productProperty.add.
 type ProductPropertyAddResult struct {
-	ProductProperty *ProductPropertyAddProductProperty `json:"productProperty"`
+	ProductProperty *ProductProperty `json:"productProperty"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -304,109 +483,6 @@ func (v *ProductPropertyAddResult) UnmarshalJSON(data []byte) error {
 func (v ProductPropertyAddResult) MarshalJSON() ([]byte, error) {
 	type plain ProductPropertyAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyAddParamsFieldsPropertyType is the propertyType of
-// catalog.productProperty.add: the constants below are the documented values;
-// others are accepted too.
-type ProductPropertyAddParamsFieldsPropertyType string
-
-// The documented values of ProductPropertyAddParamsFieldsPropertyType.
-const (
-	// number
-	ProductPropertyAddParamsFieldsPropertyTypeN ProductPropertyAddParamsFieldsPropertyType = "N"
-	// string
-	ProductPropertyAddParamsFieldsPropertyTypeS ProductPropertyAddParamsFieldsPropertyType = "S"
-	// list
-	ProductPropertyAddParamsFieldsPropertyTypeL ProductPropertyAddParamsFieldsPropertyType = "L"
-	// file
-	ProductPropertyAddParamsFieldsPropertyTypeF ProductPropertyAddParamsFieldsPropertyType = "F"
-	// binding to elements
-	ProductPropertyAddParamsFieldsPropertyTypeE ProductPropertyAddParamsFieldsPropertyType = "E"
-	// binding to sections
-	ProductPropertyAddParamsFieldsPropertyTypeG ProductPropertyAddParamsFieldsPropertyType = "G"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductPropertyAddParamsFieldsPropertyType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductPropertyAddParamsFieldsPropertyType(s)
-	return nil
-}
-
-// ProductPropertyAddParamsFieldsUserType is the userType of
-// catalog.productProperty.add: the constants below are the documented values;
-// others are accepted too.
-type ProductPropertyAddParamsFieldsUserType string
-
-// The documented values of ProductPropertyAddParamsFieldsUserType.
-const (
-	// date and time
-	ProductPropertyAddParamsFieldsUserTypeDateTime ProductPropertyAddParamsFieldsUserType = "DateTime"
-	// monetary value with currency
-	ProductPropertyAddParamsFieldsUserTypeMoney ProductPropertyAddParamsFieldsUserType = "Money"
-	// link to product variations
-	ProductPropertyAddParamsFieldsUserTypeSKU ProductPropertyAddParamsFieldsUserType = "SKU"
-	// link to a directory
-	ProductPropertyAddParamsFieldsUserTypeDirectory ProductPropertyAddParamsFieldsUserType = "directory"
-	// link to an employee
-	ProductPropertyAddParamsFieldsUserTypeEmployee ProductPropertyAddParamsFieldsUserType = "employee"
-	// link to a user
-	ProductPropertyAddParamsFieldsUserTypeUserID ProductPropertyAddParamsFieldsUserType = "UserID"
-	// select item from a list
-	ProductPropertyAddParamsFieldsUserTypeEList ProductPropertyAddParamsFieldsUserType = "EList"
-	// link to elements with auto-search
-	ProductPropertyAddParamsFieldsUserTypeEAutocomplete ProductPropertyAddParamsFieldsUserType = "EAutocomplete"
-	// link to sections with auto-search
-	ProductPropertyAddParamsFieldsUserTypeSectionAuto ProductPropertyAddParamsFieldsUserType = "SectionAuto"
-	// value in HTML format
-	ProductPropertyAddParamsFieldsUserTypeHTML ProductPropertyAddParamsFieldsUserType = "HTML"
-	// coordinates and address on Google Maps
-	ProductPropertyAddParamsFieldsUserTypeMapGoogle ProductPropertyAddParamsFieldsUserType = "map_google"
-	// coordinates and address on Yandex Maps
-	ProductPropertyAddParamsFieldsUserTypeMapYandex ProductPropertyAddParamsFieldsUserType = "map_yandex"
-	// link to a file from Bitrix24.Drive
-	ProductPropertyAddParamsFieldsUserTypeDiskFile ProductPropertyAddParamsFieldsUserType = "DiskFile"
-	// link to CRM elements
-	ProductPropertyAddParamsFieldsUserTypeECRM ProductPropertyAddParamsFieldsUserType = "ECrm"
-	// checkbox based on a list; use this value together with propertyType = L
-	ProductPropertyAddParamsFieldsUserTypeBoolEnum ProductPropertyAddParamsFieldsUserType = "BoolEnum"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductPropertyAddParamsFieldsUserType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductPropertyAddParamsFieldsUserType(s)
-	return nil
-}
-
-// ProductPropertyAddParamsFieldsListType is the listType of
-// catalog.productProperty.add: the constants below are the documented values;
-// others are accepted too.
-type ProductPropertyAddParamsFieldsListType string
-
-// The documented values of ProductPropertyAddParamsFieldsListType.
-const (
-	// dropdown list
-	ProductPropertyAddParamsFieldsListTypeL ProductPropertyAddParamsFieldsListType = "L"
-	// set of checkboxes
-	ProductPropertyAddParamsFieldsListTypeC ProductPropertyAddParamsFieldsListType = "C"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductPropertyAddParamsFieldsListType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductPropertyAddParamsFieldsListType(s)
-	return nil
 }
 
 // ProductPropertyDelete calls catalog.productProperty.delete: Delete product
@@ -455,7 +531,7 @@ type ProductPropertyDeleteParams struct {
 	//
 	// Property identifiers can be obtained using the method
 	// catalog.productProperty.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -515,7 +591,7 @@ type ProductPropertyGetParams struct {
 	//
 	// Property identifiers can be obtained using the catalog.productProperty.list
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -529,76 +605,9 @@ func (p ProductPropertyGetParams) validate() error {
 	return nil
 }
 
-// ProductPropertyGetProductProperty is the result of
-// catalog.productProperty.get.
-type ProductPropertyGetProductProperty struct {
-	Active           b24.String                                        `json:"active"`
-	Code             b24.String                                        `json:"code"`
-	ColCount         b24.Int                                           `json:"colCount"`
-	DefaultValue     json.RawMessage                                   `json:"defaultValue"`
-	FileType         json.RawMessage                                   `json:"fileType"`
-	Filtrable        b24.String                                        `json:"filtrable"`
-	Hint             json.RawMessage                                   `json:"hint"`
-	IblockID         b24.Int                                           `json:"iblockId"`
-	ID               b24.Int                                           `json:"id"`
-	IsRequired       b24.String                                        `json:"isRequired"`
-	LinkIblockID     json.RawMessage                                   `json:"linkIblockId"`
-	ListType         b24.String                                        `json:"listType"`
-	Multiple         b24.String                                        `json:"multiple"`
-	MultipleCnt      json.RawMessage                                   `json:"multipleCnt"`
-	Name             b24.String                                        `json:"name"`
-	PropertyType     b24.String                                        `json:"propertyType"`
-	RowCount         b24.Int                                           `json:"rowCount"`
-	Searchable       b24.String                                        `json:"searchable"`
-	Sort             json.RawMessage                                   `json:"sort"`
-	TimestampX       b24.String                                        `json:"timestampX"`
-	UserType         b24.String                                        `json:"userType"`
-	UserTypeSettings ProductPropertyGetProductPropertyUserTypeSettings `json:"userTypeSettings"`
-	WithDescription  json.RawMessage                                   `json:"withDescription"`
-	XMLID            json.RawMessage                                   `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyGetProductProperty) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyGetProductProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyGetProductProperty) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyGetProductProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyGetProductPropertyUserTypeSettings is the userTypeSettings
-// value of catalog.productProperty.get.
-type ProductPropertyGetProductPropertyUserTypeSettings struct {
-	Group     b24.String `json:"group"`
-	Multiple  b24.String `json:"multiple"`
-	Size      b24.Int    `json:"size"`
-	TableName b24.String `json:"tableName"`
-	Width     b24.Int    `json:"width"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyGetProductPropertyUserTypeSettings) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyGetProductPropertyUserTypeSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyGetProductPropertyUserTypeSettings) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyGetProductPropertyUserTypeSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyGetResult is the result of catalog.productProperty.get.
 type ProductPropertyGetResult struct {
-	ProductProperty *ProductPropertyGetProductProperty `json:"productProperty"`
+	ProductProperty *ProductProperty `json:"productProperty"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -715,8 +724,8 @@ func ProductPropertyListCommand(p ProductPropertyListParams) b24.Command[*Produc
 // ProductPropertyListAll iterates over every row of
 // catalog.productProperty.list, requesting page after page (start/next) as the
 // loop asks for more.
-func ProductPropertyListAll(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyListItem, error] {
-	return b24.List[ProductPropertyListItem](ctx, c, ProductPropertyListCommand(p).Request, b24.ListSpec{
+func ProductPropertyListAll(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) iter.Seq2[ProductProperty, error] {
+	return b24.List[ProductProperty](ctx, c, ProductPropertyListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productProperties",
 	}, opts...)
@@ -726,8 +735,8 @@ func ProductPropertyListAll(ctx context.Context, c b24.Caller, p ProductProperty
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ProductPropertyListExport(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyListItem, error] {
-	return b24.Export[ProductPropertyListItem](ctx, c, ProductPropertyListCommand(p).Request, b24.ListSpec{
+func ProductPropertyListExport(ctx context.Context, c b24.Caller, p ProductPropertyListParams, opts ...b24.CallOption) iter.Seq2[ProductProperty, error] {
+	return b24.Export[ProductProperty](ctx, c, ProductPropertyListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productProperties",
 	}, opts...)
@@ -803,34 +812,12 @@ type ProductPropertyListParams struct {
 	// where N is the desired page number.
 	//
 	// If the value -1 is passed, the response will not include the total field
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductPropertyListItem is one row of catalog.productProperty.list.
-type ProductPropertyListItem struct {
-	IblockID     b24.Int    `json:"iblockId"`
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	PropertyType b24.String `json:"propertyType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductPropertyListResult is the result of catalog.productProperty.list.
 type ProductPropertyListResult struct {
-	ProductProperties []ProductPropertyListItem `json:"productProperties"`
+	ProductProperties []ProductProperty `json:"productProperties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -894,9 +881,9 @@ type ProductPropertyUpdateParams struct {
 	//
 	// Property identifiers can be obtained using the catalog.productProperty.list
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields to update the property (detailed description). Required.
-	Fields ProductPropertyUpdateParamsFields `json:"fields"`
+	Fields ProductPropertyInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -907,7 +894,7 @@ func (p ProductPropertyUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productProperty.update",
 			Param:  "fields.iblockId",
@@ -916,145 +903,9 @@ func (p ProductPropertyUpdateParams) validate() error {
 	return nil
 }
 
-// ProductPropertyUpdateParamsFields is the fields value of
-// catalog.productProperty.update.
-type ProductPropertyUpdateParamsFields struct {
-	// Identifier of the trade catalog.
-	//
-	// Identifiers can be obtained using the catalog.catalog.list method. Required.
-	IblockID int64 `json:"iblockId"`
-	// Property name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Base type of the property. Cannot be changed
-	PropertyType b24.Opt[string] `json:"propertyType,omitzero"`
-	// Activity status. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Symbolic code of the property. The property code can consist of Latin
-	// letters, numbers, and underscores. The first character cannot be a digit
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Default property value
-	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
-	// User-defined property type. Cannot be changed
-	UserType b24.Opt[string] `json:"userType,omitzero"`
-	// Number of input field rows
-	RowCount b24.Opt[int64] `json:"rowCount,omitzero"`
-	// Number of input field columns
-	ColCount b24.Opt[int64] `json:"colCount,omitzero"`
-	// Appearance of the list. Allowed values:
-	//
-	//   - L — dropdown list
-	//   - C — set of checkboxes
-	ListType b24.Opt[ProductPropertyUpdateParamsFieldsListType] `json:"listType,omitzero"`
-	// Multiple value indicator. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
-	// External identifier of the property
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// List of file extensions for property type F
-	FileType b24.Opt[string] `json:"fileType,omitzero"`
-	// Number of fields for inputting multiple values
-	MultipleCnt b24.Opt[int64] `json:"multipleCnt,omitzero"`
-	// Identifier of the related information block.
-	//
-	// Available identifiers can be obtained using the catalog.catalog.list method.
-	LinkIblockID b24.Opt[int64] `json:"linkIblockId,omitzero"`
-	// Indicator of storing the value description. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithDescription b24.Opt[b24.Bool] `json:"withDescription,omitzero"`
-	// Indicator of participation in search. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Searchable b24.Opt[b24.Bool] `json:"searchable,omitzero"`
-	// Indicator of participation in filtering. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Filtrable b24.Opt[b24.Bool] `json:"filtrable,omitzero"`
-	// Indicator of required value. Allowed values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsRequired b24.Opt[b24.Bool] `json:"isRequired,omitzero"`
-	// Field hint
-	Hint b24.Opt[string] `json:"hint,omitzero"`
-	// Settings for the user-defined type. Only scalar values and nested objects of
-	// scalar values are supported.
-	//
-	// If userType is specified but userTypeSettings is not, the settings are not
-	// validated by the method.
-	UserTypeSettings map[string]any `json:"userTypeSettings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyUpdateProductProperty is the result of
-// catalog.productProperty.update.
-type ProductPropertyUpdateProductProperty struct {
-	Active           b24.String      `json:"active"`
-	Code             json.RawMessage `json:"code"`
-	ColCount         b24.Int         `json:"colCount"`
-	DefaultValue     json.RawMessage `json:"defaultValue"`
-	FileType         json.RawMessage `json:"fileType"`
-	Filtrable        b24.String      `json:"filtrable"`
-	Hint             json.RawMessage `json:"hint"`
-	IblockID         b24.Int         `json:"iblockId"`
-	ID               b24.Int         `json:"id"`
-	Name             b24.String      `json:"name"`
-	IsRequired       b24.String      `json:"isRequired"`
-	LinkIblockID     json.RawMessage `json:"linkIblockId"`
-	ListType         b24.String      `json:"listType"`
-	Multiple         b24.String      `json:"multiple"`
-	MultipleCnt      json.RawMessage `json:"multipleCnt"`
-	PropertyType     b24.String      `json:"propertyType"`
-	RowCount         b24.Int         `json:"rowCount"`
-	Searchable       b24.String      `json:"searchable"`
-	Sort             b24.Int         `json:"sort"`
-	TimestampX       b24.String      `json:"timestampX"`
-	UserType         json.RawMessage `json:"userType"`
-	UserTypeSettings json.RawMessage `json:"userTypeSettings"`
-	WithDescription  json.RawMessage `json:"withDescription"`
-	XMLID            json.RawMessage `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyUpdateProductProperty) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyUpdateProductProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyUpdateProductProperty) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyUpdateProductProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyUpdateResult is the result of catalog.productProperty.update.
 type ProductPropertyUpdateResult struct {
-	ProductProperty *ProductPropertyUpdateProductProperty `json:"productProperty"`
+	ProductProperty *ProductProperty `json:"productProperty"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1069,27 +920,4 @@ func (v *ProductPropertyUpdateResult) UnmarshalJSON(data []byte) error {
 func (v ProductPropertyUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain ProductPropertyUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyUpdateParamsFieldsListType is the listType of
-// catalog.productProperty.update: the constants below are the documented
-// values; others are accepted too.
-type ProductPropertyUpdateParamsFieldsListType string
-
-// The documented values of ProductPropertyUpdateParamsFieldsListType.
-const (
-	// dropdown list
-	ProductPropertyUpdateParamsFieldsListTypeL ProductPropertyUpdateParamsFieldsListType = "L"
-	// set of checkboxes
-	ProductPropertyUpdateParamsFieldsListTypeC ProductPropertyUpdateParamsFieldsListType = "C"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ProductPropertyUpdateParamsFieldsListType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ProductPropertyUpdateParamsFieldsListType(s)
-	return nil
 }

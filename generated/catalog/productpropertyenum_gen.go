@@ -8,6 +8,74 @@ import (
 	"iter"
 )
 
+// ProductPropertyEnum is one productPropertyEnum of
+// catalog.productPropertyEnum, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (catalog-product-property-enum-get-fields,
+// catalog-product-property-enum-get, catalog-product-property-enum-list,
+// catalog-product-property-enum-add, catalog-product-property-enum-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type ProductPropertyEnum struct {
+	Def        b24.Bool   `json:"def"`
+	ID         b24.Int    `json:"id"`
+	PropertyID b24.Int    `json:"propertyId"`
+	Sort       b24.Int    `json:"sort"`
+	Value      b24.String `json:"value"`
+	XMLID      b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyEnum) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyEnum
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyEnum) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyEnum
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyEnumInput is the write form of ProductPropertyEnum: the
+// fields the family's add and update methods take. Every field is optional;
+// only those set are sent (b24.Some(0) sends 0). Read-only fields are left
+// out; custom fields (UF_*) go in Extra.
+type ProductPropertyEnumInput struct {
+	// Identifier of the product property or variation.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method
+	PropertyID b24.Opt[b24.Int] `json:"propertyId,omitzero"`
+	// Value of the list element
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// External identifier of the list value. Must be unique within the property
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Indicator of the default value. Acceptable values:
+	//
+	//   - Y — default
+	//   - N — not default
+	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
+	// Sorting index
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyEnumInput) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyEnumInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyEnumInput) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyEnumInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ProductPropertyEnumAdd calls catalog.productPropertyEnum.add: Add Value to
 // List Property.
 //
@@ -53,24 +121,24 @@ func ProductPropertyEnumAddCommand(p ProductPropertyEnumAddParams) b24.Command[*
 // catalog.productPropertyEnum.add.
 type ProductPropertyEnumAddParams struct {
 	// Set of fields for the new list value (detailed description). Required.
-	Fields ProductPropertyEnumAddParamsFields `json:"fields"`
+	Fields ProductPropertyEnumInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductPropertyEnumAddParams) validate() error {
-	if p.Fields.PropertyID == 0 {
+	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.add",
 			Param:  "fields.propertyId",
 		}
 	}
-	if p.Fields.Value == "" {
+	if !p.Fields.Value.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.add",
 			Param:  "fields.value",
 		}
 	}
-	if p.Fields.XMLID == "" {
+	if !p.Fields.XMLID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.add",
 			Param:  "fields.xmlId",
@@ -79,71 +147,10 @@ func (p ProductPropertyEnumAddParams) validate() error {
 	return nil
 }
 
-// ProductPropertyEnumAddParamsFields is the fields value of
-// catalog.productPropertyEnum.add.
-type ProductPropertyEnumAddParamsFields struct {
-	// Identifier of the product property or variation.
-	//
-	// Property identifiers can be obtained using the catalog.productProperty.list
-	// method. Required.
-	PropertyID int64 `json:"propertyId"`
-	// Value of the list element. Required.
-	Value string `json:"value"`
-	// External identifier of the list value. Must be unique within the property.
-	// Required.
-	XMLID string `json:"xmlId"`
-	// Indicator of the default value. Acceptable values:
-	//
-	//   - Y — default
-	//   - N — not default
-	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
-	// Sorting index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyEnumAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyEnumAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyEnumAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyEnumAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyEnumAddProductPropertyEnum is the result of
-// catalog.productPropertyEnum.add.
-type ProductPropertyEnumAddProductPropertyEnum struct {
-	Def        b24.String `json:"def"`
-	ID         b24.Int    `json:"id"`
-	PropertyID b24.Int    `json:"propertyId"`
-	Sort       b24.Int    `json:"sort"`
-	Value      b24.String `json:"value"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyEnumAddProductPropertyEnum) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyEnumAddProductPropertyEnum
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyEnumAddProductPropertyEnum) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyEnumAddProductPropertyEnum
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyEnumAddResult is the result of
 // catalog.productPropertyEnum.add.
 type ProductPropertyEnumAddResult struct {
-	ProductPropertyEnum *ProductPropertyEnumAddProductPropertyEnum `json:"productPropertyEnum"`
+	ProductPropertyEnum *ProductPropertyEnum `json:"productPropertyEnum"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -209,7 +216,7 @@ type ProductPropertyEnumDeleteParams struct {
 	//
 	// The identifier can be obtained using the catalog.productPropertyEnum.list
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -273,7 +280,7 @@ type ProductPropertyEnumGetParams struct {
 	//
 	// The identifier can be obtained using the catalog.productPropertyEnum.list
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -287,35 +294,10 @@ func (p ProductPropertyEnumGetParams) validate() error {
 	return nil
 }
 
-// ProductPropertyEnumGetProductPropertyEnum is the result of
-// catalog.productPropertyEnum.get.
-type ProductPropertyEnumGetProductPropertyEnum struct {
-	Def        b24.String `json:"def"`
-	ID         b24.Int    `json:"id"`
-	PropertyID b24.Int    `json:"propertyId"`
-	Sort       b24.Int    `json:"sort"`
-	Value      b24.String `json:"value"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyEnumGetProductPropertyEnum) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyEnumGetProductPropertyEnum
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyEnumGetProductPropertyEnum) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyEnumGetProductPropertyEnum
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyEnumGetResult is the result of
 // catalog.productPropertyEnum.get.
 type ProductPropertyEnumGetResult struct {
-	ProductPropertyEnum *ProductPropertyEnumGetProductPropertyEnum `json:"productPropertyEnum"`
+	ProductPropertyEnum *ProductPropertyEnum `json:"productPropertyEnum"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -436,8 +418,8 @@ func ProductPropertyEnumListCommand(p ProductPropertyEnumListParams) b24.Command
 // ProductPropertyEnumListAll iterates over every row of
 // catalog.productPropertyEnum.list, requesting page after page (start/next) as
 // the loop asks for more.
-func ProductPropertyEnumListAll(ctx context.Context, c b24.Caller, p ProductPropertyEnumListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyEnumListItem, error] {
-	return b24.List[ProductPropertyEnumListItem](ctx, c, ProductPropertyEnumListCommand(p).Request, b24.ListSpec{
+func ProductPropertyEnumListAll(ctx context.Context, c b24.Caller, p ProductPropertyEnumListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyEnum, error] {
+	return b24.List[ProductPropertyEnum](ctx, c, ProductPropertyEnumListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productPropertyEnums",
 	}, opts...)
@@ -447,8 +429,8 @@ func ProductPropertyEnumListAll(ctx context.Context, c b24.Caller, p ProductProp
 // catalog.productPropertyEnum.list by ID (start=-1, filter >ID, ordered by
 // ID), many pages per batch call: the fast way to read a large list. The
 // filter in p still applies; its order is replaced.
-func ProductPropertyEnumListExport(ctx context.Context, c b24.Caller, p ProductPropertyEnumListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyEnumListItem, error] {
-	return b24.Export[ProductPropertyEnumListItem](ctx, c, ProductPropertyEnumListCommand(p).Request, b24.ListSpec{
+func ProductPropertyEnumListExport(ctx context.Context, c b24.Caller, p ProductPropertyEnumListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyEnum, error] {
+	return b24.Export[ProductPropertyEnum](ctx, c, ProductPropertyEnumListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productPropertyEnums",
 	}, opts...)
@@ -525,37 +507,13 @@ type ProductPropertyEnumListParams struct {
 	// where N is the desired page number.
 	//
 	// If the value -1 is passed, the response will not include the total field
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductPropertyEnumListItem is one row of catalog.productPropertyEnum.list.
-type ProductPropertyEnumListItem struct {
-	Def        b24.String `json:"def"`
-	ID         b24.Int    `json:"id"`
-	PropertyID b24.Int    `json:"propertyId"`
-	Sort       b24.Int    `json:"sort"`
-	Value      b24.String `json:"value"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyEnumListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyEnumListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyEnumListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyEnumListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductPropertyEnumListResult is the result of
 // catalog.productPropertyEnum.list.
 type ProductPropertyEnumListResult struct {
-	ProductPropertyEnums []ProductPropertyEnumListItem `json:"productPropertyEnums"`
+	ProductPropertyEnums []ProductPropertyEnum `json:"productPropertyEnums"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -621,9 +579,9 @@ type ProductPropertyEnumUpdateParams struct {
 	//
 	// The identifier can be obtained using the catalog.productPropertyEnum.list
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields for the updated list value (detailed description). Required.
-	Fields ProductPropertyEnumUpdateParamsFields `json:"fields"`
+	Fields ProductPropertyEnumInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -634,19 +592,19 @@ func (p ProductPropertyEnumUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.PropertyID == 0 {
+	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.update",
 			Param:  "fields.propertyId",
 		}
 	}
-	if p.Fields.Value == "" {
+	if !p.Fields.Value.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.update",
 			Param:  "fields.value",
 		}
 	}
-	if p.Fields.XMLID == "" {
+	if !p.Fields.XMLID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyEnum.update",
 			Param:  "fields.xmlId",
@@ -655,71 +613,10 @@ func (p ProductPropertyEnumUpdateParams) validate() error {
 	return nil
 }
 
-// ProductPropertyEnumUpdateParamsFields is the fields value of
-// catalog.productPropertyEnum.update.
-type ProductPropertyEnumUpdateParamsFields struct {
-	// Identifier of the product or variation property.
-	//
-	// Property identifiers can be obtained using the catalog.productProperty.list
-	// method. Required.
-	PropertyID int64 `json:"propertyId"`
-	// Value of the list item. Required.
-	Value string `json:"value"`
-	// External identifier of the list value. Must be unique within the property.
-	// Required.
-	XMLID string `json:"xmlId"`
-	// Indicator of the default value. Acceptable values:
-	//
-	//   - Y — default
-	//   - N — not default
-	Def b24.Opt[b24.Bool] `json:"def,omitzero"`
-	// Sort index.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyEnumUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyEnumUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyEnumUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyEnumUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyEnumUpdateProductPropertyEnum is the result of
-// catalog.productPropertyEnum.update.
-type ProductPropertyEnumUpdateProductPropertyEnum struct {
-	Def        b24.String `json:"def"`
-	ID         b24.Int    `json:"id"`
-	PropertyID b24.Int    `json:"propertyId"`
-	Sort       b24.Int    `json:"sort"`
-	Value      b24.String `json:"value"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyEnumUpdateProductPropertyEnum) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyEnumUpdateProductPropertyEnum
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyEnumUpdateProductPropertyEnum) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyEnumUpdateProductPropertyEnum
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyEnumUpdateResult is the result of
 // catalog.productPropertyEnum.update.
 type ProductPropertyEnumUpdateResult struct {
-	ProductPropertyEnum *ProductPropertyEnumUpdateProductPropertyEnum `json:"productPropertyEnum"`
+	ProductPropertyEnum *ProductPropertyEnum `json:"productPropertyEnum"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,81 @@ import (
 	"iter"
 )
 
+// ProductPropertyFeature is one productPropertyFeature of
+// catalog.productPropertyFeature, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (catalog-product-property-feature-get-fields,
+// catalog-product-property-feature-get, catalog-product-property-feature-list,
+// catalog-product-property-feature-add,
+// catalog-product-property-feature-get-available-features-by-property,
+// catalog-product-property-feature-update), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ProductPropertyFeature struct {
+	FeatureID   b24.String `json:"featureId"`
+	ID          b24.Int    `json:"id"`
+	IsEnabled   b24.Bool   `json:"isEnabled"`
+	ModuleID    b24.String `json:"moduleId"`
+	PropertyID  b24.Int    `json:"propertyId"`
+	FeatureName b24.String `json:"featureName"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyFeature) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyFeature
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyFeature) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyFeature
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ProductPropertyFeatureInput is the write form of ProductPropertyFeature: the
+// fields the family's add and update methods take. Every field is optional;
+// only those set are sent (b24.Some(0) sends 0). Read-only fields are left
+// out; custom fields (UF_*) go in Extra.
+type ProductPropertyFeatureInput struct {
+	// Identifier of the product or variation property.
+	//
+	// Property identifiers can be obtained using the catalog.productProperty.list
+	// method.
+	PropertyID b24.Opt[b24.Int] `json:"propertyId,omitzero"`
+	// Identifier of the module to which the property parameter belongs.
+	//
+	// The module identifier can be obtained using the
+	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
+	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
+	// Code of the property parameter.
+	//
+	// The parameter code can be obtained using the
+	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
+	FeatureID b24.Opt[string] `json:"featureId,omitzero"`
+	// Indicator of the parameter's activity. Acceptable values:
+	//
+	//   - Y — enabled
+	//   - N — disabled
+	IsEnabled   b24.Opt[b24.Bool] `json:"isEnabled,omitzero"`
+	FeatureName b24.Opt[string]   `json:"featureName,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertyFeatureInput) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertyFeatureInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertyFeatureInput) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertyFeatureInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ProductPropertyFeatureAdd calls catalog.productPropertyFeature.add: Add
 // Product Property or Variation Parameter.
 //
@@ -54,103 +129,42 @@ func ProductPropertyFeatureAddCommand(p ProductPropertyFeatureAddParams) b24.Com
 type ProductPropertyFeatureAddParams struct {
 	// Set of fields for the new property parameter (detailed description).
 	// Required.
-	Fields ProductPropertyFeatureAddParamsFields `json:"fields"`
+	Fields ProductPropertyFeatureInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ProductPropertyFeatureAddParams) validate() error {
-	if p.Fields.PropertyID == 0 {
+	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.add",
 			Param:  "fields.propertyId",
 		}
 	}
-	if p.Fields.ModuleID == "" {
+	if !p.Fields.ModuleID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.add",
 			Param:  "fields.moduleId",
 		}
 	}
-	if p.Fields.FeatureID == "" {
+	if !p.Fields.FeatureID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.add",
 			Param:  "fields.featureId",
 		}
 	}
+	if !p.Fields.IsEnabled.Set {
+		return &b24.RequiredError{
+			Method: "catalog.productPropertyFeature.add",
+			Param:  "fields.isEnabled",
+		}
+	}
 	return nil
-}
-
-// ProductPropertyFeatureAddParamsFields is the fields value of
-// catalog.productPropertyFeature.add.
-type ProductPropertyFeatureAddParamsFields struct {
-	// Identifier of the product or variation property.
-	//
-	// Property identifiers can be obtained using the catalog.productProperty.list
-	// method. Required.
-	PropertyID int64 `json:"propertyId"`
-	// Identifier of the module to which the property parameter belongs.
-	//
-	// The module identifier can be obtained using the
-	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
-	// Required.
-	ModuleID string `json:"moduleId"`
-	// Code of the property parameter.
-	//
-	// The parameter code can be obtained using the
-	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
-	// Required.
-	FeatureID string `json:"featureId"`
-	// Indicator of the parameter's activity. Acceptable values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Required.
-	IsEnabled b24.Bool `json:"isEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyFeatureAddProductPropertyFeature is the result of
-// catalog.productPropertyFeature.add.
-type ProductPropertyFeatureAddProductPropertyFeature struct {
-	FeatureID  b24.String `json:"featureId"`
-	ID         b24.Int    `json:"id"`
-	IsEnabled  b24.String `json:"isEnabled"`
-	ModuleID   b24.String `json:"moduleId"`
-	PropertyID b24.Int    `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureAddProductPropertyFeature) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureAddProductPropertyFeature
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureAddProductPropertyFeature) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureAddProductPropertyFeature
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductPropertyFeatureAddResult is the result of
 // catalog.productPropertyFeature.add.
 type ProductPropertyFeatureAddResult struct {
-	ProductPropertyFeature *ProductPropertyFeatureAddProductPropertyFeature `json:"productPropertyFeature"`
+	ProductPropertyFeature *ProductPropertyFeature `json:"productPropertyFeature"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -217,7 +231,7 @@ type ProductPropertyFeatureGetParams struct {
 	//
 	// The parameter identifier can be obtained using the
 	// catalog.productPropertyFeature.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -231,34 +245,10 @@ func (p ProductPropertyFeatureGetParams) validate() error {
 	return nil
 }
 
-// ProductPropertyFeatureGetProductPropertyFeature is the result of
-// catalog.productPropertyFeature.get.
-type ProductPropertyFeatureGetProductPropertyFeature struct {
-	FeatureID  b24.String `json:"featureId"`
-	ID         b24.Int    `json:"id"`
-	IsEnabled  b24.String `json:"isEnabled"`
-	ModuleID   b24.String `json:"moduleId"`
-	PropertyID b24.Int    `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureGetProductPropertyFeature) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureGetProductPropertyFeature
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureGetProductPropertyFeature) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureGetProductPropertyFeature
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyFeatureGetResult is the result of
 // catalog.productPropertyFeature.get.
 type ProductPropertyFeatureGetResult struct {
-	ProductPropertyFeature *ProductPropertyFeatureGetProductPropertyFeature `json:"productPropertyFeature"`
+	ProductPropertyFeature *ProductPropertyFeature `json:"productPropertyFeature"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -329,7 +319,7 @@ type ProductPropertyFeatureGetAvailableFeaturesByPropertyParams struct {
 	//
 	// Property identifiers can be obtained using the catalog.productProperty.list
 	// method. Required.
-	PropertyID int64 `json:"propertyId"`
+	PropertyID b24.Int `json:"propertyId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -343,32 +333,10 @@ func (p ProductPropertyFeatureGetAvailableFeaturesByPropertyParams) validate() e
 	return nil
 }
 
-// ProductPropertyFeatureGetAvailableFeaturesByPropertyItem is one row of
-// catalog.productPropertyFeature.getAvailableFeaturesByProperty.
-type ProductPropertyFeatureGetAvailableFeaturesByPropertyItem struct {
-	FeatureID   b24.String `json:"featureId"`
-	FeatureName b24.String `json:"featureName"`
-	ModuleID    b24.String `json:"moduleId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureGetAvailableFeaturesByPropertyItem) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureGetAvailableFeaturesByPropertyItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureGetAvailableFeaturesByPropertyItem) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureGetAvailableFeaturesByPropertyItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertyFeatureGetAvailableFeaturesByPropertyResult is the result of
 // catalog.productPropertyFeature.getAvailableFeaturesByProperty.
 type ProductPropertyFeatureGetAvailableFeaturesByPropertyResult struct {
-	Features []ProductPropertyFeatureGetAvailableFeaturesByPropertyItem `json:"features"`
+	Features []ProductPropertyFeature `json:"features"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -490,8 +458,8 @@ func ProductPropertyFeatureListCommand(p ProductPropertyFeatureListParams) b24.C
 // ProductPropertyFeatureListAll iterates over every row of
 // catalog.productPropertyFeature.list, requesting page after page (start/next)
 // as the loop asks for more.
-func ProductPropertyFeatureListAll(ctx context.Context, c b24.Caller, p ProductPropertyFeatureListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyFeatureListItem, error] {
-	return b24.List[ProductPropertyFeatureListItem](ctx, c, ProductPropertyFeatureListCommand(p).Request, b24.ListSpec{
+func ProductPropertyFeatureListAll(ctx context.Context, c b24.Caller, p ProductPropertyFeatureListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyFeature, error] {
+	return b24.List[ProductPropertyFeature](ctx, c, ProductPropertyFeatureListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productPropertyFeatures",
 	}, opts...)
@@ -501,8 +469,8 @@ func ProductPropertyFeatureListAll(ctx context.Context, c b24.Caller, p ProductP
 // catalog.productPropertyFeature.list by ID (start=-1, filter >ID, ordered by
 // ID), many pages per batch call: the fast way to read a large list. The
 // filter in p still applies; its order is replaced.
-func ProductPropertyFeatureListExport(ctx context.Context, c b24.Caller, p ProductPropertyFeatureListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyFeatureListItem, error] {
-	return b24.Export[ProductPropertyFeatureListItem](ctx, c, ProductPropertyFeatureListCommand(p).Request, b24.ListSpec{
+func ProductPropertyFeatureListExport(ctx context.Context, c b24.Caller, p ProductPropertyFeatureListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertyFeature, error] {
+	return b24.Export[ProductPropertyFeature](ctx, c, ProductPropertyFeatureListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productPropertyFeatures",
 	}, opts...)
@@ -579,37 +547,13 @@ type ProductPropertyFeatureListParams struct {
 	// where N is the desired page number.
 	//
 	// If the value -1 is passed, the response will not include the total field.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductPropertyFeatureListItem is one row of
-// catalog.productPropertyFeature.list.
-type ProductPropertyFeatureListItem struct {
-	FeatureID  b24.String `json:"featureId"`
-	ID         b24.Int    `json:"id"`
-	IsEnabled  b24.String `json:"isEnabled"`
-	ModuleID   b24.String `json:"moduleId"`
-	PropertyID b24.Int    `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductPropertyFeatureListResult is the result of
 // catalog.productPropertyFeature.list.
 type ProductPropertyFeatureListResult struct {
-	ProductPropertyFeatures []ProductPropertyFeatureListItem `json:"productPropertyFeatures"`
+	ProductPropertyFeatures []ProductPropertyFeature `json:"productPropertyFeatures"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -674,10 +618,10 @@ type ProductPropertyFeatureUpdateParams struct {
 	//
 	// The parameter identifier can be obtained using the
 	// catalog.productPropertyFeature.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields for the updated property parameter (detailed description).
 	// Required.
-	Fields ProductPropertyFeatureUpdateParamsFields `json:"fields"`
+	Fields ProductPropertyFeatureInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -688,98 +632,37 @@ func (p ProductPropertyFeatureUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.PropertyID == 0 {
+	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.update",
 			Param:  "fields.propertyId",
 		}
 	}
-	if p.Fields.ModuleID == "" {
+	if !p.Fields.ModuleID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.update",
 			Param:  "fields.moduleId",
 		}
 	}
-	if p.Fields.FeatureID == "" {
+	if !p.Fields.FeatureID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.productPropertyFeature.update",
 			Param:  "fields.featureId",
 		}
 	}
+	if !p.Fields.IsEnabled.Set {
+		return &b24.RequiredError{
+			Method: "catalog.productPropertyFeature.update",
+			Param:  "fields.isEnabled",
+		}
+	}
 	return nil
-}
-
-// ProductPropertyFeatureUpdateParamsFields is the fields value of
-// catalog.productPropertyFeature.update.
-type ProductPropertyFeatureUpdateParamsFields struct {
-	// Identifier of the product or variation property.
-	//
-	// Property identifiers can be obtained using the catalog.productProperty.list
-	// method. Required.
-	PropertyID int64 `json:"propertyId"`
-	// Identifier of the module to which the property parameter belongs.
-	//
-	// The module identifier can be obtained using the
-	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
-	// Required.
-	ModuleID string `json:"moduleId"`
-	// Code of the property parameter.
-	//
-	// The parameter code can be obtained using the
-	// catalog.productPropertyFeature.getAvailableFeaturesByProperty method.
-	// Required.
-	FeatureID string `json:"featureId"`
-	// Indicator of the parameter's activity. Acceptable values:
-	//
-	//   - Y — enabled
-	//   - N — disabled
-	//
-	// Required.
-	IsEnabled b24.Bool `json:"isEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ProductPropertyFeatureUpdateProductPropertyFeature is the result of
-// catalog.productPropertyFeature.update.
-type ProductPropertyFeatureUpdateProductPropertyFeature struct {
-	FeatureID  b24.String `json:"featureId"`
-	ID         b24.Int    `json:"id"`
-	IsEnabled  b24.String `json:"isEnabled"`
-	ModuleID   b24.String `json:"moduleId"`
-	PropertyID b24.Int    `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertyFeatureUpdateProductPropertyFeature) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertyFeatureUpdateProductPropertyFeature
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertyFeatureUpdateProductPropertyFeature) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertyFeatureUpdateProductPropertyFeature
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ProductPropertyFeatureUpdateResult is the result of
 // catalog.productPropertyFeature.update.
 type ProductPropertyFeatureUpdateResult struct {
-	ProductPropertyFeature *ProductPropertyFeatureUpdateProductPropertyFeature `json:"productPropertyFeature"`
+	ProductPropertyFeature *ProductPropertyFeature `json:"productPropertyFeature"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,38 @@ import (
 	"iter"
 )
 
+// ProductPropertySection is one productPropertySection of
+// catalog.productPropertySection, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (catalog-product-property-section-get,
+// catalog-product-property-section-list,
+// catalog-product-property-section-set), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ProductPropertySection struct {
+	DisplayExpanded b24.String `json:"displayExpanded"`
+	DisplayType     b24.String `json:"displayType"`
+	FilterHint      b24.String `json:"filterHint"`
+	PropertyID      b24.Int    `json:"propertyId"`
+	SmartFilter     b24.String `json:"smartFilter"`
+	IblockID        b24.String `json:"iblockId"`
+	SectionID       b24.String `json:"sectionId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ProductPropertySection) UnmarshalJSON(data []byte) error {
+	type plain ProductPropertySection
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ProductPropertySection) MarshalJSON() ([]byte, error) {
+	type plain ProductPropertySection
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ProductPropertySectionGet calls catalog.productPropertySection.get: Get
 // Section Settings of Property.
 //
@@ -59,7 +91,7 @@ type ProductPropertySectionGetParams struct {
 	//
 	// Property identifiers can be obtained using the catalog.productProperty.list
 	// method. Required.
-	PropertyID int64 `json:"propertyId"`
+	PropertyID b24.Int `json:"propertyId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -73,34 +105,10 @@ func (p ProductPropertySectionGetParams) validate() error {
 	return nil
 }
 
-// ProductPropertySectionGetProductPropertySection is the result of
-// catalog.productPropertySection.get.
-type ProductPropertySectionGetProductPropertySection struct {
-	DisplayExpanded b24.String `json:"displayExpanded"`
-	DisplayType     b24.String `json:"displayType"`
-	FilterHint      b24.String `json:"filterHint"`
-	PropertyID      b24.Int    `json:"propertyId"`
-	SmartFilter     b24.String `json:"smartFilter"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertySectionGetProductPropertySection) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertySectionGetProductPropertySection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertySectionGetProductPropertySection) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertySectionGetProductPropertySection
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertySectionGetResult is the result of
 // catalog.productPropertySection.get.
 type ProductPropertySectionGetResult struct {
-	ProductPropertySection *ProductPropertySectionGetProductPropertySection `json:"productPropertySection"`
+	ProductPropertySection *ProductPropertySection `json:"productPropertySection"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -159,8 +167,8 @@ func ProductPropertySectionListCommand(p ProductPropertySectionListParams) b24.C
 // ProductPropertySectionListAll iterates over every row of
 // catalog.productPropertySection.list, requesting page after page (start/next)
 // as the loop asks for more.
-func ProductPropertySectionListAll(ctx context.Context, c b24.Caller, p ProductPropertySectionListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertySectionListItem, error] {
-	return b24.List[ProductPropertySectionListItem](ctx, c, ProductPropertySectionListCommand(p).Request, b24.ListSpec{ItemsKey: "productPropertySections"}, opts...)
+func ProductPropertySectionListAll(ctx context.Context, c b24.Caller, p ProductPropertySectionListParams, opts ...b24.CallOption) iter.Seq2[ProductPropertySection, error] {
+	return b24.List[ProductPropertySection](ctx, c, ProductPropertySectionListCommand(p).Request, b24.ListSpec{ItemsKey: "productPropertySections"}, opts...)
 }
 
 // ProductPropertySectionListParams holds the parameters of
@@ -242,37 +250,13 @@ type ProductPropertySectionListParams struct {
 	// where N is the desired page number.
 	//
 	// If the value -1 is passed, the response will not include the total field.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ProductPropertySectionListItem is one row of
-// catalog.productPropertySection.list.
-type ProductPropertySectionListItem struct {
-	DisplayExpanded b24.String `json:"displayExpanded"`
-	DisplayType     b24.String `json:"displayType"`
-	FilterHint      b24.String `json:"filterHint"`
-	PropertyID      b24.Int    `json:"propertyId"`
-	SmartFilter     b24.String `json:"smartFilter"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertySectionListItem) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertySectionListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertySectionListItem) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertySectionListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ProductPropertySectionListResult is the result of
 // catalog.productPropertySection.list.
 type ProductPropertySectionListResult struct {
-	ProductPropertySections []ProductPropertySectionListItem `json:"productPropertySections"`
+	ProductPropertySections []ProductPropertySection `json:"productPropertySections"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -339,7 +323,7 @@ type ProductPropertySectionSetParams struct {
 	//
 	// Property identifiers can be obtained using the catalog.productProperty.list
 	// method. Required.
-	PropertyID int64 `json:"propertyId"`
+	PropertyID b24.Int `json:"propertyId"`
 	// Fields for the section settings of the property (detailed description).
 	// Required.
 	Fields ProductPropertySectionSetParamsFields `json:"fields"`
@@ -393,36 +377,10 @@ func (v ProductPropertySectionSetParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ProductPropertySectionSetProductPropertySection is the result of
-// catalog.productPropertySection.set.
-type ProductPropertySectionSetProductPropertySection struct {
-	DisplayExpanded b24.String `json:"displayExpanded"`
-	DisplayType     b24.String `json:"displayType"`
-	FilterHint      b24.String `json:"filterHint"`
-	IblockID        b24.String `json:"iblockId"`
-	PropertyID      b24.String `json:"propertyId"`
-	SectionID       b24.String `json:"sectionId"`
-	SmartFilter     b24.String `json:"smartFilter"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ProductPropertySectionSetProductPropertySection) UnmarshalJSON(data []byte) error {
-	type plain ProductPropertySectionSetProductPropertySection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ProductPropertySectionSetProductPropertySection) MarshalJSON() ([]byte, error) {
-	type plain ProductPropertySectionSetProductPropertySection
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ProductPropertySectionSetResult is the result of
 // catalog.productPropertySection.set.
 type ProductPropertySectionSetResult struct {
-	ProductPropertySection *ProductPropertySectionSetProductPropertySection `json:"productPropertySection"`
+	ProductPropertySection *ProductPropertySection `json:"productPropertySection"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

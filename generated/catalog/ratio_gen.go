@@ -8,6 +8,32 @@ import (
 	"iter"
 )
 
+// Ratio is one ratio of catalog.ratio, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (catalog-ratio-get-fields, catalog-ratio-get, catalog-ratio-list), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Ratio struct {
+	ID        b24.Int    `json:"id"`
+	IsDefault b24.Bool   `json:"isDefault"`
+	ProductID b24.Int    `json:"productId"`
+	Ratio     b24.Number `json:"ratio"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Ratio) UnmarshalJSON(data []byte) error {
+	type plain Ratio
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Ratio) MarshalJSON() ([]byte, error) {
+	type plain Ratio
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RatioGet calls catalog.ratio.get: Get Unit of Measure Ratio Field Values.
 //
 // The method returns the values of the unit of measure ratio fields by
@@ -55,7 +81,7 @@ type RatioGetParams struct {
 	//
 	// To obtain the identifiers of unit of measure ratios, use the
 	// catalog.ratio.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -69,31 +95,9 @@ func (p RatioGetParams) validate() error {
 	return nil
 }
 
-// RatioGetRatio is the result of catalog.ratio.get.
-type RatioGetRatio struct {
-	ID        b24.Int    `json:"id"`
-	IsDefault b24.String `json:"isDefault"`
-	ProductID b24.Int    `json:"productId"`
-	Ratio     b24.Int    `json:"ratio"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RatioGetRatio) UnmarshalJSON(data []byte) error {
-	type plain RatioGetRatio
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RatioGetRatio) MarshalJSON() ([]byte, error) {
-	type plain RatioGetRatio
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RatioGetResult is the result of catalog.ratio.get.
 type RatioGetResult struct {
-	Ratio *RatioGetRatio `json:"ratio"`
+	Ratio *Ratio `json:"ratio"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -206,8 +210,8 @@ func RatioListCommand(p RatioListParams) b24.Command[*RatioListResult] {
 
 // RatioListAll iterates over every row of catalog.ratio.list, requesting page
 // after page (start/next) as the loop asks for more.
-func RatioListAll(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24.CallOption) iter.Seq2[RatioListItem, error] {
-	return b24.List[RatioListItem](ctx, c, RatioListCommand(p).Request, b24.ListSpec{
+func RatioListAll(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24.CallOption) iter.Seq2[Ratio, error] {
+	return b24.List[Ratio](ctx, c, RatioListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "ratios",
 	}, opts...)
@@ -216,8 +220,8 @@ func RatioListAll(ctx context.Context, c b24.Caller, p RatioListParams, opts ...
 // RatioListExport reads every row of catalog.ratio.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func RatioListExport(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24.CallOption) iter.Seq2[RatioListItem, error] {
-	return b24.Export[RatioListItem](ctx, c, RatioListCommand(p).Request, b24.ListSpec{
+func RatioListExport(ctx context.Context, c b24.Caller, p RatioListParams, opts ...b24.CallOption) iter.Seq2[Ratio, error] {
+	return b24.Export[Ratio](ctx, c, RatioListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "ratios",
 	}, opts...)
@@ -293,34 +297,12 @@ type RatioListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// RatioListItem is one row of catalog.ratio.list.
-type RatioListItem struct {
-	ID        b24.Int    `json:"id"`
-	IsDefault b24.String `json:"isDefault"`
-	ProductID b24.Int    `json:"productId"`
-	Ratio     b24.Int    `json:"ratio"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RatioListItem) UnmarshalJSON(data []byte) error {
-	type plain RatioListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RatioListItem) MarshalJSON() ([]byte, error) {
-	type plain RatioListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RatioListResult is the result of catalog.ratio.list.
 type RatioListResult struct {
-	Ratios []RatioListItem `json:"ratios"`
+	Ratios []Ratio `json:"ratios"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

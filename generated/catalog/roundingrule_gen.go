@@ -8,6 +8,72 @@ import (
 	"iter"
 )
 
+// RoundingRule is one roundingRule of catalog.roundingRule, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (catalog-rounding-rule-get-fields, catalog-rounding-rule-get,
+// catalog-rounding-rule-list, catalog-rounding-rule-add,
+// catalog-rounding-rule-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type RoundingRule struct {
+	CatalogGroupID b24.Int    `json:"catalogGroupId"`
+	CreatedBy      b24.Int    `json:"createdBy"`
+	DateCreate     b24.Time   `json:"dateCreate"`
+	DateModify     b24.Time   `json:"dateModify"`
+	ID             b24.Int    `json:"id"`
+	ModifiedBy     b24.Int    `json:"modifiedBy"`
+	Price          b24.Number `json:"price"`
+	RoundPrecision b24.Number `json:"roundPrecision"`
+	RoundType      b24.Int    `json:"roundType"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoundingRule) UnmarshalJSON(data []byte) error {
+	type plain RoundingRule
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoundingRule) MarshalJSON() ([]byte, error) {
+	type plain RoundingRule
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RoundingRuleInput is the write form of RoundingRule: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type RoundingRuleInput struct {
+	// Price type
+	CatalogGroupID b24.Opt[b24.Int] `json:"catalogGroupId,omitzero"`
+	// Minimum price for rounding
+	Price b24.Opt[float64] `json:"price,omitzero"`
+	// Rounding type. Possible values:
+	//
+	//   - 1 — mathematical rounding
+	//   - 2 — rounding up (in favor of the store)
+	//   - 4 — rounding down (in favor of the customer)
+	RoundType b24.Opt[b24.Int] `json:"roundType,omitzero"`
+	// Rounding precision
+	RoundPrecision b24.Opt[float64] `json:"roundPrecision,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoundingRuleInput) UnmarshalJSON(data []byte) error {
+	type plain RoundingRuleInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoundingRuleInput) MarshalJSON() ([]byte, error) {
+	type plain RoundingRuleInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RoundingRuleAdd calls catalog.roundingRule.add: Create a Price Rounding
 // Rule.
 //
@@ -51,82 +117,41 @@ func RoundingRuleAddCommand(p RoundingRuleAddParams) b24.Command[*RoundingRuleAd
 type RoundingRuleAddParams struct {
 	// Field values for creating a new price rounding rule (detailed description).
 	// Required.
-	Fields RoundingRuleAddParamsFields `json:"fields"`
+	Fields RoundingRuleInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p RoundingRuleAddParams) validate() error {
-	if p.Fields.CatalogGroupID == 0 {
+	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.roundingRule.add",
 			Param:  "fields.catalogGroupId",
 		}
 	}
+	if !p.Fields.Price.Set {
+		return &b24.RequiredError{
+			Method: "catalog.roundingRule.add",
+			Param:  "fields.price",
+		}
+	}
+	if !p.Fields.RoundType.Set {
+		return &b24.RequiredError{
+			Method: "catalog.roundingRule.add",
+			Param:  "fields.roundType",
+		}
+	}
+	if !p.Fields.RoundPrecision.Set {
+		return &b24.RequiredError{
+			Method: "catalog.roundingRule.add",
+			Param:  "fields.roundPrecision",
+		}
+	}
 	return nil
-}
-
-// RoundingRuleAddParamsFields is the fields value of catalog.roundingRule.add.
-type RoundingRuleAddParamsFields struct {
-	// Price type. Required.
-	CatalogGroupID int64 `json:"catalogGroupId"`
-	// Minimum price for rounding. Required.
-	Price float64 `json:"price"`
-	// Rounding type. Possible values:
-	//
-	//   - 1 — mathematical rounding
-	//   - 2 — rounding up (in favor of the store)
-	//   - 4 — rounding down (in favor of the customer)
-	//
-	// Required.
-	RoundType int64 `json:"roundType"`
-	// Rounding precision. Required.
-	RoundPrecision float64 `json:"roundPrecision"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoundingRuleAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RoundingRuleAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoundingRuleAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RoundingRuleAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoundingRuleAddRoundingRule is the result of catalog.roundingRule.add.
-type RoundingRuleAddRoundingRule struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	CreatedBy      b24.Int    `json:"createdBy"`
-	DateCreate     b24.String `json:"dateCreate"`
-	DateModify     b24.String `json:"dateModify"`
-	ID             b24.Int    `json:"id"`
-	ModifiedBy     b24.Int    `json:"modifiedBy"`
-	Price          b24.Int    `json:"price"`
-	RoundPrecision b24.Int    `json:"roundPrecision"`
-	RoundType      b24.Int    `json:"roundType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoundingRuleAddRoundingRule) UnmarshalJSON(data []byte) error {
-	type plain RoundingRuleAddRoundingRule
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoundingRuleAddRoundingRule) MarshalJSON() ([]byte, error) {
-	type plain RoundingRuleAddRoundingRule
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RoundingRuleAddResult is the result of catalog.roundingRule.add.
 type RoundingRuleAddResult struct {
-	RoundingRule *RoundingRuleAddRoundingRule `json:"roundingRule"`
+	RoundingRule *RoundingRule `json:"roundingRule"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -187,7 +212,7 @@ func RoundingRuleDeleteCommand(p RoundingRuleDeleteParams) b24.Command[b24.Bool]
 // catalog.roundingRule.delete.
 type RoundingRuleDeleteParams struct {
 	// Identifier of the price rounding rule. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -246,7 +271,7 @@ func RoundingRuleGetCommand(p RoundingRuleGetParams) b24.Command[*RoundingRuleGe
 // RoundingRuleGetParams holds the parameters of catalog.roundingRule.get.
 type RoundingRuleGetParams struct {
 	// Identifier of the price rounding rule. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -260,36 +285,9 @@ func (p RoundingRuleGetParams) validate() error {
 	return nil
 }
 
-// RoundingRuleGetRoundingRule is the result of catalog.roundingRule.get.
-type RoundingRuleGetRoundingRule struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	CreatedBy      b24.Int    `json:"createdBy"`
-	DateCreate     b24.String `json:"dateCreate"`
-	DateModify     b24.String `json:"dateModify"`
-	ID             b24.Int    `json:"id"`
-	ModifiedBy     b24.Int    `json:"modifiedBy"`
-	Price          b24.Int    `json:"price"`
-	RoundPrecision b24.Int    `json:"roundPrecision"`
-	RoundType      b24.Int    `json:"roundType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoundingRuleGetRoundingRule) UnmarshalJSON(data []byte) error {
-	type plain RoundingRuleGetRoundingRule
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoundingRuleGetRoundingRule) MarshalJSON() ([]byte, error) {
-	type plain RoundingRuleGetRoundingRule
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RoundingRuleGetResult is the result of catalog.roundingRule.get.
 type RoundingRuleGetResult struct {
-	RoundingRule *RoundingRuleGetRoundingRule `json:"roundingRule"`
+	RoundingRule *RoundingRule `json:"roundingRule"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -403,8 +401,8 @@ func RoundingRuleListCommand(p RoundingRuleListParams) b24.Command[*RoundingRule
 
 // RoundingRuleListAll iterates over every row of catalog.roundingRule.list,
 // requesting page after page (start/next) as the loop asks for more.
-func RoundingRuleListAll(ctx context.Context, c b24.Caller, p RoundingRuleListParams, opts ...b24.CallOption) iter.Seq2[RoundingRuleListItem, error] {
-	return b24.List[RoundingRuleListItem](ctx, c, RoundingRuleListCommand(p).Request, b24.ListSpec{
+func RoundingRuleListAll(ctx context.Context, c b24.Caller, p RoundingRuleListParams, opts ...b24.CallOption) iter.Seq2[RoundingRule, error] {
+	return b24.List[RoundingRule](ctx, c, RoundingRuleListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "roundingRules",
 	}, opts...)
@@ -414,8 +412,8 @@ func RoundingRuleListAll(ctx context.Context, c b24.Caller, p RoundingRuleListPa
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func RoundingRuleListExport(ctx context.Context, c b24.Caller, p RoundingRuleListParams, opts ...b24.CallOption) iter.Seq2[RoundingRuleListItem, error] {
-	return b24.Export[RoundingRuleListItem](ctx, c, RoundingRuleListCommand(p).Request, b24.ListSpec{
+func RoundingRuleListExport(ctx context.Context, c b24.Caller, p RoundingRuleListParams, opts ...b24.CallOption) iter.Seq2[RoundingRule, error] {
+	return b24.Export[RoundingRule](ctx, c, RoundingRuleListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "roundingRules",
 	}, opts...)
@@ -494,33 +492,12 @@ type RoundingRuleListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N is the desired page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// RoundingRuleListItem is one row of catalog.roundingRule.list.
-type RoundingRuleListItem struct {
-	ID        b24.Int `json:"id"`
-	Price     b24.Int `json:"price"`
-	RoundType b24.Int `json:"roundType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoundingRuleListItem) UnmarshalJSON(data []byte) error {
-	type plain RoundingRuleListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoundingRuleListItem) MarshalJSON() ([]byte, error) {
-	type plain RoundingRuleListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RoundingRuleListResult is the result of catalog.roundingRule.list.
 type RoundingRuleListResult struct {
-	RoundingRules []RoundingRuleListItem `json:"roundingRules"`
+	RoundingRules []RoundingRule `json:"roundingRules"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -582,10 +559,10 @@ func RoundingRuleUpdateCommand(p RoundingRuleUpdateParams) b24.Command[*Rounding
 // catalog.roundingRule.update.
 type RoundingRuleUpdateParams struct {
 	// Identifier of the price rounding rule. Required.
-	ID int64 `json:"Id"`
+	ID b24.Int `json:"Id"`
 	// Field values for updating the price rounding rule (detailed description).
 	// Required.
-	Fields RoundingRuleUpdateParamsFields `json:"fields"`
+	Fields RoundingRuleInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -596,78 +573,36 @@ func (p RoundingRuleUpdateParams) validate() error {
 			Param:  "Id",
 		}
 	}
-	if p.Fields.CatalogGroupID == 0 {
+	if !p.Fields.CatalogGroupID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.roundingRule.update",
 			Param:  "fields.catalogGroupId",
 		}
 	}
+	if !p.Fields.Price.Set {
+		return &b24.RequiredError{
+			Method: "catalog.roundingRule.update",
+			Param:  "fields.price",
+		}
+	}
+	if !p.Fields.RoundType.Set {
+		return &b24.RequiredError{
+			Method: "catalog.roundingRule.update",
+			Param:  "fields.roundType",
+		}
+	}
+	if !p.Fields.RoundPrecision.Set {
+		return &b24.RequiredError{
+			Method: "catalog.roundingRule.update",
+			Param:  "fields.roundPrecision",
+		}
+	}
 	return nil
-}
-
-// RoundingRuleUpdateParamsFields is the fields value of
-// catalog.roundingRule.update.
-type RoundingRuleUpdateParamsFields struct {
-	// Price type. Required.
-	CatalogGroupID int64 `json:"catalogGroupId"`
-	// Minimum price for rounding. Required.
-	Price float64 `json:"price"`
-	// Rounding type. Possible values:
-	//
-	//   - 1 — mathematical rounding
-	//   - 2 — rounding up (in favor of the store)
-	//   - 4 — rounding down (in favor of the customer)
-	//
-	// Required.
-	RoundType int64 `json:"roundType"`
-	// Rounding precision. Required.
-	RoundPrecision float64 `json:"roundPrecision"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoundingRuleUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RoundingRuleUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoundingRuleUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RoundingRuleUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoundingRuleUpdateRoundingRule is the result of catalog.roundingRule.update.
-type RoundingRuleUpdateRoundingRule struct {
-	CatalogGroupID b24.Int    `json:"catalogGroupId"`
-	CreatedBy      b24.Int    `json:"createdBy"`
-	DateCreate     b24.String `json:"dateCreate"`
-	DateModify     b24.String `json:"dateModify"`
-	ID             b24.Int    `json:"id"`
-	ModifiedBy     b24.Int    `json:"modifiedBy"`
-	Price          b24.Int    `json:"price"`
-	RoundPrecision b24.Int    `json:"roundPrecision"`
-	RoundType      b24.Int    `json:"roundType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoundingRuleUpdateRoundingRule) UnmarshalJSON(data []byte) error {
-	type plain RoundingRuleUpdateRoundingRule
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoundingRuleUpdateRoundingRule) MarshalJSON() ([]byte, error) {
-	type plain RoundingRuleUpdateRoundingRule
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RoundingRuleUpdateResult is the result of catalog.roundingRule.update.
 type RoundingRuleUpdateResult struct {
-	RoundingRule *RoundingRuleUpdateRoundingRule `json:"roundingRule"`
+	RoundingRule *RoundingRule `json:"roundingRule"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

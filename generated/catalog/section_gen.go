@@ -7,6 +7,100 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Section is one section of catalog.section, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (catalog-section-get-fields, catalog-section-get, catalog-section-list,
+// catalog-section-add, catalog-section-update), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type Section struct {
+	Active          b24.Bool   `json:"active"`
+	Code            b24.String `json:"code"`
+	Description     b24.String `json:"description"`
+	DescriptionType b24.String `json:"descriptionType"`
+	IblockID        b24.Int    `json:"iblockId"`
+	IblockSectionID b24.Int    `json:"iblockSectionId"`
+	ID              b24.Int    `json:"id"`
+	Name            b24.String `json:"name"`
+	Sort            b24.Int    `json:"sort"`
+	XMLID           b24.String `json:"xmlId"`
+	// An array of objects containing information about the selected catalog
+	// sections
+	Section []b24.String `json:"section"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Section) UnmarshalJSON(data []byte) error {
+	type plain Section
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Section) MarshalJSON() ([]byte, error) {
+	type plain Section
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SectionInput is the write form of Section: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type SectionInput struct {
+	// Identifier of the information block.
+	//
+	// To obtain existing identifiers, use catalog.catalog.list
+	IblockID b24.Opt[b24.Int] `json:"iblockId,omitzero"`
+	// Identifier of the parent section.
+	//
+	// To obtain existing identifiers, use catalog.section.list.
+	//
+	// By default, the top level is selected
+	IblockSectionID b24.Opt[b24.Int] `json:"iblockSectionId,omitzero"`
+	// Name of the catalog section
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// External identifier.
+	//
+	// Can be used to synchronize the current catalog section with a similar
+	// position in an external system
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Code of the catalog section. Must be unique
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Sorting.
+	//
+	// Default is 500
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Indicator of the catalog section's activity:
+	//
+	//   - Y — active
+	//   - N — inactive
+	//
+	// Default is Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// Type of description. Available types: text, html
+	DescriptionType b24.Opt[string] `json:"descriptionType,omitzero"`
+	// An array of objects containing information about the selected catalog
+	// sections
+	Section []string `json:"section,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SectionInput) UnmarshalJSON(data []byte) error {
+	type plain SectionInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SectionInput) MarshalJSON() ([]byte, error) {
+	type plain SectionInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SectionAdd calls catalog.section.add: Add a Section to the Catalog.
 //
 // The method catalog.section.add adds a section to the catalog.
@@ -54,18 +148,18 @@ func SectionAddCommand(p SectionAddParams) b24.Command[*SectionAddResult] {
 // SectionAddParams holds the parameters of catalog.section.add.
 type SectionAddParams struct {
 	// Field values for creating a new catalog section. Required.
-	Fields SectionAddParamsFields `json:"fields"`
+	Fields SectionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p SectionAddParams) validate() error {
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.section.add",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.section.add",
 			Param:  "fields.name",
@@ -74,89 +168,9 @@ func (p SectionAddParams) validate() error {
 	return nil
 }
 
-// SectionAddParamsFields is the fields value of catalog.section.add.
-type SectionAddParamsFields struct {
-	// Identifier of the information block.
-	//
-	// To obtain existing identifiers, use catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
-	// Identifier of the parent section.
-	//
-	// To obtain existing identifiers, use catalog.section.list.
-	//
-	// By default, the top level is selected
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Name of the catalog section. Required.
-	Name string `json:"name"`
-	// External identifier.
-	//
-	// Can be used to synchronize the current catalog section with a similar
-	// position in an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Code of the catalog section. Must be unique
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Sorting.
-	//
-	// Default is 500
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicator of the catalog section's activity:
-	//
-	//   - Y — active
-	//   - N — inactive
-	//
-	// Default is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Type of description. Available types: text, html
-	DescriptionType b24.Opt[string] `json:"descriptionType,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain SectionAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain SectionAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionAddSection is the result of catalog.section.add.
-type SectionAddSection struct {
-	Active          b24.String `json:"active"`
-	Code            b24.String `json:"code"`
-	Description     b24.String `json:"description"`
-	DescriptionType b24.String `json:"descriptionType"`
-	IblockID        b24.Int    `json:"iblockId"`
-	IblockSectionID b24.Int    `json:"iblockSectionId"`
-	ID              b24.Int    `json:"id"`
-	Name            b24.String `json:"name"`
-	Sort            b24.Int    `json:"sort"`
-	XMLID           b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionAddSection) UnmarshalJSON(data []byte) error {
-	type plain SectionAddSection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionAddSection) MarshalJSON() ([]byte, error) {
-	type plain SectionAddSection
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // SectionAddResult is the result of catalog.section.add.
 type SectionAddResult struct {
-	Section *SectionAddSection `json:"section"`
+	Section *Section `json:"section"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -216,7 +230,7 @@ func SectionDeleteCommand(p SectionDeleteParams) b24.Command[b24.Bool] {
 // SectionDeleteParams holds the parameters of catalog.section.delete.
 type SectionDeleteParams struct {
 	// Identifier of the catalog section. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -275,7 +289,7 @@ func SectionGetCommand(p SectionGetParams) b24.Command[*SectionGetResult] {
 // SectionGetParams holds the parameters of catalog.section.get.
 type SectionGetParams struct {
 	// Identifier of the catalog section. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -289,37 +303,9 @@ func (p SectionGetParams) validate() error {
 	return nil
 }
 
-// SectionGetSection is the result of catalog.section.get.
-type SectionGetSection struct {
-	Active          b24.String `json:"active"`
-	Code            b24.String `json:"code"`
-	Description     b24.String `json:"description"`
-	DescriptionType b24.String `json:"descriptionType"`
-	IblockID        b24.Int    `json:"iblockId"`
-	IblockSectionID b24.Int    `json:"iblockSectionId"`
-	ID              b24.Int    `json:"id"`
-	Name            b24.String `json:"name"`
-	Sort            b24.Int    `json:"sort"`
-	XMLID           b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetSection) UnmarshalJSON(data []byte) error {
-	type plain SectionGetSection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetSection) MarshalJSON() ([]byte, error) {
-	type plain SectionGetSection
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // SectionGetResult is the result of catalog.section.get.
 type SectionGetResult struct {
-	Section *SectionGetSection `json:"section"`
+	Section *Section `json:"section"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -411,8 +397,8 @@ func (v SectionGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300030: Insufficient permissions to read the catalog section
 //   - 0: Required fields in the filter structure are not provided
-func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ...b24.CallOption) (*SectionListResult, error) {
-	var out SectionListResult
+func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ...b24.CallOption) (*Section, error) {
+	var out Section
 	if err := b24.Invoke(ctx, c, SectionListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -422,8 +408,8 @@ func SectionList(ctx context.Context, c b24.Caller, p SectionListParams, opts ..
 // SectionListCommand is catalog.section.list as a command for a batch (see
 // b24.Add); its result decodes as SectionList's does. Required parameters are
 // not checked here: the portal reports them.
-func SectionListCommand(p SectionListParams) b24.Command[*SectionListResult] {
-	return b24.NewCommand[*SectionListResult](b24.Request{
+func SectionListCommand(p SectionListParams) b24.Command[*Section] {
+	return b24.NewCommand[*Section](b24.Request{
 		Idempotent: true,
 		Method:     "catalog.section.list",
 		Params:     p,
@@ -499,28 +485,7 @@ type SectionListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// SectionListResult is the result of catalog.section.list.
-type SectionListResult struct {
-	// An array of objects containing information about the selected catalog
-	// sections
-	Section []b24.String `json:"section"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionListResult) UnmarshalJSON(data []byte) error {
-	type plain SectionListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionListResult) MarshalJSON() ([]byte, error) {
-	type plain SectionListResult
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // SectionUpdate calls catalog.section.update: Update the catalog section.
@@ -571,9 +536,9 @@ func SectionUpdateCommand(p SectionUpdateParams) b24.Command[*SectionUpdateResul
 // SectionUpdateParams holds the parameters of catalog.section.update.
 type SectionUpdateParams struct {
 	// Identifier of the catalog section. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the catalog section. Required.
-	Fields SectionUpdateParamsFields `json:"fields"`
+	Fields SectionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -584,13 +549,13 @@ func (p SectionUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.IblockID == 0 {
+	if !p.Fields.IblockID.Set {
 		return &b24.RequiredError{
 			Method: "catalog.section.update",
 			Param:  "fields.iblockId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.section.update",
 			Param:  "fields.name",
@@ -599,83 +564,9 @@ func (p SectionUpdateParams) validate() error {
 	return nil
 }
 
-// SectionUpdateParamsFields is the fields value of catalog.section.update.
-type SectionUpdateParamsFields struct {
-	// Identifier of the information block.
-	//
-	// To obtain existing identifiers, use catalog.catalog.list. Required.
-	IblockID int64 `json:"iblockId"`
-	// Identifier of the parent section.
-	//
-	// To obtain existing identifiers, use catalog.section.list
-	IblockSectionID b24.Opt[int64] `json:"iblockSectionId,omitzero"`
-	// Name of the catalog section. Required.
-	Name string `json:"name"`
-	// External identifier.
-	//
-	// Can be used to synchronize the current catalog section with a similar
-	// position in an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Code of the catalog section. Must be unique
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicator of the catalog section's activity:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Description of the catalog section
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Type of description. Available types: text, html
-	DescriptionType b24.Opt[string] `json:"descriptionType,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain SectionUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain SectionUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionUpdateSection is the result of catalog.section.update.
-type SectionUpdateSection struct {
-	Active          b24.String `json:"active"`
-	Code            b24.String `json:"code"`
-	Description     b24.String `json:"description"`
-	DescriptionType b24.String `json:"descriptionType"`
-	IblockID        b24.Int    `json:"iblockId"`
-	IblockSectionID b24.Int    `json:"iblockSectionId"`
-	ID              b24.Int    `json:"id"`
-	Name            b24.String `json:"name"`
-	Sort            b24.Int    `json:"sort"`
-	XMLID           b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionUpdateSection) UnmarshalJSON(data []byte) error {
-	type plain SectionUpdateSection
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionUpdateSection) MarshalJSON() ([]byte, error) {
-	type plain SectionUpdateSection
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // SectionUpdateResult is the result of catalog.section.update.
 type SectionUpdateResult struct {
-	Section *SectionUpdateSection `json:"section"`
+	Section *Section `json:"section"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

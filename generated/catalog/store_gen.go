@@ -9,6 +9,125 @@ import (
 	"iter"
 )
 
+// Store is one store of catalog.store, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (catalog-store-get-fields, catalog-store-get, catalog-store-list,
+// catalog-store-add, catalog-store-update), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Store struct {
+	Active        b24.Bool        `json:"active"`
+	Address       b24.String      `json:"address"`
+	Code          b24.String      `json:"code"`
+	DateCreate    b24.Time        `json:"dateCreate"`
+	DateModify    b24.Time        `json:"dateModify"`
+	Description   b24.String      `json:"description"`
+	Email         b24.String      `json:"email"`
+	GpsN          b24.Number      `json:"gpsN"`
+	GpsS          b24.Number      `json:"gpsS"`
+	ID            b24.Int         `json:"id"`
+	ImageID       json.RawMessage `json:"imageId"`
+	IssuingCenter b24.Bool        `json:"issuingCenter"`
+	ModifiedBy    b24.Int         `json:"modifiedBy"`
+	Phone         b24.String      `json:"phone"`
+	Schedule      b24.String      `json:"schedule"`
+	Sort          b24.Int         `json:"sort"`
+	Title         b24.String      `json:"title"`
+	UserID        b24.Int         `json:"userId"`
+	XMLID         b24.String      `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Store) UnmarshalJSON(data []byte) error {
+	type plain Store
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Store) MarshalJSON() ([]byte, error) {
+	type plain Store
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StoreInput is the write form of Store: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type StoreInput struct {
+	// Inventory address
+	Address b24.Opt[string] `json:"address,omitzero"`
+	// Inventory name
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Activity status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// GPS latitude
+	GpsN b24.Opt[float64] `json:"gpsN,omitzero"`
+	// GPS longitude
+	GpsS b24.Opt[float64] `json:"gpsS,omitzero"`
+	// Image. An object in the format {fileData: [value1, value2]}, where:
+	//
+	//   - value1 – name of the image file with extension
+	//   - value2 – image in base64 format
+	//
+	// To remove the image, use an object in the format {remove: ‘Y’}
+	ImageID map[string]any `json:"imageId,omitzero"`
+	// Date of modification
+	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
+	// Date of creation
+	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
+	// Created by
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Phone number
+	Phone b24.Opt[string] `json:"phone,omitzero"`
+	// Working hours
+	Schedule b24.Opt[string] `json:"schedule,omitzero"`
+	// External code.
+	//
+	// Can be used to synchronize the current inventory with a similar position in
+	// an external system
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Sorting.
+	//
+	// Default is 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// E-mail
+	Email b24.Opt[string] `json:"email,omitzero"`
+	// Is it a pickup point? Possible values:
+	//
+	//   - Y – yes
+	//   - N – no
+	//
+	// Default is N. Default: N.
+	IssuingCenter b24.Opt[b24.Bool] `json:"issuingCenter,omitzero"`
+	// Symbolic code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StoreInput) UnmarshalJSON(data []byte) error {
+	type plain StoreInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StoreInput) MarshalJSON() ([]byte, error) {
+	type plain StoreInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // StoreAdd calls catalog.store.add: Add Inventory.
 //
 // This method adds a new inventory.
@@ -50,12 +169,12 @@ func StoreAddCommand(p StoreAddParams) b24.Command[*StoreAddResult] {
 // StoreAddParams holds the parameters of catalog.store.add.
 type StoreAddParams struct {
 	// Field values for adding the inventory (detailed description). Required.
-	Fields StoreAddParamsFields `json:"fields"`
+	Fields StoreInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p StoreAddParams) validate() error {
-	if p.Fields.Address == "" {
+	if !p.Fields.Address.Set {
 		return &b24.RequiredError{
 			Method: "catalog.store.add",
 			Param:  "fields.address",
@@ -64,159 +183,9 @@ func (p StoreAddParams) validate() error {
 	return nil
 }
 
-// StoreAddParamsFields is the fields value of catalog.store.add.
-type StoreAddParamsFields struct {
-	// Inventory address. Required.
-	Address string `json:"address"`
-	// Inventory name
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// GPS latitude
-	GpsN b24.Opt[float64] `json:"gpsN,omitzero"`
-	// GPS longitude
-	GpsS b24.Opt[float64] `json:"gpsS,omitzero"`
-	// Image. An object in the format {fileData: [value1, value2]}, where:
-	//
-	//   - value1 – name of the image file with extension
-	//   - value2 – image in base64 format
-	//
-	// To remove the image, use an object in the format {remove: ‘Y’}
-	ImageID *StoreAddParamsFieldsImageID `json:"imageId,omitzero"`
-	// Date of modification
-	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
-	// Date of creation
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Created by
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Phone number
-	Phone b24.Opt[string] `json:"phone,omitzero"`
-	// Working hours
-	Schedule b24.Opt[string] `json:"schedule,omitzero"`
-	// External code.
-	//
-	// Can be used to synchronize the current inventory with a similar position in
-	// an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Sorting.
-	//
-	// Default is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// E-mail
-	Email b24.Opt[string] `json:"email,omitzero"`
-	// Is it a pickup point? Possible values:
-	//
-	//   - Y – yes
-	//   - N – no
-	//
-	// Default is N. Default: N.
-	IssuingCenter b24.Opt[b24.Bool] `json:"issuingCenter,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StoreAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StoreAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreAddParamsFieldsImageID is the imageId value of catalog.store.add.
-type StoreAddParamsFieldsImageID struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreAddParamsFieldsImageID) UnmarshalJSON(data []byte) error {
-	type plain StoreAddParamsFieldsImageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreAddParamsFieldsImageID) MarshalJSON() ([]byte, error) {
-	type plain StoreAddParamsFieldsImageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreAddStore is the result of catalog.store.add.
-type StoreAddStore struct {
-	Active        b24.String           `json:"active"`
-	Address       b24.String           `json:"address"`
-	Code          b24.String           `json:"code"`
-	DateCreate    b24.String           `json:"dateCreate"`
-	DateModify    b24.String           `json:"dateModify"`
-	Description   b24.String           `json:"description"`
-	Email         b24.String           `json:"email"`
-	GpsN          b24.Number           `json:"gpsN"`
-	GpsS          b24.Number           `json:"gpsS"`
-	ID            b24.Int              `json:"id"`
-	ImageID       StoreAddStoreImageID `json:"imageId"`
-	IssuingCenter b24.String           `json:"issuingCenter"`
-	ModifiedBy    b24.Int              `json:"modifiedBy"`
-	Phone         b24.String           `json:"phone"`
-	Schedule      b24.String           `json:"schedule"`
-	Sort          b24.Int              `json:"sort"`
-	Title         b24.String           `json:"title"`
-	UserID        b24.Int              `json:"userId"`
-	XMLID         json.RawMessage      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreAddStore) UnmarshalJSON(data []byte) error {
-	type plain StoreAddStore
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreAddStore) MarshalJSON() ([]byte, error) {
-	type plain StoreAddStore
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreAddStoreImageID is the imageId value of catalog.store.add.
-type StoreAddStoreImageID struct {
-	ID  b24.Int    `json:"id"`
-	URL b24.String `json:"url"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreAddStoreImageID) UnmarshalJSON(data []byte) error {
-	type plain StoreAddStoreImageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreAddStoreImageID) MarshalJSON() ([]byte, error) {
-	type plain StoreAddStoreImageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StoreAddResult is the result of catalog.store.add.
 type StoreAddResult struct {
-	Store *StoreAddStore `json:"store"`
+	Store *Store `json:"store"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -278,7 +247,7 @@ type StoreDeleteParams struct {
 	//
 	// You can obtain warehouse identifiers using the catalog.store.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -338,7 +307,7 @@ type StoreGetParams struct {
 	//
 	// You can obtain store identifiers using the catalog.store.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -352,66 +321,9 @@ func (p StoreGetParams) validate() error {
 	return nil
 }
 
-// StoreGetStore is the result of catalog.store.get.
-type StoreGetStore struct {
-	Active        b24.String           `json:"active"`
-	Address       b24.String           `json:"address"`
-	Code          b24.String           `json:"code"`
-	DateCreate    b24.String           `json:"dateCreate"`
-	DateModify    b24.String           `json:"dateModify"`
-	Description   b24.String           `json:"description"`
-	Email         b24.String           `json:"email"`
-	GpsN          b24.Number           `json:"gpsN"`
-	GpsS          b24.Number           `json:"gpsS"`
-	ID            b24.Int              `json:"id"`
-	ImageID       StoreGetStoreImageID `json:"imageId"`
-	IssuingCenter b24.String           `json:"issuingCenter"`
-	ModifiedBy    b24.Int              `json:"modifiedBy"`
-	Phone         b24.String           `json:"phone"`
-	Schedule      b24.String           `json:"schedule"`
-	Sort          b24.Int              `json:"sort"`
-	Title         b24.String           `json:"title"`
-	UserID        b24.Int              `json:"userId"`
-	XMLID         json.RawMessage      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreGetStore) UnmarshalJSON(data []byte) error {
-	type plain StoreGetStore
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreGetStore) MarshalJSON() ([]byte, error) {
-	type plain StoreGetStore
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreGetStoreImageID is the imageId value of catalog.store.get.
-type StoreGetStoreImageID struct {
-	ID  b24.Int    `json:"id"`
-	URL b24.String `json:"url"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreGetStoreImageID) UnmarshalJSON(data []byte) error {
-	type plain StoreGetStoreImageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreGetStoreImageID) MarshalJSON() ([]byte, error) {
-	type plain StoreGetStoreImageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StoreGetResult is the result of catalog.store.get.
 type StoreGetResult struct {
-	Store *StoreGetStore `json:"store"`
+	Store *Store `json:"store"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -522,8 +434,8 @@ func StoreListCommand(p StoreListParams) b24.Command[*StoreListResult] {
 
 // StoreListAll iterates over every row of catalog.store.list, requesting page
 // after page (start/next) as the loop asks for more.
-func StoreListAll(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24.CallOption) iter.Seq2[StoreListItem, error] {
-	return b24.List[StoreListItem](ctx, c, StoreListCommand(p).Request, b24.ListSpec{
+func StoreListAll(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24.CallOption) iter.Seq2[Store, error] {
+	return b24.List[Store](ctx, c, StoreListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "stores",
 	}, opts...)
@@ -532,8 +444,8 @@ func StoreListAll(ctx context.Context, c b24.Caller, p StoreListParams, opts ...
 // StoreListExport reads every row of catalog.store.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func StoreListExport(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24.CallOption) iter.Seq2[StoreListItem, error] {
-	return b24.Export[StoreListItem](ctx, c, StoreListCommand(p).Request, b24.ListSpec{
+func StoreListExport(ctx context.Context, c b24.Caller, p StoreListParams, opts ...b24.CallOption) iter.Seq2[Store, error] {
+	return b24.Export[Store](ctx, c, StoreListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "stores",
 	}, opts...)
@@ -608,69 +520,12 @@ type StoreListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// StoreListItem is one row of catalog.store.list.
-type StoreListItem struct {
-	Active        b24.String           `json:"active"`
-	Address       b24.String           `json:"address"`
-	Code          b24.String           `json:"code"`
-	DateCreate    b24.String           `json:"dateCreate"`
-	DateModify    b24.String           `json:"dateModify"`
-	Description   b24.String           `json:"description"`
-	Email         b24.String           `json:"email"`
-	GpsN          b24.Number           `json:"gpsN"`
-	GpsS          b24.Number           `json:"gpsS"`
-	ID            b24.Int              `json:"id"`
-	ImageID       StoreListItemImageID `json:"imageId"`
-	IssuingCenter b24.String           `json:"issuingCenter"`
-	ModifiedBy    b24.Int              `json:"modifiedBy"`
-	Phone         b24.String           `json:"phone"`
-	Schedule      b24.String           `json:"schedule"`
-	Sort          b24.Int              `json:"sort"`
-	Title         b24.String           `json:"title"`
-	UserID        b24.Int              `json:"userId"`
-	XMLID         json.RawMessage      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreListItem) UnmarshalJSON(data []byte) error {
-	type plain StoreListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreListItem) MarshalJSON() ([]byte, error) {
-	type plain StoreListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreListItemImageID is the imageId value of catalog.store.list.
-type StoreListItemImageID struct {
-	ID  b24.Int    `json:"id"`
-	URL b24.String `json:"url"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreListItemImageID) UnmarshalJSON(data []byte) error {
-	type plain StoreListItemImageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreListItemImageID) MarshalJSON() ([]byte, error) {
-	type plain StoreListItemImageID
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StoreListResult is the result of catalog.store.list.
 type StoreListResult struct {
-	Stores []StoreListItem `json:"stores"`
+	Stores []Store `json:"stores"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -732,9 +587,9 @@ type StoreUpdateParams struct {
 	//
 	// You can obtain warehouse identifiers using the catalog.store.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the warehouse (detailed description). Required.
-	Fields StoreUpdateParamsFields `json:"fields"`
+	Fields StoreInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -748,153 +603,9 @@ func (p StoreUpdateParams) validate() error {
 	return nil
 }
 
-// StoreUpdateParamsFields is the fields value of catalog.store.update.
-type StoreUpdateParamsFields struct {
-	// Address of the warehouse
-	Address b24.Opt[string] `json:"address,omitzero"`
-	// Name of the warehouse
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Activity status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// GPS latitude
-	GpsN b24.Opt[float64] `json:"gpsN,omitzero"`
-	// GPS longitude
-	GpsS b24.Opt[float64] `json:"gpsS,omitzero"`
-	// Image. An object in the format {fileData: [value1, value2]}, where:
-	//
-	//   - value1 – name of the image file with extension
-	//   - value2 – image in base64 format
-	//
-	// To delete the image, use the object in the format {remove: ‘Y’}
-	ImageID *StoreUpdateParamsFieldsImageID `json:"imageId,omitzero"`
-	// Date of modification
-	DateModify b24.Opt[b24.Time] `json:"dateModify,omitzero"`
-	// Date of creation
-	DateCreate b24.Opt[b24.Time] `json:"dateCreate,omitzero"`
-	// Created by
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Phone number
-	Phone b24.Opt[string] `json:"phone,omitzero"`
-	// Working hours
-	Schedule b24.Opt[string] `json:"schedule,omitzero"`
-	// External code.
-	//
-	// Can be used to synchronize the current warehouse with a similar position in
-	// an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// E-mail
-	Email b24.Opt[string] `json:"email,omitzero"`
-	// Is it a pickup point? Possible values:
-	//
-	//   - Y – yes
-	//   - N – no
-	IssuingCenter b24.Opt[b24.Bool] `json:"issuingCenter,omitzero"`
-	// Symbolic code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StoreUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StoreUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreUpdateParamsFieldsImageID is the imageId value of catalog.store.update.
-type StoreUpdateParamsFieldsImageID struct {
-	FileData []string `json:"fileData,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreUpdateParamsFieldsImageID) UnmarshalJSON(data []byte) error {
-	type plain StoreUpdateParamsFieldsImageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreUpdateParamsFieldsImageID) MarshalJSON() ([]byte, error) {
-	type plain StoreUpdateParamsFieldsImageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreUpdateStore is the result of catalog.store.update.
-type StoreUpdateStore struct {
-	Active        b24.String              `json:"active"`
-	Address       b24.String              `json:"address"`
-	Code          b24.String              `json:"code"`
-	DateCreate    b24.String              `json:"dateCreate"`
-	DateModify    b24.String              `json:"dateModify"`
-	Description   b24.String              `json:"description"`
-	Email         b24.String              `json:"email"`
-	GpsN          b24.Number              `json:"gpsN"`
-	GpsS          b24.Number              `json:"gpsS"`
-	ID            b24.Int                 `json:"id"`
-	ImageID       StoreUpdateStoreImageID `json:"imageId"`
-	IssuingCenter b24.String              `json:"issuingCenter"`
-	ModifiedBy    b24.Int                 `json:"modifiedBy"`
-	Phone         b24.String              `json:"phone"`
-	Schedule      b24.String              `json:"schedule"`
-	Sort          b24.Int                 `json:"sort"`
-	Title         b24.String              `json:"title"`
-	UserID        b24.Int                 `json:"userId"`
-	XMLID         json.RawMessage         `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreUpdateStore) UnmarshalJSON(data []byte) error {
-	type plain StoreUpdateStore
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreUpdateStore) MarshalJSON() ([]byte, error) {
-	type plain StoreUpdateStore
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StoreUpdateStoreImageID is the imageId value of catalog.store.update.
-type StoreUpdateStoreImageID struct {
-	ID  b24.Int    `json:"id"`
-	URL b24.String `json:"url"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreUpdateStoreImageID) UnmarshalJSON(data []byte) error {
-	type plain StoreUpdateStoreImageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreUpdateStoreImageID) MarshalJSON() ([]byte, error) {
-	type plain StoreUpdateStoreImageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StoreUpdateResult is the result of catalog.store.update.
 type StoreUpdateResult struct {
-	Store *StoreUpdateStore `json:"store"`
+	Store *Store `json:"store"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

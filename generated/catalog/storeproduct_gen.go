@@ -4,10 +4,37 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
+
+// Storeproduct is one storeproduct of catalog.storeproduct, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (catalog-store-product-get-fields, catalog-store-product-get,
+// catalog-store-product-list), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Storeproduct struct {
+	Amount           b24.Number `json:"amount"`
+	ID               b24.Int    `json:"id"`
+	ProductID        b24.Int    `json:"productId"`
+	QuantityReserved b24.Number `json:"quantityReserved"`
+	StoreID          b24.Int    `json:"storeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Storeproduct) UnmarshalJSON(data []byte) error {
+	type plain Storeproduct
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Storeproduct) MarshalJSON() ([]byte, error) {
+	type plain Storeproduct
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // StoreproductGet calls catalog.storeproduct.get: Get Product Inventory by ID.
 //
@@ -55,7 +82,7 @@ func StoreproductGetCommand(p StoreproductGetParams) b24.Command[*StoreproductGe
 type StoreproductGetParams struct {
 	// Record ID of the inventory, can be obtained using the
 	// catalog.storeproduct.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -69,32 +96,9 @@ func (p StoreproductGetParams) validate() error {
 	return nil
 }
 
-// StoreproductGetStoreProduct is the result of catalog.storeproduct.get.
-type StoreproductGetStoreProduct struct {
-	Amount           b24.Int         `json:"amount"`
-	ID               b24.Int         `json:"id"`
-	ProductID        b24.Int         `json:"productId"`
-	QuantityReserved json.RawMessage `json:"quantityReserved"`
-	StoreID          b24.Int         `json:"storeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreproductGetStoreProduct) UnmarshalJSON(data []byte) error {
-	type plain StoreproductGetStoreProduct
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreproductGetStoreProduct) MarshalJSON() ([]byte, error) {
-	type plain StoreproductGetStoreProduct
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StoreproductGetResult is the result of catalog.storeproduct.get.
 type StoreproductGetResult struct {
-	StoreProduct *StoreproductGetStoreProduct `json:"storeProduct"`
+	StoreProduct *Storeproduct `json:"storeProduct"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -212,8 +216,8 @@ func StoreproductListCommand(p StoreproductListParams) b24.Command[*Storeproduct
 
 // StoreproductListAll iterates over every row of catalog.storeproduct.list,
 // requesting page after page (start/next) as the loop asks for more.
-func StoreproductListAll(ctx context.Context, c b24.Caller, p StoreproductListParams, opts ...b24.CallOption) iter.Seq2[StoreproductListItem, error] {
-	return b24.List[StoreproductListItem](ctx, c, StoreproductListCommand(p).Request, b24.ListSpec{
+func StoreproductListAll(ctx context.Context, c b24.Caller, p StoreproductListParams, opts ...b24.CallOption) iter.Seq2[Storeproduct, error] {
+	return b24.List[Storeproduct](ctx, c, StoreproductListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "storeProducts",
 	}, opts...)
@@ -223,8 +227,8 @@ func StoreproductListAll(ctx context.Context, c b24.Caller, p StoreproductListPa
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func StoreproductListExport(ctx context.Context, c b24.Caller, p StoreproductListParams, opts ...b24.CallOption) iter.Seq2[StoreproductListItem, error] {
-	return b24.Export[StoreproductListItem](ctx, c, StoreproductListCommand(p).Request, b24.ListSpec{
+func StoreproductListExport(ctx context.Context, c b24.Caller, p StoreproductListParams, opts ...b24.CallOption) iter.Seq2[Storeproduct, error] {
+	return b24.Export[Storeproduct](ctx, c, StoreproductListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "storeProducts",
 	}, opts...)
@@ -285,34 +289,12 @@ type StoreproductListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// StoreproductListItem is one row of catalog.storeproduct.list.
-type StoreproductListItem struct {
-	Amount    b24.Int `json:"amount"`
-	ID        b24.Int `json:"id"`
-	ProductID b24.Int `json:"productId"`
-	StoreID   b24.Int `json:"storeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StoreproductListItem) UnmarshalJSON(data []byte) error {
-	type plain StoreproductListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StoreproductListItem) MarshalJSON() ([]byte, error) {
-	type plain StoreproductListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StoreproductListResult is the result of catalog.storeproduct.list.
 type StoreproductListResult struct {
-	StoreProducts []StoreproductListItem `json:"storeProducts"`
+	StoreProducts []Storeproduct `json:"storeProducts"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

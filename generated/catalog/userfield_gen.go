@@ -132,7 +132,7 @@ type UserfieldDocumentListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -239,7 +239,7 @@ func UserfieldDocumentUpdateCommand(p UserfieldDocumentUpdateParams) b24.Command
 type UserfieldDocumentUpdateParams struct {
 	// Identifier of the inventory accounting document. The identifier can be
 	// obtained using the catalog.document.list method. Required.
-	DocumentID int64 `json:"documentId"`
+	DocumentID b24.Int `json:"documentId"`
 	// Fields to be updated (detailed description). Required.
 	Fields UserfieldDocumentUpdateParamsFields `json:"fields"`
 }

@@ -7,6 +7,76 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// VAT is one vat of catalog.vat, as the family's methods return it. Its fields
+// are the union of what the family's pages document (catalog-vat-get-fields,
+// catalog-vat-get, catalog-vat-list, catalog-vat-add, catalog-vat-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type VAT struct {
+	Active     b24.Bool   `json:"active"`
+	ID         b24.Int    `json:"id"`
+	Name       b24.String `json:"name"`
+	Rate       b24.Number `json:"rate"`
+	Sort       b24.Int    `json:"sort"`
+	TimestampX b24.Time   `json:"timestampX"`
+	// Object containing information about the VAT rate with the specified
+	// identifier
+	VAT b24.String `json:"vat"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *VAT) UnmarshalJSON(data []byte) error {
+	type plain VAT
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v VAT) MarshalJSON() ([]byte, error) {
+	type plain VAT
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// VATInput is the write form of VAT: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type VATInput struct {
+	// Name of the VAT rate
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Indicator of the VAT rate's activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	//
+	// Default is Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Value of the VAT rate
+	Rate b24.Opt[float64] `json:"rate,omitzero"`
+	// Sorting.
+	//
+	// Default is 100. Default: 100.
+	Sort       b24.Opt[b24.Int]  `json:"sort,omitzero"`
+	TimestampX b24.Opt[b24.Time] `json:"timestampX,omitzero"`
+	// Object containing information about the VAT rate with the specified
+	// identifier
+	VAT b24.Opt[string] `json:"vat,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *VATInput) UnmarshalJSON(data []byte) error {
+	type plain VATInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v VATInput) MarshalJSON() ([]byte, error) {
+	type plain VATInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // VATAdd calls catalog.vat.add: Add VAT Rate.
 //
 // This method adds a new VAT rate.
@@ -48,80 +118,29 @@ func VATAddCommand(p VATAddParams) b24.Command[*VATAddResult] {
 // VATAddParams holds the parameters of catalog.vat.add.
 type VATAddParams struct {
 	// Field values for creating a new VAT rate (detailed description). Required.
-	Fields VATAddParamsFields `json:"fields"`
+	Fields VATInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p VATAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.vat.add",
 			Param:  "fields.name",
 		}
 	}
+	if !p.Fields.Rate.Set {
+		return &b24.RequiredError{
+			Method: "catalog.vat.add",
+			Param:  "fields.rate",
+		}
+	}
 	return nil
-}
-
-// VATAddParamsFields is the fields value of catalog.vat.add.
-type VATAddParamsFields struct {
-	// Name of the VAT rate. Required.
-	Name string `json:"name"`
-	// Indicator of the VAT rate's activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	//
-	// Default is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Value of the VAT rate. Required.
-	Rate float64 `json:"rate"`
-	// Sorting.
-	//
-	// Default is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain VATAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain VATAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// VATAddVAT is the result of catalog.vat.add.
-type VATAddVAT struct {
-	Active     b24.String `json:"active"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Rate       b24.Int    `json:"rate"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATAddVAT) UnmarshalJSON(data []byte) error {
-	type plain VATAddVAT
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATAddVAT) MarshalJSON() ([]byte, error) {
-	type plain VATAddVAT
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATAddResult is the result of catalog.vat.add.
 type VATAddResult struct {
-	VAT *VATAddVAT `json:"vat"`
+	VAT *VAT `json:"vat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -180,7 +199,7 @@ func VATDeleteCommand(p VATDeleteParams) b24.Command[b24.Bool] {
 // VATDeleteParams holds the parameters of catalog.vat.delete.
 type VATDeleteParams struct {
 	// Identifier of the VAT rate. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -211,11 +230,11 @@ func (p VATDeleteParams) validate() error {
 //   - 200800000000: No VAT rate exists with this identifier
 //   - 100: Parameter id not specified
 //   - 0: Other errors (e.g., fatal errors)
-func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallOption) (*VATGetResult, error) {
+func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallOption) (*VAT, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out VATGetResult
+	var out VAT
 	if err := b24.Invoke(ctx, c, VATGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -225,8 +244,8 @@ func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallO
 // VATGetCommand is catalog.vat.get as a command for a batch (see b24.Add); its
 // result decodes as VATGet's does. Required parameters are not checked here:
 // the portal reports them.
-func VATGetCommand(p VATGetParams) b24.Command[*VATGetResult] {
-	return b24.NewCommand[*VATGetResult](b24.Request{
+func VATGetCommand(p VATGetParams) b24.Command[*VAT] {
+	return b24.NewCommand[*VAT](b24.Request{
 		Idempotent: true,
 		Method:     "catalog.vat.get",
 		Params:     p,
@@ -237,7 +256,7 @@ func VATGetCommand(p VATGetParams) b24.Command[*VATGetResult] {
 // VATGetParams holds the parameters of catalog.vat.get.
 type VATGetParams struct {
 	// Identifier of the VAT rate. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -249,27 +268,6 @@ func (p VATGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// VATGetResult is the result of catalog.vat.get.
-type VATGetResult struct {
-	// Object containing information about the VAT rate with the specified
-	// identifier
-	VAT b24.String `json:"vat"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATGetResult) UnmarshalJSON(data []byte) error {
-	type plain VATGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATGetResult) MarshalJSON() ([]byte, error) {
-	type plain VATGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATGetFields calls catalog.vat.getFields: Get VAT Rate Fields.
@@ -344,8 +342,8 @@ func (v VATGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300010: Insufficient permissions to read
 //   - 0: Other errors (e.g., fatal errors)
-func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) (*VATListResult, error) {
-	var out VATListResult
+func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) (*VAT, error) {
+	var out VAT
 	if err := b24.Invoke(ctx, c, VATListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -355,8 +353,8 @@ func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.Cal
 // VATListCommand is catalog.vat.list as a command for a batch (see b24.Add);
 // its result decodes as VATList's does. Required parameters are not checked
 // here: the portal reports them.
-func VATListCommand(p VATListParams) b24.Command[*VATListResult] {
-	return b24.NewCommand[*VATListResult](b24.Request{
+func VATListCommand(p VATListParams) b24.Command[*VAT] {
+	return b24.NewCommand[*VAT](b24.Request{
 		Idempotent: true,
 		Method:     "catalog.vat.list",
 		Params:     p,
@@ -437,27 +435,7 @@ type VATListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// VATListResult is the result of catalog.vat.list.
-type VATListResult struct {
-	// An array of objects with information about the selected VAT rates
-	VAT []b24.String `json:"vat"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATListResult) UnmarshalJSON(data []byte) error {
-	type plain VATListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATListResult) MarshalJSON() ([]byte, error) {
-	type plain VATListResult
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // VATUpdate calls catalog.vat.update: Update VAT Rate.
@@ -502,9 +480,9 @@ func VATUpdateCommand(p VATUpdateParams) b24.Command[*VATUpdateResult] {
 // VATUpdateParams holds the parameters of catalog.vat.update.
 type VATUpdateParams struct {
 	// Identifier of the VAT rate. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the VAT rate (detailed description). Required.
-	Fields VATUpdateParamsFields `json:"fields"`
+	Fields VATInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -515,71 +493,24 @@ func (p VATUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "catalog.vat.update",
 			Param:  "fields.name",
 		}
 	}
+	if !p.Fields.Rate.Set {
+		return &b24.RequiredError{
+			Method: "catalog.vat.update",
+			Param:  "fields.rate",
+		}
+	}
 	return nil
-}
-
-// VATUpdateParamsFields is the fields value of catalog.vat.update.
-type VATUpdateParamsFields struct {
-	// Name of the VAT rate. Required.
-	Name string `json:"name"`
-	// Indicator of the VAT rate's activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Value of the VAT rate. Required.
-	Rate float64 `json:"rate"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain VATUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain VATUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// VATUpdateVAT is the result of catalog.vat.update.
-type VATUpdateVAT struct {
-	Active     b24.String `json:"active"`
-	ID         b24.Int    `json:"id"`
-	Name       b24.String `json:"name"`
-	Rate       b24.Int    `json:"rate"`
-	Sort       b24.Int    `json:"sort"`
-	TimestampX b24.String `json:"timestampX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATUpdateVAT) UnmarshalJSON(data []byte) error {
-	type plain VATUpdateVAT
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATUpdateVAT) MarshalJSON() ([]byte, error) {
-	type plain VATUpdateVAT
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATUpdateResult is the result of catalog.vat.update.
 type VATUpdateResult struct {
-	VAT *VATUpdateVAT `json:"vat"`
+	VAT *VAT `json:"vat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,883 @@ import (
 	"iter"
 )
 
+// Activity is one activity of crm.activity, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-activity-fields, crm-activity-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Activity struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Owner ID
+	OwnerID b24.Int `json:"OWNER_ID"`
+	// Owner Type
+	OwnerTypeID b24.Int `json:"OWNER_TYPE_ID"`
+	// Type
+	TypeID b24.Int `json:"TYPE_ID"`
+	// Provider ID
+	ProviderID b24.String `json:"PROVIDER_ID"`
+	// Provider Type
+	ProviderTypeID b24.String `json:"PROVIDER_TYPE_ID"`
+	// Connector Type
+	ProviderGroupID b24.String `json:"PROVIDER_GROUP_ID"`
+	// Associated Entity ID
+	AssociatedEntityID b24.Int `json:"ASSOCIATED_ENTITY_ID"`
+	// Subject
+	Subject b24.String `json:"SUBJECT"`
+	// Start
+	StartTime b24.Time `json:"START_TIME"`
+	// Deadline
+	EndTime b24.Time `json:"END_TIME"`
+	// Execution Deadline
+	Deadline b24.Time `json:"DEADLINE"`
+	// Completed
+	Completed b24.Bool `json:"COMPLETED"`
+	// Status
+	Status b24.Int `json:"STATUS"`
+	// Responsible
+	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
+	// Priority
+	Priority b24.Int `json:"PRIORITY"`
+	// Notification Type
+	NotifyType b24.Int `json:"NOTIFY_TYPE"`
+	// Notification Parameter
+	NotifyValue b24.Int `json:"NOTIFY_VALUE"`
+	// Description
+	Description b24.String `json:"DESCRIPTION"`
+	// Description Type
+	DescriptionType b24.Int `json:"DESCRIPTION_TYPE"`
+	// Direction
+	Direction b24.Int `json:"DIRECTION"`
+	// Location
+	Location b24.String `json:"LOCATION"`
+	// Creation Date
+	Created b24.Time `json:"CREATED"`
+	// Created By
+	AuthorID b24.Int `json:"AUTHOR_ID"`
+	// Last Updated Date
+	LastUpdated b24.Time `json:"LAST_UPDATED"`
+	// Edited By
+	EditorID b24.Int `json:"EDITOR_ID"`
+	// Settings
+	Settings json.RawMessage `json:"SETTINGS"`
+	// External Code
+	OriginID b24.String `json:"ORIGIN_ID"`
+	// External Source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// RESULT_STATUS
+	ResultStatus b24.Int `json:"RESULT_STATUS"`
+	// RESULT_STREAM
+	ResultStream b24.Int `json:"RESULT_STREAM"`
+	// RESULT_SOURCE_ID
+	ResultSourceID b24.String `json:"RESULT_SOURCE_ID"`
+	// Provider Parameters
+	ProviderParams json.RawMessage `json:"PROVIDER_PARAMS"`
+	// Provider Data
+	ProviderData b24.String `json:"PROVIDER_DATA"`
+	// RESULT_MARK
+	ResultMark b24.Int `json:"RESULT_MARK"`
+	// RESULT_VALUE
+	ResultValue b24.Number `json:"RESULT_VALUE"`
+	// RESULT_SUM
+	ResultSum b24.Number `json:"RESULT_SUM"`
+	// RESULT_CURRENCY_ID
+	ResultCurrencyID b24.String `json:"RESULT_CURRENCY_ID"`
+	// Autocomplete
+	AutocompleteRule b24.Int `json:"AUTOCOMPLETE_RULE"`
+	// Bindings
+	Bindings json.RawMessage `json:"BINDINGS"`
+	// Communication Channel
+	Communications json.RawMessage `json:"COMMUNICATIONS"`
+	// Files
+	Files json.RawMessage `json:"FILES"`
+	// Added Files
+	WebdavElements json.RawMessage `json:"WEBDAV_ELEMENTS"`
+	// IS_INCOMING_CHANNEL
+	IsIncomingChannel b24.Bool `json:"IS_INCOMING_CHANNEL"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Activity) UnmarshalJSON(data []byte) error {
+	type plain Activity
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Activity) MarshalJSON() ([]byte, error) {
+	type plain Activity
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityBadge is one activity badge of crm.activity.badge, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-activity-badge-get, crm-activity-badge-list,
+// crm-activity-badge-add), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type ActivityBadge struct {
+	Code  b24.String `json:"code"`
+	Title b24.String `json:"title"`
+	Value b24.String `json:"value"`
+	Type  b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityBadge) UnmarshalJSON(data []byte) error {
+	type plain ActivityBadge
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityBadge) MarshalJSON() ([]byte, error) {
+	type plain ActivityBadge
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityCommunication is one activity communication of
+// crm.activity.communication, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (crm-activity-communication-fields), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ActivityCommunication struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Case
+	ActivityID b24.Int `json:"ACTIVITY_ID"`
+	// Entity element ID
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Entity type
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Type
+	Type b24.String `json:"TYPE"`
+	// Value
+	Value b24.String `json:"VALUE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityCommunication) UnmarshalJSON(data []byte) error {
+	type plain ActivityCommunication
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityCommunication) MarshalJSON() ([]byte, error) {
+	type plain ActivityCommunication
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurable is one activity configurable of
+// crm.activity.configurable, as the family's methods return it. Its fields are
+// the union of what the family's pages document
+// (crm-activity-configurable-get), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type ActivityConfigurable struct {
+	ID          b24.Int                    `json:"id"`
+	OwnerTypeID b24.Int                    `json:"ownerTypeId"`
+	OwnerID     b24.Int                    `json:"ownerId"`
+	Fields      ActivityConfigurableFields `json:"fields"`
+	Layout      ActivityConfigurableLayout `json:"layout"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurable) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurable
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurable) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurable
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableFields is the fields value of crm.activity.configurable.
+type ActivityConfigurableFields struct {
+	TypeID            b24.String      `json:"typeId"`
+	Completed         b24.Bool        `json:"completed"`
+	Deadline          b24.String      `json:"deadline"`
+	PingOffsets       json.RawMessage `json:"pingOffsets"`
+	IsIncomingChannel b24.Bool        `json:"isIncomingChannel"`
+	ResponsibleID     b24.Int         `json:"responsibleId"`
+	BadgeCode         b24.String      `json:"badgeCode"`
+	OriginatorID      json.RawMessage `json:"originatorId"`
+	OriginID          json.RawMessage `json:"originId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableFields) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableFields) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayout is the layout value of crm.activity.configurable.
+type ActivityConfigurableLayout struct {
+	Icon   ActivityConfigurableLayoutIcon   `json:"icon"`
+	Header ActivityConfigurableLayoutHeader `json:"header"`
+	Body   ActivityConfigurableLayoutBody   `json:"body"`
+	Footer ActivityConfigurableLayoutFooter `json:"footer"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayout) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayout
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayout) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayout
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutIcon is the icon value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutIcon struct {
+	Code b24.String `json:"code"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutIcon) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutIcon
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutIcon) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutIcon
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutHeader is the header value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutHeader struct {
+	Title b24.String                           `json:"title"`
+	Tags  ActivityConfigurableLayoutHeaderTags `json:"tags"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutHeader) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutHeader
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutHeader) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutHeader
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutHeaderTags is the tags value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutHeaderTags struct {
+	Status2 ActivityConfigurableLayoutHeaderTagsStatus2 `json:"status2"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutHeaderTags) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutHeaderTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutHeaderTags) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutHeaderTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutHeaderTagsStatus2 is the status2 value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutHeaderTagsStatus2 struct {
+	Title b24.String `json:"title"`
+	Type  b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutHeaderTagsStatus2) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutHeaderTagsStatus2
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutHeaderTagsStatus2) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutHeaderTagsStatus2
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBody is the body value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutBody struct {
+	Logo   ActivityConfigurableLayoutBodyLogo   `json:"logo"`
+	Blocks ActivityConfigurableLayoutBodyBlocks `json:"blocks"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBody) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBody
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBody) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBody
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyLogo is the logo value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutBodyLogo struct {
+	Code   b24.String                               `json:"code"`
+	Action ActivityConfigurableLayoutBodyLogoAction `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyLogo) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyLogo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyLogo) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyLogo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyLogoAction is the action value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutBodyLogoAction struct {
+	Type b24.String `json:"type"`
+	URI  b24.String `json:"uri"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyLogoAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyLogoAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyLogoAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyLogoAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocks is the blocks value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocks struct {
+	Client      ActivityConfigurableLayoutBodyBlocksClient      `json:"client"`
+	Responsible ActivityConfigurableLayoutBodyBlocksResponsible `json:"responsible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksClient is the client value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksClient struct {
+	Type       b24.String                                           `json:"type"`
+	Properties ActivityConfigurableLayoutBodyBlocksClientProperties `json:"properties"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksClient) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksClient
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksClient) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksClient
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksClientProperties is the properties value
+// of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksClientProperties struct {
+	Title  b24.String                                                `json:"title"`
+	Inline b24.Bool                                                  `json:"inline"`
+	Block  ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock `json:"block"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksClientProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksClientProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksClientProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksClientProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock is the block value
+// of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock struct {
+	Type       b24.String                                                          `json:"type"`
+	Properties ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties `json:"properties"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlock
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties is the
+// properties value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties struct {
+	Value b24.String `json:"value"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksClientPropertiesBlockProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsible is the responsible value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsible struct {
+	Type       b24.String                                                `json:"type"`
+	Properties ActivityConfigurableLayoutBodyBlocksResponsibleProperties `json:"properties"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsible) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsible
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsible) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsible
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsibleProperties is the properties
+// value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsibleProperties struct {
+	Blocks ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks `json:"blocks"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsibleProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsibleProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsibleProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsibleProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks is the
+// blocks value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks struct {
+	Client ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient `json:"client"`
+	Phone  ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone  `json:"phone"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocks
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient is the
+// client value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient struct {
+	Type       b24.String                                                                      `json:"type"`
+	Properties ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties `json:"properties"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClient
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
+// is the properties value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties struct {
+	Text   b24.String      `json:"text"`
+	Bold   b24.Bool        `json:"bold"`
+	Action json.RawMessage `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone is the
+// phone value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone struct {
+	Type       b24.String                                                                     `json:"type"`
+	Properties ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties `json:"properties"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhone
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
+// is the properties value of crm.activity.configurable.
+type ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties struct {
+	Value b24.String `json:"value"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooter is the footer value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooter struct {
+	Buttons ActivityConfigurableLayoutFooterButtons `json:"buttons"`
+	Menu    ActivityConfigurableLayoutFooterMenu    `json:"menu"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooter) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooter) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterButtons is the buttons value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooterButtons struct {
+	StartCall ActivityConfigurableLayoutFooterButtonsStartCall `json:"startCall"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterButtons) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterButtons
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterButtons) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterButtons
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterButtonsStartCall is the startCall value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooterButtonsStartCall struct {
+	Title  b24.String                                             `json:"title"`
+	Type   b24.String                                             `json:"type"`
+	Action ActivityConfigurableLayoutFooterButtonsStartCallAction `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterButtonsStartCall) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterButtonsStartCall
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterButtonsStartCall) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterButtonsStartCall
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterButtonsStartCallAction is the action value
+// of crm.activity.configurable.
+type ActivityConfigurableLayoutFooterButtonsStartCallAction struct {
+	Type         b24.String                                                         `json:"type"`
+	ActionParams ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams `json:"actionParams"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterButtonsStartCallAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterButtonsStartCallAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterButtonsStartCallAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterButtonsStartCallAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams is the
+// actionParams value of crm.activity.configurable.
+type ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams struct {
+	ClientID b24.String `json:"clientId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterButtonsStartCallActionActionParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterMenu is the menu value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooterMenu struct {
+	ShowPostponeItem b24.Bool                                  `json:"showPostponeItem"`
+	Items            ActivityConfigurableLayoutFooterMenuItems `json:"items"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterMenu) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterMenu
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterMenu) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterMenu
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterMenuItems is the items value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooterMenuItems struct {
+	Confirm ActivityConfigurableLayoutFooterMenuItemsConfirm `json:"confirm"`
+	Decline ActivityConfigurableLayoutFooterMenuItemsDecline `json:"decline"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterMenuItems) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterMenuItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterMenuItems) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterMenuItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterMenuItemsConfirm is the confirm value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooterMenuItemsConfirm struct {
+	Title  b24.String                                             `json:"title"`
+	Action ActivityConfigurableLayoutFooterMenuItemsConfirmAction `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterMenuItemsConfirm) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterMenuItemsConfirm
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterMenuItemsConfirm) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterMenuItemsConfirm
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterMenuItemsConfirmAction is the action value
+// of crm.activity.configurable.
+type ActivityConfigurableLayoutFooterMenuItemsConfirmAction struct {
+	Type          b24.String `json:"type"`
+	ID            b24.String `json:"id"`
+	AnimationType b24.String `json:"animationType"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterMenuItemsConfirmAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterMenuItemsConfirmAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterMenuItemsConfirmAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterMenuItemsConfirmAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterMenuItemsDecline is the decline value of
+// crm.activity.configurable.
+type ActivityConfigurableLayoutFooterMenuItemsDecline struct {
+	Title  b24.String                                             `json:"title"`
+	Action ActivityConfigurableLayoutFooterMenuItemsDeclineAction `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterMenuItemsDecline) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterMenuItemsDecline
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterMenuItemsDecline) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterMenuItemsDecline
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ActivityConfigurableLayoutFooterMenuItemsDeclineAction is the action value
+// of crm.activity.configurable.
+type ActivityConfigurableLayoutFooterMenuItemsDeclineAction struct {
+	Type          b24.String `json:"type"`
+	ID            b24.String `json:"id"`
+	AnimationType b24.String `json:"animationType"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ActivityConfigurableLayoutFooterMenuItemsDeclineAction) UnmarshalJSON(data []byte) error {
+	type plain ActivityConfigurableLayoutFooterMenuItemsDeclineAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ActivityConfigurableLayoutFooterMenuItemsDeclineAction) MarshalJSON() ([]byte, error) {
+	type plain ActivityConfigurableLayoutFooterMenuItemsDeclineAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ActivityAdd calls crm.activity.add: Add System Activity.
 //
 // The crm.activity.add method creates a new system activity.
@@ -35,6 +912,7 @@ import (
 //   - Could not build binding. Please ensure that owner info and
 //     communications are defined correctly: Connections for the activity are
 //     not specified
+//   - empty code, description "Errors related to \"email\" activities"
 //   - The custom activity without provider is not supported in current
 //     context: The activity type is not supported in the specified context
 //   - Use crm.activity.configurable.add for this activity provider:
@@ -92,15 +970,33 @@ type ActivityAddParams struct {
 	//	]
 	//
 	// Required.
-	Fields []ActivityAddParamsFields `json:"fields"`
+	Fields ActivityAddParamsFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ActivityAddParams) validate() error {
-	if p.Fields == nil {
+	if p.Fields.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.add",
-			Param:  "fields",
+			Param:  "fields.OWNER_ID",
+		}
+	}
+	if p.Fields.OwnerTypeID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.activity.add",
+			Param:  "fields.OWNER_TYPE_ID",
+		}
+	}
+	if p.Fields.TypeID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.activity.add",
+			Param:  "fields.TYPE_ID",
+		}
+	}
+	if p.Fields.ResponsibleID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.activity.add",
+			Param:  "fields.RESPONSIBLE_ID",
 		}
 	}
 	return nil
@@ -109,19 +1005,19 @@ func (p ActivityAddParams) validate() error {
 // ActivityAddParamsFields is the fields value of crm.activity.add.
 type ActivityAddParamsFields struct {
 	// Identifier of the CRM entity. Required.
-	OwnerID int64 `json:"OWNER_ID"`
+	OwnerID b24.Int `json:"OWNER_ID"`
 	// Identifier of the CRM object type. Required.
-	OwnerTypeID int64 `json:"OWNER_TYPE_ID"`
+	OwnerTypeID b24.Int `json:"OWNER_TYPE_ID"`
 	// Type of the activity. To get available activity types, use the method
 	// crm.enum.activitytype.
 	//
 	// To create an activity with the type "task", use the creation or modification
 	// method and specify the CRM entity in the UF_CRM_TASK field. Required.
-	TypeID int64 `json:"TYPE_ID"`
+	TypeID b24.Int `json:"TYPE_ID"`
 	// Identifier of the entity associated with the activity
-	AssociatedEntityID b24.Opt[int64] `json:"ASSOCIATED_ENTITY_ID,omitzero"`
+	AssociatedEntityID b24.Opt[b24.Int] `json:"ASSOCIATED_ENTITY_ID,omitzero"`
 	// Description of communication. Required.
-	Communications int64 `json:"COMMUNICATIONS"`
+	Communications b24.Int `json:"COMMUNICATIONS"`
 	// Date and time of the activity's deadline. This field is not set directly;
 	// the value is taken from START_TIME for calls and meetings and from END_TIME
 	// for tasks
@@ -129,10 +1025,10 @@ type ActivityAddParamsFields struct {
 	// Text description of the activity
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Description type
-	DescriptionType b24.Opt[int64] `json:"DESCRIPTION_TYPE,omitzero"`
+	DescriptionType b24.Opt[b24.Int] `json:"DESCRIPTION_TYPE,omitzero"`
 	// Direction of the activity: incoming/outgoing. Relevant for calls and emails,
 	// not used for meetings
-	Direction b24.Opt[int64] `json:"DIRECTION,omitzero"`
+	Direction b24.Opt[b24.Int] `json:"DIRECTION,omitzero"`
 	// Activity completion time
 	EndTime b24.Opt[b24.Time] `json:"END_TIME,omitzero"`
 	// Files added to the activity
@@ -140,7 +1036,7 @@ type ActivityAddParamsFields struct {
 	// Location
 	Location b24.Opt[string] `json:"LOCATION,omitzero"`
 	// Type of notification
-	NotifyType b24.Opt[int64] `json:"NOTIFY_TYPE,omitzero"`
+	NotifyType b24.Opt[b24.Int] `json:"NOTIFY_TYPE,omitzero"`
 	// Identifier of the data source, used only for linking to an external source
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
 	// Identifier of the entity in the data source, used only for linking to an
@@ -152,7 +1048,7 @@ type ActivityAddParamsFields struct {
 	// will lead to data overwriting
 	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
 	// Priority
-	Priority b24.Opt[int64] `json:"PRIORITY,omitzero"`
+	Priority b24.Opt[b24.Int] `json:"PRIORITY,omitzero"`
 	// Additional provider data
 	ProviderData b24.Opt[string] `json:"PROVIDER_DATA,omitzero"`
 	// Identifier of the provider group
@@ -164,13 +1060,13 @@ type ActivityAddParamsFields struct {
 	// Additional provider parameters
 	ProviderParams map[string]any `json:"PROVIDER_PARAMS,omitzero"`
 	// Identifier of the user responsible for the activity. Required.
-	ResponsibleID int64 `json:"RESPONSIBLE_ID"`
+	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
 	// Additional settings
 	Settings map[string]any `json:"SETTINGS,omitzero"`
 	// Time when the activity starts
 	StartTime b24.Opt[b24.Time] `json:"START_TIME,omitzero"`
 	// Status of the activity
-	Status b24.Opt[int64] `json:"STATUS,omitzero"`
+	Status b24.Opt[b24.Int] `json:"STATUS,omitzero"`
 	// Additional description of the activity
 	Subject b24.Opt[string] `json:"SUBJECT,omitzero"`
 	// Added files. Deprecated, kept for compatibility
@@ -278,31 +1174,9 @@ func (p ActivityBadgeAddParams) validate() error {
 	return nil
 }
 
-// ActivityBadgeAddBadge is the result of crm.activity.badge.add.
-type ActivityBadgeAddBadge struct {
-	Code  b24.String `json:"code"`
-	Title b24.String `json:"title"`
-	Value b24.String `json:"value"`
-	Type  b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityBadgeAddBadge) UnmarshalJSON(data []byte) error {
-	type plain ActivityBadgeAddBadge
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityBadgeAddBadge) MarshalJSON() ([]byte, error) {
-	type plain ActivityBadgeAddBadge
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ActivityBadgeAddResult is the result of crm.activity.badge.add.
 type ActivityBadgeAddResult struct {
-	Badge *ActivityBadgeAddBadge `json:"badge"`
+	Badge *ActivityBadge `json:"badge"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -430,31 +1304,9 @@ func (p ActivityBadgeGetParams) validate() error {
 	return nil
 }
 
-// ActivityBadgeGetBadge is the result of crm.activity.badge.get.
-type ActivityBadgeGetBadge struct {
-	Code  b24.String `json:"code"`
-	Title b24.String `json:"title"`
-	Value b24.String `json:"value"`
-	Type  b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityBadgeGetBadge) UnmarshalJSON(data []byte) error {
-	type plain ActivityBadgeGetBadge
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityBadgeGetBadge) MarshalJSON() ([]byte, error) {
-	type plain ActivityBadgeGetBadge
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ActivityBadgeGetResult is the result of crm.activity.badge.get.
 type ActivityBadgeGetResult struct {
-	Badge *ActivityBadgeGetBadge `json:"badge"`
+	Badge *ActivityBadge `json:"badge"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -508,31 +1360,9 @@ func ActivityBadgeListCommand(p ActivityBadgeListParams) b24.Command[*ActivityBa
 // ActivityBadgeListParams holds the parameters of crm.activity.badge.list.
 type ActivityBadgeListParams struct{}
 
-// ActivityBadgeListItem is one row of crm.activity.badge.list.
-type ActivityBadgeListItem struct {
-	Code  b24.String `json:"code"`
-	Title b24.String `json:"title"`
-	Value b24.String `json:"value"`
-	Type  b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityBadgeListItem) UnmarshalJSON(data []byte) error {
-	type plain ActivityBadgeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityBadgeListItem) MarshalJSON() ([]byte, error) {
-	type plain ActivityBadgeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ActivityBadgeListResult is the result of crm.activity.badge.list.
 type ActivityBadgeListResult struct {
-	Badges []ActivityBadgeListItem `json:"badges"`
+	Badges []ActivityBadge `json:"badges"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -595,13 +1425,13 @@ func ActivityBindingAddCommand(p ActivityBindingAddParams) b24.Command[b24.Bool]
 // ActivityBindingAddParams holds the parameters of crm.activity.binding.add.
 type ActivityBindingAddParams struct {
 	// Integer identifier of the deal in the timeline, for example 999. Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 	// Integer identifier of the CRM object type to which the deal should be bound,
 	// for example 2 for a deal. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Integer identifier of the CRM object to which the deal should be bound, for
 	// example 1. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -676,13 +1506,13 @@ func ActivityBindingDeleteCommand(p ActivityBindingDeleteParams) b24.Command[b24
 // crm.activity.binding.delete.
 type ActivityBindingDeleteParams struct {
 	// Integer identifier of the deal in the timeline, for example 999. Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 	// Integer identifier of the CRM object type to which the deal connection is
 	// being removed, for example 2 for a deal. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Integer identifier of the CRM object to which the deal connection is being
 	// removed, for example 1. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -751,7 +1581,7 @@ func ActivityBindingListCommand(p ActivityBindingListParams) b24.Command[[]Activ
 type ActivityBindingListParams struct {
 	// Integer identifier of the activity in the timeline, for example 999.
 	// Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -838,19 +1668,19 @@ func ActivityBindingMoveCommand(p ActivityBindingMoveParams) b24.Command[b24.Boo
 // ActivityBindingMoveParams holds the parameters of crm.activity.binding.move.
 type ActivityBindingMoveParams struct {
 	// Identifier of the activity in the timeline, for example 999. Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 	// Identifier of the CRM object type to which the deal is linked, for example,
 	// 2 for a deal. Required.
-	SourceEntityTypeID int64 `json:"sourceEntityTypeId"`
+	SourceEntityTypeID b24.Int `json:"sourceEntityTypeId"`
 	// The identifier of the CRM entity to which the deal is linked, for example,
 	// 1. Required.
-	SourceEntityID int64 `json:"sourceEntityId"`
+	SourceEntityID b24.Int `json:"sourceEntityId"`
 	// Identifier of the CRM object type to which the deal should be linked, for
 	// example, 2 for a deal. Required.
-	TargetEntityTypeID int64 `json:"targetEntityTypeId"`
+	TargetEntityTypeID b24.Int `json:"targetEntityTypeId"`
 	// The identifier of the CRM entity to which the deal should be linked, for
 	// example, 100. Required.
-	TargetEntityID int64 `json:"targetEntityId"`
+	TargetEntityID b24.Int `json:"targetEntityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -938,7 +1768,7 @@ type ActivityCallGetTranscriptParams struct {
 	// You can obtain the identifier using the crm.activity.list method. Pass the
 	// CRM object identifier and the activity type TYPE_ID: 2 in the filter.
 	// Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1078,10 +1908,10 @@ func ActivityConfigurableAddCommand(p ActivityConfigurableAddParams) b24.Command
 type ActivityConfigurableAddParams struct {
 	// Integer CRM object type identifier where the activity is being created,
 	// e.g., 2 for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Integer identifier of the CRM element in which the activity is created, for
 	// example 1. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Associative array of values for the activity fields in the following
 	// structure:
 	//
@@ -1099,7 +1929,7 @@ type ActivityConfigurableAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields []ActivityConfigurableAddParamsFields `json:"fields"`
+	Fields ActivityConfigurableAddParamsFields `json:"fields"`
 	// Special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
 	Layout string `json:"layout"`
@@ -1117,12 +1947,6 @@ func (p ActivityConfigurableAddParams) validate() error {
 		return &b24.RequiredError{
 			Method: "crm.activity.configurable.add",
 			Param:  "ownerId",
-		}
-	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "crm.activity.configurable.add",
-			Param:  "fields",
 		}
 	}
 	if p.Layout == "" {
@@ -1150,12 +1974,12 @@ type ActivityConfigurableAddParamsFields struct {
 	Deadline b24.Opt[b24.Time] `json:"deadline,omitzero"`
 	// Array of offsets in minutes relative to the deadline, determining when to
 	// create ping records for this activity
-	PingOffsets []any `json:"pingOffsets,omitzero"`
+	PingOffsets []b24.Int `json:"pingOffsets,omitzero"`
 	// Flag indicating whether the activity was created from an incoming channel.
 	// You can use Y/N, 1/0, true/false to set the value
 	IsIncomingChannel b24.Opt[bool] `json:"isIncomingChannel,omitzero"`
 	// Responsible person for the activity
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
 	// Code of the badge on the kanban corresponding to the activity
 	BadgeCode b24.Opt[string] `json:"badgeCode,omitzero"`
 	// Identifier of the data source
@@ -1291,7 +2115,7 @@ func ActivityConfigurableGetCommand(p ActivityConfigurableGetParams) b24.Command
 // crm.activity.configurable.get.
 type ActivityConfigurableGetParams struct {
 	// Integer identifier of the activity, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1305,734 +2129,10 @@ func (p ActivityConfigurableGetParams) validate() error {
 	return nil
 }
 
-// ActivityConfigurableGetActivity is the result of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivity struct {
-	ID          b24.Int                               `json:"id"`
-	OwnerTypeID b24.Int                               `json:"ownerTypeId"`
-	OwnerID     b24.Int                               `json:"ownerId"`
-	Fields      ActivityConfigurableGetActivityFields `json:"fields"`
-	Layout      ActivityConfigurableGetActivityLayout `json:"layout"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivity) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivity
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivity) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivity
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityFields is the fields value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityFields struct {
-	TypeID            b24.String      `json:"typeId"`
-	Completed         b24.Bool        `json:"completed"`
-	Deadline          b24.String      `json:"deadline"`
-	PingOffsets       json.RawMessage `json:"pingOffsets"`
-	IsIncomingChannel b24.Bool        `json:"isIncomingChannel"`
-	ResponsibleID     b24.Int         `json:"responsibleId"`
-	BadgeCode         b24.String      `json:"badgeCode"`
-	OriginatorID      json.RawMessage `json:"originatorId"`
-	OriginID          json.RawMessage `json:"originId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityFields) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityFields) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayout is the layout value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayout struct {
-	Icon   ActivityConfigurableGetActivityLayoutIcon   `json:"icon"`
-	Header ActivityConfigurableGetActivityLayoutHeader `json:"header"`
-	Body   ActivityConfigurableGetActivityLayoutBody   `json:"body"`
-	Footer ActivityConfigurableGetActivityLayoutFooter `json:"footer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayout) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayout
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayout) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayout
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutIcon is the icon value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutIcon struct {
-	Code b24.String `json:"code"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutIcon) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutIcon
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutIcon) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutIcon
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutHeader is the header value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutHeader struct {
-	Title b24.String                                      `json:"title"`
-	Tags  ActivityConfigurableGetActivityLayoutHeaderTags `json:"tags"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutHeader) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutHeader
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutHeader) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutHeader
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutHeaderTags is the tags value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutHeaderTags struct {
-	Status2 ActivityConfigurableGetActivityLayoutHeaderTagsStatus2 `json:"status2"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutHeaderTags) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutHeaderTags
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutHeaderTags) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutHeaderTags
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutHeaderTagsStatus2 is the status2 value
-// of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutHeaderTagsStatus2 struct {
-	Title b24.String `json:"title"`
-	Type  b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutHeaderTagsStatus2) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutHeaderTagsStatus2
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutHeaderTagsStatus2) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutHeaderTagsStatus2
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBody is the body value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBody struct {
-	Logo   ActivityConfigurableGetActivityLayoutBodyLogo   `json:"logo"`
-	Blocks ActivityConfigurableGetActivityLayoutBodyBlocks `json:"blocks"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBody) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBody
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBody) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBody
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyLogo is the logo value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyLogo struct {
-	Code   b24.String                                          `json:"code"`
-	Action ActivityConfigurableGetActivityLayoutBodyLogoAction `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyLogo) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyLogo
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyLogo) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyLogo
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyLogoAction is the action value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyLogoAction struct {
-	Type b24.String `json:"type"`
-	URI  b24.String `json:"uri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyLogoAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyLogoAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyLogoAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyLogoAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocks is the blocks value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocks struct {
-	Client      ActivityConfigurableGetActivityLayoutBodyBlocksClient      `json:"client"`
-	Responsible ActivityConfigurableGetActivityLayoutBodyBlocksResponsible `json:"responsible"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocks) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocks
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocks) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocks
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksClient is the client value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksClient struct {
-	Type       b24.String                                                      `json:"type"`
-	Properties ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties `json:"properties"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksClient) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClient
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksClient) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClient
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties is the
-// properties value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties struct {
-	Title  b24.String                                                           `json:"title"`
-	Inline b24.Bool                                                             `json:"inline"`
-	Block  ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock `json:"block"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClientProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock is the
-// block value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock struct {
-	Type       b24.String                                                                     `json:"type"`
-	Properties ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties `json:"properties"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlock
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties
-// is the properties value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties struct {
-	Value b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksClientPropertiesBlockProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsible is the
-// responsible value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsible struct {
-	Type       b24.String                                                           `json:"type"`
-	Properties ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties `json:"properties"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsible) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsible) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties is the
-// properties value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties struct {
-	Blocks ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks `json:"blocks"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsibleProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks
-// is the blocks value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks struct {
-	Client ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient `json:"client"`
-	Phone  ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone  `json:"phone"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocks
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient
-// is the client value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient struct {
-	Type       b24.String                                                                                 `json:"type"`
-	Properties ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties `json:"properties"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClient
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
-// is the properties value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties struct {
-	Text   b24.String                                                                                       `json:"text"`
-	Bold   b24.Bool                                                                                         `json:"bold"`
-	Action ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction
-// is the action value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction struct {
-	Type b24.String `json:"type"`
-	URI  b24.String `json:"uri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksClientPropertiesAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone
-// is the phone value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone struct {
-	Type       b24.String                                                                                `json:"type"`
-	Properties ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties `json:"properties"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhone
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
-// is the properties value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties struct {
-	Value b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutBodyBlocksResponsiblePropertiesBlocksPhoneProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooter is the footer value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooter struct {
-	Buttons ActivityConfigurableGetActivityLayoutFooterButtons `json:"buttons"`
-	Menu    ActivityConfigurableGetActivityLayoutFooterMenu    `json:"menu"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooter) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooter) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterButtons is the buttons value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterButtons struct {
-	StartCall ActivityConfigurableGetActivityLayoutFooterButtonsStartCall `json:"startCall"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterButtons) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtons
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterButtons) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtons
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterButtonsStartCall is the startCall
-// value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterButtonsStartCall struct {
-	Title  b24.String                                                        `json:"title"`
-	Type   b24.String                                                        `json:"type"`
-	Action ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterButtonsStartCall) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtonsStartCall
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterButtonsStartCall) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtonsStartCall
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction is the
-// action value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction struct {
-	Type         b24.String                                                                    `json:"type"`
-	ActionParams ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams `json:"actionParams"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtonsStartCallAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams
-// is the actionParams value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams struct {
-	ClientID b24.String `json:"clientId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterButtonsStartCallActionActionParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterMenu is the menu value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterMenu struct {
-	ShowPostponeItem b24.Bool                                             `json:"showPostponeItem"`
-	Items            ActivityConfigurableGetActivityLayoutFooterMenuItems `json:"items"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterMenu) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenu
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterMenu) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenu
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterMenuItems is the items value of
-// crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterMenuItems struct {
-	Confirm ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm `json:"confirm"`
-	Decline ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline `json:"decline"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterMenuItems) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterMenuItems) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm is the confirm
-// value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm struct {
-	Title  b24.String                                                        `json:"title"`
-	Action ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirm
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction is the
-// action value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction struct {
-	Type          b24.String `json:"type"`
-	ID            b24.String `json:"id"`
-	AnimationType b24.String `json:"animationType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsConfirmAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline is the decline
-// value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline struct {
-	Title  b24.String                                                        `json:"title"`
-	Action ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsDecline
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction is the
-// action value of crm.activity.configurable.get.
-type ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction struct {
-	Type          b24.String `json:"type"`
-	ID            b24.String `json:"id"`
-	AnimationType b24.String `json:"animationType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction) UnmarshalJSON(data []byte) error {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction) MarshalJSON() ([]byte, error) {
-	type plain ActivityConfigurableGetActivityLayoutFooterMenuItemsDeclineAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ActivityConfigurableGetResult is the result of
 // crm.activity.configurable.get.
 type ActivityConfigurableGetResult struct {
-	Activity *ActivityConfigurableGetActivity `json:"activity"`
+	Activity *ActivityConfigurable `json:"activity"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2115,7 +2215,7 @@ func ActivityConfigurableUpdateCommand(p ActivityConfigurableUpdateParams) b24.C
 // crm.activity.configurable.update.
 type ActivityConfigurableUpdateParams struct {
 	// Integer identifier of the activity, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Associative array of values for activity fields in the following structure:
 	//
 	//	fields:
@@ -2132,7 +2232,7 @@ type ActivityConfigurableUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields []any `json:"fields"`
+	Fields map[string]any `json:"fields"`
 	// A special structure associative array describing the appearance of the
 	// activity in the timeline. Required.
 	Layout string `json:"layout"`
@@ -2271,7 +2371,7 @@ func ActivityDeleteCommand(p ActivityDeleteParams) b24.Command[b24.Bool] {
 // ActivityDeleteParams holds the parameters of crm.activity.delete.
 type ActivityDeleteParams struct {
 	// Identifier of the activity in the timeline, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2341,11 +2441,11 @@ type ActivityFieldsParams struct{}
 //   - Access denied: No rights to edit the entity in CRM
 //   - Application context required: Invalid PROVIDER_ID parameter for the
 //     activity created in the context of the application
-func ActivityGet(ctx context.Context, c b24.Caller, p ActivityGetParams, opts ...b24.CallOption) (*ActivityGetResult, error) {
+func ActivityGet(ctx context.Context, c b24.Caller, p ActivityGetParams, opts ...b24.CallOption) (*Activity, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ActivityGetResult
+	var out Activity
 	if err := b24.Invoke(ctx, c, ActivityGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2355,8 +2455,8 @@ func ActivityGet(ctx context.Context, c b24.Caller, p ActivityGetParams, opts ..
 // ActivityGetCommand is crm.activity.get as a command for a batch (see
 // b24.Add); its result decodes as ActivityGet's does. Required parameters are
 // not checked here: the portal reports them.
-func ActivityGetCommand(p ActivityGetParams) b24.Command[*ActivityGetResult] {
-	return b24.NewCommand[*ActivityGetResult](b24.Request{
+func ActivityGetCommand(p ActivityGetParams) b24.Command[*Activity] {
+	return b24.NewCommand[*Activity](b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.get",
 		Params:     p,
@@ -2367,7 +2467,7 @@ func ActivityGetCommand(p ActivityGetParams) b24.Command[*ActivityGetResult] {
 // ActivityGetParams holds the parameters of crm.activity.get.
 type ActivityGetParams struct {
 	// The ID of the activity in the timeline, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2379,63 +2479,6 @@ func (p ActivityGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ActivityGetResult is the result of crm.activity.get.
-type ActivityGetResult struct {
-	ID                 b24.String      `json:"ID"`
-	OwnerID            b24.String      `json:"OWNER_ID"`
-	OwnerTypeID        b24.String      `json:"OWNER_TYPE_ID"`
-	TypeID             b24.String      `json:"TYPE_ID"`
-	ProviderID         b24.String      `json:"PROVIDER_ID"`
-	ProviderTypeID     b24.String      `json:"PROVIDER_TYPE_ID"`
-	ProviderGroupID    json.RawMessage `json:"PROVIDER_GROUP_ID"`
-	AssociatedEntityID b24.String      `json:"ASSOCIATED_ENTITY_ID"`
-	Subject            b24.String      `json:"SUBJECT"`
-	Created            b24.String      `json:"CREATED"`
-	LastUpdated        b24.String      `json:"LAST_UPDATED"`
-	StartTime          b24.String      `json:"START_TIME"`
-	EndTime            b24.String      `json:"END_TIME"`
-	Deadline           b24.String      `json:"DEADLINE"`
-	Completed          b24.String      `json:"COMPLETED"`
-	Status             b24.String      `json:"STATUS"`
-	ResponsibleID      b24.String      `json:"RESPONSIBLE_ID"`
-	Priority           b24.String      `json:"PRIORITY"`
-	NotifyType         b24.String      `json:"NOTIFY_TYPE"`
-	NotifyValue        b24.String      `json:"NOTIFY_VALUE"`
-	Description        b24.String      `json:"DESCRIPTION"`
-	DescriptionType    b24.String      `json:"DESCRIPTION_TYPE"`
-	Direction          b24.String      `json:"DIRECTION"`
-	Location           b24.String      `json:"LOCATION"`
-	Settings           json.RawMessage `json:"SETTINGS"`
-	OriginatorID       json.RawMessage `json:"ORIGINATOR_ID"`
-	OriginID           json.RawMessage `json:"ORIGIN_ID"`
-	AuthorID           b24.String      `json:"AUTHOR_ID"`
-	EditorID           b24.String      `json:"EDITOR_ID"`
-	ProviderParams     json.RawMessage `json:"PROVIDER_PARAMS"`
-	ProviderData       json.RawMessage `json:"PROVIDER_DATA"`
-	ResultMark         b24.String      `json:"RESULT_MARK"`
-	ResultValue        json.RawMessage `json:"RESULT_VALUE"`
-	ResultSum          json.RawMessage `json:"RESULT_SUM"`
-	ResultCurrencyID   json.RawMessage `json:"RESULT_CURRENCY_ID"`
-	ResultStatus       b24.String      `json:"RESULT_STATUS"`
-	ResultStream       b24.String      `json:"RESULT_STREAM"`
-	ResultSourceID     json.RawMessage `json:"RESULT_SOURCE_ID"`
-	AutocompleteRule   b24.String      `json:"AUTOCOMPLETE_RULE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityGetResult) UnmarshalJSON(data []byte) error {
-	type plain ActivityGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityGetResult) MarshalJSON() ([]byte, error) {
-	type plain ActivityGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ActivityLayoutBlocksDelete calls crm.activity.layout.blocks.delete: Delete a
@@ -2487,11 +2530,11 @@ func ActivityLayoutBlocksDeleteCommand(p ActivityLayoutBlocksDeleteParams) b24.C
 // crm.activity.layout.blocks.delete.
 type ActivityLayoutBlocksDeleteParams struct {
 	// Identifier of the CRM object type to which the activity is linked. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object to which the activity is linked. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the activity. Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2587,11 +2630,11 @@ func ActivityLayoutBlocksGetCommand(p ActivityLayoutBlocksGetParams) b24.Command
 // crm.activity.layout.blocks.get.
 type ActivityLayoutBlocksGetParams struct {
 	// Identifier of the CRM object type to which the activity is linked. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object to which the activity is linked. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the activity. Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2965,11 +3008,11 @@ func ActivityLayoutBlocksSetCommand(p ActivityLayoutBlocksSetParams) b24.Command
 // crm.activity.layout.blocks.set.
 type ActivityLayoutBlocksSetParams struct {
 	// Identifier of the CRM object type to which the activity is linked. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object to which the activity is linked. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the activity. Required.
-	ActivityID int64 `json:"activityId"`
+	ActivityID b24.Int `json:"activityId"`
 	// Object describing the set of additional content blocks. Required.
 	Layout string `json:"layout"`
 }
@@ -3036,8 +3079,8 @@ func (v ActivityLayoutBlocksSetResult) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func ActivityList(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) ([]ActivityListItem, error) {
-	var out []ActivityListItem
+func ActivityList(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) ([]Activity, error) {
+	var out []Activity
 	if err := b24.Invoke(ctx, c, ActivityListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3047,8 +3090,8 @@ func ActivityList(ctx context.Context, c b24.Caller, p ActivityListParams, opts 
 // ActivityListCommand is crm.activity.list as a command for a batch (see
 // b24.Add); its result decodes as ActivityList's does. Required parameters are
 // not checked here: the portal reports them.
-func ActivityListCommand(p ActivityListParams) b24.Command[[]ActivityListItem] {
-	return b24.NewCommand[[]ActivityListItem](b24.Request{
+func ActivityListCommand(p ActivityListParams) b24.Command[[]Activity] {
+	return b24.NewCommand[[]Activity](b24.Request{
 		Idempotent: true,
 		Method:     "crm.activity.list",
 		Params:     p,
@@ -3058,15 +3101,15 @@ func ActivityListCommand(p ActivityListParams) b24.Command[[]ActivityListItem] {
 
 // ActivityListAll iterates over every row of crm.activity.list, requesting
 // page after page (start/next) as the loop asks for more.
-func ActivityListAll(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) iter.Seq2[ActivityListItem, error] {
-	return b24.List[ActivityListItem](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func ActivityListAll(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) iter.Seq2[Activity, error] {
+	return b24.List[Activity](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ActivityListExport reads every row of crm.activity.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func ActivityListExport(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) iter.Seq2[ActivityListItem, error] {
-	return b24.Export[ActivityListItem](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func ActivityListExport(ctx context.Context, c b24.Caller, p ActivityListParams, opts ...b24.CallOption) iter.Seq2[Activity, error] {
+	return b24.Export[Activity](ctx, c, ActivityListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ActivityListParams holds the parameters of crm.activity.list.
@@ -3139,64 +3182,7 @@ type ActivityListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ActivityListItem is one row of crm.activity.list.
-type ActivityListItem struct {
-	AssociatedEntityID b24.String      `json:"ASSOCIATED_ENTITY_ID"`
-	AuthorID           b24.String      `json:"AUTHOR_ID"`
-	AutocompleteRule   b24.String      `json:"AUTOCOMPLETE_RULE"`
-	Completed          b24.Bool        `json:"COMPLETED"`
-	Created            b24.String      `json:"CREATED"`
-	Deadline           b24.String      `json:"DEADLINE"`
-	Description        b24.String      `json:"DESCRIPTION"`
-	DescriptionType    b24.String      `json:"DESCRIPTION_TYPE"`
-	Direction          b24.String      `json:"DIRECTION"`
-	EditorID           b24.String      `json:"EDITOR_ID"`
-	EndTime            b24.String      `json:"END_TIME"`
-	ID                 b24.String      `json:"ID"`
-	LastUpdated        b24.String      `json:"LAST_UPDATED"`
-	Location           b24.String      `json:"LOCATION"`
-	NotifyType         b24.String      `json:"NOTIFY_TYPE"`
-	NotifyValue        b24.String      `json:"NOTIFY_VALUE"`
-	OriginatorID       json.RawMessage `json:"ORIGINATOR_ID"`
-	OriginID           json.RawMessage `json:"ORIGIN_ID"`
-	OwnerID            b24.String      `json:"OWNER_ID"`
-	OwnerTypeID        b24.String      `json:"OWNER_TYPE_ID"`
-	Priority           b24.String      `json:"PRIORITY"`
-	ProviderData       json.RawMessage `json:"PROVIDER_DATA"`
-	ProviderGroupID    json.RawMessage `json:"PROVIDER_GROUP_ID"`
-	ProviderID         b24.String      `json:"PROVIDER_ID"`
-	ProviderParams     json.RawMessage `json:"PROVIDER_PARAMS"`
-	ProviderTypeID     b24.String      `json:"PROVIDER_TYPE_ID"`
-	ResponsibleID      b24.String      `json:"RESPONSIBLE_ID"`
-	ResultCurrencyID   json.RawMessage `json:"RESULT_CURRENCY_ID"`
-	ResultMark         b24.String      `json:"RESULT_MARK"`
-	ResultSourceID     json.RawMessage `json:"RESULT_SOURCE_ID"`
-	ResultStatus       b24.String      `json:"RESULT_STATUS"`
-	ResultStream       b24.String      `json:"RESULT_STREAM"`
-	ResultSum          json.RawMessage `json:"RESULT_SUM"`
-	ResultValue        json.RawMessage `json:"RESULT_VALUE"`
-	Settings           json.RawMessage `json:"SETTINGS"`
-	StartTime          b24.String      `json:"START_TIME"`
-	Status             b24.String      `json:"STATUS"`
-	Subject            b24.String      `json:"SUBJECT"`
-	TypeID             b24.String      `json:"TYPE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ActivityListItem) UnmarshalJSON(data []byte) error {
-	type plain ActivityListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ActivityListItem) MarshalJSON() ([]byte, error) {
-	type plain ActivityListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ActivityTodoAdd calls crm.activity.todo.add: Add Universal Activity.
@@ -3244,10 +3230,10 @@ func ActivityTodoAddCommand(p ActivityTodoAddParams) b24.Command[*ActivityTodoAd
 type ActivityTodoAddParams struct {
 	// Identifier of the CRM object type to which the activity is linked, for
 	// example 2 for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM object to which the activity is linked, for example,
 	// 1. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Deadline for the activity, for example 2025-02-03T15:00:00. Required.
 	Deadline b24.Time `json:"deadline"`
 	// Title of the activity, default is an empty string
@@ -3255,15 +3241,15 @@ type ActivityTodoAddParams struct {
 	// Description of the activity, default is an empty string
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Identifier of the user responsible for the activity, for example 1
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
 	// Identifier of the activity in the timeline with which the created activity
 	// can be linked, for example 888
-	ParentActivityID b24.Opt[int64] `json:"parentActivityId,omitzero"`
+	ParentActivityID b24.Opt[b24.Int] `json:"parentActivityId,omitzero"`
 	// An array containing integer values in minutes that allow you to set reminder
 	// times for the activity. For example, [0, 15] means that 2 reminders will be
 	// created, one 15 minutes before the deadline and one at the moment the
 	// deadline occurs. Default is an empty array, with no reminders
-	PingOffsets []int64 `json:"pingOffsets,omitzero"`
+	PingOffsets []b24.Int `json:"pingOffsets,omitzero"`
 	// Identifier of the activity color in the timeline, for example 1. There are 8
 	// colors available, values from 1 to 7 and a default color if none is
 	// specified:
@@ -3354,13 +3340,13 @@ func ActivityTodoUpdateCommand(p ActivityTodoUpdateParams) b24.Command[*Activity
 // ActivityTodoUpdateParams holds the parameters of crm.activity.todo.update.
 type ActivityTodoUpdateParams struct {
 	// Identifier of the deal being updated, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the deal is linked, for example,
 	// 2 for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// The identifier of the CRM entity to which the deal is linked, for example,
 	// 1. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Deadline for the activity, for example 2025-02-03T15:00:00. Required.
 	Deadline b24.Time `json:"deadline"`
 	// Title of the deal
@@ -3368,15 +3354,15 @@ type ActivityTodoUpdateParams struct {
 	// Description of the deal
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Identifier of the user responsible for the activity, for example 1
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
 	// Identifier of the deal in the timeline that can be linked to the updated
 	// deal, for example 888
-	ParentActivityID b24.Opt[int64] `json:"parentActivityId,omitzero"`
+	ParentActivityID b24.Opt[b24.Int] `json:"parentActivityId,omitzero"`
 	// An array containing integer values in minutes that allow you to set reminder
 	// times for the deal. For example, [0, 15] means that 2 reminders will be
 	// created, which will come 15 minutes before the deadline and at the moment
 	// when the deadline occurs. By default, an empty array, with no reminders
-	PingOffsets []int64 `json:"pingOffsets,omitzero"`
+	PingOffsets []b24.Int `json:"pingOffsets,omitzero"`
 	// Activity color identifier in the timeline, for example 1. 8 colors are
 	// available for selection, values from 1 to 7, and a default color if nothing
 	// is specified
@@ -3474,13 +3460,13 @@ func ActivityTodoUpdateColorCommand(p ActivityTodoUpdateColorParams) b24.Command
 // crm.activity.todo.updateColor.
 type ActivityTodoUpdateColorParams struct {
 	// Identifier of the deal being updated, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the deal is linked, for example 2
 	// for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM object to which the deal is linked, for example, 1.
 	// Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Identifier of the deal's color in the timeline, for example 1. There are 8
 	// available colors, values from 1 to 7 and the default color if none is
 	// specified:. Required.
@@ -3585,13 +3571,13 @@ func ActivityTodoUpdateDeadlineCommand(p ActivityTodoUpdateDeadlineParams) b24.C
 // crm.activity.todo.updateDeadline.
 type ActivityTodoUpdateDeadlineParams struct {
 	// Identifier of the activity being updated, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the activity is linked, for
 	// example 2 for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM object to which the activity is linked, for example,
 	// 1. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// New deadline for the activity. Required.
 	Value b24.Time `json:"value"`
 }
@@ -3687,13 +3673,13 @@ func ActivityTodoUpdateDescriptionCommand(p ActivityTodoUpdateDescriptionParams)
 // crm.activity.todo.updateDescription.
 type ActivityTodoUpdateDescriptionParams struct {
 	// Identifier of the activity being updated, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the activity is linked, for
 	// example 2 for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM object to which the activity is linked, for example 1.
 	// Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// New description of the activity. Required.
 	Value string `json:"value"`
 }
@@ -3798,16 +3784,16 @@ func ActivityTodoUpdateResponsibleUserCommand(p ActivityTodoUpdateResponsibleUse
 // crm.activity.todo.updateResponsibleUser.
 type ActivityTodoUpdateResponsibleUserParams struct {
 	// Identifier of the activity being updated, for example 999. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the activity is linked, for
 	// example 2 for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM object to which the activity is linked, for example 1.
 	// Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Identifier of the user who will become responsible for the activity, for
 	// example 1. Required.
-	ResponsibleID int64 `json:"responsibleId"`
+	ResponsibleID b24.Int `json:"responsibleId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4146,7 +4132,7 @@ func ActivityUpdateCommand(p ActivityUpdateParams) b24.Command[b24.Bool] {
 type ActivityUpdateParams struct {
 	// Integer identifier of the activity in the timeline, for example 999.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array of values for activity fields in the following structure:
 	//
 	//	fields:
@@ -4158,7 +4144,7 @@ type ActivityUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields []ActivityUpdateParamsFields `json:"fields"`
+	Fields ActivityUpdateParamsFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4169,10 +4155,28 @@ func (p ActivityUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.OwnerID == 0 {
 		return &b24.RequiredError{
 			Method: "crm.activity.update",
-			Param:  "fields",
+			Param:  "fields.OWNER_ID",
+		}
+	}
+	if p.Fields.OwnerTypeID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.activity.update",
+			Param:  "fields.OWNER_TYPE_ID",
+		}
+	}
+	if p.Fields.TypeID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.activity.update",
+			Param:  "fields.TYPE_ID",
+		}
+	}
+	if p.Fields.ResponsibleID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.activity.update",
+			Param:  "fields.RESPONSIBLE_ID",
 		}
 	}
 	return nil
@@ -4181,15 +4185,15 @@ func (p ActivityUpdateParams) validate() error {
 // ActivityUpdateParamsFields is the fields value of crm.activity.update.
 type ActivityUpdateParamsFields struct {
 	// Identifier of the CRM object. Required.
-	OwnerID int64 `json:"OWNER_ID"`
+	OwnerID b24.Int `json:"OWNER_ID"`
 	// Identifier of the CRM object type. Required.
-	OwnerTypeID int64 `json:"OWNER_TYPE_ID"`
+	OwnerTypeID b24.Int `json:"OWNER_TYPE_ID"`
 	// Type of the activity. Required.
-	TypeID int64 `json:"TYPE_ID"`
+	TypeID b24.Int `json:"TYPE_ID"`
 	// Identifier of the entity associated with the activity
-	AssociatedEntityID b24.Opt[int64] `json:"ASSOCIATED_ENTITY_ID,omitzero"`
+	AssociatedEntityID b24.Opt[b24.Int] `json:"ASSOCIATED_ENTITY_ID,omitzero"`
 	// Description of the communication. Required.
-	Communications int64 `json:"COMMUNICATIONS"`
+	Communications b24.Int `json:"COMMUNICATIONS"`
 	// Date and time of the activity deadline. This field is not set directly; the
 	// value is taken from START_TIME for calls and meetings, and from END_TIME for
 	// tasks
@@ -4197,10 +4201,10 @@ type ActivityUpdateParamsFields struct {
 	// Text description of the activity
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Type of description
-	DescriptionType b24.Opt[int64] `json:"DESCRIPTION_TYPE,omitzero"`
+	DescriptionType b24.Opt[b24.Int] `json:"DESCRIPTION_TYPE,omitzero"`
 	// Direction of the activity: incoming/outgoing. Relevant for calls and emails,
 	// not used for meetings
-	Direction b24.Opt[int64] `json:"DIRECTION,omitzero"`
+	Direction b24.Opt[b24.Int] `json:"DIRECTION,omitzero"`
 	// End time of the activity
 	EndTime b24.Opt[b24.Time] `json:"END_TIME,omitzero"`
 	// Files added to the activity
@@ -4208,7 +4212,7 @@ type ActivityUpdateParamsFields struct {
 	// Location
 	Location b24.Opt[string] `json:"LOCATION,omitzero"`
 	// Type of notification
-	NotifyType b24.Opt[int64] `json:"NOTIFY_TYPE,omitzero"`
+	NotifyType b24.Opt[b24.Int] `json:"NOTIFY_TYPE,omitzero"`
 	// Identifier of the data source, used only for linking to an external source
 	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
 	// Identifier of the entity in the data source, used only for linking to an
@@ -4220,7 +4224,7 @@ type ActivityUpdateParamsFields struct {
 	// overwrite the data
 	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
 	// Priority
-	Priority b24.Opt[int64] `json:"PRIORITY,omitzero"`
+	Priority b24.Opt[b24.Int] `json:"PRIORITY,omitzero"`
 	// Additional provider data
 	ProviderData b24.Opt[string] `json:"PROVIDER_DATA,omitzero"`
 	// Identifier of the provider group
@@ -4232,13 +4236,13 @@ type ActivityUpdateParamsFields struct {
 	// Additional provider parameters
 	ProviderParams map[string]any `json:"PROVIDER_PARAMS,omitzero"`
 	// Identifier of the user responsible for the activity. Required.
-	ResponsibleID int64 `json:"RESPONSIBLE_ID"`
+	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
 	// Additional settings
 	Settings map[string]any `json:"SETTINGS,omitzero"`
 	// Start time of the activity
 	StartTime b24.Opt[b24.Time] `json:"START_TIME,omitzero"`
 	// Status of the activity
-	Status b24.Opt[int64] `json:"STATUS,omitzero"`
+	Status b24.Opt[b24.Int] `json:"STATUS,omitzero"`
 	// Additional description of the activity
 	Subject b24.Opt[string] `json:"SUBJECT,omitzero"`
 	// Added files. Deprecated, retained for compatibility

@@ -8,6 +8,134 @@ import (
 	"iter"
 )
 
+// Address is one address of crm.address, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-address-fields, crm-address-list, crm-address-add, crm-address-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Address struct {
+	// TYPE_ID
+	TypeID b24.Int `json:"TYPE_ID"`
+	// ENTITY_TYPE_ID
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// ENTITY_ID
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Street, house, building, structure
+	Address1 b24.String `json:"ADDRESS_1"`
+	// Apartment / office
+	Address2 b24.String `json:"ADDRESS_2"`
+	// City
+	City b24.String `json:"CITY"`
+	// Postal code
+	PostalCode b24.String `json:"POSTAL_CODE"`
+	// Region
+	Region b24.String `json:"REGION"`
+	// Province
+	Province b24.String `json:"PROVINCE"`
+	// Country
+	Country b24.String `json:"COUNTRY"`
+	// COUNTRY_CODE
+	CountryCode b24.String `json:"COUNTRY_CODE"`
+	// Location address identifier
+	LocAddrID b24.Int `json:"LOC_ADDR_ID"`
+	// ANCHOR_TYPE_ID
+	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
+	// ANCHOR_ID
+	AnchorID b24.Int `json:"ANCHOR_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Address) UnmarshalJSON(data []byte) error {
+	type plain Address
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Address) MarshalJSON() ([]byte, error) {
+	type plain Address
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AddressInput is the write form of Address: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type AddressInput struct {
+	// Identifier of the address type. Enumeration element "Address Type".
+	//
+	// Elements of the enumeration "Address Type" can be obtained using the method
+	// crm.enum.addresstype
+	TypeID b24.Opt[b24.Int] `json:"TYPE_ID,omitzero"`
+	// Identifier of the parent object's type.
+	//
+	// Identifiers of object types can be obtained using the method
+	// crm.enum.ownertype.
+	//
+	// Addresses can only be linked to Requisites (and requisites are linked to
+	// companies or contacts) or Leads.
+	//
+	// For backward compatibility, the ability to link Addresses with Contacts or
+	// Companies is retained. However, this linkage is only possible on some older
+	// accounts where the old address handling mode was specifically enabled by
+	// technical support.
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the parent object (requisite or lead)
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Street, house, building, structure
+	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
+	// Apartment / office
+	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
+	// City
+	City b24.Opt[string] `json:"CITY,omitzero"`
+	// Postal code
+	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
+	// District
+	Region b24.Opt[string] `json:"REGION,omitzero"`
+	// State
+	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
+	// Country
+	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
+	// Country code.
+	//
+	// Not used, retained for backward compatibility. An empty string can be
+	// specified as a value.
+	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
+	// Identifier of the location address.
+	//
+	// This field contains the identifier of the address object in the Location
+	// module, linked to the CRM address object. Each CRM address corresponds to an
+	// address object in the location module. This can be used to copy an existing
+	// address in CRM with location information that is not in the CRM address
+	// fields.
+	//
+	// If the identifier of the location module address is specified when creating
+	// the address, a copy of the location address is created and linked to the
+	// created CRM address. If no values are specified for the string address
+	// fields in this case, they will be filled from the location address.
+	//
+	// If at least one string field is specified, only the specified fields will be
+	// saved in the CRM address, and their values will overwrite the corresponding
+	// values in the location address object. The same behavior will occur when
+	// updating the address.
+	LocAddrID b24.Opt[b24.Int] `json:"LOC_ADDR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AddressInput) UnmarshalJSON(data []byte) error {
+	type plain AddressInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AddressInput) MarshalJSON() ([]byte, error) {
+	type plain AddressInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // AddressAdd calls crm.address.add: Add Address.
 //
 // This method adds a new address for a requisite or lead. For the user, this
@@ -58,105 +186,30 @@ func AddressAddCommand(p AddressAddParams) b24.Command[b24.Bool] {
 type AddressAddParams struct {
 	// A set of fields — an object of the form {"field": "value"[, ...]} for
 	// adding the address. Required.
-	Fields AddressAddParamsFields `json:"fields"`
+	Fields AddressInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p AddressAddParams) validate() error {
-	if p.Fields.TypeID == 0 {
+	if !p.Fields.TypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.add",
 			Param:  "fields.TYPE_ID",
 		}
 	}
-	if p.Fields.EntityTypeID == 0 {
+	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.add",
 			Param:  "fields.ENTITY_TYPE_ID",
 		}
 	}
-	if p.Fields.EntityID == "" {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.add",
 			Param:  "fields.ENTITY_ID",
 		}
 	}
 	return nil
-}
-
-// AddressAddParamsFields is the fields value of crm.address.add.
-type AddressAddParamsFields struct {
-	// Identifier of the address type. Enumeration element "Address Type".
-	//
-	// Elements of the enumeration "Address Type" can be obtained using the method
-	// crm.enum.addresstype. Required.
-	TypeID int64 `json:"TYPE_ID"`
-	// Identifier of the parent object's type.
-	//
-	// Identifiers of object types can be obtained using the method
-	// crm.enum.ownertype.
-	//
-	// Addresses can only be linked to Requisites (and requisites are linked to
-	// companies or contacts) or Leads.
-	//
-	// For backward compatibility, the ability to link Addresses with Contacts or
-	// Companies is retained. However, this linkage is only possible on some older
-	// accounts where the old address handling mode was specifically enabled by
-	// technical support. Required.
-	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
-	// Identifier of the parent object (requisite or lead). Required.
-	EntityID string `json:"ENTITY_ID"`
-	// Street, house, building, structure
-	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
-	// Apartment / office
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	City b24.Opt[string] `json:"CITY,omitzero"`
-	// Postal code
-	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
-	// District
-	Region b24.Opt[string] `json:"REGION,omitzero"`
-	// State
-	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
-	// Country
-	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code.
-	//
-	// Not used, retained for backward compatibility. An empty string can be
-	// specified as a value.
-	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier of the location address.
-	//
-	// This field contains the identifier of the address object in the Location
-	// module, linked to the CRM address object. Each CRM address corresponds to an
-	// address object in the location module. This can be used to copy an existing
-	// address in CRM with location information that is not in the CRM address
-	// fields.
-	//
-	// If the identifier of the location module address is specified when creating
-	// the address, a copy of the location address is created and linked to the
-	// created CRM address. If no values are specified for the string address
-	// fields in this case, they will be filled from the location address.
-	//
-	// If at least one string field is specified, only the specified fields will be
-	// saved in the CRM address, and their values will overwrite the corresponding
-	// values in the location address object. The same behavior will occur when
-	// updating the address.
-	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddressAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain AddressAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddressAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain AddressAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // AddressDelete calls crm.address.delete: Delete address.
@@ -239,7 +292,7 @@ type AddressDeleteParamsFields struct {
 	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype. Required.
-	TypeID int64 `json:"TYPE_ID"`
+	TypeID b24.Int `json:"TYPE_ID"`
 	// Identifier of the parent object's type.
 	//
 	// Identifiers for object types can be obtained using the method
@@ -252,7 +305,7 @@ type AddressDeleteParamsFields struct {
 	// Companies has been retained. However, this linkage is only possible on some
 	// older accounts where the old address handling mode was specifically enabled
 	// by technical support. Required.
-	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the parent object (detail or lead). Required.
 	EntityID string `json:"ENTITY_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -322,8 +375,8 @@ type AddressFieldsParams struct{}
 //
 //   - Access denied: Insufficient access rights to retrieve the list of
 //     addresses. No read access to companies, contacts, leads
-func AddressList(ctx context.Context, c b24.Caller, p AddressListParams, opts ...b24.CallOption) ([]AddressListItem, error) {
-	var out []AddressListItem
+func AddressList(ctx context.Context, c b24.Caller, p AddressListParams, opts ...b24.CallOption) ([]Address, error) {
+	var out []Address
 	if err := b24.Invoke(ctx, c, AddressListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -333,8 +386,8 @@ func AddressList(ctx context.Context, c b24.Caller, p AddressListParams, opts ..
 // AddressListCommand is crm.address.list as a command for a batch (see
 // b24.Add); its result decodes as AddressList's does. Required parameters are
 // not checked here: the portal reports them.
-func AddressListCommand(p AddressListParams) b24.Command[[]AddressListItem] {
-	return b24.NewCommand[[]AddressListItem](b24.Request{
+func AddressListCommand(p AddressListParams) b24.Command[[]Address] {
+	return b24.NewCommand[[]Address](b24.Request{
 		Idempotent: true,
 		Method:     "crm.address.list",
 		Params:     p,
@@ -344,8 +397,8 @@ func AddressListCommand(p AddressListParams) b24.Command[[]AddressListItem] {
 
 // AddressListAll iterates over every row of crm.address.list, requesting page
 // after page (start/next) as the loop asks for more.
-func AddressListAll(ctx context.Context, c b24.Caller, p AddressListParams, opts ...b24.CallOption) iter.Seq2[AddressListItem, error] {
-	return b24.List[AddressListItem](ctx, c, AddressListCommand(p).Request, b24.ListSpec{}, opts...)
+func AddressListAll(ctx context.Context, c b24.Caller, p AddressListParams, opts ...b24.CallOption) iter.Seq2[Address, error] {
+	return b24.List[Address](ctx, c, AddressListCommand(p).Request, b24.ListSpec{}, opts...)
 }
 
 // AddressListParams holds the parameters of crm.address.list.
@@ -411,7 +464,7 @@ type AddressListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // AddressListParamsFilter is the filter value of crm.address.list.
@@ -420,7 +473,7 @@ type AddressListParamsFilter struct {
 	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype
-	TypeID b24.Opt[int64] `json:"TYPE_ID,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"TYPE_ID,omitzero"`
 	// Identifier of the parent object's type.
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype.
@@ -432,7 +485,7 @@ type AddressListParamsFilter struct {
 	// Companies is retained. However, this link is only possible on some older
 	// accounts where the old address handling mode was specifically enabled by
 	// support.
-	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the parent object
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Street, house, building, structure
@@ -471,7 +524,7 @@ type AddressListParamsFilter struct {
 	// be saved in the CRM address, and their values will overwrite the
 	// corresponding values in the location address object. The same behavior will
 	// occur when updating the address.
-	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
+	LocAddrID b24.Opt[b24.Int] `json:"LOC_ADDR_ID,omitzero"`
 	// Identifier of the main parent object's type.
 	//
 	// This field is for internal use. The value is automatically filled when
@@ -482,14 +535,14 @@ type AddressListParamsFilter struct {
 	// This field contains the identifier of the parent object's type of the detail
 	// (company or contact) if the address is linked to the detail. If the address
 	// is linked to a lead, this value will be the lead type identifier.
-	AnchorTypeID b24.Opt[int64] `json:"ANCHOR_TYPE_ID,omitzero"`
+	AnchorTypeID b24.Opt[b24.Int] `json:"ANCHOR_TYPE_ID,omitzero"`
 	// This field is for internal use. The value is automatically filled when
 	// adding an address.
 	//
 	// This field contains the identifier of the parent object of the detail
 	// (company or contact) if the address is linked to the detail. If the address
 	// is linked to a lead, this value will be the lead identifier.
-	AnchorID b24.Opt[int64] `json:"ANCHOR_ID,omitzero"`
+	AnchorID b24.Opt[b24.Int] `json:"ANCHOR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -512,7 +565,7 @@ type AddressListParamsOrder struct {
 	//
 	// Enumeration elements for "Address Type" can be obtained using the method
 	// crm.enum.addresstype
-	TypeID b24.Opt[int64] `json:"TYPE_ID,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"TYPE_ID,omitzero"`
 	// Identifier of the parent object's type.
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype.
@@ -524,7 +577,7 @@ type AddressListParamsOrder struct {
 	// Companies is retained. However, this link is only possible on some older
 	// accounts where the old address handling mode was specifically enabled by
 	// support.
-	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the parent object
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Street, house, building, structure
@@ -563,7 +616,7 @@ type AddressListParamsOrder struct {
 	// be saved in the CRM address, and their values will overwrite the
 	// corresponding values in the location address object. The same behavior will
 	// occur when updating the address.
-	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
+	LocAddrID b24.Opt[b24.Int] `json:"LOC_ADDR_ID,omitzero"`
 	// Identifier of the main parent object's type.
 	//
 	// This field is for internal use. The value is automatically filled when
@@ -574,14 +627,14 @@ type AddressListParamsOrder struct {
 	// This field contains the identifier of the parent object's type of the detail
 	// (company or contact) if the address is linked to the detail. If the address
 	// is linked to a lead, this value will be the lead type identifier.
-	AnchorTypeID b24.Opt[int64] `json:"ANCHOR_TYPE_ID,omitzero"`
+	AnchorTypeID b24.Opt[b24.Int] `json:"ANCHOR_TYPE_ID,omitzero"`
 	// This field is for internal use. The value is automatically filled when
 	// adding an address.
 	//
 	// This field contains the identifier of the parent object of the detail
 	// (company or contact) if the address is linked to the detail. If the address
 	// is linked to a lead, this value will be the lead identifier.
-	AnchorID b24.Opt[int64] `json:"ANCHOR_ID,omitzero"`
+	AnchorID b24.Opt[b24.Int] `json:"ANCHOR_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -595,98 +648,6 @@ func (v *AddressListParamsOrder) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v AddressListParamsOrder) MarshalJSON() ([]byte, error) {
 	type plain AddressListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddressListItem is one row of crm.address.list.
-type AddressListItem struct {
-	// Identifier of the address type. Enumeration element "Address Type".
-	//
-	// Enumeration elements for "Address Type" can be obtained using the method
-	// crm.enum.addresstype
-	TypeID b24.Int `json:"TYPE_ID"`
-	// Identifier of the parent object's type.
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype.
-	//
-	// Addresses can only be linked to Details (and details to companies or
-	// contacts) or Leads.
-	//
-	// For backward compatibility, the ability to link Addresses to Contacts or
-	// Companies is retained. However, this link is only possible on some older
-	// accounts where the old address handling mode was specifically enabled by
-	// support.
-	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
-	// Identifier of the parent object
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Street, house, building, structure
-	Address1 b24.String `json:"ADDRESS_1"`
-	// Apartment / office
-	Address2 b24.String `json:"ADDRESS_2"`
-	// City
-	City b24.String `json:"CITY"`
-	// Postal code
-	PostalCode b24.String `json:"POSTAL_CODE"`
-	// Region
-	Region b24.String `json:"REGION"`
-	// Province
-	Province b24.String `json:"PROVINCE"`
-	// Country
-	Country b24.String `json:"COUNTRY"`
-	// Country code.
-	//
-	// Not used, retained for backward compatibility. An empty string can be
-	// specified as a value.
-	CountryCode b24.String `json:"COUNTRY_CODE"`
-	// Identifier of the location address.
-	//
-	// This field contains the identifier of the address object in the Location
-	// module, linked to the CRM address object. Each CRM address corresponds to an
-	// address object in the location module. This can be used to copy an existing
-	// address into CRM with location information that is not present in the CRM
-	// address fields.
-	//
-	// If the identifier of the location module address is specified when creating
-	// an address, a copy of the location address is created and linked to the
-	// created CRM address. If no values are specified for the string fields of the
-	// address in this case, they will be filled from the location address.
-	//
-	// If at least one string field was specified, only the specified fields will
-	// be saved in the CRM address, and their values will overwrite the
-	// corresponding values in the location address object. The same behavior will
-	// occur when updating the address.
-	LocAddrID b24.Int `json:"LOC_ADDR_ID"`
-	// Identifier of the main parent object's type.
-	//
-	// This field is for internal use. The value is automatically filled when
-	// adding an address.
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype.
-	//
-	// This field contains the identifier of the parent object's type of the detail
-	// (company or contact) if the address is linked to the detail. If the address
-	// is linked to a lead, this value will be the lead type identifier.
-	AnchorTypeID b24.Int `json:"ANCHOR_TYPE_ID"`
-	// This field is for internal use. The value is automatically filled when
-	// adding an address.
-	//
-	// This field contains the identifier of the parent object of the detail
-	// (company or contact) if the address is linked to the detail. If the address
-	// is linked to a lead, this value will be the lead identifier.
-	AnchorID b24.Int `json:"ANCHOR_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddressListItem) UnmarshalJSON(data []byte) error {
-	type plain AddressListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddressListItem) MarshalJSON() ([]byte, error) {
-	type plain AddressListItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -742,103 +703,28 @@ type AddressUpdateParams struct {
 	// Values for the fields TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID must be specified
 	// as they identify the address being modified. Other fields are specified if
 	// their values need to be changed. Required.
-	Fields AddressUpdateParamsFields `json:"fields"`
+	Fields AddressInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p AddressUpdateParams) validate() error {
-	if p.Fields.TypeID == 0 {
+	if !p.Fields.TypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.update",
 			Param:  "fields.TYPE_ID",
 		}
 	}
-	if p.Fields.EntityTypeID == 0 {
+	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.update",
 			Param:  "fields.ENTITY_TYPE_ID",
 		}
 	}
-	if p.Fields.EntityID == "" {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.address.update",
 			Param:  "fields.ENTITY_ID",
 		}
 	}
 	return nil
-}
-
-// AddressUpdateParamsFields is the fields value of crm.address.update.
-type AddressUpdateParamsFields struct {
-	// Identifier for the address type. Enumeration element "Address Type".
-	//
-	// Enumeration elements for "Address Type" can be retrieved using the method
-	// crm.enum.addresstype. Required.
-	TypeID int64 `json:"TYPE_ID"`
-	// Identifier for the parent object type.
-	//
-	// Object type identifiers can be retrieved using the method
-	// crm.enum.ownertype.
-	//
-	// Addresses can only be linked to Contacts (which are linked to companies or
-	// contacts) or Leads.
-	//
-	// For backward compatibility, the ability to link Addresses to Contacts or
-	// Companies has been retained. However, this linkage is only possible on some
-	// older accounts where the old address handling mode was specifically enabled
-	// by support. Required.
-	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
-	// Identifier for the parent object. Required.
-	EntityID string `json:"ENTITY_ID"`
-	// Street, house, building, structure
-	Address1 b24.Opt[string] `json:"ADDRESS_1,omitzero"`
-	// Apartment / office
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	City b24.Opt[string] `json:"CITY,omitzero"`
-	// Postal code
-	PostalCode b24.Opt[string] `json:"POSTAL_CODE,omitzero"`
-	// District
-	Region b24.Opt[string] `json:"REGION,omitzero"`
-	// State
-	Province b24.Opt[string] `json:"PROVINCE,omitzero"`
-	// Country
-	Country b24.Opt[string] `json:"COUNTRY,omitzero"`
-	// Country code.
-	//
-	// Not used, retained for backward compatibility. An empty string can be
-	// specified as a value.
-	CountryCode b24.Opt[string] `json:"COUNTRY_CODE,omitzero"`
-	// Identifier for the location address.
-	//
-	// This field contains the identifier of the address object in the Location
-	// module, linked to the CRM address object. Each CRM address corresponds to an
-	// address object in the location module. This can be used to copy an existing
-	// address into CRM with location information that is not present in the CRM
-	// address fields.
-	//
-	// If the identifier of the location module address is specified when creating
-	// an address, a copy of the location address is created and linked to the
-	// newly created CRM address. If no values are specified for the string address
-	// fields in this case, they will be filled from the location address.
-	//
-	// If at least one string field is specified, only the specified fields will be
-	// saved in the CRM address, and their values will overwrite the corresponding
-	// values in the location address object. The same behavior will occur when
-	// updating the address.
-	LocAddrID b24.Opt[int64] `json:"LOC_ADDR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddressUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain AddressUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddressUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain AddressUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -9,6 +9,68 @@ import (
 	"iter"
 )
 
+// Automatedsolution is one automatedsolution of crm.automatedsolution, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-automated-solution-fields, crm-automated-solution-get,
+// crm-automated-solution-list, crm-automated-solution-add,
+// crm-automated-solution-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Automatedsolution struct {
+	// ID
+	ID b24.Int `json:"id"`
+	// TITLE
+	Title b24.String `json:"title"`
+	// TYPE_IDS
+	TypeIDs json.RawMessage `json:"typeIds"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Automatedsolution) UnmarshalJSON(data []byte) error {
+	type plain Automatedsolution
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Automatedsolution) MarshalJSON() ([]byte, error) {
+	type plain Automatedsolution
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AutomatedsolutionInput is the write form of Automatedsolution: the fields
+// the family's add and update methods take. Every field is optional; only
+// those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
+// custom fields (UF_*) go in Extra.
+type AutomatedsolutionInput struct {
+	// The name of the digital workspace. The link to the corresponding section on
+	// the account will be built based on the title of the digital workspace.
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// An array of identifiers of SPAs that need to be linked to this workspace.
+	//
+	// If the SPA was previously linked to another workspace or to the CRM, it will
+	// disappear from there after being linked to the new workspace.
+	//
+	// A digital workspace without SPAs will not be displayed in the left menu.
+	// However, it can be found in the list of digital workspaces.
+	TypeIDs []b24.Int `json:"typeIds,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AutomatedsolutionInput) UnmarshalJSON(data []byte) error {
+	type plain AutomatedsolutionInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AutomatedsolutionInput) MarshalJSON() ([]byte, error) {
+	type plain AutomatedsolutionInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // AutomatedsolutionAdd calls crm.automatedsolution.add: Create Digital
 // Workspace.
 //
@@ -62,12 +124,12 @@ type AutomatedsolutionAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields AutomatedsolutionAddParamsFields `json:"fields"`
+	Fields AutomatedsolutionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p AutomatedsolutionAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.automatedsolution.add",
 			Param:  "fields.title",
@@ -76,62 +138,9 @@ func (p AutomatedsolutionAddParams) validate() error {
 	return nil
 }
 
-// AutomatedsolutionAddParamsFields is the fields value of
-// crm.automatedsolution.add.
-type AutomatedsolutionAddParamsFields struct {
-	// The name of the digital workspace. The link to the corresponding section on
-	// the account will be built based on the title of the digital workspace.
-	// Required.
-	Title string `json:"title"`
-	// An array of identifiers of SPAs that need to be linked to this workspace.
-	//
-	// If the SPA was previously linked to another workspace or to the CRM, it will
-	// disappear from there after being linked to the new workspace.
-	//
-	// A digital workspace without SPAs will not be displayed in the left menu.
-	// However, it can be found in the list of digital workspaces.
-	TypeIDs []int64 `json:"typeIds,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AutomatedsolutionAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain AutomatedsolutionAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AutomatedsolutionAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain AutomatedsolutionAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AutomatedsolutionAddAutomatedSolution is the result of
-// crm.automatedsolution.add.
-type AutomatedsolutionAddAutomatedSolution struct {
-	ID      b24.Int    `json:"id"`
-	Title   b24.String `json:"title"`
-	TypeIDs []b24.Int  `json:"typeIds"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AutomatedsolutionAddAutomatedSolution) UnmarshalJSON(data []byte) error {
-	type plain AutomatedsolutionAddAutomatedSolution
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AutomatedsolutionAddAutomatedSolution) MarshalJSON() ([]byte, error) {
-	type plain AutomatedsolutionAddAutomatedSolution
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AutomatedsolutionAddResult is the result of crm.automatedsolution.add.
 type AutomatedsolutionAddResult struct {
-	AutomatedSolution *AutomatedsolutionAddAutomatedSolution `json:"automatedSolution"`
+	AutomatedSolution *Automatedsolution `json:"automatedSolution"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -198,7 +207,7 @@ type AutomatedsolutionDeleteParams struct {
 	// was called when adding the digital workplace, or crm.automatedsolution.list.
 	// You can also use the "Digital Workplaces" section on the Bitrix24 account
 	// — the ID column in the list of digital workplaces. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -295,7 +304,7 @@ func AutomatedsolutionGetCommand(p AutomatedsolutionGetParams) b24.Command[*Auto
 // crm.automatedsolution.get.
 type AutomatedsolutionGetParams struct {
 	// Identifier of the digital workplace. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -309,31 +318,9 @@ func (p AutomatedsolutionGetParams) validate() error {
 	return nil
 }
 
-// AutomatedsolutionGetAutomatedSolution is the result of
-// crm.automatedsolution.get.
-type AutomatedsolutionGetAutomatedSolution struct {
-	ID      b24.Int    `json:"id"`
-	Title   b24.String `json:"title"`
-	TypeIDs []b24.Int  `json:"typeIds"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AutomatedsolutionGetAutomatedSolution) UnmarshalJSON(data []byte) error {
-	type plain AutomatedsolutionGetAutomatedSolution
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AutomatedsolutionGetAutomatedSolution) MarshalJSON() ([]byte, error) {
-	type plain AutomatedsolutionGetAutomatedSolution
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AutomatedsolutionGetResult is the result of crm.automatedsolution.get.
 type AutomatedsolutionGetResult struct {
-	AutomatedSolution *AutomatedsolutionGetAutomatedSolution `json:"automatedSolution"`
+	AutomatedSolution *Automatedsolution `json:"automatedSolution"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -392,8 +379,8 @@ func AutomatedsolutionListCommand(p AutomatedsolutionListParams) b24.Command[*Au
 // AutomatedsolutionListAll iterates over every row of
 // crm.automatedsolution.list, requesting page after page (start/next) as the
 // loop asks for more.
-func AutomatedsolutionListAll(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) iter.Seq2[AutomatedsolutionListItem, error] {
-	return b24.List[AutomatedsolutionListItem](ctx, c, AutomatedsolutionListCommand(p).Request, b24.ListSpec{
+func AutomatedsolutionListAll(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) iter.Seq2[Automatedsolution, error] {
+	return b24.List[Automatedsolution](ctx, c, AutomatedsolutionListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "automatedSolutions",
 	}, opts...)
@@ -403,8 +390,8 @@ func AutomatedsolutionListAll(ctx context.Context, c b24.Caller, p Automatedsolu
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func AutomatedsolutionListExport(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) iter.Seq2[AutomatedsolutionListItem, error] {
-	return b24.Export[AutomatedsolutionListItem](ctx, c, AutomatedsolutionListCommand(p).Request, b24.ListSpec{
+func AutomatedsolutionListExport(ctx context.Context, c b24.Caller, p AutomatedsolutionListParams, opts ...b24.CallOption) iter.Seq2[Automatedsolution, error] {
+	return b24.Export[Automatedsolution](ctx, c, AutomatedsolutionListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "automatedSolutions",
 	}, opts...)
@@ -478,33 +465,12 @@ type AutomatedsolutionListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// AutomatedsolutionListItem is one row of crm.automatedsolution.list.
-type AutomatedsolutionListItem struct {
-	ID      b24.Int    `json:"id"`
-	Title   b24.String `json:"title"`
-	TypeIDs []b24.Int  `json:"typeIds"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AutomatedsolutionListItem) UnmarshalJSON(data []byte) error {
-	type plain AutomatedsolutionListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AutomatedsolutionListItem) MarshalJSON() ([]byte, error) {
-	type plain AutomatedsolutionListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // AutomatedsolutionListResult is the result of crm.automatedsolution.list.
 type AutomatedsolutionListResult struct {
-	AutomatedSolutions []AutomatedsolutionListItem `json:"automatedSolutions"`
+	AutomatedSolutions []Automatedsolution `json:"automatedSolutions"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -570,7 +536,7 @@ type AutomatedsolutionUpdateParams struct {
 	// was called when adding the digital workplace, or crm.automatedsolution.list.
 	// You can also use the "Digital Workplaces" section in the Bitrix24 account
 	// — the ID column in the list of digital workplaces. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for creating a digital
 	// workplace in the following structure:
 	//
@@ -580,7 +546,7 @@ type AutomatedsolutionUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields AutomatedsolutionUpdateParamsFields `json:"fields"`
+	Fields AutomatedsolutionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -594,65 +560,9 @@ func (p AutomatedsolutionUpdateParams) validate() error {
 	return nil
 }
 
-// AutomatedsolutionUpdateParamsFields is the fields value of
-// crm.automatedsolution.update.
-type AutomatedsolutionUpdateParamsFields struct {
-	// Title of the digital workplace.
-	//
-	// Be careful when changing the title field. Since the link to the digital
-	// workplace is built based on the title, changing it will also change the link
-	// to the digital workplace
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Array of identifiers of SPAs that need to be linked to this workplace.
-	//
-	// To change the list of linked SPAs, you need to pass the typeIds field with
-	// the desired set of SPAs.
-	//
-	// Settings are completely overwritten. When changing the list of linked SPAs,
-	// you must pass the typeIds set in its entirety, or omit the typeIds key
-	// altogether
-	TypeIDs []int64 `json:"typeIds,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AutomatedsolutionUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain AutomatedsolutionUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AutomatedsolutionUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain AutomatedsolutionUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AutomatedsolutionUpdateAutomatedSolution is the result of
-// crm.automatedsolution.update.
-type AutomatedsolutionUpdateAutomatedSolution struct {
-	ID      b24.Int    `json:"id"`
-	Title   b24.String `json:"title"`
-	TypeIDs []b24.Int  `json:"typeIds"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AutomatedsolutionUpdateAutomatedSolution) UnmarshalJSON(data []byte) error {
-	type plain AutomatedsolutionUpdateAutomatedSolution
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AutomatedsolutionUpdateAutomatedSolution) MarshalJSON() ([]byte, error) {
-	type plain AutomatedsolutionUpdateAutomatedSolution
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AutomatedsolutionUpdateResult is the result of crm.automatedsolution.update.
 type AutomatedsolutionUpdateResult struct {
-	AutomatedSolution *AutomatedsolutionUpdateAutomatedSolution `json:"automatedSolution"`
+	AutomatedSolution *Automatedsolution `json:"automatedSolution"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -236,9 +236,9 @@ type AutomationTriggerExecuteParams struct {
 	// example, 1 — lead)
 	//
 	// Triggers exist in leads, deals, estimates, invoices, and SPAs. Required.
-	OwnerTypeID int64 `json:"OWNER_TYPE_ID"`
+	OwnerTypeID b24.Int `json:"OWNER_TYPE_ID"`
 	// Identifier of the entity. Required.
-	OwnerID int64 `json:"OWNER_ID"`
+	OwnerID b24.Int `json:"OWNER_ID"`
 }
 
 // validate reports the first required parameter left empty.

@@ -8,6 +8,40 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Calllist is one calllist of crm.calllist, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-calllist-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Calllist struct {
+	// Identifier of the call list
+	ID b24.Int `json:"ID"`
+	// Date and time of call list creation
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Identifier of the user who created the call list
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Identifier of the associated CRM form
+	WebformID b24.Int `json:"WEBFORM_ID"`
+	// Identifier of the object type
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Type of the object
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Calllist) UnmarshalJSON(data []byte) error {
+	type plain Calllist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Calllist) MarshalJSON() ([]byte, error) {
+	type plain Calllist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // CalllistAdd calls crm.calllist.add: Create a New Call List.
 //
 // The method crm.calllist.add creates a new call list.
@@ -68,11 +102,11 @@ type CalllistAddParams struct {
 	EntityType CalllistAddParamsEntityType `json:"ENTITY_TYPE"`
 	// Array of numeric identifiers of contacts or companies, which can be obtained
 	// using the crm.item.list method. Required.
-	Entities []int64 `json:"ENTITIES"`
+	Entities []b24.Int `json:"ENTITIES"`
 	// ID of the CRM form that will be displayed in the call list form. The ID can
 	// be found in the list of forms in Bitrix24
 	// https://your-domain.com/crm/webform/
-	WebformID b24.Opt[int64] `json:"WEBFORM_ID,omitzero"`
+	WebformID b24.Opt[b24.Int] `json:"WEBFORM_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -133,11 +167,11 @@ func (v *CalllistAddParamsEntityType) UnmarshalJSON(data []byte) error {
 //     passed
 //   - LIST_ID_ERROR: Incorrect list id A call list with this identifier does
 //     not exist, or the user does not have the read permission
-func CalllistGet(ctx context.Context, c b24.Caller, p CalllistGetParams, opts ...b24.CallOption) (*CalllistGetResult, error) {
+func CalllistGet(ctx context.Context, c b24.Caller, p CalllistGetParams, opts ...b24.CallOption) (*Calllist, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out CalllistGetResult
+	var out Calllist
 	if err := b24.Invoke(ctx, c, CalllistGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -147,8 +181,8 @@ func CalllistGet(ctx context.Context, c b24.Caller, p CalllistGetParams, opts ..
 // CalllistGetCommand is crm.calllist.get as a command for a batch (see
 // b24.Add); its result decodes as CalllistGet's does. Required parameters are
 // not checked here: the portal reports them.
-func CalllistGetCommand(p CalllistGetParams) b24.Command[*CalllistGetResult] {
-	return b24.NewCommand[*CalllistGetResult](b24.Request{
+func CalllistGetCommand(p CalllistGetParams) b24.Command[*Calllist] {
+	return b24.NewCommand[*Calllist](b24.Request{
 		Idempotent: true,
 		Method:     "crm.calllist.get",
 		Params:     p,
@@ -159,7 +193,7 @@ func CalllistGetCommand(p CalllistGetParams) b24.Command[*CalllistGetResult] {
 // CalllistGetParams holds the parameters of crm.calllist.get.
 type CalllistGetParams struct {
 	// Identifier of the call list. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -171,36 +205,6 @@ func (p CalllistGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// CalllistGetResult is the result of crm.calllist.get.
-type CalllistGetResult struct {
-	// Identifier of the call list
-	ID b24.Int `json:"ID"`
-	// Date and time of call list creation
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Identifier of the user who created the call list
-	CreatedByID b24.Int `json:"CREATED_BY_ID"`
-	// Identifier of the associated CRM form
-	WebformID b24.Int `json:"WEBFORM_ID"`
-	// Identifier of the object type
-	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
-	// Type of the object
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CalllistGetResult) UnmarshalJSON(data []byte) error {
-	type plain CalllistGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CalllistGetResult) MarshalJSON() ([]byte, error) {
-	type plain CalllistGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CalllistItemsGet calls crm.calllist.items.get: Get the list of call
@@ -256,7 +260,7 @@ func CalllistItemsGetCommand(p CalllistItemsGetParams) b24.Command[[]CalllistIte
 type CalllistItemsGetParams struct {
 	// Identifier of the call list, which can be obtained using the methods
 	// crm.calllist.add and crm.calllist.list. Required.
-	ListID int64 `json:"LIST_ID"`
+	ListID b24.Int `json:"LIST_ID"`
 	// Filter by the call status of the item: { STATUS: "status_code" }. You can
 	// get the status code values using the method crm.calllist.statuslist
 	//
@@ -315,8 +319,8 @@ func (v CalllistItemsGetItem) MarshalJSON() ([]byte, error) {
 //   - 400: Unknown field definition FIELD (FIELD) for
 //     \Bitrix\Crm\CallList\Internals\CallList Entity. The select, filter, or
 //     order parameter received a field that the call list does not have
-func CalllistList(ctx context.Context, c b24.Caller, p CalllistListParams, opts ...b24.CallOption) ([]CalllistListItem, error) {
-	var out []CalllistListItem
+func CalllistList(ctx context.Context, c b24.Caller, p CalllistListParams, opts ...b24.CallOption) ([]Calllist, error) {
+	var out []Calllist
 	if err := b24.Invoke(ctx, c, CalllistListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -326,8 +330,8 @@ func CalllistList(ctx context.Context, c b24.Caller, p CalllistListParams, opts 
 // CalllistListCommand is crm.calllist.list as a command for a batch (see
 // b24.Add); its result decodes as CalllistList's does. Required parameters are
 // not checked here: the portal reports them.
-func CalllistListCommand(p CalllistListParams) b24.Command[[]CalllistListItem] {
-	return b24.NewCommand[[]CalllistListItem](b24.Request{
+func CalllistListCommand(p CalllistListParams) b24.Command[[]Calllist] {
+	return b24.NewCommand[[]Calllist](b24.Request{
 		Idempotent: true,
 		Method:     "crm.calllist.list",
 		Params:     p,
@@ -348,15 +352,17 @@ type CalllistListParams struct {
 	Select []string `json:"SELECT,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — name of the field by which the call list will be filtered
-	//	  - value_n — filter value
+	// …
+	//
+	//   - field_n — name of the field by which the call list will be filtered
+	//   - value_n — filter value
 	//
 	// List of fields for filtering:
 	//
@@ -384,41 +390,23 @@ type CalllistListParams struct {
 	Filter b24.Filter `json:"FILTER,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — name of the field by which the call list will be sorted
-	//	  - value_n — value of type string, equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — name of the field by which the call list will be sorted
+	//   - value_n — value of type string, equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Most significant key first, sent in that order:
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"ORDER,omitzero"`
-}
-
-// CalllistListItem is one row of crm.calllist.list.
-type CalllistListItem struct {
-	CreatedByID b24.String `json:"CREATED_BY_ID"`
-	ID          b24.String `json:"ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CalllistListItem) UnmarshalJSON(data []byte) error {
-	type plain CalllistListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CalllistListItem) MarshalJSON() ([]byte, error) {
-	type plain CalllistListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CalllistStatuslist calls crm.calllist.statuslist: Get the list of call
@@ -535,7 +523,7 @@ func CalllistUpdateCommand(p CalllistUpdateParams) b24.Command[b24.Bool] {
 // CalllistUpdateParams holds the parameters of crm.calllist.update.
 type CalllistUpdateParams struct {
 	// Identifier of the call list. Required.
-	ListID int64 `json:"LIST_ID"`
+	ListID b24.Int `json:"LIST_ID"`
 	// Type of entity:
 	//
 	//   - CONTACT — contact,
@@ -545,10 +533,10 @@ type CalllistUpdateParams struct {
 	EntityType CalllistUpdateParamsEntityType `json:"ENTITY_TYPE"`
 	// Array of IDs of contacts or companies, which can be obtained using the
 	// crm.item.list method. Required.
-	Entities []int64 `json:"ENTITIES"`
+	Entities []b24.Int `json:"ENTITIES"`
 	// ID of the CRM form that will be displayed in the call form. The ID can be
 	// found in the list of forms in Bitrix24 https://your-domain.com/crm/webform/
-	WebformID b24.Opt[int64] `json:"WEBFORM_ID,omitzero"`
+	WebformID b24.Opt[b24.Int] `json:"WEBFORM_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

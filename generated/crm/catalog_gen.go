@@ -86,7 +86,7 @@ func CatalogGetCommand(p CatalogGetParams) b24.Command[json.RawMessage] {
 // CatalogGetParams holds the parameters of crm.catalog.get.
 type CatalogGetParams struct {
 	// Identifier of the product catalog. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

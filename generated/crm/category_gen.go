@@ -8,6 +8,122 @@ import (
 	"iter"
 )
 
+// Category is one category of crm.category, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-category-fields, crm-category-get, crm-category-list, crm-category-add,
+// crm-category-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Category struct {
+	// ID
+	ID b24.Int `json:"id"`
+	// NAME
+	Name b24.String `json:"name"`
+	// SORT
+	Sort b24.Int `json:"sort"`
+	// ENTITY_TYPE_ID
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// IS_DEFAULT
+	IsDefault b24.Bool `json:"isDefault"`
+	// ORIGIN_ID
+	OriginID b24.String `json:"originId"`
+	// ORIGINATOR_ID
+	OriginatorID b24.String `json:"originatorId"`
+	// Indicates whether the funnel is a system funnel.
+	//
+	// Exists only in SPAs
+	IsSystem b24.Bool `json:"isSystem"`
+	// Alias for system funnels.
+	//
+	// Exists only in SPAs
+	Code b24.String `json:"code"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Category) UnmarshalJSON(data []byte) error {
+	type plain Category
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Category) MarshalJSON() ([]byte, error) {
+	type plain Category
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CategoryInput is the write form of Category: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type CategoryInput struct {
+	// Name of the funnel. The name can be:
+	//
+	//   - length cannot exceed 255 characters
+	//   - cannot be empty
+	//   - cannot consist solely of spaces, tabs, etc.
+	//
+	// Defaults to -. Default: -.
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Sort index.
+	//
+	// Cannot be negative. If a value less than zero is passed to sort, it will be
+	// ignored and set to sort = 0
+	//
+	// Defaults to 500. Default: 500.
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Indicates whether the funnel is the default funnel. Can have values:
+	//
+	//   - Y — yes, it is
+	//   - N — no
+	//
+	// Defaults to N.
+	//
+	// In deals, the isDefault field is not available for modification.
+	//
+	// Restrictions on changing the isDefault field in SPAs:
+	//
+	//   - the default direction cannot be deleted,
+	//   - when creating a new direction and passing it the flag isDefault: "Y",
+	//     the old default direction will cease to be the default direction,
+	//   - when changing the default direction, it cannot be made a non-default
+	//     direction,
+	//   - when changing a non-default direction and passing it the flag
+	//     isDefault: "Y", the old default direction will cease to be the default
+	//     direction.
+	//
+	// If the display of directions in the interface is disabled for an existing
+	// SPA, working with directions via REST is still possible.
+	IsDefault b24.Opt[bool] `json:"isDefault,omitzero"`
+	// ORIGIN_ID
+	OriginID b24.Opt[string] `json:"originId,omitzero"`
+	// ORIGINATOR_ID
+	OriginatorID b24.Opt[string] `json:"originatorId,omitzero"`
+	// Indicates whether the funnel is a system funnel.
+	//
+	// Exists only in SPAs
+	IsSystem b24.Opt[bool] `json:"isSystem,omitzero"`
+	// Alias for system funnels.
+	//
+	// Exists only in SPAs
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CategoryInput) UnmarshalJSON(data []byte) error {
+	type plain CategoryInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CategoryInput) MarshalJSON() ([]byte, error) {
+	type plain CategoryInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // CategoryAdd calls crm.category.add: Add a New Sales Funnel.
 //
 // This method creates a new sales funnel (direction) for the CRM object type
@@ -56,7 +172,7 @@ func CategoryAddCommand(p CategoryAddParams) b24.Command[*CategoryAddResult] {
 type CategoryAddParams struct {
 	// Identifier of the system or user-defined type of the CRM object for which
 	// the new funnel will be created. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Field values (detailed description provided below) for adding a new funnel
 	// in the form of a structure:
 	//
@@ -67,7 +183,7 @@ type CategoryAddParams struct {
 	//	},
 	//
 	// Required.
-	Fields CategoryAddParamsFields `json:"fields"`
+	Fields CategoryInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -78,7 +194,7 @@ func (p CategoryAddParams) validate() error {
 			Param:  "entityTypeId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.category.add",
 			Param:  "fields.name",
@@ -87,109 +203,9 @@ func (p CategoryAddParams) validate() error {
 	return nil
 }
 
-// CategoryAddParamsFields is the fields value of crm.category.add.
-type CategoryAddParamsFields struct {
-	// Name of the funnel. The name can be:
-	//
-	//   - length cannot exceed 255 characters
-	//   - cannot be empty
-	//   - cannot consist solely of spaces, tabs, etc.
-	//
-	// Defaults to -. Required. Default: -.
-	Name string `json:"name"`
-	// Sort index.
-	//
-	// Cannot be negative. If a value less than zero is passed to sort, it will be
-	// ignored and set to sort = 0
-	//
-	// Defaults to 500. Default: 500.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicates whether the funnel is the default funnel. Can have values:
-	//
-	//   - Y — yes, it is
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// In deals, the isDefault field is not available for modification.
-	//
-	// Restrictions on changing the isDefault field in SPAs:
-	//
-	//   - the default direction cannot be deleted,
-	//   - when creating a new direction and passing it the flag isDefault: "Y",
-	//     the old default direction will cease to be the default direction,
-	//   - when changing the default direction, it cannot be made a non-default
-	//     direction,
-	//   - when changing a non-default direction and passing it the flag
-	//     isDefault: "Y", the old default direction will cease to be the default
-	//     direction.
-	//
-	// If the display of directions in the interface is disabled for an existing
-	// SPA, working with directions via REST is still possible.
-	IsDefault b24.Opt[bool] `json:"isDefault,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CategoryAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CategoryAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CategoryAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CategoryAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CategoryAddCategory is the result of crm.category.add.
-type CategoryAddCategory struct {
-	// Identifier of the funnel (direction)
-	ID b24.Int `json:"id"`
-	// Name of the funnel
-	Name b24.String `json:"name"`
-	// Sort index
-	Sort b24.Int `json:"sort"`
-	// Identifier of the system or user-defined type to which the funnel belongs
-	EntityTypeID b24.Int `json:"entityTypeId"`
-	// Indicates whether the funnel is the default funnel
-	IsDefault b24.Bool `json:"isDefault"`
-	// Identifier of the data source.
-	//
-	// Exists only in deals
-	OriginID b24.String `json:"originId"`
-	// Identifier of the element in the data source.
-	//
-	// Exists only in deals
-	OriginatorID b24.String `json:"originatorId"`
-	// Indicates whether the funnel is a system funnel.
-	//
-	// Exists only in SPAs
-	IsSystem b24.Bool `json:"isSystem"`
-	// Alias for system funnels.
-	//
-	// Exists only in SPAs
-	Code b24.String `json:"code"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CategoryAddCategory) UnmarshalJSON(data []byte) error {
-	type plain CategoryAddCategory
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CategoryAddCategory) MarshalJSON() ([]byte, error) {
-	type plain CategoryAddCategory
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CategoryAddResult is the result of crm.category.add.
 type CategoryAddResult struct {
-	Category *CategoryAddCategory `json:"category"`
+	Category *Category `json:"category"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -255,11 +271,11 @@ func CategoryDeleteCommand(p CategoryDeleteParams) b24.Command[b24.String] {
 type CategoryDeleteParams struct {
 	// Identifier of the system or user-defined type of the CRM object from which
 	// the funnel will be deleted. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the funnel to be deleted. Can be obtained using the
 	// crm.category.list method or when creating a funnel with the crm.category.add
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -324,7 +340,7 @@ func CategoryFieldsCommand(p CategoryFieldsParams) b24.Command[*CategoryFieldsRe
 type CategoryFieldsParams struct {
 	// Identifier of the system or user-defined type of CRM objects for which to
 	// retrieve information about the funnel fields. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -403,10 +419,10 @@ func CategoryGetCommand(p CategoryGetParams) b24.Command[*CategoryGetResult] {
 type CategoryGetParams struct {
 	// Identifier of the system or user-defined type of the CRM object for which we
 	// want to get the funnel. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Funnel identifier. Can be obtained using the crm.category.list method or
 	// when creating a funnel using the crm.category.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -426,34 +442,9 @@ func (p CategoryGetParams) validate() error {
 	return nil
 }
 
-// CategoryGetCategory is the result of crm.category.get.
-type CategoryGetCategory struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	Sort         b24.Int    `json:"sort"`
-	EntityTypeID b24.Int    `json:"entityTypeId"`
-	IsDefault    b24.String `json:"isDefault"`
-	OriginID     b24.String `json:"originId"`
-	OriginatorID b24.String `json:"originatorId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CategoryGetCategory) UnmarshalJSON(data []byte) error {
-	type plain CategoryGetCategory
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CategoryGetCategory) MarshalJSON() ([]byte, error) {
-	type plain CategoryGetCategory
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CategoryGetResult is the result of crm.category.get.
 type CategoryGetResult struct {
-	Category *CategoryGetCategory `json:"category"`
+	Category *Category `json:"category"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -513,14 +504,14 @@ func CategoryListCommand(p CategoryListParams) b24.Command[*CategoryListResult] 
 
 // CategoryListAll iterates over every row of crm.category.list, requesting
 // page after page (start/next) as the loop asks for more.
-func CategoryListAll(ctx context.Context, c b24.Caller, p CategoryListParams, opts ...b24.CallOption) iter.Seq2[CategoryListItem, error] {
+func CategoryListAll(ctx context.Context, c b24.Caller, p CategoryListParams, opts ...b24.CallOption) iter.Seq2[Category, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(CategoryListItem, error) bool) {
-			var zero CategoryListItem
+		return func(yield func(Category, error) bool) {
+			var zero Category
 			yield(zero, err)
 		}
 	}
-	return b24.List[CategoryListItem](ctx, c, CategoryListCommand(p).Request, b24.ListSpec{
+	return b24.List[Category](ctx, c, CategoryListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "categories",
 	}, opts...)
@@ -530,7 +521,7 @@ func CategoryListAll(ctx context.Context, c b24.Caller, p CategoryListParams, op
 type CategoryListParams struct {
 	// Identifier of the system or user-defined type of CRM entities for which to
 	// retrieve the list of funnels. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -544,34 +535,9 @@ func (p CategoryListParams) validate() error {
 	return nil
 }
 
-// CategoryListItem is one row of crm.category.list.
-type CategoryListItem struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	Sort         b24.Int    `json:"sort"`
-	EntityTypeID b24.Int    `json:"entityTypeId"`
-	IsDefault    b24.String `json:"isDefault"`
-	OriginID     b24.String `json:"originId"`
-	OriginatorID b24.String `json:"originatorId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CategoryListItem) UnmarshalJSON(data []byte) error {
-	type plain CategoryListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CategoryListItem) MarshalJSON() ([]byte, error) {
-	type plain CategoryListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CategoryListResult is the result of crm.category.list.
 type CategoryListResult struct {
-	Categories []CategoryListItem `json:"categories"`
+	Categories []Category `json:"categories"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -634,10 +600,10 @@ func CategoryUpdateCommand(p CategoryUpdateParams) b24.Command[*CategoryUpdateRe
 type CategoryUpdateParams struct {
 	// Identifier of the system or user-defined type of CRM entities for which the
 	// funnel will be updated. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the funnel. It can be obtained using the crm.category.list
 	// method or when creating a funnel with the crm.category.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for updating the funnel
 	// fields in the form of a structure:
 	//
@@ -648,7 +614,7 @@ type CategoryUpdateParams struct {
 	//	},
 	//
 	// Required.
-	Fields CategoryUpdateParamsFields `json:"fields"`
+	Fields CategoryInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -668,77 +634,9 @@ func (p CategoryUpdateParams) validate() error {
 	return nil
 }
 
-// CategoryUpdateParamsFields is the fields value of crm.category.update.
-type CategoryUpdateParamsFields struct {
-	// Name of the funnel. The name can be:
-	//
-	//   - length cannot exceed 255 characters
-	//   - cannot be empty
-	//   - cannot consist solely of spaces, tabs, etc.
-	//
-	// Defaults to -. Default: -.
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Sort index.
-	//
-	// Cannot be negative. If a value less than zero is passed to sort, it will be
-	// ignored and sort = 0 will be set.
-	//
-	// Defaults to 500. Default: 500.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Indicates whether the funnel is the default funnel. Can have values:
-	//
-	//   - Y — yes, it is
-	//   - N — no
-	//
-	// Defaults to N.
-	//
-	// In deals, the isDefault field is not available for modification.
-	//
-	// You can find out if the field is immutable using the crm.category.fields
-	// method. Immutable fields have the property isReadonly = true
-	IsDefault b24.Opt[bool] `json:"isDefault,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CategoryUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CategoryUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CategoryUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CategoryUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CategoryUpdateCategory is the result of crm.category.update.
-type CategoryUpdateCategory struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	Sort         b24.Int    `json:"sort"`
-	EntityTypeID b24.Int    `json:"entityTypeId"`
-	IsDefault    b24.String `json:"isDefault"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CategoryUpdateCategory) UnmarshalJSON(data []byte) error {
-	type plain CategoryUpdateCategory
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CategoryUpdateCategory) MarshalJSON() ([]byte, error) {
-	type plain CategoryUpdateCategory
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // CategoryUpdateResult is the result of crm.category.update.
 type CategoryUpdateResult struct {
-	Category *CategoryUpdateCategory `json:"category"`
+	Category *Category `json:"category"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,987 @@ import (
 	"iter"
 )
 
+// Company is one company of crm.company, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-company-fields, crm-company-get, crm-company-list, crm-company-add,
+// crm-company-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Company struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Company Name
+	Title b24.String `json:"TITLE"`
+	// Company Type
+	CompanyType b24.String `json:"COMPANY_TYPE"`
+	// Logo
+	Logo json.RawMessage `json:"LOGO"`
+	// Physical Address
+	Address b24.String `json:"ADDRESS"`
+	// Address (line 2)
+	Address2 b24.String `json:"ADDRESS_2"`
+	// City
+	AddressCity b24.String `json:"ADDRESS_CITY"`
+	// Postal Code
+	AddressPostalCode b24.String `json:"ADDRESS_POSTAL_CODE"`
+	// Region
+	AddressRegion b24.String `json:"ADDRESS_REGION"`
+	// Province
+	AddressProvince b24.String `json:"ADDRESS_PROVINCE"`
+	// Country
+	AddressCountry b24.String `json:"ADDRESS_COUNTRY"`
+	// Country Code
+	AddressCountryCode b24.String `json:"ADDRESS_COUNTRY_CODE"`
+	// Location Address ID
+	AddressLocAddrID b24.Int `json:"ADDRESS_LOC_ADDR_ID"`
+	// Legal Address
+	AddressLegal b24.String `json:"ADDRESS_LEGAL"`
+	// Legal Address
+	RegAddress b24.String `json:"REG_ADDRESS"`
+	// Legal Address (line 2)
+	RegAddress2 b24.String `json:"REG_ADDRESS_2"`
+	// Legal Address City
+	RegAddressCity b24.String `json:"REG_ADDRESS_CITY"`
+	// Legal Address Postal Code
+	RegAddressPostalCode b24.String `json:"REG_ADDRESS_POSTAL_CODE"`
+	// Legal Address Region
+	RegAddressRegion b24.String `json:"REG_ADDRESS_REGION"`
+	// Legal Address Province
+	RegAddressProvince b24.String `json:"REG_ADDRESS_PROVINCE"`
+	// Legal Address Country
+	RegAddressCountry b24.String `json:"REG_ADDRESS_COUNTRY"`
+	// Legal Address Country Code
+	RegAddressCountryCode b24.String `json:"REG_ADDRESS_COUNTRY_CODE"`
+	// Legal Address Location ID
+	RegAddressLocAddrID b24.Int `json:"REG_ADDRESS_LOC_ADDR_ID"`
+	// Banking Details
+	BankingDetails b24.String `json:"BANKING_DETAILS"`
+	// Industry
+	Industry b24.String `json:"INDUSTRY"`
+	// Number of Employees
+	Employees b24.String `json:"EMPLOYEES"`
+	// Currency
+	CurrencyID b24.String `json:"CURRENCY_ID"`
+	// Annual Revenue
+	Revenue b24.Number `json:"REVENUE"`
+	// Available to Everyone
+	Opened b24.Bool `json:"OPENED"`
+	// Comment
+	Comments b24.String `json:"COMMENTS"`
+	// Phone Set
+	HasPhone b24.Bool `json:"HAS_PHONE"`
+	// E-mail Set
+	HasEmail b24.Bool `json:"HAS_EMAIL"`
+	// Open Line Set
+	HasImol b24.Bool `json:"HAS_IMOL"`
+	// My Company
+	IsMyCompany b24.Bool `json:"IS_MY_COMPANY"`
+	// Responsible Person
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Created By
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified By
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// Creation Date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification Date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// Contact
+	ContactID []b24.Int `json:"CONTACT_ID"`
+	// Lead
+	LeadID b24.Int `json:"LEAD_ID"`
+	// External Source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Identifier in External Source
+	OriginID b24.String `json:"ORIGIN_ID"`
+	// Original Version
+	OriginVersion b24.String `json:"ORIGIN_VERSION"`
+	// Advertising System
+	UTMSource b24.String `json:"UTM_SOURCE"`
+	// Traffic Type
+	UTMMedium b24.String `json:"UTM_MEDIUM"`
+	// Campaign Identifier
+	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
+	// Campaign Content
+	UTMContent b24.String `json:"UTM_CONTENT"`
+	// Campaign Search Term
+	UTMTerm b24.String `json:"UTM_TERM"`
+	// Last Activity Time
+	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
+	// Last Activity Author
+	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
+	// Last Communication Date
+	LastCommunicationTime b24.String `json:"LAST_COMMUNICATION_TIME"`
+	// Phone
+	Phone []b24.Multifield `json:"PHONE"`
+	// E-mail
+	Email []b24.Multifield `json:"EMAIL"`
+	// Website
+	Web []b24.Multifield `json:"WEB"`
+	// Messenger
+	Im []b24.Multifield `json:"IM"`
+	// LINK
+	Link []b24.Multifield `json:"LINK"`
+	// UF_CRM_64A29A1CD5CC2
+	UfCRM64A29A1Cd5Cc2 b24.String `json:"UF_CRM_64A29A1CD5CC2"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Company) UnmarshalJSON(data []byte) error {
+	type plain Company
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Company) MarshalJSON() ([]byte, error) {
+	type plain Company
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyInput is the write form of Company: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type CompanyInput struct {
+	// Company name
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Company type.
+	//
+	// The list of available types can be obtained using the method crm.status.list
+	// with the filter { ENTITY_ID: "COMPANY_TYPE" }.
+	//
+	// Default — the first available company type
+	CompanyType b24.Opt[string] `json:"COMPANY_TYPE,omitzero"`
+	// Industry.
+	//
+	// The list of available values can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "INDUSTRY" }.
+	//
+	// Default — the first available industry
+	Industry b24.Opt[string] `json:"INDUSTRY,omitzero"`
+	// Number of employees.
+	//
+	// The list of available values can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "EMPLOYEES" }.
+	//
+	// Default — the first available value
+	Employees b24.Opt[string] `json:"EMPLOYEES,omitzero"`
+	// Currency.
+	//
+	// The list of available currencies can be obtained using the method
+	// crm.currency.list
+	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
+	// Annual revenue
+	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
+	// Company logo
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Logo any `json:"LOGO,omitzero"`
+	// Is the company available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is Y. The default value can be changed in the CRM settings. Default:
+	// Y.
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
+	// Identifier of the user responsible for the element.
+	//
+	// Default — the identifier of the user calling the method
+	AssignedByID b24.Opt[b24.Int] `json:"ASSIGNED_BY_ID,omitzero"`
+	// Comment
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Phone
+	Phone []b24.Multifield `json:"PHONE,omitzero"`
+	// E-mail
+	Email []b24.Multifield `json:"EMAIL,omitzero"`
+	// Website
+	Web []b24.Multifield `json:"WEB,omitzero"`
+	// Messenger
+	Im []b24.Multifield `json:"IM,omitzero"`
+	// Advertising system, e.g., Google Ads
+	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
+	UTMMedium b24.Opt[CompanyInputUTMMedium] `json:"UTM_MEDIUM,omitzero"`
+	// Advertising campaign designation
+	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
+	// Campaign content. For example, for contextual ads
+	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
+	// Campaign search term. For example, keywords for contextual advertising
+	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
+	// Is the company "my company"? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsMyCompany b24.Opt[b24.Bool] `json:"IS_MY_COMPANY,omitzero"`
+	// Identifier of the external system that is the source of data about this
+	// company
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Identifier of the company in the external system
+	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
+	// Version of the data in the external system. Used to protect data from
+	// accidental overwriting
+	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
+	// Creation date
+	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
+	// Modification date
+	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
+	// Created by
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
+	// Modified by
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
+	// Contact. Multiple
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// LINK. Multiple
+	Link []b24.Multifield `json:"LINK,omitzero"`
+	// Physical Address
+	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
+	// Address (line 2)
+	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
+	// City
+	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
+	// Postal Code
+	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
+	// Region
+	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
+	// Province
+	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
+	// Country
+	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
+	// Country Code
+	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
+	// Location Address ID
+	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
+	// Legal Address
+	AddressLegal b24.Opt[string] `json:"ADDRESS_LEGAL,omitzero"`
+	// Legal Address
+	RegAddress b24.Opt[string] `json:"REG_ADDRESS,omitzero"`
+	// Legal Address (line 2)
+	RegAddress2 b24.Opt[string] `json:"REG_ADDRESS_2,omitzero"`
+	// Legal Address City
+	RegAddressCity b24.Opt[string] `json:"REG_ADDRESS_CITY,omitzero"`
+	// Legal Address Postal Code
+	RegAddressPostalCode b24.Opt[string] `json:"REG_ADDRESS_POSTAL_CODE,omitzero"`
+	// Legal Address Region
+	RegAddressRegion b24.Opt[string] `json:"REG_ADDRESS_REGION,omitzero"`
+	// Legal Address Province
+	RegAddressProvince b24.Opt[string] `json:"REG_ADDRESS_PROVINCE,omitzero"`
+	// Legal Address Country
+	RegAddressCountry b24.Opt[string] `json:"REG_ADDRESS_COUNTRY,omitzero"`
+	// Legal Address Country Code
+	RegAddressCountryCode b24.Opt[string] `json:"REG_ADDRESS_COUNTRY_CODE,omitzero"`
+	// Legal Address Location ID
+	RegAddressLocAddrID b24.Opt[b24.Int] `json:"REG_ADDRESS_LOC_ADDR_ID,omitzero"`
+	// Banking Details
+	BankingDetails b24.Opt[string] `json:"BANKING_DETAILS,omitzero"`
+	// Last Activity Time
+	LastActivityTime b24.Opt[b24.Time] `json:"LAST_ACTIVITY_TIME,omitzero"`
+	// Last Activity Author
+	LastActivityBy b24.Opt[b24.Int] `json:"LAST_ACTIVITY_BY,omitzero"`
+	// UF_CRM_64A29A1CD5CC2
+	UfCRM64A29A1Cd5Cc2 b24.Opt[string] `json:"UF_CRM_64A29A1CD5CC2,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyInput) UnmarshalJSON(data []byte) error {
+	type plain CompanyInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyInput) MarshalJSON() ([]byte, error) {
+	type plain CompanyInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyInputUTMMedium is the UTM_MEDIUM of crm.company: the constants below
+// are the documented values; others are accepted too.
+type CompanyInputUTMMedium string
+
+// The documented values of CompanyInputUTMMedium.
+const (
+	// ads
+	CompanyInputUTMMediumCpc CompanyInputUTMMedium = "CPC"
+	// banners
+	CompanyInputUTMMediumCpm CompanyInputUTMMedium = "CPM"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyInputUTMMedium) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyInputUTMMedium(s)
+	return nil
+}
+
+// CompanyContact is one company contact of crm.company.contact, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-company-contact-fields, crm-company-contact-add), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type CompanyContact struct {
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Primary
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyContact) UnmarshalJSON(data []byte) error {
+	type plain CompanyContact
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyContact) MarshalJSON() ([]byte, error) {
+	type plain CompanyContact
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyContactInput is the write form of CompanyContact: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type CompanyContactInput struct {
+	// Identifier of the contact to be linked to the company.
+	//
+	// The identifier can be obtained using the method crm.item.list with
+	// entityTypeId = 3
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For the first added element, IS_PRIMARY defaults to Y.
+	//
+	// Passing IS_PRIMARY = Y for a new and non-first link overrides the existing
+	// primary link. Default: Y.
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
+	// Sort index.
+	//
+	// Defaults to i + 10, where i is the maximum sort index of existing links for
+	// the current company or 0 if none exist. Default: i + 10.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyContactInput) UnmarshalJSON(data []byte) error {
+	type plain CompanyContactInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyContactInput) MarshalJSON() ([]byte, error) {
+	type plain CompanyContactInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyContactItems is one company contact items of
+// crm.company.contact.items, as the family's methods return it. Its fields are
+// the union of what the family's pages document
+// (crm-company-contact-items-get), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type CompanyContactItems struct {
+	// Identifier of the contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Role identifier, a system field
+	RoleID b24.Int `json:"ROLE_ID"`
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyContactItems) UnmarshalJSON(data []byte) error {
+	type plain CompanyContactItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyContactItems) MarshalJSON() ([]byte, error) {
+	type plain CompanyContactItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyDetailsConfiguration is one company details configuration of
+// crm.company.details.configuration, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-company-details-configuration-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type CompanyDetailsConfiguration struct {
+	// Unique name of the section used for identification
+	Name b24.String `json:"name"`
+	// Title of the section
+	Title b24.String `json:"title"`
+	// Type of the section
+	Type b24.String `json:"type"`
+	// List of fields displayed in the card with additional settings
+	Elements []CompanyDetailsConfigurationElements `json:"elements"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyDetailsConfiguration) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfiguration
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyDetailsConfiguration) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfiguration
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyDetailsConfigurationElements is the elements value of
+// crm.company.details.configuration.
+type CompanyDetailsConfigurationElements struct {
+	// Field identifier
+	Name b24.String `json:"name"`
+	// Whether to always show the field.
+	//
+	// Possible values:
+	//
+	//   - "1" — yes
+	//   - "0" — no
+	OptionFlags b24.Bool `json:"optionFlags"`
+	// Additional options for the field.
+	//
+	// The structure is described below
+	Options CompanyDetailsConfigurationElementsOptions `json:"options"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyDetailsConfigurationElements) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfigurationElements
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfigurationElements
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyDetailsConfigurationElementsOptions is the options value of
+// crm.company.details.configuration.
+type CompanyDetailsConfigurationElementsOptions struct {
+	// ADDRESS Identifier of the default address type. To find out possible address
+	// types, use crm.enum.addresstype
+	DefaultAddressType b24.Int `json:"defaultAddressType"`
+	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
+	// number format — a string of two Latin letters.
+	//
+	// For example "RU"
+	DefaultCountry b24.String `json:"defaultCountry"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyDetailsConfigurationElementsOptions) UnmarshalJSON(data []byte) error {
+	type plain CompanyDetailsConfigurationElementsOptions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyDetailsConfigurationElementsOptions) MarshalJSON() ([]byte, error) {
+	type plain CompanyDetailsConfigurationElementsOptions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfield is one company userfield of crm.company.userfield, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-company-userfield-get, crm-company-userfield-list,
+// crm-company-userfield-add, crm-company-userfield-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type CompanyUserfield struct {
+	ID       b24.String `json:"ID"`
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Field code. Unique within companies.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID CompanyUserfieldUserTypeID `json:"USER_TYPE_ID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100
+	Sort b24.Int `json:"SORT"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	ShowFilter b24.String `json:"SHOW_FILTER"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings CompanyUserfieldSettings `json:"SETTINGS"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyUserfield) UnmarshalJSON(data []byte) error {
+	type plain CompanyUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyUserfield) MarshalJSON() ([]byte, error) {
+	type plain CompanyUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfieldSettings is the SETTINGS value of crm.company.userfield.
+type CompanyUserfieldSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.String `json:"DEFAULT_VALUE"`
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Int `json:"ROWS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain CompanyUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain CompanyUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfieldInput is the write form of CompanyUserfield: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type CompanyUserfieldInput struct {
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID b24.Opt[CompanyUserfieldUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// Field code. Unique within companies.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
+	Label b24.Opt[string] `json:"LABEL,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Error message
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings *CompanyUserfieldInputSettings `json:"SETTINGS,omitzero"`
+	// List of possible values for the custom field of type enumeration, described
+	// below
+	//
+	// By default []. Default: [].
+	List []CompanyUserfieldInputList `json:"LIST,omitzero"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string] `json:"ID,omitzero"`
+	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyUserfieldInput) UnmarshalJSON(data []byte) error {
+	type plain CompanyUserfieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyUserfieldInput) MarshalJSON() ([]byte, error) {
+	type plain CompanyUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfieldInputSettings is the SETTINGS value of
+// crm.company.userfield.
+type CompanyUserfieldInputSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyUserfieldInputSettings) UnmarshalJSON(data []byte) error {
+	type plain CompanyUserfieldInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyUserfieldInputSettings) MarshalJSON() ([]byte, error) {
+	type plain CompanyUserfieldInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfieldInputList is the LIST value of crm.company.userfield.
+type CompanyUserfieldInputList struct {
+	// Value of the list item.
+	//
+	// List items with an empty or missing VALUE will be ignored
+	Value b24.Opt[string] `json:"VALUE,omitzero"`
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Is the list item the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
+	// field, the first provided list item with DEF = Y will be considered default.
+	//
+	// By default N
+	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	// External code of the value. Must be unique within the list items of the
+	// custom field
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CompanyUserfieldInputList) UnmarshalJSON(data []byte) error {
+	type plain CompanyUserfieldInputList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CompanyUserfieldInputList) MarshalJSON() ([]byte, error) {
+	type plain CompanyUserfieldInputList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CompanyUserfieldUserTypeID is the USER_TYPE_ID of crm.company.userfield: the
+// constants below are the documented values; others are accepted too.
+type CompanyUserfieldUserTypeID string
+
+// The documented values of CompanyUserfieldUserTypeID.
+const (
+	// string
+	CompanyUserfieldUserTypeIDString CompanyUserfieldUserTypeID = "string"
+	// integer
+	CompanyUserfieldUserTypeIDInteger CompanyUserfieldUserTypeID = "integer"
+	// number
+	CompanyUserfieldUserTypeIDDouble CompanyUserfieldUserTypeID = "double"
+	// yes/no
+	CompanyUserfieldUserTypeIDBoolean CompanyUserfieldUserTypeID = "boolean"
+	// date/time
+	CompanyUserfieldUserTypeIDDatetime CompanyUserfieldUserTypeID = "datetime"
+	// date
+	CompanyUserfieldUserTypeIDDate CompanyUserfieldUserTypeID = "date"
+	// money
+	CompanyUserfieldUserTypeIDMoney CompanyUserfieldUserTypeID = "money"
+	// link
+	CompanyUserfieldUserTypeIDURL CompanyUserfieldUserTypeID = "url"
+	// address
+	CompanyUserfieldUserTypeIDAddress CompanyUserfieldUserTypeID = "address"
+	// list
+	CompanyUserfieldUserTypeIDEnumeration CompanyUserfieldUserTypeID = "enumeration"
+	// file
+	CompanyUserfieldUserTypeIDFile CompanyUserfieldUserTypeID = "file"
+	// link to employee
+	CompanyUserfieldUserTypeIDEmployee CompanyUserfieldUserTypeID = "employee"
+	// link to CRM directory
+	CompanyUserfieldUserTypeIDCRMStatus CompanyUserfieldUserTypeID = "crm_status"
+	// link to information block sections
+	CompanyUserfieldUserTypeIDIblockSection CompanyUserfieldUserTypeID = "iblock_section"
+	// link to information block elements
+	CompanyUserfieldUserTypeIDIblockElement CompanyUserfieldUserTypeID = "iblock_element"
+	// link to CRM elements
+	CompanyUserfieldUserTypeIDCRM CompanyUserfieldUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *CompanyUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = CompanyUserfieldUserTypeID(s)
+	return nil
+}
+
 // CompanyAdd calls crm.company.add: Create a New Company.
 //
 // The method crm.company.add creates a new company.
@@ -65,7 +1046,7 @@ type CompanyAddParams struct {
 	//
 	// To find out the list of required fields, execute the method
 	// crm.company.fields. Required.
-	Fields CompanyAddParamsFields `json:"fields"`
+	Fields CompanyInput `json:"fields"`
 	// An object containing a set of additional parameters:
 	//
 	//   - REGISTER_SONET_EVENT — register the company addition event and send
@@ -74,170 +1055,6 @@ type CompanyAddParams struct {
 	//     ◦ Y — yes
 	//     ◦ N — no
 	Params *CompanyAddParamsParams `json:"params,omitzero"`
-}
-
-// CompanyAddParamsFields is the fields value of crm.company.add.
-type CompanyAddParamsFields struct {
-	// Company name
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Company type.
-	//
-	// The list of available types can be obtained using the method crm.status.list
-	// with the filter { ENTITY_ID: "COMPANY_TYPE" }.
-	//
-	// Default — the first available company type
-	CompanyType b24.Opt[string] `json:"COMPANY_TYPE,omitzero"`
-	// Industry.
-	//
-	// The list of available values can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: "INDUSTRY" }.
-	//
-	// Default — the first available industry
-	Industry b24.Opt[string] `json:"INDUSTRY,omitzero"`
-	// Number of employees.
-	//
-	// The list of available values can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: "EMPLOYEES" }.
-	//
-	// Default — the first available value
-	Employees b24.Opt[string] `json:"EMPLOYEES,omitzero"`
-	// Currency.
-	//
-	// The list of available currencies can be obtained using the method
-	// crm.currency.list
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Annual revenue
-	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
-	// Company logo
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Logo any `json:"LOGO,omitzero"`
-	// Is the company available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default is Y. The default value can be changed in the CRM settings. Default:
-	// Y.
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Identifier of the user responsible for the element.
-	//
-	// Default — the identifier of the user calling the method
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Phone
-	Phone []any `json:"PHONE,omitzero"`
-	// E-mail
-	Email []any `json:"EMAIL,omitzero"`
-	// Website
-	Web []any `json:"WEB,omitzero"`
-	// Messenger
-	Im []any `json:"IM,omitzero"`
-	// Advertising system, e.g., Google Ads
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium b24.Opt[CompanyAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Campaign content. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Campaign search term. For example, keywords for contextual advertising
-	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
-	// Is the company "my company"? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsMyCompany b24.Opt[b24.Bool]               `json:"IS_MY_COMPANY,omitzero"`
-	Uf          *CompanyAddParamsFieldsUf       `json:"UF_,omitzero"`
-	ParentID    *CompanyAddParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
-	// Identifier of the external system that is the source of data about this
-	// company
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the company in the external system
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Version of the data in the external system. Used to protect data from
-	// accidental overwriting
-	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
-	// Creation date
-	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
-	// Modification date
-	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
-	// Created by
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
-	// Modified by
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CompanyAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CompanyAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyAddParamsFieldsUf is the UF_ value of crm.company.add.
-type CompanyAddParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, companies may have a set of custom fields
-	// of specific types.
-	//
-	// You can add a custom field to a company using the method
-	// crm.company.userfield.add
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyAddParamsFieldsUf) UnmarshalJSON(data []byte) error {
-	type plain CompanyAddParamsFieldsUf
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyAddParamsFieldsUf) MarshalJSON() ([]byte, error) {
-	type plain CompanyAddParamsFieldsUf
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyAddParamsFieldsParentID is the PARENT_ID_ value of crm.company.add.
-type CompanyAddParamsFieldsParentID struct {
-	// Relationship fields.
-	//
-	// If there are smart processes related to companies on the portal, there is a
-	// field for each such smart process that stores the relationship between this
-	// smart process and the company. The field itself stores the identifier of the
-	// element of that smart process
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyAddParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain CompanyAddParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain CompanyAddParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CompanyAddParamsParams is the params value of crm.company.add.
@@ -259,28 +1076,6 @@ func (v CompanyAddParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CompanyAddParamsFieldsUTMMedium is the UTM_MEDIUM of crm.company.add: the
-// constants below are the documented values; others are accepted too.
-type CompanyAddParamsFieldsUTMMedium string
-
-// The documented values of CompanyAddParamsFieldsUTMMedium.
-const (
-	// ads
-	CompanyAddParamsFieldsUTMMediumCpc CompanyAddParamsFieldsUTMMedium = "CPC"
-	// banners
-	CompanyAddParamsFieldsUTMMediumCpm CompanyAddParamsFieldsUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyAddParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CompanyAddParamsFieldsUTMMedium(s)
-	return nil
-}
-
 // CompanyContactAdd calls crm.company.contact.add: Add Contact to the
 // Specified Company.
 //
@@ -294,8 +1089,20 @@ func (v *CompanyAddParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/contacts/crm-company-contact-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined": The provided id is less than or equal to 0 or not
+//     provided at all
+//   - empty code, description "The parameter 'fields' must be array": The
+//     fields parameter is not an object
+//   - empty code, description "Not found": The company with the provided id
+//     was not found
+//   - empty code, description "The parameter 'fields' is not valid": Can
+//     occur for several reasons: - if the required parameter
+//     fields.CONTACT_ID is not provided - if the provided parameter
+//     fields.CONTACT_ID is less than or equal to 0
 func CompanyContactAdd(ctx context.Context, c b24.Caller, p CompanyContactAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -324,7 +1131,7 @@ type CompanyContactAddParams struct {
 	//
 	// This can be obtained using the methods crm.company.list or crm.company.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object in the following format:
 	//
 	//	{
@@ -340,7 +1147,7 @@ type CompanyContactAddParams struct {
 	//   - value_n — field value
 	//
 	// The list of available fields is described below. Required.
-	Fields CompanyContactAddParamsFields `json:"fields"`
+	Fields CompanyContactInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -351,52 +1158,13 @@ func (p CompanyContactAddParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.ContactID == 0 {
+	if !p.Fields.ContactID.Set {
 		return &b24.RequiredError{
 			Method: "crm.company.contact.add",
 			Param:  "fields.CONTACT_ID",
 		}
 	}
 	return nil
-}
-
-// CompanyContactAddParamsFields is the fields value of
-// crm.company.contact.add.
-type CompanyContactAddParamsFields struct {
-	// Identifier of the contact to be linked to the company.
-	//
-	// The identifier can be obtained using the method crm.item.list with
-	// entityTypeId = 3. Required.
-	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For the first added element, IS_PRIMARY defaults to Y.
-	//
-	// Passing IS_PRIMARY = Y for a new and non-first link overrides the existing
-	// primary link. Default: Y.
-	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index.
-	//
-	// Defaults to i + 10, where i is the maximum sort index of existing links for
-	// the current company or 0 if none exist. Default: i + 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyContactAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CompanyContactAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyContactAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CompanyContactAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CompanyContactDelete calls crm.company.contact.delete: Delete Contact from
@@ -413,8 +1181,20 @@ func (v CompanyContactAddParamsFields) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/contacts/crm-company-contact-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined.": The provided id is less than or equal to 0 or not
+//     provided at all
+//   - empty code, description "The parameter 'item' must be array.": The
+//     fields parameter is not an object
+//   - empty code, description "Not found.": The company with the provided id
+//     was not found
+//   - empty code, description "The parameter 'fields' is not valid.": Can
+//     occur in several cases: - if the required parameter fields.CONTACT_ID
+//     is not provided - if the provided parameter fields.CONTACT_ID is less
+//     than or equal to 0
 func CompanyContactDelete(ctx context.Context, c b24.Caller, p CompanyContactDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -444,7 +1224,7 @@ type CompanyContactDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.list or
 	// crm.company.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing information about which contact needs to be removed
 	// from the bindings.
 	//
@@ -473,7 +1253,7 @@ func (p CompanyContactDeleteParams) validate() error {
 // crm.company.contact.delete.
 type CompanyContactDeleteParamsFields struct {
 	// Identifier of the contact to be removed from the bindings. Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -542,8 +1322,12 @@ type CompanyContactFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/contacts/crm-company-contact-items-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined": The provided id is less than or equal to 0 or not provided
+//     at all
 func CompanyContactItemsDelete(ctx context.Context, c b24.Caller, p CompanyContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -574,7 +1358,7 @@ type CompanyContactItemsDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.list or
 	// crm.company.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -602,13 +1386,17 @@ func (p CompanyContactItemsDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/contacts/crm-company-contact-items-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func CompanyContactItemsGet(ctx context.Context, c b24.Caller, p CompanyContactItemsGetParams, opts ...b24.CallOption) ([]CompanyContactItemsGetItem, error) {
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined": The provided id is less than or equal to 0 or not provided
+//     at all
+func CompanyContactItemsGet(ctx context.Context, c b24.Caller, p CompanyContactItemsGetParams, opts ...b24.CallOption) ([]CompanyContactItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []CompanyContactItemsGetItem
+	var out []CompanyContactItems
 	if err := b24.Invoke(ctx, c, CompanyContactItemsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -618,8 +1406,8 @@ func CompanyContactItemsGet(ctx context.Context, c b24.Caller, p CompanyContactI
 // CompanyContactItemsGetCommand is crm.company.contact.items.get as a command
 // for a batch (see b24.Add); its result decodes as CompanyContactItemsGet's
 // does. Required parameters are not checked here: the portal reports them.
-func CompanyContactItemsGetCommand(p CompanyContactItemsGetParams) b24.Command[[]CompanyContactItemsGetItem] {
-	return b24.NewCommand[[]CompanyContactItemsGetItem](b24.Request{
+func CompanyContactItemsGetCommand(p CompanyContactItemsGetParams) b24.Command[[]CompanyContactItems] {
+	return b24.NewCommand[[]CompanyContactItems](b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.contact.items.get",
 		Params:     p,
@@ -634,7 +1422,7 @@ type CompanyContactItemsGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.list or
 	// crm.company.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -646,35 +1434,6 @@ func (p CompanyContactItemsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// CompanyContactItemsGetItem is one row of crm.company.contact.items.get.
-type CompanyContactItemsGetItem struct {
-	// Identifier of the contact
-	ContactID b24.Int `json:"CONTACT_ID"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Role identifier, a system field
-	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the binding is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsPrimary b24.Bool `json:"IS_PRIMARY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyContactItemsGetItem) UnmarshalJSON(data []byte) error {
-	type plain CompanyContactItemsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyContactItemsGetItem) MarshalJSON() ([]byte, error) {
-	type plain CompanyContactItemsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CompanyContactItemsSet calls crm.company.contact.items.set: Set a Set of
@@ -691,8 +1450,16 @@ func (v CompanyContactItemsGetItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/contacts/crm-company-contact-items-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined": The provided id is less than or equal to 0 or not provided
+//     at all
+//   - empty code, description "The parameter items must be array": The items
+//     parameter is not an array
+//   - empty code, description "Not found": The company with the provided id
+//     was not found
 func CompanyContactItemsSet(ctx context.Context, c b24.Caller, p CompanyContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -722,7 +1489,7 @@ type CompanyContactItemsSetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.list or
 	// crm.company.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// A set of objects that describe the associated contacts for the company. The
 	// structure of an individual binding object is detailed below. Required.
 	Items []CompanyContactItemsSetParamsItems `json:"items"`
@@ -752,7 +1519,7 @@ type CompanyContactItemsSetParamsItems struct {
 	//
 	// The identifier can be obtained using the method crm.item.list with
 	// entityTypeId = 3. Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Indicates whether the binding is primary. Possible values:
 	//
 	//   - Y — yes
@@ -772,7 +1539,7 @@ type CompanyContactItemsSetParamsItems struct {
 	//
 	// If an existing binding is provided without the SORT parameter, the default
 	// value will not be set; the value will remain the same. Default: i + 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -800,8 +1567,12 @@ func (v CompanyContactItemsSetParamsItems) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/crm-company-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": User does not have permission
+//     for "Delete" companies
+//   - empty code, description "Company is not found": Company not found
 //
 // Deprecated: use [ItemDelete] (crm.item.delete).
 func CompanyDelete(ctx context.Context, c b24.Caller, p CompanyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -829,7 +1600,7 @@ func CompanyDeleteCommand(p CompanyDeleteParams) b24.Command[b24.Bool] {
 // CompanyDeleteParams holds the parameters of crm.company.delete.
 type CompanyDeleteParams struct {
 	// Company identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -858,8 +1629,11 @@ func (p CompanyDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/custom-form/crm-company-details-configuration-force-common-scope-for-all.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have
+//     permission to modify CRM settings
 //
 // Deprecated: use [ItemDetailsConfigurationForceCommonScopeForAll]
 // (crm.item.details.configuration.forceCommonScopeForAll).
@@ -902,13 +1676,16 @@ type CompanyDetailsConfigurationForceCommonScopeForAllParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/custom-form/crm-company-details-configuration-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have the
+//     "Allow to modify settings" permission to retrieve others' settings
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
-func CompanyDetailsConfigurationGet(ctx context.Context, c b24.Caller, p CompanyDetailsConfigurationGetParams, opts ...b24.CallOption) ([]CompanyDetailsConfigurationGetItem, error) {
-	var out []CompanyDetailsConfigurationGetItem
+func CompanyDetailsConfigurationGet(ctx context.Context, c b24.Caller, p CompanyDetailsConfigurationGetParams, opts ...b24.CallOption) ([]CompanyDetailsConfiguration, error) {
+	var out []CompanyDetailsConfiguration
 	if err := b24.Invoke(ctx, c, CompanyDetailsConfigurationGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -919,8 +1696,8 @@ func CompanyDetailsConfigurationGet(ctx context.Context, c b24.Caller, p Company
 // crm.company.details.configuration.get as a command for a batch (see
 // b24.Add); its result decodes as CompanyDetailsConfigurationGet's does.
 // Required parameters are not checked here: the portal reports them.
-func CompanyDetailsConfigurationGetCommand(p CompanyDetailsConfigurationGetParams) b24.Command[[]CompanyDetailsConfigurationGetItem] {
-	return b24.NewCommand[[]CompanyDetailsConfigurationGetItem](b24.Request{
+func CompanyDetailsConfigurationGetCommand(p CompanyDetailsConfigurationGetParams) b24.Command[[]CompanyDetailsConfiguration] {
+	return b24.NewCommand[[]CompanyDetailsConfiguration](b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.details.configuration.get",
 		Params:     p,
@@ -944,93 +1721,7 @@ type CompanyDetailsConfigurationGetParams struct {
 	//
 	// Required only for administrators when requesting others' personal settings.
 	// If not specified, the settings of the current user will be returned.
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
-}
-
-// CompanyDetailsConfigurationGetItem is one row of
-// crm.company.details.configuration.get.
-type CompanyDetailsConfigurationGetItem struct {
-	// Unique name of the section used for identification
-	Name b24.String `json:"name"`
-	// Title of the section
-	Title b24.String `json:"title"`
-	// Type of the section
-	Type b24.String `json:"type"`
-	// List of fields displayed in the card with additional settings
-	Elements []CompanyDetailsConfigurationGetItemElements `json:"elements"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationGetItem) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyDetailsConfigurationGetItemElements is the elements value of
-// crm.company.details.configuration.get.
-type CompanyDetailsConfigurationGetItemElements struct {
-	// Field identifier
-	Name b24.String `json:"name"`
-	// Whether to always show the field.
-	//
-	// Possible values:
-	//
-	//   - "1" — yes
-	//   - "0" — no
-	OptionFlags b24.Bool `json:"optionFlags"`
-	// Additional options for the field.
-	//
-	// The structure is described below
-	Options CompanyDetailsConfigurationGetItemElementsOptions `json:"options"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationGetItemElements) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationGetItemElements
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationGetItemElements) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationGetItemElements
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyDetailsConfigurationGetItemElementsOptions is the options value of
-// crm.company.details.configuration.get.
-type CompanyDetailsConfigurationGetItemElementsOptions struct {
-	// ADDRESS Identifier of the default address type. To find out possible address
-	// types, use crm.enum.addresstype
-	DefaultAddressType b24.Int `json:"defaultAddressType"`
-	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
-	// number format — a string of two Latin letters.
-	//
-	// For example "RU"
-	DefaultCountry b24.String `json:"defaultCountry"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyDetailsConfigurationGetItemElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain CompanyDetailsConfigurationGetItemElementsOptions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyDetailsConfigurationGetItemElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain CompanyDetailsConfigurationGetItemElementsOptions
-	return b24.EncodeObject(plain(v), v.Extra)
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
 // CompanyDetailsConfigurationGetParamsScope is the scope of
@@ -1069,8 +1760,11 @@ func (v *CompanyDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) e
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/custom-form/crm-company-details-configuration-reset.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have
+//     permission to reset settings
 //
 // Deprecated: use [ItemDetailsConfigurationReset]
 // (crm.item.details.configuration.reset).
@@ -1110,7 +1804,7 @@ type CompanyDetailsConfigurationResetParams struct {
 	// Required only when resetting personal settings.
 	//
 	// If not specified, the id of the current user is used.
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
 // CompanyDetailsConfigurationResetParamsScope is the scope of
@@ -1150,8 +1844,26 @@ func (v *CompanyDetailsConfigurationResetParamsScope) UnmarshalJSON(data []byte)
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/custom-form/crm-company-details-configuration-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have
+//     permission to change CRM settings
+//   - empty code, description "Parameter 'data' must be array": A non-array
+//     value was passed in data
+//   - empty code, description "The data must be indexed array": A
+//     non-indexed array was passed in data
+//   - empty code, description "There are no data to write": An empty array
+//     was passed in data
+//   - empty code, description "Section at index # has type data[i].type. The
+//     expected type is 'section'": The value in data[i].type is different
+//     from 'section'
+//   - empty code, description "Section at index # does not have name": An
+//     empty value was passed in data[i].name
+//   - empty code, description "Section at index # does not have title": An
+//     empty value was passed in data[i].title
+//   - empty code, description "Element at index # in section at index # does
+//     not have name": An empty value was passed in data[i].elements[j].name
 //
 // Deprecated: use [ItemDetailsConfigurationSet]
 // (crm.item.details.configuration.set).
@@ -1194,7 +1906,7 @@ type CompanyDetailsConfigurationSetParams struct {
 	// Required only when setting personal settings.
 	//
 	// If not specified, the id of the current user is used.
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// The list of section describes the configuration of field sections in the
 	// company card.
 	//
@@ -1261,7 +1973,7 @@ type CompanyDetailsConfigurationSetParamsDataElements struct {
 	//   - 0 — no
 	//
 	// Default — 0. Default: 0.
-	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
+	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
 	Options *CompanyDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1285,7 +1997,7 @@ func (v CompanyDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte,
 type CompanyDetailsConfigurationSetParamsDataElementsOptions struct {
 	// ADDRESS Identifier for the default address type. To find out possible
 	// address types, use crm.enum.addresstype
-	DefaultAddressType b24.Opt[int64] `json:"defaultAddressType,omitzero"`
+	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
 	// number format — a string of two Latin letters.
 	//
@@ -1341,8 +2053,11 @@ func (v *CompanyDetailsConfigurationSetParamsScope) UnmarshalJSON(data []byte) e
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/crm-company-fields.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have
+//     permission to "Read" companies
 //
 // Deprecated: use [ItemFields] (crm.item.fields).
 func CompanyFields(ctx context.Context, c b24.Caller, p CompanyFieldsParams, opts ...b24.CallOption) (map[string]FieldInfo, error) {
@@ -1379,15 +2094,19 @@ type CompanyFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/crm-company-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have "Read"
+//     access permission for companies
+//   - empty code, description "Not found": Company not found
 //
 // Deprecated: use [ItemGet] (crm.item.get).
-func CompanyGet(ctx context.Context, c b24.Caller, p CompanyGetParams, opts ...b24.CallOption) (*CompanyGetResult, error) {
+func CompanyGet(ctx context.Context, c b24.Caller, p CompanyGetParams, opts ...b24.CallOption) (*Company, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out CompanyGetResult
+	var out Company
 	if err := b24.Invoke(ctx, c, CompanyGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1397,8 +2116,8 @@ func CompanyGet(ctx context.Context, c b24.Caller, p CompanyGetParams, opts ...b
 // CompanyGetCommand is crm.company.get as a command for a batch (see b24.Add);
 // its result decodes as CompanyGet's does. Required parameters are not checked
 // here: the portal reports them.
-func CompanyGetCommand(p CompanyGetParams) b24.Command[*CompanyGetResult] {
-	return b24.NewCommand[*CompanyGetResult](b24.Request{
+func CompanyGetCommand(p CompanyGetParams) b24.Command[*Company] {
+	return b24.NewCommand[*Company](b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.get",
 		Params:     p,
@@ -1409,7 +2128,7 @@ func CompanyGetCommand(p CompanyGetParams) b24.Command[*CompanyGetResult] {
 // CompanyGetParams holds the parameters of crm.company.get.
 type CompanyGetParams struct {
 	// Company identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1421,77 +2140,6 @@ func (p CompanyGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// CompanyGetResult is the result of crm.company.get.
-type CompanyGetResult struct {
-	ID                    b24.String      `json:"ID"`
-	CompanyType           b24.String      `json:"COMPANY_TYPE"`
-	Title                 b24.String      `json:"TITLE"`
-	Logo                  json.RawMessage `json:"LOGO"`
-	LeadID                json.RawMessage `json:"LEAD_ID"`
-	HasPhone              b24.String      `json:"HAS_PHONE"`
-	HasEmail              b24.String      `json:"HAS_EMAIL"`
-	HasImol               b24.String      `json:"HAS_IMOL"`
-	AssignedByID          b24.String      `json:"ASSIGNED_BY_ID"`
-	CreatedByID           b24.String      `json:"CREATED_BY_ID"`
-	ModifyByID            b24.String      `json:"MODIFY_BY_ID"`
-	BankingDetails        b24.String      `json:"BANKING_DETAILS"`
-	Industry              b24.String      `json:"INDUSTRY"`
-	Revenue               b24.String      `json:"REVENUE"`
-	CurrencyID            b24.String      `json:"CURRENCY_ID"`
-	Employees             b24.String      `json:"EMPLOYEES"`
-	Comments              b24.String      `json:"COMMENTS"`
-	DateCreate            b24.String      `json:"DATE_CREATE"`
-	DateModify            b24.String      `json:"DATE_MODIFY"`
-	Opened                b24.String      `json:"OPENED"`
-	IsMyCompany           b24.String      `json:"IS_MY_COMPANY"`
-	OriginatorID          json.RawMessage `json:"ORIGINATOR_ID"`
-	OriginID              json.RawMessage `json:"ORIGIN_ID"`
-	OriginVersion         json.RawMessage `json:"ORIGIN_VERSION"`
-	Address               json.RawMessage `json:"ADDRESS"`
-	Address2              json.RawMessage `json:"ADDRESS_2"`
-	AddressCity           json.RawMessage `json:"ADDRESS_CITY"`
-	AddressPostalCode     json.RawMessage `json:"ADDRESS_POSTAL_CODE"`
-	AddressRegion         json.RawMessage `json:"ADDRESS_REGION"`
-	AddressProvince       json.RawMessage `json:"ADDRESS_PROVINCE"`
-	AddressCountry        json.RawMessage `json:"ADDRESS_COUNTRY"`
-	AddressCountryCode    json.RawMessage `json:"ADDRESS_COUNTRY_CODE"`
-	AddressLocAddrID      json.RawMessage `json:"ADDRESS_LOC_ADDR_ID"`
-	AddressLegal          json.RawMessage `json:"ADDRESS_LEGAL"`
-	RegAddress            json.RawMessage `json:"REG_ADDRESS"`
-	RegAddress2           json.RawMessage `json:"REG_ADDRESS_2"`
-	RegAddressCity        json.RawMessage `json:"REG_ADDRESS_CITY"`
-	RegAddressPostalCode  json.RawMessage `json:"REG_ADDRESS_POSTAL_CODE"`
-	RegAddressRegion      json.RawMessage `json:"REG_ADDRESS_REGION"`
-	RegAddressProvince    json.RawMessage `json:"REG_ADDRESS_PROVINCE"`
-	RegAddressCountry     json.RawMessage `json:"REG_ADDRESS_COUNTRY"`
-	RegAddressCountryCode json.RawMessage `json:"REG_ADDRESS_COUNTRY_CODE"`
-	RegAddressLocAddrID   json.RawMessage `json:"REG_ADDRESS_LOC_ADDR_ID"`
-	UTMSource             json.RawMessage `json:"UTM_SOURCE"`
-	UTMMedium             json.RawMessage `json:"UTM_MEDIUM"`
-	UTMCampaign           json.RawMessage `json:"UTM_CAMPAIGN"`
-	UTMContent            json.RawMessage `json:"UTM_CONTENT"`
-	UTMTerm               json.RawMessage `json:"UTM_TERM"`
-	ParentID156           json.RawMessage `json:"PARENT_ID_156"`
-	LastActivityBy        b24.String      `json:"LAST_ACTIVITY_BY"`
-	LastActivityTime      b24.String      `json:"LAST_ACTIVITY_TIME"`
-	LastCommunicationTime json.RawMessage `json:"LAST_COMMUNICATION_TIME"`
-	UfCRM1687188367       b24.String      `json:"UF_CRM_1687188367"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyGetResult) UnmarshalJSON(data []byte) error {
-	type plain CompanyGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyGetResult) MarshalJSON() ([]byte, error) {
-	type plain CompanyGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CompanyList calls crm.company.list: Get a List of Companies by Filter.
@@ -1506,12 +2154,21 @@ func (v CompanyGetResult) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/companies/crm-company-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have "Read"
+//     access permission for companies
+//   - empty code, description "Parameter 'order' must be array": The order
+//     parameter is not an array
+//   - empty code, description "Parameter 'filter' must be array": The filter
+//     parameter is not an array
+//   - empty code, description "Failed to get list. General error": An
+//     unknown error occurred
 //
 // Deprecated: use [ItemList] (crm.item.list).
-func CompanyList(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) ([]CompanyListItem, error) {
-	var out []CompanyListItem
+func CompanyList(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) ([]Company, error) {
+	var out []Company
 	if err := b24.Invoke(ctx, c, CompanyListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1521,8 +2178,8 @@ func CompanyList(ctx context.Context, c b24.Caller, p CompanyListParams, opts ..
 // CompanyListCommand is crm.company.list as a command for a batch (see
 // b24.Add); its result decodes as CompanyList's does. Required parameters are
 // not checked here: the portal reports them.
-func CompanyListCommand(p CompanyListParams) b24.Command[[]CompanyListItem] {
-	return b24.NewCommand[[]CompanyListItem](b24.Request{
+func CompanyListCommand(p CompanyListParams) b24.Command[[]Company] {
+	return b24.NewCommand[[]Company](b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.list",
 		Params:     p,
@@ -1532,15 +2189,15 @@ func CompanyListCommand(p CompanyListParams) b24.Command[[]CompanyListItem] {
 
 // CompanyListAll iterates over every row of crm.company.list, requesting page
 // after page (start/next) as the loop asks for more.
-func CompanyListAll(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) iter.Seq2[CompanyListItem, error] {
-	return b24.List[CompanyListItem](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func CompanyListAll(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) iter.Seq2[Company, error] {
+	return b24.List[Company](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // CompanyListExport reads every row of crm.company.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func CompanyListExport(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) iter.Seq2[CompanyListItem, error] {
-	return b24.Export[CompanyListItem](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func CompanyListExport(ctx context.Context, c b24.Caller, p CompanyListParams, opts ...b24.CallOption) iter.Seq2[Company, error] {
+	return b24.Export[Company](ctx, c, CompanyListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // CompanyListParams holds the parameters of crm.company.list.
@@ -1647,51 +2304,7 @@ type CompanyListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// CompanyListItem is one row of crm.company.list.
-type CompanyListItem struct {
-	Title        b24.String             `json:"TITLE"`
-	AssignedByID b24.String             `json:"ASSIGNED_BY_ID"`
-	ID           b24.String             `json:"ID"`
-	Phone        []CompanyListItemPhone `json:"PHONE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyListItem) UnmarshalJSON(data []byte) error {
-	type plain CompanyListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyListItem) MarshalJSON() ([]byte, error) {
-	type plain CompanyListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyListItemPhone is the PHONE value of crm.company.list.
-type CompanyListItemPhone struct {
-	ID        b24.String `json:"ID"`
-	ValueType b24.String `json:"VALUE_TYPE"`
-	Value     b24.String `json:"VALUE"`
-	TypeID    b24.String `json:"TYPE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyListItemPhone) UnmarshalJSON(data []byte) error {
-	type plain CompanyListItemPhone
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyListItemPhone) MarshalJSON() ([]byte, error) {
-	type plain CompanyListItemPhone
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // CompanyUpdate calls crm.company.update: Update Existing Company.
@@ -1735,7 +2348,7 @@ func CompanyUpdateCommand(p CompanyUpdateParams) b24.Command[b24.Bool] {
 // CompanyUpdateParams holds the parameters of crm.company.update.
 type CompanyUpdateParams struct {
 	// Company identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
 	//	{
@@ -1753,7 +2366,7 @@ type CompanyUpdateParams struct {
 	// The list of available fields is described in the method crm.company.fields.
 	//
 	// An incorrect field in fields will be ignored. Required.
-	Fields CompanyUpdateParamsFields `json:"fields"`
+	Fields CompanyInput `json:"fields"`
 	// Object containing a set of additional parameters:
 	//
 	//   - REGISTER_SONET_EVENT — send notification to the responsible person
@@ -1775,164 +2388,6 @@ func (p CompanyUpdateParams) validate() error {
 	return nil
 }
 
-// CompanyUpdateParamsFields is the fields value of crm.company.update.
-type CompanyUpdateParamsFields struct {
-	// Company name
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Company type. Values can be obtained using the method crm.status.list with a
-	// filter for ENTITY_ID=COMPANY_TYPE
-	CompanyType b24.Opt[string] `json:"COMPANY_TYPE,omitzero"`
-	// Logo
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Logo any `json:"LOGO,omitzero"`
-	// Industry. Values can be obtained using the method crm.status.list with a
-	// filter for ENTITY_ID=INDUSTRY
-	Industry b24.Opt[string] `json:"INDUSTRY,omitzero"`
-	// Number of employees. Values can be obtained using the method crm.status.list
-	// with a filter for ENTITY_ID=EMPLOYEES
-	Employees b24.Opt[string] `json:"EMPLOYEES,omitzero"`
-	// Currency
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Annual revenue
-	Revenue b24.Opt[float64] `json:"REVENUE,omitzero"`
-	// Is the company available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Responsible person
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Contact. Multiple
-	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// Identifier of the data source. Used only for linking to an external source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the element in the data source. Used only for linking to an
-	// external source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Original version. Used to protect data from accidental overwriting by an
-	// external system
-	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
-	// Advertising system. Google Ads, Microsoft Advertising, and others
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Type of traffic. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium b24.Opt[CompanyUpdateParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Search condition of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm  b24.Opt[string]                    `json:"UTM_TERM,omitzero"`
-	ParentID *CompanyUpdateParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
-	// Phone. Multiple
-	Phone []any `json:"PHONE,omitzero"`
-	// E-mail. Multiple
-	Email []any `json:"EMAIL,omitzero"`
-	// Website. Multiple
-	Web []any `json:"WEB,omitzero"`
-	// Messenger. Multiple
-	Im []any `json:"IM,omitzero"`
-	// LINK. Multiple
-	Link []any                        `json:"LINK,omitzero"`
-	Uf   *CompanyUpdateParamsFieldsUf `json:"UF_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CompanyUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CompanyUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUpdateParamsFieldsParentID is the PARENT_ID_ value of
-// crm.company.update.
-type CompanyUpdateParamsFieldsParentID struct {
-	// Relationship fields.
-	//
-	// If there are SPAs related to companies on the account, there is a field for
-	// each such SPA that stores the relationship between this SPA and the company.
-	// The field itself stores the identifier of the SPA element
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUpdateParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain CompanyUpdateParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain CompanyUpdateParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUpdateParamsFieldsUf is the UF_ value of crm.company.update.
-type CompanyUpdateParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the account settings, companies may have a set of custom fields
-	// of specific types.
-	//
-	// You can add a custom field to a company using the method
-	// crm.company.userfield.add
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUpdateParamsFieldsUf) UnmarshalJSON(data []byte) error {
-	type plain CompanyUpdateParamsFieldsUf
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUpdateParamsFieldsUf) MarshalJSON() ([]byte, error) {
-	type plain CompanyUpdateParamsFieldsUf
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUpdateParamsFieldsUTMMedium is the UTM_MEDIUM of crm.company.update:
-// the constants below are the documented values; others are accepted too.
-type CompanyUpdateParamsFieldsUTMMedium string
-
-// The documented values of CompanyUpdateParamsFieldsUTMMedium.
-const (
-	// ads
-	CompanyUpdateParamsFieldsUTMMediumCpc CompanyUpdateParamsFieldsUTMMedium = "CPC"
-	// banners
-	CompanyUpdateParamsFieldsUTMMediumCpm CompanyUpdateParamsFieldsUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CompanyUpdateParamsFieldsUTMMedium(s)
-	return nil
-}
-
 // CompanyUserfieldAdd calls crm.company.userfield.add: Create a Custom Field
 // for Companies.
 //
@@ -1949,9 +2404,14 @@ func (v *CompanyUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The 'FIELD_NAME' field is not found.": Either
+//     an empty FIELD_NAME was provided, or it was not provided at all
 //   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
 //     more than 50 characters, that is, more than 43 characters were
 //     provided in FIELD_NAME
+//   - empty code, description "The 'USER_TYPE_ID' field is not found.":
+//     Either an empty USER_TYPE_ID was provided, or it was not provided at
+//     all
 func CompanyUserfieldAdd(ctx context.Context, c b24.Caller, p CompanyUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1978,319 +2438,38 @@ func CompanyUserfieldAddCommand(p CompanyUserfieldAddParams) b24.Command[b24.Int
 type CompanyUserfieldAddParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// The list of available fields is described below.
 	//
 	// An incorrect field in fields will be ignored. Required.
-	Fields CompanyUserfieldAddParamsFields `json:"fields"`
+	Fields CompanyUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p CompanyUserfieldAddParams) validate() error {
-	if p.Fields.UserTypeID == "" {
+	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.company.userfield.add",
 			Param:  "fields.USER_TYPE_ID",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.company.userfield.add",
 			Param:  "fields.FIELD_NAME",
 		}
 	}
-	return nil
-}
-
-// CompanyUserfieldAddParamsFields is the fields value of
-// crm.company.userfield.add.
-type CompanyUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — link to employee
-	//   - crm_status — link to CRM directory
-	//   - iblock_section — link to information block sections
-	//   - iblock_element — link to information block elements
-	//   - crm — link to CRM elements
-	//   - custom field types
-	//
-	// Required.
-	UserTypeID CompanyUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within companies.
-	//
-	// The prefix UF_CRM_ is always added to the code, and the system builds the
-	// full field name itself:
-	//
-	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
-	//     replaced with UF_CRM_
-	//   - UF_CRM_MANAGER_NOTE remains unchanged
-	//
-	// The length limit is 50 characters including the prefix, that is, up to 43
-	// characters for the code. If a longer value is passed, the method returns the
-	// error ERROR_CORE.
-	//
-	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
-	// uppercase, and any other characters cause the error ERROR_CORE. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field.
-	//
-	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
-	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
-	// is provided for them
-	Label b24.Opt[string] `json:"LABEL,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Fields of type boolean cannot be multiple.
-	//
-	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
-	// available settings, described below
-	Settings *CompanyUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration, described
-	// below
-	//
-	// By default []. Default: [].
-	List []CompanyUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero.
-	//
-	// By default 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default Y. The value N is not supported by all field types within crm.
-	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldAddParamsFieldsSettings is the SETTINGS value of
-// crm.company.userfield.add.
-type CompanyUserfieldAddParamsFieldsSettings struct {
-	// Default value.
-	//
-	// Default ""
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0.
-	//
-	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldAddParamsFieldsList is the LIST value of
-// crm.company.userfield.add.
-type CompanyUserfieldAddParamsFieldsList struct {
-	// Value of the list item.
-	//
-	// List items with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0.
-	//
-	// By default 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
-	// field, the first provided list item with DEF = Y will be considered default.
-	//
-	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the list items of the
-	// custom field
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldAddParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldAddParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldAddParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldAddParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldAddParamsFieldsUserTypeID is the USER_TYPE_ID of
-// crm.company.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type CompanyUserfieldAddParamsFieldsUserTypeID string
-
-// The documented values of CompanyUserfieldAddParamsFieldsUserTypeID.
-const (
-	// string
-	CompanyUserfieldAddParamsFieldsUserTypeIDString CompanyUserfieldAddParamsFieldsUserTypeID = "string"
-	// integer
-	CompanyUserfieldAddParamsFieldsUserTypeIDInteger CompanyUserfieldAddParamsFieldsUserTypeID = "integer"
-	// number
-	CompanyUserfieldAddParamsFieldsUserTypeIDDouble CompanyUserfieldAddParamsFieldsUserTypeID = "double"
-	// yes/no
-	CompanyUserfieldAddParamsFieldsUserTypeIDBoolean CompanyUserfieldAddParamsFieldsUserTypeID = "boolean"
-	// date/time
-	CompanyUserfieldAddParamsFieldsUserTypeIDDatetime CompanyUserfieldAddParamsFieldsUserTypeID = "datetime"
-	// date
-	CompanyUserfieldAddParamsFieldsUserTypeIDDate CompanyUserfieldAddParamsFieldsUserTypeID = "date"
-	// money
-	CompanyUserfieldAddParamsFieldsUserTypeIDMoney CompanyUserfieldAddParamsFieldsUserTypeID = "money"
-	// link
-	CompanyUserfieldAddParamsFieldsUserTypeIDURL CompanyUserfieldAddParamsFieldsUserTypeID = "url"
-	// address
-	CompanyUserfieldAddParamsFieldsUserTypeIDAddress CompanyUserfieldAddParamsFieldsUserTypeID = "address"
-	// list
-	CompanyUserfieldAddParamsFieldsUserTypeIDEnumeration CompanyUserfieldAddParamsFieldsUserTypeID = "enumeration"
-	// file
-	CompanyUserfieldAddParamsFieldsUserTypeIDFile CompanyUserfieldAddParamsFieldsUserTypeID = "file"
-	// link to employee
-	CompanyUserfieldAddParamsFieldsUserTypeIDEmployee CompanyUserfieldAddParamsFieldsUserTypeID = "employee"
-	// link to CRM directory
-	CompanyUserfieldAddParamsFieldsUserTypeIDCRMStatus CompanyUserfieldAddParamsFieldsUserTypeID = "crm_status"
-	// link to information block sections
-	CompanyUserfieldAddParamsFieldsUserTypeIDIblockSection CompanyUserfieldAddParamsFieldsUserTypeID = "iblock_section"
-	// link to information block elements
-	CompanyUserfieldAddParamsFieldsUserTypeIDIblockElement CompanyUserfieldAddParamsFieldsUserTypeID = "iblock_element"
-	// link to CRM elements
-	CompanyUserfieldAddParamsFieldsUserTypeIDCRM CompanyUserfieldAddParamsFieldsUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *CompanyUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = CompanyUserfieldAddParamsFieldsUserTypeID(s)
 	return nil
 }
 
@@ -2344,7 +2523,7 @@ type CompanyUserfieldDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.userfield.add
 	// or crm.company.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2380,11 +2559,11 @@ func (p CompanyUserfieldDeleteParams) validate() error {
 //   - 400: The provided id is less than or equal to zero, or not provided at
 //     all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
-func CompanyUserfieldGet(ctx context.Context, c b24.Caller, p CompanyUserfieldGetParams, opts ...b24.CallOption) (*CompanyUserfieldGetResult, error) {
+func CompanyUserfieldGet(ctx context.Context, c b24.Caller, p CompanyUserfieldGetParams, opts ...b24.CallOption) (*CompanyUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out CompanyUserfieldGetResult
+	var out CompanyUserfield
 	if err := b24.Invoke(ctx, c, CompanyUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2394,8 +2573,8 @@ func CompanyUserfieldGet(ctx context.Context, c b24.Caller, p CompanyUserfieldGe
 // CompanyUserfieldGetCommand is crm.company.userfield.get as a command for a
 // batch (see b24.Add); its result decodes as CompanyUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func CompanyUserfieldGetCommand(p CompanyUserfieldGetParams) b24.Command[*CompanyUserfieldGetResult] {
-	return b24.NewCommand[*CompanyUserfieldGetResult](b24.Request{
+func CompanyUserfieldGetCommand(p CompanyUserfieldGetParams) b24.Command[*CompanyUserfield] {
+	return b24.NewCommand[*CompanyUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.userfield.get",
 		Params:     p,
@@ -2409,7 +2588,7 @@ type CompanyUserfieldGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.userfield.add
 	// or crm.company.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2421,262 +2600,6 @@ func (p CompanyUserfieldGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// CompanyUserfieldGetResult is the result of crm.company.userfield.get.
-type CompanyUserfieldGetResult struct {
-	ID              b24.String                               `json:"ID"`
-	EntityID        b24.String                               `json:"ENTITY_ID"`
-	FieldName       b24.String                               `json:"FIELD_NAME"`
-	UserTypeID      b24.String                               `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                          `json:"XML_ID"`
-	Sort            b24.String                               `json:"SORT"`
-	Multiple        b24.String                               `json:"MULTIPLE"`
-	Mandatory       b24.String                               `json:"MANDATORY"`
-	ShowFilter      b24.String                               `json:"SHOW_FILTER"`
-	ShowInList      b24.String                               `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                               `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                               `json:"IS_SEARCHABLE"`
-	Settings        CompanyUserfieldGetResultSettings        `json:"SETTINGS"`
-	EditFormLabel   CompanyUserfieldGetResultEditFormLabel   `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel CompanyUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel CompanyUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    CompanyUserfieldGetResultErrorMessage    `json:"ERROR_MESSAGE"`
-	HelpMessage     CompanyUserfieldGetResultHelpMessage     `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldGetResultSettings is the SETTINGS value of
-// crm.company.userfield.get.
-type CompanyUserfieldGetResultSettings struct {
-	Size         b24.Int    `json:"SIZE"`
-	Rows         b24.Int    `json:"ROWS"`
-	Regexp       b24.String `json:"REGEXP"`
-	MinLength    b24.Int    `json:"MIN_LENGTH"`
-	MaxLength    b24.Int    `json:"MAX_LENGTH"`
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// crm.company.userfield.get.
-type CompanyUserfieldGetResultEditFormLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// crm.company.userfield.get.
-type CompanyUserfieldGetResultListColumnLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// crm.company.userfield.get.
-type CompanyUserfieldGetResultListFilterLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// crm.company.userfield.get.
-type CompanyUserfieldGetResultErrorMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// crm.company.userfield.get.
-type CompanyUserfieldGetResultHelpMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CompanyUserfieldList calls crm.company.userfield.list: Get a List of Custom
@@ -2696,8 +2619,8 @@ func (v CompanyUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: The provided order is not an object
-func CompanyUserfieldList(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) ([]CompanyUserfieldListItem, error) {
-	var out []CompanyUserfieldListItem
+func CompanyUserfieldList(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) ([]CompanyUserfield, error) {
+	var out []CompanyUserfield
 	if err := b24.Invoke(ctx, c, CompanyUserfieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2707,8 +2630,8 @@ func CompanyUserfieldList(ctx context.Context, c b24.Caller, p CompanyUserfieldL
 // CompanyUserfieldListCommand is crm.company.userfield.list as a command for a
 // batch (see b24.Add); its result decodes as CompanyUserfieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func CompanyUserfieldListCommand(p CompanyUserfieldListParams) b24.Command[[]CompanyUserfieldListItem] {
-	return b24.NewCommand[[]CompanyUserfieldListItem](b24.Request{
+func CompanyUserfieldListCommand(p CompanyUserfieldListParams) b24.Command[[]CompanyUserfield] {
+	return b24.NewCommand[[]CompanyUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.company.userfield.list",
 		Params:     p,
@@ -2719,16 +2642,16 @@ func CompanyUserfieldListCommand(p CompanyUserfieldListParams) b24.Command[[]Com
 // CompanyUserfieldListAll iterates over every row of
 // crm.company.userfield.list, requesting page after page (start/next) as the
 // loop asks for more.
-func CompanyUserfieldListAll(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) iter.Seq2[CompanyUserfieldListItem, error] {
-	return b24.List[CompanyUserfieldListItem](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func CompanyUserfieldListAll(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) iter.Seq2[CompanyUserfield, error] {
+	return b24.List[CompanyUserfield](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // CompanyUserfieldListExport reads every row of crm.company.userfield.list by
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func CompanyUserfieldListExport(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) iter.Seq2[CompanyUserfieldListItem, error] {
-	return b24.Export[CompanyUserfieldListItem](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func CompanyUserfieldListExport(ctx context.Context, c b24.Caller, p CompanyUserfieldListParams, opts ...b24.CallOption) iter.Seq2[CompanyUserfield, error] {
+	return b24.Export[CompanyUserfield](ctx, c, CompanyUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // CompanyUserfieldListParams holds the parameters of
@@ -2736,34 +2659,38 @@ func CompanyUserfieldListExport(ctx context.Context, c b24.Caller, p CompanyUser
 type CompanyUserfieldListParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of custom
-	//	    fields will be filtered
-	//	  - value_n — the filter value
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of custom
+	//     fields will be filtered
+	//   - value_n — the filter value
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
 	Filter *CompanyUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of elements
-	//	    will be sorted
-	//	  - value_n — a string value equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Available fields for sorting:
 	//
@@ -2789,7 +2716,7 @@ type CompanyUserfieldListParams struct {
 // crm.company.userfield.list.
 type CompanyUserfieldListParamsFilter struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
 	// Type of the custom field. Possible values:
@@ -2815,7 +2742,7 @@ type CompanyUserfieldListParamsFilter struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Is the custom field multiple. Possible values:
 	//
 	//   - Y — yes
@@ -2870,62 +2797,6 @@ func (v *CompanyUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v CompanyUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain CompanyUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldListItem is one row of crm.company.userfield.list.
-type CompanyUserfieldListItem struct {
-	ID              b24.String                       `json:"ID"`
-	EntityID        b24.String                       `json:"ENTITY_ID"`
-	FieldName       b24.String                       `json:"FIELD_NAME"`
-	UserTypeID      b24.String                       `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                  `json:"XML_ID"`
-	Sort            b24.String                       `json:"SORT"`
-	Multiple        b24.String                       `json:"MULTIPLE"`
-	Mandatory       b24.String                       `json:"MANDATORY"`
-	ShowFilter      b24.String                       `json:"SHOW_FILTER"`
-	ShowInList      b24.String                       `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                       `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                       `json:"IS_SEARCHABLE"`
-	Settings        CompanyUserfieldListItemSettings `json:"SETTINGS"`
-	EditFormLabel   b24.String                       `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel b24.String                       `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel b24.String                       `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    b24.String                       `json:"ERROR_MESSAGE"`
-	HelpMessage     b24.String                       `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldListItem) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldListItem) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldListItemSettings is the SETTINGS value of
-// crm.company.userfield.list.
-type CompanyUserfieldListItemSettings struct {
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3087,18 +2958,20 @@ type CompanyUserfieldUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.company.userfield.add
 	// and crm.company.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — new field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
 	//
 	// The list of available fields is described below.
 	//
@@ -3106,7 +2979,7 @@ type CompanyUserfieldUpdateParams struct {
 	//
 	// Only those fields that need to be changed should be passed in fields.
 	// Required.
-	Fields CompanyUserfieldUpdateParamsFields `json:"fields"`
+	Fields CompanyUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3118,155 +2991,4 @@ func (p CompanyUserfieldUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// CompanyUserfieldUpdateParamsFields is the fields value of
-// crm.company.userfield.update.
-type CompanyUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Additional field parameters. Each field type USER_TYPE_ID has its own pool
-	// of available settings, which are described below.
-	//
-	// The field only overwrites the passed values
-	Settings *CompanyUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the user field of type enumeration, description
-	// below
-	List []CompanyUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no The value N is not supported by all field types within crm
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldUpdateParamsFieldsSettings is the SETTINGS value of
-// crm.company.userfield.update.
-type CompanyUserfieldUpdateParamsFieldsSettings struct {
-	// Default value
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CompanyUserfieldUpdateParamsFieldsList is the LIST value of
-// crm.company.userfield.update.
-type CompanyUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element.
-	//
-	// List elements with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, several DEF = Y are allowed. For a non-multiple field,
-	// the first passed list element with DEF = Y will be considered default
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the user
-	// field list
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CompanyUserfieldUpdateParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain CompanyUserfieldUpdateParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CompanyUserfieldUpdateParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain CompanyUserfieldUpdateParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -9,70 +9,134 @@ import (
 	"iter"
 )
 
-// ContactAdd calls crm.contact.add: Create a New Contact.
-//
-// The method crm.contact.add creates a new contact.
-//
-// The parameters are the fields of [ContactAddParams].
-//
-// Scope: crm. Who can call it: any user with "add|import" access permission
-// for contacts.
-//
-// See https://apidocs.bitrix24.com/api-reference/crm/contacts/crm-contact-add.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - ERROR_CORE: The field Work e-mail contains an invalid address
-//
-// Deprecated: use [ItemAdd] (crm.item.add).
-func ContactAdd(ctx context.Context, c b24.Caller, p ContactAddParams, opts ...b24.CallOption) (b24.Int, error) {
-	var out b24.Int
-	if err := b24.Invoke(ctx, c, ContactAddCommand(p).Request, &out, opts...); err != nil {
-		return 0, err
-	}
-	return out, nil
+// Contact is one contact of crm.contact, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-contact-fields, crm-contact-get, crm-contact-list, crm-contact-add,
+// crm-contact-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Contact struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Salutation
+	Honorific b24.String `json:"HONORIFIC"`
+	// First Name
+	Name b24.String `json:"NAME"`
+	// Middle Name
+	SecondName b24.String `json:"SECOND_NAME"`
+	// Last Name
+	LastName b24.String `json:"LAST_NAME"`
+	// Photo
+	Photo json.RawMessage `json:"PHOTO"`
+	// Birthdate
+	Birthdate b24.Date `json:"BIRTHDATE"`
+	// Contact Type
+	TypeID b24.String `json:"TYPE_ID"`
+	// Source
+	SourceID b24.String `json:"SOURCE_ID"`
+	// Additional Source Information
+	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
+	// Position
+	Post b24.String `json:"POST"`
+	// Address
+	Address b24.String `json:"ADDRESS"`
+	// Address (Line 2)
+	Address2 b24.String `json:"ADDRESS_2"`
+	// City
+	AddressCity b24.String `json:"ADDRESS_CITY"`
+	// Postal Code
+	AddressPostalCode b24.String `json:"ADDRESS_POSTAL_CODE"`
+	// Region
+	AddressRegion b24.String `json:"ADDRESS_REGION"`
+	// Province
+	AddressProvince b24.String `json:"ADDRESS_PROVINCE"`
+	// Country
+	AddressCountry b24.String `json:"ADDRESS_COUNTRY"`
+	// Country Code
+	AddressCountryCode b24.String `json:"ADDRESS_COUNTRY_CODE"`
+	// Location Address ID
+	AddressLocAddrID b24.Int `json:"ADDRESS_LOC_ADDR_ID"`
+	// Comment
+	Comments b24.String `json:"COMMENTS"`
+	// Available to All
+	Opened b24.Bool `json:"OPENED"`
+	// Participates in Contact Export
+	Export b24.Bool `json:"EXPORT"`
+	// Phone Set
+	HasPhone b24.Bool `json:"HAS_PHONE"`
+	// E-mail Set
+	HasEmail b24.Bool `json:"HAS_EMAIL"`
+	// Open Line Set
+	HasImol b24.Bool `json:"HAS_IMOL"`
+	// Responsible Person
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Created By
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified By
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// Creation Date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification Date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// Company
+	CompanyID b24.Int `json:"COMPANY_ID"`
+	// COMPANY_IDS
+	CompanyIDs []b24.Int `json:"COMPANY_IDS"`
+	// Lead
+	LeadID b24.Int `json:"LEAD_ID"`
+	// External Source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Identifier in External Source
+	OriginID b24.String `json:"ORIGIN_ID"`
+	// Original Version
+	OriginVersion b24.String `json:"ORIGIN_VERSION"`
+	// Advertising System
+	UTMSource b24.String `json:"UTM_SOURCE"`
+	// Traffic Type
+	UTMMedium ContactUTMMedium `json:"UTM_MEDIUM"`
+	// Campaign Identifier
+	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
+	// Campaign Content
+	UTMContent b24.String `json:"UTM_CONTENT"`
+	// Campaign Search Condition
+	UTMTerm b24.String `json:"UTM_TERM"`
+	// Last Activity
+	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
+	// Last Activity By
+	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
+	// Phone
+	Phone []b24.Multifield `json:"PHONE"`
+	// E-mail
+	Email []b24.Multifield `json:"EMAIL"`
+	// Website
+	Web []b24.Multifield `json:"WEB"`
+	// Messenger
+	Im []b24.Multifield `json:"IM"`
+	// LINK
+	Link []b24.Multifield `json:"LINK"`
+	// Link to faces from the faceid module
+	FaceID b24.Int `json:"FACE_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
 }
 
-// ContactAddCommand is crm.contact.add as a command for a batch (see b24.Add);
-// its result decodes as ContactAdd's does. Required parameters are not checked
-// here: the portal reports them.
-func ContactAddCommand(p ContactAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
-		Method:  "crm.contact.add",
-		Params:  p,
-		Version: 2,
-	})
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Contact) UnmarshalJSON(data []byte) error {
+	type plain Contact
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
-// ContactAddParams holds the parameters of crm.contact.add.
-type ContactAddParams struct {
-	// An object in the following format:
-	//
-	//	{
-	//	    field_1: value_1,
-	//	    field_2: value_2,
-	//	    ...,
-	//	    field_n: value_n,
-	//	}
-	//
-	// where:
-	//
-	//   - field_n — field name
-	//   - value_n — field value
-	//
-	// The list of available fields is described below.
-	//
-	// An incorrect field in fields will be ignored
-	Fields *ContactAddParamsFields `json:"fields,omitzero"`
-	// An object containing a set of additional parameters.
-	//
-	// The structure and possible values are described below
-	Params *ContactAddParamsParams `json:"params,omitzero"`
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Contact) MarshalJSON() ([]byte, error) {
+	type plain Contact
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactAddParamsFields is the fields value of crm.contact.add.
-type ContactAddParamsFields struct {
+// ContactInput is the write form of Contact: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type ContactInput struct {
 	// Salutation.
 	//
 	// The list of available salutation types can be obtained using the method
@@ -133,24 +197,24 @@ type ContactAddParamsFields struct {
 	// Identifier of the user responsible for the item.
 	//
 	// Default — the identifier of the user calling the method
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
+	AssignedByID b24.Opt[b24.Int] `json:"ASSIGNED_BY_ID,omitzero"`
 	// Identifier of the main company for the contact.
 	//
 	// The list of companies can be obtained using the method crm.item.list with
 	// entityTypeId = 4
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
+	CompanyID b24.Opt[b24.Int] `json:"COMPANY_ID,omitzero"`
 	// Array of identifiers of companies associated with the contact.
 	//
 	// The list of companies can be obtained using the method crm.item.list with
 	// entityTypeId = 4
-	CompanyIDs []int64 `json:"COMPANY_IDS,omitzero"`
+	CompanyIDs []b24.Int `json:"COMPANY_IDS,omitzero"`
 	// Advertising system (Google Ads, Microsoft Advertising, etc.)
 	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
 	// Traffic type. Possible values:
 	//
 	//   - CPC — ads
 	//   - CPM — banners
-	UTMMedium b24.Opt[ContactAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
+	UTMMedium b24.Opt[ContactUTMMedium] `json:"UTM_MEDIUM,omitzero"`
 	// Advertising campaign designation
 	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
 	// Campaign content. For example, for contextual ads
@@ -160,86 +224,853 @@ type ContactAddParamsFields struct {
 	// Information for Sales Intelligence
 	Trace b24.Opt[string] `json:"TRACE,omitzero"`
 	// Phone
-	Phone []any `json:"PHONE,omitzero"`
+	Phone []b24.Multifield `json:"PHONE,omitzero"`
 	// E-mail
-	Email []any `json:"EMAIL,omitzero"`
+	Email []b24.Multifield `json:"EMAIL,omitzero"`
 	// Website
-	Web []any `json:"WEB,omitzero"`
+	Web []b24.Multifield `json:"WEB,omitzero"`
 	// Messenger
-	Im []any `json:"IM,omitzero"`
+	Im []b24.Multifield `json:"IM,omitzero"`
 	// Links. Service field
-	Link     []any                           `json:"LINK,omitzero"`
-	Uf       *ContactAddParamsFieldsUf       `json:"UF_,omitzero"`
-	ParentID *ContactAddParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
+	Link []b24.Multifield `json:"LINK,omitzero"`
+	// Address
+	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
+	// Address (Line 2)
+	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
+	// City
+	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
+	// Postal Code
+	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
+	// Region
+	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
+	// Province
+	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
+	// Country
+	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
+	// Country Code
+	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
+	// Location Address ID
+	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
+	// External Source
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Identifier in External Source
+	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
+	// Original Version
+	OriginVersion b24.Opt[string] `json:"ORIGIN_VERSION,omitzero"`
+	// Link to faces from the faceid module
+	FaceID b24.Opt[b24.Int] `json:"FACE_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ContactAddParamsFields
+func (v *ContactInput) UnmarshalJSON(data []byte) error {
+	type plain ContactInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ContactAddParamsFields
+func (v ContactInput) MarshalJSON() ([]byte, error) {
+	type plain ContactInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactAddParamsFieldsUf is the UF_ value of crm.contact.add.
-type ContactAddParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, contacts may have a set of custom fields
-	// of defined types.
-	//
-	// A custom field can be added to a contact using the method
-	// crm.contact.userfield.add
-	X any `json:"..,omitzero"`
+// ContactUTMMedium is the UTM_MEDIUM of crm.contact: the constants below are
+// the documented values; others are accepted too.
+type ContactUTMMedium string
+
+// The documented values of ContactUTMMedium.
+const (
+	// ads
+	ContactUTMMediumCpc ContactUTMMedium = "CPC"
+	// banners
+	ContactUTMMediumCpm ContactUTMMedium = "CPM"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUTMMedium) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUTMMedium(s)
+	return nil
+}
+
+// ContactCompany is one contact company of crm.contact.company, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-contact-company-fields, crm-contact-company-add), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type ContactCompany struct {
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Primary
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Company
+	CompanyID b24.Int `json:"COMPANY_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactAddParamsFieldsUf) UnmarshalJSON(data []byte) error {
-	type plain ContactAddParamsFieldsUf
+func (v *ContactCompany) UnmarshalJSON(data []byte) error {
+	type plain ContactCompany
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactAddParamsFieldsUf) MarshalJSON() ([]byte, error) {
-	type plain ContactAddParamsFieldsUf
+func (v ContactCompany) MarshalJSON() ([]byte, error) {
+	type plain ContactCompany
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactAddParamsFieldsParentID is the PARENT_ID_ value of crm.contact.add.
-type ContactAddParamsFieldsParentID struct {
-	// Relationship fields.
+// ContactCompanyInput is the write form of ContactCompany: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ContactCompanyInput struct {
+	// Identifier of the company that will be linked to the contact.
 	//
-	// If there are smart processes associated with contacts on the portal, there
-	// is a field for each such smart process that stores the relationship between
-	// that smart process and the contact. The field itself stores the identifier
-	// of the element of that smart process.
+	// The identifier can be obtained using the method crm.item.list with
+	// entityTypeId = 4
+	CompanyID b24.Opt[b24.Int] `json:"COMPANY_ID,omitzero"`
+	// Indicates whether the link is primary. Possible values:
 	//
-	// For example, the field PARENT_ID_153 — relationship with the smart process
-	// entityTypeId=153. It stores the identifier of the element of that smart
-	// process associated with the current contact
-	X any `json:"..,omitzero"`
+	//   - Y — yes
+	//   - N — no
+	//
+	// For the first added element, IS_PRIMARY is Y by default.
+	//
+	// Passing IS_PRIMARY = Y for a new and not first link overrides the existing
+	// primary link
+	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
+	// Sort index.
+	//
+	// By default, i + 10, where i is the maximum sort index of existing links for
+	// the current contact or 0 if there are none. Default: i + 10.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactAddParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain ContactAddParamsFieldsParentID
+func (v *ContactCompanyInput) UnmarshalJSON(data []byte) error {
+	type plain ContactCompanyInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain ContactAddParamsFieldsParentID
+func (v ContactCompanyInput) MarshalJSON() ([]byte, error) {
+	type plain ContactCompanyInput
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactCompanyItems is one contact company items of
+// crm.contact.company.items, as the family's methods return it. Its fields are
+// the union of what the family's pages document
+// (crm-contact-company-items-get), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type ContactCompanyItems struct {
+	// Company identifier
+	CompanyID b24.Int `json:"COMPANY_ID"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Identifier of the role (reserved)
+	RoleID b24.Int `json:"ROLE_ID"`
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactCompanyItems) UnmarshalJSON(data []byte) error {
+	type plain ContactCompanyItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactCompanyItems) MarshalJSON() ([]byte, error) {
+	type plain ContactCompanyItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactDetailsConfiguration is one contact details configuration of
+// crm.contact.details.configuration, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-contact-details-configuration-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ContactDetailsConfiguration struct {
+	// Unique name of the section used for identification
+	Name b24.String `json:"name"`
+	// Title of the section
+	Title b24.String `json:"title"`
+	// Type of the section
+	Type b24.String `json:"type"`
+	// List of fields displayed in the entity card with additional settings
+	Elements []ContactDetailsConfigurationElements `json:"elements"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactDetailsConfiguration) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfiguration
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactDetailsConfiguration) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfiguration
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactDetailsConfigurationElements is the elements value of
+// crm.contact.details.configuration.
+type ContactDetailsConfigurationElements struct {
+	// Field identifier
+	Name b24.String `json:"name"`
+	// Whether to always show the field.
+	//
+	// Possible values:
+	//
+	//   - "1" — yes
+	//   - "0" — no
+	OptionFlags b24.Bool `json:"optionFlags"`
+	// Additional options for the field.
+	//
+	// The structure is described below
+	Options ContactDetailsConfigurationElementsOptions `json:"options"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactDetailsConfigurationElements) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfigurationElements
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfigurationElements
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactDetailsConfigurationElementsOptions is the options value of
+// crm.contact.details.configuration.
+type ContactDetailsConfigurationElementsOptions struct {
+	// ADDRESS Identifier of the default address type
+	DefaultAddressType b24.Int `json:"defaultAddressType"`
+	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID The country code for the default
+	// phone number format is a string of two Latin letters.
+	//
+	// For example "RU"
+	DefaultCountry b24.String `json:"defaultCountry"`
+	// OPPORTUNITY_WITH_CURRENCY Whether the payment acceptance button is visible.
+	//
+	// Possible values:
+	//
+	//   - 'true' — visible
+	//   - 'false' — hidden
+	IsPayButtonVisible b24.Bool `json:"isPayButtonVisible"`
+	// OPPORTUNITY_WITH_CURRENCY Whether the "Payment and Delivery" block is
+	// visible.
+	//
+	// Possible values:
+	//
+	//   - 'true' — visible
+	//   - 'false' — hidden
+	IsPaymentDocumentsVisible b24.Bool `json:"isPaymentDocumentsVisible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactDetailsConfigurationElementsOptions) UnmarshalJSON(data []byte) error {
+	type plain ContactDetailsConfigurationElementsOptions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactDetailsConfigurationElementsOptions) MarshalJSON() ([]byte, error) {
+	type plain ContactDetailsConfigurationElementsOptions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfield is one contact userfield of crm.contact.userfield, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-contact-userfield-get, crm-contact-userfield-add,
+// crm-contact-userfield-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type ContactUserfield struct {
+	// Identifier of the custom field
+	ID b24.Int `json:"ID"`
+	// String identifier binding the custom field to the entity.
+	//
+	// In the case of methods crm.contact.userfield.*, the value CRM_CONTACT is
+	// automatically assigned
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Field code. Unique
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — employee binding
+	//   - crm_status — binding to CRM directory
+	//   - iblock_section — binding to information block sections
+	//   - iblock_element — binding to information block elements
+	//   - crm — binding to CRM elements
+	//   - custom field types
+	UserTypeID ContactUserfieldUserTypeID `json:"USER_TYPE_ID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Indicates whether the field is multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Is the field mandatory? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Indicates whether to show the field in the filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
+	ShowFilter b24.String `json:"SHOW_FILTER"`
+	// Should the user field be shown in the list?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allows user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Are the field values searchable?
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
+	// of available settings, which are described below
+	Settings ContactUserfieldSettings `json:"SETTINGS"`
+	// List of possible values for the custom field of type enumeration. For custom
+	// fields of other types, this parameter is meaningless
+	List []ContactUserfieldList_2 `json:"LIST"`
+	// Label in the edit form
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// Header in the list
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// Filter label in the list
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// CLIENT_ID of the application that serves this field type.
+	//
+	// Returned when the field type is custom
+	UserTypeOwner b24.String `json:"USER_TYPE_OWNER"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfield) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfield) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldSettings is the SETTINGS value of crm.contact.userfield.
+type ContactUserfieldSettings struct {
+	// Precision (number of decimal places)
+	Precision b24.Int `json:"PRECISION"`
+	// Input field size for display
+	Size b24.Int `json:"SIZE"`
+	// Minimum value (0 — do not check)
+	MinValue b24.Number `json:"MIN_VALUE"`
+	// Maximum value (0 — do not check)
+	MaxValue b24.Number `json:"MAX_VALUE"`
+	// Default value
+	DefaultValue b24.String `json:"DEFAULT_VALUE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldList_2 is the LIST value of crm.contact.userfield.
+type ContactUserfieldList_2 struct {
+	// Identifier of the list element
+	ID b24.Int `json:"ID"`
+	// Value of the list element
+	Value b24.String `json:"VALUE"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Indicates whether the list element is the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Def b24.Bool `json:"DEF"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfieldList_2) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldList_2
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfieldList_2) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldList_2
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldInput is the write form of ContactUserfield: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ContactUserfieldInput struct {
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID b24.Opt[ContactUserfieldUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// Field code. Unique within contacts.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
+	Label b24.Opt[string] `json:"LABEL,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Error message.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
+	// of available settings, which are described below
+	Settings *ContactUserfieldInputSettings `json:"SETTINGS,omitzero"`
+	// List of possible values for the custom field of type enumeration. For custom
+	// fields of other types, this parameter is meaningless.
+	//
+	// By default []. Default: [].
+	List []ContactUserfieldInputList `json:"LIST,omitzero"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. Default: Y.
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Identifier of the custom field
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
+	// String identifier binding the custom field to the entity.
+	//
+	// In the case of methods crm.contact.userfield.*, the value CRM_CONTACT is
+	// automatically assigned
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// CLIENT_ID of the application that serves this field type.
+	//
+	// Returned when the field type is custom
+	UserTypeOwner b24.Opt[string] `json:"USER_TYPE_OWNER,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfieldInput) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfieldInput) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldInputSettings is the SETTINGS value of
+// crm.contact.userfield.
+type ContactUserfieldInputSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
+	// Number of rows in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Precision (number of decimal places)
+	Precision b24.Opt[b24.Int] `json:"PRECISION,omitzero"`
+	// Input field size for display
+	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
+	// Minimum value (0 — do not check)
+	MinValue b24.Opt[float64] `json:"MIN_VALUE,omitzero"`
+	// Maximum value (0 — do not check)
+	MaxValue b24.Opt[float64] `json:"MAX_VALUE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfieldInputSettings) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfieldInputSettings) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldInputList is the LIST value of crm.contact.userfield.
+type ContactUserfieldInputList struct {
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
+	Value b24.Opt[string] `json:"VALUE,omitzero"`
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Is the list element the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
+	// field, the first provided list element with DEF = Y will be considered the
+	// default value.
+	//
+	// By default N
+	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	// External code of the value. Must be unique within the elements of the user
+	// field list
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Identifier of the list item. When passing this parameter, the corresponding
+	// list item will be changed; otherwise, a new list item will be added.
+	//
+	// The identifier can be obtained using the method crm.contact.userfield.get
+	ID b24.Opt[string] `json:"ID,omitzero"`
+	// Flag necessary for deleting a list item. Makes sense only when passing ID.
+	//
+	// Possible values: Y — delete N — do not delete
+	//
+	// Default is N. Default: N.
+	Del b24.Opt[bool] `json:"DEL,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ContactUserfieldInputList) UnmarshalJSON(data []byte) error {
+	type plain ContactUserfieldInputList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ContactUserfieldInputList) MarshalJSON() ([]byte, error) {
+	type plain ContactUserfieldInputList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ContactUserfieldUserTypeID is the USER_TYPE_ID of crm.contact.userfield: the
+// constants below are the documented values; others are accepted too.
+type ContactUserfieldUserTypeID string
+
+// The documented values of ContactUserfieldUserTypeID.
+const (
+	// string
+	ContactUserfieldUserTypeIDString ContactUserfieldUserTypeID = "string"
+	// integer
+	ContactUserfieldUserTypeIDInteger ContactUserfieldUserTypeID = "integer"
+	// number
+	ContactUserfieldUserTypeIDDouble ContactUserfieldUserTypeID = "double"
+	// yes/no
+	ContactUserfieldUserTypeIDBoolean ContactUserfieldUserTypeID = "boolean"
+	// date/time
+	ContactUserfieldUserTypeIDDatetime ContactUserfieldUserTypeID = "datetime"
+	// date
+	ContactUserfieldUserTypeIDDate ContactUserfieldUserTypeID = "date"
+	// money
+	ContactUserfieldUserTypeIDMoney ContactUserfieldUserTypeID = "money"
+	// link
+	ContactUserfieldUserTypeIDURL ContactUserfieldUserTypeID = "url"
+	// address
+	ContactUserfieldUserTypeIDAddress ContactUserfieldUserTypeID = "address"
+	// list
+	ContactUserfieldUserTypeIDEnumeration ContactUserfieldUserTypeID = "enumeration"
+	// file
+	ContactUserfieldUserTypeIDFile ContactUserfieldUserTypeID = "file"
+	// employee binding
+	ContactUserfieldUserTypeIDEmployee ContactUserfieldUserTypeID = "employee"
+	// binding to CRM directory
+	ContactUserfieldUserTypeIDCRMStatus ContactUserfieldUserTypeID = "crm_status"
+	// binding to information block sections
+	ContactUserfieldUserTypeIDIblockSection ContactUserfieldUserTypeID = "iblock_section"
+	// binding to information block elements
+	ContactUserfieldUserTypeIDIblockElement ContactUserfieldUserTypeID = "iblock_element"
+	// binding to CRM elements
+	ContactUserfieldUserTypeIDCRM ContactUserfieldUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ContactUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ContactUserfieldUserTypeID(s)
+	return nil
+}
+
+// ContactAdd calls crm.contact.add: Create a New Contact.
+//
+// The method crm.contact.add creates a new contact.
+//
+// The parameters are the fields of [ContactAddParams].
+//
+// Scope: crm. Who can call it: any user with "add|import" access permission
+// for contacts.
+//
+// See https://apidocs.bitrix24.com/api-reference/crm/contacts/crm-contact-add.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'fields' must be array": The
+//     parameter fields is not an object
+//   - empty code, description "Parameter 'params' must be array": The
+//     parameter params is not an object
+//   - empty code, description "Access denied": The user does not have
+//     permission to "Add" or "Import" contacts
+//   - empty code, description "Disk resource exhausted"
+//   - ERROR_CORE: The field Work e-mail contains an invalid address
+//
+// Deprecated: use [ItemAdd] (crm.item.add).
+func ContactAdd(ctx context.Context, c b24.Caller, p ContactAddParams, opts ...b24.CallOption) (b24.Int, error) {
+	var out b24.Int
+	if err := b24.Invoke(ctx, c, ContactAddCommand(p).Request, &out, opts...); err != nil {
+		return 0, err
+	}
+	return out, nil
+}
+
+// ContactAddCommand is crm.contact.add as a command for a batch (see b24.Add);
+// its result decodes as ContactAdd's does. Required parameters are not checked
+// here: the portal reports them.
+func ContactAddCommand(p ContactAddParams) b24.Command[b24.Int] {
+	return b24.NewCommand[b24.Int](b24.Request{
+		Method:  "crm.contact.add",
+		Params:  p,
+		Version: 2,
+	})
+}
+
+// ContactAddParams holds the parameters of crm.contact.add.
+type ContactAddParams struct {
+	// An object in the following format:
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where:
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// The list of available fields is described below.
+	//
+	// An incorrect field in fields will be ignored
+	Fields *ContactInput `json:"fields,omitzero"`
+	// An object containing a set of additional parameters.
+	//
+	// The structure and possible values are described below
+	Params *ContactAddParamsParams `json:"params,omitzero"`
 }
 
 // ContactAddParamsParams is the params value of crm.contact.add.
@@ -277,28 +1108,6 @@ func (v ContactAddParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactAddParamsFieldsUTMMedium is the UTM_MEDIUM of crm.contact.add: the
-// constants below are the documented values; others are accepted too.
-type ContactAddParamsFieldsUTMMedium string
-
-// The documented values of ContactAddParamsFieldsUTMMedium.
-const (
-	// ads
-	ContactAddParamsFieldsUTMMediumCpc ContactAddParamsFieldsUTMMedium = "CPC"
-	// banners
-	ContactAddParamsFieldsUTMMediumCpm ContactAddParamsFieldsUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactAddParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactAddParamsFieldsUTMMedium(s)
-	return nil
-}
-
 // ContactCompanyAdd calls crm.contact.company.add: Add a Company to the
 // Specified Contact.
 //
@@ -312,8 +1121,19 @@ func (v *ContactAddParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/company/crm-contact-company-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined": The id is less than 0 or not provided at all
+//   - empty code, description "The parameter 'fields' must be array": The
+//     fields parameter is not an object
+//   - empty code, description "Not found": Contact with the provided id not
+//     found
+//   - empty code, description "The parameter 'fields' is not valid": Can
+//     occur for several reasons: - if the required parameter
+//     fields.COMPANY_ID is not provided - if the provided parameter
+//     fields.COMPANY_ID is less than or equal to 0
 func ContactCompanyAdd(ctx context.Context, c b24.Caller, p ContactCompanyAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -342,7 +1162,7 @@ type ContactCompanyAddParams struct {
 	//
 	// Can be obtained using the methods crm.contact.list or crm.contact.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
 	//	{
@@ -358,7 +1178,7 @@ type ContactCompanyAddParams struct {
 	//   - value_n — field value
 	//
 	// The list of available fields is described below. Required.
-	Fields ContactCompanyAddParamsFields `json:"fields"`
+	Fields ContactCompanyInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -369,52 +1189,13 @@ func (p ContactCompanyAddParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.CompanyID == 0 {
+	if !p.Fields.CompanyID.Set {
 		return &b24.RequiredError{
 			Method: "crm.contact.company.add",
 			Param:  "fields.COMPANY_ID",
 		}
 	}
 	return nil
-}
-
-// ContactCompanyAddParamsFields is the fields value of
-// crm.contact.company.add.
-type ContactCompanyAddParamsFields struct {
-	// Identifier of the company that will be linked to the contact.
-	//
-	// The identifier can be obtained using the method crm.item.list with
-	// entityTypeId = 4. Required.
-	CompanyID int64 `json:"COMPANY_ID"`
-	// Indicates whether the link is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For the first added element, IS_PRIMARY is Y by default.
-	//
-	// Passing IS_PRIMARY = Y for a new and not first link overrides the existing
-	// primary link
-	IsPrimary b24.Opt[bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index.
-	//
-	// By default, i + 10, where i is the maximum sort index of existing links for
-	// the current contact or 0 if there are none. Default: i + 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactCompanyAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ContactCompanyAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactCompanyAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ContactCompanyAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ContactCompanyDelete calls crm.contact.company.delete: Remove a Company from
@@ -431,8 +1212,19 @@ func (v ContactCompanyAddParamsFields) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/company/crm-contact-company-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined": The provided id is less than 0
+//   - empty code, description "The parameter 'fields' must be array": The
+//     fields parameter is not an object
+//   - empty code, description "Not found": Contact with the provided id not
+//     found
+//   - empty code, description "The parameter 'fields' is not valid": Can
+//     occur for several reasons: - if the required parameter
+//     fields.COMPANY_ID is not provided - if the provided parameter
+//     fields.COMPANY_ID is less than or equal to 0
 func ContactCompanyDelete(ctx context.Context, c b24.Caller, p ContactCompanyDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -462,7 +1254,7 @@ type ContactCompanyDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing information about which company needs to be removed
 	// from the bindings.
 	//
@@ -492,7 +1284,7 @@ func (p ContactCompanyDeleteParams) validate() error {
 type ContactCompanyDeleteParamsFields struct {
 	// Identifier of the company that needs to be removed from the bindings.
 	// Required.
-	CompanyID int64 `json:"COMPANY_ID"`
+	CompanyID b24.Int `json:"COMPANY_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -561,8 +1353,11 @@ type ContactCompanyFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/company/crm-contact-company-items-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined": The id is less than 0 or not provided at all
 func ContactCompanyItemsDelete(ctx context.Context, c b24.Caller, p ContactCompanyItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -593,7 +1388,7 @@ type ContactCompanyItemsDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -621,13 +1416,16 @@ func (p ContactCompanyItemsDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/company/crm-contact-company-items-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func ContactCompanyItemsGet(ctx context.Context, c b24.Caller, p ContactCompanyItemsGetParams, opts ...b24.CallOption) ([]ContactCompanyItemsGetItem, error) {
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined": The id is less than 0 or not provided at all
+func ContactCompanyItemsGet(ctx context.Context, c b24.Caller, p ContactCompanyItemsGetParams, opts ...b24.CallOption) ([]ContactCompanyItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ContactCompanyItemsGetItem
+	var out []ContactCompanyItems
 	if err := b24.Invoke(ctx, c, ContactCompanyItemsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -637,8 +1435,8 @@ func ContactCompanyItemsGet(ctx context.Context, c b24.Caller, p ContactCompanyI
 // ContactCompanyItemsGetCommand is crm.contact.company.items.get as a command
 // for a batch (see b24.Add); its result decodes as ContactCompanyItemsGet's
 // does. Required parameters are not checked here: the portal reports them.
-func ContactCompanyItemsGetCommand(p ContactCompanyItemsGetParams) b24.Command[[]ContactCompanyItemsGetItem] {
-	return b24.NewCommand[[]ContactCompanyItemsGetItem](b24.Request{
+func ContactCompanyItemsGetCommand(p ContactCompanyItemsGetParams) b24.Command[[]ContactCompanyItems] {
+	return b24.NewCommand[[]ContactCompanyItems](b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.company.items.get",
 		Params:     p,
@@ -653,7 +1451,7 @@ type ContactCompanyItemsGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -665,35 +1463,6 @@ func (p ContactCompanyItemsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ContactCompanyItemsGetItem is one row of crm.contact.company.items.get.
-type ContactCompanyItemsGetItem struct {
-	// Company identifier
-	CompanyID b24.Int `json:"COMPANY_ID"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Identifier of the role (reserved)
-	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the binding is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsPrimary b24.Bool `json:"IS_PRIMARY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactCompanyItemsGetItem) UnmarshalJSON(data []byte) error {
-	type plain ContactCompanyItemsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactCompanyItemsGetItem) MarshalJSON() ([]byte, error) {
-	type plain ContactCompanyItemsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ContactCompanyItemsSet calls crm.contact.company.items.set: Set the Set of
@@ -710,8 +1479,15 @@ func (v ContactCompanyItemsGetItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/company/crm-contact-company-items-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined": The id is less than 0 or not provided at all
+//   - empty code, description "The parameter items must be array": The items
+//     parameter is not an array
+//   - empty code, description "Not found": Contact with the provided id not
+//     found
 func ContactCompanyItemsSet(ctx context.Context, c b24.Caller, p ContactCompanyItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -741,7 +1517,7 @@ type ContactCompanyItemsSetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// A set of objects that describe the associated companies for the contact. The
 	// structure of an individual binding object is described below. Required.
 	Items []ContactCompanyItemsSetParamsItems `json:"items"`
@@ -771,7 +1547,7 @@ type ContactCompanyItemsSetParamsItems struct {
 	//
 	// The identifier can be obtained using the method crm.item.list with
 	// entityTypeId = 4. Required.
-	CompanyID int64 `json:"COMPANY_ID"`
+	CompanyID b24.Int `json:"COMPANY_ID"`
 	// Indicates whether the binding is primary. Possible values:
 	//
 	//   - Y — yes
@@ -791,7 +1567,7 @@ type ContactCompanyItemsSetParamsItems struct {
 	//
 	// If an existing binding is provided without the SORT parameter, the default
 	// value will not be set (the value will remain the same). Default: i + 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -822,6 +1598,11 @@ func (v ContactCompanyItemsSetParamsItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "ID is not defined or invalid": The id
+//     parameter is not provided or the provided value is not a positive
+//     integer
+//   - empty code, description "Access denied": The user does not have
+//     permission to "Delete" the contact
 //   - ERROR_CORE: The contact with the provided id was not found
 //
 // Deprecated: use [ItemDelete] (crm.item.delete).
@@ -853,7 +1634,7 @@ type ContactDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -930,8 +1711,8 @@ type ContactDetailsConfigurationForceCommonScopeForAllParams struct{}
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
-func ContactDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ContactDetailsConfigurationGetParams, opts ...b24.CallOption) ([]ContactDetailsConfigurationGetItem, error) {
-	var out []ContactDetailsConfigurationGetItem
+func ContactDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ContactDetailsConfigurationGetParams, opts ...b24.CallOption) ([]ContactDetailsConfiguration, error) {
+	var out []ContactDetailsConfiguration
 	if err := b24.Invoke(ctx, c, ContactDetailsConfigurationGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -942,8 +1723,8 @@ func ContactDetailsConfigurationGet(ctx context.Context, c b24.Caller, p Contact
 // crm.contact.details.configuration.get as a command for a batch (see
 // b24.Add); its result decodes as ContactDetailsConfigurationGet's does.
 // Required parameters are not checked here: the portal reports them.
-func ContactDetailsConfigurationGetCommand(p ContactDetailsConfigurationGetParams) b24.Command[[]ContactDetailsConfigurationGetItem] {
-	return b24.NewCommand[[]ContactDetailsConfigurationGetItem](b24.Request{
+func ContactDetailsConfigurationGetCommand(p ContactDetailsConfigurationGetParams) b24.Command[[]ContactDetailsConfiguration] {
+	return b24.NewCommand[[]ContactDetailsConfiguration](b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.details.configuration.get",
 		Params:     p,
@@ -967,107 +1748,7 @@ type ContactDetailsConfigurationGetParams struct {
 	// settings.
 	//
 	// If not specified, the current user's ID is used
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
-}
-
-// ContactDetailsConfigurationGetItem is one row of
-// crm.contact.details.configuration.get.
-type ContactDetailsConfigurationGetItem struct {
-	// Unique name of the section used for identification
-	Name b24.String `json:"name"`
-	// Title of the section
-	Title b24.String `json:"title"`
-	// Type of the section
-	Type b24.String `json:"type"`
-	// List of fields displayed in the entity card with additional settings
-	Elements []ContactDetailsConfigurationGetItemElements `json:"elements"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationGetItem) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactDetailsConfigurationGetItemElements is the elements value of
-// crm.contact.details.configuration.get.
-type ContactDetailsConfigurationGetItemElements struct {
-	// Field identifier
-	Name b24.String `json:"name"`
-	// Whether to always show the field.
-	//
-	// Possible values:
-	//
-	//   - "1" — yes
-	//   - "0" — no
-	OptionFlags b24.Bool `json:"optionFlags"`
-	// Additional options for the field.
-	//
-	// The structure is described below
-	Options ContactDetailsConfigurationGetItemElementsOptions `json:"options"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationGetItemElements) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationGetItemElements
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationGetItemElements) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationGetItemElements
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactDetailsConfigurationGetItemElementsOptions is the options value of
-// crm.contact.details.configuration.get.
-type ContactDetailsConfigurationGetItemElementsOptions struct {
-	// ADDRESS Identifier of the default address type
-	DefaultAddressType b24.Int `json:"defaultAddressType"`
-	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID The country code for the default
-	// phone number format is a string of two Latin letters.
-	//
-	// For example "RU"
-	DefaultCountry b24.String `json:"defaultCountry"`
-	// OPPORTUNITY_WITH_CURRENCY Whether the payment acceptance button is visible.
-	//
-	// Possible values:
-	//
-	//   - 'true' — visible
-	//   - 'false' — hidden
-	IsPayButtonVisible b24.Bool `json:"isPayButtonVisible"`
-	// OPPORTUNITY_WITH_CURRENCY Whether the "Payment and Delivery" block is
-	// visible.
-	//
-	// Possible values:
-	//
-	//   - 'true' — visible
-	//   - 'false' — hidden
-	IsPaymentDocumentsVisible b24.Bool `json:"isPaymentDocumentsVisible"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactDetailsConfigurationGetItemElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ContactDetailsConfigurationGetItemElementsOptions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactDetailsConfigurationGetItemElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ContactDetailsConfigurationGetItemElementsOptions
-	return b24.EncodeObject(plain(v), v.Extra)
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
 // ContactDetailsConfigurationReset calls
@@ -1123,7 +1804,7 @@ type ContactDetailsConfigurationResetParams struct {
 	// User identifier. Required only when resetting personal settings.
 	//
 	// If not specified, the id of the current user is used
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
 // ContactDetailsConfigurationSet calls crm.contact.details.configuration.set:
@@ -1139,8 +1820,26 @@ type ContactDetailsConfigurationResetParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/custom-form/crm-contact-details-configuration-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
+//   - empty code, description "Parameter 'data' must be array.": A non-array
+//     was passed in data
+//   - empty code, description "The data must be indexed array.": A
+//     non-indexed array was passed in data
+//   - empty code, description "There are no data to write.": An empty array
+//     was passed in data
+//   - empty code, description "Section at index i has type data[i].type. The
+//     expected type is 'section'.": A value other than 'section' is found in
+//     data[i].type
+//   - empty code, description "Section at index i does not have name.": An
+//     empty value was passed in data[i].name
+//   - empty code, description "Section at index i does not have title.": An
+//     empty value was passed in data[i].title
+//   - empty code, description "Element at index j in section at index i does
+//     not have name.": An empty value was passed in data[i].elements[j].name
 //
 // Deprecated: use [ItemDetailsConfigurationSet]
 // (crm.item.details.configuration.set).
@@ -1182,7 +1881,7 @@ type ContactDetailsConfigurationSetParams struct {
 	// User identifier. Required only when setting personal settings.
 	//
 	// If not specified, the id of the current user is used
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// The list of section describes the configuration of field sections in the
 	// item card.
 	//
@@ -1249,7 +1948,7 @@ type ContactDetailsConfigurationSetParamsDataElements struct {
 	//   - 0 — no
 	//
 	// Default — 0. Default: 0.
-	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
+	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
 	Options *ContactDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1273,7 +1972,7 @@ func (v ContactDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte,
 type ContactDetailsConfigurationSetParamsDataElementsOptions struct {
 	// ADDRESS Identifier for the default address type. To find possible address
 	// types, use crm.enum.addresstype
-	DefaultAddressType b24.Opt[int64] `json:"defaultAddressType,omitzero"`
+	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
 	// number format — a string of two Latin letters.
 	//
@@ -1373,11 +2072,11 @@ type ContactFieldsParams struct{}
 //   - Not found: The contact with the provided id was not found
 //
 // Deprecated: use [ItemGet] (crm.item.get).
-func ContactGet(ctx context.Context, c b24.Caller, p ContactGetParams, opts ...b24.CallOption) (*ContactGetResult, error) {
+func ContactGet(ctx context.Context, c b24.Caller, p ContactGetParams, opts ...b24.CallOption) (*Contact, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ContactGetResult
+	var out Contact
 	if err := b24.Invoke(ctx, c, ContactGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1387,8 +2086,8 @@ func ContactGet(ctx context.Context, c b24.Caller, p ContactGetParams, opts ...b
 // ContactGetCommand is crm.contact.get as a command for a batch (see b24.Add);
 // its result decodes as ContactGet's does. Required parameters are not checked
 // here: the portal reports them.
-func ContactGetCommand(p ContactGetParams) b24.Command[*ContactGetResult] {
-	return b24.NewCommand[*ContactGetResult](b24.Request{
+func ContactGetCommand(p ContactGetParams) b24.Command[*Contact] {
+	return b24.NewCommand[*Contact](b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.get",
 		Params:     p,
@@ -1400,7 +2099,7 @@ func ContactGetCommand(p ContactGetParams) b24.Command[*ContactGetResult] {
 type ContactGetParams struct {
 	// Identifier of the contact. Can be obtained using the methods
 	// crm.contact.list or crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1411,139 +2110,6 @@ func (p ContactGetParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// ContactGetResult is the result of crm.contact.get.
-type ContactGetResult struct {
-	// Identifier of the contact
-	ID b24.Int `json:"ID"`
-	// Position
-	Post b24.String `json:"POST"`
-	// Comment
-	Comments b24.String `json:"COMMENTS"`
-	// Salutation
-	Honorific b24.String `json:"HONORIFIC"`
-	// First name
-	Name b24.String `json:"NAME"`
-	// Middle name
-	SecondName b24.String `json:"SECOND_NAME"`
-	// Last name
-	LastName b24.String `json:"LAST_NAME"`
-	// Photo
-	Photo json.RawMessage `json:"PHOTO"`
-	// Identifier of the lead from which the contact was created
-	LeadID b24.Int `json:"LEAD_ID"`
-	// Type of contact
-	TypeID b24.String `json:"TYPE_ID"`
-	// Source
-	SourceID b24.String `json:"SOURCE_ID"`
-	// Additional information about the source
-	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
-	// Identifier of the main company
-	CompanyID b24.Int `json:"COMPANY_ID"`
-	// Date of birth
-	Birthdate b24.Date `json:"BIRTHDATE"`
-	// Whether the contact is included in exports. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Export b24.Bool `json:"EXPORT"`
-	// Is a phone number provided. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	HasPhone b24.Bool `json:"HAS_PHONE"`
-	// Is an e-mail provided. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	HasEmail b24.Bool `json:"HAS_EMAIL"`
-	// Is an open line provided. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	HasImol b24.Bool `json:"HAS_IMOL"`
-	// Creation date
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Modification date
-	DateModify b24.Time `json:"DATE_MODIFY"`
-	// Responsible person
-	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
-	// Created by
-	CreatedByID b24.Int `json:"CREATED_BY_ID"`
-	// Modified by
-	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
-	// Is it available to everyone. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Bool `json:"OPENED"`
-	// Link to faces from the faceid module
-	FaceID b24.Int `json:"FACE_ID"`
-	// Last activity
-	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
-	// Who performed the last activity in the timeline
-	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
-	// Advertising system (Google Ads, etc.)
-	UTMSource b24.String `json:"UTM_SOURCE"`
-	// Type of traffic. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium ContactGetResultUTMMedium `json:"UTM_MEDIUM"`
-	// Identifier of the advertising campaign
-	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.String `json:"UTM_CONTENT"`
-	// Search condition of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm b24.String `json:"UTM_TERM"`
-	// Phone
-	Phone json.RawMessage `json:"PHONE"`
-	// E-mail
-	Email json.RawMessage `json:"EMAIL"`
-	// Website
-	Web json.RawMessage `json:"WEB"`
-	// Messenger
-	Im json.RawMessage `json:"IM"`
-	// Links. Service field
-	Link json.RawMessage `json:"LINK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactGetResult) UnmarshalJSON(data []byte) error {
-	type plain ContactGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactGetResult) MarshalJSON() ([]byte, error) {
-	type plain ContactGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactGetResultUTMMedium is the UTM_MEDIUM of crm.contact.get: the
-// constants below are the documented values; others are accepted too.
-type ContactGetResultUTMMedium string
-
-// The documented values of ContactGetResultUTMMedium.
-const (
-	// ads
-	ContactGetResultUTMMediumCpc ContactGetResultUTMMedium = "CPC"
-	// banners
-	ContactGetResultUTMMediumCpm ContactGetResultUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactGetResultUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactGetResultUTMMedium(s)
 	return nil
 }
 
@@ -1559,12 +2125,21 @@ func (v *ContactGetResultUTMMedium) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/crm-contact-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": The user does not have
+//     permission for "Read" contacts
+//   - empty code, description "Parameter 'order' must be array": A non-array
+//     value was passed to the order parameter
+//   - empty code, description "Parameter 'filter' must be array": A
+//     non-array value was passed to the filter parameter
+//   - empty code, description "Failed to get list. General error": An
+//     unknown error occurred
 //
 // Deprecated: use [ItemList] (crm.item.list).
-func ContactList(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) ([]ContactListItem, error) {
-	var out []ContactListItem
+func ContactList(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) ([]Contact, error) {
+	var out []Contact
 	if err := b24.Invoke(ctx, c, ContactListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1574,8 +2149,8 @@ func ContactList(ctx context.Context, c b24.Caller, p ContactListParams, opts ..
 // ContactListCommand is crm.contact.list as a command for a batch (see
 // b24.Add); its result decodes as ContactList's does. Required parameters are
 // not checked here: the portal reports them.
-func ContactListCommand(p ContactListParams) b24.Command[[]ContactListItem] {
-	return b24.NewCommand[[]ContactListItem](b24.Request{
+func ContactListCommand(p ContactListParams) b24.Command[[]Contact] {
+	return b24.NewCommand[[]Contact](b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.list",
 		Params:     p,
@@ -1585,15 +2160,15 @@ func ContactListCommand(p ContactListParams) b24.Command[[]ContactListItem] {
 
 // ContactListAll iterates over every row of crm.contact.list, requesting page
 // after page (start/next) as the loop asks for more.
-func ContactListAll(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) iter.Seq2[ContactListItem, error] {
-	return b24.List[ContactListItem](ctx, c, ContactListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func ContactListAll(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) iter.Seq2[Contact, error] {
+	return b24.List[Contact](ctx, c, ContactListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ContactListExport reads every row of crm.contact.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func ContactListExport(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) iter.Seq2[ContactListItem, error] {
-	return b24.Export[ContactListItem](ctx, c, ContactListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func ContactListExport(ctx context.Context, c b24.Caller, p ContactListParams, opts ...b24.CallOption) iter.Seq2[Contact, error] {
+	return b24.Export[Contact](ctx, c, ContactListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ContactListParams holds the parameters of crm.contact.list.
@@ -1702,63 +2277,7 @@ type ContactListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ContactListItem is one row of crm.contact.list.
-type ContactListItem struct {
-	// Identifier of the contact
-	ID b24.Int `json:"ID"`
-	// First name
-	Name b24.String `json:"NAME"`
-	// Last name
-	LastName b24.String `json:"LAST_NAME"`
-	// Whether the contact is included in exports. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Export b24.Bool `json:"EXPORT"`
-	// Responsible person
-	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
-	// Creation date
-	DateCreate b24.Time               `json:"DATE_CREATE"`
-	Email      []ContactListItemEmail `json:"EMAIL"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactListItem) UnmarshalJSON(data []byte) error {
-	type plain ContactListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactListItem) MarshalJSON() ([]byte, error) {
-	type plain ContactListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactListItemEmail is the EMAIL value of crm.contact.list.
-type ContactListItemEmail struct {
-	ID        b24.String `json:"ID"`
-	ValueType b24.String `json:"VALUE_TYPE"`
-	Value     b24.String `json:"VALUE"`
-	TypeID    b24.String `json:"TYPE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactListItemEmail) UnmarshalJSON(data []byte) error {
-	type plain ContactListItemEmail
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactListItemEmail) MarshalJSON() ([]byte, error) {
-	type plain ContactListItemEmail
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ContactUpdate calls crm.contact.update: Update Contact.
@@ -1776,6 +2295,13 @@ func (v ContactListItemEmail) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Parameter 'fields' must be array": The fields
+//     parameter is not an object
+//   - empty code, description "Parameter 'params' must be array": The params
+//     parameter is not an object
+//   - empty code, description "Access denied": The user does not have
+//     permission to "Edit" contacts
+//   - empty code, description "Disk resource exhausted"
 //   - ERROR_CORE: The field Work e-mail contains an invalid address
 //
 // Deprecated: use [ItemUpdate] (crm.item.update).
@@ -1807,7 +2333,7 @@ type ContactUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object in the following format:
 	//
 	//	{
@@ -1828,7 +2354,7 @@ type ContactUpdateParams struct {
 	//
 	// Only the fields that need to be changed should be passed in fields.
 	// Required.
-	Fields ContactUpdateParamsFields `json:"fields"`
+	Fields ContactInput `json:"fields"`
 	// An object containing a set of additional parameters.
 	//
 	// The structure and possible values are described below
@@ -1844,162 +2370,6 @@ func (p ContactUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ContactUpdateParamsFields is the fields value of crm.contact.update.
-type ContactUpdateParamsFields struct {
-	// Salutation.
-	//
-	// The list of available salutation types can be obtained using crm.status.list
-	// with the filter { ENTITY_ID: "HONORIFIC" }
-	Honorific b24.Opt[string] `json:"HONORIFIC,omitzero"`
-	// First name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Middle name
-	SecondName b24.Opt[string] `json:"SECOND_NAME,omitzero"`
-	// Last name
-	LastName b24.Opt[string] `json:"LAST_NAME,omitzero"`
-	// Photograph
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Photo any `json:"PHOTO,omitzero"`
-	// Date of birth
-	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`
-	// Contact type. The list of available contact types can be obtained using
-	// crm.status.list with the filter { ENTITY_ID: "CONTACT_TYPE" }
-	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
-	// Source The list of available source types can be obtained using
-	// crm.status.list with the filter { ENTITY_ID: "SOURCE" }
-	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
-	// Additional information about the source
-	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Position
-	Post b24.Opt[string] `json:"POST,omitzero"`
-	// Comment. Supports BB codes
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Is it available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Opt[bool] `json:"OPENED,omitzero"`
-	// Is the contact participating in the export? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Export b24.Opt[bool] `json:"EXPORT,omitzero"`
-	// Identifier of the user responsible for the item
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Identifier of the main company for the contact.
-	//
-	// The list of companies can be obtained using the method crm.item.list with
-	// entityTypeId = 4
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Array of identifiers of companies to which the contact is linked.
-	//
-	// The list of companies can be obtained using the method crm.item.list with
-	// entityTypeId = 4
-	CompanyIDs []int64 `json:"COMPANY_IDS,omitzero"`
-	// Advertising system (Google Ads, Microsoft Advertising, etc.)
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium b24.Opt[ContactUpdateParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Search condition of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
-	// Phone
-	Phone []any `json:"PHONE,omitzero"`
-	// E-mail
-	Email []any `json:"EMAIL,omitzero"`
-	// Website
-	Web []any `json:"WEB,omitzero"`
-	// Messenger
-	Im []any `json:"IM,omitzero"`
-	// Links. System field
-	Link     []any                              `json:"LINK,omitzero"`
-	Uf       *ContactUpdateParamsFieldsUf       `json:"UF_,omitzero"`
-	ParentID *ContactUpdateParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ContactUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ContactUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUpdateParamsFieldsUf is the UF_ value of crm.contact.update.
-type ContactUpdateParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, contacts may have a set of custom fields
-	// of defined types.
-	//
-	// To change file fields, it is recommended to use the method crm.item.update.
-	//
-	// A custom field can be added to a contact using the method
-	// crm.contact.userfield.add
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUpdateParamsFieldsUf) UnmarshalJSON(data []byte) error {
-	type plain ContactUpdateParamsFieldsUf
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUpdateParamsFieldsUf) MarshalJSON() ([]byte, error) {
-	type plain ContactUpdateParamsFieldsUf
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUpdateParamsFieldsParentID is the PARENT_ID_ value of
-// crm.contact.update.
-type ContactUpdateParamsFieldsParentID struct {
-	// Relationship fields.
-	//
-	// If there are smart processes related to contacts on the portal, there is a
-	// field for each such smart process that stores the relationship between that
-	// smart process and the contact. The field itself stores the identifier of the
-	// element of that smart process.
-	//
-	// For example, the field PARENT_ID_153 — relationship with the smart process
-	// entityTypeId=153. It stores the identifier of the element of that smart
-	// process related to the current contact
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUpdateParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain ContactUpdateParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain ContactUpdateParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ContactUpdateParamsParams is the params value of crm.contact.update.
@@ -2036,28 +2406,6 @@ func (v ContactUpdateParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ContactUpdateParamsFieldsUTMMedium is the UTM_MEDIUM of crm.contact.update:
-// the constants below are the documented values; others are accepted too.
-type ContactUpdateParamsFieldsUTMMedium string
-
-// The documented values of ContactUpdateParamsFieldsUTMMedium.
-const (
-	// ads
-	ContactUpdateParamsFieldsUTMMediumCpc ContactUpdateParamsFieldsUTMMedium = "CPC"
-	// banners
-	ContactUpdateParamsFieldsUTMMediumCpm ContactUpdateParamsFieldsUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactUpdateParamsFieldsUTMMedium(s)
-	return nil
-}
-
 // ContactUserfieldAdd calls crm.contact.userfield.add: Create a Custom Field
 // for Contacts.
 //
@@ -2077,8 +2425,16 @@ func (v *ContactUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 //   - Access denied: The user does not have administrative rights
 //   - The 'FIELD_NAME' field is not found: Either an empty FIELD_NAME was
 //     provided, or it was not provided at all
+//   - empty code, description "The full field name including the prefix
+//     UF_CRM_ contains more than 50 characters, that is, more than 43
+//     characters were provided in FIELD_NAME"
+//   - empty code, description "The provided FIELD_NAME contains characters
+//     other than A-Z, 0-9, and _"
 //   - The 'USER_TYPE_ID' field is not found: Either an empty USER_TYPE_ID
 //     was provided, or it was not provided at all
+//   - empty code, description "The provided USER_TYPE_ID does not exist"
+//   - empty code, description "The provided XML_ID in list items are not
+//     unique"
 func ContactUserfieldAdd(ctx context.Context, c b24.Caller, p ContactUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -2120,322 +2476,23 @@ type ContactUserfieldAddParams struct {
 	// The list of available fields is described below.
 	//
 	// An incorrect field in fields will be ignored. Required.
-	Fields ContactUserfieldAddParamsFields `json:"fields"`
+	Fields ContactUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ContactUserfieldAddParams) validate() error {
-	if p.Fields.UserTypeID == "" {
+	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.contact.userfield.add",
 			Param:  "fields.USER_TYPE_ID",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.contact.userfield.add",
 			Param:  "fields.FIELD_NAME",
 		}
 	}
-	return nil
-}
-
-// ContactUserfieldAddParamsFields is the fields value of
-// crm.contact.userfield.add.
-type ContactUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — link to employee
-	//   - crm_status — link to CRM directory
-	//   - iblock_section — link to information block sections
-	//   - iblock_element — link to information block elements
-	//   - crm — link to CRM elements
-	//   - custom field types
-	//
-	// Required.
-	UserTypeID ContactUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within contacts.
-	//
-	// The prefix UF_CRM_ is always added to the code, and the system builds the
-	// full field name itself:
-	//
-	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
-	//     replaced with UF_CRM_
-	//   - UF_CRM_MANAGER_NOTE remains unchanged
-	//
-	// The length limit is 50 characters including the prefix, that is, up to 43
-	// characters for the code. If a longer value is passed, the method returns the
-	// error ERROR_CORE.
-	//
-	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
-	// uppercase, and any other characters cause the error ERROR_CORE. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field.
-	//
-	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
-	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
-	// is provided for them
-	Label b24.Opt[string] `json:"LABEL,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Fields of type boolean cannot be multiple.
-	//
-	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
-	// of available settings, which are described below
-	Settings *ContactUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration. For custom
-	// fields of other types, this parameter is meaningless.
-	//
-	// By default []. Default: [].
-	List []ContactUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero.
-	//
-	// By default 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default Y. Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldAddParamsFieldsSettings is the SETTINGS value of
-// crm.contact.userfield.add.
-type ContactUserfieldAddParamsFieldsSettings struct {
-	// Default value.
-	//
-	// Default ""
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0.
-	//
-	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldAddParamsFieldsList is the LIST value of
-// crm.contact.userfield.add.
-type ContactUserfieldAddParamsFieldsList struct {
-	// Value of the list element.
-	//
-	// List elements with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0.
-	//
-	// By default 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
-	// field, the first provided list element with DEF = Y will be considered the
-	// default value.
-	//
-	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the user
-	// field list
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldAddParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldAddParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldAddParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldAddParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldAddParamsFieldsUserTypeID is the USER_TYPE_ID of
-// crm.contact.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type ContactUserfieldAddParamsFieldsUserTypeID string
-
-// The documented values of ContactUserfieldAddParamsFieldsUserTypeID.
-const (
-	// string
-	ContactUserfieldAddParamsFieldsUserTypeIDString ContactUserfieldAddParamsFieldsUserTypeID = "string"
-	// integer
-	ContactUserfieldAddParamsFieldsUserTypeIDInteger ContactUserfieldAddParamsFieldsUserTypeID = "integer"
-	// number
-	ContactUserfieldAddParamsFieldsUserTypeIDDouble ContactUserfieldAddParamsFieldsUserTypeID = "double"
-	// yes/no
-	ContactUserfieldAddParamsFieldsUserTypeIDBoolean ContactUserfieldAddParamsFieldsUserTypeID = "boolean"
-	// date/time
-	ContactUserfieldAddParamsFieldsUserTypeIDDatetime ContactUserfieldAddParamsFieldsUserTypeID = "datetime"
-	// date
-	ContactUserfieldAddParamsFieldsUserTypeIDDate ContactUserfieldAddParamsFieldsUserTypeID = "date"
-	// money
-	ContactUserfieldAddParamsFieldsUserTypeIDMoney ContactUserfieldAddParamsFieldsUserTypeID = "money"
-	// link
-	ContactUserfieldAddParamsFieldsUserTypeIDURL ContactUserfieldAddParamsFieldsUserTypeID = "url"
-	// address
-	ContactUserfieldAddParamsFieldsUserTypeIDAddress ContactUserfieldAddParamsFieldsUserTypeID = "address"
-	// list
-	ContactUserfieldAddParamsFieldsUserTypeIDEnumeration ContactUserfieldAddParamsFieldsUserTypeID = "enumeration"
-	// file
-	ContactUserfieldAddParamsFieldsUserTypeIDFile ContactUserfieldAddParamsFieldsUserTypeID = "file"
-	// link to employee
-	ContactUserfieldAddParamsFieldsUserTypeIDEmployee ContactUserfieldAddParamsFieldsUserTypeID = "employee"
-	// link to CRM directory
-	ContactUserfieldAddParamsFieldsUserTypeIDCRMStatus ContactUserfieldAddParamsFieldsUserTypeID = "crm_status"
-	// link to information block sections
-	ContactUserfieldAddParamsFieldsUserTypeIDIblockSection ContactUserfieldAddParamsFieldsUserTypeID = "iblock_section"
-	// link to information block elements
-	ContactUserfieldAddParamsFieldsUserTypeIDIblockElement ContactUserfieldAddParamsFieldsUserTypeID = "iblock_element"
-	// link to CRM elements
-	ContactUserfieldAddParamsFieldsUserTypeIDCRM ContactUserfieldAddParamsFieldsUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactUserfieldAddParamsFieldsUserTypeID(s)
 	return nil
 }
 
@@ -2454,7 +2511,14 @@ func (v *ContactUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) e
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is either less than or equal to zero, or not provided at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to delete a custom
+//     field not associated with contacts
 //   - ERROR_NOT_FOUND: The custom field with the provided id does not exist
+//   - empty code, description "Error deleting FIELD_NAME for object
+//     ENTITY_ID": Unknown error during deletion
 func ContactUserfieldDelete(ctx context.Context, c b24.Caller, p ContactUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -2484,7 +2548,7 @@ type ContactUserfieldDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.userfield.add
 	// or crm.contact.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2514,12 +2578,17 @@ func (p ContactUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to access a custom
+//     field not linked to contacts
+//   - empty code, description "ID is not defined or invalid": The provided
+//     id is less than or equal to zero, or not provided at all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
-func ContactUserfieldGet(ctx context.Context, c b24.Caller, p ContactUserfieldGetParams, opts ...b24.CallOption) (*ContactUserfieldGetResult, error) {
+func ContactUserfieldGet(ctx context.Context, c b24.Caller, p ContactUserfieldGetParams, opts ...b24.CallOption) (*ContactUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ContactUserfieldGetResult
+	var out ContactUserfield
 	if err := b24.Invoke(ctx, c, ContactUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2529,8 +2598,8 @@ func ContactUserfieldGet(ctx context.Context, c b24.Caller, p ContactUserfieldGe
 // ContactUserfieldGetCommand is crm.contact.userfield.get as a command for a
 // batch (see b24.Add); its result decodes as ContactUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func ContactUserfieldGetCommand(p ContactUserfieldGetParams) b24.Command[*ContactUserfieldGetResult] {
-	return b24.NewCommand[*ContactUserfieldGetResult](b24.Request{
+func ContactUserfieldGetCommand(p ContactUserfieldGetParams) b24.Command[*ContactUserfield] {
+	return b24.NewCommand[*ContactUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.contact.userfield.get",
 		Params:     p,
@@ -2544,7 +2613,7 @@ type ContactUserfieldGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.userfield.add
 	// or crm.contact.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2555,402 +2624,6 @@ func (p ContactUserfieldGetParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// ContactUserfieldGetResult is the result of crm.contact.userfield.get.
-type ContactUserfieldGetResult struct {
-	// Identifier of the custom field
-	ID b24.Int `json:"ID"`
-	// String identifier binding the custom field to the entity.
-	//
-	// In the case of methods crm.contact.userfield.*, the value CRM_CONTACT is
-	// automatically assigned
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Field code. Unique
-	FieldName b24.String `json:"FIELD_NAME"`
-	// Data type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — employee binding
-	//   - crm_status — binding to CRM directory
-	//   - iblock_section — binding to information block sections
-	//   - iblock_element — binding to information block elements
-	//   - crm — binding to CRM elements
-	//   - custom field types
-	UserTypeID ContactUserfieldGetResultUserTypeID `json:"USER_TYPE_ID"`
-	// External code
-	XMLID b24.String `json:"XML_ID"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Indicates whether the field is multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Bool `json:"MULTIPLE"`
-	// Is the field mandatory? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Bool `json:"MANDATORY"`
-	// Indicates whether to show the field in the filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.String `json:"SHOW_FILTER"`
-	// Should the user field be shown in the list?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
-	// Allows user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Bool `json:"EDIT_IN_LIST"`
-	// Are the field values searchable?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
-	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
-	// of available settings, which are described below
-	Settings ContactUserfieldGetResultSettings `json:"SETTINGS"`
-	// List of possible values for the custom field of type enumeration. For custom
-	// fields of other types, this parameter is meaningless
-	List []ContactUserfieldGetResultList `json:"LIST"`
-	// Label in the edit form
-	EditFormLabel ContactUserfieldGetResultEditFormLabel `json:"EDIT_FORM_LABEL"`
-	// Header in the list
-	ListColumnLabel ContactUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	// Filter label in the list
-	ListFilterLabel ContactUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	// Error message
-	ErrorMessage ContactUserfieldGetResultErrorMessage `json:"ERROR_MESSAGE"`
-	// Help
-	HelpMessage ContactUserfieldGetResultHelpMessage `json:"HELP_MESSAGE"`
-	// CLIENT_ID of the application that serves this field type.
-	//
-	// Returned when the field type is custom
-	UserTypeOwner b24.String `json:"USER_TYPE_OWNER"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultSettings is the SETTINGS value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultSettings struct {
-	// Precision (number of decimal places)
-	Precision b24.Int `json:"PRECISION"`
-	// Input field size for display
-	Size b24.Int `json:"SIZE"`
-	// Minimum value (0 — do not check)
-	MinValue b24.Number `json:"MIN_VALUE"`
-	// Maximum value (0 — do not check)
-	MaxValue b24.Number `json:"MAX_VALUE"`
-	// Default value
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultList is the LIST value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultList struct {
-	// Identifier of the list element
-	ID b24.Int `json:"ID"`
-	// Value of the list element
-	Value b24.String `json:"VALUE"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Indicates whether the list element is the default value. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Def b24.Bool `json:"DEF"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultList) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultList) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultEditFormLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	ID b24.String `json:"id"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultListColumnLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	ID b24.String `json:"id"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultListFilterLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	ID b24.String `json:"id"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultErrorMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	ID b24.String `json:"id"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// crm.contact.userfield.get.
-type ContactUserfieldGetResultHelpMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	ID b24.String `json:"id"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldGetResultUserTypeID is the USER_TYPE_ID of
-// crm.contact.userfield.get: the constants below are the documented values;
-// others are accepted too.
-type ContactUserfieldGetResultUserTypeID string
-
-// The documented values of ContactUserfieldGetResultUserTypeID.
-const (
-	// string
-	ContactUserfieldGetResultUserTypeIDString ContactUserfieldGetResultUserTypeID = "string"
-	// integer
-	ContactUserfieldGetResultUserTypeIDInteger ContactUserfieldGetResultUserTypeID = "integer"
-	// number
-	ContactUserfieldGetResultUserTypeIDDouble ContactUserfieldGetResultUserTypeID = "double"
-	// yes/no
-	ContactUserfieldGetResultUserTypeIDBoolean ContactUserfieldGetResultUserTypeID = "boolean"
-	// date/time
-	ContactUserfieldGetResultUserTypeIDDatetime ContactUserfieldGetResultUserTypeID = "datetime"
-	// date
-	ContactUserfieldGetResultUserTypeIDDate ContactUserfieldGetResultUserTypeID = "date"
-	// money
-	ContactUserfieldGetResultUserTypeIDMoney ContactUserfieldGetResultUserTypeID = "money"
-	// link
-	ContactUserfieldGetResultUserTypeIDURL ContactUserfieldGetResultUserTypeID = "url"
-	// address
-	ContactUserfieldGetResultUserTypeIDAddress ContactUserfieldGetResultUserTypeID = "address"
-	// list
-	ContactUserfieldGetResultUserTypeIDEnumeration ContactUserfieldGetResultUserTypeID = "enumeration"
-	// file
-	ContactUserfieldGetResultUserTypeIDFile ContactUserfieldGetResultUserTypeID = "file"
-	// employee binding
-	ContactUserfieldGetResultUserTypeIDEmployee ContactUserfieldGetResultUserTypeID = "employee"
-	// binding to CRM directory
-	ContactUserfieldGetResultUserTypeIDCRMStatus ContactUserfieldGetResultUserTypeID = "crm_status"
-	// binding to information block sections
-	ContactUserfieldGetResultUserTypeIDIblockSection ContactUserfieldGetResultUserTypeID = "iblock_section"
-	// binding to information block elements
-	ContactUserfieldGetResultUserTypeIDIblockElement ContactUserfieldGetResultUserTypeID = "iblock_element"
-	// binding to CRM elements
-	ContactUserfieldGetResultUserTypeIDCRM ContactUserfieldGetResultUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ContactUserfieldGetResultUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ContactUserfieldGetResultUserTypeID(s)
 	return nil
 }
 
@@ -2967,8 +2640,15 @@ func (v *ContactUserfieldGetResultUserTypeID) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/contacts/userfield/crm-contact-userfield-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'order' must be array": The
+//     provided order is not an object
+//   - empty code, description "Parameter 'filter' must be array": The
+//     provided filter is not an object
+//   - empty code, description "Access denied": The user does not have
+//     administrative rights
 func ContactUserfieldList(ctx context.Context, c b24.Caller, p ContactUserfieldListParams, opts ...b24.CallOption) ([]ContactUserfieldListItem, error) {
 	var out []ContactUserfieldListItem
 	if err := b24.Invoke(ctx, c, ContactUserfieldListCommand(p).Request, &out, opts...); err != nil {
@@ -3066,7 +2746,7 @@ type ContactUserfieldListParams struct {
 // crm.contact.userfield.list.
 type ContactUserfieldListParamsFilter struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
 	// Type of the custom field. Possible values:
@@ -3092,7 +2772,7 @@ type ContactUserfieldListParamsFilter struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Is the custom field multiple (Y — yes / N — no)
 	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
 	// Is the custom field mandatory (Y — yes / N — no)
@@ -3318,6 +2998,13 @@ func (v *ContactUserfieldListParamsFilterLang) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Parameter 'fields' must be array": The
+//     provided fields is not an object
+//   - empty code, description "ID is not defined or invalid": The passed id
+//     is less than zero or not passed at all
+//   - empty code, description "Access denied": Occurs when: - the user does
+//     not have administrative rights - the user attempts to delete a custom
+//     field not associated with contacts
 //   - ERROR_NOT_FOUND: The user field with the passed id does not exist
 //   - ERROR_CORE: The passed XML_ID for the list element must be unique
 //     within the elements of the user field list
@@ -3350,7 +3037,7 @@ type ContactUserfieldUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.userfield.add
 	// and crm.contact.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
 	//	{
@@ -3371,7 +3058,7 @@ type ContactUserfieldUpdateParams struct {
 	//
 	// Only those fields that need to be changed should be passed in fields.
 	// Required.
-	Fields ContactUserfieldUpdateParamsFields `json:"fields"`
+	Fields ContactUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3383,180 +3070,4 @@ func (p ContactUserfieldUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ContactUserfieldUpdateParamsFields is the fields value of
-// crm.contact.userfield.update.
-type ContactUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Additional field parameters. Each field type (USER_TYPE_ID) has its own set
-	// of available settings, which are described below.
-	//
-	// The field only overwrites the passed values
-	Settings *ContactUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration. For custom
-	// fields of other types, this parameter is meaningless
-	List []ContactUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message.
-	//
-	// When passing a string, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help message.
-	//
-	// When passing a string, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldUpdateParamsFieldsSettings is the SETTINGS value of
-// crm.contact.userfield.update.
-type ContactUserfieldUpdateParamsFieldsSettings struct {
-	// Default value
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0 and less than 50.
-	//
-	// If a value <= 0 is passed, the value 1 will be set.
-	//
-	// If a value >= 50 is passed, the value 50 will be set
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ContactUserfieldUpdateParamsFieldsList is the LIST value of
-// crm.contact.userfield.update.
-type ContactUserfieldUpdateParamsFieldsList struct {
-	// Identifier of the list item. When passing this parameter, the corresponding
-	// list item will be changed; otherwise, a new list item will be added.
-	//
-	// The identifier can be obtained using the method crm.contact.userfield.get
-	ID b24.Opt[string] `json:"ID,omitzero"`
-	// Flag necessary for deleting a list item. Makes sense only when passing ID.
-	//
-	// Possible values: Y — delete N — do not delete
-	//
-	// Default is N. Default: N.
-	Del b24.Opt[bool] `json:"DEL,omitzero"`
-	// Value of the list element
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, multiple DEF = Y is allowed. For a non-multiple field,
-	// the first passed list item with DEF = Y will be considered the default value
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the user
-	// field list
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ContactUserfieldUpdateParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain ContactUserfieldUpdateParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ContactUserfieldUpdateParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain ContactUserfieldUpdateParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -9,6 +9,197 @@ import (
 	"iter"
 )
 
+// Currency is one currency of crm.currency, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (crm-currency-fields, crm-currency-add, crm-currency-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Currency struct {
+	// Currency
+	Currency b24.String `json:"CURRENCY"`
+	// Face value
+	AmountCnt b24.Int `json:"AMOUNT_CNT"`
+	// Exchange rate
+	Amount b24.Number `json:"AMOUNT"`
+	// Base currency
+	Base b24.Bool `json:"BASE"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Date modified
+	DateUpdate b24.Time `json:"DATE_UPDATE"`
+	// Website
+	Lid b24.String `json:"LID"`
+	// Currency output format string
+	FormatString b24.String `json:"FORMAT_STRING"`
+	// Name
+	FullName b24.String `json:"FULL_NAME"`
+	// Decimal point for output
+	DecPoint b24.String `json:"DEC_POINT"`
+	// Custom thousands separator for output
+	ThousandsSep b24.String `json:"THOUSANDS_SEP"`
+	// Number of decimal places
+	Decimals b24.Int `json:"DECIMALS"`
+	// Language binding
+	Lang json.RawMessage `json:"LANG"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Currency) UnmarshalJSON(data []byte) error {
+	type plain Currency
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Currency) MarshalJSON() ([]byte, error) {
+	type plain Currency
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CurrencyInput is the write form of Currency: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type CurrencyInput struct {
+	// Currency identifier.
+	//
+	// Corresponds to the ISO 4217 standard
+	Currency b24.Opt[string] `json:"CURRENCY,omitzero"`
+	// Indicates whether the currency is base.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default value is N.
+	//
+	// It is not recommended to change the base currency via REST. Otherwise, it
+	// will be necessary to change the rates of all currencies. Default: N.
+	Base b24.Opt[b24.Bool] `json:"BASE,omitzero"`
+	// Denomination. Typically, 1 or a multiple of 10 is used as the denomination.
+	AmountCnt b24.Opt[b24.Int] `json:"AMOUNT_CNT,omitzero"`
+	// Exchange rate relative to the base currency.
+	Amount b24.Opt[float64] `json:"AMOUNT,omitzero"`
+	// Position in the currency list.
+	//
+	// Default value is 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Currency localization parameters.
+	//
+	// An object in the format {"lang_1": "value_1", ... "lang_N": "value_N"},
+	// where lang_N is the language identifier, and value is an object of type
+	// crm_currency_localization.
+	//
+	// If not all languages are specified, default localization parameters will be
+	// used for the remaining ones.
+	Lang map[string]any `json:"LANG,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CurrencyInput) UnmarshalJSON(data []byte) error {
+	type plain CurrencyInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CurrencyInput) MarshalJSON() ([]byte, error) {
+	type plain CurrencyInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CurrencyLocalizations is one currency localizations of
+// crm.currency.localizations, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (crm-currency-localizations-fields, crm-currency-localizations-get), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type CurrencyLocalizations struct {
+	// Name
+	FullName b24.String `json:"FULL_NAME"`
+	// Currency output format string
+	FormatString b24.String `json:"FORMAT_STRING"`
+	// Decimal point for output
+	DecPoint b24.String `json:"DEC_POINT"`
+	// Thousands separator for output
+	ThousandsVariant b24.String `json:"THOUSANDS_VARIANT"`
+	// Custom thousands separator for output
+	ThousandsSep b24.String `json:"THOUSANDS_SEP"`
+	// Number of decimal places
+	Decimals b24.Int `json:"DECIMALS"`
+	// Do not show insignificant zeros
+	HideZero b24.Bool                `json:"HIDE_ZERO"`
+	En       CurrencyLocalizationsEn `json:"en"`
+	De       CurrencyLocalizationsDe `json:"de"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CurrencyLocalizations) UnmarshalJSON(data []byte) error {
+	type plain CurrencyLocalizations
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CurrencyLocalizations) MarshalJSON() ([]byte, error) {
+	type plain CurrencyLocalizations
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CurrencyLocalizationsEn is the en value of crm.currency.localizations.
+type CurrencyLocalizationsEn struct {
+	FormatString     b24.String      `json:"FORMAT_STRING"`
+	FullName         b24.String      `json:"FULL_NAME"`
+	DecPoint         b24.String      `json:"DEC_POINT"`
+	ThousandsSep     json.RawMessage `json:"THOUSANDS_SEP"`
+	Decimals         b24.String      `json:"DECIMALS"`
+	ThousandsVariant b24.String      `json:"THOUSANDS_VARIANT"`
+	HideZero         b24.String      `json:"HIDE_ZERO"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CurrencyLocalizationsEn) UnmarshalJSON(data []byte) error {
+	type plain CurrencyLocalizationsEn
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CurrencyLocalizationsEn) MarshalJSON() ([]byte, error) {
+	type plain CurrencyLocalizationsEn
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CurrencyLocalizationsDe is the de value of crm.currency.localizations.
+type CurrencyLocalizationsDe struct {
+	FormatString     b24.String `json:"FORMAT_STRING"`
+	FullName         b24.String `json:"FULL_NAME"`
+	DecPoint         b24.String `json:"DEC_POINT"`
+	ThousandsSep     b24.String `json:"THOUSANDS_SEP"`
+	Decimals         b24.String `json:"DECIMALS"`
+	ThousandsVariant b24.String `json:"THOUSANDS_VARIANT"`
+	HideZero         b24.String `json:"HIDE_ZERO"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CurrencyLocalizationsDe) UnmarshalJSON(data []byte) error {
+	type plain CurrencyLocalizationsDe
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CurrencyLocalizationsDe) MarshalJSON() ([]byte, error) {
+	type plain CurrencyLocalizationsDe
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // CurrencyAdd calls crm.currency.add: Add Currency.
 //
 // This method adds a new currency.
@@ -23,6 +214,9 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Access denied.": Insufficient access rights.
+//   - empty code, description "\"Currencies\" module not found! Please
+//     install the \"Currencies\" module."
 //   - ERROR_CORE: Required field #FIELD # Is Not Specified (the Missing
 //     Field Code Will Be Substituted Instead of #FIELD#)
 func CurrencyAdd(ctx context.Context, c b24.Caller, p CurrencyAddParams, opts ...b24.CallOption) (b24.String, error) {
@@ -62,9 +256,9 @@ type CurrencyAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields CurrencyAddParamsFields `json:"fields"`
+	Fields CurrencyInput `json:"fields"`
 	// Number of decimal places in the fractional part. Required.
-	Decimals int64 `json:"DECIMALS"`
+	Decimals b24.Int `json:"DECIMALS"`
 	// Decimal point for output.
 	DecPoint b24.Opt[string] `json:"DEC_POINT,omitzero"`
 	// Format template.
@@ -83,65 +277,25 @@ type CurrencyAddParams struct {
 
 // validate reports the first required parameter left empty.
 func (p CurrencyAddParams) validate() error {
-	if p.Fields.Currency == "" {
+	if !p.Fields.Currency.Set {
 		return &b24.RequiredError{
 			Method: "crm.currency.add",
 			Param:  "fields.CURRENCY",
 		}
 	}
+	if !p.Fields.AmountCnt.Set {
+		return &b24.RequiredError{
+			Method: "crm.currency.add",
+			Param:  "fields.AMOUNT_CNT",
+		}
+	}
+	if !p.Fields.Amount.Set {
+		return &b24.RequiredError{
+			Method: "crm.currency.add",
+			Param:  "fields.AMOUNT",
+		}
+	}
 	return nil
-}
-
-// CurrencyAddParamsFields is the fields value of crm.currency.add.
-type CurrencyAddParamsFields struct {
-	// Currency identifier.
-	//
-	// Corresponds to the ISO 4217 standard. Required.
-	Currency string `json:"CURRENCY"`
-	// Indicates whether the currency is base.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is N.
-	//
-	// It is not recommended to change the base currency via REST. Otherwise, it
-	// will be necessary to change the rates of all currencies. Default: N.
-	Base b24.Opt[b24.Bool] `json:"BASE,omitzero"`
-	// Denomination. Typically, 1 or a multiple of 10 is used as the denomination.
-	// Required.
-	AmountCnt int64 `json:"AMOUNT_CNT"`
-	// Exchange rate relative to the base currency. Required.
-	Amount float64 `json:"AMOUNT"`
-	// Position in the currency list.
-	//
-	// Default value is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Currency localization parameters.
-	//
-	// An object in the format {"lang_1": "value_1", ... "lang_N": "value_N"},
-	// where lang_N is the language identifier, and value is an object of type
-	// crm_currency_localization.
-	//
-	// If not all languages are specified, default localization parameters will be
-	// used for the remaining ones.
-	Lang map[string]any `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CurrencyAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CurrencyAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CurrencyAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CurrencyAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CurrencyBaseGet calls crm.currency.base.get: Get the Symbolic Identifier of
@@ -352,7 +506,7 @@ type CurrencyGetParams struct {
 	// Corresponds to the ISO 4217 standard.
 	//
 	// Can be obtained using the crm.currency.list method
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // CurrencyGetResult is the result of crm.currency.get.
@@ -589,8 +743,8 @@ type CurrencyLocalizationsFieldsParams struct{}
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func CurrencyLocalizationsGet(ctx context.Context, c b24.Caller, p CurrencyLocalizationsGetParams, opts ...b24.CallOption) (*CurrencyLocalizationsGetResult, error) {
-	var out CurrencyLocalizationsGetResult
+func CurrencyLocalizationsGet(ctx context.Context, c b24.Caller, p CurrencyLocalizationsGetParams, opts ...b24.CallOption) (*CurrencyLocalizations, error) {
+	var out CurrencyLocalizations
 	if err := b24.Invoke(ctx, c, CurrencyLocalizationsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -601,8 +755,8 @@ func CurrencyLocalizationsGet(ctx context.Context, c b24.Caller, p CurrencyLocal
 // command for a batch (see b24.Add); its result decodes as
 // CurrencyLocalizationsGet's does. Required parameters are not checked here:
 // the portal reports them.
-func CurrencyLocalizationsGetCommand(p CurrencyLocalizationsGetParams) b24.Command[*CurrencyLocalizationsGetResult] {
-	return b24.NewCommand[*CurrencyLocalizationsGetResult](b24.Request{
+func CurrencyLocalizationsGetCommand(p CurrencyLocalizationsGetParams) b24.Command[*CurrencyLocalizations] {
+	return b24.NewCommand[*CurrencyLocalizations](b24.Request{
 		Idempotent: true,
 		Method:     "crm.currency.localizations.get",
 		Params:     p,
@@ -619,79 +773,6 @@ type CurrencyLocalizationsGetParams struct {
 	//
 	// The identifier can be obtained using the crm.currency.list method.
 	ID b24.Opt[string] `json:"id,omitzero"`
-}
-
-// CurrencyLocalizationsGetResult is the result of
-// crm.currency.localizations.get.
-type CurrencyLocalizationsGetResult struct {
-	En CurrencyLocalizationsGetResultEn `json:"en"`
-	De CurrencyLocalizationsGetResultDe `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CurrencyLocalizationsGetResult) UnmarshalJSON(data []byte) error {
-	type plain CurrencyLocalizationsGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CurrencyLocalizationsGetResult) MarshalJSON() ([]byte, error) {
-	type plain CurrencyLocalizationsGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CurrencyLocalizationsGetResultEn is the en value of
-// crm.currency.localizations.get.
-type CurrencyLocalizationsGetResultEn struct {
-	FormatString     b24.String      `json:"FORMAT_STRING"`
-	FullName         b24.String      `json:"FULL_NAME"`
-	DecPoint         b24.String      `json:"DEC_POINT"`
-	ThousandsSep     json.RawMessage `json:"THOUSANDS_SEP"`
-	Decimals         b24.String      `json:"DECIMALS"`
-	ThousandsVariant b24.String      `json:"THOUSANDS_VARIANT"`
-	HideZero         b24.String      `json:"HIDE_ZERO"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CurrencyLocalizationsGetResultEn) UnmarshalJSON(data []byte) error {
-	type plain CurrencyLocalizationsGetResultEn
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CurrencyLocalizationsGetResultEn) MarshalJSON() ([]byte, error) {
-	type plain CurrencyLocalizationsGetResultEn
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// CurrencyLocalizationsGetResultDe is the de value of
-// crm.currency.localizations.get.
-type CurrencyLocalizationsGetResultDe struct {
-	FormatString     b24.String `json:"FORMAT_STRING"`
-	FullName         b24.String `json:"FULL_NAME"`
-	DecPoint         b24.String `json:"DEC_POINT"`
-	ThousandsSep     b24.String `json:"THOUSANDS_SEP"`
-	Decimals         b24.String `json:"DECIMALS"`
-	ThousandsVariant b24.String `json:"THOUSANDS_VARIANT"`
-	HideZero         b24.String `json:"HIDE_ZERO"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CurrencyLocalizationsGetResultDe) UnmarshalJSON(data []byte) error {
-	type plain CurrencyLocalizationsGetResultDe
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CurrencyLocalizationsGetResultDe) MarshalJSON() ([]byte, error) {
-	type plain CurrencyLocalizationsGetResultDe
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CurrencyLocalizationsSet calls crm.currency.localizations.set: Set
@@ -827,9 +908,9 @@ type CurrencyUpdateParams struct {
 	//	        }
 	//	    }
 	//	}
-	Fields *CurrencyUpdateParamsFields `json:"fields,omitzero"`
+	Fields *CurrencyInput `json:"fields,omitzero"`
 	// Number of decimal places in the fractional part. Required.
-	Decimals int64 `json:"DECIMALS"`
+	Decimals b24.Int `json:"DECIMALS"`
 	// Decimal point for output.
 	DecPoint b24.Opt[string] `json:"DEC_POINT,omitzero"`
 	// Format template.
@@ -844,52 +925,4 @@ type CurrencyUpdateParams struct {
 	//
 	// Refer to the crm_currency_localization documentation for acceptable values.
 	ThousandsVariant b24.Opt[string] `json:"THOUSANDS_VARIANT,omitzero"`
-}
-
-// CurrencyUpdateParamsFields is the fields value of crm.currency.update.
-type CurrencyUpdateParamsFields struct {
-	// Position in the currency list.
-	//
-	// Default value is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Denomination. Typically, 1 or a multiple of 10 is used as the denomination.
-	// Required.
-	AmountCnt int64 `json:"AMOUNT_CNT"`
-	// Exchange rate relative to the base currency. Required.
-	Amount float64 `json:"AMOUNT"`
-	// Indicates whether the currency is a base currency.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default value is N.
-	//
-	// It is not recommended to change the base currency via REST. Otherwise, you
-	// will need to change the rates of all currencies. Default: N.
-	Base b24.Opt[b24.Bool] `json:"BASE,omitzero"`
-	// Currency localization parameters.
-	//
-	// An object in the format {"lang_1": "value_1", ... "lang_N": "value_N"},
-	// where lang_N is the language identifier, and value is an object of type
-	// crm_currency_localization.
-	//
-	// If not all languages are specified, default localization parameters will be
-	// used for the remaining ones.
-	Lang map[string]any `json:"LANG,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CurrencyUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CurrencyUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CurrencyUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CurrencyUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -9,6 +9,1324 @@ import (
 	"iter"
 )
 
+// Deal is one deal of crm.deal, as the family's methods return it. Its fields
+// are the union of what the family's pages document (crm-deal-fields,
+// crm-deal-get, crm-deal-list, crm-deal-add, crm-deal-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Deal struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Title
+	Title b24.String `json:"TITLE"`
+	// Type
+	TypeID b24.String `json:"TYPE_ID"`
+	// Sales Funnel
+	CategoryID b24.Int `json:"CATEGORY_ID"`
+	// Deal Stage
+	StageID b24.String `json:"STAGE_ID"`
+	// Stage Group
+	StageSemanticID DealStageSemanticID `json:"STAGE_SEMANTIC_ID"`
+	// New Deal
+	IsNew b24.Bool `json:"IS_NEW"`
+	// Recurring Deal
+	IsRecurring b24.Bool `json:"IS_RECURRING"`
+	// Repeat Deal
+	IsReturnCustomer b24.Bool `json:"IS_RETURN_CUSTOMER"`
+	// Repeated Approach
+	IsRepeatedApproach b24.Bool `json:"IS_REPEATED_APPROACH"`
+	// Probability
+	Probability b24.Int `json:"PROBABILITY"`
+	// Currency
+	CurrencyID b24.String `json:"CURRENCY_ID"`
+	// Amount
+	Opportunity b24.Number `json:"OPPORTUNITY"`
+	// IS_MANUAL_OPPORTUNITY
+	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
+	// Tax Rate
+	TaxValue b24.Number `json:"TAX_VALUE"`
+	// Company
+	CompanyID b24.Int `json:"COMPANY_ID"`
+	// Contact
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Contacts
+	ContactIDs []b24.Int `json:"CONTACT_IDS"`
+	// Estimate
+	QuoteID b24.Int `json:"QUOTE_ID"`
+	// Start Date
+	Begindate b24.Date `json:"BEGINDATE"`
+	// Close Date
+	Closedate b24.Date `json:"CLOSEDATE"`
+	// Available to All
+	Opened b24.Bool `json:"OPENED"`
+	// Closed
+	Closed b24.Bool `json:"CLOSED"`
+	// Comment
+	Comments b24.String `json:"COMMENTS"`
+	// Responsible
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Created By
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified By
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// MOVED_BY_ID
+	MovedByID b24.Int `json:"MOVED_BY_ID"`
+	// Creation Date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification Date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// MOVED_TIME
+	MovedTime b24.Time `json:"MOVED_TIME"`
+	// Source
+	SourceID b24.String `json:"SOURCE_ID"`
+	// Additional Info about Source
+	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
+	// Lead
+	LeadID b24.Int `json:"LEAD_ID"`
+	// Additional Information
+	AdditionalInfo b24.String `json:"ADDITIONAL_INFO"`
+	// Location
+	LocationID b24.String `json:"LOCATION_ID"`
+	// External Source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Identifier in External Source
+	OriginID b24.String `json:"ORIGIN_ID"`
+	// Advertising System
+	UTMSource b24.String `json:"UTM_SOURCE"`
+	// Traffic Type
+	UTMMedium b24.String `json:"UTM_MEDIUM"`
+	// Campaign Identifier
+	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
+	// Campaign Content
+	UTMContent b24.String `json:"UTM_CONTENT"`
+	// Campaign Search Condition
+	UTMTerm b24.String `json:"UTM_TERM"`
+	// LAST_ACTIVITY_TIME
+	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
+	// LAST_ACTIVITY_BY
+	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Deal) UnmarshalJSON(data []byte) error {
+	type plain Deal
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Deal) MarshalJSON() ([]byte, error) {
+	type plain Deal
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealInput is the write form of Deal: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type DealInput struct {
+	// Deal title.
+	//
+	// By default, it is generated using the template Deal #{id}, where id is the
+	// element identifier. Default: Deal #{id}.
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// String identifier of the deal type.
+	//
+	// The list of available deal types can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: 'DEAL_TYPE' }.
+	//
+	// By default — the first available deal type
+	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
+	// Funnel identifier. Must be greater than or equal to 0.
+	//
+	// The list of available funnels can be obtained using the method
+	// crm.category.list by passing entityTypeId = 2.
+	//
+	// By default — the default funnel identifier
+	CategoryID b24.Opt[b24.Int] `json:"CATEGORY_ID,omitzero"`
+	// Deal stage.
+	//
+	// The list of available stages can be obtained using the method
+	// crm.status.list with the filter:
+	//
+	//   - { ENTITY_ID: "DEAL_STAGE" } — if the deal is in the general funnel
+	//     (direction)
+	//   - { ENTITY_ID: "DEAL_STAGE_{categoryId}" } — if the deal is not in the
+	//     general funnel, where categoryId is the identifier of the deal funnel
+	//
+	// By default — the first available stage relative to the funnel
+	StageID b24.Opt[string] `json:"STAGE_ID,omitzero"`
+	// Indicates whether the deal is a template for a recurring deal. Possible
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsRecurring b24.Opt[b24.Bool] `json:"IS_RECURRING,omitzero"`
+	// Indicates whether the deal is a repeat. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsReturnCustomer b24.Opt[b24.Bool] `json:"IS_RETURN_CUSTOMER,omitzero"`
+	// Indicates whether the deal is a repeated approach. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsRepeatedApproach b24.Opt[b24.Bool] `json:"IS_REPEATED_APPROACH,omitzero"`
+	// Probability, %
+	Probability b24.Opt[b24.Int] `json:"PROBABILITY,omitzero"`
+	// Currency.
+	//
+	// The list of available currencies can be obtained using the method
+	// crm.currency.list
+	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
+	// Amount.
+	//
+	// By default 0.00
+	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
+	// Indicates whether manual calculation of the amount is enabled. Possible
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
+	// Tax amount.
+	//
+	// By default 0.00
+	TaxValue b24.Opt[float64] `json:"TAX_VALUE,omitzero"`
+	// Identifier of the company associated with the deal.
+	//
+	// The list of companies can be obtained using the method crm.item.list by
+	// passing entityTypeId = 4
+	CompanyID b24.Opt[b24.Int] `json:"COMPANY_ID,omitzero"`
+	// Contact. Deprecated
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// List of contacts associated with the deal.
+	//
+	// The list of contacts can be obtained using the method crm.item.list by
+	// passing entityTypeId = 3
+	ContactIDs []b24.Int `json:"CONTACT_IDS,omitzero"`
+	// Start date.
+	//
+	// By default — the date the deal is created
+	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
+	// Close date.
+	//
+	// By default — the date the deal is created plus 7 days
+	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
+	// Is the deal available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The default value can be changed in the CRM settings. Default:
+	// Y.
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
+	// Is the deal closed? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
+	// Comment. Supports bb-codes
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Responsible person.
+	//
+	// By default — the user calling this method
+	AssignedByID b24.Opt[b24.Int] `json:"ASSIGNED_BY_ID,omitzero"`
+	// String identifier of the source type.
+	//
+	// The list of available sources can be obtained using the method
+	// crm.status.list with the filter { ENTITY_ID: "SOURCE" }.
+	//
+	// By default — the first available source type
+	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
+	// Additional information about the source
+	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
+	// Additional information
+	AdditionalInfo b24.Opt[string] `json:"ADDITIONAL_INFO,omitzero"`
+	// Client's location. System field
+	LocationID b24.Opt[string] `json:"LOCATION_ID,omitzero"`
+	// Identifier of the data source.
+	//
+	// Used only for linking to an external source
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Identifier of the element in the data source.
+	//
+	// Used only for linking to an external source
+	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
+	// Advertising system (Google-Adwords and others)
+	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
+	UTMMedium b24.Opt[DealInputUTMMedium] `json:"UTM_MEDIUM,omitzero"`
+	// Advertising campaign designation
+	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
+	// Campaign content. For example, for contextual ads
+	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
+	// Campaign search term. For example, keywords for contextual advertising
+	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
+	// Information for Sales Intelligence — read more in the article
+	Trace b24.Opt[string] `json:"TRACE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealInput) UnmarshalJSON(data []byte) error {
+	type plain DealInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealInput) MarshalJSON() ([]byte, error) {
+	type plain DealInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealStageSemanticID is the STAGE_SEMANTIC_ID of crm.deal: the constants
+// below are the documented values; others are accepted too.
+type DealStageSemanticID string
+
+// The documented values of DealStageSemanticID.
+const (
+	// in progress
+	DealStageSemanticIDP DealStageSemanticID = "P"
+	// successful
+	DealStageSemanticIDS DealStageSemanticID = "S"
+	// unsuccessful
+	DealStageSemanticIDF DealStageSemanticID = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealStageSemanticID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealStageSemanticID(s)
+	return nil
+}
+
+// DealInputUTMMedium is the UTM_MEDIUM of crm.deal: the constants below are
+// the documented values; others are accepted too.
+type DealInputUTMMedium string
+
+// The documented values of DealInputUTMMedium.
+const (
+	// ads
+	DealInputUTMMediumCpc DealInputUTMMedium = "CPC"
+	// banners
+	DealInputUTMMediumCpm DealInputUTMMedium = "CPM"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealInputUTMMedium) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealInputUTMMedium(s)
+	return nil
+}
+
+// DealContact is one deal contact of crm.deal.contact, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (crm-deal-contact-fields, crm-deal-contact-add), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type DealContact struct {
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Primary
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealContact) UnmarshalJSON(data []byte) error {
+	type plain DealContact
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealContact) MarshalJSON() ([]byte, error) {
+	type plain DealContact
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealContactInput is the write form of DealContact: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type DealContactInput struct {
+	// Identifier of the contact to be linked to the deal.
+	//
+	// The identifier can be obtained using the methods crm.contact.list or
+	// crm.contact.add
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the parameter is not provided and the deal does not have a primary link,
+	// the added link will be marked as primary.
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
+	// Sort index
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealContactInput) UnmarshalJSON(data []byte) error {
+	type plain DealContactInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealContactInput) MarshalJSON() ([]byte, error) {
+	type plain DealContactInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealContactItems is one deal contact items of crm.deal.contact.items, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-deal-contact-items-get), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type DealContactItems struct {
+	// Identifier of the contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Role identifier (system field)
+	RoleID b24.Int `json:"ROLE_ID"`
+	// Indicates whether the binding is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealContactItems) UnmarshalJSON(data []byte) error {
+	type plain DealContactItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealContactItems) MarshalJSON() ([]byte, error) {
+	type plain DealContactItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealDetailsConfiguration is one deal details configuration of
+// crm.deal.details.configuration, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-deal-details-configuration-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DealDetailsConfiguration struct {
+	// Unique name of the section used for identification
+	Name b24.String `json:"name"`
+	// Title of the section
+	Title b24.String `json:"title"`
+	// Type of the section
+	Type b24.String `json:"type"`
+	// List of fields displayed in the card with additional settings
+	Elements []DealDetailsConfigurationElements `json:"elements"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealDetailsConfiguration) UnmarshalJSON(data []byte) error {
+	type plain DealDetailsConfiguration
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealDetailsConfiguration) MarshalJSON() ([]byte, error) {
+	type plain DealDetailsConfiguration
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealDetailsConfigurationElements is the elements value of
+// crm.deal.details.configuration.
+type DealDetailsConfigurationElements struct {
+	// Field identifier
+	Name b24.String `json:"name"`
+	// Values:
+	//
+	//   - "1" — always show
+	//   - "0" — not always show
+	OptionFlags DealDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
+	// Additional field options
+	Options json.RawMessage `json:"options"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealDetailsConfigurationElements) UnmarshalJSON(data []byte) error {
+	type plain DealDetailsConfigurationElements
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
+	type plain DealDetailsConfigurationElements
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealDetailsConfigurationElementsOptionFlags is the optionFlags of
+// crm.deal.details.configuration: the constants below are the documented
+// values; others are accepted too.
+type DealDetailsConfigurationElementsOptionFlags string
+
+// The documented values of DealDetailsConfigurationElementsOptionFlags.
+const (
+	// always show
+	DealDetailsConfigurationElementsOptionFlagsN1 DealDetailsConfigurationElementsOptionFlags = "1"
+	// not always show
+	DealDetailsConfigurationElementsOptionFlagsN0 DealDetailsConfigurationElementsOptionFlags = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealDetailsConfigurationElementsOptionFlags) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealDetailsConfigurationElementsOptionFlags(s)
+	return nil
+}
+
+// DealProductrows is one deal productrows of crm.deal.productrows, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-deal-productrows-get), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DealProductrows struct {
+	// The identifier of the product row
+	ID b24.Int `json:"ID"`
+	// The identifier of the entity to which the product is linked. For this
+	// method, it will always equal the id of the deal
+	OwnerID b24.Int `json:"OWNER_ID"`
+	// String identifier of the type of object to which the product is linked. For
+	// this method, it will always equal D
+	OwnerType b24.String `json:"OWNER_TYPE"`
+	// The identifier of the product in the catalog. 0 if not from the catalog
+	//
+	// For more detailed information about the product, use catalog.product.get
+	ProductID b24.Int `json:"PRODUCT_ID"`
+	// The name of the product row
+	ProductName b24.String `json:"PRODUCT_NAME"`
+	// The name of the product row in the catalog
+	OriginalProductName b24.String `json:"ORIGINAL_PRODUCT_NAME"`
+	// The description of the product row
+	ProductDescription b24.String `json:"PRODUCT_DESCRIPTION"`
+	// The total cost of the product per unit
+	Price b24.Number `json:"PRICE"`
+	// The cost per unit considering discounts, excluding taxes
+	PriceExclusive b24.Number `json:"PRICE_EXCLUSIVE"`
+	// The cost per unit excluding discounts and taxes
+	PriceNetto b24.Number `json:"PRICE_NETTO"`
+	// The cost per unit excluding discounts but including taxes
+	PriceBrutto b24.Number `json:"PRICE_BRUTTO"`
+	// The cost of the product in "report currency"
+	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
+	// The quantity of the product units
+	Quantity b24.Int `json:"QUANTITY"`
+	// The type of discount Possible types:
+	//
+	//   - 1 - Absolute
+	//   - 2 - Percentage
+	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
+	// The discount value in percentage (if using the percentage discount type)
+	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
+	// The absolute value of the discount (if using the absolute discount type)
+	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
+	// The tax rate in percentage
+	TaxRate b24.Number `json:"TAX_RATE"`
+	// Indicator of whether tax is included in the price Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
+	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
+	// Customized (Deprecated) Possible values:
+	//
+	//   - Y - Yes
+	//   - N - No
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Customized b24.Bool `json:"CUSTOMIZED"`
+	// The code of the unit of measure
+	MeasureCode b24.String `json:"MEASURE_CODE"`
+	// The textual representation of the unit of measure (e.g., pcs, kg, m, l,
+	// etc.)
+	MeasureName b24.String `json:"MEASURE_NAME"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// The external code of the product
+	XMLID b24.String `json:"XML_ID"`
+	// The type of product Possible values:
+	//
+	//   - 1 - Simple product
+	//   - 4 - Trade offer/variation
+	//   - 7 - Service
+	Type b24.Int `json:"TYPE"`
+	// The identifier of the warehouse. For more detailed information about the
+	// warehouse, use catalog.store.get
+	StoreID b24.Int `json:"STORE_ID"`
+	// The identifier of the reserve
+	ReserveID b24.Int `json:"RESERVE_ID"`
+	// The date of the end of the reservation
+	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
+	// The quantity of reserved product units
+	ReserveQuantity b24.Int `json:"RESERVE_QUANTITY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealProductrows) UnmarshalJSON(data []byte) error {
+	type plain DealProductrows
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealProductrows) MarshalJSON() ([]byte, error) {
+	type plain DealProductrows
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealRecurring is one deal recurring of crm.deal.recurring, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-deal-recurring-fields, crm-deal-recurring-get,
+// crm-deal-recurring-list, crm-deal-recurring-expose, crm-deal-recurring-add,
+// crm-deal-recurring-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type DealRecurring struct {
+	// id
+	ID b24.Int `json:"ID"`
+	// id of the recurring deal
+	DealID b24.Int `json:"DEAL_ID"`
+	// Created based on
+	BasedID b24.Int `json:"BASED_ID"`
+	// Active
+	Active b24.Bool `json:"ACTIVE"`
+	// Next execution date
+	NextExecution b24.Time `json:"NEXT_EXECUTION"`
+	// Last execution date
+	LastExecution b24.Time `json:"LAST_EXECUTION"`
+	// Number of executions
+	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
+	// Start date for calculation
+	StartDate b24.Date `json:"START_DATE"`
+	// Category of the new deal
+	CategoryID b24.String `json:"CATEGORY_ID"`
+	// Type of execution limits
+	IsLimit b24.String `json:"IS_LIMIT"`
+	// Limit on the number of executions
+	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
+	// Limit by date
+	LimitDate b24.Date `json:"LIMIT_DATE"`
+	// Parameters for calculating the next execution date
+	Params DealRecurringParams `json:"PARAMS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealRecurring) UnmarshalJSON(data []byte) error {
+	type plain DealRecurring
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealRecurring) MarshalJSON() ([]byte, error) {
+	type plain DealRecurring
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealRecurringParams is the PARAMS value of crm.deal.recurring.
+type DealRecurringParams struct {
+	// Recurrence mode:
+	//
+	//   - single — single
+	//   - multiple — multiple
+	Mode DealRecurringParamsMode `json:"MODE"`
+	// Period type for MODE = multiple:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
+	MultipleType b24.String `json:"MULTIPLE_TYPE"`
+	// Recurrence interval for MODE = multiple
+	MultipleInterval b24.Int `json:"MULTIPLE_INTERVAL"`
+	// Offset type for MODE = single:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
+	SingleBeforeStartDateType b24.String `json:"SINGLE_BEFORE_START_DATE_TYPE"`
+	// Offset value for MODE = single.
+	//
+	// For MODE = multiple, it usually returns 0
+	SingleBeforeStartDateValue b24.Int `json:"SINGLE_BEFORE_START_DATE_VALUE"`
+	// Type of offset for the start date of the created deal:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
+	OffsetBegindateType b24.String `json:"OFFSET_BEGINDATE_TYPE"`
+	// Offset value for the start date of the created deal
+	OffsetBegindateValue b24.Int `json:"OFFSET_BEGINDATE_VALUE"`
+	// Type of offset for the end date of the created deal:
+	//
+	//   - day
+	//   - week
+	//   - month
+	//   - year
+	OffsetClosedateType b24.String `json:"OFFSET_CLOSEDATE_TYPE"`
+	// Offset value for the end date of the created deal
+	OffsetClosedateValue b24.Int `json:"OFFSET_CLOSEDATE_VALUE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealRecurringParams) UnmarshalJSON(data []byte) error {
+	type plain DealRecurringParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealRecurringParams) MarshalJSON() ([]byte, error) {
+	type plain DealRecurringParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealRecurringInput is the write form of DealRecurring: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type DealRecurringInput struct {
+	// Identifier of the deal based on which the recurring deal template is
+	// created.
+	//
+	// The deal identifier can be obtained using the methods crm.deal.list or
+	// crm.deal.add
+	DealID b24.Opt[b24.Int] `json:"DEAL_ID,omitzero"`
+	// Activity flag of the setting. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// ID of the funnel for new deals created from the template.
+	//
+	// The list of available funnels can be obtained using the method
+	// crm.category.list by passing entityTypeId = 2
+	CategoryID b24.Opt[b24.Bool] `json:"CATEGORY_ID,omitzero"`
+	// Limit on creating new deals: N — no limits D — limit by date
+	// (LIMIT_DATE) T — limit by quantity (LIMIT_REPEAT)
+	//
+	// If any other value is passed, it will be converted to N
+	IsLimit b24.Opt[b24.Bool] `json:"IS_LIMIT,omitzero"`
+	// Maximum number of deals that can be created from the template. Used when
+	// IS_LIMIT = T
+	LimitRepeat b24.Opt[b24.Int] `json:"LIMIT_REPEAT,omitzero"`
+	// End date for generating deals from the template in the format YYYY-MM-DD.
+	// Used when IS_LIMIT = D
+	LimitDate b24.Opt[b24.Date] `json:"LIMIT_DATE,omitzero"`
+	// Start date for calculating the next run in the format YYYY-MM-DD
+	StartDate b24.Opt[b24.Date] `json:"START_DATE,omitzero"`
+	// Frequency parameters (detailed description)
+	Params *DealRecurringInputParams `json:"PARAMS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealRecurringInput) UnmarshalJSON(data []byte) error {
+	type plain DealRecurringInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealRecurringInput) MarshalJSON() ([]byte, error) {
+	type plain DealRecurringInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealRecurringInputParams is the PARAMS value of crm.deal.recurring.
+type DealRecurringInputParams struct {
+	// Repetition mode: single — single multiple — multiple
+	Mode b24.Opt[DealRecurringInputParamsMode] `json:"MODE,omitzero"`
+	// Type of period for MODE = multiple: day, week, month, year
+	MultipleType b24.Opt[string] `json:"MULTIPLE_TYPE,omitzero"`
+	// Repetition interval for MODE = multiple
+	MultipleInterval b24.Opt[b24.Int] `json:"MULTIPLE_INTERVAL,omitzero"`
+	// Offset type for MODE = single: day, week, month, year
+	SingleBeforeStartDateType b24.Opt[string] `json:"SINGLE_BEFORE_START_DATE_TYPE,omitzero"`
+	// Offset value for MODE = single
+	SingleBeforeStartDateValue b24.Opt[b24.Int] `json:"SINGLE_BEFORE_START_DATE_VALUE,omitzero"`
+	// Offset type for the start date of the created deal: day, week, month, year
+	OffsetBegindateType b24.Opt[string] `json:"OFFSET_BEGINDATE_TYPE,omitzero"`
+	// Offset value for the start date of the created deal
+	OffsetBegindateValue b24.Opt[b24.Int] `json:"OFFSET_BEGINDATE_VALUE,omitzero"`
+	// Offset type for the end date of the created deal: day, week, month, year
+	OffsetClosedateType b24.Opt[string] `json:"OFFSET_CLOSEDATE_TYPE,omitzero"`
+	// Offset value for the end date of the created deal
+	OffsetClosedateValue b24.Opt[b24.Int] `json:"OFFSET_CLOSEDATE_VALUE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealRecurringInputParams) UnmarshalJSON(data []byte) error {
+	type plain DealRecurringInputParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealRecurringInputParams) MarshalJSON() ([]byte, error) {
+	type plain DealRecurringInputParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealRecurringParamsMode is the MODE of crm.deal.recurring: the constants
+// below are the documented values; others are accepted too.
+type DealRecurringParamsMode string
+
+// The documented values of DealRecurringParamsMode.
+const (
+	// single
+	DealRecurringParamsModeSingle DealRecurringParamsMode = "single"
+	// multiple
+	DealRecurringParamsModeMultiple DealRecurringParamsMode = "multiple"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealRecurringParamsMode) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealRecurringParamsMode(s)
+	return nil
+}
+
+// DealRecurringInputParamsMode is the MODE of crm.deal.recurring: the
+// constants below are the documented values; others are accepted too.
+type DealRecurringInputParamsMode string
+
+// The documented values of DealRecurringInputParamsMode.
+const (
+	// single
+	DealRecurringInputParamsModeSingle DealRecurringInputParamsMode = "single"
+	// multiple
+	DealRecurringInputParamsModeMultiple DealRecurringInputParamsMode = "multiple"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealRecurringInputParamsMode) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealRecurringInputParamsMode(s)
+	return nil
+}
+
+// DealUserfield is one deal userfield of crm.deal.userfield, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-deal-userfield-get, crm-deal-userfield-list,
+// crm-deal-userfield-add, crm-deal-userfield-update), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type DealUserfield struct {
+	ID       b24.String `json:"ID"`
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Field code. Unique within deals.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID DealUserfieldUserTypeID `json:"USER_TYPE_ID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100
+	Sort b24.Int `json:"SORT"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	ShowFilter b24.String `json:"SHOW_FILTER"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings DealUserfieldSettings `json:"SETTINGS"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealUserfield) UnmarshalJSON(data []byte) error {
+	type plain DealUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealUserfield) MarshalJSON() ([]byte, error) {
+	type plain DealUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealUserfieldSettings is the SETTINGS value of crm.deal.userfield.
+type DealUserfieldSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.String `json:"DEFAULT_VALUE"`
+	// Number of rows in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Int `json:"ROWS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain DealUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain DealUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealUserfieldInput is the write form of DealUserfield: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type DealUserfieldInput struct {
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID b24.Opt[DealUserfieldUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// Field code. Unique within deals.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
+	Label b24.Opt[string] `json:"LABEL,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Error message
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings *DealUserfieldInputSettings `json:"SETTINGS,omitzero"`
+	// List of possible values for the custom field of type enumeration, described
+	// below
+	//
+	// By default []. Default: [].
+	List []DealUserfieldInputList `json:"LIST,omitzero"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string] `json:"ID,omitzero"`
+	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealUserfieldInput) UnmarshalJSON(data []byte) error {
+	type plain DealUserfieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealUserfieldInput) MarshalJSON() ([]byte, error) {
+	type plain DealUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealUserfieldInputSettings is the SETTINGS value of crm.deal.userfield.
+type DealUserfieldInputSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
+	// Number of rows in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealUserfieldInputSettings) UnmarshalJSON(data []byte) error {
+	type plain DealUserfieldInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealUserfieldInputSettings) MarshalJSON() ([]byte, error) {
+	type plain DealUserfieldInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealUserfieldInputList is the LIST value of crm.deal.userfield.
+type DealUserfieldInputList struct {
+	// Value of the list element.
+	//
+	// List elements with an empty or missing VALUE will be ignored
+	Value b24.Opt[string] `json:"VALUE,omitzero"`
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Is the list item a default value? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, several DEF = Y are allowed. For non-multiple, the
+	// first passed list item will be considered default DEF = Y.
+	//
+	// Default is N
+	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	// External code of the value. Must be unique within the elements of the user
+	// field list
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DealUserfieldInputList) UnmarshalJSON(data []byte) error {
+	type plain DealUserfieldInputList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DealUserfieldInputList) MarshalJSON() ([]byte, error) {
+	type plain DealUserfieldInputList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DealUserfieldUserTypeID is the USER_TYPE_ID of crm.deal.userfield: the
+// constants below are the documented values; others are accepted too.
+type DealUserfieldUserTypeID string
+
+// The documented values of DealUserfieldUserTypeID.
+const (
+	// string
+	DealUserfieldUserTypeIDString DealUserfieldUserTypeID = "string"
+	// integer
+	DealUserfieldUserTypeIDInteger DealUserfieldUserTypeID = "integer"
+	// number
+	DealUserfieldUserTypeIDDouble DealUserfieldUserTypeID = "double"
+	// yes/no
+	DealUserfieldUserTypeIDBoolean DealUserfieldUserTypeID = "boolean"
+	// date/time
+	DealUserfieldUserTypeIDDatetime DealUserfieldUserTypeID = "datetime"
+	// date
+	DealUserfieldUserTypeIDDate DealUserfieldUserTypeID = "date"
+	// money
+	DealUserfieldUserTypeIDMoney DealUserfieldUserTypeID = "money"
+	// link
+	DealUserfieldUserTypeIDURL DealUserfieldUserTypeID = "url"
+	// address
+	DealUserfieldUserTypeIDAddress DealUserfieldUserTypeID = "address"
+	// list
+	DealUserfieldUserTypeIDEnumeration DealUserfieldUserTypeID = "enumeration"
+	// file
+	DealUserfieldUserTypeIDFile DealUserfieldUserTypeID = "file"
+	// link to employee
+	DealUserfieldUserTypeIDEmployee DealUserfieldUserTypeID = "employee"
+	// link to CRM directory
+	DealUserfieldUserTypeIDCRMStatus DealUserfieldUserTypeID = "crm_status"
+	// link to information block sections
+	DealUserfieldUserTypeIDIblockSection DealUserfieldUserTypeID = "iblock_section"
+	// link to information block elements
+	DealUserfieldUserTypeIDIblockElement DealUserfieldUserTypeID = "iblock_element"
+	// link to CRM elements
+	DealUserfieldUserTypeIDCRM DealUserfieldUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DealUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DealUserfieldUserTypeID(s)
+	return nil
+}
+
 // DealAdd calls crm.deal.add: Create a New Deal.
 //
 // The method crm.deal.add creates a new deal.
@@ -20,8 +1338,17 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'fields' must be array": The
+//     parameter fields is not an object
+//   - empty code, description "Parameter 'params' must be array": The
+//     parameter params is not an object
+//   - empty code, description "Access denied": The user does not have
+//     permission to "add" deals
+//   - empty code, description "Disk resource exhausted": >
+//   - empty code, description "Invalid value for the \"Currency\" field": >
 //
 // Deprecated: use [ItemAdd] (crm.item.add).
 func DealAdd(ctx context.Context, c b24.Caller, p DealAddParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -60,238 +1387,9 @@ type DealAddParams struct {
 	//   - value_n — field value
 	//
 	// The list of available fields is described below
-	Fields *DealAddParamsFields `json:"fields,omitzero"`
+	Fields *DealInput `json:"fields,omitzero"`
 	// Object containing an additional set of parameters (detailed description)
 	Params *DealAddParamsParams `json:"params,omitzero"`
-}
-
-// DealAddParamsFields is the fields value of crm.deal.add.
-type DealAddParamsFields struct {
-	// Deal title.
-	//
-	// By default, it is generated using the template Deal #{id}, where id is the
-	// element identifier. Default: Deal #{id}.
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// String identifier of the deal type.
-	//
-	// The list of available deal types can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: 'DEAL_TYPE' }.
-	//
-	// By default — the first available deal type
-	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
-	// Funnel identifier. Must be greater than or equal to 0.
-	//
-	// The list of available funnels can be obtained using the method
-	// crm.category.list by passing entityTypeId = 2.
-	//
-	// By default — the default funnel identifier
-	CategoryID b24.Opt[int64] `json:"CATEGORY_ID,omitzero"`
-	// Deal stage.
-	//
-	// The list of available stages can be obtained using the method
-	// crm.status.list with the filter:
-	//
-	//   - { ENTITY_ID: "DEAL_STAGE" } — if the deal is in the general funnel
-	//     (direction)
-	//   - { ENTITY_ID: "DEAL_STAGE_{categoryId}" } — if the deal is not in the
-	//     general funnel, where categoryId is the identifier of the deal funnel
-	//
-	// By default — the first available stage relative to the funnel
-	StageID b24.Opt[DealAddParamsFieldsStageID] `json:"STAGE_ID,omitzero"`
-	// Indicates whether the deal is a template for a recurring deal. Possible
-	// values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsRecurring b24.Opt[b24.Bool] `json:"IS_RECURRING,omitzero"`
-	// Indicates whether the deal is a repeat. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsReturnCustomer b24.Opt[b24.Bool] `json:"IS_RETURN_CUSTOMER,omitzero"`
-	// Indicates whether the deal is a repeated approach. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsRepeatedApproach b24.Opt[b24.Bool] `json:"IS_REPEATED_APPROACH,omitzero"`
-	// Probability, %
-	Probability b24.Opt[int64] `json:"PROBABILITY,omitzero"`
-	// Currency.
-	//
-	// The list of available currencies can be obtained using the method
-	// crm.currency.list
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Amount.
-	//
-	// By default 0.00
-	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
-	// Indicates whether manual calculation of the amount is enabled. Possible
-	// values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
-	// Tax amount.
-	//
-	// By default 0.00
-	TaxValue b24.Opt[float64] `json:"TAX_VALUE,omitzero"`
-	// Identifier of the company associated with the deal.
-	//
-	// The list of companies can be obtained using the method crm.item.list by
-	// passing entityTypeId = 4
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Contact. Deprecated
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// List of contacts associated with the deal.
-	//
-	// The list of contacts can be obtained using the method crm.item.list by
-	// passing entityTypeId = 3
-	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
-	// Start date.
-	//
-	// By default — the date the deal is created
-	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
-	// Close date.
-	//
-	// By default — the date the deal is created plus 7 days
-	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
-	// Is the deal available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default Y. The default value can be changed in the CRM settings. Default:
-	// Y.
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the deal closed? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
-	// Comment. Supports bb-codes
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Responsible person.
-	//
-	// By default — the user calling this method
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// String identifier of the source type.
-	//
-	// The list of available sources can be obtained using the method
-	// crm.status.list with the filter { ENTITY_ID: "SOURCE" }.
-	//
-	// By default — the first available source type
-	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
-	// Additional information about the source
-	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Additional information
-	AdditionalInfo b24.Opt[string] `json:"ADDITIONAL_INFO,omitzero"`
-	// Client's location. System field
-	LocationID b24.Opt[string] `json:"LOCATION_ID,omitzero"`
-	// Identifier of the data source.
-	//
-	// Used only for linking to an external source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the element in the data source.
-	//
-	// Used only for linking to an external source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Advertising system (Google-Adwords and others)
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Traffic type. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium b24.Opt[DealAddParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Campaign content. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Campaign search term. For example, keywords for contextual advertising
-	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
-	// Information for Sales Intelligence — read more in the article
-	Trace    b24.Opt[string]              `json:"TRACE,omitzero"`
-	UfCRM    *DealAddParamsFieldsUfCRM    `json:"UF_CRM_,omitzero"`
-	ParentID *DealAddParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealAddParamsFieldsUfCRM is the UF_CRM_ value of crm.deal.add.
-type DealAddParamsFieldsUfCRM struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, deals may have a set of custom fields of
-	// specific types.
-	//
-	// You can add a custom field to a deal using the method crm.deal.userfield.add
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealAddParamsFieldsUfCRM) UnmarshalJSON(data []byte) error {
-	type plain DealAddParamsFieldsUfCRM
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealAddParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
-	type plain DealAddParamsFieldsUfCRM
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealAddParamsFieldsParentID is the PARENT_ID_ value of crm.deal.add.
-type DealAddParamsFieldsParentID struct {
-	// Relationship fields.
-	//
-	// If there are smart processes related to deals on the portal, each such smart
-	// process has a field that stores the relationship between this smart process
-	// and the deal. The field itself stores the identifier of the element of that
-	// smart process.
-	//
-	// For example, the field PARENT_ID_153 — relationship with the smart process
-	// entityTypeId=153, stores the identifier of the element of this smart process
-	// related to the current deal
-	X b24.Opt[int64] `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealAddParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain DealAddParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain DealAddParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealAddParamsParams is the params value of crm.deal.add.
@@ -320,51 +1418,6 @@ func (v DealAddParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DealAddParamsFieldsStageID is the STAGE_ID of crm.deal.add: the constants
-// below are the documented values; others are accepted too.
-type DealAddParamsFieldsStageID string
-
-// The documented values of DealAddParamsFieldsStageID.
-const (
-	// if the deal is in the general funnel (direction)
-	DealAddParamsFieldsStageIDEntityIDDealStage DealAddParamsFieldsStageID = "{ ENTITY_ID: \"DEAL_STAGE\" }"
-	// if the deal is not in the general funnel, where categoryId is the identifier
-	// of the deal funnel
-	DealAddParamsFieldsStageIDEntityIDDealStageCategoryID DealAddParamsFieldsStageID = "{ ENTITY_ID: \"DEAL_STAGE_{categoryId}\" }"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealAddParamsFieldsStageID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealAddParamsFieldsStageID(s)
-	return nil
-}
-
-// DealAddParamsFieldsUTMMedium is the UTM_MEDIUM of crm.deal.add: the
-// constants below are the documented values; others are accepted too.
-type DealAddParamsFieldsUTMMedium string
-
-// The documented values of DealAddParamsFieldsUTMMedium.
-const (
-	// ads
-	DealAddParamsFieldsUTMMediumCpc DealAddParamsFieldsUTMMedium = "CPC"
-	// banners
-	DealAddParamsFieldsUTMMediumCpm DealAddParamsFieldsUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealAddParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealAddParamsFieldsUTMMedium(s)
-	return nil
-}
-
 // DealContactAdd calls crm.deal.contact.add: Add Contact to Deal.
 //
 // The method crm.deal.contact.add adds a contact to the specified deal.
@@ -377,8 +1430,21 @@ func (v *DealAddParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/contacts/crm-deal-contact-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined.": The provided id is less than 1 or not provided at all
+//   - empty code, description "The parameter 'fields' must be array.": An
+//     object was not provided in fields
+//   - empty code, description "Access denied.": The user does not have
+//     permission to modify deals
+//   - empty code, description "Not found.": The deal with the provided id
+//     was not found
+//   - empty code, description "The parameter 'fields' is not valid.": Can
+//     occur for several reasons: - if the required parameter
+//     fields.CONTACT_ID is not provided - if the provided parameter
+//     fields.CONTACT_ID is less than or equal to 0
 func DealContactAdd(ctx context.Context, c b24.Caller, p DealContactAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -406,7 +1472,7 @@ type DealContactAddParams struct {
 	// Identifier of the deal.
 	//
 	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object in the format:
 	//
 	//	{
@@ -423,7 +1489,7 @@ type DealContactAddParams struct {
 	//
 	// The list of available fields is described in (detailed description).
 	// Required.
-	Fields DealContactAddParamsFields `json:"fields"`
+	Fields DealContactInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -434,46 +1500,13 @@ func (p DealContactAddParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.ContactID == 0 {
+	if !p.Fields.ContactID.Set {
 		return &b24.RequiredError{
 			Method: "crm.deal.contact.add",
 			Param:  "fields.CONTACT_ID",
 		}
 	}
 	return nil
-}
-
-// DealContactAddParamsFields is the fields value of crm.deal.contact.add.
-type DealContactAddParamsFields struct {
-	// Identifier of the contact to be linked to the deal.
-	//
-	// The identifier can be obtained using the methods crm.contact.list or
-	// crm.contact.add. Required.
-	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If the parameter is not provided and the deal does not have a primary link,
-	// the added link will be marked as primary.
-	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealContactAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealContactAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealContactAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealContactAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealContactDelete calls crm.deal.contact.delete: Remove Contact from
@@ -490,8 +1523,21 @@ func (v DealContactAddParamsFields) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/contacts/crm-deal-contact-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined.": The id is less than 1 or not provided at all
+//   - empty code, description "The parameter 'item' must be array.": The
+//     fields is not an object
+//   - empty code, description "Access denied.": The user does not have
+//     permission to modify deals
+//   - empty code, description "Not found.": The deal with the provided id
+//     was not found
+//   - empty code, description "The parameter 'fields' is not valid.": Can
+//     occur for several reasons: - if the required parameter
+//     fields.CONTACT_ID is not provided - if the provided parameter
+//     fields.CONTACT_ID is less than or equal to 0
 func DealContactDelete(ctx context.Context, c b24.Caller, p DealContactDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -519,7 +1565,7 @@ type DealContactDeleteParams struct {
 	// Identifier of the deal.
 	//
 	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing information about which contact needs to be removed
 	// from the bindings (detailed description). Required.
 	Fields DealContactDeleteParamsFields `json:"fields"`
@@ -549,7 +1595,7 @@ type DealContactDeleteParamsFields struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -617,8 +1663,15 @@ type DealContactFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/contacts/crm-deal-contact-items-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined.": The id is less than 1 or not provided at all
+//   - empty code, description "Access denied": The user does not have read
+//     access permission for deals
+//   - empty code, description "Not found": The deal with the provided id was
+//     not found
 func DealContactItemsDelete(ctx context.Context, c b24.Caller, p DealContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -647,7 +1700,7 @@ type DealContactItemsDeleteParams struct {
 	// Identifier of the deal
 	//
 	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -673,13 +1726,20 @@ func (p DealContactItemsDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/contacts/crm-deal-contact-items-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func DealContactItemsGet(ctx context.Context, c b24.Caller, p DealContactItemsGetParams, opts ...b24.CallOption) ([]DealContactItemsGetItem, error) {
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined.": The provided id is less than 1 or not provided at all
+//   - empty code, description "Access denied.": The user does not have
+//     permission to read deals
+//   - empty code, description "Not found.": The deal with the provided id
+//     was not found
+func DealContactItemsGet(ctx context.Context, c b24.Caller, p DealContactItemsGetParams, opts ...b24.CallOption) ([]DealContactItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []DealContactItemsGetItem
+	var out []DealContactItems
 	if err := b24.Invoke(ctx, c, DealContactItemsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -689,8 +1749,8 @@ func DealContactItemsGet(ctx context.Context, c b24.Caller, p DealContactItemsGe
 // DealContactItemsGetCommand is crm.deal.contact.items.get as a command for a
 // batch (see b24.Add); its result decodes as DealContactItemsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func DealContactItemsGetCommand(p DealContactItemsGetParams) b24.Command[[]DealContactItemsGetItem] {
-	return b24.NewCommand[[]DealContactItemsGetItem](b24.Request{
+func DealContactItemsGetCommand(p DealContactItemsGetParams) b24.Command[[]DealContactItems] {
+	return b24.NewCommand[[]DealContactItems](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.contact.items.get",
 		Params:     p,
@@ -705,7 +1765,7 @@ type DealContactItemsGetParams struct {
 	//
 	// This can be obtained using the methods crm.deal.list or crm.deal.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -717,35 +1777,6 @@ func (p DealContactItemsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DealContactItemsGetItem is one row of crm.deal.contact.items.get.
-type DealContactItemsGetItem struct {
-	// Identifier of the contact
-	ContactID b24.Int `json:"CONTACT_ID"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Role identifier (system field)
-	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the binding is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsPrimary b24.Bool `json:"IS_PRIMARY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealContactItemsGetItem) UnmarshalJSON(data []byte) error {
-	type plain DealContactItemsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealContactItemsGetItem) MarshalJSON() ([]byte, error) {
-	type plain DealContactItemsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealContactItemsSet calls crm.deal.contact.items.set: Set a set of contacts
@@ -766,6 +1797,14 @@ func (v DealContactItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined.": The id is less than 1 or not provided at all
+//   - empty code, description "The parameter items must be array.": The
+//     items is not an array
+//   - empty code, description "Access denied.": The user does not have
+//     permission to modify deals
+//   - empty code, description "Not found.": The deal with the provided id
+//     was not found
 //   - ERROR_CORE: Internal error while normalizing bindings
 func DealContactItemsSet(ctx context.Context, c b24.Caller, p DealContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -795,7 +1834,7 @@ type DealContactItemsSetParams struct {
 	// Identifier of the deal
 	//
 	// Can be obtained using the methods crm.deal.list or crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// A set of objects describing the linked contacts to the deal (detailed
 	// description). Required.
 	Items []DealContactItemsSetParamsItems `json:"items"`
@@ -825,7 +1864,7 @@ type DealContactItemsSetParamsItems struct {
 	//
 	// The identifier can be obtained using the methods crm.contact.list or
 	// crm.contact.add. Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Indicates whether the binding is primary. Possible values:
 	//
 	//   - Y — yes
@@ -841,7 +1880,7 @@ type DealContactItemsSetParamsItems struct {
 	//
 	// By default (i + 1) * 10, where i is the index of the element in the items
 	// array, starting from 0. Default: (i + 1) * 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -906,7 +1945,7 @@ type DealDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.list or
 	// crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -978,7 +2017,7 @@ type DealDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
 	// Identifier of the Sales Funnel. Can be obtained using crm.category.list
 	//
 	// If not specified, the default Sales Funnel for deals is used.
-	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
+	DealCategoryID b24.Opt[b24.Int] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1016,8 +2055,8 @@ func (v DealDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON(
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
-func DealDetailsConfigurationGet(ctx context.Context, c b24.Caller, p DealDetailsConfigurationGetParams, opts ...b24.CallOption) ([]DealDetailsConfigurationGetItem, error) {
-	var out []DealDetailsConfigurationGetItem
+func DealDetailsConfigurationGet(ctx context.Context, c b24.Caller, p DealDetailsConfigurationGetParams, opts ...b24.CallOption) ([]DealDetailsConfiguration, error) {
+	var out []DealDetailsConfiguration
 	if err := b24.Invoke(ctx, c, DealDetailsConfigurationGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1028,8 +2067,8 @@ func DealDetailsConfigurationGet(ctx context.Context, c b24.Caller, p DealDetail
 // a command for a batch (see b24.Add); its result decodes as
 // DealDetailsConfigurationGet's does. Required parameters are not checked
 // here: the portal reports them.
-func DealDetailsConfigurationGetCommand(p DealDetailsConfigurationGetParams) b24.Command[[]DealDetailsConfigurationGetItem] {
-	return b24.NewCommand[[]DealDetailsConfigurationGetItem](b24.Request{
+func DealDetailsConfigurationGetCommand(p DealDetailsConfigurationGetParams) b24.Command[[]DealDetailsConfiguration] {
+	return b24.NewCommand[[]DealDetailsConfiguration](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.details.configuration.get",
 		Params:     p,
@@ -1053,7 +2092,7 @@ type DealDetailsConfigurationGetParams struct {
 	// user.
 	//
 	// If not specified, the current user's ID is used.
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Additional parameters (detailed description)
 	Extras *DealDetailsConfigurationGetParamsExtras `json:"extras,omitzero"`
 }
@@ -1064,7 +2103,7 @@ type DealDetailsConfigurationGetParamsExtras struct {
 	// Identifier of the deal funnel. Can be obtained using crm.category.list
 	//
 	// If not specified, the default funnel for deals is used.
-	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
+	DealCategoryID b24.Opt[b24.Int] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1078,61 +2117,6 @@ func (v *DealDetailsConfigurationGetParamsExtras) UnmarshalJSON(data []byte) err
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DealDetailsConfigurationGetParamsExtras) MarshalJSON() ([]byte, error) {
 	type plain DealDetailsConfigurationGetParamsExtras
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealDetailsConfigurationGetItem is one row of
-// crm.deal.details.configuration.get.
-type DealDetailsConfigurationGetItem struct {
-	// Unique name of the section used for identification
-	Name b24.String `json:"name"`
-	// Title of the section
-	Title b24.String `json:"title"`
-	// Type of the section
-	Type b24.String `json:"type"`
-	// List of fields displayed in the card with additional settings
-	Elements []DealDetailsConfigurationGetItemElements `json:"elements"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealDetailsConfigurationGetItem) UnmarshalJSON(data []byte) error {
-	type plain DealDetailsConfigurationGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
-	type plain DealDetailsConfigurationGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealDetailsConfigurationGetItemElements is the elements value of
-// crm.deal.details.configuration.get.
-type DealDetailsConfigurationGetItemElements struct {
-	// Field identifier
-	Name b24.String `json:"name"`
-	// Values:
-	//
-	//   - "1" — always show
-	//   - "0" — not always show
-	OptionFlags DealDetailsConfigurationGetItemElementsOptionFlags `json:"optionFlags"`
-	// Additional field options
-	Options json.RawMessage `json:"options"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealDetailsConfigurationGetItemElements) UnmarshalJSON(data []byte) error {
-	type plain DealDetailsConfigurationGetItemElements
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealDetailsConfigurationGetItemElements) MarshalJSON() ([]byte, error) {
-	type plain DealDetailsConfigurationGetItemElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1156,29 +2140,6 @@ func (v *DealDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) erro
 		return err
 	}
 	*v = DealDetailsConfigurationGetParamsScope(s)
-	return nil
-}
-
-// DealDetailsConfigurationGetItemElementsOptionFlags is the optionFlags of
-// crm.deal.details.configuration.get: the constants below are the documented
-// values; others are accepted too.
-type DealDetailsConfigurationGetItemElementsOptionFlags string
-
-// The documented values of DealDetailsConfigurationGetItemElementsOptionFlags.
-const (
-	// always show
-	DealDetailsConfigurationGetItemElementsOptionFlagsN1 DealDetailsConfigurationGetItemElementsOptionFlags = "\"1\""
-	// not always show
-	DealDetailsConfigurationGetItemElementsOptionFlagsN0 DealDetailsConfigurationGetItemElementsOptionFlags = "\"0\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealDetailsConfigurationGetItemElementsOptionFlags) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealDetailsConfigurationGetItemElementsOptionFlags(s)
 	return nil
 }
 
@@ -1238,7 +2199,7 @@ type DealDetailsConfigurationResetParams struct {
 	// settings.
 	//
 	// If not specified, the current user is used
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Additional parameters (detailed description)
 	Extras *DealDetailsConfigurationResetParamsExtras `json:"extras,omitzero"`
 }
@@ -1249,7 +2210,7 @@ type DealDetailsConfigurationResetParamsExtras struct {
 	// Identifier of the Sales Funnel. Can be obtained using crm.category.list
 	//
 	// If not specified, the default Sales Funnel for deals is used
-	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
+	DealCategoryID b24.Opt[b24.Int] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1349,7 +2310,7 @@ type DealDetailsConfigurationSetParams struct {
 	// user.
 	//
 	// If not specified, the current user is used
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// A list of section describing the configuration of the deal card sections.
 	// The structure of section is described below. Required.
 	Data []DealDetailsConfigurationSetParamsData `json:"data"`
@@ -1409,7 +2370,7 @@ type DealDetailsConfigurationSetParamsDataElements struct {
 	//   - 0 — no
 	//
 	// Default is 0. Default: 0.
-	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
+	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional options for the field. The composition depends on the field
 	Options map[string]any `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1434,7 +2395,7 @@ type DealDetailsConfigurationSetParamsExtras struct {
 	// Identifier of the deal funnel. Can be obtained using crm.category.list
 	//
 	// If not specified, the default funnel for deals is used
-	DealCategoryID b24.Opt[int64] `json:"dealCategoryId,omitzero"`
+	DealCategoryID b24.Opt[b24.Int] `json:"dealCategoryId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1524,15 +2485,22 @@ type DealFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "ID is not defined or invalid": The id
+//     parameter either has no value or is not a positive integer
+//   - empty code, description "Access denied": The user does not have
+//     permission to "read" this deal
+//   - empty code, description "Not found": No deal exists with the provided
+//     id
 //
 // Deprecated: use [ItemGet] (crm.item.get).
-func DealGet(ctx context.Context, c b24.Caller, p DealGetParams, opts ...b24.CallOption) (*DealGetResult, error) {
+func DealGet(ctx context.Context, c b24.Caller, p DealGetParams, opts ...b24.CallOption) (*Deal, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DealGetResult
+	var out Deal
 	if err := b24.Invoke(ctx, c, DealGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1542,8 +2510,8 @@ func DealGet(ctx context.Context, c b24.Caller, p DealGetParams, opts ...b24.Cal
 // DealGetCommand is crm.deal.get as a command for a batch (see b24.Add); its
 // result decodes as DealGet's does. Required parameters are not checked here:
 // the portal reports them.
-func DealGetCommand(p DealGetParams) b24.Command[*DealGetResult] {
-	return b24.NewCommand[*DealGetResult](b24.Request{
+func DealGetCommand(p DealGetParams) b24.Command[*Deal] {
+	return b24.NewCommand[*Deal](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.get",
 		Params:     p,
@@ -1557,7 +2525,7 @@ type DealGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.list or
 	// crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1568,262 +2536,6 @@ func (p DealGetParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// DealGetResult is the result of crm.deal.get.
-type DealGetResult struct {
-	// The identifier of the deal
-	ID b24.Int `json:"ID"`
-	// Title
-	Title b24.String `json:"TITLE"`
-	// String identifier of the deal type.
-	//
-	// To learn more about the obtained deal type, you can use the method
-	// crm.status.list by passing the filter:
-	//
-	//	{
-	//	    ENTITY_ID: 'DEAL_TYPE',
-	//	    STATUS_ID: TYPE_ID,
-	//	}
-	TypeID b24.String `json:"TYPE_ID"`
-	// Sales Funnel. To learn more about this funnel, you can use the method
-	// crm.category.get by passing entityTypeId = 2 and id = CATEGORY_ID
-	CategoryID b24.Int `json:"CATEGORY_ID"`
-	// String identifier of the deal stage.
-	//
-	// To learn more about the obtained stage, you can use the method
-	// crm.status.list by passing the filter:
-	//
-	//	{
-	//	    ENTITY_ID: entityId,
-	//	    STATUS_ID: statusId,
-	//	}
-	//
-	// where:
-	//
-	//   - entityId is equal to:
-	//     ◦ DEAL_STAGE if the deal is in the general funnel (CATEGORY_ID = 0)
-	//     ◦ DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
-	//   - statusId is equal to STAGE_ID
-	StageID b24.String `json:"STAGE_ID"`
-	// Stage group. Possible values:
-	//
-	//   - P — in progress
-	//   - S — successful
-	//   - F — unsuccessful
-	StageSemanticID DealGetResultStageSemanticID `json:"STAGE_SEMANTIC_ID"`
-	// Indicates whether the deal is new. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsNew b24.Bool `json:"IS_NEW"`
-	// Indicates whether the deal is recurring. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsRecurring b24.Bool `json:"IS_RECURRING"`
-	// Indicates whether the deal is a repeat. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsReturnCustomer b24.Bool `json:"IS_RETURN_CUSTOMER"`
-	// Indicates whether the approach is repeated. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsRepeatedApproach b24.Bool `json:"IS_REPEATED_APPROACH"`
-	// Probability, %
-	Probability b24.Int `json:"PROBABILITY"`
-	// Currency
-	CurrencyID b24.String `json:"CURRENCY_ID"`
-	// Amount
-	Opportunity b24.Number `json:"OPPORTUNITY"`
-	// Indicates whether manual mode for calculating the amount is enabled.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
-	// Tax rate
-	TaxValue b24.Number `json:"TAX_VALUE"`
-	// Identifier of the company.
-	//
-	// To learn more about the company, you can use the method crm.item.get by
-	// passing entityTypeId = 4 and id = COMPANY_ID
-	CompanyID b24.Int `json:"COMPANY_ID"`
-	// Identifier of the contact. Deprecated.
-	//
-	// To get a list of all contacts associated with the deal, use the method
-	// crm.deal.contact.items.get or the universal method crm.item.get
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	ContactID b24.Int `json:"CONTACT_ID"`
-	// Identifier of the estimate based on which the deal was created.
-	//
-	// To learn more about the estimate, you can use the method crm.item.get by
-	// passing entityTypeId = 7 and id = QUOTE_ID
-	QuoteID b24.Int `json:"QUOTE_ID"`
-	// Start date
-	Begindate b24.Date `json:"BEGINDATE"`
-	// Close date
-	Closedate b24.Date `json:"CLOSEDATE"`
-	// Indicates whether the deal is available to everyone. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Bool `json:"OPENED"`
-	// Indicates whether the deal is closed. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Closed b24.Bool `json:"CLOSED"`
-	// Comment
-	Comments b24.String `json:"COMMENTS"`
-	// Responsible person
-	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
-	// Created by
-	CreatedByID b24.Int `json:"CREATED_BY_ID"`
-	// Modified by
-	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
-	// Identifier of the user who last changed the stage
-	MovedByID b24.Int `json:"MOVED_BY_ID"`
-	// Creation date
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Modification date
-	DateModify b24.Time `json:"DATE_MODIFY"`
-	// Date of the last stage change
-	MovedTime b24.Time `json:"MOVED_TIME"`
-	// Source.
-	//
-	// To learn more about the obtained source, you can use the method
-	// crm.status.list by passing the filter:
-	//
-	//	{
-	//	    ENTITY_ID: 'SOURCE',
-	//	    STATUS_ID: SOURCE_ID,
-	//	}
-	SourceID b24.String `json:"SOURCE_ID"`
-	// Additional information about the source
-	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
-	// Identifier of the lead based on which the deal was created.
-	//
-	// To learn more about the lead, you can use the method crm.item.get by passing
-	// entityTypeId = 1 and id = LEAD_ID
-	LeadID b24.Int `json:"LEAD_ID"`
-	// Additional information
-	AdditionalInfo b24.String `json:"ADDITIONAL_INFO"`
-	// Location. System field
-	LocationID b24.String `json:"LOCATION_ID"`
-	// External source
-	OriginatorID b24.String `json:"ORIGINATOR_ID"`
-	// Identifier of the item in the external source
-	OriginID b24.String `json:"ORIGIN_ID"`
-	// Advertising system
-	UTMSource b24.String `json:"UTM_SOURCE"`
-	// Traffic type
-	UTMMedium b24.String `json:"UTM_MEDIUM"`
-	// Advertising campaign designation
-	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
-	// Campaign content
-	UTMContent b24.String `json:"UTM_CONTENT"`
-	// Campaign search term
-	UTMTerm b24.String `json:"UTM_TERM"`
-	// Date of the last activity in the timeline
-	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
-	// Author of the last activity in the timeline
-	LastActivityBy b24.Int               `json:"LAST_ACTIVITY_BY"`
-	UfCRM          DealGetResultUfCRM    `json:"UF_CRM_"`
-	ParentID       DealGetResultParentID `json:"PARENT_ID_"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealGetResult) UnmarshalJSON(data []byte) error {
-	type plain DealGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealGetResult) MarshalJSON() ([]byte, error) {
-	type plain DealGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealGetResultUfCRM is the UF_CRM_ value of crm.deal.get.
-type DealGetResultUfCRM struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, deals may have a set of custom fields of
-	// defined types. Read more in the section about custom fields
-	X json.RawMessage `json:".."`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealGetResultUfCRM) UnmarshalJSON(data []byte) error {
-	type plain DealGetResultUfCRM
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealGetResultUfCRM) MarshalJSON() ([]byte, error) {
-	type plain DealGetResultUfCRM
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealGetResultParentID is the PARENT_ID_ value of crm.deal.get.
-type DealGetResultParentID struct {
-	// Relationship fields.
-	//
-	// If there are smart processes associated with deals on the portal, there is a
-	// field for each such smart process that stores the relationship between this
-	// smart process and the deal. The field itself stores the identifier of the
-	// item of that smart process.
-	//
-	// For example, the field PARENT_ID_153 — relationship with the smart process
-	// entityTypeId=153, stores the identifier of the item of this smart process
-	// associated with the current deal
-	X b24.Int `json:".."`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealGetResultParentID) UnmarshalJSON(data []byte) error {
-	type plain DealGetResultParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealGetResultParentID) MarshalJSON() ([]byte, error) {
-	type plain DealGetResultParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealGetResultStageSemanticID is the STAGE_SEMANTIC_ID of crm.deal.get: the
-// constants below are the documented values; others are accepted too.
-type DealGetResultStageSemanticID string
-
-// The documented values of DealGetResultStageSemanticID.
-const (
-	// in progress
-	DealGetResultStageSemanticIDP DealGetResultStageSemanticID = "P"
-	// successful
-	DealGetResultStageSemanticIDS DealGetResultStageSemanticID = "S"
-	// unsuccessful
-	DealGetResultStageSemanticIDF DealGetResultStageSemanticID = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealGetResultStageSemanticID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealGetResultStageSemanticID(s)
 	return nil
 }
 
@@ -1846,8 +2558,8 @@ func (v *DealGetResultStageSemanticID) UnmarshalJSON(data []byte) error {
 //     deals
 //
 // Deprecated: use [ItemList] (crm.item.list).
-func DealList(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) ([]DealListItem, error) {
-	var out []DealListItem
+func DealList(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) ([]Deal, error) {
+	var out []Deal
 	if err := b24.Invoke(ctx, c, DealListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1857,8 +2569,8 @@ func DealList(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.C
 // DealListCommand is crm.deal.list as a command for a batch (see b24.Add); its
 // result decodes as DealList's does. Required parameters are not checked here:
 // the portal reports them.
-func DealListCommand(p DealListParams) b24.Command[[]DealListItem] {
-	return b24.NewCommand[[]DealListItem](b24.Request{
+func DealListCommand(p DealListParams) b24.Command[[]Deal] {
+	return b24.NewCommand[[]Deal](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.list",
 		Params:     p,
@@ -1868,15 +2580,15 @@ func DealListCommand(p DealListParams) b24.Command[[]DealListItem] {
 
 // DealListAll iterates over every row of crm.deal.list, requesting page after
 // page (start/next) as the loop asks for more.
-func DealListAll(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[DealListItem, error] {
-	return b24.List[DealListItem](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func DealListAll(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[Deal, error] {
+	return b24.List[Deal](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // DealListExport reads every row of crm.deal.list by ID (start=-1, filter >ID,
 // ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func DealListExport(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[DealListItem, error] {
-	return b24.Export[DealListItem](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func DealListExport(ctx context.Context, c b24.Caller, p DealListParams, opts ...b24.CallOption) iter.Seq2[Deal, error] {
+	return b24.Export[Deal](ctx, c, DealListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // DealListParams holds the parameters of crm.deal.list.
@@ -1978,71 +2690,7 @@ type DealListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// DealListItem is one row of crm.deal.list.
-type DealListItem struct {
-	// The identifier of the deal
-	ID b24.Int `json:"ID"`
-	// Title
-	Title b24.String `json:"TITLE"`
-	// String identifier of the deal type.
-	//
-	// To learn more about the obtained deal type, you can use the method
-	// crm.status.list by passing the filter:
-	//
-	//	{
-	//	    ENTITY_ID: 'DEAL_TYPE',
-	//	    STATUS_ID: TYPE_ID,
-	//	}
-	TypeID b24.String `json:"TYPE_ID"`
-	// Sales Funnel. To learn more about this funnel, you can use the method
-	// crm.category.get by passing entityTypeId = 2 and id = CATEGORY_ID
-	CategoryID b24.Int `json:"CATEGORY_ID"`
-	// String identifier of the deal stage.
-	//
-	// To learn more about the obtained stage, you can use the method
-	// crm.status.list by passing the filter:
-	//
-	//	{
-	//	    ENTITY_ID: entityId,
-	//	    STATUS_ID: statusId,
-	//	}
-	//
-	// where:
-	//
-	//   - entityId is equal to:
-	//     ◦ DEAL_STAGE if the deal is in the general funnel (CATEGORY_ID = 0)
-	//     ◦ DEAL_STAGE_{categoryId}, where categoryId = CATEGORY_ID
-	//   - statusId is equal to STAGE_ID
-	StageID b24.String `json:"STAGE_ID"`
-	// Amount
-	Opportunity b24.Number `json:"OPPORTUNITY"`
-	// Indicates whether manual mode for calculating the amount is enabled.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
-	// Responsible person
-	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
-	// Creation date
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealListItem) UnmarshalJSON(data []byte) error {
-	type plain DealListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealListItem) MarshalJSON() ([]byte, error) {
-	type plain DealListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DealProductrowsGet calls crm.deal.productrows.get: Get Deal Products.
@@ -2056,15 +2704,21 @@ func (v DealListItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-productrows-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "An incorrect value was passed in the id
+//     parameter"
+//   - empty code, description "The user does not have \"read\" access
+//     permission for the deal"
+//   - empty code, description "The deal with the provided id was not found"
 //
 // Deprecated: the docs mark this method as deprecated.
-func DealProductrowsGet(ctx context.Context, c b24.Caller, p DealProductrowsGetParams, opts ...b24.CallOption) ([]DealProductrowsGetItem, error) {
+func DealProductrowsGet(ctx context.Context, c b24.Caller, p DealProductrowsGetParams, opts ...b24.CallOption) ([]DealProductrows, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []DealProductrowsGetItem
+	var out []DealProductrows
 	if err := b24.Invoke(ctx, c, DealProductrowsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2074,8 +2728,8 @@ func DealProductrowsGet(ctx context.Context, c b24.Caller, p DealProductrowsGetP
 // DealProductrowsGetCommand is crm.deal.productrows.get as a command for a
 // batch (see b24.Add); its result decodes as DealProductrowsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func DealProductrowsGetCommand(p DealProductrowsGetParams) b24.Command[[]DealProductrowsGetItem] {
-	return b24.NewCommand[[]DealProductrowsGetItem](b24.Request{
+func DealProductrowsGetCommand(p DealProductrowsGetParams) b24.Command[[]DealProductrows] {
+	return b24.NewCommand[[]DealProductrows](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.productrows.get",
 		Params:     p,
@@ -2088,7 +2742,7 @@ type DealProductrowsGetParams struct {
 	// The identifier of the deal. It can be obtained using the method for
 	// retrieving the list of deals: crm.deal.list or when creating a deal:
 	// crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2100,101 +2754,6 @@ func (p DealProductrowsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DealProductrowsGetItem is one row of crm.deal.productrows.get.
-type DealProductrowsGetItem struct {
-	// The identifier of the product row
-	ID b24.Int `json:"ID"`
-	// The identifier of the entity to which the product is linked. For this
-	// method, it will always equal the id of the deal
-	OwnerID b24.Int `json:"OWNER_ID"`
-	// String identifier of the type of object to which the product is linked. For
-	// this method, it will always equal D
-	OwnerType b24.String `json:"OWNER_TYPE"`
-	// The identifier of the product in the catalog. 0 if not from the catalog
-	//
-	// For more detailed information about the product, use catalog.product.get
-	ProductID b24.Int `json:"PRODUCT_ID"`
-	// The name of the product row
-	ProductName b24.String `json:"PRODUCT_NAME"`
-	// The name of the product row in the catalog
-	OriginalProductName b24.String `json:"ORIGINAL_PRODUCT_NAME"`
-	// The description of the product row
-	ProductDescription b24.String `json:"PRODUCT_DESCRIPTION"`
-	// The total cost of the product per unit
-	Price b24.Number `json:"PRICE"`
-	// The cost per unit considering discounts, excluding taxes
-	PriceExclusive b24.Number `json:"PRICE_EXCLUSIVE"`
-	// The cost per unit excluding discounts and taxes
-	PriceNetto b24.Number `json:"PRICE_NETTO"`
-	// The cost per unit excluding discounts but including taxes
-	PriceBrutto b24.Number `json:"PRICE_BRUTTO"`
-	// The cost of the product in "report currency"
-	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
-	// The quantity of the product units
-	Quantity b24.Int `json:"QUANTITY"`
-	// The type of discount Possible types:
-	//
-	//   - 1 - Absolute
-	//   - 2 - Percentage
-	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
-	// The discount value in percentage (if using the percentage discount type)
-	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
-	// The absolute value of the discount (if using the absolute discount type)
-	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
-	// The tax rate in percentage
-	TaxRate b24.Number `json:"TAX_RATE"`
-	// Indicator of whether tax is included in the price Possible values:
-	//
-	//   - Y – tax included
-	//   - N – tax not included
-	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
-	// Customized (Deprecated) Possible values:
-	//
-	//   - Y - Yes
-	//   - N - No
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	Customized b24.Bool `json:"CUSTOMIZED"`
-	// The code of the unit of measure
-	MeasureCode b24.String `json:"MEASURE_CODE"`
-	// The textual representation of the unit of measure (e.g., pcs, kg, m, l,
-	// etc.)
-	MeasureName b24.String `json:"MEASURE_NAME"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// The external code of the product
-	XMLID b24.String `json:"XML_ID"`
-	// The type of product Possible values:
-	//
-	//   - 1 - Simple product
-	//   - 4 - Trade offer/variation
-	//   - 7 - Service
-	Type b24.Int `json:"TYPE"`
-	// The identifier of the warehouse. For more detailed information about the
-	// warehouse, use catalog.store.get
-	StoreID b24.Int `json:"STORE_ID"`
-	// The identifier of the reserve
-	ReserveID b24.Int `json:"RESERVE_ID"`
-	// The date of the end of the reservation
-	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
-	// The quantity of reserved product units
-	ReserveQuantity b24.Int `json:"RESERVE_QUANTITY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealProductrowsGetItem) UnmarshalJSON(data []byte) error {
-	type plain DealProductrowsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealProductrowsGetItem) MarshalJSON() ([]byte, error) {
-	type plain DealProductrowsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealProductrowsSet calls crm.deal.productrows.set: Set Products in Deal.
@@ -2210,8 +2769,20 @@ func (v DealProductrowsGetItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-productrows-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "An incorrect value was passed to the id
+//     parameter"
+//   - empty code, description "The user does not have permission to
+//     \"modify\" the deal"
+//   - empty code, description "The deal with the provided id was not found"
+//   - empty code, description "DISCOUNT_TYPE_ID = 2 was passed without
+//     DISCOUNT_RATE"
+//   - empty code, description "DISCOUNT_RATE = 100 and DISCOUNT_TYPE_ID = 2
+//     were passed without DISCOUNT_SUM"
+//   - empty code, description "DISCOUNT_TYPE_ID = 1 was passed without
+//     DISCOUNT_SUM"
 //
 // Deprecated: the docs mark this method as deprecated.
 func DealProductrowsSet(ctx context.Context, c b24.Caller, p DealProductrowsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2241,7 +2812,7 @@ type DealProductrowsSetParams struct {
 	// Identifier of the deal. Can be obtained using the method to retrieve the
 	// list of deals: crm.deal.list or when creating a deal: crm.deal.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Product rows
 	//
 	// An array of objects in the following format:
@@ -2279,7 +2850,7 @@ type DealProductrowsSetParamsRows struct {
 	// obtained using the method catalog.product.list 0 if not from the catalog
 	//
 	// Default - 0. Default: 0.
-	ProductID b24.Opt[int64] `json:"PRODUCT_ID,omitzero"`
+	ProductID b24.Opt[b24.Int] `json:"PRODUCT_ID,omitzero"`
 	// Name of the product row. If PRODUCT_ID is provided, the name will be taken
 	// from the product
 	//
@@ -2306,7 +2877,7 @@ type DealProductrowsSetParamsRows struct {
 	//   - 2 - Percentage
 	//
 	// Default - 2. Default: 2.
-	DiscountTypeID b24.Opt[int64] `json:"DISCOUNT_TYPE_ID,omitzero"`
+	DiscountTypeID b24.Opt[b24.Int] `json:"DISCOUNT_TYPE_ID,omitzero"`
 	// Discount value in percentage (if percentage discount type is used)
 	//
 	// Default - 0.0
@@ -2337,7 +2908,7 @@ type DealProductrowsSetParamsRows struct {
 	// Sorting
 	//
 	// Default - 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2416,93 +2987,7 @@ type DealRecurringAddParams struct {
 	//   - value_n — value of the setting field
 	//
 	// The list of available fields is described below. Required.
-	Fields DealRecurringAddParamsFields `json:"fields"`
-}
-
-// DealRecurringAddParamsFields is the fields value of crm.deal.recurring.add.
-type DealRecurringAddParamsFields struct {
-	// Identifier of the deal based on which the recurring deal template is
-	// created.
-	//
-	// The deal identifier can be obtained using the methods crm.deal.list or
-	// crm.deal.add
-	DealID b24.Opt[int64] `json:"DEAL_ID,omitzero"`
-	// Activity flag of the setting. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// ID of the funnel for new deals created from the template.
-	//
-	// The list of available funnels can be obtained using the method
-	// crm.category.list by passing entityTypeId = 2
-	CategoryID b24.Opt[b24.Bool] `json:"CATEGORY_ID,omitzero"`
-	// Limit on creating new deals: N — no limits D — limit by date
-	// (LIMIT_DATE) T — limit by quantity (LIMIT_REPEAT)
-	//
-	// If any other value is passed, it will be converted to N
-	IsLimit b24.Opt[b24.Bool] `json:"IS_LIMIT,omitzero"`
-	// Maximum number of deals that can be created from the template. Used when
-	// IS_LIMIT = T
-	LimitRepeat b24.Opt[int64] `json:"LIMIT_REPEAT,omitzero"`
-	// End date for generating deals from the template in the format YYYY-MM-DD.
-	// Used when IS_LIMIT = D
-	LimitDate b24.Opt[b24.Date] `json:"LIMIT_DATE,omitzero"`
-	// Start date for calculating the next run in the format YYYY-MM-DD
-	StartDate b24.Opt[b24.Date] `json:"START_DATE,omitzero"`
-	// Frequency parameters (detailed description)
-	Params *DealRecurringAddParamsFieldsParams `json:"PARAMS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringAddParamsFieldsParams is the PARAMS value of
-// crm.deal.recurring.add.
-type DealRecurringAddParamsFieldsParams struct {
-	// Repetition mode: single — single multiple — multiple
-	Mode b24.Opt[string] `json:"MODE,omitzero"`
-	// Type of period for MODE = multiple: day, week, month, year
-	MultipleType b24.Opt[string] `json:"MULTIPLE_TYPE,omitzero"`
-	// Repetition interval for MODE = multiple
-	MultipleInterval b24.Opt[int64] `json:"MULTIPLE_INTERVAL,omitzero"`
-	// Offset type for MODE = single: day, week, month, year
-	SingleBeforeStartDateType b24.Opt[string] `json:"SINGLE_BEFORE_START_DATE_TYPE,omitzero"`
-	// Offset value for MODE = single
-	SingleBeforeStartDateValue b24.Opt[int64] `json:"SINGLE_BEFORE_START_DATE_VALUE,omitzero"`
-	// Offset type for the start date of the created deal: day, week, month, year
-	OffsetBegindateType b24.Opt[string] `json:"OFFSET_BEGINDATE_TYPE,omitzero"`
-	// Offset value for the start date of the created deal
-	OffsetBegindateValue b24.Opt[int64] `json:"OFFSET_BEGINDATE_VALUE,omitzero"`
-	// Offset type for the end date of the created deal: day, week, month, year
-	OffsetClosedateType b24.Opt[string] `json:"OFFSET_CLOSEDATE_TYPE,omitzero"`
-	// Offset value for the end date of the created deal
-	OffsetClosedateValue b24.Opt[int64] `json:"OFFSET_CLOSEDATE_VALUE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringAddParamsFieldsParams) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringAddParamsFieldsParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringAddParamsFieldsParams) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringAddParamsFieldsParams
-	return b24.EncodeObject(plain(v), v.Extra)
+	Fields DealRecurringInput `json:"fields"`
 }
 
 // DealRecurringDelete calls crm.deal.recurring.delete: Delete the Recurring
@@ -2558,7 +3043,7 @@ type DealRecurringDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.recurring.list or
 	// crm.deal.recurring.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2595,11 +3080,11 @@ func (p DealRecurringDeleteParams) validate() error {
 //     not found
 //   - Access denied: Insufficient permissions to read the original deal or
 //     create a new deal
-func DealRecurringExpose(ctx context.Context, c b24.Caller, p DealRecurringExposeParams, opts ...b24.CallOption) (*DealRecurringExposeResult, error) {
+func DealRecurringExpose(ctx context.Context, c b24.Caller, p DealRecurringExposeParams, opts ...b24.CallOption) (*DealRecurring, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DealRecurringExposeResult
+	var out DealRecurring
 	if err := b24.Invoke(ctx, c, DealRecurringExposeCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2609,8 +3094,8 @@ func DealRecurringExpose(ctx context.Context, c b24.Caller, p DealRecurringExpos
 // DealRecurringExposeCommand is crm.deal.recurring.expose as a command for a
 // batch (see b24.Add); its result decodes as DealRecurringExpose's does.
 // Required parameters are not checked here: the portal reports them.
-func DealRecurringExposeCommand(p DealRecurringExposeParams) b24.Command[*DealRecurringExposeResult] {
-	return b24.NewCommand[*DealRecurringExposeResult](b24.Request{
+func DealRecurringExposeCommand(p DealRecurringExposeParams) b24.Command[*DealRecurring] {
+	return b24.NewCommand[*DealRecurring](b24.Request{
 		Method:  "crm.deal.recurring.expose",
 		Params:  p,
 		Version: 2,
@@ -2620,7 +3105,7 @@ func DealRecurringExposeCommand(p DealRecurringExposeParams) b24.Command[*DealRe
 // DealRecurringExposeParams holds the parameters of crm.deal.recurring.expose.
 type DealRecurringExposeParams struct {
 	// Identifier of the recurring deal template setting. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2632,26 +3117,6 @@ func (p DealRecurringExposeParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DealRecurringExposeResult is the result of crm.deal.recurring.expose.
-type DealRecurringExposeResult struct {
-	// Identifier of the created deal
-	DealID b24.Int `json:"DEAL_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringExposeResult) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringExposeResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringExposeResult) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringExposeResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealRecurringFields calls crm.deal.recurring.fields: Get the List of Fields
@@ -2714,11 +3179,11 @@ type DealRecurringFieldsParams struct{}
 //     Bitrix24
 //   - Recurring deal is not found: The recurring deal template was not found
 //   - Access denied: Insufficient rights to read the recurring deal template
-func DealRecurringGet(ctx context.Context, c b24.Caller, p DealRecurringGetParams, opts ...b24.CallOption) (*DealRecurringGetResult, error) {
+func DealRecurringGet(ctx context.Context, c b24.Caller, p DealRecurringGetParams, opts ...b24.CallOption) (*DealRecurring, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DealRecurringGetResult
+	var out DealRecurring
 	if err := b24.Invoke(ctx, c, DealRecurringGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2728,8 +3193,8 @@ func DealRecurringGet(ctx context.Context, c b24.Caller, p DealRecurringGetParam
 // DealRecurringGetCommand is crm.deal.recurring.get as a command for a batch
 // (see b24.Add); its result decodes as DealRecurringGet's does. Required
 // parameters are not checked here: the portal reports them.
-func DealRecurringGetCommand(p DealRecurringGetParams) b24.Command[*DealRecurringGetResult] {
-	return b24.NewCommand[*DealRecurringGetResult](b24.Request{
+func DealRecurringGetCommand(p DealRecurringGetParams) b24.Command[*DealRecurring] {
+	return b24.NewCommand[*DealRecurring](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.recurring.get",
 		Params:     p,
@@ -2743,7 +3208,7 @@ type DealRecurringGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.recurring.list or
 	// crm.deal.recurring.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2754,170 +3219,6 @@ func (p DealRecurringGetParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// DealRecurringGetResult is the result of crm.deal.recurring.get.
-type DealRecurringGetResult struct {
-	// Identifier of the record in the recurring deal settings table
-	ID b24.Int `json:"ID"`
-	// Identifier of the deal for which the recurrence is set
-	DealID b24.Int `json:"DEAL_ID"`
-	// Identifier of the deal on which the template is based
-	BasedID b24.Int `json:"BASED_ID"`
-	// Active flag. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Bool `json:"ACTIVE"`
-	// Date and time of the next deal creation from the template
-	NextExecution b24.Time `json:"NEXT_EXECUTION"`
-	// Date and time of the last deal creation from the template.
-	//
-	// May be an empty string if there have been no executions yet
-	LastExecution b24.Time `json:"LAST_EXECUTION"`
-	// Number of deals created from the template.
-	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
-	// Date to start calculating the next execution.
-	//
-	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
-	StartDate b24.Time `json:"START_DATE"`
-	// Identifier of the funnel for created deals
-	CategoryID b24.String `json:"CATEGORY_ID"`
-	// Type of limitation on deal creation:
-	//
-	//   - N — no limitations
-	//   - D — by date (LIMIT_DATE)
-	//   - T — by quantity (LIMIT_REPEAT)
-	IsLimit DealRecurringGetResultIsLimit `json:"IS_LIMIT"`
-	// Maximum number of deals to be created. Used when IS_LIMIT = T
-	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
-	// End date for deal generation. Used when IS_LIMIT = D.
-	//
-	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
-	LimitDate b24.Time `json:"LIMIT_DATE"`
-	// Recurrence parameters (detailed description)
-	Params DealRecurringGetResultParams `json:"PARAMS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringGetResult) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringGetResult) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringGetResultParams is the PARAMS value of crm.deal.recurring.get.
-type DealRecurringGetResultParams struct {
-	// Recurrence mode:
-	//
-	//   - single — single
-	//   - multiple — multiple
-	Mode DealRecurringGetResultParamsMode `json:"MODE"`
-	// Period type for MODE = multiple:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	MultipleType b24.String `json:"MULTIPLE_TYPE"`
-	// Recurrence interval for MODE = multiple
-	MultipleInterval b24.Int `json:"MULTIPLE_INTERVAL"`
-	// Offset type for MODE = single:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	SingleBeforeStartDateType b24.String `json:"SINGLE_BEFORE_START_DATE_TYPE"`
-	// Offset value for MODE = single.
-	//
-	// For MODE = multiple, it usually returns 0
-	SingleBeforeStartDateValue b24.Int `json:"SINGLE_BEFORE_START_DATE_VALUE"`
-	// Type of offset for the start date of the created deal:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	OffsetBegindateType b24.String `json:"OFFSET_BEGINDATE_TYPE"`
-	// Offset value for the start date of the created deal
-	OffsetBegindateValue b24.Int `json:"OFFSET_BEGINDATE_VALUE"`
-	// Type of offset for the end date of the created deal:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	OffsetClosedateType b24.String `json:"OFFSET_CLOSEDATE_TYPE"`
-	// Offset value for the end date of the created deal
-	OffsetClosedateValue b24.Int `json:"OFFSET_CLOSEDATE_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringGetResultParams) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringGetResultParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringGetResultParams) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringGetResultParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringGetResultIsLimit is the IS_LIMIT of crm.deal.recurring.get: the
-// constants below are the documented values; others are accepted too.
-type DealRecurringGetResultIsLimit string
-
-// The documented values of DealRecurringGetResultIsLimit.
-const (
-	// no limitations
-	DealRecurringGetResultIsLimitN DealRecurringGetResultIsLimit = "N"
-	// by date (LIMIT_DATE)
-	DealRecurringGetResultIsLimitD DealRecurringGetResultIsLimit = "D"
-	// by quantity (LIMIT_REPEAT)
-	DealRecurringGetResultIsLimitT DealRecurringGetResultIsLimit = "T"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealRecurringGetResultIsLimit) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealRecurringGetResultIsLimit(s)
-	return nil
-}
-
-// DealRecurringGetResultParamsMode is the MODE of crm.deal.recurring.get: the
-// constants below are the documented values; others are accepted too.
-type DealRecurringGetResultParamsMode string
-
-// The documented values of DealRecurringGetResultParamsMode.
-const (
-	// single
-	DealRecurringGetResultParamsModeSingle DealRecurringGetResultParamsMode = "single"
-	// multiple
-	DealRecurringGetResultParamsModeMultiple DealRecurringGetResultParamsMode = "multiple"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealRecurringGetResultParamsMode) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealRecurringGetResultParamsMode(s)
 	return nil
 }
 
@@ -2942,8 +3243,8 @@ func (v *DealRecurringGetResultParamsMode) UnmarshalJSON(data []byte) error {
 //     object
 //   - Failed to get list. General error: Unable to retrieve the list due to
 //     an internal error
-func DealRecurringList(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) ([]DealRecurringListItem, error) {
-	var out []DealRecurringListItem
+func DealRecurringList(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) ([]DealRecurring, error) {
+	var out []DealRecurring
 	if err := b24.Invoke(ctx, c, DealRecurringListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2953,8 +3254,8 @@ func DealRecurringList(ctx context.Context, c b24.Caller, p DealRecurringListPar
 // DealRecurringListCommand is crm.deal.recurring.list as a command for a batch
 // (see b24.Add); its result decodes as DealRecurringList's does. Required
 // parameters are not checked here: the portal reports them.
-func DealRecurringListCommand(p DealRecurringListParams) b24.Command[[]DealRecurringListItem] {
-	return b24.NewCommand[[]DealRecurringListItem](b24.Request{
+func DealRecurringListCommand(p DealRecurringListParams) b24.Command[[]DealRecurring] {
+	return b24.NewCommand[[]DealRecurring](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.recurring.list",
 		Params:     p,
@@ -2964,16 +3265,16 @@ func DealRecurringListCommand(p DealRecurringListParams) b24.Command[[]DealRecur
 
 // DealRecurringListAll iterates over every row of crm.deal.recurring.list,
 // requesting page after page (start/next) as the loop asks for more.
-func DealRecurringListAll(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) iter.Seq2[DealRecurringListItem, error] {
-	return b24.List[DealRecurringListItem](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
+func DealRecurringListAll(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) iter.Seq2[DealRecurring, error] {
+	return b24.List[DealRecurring](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
 }
 
 // DealRecurringListExport reads every row of crm.deal.recurring.list by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func DealRecurringListExport(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) iter.Seq2[DealRecurringListItem, error] {
-	return b24.Export[DealRecurringListItem](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
+func DealRecurringListExport(ctx context.Context, c b24.Caller, p DealRecurringListParams, opts ...b24.CallOption) iter.Seq2[DealRecurring, error] {
+	return b24.Export[DealRecurring](ctx, c, DealRecurringListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
 }
 
 // DealRecurringListParams holds the parameters of crm.deal.recurring.list.
@@ -3049,110 +3350,7 @@ type DealRecurringListParams struct {
 	// The page size is fixed: 50 records.
 	//
 	// The formula for obtaining the N-th page: start = (N - 1) * 50
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// DealRecurringListItem is one row of crm.deal.recurring.list.
-type DealRecurringListItem struct {
-	ID      b24.String `json:"id"`
-	DealID  b24.String `json:"deal_id"`
-	BasedID b24.String `json:"based_id"`
-	// Active flag. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active     b24.Bool   `json:"ACTIVE"`
-	CategoryID b24.String `json:"category_id"`
-	// Type of limitation on deal creation:
-	//
-	//   - N — no limitations
-	//   - D — by date (LIMIT_DATE)
-	//   - T — by quantity (LIMIT_REPEAT)
-	IsLimit DealRecurringListItemIsLimit `json:"IS_LIMIT"`
-	// Number of deals created from the template.
-	CounterRepeat b24.Int `json:"COUNTER_REPEAT"`
-	// Maximum number of deals to be created. Used when IS_LIMIT = T
-	LimitRepeat b24.Int `json:"LIMIT_REPEAT"`
-	// End date for deal generation. Used when IS_LIMIT = D.
-	//
-	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
-	LimitDate b24.Time `json:"LIMIT_DATE"`
-	// Date to start calculating the next execution.
-	//
-	// Returned in the format YYYY-MM-DDTHH:MI:SS+TZD
-	StartDate b24.Time `json:"START_DATE"`
-	// Date and time of the next deal creation from the template
-	NextExecution b24.Time `json:"NEXT_EXECUTION"`
-	// Date and time of the last deal creation from the template.
-	//
-	// May be an empty string if there have been no executions yet
-	LastExecution b24.Time                    `json:"LAST_EXECUTION"`
-	Params        DealRecurringListItemParams `json:"PARAMS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringListItem) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringListItem) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringListItemParams is the PARAMS value of crm.deal.recurring.list.
-type DealRecurringListItemParams struct {
-	Mode                       b24.String `json:"MODE"`
-	SingleBeforeStartDateType  b24.String `json:"SINGLE_BEFORE_START_DATE_TYPE"`
-	SingleBeforeStartDateValue b24.Int    `json:"SINGLE_BEFORE_START_DATE_VALUE"`
-	MultipleType               b24.String `json:"MULTIPLE_TYPE"`
-	MultipleInterval           b24.Int    `json:"MULTIPLE_INTERVAL"`
-	OffsetBegindateType        b24.String `json:"OFFSET_BEGINDATE_TYPE"`
-	OffsetBegindateValue       b24.Int    `json:"OFFSET_BEGINDATE_VALUE"`
-	OffsetClosedateType        b24.String `json:"OFFSET_CLOSEDATE_TYPE"`
-	OffsetClosedateValue       b24.Int    `json:"OFFSET_CLOSEDATE_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringListItemParams) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringListItemParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringListItemParams) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringListItemParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringListItemIsLimit is the IS_LIMIT of crm.deal.recurring.list: the
-// constants below are the documented values; others are accepted too.
-type DealRecurringListItemIsLimit string
-
-// The documented values of DealRecurringListItemIsLimit.
-const (
-	// no limitations
-	DealRecurringListItemIsLimitN DealRecurringListItemIsLimit = "N"
-	// by date (LIMIT_DATE)
-	DealRecurringListItemIsLimitD DealRecurringListItemIsLimit = "D"
-	// by quantity (LIMIT_REPEAT)
-	DealRecurringListItemIsLimitT DealRecurringListItemIsLimit = "T"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealRecurringListItemIsLimit) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealRecurringListItemIsLimit(s)
-	return nil
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DealRecurringUpdate calls crm.deal.recurring.update: Update the Recurring
@@ -3208,7 +3406,7 @@ type DealRecurringUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.recurring.list or
 	// crm.deal.recurring.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object in the following format:
 	//
 	//	{
@@ -3224,7 +3422,7 @@ type DealRecurringUpdateParams struct {
 	//   - value_n — the new value for the setting field
 	//
 	// The list of available fields is described below
-	Fields *DealRecurringUpdateParamsFields `json:"fields,omitzero"`
+	Fields *DealRecurringInput `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3235,159 +3433,6 @@ func (p DealRecurringUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// DealRecurringUpdateParamsFields is the fields value of
-// crm.deal.recurring.update.
-type DealRecurringUpdateParamsFields struct {
-	// The active flag for the setting. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// The ID of the funnel for new deals created from the template.
-	//
-	// The list of available funnels can be obtained using the method
-	// crm.category.list by passing entityTypeId = 2
-	CategoryID b24.Opt[b24.Bool] `json:"CATEGORY_ID,omitzero"`
-	// Limit on creating new deals:
-	//
-	//   - N — no limits
-	//   - D — date limit (LIMIT_DATE)
-	//   - T — quantity limit (LIMIT_REPEAT)
-	IsLimit b24.Opt[DealRecurringUpdateParamsFieldsIsLimit] `json:"IS_LIMIT,omitzero"`
-	// The maximum number of deals that can be created from the template. Used when
-	// IS_LIMIT = T
-	LimitRepeat b24.Opt[int64] `json:"LIMIT_REPEAT,omitzero"`
-	// The end date for generating deals from the template in the format
-	// YYYY-MM-DD. Used when IS_LIMIT = D
-	LimitDate b24.Opt[b24.Date] `json:"LIMIT_DATE,omitzero"`
-	// The start date for calculating the next run in the format YYYY-MM-DD
-	StartDate b24.Opt[b24.Date] `json:"START_DATE,omitzero"`
-	// Recurrence parameters (detailed description)
-	Params *DealRecurringUpdateParamsFieldsParams `json:"PARAMS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringUpdateParamsFieldsParams is the PARAMS value of
-// crm.deal.recurring.update.
-type DealRecurringUpdateParamsFieldsParams struct {
-	// The recurrence mode:
-	//
-	//   - single — single
-	//   - multiple — multiple
-	Mode b24.Opt[DealRecurringUpdateParamsFieldsParamsMode] `json:"MODE,omitzero"`
-	// The period type for MODE = multiple:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	MultipleType b24.Opt[string] `json:"MULTIPLE_TYPE,omitzero"`
-	// The recurrence interval for MODE = multiple
-	MultipleInterval b24.Opt[int64] `json:"MULTIPLE_INTERVAL,omitzero"`
-	// The offset type for MODE = single:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	SingleBeforeStartDateType b24.Opt[string] `json:"SINGLE_BEFORE_START_DATE_TYPE,omitzero"`
-	// The offset value for MODE = single
-	SingleBeforeStartDateValue b24.Opt[int64] `json:"SINGLE_BEFORE_START_DATE_VALUE,omitzero"`
-	// The offset type for the start date of the created deal:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	OffsetBegindateType b24.Opt[string] `json:"OFFSET_BEGINDATE_TYPE,omitzero"`
-	// The offset value for the start date of the created deal
-	OffsetBegindateValue b24.Opt[int64] `json:"OFFSET_BEGINDATE_VALUE,omitzero"`
-	// The offset type for the completion date of the created deal:
-	//
-	//   - day
-	//   - week
-	//   - month
-	//   - year
-	OffsetClosedateType b24.Opt[string] `json:"OFFSET_CLOSEDATE_TYPE,omitzero"`
-	// The offset value for the completion date of the created deal
-	OffsetClosedateValue b24.Opt[int64] `json:"OFFSET_CLOSEDATE_VALUE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealRecurringUpdateParamsFieldsParams) UnmarshalJSON(data []byte) error {
-	type plain DealRecurringUpdateParamsFieldsParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealRecurringUpdateParamsFieldsParams) MarshalJSON() ([]byte, error) {
-	type plain DealRecurringUpdateParamsFieldsParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealRecurringUpdateParamsFieldsIsLimit is the IS_LIMIT of
-// crm.deal.recurring.update: the constants below are the documented values;
-// others are accepted too.
-type DealRecurringUpdateParamsFieldsIsLimit string
-
-// The documented values of DealRecurringUpdateParamsFieldsIsLimit.
-const (
-	// no limits
-	DealRecurringUpdateParamsFieldsIsLimitN DealRecurringUpdateParamsFieldsIsLimit = "N"
-	// date limit (LIMIT_DATE)
-	DealRecurringUpdateParamsFieldsIsLimitD DealRecurringUpdateParamsFieldsIsLimit = "D"
-	// quantity limit (LIMIT_REPEAT)
-	DealRecurringUpdateParamsFieldsIsLimitT DealRecurringUpdateParamsFieldsIsLimit = "T"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealRecurringUpdateParamsFieldsIsLimit) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealRecurringUpdateParamsFieldsIsLimit(s)
-	return nil
-}
-
-// DealRecurringUpdateParamsFieldsParamsMode is the MODE of
-// crm.deal.recurring.update: the constants below are the documented values;
-// others are accepted too.
-type DealRecurringUpdateParamsFieldsParamsMode string
-
-// The documented values of DealRecurringUpdateParamsFieldsParamsMode.
-const (
-	// single
-	DealRecurringUpdateParamsFieldsParamsModeSingle DealRecurringUpdateParamsFieldsParamsMode = "single"
-	// multiple
-	DealRecurringUpdateParamsFieldsParamsModeMultiple DealRecurringUpdateParamsFieldsParamsMode = "multiple"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealRecurringUpdateParamsFieldsParamsMode) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealRecurringUpdateParamsFieldsParamsMode(s)
 	return nil
 }
 
@@ -3402,8 +3447,21 @@ func (v *DealRecurringUpdateParamsFieldsParamsMode) UnmarshalJSON(data []byte) e
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/deals/crm-deal-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "ID is not defined or invalid": The parameter
+//     id is not a positive integer
+//   - empty code, description "Not found": The deal with the provided id
+//     does not exist
+//   - empty code, description "Parameter 'fields' must be array": The
+//     parameter fields is not an object
+//   - empty code, description "Parameter 'params' must be array": The
+//     parameter params is not an object
+//   - empty code, description "Access denied": The user does not have
+//     permission to "edit" deals
+//   - empty code, description "Disk resource exhausted": >
+//   - empty code, description "Invalid value for the \"Currency\" field": >
 //
 // Deprecated: use [ItemUpdate] (crm.item.update).
 func DealUpdate(ctx context.Context, c b24.Caller, p DealUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -3434,7 +3492,7 @@ type DealUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.list or
 	// crm.deal.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object in the following format:
 	//
 	//	{
@@ -3454,7 +3512,7 @@ type DealUpdateParams struct {
 	// An incorrect field in fields will be ignored.
 	//
 	// Only those fields that need to be changed should be passed in fields.
-	Fields *DealUpdateParamsFields `json:"fields,omitzero"`
+	Fields *DealInput `json:"fields,omitzero"`
 	// A set of additional parameters (detailed description)
 	Params *DealUpdateParamsParams `json:"params,omitzero"`
 }
@@ -3468,204 +3526,6 @@ func (p DealUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DealUpdateParamsFields is the fields value of crm.deal.update.
-type DealUpdateParamsFields struct {
-	// The title of the deal
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// The string identifier of the deal type.
-	//
-	// The list of available deal types can be found using the method
-	// crm.status.list with the filter { ENTITY_ID: 'DEAL_TYPE' }
-	TypeID b24.Opt[string] `json:"TYPE_ID,omitzero"`
-	// The stage of the deal.
-	//
-	// The list of available stages can be found using the method crm.status.list
-	// with the filter:
-	//
-	//   - { ENTITY_ID: "DEAL_STAGE" } — if the deal is in the general Sales
-	//     Funnel
-	//   - { ENTITY_ID: "DEAL_STAGE_{categoryId}" } — if the deal is not in the
-	//     general Sales Funnel, where categoryId is the identifier of the Sales
-	//     Funnel and equals the CATEGORY_ID of the deal.
-	//
-	// If you need to change the Sales Funnel of the deal, use the method
-	// crm.item.update, with the entityTypeId of the deal being 2.
-	StageID b24.Opt[DealUpdateParamsFieldsStageID] `json:"STAGE_ID,omitzero"`
-	// Indicates whether the deal is a template for a recurring deal. Possible
-	// values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsRecurring b24.Opt[b24.Bool] `json:"IS_RECURRING,omitzero"`
-	// Indicates whether the deal is a repeat. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsReturnCustomer b24.Opt[b24.Bool] `json:"IS_RETURN_CUSTOMER,omitzero"`
-	// Indicates whether the deal is a repeated approach. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsRepeatedApproach b24.Opt[b24.Bool] `json:"IS_REPEATED_APPROACH,omitzero"`
-	// Probability, %
-	Probability b24.Opt[int64] `json:"PROBABILITY,omitzero"`
-	// Currency.
-	//
-	// The list of available currencies can be found using the method
-	// crm.currency.list
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Amount
-	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
-	// Indicates whether manual calculation of the amount is enabled. Possible
-	// values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
-	// Tax amount
-	TaxValue b24.Opt[float64] `json:"TAX_VALUE,omitzero"`
-	// The identifier of the company associated with the deal.
-	//
-	// The list of companies can be found using the method crm.item.list by passing
-	// entityTypeId = 4
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Contact. Deprecated
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// A list of contacts associated with the deal. The field is completely
-	// replaced.
-	//
-	// To change individual related contacts, use the methods
-	// crm.deal.contact.items.*.
-	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
-	// Start date
-	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
-	// End date
-	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
-	// Is the deal available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Is the deal closed? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
-	// Comment. Supports BB codes
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Responsible person
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// The string identifier of the source type.
-	//
-	// The list of available sources can be found using the method crm.status.list
-	// with the filter { ENTITY_ID: "SOURCE" }
-	SourceID b24.Opt[string] `json:"SOURCE_ID,omitzero"`
-	// Additional information about the source
-	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Additional information
-	AdditionalInfo b24.Opt[string] `json:"ADDITIONAL_INFO,omitzero"`
-	// Client's location. System field
-	LocationID b24.Opt[string] `json:"LOCATION_ID,omitzero"`
-	// Identifier of the data source.
-	//
-	// Used only for linking to an external source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the element in the data source.
-	//
-	// Used only for linking to an external source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Advertising system (Google-Adwords and others)
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Type of traffic. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium b24.Opt[DealUpdateParamsFieldsUTMMedium] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Search term of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm  b24.Opt[string]                 `json:"UTM_TERM,omitzero"`
-	UfCRM    *DealUpdateParamsFieldsUfCRM    `json:"UF_CRM_,omitzero"`
-	ParentID *DealUpdateParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUpdateParamsFieldsUfCRM is the UF_CRM_ value of crm.deal.update.
-type DealUpdateParamsFieldsUfCRM struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, deals may have a set of custom fields of
-	// specific types.
-	//
-	// Values of multiple fields are passed as an array.
-	//
-	// To change file fields, it is recommended to use the method crm.item.update.
-	//
-	// You can add a custom field to a deal using the method crm.deal.userfield.add
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUpdateParamsFieldsUfCRM) UnmarshalJSON(data []byte) error {
-	type plain DealUpdateParamsFieldsUfCRM
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUpdateParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
-	type plain DealUpdateParamsFieldsUfCRM
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUpdateParamsFieldsParentID is the PARENT_ID_ value of crm.deal.update.
-type DealUpdateParamsFieldsParentID struct {
-	// Relationship fields.
-	//
-	// If there are smart processes associated with deals on the portal, there is a
-	// field for each such smart process that stores the link between this smart
-	// process and the deal. The field itself stores the identifier of the element
-	// of that smart process.
-	//
-	// For example, the field PARENT_ID_153 — link to the smart process
-	// entityTypeId=153, stores the identifier of the element of this smart process
-	// associated with the current deal
-	X b24.Opt[int64] `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUpdateParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain DealUpdateParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain DealUpdateParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealUpdateParamsParams is the params value of crm.deal.update.
@@ -3697,51 +3557,6 @@ func (v DealUpdateParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DealUpdateParamsFieldsStageID is the STAGE_ID of crm.deal.update: the
-// constants below are the documented values; others are accepted too.
-type DealUpdateParamsFieldsStageID string
-
-// The documented values of DealUpdateParamsFieldsStageID.
-const (
-	// if the deal is in the general Sales Funnel
-	DealUpdateParamsFieldsStageIDEntityIDDealStage DealUpdateParamsFieldsStageID = "{ ENTITY_ID: \"DEAL_STAGE\" }"
-	// if the deal is not in the general Sales Funnel, where categoryId is the
-	// identifier of the Sales Funnel and equals the CATEGORY_ID of the deal.
-	DealUpdateParamsFieldsStageIDEntityIDDealStageCategoryID DealUpdateParamsFieldsStageID = "{ ENTITY_ID: \"DEAL_STAGE_{categoryId}\" }"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealUpdateParamsFieldsStageID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealUpdateParamsFieldsStageID(s)
-	return nil
-}
-
-// DealUpdateParamsFieldsUTMMedium is the UTM_MEDIUM of crm.deal.update: the
-// constants below are the documented values; others are accepted too.
-type DealUpdateParamsFieldsUTMMedium string
-
-// The documented values of DealUpdateParamsFieldsUTMMedium.
-const (
-	// ads
-	DealUpdateParamsFieldsUTMMediumCpc DealUpdateParamsFieldsUTMMedium = "CPC"
-	// banners
-	DealUpdateParamsFieldsUTMMediumCpm DealUpdateParamsFieldsUTMMedium = "CPM"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealUpdateParamsFieldsUTMMedium(s)
-	return nil
-}
-
 // DealUserfieldAdd calls crm.deal.userfield.add: Create a Custom Field for
 // Deals.
 //
@@ -3756,9 +3571,14 @@ func (v *DealUpdateParamsFieldsUTMMedium) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The 'FIELD_NAME' field is not found.": Either
+//     an empty FIELD_NAME was provided, or it was not provided at all
 //   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
 //     more than 50 characters, that is, more than 43 characters were
 //     provided in FIELD_NAME
+//   - empty code, description "The 'USER_TYPE_ID' field is not found.":
+//     Either an empty USER_TYPE_ID was provided, or it was not provided at
+//     all
 func DealUserfieldAdd(ctx context.Context, c b24.Caller, p DealUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -3785,318 +3605,38 @@ func DealUserfieldAddCommand(p DealUserfieldAddParams) b24.Command[b24.Int] {
 type DealUserfieldAddParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// The list of available fields is described below.
 	//
 	// An incorrect field in fields will be ignored. Required.
-	Fields DealUserfieldAddParamsFields `json:"fields"`
+	Fields DealUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DealUserfieldAddParams) validate() error {
-	if p.Fields.UserTypeID == "" {
+	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.deal.userfield.add",
 			Param:  "fields.USER_TYPE_ID",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.deal.userfield.add",
 			Param:  "fields.FIELD_NAME",
 		}
 	}
-	return nil
-}
-
-// DealUserfieldAddParamsFields is the fields value of crm.deal.userfield.add.
-type DealUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — link to employee
-	//   - crm_status — link to CRM directory
-	//   - iblock_section — link to information block sections
-	//   - iblock_element — link to information block elements
-	//   - crm — link to CRM elements
-	//   - custom field types
-	//
-	// Required.
-	UserTypeID DealUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within deals.
-	//
-	// The prefix UF_CRM_ is always added to the code, and the system builds the
-	// full field name itself:
-	//
-	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
-	//     replaced with UF_CRM_
-	//   - UF_CRM_MANAGER_NOTE remains unchanged
-	//
-	// The length limit is 50 characters including the prefix, that is, up to 43
-	// characters for the code. If a longer value is passed, the method returns the
-	// error ERROR_CORE.
-	//
-	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
-	// uppercase, and any other characters cause the error ERROR_CORE. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field.
-	//
-	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
-	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
-	// is provided for them
-	Label b24.Opt[string] `json:"LABEL,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Fields of type boolean cannot be multiple.
-	//
-	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
-	// available settings, described below
-	Settings *DealUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration, described
-	// below
-	//
-	// By default []. Default: [].
-	List []DealUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero.
-	//
-	// By default 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default Y. The value N is not supported by all field types within crm.
-	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldAddParamsFieldsSettings is the SETTINGS value of
-// crm.deal.userfield.add.
-type DealUserfieldAddParamsFieldsSettings struct {
-	// Default value.
-	//
-	// Default ""
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0.
-	//
-	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldAddParamsFieldsList is the LIST value of
-// crm.deal.userfield.add.
-type DealUserfieldAddParamsFieldsList struct {
-	// Value of the list element.
-	//
-	// List elements with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0.
-	//
-	// By default 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item a default value? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, several DEF = Y are allowed. For non-multiple, the
-	// first passed list item will be considered default DEF = Y.
-	//
-	// Default is N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the user
-	// field list
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldAddParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldAddParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldAddParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldAddParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldAddParamsFieldsUserTypeID is the USER_TYPE_ID of
-// crm.deal.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type DealUserfieldAddParamsFieldsUserTypeID string
-
-// The documented values of DealUserfieldAddParamsFieldsUserTypeID.
-const (
-	// string
-	DealUserfieldAddParamsFieldsUserTypeIDString DealUserfieldAddParamsFieldsUserTypeID = "string"
-	// integer
-	DealUserfieldAddParamsFieldsUserTypeIDInteger DealUserfieldAddParamsFieldsUserTypeID = "integer"
-	// number
-	DealUserfieldAddParamsFieldsUserTypeIDDouble DealUserfieldAddParamsFieldsUserTypeID = "double"
-	// yes/no
-	DealUserfieldAddParamsFieldsUserTypeIDBoolean DealUserfieldAddParamsFieldsUserTypeID = "boolean"
-	// date/time
-	DealUserfieldAddParamsFieldsUserTypeIDDatetime DealUserfieldAddParamsFieldsUserTypeID = "datetime"
-	// date
-	DealUserfieldAddParamsFieldsUserTypeIDDate DealUserfieldAddParamsFieldsUserTypeID = "date"
-	// money
-	DealUserfieldAddParamsFieldsUserTypeIDMoney DealUserfieldAddParamsFieldsUserTypeID = "money"
-	// link
-	DealUserfieldAddParamsFieldsUserTypeIDURL DealUserfieldAddParamsFieldsUserTypeID = "url"
-	// address
-	DealUserfieldAddParamsFieldsUserTypeIDAddress DealUserfieldAddParamsFieldsUserTypeID = "address"
-	// list
-	DealUserfieldAddParamsFieldsUserTypeIDEnumeration DealUserfieldAddParamsFieldsUserTypeID = "enumeration"
-	// file
-	DealUserfieldAddParamsFieldsUserTypeIDFile DealUserfieldAddParamsFieldsUserTypeID = "file"
-	// link to employee
-	DealUserfieldAddParamsFieldsUserTypeIDEmployee DealUserfieldAddParamsFieldsUserTypeID = "employee"
-	// link to CRM directory
-	DealUserfieldAddParamsFieldsUserTypeIDCRMStatus DealUserfieldAddParamsFieldsUserTypeID = "crm_status"
-	// link to information block sections
-	DealUserfieldAddParamsFieldsUserTypeIDIblockSection DealUserfieldAddParamsFieldsUserTypeID = "iblock_section"
-	// link to information block elements
-	DealUserfieldAddParamsFieldsUserTypeIDIblockElement DealUserfieldAddParamsFieldsUserTypeID = "iblock_element"
-	// link to CRM elements
-	DealUserfieldAddParamsFieldsUserTypeIDCRM DealUserfieldAddParamsFieldsUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DealUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DealUserfieldAddParamsFieldsUserTypeID(s)
 	return nil
 }
 
@@ -4147,7 +3687,7 @@ type DealUserfieldDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.userfield.add or
 	// crm.deal.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4182,11 +3722,11 @@ func (p DealUserfieldDeleteParams) validate() error {
 //   - 400: The provided id is less than or equal to zero, or not provided at
 //     all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
-func DealUserfieldGet(ctx context.Context, c b24.Caller, p DealUserfieldGetParams, opts ...b24.CallOption) (*DealUserfieldGetResult, error) {
+func DealUserfieldGet(ctx context.Context, c b24.Caller, p DealUserfieldGetParams, opts ...b24.CallOption) (*DealUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DealUserfieldGetResult
+	var out DealUserfield
 	if err := b24.Invoke(ctx, c, DealUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -4196,8 +3736,8 @@ func DealUserfieldGet(ctx context.Context, c b24.Caller, p DealUserfieldGetParam
 // DealUserfieldGetCommand is crm.deal.userfield.get as a command for a batch
 // (see b24.Add); its result decodes as DealUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func DealUserfieldGetCommand(p DealUserfieldGetParams) b24.Command[*DealUserfieldGetResult] {
-	return b24.NewCommand[*DealUserfieldGetResult](b24.Request{
+func DealUserfieldGetCommand(p DealUserfieldGetParams) b24.Command[*DealUserfield] {
+	return b24.NewCommand[*DealUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.userfield.get",
 		Params:     p,
@@ -4211,7 +3751,7 @@ type DealUserfieldGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.userfield.add or
 	// crm.deal.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4223,267 +3763,6 @@ func (p DealUserfieldGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DealUserfieldGetResult is the result of crm.deal.userfield.get.
-type DealUserfieldGetResult struct {
-	ID              b24.String                            `json:"ID"`
-	EntityID        b24.String                            `json:"ENTITY_ID"`
-	FieldName       b24.String                            `json:"FIELD_NAME"`
-	UserTypeID      b24.String                            `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                       `json:"XML_ID"`
-	Sort            b24.String                            `json:"SORT"`
-	Multiple        b24.String                            `json:"MULTIPLE"`
-	Mandatory       b24.String                            `json:"MANDATORY"`
-	ShowFilter      b24.String                            `json:"SHOW_FILTER"`
-	ShowInList      b24.String                            `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                            `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                            `json:"IS_SEARCHABLE"`
-	Settings        DealUserfieldGetResultSettings        `json:"SETTINGS"`
-	EditFormLabel   DealUserfieldGetResultEditFormLabel   `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel DealUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel DealUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    DealUserfieldGetResultErrorMessage    `json:"ERROR_MESSAGE"`
-	HelpMessage     DealUserfieldGetResultHelpMessage     `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldGetResultSettings is the SETTINGS value of
-// crm.deal.userfield.get.
-type DealUserfieldGetResultSettings struct {
-	Size         b24.Int    `json:"SIZE"`
-	Rows         b24.Int    `json:"ROWS"`
-	Regexp       b24.String `json:"REGEXP"`
-	MinLength    b24.Int    `json:"MIN_LENGTH"`
-	MaxLength    b24.Int    `json:"MAX_LENGTH"`
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// crm.deal.userfield.get.
-type DealUserfieldGetResultEditFormLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// crm.deal.userfield.get.
-type DealUserfieldGetResultListColumnLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// crm.deal.userfield.get.
-type DealUserfieldGetResultListFilterLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// crm.deal.userfield.get.
-type DealUserfieldGetResultErrorMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// crm.deal.userfield.get.
-type DealUserfieldGetResultHelpMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DealUserfieldList calls crm.deal.userfield.list: Get a list of custom fields
@@ -4503,8 +3782,8 @@ func (v DealUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: The provided order is not an object
-func DealUserfieldList(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) ([]DealUserfieldListItem, error) {
-	var out []DealUserfieldListItem
+func DealUserfieldList(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) ([]DealUserfield, error) {
+	var out []DealUserfield
 	if err := b24.Invoke(ctx, c, DealUserfieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -4514,8 +3793,8 @@ func DealUserfieldList(ctx context.Context, c b24.Caller, p DealUserfieldListPar
 // DealUserfieldListCommand is crm.deal.userfield.list as a command for a batch
 // (see b24.Add); its result decodes as DealUserfieldList's does. Required
 // parameters are not checked here: the portal reports them.
-func DealUserfieldListCommand(p DealUserfieldListParams) b24.Command[[]DealUserfieldListItem] {
-	return b24.NewCommand[[]DealUserfieldListItem](b24.Request{
+func DealUserfieldListCommand(p DealUserfieldListParams) b24.Command[[]DealUserfield] {
+	return b24.NewCommand[[]DealUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.deal.userfield.list",
 		Params:     p,
@@ -4525,50 +3804,54 @@ func DealUserfieldListCommand(p DealUserfieldListParams) b24.Command[[]DealUserf
 
 // DealUserfieldListAll iterates over every row of crm.deal.userfield.list,
 // requesting page after page (start/next) as the loop asks for more.
-func DealUserfieldListAll(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) iter.Seq2[DealUserfieldListItem, error] {
-	return b24.List[DealUserfieldListItem](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func DealUserfieldListAll(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) iter.Seq2[DealUserfield, error] {
+	return b24.List[DealUserfield](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // DealUserfieldListExport reads every row of crm.deal.userfield.list by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func DealUserfieldListExport(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) iter.Seq2[DealUserfieldListItem, error] {
-	return b24.Export[DealUserfieldListItem](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func DealUserfieldListExport(ctx context.Context, c b24.Caller, p DealUserfieldListParams, opts ...b24.CallOption) iter.Seq2[DealUserfield, error] {
+	return b24.Export[DealUserfield](ctx, c, DealUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // DealUserfieldListParams holds the parameters of crm.deal.userfield.list.
 type DealUserfieldListParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of custom
-	//	    fields will be filtered
-	//	  - value_n — the filter value
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of custom
+	//     fields will be filtered
+	//   - value_n — the filter value
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
 	Filter *DealUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of elements
-	//	    will be sorted
-	//	  - value_n — a string value equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Available fields for sorting:
 	//
@@ -4594,7 +3877,7 @@ type DealUserfieldListParams struct {
 // crm.deal.userfield.list.
 type DealUserfieldListParamsFilter struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
 	// Type of the custom field. Possible values:
@@ -4620,7 +3903,7 @@ type DealUserfieldListParamsFilter struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Whether the custom field is multiple. Possible values:
 	//
 	//   - Y — yes
@@ -4675,62 +3958,6 @@ func (v *DealUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v DealUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain DealUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldListItem is one row of crm.deal.userfield.list.
-type DealUserfieldListItem struct {
-	ID              b24.String                    `json:"ID"`
-	EntityID        b24.String                    `json:"ENTITY_ID"`
-	FieldName       b24.String                    `json:"FIELD_NAME"`
-	UserTypeID      b24.String                    `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage               `json:"XML_ID"`
-	Sort            b24.String                    `json:"SORT"`
-	Multiple        b24.String                    `json:"MULTIPLE"`
-	Mandatory       b24.String                    `json:"MANDATORY"`
-	ShowFilter      b24.String                    `json:"SHOW_FILTER"`
-	ShowInList      b24.String                    `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                    `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                    `json:"IS_SEARCHABLE"`
-	Settings        DealUserfieldListItemSettings `json:"SETTINGS"`
-	EditFormLabel   b24.String                    `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel b24.String                    `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel b24.String                    `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    b24.String                    `json:"ERROR_MESSAGE"`
-	HelpMessage     b24.String                    `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldListItem) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldListItem) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldListItemSettings is the SETTINGS value of
-// crm.deal.userfield.list.
-type DealUserfieldListItemSettings struct {
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -4890,18 +4117,20 @@ type DealUserfieldUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.deal.userfield.add and
 	// crm.deal.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — new field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
 	//
 	// The list of available fields is described below.
 	//
@@ -4909,7 +4138,7 @@ type DealUserfieldUpdateParams struct {
 	//
 	// Only those fields that need to be changed should be passed in fields.
 	// Required.
-	Fields DealUserfieldUpdateParamsFields `json:"fields"`
+	Fields DealUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4921,155 +4150,4 @@ func (p DealUserfieldUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DealUserfieldUpdateParamsFields is the fields value of
-// crm.deal.userfield.update.
-type DealUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Additional field parameters. Each field type USER_TYPE_ID has its own pool
-	// of available settings, which are described below.
-	//
-	// The field only overwrites the passed values
-	Settings *DealUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the user field of type enumeration, description
-	// below
-	List []DealUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no The value N is not supported by all field types within crm
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldUpdateParamsFieldsSettings is the SETTINGS value of
-// crm.deal.userfield.update.
-type DealUserfieldUpdateParamsFieldsSettings struct {
-	// Default value
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DealUserfieldUpdateParamsFieldsList is the LIST value of
-// crm.deal.userfield.update.
-type DealUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element.
-	//
-	// List elements with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, several DEF = Y are allowed. For a non-multiple field,
-	// the first passed list element with DEF = Y will be considered default
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the user
-	// field list
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DealUserfieldUpdateParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain DealUserfieldUpdateParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DealUserfieldUpdateParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain DealUserfieldUpdateParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -46,7 +46,7 @@ type DealcategoryAddParams struct {
 	//
 	// To find out the required format for the fields, execute the method
 	// crm.dealcategory.fields and check the format of the returned field values.
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // DealcategoryDefaultGet calls crm.dealcategory.default.get: Get Default Deal
@@ -162,7 +162,7 @@ func DealcategoryDeleteCommand(p DealcategoryDeleteParams) b24.Command[json.RawM
 // DealcategoryDeleteParams holds the parameters of crm.dealcategory.delete.
 type DealcategoryDeleteParams struct {
 	// Identifier of the direction
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // DealcategoryFields calls crm.dealcategory.fields: Get Descriptions of Fields
@@ -238,7 +238,7 @@ func DealcategoryGetCommand(p DealcategoryGetParams) b24.Command[json.RawMessage
 // DealcategoryGetParams holds the parameters of crm.dealcategory.get.
 type DealcategoryGetParams struct {
 	// Identifier of the direction
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // DealcategoryList calls crm.dealcategory.list: Filter Deal Categories.
@@ -320,7 +320,7 @@ type DealcategoryStageListParams struct {
 	// Identifier of the direction. If id = 0 or nothing is specified, it will
 	// return the statuses of the "default" direction. If id > 0 for a non-existent
 	// direction, it returns nothing
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // DealcategoryStatus calls crm.dealcategory.status: Get the Identifier of the
@@ -361,7 +361,7 @@ func DealcategoryStatusCommand(p DealcategoryStatusParams) b24.Command[json.RawM
 // DealcategoryStatusParams holds the parameters of crm.dealcategory.status.
 type DealcategoryStatusParams struct {
 	// Direction identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // DealcategoryUpdate calls crm.dealcategory.update: Update Deal Direction.
@@ -399,12 +399,12 @@ func DealcategoryUpdateCommand(p DealcategoryUpdateParams) b24.Command[json.RawM
 // DealcategoryUpdateParams holds the parameters of crm.dealcategory.update.
 type DealcategoryUpdateParams struct {
 	// Identifier of the direction
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Field values for updating the deal direction.
 	//
 	// To find out the required format for the fields, execute the method
 	// crm.dealcategory.fields and check the format of the incoming values for
 	// these fields (except for fields marked with the isReadOnly and isImmutable
 	// attributes)
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }

@@ -9,6 +9,674 @@ import (
 	"iter"
 )
 
+// DocumentgeneratorDocument is one documentgenerator document of
+// crm.documentgenerator.document, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-document-generator-document-get-fields,
+// crm-document-generator-document-get, crm-document-generator-document-list,
+// crm-document-generator-document-add,
+// crm-document-generator-document-enable-public-url,
+// crm-document-generator-document-update,
+// crm-document-generator-document-upload), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentgeneratorDocument struct {
+	// Number
+	DocumentNumber json.RawMessage `json:"DocumentNumber"`
+	// Logo
+	MyCompanyUfLogo json.RawMessage `json:"MyCompanyUfLogo"`
+	// My Company
+	MyCompany json.RawMessage `json:"MY_COMPANY"`
+	// Document identifier
+	ID b24.String `json:"id"`
+	// Document name
+	Title b24.String `json:"title"`
+	// Document number
+	Number b24.String `json:"number"`
+	// Date of document creation
+	CreateTime b24.Time `json:"createTime"`
+	// Document update date
+	UpdateTime b24.Time `json:"updateTime"`
+	// Identifier of the user who created the document
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the user who updated the document
+	UpdatedBy b24.Int `json:"updatedBy"`
+	// Can the stamp and signature inclusion be changed
+	ChangeStampsEnabled b24.Bool `json:"changeStampsEnabled"`
+	// Reason why the stamp and signature inclusion cannot be changed
+	ChangeStampsDisabledReason b24.String `json:"changeStampsDisabledReason"`
+	// Can the QR code be enabled or disabled
+	ChangeQRCodeEnabled b24.Bool `json:"changeQrCodeEnabled"`
+	// Current state of the QR code
+	QRCodeEnabled b24.Bool `json:"qrCodeEnabled"`
+	// Reason why the QR code cannot be changed
+	ChangeQRCodeDisabledReason b24.String `json:"changeQrCodeDisabledReason"`
+	// Summary information about the document's products (currencyId, totalSum,
+	// totalRows)
+	Products json.RawMessage `json:"products"`
+	// Stamp and signature inclusion flag
+	StampsEnabled b24.Bool `json:"stampsEnabled"`
+	// Link to download the document
+	DownloadURL b24.String `json:"downloadUrl"`
+	// Link to download the document for machine access
+	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
+	// Link to the document image. May be an empty string immediately after
+	// creation or update
+	ImageURL b24.String `json:"imageUrl"`
+	// Link to the document image for machine access
+	ImageURLMachine b24.String `json:"imageUrlMachine"`
+	// Link to the PDF document. May be an empty string immediately after creation
+	// or update
+	PDFURL b24.String `json:"pdfUrl"`
+	// Link to the PDF document for machine access
+	PDFURLMachine b24.String `json:"pdfUrlMachine"`
+	// Public link to the document
+	PublicURL b24.String `json:"publicUrl"`
+	// Flag indicating a document conversion error
+	IsTransformationError b24.Bool `json:"isTransformationError"`
+	// Text of the conversion error if isTransformationError = true
+	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
+	// Code of the conversion error if isTransformationError = true
+	TransformationErrorCode b24.String `json:"transformationErrorCode"`
+	// Identifier of the document template
+	TemplateID b24.Int `json:"templateId"`
+	// Event tag for document transformation
+	PullTag b24.String `json:"pullTag"`
+	// Identifier of the file on Drive for sending via email
+	EmailDiskFile b24.Int `json:"emailDiskFile"`
+	// Identifier of the CRM object type
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Identifier of the CRM object
+	EntityID b24.Int `json:"entityId"`
+	// Field values of the document
+	Values json.RawMessage `json:"values"`
+	// Document DOCX file identifier
+	FileID b24.Int `json:"fileId"`
+	// Document image identifier
+	ImageID b24.Int `json:"imageId"`
+	// Document PDF file identifier
+	PDFID b24.Int `json:"pdfId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorDocument) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorDocument
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorDocument) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorDocument
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorDocumentInput is the write form of
+// DocumentgeneratorDocument: the fields the family's add and update methods
+// take. Every field is optional; only those set are sent (b24.Some(0) sends
+// 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type DocumentgeneratorDocumentInput struct {
+	// Number
+	DocumentNumber any `json:"DocumentNumber,omitzero"`
+	// Logo
+	MyCompanyUfLogo any `json:"MyCompanyUfLogo,omitzero"`
+	// My Company
+	MyCompany any `json:"MY_COMPANY,omitzero"`
+	// Document identifier
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Document name
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Document number
+	Number b24.Opt[string] `json:"number,omitzero"`
+	// Date of document creation
+	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
+	// Document update date
+	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
+	// Identifier of the user who created the document
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Identifier of the user who updated the document
+	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
+	// Can the stamp and signature inclusion be changed
+	ChangeStampsEnabled b24.Opt[bool] `json:"changeStampsEnabled,omitzero"`
+	// Reason why the stamp and signature inclusion cannot be changed
+	ChangeStampsDisabledReason b24.Opt[string] `json:"changeStampsDisabledReason,omitzero"`
+	// Can the QR code be enabled or disabled
+	ChangeQRCodeEnabled b24.Opt[bool] `json:"changeQrCodeEnabled,omitzero"`
+	// Current state of the QR code
+	QRCodeEnabled b24.Opt[bool] `json:"qrCodeEnabled,omitzero"`
+	// Reason why the QR code cannot be changed
+	ChangeQRCodeDisabledReason b24.Opt[string] `json:"changeQrCodeDisabledReason,omitzero"`
+	// Summary information about the document's products (currencyId, totalSum,
+	// totalRows)
+	Products map[string]any `json:"products,omitzero"`
+	// Stamp and signature inclusion flag
+	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
+	// Link to download the document
+	DownloadURL b24.Opt[string] `json:"downloadUrl,omitzero"`
+	// Link to download the document for machine access
+	DownloadURLMachine b24.Opt[string] `json:"downloadUrlMachine,omitzero"`
+	// Link to the document image. May be an empty string immediately after
+	// creation or update
+	ImageURL b24.Opt[string] `json:"imageUrl,omitzero"`
+	// Link to the document image for machine access
+	ImageURLMachine b24.Opt[string] `json:"imageUrlMachine,omitzero"`
+	// Link to the PDF document. May be an empty string immediately after creation
+	// or update
+	PDFURL b24.Opt[string] `json:"pdfUrl,omitzero"`
+	// Link to the PDF document for machine access
+	PDFURLMachine b24.Opt[string] `json:"pdfUrlMachine,omitzero"`
+	// Public link to the document
+	PublicURL b24.Opt[string] `json:"publicUrl,omitzero"`
+	// Flag indicating a document conversion error
+	IsTransformationError b24.Opt[bool] `json:"isTransformationError,omitzero"`
+	// Text of the conversion error if isTransformationError = true
+	TransformationErrorMessage b24.Opt[string] `json:"transformationErrorMessage,omitzero"`
+	// Code of the conversion error if isTransformationError = true
+	TransformationErrorCode b24.Opt[string] `json:"transformationErrorCode,omitzero"`
+	// Identifier of the document template
+	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
+	// Event tag for document transformation
+	PullTag b24.Opt[string] `json:"pullTag,omitzero"`
+	// Identifier of the file on Drive for sending via email
+	EmailDiskFile b24.Opt[b24.Int] `json:"emailDiskFile,omitzero"`
+	// Identifier of the CRM object type
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
+	// Identifier of the CRM object
+	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	// Field values of the document
+	Values map[string]any `json:"values,omitzero"`
+	// Document DOCX file identifier
+	FileID any `json:"fileId,omitzero"`
+	// Document image identifier
+	ImageID any `json:"imageId,omitzero"`
+	// Document PDF file identifier
+	PDFID any `json:"pdfId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorDocumentInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorDocumentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorDocumentInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorDocumentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorNumerator is one documentgenerator numerator of
+// crm.documentgenerator.numerator, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-document-generator-numerator-get,
+// crm-document-generator-numerator-list, crm-document-generator-numerator-add,
+// crm-document-generator-numerator-update), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentgeneratorNumerator struct {
+	// The identifier of the numerator
+	ID b24.String `json:"id"`
+	// The name of the numerator
+	Name b24.String `json:"name"`
+	// The number template
+	Template b24.String `json:"template"`
+	// The symbolic code of the numerator. Can be null
+	Code b24.String `json:"code"`
+	// Saved settings for sequential numbering of type settings
+	Settings DocumentgeneratorNumeratorSettings `json:"settings"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorNumerator) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorNumerator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorNumerator) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorNumerator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorNumeratorSettings is the settings value of
+// crm.documentgenerator.numerator.
+type DocumentgeneratorNumeratorSettings struct {
+	// The initial value of the counter
+	Start b24.Int `json:"start"`
+	// The increment step of the counter
+	Step b24.Int `json:"step"`
+	// The minimum length of the number
+	Length b24.Int `json:"length"`
+	// The left padding character
+	PadString b24.String `json:"padString"`
+	// The reset period for the counter: null, day, month, or year
+	PeriodicBy b24.String `json:"periodicBy"`
+	// The timezone identifier for periodic reset. Can be null
+	Timezone b24.String `json:"timezone"`
+	// Indicator of direct numbering
+	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorNumeratorSettings) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorNumeratorSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorNumeratorSettings) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorNumeratorSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorNumeratorInput is the write form of
+// DocumentgeneratorNumerator: the fields the family's add and update methods
+// take. Every field is optional; only those set are sent (b24.Some(0) sends
+// 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type DocumentgeneratorNumeratorInput struct {
+	// The name of the numerator
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// The number template, for example {NUMBER}
+	Template b24.Opt[string] `json:"template,omitzero"`
+	// Generator settings. Parameter descriptions are below.
+	Settings *DocumentgeneratorNumeratorInputSettings `json:"settings,omitzero"`
+	// The identifier of the numerator
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// The symbolic code of the numerator. Can be null
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorNumeratorInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorNumeratorInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorNumeratorInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorNumeratorInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorNumeratorInputSettings is the settings value of
+// crm.documentgenerator.numerator.
+type DocumentgeneratorNumeratorInputSettings struct {
+	// Settings for sequential numbering. Parameter descriptions are below
+	BitrixMainNumeratorGeneratorSequentNumberGenerator *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
+	// The initial value of the counter
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+	// The increment step of the counter
+	Step b24.Opt[b24.Int] `json:"step,omitzero"`
+	// The minimum length of the number
+	Length b24.Opt[b24.Int] `json:"length,omitzero"`
+	// The left padding character
+	PadString b24.Opt[string] `json:"padString,omitzero"`
+	// The reset period for the counter: null, day, month, or year
+	PeriodicBy b24.Opt[string] `json:"periodicBy,omitzero"`
+	// The timezone identifier for periodic reset. Can be null
+	Timezone b24.Opt[string] `json:"timezone,omitzero"`
+	// Indicator of direct numbering
+	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorNumeratorInputSettings) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorNumeratorInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorNumeratorInputSettings) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorNumeratorInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
+// crm.documentgenerator.numerator.
+type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
+	// The initial value of the counter. Default is 1. Default: 1.
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+	// The increment step of the counter. Default is 1. Default: 1.
+	Step b24.Opt[b24.Int] `json:"step,omitzero"`
+	// The minimum length of the number. Default is 0. Default: 0.
+	Length b24.Opt[b24.Int] `json:"length,omitzero"`
+	// The left padding character when length > 0. Default is '0'. Default: '0'.
+	PadString b24.Opt[string] `json:"padString,omitzero"`
+	// The reset period for the counter:
+	//
+	//   - "" — no reset
+	//   - day — daily
+	//   - month — monthly
+	//   - year — yearly
+	PeriodicBy b24.Opt[DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
+	// The timezone identifier for periodic reset, for example Europe/Berlin
+	Timezone b24.Opt[string] `json:"timezone,omitzero"`
+	// Indicator of direct numbering. Default is false. Default: false.
+	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
+// is the periodicBy of crm.documentgenerator.numerator: the constants below
+// are the documented values; others are accepted too.
+type DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
+
+// The documented values of DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
+const (
+	// no reset
+	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = ""
+	// daily
+	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
+	// monthly
+	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
+	// yearly
+	DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DocumentgeneratorNumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
+	return nil
+}
+
+// DocumentgeneratorTemplate is one documentgenerator template of
+// crm.documentgenerator.template, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-document-generator-template-get-fields,
+// crm-document-generator-template-get, crm-document-generator-template-list,
+// crm-document-generator-template-add,
+// crm-document-generator-template-update), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DocumentgeneratorTemplate struct {
+	TemplateFields json.RawMessage `json:"templateFields"`
+	// Identifier of the template
+	ID b24.String `json:"id"`
+	// Template name
+	Name b24.String `json:"name"`
+	// Template region
+	Region b24.String `json:"region"`
+	// Symbolic code of the template
+	Code b24.String `json:"code"`
+	// Link to download the template file
+	Download b24.String `json:"download"`
+	// Link to download the template file for the application
+	DownloadMachine b24.String `json:"downloadMachine"`
+	// Template activity: Y or N
+	Active b24.Bool `json:"active"`
+	// Module identifier
+	ModuleID b24.String `json:"moduleId"`
+	// The identifier of the numerator
+	NumeratorID b24.String `json:"numeratorId"`
+	// Include stamp and signature: Y or N
+	WithStamps b24.Bool `json:"withStamps"`
+	// Object of access permission codes in the format {"UA":"UA"}
+	Users json.RawMessage `json:"users"`
+	// Template deletion flag: Y or N
+	IsDeleted b24.Bool `json:"isDeleted"`
+	// Sorting index
+	Sort b24.String `json:"sort"`
+	// Array of CRM object identifiers for which the template is available
+	EntityTypeID json.RawMessage `json:"entityTypeId"`
+	// Date and time of template creation
+	CreateTime b24.Time `json:"createTime"`
+	// Date and time of the last template update
+	UpdateTime b24.Time                     `json:"updateTime"`
+	N39        DocumentgeneratorTemplateN39 `json:"39"`
+	N37        DocumentgeneratorTemplateN37 `json:"37"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplate) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplate
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplate) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplate
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorTemplateN39 is the 39 value of
+// crm.documentgenerator.template.
+type DocumentgeneratorTemplateN39 struct {
+	ID              b24.String   `json:"id"`
+	Name            b24.String   `json:"name"`
+	Region          b24.String   `json:"region"`
+	Download        b24.String   `json:"download"`
+	Users           []b24.String `json:"users"`
+	EntityTypeID    []b24.String `json:"entityTypeId"`
+	DownloadMachine b24.String   `json:"downloadMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplateN39) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateN39
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplateN39) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateN39
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorTemplateN37 is the 37 value of
+// crm.documentgenerator.template.
+type DocumentgeneratorTemplateN37 struct {
+	ID              b24.String   `json:"id"`
+	Name            b24.String   `json:"name"`
+	Region          b24.String   `json:"region"`
+	Download        b24.String   `json:"download"`
+	Users           []b24.String `json:"users"`
+	EntityTypeID    []b24.String `json:"entityTypeId"`
+	DownloadMachine b24.String   `json:"downloadMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplateN37) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateN37
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplateN37) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateN37
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorTemplateInput is the write form of
+// DocumentgeneratorTemplate: the fields the family's add and update methods
+// take. Every field is optional; only those set are sent (b24.Some(0) sends
+// 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type DocumentgeneratorTemplateInput struct {
+	// Template name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Template file in the format ["file_name.docx", "base64_content"]. Can be
+	// sent in base64 or multipart/form-data. More details: How to Upload Files
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	File any `json:"file,omitzero"`
+	// Identifier of the numerator. A list of available numerators can be obtained
+	// using the method crm.documentgenerator.numerator.list
+	NumeratorID b24.Opt[b24.Int] `json:"numeratorId,omitzero"`
+	// Template region, for example ru
+	Region b24.Opt[string] `json:"region,omitzero"`
+	// Array of CRM object identifiers for which the template is available.
+	//
+	// Typical values:
+	//
+	//   - 1 — lead
+	//   - 2 — deal
+	//   - 3 — contact
+	//   - 4 — company
+	//   - 5 — invoice (old version)
+	//   - 7 — estimate
+	//   - 31 — invoice
+	//
+	// For objects with pipelines, a pipeline suffix is added, for example:
+	//
+	//   - 2_category_0 — deal, pipeline 0
+	//   - 31_1 — invoice, pipeline 1
+	//
+	// For SPAs, specify entityTypeId of the type from crm.type.list or
+	// crm.enum.ownertype, for example:
+	//
+	//   - 177 — SPA element with entityTypeId = 177
+	//   - 177_1 — SPA element with pipeline 1
+	EntityTypeID []any `json:"entityTypeId,omitzero"`
+	// Array of access permission codes, for example ["UA"]
+	//
+	// Supported access codes:
+	//
+	//   - UA — all users
+	//   - U — user
+	//   - G — user group
+	//   - D — department
+	//   - DR — department with sub-departments
+	//   - IU — intranet user
+	//   - SG , SG _A, SG _E, SG _K — workgroup/project
+	//   - SU , SU _M — social network user
+	//   - CHAT — chat
+	//   - AD, AE, AT, ATD, ATE, ATT (and variants with identifier) — role in
+	//     the structure
+	//   - SND , SNDR , SNT , SNTR — structural codes of departments and teams
+	//
+	// If the parameter is not provided or is empty, the current user (U ) is
+	// automatically added to access permissions
+	Users []any `json:"users,omitzero"`
+	// Template activity: Y or N. Default is Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Include stamp and signature: Y or N. Default is N. Default: N.
+	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
+	// Sorting index
+	Sort           b24.Opt[b24.Int] `json:"sort,omitzero"`
+	TemplateFields any              `json:"templateFields,omitzero"`
+	// Identifier of the template
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Symbolic code of the template
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Link to download the template file
+	Download b24.Opt[string] `json:"download,omitzero"`
+	// Link to download the template file for the application
+	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
+	// Module identifier
+	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
+	// Template deletion flag: Y or N
+	IsDeleted b24.Opt[b24.Bool] `json:"isDeleted,omitzero"`
+	// Date and time of template creation
+	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
+	// Date and time of the last template update
+	UpdateTime b24.Opt[b24.Time]                  `json:"updateTime,omitzero"`
+	N39        *DocumentgeneratorTemplateInputN39 `json:"39,omitzero"`
+	N37        *DocumentgeneratorTemplateInputN37 `json:"37,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplateInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplateInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorTemplateInputN39 is the 39 value of
+// crm.documentgenerator.template.
+type DocumentgeneratorTemplateInputN39 struct {
+	ID              b24.Opt[string] `json:"id,omitzero"`
+	Name            b24.Opt[string] `json:"name,omitzero"`
+	Region          b24.Opt[string] `json:"region,omitzero"`
+	Download        b24.Opt[string] `json:"download,omitzero"`
+	Users           []string        `json:"users,omitzero"`
+	EntityTypeID    []string        `json:"entityTypeId,omitzero"`
+	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplateInputN39) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateInputN39
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplateInputN39) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateInputN39
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentgeneratorTemplateInputN37 is the 37 value of
+// crm.documentgenerator.template.
+type DocumentgeneratorTemplateInputN37 struct {
+	ID              b24.Opt[string] `json:"id,omitzero"`
+	Name            b24.Opt[string] `json:"name,omitzero"`
+	Region          b24.Opt[string] `json:"region,omitzero"`
+	Download        b24.Opt[string] `json:"download,omitzero"`
+	Users           []string        `json:"users,omitzero"`
+	EntityTypeID    []string        `json:"entityTypeId,omitzero"`
+	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentgeneratorTemplateInputN37) UnmarshalJSON(data []byte) error {
+	type plain DocumentgeneratorTemplateInputN37
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentgeneratorTemplateInputN37) MarshalJSON() ([]byte, error) {
+	type plain DocumentgeneratorTemplateInputN37
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DocumentgeneratorDocumentAdd calls crm.documentgenerator.document.add:
 // Create a New Document.
 //
@@ -57,7 +725,7 @@ func DocumentgeneratorDocumentAddCommand(p DocumentgeneratorDocumentAddParams) b
 // crm.documentgenerator.document.add.
 type DocumentgeneratorDocumentAddParams struct {
 	// Identifier of the document template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the CRM object type for which the document is created.
 	//
 	// Typical values:
@@ -72,10 +740,10 @@ type DocumentgeneratorDocumentAddParams struct {
 	//
 	// For Smart Processes, their entityTypeId is passed, for example, 177.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object based on which the document is created.
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Object with the values of the document fields.
 	//
 	// Format:
@@ -100,7 +768,7 @@ type DocumentgeneratorDocumentAddParams struct {
 	//   - 0 — do not include
 	//
 	// Default is 0. Default: 0.
-	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
+	StampsEnabled b24.Opt[b24.Int] `json:"stampsEnabled,omitzero"`
 	// Additional descriptions of document fields for generation.
 	//
 	// The fields parameter is used for more precise field configuration. In most
@@ -134,7 +802,7 @@ type DocumentgeneratorDocumentAddParams struct {
 	// Service fields SOURCE and DOCUMENT are ignored.
 	//
 	// Some computed fields may not be overridden via fields
-	Fields map[string]any `json:"fields,omitzero"`
+	Fields *DocumentgeneratorDocumentInput `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -160,131 +828,10 @@ func (p DocumentgeneratorDocumentAddParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorDocumentAddDocument is the result of
-// crm.documentgenerator.document.add.
-type DocumentgeneratorDocumentAddDocument struct {
-	// Document identifier
-	ID b24.Int `json:"id"`
-	// Document name
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Create date
-	CreateTime b24.Time `json:"createTime"`
-	// Update date
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the user who created the document
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Can the stamp and signature inclusion be changed
-	ChangeStampsEnabled b24.Bool `json:"changeStampsEnabled"`
-	// Reason why the stamp and signature inclusion cannot be changed
-	ChangeStampsDisabledReason b24.String `json:"changeStampsDisabledReason"`
-	// Can the QR code be enabled or disabled
-	ChangeQRCodeEnabled b24.Bool `json:"changeQrCodeEnabled"`
-	// Current state of the QR code
-	QRCodeEnabled b24.Bool `json:"qrCodeEnabled"`
-	// Reason why the QR code cannot be changed
-	ChangeQRCodeDisabledReason b24.String `json:"changeQrCodeDisabledReason"`
-	// Summary information about the document's products (currencyId, totalSum,
-	// totalRows)
-	Products DocumentgeneratorDocumentAddDocumentProducts `json:"products"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download the document
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Public link to the document
-	PublicURL b24.String `json:"publicUrl"`
-	// Flag indicating a document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Text of the conversion error if isTransformationError = true
-	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
-	// Code of the conversion error if isTransformationError = true
-	TransformationErrorCode b24.String `json:"transformationErrorCode"`
-	// Identifier of the template
-	TemplateID b24.Int `json:"templateId"`
-	// Event tag for document transformation
-	PullTag b24.String `json:"pullTag"`
-	// Identifier of the file in Drive for sending via email
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Identifier of the CRM object type
-	EntityTypeID b24.Int `json:"entityTypeId"`
-	// Identifier of the CRM object
-	EntityID b24.Int `json:"entityId"`
-	// Values of the document fields passed during creation
-	Values DocumentgeneratorDocumentAddDocumentValues `json:"values"`
-	// Link to the document image, if already created
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to the PDF file of the document, if already created
-	PDFURL b24.String `json:"pdfUrl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentAddDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentAddDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentAddDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentAddDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentAddDocumentProducts is the products value of
-// crm.documentgenerator.document.add.
-type DocumentgeneratorDocumentAddDocumentProducts struct {
-	CurrencyID b24.String `json:"currencyId"`
-	TotalRows  b24.Number `json:"totalRows"`
-	TotalSum   b24.String `json:"totalSum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentAddDocumentProducts) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentAddDocumentProducts
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentAddDocumentProducts) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentAddDocumentProducts
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentAddDocumentValues is the values value of
-// crm.documentgenerator.document.add.
-type DocumentgeneratorDocumentAddDocumentValues struct {
-	DocumentNumber       b24.String `json:"DocumentNumber"`
-	CreationMethod       b24.String `json:"_creationMethod"`
-	ProductsTableVariant b24.String `json:"productsTableVariant"`
-	StampsEnabled        b24.Bool   `json:"stampsEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentAddDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentAddDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentAddDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentAddDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorDocumentAddResult is the result of
 // crm.documentgenerator.document.add.
 type DocumentgeneratorDocumentAddResult struct {
-	Document *DocumentgeneratorDocumentAddDocument `json:"document"`
+	Document *DocumentgeneratorDocument `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -320,6 +867,10 @@ func (v DocumentgeneratorDocumentAddResult) MarshalJSON() ([]byte, error) {
 //   - 100: Required parameter id not provided
 //   - 0: Document with the specified id not found
 //   - DOCGEN_ACCESS_ERROR: No access to the document
+//   - empty code, description "Document not found": Document does not belong
+//     to the crm module
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorDocumentDelete(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -347,7 +898,7 @@ func DocumentgeneratorDocumentDeleteCommand(p DocumentgeneratorDocumentDeletePar
 // crm.documentgenerator.document.delete.
 type DocumentgeneratorDocumentDeleteParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -378,11 +929,11 @@ func (p DocumentgeneratorDocumentDeleteParams) validate() error {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func DocumentgeneratorDocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentEnablepublicurlParams, opts ...b24.CallOption) (*DocumentgeneratorDocumentEnablepublicurlResult, error) {
+func DocumentgeneratorDocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentEnablepublicurlParams, opts ...b24.CallOption) (*DocumentgeneratorDocument, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentgeneratorDocumentEnablepublicurlResult
+	var out DocumentgeneratorDocument
 	if err := b24.Invoke(ctx, c, DocumentgeneratorDocumentEnablepublicurlCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -393,8 +944,8 @@ func DocumentgeneratorDocumentEnablepublicurl(ctx context.Context, c b24.Caller,
 // crm.documentgenerator.document.enablepublicurl as a command for a batch (see
 // b24.Add); its result decodes as DocumentgeneratorDocumentEnablepublicurl's
 // does. Required parameters are not checked here: the portal reports them.
-func DocumentgeneratorDocumentEnablepublicurlCommand(p DocumentgeneratorDocumentEnablepublicurlParams) b24.Command[*DocumentgeneratorDocumentEnablepublicurlResult] {
-	return b24.NewCommand[*DocumentgeneratorDocumentEnablepublicurlResult](b24.Request{
+func DocumentgeneratorDocumentEnablepublicurlCommand(p DocumentgeneratorDocumentEnablepublicurlParams) b24.Command[*DocumentgeneratorDocument] {
+	return b24.NewCommand[*DocumentgeneratorDocument](b24.Request{
 		Method:  "crm.documentgenerator.document.enablepublicurl",
 		Params:  p,
 		Version: 2,
@@ -405,14 +956,14 @@ func DocumentgeneratorDocumentEnablepublicurlCommand(p DocumentgeneratorDocument
 // crm.documentgenerator.document.enablepublicurl.
 type DocumentgeneratorDocumentEnablepublicurlParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Public link mode:
 	//
 	//   - 1 — enable
 	//   - 0 — disable
 	//
 	// Default: 1. Default: 1.
-	Status b24.Opt[int64] `json:"status,omitzero"`
+	Status b24.Opt[b24.Int] `json:"status,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -424,27 +975,6 @@ func (p DocumentgeneratorDocumentEnablepublicurlParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DocumentgeneratorDocumentEnablepublicurlResult is the result of
-// crm.documentgenerator.document.enablepublicurl.
-type DocumentgeneratorDocumentEnablepublicurlResult struct {
-	// Public link to the document. Returns status = 0 when null
-	PublicURL b24.String `json:"publicUrl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentEnablepublicurlResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentEnablepublicurlResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentEnablepublicurlResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentEnablepublicurlResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentgeneratorDocumentGet calls crm.documentgenerator.document.get: Get
@@ -466,7 +996,14 @@ func (v DocumentgeneratorDocumentEnablepublicurlResult) MarshalJSON() ([]byte, e
 //
 //   - DOCGEN_ACCESS_ERROR: No access to the document
 //   - 0: Document with the specified id not found or unavailable
+//   - empty code, description "Document not found": Document does not belong
+//     to the crm module
 //   - 100: Required parameter id not provided
+//   - empty code, description "You do not have permissions to view
+//     documents": Insufficient permissions to view document generator
+//     documents
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorDocumentGet(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentGetParams, opts ...b24.CallOption) (*DocumentgeneratorDocumentGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -495,7 +1032,7 @@ func DocumentgeneratorDocumentGetCommand(p DocumentgeneratorDocumentGetParams) b
 // crm.documentgenerator.document.get.
 type DocumentgeneratorDocumentGetParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -509,136 +1046,10 @@ func (p DocumentgeneratorDocumentGetParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorDocumentGetDocument is the result of
-// crm.documentgenerator.document.get.
-type DocumentgeneratorDocumentGetDocument struct {
-	// Document identifier
-	ID b24.String `json:"id"`
-	// Document name
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Date of document creation
-	CreateTime b24.Time `json:"createTime"`
-	// Document update date
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the user who created the document
-	CreatedBy b24.String `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.String `json:"updatedBy"`
-	// Can the stamp and signature inclusion be changed
-	ChangeStampsEnabled b24.Bool `json:"changeStampsEnabled"`
-	// Reason why the stamp and signature inclusion cannot be changed
-	ChangeStampsDisabledReason b24.String `json:"changeStampsDisabledReason"`
-	// Can the QR code be enabled or disabled
-	ChangeQRCodeEnabled b24.Bool `json:"changeQrCodeEnabled"`
-	// Current state of the QR code
-	QRCodeEnabled b24.Bool `json:"qrCodeEnabled"`
-	// Reason why the QR code cannot be changed
-	ChangeQRCodeDisabledReason b24.String `json:"changeQrCodeDisabledReason"`
-	// Summary information about the document's products (currencyId, totalSum,
-	// totalRows)
-	Products DocumentgeneratorDocumentGetDocumentProducts `json:"products"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download the document
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Link to the document image. May be an empty string immediately after
-	// creation or update
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to the document image for machine access
-	ImageURLMachine b24.String `json:"imageUrlMachine"`
-	// Link to the PDF document. May be an empty string immediately after creation
-	// or update
-	PDFURL b24.String `json:"pdfUrl"`
-	// Link to the PDF document for machine access
-	PDFURLMachine b24.String `json:"pdfUrlMachine"`
-	// Public link to the document
-	PublicURL b24.String `json:"publicUrl"`
-	// Flag indicating a document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Text of the conversion error if isTransformationError = true
-	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
-	// Code of the conversion error if isTransformationError = true
-	TransformationErrorCode b24.String `json:"transformationErrorCode"`
-	// Identifier of the document template
-	TemplateID b24.String `json:"templateId"`
-	// Event tag for document transformation
-	PullTag b24.String `json:"pullTag"`
-	// Identifier of the file on Drive for sending via email
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Identifier of the CRM object type
-	EntityTypeID b24.String `json:"entityTypeId"`
-	// Identifier of the CRM object
-	EntityID b24.String `json:"entityId"`
-	// Field values of the document
-	Values DocumentgeneratorDocumentGetDocumentValues `json:"values"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentGetDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentGetDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentGetDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentGetDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentGetDocumentProducts is the products value of
-// crm.documentgenerator.document.get.
-type DocumentgeneratorDocumentGetDocumentProducts struct {
-	CurrencyID b24.String `json:"currencyId"`
-	TotalRows  b24.Number `json:"totalRows"`
-	TotalSum   b24.String `json:"totalSum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentGetDocumentProducts) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentGetDocumentProducts
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentGetDocumentProducts) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentGetDocumentProducts
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentGetDocumentValues is the values value of
-// crm.documentgenerator.document.get.
-type DocumentgeneratorDocumentGetDocumentValues struct {
-	CreationMethod       b24.String `json:"_creationMethod"`
-	ProductsTableVariant b24.String `json:"productsTableVariant"`
-	StampsEnabled        b24.Bool   `json:"stampsEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentGetDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentGetDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentGetDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentGetDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorDocumentGetResult is the result of
 // crm.documentgenerator.document.get.
 type DocumentgeneratorDocumentGetResult struct {
-	Document *DocumentgeneratorDocumentGetDocument `json:"document"`
+	Document *DocumentgeneratorDocument `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -677,6 +1088,10 @@ func (v DocumentgeneratorDocumentGetResult) MarshalJSON() ([]byte, error) {
 //   - DOCGEN_ACCESS_ERROR: No access to the document or insufficient rights
 //     to work with document generator documents
 //   - 0: Document with the specified id not found or unavailable
+//   - empty code, description "You do not have permissions to modify
+//     documents": Insufficient rights to modify document generator documents
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorDocumentGetfields(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentGetfieldsParams, opts ...b24.CallOption) (*DocumentgeneratorDocumentGetfieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -705,7 +1120,7 @@ func DocumentgeneratorDocumentGetfieldsCommand(p DocumentgeneratorDocumentGetfie
 // crm.documentgenerator.document.getfields.
 type DocumentgeneratorDocumentGetfieldsParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
 	//	{
@@ -857,6 +1272,11 @@ func (v DocumentgeneratorDocumentGetfieldsResult) MarshalJSON() ([]byte, error) 
 //
 //   - 100: The select field passed in the entityTypeId parameter is not a
 //     direct field of the document model. Use select: ['*']
+//   - empty code, description "You do not have permissions to view
+//     documents": Insufficient permissions to view document generator
+//     documents
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorDocumentList(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) (*DocumentgeneratorDocumentListResult, error) {
 	var out DocumentgeneratorDocumentListResult
 	if err := b24.Invoke(ctx, c, DocumentgeneratorDocumentListCommand(p).Request, &out, opts...); err != nil {
@@ -881,8 +1301,8 @@ func DocumentgeneratorDocumentListCommand(p DocumentgeneratorDocumentListParams)
 // DocumentgeneratorDocumentListAll iterates over every row of
 // crm.documentgenerator.document.list, requesting page after page (start/next)
 // as the loop asks for more.
-func DocumentgeneratorDocumentListAll(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorDocumentListItem, error] {
-	return b24.List[DocumentgeneratorDocumentListItem](ctx, c, DocumentgeneratorDocumentListCommand(p).Request, b24.ListSpec{
+func DocumentgeneratorDocumentListAll(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorDocument, error] {
+	return b24.List[DocumentgeneratorDocument](ctx, c, DocumentgeneratorDocumentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -892,8 +1312,8 @@ func DocumentgeneratorDocumentListAll(ctx context.Context, c b24.Caller, p Docum
 // crm.documentgenerator.document.list by ID (start=-1, filter >ID, ordered by
 // ID), many pages per batch call: the fast way to read a large list. The
 // filter in p still applies; its order is replaced.
-func DocumentgeneratorDocumentListExport(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorDocumentListItem, error] {
-	return b24.Export[DocumentgeneratorDocumentListItem](ctx, c, DocumentgeneratorDocumentListCommand(p).Request, b24.ListSpec{
+func DocumentgeneratorDocumentListExport(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorDocument, error] {
+	return b24.Export[DocumentgeneratorDocument](ctx, c, DocumentgeneratorDocumentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -967,7 +1387,7 @@ type DocumentgeneratorDocumentListParams struct {
 	// The formula for obtaining the N-th page: start = (N - 1) * 50
 	//
 	// For more details, refer to the article Features of List Methods
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentgeneratorDocumentListParamsFilter is the filter value of
@@ -1092,92 +1512,10 @@ func (v DocumentgeneratorDocumentListParamsOrder) MarshalJSON() ([]byte, error) 
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentgeneratorDocumentListItem is one row of
-// crm.documentgenerator.document.list.
-type DocumentgeneratorDocumentListItem struct {
-	// Document identifier
-	ID b24.String `json:"id"`
-	// Document name
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Identifier of the document template
-	TemplateID b24.String `json:"templateId"`
-	// Identifier of the CRM object type
-	EntityTypeID b24.String `json:"entityTypeId"`
-	// Identifier of the CRM object
-	EntityID b24.String `json:"entityId"`
-	// Document DOCX file identifier
-	FileID b24.String `json:"fileId"`
-	// Document image identifier
-	ImageID b24.String `json:"imageId"`
-	// Document PDF file identifier
-	PDFID b24.String `json:"pdfId"`
-	// Date of document creation
-	CreateTime b24.Time `json:"createTime"`
-	// Document update date
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the user who created the document
-	CreatedBy b24.String `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.String `json:"updatedBy"`
-	// Field values of the document
-	Values DocumentgeneratorDocumentListItemValues `json:"values"`
-	// Link to download the document
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to the document image
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to the PDF document
-	PDFURL b24.String `json:"pdfUrl"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Link to the PDF document for machine access
-	PDFURLMachine b24.String `json:"pdfUrlMachine"`
-	// Link to the document image for machine access
-	ImageURLMachine b24.String `json:"imageUrlMachine"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentListItemValues is the values value of
-// crm.documentgenerator.document.list.
-type DocumentgeneratorDocumentListItemValues struct {
-	CreationMethod b24.String `json:"_creationMethod"`
-	StampsEnabled  b24.Bool   `json:"stampsEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentListItemValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentListItemValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentListItemValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentListItemValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorDocumentListResult is the result of
 // crm.documentgenerator.document.list.
 type DocumentgeneratorDocumentListResult struct {
-	Documents []DocumentgeneratorDocumentListItem `json:"documents"`
+	Documents []DocumentgeneratorDocument `json:"documents"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1241,7 +1579,7 @@ func DocumentgeneratorDocumentUpdateCommand(p DocumentgeneratorDocumentUpdatePar
 // crm.documentgenerator.document.update.
 type DocumentgeneratorDocumentUpdateParams struct {
 	// Document identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing the field values of the document.
 	//
 	// Format:
@@ -1267,7 +1605,7 @@ type DocumentgeneratorDocumentUpdateParams struct {
 	//   - 0 — do not include
 	//
 	// Default is 1. Default: 1.
-	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
+	StampsEnabled b24.Opt[b24.Int] `json:"stampsEnabled,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1281,131 +1619,10 @@ func (p DocumentgeneratorDocumentUpdateParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorDocumentUpdateDocument is the result of
-// crm.documentgenerator.document.update.
-type DocumentgeneratorDocumentUpdateDocument struct {
-	// Document identifier
-	ID b24.String `json:"id"`
-	// Document name
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Create date
-	CreateTime b24.Time `json:"createTime"`
-	// Update date
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the user who created the document
-	CreatedBy b24.String `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.String `json:"updatedBy"`
-	// Can the stamp and signature inclusion be changed
-	ChangeStampsEnabled b24.Bool `json:"changeStampsEnabled"`
-	// Reason why the stamp and signature inclusion cannot be changed
-	ChangeStampsDisabledReason b24.String `json:"changeStampsDisabledReason"`
-	// Can the QR code be enabled or disabled
-	ChangeQRCodeEnabled b24.Bool `json:"changeQrCodeEnabled"`
-	// Current state of the QR code
-	QRCodeEnabled b24.Bool `json:"qrCodeEnabled"`
-	// Reason why the QR code cannot be changed
-	ChangeQRCodeDisabledReason b24.String `json:"changeQrCodeDisabledReason"`
-	// Summary information about the document's products (currencyId, totalSum,
-	// totalRows)
-	Products DocumentgeneratorDocumentUpdateDocumentProducts `json:"products"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download the document
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Public link to the document
-	PublicURL b24.String `json:"publicUrl"`
-	// Flag indicating a document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Text of the conversion error if isTransformationError = true
-	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
-	// Code of the conversion error if isTransformationError = true
-	TransformationErrorCode b24.String `json:"transformationErrorCode"`
-	// Identifier of the template
-	TemplateID b24.String `json:"templateId"`
-	// Event tag for document transformation
-	PullTag b24.String `json:"pullTag"`
-	// Identifier of the file in Drive for sending via email
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Identifier of the CRM object type
-	EntityTypeID b24.String `json:"entityTypeId"`
-	// Identifier of the CRM object
-	EntityID b24.String `json:"entityId"`
-	// Field values of the document after the update
-	Values DocumentgeneratorDocumentUpdateDocumentValues `json:"values"`
-	// Link to the document image, if already created
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to the PDF file of the document, if already created
-	PDFURL b24.String `json:"pdfUrl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUpdateDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUpdateDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUpdateDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUpdateDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentUpdateDocumentProducts is the products value of
-// crm.documentgenerator.document.update.
-type DocumentgeneratorDocumentUpdateDocumentProducts struct {
-	CurrencyID b24.String `json:"currencyId"`
-	TotalRows  b24.Number `json:"totalRows"`
-	TotalSum   b24.String `json:"totalSum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUpdateDocumentProducts) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUpdateDocumentProducts
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUpdateDocumentProducts) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUpdateDocumentProducts
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentUpdateDocumentValues is the values value of
-// crm.documentgenerator.document.update.
-type DocumentgeneratorDocumentUpdateDocumentValues struct {
-	DocumentNumber       b24.String `json:"DocumentNumber"`
-	CreationMethod       b24.String `json:"_creationMethod"`
-	ProductsTableVariant b24.String `json:"productsTableVariant"`
-	StampsEnabled        b24.Bool   `json:"stampsEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUpdateDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUpdateDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUpdateDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUpdateDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorDocumentUpdateResult is the result of
 // crm.documentgenerator.document.update.
 type DocumentgeneratorDocumentUpdateResult struct {
-	Document *DocumentgeneratorDocumentUpdateDocument `json:"document"`
+	Document *DocumentgeneratorDocument `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1441,6 +1658,10 @@ func (v DocumentgeneratorDocumentUpdateResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required parameter fields not provided
 //   - 0: Required fields not provided in fields
+//   - empty code, description "You do not have permissions to view
+//     documents": Insufficient permissions to view documents
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorDocumentUpload(ctx context.Context, c b24.Caller, p DocumentgeneratorDocumentUploadParams, opts ...b24.CallOption) (*DocumentgeneratorDocumentUploadResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1526,9 +1747,9 @@ type DocumentgeneratorDocumentUploadParamsFields struct {
 	//   - 7 — estimate
 	//
 	// For SPAs, their entityTypeId is passed, for example, 177. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object to which the document is attached. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Content of the DOCX file in base64 format.
 	//
 	// More details: How to upload files. Required.
@@ -1563,133 +1784,10 @@ func (v DocumentgeneratorDocumentUploadParamsFields) MarshalJSON() ([]byte, erro
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentgeneratorDocumentUploadDocument is the result of
-// crm.documentgenerator.document.upload.
-type DocumentgeneratorDocumentUploadDocument struct {
-	// Document identifier
-	ID b24.String `json:"id"`
-	// Document name
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Create date
-	CreateTime b24.Time `json:"createTime"`
-	// Update date
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the user who created the document
-	CreatedBy b24.String `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.String `json:"updatedBy"`
-	// Can the stamp and signature inclusion be changed
-	ChangeStampsEnabled b24.Bool `json:"changeStampsEnabled"`
-	// Reason why the stamp and signature inclusion cannot be changed
-	ChangeStampsDisabledReason b24.String `json:"changeStampsDisabledReason"`
-	// Can the QR code be enabled or disabled
-	ChangeQRCodeEnabled b24.Bool `json:"changeQrCodeEnabled"`
-	// Current state of the QR code
-	QRCodeEnabled b24.Bool `json:"qrCodeEnabled"`
-	// Reason why the QR code cannot be changed
-	ChangeQRCodeDisabledReason b24.String `json:"changeQrCodeDisabledReason"`
-	// Summary information about the document's products (currencyId, totalSum,
-	// totalRows)
-	Products DocumentgeneratorDocumentUploadDocumentProducts `json:"products"`
-	// Stamp and signature inclusion flag
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download the document
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download the document for machine access
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Public link to the document
-	PublicURL b24.String `json:"publicUrl"`
-	// Flag indicating a document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Text of the conversion error if isTransformationError = true
-	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
-	// Code of the conversion error if isTransformationError = true
-	TransformationErrorCode b24.String `json:"transformationErrorCode"`
-	// Identifier of the template
-	TemplateID b24.String `json:"templateId"`
-	// Event tag for document transformation
-	PullTag b24.String `json:"pullTag"`
-	// Identifier of the file in Drive for sending via email
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Identifier of the CRM object type
-	EntityTypeID b24.String `json:"entityTypeId"`
-	// Identifier of the CRM object
-	EntityID b24.String `json:"entityId"`
-	// Field values of the document
-	Values DocumentgeneratorDocumentUploadDocumentValues `json:"values"`
-	// Link to the document image, if already created
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to the PDF file of the document, if already created
-	PDFURL b24.String `json:"pdfUrl"`
-	// Link to the document image for machine access
-	ImageURLMachine b24.String `json:"imageUrlMachine"`
-	// Link to the PDF document for machine access
-	PDFURLMachine b24.String `json:"pdfUrlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUploadDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUploadDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUploadDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUploadDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentUploadDocumentProducts is the products value of
-// crm.documentgenerator.document.upload.
-type DocumentgeneratorDocumentUploadDocumentProducts struct {
-	CurrencyID b24.String `json:"currencyId"`
-	TotalRows  b24.Number `json:"totalRows"`
-	TotalSum   b24.String `json:"totalSum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUploadDocumentProducts) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUploadDocumentProducts
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUploadDocumentProducts) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUploadDocumentProducts
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorDocumentUploadDocumentValues is the values value of
-// crm.documentgenerator.document.upload.
-type DocumentgeneratorDocumentUploadDocumentValues struct {
-	CreationMethod       b24.String `json:"_creationMethod"`
-	ProductsTableVariant b24.String `json:"productsTableVariant"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorDocumentUploadDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorDocumentUploadDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorDocumentUploadDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorDocumentUploadDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorDocumentUploadResult is the result of
 // crm.documentgenerator.document.upload.
 type DocumentgeneratorDocumentUploadResult struct {
-	Document *DocumentgeneratorDocumentUploadDocument `json:"document"`
+	Document *DocumentgeneratorDocument `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1724,6 +1822,11 @@ func (v DocumentgeneratorDocumentUploadResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: The fields parameter was not passed as an array/object
 //   - 0: Required fields are not provided
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorNumeratorAdd(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorAddParams, opts ...b24.CallOption) (*DocumentgeneratorNumeratorAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -1764,18 +1867,18 @@ type DocumentgeneratorNumeratorAddParams struct {
 	//   - value_n — field value
 	//
 	// The list of fields is below. Required.
-	Fields DocumentgeneratorNumeratorAddParamsFields `json:"fields"`
+	Fields DocumentgeneratorNumeratorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DocumentgeneratorNumeratorAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.numerator.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Template == "" {
+	if !p.Fields.Template.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.numerator.add",
 			Param:  "fields.template",
@@ -1784,157 +1887,10 @@ func (p DocumentgeneratorNumeratorAddParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorNumeratorAddParamsFields is the fields value of
-// crm.documentgenerator.numerator.add.
-type DocumentgeneratorNumeratorAddParamsFields struct {
-	// The name of the numerator. Required.
-	Name string `json:"name"`
-	// The number template, for example {NUMBER}. Required.
-	Template string `json:"template"`
-	// Generator settings. Parameter descriptions are below.
-	Settings *DocumentgeneratorNumeratorAddParamsFieldsSettings `json:"settings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorAddParamsFieldsSettings is the settings value of
-// crm.documentgenerator.numerator.add.
-type DocumentgeneratorNumeratorAddParamsFieldsSettings struct {
-	// Settings for sequential numbering. Parameter descriptions are below
-	BitrixMainNumeratorGeneratorSequentNumberGenerator *DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// crm.documentgenerator.numerator.add.
-type DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// The initial value of the counter. Default is 1. Default: 1.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-	// The increment step of the counter. Default is 1. Default: 1.
-	Step b24.Opt[int64] `json:"step,omitzero"`
-	// The minimum length of the number. Default is 0. Default: 0.
-	Length b24.Opt[int64] `json:"length,omitzero"`
-	// The left padding character when length > 0. Default is '0'. Default: '0'.
-	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// The reset period for the counter:
-	//
-	//   - "" — no reset
-	//   - day — daily
-	//   - month — monthly
-	//   - year — yearly
-	PeriodicBy b24.Opt[DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
-	// The timezone identifier for periodic reset, for example Europe/Berlin
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Indicator of direct numbering. Default is false. Default: false.
-	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorAddNumerator is the result of
-// crm.documentgenerator.numerator.add.
-type DocumentgeneratorNumeratorAddNumerator struct {
-	// The identifier of the numerator
-	ID b24.Int `json:"id"`
-	// The name of the numerator
-	Name b24.String `json:"name"`
-	// The number template
-	Template b24.String `json:"template"`
-	// The symbolic code of the numerator. Can be null
-	Code b24.String `json:"code"`
-	// Saved settings for sequential numbering of type settings
-	Settings DocumentgeneratorNumeratorAddNumeratorSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorAddNumerator) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorAddNumerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorAddNumerator) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorAddNumerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorAddNumeratorSettings is the settings value of
-// crm.documentgenerator.numerator.add.
-type DocumentgeneratorNumeratorAddNumeratorSettings struct {
-	// The initial value of the counter
-	Start b24.Int `json:"start"`
-	// The increment step of the counter
-	Step b24.Int `json:"step"`
-	// The minimum length of the number
-	Length b24.Int `json:"length"`
-	// The left padding character
-	PadString b24.String `json:"padString"`
-	// The reset period for the counter: null, day, month, or year
-	PeriodicBy b24.String `json:"periodicBy"`
-	// The timezone identifier for periodic reset. Can be null
-	Timezone b24.String `json:"timezone"`
-	// Indicator of direct numbering
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorAddNumeratorSettings) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorAddNumeratorSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorAddNumeratorSettings) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorAddNumeratorSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorNumeratorAddResult is the result of
 // crm.documentgenerator.numerator.add.
 type DocumentgeneratorNumeratorAddResult struct {
-	Numerator *DocumentgeneratorNumeratorAddNumerator `json:"numerator"`
+	Numerator *DocumentgeneratorNumerator `json:"numerator"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1949,33 +1905,6 @@ func (v *DocumentgeneratorNumeratorAddResult) UnmarshalJSON(data []byte) error {
 func (v DocumentgeneratorNumeratorAddResult) MarshalJSON() ([]byte, error) {
 	type plain DocumentgeneratorNumeratorAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
-// is the periodicBy of crm.documentgenerator.numerator.add: the constants
-// below are the documented values; others are accepted too.
-type DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
-
-// The documented values of DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
-const (
-	// no reset
-	DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "''"
-	// daily
-	DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
-	// monthly
-	DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
-	// yearly
-	DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
-	return nil
 }
 
 // DocumentgeneratorNumeratorDelete calls
@@ -1998,6 +1927,11 @@ func (v *DocumentgeneratorNumeratorAddParamsFieldsSettingsBitrixMainNumeratorGen
 //     created from the provided data
 //   - DOCGEN_ACCESS_ERROR: No access to the numerator: only REST numerators
 //     of the document generator type can be deleted
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorNumeratorDelete(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -2025,7 +1959,7 @@ func DocumentgeneratorNumeratorDeleteCommand(p DocumentgeneratorNumeratorDeleteP
 // crm.documentgenerator.numerator.delete.
 type DocumentgeneratorNumeratorDeleteParams struct {
 	// The identifier of the numerator. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2059,6 +1993,11 @@ func (p DocumentgeneratorNumeratorDeleteParams) validate() error {
 //   - 100: Error creating the numerator object
 //   - DOCGEN_ACCESS_ERROR: No access to the numerator, or the numerator does
 //     not belong to the document generator module
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorNumeratorGet(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorGetParams, opts ...b24.CallOption) (*DocumentgeneratorNumeratorGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2087,7 +2026,7 @@ func DocumentgeneratorNumeratorGetCommand(p DocumentgeneratorNumeratorGetParams)
 // crm.documentgenerator.numerator.get.
 type DocumentgeneratorNumeratorGetParams struct {
 	// The identifier of the numerator. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2101,72 +2040,10 @@ func (p DocumentgeneratorNumeratorGetParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorNumeratorGetNumerator is the result of
-// crm.documentgenerator.numerator.get.
-type DocumentgeneratorNumeratorGetNumerator struct {
-	// The identifier of the numerator
-	ID b24.String `json:"id"`
-	// The name of the numerator
-	Name b24.String `json:"name"`
-	// The number template
-	Template b24.String `json:"template"`
-	// The symbolic code of the numerator. Can be null
-	Code b24.String `json:"code"`
-	// Saved settings for sequential numbering of type settings
-	Settings DocumentgeneratorNumeratorGetNumeratorSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorGetNumerator) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorGetNumerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorGetNumerator) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorGetNumerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorGetNumeratorSettings is the settings value of
-// crm.documentgenerator.numerator.get.
-type DocumentgeneratorNumeratorGetNumeratorSettings struct {
-	// The initial value of the counter
-	Start b24.Int `json:"start"`
-	// The increment step of the counter
-	Step b24.Int `json:"step"`
-	// The minimum length of the number
-	Length b24.Int `json:"length"`
-	// The left padding character
-	PadString b24.String `json:"padString"`
-	// The reset period for the counter: null, day, month, or year
-	PeriodicBy b24.String `json:"periodicBy"`
-	// The timezone identifier for periodic reset. Can be null
-	Timezone b24.String `json:"timezone"`
-	// Indicator of direct numbering
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorGetNumeratorSettings) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorGetNumeratorSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorGetNumeratorSettings) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorGetNumeratorSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorNumeratorGetResult is the result of
 // crm.documentgenerator.numerator.get.
 type DocumentgeneratorNumeratorGetResult struct {
-	Numerator *DocumentgeneratorNumeratorGetNumerator `json:"numerator"`
+	Numerator *DocumentgeneratorNumerator `json:"numerator"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2196,8 +2073,14 @@ func (v DocumentgeneratorNumeratorGetResult) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/document-generator/numerator/crm-document-generator-numerator-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorNumeratorList(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorListParams, opts ...b24.CallOption) (*DocumentgeneratorNumeratorListResult, error) {
 	var out DocumentgeneratorNumeratorListResult
 	if err := b24.Invoke(ctx, c, DocumentgeneratorNumeratorListCommand(p).Request, &out, opts...); err != nil {
@@ -2222,8 +2105,8 @@ func DocumentgeneratorNumeratorListCommand(p DocumentgeneratorNumeratorListParam
 // DocumentgeneratorNumeratorListAll iterates over every row of
 // crm.documentgenerator.numerator.list, requesting page after page
 // (start/next) as the loop asks for more.
-func DocumentgeneratorNumeratorListAll(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorNumeratorListItem, error] {
-	return b24.List[DocumentgeneratorNumeratorListItem](ctx, c, DocumentgeneratorNumeratorListCommand(p).Request, b24.ListSpec{
+func DocumentgeneratorNumeratorListAll(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorListParams, opts ...b24.CallOption) iter.Seq2[DocumentgeneratorNumerator, error] {
+	return b24.List[DocumentgeneratorNumerator](ctx, c, DocumentgeneratorNumeratorListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "numerators",
 	}, opts...)
@@ -2233,73 +2116,13 @@ func DocumentgeneratorNumeratorListAll(ctx context.Context, c b24.Caller, p Docu
 // crm.documentgenerator.numerator.list.
 type DocumentgeneratorNumeratorListParams struct {
 	// Offset for pagination. More details in the article Features of List Methods
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// DocumentgeneratorNumeratorListItem is one row of
-// crm.documentgenerator.numerator.list.
-type DocumentgeneratorNumeratorListItem struct {
-	// The identifier of the numerator
-	ID b24.String `json:"id"`
-	// The name of the numerator
-	Name b24.String `json:"name"`
-	// The number template
-	Template b24.String `json:"template"`
-	// Saved settings for sequential numbering of type settings
-	Settings DocumentgeneratorNumeratorListItemSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorListItemSettings is the settings value of
-// crm.documentgenerator.numerator.list.
-type DocumentgeneratorNumeratorListItemSettings struct {
-	// The initial value of the counter
-	Start b24.Int `json:"start"`
-	// The increment step of the counter
-	Step b24.Int `json:"step"`
-	// The minimum length of the number
-	Length b24.Int `json:"length"`
-	// The left padding character
-	PadString b24.String `json:"padString"`
-	// The reset period for the counter: null, day, month, or year
-	PeriodicBy b24.String `json:"periodicBy"`
-	// The timezone identifier for periodic reset. Can be null
-	Timezone b24.String `json:"timezone"`
-	// Indicator of direct numbering
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorListItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentgeneratorNumeratorListResult is the result of
 // crm.documentgenerator.numerator.list.
 type DocumentgeneratorNumeratorListResult struct {
-	Numerators []DocumentgeneratorNumeratorListItem `json:"numerators"`
+	Numerators []DocumentgeneratorNumerator `json:"numerators"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2336,11 +2159,16 @@ func (v DocumentgeneratorNumeratorListResult) MarshalJSON() ([]byte, error) {
 //   - 100: Required parameter fields not provided
 //   - DOCGEN_ACCESS_ERROR: No access to the numerator. The method only
 //     updates numerators created via REST
-func DocumentgeneratorNumeratorUpdate(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorUpdateParams, opts ...b24.CallOption) (*DocumentgeneratorNumeratorUpdateResult, error) {
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
+func DocumentgeneratorNumeratorUpdate(ctx context.Context, c b24.Caller, p DocumentgeneratorNumeratorUpdateParams, opts ...b24.CallOption) (*DocumentgeneratorNumerator, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentgeneratorNumeratorUpdateResult
+	var out DocumentgeneratorNumerator
 	if err := b24.Invoke(ctx, c, DocumentgeneratorNumeratorUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2351,8 +2179,8 @@ func DocumentgeneratorNumeratorUpdate(ctx context.Context, c b24.Caller, p Docum
 // crm.documentgenerator.numerator.update as a command for a batch (see
 // b24.Add); its result decodes as DocumentgeneratorNumeratorUpdate's does.
 // Required parameters are not checked here: the portal reports them.
-func DocumentgeneratorNumeratorUpdateCommand(p DocumentgeneratorNumeratorUpdateParams) b24.Command[*DocumentgeneratorNumeratorUpdateResult] {
-	return b24.NewCommand[*DocumentgeneratorNumeratorUpdateResult](b24.Request{
+func DocumentgeneratorNumeratorUpdateCommand(p DocumentgeneratorNumeratorUpdateParams) b24.Command[*DocumentgeneratorNumerator] {
+	return b24.NewCommand[*DocumentgeneratorNumerator](b24.Request{
 		Method:  "crm.documentgenerator.numerator.update",
 		Params:  p,
 		Version: 2,
@@ -2363,7 +2191,7 @@ func DocumentgeneratorNumeratorUpdateCommand(p DocumentgeneratorNumeratorUpdateP
 // crm.documentgenerator.numerator.update.
 type DocumentgeneratorNumeratorUpdateParams struct {
 	// The identifier of the numerator. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with fields to update in the format:
 	//
 	//	{
@@ -2378,7 +2206,7 @@ type DocumentgeneratorNumeratorUpdateParams struct {
 	//   - value_n — field value
 	//
 	// The list of fields is below. Required.
-	Fields DocumentgeneratorNumeratorUpdateParamsFields `json:"fields"`
+	Fields DocumentgeneratorNumeratorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2389,180 +2217,6 @@ func (p DocumentgeneratorNumeratorUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// DocumentgeneratorNumeratorUpdateParamsFields is the fields value of
-// crm.documentgenerator.numerator.update.
-type DocumentgeneratorNumeratorUpdateParamsFields struct {
-	// The name of the numerator
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// The number template, for example {NUMBER}
-	Template b24.Opt[string] `json:"template,omitzero"`
-	// Generator settings. Description of parameters is below
-	Settings *DocumentgeneratorNumeratorUpdateParamsFieldsSettings `json:"settings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorUpdateParamsFieldsSettings is the settings value
-// of crm.documentgenerator.numerator.update.
-type DocumentgeneratorNumeratorUpdateParamsFieldsSettings struct {
-	// Settings for sequential numbering. Parameter descriptions are below
-	BitrixMainNumeratorGeneratorSequentNumberGenerator *DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// crm.documentgenerator.numerator.update.
-type DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// The initial value of the counter. Default is 1. Default: 1.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-	// The increment step of the counter. Default is 1. Default: 1.
-	Step b24.Opt[int64] `json:"step,omitzero"`
-	// The minimum length of the number. Default is 0. Default: 0.
-	Length b24.Opt[int64] `json:"length,omitzero"`
-	// The left padding character when length > 0. Default is '0'. Default: '0'.
-	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// The reset period for the counter:
-	//
-	//   - "" — no reset
-	//   - day — daily
-	//   - month — monthly
-	//   - year — yearly
-	PeriodicBy b24.Opt[DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
-	// Timezone identifier for periodic reset, for example Europe/Berlin
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Indicator of direct numbering. Default is false. Default: false.
-	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorUpdateResult is the result of
-// crm.documentgenerator.numerator.update.
-type DocumentgeneratorNumeratorUpdateResult struct {
-	// The identifier of the numerator
-	ID b24.String `json:"id"`
-	// The name of the numerator
-	Name b24.String `json:"name"`
-	// The number template
-	Template b24.String `json:"template"`
-	// The symbolic code of the numerator. Can be null
-	Code b24.String `json:"code"`
-	// Saved settings for sequential numbering of type settings
-	Settings DocumentgeneratorNumeratorUpdateResultSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorUpdateResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorUpdateResultSettings is the settings value of
-// crm.documentgenerator.numerator.update.
-type DocumentgeneratorNumeratorUpdateResultSettings struct {
-	// The initial value of the counter
-	Start b24.Int `json:"start"`
-	// The increment step of the counter
-	Step b24.Int `json:"step"`
-	// The minimum length of the number
-	Length b24.Int `json:"length"`
-	// The left padding character
-	PadString b24.String `json:"padString"`
-	// The reset period for the counter: null, day, month, or year
-	PeriodicBy b24.String `json:"periodicBy"`
-	// The timezone identifier for periodic reset. Can be null
-	Timezone b24.String `json:"timezone"`
-	// Indicator of direct numbering
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorNumeratorUpdateResultSettings) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorNumeratorUpdateResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorNumeratorUpdateResultSettings) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorNumeratorUpdateResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
-// is the periodicBy of crm.documentgenerator.numerator.update: the constants
-// below are the documented values; others are accepted too.
-type DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
-
-// The documented values of DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
-const (
-	// no reset
-	DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "''"
-	// daily
-	DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
-	// monthly
-	DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
-	// yearly
-	DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
 	return nil
 }
 
@@ -2584,6 +2238,11 @@ func (v *DocumentgeneratorNumeratorUpdateParamsFieldsSettingsBitrixMainNumerator
 //
 //   - 100: Required parameter fields not provided
 //   - 0: Required fields not provided in the fields object
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorTemplateAdd(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateAddParams, opts ...b24.CallOption) (*DocumentgeneratorTemplateAddResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2611,12 +2270,12 @@ func DocumentgeneratorTemplateAddCommand(p DocumentgeneratorTemplateAddParams) b
 // crm.documentgenerator.template.add.
 type DocumentgeneratorTemplateAddParams struct {
 	// Object with template parameters (more details). Required.
-	Fields DocumentgeneratorTemplateAddParamsFields `json:"fields"`
+	Fields DocumentgeneratorTemplateInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p DocumentgeneratorTemplateAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.add",
 			Param:  "fields.name",
@@ -2628,13 +2287,13 @@ func (p DocumentgeneratorTemplateAddParams) validate() error {
 			Param:  "fields.file",
 		}
 	}
-	if p.Fields.NumeratorID == 0 {
+	if !p.Fields.NumeratorID.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.add",
 			Param:  "fields.numeratorId",
 		}
 	}
-	if p.Fields.Region == "" {
+	if !p.Fields.Region.Set {
 		return &b24.RequiredError{
 			Method: "crm.documentgenerator.template.add",
 			Param:  "fields.region",
@@ -2649,167 +2308,10 @@ func (p DocumentgeneratorTemplateAddParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorTemplateAddParamsFields is the fields value of
-// crm.documentgenerator.template.add.
-type DocumentgeneratorTemplateAddParamsFields struct {
-	// Template name. Required.
-	Name string `json:"name"`
-	// Template file in the format ["file_name.docx", "base64_content"]. Can be
-	// sent in base64 or multipart/form-data. More details: How to Upload Files.
-	// Required.
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	File any `json:"file"`
-	// Identifier of the numerator. A list of available numerators can be obtained
-	// using the method crm.documentgenerator.numerator.list. Required.
-	NumeratorID int64 `json:"numeratorId"`
-	// Template region, for example ru. Required.
-	Region string `json:"region"`
-	// Array of CRM object identifiers for which the template is available.
-	//
-	// Typical values:
-	//
-	//   - 1 — lead
-	//   - 2 — deal
-	//   - 3 — contact
-	//   - 4 — company
-	//   - 5 — invoice (old version)
-	//   - 7 — estimate
-	//   - 31 — invoice
-	//
-	// For objects with pipelines, a pipeline suffix is added, for example:
-	//
-	//   - 2_category_0 — deal, pipeline 0
-	//   - 31_1 — invoice, pipeline 1
-	//
-	// For SPAs, specify entityTypeId of the type from crm.type.list or
-	// crm.enum.ownertype, for example:
-	//
-	//   - 177 — SPA element with entityTypeId = 177
-	//   - 177_1 — SPA element with pipeline 1
-	//
-	// Required.
-	EntityTypeID []string `json:"entityTypeId"`
-	// Array of access permission codes, for example ["UA"]
-	//
-	// Supported access codes:
-	//
-	//   - UA — all users
-	//   - U — user
-	//   - G — user group
-	//   - D — department
-	//   - DR — department with sub-departments
-	//   - IU — intranet user
-	//   - SG , SG _A, SG _E, SG _K — workgroup/project
-	//   - SU , SU _M — social network user
-	//   - CHAT — chat
-	//   - AD, AE, AT, ATD, ATE, ATT (and variants with identifier) — role in
-	//     the structure
-	//   - SND , SNDR , SNT , SNTR — structural codes of departments and teams
-	//
-	// If the parameter is not provided or is empty, the current user (U ) is
-	// automatically added to access permissions
-	Users []string `json:"users,omitzero"`
-	// Template activity: Y or N. Default is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Include stamp and signature: Y or N. Default is N. Default: N.
-	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
-	// Sorting index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateAddTemplate is the result of
-// crm.documentgenerator.template.add.
-type DocumentgeneratorTemplateAddTemplate struct {
-	// Identifier of the template
-	ID b24.String `json:"id"`
-	// Template name
-	Name b24.String `json:"name"`
-	// Template region
-	Region b24.String `json:"region"`
-	// Symbolic code of the template
-	Code b24.String `json:"code"`
-	// Link to download the template file
-	Download b24.String `json:"download"`
-	// Link to download the template file for the application
-	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity: Y or N
-	Active b24.Bool `json:"active"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// The identifier of the numerator
-	NumeratorID b24.String `json:"numeratorId"`
-	// Include stamp and signature: Y or N
-	WithStamps b24.Bool `json:"withStamps"`
-	// Object of access permission codes in the format {"UA":"UA"}
-	Users DocumentgeneratorTemplateAddTemplateUsers `json:"users"`
-	// Template deletion flag: Y or N
-	IsDeleted b24.Bool `json:"isDeleted"`
-	// Sorting index
-	Sort b24.String `json:"sort"`
-	// Array of CRM object identifiers for which the template is available
-	EntityTypeID []b24.String `json:"entityTypeId"`
-	// Date and time of template creation
-	CreateTime b24.Time `json:"createTime"`
-	// Date and time of the last template update
-	UpdateTime b24.Time `json:"updateTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateAddTemplate) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateAddTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateAddTemplate) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateAddTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateAddTemplateUsers is the users value of
-// crm.documentgenerator.template.add.
-type DocumentgeneratorTemplateAddTemplateUsers struct {
-	Ua b24.String `json:"UA"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateAddTemplateUsers) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateAddTemplateUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateAddTemplateUsers) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateAddTemplateUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorTemplateAddResult is the result of
 // crm.documentgenerator.template.add.
 type DocumentgeneratorTemplateAddResult struct {
-	Template *DocumentgeneratorTemplateAddTemplate `json:"template"`
+	Template *DocumentgeneratorTemplate `json:"template"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2845,6 +2347,11 @@ func (v DocumentgeneratorTemplateAddResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: Template with the specified id not found or unavailable
 //   - DOCGEN_ACCESS_ERROR: No access to the template
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorTemplateDelete(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateDeleteParams, opts ...b24.CallOption) (b24.String, error) {
 	if err := p.validate(); err != nil {
 		return "", err
@@ -2872,7 +2379,7 @@ func DocumentgeneratorTemplateDeleteCommand(p DocumentgeneratorTemplateDeletePar
 // crm.documentgenerator.template.delete.
 type DocumentgeneratorTemplateDeleteParams struct {
 	// Identifier of the template. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2905,6 +2412,11 @@ func (p DocumentgeneratorTemplateDeleteParams) validate() error {
 //
 //   - 0: Template with the specified id not found or unavailable
 //   - DOCGEN_ACCESS_ERROR: No access to the template
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorTemplateGet(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateGetParams, opts ...b24.CallOption) (*DocumentgeneratorTemplateGetResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -2933,7 +2445,7 @@ func DocumentgeneratorTemplateGetCommand(p DocumentgeneratorTemplateGetParams) b
 // crm.documentgenerator.template.get.
 type DocumentgeneratorTemplateGetParams struct {
 	// Identifier of the template. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2947,81 +2459,10 @@ func (p DocumentgeneratorTemplateGetParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorTemplateGetTemplate is the result of
-// crm.documentgenerator.template.get.
-type DocumentgeneratorTemplateGetTemplate struct {
-	// Identifier of the template
-	ID b24.String `json:"id"`
-	// Template name
-	Name b24.String `json:"name"`
-	// Template region
-	Region b24.String `json:"region"`
-	// Symbolic code of the template
-	Code b24.String `json:"code"`
-	// Link to download the template file
-	Download b24.String `json:"download"`
-	// Link to download the template file for the application
-	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity: Y or N
-	Active b24.Bool `json:"active"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// The identifier of the numerator
-	NumeratorID b24.String `json:"numeratorId"`
-	// Include stamp and signature: Y or N
-	WithStamps b24.Bool `json:"withStamps"`
-	// Object of access permission codes in the format {"UA":"UA"}
-	Users DocumentgeneratorTemplateGetTemplateUsers `json:"users"`
-	// Template deletion flag: Y or N
-	IsDeleted b24.Bool `json:"isDeleted"`
-	// Sorting index
-	Sort b24.String `json:"sort"`
-	// Array of CRM object identifiers for which the template is available
-	EntityTypeID []b24.String `json:"entityTypeId"`
-	// Date and time of template creation
-	CreateTime b24.Time `json:"createTime"`
-	// Date and time of the last template update
-	UpdateTime b24.Time `json:"updateTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateGetTemplate) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateGetTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateGetTemplate) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateGetTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateGetTemplateUsers is the users value of
-// crm.documentgenerator.template.get.
-type DocumentgeneratorTemplateGetTemplateUsers struct {
-	Ua b24.String `json:"UA"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateGetTemplateUsers) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateGetTemplateUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateGetTemplateUsers) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateGetTemplateUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorTemplateGetResult is the result of
 // crm.documentgenerator.template.get.
 type DocumentgeneratorTemplateGetResult struct {
-	Template *DocumentgeneratorTemplateGetTemplate `json:"template"`
+	Template *DocumentgeneratorTemplate `json:"template"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3060,6 +2501,13 @@ func (v DocumentgeneratorTemplateGetResult) MarshalJSON() ([]byte, error) {
 //     to work with document generator templates
 //   - 0: Template with the specified id not found or unavailable
 //   - 100: A required parameter was not provided
+//   - empty code, description "Cannot get fields from deleted template":
+//     Cannot get fields from a deleted template
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorTemplateGetfields(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateGetfieldsParams, opts ...b24.CallOption) (*DocumentgeneratorTemplateGetfieldsResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3088,12 +2536,12 @@ func DocumentgeneratorTemplateGetfieldsCommand(p DocumentgeneratorTemplateGetfie
 // crm.documentgenerator.template.getfields.
 type DocumentgeneratorTemplateGetfieldsParams struct {
 	// Identifier of the template. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type. Needed to select the data provider.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object whose data will be used to compute field values
-	EntityID b24.Opt[int64] `json:"entityId,omitzero"`
+	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
 	// Object format:
 	//
 	//	{
@@ -3378,7 +2826,7 @@ type DocumentgeneratorTemplateListParams struct {
 	// The formula for obtaining the N-th page: start = (N - 1) * 50
 	//
 	// For more details, refer to the article Features of List Methods
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentgeneratorTemplateUpdate calls crm.documentgenerator.template.update:
@@ -3401,6 +2849,11 @@ type DocumentgeneratorTemplateListParams struct {
 //   - 100: Required parameter fields not provided
 //   - 0: Template with the specified id not found or unavailable
 //   - DOCGEN_ACCESS_ERROR: No access to the template
+//   - empty code, description "You do not have permissions to modify
+//     templates": Insufficient permissions to modify document generator
+//     templates
+//   - empty code, description "Module documentgenerator is not installed":
+//     The documentgenerator module is not available
 func DocumentgeneratorTemplateUpdate(ctx context.Context, c b24.Caller, p DocumentgeneratorTemplateUpdateParams, opts ...b24.CallOption) (*DocumentgeneratorTemplateUpdateResult, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -3428,9 +2881,9 @@ func DocumentgeneratorTemplateUpdateCommand(p DocumentgeneratorTemplateUpdatePar
 // crm.documentgenerator.template.update.
 type DocumentgeneratorTemplateUpdateParams struct {
 	// Identifier of the template. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with template fields to update (more details). Required.
-	Fields DocumentgeneratorTemplateUpdateParamsFields `json:"fields"`
+	Fields DocumentgeneratorTemplateInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3444,161 +2897,10 @@ func (p DocumentgeneratorTemplateUpdateParams) validate() error {
 	return nil
 }
 
-// DocumentgeneratorTemplateUpdateParamsFields is the fields value of
-// crm.documentgenerator.template.update.
-type DocumentgeneratorTemplateUpdateParamsFields struct {
-	// Template name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Template file in the format ["file_name.docx", "base64_content"]. Can be
-	// sent in base64 or multipart/form-data. More details: How to Upload Files
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	File any `json:"file,omitzero"`
-	// Identifier of the numerator. A list of available numerators can be obtained
-	// using the method crm.documentgenerator.numerator.list
-	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
-	// Template region, for example ru
-	Region b24.Opt[string] `json:"region,omitzero"`
-	// Array of CRM object identifiers for which the template is available.
-	//
-	// Typical values:
-	//
-	//   - 1 — lead
-	//   - 2 — deal
-	//   - 3 — contact
-	//   - 4 — company
-	//   - 5 — invoice (old version)
-	//   - 7 — estimate
-	//   - 31 — invoice
-	//
-	// For objects with pipelines, a pipeline suffix is added, for example:
-	//
-	//   - 2_category_0 — deal, pipeline 0
-	//   - 31_1 — invoice, pipeline 1
-	//
-	// For SPAs, specify entityTypeId of the type from crm.type.list or
-	// crm.enum.ownertype, for example:
-	//
-	//   - 177 — SPA element with entityTypeId = 177
-	//   - 177_1 — SPA element with pipeline 1
-	EntityTypeID []string `json:"entityTypeId,omitzero"`
-	// Array of access permission codes, for example ["UA"].
-	//
-	// Supported access codes:
-	//
-	//   - UA — all users
-	//   - U — user
-	//   - G — user group
-	//   - D — department
-	//   - DR — department with sub-departments
-	//   - IU — intranet user
-	//   - SG , SG _A, SG _E, SG _K — workgroup/project
-	//   - SU , SU _M — social network user
-	//   - CHAT — chat
-	//   - AD, AE, AT, ATD, ATE, ATT (and variants with identifier) — role in
-	//     structure
-	//   - SND , SNDR , SNT , SNTR — structural codes of departments and teams
-	Users []string `json:"users,omitzero"`
-	// Template activity: Y or N
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Include stamp and signature: Y or N
-	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
-	// Sorting index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateUpdateTemplate is the result of
-// crm.documentgenerator.template.update.
-type DocumentgeneratorTemplateUpdateTemplate struct {
-	// Identifier of the template
-	ID b24.String `json:"id"`
-	// Template name
-	Name b24.String `json:"name"`
-	// Template region
-	Region b24.String `json:"region"`
-	// Symbolic code of the template
-	Code b24.String `json:"code"`
-	// Link to download the template file
-	Download b24.String `json:"download"`
-	// Link to download the template file for the application
-	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity: Y or N
-	Active b24.Bool `json:"active"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// The identifier of the numerator
-	NumeratorID b24.String `json:"numeratorId"`
-	// Include stamp and signature: Y or N
-	WithStamps b24.Bool `json:"withStamps"`
-	// Object of access permission codes in the format {"UA":"UA"}
-	Users DocumentgeneratorTemplateUpdateTemplateUsers `json:"users"`
-	// Template deletion flag: Y or N
-	IsDeleted b24.Bool `json:"isDeleted"`
-	// Sorting index
-	Sort b24.String `json:"sort"`
-	// Array of CRM object identifiers for which the template is available
-	EntityTypeID []b24.String `json:"entityTypeId"`
-	// Date and time of template creation
-	CreateTime b24.Time `json:"createTime"`
-	// Date and time of the last template update
-	UpdateTime b24.Time `json:"updateTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateUpdateTemplate) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateUpdateTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateUpdateTemplate) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateUpdateTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentgeneratorTemplateUpdateTemplateUsers is the users value of
-// crm.documentgenerator.template.update.
-type DocumentgeneratorTemplateUpdateTemplateUsers struct {
-	Ua b24.String `json:"UA"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentgeneratorTemplateUpdateTemplateUsers) UnmarshalJSON(data []byte) error {
-	type plain DocumentgeneratorTemplateUpdateTemplateUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentgeneratorTemplateUpdateTemplateUsers) MarshalJSON() ([]byte, error) {
-	type plain DocumentgeneratorTemplateUpdateTemplateUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentgeneratorTemplateUpdateResult is the result of
 // crm.documentgenerator.template.update.
 type DocumentgeneratorTemplateUpdateResult struct {
-	Template *DocumentgeneratorTemplateUpdateTemplate `json:"template"`
+	Template *DocumentgeneratorTemplate `json:"template"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,35 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// DuplicateVolatileType is one duplicate volatileType of
+// crm.duplicate.volatileType, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (crm-duplicate-volatile-type-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type DuplicateVolatileType struct {
+	// Record identifier
+	ID b24.Int `json:"id"`
+	// Type of the object
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Field code
+	FieldCode b24.String `json:"fieldCode"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DuplicateVolatileType) UnmarshalJSON(data []byte) error {
+	type plain DuplicateVolatileType
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DuplicateVolatileType) MarshalJSON() ([]byte, error) {
+	type plain DuplicateVolatileType
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DuplicateFindbycomm calls crm.duplicate.findbycomm: Get Leads, Contacts, and
 // Companies with Matching Data.
 //
@@ -207,7 +236,7 @@ type DuplicateVolatileTypeFieldsParams struct {
 	//   - 4 — company
 	//
 	// If not specified, fields for all types will be returned
-	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
 }
 
 // DuplicateVolatileTypeFieldsItem is one row of
@@ -249,8 +278,8 @@ func (v DuplicateVolatileTypeFieldsItem) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func DuplicateVolatileTypeList(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeListParams, opts ...b24.CallOption) ([]DuplicateVolatileTypeListItem, error) {
-	var out []DuplicateVolatileTypeListItem
+func DuplicateVolatileTypeList(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeListParams, opts ...b24.CallOption) ([]DuplicateVolatileType, error) {
+	var out []DuplicateVolatileType
 	if err := b24.Invoke(ctx, c, DuplicateVolatileTypeListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -261,8 +290,8 @@ func DuplicateVolatileTypeList(ctx context.Context, c b24.Caller, p DuplicateVol
 // command for a batch (see b24.Add); its result decodes as
 // DuplicateVolatileTypeList's does. Required parameters are not checked here:
 // the portal reports them.
-func DuplicateVolatileTypeListCommand(p DuplicateVolatileTypeListParams) b24.Command[[]DuplicateVolatileTypeListItem] {
-	return b24.NewCommand[[]DuplicateVolatileTypeListItem](b24.Request{
+func DuplicateVolatileTypeListCommand(p DuplicateVolatileTypeListParams) b24.Command[[]DuplicateVolatileType] {
+	return b24.NewCommand[[]DuplicateVolatileType](b24.Request{
 		Idempotent: true,
 		Method:     "crm.duplicate.volatileType.list",
 		Params:     p,
@@ -273,30 +302,6 @@ func DuplicateVolatileTypeListCommand(p DuplicateVolatileTypeListParams) b24.Com
 // DuplicateVolatileTypeListParams holds the parameters of
 // crm.duplicate.volatileType.list.
 type DuplicateVolatileTypeListParams struct{}
-
-// DuplicateVolatileTypeListItem is one row of crm.duplicate.volatileType.list.
-type DuplicateVolatileTypeListItem struct {
-	// Record identifier
-	ID b24.Int `json:"id"`
-	// Type of the object
-	EntityTypeID b24.Int `json:"entityTypeId"`
-	// Field code
-	FieldCode b24.String `json:"fieldCode"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DuplicateVolatileTypeListItem) UnmarshalJSON(data []byte) error {
-	type plain DuplicateVolatileTypeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DuplicateVolatileTypeListItem) MarshalJSON() ([]byte, error) {
-	type plain DuplicateVolatileTypeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // DuplicateVolatileTypeRegister calls crm.duplicate.volatileType.register: Add
 // Field to Duplicate Search.
@@ -320,11 +325,11 @@ func (v DuplicateVolatileTypeListItem) MarshalJSON() ([]byte, error) {
 //   - MAX_TYPES_COUNT_EXCEEDED: All seven slots for additional fields are
 //     taken. Free up a slot using the method
 //     crm.duplicate.volatileType.unregister
-func DuplicateVolatileTypeRegister(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeRegisterParams, opts ...b24.CallOption) (*DuplicateVolatileTypeRegisterResult, error) {
+func DuplicateVolatileTypeRegister(ctx context.Context, c b24.Caller, p DuplicateVolatileTypeRegisterParams, opts ...b24.CallOption) (*DuplicateVolatileType, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DuplicateVolatileTypeRegisterResult
+	var out DuplicateVolatileType
 	if err := b24.Invoke(ctx, c, DuplicateVolatileTypeRegisterCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -335,8 +340,8 @@ func DuplicateVolatileTypeRegister(ctx context.Context, c b24.Caller, p Duplicat
 // as a command for a batch (see b24.Add); its result decodes as
 // DuplicateVolatileTypeRegister's does. Required parameters are not checked
 // here: the portal reports them.
-func DuplicateVolatileTypeRegisterCommand(p DuplicateVolatileTypeRegisterParams) b24.Command[*DuplicateVolatileTypeRegisterResult] {
-	return b24.NewCommand[*DuplicateVolatileTypeRegisterResult](b24.Request{
+func DuplicateVolatileTypeRegisterCommand(p DuplicateVolatileTypeRegisterParams) b24.Command[*DuplicateVolatileType] {
+	return b24.NewCommand[*DuplicateVolatileType](b24.Request{
 		Method:  "crm.duplicate.volatileType.register",
 		Params:  p,
 		Version: 2,
@@ -353,7 +358,7 @@ type DuplicateVolatileTypeRegisterParams struct {
 	//   - 4 — company
 	//
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// The code of the field to be added to the duplicate search. For example,
 	// TITLE, RQ.EN.NAME, UF_CRM_1750854801. You can get a list of available fields
 	// using the method crm.duplicate.volatileType.fields. Required.
@@ -375,27 +380,6 @@ func (p DuplicateVolatileTypeRegisterParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DuplicateVolatileTypeRegisterResult is the result of
-// crm.duplicate.volatileType.register.
-type DuplicateVolatileTypeRegisterResult struct {
-	// Identifier for the record of the field added to the duplicate search
-	ID b24.Int `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DuplicateVolatileTypeRegisterResult) UnmarshalJSON(data []byte) error {
-	type plain DuplicateVolatileTypeRegisterResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DuplicateVolatileTypeRegisterResult) MarshalJSON() ([]byte, error) {
-	type plain DuplicateVolatileTypeRegisterResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DuplicateVolatileTypeUnregister calls crm.duplicate.volatileType.unregister:
@@ -445,7 +429,7 @@ type DuplicateVolatileTypeUnregisterParams struct {
 	// Identifier of the field record to be removed. You can obtain the identifiers
 	// of records added to the duplicate search using the method
 	// crm.duplicate.volatileType.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

@@ -85,10 +85,10 @@ type EntityMergeBatchParamsParams struct {
 	//     methods crm.enum.ownertype and crm.type.list
 	//
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Array of identifiers of the entities to be merged. At least two entities are
 	// required. Required.
-	EntityIDs []int64 `json:"entityIds"`
+	EntityIDs []b24.Int `json:"entityIds"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -7,6 +7,38 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Enum is one enum of crm.enum, as the family's methods return it. Its fields
+// are the union of what the family's pages document (crm-enum-fields,
+// crm-enum-activity-priority, crm-enum-activity-status,
+// crm-enum-activity-type, crm-enum-address-type, crm-enum-content-type,
+// crm-enum-owner-type), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Enum struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Symbol code
+	SymbolCode b24.String `json:"SYMBOL_CODE"`
+	// Short symbol code
+	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Enum) UnmarshalJSON(data []byte) error {
+	type plain Enum
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Enum) MarshalJSON() ([]byte, error) {
+	type plain Enum
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // EnumActivitydirection calls crm.enum.activitydirection: Get Activity
 // Direction Enumeration Elements.
 //
@@ -23,8 +55,8 @@ import (
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func EnumActivitydirection(ctx context.Context, c b24.Caller, p EnumActivitydirectionParams, opts ...b24.CallOption) ([]EnumActivitydirectionItem, error) {
-	var out []EnumActivitydirectionItem
+func EnumActivitydirection(ctx context.Context, c b24.Caller, p EnumActivitydirectionParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumActivitydirectionCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -34,8 +66,8 @@ func EnumActivitydirection(ctx context.Context, c b24.Caller, p EnumActivitydire
 // EnumActivitydirectionCommand is crm.enum.activitydirection as a command for
 // a batch (see b24.Add); its result decodes as EnumActivitydirection's does.
 // Required parameters are not checked here: the portal reports them.
-func EnumActivitydirectionCommand(p EnumActivitydirectionParams) b24.Command[[]EnumActivitydirectionItem] {
-	return b24.NewCommand[[]EnumActivitydirectionItem](b24.Request{
+func EnumActivitydirectionCommand(p EnumActivitydirectionParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.activitydirection",
 		Params:  p,
 		Version: 2,
@@ -45,32 +77,6 @@ func EnumActivitydirectionCommand(p EnumActivitydirectionParams) b24.Command[[]E
 // EnumActivitydirectionParams holds the parameters of
 // crm.enum.activitydirection.
 type EnumActivitydirectionParams struct{}
-
-// EnumActivitydirectionItem is one row of crm.enum.activitydirection.
-type EnumActivitydirectionItem struct {
-	// Identifier of the activity direction
-	ID b24.Int `json:"ID"`
-	// Name of the activity direction
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumActivitydirectionItem) UnmarshalJSON(data []byte) error {
-	type plain EnumActivitydirectionItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumActivitydirectionItem) MarshalJSON() ([]byte, error) {
-	type plain EnumActivitydirectionItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumActivitynotifytype calls crm.enum.activitynotifytype: Get Enumeration
 // Items for "Activity Notification Type".
@@ -88,8 +94,8 @@ func (v EnumActivitydirectionItem) MarshalJSON() ([]byte, error) {
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func EnumActivitynotifytype(ctx context.Context, c b24.Caller, p EnumActivitynotifytypeParams, opts ...b24.CallOption) ([]EnumActivitynotifytypeItem, error) {
-	var out []EnumActivitynotifytypeItem
+func EnumActivitynotifytype(ctx context.Context, c b24.Caller, p EnumActivitynotifytypeParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumActivitynotifytypeCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -99,8 +105,8 @@ func EnumActivitynotifytype(ctx context.Context, c b24.Caller, p EnumActivitynot
 // EnumActivitynotifytypeCommand is crm.enum.activitynotifytype as a command
 // for a batch (see b24.Add); its result decodes as EnumActivitynotifytype's
 // does. Required parameters are not checked here: the portal reports them.
-func EnumActivitynotifytypeCommand(p EnumActivitynotifytypeParams) b24.Command[[]EnumActivitynotifytypeItem] {
-	return b24.NewCommand[[]EnumActivitynotifytypeItem](b24.Request{
+func EnumActivitynotifytypeCommand(p EnumActivitynotifytypeParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.activitynotifytype",
 		Params:  p,
 		Version: 2,
@@ -110,32 +116,6 @@ func EnumActivitynotifytypeCommand(p EnumActivitynotifytypeParams) b24.Command[[
 // EnumActivitynotifytypeParams holds the parameters of
 // crm.enum.activitynotifytype.
 type EnumActivitynotifytypeParams struct{}
-
-// EnumActivitynotifytypeItem is one row of crm.enum.activitynotifytype.
-type EnumActivitynotifytypeItem struct {
-	// Identifier of the notification type
-	ID b24.Int `json:"ID"`
-	// Name of the notification type
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumActivitynotifytypeItem) UnmarshalJSON(data []byte) error {
-	type plain EnumActivitynotifytypeItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumActivitynotifytypeItem) MarshalJSON() ([]byte, error) {
-	type plain EnumActivitynotifytypeItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumActivitypriority calls crm.enum.activitypriority: Get Enumeration Items
 // for "Activity Priorities".
@@ -153,8 +133,8 @@ func (v EnumActivitynotifytypeItem) MarshalJSON() ([]byte, error) {
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func EnumActivitypriority(ctx context.Context, c b24.Caller, p EnumActivitypriorityParams, opts ...b24.CallOption) ([]EnumActivitypriorityItem, error) {
-	var out []EnumActivitypriorityItem
+func EnumActivitypriority(ctx context.Context, c b24.Caller, p EnumActivitypriorityParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumActivitypriorityCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -164,8 +144,8 @@ func EnumActivitypriority(ctx context.Context, c b24.Caller, p EnumActivityprior
 // EnumActivitypriorityCommand is crm.enum.activitypriority as a command for a
 // batch (see b24.Add); its result decodes as EnumActivitypriority's does.
 // Required parameters are not checked here: the portal reports them.
-func EnumActivitypriorityCommand(p EnumActivitypriorityParams) b24.Command[[]EnumActivitypriorityItem] {
-	return b24.NewCommand[[]EnumActivitypriorityItem](b24.Request{
+func EnumActivitypriorityCommand(p EnumActivitypriorityParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.activitypriority",
 		Params:  p,
 		Version: 2,
@@ -175,32 +155,6 @@ func EnumActivitypriorityCommand(p EnumActivitypriorityParams) b24.Command[[]Enu
 // EnumActivitypriorityParams holds the parameters of
 // crm.enum.activitypriority.
 type EnumActivitypriorityParams struct{}
-
-// EnumActivitypriorityItem is one row of crm.enum.activitypriority.
-type EnumActivitypriorityItem struct {
-	// Identifier of the priority
-	ID b24.Int `json:"ID"`
-	// Name of the priority
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumActivitypriorityItem) UnmarshalJSON(data []byte) error {
-	type plain EnumActivitypriorityItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumActivitypriorityItem) MarshalJSON() ([]byte, error) {
-	type plain EnumActivitypriorityItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumActivitystatus calls crm.enum.activitystatus: Get Enumeration Elements
 // "Status".
@@ -218,8 +172,8 @@ func (v EnumActivitypriorityItem) MarshalJSON() ([]byte, error) {
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func EnumActivitystatus(ctx context.Context, c b24.Caller, p EnumActivitystatusParams, opts ...b24.CallOption) ([]EnumActivitystatusItem, error) {
-	var out []EnumActivitystatusItem
+func EnumActivitystatus(ctx context.Context, c b24.Caller, p EnumActivitystatusParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumActivitystatusCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -229,8 +183,8 @@ func EnumActivitystatus(ctx context.Context, c b24.Caller, p EnumActivitystatusP
 // EnumActivitystatusCommand is crm.enum.activitystatus as a command for a
 // batch (see b24.Add); its result decodes as EnumActivitystatus's does.
 // Required parameters are not checked here: the portal reports them.
-func EnumActivitystatusCommand(p EnumActivitystatusParams) b24.Command[[]EnumActivitystatusItem] {
-	return b24.NewCommand[[]EnumActivitystatusItem](b24.Request{
+func EnumActivitystatusCommand(p EnumActivitystatusParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.activitystatus",
 		Params:  p,
 		Version: 2,
@@ -239,32 +193,6 @@ func EnumActivitystatusCommand(p EnumActivitystatusParams) b24.Command[[]EnumAct
 
 // EnumActivitystatusParams holds the parameters of crm.enum.activitystatus.
 type EnumActivitystatusParams struct{}
-
-// EnumActivitystatusItem is one row of crm.enum.activitystatus.
-type EnumActivitystatusItem struct {
-	// Identifier of the activity status
-	ID b24.Int `json:"ID"`
-	// Name of the activity status
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumActivitystatusItem) UnmarshalJSON(data []byte) error {
-	type plain EnumActivitystatusItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumActivitystatusItem) MarshalJSON() ([]byte, error) {
-	type plain EnumActivitystatusItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumActivitytype calls crm.enum.activitytype: Get Enumeration Elements
 // "Activity Types".
@@ -282,8 +210,8 @@ func (v EnumActivitystatusItem) MarshalJSON() ([]byte, error) {
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func EnumActivitytype(ctx context.Context, c b24.Caller, p EnumActivitytypeParams, opts ...b24.CallOption) ([]EnumActivitytypeItem, error) {
-	var out []EnumActivitytypeItem
+func EnumActivitytype(ctx context.Context, c b24.Caller, p EnumActivitytypeParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumActivitytypeCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -293,8 +221,8 @@ func EnumActivitytype(ctx context.Context, c b24.Caller, p EnumActivitytypeParam
 // EnumActivitytypeCommand is crm.enum.activitytype as a command for a batch
 // (see b24.Add); its result decodes as EnumActivitytype's does. Required
 // parameters are not checked here: the portal reports them.
-func EnumActivitytypeCommand(p EnumActivitytypeParams) b24.Command[[]EnumActivitytypeItem] {
-	return b24.NewCommand[[]EnumActivitytypeItem](b24.Request{
+func EnumActivitytypeCommand(p EnumActivitytypeParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.activitytype",
 		Params:  p,
 		Version: 2,
@@ -303,32 +231,6 @@ func EnumActivitytypeCommand(p EnumActivitytypeParams) b24.Command[[]EnumActivit
 
 // EnumActivitytypeParams holds the parameters of crm.enum.activitytype.
 type EnumActivitytypeParams struct{}
-
-// EnumActivitytypeItem is one row of crm.enum.activitytype.
-type EnumActivitytypeItem struct {
-	// Identifier of the activity type
-	ID b24.Int `json:"ID"`
-	// Name of the activity type
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumActivitytypeItem) UnmarshalJSON(data []byte) error {
-	type plain EnumActivitytypeItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumActivitytypeItem) MarshalJSON() ([]byte, error) {
-	type plain EnumActivitytypeItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumAddresstype calls crm.enum.addresstype: Get Address Types.
 //
@@ -344,8 +246,8 @@ func (v EnumActivitytypeItem) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func EnumAddresstype(ctx context.Context, c b24.Caller, p EnumAddresstypeParams, opts ...b24.CallOption) ([]EnumAddresstypeItem, error) {
-	var out []EnumAddresstypeItem
+func EnumAddresstype(ctx context.Context, c b24.Caller, p EnumAddresstypeParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumAddresstypeCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -355,8 +257,8 @@ func EnumAddresstype(ctx context.Context, c b24.Caller, p EnumAddresstypeParams,
 // EnumAddresstypeCommand is crm.enum.addresstype as a command for a batch (see
 // b24.Add); its result decodes as EnumAddresstype's does. Required parameters
 // are not checked here: the portal reports them.
-func EnumAddresstypeCommand(p EnumAddresstypeParams) b24.Command[[]EnumAddresstypeItem] {
-	return b24.NewCommand[[]EnumAddresstypeItem](b24.Request{
+func EnumAddresstypeCommand(p EnumAddresstypeParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.addresstype",
 		Params:  p,
 		Version: 2,
@@ -365,32 +267,6 @@ func EnumAddresstypeCommand(p EnumAddresstypeParams) b24.Command[[]EnumAddressty
 
 // EnumAddresstypeParams holds the parameters of crm.enum.addresstype.
 type EnumAddresstypeParams struct{}
-
-// EnumAddresstypeItem is one row of crm.enum.addresstype.
-type EnumAddresstypeItem struct {
-	// Identifier of the address type
-	ID b24.Int `json:"ID"`
-	// Name of the address type
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumAddresstypeItem) UnmarshalJSON(data []byte) error {
-	type plain EnumAddresstypeItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumAddresstypeItem) MarshalJSON() ([]byte, error) {
-	type plain EnumAddresstypeItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumContenttype calls crm.enum.contenttype: Get Enumeration Elements of
 // "Description Type".
@@ -408,8 +284,8 @@ func (v EnumAddresstypeItem) MarshalJSON() ([]byte, error) {
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func EnumContenttype(ctx context.Context, c b24.Caller, p EnumContenttypeParams, opts ...b24.CallOption) ([]EnumContenttypeItem, error) {
-	var out []EnumContenttypeItem
+func EnumContenttype(ctx context.Context, c b24.Caller, p EnumContenttypeParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumContenttypeCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -419,8 +295,8 @@ func EnumContenttype(ctx context.Context, c b24.Caller, p EnumContenttypeParams,
 // EnumContenttypeCommand is crm.enum.contenttype as a command for a batch (see
 // b24.Add); its result decodes as EnumContenttype's does. Required parameters
 // are not checked here: the portal reports them.
-func EnumContenttypeCommand(p EnumContenttypeParams) b24.Command[[]EnumContenttypeItem] {
-	return b24.NewCommand[[]EnumContenttypeItem](b24.Request{
+func EnumContenttypeCommand(p EnumContenttypeParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.contenttype",
 		Params:  p,
 		Version: 2,
@@ -429,32 +305,6 @@ func EnumContenttypeCommand(p EnumContenttypeParams) b24.Command[[]EnumContentty
 
 // EnumContenttypeParams holds the parameters of crm.enum.contenttype.
 type EnumContenttypeParams struct{}
-
-// EnumContenttypeItem is one row of crm.enum.contenttype.
-type EnumContenttypeItem struct {
-	// Identifier of the description type
-	ID b24.Int `json:"ID"`
-	// Name of the description type
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumContenttypeItem) UnmarshalJSON(data []byte) error {
-	type plain EnumContenttypeItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumContenttypeItem) MarshalJSON() ([]byte, error) {
-	type plain EnumContenttypeItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumFields calls crm.enum.fields: Get Enumeration Item Fields.
 //
@@ -571,8 +421,8 @@ func (v EnumGetorderownertypesItem) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func EnumOwnertype(ctx context.Context, c b24.Caller, p EnumOwnertypeParams, opts ...b24.CallOption) ([]EnumOwnertypeItem, error) {
-	var out []EnumOwnertypeItem
+func EnumOwnertype(ctx context.Context, c b24.Caller, p EnumOwnertypeParams, opts ...b24.CallOption) ([]Enum, error) {
+	var out []Enum
 	if err := b24.Invoke(ctx, c, EnumOwnertypeCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -582,8 +432,8 @@ func EnumOwnertype(ctx context.Context, c b24.Caller, p EnumOwnertypeParams, opt
 // EnumOwnertypeCommand is crm.enum.ownertype as a command for a batch (see
 // b24.Add); its result decodes as EnumOwnertype's does. Required parameters
 // are not checked here: the portal reports them.
-func EnumOwnertypeCommand(p EnumOwnertypeParams) b24.Command[[]EnumOwnertypeItem] {
-	return b24.NewCommand[[]EnumOwnertypeItem](b24.Request{
+func EnumOwnertypeCommand(p EnumOwnertypeParams) b24.Command[[]Enum] {
+	return b24.NewCommand[[]Enum](b24.Request{
 		Method:  "crm.enum.ownertype",
 		Params:  p,
 		Version: 2,
@@ -592,32 +442,6 @@ func EnumOwnertypeCommand(p EnumOwnertypeParams) b24.Command[[]EnumOwnertypeItem
 
 // EnumOwnertypeParams holds the parameters of crm.enum.ownertype.
 type EnumOwnertypeParams struct{}
-
-// EnumOwnertypeItem is one row of crm.enum.ownertype.
-type EnumOwnertypeItem struct {
-	// Identifier of the owner type
-	ID b24.Int `json:"ID"`
-	// Name of the owner type
-	Name b24.String `json:"NAME"`
-	// Symbolic code
-	SymbolCode b24.String `json:"SYMBOL_CODE"`
-	// Short symbolic code
-	SymbolCodeShort b24.String `json:"SYMBOL_CODE_SHORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *EnumOwnertypeItem) UnmarshalJSON(data []byte) error {
-	type plain EnumOwnertypeItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v EnumOwnertypeItem) MarshalJSON() ([]byte, error) {
-	type plain EnumOwnertypeItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // EnumSettingsMode calls crm.enum.settings.mode: Get Description of CRM
 // Operation Modes.

@@ -47,7 +47,7 @@ type InvoiceAddParams struct {
 	// To find out the required format of the fields, execute the method
 	// crm.invoice.fields and check the format of the returned values for these
 	// fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // InvoiceDelete calls crm.invoice.delete: Delete invoice.
@@ -85,7 +85,7 @@ func InvoiceDeleteCommand(p InvoiceDeleteParams) b24.Command[json.RawMessage] {
 // InvoiceDeleteParams holds the parameters of crm.invoice.delete.
 type InvoiceDeleteParams struct {
 	// Invoice identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceFields calls crm.invoice.fields: Get Invoice Fields and Associated
@@ -162,7 +162,7 @@ func InvoiceGetCommand(p InvoiceGetParams) b24.Command[json.RawMessage] {
 // InvoiceGetParams holds the parameters of crm.invoice.get.
 type InvoiceGetParams struct {
 	// Invoice ID
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceGetexternallink calls crm.invoice.getexternallink: Get Link to
@@ -203,7 +203,7 @@ func InvoiceGetexternallinkCommand(p InvoiceGetexternallinkParams) b24.Command[j
 // crm.invoice.getexternallink.
 type InvoiceGetexternallinkParams struct {
 	// Invoice identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceList calls crm.invoice.list: Get a List of Invoices.
@@ -296,7 +296,7 @@ type InvoiceRecurringAddParams struct {
 	// To find out the required format for the fields, execute the method
 	// crm.invoice.recurring.fields and check the format of the returned values for
 	// these fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // InvoiceRecurringDelete calls crm.invoice.recurring.delete: Delete the
@@ -336,7 +336,7 @@ func InvoiceRecurringDeleteCommand(p InvoiceRecurringDeleteParams) b24.Command[j
 // crm.invoice.recurring.delete.
 type InvoiceRecurringDeleteParams struct {
 	// Identifier of the setting
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceRecurringExpose calls crm.invoice.recurring.expose: Create a New
@@ -376,7 +376,7 @@ func InvoiceRecurringExposeCommand(p InvoiceRecurringExposeParams) b24.Command[j
 // crm.invoice.recurring.expose.
 type InvoiceRecurringExposeParams struct {
 	// Identifier of the recurring invoice template
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceRecurringFields calls crm.invoice.recurring.fields: Get Full Template
@@ -456,7 +456,7 @@ func InvoiceRecurringGetCommand(p InvoiceRecurringGetParams) b24.Command[json.Ra
 // InvoiceRecurringGetParams holds the parameters of crm.invoice.recurring.get.
 type InvoiceRecurringGetParams struct {
 	// Identifier of the recurring invoice template settings
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceRecurringList calls crm.invoice.recurring.list: Get a List of
@@ -535,13 +535,13 @@ func InvoiceRecurringUpdateCommand(p InvoiceRecurringUpdateParams) b24.Command[j
 // crm.invoice.recurring.update.
 type InvoiceRecurringUpdateParams struct {
 	// Identifier of the recurring invoice template setting
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Field values for updating the setting.
 	//
 	// To find out the required format for the fields, execute the method
 	// crm.invoice.recurring.fields and check the format of the returned values for
 	// these fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // InvoiceStatusAdd calls crm.invoice.status.add: Create a New Invoice Status.
@@ -639,7 +639,7 @@ func InvoiceStatusDeleteCommand(p InvoiceStatusDeleteParams) b24.Command[json.Ra
 // InvoiceStatusDeleteParams holds the parameters of crm.invoice.status.delete.
 type InvoiceStatusDeleteParams struct {
 	// Identifier of the invoice status. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -697,13 +697,13 @@ type InvoiceStatusFieldsParams struct {
 	// Identifier of the entity associated with the invoice. Read-only
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the invoice. Read-only
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Name of the section. Required.
 	Name string `json:"NAME"`
 	// Read-only
 	NameInit b24.Opt[string] `json:"NAME_INIT,omitzero"`
 	// Sorting. Required.
-	Sort int64 `json:"SORT"`
+	Sort b24.Int `json:"SORT"`
 	// Status. Read-only
 	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
 	// Whether it is system or not. Read-only
@@ -761,7 +761,7 @@ func InvoiceStatusGetCommand(p InvoiceStatusGetParams) b24.Command[json.RawMessa
 // InvoiceStatusGetParams holds the parameters of crm.invoice.status.get.
 type InvoiceStatusGetParams struct {
 	// The identifier of the invoice status. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -853,7 +853,7 @@ func InvoiceStatusUpdateCommand(p InvoiceStatusUpdateParams) b24.Command[json.Ra
 // InvoiceStatusUpdateParams holds the parameters of crm.invoice.status.update.
 type InvoiceStatusUpdateParams struct {
 	// Identifier of the invoice status. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields — an array in the form array("field_to_update"=>"value"[,
 	// ...]), where "field_to_update" can take values returned by the method
 	// crm.invoice.status.fields.
@@ -916,13 +916,13 @@ func InvoiceUpdateCommand(p InvoiceUpdateParams) b24.Command[json.RawMessage] {
 // InvoiceUpdateParams holds the parameters of crm.invoice.update.
 type InvoiceUpdateParams struct {
 	// Invoice identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Field values for updating the invoice.
 	//
 	// To find out the required format for the fields, execute the method
 	// crm.invoice.fields and check the format of the incoming values for these
 	// fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // InvoiceUserfieldAdd calls crm.invoice.userfield.add: Create a Custom Field
@@ -1021,7 +1021,7 @@ func InvoiceUserfieldDeleteCommand(p InvoiceUserfieldDeleteParams) b24.Command[j
 // crm.invoice.userfield.delete.
 type InvoiceUserfieldDeleteParams struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceUserfieldGet calls crm.invoice.userfield.get: Get User Field by ID.
@@ -1060,7 +1060,7 @@ func InvoiceUserfieldGetCommand(p InvoiceUserfieldGetParams) b24.Command[json.Ra
 // InvoiceUserfieldGetParams holds the parameters of crm.invoice.userfield.get.
 type InvoiceUserfieldGetParams struct {
 	// Identifier of the user field
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // InvoiceUserfieldList calls crm.invoice.userfield.list: Get a List of Custom

@@ -9,110 +9,240 @@ import (
 	"iter"
 )
 
-// ItemAdd calls crm.item.add: Create a New CRM Item.
-//
-// This is a universal method for creating objects in the CRM. It allows you to
-// create various types of objects, such as deals, contacts, companies, and
-// others.
-//
-// The parameters are the fields of [ItemAddParams]; required: entityTypeId,
-// fields.
-//
-// Scope: crm. Who can call it: any user with "add" permissions for the CRM
-// object item.
-//
-// See https://apidocs.bitrix24.com/api-reference/crm/universal/crm-item-add.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - allowed_only_intranet_user: Action is allowed only for intranet users
-//     User is not an intranet user
-//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
-//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Invalid value for field "field"
-//     Incorrect value passed for field field
-//   - 400: Expected iterable value for multiple field, but got type instead
-//     One of the multiple fields received a value of type type, while an
-//     iterable type was expected
-//   - CREATE_DYNAMIC_ITEM_RESTRICTED: You cannot create a new item due to
-//     your plan restrictions Plan restrictions do not allow creating SPA
-//     items
-func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.CallOption) (*ItemAddResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out ItemAddResult
-	if err := b24.Invoke(ctx, c, ItemAddCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
+// Item is one item of crm.item, as the family's methods return it. Its fields
+// are the union of what the family's pages document (crm-item-fields,
+// crm-item-get, crm-item-list, crm-item-add, crm-item-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Item struct {
+	// ID
+	ID b24.Int `json:"id"`
+	// Name
+	Title b24.String `json:"title"`
+	// External code
+	XMLID b24.String `json:"xmlId"`
+	// Created at
+	CreatedTime b24.Time `json:"createdTime"`
+	// Updated at
+	UpdatedTime b24.Time `json:"updatedTime"`
+	// Created by
+	CreatedBy b24.Int `json:"createdBy"`
+	// Updated by
+	UpdatedBy b24.Int `json:"updatedBy"`
+	// Assigned to
+	AssignedByID b24.Int `json:"assignedById"`
+	// Publicly available
+	Opened b24.Bool `json:"opened"`
+	// Created by CRM form
+	WebformID b24.Int `json:"webformId"`
+	// Start date
+	Begindate b24.Date `json:"begindate"`
+	// End date
+	Closedate b24.Date `json:"closedate"`
+	// Company
+	CompanyID b24.Int `json:"companyId"`
+	// Contact
+	ContactID b24.Int `json:"contactId"`
+	// CONTACT_IDS
+	ContactIDs []b24.Int `json:"contactIds"`
+	// CONTACTS
+	Contacts []b24.Int `json:"contacts"`
+	// Observers
+	Observers []b24.Int `json:"observers"`
+	// Pipeline
+	CategoryID b24.Int `json:"categoryId"`
+	// Moved at
+	MovedTime b24.Time `json:"movedTime"`
+	// Moved by
+	MovedBy b24.Int `json:"movedBy"`
+	// Stage
+	StageID b24.String `json:"stageId"`
+	// Previous stage
+	PreviousStageID b24.String `json:"previousStageId"`
+	// Source
+	SourceID b24.String `json:"sourceId"`
+	// Additional source info
+	SourceDescription b24.String `json:"sourceDescription"`
+	// Currency
+	CurrencyID b24.String `json:"currencyId"`
+	// Amount calculation mode
+	IsManualOpportunity b24.Bool `json:"isManualOpportunity"`
+	// Amount
+	Opportunity b24.Number `json:"opportunity"`
+	// Tax amount
+	TaxValue b24.Number `json:"taxValue"`
+	// Your company details
+	MycompanyID b24.Int `json:"mycompanyId"`
+	// Last activity in timeline by
+	LastActivityBy b24.Int `json:"lastActivityBy"`
+	// Last activity
+	LastActivityTime b24.Time   `json:"lastActivityTime"`
+	DateCreateShort  b24.String `json:"dateCreateShort"`
+	DateModifyShort  b24.String `json:"dateModifyShort"`
+	IsConvert        b24.Bool   `json:"isConvert"`
+	// Additional information about the stage.
+	//
+	// Default — null
+	StatusDescription b24.String `json:"statusDescription"`
+	StageSemanticID   b24.String `json:"stageSemanticId"`
+	ProductID         b24.Int    `json:"productId"`
+	// First Name.
+	//
+	// Default — null
+	Name b24.String `json:"name"`
+	// Last Name.
+	//
+	// Default — null
+	LastName b24.String `json:"lastName"`
+	// Middle Name.
+	//
+	// Default — null
+	SecondName b24.String      `json:"secondName"`
+	ShortName  json.RawMessage `json:"shortName"`
+	// Company name.
+	//
+	// Default — null
+	CompanyTitle b24.String `json:"companyTitle"`
+	// Job title.
+	//
+	// Default — null
+	Post    b24.String      `json:"post"`
+	Address json.RawMessage `json:"address"`
+	// Comment.
+	//
+	// Default — null
+	Comments b24.String `json:"comments"`
+	// External source.
+	//
+	// Default — null
+	OriginatorID b24.String `json:"originatorId"`
+	// Item identifier in the external source.
+	//
+	// Default — null
+	OriginID   b24.String `json:"originId"`
+	DateClosed b24.Time   `json:"dateClosed"`
+	// Date of birth.
+	//
+	// Default — null
+	Birthdate b24.Date `json:"birthdate"`
+	// String identifier of the lead inquiry (for example 'HNR_DE_1' = 'Mr.').
+	//
+	// The list of available inquiries can be found using crm.status.list by
+	// applying the { ENTITY_ID: "HONOFIRIC" } filter.
+	//
+	// Default — null
+	Honorific        b24.String      `json:"honorific"`
+	HasPhone         b24.String      `json:"hasPhone"`
+	HasEmail         b24.String      `json:"hasEmail"`
+	HasImol          b24.String      `json:"hasImol"`
+	Login            json.RawMessage `json:"login"`
+	IsReturnCustomer b24.String      `json:"isReturnCustomer"`
+	SearchContent    b24.String      `json:"searchContent"`
+	PhoneMobile      b24.String      `json:"phoneMobile"`
+	PhoneWork        b24.String      `json:"phoneWork"`
+	PhoneMailing     b24.String      `json:"phoneMailing"`
+	EmailHome        b24.String      `json:"emailHome"`
+	EmailWork        b24.String      `json:"emailWork"`
+	EmailMailing     b24.String      `json:"emailMailing"`
+	Skype            json.RawMessage `json:"skype"`
+	Icq              json.RawMessage `json:"icq"`
+	Imol             b24.String      `json:"imol"`
+	Email            b24.String      `json:"email"`
+	Phone            b24.String      `json:"phone"`
+	// Multi-field array.
+	//
+	// You can read more about multi-fields in the section.
+	//
+	// Multi-field structure:
+	//
+	//   - typeId — Multi-field type
+	//   - valueType — Value type
+	//   - value — Value
+	//
+	// Example:
+	//
+	//	fm: [
+	//	  {
+	//	    "valueType": "WORK",
+	//	    "value": "+79999999",
+	//	    "typeId": "PHONE"
+	//	  },
+	//	  {
+	//	    "valueType": "WORK",
+	//	    "value": "bitrix@bitrix.com",
+	//	    "typeId": "EMAIL"
+	//	  }
+	//	]
+	//
+	// Default — null
+	Fm []b24.Multifield `json:"fm"`
+	// Ad system. For example: Search Ads, Display Ads, etc.
+	//
+	// Default — null
+	UTMSource b24.String `json:"utmSource"`
+	// Traffic type. Possible values:
+	//
+	//   - CPC — ads
+	//   - CPM — banners
+	//
+	// Default — null
+	UTMMedium b24.String `json:"utmMedium"`
+	// Advertising campaign designation.
+	//
+	// Default — null
+	UTMCampaign b24.String `json:"utmCampaign"`
+	// Campaign contents. For example, for contextual ads.
+	//
+	// Default — null
+	UTMContent b24.String `json:"utmContent"`
+	// Campaign search condition. For example, contextual advertising keywords.
+	//
+	// Default is null
+	UTMTerm            b24.String      `json:"utmTerm"`
+	EntityTypeID       b24.Int         `json:"entityTypeId"`
+	LeadID             b24.Int         `json:"leadId"`
+	QuoteID            b24.Int         `json:"quoteId"`
+	IsNew              b24.String      `json:"isNew"`
+	IsRecurring        b24.String      `json:"isRecurring"`
+	IsRepeatedApproach b24.String      `json:"isRepeatedApproach"`
+	Closed             b24.String      `json:"closed"`
+	TypeID             b24.String      `json:"typeId"`
+	Probability        b24.Int         `json:"probability"`
+	BegindateShort     b24.String      `json:"begindateShort"`
+	ClosedateShort     b24.String      `json:"closedateShort"`
+	EventDate          b24.Time        `json:"eventDate"`
+	EventDateShort     b24.String      `json:"eventDateShort"`
+	EventID            b24.Int         `json:"eventId"`
+	EventDescription   json.RawMessage `json:"eventDescription"`
+	LocationID         b24.Int         `json:"locationId"`
+	AdditionalInfo     b24.String      `json:"additionalInfo"`
+	OrderStage         json.RawMessage `json:"orderStage"`
+	IsWork             b24.Bool        `json:"isWork"`
+	IsWon              b24.Bool        `json:"isWon"`
+	IsLose             b24.Bool        `json:"isLose"`
+	ReceivedAmount     b24.Number      `json:"receivedAmount"`
+	LostAmount         b24.Number      `json:"lostAmount"`
+	HasProducts        b24.Bool        `json:"hasProducts"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
 }
 
-// ItemAddCommand is crm.item.add as a command for a batch (see b24.Add); its
-// result decodes as ItemAdd's does. Required parameters are not checked here:
-// the portal reports them.
-func ItemAddCommand(p ItemAddParams) b24.Command[*ItemAddResult] {
-	return b24.NewCommand[*ItemAddResult](b24.Request{
-		Method:  "crm.item.add",
-		Params:  p,
-		Version: 2,
-	})
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Item) UnmarshalJSON(data []byte) error {
+	type plain Item
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
-// ItemAddParams holds the parameters of crm.item.add.
-type ItemAddParams struct {
-	// System or custom type identifier of the item we want to create.
-	//
-	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
-	// Company — 4, Invoice — 31, etc.) are provided in the CRM object type
-	// directory. The SPA identifier can be found using the crm.type.list method.
-	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
-	// Format object.
-	//
-	//	{
-	//	    field_1: value_1,
-	//	    field_2: value_2,
-	//	    ...,
-	//	    field_n: value_n,
-	//	}
-	//
-	// where
-	//
-	//   - field_n — field name
-	//   - value_n — field value
-	//
-	// Each CRM entity type has its own set of fields. This means that the set of
-	// fields for creating a Lead does not necessarily match the set of fields for
-	// creating a Contact or SPA.
-	//
-	// The list of available fields for each entity type is described below.
-	//
-	// An incorrect field in fields will be ignored. Required.
-	Fields ItemAddParamsFields `json:"fields"`
-	// Parameter to control the format of custom field names in the request and
-	// response. Possible values:
-	//
-	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
-	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
-	//
-	// Default is N. Default: N.
-	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Item) MarshalJSON() ([]byte, error) {
+	type plain Item
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// validate reports the first required parameter left empty.
-func (p ItemAddParams) validate() error {
-	if p.EntityTypeID == 0 {
-		return &b24.RequiredError{
-			Method: "crm.item.add",
-			Param:  "entityTypeId",
-		}
-	}
-	return nil
-}
-
-// ItemAddParamsFields is the fields value of crm.item.add.
-type ItemAddParamsFields struct {
+// ItemInput is the write form of Item: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type ItemInput struct {
 	// Item name.
 	//
 	// By default, it is generated according to the template {entityTypeName}
@@ -211,28 +341,28 @@ type ItemAddParamsFields struct {
 	// Identifier of the person responsible for the item.
 	//
 	// By default, this is the identifier of the user calling the method
-	AssignedByID b24.Opt[int64] `json:"assignedById,omitzero"`
+	AssignedByID b24.Opt[b24.Int] `json:"assignedById,omitzero"`
 	// Company identifier linked to the item.
 	//
 	// The list of companies can be obtained using the crm.item.list method by
 	// entityTypeId = 4.
 	//
 	// Default — null. Default: null.
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
+	CompanyID b24.Opt[b24.Int] `json:"companyId,omitzero"`
 	// Contact identifier linked to the item.
 	//
 	// The list of contacts can be obtained using the crm.item.list method by
 	// entityTypeId = 3.
 	//
 	// Default — null. Default: null.
-	ContactID b24.Opt[int64] `json:"contactId,omitzero"`
+	ContactID b24.Opt[b24.Int] `json:"contactId,omitzero"`
 	// List of contact identifiers linked to the item.
 	//
 	// The list of contacts can be obtained using the crm.item.list method by
 	// entityTypeId = 3.
 	//
 	// Default — null. Default: null.
-	ContactIDs []int64 `json:"contactIds,omitzero"`
+	ContactIDs []b24.Int `json:"contactIds,omitzero"`
 	// External source.
 	//
 	// Default — null. Default: null.
@@ -244,11 +374,11 @@ type ItemAddParamsFields struct {
 	// CRM Form identifier.
 	//
 	// Default — null. Default: null.
-	WebformID b24.Opt[int64] `json:"webformId,omitzero"`
+	WebformID b24.Opt[b24.Int] `json:"webformId,omitzero"`
 	// Array of user identifiers who will be Observers in the item.
 	//
 	// Default — null. Default: null.
-	Observers []int64 `json:"observers,omitzero"`
+	Observers []b24.Int `json:"observers,omitzero"`
 	// Ad system. For example: Search Ads, Display Ads, etc.
 	//
 	// Default — null. Default: null.
@@ -271,9 +401,7 @@ type ItemAddParamsFields struct {
 	// Campaign search condition. For example, contextual advertising keywords.
 	//
 	// Default is null. Default: null.
-	UTMTerm  b24.Opt[string]              `json:"utmTerm,omitzero"`
-	UfCRM    *ItemAddParamsFieldsUfCRM    `json:"ufCrm,omitzero"`
-	ParentID *ItemAddParamsFieldsParentID `json:"parentId,omitzero"`
+	UTMTerm b24.Opt[string] `json:"utmTerm,omitzero"`
 	// Multi-field array.
 	//
 	// You can read more about multi-fields in the section.
@@ -300,162 +428,532 @@ type ItemAddParamsFields struct {
 	//	]
 	//
 	// Default — null. Default: null.
-	Fm []any `json:"fm,omitzero"`
+	Fm []b24.Multifield `json:"fm,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Start date
+	Begindate b24.Opt[b24.Date] `json:"begindate,omitzero"`
+	// End date
+	Closedate b24.Opt[b24.Date] `json:"closedate,omitzero"`
+	// CONTACTS
+	Contacts []b24.Int `json:"contacts,omitzero"`
+	// Pipeline
+	CategoryID b24.Opt[b24.Int] `json:"categoryId,omitzero"`
+	// Tax amount
+	TaxValue b24.Opt[float64] `json:"taxValue,omitzero"`
+	// Your company details
+	MycompanyID        b24.Opt[b24.Int] `json:"mycompanyId,omitzero"`
+	DateCreateShort    any              `json:"dateCreateShort,omitzero"`
+	DateModifyShort    any              `json:"dateModifyShort,omitzero"`
+	IsConvert          any              `json:"isConvert,omitzero"`
+	StageSemanticID    b24.Opt[string]  `json:"stageSemanticId,omitzero"`
+	ProductID          any              `json:"productId,omitzero"`
+	ShortName          any              `json:"shortName,omitzero"`
+	Address            any              `json:"address,omitzero"`
+	DateClosed         any              `json:"dateClosed,omitzero"`
+	HasPhone           b24.Opt[string]  `json:"hasPhone,omitzero"`
+	HasEmail           b24.Opt[string]  `json:"hasEmail,omitzero"`
+	HasImol            b24.Opt[string]  `json:"hasImol,omitzero"`
+	Login              any              `json:"login,omitzero"`
+	IsReturnCustomer   b24.Opt[string]  `json:"isReturnCustomer,omitzero"`
+	SearchContent      b24.Opt[string]  `json:"searchContent,omitzero"`
+	PhoneMobile        b24.Opt[string]  `json:"phoneMobile,omitzero"`
+	PhoneWork          b24.Opt[string]  `json:"phoneWork,omitzero"`
+	PhoneMailing       b24.Opt[string]  `json:"phoneMailing,omitzero"`
+	EmailHome          b24.Opt[string]  `json:"emailHome,omitzero"`
+	EmailWork          b24.Opt[string]  `json:"emailWork,omitzero"`
+	EmailMailing       b24.Opt[string]  `json:"emailMailing,omitzero"`
+	Skype              any              `json:"skype,omitzero"`
+	Icq                any              `json:"icq,omitzero"`
+	Imol               b24.Opt[string]  `json:"imol,omitzero"`
+	Email              b24.Opt[string]  `json:"email,omitzero"`
+	Phone              b24.Opt[string]  `json:"phone,omitzero"`
+	EntityTypeID       b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
+	LeadID             b24.Opt[b24.Int] `json:"leadId,omitzero"`
+	QuoteID            b24.Opt[b24.Int] `json:"quoteId,omitzero"`
+	IsNew              b24.Opt[string]  `json:"isNew,omitzero"`
+	IsRecurring        b24.Opt[string]  `json:"isRecurring,omitzero"`
+	IsRepeatedApproach b24.Opt[string]  `json:"isRepeatedApproach,omitzero"`
+	Closed             b24.Opt[string]  `json:"closed,omitzero"`
+	TypeID             b24.Opt[string]  `json:"typeId,omitzero"`
+	Probability        b24.Opt[b24.Int] `json:"probability,omitzero"`
+	BegindateShort     any              `json:"begindateShort,omitzero"`
+	ClosedateShort     any              `json:"closedateShort,omitzero"`
+	EventDate          any              `json:"eventDate,omitzero"`
+	EventDateShort     any              `json:"eventDateShort,omitzero"`
+	EventID            any              `json:"eventId,omitzero"`
+	EventDescription   any              `json:"eventDescription,omitzero"`
+	LocationID         any              `json:"locationId,omitzero"`
+	AdditionalInfo     b24.Opt[string]  `json:"additionalInfo,omitzero"`
+	OrderStage         any              `json:"orderStage,omitzero"`
+	IsWork             any              `json:"isWork,omitzero"`
+	IsWon              any              `json:"isWon,omitzero"`
+	IsLose             any              `json:"isLose,omitzero"`
+	ReceivedAmount     any              `json:"receivedAmount,omitzero"`
+	LostAmount         any              `json:"lostAmount,omitzero"`
+	HasProducts        any              `json:"hasProducts,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ItemAddParamsFields
+func (v *ItemInput) UnmarshalJSON(data []byte) error {
+	type plain ItemInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ItemAddParamsFields
+func (v ItemInput) MarshalJSON() ([]byte, error) {
+	type plain ItemInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemAddParamsFieldsUfCRM is the ufCrm value of crm.item.add.
-type ItemAddParamsFieldsUfCRM struct {
-	// Custom field.
+// ItemDelivery is one item delivery of crm.item.delivery, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-item-delivery-get, crm-item-delivery-list), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type ItemDelivery struct {
+	// Delivery identifier
+	ID b24.Int `json:"id"`
+	// System delivery number
+	AccountNumber b24.String `json:"accountNumber"`
+	// Indicates whether the delivery has been shipped. Possible values:
 	//
-	// Read the section for information about custom fields.
-	//
-	// Values for multiple fields are passed as an array.
-	//
-	// To upload a file, you must pass an array as the custom field value, where
-	// the first item is the filename and the second is the file content encoded in
-	// base64
-	X any `json:"..,omitzero"`
+	//   - Y — yes (shipped)
+	//   - N — no (not shipped)
+	Deducted b24.Bool `json:"deducted"`
+	// Date of the shipment's shipped flag change
+	DateDeducted b24.Time `json:"dateDeducted"`
+	// Delivery cost
+	PriceDelivery b24.Number `json:"priceDelivery"`
+	// Delivery currency
+	Currency b24.String `json:"currency"`
+	// Delivery service identifier
+	DeliveryID b24.Int `json:"deliveryId"`
+	// Delivery service name
+	DeliveryName b24.String `json:"deliveryName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemAddParamsFieldsUfCRM) UnmarshalJSON(data []byte) error {
-	type plain ItemAddParamsFieldsUfCRM
+func (v *ItemDelivery) UnmarshalJSON(data []byte) error {
+	type plain ItemDelivery
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemAddParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
-	type plain ItemAddParamsFieldsUfCRM
+func (v ItemDelivery) MarshalJSON() ([]byte, error) {
+	type plain ItemDelivery
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemAddParamsFieldsParentID is the parentId value of crm.item.add.
-type ItemAddParamsFieldsParentID struct {
-	// Parent field. An item of another CRM object type that is linked to this
-	// item.
+// ItemDetailsConfiguration is one item details configuration of
+// crm.item.details.configuration, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-item-details-configuration-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ItemDetailsConfiguration struct {
+	// Unique name of the section used for identification
+	Name b24.String `json:"name"`
+	// Title of the section
+	Title b24.String `json:"title"`
+	// Type of the section
+	Type b24.String `json:"type"`
+	// List of fields displayed in the entity card with additional settings
+	Elements []ItemDetailsConfigurationElements `json:"elements"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemDetailsConfiguration) UnmarshalJSON(data []byte) error {
+	type plain ItemDetailsConfiguration
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemDetailsConfiguration) MarshalJSON() ([]byte, error) {
+	type plain ItemDetailsConfiguration
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemDetailsConfigurationElements is the elements value of
+// crm.item.details.configuration.
+type ItemDetailsConfigurationElements struct {
+	// Field identifier
+	Name b24.String `json:"name"`
+	// Values:
 	//
-	// Each such field has a code parentId + {parentEntityTypeId}
-	X b24.Opt[int64] `json:"..,omitzero"`
+	//   - "1" — always show
+	//   - "0" — not always show
+	OptionFlags ItemDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
+	// Additional field options
+	Options json.RawMessage `json:"options"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemAddParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain ItemAddParamsFieldsParentID
+func (v *ItemDetailsConfigurationElements) UnmarshalJSON(data []byte) error {
+	type plain ItemDetailsConfigurationElements
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemAddParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain ItemAddParamsFieldsParentID
+func (v ItemDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
+	type plain ItemDetailsConfigurationElements
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemAddItem is the result of crm.item.add.
-type ItemAddItem struct {
-	ID                  b24.Int         `json:"id"`
-	CreatedTime         b24.String      `json:"createdTime"`
-	DateCreateShort     json.RawMessage `json:"dateCreateShort"`
-	UpdatedTime         b24.String      `json:"updatedTime"`
-	DateModifyShort     json.RawMessage `json:"dateModifyShort"`
-	CreatedBy           b24.Int         `json:"createdBy"`
-	UpdatedBy           b24.Int         `json:"updatedBy"`
-	AssignedByID        b24.Int         `json:"assignedById"`
-	Opened              b24.String      `json:"opened"`
-	LeadID              b24.Int         `json:"leadId"`
-	CompanyID           b24.Int         `json:"companyId"`
-	ContactID           b24.Int         `json:"contactId"`
-	QuoteID             b24.Int         `json:"quoteId"`
-	Title               b24.String      `json:"title"`
-	ProductID           json.RawMessage `json:"productId"`
-	CategoryID          b24.Int         `json:"categoryId"`
-	StageID             b24.String      `json:"stageId"`
-	StageSemanticID     b24.String      `json:"stageSemanticId"`
-	IsNew               b24.String      `json:"isNew"`
-	IsRecurring         b24.String      `json:"isRecurring"`
-	IsReturnCustomer    b24.String      `json:"isReturnCustomer"`
-	IsRepeatedApproach  b24.String      `json:"isRepeatedApproach"`
-	Closed              b24.String      `json:"closed"`
-	TypeID              b24.String      `json:"typeId"`
-	Opportunity         b24.Number      `json:"opportunity"`
-	IsManualOpportunity b24.String      `json:"isManualOpportunity"`
-	TaxValue            b24.Int         `json:"taxValue"`
-	CurrencyID          b24.String      `json:"currencyId"`
-	Probability         b24.Int         `json:"probability"`
-	Comments            b24.String      `json:"comments"`
-	Begindate           b24.String      `json:"begindate"`
-	BegindateShort      json.RawMessage `json:"begindateShort"`
-	Closedate           b24.String      `json:"closedate"`
-	ClosedateShort      json.RawMessage `json:"closedateShort"`
-	EventDate           json.RawMessage `json:"eventDate"`
-	EventDateShort      json.RawMessage `json:"eventDateShort"`
-	EventID             json.RawMessage `json:"eventId"`
-	EventDescription    json.RawMessage `json:"eventDescription"`
-	LocationID          json.RawMessage `json:"locationId"`
-	WebformID           json.RawMessage `json:"webformId"`
-	SourceID            b24.String      `json:"sourceId"`
-	SourceDescription   b24.String      `json:"sourceDescription"`
-	OriginatorID        json.RawMessage `json:"originatorId"`
-	OriginID            json.RawMessage `json:"originId"`
-	AdditionalInfo      b24.String      `json:"additionalInfo"`
-	SearchContent       json.RawMessage `json:"searchContent"`
-	OrderStage          json.RawMessage `json:"orderStage"`
-	MovedBy             b24.Int         `json:"movedBy"`
-	MovedTime           b24.String      `json:"movedTime"`
-	LastActivityBy      b24.Int         `json:"lastActivityBy"`
-	LastActivityTime    b24.String      `json:"lastActivityTime"`
-	IsWork              json.RawMessage `json:"isWork"`
-	IsWon               json.RawMessage `json:"isWon"`
-	IsLose              json.RawMessage `json:"isLose"`
-	ReceivedAmount      json.RawMessage `json:"receivedAmount"`
-	LostAmount          json.RawMessage `json:"lostAmount"`
-	HasProducts         json.RawMessage `json:"hasProducts"`
-	UfCRM1721244707107  b24.Number      `json:"ufCrm_1721244707107"`
-	ParentId1220        b24.Int         `json:"parentId1220"`
-	UTMSource           b24.String      `json:"utmSource"`
-	UTMMedium           b24.String      `json:"utmMedium"`
-	UTMCampaign         json.RawMessage `json:"utmCampaign"`
-	UTMContent          json.RawMessage `json:"utmContent"`
-	UTMTerm             json.RawMessage `json:"utmTerm"`
-	Observers           []b24.Int       `json:"observers"`
-	ContactIDs          []b24.Int       `json:"contactIds"`
-	EntityTypeID        b24.Int         `json:"entityTypeId"`
+// ItemDetailsConfigurationElementsOptionFlags is the optionFlags of
+// crm.item.details.configuration: the constants below are the documented
+// values; others are accepted too.
+type ItemDetailsConfigurationElementsOptionFlags string
+
+// The documented values of ItemDetailsConfigurationElementsOptionFlags.
+const (
+	// always show
+	ItemDetailsConfigurationElementsOptionFlagsN1 ItemDetailsConfigurationElementsOptionFlags = "1"
+	// not always show
+	ItemDetailsConfigurationElementsOptionFlagsN0 ItemDetailsConfigurationElementsOptionFlags = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ItemDetailsConfigurationElementsOptionFlags) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ItemDetailsConfigurationElementsOptionFlags(s)
+	return nil
+}
+
+// ItemPayment is one item payment of crm.item.payment, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (crm-item-payment-get, crm-item-payment-list, crm-item-payment-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type ItemPayment struct {
+	// Payment identifier
+	ID b24.Int `json:"id"`
+	// System payment number
+	AccountNumber b24.String `json:"accountNumber"`
+	// Payment status
+	//
+	// Possible values:
+	//
+	//   - Y – Paid
+	//   - N – Not paid
+	Paid b24.Bool `json:"paid"`
+	// Payment date
+	DatePaid b24.Time `json:"datePaid"`
+	// User who made the payment
+	EmpPaidID b24.Int `json:"empPaidId"`
+	// Payment system identifier
+	PaySystemID b24.Int `json:"paySystemId"`
+	// Payment amount
+	Sum b24.Number `json:"sum"`
+	// Payment currency
+	Currency b24.String `json:"currency"`
+	// Name of the payment system
+	PaySystemName b24.String `json:"paySystemName"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemAddItem) UnmarshalJSON(data []byte) error {
-	type plain ItemAddItem
+func (v *ItemPayment) UnmarshalJSON(data []byte) error {
+	type plain ItemPayment
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemAddItem) MarshalJSON() ([]byte, error) {
-	type plain ItemAddItem
+func (v ItemPayment) MarshalJSON() ([]byte, error) {
+	type plain ItemPayment
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemPaymentInput is the write form of ItemPayment: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type ItemPaymentInput struct {
+	// Payment status.
+	//
+	// Possible values:
+	//
+	//   - Y – Paid
+	//   - N – Not paid
+	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
+	// Payment system identifier
+	PaySystemID b24.Opt[b24.Int] `json:"paySystemId,omitzero"`
+	// Payment identifier
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// System payment number
+	AccountNumber b24.Opt[string] `json:"accountNumber,omitzero"`
+	// Payment date
+	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
+	// User who made the payment
+	EmpPaidID b24.Opt[b24.Int] `json:"empPaidId,omitzero"`
+	// Payment amount
+	Sum b24.Opt[float64] `json:"sum,omitzero"`
+	// Payment currency
+	Currency b24.Opt[string] `json:"currency,omitzero"`
+	// Name of the payment system
+	PaySystemName b24.Opt[string] `json:"paySystemName,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemPaymentInput) UnmarshalJSON(data []byte) error {
+	type plain ItemPaymentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemPaymentInput) MarshalJSON() ([]byte, error) {
+	type plain ItemPaymentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemProductrow is one item productrow of crm.item.productrow, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-item-productrow-fields, crm-item-productrow-get,
+// crm-item-productrow-list, crm-item-productrow-add,
+// crm-item-productrow-get-available-for-payment, crm-item-productrow-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type ItemProductrow struct {
+	// ID
+	ID b24.Int `json:"id"`
+	// Owner ID
+	OwnerID b24.Int `json:"ownerId"`
+	// Owner Type
+	OwnerType b24.String `json:"ownerType"`
+	// Product
+	ProductID b24.Int `json:"productId"`
+	// Product Name
+	ProductName b24.String `json:"productName"`
+	// Price
+	Price b24.Number `json:"price"`
+	// Discounted price excluding tax
+	PriceExclusive b24.Number `json:"priceExclusive"`
+	// PRICE_NETTO
+	PriceNetto b24.Number `json:"priceNetto"`
+	// PRICE_BRUTTO
+	PriceBrutto b24.Number `json:"priceBrutto"`
+	// Quantity
+	Quantity b24.Number `json:"quantity"`
+	// Discount Type
+	DiscountTypeID b24.Int `json:"discountTypeId"`
+	// Discount Amount
+	DiscountRate b24.Number `json:"discountRate"`
+	// Discount Total
+	DiscountSum b24.Number `json:"discountSum"`
+	// Tax
+	TaxRate b24.Number `json:"taxRate"`
+	// Tax included in price
+	TaxIncluded b24.Bool `json:"taxIncluded"`
+	// Modified
+	Customized b24.Bool `json:"customized"`
+	// Unit of Measure Code
+	MeasureCode b24.Int `json:"measureCode"`
+	// Unit of Measure
+	MeasureName b24.String `json:"measureName"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// TYPE
+	Type b24.Int `json:"type"`
+	// STORE_ID
+	StoreID      b24.Int    `json:"storeId"`
+	PriceAccount b24.Int    `json:"priceAccount"`
+	XMLID        b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemProductrow) UnmarshalJSON(data []byte) error {
+	type plain ItemProductrow
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemProductrow) MarshalJSON() ([]byte, error) {
+	type plain ItemProductrow
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemProductrowInput is the write form of ItemProductrow: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ItemProductrowInput struct {
+	// Identifier of the CRM object.
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
+	// Identifier of the CRM object type. Pass the Short symbolic code of the type
+	OwnerType b24.Opt[string] `json:"ownerType,omitzero"`
+	// Identifier of the product from the catalog.
+	ProductID b24.Opt[b24.Int] `json:"productId,omitzero"`
+	// Name of the product in the product row. If not provided, but productId is
+	// given, the product name from the product catalog is used
+	ProductName b24.Opt[string] `json:"productName,omitzero"`
+	// Price per unit of the product row, including discounts and taxes.
+	Price b24.Opt[float64] `json:"price,omitzero"`
+	// Quantity of the product. Default is 1
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// Type of discount. Possible values:
+	//
+	//   - 1 — absolute value
+	//   - 2 — percentage value Default is 2
+	DiscountTypeID b24.Opt[b24.Int] `json:"discountTypeId,omitzero"`
+	// The discount value in percentage (if using the percentage discount type)
+	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
+	// The absolute value of the discount (if using the absolute discount type)
+	DiscountSum b24.Opt[float64] `json:"discountSum,omitzero"`
+	// Tax rate in percentage.
+	TaxRate b24.Opt[float64] `json:"taxRate,omitzero"`
+	// Indicator of whether the tax is included in the price. Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included Default is N
+	TaxIncluded b24.Opt[b24.Bool] `json:"taxIncluded,omitzero"`
+	// Unit of measure code. If not provided and productId is given, the unit of
+	// measure from the product catalog is used
+	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Modified
+	Customized b24.Opt[b24.Bool] `json:"customized,omitzero"`
+	// Unit of Measure
+	MeasureName  b24.Opt[string]  `json:"measureName,omitzero"`
+	PriceAccount b24.Opt[b24.Int] `json:"priceAccount,omitzero"`
+	XMLID        b24.Opt[string]  `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemProductrowInput) UnmarshalJSON(data []byte) error {
+	type plain ItemProductrowInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemProductrowInput) MarshalJSON() ([]byte, error) {
+	type plain ItemProductrowInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemAdd calls crm.item.add: Create a New CRM Item.
+//
+// This is a universal method for creating objects in the CRM. It allows you to
+// create various types of objects, such as deals, contacts, companies, and
+// others.
+//
+// The parameters are the fields of [ItemAddParams]; required: entityTypeId,
+// fields.
+//
+// Scope: crm. Who can call it: any user with "add" permissions for the CRM
+// object item.
+//
+// See https://apidocs.bitrix24.com/api-reference/crm/universal/crm-item-add.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - allowed_only_intranet_user: Action is allowed only for intranet users
+//     User is not an intranet user
+//   - NOT_FOUND: SPA not found Occurs when an invalid entityTypeId is passed
+//   - CRM_FIELD_ERROR_VALUE_NOT_VALID: Invalid value for field "field"
+//     Incorrect value passed for field field
+//   - 400: Expected iterable value for multiple field, but got type instead
+//     One of the multiple fields received a value of type type, while an
+//     iterable type was expected
+//   - CREATE_DYNAMIC_ITEM_RESTRICTED: You cannot create a new item due to
+//     your plan restrictions Plan restrictions do not allow creating SPA
+//     items
+func ItemAdd(ctx context.Context, c b24.Caller, p ItemAddParams, opts ...b24.CallOption) (*ItemAddResult, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out ItemAddResult
+	if err := b24.Invoke(ctx, c, ItemAddCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ItemAddCommand is crm.item.add as a command for a batch (see b24.Add); its
+// result decodes as ItemAdd's does. Required parameters are not checked here:
+// the portal reports them.
+func ItemAddCommand(p ItemAddParams) b24.Command[*ItemAddResult] {
+	return b24.NewCommand[*ItemAddResult](b24.Request{
+		Method:  "crm.item.add",
+		Params:  p,
+		Version: 2,
+	})
+}
+
+// ItemAddParams holds the parameters of crm.item.add.
+type ItemAddParams struct {
+	// System or custom type identifier of the item we want to create.
+	//
+	// Numerical values for system types (Lead — 1, Deal — 2, Contact — 3,
+	// Company — 4, Invoice — 31, etc.) are provided in the CRM object type
+	// directory. The SPA identifier can be found using the crm.type.list method.
+	// Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Format object.
+	//
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
+	//
+	// where
+	//
+	//   - field_n — field name
+	//   - value_n — field value
+	//
+	// Each CRM entity type has its own set of fields. This means that the set of
+	// fields for creating a Lead does not necessarily match the set of fields for
+	// creating a Contact or SPA.
+	//
+	// The list of available fields for each entity type is described below.
+	//
+	// An incorrect field in fields will be ignored. Required.
+	Fields ItemInput `json:"fields"`
+	// Parameter to control the format of custom field names in the request and
+	// response. Possible values:
+	//
+	//   - Y — original names of custom fields, e.g., UF_CRM_2_1639669411830
+	//   - N — custom field names in camelCase, e.g., ufCrm2_1639669411830
+	//
+	// Default is N. Default: N.
+	UseOriginalUfNames b24.Opt[bool] `json:"useOriginalUfNames,omitzero"`
+}
+
+// validate reports the first required parameter left empty.
+func (p ItemAddParams) validate() error {
+	if p.EntityTypeID == 0 {
+		return &b24.RequiredError{
+			Method: "crm.item.add",
+			Param:  "entityTypeId",
+		}
+	}
+	return nil
 }
 
 // ItemAddResult is the result of crm.item.add.
 type ItemAddResult struct {
-	Item *ItemAddItem `json:"item"`
+	Item *Item `json:"item"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -535,7 +1033,7 @@ type ItemBatchImportParams struct {
 	// Company — 4, Invoice — 31, etc.) are provided in the CRM object types
 	// reference. The identifier for the SPA can be obtained using the
 	// crm.type.list method. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// An array of field values for the entities. It can be viewed as an array
 	// where each element contains a set of fields, as described in the
 	// crm.item.import method. Required.
@@ -663,12 +1161,12 @@ type ItemDeleteParams struct {
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier of the SPA can be obtained using the crm.type.list
 	// method. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// The identifier of the item to be deleted.
 	//
 	// It can be obtained using the crm.item.list method or when creating an item
 	// with crm.item.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -704,11 +1202,11 @@ func (p ItemDeleteParams) validate() error {
 //
 //   - 0: Delivery not found or access denied
 //   - 100: Parameter id not specified
-func ItemDeliveryGet(ctx context.Context, c b24.Caller, p ItemDeliveryGetParams, opts ...b24.CallOption) (*ItemDeliveryGetResult, error) {
+func ItemDeliveryGet(ctx context.Context, c b24.Caller, p ItemDeliveryGetParams, opts ...b24.CallOption) (*ItemDelivery, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ItemDeliveryGetResult
+	var out ItemDelivery
 	if err := b24.Invoke(ctx, c, ItemDeliveryGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -718,8 +1216,8 @@ func ItemDeliveryGet(ctx context.Context, c b24.Caller, p ItemDeliveryGetParams,
 // ItemDeliveryGetCommand is crm.item.delivery.get as a command for a batch
 // (see b24.Add); its result decodes as ItemDeliveryGet's does. Required
 // parameters are not checked here: the portal reports them.
-func ItemDeliveryGetCommand(p ItemDeliveryGetParams) b24.Command[*ItemDeliveryGetResult] {
-	return b24.NewCommand[*ItemDeliveryGetResult](b24.Request{
+func ItemDeliveryGetCommand(p ItemDeliveryGetParams) b24.Command[*ItemDelivery] {
+	return b24.NewCommand[*ItemDelivery](b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.delivery.get",
 		Params:     p,
@@ -730,7 +1228,7 @@ func ItemDeliveryGetCommand(p ItemDeliveryGetParams) b24.Command[*ItemDeliveryGe
 // ItemDeliveryGetParams holds the parameters of crm.item.delivery.get.
 type ItemDeliveryGetParams struct {
 	// Delivery identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -742,43 +1240,6 @@ func (p ItemDeliveryGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemDeliveryGetResult is the result of crm.item.delivery.get.
-type ItemDeliveryGetResult struct {
-	// Delivery identifier
-	ID b24.Int `json:"id"`
-	// System delivery number
-	AccountNumber b24.String `json:"accountNumber"`
-	// Indicates whether the delivery has been shipped. Possible values:
-	//
-	//   - Y — yes (shipped)
-	//   - N — no (not shipped)
-	Deducted b24.Bool `json:"deducted"`
-	// Date of the shipment's shipped flag change
-	DateDeducted b24.Time `json:"dateDeducted"`
-	// Delivery cost
-	PriceDelivery b24.Number `json:"priceDelivery"`
-	// Delivery currency
-	Currency b24.String `json:"currency"`
-	// Delivery service identifier
-	DeliveryID b24.Int `json:"deliveryId"`
-	// Delivery service name
-	DeliveryName b24.String `json:"deliveryName"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDeliveryGetResult) UnmarshalJSON(data []byte) error {
-	type plain ItemDeliveryGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDeliveryGetResult) MarshalJSON() ([]byte, error) {
-	type plain ItemDeliveryGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemDeliveryList calls crm.item.delivery.list: Get the List of Deliveries
@@ -799,11 +1260,11 @@ func (v ItemDeliveryGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: Access denied
 //   - 100: Required fields are not provided
-func ItemDeliveryList(ctx context.Context, c b24.Caller, p ItemDeliveryListParams, opts ...b24.CallOption) ([]ItemDeliveryListItem, error) {
+func ItemDeliveryList(ctx context.Context, c b24.Caller, p ItemDeliveryListParams, opts ...b24.CallOption) ([]ItemDelivery, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ItemDeliveryListItem
+	var out []ItemDelivery
 	if err := b24.Invoke(ctx, c, ItemDeliveryListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -813,8 +1274,8 @@ func ItemDeliveryList(ctx context.Context, c b24.Caller, p ItemDeliveryListParam
 // ItemDeliveryListCommand is crm.item.delivery.list as a command for a batch
 // (see b24.Add); its result decodes as ItemDeliveryList's does. Required
 // parameters are not checked here: the portal reports them.
-func ItemDeliveryListCommand(p ItemDeliveryListParams) b24.Command[[]ItemDeliveryListItem] {
-	return b24.NewCommand[[]ItemDeliveryListItem](b24.Request{
+func ItemDeliveryListCommand(p ItemDeliveryListParams) b24.Command[[]ItemDelivery] {
+	return b24.NewCommand[[]ItemDelivery](b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.delivery.list",
 		Params:     p,
@@ -825,9 +1286,9 @@ func ItemDeliveryListCommand(p ItemDeliveryListParams) b24.Command[[]ItemDeliver
 // ItemDeliveryListParams holds the parameters of crm.item.delivery.list.
 type ItemDeliveryListParams struct {
 	// Identifier of the CRM object. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the CRM object type. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Additional filter for cases when you need to get not all deliveries of the
 	// CRM object, but based on a more specific filter. The format of the filter
 	// parameter corresponds to what is described in the sale.shipment.list method
@@ -859,43 +1320,6 @@ func (p ItemDeliveryListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemDeliveryListItem is one row of crm.item.delivery.list.
-type ItemDeliveryListItem struct {
-	// Delivery identifier
-	ID b24.Int `json:"id"`
-	// System delivery number
-	AccountNumber b24.String `json:"accountNumber"`
-	// Indicates whether the delivery has been shipped. Possible values:
-	//
-	//   - Y — yes (shipped)
-	//   - N — no (not shipped)
-	Deducted b24.Bool `json:"deducted"`
-	// Date of the shipment's shipped flag change
-	DateDeducted b24.Time `json:"dateDeducted"`
-	// Delivery service identifier
-	DeliveryID b24.Int `json:"deliveryId"`
-	// Delivery cost
-	PriceDelivery b24.Number `json:"priceDelivery"`
-	// Delivery currency
-	Currency b24.String `json:"currency"`
-	// Delivery service name
-	DeliveryName b24.String `json:"deliveryName"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDeliveryListItem) UnmarshalJSON(data []byte) error {
-	type plain ItemDeliveryListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDeliveryListItem) MarshalJSON() ([]byte, error) {
-	type plain ItemDeliveryListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemDetailsConfigurationForceCommonScopeForAll calls
@@ -944,7 +1368,7 @@ func ItemDetailsConfigurationForceCommonScopeForAllCommand(p ItemDetailsConfigur
 // crm.item.details.configuration.forceCommonScopeForAll.
 type ItemDetailsConfigurationForceCommonScopeForAllParams struct {
 	// Identifier of the system or custom type of CRM entities. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Additional parameters. Possible values and their structure are described
 	// below
 	Extras *ItemDetailsConfigurationForceCommonScopeForAllParamsExtras `json:"extras,omitzero"`
@@ -1035,11 +1459,11 @@ func (v *ItemDetailsConfigurationForceCommonScopeForAllParamsExtrasLead) Unmarsh
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func ItemDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ItemDetailsConfigurationGetParams, opts ...b24.CallOption) ([]ItemDetailsConfigurationGetItem, error) {
+func ItemDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ItemDetailsConfigurationGetParams, opts ...b24.CallOption) ([]ItemDetailsConfiguration, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ItemDetailsConfigurationGetItem
+	var out []ItemDetailsConfiguration
 	if err := b24.Invoke(ctx, c, ItemDetailsConfigurationGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1050,8 +1474,8 @@ func ItemDetailsConfigurationGet(ctx context.Context, c b24.Caller, p ItemDetail
 // a command for a batch (see b24.Add); its result decodes as
 // ItemDetailsConfigurationGet's does. Required parameters are not checked
 // here: the portal reports them.
-func ItemDetailsConfigurationGetCommand(p ItemDetailsConfigurationGetParams) b24.Command[[]ItemDetailsConfigurationGetItem] {
-	return b24.NewCommand[[]ItemDetailsConfigurationGetItem](b24.Request{
+func ItemDetailsConfigurationGetCommand(p ItemDetailsConfigurationGetParams) b24.Command[[]ItemDetailsConfiguration] {
+	return b24.NewCommand[[]ItemDetailsConfiguration](b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.details.configuration.get",
 		Params:     p,
@@ -1063,14 +1487,14 @@ func ItemDetailsConfigurationGetCommand(p ItemDetailsConfigurationGetParams) b24
 // crm.item.details.configuration.get.
 type ItemDetailsConfigurationGetParams struct {
 	// Identifier of the system or custom type of CRM entities. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the user whose configuration you want to retrieve.
 	//
 	// If this parameter is not provided, the userId of the user calling this
 	// method will be used.
 	//
 	// Required only when requesting personal settings
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Scope of the settings. Acceptable values:
 	//
 	//   - 'P' — personal settings
@@ -1128,81 +1552,6 @@ func (v ItemDetailsConfigurationGetParamsExtras) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ItemDetailsConfigurationGetItem is one row of
-// crm.item.details.configuration.get.
-type ItemDetailsConfigurationGetItem struct {
-	// Unique name of the section used for identification
-	Name b24.String `json:"name"`
-	// Title of the section
-	Title b24.String `json:"title"`
-	// Type of the section
-	Type b24.String `json:"type"`
-	// List of fields displayed in the entity card with additional settings
-	Elements []ItemDetailsConfigurationGetItemElements `json:"elements"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationGetItem) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemDetailsConfigurationGetItemElements is the elements value of
-// crm.item.details.configuration.get.
-type ItemDetailsConfigurationGetItemElements struct {
-	// Field identifier
-	Name b24.String `json:"name"`
-	// Values:
-	//
-	//   - "1" — always show
-	//   - "0" — not always show
-	OptionFlags ItemDetailsConfigurationGetItemElementsOptionFlags `json:"optionFlags"`
-	// Additional field options
-	Options ItemDetailsConfigurationGetItemElementsOptions `json:"options"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationGetItemElements) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationGetItemElements
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationGetItemElements) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationGetItemElements
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemDetailsConfigurationGetItemElementsOptions is the options value of
-// crm.item.details.configuration.get.
-type ItemDetailsConfigurationGetItemElementsOptions struct {
-	DefaultCountry b24.String `json:"defaultCountry"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemDetailsConfigurationGetItemElementsOptions) UnmarshalJSON(data []byte) error {
-	type plain ItemDetailsConfigurationGetItemElementsOptions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemDetailsConfigurationGetItemElementsOptions) MarshalJSON() ([]byte, error) {
-	type plain ItemDetailsConfigurationGetItemElementsOptions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemDetailsConfigurationGetParamsScope is the scope of
 // crm.item.details.configuration.get: the constants below are the documented
 // values; others are accepted too.
@@ -1211,9 +1560,9 @@ type ItemDetailsConfigurationGetParamsScope string
 // The documented values of ItemDetailsConfigurationGetParamsScope.
 const (
 	// personal settings
-	ItemDetailsConfigurationGetParamsScopeP ItemDetailsConfigurationGetParamsScope = "'P'"
+	ItemDetailsConfigurationGetParamsScopeP ItemDetailsConfigurationGetParamsScope = "P"
 	// shared settings
-	ItemDetailsConfigurationGetParamsScopeC ItemDetailsConfigurationGetParamsScope = "'C'"
+	ItemDetailsConfigurationGetParamsScopeC ItemDetailsConfigurationGetParamsScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1246,29 +1595,6 @@ func (v *ItemDetailsConfigurationGetParamsExtrasLead) UnmarshalJSON(data []byte)
 		return err
 	}
 	*v = ItemDetailsConfigurationGetParamsExtrasLead(s)
-	return nil
-}
-
-// ItemDetailsConfigurationGetItemElementsOptionFlags is the optionFlags of
-// crm.item.details.configuration.get: the constants below are the documented
-// values; others are accepted too.
-type ItemDetailsConfigurationGetItemElementsOptionFlags string
-
-// The documented values of ItemDetailsConfigurationGetItemElementsOptionFlags.
-const (
-	// always show
-	ItemDetailsConfigurationGetItemElementsOptionFlagsN1 ItemDetailsConfigurationGetItemElementsOptionFlags = "\"1\""
-	// not always show
-	ItemDetailsConfigurationGetItemElementsOptionFlagsN0 ItemDetailsConfigurationGetItemElementsOptionFlags = "\"0\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ItemDetailsConfigurationGetItemElementsOptionFlags) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ItemDetailsConfigurationGetItemElementsOptionFlags(s)
 	return nil
 }
 
@@ -1316,14 +1642,14 @@ func ItemDetailsConfigurationResetCommand(p ItemDetailsConfigurationResetParams)
 // crm.item.details.configuration.reset.
 type ItemDetailsConfigurationResetParams struct {
 	// Identifier of the system or custom type of CRM entities. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the user whose configuration you want to reset.
 	//
 	// If the parameter is not provided, the userId of the user calling this method
 	// will be used.
 	//
 	// Required only when requesting personal settings
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Scope of the settings. Acceptable values:
 	//
 	//   - 'P' — personal settings
@@ -1389,9 +1715,9 @@ type ItemDetailsConfigurationResetParamsScope string
 // The documented values of ItemDetailsConfigurationResetParamsScope.
 const (
 	// personal settings
-	ItemDetailsConfigurationResetParamsScopeP ItemDetailsConfigurationResetParamsScope = "'P'"
+	ItemDetailsConfigurationResetParamsScopeP ItemDetailsConfigurationResetParamsScope = "P"
 	// shared settings
-	ItemDetailsConfigurationResetParamsScopeC ItemDetailsConfigurationResetParamsScope = "'C'"
+	ItemDetailsConfigurationResetParamsScopeC ItemDetailsConfigurationResetParamsScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1442,8 +1768,31 @@ func (v *ItemDetailsConfigurationResetParamsExtrasLead) UnmarshalJSON(data []byt
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/universal/item-details-configuration/crm-item-details-configuration-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'entityTypeId' is not defined":
+//     Required parameter entityTypeId not provided
+//   - empty code, description "The entity type 'entityTypeName' is not
+//     supported in current context.": The method does not support this
+//     entity type
+//   - empty code, description "Access denied.": The user does not have
+//     administrative rights
+//   - empty code, description "Parameter 'data' must be array.": The data
+//     parameter is not an array
+//   - empty code, description "The data must be indexed array.": A
+//     non-indexed array was passed in data
+//   - empty code, description "There are no data to write.": An empty array
+//     was passed in data
+//   - empty code, description "Section at index i have type data[i].type.
+//     The expected type is 'section'.": The value in data[i].type is
+//     different from 'section'
+//   - empty code, description "Section at index i does not have name.": An
+//     empty value was passed in data[i].name
+//   - empty code, description "Section at index i does not have title.": An
+//     empty value was passed in data[i].title
+//   - empty code, description "Element at index j in section at index i does
+//     not have name.": An empty value was passed in data[i].elements[j].name
 func ItemDetailsConfigurationSet(ctx context.Context, c b24.Caller, p ItemDetailsConfigurationSetParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -1471,7 +1820,7 @@ func ItemDetailsConfigurationSetCommand(p ItemDetailsConfigurationSetParams) b24
 // crm.item.details.configuration.set.
 type ItemDetailsConfigurationSetParams struct {
 	// Identifier of the system or custom type of CRM entities. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// List of section describing the configuration of field sections in the item
 	// card. The structure of section is described below. Required.
 	Data []ItemDetailsConfigurationSetParamsData `json:"data"`
@@ -1481,7 +1830,7 @@ type ItemDetailsConfigurationSetParams struct {
 	// will be used.
 	//
 	// Required only when requesting personal settings
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Scope of the settings. Acceptable values:
 	//
 	//   - 'P' — personal settings
@@ -1553,7 +1902,7 @@ type ItemDetailsConfigurationSetParamsDataElements struct {
 	//   - 0 — no
 	//
 	// By default, the value is 0. Default: 0.
-	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
+	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional list of options for the field
 	Options *ItemDetailsConfigurationSetParamsDataElementsOptions `json:"options,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1577,7 +1926,7 @@ func (v ItemDetailsConfigurationSetParamsDataElements) MarshalJSON() ([]byte, er
 type ItemDetailsConfigurationSetParamsDataElementsOptions struct {
 	// ADDRESS Default address type identifier. To find possible address types, use
 	// crm.enum.addresstype Calculated
-	DefaultAddressType b24.Opt[int64] `json:"defaultAddressType,omitzero"`
+	DefaultAddressType b24.Opt[b24.Int] `json:"defaultAddressType,omitzero"`
 	// PHONE CLIENT COMPANY CONTACT MYCOMPANY_ID Country code for the default phone
 	// number format — a string of two Latin letters. For example "RU" Calculated
 	DefaultCountry b24.Opt[string] `json:"defaultCountry,omitzero"`
@@ -1653,9 +2002,9 @@ type ItemDetailsConfigurationSetParamsScope string
 // The documented values of ItemDetailsConfigurationSetParamsScope.
 const (
 	// personal settings
-	ItemDetailsConfigurationSetParamsScopeP ItemDetailsConfigurationSetParamsScope = "'P'"
+	ItemDetailsConfigurationSetParamsScopeP ItemDetailsConfigurationSetParamsScope = "P"
 	// shared settings
-	ItemDetailsConfigurationSetParamsScopeC ItemDetailsConfigurationSetParamsScope = "'C'"
+	ItemDetailsConfigurationSetParamsScopeC ItemDetailsConfigurationSetParamsScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1740,7 +2089,7 @@ type ItemFieldsParams struct {
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier for the SPA can be obtained using the
 	// crm.type.list method. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// This parameter controls the format of custom field names in the response.
 	// Possible values:
 	//
@@ -1831,12 +2180,12 @@ type ItemGetParams struct {
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier for a smart process can be obtained using the
 	// crm.type.list method. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the element whose information we want to retrieve.
 	//
 	// This can be obtained using the crm.item.list method or when creating an
 	// element with the crm.item.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// This parameter controls the format of custom field names in the response.
 	// Possible values:
 	//
@@ -1864,126 +2213,9 @@ func (p ItemGetParams) validate() error {
 	return nil
 }
 
-// ItemGetItem is the result of crm.item.get.
-type ItemGetItem struct {
-	ID                  b24.Int         `json:"id"`
-	CreatedTime         b24.String      `json:"createdTime"`
-	DateCreateShort     json.RawMessage `json:"dateCreateShort"`
-	UpdatedTime         b24.String      `json:"updatedTime"`
-	DateModifyShort     json.RawMessage `json:"dateModifyShort"`
-	CreatedBy           b24.Int         `json:"createdBy"`
-	UpdatedBy           b24.Int         `json:"updatedBy"`
-	AssignedByID        b24.Int         `json:"assignedById"`
-	Opened              b24.String      `json:"opened"`
-	CompanyID           b24.Int         `json:"companyId"`
-	ContactID           b24.Int         `json:"contactId"`
-	StageID             b24.String      `json:"stageId"`
-	IsConvert           json.RawMessage `json:"isConvert"`
-	StatusDescription   json.RawMessage `json:"statusDescription"`
-	StageSemanticID     b24.String      `json:"stageSemanticId"`
-	ProductID           json.RawMessage `json:"productId"`
-	Opportunity         b24.Number      `json:"opportunity"`
-	CurrencyID          b24.String      `json:"currencyId"`
-	SourceID            b24.String      `json:"sourceId"`
-	SourceDescription   b24.String      `json:"sourceDescription"`
-	Title               b24.String      `json:"title"`
-	Name                b24.String      `json:"name"`
-	LastName            b24.String      `json:"lastName"`
-	SecondName          b24.String      `json:"secondName"`
-	ShortName           json.RawMessage `json:"shortName"`
-	CompanyTitle        b24.String      `json:"companyTitle"`
-	Post                b24.String      `json:"post"`
-	Address             json.RawMessage `json:"address"`
-	Comments            b24.String      `json:"comments"`
-	WebformID           b24.Int         `json:"webformId"`
-	OriginatorID        json.RawMessage `json:"originatorId"`
-	OriginID            json.RawMessage `json:"originId"`
-	DateClosed          json.RawMessage `json:"dateClosed"`
-	Birthdate           b24.String      `json:"birthdate"`
-	Honorific           b24.String      `json:"honorific"`
-	HasPhone            b24.String      `json:"hasPhone"`
-	HasEmail            b24.String      `json:"hasEmail"`
-	HasImol             b24.String      `json:"hasImol"`
-	Login               json.RawMessage `json:"login"`
-	IsReturnCustomer    b24.String      `json:"isReturnCustomer"`
-	SearchContent       b24.String      `json:"searchContent"`
-	IsManualOpportunity b24.String      `json:"isManualOpportunity"`
-	MovedBy             b24.Int         `json:"movedBy"`
-	MovedTime           b24.String      `json:"movedTime"`
-	LastActivityBy      b24.Int         `json:"lastActivityBy"`
-	LastActivityTime    b24.String      `json:"lastActivityTime"`
-	PhoneMobile         b24.String      `json:"phoneMobile"`
-	PhoneWork           b24.String      `json:"phoneWork"`
-	PhoneMailing        b24.String      `json:"phoneMailing"`
-	EmailHome           b24.String      `json:"emailHome"`
-	EmailWork           b24.String      `json:"emailWork"`
-	EmailMailing        b24.String      `json:"emailMailing"`
-	Skype               json.RawMessage `json:"skype"`
-	Icq                 json.RawMessage `json:"icq"`
-	Imol                b24.String      `json:"imol"`
-	Email               b24.String      `json:"email"`
-	Phone               b24.String      `json:"phone"`
-	Fm                  []ItemGetItemFm `json:"fm"`
-	UfCRM1720019876534  b24.String      `json:"ufCrm_1720019876534"`
-	ParentId1222        json.RawMessage `json:"parentId1222"`
-	ParentId1226        json.RawMessage `json:"parentId1226"`
-	ParentId1228        json.RawMessage `json:"parentId1228"`
-	ParentId1236        json.RawMessage `json:"parentId1236"`
-	ParentId1238        json.RawMessage `json:"parentId1238"`
-	ParentId1240        json.RawMessage `json:"parentId1240"`
-	ParentId1244        json.RawMessage `json:"parentId1244"`
-	ParentId1246        json.RawMessage `json:"parentId1246"`
-	ParentId1254        json.RawMessage `json:"parentId1254"`
-	ParentId1256        json.RawMessage `json:"parentId1256"`
-	UTMSource           json.RawMessage `json:"utmSource"`
-	UTMMedium           json.RawMessage `json:"utmMedium"`
-	UTMCampaign         json.RawMessage `json:"utmCampaign"`
-	UTMContent          json.RawMessage `json:"utmContent"`
-	UTMTerm             json.RawMessage `json:"utmTerm"`
-	Observers           json.RawMessage `json:"observers"`
-	ContactIDs          json.RawMessage `json:"contactIds"`
-	EntityTypeID        b24.Int         `json:"entityTypeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemGetItem) UnmarshalJSON(data []byte) error {
-	type plain ItemGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemGetItem) MarshalJSON() ([]byte, error) {
-	type plain ItemGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemGetItemFm is the fm value of crm.item.get.
-type ItemGetItemFm struct {
-	ID        b24.Int    `json:"id"`
-	ValueType b24.String `json:"valueType"`
-	Value     b24.String `json:"value"`
-	TypeID    b24.String `json:"typeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemGetItemFm) UnmarshalJSON(data []byte) error {
-	type plain ItemGetItemFm
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemGetItemFm) MarshalJSON() ([]byte, error) {
-	type plain ItemGetItemFm
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemGetResult is the result of crm.item.get.
 type ItemGetResult struct {
-	Item *ItemGetItem `json:"item"`
+	Item *Item `json:"item"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2059,39 +2291,43 @@ type ItemImportParams struct {
 	// Company — 4, Invoice — 31, etc.) are provided in the CRM object types
 	// reference. The identifier for the SPA can be obtained using the
 	// crm.type.list method. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// An object in the following format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field
-	//	  - value_n — the value of the field
+	// …
+	//
+	//   - field_n — the name of the field
+	//   - value_n — the value of the field
 	//
 	// For multi-fields, such as PHONE, EMAIL, provide data in the crm_multifield
 	// structure:
 	//
-	//		{
-	//		    field_name: [
-	//		        {
-	//		            VALUE: "value_1",
-	//		            VALUE_TYPE: "type_1"
-	//		        },
-	//		        {
-	//		            VALUE: "value_2",
-	//		            VALUE_TYPE: "type_2"
-	//		        },
-	//		        ...
-	//		    ]
-	//		}
+	//	{
+	//	    field_name: [
+	//	        {
+	//	            VALUE: "value_1",
+	//	            VALUE_TYPE: "type_1"
+	//	        },
+	//	        {
+	//	            VALUE: "value_2",
+	//	            VALUE_TYPE: "type_2"
+	//	        },
+	//	        ...
+	//	    ]
+	//	}
 	//
-	//	  - field_name — the name of the field, for example, PHONE
-	//	  - VALUE — the value of the field, for example, a phone number
-	//	  - VALUE_TYPE — the type of value, for example, WORK
+	// …
+	//
+	//   - field_name — the name of the field, for example, PHONE
+	//   - VALUE — the value of the field, for example, a phone number
+	//   - VALUE_TYPE — the type of value, for example, WORK
 	//
 	// Each CRM object has its own set of fields. This means that the set of fields
 	// for creating a Lead does not have to match the set of fields for creating a
@@ -2232,28 +2468,28 @@ type ItemImportParamsFields struct {
 	// Identifier of the person responsible for the element.
 	//
 	// By default, this is the identifier of the user who calls the method
-	AssignedByID b24.Opt[int64] `json:"assignedById,omitzero"`
+	AssignedByID b24.Opt[b24.Int] `json:"assignedById,omitzero"`
 	// Identifier of the company linked to the element.
 	//
 	// The list of companies can be obtained using the crm.item.list method with
 	// entityTypeId = 4.
 	//
 	// By default — null. Default: null.
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
+	CompanyID b24.Opt[b24.Int] `json:"companyId,omitzero"`
 	// Identifier of the contact linked to the element.
 	//
 	// The list of contacts can be obtained using the crm.item.list method with
 	// entityTypeId = 3.
 	//
 	// By default — null. Default: null.
-	ContactID b24.Opt[int64] `json:"contactId,omitzero"`
+	ContactID b24.Opt[b24.Int] `json:"contactId,omitzero"`
 	// List of identifiers of contacts linked to the element.
 	//
 	// The list of contacts can be obtained using the crm.item.list method with
 	// entityTypeId = 3.
 	//
 	// By default — null. Default: null.
-	ContactIDs []int64 `json:"contactIds,omitzero"`
+	ContactIDs []b24.Int `json:"contactIds,omitzero"`
 	// External source.
 	//
 	// By default — null. Default: null.
@@ -2265,11 +2501,11 @@ type ItemImportParamsFields struct {
 	// Identifier of the CRM Form.
 	//
 	// By default — null. Default: null.
-	WebformID b24.Opt[int64] `json:"webformId,omitzero"`
+	WebformID b24.Opt[b24.Int] `json:"webformId,omitzero"`
 	// Array of user identifiers who will be observers of the element.
 	//
 	// By default — null. Default: null.
-	Observers []int64 `json:"observers,omitzero"`
+	Observers []b24.Int `json:"observers,omitzero"`
 	// Advertising system. For example: Google-Adwords
 	//
 	// By default — null. Default: null.
@@ -2293,10 +2529,9 @@ type ItemImportParamsFields struct {
 	// advertising.
 	//
 	// By default equals null. Default: null.
-	UTMTerm  b24.Opt[string]                 `json:"utmTerm,omitzero"`
-	UfCRM    *ItemImportParamsFieldsUfCRM    `json:"ufCrm,omitzero"`
-	ParentID *ItemImportParamsFieldsParentID `json:"parentId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	UTMTerm b24.Opt[string] `json:"utmTerm,omitzero"`
+	// Extra keeps the keys the docs do not list, among them ufCrm* (user-defined
+	// field) and parentId* (parent field).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -2309,57 +2544,6 @@ func (v *ItemImportParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ItemImportParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ItemImportParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemImportParamsFieldsUfCRM is the ufCrm value of crm.item.import.
-type ItemImportParamsFieldsUfCRM struct {
-	// User-defined field.
-	//
-	// For information on user-defined fields, see the section.
-	//
-	// Values of multiple fields are passed as an array.
-	//
-	// To upload a file, the value of the user-defined field must be an array where
-	// the first element is the file name and the second is the base64 encoded
-	// content of the file.
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemImportParamsFieldsUfCRM) UnmarshalJSON(data []byte) error {
-	type plain ItemImportParamsFieldsUfCRM
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemImportParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
-	type plain ItemImportParamsFieldsUfCRM
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemImportParamsFieldsParentID is the parentId value of crm.item.import.
-type ItemImportParamsFieldsParentID struct {
-	// Parent field. An element of another type of CRM object that is linked to
-	// this element.
-	//
-	// Each such field has the code parentId + {parentEntityTypeId}
-	X b24.Opt[int64] `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemImportParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain ItemImportParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemImportParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain ItemImportParamsFieldsParentID
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2450,14 +2634,14 @@ func ItemListCommand(p ItemListParams) b24.Command[*ItemListResult] {
 
 // ItemListAll iterates over every row of crm.item.list, requesting page after
 // page (start/next) as the loop asks for more.
-func ItemListAll(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.CallOption) iter.Seq2[ItemListItem, error] {
+func ItemListAll(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.CallOption) iter.Seq2[Item, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ItemListItem, error) bool) {
-			var zero ItemListItem
+		return func(yield func(Item, error) bool) {
+			var zero Item
 			yield(zero, err)
 		}
 	}
-	return b24.List[ItemListItem](ctx, c, ItemListCommand(p).Request, b24.ListSpec{
+	return b24.List[Item](ctx, c, ItemListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -2466,14 +2650,14 @@ func ItemListAll(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b2
 // ItemListExport reads every row of crm.item.list by ID (start=-1, filter >ID,
 // ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func ItemListExport(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.CallOption) iter.Seq2[ItemListItem, error] {
+func ItemListExport(ctx context.Context, c b24.Caller, p ItemListParams, opts ...b24.CallOption) iter.Seq2[Item, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ItemListItem, error) bool) {
-			var zero ItemListItem
+		return func(yield func(Item, error) bool) {
+			var zero Item
 			yield(zero, err)
 		}
 	}
-	return b24.Export[ItemListItem](ctx, c, ItemListCommand(p).Request, b24.ListSpec{
+	return b24.Export[Item](ctx, c, ItemListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "items",
 	}, opts...)
@@ -2487,7 +2671,7 @@ type ItemListParams struct {
 	// Company — 4, Account — 31, etc.) are provided in the CRM object type
 	// directory. The SPA identifier can be found using the crm.type.list method.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// List of fields that must be populated for the items in the selection.
 	//
 	// May contain only item field names or '*'.
@@ -2598,7 +2782,7 @@ type ItemListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 	// Parameter to control the format of custom field names in the request and
 	// response. Possible values:
 	//
@@ -2620,36 +2804,9 @@ func (p ItemListParams) validate() error {
 	return nil
 }
 
-// ItemListItem is one row of crm.item.list.
-type ItemListItem struct {
-	ID                  b24.Int    `json:"id"`
-	AssignedByID        b24.Int    `json:"assignedById"`
-	StageID             b24.String `json:"stageId"`
-	Opportunity         b24.Int    `json:"opportunity"`
-	SourceID            b24.String `json:"sourceId"`
-	Title               b24.String `json:"title"`
-	Name                b24.String `json:"name"`
-	LastName            b24.String `json:"lastName"`
-	IsManualOpportunity b24.String `json:"isManualOpportunity"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemListItem) UnmarshalJSON(data []byte) error {
-	type plain ItemListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemListItem) MarshalJSON() ([]byte, error) {
-	type plain ItemListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemListResult is the result of crm.item.list.
 type ItemListResult struct {
-	Items []ItemListItem `json:"items"`
+	Items []Item `json:"items"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2708,9 +2865,9 @@ func ItemPaymentAddCommand(p ItemPaymentAddParams) b24.Command[b24.Int] {
 // ItemPaymentAddParams holds the parameters of crm.item.payment.add.
 type ItemPaymentAddParams struct {
 	// Identifier of the CRM object. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the CRM object type. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2771,7 +2928,7 @@ func ItemPaymentDeleteCommand(p ItemPaymentDeleteParams) b24.Command[b24.Bool] {
 // ItemPaymentDeleteParams holds the parameters of crm.item.payment.delete.
 type ItemPaymentDeleteParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2830,10 +2987,10 @@ func ItemPaymentDeliveryAddCommand(p ItemPaymentDeliveryAddParams) b24.Command[b
 type ItemPaymentDeliveryAddParams struct {
 	// Identifier of the payment. Can be obtained using the method
 	// sale.payment.list. Required.
-	PaymentID int64 `json:"paymentId"`
+	PaymentID b24.Int `json:"paymentId"`
 	// Identifier of the delivery. Can be obtained using the method
 	// crm.item.delivery.list (key id). Required.
-	DeliveryID int64 `json:"deliveryId"`
+	DeliveryID b24.Int `json:"deliveryId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2899,7 +3056,7 @@ func ItemPaymentDeliveryDeleteCommand(p ItemPaymentDeliveryDeleteParams) b24.Com
 type ItemPaymentDeliveryDeleteParams struct {
 	// Identifier of the delivery item in the payment. Can be obtained using the
 	// method crm.item.payment.delivery.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2960,7 +3117,7 @@ func ItemPaymentDeliveryListCommand(p ItemPaymentDeliveryListParams) b24.Command
 type ItemPaymentDeliveryListParams struct {
 	// Identifier of the payment. Can be obtained using the method
 	// sale.payment.list. Required.
-	PaymentID int64 `json:"paymentId"`
+	PaymentID b24.Int `json:"paymentId"`
 	// Object for filtering selected delivery items in the format {"field_1":
 	// "value_1", ... "field_N": "value_N"}.
 	//
@@ -3109,12 +3266,12 @@ func ItemPaymentDeliverySetDeliveryCommand(p ItemPaymentDeliverySetDeliveryParam
 type ItemPaymentDeliverySetDeliveryParams struct {
 	// Identifier of the delivery item in the payment. Can be obtained using the
 	// method crm.item.payment.delivery.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the delivery.
 	//
 	// This can be obtained using the crm.item.delivery.list method (key id).
 	// Required.
-	DeliveryID int64 `json:"deliveryId"`
+	DeliveryID b24.Int `json:"deliveryId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3150,11 +3307,11 @@ func (p ItemPaymentDeliverySetDeliveryParams) validate() error {
 //
 //   - 0: Payment not found or access denied
 //   - 100: Parameter id not specified
-func ItemPaymentGet(ctx context.Context, c b24.Caller, p ItemPaymentGetParams, opts ...b24.CallOption) (*ItemPaymentGetResult, error) {
+func ItemPaymentGet(ctx context.Context, c b24.Caller, p ItemPaymentGetParams, opts ...b24.CallOption) (*ItemPayment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ItemPaymentGetResult
+	var out ItemPayment
 	if err := b24.Invoke(ctx, c, ItemPaymentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3164,8 +3321,8 @@ func ItemPaymentGet(ctx context.Context, c b24.Caller, p ItemPaymentGetParams, o
 // ItemPaymentGetCommand is crm.item.payment.get as a command for a batch (see
 // b24.Add); its result decodes as ItemPaymentGet's does. Required parameters
 // are not checked here: the portal reports them.
-func ItemPaymentGetCommand(p ItemPaymentGetParams) b24.Command[*ItemPaymentGetResult] {
-	return b24.NewCommand[*ItemPaymentGetResult](b24.Request{
+func ItemPaymentGetCommand(p ItemPaymentGetParams) b24.Command[*ItemPayment] {
+	return b24.NewCommand[*ItemPayment](b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.payment.get",
 		Params:     p,
@@ -3176,7 +3333,7 @@ func ItemPaymentGetCommand(p ItemPaymentGetParams) b24.Command[*ItemPaymentGetRe
 // ItemPaymentGetParams holds the parameters of crm.item.payment.get.
 type ItemPaymentGetParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3188,47 +3345,6 @@ func (p ItemPaymentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemPaymentGetResult is the result of crm.item.payment.get.
-type ItemPaymentGetResult struct {
-	// Payment identifier
-	ID b24.Int `json:"id"`
-	// System payment number
-	AccountNumber b24.String `json:"accountNumber"`
-	// Payment status
-	//
-	// Possible values:
-	//
-	//   - Y – Paid
-	//   - N – Not paid
-	Paid b24.Bool `json:"paid"`
-	// Payment date
-	DatePaid b24.Time `json:"datePaid"`
-	// User who made the payment
-	EmpPaidID b24.Int `json:"empPaidId"`
-	// Payment system identifier
-	PaySystemID b24.Int `json:"paySystemId"`
-	// Payment amount
-	Sum b24.Number `json:"sum"`
-	// Payment currency
-	Currency b24.String `json:"currency"`
-	// Name of the payment system
-	PaySystemName b24.String `json:"paySystemName"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemPaymentGetResult) UnmarshalJSON(data []byte) error {
-	type plain ItemPaymentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemPaymentGetResult) MarshalJSON() ([]byte, error) {
-	type plain ItemPaymentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemPaymentList calls crm.item.payment.list: Get the List of Payments.
@@ -3248,11 +3364,11 @@ func (v ItemPaymentGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: Access denied
 //   - 100: Required fields are not provided
-func ItemPaymentList(ctx context.Context, c b24.Caller, p ItemPaymentListParams, opts ...b24.CallOption) ([]ItemPaymentListItem, error) {
+func ItemPaymentList(ctx context.Context, c b24.Caller, p ItemPaymentListParams, opts ...b24.CallOption) ([]ItemPayment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ItemPaymentListItem
+	var out []ItemPayment
 	if err := b24.Invoke(ctx, c, ItemPaymentListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3262,8 +3378,8 @@ func ItemPaymentList(ctx context.Context, c b24.Caller, p ItemPaymentListParams,
 // ItemPaymentListCommand is crm.item.payment.list as a command for a batch
 // (see b24.Add); its result decodes as ItemPaymentList's does. Required
 // parameters are not checked here: the portal reports them.
-func ItemPaymentListCommand(p ItemPaymentListParams) b24.Command[[]ItemPaymentListItem] {
-	return b24.NewCommand[[]ItemPaymentListItem](b24.Request{
+func ItemPaymentListCommand(p ItemPaymentListParams) b24.Command[[]ItemPayment] {
+	return b24.NewCommand[[]ItemPayment](b24.Request{
 		Idempotent: true,
 		Method:     "crm.item.payment.list",
 		Params:     p,
@@ -3274,9 +3390,9 @@ func ItemPaymentListCommand(p ItemPaymentListParams) b24.Command[[]ItemPaymentLi
 // ItemPaymentListParams holds the parameters of crm.item.payment.list.
 type ItemPaymentListParams struct {
 	// Identifier of the CRM object. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the CRM object type. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Additional filter for cases when you need to get not all payments of the
 	// entity, but based on a more specific filter. The format description is
 	// provided in the filter parameter of the sale.payment.list method
@@ -3308,47 +3424,6 @@ func (p ItemPaymentListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemPaymentListItem is one row of crm.item.payment.list.
-type ItemPaymentListItem struct {
-	// Payment identifier
-	ID b24.Int `json:"id"`
-	// System payment number
-	AccountNumber b24.String `json:"accountNumber"`
-	// Payment status
-	//
-	// Possible values:
-	//
-	//   - Y – Paid
-	//   - N – Not paid
-	Paid b24.Bool `json:"paid"`
-	// Payment date
-	DatePaid b24.Time `json:"datePaid"`
-	// User who made the payment
-	EmpPaidID b24.Int `json:"empPaidId"`
-	// Payment system identifier
-	PaySystemID b24.Int `json:"paySystemId"`
-	// Payment amount
-	Sum b24.Number `json:"sum"`
-	// Payment currency
-	Currency b24.String `json:"currency"`
-	// Name of the payment system
-	PaySystemName b24.String `json:"paySystemName"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemPaymentListItem) UnmarshalJSON(data []byte) error {
-	type plain ItemPaymentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemPaymentListItem) MarshalJSON() ([]byte, error) {
-	type plain ItemPaymentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemPaymentPay calls crm.item.payment.pay: Change Payment Status to "Paid".
@@ -3392,7 +3467,7 @@ func ItemPaymentPayCommand(p ItemPaymentPayParams) b24.Command[b24.Bool] {
 // ItemPaymentPayParams holds the parameters of crm.item.payment.pay.
 type ItemPaymentPayParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3451,10 +3526,10 @@ func ItemPaymentProductAddCommand(p ItemPaymentProductAddParams) b24.Command[b24
 type ItemPaymentProductAddParams struct {
 	// Identifier of the payment. Can be obtained using the method
 	// sale.payment.list. Required.
-	PaymentID int64 `json:"paymentId"`
+	PaymentID b24.Int `json:"paymentId"`
 	// Product item identifier in the CRM object. Can be obtained using
 	// crm.item.productrow.list. Required.
-	RowID int64 `json:"rowId"`
+	RowID b24.Int `json:"rowId"`
 	// Product quantity. Required.
 	Quantity float64 `json:"quantity"`
 }
@@ -3522,7 +3597,7 @@ func ItemPaymentProductDeleteCommand(p ItemPaymentProductDeleteParams) b24.Comma
 type ItemPaymentProductDeleteParams struct {
 	// Identifier of the product item in the payment. Can be obtained using
 	// crm.item.payment.product.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3583,7 +3658,7 @@ func ItemPaymentProductListCommand(p ItemPaymentProductListParams) b24.Command[[
 type ItemPaymentProductListParams struct {
 	// Identifier of the payment. Can be obtained using the method
 	// sale.payment.list. Required.
-	PaymentID int64 `json:"paymentId"`
+	PaymentID b24.Int `json:"paymentId"`
 	// Object for filtering selected payment product items in the format
 	// {"field_1": "value_1", ... "field_N": "value_N"}.
 	//
@@ -3731,7 +3806,7 @@ func ItemPaymentProductSetQuantityCommand(p ItemPaymentProductSetQuantityParams)
 // crm.item.payment.product.setQuantity.
 type ItemPaymentProductSetQuantityParams struct {
 	// Identifier of the product item in the payment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Quantity of the product. Required.
 	Quantity float64 `json:"quantity"`
 }
@@ -3789,7 +3864,7 @@ func ItemPaymentUnpayCommand(p ItemPaymentUnpayParams) b24.Command[b24.Bool] {
 // ItemPaymentUnpayParams holds the parameters of crm.item.payment.unpay.
 type ItemPaymentUnpayParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3846,9 +3921,9 @@ func ItemPaymentUpdateCommand(p ItemPaymentUpdateParams) b24.Command[b24.Bool] {
 // ItemPaymentUpdateParams holds the parameters of crm.item.payment.update.
 type ItemPaymentUpdateParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the payment. Required.
-	Fields ItemPaymentUpdateParamsFields `json:"fields"`
+	Fields ItemPaymentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3860,34 +3935,6 @@ func (p ItemPaymentUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemPaymentUpdateParamsFields is the fields value of
-// crm.item.payment.update.
-type ItemPaymentUpdateParamsFields struct {
-	// Payment status.
-	//
-	// Possible values:
-	//
-	//   - Y – Paid
-	//   - N – Not paid
-	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
-	// Payment system identifier
-	PaySystemID b24.Opt[int64] `json:"paySystemId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemPaymentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ItemPaymentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemPaymentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ItemPaymentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemProductrowAdd calls crm.item.productrow.add: Add Product Row to CRM
@@ -3937,18 +3984,18 @@ func ItemProductrowAddCommand(p ItemProductrowAddParams) b24.Command[*ItemProduc
 type ItemProductrowAddParams struct {
 	// Object containing field values for adding the product row to the CRM object.
 	// Required.
-	Fields ItemProductrowAddParamsFields `json:"fields"`
+	Fields ItemProductrowInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ItemProductrowAddParams) validate() error {
-	if p.Fields.OwnerID == 0 {
+	if !p.Fields.OwnerID.Set {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.add",
 			Param:  "fields.ownerId",
 		}
 	}
-	if p.Fields.OwnerType == "" {
+	if !p.Fields.OwnerType.Set {
 		return &b24.RequiredError{
 			Method: "crm.item.productrow.add",
 			Param:  "fields.ownerType",
@@ -3957,103 +4004,9 @@ func (p ItemProductrowAddParams) validate() error {
 	return nil
 }
 
-// ItemProductrowAddParamsFields is the fields value of
-// crm.item.productrow.add.
-type ItemProductrowAddParamsFields struct {
-	// Identifier of the CRM object. Required.
-	OwnerID int64 `json:"ownerId"`
-	// Identifier of the CRM object type. Pass the Short symbolic code of the type.
-	// Required.
-	OwnerType string `json:"ownerType"`
-	// Identifier of the product from the catalog.
-	ProductID b24.Opt[int64] `json:"productId,omitzero"`
-	// Name of the product in the product row. If not provided, but productId is
-	// given, the product name from the product catalog is used
-	ProductName b24.Opt[string] `json:"productName,omitzero"`
-	// Price per unit of the product row, including discounts and taxes.
-	Price b24.Opt[float64] `json:"price,omitzero"`
-	// Quantity of the product. Default is 1
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Type of discount. Possible values:
-	//
-	//   - 1 — absolute value
-	//   - 2 — percentage value Default is 2
-	DiscountTypeID b24.Opt[int64] `json:"discountTypeId,omitzero"`
-	// The discount value in percentage (if using the percentage discount type)
-	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
-	// The absolute value of the discount (if using the absolute discount type)
-	DiscountSum b24.Opt[float64] `json:"discountSum,omitzero"`
-	// Tax rate in percentage.
-	TaxRate b24.Opt[float64] `json:"taxRate,omitzero"`
-	// Indicator of whether the tax is included in the price. Possible values:
-	//
-	//   - Y – tax included
-	//   - N – tax not included Default is N
-	TaxIncluded b24.Opt[b24.Bool] `json:"taxIncluded,omitzero"`
-	// Unit of measure code. If not provided and productId is given, the unit of
-	// measure from the product catalog is used
-	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemProductrowAddProductRow is the result of crm.item.productrow.add.
-type ItemProductrowAddProductRow struct {
-	ID             b24.Int    `json:"id"`
-	OwnerID        b24.Int    `json:"ownerId"`
-	OwnerType      b24.String `json:"ownerType"`
-	ProductID      b24.Int    `json:"productId"`
-	Price          b24.Int    `json:"price"`
-	Quantity       b24.Int    `json:"quantity"`
-	DiscountTypeID b24.Int    `json:"discountTypeId"`
-	DiscountRate   b24.Int    `json:"discountRate"`
-	TaxRate        b24.Int    `json:"taxRate"`
-	TaxIncluded    b24.String `json:"taxIncluded"`
-	MeasureCode    b24.Int    `json:"measureCode"`
-	Sort           b24.Int    `json:"sort"`
-	Type           b24.Int    `json:"type"`
-	ProductName    b24.String `json:"productName"`
-	PriceAccount   b24.Int    `json:"priceAccount"`
-	PriceExclusive b24.Number `json:"priceExclusive"`
-	PriceNetto     b24.Number `json:"priceNetto"`
-	PriceBrutto    b24.Number `json:"priceBrutto"`
-	DiscountSum    b24.Number `json:"discountSum"`
-	Customized     b24.String `json:"customized"`
-	MeasureName    b24.String `json:"measureName"`
-	XMLID          b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowAddProductRow) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowAddProductRow
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowAddProductRow) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowAddProductRow
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemProductrowAddResult is the result of crm.item.productrow.add.
 type ItemProductrowAddResult struct {
-	ProductRow *ItemProductrowAddProductRow `json:"productRow"`
+	ProductRow *ItemProductrow `json:"productRow"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4118,7 +4071,7 @@ func ItemProductrowDeleteCommand(p ItemProductrowDeleteParams) b24.Command[json.
 // crm.item.productrow.delete.
 type ItemProductrowDeleteParams struct {
 	// Identifier of the product row. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4236,7 +4189,7 @@ func ItemProductrowGetCommand(p ItemProductrowGetParams) b24.Command[*ItemProduc
 // ItemProductrowGetParams holds the parameters of crm.item.productrow.get.
 type ItemProductrowGetParams struct {
 	// Identifier of the product row. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4250,50 +4203,9 @@ func (p ItemProductrowGetParams) validate() error {
 	return nil
 }
 
-// ItemProductrowGetProductRow is the result of crm.item.productrow.get.
-type ItemProductrowGetProductRow struct {
-	ID             b24.Int         `json:"id"`
-	OwnerID        b24.Int         `json:"ownerId"`
-	OwnerType      b24.String      `json:"ownerType"`
-	ProductID      b24.Int         `json:"productId"`
-	ProductName    b24.String      `json:"productName"`
-	Price          b24.Int         `json:"price"`
-	PriceAccount   b24.Int         `json:"priceAccount"`
-	PriceExclusive b24.Int         `json:"priceExclusive"`
-	PriceNetto     b24.Int         `json:"priceNetto"`
-	PriceBrutto    b24.Int         `json:"priceBrutto"`
-	Quantity       b24.Int         `json:"quantity"`
-	DiscountTypeID b24.Int         `json:"discountTypeId"`
-	DiscountRate   b24.Int         `json:"discountRate"`
-	DiscountSum    b24.Int         `json:"discountSum"`
-	TaxRate        json.RawMessage `json:"taxRate"`
-	TaxIncluded    b24.String      `json:"taxIncluded"`
-	Customized     b24.String      `json:"customized"`
-	MeasureCode    b24.Int         `json:"measureCode"`
-	MeasureName    b24.String      `json:"measureName"`
-	Sort           b24.Int         `json:"sort"`
-	XMLID          b24.String      `json:"xmlId"`
-	Type           b24.Int         `json:"type"`
-	StoreID        b24.Int         `json:"storeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowGetProductRow) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowGetProductRow
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowGetProductRow) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowGetProductRow
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemProductrowGetResult is the result of crm.item.productrow.get.
 type ItemProductrowGetResult struct {
-	ProductRow *ItemProductrowGetProductRow `json:"productRow"`
+	ProductRow *ItemProductrow `json:"productRow"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4358,7 +4270,7 @@ func ItemProductrowGetAvailableForPaymentCommand(p ItemProductrowGetAvailableFor
 // crm.item.productrow.getAvailableForPayment.
 type ItemProductrowGetAvailableForPaymentParams struct {
 	// Identifier of the CRM object. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Identifier of the CRM object type. Pass the Short symbolic code of the type.
 	// Required.
 	OwnerType string `json:"ownerType"`
@@ -4381,51 +4293,10 @@ func (p ItemProductrowGetAvailableForPaymentParams) validate() error {
 	return nil
 }
 
-// ItemProductrowGetAvailableForPaymentItem is one row of
-// crm.item.productrow.getAvailableForPayment.
-type ItemProductrowGetAvailableForPaymentItem struct {
-	ID             b24.Int         `json:"id"`
-	OwnerID        b24.Int         `json:"ownerId"`
-	OwnerType      b24.String      `json:"ownerType"`
-	ProductID      b24.Int         `json:"productId"`
-	ProductName    b24.String      `json:"productName"`
-	Price          b24.Int         `json:"price"`
-	PriceAccount   b24.Int         `json:"priceAccount"`
-	PriceExclusive b24.Int         `json:"priceExclusive"`
-	PriceNetto     b24.Int         `json:"priceNetto"`
-	PriceBrutto    b24.Int         `json:"priceBrutto"`
-	Quantity       b24.Int         `json:"quantity"`
-	DiscountTypeID b24.Int         `json:"discountTypeId"`
-	DiscountRate   b24.Int         `json:"discountRate"`
-	DiscountSum    b24.Int         `json:"discountSum"`
-	TaxRate        json.RawMessage `json:"taxRate"`
-	TaxIncluded    b24.String      `json:"taxIncluded"`
-	Customized     b24.String      `json:"customized"`
-	MeasureCode    b24.Int         `json:"measureCode"`
-	MeasureName    b24.String      `json:"measureName"`
-	Sort           b24.Int         `json:"sort"`
-	XMLID          b24.String      `json:"xmlId"`
-	Type           b24.Int         `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowGetAvailableForPaymentItem) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowGetAvailableForPaymentItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowGetAvailableForPaymentItem) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowGetAvailableForPaymentItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemProductrowGetAvailableForPaymentResult is the result of
 // crm.item.productrow.getAvailableForPayment.
 type ItemProductrowGetAvailableForPaymentResult struct {
-	ProductRows []ItemProductrowGetAvailableForPaymentItem `json:"productRows"`
+	ProductRows []ItemProductrow `json:"productRows"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4486,14 +4357,14 @@ func ItemProductrowListCommand(p ItemProductrowListParams) b24.Command[*ItemProd
 
 // ItemProductrowListAll iterates over every row of crm.item.productrow.list,
 // requesting page after page (start/next) as the loop asks for more.
-func ItemProductrowListAll(ctx context.Context, c b24.Caller, p ItemProductrowListParams, opts ...b24.CallOption) iter.Seq2[ItemProductrowListItem, error] {
+func ItemProductrowListAll(ctx context.Context, c b24.Caller, p ItemProductrowListParams, opts ...b24.CallOption) iter.Seq2[ItemProductrow, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ItemProductrowListItem, error) bool) {
-			var zero ItemProductrowListItem
+		return func(yield func(ItemProductrow, error) bool) {
+			var zero ItemProductrow
 			yield(zero, err)
 		}
 	}
-	return b24.List[ItemProductrowListItem](ctx, c, ItemProductrowListCommand(p).Request, b24.ListSpec{
+	return b24.List[ItemProductrow](ctx, c, ItemProductrowListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productRows",
 	}, opts...)
@@ -4503,14 +4374,14 @@ func ItemProductrowListAll(ctx context.Context, c b24.Caller, p ItemProductrowLi
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ItemProductrowListExport(ctx context.Context, c b24.Caller, p ItemProductrowListParams, opts ...b24.CallOption) iter.Seq2[ItemProductrowListItem, error] {
+func ItemProductrowListExport(ctx context.Context, c b24.Caller, p ItemProductrowListParams, opts ...b24.CallOption) iter.Seq2[ItemProductrow, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ItemProductrowListItem, error) bool) {
-			var zero ItemProductrowListItem
+		return func(yield func(ItemProductrow, error) bool) {
+			var zero ItemProductrow
 			yield(zero, err)
 		}
 	}
-	return b24.Export[ItemProductrowListItem](ctx, c, ItemProductrowListCommand(p).Request, b24.ListSpec{
+	return b24.Export[ItemProductrow](ctx, c, ItemProductrowListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "productRows",
 	}, opts...)
@@ -4589,7 +4460,7 @@ type ItemProductrowListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4603,50 +4474,9 @@ func (p ItemProductrowListParams) validate() error {
 	return nil
 }
 
-// ItemProductrowListItem is one row of crm.item.productrow.list.
-type ItemProductrowListItem struct {
-	ID             b24.Int    `json:"id"`
-	OwnerID        b24.Int    `json:"ownerId"`
-	OwnerType      b24.String `json:"ownerType"`
-	ProductID      b24.Int    `json:"productId"`
-	ProductName    b24.String `json:"productName"`
-	Price          b24.Int    `json:"price"`
-	PriceAccount   b24.Int    `json:"priceAccount"`
-	PriceExclusive b24.Number `json:"priceExclusive"`
-	PriceNetto     b24.Number `json:"priceNetto"`
-	PriceBrutto    b24.Int    `json:"priceBrutto"`
-	Quantity       b24.Int    `json:"quantity"`
-	DiscountTypeID b24.Int    `json:"discountTypeId"`
-	DiscountRate   b24.Int    `json:"discountRate"`
-	DiscountSum    b24.Number `json:"discountSum"`
-	TaxRate        b24.Int    `json:"taxRate"`
-	TaxIncluded    b24.String `json:"taxIncluded"`
-	Customized     b24.String `json:"customized"`
-	MeasureCode    b24.Int    `json:"measureCode"`
-	MeasureName    b24.String `json:"measureName"`
-	Sort           b24.Int    `json:"sort"`
-	XMLID          b24.String `json:"xmlId"`
-	Type           b24.Int    `json:"type"`
-	StoreID        b24.Int    `json:"storeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowListItem) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowListItem) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemProductrowListResult is the result of crm.item.productrow.list.
 type ItemProductrowListResult struct {
-	ProductRows []ItemProductrowListItem `json:"productRows"`
+	ProductRows []ItemProductrow `json:"productRows"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4711,7 +4541,7 @@ func ItemProductrowSetCommand(p ItemProductrowSetParams) b24.Command[*ItemProduc
 // ItemProductrowSetParams holds the parameters of crm.item.productrow.set.
 type ItemProductrowSetParams struct {
 	// Identifier of the CRM object. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Identifier of the CRM object type. Pass the Short symbolic code of the type.
 	// Required.
 	OwnerType string `json:"ownerType"`
@@ -4747,7 +4577,7 @@ func (p ItemProductrowSetParams) validate() error {
 // crm.item.productrow.set.
 type ItemProductrowSetParamsProductRows struct {
 	// Identifier of the product from the catalog.
-	ProductID b24.Opt[int64] `json:"productId,omitzero"`
+	ProductID b24.Opt[b24.Int] `json:"productId,omitzero"`
 	// Product name in the product position. If not provided and a productId is
 	// provided, the product name from the product catalog is used.
 	ProductName b24.Opt[string] `json:"productName,omitzero"`
@@ -4759,7 +4589,7 @@ type ItemProductrowSetParamsProductRows struct {
 	//
 	//   - 1 — absolute value
 	//   - 2 — percentage value Default is 2
-	DiscountTypeID b24.Opt[int64] `json:"discountTypeId,omitzero"`
+	DiscountTypeID b24.Opt[b24.Int] `json:"discountTypeId,omitzero"`
 	// The discount value in percentage (if using the percentage discount type)
 	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
 	// The absolute value of the discount (if using the absolute discount type)
@@ -4775,7 +4605,7 @@ type ItemProductrowSetParamsProductRows struct {
 	// unit of measurement from the product catalog is used.
 	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -4862,10 +4692,10 @@ func ItemProductrowUpdateCommand(p ItemProductrowUpdateParams) b24.Command[*Item
 // crm.item.productrow.update.
 type ItemProductrowUpdateParams struct {
 	// Identifier of the product row. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object containing field values for updating the product row of the CRM
 	// object. Required.
-	Fields ItemProductrowUpdateParamsFields `json:"fields"`
+	Fields ItemProductrowInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4879,96 +4709,9 @@ func (p ItemProductrowUpdateParams) validate() error {
 	return nil
 }
 
-// ItemProductrowUpdateParamsFields is the fields value of
-// crm.item.productrow.update.
-type ItemProductrowUpdateParamsFields struct {
-	// Identifier of the product from the catalog.
-	ProductID b24.Opt[int64] `json:"productId,omitzero"`
-	// Name of the product in the product row.
-	ProductName b24.Opt[string] `json:"productName,omitzero"`
-	// Price per unit of the product row, including discounts and taxes.
-	Price b24.Opt[float64] `json:"price,omitzero"`
-	// Quantity of the product
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// Type of discount. Possible values:
-	//
-	//   - 1 — absolute value
-	//   - 2 — percentage value
-	DiscountTypeID b24.Opt[int64] `json:"discountTypeId,omitzero"`
-	// The discount value in percentage (if using the percentage discount type)
-	DiscountRate b24.Opt[float64] `json:"discountRate,omitzero"`
-	// The absolute value of the discount (if using the absolute discount type)
-	DiscountSum b24.Opt[float64] `json:"discountSum,omitzero"`
-	// Tax rate in percentage.
-	TaxRate b24.Opt[float64] `json:"taxRate,omitzero"`
-	// Indicator of whether tax is included in the price. Possible values:
-	//
-	//   - Y – tax included
-	//   - N – tax not included
-	TaxIncluded b24.Opt[b24.Bool] `json:"taxIncluded,omitzero"`
-	// Code of the unit of measurement
-	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemProductrowUpdateProductRow is the result of crm.item.productrow.update.
-type ItemProductrowUpdateProductRow struct {
-	ID             b24.Int    `json:"id"`
-	OwnerID        b24.Int    `json:"ownerId"`
-	OwnerType      b24.String `json:"ownerType"`
-	ProductID      b24.Int    `json:"productId"`
-	ProductName    b24.String `json:"productName"`
-	Price          b24.Int    `json:"price"`
-	PriceAccount   b24.Int    `json:"priceAccount"`
-	PriceExclusive b24.Number `json:"priceExclusive"`
-	PriceNetto     b24.Number `json:"priceNetto"`
-	PriceBrutto    b24.Int    `json:"priceBrutto"`
-	Quantity       b24.Int    `json:"quantity"`
-	DiscountTypeID b24.Int    `json:"discountTypeId"`
-	DiscountRate   b24.Int    `json:"discountRate"`
-	DiscountSum    b24.Number `json:"discountSum"`
-	TaxRate        b24.Int    `json:"taxRate"`
-	TaxIncluded    b24.String `json:"taxIncluded"`
-	Customized     b24.String `json:"customized"`
-	MeasureCode    b24.Int    `json:"measureCode"`
-	MeasureName    b24.String `json:"measureName"`
-	Sort           b24.Int    `json:"sort"`
-	XMLID          b24.String `json:"xmlId"`
-	Type           b24.Int    `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemProductrowUpdateProductRow) UnmarshalJSON(data []byte) error {
-	type plain ItemProductrowUpdateProductRow
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemProductrowUpdateProductRow) MarshalJSON() ([]byte, error) {
-	type plain ItemProductrowUpdateProductRow
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemProductrowUpdateResult is the result of crm.item.productrow.update.
 type ItemProductrowUpdateResult struct {
-	ProductRow *ItemProductrowUpdateProductRow `json:"productRow"`
+	ProductRow *ItemProductrow `json:"productRow"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5042,11 +4785,11 @@ type ItemUpdateParams struct {
 	// Company — 4, Invoice — 31, etc.) are listed in the CRM object types
 	// reference. The identifier of the smart process can be obtained using the
 	// crm.type.list method. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the item we want to modify.
 	//
 	// Can be obtained using the crm.item.list or crm.item.add methods. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object in the format
 	//
 	//	{
@@ -5071,7 +4814,7 @@ type ItemUpdateParams struct {
 	//
 	// Only those fields that need to be changed should be passed in fields.
 	// Required.
-	Fields ItemUpdateParamsFields `json:"fields"`
+	Fields ItemInput `json:"fields"`
 	// Parameter to control the format of custom field names in the request and
 	// response. Possible values:
 	//
@@ -5099,285 +4842,9 @@ func (p ItemUpdateParams) validate() error {
 	return nil
 }
 
-// ItemUpdateParamsFields is the fields value of crm.item.update.
-type ItemUpdateParamsFields struct {
-	// Name of the item
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// String identifier of the lead request (e.g., 'HNR_DE_1' = 'Mr.').
-	//
-	// A list of available requests can be obtained using crm.status.list by
-	// applying the { ENTITY_ID: "HONOFIRIC" } filter
-	Honorific b24.Opt[string] `json:"honorific,omitzero"`
-	// First Name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Middle Name
-	SecondName b24.Opt[string] `json:"secondName,omitzero"`
-	// Last Name
-	LastName b24.Opt[string] `json:"lastName,omitzero"`
-	// Date of birth
-	Birthdate b24.Opt[b24.Date] `json:"birthdate,omitzero"`
-	// Company name
-	CompanyTitle b24.Opt[string] `json:"companyTitle,omitzero"`
-	// String identifier of the source.
-	//
-	// For example, 'CALL' = 'Call'.
-	//
-	// A list of available sources can be obtained using crm.status.list by
-	// applying the { ENTITY_ID: "SOURCE" } filter
-	SourceID b24.Opt[string] `json:"sourceId,omitzero"`
-	// Additional information about the source
-	SourceDescription b24.Opt[string] `json:"sourceDescription,omitzero"`
-	// String identifier of the item stage.
-	//
-	// For example, 'NEW' = 'Unprocessed'.
-	//
-	// A list of available stages can be obtained using crm.status.list by applying
-	// the { ENTITY_ID: "STATUS" } filter
-	StageID b24.Opt[string] `json:"stageId,omitzero"`
-	// Additional information about the stage
-	StatusDescription b24.Opt[string] `json:"statusDescription,omitzero"`
-	// Job Title
-	Post b24.Opt[string] `json:"post,omitzero"`
-	// Item currency identifier
-	CurrencyID b24.Opt[string] `json:"currencyId,omitzero"`
-	// Amount calculation mode. Possible values:
-	//
-	//   - Y — manual
-	//   - N — automatic
-	IsManualOpportunity b24.Opt[bool] `json:"isManualOpportunity,omitzero"`
-	// Amount
-	Opportunity b24.Opt[float64] `json:"opportunity,omitzero"`
-	// Whether the item is available to everyone. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Opt[bool] `json:"opened,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Identifier of the person responsible for the item
-	AssignedByID b24.Opt[int64] `json:"assignedById,omitzero"`
-	// Company identifier linked to the item.
-	//
-	// A list of companies can be obtained using the crm.item.list method by
-	// entityTypeId = 4
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Contact identifier linked to the item.
-	//
-	// A list of contacts can be obtained using the crm.item.list method by
-	// entityTypeId = 3
-	ContactID b24.Opt[int64] `json:"contactId,omitzero"`
-	// List of contact identifiers linked to the item.
-	//
-	// A list of contacts can be obtained using the crm.item.list method by
-	// entityTypeId = 3
-	ContactIDs []int64 `json:"contactIds,omitzero"`
-	// External source
-	OriginatorID b24.Opt[string] `json:"originatorId,omitzero"`
-	// Identifier of the element in the external source
-	OriginID b24.Opt[string] `json:"originId,omitzero"`
-	// CRM Form identifier
-	WebformID b24.Opt[int64] `json:"webformId,omitzero"`
-	// Array of user identifiers who will be Observers in the item
-	Observers []int64 `json:"observers,omitzero"`
-	// Ad system. For example: Search Ads, Display Ads, etc.
-	UTMSource b24.Opt[string] `json:"utmSource,omitzero"`
-	// Traffic type. Possible values:
-	//
-	//   - CPC — ads
-	//   - CPM — banners
-	UTMMedium b24.Opt[string] `json:"utmMedium,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"utmCampaign,omitzero"`
-	// Campaign content. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"utmContent,omitzero"`
-	// Campaign search term. For example, keywords for contextual advertising
-	UTMTerm  b24.Opt[string]                 `json:"utmTerm,omitzero"`
-	UfCRM    *ItemUpdateParamsFieldsUfCRM    `json:"ufCrm,omitzero"`
-	ParentID *ItemUpdateParamsFieldsParentID `json:"parentId,omitzero"`
-	// Array of multipools.
-	//
-	// You can read more about multipools in the section.
-	//
-	// Multipool structure:
-	//
-	//   - id — Unique multipool identifier. If no multipool exists with this
-	//     id, a new multipool will be created.
-	//   - typeId — Multipool type
-	//   - valueType — Value type
-	//   - value — Value
-	//
-	// Example:
-	//
-	//	fm: {
-	//	    "15": {
-	//	        "valueType": "WORK",
-	//	        "value": "+79999999",
-	//	        "typeId": "PHONE"
-	//	    },
-	//	    "16": {
-	//	        "valueType": "WORK",
-	//	        "value": "bitrix@bitrix.com",
-	//	        "typeId": "EMAIL"
-	//	    }
-	//	}
-	//
-	// Default — null. Default: null.
-	Fm []any `json:"fm,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ItemUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ItemUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUpdateParamsFieldsUfCRM is the ufCrm value of crm.item.update.
-type ItemUpdateParamsFieldsUfCRM struct {
-	// Custom field.
-	//
-	// Read the section for information about custom fields.
-	//
-	// Values for multiple fields are passed as an array.
-	//
-	// To upload a file, you must pass an array as the custom field value, where
-	// the first item is the filename and the second is the file content encoded in
-	// base64
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUpdateParamsFieldsUfCRM) UnmarshalJSON(data []byte) error {
-	type plain ItemUpdateParamsFieldsUfCRM
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUpdateParamsFieldsUfCRM) MarshalJSON() ([]byte, error) {
-	type plain ItemUpdateParamsFieldsUfCRM
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUpdateParamsFieldsParentID is the parentId value of crm.item.update.
-type ItemUpdateParamsFieldsParentID struct {
-	// Parent field. An item of another CRM object type that is linked to this
-	// item.
-	//
-	// Each such field has a parentId + {parentEntityTypeId} code
-	X b24.Opt[int64] `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUpdateParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain ItemUpdateParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain ItemUpdateParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUpdateItem is the result of crm.item.update.
-type ItemUpdateItem struct {
-	ID                  b24.Int         `json:"id"`
-	CreatedTime         b24.String      `json:"createdTime"`
-	DateCreateShort     json.RawMessage `json:"dateCreateShort"`
-	UpdatedTime         b24.String      `json:"updatedTime"`
-	DateModifyShort     json.RawMessage `json:"dateModifyShort"`
-	CreatedBy           b24.Int         `json:"createdBy"`
-	UpdatedBy           b24.Int         `json:"updatedBy"`
-	AssignedByID        b24.Int         `json:"assignedById"`
-	Opened              b24.String      `json:"opened"`
-	LeadID              json.RawMessage `json:"leadId"`
-	CompanyID           b24.Int         `json:"companyId"`
-	ContactID           b24.Int         `json:"contactId"`
-	QuoteID             json.RawMessage `json:"quoteId"`
-	Title               b24.String      `json:"title"`
-	ProductID           json.RawMessage `json:"productId"`
-	CategoryID          b24.Int         `json:"categoryId"`
-	StageID             b24.String      `json:"stageId"`
-	StageSemanticID     b24.String      `json:"stageSemanticId"`
-	IsNew               b24.String      `json:"isNew"`
-	IsRecurring         b24.String      `json:"isRecurring"`
-	IsReturnCustomer    b24.String      `json:"isReturnCustomer"`
-	IsRepeatedApproach  b24.String      `json:"isRepeatedApproach"`
-	Closed              b24.String      `json:"closed"`
-	TypeID              b24.String      `json:"typeId"`
-	Opportunity         b24.Int         `json:"opportunity"`
-	IsManualOpportunity b24.String      `json:"isManualOpportunity"`
-	TaxValue            b24.Int         `json:"taxValue"`
-	CurrencyID          b24.String      `json:"currencyId"`
-	Probability         json.RawMessage `json:"probability"`
-	Comments            b24.String      `json:"comments"`
-	Begindate           b24.String      `json:"begindate"`
-	BegindateShort      json.RawMessage `json:"begindateShort"`
-	Closedate           b24.String      `json:"closedate"`
-	ClosedateShort      json.RawMessage `json:"closedateShort"`
-	EventDate           json.RawMessage `json:"eventDate"`
-	EventDateShort      json.RawMessage `json:"eventDateShort"`
-	EventID             json.RawMessage `json:"eventId"`
-	EventDescription    json.RawMessage `json:"eventDescription"`
-	LocationID          json.RawMessage `json:"locationId"`
-	WebformID           b24.Int         `json:"webformId"`
-	SourceID            b24.String      `json:"sourceId"`
-	SourceDescription   b24.String      `json:"sourceDescription"`
-	OriginatorID        json.RawMessage `json:"originatorId"`
-	OriginID            json.RawMessage `json:"originId"`
-	AdditionalInfo      b24.String      `json:"additionalInfo"`
-	SearchContent       b24.String      `json:"searchContent"`
-	OrderStage          json.RawMessage `json:"orderStage"`
-	MovedBy             b24.Int         `json:"movedBy"`
-	MovedTime           b24.String      `json:"movedTime"`
-	LastActivityBy      b24.Int         `json:"lastActivityBy"`
-	LastActivityTime    b24.String      `json:"lastActivityTime"`
-	IsWork              json.RawMessage `json:"isWork"`
-	IsWon               json.RawMessage `json:"isWon"`
-	IsLose              json.RawMessage `json:"isLose"`
-	ReceivedAmount      json.RawMessage `json:"receivedAmount"`
-	LostAmount          json.RawMessage `json:"lostAmount"`
-	HasProducts         json.RawMessage `json:"hasProducts"`
-	UfCRM1721244707107  b24.Number      `json:"ufCrm_1721244707107"`
-	ParentId1220        b24.Int         `json:"parentId1220"`
-	UTMSource           b24.String      `json:"utmSource"`
-	UTMMedium           json.RawMessage `json:"utmMedium"`
-	UTMCampaign         json.RawMessage `json:"utmCampaign"`
-	UTMContent          json.RawMessage `json:"utmContent"`
-	UTMTerm             json.RawMessage `json:"utmTerm"`
-	Observers           []b24.Int       `json:"observers"`
-	ContactIDs          json.RawMessage `json:"contactIds"`
-	EntityTypeID        b24.Int         `json:"entityTypeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUpdateItem) UnmarshalJSON(data []byte) error {
-	type plain ItemUpdateItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUpdateItem) MarshalJSON() ([]byte, error) {
-	type plain ItemUpdateItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ItemUpdateResult is the result of crm.item.update.
 type ItemUpdateResult struct {
-	Item *ItemUpdateItem `json:"item"`
+	Item *Item `json:"item"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

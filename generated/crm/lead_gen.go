@@ -9,6 +9,1034 @@ import (
 	"iter"
 )
 
+// Lead is one lead of crm.lead, as the family's methods return it. Its fields
+// are the union of what the family's pages document (crm-lead-fields,
+// crm-lead-get, crm-lead-add, crm-lead-update), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type Lead struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Lead Title
+	Title b24.String `json:"TITLE"`
+	// Salutation
+	Honorific b24.String `json:"HONORIFIC"`
+	// First Name
+	Name b24.String `json:"NAME"`
+	// Middle Name
+	SecondName b24.String `json:"SECOND_NAME"`
+	// Last Name
+	LastName b24.String `json:"LAST_NAME"`
+	// Birthdate
+	Birthdate b24.Date `json:"BIRTHDATE"`
+	// Company Name
+	CompanyTitle b24.String `json:"COMPANY_TITLE"`
+	// Source
+	SourceID b24.String `json:"SOURCE_ID"`
+	// Source Description
+	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
+	// Stage
+	StatusID b24.String `json:"STATUS_ID"`
+	// Stage Description
+	StatusDescription b24.String `json:"STATUS_DESCRIPTION"`
+	// Status Semantic
+	StatusSemanticID b24.String `json:"STATUS_SEMANTIC_ID"`
+	// Position
+	Post b24.String `json:"POST"`
+	// Address
+	Address b24.String `json:"ADDRESS"`
+	// Address (Line 2)
+	Address2 b24.String `json:"ADDRESS_2"`
+	// City
+	AddressCity b24.String `json:"ADDRESS_CITY"`
+	// Postal Code
+	AddressPostalCode b24.String `json:"ADDRESS_POSTAL_CODE"`
+	// Region
+	AddressRegion b24.String `json:"ADDRESS_REGION"`
+	// Province
+	AddressProvince b24.String `json:"ADDRESS_PROVINCE"`
+	// Country
+	AddressCountry b24.String `json:"ADDRESS_COUNTRY"`
+	// Country Code
+	AddressCountryCode b24.String `json:"ADDRESS_COUNTRY_CODE"`
+	// Location Address ID
+	AddressLocAddrID b24.Int `json:"ADDRESS_LOC_ADDR_ID"`
+	// Currency
+	CurrencyID b24.String `json:"CURRENCY_ID"`
+	// Amount
+	Opportunity b24.Number `json:"OPPORTUNITY"`
+	// IS_MANUAL_OPPORTUNITY
+	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
+	// Available to All
+	Opened b24.Bool `json:"OPENED"`
+	// Comments
+	Comments b24.String `json:"COMMENTS"`
+	// Phone Provided
+	HasPhone b24.Bool `json:"HAS_PHONE"`
+	// Email Provided
+	HasEmail b24.Bool `json:"HAS_EMAIL"`
+	// Open Line Assigned
+	HasImol b24.Bool `json:"HAS_IMOL"`
+	// Responsible User
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Created By
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified By
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// MOVED_BY_ID
+	MovedByID b24.Int `json:"MOVED_BY_ID"`
+	// Creation Date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification Date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// MOVED_TIME
+	MovedTime b24.Time `json:"MOVED_TIME"`
+	// Company
+	CompanyID b24.Int `json:"COMPANY_ID"`
+	// Contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// CONTACT_IDS
+	ContactIDs []b24.Int `json:"CONTACT_IDS"`
+	// Returning Lead
+	IsReturnCustomer b24.Bool `json:"IS_RETURN_CUSTOMER"`
+	// Closing Date
+	DateClosed b24.Time `json:"DATE_CLOSED"`
+	// External Source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Identifier in External Source
+	OriginID b24.String `json:"ORIGIN_ID"`
+	// Advertising System
+	UTMSource b24.String `json:"UTM_SOURCE"`
+	// Traffic Type
+	UTMMedium b24.String `json:"UTM_MEDIUM"`
+	// Campaign Identifier
+	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
+	// Campaign Content
+	UTMContent b24.String `json:"UTM_CONTENT"`
+	// Campaign Search Term
+	UTMTerm b24.String `json:"UTM_TERM"`
+	// LAST_ACTIVITY_TIME
+	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
+	// LAST_ACTIVITY_BY
+	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
+	// Phone
+	Phone []b24.Multifield `json:"PHONE"`
+	// E-mail
+	Email []b24.Multifield `json:"EMAIL"`
+	// Website
+	Web []b24.Multifield `json:"WEB"`
+	// Messenger
+	Im []b24.Multifield `json:"IM"`
+	// LINK
+	Link []b24.Multifield `json:"LINK"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Lead) UnmarshalJSON(data []byte) error {
+	type plain Lead
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Lead) MarshalJSON() ([]byte, error) {
+	type plain Lead
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadInput is the write form of Lead: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type LeadInput struct {
+	// Address
+	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
+	// Second line of the address. In some countries, it is customary to split the
+	// address into 2 parts
+	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
+	// City
+	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
+	// Country
+	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
+	// Country code
+	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
+	// Postal code
+	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
+	// Province
+	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
+	// Region
+	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
+	// Responsible person
+	AssignedByID b24.Opt[b24.Int] `json:"ASSIGNED_BY_ID,omitzero"`
+	// Birthdate
+	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`
+	// Comments
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Link the lead to a company
+	CompanyID b24.Opt[b24.Int] `json:"COMPANY_ID,omitzero"`
+	// Company name as specified in the corresponding lead field. To link an
+	// existing company, pass its id in the COMPANY_ID field
+	CompanyTitle b24.Opt[string] `json:"COMPANY_TITLE,omitzero"`
+	// Link the lead to a contact
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// List of contacts linked to the lead.
+	//
+	// Contacts can be added or removed using the group of methods
+	// crm.lead.contact.*
+	ContactIDs b24.Opt[b24.Int] `json:"CONTACT_IDS,omitzero"`
+	// Currency identifier
+	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
+	// Email address. Multiple
+	Email []b24.Multifield `json:"EMAIL,omitzero"`
+	// Salutation
+	Honorific b24.Opt[string] `json:"HONORIFIC,omitzero"`
+	// Messenger. Multiple
+	Im []b24.Multifield `json:"IM,omitzero"`
+	// User ID linked through Open Channels. Multiple
+	Link []b24.Multifield `json:"LINK,omitzero"`
+	// Last name
+	LastName b24.Opt[string] `json:"LAST_NAME,omitzero"`
+	// First name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Middle name
+	SecondName b24.Opt[string] `json:"SECOND_NAME,omitzero"`
+	// Indicator of lead availability for everyone. Acceptable values are Y or N.
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
+	// Amount
+	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
+	// Indicator of manual calculation mode for the amount. Acceptable values are Y
+	// or N
+	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
+	// Identifier of the data source.
+	//
+	// Used only for linking to an external source
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Identifier of the item in the data source. Used only for linking to an
+	// external source
+	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
+	// Phone. Multiple
+	Phone []b24.Multifield `json:"PHONE,omitzero"`
+	// Position
+	Post b24.Opt[string] `json:"POST,omitzero"`
+	// Description of the source
+	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
+	// Identifier of the source. Default values:
+	//
+	// The list of all possible identifiers from the directory can be obtained
+	// using the method crm.status.list with the filter filter[ENTITY_ID]=SOURCE
+	SourceID b24.Opt[LeadInputSourceID] `json:"SOURCE_ID,omitzero"`
+	// Additional information about the stage
+	StatusDescription b24.Opt[string] `json:"STATUS_DESCRIPTION,omitzero"`
+	// Identifier of the lead stage. Default stages:
+	//
+	// The list of all possible stages from the directory can be obtained using the
+	// method crm.status.list with the filter filter[ENTITY_ID]=STATUS
+	StatusID b24.Opt[LeadInputStatusID] `json:"STATUS_ID,omitzero"`
+	// Lead title
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Advertising campaign designation
+	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
+	// Content of the campaign. For example, for contextual ads
+	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
+	// Type of traffic. CPC (ads), CPM (banners)
+	UTMMedium b24.Opt[string] `json:"UTM_MEDIUM,omitzero"`
+	// Advertising system. Google Ads, Bing Ads, etc.
+	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
+	// Search condition of the campaign. For example, keywords for contextual
+	// advertising
+	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
+	// Website. Multiple
+	Web []b24.Multifield `json:"WEB,omitzero"`
+	// Location Address ID
+	AddressLocAddrID b24.Opt[b24.Int] `json:"ADDRESS_LOC_ADDR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadInput) UnmarshalJSON(data []byte) error {
+	type plain LeadInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadInput) MarshalJSON() ([]byte, error) {
+	type plain LeadInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadInputSourceID is the SOURCE_ID of crm.lead: the constants below are the
+// documented values; others are accepted too.
+type LeadInputSourceID string
+
+// The documented values of LeadInputSourceID.
+const (
+	// Call
+	LeadInputSourceIDCall LeadInputSourceID = "CALL"
+	// E-mail
+	LeadInputSourceIDEmail LeadInputSourceID = "EMAIL"
+	// Website
+	LeadInputSourceIDWeb LeadInputSourceID = "WEB"
+	// Advertising
+	LeadInputSourceIDAdvertising LeadInputSourceID = "ADVERTISING"
+	// Existing client
+	LeadInputSourceIDPartner LeadInputSourceID = "PARTNER"
+	// By recommendation
+	LeadInputSourceIDRecommendation LeadInputSourceID = "RECOMMENDATION"
+	// Trade show
+	LeadInputSourceIDTradeShow LeadInputSourceID = "TRADE_SHOW"
+	// CRM form
+	LeadInputSourceIDWebform LeadInputSourceID = "WEBFORM"
+	// Callback
+	LeadInputSourceIDCallback LeadInputSourceID = "CALLBACK"
+	// Sales generator
+	LeadInputSourceIDRcGenerator LeadInputSourceID = "RC_GENERATOR"
+	// Online store
+	LeadInputSourceIDStore LeadInputSourceID = "STORE"
+	// Other
+	LeadInputSourceIDOther LeadInputSourceID = "OTHER"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadInputSourceID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadInputSourceID(s)
+	return nil
+}
+
+// LeadInputStatusID is the STATUS_ID of crm.lead: the constants below are the
+// documented values; others are accepted too.
+type LeadInputStatusID string
+
+// The documented values of LeadInputStatusID.
+const (
+	// Unprocessed
+	LeadInputStatusIDNew LeadInputStatusID = "NEW"
+	// In process
+	LeadInputStatusIDInProcess LeadInputStatusID = "IN_PROCESS"
+	// Processed
+	LeadInputStatusIDProcessed LeadInputStatusID = "PROCESSED"
+	// Low-quality lead
+	LeadInputStatusIDJunk LeadInputStatusID = "JUNK"
+	// High-quality lead
+	LeadInputStatusIDConverted LeadInputStatusID = "CONVERTED"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadInputStatusID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadInputStatusID(s)
+	return nil
+}
+
+// LeadContact is one lead contact of crm.lead.contact, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (crm-lead-contact-fields, crm-lead-contact-add), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type LeadContact struct {
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Primary
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadContact) UnmarshalJSON(data []byte) error {
+	type plain LeadContact
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadContact) MarshalJSON() ([]byte, error) {
+	type plain LeadContact
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadContactInput is the write form of LeadContact: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type LeadContactInput struct {
+	// The identifier of the contact
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// Sort index. Defaults to 10. Default: 10.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Primary contact flag
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadContactInput) UnmarshalJSON(data []byte) error {
+	type plain LeadContactInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadContactInput) MarshalJSON() ([]byte, error) {
+	type plain LeadContactInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadDetailsConfiguration is one lead details configuration of
+// crm.lead.details.configuration, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (crm-lead-details-configuration-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type LeadDetailsConfiguration struct {
+	// Unique name of the section
+	Name b24.String `json:"name"`
+	// Title of the section
+	Title b24.String `json:"title"`
+	// Type of the section
+	Type b24.String `json:"type"`
+	// List of fields displayed in the section
+	Elements []LeadDetailsConfigurationElements `json:"elements"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadDetailsConfiguration) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfiguration
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadDetailsConfiguration) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfiguration
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadDetailsConfigurationElements is the elements value of
+// crm.lead.details.configuration.
+type LeadDetailsConfigurationElements struct {
+	// Field identifier
+	Name b24.String `json:"name"`
+	// Values:
+	//
+	//   - "1" - always show
+	//   - "0" - not always show
+	OptionFlags LeadDetailsConfigurationElementsOptionFlags `json:"optionFlags"`
+	// Additional options for the field
+	Options json.RawMessage `json:"options"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadDetailsConfigurationElements) UnmarshalJSON(data []byte) error {
+	type plain LeadDetailsConfigurationElements
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadDetailsConfigurationElements) MarshalJSON() ([]byte, error) {
+	type plain LeadDetailsConfigurationElements
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadDetailsConfigurationElementsOptionFlags is the optionFlags of
+// crm.lead.details.configuration: the constants below are the documented
+// values; others are accepted too.
+type LeadDetailsConfigurationElementsOptionFlags string
+
+// The documented values of LeadDetailsConfigurationElementsOptionFlags.
+const (
+	// always show
+	LeadDetailsConfigurationElementsOptionFlagsN1 LeadDetailsConfigurationElementsOptionFlags = "1"
+	// not always show
+	LeadDetailsConfigurationElementsOptionFlagsN0 LeadDetailsConfigurationElementsOptionFlags = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadDetailsConfigurationElementsOptionFlags) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadDetailsConfigurationElementsOptionFlags(s)
+	return nil
+}
+
+// LeadProductrows is one lead productrows of crm.lead.productrows, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-lead-productrows-get), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type LeadProductrows struct {
+	// Identifier of the product row
+	ID b24.Int `json:"ID"`
+	// Identifier of the element to which the product is linked. For this method,
+	// it will always equal the id of the lead
+	OwnerID b24.Int `json:"OWNER_ID"`
+	// String identifier of the type of object to which the product is linked. For
+	// this method, it will always equal L
+	OwnerType b24.String `json:"OWNER_TYPE"`
+	// Identifier of the product in the catalog. 0 if not from the catalog
+	//
+	// For more detailed information about the product, use catalog.product.get
+	ProductID b24.Int `json:"PRODUCT_ID"`
+	// Name of the product row
+	ProductName b24.String `json:"PRODUCT_NAME"`
+	// Name of the product row in the catalog
+	OriginalProductName b24.String `json:"ORIGINAL_PRODUCT_NAME"`
+	// Description of the product row
+	ProductDescription b24.String `json:"PRODUCT_DESCRIPTION"`
+	// Final cost of the product per unit
+	Price b24.Number `json:"PRICE"`
+	// Cost per unit considering discounts, excluding taxes
+	PriceExclusive b24.Number `json:"PRICE_EXCLUSIVE"`
+	// Cost per unit excluding discounts and taxes
+	PriceNetto b24.Number `json:"PRICE_NETTO"`
+	// Cost per unit excluding discounts but including taxes
+	PriceBrutto b24.Number `json:"PRICE_BRUTTO"`
+	// Cost of the product in "report currency"
+	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
+	// Quantity of product units
+	Quantity b24.Number `json:"QUANTITY"`
+	// Type of discount Possible types:
+	//
+	//   - 1 - Absolute
+	//   - 2 - Percentage
+	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
+	// Discount value in percentage (if using the percentage discount type)
+	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
+	// Absolute discount value (if using the absolute discount type)
+	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
+	// Tax rate in percentage
+	TaxRate b24.Number `json:"TAX_RATE"`
+	// Indicator of whether tax is included in the price Possible values:
+	//
+	//   - Y – tax included
+	//   - N – tax not included
+	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
+	// Customized (Deprecated) Possible values:
+	//
+	//   - Y - Yes
+	//   - N - No
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Customized b24.Bool `json:"CUSTOMIZED"`
+	// Unit of measure code
+	MeasureCode b24.String `json:"MEASURE_CODE"`
+	// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.)
+	MeasureName b24.String `json:"MEASURE_NAME"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// External code of the product
+	XMLID b24.String `json:"XML_ID"`
+	// Type of product Possible values:
+	//
+	//   - 1 - Simple product
+	//   - 4 - Trade offer/variation
+	//   - 7 - Service
+	Type b24.Int `json:"TYPE"`
+	// Identifier of the warehouse. For detailed information about the warehouse,
+	// use catalog.store.get
+	StoreID b24.Int `json:"STORE_ID"`
+	// Identifier of the reserve
+	ReserveID b24.Int `json:"RESERVE_ID"`
+	// Date of reservation end
+	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
+	// Quantity of reserved product units
+	ReserveQuantity b24.Number `json:"RESERVE_QUANTITY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadProductrows) UnmarshalJSON(data []byte) error {
+	type plain LeadProductrows
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadProductrows) MarshalJSON() ([]byte, error) {
+	type plain LeadProductrows
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfield is one lead userfield of crm.lead.userfield, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-lead-userfield-get, crm-lead-userfield-list,
+// crm-lead-userfield-add, crm-lead-userfield-update), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type LeadUserfield struct {
+	ID       b24.String `json:"ID"`
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Field code. Unique within leads.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID LeadUserfieldUserTypeID `json:"USER_TYPE_ID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100
+	Sort b24.Int `json:"SORT"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	ShowFilter b24.String `json:"SHOW_FILTER"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings LeadUserfieldSettings `json:"SETTINGS"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUserfield) UnmarshalJSON(data []byte) error {
+	type plain LeadUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUserfield) MarshalJSON() ([]byte, error) {
+	type plain LeadUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfieldSettings is the SETTINGS value of crm.lead.userfield.
+type LeadUserfieldSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.String `json:"DEFAULT_VALUE"`
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Int `json:"ROWS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain LeadUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain LeadUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfieldInput is the write form of LeadUserfield: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type LeadUserfieldInput struct {
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID b24.Opt[LeadUserfieldUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// Field code. Unique within leads.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
+	Label b24.Opt[string] `json:"LABEL,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Error message
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings *LeadUserfieldInputSettings `json:"SETTINGS,omitzero"`
+	// List of possible values for the custom field of type enumeration, described
+	// below
+	//
+	// By default []. Default: [].
+	List []LeadUserfieldInputList `json:"LIST,omitzero"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string] `json:"ID,omitzero"`
+	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUserfieldInput) UnmarshalJSON(data []byte) error {
+	type plain LeadUserfieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUserfieldInput) MarshalJSON() ([]byte, error) {
+	type plain LeadUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfieldInputSettings is the SETTINGS value of crm.lead.userfield.
+type LeadUserfieldInputSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUserfieldInputSettings) UnmarshalJSON(data []byte) error {
+	type plain LeadUserfieldInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUserfieldInputSettings) MarshalJSON() ([]byte, error) {
+	type plain LeadUserfieldInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfieldInputList is the LIST value of crm.lead.userfield.
+type LeadUserfieldInputList struct {
+	// Value of the list item.
+	//
+	// List items with an empty or missing VALUE will be ignored
+	Value b24.Opt[string] `json:"VALUE,omitzero"`
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Is the list item the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
+	// field, the first provided list item with DEF = Y will be considered default.
+	//
+	// By default N
+	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	// External code of the value. Must be unique within the list items of the
+	// custom field
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *LeadUserfieldInputList) UnmarshalJSON(data []byte) error {
+	type plain LeadUserfieldInputList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v LeadUserfieldInputList) MarshalJSON() ([]byte, error) {
+	type plain LeadUserfieldInputList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// LeadUserfieldUserTypeID is the USER_TYPE_ID of crm.lead.userfield: the
+// constants below are the documented values; others are accepted too.
+type LeadUserfieldUserTypeID string
+
+// The documented values of LeadUserfieldUserTypeID.
+const (
+	// string
+	LeadUserfieldUserTypeIDString LeadUserfieldUserTypeID = "string"
+	// integer
+	LeadUserfieldUserTypeIDInteger LeadUserfieldUserTypeID = "integer"
+	// number
+	LeadUserfieldUserTypeIDDouble LeadUserfieldUserTypeID = "double"
+	// yes/no
+	LeadUserfieldUserTypeIDBoolean LeadUserfieldUserTypeID = "boolean"
+	// date/time
+	LeadUserfieldUserTypeIDDatetime LeadUserfieldUserTypeID = "datetime"
+	// date
+	LeadUserfieldUserTypeIDDate LeadUserfieldUserTypeID = "date"
+	// money
+	LeadUserfieldUserTypeIDMoney LeadUserfieldUserTypeID = "money"
+	// link
+	LeadUserfieldUserTypeIDURL LeadUserfieldUserTypeID = "url"
+	// address
+	LeadUserfieldUserTypeIDAddress LeadUserfieldUserTypeID = "address"
+	// list
+	LeadUserfieldUserTypeIDEnumeration LeadUserfieldUserTypeID = "enumeration"
+	// file
+	LeadUserfieldUserTypeIDFile LeadUserfieldUserTypeID = "file"
+	// link to employee
+	LeadUserfieldUserTypeIDEmployee LeadUserfieldUserTypeID = "employee"
+	// link to CRM directory
+	LeadUserfieldUserTypeIDCRMStatus LeadUserfieldUserTypeID = "crm_status"
+	// link to information block sections
+	LeadUserfieldUserTypeIDIblockSection LeadUserfieldUserTypeID = "iblock_section"
+	// link to information block elements
+	LeadUserfieldUserTypeIDIblockElement LeadUserfieldUserTypeID = "iblock_element"
+	// link to CRM elements
+	LeadUserfieldUserTypeIDCRM LeadUserfieldUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *LeadUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = LeadUserfieldUserTypeID(s)
+	return nil
+}
+
 // LeadAdd calls crm.lead.add: Create a New Lead.
 //
 // The method crm.lead.add creates a new lead.
@@ -59,193 +1087,10 @@ type LeadAddParams struct {
 	//   - value_n — field value
 	//
 	// The list of available fields is described below
-	Fields *LeadAddParamsFields `json:"fields,omitzero"`
+	Fields *LeadInput `json:"fields,omitzero"`
 	// Optional array of options ("optionName"=>"value"[, ...]). The list of
 	// possible fields is described below
 	Params *LeadAddParamsParams `json:"params,omitzero"`
-}
-
-// LeadAddParamsFields is the fields value of crm.lead.add.
-type LeadAddParamsFields struct {
-	// Address
-	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
-	// Second line of the address. In some countries, it is customary to split the
-	// address into 2 parts
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
-	// Country
-	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
-	// Country code
-	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
-	// Postal code
-	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
-	// Province
-	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
-	// Region
-	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
-	// Responsible person
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Birthdate
-	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`
-	// Comments
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Link the lead to a company
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Company name as specified in the corresponding lead field. To link an
-	// existing company, pass its id in the COMPANY_ID field
-	CompanyTitle b24.Opt[string] `json:"COMPANY_TITLE,omitzero"`
-	// Link the lead to a contact
-	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// List of contacts linked to the lead.
-	//
-	// Contacts can be added or removed using the group of methods
-	// crm.lead.contact.*
-	ContactIDs b24.Opt[int64] `json:"CONTACT_IDS,omitzero"`
-	// Currency identifier
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Email address. Multiple
-	Email []any `json:"EMAIL,omitzero"`
-	// Salutation
-	Honorific b24.Opt[string] `json:"HONORIFIC,omitzero"`
-	// Messenger. Multiple
-	Im []any `json:"IM,omitzero"`
-	// User ID linked through Open Channels. Multiple
-	Link []any `json:"LINK,omitzero"`
-	// Last name
-	LastName b24.Opt[string] `json:"LAST_NAME,omitzero"`
-	// First name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Middle name
-	SecondName b24.Opt[string] `json:"SECOND_NAME,omitzero"`
-	// Indicator of lead availability for everyone. Acceptable values are Y or N.
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Amount
-	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
-	// Indicator of manual calculation mode for the amount. Acceptable values are Y
-	// or N
-	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
-	// Identifier of the data source.
-	//
-	// Used only for linking to an external source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the item in the data source. Used only for linking to an
-	// external source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Phone. Multiple
-	Phone []LeadAddParamsFieldsPhone `json:"PHONE,omitzero"`
-	// Position
-	Post b24.Opt[string] `json:"POST,omitzero"`
-	// Description of the source
-	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Identifier of the source. Default values:
-	//
-	// The list of all possible identifiers from the directory can be obtained
-	// using the method crm.status.list with the filter filter[ENTITY_ID]=SOURCE
-	SourceID b24.Opt[LeadAddParamsFieldsSourceID] `json:"SOURCE_ID,omitzero"`
-	// Additional information about the stage
-	StatusDescription b24.Opt[string] `json:"STATUS_DESCRIPTION,omitzero"`
-	// Identifier of the lead stage. Default stages:
-	//
-	// The list of all possible stages from the directory can be obtained using the
-	// method crm.status.list with the filter filter[ENTITY_ID]=STATUS
-	StatusID b24.Opt[LeadAddParamsFieldsStatusID] `json:"STATUS_ID,omitzero"`
-	// Lead title
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Advertising campaign designation
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Type of traffic. CPC (ads), CPM (banners)
-	UTMMedium b24.Opt[string] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising system. Google Ads, Bing Ads, etc.
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Search condition of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
-	// Website. Multiple
-	Web []LeadAddParamsFieldsWeb `json:"WEB,omitzero"`
-	Uf  *LeadAddParamsFieldsUf   `json:"UF_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain LeadAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain LeadAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadAddParamsFieldsPhone is the PHONE value of crm.lead.add.
-type LeadAddParamsFieldsPhone struct {
-	Value     b24.Opt[string] `json:"VALUE,omitzero"`
-	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadAddParamsFieldsPhone) UnmarshalJSON(data []byte) error {
-	type plain LeadAddParamsFieldsPhone
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadAddParamsFieldsPhone) MarshalJSON() ([]byte, error) {
-	type plain LeadAddParamsFieldsPhone
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadAddParamsFieldsWeb is the WEB value of crm.lead.add.
-type LeadAddParamsFieldsWeb struct {
-	Value     b24.Opt[string] `json:"VALUE,omitzero"`
-	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadAddParamsFieldsWeb) UnmarshalJSON(data []byte) error {
-	type plain LeadAddParamsFieldsWeb
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadAddParamsFieldsWeb) MarshalJSON() ([]byte, error) {
-	type plain LeadAddParamsFieldsWeb
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadAddParamsFieldsUf is the UF_ value of crm.lead.add.
-type LeadAddParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, leads may have a set of custom fields of
-	// defined types.
-	//
-	// To create, modify, or delete custom fields in leads, use the methods
-	// crm.lead.userfield.*
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadAddParamsFieldsUf) UnmarshalJSON(data []byte) error {
-	type plain LeadAddParamsFieldsUf
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadAddParamsFieldsUf) MarshalJSON() ([]byte, error) {
-	type plain LeadAddParamsFieldsUf
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadAddParamsParams is the params value of crm.lead.add.
@@ -267,76 +1112,6 @@ func (v *LeadAddParamsParams) UnmarshalJSON(data []byte) error {
 func (v LeadAddParamsParams) MarshalJSON() ([]byte, error) {
 	type plain LeadAddParamsParams
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadAddParamsFieldsSourceID is the SOURCE_ID of crm.lead.add: the constants
-// below are the documented values; others are accepted too.
-type LeadAddParamsFieldsSourceID string
-
-// The documented values of LeadAddParamsFieldsSourceID.
-const (
-	// Call
-	LeadAddParamsFieldsSourceIDCall LeadAddParamsFieldsSourceID = "CALL"
-	// E-mail
-	LeadAddParamsFieldsSourceIDEmail LeadAddParamsFieldsSourceID = "EMAIL"
-	// Website
-	LeadAddParamsFieldsSourceIDWeb LeadAddParamsFieldsSourceID = "WEB"
-	// Advertising
-	LeadAddParamsFieldsSourceIDAdvertising LeadAddParamsFieldsSourceID = "ADVERTISING"
-	// Existing client
-	LeadAddParamsFieldsSourceIDPartner LeadAddParamsFieldsSourceID = "PARTNER"
-	// By recommendation
-	LeadAddParamsFieldsSourceIDRecommendation LeadAddParamsFieldsSourceID = "RECOMMENDATION"
-	// Trade show
-	LeadAddParamsFieldsSourceIDTradeShow LeadAddParamsFieldsSourceID = "TRADE_SHOW"
-	// CRM form
-	LeadAddParamsFieldsSourceIDWebform LeadAddParamsFieldsSourceID = "WEBFORM"
-	// Callback
-	LeadAddParamsFieldsSourceIDCallback LeadAddParamsFieldsSourceID = "CALLBACK"
-	// Sales generator
-	LeadAddParamsFieldsSourceIDRcGenerator LeadAddParamsFieldsSourceID = "RC_GENERATOR"
-	// Online store
-	LeadAddParamsFieldsSourceIDStore LeadAddParamsFieldsSourceID = "STORE"
-	// Other
-	LeadAddParamsFieldsSourceIDOther LeadAddParamsFieldsSourceID = "OTHER"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadAddParamsFieldsSourceID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadAddParamsFieldsSourceID(s)
-	return nil
-}
-
-// LeadAddParamsFieldsStatusID is the STATUS_ID of crm.lead.add: the constants
-// below are the documented values; others are accepted too.
-type LeadAddParamsFieldsStatusID string
-
-// The documented values of LeadAddParamsFieldsStatusID.
-const (
-	// Unprocessed
-	LeadAddParamsFieldsStatusIDNew LeadAddParamsFieldsStatusID = "NEW"
-	// In process
-	LeadAddParamsFieldsStatusIDInProcess LeadAddParamsFieldsStatusID = "IN_PROCESS"
-	// Processed
-	LeadAddParamsFieldsStatusIDProcessed LeadAddParamsFieldsStatusID = "PROCESSED"
-	// Low-quality lead
-	LeadAddParamsFieldsStatusIDJunk LeadAddParamsFieldsStatusID = "JUNK"
-	// High-quality lead
-	LeadAddParamsFieldsStatusIDConverted LeadAddParamsFieldsStatusID = "CONVERTED"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadAddParamsFieldsStatusID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadAddParamsFieldsStatusID(s)
-	return nil
 }
 
 // LeadContactAdd calls crm.lead.contact.add: Add Contact Binding to Lead.
@@ -381,7 +1156,7 @@ func LeadContactAddCommand(p LeadContactAddParams) b24.Command[b24.Bool] {
 type LeadContactAddParams struct {
 	// The identifier of the lead to which the contact should be added. The lead
 	// identifier can be obtained using the get lead list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for adding a contact to
 	// the lead in the form of a structure:
 	//
@@ -393,7 +1168,7 @@ type LeadContactAddParams struct {
 	//	    }
 	//
 	// Required.
-	Fields LeadContactAddParamsFields `json:"fields"`
+	Fields LeadContactInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -404,42 +1179,13 @@ func (p LeadContactAddParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.ContactID == 0 {
+	if !p.Fields.ContactID.Set {
 		return &b24.RequiredError{
 			Method: "crm.lead.contact.add",
 			Param:  "fields.CONTACT_ID",
 		}
 	}
 	return nil
-}
-
-// LeadContactAddParamsFields is the fields value of crm.lead.contact.add.
-type LeadContactAddParamsFields struct {
-	// The identifier of the contact. Required.
-	ContactID int64 `json:"CONTACT_ID"`
-	// Sort index. Defaults to 10. Default: 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Primary contact flag
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadContactAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain LeadContactAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadContactAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain LeadContactAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadContactDelete calls crm.lead.contact.delete: Remove contact binding from
@@ -485,7 +1231,7 @@ func LeadContactDeleteCommand(p LeadContactDeleteParams) b24.Command[b24.Bool] {
 type LeadContactDeleteParams struct {
 	// Identifier of the lead from which to remove the contact binding. The lead
 	// identifier can be obtained using the get lead list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for adding a contact to
 	// the lead in the form of a structure:
 	//
@@ -519,7 +1265,7 @@ func (p LeadContactDeleteParams) validate() error {
 // crm.lead.contact.delete.
 type LeadContactDeleteParamsFields struct {
 	// Identifier of the contact. Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -616,7 +1362,7 @@ func LeadContactItemsDeleteCommand(p LeadContactItemsDeleteParams) b24.Command[b
 type LeadContactItemsDeleteParams struct {
 	// Lead identifier. The lead identifier can be obtained using the get lead list
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -674,7 +1420,7 @@ func LeadContactItemsGetCommand(p LeadContactItemsGetParams) b24.Command[[]LeadC
 type LeadContactItemsGetParams struct {
 	// The identifier of the lead. The lead identifier can be obtained using the
 	// get lead list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -754,7 +1500,7 @@ func LeadContactItemsSetCommand(p LeadContactItemsSetParams) b24.Command[b24.Boo
 type LeadContactItemsSetParams struct {
 	// Identifier of the lead. The lead identifier can be obtained using the get
 	// lead list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// A set of contacts represented as an array of objects with the following
 	// fields:
 	//
@@ -831,7 +1577,7 @@ type LeadDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.lead.list or
 	// crm.lead.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -902,7 +1648,7 @@ type LeadDetailsConfigurationForceCommonScopeForAllParamsExtras struct {
 	//
 	//   - 1 - simple lead
 	//   - 2 - repeat lead
-	LeadCustomerType b24.Opt[int64] `json:"leadCustomerType,omitzero"`
+	LeadCustomerType b24.Opt[b24.Int] `json:"leadCustomerType,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -937,8 +1683,8 @@ func (v LeadDetailsConfigurationForceCommonScopeForAllParamsExtras) MarshalJSON(
 //
 // Deprecated: use [ItemDetailsConfigurationGet]
 // (crm.item.details.configuration.get).
-func LeadDetailsConfigurationGet(ctx context.Context, c b24.Caller, p LeadDetailsConfigurationGetParams, opts ...b24.CallOption) ([]LeadDetailsConfigurationGetItem, error) {
-	var out []LeadDetailsConfigurationGetItem
+func LeadDetailsConfigurationGet(ctx context.Context, c b24.Caller, p LeadDetailsConfigurationGetParams, opts ...b24.CallOption) ([]LeadDetailsConfiguration, error) {
+	var out []LeadDetailsConfiguration
 	if err := b24.Invoke(ctx, c, LeadDetailsConfigurationGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -949,8 +1695,8 @@ func LeadDetailsConfigurationGet(ctx context.Context, c b24.Caller, p LeadDetail
 // a command for a batch (see b24.Add); its result decodes as
 // LeadDetailsConfigurationGet's does. Required parameters are not checked
 // here: the portal reports them.
-func LeadDetailsConfigurationGetCommand(p LeadDetailsConfigurationGetParams) b24.Command[[]LeadDetailsConfigurationGetItem] {
-	return b24.NewCommand[[]LeadDetailsConfigurationGetItem](b24.Request{
+func LeadDetailsConfigurationGetCommand(p LeadDetailsConfigurationGetParams) b24.Command[[]LeadDetailsConfiguration] {
+	return b24.NewCommand[[]LeadDetailsConfiguration](b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.details.configuration.get",
 		Params:     p,
@@ -967,7 +1713,7 @@ type LeadDetailsConfigurationGetParams struct {
 	// will be used.
 	//
 	// Required only when requesting personal settings
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// The scope of the settings. Possible values:
 	//
 	//   - 'P' - personal settings
@@ -1026,7 +1772,7 @@ type LeadDetailsConfigurationGetParamsExtrasLeadCustomer struct {
 	//
 	//   - 1 - simple lead
 	//   - 2 - repeat lead
-	Type b24.Opt[int64] `json:"type,omitzero"`
+	Type b24.Opt[b24.Int] `json:"type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1043,61 +1789,6 @@ func (v LeadDetailsConfigurationGetParamsExtrasLeadCustomer) MarshalJSON() ([]by
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadDetailsConfigurationGetItem is one row of
-// crm.lead.details.configuration.get.
-type LeadDetailsConfigurationGetItem struct {
-	// Unique name of the section
-	Name b24.String `json:"name"`
-	// Title of the section
-	Title b24.String `json:"title"`
-	// Type of the section
-	Type b24.String `json:"type"`
-	// List of fields displayed in the section
-	Elements []LeadDetailsConfigurationGetItemElements `json:"elements"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationGetItem) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationGetItem) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadDetailsConfigurationGetItemElements is the elements value of
-// crm.lead.details.configuration.get.
-type LeadDetailsConfigurationGetItemElements struct {
-	// Field identifier
-	Name b24.String `json:"name"`
-	// Values:
-	//
-	//   - "1" - always show
-	//   - "0" - not always show
-	OptionFlags LeadDetailsConfigurationGetItemElementsOptionFlags `json:"optionFlags"`
-	// Additional options for the field
-	Options json.RawMessage `json:"options"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadDetailsConfigurationGetItemElements) UnmarshalJSON(data []byte) error {
-	type plain LeadDetailsConfigurationGetItemElements
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadDetailsConfigurationGetItemElements) MarshalJSON() ([]byte, error) {
-	type plain LeadDetailsConfigurationGetItemElements
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // LeadDetailsConfigurationGetParamsScope is the scope of
 // crm.lead.details.configuration.get: the constants below are the documented
 // values; others are accepted too.
@@ -1106,9 +1797,9 @@ type LeadDetailsConfigurationGetParamsScope string
 // The documented values of LeadDetailsConfigurationGetParamsScope.
 const (
 	// personal settings
-	LeadDetailsConfigurationGetParamsScopeP LeadDetailsConfigurationGetParamsScope = "'P'"
+	LeadDetailsConfigurationGetParamsScopeP LeadDetailsConfigurationGetParamsScope = "P"
 	// shared settings
-	LeadDetailsConfigurationGetParamsScopeC LeadDetailsConfigurationGetParamsScope = "'C'"
+	LeadDetailsConfigurationGetParamsScopeC LeadDetailsConfigurationGetParamsScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1118,29 +1809,6 @@ func (v *LeadDetailsConfigurationGetParamsScope) UnmarshalJSON(data []byte) erro
 		return err
 	}
 	*v = LeadDetailsConfigurationGetParamsScope(s)
-	return nil
-}
-
-// LeadDetailsConfigurationGetItemElementsOptionFlags is the optionFlags of
-// crm.lead.details.configuration.get: the constants below are the documented
-// values; others are accepted too.
-type LeadDetailsConfigurationGetItemElementsOptionFlags string
-
-// The documented values of LeadDetailsConfigurationGetItemElementsOptionFlags.
-const (
-	// always show
-	LeadDetailsConfigurationGetItemElementsOptionFlagsN1 LeadDetailsConfigurationGetItemElementsOptionFlags = "\"1\""
-	// not always show
-	LeadDetailsConfigurationGetItemElementsOptionFlagsN0 LeadDetailsConfigurationGetItemElementsOptionFlags = "\"0\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadDetailsConfigurationGetItemElementsOptionFlags) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadDetailsConfigurationGetItemElementsOptionFlags(s)
 	return nil
 }
 
@@ -1191,7 +1859,7 @@ type LeadDetailsConfigurationResetParams struct {
 	// will be used.
 	//
 	// This is only required when resetting personal settings
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// The scope of the settings. Possible values:
 	//
 	//   - 'P' - personal settings
@@ -1251,7 +1919,7 @@ type LeadDetailsConfigurationResetParamsExtrasLeadCustomer struct {
 	//
 	//   - 1 - simple lead
 	//   - 2 - repeat lead
-	Type b24.Opt[int64] `json:"type,omitzero"`
+	Type b24.Opt[b24.Int] `json:"type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1276,9 +1944,9 @@ type LeadDetailsConfigurationResetParamsScope string
 // The documented values of LeadDetailsConfigurationResetParamsScope.
 const (
 	// personal settings
-	LeadDetailsConfigurationResetParamsScopeP LeadDetailsConfigurationResetParamsScope = "'P'"
+	LeadDetailsConfigurationResetParamsScopeP LeadDetailsConfigurationResetParamsScope = "P"
 	// general settings
-	LeadDetailsConfigurationResetParamsScopeC LeadDetailsConfigurationResetParamsScope = "'C'"
+	LeadDetailsConfigurationResetParamsScopeC LeadDetailsConfigurationResetParamsScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1304,8 +1972,25 @@ func (v *LeadDetailsConfigurationResetParamsScope) UnmarshalJSON(data []byte) er
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/custom-form/crm-lead-details-configuration-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Access denied": Insufficient permissions.
+//   - empty code, description "Parameter 'data' must be array": The data
+//     parameter is not an array.
+//   - empty code, description "The data must be indexed array": The data
+//     parameter is not an indexed array.
+//   - empty code, description "There are no data to write": An empty array
+//     was passed in data.
+//   - empty code, description "Section at index i has type data[i].type. The
+//     expected type is 'section'": A value other than 'section' was passed
+//     in data[i].type.
+//   - empty code, description "Section at index i does not have name": An
+//     empty value was passed in data[i].name.
+//   - empty code, description "Section at index i does not have title": An
+//     empty value was passed in data[i].title.
+//   - empty code, description "Element at index j in section at index i does
+//     not have name": An empty value was passed in data[i].elements[j].name.
 //
 // Deprecated: use [ItemDetailsConfigurationSet]
 // (crm.item.details.configuration.set).
@@ -1344,7 +2029,7 @@ type LeadDetailsConfigurationSetParams struct {
 	// will be used.
 	//
 	// This is only required when setting personal settings.
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// The scope of the settings. Possible values:
 	//
 	//   - 'P' - personal settings
@@ -1407,7 +2092,7 @@ type LeadDetailsConfigurationSetParamsDataElements struct {
 	//   - 0 - no
 	//
 	// The default value is 0. Default: 0.
-	OptionFlags b24.Opt[int64] `json:"optionFlags,omitzero"`
+	OptionFlags b24.Opt[b24.Int] `json:"optionFlags,omitzero"`
 	// Additional options for the field. The set of options depends on the field
 	// type.
 	Options map[string]any `json:"options,omitzero"`
@@ -1434,7 +2119,7 @@ type LeadDetailsConfigurationSetParamsExtras struct {
 	//
 	//   - 1 - simple lead
 	//   - 2 - repeat lead
-	LeadCustomerType b24.Opt[int64] `json:"leadCustomerType,omitzero"`
+	LeadCustomerType b24.Opt[b24.Int] `json:"leadCustomerType,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1459,9 +2144,9 @@ type LeadDetailsConfigurationSetParamsScope string
 // The documented values of LeadDetailsConfigurationSetParamsScope.
 const (
 	// personal settings
-	LeadDetailsConfigurationSetParamsScopeP LeadDetailsConfigurationSetParamsScope = "'P'"
+	LeadDetailsConfigurationSetParamsScopeP LeadDetailsConfigurationSetParamsScope = "P"
 	// shared settings
-	LeadDetailsConfigurationSetParamsScopeC LeadDetailsConfigurationSetParamsScope = "'C'"
+	LeadDetailsConfigurationSetParamsScopeC LeadDetailsConfigurationSetParamsScope = "C"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -1533,11 +2218,11 @@ type LeadFieldsParams struct{}
 //   - Access denied: The user does not have permission to read the lead
 //
 // Deprecated: use [ItemGet] (crm.item.get).
-func LeadGet(ctx context.Context, c b24.Caller, p LeadGetParams, opts ...b24.CallOption) (*LeadGetResult, error) {
+func LeadGet(ctx context.Context, c b24.Caller, p LeadGetParams, opts ...b24.CallOption) (*Lead, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out LeadGetResult
+	var out Lead
 	if err := b24.Invoke(ctx, c, LeadGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1547,8 +2232,8 @@ func LeadGet(ctx context.Context, c b24.Caller, p LeadGetParams, opts ...b24.Cal
 // LeadGetCommand is crm.lead.get as a command for a batch (see b24.Add); its
 // result decodes as LeadGet's does. Required parameters are not checked here:
 // the portal reports them.
-func LeadGetCommand(p LeadGetParams) b24.Command[*LeadGetResult] {
-	return b24.NewCommand[*LeadGetResult](b24.Request{
+func LeadGetCommand(p LeadGetParams) b24.Command[*Lead] {
+	return b24.NewCommand[*Lead](b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.get",
 		Params:     p,
@@ -1562,7 +2247,7 @@ type LeadGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.lead.list or
 	// crm.lead.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1574,214 +2259,6 @@ func (p LeadGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// LeadGetResult is the result of crm.lead.get.
-type LeadGetResult struct {
-	// Integer identifier of the lead
-	ID b24.Int `json:"ID"`
-	// Title of the lead
-	Title b24.String `json:"TITLE"`
-	// Type of address. Status from the directory. A list of possible identifiers
-	// can be obtained using the method crm.status.list with the filter
-	// filter[ENTITY_ID]=HONORIFIC
-	Honorific b24.String `json:"HONORIFIC"`
-	// Contact's first name
-	Name b24.String `json:"NAME"`
-	// Contact's middle name
-	SecondName b24.String `json:"SECOND_NAME"`
-	// Contact's last name
-	LastName b24.String `json:"LAST_NAME"`
-	// Link of the lead to the company
-	CompanyID b24.Int `json:"COMPANY_ID"`
-	// Company name
-	CompanyTitle b24.String `json:"COMPANY_TITLE"`
-	// Link of the lead to the contact
-	ContactID b24.Int `json:"CONTACT_ID"`
-	// Indicator of a returning lead. Allowed values are Y or N
-	IsReturnCustomer b24.Bool `json:"IS_RETURN_CUSTOMER"`
-	// Date of birth
-	Birthdate b24.Date `json:"BIRTHDATE"`
-	// Identifier of the source. Status from the directory. A list of possible
-	// identifiers can be obtained using the method crm.status.list with the filter
-	// filter[ENTITY_ID]=SOURCE
-	SourceID b24.String `json:"SOURCE_ID"`
-	// Description of the source
-	SourceDescription b24.String `json:"SOURCE_DESCRIPTION"`
-	// Identifier of the lead stage. Status from the directory. A list of possible
-	// identifiers can be obtained using the method crm.status.list with the filter
-	// filter[ENTITY_ID]=STATUS
-	StatusID b24.String `json:"STATUS_ID"`
-	// Additional information about the stage
-	StatusDescription b24.String `json:"STATUS_DESCRIPTION"`
-	// Position
-	Post b24.String `json:"POST"`
-	// Comments
-	Comments b24.String `json:"COMMENTS"`
-	// Identifier of the currency
-	CurrencyID b24.String `json:"CURRENCY_ID"`
-	// Estimated amount
-	Opportunity b24.Number `json:"OPPORTUNITY"`
-	// Indicator of manual calculation of the amount. Allowed values are Y or N
-	IsManualOpportunity b24.Bool `json:"IS_MANUAL_OPPORTUNITY"`
-	// Indicator of the phone field being filled. Allowed values are Y or N
-	HasPhone b24.Bool `json:"HAS_PHONE"`
-	// Indicator of the email field being filled. Allowed values are Y or N
-	HasEmail b24.Bool `json:"HAS_EMAIL"`
-	// Indicator of the presence of an attached open line. Allowed values are Y or
-	// N
-	HasImol b24.Bool `json:"HAS_IMOL"`
-	// Identifier of the user responsible for the lead
-	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
-	// Identifier of the user who created the lead
-	CreatedByID b24.Int `json:"CREATED_BY_ID"`
-	// Identifier of the user who last modified the lead
-	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
-	// Identifier of the user who moved the item to the current stage
-	MovedByID b24.Int `json:"MOVED_BY_ID"`
-	// Creation date
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Modification date
-	DateModify b24.Time `json:"DATE_MODIFY"`
-	// Closing date
-	DateClosed b24.Time `json:"DATE_CLOSED"`
-	// - F (failed) – processed unsuccessfully
-	// - S (success) – processed successfully
-	// - P (processing) – lead is being processed
-	StatusSemanticID b24.String `json:"STATUS_SEMANTIC_ID"`
-	// Indicator of the lead's availability to everyone. Allowed values are Y or N
-	Opened b24.Bool `json:"OPENED"`
-	// Identifier of the data source. Used only for linking to an external source
-	OriginatorID b24.String `json:"ORIGINATOR_ID"`
-	// Identifier of the item in the data source. Used only for linking to an
-	// external source
-	OriginID b24.String `json:"ORIGIN_ID"`
-	// Date of moving the item to the current stage
-	MovedTime b24.Time `json:"MOVED_TIME"`
-	// Contact's address
-	Address b24.String `json:"ADDRESS"`
-	// Second line of the address. In some countries, it is customary to split the
-	// address into 2 parts
-	Address2 b24.String `json:"ADDRESS_2"`
-	// City
-	AddressCity b24.String `json:"ADDRESS_CITY"`
-	// Postal code
-	AddressPostalCode b24.String `json:"ADDRESS_POSTAL_CODE"`
-	// Region
-	AddressRegion b24.String `json:"ADDRESS_REGION"`
-	// Province
-	AddressProvince b24.String `json:"ADDRESS_PROVINCE"`
-	// Country
-	AddressCountry b24.String `json:"ADDRESS_COUNTRY"`
-	// Country code
-	AddressCountryCode b24.String `json:"ADDRESS_COUNTRY_CODE"`
-	// Used for internal purposes
-	AddressLocAddrID b24.String `json:"ADDRESS_LOC_ADDR_ID"`
-	// Advertising system. Google Ads, Bing Ads, etc.
-	UTMSource b24.String `json:"UTM_SOURCE"`
-	// Type of traffic. CPC (ads), CPM (banners)
-	UTMMedium b24.String `json:"UTM_MEDIUM"`
-	// Identifier of the advertising campaign
-	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.String `json:"UTM_CONTENT"`
-	// Search term of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm b24.String `json:"UTM_TERM"`
-	// Identifier of the user responsible for the last activity in this lead (e.g.,
-	// who created a new CRM activity in the lead)
-	LastActivityBy b24.String `json:"LAST_ACTIVITY_BY"`
-	// Time of the last activity
-	LastActivityTime b24.Time        `json:"LAST_ACTIVITY_TIME"`
-	Uf               LeadGetResultUf `json:"UF_"`
-	// Array of phone numbers
-	Phone []LeadGetResultPhone `json:"PHONE"`
-	// Array of messengers
-	Im []LeadGetResultIm `json:"IM"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadGetResult) UnmarshalJSON(data []byte) error {
-	type plain LeadGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadGetResult) MarshalJSON() ([]byte, error) {
-	type plain LeadGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadGetResultUf is the UF_ value of crm.lead.get.
-type LeadGetResultUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, leads may have a set of custom fields of
-	// specific types.
-	//
-	// To create, modify, or delete custom fields in leads, use the methods
-	// crm.lead.userfield.*
-	X json.RawMessage `json:".."`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadGetResultUf) UnmarshalJSON(data []byte) error {
-	type plain LeadGetResultUf
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadGetResultUf) MarshalJSON() ([]byte, error) {
-	type plain LeadGetResultUf
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadGetResultPhone is the PHONE value of crm.lead.get.
-type LeadGetResultPhone struct {
-	ID        b24.String `json:"ID"`
-	TypeID    b24.String `json:"TYPE_ID"`
-	Value     b24.String `json:"VALUE"`
-	ValueType b24.String `json:"VALUE_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadGetResultPhone) UnmarshalJSON(data []byte) error {
-	type plain LeadGetResultPhone
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadGetResultPhone) MarshalJSON() ([]byte, error) {
-	type plain LeadGetResultPhone
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadGetResultIm is the IM value of crm.lead.get.
-type LeadGetResultIm struct {
-	ID        b24.String `json:"ID"`
-	TypeID    b24.String `json:"TYPE_ID"`
-	Value     b24.String `json:"VALUE"`
-	ValueType b24.String `json:"VALUE_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadGetResultIm) UnmarshalJSON(data []byte) error {
-	type plain LeadGetResultIm
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadGetResultIm) MarshalJSON() ([]byte, error) {
-	type plain LeadGetResultIm
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadList calls crm.lead.list: Get a List of Leads.
@@ -1800,11 +2277,9 @@ func (v LeadGetResultIm) MarshalJSON() ([]byte, error) {
 //
 //   - Access denied: The user does not have permission to read leads
 //
-// The docs give no type for the rows, so the result is returned as raw JSON.
-//
 // Deprecated: use [ItemList] (crm.item.list).
-func LeadList(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b24.CallOption) (json.RawMessage, error) {
-	var out json.RawMessage
+func LeadList(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b24.CallOption) ([]Lead, error) {
+	var out []Lead
 	if err := b24.Invoke(ctx, c, LeadListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1814,8 +2289,8 @@ func LeadList(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b24.C
 // LeadListCommand is crm.lead.list as a command for a batch (see b24.Add); its
 // result decodes as LeadList's does. Required parameters are not checked here:
 // the portal reports them.
-func LeadListCommand(p LeadListParams) b24.Command[json.RawMessage] {
-	return b24.NewCommand[json.RawMessage](b24.Request{
+func LeadListCommand(p LeadListParams) b24.Command[[]Lead] {
+	return b24.NewCommand[[]Lead](b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.list",
 		Params:     p,
@@ -1825,8 +2300,8 @@ func LeadListCommand(p LeadListParams) b24.Command[json.RawMessage] {
 
 // LeadListAll iterates over every row of crm.lead.list, requesting page after
 // page (start/next) as the loop asks for more.
-func LeadListAll(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b24.CallOption) iter.Seq2[json.RawMessage, error] {
-	return b24.List[json.RawMessage](ctx, c, LeadListCommand(p).Request, b24.ListSpec{}, opts...)
+func LeadListAll(ctx context.Context, c b24.Caller, p LeadListParams, opts ...b24.CallOption) iter.Seq2[Lead, error] {
+	return b24.List[Lead](ctx, c, LeadListCommand(p).Request, b24.ListSpec{}, opts...)
 }
 
 // LeadListParams holds the parameters of crm.lead.list.
@@ -1896,7 +2371,7 @@ type LeadListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // LeadProductrowsGet calls crm.lead.productrows.get: Get Lead Product Rows.
@@ -1909,15 +2384,19 @@ type LeadListParams struct {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/crm-lead-productrows-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The id parameter has an incorrect value"
+//   - empty code, description "The user does not have permission to \"read\"
+//     the lead"
 //
 // Deprecated: the docs mark this method as deprecated.
-func LeadProductrowsGet(ctx context.Context, c b24.Caller, p LeadProductrowsGetParams, opts ...b24.CallOption) ([]LeadProductrowsGetItem, error) {
+func LeadProductrowsGet(ctx context.Context, c b24.Caller, p LeadProductrowsGetParams, opts ...b24.CallOption) ([]LeadProductrows, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []LeadProductrowsGetItem
+	var out []LeadProductrows
 	if err := b24.Invoke(ctx, c, LeadProductrowsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1927,8 +2406,8 @@ func LeadProductrowsGet(ctx context.Context, c b24.Caller, p LeadProductrowsGetP
 // LeadProductrowsGetCommand is crm.lead.productrows.get as a command for a
 // batch (see b24.Add); its result decodes as LeadProductrowsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func LeadProductrowsGetCommand(p LeadProductrowsGetParams) b24.Command[[]LeadProductrowsGetItem] {
-	return b24.NewCommand[[]LeadProductrowsGetItem](b24.Request{
+func LeadProductrowsGetCommand(p LeadProductrowsGetParams) b24.Command[[]LeadProductrows] {
+	return b24.NewCommand[[]LeadProductrows](b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.productrows.get",
 		Params:     p,
@@ -1940,7 +2419,7 @@ func LeadProductrowsGetCommand(p LeadProductrowsGetParams) b24.Command[[]LeadPro
 type LeadProductrowsGetParams struct {
 	// Identifier of the lead. Can be obtained using the method to get the list of
 	// leads: crm.lead.list or when creating a lead: crm.lead.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1952,100 +2431,6 @@ func (p LeadProductrowsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// LeadProductrowsGetItem is one row of crm.lead.productrows.get.
-type LeadProductrowsGetItem struct {
-	// Identifier of the product row
-	ID b24.Int `json:"ID"`
-	// Identifier of the element to which the product is linked. For this method,
-	// it will always equal the id of the lead
-	OwnerID b24.Int `json:"OWNER_ID"`
-	// String identifier of the type of object to which the product is linked. For
-	// this method, it will always equal L
-	OwnerType b24.String `json:"OWNER_TYPE"`
-	// Identifier of the product in the catalog. 0 if not from the catalog
-	//
-	// For more detailed information about the product, use catalog.product.get
-	ProductID b24.Int `json:"PRODUCT_ID"`
-	// Name of the product row
-	ProductName b24.String `json:"PRODUCT_NAME"`
-	// Name of the product row in the catalog
-	OriginalProductName b24.String `json:"ORIGINAL_PRODUCT_NAME"`
-	// Description of the product row
-	ProductDescription b24.String `json:"PRODUCT_DESCRIPTION"`
-	// Final cost of the product per unit
-	Price b24.Number `json:"PRICE"`
-	// Cost per unit considering discounts, excluding taxes
-	PriceExclusive b24.Number `json:"PRICE_EXCLUSIVE"`
-	// Cost per unit excluding discounts and taxes
-	PriceNetto b24.Number `json:"PRICE_NETTO"`
-	// Cost per unit excluding discounts but including taxes
-	PriceBrutto b24.Number `json:"PRICE_BRUTTO"`
-	// Cost of the product in "report currency"
-	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
-	// Quantity of product units
-	Quantity b24.Number `json:"QUANTITY"`
-	// Type of discount Possible types:
-	//
-	//   - 1 - Absolute
-	//   - 2 - Percentage
-	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
-	// Discount value in percentage (if using the percentage discount type)
-	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
-	// Absolute discount value (if using the absolute discount type)
-	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
-	// Tax rate in percentage
-	TaxRate b24.Number `json:"TAX_RATE"`
-	// Indicator of whether tax is included in the price Possible values:
-	//
-	//   - Y – tax included
-	//   - N – tax not included
-	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
-	// Customized (Deprecated) Possible values:
-	//
-	//   - Y - Yes
-	//   - N - No
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	Customized b24.Bool `json:"CUSTOMIZED"`
-	// Unit of measure code
-	MeasureCode b24.String `json:"MEASURE_CODE"`
-	// Text representation of the unit of measure (e.g., pcs, kg, m, l, etc.)
-	MeasureName b24.String `json:"MEASURE_NAME"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// External code of the product
-	XMLID b24.String `json:"XML_ID"`
-	// Type of product Possible values:
-	//
-	//   - 1 - Simple product
-	//   - 4 - Trade offer/variation
-	//   - 7 - Service
-	Type b24.Int `json:"TYPE"`
-	// Identifier of the warehouse. For detailed information about the warehouse,
-	// use catalog.store.get
-	StoreID b24.Int `json:"STORE_ID"`
-	// Identifier of the reserve
-	ReserveID b24.Int `json:"RESERVE_ID"`
-	// Date of reservation end
-	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
-	// Quantity of reserved product units
-	ReserveQuantity b24.Number `json:"RESERVE_QUANTITY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadProductrowsGetItem) UnmarshalJSON(data []byte) error {
-	type plain LeadProductrowsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadProductrowsGetItem) MarshalJSON() ([]byte, error) {
-	type plain LeadProductrowsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadProductrowsSet calls crm.lead.productrows.set: Set Products in Lead.
@@ -2061,8 +2446,22 @@ func (v LeadProductrowsGetItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/leads/crm-lead-productrows-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "An incorrect value was passed to the id
+//     parameter"
+//   - empty code, description "A non-array value was passed to the rows
+//     parameter"
+//   - empty code, description "The user does not have permission to \"edit\"
+//     the lead"
+//   - empty code, description "The lead with the provided id was not found"
+//   - empty code, description "DISCOUNT_TYPE_ID = 2 was passed without
+//     DISCOUNT_RATE"
+//   - empty code, description "DISCOUNT_RATE = 100 and DISCOUNT_TYPE_ID = 2
+//     were passed without DISCOUNT_SUM"
+//   - empty code, description "DISCOUNT_TYPE_ID = 1 was passed without
+//     DISCOUNT_SUM"
 //
 // Deprecated: the docs mark this method as deprecated.
 func LeadProductrowsSet(ctx context.Context, c b24.Caller, p LeadProductrowsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -2091,7 +2490,7 @@ func LeadProductrowsSetCommand(p LeadProductrowsSetParams) b24.Command[b24.Bool]
 type LeadProductrowsSetParams struct {
 	// Lead identifier. Can be obtained using the method to retrieve the list of
 	// leads: crm.lead.list or when creating a lead: crm.lead.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Product rows
 	//
 	// An array of objects in the following format:
@@ -2129,7 +2528,7 @@ type LeadProductrowsSetParamsRows struct {
 	// using the method catalog.product.list 0 if not from the catalog
 	//
 	// Default - 0. Default: 0.
-	ProductID b24.Opt[int64] `json:"PRODUCT_ID,omitzero"`
+	ProductID b24.Opt[b24.Int] `json:"PRODUCT_ID,omitzero"`
 	// Name of the product row. If PRODUCT_ID is provided, the name will be taken
 	// from the product
 	//
@@ -2156,7 +2555,7 @@ type LeadProductrowsSetParamsRows struct {
 	//   - 2 - Percentage
 	//
 	// Default - 2. Default: 2.
-	DiscountTypeID b24.Opt[int64] `json:"DISCOUNT_TYPE_ID,omitzero"`
+	DiscountTypeID b24.Opt[b24.Int] `json:"DISCOUNT_TYPE_ID,omitzero"`
 	// Discount value in percentage (if percentage discount type is used)
 	//
 	// Default - 0.0
@@ -2187,7 +2586,7 @@ type LeadProductrowsSetParamsRows struct {
 	// Sorting
 	//
 	// Default - 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2251,7 +2650,7 @@ type LeadUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.lead.list or
 	// crm.lead.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object in the following format:
 	//
 	//	{
@@ -2271,7 +2670,7 @@ type LeadUpdateParams struct {
 	// An incorrect field in fields will be ignored.
 	//
 	// Only the fields that need to be changed should be passed in fields
-	Fields *LeadUpdateParamsFields `json:"fields,omitzero"`
+	Fields *LeadInput `json:"fields,omitzero"`
 	// An optional set of options. ("paramName"=>"value"[, ...]). The list of
 	// possible fields is described below
 	Params *LeadUpdateParamsParams `json:"params,omitzero"`
@@ -2286,190 +2685,6 @@ func (p LeadUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// LeadUpdateParamsFields is the fields value of crm.lead.update.
-type LeadUpdateParamsFields struct {
-	// The lead's address
-	Address b24.Opt[string] `json:"ADDRESS,omitzero"`
-	// Second line of the address. In some countries, it is customary to split the
-	// address into 2 parts
-	Address2 b24.Opt[string] `json:"ADDRESS_2,omitzero"`
-	// City
-	AddressCity b24.Opt[string] `json:"ADDRESS_CITY,omitzero"`
-	// Country
-	AddressCountry b24.Opt[string] `json:"ADDRESS_COUNTRY,omitzero"`
-	// Country code
-	AddressCountryCode b24.Opt[string] `json:"ADDRESS_COUNTRY_CODE,omitzero"`
-	// Postal code
-	AddressPostalCode b24.Opt[string] `json:"ADDRESS_POSTAL_CODE,omitzero"`
-	// Region
-	AddressProvince b24.Opt[string] `json:"ADDRESS_PROVINCE,omitzero"`
-	// District
-	AddressRegion b24.Opt[string] `json:"ADDRESS_REGION,omitzero"`
-	// Responsible person
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Date of birth
-	Birthdate b24.Opt[b24.Date] `json:"BIRTHDATE,omitzero"`
-	// Comments
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Link the lead to a company
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// The name of the company specified in the corresponding field of the lead. To
-	// link an existing company, pass its id in the COMPANY_ID field
-	CompanyTitle b24.Opt[string] `json:"COMPANY_TITLE,omitzero"`
-	// Link the lead to a contact
-	ContactID b24.Opt[int64] `json:"CONTACT_ID,omitzero"`
-	// A list of contacts linked to the lead.
-	//
-	// Contacts can be added or removed using the group of methods
-	// crm.lead.contact.*
-	ContactIDs b24.Opt[int64] `json:"CONTACT_IDS,omitzero"`
-	// Currency identifier
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Email address. Multiple
-	Email []any `json:"EMAIL,omitzero"`
-	// Salutation
-	Honorific b24.Opt[string] `json:"HONORIFIC,omitzero"`
-	// Messenger. Multiple
-	Im []any `json:"IM,omitzero"`
-	// User ID linked through Open Channels. Multiple
-	Link []any `json:"LINK,omitzero"`
-	// Last name
-	LastName b24.Opt[string] `json:"LAST_NAME,omitzero"`
-	// First name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Middle name
-	SecondName b24.Opt[string] `json:"SECOND_NAME,omitzero"`
-	// Indicates whether the lead is available to everyone. Acceptable values are Y
-	// or N
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Amount
-	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
-	// Indicates manual mode for calculating the amount. Acceptable values are Y or
-	// N
-	IsManualOpportunity b24.Opt[b24.Bool] `json:"IS_MANUAL_OPPORTUNITY,omitzero"`
-	// Identifier of the data source. Used only for linking to an external source
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Identifier of the item in the data source. Used only for linking to an
-	// external source
-	OriginID b24.Opt[string] `json:"ORIGIN_ID,omitzero"`
-	// Phone number. Multiple
-	Phone []LeadUpdateParamsFieldsPhone `json:"PHONE,omitzero"`
-	// Position
-	Post b24.Opt[string] `json:"POST,omitzero"`
-	// Description of the source
-	SourceDescription b24.Opt[string] `json:"SOURCE_DESCRIPTION,omitzero"`
-	// Identifier of the source. Default values:
-	//
-	// The list of all possible identifiers from the directory can be obtained
-	// using the method crm.status.list with the filter filter[ENTITY_ID]=SOURCE
-	SourceID b24.Opt[LeadUpdateParamsFieldsSourceID] `json:"SOURCE_ID,omitzero"`
-	// Additional information about the stage
-	StatusDescription b24.Opt[string] `json:"STATUS_DESCRIPTION,omitzero"`
-	// Identifier of the lead stage. Default stages:
-	//
-	// The list of all possible stages from the directory can be obtained using the
-	// method crm.status.list with the filter filter[ENTITY_ID]=STATUS
-	StatusID b24.Opt[LeadUpdateParamsFieldsStatusID] `json:"STATUS_ID,omitzero"`
-	// Title of the lead
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Identifier of the advertising campaign
-	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
-	// Content of the campaign. For example, for contextual ads
-	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
-	// Type of traffic. CPC (ads), CPM (banners)
-	UTMMedium b24.Opt[string] `json:"UTM_MEDIUM,omitzero"`
-	// Advertising system. Google-Adwords and others
-	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
-	// Search condition of the campaign. For example, keywords for contextual
-	// advertising
-	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
-	// Website. Multiple
-	Web []LeadUpdateParamsFieldsWeb `json:"WEB,omitzero"`
-	Uf  *LeadUpdateParamsFieldsUf   `json:"UF_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain LeadUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain LeadUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUpdateParamsFieldsPhone is the PHONE value of crm.lead.update.
-type LeadUpdateParamsFieldsPhone struct {
-	Value     b24.Opt[string] `json:"VALUE,omitzero"`
-	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUpdateParamsFieldsPhone) UnmarshalJSON(data []byte) error {
-	type plain LeadUpdateParamsFieldsPhone
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUpdateParamsFieldsPhone) MarshalJSON() ([]byte, error) {
-	type plain LeadUpdateParamsFieldsPhone
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUpdateParamsFieldsWeb is the WEB value of crm.lead.update.
-type LeadUpdateParamsFieldsWeb struct {
-	Value     b24.Opt[string] `json:"VALUE,omitzero"`
-	ValueType b24.Opt[string] `json:"VALUE_TYPE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUpdateParamsFieldsWeb) UnmarshalJSON(data []byte) error {
-	type plain LeadUpdateParamsFieldsWeb
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUpdateParamsFieldsWeb) MarshalJSON() ([]byte, error) {
-	type plain LeadUpdateParamsFieldsWeb
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUpdateParamsFieldsUf is the UF_ value of crm.lead.update.
-type LeadUpdateParamsFieldsUf struct {
-	// Custom fields. For example, UF_CRM_25534736.
-	//
-	// Depending on the portal settings, leads may have a set of custom fields of
-	// specific types.
-	//
-	// To change file fields, it is recommended to use the method crm.item.update.
-	//
-	// To create, modify, or delete custom fields in leads, use the methods
-	// crm.lead.userfield.*
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUpdateParamsFieldsUf) UnmarshalJSON(data []byte) error {
-	type plain LeadUpdateParamsFieldsUf
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUpdateParamsFieldsUf) MarshalJSON() ([]byte, error) {
-	type plain LeadUpdateParamsFieldsUf
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadUpdateParamsParams is the params value of crm.lead.update.
@@ -2494,76 +2709,6 @@ func (v LeadUpdateParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// LeadUpdateParamsFieldsSourceID is the SOURCE_ID of crm.lead.update: the
-// constants below are the documented values; others are accepted too.
-type LeadUpdateParamsFieldsSourceID string
-
-// The documented values of LeadUpdateParamsFieldsSourceID.
-const (
-	// Call
-	LeadUpdateParamsFieldsSourceIDCall LeadUpdateParamsFieldsSourceID = "CALL"
-	// E-mail
-	LeadUpdateParamsFieldsSourceIDEmail LeadUpdateParamsFieldsSourceID = "EMAIL"
-	// Website
-	LeadUpdateParamsFieldsSourceIDWeb LeadUpdateParamsFieldsSourceID = "WEB"
-	// Advertising
-	LeadUpdateParamsFieldsSourceIDAdvertising LeadUpdateParamsFieldsSourceID = "ADVERTISING"
-	// Existing client
-	LeadUpdateParamsFieldsSourceIDPartner LeadUpdateParamsFieldsSourceID = "PARTNER"
-	// By recommendation
-	LeadUpdateParamsFieldsSourceIDRecommendation LeadUpdateParamsFieldsSourceID = "RECOMMENDATION"
-	// Trade show
-	LeadUpdateParamsFieldsSourceIDTradeShow LeadUpdateParamsFieldsSourceID = "TRADE_SHOW"
-	// CRM form
-	LeadUpdateParamsFieldsSourceIDWebform LeadUpdateParamsFieldsSourceID = "WEBFORM"
-	// Callback
-	LeadUpdateParamsFieldsSourceIDCallback LeadUpdateParamsFieldsSourceID = "CALLBACK"
-	// Sales generator
-	LeadUpdateParamsFieldsSourceIDRcGenerator LeadUpdateParamsFieldsSourceID = "RC_GENERATOR"
-	// Online store
-	LeadUpdateParamsFieldsSourceIDStore LeadUpdateParamsFieldsSourceID = "STORE"
-	// Other
-	LeadUpdateParamsFieldsSourceIDOther LeadUpdateParamsFieldsSourceID = "OTHER"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadUpdateParamsFieldsSourceID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadUpdateParamsFieldsSourceID(s)
-	return nil
-}
-
-// LeadUpdateParamsFieldsStatusID is the STATUS_ID of crm.lead.update: the
-// constants below are the documented values; others are accepted too.
-type LeadUpdateParamsFieldsStatusID string
-
-// The documented values of LeadUpdateParamsFieldsStatusID.
-const (
-	// New
-	LeadUpdateParamsFieldsStatusIDNew LeadUpdateParamsFieldsStatusID = "NEW"
-	// In process
-	LeadUpdateParamsFieldsStatusIDInProcess LeadUpdateParamsFieldsStatusID = "IN_PROCESS"
-	// Processed
-	LeadUpdateParamsFieldsStatusIDProcessed LeadUpdateParamsFieldsStatusID = "PROCESSED"
-	// Junk lead
-	LeadUpdateParamsFieldsStatusIDJunk LeadUpdateParamsFieldsStatusID = "JUNK"
-	// Qualified lead
-	LeadUpdateParamsFieldsStatusIDConverted LeadUpdateParamsFieldsStatusID = "CONVERTED"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadUpdateParamsFieldsStatusID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadUpdateParamsFieldsStatusID(s)
-	return nil
-}
-
 // LeadUserfieldAdd calls crm.lead.userfield.add: Create a Custom Field for
 // Leads.
 //
@@ -2578,9 +2723,14 @@ func (v *LeadUpdateParamsFieldsStatusID) UnmarshalJSON(data []byte) error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The 'FIELD_NAME' field is not found.": Either
+//     an empty FIELD_NAME was provided, or it was not provided at all
 //   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
 //     more than 50 characters, that is, more than 43 characters were
 //     provided in FIELD_NAME
+//   - empty code, description "The 'USER_TYPE_ID' field is not found.":
+//     Either an empty USER_TYPE_ID was provided, or it was not provided at
+//     all
 func LeadUserfieldAdd(ctx context.Context, c b24.Caller, p LeadUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -2607,318 +2757,38 @@ func LeadUserfieldAddCommand(p LeadUserfieldAddParams) b24.Command[b24.Int] {
 type LeadUserfieldAddParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// The list of available fields is described below.
 	//
 	// An incorrect field in fields will be ignored. Required.
-	Fields LeadUserfieldAddParamsFields `json:"fields"`
+	Fields LeadUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p LeadUserfieldAddParams) validate() error {
-	if p.Fields.UserTypeID == "" {
+	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.lead.userfield.add",
 			Param:  "fields.USER_TYPE_ID",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.lead.userfield.add",
 			Param:  "fields.FIELD_NAME",
 		}
 	}
-	return nil
-}
-
-// LeadUserfieldAddParamsFields is the fields value of crm.lead.userfield.add.
-type LeadUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — link to employee
-	//   - crm_status — link to CRM directory
-	//   - iblock_section — link to information block sections
-	//   - iblock_element — link to information block elements
-	//   - crm — link to CRM elements
-	//   - custom field types
-	//
-	// Required.
-	UserTypeID LeadUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within leads.
-	//
-	// The prefix UF_CRM_ is always added to the code, and the system builds the
-	// full field name itself:
-	//
-	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
-	//     replaced with UF_CRM_
-	//   - UF_CRM_MANAGER_NOTE remains unchanged
-	//
-	// The length limit is 50 characters including the prefix, that is, up to 43
-	// characters for the code. If a longer value is passed, the method returns the
-	// error ERROR_CORE.
-	//
-	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
-	// uppercase, and any other characters cause the error ERROR_CORE. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field.
-	//
-	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
-	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
-	// is provided for them
-	Label b24.Opt[string] `json:"LABEL,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Fields of type boolean cannot be multiple.
-	//
-	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
-	// available settings, described below
-	Settings *LeadUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration, described
-	// below
-	//
-	// By default []. Default: [].
-	List []LeadUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero.
-	//
-	// By default 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default Y. The value N is not supported by all field types within crm.
-	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldAddParamsFieldsSettings is the SETTINGS value of
-// crm.lead.userfield.add.
-type LeadUserfieldAddParamsFieldsSettings struct {
-	// Default value.
-	//
-	// Default ""
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0.
-	//
-	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldAddParamsFieldsList is the LIST value of
-// crm.lead.userfield.add.
-type LeadUserfieldAddParamsFieldsList struct {
-	// Value of the list item.
-	//
-	// List items with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0.
-	//
-	// By default 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
-	// field, the first provided list item with DEF = Y will be considered default.
-	//
-	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the list items of the
-	// custom field
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldAddParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldAddParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldAddParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldAddParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldAddParamsFieldsUserTypeID is the USER_TYPE_ID of
-// crm.lead.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type LeadUserfieldAddParamsFieldsUserTypeID string
-
-// The documented values of LeadUserfieldAddParamsFieldsUserTypeID.
-const (
-	// string
-	LeadUserfieldAddParamsFieldsUserTypeIDString LeadUserfieldAddParamsFieldsUserTypeID = "string"
-	// integer
-	LeadUserfieldAddParamsFieldsUserTypeIDInteger LeadUserfieldAddParamsFieldsUserTypeID = "integer"
-	// number
-	LeadUserfieldAddParamsFieldsUserTypeIDDouble LeadUserfieldAddParamsFieldsUserTypeID = "double"
-	// yes/no
-	LeadUserfieldAddParamsFieldsUserTypeIDBoolean LeadUserfieldAddParamsFieldsUserTypeID = "boolean"
-	// date/time
-	LeadUserfieldAddParamsFieldsUserTypeIDDatetime LeadUserfieldAddParamsFieldsUserTypeID = "datetime"
-	// date
-	LeadUserfieldAddParamsFieldsUserTypeIDDate LeadUserfieldAddParamsFieldsUserTypeID = "date"
-	// money
-	LeadUserfieldAddParamsFieldsUserTypeIDMoney LeadUserfieldAddParamsFieldsUserTypeID = "money"
-	// link
-	LeadUserfieldAddParamsFieldsUserTypeIDURL LeadUserfieldAddParamsFieldsUserTypeID = "url"
-	// address
-	LeadUserfieldAddParamsFieldsUserTypeIDAddress LeadUserfieldAddParamsFieldsUserTypeID = "address"
-	// list
-	LeadUserfieldAddParamsFieldsUserTypeIDEnumeration LeadUserfieldAddParamsFieldsUserTypeID = "enumeration"
-	// file
-	LeadUserfieldAddParamsFieldsUserTypeIDFile LeadUserfieldAddParamsFieldsUserTypeID = "file"
-	// link to employee
-	LeadUserfieldAddParamsFieldsUserTypeIDEmployee LeadUserfieldAddParamsFieldsUserTypeID = "employee"
-	// link to CRM directory
-	LeadUserfieldAddParamsFieldsUserTypeIDCRMStatus LeadUserfieldAddParamsFieldsUserTypeID = "crm_status"
-	// link to information block sections
-	LeadUserfieldAddParamsFieldsUserTypeIDIblockSection LeadUserfieldAddParamsFieldsUserTypeID = "iblock_section"
-	// link to information block elements
-	LeadUserfieldAddParamsFieldsUserTypeIDIblockElement LeadUserfieldAddParamsFieldsUserTypeID = "iblock_element"
-	// link to CRM elements
-	LeadUserfieldAddParamsFieldsUserTypeIDCRM LeadUserfieldAddParamsFieldsUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *LeadUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = LeadUserfieldAddParamsFieldsUserTypeID(s)
 	return nil
 }
 
@@ -2969,7 +2839,7 @@ type LeadUserfieldDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.lead.userfield.add or
 	// crm.lead.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3002,11 +2872,11 @@ func (p LeadUserfieldDeleteParams) validate() error {
 //   - 400: The provided id is less than or equal to zero, or not provided at
 //     all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
-func LeadUserfieldGet(ctx context.Context, c b24.Caller, p LeadUserfieldGetParams, opts ...b24.CallOption) (*LeadUserfieldGetResult, error) {
+func LeadUserfieldGet(ctx context.Context, c b24.Caller, p LeadUserfieldGetParams, opts ...b24.CallOption) (*LeadUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out LeadUserfieldGetResult
+	var out LeadUserfield
 	if err := b24.Invoke(ctx, c, LeadUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3016,8 +2886,8 @@ func LeadUserfieldGet(ctx context.Context, c b24.Caller, p LeadUserfieldGetParam
 // LeadUserfieldGetCommand is crm.lead.userfield.get as a command for a batch
 // (see b24.Add); its result decodes as LeadUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func LeadUserfieldGetCommand(p LeadUserfieldGetParams) b24.Command[*LeadUserfieldGetResult] {
-	return b24.NewCommand[*LeadUserfieldGetResult](b24.Request{
+func LeadUserfieldGetCommand(p LeadUserfieldGetParams) b24.Command[*LeadUserfield] {
+	return b24.NewCommand[*LeadUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.userfield.get",
 		Params:     p,
@@ -3031,7 +2901,7 @@ type LeadUserfieldGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.lead.userfield.add or
 	// crm.lead.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3043,267 +2913,6 @@ func (p LeadUserfieldGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// LeadUserfieldGetResult is the result of crm.lead.userfield.get.
-type LeadUserfieldGetResult struct {
-	ID              b24.String                            `json:"ID"`
-	EntityID        b24.String                            `json:"ENTITY_ID"`
-	FieldName       b24.String                            `json:"FIELD_NAME"`
-	UserTypeID      b24.String                            `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                       `json:"XML_ID"`
-	Sort            b24.String                            `json:"SORT"`
-	Multiple        b24.String                            `json:"MULTIPLE"`
-	Mandatory       b24.String                            `json:"MANDATORY"`
-	ShowFilter      b24.String                            `json:"SHOW_FILTER"`
-	ShowInList      b24.String                            `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                            `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                            `json:"IS_SEARCHABLE"`
-	Settings        LeadUserfieldGetResultSettings        `json:"SETTINGS"`
-	EditFormLabel   LeadUserfieldGetResultEditFormLabel   `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel LeadUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel LeadUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    LeadUserfieldGetResultErrorMessage    `json:"ERROR_MESSAGE"`
-	HelpMessage     LeadUserfieldGetResultHelpMessage     `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldGetResultSettings is the SETTINGS value of
-// crm.lead.userfield.get.
-type LeadUserfieldGetResultSettings struct {
-	Size         b24.Int    `json:"SIZE"`
-	Rows         b24.Int    `json:"ROWS"`
-	Regexp       b24.String `json:"REGEXP"`
-	MinLength    b24.Int    `json:"MIN_LENGTH"`
-	MaxLength    b24.Int    `json:"MAX_LENGTH"`
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// crm.lead.userfield.get.
-type LeadUserfieldGetResultEditFormLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// crm.lead.userfield.get.
-type LeadUserfieldGetResultListColumnLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// crm.lead.userfield.get.
-type LeadUserfieldGetResultListFilterLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// crm.lead.userfield.get.
-type LeadUserfieldGetResultErrorMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// crm.lead.userfield.get.
-type LeadUserfieldGetResultHelpMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Ru b24.String `json:"ru"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // LeadUserfieldList calls crm.lead.userfield.list: Get a List of Custom Fields
@@ -3322,8 +2931,8 @@ func (v LeadUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: The provided order is not an object
-func LeadUserfieldList(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) ([]LeadUserfieldListItem, error) {
-	var out []LeadUserfieldListItem
+func LeadUserfieldList(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) ([]LeadUserfield, error) {
+	var out []LeadUserfield
 	if err := b24.Invoke(ctx, c, LeadUserfieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3333,8 +2942,8 @@ func LeadUserfieldList(ctx context.Context, c b24.Caller, p LeadUserfieldListPar
 // LeadUserfieldListCommand is crm.lead.userfield.list as a command for a batch
 // (see b24.Add); its result decodes as LeadUserfieldList's does. Required
 // parameters are not checked here: the portal reports them.
-func LeadUserfieldListCommand(p LeadUserfieldListParams) b24.Command[[]LeadUserfieldListItem] {
-	return b24.NewCommand[[]LeadUserfieldListItem](b24.Request{
+func LeadUserfieldListCommand(p LeadUserfieldListParams) b24.Command[[]LeadUserfield] {
+	return b24.NewCommand[[]LeadUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.lead.userfield.list",
 		Params:     p,
@@ -3344,50 +2953,54 @@ func LeadUserfieldListCommand(p LeadUserfieldListParams) b24.Command[[]LeadUserf
 
 // LeadUserfieldListAll iterates over every row of crm.lead.userfield.list,
 // requesting page after page (start/next) as the loop asks for more.
-func LeadUserfieldListAll(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) iter.Seq2[LeadUserfieldListItem, error] {
-	return b24.List[LeadUserfieldListItem](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func LeadUserfieldListAll(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) iter.Seq2[LeadUserfield, error] {
+	return b24.List[LeadUserfield](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // LeadUserfieldListExport reads every row of crm.lead.userfield.list by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func LeadUserfieldListExport(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) iter.Seq2[LeadUserfieldListItem, error] {
-	return b24.Export[LeadUserfieldListItem](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func LeadUserfieldListExport(ctx context.Context, c b24.Caller, p LeadUserfieldListParams, opts ...b24.CallOption) iter.Seq2[LeadUserfield, error] {
+	return b24.Export[LeadUserfield](ctx, c, LeadUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // LeadUserfieldListParams holds the parameters of crm.lead.userfield.list.
 type LeadUserfieldListParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of custom
-	//	    fields will be filtered
-	//	  - value_n — the filter value
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of custom
+	//     fields will be filtered
+	//   - value_n — the filter value
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
 	Filter *LeadUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of elements
-	//	    will be sorted
-	//	  - value_n — a string value that can be:
-	//	    ◦ ASC — ascending order
-	//	    ◦ DESC — descending order
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be sorted
+	//   - value_n — a string value that can be:
+	//     ◦ ASC — ascending order
+	//     ◦ DESC — descending order
 	//
 	// Available fields for sorting:
 	//
@@ -3413,7 +3026,7 @@ type LeadUserfieldListParams struct {
 // crm.lead.userfield.list.
 type LeadUserfieldListParamsFilter struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
 	// Type of the custom field. Possible values:
@@ -3439,7 +3052,7 @@ type LeadUserfieldListParamsFilter struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Indicates whether the custom field is multiple. Possible values:
 	//
 	//   - Y — yes
@@ -3494,62 +3107,6 @@ func (v *LeadUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v LeadUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain LeadUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldListItem is one row of crm.lead.userfield.list.
-type LeadUserfieldListItem struct {
-	ID              b24.String                    `json:"ID"`
-	EntityID        b24.String                    `json:"ENTITY_ID"`
-	FieldName       b24.String                    `json:"FIELD_NAME"`
-	UserTypeID      b24.String                    `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage               `json:"XML_ID"`
-	Sort            b24.String                    `json:"SORT"`
-	Multiple        b24.String                    `json:"MULTIPLE"`
-	Mandatory       b24.String                    `json:"MANDATORY"`
-	ShowFilter      b24.String                    `json:"SHOW_FILTER"`
-	ShowInList      b24.String                    `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                    `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                    `json:"IS_SEARCHABLE"`
-	Settings        LeadUserfieldListItemSettings `json:"SETTINGS"`
-	EditFormLabel   b24.String                    `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel b24.String                    `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel b24.String                    `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    b24.String                    `json:"ERROR_MESSAGE"`
-	HelpMessage     b24.String                    `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldListItem) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldListItem) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldListItemSettings is the SETTINGS value of
-// crm.lead.userfield.list.
-type LeadUserfieldListItemSettings struct {
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3709,18 +3266,20 @@ type LeadUserfieldUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.lead.userfield.add and
 	// crm.lead.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object in the format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — name of the field
-	//	  - value_n — new value of the field
+	// …
+	//
+	//   - field_n — name of the field
+	//   - value_n — new value of the field
 	//
 	// The list of available fields is described below.
 	//
@@ -3728,7 +3287,7 @@ type LeadUserfieldUpdateParams struct {
 	//
 	// Only those fields that need to be changed should be passed in fields.
 	// Required.
-	Fields LeadUserfieldUpdateParamsFields `json:"fields"`
+	Fields LeadUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3740,158 +3299,4 @@ func (p LeadUserfieldUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// LeadUserfieldUpdateParamsFields is the fields value of
-// crm.lead.userfield.update.
-type LeadUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Additional parameters for the field. Each field type USER_TYPE_ID has its
-	// own set of available settings, which are described below.
-	//
-	// The field only overwrites the values that are passed
-	Settings *LeadUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration, described
-	// below
-	List []LeadUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the custom field be shown in the list?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no The value N is not supported by all field types within crm
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list.
-	//
-	// When passing a string, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, it will be recorded as
-	// "".
-	//
-	// The field completely overwrites the previous value
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When passing a string, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, it will be recorded as
-	// "".
-	//
-	// The field completely overwrites the previous value
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When passing a string, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, it will be recorded as
-	// "".
-	//
-	// The field completely overwrites the previous value
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldUpdateParamsFieldsSettings is the SETTINGS value of
-// crm.lead.userfield.update.
-type LeadUserfieldUpdateParamsFieldsSettings struct {
-	// Default value
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of rows in the input field. Must be greater than 0
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// LeadUserfieldUpdateParamsFieldsList is the LIST value of
-// crm.lead.userfield.update.
-type LeadUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element.
-	//
-	// List elements with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For multiple fields, multiple DEF = Y are allowed. For non-multiple fields,
-	// the first passed list element with DEF = Y will be considered default
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the custom
-	// field
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LeadUserfieldUpdateParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain LeadUserfieldUpdateParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LeadUserfieldUpdateParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain LeadUserfieldUpdateParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
 }

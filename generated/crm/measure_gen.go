@@ -52,18 +52,48 @@ type MeasureAddParams struct {
 	// To find out the required format of the fields, execute the method
 	// crm.measure.fields and check the format of the incoming values for these
 	// fields. Required.
-	Fields []any `json:"fields"`
+	Fields MeasureAddParamsFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p MeasureAddParams) validate() error {
-	if p.Fields == nil {
+	if p.Fields.MeasureTitle == "" {
 		return &b24.RequiredError{
 			Method: "crm.measure.add",
-			Param:  "fields",
+			Param:  "fields.MEASURE_TITLE",
 		}
 	}
 	return nil
+}
+
+// MeasureAddParamsFields is the fields value of crm.measure.add.
+type MeasureAddParamsFields struct {
+	// Code. Required.
+	Code b24.Int `json:"CODE"`
+	// Name of the measurement unit. Required.
+	MeasureTitle string `json:"MEASURE_TITLE"`
+	// Symbol
+	SymbolRus b24.Opt[string] `json:"SYMBOL_RUS,omitzero"`
+	// International symbol
+	SymbolIntl b24.Opt[string] `json:"SYMBOL_INTL,omitzero"`
+	// International letter code
+	SymbolLetterIntl b24.Opt[string] `json:"SYMBOL_LETTER_INTL,omitzero"`
+	// Default
+	IsDefault b24.Opt[b24.Bool] `json:"IS_DEFAULT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *MeasureAddParamsFields) UnmarshalJSON(data []byte) error {
+	type plain MeasureAddParamsFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v MeasureAddParamsFields) MarshalJSON() ([]byte, error) {
+	type plain MeasureAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // MeasureDelete calls crm.measure.delete: Delete Measurement Unit.
@@ -296,7 +326,7 @@ type MeasureUpdateParams struct {
 	// To find out the required format of the fields, execute the method
 	// crm.measure.fields and check the format of the returned values for those
 	// fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -7,6 +7,36 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Multifield is one multifield of crm.multifield, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (crm-multifield-fields), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Multifield struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Field Type
+	TypeID b24.String `json:"TYPE_ID"`
+	// Value
+	Value b24.String `json:"VALUE"`
+	// Value Type
+	ValueType b24.String `json:"VALUE_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Multifield) UnmarshalJSON(data []byte) error {
+	type plain Multifield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Multifield) MarshalJSON() ([]byte, error) {
+	type plain Multifield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // MultifieldFields calls crm.multifield.fields: Get Description of Multiple
 // Fields.
 //

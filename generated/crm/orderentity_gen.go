@@ -8,6 +8,64 @@ import (
 	"iter"
 )
 
+// Orderentity is one orderentity of crm.orderentity, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (crm-order-entity-get-fields, crm-order-entity-list, crm-order-entity-add),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Orderentity struct {
+	OrderID     b24.Int `json:"orderId"`
+	OwnerID     b24.Int `json:"ownerId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Orderentity) UnmarshalJSON(data []byte) error {
+	type plain Orderentity
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Orderentity) MarshalJSON() ([]byte, error) {
+	type plain Orderentity
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderentityInput is the write form of Orderentity: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type OrderentityInput struct {
+	// Order identifier
+	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	// Identifier of the CRM object type.
+	//
+	// Binding is only possible to a deal or invoice
+	OwnerTypeID b24.Opt[b24.Int] `json:"ownerTypeId,omitzero"`
+	// Identifier of the CRM object.
+	//
+	// For deals, it can be obtained using the crm.deal.list method.
+	//
+	// For invoices, it can be obtained using the crm.invoice.list
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderentityInput) UnmarshalJSON(data []byte) error {
+	type plain OrderentityInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderentityInput) MarshalJSON() ([]byte, error) {
+	type plain OrderentityInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // OrderentityAdd calls crm.orderentity.add: Add Order Binding to CRM Object.
 //
 // This method adds a binding of an order to a CRM object.
@@ -52,24 +110,24 @@ func OrderentityAddCommand(p OrderentityAddParams) b24.Command[*OrderentityAddRe
 // OrderentityAddParams holds the parameters of crm.orderentity.add.
 type OrderentityAddParams struct {
 	// Field values for creating the binding. Required.
-	Fields OrderentityAddParamsFields `json:"fields"`
+	Fields OrderentityInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p OrderentityAddParams) validate() error {
-	if p.Fields.OrderID == 0 {
+	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "crm.orderentity.add",
 			Param:  "fields.orderId",
 		}
 	}
-	if p.Fields.OwnerTypeID == 0 {
+	if !p.Fields.OwnerTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.orderentity.add",
 			Param:  "fields.ownerTypeId",
 		}
 	}
-	if p.Fields.OwnerID == 0 {
+	if !p.Fields.OwnerID.Set {
 		return &b24.RequiredError{
 			Method: "crm.orderentity.add",
 			Param:  "fields.ownerId",
@@ -78,60 +136,9 @@ func (p OrderentityAddParams) validate() error {
 	return nil
 }
 
-// OrderentityAddParamsFields is the fields value of crm.orderentity.add.
-type OrderentityAddParamsFields struct {
-	// Order identifier. Required.
-	OrderID int64 `json:"orderId"`
-	// Identifier of the CRM object type.
-	//
-	// Binding is only possible to a deal or invoice. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
-	// Identifier of the CRM object.
-	//
-	// For deals, it can be obtained using the crm.deal.list method.
-	//
-	// For invoices, it can be obtained using the crm.invoice.list. Required.
-	OwnerID int64 `json:"ownerId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderentityAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain OrderentityAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderentityAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain OrderentityAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderentityAddDealOrder is the result of crm.orderentity.add.
-type OrderentityAddDealOrder struct {
-	OrderID     b24.Int `json:"orderId"`
-	OwnerID     b24.Int `json:"ownerId"`
-	OwnerTypeID b24.Int `json:"ownerTypeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderentityAddDealOrder) UnmarshalJSON(data []byte) error {
-	type plain OrderentityAddDealOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderentityAddDealOrder) MarshalJSON() ([]byte, error) {
-	type plain OrderentityAddDealOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // OrderentityAddResult is the result of crm.orderentity.add.
 type OrderentityAddResult struct {
-	DealOrder *OrderentityAddDealOrder `json:"dealOrder"`
+	DealOrder *Orderentity `json:"dealOrder"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -226,17 +233,17 @@ func (p OrderentityDeleteByFilterParams) validate() error {
 // crm.orderentity.deleteByFilter.
 type OrderentityDeleteByFilterParamsFields struct {
 	// Order identifier. Required.
-	OrderID int64 `json:"orderId"`
+	OrderID b24.Int `json:"orderId"`
 	// Identifier of the CRM object type.
 	//
 	// Binding is only possible to a deal or invoice. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM object.
 	//
 	// For deals, it can be obtained using the crm.deal.list method.
 	//
 	// For invoices, it can be obtained using the crm.invoice.list. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -351,8 +358,8 @@ func OrderentityListCommand(p OrderentityListParams) b24.Command[*OrderentityLis
 
 // OrderentityListAll iterates over every row of crm.orderentity.list,
 // requesting page after page (start/next) as the loop asks for more.
-func OrderentityListAll(ctx context.Context, c b24.Caller, p OrderentityListParams, opts ...b24.CallOption) iter.Seq2[OrderentityListItem, error] {
-	return b24.List[OrderentityListItem](ctx, c, OrderentityListCommand(p).Request, b24.ListSpec{ItemsKey: "orderEntity"}, opts...)
+func OrderentityListAll(ctx context.Context, c b24.Caller, p OrderentityListParams, opts ...b24.CallOption) iter.Seq2[Orderentity, error] {
+	return b24.List[Orderentity](ctx, c, OrderentityListCommand(p).Request, b24.ListSpec{ItemsKey: "orderEntity"}, opts...)
 }
 
 // OrderentityListParams holds the parameters of crm.orderentity.list.
@@ -431,32 +438,12 @@ type OrderentityListParams struct {
 	//
 	// If you specify the value -1, all records that meet the filter conditions
 	// will be selected.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// OrderentityListItem is one row of crm.orderentity.list.
-type OrderentityListItem struct {
-	OrderID b24.Int `json:"orderId"`
-	OwnerID b24.Int `json:"ownerId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderentityListItem) UnmarshalJSON(data []byte) error {
-	type plain OrderentityListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderentityListItem) MarshalJSON() ([]byte, error) {
-	type plain OrderentityListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // OrderentityListResult is the result of crm.orderentity.list.
 type OrderentityListResult struct {
-	OrderEntity []OrderentityListItem `json:"orderEntity"`
+	OrderEntity []Orderentity `json:"orderEntity"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -49,7 +49,7 @@ type ProductAddParams struct {
 	// To find out the required format of the fields, execute the method
 	// crm.product.fields and check the format of the incoming values for these
 	// fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // ProductDelete calls crm.product.delete: Delete Product.
@@ -89,7 +89,7 @@ func ProductDeleteCommand(p ProductDeleteParams) b24.Command[json.RawMessage] {
 // ProductDeleteParams holds the parameters of crm.product.delete.
 type ProductDeleteParams struct {
 	// Product identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // ProductFields calls crm.product.fields: Get Product Fields.
@@ -167,7 +167,7 @@ func ProductGetCommand(p ProductGetParams) b24.Command[json.RawMessage] {
 // ProductGetParams holds the parameters of crm.product.get.
 type ProductGetParams struct {
 	// Product ID
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // ProductList calls crm.product.list: Get Product List by Filter.
@@ -292,7 +292,7 @@ func ProductPropertyDeleteCommand(p ProductPropertyDeleteParams) b24.Command[jso
 // crm.product.property.delete.
 type ProductPropertyDeleteParams struct {
 	// Product identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // ProductPropertyEnumerationFields calls
@@ -415,7 +415,7 @@ func ProductPropertyGetCommand(p ProductPropertyGetParams) b24.Command[json.RawM
 // ProductPropertyGetParams holds the parameters of crm.product.property.get.
 type ProductPropertyGetParams struct {
 	// Identifier of the product property
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // ProductPropertyList calls crm.product.property.list: Get a List of Product
@@ -593,13 +593,13 @@ func ProductPropertyUpdateCommand(p ProductPropertyUpdateParams) b24.Command[jso
 // crm.product.property.update.
 type ProductPropertyUpdateParams struct {
 	// Identifier of the product property
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Field values for updating the product property.
 	//
 	// To find out the required format for the fields, execute the method
 	// crm.product.property.fields and check the format of the incoming values for
 	// these fields
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }
 
 // ProductUpdate calls crm.product.update: Update Product.
@@ -639,7 +639,7 @@ func ProductUpdateCommand(p ProductUpdateParams) b24.Command[json.RawMessage] {
 // ProductUpdateParams holds the parameters of crm.product.update.
 type ProductUpdateParams struct {
 	// Product identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Set of fields - an array of the form array("field_to_update"=>"value"[,
 	// ...]), where "field_to_update" can take values returned by the method
 	// crm.product.fields. It is mandatory to specify CURRENCY_ID to set the price.
@@ -650,5 +650,5 @@ type ProductUpdateParams struct {
 	//
 	// To delete a file, the valueId field should contain the identifier of the
 	// property value, not the file identifier
-	Fields []any `json:"fields,omitzero"`
+	Fields map[string]any `json:"fields,omitzero"`
 }

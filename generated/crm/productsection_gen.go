@@ -109,7 +109,7 @@ func ProductsectionDeleteCommand(p ProductsectionDeleteParams) b24.Command[json.
 // crm.productsection.delete.
 type ProductsectionDeleteParams struct {
 	// Identifier of the product section. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -204,7 +204,7 @@ func ProductsectionGetCommand(p ProductsectionGetParams) b24.Command[json.RawMes
 // ProductsectionGetParams holds the parameters of crm.productsection.get.
 type ProductsectionGetParams struct {
 	// Product section ID. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -314,7 +314,7 @@ func ProductsectionUpdateCommand(p ProductsectionUpdateParams) b24.Command[json.
 // crm.productsection.update.
 type ProductsectionUpdateParams struct {
 	// Identifier of the product section. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields — an array in the form array("field_to_update"=>"value"[,
 	// ...]), where "field_to_update" can take values returned by the method
 	// crm.productsection.fields.

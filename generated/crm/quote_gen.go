@@ -9,6 +9,908 @@ import (
 	"iter"
 )
 
+// Quote is one quote of crm.quote, as the family's methods return it. Its
+// fields are the union of what the family's pages document (crm-quote-fields,
+// crm-quote-get, crm-quote-list, crm-quote-add, crm-quote-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Quote struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Estimate Number
+	QuoteNumber b24.String `json:"QUOTE_NUMBER"`
+	// Subject
+	Title b24.String `json:"TITLE"`
+	// Estimate Stage
+	StatusID b24.String `json:"STATUS_ID"`
+	// Currency
+	CurrencyID b24.String `json:"CURRENCY_ID"`
+	// Amount
+	Opportunity b24.Number `json:"OPPORTUNITY"`
+	// Tax Rate
+	TaxValue b24.Number `json:"TAX_VALUE"`
+	// Company
+	CompanyID b24.Int `json:"COMPANY_ID"`
+	// Your Company Details
+	MycompanyID b24.Int `json:"MYCOMPANY_ID"`
+	// Contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// CONTACT_IDS
+	ContactIDs []b24.Int `json:"CONTACT_IDS"`
+	// Issue Date
+	Begindate b24.Date `json:"BEGINDATE"`
+	// Deadline
+	Closedate b24.Date `json:"CLOSEDATE"`
+	// ACTUAL_DATE
+	ActualDate b24.Date `json:"ACTUAL_DATE"`
+	// Available to Everyone
+	Opened b24.Bool `json:"OPENED"`
+	// Closed
+	Closed b24.Bool `json:"CLOSED"`
+	// Comment
+	Comments b24.String `json:"COMMENTS"`
+	// Content
+	Content b24.String `json:"CONTENT"`
+	// Terms
+	Terms b24.String `json:"TERMS"`
+	// Client
+	ClientTitle b24.String `json:"CLIENT_TITLE"`
+	// Address
+	ClientAddr b24.String `json:"CLIENT_ADDR"`
+	// Contact Person
+	ClientContact b24.String `json:"CLIENT_CONTACT"`
+	// E-mail
+	ClientEmail b24.String `json:"CLIENT_EMAIL"`
+	// Phone
+	ClientPhone b24.String `json:"CLIENT_PHONE"`
+	// Tax ID
+	ClientTpID b24.String `json:"CLIENT_TP_ID"`
+	// KPP
+	ClientTpaID b24.String `json:"CLIENT_TPA_ID"`
+	// Responsible
+	AssignedByID b24.Int `json:"ASSIGNED_BY_ID"`
+	// Created By
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified By
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// Creation Date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification Date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// Lead
+	LeadID b24.Int `json:"LEAD_ID"`
+	// Deal
+	DealID b24.Int `json:"DEAL_ID"`
+	// Client Type
+	PersonTypeID b24.Int `json:"PERSON_TYPE_ID"`
+	// Location
+	LocationID b24.String `json:"LOCATION_ID"`
+	// Advertising System
+	UTMSource b24.String `json:"UTM_SOURCE"`
+	// Traffic Type
+	UTMMedium b24.String `json:"UTM_MEDIUM"`
+	// Campaign Identifier
+	UTMCampaign b24.String `json:"UTM_CAMPAIGN"`
+	// Campaign Content
+	UTMContent b24.String `json:"UTM_CONTENT"`
+	// Campaign Search Condition
+	UTMTerm b24.String `json:"UTM_TERM"`
+	// LAST_ACTIVITY_TIME
+	LastActivityTime b24.Time `json:"LAST_ACTIVITY_TIME"`
+	// LAST_ACTIVITY_BY
+	LastActivityBy b24.Int `json:"LAST_ACTIVITY_BY"`
+	// LAST_COMMUNICATION_TIME
+	LastCommunicationTime b24.String `json:"LAST_COMMUNICATION_TIME"`
+	// UF_CRM_6710EFCBAF22C
+	UfCRM6710Efcbaf22C b24.Date   `json:"UF_CRM_6710EFCBAF22C"`
+	UfCRM566Eb0Ac9B7Fc b24.String `json:"UF_CRM_566EB0AC9B7FC"`
+	UfCRM566Eb0Afa9895 b24.String `json:"UF_CRM_566EB0AFA9895"`
+	UfCRM566Eb0Afb84F1 b24.String `json:"UF_CRM_566EB0AFB84F1"`
+	UfCRM566Eb0Afc58Fd b24.String `json:"UF_CRM_566EB0AFC58FD"`
+	UfCRM566Eb0Afda4Ef b24.String `json:"UF_CRM_566EB0AFDA4EF"`
+	UfCRM566Eb0Afedb2F b24.String `json:"UF_CRM_566EB0AFEDB2F"`
+	UfCRM566Eb0B014Ec2 b24.String `json:"UF_CRM_566EB0B014EC2"`
+	UfCRM566Eb0B0231B2 b24.String `json:"UF_CRM_566EB0B0231B2"`
+	UfCRM566Eb0B02F46F b24.String `json:"UF_CRM_566EB0B02F46F"`
+	UfCRM566Eb0B03Cdcd b24.String `json:"UF_CRM_566EB0B03CDCD"`
+	UfCRM566Eb0B04D190 b24.String `json:"UF_CRM_566EB0B04D190"`
+	UfCRM577Bbce34Cc90 b24.String `json:"UF_CRM_577BBCE34CC90"`
+	UfCRM577Bbce354F86 b24.String `json:"UF_CRM_577BBCE354F86"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Quote) UnmarshalJSON(data []byte) error {
+	type plain Quote
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Quote) MarshalJSON() ([]byte, error) {
+	type plain Quote
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteInput is the write form of Quote: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type QuoteInput struct {
+	// Subject of the estimate
+	//
+	// Length restriction — up to 255 characters.
+	//
+	// If a value longer than 255 is provided, the system will truncate it to 255
+	// characters
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Stage of the estimate
+	//
+	// Provide the value explicitly in each request.
+	//
+	// The list of available stages can be obtained using the method
+	// crm.status.list with the filter ENTITY_ID = QUOTE_STATUS
+	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
+	// Currency of the estimate amount
+	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
+	// Amount of the estimate
+	//
+	// Provide a numeric value along with CURRENCY_ID
+	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
+	// Identifier of the responsible person
+	AssignedByID b24.Opt[b24.Int] `json:"ASSIGNED_BY_ID,omitzero"`
+	// Identifier of the client company
+	CompanyID b24.Opt[b24.Int] `json:"COMPANY_ID,omitzero"`
+	// Array of identifiers for client contacts
+	ContactIDs []b24.Int `json:"CONTACT_IDS,omitzero"`
+	// Identifier of "your company" for seller requisites
+	MycompanyID b24.Opt[b24.Int] `json:"MYCOMPANY_ID,omitzero"`
+	// Is the estimate available to everyone? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
+	// Identifier of the payer type
+	PersonTypeID b24.Opt[b24.Int] `json:"PERSON_TYPE_ID,omitzero"`
+	// Date of issue
+	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
+	// Expiration date of the estimate
+	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
+	// Client name, up to 255 characters
+	ClientTitle b24.Opt[string] `json:"CLIENT_TITLE,omitzero"`
+	// Client address, up to 255 characters
+	ClientAddr b24.Opt[string] `json:"CLIENT_ADDR,omitzero"`
+	// Client email, up to 255 characters
+	ClientEmail b24.Opt[string] `json:"CLIENT_EMAIL,omitzero"`
+	// Client phone, up to 255 characters
+	ClientPhone b24.Opt[string] `json:"CLIENT_PHONE,omitzero"`
+	// Comment
+	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
+	// Tax Rate
+	TaxValue b24.Opt[float64] `json:"TAX_VALUE,omitzero"`
+	// Contact
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// ACTUAL_DATE
+	ActualDate b24.Opt[b24.Date] `json:"ACTUAL_DATE,omitzero"`
+	// Closed
+	Closed b24.Opt[b24.Bool] `json:"CLOSED,omitzero"`
+	// Content
+	Content b24.Opt[string] `json:"CONTENT,omitzero"`
+	// Terms
+	Terms b24.Opt[string] `json:"TERMS,omitzero"`
+	// Contact Person
+	ClientContact b24.Opt[string] `json:"CLIENT_CONTACT,omitzero"`
+	// Tax ID
+	ClientTpID b24.Opt[string] `json:"CLIENT_TP_ID,omitzero"`
+	// KPP
+	ClientTpaID b24.Opt[string] `json:"CLIENT_TPA_ID,omitzero"`
+	// Lead
+	LeadID b24.Opt[b24.Int] `json:"LEAD_ID,omitzero"`
+	// Deal
+	DealID b24.Opt[b24.Int] `json:"DEAL_ID,omitzero"`
+	// Location
+	LocationID b24.Opt[string] `json:"LOCATION_ID,omitzero"`
+	// Advertising System
+	UTMSource b24.Opt[string] `json:"UTM_SOURCE,omitzero"`
+	// Traffic Type
+	UTMMedium b24.Opt[string] `json:"UTM_MEDIUM,omitzero"`
+	// Campaign Identifier
+	UTMCampaign b24.Opt[string] `json:"UTM_CAMPAIGN,omitzero"`
+	// Campaign Content
+	UTMContent b24.Opt[string] `json:"UTM_CONTENT,omitzero"`
+	// Campaign Search Condition
+	UTMTerm b24.Opt[string] `json:"UTM_TERM,omitzero"`
+	// UF_CRM_6710EFCBAF22C
+	UfCRM6710Efcbaf22C b24.Opt[b24.Date] `json:"UF_CRM_6710EFCBAF22C,omitzero"`
+	UfCRM566Eb0Ac9B7Fc b24.Opt[string]   `json:"UF_CRM_566EB0AC9B7FC,omitzero"`
+	UfCRM566Eb0Afa9895 b24.Opt[string]   `json:"UF_CRM_566EB0AFA9895,omitzero"`
+	UfCRM566Eb0Afb84F1 b24.Opt[string]   `json:"UF_CRM_566EB0AFB84F1,omitzero"`
+	UfCRM566Eb0Afc58Fd b24.Opt[string]   `json:"UF_CRM_566EB0AFC58FD,omitzero"`
+	UfCRM566Eb0Afda4Ef b24.Opt[string]   `json:"UF_CRM_566EB0AFDA4EF,omitzero"`
+	UfCRM566Eb0Afedb2F b24.Opt[string]   `json:"UF_CRM_566EB0AFEDB2F,omitzero"`
+	UfCRM566Eb0B014Ec2 b24.Opt[string]   `json:"UF_CRM_566EB0B014EC2,omitzero"`
+	UfCRM566Eb0B0231B2 b24.Opt[string]   `json:"UF_CRM_566EB0B0231B2,omitzero"`
+	UfCRM566Eb0B02F46F b24.Opt[string]   `json:"UF_CRM_566EB0B02F46F,omitzero"`
+	UfCRM566Eb0B03Cdcd b24.Opt[string]   `json:"UF_CRM_566EB0B03CDCD,omitzero"`
+	UfCRM566Eb0B04D190 b24.Opt[string]   `json:"UF_CRM_566EB0B04D190,omitzero"`
+	UfCRM577Bbce34Cc90 b24.Opt[string]   `json:"UF_CRM_577BBCE34CC90,omitzero"`
+	UfCRM577Bbce354F86 b24.Opt[string]   `json:"UF_CRM_577BBCE354F86,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteInput) UnmarshalJSON(data []byte) error {
+	type plain QuoteInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteInput) MarshalJSON() ([]byte, error) {
+	type plain QuoteInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteContact is one quote contact of crm.quote.contact, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-quote-contact-fields, crm-quote-contact-add), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type QuoteContact struct {
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Primary
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteContact) UnmarshalJSON(data []byte) error {
+	type plain QuoteContact
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteContact) MarshalJSON() ([]byte, error) {
+	type plain QuoteContact
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteContactInput is the write form of QuoteContact: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type QuoteContactInput struct {
+	// Identifier of the contact to be linked to the estimate
+	//
+	// This can be obtained using the methods crm.contact.list or crm.contact.add
+	ContactID b24.Opt[b24.Int] `json:"CONTACT_ID,omitzero"`
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If the estimate does not have a primary link yet, the link being added
+	// becomes the primary one regardless of the value you pass. If a primary link
+	// already exists and you pass Y, the link being added becomes the primary one,
+	// and the previous one gets N
+	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
+	// Sort index
+	//
+	// By default — the highest SORT among the contacts already linked plus 10.
+	// The first link of an estimate gets SORT = 10. Default: SORT.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteContactInput) UnmarshalJSON(data []byte) error {
+	type plain QuoteContactInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteContactInput) MarshalJSON() ([]byte, error) {
+	type plain QuoteContactInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteContactItems is one quote contact items of crm.quote.contact.items, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (crm-quote-contact-items-get), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type QuoteContactItems struct {
+	// Identifier of the contact
+	ContactID b24.Int `json:"CONTACT_ID"`
+	// Sort index
+	Sort b24.Int `json:"SORT"`
+	// Identifier of the role (a service field). It is not filled in via REST and
+	// is always equal to 0
+	RoleID b24.Int `json:"ROLE_ID"`
+	// Indicates whether the link is primary. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsPrimary b24.Bool `json:"IS_PRIMARY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteContactItems) UnmarshalJSON(data []byte) error {
+	type plain QuoteContactItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteContactItems) MarshalJSON() ([]byte, error) {
+	type plain QuoteContactItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteProductrows is one quote productrows of crm.quote.productrows, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-quote-product-rows-get), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type QuoteProductrows struct {
+	// Identifier of the product row
+	ID b24.Int `json:"ID"`
+	// Identifier of the element to which the product is linked. For this method,
+	// it equals the id of the estimate
+	OwnerID b24.Int `json:"OWNER_ID"`
+	// String identifier of the CRM object type to which the product is linked. For
+	// this method, it is always Q
+	OwnerType b24.String `json:"OWNER_TYPE"`
+	// Identifier of the product in the catalog. 0 if the product is not from the
+	// catalog.
+	//
+	// To get detailed information about the product, use catalog.product.get
+	ProductID b24.Int `json:"PRODUCT_ID"`
+	// Name of the product row
+	ProductName b24.String `json:"PRODUCT_NAME"`
+	// Name of the product row in the catalog
+	OriginalProductName b24.String `json:"ORIGINAL_PRODUCT_NAME"`
+	// Description of the product row
+	ProductDescription b24.String `json:"PRODUCT_DESCRIPTION"`
+	// Final cost of the product per unit
+	Price b24.Number `json:"PRICE"`
+	// Cost per unit considering discounts, excluding taxes
+	PriceExclusive b24.Number `json:"PRICE_EXCLUSIVE"`
+	// Cost per unit excluding discounts and taxes
+	PriceNetto b24.Number `json:"PRICE_NETTO"`
+	// Cost per unit excluding discounts but including taxes
+	PriceBrutto b24.Number `json:"PRICE_BRUTTO"`
+	// Cost of the product in reporting currency
+	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
+	// Quantity of product units
+	Quantity b24.Number `json:"QUANTITY"`
+	// Type of discount:
+	//
+	//   - 1 — absolute
+	//   - 2 — percentage
+	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
+	// Discount value in percentage
+	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
+	// Absolute value of the discount
+	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
+	// Tax rate in percentage
+	TaxRate b24.Number `json:"TAX_RATE"`
+	// Whether tax is included in the price:
+	//
+	//   - Y — yes
+	//   - N — no
+	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
+	// Indicator of manual modification of the product row:
+	//
+	//   - Y — yes
+	//   - N — no
+	Customized b24.Bool `json:"CUSTOMIZED"`
+	// Unit of measure code
+	MeasureCode b24.String `json:"MEASURE_CODE"`
+	// Text representation of the unit of measure
+	MeasureName b24.String `json:"MEASURE_NAME"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// External code of the product row
+	XMLID b24.String `json:"XML_ID"`
+	// Type of product:
+	//
+	//   - 1 — simple product
+	//   - 4 — trade offer (variation)
+	//   - 7 — service
+	Type b24.Int `json:"TYPE"`
+	// Identifier of the warehouse
+	StoreID b24.Int `json:"STORE_ID"`
+	// Identifier of the reserve
+	ReserveID b24.Int `json:"RESERVE_ID"`
+	// Date of reservation end
+	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
+	// Quantity of reserved product units
+	ReserveQuantity b24.Number `json:"RESERVE_QUANTITY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteProductrows) UnmarshalJSON(data []byte) error {
+	type plain QuoteProductrows
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteProductrows) MarshalJSON() ([]byte, error) {
+	type plain QuoteProductrows
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfield is one quote userfield of crm.quote.userfield, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-quote-user-field-get, crm-quote-user-field-list,
+// crm-quote-user-field-add, crm-quote-user-field-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type QuoteUserfield struct {
+	ID       b24.String `json:"ID"`
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Field code. Unique within estimates.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID QuoteUserfieldUserTypeID `json:"USER_TYPE_ID"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100
+	Sort b24.Int `json:"SORT"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N
+	ShowFilter b24.String `json:"SHOW_FILTER"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings QuoteUserfieldSettings `json:"SETTINGS"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteUserfield) UnmarshalJSON(data []byte) error {
+	type plain QuoteUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteUserfield) MarshalJSON() ([]byte, error) {
+	type plain QuoteUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfieldSettings is the SETTINGS value of crm.quote.userfield.
+type QuoteUserfieldSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.String `json:"DEFAULT_VALUE"`
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Int `json:"ROWS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain QuoteUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain QuoteUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfieldInput is the write form of QuoteUserfield: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type QuoteUserfieldInput struct {
+	// Data type of the custom field. Possible values:
+	//
+	//   - string — string
+	//   - integer — integer
+	//   - double — number
+	//   - boolean — yes/no
+	//   - datetime — date/time
+	//   - date — date
+	//   - money — money
+	//   - url — link
+	//   - address — address
+	//   - enumeration — list
+	//   - file — file
+	//   - employee — link to employee
+	//   - crm_status — link to CRM directory
+	//   - iblock_section — link to information block sections
+	//   - iblock_element — link to information block elements
+	//   - crm — link to CRM elements
+	//   - custom field types
+	UserTypeID b24.Opt[QuoteUserfieldUserTypeID] `json:"USER_TYPE_ID,omitzero"`
+	// Field code. Unique within estimates.
+	//
+	// The prefix UF_CRM_ is always added to the code, and the system builds the
+	// full field name itself:
+	//
+	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
+	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
+	//     replaced with UF_CRM_
+	//   - UF_CRM_MANAGER_NOTE remains unchanged
+	//
+	// The length limit is 50 characters including the prefix, that is, up to 43
+	// characters for the code. If a longer value is passed, the method returns the
+	// error ERROR_CORE.
+	//
+	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
+	// uppercase, and any other characters cause the error ERROR_CORE
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Default name of the custom field.
+	//
+	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
+	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
+	// is provided for them
+	Label b24.Opt[string] `json:"LABEL,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Filter label in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Header in the list.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Label in the edit form.
+	//
+	// When a string is provided, it will be set for all language identifiers.
+	//
+	// When a lang_map type value is provided, the value from LABEL will be set for
+	// all languages that were not provided.
+	//
+	// By default, the value passed in LABEL is set for all language identifiers.
+	// Default: LABEL.
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Error message
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// Is the field multiple. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Fields of type boolean cannot be multiple.
+	//
+	// By default, N. Default: N.
+	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
+	// Is the field mandatory. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
+	// Show the field in the filter. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default, N. Default: N.
+	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
+	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
+	// available settings, described below
+	Settings *QuoteUserfieldInputSettings `json:"SETTINGS,omitzero"`
+	// List of possible values for the custom field of type enumeration, described
+	// below
+	//
+	// By default []. Default: [].
+	List []QuoteUserfieldInputList `json:"LIST,omitzero"`
+	// Sort index. Must be greater than zero.
+	//
+	// By default 100. Default: 100.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Show the custom field in the list.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default Y. The value N is not supported by all field types within crm.
+	// Default: Y.
+	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are the field values included in the search.
+	//
+	// This parameter does not affect anything within crm.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// By default N. Default: N.
+	IsSearchable b24.Opt[bool]   `json:"IS_SEARCHABLE,omitzero"`
+	ID           b24.Opt[string] `json:"ID,omitzero"`
+	EntityID     b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteUserfieldInput) UnmarshalJSON(data []byte) error {
+	type plain QuoteUserfieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteUserfieldInput) MarshalJSON() ([]byte, error) {
+	type plain QuoteUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfieldInputSettings is the SETTINGS value of crm.quote.userfield.
+type QuoteUserfieldInputSettings struct {
+	// Default value.
+	//
+	// Default ""
+	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
+	// Number of lines in the input field. Must be greater than 0.
+	//
+	// Default 1. Default: 1.
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteUserfieldInputSettings) UnmarshalJSON(data []byte) error {
+	type plain QuoteUserfieldInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteUserfieldInputSettings) MarshalJSON() ([]byte, error) {
+	type plain QuoteUserfieldInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfieldInputList is the LIST value of crm.quote.userfield.
+type QuoteUserfieldInputList struct {
+	// Value of the list item.
+	//
+	// List items with an empty or missing VALUE will be ignored
+	Value b24.Opt[string] `json:"VALUE,omitzero"`
+	// Sort index. Must be greater than or equal to 0.
+	//
+	// By default 0. Default: 0.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Is the list item the default value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
+	// field, the first provided list item with DEF = Y will be considered default.
+	//
+	// By default N
+	Def b24.Opt[bool] `json:"DEF,omitzero"`
+	// External code of the value. Must be unique within the list items of the
+	// custom field
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *QuoteUserfieldInputList) UnmarshalJSON(data []byte) error {
+	type plain QuoteUserfieldInputList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v QuoteUserfieldInputList) MarshalJSON() ([]byte, error) {
+	type plain QuoteUserfieldInputList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// QuoteUserfieldUserTypeID is the USER_TYPE_ID of crm.quote.userfield: the
+// constants below are the documented values; others are accepted too.
+type QuoteUserfieldUserTypeID string
+
+// The documented values of QuoteUserfieldUserTypeID.
+const (
+	// string
+	QuoteUserfieldUserTypeIDString QuoteUserfieldUserTypeID = "string"
+	// integer
+	QuoteUserfieldUserTypeIDInteger QuoteUserfieldUserTypeID = "integer"
+	// number
+	QuoteUserfieldUserTypeIDDouble QuoteUserfieldUserTypeID = "double"
+	// yes/no
+	QuoteUserfieldUserTypeIDBoolean QuoteUserfieldUserTypeID = "boolean"
+	// date/time
+	QuoteUserfieldUserTypeIDDatetime QuoteUserfieldUserTypeID = "datetime"
+	// date
+	QuoteUserfieldUserTypeIDDate QuoteUserfieldUserTypeID = "date"
+	// money
+	QuoteUserfieldUserTypeIDMoney QuoteUserfieldUserTypeID = "money"
+	// link
+	QuoteUserfieldUserTypeIDURL QuoteUserfieldUserTypeID = "url"
+	// address
+	QuoteUserfieldUserTypeIDAddress QuoteUserfieldUserTypeID = "address"
+	// list
+	QuoteUserfieldUserTypeIDEnumeration QuoteUserfieldUserTypeID = "enumeration"
+	// file
+	QuoteUserfieldUserTypeIDFile QuoteUserfieldUserTypeID = "file"
+	// link to employee
+	QuoteUserfieldUserTypeIDEmployee QuoteUserfieldUserTypeID = "employee"
+	// link to CRM directory
+	QuoteUserfieldUserTypeIDCRMStatus QuoteUserfieldUserTypeID = "crm_status"
+	// link to information block sections
+	QuoteUserfieldUserTypeIDIblockSection QuoteUserfieldUserTypeID = "iblock_section"
+	// link to information block elements
+	QuoteUserfieldUserTypeIDIblockElement QuoteUserfieldUserTypeID = "iblock_element"
+	// link to CRM elements
+	QuoteUserfieldUserTypeIDCRM QuoteUserfieldUserTypeID = "crm"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *QuoteUserfieldUserTypeID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = QuoteUserfieldUserTypeID(s)
+	return nil
+}
+
 // QuoteAdd calls crm.quote.add: Add Estimate.
 //
 // The method crm.quote.add creates an estimate.
@@ -20,8 +922,15 @@ import (
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/crm-quote-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'fields' must be array.": fields is
+//     not an object
+//   - empty code, description "Parameter 'params' must be array.": params is
+//     not an object
+//   - empty code, description "Access denied.": The user does not have
+//     permission to add estimates
 //
 // Deprecated: use [ItemAdd] (crm.item.add).
 func QuoteAdd(ctx context.Context, c b24.Caller, p QuoteAddParams, opts ...b24.CallOption) (b24.Int, error) {
@@ -65,87 +974,20 @@ type QuoteAddParams struct {
 	//
 	// A complete list of available fields and their types can be obtained using
 	// the method crm.quote.fields. Required.
-	Fields QuoteAddParamsFields `json:"fields"`
+	Fields QuoteInput `json:"fields"`
 	// An object of additional parameters (detailed description)
 	Params *QuoteAddParamsParams `json:"params,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
 func (p QuoteAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.quote.add",
 			Param:  "fields.TITLE",
 		}
 	}
 	return nil
-}
-
-// QuoteAddParamsFields is the fields value of crm.quote.add.
-type QuoteAddParamsFields struct {
-	// Subject of the estimate
-	//
-	// Length restriction — up to 255 characters.
-	//
-	// If a value longer than 255 is provided, the system will truncate it to 255
-	// characters. Required.
-	Title string `json:"TITLE"`
-	// Stage of the estimate
-	//
-	// Provide the value explicitly in each request.
-	//
-	// The list of available stages can be obtained using the method
-	// crm.status.list with the filter ENTITY_ID = QUOTE_STATUS
-	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
-	// Currency of the estimate amount
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Amount of the estimate
-	//
-	// Provide a numeric value along with CURRENCY_ID
-	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
-	// Identifier of the responsible person
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Identifier of the client company
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Array of identifiers for client contacts
-	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
-	// Identifier of "your company" for seller requisites
-	MycompanyID b24.Opt[int64] `json:"MYCOMPANY_ID,omitzero"`
-	// Is the estimate available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Identifier of the payer type
-	PersonTypeID b24.Opt[int64] `json:"PERSON_TYPE_ID,omitzero"`
-	// Date of issue
-	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
-	// Expiration date of the estimate
-	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
-	// Client name, up to 255 characters
-	ClientTitle b24.Opt[string] `json:"CLIENT_TITLE,omitzero"`
-	// Client address, up to 255 characters
-	ClientAddr b24.Opt[string] `json:"CLIENT_ADDR,omitzero"`
-	// Client email, up to 255 characters
-	ClientEmail b24.Opt[string] `json:"CLIENT_EMAIL,omitzero"`
-	// Client phone, up to 255 characters
-	ClientPhone b24.Opt[string] `json:"CLIENT_PHONE,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain QuoteAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain QuoteAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteAddParamsParams is the params value of crm.quote.add.
@@ -183,8 +1025,22 @@ func (v QuoteAddParamsParams) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/contacts/crm-quote-contact-add.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined.": The provided id is less than 1 or not provided at all
+//   - empty code, description "The parameter 'fields' must be array.": An
+//     object was not provided in fields
+//   - empty code, description "The parameter 'fields' is not valid.": Can
+//     occur for several reasons: - if the required parameter
+//     fields.CONTACT_ID is not provided - if the provided parameter
+//     fields.CONTACT_ID is less than or equal to 0
+//   - empty code, description "Not found.": The estimate with the provided
+//     id was not found
+//   - empty code, description "[Contact #2647] You do not have permission to
+//     view this item": The user does not have read access permission for the
+//     contact being linked
 func QuoteContactAdd(ctx context.Context, c b24.Caller, p QuoteContactAddParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -213,10 +1069,10 @@ type QuoteContactAddParams struct {
 	//
 	// This can be obtained using the methods crm.quote.list or crm.quote.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with information about which contact to link to the estimate
 	// (detailed description). Required.
-	Fields QuoteContactAddParamsFields `json:"fields"`
+	Fields QuoteContactInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -227,51 +1083,13 @@ func (p QuoteContactAddParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.ContactID == 0 {
+	if !p.Fields.ContactID.Set {
 		return &b24.RequiredError{
 			Method: "crm.quote.contact.add",
 			Param:  "fields.CONTACT_ID",
 		}
 	}
 	return nil
-}
-
-// QuoteContactAddParamsFields is the fields value of crm.quote.contact.add.
-type QuoteContactAddParamsFields struct {
-	// Identifier of the contact to be linked to the estimate
-	//
-	// This can be obtained using the methods crm.contact.list or crm.contact.add.
-	// Required.
-	ContactID int64 `json:"CONTACT_ID"`
-	// Indicates whether the link is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If the estimate does not have a primary link yet, the link being added
-	// becomes the primary one regardless of the value you pass. If a primary link
-	// already exists and you pass Y, the link being added becomes the primary one,
-	// and the previous one gets N
-	IsPrimary b24.Opt[b24.Bool] `json:"IS_PRIMARY,omitzero"`
-	// Sort index
-	//
-	// By default — the highest SORT among the contacts already linked plus 10.
-	// The first link of an estimate gets SORT = 10. Default: SORT.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteContactAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain QuoteContactAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteContactAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain QuoteContactAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteContactDelete calls crm.quote.contact.delete: Remove a Contact from a
@@ -288,8 +1106,22 @@ func (v QuoteContactAddParamsFields) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/contacts/crm-quote-contact-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter 'ownerEntityID' is invalid or
+//     not defined.": The provided id is less than 1 or not provided at all
+//   - empty code, description "The parameter 'item' must be array.": An
+//     object was not provided in fields
+//   - empty code, description "The parameter 'fields' is not valid.": Can
+//     occur for several reasons: - if the required parameter
+//     fields.CONTACT_ID is not provided - if the provided parameter
+//     fields.CONTACT_ID is less than or equal to 0
+//   - empty code, description "Not found.": The estimate with the provided
+//     id was not found
+//   - empty code, description "[Contact #2647] You do not have permission to
+//     view this item": The user does not have read access permission for the
+//     contact being unlinked
 func QuoteContactDelete(ctx context.Context, c b24.Caller, p QuoteContactDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -318,7 +1150,7 @@ type QuoteContactDeleteParams struct {
 	//
 	// This can be obtained using the methods crm.quote.list or crm.quote.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with information about which contact to remove from the links
 	// (detailed description). Required.
 	Fields QuoteContactDeleteParamsFields `json:"fields"`
@@ -348,7 +1180,7 @@ type QuoteContactDeleteParamsFields struct {
 	//
 	// The identifier of a linked contact can be obtained using the method
 	// crm.quote.contact.items.get. Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -416,8 +1248,11 @@ type QuoteContactFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/contacts/crm-quote-contact-items-delete.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined.": The provided id is less than 1 or not provided at all
 func QuoteContactItemsDelete(ctx context.Context, c b24.Caller, p QuoteContactItemsDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err
@@ -448,7 +1283,7 @@ type QuoteContactItemsDeleteParams struct {
 	//
 	// This can be obtained using the methods crm.quote.list or crm.quote.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -475,13 +1310,16 @@ func (p QuoteContactItemsDeleteParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/contacts/crm-quote-contact-items-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func QuoteContactItemsGet(ctx context.Context, c b24.Caller, p QuoteContactItemsGetParams, opts ...b24.CallOption) ([]QuoteContactItemsGetItem, error) {
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined.": The provided id is less than 1 or not provided at all
+func QuoteContactItemsGet(ctx context.Context, c b24.Caller, p QuoteContactItemsGetParams, opts ...b24.CallOption) ([]QuoteContactItems, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []QuoteContactItemsGetItem
+	var out []QuoteContactItems
 	if err := b24.Invoke(ctx, c, QuoteContactItemsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -491,8 +1329,8 @@ func QuoteContactItemsGet(ctx context.Context, c b24.Caller, p QuoteContactItems
 // QuoteContactItemsGetCommand is crm.quote.contact.items.get as a command for
 // a batch (see b24.Add); its result decodes as QuoteContactItemsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func QuoteContactItemsGetCommand(p QuoteContactItemsGetParams) b24.Command[[]QuoteContactItemsGetItem] {
-	return b24.NewCommand[[]QuoteContactItemsGetItem](b24.Request{
+func QuoteContactItemsGetCommand(p QuoteContactItemsGetParams) b24.Command[[]QuoteContactItems] {
+	return b24.NewCommand[[]QuoteContactItems](b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.contact.items.get",
 		Params:     p,
@@ -507,7 +1345,7 @@ type QuoteContactItemsGetParams struct {
 	//
 	// This can be obtained using the methods crm.quote.list or crm.quote.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -519,36 +1357,6 @@ func (p QuoteContactItemsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// QuoteContactItemsGetItem is one row of crm.quote.contact.items.get.
-type QuoteContactItemsGetItem struct {
-	// Identifier of the contact
-	ContactID b24.Int `json:"CONTACT_ID"`
-	// Sort index
-	Sort b24.Int `json:"SORT"`
-	// Identifier of the role (a service field). It is not filled in via REST and
-	// is always equal to 0
-	RoleID b24.Int `json:"ROLE_ID"`
-	// Indicates whether the link is primary. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsPrimary b24.Bool `json:"IS_PRIMARY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteContactItemsGetItem) UnmarshalJSON(data []byte) error {
-	type plain QuoteContactItemsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteContactItemsGetItem) MarshalJSON() ([]byte, error) {
-	type plain QuoteContactItemsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteContactItemsSet calls crm.quote.contact.items.set: Set the Contacts
@@ -569,6 +1377,15 @@ func (v QuoteContactItemsGetItem) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The parameter ownerEntityID is invalid or not
+//     defined.": The provided id is less than 1 or not provided at all
+//   - empty code, description "The parameter items must be array.": An array
+//     was not provided in items
+//   - empty code, description "Not found.": The estimate with the provided
+//     id was not found
+//   - empty code, description "[Contact #2647] You do not have permission to
+//     view this item": The user does not have read access permission for the
+//     contact whose link is being added or removed
 //   - ERROR_CORE: A failure while normalizing the set of links, the response
 //     comes with HTTP status 500
 func QuoteContactItemsSet(ctx context.Context, c b24.Caller, p QuoteContactItemsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -600,7 +1417,7 @@ type QuoteContactItemsSetParams struct {
 	//
 	// This can be obtained using the methods crm.quote.list or crm.quote.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of objects that describe the contacts linked to the estimate (detailed
 	// description)
 	//
@@ -632,7 +1449,7 @@ type QuoteContactItemsSetParamsItems struct {
 	//
 	// This can be obtained using the methods crm.contact.list or crm.contact.add.
 	// Required.
-	ContactID int64 `json:"CONTACT_ID"`
+	ContactID b24.Int `json:"CONTACT_ID"`
 	// Indicates whether the link is primary. Possible values:
 	//
 	//   - Y — yes
@@ -648,7 +1465,7 @@ type QuoteContactItemsSetParamsItems struct {
 	//
 	// By default (i + 1) * 10, where i is the index of the element in the items
 	// array, starting from 0. Default: (i + 1) * 10.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -679,6 +1496,10 @@ func (v QuoteContactItemsSetParamsItems) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "ID is not defined or invalid.": An incorrect
+//     id was provided
+//   - empty code, description "Access denied.": The user does not have
+//     permission to delete estimates
 //   - ERROR_CORE: The estimate with the provided id was not found
 //
 // Deprecated: use [ItemDelete] (crm.item.delete).
@@ -710,7 +1531,7 @@ type QuoteDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.list or
 	// crm.quote.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -773,15 +1594,22 @@ type QuoteFieldsParams struct{}
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/crm-quote-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "ID is not defined or invalid.": An incorrect
+//     id was provided
+//   - empty code, description "Access denied.": The user does not have
+//     permission to read estimates
+//   - empty code, description "Not found": The estimate with the provided id
+//     was not found
 //
 // Deprecated: use [ItemGet] (crm.item.get).
-func QuoteGet(ctx context.Context, c b24.Caller, p QuoteGetParams, opts ...b24.CallOption) (*QuoteGetResult, error) {
+func QuoteGet(ctx context.Context, c b24.Caller, p QuoteGetParams, opts ...b24.CallOption) (*Quote, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out QuoteGetResult
+	var out Quote
 	if err := b24.Invoke(ctx, c, QuoteGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -791,8 +1619,8 @@ func QuoteGet(ctx context.Context, c b24.Caller, p QuoteGetParams, opts ...b24.C
 // QuoteGetCommand is crm.quote.get as a command for a batch (see b24.Add); its
 // result decodes as QuoteGet's does. Required parameters are not checked here:
 // the portal reports them.
-func QuoteGetCommand(p QuoteGetParams) b24.Command[*QuoteGetResult] {
-	return b24.NewCommand[*QuoteGetResult](b24.Request{
+func QuoteGetCommand(p QuoteGetParams) b24.Command[*Quote] {
+	return b24.NewCommand[*Quote](b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.get",
 		Params:     p,
@@ -806,7 +1634,7 @@ type QuoteGetParams struct {
 	//
 	// The ID can be obtained using the methods crm.quote.list and crm.quote.add.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -820,80 +1648,6 @@ func (p QuoteGetParams) validate() error {
 	return nil
 }
 
-// QuoteGetResult is the result of crm.quote.get.
-type QuoteGetResult struct {
-	ID                    b24.String      `json:"ID"`
-	Title                 b24.String      `json:"TITLE"`
-	StatusID              b24.String      `json:"STATUS_ID"`
-	CurrencyID            b24.String      `json:"CURRENCY_ID"`
-	Opportunity           b24.String      `json:"OPPORTUNITY"`
-	TaxValue              b24.String      `json:"TAX_VALUE"`
-	CompanyID             b24.String      `json:"COMPANY_ID"`
-	ContactID             json.RawMessage `json:"CONTACT_ID"`
-	MycompanyID           b24.String      `json:"MYCOMPANY_ID"`
-	Begindate             b24.String      `json:"BEGINDATE"`
-	Closedate             b24.String      `json:"CLOSEDATE"`
-	ActualDate            b24.String      `json:"ACTUAL_DATE"`
-	AssignedByID          b24.String      `json:"ASSIGNED_BY_ID"`
-	CreatedByID           b24.String      `json:"CREATED_BY_ID"`
-	ModifyByID            b24.String      `json:"MODIFY_BY_ID"`
-	DateCreate            b24.String      `json:"DATE_CREATE"`
-	DateModify            b24.String      `json:"DATE_MODIFY"`
-	Opened                b24.String      `json:"OPENED"`
-	Closed                b24.String      `json:"CLOSED"`
-	Comments              b24.String      `json:"COMMENTS"`
-	LeadID                json.RawMessage `json:"LEAD_ID"`
-	DealID                json.RawMessage `json:"DEAL_ID"`
-	QuoteNumber           b24.String      `json:"QUOTE_NUMBER"`
-	Content               json.RawMessage `json:"CONTENT"`
-	Terms                 json.RawMessage `json:"TERMS"`
-	PersonTypeID          b24.String      `json:"PERSON_TYPE_ID"`
-	LocationID            json.RawMessage `json:"LOCATION_ID"`
-	ClientTitle           json.RawMessage `json:"CLIENT_TITLE"`
-	ClientAddr            json.RawMessage `json:"CLIENT_ADDR"`
-	ClientContact         json.RawMessage `json:"CLIENT_CONTACT"`
-	ClientEmail           json.RawMessage `json:"CLIENT_EMAIL"`
-	ClientPhone           json.RawMessage `json:"CLIENT_PHONE"`
-	ClientTpID            json.RawMessage `json:"CLIENT_TP_ID"`
-	ClientTpaID           json.RawMessage `json:"CLIENT_TPA_ID"`
-	UTMSource             json.RawMessage `json:"UTM_SOURCE"`
-	UTMMedium             json.RawMessage `json:"UTM_MEDIUM"`
-	UTMCampaign           json.RawMessage `json:"UTM_CAMPAIGN"`
-	UTMContent            json.RawMessage `json:"UTM_CONTENT"`
-	UTMTerm               json.RawMessage `json:"UTM_TERM"`
-	ParentID136           json.RawMessage `json:"PARENT_ID_136"`
-	LastCommunicationTime json.RawMessage `json:"LAST_COMMUNICATION_TIME"`
-	LastActivityBy        b24.String      `json:"LAST_ACTIVITY_BY"`
-	LastActivityTime      b24.String      `json:"LAST_ACTIVITY_TIME"`
-	UfCRM566Eb0Ac9B7Fc    b24.String      `json:"UF_CRM_566EB0AC9B7FC"`
-	UfCRM566Eb0Afa9895    b24.String      `json:"UF_CRM_566EB0AFA9895"`
-	UfCRM566Eb0Afb84F1    b24.String      `json:"UF_CRM_566EB0AFB84F1"`
-	UfCRM566Eb0Afc58Fd    b24.String      `json:"UF_CRM_566EB0AFC58FD"`
-	UfCRM566Eb0Afda4Ef    b24.String      `json:"UF_CRM_566EB0AFDA4EF"`
-	UfCRM566Eb0Afedb2F    b24.String      `json:"UF_CRM_566EB0AFEDB2F"`
-	UfCRM566Eb0B014Ec2    b24.String      `json:"UF_CRM_566EB0B014EC2"`
-	UfCRM566Eb0B0231B2    b24.String      `json:"UF_CRM_566EB0B0231B2"`
-	UfCRM566Eb0B02F46F    b24.String      `json:"UF_CRM_566EB0B02F46F"`
-	UfCRM566Eb0B03Cdcd    b24.String      `json:"UF_CRM_566EB0B03CDCD"`
-	UfCRM566Eb0B04D190    b24.String      `json:"UF_CRM_566EB0B04D190"`
-	UfCRM577Bbce34Cc90    b24.String      `json:"UF_CRM_577BBCE34CC90"`
-	UfCRM577Bbce354F86    b24.String      `json:"UF_CRM_577BBCE354F86"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteGetResult) UnmarshalJSON(data []byte) error {
-	type plain QuoteGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteGetResult) MarshalJSON() ([]byte, error) {
-	type plain QuoteGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // QuoteList calls crm.quote.list: Get a List of Estimates by Filter.
 //
 // The method crm.quote.list returns a list of estimates based on a filter.
@@ -905,12 +1659,21 @@ func (v QuoteGetResult) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/crm-quote-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'order' must be array.": An object
+//     was not passed in order
+//   - empty code, description "Parameter 'filter' must be array.": An object
+//     was not passed in filter
+//   - empty code, description "Access denied.": The user does not have
+//     permission to read estimates
+//   - empty code, description "Failed to get list. General error.": General
+//     error executing the request
 //
 // Deprecated: use [ItemList] (crm.item.list).
-func QuoteList(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) ([]QuoteListItem, error) {
-	var out []QuoteListItem
+func QuoteList(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) ([]Quote, error) {
+	var out []Quote
 	if err := b24.Invoke(ctx, c, QuoteListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -920,8 +1683,8 @@ func QuoteList(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24
 // QuoteListCommand is crm.quote.list as a command for a batch (see b24.Add);
 // its result decodes as QuoteList's does. Required parameters are not checked
 // here: the portal reports them.
-func QuoteListCommand(p QuoteListParams) b24.Command[[]QuoteListItem] {
-	return b24.NewCommand[[]QuoteListItem](b24.Request{
+func QuoteListCommand(p QuoteListParams) b24.Command[[]Quote] {
+	return b24.NewCommand[[]Quote](b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.list",
 		Params:     p,
@@ -931,15 +1694,15 @@ func QuoteListCommand(p QuoteListParams) b24.Command[[]QuoteListItem] {
 
 // QuoteListAll iterates over every row of crm.quote.list, requesting page
 // after page (start/next) as the loop asks for more.
-func QuoteListAll(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) iter.Seq2[QuoteListItem, error] {
-	return b24.List[QuoteListItem](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func QuoteListAll(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) iter.Seq2[Quote, error] {
+	return b24.List[Quote](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // QuoteListExport reads every row of crm.quote.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func QuoteListExport(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) iter.Seq2[QuoteListItem, error] {
-	return b24.Export[QuoteListItem](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func QuoteListExport(ctx context.Context, c b24.Caller, p QuoteListParams, opts ...b24.CallOption) iter.Seq2[Quote, error] {
+	return b24.Export[Quote](ctx, c, QuoteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // QuoteListParams holds the parameters of crm.quote.list.
@@ -1030,31 +1793,7 @@ type QuoteListParams struct {
 	// Formula:
 	//
 	// start = (N - 1) * 50, where N — page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// QuoteListItem is one row of crm.quote.list.
-type QuoteListItem struct {
-	ID           b24.String `json:"ID"`
-	Title        b24.String `json:"TITLE"`
-	StatusID     b24.String `json:"STATUS_ID"`
-	Opportunity  b24.String `json:"OPPORTUNITY"`
-	CurrencyID   b24.String `json:"CURRENCY_ID"`
-	AssignedByID b24.String `json:"ASSIGNED_BY_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteListItem) UnmarshalJSON(data []byte) error {
-	type plain QuoteListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteListItem) MarshalJSON() ([]byte, error) {
-	type plain QuoteListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // QuoteProductrowsGet calls crm.quote.productrows.get: Retrieve Product Rows
@@ -1070,15 +1809,20 @@ func (v QuoteListItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/crm-quote-product-rows-get.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter id is invalid or not defined.":
+//     The id parameter has no value or an invalid value was provided
+//   - empty code, description "Access denied.": The user does not have
+//     permission to read the estimate
 //
 // Deprecated: the docs mark this method as deprecated.
-func QuoteProductrowsGet(ctx context.Context, c b24.Caller, p QuoteProductrowsGetParams, opts ...b24.CallOption) ([]QuoteProductrowsGetItem, error) {
+func QuoteProductrowsGet(ctx context.Context, c b24.Caller, p QuoteProductrowsGetParams, opts ...b24.CallOption) ([]QuoteProductrows, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []QuoteProductrowsGetItem
+	var out []QuoteProductrows
 	if err := b24.Invoke(ctx, c, QuoteProductrowsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1088,8 +1832,8 @@ func QuoteProductrowsGet(ctx context.Context, c b24.Caller, p QuoteProductrowsGe
 // QuoteProductrowsGetCommand is crm.quote.productrows.get as a command for a
 // batch (see b24.Add); its result decodes as QuoteProductrowsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func QuoteProductrowsGetCommand(p QuoteProductrowsGetParams) b24.Command[[]QuoteProductrowsGetItem] {
-	return b24.NewCommand[[]QuoteProductrowsGetItem](b24.Request{
+func QuoteProductrowsGetCommand(p QuoteProductrowsGetParams) b24.Command[[]QuoteProductrows] {
+	return b24.NewCommand[[]QuoteProductrows](b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.productrows.get",
 		Params:     p,
@@ -1103,7 +1847,7 @@ type QuoteProductrowsGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.list or
 	// crm.quote.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1115,98 +1859,6 @@ func (p QuoteProductrowsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// QuoteProductrowsGetItem is one row of crm.quote.productrows.get.
-type QuoteProductrowsGetItem struct {
-	// Identifier of the product row
-	ID b24.Int `json:"ID"`
-	// Identifier of the element to which the product is linked. For this method,
-	// it equals the id of the estimate
-	OwnerID b24.Int `json:"OWNER_ID"`
-	// String identifier of the CRM object type to which the product is linked. For
-	// this method, it is always Q
-	OwnerType b24.String `json:"OWNER_TYPE"`
-	// Identifier of the product in the catalog. 0 if the product is not from the
-	// catalog.
-	//
-	// To get detailed information about the product, use catalog.product.get
-	ProductID b24.Int `json:"PRODUCT_ID"`
-	// Name of the product row
-	ProductName b24.String `json:"PRODUCT_NAME"`
-	// Name of the product row in the catalog
-	OriginalProductName b24.String `json:"ORIGINAL_PRODUCT_NAME"`
-	// Description of the product row
-	ProductDescription b24.String `json:"PRODUCT_DESCRIPTION"`
-	// Final cost of the product per unit
-	Price b24.Number `json:"PRICE"`
-	// Cost per unit considering discounts, excluding taxes
-	PriceExclusive b24.Number `json:"PRICE_EXCLUSIVE"`
-	// Cost per unit excluding discounts and taxes
-	PriceNetto b24.Number `json:"PRICE_NETTO"`
-	// Cost per unit excluding discounts but including taxes
-	PriceBrutto b24.Number `json:"PRICE_BRUTTO"`
-	// Cost of the product in reporting currency
-	PriceAccount b24.String `json:"PRICE_ACCOUNT"`
-	// Quantity of product units
-	Quantity b24.Number `json:"QUANTITY"`
-	// Type of discount:
-	//
-	//   - 1 — absolute
-	//   - 2 — percentage
-	DiscountTypeID b24.Int `json:"DISCOUNT_TYPE_ID"`
-	// Discount value in percentage
-	DiscountRate b24.Number `json:"DISCOUNT_RATE"`
-	// Absolute value of the discount
-	DiscountSum b24.Number `json:"DISCOUNT_SUM"`
-	// Tax rate in percentage
-	TaxRate b24.Number `json:"TAX_RATE"`
-	// Whether tax is included in the price:
-	//
-	//   - Y — yes
-	//   - N — no
-	TaxIncluded b24.Bool `json:"TAX_INCLUDED"`
-	// Indicator of manual modification of the product row:
-	//
-	//   - Y — yes
-	//   - N — no
-	Customized b24.Bool `json:"CUSTOMIZED"`
-	// Unit of measure code
-	MeasureCode b24.String `json:"MEASURE_CODE"`
-	// Text representation of the unit of measure
-	MeasureName b24.String `json:"MEASURE_NAME"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// External code of the product row
-	XMLID b24.String `json:"XML_ID"`
-	// Type of product:
-	//
-	//   - 1 — simple product
-	//   - 4 — trade offer (variation)
-	//   - 7 — service
-	Type b24.Int `json:"TYPE"`
-	// Identifier of the warehouse
-	StoreID b24.Int `json:"STORE_ID"`
-	// Identifier of the reserve
-	ReserveID b24.Int `json:"RESERVE_ID"`
-	// Date of reservation end
-	DateReserveEnd b24.Date `json:"DATE_RESERVE_END"`
-	// Quantity of reserved product units
-	ReserveQuantity b24.Number `json:"RESERVE_QUANTITY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteProductrowsGetItem) UnmarshalJSON(data []byte) error {
-	type plain QuoteProductrowsGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteProductrowsGetItem) MarshalJSON() ([]byte, error) {
-	type plain QuoteProductrowsGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteProductrowsSet calls crm.quote.productrows.set: Set Product Rows for
@@ -1222,8 +1874,20 @@ func (v QuoteProductrowsGetItem) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/crm-quote-product-rows-set.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "The parameter id is invalid or not defined.":
+//     The parameter id has no value or an invalid value was provided
+//   - empty code, description "The parameter rows must be array.": The
+//     parameter rows is not an array
+//   - empty code, description "Access denied.": The user does not have
+//     permission to edit the estimate
+//   - empty code, description "Not found.": The estimate with the provided
+//     id was not found
+//   - empty code, description "Catalog rights check error message": Error
+//     checking rights for catalog products and/or catalog restrictions for
+//     the provided rows
 //
 // Deprecated: the docs mark this method as deprecated.
 func QuoteProductrowsSet(ctx context.Context, c b24.Caller, p QuoteProductrowsSetParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1254,7 +1918,7 @@ type QuoteProductrowsSetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.list or
 	// crm.quote.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array of product rows.
 	//
 	// Format of an array element:
@@ -1293,7 +1957,7 @@ type QuoteProductrowsSetParamsRows struct {
 	// The list of products can be obtained using the method catalog.product.list.
 	//
 	// If PRODUCT_ID = 0, the row is created as "custom"
-	ProductID b24.Opt[int64] `json:"PRODUCT_ID,omitzero"`
+	ProductID b24.Opt[b24.Int] `json:"PRODUCT_ID,omitzero"`
 	// Name of the product row
 	ProductName b24.Opt[string] `json:"PRODUCT_NAME,omitzero"`
 	// Description of the product row
@@ -1306,7 +1970,7 @@ type QuoteProductrowsSetParamsRows struct {
 	//
 	//   - 1 — absolute
 	//   - 2 — percentage
-	DiscountTypeID b24.Opt[int64] `json:"DISCOUNT_TYPE_ID,omitzero"`
+	DiscountTypeID b24.Opt[b24.Int] `json:"DISCOUNT_TYPE_ID,omitzero"`
 	// Discount value in percentage
 	DiscountRate b24.Opt[float64] `json:"DISCOUNT_RATE,omitzero"`
 	// Absolute discount value
@@ -1323,7 +1987,7 @@ type QuoteProductrowsSetParamsRows struct {
 	// Text representation of the unit of measure
 	MeasureName b24.Opt[string] `json:"MEASURE_NAME,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1351,8 +2015,19 @@ func (v QuoteProductrowsSetParamsRows) MarshalJSON() ([]byte, error) {
 //
 // See https://apidocs.bitrix24.com/api-reference/crm/quote/crm-quote-update.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "Parameter 'fields' must be array.": fields is
+//     not an object
+//   - empty code, description "Parameter 'params' must be array.": params is
+//     not an object
+//   - empty code, description "ID is not defined or invalid.": An incorrect
+//     id was provided
+//   - empty code, description "Access denied.": The user does not have
+//     permission to edit estimates
+//   - empty code, description "Quote is not found": The estimate with the
+//     provided id was not found
 //
 // Deprecated: use [ItemUpdate] (crm.item.update).
 func QuoteUpdate(ctx context.Context, c b24.Caller, p QuoteUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
@@ -1383,7 +2058,7 @@ type QuoteUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.list and
 	// crm.quote.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
 	//	{
@@ -1405,7 +2080,7 @@ type QuoteUpdateParams struct {
 	//
 	// A complete list of fields and types can be obtained using the method
 	// crm.quote.fields
-	Fields *QuoteUpdateParamsFields `json:"fields,omitzero"`
+	Fields *QuoteInput `json:"fields,omitzero"`
 	// Object of additional parameters (detailed description)
 	Params *QuoteUpdateParamsParams `json:"params,omitzero"`
 }
@@ -1419,95 +2094,6 @@ func (p QuoteUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// QuoteUpdateParamsFields is the fields value of crm.quote.update.
-type QuoteUpdateParamsFields struct {
-	// Subject of the estimate.
-	//
-	// Length limit — up to 255 characters.
-	//
-	// If a value longer than 255 is provided, the system will truncate it to 255
-	// characters
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Stage of the estimate.
-	//
-	// The list of available stages can be obtained using the method
-	// crm.status.list with the filter ENTITY_ID = QUOTE_STATUS
-	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
-	// Currency of the estimate amount
-	CurrencyID b24.Opt[string] `json:"CURRENCY_ID,omitzero"`
-	// Amount of the estimate
-	Opportunity b24.Opt[float64] `json:"OPPORTUNITY,omitzero"`
-	// Identifier of the responsible person
-	AssignedByID b24.Opt[int64] `json:"ASSIGNED_BY_ID,omitzero"`
-	// Identifier of the client company
-	CompanyID b24.Opt[int64] `json:"COMPANY_ID,omitzero"`
-	// Array of identifiers for client contacts.
-	//
-	// This field is completely replaced
-	ContactIDs []int64 `json:"CONTACT_IDS,omitzero"`
-	// Identifier of "your company" for vendor details
-	MycompanyID b24.Opt[int64] `json:"MYCOMPANY_ID,omitzero"`
-	// Is the estimate available to everyone? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Opened b24.Opt[b24.Bool] `json:"OPENED,omitzero"`
-	// Identifier of the client type
-	PersonTypeID b24.Opt[int64] `json:"PERSON_TYPE_ID,omitzero"`
-	// Date of issuance
-	Begindate b24.Opt[b24.Date] `json:"BEGINDATE,omitzero"`
-	// Expiration date of the estimate
-	Closedate b24.Opt[b24.Date] `json:"CLOSEDATE,omitzero"`
-	// Client name, up to 255 characters
-	ClientTitle b24.Opt[string] `json:"CLIENT_TITLE,omitzero"`
-	// Client address, up to 255 characters
-	ClientAddr b24.Opt[string] `json:"CLIENT_ADDR,omitzero"`
-	// Client email, up to 255 characters
-	ClientEmail b24.Opt[string] `json:"CLIENT_EMAIL,omitzero"`
-	// Client phone, up to 255 characters
-	ClientPhone b24.Opt[string] `json:"CLIENT_PHONE,omitzero"`
-	// Comment
-	Comments b24.Opt[string]                  `json:"COMMENTS,omitzero"`
-	ParentID *QuoteUpdateParamsFieldsParentID `json:"PARENT_ID_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain QuoteUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain QuoteUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUpdateParamsFieldsParentID is the PARENT_ID_ value of crm.quote.update.
-type QuoteUpdateParamsFieldsParentID struct {
-	// Fields for connections with smart processes.
-	//
-	// For example, PARENT_ID_136 — connection with the smart process
-	// entityTypeId = 136
-	X b24.Opt[int64] `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUpdateParamsFieldsParentID) UnmarshalJSON(data []byte) error {
-	type plain QuoteUpdateParamsFieldsParentID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUpdateParamsFieldsParentID) MarshalJSON() ([]byte, error) {
-	type plain QuoteUpdateParamsFieldsParentID
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteUpdateParamsParams is the params value of crm.quote.update.
@@ -1550,9 +2136,14 @@ func (v QuoteUpdateParamsParams) MarshalJSON() ([]byte, error) {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The 'FIELD_NAME' field is not found.": Either
+//     an empty FIELD_NAME was provided, or it was not provided at all
 //   - ERROR_CORE: The full field name including the prefix UF_CRM_ contains
 //     more than 50 characters, that is, more than 43 characters were
 //     provided in FIELD_NAME
+//   - empty code, description "The 'USER_TYPE_ID' field is not found.":
+//     Either an empty USER_TYPE_ID was provided, or it was not provided at
+//     all
 func QuoteUserfieldAdd(ctx context.Context, c b24.Caller, p QuoteUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -1579,319 +2170,38 @@ func QuoteUserfieldAddCommand(p QuoteUserfieldAddParams) b24.Command[b24.Int] {
 type QuoteUserfieldAddParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// The list of available fields is described below.
 	//
 	// An incorrect field in fields will be ignored. Required.
-	Fields QuoteUserfieldAddParamsFields `json:"fields"`
+	Fields QuoteUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p QuoteUserfieldAddParams) validate() error {
-	if p.Fields.UserTypeID == "" {
+	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.quote.userfield.add",
 			Param:  "fields.USER_TYPE_ID",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.quote.userfield.add",
 			Param:  "fields.FIELD_NAME",
 		}
 	}
-	return nil
-}
-
-// QuoteUserfieldAddParamsFields is the fields value of
-// crm.quote.userfield.add.
-type QuoteUserfieldAddParamsFields struct {
-	// Data type of the custom field. Possible values:
-	//
-	//   - string — string
-	//   - integer — integer
-	//   - double — number
-	//   - boolean — yes/no
-	//   - datetime — date/time
-	//   - date — date
-	//   - money — money
-	//   - url — link
-	//   - address — address
-	//   - enumeration — list
-	//   - file — file
-	//   - employee — link to employee
-	//   - crm_status — link to CRM directory
-	//   - iblock_section — link to information block sections
-	//   - iblock_element — link to information block elements
-	//   - crm — link to CRM elements
-	//   - custom field types
-	//
-	// Required.
-	UserTypeID QuoteUserfieldAddParamsFieldsUserTypeID `json:"USER_TYPE_ID"`
-	// Field code. Unique within estimates.
-	//
-	// The prefix UF_CRM_ is always added to the code, and the system builds the
-	// full field name itself:
-	//
-	//   - MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE
-	//   - UF_MANAGER_NOTE becomes UF_CRM_MANAGER_NOTE — the prefix UF_ is
-	//     replaced with UF_CRM_
-	//   - UF_CRM_MANAGER_NOTE remains unchanged
-	//
-	// The length limit is 50 characters including the prefix, that is, up to 43
-	// characters for the code. If a longer value is passed, the method returns the
-	// error ERROR_CORE.
-	//
-	// Allowed characters: A-Z, 0-9, and _. Lowercase letters are converted to
-	// uppercase, and any other characters cause the error ERROR_CORE. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Default name of the custom field.
-	//
-	// The provided value will be set in the following fields: LIST_FILTER_LABEL,
-	// LIST_COLUMN_LABEL, EDIT_FORM_LABEL, ERROR_MESSAGE, HELP_MESSAGE, if no value
-	// is provided for them
-	Label b24.Opt[string] `json:"LABEL,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is provided, it will be set for all language identifiers.
-	//
-	// When a lang_map type value is provided, the value from LABEL will be set for
-	// all languages that were not provided.
-	//
-	// By default, the value passed in LABEL is set for all language identifiers.
-	// Default: LABEL.
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Is the field multiple. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Fields of type boolean cannot be multiple.
-	//
-	// By default, N. Default: N.
-	Multiple b24.Opt[bool] `json:"MULTIPLE,omitzero"`
-	// Is the field mandatory. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Show the field in the filter. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default, N. Default: N.
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// Additional field parameters. Each USER_TYPE_ID field type has its own set of
-	// available settings, described below
-	Settings *QuoteUserfieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the custom field of type enumeration, described
-	// below
-	//
-	// By default []. Default: [].
-	List []QuoteUserfieldAddParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero.
-	//
-	// By default 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show the custom field in the list.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default Y. The value N is not supported by all field types within crm.
-	// Default: Y.
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values included in the search.
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// By default N. Default: N.
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldAddParamsFieldsSettings is the SETTINGS value of
-// crm.quote.userfield.add.
-type QuoteUserfieldAddParamsFieldsSettings struct {
-	// Default value.
-	//
-	// Default ""
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0.
-	//
-	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldAddParamsFieldsList is the LIST value of
-// crm.quote.userfield.add.
-type QuoteUserfieldAddParamsFieldsList struct {
-	// Value of the list item.
-	//
-	// List items with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0.
-	//
-	// By default 0. Default: 0.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list item the default value. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, multiple DEF = Y are allowed. For a non-multiple
-	// field, the first provided list item with DEF = Y will be considered default.
-	//
-	// By default N
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the list items of the
-	// custom field
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldAddParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldAddParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldAddParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldAddParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldAddParamsFieldsUserTypeID is the USER_TYPE_ID of
-// crm.quote.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type QuoteUserfieldAddParamsFieldsUserTypeID string
-
-// The documented values of QuoteUserfieldAddParamsFieldsUserTypeID.
-const (
-	// string
-	QuoteUserfieldAddParamsFieldsUserTypeIDString QuoteUserfieldAddParamsFieldsUserTypeID = "string"
-	// integer
-	QuoteUserfieldAddParamsFieldsUserTypeIDInteger QuoteUserfieldAddParamsFieldsUserTypeID = "integer"
-	// number
-	QuoteUserfieldAddParamsFieldsUserTypeIDDouble QuoteUserfieldAddParamsFieldsUserTypeID = "double"
-	// yes/no
-	QuoteUserfieldAddParamsFieldsUserTypeIDBoolean QuoteUserfieldAddParamsFieldsUserTypeID = "boolean"
-	// date/time
-	QuoteUserfieldAddParamsFieldsUserTypeIDDatetime QuoteUserfieldAddParamsFieldsUserTypeID = "datetime"
-	// date
-	QuoteUserfieldAddParamsFieldsUserTypeIDDate QuoteUserfieldAddParamsFieldsUserTypeID = "date"
-	// money
-	QuoteUserfieldAddParamsFieldsUserTypeIDMoney QuoteUserfieldAddParamsFieldsUserTypeID = "money"
-	// link
-	QuoteUserfieldAddParamsFieldsUserTypeIDURL QuoteUserfieldAddParamsFieldsUserTypeID = "url"
-	// address
-	QuoteUserfieldAddParamsFieldsUserTypeIDAddress QuoteUserfieldAddParamsFieldsUserTypeID = "address"
-	// list
-	QuoteUserfieldAddParamsFieldsUserTypeIDEnumeration QuoteUserfieldAddParamsFieldsUserTypeID = "enumeration"
-	// file
-	QuoteUserfieldAddParamsFieldsUserTypeIDFile QuoteUserfieldAddParamsFieldsUserTypeID = "file"
-	// link to employee
-	QuoteUserfieldAddParamsFieldsUserTypeIDEmployee QuoteUserfieldAddParamsFieldsUserTypeID = "employee"
-	// link to CRM directory
-	QuoteUserfieldAddParamsFieldsUserTypeIDCRMStatus QuoteUserfieldAddParamsFieldsUserTypeID = "crm_status"
-	// link to information block sections
-	QuoteUserfieldAddParamsFieldsUserTypeIDIblockSection QuoteUserfieldAddParamsFieldsUserTypeID = "iblock_section"
-	// link to information block elements
-	QuoteUserfieldAddParamsFieldsUserTypeIDIblockElement QuoteUserfieldAddParamsFieldsUserTypeID = "iblock_element"
-	// link to CRM elements
-	QuoteUserfieldAddParamsFieldsUserTypeIDCRM QuoteUserfieldAddParamsFieldsUserTypeID = "crm"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *QuoteUserfieldAddParamsFieldsUserTypeID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = QuoteUserfieldAddParamsFieldsUserTypeID(s)
 	return nil
 }
 
@@ -1943,7 +2253,7 @@ type QuoteUserfieldDeleteParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.userfield.add or
 	// crm.quote.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1978,11 +2288,11 @@ func (p QuoteUserfieldDeleteParams) validate() error {
 //   - 400: The provided id is less than or equal to zero, or not provided at
 //     all
 //   - ERROR_NOT_FOUND: The custom field with the provided id was not found
-func QuoteUserfieldGet(ctx context.Context, c b24.Caller, p QuoteUserfieldGetParams, opts ...b24.CallOption) (*QuoteUserfieldGetResult, error) {
+func QuoteUserfieldGet(ctx context.Context, c b24.Caller, p QuoteUserfieldGetParams, opts ...b24.CallOption) (*QuoteUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out QuoteUserfieldGetResult
+	var out QuoteUserfield
 	if err := b24.Invoke(ctx, c, QuoteUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1992,8 +2302,8 @@ func QuoteUserfieldGet(ctx context.Context, c b24.Caller, p QuoteUserfieldGetPar
 // QuoteUserfieldGetCommand is crm.quote.userfield.get as a command for a batch
 // (see b24.Add); its result decodes as QuoteUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func QuoteUserfieldGetCommand(p QuoteUserfieldGetParams) b24.Command[*QuoteUserfieldGetResult] {
-	return b24.NewCommand[*QuoteUserfieldGetResult](b24.Request{
+func QuoteUserfieldGetCommand(p QuoteUserfieldGetParams) b24.Command[*QuoteUserfield] {
+	return b24.NewCommand[*QuoteUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.userfield.get",
 		Params:     p,
@@ -2007,7 +2317,7 @@ type QuoteUserfieldGetParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.userfield.add or
 	// crm.quote.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2019,262 +2329,6 @@ func (p QuoteUserfieldGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// QuoteUserfieldGetResult is the result of crm.quote.userfield.get.
-type QuoteUserfieldGetResult struct {
-	ID              b24.String                             `json:"ID"`
-	EntityID        b24.String                             `json:"ENTITY_ID"`
-	FieldName       b24.String                             `json:"FIELD_NAME"`
-	UserTypeID      b24.String                             `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                        `json:"XML_ID"`
-	Sort            b24.String                             `json:"SORT"`
-	Multiple        b24.String                             `json:"MULTIPLE"`
-	Mandatory       b24.String                             `json:"MANDATORY"`
-	ShowFilter      b24.String                             `json:"SHOW_FILTER"`
-	ShowInList      b24.String                             `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                             `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                             `json:"IS_SEARCHABLE"`
-	Settings        QuoteUserfieldGetResultSettings        `json:"SETTINGS"`
-	EditFormLabel   QuoteUserfieldGetResultEditFormLabel   `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel QuoteUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel QuoteUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    QuoteUserfieldGetResultErrorMessage    `json:"ERROR_MESSAGE"`
-	HelpMessage     QuoteUserfieldGetResultHelpMessage     `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldGetResultSettings is the SETTINGS value of
-// crm.quote.userfield.get.
-type QuoteUserfieldGetResultSettings struct {
-	Size         b24.Int    `json:"SIZE"`
-	Rows         b24.Int    `json:"ROWS"`
-	Regexp       b24.String `json:"REGEXP"`
-	MinLength    b24.Int    `json:"MIN_LENGTH"`
-	MaxLength    b24.Int    `json:"MAX_LENGTH"`
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// crm.quote.userfield.get.
-type QuoteUserfieldGetResultEditFormLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// crm.quote.userfield.get.
-type QuoteUserfieldGetResultListColumnLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// crm.quote.userfield.get.
-type QuoteUserfieldGetResultListFilterLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// crm.quote.userfield.get.
-type QuoteUserfieldGetResultErrorMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// crm.quote.userfield.get.
-type QuoteUserfieldGetResultHelpMessage struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	Fr b24.String `json:"fr"`
-	Hi b24.String `json:"hi"`
-	ID b24.String `json:"id"`
-	In b24.String `json:"in"`
-	It b24.String `json:"it"`
-	Ja b24.String `json:"ja"`
-	Kz b24.String `json:"kz"`
-	La b24.String `json:"la"`
-	Ms b24.String `json:"ms"`
-	Pl b24.String `json:"pl"`
-	Sc b24.String `json:"sc"`
-	Tc b24.String `json:"tc"`
-	Th b24.String `json:"th"`
-	Tr b24.String `json:"tr"`
-	Ua b24.String `json:"ua"`
-	Vn b24.String `json:"vn"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // QuoteUserfieldList calls crm.quote.userfield.list: Get a List of Custom
@@ -2293,8 +2347,8 @@ func (v QuoteUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: The provided order is not an object
-func QuoteUserfieldList(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) ([]QuoteUserfieldListItem, error) {
-	var out []QuoteUserfieldListItem
+func QuoteUserfieldList(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) ([]QuoteUserfield, error) {
+	var out []QuoteUserfield
 	if err := b24.Invoke(ctx, c, QuoteUserfieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2304,8 +2358,8 @@ func QuoteUserfieldList(ctx context.Context, c b24.Caller, p QuoteUserfieldListP
 // QuoteUserfieldListCommand is crm.quote.userfield.list as a command for a
 // batch (see b24.Add); its result decodes as QuoteUserfieldList's does.
 // Required parameters are not checked here: the portal reports them.
-func QuoteUserfieldListCommand(p QuoteUserfieldListParams) b24.Command[[]QuoteUserfieldListItem] {
-	return b24.NewCommand[[]QuoteUserfieldListItem](b24.Request{
+func QuoteUserfieldListCommand(p QuoteUserfieldListParams) b24.Command[[]QuoteUserfield] {
+	return b24.NewCommand[[]QuoteUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.quote.userfield.list",
 		Params:     p,
@@ -2315,50 +2369,54 @@ func QuoteUserfieldListCommand(p QuoteUserfieldListParams) b24.Command[[]QuoteUs
 
 // QuoteUserfieldListAll iterates over every row of crm.quote.userfield.list,
 // requesting page after page (start/next) as the loop asks for more.
-func QuoteUserfieldListAll(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[QuoteUserfieldListItem, error] {
-	return b24.List[QuoteUserfieldListItem](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func QuoteUserfieldListAll(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[QuoteUserfield, error] {
+	return b24.List[QuoteUserfield](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // QuoteUserfieldListExport reads every row of crm.quote.userfield.list by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func QuoteUserfieldListExport(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[QuoteUserfieldListItem, error] {
-	return b24.Export[QuoteUserfieldListItem](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func QuoteUserfieldListExport(ctx context.Context, c b24.Caller, p QuoteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[QuoteUserfield, error] {
+	return b24.Export[QuoteUserfield](ctx, c, QuoteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // QuoteUserfieldListParams holds the parameters of crm.quote.userfield.list.
 type QuoteUserfieldListParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of custom
-	//	    fields will be filtered
-	//	  - value_n — the filter value
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of custom
+	//     fields will be filtered
+	//   - value_n — the filter value
 	//
 	// All conditions for individual fields are combined using AND. See the list of
 	// available fields for filtering below.
 	Filter *QuoteUserfieldListParamsFilter `json:"filter,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of elements
-	//	    will be sorted
-	//	  - value_n — a string value equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of elements
+	//     will be sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// Available fields for sorting:
 	//
@@ -2384,7 +2442,7 @@ type QuoteUserfieldListParams struct {
 // crm.quote.userfield.list.
 type QuoteUserfieldListParamsFilter struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Code of the custom field
 	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
 	// Type of the custom field. Possible values:
@@ -2410,7 +2468,7 @@ type QuoteUserfieldListParamsFilter struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Is the custom field multiple. Possible values:
 	//
 	//   - Y — yes
@@ -2465,62 +2523,6 @@ func (v *QuoteUserfieldListParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v QuoteUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain QuoteUserfieldListParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldListItem is one row of crm.quote.userfield.list.
-type QuoteUserfieldListItem struct {
-	ID              b24.String                     `json:"ID"`
-	EntityID        b24.String                     `json:"ENTITY_ID"`
-	FieldName       b24.String                     `json:"FIELD_NAME"`
-	UserTypeID      b24.String                     `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                `json:"XML_ID"`
-	Sort            b24.String                     `json:"SORT"`
-	Multiple        b24.String                     `json:"MULTIPLE"`
-	Mandatory       b24.String                     `json:"MANDATORY"`
-	ShowFilter      b24.String                     `json:"SHOW_FILTER"`
-	ShowInList      b24.String                     `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                     `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                     `json:"IS_SEARCHABLE"`
-	Settings        QuoteUserfieldListItemSettings `json:"SETTINGS"`
-	EditFormLabel   b24.String                     `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel b24.String                     `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel b24.String                     `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    b24.String                     `json:"ERROR_MESSAGE"`
-	HelpMessage     b24.String                     `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldListItem) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldListItem) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldListItemSettings is the SETTINGS value of
-// crm.quote.userfield.list.
-type QuoteUserfieldListItemSettings struct {
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldListItemSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2681,18 +2683,20 @@ type QuoteUserfieldUpdateParams struct {
 	//
 	// The identifier can be obtained using the methods crm.quote.userfield.add and
 	// crm.quote.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — new field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — new field value
 	//
 	// The list of available fields is described below.
 	//
@@ -2700,7 +2704,7 @@ type QuoteUserfieldUpdateParams struct {
 	//
 	// Only those fields that need to be changed should be passed in fields.
 	// Required.
-	Fields QuoteUserfieldUpdateParamsFields `json:"fields"`
+	Fields QuoteUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2712,155 +2716,4 @@ func (p QuoteUserfieldUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// QuoteUserfieldUpdateParamsFields is the fields value of
-// crm.quote.userfield.update.
-type QuoteUserfieldUpdateParamsFields struct {
-	// Is the field mandatory? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[bool] `json:"MANDATORY,omitzero"`
-	// Should the field be shown in the filter? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowFilter b24.Opt[bool] `json:"SHOW_FILTER,omitzero"`
-	// External code
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Additional field parameters. Each field type USER_TYPE_ID has its own pool
-	// of available settings, which are described below.
-	//
-	// The field only overwrites the passed values
-	Settings *QuoteUserfieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
-	// List of possible values for the user field of type enumeration, description
-	// below
-	List []QuoteUserfieldUpdateParamsFieldsList `json:"LIST,omitzero"`
-	// Sort index. Must be greater than zero
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Should the user field be shown in the list?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no The value N is not supported by all field types within crm
-	EditInList b24.Opt[bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are the field values searchable?
-	//
-	// This parameter does not affect anything within crm.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Filter label in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Header in the list.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Label in the edit form.
-	//
-	// When a string is passed, it is set for each language.
-	//
-	// For languages where no value is explicitly specified, "" will be recorded.
-	//
-	// The field completely overwrites the previous value
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldUpdateParamsFieldsSettings is the SETTINGS value of
-// crm.quote.userfield.update.
-type QuoteUserfieldUpdateParamsFieldsSettings struct {
-	// Default value
-	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
-	// Number of lines in the input field. Must be greater than 0
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// QuoteUserfieldUpdateParamsFieldsList is the LIST value of
-// crm.quote.userfield.update.
-type QuoteUserfieldUpdateParamsFieldsList struct {
-	// Value of the list element.
-	//
-	// List elements with an empty or missing VALUE will be ignored
-	Value b24.Opt[string] `json:"VALUE,omitzero"`
-	// Sort index. Must be greater than or equal to 0
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Is the list element the default value? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// For a multiple field, several DEF = Y are allowed. For a non-multiple field,
-	// the first passed list element with DEF = Y will be considered default
-	Def b24.Opt[bool] `json:"DEF,omitzero"`
-	// External code of the value. Must be unique within the elements of the user
-	// field list
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *QuoteUserfieldUpdateParamsFieldsList) UnmarshalJSON(data []byte) error {
-	type plain QuoteUserfieldUpdateParamsFieldsList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v QuoteUserfieldUpdateParamsFieldsList) MarshalJSON() ([]byte, error) {
-	type plain QuoteUserfieldUpdateParamsFieldsList
-	return b24.EncodeObject(plain(v), v.Extra)
 }

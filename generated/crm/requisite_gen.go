@@ -9,141 +9,447 @@ import (
 	"iter"
 )
 
-// RequisiteAdd calls crm.requisite.add: Add Requisite.
-//
-// This method adds a new requisite.
-//
-// The parameters are the fields of [RequisiteAddParams]; required: fields.
-//
-// Scope: crm. Who can call it: a user with "add" access permission for the
-// contact or company that owns the requisite.
-//
-// See https://apidocs.bitrix24.com/api-reference/crm/requisites/universal/crm-requisite-add.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func RequisiteAdd(ctx context.Context, c b24.Caller, p RequisiteAddParams, opts ...b24.CallOption) (b24.Int, error) {
-	if err := p.validate(); err != nil {
-		return 0, err
-	}
-	var out b24.Int
-	if err := b24.Invoke(ctx, c, RequisiteAddCommand(p).Request, &out, opts...); err != nil {
-		return 0, err
-	}
-	return out, nil
+// Requisite is one requisite of crm.requisite, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (crm-requisite-fields, crm-requisite-get, crm-requisite-add,
+// crm-requisite-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Requisite struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Entity type ID
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Entity ID
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Preset ID
+	PresetID b24.Int `json:"PRESET_ID"`
+	// Creation date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// Created by
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified by
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Code
+	Code b24.String `json:"CODE"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// ORIGINATOR_ID
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Active
+	Active b24.Bool `json:"ACTIVE"`
+	// ADDRESS_ONLY
+	AddressOnly b24.Bool `json:"ADDRESS_ONLY"`
+	// Sort order
+	Sort b24.Int `json:"SORT"`
+	// Full Name
+	RqName b24.String `json:"RQ_NAME"`
+	// First Name
+	RqFirstName b24.String `json:"RQ_FIRST_NAME"`
+	// Last Name
+	RqLastName b24.String `json:"RQ_LAST_NAME"`
+	// Middle Name
+	RqSecondName b24.String `json:"RQ_SECOND_NAME"`
+	// RQ_COMPANY_ID
+	RqCompanyID b24.String `json:"RQ_COMPANY_ID"`
+	// Short organization name
+	RqCompanyName b24.String `json:"RQ_COMPANY_NAME"`
+	// Full organization name
+	RqCompanyFullName b24.String `json:"RQ_COMPANY_FULL_NAME"`
+	// State registration date
+	RqCompanyRegDate b24.String `json:"RQ_COMPANY_REG_DATE"`
+	// CEO
+	RqDirector b24.String `json:"RQ_DIRECTOR"`
+	// Chief Accountant
+	RqAccountant b24.String `json:"RQ_ACCOUNTANT"`
+	// RQ_CEO_NAME
+	RqCeoName b24.String `json:"RQ_CEO_NAME"`
+	// RQ_CEO_WORK_POS
+	RqCeoWorkPos b24.String `json:"RQ_CEO_WORK_POS"`
+	// Contact person
+	RqContact b24.String `json:"RQ_CONTACT"`
+	// E-Mail
+	RqEmail b24.String `json:"RQ_EMAIL"`
+	// Phone
+	RqPhone b24.String `json:"RQ_PHONE"`
+	// Fax
+	RqFax b24.String `json:"RQ_FAX"`
+	// RQ_IDENT_TYPE
+	RqIdentType b24.String `json:"RQ_IDENT_TYPE"`
+	// Document type
+	RqIdentDoc b24.String `json:"RQ_IDENT_DOC"`
+	// series
+	RqIdentDocSer b24.String `json:"RQ_IDENT_DOC_SER"`
+	// number
+	RqIdentDocNum b24.String `json:"RQ_IDENT_DOC_NUM"`
+	// RQ_IDENT_DOC_PERS_NUM
+	RqIdentDocPersNum b24.String `json:"RQ_IDENT_DOC_PERS_NUM"`
+	// issue date
+	RqIdentDocDate b24.String `json:"RQ_IDENT_DOC_DATE"`
+	// issued by
+	RqIdentDocIssuedBy b24.String `json:"RQ_IDENT_DOC_ISSUED_BY"`
+	// department code
+	RqIdentDocDepCode b24.String `json:"RQ_IDENT_DOC_DEP_CODE"`
+	// Tax ID
+	RqInn b24.String `json:"RQ_INN"`
+	// Tax Registration Code
+	RqKpp b24.String `json:"RQ_KPP"`
+	// RQ_USRLE
+	RqUsrle b24.String `json:"RQ_USRLE"`
+	// Tax Office
+	RqIfns b24.String `json:"RQ_IFNS"`
+	// State Registration Number
+	RqOgrn b24.String `json:"RQ_OGRN"`
+	// Sole Proprietor Registration Number
+	RqOgrnip b24.String `json:"RQ_OGRNIP"`
+	// OKPO Code
+	RqOkpo b24.String `json:"RQ_OKPO"`
+	// OKTMO Code
+	RqOktmo b24.String `json:"RQ_OKTMO"`
+	// NAICS Code
+	RqOkved b24.String `json:"RQ_OKVED"`
+	// RQ_EDRPOU
+	RqEdrpou b24.String `json:"RQ_EDRPOU"`
+	// RQ_DRFO
+	RqDrfo b24.String `json:"RQ_DRFO"`
+	// RQ_KBE
+	RqKbe b24.String `json:"RQ_KBE"`
+	// RQ_IIN
+	RqIin b24.String `json:"RQ_IIN"`
+	// RQ_BIN
+	RqBin b24.String `json:"RQ_BIN"`
+	// State registration certificate series
+	RqStCertSer b24.String `json:"RQ_ST_CERT_SER"`
+	// State registration certificate number
+	RqStCertNum b24.String `json:"RQ_ST_CERT_NUM"`
+	// State registration certificate date
+	RqStCertDate b24.String `json:"RQ_ST_CERT_DATE"`
+	// RQ_VAT_PAYER
+	RqVATPayer b24.Bool `json:"RQ_VAT_PAYER"`
+	// RQ_VAT_ID
+	RqVATID b24.String `json:"RQ_VAT_ID"`
+	// RQ_VAT_CERT_SER
+	RqVATCertSer b24.String `json:"RQ_VAT_CERT_SER"`
+	// RQ_VAT_CERT_NUM
+	RqVATCertNum b24.String `json:"RQ_VAT_CERT_NUM"`
+	// RQ_VAT_CERT_DATE
+	RqVATCertDate b24.String `json:"RQ_VAT_CERT_DATE"`
+	// RQ_RESIDENCE_COUNTRY
+	RqResidenceCountry b24.String `json:"RQ_RESIDENCE_COUNTRY"`
+	// RQ_BASE_DOC
+	RqBaseDoc b24.String `json:"RQ_BASE_DOC"`
+	// RQ_REGON
+	RqRegon b24.String `json:"RQ_REGON"`
+	// RQ_KRS
+	RqKrs b24.String `json:"RQ_KRS"`
+	// RQ_PESEL
+	RqPesel b24.String `json:"RQ_PESEL"`
+	// RQ_LEGAL_FORM
+	RqLegalForm b24.String `json:"RQ_LEGAL_FORM"`
+	// RQ_SIRET
+	RqSiret b24.String `json:"RQ_SIRET"`
+	// RQ_SIREN
+	RqSiren b24.String `json:"RQ_SIREN"`
+	// RQ_CAPITAL
+	RqCapital b24.String `json:"RQ_CAPITAL"`
+	// RQ_RCS
+	RqRcs b24.String `json:"RQ_RCS"`
+	// RQ_CNPJ
+	RqCnpj b24.String `json:"RQ_CNPJ"`
+	// RQ_STATE_REG
+	RqStateReg b24.String `json:"RQ_STATE_REG"`
+	// RQ_MNPL_REG
+	RqMnplReg b24.String `json:"RQ_MNPL_REG"`
+	// RQ_CPF
+	RqCpf b24.String `json:"RQ_CPF"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
 }
 
-// RequisiteAddCommand is crm.requisite.add as a command for a batch (see
-// b24.Add); its result decodes as RequisiteAdd's does. Required parameters are
-// not checked here: the portal reports them.
-func RequisiteAddCommand(p RequisiteAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
-		Method:  "crm.requisite.add",
-		Params:  p,
-		Version: 2,
-	})
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Requisite) UnmarshalJSON(data []byte) error {
+	type plain Requisite
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
-// RequisiteAddParams holds the parameters of crm.requisite.add.
-type RequisiteAddParams struct {
-	// Set of fields — an object of the form {"field": "value"[, ...]} for adding
-	// the requisite. Required.
-	Fields map[string]any `json:"fields"`
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Requisite) MarshalJSON() ([]byte, error) {
+	type plain Requisite
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// validate reports the first required parameter left empty.
-func (p RequisiteAddParams) validate() error {
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.add",
-			Param:  "fields",
-		}
-	}
-	return nil
+// RequisiteInput is the write form of Requisite: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type RequisiteInput struct {
+	// Entity type ID
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Entity ID
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
+	// Preset ID
+	PresetID b24.Opt[b24.Int] `json:"PRESET_ID,omitzero"`
+	// Name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Code
+	Code b24.Opt[string] `json:"CODE,omitzero"`
+	// External code
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// ORIGINATOR_ID
+	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
+	// Active
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// ADDRESS_ONLY
+	AddressOnly b24.Opt[b24.Bool] `json:"ADDRESS_ONLY,omitzero"`
+	// Sort order
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Full Name
+	RqName b24.Opt[string] `json:"RQ_NAME,omitzero"`
+	// First Name
+	RqFirstName b24.Opt[string] `json:"RQ_FIRST_NAME,omitzero"`
+	// Last Name
+	RqLastName b24.Opt[string] `json:"RQ_LAST_NAME,omitzero"`
+	// Middle Name
+	RqSecondName b24.Opt[string] `json:"RQ_SECOND_NAME,omitzero"`
+	// RQ_COMPANY_ID
+	RqCompanyID b24.Opt[string] `json:"RQ_COMPANY_ID,omitzero"`
+	// Short organization name
+	RqCompanyName b24.Opt[string] `json:"RQ_COMPANY_NAME,omitzero"`
+	// Full organization name
+	RqCompanyFullName b24.Opt[string] `json:"RQ_COMPANY_FULL_NAME,omitzero"`
+	// State registration date
+	RqCompanyRegDate b24.Opt[string] `json:"RQ_COMPANY_REG_DATE,omitzero"`
+	// CEO
+	RqDirector b24.Opt[string] `json:"RQ_DIRECTOR,omitzero"`
+	// Chief Accountant
+	RqAccountant b24.Opt[string] `json:"RQ_ACCOUNTANT,omitzero"`
+	// RQ_CEO_NAME
+	RqCeoName b24.Opt[string] `json:"RQ_CEO_NAME,omitzero"`
+	// RQ_CEO_WORK_POS
+	RqCeoWorkPos b24.Opt[string] `json:"RQ_CEO_WORK_POS,omitzero"`
+	// Contact person
+	RqContact b24.Opt[string] `json:"RQ_CONTACT,omitzero"`
+	// E-Mail
+	RqEmail b24.Opt[string] `json:"RQ_EMAIL,omitzero"`
+	// Phone
+	RqPhone b24.Opt[string] `json:"RQ_PHONE,omitzero"`
+	// Fax
+	RqFax b24.Opt[string] `json:"RQ_FAX,omitzero"`
+	// RQ_IDENT_TYPE
+	RqIdentType b24.Opt[string] `json:"RQ_IDENT_TYPE,omitzero"`
+	// Document type
+	RqIdentDoc b24.Opt[string] `json:"RQ_IDENT_DOC,omitzero"`
+	// series
+	RqIdentDocSer b24.Opt[string] `json:"RQ_IDENT_DOC_SER,omitzero"`
+	// number
+	RqIdentDocNum b24.Opt[string] `json:"RQ_IDENT_DOC_NUM,omitzero"`
+	// RQ_IDENT_DOC_PERS_NUM
+	RqIdentDocPersNum b24.Opt[string] `json:"RQ_IDENT_DOC_PERS_NUM,omitzero"`
+	// issue date
+	RqIdentDocDate b24.Opt[string] `json:"RQ_IDENT_DOC_DATE,omitzero"`
+	// issued by
+	RqIdentDocIssuedBy b24.Opt[string] `json:"RQ_IDENT_DOC_ISSUED_BY,omitzero"`
+	// department code
+	RqIdentDocDepCode b24.Opt[string] `json:"RQ_IDENT_DOC_DEP_CODE,omitzero"`
+	// Tax ID
+	RqInn b24.Opt[string] `json:"RQ_INN,omitzero"`
+	// Tax Registration Code
+	RqKpp b24.Opt[string] `json:"RQ_KPP,omitzero"`
+	// RQ_USRLE
+	RqUsrle b24.Opt[string] `json:"RQ_USRLE,omitzero"`
+	// Tax Office
+	RqIfns b24.Opt[string] `json:"RQ_IFNS,omitzero"`
+	// State Registration Number
+	RqOgrn b24.Opt[string] `json:"RQ_OGRN,omitzero"`
+	// Sole Proprietor Registration Number
+	RqOgrnip b24.Opt[string] `json:"RQ_OGRNIP,omitzero"`
+	// OKPO Code
+	RqOkpo b24.Opt[string] `json:"RQ_OKPO,omitzero"`
+	// OKTMO Code
+	RqOktmo b24.Opt[string] `json:"RQ_OKTMO,omitzero"`
+	// NAICS Code
+	RqOkved b24.Opt[string] `json:"RQ_OKVED,omitzero"`
+	// RQ_EDRPOU
+	RqEdrpou b24.Opt[string] `json:"RQ_EDRPOU,omitzero"`
+	// RQ_DRFO
+	RqDrfo b24.Opt[string] `json:"RQ_DRFO,omitzero"`
+	// RQ_KBE
+	RqKbe b24.Opt[string] `json:"RQ_KBE,omitzero"`
+	// RQ_IIN
+	RqIin b24.Opt[string] `json:"RQ_IIN,omitzero"`
+	// RQ_BIN
+	RqBin b24.Opt[string] `json:"RQ_BIN,omitzero"`
+	// State registration certificate series
+	RqStCertSer b24.Opt[string] `json:"RQ_ST_CERT_SER,omitzero"`
+	// State registration certificate number
+	RqStCertNum b24.Opt[string] `json:"RQ_ST_CERT_NUM,omitzero"`
+	// State registration certificate date
+	RqStCertDate b24.Opt[string] `json:"RQ_ST_CERT_DATE,omitzero"`
+	// RQ_VAT_PAYER
+	RqVATPayer b24.Opt[b24.Bool] `json:"RQ_VAT_PAYER,omitzero"`
+	// RQ_VAT_ID
+	RqVATID b24.Opt[string] `json:"RQ_VAT_ID,omitzero"`
+	// RQ_VAT_CERT_SER
+	RqVATCertSer b24.Opt[string] `json:"RQ_VAT_CERT_SER,omitzero"`
+	// RQ_VAT_CERT_NUM
+	RqVATCertNum b24.Opt[string] `json:"RQ_VAT_CERT_NUM,omitzero"`
+	// RQ_VAT_CERT_DATE
+	RqVATCertDate b24.Opt[string] `json:"RQ_VAT_CERT_DATE,omitzero"`
+	// RQ_RESIDENCE_COUNTRY
+	RqResidenceCountry b24.Opt[string] `json:"RQ_RESIDENCE_COUNTRY,omitzero"`
+	// RQ_BASE_DOC
+	RqBaseDoc b24.Opt[string] `json:"RQ_BASE_DOC,omitzero"`
+	// RQ_REGON
+	RqRegon b24.Opt[string] `json:"RQ_REGON,omitzero"`
+	// RQ_KRS
+	RqKrs b24.Opt[string] `json:"RQ_KRS,omitzero"`
+	// RQ_PESEL
+	RqPesel b24.Opt[string] `json:"RQ_PESEL,omitzero"`
+	// RQ_LEGAL_FORM
+	RqLegalForm b24.Opt[string] `json:"RQ_LEGAL_FORM,omitzero"`
+	// RQ_SIRET
+	RqSiret b24.Opt[string] `json:"RQ_SIRET,omitzero"`
+	// RQ_SIREN
+	RqSiren b24.Opt[string] `json:"RQ_SIREN,omitzero"`
+	// RQ_CAPITAL
+	RqCapital b24.Opt[string] `json:"RQ_CAPITAL,omitzero"`
+	// RQ_RCS
+	RqRcs b24.Opt[string] `json:"RQ_RCS,omitzero"`
+	// RQ_CNPJ
+	RqCnpj b24.Opt[string] `json:"RQ_CNPJ,omitzero"`
+	// RQ_STATE_REG
+	RqStateReg b24.Opt[string] `json:"RQ_STATE_REG,omitzero"`
+	// RQ_MNPL_REG
+	RqMnplReg b24.Opt[string] `json:"RQ_MNPL_REG,omitzero"`
+	// RQ_CPF
+	RqCpf b24.Opt[string] `json:"RQ_CPF,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
 }
 
-// RequisiteBankdetailAdd calls crm.requisite.bankdetail.add: Create a New Bank
-// Detail.
-//
-// This method creates a new bank detail.
-//
-// The parameters are the fields of [RequisiteBankdetailAddParams]; required:
-// fields.
-//
-// Scope: crm. Who can call it: a user with "add" access permission for the
-// contact or company that owns the requisite.
-//
-// See https://apidocs.bitrix24.com/api-reference/crm/requisites/bank-detail/crm-requisite-bank-detail-add.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - ENTITY_ID is not defined or invalid: The identifier of the detail is
-//     not defined or has an invalid value
-//   - Access denied: Insufficient access permissions to add a bank detail
-func RequisiteBankdetailAdd(ctx context.Context, c b24.Caller, p RequisiteBankdetailAddParams, opts ...b24.CallOption) (b24.Int, error) {
-	if err := p.validate(); err != nil {
-		return 0, err
-	}
-	var out b24.Int
-	if err := b24.Invoke(ctx, c, RequisiteBankdetailAddCommand(p).Request, &out, opts...); err != nil {
-		return 0, err
-	}
-	return out, nil
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteInput) UnmarshalJSON(data []byte) error {
+	type plain RequisiteInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
-// RequisiteBankdetailAddCommand is crm.requisite.bankdetail.add as a command
-// for a batch (see b24.Add); its result decodes as RequisiteBankdetailAdd's
-// does. Required parameters are not checked here: the portal reports them.
-func RequisiteBankdetailAddCommand(p RequisiteBankdetailAddParams) b24.Command[b24.Int] {
-	return b24.NewCommand[b24.Int](b24.Request{
-		Method:  "crm.requisite.bankdetail.add",
-		Params:  p,
-		Version: 2,
-	})
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteInput) MarshalJSON() ([]byte, error) {
+	type plain RequisiteInput
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RequisiteBankdetailAddParams holds the parameters of
-// crm.requisite.bankdetail.add.
-type RequisiteBankdetailAddParams struct {
-	// A set of fields — an object of the form {"field": "value"[, ...]} for
-	// adding a bank detail. Required.
-	Fields RequisiteBankdetailAddParamsFields `json:"fields"`
+// RequisiteBankdetail is one requisite bankdetail of crm.requisite.bankdetail,
+// as the family's methods return it. Its fields are the union of what the
+// family's pages document (crm-requisite-bank-detail-fields,
+// crm-requisite-bank-detail-get, crm-requisite-bank-detail-list,
+// crm-requisite-bank-detail-add, crm-requisite-bank-detail-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type RequisiteBankdetail struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Object ID
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Country ID
+	CountryID b24.Int `json:"COUNTRY_ID"`
+	// Creation Date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification Date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// Created By
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified By
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Code
+	Code b24.String `json:"CODE"`
+	// External Code
+	XMLID b24.String `json:"XML_ID"`
+	// Active
+	Active b24.Bool `json:"ACTIVE"`
+	// Sort Order
+	Sort b24.Int `json:"SORT"`
+	// Bank Name
+	RqBankName b24.String `json:"RQ_BANK_NAME"`
+	// Bank Address
+	RqBankAddr b24.String `json:"RQ_BANK_ADDR"`
+	// RQ_BANK_CODE
+	RqBankCode b24.String `json:"RQ_BANK_CODE"`
+	// RQ_AGENCY_NAME
+	RqAgencyName b24.String `json:"RQ_AGENCY_NAME"`
+	// RQ_BANK_ROUTE_NUM
+	RqBankRouteNum b24.String `json:"RQ_BANK_ROUTE_NUM"`
+	// Routing Number
+	RqBik b24.String `json:"RQ_BIK"`
+	// RQ_MFO
+	RqMfo b24.String `json:"RQ_MFO"`
+	// RQ_ACC_NAME
+	RqAccName b24.String `json:"RQ_ACC_NAME"`
+	// Account Number
+	RqAccNum b24.String `json:"RQ_ACC_NUM"`
+	// RQ_ACC_TYPE
+	RqAccType b24.String `json:"RQ_ACC_TYPE"`
+	// RQ_IIK
+	RqIik b24.String `json:"RQ_IIK"`
+	// Account Currency
+	RqAccCurrency b24.String `json:"RQ_ACC_CURRENCY"`
+	// Correspondent Account
+	RqCorAccNum b24.String `json:"RQ_COR_ACC_NUM"`
+	// RQ_IBAN
+	RqIban b24.String `json:"RQ_IBAN"`
+	// SWIFT
+	RqSwift b24.String `json:"RQ_SWIFT"`
+	// RQ_BIC
+	RqBic b24.String `json:"RQ_BIC"`
+	// RQ_CODEB
+	RqCodeb b24.String `json:"RQ_CODEB"`
+	// RQ_CODEG
+	RqCodeg b24.String `json:"RQ_CODEG"`
+	// RQ_RIB
+	RqRib b24.String `json:"RQ_RIB"`
+	// Comment
+	Comments b24.String `json:"COMMENTS"`
+	// External Source
+	OriginatorID b24.String `json:"ORIGINATOR_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
 }
 
-// validate reports the first required parameter left empty.
-func (p RequisiteBankdetailAddParams) validate() error {
-	if p.Fields.EntityID == 0 {
-		return &b24.RequiredError{
-			Method: "crm.requisite.bankdetail.add",
-			Param:  "fields.ENTITY_ID",
-		}
-	}
-	if p.Fields.Name == "" {
-		return &b24.RequiredError{
-			Method: "crm.requisite.bankdetail.add",
-			Param:  "fields.NAME",
-		}
-	}
-	return nil
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteBankdetail) UnmarshalJSON(data []byte) error {
+	type plain RequisiteBankdetail
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
-// RequisiteBankdetailAddParamsFields is the fields value of
-// crm.requisite.bankdetail.add.
-type RequisiteBankdetailAddParamsFields struct {
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteBankdetail) MarshalJSON() ([]byte, error) {
+	type plain RequisiteBankdetail
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteBankdetailInput is the write form of RequisiteBankdetail: the
+// fields the family's add and update methods take. Every field is optional;
+// only those set are sent (b24.Some(0) sends 0). Read-only fields are left
+// out; custom fields (UF_*) go in Extra.
+type RequisiteBankdetailInput struct {
 	// Parent object identifier. Currently, it can only be an attribute identifier.
 	// Attribute identifiers can be obtained using the crm.requisite.list method.
-	// Required.
-	EntityID int64 `json:"ENTITY_ID"`
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the country corresponding to the set of bank details fields
 	// (see method crm.requisite.preset.countries for available values).
 	//
 	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
-	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
-	// Name of the bank details. Required.
-	Name string `json:"NAME"`
+	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
+	// Name of the bank details
+	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Symbolic code of the requisite
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// External key. Used for exchange operations. Identifier of the object in the
@@ -160,7 +466,7 @@ type RequisiteBankdetailAddParamsFields struct {
 	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the bank
 	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
 	// Address of the bank
@@ -209,15 +515,582 @@ type RequisiteBankdetailAddParamsFields struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteBankdetailAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisiteBankdetailAddParamsFields
+func (v *RequisiteBankdetailInput) UnmarshalJSON(data []byte) error {
+	type plain RequisiteBankdetailInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteBankdetailAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisiteBankdetailAddParamsFields
+func (v RequisiteBankdetailInput) MarshalJSON() ([]byte, error) {
+	type plain RequisiteBankdetailInput
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteLink is one requisite link of crm.requisite.link, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-requisite-link-fields, crm-requisite-link-get,
+// crm-requisite-link-list), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type RequisiteLink struct {
+	// Object type ID
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Object ID
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Link to details
+	RequisiteID b24.Int `json:"REQUISITE_ID"`
+	// Link to bank details
+	BankDetailID b24.Int `json:"BANK_DETAIL_ID"`
+	// Link to my company's details
+	McRequisiteID b24.Int `json:"MC_REQUISITE_ID"`
+	// Link to my company's bank details
+	McBankDetailID b24.Int `json:"MC_BANK_DETAIL_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteLink) UnmarshalJSON(data []byte) error {
+	type plain RequisiteLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteLink) MarshalJSON() ([]byte, error) {
+	type plain RequisiteLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisitePreset is one requisite preset of crm.requisite.preset, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-requisite-preset-fields, crm-requisite-preset-get,
+// crm-requisite-preset-list, crm-requisite-preset-add), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type RequisitePreset struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Object type ID
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
+	// Country ID
+	CountryID b24.Int `json:"COUNTRY_ID"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Creation date
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Modification date
+	DateModify b24.Time `json:"DATE_MODIFY"`
+	// Created by
+	CreatedByID b24.Int `json:"CREATED_BY_ID"`
+	// Modified by
+	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
+	// Active
+	Active b24.Bool `json:"ACTIVE"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// External code
+	XMLID b24.String `json:"XML_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePreset) UnmarshalJSON(data []byte) error {
+	type plain RequisitePreset
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePreset) MarshalJSON() ([]byte, error) {
+	type plain RequisitePreset
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisitePresetInput is the write form of RequisitePreset: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type RequisitePresetInput struct {
+	// Identifier of the parent object's type. Currently, this is only "Requisite"
+	// (identifier 8).
+	//
+	// The identifiers of CRM object types are provided by the method
+	// crm.enum.ownertype
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
+	// Identifier of the country corresponding to the set of fields in the
+	// requisites template (for available values, see the method
+	// crm.requisite.preset.countries)
+	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
+	// Name of the template
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// External key. Used for exchange operations. Identifier of the external
+	// information base object.
+	//
+	// The purpose of the field may change by the final developer.
+	//
+	// Each application ensures the uniqueness of values in this field. It is
+	// recommended to use a unique prefix to avoid collisions with other
+	// applications.
+	//
+	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
+	// identifying templates that are used by default. These identifiers should not
+	// be used for your purposes, as this may lead to logic violations
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Activity status. Values Y or N are used. Determines the availability of the
+	// template in the selection list when adding requisites
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetInput) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetInput) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisitePresetField is one requisite preset field of
+// crm.requisite.preset.field, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (crm-requisite-preset-field-fields, crm-requisite-preset-field-get,
+// crm-requisite-preset-field-list, crm-requisite-preset-field-add,
+// crm-requisite-preset-field-update), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type RequisitePresetField struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Name
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Template Name
+	FieldTitle b24.String `json:"FIELD_TITLE"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Show in brief list
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InShortList b24.Bool `json:"IN_SHORT_LIST"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetField) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetField
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetField) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetField
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisitePresetFieldInput is the write form of RequisitePresetField: the
+// fields the family's add and update methods take. Every field is optional;
+// only those set are sent (b24.Some(0) sends 0). Read-only fields are left
+// out; custom fields (UF_*) go in Extra.
+type RequisitePresetFieldInput struct {
+	// The name of the field.
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// An alternative name for the field in the requisite.
+	//
+	// The alternative name is displayed in various forms for filling out
+	// requisites. Depending on the specific form, the alternative name may or may
+	// not be used
+	FieldTitle b24.Opt[string] `json:"FIELD_TITLE,omitzero"`
+	// Sorting. The order in the list of template fields
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Show in the short list. Deprecated field, currently not used. Retained for
+	// backward compatibility. Can take values Y or N
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InShortList b24.Opt[b24.Bool] `json:"IN_SHORT_LIST,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetFieldInput) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetFieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetFieldInput) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetFieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfield is one requisite userfield of crm.requisite.userfield, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (crm-requisite-userfield-get,
+// crm-requisite-userfield-list, crm-requisite-userfield-add,
+// crm-requisite-userfield-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type RequisiteUserfield struct {
+	// Identifier of the custom field
+	ID b24.Int `json:"ID"`
+	// The identifier of the entity to which the custom field belongs. For
+	// requisites, this is always CRM_REQUISITE
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Symbolic code. For requisites, it always starts with the prefix UF_CRM_
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data type (string, boolean, double, or datetime)
+	UserTypeID b24.String `json:"USER_TYPE_ID"`
+	// External key. Used for exchange operations. Identifier of the object in the
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer
+	XMLID b24.String `json:"XML_ID"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Indicator of multiplicity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Indicator of mandatory status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
+	ShowFilter RequisiteUserfieldShowFilter `json:"SHOW_FILTER"`
+	// Whether to show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow user editing? Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Whether the field values participate in search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Additional settings (dependent on type). For detailed information, see the
+	// section
+	Settings RequisiteUserfieldSettings `json:"SETTINGS"`
+	// Label in the edit form
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// Header in the list
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// Filter label in the list
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// List elements. For detailed information, see the section
+	List b24.String `json:"LIST"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfield) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfield) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldSettings is the SETTINGS value of crm.requisite.userfield.
+type RequisiteUserfieldSettings struct {
+	Size         b24.Int       `json:"SIZE"`
+	Rows         b24.Int       `json:"ROWS"`
+	Regexp       b24.String    `json:"REGEXP"`
+	MinLength    b24.Int       `json:"MIN_LENGTH"`
+	MaxLength    b24.Int       `json:"MAX_LENGTH"`
+	DefaultValue b24.Localized `json:"DEFAULT_VALUE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldInput is the write form of RequisiteUserfield: the fields
+// the family's add and update methods take. Every field is optional; only
+// those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
+// custom fields (UF_*) go in Extra.
+type RequisiteUserfieldInput struct {
+	// The identifier of the entity to which the custom field belongs. For
+	// requisites, this is always CRM_REQUISITE
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Symbolic code. For requisites, it always starts with the prefix UF_CRM_
+	FieldName b24.Opt[string] `json:"FIELD_NAME,omitzero"`
+	// Data type (string, boolean, double, or datetime)
+	UserTypeID b24.Opt[string] `json:"USER_TYPE_ID,omitzero"`
+	// External key. Used for exchange operations. Identifier of the object in the
+	// external information base.
+	//
+	// The purpose of the field may change by the final developer
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Multiplicity indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
+	// Mandatory indicator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
+	// Show in the list filter. Possible values:
+	//
+	//   - N — do not show
+	//   - I — exact match
+	//   - E — mask
+	//   - S — substring
+	//
+	// Defaults to N. Default: N.
+	ShowFilter b24.Opt[RequisiteUserfieldShowFilter] `json:"SHOW_FILTER,omitzero"`
+	// Show in the list. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
+	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
+	// Allow user editing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
+	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
+	// Are field values included in the search. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
+	// Label in the edit form
+	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
+	// Header in the list
+	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
+	// Filter label in the list
+	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
+	// Error message
+	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
+	// Help
+	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
+	// List elements. For detailed information, see the section
+	List b24.Opt[string] `json:"LIST,omitzero"`
+	// Additional settings (dependent on type). For detailed information, see the
+	// section
+	Settings *RequisiteUserfieldInputSettings `json:"SETTINGS,omitzero"`
+	// Identifier of the custom field
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfieldInput) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfieldInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfieldInput) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfieldInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldInputSettings is the SETTINGS value of
+// crm.requisite.userfield.
+type RequisiteUserfieldInputSettings struct {
+	Size         b24.Opt[b24.Int] `json:"SIZE,omitzero"`
+	Rows         b24.Opt[b24.Int] `json:"ROWS,omitzero"`
+	Regexp       b24.Opt[string]  `json:"REGEXP,omitzero"`
+	MinLength    b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
+	MaxLength    b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
+	DefaultValue b24.Opt[string]  `json:"DEFAULT_VALUE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisiteUserfieldInputSettings) UnmarshalJSON(data []byte) error {
+	type plain RequisiteUserfieldInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisiteUserfieldInputSettings) MarshalJSON() ([]byte, error) {
+	type plain RequisiteUserfieldInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RequisiteUserfieldShowFilter is the SHOW_FILTER of crm.requisite.userfield:
+// the constants below are the documented values; others are accepted too.
+type RequisiteUserfieldShowFilter string
+
+// The documented values of RequisiteUserfieldShowFilter.
+const (
+	// do not show
+	RequisiteUserfieldShowFilterN RequisiteUserfieldShowFilter = "N"
+	// exact match
+	RequisiteUserfieldShowFilterI RequisiteUserfieldShowFilter = "I"
+	// mask
+	RequisiteUserfieldShowFilterE RequisiteUserfieldShowFilter = "E"
+	// substring
+	RequisiteUserfieldShowFilterS RequisiteUserfieldShowFilter = "S"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RequisiteUserfieldShowFilter) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RequisiteUserfieldShowFilter(s)
+	return nil
+}
+
+// RequisiteAdd calls crm.requisite.add: Add Requisite.
+//
+// This method adds a new requisite.
+//
+// The parameters are the fields of [RequisiteAddParams]; required: fields.
+//
+// Scope: crm. Who can call it: a user with "add" access permission for the
+// contact or company that owns the requisite.
+//
+// See https://apidocs.bitrix24.com/api-reference/crm/requisites/universal/crm-requisite-add.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func RequisiteAdd(ctx context.Context, c b24.Caller, p RequisiteAddParams, opts ...b24.CallOption) (b24.Int, error) {
+	var out b24.Int
+	if err := b24.Invoke(ctx, c, RequisiteAddCommand(p).Request, &out, opts...); err != nil {
+		return 0, err
+	}
+	return out, nil
+}
+
+// RequisiteAddCommand is crm.requisite.add as a command for a batch (see
+// b24.Add); its result decodes as RequisiteAdd's does. Required parameters are
+// not checked here: the portal reports them.
+func RequisiteAddCommand(p RequisiteAddParams) b24.Command[b24.Int] {
+	return b24.NewCommand[b24.Int](b24.Request{
+		Method:  "crm.requisite.add",
+		Params:  p,
+		Version: 2,
+	})
+}
+
+// RequisiteAddParams holds the parameters of crm.requisite.add.
+type RequisiteAddParams struct {
+	// Set of fields — an object of the form {"field": "value"[, ...]} for adding
+	// the requisite. Required.
+	Fields RequisiteInput `json:"fields"`
+}
+
+// RequisiteBankdetailAdd calls crm.requisite.bankdetail.add: Create a New Bank
+// Detail.
+//
+// This method creates a new bank detail.
+//
+// The parameters are the fields of [RequisiteBankdetailAddParams]; required:
+// fields.
+//
+// Scope: crm. Who can call it: a user with "add" access permission for the
+// contact or company that owns the requisite.
+//
+// See https://apidocs.bitrix24.com/api-reference/crm/requisites/bank-detail/crm-requisite-bank-detail-add.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ENTITY_ID is not defined or invalid: The identifier of the detail is
+//     not defined or has an invalid value
+//   - Access denied: Insufficient access permissions to add a bank detail
+func RequisiteBankdetailAdd(ctx context.Context, c b24.Caller, p RequisiteBankdetailAddParams, opts ...b24.CallOption) (b24.Int, error) {
+	if err := p.validate(); err != nil {
+		return 0, err
+	}
+	var out b24.Int
+	if err := b24.Invoke(ctx, c, RequisiteBankdetailAddCommand(p).Request, &out, opts...); err != nil {
+		return 0, err
+	}
+	return out, nil
+}
+
+// RequisiteBankdetailAddCommand is crm.requisite.bankdetail.add as a command
+// for a batch (see b24.Add); its result decodes as RequisiteBankdetailAdd's
+// does. Required parameters are not checked here: the portal reports them.
+func RequisiteBankdetailAddCommand(p RequisiteBankdetailAddParams) b24.Command[b24.Int] {
+	return b24.NewCommand[b24.Int](b24.Request{
+		Method:  "crm.requisite.bankdetail.add",
+		Params:  p,
+		Version: 2,
+	})
+}
+
+// RequisiteBankdetailAddParams holds the parameters of
+// crm.requisite.bankdetail.add.
+type RequisiteBankdetailAddParams struct {
+	// A set of fields — an object of the form {"field": "value"[, ...]} for
+	// adding a bank detail. Required.
+	Fields RequisiteBankdetailInput `json:"fields"`
+}
+
+// validate reports the first required parameter left empty.
+func (p RequisiteBankdetailAddParams) validate() error {
+	if !p.Fields.EntityID.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.bankdetail.add",
+			Param:  "fields.ENTITY_ID",
+		}
+	}
+	if !p.Fields.Name.Set {
+		return &b24.RequiredError{
+			Method: "crm.requisite.bankdetail.add",
+			Param:  "fields.NAME",
+		}
+	}
+	return nil
 }
 
 // RequisiteBankdetailDelete calls crm.requisite.bankdetail.delete: Delete Bank
@@ -270,7 +1143,7 @@ func RequisiteBankdetailDeleteCommand(p RequisiteBankdetailDeleteParams) b24.Com
 type RequisiteBankdetailDeleteParams struct {
 	// Identifier of the bank detail. Bank detail identifiers can be obtained using
 	// the method crm.requisite.bankdetail.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -344,11 +1217,11 @@ type RequisiteBankdetailFieldsParams struct{}
 //     with the specified identifier was not found
 //   - Access denied: Insufficient access permissions to retrieve bank
 //     details
-func RequisiteBankdetailGet(ctx context.Context, c b24.Caller, p RequisiteBankdetailGetParams, opts ...b24.CallOption) (*RequisiteBankdetailGetResult, error) {
+func RequisiteBankdetailGet(ctx context.Context, c b24.Caller, p RequisiteBankdetailGetParams, opts ...b24.CallOption) (*RequisiteBankdetail, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out RequisiteBankdetailGetResult
+	var out RequisiteBankdetail
 	if err := b24.Invoke(ctx, c, RequisiteBankdetailGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -358,8 +1231,8 @@ func RequisiteBankdetailGet(ctx context.Context, c b24.Caller, p RequisiteBankde
 // RequisiteBankdetailGetCommand is crm.requisite.bankdetail.get as a command
 // for a batch (see b24.Add); its result decodes as RequisiteBankdetailGet's
 // does. Required parameters are not checked here: the portal reports them.
-func RequisiteBankdetailGetCommand(p RequisiteBankdetailGetParams) b24.Command[*RequisiteBankdetailGetResult] {
-	return b24.NewCommand[*RequisiteBankdetailGetResult](b24.Request{
+func RequisiteBankdetailGetCommand(p RequisiteBankdetailGetParams) b24.Command[*RequisiteBankdetail] {
+	return b24.NewCommand[*RequisiteBankdetail](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.bankdetail.get",
 		Params:     p,
@@ -374,7 +1247,7 @@ type RequisiteBankdetailGetParams struct {
 	//
 	// Identifiers of bank details can be obtained using the method
 	// crm.requisite.bankdetail.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -386,57 +1259,6 @@ func (p RequisiteBankdetailGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// RequisiteBankdetailGetResult is the result of crm.requisite.bankdetail.get.
-type RequisiteBankdetailGetResult struct {
-	ID             b24.String      `json:"ID"`
-	EntityID       b24.String      `json:"ENTITY_ID"`
-	CountryID      b24.String      `json:"COUNTRY_ID"`
-	DateCreate     b24.String      `json:"DATE_CREATE"`
-	DateModify     b24.String      `json:"DATE_MODIFY"`
-	CreatedByID    b24.String      `json:"CREATED_BY_ID"`
-	ModifyByID     json.RawMessage `json:"MODIFY_BY_ID"`
-	Name           b24.String      `json:"NAME"`
-	Code           json.RawMessage `json:"CODE"`
-	XMLID          b24.String      `json:"XML_ID"`
-	OriginatorID   json.RawMessage `json:"ORIGINATOR_ID"`
-	Active         b24.String      `json:"ACTIVE"`
-	Sort           b24.String      `json:"SORT"`
-	RqBankName     b24.String      `json:"RQ_BANK_NAME"`
-	RqBankCode     json.RawMessage `json:"RQ_BANK_CODE"`
-	RqBankAddr     b24.String      `json:"RQ_BANK_ADDR"`
-	RqBankRouteNum json.RawMessage `json:"RQ_BANK_ROUTE_NUM"`
-	RqBik          b24.String      `json:"RQ_BIK"`
-	RqMfo          json.RawMessage `json:"RQ_MFO"`
-	RqAccName      json.RawMessage `json:"RQ_ACC_NAME"`
-	RqAccNum       b24.String      `json:"RQ_ACC_NUM"`
-	RqAccType      json.RawMessage `json:"RQ_ACC_TYPE"`
-	RqIik          json.RawMessage `json:"RQ_IIK"`
-	RqAccCurrency  b24.String      `json:"RQ_ACC_CURRENCY"`
-	RqCorAccNum    b24.String      `json:"RQ_COR_ACC_NUM"`
-	RqIban         json.RawMessage `json:"RQ_IBAN"`
-	RqSwift        json.RawMessage `json:"RQ_SWIFT"`
-	RqBic          json.RawMessage `json:"RQ_BIC"`
-	RqCodeb        json.RawMessage `json:"RQ_CODEB"`
-	RqCodeg        json.RawMessage `json:"RQ_CODEG"`
-	RqRib          json.RawMessage `json:"RQ_RIB"`
-	RqAgencyName   json.RawMessage `json:"RQ_AGENCY_NAME"`
-	Comments       json.RawMessage `json:"COMMENTS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteBankdetailGetResult) UnmarshalJSON(data []byte) error {
-	type plain RequisiteBankdetailGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteBankdetailGetResult) MarshalJSON() ([]byte, error) {
-	type plain RequisiteBankdetailGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteBankdetailList calls crm.requisite.bankdetail.list: Get a List of
@@ -456,8 +1278,8 @@ func (v RequisiteBankdetailGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - Access denied: Insufficient access permissions to retrieve the list of
 //     bank details.
-func RequisiteBankdetailList(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) ([]RequisiteBankdetailListItem, error) {
-	var out []RequisiteBankdetailListItem
+func RequisiteBankdetailList(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) ([]RequisiteBankdetail, error) {
+	var out []RequisiteBankdetail
 	if err := b24.Invoke(ctx, c, RequisiteBankdetailListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -467,8 +1289,8 @@ func RequisiteBankdetailList(ctx context.Context, c b24.Caller, p RequisiteBankd
 // RequisiteBankdetailListCommand is crm.requisite.bankdetail.list as a command
 // for a batch (see b24.Add); its result decodes as RequisiteBankdetailList's
 // does. Required parameters are not checked here: the portal reports them.
-func RequisiteBankdetailListCommand(p RequisiteBankdetailListParams) b24.Command[[]RequisiteBankdetailListItem] {
-	return b24.NewCommand[[]RequisiteBankdetailListItem](b24.Request{
+func RequisiteBankdetailListCommand(p RequisiteBankdetailListParams) b24.Command[[]RequisiteBankdetail] {
+	return b24.NewCommand[[]RequisiteBankdetail](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.bankdetail.list",
 		Params:     p,
@@ -479,16 +1301,16 @@ func RequisiteBankdetailListCommand(p RequisiteBankdetailListParams) b24.Command
 // RequisiteBankdetailListAll iterates over every row of
 // crm.requisite.bankdetail.list, requesting page after page (start/next) as
 // the loop asks for more.
-func RequisiteBankdetailListAll(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) iter.Seq2[RequisiteBankdetailListItem, error] {
-	return b24.List[RequisiteBankdetailListItem](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisiteBankdetailListAll(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) iter.Seq2[RequisiteBankdetail, error] {
+	return b24.List[RequisiteBankdetail](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisiteBankdetailListExport reads every row of
 // crm.requisite.bankdetail.list by ID (start=-1, filter >ID, ordered by ID),
 // many pages per batch call: the fast way to read a large list. The filter in
 // p still applies; its order is replaced.
-func RequisiteBankdetailListExport(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) iter.Seq2[RequisiteBankdetailListItem, error] {
-	return b24.Export[RequisiteBankdetailListItem](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisiteBankdetailListExport(ctx context.Context, c b24.Caller, p RequisiteBankdetailListParams, opts ...b24.CallOption) iter.Seq2[RequisiteBankdetail, error] {
+	return b24.Export[RequisiteBankdetail](ctx, c, RequisiteBankdetailListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisiteBankdetailListParams holds the parameters of
@@ -555,7 +1377,7 @@ type RequisiteBankdetailListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RequisiteBankdetailListParamsFilter is the filter value of
@@ -563,28 +1385,28 @@ type RequisiteBankdetailListParams struct {
 type RequisiteBankdetailListParamsFilter struct {
 	// Identifier of the bank details. Automatically created and unique within the
 	// account
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the parent object. Currently can only be the identifier of the
 	// requisite.
 	//
 	// Identifiers of requisites can be obtained using the method
 	// crm.requisite.list
-	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the country corresponding to the set of bank details fields
 	// (see method crm.requisite.preset.countries for available values).
 	//
 	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
-	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
 	// Create date
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Modification date
 	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who created the requisite
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the requisite
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Name of the bank details
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Symbolic code of the requisite
@@ -603,7 +1425,7 @@ type RequisiteBankdetailListParamsFilter struct {
 	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the bank
 	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
 	// Address of the bank
@@ -668,28 +1490,28 @@ func (v RequisiteBankdetailListParamsFilter) MarshalJSON() ([]byte, error) {
 type RequisiteBankdetailListParamsOrder struct {
 	// Identifier of the bank details. Automatically created and unique within the
 	// account
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the parent object. Currently can only be the identifier of the
 	// requisite.
 	//
 	// Identifiers of requisites can be obtained using the method
 	// crm.requisite.list
-	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the country corresponding to the set of bank details fields
 	// (see method crm.requisite.preset.countries for available values).
 	//
 	// The country code of the bank details matches the country code in the linked
 	// requisite template, the identifier of which is specified in the ENTITY_ID
 	// field
-	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
 	// Create date
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Modification date
 	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who created the requisite
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the requisite
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Name of the bank details
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Symbolic code of the requisite
@@ -708,7 +1530,7 @@ type RequisiteBankdetailListParamsOrder struct {
 	// Currently, the field does not actually affect anything
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the bank
 	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
 	// Address of the bank
@@ -768,110 +1590,6 @@ func (v RequisiteBankdetailListParamsOrder) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RequisiteBankdetailListItem is one row of crm.requisite.bankdetail.list.
-type RequisiteBankdetailListItem struct {
-	// Identifier of the bank details. Automatically created and unique within the
-	// account
-	ID b24.Int `json:"ID"`
-	// Identifier of the parent object. Currently can only be the identifier of the
-	// requisite.
-	//
-	// Identifiers of requisites can be obtained using the method
-	// crm.requisite.list
-	EntityID b24.Int `json:"ENTITY_ID"`
-	// Identifier of the country corresponding to the set of bank details fields
-	// (see method crm.requisite.preset.countries for available values).
-	//
-	// The country code of the bank details matches the country code in the linked
-	// requisite template, the identifier of which is specified in the ENTITY_ID
-	// field
-	CountryID b24.Int `json:"COUNTRY_ID"`
-	// Create date
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Modification date
-	DateModify b24.Time `json:"DATE_MODIFY"`
-	// Identifier of the user who created the requisite
-	CreatedByID b24.Int `json:"CREATED_BY_ID"`
-	// Identifier of the user who modified the requisite
-	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
-	// Name of the bank details
-	Name b24.String `json:"NAME"`
-	// Symbolic code of the requisite
-	Code b24.String `json:"CODE"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer. Each application
-	// ensures the uniqueness of values in this field.
-	//
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications
-	XMLID b24.String `json:"XML_ID"`
-	// Activity indicator. Uses values Y or N.
-	//
-	// Currently, the field does not actually affect anything
-	Active b24.Bool `json:"ACTIVE"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// Name of the bank
-	RqBankName b24.String `json:"RQ_BANK_NAME"`
-	// Address of the bank
-	RqBankAddr b24.String `json:"RQ_BANK_ADDR"`
-	// Bank Code (for country BR)
-	RqBankCode b24.String `json:"RQ_BANK_CODE"`
-	// Bank Routing Number
-	RqBankRouteNum b24.String `json:"RQ_BANK_ROUTE_NUM"`
-	// BIK
-	RqBik b24.String `json:"RQ_BIK"`
-	// Bank Code (for country FR)
-	RqCodeb b24.String `json:"RQ_CODEB"`
-	// Branch Code (for country FR)
-	RqCodeg b24.String `json:"RQ_CODEG"`
-	// RIB Key (for country FR)
-	RqRib b24.String `json:"RQ_RIB"`
-	// MFO
-	RqMfo b24.String `json:"RQ_MFO"`
-	// Bank Account Holder Name
-	RqAccName b24.String `json:"RQ_ACC_NAME"`
-	// Bank Account Number
-	RqAccNum b24.String `json:"RQ_ACC_NUM"`
-	// Account Type (for country BR)
-	RqAccType b24.String `json:"RQ_ACC_TYPE"`
-	// Agency (for country BR)
-	RqAgencyName b24.String `json:"RQ_AGENCY_NAME"`
-	// IIK
-	RqIik b24.String `json:"RQ_IIK"`
-	// Currency of the account
-	RqAccCurrency b24.String `json:"RQ_ACC_CURRENCY"`
-	// Correspondent account
-	RqCorAccNum b24.String `json:"RQ_COR_ACC_NUM"`
-	// IBAN
-	RqIban b24.String `json:"RQ_IBAN"`
-	// SWIFT
-	RqSwift b24.String `json:"RQ_SWIFT"`
-	// BIC
-	RqBic b24.String `json:"RQ_BIC"`
-	// Comment
-	Comments b24.String `json:"COMMENTS"`
-	// Identifier of the external information base. The purpose of the field may
-	// change by the final developer
-	OriginatorID b24.String `json:"ORIGINATOR_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteBankdetailListItem) UnmarshalJSON(data []byte) error {
-	type plain RequisiteBankdetailListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteBankdetailListItem) MarshalJSON() ([]byte, error) {
-	type plain RequisiteBankdetailListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RequisiteBankdetailUpdate calls crm.requisite.bankdetail.update: Update Bank
 // Details.
 //
@@ -924,10 +1642,10 @@ type RequisiteBankdetailUpdateParams struct {
 	//
 	// Identifiers of bank details can be obtained using the method
 	// crm.requisite.bankdetail.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of bank detail fields — an object of the form {"field": "value"[,
 	// ...]}, the values of which need to be changed. Required.
-	Fields RequisiteBankdetailUpdateParamsFields `json:"fields"`
+	Fields RequisiteBankdetailInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -939,87 +1657,6 @@ func (p RequisiteBankdetailUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// RequisiteBankdetailUpdateParamsFields is the fields value of
-// crm.requisite.bankdetail.update.
-type RequisiteBankdetailUpdateParamsFields struct {
-	// Name of the bank details
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Symbolic code of the requisite
-	Code b24.Opt[string] `json:"CODE,omitzero"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer. Each application
-	// ensures the uniqueness of values in this field.
-	//
-	// It is recommended to use a unique prefix to avoid collisions with other
-	// applications
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity indicator. Uses values Y or N.
-	//
-	// Currently, the field does not actually affect anything
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Name of the bank
-	RqBankName b24.Opt[string] `json:"RQ_BANK_NAME,omitzero"`
-	// Address of the bank
-	RqBankAddr b24.Opt[string] `json:"RQ_BANK_ADDR,omitzero"`
-	// Bank Code (for country BR)
-	RqBankCode b24.Opt[string] `json:"RQ_BANK_CODE,omitzero"`
-	// Bank Routing Number
-	RqBankRouteNum b24.Opt[string] `json:"RQ_BANK_ROUTE_NUM,omitzero"`
-	// BIK
-	RqBik b24.Opt[string] `json:"RQ_BIK,omitzero"`
-	// Bank Code (for country FR)
-	RqCodeb b24.Opt[string] `json:"RQ_CODEB,omitzero"`
-	// Branch Code (for country FR)
-	RqCodeg b24.Opt[string] `json:"RQ_CODEG,omitzero"`
-	// RIB Key (for country FR)
-	RqRib b24.Opt[string] `json:"RQ_RIB,omitzero"`
-	// MFO
-	RqMfo b24.Opt[string] `json:"RQ_MFO,omitzero"`
-	// Bank Account Holder Name
-	RqAccName b24.Opt[string] `json:"RQ_ACC_NAME,omitzero"`
-	// Bank Account Number
-	RqAccNum b24.Opt[string] `json:"RQ_ACC_NUM,omitzero"`
-	// Account Type (for country BR)
-	RqAccType b24.Opt[string] `json:"RQ_ACC_TYPE,omitzero"`
-	// Agency (for country BR)
-	RqAgencyName b24.Opt[string] `json:"RQ_AGENCY_NAME,omitzero"`
-	// IIK
-	RqIik b24.Opt[string] `json:"RQ_IIK,omitzero"`
-	// Currency of the account
-	RqAccCurrency b24.Opt[string] `json:"RQ_ACC_CURRENCY,omitzero"`
-	// Correspondent account
-	RqCorAccNum b24.Opt[string] `json:"RQ_COR_ACC_NUM,omitzero"`
-	// IBAN
-	RqIban b24.Opt[string] `json:"RQ_IBAN,omitzero"`
-	// SWIFT
-	RqSwift b24.Opt[string] `json:"RQ_SWIFT,omitzero"`
-	// BIC
-	RqBic b24.Opt[string] `json:"RQ_BIC,omitzero"`
-	// Comment
-	Comments b24.Opt[string] `json:"COMMENTS,omitzero"`
-	// Identifier of the external information base. The purpose of the field may
-	// change by the final developer
-	OriginatorID b24.Opt[string] `json:"ORIGINATOR_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteBankdetailUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisiteBankdetailUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteBankdetailUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisiteBankdetailUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteDelete calls crm.requisite.delete: Delete Requisite and Related
@@ -1065,7 +1702,7 @@ type RequisiteDeleteParams struct {
 	//
 	// The identifier can be obtained using the crm.requisite.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1127,11 +1764,11 @@ type RequisiteFieldsParams struct{}
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func RequisiteGet(ctx context.Context, c b24.Caller, p RequisiteGetParams, opts ...b24.CallOption) (*RequisiteGetResult, error) {
+func RequisiteGet(ctx context.Context, c b24.Caller, p RequisiteGetParams, opts ...b24.CallOption) (*Requisite, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out RequisiteGetResult
+	var out Requisite
 	if err := b24.Invoke(ctx, c, RequisiteGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1141,8 +1778,8 @@ func RequisiteGet(ctx context.Context, c b24.Caller, p RequisiteGetParams, opts 
 // RequisiteGetCommand is crm.requisite.get as a command for a batch (see
 // b24.Add); its result decodes as RequisiteGet's does. Required parameters are
 // not checked here: the portal reports them.
-func RequisiteGetCommand(p RequisiteGetParams) b24.Command[*RequisiteGetResult] {
-	return b24.NewCommand[*RequisiteGetResult](b24.Request{
+func RequisiteGetCommand(p RequisiteGetParams) b24.Command[*Requisite] {
+	return b24.NewCommand[*Requisite](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.get",
 		Params:     p,
@@ -1156,7 +1793,7 @@ type RequisiteGetParams struct {
 	//
 	// The identifier can be obtained using the crm.requisite.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1168,99 +1805,6 @@ func (p RequisiteGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// RequisiteGetResult is the result of crm.requisite.get.
-type RequisiteGetResult struct {
-	ID                 b24.String      `json:"ID"`
-	EntityTypeID       b24.String      `json:"ENTITY_TYPE_ID"`
-	EntityID           b24.String      `json:"ENTITY_ID"`
-	PresetID           b24.String      `json:"PRESET_ID"`
-	DateCreate         b24.String      `json:"DATE_CREATE"`
-	DateModify         b24.String      `json:"DATE_MODIFY"`
-	CreatedByID        b24.String      `json:"CREATED_BY_ID"`
-	ModifyByID         json.RawMessage `json:"MODIFY_BY_ID"`
-	Name               b24.String      `json:"NAME"`
-	Code               json.RawMessage `json:"CODE"`
-	XMLID              b24.String      `json:"XML_ID"`
-	OriginatorID       json.RawMessage `json:"ORIGINATOR_ID"`
-	Active             b24.String      `json:"ACTIVE"`
-	AddressOnly        b24.String      `json:"ADDRESS_ONLY"`
-	Sort               b24.String      `json:"SORT"`
-	RqName             json.RawMessage `json:"RQ_NAME"`
-	RqFirstName        json.RawMessage `json:"RQ_FIRST_NAME"`
-	RqLastName         json.RawMessage `json:"RQ_LAST_NAME"`
-	RqSecondName       json.RawMessage `json:"RQ_SECOND_NAME"`
-	RqCompanyID        json.RawMessage `json:"RQ_COMPANY_ID"`
-	RqCompanyName      b24.String      `json:"RQ_COMPANY_NAME"`
-	RqCompanyFullName  b24.String      `json:"RQ_COMPANY_FULL_NAME"`
-	RqCompanyRegDate   b24.String      `json:"RQ_COMPANY_REG_DATE"`
-	RqDirector         b24.String      `json:"RQ_DIRECTOR"`
-	RqAccountant       json.RawMessage `json:"RQ_ACCOUNTANT"`
-	RqCeoName          json.RawMessage `json:"RQ_CEO_NAME"`
-	RqCeoWorkPos       json.RawMessage `json:"RQ_CEO_WORK_POS"`
-	RqContact          json.RawMessage `json:"RQ_CONTACT"`
-	RqEmail            json.RawMessage `json:"RQ_EMAIL"`
-	RqPhone            json.RawMessage `json:"RQ_PHONE"`
-	RqFax              json.RawMessage `json:"RQ_FAX"`
-	RqIdentType        json.RawMessage `json:"RQ_IDENT_TYPE"`
-	RqIdentDoc         json.RawMessage `json:"RQ_IDENT_DOC"`
-	RqIdentDocSer      json.RawMessage `json:"RQ_IDENT_DOC_SER"`
-	RqIdentDocNum      json.RawMessage `json:"RQ_IDENT_DOC_NUM"`
-	RqIdentDocPersNum  json.RawMessage `json:"RQ_IDENT_DOC_PERS_NUM"`
-	RqIdentDocDate     json.RawMessage `json:"RQ_IDENT_DOC_DATE"`
-	RqIdentDocIssuedBy json.RawMessage `json:"RQ_IDENT_DOC_ISSUED_BY"`
-	RqIdentDocDepCode  json.RawMessage `json:"RQ_IDENT_DOC_DEP_CODE"`
-	RqInn              b24.String      `json:"RQ_INN"`
-	RqKpp              b24.String      `json:"RQ_KPP"`
-	RqUsrle            json.RawMessage `json:"RQ_USRLE"`
-	RqIfns             json.RawMessage `json:"RQ_IFNS"`
-	RqOgrn             b24.String      `json:"RQ_OGRN"`
-	RqOgrnip           json.RawMessage `json:"RQ_OGRNIP"`
-	RqOkpo             json.RawMessage `json:"RQ_OKPO"`
-	RqOktmo            json.RawMessage `json:"RQ_OKTMO"`
-	RqOkved            json.RawMessage `json:"RQ_OKVED"`
-	RqEdrpou           json.RawMessage `json:"RQ_EDRPOU"`
-	RqDrfo             json.RawMessage `json:"RQ_DRFO"`
-	RqKbe              json.RawMessage `json:"RQ_KBE"`
-	RqIin              json.RawMessage `json:"RQ_IIN"`
-	RqBin              json.RawMessage `json:"RQ_BIN"`
-	RqStCertSer        json.RawMessage `json:"RQ_ST_CERT_SER"`
-	RqStCertNum        json.RawMessage `json:"RQ_ST_CERT_NUM"`
-	RqStCertDate       json.RawMessage `json:"RQ_ST_CERT_DATE"`
-	RqVATPayer         b24.String      `json:"RQ_VAT_PAYER"`
-	RqVATID            json.RawMessage `json:"RQ_VAT_ID"`
-	RqVATCertSer       json.RawMessage `json:"RQ_VAT_CERT_SER"`
-	RqVATCertNum       json.RawMessage `json:"RQ_VAT_CERT_NUM"`
-	RqVATCertDate      json.RawMessage `json:"RQ_VAT_CERT_DATE"`
-	RqResidenceCountry json.RawMessage `json:"RQ_RESIDENCE_COUNTRY"`
-	RqBaseDoc          json.RawMessage `json:"RQ_BASE_DOC"`
-	RqRegon            json.RawMessage `json:"RQ_REGON"`
-	RqKrs              json.RawMessage `json:"RQ_KRS"`
-	RqPesel            json.RawMessage `json:"RQ_PESEL"`
-	RqLegalForm        json.RawMessage `json:"RQ_LEGAL_FORM"`
-	RqSiret            json.RawMessage `json:"RQ_SIRET"`
-	RqSiren            json.RawMessage `json:"RQ_SIREN"`
-	RqCapital          json.RawMessage `json:"RQ_CAPITAL"`
-	RqRcs              json.RawMessage `json:"RQ_RCS"`
-	RqCnpj             json.RawMessage `json:"RQ_CNPJ"`
-	RqStateReg         json.RawMessage `json:"RQ_STATE_REG"`
-	RqMnplReg          json.RawMessage `json:"RQ_MNPL_REG"`
-	RqCpf              json.RawMessage `json:"RQ_CPF"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteGetResult) UnmarshalJSON(data []byte) error {
-	type plain RequisiteGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteGetResult) MarshalJSON() ([]byte, error) {
-	type plain RequisiteGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteLinkFields calls crm.requisite.link.fields: Get Description of CRM
@@ -1323,11 +1867,11 @@ type RequisiteLinkFieldsParams struct{}
 //   - Not found: The requisite link was not found
 //   - Access denied: Insufficient access permissions to retrieve the
 //     requisite link
-func RequisiteLinkGet(ctx context.Context, c b24.Caller, p RequisiteLinkGetParams, opts ...b24.CallOption) (*RequisiteLinkGetResult, error) {
+func RequisiteLinkGet(ctx context.Context, c b24.Caller, p RequisiteLinkGetParams, opts ...b24.CallOption) (*RequisiteLink, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out RequisiteLinkGetResult
+	var out RequisiteLink
 	if err := b24.Invoke(ctx, c, RequisiteLinkGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1337,8 +1881,8 @@ func RequisiteLinkGet(ctx context.Context, c b24.Caller, p RequisiteLinkGetParam
 // RequisiteLinkGetCommand is crm.requisite.link.get as a command for a batch
 // (see b24.Add); its result decodes as RequisiteLinkGet's does. Required
 // parameters are not checked here: the portal reports them.
-func RequisiteLinkGetCommand(p RequisiteLinkGetParams) b24.Command[*RequisiteLinkGetResult] {
-	return b24.NewCommand[*RequisiteLinkGetResult](b24.Request{
+func RequisiteLinkGetCommand(p RequisiteLinkGetParams) b24.Command[*RequisiteLink] {
+	return b24.NewCommand[*RequisiteLink](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.link.get",
 		Params:     p,
@@ -1361,12 +1905,12 @@ type RequisiteLinkGetParams struct {
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the object to which the link belongs.
 	//
 	// Identifiers of objects can be obtained using the following methods:
 	// crm.deal.list, crm.quote.list, crm.item.list. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1386,30 +1930,6 @@ func (p RequisiteLinkGetParams) validate() error {
 	return nil
 }
 
-// RequisiteLinkGetResult is the result of crm.requisite.link.get.
-type RequisiteLinkGetResult struct {
-	EntityTypeID   b24.Int    `json:"ENTITY_TYPE_ID"`
-	EntityID       b24.Int    `json:"ENTITY_ID"`
-	RequisiteID    b24.String `json:"REQUISITE_ID"`
-	BankDetailID   b24.String `json:"BANK_DETAIL_ID"`
-	McRequisiteID  b24.String `json:"MC_REQUISITE_ID"`
-	McBankDetailID b24.String `json:"MC_BANK_DETAIL_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteLinkGetResult) UnmarshalJSON(data []byte) error {
-	type plain RequisiteLinkGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteLinkGetResult) MarshalJSON() ([]byte, error) {
-	type plain RequisiteLinkGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RequisiteLinkList calls crm.requisite.link.list: Get a List of Links for
 // Requisites.
 //
@@ -1427,8 +1947,8 @@ func (v RequisiteLinkGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - Access denied: Insufficient access permissions to retrieve the list of
 //     requisite links
-func RequisiteLinkList(ctx context.Context, c b24.Caller, p RequisiteLinkListParams, opts ...b24.CallOption) ([]RequisiteLinkListItem, error) {
-	var out []RequisiteLinkListItem
+func RequisiteLinkList(ctx context.Context, c b24.Caller, p RequisiteLinkListParams, opts ...b24.CallOption) ([]RequisiteLink, error) {
+	var out []RequisiteLink
 	if err := b24.Invoke(ctx, c, RequisiteLinkListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1438,8 +1958,8 @@ func RequisiteLinkList(ctx context.Context, c b24.Caller, p RequisiteLinkListPar
 // RequisiteLinkListCommand is crm.requisite.link.list as a command for a batch
 // (see b24.Add); its result decodes as RequisiteLinkList's does. Required
 // parameters are not checked here: the portal reports them.
-func RequisiteLinkListCommand(p RequisiteLinkListParams) b24.Command[[]RequisiteLinkListItem] {
-	return b24.NewCommand[[]RequisiteLinkListItem](b24.Request{
+func RequisiteLinkListCommand(p RequisiteLinkListParams) b24.Command[[]RequisiteLink] {
+	return b24.NewCommand[[]RequisiteLink](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.link.list",
 		Params:     p,
@@ -1449,8 +1969,8 @@ func RequisiteLinkListCommand(p RequisiteLinkListParams) b24.Command[[]Requisite
 
 // RequisiteLinkListAll iterates over every row of crm.requisite.link.list,
 // requesting page after page (start/next) as the loop asks for more.
-func RequisiteLinkListAll(ctx context.Context, c b24.Caller, p RequisiteLinkListParams, opts ...b24.CallOption) iter.Seq2[RequisiteLinkListItem, error] {
-	return b24.List[RequisiteLinkListItem](ctx, c, RequisiteLinkListCommand(p).Request, b24.ListSpec{}, opts...)
+func RequisiteLinkListAll(ctx context.Context, c b24.Caller, p RequisiteLinkListParams, opts ...b24.CallOption) iter.Seq2[RequisiteLink, error] {
+	return b24.List[RequisiteLink](ctx, c, RequisiteLinkListCommand(p).Request, b24.ListSpec{}, opts...)
 }
 
 // RequisiteLinkListParams holds the parameters of crm.requisite.link.list.
@@ -1516,7 +2036,7 @@ type RequisiteLinkListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RequisiteLinkListParamsFilter is the filter value of
@@ -1534,30 +2054,30 @@ type RequisiteLinkListParamsFilter struct {
 	//     crm.type.list).
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype
-	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the object to which the link belongs.
 	//
 	// Object identifiers can be obtained using the following methods:
 	// crm.deal.list, crm.quote.list, crm.item.list
-	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the client's requisite selected for the object.
 	//
 	// Requisite identifiers can be obtained using the method crm.requisite.list
-	RequisiteID b24.Opt[int64] `json:"REQUISITE_ID,omitzero"`
+	RequisiteID b24.Opt[b24.Int] `json:"REQUISITE_ID,omitzero"`
 	// Identifier of the client's bank requisite selected for the object.
 	//
 	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
-	BankDetailID b24.Opt[int64] `json:"BANK_DETAIL_ID,omitzero"`
+	BankDetailID b24.Opt[b24.Int] `json:"BANK_DETAIL_ID,omitzero"`
 	// Identifier of my company's requisite selected for the object.
 	//
 	// Requisite identifiers can be obtained using the method crm.requisite.list
-	McRequisiteID b24.Opt[int64] `json:"MC_REQUISITE_ID,omitzero"`
+	McRequisiteID b24.Opt[b24.Int] `json:"MC_REQUISITE_ID,omitzero"`
 	// Identifier of my company's bank requisite selected for the object.
 	//
 	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
-	McBankDetailID b24.Opt[int64] `json:"MC_BANK_DETAIL_ID,omitzero"`
+	McBankDetailID b24.Opt[b24.Int] `json:"MC_BANK_DETAIL_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1588,30 +2108,30 @@ type RequisiteLinkListParamsOrder struct {
 	//     crm.type.list).
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype
-	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the object to which the link belongs.
 	//
 	// Object identifiers can be obtained using the following methods:
 	// crm.deal.list, crm.quote.list, crm.item.list
-	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
 	// Identifier of the client's requisite selected for the object.
 	//
 	// Requisite identifiers can be obtained using the method crm.requisite.list
-	RequisiteID b24.Opt[int64] `json:"REQUISITE_ID,omitzero"`
+	RequisiteID b24.Opt[b24.Int] `json:"REQUISITE_ID,omitzero"`
 	// Identifier of the client's bank requisite selected for the object.
 	//
 	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
-	BankDetailID b24.Opt[int64] `json:"BANK_DETAIL_ID,omitzero"`
+	BankDetailID b24.Opt[b24.Int] `json:"BANK_DETAIL_ID,omitzero"`
 	// Identifier of my company's requisite selected for the object.
 	//
 	// Requisite identifiers can be obtained using the method crm.requisite.list
-	McRequisiteID b24.Opt[int64] `json:"MC_REQUISITE_ID,omitzero"`
+	McRequisiteID b24.Opt[b24.Int] `json:"MC_REQUISITE_ID,omitzero"`
 	// Identifier of my company's bank requisite selected for the object.
 	//
 	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list
-	McBankDetailID b24.Opt[int64] `json:"MC_BANK_DETAIL_ID,omitzero"`
+	McBankDetailID b24.Opt[b24.Int] `json:"MC_BANK_DETAIL_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1625,60 +2145,6 @@ func (v *RequisiteLinkListParamsOrder) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisiteLinkListParamsOrder) MarshalJSON() ([]byte, error) {
 	type plain RequisiteLinkListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteLinkListItem is one row of crm.requisite.link.list.
-type RequisiteLinkListItem struct {
-	// Identifier of the object type to which the link belongs.
-	//
-	// The following types can be used:
-	//
-	//   - deal (value 2)
-	//   - old invoice (value 5)
-	//   - estimate (value 7)
-	//   - new invoice (value 31)
-	//   - other dynamic objects (to get possible values, see the method
-	//     crm.type.list).
-	//
-	// Object type identifiers can be obtained using the method crm.enum.ownertype
-	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
-	// Identifier of the object to which the link belongs.
-	//
-	// Object identifiers can be obtained using the following methods:
-	// crm.deal.list, crm.quote.list, crm.item.list
-	EntityID b24.Int `json:"ENTITY_ID"`
-	// Identifier of the client's requisite selected for the object.
-	//
-	// Requisite identifiers can be obtained using the method crm.requisite.list
-	RequisiteID b24.Int `json:"REQUISITE_ID"`
-	// Identifier of the client's bank requisite selected for the object.
-	//
-	// Bank requisite identifiers can be obtained using the method
-	// crm.requisite.bankdetail.list
-	BankDetailID b24.Int `json:"BANK_DETAIL_ID"`
-	// Identifier of my company's requisite selected for the object.
-	//
-	// Requisite identifiers can be obtained using the method crm.requisite.list
-	McRequisiteID b24.Int `json:"MC_REQUISITE_ID"`
-	// Identifier of my company's bank requisite selected for the object.
-	//
-	// Bank requisite identifiers can be obtained using the method
-	// crm.requisite.bankdetail.list
-	McBankDetailID b24.Int `json:"MC_BANK_DETAIL_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteLinkListItem) UnmarshalJSON(data []byte) error {
-	type plain RequisiteLinkListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteLinkListItem) MarshalJSON() ([]byte, error) {
-	type plain RequisiteLinkListItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1817,32 +2283,32 @@ type RequisiteLinkRegisterParamsFields struct {
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype.
 	// Required.
-	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
+	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
 	// Identifier of the object to which the link belongs.
 	//
 	// Object identifiers can be obtained using the following methods:
 	// crm.deal.list, crm.quote.list, crm.item.list. Required.
-	EntityID int64 `json:"ENTITY_ID"`
+	EntityID b24.Int `json:"ENTITY_ID"`
 	// Identifier of the client's requisite selected for the object.
 	//
 	// Requisite identifiers can be obtained using the method crm.requisite.list.
 	// Required.
-	RequisiteID int64 `json:"REQUISITE_ID"`
+	RequisiteID b24.Int `json:"REQUISITE_ID"`
 	// Identifier of the client's bank requisite selected for the object.
 	//
 	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list. Required.
-	BankDetailID int64 `json:"BANK_DETAIL_ID"`
+	BankDetailID b24.Int `json:"BANK_DETAIL_ID"`
 	// Identifier of my company's requisite selected for the object.
 	//
 	// Requisite identifiers can be obtained using the method crm.requisite.list.
 	// Required.
-	McRequisiteID int64 `json:"MC_REQUISITE_ID"`
+	McRequisiteID b24.Int `json:"MC_REQUISITE_ID"`
 	// Identifier of my company's bank requisite selected for the object.
 	//
 	// Bank requisite identifiers can be obtained using the method
 	// crm.requisite.bankdetail.list. Required.
-	McBankDetailID int64 `json:"MC_BANK_DETAIL_ID"`
+	McBankDetailID b24.Int `json:"MC_BANK_DETAIL_ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1919,12 +2385,12 @@ type RequisiteLinkUnregisterParams struct {
 	//
 	// Object type identifiers can be obtained using the method crm.enum.ownertype.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the object to which the link belongs.
 	//
 	// Object identifiers can be obtained using the following methods:
 	// crm.deal.list, crm.quote.list, crm.item.list. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1959,8 +2425,8 @@ func (p RequisiteLinkUnregisterParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: Insufficient access permissions to retrieve the list of requisites.
-func RequisiteList(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) ([]RequisiteListItem, error) {
-	var out []RequisiteListItem
+func RequisiteList(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) ([]Requisite, error) {
+	var out []Requisite
 	if err := b24.Invoke(ctx, c, RequisiteListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1970,8 +2436,8 @@ func RequisiteList(ctx context.Context, c b24.Caller, p RequisiteListParams, opt
 // RequisiteListCommand is crm.requisite.list as a command for a batch (see
 // b24.Add); its result decodes as RequisiteList's does. Required parameters
 // are not checked here: the portal reports them.
-func RequisiteListCommand(p RequisiteListParams) b24.Command[[]RequisiteListItem] {
-	return b24.NewCommand[[]RequisiteListItem](b24.Request{
+func RequisiteListCommand(p RequisiteListParams) b24.Command[[]Requisite] {
+	return b24.NewCommand[[]Requisite](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.list",
 		Params:     p,
@@ -1981,15 +2447,15 @@ func RequisiteListCommand(p RequisiteListParams) b24.Command[[]RequisiteListItem
 
 // RequisiteListAll iterates over every row of crm.requisite.list, requesting
 // page after page (start/next) as the loop asks for more.
-func RequisiteListAll(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) iter.Seq2[RequisiteListItem, error] {
-	return b24.List[RequisiteListItem](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisiteListAll(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) iter.Seq2[Requisite, error] {
+	return b24.List[Requisite](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisiteListExport reads every row of crm.requisite.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func RequisiteListExport(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) iter.Seq2[RequisiteListItem, error] {
-	return b24.Export[RequisiteListItem](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisiteListExport(ctx context.Context, c b24.Caller, p RequisiteListParams, opts ...b24.CallOption) iter.Seq2[Requisite, error] {
+	return b24.Export[Requisite](ctx, c, RequisiteListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisiteListParams holds the parameters of crm.requisite.list.
@@ -2064,29 +2530,7 @@ type RequisiteListParams struct {
 	// Formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// RequisiteListItem is one row of crm.requisite.list.
-type RequisiteListItem struct {
-	EntityID     b24.String `json:"ENTITY_ID"`
-	EntityTypeID b24.String `json:"ENTITY_TYPE_ID"`
-	ID           b24.String `json:"ID"`
-	Name         b24.String `json:"NAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteListItem) UnmarshalJSON(data []byte) error {
-	type plain RequisiteListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteListItem) MarshalJSON() ([]byte, error) {
-	type plain RequisiteListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RequisitePresetAdd calls crm.requisite.preset.add: Create a Template.
@@ -2133,79 +2577,30 @@ func RequisitePresetAddCommand(p RequisitePresetAddParams) b24.Command[b24.Int] 
 type RequisitePresetAddParams struct {
 	// A set of fields — an object of the form {"field": "value"[, ...]} for
 	// adding the template. Required.
-	Fields RequisitePresetAddParamsFields `json:"fields"`
+	Fields RequisitePresetInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p RequisitePresetAddParams) validate() error {
-	if p.Fields.EntityTypeID == 0 {
+	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.add",
 			Param:  "fields.ENTITY_TYPE_ID",
 		}
 	}
-	if p.Fields.CountryID == 0 {
+	if !p.Fields.CountryID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.add",
 			Param:  "fields.COUNTRY_ID",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.add",
 			Param:  "fields.NAME",
 		}
 	}
 	return nil
-}
-
-// RequisitePresetAddParamsFields is the fields value of
-// crm.requisite.preset.add.
-type RequisitePresetAddParamsFields struct {
-	// Identifier of the parent object's type. Currently, this is only "Requisite"
-	// (identifier 8).
-	//
-	// The identifiers of CRM object types are provided by the method
-	// crm.enum.ownertype. Required.
-	EntityTypeID int64 `json:"ENTITY_TYPE_ID"`
-	// Identifier of the country corresponding to the set of fields in the
-	// requisites template (for available values, see the method
-	// crm.requisite.preset.countries). Required.
-	CountryID int64 `json:"COUNTRY_ID"`
-	// Name of the template. Required.
-	Name string `json:"NAME"`
-	// External key. Used for exchange operations. Identifier of the external
-	// information base object.
-	//
-	// The purpose of the field may change by the final developer.
-	//
-	// Each application ensures the uniqueness of values in this field. It is
-	// recommended to use a unique prefix to avoid collisions with other
-	// applications.
-	//
-	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
-	// identifying templates that are used by default. These identifiers should not
-	// be used for your purposes, as this may lead to logic violations
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Activity status. Values Y or N are used. Determines the availability of the
-	// template in the selection list when adding requisites
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetCountries calls crm.requisite.preset.countries: Get a List of
@@ -2286,6 +2681,9 @@ func (v RequisitePresetCountriesItem) MarshalJSON() ([]byte, error) {
 //
 //   - The Preset with ID '347' is not found: Template with the specified
 //     identifier not found
+//   - empty code, description "Cannot delete the template for which
+//     requisites have been created. To delete the template, first delete the
+//     requisites"
 //   - Access denied: Insufficient access permissions to delete the template
 func RequisitePresetDelete(ctx context.Context, c b24.Caller, p RequisitePresetDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -2314,7 +2712,7 @@ func RequisitePresetDeleteCommand(p RequisitePresetDeleteParams) b24.Command[b24
 type RequisitePresetDeleteParams struct {
 	// Identifier of the requisite template. It can be obtained using the method
 	// crm.requisite.preset.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2387,12 +2785,12 @@ type RequisitePresetFieldAddParams struct {
 	Preset RequisitePresetFieldAddParamsPreset `json:"preset"`
 	// A set of fields — an object of the form {"field": "value"[, ...]} for
 	// adding the custom field to the template. Required.
-	Fields RequisitePresetFieldAddParamsFields `json:"fields"`
+	Fields RequisitePresetFieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p RequisitePresetFieldAddParams) validate() error {
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.add",
 			Param:  "fields.FIELD_NAME",
@@ -2404,7 +2802,7 @@ func (p RequisitePresetFieldAddParams) validate() error {
 // RequisitePresetFieldAddParamsPreset is the preset value of
 // crm.requisite.preset.field.add.
 type RequisitePresetFieldAddParamsPreset struct {
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2418,40 +2816,6 @@ func (v *RequisitePresetFieldAddParamsPreset) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisitePresetFieldAddParamsPreset) MarshalJSON() ([]byte, error) {
 	type plain RequisitePresetFieldAddParamsPreset
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisitePresetFieldAddParamsFields is the fields value of
-// crm.requisite.preset.field.add.
-type RequisitePresetFieldAddParamsFields struct {
-	// The name of the field. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// An alternative name for the field in the requisite.
-	//
-	// The alternative name is displayed in various forms for filling out
-	// requisites. Depending on the specific form, the alternative name may or may
-	// not be used
-	FieldTitle b24.Opt[string] `json:"FIELD_TITLE,omitzero"`
-	// Sorting. The order in the list of template fields
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show in the short list. Deprecated field, currently not used. Retained for
-	// backward compatibility. Can take values Y or N
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InShortList b24.Opt[b24.Bool] `json:"IN_SHORT_LIST,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetFieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetFieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetFieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetFieldAddParamsFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2508,7 +2872,7 @@ type RequisitePresetFieldAvailabletoaddParams struct {
 // RequisitePresetFieldAvailabletoaddParamsPreset is the preset value of
 // crm.requisite.preset.field.availabletoadd.
 type RequisitePresetFieldAvailabletoaddParamsPreset struct {
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2579,7 +2943,7 @@ type RequisitePresetFieldDeleteParams struct {
 	//
 	// Identifiers of custom fields in the requisite template can be obtained using
 	// the crm.requisite.preset.field.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing the identifier of the template from which the custom
 	// field is being deleted (for example, {"ID": 27}).
 	//
@@ -2602,7 +2966,7 @@ func (p RequisitePresetFieldDeleteParams) validate() error {
 // RequisitePresetFieldDeleteParamsPreset is the preset value of
 // crm.requisite.preset.field.delete.
 type RequisitePresetFieldDeleteParamsPreset struct {
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2681,11 +3045,11 @@ type RequisitePresetFieldFieldsParams struct{}
 //     identifier not found
 //   - Access denied: Insufficient access permissions to retrieve the custom
 //     field of the template
-func RequisitePresetFieldGet(ctx context.Context, c b24.Caller, p RequisitePresetFieldGetParams, opts ...b24.CallOption) (*RequisitePresetFieldGetResult, error) {
+func RequisitePresetFieldGet(ctx context.Context, c b24.Caller, p RequisitePresetFieldGetParams, opts ...b24.CallOption) (*RequisitePresetField, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out RequisitePresetFieldGetResult
+	var out RequisitePresetField
 	if err := b24.Invoke(ctx, c, RequisitePresetFieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2696,8 +3060,8 @@ func RequisitePresetFieldGet(ctx context.Context, c b24.Caller, p RequisitePrese
 // command for a batch (see b24.Add); its result decodes as
 // RequisitePresetFieldGet's does. Required parameters are not checked here:
 // the portal reports them.
-func RequisitePresetFieldGetCommand(p RequisitePresetFieldGetParams) b24.Command[*RequisitePresetFieldGetResult] {
-	return b24.NewCommand[*RequisitePresetFieldGetResult](b24.Request{
+func RequisitePresetFieldGetCommand(p RequisitePresetFieldGetParams) b24.Command[*RequisitePresetField] {
+	return b24.NewCommand[*RequisitePresetField](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.field.get",
 		Params:     p,
@@ -2712,7 +3076,7 @@ type RequisitePresetFieldGetParams struct {
 	//
 	// Identifiers of custom fields of the requisite template can be obtained using
 	// the crm.requisite.preset.field.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing the identifier of the template from which the
 	// information about the custom field is extracted (for example, {"ID": 27}).
 	//
@@ -2735,7 +3099,7 @@ func (p RequisitePresetFieldGetParams) validate() error {
 // RequisitePresetFieldGetParamsPreset is the preset value of
 // crm.requisite.preset.field.get.
 type RequisitePresetFieldGetParamsPreset struct {
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2749,30 +3113,6 @@ func (v *RequisitePresetFieldGetParamsPreset) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisitePresetFieldGetParamsPreset) MarshalJSON() ([]byte, error) {
 	type plain RequisitePresetFieldGetParamsPreset
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisitePresetFieldGetResult is the result of
-// crm.requisite.preset.field.get.
-type RequisitePresetFieldGetResult struct {
-	ID          b24.Int    `json:"ID"`
-	FieldName   b24.String `json:"FIELD_NAME"`
-	FieldTitle  b24.String `json:"FIELD_TITLE"`
-	InShortList b24.String `json:"IN_SHORT_LIST"`
-	Sort        b24.Int    `json:"SORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetFieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetFieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetFieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetFieldGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2797,8 +3137,8 @@ func (v RequisitePresetFieldGetResult) MarshalJSON() ([]byte, error) {
 //     identifier not found
 //   - Access denied: Insufficient access permissions to retrieve the list of
 //     customizable fields of the template
-func RequisitePresetFieldList(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) ([]RequisitePresetFieldListItem, error) {
-	var out []RequisitePresetFieldListItem
+func RequisitePresetFieldList(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) ([]RequisitePresetField, error) {
+	var out []RequisitePresetField
 	if err := b24.Invoke(ctx, c, RequisitePresetFieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2809,8 +3149,8 @@ func RequisitePresetFieldList(ctx context.Context, c b24.Caller, p RequisitePres
 // command for a batch (see b24.Add); its result decodes as
 // RequisitePresetFieldList's does. Required parameters are not checked here:
 // the portal reports them.
-func RequisitePresetFieldListCommand(p RequisitePresetFieldListParams) b24.Command[[]RequisitePresetFieldListItem] {
-	return b24.NewCommand[[]RequisitePresetFieldListItem](b24.Request{
+func RequisitePresetFieldListCommand(p RequisitePresetFieldListParams) b24.Command[[]RequisitePresetField] {
+	return b24.NewCommand[[]RequisitePresetField](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.field.list",
 		Params:     p,
@@ -2821,8 +3161,8 @@ func RequisitePresetFieldListCommand(p RequisitePresetFieldListParams) b24.Comma
 // RequisitePresetFieldListAll iterates over every row of
 // crm.requisite.preset.field.list, requesting page after page (start/next) as
 // the loop asks for more.
-func RequisitePresetFieldListAll(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) iter.Seq2[RequisitePresetFieldListItem, error] {
-	return b24.List[RequisitePresetFieldListItem](ctx, c, RequisitePresetFieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisitePresetFieldListAll(ctx context.Context, c b24.Caller, p RequisitePresetFieldListParams, opts ...b24.CallOption) iter.Seq2[RequisitePresetField, error] {
+	return b24.List[RequisitePresetField](ctx, c, RequisitePresetFieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisitePresetFieldListParams holds the parameters of
@@ -2838,7 +3178,7 @@ type RequisitePresetFieldListParams struct {
 // RequisitePresetFieldListParamsPreset is the preset value of
 // crm.requisite.preset.field.list.
 type RequisitePresetFieldListParamsPreset struct {
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2852,41 +3192,6 @@ func (v *RequisitePresetFieldListParamsPreset) UnmarshalJSON(data []byte) error 
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisitePresetFieldListParamsPreset) MarshalJSON() ([]byte, error) {
 	type plain RequisitePresetFieldListParamsPreset
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisitePresetFieldListItem is one row of crm.requisite.preset.field.list.
-type RequisitePresetFieldListItem struct {
-	// Field identifier. Created automatically and unique within the template
-	ID b24.Int `json:"ID"`
-	// Field name
-	FieldName b24.String `json:"FIELD_NAME"`
-	// An alternative name for the field in the requisite.
-	//
-	// The alternative name is displayed in various forms for filling out
-	// requisites. Depending on the specific form, the alternative name may or may
-	// not be used
-	FieldTitle b24.String `json:"FIELD_TITLE"`
-	// Sorting. The order in the list of template fields
-	Sort b24.Int `json:"SORT"`
-	// Show in the short list. Deprecated field, currently not used. Retained for
-	// backward compatibility. Can take values Y or N
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InShortList b24.Bool `json:"IN_SHORT_LIST"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetFieldListItem) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetFieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetFieldListItem) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetFieldListItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2944,7 +3249,7 @@ type RequisitePresetFieldUpdateParams struct {
 	//
 	// Identifiers of custom fields in the requisite template can be obtained using
 	// the crm.requisite.preset.field.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing the identifier of the template to which the custom
 	// field is added (e.g., {"ID": 27}).
 	//
@@ -2957,7 +3262,7 @@ type RequisitePresetFieldUpdateParams struct {
 	//
 	// The API requires a value to be specified in the FIELD_NAME field. If it does
 	// not need to be changed, the current value can be specified. Required.
-	Fields RequisitePresetFieldUpdateParamsFields `json:"fields"`
+	Fields RequisitePresetFieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2968,7 +3273,7 @@ func (p RequisitePresetFieldUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.field.update",
 			Param:  "fields.FIELD_NAME",
@@ -2980,7 +3285,7 @@ func (p RequisitePresetFieldUpdateParams) validate() error {
 // RequisitePresetFieldUpdateParamsPreset is the preset value of
 // crm.requisite.preset.field.update.
 type RequisitePresetFieldUpdateParamsPreset struct {
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2994,43 +3299,6 @@ func (v *RequisitePresetFieldUpdateParamsPreset) UnmarshalJSON(data []byte) erro
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisitePresetFieldUpdateParamsPreset) MarshalJSON() ([]byte, error) {
 	type plain RequisitePresetFieldUpdateParamsPreset
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisitePresetFieldUpdateParamsFields is the fields value of
-// crm.requisite.preset.field.update.
-type RequisitePresetFieldUpdateParamsFields struct {
-	// Field name.
-	//
-	// The API requires specifying a value in this field. If it does not need to be
-	// changed, you can specify the current. Required.
-	FieldName string `json:"FIELD_NAME"`
-	// An alternative name for the field in the requisite.
-	//
-	// The alternative name is displayed in various forms for filling out
-	// requisites. Depending on the specific form, the alternative name may or may
-	// not be used
-	FieldTitle b24.Opt[string] `json:"FIELD_TITLE,omitzero"`
-	// Sorting. The order in the list of template fields
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Show in the short list. Deprecated field, currently not used. Retained for
-	// backward compatibility. Can take values Y or N
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InShortList b24.Opt[b24.Bool] `json:"IN_SHORT_LIST,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetFieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetFieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetFieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetFieldUpdateParamsFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3091,11 +3359,11 @@ type RequisitePresetFieldsParams struct{}
 //     identifier not found
 //   - Access denied: Insufficient access permissions to retrieve the
 //     template
-func RequisitePresetGet(ctx context.Context, c b24.Caller, p RequisitePresetGetParams, opts ...b24.CallOption) (*RequisitePresetGetResult, error) {
+func RequisitePresetGet(ctx context.Context, c b24.Caller, p RequisitePresetGetParams, opts ...b24.CallOption) (*RequisitePreset, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out RequisitePresetGetResult
+	var out RequisitePreset
 	if err := b24.Invoke(ctx, c, RequisitePresetGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3105,8 +3373,8 @@ func RequisitePresetGet(ctx context.Context, c b24.Caller, p RequisitePresetGetP
 // RequisitePresetGetCommand is crm.requisite.preset.get as a command for a
 // batch (see b24.Add); its result decodes as RequisitePresetGet's does.
 // Required parameters are not checked here: the portal reports them.
-func RequisitePresetGetCommand(p RequisitePresetGetParams) b24.Command[*RequisitePresetGetResult] {
-	return b24.NewCommand[*RequisitePresetGetResult](b24.Request{
+func RequisitePresetGetCommand(p RequisitePresetGetParams) b24.Command[*RequisitePreset] {
+	return b24.NewCommand[*RequisitePreset](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.get",
 		Params:     p,
@@ -3118,7 +3386,7 @@ func RequisitePresetGetCommand(p RequisitePresetGetParams) b24.Command[*Requisit
 type RequisitePresetGetParams struct {
 	// Identifier of the requisite template. It can be obtained using the method
 	// crm.requisite.preset.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3130,35 +3398,6 @@ func (p RequisitePresetGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// RequisitePresetGetResult is the result of crm.requisite.preset.get.
-type RequisitePresetGetResult struct {
-	ID           b24.String      `json:"ID"`
-	EntityTypeID b24.String      `json:"ENTITY_TYPE_ID"`
-	CountryID    b24.String      `json:"COUNTRY_ID"`
-	DateCreate   b24.String      `json:"DATE_CREATE"`
-	DateModify   b24.String      `json:"DATE_MODIFY"`
-	CreatedByID  b24.String      `json:"CREATED_BY_ID"`
-	ModifyByID   json.RawMessage `json:"MODIFY_BY_ID"`
-	Name         b24.String      `json:"NAME"`
-	XMLID        b24.String      `json:"XML_ID"`
-	Active       b24.String      `json:"ACTIVE"`
-	Sort         b24.String      `json:"SORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetGetResult) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetGetResult) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisitePresetList calls crm.requisite.preset.list: Get a List of
@@ -3178,8 +3417,8 @@ func (v RequisitePresetGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - Access denied: Insufficient access permissions to retrieve the list of
 //     templates.
-func RequisitePresetList(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) ([]RequisitePresetListItem, error) {
-	var out []RequisitePresetListItem
+func RequisitePresetList(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) ([]RequisitePreset, error) {
+	var out []RequisitePreset
 	if err := b24.Invoke(ctx, c, RequisitePresetListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3189,8 +3428,8 @@ func RequisitePresetList(ctx context.Context, c b24.Caller, p RequisitePresetLis
 // RequisitePresetListCommand is crm.requisite.preset.list as a command for a
 // batch (see b24.Add); its result decodes as RequisitePresetList's does.
 // Required parameters are not checked here: the portal reports them.
-func RequisitePresetListCommand(p RequisitePresetListParams) b24.Command[[]RequisitePresetListItem] {
-	return b24.NewCommand[[]RequisitePresetListItem](b24.Request{
+func RequisitePresetListCommand(p RequisitePresetListParams) b24.Command[[]RequisitePreset] {
+	return b24.NewCommand[[]RequisitePreset](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.preset.list",
 		Params:     p,
@@ -3200,16 +3439,16 @@ func RequisitePresetListCommand(p RequisitePresetListParams) b24.Command[[]Requi
 
 // RequisitePresetListAll iterates over every row of crm.requisite.preset.list,
 // requesting page after page (start/next) as the loop asks for more.
-func RequisitePresetListAll(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) iter.Seq2[RequisitePresetListItem, error] {
-	return b24.List[RequisitePresetListItem](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisitePresetListAll(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) iter.Seq2[RequisitePreset, error] {
+	return b24.List[RequisitePreset](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisitePresetListExport reads every row of crm.requisite.preset.list by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func RequisitePresetListExport(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) iter.Seq2[RequisitePresetListItem, error] {
-	return b24.Export[RequisitePresetListItem](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisitePresetListExport(ctx context.Context, c b24.Caller, p RequisitePresetListParams, opts ...b24.CallOption) iter.Seq2[RequisitePreset, error] {
+	return b24.Export[RequisitePreset](ctx, c, RequisitePresetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisitePresetListParams holds the parameters of crm.requisite.preset.list.
@@ -3275,32 +3514,32 @@ type RequisitePresetListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RequisitePresetListParamsFilter is the filter value of
 // crm.requisite.preset.list.
 type RequisitePresetListParamsFilter struct {
 	// Identifier of the template. Created automatically and unique within Bitrix24
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the parent object type.
 	//
 	// The identifiers of CRM object types are provided by the method
 	// crm.enum.ownertype
-	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the country corresponding to the set of fields in the
 	// requisites template (for available values, see the method
 	// crm.requisite.preset.countries)
-	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
 	// Create date
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Modification date. Contains an empty string if the template has not been
 	// changed since creation
 	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who created the template
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Name of the template
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// External key. Used for exchange operations. Identifier of the external
@@ -3320,7 +3559,7 @@ type RequisitePresetListParamsFilter struct {
 	// template in the selection list when adding requisites
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3341,25 +3580,25 @@ func (v RequisitePresetListParamsFilter) MarshalJSON() ([]byte, error) {
 // crm.requisite.preset.list.
 type RequisitePresetListParamsOrder struct {
 	// Identifier of the template. Created automatically and unique within Bitrix24
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the parent object type.
 	//
 	// The identifiers of CRM object types are provided by the method
 	// crm.enum.ownertype
-	EntityTypeID b24.Opt[int64] `json:"ENTITY_TYPE_ID,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"ENTITY_TYPE_ID,omitzero"`
 	// Identifier of the country corresponding to the set of fields in the
 	// requisites template (for available values, see the method
 	// crm.requisite.preset.countries)
-	CountryID b24.Opt[int64] `json:"COUNTRY_ID,omitzero"`
+	CountryID b24.Opt[b24.Int] `json:"COUNTRY_ID,omitzero"`
 	// Create date
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Modification date. Contains an empty string if the template has not been
 	// changed since creation
 	DateModify b24.Opt[b24.Time] `json:"DATE_MODIFY,omitzero"`
 	// Identifier of the user who created the template
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
-	ModifyByID b24.Opt[int64] `json:"MODIFY_BY_ID,omitzero"`
+	ModifyByID b24.Opt[b24.Int] `json:"MODIFY_BY_ID,omitzero"`
 	// Name of the template
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// External key. Used for exchange operations. Identifier of the external
@@ -3379,7 +3618,7 @@ type RequisitePresetListParamsOrder struct {
 	// template in the selection list when adding requisites
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -3393,64 +3632,6 @@ func (v *RequisitePresetListParamsOrder) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v RequisitePresetListParamsOrder) MarshalJSON() ([]byte, error) {
 	type plain RequisitePresetListParamsOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisitePresetListItem is one row of crm.requisite.preset.list.
-type RequisitePresetListItem struct {
-	// Identifier of the template. Created automatically and unique within Bitrix24
-	ID b24.Int `json:"ID"`
-	// Identifier of the parent object type.
-	//
-	// The identifiers of CRM object types are provided by the method
-	// crm.enum.ownertype
-	EntityTypeID b24.Int `json:"ENTITY_TYPE_ID"`
-	// Identifier of the country corresponding to the set of fields in the
-	// requisites template (for available values, see the method
-	// crm.requisite.preset.countries)
-	CountryID b24.Int `json:"COUNTRY_ID"`
-	// Create date
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Modification date. Contains an empty string if the template has not been
-	// changed since creation
-	DateModify b24.Time `json:"DATE_MODIFY"`
-	// Identifier of the user who created the template
-	CreatedByID b24.Int `json:"CREATED_BY_ID"`
-	// Identifier of the user who modified the template
-	ModifyByID b24.Int `json:"MODIFY_BY_ID"`
-	// Name of the template
-	Name b24.String `json:"NAME"`
-	// External key. Used for exchange operations. Identifier of the external
-	// information base object.
-	//
-	// The purpose of the field may change by the final developer.
-	//
-	// Each application ensures the uniqueness of values in this field. It is
-	// recommended to use a unique prefix to avoid collisions with other
-	// applications.
-	//
-	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
-	// identifying templates that are used by default. These identifiers should not
-	// be used for your purposes, as this may lead to logic violations
-	XMLID b24.String `json:"XML_ID"`
-	// Activity status. Values Y or N are used. Determines the availability of the
-	// template in the selection list when adding requisites
-	Active b24.Bool `json:"ACTIVE"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisitePresetListItem) UnmarshalJSON(data []byte) error {
-	type plain RequisitePresetListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisitePresetListItem) MarshalJSON() ([]byte, error) {
-	type plain RequisitePresetListItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3500,10 +3681,10 @@ func RequisitePresetUpdateCommand(p RequisitePresetUpdateParams) b24.Command[b24
 type RequisitePresetUpdateParams struct {
 	// Identifier of the requisite template to be updated. Can be obtained using
 	// the method crm.requisite.preset.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of template fields — an object of the form {"field": "value"[, ...]},
 	// the values of which need to be changed. Required.
-	Fields []any `json:"fields"`
+	Fields RequisitePresetUpdateParamsFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3514,13 +3695,52 @@ func (p RequisitePresetUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "crm.requisite.preset.update",
-			Param:  "fields",
+			Param:  "fields.NAME",
 		}
 	}
 	return nil
+}
+
+// RequisitePresetUpdateParamsFields is the fields value of
+// crm.requisite.preset.update.
+type RequisitePresetUpdateParamsFields struct {
+	// Name of the template. Required.
+	Name string `json:"NAME"`
+	// External key. Used for exchange operations. Identifier of the external
+	// information base object.
+	//
+	// The purpose of the field may change by the final developer.
+	//
+	// Each application ensures the uniqueness of values in this field. It is
+	// recommended to use a unique prefix to avoid collisions with other
+	// applications.
+	//
+	// Values of the form #CRM_REQUISITE_PRESET_DEF_... are reserved in CRM for
+	// identifying templates that are used by default. These identifiers should not
+	// be used for your purposes, as this may lead to logic violations
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Activity status. Values Y or N are used. Determines the availability of the
+	// template in the selection list when adding requisites
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RequisitePresetUpdateParamsFields) UnmarshalJSON(data []byte) error {
+	type plain RequisitePresetUpdateParamsFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RequisitePresetUpdateParamsFields) MarshalJSON() ([]byte, error) {
+	type plain RequisitePresetUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteUpdate calls crm.requisite.update: Update Requisite.
@@ -3563,10 +3783,10 @@ func RequisiteUpdateCommand(p RequisiteUpdateParams) b24.Command[b24.Bool] {
 type RequisiteUpdateParams struct {
 	// Identifier of the requisite, can be obtained using the method
 	// crm.requisite.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of requisite fields — an object of the form "field": "value"[, ...]},
 	// the values of which need to be changed. Required.
-	Fields map[string]any `json:"fields"`
+	Fields RequisiteInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3575,12 +3795,6 @@ func (p RequisiteUpdateParams) validate() error {
 		return &b24.RequiredError{
 			Method: "crm.requisite.update",
 			Param:  "id",
-		}
-	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "crm.requisite.update",
-			Param:  "fields",
 		}
 	}
 	return nil
@@ -3604,6 +3818,12 @@ func (p RequisiteUpdateParams) validate() error {
 //
 //   - ERROR_CORE: Attempt to recreate a custom field with the same symbolic
 //     code
+//   - empty code, description "The 'USER_TYPE_ID' field is not found": Data
+//     type for the custom field is not specified
+//   - empty code, description "The 'FIELD_NAME' field is not found":
+//     Symbolic code for the custom field is not specified
+//   - empty code, description "Access denied": Insufficient access
+//     permissions to add a custom field
 func RequisiteUserfieldAdd(ctx context.Context, c b24.Caller, p RequisiteUserfieldAddParams, opts ...b24.CallOption) (b24.Int, error) {
 	if err := p.validate(); err != nil {
 		return 0, err
@@ -3631,149 +3851,29 @@ func RequisiteUserfieldAddCommand(p RequisiteUserfieldAddParams) b24.Command[b24
 type RequisiteUserfieldAddParams struct {
 	// A set of fields — an object of the form {"field": "value"[, ...]} for
 	// adding a custom requisite field. Required.
-	Fields RequisiteUserfieldAddParamsFields `json:"fields"`
+	Fields RequisiteUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p RequisiteUserfieldAddParams) validate() error {
-	if p.Fields.EntityID == "" {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.add",
 			Param:  "fields.ENTITY_ID",
 		}
 	}
-	if p.Fields.FieldName == "" {
+	if !p.Fields.FieldName.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.add",
 			Param:  "fields.FIELD_NAME",
 		}
 	}
-	if p.Fields.UserTypeID == "" {
+	if !p.Fields.UserTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.requisite.userfield.add",
 			Param:  "fields.USER_TYPE_ID",
 		}
 	}
-	return nil
-}
-
-// RequisiteUserfieldAddParamsFields is the fields value of
-// crm.requisite.userfield.add.
-type RequisiteUserfieldAddParamsFields struct {
-	// The identifier of the entity to which the custom field belongs. For
-	// requisites, this is always CRM_REQUISITE. Required.
-	EntityID string `json:"ENTITY_ID"`
-	// Symbolic code. For requisites, it always starts with the prefix UF_CRM_.
-	// Required.
-	FieldName string `json:"FIELD_NAME"`
-	// Data type (string, boolean, double, or datetime). Required.
-	UserTypeID string `json:"USER_TYPE_ID"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Multiplicity indicator. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Mandatory indicator. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	//
-	// Defaults to N. Default: N.
-	ShowFilter b24.Opt[RequisiteUserfieldAddParamsFieldsShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Are field values included in the search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Label in the edit form
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Header in the list
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Filter label in the list
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// List elements. For detailed information, see the section
-	List b24.Opt[string] `json:"LIST,omitzero"`
-	// Additional settings (dependent on type). For detailed information, see the
-	// section
-	Settings map[string]any `json:"SETTINGS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldAddParamsFieldsShowFilter is the SHOW_FILTER of
-// crm.requisite.userfield.add: the constants below are the documented values;
-// others are accepted too.
-type RequisiteUserfieldAddParamsFieldsShowFilter string
-
-// The documented values of RequisiteUserfieldAddParamsFieldsShowFilter.
-const (
-	// do not show
-	RequisiteUserfieldAddParamsFieldsShowFilterN RequisiteUserfieldAddParamsFieldsShowFilter = "N"
-	// exact match
-	RequisiteUserfieldAddParamsFieldsShowFilterI RequisiteUserfieldAddParamsFieldsShowFilter = "I"
-	// mask
-	RequisiteUserfieldAddParamsFieldsShowFilterE RequisiteUserfieldAddParamsFieldsShowFilter = "E"
-	// substring
-	RequisiteUserfieldAddParamsFieldsShowFilterS RequisiteUserfieldAddParamsFieldsShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RequisiteUserfieldAddParamsFieldsShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RequisiteUserfieldAddParamsFieldsShowFilter(s)
 	return nil
 }
 
@@ -3793,6 +3893,12 @@ func (v *RequisiteUserfieldAddParamsFieldsShowFilter) UnmarshalJSON(data []byte)
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "The entity with ID '235' is not found": The
+//     user field with the specified identifier was not found
+//   - empty code, description "ID is not defined or invalid": The identifier
+//     of the user field is not specified or has an invalid value
+//   - empty code, description "Access denied": Insufficient access
+//     permissions to delete the user field
 //   - ERROR_CORE: Failed to delete the user field
 func RequisiteUserfieldDelete(ctx context.Context, c b24.Caller, p RequisiteUserfieldDeleteParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -3822,7 +3928,7 @@ func RequisiteUserfieldDeleteCommand(p RequisiteUserfieldDeleteParams) b24.Comma
 type RequisiteUserfieldDeleteParams struct {
 	// Identifier of the user field. Can be obtained using the method
 	// crm.requisite.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3852,13 +3958,17 @@ func (p RequisiteUserfieldDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "ID is not defined or invalid": The identifier
+//     of the user field is not set or has an invalid value
 //   - ERROR_NOT_FOUND: The user field with the specified identifier was not
 //     found
-func RequisiteUserfieldGet(ctx context.Context, c b24.Caller, p RequisiteUserfieldGetParams, opts ...b24.CallOption) (*RequisiteUserfieldGetResult, error) {
+//   - empty code, description "Access denied": Insufficient access
+//     permissions to retrieve the user field
+func RequisiteUserfieldGet(ctx context.Context, c b24.Caller, p RequisiteUserfieldGetParams, opts ...b24.CallOption) (*RequisiteUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out RequisiteUserfieldGetResult
+	var out RequisiteUserfield
 	if err := b24.Invoke(ctx, c, RequisiteUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3868,8 +3978,8 @@ func RequisiteUserfieldGet(ctx context.Context, c b24.Caller, p RequisiteUserfie
 // RequisiteUserfieldGetCommand is crm.requisite.userfield.get as a command for
 // a batch (see b24.Add); its result decodes as RequisiteUserfieldGet's does.
 // Required parameters are not checked here: the portal reports them.
-func RequisiteUserfieldGetCommand(p RequisiteUserfieldGetParams) b24.Command[*RequisiteUserfieldGetResult] {
-	return b24.NewCommand[*RequisiteUserfieldGetResult](b24.Request{
+func RequisiteUserfieldGetCommand(p RequisiteUserfieldGetParams) b24.Command[*RequisiteUserfield] {
+	return b24.NewCommand[*RequisiteUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.userfield.get",
 		Params:     p,
@@ -3882,7 +3992,7 @@ func RequisiteUserfieldGetCommand(p RequisiteUserfieldGetParams) b24.Command[*Re
 type RequisiteUserfieldGetParams struct {
 	// Identifier of the user field. Can be obtained using the method
 	// crm.requisite.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3894,172 +4004,6 @@ func (p RequisiteUserfieldGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// RequisiteUserfieldGetResult is the result of crm.requisite.userfield.get.
-type RequisiteUserfieldGetResult struct {
-	ID              b24.String                                 `json:"ID"`
-	EntityID        b24.String                                 `json:"ENTITY_ID"`
-	FieldName       b24.String                                 `json:"FIELD_NAME"`
-	UserTypeID      b24.String                                 `json:"USER_TYPE_ID"`
-	XMLID           json.RawMessage                            `json:"XML_ID"`
-	Sort            b24.String                                 `json:"SORT"`
-	Multiple        b24.String                                 `json:"MULTIPLE"`
-	Mandatory       b24.String                                 `json:"MANDATORY"`
-	ShowFilter      b24.String                                 `json:"SHOW_FILTER"`
-	ShowInList      b24.String                                 `json:"SHOW_IN_LIST"`
-	EditInList      b24.String                                 `json:"EDIT_IN_LIST"`
-	IsSearchable    b24.String                                 `json:"IS_SEARCHABLE"`
-	Settings        RequisiteUserfieldGetResultSettings        `json:"SETTINGS"`
-	EditFormLabel   RequisiteUserfieldGetResultEditFormLabel   `json:"EDIT_FORM_LABEL"`
-	ListColumnLabel RequisiteUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	ListFilterLabel RequisiteUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	ErrorMessage    RequisiteUserfieldGetResultErrorMessage    `json:"ERROR_MESSAGE"`
-	HelpMessage     RequisiteUserfieldGetResultHelpMessage     `json:"HELP_MESSAGE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldGetResultSettings is the SETTINGS value of
-// crm.requisite.userfield.get.
-type RequisiteUserfieldGetResultSettings struct {
-	Size         b24.Int    `json:"SIZE"`
-	Rows         b24.Int    `json:"ROWS"`
-	Regexp       b24.String `json:"REGEXP"`
-	MinLength    b24.Int    `json:"MIN_LENGTH"`
-	MaxLength    b24.Int    `json:"MAX_LENGTH"`
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// crm.requisite.userfield.get.
-type RequisiteUserfieldGetResultEditFormLabel struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// crm.requisite.userfield.get.
-type RequisiteUserfieldGetResultListColumnLabel struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// crm.requisite.userfield.get.
-type RequisiteUserfieldGetResultListFilterLabel struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// crm.requisite.userfield.get.
-type RequisiteUserfieldGetResultErrorMessage struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// crm.requisite.userfield.get.
-type RequisiteUserfieldGetResultHelpMessage struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // RequisiteUserfieldList calls crm.requisite.userfield.list: Get a List of
@@ -4080,8 +4024,8 @@ func (v RequisiteUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
 //
 //   - Access denied: Insufficient access permissions to retrieve the list of
 //     custom fields of the requisite
-func RequisiteUserfieldList(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) ([]RequisiteUserfieldListItem, error) {
-	var out []RequisiteUserfieldListItem
+func RequisiteUserfieldList(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) ([]RequisiteUserfield, error) {
+	var out []RequisiteUserfield
 	if err := b24.Invoke(ctx, c, RequisiteUserfieldListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -4091,8 +4035,8 @@ func RequisiteUserfieldList(ctx context.Context, c b24.Caller, p RequisiteUserfi
 // RequisiteUserfieldListCommand is crm.requisite.userfield.list as a command
 // for a batch (see b24.Add); its result decodes as RequisiteUserfieldList's
 // does. Required parameters are not checked here: the portal reports them.
-func RequisiteUserfieldListCommand(p RequisiteUserfieldListParams) b24.Command[[]RequisiteUserfieldListItem] {
-	return b24.NewCommand[[]RequisiteUserfieldListItem](b24.Request{
+func RequisiteUserfieldListCommand(p RequisiteUserfieldListParams) b24.Command[[]RequisiteUserfield] {
+	return b24.NewCommand[[]RequisiteUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "crm.requisite.userfield.list",
 		Params:     p,
@@ -4103,16 +4047,16 @@ func RequisiteUserfieldListCommand(p RequisiteUserfieldListParams) b24.Command[[
 // RequisiteUserfieldListAll iterates over every row of
 // crm.requisite.userfield.list, requesting page after page (start/next) as the
 // loop asks for more.
-func RequisiteUserfieldListAll(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[RequisiteUserfieldListItem, error] {
-	return b24.List[RequisiteUserfieldListItem](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisiteUserfieldListAll(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[RequisiteUserfield, error] {
+	return b24.List[RequisiteUserfield](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisiteUserfieldListExport reads every row of crm.requisite.userfield.list
 // by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func RequisiteUserfieldListExport(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[RequisiteUserfieldListItem, error] {
-	return b24.Export[RequisiteUserfieldListItem](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func RequisiteUserfieldListExport(ctx context.Context, c b24.Caller, p RequisiteUserfieldListParams, opts ...b24.CallOption) iter.Seq2[RequisiteUserfield, error] {
+	return b24.Export[RequisiteUserfield](ctx, c, RequisiteUserfieldListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // RequisiteUserfieldListParams holds the parameters of
@@ -4169,7 +4113,7 @@ type RequisiteUserfieldListParams struct {
 // crm.requisite.userfield.list.
 type RequisiteUserfieldListParamsFilter struct {
 	// Identifier of the custom field
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// The identifier of the entity to which the custom field belongs. For
 	// requisites, this is always CRM_REQUISITE
 	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
@@ -4184,7 +4128,7 @@ type RequisiteUserfieldListParamsFilter struct {
 	// The purpose of the field may change by the final developer
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Indicator of multiplicity. Possible values:
 	//
 	//   - Y — yes
@@ -4248,111 +4192,6 @@ func (v RequisiteUserfieldListParamsFilter) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RequisiteUserfieldListItem is one row of crm.requisite.userfield.list.
-type RequisiteUserfieldListItem struct {
-	// Identifier of the custom field
-	ID b24.Int `json:"ID"`
-	// The identifier of the entity to which the custom field belongs. For
-	// requisites, this is always CRM_REQUISITE
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Symbolic code. For requisites, it always starts with the prefix UF_CRM_.
-	// Required.
-	FieldName b24.String `json:"FIELD_NAME"`
-	// Data type (string, boolean, double, or datetime). Required.
-	UserTypeID b24.String `json:"USER_TYPE_ID"`
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer
-	XMLID b24.String `json:"XML_ID"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// Indicator of multiplicity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Bool `json:"MULTIPLE"`
-	// Indicator of mandatory status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Bool `json:"MANDATORY"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter RequisiteUserfieldListItemShowFilter `json:"SHOW_FILTER"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Bool `json:"EDIT_IN_LIST"`
-	// Whether the field values participate in search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
-	// Label in the edit form
-	EditFormLabel b24.String `json:"EDIT_FORM_LABEL"`
-	// Header in the list
-	ListColumnLabel b24.String `json:"LIST_COLUMN_LABEL"`
-	// Filter label in the list
-	ListFilterLabel b24.String `json:"LIST_FILTER_LABEL"`
-	// Error message
-	ErrorMessage b24.String `json:"ERROR_MESSAGE"`
-	// Help
-	HelpMessage b24.String `json:"HELP_MESSAGE"`
-	// List elements. For detailed information, see the section
-	List b24.String `json:"LIST"`
-	// Additional settings (dependent on type). For detailed information, see the
-	// section
-	Settings RequisiteUserfieldListItemSettings `json:"SETTINGS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldListItem) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldListItem) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldListItemSettings is the SETTINGS value of
-// crm.requisite.userfield.list.
-type RequisiteUserfieldListItemSettings struct {
-	DefaultValue  json.RawMessage `json:"DEFAULT_VALUE"`
-	Display       b24.String      `json:"DISPLAY"`
-	Label         []b24.String    `json:"LABEL"`
-	LabelCheckbox b24.String      `json:"LABEL_CHECKBOX"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldListItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RequisiteUserfieldListParamsFilterShowFilter is the SHOW_FILTER of
 // crm.requisite.userfield.list: the constants below are the documented values;
 // others are accepted too.
@@ -4380,33 +4219,6 @@ func (v *RequisiteUserfieldListParamsFilterShowFilter) UnmarshalJSON(data []byte
 	return nil
 }
 
-// RequisiteUserfieldListItemShowFilter is the SHOW_FILTER of
-// crm.requisite.userfield.list: the constants below are the documented values;
-// others are accepted too.
-type RequisiteUserfieldListItemShowFilter string
-
-// The documented values of RequisiteUserfieldListItemShowFilter.
-const (
-	// do not show
-	RequisiteUserfieldListItemShowFilterN RequisiteUserfieldListItemShowFilter = "N"
-	// exact match
-	RequisiteUserfieldListItemShowFilterI RequisiteUserfieldListItemShowFilter = "I"
-	// mask
-	RequisiteUserfieldListItemShowFilterE RequisiteUserfieldListItemShowFilter = "E"
-	// substring
-	RequisiteUserfieldListItemShowFilterS RequisiteUserfieldListItemShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RequisiteUserfieldListItemShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RequisiteUserfieldListItemShowFilter(s)
-	return nil
-}
-
 // RequisiteUserfieldUpdate calls crm.requisite.userfield.update: Update Custom
 // Field of CRM Requisite.
 //
@@ -4423,6 +4235,14 @@ func (v *RequisiteUserfieldListItemShowFilter) UnmarshalJSON(data []byte) error 
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Operation is not allowed. Entity ID is not
+//     defined": The user field with the specified identifier was not found
+//   - empty code, description "The entity with ID '235' is not found": The
+//     user field with the specified identifier was not found
+//   - empty code, description "ID is not defined or invalid": The identifier
+//     of the user field is not specified or has an invalid value
+//   - empty code, description "Access denied": Insufficient access rights to
+//     modify the custom field
 //   - ERROR_CORE: Failed to update the custom field
 func RequisiteUserfieldUpdate(ctx context.Context, c b24.Caller, p RequisiteUserfieldUpdateParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
@@ -4452,10 +4272,10 @@ func RequisiteUserfieldUpdateCommand(p RequisiteUserfieldUpdateParams) b24.Comma
 type RequisiteUserfieldUpdateParams struct {
 	// Identifier of the user field. Can be obtained using the method
 	// crm.requisite.userfield.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields — an object of the form {"field": "value"[, ...]}, the
 	// values of which need to be changed. Required.
-	Fields RequisiteUserfieldUpdateParamsFields `json:"fields"`
+	Fields RequisiteUserfieldInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4466,105 +4286,5 @@ func (p RequisiteUserfieldUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// RequisiteUserfieldUpdateParamsFields is the fields value of
-// crm.requisite.userfield.update.
-type RequisiteUserfieldUpdateParamsFields struct {
-	// External key. Used for exchange operations. Identifier of the object in the
-	// external information base.
-	//
-	// The purpose of the field may change by the final developer
-	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Indicator of multiplicity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
-	// Indicator of mandatory status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	Mandatory b24.Opt[b24.Bool] `json:"MANDATORY,omitzero"`
-	// Show in the list filter. Possible values:
-	//
-	//   - N — do not show
-	//   - I — exact match
-	//   - E — mask
-	//   - S — substring
-	ShowFilter b24.Opt[RequisiteUserfieldUpdateParamsFieldsShowFilter] `json:"SHOW_FILTER,omitzero"`
-	// Whether to show in the list. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ShowInList b24.Opt[b24.Bool] `json:"SHOW_IN_LIST,omitzero"`
-	// Allow user editing? Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	EditInList b24.Opt[b24.Bool] `json:"EDIT_IN_LIST,omitzero"`
-	// Whether the field values participate in search. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IsSearchable b24.Opt[b24.Bool] `json:"IS_SEARCHABLE,omitzero"`
-	// Label in the edit form
-	EditFormLabel b24.Opt[string] `json:"EDIT_FORM_LABEL,omitzero"`
-	// Header in the list
-	ListColumnLabel b24.Opt[string] `json:"LIST_COLUMN_LABEL,omitzero"`
-	// Filter label in the list
-	ListFilterLabel b24.Opt[string] `json:"LIST_FILTER_LABEL,omitzero"`
-	// Error message
-	ErrorMessage b24.Opt[string] `json:"ERROR_MESSAGE,omitzero"`
-	// Help
-	HelpMessage b24.Opt[string] `json:"HELP_MESSAGE,omitzero"`
-	// List elements. For detailed information, see the section
-	List b24.Opt[string] `json:"LIST,omitzero"`
-	// Additional settings (dependent on type). For detailed information, see the
-	// section
-	Settings map[string]any `json:"SETTINGS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RequisiteUserfieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RequisiteUserfieldUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RequisiteUserfieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RequisiteUserfieldUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RequisiteUserfieldUpdateParamsFieldsShowFilter is the SHOW_FILTER of
-// crm.requisite.userfield.update: the constants below are the documented
-// values; others are accepted too.
-type RequisiteUserfieldUpdateParamsFieldsShowFilter string
-
-// The documented values of RequisiteUserfieldUpdateParamsFieldsShowFilter.
-const (
-	// do not show
-	RequisiteUserfieldUpdateParamsFieldsShowFilterN RequisiteUserfieldUpdateParamsFieldsShowFilter = "N"
-	// exact match
-	RequisiteUserfieldUpdateParamsFieldsShowFilterI RequisiteUserfieldUpdateParamsFieldsShowFilter = "I"
-	// mask
-	RequisiteUserfieldUpdateParamsFieldsShowFilterE RequisiteUserfieldUpdateParamsFieldsShowFilter = "E"
-	// substring
-	RequisiteUserfieldUpdateParamsFieldsShowFilterS RequisiteUserfieldUpdateParamsFieldsShowFilter = "S"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RequisiteUserfieldUpdateParamsFieldsShowFilter) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RequisiteUserfieldUpdateParamsFieldsShowFilter(s)
 	return nil
 }

@@ -77,7 +77,7 @@ type StagehistoryListParams struct {
 	//   - 5 — invoice (old),
 	//   - 31 - invoice (new),
 	//   - numeric identifier of a custom type, for example 130
-	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
 	// Sorting list, where the key is the field and the value is ASC or DESC
 	//
 	// Most significant key first, sent in that order:
@@ -121,7 +121,7 @@ type StagehistoryListParams struct {
 	// List of fields to retrieve
 	Select map[string]any `json:"select,omitzero"`
 	// Offset for pagination. The pagination logic is standard for list methods
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StagehistoryListItem is one row of crm.stagehistory.list.

@@ -9,6 +9,119 @@ import (
 	"iter"
 )
 
+// Status is one status of crm.status, as the family's methods return it. Its
+// fields are the union of what the family's pages document (crm-status-fields,
+// crm-status-get, crm-status-add, crm-status-update), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type Status struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Entity ID
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Status
+	StatusID b24.String `json:"STATUS_ID"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Default Name
+	NameInit b24.String `json:"NAME_INIT"`
+	// System
+	System b24.Bool `json:"SYSTEM"`
+	// CATEGORY_ID
+	CategoryID b24.Int `json:"CATEGORY_ID"`
+	// COLOR
+	Color b24.String `json:"COLOR"`
+	// SEMANTICS
+	Semantics b24.String `json:"SEMANTICS"`
+	// Additional Fields
+	Extra_2 json.RawMessage `json:"EXTRA"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Status) UnmarshalJSON(data []byte) error {
+	type plain Status
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Status) MarshalJSON() ([]byte, error) {
+	type plain Status
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StatusInput is the write form of Status: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type StatusInput struct {
+	// Type of directory, for example DEAL_STAGE, SOURCE. You can get the list of
+	// types using the method crm.status.entity.types
+	EntityID b24.Opt[string] `json:"ENTITY_ID,omitzero"`
+	// Status value code. The code must be unique within the directory. Length and
+	// character restrictions depend on the type of directory
+	StatusID b24.Opt[string] `json:"STATUS_ID,omitzero"`
+	// Name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Sorting. Default is 10
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// Hex color code, for example #39A8EF. Use for status stages
+	Color b24.Opt[string] `json:"COLOR,omitzero"`
+	// Group of stages:
+	//
+	//   - "S" — "Success",
+	//   - "F" — "Failure",
+	//   - "" — "In Progress".
+	//
+	// Use for status stages. Default is "In Progress" group
+	Semantics b24.Opt[StatusInputSemantics] `json:"SEMANTICS,omitzero"`
+	// CATEGORY_ID
+	CategoryID b24.Opt[b24.Int] `json:"CATEGORY_ID,omitzero"`
+	// Additional Fields
+	Extra_2 any `json:"EXTRA,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StatusInput) UnmarshalJSON(data []byte) error {
+	type plain StatusInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StatusInput) MarshalJSON() ([]byte, error) {
+	type plain StatusInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StatusInputSemantics is the SEMANTICS of crm.status: the constants below are
+// the documented values; others are accepted too.
+type StatusInputSemantics string
+
+// The documented values of StatusInputSemantics.
+const (
+	// "Success",
+	StatusInputSemanticsS StatusInputSemantics = "S"
+	// "Failure",
+	StatusInputSemanticsF StatusInputSemantics = "F"
+	// "In Progress".
+	StatusInputSemanticsX StatusInputSemantics = ""
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *StatusInputSemantics) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = StatusInputSemantics(s)
+	return nil
+}
+
 // StatusAdd calls crm.status.add: Create CRM Status Element.
 //
 // The method crm.status.add creates a new element in the specified CRM
@@ -54,91 +167,29 @@ func StatusAddCommand(p StatusAddParams) b24.Command[b24.Int] {
 type StatusAddParams struct {
 	// Object with fields of the new directory element. The list of available
 	// fields is described below. Required.
-	Fields StatusAddParamsFields `json:"fields"`
+	Fields StatusInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p StatusAddParams) validate() error {
-	if p.Fields.EntityID == "" {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.status.add",
 			Param:  "fields.ENTITY_ID",
 		}
 	}
-	if p.Fields.StatusID == "" {
+	if !p.Fields.StatusID.Set {
 		return &b24.RequiredError{
 			Method: "crm.status.add",
 			Param:  "fields.STATUS_ID",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.status.add",
 			Param:  "fields.NAME",
 		}
 	}
-	return nil
-}
-
-// StatusAddParamsFields is the fields value of crm.status.add.
-type StatusAddParamsFields struct {
-	// Type of directory, for example DEAL_STAGE, SOURCE. You can get the list of
-	// types using the method crm.status.entity.types. Required.
-	EntityID string `json:"ENTITY_ID"`
-	// Status value code. The code must be unique within the directory. Length and
-	// character restrictions depend on the type of directory. Required.
-	StatusID string `json:"STATUS_ID"`
-	// Name. Required.
-	Name string `json:"NAME"`
-	// Sorting. Default is 10
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Hex color code, for example #39A8EF. Use for status stages
-	Color b24.Opt[string] `json:"COLOR,omitzero"`
-	// Group of stages:
-	//
-	//   - "S" — "Success",
-	//   - "F" — "Failure",
-	//   - "" — "In Progress".
-	//
-	// Use for status stages. Default is "In Progress" group
-	Semantics b24.Opt[StatusAddParamsFieldsSemantics] `json:"SEMANTICS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StatusAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StatusAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusAddParamsFieldsSemantics is the SEMANTICS of crm.status.add: the
-// constants below are the documented values; others are accepted too.
-type StatusAddParamsFieldsSemantics string
-
-// The documented values of StatusAddParamsFieldsSemantics.
-const (
-	// "Success",
-	StatusAddParamsFieldsSemanticsS StatusAddParamsFieldsSemantics = "\"S\""
-	// "Failure",
-	StatusAddParamsFieldsSemanticsF StatusAddParamsFieldsSemantics = "\"F\""
-	// "In Progress".
-	StatusAddParamsFieldsSemanticsX StatusAddParamsFieldsSemantics = "\"\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *StatusAddParamsFieldsSemantics) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = StatusAddParamsFieldsSemantics(s)
 	return nil
 }
 
@@ -182,7 +233,7 @@ func StatusDeleteCommand(p StatusDeleteParams) b24.Command[b24.Bool] {
 type StatusDeleteParams struct {
 	// Identifier of the status element to be deleted. You can obtain a list of
 	// identifiers using the method crm.status.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Available flags:
 	//
 	//   - FORCED — flag for forcibly deleting system elements. Default is N.
@@ -457,11 +508,11 @@ type StatusFieldsParams struct{}
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: No permission to perform the operation
-func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24.CallOption) (*StatusGetResult, error) {
+func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24.CallOption) (*Status, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out StatusGetResult
+	var out Status
 	if err := b24.Invoke(ctx, c, StatusGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -471,8 +522,8 @@ func StatusGet(ctx context.Context, c b24.Caller, p StatusGetParams, opts ...b24
 // StatusGetCommand is crm.status.get as a command for a batch (see b24.Add);
 // its result decodes as StatusGet's does. Required parameters are not checked
 // here: the portal reports them.
-func StatusGetCommand(p StatusGetParams) b24.Command[*StatusGetResult] {
-	return b24.NewCommand[*StatusGetResult](b24.Request{
+func StatusGetCommand(p StatusGetParams) b24.Command[*Status] {
+	return b24.NewCommand[*Status](b24.Request{
 		Idempotent: true,
 		Method:     "crm.status.get",
 		Params:     p,
@@ -484,7 +535,7 @@ func StatusGetCommand(p StatusGetParams) b24.Command[*StatusGetResult] {
 type StatusGetParams struct {
 	// Identifier of the directory item. You can get a list of items with
 	// identifiers using the method crm.status.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -496,44 +547,6 @@ func (p StatusGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// StatusGetResult is the result of crm.status.get.
-type StatusGetResult struct {
-	// Identifier of the directory item
-	ID b24.Int `json:"ID"`
-	// Identifier of the object to which the directory relates
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Status value code
-	StatusID b24.String `json:"STATUS_ID"`
-	// Name
-	Name b24.String `json:"NAME"`
-	// Initial name
-	NameInit b24.String `json:"NAME_INIT"`
-	// Sorting
-	Sort b24.Int `json:"SORT"`
-	// Indicator of system value
-	System b24.String `json:"SYSTEM"`
-	// Identifier of the funnel to which the status relates
-	CategoryID b24.Int `json:"CATEGORY_ID"`
-	// Status color for kanban
-	Color b24.String `json:"COLOR"`
-	// Group of stages
-	Semantics b24.String `json:"SEMANTICS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusGetResult) UnmarshalJSON(data []byte) error {
-	type plain StatusGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusGetResult) MarshalJSON() ([]byte, error) {
-	type plain StatusGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StatusList calls crm.status.list: Get a List of Directory Items by Filter.
@@ -552,8 +565,8 @@ func (v StatusGetResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: No permission to perform the operation
-func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) ([]StatusListItem, error) {
-	var out []StatusListItem
+func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) ([]Status, error) {
+	var out []Status
 	if err := b24.Invoke(ctx, c, StatusListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -563,8 +576,8 @@ func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b
 // StatusListCommand is crm.status.list as a command for a batch (see b24.Add);
 // its result decodes as StatusList's does. Required parameters are not checked
 // here: the portal reports them.
-func StatusListCommand(p StatusListParams) b24.Command[[]StatusListItem] {
-	return b24.NewCommand[[]StatusListItem](b24.Request{
+func StatusListCommand(p StatusListParams) b24.Command[[]Status] {
+	return b24.NewCommand[[]Status](b24.Request{
 		Idempotent: true,
 		Method:     "crm.status.list",
 		Params:     p,
@@ -574,33 +587,35 @@ func StatusListCommand(p StatusListParams) b24.Command[[]StatusListItem] {
 
 // StatusListAll iterates over every row of crm.status.list, requesting page
 // after page (start/next) as the loop asks for more.
-func StatusListAll(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[StatusListItem, error] {
-	return b24.List[StatusListItem](ctx, c, StatusListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func StatusListAll(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[Status, error] {
+	return b24.List[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // StatusListExport reads every row of crm.status.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func StatusListExport(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[StatusListItem, error] {
-	return b24.Export[StatusListItem](ctx, c, StatusListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func StatusListExport(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) iter.Seq2[Status, error] {
+	return b24.Export[Status](ctx, c, StatusListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // StatusListParams holds the parameters of crm.status.list.
 type StatusListParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the directory items will be
-	//	    sorted
-	//	  - value_n — a string value equal to:
-	//	    ◦ ASC — ascending sort
-	//	    ◦ DESC — descending sort
+	// …
+	//
+	//   - field_n — the name of the field by which the directory items will be
+	//     sorted
+	//   - value_n — a string value equal to:
+	//     ◦ ASC — ascending sort
+	//     ◦ DESC — descending sort
 	//
 	// The list of fields for sorting can be found using the method
 	// crm.status.fields
@@ -610,16 +625,18 @@ type StatusListParams struct {
 	Order b24.Order `json:"order,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the selection of items will
-	//	    be filtered
-	//	  - value_n — the filter value
+	// …
+	//
+	//   - field_n — the name of the field by which the selection of items will
+	//     be filtered
+	//   - value_n — the filter value
 	//
 	// The list of fields for filtering can be found using the method
 	// crm.status.fields
@@ -628,55 +645,6 @@ type StatusListParams struct {
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
-}
-
-// StatusListItem is one row of crm.status.list.
-type StatusListItem struct {
-	CategoryID json.RawMessage       `json:"CATEGORY_ID"`
-	Color      b24.String            `json:"COLOR"`
-	EntityID   b24.String            `json:"ENTITY_ID"`
-	Extra_2    StatusListItemExtra_2 `json:"EXTRA"`
-	ID         b24.String            `json:"ID"`
-	Name       b24.String            `json:"NAME"`
-	NameInit   b24.String            `json:"NAME_INIT"`
-	Semantics  b24.String            `json:"SEMANTICS"`
-	Sort       b24.String            `json:"SORT"`
-	StatusID   b24.String            `json:"STATUS_ID"`
-	System     b24.Bool              `json:"SYSTEM"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusListItem) UnmarshalJSON(data []byte) error {
-	type plain StatusListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusListItem) MarshalJSON() ([]byte, error) {
-	type plain StatusListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusListItemExtra_2 is the EXTRA value of crm.status.list.
-type StatusListItemExtra_2 struct {
-	Color     b24.String `json:"COLOR"`
-	Semantics b24.String `json:"SEMANTICS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusListItemExtra_2) UnmarshalJSON(data []byte) error {
-	type plain StatusListItemExtra_2
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusListItemExtra_2) MarshalJSON() ([]byte, error) {
-	type plain StatusListItemExtra_2
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StatusUpdate calls crm.status.update: Update CRM Status Element.
@@ -720,10 +688,10 @@ func StatusUpdateCommand(p StatusUpdateParams) b24.Command[b24.Bool] {
 type StatusUpdateParams struct {
 	// Identifier of the status element to be updated. You can get the list using
 	// the method crm.status.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array of fields to update. The list of available fields is described below.
 	// Required.
-	Fields StatusUpdateParamsFields `json:"fields"`
+	Fields StatusInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -735,28 +703,4 @@ func (p StatusUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// StatusUpdateParamsFields is the fields value of crm.status.update.
-type StatusUpdateParamsFields struct {
-	// Name
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
-	// Hex color code, for example #39A8EF
-	Color b24.Opt[string] `json:"COLOR,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StatusUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StatusUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

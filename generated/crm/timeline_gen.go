@@ -9,6 +9,283 @@ import (
 	"iter"
 )
 
+// TimelineBindings is one timeline bindings of crm.timeline.bindings, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-timeline-bindings-fields, crm-timeline-bindings-list),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type TimelineBindings struct {
+	// Timeline record ID
+	OwnerID b24.Int `json:"OWNER_ID"`
+	// Element ID
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Element type
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineBindings) UnmarshalJSON(data []byte) error {
+	type plain TimelineBindings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineBindings) MarshalJSON() ([]byte, error) {
+	type plain TimelineBindings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineComment is one timeline comment of crm.timeline.comment, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (crm-timeline-comment-fields, crm-timeline-comment-get,
+// crm-timeline-comment-add, crm-timeline-comment-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type TimelineComment struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Date added
+	Created b24.Time `json:"CREATED"`
+	// ID of the element the comment is attached to
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Type of the element the comment is attached to
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Author
+	AuthorID b24.Int `json:"AUTHOR_ID"`
+	// Comment text
+	Comment b24.String `json:"COMMENT"`
+	// File list
+	Files json.RawMessage `json:"FILES"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineComment) UnmarshalJSON(data []byte) error {
+	type plain TimelineComment
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineComment) MarshalJSON() ([]byte, error) {
+	type plain TimelineComment
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineCommentInput is the write form of TimelineComment: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type TimelineCommentInput struct {
+	// ID of the element to which the comment is attached.
+	//
+	// The value can be obtained using the method crm.item.list or when creating an
+	// element with the help of crm.item.add
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
+	// Identifier of the system or user-defined type of the CRM object to which the
+	// comment is attached. For example: lead, deal, contact, company, order,
+	// dynamic_1046
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// The text of the comment
+	Comment b24.Opt[string] `json:"COMMENT,omitzero"`
+	// List of files. An array of values described according to the rules
+	Files b24.Opt[string] `json:"FILES,omitzero"`
+	// Author
+	AuthorID b24.Opt[b24.Int] `json:"AUTHOR_ID,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineCommentInput) UnmarshalJSON(data []byte) error {
+	type plain TimelineCommentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineCommentInput) MarshalJSON() ([]byte, error) {
+	type plain TimelineCommentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineIcon is one timeline icon of crm.timeline.icon, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-timeline-icon-get, crm-timeline-icon-list,
+// crm-timeline-icon-add), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type TimelineIcon struct {
+	// Icon code
+	Code b24.String `json:"code"`
+	// Flag field.
+	//
+	// Can have the value:
+	//
+	//   - true — if the icon is standard (provided in the product)
+	//   - false — if the icon was added by the user
+	IsSystem b24.Bool `json:"isSystem"`
+	// Path to the file.
+	//
+	// If the icon was added by the user, the field contains the path to the icon
+	// image file
+	FileURI b24.String `json:"fileUri"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineIcon) UnmarshalJSON(data []byte) error {
+	type plain TimelineIcon
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineIcon) MarshalJSON() ([]byte, error) {
+	type plain TimelineIcon
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineLogmessage is one timeline logmessage of crm.timeline.logmessage, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (crm-timeline-logmessage-get,
+// crm-timeline-logmessage-add), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type TimelineLogmessage struct {
+	ID       b24.Int    `json:"id"`
+	Created  b24.String `json:"created"`
+	AuthorID b24.Int    `json:"authorId"`
+	// Title of the record
+	Title b24.String `json:"title"`
+	// Text of the entry
+	Text b24.String `json:"text"`
+	// Icon code.
+	//
+	// A list of available codes can be obtained using the method
+	// crm.timeline.icon.list
+	IconCode b24.String `json:"iconCode"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLogmessage) UnmarshalJSON(data []byte) error {
+	type plain TimelineLogmessage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLogmessage) MarshalJSON() ([]byte, error) {
+	type plain TimelineLogmessage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineLogmessageInput is the write form of TimelineLogmessage: the fields
+// the family's add and update methods take. Every field is optional; only
+// those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
+// custom fields (UF_*) go in Extra.
+type TimelineLogmessageInput struct {
+	// Identifier of the entity type in which the entry will be created
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
+	// Identifier of the entity item in which the entry will be created
+	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	// Title of the record
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Text of the entry
+	Text b24.Opt[string] `json:"text,omitzero"`
+	// Icon code.
+	//
+	// A list of available codes can be obtained using the method
+	// crm.timeline.icon.list
+	IconCode b24.Opt[string]  `json:"iconCode,omitzero"`
+	ID       b24.Opt[b24.Int] `json:"id,omitzero"`
+	Created  b24.Opt[string]  `json:"created,omitzero"`
+	AuthorID b24.Opt[b24.Int] `json:"authorId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLogmessageInput) UnmarshalJSON(data []byte) error {
+	type plain TimelineLogmessageInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLogmessageInput) MarshalJSON() ([]byte, error) {
+	type plain TimelineLogmessageInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineLogo is one timeline logo of crm.timeline.logo, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-timeline-logo-get, crm-timeline-logo-list,
+// crm-timeline-logo-add), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type TimelineLogo struct {
+	// Logo code
+	Code b24.String `json:"code"`
+	// Flag field. Can have the value:
+	//
+	//   - true — if the logo is standard (provided with the product)
+	//   - false — if the logo was added by the user
+	IsSystem b24.Bool `json:"isSystem"`
+	// Path to the file.
+	//
+	// If the logo was added by the user, the field contains the path to the logo
+	// image file
+	FileURI b24.String `json:"fileUri"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineLogo) UnmarshalJSON(data []byte) error {
+	type plain TimelineLogo
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineLogo) MarshalJSON() ([]byte, error) {
+	type plain TimelineLogo
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimelineNote is one timeline note of crm.timeline.note, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (crm-timeline-note-get), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
+type TimelineNote struct {
+	// Note text
+	Text b24.String `json:"text"`
+	// Identifier of the user who created the note
+	CreatedByID b24.Int `json:"createdById"`
+	// Date and time of note creation
+	CreatedTime b24.Time `json:"createdTime"`
+	// Identifier of the user who modified the note
+	UpdatedByID b24.Int `json:"updatedById"`
+	// Date and time of note modification
+	UpdatedTime b24.Time `json:"updatedTime"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimelineNote) UnmarshalJSON(data []byte) error {
+	type plain TimelineNote
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimelineNote) MarshalJSON() ([]byte, error) {
+	type plain TimelineNote
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TimelineBindingsBind calls crm.timeline.bindings.bind: Link a Timeline
 // Record to a CRM Item.
 //
@@ -88,9 +365,9 @@ func (p TimelineBindingsBindParams) validate() error {
 // crm.timeline.bindings.bind.
 type TimelineBindingsBindParamsFields struct {
 	// Identifier of the timeline record. Required.
-	OwnerID int64 `json:"OWNER_ID"`
+	OwnerID b24.Int `json:"OWNER_ID"`
 	// Identifier of the CRM item to which the timeline record is linked. Required.
-	EntityID int64 `json:"ENTITY_ID"`
+	EntityID b24.Int `json:"ENTITY_ID"`
 	// Type of the CRM item to which the timeline record is linked. Possible
 	// values:
 	//
@@ -201,11 +478,11 @@ type TimelineBindingsFieldsParams struct{}
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func TimelineBindingsList(ctx context.Context, c b24.Caller, p TimelineBindingsListParams, opts ...b24.CallOption) ([]TimelineBindingsListItem, error) {
+func TimelineBindingsList(ctx context.Context, c b24.Caller, p TimelineBindingsListParams, opts ...b24.CallOption) ([]TimelineBindings, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []TimelineBindingsListItem
+	var out []TimelineBindings
 	if err := b24.Invoke(ctx, c, TimelineBindingsListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -215,8 +492,8 @@ func TimelineBindingsList(ctx context.Context, c b24.Caller, p TimelineBindingsL
 // TimelineBindingsListCommand is crm.timeline.bindings.list as a command for a
 // batch (see b24.Add); its result decodes as TimelineBindingsList's does.
 // Required parameters are not checked here: the portal reports them.
-func TimelineBindingsListCommand(p TimelineBindingsListParams) b24.Command[[]TimelineBindingsListItem] {
-	return b24.NewCommand[[]TimelineBindingsListItem](b24.Request{
+func TimelineBindingsListCommand(p TimelineBindingsListParams) b24.Command[[]TimelineBindings] {
+	return b24.NewCommand[[]TimelineBindings](b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.bindings.list",
 		Params:     p,
@@ -227,14 +504,14 @@ func TimelineBindingsListCommand(p TimelineBindingsListParams) b24.Command[[]Tim
 // TimelineBindingsListAll iterates over every row of
 // crm.timeline.bindings.list, requesting page after page (start/next) as the
 // loop asks for more.
-func TimelineBindingsListAll(ctx context.Context, c b24.Caller, p TimelineBindingsListParams, opts ...b24.CallOption) iter.Seq2[TimelineBindingsListItem, error] {
+func TimelineBindingsListAll(ctx context.Context, c b24.Caller, p TimelineBindingsListParams, opts ...b24.CallOption) iter.Seq2[TimelineBindings, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(TimelineBindingsListItem, error) bool) {
-			var zero TimelineBindingsListItem
+		return func(yield func(TimelineBindings, error) bool) {
+			var zero TimelineBindings
 			yield(zero, err)
 		}
 	}
-	return b24.List[TimelineBindingsListItem](ctx, c, TimelineBindingsListCommand(p).Request, b24.ListSpec{}, opts...)
+	return b24.List[TimelineBindings](ctx, c, TimelineBindingsListCommand(p).Request, b24.ListSpec{}, opts...)
 }
 
 // TimelineBindingsListParams holds the parameters of
@@ -259,30 +536,6 @@ func (p TimelineBindingsListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TimelineBindingsListItem is one row of crm.timeline.bindings.list.
-type TimelineBindingsListItem struct {
-	// Identifier of the timeline record
-	OwnerID b24.String `json:"OWNER_ID"`
-	// Identifier of the CRM entity
-	EntityID b24.String `json:"ENTITY_ID"`
-	// CRM item type. Possible values: lead, deal, contact, company, order
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineBindingsListItem) UnmarshalJSON(data []byte) error {
-	type plain TimelineBindingsListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineBindingsListItem) MarshalJSON() ([]byte, error) {
-	type plain TimelineBindingsListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineBindingsUnbind calls crm.timeline.bindings.unbind: Delete the Link
@@ -364,10 +617,10 @@ func (p TimelineBindingsUnbindParams) validate() error {
 // crm.timeline.bindings.unbind.
 type TimelineBindingsUnbindParamsFields struct {
 	// Identifier of the timeline record. Required.
-	OwnerID int64 `json:"OWNER_ID"`
+	OwnerID b24.Int `json:"OWNER_ID"`
 	// Identifier of the CRM item to which the timeline record is attached.
 	// Required.
-	EntityID int64 `json:"ENTITY_ID"`
+	EntityID b24.Int `json:"ENTITY_ID"`
 	// Type of the CRM item to which the timeline record is attached. Possible
 	// values:
 	//
@@ -491,62 +744,30 @@ type TimelineCommentAddParams struct {
 	// Starting from crm version 23.100.0, the method only accepts parameters with
 	// the key fields in lowercase. Other undocumented variants (Fields, FIELDS,
 	// arFields) are not accepted. Required.
-	Fields TimelineCommentAddParamsFields `json:"fields"`
+	Fields TimelineCommentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p TimelineCommentAddParams) validate() error {
-	if p.Fields.EntityID == 0 {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.add",
 			Param:  "fields.ENTITY_ID",
 		}
 	}
-	if p.Fields.EntityType == "" {
+	if !p.Fields.EntityType.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.add",
 			Param:  "fields.ENTITY_TYPE",
 		}
 	}
-	if p.Fields.Comment == "" {
+	if !p.Fields.Comment.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.comment.add",
 			Param:  "fields.COMMENT",
 		}
 	}
 	return nil
-}
-
-// TimelineCommentAddParamsFields is the fields value of
-// crm.timeline.comment.add.
-type TimelineCommentAddParamsFields struct {
-	// ID of the element to which the comment is attached.
-	//
-	// The value can be obtained using the method crm.item.list or when creating an
-	// element with the help of crm.item.add. Required.
-	EntityID int64 `json:"ENTITY_ID"`
-	// Identifier of the system or user-defined type of the CRM object to which the
-	// comment is attached. For example: lead, deal, contact, company, order,
-	// dynamic_1046. Required.
-	EntityType string `json:"ENTITY_TYPE"`
-	// The text of the comment. Required.
-	Comment string `json:"COMMENT"`
-	// List of files. An array of values described according to the rules
-	Files b24.Opt[string] `json:"FILES,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineCommentDelete calls crm.timeline.comment.delete: Delete Comment.
@@ -594,14 +815,14 @@ func TimelineCommentDeleteCommand(p TimelineCommentDeleteParams) b24.Command[b24
 type TimelineCommentDeleteParams struct {
 	// Integer identifier of the "Comment" type deal (e.g., 1). Identifiers can be
 	// obtained using the crm.timeline.comment.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Integer identifier of the CRM object type to which the comment is linked
 	// (e.g., 2 for a deal)
-	OwnerTypeID b24.Opt[int64] `json:"ownerTypeId,omitzero"`
+	OwnerTypeID b24.Opt[b24.Int] `json:"ownerTypeId,omitzero"`
 	// Integer identifier of the CRM object to which the comment is linked (e.g.,
 	// 1). A list of identifiers can be obtained using the
 	// crm.timeline.bindings.list method (field ENTITY_ID)
-	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -666,11 +887,11 @@ type TimelineCommentFieldsParams struct{}
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func TimelineCommentGet(ctx context.Context, c b24.Caller, p TimelineCommentGetParams, opts ...b24.CallOption) (*TimelineCommentGetResult, error) {
+func TimelineCommentGet(ctx context.Context, c b24.Caller, p TimelineCommentGetParams, opts ...b24.CallOption) (*TimelineComment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out TimelineCommentGetResult
+	var out TimelineComment
 	if err := b24.Invoke(ctx, c, TimelineCommentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -680,8 +901,8 @@ func TimelineCommentGet(ctx context.Context, c b24.Caller, p TimelineCommentGetP
 // TimelineCommentGetCommand is crm.timeline.comment.get as a command for a
 // batch (see b24.Add); its result decodes as TimelineCommentGet's does.
 // Required parameters are not checked here: the portal reports them.
-func TimelineCommentGetCommand(p TimelineCommentGetParams) b24.Command[*TimelineCommentGetResult] {
-	return b24.NewCommand[*TimelineCommentGetResult](b24.Request{
+func TimelineCommentGetCommand(p TimelineCommentGetParams) b24.Command[*TimelineComment] {
+	return b24.NewCommand[*TimelineComment](b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.comment.get",
 		Params:     p,
@@ -693,7 +914,7 @@ func TimelineCommentGetCommand(p TimelineCommentGetParams) b24.Command[*Timeline
 type TimelineCommentGetParams struct {
 	// Integer identifier of the "Comment" type deal (e.g., 1). Identifiers can be
 	// obtained using the crm.timeline.comment.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -705,31 +926,6 @@ func (p TimelineCommentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TimelineCommentGetResult is the result of crm.timeline.comment.get.
-type TimelineCommentGetResult struct {
-	ID         b24.String      `json:"ID"`
-	EntityID   b24.String      `json:"ENTITY_ID"`
-	EntityType b24.String      `json:"ENTITY_TYPE"`
-	Created    b24.String      `json:"CREATED"`
-	Comment    b24.String      `json:"COMMENT"`
-	AuthorID   b24.String      `json:"AUTHOR_ID"`
-	Files      json.RawMessage `json:"FILES"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentGetResult) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentGetResult) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineCommentList calls crm.timeline.comment.list: Get a List of Comments
@@ -747,11 +943,11 @@ func (v TimelineCommentGetResult) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func TimelineCommentList(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) ([]TimelineCommentListItem, error) {
+func TimelineCommentList(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) ([]TimelineComment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []TimelineCommentListItem
+	var out []TimelineComment
 	if err := b24.Invoke(ctx, c, TimelineCommentListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -761,8 +957,8 @@ func TimelineCommentList(ctx context.Context, c b24.Caller, p TimelineCommentLis
 // TimelineCommentListCommand is crm.timeline.comment.list as a command for a
 // batch (see b24.Add); its result decodes as TimelineCommentList's does.
 // Required parameters are not checked here: the portal reports them.
-func TimelineCommentListCommand(p TimelineCommentListParams) b24.Command[[]TimelineCommentListItem] {
-	return b24.NewCommand[[]TimelineCommentListItem](b24.Request{
+func TimelineCommentListCommand(p TimelineCommentListParams) b24.Command[[]TimelineComment] {
+	return b24.NewCommand[[]TimelineComment](b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.comment.list",
 		Params:     p,
@@ -772,28 +968,28 @@ func TimelineCommentListCommand(p TimelineCommentListParams) b24.Command[[]Timel
 
 // TimelineCommentListAll iterates over every row of crm.timeline.comment.list,
 // requesting page after page (start/next) as the loop asks for more.
-func TimelineCommentListAll(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) iter.Seq2[TimelineCommentListItem, error] {
+func TimelineCommentListAll(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) iter.Seq2[TimelineComment, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(TimelineCommentListItem, error) bool) {
-			var zero TimelineCommentListItem
+		return func(yield func(TimelineComment, error) bool) {
+			var zero TimelineComment
 			yield(zero, err)
 		}
 	}
-	return b24.List[TimelineCommentListItem](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[TimelineComment](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // TimelineCommentListExport reads every row of crm.timeline.comment.list by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func TimelineCommentListExport(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) iter.Seq2[TimelineCommentListItem, error] {
+func TimelineCommentListExport(ctx context.Context, c b24.Caller, p TimelineCommentListParams, opts ...b24.CallOption) iter.Seq2[TimelineComment, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(TimelineCommentListItem, error) bool) {
-			var zero TimelineCommentListItem
+		return func(yield func(TimelineComment, error) bool) {
+			var zero TimelineComment
 			yield(zero, err)
 		}
 	}
-	return b24.Export[TimelineCommentListItem](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.Export[TimelineComment](ctx, c, TimelineCommentListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // TimelineCommentListParams holds the parameters of crm.timeline.comment.list.
@@ -841,7 +1037,7 @@ type TimelineCommentListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number. Default: 0.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -853,31 +1049,6 @@ func (p TimelineCommentListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TimelineCommentListItem is one row of crm.timeline.comment.list.
-type TimelineCommentListItem struct {
-	AuthorID   b24.String      `json:"AUTHOR_ID"`
-	Comment    b24.String      `json:"COMMENT"`
-	Created    b24.String      `json:"CREATED"`
-	EntityID   b24.String      `json:"ENTITY_ID"`
-	EntityType b24.String      `json:"ENTITY_TYPE"`
-	Files      json.RawMessage `json:"FILES"`
-	ID         b24.String      `json:"ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentListItem) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentListItem) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineCommentUpdate calls crm.timeline.comment.update: Update Comment.
@@ -925,7 +1096,7 @@ func TimelineCommentUpdateCommand(p TimelineCommentUpdateParams) b24.Command[b24
 type TimelineCommentUpdateParams struct {
 	// Integer identifier of the "Comment" type deal (e.g., 1). Identifiers can be
 	// obtained using the crm.timeline.comment.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for updating the
 	// "Comment" type deal in the following structure:
 	//
@@ -947,14 +1118,14 @@ type TimelineCommentUpdateParams struct {
 	// Starting from version crm 23.100.0, only parameters with the key fields in
 	// lowercase are accepted. Other undocumented variants (Fields, FIELDS,
 	// arFields) are not accepted. Required.
-	Fields TimelineCommentUpdateParamsFields `json:"fields"`
+	Fields TimelineCommentInput `json:"fields"`
 	// Integer identifier of the CRM object type to which the comment is linked
 	// (e.g., 2 for a deal)
-	OwnerTypeID b24.Opt[int64] `json:"ownerTypeId,omitzero"`
+	OwnerTypeID b24.Opt[b24.Int] `json:"ownerTypeId,omitzero"`
 	// Integer identifier of the CRM object to which the comment is attached (e.g.,
 	// 1). You can obtain a list of identifiers using the
 	// crm.timeline.bindings.list method (field ENTITY_ID)
-	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -966,29 +1137,6 @@ func (p TimelineCommentUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TimelineCommentUpdateParamsFields is the fields value of
-// crm.timeline.comment.update.
-type TimelineCommentUpdateParamsFields struct {
-	// The text of the comment
-	Comment b24.Opt[string] `json:"COMMENT,omitzero"`
-	// List of files. An array of values described according to the rules
-	Files b24.Opt[string] `json:"FILES,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineCommentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TimelineCommentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineCommentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TimelineCommentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineIconAdd calls crm.timeline.icon.add: Add Icon To.
@@ -1064,41 +1212,9 @@ func (p TimelineIconAddParams) validate() error {
 	return nil
 }
 
-// TimelineIconAddIcon is the result of crm.timeline.icon.add.
-type TimelineIconAddIcon struct {
-	// Icon code
-	Code b24.String `json:"code"`
-	// Flag field.
-	//
-	// Can have the value:
-	//
-	//   - true — if the icon is standard (provided in the product)
-	//   - false — if the icon was added by the user
-	IsSystem b24.Bool `json:"isSystem"`
-	// Path to the file.
-	//
-	// If the icon was added by the user, the field contains the path to the icon
-	// image file
-	FileURI b24.String `json:"fileUri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineIconAddIcon) UnmarshalJSON(data []byte) error {
-	type plain TimelineIconAddIcon
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineIconAddIcon) MarshalJSON() ([]byte, error) {
-	type plain TimelineIconAddIcon
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineIconAddResult is the result of crm.timeline.icon.add.
 type TimelineIconAddResult struct {
-	Icon *TimelineIconAddIcon `json:"icon"`
+	Icon *TimelineIcon `json:"icon"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1232,30 +1348,9 @@ func (p TimelineIconGetParams) validate() error {
 	return nil
 }
 
-// TimelineIconGetIcon is the result of crm.timeline.icon.get.
-type TimelineIconGetIcon struct {
-	Code     b24.String `json:"code"`
-	IsSystem b24.Bool   `json:"isSystem"`
-	FileURI  b24.String `json:"fileUri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineIconGetIcon) UnmarshalJSON(data []byte) error {
-	type plain TimelineIconGetIcon
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineIconGetIcon) MarshalJSON() ([]byte, error) {
-	type plain TimelineIconGetIcon
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineIconGetResult is the result of crm.timeline.icon.get.
 type TimelineIconGetResult struct {
-	Icon *TimelineIconGetIcon `json:"icon"`
+	Icon *TimelineIcon `json:"icon"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1309,37 +1404,16 @@ func TimelineIconListCommand(p TimelineIconListParams) b24.Command[*TimelineIcon
 
 // TimelineIconListAll iterates over every row of crm.timeline.icon.list,
 // requesting page after page (start/next) as the loop asks for more.
-func TimelineIconListAll(ctx context.Context, c b24.Caller, p TimelineIconListParams, opts ...b24.CallOption) iter.Seq2[TimelineIconListItem, error] {
-	return b24.List[TimelineIconListItem](ctx, c, TimelineIconListCommand(p).Request, b24.ListSpec{ItemsKey: "icons"}, opts...)
+func TimelineIconListAll(ctx context.Context, c b24.Caller, p TimelineIconListParams, opts ...b24.CallOption) iter.Seq2[TimelineIcon, error] {
+	return b24.List[TimelineIcon](ctx, c, TimelineIconListCommand(p).Request, b24.ListSpec{ItemsKey: "icons"}, opts...)
 }
 
 // TimelineIconListParams holds the parameters of crm.timeline.icon.list.
 type TimelineIconListParams struct{}
 
-// TimelineIconListItem is one row of crm.timeline.icon.list.
-type TimelineIconListItem struct {
-	Code     b24.String `json:"code"`
-	IsSystem b24.Bool   `json:"isSystem"`
-	FileURI  b24.String `json:"fileUri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineIconListItem) UnmarshalJSON(data []byte) error {
-	type plain TimelineIconListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineIconListItem) MarshalJSON() ([]byte, error) {
-	type plain TimelineIconListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineIconListResult is the result of crm.timeline.icon.list.
 type TimelineIconListResult struct {
-	Icons []TimelineIconListItem `json:"icons"`
+	Icons []TimelineIcon `json:"icons"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1401,13 +1475,13 @@ func TimelineItemPinCommand(p TimelineItemPinParams) b24.Command[b24.String] {
 type TimelineItemPinParams struct {
 	// Identifier of the timeline item, for example 999. You can obtain the id
 	// using the method crm.timeline.comment.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the item is linked, for example 2
 	// for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM element to which the item is linked, for example 10.
 	// Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1477,13 +1551,13 @@ func TimelineItemUnpinCommand(p TimelineItemUnpinParams) b24.Command[b24.String]
 type TimelineItemUnpinParams struct {
 	// Identifier of the timeline item, for example 999. You can obtain the id
 	// using the method crm.timeline.comment.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the CRM object type to which the item is linked, for example 2
 	// for a deal. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the CRM element to which the item is linked, for example 10.
 	// Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1560,12 +1634,12 @@ func TimelineLayoutBlocksDeleteCommand(p TimelineLayoutBlocksDeleteParams) b24.C
 type TimelineLayoutBlocksDeleteParams struct {
 	// Identifier of the CRM object type to which the timeline record is linked.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object to which the timeline record is linked.
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the timeline record. Required.
-	TimelineID int64 `json:"timelineId"`
+	TimelineID b24.Int `json:"timelineId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1662,11 +1736,11 @@ func TimelineLayoutBlocksGetCommand(p TimelineLayoutBlocksGetParams) b24.Command
 type TimelineLayoutBlocksGetParams struct {
 	// Identifier of the CRM object type associated with the timeline record.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object associated with the timeline record. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the timeline record. Required.
-	TimelineID int64 `json:"timelineId"`
+	TimelineID b24.Int `json:"timelineId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2041,12 +2115,12 @@ func TimelineLayoutBlocksSetCommand(p TimelineLayoutBlocksSetParams) b24.Command
 type TimelineLayoutBlocksSetParams struct {
 	// Identifier of the CRM object to which the timeline record is linked.
 	// Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the CRM object to which the timeline record is linked.
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Identifier of the timeline record. Required.
-	TimelineID int64 `json:"timelineId"`
+	TimelineID b24.Int `json:"timelineId"`
 	// Object describing the set of additional content blocks. Required.
 	Layout string `json:"layout"`
 }
@@ -2157,36 +2231,36 @@ type TimelineLogmessageAddParams struct {
 	//	},
 	//
 	// Required.
-	Fields TimelineLogmessageAddParamsFields `json:"fields"`
+	Fields TimelineLogmessageInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p TimelineLogmessageAddParams) validate() error {
-	if p.Fields.EntityTypeID == 0 {
+	if !p.Fields.EntityTypeID.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.add",
 			Param:  "fields.entityTypeId",
 		}
 	}
-	if p.Fields.EntityID == 0 {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.add",
 			Param:  "fields.entityId",
 		}
 	}
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.add",
 			Param:  "fields.title",
 		}
 	}
-	if p.Fields.Text == "" {
+	if !p.Fields.Text.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.add",
 			Param:  "fields.text",
 		}
 	}
-	if p.Fields.IconCode == "" {
+	if !p.Fields.IconCode.Set {
 		return &b24.RequiredError{
 			Method: "crm.timeline.logmessage.add",
 			Param:  "fields.iconCode",
@@ -2195,72 +2269,9 @@ func (p TimelineLogmessageAddParams) validate() error {
 	return nil
 }
 
-// TimelineLogmessageAddParamsFields is the fields value of
-// crm.timeline.logmessage.add.
-type TimelineLogmessageAddParamsFields struct {
-	// Identifier of the entity type in which the entry will be created. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
-	// Identifier of the entity item in which the entry will be created. Required.
-	EntityID int64 `json:"entityId"`
-	// Title of the record. Required.
-	Title string `json:"title"`
-	// Text of the entry. Required.
-	Text string `json:"text"`
-	// Icon code.
-	//
-	// A list of available codes can be obtained using the method
-	// crm.timeline.icon.list. Required.
-	IconCode string `json:"iconCode"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogmessageAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogmessageAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogmessageAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogmessageAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimelineLogmessageAddLogMessage is the result of
-// crm.timeline.logmessage.add.
-type TimelineLogmessageAddLogMessage struct {
-	// Identifier of the timeline record
-	ID b24.Int `json:"id"`
-	// Date and time of creation
-	Created b24.Time `json:"created"`
-	// User who created the entry
-	AuthorID b24.Int `json:"authorId"`
-	// Title of the record
-	Title b24.String `json:"title"`
-	// Content of the entry
-	Text b24.String `json:"text"`
-	// Icon code
-	IconCode b24.String `json:"iconCode"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogmessageAddLogMessage) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogmessageAddLogMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogmessageAddLogMessage) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogmessageAddLogMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineLogmessageAddResult is the result of crm.timeline.logmessage.add.
 type TimelineLogmessageAddResult struct {
-	LogMessage *TimelineLogmessageAddLogMessage `json:"logMessage"`
+	LogMessage *TimelineLogmessage `json:"logMessage"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2328,7 +2339,7 @@ type TimelineLogmessageDeleteParams struct {
 	//
 	// You can obtain identifiers using the crm.timeline.logmessage.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2391,7 +2402,7 @@ type TimelineLogmessageGetParams struct {
 	//
 	// You can obtain identifiers using the crm.timeline.logmessage.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2405,34 +2416,9 @@ func (p TimelineLogmessageGetParams) validate() error {
 	return nil
 }
 
-// TimelineLogmessageGetLogMessage is the result of
-// crm.timeline.logmessage.get.
-type TimelineLogmessageGetLogMessage struct {
-	ID       b24.Int    `json:"id"`
-	Created  b24.String `json:"created"`
-	AuthorID b24.Int    `json:"authorId"`
-	Title    b24.String `json:"title"`
-	Text     b24.String `json:"text"`
-	IconCode b24.String `json:"iconCode"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogmessageGetLogMessage) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogmessageGetLogMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogmessageGetLogMessage) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogmessageGetLogMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineLogmessageGetResult is the result of crm.timeline.logmessage.get.
 type TimelineLogmessageGetResult struct {
-	LogMessage *TimelineLogmessageGetLogMessage `json:"logMessage"`
+	LogMessage *TimelineLogmessage `json:"logMessage"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2467,11 +2453,11 @@ func (v TimelineLogmessageGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal)
-func TimelineLogmessageList(ctx context.Context, c b24.Caller, p TimelineLogmessageListParams, opts ...b24.CallOption) ([]TimelineLogmessageListItem, error) {
+func TimelineLogmessageList(ctx context.Context, c b24.Caller, p TimelineLogmessageListParams, opts ...b24.CallOption) ([]TimelineLogmessage, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []TimelineLogmessageListItem
+	var out []TimelineLogmessage
 	if err := b24.Invoke(ctx, c, TimelineLogmessageListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2481,8 +2467,8 @@ func TimelineLogmessageList(ctx context.Context, c b24.Caller, p TimelineLogmess
 // TimelineLogmessageListCommand is crm.timeline.logmessage.list as a command
 // for a batch (see b24.Add); its result decodes as TimelineLogmessageList's
 // does. Required parameters are not checked here: the portal reports them.
-func TimelineLogmessageListCommand(p TimelineLogmessageListParams) b24.Command[[]TimelineLogmessageListItem] {
-	return b24.NewCommand[[]TimelineLogmessageListItem](b24.Request{
+func TimelineLogmessageListCommand(p TimelineLogmessageListParams) b24.Command[[]TimelineLogmessage] {
+	return b24.NewCommand[[]TimelineLogmessage](b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.logmessage.list",
 		Params:     p,
@@ -2493,14 +2479,14 @@ func TimelineLogmessageListCommand(p TimelineLogmessageListParams) b24.Command[[
 // TimelineLogmessageListAll iterates over every row of
 // crm.timeline.logmessage.list, requesting page after page (start/next) as the
 // loop asks for more.
-func TimelineLogmessageListAll(ctx context.Context, c b24.Caller, p TimelineLogmessageListParams, opts ...b24.CallOption) iter.Seq2[TimelineLogmessageListItem, error] {
+func TimelineLogmessageListAll(ctx context.Context, c b24.Caller, p TimelineLogmessageListParams, opts ...b24.CallOption) iter.Seq2[TimelineLogmessage, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(TimelineLogmessageListItem, error) bool) {
-			var zero TimelineLogmessageListItem
+		return func(yield func(TimelineLogmessage, error) bool) {
+			var zero TimelineLogmessage
 			yield(zero, err)
 		}
 	}
-	return b24.List[TimelineLogmessageListItem](ctx, c, TimelineLogmessageListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
+	return b24.List[TimelineLogmessage](ctx, c, TimelineLogmessageListCommand(p).Request, b24.ListSpec{IDField: "id"}, opts...)
 }
 
 // TimelineLogmessageListParams holds the parameters of
@@ -2508,10 +2494,10 @@ func TimelineLogmessageListAll(ctx context.Context, c b24.Caller, p TimelineLogm
 type TimelineLogmessageListParams struct {
 	// Identifier of the entity type for which to retrieve the list of log entries
 	// (e.g., 1 — lead). Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 	// Identifier of the entity item for which to retrieve the list of log entries
 	// (e.g., 1). Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// List for sorting, where the key is the field and the value is asc or desc.
 	//
 	// By default, desc is used.
@@ -2531,7 +2517,7 @@ type TimelineLogmessageListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N - 1) * 10, where N is the desired page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2549,30 +2535,6 @@ func (p TimelineLogmessageListParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TimelineLogmessageListItem is one row of crm.timeline.logmessage.list.
-type TimelineLogmessageListItem struct {
-	AuthorID b24.Int    `json:"authorId"`
-	Created  b24.String `json:"created"`
-	IconCode b24.String `json:"iconCode"`
-	ID       b24.Int    `json:"id"`
-	Text     b24.String `json:"text"`
-	Title    b24.String `json:"title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogmessageListItem) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogmessageListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogmessageListItem) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogmessageListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineLogoAdd calls crm.timeline.logo.add: Add Logo.
@@ -2648,39 +2610,9 @@ func (p TimelineLogoAddParams) validate() error {
 	return nil
 }
 
-// TimelineLogoAddLogo is the result of crm.timeline.logo.add.
-type TimelineLogoAddLogo struct {
-	// Logo code
-	Code b24.String `json:"code"`
-	// Flag field. Can have the value:
-	//
-	//   - true — if the logo is standard (provided with the product)
-	//   - false — if the logo was added by the user
-	IsSystem b24.Bool `json:"isSystem"`
-	// Path to the file.
-	//
-	// If the logo was added by the user, the field contains the path to the logo
-	// image file
-	FileURI b24.String `json:"fileUri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogoAddLogo) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogoAddLogo
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogoAddLogo) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogoAddLogo
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineLogoAddResult is the result of crm.timeline.logo.add.
 type TimelineLogoAddResult struct {
-	Logo *TimelineLogoAddLogo `json:"logo"`
+	Logo *TimelineLogo `json:"logo"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2814,30 +2746,9 @@ func (p TimelineLogoGetParams) validate() error {
 	return nil
 }
 
-// TimelineLogoGetLogo is the result of crm.timeline.logo.get.
-type TimelineLogoGetLogo struct {
-	Code     b24.String `json:"code"`
-	IsSystem b24.Bool   `json:"isSystem"`
-	FileURI  b24.String `json:"fileUri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogoGetLogo) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogoGetLogo
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogoGetLogo) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogoGetLogo
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineLogoGetResult is the result of crm.timeline.logo.get.
 type TimelineLogoGetResult struct {
-	Logo *TimelineLogoGetLogo `json:"logo"`
+	Logo *TimelineLogo `json:"logo"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2891,37 +2802,16 @@ func TimelineLogoListCommand(p TimelineLogoListParams) b24.Command[*TimelineLogo
 
 // TimelineLogoListAll iterates over every row of crm.timeline.logo.list,
 // requesting page after page (start/next) as the loop asks for more.
-func TimelineLogoListAll(ctx context.Context, c b24.Caller, p TimelineLogoListParams, opts ...b24.CallOption) iter.Seq2[TimelineLogoListItem, error] {
-	return b24.List[TimelineLogoListItem](ctx, c, TimelineLogoListCommand(p).Request, b24.ListSpec{ItemsKey: "logos"}, opts...)
+func TimelineLogoListAll(ctx context.Context, c b24.Caller, p TimelineLogoListParams, opts ...b24.CallOption) iter.Seq2[TimelineLogo, error] {
+	return b24.List[TimelineLogo](ctx, c, TimelineLogoListCommand(p).Request, b24.ListSpec{ItemsKey: "logos"}, opts...)
 }
 
 // TimelineLogoListParams holds the parameters of crm.timeline.logo.list.
 type TimelineLogoListParams struct{}
 
-// TimelineLogoListItem is one row of crm.timeline.logo.list.
-type TimelineLogoListItem struct {
-	Code     b24.String `json:"code"`
-	IsSystem b24.Bool   `json:"isSystem"`
-	FileURI  b24.String `json:"fileUri"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineLogoListItem) UnmarshalJSON(data []byte) error {
-	type plain TimelineLogoListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineLogoListItem) MarshalJSON() ([]byte, error) {
-	type plain TimelineLogoListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TimelineLogoListResult is the result of crm.timeline.logo.list.
 type TimelineLogoListResult struct {
-	Logos []TimelineLogoListItem `json:"logos"`
+	Logos []TimelineLogo `json:"logos"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2980,20 +2870,20 @@ func TimelineNoteDeleteCommand(p TimelineNoteDeleteParams) b24.Command[b24.Bool]
 // TimelineNoteDeleteParams holds the parameters of crm.timeline.note.delete.
 type TimelineNoteDeleteParams struct {
 	// Identifier of the element type to which the record belongs. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the element to which the record belongs. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Type of the record to which the note should be applied:
 	//
 	//   - 1 — history record
 	//   - 2 — deal
 	//
 	// Required.
-	ItemType int64 `json:"itemType"`
+	ItemType b24.Int `json:"itemType"`
 	// Identifier of the record to which the note should be applied. If itemType=1,
 	// this is the identifier of the timeline history record. If itemType=2, this
 	// is the identifier of the deal. Required.
-	ItemID int64 `json:"itemId"`
+	ItemID b24.Int `json:"itemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3036,11 +2926,11 @@ func (p TimelineNoteDeleteParams) validate() error {
 //   - NOT_FOUND: Element not found
 //   - 100: Required fields are not provided
 //   - 0: Other errors (e.g., fatal errors)
-func TimelineNoteGet(ctx context.Context, c b24.Caller, p TimelineNoteGetParams, opts ...b24.CallOption) (*TimelineNoteGetResult, error) {
+func TimelineNoteGet(ctx context.Context, c b24.Caller, p TimelineNoteGetParams, opts ...b24.CallOption) (*TimelineNote, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out TimelineNoteGetResult
+	var out TimelineNote
 	if err := b24.Invoke(ctx, c, TimelineNoteGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3050,8 +2940,8 @@ func TimelineNoteGet(ctx context.Context, c b24.Caller, p TimelineNoteGetParams,
 // TimelineNoteGetCommand is crm.timeline.note.get as a command for a batch
 // (see b24.Add); its result decodes as TimelineNoteGet's does. Required
 // parameters are not checked here: the portal reports them.
-func TimelineNoteGetCommand(p TimelineNoteGetParams) b24.Command[*TimelineNoteGetResult] {
-	return b24.NewCommand[*TimelineNoteGetResult](b24.Request{
+func TimelineNoteGetCommand(p TimelineNoteGetParams) b24.Command[*TimelineNote] {
+	return b24.NewCommand[*TimelineNote](b24.Request{
 		Idempotent: true,
 		Method:     "crm.timeline.note.get",
 		Params:     p,
@@ -3062,20 +2952,20 @@ func TimelineNoteGetCommand(p TimelineNoteGetParams) b24.Command[*TimelineNoteGe
 // TimelineNoteGetParams holds the parameters of crm.timeline.note.get.
 type TimelineNoteGetParams struct {
 	// Identifier of the element type to which the record belongs. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the element to which the record belongs. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Type of the record to which the note should be applied:
 	//
 	//   - 1 — history record
 	//   - 2 — deal
 	//
 	// Required.
-	ItemType int64 `json:"itemType"`
+	ItemType b24.Int `json:"itemType"`
 	// Identifier of the record to which the note should be applied. If itemType=1,
 	// this is the identifier of the timeline history record. If itemType=2, this
 	// is the identifier of the deal. Required.
-	ItemID int64 `json:"itemId"`
+	ItemID b24.Int `json:"itemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3099,34 +2989,6 @@ func (p TimelineNoteGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TimelineNoteGetResult is the result of crm.timeline.note.get.
-type TimelineNoteGetResult struct {
-	// Note text
-	Text b24.String `json:"text"`
-	// Identifier of the user who created the note
-	CreatedByID b24.Int `json:"createdById"`
-	// Date and time of note creation
-	CreatedTime b24.Time `json:"createdTime"`
-	// Identifier of the user who modified the note
-	UpdatedByID b24.Int `json:"updatedById"`
-	// Date and time of note modification
-	UpdatedTime b24.Time `json:"updatedTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimelineNoteGetResult) UnmarshalJSON(data []byte) error {
-	type plain TimelineNoteGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimelineNoteGetResult) MarshalJSON() ([]byte, error) {
-	type plain TimelineNoteGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TimelineNoteSave calls crm.timeline.note.save: Save a Note.
@@ -3171,20 +3033,20 @@ func TimelineNoteSaveCommand(p TimelineNoteSaveParams) b24.Command[b24.Bool] {
 // TimelineNoteSaveParams holds the parameters of crm.timeline.note.save.
 type TimelineNoteSaveParams struct {
 	// Identifier of the element type to which the record belongs. Required.
-	OwnerTypeID int64 `json:"ownerTypeId"`
+	OwnerTypeID b24.Int `json:"ownerTypeId"`
 	// Identifier of the element to which the record belongs. Required.
-	OwnerID int64 `json:"ownerId"`
+	OwnerID b24.Int `json:"ownerId"`
 	// Type of the record to which the note should be applied:
 	//
 	//   - 1 — history record
 	//   - 2 — deal
 	//
 	// Required.
-	ItemType int64 `json:"itemType"`
+	ItemType b24.Int `json:"itemType"`
 	// Identifier of the record to which the note should be applied. If itemType=1,
 	// this is the identifier of the timeline history record. If itemType=2, this
 	// is the identifier of the deal. Required.
-	ItemID int64 `json:"itemId"`
+	ItemID b24.Int `json:"itemId"`
 	// Note text. Required.
 	Text string `json:"text"`
 }

@@ -103,7 +103,7 @@ type TrackingTraceAddParamsEntities struct {
 	// entityTypeId of the required object type.
 	//
 	// The user must have modification rights for the specified object. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -195,7 +195,7 @@ type TrackingTraceDeleteParams struct {
 	//
 	// The identifier can be obtained in the response of the crm.tracking.trace.add
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

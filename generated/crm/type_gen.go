@@ -9,6 +9,375 @@ import (
 	"iter"
 )
 
+// Type is one type of crm.type, as the family's methods return it. Its fields
+// are the union of what the family's pages document (crm-type-fields,
+// crm-type-get, crm-type-list, crm-type-add, crm-type-get-by-entity-type-id,
+// crm-type-update), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type Type struct {
+	// ID
+	ID b24.Int `json:"id"`
+	// Title
+	Title b24.String `json:"title"`
+	// Symbolic Code
+	Code b24.String `json:"code"`
+	// Created By
+	CreatedBy b24.Int `json:"createdBy"`
+	// Type Identifier
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Digital Workspace
+	CustomSectionID b24.Int `json:"customSectionId"`
+	// Use custom funnels and sales tunnels in the smart process
+	IsCategoriesEnabled b24.Bool `json:"isCategoriesEnabled"`
+	// Use custom stages and Kanban in the smart process
+	IsStagesEnabled b24.Bool `json:"isStagesEnabled"`
+	// Fields 'Start Date' and 'End Date'
+	IsBeginCloseDatesEnabled b24.Bool `json:"isBeginCloseDatesEnabled"`
+	// Field 'Client'
+	IsClientEnabled b24.Bool `json:"isClientEnabled"`
+	// Use in user field
+	IsUseInUserfieldEnabled b24.Bool `json:"isUseInUserfieldEnabled"`
+	// Link with catalog products
+	IsLinkWithProductsEnabled b24.Bool `json:"isLinkWithProductsEnabled"`
+	// Field 'Your Company Details'
+	IsMycompanyEnabled b24.Bool `json:"isMycompanyEnabled"`
+	// Document Printing
+	IsDocumentsEnabled b24.Bool `json:"isDocumentsEnabled"`
+	// Fields 'Source' and 'Additional Information about Source'
+	IsSourceEnabled b24.Bool `json:"isSourceEnabled"`
+	// Field 'Observers'
+	IsObserversEnabled b24.Bool `json:"isObserversEnabled"`
+	// Use Recycle Bin
+	IsRecyclebinEnabled b24.Bool `json:"isRecyclebinEnabled"`
+	// Use Automation rules and triggers in the smart process
+	IsAutomationEnabled b24.Bool `json:"isAutomationEnabled"`
+	// Use business process designer in the smart process
+	IsBizProcEnabled b24.Bool `json:"isBizProcEnabled"`
+	// Make new funnels available to everyone
+	IsSetOpenPermissions b24.Bool `json:"isSetOpenPermissions"`
+	// Creation Date
+	CreatedTime b24.Time `json:"createdTime"`
+	// Modification Date
+	UpdatedTime b24.Time `json:"updatedTime"`
+	// Modified By
+	UpdatedBy         b24.Int    `json:"updatedBy"`
+	IsPaymentsEnabled b24.String `json:"isPaymentsEnabled"`
+	IsCountersEnabled b24.String `json:"isCountersEnabled"`
+	// An object containing links to other CRM entities. The structure is described
+	// below
+	Relations TypeRelations `json:"relations"`
+	// A set of user fields in which this SPA should be displayed. The structure is
+	// described below {}
+	LinkedUserFields TypeLinkedUserFields `json:"linkedUserFields"`
+	// Array of digital workplaces
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.* -
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	CustomSections json.RawMessage `json:"customSections"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Type) UnmarshalJSON(data []byte) error {
+	type plain Type
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Type) MarshalJSON() ([]byte, error) {
+	type plain Type
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeRelations is the relations value of crm.type.
+type TypeRelations struct {
+	// CRM elements that will be linked to this SPA
+	Parent []TypeRelationsParent `json:"parent"`
+	// CRM elements to which this SPA will be linked
+	Child []TypeRelationsChild `json:"child"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeRelations) UnmarshalJSON(data []byte) error {
+	type plain TypeRelations
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeRelations) MarshalJSON() ([]byte, error) {
+	type plain TypeRelations
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeRelationsParent is the parent value of crm.type.
+type TypeRelationsParent struct {
+	// Identifier of the system or custom type of the CRM object -. Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
+	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeRelationsParent) UnmarshalJSON(data []byte) error {
+	type plain TypeRelationsParent
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeRelationsParent) MarshalJSON() ([]byte, error) {
+	type plain TypeRelationsParent
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeRelationsChild is the child value of crm.type.
+type TypeRelationsChild struct {
+	// Identifier of the system or custom type of the CRM object -. Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
+	IsChildrenListEnabled b24.Bool `json:"isChildrenListEnabled"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeRelationsChild) UnmarshalJSON(data []byte) error {
+	type plain TypeRelationsChild
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeRelationsChild) MarshalJSON() ([]byte, error) {
+	type plain TypeRelationsChild
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeLinkedUserFields is the linkedUserFields value of crm.type.
+type TypeLinkedUserFields struct {
+	// Calendar event "false"
+	CalendarEvent b24.Bool `json:"CALENDAR_EVENT"`
+	// Tasks "false"
+	TasksTask b24.Bool `json:"TASKS_TASK"`
+	// Task templates "false"
+	TasksTaskTemplate b24.Bool `json:"TASKS_TASK_TEMPLATE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeLinkedUserFields) UnmarshalJSON(data []byte) error {
+	type plain TypeLinkedUserFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeLinkedUserFields) MarshalJSON() ([]byte, error) {
+	type plain TypeLinkedUserFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeInput is the write form of Type: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type TypeInput struct {
+	// Title of the SPA
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Identifier of the created SPA. If this field is not provided, it will be
+	// generated automatically.
+	//
+	// It should be noted that:
+	//
+	//  1. This parameter is unique. It is not possible to create two SPAs with
+	//     the same entityTypeId
+	//  2. The value of entityTypeId must be within one of two ranges:
+	//     ◦ an even integer that is greater than or equal to 1030
+	//     ◦ in the range from 128 to 192
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
+	// An object containing links to other CRM entities. The structure is described
+	// below
+	Relations *TypeInputRelations `json:"relations,omitzero"`
+	// Is the use of the SPA in the user field enabled N
+	IsUseInUserfieldEnabled b24.Opt[bool] `json:"isUseInUserfieldEnabled,omitzero"`
+	// A set of user fields in which this SPA should be displayed. The structure is
+	// described below {}
+	LinkedUserFields *TypeInputLinkedUserFields `json:"linkedUserFields,omitzero"`
+	// Are Automation rules and triggers enabled N
+	IsAutomationEnabled b24.Opt[bool] `json:"isAutomationEnabled,omitzero"`
+	// Are the Start Date and End Date fields enabled N
+	IsBeginCloseDatesEnabled b24.Opt[bool] `json:"isBeginCloseDatesEnabled,omitzero"`
+	// Is the business process designer enabled N
+	IsBizProcEnabled b24.Opt[bool] `json:"isBizProcEnabled,omitzero"`
+	// Are custom sales funnels and tunnels enabled N
+	IsCategoriesEnabled b24.Opt[bool] `json:"isCategoriesEnabled,omitzero"`
+	// Is the Client field enabled. When this option is enabled, the SPA has a
+	// preset binding to Contacts and Companies N
+	IsClientEnabled b24.Opt[bool] `json:"isClientEnabled,omitzero"`
+	// Is document printing enabled N
+	IsDocumentsEnabled b24.Opt[bool] `json:"isDocumentsEnabled,omitzero"`
+	// Is the binding of catalog products enabled N
+	IsLinkWithProductsEnabled b24.Opt[bool] `json:"isLinkWithProductsEnabled,omitzero"`
+	// Is the Your Company Details field enabled N
+	IsMycompanyEnabled b24.Opt[bool] `json:"isMycompanyEnabled,omitzero"`
+	// Is the Observers field enabled N
+	IsObserversEnabled b24.Opt[bool] `json:"isObserversEnabled,omitzero"`
+	// Is the use of the recycle bin enabled N
+	IsRecyclebinEnabled b24.Opt[bool] `json:"isRecyclebinEnabled,omitzero"`
+	// Should new funnels be available to everyone Y
+	IsSetOpenPermissions b24.Opt[bool] `json:"isSetOpenPermissions,omitzero"`
+	// Are the Source and Additional Information about Source fields enabled N
+	IsSourceEnabled b24.Opt[bool] `json:"isSourceEnabled,omitzero"`
+	// Is the use of custom stages and kanban enabled N
+	IsStagesEnabled b24.Opt[bool] `json:"isStagesEnabled,omitzero"`
+	// Is the SPA external to the CRM (linked to a digital workplace)
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.* -
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	IsExternal b24.Opt[bool] `json:"isExternal,omitzero"`
+	// Identifier of the digital workplace
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.* -
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	CustomSectionID b24.Opt[b24.Int] `json:"customSectionId,omitzero"`
+	// Array of digital workplaces
+	//
+	// This parameter is deprecated. For working with digital workplaces, use the
+	// methods crm.automatedsolution.* -
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	CustomSections []any `json:"customSections,omitzero"`
+	// Symbolic Code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Creation Date
+	CreatedTime b24.Opt[b24.Time] `json:"createdTime,omitzero"`
+	// Modification Date
+	UpdatedTime       b24.Opt[b24.Time] `json:"updatedTime,omitzero"`
+	IsPaymentsEnabled b24.Opt[string]   `json:"isPaymentsEnabled,omitzero"`
+	IsCountersEnabled b24.Opt[string]   `json:"isCountersEnabled,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeInput) UnmarshalJSON(data []byte) error {
+	type plain TypeInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeInput) MarshalJSON() ([]byte, error) {
+	type plain TypeInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeInputRelations is the relations value of crm.type.
+type TypeInputRelations struct {
+	// CRM elements that will be linked to this SPA
+	Parent []TypeInputRelationsParent `json:"parent,omitzero"`
+	// CRM elements to which this SPA will be linked
+	Child []TypeInputRelationsChild `json:"child,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeInputRelations) UnmarshalJSON(data []byte) error {
+	type plain TypeInputRelations
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeInputRelations) MarshalJSON() ([]byte, error) {
+	type plain TypeInputRelations
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeInputRelationsParent is the parent value of crm.type.
+type TypeInputRelationsParent struct {
+	// Identifier of the system or custom type of the CRM object -. Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
+	IsChildrenListEnabled b24.Opt[bool] `json:"isChildrenListEnabled,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeInputRelationsParent) UnmarshalJSON(data []byte) error {
+	type plain TypeInputRelationsParent
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeInputRelationsParent) MarshalJSON() ([]byte, error) {
+	type plain TypeInputRelationsParent
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeInputRelationsChild is the child value of crm.type.
+type TypeInputRelationsChild struct {
+	// Identifier of the system or custom type of the CRM object -. Required.
+	EntityTypeID b24.Int `json:"entityTypeId"`
+	// Should the linked element be added to the card.
+	//
+	// Values Y and N do not work. You must pass "true" or "false" "false"
+	IsChildrenListEnabled b24.Opt[bool] `json:"isChildrenListEnabled,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeInputRelationsChild) UnmarshalJSON(data []byte) error {
+	type plain TypeInputRelationsChild
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeInputRelationsChild) MarshalJSON() ([]byte, error) {
+	type plain TypeInputRelationsChild
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TypeInputLinkedUserFields is the linkedUserFields value of crm.type.
+type TypeInputLinkedUserFields struct {
+	// Calendar event "false"
+	CalendarEvent b24.Opt[bool] `json:"CALENDAR_EVENT,omitzero"`
+	// Tasks "false"
+	TasksTask b24.Opt[bool] `json:"TASKS_TASK,omitzero"`
+	// Task templates "false"
+	TasksTaskTemplate b24.Opt[bool] `json:"TASKS_TASK_TEMPLATE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TypeInputLinkedUserFields) UnmarshalJSON(data []byte) error {
+	type plain TypeInputLinkedUserFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TypeInputLinkedUserFields) MarshalJSON() ([]byte, error) {
+	type plain TypeInputLinkedUserFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TypeAdd calls crm.type.add: Create a new custom type.
 //
 // This method creates a new SPA.
@@ -57,12 +426,12 @@ func TypeAddCommand(p TypeAddParams) b24.Command[*TypeAddResult] {
 type TypeAddParams struct {
 	// Field values (detailed description provided below) for adding a new SPA.
 	// Required.
-	Fields TypeAddParamsFields `json:"fields"`
+	Fields TypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p TypeAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "crm.type.add",
 			Param:  "fields.title",
@@ -71,319 +440,9 @@ func (p TypeAddParams) validate() error {
 	return nil
 }
 
-// TypeAddParamsFields is the fields value of crm.type.add.
-type TypeAddParamsFields struct {
-	// Title of the SPA. Required.
-	Title string `json:"title"`
-	// Identifier of the created SPA. If this field is not provided, it will be
-	// generated automatically.
-	//
-	// It should be noted that:
-	//
-	//  1. This parameter is unique. It is not possible to create two SPAs with
-	//     the same entityTypeId
-	//  2. The value of entityTypeId must be within one of two ranges:
-	//     ◦ an even integer that is greater than or equal to 1030
-	//     ◦ in the range from 128 to 192
-	EntityTypeID b24.Opt[int64] `json:"entityTypeId,omitzero"`
-	// An object containing links to other CRM entities. The structure is described
-	// below
-	Relations *TypeAddParamsFieldsRelations `json:"relations,omitzero"`
-	// Is the use of the SPA in the user field enabled N
-	IsUseInUserfieldEnabled b24.Opt[bool] `json:"isUseInUserfieldEnabled,omitzero"`
-	// A set of user fields in which this SPA should be displayed. The structure is
-	// described below {}
-	LinkedUserFields *TypeAddParamsFieldsLinkedUserFields `json:"linkedUserFields,omitzero"`
-	// Are Automation rules and triggers enabled N
-	IsAutomationEnabled b24.Opt[bool] `json:"isAutomationEnabled,omitzero"`
-	// Are the Start Date and End Date fields enabled N
-	IsBeginCloseDatesEnabled b24.Opt[bool] `json:"isBeginCloseDatesEnabled,omitzero"`
-	// Is the business process designer enabled N
-	IsBizProcEnabled b24.Opt[bool] `json:"isBizProcEnabled,omitzero"`
-	// Are custom sales funnels and tunnels enabled N
-	IsCategoriesEnabled b24.Opt[bool] `json:"isCategoriesEnabled,omitzero"`
-	// Is the Client field enabled. When this option is enabled, the SPA has a
-	// preset binding to Contacts and Companies N
-	IsClientEnabled b24.Opt[bool] `json:"isClientEnabled,omitzero"`
-	// Is document printing enabled N
-	IsDocumentsEnabled b24.Opt[bool] `json:"isDocumentsEnabled,omitzero"`
-	// Is the binding of catalog products enabled N
-	IsLinkWithProductsEnabled b24.Opt[bool] `json:"isLinkWithProductsEnabled,omitzero"`
-	// Is the Your Company Details field enabled N
-	IsMycompanyEnabled b24.Opt[bool] `json:"isMycompanyEnabled,omitzero"`
-	// Is the Observers field enabled N
-	IsObserversEnabled b24.Opt[bool] `json:"isObserversEnabled,omitzero"`
-	// Is the use of the recycle bin enabled N
-	IsRecyclebinEnabled b24.Opt[bool] `json:"isRecyclebinEnabled,omitzero"`
-	// Should new funnels be available to everyone Y
-	IsSetOpenPermissions b24.Opt[bool] `json:"isSetOpenPermissions,omitzero"`
-	// Are the Source and Additional Information about Source fields enabled N
-	IsSourceEnabled b24.Opt[bool] `json:"isSourceEnabled,omitzero"`
-	// Is the use of custom stages and kanban enabled N
-	IsStagesEnabled b24.Opt[bool] `json:"isStagesEnabled,omitzero"`
-	// Is the SPA external to the CRM (linked to a digital workplace)
-	//
-	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.* -
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	IsExternal b24.Opt[bool] `json:"isExternal,omitzero"`
-	// Identifier of the digital workplace
-	//
-	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.* -
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	CustomSectionID b24.Opt[int64] `json:"customSectionId,omitzero"`
-	// Array of digital workplaces
-	//
-	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.* -
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	CustomSections []any `json:"customSections,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TypeAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TypeAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddParamsFieldsRelations is the relations value of crm.type.add.
-type TypeAddParamsFieldsRelations struct {
-	// CRM elements that will be linked to this SPA
-	Parent []TypeAddParamsFieldsRelationsParent `json:"parent,omitzero"`
-	// CRM elements to which this SPA will be linked
-	Child []TypeAddParamsFieldsRelationsChild `json:"child,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddParamsFieldsRelations) UnmarshalJSON(data []byte) error {
-	type plain TypeAddParamsFieldsRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddParamsFieldsRelations) MarshalJSON() ([]byte, error) {
-	type plain TypeAddParamsFieldsRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddParamsFieldsRelationsParent is the parent value of crm.type.add.
-type TypeAddParamsFieldsRelationsParent struct {
-	// Identifier of the system or custom type of the CRM object -. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
-	// Should the linked element be added to the card.
-	//
-	// Values Y and N do not work. You must pass "true" or "false" "false"
-	IsChildrenListEnabled b24.Opt[bool] `json:"isChildrenListEnabled,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddParamsFieldsRelationsParent) UnmarshalJSON(data []byte) error {
-	type plain TypeAddParamsFieldsRelationsParent
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddParamsFieldsRelationsParent) MarshalJSON() ([]byte, error) {
-	type plain TypeAddParamsFieldsRelationsParent
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddParamsFieldsRelationsChild is the child value of crm.type.add.
-type TypeAddParamsFieldsRelationsChild struct {
-	// Identifier of the system or custom type of the CRM object -. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
-	// Should the linked element be added to the card.
-	//
-	// Values Y and N do not work. You must pass "true" or "false" "false"
-	IsChildrenListEnabled b24.Opt[bool] `json:"isChildrenListEnabled,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddParamsFieldsRelationsChild) UnmarshalJSON(data []byte) error {
-	type plain TypeAddParamsFieldsRelationsChild
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddParamsFieldsRelationsChild) MarshalJSON() ([]byte, error) {
-	type plain TypeAddParamsFieldsRelationsChild
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddParamsFieldsLinkedUserFields is the linkedUserFields value of
-// crm.type.add.
-type TypeAddParamsFieldsLinkedUserFields struct {
-	// Calendar event "false"
-	CalendarEvent b24.Opt[bool] `json:"CALENDAR_EVENT,omitzero"`
-	// Tasks "false"
-	TasksTask b24.Opt[bool] `json:"TASKS_TASK,omitzero"`
-	// Task templates "false"
-	TasksTaskTemplate b24.Opt[bool] `json:"TASKS_TASK_TEMPLATE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddParamsFieldsLinkedUserFields) UnmarshalJSON(data []byte) error {
-	type plain TypeAddParamsFieldsLinkedUserFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddParamsFieldsLinkedUserFields) MarshalJSON() ([]byte, error) {
-	type plain TypeAddParamsFieldsLinkedUserFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddType is the result of crm.type.add.
-type TypeAddType struct {
-	ID                        b24.Int                     `json:"id"`
-	CreatedBy                 b24.Int                     `json:"createdBy"`
-	EntityTypeID              b24.Int                     `json:"entityTypeId"`
-	IsCategoriesEnabled       b24.String                  `json:"isCategoriesEnabled"`
-	IsStagesEnabled           b24.String                  `json:"isStagesEnabled"`
-	IsBeginCloseDatesEnabled  b24.String                  `json:"isBeginCloseDatesEnabled"`
-	IsClientEnabled           b24.String                  `json:"isClientEnabled"`
-	IsUseInUserfieldEnabled   b24.String                  `json:"isUseInUserfieldEnabled"`
-	IsLinkWithProductsEnabled b24.String                  `json:"isLinkWithProductsEnabled"`
-	IsMycompanyEnabled        b24.String                  `json:"isMycompanyEnabled"`
-	IsDocumentsEnabled        b24.String                  `json:"isDocumentsEnabled"`
-	IsSourceEnabled           b24.String                  `json:"isSourceEnabled"`
-	IsObserversEnabled        b24.String                  `json:"isObserversEnabled"`
-	IsRecyclebinEnabled       b24.String                  `json:"isRecyclebinEnabled"`
-	IsAutomationEnabled       b24.String                  `json:"isAutomationEnabled"`
-	IsBizProcEnabled          b24.String                  `json:"isBizProcEnabled"`
-	IsSetOpenPermissions      b24.String                  `json:"isSetOpenPermissions"`
-	IsPaymentsEnabled         b24.String                  `json:"isPaymentsEnabled"`
-	IsCountersEnabled         b24.String                  `json:"isCountersEnabled"`
-	CreatedTime               b24.String                  `json:"createdTime"`
-	UpdatedTime               b24.String                  `json:"updatedTime"`
-	UpdatedBy                 b24.Int                     `json:"updatedBy"`
-	Title                     b24.String                  `json:"title"`
-	Relations                 TypeAddTypeRelations        `json:"relations"`
-	LinkedUserFields          TypeAddTypeLinkedUserFields `json:"linkedUserFields"`
-	CustomSections            json.RawMessage             `json:"customSections"`
-	CustomSectionID           json.RawMessage             `json:"customSectionId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddType) UnmarshalJSON(data []byte) error {
-	type plain TypeAddType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddType) MarshalJSON() ([]byte, error) {
-	type plain TypeAddType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddTypeRelations is the relations value of crm.type.add.
-type TypeAddTypeRelations struct {
-	Parent []TypeAddTypeRelationsParent `json:"parent"`
-	Child  []TypeAddTypeRelationsChild  `json:"child"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddTypeRelations) UnmarshalJSON(data []byte) error {
-	type plain TypeAddTypeRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddTypeRelations) MarshalJSON() ([]byte, error) {
-	type plain TypeAddTypeRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddTypeRelationsParent is the parent value of crm.type.add.
-type TypeAddTypeRelationsParent struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddTypeRelationsParent) UnmarshalJSON(data []byte) error {
-	type plain TypeAddTypeRelationsParent
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddTypeRelationsParent) MarshalJSON() ([]byte, error) {
-	type plain TypeAddTypeRelationsParent
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddTypeRelationsChild is the child value of crm.type.add.
-type TypeAddTypeRelationsChild struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddTypeRelationsChild) UnmarshalJSON(data []byte) error {
-	type plain TypeAddTypeRelationsChild
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddTypeRelationsChild) MarshalJSON() ([]byte, error) {
-	type plain TypeAddTypeRelationsChild
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeAddTypeLinkedUserFields is the linkedUserFields value of crm.type.add.
-type TypeAddTypeLinkedUserFields struct {
-	CalendarEventUfCRMCalEvent b24.String `json:"CALENDAR_EVENT|UF_CRM_CAL_EVENT"`
-	TasksTaskUfCRMTask         b24.String `json:"TASKS_TASK|UF_CRM_TASK"`
-	TasksTaskTemplateUfCRMTask b24.String `json:"TASKS_TASK_TEMPLATE|UF_CRM_TASK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeAddTypeLinkedUserFields) UnmarshalJSON(data []byte) error {
-	type plain TypeAddTypeLinkedUserFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeAddTypeLinkedUserFields) MarshalJSON() ([]byte, error) {
-	type plain TypeAddTypeLinkedUserFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TypeAddResult is the result of crm.type.add.
 type TypeAddResult struct {
-	Type *TypeAddType `json:"type"`
+	Type *Type `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -448,7 +507,7 @@ func TypeDeleteCommand(p TypeDeleteParams) b24.Command[json.RawMessage] {
 type TypeDeleteParams struct {
 	// Identifier of the smart process. It can be obtained using the methods:
 	// crm.type.list, crm.type.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -565,7 +624,7 @@ func TypeGetCommand(p TypeGetParams) b24.Command[*TypeGetResult] {
 type TypeGetParams struct {
 	// Identifier of the SPA. Can be obtained using the methods: crm.type.list,
 	// crm.type.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -579,138 +638,9 @@ func (p TypeGetParams) validate() error {
 	return nil
 }
 
-// TypeGetType is the result of crm.type.get.
-type TypeGetType struct {
-	ID                        b24.Int                     `json:"id"`
-	Title                     b24.String                  `json:"title"`
-	Code                      b24.String                  `json:"code"`
-	CreatedBy                 b24.Int                     `json:"createdBy"`
-	EntityTypeID              b24.Int                     `json:"entityTypeId"`
-	CustomSectionID           json.RawMessage             `json:"customSectionId"`
-	IsCategoriesEnabled       b24.String                  `json:"isCategoriesEnabled"`
-	IsStagesEnabled           b24.String                  `json:"isStagesEnabled"`
-	IsBeginCloseDatesEnabled  b24.String                  `json:"isBeginCloseDatesEnabled"`
-	IsClientEnabled           b24.String                  `json:"isClientEnabled"`
-	IsUseInUserfieldEnabled   b24.String                  `json:"isUseInUserfieldEnabled"`
-	IsLinkWithProductsEnabled b24.String                  `json:"isLinkWithProductsEnabled"`
-	IsMycompanyEnabled        b24.String                  `json:"isMycompanyEnabled"`
-	IsDocumentsEnabled        b24.String                  `json:"isDocumentsEnabled"`
-	IsSourceEnabled           b24.String                  `json:"isSourceEnabled"`
-	IsObserversEnabled        b24.String                  `json:"isObserversEnabled"`
-	IsRecyclebinEnabled       b24.String                  `json:"isRecyclebinEnabled"`
-	IsAutomationEnabled       b24.String                  `json:"isAutomationEnabled"`
-	IsBizProcEnabled          b24.String                  `json:"isBizProcEnabled"`
-	IsSetOpenPermissions      b24.String                  `json:"isSetOpenPermissions"`
-	IsPaymentsEnabled         b24.String                  `json:"isPaymentsEnabled"`
-	IsCountersEnabled         b24.String                  `json:"isCountersEnabled"`
-	CreatedTime               b24.String                  `json:"createdTime"`
-	UpdatedTime               b24.String                  `json:"updatedTime"`
-	UpdatedBy                 b24.Int                     `json:"updatedBy"`
-	Relations                 TypeGetTypeRelations        `json:"relations"`
-	LinkedUserFields          TypeGetTypeLinkedUserFields `json:"linkedUserFields"`
-	CustomSections            json.RawMessage             `json:"customSections"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetType) UnmarshalJSON(data []byte) error {
-	type plain TypeGetType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetType) MarshalJSON() ([]byte, error) {
-	type plain TypeGetType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetTypeRelations is the relations value of crm.type.get.
-type TypeGetTypeRelations struct {
-	Parent []TypeGetTypeRelationsParent `json:"parent"`
-	Child  []TypeGetTypeRelationsChild  `json:"child"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetTypeRelations) UnmarshalJSON(data []byte) error {
-	type plain TypeGetTypeRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetTypeRelations) MarshalJSON() ([]byte, error) {
-	type plain TypeGetTypeRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetTypeRelationsParent is the parent value of crm.type.get.
-type TypeGetTypeRelationsParent struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetTypeRelationsParent) UnmarshalJSON(data []byte) error {
-	type plain TypeGetTypeRelationsParent
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetTypeRelationsParent) MarshalJSON() ([]byte, error) {
-	type plain TypeGetTypeRelationsParent
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetTypeRelationsChild is the child value of crm.type.get.
-type TypeGetTypeRelationsChild struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetTypeRelationsChild) UnmarshalJSON(data []byte) error {
-	type plain TypeGetTypeRelationsChild
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetTypeRelationsChild) MarshalJSON() ([]byte, error) {
-	type plain TypeGetTypeRelationsChild
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetTypeLinkedUserFields is the linkedUserFields value of crm.type.get.
-type TypeGetTypeLinkedUserFields struct {
-	CalendarEventUfCRMCalEvent b24.String `json:"CALENDAR_EVENT|UF_CRM_CAL_EVENT"`
-	TasksTaskUfCRMTask         b24.String `json:"TASKS_TASK|UF_CRM_TASK"`
-	TasksTaskTemplateUfCRMTask b24.String `json:"TASKS_TASK_TEMPLATE|UF_CRM_TASK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetTypeLinkedUserFields) UnmarshalJSON(data []byte) error {
-	type plain TypeGetTypeLinkedUserFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetTypeLinkedUserFields) MarshalJSON() ([]byte, error) {
-	type plain TypeGetTypeLinkedUserFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TypeGetResult is the result of crm.type.get.
 type TypeGetResult struct {
-	Type *TypeGetType `json:"type"`
+	Type *Type `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -775,7 +705,7 @@ func TypeGetByEntityTypeIDCommand(p TypeGetByEntityTypeIDParams) b24.Command[*Ty
 // crm.type.getByEntityTypeId.
 type TypeGetByEntityTypeIDParams struct {
 	// Identifier of the smart process type. Required.
-	EntityTypeID int64 `json:"entityTypeId"`
+	EntityTypeID b24.Int `json:"entityTypeId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -789,142 +719,9 @@ func (p TypeGetByEntityTypeIDParams) validate() error {
 	return nil
 }
 
-// TypeGetByEntityTypeIDType is the result of crm.type.getByEntityTypeId.
-type TypeGetByEntityTypeIDType struct {
-	ID                        b24.Int                                   `json:"id"`
-	Title                     b24.String                                `json:"title"`
-	Code                      b24.String                                `json:"code"`
-	CreatedBy                 b24.Int                                   `json:"createdBy"`
-	EntityTypeID              b24.Int                                   `json:"entityTypeId"`
-	CustomSectionID           json.RawMessage                           `json:"customSectionId"`
-	IsCategoriesEnabled       b24.String                                `json:"isCategoriesEnabled"`
-	IsStagesEnabled           b24.String                                `json:"isStagesEnabled"`
-	IsBeginCloseDatesEnabled  b24.String                                `json:"isBeginCloseDatesEnabled"`
-	IsClientEnabled           b24.String                                `json:"isClientEnabled"`
-	IsUseInUserfieldEnabled   b24.String                                `json:"isUseInUserfieldEnabled"`
-	IsLinkWithProductsEnabled b24.String                                `json:"isLinkWithProductsEnabled"`
-	IsMycompanyEnabled        b24.String                                `json:"isMycompanyEnabled"`
-	IsDocumentsEnabled        b24.String                                `json:"isDocumentsEnabled"`
-	IsSourceEnabled           b24.String                                `json:"isSourceEnabled"`
-	IsObserversEnabled        b24.String                                `json:"isObserversEnabled"`
-	IsRecyclebinEnabled       b24.String                                `json:"isRecyclebinEnabled"`
-	IsAutomationEnabled       b24.String                                `json:"isAutomationEnabled"`
-	IsBizProcEnabled          b24.String                                `json:"isBizProcEnabled"`
-	IsSetOpenPermissions      b24.String                                `json:"isSetOpenPermissions"`
-	IsPaymentsEnabled         b24.String                                `json:"isPaymentsEnabled"`
-	IsCountersEnabled         b24.String                                `json:"isCountersEnabled"`
-	CreatedTime               b24.String                                `json:"createdTime"`
-	UpdatedTime               b24.String                                `json:"updatedTime"`
-	UpdatedBy                 b24.Int                                   `json:"updatedBy"`
-	Relations                 TypeGetByEntityTypeIDTypeRelations        `json:"relations"`
-	LinkedUserFields          TypeGetByEntityTypeIDTypeLinkedUserFields `json:"linkedUserFields"`
-	CustomSections            json.RawMessage                           `json:"customSections"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetByEntityTypeIDType) UnmarshalJSON(data []byte) error {
-	type plain TypeGetByEntityTypeIDType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetByEntityTypeIDType) MarshalJSON() ([]byte, error) {
-	type plain TypeGetByEntityTypeIDType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetByEntityTypeIDTypeRelations is the relations value of
-// crm.type.getByEntityTypeId.
-type TypeGetByEntityTypeIDTypeRelations struct {
-	Parent []TypeGetByEntityTypeIDTypeRelationsParent `json:"parent"`
-	Child  []TypeGetByEntityTypeIDTypeRelationsChild  `json:"child"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetByEntityTypeIDTypeRelations) UnmarshalJSON(data []byte) error {
-	type plain TypeGetByEntityTypeIDTypeRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetByEntityTypeIDTypeRelations) MarshalJSON() ([]byte, error) {
-	type plain TypeGetByEntityTypeIDTypeRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetByEntityTypeIDTypeRelationsParent is the parent value of
-// crm.type.getByEntityTypeId.
-type TypeGetByEntityTypeIDTypeRelationsParent struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetByEntityTypeIDTypeRelationsParent) UnmarshalJSON(data []byte) error {
-	type plain TypeGetByEntityTypeIDTypeRelationsParent
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetByEntityTypeIDTypeRelationsParent) MarshalJSON() ([]byte, error) {
-	type plain TypeGetByEntityTypeIDTypeRelationsParent
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetByEntityTypeIDTypeRelationsChild is the child value of
-// crm.type.getByEntityTypeId.
-type TypeGetByEntityTypeIDTypeRelationsChild struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetByEntityTypeIDTypeRelationsChild) UnmarshalJSON(data []byte) error {
-	type plain TypeGetByEntityTypeIDTypeRelationsChild
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetByEntityTypeIDTypeRelationsChild) MarshalJSON() ([]byte, error) {
-	type plain TypeGetByEntityTypeIDTypeRelationsChild
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeGetByEntityTypeIDTypeLinkedUserFields is the linkedUserFields value of
-// crm.type.getByEntityTypeId.
-type TypeGetByEntityTypeIDTypeLinkedUserFields struct {
-	CalendarEventUfCRMCalEvent b24.String `json:"CALENDAR_EVENT|UF_CRM_CAL_EVENT"`
-	TasksTaskUfCRMTask         b24.String `json:"TASKS_TASK|UF_CRM_TASK"`
-	TasksTaskTemplateUfCRMTask b24.String `json:"TASKS_TASK_TEMPLATE|UF_CRM_TASK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeGetByEntityTypeIDTypeLinkedUserFields) UnmarshalJSON(data []byte) error {
-	type plain TypeGetByEntityTypeIDTypeLinkedUserFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeGetByEntityTypeIDTypeLinkedUserFields) MarshalJSON() ([]byte, error) {
-	type plain TypeGetByEntityTypeIDTypeLinkedUserFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TypeGetByEntityTypeIDResult is the result of crm.type.getByEntityTypeId.
 type TypeGetByEntityTypeIDResult struct {
-	Type *TypeGetByEntityTypeIDType `json:"type"`
+	Type *Type `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -982,8 +779,8 @@ func TypeListCommand(p TypeListParams) b24.Command[*TypeListResult] {
 
 // TypeListAll iterates over every row of crm.type.list, requesting page after
 // page (start/next) as the loop asks for more.
-func TypeListAll(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) iter.Seq2[TypeListItem, error] {
-	return b24.List[TypeListItem](ctx, c, TypeListCommand(p).Request, b24.ListSpec{
+func TypeListAll(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) iter.Seq2[Type, error] {
+	return b24.List[Type](ctx, c, TypeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "types",
 	}, opts...)
@@ -992,8 +789,8 @@ func TypeListAll(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b2
 // TypeListExport reads every row of crm.type.list by ID (start=-1, filter >ID,
 // ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func TypeListExport(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) iter.Seq2[TypeListItem, error] {
-	return b24.Export[TypeListItem](ctx, c, TypeListCommand(p).Request, b24.ListSpec{
+func TypeListExport(ctx context.Context, c b24.Caller, p TypeListParams, opts ...b24.CallOption) iter.Seq2[Type, error] {
+	return b24.Export[Type](ctx, c, TypeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "types",
 	}, opts...)
@@ -1075,55 +872,12 @@ type TypeListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// TypeListItem is one row of crm.type.list.
-type TypeListItem struct {
-	ID                        b24.Int         `json:"id"`
-	Title                     b24.String      `json:"title"`
-	Code                      b24.String      `json:"code"`
-	CreatedBy                 b24.Int         `json:"createdBy"`
-	EntityTypeID              b24.Int         `json:"entityTypeId"`
-	CustomSectionID           json.RawMessage `json:"customSectionId"`
-	IsCategoriesEnabled       b24.String      `json:"isCategoriesEnabled"`
-	IsStagesEnabled           b24.String      `json:"isStagesEnabled"`
-	IsBeginCloseDatesEnabled  b24.String      `json:"isBeginCloseDatesEnabled"`
-	IsClientEnabled           b24.String      `json:"isClientEnabled"`
-	IsUseInUserfieldEnabled   b24.String      `json:"isUseInUserfieldEnabled"`
-	IsLinkWithProductsEnabled b24.String      `json:"isLinkWithProductsEnabled"`
-	IsMycompanyEnabled        b24.String      `json:"isMycompanyEnabled"`
-	IsDocumentsEnabled        b24.String      `json:"isDocumentsEnabled"`
-	IsSourceEnabled           b24.String      `json:"isSourceEnabled"`
-	IsObserversEnabled        b24.String      `json:"isObserversEnabled"`
-	IsRecyclebinEnabled       b24.String      `json:"isRecyclebinEnabled"`
-	IsAutomationEnabled       b24.String      `json:"isAutomationEnabled"`
-	IsBizProcEnabled          b24.String      `json:"isBizProcEnabled"`
-	IsSetOpenPermissions      b24.String      `json:"isSetOpenPermissions"`
-	IsPaymentsEnabled         b24.String      `json:"isPaymentsEnabled"`
-	IsCountersEnabled         b24.String      `json:"isCountersEnabled"`
-	CreatedTime               b24.String      `json:"createdTime"`
-	UpdatedTime               b24.String      `json:"updatedTime"`
-	UpdatedBy                 b24.Int         `json:"updatedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeListItem) UnmarshalJSON(data []byte) error {
-	type plain TypeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeListItem) MarshalJSON() ([]byte, error) {
-	type plain TypeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TypeListResult is the result of crm.type.list.
 type TypeListResult struct {
-	Types []TypeListItem `json:"types"`
+	Types []Type `json:"types"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1186,9 +940,9 @@ func TypeUpdateCommand(p TypeUpdateParams) b24.Command[*TypeUpdateResult] {
 type TypeUpdateParams struct {
 	// Identifier of the SPA. Can be obtained using the methods: crm.type.list,
 	// crm.type.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for updating the SPA
-	Fields *TypeUpdateParamsFields `json:"fields,omitzero"`
+	Fields *TypeInput `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1202,194 +956,9 @@ func (p TypeUpdateParams) validate() error {
 	return nil
 }
 
-// TypeUpdateParamsFields is the fields value of crm.type.update.
-type TypeUpdateParamsFields struct {
-	// Title of the SPA
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// An object containing links to other CRM entities. The structure is described
-	// by the object type.relations
-	Relations map[string]any `json:"relations,omitzero"`
-	// Is the use of the SPA in the user field enabled
-	IsUseInUserfieldEnabled b24.Opt[bool] `json:"isUseInUserfieldEnabled,omitzero"`
-	// A set of user fields in which this SPA should be displayed. The structure is
-	// described by the object type.linkedUserFields
-	LinkedUserFields map[string]any `json:"linkedUserFields,omitzero"`
-	// Are automation rules and triggers enabled
-	IsAutomationEnabled b24.Opt[bool] `json:"isAutomationEnabled,omitzero"`
-	// Are the Start Date and End Date fields enabled
-	IsBeginCloseDatesEnabled b24.Opt[bool] `json:"isBeginCloseDatesEnabled,omitzero"`
-	// Is the use of the business process designer enabled
-	IsBizProcEnabled b24.Opt[bool] `json:"isBizProcEnabled,omitzero"`
-	// Are custom Sales Funnels and sales tunnels enabled
-	IsCategoriesEnabled b24.Opt[bool] `json:"isCategoriesEnabled,omitzero"`
-	// Is the Client field enabled. When this option is enabled, the SPA has a
-	// preset link to Contacts and Companies
-	IsClientEnabled b24.Opt[bool] `json:"isClientEnabled,omitzero"`
-	// Is document printing enabled
-	IsDocumentsEnabled b24.Opt[bool] `json:"isDocumentsEnabled,omitzero"`
-	// Is the link to catalog products enabled
-	IsLinkWithProductsEnabled b24.Opt[bool] `json:"isLinkWithProductsEnabled,omitzero"`
-	// Is the Your Company Details field enabled
-	IsMycompanyEnabled b24.Opt[bool] `json:"isMycompanyEnabled,omitzero"`
-	// Is the Observers field enabled
-	IsObserversEnabled b24.Opt[bool] `json:"isObserversEnabled,omitzero"`
-	// Is the use of the recycle bin enabled
-	IsRecyclebinEnabled b24.Opt[bool] `json:"isRecyclebinEnabled,omitzero"`
-	// Should new funnels be made available to everyone
-	IsSetOpenPermissions b24.Opt[bool] `json:"isSetOpenPermissions,omitzero"`
-	// Are the Source and Additional Information about Source fields enabled
-	IsSourceEnabled b24.Opt[bool] `json:"isSourceEnabled,omitzero"`
-	// Is the use of custom stages and Kanban enabled
-	IsStagesEnabled b24.Opt[bool] `json:"isStagesEnabled,omitzero"`
-	// Is the SPA external to the CRM (linked to a digital workplace)
-	//
-	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.*
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	IsExternal b24.Opt[bool] `json:"isExternal,omitzero"`
-	// Identifier of the digital workplace
-	//
-	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.*
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	CustomSectionID b24.Opt[int64] `json:"customSectionId,omitzero"`
-	// Array of digital workplaces
-	//
-	// This parameter is deprecated. For working with digital workplaces, use the
-	// methods crm.automatedsolution.*
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	CustomSections []any `json:"customSections,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TypeUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TypeUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeUpdateType is the result of crm.type.update.
-type TypeUpdateType struct {
-	ID                        b24.Int                        `json:"id"`
-	Title                     b24.String                     `json:"title"`
-	Code                      b24.String                     `json:"code"`
-	CreatedBy                 b24.Int                        `json:"createdBy"`
-	EntityTypeID              b24.Int                        `json:"entityTypeId"`
-	CustomSectionID           json.RawMessage                `json:"customSectionId"`
-	IsCategoriesEnabled       b24.String                     `json:"isCategoriesEnabled"`
-	IsStagesEnabled           b24.String                     `json:"isStagesEnabled"`
-	IsBeginCloseDatesEnabled  b24.String                     `json:"isBeginCloseDatesEnabled"`
-	IsClientEnabled           b24.String                     `json:"isClientEnabled"`
-	IsUseInUserfieldEnabled   b24.String                     `json:"isUseInUserfieldEnabled"`
-	IsLinkWithProductsEnabled b24.String                     `json:"isLinkWithProductsEnabled"`
-	IsMycompanyEnabled        b24.String                     `json:"isMycompanyEnabled"`
-	IsDocumentsEnabled        b24.String                     `json:"isDocumentsEnabled"`
-	IsSourceEnabled           b24.String                     `json:"isSourceEnabled"`
-	IsObserversEnabled        b24.String                     `json:"isObserversEnabled"`
-	IsRecyclebinEnabled       b24.String                     `json:"isRecyclebinEnabled"`
-	IsAutomationEnabled       b24.String                     `json:"isAutomationEnabled"`
-	IsBizProcEnabled          b24.String                     `json:"isBizProcEnabled"`
-	IsSetOpenPermissions      b24.String                     `json:"isSetOpenPermissions"`
-	IsPaymentsEnabled         b24.String                     `json:"isPaymentsEnabled"`
-	IsCountersEnabled         b24.String                     `json:"isCountersEnabled"`
-	CreatedTime               b24.String                     `json:"createdTime"`
-	UpdatedTime               b24.String                     `json:"updatedTime"`
-	UpdatedBy                 b24.Int                        `json:"updatedBy"`
-	Relations                 TypeUpdateTypeRelations        `json:"relations"`
-	LinkedUserFields          TypeUpdateTypeLinkedUserFields `json:"linkedUserFields"`
-	CustomSections            json.RawMessage                `json:"customSections"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeUpdateType) UnmarshalJSON(data []byte) error {
-	type plain TypeUpdateType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeUpdateType) MarshalJSON() ([]byte, error) {
-	type plain TypeUpdateType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeUpdateTypeRelations is the relations value of crm.type.update.
-type TypeUpdateTypeRelations struct {
-	Parent json.RawMessage                `json:"parent"`
-	Child  []TypeUpdateTypeRelationsChild `json:"child"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeUpdateTypeRelations) UnmarshalJSON(data []byte) error {
-	type plain TypeUpdateTypeRelations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeUpdateTypeRelations) MarshalJSON() ([]byte, error) {
-	type plain TypeUpdateTypeRelations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeUpdateTypeRelationsChild is the child value of crm.type.update.
-type TypeUpdateTypeRelationsChild struct {
-	EntityTypeID          b24.Int    `json:"entityTypeId"`
-	IsChildrenListEnabled b24.String `json:"isChildrenListEnabled"`
-	IsPredefined          b24.String `json:"isPredefined"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeUpdateTypeRelationsChild) UnmarshalJSON(data []byte) error {
-	type plain TypeUpdateTypeRelationsChild
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeUpdateTypeRelationsChild) MarshalJSON() ([]byte, error) {
-	type plain TypeUpdateTypeRelationsChild
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TypeUpdateTypeLinkedUserFields is the linkedUserFields value of
-// crm.type.update.
-type TypeUpdateTypeLinkedUserFields struct {
-	CalendarEventUfCRMCalEvent b24.String `json:"CALENDAR_EVENT|UF_CRM_CAL_EVENT"`
-	TasksTaskUfCRMTask         b24.String `json:"TASKS_TASK|UF_CRM_TASK"`
-	TasksTaskTemplateUfCRMTask b24.String `json:"TASKS_TASK_TEMPLATE|UF_CRM_TASK"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TypeUpdateTypeLinkedUserFields) UnmarshalJSON(data []byte) error {
-	type plain TypeUpdateTypeLinkedUserFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TypeUpdateTypeLinkedUserFields) MarshalJSON() ([]byte, error) {
-	type plain TypeUpdateTypeLinkedUserFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TypeUpdateResult is the result of crm.type.update.
 type TypeUpdateResult struct {
-	Type *TypeUpdateType `json:"type"`
+	Type *Type `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

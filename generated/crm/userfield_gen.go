@@ -4,8 +4,102 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
+
+// Userfield is one userfield of crm.userfield, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (crm-userfield-fields), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Userfield struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Object
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Code
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data Type
+	UserTypeID b24.String `json:"USER_TYPE_ID"`
+	// External ID (XML ID)
+	XMLID b24.String `json:"XML_ID"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Multiple
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Mandatory
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show in list filter
+	ShowFilter b24.Bool `json:"SHOW_FILTER"`
+	// Show in list
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow user editing
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Field values are searchable
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Label in edit form
+	EditFormLabel b24.String `json:"EDIT_FORM_LABEL"`
+	// Header in list
+	ListColumnLabel b24.String `json:"LIST_COLUMN_LABEL"`
+	// Filter label in list
+	ListFilterLabel b24.String `json:"LIST_FILTER_LABEL"`
+	// Error message
+	ErrorMessage b24.String `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.String `json:"HELP_MESSAGE"`
+	// List elements
+	List json.RawMessage `json:"LIST"`
+	// Additional settings (dependent on type)
+	Settings json.RawMessage `json:"SETTINGS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Userfield) UnmarshalJSON(data []byte) error {
+	type plain Userfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Userfield) MarshalJSON() ([]byte, error) {
+	type plain Userfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// UserfieldEnumeration is one userfield enumeration of
+// crm.userfield.enumeration, as the family's methods return it. Its fields are
+// the union of what the family's pages document
+// (crm-userfield-enumeration-fields), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type UserfieldEnumeration struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Sorting
+	Sort b24.Int `json:"SORT"`
+	// Value
+	Value b24.String `json:"VALUE"`
+	// Default Value
+	Def b24.String `json:"DEF"`
+	// Element Deletion Flag
+	Del b24.String `json:"DEL"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *UserfieldEnumeration) UnmarshalJSON(data []byte) error {
+	type plain UserfieldEnumeration
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v UserfieldEnumeration) MarshalJSON() ([]byte, error) {
+	type plain UserfieldEnumeration
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // UserfieldEnumerationFields calls crm.userfield.enumeration.fields: Get Field
 // Descriptions for Custom Field Type "Enumeration" (List).

@@ -8,6 +8,73 @@ import (
 	"iter"
 )
 
+// VAT is one vat of crm.vat, as the family's methods return it. Its fields are
+// the union of what the family's pages document (crm-vat-fields, crm-vat-get,
+// crm-vat-list, crm-vat-add, crm-vat-update), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type VAT struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Modification Date
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
+	// Activity
+	Active b24.String `json:"ACTIVE"`
+	// Sorting
+	CSort b24.Int `json:"C_SORT"`
+	// Name
+	Name b24.String `json:"NAME"`
+	// Rate
+	Rate b24.Number `json:"RATE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *VAT) UnmarshalJSON(data []byte) error {
+	type plain VAT
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v VAT) MarshalJSON() ([]byte, error) {
+	type plain VAT
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// VATInput is the write form of VAT: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type VATInput struct {
+	// Activity of the rate:
+	//
+	//   - Y — active,
+	//   - N — inactive.
+	//
+	// Default — Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
+	// Sorting. Default — 100
+	CSort b24.Opt[b24.Int] `json:"C_SORT,omitzero"`
+	// Name of the rate
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Value of the VAT rate, %
+	Rate b24.Opt[float64] `json:"RATE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *VATInput) UnmarshalJSON(data []byte) error {
+	type plain VATInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v VATInput) MarshalJSON() ([]byte, error) {
+	type plain VATInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // VATAdd calls crm.vat.add: Create VAT Rate.
 //
 // The method crm.vat.add creates a new VAT rate in the CRM.
@@ -51,60 +118,37 @@ func VATAddCommand(p VATAddParams) b24.Command[b24.Int] {
 type VATAddParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — field name
-	//	  - value_n — field value
+	// …
+	//
+	//   - field_n — field name
+	//   - value_n — field value
 	//
 	// The list of available fields is described below. Required.
-	Fields VATAddParamsFields `json:"fields"`
+	Fields VATInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p VATAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.vat.add",
 			Param:  "fields.NAME",
 		}
 	}
+	if !p.Fields.Rate.Set {
+		return &b24.RequiredError{
+			Method: "crm.vat.add",
+			Param:  "fields.RATE",
+		}
+	}
 	return nil
-}
-
-// VATAddParamsFields is the fields value of crm.vat.add.
-type VATAddParamsFields struct {
-	// Activity of the rate:
-	//
-	//   - Y — active,
-	//   - N — inactive.
-	//
-	// Default — Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting. Default — 100
-	CSort b24.Opt[int64] `json:"C_SORT,omitzero"`
-	// Name of the rate. Required.
-	Name string `json:"NAME"`
-	// Value of the VAT rate, %. Required.
-	Rate float64 `json:"RATE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain VATAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain VATAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATDelete calls crm.vat.delete: Delete VAT Rate.
@@ -150,7 +194,7 @@ func VATDeleteCommand(p VATDeleteParams) b24.Command[b24.Bool] {
 type VATDeleteParams struct {
 	// The identifier of the VAT rate to be deleted. You can obtain a list of rates
 	// with identifiers using the crm.vat.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -219,11 +263,11 @@ type VATFieldsParams struct{}
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATGet]
 // (catalog.vat.get).
-func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallOption) (*VATGetResult, error) {
+func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallOption) (*VAT, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out VATGetResult
+	var out VAT
 	if err := b24.Invoke(ctx, c, VATGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -233,8 +277,8 @@ func VATGet(ctx context.Context, c b24.Caller, p VATGetParams, opts ...b24.CallO
 // VATGetCommand is crm.vat.get as a command for a batch (see b24.Add); its
 // result decodes as VATGet's does. Required parameters are not checked here:
 // the portal reports them.
-func VATGetCommand(p VATGetParams) b24.Command[*VATGetResult] {
-	return b24.NewCommand[*VATGetResult](b24.Request{
+func VATGetCommand(p VATGetParams) b24.Command[*VAT] {
+	return b24.NewCommand[*VAT](b24.Request{
 		Idempotent: true,
 		Method:     "crm.vat.get",
 		Params:     p,
@@ -246,7 +290,7 @@ func VATGetCommand(p VATGetParams) b24.Command[*VATGetResult] {
 type VATGetParams struct {
 	// Identifier of the VAT rate. You can obtain a list of rates using the
 	// crm.vat.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -258,34 +302,6 @@ func (p VATGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// VATGetResult is the result of crm.vat.get.
-type VATGetResult struct {
-	// Identifier of the VAT rate
-	ID b24.Int `json:"ID"`
-	// Activity status of the rate
-	Active b24.String `json:"ACTIVE"`
-	// Sorting order
-	CSort b24.Int `json:"C_SORT"`
-	// Name of the rate
-	Name b24.String `json:"NAME"`
-	// Value of the VAT rate, %
-	Rate b24.Number `json:"RATE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATGetResult) UnmarshalJSON(data []byte) error {
-	type plain VATGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATGetResult) MarshalJSON() ([]byte, error) {
-	type plain VATGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATList calls crm.vat.list: Get a List of VAT Rates by Filter.
@@ -306,8 +322,8 @@ func (v VATGetResult) MarshalJSON() ([]byte, error) {
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/catalog.VATList]
 // (catalog.vat.list).
-func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) ([]VATListItem, error) {
-	var out []VATListItem
+func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) ([]VAT, error) {
+	var out []VAT
 	if err := b24.Invoke(ctx, c, VATListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -317,8 +333,8 @@ func VATList(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.Cal
 // VATListCommand is crm.vat.list as a command for a batch (see b24.Add); its
 // result decodes as VATList's does. Required parameters are not checked here:
 // the portal reports them.
-func VATListCommand(p VATListParams) b24.Command[[]VATListItem] {
-	return b24.NewCommand[[]VATListItem](b24.Request{
+func VATListCommand(p VATListParams) b24.Command[[]VAT] {
+	return b24.NewCommand[[]VAT](b24.Request{
 		Idempotent: true,
 		Method:     "crm.vat.list",
 		Params:     p,
@@ -328,33 +344,35 @@ func VATListCommand(p VATListParams) b24.Command[[]VATListItem] {
 
 // VATListAll iterates over every row of crm.vat.list, requesting page after
 // page (start/next) as the loop asks for more.
-func VATListAll(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VATListItem, error] {
-	return b24.List[VATListItem](ctx, c, VATListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func VATListAll(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VAT, error] {
+	return b24.List[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // VATListExport reads every row of crm.vat.list by ID (start=-1, filter >ID,
 // ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func VATListExport(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VATListItem, error] {
-	return b24.Export[VATListItem](ctx, c, VATListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func VATListExport(ctx context.Context, c b24.Caller, p VATListParams, opts ...b24.CallOption) iter.Seq2[VAT, error] {
+	return b24.Export[VAT](ctx, c, VATListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // VATListParams holds the parameters of crm.vat.list.
 type VATListParams struct {
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the VAT rates will be
-	//	    sorted
-	//	  - value_n — a string value that can be:
-	//	    ◦ ASC — ascending order
-	//	    ◦ DESC — descending order
+	// …
+	//
+	//   - field_n — the name of the field by which the VAT rates will be
+	//     sorted
+	//   - value_n — a string value that can be:
+	//     ◦ ASC — ascending order
+	//     ◦ DESC — descending order
 	//
 	// The list of available fields for sorting can be obtained using the
 	// crm.vat.fields method
@@ -364,16 +382,18 @@ type VATListParams struct {
 	Order b24.Order `json:"order,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n — the name of the field by which the elements will be
-	//	    filtered
-	//	  - value_n — the filter value
+	// …
+	//
+	//   - field_n — the name of the field by which the elements will be
+	//     filtered
+	//   - value_n — the filter value
 	//
 	// The list of available fields for filtering can be obtained using the
 	// crm.vat.fields method
@@ -384,30 +404,6 @@ type VATListParams struct {
 	Filter b24.Filter `json:"filter,omitzero"`
 	// An array of fields to return. If not specified, all fields will be returned
 	Select []string `json:"select,omitzero"`
-}
-
-// VATListItem is one row of crm.vat.list.
-type VATListItem struct {
-	// Identifier of the VAT rate
-	ID b24.Int `json:"ID"`
-	// Name of the rate
-	Name b24.String `json:"NAME"`
-	// Value of the VAT rate, %
-	Rate b24.Number `json:"RATE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATListItem) UnmarshalJSON(data []byte) error {
-	type plain VATListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATListItem) MarshalJSON() ([]byte, error) {
-	type plain VATListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // VATUpdate calls crm.vat.update: Update Existing VAT Rate.
@@ -453,10 +449,10 @@ func VATUpdateCommand(p VATUpdateParams) b24.Command[b24.Int] {
 type VATUpdateParams struct {
 	// Identifier of the VAT rate to be updated. You can retrieve the list of rates
 	// using the crm.vat.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array of fields to update. The list of available fields is described below.
 	// Required.
-	Fields VATUpdateParamsFields `json:"fields"`
+	Fields VATInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -467,40 +463,17 @@ func (p VATUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "crm.vat.update",
 			Param:  "fields.NAME",
 		}
 	}
+	if !p.Fields.Rate.Set {
+		return &b24.RequiredError{
+			Method: "crm.vat.update",
+			Param:  "fields.RATE",
+		}
+	}
 	return nil
-}
-
-// VATUpdateParamsFields is the fields value of crm.vat.update.
-type VATUpdateParamsFields struct {
-	// Activity status of the rate:
-	//
-	//   - Y — active,
-	//   - N — inactive.
-	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
-	// Sorting
-	CSort b24.Opt[int64] `json:"C_SORT,omitzero"`
-	// Name of the rate. Required.
-	Name string `json:"NAME"`
-	// Value of the VAT rate, %. Required.
-	Rate float64 `json:"RATE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *VATUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain VATUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v VATUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain VATUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

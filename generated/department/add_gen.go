@@ -49,11 +49,11 @@ type AddParams struct {
 	// Department name. Required.
 	Name string `json:"NAME"`
 	// Department sorting field
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Identifier of the parent department. Required.
-	Parent int64 `json:"PARENT"`
+	Parent b24.Int `json:"PARENT"`
 	// Identifier of the user who will become the head of the department
-	UfHead b24.Opt[int64] `json:"UF_HEAD,omitzero"`
+	UfHead b24.Opt[b24.Int] `json:"UF_HEAD,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -48,7 +48,7 @@ func DeleteCommand(p DeleteParams) b24.Command[b24.Bool] {
 // DeleteParams holds the parameters of department.delete.
 type DeleteParams struct {
 	// Identifier of the department. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.

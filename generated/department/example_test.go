@@ -29,5 +29,5 @@ func ExampleGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []department.GetItem
+	// Output: []department.Department
 }

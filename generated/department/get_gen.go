@@ -21,8 +21,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
-	var out []GetItem
+func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]Department, error) {
+	var out []Department
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -32,8 +32,8 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // GetCommand is department.get as a command for a batch (see b24.Add); its
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
-func GetCommand(p GetParams) b24.Command[[]GetItem] {
-	return b24.NewCommand[[]GetItem](b24.Request{
+func GetCommand(p GetParams) b24.Command[[]Department] {
+	return b24.NewCommand[[]Department](b24.Request{
 		Idempotent: true,
 		Method:     "department.get",
 		Params:     p,
@@ -43,8 +43,8 @@ func GetCommand(p GetParams) b24.Command[[]GetItem] {
 
 // GetAll iterates over every row of department.get, requesting page after page
 // (start/next) as the loop asks for more.
-func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) iter.Seq2[GetItem, error] {
-	return b24.List[GetItem](ctx, c, GetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) iter.Seq2[Department, error] {
+	return b24.List[Department](ctx, c, GetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // GetParams holds the parameters of department.get.
@@ -63,16 +63,16 @@ type GetParams struct {
 	//   - DESC — descending
 	Order b24.Opt[GetParamsOrder] `json:"order,omitzero"`
 	// Filter by department identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Filter by department name. The full name of the department should be
 	// specified
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Filter by sorting field
-	Sort_2 b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort_2 b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Filter by parent department identifier
-	Parent b24.Opt[int64] `json:"PARENT,omitzero"`
+	Parent b24.Opt[b24.Int] `json:"PARENT,omitzero"`
 	// Filter by department head identifier
-	UfHead b24.Opt[int64] `json:"UF_HEAD,omitzero"`
+	UfHead b24.Opt[b24.Int] `json:"UF_HEAD,omitzero"`
 	// This parameter is used for pagination control.
 	//
 	// The page size of results is always static: 50 records.
@@ -85,33 +85,7 @@ type GetParams struct {
 	// start = (N-1) * 50, where N — the desired page number.
 	//
 	// Details in the article
-	Start b24.Opt[int64] `json:"START,omitzero"`
-}
-
-// GetItem is one row of department.get.
-type GetItem struct {
-	// Department identifier
-	ID b24.Int `json:"ID"`
-	// Department name
-	Name b24.String `json:"NAME"`
-	// Department sorting field
-	Sort b24.Int `json:"SORT"`
-	// Parent department identifier
-	Parent b24.Int `json:"PARENT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetItem) UnmarshalJSON(data []byte) error {
-	type plain GetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetItem) MarshalJSON() ([]byte, error) {
-	type plain GetItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"START,omitzero"`
 }
 
 // GetParamsSort is the sort of department.get: the constants below are the

@@ -48,15 +48,15 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 // UpdateParams holds the parameters of department.update.
 type UpdateParams struct {
 	// Identifier of the department. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Name of the department
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Sorting field of the department
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Identifier of the parent department
-	Parent b24.Opt[int64] `json:"PARENT,omitzero"`
+	Parent b24.Opt[b24.Int] `json:"PARENT,omitzero"`
 	// Identifier of the user who will be the head of the department
-	UfHead b24.Opt[int64] `json:"UF_HEAD,omitzero"`
+	UfHead b24.Opt[b24.Int] `json:"UF_HEAD,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

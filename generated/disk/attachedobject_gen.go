@@ -7,70 +7,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// AttachedObjectGet calls disk.attachedObject.get: Get Information About
-// Attached File.
-//
-// The method disk.attachedObject.get returns information about the attached
-// file.
-//
-// The parameters are the fields of [AttachedObjectGetParams]; required: id.
-//
-// Scope: disk. Who can call it: a user with "Read" access permission for the
-// required file.
-//
-// See https://apidocs.bitrix24.com/api-reference/disk/attached-object/disk-attached-object-get.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - ERROR_NOT_FOUND: Attached file with the specified id not found
-func AttachedObjectGet(ctx context.Context, c b24.Caller, p AttachedObjectGetParams, opts ...b24.CallOption) (*AttachedObjectGetResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out AttachedObjectGetResult
-	if err := b24.Invoke(ctx, c, AttachedObjectGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// AttachedObjectGetCommand is disk.attachedObject.get as a command for a batch
-// (see b24.Add); its result decodes as AttachedObjectGet's does. Required
-// parameters are not checked here: the portal reports them.
-func AttachedObjectGetCommand(p AttachedObjectGetParams) b24.Command[*AttachedObjectGetResult] {
-	return b24.NewCommand[*AttachedObjectGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "disk.attachedObject.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// AttachedObjectGetParams holds the parameters of disk.attachedObject.get.
-type AttachedObjectGetParams struct {
-	// Identifier of the file attachment record, which is the link connecting the
-	// disk file with other objects.
-	//
-	// To obtain the connection identifier, use methods that return attached files.
-	// For example, if the file is attached to a task, you can find out the
-	// connection identifier using the tasks.task.get method. Required.
-	ID int64 `json:"id"`
-}
-
-// validate reports the first required parameter left empty.
-func (p AttachedObjectGetParams) validate() error {
-	if p.ID == 0 {
-		return &b24.RequiredError{
-			Method: "disk.attachedObject.get",
-			Param:  "id",
-		}
-	}
-	return nil
-}
-
-// AttachedObjectGetResult is the result of disk.attachedObject.get.
-type AttachedObjectGetResult struct {
+// AttachedObject is one attachedObject of disk.attachedObject, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (disk-attached-object-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type AttachedObject struct {
 	// Identifier of the file attachment record
 	ID b24.Int `json:"ID"`
 	// Identifier of the file
@@ -96,13 +38,75 @@ type AttachedObjectGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AttachedObjectGetResult) UnmarshalJSON(data []byte) error {
-	type plain AttachedObjectGetResult
+func (v *AttachedObject) UnmarshalJSON(data []byte) error {
+	type plain AttachedObject
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v AttachedObjectGetResult) MarshalJSON() ([]byte, error) {
-	type plain AttachedObjectGetResult
+func (v AttachedObject) MarshalJSON() ([]byte, error) {
+	type plain AttachedObject
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AttachedObjectGet calls disk.attachedObject.get: Get Information About
+// Attached File.
+//
+// The method disk.attachedObject.get returns information about the attached
+// file.
+//
+// The parameters are the fields of [AttachedObjectGetParams]; required: id.
+//
+// Scope: disk. Who can call it: a user with "Read" access permission for the
+// required file.
+//
+// See https://apidocs.bitrix24.com/api-reference/disk/attached-object/disk-attached-object-get.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ERROR_NOT_FOUND: Attached file with the specified id not found
+func AttachedObjectGet(ctx context.Context, c b24.Caller, p AttachedObjectGetParams, opts ...b24.CallOption) (*AttachedObject, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out AttachedObject
+	if err := b24.Invoke(ctx, c, AttachedObjectGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AttachedObjectGetCommand is disk.attachedObject.get as a command for a batch
+// (see b24.Add); its result decodes as AttachedObjectGet's does. Required
+// parameters are not checked here: the portal reports them.
+func AttachedObjectGetCommand(p AttachedObjectGetParams) b24.Command[*AttachedObject] {
+	return b24.NewCommand[*AttachedObject](b24.Request{
+		Idempotent: true,
+		Method:     "disk.attachedObject.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// AttachedObjectGetParams holds the parameters of disk.attachedObject.get.
+type AttachedObjectGetParams struct {
+	// Identifier of the file attachment record, which is the link connecting the
+	// disk file with other objects.
+	//
+	// To obtain the connection identifier, use methods that return attached files.
+	// For example, if the file is attached to a task, you can find out the
+	// connection identifier using the tasks.task.get method. Required.
+	ID b24.Int `json:"id"`
+}
+
+// validate reports the first required parameter left empty.
+func (p AttachedObjectGetParams) validate() error {
+	if p.ID == 0 {
+		return &b24.RequiredError{
+			Method: "disk.attachedObject.get",
+			Param:  "id",
+		}
+	}
+	return nil
 }

@@ -30,5 +30,5 @@ func ExampleAttachedObjectGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *disk.AttachedObjectGetResult
+	// Output: *disk.AttachedObject
 }

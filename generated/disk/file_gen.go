@@ -9,6 +9,43 @@ import (
 	"iter"
 )
 
+// File is one file of disk.file, as the family's methods return it. Its fields
+// are the union of what the family's pages document (disk-file-get-fields),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type File struct {
+	ID                   b24.Int    `json:"ID"`
+	Name                 b24.String `json:"NAME"`
+	Type                 b24.String `json:"TYPE"`
+	Code                 b24.String `json:"CODE"`
+	StorageID            b24.Int    `json:"STORAGE_ID"`
+	ParentID             b24.Int    `json:"PARENT_ID"`
+	CreateTime           b24.Time   `json:"CREATE_TIME"`
+	UpdateTime           b24.Time   `json:"UPDATE_TIME"`
+	DeleteTime           b24.Time   `json:"DELETE_TIME"`
+	CreatedBy            b24.Int    `json:"CREATED_BY"`
+	UpdatedBy            b24.Int    `json:"UPDATED_BY"`
+	DeletedBy            b24.Int    `json:"DELETED_BY"`
+	GlobalContentVersion b24.Int    `json:"GLOBAL_CONTENT_VERSION"`
+	FileID               b24.Int    `json:"FILE_ID"`
+	Size                 b24.Int    `json:"SIZE"`
+	DeletedType          b24.String `json:"DELETED_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *File) UnmarshalJSON(data []byte) error {
+	type plain File
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v File) MarshalJSON() ([]byte, error) {
+	type plain File
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // FileCopyTo calls disk.file.copyTo: Copy File to Specified Folder.
 //
 // The method disk.file.copyTo copies a file to the specified folder.
@@ -54,9 +91,9 @@ func FileCopyToCommand(p FileCopyToParams) b24.Command[*FileCopyToResult] {
 // FileCopyToParams holds the parameters of disk.file.copyTo.
 type FileCopyToParams struct {
 	// Identifier of the file. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the folder to which the file is copied. Required.
-	TargetFolderID int64 `json:"targetFolderId"`
+	TargetFolderID b24.Int `json:"targetFolderId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -158,7 +195,7 @@ type FileDeleteParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the file is in the root of the storage, and using the method
 	// disk.folder.getChildren if the file is in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -188,11 +225,11 @@ func (p FileDeleteParams) validate() error {
 //
 //   - ERROR_ARGUMENT: Required parameter id is missing
 //   - ERROR_NOT_FOUND: File with the specified id not found
-func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.CallOption) (*FileGetResult, error) {
+func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.CallOption) (*File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FileGetResult
+	var out File
 	if err := b24.Invoke(ctx, c, FileGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -202,8 +239,8 @@ func FileGet(ctx context.Context, c b24.Caller, p FileGetParams, opts ...b24.Cal
 // FileGetCommand is disk.file.get as a command for a batch (see b24.Add); its
 // result decodes as FileGet's does. Required parameters are not checked here:
 // the portal reports them.
-func FileGetCommand(p FileGetParams) b24.Command[*FileGetResult] {
-	return b24.NewCommand[*FileGetResult](b24.Request{
+func FileGetCommand(p FileGetParams) b24.Command[*File] {
+	return b24.NewCommand[*File](b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.get",
 		Params:     p,
@@ -218,7 +255,7 @@ type FileGetParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the file is located in the root of the storage, and using the method
 	// disk.folder.getChildren if the file is located in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -230,42 +267,6 @@ func (p FileGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FileGetResult is the result of disk.file.get.
-type FileGetResult struct {
-	Code                 json.RawMessage `json:"CODE"`
-	CreatedBy            b24.String      `json:"CREATED_BY"`
-	CreateTime           b24.String      `json:"CREATE_TIME"`
-	DeletedBy            b24.String      `json:"DELETED_BY"`
-	DeletedType          b24.String      `json:"DELETED_TYPE"`
-	DeleteTime           json.RawMessage `json:"DELETE_TIME"`
-	DetailURL            b24.String      `json:"DETAIL_URL"`
-	DownloadURL          b24.String      `json:"DOWNLOAD_URL"`
-	FileID               b24.String      `json:"FILE_ID"`
-	GlobalContentVersion b24.String      `json:"GLOBAL_CONTENT_VERSION"`
-	ID                   b24.String      `json:"ID"`
-	Name                 b24.String      `json:"NAME"`
-	ParentID             b24.String      `json:"PARENT_ID"`
-	Size                 b24.String      `json:"SIZE"`
-	StorageID            b24.String      `json:"STORAGE_ID"`
-	Type                 b24.String      `json:"TYPE"`
-	UpdatedBy            b24.String      `json:"UPDATED_BY"`
-	UpdateTime           b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileGetResult) UnmarshalJSON(data []byte) error {
-	type plain FileGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileGetResult) MarshalJSON() ([]byte, error) {
-	type plain FileGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FileGetExternalLink calls disk.file.getExternalLink: Get Public Link for
@@ -315,7 +316,7 @@ type FileGetExternalLinkParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the file is in the root of the storage, and using the method
 	// disk.folder.getChildren if the file is in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -424,7 +425,7 @@ type FileGetVersionsParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the file is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the file is located in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array in the following format:
 	//
 	//	{
@@ -469,7 +470,11 @@ type FileGetVersionsParams struct {
 	//   - NAME — name of the file at the time the version was created
 	//   - CREATE_TIME — time of version creation
 	//   - CREATED_BY — identifier of the user who created the version
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// This parameter is used for managing pagination.
 	//
 	// The page size for results is always static — 50 records.
@@ -480,7 +485,7 @@ type FileGetVersionsParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -565,7 +570,7 @@ type FileMarkDeletedParams struct {
 	// The identifier can be obtained using the disk.storage.getChildren method if
 	// the file is located at the root of the storage, and using the
 	// disk.folder.getChildren method if the file is located in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -660,9 +665,9 @@ func FileMoveToCommand(p FileMoveToParams) b24.Command[*FileMoveToResult] {
 // FileMoveToParams holds the parameters of disk.file.moveTo.
 type FileMoveToParams struct {
 	// Identifier of the file. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the folder to which the file should be moved. Required.
-	TargetFolderID int64 `json:"targetFolderId"`
+	TargetFolderID b24.Int `json:"targetFolderId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -765,7 +770,7 @@ type FileRenameParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the file is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the file is located in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New file name.
 	//
 	// The file name must be provided along with the extension corresponding to its
@@ -872,7 +877,7 @@ type FileRestoreParams struct {
 	// Files in the trash are not accessible through standard methods. To obtain
 	// the identifier of the file for restoration, save it immediately after
 	// calling the method disk.file.markDeleted. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -973,12 +978,12 @@ type FileRestoreFromVersionParams struct {
 	// The identifier can be obtained using the disk.storage.getChildren method if
 	// the file is located at the root of the storage, and using the
 	// disk.folder.getChildren method if the file is located in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the file version.
 	//
 	// The identifier can be obtained using the disk.file.getVersions method.
 	// Required.
-	VersionID int64 `json:"versionId"`
+	VersionID b24.Int `json:"versionId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1060,11 +1065,11 @@ func (v FileRestoreFromVersionResult) MarshalJSON() ([]byte, error) {
 //     an object
 //   - UNSUPPORTED_STORAGE: The specified storage does not use the internal
 //     access permissions of Drive
-func FileSearch(ctx context.Context, c b24.Caller, p FileSearchParams, opts ...b24.CallOption) ([]FileSearchItem, error) {
+func FileSearch(ctx context.Context, c b24.Caller, p FileSearchParams, opts ...b24.CallOption) ([]File, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []FileSearchItem
+	var out []File
 	if err := b24.Invoke(ctx, c, FileSearchCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1074,8 +1079,8 @@ func FileSearch(ctx context.Context, c b24.Caller, p FileSearchParams, opts ...b
 // FileSearchCommand is disk.file.search as a command for a batch (see
 // b24.Add); its result decodes as FileSearch's does. Required parameters are
 // not checked here: the portal reports them.
-func FileSearchCommand(p FileSearchParams) b24.Command[[]FileSearchItem] {
-	return b24.NewCommand[[]FileSearchItem](b24.Request{
+func FileSearchCommand(p FileSearchParams) b24.Command[[]File] {
+	return b24.NewCommand[[]File](b24.Request{
 		Idempotent: true,
 		Method:     "disk.file.search",
 		Params:     p,
@@ -1085,14 +1090,14 @@ func FileSearchCommand(p FileSearchParams) b24.Command[[]FileSearchItem] {
 
 // FileSearchAll iterates over every row of disk.file.search, requesting page
 // after page (start/next) as the loop asks for more.
-func FileSearchAll(ctx context.Context, c b24.Caller, p FileSearchParams, opts ...b24.CallOption) iter.Seq2[FileSearchItem, error] {
+func FileSearchAll(ctx context.Context, c b24.Caller, p FileSearchParams, opts ...b24.CallOption) iter.Seq2[File, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(FileSearchItem, error) bool) {
-			var zero FileSearchItem
+		return func(yield func(File, error) bool) {
+			var zero File
 			yield(zero, err)
 		}
 	}
-	return b24.List[FileSearchItem](ctx, c, FileSearchCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[File](ctx, c, FileSearchCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // FileSearchParams holds the parameters of disk.file.search.
@@ -1127,7 +1132,7 @@ type FileSearchParams struct {
 	//
 	// The name of the parameter is written in lowercase, unlike the other
 	// parameters of the method
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1146,12 +1151,12 @@ type FileSearchParamsFilter struct {
 	// Optional key. Identifier of the storage to search in.
 	//
 	// You can retrieve the identifier using the disk.storage.getList method
-	StorageID b24.Opt[int64] `json:"STORAGE_ID,omitzero"`
+	StorageID b24.Opt[b24.Int] `json:"STORAGE_ID,omitzero"`
 	// Optional key. Identifier of the folder to search in. The search also covers
 	// nested folders, and the folder itself is not included in the result.
 	//
 	// You can retrieve the identifier using the disk.folder.getChildren method
-	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
+	FolderID b24.Opt[b24.Int] `json:"FOLDER_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1165,66 +1170,6 @@ func (v *FileSearchParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FileSearchParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain FileSearchParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FileSearchItem is one row of disk.file.search.
-type FileSearchItem struct {
-	// Identifier of the object
-	ID b24.Int `json:"ID"`
-	// Name of the file or folder
-	Name b24.String `json:"NAME"`
-	// Symbolic code of the object. It comes as null if the code is not set
-	Code b24.String `json:"CODE"`
-	// Identifier of the storage the object is located in
-	StorageID b24.Int `json:"STORAGE_ID"`
-	// Type of the object: file or folder
-	Type b24.String `json:"TYPE"`
-	// Identifier of the folder the object refers to. For a regular folder, it
-	// matches ID. It comes only for folders
-	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
-	// Identifier of the parent folder
-	ParentID b24.Int `json:"PARENT_ID"`
-	// Deletion status of the object. The method returns only objects with the
-	// value 0 — not deleted
-	DeletedType b24.String `json:"DELETED_TYPE"`
-	// Incremental counter of the file version. It comes only for files
-	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
-	// Internal value of the file identifier. It comes only for files
-	FileID b24.Int `json:"FILE_ID"`
-	// Size of the file in bytes. It comes only for files
-	Size b24.Int `json:"SIZE"`
-	// Date and time the object was created
-	CreateTime b24.Time `json:"CREATE_TIME"`
-	// Date and time the object was last updated
-	UpdateTime b24.Time `json:"UPDATE_TIME"`
-	// Date and time the object was moved to the trash. The method does not return
-	// objects from the trash, so the field is always null
-	DeleteTime b24.Time `json:"DELETE_TIME"`
-	// Identifier of the user who created the object
-	CreatedBy b24.Int `json:"CREATED_BY"`
-	// Identifier of the user who made the last change
-	UpdatedBy b24.Int `json:"UPDATED_BY"`
-	// Identifier of the user who deleted the object
-	DeletedBy b24.Int `json:"DELETED_BY"`
-	// Link to download the file. It comes only for files
-	DownloadURL b24.String `json:"DOWNLOAD_URL"`
-	// Link to open the object in the interface. For objects from storages that do
-	// not belong to Drive, it comes as null
-	DetailURL b24.String `json:"DETAIL_URL"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FileSearchItem) UnmarshalJSON(data []byte) error {
-	type plain FileSearchItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FileSearchItem) MarshalJSON() ([]byte, error) {
-	type plain FileSearchItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1304,7 +1249,7 @@ type FileUploadVersionParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the file is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the file is located in a folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array containing the file name and a string in Base64. Required.
 	FileContent []string `json:"fileContent"`
 }

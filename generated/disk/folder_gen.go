@@ -9,6 +9,42 @@ import (
 	"iter"
 )
 
+// Folder is one folder of disk.folder, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (disk-folder-get-fields), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Folder struct {
+	ID           b24.Int    `json:"ID"`
+	Name         b24.String `json:"NAME"`
+	Type         b24.String `json:"TYPE"`
+	Code         b24.String `json:"CODE"`
+	StorageID    b24.Int    `json:"STORAGE_ID"`
+	RealObjectID b24.Int    `json:"REAL_OBJECT_ID"`
+	ParentID     b24.Int    `json:"PARENT_ID"`
+	CreateTime   b24.Time   `json:"CREATE_TIME"`
+	UpdateTime   b24.Time   `json:"UPDATE_TIME"`
+	DeleteTime   b24.Time   `json:"DELETE_TIME"`
+	CreatedBy    b24.Int    `json:"CREATED_BY"`
+	UpdatedBy    b24.Int    `json:"UPDATED_BY"`
+	DeletedBy    b24.Int    `json:"DELETED_BY"`
+	DeletedType  b24.String `json:"DELETED_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Folder) UnmarshalJSON(data []byte) error {
+	type plain Folder
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Folder) MarshalJSON() ([]byte, error) {
+	type plain Folder
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // FolderAddSubFolder calls disk.folder.addSubFolder: Create a Subfolder.
 //
 // The method disk.folder.addSubFolder creates a subfolder.
@@ -56,10 +92,10 @@ type FolderAddSubFolderParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the folder is in the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is in another folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array with the field NAME, where NAME is the name of the subfolder.
 	// Required.
-	Data []any `json:"data"`
+	Data FolderAddSubFolderParamsData `json:"data"`
 }
 
 // validate reports the first required parameter left empty.
@@ -70,13 +106,26 @@ func (p FolderAddSubFolderParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Data == nil {
-		return &b24.RequiredError{
-			Method: "disk.folder.addSubFolder",
-			Param:  "data",
-		}
-	}
 	return nil
+}
+
+// FolderAddSubFolderParamsData is the data value of disk.folder.addSubFolder.
+type FolderAddSubFolderParamsData struct {
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FolderAddSubFolderParamsData) UnmarshalJSON(data []byte) error {
+	type plain FolderAddSubFolderParamsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FolderAddSubFolderParamsData) MarshalJSON() ([]byte, error) {
+	type plain FolderAddSubFolderParamsData
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderAddSubFolderResult is the result of disk.folder.addSubFolder.
@@ -162,9 +211,9 @@ type FolderCopyToParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the folder is in the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is in another folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the target folder where the folder is copied. Required.
-	TargetFolderID int64 `json:"targetFolderId"`
+	TargetFolderID b24.Int `json:"targetFolderId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -264,7 +313,7 @@ type FolderDeleteTreeParams struct {
 	//
 	// The identifier can be obtained using the method disk.folder.getChildren.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -294,11 +343,11 @@ func (p FolderDeleteTreeParams) validate() error {
 //
 //   - ERROR_ARGUMENT: Required parameter id is not specified
 //   - ERROR_NOT_FOUND: The folder with the specified id was not found
-func FolderGet(ctx context.Context, c b24.Caller, p FolderGetParams, opts ...b24.CallOption) (*FolderGetResult, error) {
+func FolderGet(ctx context.Context, c b24.Caller, p FolderGetParams, opts ...b24.CallOption) (*Folder, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FolderGetResult
+	var out Folder
 	if err := b24.Invoke(ctx, c, FolderGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -308,8 +357,8 @@ func FolderGet(ctx context.Context, c b24.Caller, p FolderGetParams, opts ...b24
 // FolderGetCommand is disk.folder.get as a command for a batch (see b24.Add);
 // its result decodes as FolderGet's does. Required parameters are not checked
 // here: the portal reports them.
-func FolderGetCommand(p FolderGetParams) b24.Command[*FolderGetResult] {
-	return b24.NewCommand[*FolderGetResult](b24.Request{
+func FolderGetCommand(p FolderGetParams) b24.Command[*Folder] {
+	return b24.NewCommand[*Folder](b24.Request{
 		Idempotent: true,
 		Method:     "disk.folder.get",
 		Params:     p,
@@ -325,7 +374,7 @@ type FolderGetParams struct {
 	// the folder is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is located in another folder.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -337,39 +386,6 @@ func (p FolderGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FolderGetResult is the result of disk.folder.get.
-type FolderGetResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	CreatedBy    b24.String      `json:"CREATED_BY"`
-	CreateTime   b24.String      `json:"CREATE_TIME"`
-	DeletedBy    b24.String      `json:"DELETED_BY"`
-	DeletedType  b24.String      `json:"DELETED_TYPE"`
-	DeleteTime   json.RawMessage `json:"DELETE_TIME"`
-	DetailURL    b24.String      `json:"DETAIL_URL"`
-	ID           b24.String      `json:"ID"`
-	Name         b24.String      `json:"NAME"`
-	ParentID     b24.String      `json:"PARENT_ID"`
-	RealObjectID b24.String      `json:"REAL_OBJECT_ID"`
-	StorageID    b24.String      `json:"STORAGE_ID"`
-	Type         b24.String      `json:"TYPE"`
-	UpdatedBy    b24.String      `json:"UPDATED_BY"`
-	UpdateTime   b24.String      `json:"UPDATE_TIME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FolderGetResult) UnmarshalJSON(data []byte) error {
-	type plain FolderGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FolderGetResult) MarshalJSON() ([]byte, error) {
-	type plain FolderGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderGetChildren calls disk.folder.getChildren: Get a list of files and
@@ -446,7 +462,7 @@ type FolderGetChildrenParams struct {
 	// the folder is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is located in another folder.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array format:
 	//
 	//	{
@@ -485,7 +501,11 @@ type FolderGetChildrenParams struct {
 	//
 	// The list of fields available for filtering can be obtained using the method
 	// disk.folder.getFields
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Array format:
 	//
 	//	{
@@ -504,7 +524,10 @@ type FolderGetChildrenParams struct {
 	//
 	// The list of fields available for sorting can be obtained using the method
 	// disk.folder.getFields
-	Order []any `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//
 	// The page size of results is always static — 50 records.
@@ -515,7 +538,7 @@ type FolderGetChildrenParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -615,7 +638,7 @@ type FolderGetExternalLinkParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the folder is in the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is in another folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -712,7 +735,7 @@ type FolderMarkDeletedParams struct {
 	//
 	// The identifier can be obtained using the method disk.folder.getChildren.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -806,13 +829,13 @@ func FolderMoveToCommand(p FolderMoveToParams) b24.Command[*FolderMoveToResult] 
 // FolderMoveToParams holds the parameters of disk.folder.moveTo.
 type FolderMoveToParams struct {
 	// Identifier of the source folder to be moved. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the target folder to which the folder is moved.
 	//
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the folder is in the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is in another folder. Required.
-	TargetFolderID int64 `json:"targetFolderId"`
+	TargetFolderID b24.Int `json:"targetFolderId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -912,7 +935,7 @@ type FolderRenameParams struct {
 	// the folder is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is located in another folder.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New name of the folder. Required.
 	NewName string `json:"newName"`
 }
@@ -1011,7 +1034,7 @@ type FolderRestoreParams struct {
 	// Folders in the trash are not accessible for requests through standard
 	// methods. To obtain the identifier of the folder for restoration, save it
 	// immediately after calling the method disk.folder.markDeleted. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1106,11 +1129,11 @@ type FolderShareToUserParams struct {
 	// the folder is located at the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is located in another folder.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the user to whom access is granted.
 	//
 	// The identifier can be obtained using the method user.get. Required.
-	UserID int64 `json:"userId"`
+	UserID b24.Int `json:"userId"`
 	// Level of access granted to the user. Possible values:
 	//
 	//   - disk_access_read — read
@@ -1223,12 +1246,12 @@ type FolderUploadFileParams struct {
 	// The identifier can be obtained using the method disk.storage.getChildren if
 	// the folder is in the root of the storage, and using the method
 	// disk.folder.getChildren if the folder is in another folder. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array with the field NAME, where NAME is the name of the file.
 	//
 	// Optional if the file is uploaded not directly, but via URL. An example of
 	// uploading a file via URL is provided below. Required.
-	Data []any `json:"data"`
+	Data FolderUploadFileParamsData `json:"data"`
 	// An array containing the file name and a string with Base64.
 	//
 	// If the parameter is not provided, the method does not upload the file but
@@ -1271,19 +1294,32 @@ func (p FolderUploadFileParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Data == nil {
-		return &b24.RequiredError{
-			Method: "disk.folder.uploadFile",
-			Param:  "data",
-		}
-	}
 	return nil
+}
+
+// FolderUploadFileParamsData is the data value of disk.folder.uploadFile.
+type FolderUploadFileParamsData struct {
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FolderUploadFileParamsData) UnmarshalJSON(data []byte) error {
+	type plain FolderUploadFileParamsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FolderUploadFileParamsData) MarshalJSON() ([]byte, error) {
+	type plain FolderUploadFileParamsData
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FolderUploadFileParamsRights is the rights value of disk.folder.uploadFile.
 type FolderUploadFileParamsRights struct {
-	AccessCode b24.Opt[string] `json:"ACCESS_CODE,omitzero"`
-	TaskID     b24.Opt[int64]  `json:"TASK_ID,omitzero"`
+	AccessCode b24.Opt[string]  `json:"ACCESS_CODE,omitzero"`
+	TaskID     b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,35 @@ import (
 	"iter"
 )
 
+// Storage is one storage of disk.storage, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (disk-storage-get-fields), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Storage struct {
+	ID           b24.Int    `json:"ID"`
+	Name         b24.String `json:"NAME"`
+	Code         b24.String `json:"CODE"`
+	ModuleID     b24.String `json:"MODULE_ID"`
+	EntityType   b24.String `json:"ENTITY_TYPE"`
+	EntityID     b24.String `json:"ENTITY_ID"`
+	RootObjectID b24.Int    `json:"ROOT_OBJECT_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Storage) UnmarshalJSON(data []byte) error {
+	type plain Storage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Storage) MarshalJSON() ([]byte, error) {
+	type plain Storage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // StorageAddFolder calls disk.storage.addFolder: Create a Folder in the Root
 // of the Storage.
 //
@@ -57,10 +86,10 @@ type StorageAddFolderParams struct {
 	//
 	// The identifier can be obtained using the method disk.storage.getList.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array with the field NAME, where NAME is the name of the new folder.
 	// Required.
-	Data []any `json:"data"`
+	Data StorageAddFolderParamsData `json:"data"`
 	// Array of access permissions for the folder in the format {"TASK_ID": 42,
 	// "ACCESS_CODE": "U35"}, where
 	//
@@ -88,19 +117,32 @@ func (p StorageAddFolderParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Data == nil {
-		return &b24.RequiredError{
-			Method: "disk.storage.addFolder",
-			Param:  "data",
-		}
-	}
 	return nil
+}
+
+// StorageAddFolderParamsData is the data value of disk.storage.addFolder.
+type StorageAddFolderParamsData struct {
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StorageAddFolderParamsData) UnmarshalJSON(data []byte) error {
+	type plain StorageAddFolderParamsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StorageAddFolderParamsData) MarshalJSON() ([]byte, error) {
+	type plain StorageAddFolderParamsData
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StorageAddFolderParamsRights is the rights value of disk.storage.addFolder.
 type StorageAddFolderParamsRights struct {
-	AccessCode b24.Opt[string] `json:"ACCESS_CODE,omitzero"`
-	TaskID     b24.Opt[int64]  `json:"TASK_ID,omitzero"`
+	AccessCode b24.Opt[string]  `json:"ACCESS_CODE,omitzero"`
+	TaskID     b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -166,11 +208,11 @@ func (v StorageAddFolderResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_ARGUMENT: Required parameter id is not specified
 //   - ERROR_NOT_FOUND: Storage with the specified id not found
-func StorageGet(ctx context.Context, c b24.Caller, p StorageGetParams, opts ...b24.CallOption) (*StorageGetResult, error) {
+func StorageGet(ctx context.Context, c b24.Caller, p StorageGetParams, opts ...b24.CallOption) (*Storage, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out StorageGetResult
+	var out Storage
 	if err := b24.Invoke(ctx, c, StorageGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -180,8 +222,8 @@ func StorageGet(ctx context.Context, c b24.Caller, p StorageGetParams, opts ...b
 // StorageGetCommand is disk.storage.get as a command for a batch (see
 // b24.Add); its result decodes as StorageGet's does. Required parameters are
 // not checked here: the portal reports them.
-func StorageGetCommand(p StorageGetParams) b24.Command[*StorageGetResult] {
-	return b24.NewCommand[*StorageGetResult](b24.Request{
+func StorageGetCommand(p StorageGetParams) b24.Command[*Storage] {
+	return b24.NewCommand[*Storage](b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.get",
 		Params:     p,
@@ -195,7 +237,7 @@ type StorageGetParams struct {
 	//
 	// The identifier can be obtained using the method disk.storage.getList.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -207,31 +249,6 @@ func (p StorageGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// StorageGetResult is the result of disk.storage.get.
-type StorageGetResult struct {
-	Code         json.RawMessage `json:"CODE"`
-	EntityID     b24.String      `json:"ENTITY_ID"`
-	EntityType   b24.String      `json:"ENTITY_TYPE"`
-	ID           b24.String      `json:"ID"`
-	ModuleID     b24.String      `json:"MODULE_ID"`
-	Name         b24.String      `json:"NAME"`
-	RootObjectID b24.String      `json:"ROOT_OBJECT_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StorageGetResult) UnmarshalJSON(data []byte) error {
-	type plain StorageGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StorageGetResult) MarshalJSON() ([]byte, error) {
-	type plain StorageGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StorageGetChildren calls disk.storage.getChildren: Get a list of files and
@@ -306,7 +323,7 @@ type StorageGetChildrenParams struct {
 	//
 	// The identifier can be obtained using the method disk.storage.getList.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array format:
 	//
 	//	{
@@ -345,7 +362,11 @@ type StorageGetChildrenParams struct {
 	//
 	// The list of fields available for filtering can be obtained using the method
 	// disk.folder.getFields
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Array format:
 	//
 	//	{
@@ -364,7 +385,10 @@ type StorageGetChildrenParams struct {
 	//
 	// The list of fields available for sorting can be obtained using the method
 	// disk.folder.getFields
-	Order []any `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size of results is always static — 50 records.
@@ -375,7 +399,7 @@ type StorageGetChildrenParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -537,8 +561,8 @@ func (v StorageGetForAppResult) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func StorageGetList(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) ([]StorageGetListItem, error) {
-	var out []StorageGetListItem
+func StorageGetList(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) ([]Storage, error) {
+	var out []Storage
 	if err := b24.Invoke(ctx, c, StorageGetListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -548,8 +572,8 @@ func StorageGetList(ctx context.Context, c b24.Caller, p StorageGetListParams, o
 // StorageGetListCommand is disk.storage.getList as a command for a batch (see
 // b24.Add); its result decodes as StorageGetList's does. Required parameters
 // are not checked here: the portal reports them.
-func StorageGetListCommand(p StorageGetListParams) b24.Command[[]StorageGetListItem] {
-	return b24.NewCommand[[]StorageGetListItem](b24.Request{
+func StorageGetListCommand(p StorageGetListParams) b24.Command[[]Storage] {
+	return b24.NewCommand[[]Storage](b24.Request{
 		Idempotent: true,
 		Method:     "disk.storage.getList",
 		Params:     p,
@@ -559,16 +583,16 @@ func StorageGetListCommand(p StorageGetListParams) b24.Command[[]StorageGetListI
 
 // StorageGetListAll iterates over every row of disk.storage.getList,
 // requesting page after page (start/next) as the loop asks for more.
-func StorageGetListAll(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) iter.Seq2[StorageGetListItem, error] {
-	return b24.List[StorageGetListItem](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func StorageGetListAll(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) iter.Seq2[Storage, error] {
+	return b24.List[Storage](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // StorageGetListExport reads every row of disk.storage.getList by ID
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func StorageGetListExport(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) iter.Seq2[StorageGetListItem, error] {
-	return b24.Export[StorageGetListItem](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func StorageGetListExport(ctx context.Context, c b24.Caller, p StorageGetListParams, opts ...b24.CallOption) iter.Seq2[Storage, error] {
+	return b24.Export[Storage](ctx, c, StorageGetListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // StorageGetListParams holds the parameters of disk.storage.getList.
@@ -611,7 +635,11 @@ type StorageGetListParams struct {
 	//
 	// The list of fields available for filtering can be obtained using the method
 	// disk.storage.getFields
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Array format:
 	//
 	//	{
@@ -630,7 +658,10 @@ type StorageGetListParams struct {
 	//
 	// The list of fields available for sorting can be obtained using the method
 	// disk.storage.getFields
-	Order []any `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to manage pagination.
 	//
 	// The page size for results is always static — 50 records.
@@ -641,32 +672,7 @@ type StorageGetListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// StorageGetListItem is one row of disk.storage.getList.
-type StorageGetListItem struct {
-	Code         json.RawMessage `json:"CODE"`
-	EntityID     b24.String      `json:"ENTITY_ID"`
-	EntityType   b24.String      `json:"ENTITY_TYPE"`
-	ID           b24.String      `json:"ID"`
-	ModuleID     b24.String      `json:"MODULE_ID"`
-	Name         b24.String      `json:"NAME"`
-	RootObjectID b24.String      `json:"ROOT_OBJECT_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StorageGetListItem) UnmarshalJSON(data []byte) error {
-	type plain StorageGetListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StorageGetListItem) MarshalJSON() ([]byte, error) {
-	type plain StorageGetListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StorageGetTypes calls disk.storage.getTypes: Get Storage Types.
@@ -748,7 +754,7 @@ type StorageRenameParams struct {
 	//
 	// The identifier can be obtained using the method disk.storage.getForApp.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New name for the storage. Required.
 	NewName string `json:"newName"`
 }
@@ -847,9 +853,9 @@ type StorageUploadFileParams struct {
 	//
 	// The identifier can be obtained using the method disk.storage.getList.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array with the field NAME, where NAME is the name of the file. Required.
-	Data []any `json:"data"`
+	Data StorageUploadFileParamsData `json:"data"`
 	// An array containing the file name and a string with Base64. Required.
 	FileContent []string `json:"fileContent"`
 	// An array of access permissions for the uploaded file in the format
@@ -889,12 +895,6 @@ func (p StorageUploadFileParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Data == nil {
-		return &b24.RequiredError{
-			Method: "disk.storage.uploadFile",
-			Param:  "data",
-		}
-	}
 	if p.FileContent == nil {
 		return &b24.RequiredError{
 			Method: "disk.storage.uploadFile",
@@ -904,11 +904,30 @@ func (p StorageUploadFileParams) validate() error {
 	return nil
 }
 
+// StorageUploadFileParamsData is the data value of disk.storage.uploadFile.
+type StorageUploadFileParamsData struct {
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StorageUploadFileParamsData) UnmarshalJSON(data []byte) error {
+	type plain StorageUploadFileParamsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StorageUploadFileParamsData) MarshalJSON() ([]byte, error) {
+	type plain StorageUploadFileParamsData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // StorageUploadFileParamsRights is the rights value of
 // disk.storage.uploadFile.
 type StorageUploadFileParamsRights struct {
-	AccessCode b24.Opt[string] `json:"ACCESS_CODE,omitzero"`
-	TaskID     b24.Opt[int64]  `json:"TASK_ID,omitzero"`
+	AccessCode b24.Opt[string]  `json:"ACCESS_CODE,omitzero"`
+	TaskID     b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -52,7 +52,7 @@ type VersionGetParams struct {
 	//
 	// The identifier can be obtained using the method disk.file.getVersions.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

@@ -9,6 +9,333 @@ import (
 	"iter"
 )
 
+// Document is one document of documentgenerator.document, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (document-generator-document-get-fields,
+// document-generator-document-get, document-generator-document-list,
+// document-generator-document-add,
+// document-generator-document-enable-public-url,
+// document-generator-document-update), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Document struct {
+	// Number
+	DocumentNumber json.RawMessage `json:"DocumentNumber"`
+	CurrentDate    b24.Time        `json:"CurrentDate"`
+	ClientName     json.RawMessage `json:"ClientName"`
+	ClientPhone    json.RawMessage `json:"ClientPhone"`
+	Total          json.RawMessage `json:"Total"`
+	Comment        json.RawMessage `json:"Comment"`
+	UserName       json.RawMessage `json:"UserName"`
+	// Document Title
+	DocumentTitle json.RawMessage `json:"DocumentTitle"`
+	// Document ID
+	ID b24.String `json:"id"`
+	// Document title
+	Title b24.String `json:"title"`
+	// Document number
+	Number b24.String `json:"number"`
+	// Template ID
+	TemplateID b24.String `json:"templateId"`
+	// Data provider class
+	Provider b24.String `json:"provider"`
+	// External object identifier
+	Value b24.String `json:"value"`
+	// Document field values (detailed description)
+	Values DocumentValues `json:"values"`
+	// DOCX file ID of the document
+	FileID b24.Int `json:"fileId"`
+	// Document image file ID
+	ImageID b24.Int `json:"imageId"`
+	// PDF file ID of the document
+	PDFID b24.Int `json:"pdfId"`
+	// Indicates if stamps and signatures are enabled
+	StampsEnabled b24.Bool `json:"stampsEnabled"`
+	// Link to download DOCX
+	DownloadURL b24.String `json:"downloadUrl"`
+	// Link to download DOCX for the application
+	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
+	// Link to download PDF if PDF has already been generated
+	PDFURL b24.String `json:"pdfUrl"`
+	// Link to download PDF for the application
+	PDFURLMachine b24.String `json:"pdfUrlMachine"`
+	// Link to view or print PDF if PDF has already been generated
+	PrintURL b24.String `json:"printUrl"`
+	// Link to view or print PDF for the application
+	PrintURLMachine b24.String `json:"printUrlMachine"`
+	// Link to download image if the image has already been generated
+	ImageURL b24.String `json:"imageUrl"`
+	// Link to download image for the application
+	ImageURLMachine b24.String `json:"imageUrlMachine"`
+	// Public link to the document if it is enabled
+	PublicURL b24.String `json:"publicUrl"`
+	// Indicates if there was a document conversion error
+	IsTransformationError b24.Bool `json:"isTransformationError"`
+	// Conversion error code if it occurred
+	TransformationErrorCode b24.String `json:"transformationErrorCode"`
+	// Conversion error message if it occurred
+	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
+	// Reason for cancellation of conversion if it was canceled
+	TransformationCancelReason b24.String `json:"transformationCancelReason"`
+	// Tag for subscribing to conversion status updates
+	PullTag b24.String `json:"pullTag"`
+	// File ID on Drive for sending by e-mail
+	EmailDiskFile b24.Int `json:"emailDiskFile"`
+	// Document creation time
+	CreateTime b24.Time `json:"createTime"`
+	// Document last update time
+	UpdateTime b24.Time `json:"updateTime"`
+	// Document author ID
+	CreatedBy b24.String `json:"createdBy"`
+	// ID of the user who updated the document
+	UpdatedBy b24.Int `json:"updatedBy"`
+	// Data about viewing the public link (detailed description)
+	PublicURLView DocumentPublicURLView `json:"publicUrlView"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Document) UnmarshalJSON(data []byte) error {
+	type plain Document
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Document) MarshalJSON() ([]byte, error) {
+	type plain Document
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentValues is the values value of documentgenerator.document.
+type DocumentValues struct {
+	// Method of document creation
+	CreationMethod b24.String `json:"_creationMethod"`
+	// Indicates if stamps and signatures are enabled
+	StampsEnabled b24.Bool `json:"stampsEnabled"`
+	// Variant of the product table display
+	ProductsTableVariant b24.String `json:"productsTableVariant"`
+	// Extra keeps the keys the docs do not list, among them <field_code> (field
+	// value from the template by its code).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentValues) UnmarshalJSON(data []byte) error {
+	type plain DocumentValues
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentValues) MarshalJSON() ([]byte, error) {
+	type plain DocumentValues
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentPublicURLView is the publicUrlView value of
+// documentgenerator.document.
+type DocumentPublicURLView struct {
+	// Time of the last view of the public link
+	Time b24.Time `json:"time"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentPublicURLView) UnmarshalJSON(data []byte) error {
+	type plain DocumentPublicURLView
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentPublicURLView) MarshalJSON() ([]byte, error) {
+	type plain DocumentPublicURLView
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentInput is the write form of Document: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type DocumentInput struct {
+	// Field type.
+	//
+	// Types for which formatting can be specified:
+	//
+	//   - DATE — date or date-time
+	//   - NAME — full name
+	Type b24.Opt[DocumentInputType] `json:"TYPE,omitzero"`
+	// Formatting parameters for the field type.
+	//
+	// FORMAT is not fixed to one value; it should be chosen based on your template
+	// and output requirements.
+	//
+	// For DATE, the format value is specified in the format of document generator
+	// date modifiers. Example: {"format":"d.m.Y"}
+	//
+	// For NAME:
+	//
+	//   - format specifies the output template for name parts, e.g., #NAME#
+	//     #LAST_NAME#
+	//   - case specifies the grammatical case
+	//   - What are modifiers in document templates
+	Format map[string]any `json:"FORMAT,omitzero"`
+	// Provider class
+	Provider b24.Opt[string] `json:"PROVIDER,omitzero"`
+	// Field title
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Number
+	DocumentNumber any `json:"DocumentNumber,omitzero"`
+	CurrentDate    any `json:"CurrentDate,omitzero"`
+	ClientName     any `json:"ClientName,omitzero"`
+	ClientPhone    any `json:"ClientPhone,omitzero"`
+	Total          any `json:"Total,omitzero"`
+	Comment        any `json:"Comment,omitzero"`
+	UserName       any `json:"UserName,omitzero"`
+	// Document Title
+	DocumentTitle any `json:"DocumentTitle,omitzero"`
+	// Document ID
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Document number
+	Number b24.Opt[string] `json:"number,omitzero"`
+	// Template ID
+	TemplateID b24.Opt[string] `json:"templateId,omitzero"`
+	// External object identifier
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Document field values (detailed description)
+	Values *DocumentInputValues `json:"values,omitzero"`
+	// DOCX file ID of the document
+	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
+	// Document image file ID
+	ImageID b24.Opt[b24.Int] `json:"imageId,omitzero"`
+	// PDF file ID of the document
+	PDFID b24.Opt[b24.Int] `json:"pdfId,omitzero"`
+	// Indicates if stamps and signatures are enabled
+	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
+	// Link to download DOCX
+	DownloadURL b24.Opt[string] `json:"downloadUrl,omitzero"`
+	// Link to download DOCX for the application
+	DownloadURLMachine b24.Opt[string] `json:"downloadUrlMachine,omitzero"`
+	// Link to download PDF if PDF has already been generated
+	PDFURL b24.Opt[string] `json:"pdfUrl,omitzero"`
+	// Link to download PDF for the application
+	PDFURLMachine b24.Opt[string] `json:"pdfUrlMachine,omitzero"`
+	// Link to view or print PDF if PDF has already been generated
+	PrintURL b24.Opt[string] `json:"printUrl,omitzero"`
+	// Link to view or print PDF for the application
+	PrintURLMachine b24.Opt[string] `json:"printUrlMachine,omitzero"`
+	// Link to download image if the image has already been generated
+	ImageURL b24.Opt[string] `json:"imageUrl,omitzero"`
+	// Link to download image for the application
+	ImageURLMachine b24.Opt[string] `json:"imageUrlMachine,omitzero"`
+	// Public link to the document if it is enabled
+	PublicURL b24.Opt[string] `json:"publicUrl,omitzero"`
+	// Indicates if there was a document conversion error
+	IsTransformationError b24.Opt[bool] `json:"isTransformationError,omitzero"`
+	// Conversion error code if it occurred
+	TransformationErrorCode b24.Opt[string] `json:"transformationErrorCode,omitzero"`
+	// Conversion error message if it occurred
+	TransformationErrorMessage b24.Opt[string] `json:"transformationErrorMessage,omitzero"`
+	// Reason for cancellation of conversion if it was canceled
+	TransformationCancelReason b24.Opt[string] `json:"transformationCancelReason,omitzero"`
+	// Tag for subscribing to conversion status updates
+	PullTag b24.Opt[string] `json:"pullTag,omitzero"`
+	// File ID on Drive for sending by e-mail
+	EmailDiskFile b24.Opt[b24.Int] `json:"emailDiskFile,omitzero"`
+	// Document creation time
+	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
+	// Document last update time
+	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
+	// Document author ID
+	CreatedBy b24.Opt[string] `json:"createdBy,omitzero"`
+	// ID of the user who updated the document
+	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
+	// Data about viewing the public link (detailed description)
+	PublicURLView *DocumentInputPublicURLView `json:"publicUrlView,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentInput) UnmarshalJSON(data []byte) error {
+	type plain DocumentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentInput) MarshalJSON() ([]byte, error) {
+	type plain DocumentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentInputValues is the values value of documentgenerator.document.
+type DocumentInputValues struct {
+	// Method of document creation
+	CreationMethod b24.Opt[string] `json:"_creationMethod,omitzero"`
+	// Indicates if stamps and signatures are enabled
+	StampsEnabled b24.Opt[bool] `json:"stampsEnabled,omitzero"`
+	// Variant of the product table display
+	ProductsTableVariant b24.Opt[string] `json:"productsTableVariant,omitzero"`
+	// Extra keeps the keys the docs do not list, among them <field_code> (field
+	// value from the template by its code).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentInputValues) UnmarshalJSON(data []byte) error {
+	type plain DocumentInputValues
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentInputValues) MarshalJSON() ([]byte, error) {
+	type plain DocumentInputValues
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentInputPublicURLView is the publicUrlView value of
+// documentgenerator.document.
+type DocumentInputPublicURLView struct {
+	// Time of the last view of the public link
+	Time b24.Opt[b24.Time] `json:"time,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DocumentInputPublicURLView) UnmarshalJSON(data []byte) error {
+	type plain DocumentInputPublicURLView
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DocumentInputPublicURLView) MarshalJSON() ([]byte, error) {
+	type plain DocumentInputPublicURLView
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DocumentInputType is the TYPE of documentgenerator.document: the constants
+// below are the documented values; others are accepted too.
+type DocumentInputType string
+
+// The documented values of DocumentInputType.
+const (
+	// date or date-time
+	DocumentInputTypeDate DocumentInputType = "DATE"
+	// full name
+	DocumentInputTypeName DocumentInputType = "NAME"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DocumentInputType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DocumentInputType(s)
+	return nil
+}
+
 // DocumentAdd calls documentgenerator.document.add: Create a New Document
 // Based on a Template.
 //
@@ -58,7 +385,7 @@ type DocumentAddParams struct {
 	//
 	// You can obtain the template identifier after creating a template or by using
 	// the get template list method. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Data provider class.
 	//
 	// When called via REST, Bitrix\DocumentGenerator\DataProvider\Rest is always
@@ -90,7 +417,7 @@ type DocumentAddParams struct {
 	//   - external system record — ERP_DOC_A-7741
 	//
 	// Required.
-	Value DocumentAddParamsValue `json:"value"`
+	Value string `json:"value"`
 	// Field values of the document in the format {"FieldCode":"Value"}
 	Values map[string]any `json:"values,omitzero"`
 	// Seal and signature mode:
@@ -99,7 +426,7 @@ type DocumentAddParams struct {
 	//   - 0 — disable
 	//
 	// Defaults to the value from the template
-	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
+	StampsEnabled b24.Opt[b24.Int] `json:"stampsEnabled,omitzero"`
 	// Description of how to interpret and format values from values (detailed
 	// description).
 	//
@@ -118,7 +445,7 @@ type DocumentAddParams struct {
 	//	        "TITLE": "Contract Date"
 	//	    }
 	//	}
-	Fields *DocumentAddParamsFields `json:"fields,omitzero"`
+	Fields *DocumentInput `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -138,133 +465,9 @@ func (p DocumentAddParams) validate() error {
 	return nil
 }
 
-// DocumentAddParamsFields is the fields value of
-// documentgenerator.document.add.
-type DocumentAddParamsFields struct {
-	// Field type.
-	//
-	// Types for which formatting can be specified:
-	//
-	//   - DATE — date or date-time
-	//   - NAME — full name
-	Type b24.Opt[DocumentAddParamsFieldsType] `json:"TYPE,omitzero"`
-	// Formatting parameters for the field type.
-	//
-	// FORMAT is not fixed to one value; it should be chosen based on your template
-	// and output requirements.
-	//
-	// For DATE, the format value is specified in the format of document generator
-	// date modifiers. Example: {"format":"d.m.Y"}
-	//
-	// For NAME:
-	//
-	//   - format specifies the output template for name parts, e.g., #NAME#
-	//     #LAST_NAME#
-	//   - case specifies the grammatical case
-	//   - What are modifiers in document templates
-	Format map[string]any `json:"FORMAT,omitzero"`
-	// Provider class
-	Provider b24.Opt[string] `json:"PROVIDER,omitzero"`
-	// Field title
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentAddDocument is the result of documentgenerator.document.add.
-type DocumentAddDocument struct {
-	// Document identifier
-	ID b24.Int `json:"id"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Template identifier
-	TemplateID b24.Int `json:"templateId"`
-	// Data provider class
-	Provider b24.String `json:"provider"`
-	// External identifier of the object
-	Value b24.String `json:"value"`
-	// Field values of the document (detailed description)
-	Values DocumentAddDocumentValues `json:"values"`
-	// Indicator of enabled seals and signatures
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download DOCX for the user
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download DOCX for the application
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Public link to the document, if enabled
-	PublicURL b24.String `json:"publicUrl"`
-	// Indicator of document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Tag for subscribing to conversion status updates
-	PullTag b24.String `json:"pullTag"`
-	// File identifier on Drive for sending by e-mail
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Document creation time
-	CreateTime b24.Time `json:"createTime"`
-	// Last update time of the document
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the document author
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentAddDocumentValues is the values value of
-// documentgenerator.document.add.
-type DocumentAddDocumentValues struct {
-	// Method of document creation
-	CreationMethod b24.String `json:"_creationMethod"`
-	// Indicator of enabled seals and signatures
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Field value from the template by its code
-	FieldCode b24.String `json:"<field_code>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentAddDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentAddDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentAddDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentAddDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentAddResult is the result of documentgenerator.document.add.
 type DocumentAddResult struct {
-	Document *DocumentAddDocument `json:"document"`
+	Document *Document `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -279,50 +482,6 @@ func (v *DocumentAddResult) UnmarshalJSON(data []byte) error {
 func (v DocumentAddResult) MarshalJSON() ([]byte, error) {
 	type plain DocumentAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentAddParamsValue is the value of documentgenerator.document.add: the
-// constants below are the documented values; others are accepted too.
-type DocumentAddParamsValue string
-
-// The documented values of DocumentAddParamsValue.
-const (
-	// string code of the object type in uppercase
-	DocumentAddParamsValueObjectType DocumentAddParamsValue = "<OBJECT_TYPE>"
-	// numeric or string identifier of the object in the external system
-	DocumentAddParamsValueID DocumentAddParamsValue = "<ID>"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentAddParamsValue) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentAddParamsValue(s)
-	return nil
-}
-
-// DocumentAddParamsFieldsType is the TYPE of documentgenerator.document.add:
-// the constants below are the documented values; others are accepted too.
-type DocumentAddParamsFieldsType string
-
-// The documented values of DocumentAddParamsFieldsType.
-const (
-	// date or date-time
-	DocumentAddParamsFieldsTypeDate DocumentAddParamsFieldsType = "DATE"
-	// full name
-	DocumentAddParamsFieldsTypeName DocumentAddParamsFieldsType = "NAME"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentAddParamsFieldsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentAddParamsFieldsType(s)
-	return nil
 }
 
 // DocumentDelete calls documentgenerator.document.delete: Delete document.
@@ -371,7 +530,7 @@ type DocumentDeleteParams struct {
 	//
 	// You can obtain the document identifier after creating the document or by
 	// using the get document list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -404,11 +563,11 @@ func (p DocumentDeleteParams) validate() error {
 //
 //   - 400: Bitrix\DocumentGenerator\Document constructor must be is public
 //     Required parameter id not provided
-func DocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentEnablepublicurlParams, opts ...b24.CallOption) (*DocumentEnablepublicurlResult, error) {
+func DocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentEnablepublicurlParams, opts ...b24.CallOption) (*Document, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DocumentEnablepublicurlResult
+	var out Document
 	if err := b24.Invoke(ctx, c, DocumentEnablepublicurlCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -419,8 +578,8 @@ func DocumentEnablepublicurl(ctx context.Context, c b24.Caller, p DocumentEnable
 // as a command for a batch (see b24.Add); its result decodes as
 // DocumentEnablepublicurl's does. Required parameters are not checked here:
 // the portal reports them.
-func DocumentEnablepublicurlCommand(p DocumentEnablepublicurlParams) b24.Command[*DocumentEnablepublicurlResult] {
-	return b24.NewCommand[*DocumentEnablepublicurlResult](b24.Request{
+func DocumentEnablepublicurlCommand(p DocumentEnablepublicurlParams) b24.Command[*Document] {
+	return b24.NewCommand[*Document](b24.Request{
 		Method:  "documentgenerator.document.enablepublicurl",
 		Params:  p,
 		Version: 2,
@@ -434,14 +593,14 @@ type DocumentEnablepublicurlParams struct {
 	//
 	// You can obtain the document identifier after creating a document or by using
 	// the get document list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Status of the public link:
 	//
 	//   - 1 - enable
 	//   - 0 - disable
 	//
 	// Default is 1. Default: 1.
-	Status b24.Opt[int64] `json:"status,omitzero"`
+	Status b24.Opt[b24.Int] `json:"status,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -453,29 +612,6 @@ func (p DocumentEnablepublicurlParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DocumentEnablepublicurlResult is the result of
-// documentgenerator.document.enablepublicurl.
-type DocumentEnablepublicurlResult struct {
-	// Public link to the document
-	//
-	// If status is set to 0, the field will return null
-	PublicURL b24.String `json:"publicUrl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentEnablepublicurlResult) UnmarshalJSON(data []byte) error {
-	type plain DocumentEnablepublicurlResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentEnablepublicurlResult) MarshalJSON() ([]byte, error) {
-	type plain DocumentEnablepublicurlResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DocumentGet calls documentgenerator.document.get: Get Document by ID.
@@ -524,7 +660,7 @@ type DocumentGetParams struct {
 	//
 	// You can obtain the document ID after creating a document or by using the get
 	// document list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -538,135 +674,9 @@ func (p DocumentGetParams) validate() error {
 	return nil
 }
 
-// DocumentGetDocument is the result of documentgenerator.document.get.
-type DocumentGetDocument struct {
-	// Document ID
-	ID b24.String `json:"id"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Template ID
-	TemplateID b24.String `json:"templateId"`
-	// Data provider class
-	Provider b24.String `json:"provider"`
-	// External object identifier
-	Value b24.String `json:"value"`
-	// Document field values (detailed description)
-	Values DocumentGetDocumentValues `json:"values"`
-	// DOCX file ID of the document
-	FileID b24.Int `json:"fileId"`
-	// Document image file ID
-	ImageID b24.Int `json:"imageId"`
-	// PDF file ID of the document
-	PDFID b24.Int `json:"pdfId"`
-	// Indicates if stamps and signatures are enabled
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download DOCX
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download DOCX for the application
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Link to download PDF if PDF has already been generated
-	PDFURL b24.String `json:"pdfUrl"`
-	// Link to download PDF for the application
-	PDFURLMachine b24.String `json:"pdfUrlMachine"`
-	// Link to view or print PDF if PDF has already been generated
-	PrintURL b24.String `json:"printUrl"`
-	// Link to view or print PDF for the application
-	PrintURLMachine b24.String `json:"printUrlMachine"`
-	// Link to download image if the image has already been generated
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to download image for the application
-	ImageURLMachine b24.String `json:"imageUrlMachine"`
-	// Public link to the document if it is enabled
-	PublicURL b24.String `json:"publicUrl"`
-	// Indicates if there was a document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Conversion error code if it occurred
-	TransformationErrorCode b24.String `json:"transformationErrorCode"`
-	// Conversion error message if it occurred
-	TransformationErrorMessage b24.String `json:"transformationErrorMessage"`
-	// Reason for cancellation of conversion if it was canceled
-	TransformationCancelReason b24.String `json:"transformationCancelReason"`
-	// Tag for subscribing to conversion status updates
-	PullTag b24.String `json:"pullTag"`
-	// File ID on Drive for sending by e-mail
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Document creation time
-	CreateTime b24.Time `json:"createTime"`
-	// Document last update time
-	UpdateTime b24.Time `json:"updateTime"`
-	// Document author ID
-	CreatedBy b24.String `json:"createdBy"`
-	// ID of the user who updated the document
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Data about viewing the public link (detailed description)
-	PublicURLView DocumentGetDocumentPublicURLView `json:"publicUrlView"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentGetDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentGetDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentGetDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentGetDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentGetDocumentValues is the values value of
-// documentgenerator.document.get.
-type DocumentGetDocumentValues struct {
-	// Method of document creation
-	CreationMethod b24.String `json:"_creationMethod"`
-	// Indicates if stamps and signatures are enabled
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Field value from the template by its code
-	FieldCode b24.String `json:"<field_code>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentGetDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentGetDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentGetDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentGetDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentGetDocumentPublicURLView is the publicUrlView value of
-// documentgenerator.document.get.
-type DocumentGetDocumentPublicURLView struct {
-	// Time of the last view of the public link
-	Time b24.Time `json:"time"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentGetDocumentPublicURLView) UnmarshalJSON(data []byte) error {
-	type plain DocumentGetDocumentPublicURLView
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentGetDocumentPublicURLView) MarshalJSON() ([]byte, error) {
-	type plain DocumentGetDocumentPublicURLView
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentGetResult is the result of documentgenerator.document.get.
 type DocumentGetResult struct {
-	Document *DocumentGetDocument `json:"document"`
+	Document *Document `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -731,7 +741,7 @@ type DocumentGetfieldsParams struct {
 	//
 	// You can obtain the document identifier after creating the document or by
 	// using the get document list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Optional parameter.
 	//
 	// Field values that the method temporarily substitutes before forming
@@ -857,8 +867,8 @@ func DocumentListCommand(p DocumentListParams) b24.Command[*DocumentListResult] 
 
 // DocumentListAll iterates over every row of documentgenerator.document.list,
 // requesting page after page (start/next) as the loop asks for more.
-func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentListItem, error] {
-	return b24.List[DocumentListItem](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
+	return b24.List[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -868,8 +878,8 @@ func DocumentListAll(ctx context.Context, c b24.Caller, p DocumentListParams, op
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[DocumentListItem, error] {
-	return b24.Export[DocumentListItem](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
+func DocumentListExport(ctx context.Context, c b24.Caller, p DocumentListParams, opts ...b24.CallOption) iter.Seq2[Document, error] {
+	return b24.Export[Document](ctx, c, DocumentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "documents",
 	}, opts...)
@@ -928,30 +938,30 @@ type DocumentListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N — 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // DocumentListParamsOrder is the order value of
 // documentgenerator.document.list.
 type DocumentListParamsOrder struct {
 	// Document identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Document title
 	Title b24.Opt[string] `json:"title,omitzero"`
 	// Document number
 	Number b24.Opt[string] `json:"number,omitzero"`
 	// Template identifier
-	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
+	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
 	// Provider class
 	Provider b24.Opt[string] `json:"provider,omitzero"`
 	// External identifier of the object
 	Value b24.Opt[string] `json:"value,omitzero"`
 	// Identifier of the document's DOCX file
-	FileID b24.Opt[int64] `json:"fileId,omitzero"`
+	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
 	// Identifier of the document's image file
-	ImageID b24.Opt[int64] `json:"imageId,omitzero"`
+	ImageID b24.Opt[b24.Int] `json:"imageId,omitzero"`
 	// Identifier of the document's PDF file
-	PDFID b24.Opt[int64] `json:"pdfId,omitzero"`
+	PDFID b24.Opt[b24.Int] `json:"pdfId,omitzero"`
 	// Document creation time
 	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
 	// Document update time
@@ -959,9 +969,9 @@ type DocumentListParamsOrder struct {
 	// Document field values
 	Values map[string]any `json:"values,omitzero"`
 	// Identifier of the user who created the document
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Identifier of the user who updated the document
-	UpdatedBy b24.Opt[int64] `json:"updatedBy,omitzero"`
+	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -982,23 +992,23 @@ func (v DocumentListParamsOrder) MarshalJSON() ([]byte, error) {
 // documentgenerator.document.list.
 type DocumentListParamsFilter struct {
 	// Document identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Document title
 	Title b24.Opt[string] `json:"title,omitzero"`
 	// Document number
 	Number b24.Opt[string] `json:"number,omitzero"`
 	// Template identifier
-	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
+	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
 	// Provider class
 	Provider b24.Opt[string] `json:"provider,omitzero"`
 	// External identifier of the object
 	Value b24.Opt[string] `json:"value,omitzero"`
 	// Identifier of the document's DOCX file
-	FileID b24.Opt[int64] `json:"fileId,omitzero"`
+	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
 	// Identifier of the document's image file
-	ImageID b24.Opt[int64] `json:"imageId,omitzero"`
+	ImageID b24.Opt[b24.Int] `json:"imageId,omitzero"`
 	// Identifier of the document's PDF file
-	PDFID b24.Opt[int64] `json:"pdfId,omitzero"`
+	PDFID b24.Opt[b24.Int] `json:"pdfId,omitzero"`
 	// Document creation time
 	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
 	// Document update time
@@ -1006,9 +1016,9 @@ type DocumentListParamsFilter struct {
 	// Document field values
 	Values map[string]any `json:"values,omitzero"`
 	// Identifier of the user who created the document
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
 	// Identifier of the user who updated the document
-	UpdatedBy b24.Opt[int64] `json:"updatedBy,omitzero"`
+	UpdatedBy b24.Opt[b24.Int] `json:"updatedBy,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1025,92 +1035,9 @@ func (v DocumentListParamsFilter) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DocumentListItem is one row of documentgenerator.document.list.
-type DocumentListItem struct {
-	// Document ID
-	ID b24.String `json:"id"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Template ID
-	TemplateID b24.String `json:"templateId"`
-	// Data provider class
-	Provider b24.String `json:"provider"`
-	// External object identifier
-	Value b24.String `json:"value"`
-	// DOCX file ID of the document
-	FileID b24.Int `json:"fileId"`
-	// Document image file ID
-	ImageID b24.Int `json:"imageId"`
-	// PDF file ID of the document
-	PDFID b24.Int `json:"pdfId"`
-	// Document creation time
-	CreateTime b24.Time `json:"createTime"`
-	// Document last update time
-	UpdateTime b24.Time `json:"updateTime"`
-	// Document author ID
-	CreatedBy b24.String `json:"createdBy"`
-	// Link to download DOCX
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download PDF if PDF has already been generated
-	PDFURL b24.String `json:"pdfUrl"`
-	// Link to download image if the image has already been generated
-	ImageURL b24.String `json:"imageUrl"`
-	// Document field values (detailed description)
-	Values DocumentListItemValues `json:"values"`
-	// Indicates if stamps and signatures are enabled
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download DOCX for the application
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Link to download PDF for the application
-	PDFURLMachine b24.String `json:"pdfUrlMachine"`
-	// Link to download image for the application
-	ImageURLMachine b24.String `json:"imageUrlMachine"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentListItem) UnmarshalJSON(data []byte) error {
-	type plain DocumentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentListItem) MarshalJSON() ([]byte, error) {
-	type plain DocumentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentListItemValues is the values value of
-// documentgenerator.document.list.
-type DocumentListItemValues struct {
-	// Method of document creation
-	CreationMethod b24.String `json:"_creationMethod"`
-	// Indicates if stamps and signatures are enabled
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Field value from the template by its code
-	FieldCode b24.String `json:"<field_code>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentListItemValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentListItemValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentListItemValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentListItemValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentListResult is the result of documentgenerator.document.list.
 type DocumentListResult struct {
-	Documents []DocumentListItem `json:"documents"`
+	Documents []Document `json:"documents"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1174,7 +1101,7 @@ type DocumentUpdateParams struct {
 	//
 	// You can obtain the document identifier after creating a document or by using
 	// the get document list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values of the document in the format {"FieldCode":"Value"}
 	Values map[string]any `json:"values,omitzero"`
 	// Stamp and signature mode:
@@ -1183,7 +1110,7 @@ type DocumentUpdateParams struct {
 	//   - 0 — disable
 	//
 	// Default is 1. Default: 1.
-	StampsEnabled b24.Opt[int64] `json:"stampsEnabled,omitzero"`
+	StampsEnabled b24.Opt[b24.Int] `json:"stampsEnabled,omitzero"`
 	// Description of how to interpret and format values from values (detailed
 	// description).
 	//
@@ -1202,7 +1129,7 @@ type DocumentUpdateParams struct {
 	//	        "TITLE": "Contract Date"
 	//	    }
 	//	}
-	Fields *DocumentUpdateParamsFields `json:"fields,omitzero"`
+	Fields *DocumentInput `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1216,176 +1143,9 @@ func (p DocumentUpdateParams) validate() error {
 	return nil
 }
 
-// DocumentUpdateParamsFields is the fields value of
-// documentgenerator.document.update.
-type DocumentUpdateParamsFields struct {
-	// Field type.
-	//
-	// Types for which formatting can be specified:
-	//
-	//   - DATE — date or date-time
-	//   - NAME — full name
-	Type b24.Opt[DocumentUpdateParamsFieldsType] `json:"TYPE,omitzero"`
-	// Formatting parameters for the field type.
-	//
-	// FORMAT is not fixed to one value; it should be chosen according to your
-	// template and output requirements.
-	//
-	// For DATE, the format value is specified in the format of date modifiers of
-	// the document generator. Example: {"format":"d.m.Y"}
-	//
-	// For NAME:
-	//
-	//   - format specifies the output template for name parts, e.g., #NAME#
-	//     #LAST_NAME#
-	//   - case specifies the case
-	//   - What are modifiers in document templates
-	Format map[string]any `json:"FORMAT,omitzero"`
-	// Provider class
-	Provider b24.Opt[string] `json:"PROVIDER,omitzero"`
-	// Field title
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentUpdateDocument is the result of documentgenerator.document.update.
-type DocumentUpdateDocument struct {
-	// Document identifier
-	ID b24.String `json:"id"`
-	// Document title
-	Title b24.String `json:"title"`
-	// Document number
-	Number b24.String `json:"number"`
-	// Template identifier
-	TemplateID b24.String `json:"templateId"`
-	// Data provider class
-	Provider b24.String `json:"provider"`
-	// External identifier of the object
-	Value b24.String `json:"value"`
-	// Identifier of the DOCX file on Drive
-	FileID b24.Int `json:"fileId"`
-	// Identifier of the preview image on Drive
-	ImageID b24.Int `json:"imageId"`
-	// Identifier of the PDF file on Drive
-	PDFID b24.Int `json:"pdfId"`
-	// Field values of the document (detailed description)
-	Values DocumentUpdateDocumentValues `json:"values"`
-	// Indicator of enabled stamps and signatures
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Link to download DOCX for the user
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Link to download PDF for the user
-	PDFURL b24.String `json:"pdfUrl"`
-	// Link to preview image for the user
-	ImageURL b24.String `json:"imageUrl"`
-	// Link to print PDF for the user
-	PrintURL b24.String `json:"printUrl"`
-	// Link to download DOCX for the application
-	DownloadURLMachine b24.String `json:"downloadUrlMachine"`
-	// Link to download PDF for the application
-	PDFURLMachine b24.String `json:"pdfUrlMachine"`
-	// Link to preview image for the application
-	ImageURLMachine b24.String `json:"imageUrlMachine"`
-	// Link to print PDF for the application
-	PrintURLMachine b24.String `json:"printUrlMachine"`
-	// Public link to the document, if enabled
-	PublicURL b24.String `json:"publicUrl"`
-	// Parameters of the public link (detailed description)
-	PublicURLView DocumentUpdateDocumentPublicURLView `json:"publicUrlView"`
-	// Indicator of document conversion error
-	IsTransformationError b24.Bool `json:"isTransformationError"`
-	// Tag for subscribing to conversion status updates
-	PullTag b24.String `json:"pullTag"`
-	// Identifier of the file on Drive for sending by e-mail
-	EmailDiskFile b24.Int `json:"emailDiskFile"`
-	// Document creation time
-	CreateTime b24.Time `json:"createTime"`
-	// Document last update time
-	UpdateTime b24.Time `json:"updateTime"`
-	// Identifier of the document author
-	CreatedBy b24.String `json:"createdBy"`
-	// Identifier of the user who updated the document
-	UpdatedBy b24.Int `json:"updatedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateDocument) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateDocument) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateDocument
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentUpdateDocumentValues is the values value of
-// documentgenerator.document.update.
-type DocumentUpdateDocumentValues struct {
-	// Variant of the product table display
-	ProductsTableVariant b24.String `json:"productsTableVariant"`
-	// Method of document creation
-	CreationMethod b24.String `json:"_creationMethod"`
-	// Indicator of enabled stamps and signatures
-	StampsEnabled b24.Bool `json:"stampsEnabled"`
-	// Value of the field from the template by its code
-	FieldCode b24.String `json:"<field_code>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateDocumentValues) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateDocumentValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateDocumentValues) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateDocumentValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentUpdateDocumentPublicURLView is the publicUrlView value of
-// documentgenerator.document.update.
-type DocumentUpdateDocumentPublicURLView struct {
-	// Date and time until which the public link is valid
-	Time b24.Time `json:"time"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DocumentUpdateDocumentPublicURLView) UnmarshalJSON(data []byte) error {
-	type plain DocumentUpdateDocumentPublicURLView
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DocumentUpdateDocumentPublicURLView) MarshalJSON() ([]byte, error) {
-	type plain DocumentUpdateDocumentPublicURLView
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // DocumentUpdateResult is the result of documentgenerator.document.update.
 type DocumentUpdateResult struct {
-	Document *DocumentUpdateDocument `json:"document"`
+	Document *Document `json:"document"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1400,27 +1160,4 @@ func (v *DocumentUpdateResult) UnmarshalJSON(data []byte) error {
 func (v DocumentUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain DocumentUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DocumentUpdateParamsFieldsType is the TYPE of
-// documentgenerator.document.update: the constants below are the documented
-// values; others are accepted too.
-type DocumentUpdateParamsFieldsType string
-
-// The documented values of DocumentUpdateParamsFieldsType.
-const (
-	// date or date-time
-	DocumentUpdateParamsFieldsTypeDate DocumentUpdateParamsFieldsType = "DATE"
-	// full name
-	DocumentUpdateParamsFieldsTypeName DocumentUpdateParamsFieldsType = "NAME"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DocumentUpdateParamsFieldsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DocumentUpdateParamsFieldsType(s)
-	return nil
 }

@@ -9,6 +9,238 @@ import (
 	"iter"
 )
 
+// Numerator is one numerator of documentgenerator.numerator, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (document-generator-numerator-get,
+// document-generator-numerator-list, document-generator-numerator-add,
+// document-generator-numerator-update), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Numerator struct {
+	// The identifier of the numerator
+	ID b24.String `json:"id"`
+	// The name of the numerator
+	Name b24.String `json:"name"`
+	// The number template
+	Template b24.String `json:"template"`
+	// The symbolic code of the numerator. It can be null
+	Code b24.String `json:"code"`
+	// The settings of the numerator generators (detailed description)
+	Settings NumeratorSettings `json:"settings"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Numerator) UnmarshalJSON(data []byte) error {
+	type plain Numerator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Numerator) MarshalJSON() ([]byte, error) {
+	type plain Numerator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NumeratorSettings is the settings value of documentgenerator.numerator.
+type NumeratorSettings struct {
+	// Settings for sequential numbering (detailed description)
+	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NumeratorSettings) UnmarshalJSON(data []byte) error {
+	type plain NumeratorSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NumeratorSettings) MarshalJSON() ([]byte, error) {
+	type plain NumeratorSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator is the
+// Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
+// documentgenerator.numerator.
+type NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
+	// The initial value of the counter
+	Start b24.Int `json:"start"`
+	// The increment step of the counter
+	Step b24.Int `json:"step"`
+	// The minimum length of the number
+	Length b24.Int `json:"length"`
+	// The padding character on the left when length > 0
+	PadString b24.String `json:"padString"`
+	// The reset period of the counter
+	PeriodicBy b24.String `json:"periodicBy"`
+	// The timezone identifier for periodic reset
+	Timezone b24.String `json:"timezone"`
+	// The indicator of direct numbering
+	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
+	type plain NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
+	type plain NumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NumeratorInput is the write form of Numerator: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type NumeratorInput struct {
+	// Name of the numerator
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Number template with the placeholder {NUMBER}.
+	//
+	// The placeholder {NUMBER} should be specified in curly braces. When
+	// generating a document, the placeholder is replaced with the next counter
+	// value according to the settings.
+	//
+	// Template examples:
+	//
+	//   - {NUMBER} → 1000
+	//   - INV-{NUMBER} → INV-1000
+	//   - DG/{NUMBER}/2026 → DG/1000/2026
+	Template b24.Opt[string] `json:"template,omitzero"`
+	// Settings for the numerator generators (detailed description)
+	Settings *NumeratorInputSettings `json:"settings,omitzero"`
+	// The identifier of the numerator
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// The symbolic code of the numerator. It can be null
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NumeratorInput) UnmarshalJSON(data []byte) error {
+	type plain NumeratorInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NumeratorInput) MarshalJSON() ([]byte, error) {
+	type plain NumeratorInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NumeratorInputSettings is the settings value of documentgenerator.numerator.
+type NumeratorInputSettings struct {
+	// Settings for sequential numbering (detailed description)
+	BitrixMainNumeratorGeneratorSequentNumberGenerator *NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NumeratorInputSettings) UnmarshalJSON(data []byte) error {
+	type plain NumeratorInputSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NumeratorInputSettings) MarshalJSON() ([]byte, error) {
+	type plain NumeratorInputSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator is
+// the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
+// documentgenerator.numerator.
+type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
+	// Initial counter value.
+	//
+	// Default is 1. Default: 1.
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
+	// Counter increment step.
+	//
+	// Default is 1. Default: 1.
+	Step b24.Opt[b24.Int] `json:"step,omitzero"`
+	// Minimum length of the number.
+	//
+	// Default is 0. Default: 0.
+	Length b24.Opt[b24.Int] `json:"length,omitzero"`
+	// Padding character on the left when length > 0.
+	//
+	// Default is 0. Default: 0.
+	PadString b24.Opt[string] `json:"padString,omitzero"`
+	// Counter reset period:
+	//
+	//   - "" — no reset
+	//   - day — daily
+	//   - month — monthly
+	//   - year — yearly
+	PeriodicBy b24.Opt[NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
+	// Timezone identifier for periodic reset, e.g., Europe/Berlin
+	Timezone b24.Opt[string] `json:"timezone,omitzero"`
+	// Direct numbering flag.
+	//
+	// Possible values:
+	//
+	//   - 0 — disabled
+	//   - 1 — enabled
+	//
+	// Default is 0.
+	//
+	// In the method response, the value is returned as true | false. Default: 0.
+	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
+	type plain NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
+	type plain NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
+// is the periodicBy of documentgenerator.numerator: the constants below are
+// the documented values; others are accepted too.
+type NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
+
+// The documented values of NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
+const (
+	// no reset
+	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = ""
+	// daily
+	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
+	// monthly
+	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
+	// yearly
+	NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NumeratorInputSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
+	return nil
+}
+
 // NumeratorAdd calls documentgenerator.numerator.add: Add Document Generator
 // Numerator:.
 //
@@ -51,18 +283,18 @@ func NumeratorAddCommand(p NumeratorAddParams) b24.Command[*NumeratorAddResult] 
 // NumeratorAddParams holds the parameters of documentgenerator.numerator.add.
 type NumeratorAddParams struct {
 	// Set of numerator parameters (detailed description). Required.
-	Fields NumeratorAddParamsFields `json:"fields"`
+	Fields NumeratorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p NumeratorAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.numerator.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Template == "" {
+	if !p.Fields.Template.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.numerator.add",
 			Param:  "fields.template",
@@ -71,206 +303,9 @@ func (p NumeratorAddParams) validate() error {
 	return nil
 }
 
-// NumeratorAddParamsFields is the fields value of
-// documentgenerator.numerator.add.
-type NumeratorAddParamsFields struct {
-	// Name of the numerator. Required.
-	Name string `json:"name"`
-	// Number template with the placeholder {NUMBER}.
-	//
-	// The placeholder {NUMBER} should be specified in curly braces. When
-	// generating a document, the placeholder is replaced with the next counter
-	// value according to the settings.
-	//
-	// Template examples:
-	//
-	//   - {NUMBER} → 1000
-	//   - INV-{NUMBER} → INV-1000
-	//   - DG/{NUMBER}/2026 → DG/1000/2026
-	//
-	// Required.
-	Template string `json:"template"`
-	// Settings for the numerator generators (detailed description)
-	Settings *NumeratorAddParamsFieldsSettings `json:"settings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain NumeratorAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain NumeratorAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorAddParamsFieldsSettings is the settings value of
-// documentgenerator.numerator.add.
-type NumeratorAddParamsFieldsSettings struct {
-	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator *NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain NumeratorAddParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain NumeratorAddParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// documentgenerator.numerator.add.
-type NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// Initial counter value.
-	//
-	// Default is 1. Default: 1.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-	// Counter increment step.
-	//
-	// Default is 1. Default: 1.
-	Step b24.Opt[int64] `json:"step,omitzero"`
-	// Minimum length of the number.
-	//
-	// Default is 0. Default: 0.
-	Length b24.Opt[int64] `json:"length,omitzero"`
-	// Padding character on the left when length > 0.
-	//
-	// Default is 0. Default: 0.
-	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// Counter reset period:
-	//
-	//   - "" — no reset
-	//   - day — daily
-	//   - month — monthly
-	//   - year — yearly
-	PeriodicBy b24.Opt[NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
-	// Timezone identifier for periodic reset, e.g., Europe/Berlin
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Direct numbering flag.
-	//
-	// Possible values:
-	//
-	//   - 0 — disabled
-	//   - 1 — enabled
-	//
-	// Default is 0.
-	//
-	// In the method response, the value is returned as true | false. Default: 0.
-	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorAddNumerator is the result of documentgenerator.numerator.add.
-type NumeratorAddNumerator struct {
-	// Identifier of the numerator
-	ID b24.Int `json:"id"`
-	// Name of the numerator
-	Name b24.String `json:"name"`
-	// Number template
-	Template b24.String `json:"template"`
-	// Symbolic code of the numerator. Can be null
-	Code b24.String `json:"code"`
-	// Settings for the numerator generators (detailed description)
-	Settings NumeratorAddNumeratorSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorAddNumerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorAddNumerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorAddNumerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorAddNumerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorAddNumeratorSettings is the settings value of
-// documentgenerator.numerator.add.
-type NumeratorAddNumeratorSettings struct {
-	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorAddNumeratorSettings) UnmarshalJSON(data []byte) error {
-	type plain NumeratorAddNumeratorSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorAddNumeratorSettings) MarshalJSON() ([]byte, error) {
-	type plain NumeratorAddNumeratorSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// documentgenerator.numerator.add.
-type NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// Initial counter value
-	Start b24.Int `json:"start"`
-	// Counter increment step
-	Step b24.Int `json:"step"`
-	// Minimum length of the number
-	Length b24.Int `json:"length"`
-	// Padding character on the left when length > 0
-	PadString b24.String `json:"padString"`
-	// Counter reset period
-	PeriodicBy b24.String `json:"periodicBy"`
-	// Timezone identifier for periodic reset
-	Timezone b24.String `json:"timezone"`
-	// Direct numbering flag
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorAddNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NumeratorAddResult is the result of documentgenerator.numerator.add.
 type NumeratorAddResult struct {
-	Numerator *NumeratorAddNumerator `json:"numerator"`
+	Numerator *Numerator `json:"numerator"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -285,33 +320,6 @@ func (v *NumeratorAddResult) UnmarshalJSON(data []byte) error {
 func (v NumeratorAddResult) MarshalJSON() ([]byte, error) {
 	type plain NumeratorAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
-// is the periodicBy of documentgenerator.numerator.add: the constants below
-// are the documented values; others are accepted too.
-type NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
-
-// The documented values of NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
-const (
-	// no reset
-	NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "''"
-	// daily
-	NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
-	// monthly
-	NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
-	// yearly
-	NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = NumeratorAddParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
-	return nil
 }
 
 // NumeratorDelete calls documentgenerator.numerator.delete: Delete the.
@@ -362,7 +370,7 @@ type NumeratorDeleteParams struct {
 	//
 	// You can obtain the identifier after creating a numerator or by using the
 	// method to get the list of numerators. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -422,7 +430,7 @@ type NumeratorGetParams struct {
 	//
 	// You can obtain the identifier after creating a numerator or by using the
 	// method to get the list of numerators. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -436,92 +444,9 @@ func (p NumeratorGetParams) validate() error {
 	return nil
 }
 
-// NumeratorGetNumerator is the result of documentgenerator.numerator.get.
-type NumeratorGetNumerator struct {
-	// The identifier of the numerator
-	ID b24.String `json:"id"`
-	// The name of the numerator
-	Name b24.String `json:"name"`
-	// The number template
-	Template b24.String `json:"template"`
-	// The symbolic code of the numerator. It can be null
-	Code b24.String `json:"code"`
-	// The settings of the numerator generators (detailed description)
-	Settings NumeratorGetNumeratorSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorGetNumerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorGetNumerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorGetNumerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorGetNumerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorGetNumeratorSettings is the settings value of
-// documentgenerator.numerator.get.
-type NumeratorGetNumeratorSettings struct {
-	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorGetNumeratorSettings) UnmarshalJSON(data []byte) error {
-	type plain NumeratorGetNumeratorSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorGetNumeratorSettings) MarshalJSON() ([]byte, error) {
-	type plain NumeratorGetNumeratorSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// documentgenerator.numerator.get.
-type NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// The initial value of the counter
-	Start b24.Int `json:"start"`
-	// The increment step of the counter
-	Step b24.Int `json:"step"`
-	// The minimum length of the number
-	Length b24.Int `json:"length"`
-	// The padding character on the left when length > 0
-	PadString b24.String `json:"padString"`
-	// The reset period of the counter
-	PeriodicBy b24.String `json:"periodicBy"`
-	// The timezone identifier for periodic reset
-	Timezone b24.String `json:"timezone"`
-	// The indicator of direct numbering
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorGetNumeratorSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NumeratorGetResult is the result of documentgenerator.numerator.get.
 type NumeratorGetResult struct {
-	Numerator *NumeratorGetNumerator `json:"numerator"`
+	Numerator *Numerator `json:"numerator"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -580,8 +505,8 @@ func NumeratorListCommand(p NumeratorListParams) b24.Command[*NumeratorListResul
 // NumeratorListAll iterates over every row of
 // documentgenerator.numerator.list, requesting page after page (start/next) as
 // the loop asks for more.
-func NumeratorListAll(ctx context.Context, c b24.Caller, p NumeratorListParams, opts ...b24.CallOption) iter.Seq2[NumeratorListItem, error] {
-	return b24.List[NumeratorListItem](ctx, c, NumeratorListCommand(p).Request, b24.ListSpec{
+func NumeratorListAll(ctx context.Context, c b24.Caller, p NumeratorListParams, opts ...b24.CallOption) iter.Seq2[Numerator, error] {
+	return b24.List[Numerator](ctx, c, NumeratorListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "numerators",
 	}, opts...)
@@ -600,95 +525,12 @@ type NumeratorListParams struct {
 	// The formula for calculating the start value:
 	//
 	// start = (N - 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// NumeratorListItem is one row of documentgenerator.numerator.list.
-type NumeratorListItem struct {
-	// Identifier of the numerator
-	ID b24.String `json:"id"`
-	// Name of the numerator
-	Name b24.String `json:"name"`
-	// Number template
-	Template b24.String `json:"template"`
-	// Symbolic code of the numerator. Can be null
-	Code b24.String `json:"code"`
-	// Settings of the numerator generators (detailed description)
-	Settings NumeratorListItemSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorListItem) UnmarshalJSON(data []byte) error {
-	type plain NumeratorListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorListItem) MarshalJSON() ([]byte, error) {
-	type plain NumeratorListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorListItemSettings is the settings value of
-// documentgenerator.numerator.list.
-type NumeratorListItemSettings struct {
-	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain NumeratorListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain NumeratorListItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// documentgenerator.numerator.list.
-type NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// Initial value of the counter
-	Start b24.Int `json:"start"`
-	// Increment step of the counter
-	Step b24.Int `json:"step"`
-	// Minimum length of the number
-	Length b24.Int `json:"length"`
-	// Padding character on the left when length > 0
-	PadString b24.String `json:"padString"`
-	// Reset period of the counter. Can be null
-	PeriodicBy b24.String `json:"periodicBy"`
-	// Timezone identifier for periodic reset. Can be null
-	Timezone b24.String `json:"timezone"`
-	// Indicator of direct numbering
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorListItemSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // NumeratorListResult is the result of documentgenerator.numerator.list.
 type NumeratorListResult struct {
-	Numerators []NumeratorListItem `json:"numerators"`
+	Numerators []Numerator `json:"numerators"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -725,11 +567,11 @@ func (v NumeratorListResult) MarshalJSON() ([]byte, error) {
 //     Required parameter id not provided
 //   - DOCGEN_ACCESS_ERROR: Access denied Cannot modify a numerator that was
 //     not created through REST or a numerator of a different type
-func NumeratorUpdate(ctx context.Context, c b24.Caller, p NumeratorUpdateParams, opts ...b24.CallOption) (*NumeratorUpdateResult, error) {
+func NumeratorUpdate(ctx context.Context, c b24.Caller, p NumeratorUpdateParams, opts ...b24.CallOption) (*Numerator, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out NumeratorUpdateResult
+	var out Numerator
 	if err := b24.Invoke(ctx, c, NumeratorUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -739,8 +581,8 @@ func NumeratorUpdate(ctx context.Context, c b24.Caller, p NumeratorUpdateParams,
 // NumeratorUpdateCommand is documentgenerator.numerator.update as a command
 // for a batch (see b24.Add); its result decodes as NumeratorUpdate's does.
 // Required parameters are not checked here: the portal reports them.
-func NumeratorUpdateCommand(p NumeratorUpdateParams) b24.Command[*NumeratorUpdateResult] {
-	return b24.NewCommand[*NumeratorUpdateResult](b24.Request{
+func NumeratorUpdateCommand(p NumeratorUpdateParams) b24.Command[*Numerator] {
+	return b24.NewCommand[*Numerator](b24.Request{
 		Method:  "documentgenerator.numerator.update",
 		Params:  p,
 		Version: 2,
@@ -754,9 +596,9 @@ type NumeratorUpdateParams struct {
 	//
 	// You can obtain the identifier after creating a numerator or by using the
 	// method to get the list of numerators. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields to update (detailed description). Required.
-	Fields NumeratorUpdateParamsFields `json:"fields"`
+	Fields NumeratorInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -767,219 +609,5 @@ func (p NumeratorUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	return nil
-}
-
-// NumeratorUpdateParamsFields is the fields value of
-// documentgenerator.numerator.update.
-type NumeratorUpdateParamsFields struct {
-	// New name of the numerator
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// New number template with the placeholder {NUMBER}.
-	//
-	// {NUMBER} should be specified in curly braces; when generating a document,
-	// the placeholder is replaced with the next counter value according to the
-	// settings.
-	//
-	// Template examples:
-	//
-	//   - {NUMBER} → 1000
-	//   - INV-{NUMBER} → INV-1000
-	//   - DG/{NUMBER}/2026 → DG/1000/2026
-	Template b24.Opt[string] `json:"template,omitzero"`
-	// Updated generator settings (detailed description)
-	Settings *NumeratorUpdateParamsFieldsSettings `json:"settings,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain NumeratorUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain NumeratorUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorUpdateParamsFieldsSettings is the settings value of
-// documentgenerator.numerator.update.
-type NumeratorUpdateParamsFieldsSettings struct {
-	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator *NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain NumeratorUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain NumeratorUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// documentgenerator.numerator.update.
-type NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// Initial counter value. Default is 1. Default: 1.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-	// Counter increment step. Default is 1. Default: 1.
-	Step b24.Opt[int64] `json:"step,omitzero"`
-	// Minimum length of the number. Default is 0. Default: 0.
-	Length b24.Opt[int64] `json:"length,omitzero"`
-	// Padding character on the left when length > 0. Default is 0. Default: 0.
-	PadString b24.Opt[string] `json:"padString,omitzero"`
-	// Counter reset period:
-	//
-	//   - "" — no reset
-	//   - day — daily
-	//   - month — monthly
-	//   - year — yearly
-	PeriodicBy b24.Opt[NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy] `json:"periodicBy,omitzero"`
-	// Timezone identifier for periodic reset, e.g., Europe/Berlin
-	Timezone b24.Opt[string] `json:"timezone,omitzero"`
-	// Direct numbering flag.
-	//
-	// Possible values:
-	//
-	//   - 0 — disabled
-	//   - 1 — enabled
-	//
-	// Default is 0.
-	//
-	// In the method response, the value is returned as true | false. Default: 0.
-	IsDirectNumeration b24.Opt[bool] `json:"isDirectNumeration,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorUpdateResult is the result of documentgenerator.numerator.update.
-type NumeratorUpdateResult struct {
-	// Identifier of the numerator
-	ID b24.String `json:"id"`
-	// Name of the numerator
-	Name b24.String `json:"name"`
-	// Number template
-	Template b24.String `json:"template"`
-	// Symbolic code of the numerator. Can be null
-	Code b24.String `json:"code"`
-	// Settings of the numerator generators (detailed description)
-	Settings NumeratorUpdateResultSettings `json:"settings"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain NumeratorUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain NumeratorUpdateResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorUpdateResultSettings is the settings value of
-// documentgenerator.numerator.update.
-type NumeratorUpdateResultSettings struct {
-	// Settings for sequential numbering (detailed description)
-	BitrixMainNumeratorGeneratorSequentNumberGenerator NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator `json:"Bitrix_Main_Numerator_Generator_SequentNumberGenerator"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorUpdateResultSettings) UnmarshalJSON(data []byte) error {
-	type plain NumeratorUpdateResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorUpdateResultSettings) MarshalJSON() ([]byte, error) {
-	type plain NumeratorUpdateResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-// is the Bitrix_Main_Numerator_Generator_SequentNumberGenerator value of
-// documentgenerator.numerator.update.
-type NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator struct {
-	// Initial counter value
-	Start b24.Int `json:"start"`
-	// Counter increment step
-	Step b24.Int `json:"step"`
-	// Minimum length of the number
-	Length b24.Int `json:"length"`
-	// Padding character on the left when length > 0
-	PadString b24.String `json:"padString"`
-	// Counter reset period
-	PeriodicBy b24.String `json:"periodicBy"`
-	// Timezone identifier for periodic reset
-	Timezone b24.String `json:"timezone"`
-	// Direct numbering flag
-	IsDirectNumeration b24.Bool `json:"isDirectNumeration"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) UnmarshalJSON(data []byte) error {
-	type plain NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator) MarshalJSON() ([]byte, error) {
-	type plain NumeratorUpdateResultSettingsBitrixMainNumeratorGeneratorSequentNumberGenerator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy
-// is the periodicBy of documentgenerator.numerator.update: the constants below
-// are the documented values; others are accepted too.
-type NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy string
-
-// The documented values of NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy.
-const (
-	// no reset
-	NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByX NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "''"
-	// daily
-	NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByDay NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "day"
-	// monthly
-	NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByMonth NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "month"
-	// yearly
-	NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicByYear NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy = "year"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = NumeratorUpdateParamsFieldsSettingsBitrixMainNumeratorGeneratorSequentNumberGeneratorPeriodicBy(s)
 	return nil
 }

@@ -4,8 +4,115 @@ package documentgenerator
 
 import (
 	"context"
+	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
+
+// Region is one region of documentgenerator.region, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (document-generator-region-get, document-generator-region-list,
+// document-generator-region-add, document-generator-region-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Region struct {
+	// Identifier of the custom region; this field may be absent for a
+	// pre-installed region
+	ID b24.String `json:"id"`
+	// Name of the region
+	Title b24.String `json:"title"`
+	// Language identifier of the region
+	LanguageID b24.String `json:"languageId"`
+	// Date format
+	FormatDate b24.String `json:"formatDate"`
+	// Date and time format
+	FormatDatetime b24.String `json:"formatDatetime"`
+	// Full name template
+	FormatName b24.String `json:"formatName"`
+	// Set of phrases in the format code: text, where keys and values are strings.
+	//
+	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
+	//
+	// The list of template fields can be obtained using the
+	// documentgenerator.template.getfields method
+	Phrases json.RawMessage `json:"phrases"`
+	// Code of the region
+	Code b24.String `json:"code"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Region) UnmarshalJSON(data []byte) error {
+	type plain Region
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Region) MarshalJSON() ([]byte, error) {
+	type plain Region
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RegionInput is the write form of Region: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type RegionInput struct {
+	// Region name
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Language identifier for the region, e.g., de
+	LanguageID b24.Opt[string] `json:"languageId,omitzero"`
+	// Date format
+	FormatDate b24.Opt[string] `json:"formatDate,omitzero"`
+	// Date and time format
+	FormatDatetime b24.Opt[string] `json:"formatDatetime,omitzero"`
+	// Full name template, e.g., #LAST_NAME# #NAME# #SECOND_NAME#.
+	//
+	// List of possible modifiers:
+	//
+	//   - #TITLE# — salutation
+	//   - #NAME# — first name
+	//   - #LAST_NAME# — last name
+	//   - #SECOND_NAME# — middle name
+	//   - #NAME_SHORT# — first letter of the first name with a dot
+	//   - #LAST_NAME_SHORT# — first letter of the last name with a dot
+	//   - #SECOND_NAME_SHORT# — first letter of the middle name with a dot
+	//   - What are modifiers in document templates
+	FormatName b24.Opt[string] `json:"formatName,omitzero"`
+	// Set of localized phrases for the region in the format code: text.
+	//
+	// The keys of the object are strings and can be defined arbitrarily depending
+	// on the template. The values of the keys are also strings.
+	//
+	// To understand which fields are used in the document template, retrieve their
+	// list using the method documentgenerator.template.getfields. This will help
+	// determine which template values require their own language phrases.
+	//
+	// Examples:
+	//
+	//   - TAX_INCLUDED: Tax included in the price
+	//   - TAX_NOT_INCLUDED: Tax not included in the price
+	Phrases map[string]any `json:"phrases,omitzero"`
+	// Identifier of the custom region; this field may be absent for a
+	// pre-installed region
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Code of the region
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RegionInput) UnmarshalJSON(data []byte) error {
+	type plain RegionInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RegionInput) MarshalJSON() ([]byte, error) {
+	type plain RegionInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // RegionAdd calls documentgenerator.region.add: Add Region.
 //
@@ -50,12 +157,12 @@ func RegionAddCommand(p RegionAddParams) b24.Command[*RegionAddResult] {
 // RegionAddParams holds the parameters of documentgenerator.region.add.
 type RegionAddParams struct {
 	// Region parameters (detailed description). Required.
-	Fields RegionAddParamsFields `json:"fields"`
+	Fields RegionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p RegionAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.region.add",
 			Param:  "fields.title",
@@ -64,140 +171,9 @@ func (p RegionAddParams) validate() error {
 	return nil
 }
 
-// RegionAddParamsFields is the fields value of documentgenerator.region.add.
-type RegionAddParamsFields struct {
-	// Region name. Required.
-	Title string `json:"title"`
-	// Language identifier for the region, e.g., de
-	LanguageID b24.Opt[string] `json:"languageId,omitzero"`
-	// Date format
-	FormatDate b24.Opt[string] `json:"formatDate,omitzero"`
-	// Date and time format
-	FormatDatetime b24.Opt[string] `json:"formatDatetime,omitzero"`
-	// Full name template, e.g., #LAST_NAME# #NAME# #SECOND_NAME#.
-	//
-	// List of possible modifiers:
-	//
-	//   - #TITLE# — salutation
-	//   - #NAME# — first name
-	//   - #LAST_NAME# — last name
-	//   - #SECOND_NAME# — middle name
-	//   - #NAME_SHORT# — first letter of the first name with a dot
-	//   - #LAST_NAME_SHORT# — first letter of the last name with a dot
-	//   - #SECOND_NAME_SHORT# — first letter of the middle name with a dot
-	//   - What are modifiers in document templates
-	FormatName b24.Opt[string] `json:"formatName,omitzero"`
-	// Set of localized phrases for the region in the format code: text.
-	//
-	// The keys of the object are strings and can be defined arbitrarily depending
-	// on the template. The values of the keys are also strings.
-	//
-	// To understand which fields are used in the document template, retrieve their
-	// list using the method documentgenerator.template.getfields. This will help
-	// determine which template values require their own language phrases.
-	//
-	// Examples:
-	//
-	//   - TAX_INCLUDED: Tax included in the price
-	//   - TAX_NOT_INCLUDED: Tax not included in the price
-	Phrases *RegionAddParamsFieldsPhrases `json:"phrases,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RegionAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RegionAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionAddParamsFieldsPhrases is the phrases value of
-// documentgenerator.region.add.
-type RegionAddParamsFieldsPhrases struct {
-	TaxIncluded    b24.Opt[string] `json:"TAX_INCLUDED,omitzero"`
-	TaxNotIncluded b24.Opt[string] `json:"TAX_NOT_INCLUDED,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionAddParamsFieldsPhrases) UnmarshalJSON(data []byte) error {
-	type plain RegionAddParamsFieldsPhrases
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionAddParamsFieldsPhrases) MarshalJSON() ([]byte, error) {
-	type plain RegionAddParamsFieldsPhrases
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionAddRegion is the result of documentgenerator.region.add.
-type RegionAddRegion struct {
-	// Identifier of the custom region
-	ID b24.String `json:"id"`
-	// Region name
-	Title b24.String `json:"title"`
-	// Language identifier for the region
-	LanguageID b24.String `json:"languageId"`
-	// Date format
-	FormatDate b24.String `json:"formatDate"`
-	// Date and time format
-	FormatDatetime b24.String `json:"formatDatetime"`
-	// Full name template
-	FormatName b24.String `json:"formatName"`
-	// Set of phrases in the format code: text, where keys and values are strings.
-	//
-	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
-	//
-	// The list of template fields can be obtained using the method
-	// documentgenerator.template.getfields
-	Phrases RegionAddRegionPhrases `json:"phrases"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionAddRegion) UnmarshalJSON(data []byte) error {
-	type plain RegionAddRegion
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionAddRegion) MarshalJSON() ([]byte, error) {
-	type plain RegionAddRegion
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionAddRegionPhrases is the phrases value of documentgenerator.region.add.
-type RegionAddRegionPhrases struct {
-	TaxIncluded    b24.String `json:"TAX_INCLUDED"`
-	TaxNotIncluded b24.String `json:"TAX_NOT_INCLUDED"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionAddRegionPhrases) UnmarshalJSON(data []byte) error {
-	type plain RegionAddRegionPhrases
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionAddRegionPhrases) MarshalJSON() ([]byte, error) {
-	type plain RegionAddRegionPhrases
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RegionAddResult is the result of documentgenerator.region.add.
 type RegionAddResult struct {
-	Region *RegionAddRegion `json:"region"`
+	Region *Region `json:"region"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -261,7 +237,7 @@ type RegionDeleteParams struct {
 	//
 	// You can obtain the identifier after creating a region or by using the method
 	// to get the list of regions. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -336,67 +312,9 @@ func (p RegionGetParams) validate() error {
 	return nil
 }
 
-// RegionGetRegion is the result of documentgenerator.region.get.
-type RegionGetRegion struct {
-	// Identifier of the custom region; this field may be absent for a
-	// pre-installed region
-	ID b24.String `json:"id"`
-	// Name of the region
-	Title b24.String `json:"title"`
-	// Language identifier of the region
-	LanguageID b24.String `json:"languageId"`
-	// Date format
-	FormatDate b24.String `json:"formatDate"`
-	// Date and time format
-	FormatDatetime b24.String `json:"formatDatetime"`
-	// Full name template
-	FormatName b24.String `json:"formatName"`
-	// Set of phrases in the format code: text, where keys and values are strings.
-	//
-	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
-	//
-	// The list of template fields can be obtained using the
-	// documentgenerator.template.getfields method
-	Phrases RegionGetRegionPhrases `json:"phrases"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionGetRegion) UnmarshalJSON(data []byte) error {
-	type plain RegionGetRegion
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionGetRegion) MarshalJSON() ([]byte, error) {
-	type plain RegionGetRegion
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionGetRegionPhrases is the phrases value of documentgenerator.region.get.
-type RegionGetRegionPhrases struct {
-	TaxIncluded    b24.String `json:"TAX_INCLUDED"`
-	TaxNotIncluded b24.String `json:"TAX_NOT_INCLUDED"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionGetRegionPhrases) UnmarshalJSON(data []byte) error {
-	type plain RegionGetRegionPhrases
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionGetRegionPhrases) MarshalJSON() ([]byte, error) {
-	type plain RegionGetRegionPhrases
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RegionGetResult is the result of documentgenerator.region.get.
 type RegionGetResult struct {
-	Region *RegionGetRegion `json:"region"`
+	Region *Region `json:"region"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -453,42 +371,9 @@ func RegionListCommand(p RegionListParams) b24.Command[*RegionListResult] {
 // RegionListParams holds the parameters of documentgenerator.region.list.
 type RegionListParams struct{}
 
-// RegionListRegions is the result of documentgenerator.region.list.
-type RegionListRegions struct {
-	// Identifier of the custom region; this field may be absent for a
-	// pre-installed region
-	ID b24.String `json:"id"`
-	// Code of the region
-	Code b24.String `json:"code"`
-	// Name of the region
-	Title b24.String `json:"title"`
-	// Language identifier of the region
-	LanguageID b24.String `json:"languageId"`
-	// Date format for the custom region
-	FormatDate b24.String `json:"formatDate"`
-	// Date and time format for the custom region
-	FormatDatetime b24.String `json:"formatDatetime"`
-	// Full name template for the custom region
-	FormatName b24.String `json:"formatName"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionListRegions) UnmarshalJSON(data []byte) error {
-	type plain RegionListRegions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionListRegions) MarshalJSON() ([]byte, error) {
-	type plain RegionListRegions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RegionListResult is the result of documentgenerator.region.list.
 type RegionListResult struct {
-	Regions *RegionListRegions `json:"regions"`
+	Regions *Region `json:"regions"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -550,9 +435,9 @@ type RegionUpdateParams struct {
 	//
 	// You can obtain the identifier after creating a region or by using the method
 	// to get the list of regions. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Parameters for updating (detailed description). Required.
-	Fields RegionUpdateParamsFields `json:"fields"`
+	Fields RegionInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -566,141 +451,9 @@ func (p RegionUpdateParams) validate() error {
 	return nil
 }
 
-// RegionUpdateParamsFields is the fields value of
-// documentgenerator.region.update.
-type RegionUpdateParamsFields struct {
-	// New name of the region
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Identifier of the region's language, for example de
-	LanguageID b24.Opt[string] `json:"languageId,omitzero"`
-	// Date format
-	FormatDate b24.Opt[string] `json:"formatDate,omitzero"`
-	// Date and time format
-	FormatDatetime b24.Opt[string] `json:"formatDatetime,omitzero"`
-	// Full name template, for example #LAST_NAME# #NAME# #SECOND_NAME#.
-	//
-	// Possible modifiers include:
-	//
-	//   - #TITLE# — salutation
-	//   - #NAME# — first name
-	//   - #LAST_NAME# — last name
-	//   - #SECOND_NAME# — middle name
-	//   - #NAME_SHORT# — first letter of the first name with a dot
-	//   - #LAST_NAME_SHORT# — first letter of the last name with a dot
-	//   - #SECOND_NAME_SHORT# — first letter of the middle name with a dot
-	//   - What are modifiers in document templates
-	FormatName b24.Opt[string] `json:"formatName,omitzero"`
-	// Set of region phrases in the format code: text.
-	//
-	// The keys of the object are strings and can be defined arbitrarily depending
-	// on the template. The values of the keys are also strings.
-	//
-	// To understand which fields are used in the document template, retrieve their
-	// list using the documentgenerator.template.getfields method. This will help
-	// you determine which template values require their own language phrases.
-	//
-	// Examples:
-	//
-	//   - TAX_INCLUDED: Tax included in the price
-	//   - TAX_NOT_INCLUDED: VAT not included in the price
-	Phrases *RegionUpdateParamsFieldsPhrases `json:"phrases,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RegionUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RegionUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionUpdateParamsFieldsPhrases is the phrases value of
-// documentgenerator.region.update.
-type RegionUpdateParamsFieldsPhrases struct {
-	TaxIncluded b24.Opt[string] `json:"TAX_INCLUDED,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionUpdateParamsFieldsPhrases) UnmarshalJSON(data []byte) error {
-	type plain RegionUpdateParamsFieldsPhrases
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionUpdateParamsFieldsPhrases) MarshalJSON() ([]byte, error) {
-	type plain RegionUpdateParamsFieldsPhrases
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionUpdateRegion is the result of documentgenerator.region.update.
-type RegionUpdateRegion struct {
-	// Identifier of the user-defined region
-	ID b24.String `json:"id"`
-	// Name of the region
-	Title b24.String `json:"title"`
-	// Identifier of the region's language
-	LanguageID b24.String `json:"languageId"`
-	// Date format
-	FormatDate b24.String `json:"formatDate"`
-	// Date and time format
-	FormatDatetime b24.String `json:"formatDatetime"`
-	// Full name template
-	FormatName b24.String `json:"formatName"`
-	// Set of phrases in the format code: text, where keys and values are strings.
-	//
-	// Examples of keys: TAX_INCLUDED, TAX_NOT_INCLUDED
-	//
-	// You can retrieve the list of template fields using the
-	// documentgenerator.template.getfields method.
-	Phrases RegionUpdateRegionPhrases `json:"phrases"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionUpdateRegion) UnmarshalJSON(data []byte) error {
-	type plain RegionUpdateRegion
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionUpdateRegion) MarshalJSON() ([]byte, error) {
-	type plain RegionUpdateRegion
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RegionUpdateRegionPhrases is the phrases value of
-// documentgenerator.region.update.
-type RegionUpdateRegionPhrases struct {
-	TaxIncluded    b24.String `json:"TAX_INCLUDED"`
-	TaxNotIncluded b24.String `json:"TAX_NOT_INCLUDED"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RegionUpdateRegionPhrases) UnmarshalJSON(data []byte) error {
-	type plain RegionUpdateRegionPhrases
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RegionUpdateRegionPhrases) MarshalJSON() ([]byte, error) {
-	type plain RegionUpdateRegionPhrases
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RegionUpdateResult is the result of documentgenerator.region.update.
 type RegionUpdateResult struct {
-	Region *RegionUpdateRegion `json:"region"`
+	Region *Region `json:"region"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

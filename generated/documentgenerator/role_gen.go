@@ -9,6 +9,460 @@ import (
 	"iter"
 )
 
+// Role is one role of documentgenerator.role, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (document-generator-role-get, document-generator-role-list,
+// document-generator-role-add, document-generator-role-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Role struct {
+	// Role identifier
+	ID b24.Int `json:"id"`
+	// Role name
+	Name b24.String `json:"name"`
+	// Symbolic code of the role
+	Code b24.String `json:"code"`
+	// Role permissions (detailed description)
+	Permissions RolePermissions `json:"permissions"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Role) UnmarshalJSON(data []byte) error {
+	type plain Role
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Role) MarshalJSON() ([]byte, error) {
+	type plain Role
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RolePermissions is the permissions value of documentgenerator.role.
+type RolePermissions struct {
+	// Permissions for settings (detailed description)
+	Settings RolePermissionsSettings `json:"settings"`
+	// Permissions for templates (detailed description)
+	Templates RolePermissionsTemplates `json:"templates"`
+	// Permissions for documents (detailed description)
+	Documents RolePermissionsDocuments `json:"documents"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RolePermissions) UnmarshalJSON(data []byte) error {
+	type plain RolePermissions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RolePermissions) MarshalJSON() ([]byte, error) {
+	type plain RolePermissions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RolePermissionsSettings is the settings value of documentgenerator.role.
+type RolePermissionsSettings struct {
+	// Access level to settings. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
+	Modify RolePermissionsSettingsModify `json:"modify"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RolePermissionsSettings) UnmarshalJSON(data []byte) error {
+	type plain RolePermissionsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RolePermissionsSettings) MarshalJSON() ([]byte, error) {
+	type plain RolePermissionsSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RolePermissionsTemplates is the templates value of documentgenerator.role.
+type RolePermissionsTemplates struct {
+	// Access level to templates. Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues
+	//   - X — full access
+	Modify RolePermissionsTemplatesModify `json:"modify"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RolePermissionsTemplates) UnmarshalJSON(data []byte) error {
+	type plain RolePermissionsTemplates
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RolePermissionsTemplates) MarshalJSON() ([]byte, error) {
+	type plain RolePermissionsTemplates
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RolePermissionsDocuments is the documents value of documentgenerator.role.
+type RolePermissionsDocuments struct {
+	// Access level to modify documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
+	Modify RolePermissionsDocumentsModify `json:"modify"`
+	// Access level to view documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
+	View RolePermissionsDocumentsView `json:"view"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RolePermissionsDocuments) UnmarshalJSON(data []byte) error {
+	type plain RolePermissionsDocuments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RolePermissionsDocuments) MarshalJSON() ([]byte, error) {
+	type plain RolePermissionsDocuments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RoleInput is the write form of Role: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type RoleInput struct {
+	// Role name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Symbolic role code
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Role permissions (detailed description).
+	//
+	// Keys within permissions are case-sensitive. Only pass them in uppercase:
+	//
+	//   - SETTINGS, TEMPLATES, DOCUMENTS
+	//   - MODIFY, VIEW
+	//
+	// If keys are passed in lowercase, the role will be saved, but permissions
+	// will be empty.
+	Permissions *RoleInputPermissions `json:"permissions,omitzero"`
+	// Role identifier
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoleInput) UnmarshalJSON(data []byte) error {
+	type plain RoleInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoleInput) MarshalJSON() ([]byte, error) {
+	type plain RoleInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RoleInputPermissions is the permissions value of documentgenerator.role.
+type RoleInputPermissions struct {
+	// Permissions for settings (detailed description)
+	Settings *RoleInputPermissionsSettings `json:"SETTINGS,omitzero"`
+	// Permissions for templates (detailed description)
+	Templates *RoleInputPermissionsTemplates `json:"TEMPLATES,omitzero"`
+	// Permissions for documents (detailed description)
+	Documents *RoleInputPermissionsDocuments `json:"DOCUMENTS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoleInputPermissions) UnmarshalJSON(data []byte) error {
+	type plain RoleInputPermissions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoleInputPermissions) MarshalJSON() ([]byte, error) {
+	type plain RoleInputPermissions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RoleInputPermissionsSettings is the SETTINGS value of
+// documentgenerator.role.
+type RoleInputPermissionsSettings struct {
+	// Access level to settings. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
+	Modify b24.Opt[RoleInputPermissionsSettingsModify] `json:"MODIFY,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoleInputPermissionsSettings) UnmarshalJSON(data []byte) error {
+	type plain RoleInputPermissionsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoleInputPermissionsSettings) MarshalJSON() ([]byte, error) {
+	type plain RoleInputPermissionsSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RoleInputPermissionsTemplates is the TEMPLATES value of
+// documentgenerator.role.
+type RoleInputPermissionsTemplates struct {
+	// Access level to templates. Possible values:
+	//
+	//   - "" — no access
+	//   - A — only own items
+	//   - D — own and department colleagues' items
+	//   - X — full access
+	Modify b24.Opt[RoleInputPermissionsTemplatesModify] `json:"MODIFY,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoleInputPermissionsTemplates) UnmarshalJSON(data []byte) error {
+	type plain RoleInputPermissionsTemplates
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoleInputPermissionsTemplates) MarshalJSON() ([]byte, error) {
+	type plain RoleInputPermissionsTemplates
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RoleInputPermissionsDocuments is the DOCUMENTS value of
+// documentgenerator.role.
+type RoleInputPermissionsDocuments struct {
+	// Access level for modifying documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
+	Modify b24.Opt[RoleInputPermissionsDocumentsModify] `json:"MODIFY,omitzero"`
+	// Access level for viewing documents. Possible values:
+	//
+	//   - "" — no access
+	//   - X — full access
+	View b24.Opt[RoleInputPermissionsDocumentsView] `json:"VIEW,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RoleInputPermissionsDocuments) UnmarshalJSON(data []byte) error {
+	type plain RoleInputPermissionsDocuments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RoleInputPermissionsDocuments) MarshalJSON() ([]byte, error) {
+	type plain RoleInputPermissionsDocuments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RolePermissionsSettingsModify is the modify of documentgenerator.role: the
+// constants below are the documented values; others are accepted too.
+type RolePermissionsSettingsModify string
+
+// The documented values of RolePermissionsSettingsModify.
+const (
+	// no access
+	RolePermissionsSettingsModifyX RolePermissionsSettingsModify = ""
+	// full access
+	RolePermissionsSettingsModifyX_2 RolePermissionsSettingsModify = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RolePermissionsSettingsModify) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RolePermissionsSettingsModify(s)
+	return nil
+}
+
+// RolePermissionsTemplatesModify is the modify of documentgenerator.role: the
+// constants below are the documented values; others are accepted too.
+type RolePermissionsTemplatesModify string
+
+// The documented values of RolePermissionsTemplatesModify.
+const (
+	// no access
+	RolePermissionsTemplatesModifyX RolePermissionsTemplatesModify = ""
+	// only own items
+	RolePermissionsTemplatesModifyA RolePermissionsTemplatesModify = "A"
+	// own and department colleagues
+	RolePermissionsTemplatesModifyD RolePermissionsTemplatesModify = "D"
+	// full access
+	RolePermissionsTemplatesModifyX_2 RolePermissionsTemplatesModify = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RolePermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RolePermissionsTemplatesModify(s)
+	return nil
+}
+
+// RolePermissionsDocumentsModify is the modify of documentgenerator.role: the
+// constants below are the documented values; others are accepted too.
+type RolePermissionsDocumentsModify string
+
+// The documented values of RolePermissionsDocumentsModify.
+const (
+	// no access
+	RolePermissionsDocumentsModifyX RolePermissionsDocumentsModify = ""
+	// full access
+	RolePermissionsDocumentsModifyX_2 RolePermissionsDocumentsModify = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RolePermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RolePermissionsDocumentsModify(s)
+	return nil
+}
+
+// RolePermissionsDocumentsView is the view of documentgenerator.role: the
+// constants below are the documented values; others are accepted too.
+type RolePermissionsDocumentsView string
+
+// The documented values of RolePermissionsDocumentsView.
+const (
+	// no access
+	RolePermissionsDocumentsViewX RolePermissionsDocumentsView = ""
+	// full access
+	RolePermissionsDocumentsViewX_2 RolePermissionsDocumentsView = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RolePermissionsDocumentsView) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RolePermissionsDocumentsView(s)
+	return nil
+}
+
+// RoleInputPermissionsSettingsModify is the MODIFY of documentgenerator.role:
+// the constants below are the documented values; others are accepted too.
+type RoleInputPermissionsSettingsModify string
+
+// The documented values of RoleInputPermissionsSettingsModify.
+const (
+	// no access
+	RoleInputPermissionsSettingsModifyX RoleInputPermissionsSettingsModify = ""
+	// full access
+	RoleInputPermissionsSettingsModifyX_2 RoleInputPermissionsSettingsModify = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RoleInputPermissionsSettingsModify) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RoleInputPermissionsSettingsModify(s)
+	return nil
+}
+
+// RoleInputPermissionsTemplatesModify is the MODIFY of documentgenerator.role:
+// the constants below are the documented values; others are accepted too.
+type RoleInputPermissionsTemplatesModify string
+
+// The documented values of RoleInputPermissionsTemplatesModify.
+const (
+	// no access
+	RoleInputPermissionsTemplatesModifyX RoleInputPermissionsTemplatesModify = ""
+	// only own items
+	RoleInputPermissionsTemplatesModifyA RoleInputPermissionsTemplatesModify = "A"
+	// own and department colleagues' items
+	RoleInputPermissionsTemplatesModifyD RoleInputPermissionsTemplatesModify = "D"
+	// full access
+	RoleInputPermissionsTemplatesModifyX_2 RoleInputPermissionsTemplatesModify = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RoleInputPermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RoleInputPermissionsTemplatesModify(s)
+	return nil
+}
+
+// RoleInputPermissionsDocumentsModify is the MODIFY of documentgenerator.role:
+// the constants below are the documented values; others are accepted too.
+type RoleInputPermissionsDocumentsModify string
+
+// The documented values of RoleInputPermissionsDocumentsModify.
+const (
+	// no access
+	RoleInputPermissionsDocumentsModifyX RoleInputPermissionsDocumentsModify = ""
+	// full access
+	RoleInputPermissionsDocumentsModifyX_2 RoleInputPermissionsDocumentsModify = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RoleInputPermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RoleInputPermissionsDocumentsModify(s)
+	return nil
+}
+
+// RoleInputPermissionsDocumentsView is the VIEW of documentgenerator.role: the
+// constants below are the documented values; others are accepted too.
+type RoleInputPermissionsDocumentsView string
+
+// The documented values of RoleInputPermissionsDocumentsView.
+const (
+	// no access
+	RoleInputPermissionsDocumentsViewX RoleInputPermissionsDocumentsView = ""
+	// full access
+	RoleInputPermissionsDocumentsViewX_2 RoleInputPermissionsDocumentsView = "X"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *RoleInputPermissionsDocumentsView) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = RoleInputPermissionsDocumentsView(s)
+	return nil
+}
+
 // RoleAdd calls documentgenerator.role.add: Add Role.
 //
 // The method documentgenerator.role.add adds a new role.
@@ -55,12 +509,12 @@ func RoleAddCommand(p RoleAddParams) b24.Command[*RoleAddResult] {
 // RoleAddParams holds the parameters of documentgenerator.role.add.
 type RoleAddParams struct {
 	// Role fields (detailed description). Required.
-	Fields RoleAddParamsFields `json:"fields"`
+	Fields RoleInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p RoleAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.role.add",
 			Param:  "fields.name",
@@ -69,275 +523,9 @@ func (p RoleAddParams) validate() error {
 	return nil
 }
 
-// RoleAddParamsFields is the fields value of documentgenerator.role.add.
-type RoleAddParamsFields struct {
-	// Role name. Required.
-	Name string `json:"name"`
-	// Symbolic role code
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Role permissions (detailed description).
-	//
-	// Keys within permissions are case-sensitive. Only pass them in uppercase:
-	//
-	//   - SETTINGS, TEMPLATES, DOCUMENTS
-	//   - MODIFY, VIEW
-	//
-	// If keys are passed in lowercase, the role will be saved, but permissions
-	// will be empty.
-	Permissions *RoleAddParamsFieldsPermissions `json:"permissions,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RoleAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RoleAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddParamsFieldsPermissions is the permissions value of
-// documentgenerator.role.add.
-type RoleAddParamsFieldsPermissions struct {
-	// Permissions for settings (detailed description)
-	Settings *RoleAddParamsFieldsPermissionsSettings `json:"SETTINGS,omitzero"`
-	// Permissions for templates (detailed description)
-	Templates *RoleAddParamsFieldsPermissionsTemplates `json:"TEMPLATES,omitzero"`
-	// Permissions for documents (detailed description)
-	Documents *RoleAddParamsFieldsPermissionsDocuments `json:"DOCUMENTS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddParamsFieldsPermissions) UnmarshalJSON(data []byte) error {
-	type plain RoleAddParamsFieldsPermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddParamsFieldsPermissions) MarshalJSON() ([]byte, error) {
-	type plain RoleAddParamsFieldsPermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddParamsFieldsPermissionsSettings is the SETTINGS value of
-// documentgenerator.role.add.
-type RoleAddParamsFieldsPermissionsSettings struct {
-	// Access level to settings. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify b24.Opt[RoleAddParamsFieldsPermissionsSettingsModify] `json:"MODIFY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddParamsFieldsPermissionsSettings) UnmarshalJSON(data []byte) error {
-	type plain RoleAddParamsFieldsPermissionsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddParamsFieldsPermissionsSettings) MarshalJSON() ([]byte, error) {
-	type plain RoleAddParamsFieldsPermissionsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddParamsFieldsPermissionsTemplates is the TEMPLATES value of
-// documentgenerator.role.add.
-type RoleAddParamsFieldsPermissionsTemplates struct {
-	// Access level to templates. Possible values:
-	//
-	//   - "" — no access
-	//   - A — only own items
-	//   - D — own and department colleagues' items
-	//   - X — full access
-	Modify b24.Opt[RoleAddParamsFieldsPermissionsTemplatesModify] `json:"MODIFY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddParamsFieldsPermissionsTemplates) UnmarshalJSON(data []byte) error {
-	type plain RoleAddParamsFieldsPermissionsTemplates
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddParamsFieldsPermissionsTemplates) MarshalJSON() ([]byte, error) {
-	type plain RoleAddParamsFieldsPermissionsTemplates
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddParamsFieldsPermissionsDocuments is the DOCUMENTS value of
-// documentgenerator.role.add.
-type RoleAddParamsFieldsPermissionsDocuments struct {
-	// Access level for modifying documents. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify b24.Opt[RoleAddParamsFieldsPermissionsDocumentsModify] `json:"MODIFY,omitzero"`
-	// Access level for viewing documents. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	View b24.Opt[RoleAddParamsFieldsPermissionsDocumentsView] `json:"VIEW,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddParamsFieldsPermissionsDocuments) UnmarshalJSON(data []byte) error {
-	type plain RoleAddParamsFieldsPermissionsDocuments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddParamsFieldsPermissionsDocuments) MarshalJSON() ([]byte, error) {
-	type plain RoleAddParamsFieldsPermissionsDocuments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddRole is the result of documentgenerator.role.add.
-type RoleAddRole struct {
-	// Role identifier
-	ID b24.Int `json:"id"`
-	// Role name
-	Name b24.String `json:"name"`
-	// Symbolic role code
-	Code b24.String `json:"code"`
-	// Role permissions (detailed description)
-	Permissions RoleAddRolePermissions `json:"permissions"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddRole) UnmarshalJSON(data []byte) error {
-	type plain RoleAddRole
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddRole) MarshalJSON() ([]byte, error) {
-	type plain RoleAddRole
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddRolePermissions is the permissions value of
-// documentgenerator.role.add.
-type RoleAddRolePermissions struct {
-	// Permissions for settings (detailed description)
-	Settings RoleAddRolePermissionsSettings `json:"settings"`
-	// Permissions for templates (detailed description)
-	Templates RoleAddRolePermissionsTemplates `json:"templates"`
-	// Permissions for documents (detailed description)
-	Documents RoleAddRolePermissionsDocuments `json:"documents"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddRolePermissions) UnmarshalJSON(data []byte) error {
-	type plain RoleAddRolePermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddRolePermissions) MarshalJSON() ([]byte, error) {
-	type plain RoleAddRolePermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddRolePermissionsSettings is the settings value of
-// documentgenerator.role.add.
-type RoleAddRolePermissionsSettings struct {
-	// Access level to settings Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify RoleAddRolePermissionsSettingsModify `json:"modify"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddRolePermissionsSettings) UnmarshalJSON(data []byte) error {
-	type plain RoleAddRolePermissionsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddRolePermissionsSettings) MarshalJSON() ([]byte, error) {
-	type plain RoleAddRolePermissionsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddRolePermissionsTemplates is the templates value of
-// documentgenerator.role.add.
-type RoleAddRolePermissionsTemplates struct {
-	// Access level to templates Possible values:
-	//
-	//   - "" — no access
-	//   - A — only own items
-	//   - D — own and department colleagues' items
-	//   - X — full access
-	Modify RoleAddRolePermissionsTemplatesModify `json:"modify"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddRolePermissionsTemplates) UnmarshalJSON(data []byte) error {
-	type plain RoleAddRolePermissionsTemplates
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddRolePermissionsTemplates) MarshalJSON() ([]byte, error) {
-	type plain RoleAddRolePermissionsTemplates
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddRolePermissionsDocuments is the documents value of
-// documentgenerator.role.add.
-type RoleAddRolePermissionsDocuments struct {
-	// Access level for modifying documents Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify RoleAddRolePermissionsDocumentsModify `json:"modify"`
-	// Access level for viewing documents Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	View RoleAddRolePermissionsDocumentsView `json:"view"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleAddRolePermissionsDocuments) UnmarshalJSON(data []byte) error {
-	type plain RoleAddRolePermissionsDocuments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleAddRolePermissionsDocuments) MarshalJSON() ([]byte, error) {
-	type plain RoleAddRolePermissionsDocuments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RoleAddResult is the result of documentgenerator.role.add.
 type RoleAddResult struct {
-	Role *RoleAddRole `json:"role"`
+	Role *Role `json:"role"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -352,198 +540,6 @@ func (v *RoleAddResult) UnmarshalJSON(data []byte) error {
 func (v RoleAddResult) MarshalJSON() ([]byte, error) {
 	type plain RoleAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleAddParamsFieldsPermissionsSettingsModify is the MODIFY of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddParamsFieldsPermissionsSettingsModify string
-
-// The documented values of RoleAddParamsFieldsPermissionsSettingsModify.
-const (
-	// no access
-	RoleAddParamsFieldsPermissionsSettingsModifyX RoleAddParamsFieldsPermissionsSettingsModify = "\"\""
-	// full access
-	RoleAddParamsFieldsPermissionsSettingsModifyX_2 RoleAddParamsFieldsPermissionsSettingsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddParamsFieldsPermissionsSettingsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddParamsFieldsPermissionsSettingsModify(s)
-	return nil
-}
-
-// RoleAddParamsFieldsPermissionsTemplatesModify is the MODIFY of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddParamsFieldsPermissionsTemplatesModify string
-
-// The documented values of RoleAddParamsFieldsPermissionsTemplatesModify.
-const (
-	// no access
-	RoleAddParamsFieldsPermissionsTemplatesModifyX RoleAddParamsFieldsPermissionsTemplatesModify = "\"\""
-	// only own items
-	RoleAddParamsFieldsPermissionsTemplatesModifyA RoleAddParamsFieldsPermissionsTemplatesModify = "A"
-	// own and department colleagues' items
-	RoleAddParamsFieldsPermissionsTemplatesModifyD RoleAddParamsFieldsPermissionsTemplatesModify = "D"
-	// full access
-	RoleAddParamsFieldsPermissionsTemplatesModifyX_2 RoleAddParamsFieldsPermissionsTemplatesModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddParamsFieldsPermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddParamsFieldsPermissionsTemplatesModify(s)
-	return nil
-}
-
-// RoleAddParamsFieldsPermissionsDocumentsModify is the MODIFY of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddParamsFieldsPermissionsDocumentsModify string
-
-// The documented values of RoleAddParamsFieldsPermissionsDocumentsModify.
-const (
-	// no access
-	RoleAddParamsFieldsPermissionsDocumentsModifyX RoleAddParamsFieldsPermissionsDocumentsModify = "\"\""
-	// full access
-	RoleAddParamsFieldsPermissionsDocumentsModifyX_2 RoleAddParamsFieldsPermissionsDocumentsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddParamsFieldsPermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddParamsFieldsPermissionsDocumentsModify(s)
-	return nil
-}
-
-// RoleAddParamsFieldsPermissionsDocumentsView is the VIEW of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddParamsFieldsPermissionsDocumentsView string
-
-// The documented values of RoleAddParamsFieldsPermissionsDocumentsView.
-const (
-	// no access
-	RoleAddParamsFieldsPermissionsDocumentsViewX RoleAddParamsFieldsPermissionsDocumentsView = "\"\""
-	// full access
-	RoleAddParamsFieldsPermissionsDocumentsViewX_2 RoleAddParamsFieldsPermissionsDocumentsView = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddParamsFieldsPermissionsDocumentsView) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddParamsFieldsPermissionsDocumentsView(s)
-	return nil
-}
-
-// RoleAddRolePermissionsSettingsModify is the modify of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddRolePermissionsSettingsModify string
-
-// The documented values of RoleAddRolePermissionsSettingsModify.
-const (
-	// no access
-	RoleAddRolePermissionsSettingsModifyX RoleAddRolePermissionsSettingsModify = "\"\""
-	// full access
-	RoleAddRolePermissionsSettingsModifyX_2 RoleAddRolePermissionsSettingsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddRolePermissionsSettingsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddRolePermissionsSettingsModify(s)
-	return nil
-}
-
-// RoleAddRolePermissionsTemplatesModify is the modify of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddRolePermissionsTemplatesModify string
-
-// The documented values of RoleAddRolePermissionsTemplatesModify.
-const (
-	// no access
-	RoleAddRolePermissionsTemplatesModifyX RoleAddRolePermissionsTemplatesModify = "\"\""
-	// only own items
-	RoleAddRolePermissionsTemplatesModifyA RoleAddRolePermissionsTemplatesModify = "A"
-	// own and department colleagues' items
-	RoleAddRolePermissionsTemplatesModifyD RoleAddRolePermissionsTemplatesModify = "D"
-	// full access
-	RoleAddRolePermissionsTemplatesModifyX_2 RoleAddRolePermissionsTemplatesModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddRolePermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddRolePermissionsTemplatesModify(s)
-	return nil
-}
-
-// RoleAddRolePermissionsDocumentsModify is the modify of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddRolePermissionsDocumentsModify string
-
-// The documented values of RoleAddRolePermissionsDocumentsModify.
-const (
-	// no access
-	RoleAddRolePermissionsDocumentsModifyX RoleAddRolePermissionsDocumentsModify = "\"\""
-	// full access
-	RoleAddRolePermissionsDocumentsModifyX_2 RoleAddRolePermissionsDocumentsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddRolePermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddRolePermissionsDocumentsModify(s)
-	return nil
-}
-
-// RoleAddRolePermissionsDocumentsView is the view of
-// documentgenerator.role.add: the constants below are the documented values;
-// others are accepted too.
-type RoleAddRolePermissionsDocumentsView string
-
-// The documented values of RoleAddRolePermissionsDocumentsView.
-const (
-	// no access
-	RoleAddRolePermissionsDocumentsViewX RoleAddRolePermissionsDocumentsView = "\"\""
-	// full access
-	RoleAddRolePermissionsDocumentsViewX_2 RoleAddRolePermissionsDocumentsView = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleAddRolePermissionsDocumentsView) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleAddRolePermissionsDocumentsView(s)
-	return nil
 }
 
 // RoleDelete calls documentgenerator.role.delete: Delete Role.
@@ -594,7 +590,7 @@ type RoleDeleteParams struct {
 	//
 	// You can obtain the identifier after creating a role or by using the get list
 	// of roles method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -664,7 +660,7 @@ type RoleFillaccessesParamsAccesses struct {
 	//
 	// You can obtain the identifier after creating a role or by using the get list
 	// of roles method. Required.
-	RoleID int64 `json:"roleId"`
+	RoleID b24.Int `json:"roleId"`
 	// Access code for a user, group, or department.
 	//
 	// Possible values:
@@ -705,26 +701,10 @@ type RoleFillaccessesParamsAccessesAccessCode string
 
 // The documented values of RoleFillaccessesParamsAccessesAccessCode.
 const (
-	// user
-	RoleFillaccessesParamsAccessesAccessCodeUID RoleFillaccessesParamsAccessesAccessCode = "U{id}"
-	// user group
-	RoleFillaccessesParamsAccessesAccessCodeGID RoleFillaccessesParamsAccessesAccessCode = "G{id}"
 	// all authorized users
 	RoleFillaccessesParamsAccessesAccessCodeAu RoleFillaccessesParamsAccessesAccessCode = "AU"
 	// all users
 	RoleFillaccessesParamsAccessesAccessCodeUa RoleFillaccessesParamsAccessesAccessCode = "UA"
-	// department
-	RoleFillaccessesParamsAccessesAccessCodeDID RoleFillaccessesParamsAccessesAccessCode = "D{id}"
-	// department with sub-departments
-	RoleFillaccessesParamsAccessesAccessCodeDrID RoleFillaccessesParamsAccessesAccessCode = "DR{id}"
-	// workgroup or project
-	RoleFillaccessesParamsAccessesAccessCodeSgID RoleFillaccessesParamsAccessesAccessCode = "SG{id}"
-	// owner of the workgroup or project
-	RoleFillaccessesParamsAccessesAccessCodeSgIDA RoleFillaccessesParamsAccessesAccessCode = "SG{id}_A"
-	// moderators of the workgroup or project
-	RoleFillaccessesParamsAccessesAccessCodeSgIDE RoleFillaccessesParamsAccessesAccessCode = "SG{id}_E"
-	// all members of the workgroup or project
-	RoleFillaccessesParamsAccessesAccessCodeSgIDK RoleFillaccessesParamsAccessesAccessCode = "SG{id}_K"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
@@ -787,7 +767,7 @@ type RoleGetParams struct {
 	//
 	// You can obtain the identifier after creating a role or by using the get role
 	// list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -801,139 +781,9 @@ func (p RoleGetParams) validate() error {
 	return nil
 }
 
-// RoleGetRole is the result of documentgenerator.role.get.
-type RoleGetRole struct {
-	// Role identifier
-	ID b24.Int `json:"id"`
-	// Role name
-	Name b24.String `json:"name"`
-	// Symbolic code of the role
-	Code b24.String `json:"code"`
-	// Role permissions (detailed description)
-	Permissions RoleGetRolePermissions `json:"permissions"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleGetRole) UnmarshalJSON(data []byte) error {
-	type plain RoleGetRole
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleGetRole) MarshalJSON() ([]byte, error) {
-	type plain RoleGetRole
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleGetRolePermissions is the permissions value of
-// documentgenerator.role.get.
-type RoleGetRolePermissions struct {
-	// Permissions for settings (detailed description)
-	Settings RoleGetRolePermissionsSettings `json:"settings"`
-	// Permissions for templates (detailed description)
-	Templates RoleGetRolePermissionsTemplates `json:"templates"`
-	// Permissions for documents (detailed description)
-	Documents RoleGetRolePermissionsDocuments `json:"documents"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleGetRolePermissions) UnmarshalJSON(data []byte) error {
-	type plain RoleGetRolePermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleGetRolePermissions) MarshalJSON() ([]byte, error) {
-	type plain RoleGetRolePermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleGetRolePermissionsSettings is the settings value of
-// documentgenerator.role.get.
-type RoleGetRolePermissionsSettings struct {
-	// Access level to settings. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify RoleGetRolePermissionsSettingsModify `json:"modify"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleGetRolePermissionsSettings) UnmarshalJSON(data []byte) error {
-	type plain RoleGetRolePermissionsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleGetRolePermissionsSettings) MarshalJSON() ([]byte, error) {
-	type plain RoleGetRolePermissionsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleGetRolePermissionsTemplates is the templates value of
-// documentgenerator.role.get.
-type RoleGetRolePermissionsTemplates struct {
-	// Access level to templates. Possible values:
-	//
-	//   - "" — no access
-	//   - A — only own items
-	//   - D — own and department colleagues
-	//   - X — full access
-	Modify RoleGetRolePermissionsTemplatesModify `json:"modify"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleGetRolePermissionsTemplates) UnmarshalJSON(data []byte) error {
-	type plain RoleGetRolePermissionsTemplates
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleGetRolePermissionsTemplates) MarshalJSON() ([]byte, error) {
-	type plain RoleGetRolePermissionsTemplates
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleGetRolePermissionsDocuments is the documents value of
-// documentgenerator.role.get.
-type RoleGetRolePermissionsDocuments struct {
-	// Access level to modify documents. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify RoleGetRolePermissionsDocumentsModify `json:"modify"`
-	// Access level to view documents. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	View RoleGetRolePermissionsDocumentsView `json:"view"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleGetRolePermissionsDocuments) UnmarshalJSON(data []byte) error {
-	type plain RoleGetRolePermissionsDocuments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleGetRolePermissionsDocuments) MarshalJSON() ([]byte, error) {
-	type plain RoleGetRolePermissionsDocuments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RoleGetResult is the result of documentgenerator.role.get.
 type RoleGetResult struct {
-	Role *RoleGetRole `json:"role"`
+	Role *Role `json:"role"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -948,102 +798,6 @@ func (v *RoleGetResult) UnmarshalJSON(data []byte) error {
 func (v RoleGetResult) MarshalJSON() ([]byte, error) {
 	type plain RoleGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleGetRolePermissionsSettingsModify is the modify of
-// documentgenerator.role.get: the constants below are the documented values;
-// others are accepted too.
-type RoleGetRolePermissionsSettingsModify string
-
-// The documented values of RoleGetRolePermissionsSettingsModify.
-const (
-	// no access
-	RoleGetRolePermissionsSettingsModifyX RoleGetRolePermissionsSettingsModify = "\"\""
-	// full access
-	RoleGetRolePermissionsSettingsModifyX_2 RoleGetRolePermissionsSettingsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleGetRolePermissionsSettingsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleGetRolePermissionsSettingsModify(s)
-	return nil
-}
-
-// RoleGetRolePermissionsTemplatesModify is the modify of
-// documentgenerator.role.get: the constants below are the documented values;
-// others are accepted too.
-type RoleGetRolePermissionsTemplatesModify string
-
-// The documented values of RoleGetRolePermissionsTemplatesModify.
-const (
-	// no access
-	RoleGetRolePermissionsTemplatesModifyX RoleGetRolePermissionsTemplatesModify = "\"\""
-	// only own items
-	RoleGetRolePermissionsTemplatesModifyA RoleGetRolePermissionsTemplatesModify = "A"
-	// own and department colleagues
-	RoleGetRolePermissionsTemplatesModifyD RoleGetRolePermissionsTemplatesModify = "D"
-	// full access
-	RoleGetRolePermissionsTemplatesModifyX_2 RoleGetRolePermissionsTemplatesModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleGetRolePermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleGetRolePermissionsTemplatesModify(s)
-	return nil
-}
-
-// RoleGetRolePermissionsDocumentsModify is the modify of
-// documentgenerator.role.get: the constants below are the documented values;
-// others are accepted too.
-type RoleGetRolePermissionsDocumentsModify string
-
-// The documented values of RoleGetRolePermissionsDocumentsModify.
-const (
-	// no access
-	RoleGetRolePermissionsDocumentsModifyX RoleGetRolePermissionsDocumentsModify = "\"\""
-	// full access
-	RoleGetRolePermissionsDocumentsModifyX_2 RoleGetRolePermissionsDocumentsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleGetRolePermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleGetRolePermissionsDocumentsModify(s)
-	return nil
-}
-
-// RoleGetRolePermissionsDocumentsView is the view of
-// documentgenerator.role.get: the constants below are the documented values;
-// others are accepted too.
-type RoleGetRolePermissionsDocumentsView string
-
-// The documented values of RoleGetRolePermissionsDocumentsView.
-const (
-	// no access
-	RoleGetRolePermissionsDocumentsViewX RoleGetRolePermissionsDocumentsView = "\"\""
-	// full access
-	RoleGetRolePermissionsDocumentsViewX_2 RoleGetRolePermissionsDocumentsView = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleGetRolePermissionsDocumentsView) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleGetRolePermissionsDocumentsView(s)
-	return nil
 }
 
 // RoleList calls documentgenerator.role.list: Get a List of Roles.
@@ -1088,8 +842,8 @@ func RoleListCommand(p RoleListParams) b24.Command[*RoleListResult] {
 
 // RoleListAll iterates over every row of documentgenerator.role.list,
 // requesting page after page (start/next) as the loop asks for more.
-func RoleListAll(ctx context.Context, c b24.Caller, p RoleListParams, opts ...b24.CallOption) iter.Seq2[RoleListItem, error] {
-	return b24.List[RoleListItem](ctx, c, RoleListCommand(p).Request, b24.ListSpec{
+func RoleListAll(ctx context.Context, c b24.Caller, p RoleListParams, opts ...b24.CallOption) iter.Seq2[Role, error] {
+	return b24.List[Role](ctx, c, RoleListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "roles",
 	}, opts...)
@@ -1107,36 +861,12 @@ type RoleListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N — 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// RoleListItem is one row of documentgenerator.role.list.
-type RoleListItem struct {
-	// Role identifier
-	ID b24.Int `json:"id"`
-	// Role name
-	Name b24.String `json:"name"`
-	// Symbolic code of the role
-	Code b24.String `json:"code"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleListItem) UnmarshalJSON(data []byte) error {
-	type plain RoleListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleListItem) MarshalJSON() ([]byte, error) {
-	type plain RoleListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // RoleListResult is the result of documentgenerator.role.list.
 type RoleListResult struct {
-	Roles []RoleListItem `json:"roles"`
+	Roles []Role `json:"roles"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1200,9 +930,9 @@ type RoleUpdateParams struct {
 	//
 	// You can obtain the identifier after creating a role or by using the get list
 	// of roles method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields to update (detailed description). Required.
-	Fields RoleUpdateParamsFields `json:"fields"`
+	Fields RoleInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1216,276 +946,9 @@ func (p RoleUpdateParams) validate() error {
 	return nil
 }
 
-// RoleUpdateParamsFields is the fields value of documentgenerator.role.update.
-type RoleUpdateParamsFields struct {
-	// New role name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// New symbolic code for the role
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// New set of role permissions (detailed description).
-	//
-	// Keys within permissions are case-sensitive. Please provide them in uppercase
-	// only:
-	//
-	//   - SETTINGS, TEMPLATES, DOCUMENTS
-	//   - MODIFY, VIEW
-	//
-	// If keys are provided in lowercase, the role permissions will be reset to
-	// empty values.
-	Permissions *RoleUpdateParamsFieldsPermissions `json:"permissions,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateParamsFieldsPermissions is the permissions value of
-// documentgenerator.role.update.
-type RoleUpdateParamsFieldsPermissions struct {
-	// Permissions for settings (detailed description)
-	Settings *RoleUpdateParamsFieldsPermissionsSettings `json:"SETTINGS,omitzero"`
-	// Permissions for templates (detailed description)
-	Templates *RoleUpdateParamsFieldsPermissionsTemplates `json:"TEMPLATES,omitzero"`
-	// Permissions for documents (detailed description)
-	Documents *RoleUpdateParamsFieldsPermissionsDocuments `json:"DOCUMENTS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateParamsFieldsPermissions) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateParamsFieldsPermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateParamsFieldsPermissions) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateParamsFieldsPermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateParamsFieldsPermissionsSettings is the SETTINGS value of
-// documentgenerator.role.update.
-type RoleUpdateParamsFieldsPermissionsSettings struct {
-	// Access level to settings. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify b24.Opt[RoleUpdateParamsFieldsPermissionsSettingsModify] `json:"MODIFY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateParamsFieldsPermissionsSettings) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateParamsFieldsPermissionsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateParamsFieldsPermissionsSettings) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateParamsFieldsPermissionsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateParamsFieldsPermissionsTemplates is the TEMPLATES value of
-// documentgenerator.role.update.
-type RoleUpdateParamsFieldsPermissionsTemplates struct {
-	// Access level to templates. Possible values:
-	//
-	//   - "" — no access
-	//   - A — only own items
-	//   - D — own and department colleagues' items
-	//   - X — full access
-	Modify b24.Opt[RoleUpdateParamsFieldsPermissionsTemplatesModify] `json:"MODIFY,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateParamsFieldsPermissionsTemplates) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateParamsFieldsPermissionsTemplates
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateParamsFieldsPermissionsTemplates) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateParamsFieldsPermissionsTemplates
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateParamsFieldsPermissionsDocuments is the DOCUMENTS value of
-// documentgenerator.role.update.
-type RoleUpdateParamsFieldsPermissionsDocuments struct {
-	// Access level to modify documents. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify b24.Opt[RoleUpdateParamsFieldsPermissionsDocumentsModify] `json:"MODIFY,omitzero"`
-	// Access level to view documents. Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	View b24.Opt[RoleUpdateParamsFieldsPermissionsDocumentsView] `json:"VIEW,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateParamsFieldsPermissionsDocuments) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateParamsFieldsPermissionsDocuments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateParamsFieldsPermissionsDocuments) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateParamsFieldsPermissionsDocuments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateRole is the result of documentgenerator.role.update.
-type RoleUpdateRole struct {
-	// Role identifier
-	ID b24.Int `json:"id"`
-	// Role name
-	Name b24.String `json:"name"`
-	// Symbolic code for the role
-	Code b24.String `json:"code"`
-	// Role permissions (detailed description)
-	Permissions RoleUpdateRolePermissions `json:"permissions"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateRole) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateRole
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateRole) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateRole
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateRolePermissions is the permissions value of
-// documentgenerator.role.update.
-type RoleUpdateRolePermissions struct {
-	// Permissions for settings (detailed description)
-	Settings RoleUpdateRolePermissionsSettings `json:"settings"`
-	// Permissions for templates (detailed description)
-	Templates RoleUpdateRolePermissionsTemplates `json:"templates"`
-	// Permissions for documents (detailed description)
-	Documents RoleUpdateRolePermissionsDocuments `json:"documents"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateRolePermissions) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateRolePermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateRolePermissions) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateRolePermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateRolePermissionsSettings is the settings value of
-// documentgenerator.role.update.
-type RoleUpdateRolePermissionsSettings struct {
-	// Access level to settings Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify RoleUpdateRolePermissionsSettingsModify `json:"modify"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateRolePermissionsSettings) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateRolePermissionsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateRolePermissionsSettings) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateRolePermissionsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateRolePermissionsTemplates is the templates value of
-// documentgenerator.role.update.
-type RoleUpdateRolePermissionsTemplates struct {
-	// Access level to templates Possible values:
-	//
-	//   - "" — no access
-	//   - A — only own items
-	//   - D — own and department colleagues' items
-	//   - X — full access
-	Modify RoleUpdateRolePermissionsTemplatesModify `json:"modify"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateRolePermissionsTemplates) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateRolePermissionsTemplates
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateRolePermissionsTemplates) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateRolePermissionsTemplates
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateRolePermissionsDocuments is the documents value of
-// documentgenerator.role.update.
-type RoleUpdateRolePermissionsDocuments struct {
-	// Access level to modify documents Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	Modify RoleUpdateRolePermissionsDocumentsModify `json:"modify"`
-	// Access level to view documents Possible values:
-	//
-	//   - "" — no access
-	//   - X — full access
-	View RoleUpdateRolePermissionsDocumentsView `json:"view"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RoleUpdateRolePermissionsDocuments) UnmarshalJSON(data []byte) error {
-	type plain RoleUpdateRolePermissionsDocuments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RoleUpdateRolePermissionsDocuments) MarshalJSON() ([]byte, error) {
-	type plain RoleUpdateRolePermissionsDocuments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // RoleUpdateResult is the result of documentgenerator.role.update.
 type RoleUpdateResult struct {
-	Role *RoleUpdateRole `json:"role"`
+	Role *Role `json:"role"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1500,196 +963,4 @@ func (v *RoleUpdateResult) UnmarshalJSON(data []byte) error {
 func (v RoleUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain RoleUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RoleUpdateParamsFieldsPermissionsSettingsModify is the MODIFY of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateParamsFieldsPermissionsSettingsModify string
-
-// The documented values of RoleUpdateParamsFieldsPermissionsSettingsModify.
-const (
-	// no access
-	RoleUpdateParamsFieldsPermissionsSettingsModifyX RoleUpdateParamsFieldsPermissionsSettingsModify = "\"\""
-	// full access
-	RoleUpdateParamsFieldsPermissionsSettingsModifyX_2 RoleUpdateParamsFieldsPermissionsSettingsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateParamsFieldsPermissionsSettingsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateParamsFieldsPermissionsSettingsModify(s)
-	return nil
-}
-
-// RoleUpdateParamsFieldsPermissionsTemplatesModify is the MODIFY of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateParamsFieldsPermissionsTemplatesModify string
-
-// The documented values of RoleUpdateParamsFieldsPermissionsTemplatesModify.
-const (
-	// no access
-	RoleUpdateParamsFieldsPermissionsTemplatesModifyX RoleUpdateParamsFieldsPermissionsTemplatesModify = "\"\""
-	// only own items
-	RoleUpdateParamsFieldsPermissionsTemplatesModifyA RoleUpdateParamsFieldsPermissionsTemplatesModify = "A"
-	// own and department colleagues' items
-	RoleUpdateParamsFieldsPermissionsTemplatesModifyD RoleUpdateParamsFieldsPermissionsTemplatesModify = "D"
-	// full access
-	RoleUpdateParamsFieldsPermissionsTemplatesModifyX_2 RoleUpdateParamsFieldsPermissionsTemplatesModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateParamsFieldsPermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateParamsFieldsPermissionsTemplatesModify(s)
-	return nil
-}
-
-// RoleUpdateParamsFieldsPermissionsDocumentsModify is the MODIFY of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateParamsFieldsPermissionsDocumentsModify string
-
-// The documented values of RoleUpdateParamsFieldsPermissionsDocumentsModify.
-const (
-	// no access
-	RoleUpdateParamsFieldsPermissionsDocumentsModifyX RoleUpdateParamsFieldsPermissionsDocumentsModify = "\"\""
-	// full access
-	RoleUpdateParamsFieldsPermissionsDocumentsModifyX_2 RoleUpdateParamsFieldsPermissionsDocumentsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateParamsFieldsPermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateParamsFieldsPermissionsDocumentsModify(s)
-	return nil
-}
-
-// RoleUpdateParamsFieldsPermissionsDocumentsView is the VIEW of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateParamsFieldsPermissionsDocumentsView string
-
-// The documented values of RoleUpdateParamsFieldsPermissionsDocumentsView.
-const (
-	// no access
-	RoleUpdateParamsFieldsPermissionsDocumentsViewX RoleUpdateParamsFieldsPermissionsDocumentsView = "\"\""
-	// full access
-	RoleUpdateParamsFieldsPermissionsDocumentsViewX_2 RoleUpdateParamsFieldsPermissionsDocumentsView = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateParamsFieldsPermissionsDocumentsView) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateParamsFieldsPermissionsDocumentsView(s)
-	return nil
-}
-
-// RoleUpdateRolePermissionsSettingsModify is the modify of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateRolePermissionsSettingsModify string
-
-// The documented values of RoleUpdateRolePermissionsSettingsModify.
-const (
-	// no access
-	RoleUpdateRolePermissionsSettingsModifyX RoleUpdateRolePermissionsSettingsModify = "\"\""
-	// full access
-	RoleUpdateRolePermissionsSettingsModifyX_2 RoleUpdateRolePermissionsSettingsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateRolePermissionsSettingsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateRolePermissionsSettingsModify(s)
-	return nil
-}
-
-// RoleUpdateRolePermissionsTemplatesModify is the modify of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateRolePermissionsTemplatesModify string
-
-// The documented values of RoleUpdateRolePermissionsTemplatesModify.
-const (
-	// no access
-	RoleUpdateRolePermissionsTemplatesModifyX RoleUpdateRolePermissionsTemplatesModify = "\"\""
-	// only own items
-	RoleUpdateRolePermissionsTemplatesModifyA RoleUpdateRolePermissionsTemplatesModify = "A"
-	// own and department colleagues' items
-	RoleUpdateRolePermissionsTemplatesModifyD RoleUpdateRolePermissionsTemplatesModify = "D"
-	// full access
-	RoleUpdateRolePermissionsTemplatesModifyX_2 RoleUpdateRolePermissionsTemplatesModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateRolePermissionsTemplatesModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateRolePermissionsTemplatesModify(s)
-	return nil
-}
-
-// RoleUpdateRolePermissionsDocumentsModify is the modify of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateRolePermissionsDocumentsModify string
-
-// The documented values of RoleUpdateRolePermissionsDocumentsModify.
-const (
-	// no access
-	RoleUpdateRolePermissionsDocumentsModifyX RoleUpdateRolePermissionsDocumentsModify = "\"\""
-	// full access
-	RoleUpdateRolePermissionsDocumentsModifyX_2 RoleUpdateRolePermissionsDocumentsModify = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateRolePermissionsDocumentsModify) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateRolePermissionsDocumentsModify(s)
-	return nil
-}
-
-// RoleUpdateRolePermissionsDocumentsView is the view of
-// documentgenerator.role.update: the constants below are the documented
-// values; others are accepted too.
-type RoleUpdateRolePermissionsDocumentsView string
-
-// The documented values of RoleUpdateRolePermissionsDocumentsView.
-const (
-	// no access
-	RoleUpdateRolePermissionsDocumentsViewX RoleUpdateRolePermissionsDocumentsView = "\"\""
-	// full access
-	RoleUpdateRolePermissionsDocumentsViewX_2 RoleUpdateRolePermissionsDocumentsView = "X"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *RoleUpdateRolePermissionsDocumentsView) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = RoleUpdateRolePermissionsDocumentsView(s)
-	return nil
 }

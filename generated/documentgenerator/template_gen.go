@@ -8,6 +8,236 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Template is one template of documentgenerator.template, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (document-generator-template-get-fields,
+// document-generator-template-get, document-generator-template-list,
+// document-generator-template-add, document-generator-template-update), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Template struct {
+	// Number
+	DocumentNumber json.RawMessage `json:"DocumentNumber"`
+	CurrentDate    b24.Time        `json:"CurrentDate"`
+	ClientName     json.RawMessage `json:"ClientName"`
+	ClientPhone    json.RawMessage `json:"ClientPhone"`
+	Total          json.RawMessage `json:"Total"`
+	Comment        json.RawMessage `json:"Comment"`
+	UserName       json.RawMessage `json:"UserName"`
+	// Document Title
+	DocumentTitle json.RawMessage `json:"DocumentTitle"`
+	// Template ID
+	ID b24.String `json:"id"`
+	// Template name
+	Name b24.String `json:"name"`
+	// Template region
+	Region b24.String `json:"region"`
+	// Template symbolic code
+	Code b24.String `json:"code"`
+	// Link to download the template file
+	Download b24.String `json:"download"`
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	Active b24.Bool `json:"active"`
+	// Module code to which the template is linked
+	ModuleID b24.String `json:"moduleId"`
+	// Numerator ID
+	NumeratorID b24.String `json:"numeratorId"`
+	// Include stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WithStamps b24.Bool `json:"withStamps"`
+	// Template data providers.
+	//
+	// Key and value are equal to the name of the data provider class
+	Providers json.RawMessage `json:"providers"`
+	// Access codes for the template.
+	//
+	// Key and value are equal to the access code
+	Users json.RawMessage `json:"users"`
+	// Template deletion flag. Possible values:
+	//
+	//   - Y — deleted
+	//   - N — not deleted
+	IsDeleted b24.Bool `json:"isDeleted"`
+	// Sort index
+	Sort b24.String `json:"sort"`
+	// Template creation time
+	CreateTime b24.Time `json:"createTime"`
+	// Template last update time
+	UpdateTime b24.Time `json:"updateTime"`
+	// Identifier of the user who created the template
+	CreatedBy b24.String `json:"createdBy"`
+	// Identifier of the user who updated the template
+	UpdatedBy b24.String `json:"updatedBy"`
+	// Template file identifier
+	FileID b24.String `json:"fileId"`
+	// Class of the template body type
+	BodyType b24.String `json:"bodyType"`
+	// Variant of the products table
+	ProductsTableVariant b24.String `json:"productsTableVariant"`
+	// Default template flag. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsDefault b24.Bool `json:"isDefault"`
+	// Link to download the template for machine processing
+	DownloadMachine b24.String `json:"downloadMachine"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Template) UnmarshalJSON(data []byte) error {
+	type plain Template
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Template) MarshalJSON() ([]byte, error) {
+	type plain Template
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateInput is the write form of Template: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type TemplateInput struct {
+	// Template name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Identifier of the previously uploaded template file from Drive.
+	//
+	// You can obtain the file identifier in two ways.
+	//
+	// Use one of the file upload methods:
+	//
+	//   - disk.storage.uploadfile
+	//   - disk.folder.uploadfile
+	//
+	// Use one of the methods to get the list of files:
+	//
+	//   - disk.storage.getchildren
+	//   - disk.folder.getchildren
+	FileID b24.Opt[b24.Int] `json:"fileId,omitzero"`
+	// Template file, if it needs to be uploaded. Used instead of the fileId
+	// parameter.
+	//
+	// The file can be passed in three ways:
+	//
+	//   - as a base64 string
+	//   - as an array ["file_name.docx","base64_content"]
+	//   - as a file multipart/form-data
+	//   - How to Upload Files
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	File any `json:"file,omitzero"`
+	// Identifier of the numerator.
+	//
+	// You can obtain the identifier after creating a numerator or by using the
+	// method to get the list of numerators
+	NumeratorID b24.Opt[b24.Int] `json:"numeratorId,omitzero"`
+	// Template region, for example, de
+	Region b24.Opt[string] `json:"region,omitzero"`
+	// Symbolic code of the template
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Users who will have access to the template.
+	//
+	// Possible values:
+	//
+	//   - U{id} — user
+	//   - G{id} — user group
+	//   - AU — all authorized users
+	//   - UA — all users
+	//   - D{id} — department
+	//   - DR{id} — department with sub-departments
+	//   - SG{id} — working group or project
+	//   - SG{id}_A — owner of the working group or project
+	//   - SG{id}_E — moderators of the working group or project
+	//   - SG{id}_K — all members of the working group or project
+	//
+	// If not provided, the current user is automatically added
+	Users []any `json:"users,omitzero"`
+	// Template activity. Possible values:
+	//
+	//   - Y — active
+	//   - N — inactive
+	//
+	// Default is Y. Default: Y.
+	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
+	// Include stamps and signatures. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Default is N. Default: N.
+	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
+	// Sort index
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// List of data providers
+	Providers []any `json:"providers,omitzero"`
+	// Number
+	DocumentNumber any `json:"DocumentNumber,omitzero"`
+	CurrentDate    any `json:"CurrentDate,omitzero"`
+	ClientName     any `json:"ClientName,omitzero"`
+	ClientPhone    any `json:"ClientPhone,omitzero"`
+	Total          any `json:"Total,omitzero"`
+	Comment        any `json:"Comment,omitzero"`
+	UserName       any `json:"UserName,omitzero"`
+	// Document Title
+	DocumentTitle any `json:"DocumentTitle,omitzero"`
+	// Template ID
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Link to download the template file
+	Download b24.Opt[string] `json:"download,omitzero"`
+	// Module code to which the template is linked
+	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
+	// Template deletion flag. Possible values:
+	//
+	//   - Y — deleted
+	//   - N — not deleted
+	IsDeleted b24.Opt[b24.Bool] `json:"isDeleted,omitzero"`
+	// Template creation time
+	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
+	// Template last update time
+	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
+	// Identifier of the user who created the template
+	CreatedBy b24.Opt[string] `json:"createdBy,omitzero"`
+	// Identifier of the user who updated the template
+	UpdatedBy b24.Opt[string] `json:"updatedBy,omitzero"`
+	// Class of the template body type
+	BodyType b24.Opt[string] `json:"bodyType,omitzero"`
+	// Variant of the products table
+	ProductsTableVariant b24.Opt[string] `json:"productsTableVariant,omitzero"`
+	// Default template flag. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IsDefault b24.Opt[b24.Bool] `json:"isDefault,omitzero"`
+	// Link to download the template for machine processing
+	DownloadMachine b24.Opt[string] `json:"downloadMachine,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateInput) UnmarshalJSON(data []byte) error {
+	type plain TemplateInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateInput) MarshalJSON() ([]byte, error) {
+	type plain TemplateInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TemplateAdd calls documentgenerator.template.add: Upload Template.
 //
 // The method documentgenerator.template.add adds a new document template.
@@ -49,18 +279,18 @@ func TemplateAddCommand(p TemplateAddParams) b24.Command[*TemplateAddResult] {
 // TemplateAddParams holds the parameters of documentgenerator.template.add.
 type TemplateAddParams struct {
 	// Set of template fields (detailed description). Required.
-	Fields TemplateAddParamsFields `json:"fields"`
+	Fields TemplateInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p TemplateAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.FileID == 0 {
+	if !p.Fields.FileID.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.add",
 			Param:  "fields.fileId",
@@ -72,13 +302,13 @@ func (p TemplateAddParams) validate() error {
 			Param:  "fields.file",
 		}
 	}
-	if p.Fields.NumeratorID == 0 {
+	if !p.Fields.NumeratorID.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.add",
 			Param:  "fields.numeratorId",
 		}
 	}
-	if p.Fields.Region == "" {
+	if !p.Fields.Region.Set {
 		return &b24.RequiredError{
 			Method: "documentgenerator.template.add",
 			Param:  "fields.region",
@@ -87,207 +317,9 @@ func (p TemplateAddParams) validate() error {
 	return nil
 }
 
-// TemplateAddParamsFields is the fields value of
-// documentgenerator.template.add.
-type TemplateAddParamsFields struct {
-	// Template name. Required.
-	Name string `json:"name"`
-	// Identifier of the previously uploaded template file from Drive.
-	//
-	// You can obtain the file identifier in two ways.
-	//
-	// Use one of the file upload methods:
-	//
-	//   - disk.storage.uploadfile
-	//   - disk.folder.uploadfile
-	//
-	// Use one of the methods to get the list of files:
-	//
-	//   - disk.storage.getchildren
-	//   - disk.folder.getchildren
-	//
-	// Required.
-	FileID int64 `json:"fileId"`
-	// Template file, if it needs to be uploaded. Used instead of the fileId
-	// parameter.
-	//
-	// The file can be passed in three ways:
-	//
-	//   - as a base64 string
-	//   - as an array ["file_name.docx","base64_content"]
-	//   - as a file multipart/form-data
-	//   - How to Upload Files
-	//
-	// Required.
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	File any `json:"file"`
-	// Identifier of the numerator.
-	//
-	// You can obtain the identifier after creating a numerator or by using the
-	// method to get the list of numerators. Required.
-	NumeratorID int64 `json:"numeratorId"`
-	// Template region, for example, de. Required.
-	Region string `json:"region"`
-	// Symbolic code of the template
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Users who will have access to the template.
-	//
-	// Possible values:
-	//
-	//   - U{id} — user
-	//   - G{id} — user group
-	//   - AU — all authorized users
-	//   - UA — all users
-	//   - D{id} — department
-	//   - DR{id} — department with sub-departments
-	//   - SG{id} — working group or project
-	//   - SG{id}_A — owner of the working group or project
-	//   - SG{id}_E — moderators of the working group or project
-	//   - SG{id}_K — all members of the working group or project
-	//
-	// If not provided, the current user is automatically added
-	Users []string `json:"users,omitzero"`
-	// Template activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	//
-	// Default is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Include stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Default is N. Default: N.
-	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
-	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TemplateAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TemplateAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateAddTemplate is the result of documentgenerator.template.add.
-type TemplateAddTemplate struct {
-	// Template identifier
-	ID b24.String `json:"id"`
-	// Template name
-	Name b24.String `json:"name"`
-	// Template region
-	Region b24.String `json:"region"`
-	// Symbolic code of the template
-	Code b24.String `json:"code"`
-	// Link to download the template
-	Download b24.String `json:"download"`
-	// Link to download the template for machine processing
-	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Bool `json:"active"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Identifier of the numerator
-	NumeratorID b24.String `json:"numeratorId"`
-	// Use of stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithStamps b24.Bool `json:"withStamps"`
-	// Template data providers.
-	//
-	// Key and value are equal to the name of the data provider class
-	Providers TemplateAddTemplateProviders `json:"providers"`
-	// Access codes to the template.
-	//
-	// Key and value are equal to the access code
-	Users TemplateAddTemplateUsers `json:"users"`
-	// Deletion status of the template. Possible values:
-	//
-	//   - Y — deleted
-	//   - N — not deleted
-	IsDeleted b24.Bool `json:"isDeleted"`
-	// Sort index
-	Sort b24.String `json:"sort"`
-	// Creation date and time
-	CreateTime b24.Time `json:"createTime"`
-	// Update date and time
-	UpdateTime b24.Time `json:"updateTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateAddTemplate) UnmarshalJSON(data []byte) error {
-	type plain TemplateAddTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateAddTemplate) MarshalJSON() ([]byte, error) {
-	type plain TemplateAddTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateAddTemplateProviders is the providers value of
-// documentgenerator.template.add.
-type TemplateAddTemplateProviders struct {
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateAddTemplateProviders) UnmarshalJSON(data []byte) error {
-	type plain TemplateAddTemplateProviders
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateAddTemplateProviders) MarshalJSON() ([]byte, error) {
-	type plain TemplateAddTemplateProviders
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateAddTemplateUsers is the users value of
-// documentgenerator.template.add.
-type TemplateAddTemplateUsers struct {
-	Ua b24.String `json:"UA"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateAddTemplateUsers) UnmarshalJSON(data []byte) error {
-	type plain TemplateAddTemplateUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateAddTemplateUsers) MarshalJSON() ([]byte, error) {
-	type plain TemplateAddTemplateUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateAddResult is the result of documentgenerator.template.add.
 type TemplateAddResult struct {
-	Template *TemplateAddTemplate `json:"template"`
+	Template *Template `json:"template"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -349,7 +381,7 @@ type TemplateDeleteParams struct {
 	//
 	// You can obtain the template identifier after creating a template or by using
 	// the get template list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -409,7 +441,7 @@ type TemplateGetParams struct {
 	//
 	// You can obtain the template ID after creating a template or by using the get
 	// template list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -423,109 +455,9 @@ func (p TemplateGetParams) validate() error {
 	return nil
 }
 
-// TemplateGetTemplate is the result of documentgenerator.template.get.
-type TemplateGetTemplate struct {
-	// Template ID
-	ID b24.String `json:"id"`
-	// Template name
-	Name b24.String `json:"name"`
-	// Template region
-	Region b24.String `json:"region"`
-	// Template symbolic code
-	Code b24.String `json:"code"`
-	// Link to download the template file
-	Download b24.String `json:"download"`
-	// Template activity. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Bool `json:"active"`
-	// Module code to which the template is linked
-	ModuleID b24.String `json:"moduleId"`
-	// Numerator ID
-	NumeratorID b24.String `json:"numeratorId"`
-	// Include stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithStamps b24.Bool `json:"withStamps"`
-	// Template data providers.
-	//
-	// Key and value are equal to the name of the data provider class
-	Providers TemplateGetTemplateProviders `json:"providers"`
-	// Access codes for the template.
-	//
-	// Key and value are equal to the access code
-	Users TemplateGetTemplateUsers `json:"users"`
-	// Template deletion flag. Possible values:
-	//
-	//   - Y — deleted
-	//   - N — not deleted
-	IsDeleted b24.Bool `json:"isDeleted"`
-	// Sort index
-	Sort b24.String `json:"sort"`
-	// Template creation time
-	CreateTime b24.Time `json:"createTime"`
-	// Template last update time
-	UpdateTime b24.Time `json:"updateTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateGetTemplate) UnmarshalJSON(data []byte) error {
-	type plain TemplateGetTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateGetTemplate) MarshalJSON() ([]byte, error) {
-	type plain TemplateGetTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateGetTemplateProviders is the providers value of
-// documentgenerator.template.get.
-type TemplateGetTemplateProviders struct {
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateGetTemplateProviders) UnmarshalJSON(data []byte) error {
-	type plain TemplateGetTemplateProviders
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateGetTemplateProviders) MarshalJSON() ([]byte, error) {
-	type plain TemplateGetTemplateProviders
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateGetTemplateUsers is the users value of
-// documentgenerator.template.get.
-type TemplateGetTemplateUsers struct {
-	U503 b24.String `json:"U503"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateGetTemplateUsers) UnmarshalJSON(data []byte) error {
-	type plain TemplateGetTemplateUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateGetTemplateUsers) MarshalJSON() ([]byte, error) {
-	type plain TemplateGetTemplateUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateGetResult is the result of documentgenerator.template.get.
 type TemplateGetResult struct {
-	Template *TemplateGetTemplate `json:"template"`
+	Template *Template `json:"template"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -590,7 +522,7 @@ type TemplateGetfieldsParams struct {
 	//
 	// You can obtain the template identifier after creating a template or by using
 	// the method to get the list of templates. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -757,14 +689,14 @@ type TemplateListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N — 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TemplateListParamsOrder is the order value of
 // documentgenerator.template.list.
 type TemplateListParamsOrder struct {
 	// Template identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Template activity. Possible values:
 	//
 	//   - Y — active
@@ -777,13 +709,13 @@ type TemplateListParamsOrder struct {
 	// Template region
 	Region b24.Opt[string] `json:"region,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Creation date and time
 	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
 	// Update date and time
 	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
 	// Identifier of the numerator
-	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
+	NumeratorID b24.Opt[b24.Int] `json:"numeratorId,omitzero"`
 	// Use of stamps and signatures. Possible values:
 	//
 	//   - Y — yes
@@ -813,7 +745,7 @@ func (v TemplateListParamsOrder) MarshalJSON() ([]byte, error) {
 // documentgenerator.template.list.
 type TemplateListParamsFilter struct {
 	// Template identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Template activity. Possible values:
 	//
 	//   - Y — active
@@ -826,13 +758,13 @@ type TemplateListParamsFilter struct {
 	// Template region
 	Region b24.Opt[string] `json:"region,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Creation date and time
 	CreateTime b24.Opt[b24.Time] `json:"createTime,omitzero"`
 	// Update date and time
 	UpdateTime b24.Opt[b24.Time] `json:"updateTime,omitzero"`
 	// Identifier of the numerator
-	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
+	NumeratorID b24.Opt[b24.Int] `json:"numeratorId,omitzero"`
 	// Use of stamps and signatures. Possible values:
 	//
 	//   - Y — yes
@@ -904,9 +836,9 @@ type TemplateUpdateParams struct {
 	//
 	// You can obtain the template identifier after creating a template or by using
 	// the method to retrieve the list of templates. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Template fields to update (detailed description). Required.
-	Fields TemplateUpdateParamsFields `json:"fields"`
+	Fields TemplateInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -920,179 +852,9 @@ func (p TemplateUpdateParams) validate() error {
 	return nil
 }
 
-// TemplateUpdateParamsFields is the fields value of
-// documentgenerator.template.update.
-type TemplateUpdateParamsFields struct {
-	// Template name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// New template file. It can be passed in three ways:
-	//
-	//   - as a base64 string
-	//   - as an array ["file_name.docx","base64_content"]
-	//   - as a file multipart/form-data
-	//   - How to upload files
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	File any `json:"file,omitzero"`
-	// Identifier of the numerator
-	NumeratorID b24.Opt[int64] `json:"numeratorId,omitzero"`
-	// Template region, for example de
-	Region b24.Opt[string] `json:"region,omitzero"`
-	// Symbolic code of the template
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Users who will have access to the template.
-	//
-	// Possible values:
-	//
-	//   - U{id} — user
-	//   - G{id} — user group
-	//   - AU — all authorized users
-	//   - UA — all users
-	//   - D{id} — department
-	//   - DR{id} — department with sub-departments
-	//   - SG{id} — working group or project
-	//   - SG{id}_A — owner of the working group or project
-	//   - SG{id}_E — moderators of the working group or project
-	//   - SG{id}_K — all members of the working group or project
-	Users []string `json:"users,omitzero"`
-	// List of data providers
-	Providers []any `json:"providers,omitzero"`
-	// Activity status. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Include stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithStamps b24.Opt[b24.Bool] `json:"withStamps,omitzero"`
-	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TemplateUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TemplateUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateUpdateTemplate is the result of documentgenerator.template.update.
-type TemplateUpdateTemplate struct {
-	// Template identifier
-	ID b24.String `json:"id"`
-	// Template name
-	Name b24.String `json:"name"`
-	// Template region
-	Region b24.String `json:"region"`
-	// Symbolic code of the template
-	Code b24.String `json:"code"`
-	// Link to download the template
-	Download b24.String `json:"download"`
-	// Link to download the template for machine processing
-	DownloadMachine b24.String `json:"downloadMachine"`
-	// Template activity status. Possible values:
-	//
-	//   - Y — active
-	//   - N — inactive
-	Active b24.Bool `json:"active"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Identifier of the numerator
-	NumeratorID b24.String `json:"numeratorId"`
-	// Use of stamps and signatures. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WithStamps b24.Bool `json:"withStamps"`
-	// Data providers of the template.
-	//
-	// Key and value are equal to the name of the data provider class
-	Providers TemplateUpdateTemplateProviders `json:"providers"`
-	// Access codes to the template.
-	//
-	// Key and value are equal to the access code
-	Users TemplateUpdateTemplateUsers `json:"users"`
-	// Deletion status of the template. Possible values:
-	//
-	//   - Y — deleted
-	//   - N — not deleted
-	IsDeleted b24.Bool `json:"isDeleted"`
-	// Sort index
-	Sort b24.String `json:"sort"`
-	// Date and time of creation
-	CreateTime b24.Time `json:"createTime"`
-	// Date and time of update
-	UpdateTime b24.Time `json:"updateTime"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateUpdateTemplate) UnmarshalJSON(data []byte) error {
-	type plain TemplateUpdateTemplate
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateUpdateTemplate) MarshalJSON() ([]byte, error) {
-	type plain TemplateUpdateTemplate
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateUpdateTemplateProviders is the providers value of
-// documentgenerator.template.update.
-type TemplateUpdateTemplateProviders struct {
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateUpdateTemplateProviders) UnmarshalJSON(data []byte) error {
-	type plain TemplateUpdateTemplateProviders
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateUpdateTemplateProviders) MarshalJSON() ([]byte, error) {
-	type plain TemplateUpdateTemplateProviders
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateUpdateTemplateUsers is the users value of
-// documentgenerator.template.update.
-type TemplateUpdateTemplateUsers struct {
-	U503 b24.String `json:"U503"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateUpdateTemplateUsers) UnmarshalJSON(data []byte) error {
-	type plain TemplateUpdateTemplateUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateUpdateTemplateUsers) MarshalJSON() ([]byte, error) {
-	type plain TemplateUpdateTemplateUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateUpdateResult is the result of documentgenerator.template.update.
 type TemplateUpdateResult struct {
-	Template *TemplateUpdateTemplate `json:"template"`
+	Template *Template `json:"template"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -11,23 +11,23 @@ import (
 	entity "github.com/b24gen/b24gen/generated/entity"
 )
 
-// ExampleGet calls entity.get on a fake portal (b24test) that answers with the
-// response the docs show, and prints the type of the decoded result.
-func ExampleGet() {
+// ExampleItemGet calls entity.item.get on a fake portal (b24test) that answers
+// with the response the docs show, and prints the type of the decoded result.
+func ExampleItemGet() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.AnswerRaw("entity.get", json.RawMessage(`{"ID":"183","IBLOCK_TYPE_ID":"rest_entity","ENTITY":"dish_v2","NAME":"Dishes v2"}`))
+	portal.AnswerRaw("entity.item.get", json.RawMessage(`[{"ID":"2331","TIMESTAMP_X":"2026-03-25T12:29:06+01:00","MODIFIED_BY":"577","DATE_CREATE":"2026-03-25T12:29:06+01:00","CREATED_BY":"577","ACTIVE":"Y","DATE_ACTIVE_FROM":"","DATE_ACTIVE_TO":"","SORT":"500","NAME":"Test Item","PREVIEW_PICTURE":null,"PREVIEW_TEXT":null,"DETAIL_PICTURE":null,"DETAIL_TEXT":null,"CODE":null,"ENTITY":"dish","SECTION":null}]`))
 
 	c, err := b24.NewWebhookClient(portal.WebhookURL())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := entity.Get(context.Background(), c, entity.GetParams{})
+	res, err := entity.ItemGet(context.Background(), c, entity.ItemGetParams{Entity: "1"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *entity.GetResult
+	// Output: []entity.Item
 }

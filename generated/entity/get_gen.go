@@ -21,11 +21,14 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Returned if the ENTITY parameter is provided"
+//   - empty code, description "Returned if the ENTITY parameter is not
+//     provided"
 //   - ERROR_ARGUMENT: The ENTITY parameter is provided but is empty after
 //     cleaning
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY not found
-func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*GetResult, error) {
-	var out GetResult
+func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*Entity, error) {
+	var out Entity
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -35,8 +38,8 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // GetCommand is entity.get as a command for a batch (see b24.Add); its result
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
-func GetCommand(p GetParams) b24.Command[*GetResult] {
-	return b24.NewCommand[*GetResult](b24.Request{
+func GetCommand(p GetParams) b24.Command[*Entity] {
+	return b24.NewCommand[*Entity](b24.Request{
 		Idempotent: true,
 		Method:     "entity.get",
 		Params:     p,
@@ -53,26 +56,4 @@ type GetParams struct {
 	//
 	// Allowed characters are a-z, A-Z, 0-9, _
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
-}
-
-// GetResult is the result of entity.get.
-type GetResult struct {
-	ID           b24.String `json:"ID"`
-	IblockTypeID b24.String `json:"IBLOCK_TYPE_ID"`
-	Entity       b24.String `json:"ENTITY"`
-	Name         b24.String `json:"NAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetResult) UnmarshalJSON(data []byte) error {
-	type plain GetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetResult) MarshalJSON() ([]byte, error) {
-	type plain GetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -9,6 +9,96 @@ import (
 	"iter"
 )
 
+// Item is one item of entity.item, as the family's methods return it. Its
+// fields are the union of what the family's pages document (entity-item-get),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Item struct {
+	// Identifier of the item
+	ID b24.Int `json:"ID"`
+	// Date and time of the last modification
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
+	// Identifier of the user who modified the item
+	ModifiedBy b24.Int `json:"MODIFIED_BY"`
+	// Date and time of creation
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Identifier of the user who created the item
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Active flag (Y or N)
+	Active b24.String `json:"ACTIVE"`
+	// Start date of activity or empty string
+	DateActiveFrom b24.Time `json:"DATE_ACTIVE_FROM"`
+	// End date of activity or empty string
+	DateActiveTo b24.Time `json:"DATE_ACTIVE_TO"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Name of the item
+	Name b24.String `json:"NAME"`
+	// URL of the preview image
+	PreviewPicture b24.String `json:"PREVIEW_PICTURE"`
+	// Preview text
+	PreviewText b24.String `json:"PREVIEW_TEXT"`
+	// URL of the detailed image
+	DetailPicture b24.String `json:"DETAIL_PICTURE"`
+	// Detailed text
+	DetailText b24.String `json:"DETAIL_TEXT"`
+	// Symbolic code of the item
+	Code b24.String `json:"CODE"`
+	// Identifier of the storage
+	Entity b24.String `json:"ENTITY"`
+	// Identifier of the section
+	Section b24.Int `json:"SECTION"`
+	// Object of property values in the format {"PROPERTY_CODE": value}. The field
+	// is present if the storage has properties.
+	//
+	// To filter by a property value, use the key PROPERTY_ , for example
+	// {"PROPERTY_PRICE": 100}.
+	//
+	// You can obtain a list of available property codes using the
+	// entity.item.property.get method.
+	PropertyValues json.RawMessage `json:"PROPERTY_VALUES"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Item) UnmarshalJSON(data []byte) error {
+	type plain Item
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Item) MarshalJSON() ([]byte, error) {
+	type plain Item
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemProperty is one item property of entity.item.property, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (entity-item-property-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ItemProperty struct {
+	Property b24.String `json:"PROPERTY"`
+	Name     b24.String `json:"NAME"`
+	Type     b24.String `json:"TYPE"`
+	Sort     b24.String `json:"SORT"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemProperty) UnmarshalJSON(data []byte) error {
+	type plain ItemProperty
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemProperty) MarshalJSON() ([]byte, error) {
+	type plain ItemProperty
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ItemAdd calls entity.item.add: Add a Storage Item.
 //
 // The method entity.item.add adds an item to the application's data storage.
@@ -51,6 +141,9 @@ func ItemAddCommand(p ItemAddParams) b24.Command[b24.Int] {
 }
 
 // ItemAddParams holds the parameters of entity.item.add.
+//
+// The docs also name keys by a pattern, which have no field here: UF_* (custom
+// fields of the item UF_*).
 type ItemAddParams struct {
 	// Identifier of the application's data storage. Use the value specified when
 	// creating the storage.
@@ -68,7 +161,7 @@ type ItemAddParams struct {
 	// Upload Files.
 	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
 	// Identifier of the storage section.
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Start date of the item's activity.
 	DateActiveFrom b24.Opt[b24.Time] `json:"DATE_ACTIVE_FROM,omitzero"`
 	// End date of the item's activity.
@@ -89,11 +182,6 @@ type ItemAddParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the item UF_*.
-	//
-	// Passed as separate parameters in the format "UF_CODE": value, for example:
-	// "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42.
-	Uf any `json:"UF_,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -162,7 +250,7 @@ type ItemDeleteParams struct {
 	//
 	// You can obtain the storage item identifier using the entity.item.get method.
 	// Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -200,11 +288,11 @@ func (p ItemDeleteParams) validate() error {
 //     cleanup.
 //   - ERROR_ENTITY_NOT_FOUND: The storage with the provided ENTITY was not
 //     found.
-func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.CallOption) ([]ItemGetItem, error) {
+func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.CallOption) ([]Item, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ItemGetItem
+	var out []Item
 	if err := b24.Invoke(ctx, c, ItemGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -214,8 +302,8 @@ func ItemGet(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.Cal
 // ItemGetCommand is entity.item.get as a command for a batch (see b24.Add);
 // its result decodes as ItemGet's does. Required parameters are not checked
 // here: the portal reports them.
-func ItemGetCommand(p ItemGetParams) b24.Command[[]ItemGetItem] {
-	return b24.NewCommand[[]ItemGetItem](b24.Request{
+func ItemGetCommand(p ItemGetParams) b24.Command[[]Item] {
+	return b24.NewCommand[[]Item](b24.Request{
 		Idempotent: true,
 		Method:     "entity.item.get",
 		Params:     p,
@@ -225,14 +313,14 @@ func ItemGetCommand(p ItemGetParams) b24.Command[[]ItemGetItem] {
 
 // ItemGetAll iterates over every row of entity.item.get, requesting page after
 // page (start/next) as the loop asks for more.
-func ItemGetAll(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.CallOption) iter.Seq2[ItemGetItem, error] {
+func ItemGetAll(ctx context.Context, c b24.Caller, p ItemGetParams, opts ...b24.CallOption) iter.Seq2[Item, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ItemGetItem, error) bool) {
-			var zero ItemGetItem
+		return func(yield func(Item, error) bool) {
+			var zero Item
 			yield(zero, err)
 		}
 	}
-	return b24.List[ItemGetItem](ctx, c, ItemGetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Item](ctx, c, ItemGetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ItemGetParams holds the parameters of entity.item.get.
@@ -297,7 +385,7 @@ type ItemGetParams struct {
 	// The formula for obtaining the N-th page: start = (N - 1) * 50
 	//
 	// For more details, refer to the article Features of List Methods
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -314,15 +402,15 @@ func (p ItemGetParams) validate() error {
 // ItemGetParamsSort is the SORT value of entity.item.get.
 type ItemGetParamsSort struct {
 	// Identifier of the item
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Date and time of the last modification
 	TimestampX b24.Opt[b24.Time] `json:"TIMESTAMP_X,omitzero"`
 	// Identifier of the user who modified the item
-	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
 	// Date and time of creation
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Identifier of the user who created the item
-	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
 	// Active flag (Y or N)
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Start date of activity or empty string
@@ -330,7 +418,7 @@ type ItemGetParamsSort struct {
 	// End date of activity or empty string
 	DateActiveTo any `json:"DATE_ACTIVE_TO,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the item
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// URL of the preview image
@@ -346,7 +434,7 @@ type ItemGetParamsSort struct {
 	// Identifier of the storage
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Identifier of the section
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Object of property values in the format {"PROPERTY_CODE": value}. The field
 	// is present if the storage has properties.
 	//
@@ -375,15 +463,15 @@ func (v ItemGetParamsSort) MarshalJSON() ([]byte, error) {
 // ItemGetParamsFilter is the FILTER value of entity.item.get.
 type ItemGetParamsFilter struct {
 	// Identifier of the item
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Date and time of the last modification
 	TimestampX b24.Opt[b24.Time] `json:"TIMESTAMP_X,omitzero"`
 	// Identifier of the user who modified the item
-	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
 	// Date and time of creation
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Identifier of the user who created the item
-	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
 	// Active flag (Y or N)
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Start date of activity or empty string
@@ -391,7 +479,7 @@ type ItemGetParamsFilter struct {
 	// End date of activity or empty string
 	DateActiveTo any `json:"DATE_ACTIVE_TO,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the item
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// URL of the preview image
@@ -407,7 +495,7 @@ type ItemGetParamsFilter struct {
 	// Identifier of the storage
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Identifier of the section
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Object of property values in the format {"PROPERTY_CODE": value}. The field
 	// is present if the storage has properties.
 	//
@@ -430,67 +518,6 @@ func (v *ItemGetParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ItemGetParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain ItemGetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemGetItem is one row of entity.item.get.
-type ItemGetItem struct {
-	// Identifier of the item
-	ID b24.Int `json:"ID"`
-	// Date and time of the last modification
-	TimestampX b24.Time `json:"TIMESTAMP_X"`
-	// Identifier of the user who modified the item
-	ModifiedBy b24.Int `json:"MODIFIED_BY"`
-	// Date and time of creation
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Identifier of the user who created the item
-	CreatedBy b24.Int `json:"CREATED_BY"`
-	// Active flag (Y or N)
-	Active b24.String `json:"ACTIVE"`
-	// Start date of activity or empty string
-	DateActiveFrom b24.String `json:"DATE_ACTIVE_FROM"`
-	// End date of activity or empty string
-	DateActiveTo b24.String `json:"DATE_ACTIVE_TO"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Name of the item
-	Name b24.String `json:"NAME"`
-	// URL of the preview image
-	PreviewPicture b24.String `json:"PREVIEW_PICTURE"`
-	// Preview text
-	PreviewText b24.String `json:"PREVIEW_TEXT"`
-	// URL of the detailed image
-	DetailPicture b24.String `json:"DETAIL_PICTURE"`
-	// Detailed text
-	DetailText b24.String `json:"DETAIL_TEXT"`
-	// Symbolic code of the item
-	Code b24.String `json:"CODE"`
-	// Identifier of the storage
-	Entity b24.String `json:"ENTITY"`
-	// Identifier of the section
-	Section b24.Int `json:"SECTION"`
-	// Object of property values in the format {"PROPERTY_CODE": value}. The field
-	// is present if the storage has properties.
-	//
-	// To filter by a property value, use the key PROPERTY_ , for example
-	// {"PROPERTY_PRICE": 100}.
-	//
-	// You can obtain a list of available property codes using the
-	// entity.item.property.get method.
-	PropertyValues json.RawMessage `json:"PROPERTY_VALUES"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemGetItem) UnmarshalJSON(data []byte) error {
-	type plain ItemGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemGetItem) MarshalJSON() ([]byte, error) {
-	type plain ItemGetItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -560,7 +587,7 @@ type ItemPropertyAddParams struct {
 	//   - F — file
 	Type b24.Opt[ItemPropertyAddParamsType] `json:"TYPE,omitzero"`
 	// Sorting index of the property
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -695,16 +722,20 @@ func (p ItemPropertyDeleteParams) validate() error {
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Returned if the PROPERTY parameter is
+//     provided"
+//   - empty code, description "Returned if the PROPERTY parameter is not
+//     provided"
 //   - ERROR_ARGUMENT: The ENTITY parameter is not provided or is empty after
 //     cleaning
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY not found
 //   - ERROR_PROPERTY_NOT_FOUND: Property with the provided PROPERTY not
 //     found
-func ItemPropertyGet(ctx context.Context, c b24.Caller, p ItemPropertyGetParams, opts ...b24.CallOption) ([]ItemPropertyGetItem, error) {
+func ItemPropertyGet(ctx context.Context, c b24.Caller, p ItemPropertyGetParams, opts ...b24.CallOption) ([]ItemProperty, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ItemPropertyGetItem
+	var out []ItemProperty
 	if err := b24.Invoke(ctx, c, ItemPropertyGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -714,8 +745,8 @@ func ItemPropertyGet(ctx context.Context, c b24.Caller, p ItemPropertyGetParams,
 // ItemPropertyGetCommand is entity.item.property.get as a command for a batch
 // (see b24.Add); its result decodes as ItemPropertyGet's does. Required
 // parameters are not checked here: the portal reports them.
-func ItemPropertyGetCommand(p ItemPropertyGetParams) b24.Command[[]ItemPropertyGetItem] {
-	return b24.NewCommand[[]ItemPropertyGetItem](b24.Request{
+func ItemPropertyGetCommand(p ItemPropertyGetParams) b24.Command[[]ItemProperty] {
+	return b24.NewCommand[[]ItemProperty](b24.Request{
 		Idempotent: true,
 		Method:     "entity.item.property.get",
 		Params:     p,
@@ -748,28 +779,6 @@ func (p ItemPropertyGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemPropertyGetItem is one row of entity.item.property.get.
-type ItemPropertyGetItem struct {
-	Property b24.String `json:"PROPERTY"`
-	Name     b24.String `json:"NAME"`
-	Type     b24.String `json:"TYPE"`
-	Sort     b24.String `json:"SORT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemPropertyGetItem) UnmarshalJSON(data []byte) error {
-	type plain ItemPropertyGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemPropertyGetItem) MarshalJSON() ([]byte, error) {
-	type plain ItemPropertyGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemPropertyUpdate calls entity.item.property.update: Update a Storage Item
@@ -848,7 +857,7 @@ type ItemPropertyUpdateParams struct {
 	// error
 	Type b24.Opt[ItemPropertyUpdateParamsType] `json:"TYPE,omitzero"`
 	// Property sort index.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -931,6 +940,9 @@ func ItemUpdateCommand(p ItemUpdateParams) b24.Command[b24.Bool] {
 }
 
 // ItemUpdateParams holds the parameters of entity.item.update.
+//
+// The docs also name keys by a pattern, which have no field here: UF_* (custom
+// fields of the item UF_*).
 type ItemUpdateParams struct {
 	// Identifier of the application's data storage. Use the value specified when
 	// creating the storage.
@@ -941,7 +953,7 @@ type ItemUpdateParams struct {
 	//
 	// You can obtain the storage item identifier using the entity.item.get method.
 	// Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// New name of the storage item
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Property values of the item in the format {"PROPERTY_CODE": value}.
@@ -953,7 +965,7 @@ type ItemUpdateParams struct {
 	// Upload Files.
 	PropertyValues map[string]any `json:"PROPERTY_VALUES,omitzero"`
 	// Identifier of the storage section
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Start date of the item's activity
 	DateActiveFrom b24.Opt[b24.Time] `json:"DATE_ACTIVE_FROM,omitzero"`
 	// End date of the item's activity
@@ -978,11 +990,6 @@ type ItemUpdateParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the item UF_*.
-	//
-	// Passed as separate parameters in the format "UF_CODE": value, for example:
-	// "UF_CRM_1_COLOR": "red", "UF_CRM_1_SIZE": 42
-	Uf any `json:"UF_,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

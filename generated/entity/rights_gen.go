@@ -21,6 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "Access permissions object in the format
+//     {\"access_code\":\"access_level\"}, where access level is R, W, or X."
 //   - null: Returned if the storage with the provided ENTITY is not found.
 //   - ERROR_ARGUMENT: Parameter ENTITY is not provided or is empty after
 //     cleanup.

@@ -8,6 +8,62 @@ import (
 	"iter"
 )
 
+// Section is one section of entity.section, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (entity-section-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Section struct {
+	// Identifier of the section
+	ID b24.Int `json:"ID"`
+	// Symbolic code of the section
+	Code b24.String `json:"CODE"`
+	// Date and time of the last modification
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
+	// Date and time of creation
+	DateCreate b24.Time `json:"DATE_CREATE"`
+	// Identifier of the user who created the section
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Identifier of the user who modified the section
+	ModifiedBy b24.Int `json:"MODIFIED_BY"`
+	// Active flag (Y or N)
+	Active b24.String `json:"ACTIVE"`
+	// Sorting index
+	Sort b24.Int `json:"SORT"`
+	// Name of the section
+	Name b24.String `json:"NAME"`
+	// URL of the section picture or null
+	Picture b24.String `json:"PICTURE"`
+	// URL of the detailed section picture or null
+	DetailPicture b24.String `json:"DETAIL_PICTURE"`
+	// Description of the section
+	Description b24.String `json:"DESCRIPTION"`
+	// Left boundary of the section in the tree
+	LeftMargin b24.Int `json:"LEFT_MARGIN"`
+	// Right boundary of the section in the tree
+	RightMargin b24.Int `json:"RIGHT_MARGIN"`
+	// Depth level of the section
+	DepthLevel b24.Int `json:"DEPTH_LEVEL"`
+	// Identifier of the storage
+	Entity b24.String `json:"ENTITY"`
+	// Identifier of the parent section or null
+	Section b24.Int `json:"SECTION"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Section) UnmarshalJSON(data []byte) error {
+	type plain Section
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Section) MarshalJSON() ([]byte, error) {
+	type plain Section
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SectionAdd calls entity.section.add: Add a Storage Section.
 //
 // The entity.section.add method adds a section to the application's data
@@ -51,6 +107,9 @@ func SectionAddCommand(p SectionAddParams) b24.Command[b24.Int] {
 }
 
 // SectionAddParams holds the parameters of entity.section.add.
+//
+// The docs also name keys by a pattern, which have no field here: UF_* (custom
+// fields of the section UF_*).
 type SectionAddParams struct {
 	// Identifier of the application's data storage. Use the value specified when
 	// creating the storage.
@@ -60,14 +119,14 @@ type SectionAddParams struct {
 	// Name of the section. Required.
 	Name string `json:"NAME"`
 	// Identifier of the parent section.
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Section activity flag:
 	//
 	//   - Y — section is active
 	//   - N — section is inactive
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Section sorting index.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Symbolic code of the section.
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Description of the section.
@@ -87,11 +146,6 @@ type SectionAddParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the section UF_*.
-	//
-	// Passed as separate parameters in the format "UF_CODE": value, for example:
-	// "UF_COLOR": "#ff6600"
-	Uf any `json:"UF_,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -164,7 +218,7 @@ type SectionDeleteParams struct {
 	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// Identifier of the section to be deleted. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -201,11 +255,11 @@ func (p SectionDeleteParams) validate() error {
 //   - ERROR_ARGUMENT: Parameter ENTITY is not provided or is empty after
 //     cleanup
 //   - ERROR_ENTITY_NOT_FOUND: Storage with the provided ENTITY not found
-func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]SectionGetItem, error) {
+func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) ([]Section, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []SectionGetItem
+	var out []Section
 	if err := b24.Invoke(ctx, c, SectionGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -215,8 +269,8 @@ func SectionGet(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b
 // SectionGetCommand is entity.section.get as a command for a batch (see
 // b24.Add); its result decodes as SectionGet's does. Required parameters are
 // not checked here: the portal reports them.
-func SectionGetCommand(p SectionGetParams) b24.Command[[]SectionGetItem] {
-	return b24.NewCommand[[]SectionGetItem](b24.Request{
+func SectionGetCommand(p SectionGetParams) b24.Command[[]Section] {
+	return b24.NewCommand[[]Section](b24.Request{
 		Idempotent: true,
 		Method:     "entity.section.get",
 		Params:     p,
@@ -226,14 +280,14 @@ func SectionGetCommand(p SectionGetParams) b24.Command[[]SectionGetItem] {
 
 // SectionGetAll iterates over every row of entity.section.get, requesting page
 // after page (start/next) as the loop asks for more.
-func SectionGetAll(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) iter.Seq2[SectionGetItem, error] {
+func SectionGetAll(ctx context.Context, c b24.Caller, p SectionGetParams, opts ...b24.CallOption) iter.Seq2[Section, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(SectionGetItem, error) bool) {
-			var zero SectionGetItem
+		return func(yield func(Section, error) bool) {
+			var zero Section
 			yield(zero, err)
 		}
 	}
-	return b24.List[SectionGetItem](ctx, c, SectionGetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+	return b24.List[Section](ctx, c, SectionGetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // SectionGetParams holds the parameters of entity.section.get.
@@ -300,7 +354,7 @@ type SectionGetParams struct {
 	// The formula for obtaining the N-th page: start = (N - 1) * 50
 	//
 	// More details can be found in the article Features of List Methods
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -317,7 +371,7 @@ func (p SectionGetParams) validate() error {
 // SectionGetParamsSort is the SORT value of entity.section.get.
 type SectionGetParamsSort struct {
 	// Identifier of the section
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Symbolic code of the section
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Date and time of the last modification
@@ -325,13 +379,13 @@ type SectionGetParamsSort struct {
 	// Date and time of creation
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Identifier of the user who created the section
-	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
 	// Identifier of the user who modified the section
-	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
 	// Active flag (Y or N)
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the section
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// URL of the section picture or null
@@ -341,15 +395,15 @@ type SectionGetParamsSort struct {
 	// Description of the section
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Left boundary of the section in the tree
-	LeftMargin b24.Opt[int64] `json:"LEFT_MARGIN,omitzero"`
+	LeftMargin b24.Opt[b24.Int] `json:"LEFT_MARGIN,omitzero"`
 	// Right boundary of the section in the tree
-	RightMargin b24.Opt[int64] `json:"RIGHT_MARGIN,omitzero"`
+	RightMargin b24.Opt[b24.Int] `json:"RIGHT_MARGIN,omitzero"`
 	// Depth level of the section
-	DepthLevel b24.Opt[int64] `json:"DEPTH_LEVEL,omitzero"`
+	DepthLevel b24.Opt[b24.Int] `json:"DEPTH_LEVEL,omitzero"`
 	// Identifier of the storage
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Identifier of the parent section or null
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -369,7 +423,7 @@ func (v SectionGetParamsSort) MarshalJSON() ([]byte, error) {
 // SectionGetParamsFilter is the FILTER value of entity.section.get.
 type SectionGetParamsFilter struct {
 	// Identifier of the section
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Symbolic code of the section
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Date and time of the last modification
@@ -377,13 +431,13 @@ type SectionGetParamsFilter struct {
 	// Date and time of creation
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Identifier of the user who created the section
-	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
 	// Identifier of the user who modified the section
-	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
 	// Active flag (Y or N)
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Sorting index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Name of the section
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// URL of the section picture or null
@@ -393,15 +447,15 @@ type SectionGetParamsFilter struct {
 	// Description of the section
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Left boundary of the section in the tree
-	LeftMargin b24.Opt[int64] `json:"LEFT_MARGIN,omitzero"`
+	LeftMargin b24.Opt[b24.Int] `json:"LEFT_MARGIN,omitzero"`
 	// Right boundary of the section in the tree
-	RightMargin b24.Opt[int64] `json:"RIGHT_MARGIN,omitzero"`
+	RightMargin b24.Opt[b24.Int] `json:"RIGHT_MARGIN,omitzero"`
 	// Depth level of the section
-	DepthLevel b24.Opt[int64] `json:"DEPTH_LEVEL,omitzero"`
+	DepthLevel b24.Opt[b24.Int] `json:"DEPTH_LEVEL,omitzero"`
 	// Identifier of the storage
 	Entity b24.Opt[string] `json:"ENTITY,omitzero"`
 	// Identifier of the parent section or null
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -415,58 +469,6 @@ func (v *SectionGetParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SectionGetParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain SectionGetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SectionGetItem is one row of entity.section.get.
-type SectionGetItem struct {
-	// Identifier of the section
-	ID b24.Int `json:"ID"`
-	// Symbolic code of the section
-	Code b24.String `json:"CODE"`
-	// Date and time of the last modification
-	TimestampX b24.Time `json:"TIMESTAMP_X"`
-	// Date and time of creation
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Identifier of the user who created the section
-	CreatedBy b24.Int `json:"CREATED_BY"`
-	// Identifier of the user who modified the section
-	ModifiedBy b24.Int `json:"MODIFIED_BY"`
-	// Active flag (Y or N)
-	Active b24.String `json:"ACTIVE"`
-	// Sorting index
-	Sort b24.Int `json:"SORT"`
-	// Name of the section
-	Name b24.String `json:"NAME"`
-	// URL of the section picture or null
-	Picture b24.String `json:"PICTURE"`
-	// URL of the detailed section picture or null
-	DetailPicture b24.String `json:"DETAIL_PICTURE"`
-	// Description of the section
-	Description b24.String `json:"DESCRIPTION"`
-	// Left boundary of the section in the tree
-	LeftMargin b24.Int `json:"LEFT_MARGIN"`
-	// Right boundary of the section in the tree
-	RightMargin b24.Int `json:"RIGHT_MARGIN"`
-	// Depth level of the section
-	DepthLevel b24.Int `json:"DEPTH_LEVEL"`
-	// Identifier of the storage
-	Entity b24.String `json:"ENTITY"`
-	// Identifier of the parent section or null
-	Section b24.Int `json:"SECTION"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SectionGetItem) UnmarshalJSON(data []byte) error {
-	type plain SectionGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SectionGetItem) MarshalJSON() ([]byte, error) {
-	type plain SectionGetItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -516,6 +518,9 @@ func SectionUpdateCommand(p SectionUpdateParams) b24.Command[b24.Bool] {
 }
 
 // SectionUpdateParams holds the parameters of entity.section.update.
+//
+// The docs also name keys by a pattern, which have no field here: UF_* (custom
+// fields of the section UF_*).
 type SectionUpdateParams struct {
 	// Identifier of the application's data storage. Use the value specified when
 	// creating the storage.
@@ -523,18 +528,18 @@ type SectionUpdateParams struct {
 	// You can obtain the identifier using the entity.get method. Required.
 	Entity string `json:"ENTITY"`
 	// Identifier of the section to be updated. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Name of the section.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Identifier of the parent section.
-	Section b24.Opt[int64] `json:"SECTION,omitzero"`
+	Section b24.Opt[b24.Int] `json:"SECTION,omitzero"`
 	// Active flag for the section:
 	//
 	//   - Y — section is active
 	//   - N — section is inactive.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting index of the section.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Symbolic code of the section.
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Description of the section.
@@ -554,11 +559,6 @@ type SectionUpdateParams struct {
 	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
 	// of an uploaded file.
 	DetailPicture any `json:"DETAIL_PICTURE,omitzero"`
-	// Custom fields of the section UF_*.
-	//
-	// Passed as separate parameters in the format "UF_CODE": value, for example:
-	// "UF_COLOR": "#ff6600"
-	Uf any `json:"UF_,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

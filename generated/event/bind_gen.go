@@ -53,7 +53,7 @@ type BindParams struct {
 	// Identifier of the user under whom the event handler is authorized. By
 	// default, the authorization of the user whose actions triggered the event
 	// will be used
-	AuthType b24.Opt[int64] `json:"auth_type,omitzero"`
+	AuthType b24.Opt[b24.Int] `json:"auth_type,omitzero"`
 	// Values: online|offline. By default, event_type=online, and the method's
 	// behavior remains unchanged. If event_type=offline is called, the method
 	// works with offline events. Default: event_type=online.

@@ -11,23 +11,24 @@ import (
 	event "github.com/b24gen/b24gen/generated/event"
 )
 
-// ExampleGet calls event.get on a fake portal (b24test) that answers with the
-// response the docs show, and prints the type of the decoded result.
-func ExampleGet() {
+// ExampleOfflineGet calls event.offline.get on a fake portal (b24test) that
+// answers with the response the docs show, and prints the type of the decoded
+// result.
+func ExampleOfflineGet() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.AnswerRaw("event.get", json.RawMessage(`[{"event":"ONCRMLEADADD","handler":"https:\/\/www.my-domain.com\/handler\/","auth_type":"0","offline":0},{"event":"ONCRMLEADADD","handler":"https:\/\/www.my-domain.com\/handler\/","auth_type":"15","offline":0}]`))
+	portal.AnswerRaw("event.offline.get", json.RawMessage(`{"process_id":null,"events":[{"ID":"1","TIMESTAMP_X":"2024-07-18T12:32:31+02:00","EVENT_NAME":"ONCRMLEADADD","EVENT_DATA":false,"EVENT_ADDITIONAL":false,"MESSAGE_ID":"1"}]}`))
 
 	c, err := b24.NewWebhookClient(portal.WebhookURL())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := event.Get(context.Background(), c, event.GetParams{})
+	res, err := event.OfflineGet(context.Background(), c, event.OfflineGetParams{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []event.GetItem
+	// Output: *event.Offline
 }

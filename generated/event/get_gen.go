@@ -20,8 +20,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
-	var out []GetItem
+func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]Event, error) {
+	var out []Event
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -31,8 +31,8 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // GetCommand is event.get as a command for a batch (see b24.Add); its result
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
-func GetCommand(p GetParams) b24.Command[[]GetItem] {
-	return b24.NewCommand[[]GetItem](b24.Request{
+func GetCommand(p GetParams) b24.Command[[]Event] {
+	return b24.NewCommand[[]Event](b24.Request{
 		Idempotent: true,
 		Method:     "event.get",
 		Params:     p,
@@ -42,25 +42,3 @@ func GetCommand(p GetParams) b24.Command[[]GetItem] {
 
 // GetParams holds the parameters of event.get.
 type GetParams struct{}
-
-// GetItem is one row of event.get.
-type GetItem struct {
-	Event    b24.String `json:"event"`
-	Handler  b24.String `json:"handler"`
-	AuthType b24.String `json:"auth_type"`
-	Offline  b24.Int    `json:"offline"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetItem) UnmarshalJSON(data []byte) error {
-	type plain GetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetItem) MarshalJSON() ([]byte, error) {
-	type plain GetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}

@@ -4,10 +4,64 @@ package event
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
+
+// Offline is one offline of event.offline, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (event-offline-get, event-offline-list), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Offline struct {
+	ProcessID       b24.String      `json:"process_id"`
+	Events          []OfflineEvents `json:"events"`
+	ID              b24.String      `json:"ID"`
+	TimestampX      b24.String      `json:"TIMESTAMP_X"`
+	EventName       b24.String      `json:"EVENT_NAME"`
+	EventData       b24.Bool        `json:"EVENT_DATA"`
+	EventAdditional b24.Bool        `json:"EVENT_ADDITIONAL"`
+	MessageID       b24.String      `json:"MESSAGE_ID"`
+	Error           b24.String      `json:"ERROR"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Offline) UnmarshalJSON(data []byte) error {
+	type plain Offline
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Offline) MarshalJSON() ([]byte, error) {
+	type plain Offline
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OfflineEvents is the events value of event.offline.
+type OfflineEvents struct {
+	ID              b24.String `json:"ID"`
+	TimestampX      b24.String `json:"TIMESTAMP_X"`
+	EventName       b24.String `json:"EVENT_NAME"`
+	EventData       b24.Bool   `json:"EVENT_DATA"`
+	EventAdditional b24.Bool   `json:"EVENT_ADDITIONAL"`
+	MessageID       b24.String `json:"MESSAGE_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OfflineEvents) UnmarshalJSON(data []byte) error {
+	type plain OfflineEvents
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OfflineEvents) MarshalJSON() ([]byte, error) {
+	type plain OfflineEvents
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // OfflineClear calls event.offline.clear: Clear Offline Event Queue.
 //
@@ -53,7 +107,7 @@ type OfflineClearParams struct {
 	ProcessID string `json:"process_id"`
 	// Array of identifiers of records to be cleared. By default, all records
 	// marked with the provided process_id will be cleared. Default: process_id.
-	ID []int64 `json:"id,omitzero"`
+	ID []b24.Int `json:"id,omitzero"`
 	// Array of values of the MESSAGE_ID field of records to be cleared. Ignored if
 	// the id parameter is specified. By default, all records marked with the
 	// provided process_id will be cleared. Default: process_id.
@@ -114,7 +168,7 @@ type OfflineErrorParams struct {
 	ProcessID string `json:"process_id"`
 	// Array of values for the MESSAGE_ID field of the records to be marked as
 	// erroneous
-	MessageID []int64 `json:"message_id,omitzero"`
+	MessageID []b24.Int `json:"message_id,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -143,8 +197,8 @@ func (p OfflineErrorParams) validate() error {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func OfflineGet(ctx context.Context, c b24.Caller, p OfflineGetParams, opts ...b24.CallOption) (*OfflineGetResult, error) {
-	var out OfflineGetResult
+func OfflineGet(ctx context.Context, c b24.Caller, p OfflineGetParams, opts ...b24.CallOption) (*Offline, error) {
+	var out Offline
 	if err := b24.Invoke(ctx, c, OfflineGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -154,8 +208,8 @@ func OfflineGet(ctx context.Context, c b24.Caller, p OfflineGetParams, opts ...b
 // OfflineGetCommand is event.offline.get as a command for a batch (see
 // b24.Add); its result decodes as OfflineGet's does. Required parameters are
 // not checked here: the portal reports them.
-func OfflineGetCommand(p OfflineGetParams) b24.Command[*OfflineGetResult] {
-	return b24.NewCommand[*OfflineGetResult](b24.Request{
+func OfflineGetCommand(p OfflineGetParams) b24.Command[*Offline] {
+	return b24.NewCommand[*Offline](b24.Request{
 		Idempotent: true,
 		Method:     "event.offline.get",
 		Params:     p,
@@ -170,16 +224,20 @@ type OfflineGetParams struct {
 	// with standard operations like =, >, <, <=, and so on.
 	//
 	// Important: the operation type is placed before the field name in the filter
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Record sorting. Sorting is supported by the same fields as in the filter; an
 	// array of the type [field=>ASC|DESC] is accepted as input. Default is
 	// [TIMESTAMP_X:ASC]
 	Order []any `json:"order,omitzero"`
 	// Number of records to select. Default is 50
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Values: 0|1 — whether to delete selected records. Default is 1. Default:
 	// 1.
-	Clear b24.Opt[int64] `json:"clear,omitzero"`
+	Clear b24.Opt[b24.Int] `json:"clear,omitzero"`
 	// Process identifier. Used if you need to re-select any unprocessed records
 	// from the current process
 	ProcessID b24.Opt[string] `json:"process_id,omitzero"`
@@ -188,51 +246,7 @@ type OfflineGetParams struct {
 	AuthConnector b24.Opt[string] `json:"auth_connector,omitzero"`
 	// Values: 0|1 — whether to return erroneous records. Default is 0. Default:
 	// 0.
-	Error b24.Opt[int64] `json:"error,omitzero"`
-}
-
-// OfflineGetResult is the result of event.offline.get.
-type OfflineGetResult struct {
-	ProcessID json.RawMessage          `json:"process_id"`
-	Events    []OfflineGetResultEvents `json:"events"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OfflineGetResult) UnmarshalJSON(data []byte) error {
-	type plain OfflineGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OfflineGetResult) MarshalJSON() ([]byte, error) {
-	type plain OfflineGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OfflineGetResultEvents is the events value of event.offline.get.
-type OfflineGetResultEvents struct {
-	ID              b24.String `json:"ID"`
-	TimestampX      b24.String `json:"TIMESTAMP_X"`
-	EventName       b24.String `json:"EVENT_NAME"`
-	EventData       b24.Bool   `json:"EVENT_DATA"`
-	EventAdditional b24.Bool   `json:"EVENT_ADDITIONAL"`
-	MessageID       b24.String `json:"MESSAGE_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OfflineGetResultEvents) UnmarshalJSON(data []byte) error {
-	type plain OfflineGetResultEvents
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OfflineGetResultEvents) MarshalJSON() ([]byte, error) {
-	type plain OfflineGetResultEvents
-	return b24.EncodeObject(plain(v), v.Extra)
+	Error b24.Opt[b24.Int] `json:"error,omitzero"`
 }
 
 // OfflineList calls event.offline.list: Get a List of Offline Events.
@@ -249,8 +263,8 @@ func (v OfflineGetResultEvents) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func OfflineList(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) ([]OfflineListItem, error) {
-	var out []OfflineListItem
+func OfflineList(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) ([]Offline, error) {
+	var out []Offline
 	if err := b24.Invoke(ctx, c, OfflineListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -260,8 +274,8 @@ func OfflineList(ctx context.Context, c b24.Caller, p OfflineListParams, opts ..
 // OfflineListCommand is event.offline.list as a command for a batch (see
 // b24.Add); its result decodes as OfflineList's does. Required parameters are
 // not checked here: the portal reports them.
-func OfflineListCommand(p OfflineListParams) b24.Command[[]OfflineListItem] {
-	return b24.NewCommand[[]OfflineListItem](b24.Request{
+func OfflineListCommand(p OfflineListParams) b24.Command[[]Offline] {
+	return b24.NewCommand[[]Offline](b24.Request{
 		Idempotent: true,
 		Method:     "event.offline.list",
 		Params:     p,
@@ -271,15 +285,15 @@ func OfflineListCommand(p OfflineListParams) b24.Command[[]OfflineListItem] {
 
 // OfflineListAll iterates over every row of event.offline.list, requesting
 // page after page (start/next) as the loop asks for more.
-func OfflineListAll(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) iter.Seq2[OfflineListItem, error] {
-	return b24.List[OfflineListItem](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func OfflineListAll(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) iter.Seq2[Offline, error] {
+	return b24.List[Offline](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // OfflineListExport reads every row of event.offline.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func OfflineListExport(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) iter.Seq2[OfflineListItem, error] {
-	return b24.Export[OfflineListItem](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func OfflineListExport(ctx context.Context, c b24.Caller, p OfflineListParams, opts ...b24.CallOption) iter.Seq2[Offline, error] {
+	return b24.Export[Offline](ctx, c, OfflineListCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // OfflineListParams holds the parameters of event.offline.list.
@@ -287,11 +301,18 @@ type OfflineListParams struct {
 	// Record filter. By default, all records are returned without filtering.
 	// Filtering is supported by fields: ID, TIMESTAMP_X, EVENT_NAME, MESSAGE_ID,
 	// PROCESS_ID, ERROR with standard operations like =, >, <, <=, etc.
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// Record sorting. Sorting is supported by the same fields as in the filter; an
 	// array of the type [field=>ASC|DESC] is accepted as input. Default
 	// —[ID:ASC]. Default: [ID:ASC].
-	Order []any `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// This parameter is used to control pagination.
 	//
 	// The page size of results is always static: 50 records.
@@ -302,36 +323,10 @@ type OfflineListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 	// Source key. The queue of offline events is divided by sources. Pass the same
 	// auth_connector value as when subscribing with the event.bind method;
 	// otherwise, the method will return only events without a source. This
 	// parameter is available on the Professional plan and above
 	AuthConnector b24.Opt[string] `json:"auth_connector,omitzero"`
-}
-
-// OfflineListItem is one row of event.offline.list.
-type OfflineListItem struct {
-	ID              b24.String `json:"ID"`
-	TimestampX      b24.String `json:"TIMESTAMP_X"`
-	EventName       b24.String `json:"EVENT_NAME"`
-	EventData       b24.Bool   `json:"EVENT_DATA"`
-	EventAdditional b24.Bool   `json:"EVENT_ADDITIONAL"`
-	MessageID       b24.String `json:"MESSAGE_ID"`
-	ProcessID       b24.String `json:"PROCESS_ID"`
-	Error           b24.String `json:"ERROR"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OfflineListItem) UnmarshalJSON(data []byte) error {
-	type plain OfflineListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OfflineListItem) MarshalJSON() ([]byte, error) {
-	type plain OfflineListItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }

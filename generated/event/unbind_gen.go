@@ -52,7 +52,7 @@ type UnbindParams struct {
 	// If you need to remove event handlers set with an empty auth_type (authorized
 	// on behalf of the user who triggered the event), but keep the other handlers,
 	// specify auth_type=0 or an empty value for the parameter.
-	AuthType b24.Opt[int64] `json:"auth_type,omitzero"`
+	AuthType b24.Opt[b24.Int] `json:"auth_type,omitzero"`
 	// Values: online|offline. By default, event_type=online, and the method's
 	// behavior remains unchanged. If event_type=offline is called, the method
 	// works with offline events. Default: event_type=online.

@@ -233,7 +233,7 @@ type OnImCommandAddDataParams struct {
 	// chats.
 	//
 	// The structure is described below
-	BotInChat OnImCommandAddDataParamsBotInChat `json:"BOT_IN_CHAT"`
+	BotInChat json.RawMessage `json:"BOT_IN_CHAT"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -247,27 +247,6 @@ func (v *OnImCommandAddDataParams) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImCommandAddDataParams) MarshalJSON() ([]byte, error) {
 	type plain OnImCommandAddDataParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImCommandAddDataParamsBotInChat is the BOT_IN_CHAT value of
-// ONIMCOMMANDADD.
-type OnImCommandAddDataParamsBotInChat struct {
-	// Identifier of the bot present in the chat
-	BotID b24.Int `json:"{BOT_ID}"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImCommandAddDataParamsBotInChat) UnmarshalJSON(data []byte) error {
-	type plain OnImCommandAddDataParamsBotInChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImCommandAddDataParamsBotInChat) MarshalJSON() ([]byte, error) {
-	type plain OnImCommandAddDataParamsBotInChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1413,7 +1392,7 @@ type OnImbotMessageAddDataParams struct {
 	// absent in personal dialogue
 	//
 	// Structure described below
-	MentionedList OnImbotMessageAddDataParamsMentionedList `json:"MENTIONED_LIST"`
+	MentionedList json.RawMessage `json:"MENTIONED_LIST"`
 	// Platform from which the message was sent
 	PlatformContext b24.String `json:"PLATFORM_CONTEXT"`
 	// Original message text with BB code. This parameter depends on the chat type
@@ -1436,27 +1415,6 @@ func (v *OnImbotMessageAddDataParams) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotMessageAddDataParams) MarshalJSON() ([]byte, error) {
 	type plain OnImbotMessageAddDataParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImbotMessageAddDataParamsMentionedList is the MENTIONED_LIST value of
-// ONIMBOTMESSAGEADD.
-type OnImbotMessageAddDataParamsMentionedList struct {
-	// Identifier of the user or bot mentioned in the message
-	UserID b24.Int `json:"{USER_ID}"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImbotMessageAddDataParamsMentionedList) UnmarshalJSON(data []byte) error {
-	type plain OnImbotMessageAddDataParamsMentionedList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImbotMessageAddDataParamsMentionedList) MarshalJSON() ([]byte, error) {
-	type plain OnImbotMessageAddDataParamsMentionedList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -2017,7 +1975,7 @@ type OnImbotMessageUpdateDataParams struct {
 	// and is absent in personal chats.
 	//
 	// The structure is described below
-	MentionedList OnImbotMessageUpdateDataParamsMentionedList `json:"MENTIONED_LIST"`
+	MentionedList json.RawMessage `json:"MENTIONED_LIST"`
 	// Platform from which the message was sent
 	PlatformContext b24.String `json:"PLATFORM_CONTEXT"`
 	// Original text of the message with BB-code mentions. This parameter depends
@@ -2058,27 +2016,6 @@ func (v *OnImbotMessageUpdateDataParams) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v OnImbotMessageUpdateDataParams) MarshalJSON() ([]byte, error) {
 	type plain OnImbotMessageUpdateDataParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OnImbotMessageUpdateDataParamsMentionedList is the MENTIONED_LIST value of
-// ONIMBOTMESSAGEUPDATE.
-type OnImbotMessageUpdateDataParamsMentionedList struct {
-	// Identifier of the user or bot mentioned in the message
-	UserID b24.Int `json:"{USER_ID}"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OnImbotMessageUpdateDataParamsMentionedList) UnmarshalJSON(data []byte) error {
-	type plain OnImbotMessageUpdateDataParamsMentionedList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OnImbotMessageUpdateDataParamsMentionedList) MarshalJSON() ([]byte, error) {
-	type plain OnImbotMessageUpdateDataParamsMentionedList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

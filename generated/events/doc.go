@@ -15,14 +15,24 @@ delivery into the event's struct and calls the handler registered for it:
 		return nil
 	})
 	r.Fallback(func(ctx context.Context, e *b24.Event) error {
-		log.Printf("unhandled event %s", e.Name)
+		slog.Info("unhandled event", "event", e) // logs e.Redacted(): no token
 		return nil
 	})
-	http.Handle("/b24/events", r)
+	if err := r.Err(); err != nil {
+		log.Fatal(err) // a token shorter than 4 characters
+	}
+	srv := b24.NewEventServer(":8080", r) // read, header, write and idle timeouts
+	log.Fatal(srv.ListenAndServe())
+
+The token is found and compared before the body is decoded, so a forged
+delivery costs about its own size; a form delivery is then decoded straight
+into the event's struct in one pass. Auth is always the block whose token
+was checked: a body with two auth blocks or two tokens is refused (400).
 
 Values arrive as strings ("759", "Y", "1736405807"); the payload types
 decode them into the documented types, and keep the keys the docs do not
-list in their Extra fields.
+list in their Extra fields. Log an event's raw payload through
+b24.Event.Redacted (or the Event itself), never Payload: it holds the tokens.
 */
 package events
 
@@ -42,11 +52,12 @@ type Auth = b24.EventAuth
 // Fallback for the rest.
 //
 // It wraps b24.Receiver, which answers 401 to a wrong or missing application
-// token (checked in constant time before anything is decoded), 400 to a
-// malformed body, 413 to an oversized one, 405 to anything but POST, and 500
-// when the handler fails or the payload does not decode into its type; the
-// failure is logged without the token. Registration and delivery are safe for
-// concurrent use.
+// token (found and checked in constant time before anything is decoded), 400
+// to a malformed body or one with two auth blocks or tokens, 408 to a body
+// that does not arrive in time, 413 to an oversized one, 405 to anything but
+// POST, and 500 when the handler fails, the payload does not decode into its
+// type or the token is misconfigured (see Err); the failure is logged without
+// the token. Registration and delivery are safe for concurrent use.
 type Receiver struct {
 	core *b24.Receiver
 }
@@ -54,10 +65,20 @@ type Receiver struct {
 // NewReceiver returns a Receiver that accepts deliveries carrying
 // applicationToken (shown by the portal for the outgoing webhook, or sent to
 // an application when it is installed). With an empty token every delivery is
-// refused. The options are the runtime's: b24.WithReceiverLogger,
-// b24.WithMaxBodyBytes, b24.WithHandlerTimeout.
+// refused. A token shorter than 4 characters is a configuration error: Err
+// reports it and every delivery is answered 500. The options are the
+// runtime's: b24.WithReceiverLogger, b24.WithMaxBodyBytes,
+// b24.WithHandlerTimeout, b24.WithBodyReadTimeout. Serve it with
+// b24.NewEventServer, which sets the timeouts a bare http.ListenAndServe
+// lacks.
 func NewReceiver(applicationToken string, opts ...b24.ReceiverOption) *Receiver {
 	return &Receiver{core: b24.NewReceiver(applicationToken, opts...)}
+}
+
+// Err reports a configuration error of the Receiver (an application token
+// shorter than 4 characters), nil when it is usable. Check it at start-up.
+func (r *Receiver) Err() error {
+	return r.core.Err()
 }
 
 // ServeHTTP implements http.Handler.
@@ -80,18 +101,9 @@ func (r *Receiver) Handle(event string, h func(context.Context, *b24.Event) erro
 	r.core.Handle(event, h)
 }
 
-// handle registers h for name, decoding each delivery into a new T first; a
-// payload that does not decode is the handler's failure (500, logged).
+// handle registers h for name: the runtime decodes each delivery into a new T
+// (a form in one pass, the auth block being the verified one) and answers 500
+// to a payload that does not decode.
 func handle[T any](r *Receiver, name string, h func(context.Context, *T) error) {
-	if h == nil {
-		r.core.Handle(name, nil)
-		return
-	}
-	r.core.Handle(name, func(ctx context.Context, ev *b24.Event) error {
-		v := new(T)
-		if err := ev.Decode(v); err != nil {
-			return err
-		}
-		return h(ctx, v)
-	})
+	b24.HandleTyped(r.core, name, h)
 }

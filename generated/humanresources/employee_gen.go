@@ -491,7 +491,7 @@ type EmployeeSearchParams struct {
 	// Identifier of the department or team to limit the search.
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
-	NodeID b24.Opt[int64] `json:"nodeId,omitzero"`
+	NodeID b24.Opt[b24.Int] `json:"nodeId,omitzero"`
 	// List of employee fields to return.
 	//
 	// Available fields:
@@ -631,7 +631,7 @@ type EmployeeSubordinatesParams struct {
 	// Identifier of the user for whom to get subordinates.
 	//
 	// The identifier can be obtained using the user.get method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

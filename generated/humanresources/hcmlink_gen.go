@@ -95,7 +95,7 @@ type HcmlinkCompanyAddParamsFields struct {
 	//
 	// You can get the ID using crm.item.list with the entityTypeId = 4 parameter
 	// and the isMyCompany = Y filter. Required.
-	CRMCompanyID int64 `json:"crmCompanyId"`
+	CRMCompanyID b24.Int `json:"crmCompanyId"`
 	// Company name. Required.
 	Title string `json:"title"`
 	// Additional company data
@@ -176,7 +176,7 @@ type HcmlinkCompanyAddParamsFieldsFields struct {
 	// Field value storage time in seconds.
 	//
 	// Default value: 86400
-	TTL b24.Opt[int64] `json:"ttl,omitzero"`
+	TTL b24.Opt[b24.Int] `json:"ttl,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -309,7 +309,7 @@ type HcmlinkCompanyDeleteParams struct {
 	// HCM Link company ID.
 	//
 	// You can get the ID using humanresources.hcmlink.company.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -367,14 +367,14 @@ type HcmlinkCompanyListParams struct {
 	// Number of records per page.
 	//
 	// Allowed values: 1 to 1000. Default value: 100
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset for page navigation.
 	//
 	// Default value: 0
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Bitrix24 user ID. If passed, the method returns companies linked to this
 	// user
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 }
 
 // HcmlinkCompanyListItem is one row of humanresources.hcmlink.company.list.
@@ -567,7 +567,7 @@ type HcmlinkCompanyUpdateParams struct {
 	// HCM Link company ID.
 	//
 	// You can get the ID using humanresources.hcmlink.company.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New company data from the HR system (detailed description). Required.
 	Fields HcmlinkCompanyUpdateParamsFields `json:"fields"`
 }
@@ -616,7 +616,7 @@ type HcmlinkCompanyUpdateParamsFields struct {
 	//
 	// You can get the ID using crm.item.list with the entityTypeId = 4 parameter
 	// and the isMyCompany = Y filter. Required.
-	CRMCompanyID int64 `json:"crmCompanyId"`
+	CRMCompanyID b24.Int `json:"crmCompanyId"`
 	// Company name. Required.
 	Title string `json:"title"`
 	// Additional company data
@@ -677,7 +677,7 @@ type HcmlinkCompanyUpdateParamsFieldsFields struct {
 	// Field value retention time in seconds.
 	//
 	// Default is 86400
-	TTL b24.Opt[int64] `json:"ttl,omitzero"`
+	TTL b24.Opt[b24.Int] `json:"ttl,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -807,11 +807,11 @@ type HcmlinkCompanyUserListParams struct {
 	// Number of records per page.
 	//
 	// Allowed values: 1 to 1000. Default value: 100
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset for page navigation.
 	//
 	// Default value: 0
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 }
 
 // HcmlinkCompanyUserListItem is one row of
@@ -917,11 +917,11 @@ type HcmlinkEmployeeListParams struct {
 	// Number of records per page.
 	//
 	// Allowed values: 1 to 1000. Default value: 100
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset for page navigation.
 	//
 	// Default value: 0
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Modification date in ISO 8601 format. If passed, the method returns records
 	// changed after this date
 	UpdatedAt b24.Opt[string] `json:"updatedAt,omitzero"`
@@ -1106,7 +1106,7 @@ type HcmlinkEmployeeSetParamsData struct {
 	// Bitrix24 user ID.
 	//
 	// You can get the ID using user.get
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// Employee data (detailed description). The object must contain at least one
 	// field with a non-empty value. Required.
 	Data HcmlinkEmployeeSetParamsDataData `json:"data"`
@@ -1158,7 +1158,7 @@ type HcmlinkEmployeeSetParamsJob struct {
 	//
 	// Passed in the OnHumanResourcesHcmLinkEmployeeListRequested event in the
 	// jobId field. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New synchronization job data (detailed description). Required.
 	Fields HcmlinkEmployeeSetParamsJobFields `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1191,9 +1191,9 @@ type HcmlinkEmployeeSetParamsJobFields struct {
 	// Required.
 	Status HcmlinkEmployeeSetParamsJobFieldsStatus `json:"status"`
 	// Total number of items in the job
-	Total b24.Opt[int64] `json:"total,omitzero"`
+	Total b24.Opt[b24.Int] `json:"total,omitzero"`
 	// Number of processed items
-	Sent b24.Opt[int64] `json:"sent,omitzero"`
+	Sent b24.Opt[b24.Int] `json:"sent,omitzero"`
 	// Additional job data
 	Data map[string]any `json:"data,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1380,7 +1380,7 @@ type HcmlinkFieldValueSetParamsJob struct {
 	// Comes in events OnHumanResourcesHcmLinkFieldValueRequested,
 	// OnHumanResourcesHcmLinkPinRequested, or
 	// OnHumanResourcesHcmLinkSalaryVacationRequested in the field jobId. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New synchronization task data (detailed description). Required.
 	Fields HcmlinkFieldValueSetParamsJobFields `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1413,9 +1413,9 @@ type HcmlinkFieldValueSetParamsJobFields struct {
 	// Required.
 	Status HcmlinkFieldValueSetParamsJobFieldsStatus `json:"status"`
 	// Total number of items in the task
-	Total b24.Opt[int64] `json:"total,omitzero"`
+	Total b24.Opt[b24.Int] `json:"total,omitzero"`
 	// Number of processed items
-	Sent b24.Opt[int64] `json:"sent,omitzero"`
+	Sent b24.Opt[b24.Int] `json:"sent,omitzero"`
 	// Additional task data
 	Data map[string]any `json:"data,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1532,7 +1532,7 @@ type HcmlinkJobStatusGetParams struct {
 	// OnHumanResourcesHcmLinkEmployeeListMapped,
 	// OnHumanResourcesHcmLinkPinRequested, or
 	// OnHumanResourcesHcmLinkSalaryVacationRequested events. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1617,7 +1617,7 @@ type HcmlinkJobUpdateParams struct {
 	// OnHumanResourcesHcmLinkEmployeeListMapped,
 	// OnHumanResourcesHcmLinkPinRequested, or
 	// OnHumanResourcesHcmLinkSalaryVacationRequested events. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Job data (detailed description). Required.
 	Fields HcmlinkJobUpdateParamsFields `json:"fields"`
 }
@@ -1653,9 +1653,9 @@ type HcmlinkJobUpdateParamsFields struct {
 	// Required.
 	Status HcmlinkJobUpdateParamsFieldsStatus `json:"status"`
 	// Total number of items in the job
-	Total b24.Opt[int64] `json:"total,omitzero"`
+	Total b24.Opt[b24.Int] `json:"total,omitzero"`
 	// Number of processed items
-	Sent b24.Opt[int64] `json:"sent,omitzero"`
+	Sent b24.Opt[b24.Int] `json:"sent,omitzero"`
 	// Additional job data
 	Data *HcmlinkJobUpdateParamsFieldsData `json:"data,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

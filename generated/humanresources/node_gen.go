@@ -69,7 +69,7 @@ type NodeAddParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ParentID int64 `json:"parentId"`
+	ParentID b24.Int `json:"parentId"`
 	// Description of the department or team
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// The color of the team.
@@ -112,7 +112,7 @@ type NodeAddParams struct {
 	// An array of identifiers of existing chats to be linked to the department.
 	//
 	// Chat identifiers can be obtained using the im.recent.list method.
-	BindingChatIDs []int64 `json:"bindingChatIds,omitzero"`
+	BindingChatIDs []b24.Int `json:"bindingChatIds,omitzero"`
 	// Determines whether to create a new channel for the department.
 	//
 	// Possible values:
@@ -167,11 +167,11 @@ func (p NodeAddParams) validate() error {
 // NodeAddParamsUserIDs is the userIds value of humanresources.node.add.
 type NodeAddParamsUserIDs struct {
 	// Identifiers of department heads
-	MemberHead []int64 `json:"MEMBER_HEAD,omitzero"`
+	MemberHead []b24.Int `json:"MEMBER_HEAD,omitzero"`
 	// Identifiers of deputy heads of the department
 	MemberDeputyHead []any `json:"MEMBER_DEPUTY_HEAD,omitzero"`
 	// Identifiers of department employees
-	MemberEmployee []int64 `json:"MEMBER_EMPLOYEE,omitzero"`
+	MemberEmployee []b24.Int `json:"MEMBER_EMPLOYEE,omitzero"`
 	// Identifiers of team leaders
 	MemberTeamHead []any `json:"MEMBER_TEAM_HEAD,omitzero"`
 	// Identifiers of deputy team leaders
@@ -416,7 +416,7 @@ type NodeChildrenParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// List of fields of the department or team to return.
 	//
 	// Available fields:
@@ -549,7 +549,7 @@ type NodeCommunicationEditParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	NodeID int64 `json:"nodeId"`
+	NodeID b24.Int `json:"nodeId"`
 	// Type of communication.
 	//
 	// Possible values:
@@ -574,12 +574,12 @@ type NodeCommunicationEditParams struct {
 	// Identifiers of chats and channels can be obtained using the im.recent.list
 	// method, and identifiers of collabs can be obtained using the
 	// socialnetwork.api.workgroup.list method.
-	IDs []int64 `json:"ids,omitzero"`
+	IDs []b24.Int `json:"ids,omitzero"`
 	// Identifiers of communications to be unbound.
 	//
 	// Identifiers of related communications can be obtained using the
 	// humanresources.node.communication.list method.
-	RemoveIDs []int64 `json:"removeIds,omitzero"`
+	RemoveIDs []b24.Int `json:"removeIds,omitzero"`
 	// Applies the change to child departments and teams.
 	//
 	// Possible values:
@@ -709,7 +709,7 @@ type NodeCommunicationListParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -871,7 +871,7 @@ type NodeEditParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// New name of the department or team.
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// New description of the department or team.
@@ -1315,7 +1315,7 @@ type NodeGetParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// List of department fields to return.
 	//
 	// Available fields:
@@ -1523,9 +1523,9 @@ func (p NodeListParams) validate() error {
 // NodeListParamsPagination is the pagination value of
 // humanresources.node.list.
 type NodeListParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1667,13 +1667,13 @@ type NodeMemberAddParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	NodeID int64 `json:"nodeId"`
+	NodeID b24.Int `json:"nodeId"`
 	// An array of user identifiers to be added to the department or team. If a
 	// user is already part of this department or team, the method will update
 	// their role.
 	//
 	// User identifiers can be obtained using the user.get method. Required.
-	UserIDs []int64 `json:"userIds"`
+	UserIDs []b24.Int `json:"userIds"`
 	// The role to be assigned to all users in userIds.
 	//
 	// Possible values for the department:
@@ -2089,11 +2089,11 @@ type NodeMemberMoveParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	NodeID int64 `json:"nodeId"`
+	NodeID b24.Int `json:"nodeId"`
 	// Array of user identifiers to be transferred.
 	//
 	// User identifiers can be obtained using the user.get method. Required.
-	UserIDs []int64 `json:"userIds"`
+	UserIDs []b24.Int `json:"userIds"`
 	// Role to be assigned to the transferred participants.
 	//
 	// Possible values for department:
@@ -2235,11 +2235,11 @@ type NodeMemberRemoveParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	NodeID int64 `json:"nodeId"`
+	NodeID b24.Int `json:"nodeId"`
 	// Array of user identifiers to be removed.
 	//
 	// User identifiers can be obtained using the user.get method. Required.
-	UserIDs []int64 `json:"userIds"`
+	UserIDs []b24.Int `json:"userIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2360,7 +2360,7 @@ type NodeMemberSetParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	NodeID int64 `json:"nodeId"`
+	NodeID b24.Int `json:"nodeId"`
 	// An object containing lists of user identifiers in the format {"User_Role":
 	// [User_Identifier]}. Description of the object structure
 	//
@@ -2387,11 +2387,11 @@ func (p NodeMemberSetParams) validate() error {
 // humanresources.node.member.set.
 type NodeMemberSetParamsUserIDs struct {
 	// Identifiers of department heads.
-	MemberHead []int64 `json:"MEMBER_HEAD,omitzero"`
+	MemberHead []b24.Int `json:"MEMBER_HEAD,omitzero"`
 	// Identifiers of deputy department heads.
-	MemberDeputyHead []int64 `json:"MEMBER_DEPUTY_HEAD,omitzero"`
+	MemberDeputyHead []b24.Int `json:"MEMBER_DEPUTY_HEAD,omitzero"`
 	// Identifiers of department employees.
-	MemberEmployee []int64 `json:"MEMBER_EMPLOYEE,omitzero"`
+	MemberEmployee []b24.Int `json:"MEMBER_EMPLOYEE,omitzero"`
 	// Identifiers of team leaders.
 	MemberTeamHead []any `json:"MEMBER_TEAM_HEAD,omitzero"`
 	// Identifiers of deputy team leaders.
@@ -2484,12 +2484,12 @@ type NodeMoveParams struct {
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the new parent department.
 	//
 	// The identifier can be obtained using the humanresources.node.list method.
 	// Required.
-	ParentID int64 `json:"parentId"`
+	ParentID b24.Int `json:"parentId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2605,7 +2605,7 @@ type NodeSearchParams struct {
 	// Identifier of the parent department to limit the search.
 	//
 	// The identifier can be obtained using the humanresources.node.list method
-	ParentID b24.Opt[int64] `json:"parentId,omitzero"`
+	ParentID b24.Opt[b24.Int] `json:"parentId,omitzero"`
 	// Pagination parameter.
 	//
 	// The method uses limit — the number of records per page. Default is 50,
@@ -2633,7 +2633,7 @@ func (p NodeSearchParams) validate() error {
 // NodeSearchParamsPagination is the pagination value of
 // humanresources.node.search.
 type NodeSearchParamsPagination struct {
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -44,7 +44,7 @@ type ChatAddParams struct {
 	// An array of user IDs to be added to the chat.
 	//
 	// The chat Creator is automatically added to the chat as the Owner
-	Users []int64 `json:"USERS,omitzero"`
+	Users []b24.Int `json:"USERS,omitzero"`
 	// Type of chat:
 	//
 	//   - OPEN — open chat
@@ -526,7 +526,7 @@ type ChatLeaveParams struct {
 	// Identifier of the chat.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -586,7 +586,7 @@ type ChatMuteParams struct {
 	// The identifier of the chat. Required if DIALOG_ID is not provided.
 	//
 	// You can obtain the identifier using the im.chat.get method
-	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
+	ChatID b24.Opt[b24.Int] `json:"CHAT_ID,omitzero"`
 	// The chat identifier in the format:
 	//
 	//   - chatXXX — chat
@@ -681,7 +681,7 @@ type ChatSetOwnerParams struct {
 	// DIALOG_ID is not provided.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
 	// identifier. Can be provided instead of CHAT_ID.
 	//
@@ -691,7 +691,7 @@ type ChatSetOwnerParams struct {
 	// Identifier of the new chat owner.
 	//
 	// The identifier can be obtained using the im.chat.user.list method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -761,7 +761,7 @@ type ChatUpdateAvatarParams struct {
 	// DIALOG_ID is not provided.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
 	// identifier. Can be provided instead of CHAT_ID.
 	//
@@ -842,7 +842,7 @@ type ChatUpdateColorParams struct {
 	// DIALOG_ID is not provided.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
 	// identifier. Can be provided instead of CHAT_ID.
 	//
@@ -989,7 +989,7 @@ type ChatUpdateTitleParams struct {
 	// DIALOG_ID is not provided.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the chat
 	// identifier. Can be provided instead of CHAT_ID.
 	//
@@ -1065,12 +1065,12 @@ type ChatUserAddParams struct {
 	// Identifier of the chat.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Array of user identifiers to be added to the chat.
 	//
 	// User identifiers can be obtained using the user.get and user.search methods.
 	// Required.
-	Users []int64 `json:"USERS"`
+	Users []b24.Int `json:"USERS"`
 	// Hide chat history for added users:
 	//
 	//   - Y — hide
@@ -1146,11 +1146,11 @@ type ChatUserDeleteParams struct {
 	// Identifier of the chat.
 	//
 	// The chat identifier can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the user to be excluded from the chat.
 	//
 	// The identifier can be obtained using the im.chat.user.list method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1213,7 +1213,7 @@ type ChatUserListParams struct {
 	// Identifier of the chat.
 	//
 	// The chat ID can be obtained using the im.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.

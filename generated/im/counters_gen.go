@@ -8,46 +8,14 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// CountersGet calls im.counters.get: Get Counters.
-//
-// The method im.counters.get retrieves the counters for unread messages and
-// notifications for the current user.
-//
-// The parameters are the fields of [CountersGetParams].
-//
-// Scope: im. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/chats/im-counters-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func CountersGet(ctx context.Context, c b24.Caller, p CountersGetParams, opts ...b24.CallOption) (*CountersGetResult, error) {
-	var out CountersGetResult
-	if err := b24.Invoke(ctx, c, CountersGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// CountersGetCommand is im.counters.get as a command for a batch (see
-// b24.Add); its result decodes as CountersGet's does. Required parameters are
-// not checked here: the portal reports them.
-func CountersGetCommand(p CountersGetParams) b24.Command[*CountersGetResult] {
-	return b24.NewCommand[*CountersGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "im.counters.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// CountersGetParams holds the parameters of im.counters.get.
-type CountersGetParams struct{}
-
-// CountersGetResult is the result of im.counters.get.
-type CountersGetResult struct {
+// Counters is one counters of im.counters, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (im-counters-get), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type Counters struct {
 	// Total counters by type (detailed description)
-	Type CountersGetResultType `json:"TYPE"`
+	Type CountersType `json:"TYPE"`
 	// Counters for chats. Key — chat ID, value — number of unread messages
 	Chat json.RawMessage `json:"CHAT"`
 	// Counters for chats with notifications disabled. Key — chat ID, value —
@@ -67,19 +35,19 @@ type CountersGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CountersGetResult) UnmarshalJSON(data []byte) error {
-	type plain CountersGetResult
+func (v *Counters) UnmarshalJSON(data []byte) error {
+	type plain Counters
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CountersGetResult) MarshalJSON() ([]byte, error) {
-	type plain CountersGetResult
+func (v Counters) MarshalJSON() ([]byte, error) {
+	type plain Counters
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CountersGetResultType is the TYPE value of im.counters.get.
-type CountersGetResultType struct {
+// CountersType is the TYPE value of im.counters.
+type CountersType struct {
 	// Total number of unread messages and notifications
 	All b24.Int `json:"ALL"`
 	// Total number of unread messages in chats
@@ -97,13 +65,49 @@ type CountersGetResultType struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CountersGetResultType) UnmarshalJSON(data []byte) error {
-	type plain CountersGetResultType
+func (v *CountersType) UnmarshalJSON(data []byte) error {
+	type plain CountersType
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CountersGetResultType) MarshalJSON() ([]byte, error) {
-	type plain CountersGetResultType
+func (v CountersType) MarshalJSON() ([]byte, error) {
+	type plain CountersType
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// CountersGet calls im.counters.get: Get Counters.
+//
+// The method im.counters.get retrieves the counters for unread messages and
+// notifications for the current user.
+//
+// The parameters are the fields of [CountersGetParams].
+//
+// Scope: im. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/chats/im-counters-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func CountersGet(ctx context.Context, c b24.Caller, p CountersGetParams, opts ...b24.CallOption) (*Counters, error) {
+	var out Counters
+	if err := b24.Invoke(ctx, c, CountersGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CountersGetCommand is im.counters.get as a command for a batch (see
+// b24.Add); its result decodes as CountersGet's does. Required parameters are
+// not checked here: the portal reports them.
+func CountersGetCommand(p CountersGetParams) b24.Command[*Counters] {
+	return b24.NewCommand[*Counters](b24.Request{
+		Idempotent: true,
+		Method:     "im.counters.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// CountersGetParams holds the parameters of im.counters.get.
+type CountersGetParams struct{}

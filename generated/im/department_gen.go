@@ -8,6 +8,335 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Department is one department of im.department, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (im-department-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Department struct {
+	// Department identifier
+	ID b24.Int `json:"id"`
+	// Department name
+	Name b24.String `json:"name"`
+	// Full name of the department in the company structure
+	FullName b24.String `json:"full_name"`
+	// Identifier of the department head
+	ManagerUserID b24.Int `json:"manager_user_id"`
+	// Data about the department head (detailed description). Returned only when
+	// USER_DATA = 'Y'
+	ManagerUserData DepartmentManagerUserData `json:"manager_user_data"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Department) UnmarshalJSON(data []byte) error {
+	type plain Department
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Department) MarshalJSON() ([]byte, error) {
+	type plain Department
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DepartmentManagerUserData is the manager_user_data value of im.department.
+type DepartmentManagerUserData struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User activity status
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// User's position
+	WorkPosition b24.String `json:"work_position"`
+	// User's color in hex format
+	Color b24.String `json:"color"`
+	// Link to the avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Birthday in DD-MM format or an empty string
+	Birthday b24.String `json:"birthday"`
+	// Extranet user status
+	Extranet b24.Bool `json:"extranet"`
+	// Bitrix24 Network user status
+	Network b24.Bool `json:"network"`
+	// Bot status
+	Bot b24.Bool `json:"bot"`
+	// Open Channels user status
+	Connector b24.Bool `json:"connector"`
+	// External authorization code
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User status
+	Status b24.String `json:"status"`
+	// User's idle date or false
+	Idle b24.Time `json:"idle"`
+	// User's last activity date
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// Last activity date in the mobile application or false
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// Last activity date in the desktop application or false
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// Date of the user's absence end or false
+	Absent b24.Time `json:"absent"`
+	// Array of department identifiers
+	Departments json.RawMessage `json:"departments"`
+	// User's phones or false (detailed description)
+	Phones DepartmentManagerUserDataPhones `json:"phones"`
+	// Bot data or null
+	BotData json.RawMessage `json:"bot_data"`
+	// User type
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User's email
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DepartmentManagerUserData) UnmarshalJSON(data []byte) error {
+	type plain DepartmentManagerUserData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DepartmentManagerUserData) MarshalJSON() ([]byte, error) {
+	type plain DepartmentManagerUserData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DepartmentManagerUserDataPhones is the phones value of im.department.
+type DepartmentManagerUserDataPhones struct {
+	// Mobile phone
+	PersonalMobile b24.String `json:"personal_mobile"`
+	// Internal phone
+	InnerPhone b24.String `json:"inner_phone"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DepartmentManagerUserDataPhones) UnmarshalJSON(data []byte) error {
+	type plain DepartmentManagerUserDataPhones
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DepartmentManagerUserDataPhones) MarshalJSON() ([]byte, error) {
+	type plain DepartmentManagerUserDataPhones
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DepartmentEmployees is one department employees of im.department.employees,
+// as the family's methods return it. Its fields are the union of what the
+// family's pages document (im-department-employees-get), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type DepartmentEmployees struct {
+	// User ID
+	ID b24.Int `json:"id"`
+	// User activity status
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// User's job title
+	WorkPosition b24.String `json:"work_position"`
+	// User's color in hex format
+	Color b24.String `json:"color"`
+	// Link to the avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Birthday in DD-MM format or an empty string
+	Birthday b24.String `json:"birthday"`
+	// External user status
+	Extranet b24.Bool `json:"extranet"`
+	// Bitrix24 Network user status
+	Network b24.Bool `json:"network"`
+	// Bot status
+	Bot b24.Bool `json:"bot"`
+	// Open Channels user status
+	Connector b24.Bool `json:"connector"`
+	// External authorization code
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User status
+	Status b24.String `json:"status"`
+	// User's idle date or false
+	Idle b24.Time `json:"idle"`
+	// User's last activity date
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// User's last activity date in the mobile app or false
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// User's last activity date in the desktop app or false
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// User's absence end date or false
+	Absent b24.Time `json:"absent"`
+	// Array of department IDs
+	Departments json.RawMessage `json:"departments"`
+	// User's phones or false (detailed description)
+	Phones DepartmentEmployeesPhones `json:"phones"`
+	// Bot data or null
+	BotData json.RawMessage `json:"bot_data"`
+	// User type
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User's email
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DepartmentEmployees) UnmarshalJSON(data []byte) error {
+	type plain DepartmentEmployees
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DepartmentEmployees) MarshalJSON() ([]byte, error) {
+	type plain DepartmentEmployees
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DepartmentEmployeesPhones is the phones value of im.department.employees.
+type DepartmentEmployeesPhones struct {
+	// Mobile phone
+	PersonalMobile b24.String `json:"personal_mobile"`
+	// Internal phone
+	InnerPhone b24.String `json:"inner_phone"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DepartmentEmployeesPhones) UnmarshalJSON(data []byte) error {
+	type plain DepartmentEmployeesPhones
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DepartmentEmployeesPhones) MarshalJSON() ([]byte, error) {
+	type plain DepartmentEmployeesPhones
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DepartmentManagers is one department managers of im.department.managers, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (im-department-managers-get), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type DepartmentManagers struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User activity status
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// User's job title
+	WorkPosition b24.String `json:"work_position"`
+	// User's color in hex format
+	Color b24.String `json:"color"`
+	// Link to the avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Birthday in DD-MM format or an empty string
+	Birthday b24.String `json:"birthday"`
+	// External user status
+	Extranet b24.Bool `json:"extranet"`
+	// Bitrix24 Network user status
+	Network b24.Bool `json:"network"`
+	// Bot status
+	Bot b24.Bool `json:"bot"`
+	// Open Channels user status
+	Connector b24.Bool `json:"connector"`
+	// External authorization code
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User status
+	Status b24.String `json:"status"`
+	// User's idle date or false
+	Idle b24.Time `json:"idle"`
+	// User's last activity date
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// User's last activity date in the mobile app or false
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// User's last activity date in the desktop app or false
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// User's absence end date or false
+	Absent b24.Time `json:"absent"`
+	// Array of department identifiers
+	Departments json.RawMessage `json:"departments"`
+	// User's phones or false (detailed description)
+	Phones DepartmentManagersPhones `json:"phones"`
+	// Bot data or null
+	BotData json.RawMessage `json:"bot_data"`
+	// User type
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User's email
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DepartmentManagers) UnmarshalJSON(data []byte) error {
+	type plain DepartmentManagers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DepartmentManagers) MarshalJSON() ([]byte, error) {
+	type plain DepartmentManagers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DepartmentManagersPhones is the phones value of im.department.managers.
+type DepartmentManagersPhones struct {
+	// Mobile phone
+	PersonalMobile b24.String `json:"personal_mobile"`
+	// Internal phone
+	InnerPhone b24.String `json:"inner_phone"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DepartmentManagersPhones) UnmarshalJSON(data []byte) error {
+	type plain DepartmentManagersPhones
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DepartmentManagersPhones) MarshalJSON() ([]byte, error) {
+	type plain DepartmentManagersPhones
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DepartmentColleaguesList calls im.department.colleagues.list: Get the List
 // of Colleagues for the Current User.
 //
@@ -62,10 +391,10 @@ type DepartmentColleaguesListParams struct {
 	// Default: N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 	// Offset for user selection. Default is 0. Default: 0.
-	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"OFFSET,omitzero"`
 	// Number of items in the selection. Default is 10. Maximum value is 50.
 	// Default: 10.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // DepartmentEmployeesGet calls im.department.employees.get: Get a List of
@@ -120,7 +449,7 @@ type DepartmentEmployeesGetParams struct {
 	//
 	// You can obtain the department identifier using the get department list
 	// method or the search departments by name method. Required.
-	ID []int64 `json:"ID"`
+	ID []b24.Int `json:"ID"`
 	// Return detailed user data.
 	//
 	// Possible values:
@@ -161,11 +490,11 @@ func (p DepartmentEmployeesGetParams) validate() error {
 //     parameter ID is not provided, is incorrectly passed, or is empty
 //   - ACCESS_ERROR: Only intranet users have access to this method The
 //     method is not available for extranet users and bots
-func DepartmentGet(ctx context.Context, c b24.Caller, p DepartmentGetParams, opts ...b24.CallOption) ([]DepartmentGetItem, error) {
+func DepartmentGet(ctx context.Context, c b24.Caller, p DepartmentGetParams, opts ...b24.CallOption) ([]Department, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []DepartmentGetItem
+	var out []Department
 	if err := b24.Invoke(ctx, c, DepartmentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -175,8 +504,8 @@ func DepartmentGet(ctx context.Context, c b24.Caller, p DepartmentGetParams, opt
 // DepartmentGetCommand is im.department.get as a command for a batch (see
 // b24.Add); its result decodes as DepartmentGet's does. Required parameters
 // are not checked here: the portal reports them.
-func DepartmentGetCommand(p DepartmentGetParams) b24.Command[[]DepartmentGetItem] {
-	return b24.NewCommand[[]DepartmentGetItem](b24.Request{
+func DepartmentGetCommand(p DepartmentGetParams) b24.Command[[]Department] {
+	return b24.NewCommand[[]Department](b24.Request{
 		Idempotent: true,
 		Method:     "im.department.get",
 		Params:     p,
@@ -191,7 +520,7 @@ type DepartmentGetParams struct {
 	//
 	// You can obtain the department identifier using the get department list
 	// method or the search departments by name method. Required.
-	ID []int64 `json:"ID"`
+	ID []b24.Int `json:"ID"`
 	// Return data about the department head.
 	//
 	// Possible values:
@@ -212,133 +541,6 @@ func (p DepartmentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DepartmentGetItem is one row of im.department.get.
-type DepartmentGetItem struct {
-	// Department identifier
-	ID b24.Int `json:"id"`
-	// Department name
-	Name b24.String `json:"name"`
-	// Full name of the department in the company structure
-	FullName b24.String `json:"full_name"`
-	// Identifier of the department head
-	ManagerUserID b24.Int `json:"manager_user_id"`
-	// Data about the department head (detailed description). Returned only when
-	// USER_DATA = 'Y'
-	ManagerUserData DepartmentGetItemManagerUserData `json:"manager_user_data"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DepartmentGetItem) UnmarshalJSON(data []byte) error {
-	type plain DepartmentGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DepartmentGetItem) MarshalJSON() ([]byte, error) {
-	type plain DepartmentGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DepartmentGetItemManagerUserData is the manager_user_data value of
-// im.department.get.
-type DepartmentGetItemManagerUserData struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User activity status
-	Active b24.Bool `json:"active"`
-	// User's full name
-	Name b24.String `json:"name"`
-	// User's first name
-	FirstName b24.String `json:"first_name"`
-	// User's last name
-	LastName b24.String `json:"last_name"`
-	// User's position
-	WorkPosition b24.String `json:"work_position"`
-	// User's color in hex format
-	Color b24.String `json:"color"`
-	// Link to the avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to the high-resolution avatar
-	AvatarHr b24.String `json:"avatar_hr"`
-	// User's gender
-	Gender b24.String `json:"gender"`
-	// Birthday in DD-MM format or an empty string
-	Birthday b24.String `json:"birthday"`
-	// Extranet user status
-	Extranet b24.Bool `json:"extranet"`
-	// Bitrix24 Network user status
-	Network b24.Bool `json:"network"`
-	// Bot status
-	Bot b24.Bool `json:"bot"`
-	// Open Channels user status
-	Connector b24.Bool `json:"connector"`
-	// External authorization code
-	ExternalAuthID b24.String `json:"external_auth_id"`
-	// User status
-	Status b24.String `json:"status"`
-	// User's idle date or false
-	Idle b24.Time `json:"idle"`
-	// User's last activity date
-	LastActivityDate b24.Time `json:"last_activity_date"`
-	// Last activity date in the mobile application or false
-	MobileLastDate b24.Time `json:"mobile_last_date"`
-	// Last activity date in the desktop application or false
-	DesktopLastDate b24.Time `json:"desktop_last_date"`
-	// Date of the user's absence end or false
-	Absent b24.Time `json:"absent"`
-	// Array of department identifiers
-	Departments json.RawMessage `json:"departments"`
-	// User's phones or false (detailed description)
-	Phones DepartmentGetItemManagerUserDataPhones `json:"phones"`
-	// Bot data or null
-	BotData json.RawMessage `json:"bot_data"`
-	// User type
-	Type b24.String `json:"type"`
-	// User's website
-	Website b24.String `json:"website"`
-	// User's email
-	Email b24.String `json:"email"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DepartmentGetItemManagerUserData) UnmarshalJSON(data []byte) error {
-	type plain DepartmentGetItemManagerUserData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DepartmentGetItemManagerUserData) MarshalJSON() ([]byte, error) {
-	type plain DepartmentGetItemManagerUserData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DepartmentGetItemManagerUserDataPhones is the phones value of
-// im.department.get.
-type DepartmentGetItemManagerUserDataPhones struct {
-	// Mobile phone
-	PersonalMobile b24.String `json:"personal_mobile"`
-	// Internal phone
-	InnerPhone b24.String `json:"inner_phone"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DepartmentGetItemManagerUserDataPhones) UnmarshalJSON(data []byte) error {
-	type plain DepartmentGetItemManagerUserDataPhones
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DepartmentGetItemManagerUserDataPhones) MarshalJSON() ([]byte, error) {
-	type plain DepartmentGetItemManagerUserDataPhones
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DepartmentManagersGet calls im.department.managers.get: Get a List of
@@ -394,7 +596,7 @@ type DepartmentManagersGetParams struct {
 	//
 	// You can obtain the department identifier using the get department list or
 	// the search departments by name. Required.
-	ID []int64 `json:"ID"`
+	ID []b24.Int `json:"ID"`
 	// Return detailed user data.
 	//
 	// Possible values:

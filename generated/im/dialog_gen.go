@@ -9,71 +9,11 @@ import (
 	"iter"
 )
 
-// DialogGet calls im.dialog.get: Get Chat Data.
-//
-// The method im.dialog.get retrieves information about a chat.
-//
-// The parameters are the fields of [DialogGetParams]; required: DIALOG_ID.
-//
-// Scope: im. Who can call it: any user — chat participant.
-//
-// See https://apidocs.bitrix24.com/api-reference/chats/im-dialog-get.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - DIALOG_ID_EMPTY: Dialog ID can't be empty Required parameter DIALOG_ID
-//     not provided
-//   - ACCESS_ERROR: You do not have access to the specified dialog
-//     Insufficient rights to view the dialog
-func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*DialogGetResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out DialogGetResult
-	if err := b24.Invoke(ctx, c, DialogGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// DialogGetCommand is im.dialog.get as a command for a batch (see b24.Add);
-// its result decodes as DialogGet's does. Required parameters are not checked
-// here: the portal reports them.
-func DialogGetCommand(p DialogGetParams) b24.Command[*DialogGetResult] {
-	return b24.NewCommand[*DialogGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "im.dialog.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// DialogGetParams holds the parameters of im.dialog.get.
-type DialogGetParams struct {
-	// Chat identifier in the format:
-	//
-	//   - chatXXX — chat
-	//   - sgXXX — group or project chat
-	//   - XXX — personal chat user identifier
-	//
-	// Examples: chat1435, sg103. Required.
-	DialogID DialogGetParamsDialogID `json:"DIALOG_ID"`
-}
-
-// validate reports the first required parameter left empty.
-func (p DialogGetParams) validate() error {
-	if p.DialogID == "" {
-		return &b24.RequiredError{
-			Method: "im.dialog.get",
-			Param:  "DIALOG_ID",
-		}
-	}
-	return nil
-}
-
-// DialogGetResult is the result of im.dialog.get.
-type DialogGetResult struct {
+// Dialog is one dialog of im.dialog, as the family's methods return it. Its
+// fields are the union of what the family's pages document (im-dialog-get),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Dialog struct {
 	// Chat identifier
 	ID b24.Int `json:"id"`
 	// Parent chat identifier
@@ -103,7 +43,7 @@ type DialogGetResult struct {
 	// Identifier of the first unread message
 	UnreadID b24.Int `json:"unread_id"`
 	// Restrictions on actions in the chat (detailed description)
-	Restrictions DialogGetResultRestrictions `json:"restrictions"`
+	Restrictions DialogRestrictions `json:"restrictions"`
 	// Identifier of the last message
 	LastMessageID b24.Int `json:"last_message_id"`
 	// Identifier of the last read message
@@ -133,21 +73,21 @@ type DialogGetResult struct {
 	// Current user's role in the chat
 	Role b24.String `json:"role"`
 	// Link to the related object (detailed description)
-	EntityLink DialogGetResultEntityLink `json:"entity_link"`
+	EntityLink DialogEntityLink `json:"entity_link"`
 	// Availability of the message input field
 	TextFieldEnabled b24.Bool `json:"text_field_enabled"`
 	// Identifier of the chat background. If not specified, the value is null
 	BackgroundID b24.Int `json:"background_id"`
 	// Permissions for actions in the chat (detailed description)
-	Permissions DialogGetResultPermissions `json:"permissions"`
+	Permissions DialogPermissions `json:"permissions"`
 	// Indicator of a new dialog
 	IsNew b24.Bool `json:"is_new"`
 	// List of users and read statuses (detailed description)
-	ReadedList []DialogGetResultReadedList `json:"readed_list"`
+	ReadedList []DialogReadedList `json:"readed_list"`
 	// List of chat manager identifiers
-	ManagerList []b24.Number `json:"manager_list"`
+	ManagerList json.RawMessage `json:"manager_list"`
 	// Information about views of the last message (detailed description)
-	LastMessageViews DialogGetResultLastMessageViews `json:"last_message_views"`
+	LastMessageViews DialogLastMessageViews `json:"last_message_views"`
 	// Identifier of the dialog passed in the DIALOG_ID parameter
 	DialogID b24.String `json:"dialog_id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -155,19 +95,19 @@ type DialogGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResult) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResult
+func (v *Dialog) UnmarshalJSON(data []byte) error {
+	type plain Dialog
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResult) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResult
+func (v Dialog) MarshalJSON() ([]byte, error) {
+	type plain Dialog
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultRestrictions is the restrictions value of im.dialog.get.
-type DialogGetResultRestrictions struct {
+// DialogRestrictions is the restrictions value of im.dialog.
+type DialogRestrictions struct {
 	// Availability of avatar change
 	Avatar b24.Bool `json:"avatar"`
 	// Availability of name change
@@ -195,19 +135,19 @@ type DialogGetResultRestrictions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultRestrictions) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultRestrictions
+func (v *DialogRestrictions) UnmarshalJSON(data []byte) error {
+	type plain DialogRestrictions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultRestrictions) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultRestrictions
+func (v DialogRestrictions) MarshalJSON() ([]byte, error) {
+	type plain DialogRestrictions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultEntityLink is the entity_link value of im.dialog.get.
-type DialogGetResultEntityLink struct {
+// DialogEntityLink is the entity_link value of im.dialog.
+type DialogEntityLink struct {
 	// Type of the related object
 	Type b24.String `json:"type"`
 	// Link to the related object
@@ -219,19 +159,19 @@ type DialogGetResultEntityLink struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultEntityLink) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultEntityLink
+func (v *DialogEntityLink) UnmarshalJSON(data []byte) error {
+	type plain DialogEntityLink
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultEntityLink) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultEntityLink
+func (v DialogEntityLink) MarshalJSON() ([]byte, error) {
+	type plain DialogEntityLink
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultPermissions is the permissions value of im.dialog.get.
-type DialogGetResultPermissions struct {
+// DialogPermissions is the permissions value of im.dialog.
+type DialogPermissions struct {
 	// Permission to add participants
 	ManageUsersAdd b24.String `json:"manage_users_add"`
 	// Permission to remove participants
@@ -249,19 +189,19 @@ type DialogGetResultPermissions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultPermissions) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultPermissions
+func (v *DialogPermissions) UnmarshalJSON(data []byte) error {
+	type plain DialogPermissions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultPermissions) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultPermissions
+func (v DialogPermissions) MarshalJSON() ([]byte, error) {
+	type plain DialogPermissions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultReadedList is the readed_list value of im.dialog.get.
-type DialogGetResultReadedList struct {
+// DialogReadedList is the readed_list value of im.dialog.
+type DialogReadedList struct {
 	// User identifier
 	UserID b24.Int `json:"user_id"`
 	// User name
@@ -275,20 +215,19 @@ type DialogGetResultReadedList struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultReadedList) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultReadedList
+func (v *DialogReadedList) UnmarshalJSON(data []byte) error {
+	type plain DialogReadedList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultReadedList) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultReadedList
+func (v DialogReadedList) MarshalJSON() ([]byte, error) {
+	type plain DialogReadedList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultLastMessageViews is the last_message_views value of
-// im.dialog.get.
-type DialogGetResultLastMessageViews struct {
+// DialogLastMessageViews is the last_message_views value of im.dialog.
+type DialogLastMessageViews struct {
 	// Identifier of the message
 	MessageID b24.Int `json:"message_id"`
 	// List of first viewers
@@ -300,15 +239,422 @@ type DialogGetResultLastMessageViews struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultLastMessageViews) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultLastMessageViews
+func (v *DialogLastMessageViews) UnmarshalJSON(data []byte) error {
+	type plain DialogLastMessageViews
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultLastMessageViews) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultLastMessageViews
+func (v DialogLastMessageViews) MarshalJSON() ([]byte, error) {
+	type plain DialogLastMessageViews
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessages is one dialog messages of im.dialog.messages, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (im-dialog-messages-get), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
+type DialogMessages struct {
+	// Identifier of the chat
+	ChatID b24.Int `json:"chat_id"`
+	// Array of messages (detailed description).
+	//
+	// The method will return an empty array if a non-existent identifier is
+	// specified in LAST_ID or FIRST_ID
+	Messages []DialogMessagesMessages `json:"messages"`
+	// Users from the selection (detailed description).
+	//
+	// The method will return an empty array if a non-existent identifier is
+	// specified in LAST_ID or FIRST_ID
+	Users []DialogMessagesUsers `json:"users"`
+	// Files from the selection (detailed description).
+	//
+	// The method will return an empty array if a non-existent identifier is
+	// specified in LAST_ID or FIRST_ID
+	Files []DialogMessagesFiles `json:"files"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessages) UnmarshalJSON(data []byte) error {
+	type plain DialogMessages
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessages) MarshalJSON() ([]byte, error) {
+	type plain DialogMessages
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesMessages is the messages value of im.dialog.messages.
+type DialogMessagesMessages struct {
+	// Identifier of the message
+	ID b24.Int `json:"id"`
+	// Identifier of the chat
+	ChatID b24.Int `json:"chat_id"`
+	// Identifier of the author, 0 for system messages
+	AuthorID b24.Int `json:"author_id"`
+	// Date of the message in ISO 8601 format
+	Date b24.Time `json:"date"`
+	// Text of the message
+	Text b24.String `json:"text"`
+	// Indicator of unread message
+	Unread b24.Bool `json:"unread"`
+	// Unique identifier of the message, null for system messages
+	UUID b24.String `json:"uuid"`
+	// Array of text replacements for the message
+	Replaces json.RawMessage `json:"replaces"`
+	// Additional parameters of the message (detailed description).
+	//
+	// The set of fields in the object depends on the type of message: regular or
+	// system
+	Params DialogMessagesMessagesParams `json:"params"`
+	// Date of disappearance of the message, null if not set
+	DisappearingDate b24.Time `json:"disappearing_date"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesMessages) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesMessages
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesMessages) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesMessages
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesMessagesParams is the params value of im.dialog.messages.
+type DialogMessagesMessagesParams struct {
+	// Identifiers of users who reacted to the message
+	Like json.RawMessage `json:"LIKE"`
+	// Codes of system events:
+	//
+	//   - CHAT_JOIN — user added to the chat
+	//   - CHAT_LEAVE — user left the chat
+	Code json.RawMessage `json:"CODE"`
+	// Indicator of notification sending. Value N — notification is not sent
+	Notify b24.String `json:"NOTIFY"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesMessagesParams) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesMessagesParams
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesMessagesParams) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesMessagesParams
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesUsers is the users value of im.dialog.messages.
+type DialogMessagesUsers struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// Indicator of an active user
+	Active b24.Bool `json:"active"`
+	// Full name
+	Name b24.String `json:"name"`
+	// First Name
+	FirstName b24.String `json:"first_name"`
+	// Last Name
+	LastName b24.String `json:"last_name"`
+	// Position
+	WorkPosition b24.String `json:"work_position"`
+	// Avatar color in hex format
+	Color b24.String `json:"color"`
+	// Link to avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// Gender.
+	//
+	//   - M — male
+	//   - F — female
+	Gender DialogMessagesUsersGender `json:"gender"`
+	// Date of birth
+	Birthday b24.String `json:"birthday"`
+	// Extranet user status
+	Extranet b24.Bool `json:"extranet"`
+	// Indicator of Bitrix24 network user
+	Network b24.Bool `json:"network"`
+	// Indicator of a bot
+	Bot b24.Bool `json:"bot"`
+	// Indicator of an Open Channels user
+	Connector b24.Bool `json:"connector"`
+	// Type of authentication
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User's status
+	Status b24.String `json:"status"`
+	// Indicator of user inactivity
+	Idle b24.Bool `json:"idle"`
+	// Date of last activity
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// Date of last activity in the mobile app, false if the app was not used
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// Date of last activity in the desktop app, false if the app was not used
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// Indicator of user absence
+	Absent b24.Bool `json:"absent"`
+	// Identifiers of user departments
+	Departments json.RawMessage `json:"departments"`
+	// User phones, false if not specified
+	Phones json.RawMessage `json:"phones"`
+	// Bot data, null for regular users
+	BotData json.RawMessage `json:"bot_data"`
+	// Type of user
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User e-mail
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesUsers) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesUsers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesUsers) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesUsers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesFiles is the files value of im.dialog.messages.
+type DialogMessagesFiles struct {
+	// Identifier of the file
+	ID b24.Int `json:"id"`
+	// Identifier of the chat
+	ChatID b24.Int `json:"chatId"`
+	// Date of file upload
+	Date b24.Time `json:"date"`
+	// Type of file: image, video, audio, file
+	Type b24.String `json:"type"`
+	// File name
+	Name b24.String `json:"name"`
+	// File extension
+	Extension b24.String `json:"extension"`
+	// Size in bytes
+	Size b24.Int `json:"size"`
+	// Dimensions of the image for files of type image (detailed description)
+	Image DialogMessagesFilesImage `json:"image"`
+	// Status of the file: done — uploaded
+	Status b24.String `json:"status"`
+	// Percentage of file upload
+	Progress b24.Int `json:"progress"`
+	// Identifier of the file author
+	AuthorID b24.Int `json:"authorId"`
+	// Name of the file author
+	AuthorName b24.String `json:"authorName"`
+	// Link for file preview
+	URLPreview b24.String `json:"urlPreview"`
+	// Link for displaying the file
+	URLShow b24.String `json:"urlShow"`
+	// Link for downloading the file
+	URLDownload b24.String `json:"urlDownload"`
+	// Attributes for file viewer (detailed description)
+	ViewerAttrs DialogMessagesFilesViewerAttrs `json:"viewerAttrs"`
+	// Media file URL for preview (detailed description)
+	MediaURL DialogMessagesFilesMediaURL `json:"mediaUrl"`
+	// Indicator of transcribability
+	IsTranscribable b24.Bool `json:"isTranscribable"`
+	// Indicator of video note
+	IsVideoNote b24.Bool `json:"isVideoNote"`
+	// Indicator of voice note
+	IsVoiceNote b24.Bool `json:"isVoiceNote"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesFiles) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesFiles
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesFiles) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesFiles
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesFilesImage is the image value of im.dialog.messages.
+type DialogMessagesFilesImage struct {
+	// Height of the image in pixels
+	Height b24.Int `json:"height"`
+	// Width of the image in pixels
+	Width b24.Int `json:"width"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesFilesImage) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesFilesImage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesFilesImage) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesFilesImage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesFilesViewerAttrs is the viewerAttrs value of
+// im.dialog.messages.
+type DialogMessagesFilesViewerAttrs struct {
+	// Type of viewer
+	Viewer b24.String `json:"viewer"`
+	// Type of file display
+	ViewerType b24.String `json:"viewerType"`
+	// Link to the file
+	Src b24.String `json:"src"`
+	// Link to the reduced version of the file
+	ViewerResized b24.String `json:"viewerResized"`
+	// Identifier of the file object
+	ObjectID b24.String `json:"objectId"`
+	// Identifier of the group for viewing files in the chat
+	ViewerGroupBy b24.String `json:"viewerGroupBy"`
+	// Identifier of the chat
+	ImChatID b24.Int `json:"imChatId"`
+	// File name
+	Title b24.String `json:"title"`
+	// Available actions with the file in JSON format
+	Actions b24.String `json:"actions"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesFilesViewerAttrs) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesFilesViewerAttrs
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesFilesViewerAttrs) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesFilesViewerAttrs
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesFilesMediaURL is the mediaUrl value of im.dialog.messages.
+type DialogMessagesFilesMediaURL struct {
+	// Links for file preview. The keys of the object are the dimensions of the
+	// image in pixels
+	Preview json.RawMessage `json:"preview"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogMessagesFilesMediaURL) UnmarshalJSON(data []byte) error {
+	type plain DialogMessagesFilesMediaURL
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogMessagesFilesMediaURL) MarshalJSON() ([]byte, error) {
+	type plain DialogMessagesFilesMediaURL
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogMessagesUsersGender is the gender of im.dialog.messages: the constants
+// below are the documented values; others are accepted too.
+type DialogMessagesUsersGender string
+
+// The documented values of DialogMessagesUsersGender.
+const (
+	// male
+	DialogMessagesUsersGenderM DialogMessagesUsersGender = "M"
+	// female
+	DialogMessagesUsersGenderF DialogMessagesUsersGender = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *DialogMessagesUsersGender) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = DialogMessagesUsersGender(s)
+	return nil
+}
+
+// DialogGet calls im.dialog.get: Get Chat Data.
+//
+// The method im.dialog.get retrieves information about a chat.
+//
+// The parameters are the fields of [DialogGetParams]; required: DIALOG_ID.
+//
+// Scope: im. Who can call it: any user — chat participant.
+//
+// See https://apidocs.bitrix24.com/api-reference/chats/im-dialog-get.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - DIALOG_ID_EMPTY: Dialog ID can't be empty Required parameter DIALOG_ID
+//     not provided
+//   - ACCESS_ERROR: You do not have access to the specified dialog
+//     Insufficient rights to view the dialog
+func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*Dialog, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out Dialog
+	if err := b24.Invoke(ctx, c, DialogGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DialogGetCommand is im.dialog.get as a command for a batch (see b24.Add);
+// its result decodes as DialogGet's does. Required parameters are not checked
+// here: the portal reports them.
+func DialogGetCommand(p DialogGetParams) b24.Command[*Dialog] {
+	return b24.NewCommand[*Dialog](b24.Request{
+		Idempotent: true,
+		Method:     "im.dialog.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// DialogGetParams holds the parameters of im.dialog.get.
+type DialogGetParams struct {
+	// Chat identifier in the format:
+	//
+	//   - chatXXX — chat
+	//   - sgXXX — group or project chat
+	//   - XXX — personal chat user identifier
+	//
+	// Examples: chat1435, sg103. Required.
+	DialogID DialogGetParamsDialogID `json:"DIALOG_ID"`
+}
+
+// validate reports the first required parameter left empty.
+func (p DialogGetParams) validate() error {
+	if p.DialogID == "" {
+		return &b24.RequiredError{
+			Method: "im.dialog.get",
+			Param:  "DIALOG_ID",
+		}
+	}
+	return nil
 }
 
 // DialogGetParamsDialogID is the DIALOG_ID of im.dialog.get: the constants
@@ -360,11 +706,11 @@ func (v *DialogGetParamsDialogID) UnmarshalJSON(data []byte) error {
 //     provided with a non-numeric value
 //   - ACCESS_ERROR: You do not have access to the specified dialog The user
 //     does not have access to the dialog
-func DialogMessagesGet(ctx context.Context, c b24.Caller, p DialogMessagesGetParams, opts ...b24.CallOption) (*DialogMessagesGetResult, error) {
+func DialogMessagesGet(ctx context.Context, c b24.Caller, p DialogMessagesGetParams, opts ...b24.CallOption) (*DialogMessages, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DialogMessagesGetResult
+	var out DialogMessages
 	if err := b24.Invoke(ctx, c, DialogMessagesGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -374,8 +720,8 @@ func DialogMessagesGet(ctx context.Context, c b24.Caller, p DialogMessagesGetPar
 // DialogMessagesGetCommand is im.dialog.messages.get as a command for a batch
 // (see b24.Add); its result decodes as DialogMessagesGet's does. Required
 // parameters are not checked here: the portal reports them.
-func DialogMessagesGetCommand(p DialogMessagesGetParams) b24.Command[*DialogMessagesGetResult] {
-	return b24.NewCommand[*DialogMessagesGetResult](b24.Request{
+func DialogMessagesGetCommand(p DialogMessagesGetParams) b24.Command[*DialogMessages] {
+	return b24.NewCommand[*DialogMessages](b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.messages.get",
 		Params:     p,
@@ -402,7 +748,7 @@ type DialogMessagesGetParams struct {
 	// To sequentially load history backwards, first request the latest messages
 	// without LAST_ID and FIRST_ID. Then pass to LAST_ID the minimum id from the
 	// received messages array
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 	// Message identifier relative to which newer messages should be loaded. The
 	// method will return messages with an identifier larger than the specified
 	// one.
@@ -411,7 +757,7 @@ type DialogMessagesGetParams struct {
 	// messages with an identifier larger than 123. To receive messages added after
 	// the already uploaded sample, pass to FIRST_ID the maximum id from the
 	// received messages array
-	FirstID b24.Opt[int64] `json:"FIRST_ID,omitzero"`
+	FirstID b24.Opt[b24.Int] `json:"FIRST_ID,omitzero"`
 	// Limit on the number of messages in the response. If LAST_ID and FIRST_ID are
 	// not provided — the method will return the latest messages of the dialogue,
 	// taking into account LIMIT.
@@ -420,7 +766,7 @@ type DialogMessagesGetParams struct {
 	// unread messages in the chat.
 	//
 	// Default — 20. The maximum value is —50. Default: 20.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -432,328 +778,6 @@ func (p DialogMessagesGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DialogMessagesGetResult is the result of im.dialog.messages.get.
-type DialogMessagesGetResult struct {
-	// Identifier of the chat
-	ChatID b24.Int `json:"chat_id"`
-	// Array of messages (detailed description).
-	//
-	// The method will return an empty array if a non-existent identifier is
-	// specified in LAST_ID or FIRST_ID
-	Messages []DialogMessagesGetResultMessages `json:"messages"`
-	// Users from the selection (detailed description).
-	//
-	// The method will return an empty array if a non-existent identifier is
-	// specified in LAST_ID or FIRST_ID
-	Users []DialogMessagesGetResultUsers `json:"users"`
-	// Files from the selection (detailed description).
-	//
-	// The method will return an empty array if a non-existent identifier is
-	// specified in LAST_ID or FIRST_ID
-	Files []DialogMessagesGetResultFiles `json:"files"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResult) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResult) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultMessages is the messages value of
-// im.dialog.messages.get.
-type DialogMessagesGetResultMessages struct {
-	// Identifier of the message
-	ID b24.Int `json:"id"`
-	// Identifier of the chat
-	ChatID b24.Int `json:"chat_id"`
-	// Identifier of the author, 0 for system messages
-	AuthorID b24.Int `json:"author_id"`
-	// Date of the message in ISO 8601 format
-	Date b24.Time `json:"date"`
-	// Text of the message
-	Text b24.String `json:"text"`
-	// Indicator of unread message
-	Unread b24.Bool `json:"unread"`
-	// Unique identifier of the message, null for system messages
-	UUID b24.String `json:"uuid"`
-	// Array of text replacements for the message
-	Replaces json.RawMessage `json:"replaces"`
-	// Additional parameters of the message (detailed description).
-	//
-	// The set of fields in the object depends on the type of message: regular or
-	// system
-	Params DialogMessagesGetResultMessagesParams `json:"params"`
-	// Date of disappearance of the message, null if not set
-	DisappearingDate b24.Time `json:"disappearing_date"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultMessages) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultMessages
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultMessages) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultMessages
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultMessagesParams is the params value of
-// im.dialog.messages.get.
-type DialogMessagesGetResultMessagesParams struct {
-	// Identifiers of users who reacted to the message
-	Like []b24.Number `json:"LIKE"`
-	// Codes of system events:
-	//
-	//   - CHAT_JOIN — user added to the chat
-	//   - CHAT_LEAVE — user left the chat
-	Code []b24.String `json:"CODE"`
-	// Indicator of notification sending. Value N — notification is not sent
-	Notify b24.String `json:"NOTIFY"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultMessagesParams) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultMessagesParams
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultMessagesParams) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultMessagesParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultUsers is the users value of im.dialog.messages.get.
-type DialogMessagesGetResultUsers struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// Indicator of an active user
-	Active b24.Bool `json:"active"`
-	// Full name
-	Name b24.String `json:"name"`
-	// First Name
-	FirstName b24.String `json:"first_name"`
-	// Last Name
-	LastName b24.String `json:"last_name"`
-	// Position
-	WorkPosition b24.String `json:"work_position"`
-	// Avatar color in hex format
-	Color b24.String `json:"color"`
-	// Link to avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to the high-resolution avatar
-	AvatarHr b24.String `json:"avatar_hr"`
-	// Gender.
-	//
-	//   - M — male
-	//   - F — female
-	Gender DialogMessagesGetResultUsersGender `json:"gender"`
-	// Date of birth
-	Birthday b24.String `json:"birthday"`
-	// Extranet user status
-	Extranet b24.Bool `json:"extranet"`
-	// Indicator of Bitrix24 network user
-	Network b24.Bool `json:"network"`
-	// Indicator of a bot
-	Bot b24.Bool `json:"bot"`
-	// Indicator of an Open Channels user
-	Connector b24.Bool `json:"connector"`
-	// Type of authentication
-	ExternalAuthID b24.String `json:"external_auth_id"`
-	// User's status
-	Status b24.String `json:"status"`
-	// Indicator of user inactivity
-	Idle b24.Bool `json:"idle"`
-	// Date of last activity
-	LastActivityDate b24.Time `json:"last_activity_date"`
-	// Date of last activity in the mobile app, false if the app was not used
-	MobileLastDate b24.Time `json:"mobile_last_date"`
-	// Date of last activity in the desktop app, false if the app was not used
-	DesktopLastDate b24.Time `json:"desktop_last_date"`
-	// Indicator of user absence
-	Absent b24.Bool `json:"absent"`
-	// Identifiers of user departments
-	Departments []b24.Number `json:"departments"`
-	// User phones, false if not specified
-	Phones json.RawMessage `json:"phones"`
-	// Bot data, null for regular users
-	BotData json.RawMessage `json:"bot_data"`
-	// Type of user
-	Type b24.String `json:"type"`
-	// User's website
-	Website b24.String `json:"website"`
-	// User e-mail
-	Email b24.String `json:"email"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultUsers) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultUsers) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultFiles is the files value of im.dialog.messages.get.
-type DialogMessagesGetResultFiles struct {
-	// Identifier of the file
-	ID b24.Int `json:"id"`
-	// Identifier of the chat
-	ChatID b24.Int `json:"chatId"`
-	// Date of file upload
-	Date b24.Time `json:"date"`
-	// Type of file: image, video, audio, file
-	Type b24.String `json:"type"`
-	// File name
-	Name b24.String `json:"name"`
-	// File extension
-	Extension b24.String `json:"extension"`
-	// Size in bytes
-	Size b24.Int `json:"size"`
-	// Dimensions of the image for files of type image (detailed description)
-	Image DialogMessagesGetResultFilesImage `json:"image"`
-	// Status of the file: done — uploaded
-	Status b24.String `json:"status"`
-	// Percentage of file upload
-	Progress b24.Int `json:"progress"`
-	// Identifier of the file author
-	AuthorID b24.Int `json:"authorId"`
-	// Name of the file author
-	AuthorName b24.String `json:"authorName"`
-	// Link for file preview
-	URLPreview b24.String `json:"urlPreview"`
-	// Link for displaying the file
-	URLShow b24.String `json:"urlShow"`
-	// Link for downloading the file
-	URLDownload b24.String `json:"urlDownload"`
-	// Attributes for file viewer (detailed description)
-	ViewerAttrs DialogMessagesGetResultFilesViewerAttrs `json:"viewerAttrs"`
-	// Media file URL for preview (detailed description)
-	MediaURL DialogMessagesGetResultFilesMediaURL `json:"mediaUrl"`
-	// Indicator of transcribability
-	IsTranscribable b24.Bool `json:"isTranscribable"`
-	// Indicator of video note
-	IsVideoNote b24.Bool `json:"isVideoNote"`
-	// Indicator of voice note
-	IsVoiceNote b24.Bool `json:"isVoiceNote"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultFiles) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultFiles
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultFiles) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultFiles
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultFilesImage is the image value of
-// im.dialog.messages.get.
-type DialogMessagesGetResultFilesImage struct {
-	// Height of the image in pixels
-	Height b24.Int `json:"height"`
-	// Width of the image in pixels
-	Width b24.Int `json:"width"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultFilesImage) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultFilesImage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultFilesImage) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultFilesImage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultFilesViewerAttrs is the viewerAttrs value of
-// im.dialog.messages.get.
-type DialogMessagesGetResultFilesViewerAttrs struct {
-	// Type of viewer
-	Viewer b24.String `json:"viewer"`
-	// Type of file display
-	ViewerType b24.String `json:"viewerType"`
-	// Link to the file
-	Src b24.String `json:"src"`
-	// Link to the reduced version of the file
-	ViewerResized b24.String `json:"viewerResized"`
-	// Identifier of the file object
-	ObjectID b24.String `json:"objectId"`
-	// Identifier of the group for viewing files in the chat
-	ViewerGroupBy b24.String `json:"viewerGroupBy"`
-	// Identifier of the chat
-	ImChatID b24.Int `json:"imChatId"`
-	// File name
-	Title b24.String `json:"title"`
-	// Available actions with the file in JSON format
-	Actions b24.String `json:"actions"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultFilesViewerAttrs) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultFilesViewerAttrs
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultFilesViewerAttrs) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultFilesViewerAttrs
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogMessagesGetResultFilesMediaURL is the mediaUrl value of
-// im.dialog.messages.get.
-type DialogMessagesGetResultFilesMediaURL struct {
-	// Links for file preview. The keys of the object are the dimensions of the
-	// image in pixels
-	Preview json.RawMessage `json:"preview"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogMessagesGetResultFilesMediaURL) UnmarshalJSON(data []byte) error {
-	type plain DialogMessagesGetResultFilesMediaURL
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogMessagesGetResultFilesMediaURL) MarshalJSON() ([]byte, error) {
-	type plain DialogMessagesGetResultFilesMediaURL
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DialogMessagesGetParamsDialogID is the DIALOG_ID of im.dialog.messages.get:
@@ -777,28 +801,6 @@ func (v *DialogMessagesGetParamsDialogID) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*v = DialogMessagesGetParamsDialogID(s)
-	return nil
-}
-
-// DialogMessagesGetResultUsersGender is the gender of im.dialog.messages.get:
-// the constants below are the documented values; others are accepted too.
-type DialogMessagesGetResultUsersGender string
-
-// The documented values of DialogMessagesGetResultUsersGender.
-const (
-	// male
-	DialogMessagesGetResultUsersGenderM DialogMessagesGetResultUsersGender = "M"
-	// female
-	DialogMessagesGetResultUsersGenderF DialogMessagesGetResultUsersGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *DialogMessagesGetResultUsersGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = DialogMessagesGetResultUsersGender(s)
 	return nil
 }
 
@@ -846,7 +848,7 @@ func DialogMessagesSearchCommand(p DialogMessagesSearchParams) b24.Command[*Dial
 // im.dialog.messages.search.
 type DialogMessagesSearchParams struct {
 	// Identifier of the chat in which the search is performed. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Search string for the message text.
 	//
 	// Search for this parameter is performed for strings longer than 2 characters
@@ -874,9 +876,9 @@ type DialogMessagesSearchParams struct {
 	// Number of messages returned.
 	//
 	// Default value: 50. Maximum value: 200. Default: 50.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 	// Identifier of the last message from the previous selection for pagination
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1196,11 +1198,11 @@ func (v DialogMessagesSearchResultTariffRestrictions) MarshalJSON() ([]byte, err
 //
 //   - DIALOG_ID_EMPTY: Dialog ID can't be empty The DIALOG_ID parameter was
 //     not provided, was empty, or was in an incorrect format
-func DialogRead(ctx context.Context, c b24.Caller, p DialogReadParams, opts ...b24.CallOption) (*DialogReadResult, error) {
+func DialogRead(ctx context.Context, c b24.Caller, p DialogReadParams, opts ...b24.CallOption) (*Dialog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DialogReadResult
+	var out Dialog
 	if err := b24.Invoke(ctx, c, DialogReadCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1210,8 +1212,8 @@ func DialogRead(ctx context.Context, c b24.Caller, p DialogReadParams, opts ...b
 // DialogReadCommand is im.dialog.read as a command for a batch (see b24.Add);
 // its result decodes as DialogRead's does. Required parameters are not checked
 // here: the portal reports them.
-func DialogReadCommand(p DialogReadParams) b24.Command[*DialogReadResult] {
-	return b24.NewCommand[*DialogReadResult](b24.Request{
+func DialogReadCommand(p DialogReadParams) b24.Command[*Dialog] {
+	return b24.NewCommand[*Dialog](b24.Request{
 		Idempotent: true,
 		Method:     "im.dialog.read",
 		Params:     p,
@@ -1233,7 +1235,7 @@ type DialogReadParams struct {
 	DialogID DialogReadParamsDialogID `json:"DIALOG_ID"`
 	// Identifier of the last read message. If not provided, the method sets the
 	// read flag for all unread messages
-	MessageID b24.Opt[int64] `json:"MESSAGE_ID,omitzero"`
+	MessageID b24.Opt[b24.Int] `json:"MESSAGE_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1245,32 +1247,6 @@ func (p DialogReadParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DialogReadResult is the result of im.dialog.read.
-type DialogReadResult struct {
-	// Identifier of the dialog
-	DialogID b24.String `json:"dialogId"`
-	// Identifier of the chat
-	ChatID b24.Int `json:"chatId"`
-	// Identifier of the last read message
-	LastID b24.Int `json:"lastId"`
-	// Number of unread messages after executing the method
-	Counter b24.Int `json:"counter"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogReadResult) UnmarshalJSON(data []byte) error {
-	type plain DialogReadResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogReadResult) MarshalJSON() ([]byte, error) {
-	type plain DialogReadResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DialogReadParamsDialogID is the DIALOG_ID of im.dialog.read: the constants
@@ -1387,7 +1363,7 @@ type DialogUnreadParams struct {
 	// Required.
 	DialogID DialogUnreadParamsDialogID `json:"DIALOG_ID"`
 	// Identifier of the first unread message. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1508,13 +1484,13 @@ type DialogUsersListParams struct {
 	// For example: bot, email
 	SkipExternalExceptTypes b24.Opt[string] `json:"SKIP_EXTERNAL_EXCEPT_TYPES,omitzero"`
 	// Number of items per page. Default: 50. Maximum value: 200. Default: 50.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 	// Identifier of the last user from the selection LIMIT.
 	//
 	// Used for sequential loading of the list
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 	// Offset for pagination. Default: 0. Default: 0.
-	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"OFFSET,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

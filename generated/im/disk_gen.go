@@ -64,7 +64,7 @@ type DiskFileCommitParams struct {
 	// Identifier of the chat.
 	//
 	// Required if DIALOG_ID is not provided. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the dialog in the format:
 	//
 	//   - chatXXX — chat
@@ -76,14 +76,14 @@ type DiskFileCommitParams struct {
 	// Identifier of the file on Drive. An array can be passed.
 	//
 	// Required if UPLOAD_ID is not provided. Required.
-	FileID int64 `json:"FILE_ID"`
+	FileID b24.Int `json:"FILE_ID"`
 	// Identifier of the file on Drive. An array can be passed.
 	//
 	// Supports an additional parameter AS_FILE, which allows sending the image
 	// without compression, as a file.
 	//
 	// Required if FILE_ID is not provided. Required.
-	UploadID int64 `json:"UPLOAD_ID"`
+	UploadID b24.Int `json:"UPLOAD_ID"`
 	// Text message with the file
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 	// Parameter for Open Channels chat
@@ -159,10 +159,9 @@ func (v DiskFileCommitResult) MarshalJSON() ([]byte, error) {
 
 // DiskFileCommitResultFiles is the FILES value of im.disk.file.commit.
 type DiskFileCommitResultFiles struct {
-	// File object, where id — identifier of the upload file (detailed
-	// description)
-	UploadID DiskFileCommitResultFilesUploadID `json:"upload{id}"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Upload5249 DiskFileCommitResultFilesUpload5249 `json:"upload5249"`
+	// Extra keeps the keys the docs do not list, among them upload{id} (file
+	// object, where id — identifier of the upload file (detailed description)).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -178,174 +177,120 @@ func (v DiskFileCommitResultFiles) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFilesUploadID is the upload{id} value of
+// DiskFileCommitResultFilesUpload5249 is the upload5249 value of
 // im.disk.file.commit.
-type DiskFileCommitResultFilesUploadID struct {
-	// Identifier of the file on Drive
-	ID b24.Int `json:"id"`
-	// Identifier of the chat
-	ChatID b24.Int `json:"chatId"`
-	// Date of file creation
-	Date json.RawMessage `json:"date"`
-	// Type of the item
-	Type b24.String `json:"type"`
-	// Name of the file
-	Name b24.String `json:"name"`
-	// File extension
-	Extension b24.String `json:"extension"`
-	// Size of the file in bytes
-	Size b24.Int `json:"size"`
-	// Image parameters (detailed description)
-	Image DiskFileCommitResultFilesUploadIDImage `json:"image"`
-	// Status of file processing
-	Status b24.String `json:"status"`
-	// Progress of file processing in percentage
-	Progress b24.Int `json:"progress"`
-	// Identifier of the file author
-	AuthorID b24.Int `json:"authorId"`
-	// Name of the file author
-	AuthorName b24.String `json:"authorName"`
-	// Link to the file preview
-	URLPreview b24.String `json:"urlPreview"`
-	// Link to view the file
-	URLShow b24.String `json:"urlShow"`
-	// Link to download the file
-	URLDownload b24.String `json:"urlDownload"`
-	// File viewer parameters (detailed description)
-	ViewerAttrs DiskFileCommitResultFilesUploadIDViewerAttrs `json:"viewerAttrs"`
-	// Links to media file (detailed description)
-	MediaURL DiskFileCommitResultFilesUploadIDMediaURL `json:"mediaUrl"`
-	// Is the file transcribable
-	IsTranscribable b24.Bool `json:"isTranscribable"`
-	// Is the file a video note
-	IsVideoNote b24.Bool `json:"isVideoNote"`
-	// Is the file a voice note
-	IsVoiceNote b24.Bool `json:"isVoiceNote"`
+type DiskFileCommitResultFilesUpload5249 struct {
+	AuthorID        b24.Int                                        `json:"authorId"`
+	AuthorName      b24.String                                     `json:"authorName"`
+	ChatID          b24.Int                                        `json:"chatId"`
+	Date            json.RawMessage                                `json:"date"`
+	Extension       b24.String                                     `json:"extension"`
+	ID              b24.Int                                        `json:"id"`
+	Image           DiskFileCommitResultFilesUpload5249Image       `json:"image"`
+	IsTranscribable b24.Bool                                       `json:"isTranscribable"`
+	IsVideoNote     b24.Bool                                       `json:"isVideoNote"`
+	IsVoiceNote     b24.Bool                                       `json:"isVoiceNote"`
+	MediaURL        DiskFileCommitResultFilesUpload5249MediaURL    `json:"mediaUrl"`
+	Name            b24.String                                     `json:"name"`
+	Progress        b24.Number                                     `json:"progress"`
+	Size            b24.Number                                     `json:"size"`
+	Status          b24.String                                     `json:"status"`
+	Type            b24.String                                     `json:"type"`
+	URLDownload     b24.String                                     `json:"urlDownload"`
+	URLPreview      b24.String                                     `json:"urlPreview"`
+	URLShow         b24.String                                     `json:"urlShow"`
+	ViewerAttrs     DiskFileCommitResultFilesUpload5249ViewerAttrs `json:"viewerAttrs"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUploadID) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUploadID
+func (v *DiskFileCommitResultFilesUpload5249) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitResultFilesUpload5249
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUploadID) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUploadID
+func (v DiskFileCommitResultFilesUpload5249) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitResultFilesUpload5249
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFilesUploadIDImage is the image value of
+// DiskFileCommitResultFilesUpload5249Image is the image value of
 // im.disk.file.commit.
-type DiskFileCommitResultFilesUploadIDImage struct {
-	// Height of the image
-	Height b24.Int `json:"height"`
-	// Width of the image
-	Width b24.Int `json:"width"`
+type DiskFileCommitResultFilesUpload5249Image struct {
+	Height b24.Number `json:"height"`
+	Width  b24.Number `json:"width"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUploadIDImage) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUploadIDImage
+func (v *DiskFileCommitResultFilesUpload5249Image) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitResultFilesUpload5249Image
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUploadIDImage) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUploadIDImage
+func (v DiskFileCommitResultFilesUpload5249Image) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitResultFilesUpload5249Image
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFilesUploadIDViewerAttrs is the viewerAttrs value of
+// DiskFileCommitResultFilesUpload5249MediaURL is the mediaUrl value of
 // im.disk.file.commit.
-type DiskFileCommitResultFilesUploadIDViewerAttrs struct {
-	// Viewer identifier
-	Viewer b24.String `json:"viewer"`
-	// Type of viewer
-	ViewerType b24.String `json:"viewerType"`
-	// Source file for the viewer
-	Src b24.String `json:"src"`
-	// Source of the reduced version of the file
-	ViewerResized b24.String `json:"viewerResized"`
-	// Identifier of the object in the viewer
-	ObjectID b24.String `json:"objectId"`
-	// Identifier of the viewer group
+type DiskFileCommitResultFilesUpload5249MediaURL struct {
+	Preview json.RawMessage `json:"preview"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DiskFileCommitResultFilesUpload5249MediaURL) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitResultFilesUpload5249MediaURL
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DiskFileCommitResultFilesUpload5249MediaURL) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitResultFilesUpload5249MediaURL
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DiskFileCommitResultFilesUpload5249ViewerAttrs is the viewerAttrs value of
+// im.disk.file.commit.
+type DiskFileCommitResultFilesUpload5249ViewerAttrs struct {
+	Actions       b24.String `json:"actions"`
+	ImChatID      b24.Int    `json:"imChatId"`
+	ObjectID      b24.String `json:"objectId"`
+	Src           b24.String `json:"src"`
+	Title         b24.String `json:"title"`
+	Viewer        b24.String `json:"viewer"`
 	ViewerGroupBy b24.String `json:"viewerGroupBy"`
-	// Identifier of the chat for the viewer
-	ImChatID b24.Int `json:"imChatId"`
-	// Title in the viewer
-	Title b24.String `json:"title"`
-	// List of actions in the viewer in JSON string format
-	Actions b24.String `json:"actions"`
+	ViewerResized b24.String `json:"viewerResized"`
+	ViewerType    b24.String `json:"viewerType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUploadIDViewerAttrs) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUploadIDViewerAttrs
+func (v *DiskFileCommitResultFilesUpload5249ViewerAttrs) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitResultFilesUpload5249ViewerAttrs
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUploadIDViewerAttrs) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUploadIDViewerAttrs
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DiskFileCommitResultFilesUploadIDMediaURL is the mediaUrl value of
-// im.disk.file.commit.
-type DiskFileCommitResultFilesUploadIDMediaURL struct {
-	// Set of links to file previews by size (detailed description)
-	Preview DiskFileCommitResultFilesUploadIDMediaURLPreview `json:"preview"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUploadIDMediaURL) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUploadIDMediaURL
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUploadIDMediaURL) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUploadIDMediaURL
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DiskFileCommitResultFilesUploadIDMediaURLPreview is the preview value of
-// im.disk.file.commit.
-type DiskFileCommitResultFilesUploadIDMediaURLPreview struct {
-	// Link to preview with a width of 250 px
-	N250 b24.String `json:"250"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFilesUploadIDMediaURLPreview) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFilesUploadIDMediaURLPreview
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFilesUploadIDMediaURLPreview) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFilesUploadIDMediaURLPreview
+func (v DiskFileCommitResultFilesUpload5249ViewerAttrs) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitResultFilesUpload5249ViewerAttrs
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DiskFileCommitResultFileModels is the FILE_MODELS value of
 // im.disk.file.commit.
 type DiskFileCommitResultFileModels struct {
-	// File model object, where id — identifier of the upload file (detailed
-	// description)
-	UploadID DiskFileCommitResultFileModelsUploadID `json:"upload{id}"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Upload5249 DiskFileCommitResultFileModelsUpload5249 `json:"upload5249"`
+	// Extra keeps the keys the docs do not list, among them upload{id} (file model
+	// object, where id — identifier of the upload file (detailed…).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -361,89 +306,65 @@ func (v DiskFileCommitResultFileModels) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFileModelsUploadID is the upload{id} value of
+// DiskFileCommitResultFileModelsUpload5249 is the upload5249 value of
 // im.disk.file.commit.
-type DiskFileCommitResultFileModelsUploadID struct {
-	// Identifier of the file on Drive
-	ID b24.Int `json:"id"`
-	// Name of the file
-	Name b24.String `json:"name"`
-	// Date of file creation
-	CreateTime json.RawMessage `json:"createTime"`
-	// Date of file update
-	UpdateTime json.RawMessage `json:"updateTime"`
-	// Date of file deletion, can be null
-	DeleteTime b24.String `json:"deleteTime"`
-	// File type code
-	Code b24.String `json:"code"`
-	// External identifier, can be null
-	XMLID b24.String `json:"xmlId"`
-	// Identifier of the storage
-	StorageID b24.Int `json:"storageId"`
-	// Identifier of the real object
-	RealObjectID b24.Int `json:"realObjectId"`
-	// Identifier of the parent folder
-	ParentID b24.Int `json:"parentId"`
-	// Deletion type
-	DeletedType b24.Int `json:"deletedType"`
-	// Identifier of the creator
-	CreatedBy b24.String `json:"createdBy"`
-	// Identifier of the updater
-	UpdatedBy b24.String `json:"updatedBy"`
-	// Identifier of the deleter
-	DeletedBy b24.String `json:"deletedBy"`
-	// Unique code of the file
-	UniqueCode b24.String `json:"uniqueCode"`
-	// Numeric code of the file type
-	TypeFile b24.Int `json:"typeFile"`
-	// Global content version
-	GlobalContentVersion b24.Int `json:"globalContentVersion"`
-	// Identifier of the related file
-	FileID b24.Int `json:"fileId"`
-	// Size of the file in bytes
-	Size b24.Int `json:"size"`
-	// ETag of the file
-	Etag b24.String `json:"etag"`
-	// Links for working with the file (detailed description)
-	Links DiskFileCommitResultFileModelsUploadIDLinks `json:"links"`
+type DiskFileCommitResultFileModelsUpload5249 struct {
+	Code                 b24.String                                    `json:"code"`
+	CreateTime           json.RawMessage                               `json:"createTime"`
+	CreatedBy            b24.String                                    `json:"createdBy"`
+	DeleteTime           json.RawMessage                               `json:"deleteTime"`
+	DeletedBy            b24.String                                    `json:"deletedBy"`
+	DeletedType          b24.Number                                    `json:"deletedType"`
+	Etag                 b24.String                                    `json:"etag"`
+	FileID               b24.Int                                       `json:"fileId"`
+	GlobalContentVersion b24.Number                                    `json:"globalContentVersion"`
+	ID                   b24.Int                                       `json:"id"`
+	Links                DiskFileCommitResultFileModelsUpload5249Links `json:"links"`
+	Name                 b24.String                                    `json:"name"`
+	ParentID             b24.Number                                    `json:"parentId"`
+	RealObjectID         b24.Int                                       `json:"realObjectId"`
+	Size                 b24.Number                                    `json:"size"`
+	StorageID            b24.Int                                       `json:"storageId"`
+	TypeFile             b24.Number                                    `json:"typeFile"`
+	UniqueCode           b24.String                                    `json:"uniqueCode"`
+	UpdateTime           json.RawMessage                               `json:"updateTime"`
+	UpdatedBy            b24.String                                    `json:"updatedBy"`
+	XMLID                json.RawMessage                               `json:"xmlId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFileModelsUploadID) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFileModelsUploadID
+func (v *DiskFileCommitResultFileModelsUpload5249) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitResultFileModelsUpload5249
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFileModelsUploadID) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFileModelsUploadID
+func (v DiskFileCommitResultFileModelsUpload5249) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitResultFileModelsUpload5249
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DiskFileCommitResultFileModelsUploadIDLinks is the links value of
+// DiskFileCommitResultFileModelsUpload5249Links is the links value of
 // im.disk.file.commit.
-type DiskFileCommitResultFileModelsUploadIDLinks struct {
-	// Link to download the file
-	Download b24.String `json:"download"`
-	// Link to show the file in the grid
+type DiskFileCommitResultFileModelsUpload5249Links struct {
+	Download   b24.String `json:"download"`
+	Preview    b24.String `json:"preview"`
 	ShowInGrid b24.String `json:"showInGrid"`
-	// Link to preview the file
-	Preview b24.String `json:"preview"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DiskFileCommitResultFileModelsUploadIDLinks) UnmarshalJSON(data []byte) error {
-	type plain DiskFileCommitResultFileModelsUploadIDLinks
+func (v *DiskFileCommitResultFileModelsUpload5249Links) UnmarshalJSON(data []byte) error {
+	type plain DiskFileCommitResultFileModelsUpload5249Links
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DiskFileCommitResultFileModelsUploadIDLinks) MarshalJSON() ([]byte, error) {
-	type plain DiskFileCommitResultFileModelsUploadIDLinks
+func (v DiskFileCommitResultFileModelsUpload5249Links) MarshalJSON() ([]byte, error) {
+	type plain DiskFileCommitResultFileModelsUpload5249Links
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -516,9 +437,9 @@ func DiskFileDeleteCommand(p DiskFileDeleteParams) b24.Command[b24.Bool] {
 // DiskFileDeleteParams holds the parameters of im.disk.file.delete.
 type DiskFileDeleteParams struct {
 	// Identifier of the chat. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the file. Required.
-	FileID int64 `json:"FILE_ID"`
+	FileID b24.Int `json:"FILE_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -584,7 +505,7 @@ func DiskFileSaveCommand(p DiskFileSaveParams) b24.Command[*DiskFileSaveResult] 
 // DiskFileSaveParams holds the parameters of im.disk.file.save.
 type DiskFileSaveParams struct {
 	// File identifier. Required.
-	FileID int64 `json:"FILE_ID"`
+	FileID b24.Int `json:"FILE_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -715,7 +636,7 @@ func DiskFolderGetCommand(p DiskFolderGetParams) b24.Command[*DiskFolderGetResul
 // DiskFolderGetParams holds the parameters of im.disk.folder.get.
 type DiskFolderGetParams struct {
 	// Identifier of the chat. Required if DIALOG_ID is not provided. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the dialog in the format chatXXX, where XXX is the identifier.
 	// Required if CHAT_ID is not provided. Required.
 	DialogID string `json:"DIALOG_ID"`

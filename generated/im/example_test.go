@@ -11,26 +11,24 @@ import (
 	im "github.com/b24gen/b24gen/generated/im"
 )
 
-// ExampleChatGet calls im.chat.get on a fake portal (b24test) that answers
-// with the response the docs show, and prints the type of the decoded result.
-func ExampleChatGet() {
+// ExampleCountersGet calls im.counters.get on a fake portal (b24test) that
+// answers with the response the docs show, and prints the type of the decoded
+// result.
+func ExampleCountersGet() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.AnswerRaw("im.chat.get", json.RawMessage(`{"ID":1437}`))
+	portal.AnswerRaw("im.counters.get", json.RawMessage(`{"TYPE":{"ALL":5,"NOTIFY":4,"CHAT":0,"LINES":0,"DIALOG":1,"MESSENGER":1},"CHAT":[],"CHAT_MUTED":{"1317":1,"1319":1},"CHAT_UNREAD":[],"LINES":[],"DIALOG":{"547":1},"DIALOG_UNREAD":[]}`))
 
 	c, err := b24.NewWebhookClient(portal.WebhookURL())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := im.ChatGet(context.Background(), c, im.ChatGetParams{
-		EntityID:   "1",
-		EntityType: "1",
-	})
+	res, err := im.CountersGet(context.Background(), c, im.CountersGetParams{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *im.ChatGetResult
+	// Output: *im.Counters
 }

@@ -110,7 +110,7 @@ type MessageAddParams struct {
 	// reply must be in the same chat.
 	//
 	// The identifier can be obtained using the im.dialog.messages.get method
-	ReplyID b24.Opt[int64] `json:"REPLY_ID,omitzero"`
+	ReplyID b24.Opt[b24.Int] `json:"REPLY_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -202,11 +202,11 @@ type MessageCommandParams struct {
 	//
 	// The identifier can be obtained using the method im.dialog.messages.get.
 	// Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// The identifier of the bot.
 	//
 	// The identifier can be obtained using the method imbot.bot.list. Required.
-	BotID int64 `json:"BOT_ID"`
+	BotID b24.Int `json:"BOT_ID"`
 	// The bot command.
 	//
 	// The text is specified when registering the command by the chat-bot through
@@ -285,7 +285,7 @@ type MessageDeleteParams struct {
 	//
 	// The identifier can be obtained using the method im.dialog.messages.get.
 	// Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -342,7 +342,7 @@ type MessageLikeParams struct {
 	//
 	// The identifier can be obtained using the method im.dialog.messages.get.
 	// Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// Action for reacting to the message.
 	//
 	// Allowed values:
@@ -439,7 +439,7 @@ type MessageShareParams struct {
 	//
 	// The identifier can be obtained using the method im.dialog.messages.get.
 	// Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// Identifier of the chat in the format:
 	//
 	//   - chatXXX — chat
@@ -587,7 +587,7 @@ type MessageUpdateParams struct {
 	// Identifier of the message.
 	//
 	// The identifier is returned by the method im.message.add. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// New text of the message. If an empty value is provided, the message will be
 	// deleted.
 	//

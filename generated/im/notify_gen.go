@@ -8,6 +8,240 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Notify_2 is one notify of im.notify, as the family's methods return it. Its
+// fields are the union of what the family's pages document (im-notify-get),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Notify_2 struct {
+	// Total number of notifications
+	TotalCount b24.Int `json:"total_count"`
+	// Number of unread notifications
+	TotalUnreadCount b24.Int `json:"total_unread_count"`
+	// Identifier of the system notification chat
+	ChatID b24.Int `json:"chat_id"`
+	// List of notifications.
+	//
+	// The structure of the object is described in detail below
+	Notifications []Notify_2Notifications `json:"notifications"`
+	// Array of objects containing data about notification authors.
+	//
+	// The structure of the object is described in detail below
+	Users []Notify_2Users `json:"users"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Notify_2) UnmarshalJSON(data []byte) error {
+	type plain Notify_2
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Notify_2) MarshalJSON() ([]byte, error) {
+	type plain Notify_2
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Notify_2Notifications is the notifications value of im.notify.
+type Notify_2Notifications struct {
+	// Identifier of the notification
+	ID b24.Int `json:"id"`
+	// Identifier of the system notification chat
+	ChatID b24.Int `json:"chat_id"`
+	// Identifier of the notification author
+	AuthorID b24.Int `json:"author_id"`
+	// Date and time of the notification in ISO 8601 format (RFC3339)
+	Date b24.String `json:"date"`
+	// Type of notification
+	NotifyType b24.Int `json:"notify_type"`
+	// Identifier of the notification module
+	NotifyModule b24.String `json:"notify_module"`
+	// Code of the notification event
+	NotifyEvent b24.String `json:"notify_event"`
+	// Notification tag
+	NotifyTag b24.String `json:"notify_tag"`
+	// Additional notification tag
+	NotifySubTag b24.String `json:"notify_sub_tag"`
+	// Title of the notification
+	NotifyTitle b24.String `json:"notify_title"`
+	// Code of the setting in the format MODULE|EVENT
+	SettingName b24.String `json:"setting_name"`
+	// Text of the notification
+	Text b24.String `json:"text"`
+	// Read status of the notification: Y or N
+	NotifyRead b24.String `json:"notify_read"`
+	// JSON keyboard for confirmation type notifications. This field is not always
+	// present
+	NotifyButtons b24.String `json:"notify_buttons"`
+	// Additional parameters of the notification
+	Params json.RawMessage `json:"params"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Notify_2Notifications) UnmarshalJSON(data []byte) error {
+	type plain Notify_2Notifications
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Notify_2Notifications) MarshalJSON() ([]byte, error) {
+	type plain Notify_2Notifications
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Notify_2Users is the users value of im.notify.
+type Notify_2Users struct {
+	// Identifier of the user
+	ID b24.Int `json:"id"`
+	// User's activity status
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// User's position
+	WorkPosition b24.String `json:"work_position"`
+	// User's color in hex format
+	Color b24.String `json:"color"`
+	// Link to the avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Birthday in DD-MM format or an empty string
+	Birthday b24.String `json:"birthday"`
+	// Extranet user status
+	Extranet b24.Bool `json:"extranet"`
+	// Bitrix24 Network user status
+	Network b24.Bool `json:"network"`
+	// Bot status
+	Bot b24.Bool `json:"bot"`
+	// Open Channels user status
+	Connector b24.Bool `json:"connector"`
+	// External authorization code
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User's status
+	Status b24.String `json:"status"`
+	// User's idle date or false
+	Idle b24.Time `json:"idle"`
+	// User's last activity date
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// User's last activity date in the mobile app or false
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// User's last activity date in the desktop app or false
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// User's absence end date or false
+	Absent b24.Time `json:"absent"`
+	// Array of department identifiers
+	Departments json.RawMessage `json:"departments"`
+	// User's phones or false (detailed description)
+	Phones Notify_2UsersPhones `json:"phones"`
+	// Bot data or null
+	BotData json.RawMessage `json:"bot_data"`
+	// User type
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User's email
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Notify_2Users) UnmarshalJSON(data []byte) error {
+	type plain Notify_2Users
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Notify_2Users) MarshalJSON() ([]byte, error) {
+	type plain Notify_2Users
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// Notify_2UsersPhones is the phones value of im.notify.
+type Notify_2UsersPhones struct {
+	// Work phone
+	WorkPhone b24.String `json:"work_phone"`
+	// Mobile phone
+	PersonalMobile b24.String `json:"personal_mobile"`
+	// Internal phone
+	InnerPhone b24.String `json:"inner_phone"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Notify_2UsersPhones) UnmarshalJSON(data []byte) error {
+	type plain Notify_2UsersPhones
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Notify_2UsersPhones) MarshalJSON() ([]byte, error) {
+	type plain Notify_2UsersPhones
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NotifySchema is one notify schema of im.notify.schema, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (im-notify-schema-get), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type NotifySchema struct {
+	// The name of the module
+	Name b24.String `json:"NAME"`
+	// The module identifier
+	ModuleID b24.String `json:"MODULE_ID"`
+	// A list of notification types for the module.
+	//
+	// The structure of the list item is described in detail below
+	List []NotifySchemaList `json:"LIST"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NotifySchema) UnmarshalJSON(data []byte) error {
+	type plain NotifySchema
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NotifySchema) MarshalJSON() ([]byte, error) {
+	type plain NotifySchema
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NotifySchemaList is the LIST value of im.notify.schema.
+type NotifySchemaList struct {
+	// The identifier of the notification type in the format MODULE|EVENT
+	ID b24.String `json:"ID"`
+	// The name of the notification type
+	Name b24.String `json:"NAME"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NotifySchemaList) UnmarshalJSON(data []byte) error {
+	type plain NotifySchemaList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NotifySchemaList) MarshalJSON() ([]byte, error) {
+	type plain NotifySchemaList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // Notify calls im.notify: Send Notification.
 //
 // The im.notify method sends a notification to a user.
@@ -56,7 +290,7 @@ type NotifyParams struct {
 	//
 	// You can obtain the user ID using the user.get or user.search methods.
 	// Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The type of notification.
 	//
 	// Allowed values:
@@ -170,7 +404,7 @@ type NotifyAnswerParams struct {
 	//
 	// You can obtain the notification identifier using the im.notify.get method.
 	// Required.
-	NotifyID int64 `json:"NOTIFY_ID"`
+	NotifyID b24.Int `json:"NOTIFY_ID"`
 	// The text of the quick response. Required.
 	AnswerText string `json:"ANSWER_TEXT"`
 }
@@ -257,7 +491,7 @@ type NotifyConfirmParams struct {
 	//
 	// You can obtain the notification identifier using the im.notify.get method.
 	// Required.
-	NotifyID int64 `json:"NOTIFY_ID"`
+	NotifyID b24.Int `json:"NOTIFY_ID"`
 	// Value of the selected button. Required.
 	NotifyValue string `json:"NOTIFY_VALUE"`
 }
@@ -338,7 +572,7 @@ type NotifyDeleteParams struct {
 	// Identifier of the notification to be deleted.
 	//
 	// Pass one of the parameters: ID, TAG, or SUB_TAG
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Unique tag of the notification within the application. Only notifications
 	// from the current application are deleted.
 	//
@@ -371,8 +605,8 @@ type NotifyDeleteParams struct {
 //   - LAST_ID_AND_LAST_TYPE: Only one parameter from the pair LAST_ID and
 //     LAST_TYPE was passed
 //   - LAST_ID_STRING: The LAST_ID parameter contains a non-numeric value
-func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24.CallOption) (*NotifyGetResult, error) {
-	var out NotifyGetResult
+func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24.CallOption) (*Notify_2, error) {
+	var out Notify_2
 	if err := b24.Invoke(ctx, c, NotifyGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -382,8 +616,8 @@ func NotifyGet(ctx context.Context, c b24.Caller, p NotifyGetParams, opts ...b24
 // NotifyGetCommand is im.notify.get as a command for a batch (see b24.Add);
 // its result decodes as NotifyGet's does. Required parameters are not checked
 // here: the portal reports them.
-func NotifyGetCommand(p NotifyGetParams) b24.Command[*NotifyGetResult] {
-	return b24.NewCommand[*NotifyGetResult](b24.Request{
+func NotifyGetCommand(p NotifyGetParams) b24.Command[*Notify_2] {
+	return b24.NewCommand[*Notify_2](b24.Request{
 		Idempotent: true,
 		Method:     "im.notify.get",
 		Params:     p,
@@ -402,7 +636,7 @@ type NotifyGetParams struct {
 	// im.notify.personal.add, and im.notify.system.add.
 	//
 	// This parameter should be used together with LAST_TYPE
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 	// Technical pagination cursor.
 	//
 	// Allowed values:
@@ -413,192 +647,13 @@ type NotifyGetParams struct {
 	// This parameter should be used together with LAST_ID.
 	//
 	// For values other than 1 and 3, the server does not return a separate error
-	LastType b24.Opt[int64] `json:"LAST_TYPE,omitzero"`
+	LastType b24.Opt[b24.Int] `json:"LAST_TYPE,omitzero"`
 	// Number of notifications per page. Default value is 50. Maximum value is 50.
 	// Default: 50.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 	// Convert notification text. Value Y enables conversion, any other value
 	// disables it
 	ConvertText b24.Opt[string] `json:"CONVERT_TEXT,omitzero"`
-}
-
-// NotifyGetResult is the result of im.notify.get.
-type NotifyGetResult struct {
-	// Total number of notifications
-	TotalCount b24.Int `json:"total_count"`
-	// Number of unread notifications
-	TotalUnreadCount b24.Int `json:"total_unread_count"`
-	// Identifier of the system notification chat
-	ChatID b24.Int `json:"chat_id"`
-	// List of notifications.
-	//
-	// The structure of the object is described in detail below
-	Notifications []NotifyGetResultNotifications `json:"notifications"`
-	// Array of objects containing data about notification authors.
-	//
-	// The structure of the object is described in detail below
-	Users []NotifyGetResultUsers `json:"users"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NotifyGetResult) UnmarshalJSON(data []byte) error {
-	type plain NotifyGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NotifyGetResult) MarshalJSON() ([]byte, error) {
-	type plain NotifyGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NotifyGetResultNotifications is the notifications value of im.notify.get.
-type NotifyGetResultNotifications struct {
-	// Identifier of the notification
-	ID b24.Int `json:"id"`
-	// Identifier of the system notification chat
-	ChatID b24.Int `json:"chat_id"`
-	// Identifier of the notification author
-	AuthorID b24.Int `json:"author_id"`
-	// Date and time of the notification in ISO 8601 format (RFC3339)
-	Date b24.String `json:"date"`
-	// Type of notification
-	NotifyType b24.Int `json:"notify_type"`
-	// Identifier of the notification module
-	NotifyModule b24.String `json:"notify_module"`
-	// Code of the notification event
-	NotifyEvent b24.String `json:"notify_event"`
-	// Notification tag
-	NotifyTag b24.String `json:"notify_tag"`
-	// Additional notification tag
-	NotifySubTag b24.String `json:"notify_sub_tag"`
-	// Title of the notification
-	NotifyTitle b24.String `json:"notify_title"`
-	// Code of the setting in the format MODULE|EVENT
-	SettingName b24.String `json:"setting_name"`
-	// Text of the notification
-	Text b24.String `json:"text"`
-	// Read status of the notification: Y or N
-	NotifyRead b24.String `json:"notify_read"`
-	// JSON keyboard for confirmation type notifications. This field is not always
-	// present
-	NotifyButtons b24.String `json:"notify_buttons"`
-	// Additional parameters of the notification
-	Params json.RawMessage `json:"params"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NotifyGetResultNotifications) UnmarshalJSON(data []byte) error {
-	type plain NotifyGetResultNotifications
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NotifyGetResultNotifications) MarshalJSON() ([]byte, error) {
-	type plain NotifyGetResultNotifications
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NotifyGetResultUsers is the users value of im.notify.get.
-type NotifyGetResultUsers struct {
-	// Identifier of the user
-	ID b24.Int `json:"id"`
-	// User's activity status
-	Active b24.Bool `json:"active"`
-	// User's full name
-	Name b24.String `json:"name"`
-	// User's first name
-	FirstName b24.String `json:"first_name"`
-	// User's last name
-	LastName b24.String `json:"last_name"`
-	// User's position
-	WorkPosition b24.String `json:"work_position"`
-	// User's color in hex format
-	Color b24.String `json:"color"`
-	// Link to the avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to the high-resolution avatar
-	AvatarHr b24.String `json:"avatar_hr"`
-	// User's gender
-	Gender b24.String `json:"gender"`
-	// Birthday in DD-MM format or an empty string
-	Birthday b24.String `json:"birthday"`
-	// Extranet user status
-	Extranet b24.Bool `json:"extranet"`
-	// Bitrix24 Network user status
-	Network b24.Bool `json:"network"`
-	// Bot status
-	Bot b24.Bool `json:"bot"`
-	// Open Channels user status
-	Connector b24.Bool `json:"connector"`
-	// External authorization code
-	ExternalAuthID b24.String `json:"external_auth_id"`
-	// User's status
-	Status b24.String `json:"status"`
-	// User's idle date or false
-	Idle b24.Time `json:"idle"`
-	// User's last activity date
-	LastActivityDate b24.Time `json:"last_activity_date"`
-	// User's last activity date in the mobile app or false
-	MobileLastDate b24.Time `json:"mobile_last_date"`
-	// User's last activity date in the desktop app or false
-	DesktopLastDate b24.Time `json:"desktop_last_date"`
-	// User's absence end date or false
-	Absent b24.Time `json:"absent"`
-	// Array of department identifiers
-	Departments []b24.Number `json:"departments"`
-	// User's phones or false (detailed description)
-	Phones NotifyGetResultUsersPhones `json:"phones"`
-	// Bot data or null
-	BotData json.RawMessage `json:"bot_data"`
-	// User type
-	Type b24.String `json:"type"`
-	// User's website
-	Website b24.String `json:"website"`
-	// User's email
-	Email b24.String `json:"email"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NotifyGetResultUsers) UnmarshalJSON(data []byte) error {
-	type plain NotifyGetResultUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NotifyGetResultUsers) MarshalJSON() ([]byte, error) {
-	type plain NotifyGetResultUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NotifyGetResultUsersPhones is the phones value of im.notify.get.
-type NotifyGetResultUsersPhones struct {
-	// Work phone
-	WorkPhone b24.String `json:"work_phone"`
-	// Mobile phone
-	PersonalMobile b24.String `json:"personal_mobile"`
-	// Internal phone
-	InnerPhone b24.String `json:"inner_phone"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NotifyGetResultUsersPhones) UnmarshalJSON(data []byte) error {
-	type plain NotifyGetResultUsersPhones
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NotifyGetResultUsersPhones) MarshalJSON() ([]byte, error) {
-	type plain NotifyGetResultUsersPhones
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // NotifyHistorySearch calls im.notify.history.search: Searching Notification
@@ -665,10 +720,10 @@ type NotifyHistorySearchParams struct {
 	// one. Usually taken from the id field of the last element in the
 	// notifications array in the response of the previous search step or in the
 	// response of im.notify.get
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 	// Number of notifications per page. Default value is 50. Maximum value is 50.
 	// Default: 50.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 	// Convert notification text. Value Y enables conversion, any other value
 	// disables it
 	ConvertText b24.Opt[string] `json:"CONVERT_TEXT,omitzero"`
@@ -907,7 +962,7 @@ type NotifyPersonalAddParams struct {
 	//
 	// You can obtain the user ID using the methods user.get, user.search, or
 	// im.user.get. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The text of the notification. The method trims whitespace from the edges of
 	// the string before sending. Supports BB codes — see more in the Message
 	// Formatting section. Required.
@@ -984,7 +1039,7 @@ func NotifyReadCommand(p NotifyReadParams) b24.Command[b24.Bool] {
 type NotifyReadParams struct {
 	// The identifier of the notification. When ID >= 0, the status is changed; if
 	// ID is absent, the method will return true without any changes
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Action on the notifications:
 	//
 	//   - Y — mark as read
@@ -1097,7 +1152,7 @@ func NotifyReadListCommand(p NotifyReadListParams) b24.Command[b24.Bool] {
 type NotifyReadListParams struct {
 	// An array of notification identifiers. If any value in the array is <= 0,
 	// processing stops at that element. Required.
-	IDs []int64 `json:"IDS"`
+	IDs []b24.Int `json:"IDS"`
 	// Action on the notifications:
 	//
 	//   - Y — mark as read
@@ -1157,57 +1212,9 @@ func NotifySchemaGetCommand(p NotifySchemaGetParams) b24.Command[*NotifySchemaGe
 // NotifySchemaGetParams holds the parameters of im.notify.schema.get.
 type NotifySchemaGetParams struct{}
 
-// NotifySchemaGetTasks is the result of im.notify.schema.get.
-type NotifySchemaGetTasks struct {
-	// The name of the module
-	Name b24.String `json:"NAME"`
-	// The module identifier
-	ModuleID b24.String `json:"MODULE_ID"`
-	// A list of notification types for the module.
-	//
-	// The structure of the list item is described in detail below
-	List []NotifySchemaGetTasksList `json:"LIST"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NotifySchemaGetTasks) UnmarshalJSON(data []byte) error {
-	type plain NotifySchemaGetTasks
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NotifySchemaGetTasks) MarshalJSON() ([]byte, error) {
-	type plain NotifySchemaGetTasks
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// NotifySchemaGetTasksList is the LIST value of im.notify.schema.get.
-type NotifySchemaGetTasksList struct {
-	// The identifier of the notification type in the format MODULE|EVENT
-	ID b24.String `json:"ID"`
-	// The name of the notification type
-	Name b24.String `json:"NAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *NotifySchemaGetTasksList) UnmarshalJSON(data []byte) error {
-	type plain NotifySchemaGetTasksList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v NotifySchemaGetTasksList) MarshalJSON() ([]byte, error) {
-	type plain NotifySchemaGetTasksList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // NotifySchemaGetResult is the result of im.notify.schema.get.
 type NotifySchemaGetResult struct {
-	Tasks *NotifySchemaGetTasks `json:"tasks"`
+	Tasks *NotifySchema `json:"tasks"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1273,7 +1280,7 @@ type NotifySystemAddParams struct {
 	//
 	// You can obtain the user ID using the methods user.get, user.search, or
 	// im.user.get. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The text of the notification. The method trims whitespace from the edges of
 	// the string before sending. Supports BB codes — see more in the Message
 	// Formatting section. Required.

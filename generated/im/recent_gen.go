@@ -8,89 +8,22 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// RecentGet calls im.recent.get: Get a Shortened List of Recent Chats.
-//
-// The method im.recent.get retrieves a list of the user's recent chats.
-//
-// The parameters are the fields of [RecentGetParams].
-//
-// Scope: im. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/chats/im-recent-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func RecentGet(ctx context.Context, c b24.Caller, p RecentGetParams, opts ...b24.CallOption) ([]RecentGetItem, error) {
-	var out []RecentGetItem
-	if err := b24.Invoke(ctx, c, RecentGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// RecentGetCommand is im.recent.get as a command for a batch (see b24.Add);
-// its result decodes as RecentGet's does. Required parameters are not checked
-// here: the portal reports them.
-func RecentGetCommand(p RecentGetParams) b24.Command[[]RecentGetItem] {
-	return b24.NewCommand[[]RecentGetItem](b24.Request{
-		Idempotent: true,
-		Method:     "im.recent.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// RecentGetParams holds the parameters of im.recent.get.
-type RecentGetParams struct {
-	// Skip chats from Open Channels.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SkipOpenlines b24.Opt[b24.Bool] `json:"SKIP_OPENLINES,omitzero"`
-	// Skip group chats.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SkipChat b24.Opt[b24.Bool] `json:"SKIP_CHAT,omitzero"`
-	// Skip one-on-one dialogs.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SkipDialog b24.Opt[b24.Bool] `json:"SKIP_DIALOG,omitzero"`
-	// Retrieve data from the specified date in ATOM (ISO-8601) format
-	LastUpdate b24.Opt[b24.Time] `json:"LAST_UPDATE,omitzero"`
-	// Select only chats from Open Channels.
-	//
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	OnlyOpenlines b24.Opt[b24.Bool] `json:"ONLY_OPENLINES,omitzero"`
-	// Date of the previous retrieval in ATOM (ISO-8601) format to load changes
-	// that occurred in the list since the specified date.
-	//
-	// The retrieval returns data no older than 7 days
-	LastSyncDate b24.Opt[b24.Time] `json:"LAST_SYNC_DATE,omitzero"`
-}
-
-// RecentGetItem is one row of im.recent.get.
-type RecentGetItem struct {
+// Recent is one recent of im.recent, as the family's methods return it. Its
+// fields are the union of what the family's pages document (im-recent-get,
+// im-recent-list), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type Recent struct {
 	// Identifier of the dialog: number for user, chatXXX for chat
 	ID b24.String `json:"id"`
 	// Type of record: user for user, chat for chat
 	Type b24.String `json:"type"`
 	// Object describing the avatar of the record (detailed description)
-	Avatar RecentGetItemAvatar `json:"avatar"`
+	Avatar RecentAvatar `json:"avatar"`
 	// Title of the record: first and last name for user, chat name for chat
 	Title b24.String `json:"title"`
 	// Object describing the last message (detailed description)
-	Message RecentGetItemMessage `json:"message"`
+	Message RecentMessage `json:"message"`
 	// Unread message counter
 	Counter b24.Int `json:"counter"`
 	// Chat identifier
@@ -109,30 +42,42 @@ type RecentGetItem struct {
 	DateLastActivity b24.Time `json:"date_last_activity"`
 	// Object describing the user. Not available for records of type chat.
 	// (detailed description)
-	User RecentGetItemUser `json:"user"`
+	User RecentUser `json:"user"`
 	// Object describing the chat. Not available for records of type user.
 	// (detailed description)
-	Chat RecentGetItemChat `json:"chat"`
+	Chat RecentChat `json:"chat"`
 	// Additional parameters of the record
 	Options json.RawMessage `json:"options"`
+	// List of recent dialogs (detailed description)
+	Items []RecentItems `json:"items"`
+	// Deprecated alias for the field hasMore
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	HasMorePages b24.Bool `json:"hasMorePages"`
+	// Indicator of the presence of the next page of the selection
+	HasMore b24.Bool `json:"hasMore"`
+	// Additional data for BitrixGPT elements (detailed description)
+	Copilot RecentCopilot `json:"copilot"`
+	// Auto-deletion settings for messages by chats
+	MessagesAutoDeleteConfigs json.RawMessage `json:"messagesAutoDeleteConfigs"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItem) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItem
+func (v *Recent) UnmarshalJSON(data []byte) error {
+	type plain Recent
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItem) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItem
+func (v Recent) MarshalJSON() ([]byte, error) {
+	type plain Recent
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemAvatar is the avatar value of im.recent.get.
-type RecentGetItemAvatar struct {
+// RecentAvatar is the avatar value of im.recent.
+type RecentAvatar struct {
 	// Link to the avatar. If empty, the avatar is not set
 	URL b24.String `json:"url"`
 	// Color of the dialog in HEX format
@@ -142,19 +87,19 @@ type RecentGetItemAvatar struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemAvatar) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemAvatar
+func (v *RecentAvatar) UnmarshalJSON(data []byte) error {
+	type plain RecentAvatar
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemAvatar) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemAvatar
+func (v RecentAvatar) MarshalJSON() ([]byte, error) {
+	type plain RecentAvatar
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemMessage is the message value of im.recent.get.
-type RecentGetItemMessage struct {
+// RecentMessage is the message value of im.recent.
+type RecentMessage struct {
 	// Identifier of the message
 	ID b24.Int `json:"id"`
 	// Text of the message without BB codes and line breaks
@@ -178,19 +123,19 @@ type RecentGetItemMessage struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemMessage) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemMessage
+func (v *RecentMessage) UnmarshalJSON(data []byte) error {
+	type plain RecentMessage
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemMessage) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemMessage
+func (v RecentMessage) MarshalJSON() ([]byte, error) {
+	type plain RecentMessage
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemUser is the user value of im.recent.get.
-type RecentGetItemUser struct {
+// RecentUser is the user value of im.recent.
+type RecentUser struct {
 	// Identifier of the user
 	ID b24.Int `json:"id"`
 	// User's full name
@@ -236,19 +181,19 @@ type RecentGetItemUser struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemUser) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemUser
+func (v *RecentUser) UnmarshalJSON(data []byte) error {
+	type plain RecentUser
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemUser) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemUser
+func (v RecentUser) MarshalJSON() ([]byte, error) {
+	type plain RecentUser
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemChat is the chat value of im.recent.get.
-type RecentGetItemChat struct {
+// RecentChat is the chat value of im.recent.
+type RecentChat struct {
 	// Identifier of the chat
 	ID b24.Int `json:"id"`
 	// Title of the chat
@@ -288,11 +233,11 @@ type RecentGetItemChat struct {
 	// List of users who have disabled notifications
 	MuteList json.RawMessage `json:"mute_list"`
 	// List of chat manager identifiers
-	ManagerList []b24.Number `json:"manager_list"`
+	ManagerList json.RawMessage `json:"manager_list"`
 	// Number of chat participants
 	UserCounter b24.Int `json:"user_counter"`
 	// Restrictions on actions in the chat (detailed description)
-	Restrictions RecentGetItemChatRestrictions `json:"restrictions"`
+	Restrictions RecentChatRestrictions `json:"restrictions"`
 	// Current user's role in the chat
 	Role b24.String `json:"role"`
 	// Availability of the message input field
@@ -300,9 +245,9 @@ type RecentGetItemChat struct {
 	// Identifier of the chat background. If not set, the value is null
 	BackgroundID b24.Int `json:"background_id"`
 	// Link to the related object (detailed description)
-	EntityLink RecentGetItemChatEntityLink `json:"entity_link"`
+	EntityLink RecentChatEntityLink `json:"entity_link"`
 	// Permissions for actions in the chat (detailed description)
-	Permissions RecentGetItemChatPermissions `json:"permissions"`
+	Permissions RecentChatPermissions `json:"permissions"`
 	// Indicator of the chat's public status
 	Public b24.String `json:"public"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -310,19 +255,19 @@ type RecentGetItemChat struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemChat) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemChat
+func (v *RecentChat) UnmarshalJSON(data []byte) error {
+	type plain RecentChat
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemChat) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemChat
+func (v RecentChat) MarshalJSON() ([]byte, error) {
+	type plain RecentChat
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemChatRestrictions is the restrictions value of im.recent.get.
-type RecentGetItemChatRestrictions struct {
+// RecentChatRestrictions is the restrictions value of im.recent.
+type RecentChatRestrictions struct {
 	// Availability of avatar change
 	Avatar b24.Bool `json:"avatar"`
 	// Availability of name change
@@ -346,19 +291,19 @@ type RecentGetItemChatRestrictions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemChatRestrictions) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemChatRestrictions
+func (v *RecentChatRestrictions) UnmarshalJSON(data []byte) error {
+	type plain RecentChatRestrictions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemChatRestrictions) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemChatRestrictions
+func (v RecentChatRestrictions) MarshalJSON() ([]byte, error) {
+	type plain RecentChatRestrictions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemChatEntityLink is the entity_link value of im.recent.get.
-type RecentGetItemChatEntityLink struct {
+// RecentChatEntityLink is the entity_link value of im.recent.
+type RecentChatEntityLink struct {
 	// Type of the related object
 	Type b24.String `json:"type"`
 	// Link to the related object
@@ -370,19 +315,19 @@ type RecentGetItemChatEntityLink struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemChatEntityLink) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemChatEntityLink
+func (v *RecentChatEntityLink) UnmarshalJSON(data []byte) error {
+	type plain RecentChatEntityLink
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemChatEntityLink) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemChatEntityLink
+func (v RecentChatEntityLink) MarshalJSON() ([]byte, error) {
+	type plain RecentChatEntityLink
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// RecentGetItemChatPermissions is the permissions value of im.recent.get.
-type RecentGetItemChatPermissions struct {
+// RecentChatPermissions is the permissions value of im.recent.
+type RecentChatPermissions struct {
 	// Permission to add participants
 	ManageUsersAdd b24.String `json:"manage_users_add"`
 	// Permission to remove participants
@@ -400,15 +345,482 @@ type RecentGetItemChatPermissions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentGetItemChatPermissions) UnmarshalJSON(data []byte) error {
-	type plain RecentGetItemChatPermissions
+func (v *RecentChatPermissions) UnmarshalJSON(data []byte) error {
+	type plain RecentChatPermissions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentGetItemChatPermissions) MarshalJSON() ([]byte, error) {
-	type plain RecentGetItemChatPermissions
+func (v RecentChatPermissions) MarshalJSON() ([]byte, error) {
+	type plain RecentChatPermissions
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItems is the items value of im.recent.
+type RecentItems struct {
+	// Identifier of the dialog: number for user, chatXXX for chat
+	ID b24.String `json:"id"`
+	// Identifier of the chat
+	ChatID b24.Int `json:"chat_id"`
+	// Type of record: user or chat
+	Type b24.String `json:"type"`
+	// Avatar object (detailed description)
+	Avatar RecentItemsAvatar `json:"avatar"`
+	// Title of the record: user's name or chat name
+	Title b24.String `json:"title"`
+	// Last message in the dialog (detailed description)
+	Message RecentItemsMessage `json:"message"`
+	// Counter of unread messages
+	Counter b24.Int `json:"counter"`
+	// Identifier of the last read message
+	LastID b24.Int `json:"last_id"`
+	// Indicator of a pinned dialog
+	Pinned b24.Bool `json:"pinned"`
+	// Indicator of a manual "unread" mark
+	Unread b24.Bool `json:"unread"`
+	// Indicator of a set reminder
+	HasReminder b24.Bool `json:"has_reminder"`
+	// Date of the last change in the dialog in ISO 8601 format
+	DateUpdate b24.Time `json:"date_update"`
+	// Date of the last activity in the dialog in ISO 8601 format
+	DateLastActivity b24.Time `json:"date_last_activity"`
+	// User data (detailed description)
+	User RecentItemsUser `json:"user"`
+	// Chat data (detailed description)
+	Chat RecentItemsChat `json:"chat"`
+	// Open line data (detailed description)
+	Lines RecentItemsLines `json:"lines"`
+	// Additional parameters of the record
+	Options json.RawMessage `json:"options"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItems) UnmarshalJSON(data []byte) error {
+	type plain RecentItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItems) MarshalJSON() ([]byte, error) {
+	type plain RecentItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsAvatar is the avatar value of im.recent.
+type RecentItemsAvatar struct {
+	// Link to the avatar. If empty, the avatar is not set
+	URL b24.String `json:"url"`
+	// Color of the dialog in HEX format
+	Color b24.String `json:"color"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsAvatar) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsAvatar
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsAvatar) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsAvatar
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsMessage is the message value of im.recent.
+type RecentItemsMessage struct {
+	// Identifier of the message
+	ID b24.Int `json:"id"`
+	// Text of the message
+	Text b24.String `json:"text"`
+	// Indicator of the presence of files
+	File b24.Bool `json:"file"`
+	// Identifier of the message author
+	AuthorID b24.Int `json:"author_id"`
+	// Indicator of the presence of attachments
+	Attach b24.Bool `json:"attach"`
+	// Date of the message in ATOM format
+	Date b24.Time `json:"date"`
+	// Status of message delivery
+	Status b24.String `json:"status"`
+	// Identifier of the sticker. If there is no sticker, the value is null
+	Sticker b24.Int `json:"sticker"`
+	// External identifier of the message. If not set, the value is null
+	UUID b24.String `json:"uuid"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsMessage) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsMessage
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsMessage) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsMessage
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsUser is the user value of im.recent.
+type RecentItemsUser struct {
+	// Identifier of the user
+	ID b24.Int `json:"id"`
+	// Indicator of an active user
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// User's position
+	WorkPosition b24.String `json:"work_position"`
+	// User's color in HEX format
+	Color b24.String `json:"color"`
+	// Link to the avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Birthday in DD-MM format or empty string
+	Birthday b24.String `json:"birthday"`
+	// Indicator of an external extranet user
+	Extranet b24.Bool `json:"extranet"`
+	// Indicator of a Bitrix24.Network user
+	Network b24.Bool `json:"network"`
+	// Indicator of a bot
+	Bot b24.Bool `json:"bot"`
+	// Indicator of an open line user
+	Connector b24.Bool `json:"connector"`
+	// External authorization code
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User's status
+	Status b24.String `json:"status"`
+	// Date when the user stepped away from the computer. If not set, false
+	Idle b24.Time `json:"idle"`
+	// Date of the user's last activity
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// Date of the last activity in the mobile application. If not set, false
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// Date of the last activity in the desktop application. If not set, false
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// Date of the user's vacation. If not set, false
+	Absent b24.Time `json:"absent"`
+	// List of user department identifiers
+	Departments json.RawMessage `json:"departments"`
+	// User contact phones. Can be false
+	Phones json.RawMessage `json:"phones"`
+	// Bot data. For a regular user, it can be null
+	BotData json.RawMessage `json:"bot_data"`
+	// Type of user
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User's email
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsUser) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsUser
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsUser) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsUser
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsChat is the chat value of im.recent.
+type RecentItemsChat struct {
+	// Identifier of the chat
+	ID b24.Int `json:"id"`
+	// Identifier of the parent chat
+	ParentChatID b24.Int `json:"parent_chat_id"`
+	// Identifier of the parent message
+	ParentMessageID b24.Int `json:"parent_message_id"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Identifier of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Indicator of the participation of an external extranet user
+	Extranet b24.Bool `json:"extranet"`
+	// Indicator of the participation of collab users
+	ContainsCollaber b24.Bool `json:"contains_collaber"`
+	// Link to the avatar. If empty, the avatar is not set
+	Avatar b24.String `json:"avatar"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// Type of chat
+	Type b24.String `json:"type"`
+	// External code of the chat: type
+	EntityType b24.String `json:"entity_type"`
+	// External code of the chat: identifier
+	EntityID b24.String `json:"entity_id"`
+	// External data 1 for the chat
+	EntityData1 b24.String `json:"entity_data_1"`
+	// External data 2 for the chat
+	EntityData2 b24.String `json:"entity_data_2"`
+	// External data 3 for the chat
+	EntityData3 b24.String `json:"entity_data_3"`
+	// List of users with notifications disabled
+	MuteList json.RawMessage `json:"mute_list"`
+	// List of chat manager identifiers
+	ManagerList json.RawMessage `json:"manager_list"`
+	// Date of chat creation in ATOM format
+	DateCreate b24.Time `json:"date_create"`
+	// Type of chat messages
+	MessageType b24.String `json:"message_type"`
+	// Number of chat participants
+	UserCounter b24.Int `json:"user_counter"`
+	// Restrictions on actions in the chat (detailed description)
+	Restrictions RecentItemsChatRestrictions `json:"restrictions"`
+	// Current user's role in the chat
+	Role b24.String `json:"role"`
+	// Availability of the message input field
+	TextFieldEnabled b24.Bool `json:"text_field_enabled"`
+	// Identifier of the chat background. If not set, the value is null
+	BackgroundID b24.Int `json:"background_id"`
+	// Link to the related object (detailed description)
+	EntityLink RecentItemsChatEntityLink `json:"entity_link"`
+	// Permissions for actions in the chat (detailed description)
+	Permissions RecentItemsChatPermissions `json:"permissions"`
+	// Indicator of the chat's public status
+	Public b24.String `json:"public"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsChat) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsChat) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsChatRestrictions is the restrictions value of im.recent.
+type RecentItemsChatRestrictions struct {
+	// Availability of avatar change
+	Avatar b24.Bool `json:"avatar"`
+	// Availability of name change
+	Rename b24.Bool `json:"rename"`
+	// Availability of chat extension
+	Extend b24.Bool `json:"extend"`
+	// Availability of calls
+	Call b24.Bool `json:"call"`
+	// Availability of notifications mute
+	Mute b24.Bool `json:"mute"`
+	// Availability of leaving the chat
+	Leave b24.Bool `json:"leave"`
+	// Availability of the owner leaving the chat
+	LeaveOwner b24.Bool `json:"leave_owner"`
+	// Availability of message sending
+	Send b24.Bool `json:"send"`
+	// Availability of viewing the list of participants
+	UserList b24.Bool `json:"user_list"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsChatRestrictions) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsChatRestrictions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsChatRestrictions) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsChatRestrictions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsChatEntityLink is the entity_link value of im.recent.
+type RecentItemsChatEntityLink struct {
+	// Type of the related object
+	Type b24.String `json:"type"`
+	// Link to the related object
+	URL b24.String `json:"url"`
+	// Identifier of the related object
+	ID b24.String `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsChatEntityLink) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsChatEntityLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsChatEntityLink) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsChatEntityLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsChatPermissions is the permissions value of im.recent.
+type RecentItemsChatPermissions struct {
+	// Permission to add participants
+	ManageUsersAdd b24.String `json:"manage_users_add"`
+	// Permission to remove participants
+	ManageUsersDelete b24.String `json:"manage_users_delete"`
+	// Permission to manage the chat interface
+	ManageUI b24.String `json:"manage_ui"`
+	// Permission to manage chat settings
+	ManageSettings b24.String `json:"manage_settings"`
+	// Permission to manage messages
+	ManageMessages b24.String `json:"manage_messages"`
+	// Permission to send messages
+	CanPost b24.String `json:"can_post"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsChatPermissions) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsChatPermissions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsChatPermissions) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsChatPermissions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentItemsLines is the lines value of im.recent.
+type RecentItemsLines struct {
+	// Identifier of the open line
+	ID b24.Int `json:"id"`
+	// Status of the open line
+	Status b24.Int `json:"status"`
+	// Date of open line creation in ATOM format
+	DateCreate b24.Time `json:"date_create"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentItemsLines) UnmarshalJSON(data []byte) error {
+	type plain RecentItemsLines
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentItemsLines) MarshalJSON() ([]byte, error) {
+	type plain RecentItemsLines
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentCopilot is the copilot value of im.recent.
+type RecentCopilot struct {
+	// Data for BitrixGPT chats. Can be null
+	Chats json.RawMessage `json:"chats"`
+	// Data for BitrixGPT messages. Can be null
+	Messages json.RawMessage `json:"messages"`
+	// Description of available BitrixGPT roles
+	Roles json.RawMessage `json:"roles"`
+	// List of recommended BitrixGPT roles
+	RecommendedRoles json.RawMessage `json:"recommendedRoles"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *RecentCopilot) UnmarshalJSON(data []byte) error {
+	type plain RecentCopilot
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v RecentCopilot) MarshalJSON() ([]byte, error) {
+	type plain RecentCopilot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// RecentGet calls im.recent.get: Get a Shortened List of Recent Chats.
+//
+// The method im.recent.get retrieves a list of the user's recent chats.
+//
+// The parameters are the fields of [RecentGetParams].
+//
+// Scope: im. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/chats/im-recent-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func RecentGet(ctx context.Context, c b24.Caller, p RecentGetParams, opts ...b24.CallOption) ([]Recent, error) {
+	var out []Recent
+	if err := b24.Invoke(ctx, c, RecentGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RecentGetCommand is im.recent.get as a command for a batch (see b24.Add);
+// its result decodes as RecentGet's does. Required parameters are not checked
+// here: the portal reports them.
+func RecentGetCommand(p RecentGetParams) b24.Command[[]Recent] {
+	return b24.NewCommand[[]Recent](b24.Request{
+		Idempotent: true,
+		Method:     "im.recent.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// RecentGetParams holds the parameters of im.recent.get.
+type RecentGetParams struct {
+	// Skip chats from Open Channels.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SkipOpenlines b24.Opt[b24.Bool] `json:"SKIP_OPENLINES,omitzero"`
+	// Skip group chats.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SkipChat b24.Opt[b24.Bool] `json:"SKIP_CHAT,omitzero"`
+	// Skip one-on-one dialogs.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SkipDialog b24.Opt[b24.Bool] `json:"SKIP_DIALOG,omitzero"`
+	// Retrieve data from the specified date in ATOM (ISO-8601) format
+	LastUpdate b24.Opt[b24.Time] `json:"LAST_UPDATE,omitzero"`
+	// Select only chats from Open Channels.
+	//
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	OnlyOpenlines b24.Opt[b24.Bool] `json:"ONLY_OPENLINES,omitzero"`
+	// Date of the previous retrieval in ATOM (ISO-8601) format to load changes
+	// that occurred in the list since the specified date.
+	//
+	// The retrieval returns data no older than 7 days
+	LastSyncDate b24.Opt[b24.Time] `json:"LAST_SYNC_DATE,omitzero"`
 }
 
 // RecentHide calls im.recent.hide: Remove Chat from the Recent List.
@@ -511,8 +923,8 @@ func (v *RecentHideParamsDialogID) UnmarshalJSON(data []byte) error {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func RecentList(ctx context.Context, c b24.Caller, p RecentListParams, opts ...b24.CallOption) (*RecentListResult, error) {
-	var out RecentListResult
+func RecentList(ctx context.Context, c b24.Caller, p RecentListParams, opts ...b24.CallOption) (*Recent, error) {
+	var out Recent
 	if err := b24.Invoke(ctx, c, RecentListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -522,8 +934,8 @@ func RecentList(ctx context.Context, c b24.Caller, p RecentListParams, opts ...b
 // RecentListCommand is im.recent.list as a command for a batch (see b24.Add);
 // its result decodes as RecentList's does. Required parameters are not checked
 // here: the portal reports them.
-func RecentListCommand(p RecentListParams) b24.Command[*RecentListResult] {
-	return b24.NewCommand[*RecentListResult](b24.Request{
+func RecentListCommand(p RecentListParams) b24.Command[*Recent] {
+	return b24.NewCommand[*Recent](b24.Request{
 		Idempotent: true,
 		Method:     "im.recent.list",
 		Params:     p,
@@ -606,528 +1018,9 @@ type RecentListParams struct {
 	//   - N — no
 	CanManageMessages b24.Opt[b24.Bool] `json:"CAN_MANAGE_MESSAGES,omitzero"`
 	// Offset for pagination. Default: 0. Default: 0.
-	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"OFFSET,omitzero"`
 	// Number of items per page. Default: 50. Maximum value: 200. Default: 50.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
-}
-
-// RecentListResult is the result of im.recent.list.
-type RecentListResult struct {
-	// List of recent dialogs (detailed description)
-	Items []RecentListResultItems `json:"items"`
-	// Deprecated alias for the field hasMore
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	HasMorePages b24.Bool `json:"hasMorePages"`
-	// Indicator of the presence of the next page of the selection
-	HasMore b24.Bool `json:"hasMore"`
-	// Additional data for BitrixGPT elements (detailed description)
-	Copilot RecentListResultCopilot `json:"copilot"`
-	// Auto-deletion settings for messages by chats
-	MessagesAutoDeleteConfigs json.RawMessage `json:"messagesAutoDeleteConfigs"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResult) UnmarshalJSON(data []byte) error {
-	type plain RecentListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResult) MarshalJSON() ([]byte, error) {
-	type plain RecentListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItems is the items value of im.recent.list.
-type RecentListResultItems struct {
-	// Identifier of the dialog: number for user, chatXXX for chat
-	ID b24.String `json:"id"`
-	// Identifier of the chat
-	ChatID b24.Int `json:"chat_id"`
-	// Type of record: user or chat
-	Type b24.String `json:"type"`
-	// Avatar object (detailed description)
-	Avatar RecentListResultItemsAvatar `json:"avatar"`
-	// Title of the record: user's name or chat name
-	Title b24.String `json:"title"`
-	// Last message in the dialog (detailed description)
-	Message RecentListResultItemsMessage `json:"message"`
-	// Counter of unread messages
-	Counter b24.Int `json:"counter"`
-	// Identifier of the last read message
-	LastID b24.Int `json:"last_id"`
-	// Indicator of a pinned dialog
-	Pinned b24.Bool `json:"pinned"`
-	// Indicator of a manual "unread" mark
-	Unread b24.Bool `json:"unread"`
-	// Indicator of a set reminder
-	HasReminder b24.Bool `json:"has_reminder"`
-	// Date of the last change in the dialog in ISO 8601 format
-	DateUpdate b24.Time `json:"date_update"`
-	// Date of the last activity in the dialog in ISO 8601 format
-	DateLastActivity b24.Time `json:"date_last_activity"`
-	// User data (detailed description)
-	User RecentListResultItemsUser `json:"user"`
-	// Chat data (detailed description)
-	Chat RecentListResultItemsChat `json:"chat"`
-	// Open line data (detailed description)
-	Lines RecentListResultItemsLines `json:"lines"`
-	// Additional parameters of the record
-	Options json.RawMessage `json:"options"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItems) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItems) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsAvatar is the avatar value of im.recent.list.
-type RecentListResultItemsAvatar struct {
-	// Link to the avatar. If empty, the avatar is not set
-	URL b24.String `json:"url"`
-	// Color of the dialog in HEX format
-	Color b24.String `json:"color"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsAvatar) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsAvatar
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsAvatar) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsAvatar
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsMessage is the message value of im.recent.list.
-type RecentListResultItemsMessage struct {
-	// Identifier of the message
-	ID b24.Int `json:"id"`
-	// Text of the message
-	Text b24.String `json:"text"`
-	// Indicator of the presence of files
-	File b24.Bool `json:"file"`
-	// Identifier of the message author
-	AuthorID b24.Int `json:"author_id"`
-	// Indicator of the presence of attachments
-	Attach b24.Bool `json:"attach"`
-	// Date of the message in ATOM format
-	Date b24.Time `json:"date"`
-	// Status of message delivery
-	Status b24.String `json:"status"`
-	// Identifier of the sticker. If there is no sticker, the value is null
-	Sticker b24.Int `json:"sticker"`
-	// External identifier of the message. If not set, the value is null
-	UUID b24.String `json:"uuid"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsMessage) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsMessage) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsUser is the user value of im.recent.list.
-type RecentListResultItemsUser struct {
-	// Identifier of the user
-	ID b24.Int `json:"id"`
-	// Indicator of an active user
-	Active b24.Bool `json:"active"`
-	// User's full name
-	Name b24.String `json:"name"`
-	// User's first name
-	FirstName b24.String `json:"first_name"`
-	// User's last name
-	LastName b24.String `json:"last_name"`
-	// User's position
-	WorkPosition b24.String `json:"work_position"`
-	// User's color in HEX format
-	Color b24.String `json:"color"`
-	// Link to the avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to high-resolution avatar
-	AvatarHr b24.String `json:"avatar_hr"`
-	// User's gender
-	Gender b24.String `json:"gender"`
-	// Birthday in DD-MM format or empty string
-	Birthday b24.String `json:"birthday"`
-	// Indicator of an external extranet user
-	Extranet b24.Bool `json:"extranet"`
-	// Indicator of a Bitrix24.Network user
-	Network b24.Bool `json:"network"`
-	// Indicator of a bot
-	Bot b24.Bool `json:"bot"`
-	// Indicator of an open line user
-	Connector b24.Bool `json:"connector"`
-	// External authorization code
-	ExternalAuthID b24.String `json:"external_auth_id"`
-	// User's status
-	Status b24.String `json:"status"`
-	// Date when the user stepped away from the computer. If not set, false
-	Idle b24.Time `json:"idle"`
-	// Date of the user's last activity
-	LastActivityDate b24.Time `json:"last_activity_date"`
-	// Date of the last activity in the mobile application. If not set, false
-	MobileLastDate b24.Time `json:"mobile_last_date"`
-	// Date of the last activity in the desktop application. If not set, false
-	DesktopLastDate b24.Time `json:"desktop_last_date"`
-	// Date of the user's vacation. If not set, false
-	Absent b24.Time `json:"absent"`
-	// List of user department identifiers
-	Departments []b24.Number `json:"departments"`
-	// User contact phones. Can be false
-	Phones json.RawMessage `json:"phones"`
-	// Bot data. For a regular user, it can be null
-	BotData json.RawMessage `json:"bot_data"`
-	// Type of user
-	Type b24.String `json:"type"`
-	// User's website
-	Website b24.String `json:"website"`
-	// User's email
-	Email b24.String `json:"email"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsUser) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsUser
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsUser) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsUser
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsChat is the chat value of im.recent.list.
-type RecentListResultItemsChat struct {
-	// Identifier of the chat
-	ID b24.Int `json:"id"`
-	// Identifier of the parent chat
-	ParentChatID b24.Int `json:"parent_chat_id"`
-	// Identifier of the parent message
-	ParentMessageID b24.Int `json:"parent_message_id"`
-	// Name of the chat
-	Name b24.String `json:"name"`
-	// Identifier of the chat owner
-	Owner b24.Int `json:"owner"`
-	// Indicator of the participation of an external extranet user
-	Extranet b24.Bool `json:"extranet"`
-	// Indicator of the participation of collab users
-	ContainsCollaber b24.Bool `json:"contains_collaber"`
-	// Link to the avatar. If empty, the avatar is not set
-	Avatar b24.String `json:"avatar"`
-	// Color of the chat in HEX format
-	Color b24.String `json:"color"`
-	// Type of chat
-	Type b24.String `json:"type"`
-	// External code of the chat: type
-	EntityType b24.String `json:"entity_type"`
-	// External code of the chat: identifier
-	EntityID b24.String `json:"entity_id"`
-	// External data 1 for the chat
-	EntityData1 b24.String `json:"entity_data_1"`
-	// External data 2 for the chat
-	EntityData2 b24.String `json:"entity_data_2"`
-	// External data 3 for the chat
-	EntityData3 b24.String `json:"entity_data_3"`
-	// List of users with notifications disabled
-	MuteList json.RawMessage `json:"mute_list"`
-	// List of chat manager identifiers
-	ManagerList json.RawMessage `json:"manager_list"`
-	// Date of chat creation in ATOM format
-	DateCreate b24.Time `json:"date_create"`
-	// Type of chat messages
-	MessageType b24.String `json:"message_type"`
-	// Number of chat participants
-	UserCounter b24.Int `json:"user_counter"`
-	// Restrictions on actions in the chat (detailed description)
-	Restrictions RecentListResultItemsChatRestrictions `json:"restrictions"`
-	// Current user's role in the chat
-	Role b24.String `json:"role"`
-	// Availability of the message input field
-	TextFieldEnabled b24.Bool `json:"text_field_enabled"`
-	// Identifier of the chat background. If not set, the value is null
-	BackgroundID b24.Int `json:"background_id"`
-	// Link to the related object (detailed description)
-	EntityLink RecentListResultItemsChatEntityLink `json:"entity_link"`
-	// Permissions for actions in the chat (detailed description)
-	Permissions RecentListResultItemsChatPermissions `json:"permissions"`
-	// Indicator of the chat's public status
-	Public b24.String `json:"public"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsChat) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsChat) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsChat
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsChatRestrictions is the restrictions value of
-// im.recent.list.
-type RecentListResultItemsChatRestrictions struct {
-	// Availability of avatar change
-	Avatar b24.Bool `json:"avatar"`
-	// Availability of name change
-	Rename b24.Bool `json:"rename"`
-	// Availability of chat extension
-	Extend b24.Bool `json:"extend"`
-	// Availability of calls
-	Call b24.Bool `json:"call"`
-	// Availability of notifications mute
-	Mute b24.Bool `json:"mute"`
-	// Availability of leaving the chat
-	Leave b24.Bool `json:"leave"`
-	// Availability of the owner leaving the chat
-	LeaveOwner b24.Bool `json:"leave_owner"`
-	// Availability of message sending
-	Send b24.Bool `json:"send"`
-	// Availability of viewing the list of participants
-	UserList b24.Bool `json:"user_list"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsChatRestrictions) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsChatRestrictions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsChatRestrictions) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsChatRestrictions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsChatEntityLink is the entity_link value of
-// im.recent.list.
-type RecentListResultItemsChatEntityLink struct {
-	// Type of the related object
-	Type b24.String `json:"type"`
-	// Link to the related object
-	URL b24.String `json:"url"`
-	// Identifier of the related object
-	ID b24.String `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsChatEntityLink) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsChatEntityLink
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsChatEntityLink) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsChatEntityLink
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsChatPermissions is the permissions value of
-// im.recent.list.
-type RecentListResultItemsChatPermissions struct {
-	// Permission to add participants
-	ManageUsersAdd b24.String `json:"manage_users_add"`
-	// Permission to remove participants
-	ManageUsersDelete b24.String `json:"manage_users_delete"`
-	// Permission to manage the chat interface
-	ManageUI b24.String `json:"manage_ui"`
-	// Permission to manage chat settings
-	ManageSettings b24.String `json:"manage_settings"`
-	// Permission to manage messages
-	ManageMessages b24.String `json:"manage_messages"`
-	// Permission to send messages
-	CanPost b24.String `json:"can_post"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsChatPermissions) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsChatPermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsChatPermissions) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsChatPermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultItemsLines is the lines value of im.recent.list.
-type RecentListResultItemsLines struct {
-	// Identifier of the open line
-	ID b24.Int `json:"id"`
-	// Status of the open line
-	Status b24.Int `json:"status"`
-	// Date of open line creation in ATOM format
-	DateCreate b24.Time `json:"date_create"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultItemsLines) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultItemsLines
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultItemsLines) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultItemsLines
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultCopilot is the copilot value of im.recent.list.
-type RecentListResultCopilot struct {
-	// Data for BitrixGPT chats. Can be null
-	Chats json.RawMessage `json:"chats"`
-	// Data for BitrixGPT messages. Can be null
-	Messages json.RawMessage `json:"messages"`
-	// Description of available BitrixGPT roles
-	Roles RecentListResultCopilotRoles `json:"roles"`
-	// List of recommended BitrixGPT roles
-	RecommendedRoles []b24.String `json:"recommendedRoles"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultCopilot) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultCopilot
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultCopilot) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultCopilot
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultCopilotRoles is the roles value of im.recent.list.
-type RecentListResultCopilotRoles struct {
-	CopilotAssistant RecentListResultCopilotRolesCopilotAssistant `json:"copilot_assistant"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultCopilotRoles) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultCopilotRoles
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultCopilotRoles) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultCopilotRoles
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultCopilotRolesCopilotAssistant is the copilot_assistant value
-// of im.recent.list.
-type RecentListResultCopilotRolesCopilotAssistant struct {
-	Avatar  RecentListResultCopilotRolesCopilotAssistantAvatar    `json:"avatar"`
-	Code    b24.String                                            `json:"code"`
-	Default b24.Bool                                              `json:"default"`
-	Desc    b24.String                                            `json:"desc"`
-	Name    b24.String                                            `json:"name"`
-	Prompts []RecentListResultCopilotRolesCopilotAssistantPrompts `json:"prompts"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultCopilotRolesCopilotAssistant) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultCopilotRolesCopilotAssistant
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultCopilotRolesCopilotAssistant) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultCopilotRolesCopilotAssistant
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultCopilotRolesCopilotAssistantAvatar is the avatar value of
-// im.recent.list.
-type RecentListResultCopilotRolesCopilotAssistantAvatar struct {
-	Large  b24.String `json:"large"`
-	Medium b24.String `json:"medium"`
-	Small  b24.String `json:"small"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultCopilotRolesCopilotAssistantAvatar) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultCopilotRolesCopilotAssistantAvatar
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultCopilotRolesCopilotAssistantAvatar) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultCopilotRolesCopilotAssistantAvatar
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// RecentListResultCopilotRolesCopilotAssistantPrompts is the prompts value of
-// im.recent.list.
-type RecentListResultCopilotRolesCopilotAssistantPrompts struct {
-	Code       b24.String `json:"code"`
-	IsNew      b24.Bool   `json:"isNew"`
-	PromptType b24.String `json:"promptType"`
-	Text       b24.String `json:"text"`
-	Title      b24.String `json:"title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RecentListResultCopilotRolesCopilotAssistantPrompts) UnmarshalJSON(data []byte) error {
-	type plain RecentListResultCopilotRolesCopilotAssistantPrompts
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RecentListResultCopilotRolesCopilotAssistantPrompts) MarshalJSON() ([]byte, error) {
-	type plain RecentListResultCopilotRolesCopilotAssistantPrompts
-	return b24.EncodeObject(plain(v), v.Extra)
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // RecentPin calls im.recent.pin: Pin a Chat at the Top of the im.recent List.

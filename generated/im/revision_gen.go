@@ -7,44 +7,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// RevisionGet calls im.revision.get: Get API Revisions.
-//
-// The method im.revision.get returns the API revisions of the IM module for
-// the current Bitrix24.
-//
-// The parameters are the fields of [RevisionGetParams].
-//
-// Scope: im. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/chats/im-revision-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func RevisionGet(ctx context.Context, c b24.Caller, p RevisionGetParams, opts ...b24.CallOption) (*RevisionGetResult, error) {
-	var out RevisionGetResult
-	if err := b24.Invoke(ctx, c, RevisionGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// RevisionGetCommand is im.revision.get as a command for a batch (see
-// b24.Add); its result decodes as RevisionGet's does. Required parameters are
-// not checked here: the portal reports them.
-func RevisionGetCommand(p RevisionGetParams) b24.Command[*RevisionGetResult] {
-	return b24.NewCommand[*RevisionGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "im.revision.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// RevisionGetParams holds the parameters of im.revision.get.
-type RevisionGetParams struct{}
-
-// RevisionGetResult is the result of im.revision.get.
-type RevisionGetResult struct {
+// Revision is one revision of im.revision, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (im-revision-get), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type Revision struct {
 	// REST API IM revision
 	Rest b24.Int `json:"rest"`
 	// Web API IM revision
@@ -60,13 +28,49 @@ type RevisionGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RevisionGetResult) UnmarshalJSON(data []byte) error {
-	type plain RevisionGetResult
+func (v *Revision) UnmarshalJSON(data []byte) error {
+	type plain Revision
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v RevisionGetResult) MarshalJSON() ([]byte, error) {
-	type plain RevisionGetResult
+func (v Revision) MarshalJSON() ([]byte, error) {
+	type plain Revision
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// RevisionGet calls im.revision.get: Get API Revisions.
+//
+// The method im.revision.get returns the API revisions of the IM module for
+// the current Bitrix24.
+//
+// The parameters are the fields of [RevisionGetParams].
+//
+// Scope: im. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/chats/im-revision-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func RevisionGet(ctx context.Context, c b24.Caller, p RevisionGetParams, opts ...b24.CallOption) (*Revision, error) {
+	var out Revision
+	if err := b24.Invoke(ctx, c, RevisionGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RevisionGetCommand is im.revision.get as a command for a batch (see
+// b24.Add); its result decodes as RevisionGet's does. Required parameters are
+// not checked here: the portal reports them.
+func RevisionGetCommand(p RevisionGetParams) b24.Command[*Revision] {
+	return b24.NewCommand[*Revision](b24.Request{
+		Idempotent: true,
+		Method:     "im.revision.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// RevisionGetParams holds the parameters of im.revision.get.
+type RevisionGetParams struct{}

@@ -9,6 +9,214 @@ import (
 	"iter"
 )
 
+// SearchLast is one search last of im.search.last, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (im-search-last-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type SearchLast struct {
+	// Identifier of the chat or user identifier for personal dialog
+	ID b24.String `json:"id"`
+	// Record type: chat or user
+	Type b24.String `json:"type"`
+	// Avatar data of the record.
+	//
+	// The structure of the object is described in detail below
+	Avatar SearchLastAvatar `json:"avatar"`
+	// Title of the record
+	Title b24.String `json:"title"`
+	// User data for user type record.
+	//
+	// The structure of the object is described in detail below
+	User SearchLastUser `json:"user"`
+	// Chat data for chat type record.
+	//
+	// The structure of the object is described in detail below
+	Chat SearchLastChat `json:"chat"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SearchLast) UnmarshalJSON(data []byte) error {
+	type plain SearchLast
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SearchLast) MarshalJSON() ([]byte, error) {
+	type plain SearchLast
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SearchLastAvatar is the avatar value of im.search.last.
+type SearchLastAvatar struct {
+	// Link to the avatar
+	URL b24.String `json:"url"`
+	// Color in HEX format
+	Color b24.String `json:"color"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SearchLastAvatar) UnmarshalJSON(data []byte) error {
+	type plain SearchLastAvatar
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SearchLastAvatar) MarshalJSON() ([]byte, error) {
+	type plain SearchLastAvatar
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SearchLastUser is the user value of im.search.last.
+type SearchLastUser struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User activity status
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// User's job title
+	WorkPosition b24.String `json:"work_position"`
+	// User's color in hex format
+	Color b24.String `json:"color"`
+	// Link to the avatar
+	Avatar b24.String `json:"avatar"`
+	// Link to the high-resolution avatar
+	AvatarHr b24.String `json:"avatar_hr"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Birthday in DD-MM format or an empty string
+	Birthday b24.String `json:"birthday"`
+	// Extranet user status
+	Extranet b24.Bool `json:"extranet"`
+	// Bitrix24 Network user status
+	Network b24.Bool `json:"network"`
+	// Bot status
+	Bot b24.Bool `json:"bot"`
+	// Open Channels user status
+	Connector b24.Bool `json:"connector"`
+	// External authorization code
+	ExternalAuthID b24.String `json:"external_auth_id"`
+	// User status
+	Status b24.String `json:"status"`
+	// User idle date or false
+	Idle b24.Time `json:"idle"`
+	// User's last activity date
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// Last activity date in the mobile app or false
+	MobileLastDate b24.Time `json:"mobile_last_date"`
+	// Last activity date in the desktop app or false
+	DesktopLastDate b24.Time `json:"desktop_last_date"`
+	// Date of the user's absence end or false
+	Absent b24.Time `json:"absent"`
+	// Array of department identifiers
+	Departments json.RawMessage `json:"departments"`
+	// User's phones or false (detailed description)
+	Phones SearchLastUserPhones `json:"phones"`
+	// Bot data or null
+	BotData json.RawMessage `json:"bot_data"`
+	// User type
+	Type b24.String `json:"type"`
+	// User's website
+	Website b24.String `json:"website"`
+	// User's email
+	Email b24.String `json:"email"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SearchLastUser) UnmarshalJSON(data []byte) error {
+	type plain SearchLastUser
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SearchLastUser) MarshalJSON() ([]byte, error) {
+	type plain SearchLastUser
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SearchLastUserPhones is the phones value of im.search.last.
+type SearchLastUserPhones struct {
+	// Work phone
+	WorkPhone b24.String `json:"work_phone"`
+	// Mobile phone
+	PersonalMobile b24.String `json:"personal_mobile"`
+	// Internal phone
+	InnerPhone b24.String `json:"inner_phone"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SearchLastUserPhones) UnmarshalJSON(data []byte) error {
+	type plain SearchLastUserPhones
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SearchLastUserPhones) MarshalJSON() ([]byte, error) {
+	type plain SearchLastUserPhones
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SearchLastChat is the chat value of im.search.last.
+type SearchLastChat struct {
+	// Chat identifier
+	ID b24.Int `json:"id"`
+	// Chat name
+	Name b24.String `json:"name"`
+	// Chat owner identifier
+	Owner b24.Int `json:"owner"`
+	// Extranet user participation status in the chat
+	Extranet b24.Bool `json:"extranet"`
+	// Link to the chat avatar
+	Avatar b24.String `json:"avatar"`
+	// Chat color in HEX format
+	Color b24.String `json:"color"`
+	// Chat type
+	Type b24.String `json:"type"`
+	// Type of the object to which the chat is linked
+	EntityType b24.String `json:"entity_type"`
+	// Identifier of the object to which the chat is linked
+	EntityID b24.String `json:"entity_id"`
+	// Additional data of the chat object — field 1
+	EntityData1 b24.String `json:"entity_data_1"`
+	// Additional data of the chat object — field 2
+	EntityData2 b24.String `json:"entity_data_2"`
+	// Additional data of the chat object — field 3
+	EntityData3 b24.String `json:"entity_data_3"`
+	// List of users with notifications turned off
+	MuteList json.RawMessage `json:"mute_list"`
+	// Chat creation date in ISO 8601 format (RFC3339)
+	DateCreate b24.String `json:"date_create"`
+	// Message type
+	MessageType b24.String `json:"message_type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SearchLastChat) UnmarshalJSON(data []byte) error {
+	type plain SearchLastChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SearchLastChat) MarshalJSON() ([]byte, error) {
+	type plain SearchLastChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SearchChatList calls im.search.chat.list: Find Chats.
 //
 // The method im.search.chat.list performs a search for chats that the current
@@ -61,10 +269,10 @@ type SearchChatListParams struct {
 	// characters for a search is 2
 	FindLines b24.Opt[string] `json:"FIND_LINES,omitzero"`
 	// Offset for the chat sample. Default is 0. Default: 0.
-	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"OFFSET,omitzero"`
 	// Number of items in the sample. Default is 10. Maximum value is 50. Default:
 	// 10.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // SearchChatListItem is one row of im.search.chat.list.
@@ -353,10 +561,10 @@ type SearchDepartmentListParams struct {
 	// Default value — N. Default: N.
 	UserData b24.Opt[b24.Bool] `json:"USER_DATA,omitzero"`
 	// Offset for the department selection. Default is 0. Default: 0.
-	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"OFFSET,omitzero"`
 	// Number of items in the selection. Default is 10. Maximum value is 50.
 	// Default: 10.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -687,8 +895,8 @@ func (v *SearchLastDeleteParamsDialogID) UnmarshalJSON(data []byte) error {
 // https://apidocs.bitrix24.com/error-codes.html
 //
 // Deprecated: the docs mark this method as deprecated.
-func SearchLastGet(ctx context.Context, c b24.Caller, p SearchLastGetParams, opts ...b24.CallOption) ([]SearchLastGetItem, error) {
-	var out []SearchLastGetItem
+func SearchLastGet(ctx context.Context, c b24.Caller, p SearchLastGetParams, opts ...b24.CallOption) ([]SearchLast, error) {
+	var out []SearchLast
 	if err := b24.Invoke(ctx, c, SearchLastGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -698,8 +906,8 @@ func SearchLastGet(ctx context.Context, c b24.Caller, p SearchLastGetParams, opt
 // SearchLastGetCommand is im.search.last.get as a command for a batch (see
 // b24.Add); its result decodes as SearchLastGet's does. Required parameters
 // are not checked here: the portal reports them.
-func SearchLastGetCommand(p SearchLastGetParams) b24.Command[[]SearchLastGetItem] {
-	return b24.NewCommand[[]SearchLastGetItem](b24.Request{
+func SearchLastGetCommand(p SearchLastGetParams) b24.Command[[]SearchLast] {
+	return b24.NewCommand[[]SearchLast](b24.Request{
 		Idempotent: true,
 		Method:     "im.search.last.get",
 		Params:     p,
@@ -736,210 +944,6 @@ type SearchLastGetParams struct {
 	//
 	// Default value — N. Default: N.
 	SkipDialog b24.Opt[b24.Bool] `json:"SKIP_DIALOG,omitzero"`
-}
-
-// SearchLastGetItem is one row of im.search.last.get.
-type SearchLastGetItem struct {
-	// Identifier of the chat or user identifier for personal dialog
-	ID b24.String `json:"id"`
-	// Record type: chat or user
-	Type b24.String `json:"type"`
-	// Avatar data of the record.
-	//
-	// The structure of the object is described in detail below
-	Avatar SearchLastGetItemAvatar `json:"avatar"`
-	// Title of the record
-	Title b24.String `json:"title"`
-	// User data for user type record.
-	//
-	// The structure of the object is described in detail below
-	User SearchLastGetItemUser `json:"user"`
-	// Chat data for chat type record.
-	//
-	// The structure of the object is described in detail below
-	Chat SearchLastGetItemChat `json:"chat"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchLastGetItem) UnmarshalJSON(data []byte) error {
-	type plain SearchLastGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchLastGetItem) MarshalJSON() ([]byte, error) {
-	type plain SearchLastGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SearchLastGetItemAvatar is the avatar value of im.search.last.get.
-type SearchLastGetItemAvatar struct {
-	// Link to the avatar
-	URL b24.String `json:"url"`
-	// Color in HEX format
-	Color b24.String `json:"color"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchLastGetItemAvatar) UnmarshalJSON(data []byte) error {
-	type plain SearchLastGetItemAvatar
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchLastGetItemAvatar) MarshalJSON() ([]byte, error) {
-	type plain SearchLastGetItemAvatar
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SearchLastGetItemUser is the user value of im.search.last.get.
-type SearchLastGetItemUser struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// User activity status
-	Active b24.Bool `json:"active"`
-	// User's full name
-	Name b24.String `json:"name"`
-	// User's first name
-	FirstName b24.String `json:"first_name"`
-	// User's last name
-	LastName b24.String `json:"last_name"`
-	// User's job title
-	WorkPosition b24.String `json:"work_position"`
-	// User's color in hex format
-	Color b24.String `json:"color"`
-	// Link to the avatar
-	Avatar b24.String `json:"avatar"`
-	// Link to the high-resolution avatar
-	AvatarHr b24.String `json:"avatar_hr"`
-	// User's gender
-	Gender b24.String `json:"gender"`
-	// Birthday in DD-MM format or an empty string
-	Birthday b24.String `json:"birthday"`
-	// Extranet user status
-	Extranet b24.Bool `json:"extranet"`
-	// Bitrix24 Network user status
-	Network b24.Bool `json:"network"`
-	// Bot status
-	Bot b24.Bool `json:"bot"`
-	// Open Channels user status
-	Connector b24.Bool `json:"connector"`
-	// External authorization code
-	ExternalAuthID b24.String `json:"external_auth_id"`
-	// User status
-	Status b24.String `json:"status"`
-	// User idle date or false
-	Idle b24.Time `json:"idle"`
-	// User's last activity date
-	LastActivityDate b24.Time `json:"last_activity_date"`
-	// Last activity date in the mobile app or false
-	MobileLastDate b24.Time `json:"mobile_last_date"`
-	// Last activity date in the desktop app or false
-	DesktopLastDate b24.Time `json:"desktop_last_date"`
-	// Date of the user's absence end or false
-	Absent b24.Time `json:"absent"`
-	// Array of department identifiers
-	Departments []b24.Number `json:"departments"`
-	// User's phones or false (detailed description)
-	Phones SearchLastGetItemUserPhones `json:"phones"`
-	// Bot data or null
-	BotData json.RawMessage `json:"bot_data"`
-	// User type
-	Type b24.String `json:"type"`
-	// User's website
-	Website b24.String `json:"website"`
-	// User's email
-	Email b24.String `json:"email"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchLastGetItemUser) UnmarshalJSON(data []byte) error {
-	type plain SearchLastGetItemUser
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchLastGetItemUser) MarshalJSON() ([]byte, error) {
-	type plain SearchLastGetItemUser
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SearchLastGetItemUserPhones is the phones value of im.search.last.get.
-type SearchLastGetItemUserPhones struct {
-	// Work phone
-	WorkPhone b24.String `json:"work_phone"`
-	// Mobile phone
-	PersonalMobile b24.String `json:"personal_mobile"`
-	// Internal phone
-	InnerPhone b24.String `json:"inner_phone"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchLastGetItemUserPhones) UnmarshalJSON(data []byte) error {
-	type plain SearchLastGetItemUserPhones
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchLastGetItemUserPhones) MarshalJSON() ([]byte, error) {
-	type plain SearchLastGetItemUserPhones
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SearchLastGetItemChat is the chat value of im.search.last.get.
-type SearchLastGetItemChat struct {
-	// Chat identifier
-	ID b24.Int `json:"id"`
-	// Chat name
-	Name b24.String `json:"name"`
-	// Chat owner identifier
-	Owner b24.Int `json:"owner"`
-	// Extranet user participation status in the chat
-	Extranet b24.Bool `json:"extranet"`
-	// Link to the chat avatar
-	Avatar b24.String `json:"avatar"`
-	// Chat color in HEX format
-	Color b24.String `json:"color"`
-	// Chat type
-	Type b24.String `json:"type"`
-	// Type of the object to which the chat is linked
-	EntityType b24.String `json:"entity_type"`
-	// Identifier of the object to which the chat is linked
-	EntityID b24.String `json:"entity_id"`
-	// Additional data of the chat object — field 1
-	EntityData1 b24.String `json:"entity_data_1"`
-	// Additional data of the chat object — field 2
-	EntityData2 b24.String `json:"entity_data_2"`
-	// Additional data of the chat object — field 3
-	EntityData3 b24.String `json:"entity_data_3"`
-	// List of users with notifications turned off
-	MuteList json.RawMessage `json:"mute_list"`
-	// Chat creation date in ISO 8601 format (RFC3339)
-	DateCreate b24.String `json:"date_create"`
-	// Message type
-	MessageType b24.String `json:"message_type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchLastGetItemChat) UnmarshalJSON(data []byte) error {
-	type plain SearchLastGetItemChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchLastGetItemChat) MarshalJSON() ([]byte, error) {
-	type plain SearchLastGetItemChat
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SearchUserList calls im.search.user.list: Find Users.
@@ -998,10 +1002,10 @@ type SearchUserListParams struct {
 	// Default value is N. Default: N.
 	Business b24.Opt[b24.Bool] `json:"BUSINESS,omitzero"`
 	// Offset for the user selection. Default is 0. Default: 0.
-	Offset b24.Opt[int64] `json:"OFFSET,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"OFFSET,omitzero"`
 	// Number of items in the selection. Default is 10. Maximum value is 50.
 	// Default: 10.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

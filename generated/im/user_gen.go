@@ -8,60 +8,11 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// UserGet calls im.user.get: Get User Data.
-//
-// The method im.user.get retrieves data about the current user or a user by
-// ID.
-//
-// The parameters are the fields of [UserGetParams].
-//
-// Scope: im. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/chats/users/im-user-get.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - ID_EMPTY: Provided ID <= 0
-//   - USER_NOT_EXISTS: User with the specified ID not found
-func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) (*UserGetResult, error) {
-	var out UserGetResult
-	if err := b24.Invoke(ctx, c, UserGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// UserGetCommand is im.user.get as a command for a batch (see b24.Add); its
-// result decodes as UserGet's does. Required parameters are not checked here:
-// the portal reports them.
-func UserGetCommand(p UserGetParams) b24.Command[*UserGetResult] {
-	return b24.NewCommand[*UserGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "im.user.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// UserGetParams holds the parameters of im.user.get.
-type UserGetParams struct {
-	// User identifier. If not provided, the method will return data for the
-	// current user.
-	//
-	// You can obtain the user identifier using the methods user.get, user.search,
-	// or im.chat.user.list
-	ID b24.Opt[int64] `json:"ID,omitzero"`
-	// Parameter to request the avatar_hr field with the high-resolution avatar
-	// URL. Acceptable values: Y or N, default is N.
-	//
-	// Currently, the avatar_hr field is always returned, regardless of the
-	// parameter value. Default: N.
-	AvatarHr b24.Opt[string] `json:"AVATAR_HR,omitzero"`
-}
-
-// UserGetResult is the result of im.user.get.
-type UserGetResult struct {
+// User is one user of im.user, as the family's methods return it. Its fields
+// are the union of what the family's pages document (im-user-get), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type User struct {
 	// User identifier
 	ID b24.Int `json:"id"`
 	// User activity status
@@ -107,9 +58,9 @@ type UserGetResult struct {
 	// User's absence end date or false
 	Absent b24.Time `json:"absent"`
 	// Array of department identifiers
-	Departments []b24.Number `json:"departments"`
+	Departments json.RawMessage `json:"departments"`
 	// User's phones or false (detailed description)
-	Phones UserGetResultPhones `json:"phones"`
+	Phones UserPhones `json:"phones"`
 	// Bot data or null
 	BotData json.RawMessage `json:"bot_data"`
 	// User type
@@ -123,19 +74,19 @@ type UserGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserGetResult) UnmarshalJSON(data []byte) error {
-	type plain UserGetResult
+func (v *User) UnmarshalJSON(data []byte) error {
+	type plain User
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserGetResult) MarshalJSON() ([]byte, error) {
-	type plain UserGetResult
+func (v User) MarshalJSON() ([]byte, error) {
+	type plain User
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserGetResultPhones is the phones value of im.user.get.
-type UserGetResultPhones struct {
+// UserPhones is the phones value of im.user.
+type UserPhones struct {
 	// Work phone
 	WorkPhone b24.String `json:"work_phone"`
 	// Mobile phone
@@ -147,87 +98,23 @@ type UserGetResultPhones struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserGetResultPhones) UnmarshalJSON(data []byte) error {
-	type plain UserGetResultPhones
+func (v *UserPhones) UnmarshalJSON(data []byte) error {
+	type plain UserPhones
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserGetResultPhones) MarshalJSON() ([]byte, error) {
-	type plain UserGetResultPhones
+func (v UserPhones) MarshalJSON() ([]byte, error) {
+	type plain UserPhones
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserListGet calls im.user.list.get: Get User Data with.
-//
-// The method im.user.list.get returns data about users based on a list of
-// identifiers.
-//
-// The parameters are the fields of [UserListGetParams]; required: ID.
-//
-// Scope: im. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/chats/users/im-user-list-get.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - INVALID_FORMAT: The ID parameter is not provided or is in an incorrect
-//     format
-func UserListGet(ctx context.Context, c b24.Caller, p UserListGetParams, opts ...b24.CallOption) ([]UserListGetItem, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out []UserListGetItem
-	if err := b24.Invoke(ctx, c, UserListGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// UserListGetCommand is im.user.list.get as a command for a batch (see
-// b24.Add); its result decodes as UserListGet's does. Required parameters are
-// not checked here: the portal reports them.
-func UserListGetCommand(p UserListGetParams) b24.Command[[]UserListGetItem] {
-	return b24.NewCommand[[]UserListGetItem](b24.Request{
-		Idempotent: true,
-		Method:     "im.user.list.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// UserListGetParams holds the parameters of im.user.list.get.
-type UserListGetParams struct {
-	// An array of user identifiers or a JSON string containing an array.
-	//
-	// User identifiers can be obtained using the methods user.get, user.search, or
-	// im.chat.user.list. Required.
-	ID []int64 `json:"ID"`
-	// Parameter to request the avatar_hr field with the high-resolution avatar
-	// URL. Acceptable values: Y or N, default is N.
-	//
-	// Currently, the avatar_hr field is always returned, regardless of the
-	// parameter value. Default: N.
-	AvatarHr b24.Opt[string] `json:"AVATAR_HR,omitzero"`
-	// Format of the result. The value array will return a standard array of user
-	// objects, any other value will return an object with user identifier keys
-	ResultType b24.Opt[string] `json:"RESULT_TYPE,omitzero"`
-}
-
-// validate reports the first required parameter left empty.
-func (p UserListGetParams) validate() error {
-	if p.ID == nil {
-		return &b24.RequiredError{
-			Method: "im.user.list.get",
-			Param:  "ID",
-		}
-	}
-	return nil
-}
-
-// UserListGetItem is one row of im.user.list.get.
-type UserListGetItem struct {
+// UserList is one user list of im.user.list, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (im-user-list-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type UserList struct {
 	// User identifier
 	ID b24.Int `json:"id"`
 	// User activity status
@@ -273,9 +160,9 @@ type UserListGetItem struct {
 	// User's absence end date or false
 	Absent b24.Time `json:"absent"`
 	// Array of department identifiers
-	Departments []b24.Number `json:"departments"`
+	Departments json.RawMessage `json:"departments"`
 	// User's phones or false (detailed description)
-	Phones UserListGetItemPhones `json:"phones"`
+	Phones UserListPhones `json:"phones"`
 	// Bot data or null
 	BotData json.RawMessage `json:"bot_data"`
 	// User type
@@ -289,19 +176,19 @@ type UserListGetItem struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserListGetItem) UnmarshalJSON(data []byte) error {
-	type plain UserListGetItem
+func (v *UserList) UnmarshalJSON(data []byte) error {
+	type plain UserList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserListGetItem) MarshalJSON() ([]byte, error) {
-	type plain UserListGetItem
+func (v UserList) MarshalJSON() ([]byte, error) {
+	type plain UserList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UserListGetItemPhones is the phones value of im.user.list.get.
-type UserListGetItemPhones struct {
+// UserListPhones is the phones value of im.user.list.
+type UserListPhones struct {
 	// Work phone
 	WorkPhone b24.String `json:"work_phone"`
 	// Mobile phone
@@ -313,15 +200,135 @@ type UserListGetItemPhones struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserListGetItemPhones) UnmarshalJSON(data []byte) error {
-	type plain UserListGetItemPhones
+func (v *UserListPhones) UnmarshalJSON(data []byte) error {
+	type plain UserListPhones
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v UserListGetItemPhones) MarshalJSON() ([]byte, error) {
-	type plain UserListGetItemPhones
+func (v UserListPhones) MarshalJSON() ([]byte, error) {
+	type plain UserListPhones
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// UserGet calls im.user.get: Get User Data.
+//
+// The method im.user.get retrieves data about the current user or a user by
+// ID.
+//
+// The parameters are the fields of [UserGetParams].
+//
+// Scope: im. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/chats/users/im-user-get.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - ID_EMPTY: Provided ID <= 0
+//   - USER_NOT_EXISTS: User with the specified ID not found
+func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) (*User, error) {
+	var out User
+	if err := b24.Invoke(ctx, c, UserGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UserGetCommand is im.user.get as a command for a batch (see b24.Add); its
+// result decodes as UserGet's does. Required parameters are not checked here:
+// the portal reports them.
+func UserGetCommand(p UserGetParams) b24.Command[*User] {
+	return b24.NewCommand[*User](b24.Request{
+		Idempotent: true,
+		Method:     "im.user.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// UserGetParams holds the parameters of im.user.get.
+type UserGetParams struct {
+	// User identifier. If not provided, the method will return data for the
+	// current user.
+	//
+	// You can obtain the user identifier using the methods user.get, user.search,
+	// or im.chat.user.list
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
+	// Parameter to request the avatar_hr field with the high-resolution avatar
+	// URL. Acceptable values: Y or N, default is N.
+	//
+	// Currently, the avatar_hr field is always returned, regardless of the
+	// parameter value. Default: N.
+	AvatarHr b24.Opt[string] `json:"AVATAR_HR,omitzero"`
+}
+
+// UserListGet calls im.user.list.get: Get User Data with.
+//
+// The method im.user.list.get returns data about users based on a list of
+// identifiers.
+//
+// The parameters are the fields of [UserListGetParams]; required: ID.
+//
+// Scope: im. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/chats/users/im-user-list-get.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - INVALID_FORMAT: The ID parameter is not provided or is in an incorrect
+//     format
+func UserListGet(ctx context.Context, c b24.Caller, p UserListGetParams, opts ...b24.CallOption) ([]UserList, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out []UserList
+	if err := b24.Invoke(ctx, c, UserListGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UserListGetCommand is im.user.list.get as a command for a batch (see
+// b24.Add); its result decodes as UserListGet's does. Required parameters are
+// not checked here: the portal reports them.
+func UserListGetCommand(p UserListGetParams) b24.Command[[]UserList] {
+	return b24.NewCommand[[]UserList](b24.Request{
+		Idempotent: true,
+		Method:     "im.user.list.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// UserListGetParams holds the parameters of im.user.list.get.
+type UserListGetParams struct {
+	// An array of user identifiers or a JSON string containing an array.
+	//
+	// User identifiers can be obtained using the methods user.get, user.search, or
+	// im.chat.user.list. Required.
+	ID []b24.Int `json:"ID"`
+	// Parameter to request the avatar_hr field with the high-resolution avatar
+	// URL. Acceptable values: Y or N, default is N.
+	//
+	// Currently, the avatar_hr field is always returned, regardless of the
+	// parameter value. Default: N.
+	AvatarHr b24.Opt[string] `json:"AVATAR_HR,omitzero"`
+	// Format of the result. The value array will return a standard array of user
+	// objects, any other value will return an object with user identifier keys
+	ResultType b24.Opt[string] `json:"RESULT_TYPE,omitzero"`
+}
+
+// validate reports the first required parameter left empty.
+func (p UserListGetParams) validate() error {
+	if p.ID == nil {
+		return &b24.RequiredError{
+			Method: "im.user.list.get",
+			Param:  "ID",
+		}
+	}
+	return nil
 }
 
 // UserStatusGet calls im.user.status.get: Get User Status.
@@ -432,7 +439,7 @@ func UserStatusIdleStartCommand(p UserStatusIdleStartParams) b24.Command[b24.Boo
 type UserStatusIdleStartParams struct {
 	// How many minutes ago to set the "Away" status. If the parameter is not
 	// provided, 10 is used. The minimum value is 1
-	Ago b24.Opt[int64] `json:"AGO,omitzero"`
+	Ago b24.Opt[b24.Int] `json:"AGO,omitzero"`
 }
 
 // UserStatusSet calls im.user.status.set: Set User Status.

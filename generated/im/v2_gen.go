@@ -8,6 +8,59 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// V2Event is one v2 Event of im.v2.Event, as the family's methods return it.
+// Its fields are the union of what the family's pages document (event-get),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type V2Event struct {
+	// Array of events
+	Events []V2EventEvents `json:"events"`
+	// Offset for the next request. Pass in the offset parameter in the next call
+	NextOffset b24.Int `json:"nextOffset"`
+	// true if there are more unprocessed events
+	HasMore b24.Bool `json:"hasMore"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2Event) UnmarshalJSON(data []byte) error {
+	type plain V2Event
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2Event) MarshalJSON() ([]byte, error) {
+	type plain V2Event
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2EventEvents is the events value of im.v2.Event.
+type V2EventEvents struct {
+	// Event ID. Pass in the next call as offset for confirmation
+	EventID b24.Int `json:"eventId"`
+	// Event type. List of types described below
+	Type b24.String `json:"type"`
+	// Date and time of the event
+	Date b24.Time `json:"date"`
+	// Event data. Format depends on the event type: event descriptions
+	Data json.RawMessage `json:"data"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2EventEvents) UnmarshalJSON(data []byte) error {
+	type plain V2EventEvents
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2EventEvents) MarshalJSON() ([]byte, error) {
+	type plain V2EventEvents
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // V2EventGet calls im.v2.Event.get: Retrieve User Events.
 //
 // The method im.v2.Event.get retrieves events for the current user in polling
@@ -27,8 +80,8 @@ import (
 //   - ONIMV2MESSAGEDELETE: Message deleted
 //   - ONIMV2REACTIONCHANGE: Reaction to message changed
 //   - ONIMV2JOINCHAT: New participant in chat
-func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b24.CallOption) (*V2EventGetResult, error) {
-	var out V2EventGetResult
+func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b24.CallOption) (*V2Event, error) {
+	var out V2Event
 	if err := b24.Invoke(ctx, c, V2EventGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -38,8 +91,8 @@ func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b
 // V2EventGetCommand is im.v2.Event.get as a command for a batch (see b24.Add);
 // its result decodes as V2EventGet's does. Required parameters are not checked
 // here: the portal reports them.
-func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2EventGetResult] {
-	return b24.NewCommand[*V2EventGetResult](b24.Request{
+func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2Event] {
+	return b24.NewCommand[*V2Event](b24.Request{
 		Idempotent: true,
 		Method:     "im.v2.Event.get",
 		Params:     p,
@@ -51,59 +104,9 @@ func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2EventGetResult] {
 type V2EventGetParams struct {
 	// Confirms processed events and returns events starting from this value. Pass
 	// nextOffset from the previous response
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Maximum number of events returned (1–1000). Default is 100. Default: 100.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
-}
-
-// V2EventGetResult is the result of im.v2.Event.get.
-type V2EventGetResult struct {
-	// Array of events
-	Events []V2EventGetResultEvents `json:"events"`
-	// Offset for the next request. Pass in the offset parameter in the next call
-	NextOffset b24.Int `json:"nextOffset"`
-	// true if there are more unprocessed events
-	HasMore b24.Bool `json:"hasMore"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2EventGetResult) UnmarshalJSON(data []byte) error {
-	type plain V2EventGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2EventGetResult) MarshalJSON() ([]byte, error) {
-	type plain V2EventGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2EventGetResultEvents is the events value of im.v2.Event.get.
-type V2EventGetResultEvents struct {
-	// Event ID. Pass in the next call as offset for confirmation
-	EventID b24.Int `json:"eventId"`
-	// Event type. List of types described below
-	Type b24.String `json:"type"`
-	// Date and time of the event
-	Date b24.Time `json:"date"`
-	// Event data. Format depends on the event type: event descriptions
-	Data json.RawMessage `json:"data"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2EventGetResultEvents) UnmarshalJSON(data []byte) error {
-	type plain V2EventGetResultEvents
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2EventGetResultEvents) MarshalJSON() ([]byte, error) {
-	type plain V2EventGetResultEvents
-	return b24.EncodeObject(plain(v), v.Extra)
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 }
 
 // V2EventSubscribe calls im.v2.Event.subscribe: Subscribe to Events.
@@ -224,7 +227,7 @@ type V2FileDownloadParams struct {
 	DialogID string `json:"dialogId"`
 	// ID of the file on Drive. Can be obtained from the response of the method
 	// im.v2.File.upload. Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 }
 
 // validate reports the first required parameter left empty.

@@ -83,7 +83,7 @@ type ChatAddParams struct {
 	// Welcome message in the chat
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 	// Array of chat participants
-	Users []int64 `json:"USERS,omitzero"`
+	Users []b24.Int `json:"USERS,omitzero"`
 	// Avatar of the chat in Base64 format.
 	//
 	// Maximum image size is 5000x5000
@@ -102,7 +102,7 @@ type ChatAddParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -320,13 +320,13 @@ type ChatLeaveParams struct {
 	// Identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the chat bot. You can get the bot's identifier using the
 	// method imbot.bot.list.
 	//
 	// If this parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -396,7 +396,7 @@ type ChatSendTypingParams struct {
 	//
 	// If the parameter is not provided, the method looks for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// The identifier of the object that will receive the message: user or chat.
 	//
 	// Supported formats:
@@ -495,13 +495,13 @@ type ChatSetManagerParams struct {
 	// The identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The identifier of the user for whom the administrator status is being
 	// changed.
 	//
 	// The user identifier can be obtained using the method imbot.chat.user.list.
 	// Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// Administrator status. Possible values:
 	//
 	//   - Y — assign as administrator
@@ -514,7 +514,7 @@ type ChatSetManagerParams struct {
 	//
 	// If this parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the chat bot registration
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -588,18 +588,18 @@ type ChatSetOwnerParams struct {
 	// The identifier of the chat.
 	//
 	// The identifier can be obtained using the imbot.chat.get method. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The identifier of the new chat owner.
 	//
 	// You can get the user identifier using the user.get and user.search methods.
 	// Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The identifier of the chat bot. You can obtain the bot identifier using the
 	// imbot.bot.list method.
 	//
 	// If this parameter is not provided, the method searches for the first bot
 	// registered by the current application.
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// A technical parameter for scenarios without clientId in authorization.
 	//
 	// If provided, it is used as custom{CLIENT_ID} to identify the application.
@@ -673,7 +673,7 @@ type ChatUpdateAvatarParams struct {
 	// Identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Image in Base64 format.
 	//
 	// Maximum image size is 5000x5000. Required.
@@ -683,7 +683,7 @@ type ChatUpdateAvatarParams struct {
 	//
 	// If this parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -757,7 +757,7 @@ type ChatUpdateColorParams struct {
 	// The identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The chat color for the mobile application. Possible values:
 	//
 	//   - RED — red
@@ -784,7 +784,7 @@ type ChatUpdateColorParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -906,7 +906,7 @@ type ChatUpdateTitleParams struct {
 	// The identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The new title of the chat.
 	//
 	// The method automatically trims whitespace and line breaks from the value.
@@ -917,7 +917,7 @@ type ChatUpdateTitleParams struct {
 	//
 	// If this parameter is not provided, the method looks for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chatbot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -989,12 +989,12 @@ type ChatUserAddParams struct {
 	// Identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Array of user identifiers to be added.
 	//
 	// User identifiers can be obtained using the methods user.get and user.search.
 	// Required.
-	Users []int64 `json:"USERS"`
+	Users []b24.Int `json:"USERS"`
 	// Hide chat history for added users:
 	//
 	//   - Y — hide
@@ -1007,7 +1007,7 @@ type ChatUserAddParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -1081,17 +1081,17 @@ type ChatUserDeleteParams struct {
 	// The identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The identifier of the user to be removed from the chat.
 	//
 	// You can get the user ID using the method imbot.chat.user.list. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The identifier of the chat bot. You can obtain the bot ID using the method
 	// imbot.bot.list.
 	//
 	// If this parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -1163,13 +1163,13 @@ type ChatUserListParams struct {
 	// The identifier of the chat.
 	//
 	// The identifier can be obtained using the method imbot.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The identifier of the chat bot. You can get the bot's identifier using the
 	// method imbot.bot.list.
 	//
 	// If this parameter is not provided, the method searches for the first bot
 	// registered by the current application
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`

@@ -59,14 +59,14 @@ func CommandAnswerCommand(p CommandAnswerParams) b24.Command[b24.Int] {
 // CommandAnswerParams holds the parameters of imbot.command.answer.
 type CommandAnswerParams struct {
 	// Command identifier. Required if COMMAND is not provided. Required.
-	CommandID int64 `json:"COMMAND_ID"`
+	CommandID b24.Int `json:"COMMAND_ID"`
 	// Command text. Required if COMMAND_ID is not provided. Required.
 	Command string `json:"COMMAND"`
 	// Identifier of the message to which the response is sent.
 	//
 	// The identifier can be obtained from the incoming event ONIMCOMMANDADD.
 	// Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// Response text
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 	// Object with an attachment to the message. Minimum format:
@@ -292,7 +292,7 @@ func CommandRegisterCommand(p CommandRegisterParams) b24.Command[b24.Int] {
 type CommandRegisterParams struct {
 	// The identifier of the chat bot. You can obtain the bot ID using the
 	// imbot.bot.list method. Required.
-	BotID int64 `json:"BOT_ID"`
+	BotID b24.Int `json:"BOT_ID"`
 	// The text of the command that the user types in the chat. Latin letters and
 	// numbers can be used without spaces and special characters. Required.
 	Command string `json:"COMMAND"`
@@ -427,7 +427,7 @@ func CommandUnregisterCommand(p CommandUnregisterParams) b24.Command[b24.Bool] {
 // CommandUnregisterParams holds the parameters of imbot.command.unregister.
 type CommandUnregisterParams struct {
 	// Identifier of the command to be removed. Required.
-	CommandID int64 `json:"COMMAND_ID"`
+	CommandID b24.Int `json:"COMMAND_ID"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified during the registration of the chat bot
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`
@@ -491,7 +491,7 @@ func CommandUpdateCommand(p CommandUpdateParams) b24.Command[b24.Bool] {
 // CommandUpdateParams holds the parameters of imbot.command.update.
 type CommandUpdateParams struct {
 	// Identifier of the command to be updated. Required.
-	CommandID int64 `json:"COMMAND_ID"`
+	CommandID b24.Int `json:"COMMAND_ID"`
 	// Object containing fields to update. The structure is described below.
 	// Required.
 	Fields CommandUpdateParamsFields `json:"FIELDS"`

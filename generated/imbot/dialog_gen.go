@@ -8,6 +8,202 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Dialog is one dialog of imbot.dialog, as the family's methods return it. Its
+// fields are the union of what the family's pages document (imbot-dialog-get),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Dialog struct {
+	ID               b24.Int                `json:"id"`
+	ParentChatID     b24.Int                `json:"parent_chat_id"`
+	ParentMessageID  b24.Int                `json:"parent_message_id"`
+	Name             b24.String             `json:"name"`
+	Description      b24.String             `json:"description"`
+	Owner            b24.Int                `json:"owner"`
+	Extranet         b24.Bool               `json:"extranet"`
+	Avatar           b24.String             `json:"avatar"`
+	Color            b24.String             `json:"color"`
+	Type             b24.String             `json:"type"`
+	Counter          b24.Int                `json:"counter"`
+	UserCounter      b24.Int                `json:"user_counter"`
+	MessageCount     b24.Int                `json:"message_count"`
+	UnreadID         b24.Int                `json:"unread_id"`
+	Restrictions     DialogRestrictions     `json:"restrictions"`
+	LastMessageID    b24.Int                `json:"last_message_id"`
+	LastID           b24.Int                `json:"last_id"`
+	MarkedID         b24.Int                `json:"marked_id"`
+	DiskFolderID     b24.Int                `json:"disk_folder_id"`
+	EntityType       b24.String             `json:"entity_type"`
+	EntityID         b24.String             `json:"entity_id"`
+	EntityData1      b24.String             `json:"entity_data_1"`
+	EntityData2      b24.String             `json:"entity_data_2"`
+	EntityData3      b24.String             `json:"entity_data_3"`
+	MuteList         json.RawMessage        `json:"mute_list"`
+	DateCreate       b24.String             `json:"date_create"`
+	MessageType      b24.String             `json:"message_type"`
+	Public           b24.String             `json:"public"`
+	Role             b24.String             `json:"role"`
+	EntityLink       DialogEntityLink       `json:"entity_link"`
+	TextFieldEnabled b24.Bool               `json:"text_field_enabled"`
+	BackgroundID     b24.Int                `json:"background_id"`
+	Permissions      DialogPermissions      `json:"permissions"`
+	IsNew            b24.Bool               `json:"is_new"`
+	ReadedList       []DialogReadedList     `json:"readed_list"`
+	ManagerList      []b24.Int              `json:"manager_list"`
+	LastMessageViews DialogLastMessageViews `json:"last_message_views"`
+	DialogID         b24.String             `json:"dialog_id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Dialog) UnmarshalJSON(data []byte) error {
+	type plain Dialog
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Dialog) MarshalJSON() ([]byte, error) {
+	type plain Dialog
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogRestrictions is the restrictions value of imbot.dialog.
+type DialogRestrictions struct {
+	Avatar     b24.Bool `json:"avatar"`
+	Rename     b24.Bool `json:"rename"`
+	Extend     b24.Bool `json:"extend"`
+	Call       b24.Bool `json:"call"`
+	Mute       b24.Bool `json:"mute"`
+	Leave      b24.Bool `json:"leave"`
+	LeaveOwner b24.Bool `json:"leave_owner"`
+	Send       b24.Bool `json:"send"`
+	UserList   b24.Bool `json:"user_list"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogRestrictions) UnmarshalJSON(data []byte) error {
+	type plain DialogRestrictions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogRestrictions) MarshalJSON() ([]byte, error) {
+	type plain DialogRestrictions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogEntityLink is the entity_link value of imbot.dialog.
+type DialogEntityLink struct {
+	Type b24.String `json:"type"`
+	URL  b24.String `json:"url"`
+	ID   b24.String `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogEntityLink) UnmarshalJSON(data []byte) error {
+	type plain DialogEntityLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogEntityLink) MarshalJSON() ([]byte, error) {
+	type plain DialogEntityLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogPermissions is the permissions value of imbot.dialog.
+type DialogPermissions struct {
+	ManageUsersAdd    b24.String `json:"manage_users_add"`
+	ManageUsersDelete b24.String `json:"manage_users_delete"`
+	ManageUI          b24.String `json:"manage_ui"`
+	ManageSettings    b24.String `json:"manage_settings"`
+	ManageMessages    b24.String `json:"manage_messages"`
+	CanPost           b24.String `json:"can_post"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogPermissions) UnmarshalJSON(data []byte) error {
+	type plain DialogPermissions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogPermissions) MarshalJSON() ([]byte, error) {
+	type plain DialogPermissions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogReadedList is the readed_list value of imbot.dialog.
+type DialogReadedList struct {
+	UserID    b24.Int         `json:"user_id"`
+	UserName  b24.String      `json:"user_name"`
+	MessageID b24.Int         `json:"message_id"`
+	Date      json.RawMessage `json:"date"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogReadedList) UnmarshalJSON(data []byte) error {
+	type plain DialogReadedList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogReadedList) MarshalJSON() ([]byte, error) {
+	type plain DialogReadedList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogLastMessageViews is the last_message_views value of imbot.dialog.
+type DialogLastMessageViews struct {
+	MessageID      b24.Int                              `json:"message_id"`
+	FirstViewers   []DialogLastMessageViewsFirstViewers `json:"first_viewers"`
+	CountOfViewers b24.Int                              `json:"count_of_viewers"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogLastMessageViews) UnmarshalJSON(data []byte) error {
+	type plain DialogLastMessageViews
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogLastMessageViews) MarshalJSON() ([]byte, error) {
+	type plain DialogLastMessageViews
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogLastMessageViewsFirstViewers is the first_viewers value of
+// imbot.dialog.
+type DialogLastMessageViewsFirstViewers struct {
+	UserID   b24.Int    `json:"user_id"`
+	UserName b24.String `json:"user_name"`
+	Date     b24.String `json:"date"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DialogLastMessageViewsFirstViewers) UnmarshalJSON(data []byte) error {
+	type plain DialogLastMessageViewsFirstViewers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DialogLastMessageViewsFirstViewers) MarshalJSON() ([]byte, error) {
+	type plain DialogLastMessageViewsFirstViewers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // DialogGet calls imbot.dialog.get: Get Data About Chat.
 //
 // The method imbot.dialog.get returns data about the chat.
@@ -25,11 +221,11 @@ import (
 //   - ACCESS_ERROR: No access to the specified dialog
 //
 // Deprecated: use [V2ChatGet] (imbot.v2.Chat.get).
-func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*DialogGetResult, error) {
+func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*Dialog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out DialogGetResult
+	var out Dialog
 	if err := b24.Invoke(ctx, c, DialogGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -39,8 +235,8 @@ func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24
 // DialogGetCommand is imbot.dialog.get as a command for a batch (see b24.Add);
 // its result decodes as DialogGet's does. Required parameters are not checked
 // here: the portal reports them.
-func DialogGetCommand(p DialogGetParams) b24.Command[*DialogGetResult] {
-	return b24.NewCommand[*DialogGetResult](b24.Request{
+func DialogGetCommand(p DialogGetParams) b24.Command[*Dialog] {
+	return b24.NewCommand[*Dialog](b24.Request{
 		Idempotent: true,
 		Method:     "imbot.dialog.get",
 		Params:     p,
@@ -72,200 +268,6 @@ func (p DialogGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// DialogGetResult is the result of imbot.dialog.get.
-type DialogGetResult struct {
-	ID               b24.Int                         `json:"id"`
-	ParentChatID     b24.Int                         `json:"parent_chat_id"`
-	ParentMessageID  b24.Int                         `json:"parent_message_id"`
-	Name             b24.String                      `json:"name"`
-	Description      b24.String                      `json:"description"`
-	Owner            b24.Int                         `json:"owner"`
-	Extranet         b24.Bool                        `json:"extranet"`
-	Avatar           b24.String                      `json:"avatar"`
-	Color            b24.String                      `json:"color"`
-	Type             b24.String                      `json:"type"`
-	Counter          b24.Int                         `json:"counter"`
-	UserCounter      b24.Int                         `json:"user_counter"`
-	MessageCount     b24.Int                         `json:"message_count"`
-	UnreadID         b24.Int                         `json:"unread_id"`
-	Restrictions     DialogGetResultRestrictions     `json:"restrictions"`
-	LastMessageID    b24.Int                         `json:"last_message_id"`
-	LastID           b24.Int                         `json:"last_id"`
-	MarkedID         b24.Int                         `json:"marked_id"`
-	DiskFolderID     b24.Int                         `json:"disk_folder_id"`
-	EntityType       b24.String                      `json:"entity_type"`
-	EntityID         b24.String                      `json:"entity_id"`
-	EntityData1      b24.String                      `json:"entity_data_1"`
-	EntityData2      b24.String                      `json:"entity_data_2"`
-	EntityData3      b24.String                      `json:"entity_data_3"`
-	MuteList         json.RawMessage                 `json:"mute_list"`
-	DateCreate       b24.String                      `json:"date_create"`
-	MessageType      b24.String                      `json:"message_type"`
-	Public           b24.String                      `json:"public"`
-	Role             b24.String                      `json:"role"`
-	EntityLink       DialogGetResultEntityLink       `json:"entity_link"`
-	TextFieldEnabled b24.Bool                        `json:"text_field_enabled"`
-	BackgroundID     json.RawMessage                 `json:"background_id"`
-	Permissions      DialogGetResultPermissions      `json:"permissions"`
-	IsNew            b24.Bool                        `json:"is_new"`
-	ReadedList       []DialogGetResultReadedList     `json:"readed_list"`
-	ManagerList      []b24.Int                       `json:"manager_list"`
-	LastMessageViews DialogGetResultLastMessageViews `json:"last_message_views"`
-	DialogID         b24.String                      `json:"dialog_id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResult) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResult) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogGetResultRestrictions is the restrictions value of imbot.dialog.get.
-type DialogGetResultRestrictions struct {
-	Avatar     b24.Bool `json:"avatar"`
-	Rename     b24.Bool `json:"rename"`
-	Extend     b24.Bool `json:"extend"`
-	Call       b24.Bool `json:"call"`
-	Mute       b24.Bool `json:"mute"`
-	Leave      b24.Bool `json:"leave"`
-	LeaveOwner b24.Bool `json:"leave_owner"`
-	Send       b24.Bool `json:"send"`
-	UserList   b24.Bool `json:"user_list"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultRestrictions) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultRestrictions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultRestrictions) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultRestrictions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogGetResultEntityLink is the entity_link value of imbot.dialog.get.
-type DialogGetResultEntityLink struct {
-	Type b24.String `json:"type"`
-	URL  b24.String `json:"url"`
-	ID   b24.String `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultEntityLink) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultEntityLink
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultEntityLink) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultEntityLink
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogGetResultPermissions is the permissions value of imbot.dialog.get.
-type DialogGetResultPermissions struct {
-	ManageUsersAdd    b24.String `json:"manage_users_add"`
-	ManageUsersDelete b24.String `json:"manage_users_delete"`
-	ManageUI          b24.String `json:"manage_ui"`
-	ManageSettings    b24.String `json:"manage_settings"`
-	ManageMessages    b24.String `json:"manage_messages"`
-	CanPost           b24.String `json:"can_post"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultPermissions) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultPermissions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultPermissions) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultPermissions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogGetResultReadedList is the readed_list value of imbot.dialog.get.
-type DialogGetResultReadedList struct {
-	UserID    b24.Int         `json:"user_id"`
-	UserName  b24.String      `json:"user_name"`
-	MessageID b24.Int         `json:"message_id"`
-	Date      json.RawMessage `json:"date"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultReadedList) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultReadedList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultReadedList) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultReadedList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogGetResultLastMessageViews is the last_message_views value of
-// imbot.dialog.get.
-type DialogGetResultLastMessageViews struct {
-	MessageID      b24.Int                                       `json:"message_id"`
-	FirstViewers   []DialogGetResultLastMessageViewsFirstViewers `json:"first_viewers"`
-	CountOfViewers b24.Int                                       `json:"count_of_viewers"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultLastMessageViews) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultLastMessageViews
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultLastMessageViews) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultLastMessageViews
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// DialogGetResultLastMessageViewsFirstViewers is the first_viewers value of
-// imbot.dialog.get.
-type DialogGetResultLastMessageViewsFirstViewers struct {
-	UserID   b24.Int    `json:"user_id"`
-	UserName b24.String `json:"user_name"`
-	Date     b24.String `json:"date"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultLastMessageViewsFirstViewers) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultLastMessageViewsFirstViewers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultLastMessageViewsFirstViewers) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultLastMessageViewsFirstViewers
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // DialogGetParamsDialogID is the DIALOG_ID of imbot.dialog.get: the constants

@@ -11,26 +11,24 @@ import (
 	imbot "github.com/b24gen/b24gen/generated/imbot"
 )
 
-// ExampleChatGet calls imbot.chat.get on a fake portal (b24test) that answers
-// with the response the docs show, and prints the type of the decoded result.
-func ExampleChatGet() {
+// ExampleDialogGet calls imbot.dialog.get on a fake portal (b24test) that
+// answers with the response the docs show, and prints the type of the decoded
+// result.
+func ExampleDialogGet() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.AnswerRaw("imbot.chat.get", json.RawMessage(`{"ID":2725}`))
+	portal.AnswerRaw("imbot.dialog.get", json.RawMessage(`{"id":2725,"parent_chat_id":0,"parent_message_id":0,"name":"New Chat Name","description":"Important News","owner":1291,"extranet":false,"avatar":"https://cdn.com.bitrix24.com/b13743910/resize_cache/33079/ff58db95aecdfa09ae61b51b5fd8f63f/im/708/70810b67c7c206ca3477933063b8ebbc/zuc0242aflwpzacvndxwnfhuxhzvgjaq","color":"#f76187","type":"chat","counter":0,"user_counter":2,"message_count":11,"unread_id":0,"restrictions":{"avatar":true,"rename":true,"extend":true,"call":true,"mute":true,"leave":true,"leave_owner":true,"send":true,"user_list":true},"last_message_id":33807,"last_id":33807,"marked_id":0,"disk_folder_id":0,"entity_type":"CHAT","entity_id":"13","entity_data_1":"","entity_data_2":"","entity_data_3":"","mute_list":[],"date_create":"2026-02-24T13:19:39+02:00","message_type":"C","public":"","role":"member","entity_link":{"type":"CHAT","url":"","id":"13"},"text_field_enabled":true,"background_id":null,"permissions":{"manage_users_add":"member","manage_users_delete":"manager","manage_ui":"member","manage_settings":"owner","manage_messages":"member","can_post":"member"},"is_new":false,"readed_list":[{"user_id":1291,"user_name":"MyBot","message_id":33807,"date":null}],"manager_list":[1291],"last_message_views":{"message_id":33807,"first_viewers":[{"user_id":1271,"user_name":"Employee","date":"2026-02-24T15:41:17+02:00"}],"count_of_viewers":0},"dialog_id":"chat2725"}`))
 
 	c, err := b24.NewWebhookClient(portal.WebhookURL())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := imbot.ChatGet(context.Background(), c, imbot.ChatGetParams{
-		EntityID:   "1",
-		EntityType: "1",
-	})
+	res, err := imbot.DialogGet(context.Background(), c, imbot.DialogGetParams{DialogID: "1"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *imbot.ChatGetResult
+	// Output: *imbot.Dialog
 }

@@ -69,7 +69,7 @@ type MessageAddParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application.
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// The identifier of the object that will receive the message: user or chat.
 	//
 	// Supported formats:
@@ -87,12 +87,12 @@ type MessageAddParams struct {
 	//
 	// Used only with TO_USER_ID. If both parameters are provided and greater than
 	// 0, the DIALOG_ID field is ignored, and SYSTEM is forcibly set to Y.
-	FromUserID b24.Opt[int64] `json:"FROM_USER_ID,omitzero"`
+	FromUserID b24.Opt[b24.Int] `json:"FROM_USER_ID,omitzero"`
 	// The identifier of the recipient for sending in a private dialog. You can
 	// obtain the user ID using user.get and user.search.
 	//
 	// Used only with FROM_USER_ID.
-	ToUserID b24.Opt[int64] `json:"TO_USER_ID,omitzero"`
+	ToUserID b24.Opt[b24.Int] `json:"TO_USER_ID,omitzero"`
 	// The text of the message. The method automatically trims spaces and line
 	// breaks from the edges of the message text. Required.
 	Message string `json:"MESSAGE"`
@@ -227,13 +227,13 @@ type MessageDeleteParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application.
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// The identifier of the message to be deleted. The value must be greater than
 	// 0.
 	//
 	// For messages sent by the bot via REST, the identifier is returned by the
 	// method imbot.message.add. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// Deletion mode.
 	//
 	// Allowed values:
@@ -309,7 +309,7 @@ type MessageLikeParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application.
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// The identifier of the message in personal dialogs or group chats where the
 	// chat bot is present. The value must be greater than 0.
 	//
@@ -318,7 +318,7 @@ type MessageLikeParams struct {
 	//
 	// Message identifiers sent to the chat by users can be obtained using the
 	// method im.dialog.messages.get. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// The action for the message reaction.
 	//
 	// Allowed values:
@@ -434,13 +434,13 @@ type MessageUpdateParams struct {
 	//
 	// If the parameter is not provided, the method searches for the first bot
 	// registered by the current application.
-	BotID b24.Opt[int64] `json:"BOT_ID,omitzero"`
+	BotID b24.Opt[b24.Int] `json:"BOT_ID,omitzero"`
 	// The identifier of the message to be modified. The value must be greater than
 	// 0.
 	//
 	// For messages sent by the bot via REST, the identifier is returned by the
 	// imbot.message.add method. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 	// The new text of the message. If an empty value is provided, the message will
 	// be deleted.
 	//

@@ -55,7 +55,7 @@ type UnregisterParams struct {
 	// The identifier of the chat bot. The value must be greater than 0.
 	//
 	// You can obtain the bot identifier using the imbot.bot.list method. Required.
-	BotID int64 `json:"BOT_ID"`
+	BotID b24.Int `json:"BOT_ID"`
 	// This parameter is required only for webhooks. Pass the same CLIENT_ID that
 	// was specified when registering the chat bot.
 	ClientID b24.Opt[string] `json:"CLIENT_ID,omitzero"`

@@ -67,7 +67,7 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 type UpdateParams struct {
 	// The identifier of the chat-bot. You can obtain the identifier using the
 	// imbot.bot.list method. The value must be greater than 0. Required.
-	BotID int64 `json:"BOT_ID"`
+	BotID b24.Int `json:"BOT_ID"`
 	// Data for updating the chat-bot. The structure of the object is described in
 	// detail below. Required.
 	Fields UpdateParamsFields `json:"FIELDS"`

@@ -8,82 +8,39 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// V2BotGet calls imbot.v2.Bot.get: Get Information About the Bot.
-//
-// The method imbot.v2.Bot.get returns information about the bot. It is used to
-// verify the bot's installation.
-//
-// The parameters are the fields of [V2BotGetParams].
-//
-// Scope: imbot. Who can call it: authorized user.
-//
-// See https://apidocs.bitrix24.com/api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-get.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - BOT_TOKEN_NOT_SPECIFIED: botToken is required for webhook
-//     authorization
-//   - PARAMS_REQUIRED: Neither botId nor code is provided
-//   - BOT_NOT_FOUND: Bot not found
-func V2BotGet(ctx context.Context, c b24.Caller, p V2BotGetParams, opts ...b24.CallOption) (*V2BotGetResult, error) {
-	var out V2BotGetResult
-	if err := b24.Invoke(ctx, c, V2BotGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// V2BotGetCommand is imbot.v2.Bot.get as a command for a batch (see b24.Add);
-// its result decodes as V2BotGet's does. Required parameters are not checked
-// here: the portal reports them.
-func V2BotGetCommand(p V2BotGetParams) b24.Command[*V2BotGetResult] {
-	return b24.NewCommand[*V2BotGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "imbot.v2.Bot.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// V2BotGetParams holds the parameters of imbot.v2.Bot.get.
-type V2BotGetParams struct {
-	// Bot ID. Required if code is not specified
-	BotID b24.Opt[int64] `json:"botId,omitzero"`
-	// Bot code. Required if botId is not specified
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Unique bot authorization token. Required for webhook authorization, not
-	// needed for OAuth.
-	//
-	// Pass the same botToken that was specified during the chatbot registration
-	BotToken b24.Opt[string] `json:"botToken,omitzero"`
-}
-
-// V2BotGetResult is the result of imbot.v2.Bot.get.
-type V2BotGetResult struct {
+// V2Bot is one v2 Bot of imbot.v2.Bot, as the family's methods return it. Its
+// fields are the union of what the family's pages document (bot-get, bot-list,
+// bot-register, bot-update), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type V2Bot struct {
 	// Bot object. Extended format for the owner, brief format for others (detailed
 	// description)
-	Bot V2BotGetResultBot `json:"bot"`
+	Bot V2BotBot `json:"bot"`
 	// Array of related users (detailed description)
-	Users []V2BotGetResultUsers `json:"users"`
+	Users []b24.Int `json:"users"`
+	// Array of bots in extended format (detailed description)
+	Bots []V2BotBots `json:"bots"`
+	// Is there a next page
+	HasNextPage b24.Bool `json:"hasNextPage"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotGetResult) UnmarshalJSON(data []byte) error {
-	type plain V2BotGetResult
+func (v *V2Bot) UnmarshalJSON(data []byte) error {
+	type plain V2Bot
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotGetResult) MarshalJSON() ([]byte, error) {
-	type plain V2BotGetResult
+func (v V2Bot) MarshalJSON() ([]byte, error) {
+	type plain V2Bot
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V2BotGetResultBot is the bot value of imbot.v2.Bot.get.
-type V2BotGetResultBot struct {
+// V2BotBot is the bot value of imbot.v2.Bot.
+type V2BotBot struct {
 	// Bot identifier
 	ID b24.Int `json:"id"`
 	// Symbolic code of the bot
@@ -117,125 +74,19 @@ type V2BotGetResultBot struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotGetResultBot) UnmarshalJSON(data []byte) error {
-	type plain V2BotGetResultBot
+func (v *V2BotBot) UnmarshalJSON(data []byte) error {
+	type plain V2BotBot
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotGetResultBot) MarshalJSON() ([]byte, error) {
-	type plain V2BotGetResultBot
+func (v V2BotBot) MarshalJSON() ([]byte, error) {
+	type plain V2BotBot
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V2BotGetResultUsers is the users value of imbot.v2.Bot.get.
-type V2BotGetResultUsers struct {
-	Active b24.Bool   `json:"active"`
-	Bot    b24.Bool   `json:"bot"`
-	ID     b24.Int    `json:"id"`
-	Name   b24.String `json:"name"`
-	Type   b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotGetResultUsers) UnmarshalJSON(data []byte) error {
-	type plain V2BotGetResultUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotGetResultUsers) MarshalJSON() ([]byte, error) {
-	type plain V2BotGetResultUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotList calls imbot.v2.Bot.list: List of Bots in the Application.
-//
-// The imbot.v2.Bot.list method returns a list of bots for the current
-// application in an extended format.
-//
-// The parameters are the fields of [V2BotListParams].
-//
-// Scope: imbot. Who can call it: owner of the registered bot.
-//
-// See https://apidocs.bitrix24.com/api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-list.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - BOT_TOKEN_NOT_SPECIFIED: botToken is not specified. Required for
-//     webhook authorization
-func V2BotList(ctx context.Context, c b24.Caller, p V2BotListParams, opts ...b24.CallOption) (*V2BotListResult, error) {
-	var out V2BotListResult
-	if err := b24.Invoke(ctx, c, V2BotListCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// V2BotListCommand is imbot.v2.Bot.list as a command for a batch (see
-// b24.Add); its result decodes as V2BotList's does. Required parameters are
-// not checked here: the portal reports them.
-func V2BotListCommand(p V2BotListParams) b24.Command[*V2BotListResult] {
-	return b24.NewCommand[*V2BotListResult](b24.Request{
-		Idempotent: true,
-		Method:     "imbot.v2.Bot.list",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// V2BotListParams holds the parameters of imbot.v2.Bot.list.
-type V2BotListParams struct {
-	// Unique authorization token for the bot. Required for webhook authorization,
-	// not needed for OAuth.
-	//
-	// Pass the same botToken that was specified during the chatbot registration
-	BotToken b24.Opt[string] `json:"botToken,omitzero"`
-	// Filter for results.
-	//
-	// Available filter fields:
-	//
-	//   - type — type of the bot. Description of types — Bot Types
-	//
-	// Keys are field names, optionally prefixed by an operator (">ID",
-	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
-	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
-	Filter b24.Filter `json:"filter,omitzero"`
-	// Number of bots per page. Default is 50. Default: 50.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
-	// Offset for pagination. Default is 0. Default: 0.
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-}
-
-// V2BotListResult is the result of imbot.v2.Bot.list.
-type V2BotListResult struct {
-	// Array of bots in extended format (detailed description)
-	Bots []V2BotListResultBots `json:"bots"`
-	// Array of related users (detailed description)
-	Users []V2BotListResultUsers `json:"users"`
-	// Is there a next page
-	HasNextPage b24.Bool `json:"hasNextPage"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotListResult) UnmarshalJSON(data []byte) error {
-	type plain V2BotListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotListResult) MarshalJSON() ([]byte, error) {
-	type plain V2BotListResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotListResultBots is the bots value of imbot.v2.Bot.list.
-type V2BotListResultBots struct {
+// V2BotBots is the bots value of imbot.v2.Bot.
+type V2BotBots struct {
 	// Identifier of the bot
 	ID b24.Int `json:"id"`
 	// Symbolic code of the bot
@@ -269,38 +120,502 @@ type V2BotListResultBots struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotListResultBots) UnmarshalJSON(data []byte) error {
-	type plain V2BotListResultBots
+func (v *V2BotBots) UnmarshalJSON(data []byte) error {
+	type plain V2BotBots
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotListResultBots) MarshalJSON() ([]byte, error) {
-	type plain V2BotListResultBots
+func (v V2BotBots) MarshalJSON() ([]byte, error) {
+	type plain V2BotBots
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V2BotListResultUsers is the users value of imbot.v2.Bot.list.
-type V2BotListResultUsers struct {
-	Active b24.Bool   `json:"active"`
-	Bot    b24.Bool   `json:"bot"`
-	ID     b24.Int    `json:"id"`
-	Name   b24.String `json:"name"`
-	Type   b24.String `json:"type"`
+// V2BotInput is the write form of V2Bot: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type V2BotInput struct {
+	// Properties of the bot's profile. Parameter descriptions are below
+	Properties *V2BotInputProperties `json:"properties,omitzero"`
+	// Hidden bot. Acceptable values: true, false
+	IsHidden b24.Opt[bool] `json:"isHidden,omitzero"`
+	// Support for reactions. Acceptable values: true, false
+	IsReactionsEnabled b24.Opt[bool] `json:"isReactionsEnabled,omitzero"`
+	// Support for Open Channels. Acceptable values: true, false
+	IsSupportOpenline b24.Opt[bool] `json:"isSupportOpenline,omitzero"`
+	// Background of the bot's chat. Pass null to reset to the user's background.
+	// Available values are in the backgrounds table. An invalid value is
+	// normalized to null
+	BackgroundID b24.Opt[string] `json:"backgroundId,omitzero"`
+	// Event delivery mode: fetch or webhook
+	EventMode b24.Opt[string] `json:"eventMode,omitzero"`
+	// URL of the event handler (applies when eventMode = webhook)
+	WebhookURL b24.Opt[string] `json:"webhookUrl,omitzero"`
+	// New botToken for token rotation. Request authorization is performed with the
+	// old token passed at the top level in the botToken parameter. An empty string
+	// or a string of spaces is ignored. Maximum length is 40 characters.
+	//
+	// More details in the section BotToken Rotation
+	BotToken b24.Opt[string] `json:"botToken,omitzero"`
+	// Bot object. Extended format for the owner, brief format for others (detailed
+	// description)
+	Bot *V2BotInputBot `json:"bot,omitzero"`
+	// Array of related users (detailed description)
+	Users []b24.Int `json:"users,omitzero"`
+	// Array of bots in extended format (detailed description)
+	Bots []V2BotInputBots `json:"bots,omitzero"`
+	// Is there a next page
+	HasNextPage b24.Opt[bool] `json:"hasNextPage,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotListResultUsers) UnmarshalJSON(data []byte) error {
-	type plain V2BotListResultUsers
+func (v *V2BotInput) UnmarshalJSON(data []byte) error {
+	type plain V2BotInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotListResultUsers) MarshalJSON() ([]byte, error) {
-	type plain V2BotListResultUsers
+func (v V2BotInput) MarshalJSON() ([]byte, error) {
+	type plain V2BotInput
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2BotInputProperties is the properties value of imbot.v2.Bot.
+type V2BotInputProperties struct {
+	// Bot's name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Bot's last name
+	LastName b24.Opt[string] `json:"lastName,omitzero"`
+	// Bot's position (displayed in the profile)
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Avatar color, available colors. If specified incorrectly, it is ignored
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Gender. Acceptable values: M, F
+	Gender b24.Opt[string] `json:"gender,omitzero"`
+	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,.
+	//
+	// How to prepare data: How to upload files
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Avatar any `json:"avatar,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2BotInputProperties) UnmarshalJSON(data []byte) error {
+	type plain V2BotInputProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2BotInputProperties) MarshalJSON() ([]byte, error) {
+	type plain V2BotInputProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2BotInputBot is the bot value of imbot.v2.Bot.
+type V2BotInputBot struct {
+	// Bot identifier
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Symbolic code of the bot
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Type of the bot
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Bot is hidden from the contact list
+	IsHidden b24.Opt[bool] `json:"isHidden,omitzero"`
+	// Bot supports open channels
+	IsSupportOpenline b24.Opt[bool] `json:"isSupportOpenline,omitzero"`
+	// Reactions are enabled for bot messages
+	IsReactionsEnabled b24.Opt[bool] `json:"isReactionsEnabled,omitzero"`
+	// Chat background ID or null
+	BackgroundID b24.Opt[string] `json:"backgroundId,omitzero"`
+	// Language of the bot
+	Language b24.Opt[string] `json:"language,omitzero"`
+	// Module identifier
+	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
+	// Event delivery mode: webhook or fetch
+	EventMode b24.Opt[string] `json:"eventMode,omitzero"`
+	// Number of messages sent by the bot
+	CountMessage b24.Opt[b24.Int] `json:"countMessage,omitzero"`
+	// Number of registered commands
+	CountCommand b24.Opt[b24.Int] `json:"countCommand,omitzero"`
+	// Number of bot chats
+	CountChat b24.Opt[b24.Int] `json:"countChat,omitzero"`
+	// Number of users interacting with the bot
+	CountUser b24.Opt[b24.Int] `json:"countUser,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2BotInputBot) UnmarshalJSON(data []byte) error {
+	type plain V2BotInputBot
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2BotInputBot) MarshalJSON() ([]byte, error) {
+	type plain V2BotInputBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2BotInputBots is the bots value of imbot.v2.Bot.
+type V2BotInputBots struct {
+	// Identifier of the bot
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Symbolic code of the bot
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Type of the bot
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// Bot is hidden from the contact list
+	IsHidden b24.Opt[bool] `json:"isHidden,omitzero"`
+	// Bot supports open channels
+	IsSupportOpenline b24.Opt[bool] `json:"isSupportOpenline,omitzero"`
+	// Reactions are enabled for bot messages
+	IsReactionsEnabled b24.Opt[bool] `json:"isReactionsEnabled,omitzero"`
+	// Chat background ID or null
+	BackgroundID b24.Opt[string] `json:"backgroundId,omitzero"`
+	// Language of the bot
+	Language b24.Opt[string] `json:"language,omitzero"`
+	// Module identifier
+	ModuleID b24.Opt[string] `json:"moduleId,omitzero"`
+	// Event delivery mode: webhook or fetch
+	EventMode b24.Opt[string] `json:"eventMode,omitzero"`
+	// Number of messages sent by the bot
+	CountMessage b24.Opt[b24.Int] `json:"countMessage,omitzero"`
+	// Number of registered commands
+	CountCommand b24.Opt[b24.Int] `json:"countCommand,omitzero"`
+	// Number of chats for the bot
+	CountChat b24.Opt[b24.Int] `json:"countChat,omitzero"`
+	// Number of users who interacted with the bot
+	CountUser b24.Opt[b24.Int] `json:"countUser,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2BotInputBots) UnmarshalJSON(data []byte) error {
+	type plain V2BotInputBots
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2BotInputBots) MarshalJSON() ([]byte, error) {
+	type plain V2BotInputBots
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2Chat is one v2 Chat of imbot.v2.Chat, as the family's methods return it.
+// Its fields are the union of what the family's pages document (chat-get,
+// chat-add, chat-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type V2Chat struct {
+	// Unique identifier of the chat
+	ID b24.Int `json:"id"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.String `json:"dialogId"`
+	// Name of the chat
+	Name b24.String `json:"name"`
+	// Description of the chat
+	Description b24.String `json:"description"`
+	// Type of chat: chat, open, channel, and others
+	Type b24.String `json:"type"`
+	// ID of the chat owner
+	Owner b24.Int `json:"owner"`
+	// Color of the chat in HEX format
+	Color b24.String `json:"color"`
+	// URL of the chat avatar. Empty string if not set
+	Avatar b24.String `json:"avatar"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.String `json:"role"`
+	// Creation date of the chat in ISO 8601 format
+	DateCreate b24.String `json:"dateCreate"`
+	// ID of the last message
+	LastMessageID b24.Int `json:"lastMessageId"`
+	// List of user IDs who have disabled notifications
+	MuteList json.RawMessage `json:"muteList"`
+	// Array of chat manager IDs
+	ManagerList json.RawMessage `json:"managerList"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2Chat) UnmarshalJSON(data []byte) error {
+	type plain V2Chat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2Chat) MarshalJSON() ([]byte, error) {
+	type plain V2Chat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2ChatInput is the write form of V2Chat: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type V2ChatInput struct {
+	// Chat title
+	Title b24.Opt[string] `json:"title,omitzero"`
+	// Chat description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// Chat color — available colors.
+	//
+	// If not specified or incorrect, it will be assigned automatically
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Chat avatar in Base64 format
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	Avatar any `json:"avatar,omitzero"`
+	// Array of participant IDs
+	UserIDs []b24.Int `json:"userIds,omitzero"`
+	// ID of the chat owner. If not specified, the bot becomes the owner
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
+	// First message in the chat
+	Message b24.Opt[string] `json:"message,omitzero"`
+	// Unique identifier of the chat
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Dialog identifier: chat5 for group chats, 123 for personal chats
+	DialogID b24.Opt[string] `json:"dialogId,omitzero"`
+	// Name of the chat
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Type of chat: chat, open, channel, and others
+	Type b24.Opt[string] `json:"type,omitzero"`
+	// ID of the chat owner
+	Owner b24.Opt[b24.Int] `json:"owner,omitzero"`
+	// Role of the current user: owner, manager, member, guest, none
+	Role b24.Opt[string] `json:"role,omitzero"`
+	// Creation date of the chat in ISO 8601 format
+	DateCreate b24.Opt[string] `json:"dateCreate,omitzero"`
+	// ID of the last message
+	LastMessageID b24.Opt[b24.Int] `json:"lastMessageId,omitzero"`
+	// List of user IDs who have disabled notifications
+	MuteList []any `json:"muteList,omitzero"`
+	// Array of chat manager IDs
+	ManagerList []any `json:"managerList,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2ChatInput) UnmarshalJSON(data []byte) error {
+	type plain V2ChatInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2ChatInput) MarshalJSON() ([]byte, error) {
+	type plain V2ChatInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2Event is one v2 Event of imbot.v2.Event, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (event-get), typed by the *.fields page where it gives a type; a value that
+// does not fit its field's type is kept raw in Extra rather than failing the
+// call.
+type V2Event struct {
+	// Array of events
+	Events []V2EventEvents `json:"events"`
+	// Value for the next call offset. Confirms already processed events and shifts
+	// the queue cursor
+	NextOffset b24.Int `json:"nextOffset"`
+	// true if there are more unprocessed events
+	HasMore b24.Bool `json:"hasMore"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2Event) UnmarshalJSON(data []byte) error {
+	type plain V2Event
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2Event) MarshalJSON() ([]byte, error) {
+	type plain V2Event
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2EventEvents is the events value of imbot.v2.Event.
+type V2EventEvents struct {
+	// Event ID. Pass in the next call as offset for confirmation
+	EventID b24.Int `json:"eventId"`
+	// Type of event. List of types described below
+	Type b24.String `json:"type"`
+	// Date and time of the event
+	Date b24.Time `json:"date"`
+	// Event data. Format depends on the event type: event descriptions
+	Data json.RawMessage `json:"data"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2EventEvents) UnmarshalJSON(data []byte) error {
+	type plain V2EventEvents
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2EventEvents) MarshalJSON() ([]byte, error) {
+	type plain V2EventEvents
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2Revision is one v2 Revision of imbot.v2.Revision, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (revision-get), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type V2Revision struct {
+	// Revision of the server REST API. The main key for checking compatibility of
+	// methods and fields
+	Rest b24.Int `json:"rest"`
+	// Revision of the web client protocol of the messenger
+	Web b24.Int `json:"web"`
+	// Revision of the mobile client protocol
+	Mobile b24.Int `json:"mobile"`
+	// Revision of the desktop application protocol
+	Desktop b24.Int `json:"desktop"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2Revision) UnmarshalJSON(data []byte) error {
+	type plain V2Revision
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2Revision) MarshalJSON() ([]byte, error) {
+	type plain V2Revision
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2BotGet calls imbot.v2.Bot.get: Get Information About the Bot.
+//
+// The method imbot.v2.Bot.get returns information about the bot. It is used to
+// verify the bot's installation.
+//
+// The parameters are the fields of [V2BotGetParams].
+//
+// Scope: imbot. Who can call it: authorized user.
+//
+// See https://apidocs.bitrix24.com/api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-get.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - BOT_TOKEN_NOT_SPECIFIED: botToken is required for webhook
+//     authorization
+//   - PARAMS_REQUIRED: Neither botId nor code is provided
+//   - BOT_NOT_FOUND: Bot not found
+func V2BotGet(ctx context.Context, c b24.Caller, p V2BotGetParams, opts ...b24.CallOption) (*V2Bot, error) {
+	var out V2Bot
+	if err := b24.Invoke(ctx, c, V2BotGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// V2BotGetCommand is imbot.v2.Bot.get as a command for a batch (see b24.Add);
+// its result decodes as V2BotGet's does. Required parameters are not checked
+// here: the portal reports them.
+func V2BotGetCommand(p V2BotGetParams) b24.Command[*V2Bot] {
+	return b24.NewCommand[*V2Bot](b24.Request{
+		Idempotent: true,
+		Method:     "imbot.v2.Bot.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// V2BotGetParams holds the parameters of imbot.v2.Bot.get.
+type V2BotGetParams struct {
+	// Bot ID. Required if code is not specified
+	BotID b24.Opt[b24.Int] `json:"botId,omitzero"`
+	// Bot code. Required if botId is not specified
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Unique bot authorization token. Required for webhook authorization, not
+	// needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chatbot registration
+	BotToken b24.Opt[string] `json:"botToken,omitzero"`
+}
+
+// V2BotList calls imbot.v2.Bot.list: List of Bots in the Application.
+//
+// The imbot.v2.Bot.list method returns a list of bots for the current
+// application in an extended format.
+//
+// The parameters are the fields of [V2BotListParams].
+//
+// Scope: imbot. Who can call it: owner of the registered bot.
+//
+// See https://apidocs.bitrix24.com/api-reference/chat-bots/chat-bots-v2/imbot.v2/bots/bot-list.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - BOT_TOKEN_NOT_SPECIFIED: botToken is not specified. Required for
+//     webhook authorization
+func V2BotList(ctx context.Context, c b24.Caller, p V2BotListParams, opts ...b24.CallOption) (*V2Bot, error) {
+	var out V2Bot
+	if err := b24.Invoke(ctx, c, V2BotListCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// V2BotListCommand is imbot.v2.Bot.list as a command for a batch (see
+// b24.Add); its result decodes as V2BotList's does. Required parameters are
+// not checked here: the portal reports them.
+func V2BotListCommand(p V2BotListParams) b24.Command[*V2Bot] {
+	return b24.NewCommand[*V2Bot](b24.Request{
+		Idempotent: true,
+		Method:     "imbot.v2.Bot.list",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// V2BotListParams holds the parameters of imbot.v2.Bot.list.
+type V2BotListParams struct {
+	// Unique authorization token for the bot. Required for webhook authorization,
+	// not needed for OAuth.
+	//
+	// Pass the same botToken that was specified during the chatbot registration
+	BotToken b24.Opt[string] `json:"botToken,omitzero"`
+	// Filter for results.
+	//
+	// Available filter fields:
+	//
+	//   - type — type of the bot. Description of types — Bot Types
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
+	// Number of bots per page. Default is 50. Default: 50.
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
+	// Offset for pagination. Default is 0. Default: 0.
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 }
 
 // V2BotRegister calls imbot.v2.Bot.register: Register the Automation rule.
@@ -333,11 +648,11 @@ func (v V2BotListResultUsers) MarshalJSON() ([]byte, error) {
 //   - BOT_LIMIT_EXCEEDED: Application bot limit exceeded (100 bots)
 //   - BOT_AVATAR_INCORRECT_TYPE: Avatar must be an image (image/*)
 //   - BOT_AVATAR_INCORRECT_SIZE: Avatar size exceeds maximum (5000×5000 px)
-func V2BotRegister(ctx context.Context, c b24.Caller, p V2BotRegisterParams, opts ...b24.CallOption) (*V2BotRegisterResult, error) {
+func V2BotRegister(ctx context.Context, c b24.Caller, p V2BotRegisterParams, opts ...b24.CallOption) (*V2Bot, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out V2BotRegisterResult
+	var out V2Bot
 	if err := b24.Invoke(ctx, c, V2BotRegisterCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -347,8 +662,8 @@ func V2BotRegister(ctx context.Context, c b24.Caller, p V2BotRegisterParams, opt
 // V2BotRegisterCommand is imbot.v2.Bot.register as a command for a batch (see
 // b24.Add); its result decodes as V2BotRegister's does. Required parameters
 // are not checked here: the portal reports them.
-func V2BotRegisterCommand(p V2BotRegisterParams) b24.Command[*V2BotRegisterResult] {
-	return b24.NewCommand[*V2BotRegisterResult](b24.Request{
+func V2BotRegisterCommand(p V2BotRegisterParams) b24.Command[*V2Bot] {
+	return b24.NewCommand[*V2Bot](b24.Request{
 		Method:  "imbot.v2.Bot.register",
 		Params:  p,
 		Version: 2,
@@ -477,114 +792,6 @@ func (v V2BotRegisterParamsFieldsProperties) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// V2BotRegisterResult is the result of imbot.v2.Bot.register.
-type V2BotRegisterResult struct {
-	// Bot object in extended format (available only to the owner) (detailed
-	// description)
-	Bot V2BotRegisterResultBot `json:"bot"`
-	// Array of related users (detailed description)
-	Users []V2BotRegisterResultUsers `json:"users"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotRegisterResult) UnmarshalJSON(data []byte) error {
-	type plain V2BotRegisterResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotRegisterResult) MarshalJSON() ([]byte, error) {
-	type plain V2BotRegisterResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotRegisterResultBot is the bot value of imbot.v2.Bot.register.
-type V2BotRegisterResultBot struct {
-	// Identifier of the bot
-	ID b24.Int `json:"id"`
-	// Symbolic code of the bot
-	Code b24.String `json:"code"`
-	// Type of the bot
-	Type b24.String `json:"type"`
-	// Bot is hidden from the contact list
-	IsHidden b24.Bool `json:"isHidden"`
-	// Bot supports open lines
-	IsSupportOpenline b24.Bool `json:"isSupportOpenline"`
-	// Reactions are enabled for bot messages
-	IsReactionsEnabled b24.Bool `json:"isReactionsEnabled"`
-	// ID of the chat background or null
-	BackgroundID b24.String `json:"backgroundId"`
-	// Language of the bot
-	Language b24.String `json:"language"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Event delivery mode: webhook or fetch
-	EventMode b24.String `json:"eventMode"`
-	// Number of messages sent by the bot
-	CountMessage b24.Int `json:"countMessage"`
-	// Number of registered commands
-	CountCommand b24.Int `json:"countCommand"`
-	// Number of chats of the bot
-	CountChat b24.Int `json:"countChat"`
-	// Number of users interacted with the bot
-	CountUser b24.Int `json:"countUser"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotRegisterResultBot) UnmarshalJSON(data []byte) error {
-	type plain V2BotRegisterResultBot
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotRegisterResultBot) MarshalJSON() ([]byte, error) {
-	type plain V2BotRegisterResultBot
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotRegisterResultUsers is the users value of imbot.v2.Bot.register.
-type V2BotRegisterResultUsers struct {
-	Absent           b24.Bool     `json:"absent"`
-	Active           b24.Bool     `json:"active"`
-	Avatar           b24.String   `json:"avatar"`
-	Birthday         b24.String   `json:"birthday"`
-	Bot              b24.Bool     `json:"bot"`
-	Color            b24.String   `json:"color"`
-	Connector        b24.Bool     `json:"connector"`
-	Departments      []b24.Number `json:"departments"`
-	ExternalAuthID   b24.String   `json:"externalAuthId"`
-	Extranet         b24.Bool     `json:"extranet"`
-	FirstName        b24.String   `json:"firstName"`
-	Gender           b24.String   `json:"gender"`
-	ID               b24.Int      `json:"id"`
-	Idle             b24.Bool     `json:"idle"`
-	LastActivityDate b24.String   `json:"lastActivityDate"`
-	LastName         b24.String   `json:"lastName"`
-	Name             b24.String   `json:"name"`
-	Phones           b24.Bool     `json:"phones"`
-	Status           b24.String   `json:"status"`
-	Type             b24.String   `json:"type"`
-	WorkPosition     b24.String   `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotRegisterResultUsers) UnmarshalJSON(data []byte) error {
-	type plain V2BotRegisterResultUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotRegisterResultUsers) MarshalJSON() ([]byte, error) {
-	type plain V2BotRegisterResultUsers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V2BotRegisterParamsFieldsEventMode is the eventMode of
 // imbot.v2.Bot.register: the constants below are the documented values; others
 // are accepted too.
@@ -652,7 +859,7 @@ func V2BotUnregisterCommand(p V2BotUnregisterParams) b24.Command[*V2BotUnregiste
 // V2BotUnregisterParams holds the parameters of imbot.v2.Bot.unregister.
 type V2BotUnregisterParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -717,11 +924,11 @@ func (v V2BotUnregisterResult) MarshalJSON() ([]byte, error) {
 //   - BOT_TOKEN_ROTATION_FAILED: Bot token rotation failed. Generic error
 //     code — reason is not disclosed to avoid confirming the existence of
 //     foreign tokens
-func V2BotUpdate(ctx context.Context, c b24.Caller, p V2BotUpdateParams, opts ...b24.CallOption) (*V2BotUpdateResult, error) {
+func V2BotUpdate(ctx context.Context, c b24.Caller, p V2BotUpdateParams, opts ...b24.CallOption) (*V2Bot, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out V2BotUpdateResult
+	var out V2Bot
 	if err := b24.Invoke(ctx, c, V2BotUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -731,8 +938,8 @@ func V2BotUpdate(ctx context.Context, c b24.Caller, p V2BotUpdateParams, opts ..
 // V2BotUpdateCommand is imbot.v2.Bot.update as a command for a batch (see
 // b24.Add); its result decodes as V2BotUpdate's does. Required parameters are
 // not checked here: the portal reports them.
-func V2BotUpdateCommand(p V2BotUpdateParams) b24.Command[*V2BotUpdateResult] {
-	return b24.NewCommand[*V2BotUpdateResult](b24.Request{
+func V2BotUpdateCommand(p V2BotUpdateParams) b24.Command[*V2Bot] {
+	return b24.NewCommand[*V2Bot](b24.Request{
 		Method:  "imbot.v2.Bot.update",
 		Params:  p,
 		Version: 2,
@@ -742,7 +949,7 @@ func V2BotUpdateCommand(p V2BotUpdateParams) b24.Command[*V2BotUpdateResult] {
 // V2BotUpdateParams holds the parameters of imbot.v2.Bot.update.
 type V2BotUpdateParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -750,7 +957,7 @@ type V2BotUpdateParams struct {
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Fields to be updated. The structure of the object is described below.
 	// Required.
-	Fields V2BotUpdateParamsFields `json:"fields"`
+	Fields V2BotInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -762,175 +969,6 @@ func (p V2BotUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// V2BotUpdateParamsFields is the fields value of imbot.v2.Bot.update.
-type V2BotUpdateParamsFields struct {
-	// Properties of the bot's profile. Parameter descriptions are below
-	Properties *V2BotUpdateParamsFieldsProperties `json:"properties,omitzero"`
-	// Hidden bot. Acceptable values: true, false
-	IsHidden b24.Opt[bool] `json:"isHidden,omitzero"`
-	// Support for reactions. Acceptable values: true, false
-	IsReactionsEnabled b24.Opt[bool] `json:"isReactionsEnabled,omitzero"`
-	// Support for Open Channels. Acceptable values: true, false
-	IsSupportOpenline b24.Opt[bool] `json:"isSupportOpenline,omitzero"`
-	// Background of the bot's chat. Pass null to reset to the user's background.
-	// Available values are in the backgrounds table. An invalid value is
-	// normalized to null
-	BackgroundID b24.Opt[string] `json:"backgroundId,omitzero"`
-	// Event delivery mode: fetch or webhook
-	EventMode b24.Opt[string] `json:"eventMode,omitzero"`
-	// URL of the event handler (applies when eventMode = webhook)
-	WebhookURL b24.Opt[string] `json:"webhookUrl,omitzero"`
-	// New botToken for token rotation. Request authorization is performed with the
-	// old token passed at the top level in the botToken parameter. An empty string
-	// or a string of spaces is ignored. Maximum length is 40 characters.
-	//
-	// More details in the section BotToken Rotation
-	BotToken b24.Opt[string] `json:"botToken,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V2BotUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V2BotUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotUpdateParamsFieldsProperties is the properties value of
-// imbot.v2.Bot.update.
-type V2BotUpdateParamsFieldsProperties struct {
-	// Bot's name
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Bot's last name
-	LastName b24.Opt[string] `json:"lastName,omitzero"`
-	// Bot's position (displayed in the profile)
-	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
-	// Avatar color, available colors. If specified incorrectly, it is ignored
-	Color b24.Opt[string] `json:"color,omitzero"`
-	// Gender. Acceptable values: M, F
-	Gender b24.Opt[string] `json:"gender,omitzero"`
-	// Avatar. Pass a Base64 string without the prefix data:*/*;base64,.
-	//
-	// How to prepare data: How to upload files
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Avatar any `json:"avatar,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotUpdateParamsFieldsProperties) UnmarshalJSON(data []byte) error {
-	type plain V2BotUpdateParamsFieldsProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotUpdateParamsFieldsProperties) MarshalJSON() ([]byte, error) {
-	type plain V2BotUpdateParamsFieldsProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotUpdateResult is the result of imbot.v2.Bot.update.
-type V2BotUpdateResult struct {
-	// Updated bot object in extended format (detailed description)
-	Bot V2BotUpdateResultBot `json:"bot"`
-	// Array of related users (detailed description)
-	Users []V2BotUpdateResultUsers `json:"users"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain V2BotUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain V2BotUpdateResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotUpdateResultBot is the bot value of imbot.v2.Bot.update.
-type V2BotUpdateResultBot struct {
-	// Bot identifier
-	ID b24.Int `json:"id"`
-	// Symbolic code of the bot
-	Code b24.String `json:"code"`
-	// Type of bot
-	Type b24.String `json:"type"`
-	// Bot is hidden from the contact list
-	IsHidden b24.Bool `json:"isHidden"`
-	// Bot supports open channels
-	IsSupportOpenline b24.Bool `json:"isSupportOpenline"`
-	// Reactions are enabled for bot messages
-	IsReactionsEnabled b24.Bool `json:"isReactionsEnabled"`
-	// Chat background ID or null
-	BackgroundID b24.String `json:"backgroundId"`
-	// Bot's language
-	Language b24.String `json:"language"`
-	// Module identifier
-	ModuleID b24.String `json:"moduleId"`
-	// Event delivery mode: webhook or fetch
-	EventMode b24.String `json:"eventMode"`
-	// Number of messages sent by the bot
-	CountMessage b24.Int `json:"countMessage"`
-	// Number of registered commands
-	CountCommand b24.Int `json:"countCommand"`
-	// Number of bot chats
-	CountChat b24.Int `json:"countChat"`
-	// Number of users who interacted with the bot
-	CountUser b24.Int `json:"countUser"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotUpdateResultBot) UnmarshalJSON(data []byte) error {
-	type plain V2BotUpdateResultBot
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotUpdateResultBot) MarshalJSON() ([]byte, error) {
-	type plain V2BotUpdateResultBot
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2BotUpdateResultUsers is the users value of imbot.v2.Bot.update.
-type V2BotUpdateResultUsers struct {
-	Active b24.Bool   `json:"active"`
-	Bot    b24.Bool   `json:"bot"`
-	ID     b24.Int    `json:"id"`
-	Name   b24.String `json:"name"`
-	Type   b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2BotUpdateResultUsers) UnmarshalJSON(data []byte) error {
-	type plain V2BotUpdateResultUsers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2BotUpdateResultUsers) MarshalJSON() ([]byte, error) {
-	type plain V2BotUpdateResultUsers
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V2ChatAdd calls imbot.v2.Chat.add: Create a Group Chat.
@@ -977,7 +1015,7 @@ func V2ChatAddCommand(p V2ChatAddParams) b24.Command[*V2ChatAddResult] {
 // V2ChatAddParams holds the parameters of imbot.v2.Chat.add.
 type V2ChatAddParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -985,7 +1023,7 @@ type V2ChatAddParams struct {
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Properties of the chat being created. The structure of the object is
 	// described below
-	Fields *V2ChatAddParamsFields `json:"fields,omitzero"`
+	Fields *V2ChatInput `json:"fields,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -997,45 +1035,6 @@ func (p V2ChatAddParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// V2ChatAddParamsFields is the fields value of imbot.v2.Chat.add.
-type V2ChatAddParamsFields struct {
-	// Chat title
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// Chat description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Chat color — available colors.
-	//
-	// If not specified or incorrect, it will be assigned automatically
-	Color b24.Opt[string] `json:"color,omitzero"`
-	// Chat avatar in Base64 format
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Avatar any `json:"avatar,omitzero"`
-	// Array of participant IDs
-	UserIDs []int64 `json:"userIds,omitzero"`
-	// ID of the chat owner. If not specified, the bot becomes the owner
-	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
-	// First message in the chat
-	Message b24.Opt[string] `json:"message,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2ChatAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V2ChatAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2ChatAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V2ChatAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V2ChatAddResult is the result of imbot.v2.Chat.add.
@@ -1189,7 +1188,7 @@ func V2ChatGetCommand(p V2ChatGetParams) b24.Command[*V2ChatGetResult] {
 // V2ChatGetParams holds the parameters of imbot.v2.Chat.get.
 type V2ChatGetParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -1218,53 +1217,9 @@ func (p V2ChatGetParams) validate() error {
 	return nil
 }
 
-// V2ChatGetChat is the result of imbot.v2.Chat.get.
-type V2ChatGetChat struct {
-	// Unique identifier of the chat
-	ID b24.Int `json:"id"`
-	// Dialog identifier: chat5 for group chats, 123 for personal chats
-	DialogID b24.String `json:"dialogId"`
-	// Name of the chat
-	Name b24.String `json:"name"`
-	// Description of the chat
-	Description b24.String `json:"description"`
-	// Type of chat: chat, open, channel, and others
-	Type b24.String `json:"type"`
-	// ID of the chat owner
-	Owner b24.Int `json:"owner"`
-	// Color of the chat in HEX format
-	Color b24.String `json:"color"`
-	// URL of the chat avatar. Empty string if not set
-	Avatar b24.String `json:"avatar"`
-	// Role of the current user: owner, manager, member, guest, none
-	Role b24.String `json:"role"`
-	// Creation date of the chat in ISO 8601 format
-	DateCreate b24.String `json:"dateCreate"`
-	// ID of the last message
-	LastMessageID b24.Int `json:"lastMessageId"`
-	// List of user IDs who have disabled notifications
-	MuteList json.RawMessage `json:"muteList"`
-	// Array of chat manager IDs
-	ManagerList json.RawMessage `json:"managerList"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2ChatGetChat) UnmarshalJSON(data []byte) error {
-	type plain V2ChatGetChat
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2ChatGetChat) MarshalJSON() ([]byte, error) {
-	type plain V2ChatGetChat
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // V2ChatGetResult is the result of imbot.v2.Chat.get.
 type V2ChatGetResult struct {
-	Chat *V2ChatGetChat `json:"chat"`
+	Chat *V2Chat `json:"chat"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1329,7 +1284,7 @@ func V2ChatInputActionNotifyCommand(p V2ChatInputActionNotifyParams) b24.Command
 // imbot.v2.Chat.InputAction.notify.
 type V2ChatInputActionNotifyParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -1343,7 +1298,7 @@ type V2ChatInputActionNotifyParams struct {
 	StatusMessageCode b24.Opt[string] `json:"statusMessageCode,omitzero"`
 	// Duration of the indicator display in seconds (1–600). Default is
 	// determined by the server
-	Duration b24.Opt[int64] `json:"duration,omitzero"`
+	Duration b24.Opt[b24.Int] `json:"duration,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1428,7 +1383,7 @@ func V2ChatLeaveCommand(p V2ChatLeaveParams) b24.Command[*V2ChatLeaveResult] {
 // V2ChatLeaveParams holds the parameters of imbot.v2.Chat.leave.
 type V2ChatLeaveParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -1521,7 +1476,7 @@ func V2ChatManagerAddCommand(p V2ChatManagerAddParams) b24.Command[*V2ChatManage
 // V2ChatManagerAddParams holds the parameters of imbot.v2.Chat.Manager.add.
 type V2ChatManagerAddParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -1530,7 +1485,7 @@ type V2ChatManagerAddParams struct {
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
 	// Array of user IDs to assign as managers. Required.
-	UserIDs []int64 `json:"userIds"`
+	UserIDs []b24.Int `json:"userIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1624,7 +1579,7 @@ func V2ChatManagerDeleteCommand(p V2ChatManagerDeleteParams) b24.Command[*V2Chat
 // imbot.v2.Chat.Manager.delete.
 type V2ChatManagerDeleteParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -1633,7 +1588,7 @@ type V2ChatManagerDeleteParams struct {
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
 	// Array of user IDs to remove the manager role. Required.
-	UserIDs []int64 `json:"userIds"`
+	UserIDs []b24.Int `json:"userIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1726,14 +1681,14 @@ func V2ChatMessageDeleteCommand(p V2ChatMessageDeleteParams) b24.Command[*V2Chat
 // imbot.v2.Chat.Message.delete.
 type V2ChatMessageDeleteParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// ID of the message to be deleted. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Complete deletion from the database. Allowed values: true, false. Default is
 	// false (soft delete). Default: false.
 	Complete b24.Opt[bool] `json:"complete,omitzero"`
@@ -1823,14 +1778,14 @@ func V2ChatMessageGetCommand(p V2ChatMessageGetParams) b24.Command[*V2ChatMessag
 // V2ChatMessageGetParams holds the parameters of imbot.v2.Chat.Message.get.
 type V2ChatMessageGetParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Message ID. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1989,17 +1944,17 @@ func V2ChatMessageGetContextCommand(p V2ChatMessageGetContextParams) b24.Command
 // imbot.v2.Chat.Message.getContext.
 type V2ChatMessageGetContextParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat bot registration.
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// ID of the central message. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Number of messages on each side of the central one (1–50). Default is 50.
 	// Default: 50.
-	Range b24.Opt[int64] `json:"range,omitzero"`
+	Range b24.Opt[b24.Int] `json:"range,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2160,14 +2115,14 @@ func V2ChatMessageReactionAddCommand(p V2ChatMessageReactionAddParams) b24.Comma
 // imbot.v2.Chat.Message.Reaction.add.
 type V2ChatMessageReactionAddParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Message ID. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Reaction code. A list of available codes is described below. Required.
 	Reaction string `json:"reaction"`
 }
@@ -2265,14 +2220,14 @@ func V2ChatMessageReactionDeleteCommand(p V2ChatMessageReactionDeleteParams) b24
 // imbot.v2.Chat.Message.Reaction.delete.
 type V2ChatMessageReactionDeleteParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Message ID. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Reaction code to remove. List of available codes:
 	// imbot.v2.Chat.Message.Reaction.add. Required.
 	Reaction string `json:"reaction"`
@@ -2372,7 +2327,7 @@ func V2ChatMessageReadCommand(p V2ChatMessageReadParams) b24.Command[*V2ChatMess
 // V2ChatMessageReadParams holds the parameters of imbot.v2.Chat.Message.read.
 type V2ChatMessageReadParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -2383,7 +2338,7 @@ type V2ChatMessageReadParams struct {
 	DialogID string `json:"dialogId"`
 	// Read all messages up to and including this one. If not specified — reads
 	// all messages in the chat
-	MessageID b24.Opt[int64] `json:"messageId,omitzero"`
+	MessageID b24.Opt[b24.Int] `json:"messageId,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2476,7 +2431,7 @@ func V2ChatMessageSendCommand(p V2ChatMessageSendParams) b24.Command[*V2ChatMess
 // V2ChatMessageSendParams holds the parameters of imbot.v2.Chat.Message.send.
 type V2ChatMessageSendParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -2523,7 +2478,7 @@ type V2ChatMessageSendParamsFields struct {
 	// true.
 	URLPreview b24.Opt[bool] `json:"urlPreview,omitzero"`
 	// ID of the message the bot is replying to
-	ReplyID b24.Opt[int64] `json:"replyId,omitzero"`
+	ReplyID b24.Opt[b24.Int] `json:"replyId,omitzero"`
 	// UUID of the message template
 	TemplateID b24.Opt[string] `json:"templateId,omitzero"`
 	// Messages to forward. Format: {uuid: messageId}, where uuid is an arbitrary
@@ -2639,14 +2594,14 @@ func V2ChatMessageUpdateCommand(p V2ChatMessageUpdateParams) b24.Command[*V2Chat
 // imbot.v2.Chat.Message.update.
 type V2ChatMessageUpdateParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// ID of the message to be updated. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Fields of the message to be updated. The structure of the object is
 	// described below. Required.
 	Fields V2ChatMessageUpdateParamsFields `json:"fields"`
@@ -2762,7 +2717,7 @@ func V2ChatSetOwnerCommand(p V2ChatSetOwnerParams) b24.Command[*V2ChatSetOwnerRe
 // V2ChatSetOwnerParams holds the parameters of imbot.v2.Chat.setOwner.
 type V2ChatSetOwnerParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -2771,7 +2726,7 @@ type V2ChatSetOwnerParams struct {
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
 	// ID of the new chat owner. Required.
-	UserID int64 `json:"userId"`
+	UserID b24.Int `json:"userId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2865,7 +2820,7 @@ func V2ChatTextFieldEnabledCommand(p V2ChatTextFieldEnabledParams) b24.Command[*
 // imbot.v2.Chat.TextField.enabled.
 type V2ChatTextFieldEnabledParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -2963,7 +2918,7 @@ func V2ChatUpdateCommand(p V2ChatUpdateParams) b24.Command[*V2ChatUpdateResult] 
 // V2ChatUpdateParams holds the parameters of imbot.v2.Chat.update.
 type V2ChatUpdateParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -2974,7 +2929,7 @@ type V2ChatUpdateParams struct {
 	DialogID string `json:"dialogId"`
 	// Properties of the chat to be updated. The structure of the object is
 	// described below. Required.
-	Fields V2ChatUpdateParamsFields `json:"fields"`
+	Fields V2ChatInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2992,37 +2947,6 @@ func (p V2ChatUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// V2ChatUpdateParamsFields is the fields value of imbot.v2.Chat.update.
-type V2ChatUpdateParamsFields struct {
-	// New chat title
-	Title b24.Opt[string] `json:"title,omitzero"`
-	// New chat description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Chat color — available colors
-	Color b24.Opt[string] `json:"color,omitzero"`
-	// New chat avatar in Base64 format
-	//
-	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
-	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
-	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
-	// of an uploaded file.
-	Avatar any `json:"avatar,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2ChatUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain V2ChatUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2ChatUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain V2ChatUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V2ChatUpdateResult is the result of imbot.v2.Chat.update.
@@ -3090,7 +3014,7 @@ func V2ChatUserAddCommand(p V2ChatUserAddParams) b24.Command[*V2ChatUserAddResul
 // V2ChatUserAddParams holds the parameters of imbot.v2.Chat.User.add.
 type V2ChatUserAddParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -3099,7 +3023,7 @@ type V2ChatUserAddParams struct {
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
 	// Array of user IDs to add. Required.
-	UserIDs []int64 `json:"userIds"`
+	UserIDs []b24.Int `json:"userIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3191,7 +3115,7 @@ func V2ChatUserDeleteCommand(p V2ChatUserDeleteParams) b24.Command[*V2ChatUserDe
 // V2ChatUserDeleteParams holds the parameters of imbot.v2.Chat.User.delete.
 type V2ChatUserDeleteParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -3200,7 +3124,7 @@ type V2ChatUserDeleteParams struct {
 	// Dialog ID. For group chats — chat{chatId}. Required.
 	DialogID string `json:"dialogId"`
 	// User ID to be removed. Required.
-	UserID int64 `json:"userId"`
+	UserID b24.Int `json:"userId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3291,7 +3215,7 @@ func V2ChatUserListCommand(p V2ChatUserListParams) b24.Command[[]V2ChatUserListI
 // V2ChatUserListParams holds the parameters of imbot.v2.Chat.User.list.
 type V2ChatUserListParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -3309,7 +3233,7 @@ type V2ChatUserListParams struct {
 	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
 	Order b24.Order `json:"order,omitzero"`
 	// Number of records (1–200). Default is 50. Default: 50.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3414,16 +3338,16 @@ func V2CommandAnswerCommand(p V2CommandAnswerParams) b24.Command[*V2CommandAnswe
 // V2CommandAnswerParams holds the parameters of imbot.v2.Command.answer.
 type V2CommandAnswerParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Command ID. Required.
-	CommandID int64 `json:"commandId"`
+	CommandID b24.Int `json:"commandId"`
 	// Message ID with the command. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Dialog ID. For group chats — chat{chatId}, for personal chats —
 	// {userId}. Required.
 	DialogID string `json:"dialogId"`
@@ -3555,7 +3479,7 @@ func V2CommandListCommand(p V2CommandListParams) b24.Command[*V2CommandListResul
 // V2CommandListParams holds the parameters of imbot.v2.Command.list.
 type V2CommandListParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -3682,7 +3606,7 @@ func V2CommandRegisterCommand(p V2CommandRegisterParams) b24.Command[*V2CommandR
 // V2CommandRegisterParams holds the parameters of imbot.v2.Command.register.
 type V2CommandRegisterParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -3843,14 +3767,14 @@ func V2CommandUnregisterCommand(p V2CommandUnregisterParams) b24.Command[*V2Comm
 // imbot.v2.Command.unregister.
 type V2CommandUnregisterParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Command ID. Required.
-	CommandID int64 `json:"commandId"`
+	CommandID b24.Int `json:"commandId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3939,14 +3863,14 @@ func V2CommandUpdateCommand(p V2CommandUpdateParams) b24.Command[*V2CommandUpdat
 // V2CommandUpdateParams holds the parameters of imbot.v2.Command.update.
 type V2CommandUpdateParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
 	// Pass the same botToken that was specified during the chat-bot registration
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Command ID. Required.
-	CommandID int64 `json:"commandId"`
+	CommandID b24.Int `json:"commandId"`
 	// Fields of the command to be updated. The structure of the object is
 	// described below. Required.
 	Fields V2CommandUpdateParamsFields `json:"fields"`
@@ -4087,11 +4011,11 @@ func (v V2CommandUpdateResult) MarshalJSON() ([]byte, error) {
 //   - AUTH_ERROR: Failed to determine the current user
 //   - USER_NOT_SUBSCRIBED: User not subscribed to events via
 //     im.v2.Event.subscribe
-func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b24.CallOption) (*V2EventGetResult, error) {
+func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b24.CallOption) (*V2Event, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out V2EventGetResult
+	var out V2Event
 	if err := b24.Invoke(ctx, c, V2EventGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -4101,8 +4025,8 @@ func V2EventGet(ctx context.Context, c b24.Caller, p V2EventGetParams, opts ...b
 // V2EventGetCommand is imbot.v2.Event.get as a command for a batch (see
 // b24.Add); its result decodes as V2EventGet's does. Required parameters are
 // not checked here: the portal reports them.
-func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2EventGetResult] {
-	return b24.NewCommand[*V2EventGetResult](b24.Request{
+func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2Event] {
+	return b24.NewCommand[*V2Event](b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Event.get",
 		Params:     p,
@@ -4113,7 +4037,7 @@ func V2EventGetCommand(p V2EventGetParams) b24.Command[*V2EventGetResult] {
 // V2EventGetParams holds the parameters of imbot.v2.Event.get.
 type V2EventGetParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -4121,9 +4045,9 @@ type V2EventGetParams struct {
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// Confirms all events with IDs less than the specified value. Not passed on
 	// the first call
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Maximum number of events returned (1–1000). Default is 100. Default: 100.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Include user events (ONIMV2*) in the response along with bot events. Default
 	// is false. More details — below. Default: false.
 	WithUserEvents b24.Opt[bool] `json:"withUserEvents,omitzero"`
@@ -4138,57 +4062,6 @@ func (p V2EventGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// V2EventGetResult is the result of imbot.v2.Event.get.
-type V2EventGetResult struct {
-	// Array of events
-	Events []V2EventGetResultEvents `json:"events"`
-	// Value for the next call offset. Confirms already processed events and shifts
-	// the queue cursor
-	NextOffset b24.Int `json:"nextOffset"`
-	// true if there are more unprocessed events
-	HasMore b24.Bool `json:"hasMore"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2EventGetResult) UnmarshalJSON(data []byte) error {
-	type plain V2EventGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2EventGetResult) MarshalJSON() ([]byte, error) {
-	type plain V2EventGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// V2EventGetResultEvents is the events value of imbot.v2.Event.get.
-type V2EventGetResultEvents struct {
-	// Event ID. Pass in the next call as offset for confirmation
-	EventID b24.Int `json:"eventId"`
-	// Type of event. List of types described below
-	Type b24.String `json:"type"`
-	// Date and time of the event
-	Date b24.Time `json:"date"`
-	// Event data. Format depends on the event type: event descriptions
-	Data json.RawMessage `json:"data"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2EventGetResultEvents) UnmarshalJSON(data []byte) error {
-	type plain V2EventGetResultEvents
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2EventGetResultEvents) MarshalJSON() ([]byte, error) {
-	type plain V2EventGetResultEvents
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // V2FileDownload calls imbot.v2.File.download: Get a Link to Download the
@@ -4239,7 +4112,7 @@ func V2FileDownloadCommand(p V2FileDownloadParams) b24.Command[*V2FileDownloadRe
 // V2FileDownloadParams holds the parameters of imbot.v2.File.download.
 type V2FileDownloadParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -4247,7 +4120,7 @@ type V2FileDownloadParams struct {
 	BotToken b24.Opt[string] `json:"botToken,omitzero"`
 	// File ID on Drive. Can be obtained from the response of the method
 	// imbot.v2.File.upload. Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4341,7 +4214,7 @@ func V2FileUploadCommand(p V2FileUploadParams) b24.Command[*V2FileUploadResult] 
 // V2FileUploadParams holds the parameters of imbot.v2.File.upload.
 type V2FileUploadParams struct {
 	// Bot ID. Required.
-	BotID int64 `json:"botId"`
+	BotID b24.Int `json:"botId"`
 	// Unique authorization token for the bot. Required for webhook authorization,
 	// not needed for OAuth.
 	//
@@ -4448,8 +4321,8 @@ func (v V2FileUploadResult) MarshalJSON() ([]byte, error) {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func V2RevisionGet(ctx context.Context, c b24.Caller, p V2RevisionGetParams, opts ...b24.CallOption) (*V2RevisionGetResult, error) {
-	var out V2RevisionGetResult
+func V2RevisionGet(ctx context.Context, c b24.Caller, p V2RevisionGetParams, opts ...b24.CallOption) (*V2Revision, error) {
+	var out V2Revision
 	if err := b24.Invoke(ctx, c, V2RevisionGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -4459,8 +4332,8 @@ func V2RevisionGet(ctx context.Context, c b24.Caller, p V2RevisionGetParams, opt
 // V2RevisionGetCommand is imbot.v2.Revision.get as a command for a batch (see
 // b24.Add); its result decodes as V2RevisionGet's does. Required parameters
 // are not checked here: the portal reports them.
-func V2RevisionGetCommand(p V2RevisionGetParams) b24.Command[*V2RevisionGetResult] {
-	return b24.NewCommand[*V2RevisionGetResult](b24.Request{
+func V2RevisionGetCommand(p V2RevisionGetParams) b24.Command[*V2Revision] {
+	return b24.NewCommand[*V2Revision](b24.Request{
 		Idempotent: true,
 		Method:     "imbot.v2.Revision.get",
 		Params:     p,
@@ -4470,30 +4343,3 @@ func V2RevisionGetCommand(p V2RevisionGetParams) b24.Command[*V2RevisionGetResul
 
 // V2RevisionGetParams holds the parameters of imbot.v2.Revision.get.
 type V2RevisionGetParams struct{}
-
-// V2RevisionGetResult is the result of imbot.v2.Revision.get.
-type V2RevisionGetResult struct {
-	// Revision of the server REST API. The main key for checking compatibility of
-	// methods and fields
-	Rest b24.Int `json:"rest"`
-	// Revision of the web client protocol of the messenger
-	Web b24.Int `json:"web"`
-	// Revision of the mobile client protocol
-	Mobile b24.Int `json:"mobile"`
-	// Revision of the desktop application protocol
-	Desktop b24.Int `json:"desktop"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *V2RevisionGetResult) UnmarshalJSON(data []byte) error {
-	type plain V2RevisionGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v V2RevisionGetResult) MarshalJSON() ([]byte, error) {
-	type plain V2RevisionGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}

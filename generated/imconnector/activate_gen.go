@@ -58,7 +58,7 @@ type ActivateParams struct {
 	//
 	// The identifier can be obtained using the methods imopenlines.config.get and
 	// imopenlines.config.list.get. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Activation flag. Any non-empty value enables the connector, while an empty
 	// value or 0 disables it.
 	//

@@ -59,7 +59,7 @@ type ChatNameSetParams struct {
 	//
 	// The identifier can be obtained using the methods imopenlines.config.get and
 	// imopenlines.config.list.get. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Identifier of the chat in the external system. Required.
 	ChatID string `json:"CHAT_ID"`
 	// New name for the chat. Required.

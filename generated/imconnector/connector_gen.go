@@ -60,7 +60,7 @@ type ConnectorDataSetParams struct {
 	//
 	// The identifier can be obtained using the methods imopenlines.config.get and
 	// imopenlines.config.list.get. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Object containing the channel settings in the external system. The method
 	// does not support setting or modifying a single field separately: settings
 	// are written and overwritten through this object as a whole.

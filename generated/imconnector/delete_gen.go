@@ -63,7 +63,7 @@ type DeleteMessagesParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.config.get and
 	// imopenlines.config.list.get methods. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Array of messages to delete. Each element of the array is a message object
 	// with three required blocks: user, message, chat. The structure of the object
 	// is described in detail below. Required.

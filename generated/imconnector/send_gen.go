@@ -65,7 +65,7 @@ type SendMessagesParams struct {
 	//
 	// The ID can be obtained using the methods imopenlines.config.get and
 	// imopenlines.config.list.get. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// An array of messages. Each element of the array represents a single message
 	// in the object format with three required blocks: user, message, chat.
 	//
@@ -188,7 +188,7 @@ type SendMessagesParamsMessagesMessage struct {
 	// external system
 	ID b24.Opt[string] `json:"id,omitzero"`
 	// Message time in Unix Timestamp in seconds
-	Date b24.Opt[int64] `json:"date,omitzero"`
+	Date b24.Opt[b24.Int] `json:"date,omitzero"`
 	// Message text. You must pass either the text or files element.
 	//
 	// For acceptable formatting, refer to the article Formatting
@@ -206,7 +206,7 @@ type SendMessagesParamsMessagesMessage struct {
 	DisableCRM b24.Opt[string] `json:"disable_crm,omitzero"`
 	// The ID of the manager in Bitrix24. If you pass user_id, the message will be
 	// sent on behalf of this manager
-	UserID b24.Opt[int64] `json:"user_id,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"user_id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -512,7 +512,7 @@ type SendStatusDeliveryParams struct {
 	//
 	// The identifier can be obtained using the methods imopenlines.config.get and
 	// imopenlines.config.list.get. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Array of delivery statuses. Each element of the array is an object with
 	// blocks im, message, chat.
 	//
@@ -566,10 +566,10 @@ func (v SendStatusDeliveryParamsMessages) MarshalJSON() ([]byte, error) {
 // imconnector.send.status.delivery.
 type SendStatusDeliveryParamsMessagesIm struct {
 	// Identifier of the open line chat in Bitrix24 for the outgoing message
-	ChatID b24.Opt[int64] `json:"chat_id,omitzero"`
+	ChatID b24.Opt[b24.Int] `json:"chat_id,omitzero"`
 	// Identifier of the message in Bitrix24 for which the delivery status needs to
 	// be set
-	MessageID b24.Opt[int64] `json:"message_id,omitzero"`
+	MessageID b24.Opt[b24.Int] `json:"message_id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -593,7 +593,7 @@ type SendStatusDeliveryParamsMessagesMessage struct {
 	// sent. Even for a single message, pass an array, e.g., ["ext-msg-1007"]
 	ID []string `json:"id,omitzero"`
 	// Delivery time of the message in Unix Timestamp in seconds
-	Date b24.Opt[int64] `json:"date,omitzero"`
+	Date b24.Opt[b24.Int] `json:"date,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -711,7 +711,7 @@ type SendStatusReadingParams struct {
 	//
 	// The identifier can be obtained using the methods imopenlines.config.get and
 	// imopenlines.config.list.get. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Array of read statuses. Each element of the array is an object with blocks
 	// im, message, chat
 	//
@@ -765,10 +765,10 @@ func (v SendStatusReadingParamsMessages) MarshalJSON() ([]byte, error) {
 // imconnector.send.status.reading.
 type SendStatusReadingParamsMessagesIm struct {
 	// Identifier of the open line chat in Bitrix24 for the outgoing message
-	ChatID b24.Opt[int64] `json:"chat_id,omitzero"`
+	ChatID b24.Opt[b24.Int] `json:"chat_id,omitzero"`
 	// Identifier of the message in Bitrix24 for which the "read" status needs to
 	// be set
-	MessageID b24.Opt[int64] `json:"message_id,omitzero"`
+	MessageID b24.Opt[b24.Int] `json:"message_id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -55,7 +55,7 @@ type StatusParams struct {
 	// imconnector.register. Required.
 	Connector string `json:"CONNECTOR"`
 	// The identifier of the open line
-	Line b24.Opt[int64] `json:"LINE,omitzero"`
+	Line b24.Opt[b24.Int] `json:"LINE,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

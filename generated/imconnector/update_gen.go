@@ -63,7 +63,7 @@ type UpdateMessagesParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.config.get and
 	// imopenlines.config.list.get methods. Required.
-	Line int64 `json:"LINE"`
+	Line b24.Int `json:"LINE"`
 	// Array of messages to update. Each element of the array is a single message
 	// in the object format with three required blocks: user, message, chat.
 	//
@@ -184,7 +184,7 @@ type UpdateMessagesParamsMessagesMessage struct {
 	// ID of the message in the external system that needs to be updated
 	ID b24.Opt[string] `json:"id,omitzero"`
 	// Message time in Unix Timestamp in seconds
-	Date b24.Opt[int64] `json:"date,omitzero"`
+	Date b24.Opt[b24.Int] `json:"date,omitzero"`
 	// New text of the message. Pass either text or files
 	//
 	// For acceptable formatting, refer to the article Formatting
@@ -196,7 +196,7 @@ type UpdateMessagesParamsMessagesMessage struct {
 	DisableCRM b24.Opt[string] `json:"disable_crm,omitzero"`
 	// ID of the manager in Bitrix24. If user_id is passed, the message will be
 	// updated on behalf of this manager
-	UserID b24.Opt[int64] `json:"user_id,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"user_id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -60,7 +60,7 @@ type BotSessionFinishParams struct {
 	//
 	// The chat identifier can be obtained using the methods imopenlines.dialog.get
 	// or imopenlines.crm.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// This parameter is required only for webhooks.
 	//
 	// Pass:
@@ -134,7 +134,7 @@ type BotSessionMessageSendParams struct {
 	//
 	// The chat identifier can be obtained using the methods imopenlines.dialog.get
 	// or imopenlines.crm.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The code for the auto-response type.
 	//
 	// Allowed values:
@@ -240,7 +240,7 @@ type BotSessionOperatorParams struct {
 	//
 	// The chat identifier can be obtained using the methods imopenlines.dialog.get
 	// or imopenlines.crm.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -315,12 +315,12 @@ type BotSessionTransferParams struct {
 	//
 	// The chat identifier can be obtained using the methods imopenlines.dialog.get
 	// or imopenlines.crm.chat.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The identifier of the employee to whom the dialogue should be transferred.
 	//
 	// The user identifier can be obtained using the methods user.get or
 	// user.search
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// The identifier of the queue to which the dialogue should be transferred.
 	//
 	// Pass the value of the ID field from the response of the method
@@ -328,7 +328,7 @@ type BotSessionTransferParams struct {
 	//
 	// The QUEUE field from the response of imopenlines.config.list.get contains
 	// USER_ID of the employees in the queue and is not suitable as QUEUE_ID
-	QueueID b24.Opt[int64] `json:"QUEUE_ID,omitzero"`
+	QueueID b24.Opt[b24.Int] `json:"QUEUE_ID,omitzero"`
 	// Universal transfer destination parameter.
 	//
 	// Allowed formats: USER_ID of the employee or the string queue .

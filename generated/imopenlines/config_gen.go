@@ -8,6 +8,996 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Config is one config of imopenlines.config, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (imopenlines-config-get), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Config struct {
+	// The ID of the open line
+	ID b24.String `json:"ID"`
+	// The name of the open line
+	LineName b24.String `json:"LINE_NAME"`
+	// The status of the line's activity. Possible values:
+	//
+	//   - Y — the line is active
+	//   - N — the line is inactive
+	Active b24.Bool `json:"ACTIVE"`
+	// The CRM operation status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRM b24.Bool `json:"CRM"`
+	// The scenario for creating a CRM object
+	CRMCreate b24.String `json:"CRM_CREATE"`
+	// Additional mode for creating a CRM object
+	CRMCreateSecond b24.String `json:"CRM_CREATE_SECOND"`
+	// Additional mode for creating a CRM object. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMCreateThird b24.Bool `json:"CRM_CREATE_THIRD"`
+	// The status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMForward b24.Bool `json:"CRM_FORWARD"`
+	// The status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMChatTracker b24.Bool `json:"CRM_CHAT_TRACKER"`
+	// The status of changing the responsible person during transfer. Possible
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMTransferChange b24.Bool `json:"CRM_TRANSFER_CHANGE"`
+	// The mode of working with the source in CRM
+	CRMSource b24.String `json:"CRM_SOURCE"`
+	// The mode of distributing requests
+	QueueType b24.String `json:"QUEUE_TYPE"`
+	// The time for a request to move to the next operator
+	QueueTime b24.String `json:"QUEUE_TIME"`
+	// The time until the no-answer scenario is triggered
+	NoAnswerTime b24.String `json:"NO_ANSWER_TIME"`
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CheckAvailable b24.Bool `json:"CHECK_AVAILABLE"`
+	// Show the operator's typing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WatchTyping b24.Bool `json:"WATCH_TYPING"`
+	// The status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WelcomeBotEnable b24.Bool `json:"WELCOME_BOT_ENABLE"`
+	// The status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WelcomeMessage b24.Bool `json:"WELCOME_MESSAGE"`
+	// The text of the welcome message
+	WelcomeMessageText b24.String `json:"WELCOME_MESSAGE_TEXT"`
+	// The status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VoteMessage b24.Bool `json:"VOTE_MESSAGE"`
+	// Time limit for feedback
+	VoteTimeLimit b24.String `json:"VOTE_TIME_LIMIT"`
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VoteBeforeFinish b24.Bool `json:"VOTE_BEFORE_FINISH"`
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VoteClosingDelay b24.Bool `json:"VOTE_CLOSING_DELAY"`
+	// The text of the first feedback scenario
+	VoteMessage1Text b24.String `json:"VOTE_MESSAGE_1_TEXT"`
+	// The text for positive feedback in the first scenario
+	VoteMessage1Like b24.String `json:"VOTE_MESSAGE_1_LIKE"`
+	// The text for negative feedback in the first scenario
+	VoteMessage1Dislike b24.String `json:"VOTE_MESSAGE_1_DISLIKE"`
+	// The text of the second feedback scenario
+	VoteMessage2Text b24.String `json:"VOTE_MESSAGE_2_TEXT"`
+	// The text for positive feedback in the second scenario
+	VoteMessage2Like b24.String `json:"VOTE_MESSAGE_2_LIKE"`
+	// The text for negative feedback in the second scenario
+	VoteMessage2Dislike b24.String `json:"VOTE_MESSAGE_2_DISLIKE"`
+	// The status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AgreementMessage b24.Bool `json:"AGREEMENT_MESSAGE"`
+	// The ID of the agreement
+	AgreementID b24.String `json:"AGREEMENT_ID"`
+	// The status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CategoryEnable b24.Bool `json:"CATEGORY_ENABLE"`
+	// The ID of the category
+	CategoryID b24.String `json:"CATEGORY_ID"`
+	// The mode of connecting the welcome bot
+	WelcomeBotJoin b24.String `json:"WELCOME_BOT_JOIN"`
+	// The ID of the welcome bot
+	WelcomeBotID b24.String `json:"WELCOME_BOT_ID"`
+	// The waiting time for connecting the welcome bot
+	WelcomeBotTime b24.String `json:"WELCOME_BOT_TIME"`
+	// The mode of disconnecting the welcome bot
+	WelcomeBotLeft b24.String `json:"WELCOME_BOT_LEFT"`
+	// The scenario for no response from the operator
+	NoAnswerRule b24.String `json:"NO_ANSWER_RULE"`
+	// The ID of the no-answer scenario form
+	NoAnswerFormID b24.String `json:"NO_ANSWER_FORM_ID"`
+	// The ID of the no-answer scenario bot
+	NoAnswerBotID b24.String `json:"NO_ANSWER_BOT_ID"`
+	// The text of the no-answer message
+	NoAnswerText b24.String `json:"NO_ANSWER_TEXT"`
+	// The status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
+	// Start of working hours
+	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
+	// End of working hours
+	WorktimeTo b24.String `json:"WORKTIME_TO"`
+	// Time zone of working hours
+	WorktimeTimezone b24.String `json:"WORKTIME_TIMEZONE"`
+	// Array of holidays
+	WorktimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
+	// Array of days off
+	WorktimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
+	// The scenario for handling requests during non-working hours
+	WorktimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
+	// The ID of the non-working hours scenario form
+	WorktimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
+	// The ID of the non-working hours scenario bot
+	WorktimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
+	// The text of the message during non-working hours
+	WorktimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
+	// The scenario for closing the dialog
+	CloseRule b24.String `json:"CLOSE_RULE"`
+	// The ID of the closing form
+	CloseFormID b24.String `json:"CLOSE_FORM_ID"`
+	// The ID of the closing bot
+	CloseBotID b24.String `json:"CLOSE_BOT_ID"`
+	// The text of the closing message
+	CloseText b24.String `json:"CLOSE_TEXT"`
+	// The time for full session closure
+	FullCloseTime b24.String `json:"FULL_CLOSE_TIME"`
+	// The scenario for auto-closing
+	AutoCloseRule b24.String `json:"AUTO_CLOSE_RULE"`
+	// The ID of the auto-closing form
+	AutoCloseFormID b24.String `json:"AUTO_CLOSE_FORM_ID"`
+	// The ID of the auto-closing bot
+	AutoCloseBotID b24.String `json:"AUTO_CLOSE_BOT_ID"`
+	// The time until auto-closing
+	AutoCloseTime b24.String `json:"AUTO_CLOSE_TIME"`
+	// The text for auto-closing
+	AutoCloseText b24.String `json:"AUTO_CLOSE_TEXT"`
+	// The time for activity expiration
+	AutoExpireTime b24.String `json:"AUTO_EXPIRE_TIME"`
+	// The creation date of the setting in serialized form
+	DateCreate json.RawMessage `json:"DATE_CREATE"`
+	// The modification date of the setting in serialized form
+	DateModify json.RawMessage `json:"DATE_MODIFY"`
+	// The ID of the user who modified the settings
+	ModifyUserID b24.String `json:"MODIFY_USER_ID"`
+	// The status of a temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
+	Temporary b24.Bool `json:"TEMPORARY"`
+	// External ID. Possible values:
+	//
+	//   - string — external ID is set
+	//   - null — external ID is not set
+	XMLID ConfigXMLID `json:"XML_ID"`
+	// The language of the line
+	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// The ID of the quick answers information block
+	QuickAnswersIblockID b24.String `json:"QUICK_ANSWERS_IBLOCK_ID"`
+	// The session priority
+	SessionPriority b24.String `json:"SESSION_PRIORITY"`
+	// The mode for limiting active dialogs per operator
+	TypeMaxChat b24.String `json:"TYPE_MAX_CHAT"`
+	// Maximum active dialogs per operator
+	MaxChat b24.String `json:"MAX_CHAT"`
+	// The mode for displaying operator data
+	OperatorData b24.String `json:"OPERATOR_DATA"`
+	// IDs of operators in the queue
+	Queue json.RawMessage `json:"QUEUE"`
+	// Data of queue items. The key of the object is the user ID, the value is the
+	// queue (detailed description)
+	QueueFull ConfigQueueFull `json:"QUEUE_FULL"`
+	// User fields in the queue. The key of the object is the user ID, the value is
+	// the user description (detailed description)
+	QueueUsersFields ConfigQueueUsersFields `json:"QUEUE_USERS_FIELDS"`
+	// The status of checking the online status of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	QueueOnline b24.Bool `json:"QUEUE_ONLINE"`
+	// Set of default operator display fields
+	DefaultOperatorData json.RawMessage `json:"DEFAULT_OPERATOR_DATA"`
+	// Norm for the first response time
+	KpiFirstAnswerTime b24.String `json:"KPI_FIRST_ANSWER_TIME"`
+	// The status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	KpiFirstAnswerAlert b24.Bool `json:"KPI_FIRST_ANSWER_ALERT"`
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
+	KpiFirstAnswerList json.RawMessage `json:"KPI_FIRST_ANSWER_LIST"`
+	// Text for overdue first response notification
+	KpiFirstAnswerText b24.String `json:"KPI_FIRST_ANSWER_TEXT"`
+	// Norm for subsequent response times
+	KpiFurtherAnswerTime b24.String `json:"KPI_FURTHER_ANSWER_TIME"`
+	// The status of notification for overdue subsequent responses. Possible
+	// values:
+	//
+	//   - Y — yes
+	//   - N — no
+	KpiFurtherAnswerAlert b24.Bool `json:"KPI_FURTHER_ANSWER_ALERT"`
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
+	KpiFurtherAnswerList json.RawMessage `json:"KPI_FURTHER_ANSWER_LIST"`
+	// Text for overdue subsequent response notification
+	KpiFurtherAnswerText b24.String `json:"KPI_FURTHER_ANSWER_TEXT"`
+	// The status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	KpiCheckOperatorActivity b24.Bool `json:"KPI_CHECK_OPERATOR_ACTIVITY"`
+	// The status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SendNotificationEmptyQueue b24.Bool `json:"SEND_NOTIFICATION_EMPTY_QUEUE"`
+	// The status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseWelcomeForm b24.Bool `json:"USE_WELCOME_FORM"`
+	// The ID of the welcome form
+	WelcomeFormID b24.String `json:"WELCOME_FORM_ID"`
+	// The status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WelcomeFormDelay b24.Bool `json:"WELCOME_FORM_DELAY"`
+	// Show the welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SendWelcomeEachSession b24.Bool `json:"SEND_WELCOME_EACH_SESSION"`
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ConfirmClose b24.Bool `json:"CONFIRM_CLOSE"`
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Config) UnmarshalJSON(data []byte) error {
+	type plain Config
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Config) MarshalJSON() ([]byte, error) {
+	type plain Config
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigQueueFull is the QUEUE_FULL value of imopenlines.config.
+type ConfigQueueFull struct {
+	// The ID of the queue item record
+	ID b24.String `json:"ID"`
+	// Position in the queue
+	Sort b24.String `json:"SORT"`
+	// User ID
+	UserID b24.String `json:"USER_ID"`
+	// Department ID
+	DepartmentID b24.String `json:"DEPARTMENT_ID"`
+	// User name. Possible values:
+	//
+	//   - string — user name is set
+	//   - null — user name is not set
+	UserName ConfigQueueFullUserName `json:"USER_NAME"`
+	// User position. Possible values:
+	//
+	//   - string — position is set
+	//   - null — position is not set
+	UserWorkPosition ConfigQueueFullUserWorkPosition `json:"USER_WORK_POSITION"`
+	// Link to avatar. Possible values:
+	//
+	//   - string — link to avatar is set
+	//   - null — avatar is not set
+	UserAvatar ConfigQueueFullUserAvatar `json:"USER_AVATAR"`
+	// Avatar file ID
+	UserAvatarID b24.String `json:"USER_AVATAR_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigQueueFull) UnmarshalJSON(data []byte) error {
+	type plain ConfigQueueFull
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigQueueFull) MarshalJSON() ([]byte, error) {
+	type plain ConfigQueueFull
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigQueueUsersFields is the QUEUE_USERS_FIELDS value of
+// imopenlines.config.
+type ConfigQueueUsersFields struct {
+	// User name. Possible values:
+	//
+	//   - string — user name is set
+	//   - null — user name is not set
+	UserName ConfigQueueUsersFieldsUserName `json:"USER_NAME"`
+	// User position. Possible values:
+	//
+	//   - string — position is set
+	//   - null — position is not set
+	UserWorkPosition ConfigQueueUsersFieldsUserWorkPosition `json:"USER_WORK_POSITION"`
+	// Link to avatar. Possible values:
+	//
+	//   - string — link to avatar is set
+	//   - null — avatar is not set
+	UserAvatar ConfigQueueUsersFieldsUserAvatar `json:"USER_AVATAR"`
+	// Avatar file ID
+	UserAvatarID b24.String `json:"USER_AVATAR_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigQueueUsersFields) UnmarshalJSON(data []byte) error {
+	type plain ConfigQueueUsersFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigQueueUsersFields) MarshalJSON() ([]byte, error) {
+	type plain ConfigQueueUsersFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigXMLID is the XML_ID of imopenlines.config: the constants below are the
+// documented values; others are accepted too.
+type ConfigXMLID string
+
+// The documented values of ConfigXMLID.
+const (
+	// external ID is set
+	ConfigXMLIDString ConfigXMLID = "string"
+	// external ID is not set
+	ConfigXMLIDNull ConfigXMLID = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigXMLID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigXMLID(s)
+	return nil
+}
+
+// ConfigQueueFullUserName is the USER_NAME of imopenlines.config: the
+// constants below are the documented values; others are accepted too.
+type ConfigQueueFullUserName string
+
+// The documented values of ConfigQueueFullUserName.
+const (
+	// user name is set
+	ConfigQueueFullUserNameString ConfigQueueFullUserName = "string"
+	// user name is not set
+	ConfigQueueFullUserNameNull ConfigQueueFullUserName = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigQueueFullUserName) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigQueueFullUserName(s)
+	return nil
+}
+
+// ConfigQueueFullUserWorkPosition is the USER_WORK_POSITION of
+// imopenlines.config: the constants below are the documented values; others
+// are accepted too.
+type ConfigQueueFullUserWorkPosition string
+
+// The documented values of ConfigQueueFullUserWorkPosition.
+const (
+	// position is set
+	ConfigQueueFullUserWorkPositionString ConfigQueueFullUserWorkPosition = "string"
+	// position is not set
+	ConfigQueueFullUserWorkPositionNull ConfigQueueFullUserWorkPosition = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigQueueFullUserWorkPosition) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigQueueFullUserWorkPosition(s)
+	return nil
+}
+
+// ConfigQueueFullUserAvatar is the USER_AVATAR of imopenlines.config: the
+// constants below are the documented values; others are accepted too.
+type ConfigQueueFullUserAvatar string
+
+// The documented values of ConfigQueueFullUserAvatar.
+const (
+	// link to avatar is set
+	ConfigQueueFullUserAvatarString ConfigQueueFullUserAvatar = "string"
+	// avatar is not set
+	ConfigQueueFullUserAvatarNull ConfigQueueFullUserAvatar = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigQueueFullUserAvatar) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigQueueFullUserAvatar(s)
+	return nil
+}
+
+// ConfigQueueUsersFieldsUserName is the USER_NAME of imopenlines.config: the
+// constants below are the documented values; others are accepted too.
+type ConfigQueueUsersFieldsUserName string
+
+// The documented values of ConfigQueueUsersFieldsUserName.
+const (
+	// user name is set
+	ConfigQueueUsersFieldsUserNameString ConfigQueueUsersFieldsUserName = "string"
+	// user name is not set
+	ConfigQueueUsersFieldsUserNameNull ConfigQueueUsersFieldsUserName = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigQueueUsersFieldsUserName(s)
+	return nil
+}
+
+// ConfigQueueUsersFieldsUserWorkPosition is the USER_WORK_POSITION of
+// imopenlines.config: the constants below are the documented values; others
+// are accepted too.
+type ConfigQueueUsersFieldsUserWorkPosition string
+
+// The documented values of ConfigQueueUsersFieldsUserWorkPosition.
+const (
+	// position is set
+	ConfigQueueUsersFieldsUserWorkPositionString ConfigQueueUsersFieldsUserWorkPosition = "string"
+	// position is not set
+	ConfigQueueUsersFieldsUserWorkPositionNull ConfigQueueUsersFieldsUserWorkPosition = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigQueueUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigQueueUsersFieldsUserWorkPosition(s)
+	return nil
+}
+
+// ConfigQueueUsersFieldsUserAvatar is the USER_AVATAR of imopenlines.config:
+// the constants below are the documented values; others are accepted too.
+type ConfigQueueUsersFieldsUserAvatar string
+
+// The documented values of ConfigQueueUsersFieldsUserAvatar.
+const (
+	// link to avatar is set
+	ConfigQueueUsersFieldsUserAvatarString ConfigQueueUsersFieldsUserAvatar = "string"
+	// avatar is not set
+	ConfigQueueUsersFieldsUserAvatarNull ConfigQueueUsersFieldsUserAvatar = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigQueueUsersFieldsUserAvatar) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigQueueUsersFieldsUserAvatar(s)
+	return nil
+}
+
+// ConfigList is one config list of imopenlines.config.list, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (imopenlines-config-list-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type ConfigList struct {
+	// Identifier of the open channel
+	ID b24.String `json:"ID"`
+	// Name of the open channel
+	LineName b24.String `json:"LINE_NAME"`
+	// Activity status of the line. Possible values:
+	//
+	//   - Y — line is active
+	//   - N — line is inactive
+	Active b24.Bool `json:"ACTIVE"`
+	// CRM interaction status. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRM b24.Bool `json:"CRM"`
+	// Scenario for creating a CRM element
+	CRMCreate b24.String `json:"CRM_CREATE"`
+	// Additional mode for creating a CRM element
+	CRMCreateSecond b24.String `json:"CRM_CREATE_SECOND"`
+	// Additional mode for creating a CRM element. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMCreateThird b24.Bool `json:"CRM_CREATE_THIRD"`
+	// Status of forwarding to CRM. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMForward b24.Bool `json:"CRM_FORWARD"`
+	// Status of sending the dialog to the CRM tracker. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMChatTracker b24.Bool `json:"CRM_CHAT_TRACKER"`
+	// Status of changing the responsible person during transfer. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CRMTransferChange b24.Bool `json:"CRM_TRANSFER_CHANGE"`
+	// Mode of working with the source in CRM
+	CRMSource b24.String `json:"CRM_SOURCE"`
+	// Mode of distributing requests
+	QueueType b24.String `json:"QUEUE_TYPE"`
+	// Time to transfer the request to the next operator
+	QueueTime b24.String `json:"QUEUE_TIME"`
+	// Time until the no-answer scenario is triggered
+	NoAnswerTime b24.String `json:"NO_ANSWER_TIME"`
+	// Check the availability of operators. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CheckAvailable b24.Bool `json:"CHECK_AVAILABLE"`
+	// Show text being typed by the operator. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WatchTyping b24.Bool `json:"WATCH_TYPING"`
+	// Status of using the welcome bot. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WelcomeBotEnable b24.Bool `json:"WELCOME_BOT_ENABLE"`
+	// Status of the welcome message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WelcomeMessage b24.Bool `json:"WELCOME_MESSAGE"`
+	// Text of the welcome message
+	WelcomeMessageText b24.String `json:"WELCOME_MESSAGE_TEXT"`
+	// Status of the feedback request. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VoteMessage b24.Bool `json:"VOTE_MESSAGE"`
+	// Time limit for feedback
+	VoteTimeLimit b24.String `json:"VOTE_TIME_LIMIT"`
+	// Request feedback before the dialog ends. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VoteBeforeFinish b24.Bool `json:"VOTE_BEFORE_FINISH"`
+	// Use a delay for closing after feedback. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VoteClosingDelay b24.Bool `json:"VOTE_CLOSING_DELAY"`
+	// Text of the first feedback scenario
+	VoteMessage1Text b24.String `json:"VOTE_MESSAGE_1_TEXT"`
+	// Text for positive feedback in the first scenario
+	VoteMessage1Like b24.String `json:"VOTE_MESSAGE_1_LIKE"`
+	// Text for negative feedback in the first scenario
+	VoteMessage1Dislike b24.String `json:"VOTE_MESSAGE_1_DISLIKE"`
+	// Text of the second feedback scenario
+	VoteMessage2Text b24.String `json:"VOTE_MESSAGE_2_TEXT"`
+	// Text for positive feedback in the second scenario
+	VoteMessage2Like b24.String `json:"VOTE_MESSAGE_2_LIKE"`
+	// Text for negative feedback in the second scenario
+	VoteMessage2Dislike b24.String `json:"VOTE_MESSAGE_2_DISLIKE"`
+	// Status of displaying the agreement message. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	AgreementMessage b24.Bool `json:"AGREEMENT_MESSAGE"`
+	// Identifier of the agreement
+	AgreementID b24.String `json:"AGREEMENT_ID"`
+	// Status of using categories. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CategoryEnable b24.Bool `json:"CATEGORY_ENABLE"`
+	// Identifier of the category
+	CategoryID b24.String `json:"CATEGORY_ID"`
+	// Mode of connecting the welcome bot
+	WelcomeBotJoin b24.String `json:"WELCOME_BOT_JOIN"`
+	// Identifier of the welcome bot
+	WelcomeBotID b24.String `json:"WELCOME_BOT_ID"`
+	// Time to wait for the welcome bot connection
+	WelcomeBotTime b24.String `json:"WELCOME_BOT_TIME"`
+	// Mode of disconnecting the welcome bot
+	WelcomeBotLeft b24.String `json:"WELCOME_BOT_LEFT"`
+	// Scenario for no response from the operator
+	NoAnswerRule b24.String `json:"NO_ANSWER_RULE"`
+	// Identifier of the no-answer scenario form
+	NoAnswerFormID b24.String `json:"NO_ANSWER_FORM_ID"`
+	// Identifier of the no-answer scenario bot
+	NoAnswerBotID b24.String `json:"NO_ANSWER_BOT_ID"`
+	// Text message for no response
+	NoAnswerText b24.String `json:"NO_ANSWER_TEXT"`
+	// Status of considering working hours. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
+	// Start of working hours
+	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
+	// End of working hours
+	WorktimeTo b24.String `json:"WORKTIME_TO"`
+	// Working hours time zone
+	WorktimeTimezone b24.String `json:"WORKTIME_TIMEZONE"`
+	// Array of holidays
+	WorktimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
+	// Array of days off
+	WorktimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
+	// Scenario for handling requests during non-working hours
+	WorktimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
+	// Identifier of the non-working hours scenario form
+	WorktimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
+	// Identifier of the non-working hours scenario bot
+	WorktimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
+	// Text message during non-working hours
+	WorktimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
+	// Scenario for closing the dialog
+	CloseRule b24.String `json:"CLOSE_RULE"`
+	// Identifier of the closing form
+	CloseFormID b24.String `json:"CLOSE_FORM_ID"`
+	// Identifier of the closing bot
+	CloseBotID b24.String `json:"CLOSE_BOT_ID"`
+	// Text message upon closing
+	CloseText b24.String `json:"CLOSE_TEXT"`
+	// Time for full session closure
+	FullCloseTime b24.String `json:"FULL_CLOSE_TIME"`
+	// Auto-closing scenario
+	AutoCloseRule b24.String `json:"AUTO_CLOSE_RULE"`
+	// Identifier of the auto-closing form
+	AutoCloseFormID b24.String `json:"AUTO_CLOSE_FORM_ID"`
+	// Identifier of the auto-closing bot
+	AutoCloseBotID b24.String `json:"AUTO_CLOSE_BOT_ID"`
+	// Time until auto-closing
+	AutoCloseTime b24.String `json:"AUTO_CLOSE_TIME"`
+	// Text for auto-closing
+	AutoCloseText b24.String `json:"AUTO_CLOSE_TEXT"`
+	// Time until activity expiration
+	AutoExpireTime b24.String `json:"AUTO_EXPIRE_TIME"`
+	// Date of setting creation in serialized form
+	DateCreate json.RawMessage `json:"DATE_CREATE"`
+	// Date of setting modification in serialized form
+	DateModify json.RawMessage `json:"DATE_MODIFY"`
+	// Identifier of the user who modified the settings
+	ModifyUserID b24.String `json:"MODIFY_USER_ID"`
+	// Status of temporary line. Possible values:
+	//
+	//   - Y — temporary line
+	//   - N — permanent line
+	Temporary b24.Bool `json:"TEMPORARY"`
+	// External identifier. Possible values:
+	//
+	//   - string — external identifier is set
+	//   - null — external identifier is not set
+	XMLID ConfigListXMLID `json:"XML_ID"`
+	// Language of the line
+	LanguageID b24.String `json:"LANGUAGE_ID"`
+	// Identifier of the quick answers information block
+	QuickAnswersIblockID b24.String `json:"QUICK_ANSWERS_IBLOCK_ID"`
+	// Session priority
+	SessionPriority b24.String `json:"SESSION_PRIORITY"`
+	// Mode of limiting active dialogs per operator
+	TypeMaxChat b24.String `json:"TYPE_MAX_CHAT"`
+	// Maximum active dialogs per operator
+	MaxChat b24.String `json:"MAX_CHAT"`
+	// Mode of displaying operator data
+	OperatorData b24.String `json:"OPERATOR_DATA"`
+	// Identifiers of operators in the queue.
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
+	Queue json.RawMessage `json:"QUEUE"`
+	// Additional fields of queue users. Key — user identifier, value —
+	// description of queue fields (detailed description).
+	//
+	// Field is returned when OPTIONS.QUEUE = "Y"
+	QueueUsersFields ConfigListQueueUsersFields `json:"QUEUE_USERS_FIELDS"`
+	// Ordered list of line queue objects (detailed description).
+	//
+	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
+	ConfigQueue []ConfigListConfigQueue `json:"CONFIG_QUEUE"`
+	// Set of default operator display fields
+	DefaultOperatorData json.RawMessage `json:"DEFAULT_OPERATOR_DATA"`
+	// Standard time for the first response
+	KpiFirstAnswerTime b24.String `json:"KPI_FIRST_ANSWER_TIME"`
+	// Status of notification for overdue first response. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	KpiFirstAnswerAlert b24.Bool `json:"KPI_FIRST_ANSWER_ALERT"`
+	// List of recipients for first response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
+	KpiFirstAnswerList json.RawMessage `json:"KPI_FIRST_ANSWER_LIST"`
+	// Text of notification for overdue first response
+	KpiFirstAnswerText b24.String `json:"KPI_FIRST_ANSWER_TEXT"`
+	// Standard time for subsequent responses
+	KpiFurtherAnswerTime b24.String `json:"KPI_FURTHER_ANSWER_TIME"`
+	// Status of notification for overdue subsequent responses. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	KpiFurtherAnswerAlert b24.Bool `json:"KPI_FURTHER_ANSWER_ALERT"`
+	// List of recipients for subsequent response notifications. Possible values:
+	//
+	//   - array — list of recipients is set
+	//   - null — list of recipients is not set
+	KpiFurtherAnswerList json.RawMessage `json:"KPI_FURTHER_ANSWER_LIST"`
+	// Text of notification for overdue subsequent responses
+	KpiFurtherAnswerText b24.String `json:"KPI_FURTHER_ANSWER_TEXT"`
+	// Status of monitoring operator activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	KpiCheckOperatorActivity b24.Bool `json:"KPI_CHECK_OPERATOR_ACTIVITY"`
+	// Status of notifications for an empty queue. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SendNotificationEmptyQueue b24.Bool `json:"SEND_NOTIFICATION_EMPTY_QUEUE"`
+	// Status of using the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	UseWelcomeForm b24.Bool `json:"USE_WELCOME_FORM"`
+	// Identifier of the welcome form
+	WelcomeFormID b24.String `json:"WELCOME_FORM_ID"`
+	// Status of delay in showing the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	WelcomeFormDelay b24.Bool `json:"WELCOME_FORM_DELAY"`
+	// Show welcome message in each session. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	SendWelcomeEachSession b24.Bool `json:"SEND_WELCOME_EACH_SESSION"`
+	// Require confirmation for closing. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	ConfirmClose b24.Bool `json:"CONFIRM_CLOSE"`
+	// Ignore the responsible person in the welcome form. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigList) UnmarshalJSON(data []byte) error {
+	type plain ConfigList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigList) MarshalJSON() ([]byte, error) {
+	type plain ConfigList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigListQueueUsersFields is the QUEUE_USERS_FIELDS value of
+// imopenlines.config.list.
+type ConfigListQueueUsersFields struct {
+	// User's name. Possible values:
+	//
+	//   - string — user's name is set
+	//   - null — user's name is not set
+	UserName ConfigListQueueUsersFieldsUserName `json:"USER_NAME"`
+	// User's position. Possible values:
+	//
+	//   - string — position is set
+	//   - null — position is not set
+	UserWorkPosition ConfigListQueueUsersFieldsUserWorkPosition `json:"USER_WORK_POSITION"`
+	// Link to avatar. Possible values:
+	//
+	//   - string — link to avatar is set
+	//   - null — avatar is not set
+	UserAvatar ConfigListQueueUsersFieldsUserAvatar `json:"USER_AVATAR"`
+	// Identifier of the avatar file
+	UserAvatarID b24.String `json:"USER_AVATAR_ID"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigListQueueUsersFields) UnmarshalJSON(data []byte) error {
+	type plain ConfigListQueueUsersFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigListQueueUsersFields) MarshalJSON() ([]byte, error) {
+	type plain ConfigListQueueUsersFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigListConfigQueue is the CONFIG_QUEUE value of imopenlines.config.list.
+type ConfigListConfigQueue struct {
+	// Identifier of the object in the queue
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Type of the object in the queue
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConfigListConfigQueue) UnmarshalJSON(data []byte) error {
+	type plain ConfigListConfigQueue
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConfigListConfigQueue) MarshalJSON() ([]byte, error) {
+	type plain ConfigListConfigQueue
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConfigListXMLID is the XML_ID of imopenlines.config.list: the constants
+// below are the documented values; others are accepted too.
+type ConfigListXMLID string
+
+// The documented values of ConfigListXMLID.
+const (
+	// external identifier is set
+	ConfigListXMLIDString ConfigListXMLID = "string"
+	// external identifier is not set
+	ConfigListXMLIDNull ConfigListXMLID = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigListXMLID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigListXMLID(s)
+	return nil
+}
+
+// ConfigListQueueUsersFieldsUserName is the USER_NAME of
+// imopenlines.config.list: the constants below are the documented values;
+// others are accepted too.
+type ConfigListQueueUsersFieldsUserName string
+
+// The documented values of ConfigListQueueUsersFieldsUserName.
+const (
+	// user's name is set
+	ConfigListQueueUsersFieldsUserNameString ConfigListQueueUsersFieldsUserName = "string"
+	// user's name is not set
+	ConfigListQueueUsersFieldsUserNameNull ConfigListQueueUsersFieldsUserName = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigListQueueUsersFieldsUserName) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigListQueueUsersFieldsUserName(s)
+	return nil
+}
+
+// ConfigListQueueUsersFieldsUserWorkPosition is the USER_WORK_POSITION of
+// imopenlines.config.list: the constants below are the documented values;
+// others are accepted too.
+type ConfigListQueueUsersFieldsUserWorkPosition string
+
+// The documented values of ConfigListQueueUsersFieldsUserWorkPosition.
+const (
+	// position is set
+	ConfigListQueueUsersFieldsUserWorkPositionString ConfigListQueueUsersFieldsUserWorkPosition = "string"
+	// position is not set
+	ConfigListQueueUsersFieldsUserWorkPositionNull ConfigListQueueUsersFieldsUserWorkPosition = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigListQueueUsersFieldsUserWorkPosition) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigListQueueUsersFieldsUserWorkPosition(s)
+	return nil
+}
+
+// ConfigListQueueUsersFieldsUserAvatar is the USER_AVATAR of
+// imopenlines.config.list: the constants below are the documented values;
+// others are accepted too.
+type ConfigListQueueUsersFieldsUserAvatar string
+
+// The documented values of ConfigListQueueUsersFieldsUserAvatar.
+const (
+	// link to avatar is set
+	ConfigListQueueUsersFieldsUserAvatarString ConfigListQueueUsersFieldsUserAvatar = "string"
+	// avatar is not set
+	ConfigListQueueUsersFieldsUserAvatarNull ConfigListQueueUsersFieldsUserAvatar = "null"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ConfigListQueueUsersFieldsUserAvatar) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ConfigListQueueUsersFieldsUserAvatar(s)
+	return nil
+}
+
 // ConfigAdd calls imopenlines.config.add: Add Open Channel.
 //
 // The method imopenlines.config.add adds a new open channel.
@@ -84,9 +1074,9 @@ type ConfigAddParamsParams struct {
 	//   - all — direct requests to all operators in the queue
 	QueueType b24.Opt[ConfigAddParamsParamsQueueType] `json:"QUEUE_TYPE,omitzero"`
 	// Time in seconds before the request is passed to the next operator
-	QueueTime b24.Opt[int64] `json:"QUEUE_TIME,omitzero"`
+	QueueTime b24.Opt[b24.Int] `json:"QUEUE_TIME,omitzero"`
 	// Time in seconds before the no-answer scenario is triggered
-	NoAnswerTime b24.Opt[int64] `json:"NO_ANSWER_TIME,omitzero"`
+	NoAnswerTime b24.Opt[b24.Int] `json:"NO_ANSWER_TIME,omitzero"`
 	// Send a welcome message. Possible values:
 	//
 	//   - Y — yes
@@ -145,7 +1135,7 @@ type ConfigAddParamsParams struct {
 	// Source for the created CRM object
 	CRMSource b24.Opt[string] `json:"CRM_SOURCE,omitzero"`
 	// Maximum number of simultaneous dialogues for the operator
-	MaxChat b24.Opt[int64] `json:"MAX_CHAT,omitzero"`
+	MaxChat b24.Opt[b24.Int] `json:"MAX_CHAT,omitzero"`
 	// Type of MAX_CHAT restriction. Possible values:
 	//
 	//   - answered — consider only dialogues where the operator has already
@@ -159,9 +1149,9 @@ type ConfigAddParamsParams struct {
 	//   - N — no
 	CategoryEnable b24.Opt[b24.Bool] `json:"CATEGORY_ENABLE,omitzero"`
 	// Identifier of the category
-	CategoryID b24.Opt[int64] `json:"CATEGORY_ID,omitzero"`
+	CategoryID b24.Opt[b24.Int] `json:"CATEGORY_ID,omitzero"`
 	// Session priority in the queue
-	SessionPriority b24.Opt[int64] `json:"SESSION_PRIORITY,omitzero"`
+	SessionPriority b24.Opt[b24.Int] `json:"SESSION_PRIORITY,omitzero"`
 	// Enable welcome chatbot. Possible values:
 	//
 	//   - Y — yes
@@ -173,9 +1163,9 @@ type ConfigAddParamsParams struct {
 	//   - always — connect the bot in every dialogue
 	WelcomeBotJoin b24.Opt[ConfigAddParamsParamsWelcomeBotJoin] `json:"WELCOME_BOT_JOIN,omitzero"`
 	// Identifier of the chatbot
-	WelcomeBotID b24.Opt[int64] `json:"WELCOME_BOT_ID,omitzero"`
+	WelcomeBotID b24.Opt[b24.Int] `json:"WELCOME_BOT_ID,omitzero"`
 	// After how many seconds to transfer the dialogue from the bot to the queue
-	WelcomeBotTime b24.Opt[int64] `json:"WELCOME_BOT_TIME,omitzero"`
+	WelcomeBotTime b24.Opt[b24.Int] `json:"WELCOME_BOT_TIME,omitzero"`
 	// When to disconnect the bot. Possible values:
 	//
 	//   - queue — disconnect the bot when transferring to the operators' queue
@@ -214,9 +1204,9 @@ type ConfigAddParamsParams struct {
 	//   - text — send a text message
 	NoAnswerRule b24.Opt[ConfigAddParamsParamsNoAnswerRule] `json:"NO_ANSWER_RULE,omitzero"`
 	// Identifier of the CRM form for the no-answer scenario
-	NoAnswerFormID b24.Opt[int64] `json:"NO_ANSWER_FORM_ID,omitzero"`
+	NoAnswerFormID b24.Opt[b24.Int] `json:"NO_ANSWER_FORM_ID,omitzero"`
 	// Identifier of the chatbot for the no-answer scenario
-	NoAnswerBotID b24.Opt[int64] `json:"NO_ANSWER_BOT_ID,omitzero"`
+	NoAnswerBotID b24.Opt[b24.Int] `json:"NO_ANSWER_BOT_ID,omitzero"`
 	// Text for the no-answer scenario
 	NoAnswerText b24.Opt[string] `json:"NO_ANSWER_TEXT,omitzero"`
 	// Days off. Possible values of elements:
@@ -237,9 +1227,9 @@ type ConfigAddParamsParams struct {
 	//   - text — send a text message
 	WorktimeDayoffRule b24.Opt[ConfigAddParamsParamsWorktimeDayoffRule] `json:"WORKTIME_DAYOFF_RULE,omitzero"`
 	// Identifier of the CRM form for non-working hours
-	WorktimeDayoffFormID b24.Opt[int64] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
+	WorktimeDayoffFormID b24.Opt[b24.Int] `json:"WORKTIME_DAYOFF_FORM_ID,omitzero"`
 	// Identifier of the chatbot for non-working hours
-	WorktimeDayoffBotID b24.Opt[int64] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
+	WorktimeDayoffBotID b24.Opt[b24.Int] `json:"WORKTIME_DAYOFF_BOT_ID,omitzero"`
 	// Text message during non-working hours
 	WorktimeDayoffText b24.Opt[string] `json:"WORKTIME_DAYOFF_TEXT,omitzero"`
 	// Scenario upon closure. Possible values:
@@ -248,13 +1238,13 @@ type ConfigAddParamsParams struct {
 	//   - text — send a text message
 	CloseRule b24.Opt[ConfigAddParamsParamsCloseRule] `json:"CLOSE_RULE,omitzero"`
 	// Identifier of the CRM form upon closure
-	CloseFormID b24.Opt[int64] `json:"CLOSE_FORM_ID,omitzero"`
+	CloseFormID b24.Opt[b24.Int] `json:"CLOSE_FORM_ID,omitzero"`
 	// Identifier of the chatbot upon closure
-	CloseBotID b24.Opt[int64] `json:"CLOSE_BOT_ID,omitzero"`
+	CloseBotID b24.Opt[b24.Int] `json:"CLOSE_BOT_ID,omitzero"`
 	// Text message upon closure
 	CloseText b24.Opt[string] `json:"CLOSE_TEXT,omitzero"`
 	// Time limit for voting
-	VoteTimeLimit b24.Opt[int64] `json:"VOTE_TIME_LIMIT,omitzero"`
+	VoteTimeLimit b24.Opt[b24.Int] `json:"VOTE_TIME_LIMIT,omitzero"`
 	// Close the session immediately after rating. Possible values:
 	//
 	//   - Y — yes
@@ -283,26 +1273,26 @@ type ConfigAddParamsParams struct {
 	//   - text — send a text message
 	AutoCloseRule b24.Opt[ConfigAddParamsParamsAutoCloseRule] `json:"AUTO_CLOSE_RULE,omitzero"`
 	// Time for full closure after manual closure
-	FullCloseTime b24.Opt[int64] `json:"FULL_CLOSE_TIME,omitzero"`
+	FullCloseTime b24.Opt[b24.Int] `json:"FULL_CLOSE_TIME,omitzero"`
 	// Time until auto-closure
-	AutoCloseTime b24.Opt[int64] `json:"AUTO_CLOSE_TIME,omitzero"`
+	AutoCloseTime b24.Opt[b24.Int] `json:"AUTO_CLOSE_TIME,omitzero"`
 	// Identifier of the CRM form for auto-closure
-	AutoCloseFormID b24.Opt[int64] `json:"AUTO_CLOSE_FORM_ID,omitzero"`
+	AutoCloseFormID b24.Opt[b24.Int] `json:"AUTO_CLOSE_FORM_ID,omitzero"`
 	// Identifier of the chatbot for auto-closure
-	AutoCloseBotID b24.Opt[int64] `json:"AUTO_CLOSE_BOT_ID,omitzero"`
+	AutoCloseBotID b24.Opt[b24.Int] `json:"AUTO_CLOSE_BOT_ID,omitzero"`
 	// Text upon auto-closure
 	AutoCloseText b24.Opt[string] `json:"AUTO_CLOSE_TEXT,omitzero"`
 	// Lifetime of automatically closed session
-	AutoExpireTime b24.Opt[int64] `json:"AUTO_EXPIRE_TIME,omitzero"`
+	AutoExpireTime b24.Opt[b24.Int] `json:"AUTO_EXPIRE_TIME,omitzero"`
 	// Create a temporary channel. Possible values:
 	//
 	//   - Y — create a temporary channel
 	//   - N — create a permanent channel
 	Temporary b24.Opt[b24.Bool] `json:"TEMPORARY,omitzero"`
 	// Identifier of the quick answers info block
-	QuickAnswersIblockID b24.Opt[int64] `json:"QUICK_ANSWERS_IBLOCK_ID,omitzero"`
+	QuickAnswersIblockID b24.Opt[b24.Int] `json:"QUICK_ANSWERS_IBLOCK_ID,omitzero"`
 	// Control of the first response time
-	KpiFirstAnswerTime b24.Opt[int64] `json:"KPI_FIRST_ANSWER_TIME,omitzero"`
+	KpiFirstAnswerTime b24.Opt[b24.Int] `json:"KPI_FIRST_ANSWER_TIME,omitzero"`
 	// Enable notification for the first response. Possible values:
 	//
 	//   - Y — yes
@@ -313,7 +1303,7 @@ type ConfigAddParamsParams struct {
 	// Text of the first response notification
 	KpiFirstAnswerText b24.Opt[string] `json:"KPI_FIRST_ANSWER_TEXT,omitzero"`
 	// Control of subsequent response times
-	KpiFurtherAnswerTime b24.Opt[int64] `json:"KPI_FURTHER_ANSWER_TIME,omitzero"`
+	KpiFurtherAnswerTime b24.Opt[b24.Int] `json:"KPI_FURTHER_ANSWER_TIME,omitzero"`
 	// Enable notification for subsequent responses. Possible values:
 	//
 	//   - Y — yes
@@ -334,7 +1324,7 @@ type ConfigAddParamsParams struct {
 	//   - N — no
 	UseWelcomeForm b24.Opt[b24.Bool] `json:"USE_WELCOME_FORM,omitzero"`
 	// Identifier of the welcome CRM form
-	WelcomeFormID b24.Opt[int64] `json:"WELCOME_FORM_ID,omitzero"`
+	WelcomeFormID b24.Opt[b24.Int] `json:"WELCOME_FORM_ID,omitzero"`
 	// Show the form with a delay. Possible values:
 	//
 	//   - Y — yes
@@ -643,7 +1633,7 @@ type ConfigDeleteParams struct {
 	//
 	// You can obtain the identifier of the open channel when creating an open
 	// channel or by using the method to get the list of open channels. Required.
-	ConfigID int64 `json:"CONFIG_ID"`
+	ConfigID b24.Int `json:"CONFIG_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -673,11 +1663,11 @@ func (p ConfigDeleteParams) validate() error {
 //
 //   - CONFIG_ID_EMPTY: Config ID can't be empty The CONFIG_ID parameter is
 //     not provided or is incorrect
-func ConfigGet(ctx context.Context, c b24.Caller, p ConfigGetParams, opts ...b24.CallOption) (*ConfigGetResult, error) {
+func ConfigGet(ctx context.Context, c b24.Caller, p ConfigGetParams, opts ...b24.CallOption) (*Config, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ConfigGetResult
+	var out Config
 	if err := b24.Invoke(ctx, c, ConfigGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -687,8 +1677,8 @@ func ConfigGet(ctx context.Context, c b24.Caller, p ConfigGetParams, opts ...b24
 // ConfigGetCommand is imopenlines.config.get as a command for a batch (see
 // b24.Add); its result decodes as ConfigGet's does. Required parameters are
 // not checked here: the portal reports them.
-func ConfigGetCommand(p ConfigGetParams) b24.Command[*ConfigGetResult] {
-	return b24.NewCommand[*ConfigGetResult](b24.Request{
+func ConfigGetCommand(p ConfigGetParams) b24.Command[*Config] {
+	return b24.NewCommand[*Config](b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.config.get",
 		Params:     p,
@@ -702,7 +1692,7 @@ type ConfigGetParams struct {
 	//
 	// You can obtain the ID of the open line when creating an open line or by
 	// using the method to get the list of open lines. Required.
-	ConfigID int64 `json:"CONFIG_ID"`
+	ConfigID b24.Int `json:"CONFIG_ID"`
 	// Return operator queue data. Possible values:
 	//
 	//   - Y — yes
@@ -726,328 +1716,6 @@ func (p ConfigGetParams) validate() error {
 	return nil
 }
 
-// ConfigGetResult is the result of imopenlines.config.get.
-type ConfigGetResult struct {
-	// The ID of the open line
-	ID b24.String `json:"ID"`
-	// The name of the open line
-	LineName b24.String `json:"LINE_NAME"`
-	// The status of the line's activity. Possible values:
-	//
-	//   - Y — the line is active
-	//   - N — the line is inactive
-	Active b24.Bool `json:"ACTIVE"`
-	// The CRM operation status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRM b24.Bool `json:"CRM"`
-	// The scenario for creating a CRM object
-	CRMCreate b24.String `json:"CRM_CREATE"`
-	// Additional mode for creating a CRM object
-	CRMCreateSecond b24.String `json:"CRM_CREATE_SECOND"`
-	// Additional mode for creating a CRM object. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMCreateThird b24.Bool `json:"CRM_CREATE_THIRD"`
-	// The status of forwarding to CRM. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMForward b24.Bool `json:"CRM_FORWARD"`
-	// The status of sending the dialog to the CRM tracker. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMChatTracker b24.Bool `json:"CRM_CHAT_TRACKER"`
-	// The status of changing the responsible person during transfer. Possible
-	// values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMTransferChange b24.Bool `json:"CRM_TRANSFER_CHANGE"`
-	// The mode of working with the source in CRM
-	CRMSource b24.String `json:"CRM_SOURCE"`
-	// The mode of distributing requests
-	QueueType b24.String `json:"QUEUE_TYPE"`
-	// The time for a request to move to the next operator
-	QueueTime b24.String `json:"QUEUE_TIME"`
-	// The time until the no-answer scenario is triggered
-	NoAnswerTime b24.String `json:"NO_ANSWER_TIME"`
-	// Check the availability of operators. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CheckAvailable b24.Bool `json:"CHECK_AVAILABLE"`
-	// Show the operator's typing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WatchTyping b24.Bool `json:"WATCH_TYPING"`
-	// The status of using the welcome bot. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WelcomeBotEnable b24.Bool `json:"WELCOME_BOT_ENABLE"`
-	// The status of the welcome message. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WelcomeMessage b24.Bool `json:"WELCOME_MESSAGE"`
-	// The text of the welcome message
-	WelcomeMessageText b24.String `json:"WELCOME_MESSAGE_TEXT"`
-	// The status of the feedback request. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VoteMessage b24.Bool `json:"VOTE_MESSAGE"`
-	// Time limit for feedback
-	VoteTimeLimit b24.String `json:"VOTE_TIME_LIMIT"`
-	// Request feedback before the dialog ends. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VoteBeforeFinish b24.Bool `json:"VOTE_BEFORE_FINISH"`
-	// Use a delay for closing after feedback. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VoteClosingDelay b24.Bool `json:"VOTE_CLOSING_DELAY"`
-	// The text of the first feedback scenario
-	VoteMessage1Text b24.String `json:"VOTE_MESSAGE_1_TEXT"`
-	// The text for positive feedback in the first scenario
-	VoteMessage1Like b24.String `json:"VOTE_MESSAGE_1_LIKE"`
-	// The text for negative feedback in the first scenario
-	VoteMessage1Dislike b24.String `json:"VOTE_MESSAGE_1_DISLIKE"`
-	// The text of the second feedback scenario
-	VoteMessage2Text b24.String `json:"VOTE_MESSAGE_2_TEXT"`
-	// The text for positive feedback in the second scenario
-	VoteMessage2Like b24.String `json:"VOTE_MESSAGE_2_LIKE"`
-	// The text for negative feedback in the second scenario
-	VoteMessage2Dislike b24.String `json:"VOTE_MESSAGE_2_DISLIKE"`
-	// The status of displaying the agreement message. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AgreementMessage b24.Bool `json:"AGREEMENT_MESSAGE"`
-	// The ID of the agreement
-	AgreementID b24.String `json:"AGREEMENT_ID"`
-	// The status of using categories. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CategoryEnable b24.Bool `json:"CATEGORY_ENABLE"`
-	// The ID of the category
-	CategoryID b24.String `json:"CATEGORY_ID"`
-	// The mode of connecting the welcome bot
-	WelcomeBotJoin b24.String `json:"WELCOME_BOT_JOIN"`
-	// The ID of the welcome bot
-	WelcomeBotID b24.String `json:"WELCOME_BOT_ID"`
-	// The waiting time for connecting the welcome bot
-	WelcomeBotTime b24.String `json:"WELCOME_BOT_TIME"`
-	// The mode of disconnecting the welcome bot
-	WelcomeBotLeft b24.String `json:"WELCOME_BOT_LEFT"`
-	// The scenario for no response from the operator
-	NoAnswerRule b24.String `json:"NO_ANSWER_RULE"`
-	// The ID of the no-answer scenario form
-	NoAnswerFormID b24.String `json:"NO_ANSWER_FORM_ID"`
-	// The ID of the no-answer scenario bot
-	NoAnswerBotID b24.String `json:"NO_ANSWER_BOT_ID"`
-	// The text of the no-answer message
-	NoAnswerText b24.String `json:"NO_ANSWER_TEXT"`
-	// The status of considering working hours. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
-	// Start of working hours
-	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
-	// End of working hours
-	WorktimeTo b24.String `json:"WORKTIME_TO"`
-	// Time zone of working hours
-	WorktimeTimezone b24.String `json:"WORKTIME_TIMEZONE"`
-	// Array of holidays
-	WorktimeHolidays []b24.String `json:"WORKTIME_HOLIDAYS"`
-	// Array of days off
-	WorktimeDayoff []b24.String `json:"WORKTIME_DAYOFF"`
-	// The scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
-	// The ID of the non-working hours scenario form
-	WorktimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
-	// The ID of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
-	// The text of the message during non-working hours
-	WorktimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
-	// The scenario for closing the dialog
-	CloseRule b24.String `json:"CLOSE_RULE"`
-	// The ID of the closing form
-	CloseFormID b24.String `json:"CLOSE_FORM_ID"`
-	// The ID of the closing bot
-	CloseBotID b24.String `json:"CLOSE_BOT_ID"`
-	// The text of the closing message
-	CloseText b24.String `json:"CLOSE_TEXT"`
-	// The time for full session closure
-	FullCloseTime b24.String `json:"FULL_CLOSE_TIME"`
-	// The scenario for auto-closing
-	AutoCloseRule b24.String `json:"AUTO_CLOSE_RULE"`
-	// The ID of the auto-closing form
-	AutoCloseFormID b24.String `json:"AUTO_CLOSE_FORM_ID"`
-	// The ID of the auto-closing bot
-	AutoCloseBotID b24.String `json:"AUTO_CLOSE_BOT_ID"`
-	// The time until auto-closing
-	AutoCloseTime b24.String `json:"AUTO_CLOSE_TIME"`
-	// The text for auto-closing
-	AutoCloseText b24.String `json:"AUTO_CLOSE_TEXT"`
-	// The time for activity expiration
-	AutoExpireTime b24.String `json:"AUTO_EXPIRE_TIME"`
-	// The creation date of the setting in serialized form
-	DateCreate json.RawMessage `json:"DATE_CREATE"`
-	// The modification date of the setting in serialized form
-	DateModify json.RawMessage `json:"DATE_MODIFY"`
-	// The ID of the user who modified the settings
-	ModifyUserID b24.String `json:"MODIFY_USER_ID"`
-	// The status of a temporary line. Possible values:
-	//
-	//   - Y — temporary line
-	//   - N — permanent line
-	Temporary b24.Bool `json:"TEMPORARY"`
-	// External ID. Possible values:
-	//
-	//   - string — external ID is set
-	//   - null — external ID is not set
-	XMLID ConfigGetResultXMLID `json:"XML_ID"`
-	// The language of the line
-	LanguageID b24.String `json:"LANGUAGE_ID"`
-	// The ID of the quick answers information block
-	QuickAnswersIblockID b24.String `json:"QUICK_ANSWERS_IBLOCK_ID"`
-	// The session priority
-	SessionPriority b24.String `json:"SESSION_PRIORITY"`
-	// The mode for limiting active dialogs per operator
-	TypeMaxChat b24.String `json:"TYPE_MAX_CHAT"`
-	// Maximum active dialogs per operator
-	MaxChat b24.String `json:"MAX_CHAT"`
-	// The mode for displaying operator data
-	OperatorData b24.String `json:"OPERATOR_DATA"`
-	// IDs of operators in the queue
-	Queue []b24.String `json:"QUEUE"`
-	// Data of queue items. The key of the object is the user ID, the value is the
-	// queue (detailed description)
-	QueueFull json.RawMessage `json:"QUEUE_FULL"`
-	// User fields in the queue. The key of the object is the user ID, the value is
-	// the user description (detailed description)
-	QueueUsersFields json.RawMessage `json:"QUEUE_USERS_FIELDS"`
-	// The status of checking the online status of operators. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	QueueOnline b24.Bool `json:"QUEUE_ONLINE"`
-	// Set of default operator display fields
-	DefaultOperatorData json.RawMessage `json:"DEFAULT_OPERATOR_DATA"`
-	// Norm for the first response time
-	KpiFirstAnswerTime b24.String `json:"KPI_FIRST_ANSWER_TIME"`
-	// The status of notification for overdue first response. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	KpiFirstAnswerAlert b24.Bool `json:"KPI_FIRST_ANSWER_ALERT"`
-	// List of recipients for first response notifications. Possible values:
-	//
-	//   - array — list of recipients is set
-	//   - null — list of recipients is not set
-	KpiFirstAnswerList json.RawMessage `json:"KPI_FIRST_ANSWER_LIST"`
-	// Text for overdue first response notification
-	KpiFirstAnswerText b24.String `json:"KPI_FIRST_ANSWER_TEXT"`
-	// Norm for subsequent response times
-	KpiFurtherAnswerTime b24.String `json:"KPI_FURTHER_ANSWER_TIME"`
-	// The status of notification for overdue subsequent responses. Possible
-	// values:
-	//
-	//   - Y — yes
-	//   - N — no
-	KpiFurtherAnswerAlert b24.Bool `json:"KPI_FURTHER_ANSWER_ALERT"`
-	// List of recipients for subsequent response notifications. Possible values:
-	//
-	//   - array — list of recipients is set
-	//   - null — list of recipients is not set
-	KpiFurtherAnswerList json.RawMessage `json:"KPI_FURTHER_ANSWER_LIST"`
-	// Text for overdue subsequent response notification
-	KpiFurtherAnswerText b24.String `json:"KPI_FURTHER_ANSWER_TEXT"`
-	// The status of monitoring operator activity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	KpiCheckOperatorActivity b24.Bool `json:"KPI_CHECK_OPERATOR_ACTIVITY"`
-	// The status of notifications for an empty queue. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SendNotificationEmptyQueue b24.Bool `json:"SEND_NOTIFICATION_EMPTY_QUEUE"`
-	// The status of using the welcome form. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	UseWelcomeForm b24.Bool `json:"USE_WELCOME_FORM"`
-	// The ID of the welcome form
-	WelcomeFormID b24.String `json:"WELCOME_FORM_ID"`
-	// The status of delay in showing the welcome form. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WelcomeFormDelay b24.Bool `json:"WELCOME_FORM_DELAY"`
-	// Show the welcome message in each session. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SendWelcomeEachSession b24.Bool `json:"SEND_WELCOME_EACH_SESSION"`
-	// Require confirmation for closing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ConfirmClose b24.Bool `json:"CONFIRM_CLOSE"`
-	// Ignore the responsible person in the welcome form. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigGetResult) UnmarshalJSON(data []byte) error {
-	type plain ConfigGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigGetResult) MarshalJSON() ([]byte, error) {
-	type plain ConfigGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ConfigGetResultXMLID is the XML_ID of imopenlines.config.get: the constants
-// below are the documented values; others are accepted too.
-type ConfigGetResultXMLID string
-
-// The documented values of ConfigGetResultXMLID.
-const (
-	// external ID is set
-	ConfigGetResultXMLIDString ConfigGetResultXMLID = "string"
-	// external ID is not set
-	ConfigGetResultXMLIDNull ConfigGetResultXMLID = "null"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigGetResultXMLID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ConfigGetResultXMLID(s)
-	return nil
-}
-
 // ConfigListGet calls imopenlines.config.list.get: Get the List of Open
 // Channels.
 //
@@ -1065,8 +1733,8 @@ func (v *ConfigGetResultXMLID) UnmarshalJSON(data []byte) error {
 //   - INVALID_FORMAT: Unsupported PARAMS fields are passed: ... PARAMS
 //     contains fields that are not in the select, filter, order, limit,
 //     offset list
-func ConfigListGet(ctx context.Context, c b24.Caller, p ConfigListGetParams, opts ...b24.CallOption) ([]ConfigListGetItem, error) {
-	var out []ConfigListGetItem
+func ConfigListGet(ctx context.Context, c b24.Caller, p ConfigListGetParams, opts ...b24.CallOption) ([]ConfigList, error) {
+	var out []ConfigList
 	if err := b24.Invoke(ctx, c, ConfigListGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1076,8 +1744,8 @@ func ConfigListGet(ctx context.Context, c b24.Caller, p ConfigListGetParams, opt
 // ConfigListGetCommand is imopenlines.config.list.get as a command for a batch
 // (see b24.Add); its result decodes as ConfigListGet's does. Required
 // parameters are not checked here: the portal reports them.
-func ConfigListGetCommand(p ConfigListGetParams) b24.Command[[]ConfigListGetItem] {
-	return b24.NewCommand[[]ConfigListGetItem](b24.Request{
+func ConfigListGetCommand(p ConfigListGetParams) b24.Command[[]ConfigList] {
+	return b24.NewCommand[[]ConfigList](b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.config.list.get",
 		Params:     p,
@@ -1119,9 +1787,9 @@ type ConfigListGetParamsParams struct {
 	// QUEUE, QUEUE_USERS_FIELDS, CONFIG_QUEUE are not supported in filter
 	Filter *ConfigListGetParamsParamsFilter `json:"filter,omitzero"`
 	// The number of items per page. Default: 50. Maximum value: 200. Default: 50.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset for pagination. Default: 0. Default: 0.
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2245,327 +2913,6 @@ func (v ConfigListGetParamsOptions) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ConfigListGetItem is one row of imopenlines.config.list.get.
-type ConfigListGetItem struct {
-	// Identifier of the open channel
-	ID b24.String `json:"ID"`
-	// Name of the open channel
-	LineName b24.String `json:"LINE_NAME"`
-	// Activity status of the line. Possible values:
-	//
-	//   - Y — line is active
-	//   - N — line is inactive
-	Active b24.Bool `json:"ACTIVE"`
-	// CRM interaction status. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRM b24.Bool `json:"CRM"`
-	// Scenario for creating a CRM element
-	CRMCreate b24.String `json:"CRM_CREATE"`
-	// Additional mode for creating a CRM element
-	CRMCreateSecond b24.String `json:"CRM_CREATE_SECOND"`
-	// Additional mode for creating a CRM element. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMCreateThird b24.Bool `json:"CRM_CREATE_THIRD"`
-	// Status of forwarding to CRM. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMForward b24.Bool `json:"CRM_FORWARD"`
-	// Status of sending the dialog to the CRM tracker. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMChatTracker b24.Bool `json:"CRM_CHAT_TRACKER"`
-	// Status of changing the responsible person during transfer. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CRMTransferChange b24.Bool `json:"CRM_TRANSFER_CHANGE"`
-	// Mode of working with the source in CRM
-	CRMSource b24.String `json:"CRM_SOURCE"`
-	// Mode of distributing requests
-	QueueType b24.String `json:"QUEUE_TYPE"`
-	// Time to transfer the request to the next operator
-	QueueTime b24.String `json:"QUEUE_TIME"`
-	// Time until the no-answer scenario is triggered
-	NoAnswerTime b24.String `json:"NO_ANSWER_TIME"`
-	// Check the availability of operators. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CheckAvailable b24.Bool `json:"CHECK_AVAILABLE"`
-	// Show text being typed by the operator. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WatchTyping b24.Bool `json:"WATCH_TYPING"`
-	// Status of using the welcome bot. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WelcomeBotEnable b24.Bool `json:"WELCOME_BOT_ENABLE"`
-	// Status of the welcome message. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WelcomeMessage b24.Bool `json:"WELCOME_MESSAGE"`
-	// Text of the welcome message
-	WelcomeMessageText b24.String `json:"WELCOME_MESSAGE_TEXT"`
-	// Status of the feedback request. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VoteMessage b24.Bool `json:"VOTE_MESSAGE"`
-	// Time limit for feedback
-	VoteTimeLimit b24.String `json:"VOTE_TIME_LIMIT"`
-	// Request feedback before the dialog ends. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VoteBeforeFinish b24.Bool `json:"VOTE_BEFORE_FINISH"`
-	// Use a delay for closing after feedback. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VoteClosingDelay b24.Bool `json:"VOTE_CLOSING_DELAY"`
-	// Text of the first feedback scenario
-	VoteMessage1Text b24.String `json:"VOTE_MESSAGE_1_TEXT"`
-	// Text for positive feedback in the first scenario
-	VoteMessage1Like b24.String `json:"VOTE_MESSAGE_1_LIKE"`
-	// Text for negative feedback in the first scenario
-	VoteMessage1Dislike b24.String `json:"VOTE_MESSAGE_1_DISLIKE"`
-	// Text of the second feedback scenario
-	VoteMessage2Text b24.String `json:"VOTE_MESSAGE_2_TEXT"`
-	// Text for positive feedback in the second scenario
-	VoteMessage2Like b24.String `json:"VOTE_MESSAGE_2_LIKE"`
-	// Text for negative feedback in the second scenario
-	VoteMessage2Dislike b24.String `json:"VOTE_MESSAGE_2_DISLIKE"`
-	// Status of displaying the agreement message. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	AgreementMessage b24.Bool `json:"AGREEMENT_MESSAGE"`
-	// Identifier of the agreement
-	AgreementID b24.String `json:"AGREEMENT_ID"`
-	// Status of using categories. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CategoryEnable b24.Bool `json:"CATEGORY_ENABLE"`
-	// Identifier of the category
-	CategoryID b24.String `json:"CATEGORY_ID"`
-	// Mode of connecting the welcome bot
-	WelcomeBotJoin b24.String `json:"WELCOME_BOT_JOIN"`
-	// Identifier of the welcome bot
-	WelcomeBotID b24.String `json:"WELCOME_BOT_ID"`
-	// Time to wait for the welcome bot connection
-	WelcomeBotTime b24.String `json:"WELCOME_BOT_TIME"`
-	// Mode of disconnecting the welcome bot
-	WelcomeBotLeft b24.String `json:"WELCOME_BOT_LEFT"`
-	// Scenario for no response from the operator
-	NoAnswerRule b24.String `json:"NO_ANSWER_RULE"`
-	// Identifier of the no-answer scenario form
-	NoAnswerFormID b24.String `json:"NO_ANSWER_FORM_ID"`
-	// Identifier of the no-answer scenario bot
-	NoAnswerBotID b24.String `json:"NO_ANSWER_BOT_ID"`
-	// Text message for no response
-	NoAnswerText b24.String `json:"NO_ANSWER_TEXT"`
-	// Status of considering working hours. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WorktimeEnable b24.Bool `json:"WORKTIME_ENABLE"`
-	// Start of working hours
-	WorktimeFrom b24.String `json:"WORKTIME_FROM"`
-	// End of working hours
-	WorktimeTo b24.String `json:"WORKTIME_TO"`
-	// Working hours time zone
-	WorktimeTimezone b24.String `json:"WORKTIME_TIMEZONE"`
-	// Array of holidays
-	WorktimeHolidays json.RawMessage `json:"WORKTIME_HOLIDAYS"`
-	// Array of days off
-	WorktimeDayoff json.RawMessage `json:"WORKTIME_DAYOFF"`
-	// Scenario for handling requests during non-working hours
-	WorktimeDayoffRule b24.String `json:"WORKTIME_DAYOFF_RULE"`
-	// Identifier of the non-working hours scenario form
-	WorktimeDayoffFormID b24.String `json:"WORKTIME_DAYOFF_FORM_ID"`
-	// Identifier of the non-working hours scenario bot
-	WorktimeDayoffBotID b24.String `json:"WORKTIME_DAYOFF_BOT_ID"`
-	// Text message during non-working hours
-	WorktimeDayoffText b24.String `json:"WORKTIME_DAYOFF_TEXT"`
-	// Scenario for closing the dialog
-	CloseRule b24.String `json:"CLOSE_RULE"`
-	// Identifier of the closing form
-	CloseFormID b24.String `json:"CLOSE_FORM_ID"`
-	// Identifier of the closing bot
-	CloseBotID b24.String `json:"CLOSE_BOT_ID"`
-	// Text message upon closing
-	CloseText b24.String `json:"CLOSE_TEXT"`
-	// Time for full session closure
-	FullCloseTime b24.String `json:"FULL_CLOSE_TIME"`
-	// Auto-closing scenario
-	AutoCloseRule b24.String `json:"AUTO_CLOSE_RULE"`
-	// Identifier of the auto-closing form
-	AutoCloseFormID b24.String `json:"AUTO_CLOSE_FORM_ID"`
-	// Identifier of the auto-closing bot
-	AutoCloseBotID b24.String `json:"AUTO_CLOSE_BOT_ID"`
-	// Time until auto-closing
-	AutoCloseTime b24.String `json:"AUTO_CLOSE_TIME"`
-	// Text for auto-closing
-	AutoCloseText b24.String `json:"AUTO_CLOSE_TEXT"`
-	// Time until activity expiration
-	AutoExpireTime b24.String `json:"AUTO_EXPIRE_TIME"`
-	// Date of setting creation in serialized form
-	DateCreate json.RawMessage `json:"DATE_CREATE"`
-	// Date of setting modification in serialized form
-	DateModify json.RawMessage `json:"DATE_MODIFY"`
-	// Identifier of the user who modified the settings
-	ModifyUserID b24.String `json:"MODIFY_USER_ID"`
-	// Status of temporary line. Possible values:
-	//
-	//   - Y — temporary line
-	//   - N — permanent line
-	Temporary b24.Bool `json:"TEMPORARY"`
-	// External identifier. Possible values:
-	//
-	//   - string — external identifier is set
-	//   - null — external identifier is not set
-	XMLID ConfigListGetItemXMLID `json:"XML_ID"`
-	// Language of the line
-	LanguageID b24.String `json:"LANGUAGE_ID"`
-	// Identifier of the quick answers information block
-	QuickAnswersIblockID b24.String `json:"QUICK_ANSWERS_IBLOCK_ID"`
-	// Session priority
-	SessionPriority b24.String `json:"SESSION_PRIORITY"`
-	// Mode of limiting active dialogs per operator
-	TypeMaxChat b24.String `json:"TYPE_MAX_CHAT"`
-	// Maximum active dialogs per operator
-	MaxChat b24.String `json:"MAX_CHAT"`
-	// Mode of displaying operator data
-	OperatorData b24.String `json:"OPERATOR_DATA"`
-	// Identifiers of operators in the queue.
-	//
-	// Field is returned when OPTIONS.QUEUE = "Y"
-	Queue []b24.Number `json:"QUEUE"`
-	// Additional fields of queue users. Key — user identifier, value —
-	// description of queue fields (detailed description).
-	//
-	// Field is returned when OPTIONS.QUEUE = "Y"
-	QueueUsersFields json.RawMessage `json:"QUEUE_USERS_FIELDS"`
-	// Ordered list of line queue objects (detailed description).
-	//
-	// Field is returned when OPTIONS.CONFIG_QUEUE = "Y"
-	ConfigQueue []ConfigListGetItemConfigQueue `json:"CONFIG_QUEUE"`
-	// Set of default operator display fields
-	DefaultOperatorData json.RawMessage `json:"DEFAULT_OPERATOR_DATA"`
-	// Standard time for the first response
-	KpiFirstAnswerTime b24.String `json:"KPI_FIRST_ANSWER_TIME"`
-	// Status of notification for overdue first response. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	KpiFirstAnswerAlert b24.Bool `json:"KPI_FIRST_ANSWER_ALERT"`
-	// List of recipients for first response notifications. Possible values:
-	//
-	//   - array — list of recipients is set
-	//   - null — list of recipients is not set
-	KpiFirstAnswerList json.RawMessage `json:"KPI_FIRST_ANSWER_LIST"`
-	// Text of notification for overdue first response
-	KpiFirstAnswerText b24.String `json:"KPI_FIRST_ANSWER_TEXT"`
-	// Standard time for subsequent responses
-	KpiFurtherAnswerTime b24.String `json:"KPI_FURTHER_ANSWER_TIME"`
-	// Status of notification for overdue subsequent responses. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	KpiFurtherAnswerAlert b24.Bool `json:"KPI_FURTHER_ANSWER_ALERT"`
-	// List of recipients for subsequent response notifications. Possible values:
-	//
-	//   - array — list of recipients is set
-	//   - null — list of recipients is not set
-	KpiFurtherAnswerList json.RawMessage `json:"KPI_FURTHER_ANSWER_LIST"`
-	// Text of notification for overdue subsequent responses
-	KpiFurtherAnswerText b24.String `json:"KPI_FURTHER_ANSWER_TEXT"`
-	// Status of monitoring operator activity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	KpiCheckOperatorActivity b24.Bool `json:"KPI_CHECK_OPERATOR_ACTIVITY"`
-	// Status of notifications for an empty queue. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SendNotificationEmptyQueue b24.Bool `json:"SEND_NOTIFICATION_EMPTY_QUEUE"`
-	// Status of using the welcome form. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	UseWelcomeForm b24.Bool `json:"USE_WELCOME_FORM"`
-	// Identifier of the welcome form
-	WelcomeFormID b24.String `json:"WELCOME_FORM_ID"`
-	// Status of delay in showing the welcome form. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	WelcomeFormDelay b24.Bool `json:"WELCOME_FORM_DELAY"`
-	// Show welcome message in each session. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	SendWelcomeEachSession b24.Bool `json:"SEND_WELCOME_EACH_SESSION"`
-	// Require confirmation for closing. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	ConfirmClose b24.Bool `json:"CONFIRM_CLOSE"`
-	// Ignore the responsible person in the welcome form. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	IgnoreWelcomeFormResponsible b24.Bool `json:"IGNORE_WELCOME_FORM_RESPONSIBLE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetItem) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetItem) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ConfigListGetItemConfigQueue is the CONFIG_QUEUE value of
-// imopenlines.config.list.get.
-type ConfigListGetItemConfigQueue struct {
-	// Identifier of the object in the queue
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Type of the object in the queue
-	EntityType b24.String `json:"ENTITY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ConfigListGetItemConfigQueue) UnmarshalJSON(data []byte) error {
-	type plain ConfigListGetItemConfigQueue
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ConfigListGetItemConfigQueue) MarshalJSON() ([]byte, error) {
-	type plain ConfigListGetItemConfigQueue
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ConfigListGetParamsParamsSelectXMLID is the XML_ID of
 // imopenlines.config.list.get: the constants below are the documented values;
 // others are accepted too.
@@ -2842,28 +3189,6 @@ func (v *ConfigListGetParamsParamsFilterQueueUsersFieldsUserAvatar) UnmarshalJSO
 	return nil
 }
 
-// ConfigListGetItemXMLID is the XML_ID of imopenlines.config.list.get: the
-// constants below are the documented values; others are accepted too.
-type ConfigListGetItemXMLID string
-
-// The documented values of ConfigListGetItemXMLID.
-const (
-	// external identifier is set
-	ConfigListGetItemXMLIDString ConfigListGetItemXMLID = "string"
-	// external identifier is not set
-	ConfigListGetItemXMLIDNull ConfigListGetItemXMLID = "null"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ConfigListGetItemXMLID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ConfigListGetItemXMLID(s)
-	return nil
-}
-
 // ConfigPathGet calls imopenlines.config.path.get: Get Link to Public Page of
 // Open Channels.
 //
@@ -2969,7 +3294,7 @@ type ConfigUpdateParams struct {
 	//
 	// You can obtain the identifier of the open channel when creating an open
 	// channel or by using the method to get the list of open channels. Required.
-	ConfigID int64 `json:"CONFIG_ID"`
+	ConfigID b24.Int `json:"CONFIG_ID"`
 	// Object with settings for the update. The set of fields corresponds to the
 	// PARAMS parameter of the imopenlines.config.add method
 	Params *ConfigUpdateParamsParams `json:"PARAMS,omitzero"`
@@ -2989,9 +3314,9 @@ func (p ConfigUpdateParams) validate() error {
 // ConfigUpdateParamsParams is the PARAMS value of imopenlines.config.update.
 type ConfigUpdateParamsParams struct {
 	LineName           b24.Opt[string]                 `json:"LINE_NAME,omitzero"`
-	NoAnswerTime       b24.Opt[int64]                  `json:"NO_ANSWER_TIME,omitzero"`
+	NoAnswerTime       b24.Opt[b24.Int]                `json:"NO_ANSWER_TIME,omitzero"`
 	Queue              []ConfigUpdateParamsParamsQueue `json:"QUEUE,omitzero"`
-	QueueTime          b24.Opt[int64]                  `json:"QUEUE_TIME,omitzero"`
+	QueueTime          b24.Opt[b24.Int]                `json:"QUEUE_TIME,omitzero"`
 	QueueType          b24.Opt[string]                 `json:"QUEUE_TYPE,omitzero"`
 	WelcomeMessage     b24.Opt[string]                 `json:"WELCOME_MESSAGE,omitzero"`
 	WelcomeMessageText b24.Opt[string]                 `json:"WELCOME_MESSAGE_TEXT,omitzero"`

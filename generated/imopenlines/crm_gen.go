@@ -8,6 +8,34 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// CRMChat is one crm chat of imopenlines.crm.chat, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (imopenlines-crm-chat-get), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type CRMChat struct {
+	// Identifier of the chat
+	ChatID b24.String `json:"CHAT_ID"`
+	// Identifier of the connector
+	ConnectorID b24.String `json:"CONNECTOR_ID"`
+	// Title of the connector
+	ConnectorTitle b24.String `json:"CONNECTOR_TITLE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CRMChat) UnmarshalJSON(data []byte) error {
+	type plain CRMChat
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CRMChat) MarshalJSON() ([]byte, error) {
+	type plain CRMChat
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // CRMChatGet calls imopenlines.crm.chat.get: Get Chats for CRM Object.
 //
 // The method imopenlines.crm.chat.get retrieves a list of chats associated
@@ -25,11 +53,11 @@ import (
 //
 //   - ERROR_ARGUMENT: Argument 'CRM_ENTITY_TYPE' is null or empty Required
 //     parameter CRM_ENTITY_TYPE is not provided or is empty
-func CRMChatGet(ctx context.Context, c b24.Caller, p CRMChatGetParams, opts ...b24.CallOption) ([]CRMChatGetItem, error) {
+func CRMChatGet(ctx context.Context, c b24.Caller, p CRMChatGetParams, opts ...b24.CallOption) ([]CRMChat, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []CRMChatGetItem
+	var out []CRMChat
 	if err := b24.Invoke(ctx, c, CRMChatGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -39,8 +67,8 @@ func CRMChatGet(ctx context.Context, c b24.Caller, p CRMChatGetParams, opts ...b
 // CRMChatGetCommand is imopenlines.crm.chat.get as a command for a batch (see
 // b24.Add); its result decodes as CRMChatGet's does. Required parameters are
 // not checked here: the portal reports them.
-func CRMChatGetCommand(p CRMChatGetParams) b24.Command[[]CRMChatGetItem] {
-	return b24.NewCommand[[]CRMChatGetItem](b24.Request{
+func CRMChatGetCommand(p CRMChatGetParams) b24.Command[[]CRMChat] {
+	return b24.NewCommand[[]CRMChat](b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.crm.chat.get",
 		Params:     p,
@@ -63,7 +91,7 @@ type CRMChatGetParams struct {
 	//
 	// You can obtain the identifier using the universal method to get a list of
 	// CRM entities. Required.
-	CRMEntity int64 `json:"CRM_ENTITY"`
+	CRMEntity b24.Int `json:"CRM_ENTITY"`
 	// Flag to return only active chats. Possible values:
 	//
 	//   - Y — return only active chats
@@ -82,30 +110,6 @@ func (p CRMChatGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// CRMChatGetItem is one row of imopenlines.crm.chat.get.
-type CRMChatGetItem struct {
-	// Identifier of the chat
-	ChatID b24.String `json:"CHAT_ID"`
-	// Identifier of the connector
-	ConnectorID b24.String `json:"CONNECTOR_ID"`
-	// Title of the connector
-	ConnectorTitle b24.String `json:"CONNECTOR_TITLE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CRMChatGetItem) UnmarshalJSON(data []byte) error {
-	type plain CRMChatGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CRMChatGetItem) MarshalJSON() ([]byte, error) {
-	type plain CRMChatGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CRMChatGetParamsCRMEntityType is the CRM_ENTITY_TYPE of
@@ -194,7 +198,7 @@ type CRMChatGetLastIDParams struct {
 	//
 	// You can obtain the identifier using the universal method getting a list of
 	// CRM entities. Required.
-	CRMEntity int64 `json:"CRM_ENTITY"`
+	CRMEntity b24.Int `json:"CRM_ENTITY"`
 }
 
 // validate reports the first required parameter left empty.
@@ -298,19 +302,19 @@ type CRMChatUserAddParams struct {
 	//
 	// You can obtain the identifier using the universal method get CRM item list.
 	// Required.
-	CRMEntity int64 `json:"CRM_ENTITY"`
+	CRMEntity b24.Int `json:"CRM_ENTITY"`
 	// Identifier of the user or bot to be added to the chat.
 	//
 	// You can obtain the user identifier using the user.get and user.search
 	// methods. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// Identifier of the chat.
 	//
 	// By default, the last chat associated with the CRM object is used.
 	//
 	// You can obtain the identifiers of chats associated with the CRM object using
 	// the imopenlines.crm.chat.get method
-	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
+	ChatID b24.Opt[b24.Int] `json:"CHAT_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -430,19 +434,19 @@ type CRMChatUserDeleteParams struct {
 	//
 	// You can obtain the identifier using the universal method getting a list of
 	// CRM entities. Required.
-	CRMEntity int64 `json:"CRM_ENTITY"`
+	CRMEntity b24.Int `json:"CRM_ENTITY"`
 	// Identifier of the user or bot to be removed from the chat.
 	//
 	// You can obtain the user identifier using the user.get and user.search
 	// methods. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// Identifier of the chat.
 	//
 	// By default, the last chat associated with the CRM object is used.
 	//
 	// You can obtain the identifiers of chats associated with the CRM object using
 	// the imopenlines.crm.chat.get method
-	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
+	ChatID b24.Opt[b24.Int] `json:"CHAT_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -542,7 +546,7 @@ type CRMLeadCreateParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -613,7 +617,7 @@ type CRMMessageAddParams struct {
 	//
 	// You can obtain a list of entities of a specific CRM entity type using the
 	// method crm.item.list. Required.
-	CRMEntity int64 `json:"CRM_ENTITY"`
+	CRMEntity b24.Int `json:"CRM_ENTITY"`
 	// Message sender identifier — the user or bot that must be a chat
 	// participant and have access to the CRM item.
 	//
@@ -622,12 +626,12 @@ type CRMMessageAddParams struct {
 	//
 	// The list of chatbots can be obtained using the imbot.bot.list method.
 	// Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// Identifier of the open channel chat linked to the CRM entity.
 	//
 	// You can obtain the chat ID using the method imopenlines.crm.chat.get or
 	// imopenlines.dialog.get. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// The text of the message that will be displayed in the chat. Required.
 	Message string `json:"MESSAGE"`
 }

@@ -8,77 +8,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// DialogGet calls imopenlines.dialog.get: Get Information About the Operator's
-// Dialog.
-//
-// The method imopenlines.dialog.get returns data from the open line chat. You
-// only need to provide one of the parameters.
-//
-// The parameters are the fields of [DialogGetParams].
-//
-// Scope: imopenlines. Who can call it: any user with access permission to the
-// dialog.
-//
-// See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/sessions/imopenlines-dialog-get.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - IM_NOT_INSTALLED: Messenger is not installed. The im module is not
-//     installed
-//   - ACCESS_ERROR: You do not have access to the specified dialog Dialog
-//     not found or no access to it
-func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*DialogGetResult, error) {
-	var out DialogGetResult
-	if err := b24.Invoke(ctx, c, DialogGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// DialogGetCommand is imopenlines.dialog.get as a command for a batch (see
-// b24.Add); its result decodes as DialogGet's does. Required parameters are
-// not checked here: the portal reports them.
-func DialogGetCommand(p DialogGetParams) b24.Command[*DialogGetResult] {
-	return b24.NewCommand[*DialogGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "imopenlines.dialog.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// DialogGetParams holds the parameters of imopenlines.dialog.get.
-type DialogGetParams struct {
-	// Identifier of the open line chat.
-	//
-	// The identifier can be obtained using the imopenlines.session.open or
-	// imopenlines.session.history.get methods.
-	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
-	// Identifier of the dialog in the format chat , where is the identifier of the
-	// open line chat.
-	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
-	// Identifier of the session.
-	//
-	// The identifier can be obtained using the imopenlines.session.history.get
-	// method in the sessionId field.
-	SessionID b24.Opt[int64] `json:"SESSION_ID,omitzero"`
-	// String code of the user for the external system channel.
-	//
-	// Code format: | | | , where:
-	//
-	//   - — identifier of the connector: livechat, telegram, and others
-	//   - — identifier of the open line
-	//   - — identifier of the chat in the channel
-	//   - — identifier of the user in the channel
-	//
-	// The value can be obtained using the imopenlines.session.history.get method
-	// from result.chat. .entityId.
-	UserCode b24.Opt[string] `json:"USER_CODE,omitzero"`
-}
-
-// DialogGetResult is the result of imopenlines.dialog.get.
-type DialogGetResult struct {
+// Dialog is one dialog of imopenlines.dialog, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (imopenlines-dialog-get), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Dialog struct {
 	// Identifier of the chat
 	ID b24.Int `json:"id"`
 	// Identifier of the parent chat
@@ -110,7 +45,7 @@ type DialogGetResult struct {
 	// Identifier of the first unread message or 0
 	UnreadID b24.Int `json:"unread_id"`
 	// Permissions for actions with the chat (detailed description)
-	Restrictions DialogGetResultRestrictions `json:"restrictions"`
+	Restrictions DialogRestrictions `json:"restrictions"`
 	// Identifier of the last message
 	LastMessageID b24.Int `json:"last_message_id"`
 	// Service identifier of the last message
@@ -145,40 +80,39 @@ type DialogGetResult struct {
 	// Role of the current user in the chat
 	Role b24.String `json:"role"`
 	// Link to the external system channel (detailed description)
-	EntityLink DialogGetResultEntityLink `json:"entity_link"`
+	EntityLink DialogEntityLink `json:"entity_link"`
 	// Whether the message input field is available
 	TextFieldEnabled b24.Bool `json:"text_field_enabled"`
 	// Identifier of the chat background or null
 	BackgroundID b24.Int `json:"background_id"`
 	// Permissions of the current user in the chat (detailed description)
-	Permissions DialogGetResultPermissions `json:"permissions"`
+	Permissions DialogPermissions `json:"permissions"`
 	// Indicator of a new chat
 	IsNew b24.Bool `json:"is_new"`
 	// List of data about message readings (detailed description)
-	ReadedList []DialogGetResultReadedList `json:"readed_list"`
+	ReadedList []DialogReadedList `json:"readed_list"`
 	// List of identifiers of operators assigned as managers
-	ManagerList []b24.Number `json:"manager_list"`
+	ManagerList json.RawMessage `json:"manager_list"`
 	// Data about the views of the last message (detailed description)
-	LastMessageViews DialogGetResultLastMessageViews `json:"last_message_views"`
+	LastMessageViews DialogLastMessageViews `json:"last_message_views"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResult) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResult
+func (v *Dialog) UnmarshalJSON(data []byte) error {
+	type plain Dialog
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResult) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResult
+func (v Dialog) MarshalJSON() ([]byte, error) {
+	type plain Dialog
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultRestrictions is the restrictions value of
-// imopenlines.dialog.get.
-type DialogGetResultRestrictions struct {
+// DialogRestrictions is the restrictions value of imopenlines.dialog.
+type DialogRestrictions struct {
 	// Permission to change the chat avatar
 	Avatar b24.Bool `json:"avatar"`
 	// Permission to change the chat name
@@ -202,20 +136,19 @@ type DialogGetResultRestrictions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultRestrictions) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultRestrictions
+func (v *DialogRestrictions) UnmarshalJSON(data []byte) error {
+	type plain DialogRestrictions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultRestrictions) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultRestrictions
+func (v DialogRestrictions) MarshalJSON() ([]byte, error) {
+	type plain DialogRestrictions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultEntityLink is the entity_link value of
-// imopenlines.dialog.get.
-type DialogGetResultEntityLink struct {
+// DialogEntityLink is the entity_link value of imopenlines.dialog.
+type DialogEntityLink struct {
 	// Type of the channel, for open lines the value is LINES
 	Type b24.String `json:"type"`
 	// Link to the external object of the channel or an empty string
@@ -227,20 +160,19 @@ type DialogGetResultEntityLink struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultEntityLink) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultEntityLink
+func (v *DialogEntityLink) UnmarshalJSON(data []byte) error {
+	type plain DialogEntityLink
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultEntityLink) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultEntityLink
+func (v DialogEntityLink) MarshalJSON() ([]byte, error) {
+	type plain DialogEntityLink
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultPermissions is the permissions value of
-// imopenlines.dialog.get.
-type DialogGetResultPermissions struct {
+// DialogPermissions is the permissions value of imopenlines.dialog.
+type DialogPermissions struct {
 	// Permission to add participants
 	ManageUsersAdd b24.String `json:"manage_users_add"`
 	// Permission to remove participants
@@ -258,20 +190,19 @@ type DialogGetResultPermissions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultPermissions) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultPermissions
+func (v *DialogPermissions) UnmarshalJSON(data []byte) error {
+	type plain DialogPermissions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultPermissions) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultPermissions
+func (v DialogPermissions) MarshalJSON() ([]byte, error) {
+	type plain DialogPermissions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultReadedList is the readed_list value of
-// imopenlines.dialog.get.
-type DialogGetResultReadedList struct {
+// DialogReadedList is the readed_list value of imopenlines.dialog.
+type DialogReadedList struct {
 	// Identifier of the user
 	UserID b24.Int `json:"user_id"`
 	// Name of the user
@@ -285,24 +216,24 @@ type DialogGetResultReadedList struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultReadedList) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultReadedList
+func (v *DialogReadedList) UnmarshalJSON(data []byte) error {
+	type plain DialogReadedList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultReadedList) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultReadedList
+func (v DialogReadedList) MarshalJSON() ([]byte, error) {
+	type plain DialogReadedList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultLastMessageViews is the last_message_views value of
-// imopenlines.dialog.get.
-type DialogGetResultLastMessageViews struct {
+// DialogLastMessageViews is the last_message_views value of
+// imopenlines.dialog.
+type DialogLastMessageViews struct {
 	// Identifier of the message for which view statistics are collected
 	MessageID b24.Int `json:"message_id"`
 	// List of users who viewed the message first (detailed description)
-	FirstViewers []DialogGetResultLastMessageViewsFirstViewers `json:"first_viewers"`
+	FirstViewers []DialogLastMessageViewsFirstViewers `json:"first_viewers"`
 	// Number of other users who viewed the message
 	CountOfViewers b24.Int `json:"count_of_viewers"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -310,20 +241,20 @@ type DialogGetResultLastMessageViews struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultLastMessageViews) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultLastMessageViews
+func (v *DialogLastMessageViews) UnmarshalJSON(data []byte) error {
+	type plain DialogLastMessageViews
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultLastMessageViews) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultLastMessageViews
+func (v DialogLastMessageViews) MarshalJSON() ([]byte, error) {
+	type plain DialogLastMessageViews
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// DialogGetResultLastMessageViewsFirstViewers is the first_viewers value of
-// imopenlines.dialog.get.
-type DialogGetResultLastMessageViewsFirstViewers struct {
+// DialogLastMessageViewsFirstViewers is the first_viewers value of
+// imopenlines.dialog.
+type DialogLastMessageViewsFirstViewers struct {
 	// Identifier of the user
 	UserID b24.Int `json:"user_id"`
 	// Name of the user
@@ -335,13 +266,82 @@ type DialogGetResultLastMessageViewsFirstViewers struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *DialogGetResultLastMessageViewsFirstViewers) UnmarshalJSON(data []byte) error {
-	type plain DialogGetResultLastMessageViewsFirstViewers
+func (v *DialogLastMessageViewsFirstViewers) UnmarshalJSON(data []byte) error {
+	type plain DialogLastMessageViewsFirstViewers
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v DialogGetResultLastMessageViewsFirstViewers) MarshalJSON() ([]byte, error) {
-	type plain DialogGetResultLastMessageViewsFirstViewers
+func (v DialogLastMessageViewsFirstViewers) MarshalJSON() ([]byte, error) {
+	type plain DialogLastMessageViewsFirstViewers
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DialogGet calls imopenlines.dialog.get: Get Information About the Operator's
+// Dialog.
+//
+// The method imopenlines.dialog.get returns data from the open line chat. You
+// only need to provide one of the parameters.
+//
+// The parameters are the fields of [DialogGetParams].
+//
+// Scope: imopenlines. Who can call it: any user with access permission to the
+// dialog.
+//
+// See https://apidocs.bitrix24.com/api-reference/imopenlines/openlines/sessions/imopenlines-dialog-get.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - IM_NOT_INSTALLED: Messenger is not installed. The im module is not
+//     installed
+//   - ACCESS_ERROR: You do not have access to the specified dialog Dialog
+//     not found or no access to it
+func DialogGet(ctx context.Context, c b24.Caller, p DialogGetParams, opts ...b24.CallOption) (*Dialog, error) {
+	var out Dialog
+	if err := b24.Invoke(ctx, c, DialogGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DialogGetCommand is imopenlines.dialog.get as a command for a batch (see
+// b24.Add); its result decodes as DialogGet's does. Required parameters are
+// not checked here: the portal reports them.
+func DialogGetCommand(p DialogGetParams) b24.Command[*Dialog] {
+	return b24.NewCommand[*Dialog](b24.Request{
+		Idempotent: true,
+		Method:     "imopenlines.dialog.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// DialogGetParams holds the parameters of imopenlines.dialog.get.
+type DialogGetParams struct {
+	// Identifier of the open line chat.
+	//
+	// The identifier can be obtained using the imopenlines.session.open or
+	// imopenlines.session.history.get methods.
+	ChatID b24.Opt[b24.Int] `json:"CHAT_ID,omitzero"`
+	// Identifier of the dialog in the format chat , where is the identifier of the
+	// open line chat.
+	DialogID b24.Opt[string] `json:"DIALOG_ID,omitzero"`
+	// Identifier of the session.
+	//
+	// The identifier can be obtained using the imopenlines.session.history.get
+	// method in the sessionId field.
+	SessionID b24.Opt[b24.Int] `json:"SESSION_ID,omitzero"`
+	// String code of the user for the external system channel.
+	//
+	// Code format: | | | , where:
+	//
+	//   - — identifier of the connector: livechat, telegram, and others
+	//   - — identifier of the open line
+	//   - — identifier of the chat in the channel
+	//   - — identifier of the user in the channel
+	//
+	// The value can be obtained using the imopenlines.session.history.get method
+	// from result.chat. .entityId.
+	UserCode b24.Opt[string] `json:"USER_CODE,omitzero"`
 }

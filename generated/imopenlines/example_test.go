@@ -30,5 +30,5 @@ func ExampleConfigGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *imopenlines.ConfigGetResult
+	// Output: *imopenlines.Config
 }

@@ -55,12 +55,12 @@ type MessageQuickSaveParams struct {
 	//
 	// The chat identifier can be obtained using the imopenlines.dialog.get or
 	// imopenlines.session.open methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the message to be added to quick answers.
 	//
 	// The message identifier can be obtained using the
 	// imopenlines.session.history.get method. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -131,12 +131,12 @@ type MessageSessionStartParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Identifier of the message within the chat.
 	//
 	// The identifier can be obtained using the imopenlines.session.history.get
 	// method in the keys of the message object. Required.
-	MessageID int64 `json:"MESSAGE_ID"`
+	MessageID b24.Int `json:"MESSAGE_ID"`
 }
 
 // validate reports the first required parameter left empty.

@@ -138,7 +138,7 @@ type NetworkMessageAddParams struct {
 	// ab515f5d85a8b844d484f6ea75a2e494. Required.
 	Code string `json:"CODE"`
 	// Identifier of the message recipient, for example 2. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// Text of the message.
 	//
 	// How to format text — in the article formatting. Required.
@@ -186,7 +186,7 @@ func (p NetworkMessageAddParams) validate() error {
 type NetworkMessageAddParamsAttach struct {
 	Blocks     []NetworkMessageAddParamsAttachBlocks `json:"BLOCKS,omitzero"`
 	ColorToken b24.Opt[string]                       `json:"COLOR_TOKEN,omitzero"`
-	ID         b24.Opt[int64]                        `json:"ID,omitzero"`
+	ID         b24.Opt[b24.Int]                      `json:"ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -228,9 +228,9 @@ func (v NetworkMessageAddParamsAttachBlocks) MarshalJSON() ([]byte, error) {
 // NetworkMessageAddParamsAttachBlocksFile is the FILE value of
 // imopenlines.network.message.add.
 type NetworkMessageAddParamsAttachBlocksFile struct {
-	Link b24.Opt[string] `json:"LINK,omitzero"`
-	Name b24.Opt[string] `json:"NAME,omitzero"`
-	Size b24.Opt[int64]  `json:"SIZE,omitzero"`
+	Link b24.Opt[string]  `json:"LINK,omitzero"`
+	Name b24.Opt[string]  `json:"NAME,omitzero"`
+	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -250,11 +250,11 @@ func (v NetworkMessageAddParamsAttachBlocksFile) MarshalJSON() ([]byte, error) {
 // NetworkMessageAddParamsAttachBlocksImage is the IMAGE value of
 // imopenlines.network.message.add.
 type NetworkMessageAddParamsAttachBlocksImage struct {
-	Height  b24.Opt[int64]  `json:"HEIGHT,omitzero"`
-	Link    b24.Opt[string] `json:"LINK,omitzero"`
-	Name    b24.Opt[string] `json:"NAME,omitzero"`
-	Preview b24.Opt[string] `json:"PREVIEW,omitzero"`
-	Width   b24.Opt[int64]  `json:"WIDTH,omitzero"`
+	Height  b24.Opt[b24.Int] `json:"HEIGHT,omitzero"`
+	Link    b24.Opt[string]  `json:"LINK,omitzero"`
+	Name    b24.Opt[string]  `json:"NAME,omitzero"`
+	Preview b24.Opt[string]  `json:"PREVIEW,omitzero"`
+	Width   b24.Opt[b24.Int] `json:"WIDTH,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -59,7 +59,7 @@ type OperatorAnotherFinishParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -123,7 +123,7 @@ type OperatorAnswerParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -186,7 +186,7 @@ type OperatorFinishParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -251,7 +251,7 @@ type OperatorSkipParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -314,7 +314,7 @@ type OperatorSpamParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -383,7 +383,7 @@ type OperatorTransferParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Universal parameter for transferring the dialog.
 	//
 	// Allowed formats: USER_ID of the employee or the string queue .
@@ -396,12 +396,12 @@ type OperatorTransferParams struct {
 	//
 	// The user identifier can be obtained using the user.get and user.search
 	// methods.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// Identifier of the line to which the dialog should be transferred.
 	//
 	// QUEUE_ID can be obtained using the imopenlines.config.list.get method from
 	// the ID field.
-	QueueID b24.Opt[int64] `json:"QUEUE_ID,omitzero"`
+	QueueID b24.Opt[b24.Int] `json:"QUEUE_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

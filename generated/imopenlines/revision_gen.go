@@ -7,6 +7,34 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Revision is one revision of imopenlines.revision, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (imopenlines-revision-get), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Revision struct {
+	// API revision for REST clients
+	Rest b24.Int `json:"rest"`
+	// API revision for web and desktop clients
+	Web b24.Int `json:"web"`
+	// API revision for mobile clients
+	Mobile b24.Int `json:"mobile"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Revision) UnmarshalJSON(data []byte) error {
+	type plain Revision
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Revision) MarshalJSON() ([]byte, error) {
+	type plain Revision
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // RevisionGet calls imopenlines.revision.get: Get Information About API
 // Revisions.
 //
@@ -21,8 +49,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func RevisionGet(ctx context.Context, c b24.Caller, p RevisionGetParams, opts ...b24.CallOption) (*RevisionGetResult, error) {
-	var out RevisionGetResult
+func RevisionGet(ctx context.Context, c b24.Caller, p RevisionGetParams, opts ...b24.CallOption) (*Revision, error) {
+	var out Revision
 	if err := b24.Invoke(ctx, c, RevisionGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -32,8 +60,8 @@ func RevisionGet(ctx context.Context, c b24.Caller, p RevisionGetParams, opts ..
 // RevisionGetCommand is imopenlines.revision.get as a command for a batch (see
 // b24.Add); its result decodes as RevisionGet's does. Required parameters are
 // not checked here: the portal reports them.
-func RevisionGetCommand(p RevisionGetParams) b24.Command[*RevisionGetResult] {
-	return b24.NewCommand[*RevisionGetResult](b24.Request{
+func RevisionGetCommand(p RevisionGetParams) b24.Command[*Revision] {
+	return b24.NewCommand[*Revision](b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.revision.get",
 		Params:     p,
@@ -43,27 +71,3 @@ func RevisionGetCommand(p RevisionGetParams) b24.Command[*RevisionGetResult] {
 
 // RevisionGetParams holds the parameters of imopenlines.revision.get.
 type RevisionGetParams struct{}
-
-// RevisionGetResult is the result of imopenlines.revision.get.
-type RevisionGetResult struct {
-	// API revision for REST clients
-	Rest b24.Int `json:"rest"`
-	// API revision for web and desktop clients
-	Web b24.Int `json:"web"`
-	// API revision for mobile clients
-	Mobile b24.Int `json:"mobile"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *RevisionGetResult) UnmarshalJSON(data []byte) error {
-	type plain RevisionGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v RevisionGetResult) MarshalJSON() ([]byte, error) {
-	type plain RevisionGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}

@@ -8,6 +8,103 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// SessionHistory is one session history of imopenlines.session.history, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (imopenlines-session-history-get), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type SessionHistory struct {
+	// Identifier of the chat
+	ChatID b24.Int `json:"chatId"`
+	// Flag indicating the ability to join the dialogue: Y or N
+	CanJoin b24.String `json:"canJoin"`
+	// Flag indicating the ability to evaluate operators by the supervisor: Y or N
+	CanVoteHead b24.String `json:"canVoteHead"`
+	// Identifier of the session
+	SessionID b24.Int `json:"sessionId"`
+	// Rating given by the supervisor
+	SessionVoteHead b24.Int `json:"sessionVoteHead"`
+	// Supervisor's comment on the rating or null
+	SessionCommentHead b24.String `json:"sessionCommentHead"`
+	// Identifier of the chat in the format chat
+	UserID b24.String `json:"userId"`
+	// Chat messages indexed by message identifier.
+	//
+	// The structure of the object is described in detail below
+	Message json.RawMessage `json:"message"`
+	// Relationship between the chat and the list of message identifiers.
+	//
+	// The structure of the object is described in detail below
+	UsersMessage json.RawMessage `json:"usersMessage"`
+	// Object of chat participants, where the key is the user identifier.
+	//
+	// The structure of the object is described in detail below
+	Users json.RawMessage `json:"users"`
+	// Open line data.
+	//
+	// The structure of the object is described in detail below
+	Openlines SessionHistoryOpenlines `json:"openlines"`
+	// Users grouped by departments, or an empty array
+	//
+	// The structure of the object is described in detail below
+	UserInGroup json.RawMessage `json:"userInGroup"`
+	// Users not included in the departments from userInGroup
+	WoUserInGroup json.RawMessage `json:"woUserInGroup"`
+	// Chat data by its identifier.
+	//
+	// The structure of the object is described in detail below
+	Chat json.RawMessage `json:"chat"`
+	// Flags for blocking the chat by users.
+	//
+	// The structure of the object is described in detail below
+	UserBlockChat json.RawMessage `json:"userBlockChat"`
+	// Composition of chat participants or an empty array.
+	//
+	// The structure of the chat participants is described in detail below
+	UserInChat json.RawMessage `json:"userInChat"`
+	// Files associated with messages, or an empty array.
+	//
+	// The structure of the files object is described in detail below
+	Files json.RawMessage `json:"files"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistory) UnmarshalJSON(data []byte) error {
+	type plain SessionHistory
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistory) MarshalJSON() ([]byte, error) {
+	type plain SessionHistory
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SessionHistoryOpenlines is the openlines value of
+// imopenlines.session.history.
+type SessionHistoryOpenlines struct {
+	// Object of the form {" ": }, where the key is the identifier of the open line
+	// settings CONFIG_ID, and the value true/false indicates whether the
+	// supervisor can evaluate the operator's work in the session of this line
+	Canvoteashead json.RawMessage `json:"canvoteashead"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SessionHistoryOpenlines) UnmarshalJSON(data []byte) error {
+	type plain SessionHistoryOpenlines
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SessionHistoryOpenlines) MarshalJSON() ([]byte, error) {
+	type plain SessionHistoryOpenlines
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SessionHeadVote calls imopenlines.session.head.vote: Rate Employee
 // Performance in the Dialog.
 //
@@ -57,9 +154,9 @@ type SessionHeadVoteParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.history.get
 	// method in the sessionId field. Required.
-	SessionID int64 `json:"SESSION_ID"`
+	SessionID b24.Int `json:"SESSION_ID"`
 	// Manager's rating. Pass a value from 1 to 5
-	Rating b24.Opt[int64] `json:"RATING,omitzero"`
+	Rating b24.Opt[b24.Int] `json:"RATING,omitzero"`
 	// Manager's comment on the rating
 	Comment b24.Opt[string] `json:"COMMENT,omitzero"`
 }
@@ -93,8 +190,8 @@ func (p SessionHeadVoteParams) validate() error {
 //   - MISSING_REQUIRED_PARAM: SESSION_ID and CHAT_ID are not provided
 //   - INVALID_SESSION_ID: Unable to determine session from the provided
 //     parameters
-func SessionHistoryGet(ctx context.Context, c b24.Caller, p SessionHistoryGetParams, opts ...b24.CallOption) (*SessionHistoryGetResult, error) {
-	var out SessionHistoryGetResult
+func SessionHistoryGet(ctx context.Context, c b24.Caller, p SessionHistoryGetParams, opts ...b24.CallOption) (*SessionHistory, error) {
+	var out SessionHistory
 	if err := b24.Invoke(ctx, c, SessionHistoryGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -104,8 +201,8 @@ func SessionHistoryGet(ctx context.Context, c b24.Caller, p SessionHistoryGetPar
 // SessionHistoryGetCommand is imopenlines.session.history.get as a command for
 // a batch (see b24.Add); its result decodes as SessionHistoryGet's does.
 // Required parameters are not checked here: the portal reports them.
-func SessionHistoryGetCommand(p SessionHistoryGetParams) b24.Command[*SessionHistoryGetResult] {
-	return b24.NewCommand[*SessionHistoryGetResult](b24.Request{
+func SessionHistoryGetCommand(p SessionHistoryGetParams) b24.Command[*SessionHistory] {
+	return b24.NewCommand[*SessionHistory](b24.Request{
 		Idempotent: true,
 		Method:     "imopenlines.session.history.get",
 		Params:     p,
@@ -123,125 +220,13 @@ type SessionHistoryGetParams struct {
 	// parameter of the entity_data_1 string. For example, for
 	// "entity_data_1":"Y|LEAD|1205|N|N|321|1773223732|0|0|0", the session
 	// identifier is 321
-	SessionID b24.Opt[int64] `json:"SESSION_ID,omitzero"`
+	SessionID b24.Opt[b24.Int] `json:"SESSION_ID,omitzero"`
 	// Numeric identifier of the open line chat without the chat prefix. For
 	// example, 1763, not chat1763.
 	//
 	// The identifier can be obtained using the imopenlines.dialog.get or
 	// imopenlines.crm.chat.get methods
-	ChatID b24.Opt[int64] `json:"CHAT_ID,omitzero"`
-}
-
-// SessionHistoryGetResult is the result of imopenlines.session.history.get.
-type SessionHistoryGetResult struct {
-	// Identifier of the chat
-	ChatID b24.Int `json:"chatId"`
-	// Flag indicating the ability to join the dialogue: Y or N
-	CanJoin b24.String `json:"canJoin"`
-	// Flag indicating the ability to evaluate operators by the supervisor: Y or N
-	CanVoteHead b24.String `json:"canVoteHead"`
-	// Identifier of the session
-	SessionID b24.Int `json:"sessionId"`
-	// Rating given by the supervisor
-	SessionVoteHead b24.Int `json:"sessionVoteHead"`
-	// Supervisor's comment on the rating or null
-	SessionCommentHead b24.String `json:"sessionCommentHead"`
-	// Identifier of the chat in the format chat
-	UserID b24.String `json:"userId"`
-	// Chat messages indexed by message identifier.
-	//
-	// The structure of the object is described in detail below
-	Message json.RawMessage `json:"message"`
-	// Relationship between the chat and the list of message identifiers.
-	//
-	// The structure of the object is described in detail below
-	UsersMessage SessionHistoryGetResultUsersMessage `json:"usersMessage"`
-	// Object of chat participants, where the key is the user identifier.
-	//
-	// The structure of the object is described in detail below
-	Users json.RawMessage `json:"users"`
-	// Open line data.
-	//
-	// The structure of the object is described in detail below
-	Openlines SessionHistoryGetResultOpenlines `json:"openlines"`
-	// Users grouped by departments, or an empty array
-	//
-	// The structure of the object is described in detail below
-	UserInGroup json.RawMessage `json:"userInGroup"`
-	// Users not included in the departments from userInGroup
-	WoUserInGroup json.RawMessage `json:"woUserInGroup"`
-	// Chat data by its identifier.
-	//
-	// The structure of the object is described in detail below
-	Chat json.RawMessage `json:"chat"`
-	// Flags for blocking the chat by users.
-	//
-	// The structure of the object is described in detail below
-	UserBlockChat json.RawMessage `json:"userBlockChat"`
-	// Composition of chat participants or an empty array.
-	//
-	// The structure of the chat participants is described in detail below
-	UserInChat json.RawMessage `json:"userInChat"`
-	// Files associated with messages, or an empty array.
-	//
-	// The structure of the files object is described in detail below
-	Files json.RawMessage `json:"files"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SessionHistoryGetResult) UnmarshalJSON(data []byte) error {
-	type plain SessionHistoryGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SessionHistoryGetResult) MarshalJSON() ([]byte, error) {
-	type plain SessionHistoryGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SessionHistoryGetResultUsersMessage is the usersMessage value of
-// imopenlines.session.history.get.
-type SessionHistoryGetResultUsersMessage struct {
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SessionHistoryGetResultUsersMessage) UnmarshalJSON(data []byte) error {
-	type plain SessionHistoryGetResultUsersMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SessionHistoryGetResultUsersMessage) MarshalJSON() ([]byte, error) {
-	type plain SessionHistoryGetResultUsersMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SessionHistoryGetResultOpenlines is the openlines value of
-// imopenlines.session.history.get.
-type SessionHistoryGetResultOpenlines struct {
-	// Object of the form {" ": }, where the key is the identifier of the open line
-	// settings CONFIG_ID, and the value true/false indicates whether the
-	// supervisor can evaluate the operator's work in the session of this line
-	Canvoteashead json.RawMessage `json:"canvoteashead"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SessionHistoryGetResultOpenlines) UnmarshalJSON(data []byte) error {
-	type plain SessionHistoryGetResultOpenlines
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SessionHistoryGetResultOpenlines) MarshalJSON() ([]byte, error) {
-	type plain SessionHistoryGetResultOpenlines
-	return b24.EncodeObject(plain(v), v.Extra)
+	ChatID b24.Opt[b24.Int] `json:"CHAT_ID,omitzero"`
 }
 
 // SessionIntercept calls imopenlines.session.intercept: Take Over the Dialogue
@@ -294,7 +279,7 @@ type SessionInterceptParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -356,7 +341,7 @@ type SessionJoinParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -419,7 +404,7 @@ type SessionModePinParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Pinning flag:
 	//
 	//   - Y — pin
@@ -531,7 +516,7 @@ type SessionModeSilentParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 	// Activation flag. Y — enable silent mode, any other value disables it. By
 	// default, the mode is off
 	Activate b24.Opt[string] `json:"ACTIVATE,omitzero"`
@@ -717,7 +702,7 @@ type SessionStartParams struct {
 	//
 	// The identifier can be obtained using the imopenlines.session.open or
 	// imopenlines.dialog.get methods. Required.
-	ChatID int64 `json:"CHAT_ID"`
+	ChatID b24.Int `json:"CHAT_ID"`
 }
 
 // validate reports the first required parameter left empty.

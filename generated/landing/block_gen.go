@@ -65,12 +65,12 @@ type BlockAddcardParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getlist
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the editable version of the page.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Selector of the card from the key cards of the block manifest
 	//
 	// After the selector, you can specify an index using @ . For example, @0 will
@@ -188,12 +188,12 @@ type BlockChangeAnchorParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the draft of the page.
 	//
 	// The block identifier can be obtained using the method landing.block.getlist
 	// with the parameter params.edit_mode = true. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// New anchor of the block without the # symbol.
 	//
 	// Pass the value as a string. The anchor must start with a letter A-Z or a-z,
@@ -250,6 +250,9 @@ func (p BlockChangeAnchorParams) validate() error {
 //   - TYPE_ERROR: An incorrect type of one of the method parameters was
 //     passed, for example data in an invalid format
 func BlockChangeNodeName(ctx context.Context, c b24.Caller, p BlockChangeNodeNameParams, opts ...b24.CallOption) (b24.Bool, error) {
+	if err := p.validate(); err != nil {
+		return false, err
+	}
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, BlockChangeNodeNameCommand(p).Request, &out, opts...); err != nil {
 		return false, err
@@ -281,7 +284,7 @@ type BlockChangeNodeNameParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the draft of the page
 	//
 	// The block identifier can be obtained using the method landing.block.getlist
@@ -290,9 +293,9 @@ type BlockChangeNodeNameParams struct {
 	// Use the identifier specifically from the draft of the page. If you pass the
 	// identifier of a block from the published version or another version of the
 	// page, the changes will not be applied. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Set of changes for block elements (detailed description). Required.
-	Data BlockChangeNodeNameParamsData `json:"data"`
+	Data map[string]any `json:"data"`
 	// If true is passed, the method will not add the action to the page change
 	// history
 	//
@@ -300,38 +303,15 @@ type BlockChangeNodeNameParams struct {
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
-// BlockChangeNodeNameParamsData is the data value of
-// landing.block.changeNodeName.
-type BlockChangeNodeNameParamsData struct {
-	// New name of the HTML tag for the element specified in the key
-	//
-	// The key must match the selector of the element from the block manifest.
-	//
-	// For repeating elements, you can specify the position after the selector
-	// using @, for example, .landing-block-node-title@1. Positions are numbered
-	// starting from 0.
-	//
-	// If the position is not specified, the method will change the first found
-	// element, which means it will work the same as @0.
-	//
-	// If you pass a selector that does not exist in the block manifest or specify
-	// a position that does not exist in the block, the method will complete
-	// without an error but will not change anything.
-	Selector b24.Opt[string] `json:"<selector>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockChangeNodeNameParamsData) UnmarshalJSON(data []byte) error {
-	type plain BlockChangeNodeNameParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockChangeNodeNameParamsData) MarshalJSON() ([]byte, error) {
-	type plain BlockChangeNodeNameParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p BlockChangeNodeNameParams) validate() error {
+	if p.Data == nil {
+		return &b24.RequiredError{
+			Method: "landing.block.changeNodeName",
+			Param:  "data",
+		}
+	}
+	return nil
 }
 
 // BlockClonecard calls landing.block.clonecard: Clone Card of Block.
@@ -393,12 +373,12 @@ type BlockClonecardParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getlist
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the draft of the page.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Selector of the card from the cards key of the block manifest.
 	//
 	// After the selector, you can specify the position using @ . @0 copies the
@@ -485,7 +465,7 @@ type BlockGetbyidParams struct {
 	//
 	// The block identifier can be obtained using the method landing.block.getlist.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Additional parameters for reading the block (detailed description)
 	Params *BlockGetbyidParamsParams `json:"params,omitzero"`
 }
@@ -679,12 +659,12 @@ type BlockGetcontentParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getlist. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Block identifier.
 	//
 	// The block identifier can be obtained using the method landing.block.getlist.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Mode for obtaining the version of the block.
 	//
 	// Possible values: true — return the draft of the block from the page, false
@@ -1258,13 +1238,13 @@ type BlockGetmanifestParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getlist
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Block identifier. The block must belong to the page lid in the selected
 	// version of the page.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Additional parameters for reading the manifest (detailed description)
 	Params *BlockGetmanifestParamsParams `json:"params,omitzero"`
 }
@@ -2446,14 +2426,14 @@ type BlockRemovecardParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getlist
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the editable version of the page.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method
 	// with the parameter params.edit_mode = 1. If you pass the block identifier
 	// from the published version of the page, the method may return an error.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Selector of the card from the cards section of the block manifest
 	//
 	// The method searches for cards using this selector and removes the one whose
@@ -2515,6 +2495,9 @@ func (p BlockRemovecardParams) validate() error {
 //   - BLOCK_NOT_FOUND: The block with identifier block is not found on the
 //     page lid or is not accessible in the version of the page for editing
 func BlockUpdateattrs(ctx context.Context, c b24.Caller, p BlockUpdateattrsParams, opts ...b24.CallOption) (b24.Bool, error) {
+	if err := p.validate(); err != nil {
+		return false, err
+	}
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, BlockUpdateattrsCommand(p).Request, &out, opts...); err != nil {
 		return false, err
@@ -2545,45 +2528,27 @@ type BlockUpdateattrsParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getList
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the version of the page for editing.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method
 	// with the parameter params.edit_mode = 1. If you pass the block identifier
 	// from the published version of the page, the method may return an error.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Set of attributes to update (detailed description). Required.
-	Data BlockUpdateattrsParamsData `json:"data"`
+	Data map[string]any `json:"data"`
 }
 
-// BlockUpdateattrsParamsData is the data value of landing.block.updateattrs.
-type BlockUpdateattrsParamsData struct {
-	// The key must match the CSS selector from the block's manifest. The value
-	// must be an object of the form { ' ': }.
-	//
-	// The method finds elements by the selector and assigns them new attribute
-	// values. If the selector appears multiple times, you can specify the position
-	// using @, for example, .landing-block-node-text@1. Positions are numbered
-	// starting from 0.
-	//
-	// If the position is not specified, the method updates all found elements with
-	// that selector
-	Selector map[string]any `json:"<selector>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateattrsParamsData) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateattrsParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateattrsParamsData) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateattrsParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p BlockUpdateattrsParams) validate() error {
+	if p.Data == nil {
+		return &b24.RequiredError{
+			Method: "landing.block.updateattrs",
+			Param:  "data",
+		}
+	}
+	return nil
 }
 
 // BlockUpdateCards calls landing.block.updateCards: Update Cards in.
@@ -2611,6 +2576,9 @@ func (v BlockUpdateattrsParamsData) MarshalJSON() ([]byte, error) {
 //     applied correctly. The error depends on server settings and is not
 //     related to the request parameters
 func BlockUpdateCards(ctx context.Context, c b24.Caller, p BlockUpdateCardsParams, opts ...b24.CallOption) (b24.Bool, error) {
+	if err := p.validate(); err != nil {
+		return false, err
+	}
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, BlockUpdateCardsCommand(p).Request, &out, opts...); err != nil {
 		return false, err
@@ -2641,146 +2609,25 @@ type BlockUpdateCardsParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getlist
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the draft of the page.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Set of changes for the block cards (detailed description). Required.
-	Data BlockUpdateCardsParamsData `json:"data"`
+	Data map[string]any `json:"data"`
 }
 
-// BlockUpdateCardsParamsData is the data value of landing.block.updateCards.
-type BlockUpdateCardsParamsData struct {
-	CardSelectorFromManifest *BlockUpdateCardsParamsDataCardSelectorFromManifest `json:"<card selector from manifest,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateCardsParamsData) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateCardsParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateCardsParamsData) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateCardsParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockUpdateCardsParamsDataCardSelectorFromManifest is the <card selector
-// from manifest value of landing.block.updateCards.
-type BlockUpdateCardsParamsDataCardSelectorFromManifest struct {
-	// Card selector from the cards section of the block manifest.
-	//
-	// The value describes the final set of cards for this selector and the changes
-	// to their nodes (detailed description).
-	//
-	// To find available card selectors and presets for a specific block, retrieve
-	// the manifest using the landing.block.getmanifest method
-	Cards *BlockUpdateCardsParamsDataCardSelectorFromManifestCards `json:"cards>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateCardsParamsDataCardSelectorFromManifest) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifest
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateCardsParamsDataCardSelectorFromManifest) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifest
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockUpdateCardsParamsDataCardSelectorFromManifestCards is the cards> value
-// of landing.block.updateCards.
-type BlockUpdateCardsParamsDataCardSelectorFromManifestCards struct {
-	// Defines the final order and number of cards (detailed description)
-	Source []BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource `json:"source,omitzero"`
-	// Updates nodes within cards after applying source (detailed description)
-	Values []BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues `json:"values,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateCardsParamsDataCardSelectorFromManifestCards) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifestCards
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateCardsParamsDataCardSelectorFromManifestCards) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifestCards
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource is the source
-// value of landing.block.updateCards.
-type BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource struct {
-	// Type of the card source.
-	//
-	// Possible values: card - take the current card by index, preset - create a
-	// card from a preset in manifest.cards. .presets.
-	//
-	// Default - card. Default: card.
-	Type b24.Opt[string] `json:"type,omitzero"`
-	// Value of the card source.
-	//
-	// For card, this is the index of the current card by selector, starting from
-	// 0.
-	//
-	// For preset, this is the preset code from the block manifest
-	Value any `json:"value,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifestCardsSource
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues is the values
-// value of landing.block.updateCards.
-type BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues struct {
-	// Node selector within the card with position indicated by @.
-	//
-	// The position is numbered from 0 and indicates which card to modify the node
-	// in after applying source.
-	//
-	// The format of the value is the same as the data parameter in the
-	// landing.block.updatenodes method.
-	//
-	// One object in the values array can contain multiple keys for different nodes
-	// and positions
-	NodeSelectorPosition any `json:"<node selector>@<position>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateCardsParamsDataCardSelectorFromManifestCardsValues
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p BlockUpdateCardsParams) validate() error {
+	if p.Data == nil {
+		return &b24.RequiredError{
+			Method: "landing.block.updateCards",
+			Param:  "data",
+		}
+	}
+	return nil
 }
 
 // BlockUpdatecontent calls landing.block.updatecontent: Update Content of the
@@ -2840,7 +2687,7 @@ type BlockUpdatecontentParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the page draft.
 	//
 	// The block identifier can be obtained using the method landing.block.getlist
@@ -2848,7 +2695,7 @@ type BlockUpdatecontentParams struct {
 	//
 	// If you pass the block identifier from the published version of the page, the
 	// method may return an error. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// New HTML content of the block.
 	//
 	// The method completely replaces the current content of the block. The current
@@ -2906,6 +2753,9 @@ func (p BlockUpdatecontentParams) validate() error {
 //     modified HTML after updating the nodes with additional verification
 //     enabled
 func BlockUpdatenodes(ctx context.Context, c b24.Caller, p BlockUpdatenodesParams, opts ...b24.CallOption) (b24.Bool, error) {
+	if err := p.validate(); err != nil {
+		return false, err
+	}
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, BlockUpdatenodesCommand(p).Request, &out, opts...); err != nil {
 		return false, err
@@ -2936,17 +2786,17 @@ type BlockUpdatenodesParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the version of the page for editing.
 	//
 	// The block identifier can be obtained using the method landing.block.getlist
 	// with the parameter params.edit_mode = 1. If you pass the block identifier
 	// from the published version of the page, the method may return an error.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Set of changes for the block nodes and component parameters available for
 	// editing (detailed description). Required.
-	Data BlockUpdatenodesParamsData `json:"data"`
+	Data map[string]any `json:"data"`
 	// Additional save parameters (detailed description)
 	Additional *BlockUpdatenodesParamsAdditional `json:"additional,omitzero"`
 	// If set to true, the method will not add the action to the page change
@@ -2954,37 +2804,15 @@ type BlockUpdatenodesParams struct {
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
-// BlockUpdatenodesParamsData is the data value of landing.block.updatenodes.
-type BlockUpdatenodesParamsData struct {
-	// The key must match the selector from the block manifest.
-	//
-	// For repeating elements, you can specify the position using @, for example,
-	// .landing-block-node-text@1. Positions are numbered starting from 0.
-	//
-	// If the position is not specified, the behavior depends on the value format:
-	//
-	//   - for node values, the method changes the first found element,
-	//   - for values of the form {attrs: {...}} with a regular selector, the
-	//     method updates all found elements,
-	//   - for component selectors with :, for example, bitrix:catalog.section,
-	//     the position is not used.
-	//
-	// The value format depends on the node type (detailed description)
-	Selector any `json:"<selector>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdatenodesParamsData) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdatenodesParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdatenodesParamsData) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdatenodesParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p BlockUpdatenodesParams) validate() error {
+	if p.Data == nil {
+		return &b24.RequiredError{
+			Method: "landing.block.updatenodes",
+			Param:  "data",
+		}
+	}
+	return nil
 }
 
 // BlockUpdatenodesParamsAdditional is the additional value of
@@ -3035,6 +2863,9 @@ func (v BlockUpdatenodesParamsAdditional) MarshalJSON() ([]byte, error) {
 //   - TYPE_ERROR: Incorrect type of one of the method parameters, for
 //     example, data in an unsuitable format
 func BlockUpdateStyles(ctx context.Context, c b24.Caller, p BlockUpdateStylesParams, opts ...b24.CallOption) (b24.Bool, error) {
+	if err := p.validate(); err != nil {
+		return false, err
+	}
 	var out b24.Bool
 	if err := b24.Invoke(ctx, c, BlockUpdateStylesCommand(p).Request, &out, opts...); err != nil {
 		return false, err
@@ -3065,14 +2896,14 @@ type BlockUpdateStylesParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getList
 	// method. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the version of the page for editing.
 	//
 	// The block identifier can be obtained using the landing.block.getlist method
 	// with the parameter params.edit_mode = 1. If you pass the block identifier
 	// from the published version of the page, the method may return an error.
 	// Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Object format:
 	//
 	//	{
@@ -3091,75 +2922,22 @@ type BlockUpdateStylesParams struct {
 	//   - style — set of inline styles for the element itself.
 	//
 	// A detailed description of the selector value is provided below. Required.
-	Data BlockUpdateStylesParamsData `json:"data"`
+	Data map[string]any `json:"data"`
 	// If true is passed, the method will not add the change to the page history.
 	//
 	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
 }
 
-// BlockUpdateStylesParamsData is the data value of landing.block.updateStyles.
-type BlockUpdateStylesParamsData struct {
-	// CSS selector from the style section of the block manifest or the special
-	// selector #wrapper for the block wrapper.
-	//
-	// If the same selector appears multiple times, you can specify the position
-	// using @, for example, .landing-block-node-text@1. Positions are numbered
-	// starting from 0. If the position is not specified, the method applies
-	// changes to all found elements with this selector.
-	//
-	// The format of the value depends on the data being passed (detailed
-	// description)
-	Selector *BlockUpdateStylesParamsDataSelector `json:"<selector>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateStylesParamsData) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateStylesParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateStylesParamsData) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateStylesParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BlockUpdateStylesParamsDataSelector is the <selector> value of
-// landing.block.updateStyles.
-type BlockUpdateStylesParamsDataSelector struct {
-	// List of CSS classes for the element after the update.
-	//
-	// The method completely replaces the class attribute instead of adding classes
-	// to the current list
-	ClassList []any `json:"classList,omitzero"`
-	// List of CSS properties to be removed from the inline styles of all nested
-	// elements of the found node. For example, ["text-align", "color"]
-	Affect []any `json:"affect,omitzero"`
-	// Set of inline styles for the found element in the format { "css-property":
-	// "value" }. The method merges the passed values with the current style
-	// attribute.
-	//
-	// If the field is not passed and the element does not have a background-image,
-	// the current inline style remains unchanged. If background-image is already
-	// set, the method retains only this property and removes other inline styles
-	Style map[string]any `json:"style,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BlockUpdateStylesParamsDataSelector) UnmarshalJSON(data []byte) error {
-	type plain BlockUpdateStylesParamsDataSelector
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BlockUpdateStylesParamsDataSelector) MarshalJSON() ([]byte, error) {
-	type plain BlockUpdateStylesParamsDataSelector
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p BlockUpdateStylesParams) validate() error {
+	if p.Data == nil {
+		return &b24.RequiredError{
+			Method: "landing.block.updateStyles",
+			Param:  "data",
+		}
+	}
+	return nil
 }
 
 // BlockUploadfile calls landing.block.uploadfile: Upload and Attach an Image
@@ -3226,7 +3004,7 @@ type BlockUploadfileParams struct {
 	// If the image needs to be added to a draft of a published page, use the block
 	// identifier from the draft. Typically, this is done by calling
 	// landing.block.getlist with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Image to upload.
 	//
 	// The method only accepts images. Two formats are supported:
@@ -3278,11 +3056,11 @@ type BlockUploadfileParamsParams struct {
 	// Target width of the image in pixels.
 	//
 	// Resizing is performed only if height is also provided
-	Width b24.Opt[int64] `json:"width,omitzero"`
+	Width b24.Opt[b24.Int] `json:"width,omitzero"`
 	// Target height of the image in pixels.
 	//
 	// Resizing is performed only if width is also provided
-	Height b24.Opt[int64] `json:"height,omitzero"`
+	Height b24.Opt[b24.Int] `json:"height,omitzero"`
 	// Resizing mode.
 	//
 	// Possible values: 0 — fit the image within the specified dimensions while
@@ -3290,7 +3068,7 @@ type BlockUploadfileParamsParams struct {
 	// — adjust the image to exact dimensions, cropping it if necessary.
 	//
 	// Default is 1. The parameter applies only to raster images. Default: 1.
-	ResizeType b24.Opt[int64] `json:"resize_type,omitzero"`
+	ResizeType b24.Opt[b24.Int] `json:"resize_type,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

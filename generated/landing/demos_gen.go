@@ -147,9 +147,9 @@ type DemosGetListParamsParams struct {
 	// For a list of available fields, see the section Result element type
 	Group []DemosGetListParamsParamsGroup `json:"group,omitzero"`
 	// Limit on the number of records in the selection
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset of records in the selection
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -224,9 +224,9 @@ type DemosGetListParamsParamsFilter struct {
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
 	// Identifier of the user who created the template
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date.
 	//
 	// The method converts the value to a string
@@ -309,9 +309,9 @@ type DemosGetListParamsParamsOrder struct {
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
 	// Identifier of the user who created the template
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date.
 	//
 	// The method converts the value to a string
@@ -394,9 +394,9 @@ type DemosGetListParamsParamsGroup struct {
 	// Identifier of the site template of the main module
 	SiteTemplateID b24.Opt[string] `json:"SITE_TEMPLATE_ID,omitzero"`
 	// Identifier of the user who created the template
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the template
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date.
 	//
 	// The method converts the value to a string
@@ -835,7 +835,7 @@ type DemosGetPageListParamsFilter struct {
 	// Application code
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
 	// REST template status
-	Rest b24.Opt[int64] `json:"REST,omitzero"`
+	Rest b24.Opt[b24.Int] `json:"REST,omitzero"`
 	// Template data from file source more details.
 	//
 	// For registered application templates, an empty array may be returned
@@ -894,7 +894,7 @@ type DemosGetPageListParamsFilterData struct {
 	// Show in list status (Y/N)
 	ShowInList b24.Opt[string] `json:"show_in_list,omitzero"`
 	// Template sorting index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Template sections in export data
 	Section []string `json:"section,omitzero"`
 	// Parent template/site code
@@ -919,7 +919,7 @@ type DemosGetPageListParamsFilterData struct {
 	// List of template master pages more details
 	MasterPages []any `json:"master_pages,omitzero"`
 	// Data format version
-	Version b24.Opt[int64] `json:"version,omitzero"`
+	Version b24.Opt[b24.Int] `json:"version,omitzero"`
 	// Original identifier (may come as a number or string depending on the
 	// template)
 	OldID any `json:"old_id,omitzero"`
@@ -1244,7 +1244,7 @@ type DemosGetSiteListParamsFilter struct {
 	// Application code
 	AppCode b24.Opt[string] `json:"APP_CODE,omitzero"`
 	// REST template status
-	Rest b24.Opt[int64] `json:"REST,omitzero"`
+	Rest b24.Opt[b24.Int] `json:"REST,omitzero"`
 	// Template data from file source more details.
 	//
 	// For registered application templates, an empty array may be returned
@@ -1301,7 +1301,7 @@ type DemosGetSiteListParamsFilterData struct {
 	// Show in list status (Y/N)
 	ShowInList b24.Opt[string] `json:"show_in_list,omitzero"`
 	// Template sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Template fields more details.
 	//
 	// Codes for fields.ADDITIONAL_FIELDS can be found in the section Additional
@@ -1318,7 +1318,7 @@ type DemosGetSiteListParamsFilterData struct {
 	// List of template master pages more details
 	MasterPages []any `json:"master_pages,omitzero"`
 	// Data format version
-	Version b24.Opt[int64] `json:"version,omitzero"`
+	Version b24.Opt[b24.Int] `json:"version,omitzero"`
 	// Original identifier
 	OldID any `json:"old_id,omitzero"`
 	// Added by the method with the value true if there is a field items in DATA
@@ -1637,7 +1637,7 @@ type DemosRegisterParamsData struct {
 	// System pages from the export more details
 	Syspages []any `json:"syspages,omitzero"`
 	// Version of the export format
-	Version b24.Opt[int64] `json:"version,omitzero"`
+	Version b24.Opt[b24.Int] `json:"version,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1682,7 +1682,7 @@ type DemosRegisterParamsDataItems struct {
 	//   - P — page template
 	TplType b24.Opt[DemosRegisterParamsDataItemsTplType] `json:"tpl_type,omitzero"`
 	// Version of the page format
-	Version b24.Opt[int64] `json:"version,omitzero"`
+	Version b24.Opt[b24.Int] `json:"version,omitzero"`
 	// Page fields from the export more details.
 	//
 	// Codes for fields.ADDITIONAL_FIELDS can be found in the section Additional
@@ -1728,7 +1728,7 @@ type DemosRegisterParamsDataItemsItems struct {
 	// Block anchor
 	Anchor b24.Opt[string] `json:"anchor,omitzero"`
 	// Original block identifier
-	OldID b24.Opt[int64] `json:"old_id,omitzero"`
+	OldID b24.Opt[b24.Int] `json:"old_id,omitzero"`
 	// Block cards
 	Cards map[string]any `json:"cards,omitzero"`
 	// Block nodes
@@ -1898,6 +1898,8 @@ func (v *DemosRegisterParamsDataItemsTplType) UnmarshalJSON(data []byte) error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - MISSING_PARAMS: Method call without code
+//   - empty code, description "Template deletion error": Failed to delete
+//     the template
 func DemosUnregister(ctx context.Context, c b24.Caller, p DemosUnregisterParams, opts ...b24.CallOption) (b24.Bool, error) {
 	if err := p.validate(); err != nil {
 		return false, err

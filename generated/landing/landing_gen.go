@@ -94,7 +94,7 @@ type LandingAddParamsFields struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	SiteID int64 `json:"SITE_ID"`
+	SiteID b24.Int `json:"SITE_ID"`
 	// Symbolic code of the page. It must not contain the character / and must not
 	// be in the format _ _ , for example code_12_34.
 	//
@@ -125,18 +125,18 @@ type LandingAddParamsFields struct {
 	//
 	// The folder identifier can be obtained using the method
 	// landing.site.getFolders
-	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
+	FolderID b24.Opt[b24.Int] `json:"FOLDER_ID,omitzero"`
 	// Identifier of the page view template.
 	//
 	// The identifier of the view template can be obtained using the method
 	// landing.template.getlist
-	TplID b24.Opt[int64] `json:"TPL_ID,omitzero"`
+	TplID b24.Opt[b24.Int] `json:"TPL_ID,omitzero"`
 	// Additional fields of the page. Available codes and values are described in
 	// the article Additional Page Fields
 	AdditionalFields map[string]any `json:"ADDITIONAL_FIELDS,omitzero"`
 	// Used together with MENU_CODE to add a link to the menu of the block with the
 	// specified identifier after the page is created
-	BlockID b24.Opt[int64] `json:"BLOCK_ID,omitzero"`
+	BlockID b24.Opt[b24.Int] `json:"BLOCK_ID,omitzero"`
 	// Used together with BLOCK_ID to specify the menu code in the block where the
 	// link to the created page should be added
 	MenuCode b24.Opt[string] `json:"MENU_CODE,omitzero"`
@@ -221,7 +221,7 @@ type LandingAddblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Set of parameters for the new block (detailed description). Required.
 	Fields LandingAddblockParamsFields `json:"fields"`
 	// If true, the method does not add the action to the page change history.
@@ -270,7 +270,7 @@ type LandingAddblockParamsFields struct {
 	// If AFTER_ID is passed but there is no block with that identifier on the
 	// page, there will be no separate error. In this case, the new block will also
 	// be added to the beginning of the page
-	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
+	AfterID b24.Opt[b24.Int] `json:"AFTER_ID,omitzero"`
 	// Flag indicating the activity of the new block. Possible values:
 	//
 	// Y — block is active N — block is inactive.
@@ -371,7 +371,7 @@ type LandingAddByTemplateParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method or
 	// from the result of the landing.site.add method. Required.
-	SiteID int64 `json:"siteId"`
+	SiteID b24.Int `json:"siteId"`
 	// Template code for the page.
 	//
 	// A list of available templates can be obtained using the
@@ -426,7 +426,7 @@ type LandingAddByTemplateParamsFields struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, and the folder identifier can be obtained using the
 	// landing.site.getFolders method
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the folder where the page needs to be created. The folder must
 	// belong to the same site as siteId, otherwise the method will return an
 	// error.
@@ -435,7 +435,7 @@ type LandingAddByTemplateParamsFields struct {
 	// method.
 	//
 	// This parameter is used if the creation folder is not determined by fields.ID
-	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
+	FolderID b24.Opt[b24.Int] `json:"FOLDER_ID,omitzero"`
 	// Type of templates from which the page is created. Site types from the
 	// article Working with Site Types and Scopes are used.
 	//
@@ -459,7 +459,7 @@ type LandingAddByTemplateParamsFields struct {
 	AddInMenu b24.Opt[string] `json:"ADD_IN_MENU,omitzero"`
 	// Together with MENU_CODE, adds a link to the created page in the menu of the
 	// block with the specified identifier
-	BlockID b24.Opt[int64] `json:"BLOCK_ID,omitzero"`
+	BlockID b24.Opt[b24.Int] `json:"BLOCK_ID,omitzero"`
 	// Together with BLOCK_ID, specifies the menu code within the block where the
 	// link to the created page should be added
 	MenuCode b24.Opt[string] `json:"MENU_CODE,omitzero"`
@@ -559,13 +559,13 @@ type LandingCopyParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the target site. If this parameter is not provided or set to
 	// 0, the copy will be created in the same site where the source page is
 	// located.
 	//
 	// The site identifier can be obtained using the method landing.site.getList
-	ToSiteID b24.Opt[int64] `json:"toSiteId,omitzero"`
+	ToSiteID b24.Opt[b24.Int] `json:"toSiteId,omitzero"`
 	// Identifier of the target folder. If this parameter is provided, the copy is
 	// created in the specified folder. The folder must belong to the target site
 	// toSiteId.
@@ -577,7 +577,7 @@ type LandingCopyParams struct {
 	//
 	// The folder identifier can be obtained using the method
 	// landing.site.getFolders
-	ToFolderID b24.Opt[int64] `json:"toFolderId,omitzero"`
+	ToFolderID b24.Opt[b24.Int] `json:"toFolderId,omitzero"`
 	// Flag for copying the system attribute of the page. Default is false.
 	//
 	// If set to true, the new page is created as non-system (SYS = N). Default:
@@ -642,7 +642,7 @@ type LandingCopyblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the source block.
 	//
 	// The block identifier can be obtained using the method landing.block.getList.
@@ -650,7 +650,7 @@ type LandingCopyblockParams struct {
 	//
 	// You can only copy an existing block that is not marked as deleted. If the
 	// block is deleted, the method will return an error. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Additional copy parameters (detailed description)
 	Params *LandingCopyblockParamsParams `json:"params,omitzero"`
 }
@@ -665,7 +665,7 @@ type LandingCopyblockParamsParams struct {
 	// will be inserted immediately after it. If the parameter is not passed, or if
 	// you pass 0 or specify the identifier of a block that does not exist on the
 	// page lid, the copy will be added to the end of the page
-	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
+	AfterID b24.Opt[b24.Int] `json:"AFTER_ID,omitzero"`
 	// If you pass Y, the method will return an object with a success indicator and
 	// data of the created copy of the block (detailed description). For any other
 	// value, the method will return only the identifier of the created copy of the
@@ -740,7 +740,7 @@ type LandingDeleteParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add and
 	// landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingDeleteblock calls landing.landing.deleteblock: Delete Block from
@@ -800,7 +800,7 @@ type LandingDeleteblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the editable version of the page.
 	//
 	// The block identifier can be obtained using the method landing.block.getList
@@ -810,7 +810,7 @@ type LandingDeleteblockParams struct {
 	// been marked for deletion. If the block is already marked for deletion, does
 	// not belong to the page lid, or its identifier is taken from the published
 	// version of the page, the method will return an error. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 }
 
 // LandingDownblock calls landing.landing.downblock: Move Block Down.
@@ -872,12 +872,12 @@ type LandingDownblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Block identifier in the editable version of the page.
 	//
 	// The block identifier can be obtained using the method landing.block.getList
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// If true, the method does not add the action to the page change history.
 	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
@@ -948,12 +948,12 @@ type LandingFavoriteBlockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block.
 	//
 	// The block identifier can be obtained using the method landing.block.getList
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Parameters of the saved block (detailed description).
 	//
 	// If the parameter is not provided, the method saves a copy of the block
@@ -988,7 +988,7 @@ type LandingFavoriteBlockParamsMeta struct {
 	// this link will only change after the method successfully completes. If the
 	// method fails, the link to the original block will not change. If the
 	// parameter is not provided or equals 0, the custom preview is not saved
-	Preview b24.Opt[int64] `json:"preview,omitzero"`
+	Preview b24.Opt[b24.Int] `json:"preview,omitzero"`
 	// Template code of the page to which the saved block should be linked.
 	//
 	// Providing this parameter is equivalent to checking the "Link to current
@@ -1071,19 +1071,25 @@ type LandingGetadditionalfieldsParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingGetadditionalfieldsResult is the result of
 // landing.landing.getadditionalfields.
 type LandingGetadditionalfieldsResult struct {
-	// Pair "field code → field value". The method returns only fields with
-	// non-empty values.
-	//
-	// Available field codes are listed in the section Additional Fields of the
-	// Page
-	FieldCode json.RawMessage `json:"<FIELD_CODE>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	FontsCode              b24.String   `json:"FONTS_CODE"`
+	GacounterUse           b24.Bool     `json:"GACOUNTER_USE"`
+	MetamainTitle          b24.String   `json:"METAMAIN_TITLE"`
+	MetamainUse            b24.Bool     `json:"METAMAIN_USE"`
+	MetaogImage            b24.String   `json:"METAOG_IMAGE"`
+	MetaogTitle            b24.String   `json:"METAOG_TITLE"`
+	SettingsPriceCode      []b24.String `json:"SETTINGS_PRICE_CODE"`
+	SettingsShowPriceCount b24.Number   `json:"SETTINGS_SHOW_PRICE_COUNT"`
+	ThemefontsLineHeight   b24.String   `json:"THEMEFONTS_LINE_HEIGHT"`
+	ViewType               b24.String   `json:"VIEW_TYPE"`
+	YacounterUse           b24.Bool     `json:"YACOUNTER_USE"`
+	// Extra keeps the keys the docs do not list, among them <FIELD_CODE> (pair
+	// "field code → field value").
 	Extra b24.Fields `json:"-"`
 }
 
@@ -1173,9 +1179,9 @@ type LandingGetListParamsParams struct {
 	Group []any `json:"group,omitzero"`
 	// Limit on the number of rows in the selection at the ORM level. The method
 	// does not set its own default limit.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset for the selection at the ORM level.
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// If the value evaluates to true, each result element includes a PREVIEW field
 	// with a link to the page preview.
 	GetPreview any `json:"get_preview,omitzero"`
@@ -1284,7 +1290,7 @@ type LandingGetpreviewParams struct {
 	//
 	// The page identifier can be obtained using the method landing.landing.getList
 	// or from the result of the method landing.landing.add. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingGetpublicurl calls landing.landing.getpublicurl: Get Public URL of
@@ -1343,7 +1349,7 @@ type LandingGetpublicurlParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingHideblock calls landing.landing.hideblock: Hide Block on Page.
@@ -1401,12 +1407,12 @@ type LandingHideblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block.
 	//
 	// The block identifier can be obtained using the method landing.block.getList
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 }
 
 // LandingMarkDelete calls landing.landing.markDelete: Mark Page as Deleted.
@@ -1465,7 +1471,7 @@ type LandingMarkDeleteParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Indicator for marking the page as deleted. Default is true.
 	//
 	// If false is passed, the method restores the page from the trash. This
@@ -1534,12 +1540,12 @@ type LandingMarkdeletedblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block.
 	//
 	// The block identifier can be obtained using the method landing.block.getList
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Indicator for marking the block as deleted. Default is true.
 	//
 	// If false is passed, the method will remove the deletion mark. This scenario
@@ -1597,7 +1603,7 @@ type LandingMarkUnDeleteParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingMarkundeletedblock calls landing.landing.markundeletedblock: Remove
@@ -1659,7 +1665,7 @@ type LandingMarkundeletedblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block.
 	//
 	// To restore a deleted block, request it using the method
@@ -1668,7 +1674,7 @@ type LandingMarkundeletedblockParams struct {
 	//
 	// If you pass the identifier of a block from another page or a non-existent
 	// identifier, the method will return an error. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// If true, the method does not add the action to the page change history.
 	//
 	// Default value: false. Default: false.
@@ -1732,14 +1738,14 @@ type LandingMoveParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the destination site.
 	//
 	// If the parameter is not provided or equals 0, the current site of the page
 	// is used.
 	//
 	// The site identifier can be obtained using the method landing.site.getList
-	ToSiteID b24.Opt[int64] `json:"toSiteId,omitzero"`
+	ToSiteID b24.Opt[b24.Int] `json:"toSiteId,omitzero"`
 	// Identifier of the destination folder in the target site.
 	//
 	// If the parameter is not provided or equals 0, the page is moved to the root
@@ -1753,7 +1759,7 @@ type LandingMoveParams struct {
 	//
 	// The folder identifier can be obtained using the method
 	// landing.site.getFolders
-	ToFolderID b24.Opt[int64] `json:"toFolderId,omitzero"`
+	ToFolderID b24.Opt[b24.Int] `json:"toFolderId,omitzero"`
 }
 
 // LandingMoveblock calls landing.landing.moveblock: Move Block to Page.
@@ -1812,7 +1818,7 @@ type LandingMoveblockParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block.
 	//
 	// The block identifier should be obtained using the landing.block.getList
@@ -1821,7 +1827,7 @@ type LandingMoveblockParams struct {
 	//
 	// The block can be located on another page or on the same page lid. Only
 	// existing blocks that are not marked as deleted can be moved. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Additional parameters for the move (detailed description)
 	Params *LandingMoveblockParamsParams `json:"params,omitzero"`
 }
@@ -1835,7 +1841,7 @@ type LandingMoveblockParamsParams struct {
 	// If the parameter is not provided, is set to 0, or points to a block that
 	// does not exist on the page lid, the block will be moved to the end of the
 	// page.
-	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
+	AfterID b24.Opt[b24.Int] `json:"AFTER_ID,omitzero"`
 	// If set to Y, the method will return an object with a success flag and data
 	// of the moved block (detailed description). For any other value, the method
 	// will return only the identifier of the moved block.
@@ -2066,7 +2072,7 @@ type LandingPublicationParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingRemoveEntities calls landing.landing.removeEntities: Remove Blocks
@@ -2127,7 +2133,7 @@ type LandingRemoveEntitiesParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Set of objects to be deleted (detailed description).
 	//
 	// If no blocks or images are specified for deletion, the page will remain
@@ -2146,7 +2152,7 @@ type LandingRemoveEntitiesParamsData struct {
 	// If the list includes blocks that are not on the page or blocks that the user
 	// cannot delete, the method will skip them. For an existing accessible page,
 	// it may return true even if some or all blocks from the list were not deleted
-	Blocks []int64 `json:"blocks,omitzero"`
+	Blocks []b24.Int `json:"blocks,omitzero"`
 	// Pairs of block and image identifiers for deleting file bindings. The content
 	// of the block remains unchanged — use this when the image has already been
 	// removed from the block and you need to clear the remaining service record.
@@ -2176,7 +2182,7 @@ func (v LandingRemoveEntitiesParamsData) MarshalJSON() ([]byte, error) {
 // landing.landing.removeEntities.
 type LandingRemoveEntitiesParamsDataImages struct {
 	// Identifier of the block associated with the image file binding. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// Internal identifier of the image file binding (FILE_ID) associated with the
 	// block block.
 	//
@@ -2184,7 +2190,7 @@ type LandingRemoveEntitiesParamsDataImages struct {
 	// landing.block.getcontent. In the response, you need to find the HTML of the
 	// block in the content field and check the value of the data-fileid attribute
 	// for the required image. Required.
-	Image int64 `json:"image"`
+	Image b24.Int `json:"image"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2262,7 +2268,7 @@ type LandingResolveIDByPublicURLParams struct {
 	// The ID of the site within which to find the page.
 	//
 	// The site ID can be obtained using the method landing.site.getList. Required.
-	SiteID int64 `json:"siteId"`
+	SiteID b24.Int `json:"siteId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2335,7 +2341,7 @@ type LandingShowblockParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the editable version of the page.
 	//
 	// The block identifier can be obtained using the landing.block.getList method
@@ -2343,7 +2349,7 @@ type LandingShowblockParams struct {
 	//
 	// If you pass the identifier of a block from another page, a deleted block, or
 	// a non-existent identifier, the method will return an error. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 }
 
 // LandingUnFavoriteBlock calls landing.landing.unFavoriteBlock: Remove from
@@ -2402,7 +2408,7 @@ type LandingUnFavoriteBlockParams struct {
 	//
 	// If you pass the identifier of a regular block on the page or a non-existent
 	// identifier, the method will return an error. Required.
-	BlockID int64 `json:"blockId"`
+	BlockID b24.Int `json:"blockId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2468,7 +2474,7 @@ type LandingUnpublicParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 }
 
 // LandingUpblock calls landing.landing.upblock: Move Block Up.
@@ -2532,12 +2538,12 @@ type LandingUpblockParams struct {
 	// landing.landing.getList, as well as from the results of the methods
 	// landing.landing.add, landing.landing.addByTemplate, and
 	// landing.landing.copy. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// Identifier of the block in the editable version of the page.
 	//
 	// The block identifier can be obtained using the method landing.block.getList
 	// with the parameter params.edit_mode = 1. Required.
-	Block int64 `json:"block"`
+	Block b24.Int `json:"block"`
 	// If true, the method does not add the action to the page change history.
 	// Default is false. Default: false.
 	PreventHistory b24.Opt[bool] `json:"preventHistory,omitzero"`
@@ -2599,7 +2605,7 @@ type LandingUpdateParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	Lid int64 `json:"lid"`
+	Lid b24.Int `json:"lid"`
 	// A set of fields for the page to be updated (detailed description). Required.
 	Fields LandingUpdateParamsFields `json:"fields"`
 }
@@ -2625,7 +2631,7 @@ type LandingUpdateParamsFields struct {
 	// If both a new site and a folder are specified, the folder will be checked
 	// not in the new site but in the current site of the page. For such a
 	// scenario, it is better to use landing.landing.move.
-	SiteID b24.Opt[int64] `json:"SITE_ID,omitzero"`
+	SiteID b24.Opt[b24.Int] `json:"SITE_ID,omitzero"`
 	// A flag to include the page in the sitemap. Supported values are Y and N. Any
 	// other value will be saved as N.
 	Sitemap b24.Opt[string] `json:"SITEMAP,omitzero"`
@@ -2638,12 +2644,12 @@ type LandingUpdateParamsFields struct {
 	//
 	// The folder identifier can be obtained using the landing.site.getFolders
 	// method.
-	FolderID b24.Opt[int64] `json:"FOLDER_ID,omitzero"`
+	FolderID b24.Opt[b24.Int] `json:"FOLDER_ID,omitzero"`
 	// The identifier of the page view template.
 	//
 	// The template identifier can be obtained using the landing.template.getlist
 	// method.
-	TplID b24.Opt[int64] `json:"TPL_ID,omitzero"`
+	TplID b24.Opt[b24.Int] `json:"TPL_ID,omitzero"`
 	// Manages the state of the page in the trash. When this field is passed, the
 	// page becomes inactive.
 	//

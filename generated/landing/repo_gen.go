@@ -228,9 +228,9 @@ type RepoGetListParamsParams struct {
 	// For a list of available fields, see the result element type section
 	Group []RepoGetListParamsParamsGroup `json:"group,omitzero"`
 	// Limit of records
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset of records
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -168,7 +168,7 @@ func (v RepowidgetGetlistParamsParams) MarshalJSON() ([]byte, error) {
 // landing.repowidget.getlist.
 type RepowidgetGetlistParamsParamsSelect struct {
 	// Widget identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Unique record code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
@@ -193,9 +193,9 @@ type RepowidgetGetlistParamsParamsSelect struct {
 	// Widget manifest
 	Manifest map[string]any `json:"MANIFEST,omitzero"`
 	// Identifier of the user who created the record
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the record
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date
 	DateCreate b24.Opt[b24.Date] `json:"DATE_CREATE,omitzero"`
 	// Modification date
@@ -223,7 +223,7 @@ func (v RepowidgetGetlistParamsParamsSelect) MarshalJSON() ([]byte, error) {
 // landing.repowidget.getlist.
 type RepowidgetGetlistParamsParamsFilter struct {
 	// Widget identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Unique record code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
@@ -248,9 +248,9 @@ type RepowidgetGetlistParamsParamsFilter struct {
 	// Widget manifest
 	Manifest map[string]any `json:"MANIFEST,omitzero"`
 	// Identifier of the user who created the record
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the record
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date
 	DateCreate b24.Opt[b24.Date] `json:"DATE_CREATE,omitzero"`
 	// Modification date
@@ -278,7 +278,7 @@ func (v RepowidgetGetlistParamsParamsFilter) MarshalJSON() ([]byte, error) {
 // landing.repowidget.getlist.
 type RepowidgetGetlistParamsParamsGroup struct {
 	// Widget identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Unique record code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
@@ -303,9 +303,9 @@ type RepowidgetGetlistParamsParamsGroup struct {
 	// Widget manifest
 	Manifest map[string]any `json:"MANIFEST,omitzero"`
 	// Identifier of the user who created the record
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the record
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date
 	DateCreate b24.Opt[b24.Date] `json:"DATE_CREATE,omitzero"`
 	// Modification date
@@ -333,7 +333,7 @@ func (v RepowidgetGetlistParamsParamsGroup) MarshalJSON() ([]byte, error) {
 // landing.repowidget.getlist.
 type RepowidgetGetlistParamsParamsOrder struct {
 	// Widget identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Unique record code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Code of the current application
@@ -358,9 +358,9 @@ type RepowidgetGetlistParamsParamsOrder struct {
 	// Widget manifest
 	Manifest map[string]any `json:"MANIFEST,omitzero"`
 	// Identifier of the user who created the record
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the record
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Creation date
 	DateCreate b24.Opt[b24.Date] `json:"DATE_CREATE,omitzero"`
 	// Modification date

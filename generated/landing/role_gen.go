@@ -248,7 +248,7 @@ type RoleGetRightsParams struct {
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Role identifier. You can obtain the identifier using the
 	// landing.role.getList method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -370,7 +370,7 @@ type RoleSetAccessCodesParams struct {
 	Scope b24.Opt[string] `json:"scope,omitzero"`
 	// Role identifier. You can obtain the identifier using the method
 	// landing.role.getList. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// The final list of access codes for the role.
 	//
 	// The method completely replaces the previously saved list and does not merge
@@ -492,7 +492,7 @@ type RoleSetRightsParams struct {
 	//
 	// If you pass the identifier of a non-existent role, the method returns the
 	// error ROLE_SCOPE_MISMATCH. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object in the following format:
 	//
 	//	{
@@ -549,20 +549,8 @@ type RoleSetRightsParamsRights struct {
 	//
 	// Available permission codes are described below.
 	N0 []string `json:"0,omitzero"`
-	// Role permissions for the site with the specified identifier.
-	//
-	// The key is the site identifier, and the value is an array of permission
-	// codes. If a site with that identifier is not found, the entry will be
-	// skipped without an error.
-	//
-	// You can obtain the site identifier using the landing.site.getList method or
-	// from the result of the landing.site.add method.
-	//
-	// For each site, pass an array of permission codes. If a different value is
-	// passed instead of an array, the entry for that site will be skipped without
-	// an error.
-	SiteID []string `json:"<siteId>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Extra keeps the keys the docs do not list, among them <siteId> (role
+	// permissions for the site with the specified identifier).
 	Extra b24.Fields `json:"-"`
 }
 

@@ -196,7 +196,7 @@ type SiteAddFolderParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	SiteID int64 `json:"siteId"`
+	SiteID b24.Int `json:"siteId"`
 	// Set of fields for the folder being created (detailed description). Required.
 	Fields SiteAddFolderParamsFields `json:"fields"`
 }
@@ -231,7 +231,7 @@ type SiteAddFolderParamsFields struct {
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Identifier of the parent folder. If the value is 0, null, or empty, the
 	// folder is created at the root of the site
-	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
 	// Flag indicating the folder's activity Y/N, default is N. Default: N.
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -299,7 +299,7 @@ type SiteBindingToGroupParams struct {
 	//
 	// id can be obtained, for example, from the landing.site.getList method in the
 	// ID field. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the Social Network group.
 	//
 	// groupId can be obtained from:
@@ -311,7 +311,7 @@ type SiteBindingToGroupParams struct {
 	//   - the sonet_group.get method
 	//
 	// Required.
-	GroupID int64 `json:"groupId"`
+	GroupID b24.Int `json:"groupId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -379,7 +379,7 @@ type SiteBindingToMenuParams struct {
 	//
 	// id can be obtained, for example, from the method landing.site.getList in the
 	// ID field. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Menu code.
 	//
 	// menuCode can be obtained:
@@ -467,7 +467,7 @@ type SiteDeleteParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -529,7 +529,7 @@ type SiteFullExportParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Additional export parameters (detailed description)
 	Params *SiteFullExportParamsParams `json:"params,omitzero"`
 }
@@ -706,9 +706,9 @@ func (v SiteFullExportResultLayout) MarshalJSON() ([]byte, error) {
 
 // SiteFullExportResultItems is the items value of landing.site.fullExport.
 type SiteFullExportResultItems struct {
-	// Export of an individual page (detailed description)
-	PageCode SiteFullExportResultItemsPageCode `json:"<page_code>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Myfirstsite2026 SiteFullExportResultItemsMyfirstsite2026 `json:"myfirstsite2026"`
+	// Extra keeps the keys the docs do not list, among them <page_code> (export of
+	// an individual page (detailed description)).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -724,186 +724,229 @@ func (v SiteFullExportResultItems) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsPageCode is the <page_code> value of
+// SiteFullExportResultItemsMyfirstsite2026 is the myfirstsite2026 value of
 // landing.site.fullExport.
-type SiteFullExportResultItemsPageCode struct {
-	// Original page identifier
-	OldID b24.String `json:"old_id"`
-	// Page code in the export
-	Code b24.String `json:"code"`
-	// Page name
-	Name b24.String `json:"name"`
-	// Page description
-	Description b24.String `json:"description"`
-	// URL of the main preview image of the page
-	Preview b24.String `json:"preview"`
-	// URL of the enlarged preview image of the page
-	Preview2x b24.String `json:"preview2x"`
-	// URL of the retina preview of the page
-	Preview3x b24.String `json:"preview3x"`
-	// URL of the page preview
-	PreviewURL b24.String `json:"preview_url"`
-	// Flag for displaying the page Y/N
-	ShowInList b24.String `json:"show_in_list"`
-	// Type of the page site in lowercase
-	Type b24.String `json:"type"`
-	// Version of the page export format
-	Version b24.Int `json:"version"`
-	// Page fields (detailed description)
-	Fields SiteFullExportResultItemsPageCodeFields `json:"fields"`
-	// Page template data.
-	//
-	// If the template is not linked, an empty array [] is returned (detailed
-	// description)
-	Layout SiteFullExportResultItemsPageCodeLayout `json:"layout"`
-	// Page blocks (detailed description)
-	Items SiteFullExportResultItemsPageCodeItems `json:"items"`
+type SiteFullExportResultItemsMyfirstsite2026 struct {
+	Code        b24.String                                     `json:"code"`
+	Description b24.String                                     `json:"description"`
+	Fields      SiteFullExportResultItemsMyfirstsite2026Fields `json:"fields"`
+	Items       SiteFullExportResultItemsMyfirstsite2026Items  `json:"items"`
+	Layout      json.RawMessage                                `json:"layout"`
+	Name        b24.String                                     `json:"name"`
+	OldID       b24.String                                     `json:"old_id"`
+	Preview     b24.String                                     `json:"preview"`
+	Preview2x   b24.String                                     `json:"preview2x"`
+	Preview3x   b24.String                                     `json:"preview3x"`
+	PreviewURL  b24.String                                     `json:"preview_url"`
+	ShowInList  b24.Bool                                       `json:"show_in_list"`
+	Type        b24.String                                     `json:"type"`
+	Version     b24.Number                                     `json:"version"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsPageCode) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsPageCode
+func (v *SiteFullExportResultItemsMyfirstsite2026) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsPageCode) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsPageCode
+func (v SiteFullExportResultItemsMyfirstsite2026) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsPageCodeFields is the fields value of
+// SiteFullExportResultItemsMyfirstsite2026Fields is the fields value of
 // landing.site.fullExport.
-type SiteFullExportResultItemsPageCodeFields struct {
-	// Page title
-	Title b24.String `json:"TITLE"`
-	// Page routing rule
-	Rule b24.String `json:"RULE"`
-	// Additional fields of the page after filtering by hooks_disable
-	AdditionalFields json.RawMessage `json:"ADDITIONAL_FIELDS"`
+type SiteFullExportResultItemsMyfirstsite2026Fields struct {
+	AdditionalFields SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields `json:"ADDITIONAL_FIELDS"`
+	Rule             json.RawMessage                                                `json:"RULE"`
+	Title            b24.String                                                     `json:"TITLE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsPageCodeFields) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsPageCodeFields
+func (v *SiteFullExportResultItemsMyfirstsite2026Fields) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026Fields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsPageCodeFields) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsPageCodeFields
+func (v SiteFullExportResultItemsMyfirstsite2026Fields) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026Fields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsPageCodeLayout is the layout value of
-// landing.site.fullExport.
-type SiteFullExportResultItemsPageCodeLayout struct {
-	// XML_ID of the page template
-	Code b24.String `json:"code"`
-	// Codes of pages associated with the page template
-	Ref []b24.String `json:"ref"`
+// SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields is the
+// ADDITIONAL_FIELDS value of landing.site.fullExport.
+type SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields struct {
+	B24ButtonUse b24.Bool   `json:"B24BUTTON_USE"`
+	MetaogTitle  b24.String `json:"METAOG_TITLE"`
+	ThemeUse     b24.Bool   `json:"THEME_USE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsPageCodeLayout) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsPageCodeLayout
+func (v *SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsPageCodeLayout) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsPageCodeLayout
+func (v SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026FieldsAdditionalFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsPageCodeItems is the items value of
+// SiteFullExportResultItemsMyfirstsite2026Items is the items value of
 // landing.site.fullExport.
-type SiteFullExportResultItemsPageCodeItems struct {
-	// Export of a page block (detailed description)
-	BlockID SiteFullExportResultItemsPageCodeItemsBlockID `json:"#block<id>"`
+type SiteFullExportResultItemsMyfirstsite2026Items struct {
+	Block28175 SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175 `json:"#block28175"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsPageCodeItems) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsPageCodeItems
+func (v *SiteFullExportResultItemsMyfirstsite2026Items) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026Items
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsPageCodeItems) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsPageCodeItems
+func (v SiteFullExportResultItemsMyfirstsite2026Items) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026Items
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// SiteFullExportResultItemsPageCodeItemsBlockID is the #block<id> value of
-// landing.site.fullExport.
-type SiteFullExportResultItemsPageCodeItemsBlockID struct {
-	// Original block identifier
-	OldID b24.String `json:"old_id"`
-	// Block code
-	Code b24.String `json:"code"`
-	// Block access level
-	Access b24.String `json:"access"`
-	// Local anchor of the block
-	Anchor b24.String `json:"anchor"`
-	// Block data from the repository (detailed description)
-	RepoBlock SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock `json:"repo_block"`
-	// Export of block cards
-	Cards json.RawMessage `json:"cards"`
-	// Export of block nodes
-	Nodes json.RawMessage `json:"nodes"`
-	// Export of block menu
-	Menu json.RawMessage `json:"menu"`
-	// Export of block styles
-	Style json.RawMessage `json:"style"`
-	// Export of block attributes
-	Attrs json.RawMessage `json:"attrs"`
-	// Export of block dynamic parameters
-	Dynamic json.RawMessage `json:"dynamic"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsPageCodeItemsBlockID) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsPageCodeItemsBlockID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsPageCodeItemsBlockID) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsPageCodeItemsBlockID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock is the repo_block
+// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175 is the #block28175
 // value of landing.site.fullExport.
-type SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock struct {
-	// Code of the source application of the block
-	AppCode b24.String `json:"app_code"`
-	// XML_ID of the block in the repository
-	XMLID b24.String `json:"xml_id"`
+type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175 struct {
+	Access b24.String                                                   `json:"access"`
+	Anchor b24.String                                                   `json:"anchor"`
+	Attrs  SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs `json:"attrs"`
+	Code   b24.String                                                   `json:"code"`
+	Nodes  SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes `json:"nodes"`
+	OldID  b24.Int                                                      `json:"old_id"`
+	Style  SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style `json:"style"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock) UnmarshalJSON(data []byte) error {
-	type plain SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock
+func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock) MarshalJSON() ([]byte, error) {
-	type plain SiteFullExportResultItemsPageCodeItemsBlockIDRepoBlock
+func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs is the attrs
+// value of landing.site.fullExport.
+type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs struct {
+	NavbarCollapse []SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse `json:".navbar-collapse"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Attrs
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse
+// is the .navbar-collapse value of landing.site.fullExport.
+type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse struct {
+	ID b24.String `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175AttrsNavbarCollapse
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes is the nodes
+// value of landing.site.fullExport.
+type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes struct {
+	LandingBlockNodeMenuListItemLink []SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink `json:".landing-block-node-menu-list-item-link"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Nodes
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink
+// is the .landing-block-node-menu-list-item-link value of
+// landing.site.fullExport.
+type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink struct {
+	Href   b24.String `json:"href"`
+	Target b24.String `json:"target"`
+	Text   b24.String `json:"text"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175NodesLandingBlockNodeMenuListItemLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style is the style
+// value of landing.site.fullExport.
+type SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style struct {
+	Navbar []b24.String `json:".navbar"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style) UnmarshalJSON(data []byte) error {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style) MarshalJSON() ([]byte, error) {
+	type plain SiteFullExportResultItemsMyfirstsite2026ItemsBlock28175Style
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -964,7 +1007,7 @@ type SiteGetadditionalfieldsParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -981,16 +1024,31 @@ func (p SiteGetadditionalfieldsParams) validate() error {
 // SiteGetadditionalfieldsResult is the result of
 // landing.site.getadditionalfields.
 type SiteGetadditionalfieldsResult struct {
-	// Pair "field code → field value".
-	//
-	// The value can be a string ("Y", "#03c1fe"), a number (1), or an array (for
-	// example, ["BASE"]).
-	//
-	// The composition and type of the value depend on the specific additional
-	// field. Available field codes are described in the list of additional fields
-	// of the site
-	FieldCode json.RawMessage `json:"<FIELD_CODE>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	B24ButtonCode          b24.String   `json:"B24BUTTON_CODE"`
+	B24ButtonColor         b24.String   `json:"B24BUTTON_COLOR"`
+	B24ButtonColorValue    b24.String   `json:"B24BUTTON_COLOR_VALUE"`
+	CookiesAgreementID     b24.String   `json:"COOKIES_AGREEMENT_ID"`
+	CookiesColorBg         b24.String   `json:"COOKIES_COLOR_BG"`
+	CookiesColorText       b24.String   `json:"COOKIES_COLOR_TEXT"`
+	CookiesMode            b24.String   `json:"COOKIES_MODE"`
+	CookiesPosition        b24.String   `json:"COOKIES_POSITION"`
+	CookiesUse             b24.Bool     `json:"COOKIES_USE"`
+	CopyrightCode          b24.String   `json:"COPYRIGHT_CODE"`
+	CopyrightShow          b24.Bool     `json:"COPYRIGHT_SHOW"`
+	CssblockUse            b24.Bool     `json:"CSSBLOCK_USE"`
+	HeadblockUse           b24.Bool     `json:"HEADBLOCK_USE"`
+	RobotsContent          b24.String   `json:"ROBOTS_CONTENT"`
+	RobotsUse              b24.Bool     `json:"ROBOTS_USE"`
+	SettingsCurrencyID     b24.String   `json:"SETTINGS_CURRENCY_ID"`
+	SettingsPriceCode      []b24.String `json:"SETTINGS_PRICE_CODE"`
+	SettingsShowPriceCount b24.Number   `json:"SETTINGS_SHOW_PRICE_COUNT"`
+	SpeedUseLazy           b24.Bool     `json:"SPEED_USE_LAZY"`
+	ThemeCode              b24.String   `json:"THEME_CODE"`
+	ThemeColor             b24.String   `json:"THEME_COLOR"`
+	YacounterCounter       b24.String   `json:"YACOUNTER_COUNTER"`
+	YacounterUse           b24.Bool     `json:"YACOUNTER_USE"`
+	// Extra keeps the keys the docs do not list, among them <FIELD_CODE> (pair
+	// "field code → field value").
 	Extra b24.Fields `json:"-"`
 }
 
@@ -1058,7 +1116,7 @@ type SiteGetFoldersParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	SiteID int64 `json:"siteId"`
+	SiteID b24.Int `json:"siteId"`
 	// Filter by folder fields (detailed description)
 	Filter *SiteGetFoldersParamsFilter `json:"filter,omitzero"`
 }
@@ -1077,12 +1135,12 @@ func (p SiteGetFoldersParams) validate() error {
 // SiteGetFoldersParamsFilter is the filter value of landing.site.getFolders.
 type SiteGetFoldersParamsFilter struct {
 	// Identifier of the folder
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the parent folder. If 0, null, false, or an empty string is
 	// passed, the value will be converted to null, which selects top-level folders
-	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
 	// Identifier of the folder's index page
-	IndexID b24.Opt[int64] `json:"INDEX_ID,omitzero"`
+	IndexID b24.Opt[b24.Int] `json:"INDEX_ID,omitzero"`
 	// Active flag Y/N
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Deletion flag Y/N
@@ -1095,9 +1153,9 @@ type SiteGetFoldersParamsFilter struct {
 	// Symbolic code of the folder
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Identifier of the user who created the folder
-	CreatedByID b24.Opt[int64] `json:"CREATED_BY_ID,omitzero"`
+	CreatedByID b24.Opt[b24.Int] `json:"CREATED_BY_ID,omitzero"`
 	// Identifier of the user who modified the folder
-	ModifiedByID b24.Opt[int64] `json:"MODIFIED_BY_ID,omitzero"`
+	ModifiedByID b24.Opt[b24.Int] `json:"MODIFIED_BY_ID,omitzero"`
 	// Date and time of folder creation
 	DateCreate b24.Opt[b24.Time] `json:"DATE_CREATE,omitzero"`
 	// Date and time of folder modification
@@ -1206,7 +1264,7 @@ type SiteGetGroupBindingsParams struct {
 	//
 	// groupId can be obtained from the group interface or from the result of the
 	// current method in the BINDING_ID field for existing bindings
-	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
 }
 
 // SiteGetGroupBindingsItem is one row of landing.site.getGroupBindings.
@@ -1333,10 +1391,10 @@ type SiteGetListParamsParams struct {
 	Group []any `json:"group,omitzero"`
 	// Limit on the number of rows in the selection at the ORM level. By default,
 	// it is not set.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Offset for the selection at the ORM level. If the parameter is not passed,
 	// the default ORM behavior is applied.
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1556,7 +1614,7 @@ type SiteGetPreviewParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1759,7 +1817,7 @@ type SiteMarkDeleteParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Indicator for marking the site as deleted. Default is true.
 	//
 	// If false is passed, the method restores the site from the trash. This
@@ -1836,7 +1894,7 @@ type SiteMarkFolderDeleteParams struct {
 	//
 	// The folder identifier can be obtained using the landing.site.getFolders
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Indicator for marking the folder as deleted. Default is true.
 	//
 	// If false is passed, the method restores the folder from the trash. This
@@ -1912,7 +1970,7 @@ type SiteMarkFolderUnDeleteParams struct {
 	//
 	// The folder identifier can be obtained using the method
 	// landing.site.getFolders. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1982,7 +2040,7 @@ type SiteMarkUnDeleteParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2067,7 +2125,7 @@ type SitePublicationParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method or
 	// from the result of the landing.site.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2136,7 +2194,7 @@ type SitePublicationFolderParams struct {
 	//
 	// The folder identifier can be obtained using the landing.site.getFolders
 	// method. Required.
-	FolderID int64 `json:"folderId"`
+	FolderID b24.Int `json:"folderId"`
 	// Publication flag. true (default) publishes the folder, false unpublishes the
 	// folder.
 	//
@@ -2225,7 +2283,7 @@ type SiteSetRightsParams struct {
 	//
 	// If the parameter is not passed, an empty object {} or an empty array [] is
 	// passed, the method will clear the individual permissions for the site
-	Rights *SiteSetRightsParamsRights `json:"rights,omitzero"`
+	Rights map[string]any `json:"rights,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2237,37 +2295,6 @@ func (p SiteSetRightsParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// SiteSetRightsParamsRights is the rights value of landing.site.setRights.
-type SiteSetRightsParamsRights struct {
-	// List of operations for a single access code.
-	//
-	// Possible values: denied - deny access read - allow viewing the site edit -
-	// allow editing the site pages sett - allow changing site settings public -
-	// allow publishing the site delete - allow moving the site to the trash and
-	// restoring it
-	//
-	// If denied is present in the set, all other operations for this access code
-	// are ignored.
-	//
-	// If read is not present in the set and denied is absent, the method will
-	// automatically add read. Unknown operation codes are ignored without error
-	AccessCode []string `json:"<ACCESS_CODE>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SiteSetRightsParamsRights) UnmarshalJSON(data []byte) error {
-	type plain SiteSetRightsParamsRights
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SiteSetRightsParamsRights) MarshalJSON() ([]byte, error) {
-	type plain SiteSetRightsParamsRights
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SiteUnbindingFromGroup calls landing.site.unbindingFromGroup: Unbind
@@ -2319,7 +2346,7 @@ type SiteUnbindingFromGroupParams struct {
 	//
 	// id can be obtained, for example, from the method landing.site.getList in the
 	// ID field. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Identifier of the Social Network group.
 	//
 	// groupId can be obtained from:
@@ -2331,7 +2358,7 @@ type SiteUnbindingFromGroupParams struct {
 	//   - the method sonet_group.get
 	//
 	// Required.
-	GroupID int64 `json:"groupId"`
+	GroupID b24.Int `json:"groupId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2400,7 +2427,7 @@ type SiteUnbindingFromMenuParams struct {
 	//
 	// id can be obtained, for example, from the method landing.site.getList in the
 	// ID field. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Menu code.
 	//
 	// menuCode can be obtained:
@@ -2485,7 +2512,7 @@ type SiteUnpublicParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method or
 	// from the result of the landing.site.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2554,7 +2581,7 @@ type SiteUnPublicFolderParams struct {
 	//
 	// The folder identifier can be obtained using the landing.site.getFolders
 	// method. Required.
-	FolderID int64 `json:"folderId"`
+	FolderID b24.Int `json:"folderId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2632,7 +2659,7 @@ type SiteUpdateParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method or
 	// from the result of the landing.site.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of fields to update the site (detailed description). Required.
 	Fields SiteUpdateParamsFields `json:"fields"`
 }
@@ -2681,11 +2708,11 @@ type SiteUpdateParamsFields struct {
 	// External identifier of the site
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Identifier of the site page that will be the main one
-	LandingIDIndex b24.Opt[int64] `json:"LANDING_ID_INDEX,omitzero"`
+	LandingIDIndex b24.Opt[b24.Int] `json:"LANDING_ID_INDEX,omitzero"`
 	// Identifier of the 404 error page
-	LandingID404 b24.Opt[int64] `json:"LANDING_ID_404,omitzero"`
+	LandingID404 b24.Opt[b24.Int] `json:"LANDING_ID_404,omitzero"`
 	// Identifier of the 503 error page
-	LandingID503 b24.Opt[int64] `json:"LANDING_ID_503,omitzero"`
+	LandingID503 b24.Opt[b24.Int] `json:"LANDING_ID_503,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2756,12 +2783,12 @@ type SiteUpdateFolderParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method.
 	// Required.
-	SiteID int64 `json:"siteId"`
+	SiteID b24.Int `json:"siteId"`
 	// Identifier of the folder to be updated.
 	//
 	// The folder identifier can be obtained using the landing.site.getFolders
 	// method. Required.
-	FolderID int64 `json:"folderId"`
+	FolderID b24.Int `json:"folderId"`
 	// Set of fields to update the folder (detailed description). Required.
 	Fields SiteUpdateFolderParamsFields `json:"fields"`
 }
@@ -2798,9 +2825,9 @@ type SiteUpdateFolderParamsFields struct {
 	//
 	// If the value is 0, null, empty, or the parameter is not provided, the folder
 	// is moved to the root of the site
-	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
 	// Identifier of the index page of the folder
-	IndexID b24.Opt[int64] `json:"INDEX_ID,omitzero"`
+	IndexID b24.Opt[b24.Int] `json:"INDEX_ID,omitzero"`
 	// Active flag for the folder Y/N
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

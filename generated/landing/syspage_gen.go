@@ -64,7 +64,7 @@ type SyspageDeleteForLandingParams struct {
 	// The page identifier can be obtained using the landing.landing.getList
 	// method, as well as from the results of the landing.landing.add,
 	// landing.landing.addByTemplate, and landing.landing.copy methods. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -125,7 +125,7 @@ type SyspageDeleteForSiteParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -185,7 +185,7 @@ type SyspageGetParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method or
 	// from the result of the landing.site.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Return only pages that are not deleted and are active.
 	//
 	// The filter is considered enabled if true is passed. By default, it is false.
@@ -319,7 +319,7 @@ type SyspageGetSpecialPageParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	SiteID int64 `json:"siteId"`
+	SiteID b24.Int `json:"siteId"`
 	// The code of the special page that the method looks for in the site's
 	// bindings.
 	//
@@ -469,7 +469,7 @@ type SyspageSetParams struct {
 	//
 	// The site identifier can be obtained using the method landing.site.getList or
 	// from the result of the method landing.site.add. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Code for the special page.
 	//
 	// Possible values:
@@ -499,7 +499,7 @@ type SyspageSetParams struct {
 	// Values 0, null, and an empty string are not considered as the absence of a
 	// parameter. They are retained as 0. For such values, access permissions for
 	// the page are not additionally checked
-	Lid b24.Opt[int64] `json:"lid,omitzero"`
+	Lid b24.Opt[b24.Int] `json:"lid,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

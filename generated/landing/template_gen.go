@@ -59,7 +59,7 @@ type TemplateGetLandingRefParams struct {
 	//
 	// The page identifier can be obtained using the method
 	// landing.landing.getList. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -163,10 +163,10 @@ type TemplateGetlistParamsParams struct {
 	//
 	// If limit is not specified, the method returns all found templates without
 	// restriction. Use together with offset for pagination
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// The offset from the start of the selection. Use together with limit for
 	// pagination
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -257,7 +257,7 @@ type TemplateGetSiteRefParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -320,7 +320,7 @@ type TemplateSetLandingRefParams struct {
 	//
 	// The page identifier can be obtained using the landing.landing.getList
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Set of bindings for the included areas of the page. (detailed description)
 	//
 	// Provide the complete final set of bindings for the page. The method will
@@ -330,7 +330,7 @@ type TemplateSetLandingRefParams struct {
 	// If the parameter is not provided, an empty object {} or an empty array [] is
 	// passed, the method will remove all current bindings of included areas for
 	// the page.
-	Data *TemplateSetLandingRefParamsData `json:"data,omitzero"`
+	Data map[string]any `json:"data,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -342,45 +342,6 @@ func (p TemplateSetLandingRefParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TemplateSetLandingRefParamsData is the data value of
-// landing.template.setLandingRef.
-type TemplateSetLandingRefParamsData struct {
-	// Identifier of the page to be assigned to the corresponding included area.
-	//
-	// The key is the identifier of the template area, and the value is the
-	// identifier of the page.
-	//
-	// Area identifiers depend on the page template. They can be determined from
-	// the template, for example, through the landing.template.getlist method and
-	// the CONTENT field: in the markup, areas are denoted as #AREA_1#, #AREA_2#,
-	// and so on.
-	//
-	// In data, only the numeric part of such an identifier should be passed: 1, 2.
-	//
-	// If a key for a saved area is not provided in data or if a value of 0, an
-	// empty string, null, or a negative number is passed for it, the binding will
-	// be removed.
-	//
-	// Ensure to provide correct identifiers for the area and page. If such an area
-	// does not exist in the template or a page with such an identifier does not
-	// exist, the method will not report an error.
-	AreaID b24.Opt[int64] `json:"<AREA_ID>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateSetLandingRefParamsData) UnmarshalJSON(data []byte) error {
-	type plain TemplateSetLandingRefParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateSetLandingRefParamsData) MarshalJSON() ([]byte, error) {
-	type plain TemplateSetLandingRefParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TemplateSetSiteRef calls landing.template.setSiteRef: Set Included Areas for
@@ -431,13 +392,13 @@ type TemplateSetSiteRefParams struct {
 	//
 	// The site identifier can be obtained using the landing.site.getList method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// A set of bindings for the included areas of the site (detailed description).
 	//
 	// If the parameter is not provided or an empty object {} or array [] is
 	// passed, the method will remove all current bindings of included areas for
 	// this site.
-	Data *TemplateSetSiteRefParamsData `json:"data,omitzero"`
+	Data map[string]any `json:"data,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -449,38 +410,4 @@ func (p TemplateSetSiteRefParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// TemplateSetSiteRefParamsData is the data value of
-// landing.template.setSiteRef.
-type TemplateSetSiteRefParamsData struct {
-	// Identifier of the page to be assigned to the corresponding included area.
-	//
-	// The key is the identifier of the template area, and the value is the page
-	// identifier.
-	//
-	// Area identifiers depend on the site template. They can be determined by the
-	// template, for example, through the landing.template.getlist method and the
-	// CONTENT field: in the markup, areas are denoted as #AREA_1#, #AREA_2#, and
-	// so on.
-	//
-	// In data, only the numeric part of such an identifier should be passed: 1, 2.
-	// If a key is not provided for a saved area in data or if a value of 0, an
-	// empty string, null, or a negative number is passed, the binding will be
-	// removed.
-	AreaID b24.Opt[int64] `json:"<AREA_ID>,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateSetSiteRefParamsData) UnmarshalJSON(data []byte) error {
-	type plain TemplateSetSiteRefParamsData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateSetSiteRefParamsData) MarshalJSON() ([]byte, error) {
-	type plain TemplateSetSiteRefParamsData
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -65,11 +65,11 @@ type AddParams struct {
 	// The identifier can be obtained using the methods
 	// socialnetwork.api.workgroup.list, sonet_group.get, and
 	// sonet_group.user.groups
-	SocnetGroupID b24.Opt[int64] `json:"SOCNET_GROUP_ID,omitzero"`
+	SocnetGroupID b24.Opt[b24.Int] `json:"SOCNET_GROUP_ID,omitzero"`
 	// Array of list fields.
 	//
 	// Detailed description. Required.
-	Fields []AddParamsFields `json:"FIELDS"`
+	Fields AddParamsFields `json:"FIELDS"`
 	// Array of labels for list items and sections. Supported values:
 	//
 	//   - ELEMENTS_NAME — name of the items
@@ -82,7 +82,7 @@ type AddParams struct {
 	//   - SECTION_ADD — add section
 	//   - SECTION_EDIT — edit section
 	//   - SECTION_DELETE — delete section
-	Messages []any `json:"MESSAGES,omitzero"`
+	Messages *AddParamsMessages `json:"MESSAGES,omitzero"`
 	// Access permission settings for the list. An array in key-value format, where
 	// the key is the letter code of the user or department with the identifier,
 	// and the value is the letter code of the permission.
@@ -115,7 +115,7 @@ type AddParams struct {
 	//
 	// If the parameter is not provided, the authorized user who called the method
 	// is assigned full access.
-	Rights []any `json:"RIGHTS,omitzero"`
+	Rights map[string]any `json:"RIGHTS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -132,10 +132,10 @@ func (p AddParams) validate() error {
 			Param:  "IBLOCK_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.add",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
 		}
 	}
 	return nil
@@ -148,7 +148,7 @@ type AddParamsFields struct {
 	// Description of the list
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Picture. An object in the format {fileData: [value1, value2]}, where value1
 	// is the name of the picture file with the extension, and value2 is the
 	// picture in base64 format
@@ -171,6 +171,34 @@ func (v *AddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v AddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain AddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// AddParamsMessages is the MESSAGES value of lists.add.
+type AddParamsMessages struct {
+	ElementsName  b24.Opt[string] `json:"ELEMENTS_NAME,omitzero"`
+	ElementAdd    b24.Opt[string] `json:"ELEMENT_ADD,omitzero"`
+	ElementDelete b24.Opt[string] `json:"ELEMENT_DELETE,omitzero"`
+	ElementEdit   b24.Opt[string] `json:"ELEMENT_EDIT,omitzero"`
+	ElementName   b24.Opt[string] `json:"ELEMENT_NAME,omitzero"`
+	SectionsName  b24.Opt[string] `json:"SECTIONS_NAME,omitzero"`
+	SectionAdd    b24.Opt[string] `json:"SECTION_ADD,omitzero"`
+	SectionDelete b24.Opt[string] `json:"SECTION_DELETE,omitzero"`
+	SectionEdit   b24.Opt[string] `json:"SECTION_EDIT,omitzero"`
+	SectionName   b24.Opt[string] `json:"SECTION_NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AddParamsMessages) UnmarshalJSON(data []byte) error {
+	type plain AddParamsMessages
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AddParamsMessages) MarshalJSON() ([]byte, error) {
+	type plain AddParamsMessages
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

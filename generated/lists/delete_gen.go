@@ -62,7 +62,7 @@ type DeleteParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the method lists.get. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the method lists.get.

@@ -64,7 +64,7 @@ type ElementAddParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -77,7 +77,7 @@ type ElementAddParams struct {
 	// Array of fields.
 	//
 	// Detailed description. Required.
-	Fields []ElementAddParamsFields `json:"FIELDS"`
+	Fields ElementAddParamsFields `json:"FIELDS"`
 	// Identifier of the section to which the element is added.
 	//
 	// If the parameter is not passed, the element is created at the root of the
@@ -85,7 +85,7 @@ type ElementAddParams struct {
 	//
 	// The identifier can be obtained using the lists.section.get method. Default:
 	// 0.
-	IblockSectionID b24.Opt[int64] `json:"IBLOCK_SECTION_ID,omitzero"`
+	IblockSectionID b24.Opt[b24.Int] `json:"IBLOCK_SECTION_ID,omitzero"`
 	// Template address to the list elements.
 	//
 	// Supports replacements: #list_id#, #section_id#, #element_id#, #group_id#
@@ -118,10 +118,10 @@ func (p ElementAddParams) validate() error {
 			Param:  "ELEMENT_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.add",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
 		}
 	}
 	return nil
@@ -131,17 +131,8 @@ func (p ElementAddParams) validate() error {
 type ElementAddParamsFields struct {
 	// Name of the element. Required.
 	Name string `json:"NAME"`
-	// Custom properties.
-	//
-	// Any property of the element can be configured as multiple. For multiple
-	// properties, pass an array, even if there is only one value.
-	//
-	// To pass a value in a File type field, specify:
-	//
-	//   - for File type — base64 or an array with the name and base64
-	//   - for File type (Drive) — file identifier from Drive
-	PropertyPropertyID any `json:"PROPERTY_PropertyId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Extra keeps the keys the docs do not list, among them PROPERTY_* (custom
+	// properties).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -235,7 +226,7 @@ type ElementDeleteParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -246,7 +237,7 @@ type ElementDeleteParams struct {
 	// Identifier of the element.
 	//
 	// The identifier can be obtained using the lists.element.get method. Required.
-	ElementID int64 `json:"ELEMENT_ID"`
+	ElementID b24.Int `json:"ELEMENT_ID"`
 	// Symbolic code of the element.
 	//
 	// The code can be obtained using the lists.element.get.
@@ -382,7 +373,7 @@ type ElementGetParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -393,7 +384,7 @@ type ElementGetParams struct {
 	// Identifier of the element.
 	//
 	// The identifier can be obtained using the lists.element.get method
-	ElementID b24.Opt[int64] `json:"ELEMENT_ID,omitzero"`
+	ElementID b24.Opt[b24.Int] `json:"ELEMENT_ID,omitzero"`
 	// Symbolic code of the element.
 	//
 	// The code can be obtained using the lists.element.get method.
@@ -511,7 +502,7 @@ type ElementGetParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -614,8 +605,6 @@ const (
 	ElementGetParamsFilterPreviewTextType ElementGetParamsFilter = "PREVIEW_TEXT_TYPE"
 	// type of detailed text (deprecated)
 	ElementGetParamsFilterDetailTextType ElementGetParamsFilter = "DETAIL_TEXT_TYPE"
-	// custom properties
-	ElementGetParamsFilterPropertyPropertyID ElementGetParamsFilter = "PROPERTY_PropertyId"
 	// greater than or equal to
 	ElementGetParamsFilterX ElementGetParamsFilter = ">="
 	// greater than
@@ -637,11 +626,11 @@ const (
 	// Examples:
 	ElementGetParamsFilterX_9 ElementGetParamsFilter = "=%"
 	// searches for values starting with "mol"
-	ElementGetParamsFilterMol ElementGetParamsFilter = "\"mol%\""
+	ElementGetParamsFilterMol ElementGetParamsFilter = "mol%"
 	// searches for values ending with "mol"
-	ElementGetParamsFilterMol_2 ElementGetParamsFilter = "\"%mol\""
+	ElementGetParamsFilterMol_2 ElementGetParamsFilter = "%mol"
 	// searches for values where "mol" can be in any position
-	ElementGetParamsFilterMol_3 ElementGetParamsFilter = "\"%mol%\""
+	ElementGetParamsFilterMol_3 ElementGetParamsFilter = "%mol%"
 	// NOT LIKE, substring search. The % character should not be included in the
 	// filter value. The search goes from both sides
 	ElementGetParamsFilterX_10 ElementGetParamsFilter = "!%"
@@ -717,7 +706,7 @@ type ElementGetFileURLParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -728,7 +717,7 @@ type ElementGetFileURLParams struct {
 	// Identifier of the element.
 	//
 	// The identifier can be obtained using the lists.element.get method. Required.
-	ElementID int64 `json:"ELEMENT_ID"`
+	ElementID b24.Int `json:"ELEMENT_ID"`
 	// Symbolic code of the element.
 	//
 	// The code can be obtained using the lists.element.get method.
@@ -738,7 +727,7 @@ type ElementGetFileURLParams struct {
 	ElementCode string `json:"ELEMENT_CODE"`
 	// Identifier of the File or File (Drive) property, without the PROPERTY_
 	// prefix. Required.
-	FieldID int64 `json:"FIELD_ID"`
+	FieldID b24.Int `json:"FIELD_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -862,7 +851,7 @@ type ElementUpdateParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -873,7 +862,7 @@ type ElementUpdateParams struct {
 	// Identifier of the element.
 	//
 	// The identifier can be obtained using the lists.element.get method. Required.
-	ElementID int64 `json:"ELEMENT_ID"`
+	ElementID b24.Int `json:"ELEMENT_ID"`
 	// Symbolic code of the element.
 	//
 	// The code can be obtained using the lists.element.get method.
@@ -884,7 +873,7 @@ type ElementUpdateParams struct {
 	// Array of fields.
 	//
 	// Detailed description. Required.
-	Fields []ElementUpdateParamsFields `json:"FIELDS"`
+	Fields ElementUpdateParamsFields `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
@@ -919,10 +908,10 @@ func (p ElementUpdateParams) validate() error {
 			Param:  "ELEMENT_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.element.update",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
 		}
 	}
 	return nil
@@ -932,19 +921,8 @@ func (p ElementUpdateParams) validate() error {
 type ElementUpdateParamsFields struct {
 	// Name of the element. Required.
 	Name string `json:"NAME"`
-	// Custom properties.
-	//
-	// Any property of the element can be configured as multiple. For multiple
-	// properties, pass an array, even if there is only one value.
-	//
-	// To pass a value in a File type field, specify:
-	//
-	//   - for File type — base64 or an array with the name and base64
-	//   - for File type (Drive) — file identifier from Drive
-	//
-	// More about working with files in the article How to Update and Delete Files
-	PropertyPropertyID any `json:"PROPERTY_PropertyId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Extra keeps the keys the docs do not list, among them PROPERTY_* (custom
+	// properties).
 	Extra b24.Fields `json:"-"`
 }
 

@@ -11,20 +11,20 @@ import (
 	lists "github.com/b24gen/b24gen/generated/lists"
 )
 
-// ExampleElementGet calls lists.element.get on a fake portal (b24test) that
+// ExampleFieldGet calls lists.field.get on a fake portal (b24test) that
 // answers with the response the docs show, and prints the type of the decoded
 // result.
-func ExampleElementGet() {
+func ExampleFieldGet() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.AnswerRaw("lists.element.get", json.RawMessage(`[{"ID":"6999","NAME":"Test Element","IBLOCK_SECTION_ID":null,"CREATED_BY":"1269","CODE":"test_element","PROPERTY_951":{"3743":"1269","3745":"1271"},"PROPERTY_1003":{"3747":"12/31/2024 11:59:59 pm"}}]`))
+	portal.AnswerRaw("lists.field.get", json.RawMessage(`{"L":{"FIELD_ID":"PROPERTY_1151","SORT":50,"NAME":"Task Status","IS_REQUIRED":"N","MULTIPLE":"N","DEFAULT_VALUE":"1685","TYPE":"L","PROPERTY_TYPE":"L","PROPERTY_USER_TYPE":false,"CODE":"PROJECT","ID":"1151","LINK_IBLOCK_ID":null,"ROW_COUNT":"1","COL_COUNT":"30","USER_TYPE_SETTINGS":null,"SETTINGS":{"SHOW_ADD_FORM":"Y","SHOW_EDIT_FORM":"Y","ADD_READ_ONLY_FIELD":"N","EDIT_READ_ONLY_FIELD":"Y","SHOW_FIELD_PREVIEW":"N"},"DISPLAY_VALUES_FORM":{"1669":"Planning","1671":"In Active Work","1673":"Testing","1675":"Completed","1677":"Deferred","1679":"Archive"}}}`))
 
 	c, err := b24.NewWebhookClient(portal.WebhookURL())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := lists.ElementGet(context.Background(), c, lists.ElementGetParams{
+	res, err := lists.FieldGet(context.Background(), c, lists.FieldGetParams{
 		IblockCode:   "1",
 		IblockID:     1,
 		IblockTypeID: "1",
@@ -34,5 +34,5 @@ func ExampleElementGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []lists.ElementGetItem
+	// Output: *lists.FieldGetResult
 }

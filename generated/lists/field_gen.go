@@ -8,6 +8,91 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Field is one field of lists.field, as the family's methods return it. Its
+// fields are the union of what the family's pages document (lists-field-get),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Field struct {
+	FieldID           b24.String             `json:"FIELD_ID"`
+	Sort              b24.Int                `json:"SORT"`
+	Name              b24.String             `json:"NAME"`
+	IsRequired        b24.String             `json:"IS_REQUIRED"`
+	Multiple          b24.String             `json:"MULTIPLE"`
+	DefaultValue      b24.String             `json:"DEFAULT_VALUE"`
+	Type              b24.String             `json:"TYPE"`
+	PropertyType      b24.String             `json:"PROPERTY_TYPE"`
+	PropertyUserType  b24.Bool               `json:"PROPERTY_USER_TYPE"`
+	Code              b24.String             `json:"CODE"`
+	ID                b24.String             `json:"ID"`
+	LinkIblockID      b24.Int                `json:"LINK_IBLOCK_ID"`
+	RowCount          b24.String             `json:"ROW_COUNT"`
+	ColCount          b24.String             `json:"COL_COUNT"`
+	UserTypeSettings  json.RawMessage        `json:"USER_TYPE_SETTINGS"`
+	Settings          FieldSettings          `json:"SETTINGS"`
+	DisplayValuesForm FieldDisplayValuesForm `json:"DISPLAY_VALUES_FORM"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Field) UnmarshalJSON(data []byte) error {
+	type plain Field
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Field) MarshalJSON() ([]byte, error) {
+	type plain Field
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FieldSettings is the SETTINGS value of lists.field.
+type FieldSettings struct {
+	ShowAddForm       b24.String `json:"SHOW_ADD_FORM"`
+	ShowEditForm      b24.String `json:"SHOW_EDIT_FORM"`
+	AddReadOnlyField  b24.String `json:"ADD_READ_ONLY_FIELD"`
+	EditReadOnlyField b24.String `json:"EDIT_READ_ONLY_FIELD"`
+	ShowFieldPreview  b24.String `json:"SHOW_FIELD_PREVIEW"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FieldSettings) UnmarshalJSON(data []byte) error {
+	type plain FieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FieldSettings) MarshalJSON() ([]byte, error) {
+	type plain FieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FieldDisplayValuesForm is the DISPLAY_VALUES_FORM value of lists.field.
+type FieldDisplayValuesForm struct {
+	N1669 b24.String `json:"1669"`
+	N1671 b24.String `json:"1671"`
+	N1673 b24.String `json:"1673"`
+	N1675 b24.String `json:"1675"`
+	N1677 b24.String `json:"1677"`
+	N1679 b24.String `json:"1679"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FieldDisplayValuesForm) UnmarshalJSON(data []byte) error {
+	type plain FieldDisplayValuesForm
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FieldDisplayValuesForm) MarshalJSON() ([]byte, error) {
+	type plain FieldDisplayValuesForm
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // FieldAdd calls lists.field.add: Create a Field for Universal List.
 //
 // The method lists.field.add creates a list field.
@@ -62,7 +147,7 @@ type FieldAddParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the method lists.get. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the method lists.get.
@@ -73,7 +158,7 @@ type FieldAddParams struct {
 	// Array of parameters.
 	//
 	// Detailed description. Required.
-	Fields []FieldAddParamsFields `json:"FIELDS"`
+	Fields FieldAddParamsFields `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
@@ -96,10 +181,16 @@ func (p FieldAddParams) validate() error {
 			Param:  "IBLOCK_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.add",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
+		}
+	}
+	if p.Fields.Type == "" {
+		return &b24.RequiredError{
+			Method: "lists.field.add",
+			Param:  "FIELDS.TYPE",
 		}
 	}
 	return nil
@@ -166,7 +257,7 @@ type FieldAddParamsFields struct {
 	// System fields cannot be multiple. Default: N.
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Default value. If the ADD_READ_ONLY_FIELD setting is enabled in SETTINGS,
 	// this parameter becomes required
 	DefaultValue any `json:"DEFAULT_VALUE,omitzero"`
@@ -177,7 +268,7 @@ type FieldAddParamsFields struct {
 	//
 	// After creating the field, the system will replace temporary identifiers with
 	// permanent ones
-	List []any `json:"LIST,omitzero"`
+	List map[string]any `json:"LIST,omitzero"`
 	// An alternative way to specify values for the List type field. A string where
 	// values are separated by the newline character \n
 	//
@@ -207,7 +298,7 @@ type FieldAddParamsFields struct {
 	// Default: SHOW_ADD_FORM — Y, SHOW_EDIT_FORM — Y, ADD_READ_ONLY_FIELD —
 	// N, EDIT_READ_ONLY_FIELD — N, SHOW_FIELD_PREVIEW — N. Default:
 	// SHOW_ADD_FORM.
-	Settings []any `json:"SETTINGS,omitzero"`
+	Settings *FieldAddParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// Array of settings for custom fields. The structure depends on the field
 	// type:
 	//
@@ -230,14 +321,14 @@ type FieldAddParamsFields struct {
 	// Height of the field.
 	//
 	// Default — 1. Default: 1.
-	RowCount b24.Opt[int64] `json:"ROW_COUNT,omitzero"`
+	RowCount b24.Opt[b24.Int] `json:"ROW_COUNT,omitzero"`
 	// Width of the field.
 	//
 	// Default — 30. Default: 30.
-	ColCount b24.Opt[int64] `json:"COL_COUNT,omitzero"`
+	ColCount b24.Opt[b24.Int] `json:"COL_COUNT,omitzero"`
 	// Identifier of the related list. Required for types Binding to sections,
 	// Binding to elements, and Binding to elements as a list
-	LinkIblockID b24.Opt[int64] `json:"LINK_IBLOCK_ID,omitzero"`
+	LinkIblockID b24.Opt[b24.Int] `json:"LINK_IBLOCK_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -251,6 +342,29 @@ func (v *FieldAddParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FieldAddParamsFields) MarshalJSON() ([]byte, error) {
 	type plain FieldAddParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FieldAddParamsFieldsSettings is the SETTINGS value of lists.field.add.
+type FieldAddParamsFieldsSettings struct {
+	AddReadOnlyField  b24.Opt[string] `json:"ADD_READ_ONLY_FIELD,omitzero"`
+	EditReadOnlyField b24.Opt[string] `json:"EDIT_READ_ONLY_FIELD,omitzero"`
+	ShowAddForm       b24.Opt[string] `json:"SHOW_ADD_FORM,omitzero"`
+	ShowEditForm      b24.Opt[string] `json:"SHOW_EDIT_FORM,omitzero"`
+	ShowFieldPreview  b24.Opt[string] `json:"SHOW_FIELD_PREVIEW,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FieldAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain FieldAddParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FieldAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain FieldAddParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -401,7 +515,7 @@ type FieldDeleteParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the method lists.get. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the method lists.get.
@@ -523,7 +637,7 @@ type FieldGetParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the method lists.get. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the method lists.get.
@@ -561,67 +675,9 @@ func (p FieldGetParams) validate() error {
 	return nil
 }
 
-// FieldGetL is the result of lists.field.get.
-type FieldGetL struct {
-	FieldID           b24.String        `json:"FIELD_ID"`
-	Sort              b24.Int           `json:"SORT"`
-	Name              b24.String        `json:"NAME"`
-	IsRequired        b24.String        `json:"IS_REQUIRED"`
-	Multiple          b24.String        `json:"MULTIPLE"`
-	DefaultValue      b24.String        `json:"DEFAULT_VALUE"`
-	Type              b24.String        `json:"TYPE"`
-	PropertyType      b24.String        `json:"PROPERTY_TYPE"`
-	PropertyUserType  b24.Bool          `json:"PROPERTY_USER_TYPE"`
-	Code              b24.String        `json:"CODE"`
-	ID                b24.String        `json:"ID"`
-	LinkIblockID      json.RawMessage   `json:"LINK_IBLOCK_ID"`
-	RowCount          b24.String        `json:"ROW_COUNT"`
-	ColCount          b24.String        `json:"COL_COUNT"`
-	UserTypeSettings  json.RawMessage   `json:"USER_TYPE_SETTINGS"`
-	Settings          FieldGetLSettings `json:"SETTINGS"`
-	DisplayValuesForm json.RawMessage   `json:"DISPLAY_VALUES_FORM"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FieldGetL) UnmarshalJSON(data []byte) error {
-	type plain FieldGetL
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FieldGetL) MarshalJSON() ([]byte, error) {
-	type plain FieldGetL
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FieldGetLSettings is the SETTINGS value of lists.field.get.
-type FieldGetLSettings struct {
-	ShowAddForm       b24.String `json:"SHOW_ADD_FORM"`
-	ShowEditForm      b24.String `json:"SHOW_EDIT_FORM"`
-	AddReadOnlyField  b24.String `json:"ADD_READ_ONLY_FIELD"`
-	EditReadOnlyField b24.String `json:"EDIT_READ_ONLY_FIELD"`
-	ShowFieldPreview  b24.String `json:"SHOW_FIELD_PREVIEW"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FieldGetLSettings) UnmarshalJSON(data []byte) error {
-	type plain FieldGetLSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FieldGetLSettings) MarshalJSON() ([]byte, error) {
-	type plain FieldGetLSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // FieldGetResult is the result of lists.field.get.
 type FieldGetResult struct {
-	L *FieldGetL `json:"L"`
+	L *Field `json:"L"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -718,7 +774,7 @@ type FieldTypeGetParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the method lists.get. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the method lists.get.
@@ -732,7 +788,7 @@ type FieldTypeGetParams struct {
 	// If an identifier of an existing field in the list is specified, its type
 	// will be included in the result. For system fields, this means that their
 	// type will be displayed, even though they cannot be added again
-	FieldID b24.Opt[int64] `json:"FIELD_ID,omitzero"`
+	FieldID b24.Opt[b24.Int] `json:"FIELD_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -880,7 +936,7 @@ type FieldUpdateParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -891,7 +947,7 @@ type FieldUpdateParams struct {
 	// Array of parameters.
 	//
 	// Detailed description. Required.
-	Fields []FieldUpdateParamsFields `json:"FIELDS"`
+	Fields FieldUpdateParamsFields `json:"FIELDS"`
 	// Identifier of the field. For a custom field, it appears as
 	// PROPERTY_PropertyId. For a system field, it is its symbolic code.
 	//
@@ -919,10 +975,16 @@ func (p FieldUpdateParams) validate() error {
 			Param:  "IBLOCK_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.field.update",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
+		}
+	}
+	if p.Fields.Type == "" {
+		return &b24.RequiredError{
+			Method: "lists.field.update",
+			Param:  "FIELDS.TYPE",
 		}
 	}
 	if p.FieldID == "" {
@@ -989,7 +1051,7 @@ type FieldUpdateParamsFields struct {
 	// System fields cannot be multiple.
 	Multiple b24.Opt[b24.Bool] `json:"MULTIPLE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Default value. If the ADD_READ_ONLY_FIELD setting is enabled in SETTINGS,
 	// this parameter becomes required.
 	DefaultValue any `json:"DEFAULT_VALUE,omitzero"`
@@ -998,7 +1060,7 @@ type FieldUpdateParamsFields struct {
 	// displayed text, SORT — sorting order, DEF — default value indicator.
 	//
 	// The identifier can be obtained using the lists.field.get method.
-	List []any `json:"LIST,omitzero"`
+	List map[string]any `json:"LIST,omitzero"`
 	// An alternative way to specify values for the List type field. A string where
 	// values are separated by the newline character \n.
 	//
@@ -1008,7 +1070,7 @@ type FieldUpdateParamsFields struct {
 	ListTextValues b24.Opt[string] `json:"LIST_TEXT_VALUES,omitzero"`
 	// Default value for the List type field. The array accepts the identifier from
 	// LIST.
-	ListDef []any `json:"LIST_DEF,omitzero"`
+	ListDef []string `json:"LIST_DEF,omitzero"`
 	// Symbolic code of the field. Required for custom fields. Not used for system
 	// fields.
 	Code b24.Opt[string] `json:"CODE,omitzero"`
@@ -1024,7 +1086,7 @@ type FieldUpdateParamsFields struct {
 	//     list item
 	//
 	// To enable a setting, use Y, to disable it — N.
-	Settings []any `json:"SETTINGS,omitzero"`
+	Settings *FieldUpdateParamsFieldsSettings `json:"SETTINGS,omitzero"`
 	// Array of settings for custom fields. The structure depends on the field
 	// type:
 	//
@@ -1042,12 +1104,12 @@ type FieldUpdateParamsFields struct {
 	//     COMPANY — company, DEAL — deal.
 	UserTypeSettings []any `json:"USER_TYPE_SETTINGS,omitzero"`
 	// Height of the field.
-	RowCount b24.Opt[int64] `json:"ROW_COUNT,omitzero"`
+	RowCount b24.Opt[b24.Int] `json:"ROW_COUNT,omitzero"`
 	// Width of the field.
-	ColCount b24.Opt[int64] `json:"COL_COUNT,omitzero"`
+	ColCount b24.Opt[b24.Int] `json:"COL_COUNT,omitzero"`
 	// Identifier of the related list. Required for types Binding to sections,
 	// Binding to elements, and Binding to elements in list form.
-	LinkIblockID b24.Opt[int64] `json:"LINK_IBLOCK_ID,omitzero"`
+	LinkIblockID b24.Opt[b24.Int] `json:"LINK_IBLOCK_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1061,6 +1123,29 @@ func (v *FieldUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FieldUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain FieldUpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FieldUpdateParamsFieldsSettings is the SETTINGS value of lists.field.update.
+type FieldUpdateParamsFieldsSettings struct {
+	AddReadOnlyField  b24.Opt[string] `json:"ADD_READ_ONLY_FIELD,omitzero"`
+	EditReadOnlyField b24.Opt[string] `json:"EDIT_READ_ONLY_FIELD,omitzero"`
+	ShowAddForm       b24.Opt[string] `json:"SHOW_ADD_FORM,omitzero"`
+	ShowEditForm      b24.Opt[string] `json:"SHOW_EDIT_FORM,omitzero"`
+	ShowFieldPreview  b24.Opt[string] `json:"SHOW_FIELD_PREVIEW,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FieldUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
+	type plain FieldUpdateParamsFieldsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FieldUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
+	type plain FieldUpdateParamsFieldsSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -71,7 +71,7 @@ type GetParams struct {
 	// Required.
 	IblockTypeID GetParamsIblockTypeID `json:"IBLOCK_TYPE_ID"`
 	// Identifier of the information block
-	IblockID b24.Opt[int64] `json:"IBLOCK_ID,omitzero"`
+	IblockID b24.Opt[b24.Int] `json:"IBLOCK_ID,omitzero"`
 	// Symbolic code of the information block
 	//
 	// When requesting without IBLOCK_ID or IBLOCK_CODE, all lists of the specified
@@ -82,7 +82,7 @@ type GetParams struct {
 	//
 	// The identifier can be obtained using the socialnetwork.api.workgroup.list,
 	// sonet_group.get, and sonet_group.user.groups methods
-	SocnetGroupID b24.Opt[int64] `json:"SOCNET_GROUP_ID,omitzero"`
+	SocnetGroupID b24.Opt[b24.Int] `json:"SOCNET_GROUP_ID,omitzero"`
 	// Object for sorting list fields in the format {"field_1": "value_1", ...
 	// "field_N": "value_N"}.
 	//
@@ -112,7 +112,7 @@ type GetParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -256,7 +256,7 @@ type GetIblockTypeIDParams struct {
 	// Information block ID.
 	//
 	// The ID can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.

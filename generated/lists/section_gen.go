@@ -61,7 +61,7 @@ type SectionAddParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -76,13 +76,13 @@ type SectionAddParams struct {
 	//
 	// The identifier can be obtained using the lists.section.get method. Default:
 	// 0.
-	IblockSectionID b24.Opt[int64] `json:"IBLOCK_SECTION_ID,omitzero"`
+	IblockSectionID b24.Opt[b24.Int] `json:"IBLOCK_SECTION_ID,omitzero"`
 	// Symbolic code of the section. Required.
 	SectionCode string `json:"SECTION_CODE"`
 	// Array of fields.
 	//
 	// Detailed description. Required.
-	Fields []SectionAddParamsFields `json:"FIELDS"`
+	Fields SectionAddParamsFields `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
@@ -111,10 +111,10 @@ func (p SectionAddParams) validate() error {
 			Param:  "SECTION_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.section.add",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
 		}
 	}
 	return nil
@@ -129,7 +129,7 @@ type SectionAddParamsFields struct {
 	// External identifier (XML ID)
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Activity status. Possible values:
 	//
 	//   - Y — yes
@@ -296,7 +296,7 @@ type SectionDeleteParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -307,7 +307,7 @@ type SectionDeleteParams struct {
 	// Identifier of the section.
 	//
 	// The identifier can be obtained using the lists.section.get method. Required.
-	SectionID int64 `json:"SECTION_ID"`
+	SectionID b24.Int `json:"SECTION_ID"`
 	// Symbolic code of the section.
 	//
 	// The code can be obtained using the lists.section.get.
@@ -442,7 +442,7 @@ type SectionGetParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -659,7 +659,7 @@ type SectionUpdateParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -670,7 +670,7 @@ type SectionUpdateParams struct {
 	// Identifier of the section.
 	//
 	// The identifier can be obtained using the lists.section.get method. Required.
-	SectionID int64 `json:"SECTION_ID"`
+	SectionID b24.Int `json:"SECTION_ID"`
 	// Symbolic code of the section.
 	//
 	// The code can be obtained using the lists.section.get.
@@ -681,7 +681,7 @@ type SectionUpdateParams struct {
 	// Array of fields.
 	//
 	// Detailed description. Required.
-	Fields []SectionUpdateParamsFields `json:"FIELDS"`
+	Fields SectionUpdateParamsFields `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
@@ -716,10 +716,10 @@ func (p SectionUpdateParams) validate() error {
 			Param:  "SECTION_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.section.update",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
 		}
 	}
 	return nil
@@ -734,7 +734,7 @@ type SectionUpdateParamsFields struct {
 	// External identifier (XML ID)
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Activity status. Possible values:
 	//
 	//   - Y — yes

@@ -63,7 +63,7 @@ type UpdateParams struct {
 	// Identifier of the information block.
 	//
 	// The identifier can be obtained using the lists.get method. Required.
-	IblockID int64 `json:"IBLOCK_ID"`
+	IblockID b24.Int `json:"IBLOCK_ID"`
 	// Symbolic code of the information block.
 	//
 	// The code can be obtained using the lists.get method.
@@ -76,11 +76,11 @@ type UpdateParams struct {
 	//
 	// The identifier can be obtained using the socialnetwork.api.workgroup.list,
 	// sonet_group.get, and sonet_group.user.groups methods
-	SocnetGroupID b24.Opt[int64] `json:"SOCNET_GROUP_ID,omitzero"`
+	SocnetGroupID b24.Opt[b24.Int] `json:"SOCNET_GROUP_ID,omitzero"`
 	// Array of list fields.
 	//
 	// Detailed description. Required.
-	Fields []UpdateParamsFields `json:"FIELDS"`
+	Fields UpdateParamsFields `json:"FIELDS"`
 	// Array of labels for list items and sections. Supported values:
 	//
 	//   - ELEMENTS_NAME — name of the items
@@ -93,7 +93,7 @@ type UpdateParams struct {
 	//   - SECTION_ADD — add section
 	//   - SECTION_EDIT — edit section
 	//   - SECTION_DELETE — delete section
-	Messages []any `json:"MESSAGES,omitzero"`
+	Messages *UpdateParamsMessages `json:"MESSAGES,omitzero"`
 	// Access permission settings for the list. An array in key-value format, where
 	// the key is the letter code of the user or department with the identifier,
 	// and the value is the letter code of the permission.
@@ -126,7 +126,7 @@ type UpdateParams struct {
 	//
 	// Access permissions can only be assigned to users or departments that do not
 	// already have them. Existing permissions cannot be changed.
-	Rights []any `json:"RIGHTS,omitzero"`
+	Rights map[string]any `json:"RIGHTS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -149,10 +149,10 @@ func (p UpdateParams) validate() error {
 			Param:  "IBLOCK_CODE",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "lists.update",
-			Param:  "FIELDS",
+			Param:  "FIELDS.NAME",
 		}
 	}
 	return nil
@@ -165,7 +165,7 @@ type UpdateParamsFields struct {
 	// Description of the list
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Picture. An object in the format {fileData: [value1, value2]}, where value1
 	// is the name of the picture file with the extension, and value2 is the
 	// picture in base64 format
@@ -188,6 +188,34 @@ func (v *UpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v UpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain UpdateParamsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// UpdateParamsMessages is the MESSAGES value of lists.update.
+type UpdateParamsMessages struct {
+	ElementsName  b24.Opt[string] `json:"ELEMENTS_NAME,omitzero"`
+	ElementAdd    b24.Opt[string] `json:"ELEMENT_ADD,omitzero"`
+	ElementDelete b24.Opt[string] `json:"ELEMENT_DELETE,omitzero"`
+	ElementEdit   b24.Opt[string] `json:"ELEMENT_EDIT,omitzero"`
+	ElementName   b24.Opt[string] `json:"ELEMENT_NAME,omitzero"`
+	SectionsName  b24.Opt[string] `json:"SECTIONS_NAME,omitzero"`
+	SectionAdd    b24.Opt[string] `json:"SECTION_ADD,omitzero"`
+	SectionDelete b24.Opt[string] `json:"SECTION_DELETE,omitzero"`
+	SectionEdit   b24.Opt[string] `json:"SECTION_EDIT,omitzero"`
+	SectionName   b24.Opt[string] `json:"SECTION_NAME,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *UpdateParamsMessages) UnmarshalJSON(data []byte) error {
+	type plain UpdateParamsMessages
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v UpdateParamsMessages) MarshalJSON() ([]byte, error) {
+	type plain UpdateParamsMessages
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -51,7 +51,7 @@ type BlogcommentAddParams struct {
 	//
 	// The message identifier can be obtained using the method log.blogpost.get.
 	// Required.
-	PostID int64 `json:"POST_ID"`
+	PostID b24.Int `json:"POST_ID"`
 	// The text of the comment. It is considered during duplication checks and is
 	// saved in the POST_TEXT field. Required.
 	Text string `json:"TEXT"`
@@ -63,7 +63,7 @@ type BlogcommentAddParams struct {
 	// call is used.
 	//
 	// The user identifier can be obtained using the method user.get or user.search
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -127,12 +127,12 @@ type BlogcommentDeleteParams struct {
 	//
 	// The comment identifier can be obtained using the method log.blogcomment.add.
 	// Required.
-	CommentID int64 `json:"COMMENT_ID"`
+	CommentID b24.Int `json:"COMMENT_ID"`
 	// The identifier of the user performing the deletion. Available only to
 	// administrators. By default, the current user who initiated the call is used.
 	//
 	// The user identifier can be obtained using the method user.get or user.search
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -190,16 +190,16 @@ type BlogcommentUserGetParams struct {
 	//
 	// The user identifier can be obtained using the user.get or user.search
 	// methods.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// The method will return comments with identifiers greater than the specified
 	// value.
-	FirstID b24.Opt[int64] `json:"FIRST_ID,omitzero"`
+	FirstID b24.Opt[b24.Int] `json:"FIRST_ID,omitzero"`
 	// The method will return comments with identifiers less than the specified
 	// value.
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 	// The number of records in the response. The acceptable value is from 1 to
 	// 100. By default, 100 comments are returned. Default: 100.
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 }
 
 // BlogcommentUserGetResult is the result of log.blogcomment.user.get.

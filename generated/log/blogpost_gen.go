@@ -14,7 +14,7 @@ import (
 // The method log.blogpost.add adds a message to the News Feed.
 //
 // The parameters are the fields of [BlogpostAddParams]; required:
-// POST_MESSAGE, UF_\.
+// POST_MESSAGE.
 //
 // Scope: log. Who can call it: any user.
 //
@@ -53,6 +53,9 @@ func BlogpostAddCommand(p BlogpostAddParams) b24.Command[b24.Int] {
 }
 
 // BlogpostAddParams holds the parameters of log.blogpost.add.
+//
+// The docs also name keys by a pattern, which have no field here: UF_* (custom
+// fields).
 type BlogpostAddParams struct {
 	// Message text. Required.
 	PostMessage string `json:"POST_MESSAGE"`
@@ -102,7 +105,7 @@ type BlogpostAddParams struct {
 	// The identifier can be obtained using the user.get method.
 	//
 	// Default — current user who initiated the method call
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// Message tags
 	Tags b24.Opt[string] `json:"TAGS,omitzero"`
 	// Background code of the message
@@ -172,7 +175,7 @@ type BlogpostDeleteParams struct {
 	// Identifier of the message.
 	//
 	// You can obtain the identifier using the log.blogpost.get method. Required.
-	PostID int64 `json:"POST_ID"`
+	PostID b24.Int `json:"POST_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -231,7 +234,7 @@ type BlogpostGetParams struct {
 	// Filter by message ID.
 	//
 	// You can obtain the ID using the log.blogpost.get method.
-	PostID b24.Opt[int64] `json:"POST_ID,omitzero"`
+	PostID b24.Opt[b24.Int] `json:"POST_ID,omitzero"`
 	// Filter by recipients who have the right to view the message.
 	//
 	// Possible values:
@@ -254,13 +257,13 @@ type BlogpostGetParams struct {
 	// News Feed entry identifier for cursor-based forward navigation. The method
 	// returns posts with identifiers greater than the specified value. If FIRST_ID
 	// and LAST_ID are passed, FIRST_ID is applied
-	FirstID b24.Opt[int64] `json:"FIRST_ID,omitzero"`
+	FirstID b24.Opt[b24.Int] `json:"FIRST_ID,omitzero"`
 	// News Feed entry identifier for cursor-based backward navigation. The method
 	// returns posts with identifiers less than the specified value
-	LastID b24.Opt[int64] `json:"LAST_ID,omitzero"`
+	LastID b24.Opt[b24.Int] `json:"LAST_ID,omitzero"`
 	// Page size in cursor mode. A non-positive or non-numeric value is replaced
 	// with the default value. The maximum value is 200
-	Limit b24.Opt[int64] `json:"LIMIT,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"LIMIT,omitzero"`
 	// This parameter is used for pagination control.
 	//
 	// The page size of results is always static — 50 records.
@@ -271,7 +274,7 @@ type BlogpostGetParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N is the desired page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // BlogpostGetItem is one row of log.blogpost.get.
@@ -1110,7 +1113,7 @@ type BlogpostGetusersImportantParams struct {
 	// The identifier of the important message in the News Feed.
 	//
 	// You can obtain the identifier using the method log.blogpost.get. Required.
-	PostID int64 `json:"POST_ID"`
+	PostID b24.Int `json:"POST_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1166,7 +1169,7 @@ type BlogpostShareParams struct {
 	// Identifier of the message.
 	//
 	// You can obtain the identifier using the log.blogpost.get method. Required.
-	PostID int64 `json:"POST_ID"`
+	PostID b24.Int `json:"POST_ID"`
 	// List of new recipients who will be granted access to view the message.
 	//
 	// Possible values:
@@ -1187,7 +1190,7 @@ type BlogpostShareParams struct {
 	// The identifier can be obtained using the user.get method.
 	//
 	// By default, it is the current user who initiated the method call.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1211,8 +1214,7 @@ func (p BlogpostShareParams) validate() error {
 //
 // The method log.blogpost.update updates a message in the News Feed.
 //
-// The parameters are the fields of [BlogpostUpdateParams]; required: POST_ID,
-// UF_\.
+// The parameters are the fields of [BlogpostUpdateParams]; required: POST_ID.
 //
 // Scope: log. Who can call it: administrator or message author.
 //
@@ -1247,11 +1249,14 @@ func BlogpostUpdateCommand(p BlogpostUpdateParams) b24.Command[b24.Int] {
 }
 
 // BlogpostUpdateParams holds the parameters of log.blogpost.update.
+//
+// The docs also name keys by a pattern, which have no field here: UF_* (custom
+// fields).
 type BlogpostUpdateParams struct {
 	// Identifier of the message.
 	//
 	// You can obtain the identifier using the log.blogpost.get method. Required.
-	PostID int64 `json:"POST_ID"`
+	PostID b24.Int `json:"POST_ID"`
 	// New text of the message.
 	PostMessage b24.Opt[string] `json:"POST_MESSAGE,omitzero"`
 	// New title of the message.
@@ -1282,7 +1287,7 @@ type BlogpostUpdateParams struct {
 	// of the file attachment in the message.
 	//
 	// You can obtain the identifier using the log.blogpost.get method.
-	Files []any `json:"FILES,omitzero"`
+	Files map[string]any `json:"FILES,omitzero"`
 	// Indicator of an important message.
 	//
 	// Possible values:
@@ -1301,7 +1306,7 @@ type BlogpostUpdateParams struct {
 	// The identifier can be obtained using the user.get method.
 	//
 	// By default, it is the current user who initiated the method call.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -315,7 +315,7 @@ type MailboxGetParams struct {
 	// Mailbox identifier.
 	//
 	// The identifier can be obtained using the mail.mailbox.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// A list of mailbox fields to be returned.
 	//
 	// Available fields:
@@ -436,9 +436,9 @@ type MailboxListParams struct {
 
 // MailboxListParamsPagination is the pagination value of mail.mailbox.list.
 type MailboxListParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -555,9 +555,9 @@ type MailboxSendersParams struct {
 // MailboxSendersParamsPagination is the pagination value of
 // mail.mailbox.senders.
 type MailboxSendersParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -58,7 +58,7 @@ type MessageCreatecalendareventParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Event start date and time in Y-m-d H:i:s format, for example 2026-04-15
 	// 10:00:00. Required.
 	DateFrom string `json:"dateFrom"`
@@ -168,7 +168,7 @@ type MessageCreatechatParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -258,7 +258,7 @@ type MessageCreatecrmactivityParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -321,7 +321,7 @@ type MessageCreatefeedpostParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Message subject.
 	//
 	// If not provided, the e-mail subject is used
@@ -410,7 +410,7 @@ type MessageCreatetaskParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Task name.
 	//
 	// If not provided, the e-mail subject is used
@@ -418,7 +418,7 @@ type MessageCreatetaskParams struct {
 	// Responsible person identifier.
 	//
 	// If not provided, the current user is used
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
 	// Task description
 	Description b24.Opt[string] `json:"description,omitzero"`
 }
@@ -790,7 +790,7 @@ type MessageForwardParams struct {
 	// Identifier of the e-mail to be forwarded.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	ForwardMessageID int64 `json:"forwardMessageId"`
+	ForwardMessageID b24.Int `json:"forwardMessageId"`
 	// Sender's e-mail.
 	//
 	// Available addresses can be obtained using the mail.mailbox.senders method.
@@ -913,7 +913,7 @@ type MessageGetParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// List of e-mail fields to be returned.
 	//
 	// Available fields:
@@ -1040,7 +1040,7 @@ type MessageListParams struct {
 	// Mailbox identifier.
 	//
 	// The identifier can be obtained using the mail.mailbox.list
-	MailboxID b24.Opt[int64] `json:"mailboxId,omitzero"`
+	MailboxID b24.Opt[b24.Int] `json:"mailboxId,omitzero"`
 	// A string for searching e-mails by content and e-mail metadata
 	SearchQuery b24.Opt[string] `json:"searchQuery,omitzero"`
 	// The start of the e-mail selection period in ISO 8601 format, for example
@@ -1078,9 +1078,9 @@ type MessageListParams struct {
 
 // MessageListParamsPagination is the pagination value of mail.message.list.
 type MessageListParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1213,7 +1213,7 @@ type MessageMovetofolderParams struct {
 	//
 	// In a single request, pass emails from only one folder and one mailbox only.
 	// Required.
-	MessageIDs []int64 `json:"messageIds"`
+	MessageIDs []b24.Int `json:"messageIds"`
 	// Action for emails:
 	//
 	//   - move — move to the folder specified in folder
@@ -1343,7 +1343,7 @@ type MessageRemovecrmactivityParams struct {
 	// E-mail identifier.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1403,7 +1403,7 @@ type MessageReplyParams struct {
 	// The e-mail identifier that needs to be replied to.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	ReplyToMessageID int64 `json:"replyToMessageId"`
+	ReplyToMessageID b24.Int `json:"replyToMessageId"`
 	// Sender's e-mail.
 	//
 	// Available addresses can be obtained using the mail.mailbox.senders method.
@@ -1637,11 +1637,11 @@ type MessageThreadParams struct {
 	// The identifier of any e-mail from the thread.
 	//
 	// The identifier can be obtained using the mail.message.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Maximum number of e-mails in the response.
 	//
 	// Default — 20, maximum — 50. Default: 20.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

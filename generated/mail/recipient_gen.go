@@ -326,9 +326,9 @@ type RecipientListcontactsParams struct {
 // RecipientListcontactsParamsPagination is the pagination value of
 // mail.recipient.listcontacts.
 type RecipientListcontactsParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -467,9 +467,9 @@ func (p RecipientListemployeesParams) validate() error {
 // RecipientListemployeesParamsPagination is the pagination value of
 // mail.recipient.listemployees.
 type RecipientListemployeesParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

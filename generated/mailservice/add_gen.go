@@ -58,7 +58,7 @@ type AddParams struct {
 	// IMAP server address. Stored in lowercase in the database
 	Server b24.Opt[string] `json:"SERVER,omitzero"`
 	// IMAP server port
-	Port b24.Opt[int64] `json:"PORT,omitzero"`
+	Port b24.Opt[b24.Int] `json:"PORT,omitzero"`
 	// Secure connection status. Allowed values:
 	//
 	//   - Y — yes
@@ -74,7 +74,7 @@ type AddParams struct {
 	// of an uploaded file.
 	Icon any `json:"ICON,omitzero"`
 	// Sort index. Default value: 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -48,7 +48,7 @@ type DeleteParams struct {
 	// Identifier of the mail service.
 	//
 	// You can obtain the identifier using the mailservice.list method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.

@@ -23,11 +23,11 @@ import (
 //
 //   - ERROR_CORE: Mail service ID not specified Required parameter ID not
 //     provided
-func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*GetResult, error) {
+func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) (*Mailservice, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out GetResult
+	var out Mailservice
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -37,8 +37,8 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // GetCommand is mailservice.get as a command for a batch (see b24.Add); its
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
-func GetCommand(p GetParams) b24.Command[*GetResult] {
-	return b24.NewCommand[*GetResult](b24.Request{
+func GetCommand(p GetParams) b24.Command[*Mailservice] {
+	return b24.NewCommand[*Mailservice](b24.Request{
 		Idempotent: true,
 		Method:     "mailservice.get",
 		Params:     p,
@@ -51,7 +51,7 @@ type GetParams struct {
 	// Identifier of the mail service.
 	//
 	// You can obtain the identifier using the mailservice.list method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -63,54 +63,4 @@ func (p GetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// GetResult is the result of mailservice.get.
-type GetResult struct {
-	// Identifier of the mail service
-	ID b24.Int `json:"ID"`
-	// Identifier of the site in Bitrix24
-	SiteID b24.String `json:"SITE_ID"`
-	// Service activity, values Y or N
-	Active b24.String `json:"ACTIVE"`
-	// Sort index
-	Sort b24.Int `json:"SORT"`
-	// Name of the service
-	Name b24.String `json:"NAME"`
-	// IMAP server address in lowercase
-	Server b24.String `json:"SERVER"`
-	// IMAP server port
-	Port b24.Int `json:"PORT"`
-	// Secure connection indicator, values Y or N
-	Encryption b24.String `json:"ENCRYPTION"`
-	// Address of the service's web interface
-	Link b24.String `json:"LINK"`
-	// Path to the service's logo image
-	Icon b24.String `json:"ICON"`
-	// SMTP server, if configured
-	SmtpServer b24.String `json:"SMTP_SERVER"`
-	// SMTP port, if configured
-	SmtpPort b24.Int `json:"SMTP_PORT"`
-	// Use IMAP login for SMTP, values Y or N
-	SmtpLoginAsImap b24.String `json:"SMTP_LOGIN_AS_IMAP"`
-	// Use IMAP password for SMTP, values Y or N
-	SmtpPasswordAsImap b24.String `json:"SMTP_PASSWORD_AS_IMAP"`
-	// Secure SMTP connection indicator, values Y or N
-	SmtpEncryption b24.String `json:"SMTP_ENCRYPTION"`
-	// Indicator of uploading outgoing emails, values Y or N
-	UploadOutgoing b24.String `json:"UPLOAD_OUTGOING"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetResult) UnmarshalJSON(data []byte) error {
-	type plain GetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetResult) MarshalJSON() ([]byte, error) {
-	type plain GetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -21,8 +21,8 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 400: No mail services found No active mail services
-func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) ([]ListItem, error) {
-	var out []ListItem
+func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) ([]Mailservice, error) {
+	var out []Mailservice
 	if err := b24.Invoke(ctx, c, ListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -32,8 +32,8 @@ func List(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOptio
 // ListCommand is mailservice.list as a command for a batch (see b24.Add); its
 // result decodes as List's does. Required parameters are not checked here: the
 // portal reports them.
-func ListCommand(p ListParams) b24.Command[[]ListItem] {
-	return b24.NewCommand[[]ListItem](b24.Request{
+func ListCommand(p ListParams) b24.Command[[]Mailservice] {
+	return b24.NewCommand[[]Mailservice](b24.Request{
 		Idempotent: true,
 		Method:     "mailservice.list",
 		Params:     p,
@@ -43,53 +43,3 @@ func ListCommand(p ListParams) b24.Command[[]ListItem] {
 
 // ListParams holds the parameters of mailservice.list.
 type ListParams struct{}
-
-// ListItem is one row of mailservice.list.
-type ListItem struct {
-	// Identifier of the mail service
-	ID b24.Int `json:"ID"`
-	// Identifier of the site in Bitrix24
-	SiteID b24.String `json:"SITE_ID"`
-	// Service activity, values Y or N
-	Active b24.String `json:"ACTIVE"`
-	// Sort index
-	Sort b24.Int `json:"SORT"`
-	// Name of the service
-	Name b24.String `json:"NAME"`
-	// IMAP server address in lowercase
-	Server b24.String `json:"SERVER"`
-	// IMAP server port
-	Port b24.Int `json:"PORT"`
-	// Indicator of secure connection, values Y or N
-	Encryption b24.String `json:"ENCRYPTION"`
-	// Address of the service's web interface
-	Link b24.String `json:"LINK"`
-	// Path to the service's logo image
-	Icon b24.String `json:"ICON"`
-	// SMTP server, if configured
-	SmtpServer b24.String `json:"SMTP_SERVER"`
-	// SMTP port, if configured
-	SmtpPort b24.Int `json:"SMTP_PORT"`
-	// Use IMAP login for SMTP, values Y or N
-	SmtpLoginAsImap b24.String `json:"SMTP_LOGIN_AS_IMAP"`
-	// Use IMAP password for SMTP, values Y or N
-	SmtpPasswordAsImap b24.String `json:"SMTP_PASSWORD_AS_IMAP"`
-	// Indicator of secure SMTP connection, values Y or N
-	SmtpEncryption b24.String `json:"SMTP_ENCRYPTION"`
-	// Indicator of uploading outgoing e-mails, values Y or N
-	UploadOutgoing b24.String `json:"UPLOAD_OUTGOING"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ListItem) UnmarshalJSON(data []byte) error {
-	type plain ListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ListItem) MarshalJSON() ([]byte, error) {
-	type plain ListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}

@@ -49,7 +49,7 @@ type UpdateParams struct {
 	// Identifier of the mail service.
 	//
 	// You can obtain the identifier using the mailservice.list method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Service activity status. Acceptable values:
 	//
 	//   - Y — yes
@@ -60,7 +60,7 @@ type UpdateParams struct {
 	// IMAP server address. Stored in lowercase in the database.
 	Server b24.Opt[string] `json:"SERVER,omitzero"`
 	// IMAP server port
-	Port b24.Opt[int64] `json:"PORT,omitzero"`
+	Port b24.Opt[b24.Int] `json:"PORT,omitzero"`
 	// Secure connection status. Acceptable values:
 	//
 	//   - Y — yes
@@ -76,7 +76,7 @@ type UpdateParams struct {
 	// of an uploaded file.
 	Icon any `json:"ICON,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -287,7 +287,7 @@ func EventlogGetCommand(p EventlogGetParams) b24.Command[*EventlogGetResult] {
 // EventlogGetParams holds the parameters of main.eventlog.get.
 type EventlogGetParams struct {
 	// Identifier of the log entry. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// List of fields to return in the response.
 	//
 	// Available fields:
@@ -477,9 +477,9 @@ type EventlogListParams struct {
 
 // EventlogListParamsPagination is the pagination value of main.eventlog.list.
 type EventlogListParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -643,9 +643,9 @@ type EventlogTailParams struct {
 
 // EventlogTailParamsCursor is the cursor value of main.eventlog.tail.
 type EventlogTailParamsCursor struct {
-	Field b24.Opt[string] `json:"field,omitzero"`
-	Order b24.Opt[string] `json:"order,omitzero"`
-	Value b24.Opt[int64]  `json:"value,omitzero"`
+	Field b24.Opt[string]  `json:"field,omitzero"`
+	Order b24.Opt[string]  `json:"order,omitzero"`
+	Value b24.Opt[b24.Int] `json:"value,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -79,7 +79,7 @@ type CollectionAddParamsFields struct {
 	// Knowledge base position in the general list.
 	//
 	// Default: 0. Default: 0.
-	Position b24.Opt[int64] `json:"position,omitzero"`
+	Position b24.Opt[b24.Int] `json:"position,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -202,7 +202,7 @@ type CollectionArchiveParams struct {
 	//
 	// The identifier can be obtained using the note.collection.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -287,7 +287,7 @@ type CollectionDeleteParams struct {
 	//
 	// The identifier can be obtained using the note.collection.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -643,7 +643,7 @@ type CollectionGetParams struct {
 	//
 	// The identifier can be obtained using the note.collection.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -797,7 +797,7 @@ type CollectionListParamsPagination struct {
 	// Allowed values: from 1 to 200
 	//
 	// Default: 50. Default: 50.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Next page cursor. Pass the nextCursor value from the previous response.
 	// Object structure description
 	AfterCursor *CollectionListParamsPaginationAfterCursor `json:"afterCursor,omitzero"`
@@ -823,11 +823,11 @@ type CollectionListParamsPaginationAfterCursor struct {
 	// The position field value of the last knowledge base from the previous page.
 	//
 	// Required if afterCursor is specified. Required.
-	Position int64 `json:"position"`
+	Position b24.Int `json:"position"`
 	// The identifier of the last knowledge base from the previous page.
 	//
 	// Required if afterCursor is specified. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1016,7 +1016,7 @@ type CollectionUpdateParams struct {
 	//
 	// The identifier can be obtained using the note.collection.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with the fields that need to be changed. Object structure
 	// description. Required.
 	Fields CollectionUpdateParamsFields `json:"fields"`

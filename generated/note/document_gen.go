@@ -88,7 +88,7 @@ type DocumentAddParamsFields struct {
 	//
 	// The identifier can be obtained using the note.collection.list method.
 	// Required.
-	CollectionID int64 `json:"collectionId"`
+	CollectionID b24.Int `json:"collectionId"`
 	// Document title.
 	//
 	// The document title must not exceed 255 characters. Required.
@@ -99,7 +99,7 @@ type DocumentAddParamsFields struct {
 	//
 	// Use this if you need to create a nested document. The parent document must
 	// belong to the same knowledge base as collectionId.
-	ParentID b24.Opt[int64] `json:"parentId,omitzero"`
+	ParentID b24.Opt[b24.Int] `json:"parentId,omitzero"`
 	// Initial document content in Markdown.
 	//
 	// Maximum size: 1 048 576 bytes.
@@ -211,7 +211,7 @@ type DocumentArchiveParams struct {
 	//
 	// The identifier can be obtained using the note.document.tree.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -295,7 +295,7 @@ type DocumentDeleteParams struct {
 	//
 	// The identifier can be obtained using the note.document.tree.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -660,7 +660,7 @@ type DocumentGetParams struct {
 	//
 	// The identifier can be obtained using the note.document.tree.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1069,7 +1069,7 @@ type DocumentSearchListParamsPagination struct {
 	// Allowed values: from 1 to 200
 	//
 	// Default: 50. Default: 50.
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1477,7 +1477,7 @@ type DocumentTreeListParams struct {
 	//
 	// The identifier can be obtained using the note.collection.list method.
 	// Required.
-	CollectionID int64 `json:"collectionId"`
+	CollectionID b24.Int `json:"collectionId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1638,7 +1638,7 @@ type DocumentUpdateParams struct {
 	//
 	// The identifier can be obtained using the note.document.tree.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object with the fields that need to be changed. Object structure
 	// description. Required.
 	Fields DocumentUpdateParamsFields `json:"fields"`

@@ -62,7 +62,7 @@ type FileAddParams struct {
 	//
 	// The identifier can be obtained using the note.document.tree.list method.
 	// Required.
-	DocumentID int64 `json:"documentId"`
+	DocumentID b24.Int `json:"documentId"`
 	// File name with extension.
 	//
 	// Allowed extensions: png, jpg, jpeg, gif, webp, svg, pdf, txt, md, csv, doc,
@@ -478,12 +478,12 @@ type FileGetParams struct {
 	//
 	// The file identifier can be obtained in the response of the note.file.add
 	// method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Document identifier to which the file is attached.
 	//
 	// Use the same document identifier that you passed to the note.file.add
 	// method. Required.
-	DocumentID int64 `json:"documentId"`
+	DocumentID b24.Int `json:"documentId"`
 }
 
 // validate reports the first required parameter left empty.

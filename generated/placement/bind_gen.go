@@ -91,7 +91,7 @@ type BindParams struct {
 	//
 	// If you attempt to register a placement in other widgets, you will receive
 	// the error ERROR_PLACEMENT_USER_MODE: User mode is not available.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

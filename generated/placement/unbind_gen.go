@@ -74,7 +74,7 @@ type UnbindParams struct {
 	//
 	// If the parameter is provided, the method removes only the handlers for the
 	// specified user.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -8,6 +8,175 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// ApplicationConfig is one application config of pull.application.config, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (pull-application-config-get), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type ApplicationConfig struct {
+	// Push&Pull server parameters more details
+	Server ApplicationConfigServer `json:"server"`
+	// Push&Pull API versions:
+	//
+	//   - revision_web integer — web API version
+	//   - revision_mobile integer — mobile API version
+	API json.RawMessage `json:"api"`
+	// Application channels.
+	//
+	// Contains two channel types: shared and private.
+	//
+	// See the channel field descriptions in the Shared/Private Channel Type
+	// section
+	Channels ApplicationConfigChannels `json:"channels"`
+	// Expiration time of the configuration in Unix timestamp format
+	Exp b24.Int `json:"exp"`
+	// Public user channels in the format:
+	//
+	//	{
+	//	    "<user_id>": {
+	//	        "user_id": user_id,
+	//	        "public_id": "string",
+	//	        "signature": "string",
+	//	        "start": "datetime",
+	//	        "end": "datetime"
+	//	    }
+	//	}
+	//
+	// where:
+	//
+	//   - — user identifier
+	//   - user_id — user identifier
+	//   - public_id — public channel identifier
+	//   - signature — channel signature
+	//   - start — channel activation start time
+	//   - end — channel activation end time
+	PublicChannels json.RawMessage `json:"publicChannels"`
+	// Public client identifier.
+	//
+	// Returned in shared mode of the server
+	ClientID b24.String `json:"clientId"`
+	// JWT token for connection.
+	//
+	// Returned if JWT issuance is enabled in the server configuration
+	Jwt b24.String `json:"jwt"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ApplicationConfig) UnmarshalJSON(data []byte) error {
+	type plain ApplicationConfig
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ApplicationConfig) MarshalJSON() ([]byte, error) {
+	type plain ApplicationConfig
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ApplicationConfigServer is the server value of pull.application.config.
+type ApplicationConfigServer struct {
+	// Push&Pull server version
+	Version b24.Int `json:"version"`
+	// Server availability indicator
+	ServerEnabled b24.Bool `json:"server_enabled"`
+	// Server mode:
+	//
+	//   - personal — own Push&Pull server
+	//   - shared — shared Push&Pull server
+	Mode ApplicationConfigServerMode `json:"mode"`
+	// Account hostname
+	HostName b24.String `json:"hostname"`
+	// Long polling URL
+	LongPolling b24.String `json:"long_polling"`
+	// Long polling URL for secure connection
+	LongPoolingSecure b24.String `json:"long_pooling_secure"`
+	// WebSocket availability indicator
+	WebsocketEnabled b24.Bool `json:"websocket_enabled"`
+	// WebSocket URL
+	Websocket b24.String `json:"websocket"`
+	// WebSocket URL for secure connection
+	WebsocketSecure b24.String `json:"websocket_secure"`
+	// Publish API availability indicator
+	PublishEnabled b24.Bool `json:"publish_enabled"`
+	// Publish API URL
+	Publish b24.String `json:"publish"`
+	// Publish API URL for secure connection
+	PublishSecure b24.String `json:"publish_secure"`
+	// Configuration version timestamp
+	ConfigTimestamp b24.Int `json:"config_timestamp"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ApplicationConfigServer) UnmarshalJSON(data []byte) error {
+	type plain ApplicationConfigServer
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ApplicationConfigServer) MarshalJSON() ([]byte, error) {
+	type plain ApplicationConfigServer
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ApplicationConfigChannels is the channels value of pull.application.config.
+type ApplicationConfigChannels struct {
+	// Channel identifier
+	ID b24.String `json:"id"`
+	// Public channel identifier.
+	//
+	// May be absent for shared
+	PublicID b24.String `json:"public_id"`
+	// Channel activation start time
+	Start b24.Time `json:"start"`
+	// Channel activation end time
+	End b24.Time `json:"end"`
+	// Channel type:
+	//
+	//   - shared
+	//   - private
+	Type b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ApplicationConfigChannels) UnmarshalJSON(data []byte) error {
+	type plain ApplicationConfigChannels
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ApplicationConfigChannels) MarshalJSON() ([]byte, error) {
+	type plain ApplicationConfigChannels
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ApplicationConfigServerMode is the mode of pull.application.config: the
+// constants below are the documented values; others are accepted too.
+type ApplicationConfigServerMode string
+
+// The documented values of ApplicationConfigServerMode.
+const (
+	// own Push&Pull server
+	ApplicationConfigServerModePersonal ApplicationConfigServerMode = "personal"
+	// shared Push&Pull server
+	ApplicationConfigServerModeShared ApplicationConfigServerMode = "shared"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ApplicationConfigServerMode) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ApplicationConfigServerMode(s)
+	return nil
+}
+
 // ApplicationConfigGet calls pull.application.config.get: Get Connection
 // Configuration for RT Servers.
 //
@@ -26,8 +195,8 @@ import (
 //   - WRONG_AUTH_TYPE: Get access to application config available only for
 //     application authorization. Method call not from the context of an
 //     OAuth application
-func ApplicationConfigGet(ctx context.Context, c b24.Caller, p ApplicationConfigGetParams, opts ...b24.CallOption) (*ApplicationConfigGetResult, error) {
-	var out ApplicationConfigGetResult
+func ApplicationConfigGet(ctx context.Context, c b24.Caller, p ApplicationConfigGetParams, opts ...b24.CallOption) (*ApplicationConfig, error) {
+	var out ApplicationConfig
 	if err := b24.Invoke(ctx, c, ApplicationConfigGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -37,8 +206,8 @@ func ApplicationConfigGet(ctx context.Context, c b24.Caller, p ApplicationConfig
 // ApplicationConfigGetCommand is pull.application.config.get as a command for
 // a batch (see b24.Add); its result decodes as ApplicationConfigGet's does.
 // Required parameters are not checked here: the portal reports them.
-func ApplicationConfigGetCommand(p ApplicationConfigGetParams) b24.Command[*ApplicationConfigGetResult] {
-	return b24.NewCommand[*ApplicationConfigGetResult](b24.Request{
+func ApplicationConfigGetCommand(p ApplicationConfigGetParams) b24.Command[*ApplicationConfig] {
+	return b24.NewCommand[*ApplicationConfig](b24.Request{
 		Idempotent: true,
 		Method:     "pull.application.config.get",
 		Params:     p,
@@ -63,239 +232,6 @@ type ApplicationConfigGetParams struct {
 	//
 	// If the parameter is not provided, refreshing is enabled
 	Reopen b24.Opt[b24.Bool] `json:"REOPEN,omitzero"`
-}
-
-// ApplicationConfigGetResult is the result of pull.application.config.get.
-type ApplicationConfigGetResult struct {
-	// Push&Pull server parameters more details
-	Server ApplicationConfigGetResultServer `json:"server"`
-	// Push&Pull API versions:
-	//
-	//   - revision_web integer — web API version
-	//   - revision_mobile integer — mobile API version
-	API ApplicationConfigGetResultAPI `json:"api"`
-	// Application channels.
-	//
-	// Contains two channel types: shared and private.
-	//
-	// See the channel field descriptions in the Shared/Private Channel Type
-	// section
-	Channels ApplicationConfigGetResultChannels `json:"channels"`
-	// Expiration time of the configuration in Unix timestamp format
-	Exp b24.Int `json:"exp"`
-	// Public user channels in the format:
-	//
-	//	{
-	//	    "<user_id>": {
-	//	        "user_id": user_id,
-	//	        "public_id": "string",
-	//	        "signature": "string",
-	//	        "start": "datetime",
-	//	        "end": "datetime"
-	//	    }
-	//	}
-	//
-	// where:
-	//
-	//   - — user identifier
-	//   - user_id — user identifier
-	//   - public_id — public channel identifier
-	//   - signature — channel signature
-	//   - start — channel activation start time
-	//   - end — channel activation end time
-	PublicChannels ApplicationConfigGetResultPublicChannels `json:"publicChannels"`
-	// Public client identifier.
-	//
-	// Returned in shared mode of the server
-	ClientID b24.String `json:"clientId"`
-	// JWT token for connection.
-	//
-	// Returned if JWT issuance is enabled in the server configuration
-	Jwt b24.String `json:"jwt"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ApplicationConfigGetResult) UnmarshalJSON(data []byte) error {
-	type plain ApplicationConfigGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ApplicationConfigGetResult) MarshalJSON() ([]byte, error) {
-	type plain ApplicationConfigGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ApplicationConfigGetResultServer is the server value of
-// pull.application.config.get.
-type ApplicationConfigGetResultServer struct {
-	// Push&Pull server version
-	Version b24.Int `json:"version"`
-	// Server availability indicator
-	ServerEnabled b24.Bool `json:"server_enabled"`
-	// Server mode:
-	//
-	//   - personal — own Push&Pull server
-	//   - shared — shared Push&Pull server
-	Mode ApplicationConfigGetResultServerMode `json:"mode"`
-	// Account hostname
-	Hostname b24.String `json:"hostname"`
-	// Long polling URL
-	LongPolling b24.String `json:"long_polling"`
-	// Long polling URL for secure connection
-	LongPoolingSecure b24.String `json:"long_pooling_secure"`
-	// WebSocket availability indicator
-	WebsocketEnabled b24.Bool `json:"websocket_enabled"`
-	// WebSocket URL
-	Websocket b24.String `json:"websocket"`
-	// WebSocket URL for secure connection
-	WebsocketSecure b24.String `json:"websocket_secure"`
-	// Publish API availability indicator
-	PublishEnabled b24.Bool `json:"publish_enabled"`
-	// Publish API URL
-	Publish b24.String `json:"publish"`
-	// Publish API URL for secure connection
-	PublishSecure b24.String `json:"publish_secure"`
-	// Configuration version timestamp
-	ConfigTimestamp b24.Int `json:"config_timestamp"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ApplicationConfigGetResultServer) UnmarshalJSON(data []byte) error {
-	type plain ApplicationConfigGetResultServer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ApplicationConfigGetResultServer) MarshalJSON() ([]byte, error) {
-	type plain ApplicationConfigGetResultServer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ApplicationConfigGetResultAPI is the api value of
-// pull.application.config.get.
-type ApplicationConfigGetResultAPI struct {
-	RevisionMobile b24.Number `json:"revision_mobile"`
-	RevisionWeb    b24.Number `json:"revision_web"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ApplicationConfigGetResultAPI) UnmarshalJSON(data []byte) error {
-	type plain ApplicationConfigGetResultAPI
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ApplicationConfigGetResultAPI) MarshalJSON() ([]byte, error) {
-	type plain ApplicationConfigGetResultAPI
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ApplicationConfigGetResultChannels is the channels value of
-// pull.application.config.get.
-type ApplicationConfigGetResultChannels struct {
-	// Channel identifier
-	ID b24.String `json:"id"`
-	// Public channel identifier.
-	//
-	// May be absent for shared
-	PublicID b24.String `json:"public_id"`
-	// Channel activation start time
-	Start b24.Time `json:"start"`
-	// Channel activation end time
-	End b24.Time `json:"end"`
-	// Channel type:
-	//
-	//   - shared
-	//   - private
-	Type b24.String `json:"type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ApplicationConfigGetResultChannels) UnmarshalJSON(data []byte) error {
-	type plain ApplicationConfigGetResultChannels
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ApplicationConfigGetResultChannels) MarshalJSON() ([]byte, error) {
-	type plain ApplicationConfigGetResultChannels
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ApplicationConfigGetResultPublicChannels is the publicChannels value of
-// pull.application.config.get.
-type ApplicationConfigGetResultPublicChannels struct {
-	UserID ApplicationConfigGetResultPublicChannelsUserID `json:"<user_id>"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ApplicationConfigGetResultPublicChannels) UnmarshalJSON(data []byte) error {
-	type plain ApplicationConfigGetResultPublicChannels
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ApplicationConfigGetResultPublicChannels) MarshalJSON() ([]byte, error) {
-	type plain ApplicationConfigGetResultPublicChannels
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ApplicationConfigGetResultPublicChannelsUserID is the <user_id> value of
-// pull.application.config.get.
-type ApplicationConfigGetResultPublicChannelsUserID struct {
-	End       b24.String `json:"end"`
-	PublicID  b24.String `json:"public_id"`
-	Signature b24.String `json:"signature"`
-	Start     b24.String `json:"start"`
-	UserID    b24.Int    `json:"user_id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ApplicationConfigGetResultPublicChannelsUserID) UnmarshalJSON(data []byte) error {
-	type plain ApplicationConfigGetResultPublicChannelsUserID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ApplicationConfigGetResultPublicChannelsUserID) MarshalJSON() ([]byte, error) {
-	type plain ApplicationConfigGetResultPublicChannelsUserID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ApplicationConfigGetResultServerMode is the mode of
-// pull.application.config.get: the constants below are the documented values;
-// others are accepted too.
-type ApplicationConfigGetResultServerMode string
-
-// The documented values of ApplicationConfigGetResultServerMode.
-const (
-	// own Push&Pull server
-	ApplicationConfigGetResultServerModePersonal ApplicationConfigGetResultServerMode = "personal"
-	// shared Push&Pull server
-	ApplicationConfigGetResultServerModeShared ApplicationConfigGetResultServerMode = "shared"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ApplicationConfigGetResultServerMode) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ApplicationConfigGetResultServerMode(s)
-	return nil
 }
 
 // ApplicationEventAdd calls pull.application.event.add: Send Events to the RT

@@ -30,5 +30,5 @@ func ExampleApplicationConfigGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *pull.ApplicationConfigGetResult
+	// Output: *pull.ApplicationConfig
 }

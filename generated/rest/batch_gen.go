@@ -23,9 +23,6 @@ import (
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
 func Batch(ctx context.Context, c b24.Caller, p BatchParams, opts ...b24.CallOption) (*BatchResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out BatchResult
 	if err := b24.Invoke(ctx, c, BatchCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -50,22 +47,32 @@ type BatchParams struct {
 	// value is the called method with parameters as a string
 	// method?parameter=value. In the SDK, item can be specified as an object with
 	// fields method and params. Required.
-	Cmd []any `json:"cmd"`
+	Cmd BatchParamsCmd `json:"cmd"`
 	// Determines whether to interrupt the sequence of requests in case of an
 	// error. Accepts boolean values true and false or their numerical equivalents
 	// 1 and 0. Defaults to false. Default: false.
 	Halt b24.Opt[bool] `json:"halt,omitzero"`
 }
 
-// validate reports the first required parameter left empty.
-func (p BatchParams) validate() error {
-	if p.Cmd == nil {
-		return &b24.RequiredError{
-			Method: "batch",
-			Param:  "cmd",
-		}
-	}
-	return nil
+// BatchParamsCmd is the cmd value of batch.
+type BatchParamsCmd struct {
+	GetApp         b24.Opt[string] `json:"get_app,omitzero"`
+	GetDepartments b24.Opt[string] `json:"get_departments,omitzero"`
+	GetUser        b24.Opt[string] `json:"get_user,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BatchParamsCmd) UnmarshalJSON(data []byte) error {
+	type plain BatchParamsCmd
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BatchParamsCmd) MarshalJSON() ([]byte, error) {
+	type plain BatchParamsCmd
+	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // BatchResult is the result of batch.

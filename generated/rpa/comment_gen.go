@@ -42,9 +42,9 @@ func CommentAddCommand(p CommentAddParams) b24.Command[*CommentAddResult] {
 // CommentAddParams holds the parameters of rpa.comment.add.
 type CommentAddParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Identifier of the item
-	ItemID b24.Opt[int64] `json:"itemId,omitzero"`
+	ItemID b24.Opt[b24.Int] `json:"itemId,omitzero"`
 	// Object describing the fields of the comment
 	Fields *CommentAddParamsFields `json:"fields,omitzero"`
 }
@@ -225,7 +225,7 @@ func CommentDeleteCommand(p CommentDeleteParams) b24.Command[json.RawMessage] {
 // CommentDeleteParams holds the parameters of rpa.comment.delete.
 type CommentDeleteParams struct {
 	// Record identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -275,7 +275,7 @@ func CommentUpdateCommand(p CommentUpdateParams) b24.Command[json.RawMessage] {
 // CommentUpdateParams holds the parameters of rpa.comment.update.
 type CommentUpdateParams struct {
 	// Identifier of the comment
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// An object describing the fields of the comment
 	Fields *CommentUpdateParamsFields `json:"fields,omitzero"`
 }
@@ -283,7 +283,7 @@ type CommentUpdateParams struct {
 // CommentUpdateParamsFields is the fields value of rpa.comment.update.
 type CommentUpdateParamsFields struct {
 	// Description of the entry. HTML and BB-code formatting can be used
-	Description b24.Opt[int64] `json:"description,omitzero"`
+	Description b24.Opt[b24.Int] `json:"description,omitzero"`
 	// An array of attached files. Each element is an array containing the name and
 	// content encoded in base64.
 	//
@@ -292,7 +292,7 @@ type CommentUpdateParamsFields struct {
 	//
 	// For uploading new files, you also need to provide an array with the name and
 	// content of the file in base64.
-	Files b24.Opt[int64] `json:"files,omitzero"`
+	Files b24.Opt[b24.Int] `json:"files,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

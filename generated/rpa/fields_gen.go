@@ -50,11 +50,11 @@ func FieldsGetSettingsCommand(p FieldsGetSettingsParams) b24.Command[json.RawMes
 // FieldsGetSettingsParams holds the parameters of rpa.fields.getSettings.
 type FieldsGetSettingsParams struct {
 	// Identifier of the process. Required.
-	TypeID int64 `json:"typeId"`
+	TypeID b24.Int `json:"typeId"`
 	// Identifier of the stage.
 	//
 	// Defaults to 0, which means general settings. Default: 0.
-	StageID b24.Opt[int64] `json:"stageId,omitzero"`
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -109,11 +109,11 @@ func FieldsSetSettingsCommand(p FieldsSetSettingsParams) b24.Command[json.RawMes
 // FieldsSetSettingsParams holds the parameters of rpa.fields.setSettings.
 type FieldsSetSettingsParams struct {
 	// Identifier of the process. Required.
-	TypeID int64 `json:"typeId"`
+	TypeID b24.Int `json:"typeId"`
 	// Identifier of the stage.
 	//
 	// Defaults to 0, meaning — general settings. Default: 0.
-	StageID b24.Opt[int64] `json:"stageId,omitzero"`
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
 	// Array with field visibility settings.
 	//
 	// If an empty fields is passed, all settings will be cleared. Required.
@@ -181,14 +181,14 @@ func FieldsSetVisibilitySettingsCommand(p FieldsSetVisibilitySettingsParams) b24
 // rpa.fields.setVisibilitySettings.
 type FieldsSetVisibilitySettingsParams struct {
 	// Identifier of the process. Required.
-	TypeID int64 `json:"typeId"`
+	TypeID b24.Int `json:"typeId"`
 	// Identifier of the visibility for which the settings are being changed.
 	// Required.
 	Visibility string `json:"visibility"`
 	// Identifier of the stage.
 	//
 	// Defaults to 0, which means general settings. Default: 0.
-	StageID b24.Opt[int64] `json:"stageId,omitzero"`
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
 	// Array of fields for which the settings need to be changed. Required.
 	Fields []any `json:"fields"`
 }

@@ -46,7 +46,7 @@ func ItemAddCommand(p ItemAddParams) b24.Command[json.RawMessage] {
 // ItemAddParams holds the parameters of rpa.item.add.
 type ItemAddParams struct {
 	// Identifier of the process. Required.
-	TypeID int64 `json:"typeId"`
+	TypeID b24.Int `json:"typeId"`
 	// Values of the custom fields of the element. All other fields will be ignored
 	Fields []any `json:"fields,omitzero"`
 }
@@ -100,9 +100,9 @@ func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
 // ItemDeleteParams holds the parameters of rpa.item.delete.
 type ItemDeleteParams struct {
 	// Process identifier. Required.
-	TypeID int64 `json:"typeId"`
+	TypeID b24.Int `json:"typeId"`
 	// Element identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -159,9 +159,9 @@ func ItemGetCommand(p ItemGetParams) b24.Command[json.RawMessage] {
 // ItemGetParams holds the parameters of rpa.item.get.
 type ItemGetParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Identifier of the element
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // ItemGetTasks calls rpa.item.getTasks: Get Data on Current Tasks of the
@@ -202,9 +202,9 @@ func ItemGetTasksCommand(p ItemGetTasksParams) b24.Command[json.RawMessage] {
 // ItemGetTasksParams holds the parameters of rpa.item.getTasks.
 type ItemGetTasksParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Identifier of the element
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // ItemList calls rpa.item.list: Retrieve an Array of Process Elements.
@@ -243,7 +243,7 @@ func ItemListCommand(p ItemListParams) b24.Command[json.RawMessage] {
 // ItemListParams holds the parameters of rpa.item.list.
 type ItemListParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// List for sorting, where the key is the field and the value is ASC or DESC
 	//
 	// Most significant key first, sent in that order:
@@ -259,7 +259,7 @@ type ItemListParams struct {
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"filter,omitzero"`
 	// Offset for pagination.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ItemUpdate calls rpa.item.update: Update Process Element.
@@ -298,9 +298,9 @@ func ItemUpdateCommand(p ItemUpdateParams) b24.Command[json.RawMessage] {
 // ItemUpdateParams holds the parameters of rpa.item.update.
 type ItemUpdateParams struct {
 	// Process identifier
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Element identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Object containing values for custom fields of the element. Required.
 	Fields ItemUpdateParamsFields `json:"fields"`
 }
@@ -308,9 +308,9 @@ type ItemUpdateParams struct {
 // ItemUpdateParamsFields is the fields value of rpa.item.update.
 type ItemUpdateParamsFields struct {
 	// Stage identifier
-	StageID b24.Opt[int64]               `json:"stageId,omitzero"`
-	UfRpa   *ItemUpdateParamsFieldsUfRpa `json:"UF_RPA_,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
+	// Extra keeps the keys the docs do not list, among them UF_RPA_* (values for
+	// custom fields).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -323,26 +323,5 @@ func (v *ItemUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ItemUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain ItemUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUpdateParamsFieldsUfRpa is the UF_RPA_ value of rpa.item.update.
-type ItemUpdateParamsFieldsUfRpa struct {
-	// Values for custom fields. The format for passing values depends on the field
-	// type
-	X any `json:"..,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUpdateParamsFieldsUfRpa) UnmarshalJSON(data []byte) error {
-	type plain ItemUpdateParamsFieldsUfRpa
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUpdateParamsFieldsUfRpa) MarshalJSON() ([]byte, error) {
-	type plain ItemUpdateParamsFieldsUfRpa
 	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -136,7 +136,7 @@ func StageDeleteCommand(p StageDeleteParams) b24.Command[json.RawMessage] {
 // StageDeleteParams holds the parameters of rpa.stage.delete.
 type StageDeleteParams struct {
 	// Identifier of the stage. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -189,7 +189,7 @@ func StageGetCommand(p StageGetParams) b24.Command[json.RawMessage] {
 // StageGetParams holds the parameters of rpa.stage.get.
 type StageGetParams struct {
 	// Identifier of the stage. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -244,7 +244,7 @@ func StageListForTypeCommand(p StageListForTypeParams) b24.Command[json.RawMessa
 // StageListForTypeParams holds the parameters of rpa.stage.listForType.
 type StageListForTypeParams struct {
 	// Identifier of the process. Required.
-	TypeID int64 `json:"typeId"`
+	TypeID b24.Int `json:"typeId"`
 	// This parameter is used for managing pagination.
 	//
 	// The page size for results is always static — 50 records.
@@ -255,7 +255,7 @@ type StageListForTypeParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -304,7 +304,7 @@ func StageUpdateCommand(p StageUpdateParams) b24.Command[json.RawMessage] {
 // StageUpdateParams holds the parameters of rpa.stage.update.
 type StageUpdateParams struct {
 	// Identifier of the stage
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Object with fields of the stage
 	Fields []StageUpdateParamsFields `json:"fields,omitzero"`
 }

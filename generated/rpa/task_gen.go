@@ -43,9 +43,9 @@ func TaskAddUserCommand(p TaskAddUserParams) b24.Command[json.RawMessage] {
 // TaskAddUserParams holds the parameters of rpa.task.addUser.
 type TaskAddUserParams struct {
 	// Process identifier
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Stage identifier
-	StageID b24.Opt[int64] `json:"stageId,omitzero"`
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
 	// Name of the Automation rule
 	AutomationRuleName b24.Opt[string] `json:"Automation rule name,omitzero"`
 	// String with user in the format First Last [user ID]
@@ -88,9 +88,9 @@ func TaskDeleteCommand(p TaskDeleteParams) b24.Command[json.RawMessage] {
 // TaskDeleteParams holds the parameters of rpa.task.delete.
 type TaskDeleteParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Identifier of the stage
-	StageID b24.Opt[int64] `json:"stageId,omitzero"`
+	StageID b24.Opt[b24.Int] `json:"stageId,omitzero"`
 	// Name of the Automation rule
 	RobotName b24.Opt[string] `json:"robotName,omitzero"`
 }

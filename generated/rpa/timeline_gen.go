@@ -44,9 +44,9 @@ func TimelineAddCommand(p TimelineAddParams) b24.Command[json.RawMessage] {
 // TimelineAddParams holds the parameters of rpa.timeline.add.
 type TimelineAddParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Identifier of the item
-	ItemID b24.Opt[int64] `json:"itemId,omitzero"`
+	ItemID b24.Opt[b24.Int] `json:"itemId,omitzero"`
 	// Object containing the fields of the entry
 	Fields *TimelineAddParamsFields `json:"fields,omitzero"`
 }
@@ -111,7 +111,7 @@ func TimelineDeleteCommand(p TimelineDeleteParams) b24.Command[json.RawMessage] 
 // TimelineDeleteParams holds the parameters of rpa.timeline.delete.
 type TimelineDeleteParams struct {
 	// Identifier of the record. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -163,9 +163,9 @@ func TimelineListForItemCommand(p TimelineListForItemParams) b24.Command[json.Ra
 // TimelineListForItemParams holds the parameters of rpa.timeline.listForItem.
 type TimelineListForItemParams struct {
 	// Identifier of the process
-	TypeID b24.Opt[int64] `json:"typeId,omitzero"`
+	TypeID b24.Opt[b24.Int] `json:"typeId,omitzero"`
 	// Identifier of the element
-	ItemID b24.Opt[int64] `json:"itemId,omitzero"`
+	ItemID b24.Opt[b24.Int] `json:"itemId,omitzero"`
 	// This parameter is used for pagination.
 	//
 	// The page size for results is always static — 50 records.
@@ -176,7 +176,7 @@ type TimelineListForItemParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TimelineUpdate calls rpa.timeline.update: Update Timeline Entry.
@@ -214,7 +214,7 @@ func TimelineUpdateCommand(p TimelineUpdateParams) b24.Command[json.RawMessage] 
 // TimelineUpdateParams holds the parameters of rpa.timeline.update.
 type TimelineUpdateParams struct {
 	// Identifier of the entry
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Object containing the fields of the entry
 	Fields *TimelineUpdateParamsFields `json:"fields,omitzero"`
 }
@@ -278,7 +278,7 @@ func TimelineUpdateIsFixedCommand(p TimelineUpdateIsFixedParams) b24.Command[jso
 // rpa.timeline.updateIsFixed.
 type TimelineUpdateIsFixedParams struct {
 	// Identifier of the record
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Attachment flag of the record. Possible values:
 	//
 	//   - Y — the record will be attached

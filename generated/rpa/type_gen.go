@@ -125,7 +125,7 @@ func TypeDeleteCommand(p TypeDeleteParams) b24.Command[json.RawMessage] {
 // TypeDeleteParams holds the parameters of rpa.type.delete.
 type TypeDeleteParams struct {
 	// Process identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -178,7 +178,7 @@ func TypeGetCommand(p TypeGetParams) b24.Command[json.RawMessage] {
 // TypeGetParams holds the parameters of rpa.type.get.
 type TypeGetParams struct {
 	// Process identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -251,7 +251,7 @@ type TypeListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N is the desired page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TypeUpdate calls rpa.type.update: Update the process.
@@ -289,7 +289,7 @@ func TypeUpdateCommand(p TypeUpdateParams) b24.Command[json.RawMessage] {
 // TypeUpdateParams holds the parameters of rpa.type.update.
 type TypeUpdateParams struct {
 	// Identifier of the process
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// List of process fields. Fully analogous to the set from the rpa.type.add
 	// method
 	Fields []any `json:"fields,omitzero"`

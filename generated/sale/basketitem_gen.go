@@ -9,6 +9,182 @@ import (
 	"iter"
 )
 
+// Basketitem is one basketitem of sale.basketitem, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (sale-basket-item-get-fields, sale-basket-item-get, sale-basket-item-list,
+// sale-basket-item-add, sale-basket-item-add-catalog-product,
+// sale-basket-item-update, sale-basket-item-update-catalog-product), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type Basketitem struct {
+	BasePrice    b24.Number `json:"basePrice"`
+	CanBuy       b24.String `json:"canBuy"`
+	CatalogXMLID b24.String `json:"catalogXmlId"`
+	// Currency of the price. Must match the currency of the order
+	Currency b24.String `json:"currency"`
+	// Is the price specified manually. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If Y is specified, catalog data will be ignored. The parameters price,
+	// basePrice, and discountPrice must be explicitly set so that the condition
+	// basePrice = price + discountPrice is met
+	CustomPrice b24.Bool   `json:"customPrice"`
+	DateInsert  b24.String `json:"dateInsert"`
+	DateUpdate  b24.String `json:"dateUpdate"`
+	// Dimensions of the product (serialized array)
+	Dimensions b24.String `json:"dimensions"`
+	// Amount of the final discount or markup (see the customPrice field below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
+	DiscountPrice b24.Number `json:"discountPrice"`
+	ID            b24.Int    `json:"id"`
+	// Unit code of the product
+	MeasureCode b24.String `json:"measureCode"`
+	// Name of the unit of measure
+	MeasureName b24.String `json:"measureName"`
+	// Product name
+	Name b24.String `json:"name"`
+	// Order identifier
+	OrderID b24.Int `json:"orderId"`
+	// Price including markups and discounts (see the customPrice field below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
+	Price b24.Number `json:"price"`
+	// Product/variation identifier.
+	//
+	// For products that are not on the site/account, it may be zero
+	ProductID b24.Int `json:"productId"`
+	// External code of the product
+	ProductXMLID b24.String      `json:"productXmlId"`
+	Properties   json.RawMessage `json:"properties"`
+	// Quantity of the product
+	Quantity     b24.Number      `json:"quantity"`
+	Reservations json.RawMessage `json:"reservations"`
+	// Position in the list of order items
+	Sort b24.Int `json:"sort"`
+	// Flag indicating whether VAT or tax is included in the product price.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VATIncluded b24.Bool `json:"vatIncluded"`
+	// Tax rate as a fraction of one: 0.1 means 10 %. To specify the rate "No VAT",
+	// an empty string must be passed
+	VATRate b24.Number `json:"vatRate"`
+	// Weight of the product
+	Weight b24.Int `json:"weight"`
+	// External code of the cart item
+	XMLID b24.String `json:"xmlId"`
+	Type  b24.Int    `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Basketitem) UnmarshalJSON(data []byte) error {
+	type plain Basketitem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Basketitem) MarshalJSON() ([]byte, error) {
+	type plain Basketitem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BasketitemInput is the write form of Basketitem: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type BasketitemInput struct {
+	// Order identifier
+	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	// Position in the list of order items
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Product/variation identifier.
+	//
+	// For products that are not on the site/account, it may be zero
+	ProductID b24.Opt[b24.Int] `json:"productid,omitzero"`
+	// Price including markups and discounts (see the customPrice field below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
+	Price b24.Opt[float64] `json:"price,omitzero"`
+	// Original price excluding markups and discounts (see the customPrice field
+	// below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
+	BasePrice b24.Opt[float64] `json:"basePrice,omitzero"`
+	// Amount of the final discount or markup (see the customPrice field below).
+	//
+	// The field will be filled automatically if customPrice !== ‘Y’
+	DiscountPrice b24.Opt[float64] `json:"discountPrice,omitzero"`
+	// Currency of the price. Must match the currency of the order
+	Currency b24.Opt[b24.Int] `json:"currency,omitzero"`
+	// Is the price specified manually. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If Y is specified, catalog data will be ignored. The parameters price,
+	// basePrice, and discountPrice must be explicitly set so that the condition
+	// basePrice = price + discountPrice is met
+	CustomPrice b24.Opt[b24.Bool] `json:"customPrice,omitzero"`
+	// Quantity of the product
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// External code of the cart item
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Product name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Weight of the product
+	Weight b24.Opt[b24.Int] `json:"weight,omitzero"`
+	// Dimensions of the product (serialized array)
+	Dimensions b24.Opt[string] `json:"dimensions,omitzero"`
+	// Unit code of the product
+	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
+	// Name of the unit of measure
+	MeasureName b24.Opt[string] `json:"measureName,omitzero"`
+	// Availability flag of the product. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	CanBuy b24.Opt[b24.Bool] `json:"canBuy,omitzero"`
+	// Tax rate as a fraction of one: 0.1 means 10 %. To specify the rate "No VAT",
+	// an empty string must be passed
+	VATRate b24.Opt[float64] `json:"vatRate,omitzero"`
+	// Flag indicating whether VAT or tax is included in the product price.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
+	// External code of the product catalog
+	CatalogXMLID b24.Opt[string] `json:"catalogXmlId,omitzero"`
+	// External code of the product
+	ProductXMLID b24.Opt[string]  `json:"productXmlId,omitzero"`
+	DateInsert   b24.Opt[string]  `json:"dateInsert,omitzero"`
+	DateUpdate   b24.Opt[string]  `json:"dateUpdate,omitzero"`
+	ID           b24.Opt[b24.Int] `json:"id,omitzero"`
+	Properties   []any            `json:"properties,omitzero"`
+	Reservations []any            `json:"reservations,omitzero"`
+	Type         b24.Opt[b24.Int] `json:"type,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BasketitemInput) UnmarshalJSON(data []byte) error {
+	type plain BasketitemInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BasketitemInput) MarshalJSON() ([]byte, error) {
+	type plain BasketitemInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // BasketitemAdd calls sale.basketitem.add: Add Item (Position) to the Cart of
 // an Existing Order.
 //
@@ -61,48 +237,90 @@ func BasketitemAddCommand(p BasketitemAddParams) b24.Command[*BasketitemAddResul
 type BasketitemAddParams struct {
 	// Field values for creating an item (position) in the cart of the order.
 	// Required.
-	Fields BasketitemAddParamsFields `json:"fields"`
+	Fields BasketitemInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p BasketitemAddParams) validate() error {
-	if p.Fields.OrderID == 0 {
+	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.orderId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.ProductID.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.productid",
+		}
+	}
+	if !p.Fields.Currency.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.currency",
+		}
+	}
+	if !p.Fields.Quantity.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.quantity",
+		}
+	}
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Dimensions == "" {
+	if !p.Fields.Weight.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.weight",
+		}
+	}
+	if !p.Fields.Dimensions.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.dimensions",
 		}
 	}
-	if p.Fields.MeasureCode == "" {
+	if !p.Fields.MeasureCode.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.measureCode",
 		}
 	}
-	if p.Fields.MeasureName == "" {
+	if !p.Fields.MeasureName.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.measureName",
 		}
 	}
-	if p.Fields.CatalogXMLID == "" {
+	if !p.Fields.CanBuy.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.canBuy",
+		}
+	}
+	if !p.Fields.VATRate.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.vatRate",
+		}
+	}
+	if !p.Fields.VATIncluded.Set {
+		return &b24.RequiredError{
+			Method: "sale.basketitem.add",
+			Param:  "fields.vatIncluded",
+		}
+	}
+	if !p.Fields.CatalogXMLID.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.catalogXmlId",
 		}
 	}
-	if p.Fields.ProductXMLID == "" {
+	if !p.Fields.ProductXMLID.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketitem.add",
 			Param:  "fields.productXmlId",
@@ -111,138 +329,9 @@ func (p BasketitemAddParams) validate() error {
 	return nil
 }
 
-// BasketitemAddParamsFields is the fields value of sale.basketitem.add.
-type BasketitemAddParamsFields struct {
-	// Order identifier. Required.
-	OrderID int64 `json:"orderId"`
-	// Position in the list of order items
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Product/variation identifier.
-	//
-	// For products that are not on the site/account, it may be zero. Required.
-	Productid int64 `json:"productid"`
-	// Price including markups and discounts (see the customPrice field below).
-	//
-	// The field will be filled automatically if customPrice !== ‘Y’
-	Price b24.Opt[float64] `json:"price,omitzero"`
-	// Original price excluding markups and discounts (see the customPrice field
-	// below).
-	//
-	// The field will be filled automatically if customPrice !== ‘Y’
-	BasePrice b24.Opt[float64] `json:"basePrice,omitzero"`
-	// Amount of the final discount or markup (see the customPrice field below).
-	//
-	// The field will be filled automatically if customPrice !== ‘Y’
-	DiscountPrice b24.Opt[float64] `json:"discountPrice,omitzero"`
-	// Currency of the price. Must match the currency of the order. Required.
-	Currency int64 `json:"currency"`
-	// Is the price specified manually. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If Y is specified, catalog data will be ignored. The parameters price,
-	// basePrice, and discountPrice must be explicitly set so that the condition
-	// basePrice = price + discountPrice is met
-	CustomPrice b24.Opt[b24.Bool] `json:"customPrice,omitzero"`
-	// Quantity of the product. Required.
-	Quantity float64 `json:"quantity"`
-	// External code of the cart item
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Product name. Required.
-	Name string `json:"name"`
-	// Weight of the product. Required.
-	Weight int64 `json:"weight"`
-	// Dimensions of the product (serialized array). Required.
-	Dimensions string `json:"dimensions"`
-	// Unit code of the product. Required.
-	MeasureCode string `json:"measureCode"`
-	// Name of the unit of measure. Required.
-	MeasureName string `json:"measureName"`
-	// Availability flag of the product. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Required.
-	CanBuy b24.Bool `json:"canBuy"`
-	// Tax rate as a fraction of one: 0.1 means 10 %. To specify the rate "No VAT",
-	// an empty string must be passed. Required.
-	VATRate float64 `json:"vatRate"`
-	// Flag indicating whether VAT or tax is included in the product price.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Required.
-	VATIncluded b24.Bool `json:"vatIncluded"`
-	// External code of the product catalog. Required.
-	CatalogXMLID string `json:"catalogXmlId"`
-	// External code of the product. Required.
-	ProductXMLID string `json:"productXmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain BasketitemAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain BasketitemAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BasketitemAddBasketItem is the result of sale.basketitem.add.
-type BasketitemAddBasketItem struct {
-	BasePrice     b24.Int         `json:"basePrice"`
-	CanBuy        b24.String      `json:"canBuy"`
-	CatalogXMLID  b24.String      `json:"catalogXmlId"`
-	Currency      b24.String      `json:"currency"`
-	CustomPrice   b24.String      `json:"customPrice"`
-	DateInsert    b24.String      `json:"dateInsert"`
-	DateUpdate    b24.String      `json:"dateUpdate"`
-	Dimensions    b24.String      `json:"dimensions"`
-	DiscountPrice b24.Int         `json:"discountPrice"`
-	ID            b24.Int         `json:"id"`
-	MeasureCode   b24.String      `json:"measureCode"`
-	MeasureName   b24.String      `json:"measureName"`
-	Name          b24.String      `json:"name"`
-	OrderID       b24.Int         `json:"orderId"`
-	Price         b24.Int         `json:"price"`
-	ProductID     b24.Int         `json:"productId"`
-	ProductXMLID  b24.String      `json:"productXmlId"`
-	Properties    json.RawMessage `json:"properties"`
-	Quantity      b24.Int         `json:"quantity"`
-	Reservations  json.RawMessage `json:"reservations"`
-	Sort          b24.Int         `json:"sort"`
-	VATIncluded   b24.String      `json:"vatIncluded"`
-	VATRate       json.RawMessage `json:"vatRate"`
-	Weight        b24.Int         `json:"weight"`
-	XMLID         b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemAddBasketItem) UnmarshalJSON(data []byte) error {
-	type plain BasketitemAddBasketItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemAddBasketItem) MarshalJSON() ([]byte, error) {
-	type plain BasketitemAddBasketItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketitemAddResult is the result of sale.basketitem.add.
 type BasketitemAddResult struct {
-	BasketItem *BasketitemAddBasketItem `json:"basketItem"`
+	BasketItem *Basketitem `json:"basketItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -343,11 +432,11 @@ type BasketitemAddCatalogProductParamsFields struct {
 	//
 	// Must be obtained earlier using the methods sale.order.add or
 	// sale.order.list. Required.
-	OrderID int64 `json:"orderId"`
+	OrderID b24.Int `json:"orderId"`
 	// Position in the order item list
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Identifier of the product/variation. Required.
-	Productid int64 `json:"productid"`
+	ProductID b24.Int `json:"productid"`
 	// Price considering markups and discounts (see the customPrice field below).
 	// If not specified, it will be calculated based on catalog data.
 	//
@@ -365,7 +454,7 @@ type BasketitemAddCatalogProductParamsFields struct {
 	// The field will be automatically filled if customPrice !== ‘Y’
 	DiscountPrice b24.Opt[float64] `json:"discountPrice,omitzero"`
 	// Currency of the price. Must match the currency of the order. Required.
-	Currency int64 `json:"currency"`
+	Currency b24.Int `json:"currency"`
 	// Is the price specified manually:
 	//
 	//   - Y — price is set manually
@@ -399,55 +488,10 @@ func (v BasketitemAddCatalogProductParamsFields) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BasketitemAddCatalogProductBasketItem is the result of
-// sale.basketitem.addCatalogProduct.
-type BasketitemAddCatalogProductBasketItem struct {
-	BasePrice     b24.Int         `json:"basePrice"`
-	CanBuy        b24.String      `json:"canBuy"`
-	CatalogXMLID  b24.String      `json:"catalogXmlId"`
-	Currency      b24.String      `json:"currency"`
-	CustomPrice   b24.String      `json:"customPrice"`
-	DateInsert    b24.String      `json:"dateInsert"`
-	DateUpdate    b24.String      `json:"dateUpdate"`
-	Dimensions    b24.String      `json:"dimensions"`
-	DiscountPrice b24.Int         `json:"discountPrice"`
-	ID            b24.Int         `json:"id"`
-	MeasureCode   b24.String      `json:"measureCode"`
-	MeasureName   b24.String      `json:"measureName"`
-	Name          b24.String      `json:"name"`
-	OrderID       b24.Int         `json:"orderId"`
-	Price         b24.Int         `json:"price"`
-	ProductID     b24.Int         `json:"productId"`
-	ProductXMLID  b24.String      `json:"productXmlId"`
-	Properties    json.RawMessage `json:"properties"`
-	Quantity      b24.Int         `json:"quantity"`
-	Reservations  json.RawMessage `json:"reservations"`
-	Sort          b24.Int         `json:"sort"`
-	Type          b24.Int         `json:"type"`
-	VATIncluded   b24.String      `json:"vatIncluded"`
-	VATRate       json.RawMessage `json:"vatRate"`
-	Weight        b24.Int         `json:"weight"`
-	XMLID         b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemAddCatalogProductBasketItem) UnmarshalJSON(data []byte) error {
-	type plain BasketitemAddCatalogProductBasketItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemAddCatalogProductBasketItem) MarshalJSON() ([]byte, error) {
-	type plain BasketitemAddCatalogProductBasketItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketitemAddCatalogProductResult is the result of
 // sale.basketitem.addCatalogProduct.
 type BasketitemAddCatalogProductResult struct {
-	BasketItem *BasketitemAddCatalogProductBasketItem `json:"basketItem"`
+	BasketItem *Basketitem `json:"basketItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -510,7 +554,7 @@ type BasketitemDeleteParams struct {
 	// Identifier of the cart item (position).
 	//
 	// You can obtain it using the sale.basketitem.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -571,7 +615,7 @@ type BasketitemGetParams struct {
 	// Identifier of the basket item (position).
 	//
 	// Can be obtained using the sale.basketitem.list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -585,52 +629,9 @@ func (p BasketitemGetParams) validate() error {
 	return nil
 }
 
-// BasketitemGetBasketItem is the result of sale.basketitem.get.
-type BasketitemGetBasketItem struct {
-	BasePrice     b24.Int         `json:"basePrice"`
-	CanBuy        b24.String      `json:"canBuy"`
-	CatalogXMLID  b24.String      `json:"catalogXmlId"`
-	Currency      b24.String      `json:"currency"`
-	CustomPrice   b24.String      `json:"customPrice"`
-	DateInsert    b24.String      `json:"dateInsert"`
-	DateUpdate    b24.String      `json:"dateUpdate"`
-	Dimensions    b24.String      `json:"dimensions"`
-	DiscountPrice b24.Int         `json:"discountPrice"`
-	ID            b24.Int         `json:"id"`
-	MeasureCode   b24.String      `json:"measureCode"`
-	MeasureName   b24.String      `json:"measureName"`
-	Name          b24.String      `json:"name"`
-	OrderID       b24.Int         `json:"orderId"`
-	Price         b24.Int         `json:"price"`
-	ProductID     b24.Int         `json:"productId"`
-	ProductXMLID  b24.String      `json:"productXmlId"`
-	Properties    json.RawMessage `json:"properties"`
-	Quantity      b24.Int         `json:"quantity"`
-	Reservations  json.RawMessage `json:"reservations"`
-	Sort          b24.Int         `json:"sort"`
-	VATIncluded   b24.String      `json:"vatIncluded"`
-	VATRate       json.RawMessage `json:"vatRate"`
-	Weight        b24.Int         `json:"weight"`
-	XMLID         b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemGetBasketItem) UnmarshalJSON(data []byte) error {
-	type plain BasketitemGetBasketItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemGetBasketItem) MarshalJSON() ([]byte, error) {
-	type plain BasketitemGetBasketItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketitemGetResult is the result of sale.basketitem.get.
 type BasketitemGetResult struct {
-	BasketItem *BasketitemGetBasketItem `json:"basketItem"`
+	BasketItem *Basketitem `json:"basketItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -812,8 +813,8 @@ func BasketitemListCommand(p BasketitemListParams) b24.Command[*BasketitemListRe
 
 // BasketitemListAll iterates over every row of sale.basketitem.list,
 // requesting page after page (start/next) as the loop asks for more.
-func BasketitemListAll(ctx context.Context, c b24.Caller, p BasketitemListParams, opts ...b24.CallOption) iter.Seq2[BasketitemListItem, error] {
-	return b24.List[BasketitemListItem](ctx, c, BasketitemListCommand(p).Request, b24.ListSpec{
+func BasketitemListAll(ctx context.Context, c b24.Caller, p BasketitemListParams, opts ...b24.CallOption) iter.Seq2[Basketitem, error] {
+	return b24.List[Basketitem](ctx, c, BasketitemListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "basketItems",
 	}, opts...)
@@ -823,8 +824,8 @@ func BasketitemListAll(ctx context.Context, c b24.Caller, p BasketitemListParams
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func BasketitemListExport(ctx context.Context, c b24.Caller, p BasketitemListParams, opts ...b24.CallOption) iter.Seq2[BasketitemListItem, error] {
-	return b24.Export[BasketitemListItem](ctx, c, BasketitemListCommand(p).Request, b24.ListSpec{
+func BasketitemListExport(ctx context.Context, c b24.Caller, p BasketitemListParams, opts ...b24.CallOption) iter.Seq2[Basketitem, error] {
+	return b24.Export[Basketitem](ctx, c, BasketitemListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "basketItems",
 	}, opts...)
@@ -903,36 +904,12 @@ type BasketitemListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// BasketitemListItem is one row of sale.basketitem.list.
-type BasketitemListItem struct {
-	Currency  b24.String `json:"currency"`
-	ID        b24.Int    `json:"id"`
-	Name      b24.String `json:"name"`
-	OrderID   b24.Int    `json:"orderId"`
-	Price     b24.Int    `json:"price"`
-	ProductID b24.Int    `json:"productId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemListItem) UnmarshalJSON(data []byte) error {
-	type plain BasketitemListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemListItem) MarshalJSON() ([]byte, error) {
-	type plain BasketitemListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // BasketitemListResult is the result of sale.basketitem.list.
 type BasketitemListResult struct {
-	BasketItems []BasketitemListItem `json:"basketItems"`
+	BasketItems []Basketitem `json:"basketItems"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -998,9 +975,9 @@ func BasketitemUpdateCommand(p BasketitemUpdateParams) b24.Command[*BasketitemUp
 // BasketitemUpdateParams holds the parameters of sale.basketitem.update.
 type BasketitemUpdateParams struct {
 	// Identifier of the order item. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Values of the fields to be modified. Required.
-	Fields BasketitemUpdateParamsFields `json:"fields"`
+	Fields BasketitemInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1014,111 +991,9 @@ func (p BasketitemUpdateParams) validate() error {
 	return nil
 }
 
-// BasketitemUpdateParamsFields is the fields value of sale.basketitem.update.
-type BasketitemUpdateParamsFields struct {
-	// Position in the list of order items
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Price including markups and discounts
-	Price b24.Opt[float64] `json:"price,omitzero"`
-	// Original price excluding markups and discounts
-	BasePrice b24.Opt[float64] `json:"basePrice,omitzero"`
-	// Amount of the final discount or markup
-	DiscountPrice b24.Opt[float64] `json:"discountPrice,omitzero"`
-	// Quantity of the product
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// External code of the basket item
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Name of the product
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Weight of the product
-	Weight b24.Opt[int64] `json:"weight,omitzero"`
-	// Dimensions of the product (serialized array)
-	Dimensions b24.Opt[string] `json:"dimensions,omitzero"`
-	// Code of the product's unit of measure
-	MeasureCode b24.Opt[string] `json:"measureCode,omitzero"`
-	// Name of the unit of measure
-	MeasureName b24.Opt[string] `json:"measureName,omitzero"`
-	// Availability flag of the product. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	CanBuy b24.Opt[b24.Bool] `json:"canBuy,omitzero"`
-	// Tax rate as a fraction of one: 0.1 means 10 %. To specify the "No VAT" rate,
-	// an empty string should be passed
-	VATRate b24.Opt[float64] `json:"vatRate,omitzero"`
-	// Flag indicating whether VAT or tax is included in the product price.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	VATIncluded b24.Opt[b24.Bool] `json:"vatIncluded,omitzero"`
-	// External code of the product catalog
-	CatalogXMLID b24.Opt[string] `json:"catalogXmlId,omitzero"`
-	// External code of the product
-	ProductXMLID b24.Opt[string] `json:"productXmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain BasketitemUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain BasketitemUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BasketitemUpdateBasketItem is the result of sale.basketitem.update.
-type BasketitemUpdateBasketItem struct {
-	BasePrice     b24.Int         `json:"basePrice"`
-	CanBuy        b24.String      `json:"canBuy"`
-	CatalogXMLID  b24.String      `json:"catalogXmlId"`
-	Currency      b24.String      `json:"currency"`
-	CustomPrice   b24.String      `json:"customPrice"`
-	DateInsert    b24.String      `json:"dateInsert"`
-	DateUpdate    b24.String      `json:"dateUpdate"`
-	Dimensions    b24.String      `json:"dimensions"`
-	DiscountPrice b24.Int         `json:"discountPrice"`
-	ID            b24.Int         `json:"id"`
-	MeasureCode   b24.String      `json:"measureCode"`
-	MeasureName   b24.String      `json:"measureName"`
-	Name          b24.String      `json:"name"`
-	OrderID       b24.Int         `json:"orderId"`
-	Price         b24.Int         `json:"price"`
-	ProductID     b24.Int         `json:"productId"`
-	ProductXMLID  b24.String      `json:"productXmlId"`
-	Properties    json.RawMessage `json:"properties"`
-	Quantity      b24.Int         `json:"quantity"`
-	Reservations  json.RawMessage `json:"reservations"`
-	Sort          b24.Int         `json:"sort"`
-	Type          json.RawMessage `json:"type"`
-	VATIncluded   b24.String      `json:"vatIncluded"`
-	VATRate       b24.Int         `json:"vatRate"`
-	Weight        b24.Int         `json:"weight"`
-	XMLID         b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemUpdateBasketItem) UnmarshalJSON(data []byte) error {
-	type plain BasketitemUpdateBasketItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemUpdateBasketItem) MarshalJSON() ([]byte, error) {
-	type plain BasketitemUpdateBasketItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketitemUpdateResult is the result of sale.basketitem.update.
 type BasketitemUpdateResult struct {
-	BasketItem *BasketitemUpdateBasketItem `json:"basketItem"`
+	BasketItem *Basketitem `json:"basketItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1190,7 +1065,7 @@ func BasketitemUpdateCatalogProductCommand(p BasketitemUpdateCatalogProductParam
 type BasketitemUpdateCatalogProductParams struct {
 	// Identifier of the basket item. Can be obtained using the methods
 	// sale.basketitem.addCatalogProduct and sale.basketitem.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with modifiable fields. Required.
 	Fields BasketitemUpdateCatalogProductParamsFields `json:"fields"`
 }
@@ -1210,7 +1085,7 @@ func (p BasketitemUpdateCatalogProductParams) validate() error {
 // sale.basketitem.updateCatalogProduct.
 type BasketitemUpdateCatalogProductParamsFields struct {
 	// Position in the order item list
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Quantity of the product. Required.
 	Quantity float64 `json:"quantity"`
 	// External code of the basket item
@@ -1231,55 +1106,10 @@ func (v BasketitemUpdateCatalogProductParamsFields) MarshalJSON() ([]byte, error
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// BasketitemUpdateCatalogProductBasketItem is the result of
-// sale.basketitem.updateCatalogProduct.
-type BasketitemUpdateCatalogProductBasketItem struct {
-	BasePrice     b24.Int         `json:"basePrice"`
-	CanBuy        b24.String      `json:"canBuy"`
-	CatalogXMLID  b24.String      `json:"catalogXmlId"`
-	Currency      b24.String      `json:"currency"`
-	CustomPrice   b24.String      `json:"customPrice"`
-	DateInsert    b24.String      `json:"dateInsert"`
-	DateUpdate    b24.String      `json:"dateUpdate"`
-	Dimensions    b24.String      `json:"dimensions"`
-	DiscountPrice b24.Int         `json:"discountPrice"`
-	ID            b24.Int         `json:"id"`
-	MeasureCode   b24.String      `json:"measureCode"`
-	MeasureName   b24.String      `json:"measureName"`
-	Name          b24.String      `json:"name"`
-	OrderID       b24.Int         `json:"orderId"`
-	Price         b24.Int         `json:"price"`
-	Productid     b24.Int         `json:"productid"`
-	ProductXMLID  b24.String      `json:"productXmlId"`
-	Properties    json.RawMessage `json:"properties"`
-	Quantity      b24.Int         `json:"quantity"`
-	Reservations  json.RawMessage `json:"reservations"`
-	Sort          b24.Int         `json:"sort"`
-	Type          b24.Int         `json:"type"`
-	VATIncluded   b24.String      `json:"vatIncluded"`
-	VATRate       json.RawMessage `json:"vatRate"`
-	Weight        b24.Int         `json:"weight"`
-	XMLID         b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketitemUpdateCatalogProductBasketItem) UnmarshalJSON(data []byte) error {
-	type plain BasketitemUpdateCatalogProductBasketItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketitemUpdateCatalogProductBasketItem) MarshalJSON() ([]byte, error) {
-	type plain BasketitemUpdateCatalogProductBasketItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketitemUpdateCatalogProductResult is the result of
 // sale.basketitem.updateCatalogProduct.
 type BasketitemUpdateCatalogProductResult struct {
-	BasketItem *BasketitemUpdateCatalogProductBasketItem `json:"basketItem"`
+	BasketItem *Basketitem `json:"basketItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

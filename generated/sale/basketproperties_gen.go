@@ -8,6 +8,73 @@ import (
 	"iter"
 )
 
+// Basketproperties is one basketproperties of sale.basketproperties, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (sale-basket-properties-get-fields,
+// sale-basket-properties-get, sale-basket-properties-list,
+// sale-basket-properties-add, sale-basket-properties-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Basketproperties struct {
+	BasketID b24.Int    `json:"basketId"`
+	Code     b24.String `json:"code"`
+	ID       b24.Int    `json:"id"`
+	Name     b24.String `json:"name"`
+	Sort     b24.Int    `json:"sort"`
+	Value    b24.String `json:"value"`
+	XMLID    b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Basketproperties) UnmarshalJSON(data []byte) error {
+	type plain Basketproperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Basketproperties) MarshalJSON() ([]byte, error) {
+	type plain Basketproperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// BasketpropertiesInput is the write form of Basketproperties: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type BasketpropertiesInput struct {
+	// Identifier of the basket item (position) in the order. Can be obtained using
+	// the methods sale.basketitem.get or sale.basketitem.list
+	BasketID b24.Opt[b24.Int] `json:"basketId,omitzero"`
+	// Property name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Property value
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Symbolic code of the property
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Position in the list of properties. If not specified, a default value of 100
+	// will be assigned
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// External code of the property. If not specified, it will be generated
+	// automatically
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *BasketpropertiesInput) UnmarshalJSON(data []byte) error {
+	type plain BasketpropertiesInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v BasketpropertiesInput) MarshalJSON() ([]byte, error) {
+	type plain BasketpropertiesInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // BasketpropertiesAdd calls sale.basketproperties.add: Create a property for a
 // basket item.
 //
@@ -29,6 +96,7 @@ import (
 //     identifier is not specified
 //   - 200240400005: Basket item id is bad Invalid basket item (position)
 //     identifier — for example, the string ‘seventy’
+//   - empty code, description "Basket item (position) not found"
 //   - 100: Parameter fields is not specified or empty
 //   - 0: Other errors (e.g., fatal errors)
 func BasketpropertiesAdd(ctx context.Context, c b24.Caller, p BasketpropertiesAddParams, opts ...b24.CallOption) (*BasketpropertiesAddResult, error) {
@@ -68,30 +136,30 @@ type BasketpropertiesAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields BasketpropertiesAddParamsFields `json:"fields"`
+	Fields BasketpropertiesInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p BasketpropertiesAddParams) validate() error {
-	if p.Fields.BasketID == 0 {
+	if !p.Fields.BasketID.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.add",
 			Param:  "fields.basketId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Value == "" {
+	if !p.Fields.Value.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.add",
 			Param:  "fields.value",
 		}
 	}
-	if p.Fields.Code == "" {
+	if !p.Fields.Code.Set {
 		return &b24.RequiredError{
 			Method: "sale.basketproperties.add",
 			Param:  "fields.code",
@@ -100,68 +168,9 @@ func (p BasketpropertiesAddParams) validate() error {
 	return nil
 }
 
-// BasketpropertiesAddParamsFields is the fields value of
-// sale.basketproperties.add.
-type BasketpropertiesAddParamsFields struct {
-	// Identifier of the basket item (position) in the order. Can be obtained using
-	// the methods sale.basketitem.get or sale.basketitem.list. Required.
-	BasketID int64 `json:"basketId"`
-	// Property name. Required.
-	Name string `json:"name"`
-	// Property value. Required.
-	Value string `json:"value"`
-	// Symbolic code of the property. Required.
-	Code string `json:"code"`
-	// Position in the list of properties. If not specified, a default value of 100
-	// will be assigned
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// External code of the property. If not specified, it will be generated
-	// automatically
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketpropertiesAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain BasketpropertiesAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketpropertiesAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain BasketpropertiesAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BasketpropertiesAddBasketProperty is the result of
-// sale.basketproperties.add.
-type BasketpropertiesAddBasketProperty struct {
-	BasketID b24.Int    `json:"basketId"`
-	Code     b24.String `json:"code"`
-	ID       b24.Int    `json:"id"`
-	Name     b24.String `json:"name"`
-	Value    b24.String `json:"value"`
-	XMLID    b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketpropertiesAddBasketProperty) UnmarshalJSON(data []byte) error {
-	type plain BasketpropertiesAddBasketProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketpropertiesAddBasketProperty) MarshalJSON() ([]byte, error) {
-	type plain BasketpropertiesAddBasketProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketpropertiesAddResult is the result of sale.basketproperties.add.
 type BasketpropertiesAddResult struct {
-	BasketProperty *BasketpropertiesAddBasketProperty `json:"basketProperty"`
+	BasketProperty *Basketproperties `json:"basketProperty"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -226,7 +235,7 @@ type BasketpropertiesDeleteParams struct {
 	// Identifier of the basket item (position) property.
 	//
 	// You can obtain it using the method sale.basketproperties.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -285,7 +294,7 @@ func BasketpropertiesGetCommand(p BasketpropertiesGetParams) b24.Command[*Basket
 // BasketpropertiesGetParams holds the parameters of sale.basketproperties.get.
 type BasketpropertiesGetParams struct {
 	// Identifier of the basket item property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -299,35 +308,9 @@ func (p BasketpropertiesGetParams) validate() error {
 	return nil
 }
 
-// BasketpropertiesGetBasketProperty is the result of
-// sale.basketproperties.get.
-type BasketpropertiesGetBasketProperty struct {
-	BasketID b24.Int    `json:"basketId"`
-	Code     b24.String `json:"code"`
-	ID       b24.Int    `json:"id"`
-	Name     b24.String `json:"name"`
-	Sort     b24.Int    `json:"sort"`
-	Value    b24.String `json:"value"`
-	XMLID    b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketpropertiesGetBasketProperty) UnmarshalJSON(data []byte) error {
-	type plain BasketpropertiesGetBasketProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketpropertiesGetBasketProperty) MarshalJSON() ([]byte, error) {
-	type plain BasketpropertiesGetBasketProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketpropertiesGetResult is the result of sale.basketproperties.get.
 type BasketpropertiesGetResult struct {
-	BasketProperty *BasketpropertiesGetBasketProperty `json:"basketProperty"`
+	BasketProperty *Basketproperties `json:"basketProperty"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -447,8 +430,8 @@ func BasketpropertiesListCommand(p BasketpropertiesListParams) b24.Command[*Bask
 // BasketpropertiesListAll iterates over every row of
 // sale.basketproperties.list, requesting page after page (start/next) as the
 // loop asks for more.
-func BasketpropertiesListAll(ctx context.Context, c b24.Caller, p BasketpropertiesListParams, opts ...b24.CallOption) iter.Seq2[BasketpropertiesListItem, error] {
-	return b24.List[BasketpropertiesListItem](ctx, c, BasketpropertiesListCommand(p).Request, b24.ListSpec{
+func BasketpropertiesListAll(ctx context.Context, c b24.Caller, p BasketpropertiesListParams, opts ...b24.CallOption) iter.Seq2[Basketproperties, error] {
+	return b24.List[Basketproperties](ctx, c, BasketpropertiesListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "basketProperties",
 	}, opts...)
@@ -458,8 +441,8 @@ func BasketpropertiesListAll(ctx context.Context, c b24.Caller, p Basketproperti
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func BasketpropertiesListExport(ctx context.Context, c b24.Caller, p BasketpropertiesListParams, opts ...b24.CallOption) iter.Seq2[BasketpropertiesListItem, error] {
-	return b24.Export[BasketpropertiesListItem](ctx, c, BasketpropertiesListCommand(p).Request, b24.ListSpec{
+func BasketpropertiesListExport(ctx context.Context, c b24.Caller, p BasketpropertiesListParams, opts ...b24.CallOption) iter.Seq2[Basketproperties, error] {
+	return b24.Export[Basketproperties](ctx, c, BasketpropertiesListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "basketProperties",
 	}, opts...)
@@ -533,35 +516,12 @@ type BasketpropertiesListParams struct {
 	// to pass the value - 50. To select the third page of results, the value -
 	// 100, and so on. The formula for calculating the start parameter value: start
 	// = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// BasketpropertiesListItem is one row of sale.basketproperties.list.
-type BasketpropertiesListItem struct {
-	BasketID b24.Int    `json:"basketId"`
-	Code     b24.String `json:"code"`
-	ID       b24.Int    `json:"id"`
-	Name     b24.String `json:"name"`
-	Value    b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketpropertiesListItem) UnmarshalJSON(data []byte) error {
-	type plain BasketpropertiesListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketpropertiesListItem) MarshalJSON() ([]byte, error) {
-	type plain BasketpropertiesListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // BasketpropertiesListResult is the result of sale.basketproperties.list.
 type BasketpropertiesListResult struct {
-	BasketProperties []BasketpropertiesListItem `json:"basketProperties"`
+	BasketProperties []Basketproperties `json:"basketProperties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -623,7 +583,7 @@ func BasketpropertiesUpdateCommand(p BasketpropertiesUpdateParams) b24.Command[*
 // sale.basketproperties.update.
 type BasketpropertiesUpdateParams struct {
 	// Identifier of the order item. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Values of the fields to be modified (detailed description is provided below)
 	// for the basket item (position) property:
 	//
@@ -636,7 +596,7 @@ type BasketpropertiesUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields BasketpropertiesUpdateParamsFields `json:"fields"`
+	Fields BasketpropertiesInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -650,64 +610,9 @@ func (p BasketpropertiesUpdateParams) validate() error {
 	return nil
 }
 
-// BasketpropertiesUpdateParamsFields is the fields value of
-// sale.basketproperties.update.
-type BasketpropertiesUpdateParamsFields struct {
-	// Name of the property
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Value of the property
-	Value b24.Opt[string] `json:"value,omitzero"`
-	// Symbolic code of the property
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Position in the list of properties
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// External code of the property
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketpropertiesUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain BasketpropertiesUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketpropertiesUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain BasketpropertiesUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// BasketpropertiesUpdateBasketProperty is the result of
-// sale.basketproperties.update.
-type BasketpropertiesUpdateBasketProperty struct {
-	BasketID b24.Int    `json:"basketId"`
-	Code     b24.String `json:"code"`
-	ID       b24.Int    `json:"id"`
-	Name     b24.String `json:"name"`
-	Sort     b24.Int    `json:"sort"`
-	Value    b24.String `json:"value"`
-	XMLID    b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *BasketpropertiesUpdateBasketProperty) UnmarshalJSON(data []byte) error {
-	type plain BasketpropertiesUpdateBasketProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v BasketpropertiesUpdateBasketProperty) MarshalJSON() ([]byte, error) {
-	type plain BasketpropertiesUpdateBasketProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // BasketpropertiesUpdateResult is the result of sale.basketproperties.update.
 type BasketpropertiesUpdateResult struct {
-	BasketProperty *BasketpropertiesUpdateBasketProperty `json:"basketProperty"`
+	BasketProperty *Basketproperties `json:"basketProperty"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

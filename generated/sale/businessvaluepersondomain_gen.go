@@ -87,7 +87,7 @@ type BusinessValuePersonDomainAddParamsFields struct {
 	//
 	// You can obtain the identifiers for payer types using the method
 	// sale.persontype.list. Required.
-	PersonTypeID int64 `json:"personTypeId"`
+	PersonTypeID b24.Int `json:"personTypeId"`
 	// Value corresponding to the payer type: natural or legal person.
 	//
 	//   - I — natural person
@@ -254,7 +254,7 @@ type BusinessValuePersonDomainDeleteByFilterParamsFields struct {
 	//
 	// You can obtain the identifiers of payer types using the method
 	// sale.persontype.list. Required.
-	PersonTypeID int64 `json:"personTypeId"`
+	PersonTypeID b24.Int `json:"personTypeId"`
 	// Value corresponding to the payer type: natural person or legal entity.
 	//
 	//   - I — natural person
@@ -473,7 +473,7 @@ type BusinessValuePersonDomainListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // BusinessValuePersonDomainListItem is one row of

@@ -85,7 +85,7 @@ type CashboxAddParams struct {
 	// Default value: N. Default: N.
 	Active b24.Opt[b24.Bool] `json:"ACTIVE,omitzero"`
 	// Sorting. Default 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Whether the cash register is used offline. Possible values:
 	//
 	//   - Y — yes
@@ -97,7 +97,7 @@ type CashboxAddParams struct {
 	// CONFIG key of the SETTINGS field of the method sale.cashbox.handler.add.
 	//
 	// By default, empty
-	Settings []any `json:"SETTINGS,omitzero"`
+	Settings *CashboxAddParamsSettings `json:"SETTINGS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -193,6 +193,66 @@ func (v *CashboxAddParamsOfdSettingsAdditionalSettingsForOfd) UnmarshalJSON(data
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v CashboxAddParamsOfdSettingsAdditionalSettingsForOfd) MarshalJSON() ([]byte, error) {
 	type plain CashboxAddParamsOfdSettingsAdditionalSettingsForOfd
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CashboxAddParamsSettings is the SETTINGS value of sale.cashbox.add.
+type CashboxAddParamsSettings struct {
+	Auth        *CashboxAddParamsSettingsAuth        `json:"AUTH,omitzero"`
+	Interaction *CashboxAddParamsSettingsInteraction `json:"INTERACTION,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CashboxAddParamsSettings) UnmarshalJSON(data []byte) error {
+	type plain CashboxAddParamsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CashboxAddParamsSettings) MarshalJSON() ([]byte, error) {
+	type plain CashboxAddParamsSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CashboxAddParamsSettingsAuth is the AUTH value of sale.cashbox.add.
+type CashboxAddParamsSettingsAuth struct {
+	Keyword    b24.Opt[string] `json:"KEYWORD,omitzero"`
+	Preference b24.Opt[string] `json:"PREFERENCE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CashboxAddParamsSettingsAuth) UnmarshalJSON(data []byte) error {
+	type plain CashboxAddParamsSettingsAuth
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CashboxAddParamsSettingsAuth) MarshalJSON() ([]byte, error) {
+	type plain CashboxAddParamsSettingsAuth
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CashboxAddParamsSettingsInteraction is the INTERACTION value of
+// sale.cashbox.add.
+type CashboxAddParamsSettingsInteraction struct {
+	Mode b24.Opt[string] `json:"MODE,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CashboxAddParamsSettingsInteraction) UnmarshalJSON(data []byte) error {
+	type plain CashboxAddParamsSettingsInteraction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CashboxAddParamsSettingsInteraction) MarshalJSON() ([]byte, error) {
+	type plain CashboxAddParamsSettingsInteraction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -345,7 +405,7 @@ func CashboxDeleteCommand(p CashboxDeleteParams) b24.Command[b24.Bool] {
 // CashboxDeleteParams holds the parameters of sale.cashbox.delete.
 type CashboxDeleteParams struct {
 	// Identifier of the cash register to be deleted. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -406,7 +466,7 @@ type CashboxHandlerAddParams struct {
 	// Name of the REST handler. Required.
 	Name string `json:"NAME"`
 	// Sorting. Default value: 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Indicates whether the cashbox supports fiscal data format version 1.05.
 	// Possible values:
 	//
@@ -679,7 +739,7 @@ func CashboxHandlerDeleteCommand(p CashboxHandlerDeleteParams) b24.Command[b24.B
 // sale.cashbox.handler.delete.
 type CashboxHandlerDeleteParams struct {
 	// Identifier of the cashbox handler to be deleted. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -823,7 +883,7 @@ func CashboxHandlerUpdateCommand(p CashboxHandlerUpdateParams) b24.Command[b24.B
 // sale.cashbox.handler.update.
 type CashboxHandlerUpdateParams struct {
 	// Identifier of the handler being updated. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Values of the fields to be updated.
 	//
 	// Fields available for update: NAME, SORT, SETTINGS (see fields
@@ -860,8 +920,12 @@ func (p CashboxHandlerUpdateParams) validate() error {
 //
 // See https://apidocs.bitrix24.com/api-reference/sale/cashbox/sale-cashbox-list.html
 //
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - empty code, description "An incorrect field has been specified for
+//     selection, filtering, or sorting. More detailed information about the
+//     error can be found in error_description": 400
 func CashboxList(ctx context.Context, c b24.Caller, p CashboxListParams, opts ...b24.CallOption) ([]CashboxListItem, error) {
 	var out []CashboxListItem
 	if err := b24.Invoke(ctx, c, CashboxListCommand(p).Request, &out, opts...); err != nil {
@@ -1019,7 +1083,7 @@ func CashboxUpdateCommand(p CashboxUpdateParams) b24.Command[b24.Bool] {
 // CashboxUpdateParams holds the parameters of sale.cashbox.update.
 type CashboxUpdateParams struct {
 	// Identifier of the cash register being updated. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Values of the fields to be updated (detailed description provided below).
 	// Required.
 	Fields CashboxUpdateParamsFields `json:"FIELDS"`
@@ -1065,7 +1129,7 @@ type CashboxUpdateParamsFields struct {
 	//   - N — no
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Whether the cash register is used offline. Possible values:
 	//
 	//   - Y — yes

@@ -55,11 +55,11 @@ type DeliveryAddParams struct {
 	// Name of the delivery service. Required.
 	Name string `json:"NAME"`
 	// Symbolic code of the delivery service currency. Required.
-	Currency int64 `json:"CURRENCY"`
+	Currency b24.Int `json:"CURRENCY"`
 	// Description of the delivery service
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Indicator of the delivery service's activity. Possible values:
 	//
 	//   - Y — yes
@@ -235,7 +235,7 @@ func DeliveryConfigGetCommand(p DeliveryConfigGetParams) b24.Command[[]DeliveryC
 // DeliveryConfigGetParams holds the parameters of sale.delivery.config.get.
 type DeliveryConfigGetParams struct {
 	// Identifier of the delivery service. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -313,7 +313,7 @@ func DeliveryConfigUpdateCommand(p DeliveryConfigUpdateParams) b24.Command[b24.B
 // sale.delivery.config.update.
 type DeliveryConfigUpdateParams struct {
 	// Identifier of the delivery service. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Values of the delivery service settings (detailed description provided
 	// below). The structure of the settings (code, name, data type) is defined
 	// when creating or updating the delivery service handler using the methods:
@@ -398,7 +398,7 @@ func DeliveryDeleteCommand(p DeliveryDeleteParams) b24.Command[b24.Bool] {
 // DeliveryDeleteParams holds the parameters of sale.delivery.delete.
 type DeliveryDeleteParams struct {
 	// Identifier of the delivery service. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -461,7 +461,7 @@ type DeliveryExtraServiceAddParams struct {
 	//
 	// You can obtain the identifiers of delivery services using the
 	// sale.delivery.getlist method. Required.
-	DeliveryID int64 `json:"DELIVERY_ID"`
+	DeliveryID b24.Int `json:"DELIVERY_ID"`
 	// Type of service. Possible values:
 	//
 	//   - enum — list (selecting an option from a pre-defined list)
@@ -482,7 +482,7 @@ type DeliveryExtraServiceAddParams struct {
 	// Symbolic code of the service
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Description of the service
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Cost of the service in the currency of the delivery service.
@@ -625,7 +625,7 @@ type DeliveryExtraServiceDeleteParams struct {
 	//
 	// You can obtain the identifiers of delivery services using the
 	// sale.delivery.extra.service.get method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -685,7 +685,7 @@ func DeliveryExtraServiceGetCommand(p DeliveryExtraServiceGetParams) b24.Command
 // sale.delivery.extra.service.get.
 type DeliveryExtraServiceGetParams struct {
 	// Identifier of the delivery service. Required.
-	DeliveryID int64 `json:"DELIVERY_ID"`
+	DeliveryID b24.Int `json:"DELIVERY_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -796,7 +796,7 @@ type DeliveryExtraServiceUpdateParams struct {
 	//
 	// You can obtain the identifiers of delivery services using the
 	// sale.delivery.extra.service.get method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Name of the service
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Indicator of the service's activity. Possible values:
@@ -807,7 +807,7 @@ type DeliveryExtraServiceUpdateParams struct {
 	// Symbolic code of the service
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Description of the service
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Cost of the service in the delivery service's currency.
@@ -1029,9 +1029,9 @@ type DeliveryHandlerAddParams struct {
 	// Symbolic code of the delivery service handler. Required.
 	Code string `json:"CODE"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Description of the delivery service handler
-	Description b24.Opt[int64] `json:"DESCRIPTION,omitzero"`
+	Description b24.Opt[b24.Int] `json:"DESCRIPTION,omitzero"`
 	// Object containing information about the settings of the delivery service
 	// handler (detailed description provided below). Required.
 	Settings DeliveryHandlerAddParamsSettings `json:"SETTINGS"`
@@ -1278,7 +1278,7 @@ func DeliveryHandlerDeleteCommand(p DeliveryHandlerDeleteParams) b24.Command[b24
 // sale.delivery.handler.delete.
 type DeliveryHandlerDeleteParams struct {
 	// Identifier of the delivery service handler. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1472,13 +1472,13 @@ type DeliveryHandlerUpdateParams struct {
 	// Identifier of the delivery service handler. You can obtain the identifiers
 	// of delivery service handlers using the sale.delivery.handler.list method.
 	// Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Name of the delivery service handler
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Symbolic code of the delivery service handler
 	Code b24.Opt[string] `json:"CODE,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Description of the delivery service handler
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// An object containing information about the settings of the delivery service
@@ -1712,7 +1712,7 @@ type DeliveryRequestDeleteParams struct {
 	//
 	// You can obtain the identifiers of sale_delivery_service.ID for delivery
 	// services using the sale.delivery.getlist method. Required.
-	DeliveryID int64 `json:"DELIVERY_ID"`
+	DeliveryID b24.Int `json:"DELIVERY_ID"`
 	// Identifier of the delivery request.
 	//
 	// The identifier is assigned by the external system in response to the webhook
@@ -1795,7 +1795,7 @@ type DeliveryRequestSendmessageParams struct {
 	//
 	// You can obtain the identifiers of sale_delivery_service.ID for delivery
 	// services using the sale.delivery.getlist method. Required.
-	DeliveryID int64 `json:"DELIVERY_ID"`
+	DeliveryID b24.Int `json:"DELIVERY_ID"`
 	// Identifier of the delivery request.
 	//
 	// The identifier is assigned by the external system in response to the webhook
@@ -2026,7 +2026,7 @@ type DeliveryRequestUpdateParams struct {
 	//
 	// You can obtain the identifiers of sale_delivery_service.ID for delivery
 	// services using the sale.delivery.getlist method. Required.
-	DeliveryID int64 `json:"DELIVERY_ID"`
+	DeliveryID b24.Int `json:"DELIVERY_ID"`
 	// Identifier of the delivery request.
 	//
 	// The identifier is assigned by the external system in response to the webhook
@@ -2207,15 +2207,15 @@ func DeliveryUpdateCommand(p DeliveryUpdateParams) b24.Command[b24.Bool] {
 type DeliveryUpdateParams struct {
 	// Identifier of the delivery service. You can obtain the identifiers of
 	// delivery services using the sale.delivery.getlist method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Name of the delivery service
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Currency symbol code of the delivery service
-	Currency b24.Opt[int64] `json:"CURRENCY,omitzero"`
+	Currency b24.Opt[b24.Int] `json:"CURRENCY,omitzero"`
 	// Description of the delivery service
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Indicator of the delivery service's activity. Possible values:
 	//
 	//   - Y — yes

@@ -9,6 +9,925 @@ import (
 	"iter"
 )
 
+// Order is one order of sale.order, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (sale-order-get-fields, sale-order-get, sale-order-list, sale-order-add,
+// sale-order-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Order struct {
+	AccountNumber   b24.String            `json:"accountNumber"`
+	AdditionalInfo  b24.String            `json:"additionalInfo"`
+	AffiliateID     b24.Int               `json:"affiliateId"`
+	Canceled        b24.Bool              `json:"canceled"`
+	Comments        b24.String            `json:"comments"`
+	CompanyID       b24.Int               `json:"companyId"`
+	Currency        b24.String            `json:"currency"`
+	DateCanceled    b24.Time              `json:"dateCanceled"`
+	DateInsert      b24.Time              `json:"dateInsert"`
+	DateLock        b24.Time              `json:"dateLock"`
+	DateMarked      b24.Time              `json:"dateMarked"`
+	DateStatus      b24.Time              `json:"dateStatus"`
+	DateUpdate      b24.Time              `json:"dateUpdate"`
+	Deducted        b24.Bool              `json:"deducted"`
+	DiscountValue   b24.Number            `json:"discountValue"`
+	EmpCanceledID   b24.Int               `json:"empCanceledId"`
+	EmpMarkedID     b24.Int               `json:"empMarkedId"`
+	EmpStatusID     b24.Int               `json:"empStatusId"`
+	ExternalOrder   b24.Bool              `json:"externalOrder"`
+	ID              b24.Int               `json:"id"`
+	Id1c            b24.String            `json:"id1c"`
+	Lid             b24.String            `json:"lid"`
+	LockedBy        b24.Bool              `json:"lockedBy"`
+	Marked          b24.Bool              `json:"marked"`
+	OrderTopic      b24.String            `json:"orderTopic"`
+	Payed           b24.Bool              `json:"payed"`
+	PersonTypeID    b24.Int               `json:"personTypeId"`
+	PersonTypeXMLID b24.String            `json:"personTypeXmlId"`
+	Price           b24.Number            `json:"price"`
+	ReasonCanceled  b24.String            `json:"reasonCanceled"`
+	ReasonMarked    b24.String            `json:"reasonMarked"`
+	RecountFlag     b24.Bool              `json:"recountFlag"`
+	RecurringID     b24.Bool              `json:"recurringId"`
+	ResponsibleID   b24.Int               `json:"responsibleId"`
+	StatusID        b24.Bool              `json:"statusId"`
+	StatusXMLID     b24.String            `json:"statusXmlId"`
+	TaxValue        b24.Number            `json:"taxValue"`
+	Updated1c       b24.Bool              `json:"updated1c"`
+	UserDescription b24.String            `json:"userDescription"`
+	UserID          b24.Int               `json:"userId"`
+	Version         b24.Int               `json:"version"`
+	Version1c       b24.String            `json:"version1c"`
+	XMLID           b24.String            `json:"xmlId"`
+	BasketItems     []OrderBasketItems    `json:"basketItems"`
+	Clients         []OrderClients        `json:"clients"`
+	Payments        []OrderPayments       `json:"payments"`
+	PropertyValues  []OrderPropertyValues `json:"propertyValues"`
+	RequisiteLink   OrderRequisiteLink    `json:"requisiteLink"`
+	Shipments       []OrderShipments      `json:"shipments"`
+	TradeBindings   []OrderTradeBindings  `json:"tradeBindings"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Order) UnmarshalJSON(data []byte) error {
+	type plain Order
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Order) MarshalJSON() ([]byte, error) {
+	type plain Order
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderBasketItems is the basketItems value of sale.order.
+type OrderBasketItems struct {
+	BarcodeMulti         b24.String                     `json:"barcodeMulti"`
+	BasePrice            b24.Int                        `json:"basePrice"`
+	CanBuy               b24.String                     `json:"canBuy"`
+	CatalogXMLID         b24.String                     `json:"catalogXmlId"`
+	Currency             b24.String                     `json:"currency"`
+	CustomPrice          b24.String                     `json:"customPrice"`
+	DateInsert           b24.String                     `json:"dateInsert"`
+	DateRefresh          json.RawMessage                `json:"dateRefresh"`
+	DateUpdate           b24.String                     `json:"dateUpdate"`
+	DetailPageURL        b24.String                     `json:"detailPageUrl"`
+	Dimensions           b24.String                     `json:"dimensions"`
+	DiscountCoupon       b24.String                     `json:"discountCoupon"`
+	DiscountName         b24.String                     `json:"discountName"`
+	DiscountPrice        b24.Int                        `json:"discountPrice"`
+	DiscountValue        b24.String                     `json:"discountValue"`
+	FuserID              b24.Int                        `json:"fuserId"`
+	ID                   b24.String                     `json:"id"`
+	Lid                  b24.String                     `json:"lid"`
+	MeasureCode          b24.String                     `json:"measureCode"`
+	MeasureName          b24.String                     `json:"measureName"`
+	Module               b24.String                     `json:"module"`
+	Name                 b24.String                     `json:"name"`
+	Notes                b24.String                     `json:"notes"`
+	OrderID              b24.String                     `json:"orderId"`
+	Price                b24.Int                        `json:"price"`
+	PriceTypeID          b24.Int                        `json:"priceTypeId"`
+	ProductID            b24.Int                        `json:"productId"`
+	ProductPriceID       b24.Int                        `json:"productPriceId"`
+	ProductProviderClass b24.String                     `json:"productProviderClass"`
+	ProductXMLID         b24.String                     `json:"productXmlId"`
+	Properties           []OrderBasketItemsProperties   `json:"properties"`
+	Quantity             b24.Int                        `json:"quantity"`
+	Recommendation       b24.String                     `json:"recommendation"`
+	Reservations         []OrderBasketItemsReservations `json:"reservations"`
+	SetParentID          b24.String                     `json:"setParentId"`
+	Sort                 b24.Int                        `json:"sort"`
+	Subscribe            b24.String                     `json:"subscribe"`
+	Type                 b24.String                     `json:"type"`
+	VATIncluded          b24.String                     `json:"vatIncluded"`
+	VATRate              b24.Number                     `json:"vatRate"`
+	Weight               b24.Int                        `json:"weight"`
+	XMLID                b24.String                     `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderBasketItems) UnmarshalJSON(data []byte) error {
+	type plain OrderBasketItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderBasketItems) MarshalJSON() ([]byte, error) {
+	type plain OrderBasketItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderBasketItemsProperties is the properties value of sale.order.
+type OrderBasketItemsProperties struct {
+	BasketID b24.Int    `json:"basketId"`
+	Code     b24.String `json:"code"`
+	ID       b24.Int    `json:"id"`
+	Name     b24.String `json:"name"`
+	Sort     b24.Int    `json:"sort"`
+	Value    b24.String `json:"value"`
+	XMLID    b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderBasketItemsProperties) UnmarshalJSON(data []byte) error {
+	type plain OrderBasketItemsProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderBasketItemsProperties) MarshalJSON() ([]byte, error) {
+	type plain OrderBasketItemsProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderBasketItemsReservations is the reservations value of sale.order.
+type OrderBasketItemsReservations struct {
+	BasketID       b24.Int         `json:"basketId"`
+	DateReserve    b24.String      `json:"dateReserve"`
+	DateReserveEnd b24.String      `json:"dateReserveEnd"`
+	ID             b24.Int         `json:"id"`
+	Quantity       b24.Int         `json:"quantity"`
+	ReservedBy     json.RawMessage `json:"reservedBy"`
+	StoreID        b24.Int         `json:"storeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderBasketItemsReservations) UnmarshalJSON(data []byte) error {
+	type plain OrderBasketItemsReservations
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderBasketItemsReservations) MarshalJSON() ([]byte, error) {
+	type plain OrderBasketItemsReservations
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderClients is the clients value of sale.order.
+type OrderClients struct {
+	EntityID     b24.Int    `json:"entityId"`
+	EntityTypeID b24.Int    `json:"entityTypeId"`
+	ID           b24.Int    `json:"id"`
+	IsPrimary    b24.String `json:"isPrimary"`
+	OrderID      b24.Int    `json:"orderId"`
+	RoleID       b24.Int    `json:"roleId"`
+	Sort         b24.Int    `json:"sort"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderClients) UnmarshalJSON(data []byte) error {
+	type plain OrderClients
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderClients) MarshalJSON() ([]byte, error) {
+	type plain OrderClients
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderPayments is the payments value of sale.order.
+type OrderPayments struct {
+	AccountNumber       b24.String      `json:"accountNumber"`
+	Comments            b24.String      `json:"comments"`
+	CompanyID           b24.Int         `json:"companyId"`
+	Currency            b24.String      `json:"currency"`
+	DateBill            b24.String      `json:"dateBill"`
+	DateMarked          json.RawMessage `json:"dateMarked"`
+	DatePaid            json.RawMessage `json:"datePaid"`
+	DatePayBefore       json.RawMessage `json:"datePayBefore"`
+	DateResponsibleID   json.RawMessage `json:"dateResponsibleId"`
+	EmpMarkedID         json.RawMessage `json:"empMarkedId"`
+	EmpPaidID           json.RawMessage `json:"empPaidId"`
+	EmpResponsibleID    json.RawMessage `json:"empResponsibleId"`
+	EmpReturnID         json.RawMessage `json:"empReturnId"`
+	ExternalPayment     b24.String      `json:"externalPayment"`
+	ID                  b24.Int         `json:"id"`
+	Id1c                b24.String      `json:"id1c"`
+	IsReturn            b24.String      `json:"isReturn"`
+	Marked              b24.String      `json:"marked"`
+	OrderID             b24.Int         `json:"orderId"`
+	Paid                b24.String      `json:"paid"`
+	PayReturnComment    b24.String      `json:"payReturnComment"`
+	PayReturnDate       json.RawMessage `json:"payReturnDate"`
+	PayReturnNum        b24.String      `json:"payReturnNum"`
+	PaySystemID         b24.Int         `json:"paySystemId"`
+	PaySystemIsCash     b24.String      `json:"paySystemIsCash"`
+	PaySystemName       b24.String      `json:"paySystemName"`
+	PaySystemXMLID      b24.String      `json:"paySystemXmlId"`
+	PayVoucherDate      json.RawMessage `json:"payVoucherDate"`
+	PayVoucherNum       b24.String      `json:"payVoucherNum"`
+	PriceCod            b24.String      `json:"priceCod"`
+	PsCurrency          b24.String      `json:"psCurrency"`
+	PsInvoiceID         b24.Int         `json:"psInvoiceId"`
+	PsResponseDate      json.RawMessage `json:"psResponseDate"`
+	PsStatus            b24.String      `json:"psStatus"`
+	PsStatusCode        b24.String      `json:"psStatusCode"`
+	PsStatusDescription b24.String      `json:"psStatusDescription"`
+	PsStatusMessage     b24.String      `json:"psStatusMessage"`
+	PsSum               json.RawMessage `json:"psSum"`
+	ReasonMarked        b24.String      `json:"reasonMarked"`
+	ResponsibleID       json.RawMessage `json:"responsibleId"`
+	Sum                 b24.Int         `json:"sum"`
+	Updated1c           b24.String      `json:"updated1c"`
+	Version1c           b24.String      `json:"version1c"`
+	XMLID               b24.String      `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderPayments) UnmarshalJSON(data []byte) error {
+	type plain OrderPayments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderPayments) MarshalJSON() ([]byte, error) {
+	type plain OrderPayments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderPropertyValues is the propertyValues value of sale.order.
+type OrderPropertyValues struct {
+	Code            b24.String      `json:"code"`
+	ID              b24.Int         `json:"id"`
+	Name            b24.String      `json:"name"`
+	OrderPropsID    b24.Int         `json:"orderPropsId"`
+	OrderPropsXMLID json.RawMessage `json:"orderPropsXmlId"`
+	Value           b24.String      `json:"value"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderPropertyValues) UnmarshalJSON(data []byte) error {
+	type plain OrderPropertyValues
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderPropertyValues) MarshalJSON() ([]byte, error) {
+	type plain OrderPropertyValues
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderRequisiteLink is the requisiteLink value of sale.order.
+type OrderRequisiteLink struct {
+	BankDetailID   b24.Int `json:"bankDetailId"`
+	McBankDetailID b24.Int `json:"mcBankDetailId"`
+	McRequisiteID  b24.Int `json:"mcRequisiteId"`
+	RequisiteID    b24.Int `json:"requisiteId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderRequisiteLink) UnmarshalJSON(data []byte) error {
+	type plain OrderRequisiteLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderRequisiteLink) MarshalJSON() ([]byte, error) {
+	type plain OrderRequisiteLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderShipments is the shipments value of sale.order.
+type OrderShipments struct {
+	AccountNumber       b24.String                    `json:"accountNumber"`
+	AllowDelivery       b24.String                    `json:"allowDelivery"`
+	BasePriceDelivery   b24.Int                       `json:"basePriceDelivery"`
+	Canceled            b24.String                    `json:"canceled"`
+	Comments            b24.String                    `json:"comments"`
+	CompanyID           b24.Int                       `json:"companyId"`
+	Currency            b24.String                    `json:"currency"`
+	CustomPriceDelivery b24.String                    `json:"customPriceDelivery"`
+	DateAllowDelivery   json.RawMessage               `json:"dateAllowDelivery"`
+	DateCanceled        json.RawMessage               `json:"dateCanceled"`
+	DateDeducted        json.RawMessage               `json:"dateDeducted"`
+	DateInsert          b24.String                    `json:"dateInsert"`
+	DateMarked          json.RawMessage               `json:"dateMarked"`
+	DateResponsibleID   json.RawMessage               `json:"dateResponsibleId"`
+	Deducted            b24.String                    `json:"deducted"`
+	DeliveryDocDate     json.RawMessage               `json:"deliveryDocDate"`
+	DeliveryDocNum      b24.String                    `json:"deliveryDocNum"`
+	DeliveryID          b24.Int                       `json:"deliveryId"`
+	DeliveryName        b24.String                    `json:"deliveryName"`
+	DeliveryXMLID       b24.String                    `json:"deliveryXmlId"`
+	DiscountPrice       b24.Int                       `json:"discountPrice"`
+	EmpAllowDeliveryID  json.RawMessage               `json:"empAllowDeliveryId"`
+	EmpCanceledID       json.RawMessage               `json:"empCanceledId"`
+	EmpDeductedID       json.RawMessage               `json:"empDeductedId"`
+	EmpMarkedID         json.RawMessage               `json:"empMarkedId"`
+	EmpResponsibleID    json.RawMessage               `json:"empResponsibleId"`
+	ExternalDelivery    b24.String                    `json:"externalDelivery"`
+	ID                  b24.Int                       `json:"id"`
+	Id1c                b24.String                    `json:"id1c"`
+	Marked              b24.String                    `json:"marked"`
+	OrderID             b24.Int                       `json:"orderId"`
+	PriceDelivery       b24.Int                       `json:"priceDelivery"`
+	ReasonMarked        b24.String                    `json:"reasonMarked"`
+	ReasonUndoDeducted  b24.String                    `json:"reasonUndoDeducted"`
+	ResponsibleID       json.RawMessage               `json:"responsibleId"`
+	ShipmentItems       []OrderShipmentsShipmentItems `json:"shipmentItems"`
+	StatusID            b24.String                    `json:"statusId"`
+	StatusXMLID         b24.String                    `json:"statusXmlId"`
+	System              b24.String                    `json:"system"`
+	TrackingDescription b24.String                    `json:"trackingDescription"`
+	TrackingLastCheck   b24.String                    `json:"trackingLastCheck"`
+	TrackingNumber      b24.String                    `json:"trackingNumber"`
+	TrackingStatus      b24.String                    `json:"trackingStatus"`
+	Updated1c           b24.String                    `json:"updated1c"`
+	Version1c           b24.String                    `json:"version1c"`
+	XMLID               b24.String                    `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderShipments) UnmarshalJSON(data []byte) error {
+	type plain OrderShipments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderShipments) MarshalJSON() ([]byte, error) {
+	type plain OrderShipments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderShipmentsShipmentItems is the shipmentItems value of sale.order.
+type OrderShipmentsShipmentItems struct {
+	BasketID         b24.Int    `json:"basketId"`
+	DateInsert       b24.String `json:"dateInsert"`
+	ID               b24.Int    `json:"id"`
+	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
+	Quantity         b24.Int    `json:"quantity"`
+	ReservedQuantity b24.Int    `json:"reservedQuantity"`
+	XMLID            b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderShipmentsShipmentItems) UnmarshalJSON(data []byte) error {
+	type plain OrderShipmentsShipmentItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderShipmentsShipmentItems) MarshalJSON() ([]byte, error) {
+	type plain OrderShipmentsShipmentItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderTradeBindings is the tradeBindings value of sale.order.
+type OrderTradeBindings struct {
+	ExternalOrderID      b24.String      `json:"externalOrderId"`
+	ID                   b24.Int         `json:"id"`
+	OrderID              b24.Int         `json:"orderId"`
+	Params               json.RawMessage `json:"params"`
+	TradingPlatformID    b24.String      `json:"tradingPlatformId"`
+	TradingPlatformXMLID b24.String      `json:"tradingPlatformXmlId"`
+	XMLID                b24.String      `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderTradeBindings) UnmarshalJSON(data []byte) error {
+	type plain OrderTradeBindings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderTradeBindings) MarshalJSON() ([]byte, error) {
+	type plain OrderTradeBindings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInput is the write form of Order: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type OrderInput struct {
+	// Identifier of the site where this payer type will be used. Has a constant
+	// value 's1'
+	Lid b24.Opt[string] `json:"lid,omitzero"`
+	// Identifier of the payer type
+	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
+	// Currency. The list of currencies can be obtained via the method
+	// crm.currency.list
+	Currency b24.Opt[string] `json:"currency,omitzero"`
+	// Price
+	Price b24.Opt[float64] `json:"price,omitzero"`
+	// Discount value
+	DiscountValue b24.Opt[float64] `json:"discountValue,omitzero"`
+	// Identifier of the order status
+	StatusID b24.Opt[b24.Int] `json:"statusId,omitzero"`
+	// Identifier of the user who changed the order status
+	EmpStatusID b24.Opt[b24.Int] `json:"empStatusId,omitzero"`
+	// Order creation date
+	DateInsert b24.Opt[b24.Time] `json:"dateInsert,omitzero"`
+	// Marking flag. Indicates whether the shipment is marked as problematic. The
+	// value Y is set automatically if an error occurred during saving.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
+	// Identifier of the user who set the marking
+	EmpMarkedID b24.Opt[b24.Int] `json:"empMarkedId,omitzero"`
+	// Reason for marking the order
+	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
+	// Customer's comment on the order
+	UserDescription b24.Opt[string] `json:"userDescription,omitzero"`
+	// Deprecated.
+	//
+	// Additional information.
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	AdditionalInfo b24.Opt[string] `json:"additionalInfo,omitzero"`
+	// Manager's comment on the order
+	Comments b24.Opt[string] `json:"comments,omitzero"`
+	// Identifier of the user responsible for the order
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
+	// Identifier for subscription renewal
+	RecurringID b24.Opt[b24.Int] `json:"recurringId,omitzero"`
+	// Relevant only for on-premise.
+	//
+	// Identifier of the user who locked the order. The order is locked in the
+	// admin panel when the user opens the detail form of the order
+	LockedBy b24.Opt[b24.Int] `json:"lockedBy,omitzero"`
+	// Deprecated.
+	//
+	// Recount flag.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to Y. Default: Y.
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	RecountFlag b24.Opt[b24.Bool] `json:"recountFlag,omitzero"`
+	// Relevant only for on-premise.
+	//
+	// Identifier of the affiliate
+	AffiliateID b24.Opt[b24.Int] `json:"affiliateId,omitzero"`
+	// Updated via QuickBooks and other similar platforms.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
+	// Deprecated.
+	//
+	// Order topic.
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	OrderTopic b24.Opt[string] `json:"orderTopic,omitzero"`
+	// External identifier
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Identifier in QuickBooks and other similar platforms
+	Id1c b24.Opt[string] `json:"id1c,omitzero"`
+	// Version in QuickBooks and other similar platforms
+	Version1c b24.Opt[string] `json:"version1c,omitzero"`
+	// Whether the order is from an external system.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	ExternalOrder b24.Opt[b24.Bool] `json:"externalOrder,omitzero"`
+	// Whether the order was canceled.
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Canceled b24.Opt[b24.Bool] `json:"canceled,omitzero"`
+	// Identifier of the user who canceled the order
+	EmpCanceledID b24.Opt[b24.Int] `json:"empCanceledId,omitzero"`
+	// Reason for cancellation
+	ReasonCanceled b24.Opt[string] `json:"reasonCanceled,omitzero"`
+	// Identifier of the client
+	UserID         b24.Opt[b24.Int]           `json:"userId,omitzero"`
+	CompanyID      b24.Opt[b24.Int]           `json:"companyId,omitzero"`
+	BasketItems    []OrderInputBasketItems    `json:"basketItems,omitzero"`
+	Clients        []OrderInputClients        `json:"clients,omitzero"`
+	Payments       []OrderInputPayments       `json:"payments,omitzero"`
+	PropertyValues []OrderInputPropertyValues `json:"propertyValues,omitzero"`
+	RequisiteLink  *OrderInputRequisiteLink   `json:"requisiteLink,omitzero"`
+	Shipments      []OrderInputShipments      `json:"shipments,omitzero"`
+	TradeBindings  []OrderInputTradeBindings  `json:"tradeBindings,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInput) UnmarshalJSON(data []byte) error {
+	type plain OrderInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInput) MarshalJSON() ([]byte, error) {
+	type plain OrderInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputBasketItems is the basketItems value of sale.order.
+type OrderInputBasketItems struct {
+	BarcodeMulti         b24.Opt[string]                     `json:"barcodeMulti,omitzero"`
+	BasePrice            b24.Opt[b24.Int]                    `json:"basePrice,omitzero"`
+	CanBuy               b24.Opt[string]                     `json:"canBuy,omitzero"`
+	CatalogXMLID         b24.Opt[string]                     `json:"catalogXmlId,omitzero"`
+	Currency             b24.Opt[string]                     `json:"currency,omitzero"`
+	CustomPrice          b24.Opt[string]                     `json:"customPrice,omitzero"`
+	DateInsert           b24.Opt[string]                     `json:"dateInsert,omitzero"`
+	DateRefresh          any                                 `json:"dateRefresh,omitzero"`
+	DateUpdate           b24.Opt[string]                     `json:"dateUpdate,omitzero"`
+	DetailPageURL        b24.Opt[string]                     `json:"detailPageUrl,omitzero"`
+	Dimensions           b24.Opt[string]                     `json:"dimensions,omitzero"`
+	DiscountCoupon       b24.Opt[string]                     `json:"discountCoupon,omitzero"`
+	DiscountName         b24.Opt[string]                     `json:"discountName,omitzero"`
+	DiscountPrice        b24.Opt[b24.Int]                    `json:"discountPrice,omitzero"`
+	DiscountValue        b24.Opt[string]                     `json:"discountValue,omitzero"`
+	FuserID              b24.Opt[b24.Int]                    `json:"fuserId,omitzero"`
+	ID                   b24.Opt[string]                     `json:"id,omitzero"`
+	Lid                  b24.Opt[string]                     `json:"lid,omitzero"`
+	MeasureCode          b24.Opt[string]                     `json:"measureCode,omitzero"`
+	MeasureName          b24.Opt[string]                     `json:"measureName,omitzero"`
+	Module               b24.Opt[string]                     `json:"module,omitzero"`
+	Name                 b24.Opt[string]                     `json:"name,omitzero"`
+	Notes                b24.Opt[string]                     `json:"notes,omitzero"`
+	OrderID              b24.Opt[string]                     `json:"orderId,omitzero"`
+	Price                b24.Opt[b24.Int]                    `json:"price,omitzero"`
+	PriceTypeID          b24.Opt[b24.Int]                    `json:"priceTypeId,omitzero"`
+	ProductID            b24.Opt[b24.Int]                    `json:"productId,omitzero"`
+	ProductPriceID       b24.Opt[b24.Int]                    `json:"productPriceId,omitzero"`
+	ProductProviderClass b24.Opt[string]                     `json:"productProviderClass,omitzero"`
+	ProductXMLID         b24.Opt[string]                     `json:"productXmlId,omitzero"`
+	Properties           []OrderInputBasketItemsProperties   `json:"properties,omitzero"`
+	Quantity             b24.Opt[b24.Int]                    `json:"quantity,omitzero"`
+	Recommendation       b24.Opt[string]                     `json:"recommendation,omitzero"`
+	Reservations         []OrderInputBasketItemsReservations `json:"reservations,omitzero"`
+	SetParentID          b24.Opt[string]                     `json:"setParentId,omitzero"`
+	Sort                 b24.Opt[b24.Int]                    `json:"sort,omitzero"`
+	Subscribe            b24.Opt[string]                     `json:"subscribe,omitzero"`
+	Type                 b24.Opt[string]                     `json:"type,omitzero"`
+	VATIncluded          b24.Opt[string]                     `json:"vatIncluded,omitzero"`
+	VATRate              b24.Opt[float64]                    `json:"vatRate,omitzero"`
+	Weight               b24.Opt[b24.Int]                    `json:"weight,omitzero"`
+	XMLID                b24.Opt[string]                     `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputBasketItems) UnmarshalJSON(data []byte) error {
+	type plain OrderInputBasketItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputBasketItems) MarshalJSON() ([]byte, error) {
+	type plain OrderInputBasketItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputBasketItemsProperties is the properties value of sale.order.
+type OrderInputBasketItemsProperties struct {
+	BasketID b24.Opt[b24.Int] `json:"basketId,omitzero"`
+	Code     b24.Opt[string]  `json:"code,omitzero"`
+	ID       b24.Opt[b24.Int] `json:"id,omitzero"`
+	Name     b24.Opt[string]  `json:"name,omitzero"`
+	Sort     b24.Opt[b24.Int] `json:"sort,omitzero"`
+	Value    b24.Opt[string]  `json:"value,omitzero"`
+	XMLID    b24.Opt[string]  `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputBasketItemsProperties) UnmarshalJSON(data []byte) error {
+	type plain OrderInputBasketItemsProperties
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputBasketItemsProperties) MarshalJSON() ([]byte, error) {
+	type plain OrderInputBasketItemsProperties
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputBasketItemsReservations is the reservations value of sale.order.
+type OrderInputBasketItemsReservations struct {
+	BasketID       b24.Opt[b24.Int] `json:"basketId,omitzero"`
+	DateReserve    b24.Opt[string]  `json:"dateReserve,omitzero"`
+	DateReserveEnd b24.Opt[string]  `json:"dateReserveEnd,omitzero"`
+	ID             b24.Opt[b24.Int] `json:"id,omitzero"`
+	Quantity       b24.Opt[b24.Int] `json:"quantity,omitzero"`
+	ReservedBy     any              `json:"reservedBy,omitzero"`
+	StoreID        b24.Opt[b24.Int] `json:"storeId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputBasketItemsReservations) UnmarshalJSON(data []byte) error {
+	type plain OrderInputBasketItemsReservations
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputBasketItemsReservations) MarshalJSON() ([]byte, error) {
+	type plain OrderInputBasketItemsReservations
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputClients is the clients value of sale.order.
+type OrderInputClients struct {
+	EntityID     b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	EntityTypeID b24.Opt[b24.Int] `json:"entityTypeId,omitzero"`
+	ID           b24.Opt[b24.Int] `json:"id,omitzero"`
+	IsPrimary    b24.Opt[string]  `json:"isPrimary,omitzero"`
+	OrderID      b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	RoleID       b24.Opt[b24.Int] `json:"roleId,omitzero"`
+	Sort         b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputClients) UnmarshalJSON(data []byte) error {
+	type plain OrderInputClients
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputClients) MarshalJSON() ([]byte, error) {
+	type plain OrderInputClients
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputPayments is the payments value of sale.order.
+type OrderInputPayments struct {
+	AccountNumber       b24.Opt[string]  `json:"accountNumber,omitzero"`
+	Comments            b24.Opt[string]  `json:"comments,omitzero"`
+	CompanyID           b24.Opt[b24.Int] `json:"companyId,omitzero"`
+	Currency            b24.Opt[string]  `json:"currency,omitzero"`
+	DateBill            b24.Opt[string]  `json:"dateBill,omitzero"`
+	DateMarked          any              `json:"dateMarked,omitzero"`
+	DatePaid            any              `json:"datePaid,omitzero"`
+	DatePayBefore       any              `json:"datePayBefore,omitzero"`
+	DateResponsibleID   any              `json:"dateResponsibleId,omitzero"`
+	EmpMarkedID         any              `json:"empMarkedId,omitzero"`
+	EmpPaidID           any              `json:"empPaidId,omitzero"`
+	EmpResponsibleID    any              `json:"empResponsibleId,omitzero"`
+	EmpReturnID         any              `json:"empReturnId,omitzero"`
+	ExternalPayment     b24.Opt[string]  `json:"externalPayment,omitzero"`
+	ID                  b24.Opt[b24.Int] `json:"id,omitzero"`
+	Id1c                b24.Opt[string]  `json:"id1c,omitzero"`
+	IsReturn            b24.Opt[string]  `json:"isReturn,omitzero"`
+	Marked              b24.Opt[string]  `json:"marked,omitzero"`
+	OrderID             b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	Paid                b24.Opt[string]  `json:"paid,omitzero"`
+	PayReturnComment    b24.Opt[string]  `json:"payReturnComment,omitzero"`
+	PayReturnDate       any              `json:"payReturnDate,omitzero"`
+	PayReturnNum        b24.Opt[string]  `json:"payReturnNum,omitzero"`
+	PaySystemID         b24.Opt[b24.Int] `json:"paySystemId,omitzero"`
+	PaySystemIsCash     b24.Opt[string]  `json:"paySystemIsCash,omitzero"`
+	PaySystemName       b24.Opt[string]  `json:"paySystemName,omitzero"`
+	PaySystemXMLID      b24.Opt[string]  `json:"paySystemXmlId,omitzero"`
+	PayVoucherDate      any              `json:"payVoucherDate,omitzero"`
+	PayVoucherNum       b24.Opt[string]  `json:"payVoucherNum,omitzero"`
+	PriceCod            b24.Opt[string]  `json:"priceCod,omitzero"`
+	PsCurrency          b24.Opt[string]  `json:"psCurrency,omitzero"`
+	PsInvoiceID         b24.Opt[b24.Int] `json:"psInvoiceId,omitzero"`
+	PsResponseDate      any              `json:"psResponseDate,omitzero"`
+	PsStatus            b24.Opt[string]  `json:"psStatus,omitzero"`
+	PsStatusCode        b24.Opt[string]  `json:"psStatusCode,omitzero"`
+	PsStatusDescription b24.Opt[string]  `json:"psStatusDescription,omitzero"`
+	PsStatusMessage     b24.Opt[string]  `json:"psStatusMessage,omitzero"`
+	PsSum               any              `json:"psSum,omitzero"`
+	ReasonMarked        b24.Opt[string]  `json:"reasonMarked,omitzero"`
+	ResponsibleID       any              `json:"responsibleId,omitzero"`
+	Sum                 b24.Opt[b24.Int] `json:"sum,omitzero"`
+	Updated1c           b24.Opt[string]  `json:"updated1c,omitzero"`
+	Version1c           b24.Opt[string]  `json:"version1c,omitzero"`
+	XMLID               b24.Opt[string]  `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputPayments) UnmarshalJSON(data []byte) error {
+	type plain OrderInputPayments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputPayments) MarshalJSON() ([]byte, error) {
+	type plain OrderInputPayments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputPropertyValues is the propertyValues value of sale.order.
+type OrderInputPropertyValues struct {
+	Code            b24.Opt[string]  `json:"code,omitzero"`
+	ID              b24.Opt[b24.Int] `json:"id,omitzero"`
+	Name            b24.Opt[string]  `json:"name,omitzero"`
+	OrderPropsID    b24.Opt[b24.Int] `json:"orderPropsId,omitzero"`
+	OrderPropsXMLID any              `json:"orderPropsXmlId,omitzero"`
+	Value           b24.Opt[string]  `json:"value,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputPropertyValues) UnmarshalJSON(data []byte) error {
+	type plain OrderInputPropertyValues
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputPropertyValues) MarshalJSON() ([]byte, error) {
+	type plain OrderInputPropertyValues
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputRequisiteLink is the requisiteLink value of sale.order.
+type OrderInputRequisiteLink struct {
+	BankDetailID   b24.Opt[b24.Int] `json:"bankDetailId,omitzero"`
+	McBankDetailID b24.Opt[b24.Int] `json:"mcBankDetailId,omitzero"`
+	McRequisiteID  b24.Opt[b24.Int] `json:"mcRequisiteId,omitzero"`
+	RequisiteID    b24.Opt[b24.Int] `json:"requisiteId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputRequisiteLink) UnmarshalJSON(data []byte) error {
+	type plain OrderInputRequisiteLink
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputRequisiteLink) MarshalJSON() ([]byte, error) {
+	type plain OrderInputRequisiteLink
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputShipments is the shipments value of sale.order.
+type OrderInputShipments struct {
+	AccountNumber       b24.Opt[string]                    `json:"accountNumber,omitzero"`
+	AllowDelivery       b24.Opt[string]                    `json:"allowDelivery,omitzero"`
+	BasePriceDelivery   b24.Opt[b24.Int]                   `json:"basePriceDelivery,omitzero"`
+	Canceled            b24.Opt[string]                    `json:"canceled,omitzero"`
+	Comments            b24.Opt[string]                    `json:"comments,omitzero"`
+	CompanyID           b24.Opt[b24.Int]                   `json:"companyId,omitzero"`
+	Currency            b24.Opt[string]                    `json:"currency,omitzero"`
+	CustomPriceDelivery b24.Opt[string]                    `json:"customPriceDelivery,omitzero"`
+	DateAllowDelivery   any                                `json:"dateAllowDelivery,omitzero"`
+	DateCanceled        any                                `json:"dateCanceled,omitzero"`
+	DateDeducted        any                                `json:"dateDeducted,omitzero"`
+	DateInsert          b24.Opt[string]                    `json:"dateInsert,omitzero"`
+	DateMarked          any                                `json:"dateMarked,omitzero"`
+	DateResponsibleID   any                                `json:"dateResponsibleId,omitzero"`
+	Deducted            b24.Opt[string]                    `json:"deducted,omitzero"`
+	DeliveryDocDate     any                                `json:"deliveryDocDate,omitzero"`
+	DeliveryDocNum      b24.Opt[string]                    `json:"deliveryDocNum,omitzero"`
+	DeliveryID          b24.Opt[b24.Int]                   `json:"deliveryId,omitzero"`
+	DeliveryName        b24.Opt[string]                    `json:"deliveryName,omitzero"`
+	DeliveryXMLID       b24.Opt[string]                    `json:"deliveryXmlId,omitzero"`
+	DiscountPrice       b24.Opt[b24.Int]                   `json:"discountPrice,omitzero"`
+	EmpAllowDeliveryID  any                                `json:"empAllowDeliveryId,omitzero"`
+	EmpCanceledID       any                                `json:"empCanceledId,omitzero"`
+	EmpDeductedID       any                                `json:"empDeductedId,omitzero"`
+	EmpMarkedID         any                                `json:"empMarkedId,omitzero"`
+	EmpResponsibleID    any                                `json:"empResponsibleId,omitzero"`
+	ExternalDelivery    b24.Opt[string]                    `json:"externalDelivery,omitzero"`
+	ID                  b24.Opt[b24.Int]                   `json:"id,omitzero"`
+	Id1c                b24.Opt[string]                    `json:"id1c,omitzero"`
+	Marked              b24.Opt[string]                    `json:"marked,omitzero"`
+	OrderID             b24.Opt[b24.Int]                   `json:"orderId,omitzero"`
+	PriceDelivery       b24.Opt[b24.Int]                   `json:"priceDelivery,omitzero"`
+	ReasonMarked        b24.Opt[string]                    `json:"reasonMarked,omitzero"`
+	ReasonUndoDeducted  b24.Opt[string]                    `json:"reasonUndoDeducted,omitzero"`
+	ResponsibleID       any                                `json:"responsibleId,omitzero"`
+	ShipmentItems       []OrderInputShipmentsShipmentItems `json:"shipmentItems,omitzero"`
+	StatusID            b24.Opt[string]                    `json:"statusId,omitzero"`
+	StatusXMLID         b24.Opt[string]                    `json:"statusXmlId,omitzero"`
+	System              b24.Opt[string]                    `json:"system,omitzero"`
+	TrackingDescription b24.Opt[string]                    `json:"trackingDescription,omitzero"`
+	TrackingLastCheck   b24.Opt[string]                    `json:"trackingLastCheck,omitzero"`
+	TrackingNumber      b24.Opt[string]                    `json:"trackingNumber,omitzero"`
+	TrackingStatus      b24.Opt[string]                    `json:"trackingStatus,omitzero"`
+	Updated1c           b24.Opt[string]                    `json:"updated1c,omitzero"`
+	Version1c           b24.Opt[string]                    `json:"version1c,omitzero"`
+	XMLID               b24.Opt[string]                    `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputShipments) UnmarshalJSON(data []byte) error {
+	type plain OrderInputShipments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputShipments) MarshalJSON() ([]byte, error) {
+	type plain OrderInputShipments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputShipmentsShipmentItems is the shipmentItems value of sale.order.
+type OrderInputShipmentsShipmentItems struct {
+	BasketID         b24.Opt[b24.Int] `json:"basketId,omitzero"`
+	DateInsert       b24.Opt[string]  `json:"dateInsert,omitzero"`
+	ID               b24.Opt[b24.Int] `json:"id,omitzero"`
+	OrderDeliveryID  b24.Opt[b24.Int] `json:"orderDeliveryId,omitzero"`
+	Quantity         b24.Opt[b24.Int] `json:"quantity,omitzero"`
+	ReservedQuantity b24.Opt[b24.Int] `json:"reservedQuantity,omitzero"`
+	XMLID            b24.Opt[string]  `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputShipmentsShipmentItems) UnmarshalJSON(data []byte) error {
+	type plain OrderInputShipmentsShipmentItems
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputShipmentsShipmentItems) MarshalJSON() ([]byte, error) {
+	type plain OrderInputShipmentsShipmentItems
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// OrderInputTradeBindings is the tradeBindings value of sale.order.
+type OrderInputTradeBindings struct {
+	ExternalOrderID      b24.Opt[string]  `json:"externalOrderId,omitzero"`
+	ID                   b24.Opt[b24.Int] `json:"id,omitzero"`
+	OrderID              b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	Params               any              `json:"params,omitzero"`
+	TradingPlatformID    b24.Opt[string]  `json:"tradingPlatformId,omitzero"`
+	TradingPlatformXMLID b24.Opt[string]  `json:"tradingPlatformXmlId,omitzero"`
+	XMLID                b24.Opt[string]  `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *OrderInputTradeBindings) UnmarshalJSON(data []byte) error {
+	type plain OrderInputTradeBindings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v OrderInputTradeBindings) MarshalJSON() ([]byte, error) {
+	type plain OrderInputTradeBindings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // OrderAdd calls sale.order.add: Add Order.
 //
 // The method sale.order.add is designed for adding an order.
@@ -50,24 +969,24 @@ func OrderAddCommand(p OrderAddParams) b24.Command[*OrderAddResult] {
 // OrderAddParams holds the parameters of sale.order.add.
 type OrderAddParams struct {
 	// Field values for creating an order. Required.
-	Fields OrderAddParamsFields `json:"fields"`
+	Fields OrderInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p OrderAddParams) validate() error {
-	if p.Fields.Lid == "" {
+	if !p.Fields.Lid.Set {
 		return &b24.RequiredError{
 			Method: "sale.order.add",
 			Param:  "fields.lid",
 		}
 	}
-	if p.Fields.PersonTypeID == 0 {
+	if !p.Fields.PersonTypeID.Set {
 		return &b24.RequiredError{
 			Method: "sale.order.add",
 			Param:  "fields.personTypeId",
 		}
 	}
-	if p.Fields.Currency == "" {
+	if !p.Fields.Currency.Set {
 		return &b24.RequiredError{
 			Method: "sale.order.add",
 			Param:  "fields.currency",
@@ -76,190 +995,9 @@ func (p OrderAddParams) validate() error {
 	return nil
 }
 
-// OrderAddParamsFields is the fields value of sale.order.add.
-type OrderAddParamsFields struct {
-	// Identifier of the site where this payer type will be used. Has a constant
-	// value 's1'. Required.
-	Lid string `json:"lid"`
-	// Identifier of the payer type. Required.
-	PersonTypeID int64 `json:"personTypeId"`
-	// Currency. The list of currencies can be obtained via the method
-	// crm.currency.list. Required.
-	Currency string `json:"currency"`
-	// Price
-	Price b24.Opt[float64] `json:"price,omitzero"`
-	// Discount value
-	DiscountValue b24.Opt[float64] `json:"discountValue,omitzero"`
-	// Identifier of the order status
-	StatusID b24.Opt[int64] `json:"statusId,omitzero"`
-	// Identifier of the user who changed the order status
-	EmpStatusID b24.Opt[int64] `json:"empStatusId,omitzero"`
-	// Order creation date
-	DateInsert b24.Opt[b24.Time] `json:"dateInsert,omitzero"`
-	// Marking flag. Indicates whether the shipment is marked as problematic. The
-	// value Y is set automatically if an error occurred during saving.
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
-	// Identifier of the user who set the marking
-	EmpMarkedID b24.Opt[int64] `json:"empMarkedId,omitzero"`
-	// Reason for marking the order
-	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
-	// Customer's comment on the order
-	UserDescription b24.Opt[string] `json:"userDescription,omitzero"`
-	// Deprecated.
-	//
-	// Additional information.
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	AdditionalInfo b24.Opt[string] `json:"additionalInfo,omitzero"`
-	// Manager's comment on the order
-	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Identifier of the user responsible for the order
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// Identifier for subscription renewal
-	RecurringID b24.Opt[int64] `json:"recurringId,omitzero"`
-	// Relevant only for on-premise.
-	//
-	// Identifier of the user who locked the order. The order is locked in the
-	// admin panel when the user opens the detail form of the order
-	LockedBy b24.Opt[int64] `json:"lockedBy,omitzero"`
-	// Deprecated.
-	//
-	// Recount flag.
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to Y. Default: Y.
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	RecountFlag b24.Opt[b24.Bool] `json:"recountFlag,omitzero"`
-	// Relevant only for on-premise.
-	//
-	// Identifier of the affiliate
-	AffiliateID b24.Opt[int64] `json:"affiliateId,omitzero"`
-	// Updated via QuickBooks and other similar platforms.
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
-	// Deprecated.
-	//
-	// Order topic.
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	OrderTopic b24.Opt[string] `json:"orderTopic,omitzero"`
-	// External identifier
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Identifier in QuickBooks and other similar platforms
-	Id1c b24.Opt[string] `json:"id1c,omitzero"`
-	// Version in QuickBooks and other similar platforms
-	Version1c b24.Opt[string] `json:"version1c,omitzero"`
-	// Whether the order is from an external system.
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	ExternalOrder b24.Opt[b24.Bool] `json:"externalOrder,omitzero"`
-	// Whether the order was canceled.
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Canceled b24.Opt[b24.Bool] `json:"canceled,omitzero"`
-	// Identifier of the user who canceled the order
-	EmpCanceledID b24.Opt[int64] `json:"empCanceledId,omitzero"`
-	// Reason for cancellation
-	ReasonCanceled b24.Opt[string] `json:"reasonCanceled,omitzero"`
-	// Identifier of the client
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain OrderAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain OrderAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderAddOrder is the result of sale.order.add.
-type OrderAddOrder struct {
-	AccountNumber   b24.String      `json:"accountNumber"`
-	AdditionalInfo  b24.String      `json:"additionalInfo"`
-	AffiliateID     b24.Int         `json:"affiliateId"`
-	Canceled        b24.String      `json:"canceled"`
-	Clients         json.RawMessage `json:"clients"`
-	Comments        b24.String      `json:"comments"`
-	CompanyID       b24.Int         `json:"companyId"`
-	Currency        b24.String      `json:"currency"`
-	DateCanceled    b24.String      `json:"dateCanceled"`
-	DateInsert      b24.String      `json:"dateInsert"`
-	DateMarked      b24.String      `json:"dateMarked"`
-	DateStatus      b24.String      `json:"dateStatus"`
-	DateUpdate      b24.String      `json:"dateUpdate"`
-	Deducted        b24.String      `json:"deducted"`
-	DiscountValue   b24.Int         `json:"discountValue"`
-	EmpCanceledID   b24.Int         `json:"empCanceledId"`
-	EmpMarkedID     b24.Int         `json:"empMarkedId"`
-	EmpStatusID     b24.Int         `json:"empStatusId"`
-	ExternalOrder   b24.String      `json:"externalOrder"`
-	ID              b24.Int         `json:"id"`
-	Id1c            b24.String      `json:"id1c"`
-	Lid             b24.String      `json:"lid"`
-	LockedBy        b24.String      `json:"lockedBy"`
-	Marked          b24.String      `json:"marked"`
-	OrderTopic      b24.String      `json:"orderTopic"`
-	Payed           b24.String      `json:"payed"`
-	PersonTypeID    b24.Int         `json:"personTypeId"`
-	PersonTypeXMLID b24.String      `json:"personTypeXmlId"`
-	Price           b24.Int         `json:"price"`
-	ReasonCanceled  b24.String      `json:"reasonCanceled"`
-	ReasonMarked    b24.String      `json:"reasonMarked"`
-	RecountFlag     b24.String      `json:"recountFlag"`
-	RecurringID     b24.String      `json:"recurringId"`
-	RequisiteLink   json.RawMessage `json:"requisiteLink"`
-	ResponsibleID   b24.Int         `json:"responsibleId"`
-	StatusID        b24.String      `json:"statusId"`
-	StatusXMLID     b24.String      `json:"statusXmlId"`
-	Updated1c       b24.String      `json:"updated1c"`
-	UserDescription b24.String      `json:"userDescription"`
-	UserID          b24.Int         `json:"userId"`
-	Version1c       b24.String      `json:"version1c"`
-	XMLID           b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderAddOrder) UnmarshalJSON(data []byte) error {
-	type plain OrderAddOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderAddOrder) MarshalJSON() ([]byte, error) {
-	type plain OrderAddOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // OrderAddResult is the result of sale.order.add.
 type OrderAddResult struct {
-	Order *OrderAddOrder `json:"order"`
+	Order *Order `json:"order"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -320,7 +1058,7 @@ func OrderDeleteCommand(p OrderDeleteParams) b24.Command[b24.Bool] {
 // OrderDeleteParams holds the parameters of sale.order.delete.
 type OrderDeleteParams struct {
 	// Order identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -378,7 +1116,7 @@ func OrderGetCommand(p OrderGetParams) b24.Command[*OrderGetResult] {
 // OrderGetParams holds the parameters of sale.order.get.
 type OrderGetParams struct {
 	// Order identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -392,437 +1130,9 @@ func (p OrderGetParams) validate() error {
 	return nil
 }
 
-// OrderGetOrder is the result of sale.order.get.
-type OrderGetOrder struct {
-	AccountNumber   b24.String                    `json:"accountNumber"`
-	AdditionalInfo  b24.String                    `json:"additionalInfo"`
-	AffiliateID     json.RawMessage               `json:"affiliateId"`
-	BasketItems     []OrderGetOrderBasketItems    `json:"basketItems"`
-	Canceled        b24.String                    `json:"canceled"`
-	Clients         []OrderGetOrderClients        `json:"clients"`
-	Comments        b24.String                    `json:"comments"`
-	CompanyID       b24.Int                       `json:"companyId"`
-	Currency        b24.String                    `json:"currency"`
-	DateCanceled    json.RawMessage               `json:"dateCanceled"`
-	DateInsert      b24.String                    `json:"dateInsert"`
-	DateLock        json.RawMessage               `json:"dateLock"`
-	DateMarked      json.RawMessage               `json:"dateMarked"`
-	DateStatus      b24.String                    `json:"dateStatus"`
-	DateUpdate      b24.String                    `json:"dateUpdate"`
-	Deducted        b24.String                    `json:"deducted"`
-	DiscountValue   b24.Int                       `json:"discountValue"`
-	EmpCanceledID   json.RawMessage               `json:"empCanceledId"`
-	EmpMarkedID     json.RawMessage               `json:"empMarkedId"`
-	EmpStatusID     b24.Int                       `json:"empStatusId"`
-	ExternalOrder   b24.String                    `json:"externalOrder"`
-	ID              b24.Int                       `json:"id"`
-	Id1c            b24.String                    `json:"id1c"`
-	Lid             b24.String                    `json:"lid"`
-	LockedBy        b24.String                    `json:"lockedBy"`
-	Marked          b24.String                    `json:"marked"`
-	OrderTopic      b24.String                    `json:"orderTopic"`
-	Payed           b24.String                    `json:"payed"`
-	Payments        []OrderGetOrderPayments       `json:"payments"`
-	PersonTypeID    b24.Int                       `json:"personTypeId"`
-	PersonTypeXMLID b24.String                    `json:"personTypeXmlId"`
-	Price           b24.Int                       `json:"price"`
-	PropertyValues  []OrderGetOrderPropertyValues `json:"propertyValues"`
-	ReasonCanceled  b24.String                    `json:"reasonCanceled"`
-	ReasonMarked    b24.String                    `json:"reasonMarked"`
-	RecountFlag     b24.String                    `json:"recountFlag"`
-	RecurringID     b24.String                    `json:"recurringId"`
-	RequisiteLink   OrderGetOrderRequisiteLink    `json:"requisiteLink"`
-	ResponsibleID   b24.Int                       `json:"responsibleId"`
-	Shipments       []OrderGetOrderShipments      `json:"shipments"`
-	StatusID        b24.String                    `json:"statusId"`
-	StatusXMLID     b24.String                    `json:"statusXmlId"`
-	TaxValue        b24.Number                    `json:"taxValue"`
-	TradeBindings   []OrderGetOrderTradeBindings  `json:"tradeBindings"`
-	Updated1c       b24.String                    `json:"updated1c"`
-	UserDescription b24.String                    `json:"userDescription"`
-	UserID          b24.Int                       `json:"userId"`
-	Version         b24.Int                       `json:"version"`
-	Version1c       b24.String                    `json:"version1c"`
-	XMLID           b24.String                    `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrder) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrder) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrder
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderBasketItems is the basketItems value of sale.order.get.
-type OrderGetOrderBasketItems struct {
-	BarcodeMulti         b24.String                             `json:"barcodeMulti"`
-	BasePrice            b24.Int                                `json:"basePrice"`
-	CanBuy               b24.String                             `json:"canBuy"`
-	CatalogXMLID         b24.String                             `json:"catalogXmlId"`
-	Currency             b24.String                             `json:"currency"`
-	CustomPrice          b24.String                             `json:"customPrice"`
-	DateInsert           b24.String                             `json:"dateInsert"`
-	DateRefresh          json.RawMessage                        `json:"dateRefresh"`
-	DateUpdate           b24.String                             `json:"dateUpdate"`
-	DetailPageURL        b24.String                             `json:"detailPageUrl"`
-	Dimensions           b24.String                             `json:"dimensions"`
-	DiscountCoupon       b24.String                             `json:"discountCoupon"`
-	DiscountName         b24.String                             `json:"discountName"`
-	DiscountPrice        b24.Int                                `json:"discountPrice"`
-	DiscountValue        b24.String                             `json:"discountValue"`
-	FuserID              b24.Int                                `json:"fuserId"`
-	ID                   b24.String                             `json:"id"`
-	Lid                  b24.String                             `json:"lid"`
-	MeasureCode          b24.String                             `json:"measureCode"`
-	MeasureName          b24.String                             `json:"measureName"`
-	Module               b24.String                             `json:"module"`
-	Name                 b24.String                             `json:"name"`
-	Notes                b24.String                             `json:"notes"`
-	OrderID              b24.String                             `json:"orderId"`
-	Price                b24.Int                                `json:"price"`
-	PriceTypeID          b24.Int                                `json:"priceTypeId"`
-	ProductID            b24.Int                                `json:"productId"`
-	ProductPriceID       b24.Int                                `json:"productPriceId"`
-	ProductProviderClass b24.String                             `json:"productProviderClass"`
-	ProductXMLID         b24.String                             `json:"productXmlId"`
-	Properties           []OrderGetOrderBasketItemsProperties   `json:"properties"`
-	Quantity             b24.Int                                `json:"quantity"`
-	Recommendation       b24.String                             `json:"recommendation"`
-	Reservations         []OrderGetOrderBasketItemsReservations `json:"reservations"`
-	SetParentID          b24.String                             `json:"setParentId"`
-	Sort                 b24.Int                                `json:"sort"`
-	Subscribe            b24.String                             `json:"subscribe"`
-	Type                 b24.String                             `json:"type"`
-	VATIncluded          b24.String                             `json:"vatIncluded"`
-	VATRate              b24.Number                             `json:"vatRate"`
-	Weight               b24.Int                                `json:"weight"`
-	XMLID                b24.String                             `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderBasketItems) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderBasketItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderBasketItems) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderBasketItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderBasketItemsProperties is the properties value of
-// sale.order.get.
-type OrderGetOrderBasketItemsProperties struct {
-	BasketID b24.Int    `json:"basketId"`
-	Code     b24.String `json:"code"`
-	ID       b24.Int    `json:"id"`
-	Name     b24.String `json:"name"`
-	Sort     b24.Int    `json:"sort"`
-	Value    b24.String `json:"value"`
-	XMLID    b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderBasketItemsProperties) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderBasketItemsProperties
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderBasketItemsProperties) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderBasketItemsProperties
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderBasketItemsReservations is the reservations value of
-// sale.order.get.
-type OrderGetOrderBasketItemsReservations struct {
-	BasketID       b24.Int         `json:"basketId"`
-	DateReserve    b24.String      `json:"dateReserve"`
-	DateReserveEnd b24.String      `json:"dateReserveEnd"`
-	ID             b24.Int         `json:"id"`
-	Quantity       b24.Int         `json:"quantity"`
-	ReservedBy     json.RawMessage `json:"reservedBy"`
-	StoreID        b24.Int         `json:"storeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderBasketItemsReservations) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderBasketItemsReservations
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderBasketItemsReservations) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderBasketItemsReservations
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderClients is the clients value of sale.order.get.
-type OrderGetOrderClients struct {
-	EntityID     b24.Int    `json:"entityId"`
-	EntityTypeID b24.Int    `json:"entityTypeId"`
-	ID           b24.Int    `json:"id"`
-	IsPrimary    b24.String `json:"isPrimary"`
-	OrderID      b24.Int    `json:"orderId"`
-	RoleID       b24.Int    `json:"roleId"`
-	Sort         b24.Int    `json:"sort"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderClients) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderClients
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderClients) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderClients
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderPayments is the payments value of sale.order.get.
-type OrderGetOrderPayments struct {
-	AccountNumber       b24.String      `json:"accountNumber"`
-	Comments            b24.String      `json:"comments"`
-	CompanyID           b24.Int         `json:"companyId"`
-	Currency            b24.String      `json:"currency"`
-	DateBill            b24.String      `json:"dateBill"`
-	DateMarked          json.RawMessage `json:"dateMarked"`
-	DatePaid            json.RawMessage `json:"datePaid"`
-	DatePayBefore       json.RawMessage `json:"datePayBefore"`
-	DateResponsibleID   json.RawMessage `json:"dateResponsibleId"`
-	EmpMarkedID         json.RawMessage `json:"empMarkedId"`
-	EmpPaidID           json.RawMessage `json:"empPaidId"`
-	EmpResponsibleID    json.RawMessage `json:"empResponsibleId"`
-	EmpReturnID         json.RawMessage `json:"empReturnId"`
-	ExternalPayment     b24.String      `json:"externalPayment"`
-	ID                  b24.Int         `json:"id"`
-	Id1c                b24.String      `json:"id1c"`
-	IsReturn            b24.String      `json:"isReturn"`
-	Marked              b24.String      `json:"marked"`
-	OrderID             b24.Int         `json:"orderId"`
-	Paid                b24.String      `json:"paid"`
-	PayReturnComment    b24.String      `json:"payReturnComment"`
-	PayReturnDate       json.RawMessage `json:"payReturnDate"`
-	PayReturnNum        b24.String      `json:"payReturnNum"`
-	PaySystemID         b24.Int         `json:"paySystemId"`
-	PaySystemIsCash     b24.String      `json:"paySystemIsCash"`
-	PaySystemName       b24.String      `json:"paySystemName"`
-	PaySystemXMLID      b24.String      `json:"paySystemXmlId"`
-	PayVoucherDate      json.RawMessage `json:"payVoucherDate"`
-	PayVoucherNum       b24.String      `json:"payVoucherNum"`
-	PriceCod            b24.String      `json:"priceCod"`
-	PsCurrency          b24.String      `json:"psCurrency"`
-	PsInvoiceID         b24.Int         `json:"psInvoiceId"`
-	PsResponseDate      json.RawMessage `json:"psResponseDate"`
-	PsStatus            b24.String      `json:"psStatus"`
-	PsStatusCode        b24.String      `json:"psStatusCode"`
-	PsStatusDescription b24.String      `json:"psStatusDescription"`
-	PsStatusMessage     b24.String      `json:"psStatusMessage"`
-	PsSum               json.RawMessage `json:"psSum"`
-	ReasonMarked        b24.String      `json:"reasonMarked"`
-	ResponsibleID       json.RawMessage `json:"responsibleId"`
-	Sum                 b24.Int         `json:"sum"`
-	Updated1c           b24.String      `json:"updated1c"`
-	Version1c           b24.String      `json:"version1c"`
-	XMLID               b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderPayments) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderPayments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderPayments) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderPayments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderPropertyValues is the propertyValues value of sale.order.get.
-type OrderGetOrderPropertyValues struct {
-	Code            b24.String `json:"code"`
-	ID              b24.Int    `json:"id"`
-	Name            b24.String `json:"name"`
-	OrderPropsID    b24.Int    `json:"orderPropsId"`
-	OrderPropsXMLID b24.String `json:"orderPropsXmlId"`
-	Value           b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderPropertyValues) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderPropertyValues
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderPropertyValues) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderPropertyValues
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderRequisiteLink is the requisiteLink value of sale.order.get.
-type OrderGetOrderRequisiteLink struct {
-	BankDetailID   b24.Int `json:"bankDetailId"`
-	McBankDetailID b24.Int `json:"mcBankDetailId"`
-	McRequisiteID  b24.Int `json:"mcRequisiteId"`
-	RequisiteID    b24.Int `json:"requisiteId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderRequisiteLink) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderRequisiteLink
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderRequisiteLink) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderRequisiteLink
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderShipments is the shipments value of sale.order.get.
-type OrderGetOrderShipments struct {
-	AccountNumber       b24.String                            `json:"accountNumber"`
-	AllowDelivery       b24.String                            `json:"allowDelivery"`
-	BasePriceDelivery   b24.Int                               `json:"basePriceDelivery"`
-	Canceled            b24.String                            `json:"canceled"`
-	Comments            b24.String                            `json:"comments"`
-	CompanyID           b24.Int                               `json:"companyId"`
-	Currency            b24.String                            `json:"currency"`
-	CustomPriceDelivery b24.String                            `json:"customPriceDelivery"`
-	DateAllowDelivery   json.RawMessage                       `json:"dateAllowDelivery"`
-	DateCanceled        json.RawMessage                       `json:"dateCanceled"`
-	DateDeducted        json.RawMessage                       `json:"dateDeducted"`
-	DateInsert          b24.String                            `json:"dateInsert"`
-	DateMarked          json.RawMessage                       `json:"dateMarked"`
-	DateResponsibleID   json.RawMessage                       `json:"dateResponsibleId"`
-	Deducted            b24.String                            `json:"deducted"`
-	DeliveryDocDate     json.RawMessage                       `json:"deliveryDocDate"`
-	DeliveryDocNum      b24.String                            `json:"deliveryDocNum"`
-	DeliveryID          b24.Int                               `json:"deliveryId"`
-	DeliveryName        b24.String                            `json:"deliveryName"`
-	DeliveryXMLID       b24.String                            `json:"deliveryXmlId"`
-	DiscountPrice       b24.Int                               `json:"discountPrice"`
-	EmpAllowDeliveryID  json.RawMessage                       `json:"empAllowDeliveryId"`
-	EmpCanceledID       json.RawMessage                       `json:"empCanceledId"`
-	EmpDeductedID       json.RawMessage                       `json:"empDeductedId"`
-	EmpMarkedID         json.RawMessage                       `json:"empMarkedId"`
-	EmpResponsibleID    json.RawMessage                       `json:"empResponsibleId"`
-	ExternalDelivery    b24.String                            `json:"externalDelivery"`
-	ID                  b24.Int                               `json:"id"`
-	Id1c                b24.String                            `json:"id1c"`
-	Marked              b24.String                            `json:"marked"`
-	OrderID             b24.Int                               `json:"orderId"`
-	PriceDelivery       b24.Int                               `json:"priceDelivery"`
-	ReasonMarked        b24.String                            `json:"reasonMarked"`
-	ReasonUndoDeducted  b24.String                            `json:"reasonUndoDeducted"`
-	ResponsibleID       json.RawMessage                       `json:"responsibleId"`
-	ShipmentItems       []OrderGetOrderShipmentsShipmentItems `json:"shipmentItems"`
-	StatusID            b24.String                            `json:"statusId"`
-	StatusXMLID         b24.String                            `json:"statusXmlId"`
-	System              b24.String                            `json:"system"`
-	TrackingDescription b24.String                            `json:"trackingDescription"`
-	TrackingLastCheck   b24.String                            `json:"trackingLastCheck"`
-	TrackingNumber      b24.String                            `json:"trackingNumber"`
-	TrackingStatus      b24.String                            `json:"trackingStatus"`
-	Updated1c           b24.String                            `json:"updated1c"`
-	Version1c           b24.String                            `json:"version1c"`
-	XMLID               b24.String                            `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderShipments) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderShipments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderShipments) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderShipments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderShipmentsShipmentItems is the shipmentItems value of
-// sale.order.get.
-type OrderGetOrderShipmentsShipmentItems struct {
-	BasketID         b24.Int    `json:"basketId"`
-	DateInsert       b24.String `json:"dateInsert"`
-	ID               b24.Int    `json:"id"`
-	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
-	Quantity         b24.Int    `json:"quantity"`
-	ReservedQuantity b24.Int    `json:"reservedQuantity"`
-	XMLID            b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderShipmentsShipmentItems) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderShipmentsShipmentItems
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderShipmentsShipmentItems) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderShipmentsShipmentItems
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// OrderGetOrderTradeBindings is the tradeBindings value of sale.order.get.
-type OrderGetOrderTradeBindings struct {
-	ExternalOrderID      b24.String      `json:"externalOrderId"`
-	ID                   b24.Int         `json:"id"`
-	OrderID              b24.Int         `json:"orderId"`
-	Params               json.RawMessage `json:"params"`
-	TradingPlatformID    b24.String      `json:"tradingPlatformId"`
-	TradingPlatformXMLID b24.String      `json:"tradingPlatformXmlId"`
-	XMLID                b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderGetOrderTradeBindings) UnmarshalJSON(data []byte) error {
-	type plain OrderGetOrderTradeBindings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderGetOrderTradeBindings) MarshalJSON() ([]byte, error) {
-	type plain OrderGetOrderTradeBindings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // OrderGetResult is the result of sale.order.get.
 type OrderGetResult struct {
-	Order *OrderGetOrder `json:"order"`
+	Order *Order `json:"order"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -933,8 +1243,8 @@ func OrderListCommand(p OrderListParams) b24.Command[*OrderListResult] {
 
 // OrderListAll iterates over every row of sale.order.list, requesting page
 // after page (start/next) as the loop asks for more.
-func OrderListAll(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24.CallOption) iter.Seq2[OrderListItem, error] {
-	return b24.List[OrderListItem](ctx, c, OrderListCommand(p).Request, b24.ListSpec{
+func OrderListAll(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24.CallOption) iter.Seq2[Order, error] {
+	return b24.List[Order](ctx, c, OrderListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "orders",
 	}, opts...)
@@ -943,8 +1253,8 @@ func OrderListAll(ctx context.Context, c b24.Caller, p OrderListParams, opts ...
 // OrderListExport reads every row of sale.order.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func OrderListExport(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24.CallOption) iter.Seq2[OrderListItem, error] {
-	return b24.Export[OrderListItem](ctx, c, OrderListCommand(p).Request, b24.ListSpec{
+func OrderListExport(ctx context.Context, c b24.Caller, p OrderListParams, opts ...b24.CallOption) iter.Seq2[Order, error] {
+	return b24.Export[Order](ctx, c, OrderListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "orders",
 	}, opts...)
@@ -1022,73 +1332,12 @@ type OrderListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// OrderListItem is one row of sale.order.list.
-type OrderListItem struct {
-	AccountNumber   b24.String      `json:"accountNumber"`
-	AdditionalInfo  b24.String      `json:"additionalInfo"`
-	AffiliateID     json.RawMessage `json:"affiliateId"`
-	Canceled        b24.String      `json:"canceled"`
-	Comments        b24.String      `json:"comments"`
-	CompanyID       json.RawMessage `json:"companyId"`
-	Currency        b24.String      `json:"currency"`
-	DateCanceled    json.RawMessage `json:"dateCanceled"`
-	DateInsert      b24.String      `json:"dateInsert"`
-	DateLock        json.RawMessage `json:"dateLock"`
-	DateMarked      json.RawMessage `json:"dateMarked"`
-	DateStatus      b24.String      `json:"dateStatus"`
-	DateUpdate      b24.String      `json:"dateUpdate"`
-	Deducted        b24.String      `json:"deducted"`
-	DiscountValue   b24.Int         `json:"discountValue"`
-	EmpCanceledID   json.RawMessage `json:"empCanceledId"`
-	EmpMarkedID     json.RawMessage `json:"empMarkedId"`
-	EmpStatusID     b24.Int         `json:"empStatusId"`
-	ExternalOrder   b24.String      `json:"externalOrder"`
-	ID              b24.Int         `json:"id"`
-	Id1c            b24.String      `json:"id1c"`
-	Lid             b24.String      `json:"lid"`
-	LockedBy        b24.String      `json:"lockedBy"`
-	Marked          b24.String      `json:"marked"`
-	OrderTopic      b24.String      `json:"orderTopic"`
-	Payed           b24.String      `json:"payed"`
-	PersonTypeID    b24.Int         `json:"personTypeId"`
-	PersonTypeXMLID b24.String      `json:"personTypeXmlId"`
-	Price           b24.Int         `json:"price"`
-	ReasonCanceled  b24.String      `json:"reasonCanceled"`
-	ReasonMarked    b24.String      `json:"reasonMarked"`
-	RecountFlag     b24.String      `json:"recountFlag"`
-	RecurringID     b24.String      `json:"recurringId"`
-	ResponsibleID   b24.Int         `json:"responsibleId"`
-	StatusID        b24.String      `json:"statusId"`
-	StatusXMLID     b24.String      `json:"statusXmlId"`
-	TaxValue        b24.Int         `json:"taxValue"`
-	Updated1c       b24.String      `json:"updated1c"`
-	UserDescription b24.String      `json:"userDescription"`
-	UserID          b24.Int         `json:"userId"`
-	Version         b24.Int         `json:"version"`
-	Version1c       b24.String      `json:"version1c"`
-	XMLID           b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderListItem) UnmarshalJSON(data []byte) error {
-	type plain OrderListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderListItem) MarshalJSON() ([]byte, error) {
-	type plain OrderListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // OrderListResult is the result of sale.order.list.
 type OrderListResult struct {
-	Orders []OrderListItem `json:"orders"`
+	Orders []Order `json:"orders"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1147,9 +1396,9 @@ func OrderUpdateCommand(p OrderUpdateParams) b24.Command[*OrderUpdateResult] {
 // OrderUpdateParams holds the parameters of sale.order.update.
 type OrderUpdateParams struct {
 	// Order identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the order. Required.
-	Fields map[string]any `json:"fields"`
+	Fields OrderInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1160,81 +1409,12 @@ func (p OrderUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "sale.order.update",
-			Param:  "fields",
-		}
-	}
 	return nil
-}
-
-// OrderUpdateOrder is the result of sale.order.update.
-type OrderUpdateOrder struct {
-	AccountNumber   b24.String      `json:"accountNumber"`
-	AdditionalInfo  b24.String      `json:"additionalInfo"`
-	AffiliateID     b24.Int         `json:"affiliateId"`
-	Canceled        b24.String      `json:"canceled"`
-	Clients         json.RawMessage `json:"clients"`
-	Comments        b24.String      `json:"comments"`
-	CompanyID       b24.Int         `json:"companyId"`
-	Currency        b24.String      `json:"currency"`
-	DateCanceled    b24.String      `json:"dateCanceled"`
-	DateInsert      b24.String      `json:"dateInsert"`
-	DateLock        json.RawMessage `json:"dateLock"`
-	DateMarked      b24.String      `json:"dateMarked"`
-	DateStatus      b24.String      `json:"dateStatus"`
-	DateUpdate      b24.String      `json:"dateUpdate"`
-	Deducted        b24.String      `json:"deducted"`
-	DiscountValue   b24.Int         `json:"discountValue"`
-	EmpCanceledID   b24.Int         `json:"empCanceledId"`
-	EmpMarkedID     b24.Int         `json:"empMarkedId"`
-	EmpStatusID     b24.Int         `json:"empStatusId"`
-	ExternalOrder   b24.String      `json:"externalOrder"`
-	ID              b24.Int         `json:"id"`
-	Id1c            b24.String      `json:"id1c"`
-	Lid             b24.String      `json:"lid"`
-	LockedBy        b24.String      `json:"lockedBy"`
-	Marked          b24.String      `json:"marked"`
-	OrderTopic      b24.String      `json:"orderTopic"`
-	Payed           b24.String      `json:"payed"`
-	PersonTypeID    b24.Int         `json:"personTypeId"`
-	PersonTypeXMLID b24.String      `json:"personTypeXmlId"`
-	Price           b24.Int         `json:"price"`
-	ReasonCanceled  b24.String      `json:"reasonCanceled"`
-	ReasonMarked    b24.String      `json:"reasonMarked"`
-	RecountFlag     b24.String      `json:"recountFlag"`
-	RecurringID     b24.String      `json:"recurringId"`
-	RequisiteLink   json.RawMessage `json:"requisiteLink"`
-	ResponsibleID   b24.Int         `json:"responsibleId"`
-	StatusID        b24.String      `json:"statusId"`
-	StatusXMLID     b24.String      `json:"statusXmlId"`
-	TaxValue        json.RawMessage `json:"taxValue"`
-	Updated1c       b24.String      `json:"updated1c"`
-	UserDescription b24.String      `json:"userDescription"`
-	UserID          b24.Int         `json:"userId"`
-	Version         b24.Int         `json:"version"`
-	Version1c       b24.String      `json:"version1c"`
-	XMLID           b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *OrderUpdateOrder) UnmarshalJSON(data []byte) error {
-	type plain OrderUpdateOrder
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v OrderUpdateOrder) MarshalJSON() ([]byte, error) {
-	type plain OrderUpdateOrder
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // OrderUpdateResult is the result of sale.order.update.
 type OrderUpdateResult struct {
-	Order *OrderUpdateOrder `json:"order"`
+	Order *Order `json:"order"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,227 @@ import (
 	"iter"
 )
 
+// Payment is one payment of sale.payment, as the family's methods return it.
+// Its fields are the union of what the family's pages document
+// (sale-payment-get-fields, sale-payment-get, sale-payment-list,
+// sale-payment-add, sale-payment-update), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Payment struct {
+	AccountNumber       b24.String `json:"accountNumber"`
+	Comments            b24.String `json:"comments"`
+	CompanyID           b24.Int    `json:"companyId"`
+	Currency            b24.String `json:"currency"`
+	DateBill            b24.Time   `json:"dateBill"`
+	DateMarked          b24.Time   `json:"dateMarked"`
+	DatePaid            b24.Time   `json:"datePaid"`
+	DatePayBefore       b24.Time   `json:"datePayBefore"`
+	DateResponsibleID   b24.Time   `json:"dateResponsibleId"`
+	EmpMarkedID         b24.Int    `json:"empMarkedId"`
+	EmpPaidID           b24.Int    `json:"empPaidId"`
+	EmpResponsibleID    b24.Int    `json:"empResponsibleId"`
+	EmpReturnID         b24.Int    `json:"empReturnId"`
+	ExternalPayment     b24.Bool   `json:"externalPayment"`
+	ID                  b24.Int    `json:"id"`
+	Id1c                b24.String `json:"id1c"`
+	IsReturn            b24.Bool   `json:"isReturn"`
+	Marked              b24.Bool   `json:"marked"`
+	OrderID             b24.Int    `json:"orderId"`
+	Paid                b24.Bool   `json:"paid"`
+	PayReturnComment    b24.String `json:"payReturnComment"`
+	PayReturnDate       b24.Time   `json:"payReturnDate"`
+	PayReturnNum        b24.String `json:"payReturnNum"`
+	PaySystemID         b24.Int    `json:"paySystemId"`
+	PaySystemIsCash     b24.Bool   `json:"paySystemIsCash"`
+	PaySystemName       b24.String `json:"paySystemName"`
+	PaySystemXMLID      b24.String `json:"paySystemXmlId"`
+	PayVoucherDate      b24.Time   `json:"payVoucherDate"`
+	PayVoucherNum       b24.String `json:"payVoucherNum"`
+	PriceCod            b24.Number `json:"priceCod"`
+	PsCurrency          b24.String `json:"psCurrency"`
+	PsInvoiceID         b24.String `json:"psInvoiceId"`
+	PsResponseDate      b24.Time   `json:"psResponseDate"`
+	PsStatus            b24.Bool   `json:"psStatus"`
+	PsStatusCode        b24.String `json:"psStatusCode"`
+	PsStatusDescription b24.String `json:"psStatusDescription"`
+	PsStatusMessage     b24.String `json:"psStatusMessage"`
+	PsSum               b24.Number `json:"psSum"`
+	ReasonMarked        b24.String `json:"reasonMarked"`
+	ResponsibleID       b24.Int    `json:"responsibleId"`
+	Sum                 b24.Number `json:"sum"`
+	Updated1c           b24.Bool   `json:"updated1c"`
+	Version1c           b24.String `json:"version1c"`
+	XMLID               b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Payment) UnmarshalJSON(data []byte) error {
+	type plain Payment
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Payment) MarshalJSON() ([]byte, error) {
+	type plain Payment
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PaymentInput is the write form of Payment: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type PaymentInput struct {
+	// Order identifier
+	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	// Payment system identifier
+	PaySystemID b24.Opt[b24.Int] `json:"paySystemId,omitzero"`
+	// Payment status:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
+	// Payment date
+	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
+	// Identifier of the user who made the payment
+	EmpPaidID b24.Opt[b24.Int] `json:"empPaidId,omitzero"`
+	// Payment system status flag — whether the payment was successful. Options:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to null. Default: null.
+	PsStatus b24.Opt[b24.Bool] `json:"psStatus,omitzero"`
+	// Payment system status code
+	PsStatusCode b24.Opt[string] `json:"psStatusCode,omitzero"`
+	// Description of the payment system's result
+	PsStatusDescription b24.Opt[string] `json:"psStatusDescription,omitzero"`
+	// Message from the payment system
+	PsStatusMessage b24.Opt[string] `json:"psStatusMessage,omitzero"`
+	// Payment system amount
+	PsSum b24.Opt[float64] `json:"psSum,omitzero"`
+	// Payment system currency
+	PsCurrency b24.Opt[string] `json:"psCurrency,omitzero"`
+	// Payment system response date
+	PsResponseDate b24.Opt[b24.Time] `json:"psResponseDate,omitzero"`
+	// Payment document number
+	PayVoucherNum b24.Opt[string] `json:"payVoucherNum,omitzero"`
+	// Payment document date
+	PayVoucherDate b24.Opt[b24.Time] `json:"payVoucherDate,omitzero"`
+	// Deprecated. Date by which the invoice must be paid
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	DatePayBefore b24.Opt[b24.Time] `json:"datePayBefore,omitzero"`
+	// Invoice date
+	DateBill b24.Opt[b24.Time] `json:"dateBill,omitzero"`
+	// External identifier
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Payment amount
+	Sum b24.Opt[float64] `json:"sum,omitzero"`
+	// Identifier of the company that will receive the payment
+	//
+	// Currently not used
+	CompanyID b24.Opt[b24.Int] `json:"companyId,omitzero"`
+	// Return document number
+	PayReturnNum b24.Opt[string] `json:"payReturnNum,omitzero"`
+	// Relevant only for on-premise version Cost of payment upon delivery. Used for
+	// cash on delivery
+	PriceCod b24.Opt[float64] `json:"priceCod,omitzero"`
+	// Return document date
+	PayReturnDate b24.Opt[b24.Date] `json:"payReturnDate,omitzero"`
+	// Identifier of the user who processed the return
+	EmpReturnID b24.Opt[b24.Int] `json:"empReturnId,omitzero"`
+	// Return comment
+	PayReturnComment b24.Opt[string] `json:"payReturnComment,omitzero"`
+	// Identifier of the user responsible for the payment
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
+	// Identifier of the user who assigned the responsible person
+	EmpResponsibleID b24.Opt[b24.Int] `json:"empResponsibleId,omitzero"`
+	// Was the return processed:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N
+	IsReturn b24.Opt[b24.Bool] `json:"isReturn,omitzero"`
+	// Payment comments
+	Comments b24.Opt[string] `json:"comments,omitzero"`
+	// Payment updated via QuickBooks and other similar platforms:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
+	// Identifier in QuickBooks and other similar platforms
+	Id1c b24.Opt[string] `json:"id1c,omitzero"`
+	// Payment document version from QuickBooks and other similar platforms
+	Version1c b24.Opt[string] `json:"version1c,omitzero"`
+	// Relevant only for on-premise version External payment or not. Used for
+	// import from QuickBooks and other similar platforms via XML
+	//
+	//   - Y — yes
+	//   - F — yes, loaded with the order
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	ExternalPayment b24.Opt[PaymentInputExternalPayment] `json:"externalPayment,omitzero"`
+	// Payment identifier in the payment system
+	PsInvoiceID b24.Opt[string] `json:"psInvoiceId,omitzero"`
+	// Marking flag. Indicates whether the payment is marked as problematic:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// Defaults to N. Default: N.
+	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
+	// Reason for marking
+	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
+	// Identifier of the user who marked the payment
+	EmpMarkedID b24.Opt[b24.Int] `json:"empMarkedId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaymentInput) UnmarshalJSON(data []byte) error {
+	type plain PaymentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaymentInput) MarshalJSON() ([]byte, error) {
+	type plain PaymentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PaymentInputExternalPayment is the externalPayment of sale.payment: the
+// constants below are the documented values; others are accepted too.
+type PaymentInputExternalPayment string
+
+// The documented values of PaymentInputExternalPayment.
+const (
+	// yes
+	PaymentInputExternalPaymentY PaymentInputExternalPayment = "Y"
+	// yes, loaded with the order
+	PaymentInputExternalPaymentF PaymentInputExternalPayment = "F"
+	// no
+	PaymentInputExternalPaymentN PaymentInputExternalPayment = "N"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *PaymentInputExternalPayment) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = PaymentInputExternalPayment(s)
+	return nil
+}
+
 // PaymentAdd calls sale.payment.add: Add Payment.
 //
 // The method sale.payment.add adds a new payment.
@@ -92,18 +313,18 @@ type PaymentAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields PaymentAddParamsFields `json:"fields"`
+	Fields PaymentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PaymentAddParams) validate() error {
-	if p.Fields.OrderID == 0 {
+	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "sale.payment.add",
 			Param:  "fields.orderId",
 		}
 	}
-	if p.Fields.PaySystemID == 0 {
+	if !p.Fields.PaySystemID.Set {
 		return &b24.RequiredError{
 			Method: "sale.payment.add",
 			Param:  "fields.paySystemId",
@@ -112,198 +333,9 @@ func (p PaymentAddParams) validate() error {
 	return nil
 }
 
-// PaymentAddParamsFields is the fields value of sale.payment.add.
-type PaymentAddParamsFields struct {
-	// Order identifier. Required.
-	OrderID int64 `json:"orderId"`
-	// Payment system identifier. Required.
-	PaySystemID int64 `json:"paySystemId"`
-	// Payment status:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
-	// Payment date
-	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
-	// Identifier of the user who made the payment
-	EmpPaidID b24.Opt[int64] `json:"empPaidId,omitzero"`
-	// Payment system status flag — whether the payment was successful. Options:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to null. Default: null.
-	PsStatus b24.Opt[b24.Bool] `json:"psStatus,omitzero"`
-	// Payment system status code
-	PsStatusCode b24.Opt[string] `json:"psStatusCode,omitzero"`
-	// Description of the payment system's result
-	PsStatusDescription b24.Opt[string] `json:"psStatusDescription,omitzero"`
-	// Message from the payment system
-	PsStatusMessage b24.Opt[string] `json:"psStatusMessage,omitzero"`
-	// Payment system amount
-	PsSum b24.Opt[float64] `json:"psSum,omitzero"`
-	// Payment system currency
-	PsCurrency b24.Opt[string] `json:"psCurrency,omitzero"`
-	// Payment system response date
-	PsResponseDate b24.Opt[b24.Time] `json:"psResponseDate,omitzero"`
-	// Payment document number
-	PayVoucherNum b24.Opt[string] `json:"payVoucherNum,omitzero"`
-	// Payment document date
-	PayVoucherDate b24.Opt[b24.Time] `json:"payVoucherDate,omitzero"`
-	// Deprecated. Date by which the invoice must be paid
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	DatePayBefore b24.Opt[b24.Time] `json:"datePayBefore,omitzero"`
-	// Invoice date
-	DateBill b24.Opt[b24.Time] `json:"dateBill,omitzero"`
-	// External identifier
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Payment amount
-	Sum b24.Opt[float64] `json:"sum,omitzero"`
-	// Identifier of the company that will receive the payment
-	//
-	// Currently not used
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Return document number
-	PayReturnNum b24.Opt[string] `json:"payReturnNum,omitzero"`
-	// Relevant only for on-premise version Cost of payment upon delivery. Used for
-	// cash on delivery
-	PriceCod b24.Opt[float64] `json:"priceCod,omitzero"`
-	// Return document date
-	PayReturnDate b24.Opt[b24.Date] `json:"payReturnDate,omitzero"`
-	// Identifier of the user who processed the return
-	EmpReturnID b24.Opt[int64] `json:"empReturnId,omitzero"`
-	// Return comment
-	PayReturnComment b24.Opt[string] `json:"payReturnComment,omitzero"`
-	// Identifier of the user responsible for the payment
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// Identifier of the user who assigned the responsible person
-	EmpResponsibleID b24.Opt[int64] `json:"empResponsibleId,omitzero"`
-	// Was the return processed:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N
-	IsReturn b24.Opt[b24.Bool] `json:"isReturn,omitzero"`
-	// Payment comments
-	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Payment updated via QuickBooks and other similar platforms:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
-	// Identifier in QuickBooks and other similar platforms
-	Id1c b24.Opt[string] `json:"id1c,omitzero"`
-	// Payment document version from QuickBooks and other similar platforms
-	Version1c b24.Opt[string] `json:"version1c,omitzero"`
-	// Relevant only for on-premise version External payment or not. Used for
-	// import from QuickBooks and other similar platforms via XML
-	//
-	//   - Y — yes
-	//   - F — yes, loaded with the order
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	ExternalPayment b24.Opt[PaymentAddParamsFieldsExternalPayment] `json:"externalPayment,omitzero"`
-	// Payment identifier in the payment system
-	PsInvoiceID b24.Opt[string] `json:"psInvoiceId,omitzero"`
-	// Marking flag. Indicates whether the payment is marked as problematic:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
-	// Reason for marking
-	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
-	// Identifier of the user who marked the payment
-	EmpMarkedID b24.Opt[int64] `json:"empMarkedId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PaymentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PaymentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentAddPayment is the result of sale.payment.add.
-type PaymentAddPayment struct {
-	AccountNumber       b24.String `json:"accountNumber"`
-	Comments            b24.String `json:"comments"`
-	CompanyID           b24.Int    `json:"companyId"`
-	Currency            b24.String `json:"currency"`
-	DateBill            b24.String `json:"dateBill"`
-	DateMarked          b24.String `json:"dateMarked"`
-	DatePaid            b24.String `json:"datePaid"`
-	DatePayBefore       b24.String `json:"datePayBefore"`
-	DateResponsibleID   b24.String `json:"dateResponsibleId"`
-	EmpMarkedID         b24.Int    `json:"empMarkedId"`
-	EmpPaidID           b24.Int    `json:"empPaidId"`
-	EmpResponsibleID    b24.Int    `json:"empResponsibleId"`
-	EmpReturnID         b24.Int    `json:"empReturnId"`
-	ExternalPayment     b24.String `json:"externalPayment"`
-	ID                  b24.Int    `json:"id"`
-	Id1c                b24.String `json:"id1c"`
-	IsReturn            b24.String `json:"isReturn"`
-	Marked              b24.String `json:"marked"`
-	OrderID             b24.Int    `json:"orderId"`
-	Paid                b24.String `json:"paid"`
-	PayReturnComment    b24.String `json:"payReturnComment"`
-	PayReturnDate       b24.String `json:"payReturnDate"`
-	PayReturnNum        b24.String `json:"payReturnNum"`
-	PaySystemID         b24.Int    `json:"paySystemId"`
-	PaySystemIsCash     b24.String `json:"paySystemIsCash"`
-	PaySystemName       b24.String `json:"paySystemName"`
-	PaySystemXMLID      b24.String `json:"paySystemXmlId"`
-	PayVoucherDate      b24.String `json:"payVoucherDate"`
-	PayVoucherNum       b24.String `json:"payVoucherNum"`
-	PriceCod            b24.String `json:"priceCod"`
-	PsCurrency          b24.String `json:"psCurrency"`
-	PsInvoiceID         b24.Int    `json:"psInvoiceId"`
-	PsResponseDate      b24.String `json:"psResponseDate"`
-	PsStatus            b24.String `json:"psStatus"`
-	PsStatusCode        b24.String `json:"psStatusCode"`
-	PsStatusDescription b24.String `json:"psStatusDescription"`
-	PsStatusMessage     b24.String `json:"psStatusMessage"`
-	PsSum               b24.Int    `json:"psSum"`
-	ReasonMarked        b24.String `json:"reasonMarked"`
-	ResponsibleID       b24.Int    `json:"responsibleId"`
-	Sum                 b24.Int    `json:"sum"`
-	Updated1c           b24.String `json:"updated1c"`
-	Version1c           b24.String `json:"version1c"`
-	XMLID               b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentAddPayment) UnmarshalJSON(data []byte) error {
-	type plain PaymentAddPayment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentAddPayment) MarshalJSON() ([]byte, error) {
-	type plain PaymentAddPayment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentAddResult is the result of sale.payment.add.
 type PaymentAddResult struct {
-	Payment *PaymentAddPayment `json:"payment"`
+	Payment *Payment `json:"payment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -318,31 +350,6 @@ func (v *PaymentAddResult) UnmarshalJSON(data []byte) error {
 func (v PaymentAddResult) MarshalJSON() ([]byte, error) {
 	type plain PaymentAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentAddParamsFieldsExternalPayment is the externalPayment of
-// sale.payment.add: the constants below are the documented values; others are
-// accepted too.
-type PaymentAddParamsFieldsExternalPayment string
-
-// The documented values of PaymentAddParamsFieldsExternalPayment.
-const (
-	// yes
-	PaymentAddParamsFieldsExternalPaymentY PaymentAddParamsFieldsExternalPayment = "Y"
-	// yes, loaded with the order
-	PaymentAddParamsFieldsExternalPaymentF PaymentAddParamsFieldsExternalPayment = "F"
-	// no
-	PaymentAddParamsFieldsExternalPaymentN PaymentAddParamsFieldsExternalPayment = "N"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *PaymentAddParamsFieldsExternalPayment) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = PaymentAddParamsFieldsExternalPayment(s)
-	return nil
 }
 
 // PaymentDelete calls sale.payment.delete: Delete Payment.
@@ -387,7 +394,7 @@ func PaymentDeleteCommand(p PaymentDeleteParams) b24.Command[b24.Bool] {
 // PaymentDeleteParams holds the parameters of sale.payment.delete.
 type PaymentDeleteParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -445,7 +452,7 @@ func PaymentGetCommand(p PaymentGetParams) b24.Command[*PaymentGetResult] {
 // PaymentGetParams holds the parameters of sale.payment.get.
 type PaymentGetParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -459,71 +466,9 @@ func (p PaymentGetParams) validate() error {
 	return nil
 }
 
-// PaymentGetPayment is the result of sale.payment.get.
-type PaymentGetPayment struct {
-	AccountNumber       b24.String      `json:"accountNumber"`
-	Comments            b24.String      `json:"comments"`
-	CompanyID           json.RawMessage `json:"companyId"`
-	Currency            b24.String      `json:"currency"`
-	DateBill            b24.String      `json:"dateBill"`
-	DateMarked          json.RawMessage `json:"dateMarked"`
-	DatePaid            json.RawMessage `json:"datePaid"`
-	DatePayBefore       json.RawMessage `json:"datePayBefore"`
-	DateResponsibleID   b24.String      `json:"dateResponsibleId"`
-	EmpMarkedID         json.RawMessage `json:"empMarkedId"`
-	EmpPaidID           json.RawMessage `json:"empPaidId"`
-	EmpResponsibleID    b24.Int         `json:"empResponsibleId"`
-	EmpReturnID         json.RawMessage `json:"empReturnId"`
-	ExternalPayment     b24.String      `json:"externalPayment"`
-	ID                  b24.Int         `json:"id"`
-	Id1c                b24.String      `json:"id1c"`
-	IsReturn            b24.String      `json:"isReturn"`
-	Marked              b24.String      `json:"marked"`
-	OrderID             b24.Int         `json:"orderId"`
-	Paid                b24.String      `json:"paid"`
-	PayReturnComment    b24.String      `json:"payReturnComment"`
-	PayReturnDate       json.RawMessage `json:"payReturnDate"`
-	PayReturnNum        b24.String      `json:"payReturnNum"`
-	PaySystemID         b24.Int         `json:"paySystemId"`
-	PaySystemIsCash     b24.String      `json:"paySystemIsCash"`
-	PaySystemName       b24.String      `json:"paySystemName"`
-	PaySystemXMLID      b24.String      `json:"paySystemXmlId"`
-	PayVoucherDate      json.RawMessage `json:"payVoucherDate"`
-	PayVoucherNum       b24.String      `json:"payVoucherNum"`
-	PriceCod            b24.String      `json:"priceCod"`
-	PsCurrency          b24.String      `json:"psCurrency"`
-	PsInvoiceID         json.RawMessage `json:"psInvoiceId"`
-	PsResponseDate      json.RawMessage `json:"psResponseDate"`
-	PsStatus            b24.String      `json:"psStatus"`
-	PsStatusCode        b24.String      `json:"psStatusCode"`
-	PsStatusDescription b24.String      `json:"psStatusDescription"`
-	PsStatusMessage     b24.String      `json:"psStatusMessage"`
-	PsSum               json.RawMessage `json:"psSum"`
-	ReasonMarked        b24.String      `json:"reasonMarked"`
-	ResponsibleID       b24.Int         `json:"responsibleId"`
-	Sum                 b24.Int         `json:"sum"`
-	Updated1c           b24.String      `json:"updated1c"`
-	Version1c           b24.String      `json:"version1c"`
-	XMLID               b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentGetPayment) UnmarshalJSON(data []byte) error {
-	type plain PaymentGetPayment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentGetPayment) MarshalJSON() ([]byte, error) {
-	type plain PaymentGetPayment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentGetResult is the result of sale.payment.get.
 type PaymentGetResult struct {
-	Payment *PaymentGetPayment `json:"payment"`
+	Payment *Payment `json:"payment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -633,8 +578,8 @@ func PaymentListCommand(p PaymentListParams) b24.Command[*PaymentListResult] {
 
 // PaymentListAll iterates over every row of sale.payment.list, requesting page
 // after page (start/next) as the loop asks for more.
-func PaymentListAll(ctx context.Context, c b24.Caller, p PaymentListParams, opts ...b24.CallOption) iter.Seq2[PaymentListItem, error] {
-	return b24.List[PaymentListItem](ctx, c, PaymentListCommand(p).Request, b24.ListSpec{
+func PaymentListAll(ctx context.Context, c b24.Caller, p PaymentListParams, opts ...b24.CallOption) iter.Seq2[Payment, error] {
+	return b24.List[Payment](ctx, c, PaymentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "payments",
 	}, opts...)
@@ -643,8 +588,8 @@ func PaymentListAll(ctx context.Context, c b24.Caller, p PaymentListParams, opts
 // PaymentListExport reads every row of sale.payment.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func PaymentListExport(ctx context.Context, c b24.Caller, p PaymentListParams, opts ...b24.CallOption) iter.Seq2[PaymentListItem, error] {
-	return b24.Export[PaymentListItem](ctx, c, PaymentListCommand(p).Request, b24.ListSpec{
+func PaymentListExport(ctx context.Context, c b24.Caller, p PaymentListParams, opts ...b24.CallOption) iter.Seq2[Payment, error] {
+	return b24.Export[Payment](ctx, c, PaymentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "payments",
 	}, opts...)
@@ -723,74 +668,12 @@ type PaymentListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PaymentListItem is one row of sale.payment.list.
-type PaymentListItem struct {
-	AccountNumber       b24.String      `json:"accountNumber"`
-	Comments            b24.String      `json:"comments"`
-	CompanyID           json.RawMessage `json:"companyId"`
-	Currency            b24.String      `json:"currency"`
-	DateBill            b24.String      `json:"dateBill"`
-	DateMarked          json.RawMessage `json:"dateMarked"`
-	DatePaid            json.RawMessage `json:"datePaid"`
-	DatePayBefore       json.RawMessage `json:"datePayBefore"`
-	DateResponsibleID   b24.String      `json:"dateResponsibleId"`
-	EmpMarkedID         json.RawMessage `json:"empMarkedId"`
-	EmpPaidID           json.RawMessage `json:"empPaidId"`
-	EmpResponsibleID    b24.Int         `json:"empResponsibleId"`
-	EmpReturnID         json.RawMessage `json:"empReturnId"`
-	ExternalPayment     b24.String      `json:"externalPayment"`
-	ID                  b24.Int         `json:"id"`
-	Id1c                b24.String      `json:"id1c"`
-	IsReturn            b24.String      `json:"isReturn"`
-	Marked              b24.String      `json:"marked"`
-	OrderID             b24.Int         `json:"orderId"`
-	Paid                b24.String      `json:"paid"`
-	PayReturnComment    b24.String      `json:"payReturnComment"`
-	PayReturnDate       json.RawMessage `json:"payReturnDate"`
-	PayReturnNum        b24.String      `json:"payReturnNum"`
-	PaySystemID         b24.Int         `json:"paySystemId"`
-	PaySystemIsCash     b24.String      `json:"paySystemIsCash"`
-	PaySystemName       b24.String      `json:"paySystemName"`
-	PaySystemXMLID      b24.String      `json:"paySystemXmlId"`
-	PayVoucherDate      json.RawMessage `json:"payVoucherDate"`
-	PayVoucherNum       b24.String      `json:"payVoucherNum"`
-	PriceCod            b24.String      `json:"priceCod"`
-	PsCurrency          b24.String      `json:"psCurrency"`
-	PsInvoiceID         json.RawMessage `json:"psInvoiceId"`
-	PsResponseDate      json.RawMessage `json:"psResponseDate"`
-	PsStatus            b24.String      `json:"psStatus"`
-	PsStatusCode        b24.String      `json:"psStatusCode"`
-	PsStatusDescription b24.String      `json:"psStatusDescription"`
-	PsStatusMessage     b24.String      `json:"psStatusMessage"`
-	PsSum               json.RawMessage `json:"psSum"`
-	ReasonMarked        b24.String      `json:"reasonMarked"`
-	ResponsibleID       b24.Int         `json:"responsibleId"`
-	Sum                 b24.Int         `json:"sum"`
-	Updated1c           b24.String      `json:"updated1c"`
-	Version1c           b24.String      `json:"version1c"`
-	XMLID               b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentListItem) UnmarshalJSON(data []byte) error {
-	type plain PaymentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentListItem) MarshalJSON() ([]byte, error) {
-	type plain PaymentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PaymentListResult is the result of sale.payment.list.
 type PaymentListResult struct {
-	Payments []PaymentListItem `json:"payments"`
+	Payments []Payment `json:"payments"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -851,7 +734,7 @@ func PaymentUpdateCommand(p PaymentUpdateParams) b24.Command[*PaymentUpdateResul
 // PaymentUpdateParams holds the parameters of sale.payment.update.
 type PaymentUpdateParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for creating a payment in
 	// the form of a structure:
 	//
@@ -894,7 +777,7 @@ type PaymentUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields PaymentUpdateParamsFields `json:"fields"`
+	Fields PaymentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -905,7 +788,7 @@ func (p PaymentUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.PaySystemID == 0 {
+	if !p.Fields.PaySystemID.Set {
 		return &b24.RequiredError{
 			Method: "sale.payment.update",
 			Param:  "fields.paySystemId",
@@ -914,198 +797,9 @@ func (p PaymentUpdateParams) validate() error {
 	return nil
 }
 
-// PaymentUpdateParamsFields is the fields value of sale.payment.update.
-type PaymentUpdateParamsFields struct {
-	// Payment system identifier. Required.
-	PaySystemID int64 `json:"paySystemId"`
-	// Payment status:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Paid b24.Opt[b24.Bool] `json:"paid,omitzero"`
-	// Payment date
-	DatePaid b24.Opt[b24.Time] `json:"datePaid,omitzero"`
-	// Identifier of the user who made the payment
-	EmpPaidID b24.Opt[int64] `json:"empPaidId,omitzero"`
-	// Payment system status flag — whether the payment was successful. Options:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to null. Default: null.
-	PsStatus b24.Opt[b24.Bool] `json:"psStatus,omitzero"`
-	// Payment system status code
-	PsStatusCode b24.Opt[string] `json:"psStatusCode,omitzero"`
-	// Description of the payment system's operation result
-	PsStatusDescription b24.Opt[string] `json:"psStatusDescription,omitzero"`
-	// Message from the payment system
-	PsStatusMessage b24.Opt[string] `json:"psStatusMessage,omitzero"`
-	// Payment system amount
-	PsSum b24.Opt[float64] `json:"psSum,omitzero"`
-	// Payment system currency
-	PsCurrency b24.Opt[string] `json:"psCurrency,omitzero"`
-	// Payment system response date
-	PsResponseDate b24.Opt[b24.Time] `json:"psResponseDate,omitzero"`
-	// Payment document number
-	PayVoucherNum b24.Opt[string] `json:"payVoucherNum,omitzero"`
-	// Payment document date
-	PayVoucherDate b24.Opt[b24.Time] `json:"payVoucherDate,omitzero"`
-	// Deprecated.
-	//
-	// Date by which the invoice must be paid.
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	DatePayBefore b24.Opt[b24.Time] `json:"datePayBefore,omitzero"`
-	// Invoice date
-	DateBill b24.Opt[b24.Time] `json:"dateBill,omitzero"`
-	// External identifier
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Payment amount
-	Sum b24.Opt[float64] `json:"sum,omitzero"`
-	// Identifier of the company that will receive the payment
-	//
-	// Currently not used
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Return document number
-	PayReturnNum b24.Opt[string] `json:"payReturnNum,omitzero"`
-	// Relevant only for on-premise version Cost of payment upon delivery. Used for
-	// cash on delivery
-	PriceCod b24.Opt[float64] `json:"priceCod,omitzero"`
-	// Return document date
-	PayReturnDate b24.Opt[b24.Date] `json:"payReturnDate,omitzero"`
-	// Identifier of the user who processed the return
-	EmpReturnID b24.Opt[int64] `json:"empReturnId,omitzero"`
-	// Comment on the return
-	PayReturnComment b24.Opt[string] `json:"payReturnComment,omitzero"`
-	// Identifier of the user responsible for the payment
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// Identifier of the user who assigned the responsible person
-	EmpResponsibleID b24.Opt[int64] `json:"empResponsibleId,omitzero"`
-	// Was the return processed:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N
-	IsReturn b24.Opt[b24.Bool] `json:"isReturn,omitzero"`
-	// Comments on the payment
-	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Payment updated via QuickBooks and other similar platforms:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N
-	Updated1c b24.Opt[b24.Bool] `json:"updated1c,omitzero"`
-	// Identifier in QuickBooks and other similar platforms
-	Id1c b24.Opt[string] `json:"id1c,omitzero"`
-	// Payment document version from QuickBooks and other similar platforms
-	Version1c b24.Opt[string] `json:"version1c,omitzero"`
-	// Relevant only for on-premise version Whether it is an external payment. Used
-	// for import from QuickBooks and other similar platforms via XML
-	//
-	//   - Y — yes
-	//   - F — yes, loaded with the order
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	ExternalPayment b24.Opt[PaymentUpdateParamsFieldsExternalPayment] `json:"externalPayment,omitzero"`
-	// Payment identifier in the payment system
-	PsInvoiceID b24.Opt[string] `json:"psInvoiceId,omitzero"`
-	// Marking flag. Indicates whether the payment is marked as problematic:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// Defaults to N. Default: N.
-	Marked b24.Opt[b24.Bool] `json:"marked,omitzero"`
-	// Reason for marking
-	ReasonMarked b24.Opt[string] `json:"reasonMarked,omitzero"`
-	// Identifier of the user who marked the payment
-	EmpMarkedID b24.Opt[int64] `json:"empMarkedId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PaymentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PaymentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentUpdatePayment is the result of sale.payment.update.
-type PaymentUpdatePayment struct {
-	AccountNumber       b24.String `json:"accountNumber"`
-	Comments            b24.String `json:"comments"`
-	CompanyID           b24.Int    `json:"companyId"`
-	Currency            b24.String `json:"currency"`
-	DateBill            b24.String `json:"dateBill"`
-	DateMarked          b24.String `json:"dateMarked"`
-	DatePaid            b24.String `json:"datePaid"`
-	DatePayBefore       b24.String `json:"datePayBefore"`
-	DateResponsibleID   b24.String `json:"dateResponsibleId"`
-	EmpMarkedID         b24.Int    `json:"empMarkedId"`
-	EmpPaidID           b24.Int    `json:"empPaidId"`
-	EmpResponsibleID    b24.Int    `json:"empResponsibleId"`
-	EmpReturnID         b24.Int    `json:"empReturnId"`
-	ExternalPayment     b24.String `json:"externalPayment"`
-	ID                  b24.Int    `json:"id"`
-	Id1c                b24.String `json:"id1c"`
-	IsReturn            b24.String `json:"isReturn"`
-	Marked              b24.String `json:"marked"`
-	OrderID             b24.Int    `json:"orderId"`
-	Paid                b24.String `json:"paid"`
-	PayReturnComment    b24.String `json:"payReturnComment"`
-	PayReturnDate       b24.String `json:"payReturnDate"`
-	PayReturnNum        b24.String `json:"payReturnNum"`
-	PaySystemID         b24.Int    `json:"paySystemId"`
-	PaySystemIsCash     b24.String `json:"paySystemIsCash"`
-	PaySystemName       b24.String `json:"paySystemName"`
-	PaySystemXMLID      b24.String `json:"paySystemXmlId"`
-	PayVoucherDate      b24.String `json:"payVoucherDate"`
-	PayVoucherNum       b24.String `json:"payVoucherNum"`
-	PriceCod            b24.String `json:"priceCod"`
-	PsCurrency          b24.String `json:"psCurrency"`
-	PsInvoiceID         b24.Int    `json:"psInvoiceId"`
-	PsResponseDate      b24.String `json:"psResponseDate"`
-	PsStatus            b24.String `json:"psStatus"`
-	PsStatusCode        b24.String `json:"psStatusCode"`
-	PsStatusDescription b24.String `json:"psStatusDescription"`
-	PsStatusMessage     b24.String `json:"psStatusMessage"`
-	PsSum               b24.Int    `json:"psSum"`
-	ReasonMarked        b24.String `json:"reasonMarked"`
-	ResponsibleID       b24.Int    `json:"responsibleId"`
-	Sum                 b24.Int    `json:"sum"`
-	Updated1c           b24.String `json:"updated1c"`
-	Version1c           b24.String `json:"version1c"`
-	XMLID               b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentUpdatePayment) UnmarshalJSON(data []byte) error {
-	type plain PaymentUpdatePayment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentUpdatePayment) MarshalJSON() ([]byte, error) {
-	type plain PaymentUpdatePayment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentUpdateResult is the result of sale.payment.update.
 type PaymentUpdateResult struct {
-	Payment *PaymentUpdatePayment `json:"payment"`
+	Payment *Payment `json:"payment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1120,29 +814,4 @@ func (v *PaymentUpdateResult) UnmarshalJSON(data []byte) error {
 func (v PaymentUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain PaymentUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentUpdateParamsFieldsExternalPayment is the externalPayment of
-// sale.payment.update: the constants below are the documented values; others
-// are accepted too.
-type PaymentUpdateParamsFieldsExternalPayment string
-
-// The documented values of PaymentUpdateParamsFieldsExternalPayment.
-const (
-	// yes
-	PaymentUpdateParamsFieldsExternalPaymentY PaymentUpdateParamsFieldsExternalPayment = "Y"
-	// yes, loaded with the order
-	PaymentUpdateParamsFieldsExternalPaymentF PaymentUpdateParamsFieldsExternalPayment = "F"
-	// no
-	PaymentUpdateParamsFieldsExternalPaymentN PaymentUpdateParamsFieldsExternalPayment = "N"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *PaymentUpdateParamsFieldsExternalPayment) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = PaymentUpdateParamsFieldsExternalPayment(s)
-	return nil
 }

@@ -7,6 +7,71 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Paymentitembasket is one paymentitembasket of sale.paymentitembasket, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (sale-payment-item-basket-get-fields,
+// sale-payment-item-basket-get, sale-payment-item-basket-list,
+// sale-payment-item-basket-add, sale-payment-item-basket-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Paymentitembasket struct {
+	BasketID   b24.Int    `json:"basketId"`
+	DateInsert b24.Time   `json:"dateInsert"`
+	ID         b24.Int    `json:"id"`
+	PaymentID  b24.Int    `json:"paymentId"`
+	Quantity   b24.Number `json:"quantity"`
+	XMLID      b24.String `json:"xmlId"`
+	// Array of objects with information about the selected bindings of basket
+	// items to payments
+	PaymentItemBasket []b24.String `json:"paymentItemBasket"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Paymentitembasket) UnmarshalJSON(data []byte) error {
+	type plain Paymentitembasket
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Paymentitembasket) MarshalJSON() ([]byte, error) {
+	type plain Paymentitembasket
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PaymentitembasketInput is the write form of Paymentitembasket: the fields
+// the family's add and update methods take. Every field is optional; only
+// those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
+// custom fields (UF_*) go in Extra.
+type PaymentitembasketInput struct {
+	// Payment identifier
+	PaymentID b24.Opt[b24.Int] `json:"paymentId,omitzero"`
+	// Basket item identifier
+	BasketID b24.Opt[b24.Int] `json:"basketId,omitzero"`
+	// Quantity of the product
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// External record identifier
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Array of objects with information about the selected bindings of basket
+	// items to payments
+	PaymentItemBasket []string `json:"paymentItemBasket,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaymentitembasketInput) UnmarshalJSON(data []byte) error {
+	type plain PaymentitembasketInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaymentitembasketInput) MarshalJSON() ([]byte, error) {
+	type plain PaymentitembasketInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PaymentitembasketAdd calls sale.paymentitembasket.add: Add Basket Item
 // Binding to Payment.
 //
@@ -59,18 +124,18 @@ func PaymentitembasketAddCommand(p PaymentitembasketAddParams) b24.Command[*Paym
 // sale.paymentitembasket.add.
 type PaymentitembasketAddParams struct {
 	// Field values for creating a binding of a basket item to a payment. Required.
-	Fields PaymentitembasketAddParamsFields `json:"fields"`
+	Fields PaymentitembasketInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PaymentitembasketAddParams) validate() error {
-	if p.Fields.PaymentID == 0 {
+	if !p.Fields.PaymentID.Set {
 		return &b24.RequiredError{
 			Method: "sale.paymentitembasket.add",
 			Param:  "fields.paymentId",
 		}
 	}
-	if p.Fields.BasketID == 0 {
+	if !p.Fields.BasketID.Set {
 		return &b24.RequiredError{
 			Method: "sale.paymentitembasket.add",
 			Param:  "fields.basketId",
@@ -79,61 +144,9 @@ func (p PaymentitembasketAddParams) validate() error {
 	return nil
 }
 
-// PaymentitembasketAddParamsFields is the fields value of
-// sale.paymentitembasket.add.
-type PaymentitembasketAddParamsFields struct {
-	// Payment identifier. Required.
-	PaymentID int64 `json:"paymentId"`
-	// Basket item identifier. Required.
-	BasketID int64 `json:"basketId"`
-	// Quantity of the product
-	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
-	// External record identifier
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentitembasketAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PaymentitembasketAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentitembasketAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PaymentitembasketAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentitembasketAddPaymentItemBasket is the result of
-// sale.paymentitembasket.add.
-type PaymentitembasketAddPaymentItemBasket struct {
-	BasketID   b24.Int    `json:"basketId"`
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	Quantity   b24.Int    `json:"quantity"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentitembasketAddPaymentItemBasket) UnmarshalJSON(data []byte) error {
-	type plain PaymentitembasketAddPaymentItemBasket
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentitembasketAddPaymentItemBasket) MarshalJSON() ([]byte, error) {
-	type plain PaymentitembasketAddPaymentItemBasket
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentitembasketAddResult is the result of sale.paymentitembasket.add.
 type PaymentitembasketAddResult struct {
-	PaymentItemBasket *PaymentitembasketAddPaymentItemBasket `json:"paymentItemBasket"`
+	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -197,7 +210,7 @@ func PaymentitembasketDeleteCommand(p PaymentitembasketDeleteParams) b24.Command
 // sale.paymentitembasket.delete.
 type PaymentitembasketDeleteParams struct {
 	// Identifier of the binding of the cart item to the payment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -258,7 +271,7 @@ func PaymentitembasketGetCommand(p PaymentitembasketGetParams) b24.Command[*Paym
 // sale.paymentitembasket.get.
 type PaymentitembasketGetParams struct {
 	// Identifier of the basket item binding to payment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -272,34 +285,9 @@ func (p PaymentitembasketGetParams) validate() error {
 	return nil
 }
 
-// PaymentitembasketGetPaymentItemBasket is the result of
-// sale.paymentitembasket.get.
-type PaymentitembasketGetPaymentItemBasket struct {
-	BasketID   b24.Int    `json:"basketId"`
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	Quantity   b24.Int    `json:"quantity"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentitembasketGetPaymentItemBasket) UnmarshalJSON(data []byte) error {
-	type plain PaymentitembasketGetPaymentItemBasket
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentitembasketGetPaymentItemBasket) MarshalJSON() ([]byte, error) {
-	type plain PaymentitembasketGetPaymentItemBasket
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentitembasketGetResult is the result of sale.paymentitembasket.get.
 type PaymentitembasketGetResult struct {
-	PaymentItemBasket *PaymentitembasketGetPaymentItemBasket `json:"paymentItemBasket"`
+	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -397,8 +385,8 @@ func (v PaymentitembasketGetfieldsResult) MarshalJSON() ([]byte, error) {
 //   - 200040300010: Insufficient permissions to read bindings of basket
 //     items to payments
 //   - 0: Other errors (e.g., fatal errors)
-func PaymentitembasketList(ctx context.Context, c b24.Caller, p PaymentitembasketListParams, opts ...b24.CallOption) (*PaymentitembasketListResult, error) {
-	var out PaymentitembasketListResult
+func PaymentitembasketList(ctx context.Context, c b24.Caller, p PaymentitembasketListParams, opts ...b24.CallOption) (*Paymentitembasket, error) {
+	var out Paymentitembasket
 	if err := b24.Invoke(ctx, c, PaymentitembasketListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -408,8 +396,8 @@ func PaymentitembasketList(ctx context.Context, c b24.Caller, p Paymentitembaske
 // PaymentitembasketListCommand is sale.paymentitembasket.list as a command for
 // a batch (see b24.Add); its result decodes as PaymentitembasketList's does.
 // Required parameters are not checked here: the portal reports them.
-func PaymentitembasketListCommand(p PaymentitembasketListParams) b24.Command[*PaymentitembasketListResult] {
-	return b24.NewCommand[*PaymentitembasketListResult](b24.Request{
+func PaymentitembasketListCommand(p PaymentitembasketListParams) b24.Command[*Paymentitembasket] {
+	return b24.NewCommand[*Paymentitembasket](b24.Request{
 		Idempotent: true,
 		Method:     "sale.paymentitembasket.list",
 		Params:     p,
@@ -489,28 +477,7 @@ type PaymentitembasketListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PaymentitembasketListResult is the result of sale.paymentitembasket.list.
-type PaymentitembasketListResult struct {
-	// Array of objects with information about the selected bindings of basket
-	// items to payments
-	PaymentItemBasket []b24.String `json:"paymentItemBasket"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentitembasketListResult) UnmarshalJSON(data []byte) error {
-	type plain PaymentitembasketListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentitembasketListResult) MarshalJSON() ([]byte, error) {
-	type plain PaymentitembasketListResult
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PaymentitembasketUpdate calls sale.paymentitembasket.update: Update the
@@ -561,10 +528,10 @@ func PaymentitembasketUpdateCommand(p PaymentitembasketUpdateParams) b24.Command
 // sale.paymentitembasket.update.
 type PaymentitembasketUpdateParams struct {
 	// Identifier of the binding of the cart item to the payment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the binding of the cart item to the payment.
 	// Required.
-	Fields PaymentitembasketUpdateParamsFields `json:"fields"`
+	Fields PaymentitembasketInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -575,61 +542,19 @@ func (p PaymentitembasketUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
+	if !p.Fields.Quantity.Set {
+		return &b24.RequiredError{
+			Method: "sale.paymentitembasket.update",
+			Param:  "fields.quantity",
+		}
+	}
 	return nil
-}
-
-// PaymentitembasketUpdateParamsFields is the fields value of
-// sale.paymentitembasket.update.
-type PaymentitembasketUpdateParamsFields struct {
-	// Quantity of the product. Required.
-	Quantity float64 `json:"quantity"`
-	// External identifier of the record
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentitembasketUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PaymentitembasketUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentitembasketUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PaymentitembasketUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentitembasketUpdatePaymentItemBasket is the result of
-// sale.paymentitembasket.update.
-type PaymentitembasketUpdatePaymentItemBasket struct {
-	BasketID   b24.Int    `json:"basketId"`
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	Quantity   b24.Int    `json:"quantity"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentitembasketUpdatePaymentItemBasket) UnmarshalJSON(data []byte) error {
-	type plain PaymentitembasketUpdatePaymentItemBasket
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentitembasketUpdatePaymentItemBasket) MarshalJSON() ([]byte, error) {
-	type plain PaymentitembasketUpdatePaymentItemBasket
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PaymentitembasketUpdateResult is the result of
 // sale.paymentitembasket.update.
 type PaymentitembasketUpdateResult struct {
-	PaymentItemBasket *PaymentitembasketUpdatePaymentItemBasket `json:"paymentItemBasket"`
+	PaymentItemBasket *Paymentitembasket `json:"paymentItemBasket"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,62 @@ import (
 	"iter"
 )
 
+// PaymentItemShipment is one paymentItemShipment of sale.paymentItemShipment,
+// as the family's methods return it. Its fields are the union of what the
+// family's pages document (sale-payment-item-shipment-get-fields,
+// sale-payment-item-shipment-get, sale-payment-item-shipment-list,
+// sale-payment-item-shipment-add, sale-payment-item-shipment-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type PaymentItemShipment struct {
+	DateInsert b24.Time   `json:"dateInsert"`
+	ID         b24.Int    `json:"id"`
+	PaymentID  b24.Int    `json:"paymentId"`
+	ShipmentID b24.Int    `json:"shipmentId"`
+	XMLID      b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaymentItemShipment) UnmarshalJSON(data []byte) error {
+	type plain PaymentItemShipment
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaymentItemShipment) MarshalJSON() ([]byte, error) {
+	type plain PaymentItemShipment
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PaymentItemShipmentInput is the write form of PaymentItemShipment: the
+// fields the family's add and update methods take. Every field is optional;
+// only those set are sent (b24.Some(0) sends 0). Read-only fields are left
+// out; custom fields (UF_*) go in Extra.
+type PaymentItemShipmentInput struct {
+	// Shipment identifier
+	ShipmentID b24.Opt[b24.Int] `json:"shipmentId,omitzero"`
+	// Payment identifier
+	PaymentID b24.Opt[b24.Int] `json:"paymentId,omitzero"`
+	// External identifier of the record
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaymentItemShipmentInput) UnmarshalJSON(data []byte) error {
+	type plain PaymentItemShipmentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaymentItemShipmentInput) MarshalJSON() ([]byte, error) {
+	type plain PaymentItemShipmentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PaymentItemShipmentAdd calls sale.paymentItemShipment.add: Add Payment
 // Binding to Shipment.
 //
@@ -71,18 +127,18 @@ type PaymentItemShipmentAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields PaymentItemShipmentAddParamsFields `json:"fields"`
+	Fields PaymentItemShipmentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PaymentItemShipmentAddParams) validate() error {
-	if p.Fields.ShipmentID == 0 {
+	if !p.Fields.ShipmentID.Set {
 		return &b24.RequiredError{
 			Method: "sale.paymentItemShipment.add",
 			Param:  "fields.shipmentId",
 		}
 	}
-	if p.Fields.PaymentID == 0 {
+	if !p.Fields.PaymentID.Set {
 		return &b24.RequiredError{
 			Method: "sale.paymentItemShipment.add",
 			Param:  "fields.paymentId",
@@ -91,58 +147,9 @@ func (p PaymentItemShipmentAddParams) validate() error {
 	return nil
 }
 
-// PaymentItemShipmentAddParamsFields is the fields value of
-// sale.paymentItemShipment.add.
-type PaymentItemShipmentAddParamsFields struct {
-	// Shipment identifier. Required.
-	ShipmentID int64 `json:"shipmentId"`
-	// Payment identifier. Required.
-	PaymentID int64 `json:"paymentId"`
-	// External identifier of the record
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentItemShipmentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PaymentItemShipmentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentItemShipmentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PaymentItemShipmentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentItemShipmentAddPaymentItemShipment is the result of
-// sale.paymentItemShipment.add.
-type PaymentItemShipmentAddPaymentItemShipment struct {
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	ShipmentID b24.Int    `json:"shipmentId"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentItemShipmentAddPaymentItemShipment) UnmarshalJSON(data []byte) error {
-	type plain PaymentItemShipmentAddPaymentItemShipment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentItemShipmentAddPaymentItemShipment) MarshalJSON() ([]byte, error) {
-	type plain PaymentItemShipmentAddPaymentItemShipment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentItemShipmentAddResult is the result of sale.paymentItemShipment.add.
 type PaymentItemShipmentAddResult struct {
-	PaymentItemShipment *PaymentItemShipmentAddPaymentItemShipment `json:"paymentItemShipment"`
+	PaymentItemShipment *PaymentItemShipment `json:"paymentItemShipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -207,7 +214,7 @@ func PaymentItemShipmentDeleteCommand(p PaymentItemShipmentDeleteParams) b24.Com
 // sale.paymentItemShipment.delete.
 type PaymentItemShipmentDeleteParams struct {
 	// Identifier of the payment binding to the shipment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -268,7 +275,7 @@ func PaymentItemShipmentGetCommand(p PaymentItemShipmentGetParams) b24.Command[*
 // sale.paymentItemShipment.get.
 type PaymentItemShipmentGetParams struct {
 	// Identifier of the payment binding to the shipment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -282,33 +289,9 @@ func (p PaymentItemShipmentGetParams) validate() error {
 	return nil
 }
 
-// PaymentItemShipmentGetPaymentItemShipment is the result of
-// sale.paymentItemShipment.get.
-type PaymentItemShipmentGetPaymentItemShipment struct {
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	ShipmentID b24.Int    `json:"shipmentId"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentItemShipmentGetPaymentItemShipment) UnmarshalJSON(data []byte) error {
-	type plain PaymentItemShipmentGetPaymentItemShipment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentItemShipmentGetPaymentItemShipment) MarshalJSON() ([]byte, error) {
-	type plain PaymentItemShipmentGetPaymentItemShipment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentItemShipmentGetResult is the result of sale.paymentItemShipment.get.
 type PaymentItemShipmentGetResult struct {
-	PaymentItemShipment *PaymentItemShipmentGetPaymentItemShipment `json:"paymentItemShipment"`
+	PaymentItemShipment *PaymentItemShipment `json:"paymentItemShipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -429,8 +412,8 @@ func PaymentItemShipmentListCommand(p PaymentItemShipmentListParams) b24.Command
 // PaymentItemShipmentListAll iterates over every row of
 // sale.paymentItemShipment.list, requesting page after page (start/next) as
 // the loop asks for more.
-func PaymentItemShipmentListAll(ctx context.Context, c b24.Caller, p PaymentItemShipmentListParams, opts ...b24.CallOption) iter.Seq2[PaymentItemShipmentListItem, error] {
-	return b24.List[PaymentItemShipmentListItem](ctx, c, PaymentItemShipmentListCommand(p).Request, b24.ListSpec{
+func PaymentItemShipmentListAll(ctx context.Context, c b24.Caller, p PaymentItemShipmentListParams, opts ...b24.CallOption) iter.Seq2[PaymentItemShipment, error] {
+	return b24.List[PaymentItemShipment](ctx, c, PaymentItemShipmentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "paymentItemsShipment",
 	}, opts...)
@@ -440,8 +423,8 @@ func PaymentItemShipmentListAll(ctx context.Context, c b24.Caller, p PaymentItem
 // sale.paymentItemShipment.list by ID (start=-1, filter >ID, ordered by ID),
 // many pages per batch call: the fast way to read a large list. The filter in
 // p still applies; its order is replaced.
-func PaymentItemShipmentListExport(ctx context.Context, c b24.Caller, p PaymentItemShipmentListParams, opts ...b24.CallOption) iter.Seq2[PaymentItemShipmentListItem, error] {
-	return b24.Export[PaymentItemShipmentListItem](ctx, c, PaymentItemShipmentListCommand(p).Request, b24.ListSpec{
+func PaymentItemShipmentListExport(ctx context.Context, c b24.Caller, p PaymentItemShipmentListParams, opts ...b24.CallOption) iter.Seq2[PaymentItemShipment, error] {
+	return b24.Export[PaymentItemShipment](ctx, c, PaymentItemShipmentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "paymentItemsShipment",
 	}, opts...)
@@ -519,36 +502,13 @@ type PaymentItemShipmentListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PaymentItemShipmentListItem is one row of sale.paymentItemShipment.list.
-type PaymentItemShipmentListItem struct {
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	ShipmentID b24.Int    `json:"shipmentId"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentItemShipmentListItem) UnmarshalJSON(data []byte) error {
-	type plain PaymentItemShipmentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentItemShipmentListItem) MarshalJSON() ([]byte, error) {
-	type plain PaymentItemShipmentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PaymentItemShipmentListResult is the result of
 // sale.paymentItemShipment.list.
 type PaymentItemShipmentListResult struct {
-	PaymentItemsShipment []PaymentItemShipmentListItem `json:"paymentItemsShipment"`
+	PaymentItemsShipment []PaymentItemShipment `json:"paymentItemsShipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -614,7 +574,7 @@ func PaymentItemShipmentUpdateCommand(p PaymentItemShipmentUpdateParams) b24.Com
 // sale.paymentItemShipment.update.
 type PaymentItemShipmentUpdateParams struct {
 	// Identifier of the payment binding to the shipment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for creating the payment
 	// binding to the shipment in the form of a structure:
 	//
@@ -623,7 +583,7 @@ type PaymentItemShipmentUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields PaymentItemShipmentUpdateParamsFields `json:"fields"`
+	Fields PaymentItemShipmentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -637,55 +597,10 @@ func (p PaymentItemShipmentUpdateParams) validate() error {
 	return nil
 }
 
-// PaymentItemShipmentUpdateParamsFields is the fields value of
-// sale.paymentItemShipment.update.
-type PaymentItemShipmentUpdateParamsFields struct {
-	// External identifier of the record
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentItemShipmentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PaymentItemShipmentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentItemShipmentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PaymentItemShipmentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PaymentItemShipmentUpdatePaymentItemShipment is the result of
-// sale.paymentItemShipment.update.
-type PaymentItemShipmentUpdatePaymentItemShipment struct {
-	DateInsert b24.String `json:"dateInsert"`
-	ID         b24.Int    `json:"id"`
-	PaymentID  b24.Int    `json:"paymentId"`
-	ShipmentID b24.Int    `json:"shipmentId"`
-	XMLID      b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaymentItemShipmentUpdatePaymentItemShipment) UnmarshalJSON(data []byte) error {
-	type plain PaymentItemShipmentUpdatePaymentItemShipment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaymentItemShipmentUpdatePaymentItemShipment) MarshalJSON() ([]byte, error) {
-	type plain PaymentItemShipmentUpdatePaymentItemShipment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PaymentItemShipmentUpdateResult is the result of
 // sale.paymentItemShipment.update.
 type PaymentItemShipmentUpdateResult struct {
-	PaymentItemShipment *PaymentItemShipmentUpdatePaymentItemShipment `json:"paymentItemShipment"`
+	PaymentItemShipment *PaymentItemShipment `json:"paymentItemShipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,83 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// PaysystemSettings is one paysystem settings of sale.paysystem.settings, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (sale-pay-system-settings-get), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type PaysystemSettings struct {
+	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
+	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
+	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaysystemSettings) UnmarshalJSON(data []byte) error {
+	type plain PaysystemSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaysystemSettings) MarshalJSON() ([]byte, error) {
+	type plain PaysystemSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PaysystemSettingsInvoice is one paysystem settings invoice of
+// sale.paysystem.settings.invoice, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (sale-pay-system-settings-invoice-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type PaysystemSettingsInvoice struct {
+	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
+	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
+	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaysystemSettingsInvoice) UnmarshalJSON(data []byte) error {
+	type plain PaysystemSettingsInvoice
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaysystemSettingsInvoice) MarshalJSON() ([]byte, error) {
+	type plain PaysystemSettingsInvoice
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PaysystemSettingsPayment is one paysystem settings payment of
+// sale.paysystem.settings.payment, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (sale-pay-system-settings-payment-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type PaysystemSettingsPayment struct {
+	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
+	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
+	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PaysystemSettingsPayment) UnmarshalJSON(data []byte) error {
+	type plain PaysystemSettingsPayment
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PaysystemSettingsPayment) MarshalJSON() ([]byte, error) {
+	type plain PaysystemSettingsPayment
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PaysystemAdd calls sale.paysystem.add: Add Payment System.
 //
 // This method adds a payment system.
@@ -56,7 +133,7 @@ type PaysystemAddParams struct {
 	// Description of the payment system
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Identifier of the payer type. Required.
-	PersonTypeID int64 `json:"PERSON_TYPE_ID"`
+	PersonTypeID b24.Int `json:"PERSON_TYPE_ID"`
 	// Code of the REST handler specified when adding the handler using the
 	// sale.paysystem.handler.add method. Required.
 	BxRestHandler string `json:"BX_REST_HANDLER"`
@@ -217,7 +294,7 @@ func PaysystemDeleteCommand(p PaysystemDeleteParams) b24.Command[b24.Bool] {
 // PaysystemDeleteParams holds the parameters of sale.paysystem.delete.
 type PaysystemDeleteParams struct {
 	// Identifier of the payment system. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -278,7 +355,7 @@ type PaysystemHandlerAddParams struct {
 	// Name of the REST handler. Required.
 	Name string `json:"NAME"`
 	// Sorting order. Default is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Code of the REST handler. Must be unique among all handlers. Required.
 	Code string `json:"CODE"`
 	// Handler settings (detailed description provided below). Required.
@@ -330,7 +407,7 @@ type PaysystemHandlerAddParamsSettings struct {
 	// Default value is b2c. Default: b2c.
 	ClientType b24.Opt[PaysystemHandlerAddParamsSettingsClientType] `json:"CLIENT_TYPE,omitzero"`
 	// List of currencies supported by the payment system. Default is empty
-	Currency []int64 `json:"CURRENCY,omitzero"`
+	Currency []b24.Int `json:"CURRENCY,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -355,7 +432,7 @@ type PaysystemHandlerAddParamsSettingsCodes struct {
 	// Description of the parameter
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Sorting order
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Code of the group to which the parameter belongs
 	Group b24.Opt[string] `json:"GROUP,omitzero"`
 	// Description of the default value (detailed description provided below)
@@ -413,7 +490,7 @@ func (v PaysystemHandlerAddParamsSettingsCodesDefault) MarshalJSON() ([]byte, er
 type PaysystemHandlerAddParamsSettingsFormData struct {
 	// Identifier of the payment system through which the payment is made. Can be
 	// used to call the payment method sale.paysystem.pay.payment
-	BxPaysystemID b24.Opt[int64] `json:"BX_PAYSYSTEM_ID,omitzero"`
+	BxPaysystemID b24.Opt[b24.Int] `json:"BX_PAYSYSTEM_ID,omitzero"`
 	// URL of the store site to which the user will be redirected
 	BxReturnURL b24.Opt[string] `json:"BX_RETURN_URL,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -438,9 +515,9 @@ type PaysystemHandlerAddParamsSettingsCheckoutData struct {
 	// Current page
 	ReturnURL b24.Opt[string] `json:"RETURN_URL,omitzero"`
 	// Identifier of the payment system
-	PaysystemID b24.Opt[int64] `json:"PAYSYSTEM_ID,omitzero"`
+	PaysystemID b24.Opt[b24.Int] `json:"PAYSYSTEM_ID,omitzero"`
 	// Identifier of the payment
-	PaymentID b24.Opt[int64] `json:"PAYMENT_ID,omitzero"`
+	PaymentID b24.Opt[b24.Int] `json:"PAYMENT_ID,omitzero"`
 	// Payment amount
 	Sum b24.Opt[float64] `json:"SUM,omitzero"`
 	// Currency
@@ -556,7 +633,7 @@ func PaysystemHandlerDeleteCommand(p PaysystemHandlerDeleteParams) b24.Command[b
 // sale.paysystem.handler.delete.
 type PaysystemHandlerDeleteParams struct {
 	// Identifier of the REST handler. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -720,7 +797,7 @@ func PaysystemHandlerUpdateCommand(p PaysystemHandlerUpdateParams) b24.Command[b
 // sale.paysystem.handler.update.
 type PaysystemHandlerUpdateParams struct {
 	// Identifier of the REST handler. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Set of values for updating (detailed description provided below). Required.
 	Fields PaysystemHandlerUpdateParamsFields `json:"FIELDS"`
 }
@@ -747,7 +824,7 @@ type PaysystemHandlerUpdateParamsFields struct {
 	// sale.paysystem.handler.add
 	Settings map[string]any `json:"SETTINGS,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -958,9 +1035,9 @@ func PaysystemPayInvoiceCommand(p PaysystemPayInvoiceParams) b24.Command[b24.Boo
 type PaysystemPayInvoiceParams struct {
 	// Identifier of the legacy invoice. The service crm.invoice.* is used to
 	// retrieve invoice information. Required.
-	InvoiceID int64 `json:"INVOICE_ID"`
+	InvoiceID b24.Int `json:"INVOICE_ID"`
 	// Identifier of the payment system
-	PaySystemID b24.Opt[int64] `json:"PAY_SYSTEM_ID,omitzero"`
+	PaySystemID b24.Opt[b24.Int] `json:"PAY_SYSTEM_ID,omitzero"`
 	// Symbolic identifier of the REST handler for the payment system.
 	//
 	// You must provide either the PAY_SYSTEM_ID parameter or the BX_REST_HANDLER:
@@ -1031,9 +1108,9 @@ func PaysystemPayPaymentCommand(p PaysystemPayPaymentParams) b24.Command[b24.Boo
 // sale.paysystem.pay.payment.
 type PaysystemPayPaymentParams struct {
 	// Payment identifier. Required.
-	PaymentID int64 `json:"PAYMENT_ID"`
+	PaymentID b24.Int `json:"PAYMENT_ID"`
 	// Payment system identifier. Required.
-	PaySystemID int64 `json:"PAY_SYSTEM_ID"`
+	PaySystemID b24.Int `json:"PAY_SYSTEM_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1072,11 +1149,11 @@ func (p PaysystemPayPaymentParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_CHECK_FAILURE: 400
-func PaysystemSettingsGet(ctx context.Context, c b24.Caller, p PaysystemSettingsGetParams, opts ...b24.CallOption) (*PaysystemSettingsGetResult, error) {
+func PaysystemSettingsGet(ctx context.Context, c b24.Caller, p PaysystemSettingsGetParams, opts ...b24.CallOption) (*PaysystemSettings, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out PaysystemSettingsGetResult
+	var out PaysystemSettings
 	if err := b24.Invoke(ctx, c, PaysystemSettingsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1086,8 +1163,8 @@ func PaysystemSettingsGet(ctx context.Context, c b24.Caller, p PaysystemSettings
 // PaysystemSettingsGetCommand is sale.paysystem.settings.get as a command for
 // a batch (see b24.Add); its result decodes as PaysystemSettingsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func PaysystemSettingsGetCommand(p PaysystemSettingsGetParams) b24.Command[*PaysystemSettingsGetResult] {
-	return b24.NewCommand[*PaysystemSettingsGetResult](b24.Request{
+func PaysystemSettingsGetCommand(p PaysystemSettingsGetParams) b24.Command[*PaysystemSettings] {
+	return b24.NewCommand[*PaysystemSettings](b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.settings.get",
 		Params:     p,
@@ -1100,10 +1177,10 @@ func PaysystemSettingsGetCommand(p PaysystemSettingsGetParams) b24.Command[*Pays
 type PaysystemSettingsGetParams struct {
 	// Identifier of the payment system for which settings are to be retrieved.
 	// Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Identifier of the payer type for which settings are to be retrieved. To get
 	// default settings, pass 0. Required. Default: 0.
-	PersonTypeID int64 `json:"PERSON_TYPE_ID"`
+	PersonTypeID b24.Int `json:"PERSON_TYPE_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1121,27 +1198,6 @@ func (p PaysystemSettingsGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// PaysystemSettingsGetResult is the result of sale.paysystem.settings.get.
-type PaysystemSettingsGetResult struct {
-	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
-	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
-	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemSettingsGetResult) UnmarshalJSON(data []byte) error {
-	type plain PaysystemSettingsGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemSettingsGetResult) MarshalJSON() ([]byte, error) {
-	type plain PaysystemSettingsGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PaysystemSettingsInvoiceGet calls sale.paysystem.settings.invoice.get: Get
@@ -1165,11 +1221,11 @@ func (v PaysystemSettingsGetResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_INTERNAL_INVOICE_NOT_FOUND: 400
 //
 // Deprecated: the docs mark this method as deprecated.
-func PaysystemSettingsInvoiceGet(ctx context.Context, c b24.Caller, p PaysystemSettingsInvoiceGetParams, opts ...b24.CallOption) (*PaysystemSettingsInvoiceGetResult, error) {
+func PaysystemSettingsInvoiceGet(ctx context.Context, c b24.Caller, p PaysystemSettingsInvoiceGetParams, opts ...b24.CallOption) (*PaysystemSettingsInvoice, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out PaysystemSettingsInvoiceGetResult
+	var out PaysystemSettingsInvoice
 	if err := b24.Invoke(ctx, c, PaysystemSettingsInvoiceGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1180,8 +1236,8 @@ func PaysystemSettingsInvoiceGet(ctx context.Context, c b24.Caller, p PaysystemS
 // a command for a batch (see b24.Add); its result decodes as
 // PaysystemSettingsInvoiceGet's does. Required parameters are not checked
 // here: the portal reports them.
-func PaysystemSettingsInvoiceGetCommand(p PaysystemSettingsInvoiceGetParams) b24.Command[*PaysystemSettingsInvoiceGetResult] {
-	return b24.NewCommand[*PaysystemSettingsInvoiceGetResult](b24.Request{
+func PaysystemSettingsInvoiceGetCommand(p PaysystemSettingsInvoiceGetParams) b24.Command[*PaysystemSettingsInvoice] {
+	return b24.NewCommand[*PaysystemSettingsInvoice](b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.settings.invoice.get",
 		Params:     p,
@@ -1194,9 +1250,9 @@ func PaysystemSettingsInvoiceGetCommand(p PaysystemSettingsInvoiceGetParams) b24
 type PaysystemSettingsInvoiceGetParams struct {
 	// Identifier of the legacy invoice. The service crm.invoice.* is used to
 	// retrieve information about invoices. Required.
-	InvoiceID int64 `json:"INVOICE_ID"`
+	InvoiceID b24.Int `json:"INVOICE_ID"`
 	// Identifier of the payment system
-	PaySystemID b24.Opt[int64] `json:"PAY_SYSTEM_ID,omitzero"`
+	PaySystemID b24.Opt[b24.Int] `json:"PAY_SYSTEM_ID,omitzero"`
 	// Symbolic identifier of the payment system handler
 	BxRestHandler b24.Opt[string] `json:"BX_REST_HANDLER,omitzero"`
 }
@@ -1210,28 +1266,6 @@ func (p PaysystemSettingsInvoiceGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// PaysystemSettingsInvoiceGetResult is the result of
-// sale.paysystem.settings.invoice.get.
-type PaysystemSettingsInvoiceGetResult struct {
-	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
-	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
-	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemSettingsInvoiceGetResult) UnmarshalJSON(data []byte) error {
-	type plain PaysystemSettingsInvoiceGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemSettingsInvoiceGetResult) MarshalJSON() ([]byte, error) {
-	type plain PaysystemSettingsInvoiceGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PaysystemSettingsPaymentGet calls sale.paysystem.settings.payment.get: Get
@@ -1252,11 +1286,11 @@ func (v PaysystemSettingsInvoiceGetResult) MarshalJSON() ([]byte, error) {
 //
 //   - ERROR_CHECK_FAILURE: 400
 //   - ERROR_INTERNAL_ORDER_NOT_FOUND: 400
-func PaysystemSettingsPaymentGet(ctx context.Context, c b24.Caller, p PaysystemSettingsPaymentGetParams, opts ...b24.CallOption) (*PaysystemSettingsPaymentGetResult, error) {
+func PaysystemSettingsPaymentGet(ctx context.Context, c b24.Caller, p PaysystemSettingsPaymentGetParams, opts ...b24.CallOption) (*PaysystemSettingsPayment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out PaysystemSettingsPaymentGetResult
+	var out PaysystemSettingsPayment
 	if err := b24.Invoke(ctx, c, PaysystemSettingsPaymentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1267,8 +1301,8 @@ func PaysystemSettingsPaymentGet(ctx context.Context, c b24.Caller, p PaysystemS
 // a command for a batch (see b24.Add); its result decodes as
 // PaysystemSettingsPaymentGet's does. Required parameters are not checked
 // here: the portal reports them.
-func PaysystemSettingsPaymentGetCommand(p PaysystemSettingsPaymentGetParams) b24.Command[*PaysystemSettingsPaymentGetResult] {
-	return b24.NewCommand[*PaysystemSettingsPaymentGetResult](b24.Request{
+func PaysystemSettingsPaymentGetCommand(p PaysystemSettingsPaymentGetParams) b24.Command[*PaysystemSettingsPayment] {
+	return b24.NewCommand[*PaysystemSettingsPayment](b24.Request{
 		Idempotent: true,
 		Method:     "sale.paysystem.settings.payment.get",
 		Params:     p,
@@ -1280,9 +1314,9 @@ func PaysystemSettingsPaymentGetCommand(p PaysystemSettingsPaymentGetParams) b24
 // sale.paysystem.settings.payment.get.
 type PaysystemSettingsPaymentGetParams struct {
 	// Payment identifier. Required.
-	PaymentID int64 `json:"PAYMENT_ID"`
+	PaymentID b24.Int `json:"PAYMENT_ID"`
 	// Payment system identifier. Required.
-	PaySystemID int64 `json:"PAY_SYSTEM_ID"`
+	PaySystemID b24.Int `json:"PAY_SYSTEM_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1300,28 +1334,6 @@ func (p PaysystemSettingsPaymentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// PaysystemSettingsPaymentGetResult is the result of
-// sale.paysystem.settings.payment.get.
-type PaysystemSettingsPaymentGetResult struct {
-	RestServiceIDIframe  b24.String `json:"REST_SERVICE_ID_IFRAME"`
-	RestServiceKeyIframe b24.String `json:"REST_SERVICE_KEY_IFRAME"`
-	PsWorkModeIframe     b24.String `json:"PS_WORK_MODE_IFRAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PaysystemSettingsPaymentGetResult) UnmarshalJSON(data []byte) error {
-	type plain PaysystemSettingsPaymentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PaysystemSettingsPaymentGetResult) MarshalJSON() ([]byte, error) {
-	type plain PaysystemSettingsPaymentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PaysystemSettingsUpdate calls sale.paysystem.settings.update: Update Payment
@@ -1372,9 +1384,9 @@ func PaysystemSettingsUpdateCommand(p PaysystemSettingsUpdateParams) b24.Command
 type PaysystemSettingsUpdateParams struct {
 	// Identifier of the payment system for which settings need to be retrieved.
 	// Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Identifier of the payer type for which settings need to be retrieved
-	PersonTypeID b24.Opt[int64] `json:"PERSON_TYPE_ID,omitzero"`
+	PersonTypeID b24.Opt[b24.Int] `json:"PERSON_TYPE_ID,omitzero"`
 	// Settings to be updated. The keys are the names of the settings, and the
 	// values are objects whose structure is described below. Required.
 	Settings PaysystemSettingsUpdateParamsSettings `json:"SETTINGS"`
@@ -1457,7 +1469,7 @@ func PaysystemUpdateCommand(p PaysystemUpdateParams) b24.Command[b24.Bool] {
 // PaysystemUpdateParams holds the parameters of sale.paysystem.update.
 type PaysystemUpdateParams struct {
 	// Identifier of the payment system. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Object containing new field values (detailed description provided below)
 	Fields *PaysystemUpdateParamsFields `json:"FIELDS,omitzero"`
 }
@@ -1480,7 +1492,7 @@ type PaysystemUpdateParamsFields struct {
 	// Description of the payment system
 	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
 	// Identifier of the payer type
-	PersonTypeID b24.Opt[int64] `json:"PERSON_TYPE_ID,omitzero"`
+	PersonTypeID b24.Opt[b24.Int] `json:"PERSON_TYPE_ID,omitzero"`
 	// Code of the REST handler specified when adding the handler using the
 	// sale.paysystem.handler.add method
 	BxRestHandler b24.Opt[string] `json:"BX_REST_HANDLER,omitzero"`

@@ -4,10 +4,72 @@ package sale
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
+
+// Persontype is one persontype of sale.persontype, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (sale-person-type-get-fields, sale-person-type-get, sale-person-type-list,
+// sale-person-type-add, sale-person-type-update), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type Persontype struct {
+	Active b24.String `json:"active"`
+	Code   b24.String `json:"code"`
+	ID     b24.Int    `json:"id"`
+	Name   b24.String `json:"name"`
+	Sort   b24.String `json:"sort"`
+	XMLID  b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Persontype) UnmarshalJSON(data []byte) error {
+	type plain Persontype
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Persontype) MarshalJSON() ([]byte, error) {
+	type plain Persontype
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PersontypeInput is the write form of Persontype: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type PersontypeInput struct {
+	// Name of the payer type
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Code of the payer type. Must be unique
+	Code b24.Opt[string] `json:"code,omitzero"`
+	// Sorting. Default value is 150. Default: 150.
+	Sort b24.Opt[string] `json:"sort,omitzero"`
+	// Active flag. Can take values Y / N. Default is set to Y. Default: Y.
+	Active b24.Opt[string] `json:"active,omitzero"`
+	// External identifier.
+	//
+	// Can be used to synchronize the current payer type with a similar position in
+	// an external system
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PersontypeInput) UnmarshalJSON(data []byte) error {
+	type plain PersontypeInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PersontypeInput) MarshalJSON() ([]byte, error) {
+	type plain PersontypeInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // PersontypeAdd calls sale.persontype.add: Add payer type.
 //
@@ -23,6 +85,7 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 200750000005: Insufficient permissions to execute the method
+//   - empty code, description "Failed to create a new payer type"
 //   - 200040300020: No access to edit
 //   - 100: Required parameter fields not provided
 //   - 0: Required fields not set
@@ -62,12 +125,12 @@ type PersontypeAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields PersontypeAddParamsFields `json:"fields"`
+	Fields PersontypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PersontypeAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.persontype.add",
 			Param:  "fields.name",
@@ -76,64 +139,9 @@ func (p PersontypeAddParams) validate() error {
 	return nil
 }
 
-// PersontypeAddParamsFields is the fields value of sale.persontype.add.
-type PersontypeAddParamsFields struct {
-	// Name of the payer type. Required.
-	Name string `json:"name"`
-	// Code of the payer type. Must be unique
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Sorting. Default value is 150. Default: 150.
-	Sort b24.Opt[string] `json:"sort,omitzero"`
-	// Active flag. Can take values Y / N. Default is set to Y. Default: Y.
-	Active b24.Opt[string] `json:"active,omitzero"`
-	// External identifier.
-	//
-	// Can be used to synchronize the current payer type with a similar position in
-	// an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PersontypeAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PersontypeAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PersontypeAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PersontypeAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PersontypeAddPersonType is the result of sale.persontype.add.
-type PersontypeAddPersonType struct {
-	Active b24.String `json:"active"`
-	Code   b24.String `json:"code"`
-	ID     b24.Int    `json:"id"`
-	Name   b24.String `json:"name"`
-	Sort   b24.String `json:"sort"`
-	XMLID  b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PersontypeAddPersonType) UnmarshalJSON(data []byte) error {
-	type plain PersontypeAddPersonType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PersontypeAddPersonType) MarshalJSON() ([]byte, error) {
-	type plain PersontypeAddPersonType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PersontypeAddResult is the result of sale.persontype.add.
 type PersontypeAddResult struct {
-	PersonType *PersontypeAddPersonType `json:"personType"`
+	PersonType *Persontype `json:"personType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -198,7 +206,7 @@ func PersontypeDeleteCommand(p PersontypeDeleteParams) b24.Command[b24.Bool] {
 // PersontypeDeleteParams holds the parameters of sale.persontype.delete.
 type PersontypeDeleteParams struct {
 	// Identifier of the payer type. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -256,7 +264,7 @@ func PersontypeGetCommand(p PersontypeGetParams) b24.Command[*PersontypeGetResul
 // PersontypeGetParams holds the parameters of sale.persontype.get.
 type PersontypeGetParams struct {
 	// The payer type number. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -270,33 +278,9 @@ func (p PersontypeGetParams) validate() error {
 	return nil
 }
 
-// PersontypeGetPersonType is the result of sale.persontype.get.
-type PersontypeGetPersonType struct {
-	Active b24.String      `json:"active"`
-	Code   json.RawMessage `json:"code"`
-	ID     b24.Int         `json:"id"`
-	Name   b24.String      `json:"name"`
-	Sort   b24.String      `json:"sort"`
-	XMLID  json.RawMessage `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PersontypeGetPersonType) UnmarshalJSON(data []byte) error {
-	type plain PersontypeGetPersonType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PersontypeGetPersonType) MarshalJSON() ([]byte, error) {
-	type plain PersontypeGetPersonType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PersontypeGetResult is the result of sale.persontype.get.
 type PersontypeGetResult struct {
-	PersonType *PersontypeGetPersonType `json:"personType"`
+	PersonType *Persontype `json:"personType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -408,8 +392,8 @@ func PersontypeListCommand(p PersontypeListParams) b24.Command[*PersontypeListRe
 
 // PersontypeListAll iterates over every row of sale.persontype.list,
 // requesting page after page (start/next) as the loop asks for more.
-func PersontypeListAll(ctx context.Context, c b24.Caller, p PersontypeListParams, opts ...b24.CallOption) iter.Seq2[PersontypeListItem, error] {
-	return b24.List[PersontypeListItem](ctx, c, PersontypeListCommand(p).Request, b24.ListSpec{
+func PersontypeListAll(ctx context.Context, c b24.Caller, p PersontypeListParams, opts ...b24.CallOption) iter.Seq2[Persontype, error] {
+	return b24.List[Persontype](ctx, c, PersontypeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "personTypes",
 	}, opts...)
@@ -419,8 +403,8 @@ func PersontypeListAll(ctx context.Context, c b24.Caller, p PersontypeListParams
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func PersontypeListExport(ctx context.Context, c b24.Caller, p PersontypeListParams, opts ...b24.CallOption) iter.Seq2[PersontypeListItem, error] {
-	return b24.Export[PersontypeListItem](ctx, c, PersontypeListCommand(p).Request, b24.ListSpec{
+func PersontypeListExport(ctx context.Context, c b24.Caller, p PersontypeListParams, opts ...b24.CallOption) iter.Seq2[Persontype, error] {
+	return b24.Export[Persontype](ctx, c, PersontypeListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "personTypes",
 	}, opts...)
@@ -497,33 +481,12 @@ type PersontypeListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PersontypeListItem is one row of sale.persontype.list.
-type PersontypeListItem struct {
-	ID   b24.Int    `json:"id"`
-	Name b24.String `json:"name"`
-	Sort b24.String `json:"sort"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PersontypeListItem) UnmarshalJSON(data []byte) error {
-	type plain PersontypeListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PersontypeListItem) MarshalJSON() ([]byte, error) {
-	type plain PersontypeListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PersontypeListResult is the result of sale.persontype.list.
 type PersontypeListResult struct {
-	PersonTypes []PersontypeListItem `json:"personTypes"`
+	PersonTypes []Persontype `json:"personTypes"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -584,7 +547,7 @@ func PersontypeUpdateCommand(p PersontypeUpdateParams) b24.Command[*PersontypeUp
 // PersontypeUpdateParams holds the parameters of sale.persontype.update.
 type PersontypeUpdateParams struct {
 	// The ID of the payer type. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for updating the payer
 	// type field in the form of a structure:
 	//
@@ -597,7 +560,7 @@ type PersontypeUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields PersontypeUpdateParamsFields `json:"fields"`
+	Fields PersontypeInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -608,7 +571,7 @@ func (p PersontypeUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.persontype.update",
 			Param:  "fields.name",
@@ -617,64 +580,9 @@ func (p PersontypeUpdateParams) validate() error {
 	return nil
 }
 
-// PersontypeUpdateParamsFields is the fields value of sale.persontype.update.
-type PersontypeUpdateParamsFields struct {
-	// The name of the payer type. Required.
-	Name string `json:"name"`
-	// The code of the payer type. Must be unique
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Sorting. Default value is 150. Default: 150.
-	Sort b24.Opt[string] `json:"sort,omitzero"`
-	// Activity flag. Can take values Y / N. Default is set to Y. Default: Y.
-	Active b24.Opt[string] `json:"active,omitzero"`
-	// External identifier.
-	//
-	// Can be used to synchronize the current payer type with a similar position in
-	// an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PersontypeUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PersontypeUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PersontypeUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PersontypeUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PersontypeUpdatePersonType is the result of sale.persontype.update.
-type PersontypeUpdatePersonType struct {
-	Active b24.String `json:"active"`
-	Code   b24.String `json:"code"`
-	ID     b24.Int    `json:"id"`
-	Name   b24.String `json:"name"`
-	Sort   b24.String `json:"sort"`
-	XMLID  b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PersontypeUpdatePersonType) UnmarshalJSON(data []byte) error {
-	type plain PersontypeUpdatePersonType
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PersontypeUpdatePersonType) MarshalJSON() ([]byte, error) {
-	type plain PersontypeUpdatePersonType
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PersontypeUpdateResult is the result of sale.persontype.update.
 type PersontypeUpdateResult struct {
-	PersonType *PersontypeUpdatePersonType `json:"personType"`
+	PersonType *Persontype `json:"personType"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

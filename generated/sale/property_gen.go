@@ -4,125 +4,155 @@ package sale
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
 
-// PropertyAdd calls sale.property.add: Add Order Property.
-//
-// The method sale.property.add adds an order property.
-//
-// The parameters are the fields of [PropertyAddParams]; required: fields.
-//
-// Scope: sale. Who can call it: administrator.
-//
-// See https://apidocs.bitrix24.com/api-reference/sale/property/sale-property-add.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - 200850000005: Empty value specified for payer type
-//   - 200850000006: Internal error adding property
-//   - 200850000009: Error occurs when trying to create an order property
-//     with the multiple parameter set to Y, if the isFiltered parameter is
-//     not provided. Filtering by multiple order properties is not supported
-//   - 200850000010: Error occurs when trying to create an order property
-//     with the multiple parameter set to Y, if the isFiltered parameter is
-//     not equal to N. Filtering by multiple order properties is not
-//     supported
-//   - 200850000011: Error occurs when trying to create an order property of
-//     type LOCATION with the isLocation parameter set to Y, if the multiple
-//     parameter is not specified. Multiplicity is not supported for order
-//     properties marked with the isLocation indicator
-//   - 200850000012: Error occurs when trying to create an order property of
-//     type LOCATION with the isLocation parameter set to Y, if the multiple
-//     parameter is not equal to N. Multiplicity is not supported for order
-//     properties marked with the isLocation indicator
-//   - 200850000013: Error occurs when trying to create an order property of
-//     type LOCATION with the isLocation4tax parameter set to Y, if the
-//     multiple parameter is not specified. Multiplicity is not supported for
-//     order properties marked with the isLocation4tax indicator
-//   - 200850000014: Error occurs when trying to create an order property of
-//     type LOCATION with the isLocation4tax parameter set to Y, if the
-//     multiple parameter is not equal to N. Multiplicity is not supported
-//     for order properties marked with the isLocation4tax indicator
-//   - 200850000015: Error occurs when trying to create an order property of
-//     type STRING with the isProfileName parameter set to Y, if the required
-//     parameter is not specified. Profile name is required and cannot be
-//     empty
-//   - 200850000016: Error occurs when trying to create an order property of
-//     type STRING with the isProfileName parameter set to Y, if the required
-//     parameter is not equal to Y. Profile name is required and cannot be
-//     empty
-//   - 200040300020: Insufficient permissions to add order property
-//   - 100: Parameter fields is not specified or is empty
-//   - 0: Required fields are not provided
-func PropertyAdd(ctx context.Context, c b24.Caller, p PropertyAddParams, opts ...b24.CallOption) (*PropertyAddResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out PropertyAddResult
-	if err := b24.Invoke(ctx, c, PropertyAddCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// PropertyAddCommand is sale.property.add as a command for a batch (see
-// b24.Add); its result decodes as PropertyAdd's does. Required parameters are
-// not checked here: the portal reports them.
-func PropertyAddCommand(p PropertyAddParams) b24.Command[*PropertyAddResult] {
-	return b24.NewCommand[*PropertyAddResult](b24.Request{
-		Method:  "sale.property.add",
-		Params:  p,
-		Version: 2,
-	})
-}
-
-// PropertyAddParams holds the parameters of sale.property.add.
-type PropertyAddParams struct {
-	// Field values for creating an order property. Required.
-	Fields PropertyAddParamsFields `json:"fields"`
-}
-
-// validate reports the first required parameter left empty.
-func (p PropertyAddParams) validate() error {
-	if p.Fields.PersonTypeID == 0 {
-		return &b24.RequiredError{
-			Method: "sale.property.add",
-			Param:  "fields.personTypeId",
-		}
-	}
-	if p.Fields.PropsGroupID == 0 {
-		return &b24.RequiredError{
-			Method: "sale.property.add",
-			Param:  "fields.propsGroupId",
-		}
-	}
-	if p.Fields.Name == "" {
-		return &b24.RequiredError{
-			Method: "sale.property.add",
-			Param:  "fields.name",
-		}
-	}
-	if p.Fields.Type == "" {
-		return &b24.RequiredError{
-			Method: "sale.property.add",
-			Param:  "fields.type",
-		}
-	}
-	return nil
-}
-
-// PropertyAddParamsFields is the fields value of sale.property.add.
-type PropertyAddParamsFields struct {
-	// Identifier of the payer type. Required.
-	PersonTypeID int64 `json:"personTypeId"`
-	// Identifier of the property group. Required.
-	PropsGroupID int64 `json:"propsGroupId"`
-	// Name of the order property. Required.
-	Name string `json:"name"`
+// Property is one property of sale.property, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (sale-property-get, sale-property-list, sale-property-add,
+// sale-property-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Property struct {
+	// Indicator of the order property’s activity. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is Y (the property is added as active)
+	Active b24.Bool `json:"active"`
+	// Symbolic code of the order property
+	Code         b24.String `json:"code"`
+	DefaultValue b24.String `json:"defaultValue"`
+	// Description of the order property
+	Description b24.String `json:"description"`
+	ID          b24.Int    `json:"id"`
+	// Deprecated field. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InputFieldLocation b24.String `json:"inputFieldLocation"`
+	// Indicator of whether to use the value of this order property as an address.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsAddress b24.Bool `json:"isAddress"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// address from which the order needs to be picked up for calculating shipping
+	// costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsAddressFrom b24.Bool `json:"isAddressFrom"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// address to which the order needs to be delivered for calculating shipping
+	// costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsAddressTo b24.Bool `json:"isAddressTo"`
+	// Indicator of whether to use the value of this order property as an e-mail
+	// (e.g., when registering a new user during order placement). Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsEmail b24.Bool `json:"isEmail"`
+	// Indicator of whether the order property is available in the filter on the
+	// order list page. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsFiltered b24.Bool `json:"isFiltered"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// location for calculating shipping costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsLocation b24.Bool `json:"isLocation"`
+	// Indicator of whether to use the value of this order property as the buyer's
+	// location for determining tax rates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsLocation4tax b24.Bool `json:"isLocation4tax"`
+	// Indicator of whether to use the value of this order property as the payer's
+	// name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsPayer b24.Bool `json:"isPayer"`
+	// Indicator of whether to use the value of this order property as a phone
+	// number. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsPhone b24.Bool `json:"isPhone"`
+	// Indicator of whether to use the value of this order property as the user
+	// profile name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsProfileName b24.Bool `json:"isProfileName"`
+	// Indicator of whether to use the value of this order property as a postal
+	// code. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsZip b24.Bool `json:"isZip"`
+	// Indicator of whether the order property is multiple. For multiple
+	// properties, several values can be specified. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	Multiple b24.Bool `json:"multiple"`
+	// Name of the order property
+	Name b24.String `json:"name"`
+	// Identifier of the payer type
+	PersonTypeID b24.Int `json:"personTypeId"`
+	// Identifier of the property group
+	PropsGroupID b24.Int `json:"propsGroupId"`
+	// Indicator of whether the order property value is required. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	Required b24.Bool `json:"required"`
+	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
+	// passing additional settings for the order property.
+	//
+	// The list of supported keys for this object depends on the property type. For
+	// some property types (e.g., Y/N), additional properties are not provided. The
+	// description of the settings parameter for different property types is
+	// provided below
+	Settings PropertySettings `json:"settings"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
 	// Type of the order property. Possible values:
 	//
 	//   - STRING
@@ -133,9 +163,110 @@ type PropertyAddParamsFields struct {
 	//   - DATE
 	//   - LOCATION
 	//   - ADDRESS
+	Type b24.String `json:"type"`
+	// Indicator of whether the order property is included in the customer profile.
+	// Possible values:
 	//
-	// Required.
-	Type string `json:"type"`
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	UserProps b24.Bool `json:"userProps"`
+	// Indicator of whether the order property is a system property. System
+	// properties are not displayed in the public part. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	Util b24.Bool `json:"util"`
+	// External identifier of the order property
+	XMLID b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Property) UnmarshalJSON(data []byte) error {
+	type plain Property
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Property) MarshalJSON() ([]byte, error) {
+	type plain Property
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertySettings is the settings value of sale.property.
+type PropertySettings struct {
+	// Minimum allowable length (number of characters) of the order property value
+	MinLength b24.Int `json:"minlength"`
+	// Maximum allowable length (number of characters) of the order property value
+	MaxLength b24.Int `json:"maxlength"`
+	// Regular expression for validating the order property value. Examples:
+	// Regular expression for validating a phone number ^((8|\+1)[\-
+	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating date
+	// format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	Pattern b24.String `json:"pattern"`
+	// Indicator of whether to display a multiline input field for the property
+	// value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multiline b24.Bool `json:"multiline"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Cols b24.Int `json:"cols"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Rows b24.Int `json:"rows"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Size b24.Int `json:"size"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertySettings) UnmarshalJSON(data []byte) error {
+	type plain PropertySettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertySettings) MarshalJSON() ([]byte, error) {
+	type plain PropertySettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyInput is the write form of Property: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type PropertyInput struct {
+	// Identifier of the payer type
+	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
+	// Identifier of the property group
+	PropsGroupID b24.Opt[b24.Int] `json:"propsGroupId,omitzero"`
+	// Name of the order property
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Type of the order property. Possible values:
+	//
+	//   - STRING
+	//   - Y/N
+	//   - NUMBER
+	//   - ENUM
+	//   - FILE
+	//   - DATE
+	//   - LOCATION
+	//   - ADDRESS
+	Type b24.Opt[string] `json:"type,omitzero"`
 	// Symbolic code of the order property
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Indicator of the order property’s activity. Possible values:
@@ -171,7 +302,7 @@ type PropertyAddParamsFields struct {
 	// If not provided, the default value is N. Default: N.
 	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Description of the order property
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Indicator of whether the order property value is required. Possible values:
@@ -200,7 +331,7 @@ type PropertyAddParamsFields struct {
 	//   - value2 — file in base64 format.
 	//
 	// For multiple order properties (multiple), an array of values is supported
-	DefaultValue any `json:"defaultValue,omitzero"`
+	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
 	// passing additional settings for the order property.
 	//
@@ -208,7 +339,7 @@ type PropertyAddParamsFields struct {
 	// some property types (e.g., Y/N), additional properties are not provided. The
 	// description of the settings parameter for different property types is
 	// provided below
-	Settings *PropertyAddParamsFieldsSettings `json:"settings,omitzero"`
+	Settings *PropertyInputSettings `json:"settings,omitzero"`
 	// Indicator of whether to use the value of this order property as the user
 	// profile name. Possible values:
 	//
@@ -295,28 +426,29 @@ type PropertyAddParamsFields struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
+	ID          b24.Opt[b24.Int]  `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertyAddParamsFields
+func (v *PropertyInput) UnmarshalJSON(data []byte) error {
+	type plain PropertyInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertyAddParamsFields
+func (v PropertyInput) MarshalJSON() ([]byte, error) {
+	type plain PropertyInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PropertyAddParamsFieldsSettings is the settings value of sale.property.add.
-type PropertyAddParamsFieldsSettings struct {
+// PropertyInputSettings is the settings value of sale.property.
+type PropertyInputSettings struct {
 	// Minimum allowable length (number of characters) of the order property value
-	Minlength b24.Opt[int64] `json:"minlength,omitzero"`
+	MinLength b24.Opt[b24.Int] `json:"minlength,omitzero"`
 	// Maximum allowable length (number of characters) of the order property value
-	Maxlength b24.Opt[int64] `json:"maxlength,omitzero"`
+	MaxLength b24.Opt[b24.Int] `json:"maxlength,omitzero"`
 	// Regular expression for validating the order property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating date
@@ -333,100 +465,140 @@ type PropertyAddParamsFieldsSettings struct {
 	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Cols b24.Opt[int64] `json:"cols,omitzero"`
+	Cols b24.Opt[b24.Int] `json:"cols,omitzero"`
 	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Rows b24.Opt[int64] `json:"rows,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"rows,omitzero"`
 	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Size b24.Opt[int64] `json:"size,omitzero"`
+	Size b24.Opt[b24.Int] `json:"size,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain PropertyAddParamsFieldsSettings
+func (v *PropertyInputSettings) UnmarshalJSON(data []byte) error {
+	type plain PropertyInputSettings
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain PropertyAddParamsFieldsSettings
+func (v PropertyInputSettings) MarshalJSON() ([]byte, error) {
+	type plain PropertyInputSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PropertyAddProperty is the result of sale.property.add.
-type PropertyAddProperty struct {
-	Active             b24.String                  `json:"active"`
-	Code               b24.String                  `json:"code"`
-	DefaultValue       b24.String                  `json:"defaultValue"`
-	Description        b24.String                  `json:"description"`
-	ID                 b24.Int                     `json:"id"`
-	InputFieldLocation b24.String                  `json:"inputFieldLocation"`
-	IsAddress          b24.String                  `json:"isAddress"`
-	IsAddressFrom      b24.String                  `json:"isAddressFrom"`
-	IsAddressTo        b24.String                  `json:"isAddressTo"`
-	IsEmail            b24.String                  `json:"isEmail"`
-	IsFiltered         b24.String                  `json:"isFiltered"`
-	IsLocation         b24.String                  `json:"isLocation"`
-	IsLocation4tax     b24.String                  `json:"isLocation4tax"`
-	IsPayer            b24.String                  `json:"isPayer"`
-	IsPhone            b24.String                  `json:"isPhone"`
-	IsProfileName      b24.String                  `json:"isProfileName"`
-	IsZip              b24.String                  `json:"isZip"`
-	Multiple           b24.String                  `json:"multiple"`
-	Name               b24.String                  `json:"name"`
-	PersonTypeID       b24.Int                     `json:"personTypeId"`
-	PropsGroupID       b24.Int                     `json:"propsGroupId"`
-	Required           b24.String                  `json:"required"`
-	Settings           PropertyAddPropertySettings `json:"settings"`
-	Sort               b24.Int                     `json:"sort"`
-	Type               b24.String                  `json:"type"`
-	UserProps          b24.String                  `json:"userProps"`
-	Util               b24.String                  `json:"util"`
-	XMLID              b24.String                  `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
+// PropertyAdd calls sale.property.add: Add Order Property.
+//
+// The method sale.property.add adds an order property.
+//
+// The parameters are the fields of [PropertyAddParams]; required: fields.
+//
+// Scope: sale. Who can call it: administrator.
+//
+// See https://apidocs.bitrix24.com/api-reference/sale/property/sale-property-add.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 200850000005: Empty value specified for payer type
+//   - 200850000006: Internal error adding property
+//   - 200850000009: Error occurs when trying to create an order property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not provided. Filtering by multiple order properties is not supported
+//   - 200850000010: Error occurs when trying to create an order property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not equal to N. Filtering by multiple order properties is not
+//     supported
+//   - 200850000011: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation parameter set to Y, if the multiple
+//     parameter is not specified. Multiplicity is not supported for order
+//     properties marked with the isLocation indicator
+//   - 200850000012: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation parameter set to Y, if the multiple
+//     parameter is not equal to N. Multiplicity is not supported for order
+//     properties marked with the isLocation indicator
+//   - 200850000013: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not specified. Multiplicity is not supported for
+//     order properties marked with the isLocation4tax indicator
+//   - 200850000014: Error occurs when trying to create an order property of
+//     type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not equal to N. Multiplicity is not supported
+//     for order properties marked with the isLocation4tax indicator
+//   - 200850000015: Error occurs when trying to create an order property of
+//     type STRING with the isProfileName parameter set to Y, if the required
+//     parameter is not specified. Profile name is required and cannot be
+//     empty
+//   - 200850000016: Error occurs when trying to create an order property of
+//     type STRING with the isProfileName parameter set to Y, if the required
+//     parameter is not equal to Y. Profile name is required and cannot be
+//     empty
+//   - 200040300020: Insufficient permissions to add order property
+//   - 100: Parameter fields is not specified or is empty
+//   - 0: Required fields are not provided
+func PropertyAdd(ctx context.Context, c b24.Caller, p PropertyAddParams, opts ...b24.CallOption) (*PropertyAddResult, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out PropertyAddResult
+	if err := b24.Invoke(ctx, c, PropertyAddCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyAddProperty) UnmarshalJSON(data []byte) error {
-	type plain PropertyAddProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+// PropertyAddCommand is sale.property.add as a command for a batch (see
+// b24.Add); its result decodes as PropertyAdd's does. Required parameters are
+// not checked here: the portal reports them.
+func PropertyAddCommand(p PropertyAddParams) b24.Command[*PropertyAddResult] {
+	return b24.NewCommand[*PropertyAddResult](b24.Request{
+		Method:  "sale.property.add",
+		Params:  p,
+		Version: 2,
+	})
 }
 
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyAddProperty) MarshalJSON() ([]byte, error) {
-	type plain PropertyAddProperty
-	return b24.EncodeObject(plain(v), v.Extra)
+// PropertyAddParams holds the parameters of sale.property.add.
+type PropertyAddParams struct {
+	// Field values for creating an order property. Required.
+	Fields PropertyInput `json:"fields"`
 }
 
-// PropertyAddPropertySettings is the settings value of sale.property.add.
-type PropertyAddPropertySettings struct {
-	Maxlength b24.String `json:"maxlength"`
-	Multiline b24.String `json:"multiline"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyAddPropertySettings) UnmarshalJSON(data []byte) error {
-	type plain PropertyAddPropertySettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyAddPropertySettings) MarshalJSON() ([]byte, error) {
-	type plain PropertyAddPropertySettings
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p PropertyAddParams) validate() error {
+	if !p.Fields.PersonTypeID.Set {
+		return &b24.RequiredError{
+			Method: "sale.property.add",
+			Param:  "fields.personTypeId",
+		}
+	}
+	if !p.Fields.PropsGroupID.Set {
+		return &b24.RequiredError{
+			Method: "sale.property.add",
+			Param:  "fields.propsGroupId",
+		}
+	}
+	if !p.Fields.Name.Set {
+		return &b24.RequiredError{
+			Method: "sale.property.add",
+			Param:  "fields.name",
+		}
+	}
+	if !p.Fields.Type.Set {
+		return &b24.RequiredError{
+			Method: "sale.property.add",
+			Param:  "fields.type",
+		}
+	}
+	return nil
 }
 
 // PropertyAddResult is the result of sale.property.add.
 type PropertyAddResult struct {
-	Property *PropertyAddProperty `json:"property"`
+	Property *Property `json:"property"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -487,7 +659,7 @@ func PropertyDeleteCommand(p PropertyDeleteParams) b24.Command[b24.Bool] {
 // PropertyDeleteParams holds the parameters of sale.property.delete.
 type PropertyDeleteParams struct {
 	// Identifier of the order property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -544,7 +716,7 @@ func PropertyGetCommand(p PropertyGetParams) b24.Command[*PropertyGetResult] {
 // PropertyGetParams holds the parameters of sale.property.get.
 type PropertyGetParams struct {
 	// Identifier of the order property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -558,55 +730,9 @@ func (p PropertyGetParams) validate() error {
 	return nil
 }
 
-// PropertyGetProperty is the result of sale.property.get.
-type PropertyGetProperty struct {
-	Active             b24.String      `json:"active"`
-	Code               b24.String      `json:"code"`
-	DefaultValue       b24.String      `json:"defaultValue"`
-	Description        b24.String      `json:"description"`
-	ID                 b24.Int         `json:"id"`
-	InputFieldLocation b24.String      `json:"inputFieldLocation"`
-	IsAddress          b24.String      `json:"isAddress"`
-	IsAddressFrom      b24.String      `json:"isAddressFrom"`
-	IsAddressTo        b24.String      `json:"isAddressTo"`
-	IsEmail            b24.String      `json:"isEmail"`
-	IsFiltered         b24.String      `json:"isFiltered"`
-	IsLocation         b24.String      `json:"isLocation"`
-	IsLocation4tax     b24.String      `json:"isLocation4tax"`
-	IsPayer            b24.String      `json:"isPayer"`
-	IsPhone            b24.String      `json:"isPhone"`
-	IsProfileName      b24.String      `json:"isProfileName"`
-	IsZip              b24.String      `json:"isZip"`
-	Multiple           b24.String      `json:"multiple"`
-	Name               b24.String      `json:"name"`
-	PersonTypeID       b24.Int         `json:"personTypeId"`
-	PropsGroupID       b24.Int         `json:"propsGroupId"`
-	Required           b24.String      `json:"required"`
-	Settings           json.RawMessage `json:"settings"`
-	Sort               b24.Int         `json:"sort"`
-	Type               b24.String      `json:"type"`
-	UserProps          b24.String      `json:"userProps"`
-	Util               b24.String      `json:"util"`
-	XMLID              b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyGetProperty) UnmarshalJSON(data []byte) error {
-	type plain PropertyGetProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyGetProperty) MarshalJSON() ([]byte, error) {
-	type plain PropertyGetProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyGetResult is the result of sale.property.get.
 type PropertyGetResult struct {
-	Property *PropertyGetProperty `json:"property"`
+	Property *Property `json:"property"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -751,8 +877,8 @@ func PropertyListCommand(p PropertyListParams) b24.Command[*PropertyListResult] 
 
 // PropertyListAll iterates over every row of sale.property.list, requesting
 // page after page (start/next) as the loop asks for more.
-func PropertyListAll(ctx context.Context, c b24.Caller, p PropertyListParams, opts ...b24.CallOption) iter.Seq2[PropertyListItem, error] {
-	return b24.List[PropertyListItem](ctx, c, PropertyListCommand(p).Request, b24.ListSpec{
+func PropertyListAll(ctx context.Context, c b24.Caller, p PropertyListParams, opts ...b24.CallOption) iter.Seq2[Property, error] {
+	return b24.List[Property](ctx, c, PropertyListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)
@@ -761,8 +887,8 @@ func PropertyListAll(ctx context.Context, c b24.Caller, p PropertyListParams, op
 // PropertyListExport reads every row of sale.property.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func PropertyListExport(ctx context.Context, c b24.Caller, p PropertyListParams, opts ...b24.CallOption) iter.Seq2[PropertyListItem, error] {
-	return b24.Export[PropertyListItem](ctx, c, PropertyListCommand(p).Request, b24.ListSpec{
+func PropertyListExport(ctx context.Context, c b24.Caller, p PropertyListParams, opts ...b24.CallOption) iter.Seq2[Property, error] {
+	return b24.Export[Property](ctx, c, PropertyListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)
@@ -839,57 +965,12 @@ type PropertyListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PropertyListItem is one row of sale.property.list.
-type PropertyListItem struct {
-	Active             b24.String      `json:"active"`
-	Code               b24.String      `json:"code"`
-	DefaultValue       b24.String      `json:"defaultValue"`
-	Description        b24.String      `json:"description"`
-	ID                 b24.Int         `json:"id"`
-	InputFieldLocation b24.String      `json:"inputFieldLocation"`
-	IsAddress          b24.String      `json:"isAddress"`
-	IsAddressFrom      b24.String      `json:"isAddressFrom"`
-	IsAddressTo        b24.String      `json:"isAddressTo"`
-	IsEmail            b24.String      `json:"isEmail"`
-	IsFiltered         b24.String      `json:"isFiltered"`
-	IsLocation         b24.String      `json:"isLocation"`
-	IsPayer            b24.String      `json:"isPayer"`
-	IsPhone            b24.String      `json:"isPhone"`
-	IsProfileName      b24.String      `json:"isProfileName"`
-	IsZip              b24.String      `json:"isZip"`
-	Multiple           b24.String      `json:"multiple"`
-	Name               b24.String      `json:"name"`
-	PersonTypeID       b24.Int         `json:"personTypeId"`
-	PropsGroupID       b24.Int         `json:"propsGroupId"`
-	Required           b24.String      `json:"required"`
-	Settings           json.RawMessage `json:"settings"`
-	Sort               b24.Int         `json:"sort"`
-	Type               b24.String      `json:"type"`
-	UserProps          b24.String      `json:"userProps"`
-	Util               b24.String      `json:"util"`
-	XMLID              b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyListItem) UnmarshalJSON(data []byte) error {
-	type plain PropertyListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyListItem) MarshalJSON() ([]byte, error) {
-	type plain PropertyListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PropertyListResult is the result of sale.property.list.
 type PropertyListResult struct {
-	Properties []PropertyListItem `json:"properties"`
+	Properties []Property `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -981,9 +1062,9 @@ func PropertyUpdateCommand(p PropertyUpdateParams) b24.Command[*PropertyUpdateRe
 // PropertyUpdateParams holds the parameters of sale.property.update.
 type PropertyUpdateParams struct {
 	// Identifier of the order property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for creating the order property. Required.
-	Fields PropertyUpdateParamsFields `json:"fields"`
+	Fields PropertyInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -994,7 +1075,7 @@ func (p PropertyUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.property.update",
 			Param:  "fields.name",
@@ -1003,280 +1084,9 @@ func (p PropertyUpdateParams) validate() error {
 	return nil
 }
 
-// PropertyUpdateParamsFields is the fields value of sale.property.update.
-type PropertyUpdateParamsFields struct {
-	// Name of the order property. Required.
-	Name string `json:"name"`
-	// Symbolic code of the order property
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Indicator of the order property’s activity. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Indicator of whether the order property is a service property. Service
-	// properties are not displayed in the public part. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	Util b24.Opt[b24.Bool] `json:"util,omitzero"`
-	// Indicator of whether the order property is included in the customer profile.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	UserProps b24.Opt[b24.Bool] `json:"userProps,omitzero"`
-	// Indicator of whether the order property is available in the filter on the
-	// order list page. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Description of the order property
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Indicator of whether filling in the order property value is mandatory.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	Required b24.Opt[b24.Bool] `json:"required,omitzero"`
-	// Indicator of whether the order property is multiple. For multiple
-	// properties, it is possible to specify several values. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
-	// External identifier of the order property
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Default value of the order property.
-	//
-	// For properties of type file, you need to provide an object in the format
-	// {"fileData": ["value1", "value2"]}:
-	//
-	//   - value1 — file name with extension,
-	//   - value2 — file in base64 format.
-	//
-	// To delete a file, use the object in the format {"remove": "Y"}.
-	//
-	// For multiple order properties (multiple), it supports passing an array of
-	// values. To delete a value, you need to pass null, or simply not pass the
-	// parameter.
-	DefaultValue any `json:"defaultValue,omitzero"`
-	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
-	// passing additional settings for the order property.
-	//
-	// The list of supported keys for this object depends on the type of property.
-	// For some property types (e.g., Y/N), additional properties are not provided.
-	// The description of the settings parameter for different property types is
-	// provided in the method description sale.property.add
-	Settings *PropertyUpdateParamsFieldsSettings `json:"settings,omitzero"`
-	// Indicator of whether to use the value of this order property as the user
-	// profile name. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
-	// Indicator of whether to use the value of this order property as the payer's
-	// name. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
-	// Indicator of whether to use the value of this order property as an e-mail
-	// (e.g., when registering a new user during checkout). Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
-	// Indicator of whether to use the value of this order property as a phone
-	// number. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
-	// Indicator of whether to use the value of this order property as a postal
-	// code. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
-	// Indicator of whether to use the value of this order property as an address.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// location for calculating delivery costs. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// location for determining tax rates. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
-	// Deprecated field. Not used.
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// address from where the order needs to be picked up for calculating delivery
-	// costs. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
-	// Indicator of whether to use the value of this order property as the buyer's
-	// address where the order needs to be delivered for calculating delivery
-	// costs. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertyUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertyUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyUpdateParamsFieldsSettings is the settings value of
-// sale.property.update.
-type PropertyUpdateParamsFieldsSettings struct {
-	Maxlength b24.Opt[int64]  `json:"maxlength,omitzero"`
-	Multiline b24.Opt[string] `json:"multiline,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain PropertyUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain PropertyUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyUpdateProperty is the result of sale.property.update.
-type PropertyUpdateProperty struct {
-	Active             b24.String                     `json:"active"`
-	Code               b24.String                     `json:"code"`
-	DefaultValue       b24.String                     `json:"defaultValue"`
-	Description        b24.String                     `json:"description"`
-	ID                 b24.Int                        `json:"id"`
-	InputFieldLocation b24.String                     `json:"inputFieldLocation"`
-	IsAddress          b24.String                     `json:"isAddress"`
-	IsAddressFrom      b24.String                     `json:"isAddressFrom"`
-	IsAddressTo        b24.String                     `json:"isAddressTo"`
-	IsEmail            b24.String                     `json:"isEmail"`
-	IsFiltered         b24.String                     `json:"isFiltered"`
-	IsLocation         b24.String                     `json:"isLocation"`
-	IsLocation4tax     b24.String                     `json:"isLocation4tax"`
-	IsPayer            b24.String                     `json:"isPayer"`
-	IsPhone            b24.String                     `json:"isPhone"`
-	IsProfileName      b24.String                     `json:"isProfileName"`
-	IsZip              b24.String                     `json:"isZip"`
-	Multiple           b24.String                     `json:"multiple"`
-	Name               b24.String                     `json:"name"`
-	PersonTypeID       b24.Int                        `json:"personTypeId"`
-	PropsGroupID       b24.Int                        `json:"propsGroupId"`
-	Required           b24.String                     `json:"required"`
-	Settings           PropertyUpdatePropertySettings `json:"settings"`
-	Sort               b24.Int                        `json:"sort"`
-	Type               b24.String                     `json:"type"`
-	UserProps          b24.String                     `json:"userProps"`
-	Util               b24.String                     `json:"util"`
-	XMLID              b24.String                     `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyUpdateProperty) UnmarshalJSON(data []byte) error {
-	type plain PropertyUpdateProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyUpdateProperty) MarshalJSON() ([]byte, error) {
-	type plain PropertyUpdateProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyUpdatePropertySettings is the settings value of
-// sale.property.update.
-type PropertyUpdatePropertySettings struct {
-	Maxlength b24.String `json:"maxlength"`
-	Multiline b24.String `json:"multiline"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyUpdatePropertySettings) UnmarshalJSON(data []byte) error {
-	type plain PropertyUpdatePropertySettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyUpdatePropertySettings) MarshalJSON() ([]byte, error) {
-	type plain PropertyUpdatePropertySettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyUpdateResult is the result of sale.property.update.
 type PropertyUpdateResult struct {
-	Property *PropertyUpdateProperty `json:"property"`
+	Property *Property `json:"property"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

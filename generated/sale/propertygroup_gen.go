@@ -8,6 +8,61 @@ import (
 	"iter"
 )
 
+// Propertygroup is one propertygroup of sale.propertygroup, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (sale-property-group-get-fields, sale-property-group-get,
+// sale-property-group-list, sale-property-group-add,
+// sale-property-group-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Propertygroup struct {
+	ID           b24.Int    `json:"id"`
+	Name         b24.String `json:"name"`
+	PersonTypeID b24.Int    `json:"personTypeId"`
+	Sort         b24.Int    `json:"sort"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Propertygroup) UnmarshalJSON(data []byte) error {
+	type plain Propertygroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Propertygroup) MarshalJSON() ([]byte, error) {
+	type plain Propertygroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertygroupInput is the write form of Propertygroup: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type PropertygroupInput struct {
+	// Identifier of the payer type
+	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
+	// Name of the property group
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertygroupInput) UnmarshalJSON(data []byte) error {
+	type plain PropertygroupInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertygroupInput) MarshalJSON() ([]byte, error) {
+	type plain PropertygroupInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PropertygroupAdd calls sale.propertygroup.add: Create Property Group.
 //
 // The method sale.propertygroup.add creates a property group.
@@ -50,18 +105,18 @@ func PropertygroupAddCommand(p PropertygroupAddParams) b24.Command[*Propertygrou
 // PropertygroupAddParams holds the parameters of sale.propertygroup.add.
 type PropertygroupAddParams struct {
 	// Field values for creating a property group. Required.
-	Fields PropertygroupAddParamsFields `json:"fields"`
+	Fields PropertygroupInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PropertygroupAddParams) validate() error {
-	if p.Fields.PersonTypeID == 0 {
+	if !p.Fields.PersonTypeID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertygroup.add",
 			Param:  "fields.personTypeId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertygroup.add",
 			Param:  "fields.name",
@@ -70,55 +125,9 @@ func (p PropertygroupAddParams) validate() error {
 	return nil
 }
 
-// PropertygroupAddParamsFields is the fields value of sale.propertygroup.add.
-type PropertygroupAddParamsFields struct {
-	// Identifier of the payer type. Required.
-	PersonTypeID int64 `json:"personTypeId"`
-	// Name of the property group. Required.
-	Name string `json:"name"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertygroupAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertygroupAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertygroupAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertygroupAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertygroupAddPropertyGroup is the result of sale.propertygroup.add.
-type PropertygroupAddPropertyGroup struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	PersonTypeID b24.Int    `json:"personTypeId"`
-	Sort         b24.Int    `json:"sort"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertygroupAddPropertyGroup) UnmarshalJSON(data []byte) error {
-	type plain PropertygroupAddPropertyGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertygroupAddPropertyGroup) MarshalJSON() ([]byte, error) {
-	type plain PropertygroupAddPropertyGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertygroupAddResult is the result of sale.propertygroup.add.
 type PropertygroupAddResult struct {
-	PropertyGroup *PropertygroupAddPropertyGroup `json:"propertyGroup"`
+	PropertyGroup *Propertygroup `json:"propertyGroup"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -177,7 +186,7 @@ func PropertygroupDeleteCommand(p PropertygroupDeleteParams) b24.Command[b24.Boo
 // PropertygroupDeleteParams holds the parameters of sale.propertygroup.delete.
 type PropertygroupDeleteParams struct {
 	// Identifier of the property group. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -236,7 +245,7 @@ func PropertygroupGetCommand(p PropertygroupGetParams) b24.Command[*Propertygrou
 // PropertygroupGetParams holds the parameters of sale.propertygroup.get.
 type PropertygroupGetParams struct {
 	// Identifier of the property group. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -250,31 +259,9 @@ func (p PropertygroupGetParams) validate() error {
 	return nil
 }
 
-// PropertygroupGetPropertyGroup is the result of sale.propertygroup.get.
-type PropertygroupGetPropertyGroup struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	PersonTypeID b24.Int    `json:"personTypeId"`
-	Sort         b24.Int    `json:"sort"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertygroupGetPropertyGroup) UnmarshalJSON(data []byte) error {
-	type plain PropertygroupGetPropertyGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertygroupGetPropertyGroup) MarshalJSON() ([]byte, error) {
-	type plain PropertygroupGetPropertyGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertygroupGetResult is the result of sale.propertygroup.get.
 type PropertygroupGetResult struct {
-	PropertyGroup *PropertygroupGetPropertyGroup `json:"propertyGroup"`
+	PropertyGroup *Propertygroup `json:"propertyGroup"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -390,8 +377,8 @@ func PropertygroupListCommand(p PropertygroupListParams) b24.Command[*Propertygr
 
 // PropertygroupListAll iterates over every row of sale.propertygroup.list,
 // requesting page after page (start/next) as the loop asks for more.
-func PropertygroupListAll(ctx context.Context, c b24.Caller, p PropertygroupListParams, opts ...b24.CallOption) iter.Seq2[PropertygroupListItem, error] {
-	return b24.List[PropertygroupListItem](ctx, c, PropertygroupListCommand(p).Request, b24.ListSpec{
+func PropertygroupListAll(ctx context.Context, c b24.Caller, p PropertygroupListParams, opts ...b24.CallOption) iter.Seq2[Propertygroup, error] {
+	return b24.List[Propertygroup](ctx, c, PropertygroupListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyGroups",
 	}, opts...)
@@ -401,8 +388,8 @@ func PropertygroupListAll(ctx context.Context, c b24.Caller, p PropertygroupList
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func PropertygroupListExport(ctx context.Context, c b24.Caller, p PropertygroupListParams, opts ...b24.CallOption) iter.Seq2[PropertygroupListItem, error] {
-	return b24.Export[PropertygroupListItem](ctx, c, PropertygroupListCommand(p).Request, b24.ListSpec{
+func PropertygroupListExport(ctx context.Context, c b24.Caller, p PropertygroupListParams, opts ...b24.CallOption) iter.Seq2[Propertygroup, error] {
+	return b24.Export[Propertygroup](ctx, c, PropertygroupListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyGroups",
 	}, opts...)
@@ -457,31 +444,9 @@ type PropertygroupListParams struct {
 	Order b24.Order `json:"order,omitzero"`
 }
 
-// PropertygroupListItem is one row of sale.propertygroup.list.
-type PropertygroupListItem struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	PersonTypeID b24.Int    `json:"personTypeId"`
-	Sort         b24.Int    `json:"sort"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertygroupListItem) UnmarshalJSON(data []byte) error {
-	type plain PropertygroupListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertygroupListItem) MarshalJSON() ([]byte, error) {
-	type plain PropertygroupListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertygroupListResult is the result of sale.propertygroup.list.
 type PropertygroupListResult struct {
-	PropertyGroups []PropertygroupListItem `json:"propertyGroups"`
+	PropertyGroups []Propertygroup `json:"propertyGroups"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -544,9 +509,9 @@ func PropertygroupUpdateCommand(p PropertygroupUpdateParams) b24.Command[*Proper
 // PropertygroupUpdateParams holds the parameters of sale.propertygroup.update.
 type PropertygroupUpdateParams struct {
 	// Identifier of the property group. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the property group. Required.
-	Fields map[string]any `json:"fields"`
+	Fields PropertygroupInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -557,40 +522,12 @@ func (p PropertygroupUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "sale.propertygroup.update",
-			Param:  "fields",
-		}
-	}
 	return nil
-}
-
-// PropertygroupUpdatePropertyGroup is the result of sale.propertygroup.update.
-type PropertygroupUpdatePropertyGroup struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	PersonTypeID b24.Int    `json:"personTypeId"`
-	Sort         b24.Int    `json:"sort"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertygroupUpdatePropertyGroup) UnmarshalJSON(data []byte) error {
-	type plain PropertygroupUpdatePropertyGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertygroupUpdatePropertyGroup) MarshalJSON() ([]byte, error) {
-	type plain PropertygroupUpdatePropertyGroup
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // PropertygroupUpdateResult is the result of sale.propertygroup.update.
 type PropertygroupUpdateResult struct {
-	PropertyGroup *PropertygroupUpdatePropertyGroup `json:"propertyGroup"`
+	PropertyGroup *Propertygroup `json:"propertyGroup"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,90 @@ import (
 	"iter"
 )
 
+// PropertyRelation is one propertyRelation of sale.propertyRelation, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (sale-property-relation-get-fields,
+// sale-property-relation-list, sale-property-relation-add), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type PropertyRelation struct {
+	EntityID   b24.Int    `json:"entityId"`
+	EntityType b24.String `json:"entityType"`
+	PropertyID b24.Int    `json:"propertyId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyRelation) UnmarshalJSON(data []byte) error {
+	type plain PropertyRelation
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyRelation) MarshalJSON() ([]byte, error) {
+	type plain PropertyRelation
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyRelationInput is the write form of PropertyRelation: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type PropertyRelationInput struct {
+	// Identifier of the object
+	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	// Type of the object:
+	//
+	//   - P — payment system
+	//   - D — delivery
+	//   - L — landing
+	//   - T — trading platform
+	EntityType b24.Opt[PropertyRelationInputEntityType] `json:"entityType,omitzero"`
+	// Identifier of the property
+	PropertyID b24.Opt[b24.Int] `json:"propertyId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyRelationInput) UnmarshalJSON(data []byte) error {
+	type plain PropertyRelationInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyRelationInput) MarshalJSON() ([]byte, error) {
+	type plain PropertyRelationInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyRelationInputEntityType is the entityType of sale.propertyRelation:
+// the constants below are the documented values; others are accepted too.
+type PropertyRelationInputEntityType string
+
+// The documented values of PropertyRelationInputEntityType.
+const (
+	// payment system
+	PropertyRelationInputEntityTypeP PropertyRelationInputEntityType = "P"
+	// delivery
+	PropertyRelationInputEntityTypeD PropertyRelationInputEntityType = "D"
+	// landing
+	PropertyRelationInputEntityTypeL PropertyRelationInputEntityType = "L"
+	// trading platform
+	PropertyRelationInputEntityTypeT PropertyRelationInputEntityType = "T"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *PropertyRelationInputEntityType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = PropertyRelationInputEntityType(s)
+	return nil
+}
+
 // PropertyRelationAdd calls sale.propertyRelation.add: Add Property Binding.
 //
 // The method sale.propertyRelation.add adds a property binding.
@@ -55,24 +139,24 @@ func PropertyRelationAddCommand(p PropertyRelationAddParams) b24.Command[*Proper
 // PropertyRelationAddParams holds the parameters of sale.propertyRelation.add.
 type PropertyRelationAddParams struct {
 	// Field values for creating a property binding. Required.
-	Fields PropertyRelationAddParamsFields `json:"fields"`
+	Fields PropertyRelationInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PropertyRelationAddParams) validate() error {
-	if p.Fields.EntityID == 0 {
+	if !p.Fields.EntityID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyRelation.add",
 			Param:  "fields.entityId",
 		}
 	}
-	if p.Fields.EntityType == "" {
+	if !p.Fields.EntityType.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyRelation.add",
 			Param:  "fields.entityType",
 		}
 	}
-	if p.Fields.PropertyID == 0 {
+	if !p.Fields.PropertyID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyRelation.add",
 			Param:  "fields.propertyId",
@@ -81,63 +165,9 @@ func (p PropertyRelationAddParams) validate() error {
 	return nil
 }
 
-// PropertyRelationAddParamsFields is the fields value of
-// sale.propertyRelation.add.
-type PropertyRelationAddParamsFields struct {
-	// Identifier of the object. Required.
-	EntityID int64 `json:"entityId"`
-	// Type of the object:
-	//
-	//   - P — payment system
-	//   - D — delivery
-	//   - L — landing
-	//   - T — trading platform
-	//
-	// Required.
-	EntityType PropertyRelationAddParamsFieldsEntityType `json:"entityType"`
-	// Identifier of the property. Required.
-	PropertyID int64 `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyRelationAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertyRelationAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyRelationAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertyRelationAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyRelationAddPropertyRelation is the result of
-// sale.propertyRelation.add.
-type PropertyRelationAddPropertyRelation struct {
-	EntityID   b24.Int    `json:"entityId"`
-	EntityType b24.String `json:"entityType"`
-	PropertyID b24.Int    `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyRelationAddPropertyRelation) UnmarshalJSON(data []byte) error {
-	type plain PropertyRelationAddPropertyRelation
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyRelationAddPropertyRelation) MarshalJSON() ([]byte, error) {
-	type plain PropertyRelationAddPropertyRelation
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyRelationAddResult is the result of sale.propertyRelation.add.
 type PropertyRelationAddResult struct {
-	PropertyRelation *PropertyRelationAddPropertyRelation `json:"propertyRelation"`
+	PropertyRelation *PropertyRelation `json:"propertyRelation"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -152,33 +182,6 @@ func (v *PropertyRelationAddResult) UnmarshalJSON(data []byte) error {
 func (v PropertyRelationAddResult) MarshalJSON() ([]byte, error) {
 	type plain PropertyRelationAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyRelationAddParamsFieldsEntityType is the entityType of
-// sale.propertyRelation.add: the constants below are the documented values;
-// others are accepted too.
-type PropertyRelationAddParamsFieldsEntityType string
-
-// The documented values of PropertyRelationAddParamsFieldsEntityType.
-const (
-	// payment system
-	PropertyRelationAddParamsFieldsEntityTypeP PropertyRelationAddParamsFieldsEntityType = "P"
-	// delivery
-	PropertyRelationAddParamsFieldsEntityTypeD PropertyRelationAddParamsFieldsEntityType = "D"
-	// landing
-	PropertyRelationAddParamsFieldsEntityTypeL PropertyRelationAddParamsFieldsEntityType = "L"
-	// trading platform
-	PropertyRelationAddParamsFieldsEntityTypeT PropertyRelationAddParamsFieldsEntityType = "T"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *PropertyRelationAddParamsFieldsEntityType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = PropertyRelationAddParamsFieldsEntityType(s)
-	return nil
 }
 
 // PropertyRelationDeleteByFilter calls sale.propertyRelation.deleteByFilter:
@@ -259,7 +262,7 @@ func (p PropertyRelationDeleteByFilterParams) validate() error {
 // sale.propertyRelation.deleteByFilter.
 type PropertyRelationDeleteByFilterParamsFields struct {
 	// Entity identifier. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Entity type:
 	//
 	//   - P — payment system
@@ -270,7 +273,7 @@ type PropertyRelationDeleteByFilterParamsFields struct {
 	// Required.
 	EntityType PropertyRelationDeleteByFilterParamsFieldsEntityType `json:"entityType"`
 	// Property identifier. Required.
-	PropertyID int64 `json:"propertyId"`
+	PropertyID b24.Int `json:"propertyId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -418,8 +421,8 @@ func PropertyRelationListCommand(p PropertyRelationListParams) b24.Command[*Prop
 // PropertyRelationListAll iterates over every row of
 // sale.propertyRelation.list, requesting page after page (start/next) as the
 // loop asks for more.
-func PropertyRelationListAll(ctx context.Context, c b24.Caller, p PropertyRelationListParams, opts ...b24.CallOption) iter.Seq2[PropertyRelationListItem, error] {
-	return b24.List[PropertyRelationListItem](ctx, c, PropertyRelationListCommand(p).Request, b24.ListSpec{ItemsKey: "propertyRelations"}, opts...)
+func PropertyRelationListAll(ctx context.Context, c b24.Caller, p PropertyRelationListParams, opts ...b24.CallOption) iter.Seq2[PropertyRelation, error] {
+	return b24.List[PropertyRelation](ctx, c, PropertyRelationListCommand(p).Request, b24.ListSpec{ItemsKey: "propertyRelations"}, opts...)
 }
 
 // PropertyRelationListParams holds the parameters of
@@ -497,33 +500,12 @@ type PropertyRelationListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PropertyRelationListItem is one row of sale.propertyRelation.list.
-type PropertyRelationListItem struct {
-	EntityID   b24.Int    `json:"entityId"`
-	EntityType b24.String `json:"entityType"`
-	PropertyID b24.Int    `json:"propertyId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyRelationListItem) UnmarshalJSON(data []byte) error {
-	type plain PropertyRelationListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyRelationListItem) MarshalJSON() ([]byte, error) {
-	type plain PropertyRelationListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PropertyRelationListResult is the result of sale.propertyRelation.list.
 type PropertyRelationListResult struct {
-	PropertyRelations []PropertyRelationListItem `json:"propertyRelations"`
+	PropertyRelations []PropertyRelation `json:"propertyRelations"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,36 @@ import (
 	"iter"
 )
 
+// Propertyvalue is one propertyvalue of sale.propertyvalue, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (sale-property-value-get-fields, sale-property-value-get,
+// sale-property-value-list, sale-property-value-modify), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type Propertyvalue struct {
+	Code            b24.String      `json:"code"`
+	ID              b24.Int         `json:"id"`
+	Name            b24.String      `json:"name"`
+	OrderID         b24.Int         `json:"orderId"`
+	OrderPropsID    b24.Int         `json:"orderPropsId"`
+	OrderPropsXMLID b24.String      `json:"orderPropsXmlId"`
+	Value           json.RawMessage `json:"value"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Propertyvalue) UnmarshalJSON(data []byte) error {
+	type plain Propertyvalue
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Propertyvalue) MarshalJSON() ([]byte, error) {
+	type plain Propertyvalue
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PropertyvalueDelete calls sale.propertyvalue.delete: Delete Order Property
 // Value.
 //
@@ -52,7 +82,7 @@ func PropertyvalueDeleteCommand(p PropertyvalueDeleteParams) b24.Command[b24.Boo
 // PropertyvalueDeleteParams holds the parameters of sale.propertyvalue.delete.
 type PropertyvalueDeleteParams struct {
 	// Identifier of the property value. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -110,7 +140,7 @@ func PropertyvalueGetCommand(p PropertyvalueGetParams) b24.Command[*Propertyvalu
 // PropertyvalueGetParams holds the parameters of sale.propertyvalue.get.
 type PropertyvalueGetParams struct {
 	// Identifier of the order property value. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -124,32 +154,9 @@ func (p PropertyvalueGetParams) validate() error {
 	return nil
 }
 
-// PropertyvalueGetPropertyValue is the result of sale.propertyvalue.get.
-type PropertyvalueGetPropertyValue struct {
-	Code         b24.String `json:"code"`
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	OrderPropsID b24.Int    `json:"orderPropsId"`
-	Value        b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvalueGetPropertyValue) UnmarshalJSON(data []byte) error {
-	type plain PropertyvalueGetPropertyValue
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvalueGetPropertyValue) MarshalJSON() ([]byte, error) {
-	type plain PropertyvalueGetPropertyValue
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyvalueGetResult is the result of sale.propertyvalue.get.
 type PropertyvalueGetResult struct {
-	PropertyValue *PropertyvalueGetPropertyValue `json:"propertyValue"`
+	PropertyValue *Propertyvalue `json:"propertyValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -266,8 +273,8 @@ func PropertyvalueListCommand(p PropertyvalueListParams) b24.Command[*Propertyva
 
 // PropertyvalueListAll iterates over every row of sale.propertyvalue.list,
 // requesting page after page (start/next) as the loop asks for more.
-func PropertyvalueListAll(ctx context.Context, c b24.Caller, p PropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[PropertyvalueListItem, error] {
-	return b24.List[PropertyvalueListItem](ctx, c, PropertyvalueListCommand(p).Request, b24.ListSpec{
+func PropertyvalueListAll(ctx context.Context, c b24.Caller, p PropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Propertyvalue, error] {
+	return b24.List[Propertyvalue](ctx, c, PropertyvalueListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)
@@ -277,8 +284,8 @@ func PropertyvalueListAll(ctx context.Context, c b24.Caller, p PropertyvalueList
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func PropertyvalueListExport(ctx context.Context, c b24.Caller, p PropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[PropertyvalueListItem, error] {
-	return b24.Export[PropertyvalueListItem](ctx, c, PropertyvalueListCommand(p).Request, b24.ListSpec{
+func PropertyvalueListExport(ctx context.Context, c b24.Caller, p PropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Propertyvalue, error] {
+	return b24.Export[Propertyvalue](ctx, c, PropertyvalueListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)
@@ -355,37 +362,12 @@ type PropertyvalueListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// PropertyvalueListItem is one row of sale.propertyvalue.list.
-type PropertyvalueListItem struct {
-	Code            b24.String      `json:"code"`
-	ID              b24.Int         `json:"id"`
-	Name            b24.String      `json:"name"`
-	OrderID         b24.Int         `json:"orderId"`
-	OrderPropsID    b24.Int         `json:"orderPropsId"`
-	OrderPropsXMLID json.RawMessage `json:"orderPropsXmlId"`
-	Value           b24.String      `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvalueListItem) UnmarshalJSON(data []byte) error {
-	type plain PropertyvalueListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvalueListItem) MarshalJSON() ([]byte, error) {
-	type plain PropertyvalueListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // PropertyvalueListResult is the result of sale.propertyvalue.list.
 type PropertyvalueListResult struct {
-	PropertyValues []PropertyvalueListItem `json:"propertyValues"`
+	PropertyValues []Propertyvalue `json:"propertyValues"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -462,7 +444,7 @@ type PropertyvalueModifyParams struct {
 	// Required.
 	Fields PropertyvalueModifyParamsFields `json:"fields"`
 	// Order identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array of objects (see the description of the propertyValues object
 	// below), containing the order property identifier and property value.
 	// Required.
@@ -526,7 +508,7 @@ func (v PropertyvalueModifyParamsFields) MarshalJSON() ([]byte, error) {
 // sale.propertyvalue.modify.
 type PropertyvalueModifyParamsPropertyValues struct {
 	// Order property identifier. Required.
-	OrderPropsID int64 `json:"orderPropsId"`
+	OrderPropsID b24.Int `json:"orderPropsId"`
 	// Order property value.
 	//
 	// For multiple order properties, an array of values can be transmitted.
@@ -555,33 +537,9 @@ func (v PropertyvalueModifyParamsPropertyValues) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// PropertyvalueModifyItem is one row of sale.propertyvalue.modify.
-type PropertyvalueModifyItem struct {
-	Code            b24.String      `json:"code"`
-	ID              b24.Int         `json:"id"`
-	Name            b24.String      `json:"name"`
-	OrderPropsID    b24.Int         `json:"orderPropsId"`
-	OrderPropsXMLID b24.String      `json:"orderPropsXmlId"`
-	Value           json.RawMessage `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvalueModifyItem) UnmarshalJSON(data []byte) error {
-	type plain PropertyvalueModifyItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvalueModifyItem) MarshalJSON() ([]byte, error) {
-	type plain PropertyvalueModifyItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyvalueModifyResult is the result of sale.propertyvalue.modify.
 type PropertyvalueModifyResult struct {
-	PropertyValues []PropertyvalueModifyItem `json:"propertyValues"`
+	PropertyValues []Propertyvalue `json:"propertyValues"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

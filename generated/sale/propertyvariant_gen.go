@@ -8,6 +8,69 @@ import (
 	"iter"
 )
 
+// Propertyvariant is one propertyvariant of sale.propertyvariant, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (sale-property-variant-get-fields, sale-property-variant-get,
+// sale-property-variant-list, sale-property-variant-add,
+// sale-property-variant-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type Propertyvariant struct {
+	Description  b24.String `json:"description"`
+	ID           b24.Int    `json:"id"`
+	Name         b24.String `json:"name"`
+	OrderPropsID b24.Int    `json:"orderPropsId"`
+	Sort         b24.Int    `json:"sort"`
+	Value        b24.String `json:"value"`
+	XnlID        b24.String `json:"xnlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Propertyvariant) UnmarshalJSON(data []byte) error {
+	type plain Propertyvariant
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Propertyvariant) MarshalJSON() ([]byte, error) {
+	type plain Propertyvariant
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// PropertyvariantInput is the write form of Propertyvariant: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type PropertyvariantInput struct {
+	// Property identifier
+	OrderPropsID b24.Opt[b24.Int] `json:"orderPropsId,omitzero"`
+	// Name of the property variant value
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Symbolic code of the property variant value
+	Value b24.Opt[string] `json:"value,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Description of the property variant value
+	Description b24.Opt[string] `json:"description,omitzero"`
+	XnlID       b24.Opt[string] `json:"xnlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *PropertyvariantInput) UnmarshalJSON(data []byte) error {
+	type plain PropertyvariantInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v PropertyvariantInput) MarshalJSON() ([]byte, error) {
+	type plain PropertyvariantInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // PropertyvariantAdd calls sale.propertyvariant.add: Add Property Variant.
 //
 // The method sale.propertyvariant.add adds a variant value for a property. It
@@ -58,24 +121,24 @@ func PropertyvariantAddCommand(p PropertyvariantAddParams) b24.Command[*Property
 // PropertyvariantAddParams holds the parameters of sale.propertyvariant.add.
 type PropertyvariantAddParams struct {
 	// Field values for creating a property variant. Required.
-	Fields PropertyvariantAddParamsFields `json:"fields"`
+	Fields PropertyvariantInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p PropertyvariantAddParams) validate() error {
-	if p.Fields.OrderPropsID == 0 {
+	if !p.Fields.OrderPropsID.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.add",
 			Param:  "fields.orderPropsId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Value == "" {
+	if !p.Fields.Value.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.add",
 			Param:  "fields.value",
@@ -84,62 +147,9 @@ func (p PropertyvariantAddParams) validate() error {
 	return nil
 }
 
-// PropertyvariantAddParamsFields is the fields value of
-// sale.propertyvariant.add.
-type PropertyvariantAddParamsFields struct {
-	// Property identifier. Required.
-	OrderPropsID int64 `json:"orderPropsId"`
-	// Name of the property variant value. Required.
-	Name string `json:"name"`
-	// Symbolic code of the property variant value. Required.
-	Value string `json:"value"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Description of the property variant value
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvariantAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertyvariantAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvariantAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertyvariantAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyvariantAddPropertyVariant is the result of sale.propertyvariant.add.
-type PropertyvariantAddPropertyVariant struct {
-	Description  b24.String `json:"description"`
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	OrderPropsID b24.Int    `json:"orderPropsId"`
-	Sort         b24.Int    `json:"sort"`
-	Value        b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvariantAddPropertyVariant) UnmarshalJSON(data []byte) error {
-	type plain PropertyvariantAddPropertyVariant
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvariantAddPropertyVariant) MarshalJSON() ([]byte, error) {
-	type plain PropertyvariantAddPropertyVariant
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyvariantAddResult is the result of sale.propertyvariant.add.
 type PropertyvariantAddResult struct {
-	PropertyVariant *PropertyvariantAddPropertyVariant `json:"propertyVariant"`
+	PropertyVariant *Propertyvariant `json:"propertyVariant"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -202,7 +212,7 @@ func PropertyvariantDeleteCommand(p PropertyvariantDeleteParams) b24.Command[b24
 // sale.propertyvariant.delete.
 type PropertyvariantDeleteParams struct {
 	// Identifier of the property variant. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -261,7 +271,7 @@ func PropertyvariantGetCommand(p PropertyvariantGetParams) b24.Command[*Property
 // PropertyvariantGetParams holds the parameters of sale.propertyvariant.get.
 type PropertyvariantGetParams struct {
 	// Identifier of the property variant. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -275,33 +285,9 @@ func (p PropertyvariantGetParams) validate() error {
 	return nil
 }
 
-// PropertyvariantGetPropertyVariant is the result of sale.propertyvariant.get.
-type PropertyvariantGetPropertyVariant struct {
-	Description  b24.String `json:"description"`
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	OrderPropsID b24.Int    `json:"orderPropsId"`
-	Sort         b24.Int    `json:"sort"`
-	Value        b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvariantGetPropertyVariant) UnmarshalJSON(data []byte) error {
-	type plain PropertyvariantGetPropertyVariant
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvariantGetPropertyVariant) MarshalJSON() ([]byte, error) {
-	type plain PropertyvariantGetPropertyVariant
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyvariantGetResult is the result of sale.propertyvariant.get.
 type PropertyvariantGetResult struct {
-	PropertyVariant *PropertyvariantGetPropertyVariant `json:"propertyVariant"`
+	PropertyVariant *Propertyvariant `json:"propertyVariant"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -420,8 +406,8 @@ func PropertyvariantListCommand(p PropertyvariantListParams) b24.Command[*Proper
 
 // PropertyvariantListAll iterates over every row of sale.propertyvariant.list,
 // requesting page after page (start/next) as the loop asks for more.
-func PropertyvariantListAll(ctx context.Context, c b24.Caller, p PropertyvariantListParams, opts ...b24.CallOption) iter.Seq2[PropertyvariantListItem, error] {
-	return b24.List[PropertyvariantListItem](ctx, c, PropertyvariantListCommand(p).Request, b24.ListSpec{
+func PropertyvariantListAll(ctx context.Context, c b24.Caller, p PropertyvariantListParams, opts ...b24.CallOption) iter.Seq2[Propertyvariant, error] {
+	return b24.List[Propertyvariant](ctx, c, PropertyvariantListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyVariants",
 	}, opts...)
@@ -431,8 +417,8 @@ func PropertyvariantListAll(ctx context.Context, c b24.Caller, p Propertyvariant
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func PropertyvariantListExport(ctx context.Context, c b24.Caller, p PropertyvariantListParams, opts ...b24.CallOption) iter.Seq2[PropertyvariantListItem, error] {
-	return b24.Export[PropertyvariantListItem](ctx, c, PropertyvariantListCommand(p).Request, b24.ListSpec{
+func PropertyvariantListExport(ctx context.Context, c b24.Caller, p PropertyvariantListParams, opts ...b24.CallOption) iter.Seq2[Propertyvariant, error] {
+	return b24.Export[Propertyvariant](ctx, c, PropertyvariantListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyVariants",
 	}, opts...)
@@ -487,31 +473,9 @@ type PropertyvariantListParams struct {
 	Order b24.Order `json:"order,omitzero"`
 }
 
-// PropertyvariantListItem is one row of sale.propertyvariant.list.
-type PropertyvariantListItem struct {
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	OrderPropsID b24.Int    `json:"orderPropsId"`
-	Value        b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvariantListItem) UnmarshalJSON(data []byte) error {
-	type plain PropertyvariantListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvariantListItem) MarshalJSON() ([]byte, error) {
-	type plain PropertyvariantListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyvariantListResult is the result of sale.propertyvariant.list.
 type PropertyvariantListResult struct {
-	PropertyVariants []PropertyvariantListItem `json:"propertyVariants"`
+	PropertyVariants []Propertyvariant `json:"propertyVariants"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -579,9 +543,9 @@ func PropertyvariantUpdateCommand(p PropertyvariantUpdateParams) b24.Command[*Pr
 // sale.propertyvariant.update.
 type PropertyvariantUpdateParams struct {
 	// Identifier of the property value variant. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values to update the property value variant. Required.
-	Fields PropertyvariantUpdateParamsFields `json:"fields"`
+	Fields PropertyvariantInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -592,13 +556,13 @@ func (p PropertyvariantUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.update",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.Value == "" {
+	if !p.Fields.Value.Set {
 		return &b24.RequiredError{
 			Method: "sale.propertyvariant.update",
 			Param:  "fields.value",
@@ -607,61 +571,9 @@ func (p PropertyvariantUpdateParams) validate() error {
 	return nil
 }
 
-// PropertyvariantUpdateParamsFields is the fields value of
-// sale.propertyvariant.update.
-type PropertyvariantUpdateParamsFields struct {
-	// Name of the property value variant. Required.
-	Name string `json:"name"`
-	// Value (code) of the property value variant. Required.
-	Value string `json:"value"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Description of the property value variant
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvariantUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain PropertyvariantUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvariantUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain PropertyvariantUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// PropertyvariantUpdatePropertyVariant is the result of
-// sale.propertyvariant.update.
-type PropertyvariantUpdatePropertyVariant struct {
-	Description  b24.String `json:"description"`
-	ID           b24.Int    `json:"id"`
-	Name         b24.String `json:"name"`
-	OrderPropsID b24.Int    `json:"orderPropsId"`
-	Sort         b24.Int    `json:"sort"`
-	Value        b24.String `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *PropertyvariantUpdatePropertyVariant) UnmarshalJSON(data []byte) error {
-	type plain PropertyvariantUpdatePropertyVariant
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v PropertyvariantUpdatePropertyVariant) MarshalJSON() ([]byte, error) {
-	type plain PropertyvariantUpdatePropertyVariant
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // PropertyvariantUpdateResult is the result of sale.propertyvariant.update.
 type PropertyvariantUpdateResult struct {
-	PropertyVariant *PropertyvariantUpdatePropertyVariant `json:"propertyVariant"`
+	PropertyVariant *Propertyvariant `json:"propertyVariant"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -9,6 +9,154 @@ import (
 	"iter"
 )
 
+// Shipment is one shipment of sale.shipment, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (sale-shipment-get-fields, sale-shipment-get, sale-shipment-list,
+// sale-shipment-add, sale-shipment-update), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type Shipment struct {
+	AccountNumber       b24.String `json:"accountNumber"`
+	AllowDelivery       b24.Bool   `json:"allowDelivery"`
+	BasePriceDelivery   b24.Number `json:"basePriceDelivery"`
+	Canceled            b24.Bool   `json:"canceled"`
+	Comments            b24.String `json:"comments"`
+	CompanyID           b24.Int    `json:"companyId"`
+	Currency            b24.String `json:"currency"`
+	CustomPriceDelivery b24.Bool   `json:"customPriceDelivery"`
+	DateAllowDelivery   b24.Time   `json:"dateAllowDelivery"`
+	DateCanceled        b24.Time   `json:"dateCanceled"`
+	DateDeducted        b24.Time   `json:"dateDeducted"`
+	DateInsert          b24.Time   `json:"dateInsert"`
+	DateMarked          b24.Time   `json:"dateMarked"`
+	DateResponsibleID   b24.Time   `json:"dateResponsibleId"`
+	Deducted            b24.Bool   `json:"deducted"`
+	DeliveryDocDate     b24.Time   `json:"deliveryDocDate"`
+	DeliveryDocNum      b24.String `json:"deliveryDocNum"`
+	DeliveryID          b24.Int    `json:"deliveryId"`
+	DeliveryName        b24.String `json:"deliveryName"`
+	DeliveryXMLID       b24.String `json:"deliveryXmlId"`
+	DiscountPrice       b24.Number `json:"discountPrice"`
+	EmpAllowDeliveryID  b24.Int    `json:"empAllowDeliveryId"`
+	EmpCanceledID       b24.Int    `json:"empCanceledId"`
+	EmpDeductedID       b24.Int    `json:"empDeductedId"`
+	EmpMarkedID         b24.Int    `json:"empMarkedId"`
+	EmpResponsibleID    b24.Int    `json:"empResponsibleId"`
+	ExternalDelivery    b24.Bool   `json:"externalDelivery"`
+	ID                  b24.Int    `json:"id"`
+	Id1c                b24.String `json:"id1c"`
+	Marked              b24.Bool   `json:"marked"`
+	OrderID             b24.Int    `json:"orderId"`
+	PriceDelivery       b24.Number `json:"priceDelivery"`
+	ReasonMarked        b24.String `json:"reasonMarked"`
+	ReasonUndoDeducted  b24.String `json:"reasonUndoDeducted"`
+	ResponsibleID       b24.Int    `json:"responsibleId"`
+	StatusID            b24.String `json:"statusId"`
+	StatusXMLID         b24.String `json:"statusXmlId"`
+	System              b24.Bool   `json:"system"`
+	TrackingDescription b24.String `json:"trackingDescription"`
+	TrackingLastCheck   b24.String `json:"trackingLastCheck"`
+	TrackingNumber      b24.String `json:"trackingNumber"`
+	TrackingStatus      b24.String `json:"trackingStatus"`
+	Updated1c           b24.Bool   `json:"updated1c"`
+	Version1c           b24.String `json:"version1c"`
+	XMLID               b24.String `json:"xmlId"`
+	// Shipment information
+	Property      b24.String      `json:"property"`
+	ShipmentItems json.RawMessage `json:"shipmentItems"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Shipment) UnmarshalJSON(data []byte) error {
+	type plain Shipment
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Shipment) MarshalJSON() ([]byte, error) {
+	type plain Shipment
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentInput is the write form of Shipment: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type ShipmentInput struct {
+	// Order identifier
+	OrderID b24.Opt[b24.Int] `json:"orderId,omitzero"`
+	// Delivery permission indicator Possible values:
+	//
+	//   - Y – yes (delivery allowed)
+	//   - N – no (delivery not allowed)
+	AllowDelivery b24.Opt[b24.Bool] `json:"allowDelivery,omitzero"`
+	// Indicator of whether the shipment has been shipped Possible values:
+	//
+	//   - Y – yes (shipped)
+	//   - N – no (not shipped)
+	Deducted b24.Opt[b24.Bool] `json:"deducted,omitzero"`
+	// Delivery service identifier
+	DeliveryID b24.Opt[b24.Int] `json:"deliveryId,omitzero"`
+	// Delivery status identifier
+	//
+	// If not provided, the status DN will be used (see the default status table in
+	// the documentation for sale.status.*)
+	StatusID b24.Opt[string] `json:"statusId,omitzero"`
+	// Shipment document date
+	DeliveryDocDate b24.Opt[b24.Time] `json:"deliveryDocDate,omitzero"`
+	// Shipment document number
+	DeliveryDocNum b24.Opt[string] `json:"deliveryDocNum,omitzero"`
+	// Shipment identifier
+	TrackingNumber b24.Opt[string] `json:"trackingNumber,omitzero"`
+	// Base delivery cost (without discounts / surcharges).
+	//
+	// If provided, the value will also be used as the delivery cost (shipment
+	// field priceDelivery).
+	//
+	// If not provided, both the base delivery cost and the delivery cost will be
+	// calculated automatically based on the selected delivery service
+	BasePriceDelivery b24.Opt[float64] `json:"basePriceDelivery,omitzero"`
+	// Manager's comment
+	Comments b24.Opt[string] `json:"comments,omitzero"`
+	// Company identifier from the "Online Store" module.
+	//
+	// Currently not used
+	CompanyID b24.Opt[b24.Int] `json:"companyId,omitzero"`
+	// Identifier of the user responsible for the shipment
+	ResponsibleID b24.Opt[b24.Int] `json:"responsibleId,omitzero"`
+	// External shipment identifier.
+	//
+	// Can be used for synchronizing the shipment with an external system
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Delivery cost.
+	//
+	// If provided and basePriceDelivery is not set, it is also used for setting
+	// the basePriceDelivery value.
+	//
+	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
+	// set to 0
+	PriceDelivery b24.Opt[float64] `json:"priceDelivery,omitzero"`
+	// Shipment information
+	Property      b24.Opt[string] `json:"property,omitzero"`
+	ShipmentItems []any           `json:"shipmentItems,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentInput) UnmarshalJSON(data []byte) error {
+	type plain ShipmentInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentInput) MarshalJSON() ([]byte, error) {
+	type plain ShipmentInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ShipmentAdd calls sale.shipment.add: Add Shipment.
 //
 // The method sale.shipment.add adds a shipment.
@@ -53,18 +201,30 @@ func ShipmentAddCommand(p ShipmentAddParams) b24.Command[*ShipmentAddResult] {
 // ShipmentAddParams holds the parameters of sale.shipment.add.
 type ShipmentAddParams struct {
 	// Field values for creating a shipment. Required.
-	Fields ShipmentAddParamsFields `json:"fields"`
+	Fields ShipmentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ShipmentAddParams) validate() error {
-	if p.Fields.OrderID == 0 {
+	if !p.Fields.OrderID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipment.add",
 			Param:  "fields.orderId",
 		}
 	}
-	if p.Fields.DeliveryID == 0 {
+	if !p.Fields.AllowDelivery.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipment.add",
+			Param:  "fields.allowDelivery",
+		}
+	}
+	if !p.Fields.Deducted.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipment.add",
+			Param:  "fields.deducted",
+		}
+	}
+	if !p.Fields.DeliveryID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipment.add",
 			Param:  "fields.deliveryId",
@@ -73,125 +233,9 @@ func (p ShipmentAddParams) validate() error {
 	return nil
 }
 
-// ShipmentAddParamsFields is the fields value of sale.shipment.add.
-type ShipmentAddParamsFields struct {
-	// Order identifier. Required.
-	OrderID int64 `json:"orderId"`
-	// Delivery permission indicator Possible values:
-	//
-	//   - Y – yes (delivery allowed)
-	//   - N – no (delivery not allowed)
-	//
-	// Required.
-	AllowDelivery b24.Bool `json:"allowDelivery"`
-	// Indicator of whether the shipment has been shipped Possible values:
-	//
-	//   - Y – yes (shipped)
-	//   - N – no (not shipped)
-	//
-	// Required.
-	Deducted b24.Bool `json:"deducted"`
-	// Delivery service identifier. Required.
-	DeliveryID int64 `json:"deliveryId"`
-	// Delivery status identifier
-	//
-	// If not provided, the status DN will be used (see the default status table in
-	// the documentation for sale.status.*)
-	StatusID b24.Opt[string] `json:"statusId,omitzero"`
-	// Shipment document date
-	DeliveryDocDate b24.Opt[b24.Time] `json:"deliveryDocDate,omitzero"`
-	// Shipment document number
-	DeliveryDocNum b24.Opt[string] `json:"deliveryDocNum,omitzero"`
-	// Shipment identifier
-	TrackingNumber b24.Opt[string] `json:"trackingNumber,omitzero"`
-	// Base delivery cost (without discounts / surcharges).
-	//
-	// If provided, the value will also be used as the delivery cost (shipment
-	// field priceDelivery).
-	//
-	// If not provided, both the base delivery cost and the delivery cost will be
-	// calculated automatically based on the selected delivery service
-	BasePriceDelivery b24.Opt[float64] `json:"basePriceDelivery,omitzero"`
-	// Manager's comment
-	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Company identifier from the "Online Store" module.
-	//
-	// Currently not used
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Identifier of the user responsible for the shipment
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// External shipment identifier.
-	//
-	// Can be used for synchronizing the shipment with an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ShipmentAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ShipmentAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentAddShipment is the result of sale.shipment.add.
-type ShipmentAddShipment struct {
-	AccountNumber       b24.String      `json:"accountNumber"`
-	AllowDelivery       b24.String      `json:"allowDelivery"`
-	BasePriceDelivery   b24.Number      `json:"basePriceDelivery"`
-	Canceled            b24.String      `json:"canceled"`
-	Comments            b24.String      `json:"comments"`
-	Currency            b24.String      `json:"currency"`
-	CustomPriceDelivery b24.String      `json:"customPriceDelivery"`
-	DateAllowDelivery   b24.String      `json:"dateAllowDelivery"`
-	DateDeducted        b24.String      `json:"dateDeducted"`
-	DateInsert          b24.String      `json:"dateInsert"`
-	DateResponsibleID   b24.String      `json:"dateResponsibleId"`
-	Deducted            b24.String      `json:"deducted"`
-	DeliveryDocDate     b24.String      `json:"deliveryDocDate"`
-	DeliveryDocNum      b24.String      `json:"deliveryDocNum"`
-	DeliveryID          b24.Int         `json:"deliveryId"`
-	DeliveryName        b24.String      `json:"deliveryName"`
-	DeliveryXMLID       b24.String      `json:"deliveryXmlId"`
-	EmpAllowDeliveryID  b24.Int         `json:"empAllowDeliveryId"`
-	EmpDeductedID       b24.Int         `json:"empDeductedId"`
-	EmpResponsibleID    b24.Int         `json:"empResponsibleId"`
-	ID                  b24.Int         `json:"id"`
-	Marked              b24.String      `json:"marked"`
-	OrderID             b24.Int         `json:"orderId"`
-	PriceDelivery       b24.Number      `json:"priceDelivery"`
-	ResponsibleID       b24.Int         `json:"responsibleId"`
-	ShipmentItems       json.RawMessage `json:"shipmentItems"`
-	StatusID            b24.String      `json:"statusId"`
-	StatusXMLID         b24.String      `json:"statusXmlId"`
-	System              b24.String      `json:"system"`
-	TrackingNumber      b24.String      `json:"trackingNumber"`
-	XMLID               b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentAddShipment) UnmarshalJSON(data []byte) error {
-	type plain ShipmentAddShipment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentAddShipment) MarshalJSON() ([]byte, error) {
-	type plain ShipmentAddShipment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentAddResult is the result of sale.shipment.add.
 type ShipmentAddResult struct {
-	Shipment *ShipmentAddShipment `json:"shipment"`
+	Shipment *Shipment `json:"shipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -251,7 +295,7 @@ func ShipmentDeleteCommand(p ShipmentDeleteParams) b24.Command[b24.Bool] {
 // ShipmentDeleteParams holds the parameters of sale.shipment.delete.
 type ShipmentDeleteParams struct {
 	// Identifier of the shipment. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -282,11 +326,11 @@ func (p ShipmentDeleteParams) validate() error {
 //   - 200040300010: Insufficient permissions to read the shipment
 //   - 100: Parameter id not specified
 //   - 0: Other errors (e.g., fatal errors)
-func ShipmentGet(ctx context.Context, c b24.Caller, p ShipmentGetParams, opts ...b24.CallOption) (*ShipmentGetResult, error) {
+func ShipmentGet(ctx context.Context, c b24.Caller, p ShipmentGetParams, opts ...b24.CallOption) (*Shipment, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ShipmentGetResult
+	var out Shipment
 	if err := b24.Invoke(ctx, c, ShipmentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -296,8 +340,8 @@ func ShipmentGet(ctx context.Context, c b24.Caller, p ShipmentGetParams, opts ..
 // ShipmentGetCommand is sale.shipment.get as a command for a batch (see
 // b24.Add); its result decodes as ShipmentGet's does. Required parameters are
 // not checked here: the portal reports them.
-func ShipmentGetCommand(p ShipmentGetParams) b24.Command[*ShipmentGetResult] {
-	return b24.NewCommand[*ShipmentGetResult](b24.Request{
+func ShipmentGetCommand(p ShipmentGetParams) b24.Command[*Shipment] {
+	return b24.NewCommand[*Shipment](b24.Request{
 		Idempotent: true,
 		Method:     "sale.shipment.get",
 		Params:     p,
@@ -308,7 +352,7 @@ func ShipmentGetCommand(p ShipmentGetParams) b24.Command[*ShipmentGetResult] {
 // ShipmentGetParams holds the parameters of sale.shipment.get.
 type ShipmentGetParams struct {
 	// Shipment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -320,26 +364,6 @@ func (p ShipmentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ShipmentGetResult is the result of sale.shipment.get.
-type ShipmentGetResult struct {
-	// Shipment information
-	Property b24.String `json:"property"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentGetResult) UnmarshalJSON(data []byte) error {
-	type plain ShipmentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentGetResult) MarshalJSON() ([]byte, error) {
-	type plain ShipmentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ShipmentGetFields calls sale.shipment.getFields: Get Available Shipment
@@ -438,8 +462,8 @@ func ShipmentListCommand(p ShipmentListParams) b24.Command[*ShipmentListResult] 
 
 // ShipmentListAll iterates over every row of sale.shipment.list, requesting
 // page after page (start/next) as the loop asks for more.
-func ShipmentListAll(ctx context.Context, c b24.Caller, p ShipmentListParams, opts ...b24.CallOption) iter.Seq2[ShipmentListItem, error] {
-	return b24.List[ShipmentListItem](ctx, c, ShipmentListCommand(p).Request, b24.ListSpec{
+func ShipmentListAll(ctx context.Context, c b24.Caller, p ShipmentListParams, opts ...b24.CallOption) iter.Seq2[Shipment, error] {
+	return b24.List[Shipment](ctx, c, ShipmentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "shipments",
 	}, opts...)
@@ -448,8 +472,8 @@ func ShipmentListAll(ctx context.Context, c b24.Caller, p ShipmentListParams, op
 // ShipmentListExport reads every row of sale.shipment.list by ID (start=-1,
 // filter >ID, ordered by ID), many pages per batch call: the fast way to read
 // a large list. The filter in p still applies; its order is replaced.
-func ShipmentListExport(ctx context.Context, c b24.Caller, p ShipmentListParams, opts ...b24.CallOption) iter.Seq2[ShipmentListItem, error] {
-	return b24.Export[ShipmentListItem](ctx, c, ShipmentListCommand(p).Request, b24.ListSpec{
+func ShipmentListExport(ctx context.Context, c b24.Caller, p ShipmentListParams, opts ...b24.CallOption) iter.Seq2[Shipment, error] {
+	return b24.Export[Shipment](ctx, c, ShipmentListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "shipments",
 	}, opts...)
@@ -523,75 +547,12 @@ type ShipmentListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ShipmentListItem is one row of sale.shipment.list.
-type ShipmentListItem struct {
-	AccountNumber       b24.String      `json:"accountNumber"`
-	AllowDelivery       b24.String      `json:"allowDelivery"`
-	BasePriceDelivery   b24.Int         `json:"basePriceDelivery"`
-	Canceled            b24.String      `json:"canceled"`
-	Comments            b24.String      `json:"comments"`
-	CompanyID           b24.Int         `json:"companyId"`
-	Currency            b24.String      `json:"currency"`
-	CustomPriceDelivery b24.String      `json:"customPriceDelivery"`
-	DateAllowDelivery   json.RawMessage `json:"dateAllowDelivery"`
-	DateCanceled        json.RawMessage `json:"dateCanceled"`
-	DateDeducted        json.RawMessage `json:"dateDeducted"`
-	DateInsert          b24.String      `json:"dateInsert"`
-	DateMarked          json.RawMessage `json:"dateMarked"`
-	DateResponsibleID   b24.String      `json:"dateResponsibleId"`
-	Deducted            b24.String      `json:"deducted"`
-	DeliveryDocDate     json.RawMessage `json:"deliveryDocDate"`
-	DeliveryDocNum      b24.String      `json:"deliveryDocNum"`
-	DeliveryID          b24.Int         `json:"deliveryId"`
-	DeliveryName        b24.String      `json:"deliveryName"`
-	DeliveryXMLID       b24.String      `json:"deliveryXmlId"`
-	DiscountPrice       json.RawMessage `json:"discountPrice"`
-	EmpAllowDeliveryID  json.RawMessage `json:"empAllowDeliveryId"`
-	EmpCanceledID       json.RawMessage `json:"empCanceledId"`
-	EmpDeductedID       json.RawMessage `json:"empDeductedId"`
-	EmpMarkedID         json.RawMessage `json:"empMarkedId"`
-	EmpResponsibleID    json.RawMessage `json:"empResponsibleId"`
-	ExternalDelivery    b24.String      `json:"externalDelivery"`
-	ID                  b24.Int         `json:"id"`
-	Id1c                b24.String      `json:"id1c"`
-	Marked              b24.String      `json:"marked"`
-	OrderID             b24.Int         `json:"orderId"`
-	PriceDelivery       b24.Int         `json:"priceDelivery"`
-	ReasonMarked        b24.String      `json:"reasonMarked"`
-	ReasonUndoDeducted  b24.String      `json:"reasonUndoDeducted"`
-	ResponsibleID       b24.Int         `json:"responsibleId"`
-	StatusID            b24.String      `json:"statusId"`
-	StatusXMLID         b24.String      `json:"statusXmlId"`
-	System              b24.String      `json:"system"`
-	TrackingDescription b24.String      `json:"trackingDescription"`
-	TrackingLastCheck   b24.String      `json:"trackingLastCheck"`
-	TrackingNumber      b24.String      `json:"trackingNumber"`
-	TrackingStatus      b24.String      `json:"trackingStatus"`
-	Updated1c           b24.String      `json:"updated1c"`
-	Version1c           b24.String      `json:"version1c"`
-	XMLID               b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentListItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentListItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ShipmentListResult is the result of sale.shipment.list.
 type ShipmentListResult struct {
-	Shipments []ShipmentListItem `json:"shipments"`
+	Shipments []Shipment `json:"shipments"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -653,9 +614,9 @@ func ShipmentUpdateCommand(p ShipmentUpdateParams) b24.Command[*ShipmentUpdateRe
 // ShipmentUpdateParams holds the parameters of sale.shipment.update.
 type ShipmentUpdateParams struct {
 	// Shipment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the shipment. Required.
-	Fields ShipmentUpdateParamsFields `json:"fields"`
+	Fields ShipmentInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -666,7 +627,19 @@ func (p ShipmentUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.DeliveryID == "" {
+	if !p.Fields.AllowDelivery.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipment.update",
+			Param:  "fields.allowDelivery",
+		}
+	}
+	if !p.Fields.Deducted.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipment.update",
+			Param:  "fields.deducted",
+		}
+	}
+	if !p.Fields.DeliveryID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipment.update",
 			Param:  "fields.deliveryId",
@@ -675,146 +648,9 @@ func (p ShipmentUpdateParams) validate() error {
 	return nil
 }
 
-// ShipmentUpdateParamsFields is the fields value of sale.shipment.update.
-type ShipmentUpdateParamsFields struct {
-	// Indicator of delivery permission. Possible values:
-	//
-	//   - Y – yes (delivery allowed)
-	//   - N – no (delivery not allowed)
-	//
-	// Required.
-	AllowDelivery b24.Bool `json:"allowDelivery"`
-	// Indicator of whether the shipment has been shipped. Possible values:
-	//
-	//   - Y – yes (shipped)
-	//   - N – no (not shipped)
-	//
-	// Required.
-	Deducted b24.Bool `json:"deducted"`
-	// Delivery service identifier. Required.
-	DeliveryID string `json:"deliveryId"`
-	// Delivery status identifier.
-	//
-	// If not provided, the status DN is used (see the default status table in the
-	// documentation for sale.status.*)
-	StatusID b24.Opt[string] `json:"statusId,omitzero"`
-	// Shipment document date
-	DeliveryDocDate b24.Opt[b24.Time] `json:"deliveryDocDate,omitzero"`
-	// Shipment document number
-	DeliveryDocNum b24.Opt[string] `json:"deliveryDocNum,omitzero"`
-	// Shipment identifier
-	TrackingNumber b24.Opt[string] `json:"trackingNumber,omitzero"`
-	// Base delivery cost (without discounts / surcharges).
-	//
-	// If provided, it is also used for setting the priceDelivery value. The
-	// provided priceDelivery value is ignored in this case.
-	//
-	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
-	// set to 0
-	BasePriceDelivery b24.Opt[float64] `json:"basePriceDelivery,omitzero"`
-	// Delivery cost.
-	//
-	// If provided and basePriceDelivery is not set, it is also used for setting
-	// the basePriceDelivery value.
-	//
-	// If neither basePriceDelivery nor priceDelivery is provided, both prices are
-	// set to 0
-	PriceDelivery b24.Opt[float64] `json:"priceDelivery,omitzero"`
-	// Manager's comment
-	Comments b24.Opt[string] `json:"comments,omitzero"`
-	// Company identifier from the "Online Store" module.
-	//
-	// Currently not used
-	CompanyID b24.Opt[int64] `json:"companyId,omitzero"`
-	// Identifier of the user responsible for the shipment
-	ResponsibleID b24.Opt[int64] `json:"responsibleId,omitzero"`
-	// External shipment identifier.
-	//
-	// Can be used for synchronizing the shipment with an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ShipmentUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ShipmentUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentUpdateShipment is the result of sale.shipment.update.
-type ShipmentUpdateShipment struct {
-	AccountNumber       b24.String      `json:"accountNumber"`
-	AllowDelivery       b24.String      `json:"allowDelivery"`
-	BasePriceDelivery   b24.Number      `json:"basePriceDelivery"`
-	Canceled            b24.String      `json:"canceled"`
-	Comments            b24.String      `json:"comments"`
-	CompanyID           json.RawMessage `json:"companyId"`
-	Currency            b24.String      `json:"currency"`
-	CustomPriceDelivery b24.String      `json:"customPriceDelivery"`
-	DateAllowDelivery   b24.String      `json:"dateAllowDelivery"`
-	DateCanceled        json.RawMessage `json:"dateCanceled"`
-	DateDeducted        b24.String      `json:"dateDeducted"`
-	DateInsert          b24.String      `json:"dateInsert"`
-	DateMarked          json.RawMessage `json:"dateMarked"`
-	DateResponsibleID   b24.String      `json:"dateResponsibleId"`
-	Deducted            b24.String      `json:"deducted"`
-	DeliveryDocDate     b24.String      `json:"deliveryDocDate"`
-	DeliveryDocNum      b24.String      `json:"deliveryDocNum"`
-	DeliveryID          b24.Int         `json:"deliveryId"`
-	DeliveryName        b24.String      `json:"deliveryName"`
-	DeliveryXMLID       b24.String      `json:"deliveryXmlId"`
-	DiscountPrice       b24.Int         `json:"discountPrice"`
-	EmpAllowDeliveryID  b24.Int         `json:"empAllowDeliveryId"`
-	EmpCanceledID       json.RawMessage `json:"empCanceledId"`
-	EmpDeductedID       b24.Int         `json:"empDeductedId"`
-	EmpMarkedID         json.RawMessage `json:"empMarkedId"`
-	EmpResponsibleID    b24.Int         `json:"empResponsibleId"`
-	ExternalDelivery    b24.String      `json:"externalDelivery"`
-	ID                  b24.Int         `json:"id"`
-	Id1c                b24.String      `json:"id1c"`
-	Marked              b24.String      `json:"marked"`
-	OrderID             b24.Int         `json:"orderId"`
-	PriceDelivery       b24.Number      `json:"priceDelivery"`
-	ReasonMarked        b24.String      `json:"reasonMarked"`
-	ReasonUndoDeducted  b24.String      `json:"reasonUndoDeducted"`
-	ResponsibleID       b24.Int         `json:"responsibleId"`
-	ShipmentItems       json.RawMessage `json:"shipmentItems"`
-	StatusID            b24.String      `json:"statusId"`
-	StatusXMLID         b24.String      `json:"statusXmlId"`
-	System              b24.String      `json:"system"`
-	TrackingDescription b24.String      `json:"trackingDescription"`
-	TrackingLastCheck   b24.String      `json:"trackingLastCheck"`
-	TrackingNumber      b24.String      `json:"trackingNumber"`
-	TrackingStatus      b24.String      `json:"trackingStatus"`
-	Updated1c           b24.String      `json:"updated1c"`
-	Version1c           b24.String      `json:"version1c"`
-	XMLID               b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentUpdateShipment) UnmarshalJSON(data []byte) error {
-	type plain ShipmentUpdateShipment
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentUpdateShipment) MarshalJSON() ([]byte, error) {
-	type plain ShipmentUpdateShipment
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentUpdateResult is the result of sale.shipment.update.
 type ShipmentUpdateResult struct {
-	Shipment *ShipmentUpdateShipment `json:"shipment"`
+	Shipment *Shipment `json:"shipment"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

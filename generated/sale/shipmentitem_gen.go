@@ -8,6 +8,68 @@ import (
 	"iter"
 )
 
+// Shipmentitem is one shipmentitem of sale.shipmentitem, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (sale-shipment-item-get-fields, sale-shipment-item-get,
+// sale-shipment-item-list, sale-shipment-item-add, sale-shipment-item-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Shipmentitem struct {
+	BasketID         b24.Int    `json:"basketId"`
+	DateInsert       b24.Time   `json:"dateInsert"`
+	ID               b24.Int    `json:"id"`
+	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
+	Quantity         b24.Number `json:"quantity"`
+	ReservedQuantity b24.Number `json:"reservedQuantity"`
+	XMLID            b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Shipmentitem) UnmarshalJSON(data []byte) error {
+	type plain Shipmentitem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Shipmentitem) MarshalJSON() ([]byte, error) {
+	type plain Shipmentitem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentitemInput is the write form of Shipmentitem: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type ShipmentitemInput struct {
+	// Shipment identifier
+	OrderDeliveryID b24.Opt[b24.Int] `json:"orderDeliveryId,omitzero"`
+	// Basket identifier
+	BasketID b24.Opt[b24.Int] `json:"basketId,omitzero"`
+	// Quantity of the product
+	Quantity b24.Opt[float64] `json:"quantity,omitzero"`
+	// External identifier.
+	//
+	// Can be used to synchronize the current product position in the shipment with
+	// a similar position in an external system
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentitemInput) UnmarshalJSON(data []byte) error {
+	type plain ShipmentitemInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentitemInput) MarshalJSON() ([]byte, error) {
+	type plain ShipmentitemInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ShipmentitemAdd calls sale.shipmentitem.add: Add an item to the shipment
 // table part.
 //
@@ -58,83 +120,35 @@ func ShipmentitemAddCommand(p ShipmentitemAddParams) b24.Command[*ShipmentitemAd
 // ShipmentitemAddParams holds the parameters of sale.shipmentitem.add.
 type ShipmentitemAddParams struct {
 	// Field values for creating an item in the shipment table part. Required.
-	Fields ShipmentitemAddParamsFields `json:"fields"`
+	Fields ShipmentitemInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ShipmentitemAddParams) validate() error {
-	if p.Fields.OrderDeliveryID == 0 {
+	if !p.Fields.OrderDeliveryID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipmentitem.add",
 			Param:  "fields.orderDeliveryId",
 		}
 	}
-	if p.Fields.BasketID == 0 {
+	if !p.Fields.BasketID.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipmentitem.add",
 			Param:  "fields.basketId",
 		}
 	}
+	if !p.Fields.Quantity.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipmentitem.add",
+			Param:  "fields.quantity",
+		}
+	}
 	return nil
-}
-
-// ShipmentitemAddParamsFields is the fields value of sale.shipmentitem.add.
-type ShipmentitemAddParamsFields struct {
-	// Shipment identifier. Required.
-	OrderDeliveryID int64 `json:"orderDeliveryId"`
-	// Basket identifier. Required.
-	BasketID int64 `json:"basketId"`
-	// Quantity of the product. Required.
-	Quantity float64 `json:"quantity"`
-	// External identifier.
-	//
-	// Can be used to synchronize the current product position in the shipment with
-	// a similar position in an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentitemAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ShipmentitemAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentitemAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ShipmentitemAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentitemAddShipmentItem is the result of sale.shipmentitem.add.
-type ShipmentitemAddShipmentItem struct {
-	BasketID         b24.Int    `json:"basketId"`
-	DateInsert       b24.String `json:"dateInsert"`
-	ID               b24.Int    `json:"id"`
-	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
-	Quantity         b24.Int    `json:"quantity"`
-	ReservedQuantity b24.Int    `json:"reservedQuantity"`
-	XMLID            b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentitemAddShipmentItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentitemAddShipmentItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentitemAddShipmentItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentitemAddShipmentItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ShipmentitemAddResult is the result of sale.shipmentitem.add.
 type ShipmentitemAddResult struct {
-	ShipmentItem *ShipmentitemAddShipmentItem `json:"shipmentItem"`
+	ShipmentItem *Shipmentitem `json:"shipmentItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -197,7 +211,7 @@ func ShipmentitemDeleteCommand(p ShipmentitemDeleteParams) b24.Command[b24.Bool]
 // ShipmentitemDeleteParams holds the parameters of sale.shipmentitem.delete.
 type ShipmentitemDeleteParams struct {
 	// Identifier of the shipment table item. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -257,7 +271,7 @@ func ShipmentitemGetCommand(p ShipmentitemGetParams) b24.Command[*ShipmentitemGe
 // ShipmentitemGetParams holds the parameters of sale.shipmentitem.get.
 type ShipmentitemGetParams struct {
 	// Identifier of the shipment item table element. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -271,34 +285,9 @@ func (p ShipmentitemGetParams) validate() error {
 	return nil
 }
 
-// ShipmentitemGetShipmentItem is the result of sale.shipmentitem.get.
-type ShipmentitemGetShipmentItem struct {
-	BasketID         b24.Int    `json:"basketId"`
-	DateInsert       b24.String `json:"dateInsert"`
-	ID               b24.Int    `json:"id"`
-	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
-	Quantity         b24.Int    `json:"quantity"`
-	ReservedQuantity b24.Int    `json:"reservedQuantity"`
-	XMLID            b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentitemGetShipmentItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentitemGetShipmentItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentitemGetShipmentItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentitemGetShipmentItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentitemGetResult is the result of sale.shipmentitem.get.
 type ShipmentitemGetResult struct {
-	ShipmentItem *ShipmentitemGetShipmentItem `json:"shipmentItem"`
+	ShipmentItem *Shipmentitem `json:"shipmentItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -416,8 +405,8 @@ func ShipmentitemListCommand(p ShipmentitemListParams) b24.Command[*Shipmentitem
 
 // ShipmentitemListAll iterates over every row of sale.shipmentitem.list,
 // requesting page after page (start/next) as the loop asks for more.
-func ShipmentitemListAll(ctx context.Context, c b24.Caller, p ShipmentitemListParams, opts ...b24.CallOption) iter.Seq2[ShipmentitemListItem, error] {
-	return b24.List[ShipmentitemListItem](ctx, c, ShipmentitemListCommand(p).Request, b24.ListSpec{
+func ShipmentitemListAll(ctx context.Context, c b24.Caller, p ShipmentitemListParams, opts ...b24.CallOption) iter.Seq2[Shipmentitem, error] {
+	return b24.List[Shipmentitem](ctx, c, ShipmentitemListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "shipmentItems",
 	}, opts...)
@@ -427,8 +416,8 @@ func ShipmentitemListAll(ctx context.Context, c b24.Caller, p ShipmentitemListPa
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ShipmentitemListExport(ctx context.Context, c b24.Caller, p ShipmentitemListParams, opts ...b24.CallOption) iter.Seq2[ShipmentitemListItem, error] {
-	return b24.Export[ShipmentitemListItem](ctx, c, ShipmentitemListCommand(p).Request, b24.ListSpec{
+func ShipmentitemListExport(ctx context.Context, c b24.Caller, p ShipmentitemListParams, opts ...b24.CallOption) iter.Seq2[Shipmentitem, error] {
+	return b24.Export[Shipmentitem](ctx, c, ShipmentitemListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "shipmentItems",
 	}, opts...)
@@ -508,37 +497,12 @@ type ShipmentitemListParams struct {
 	// The formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ShipmentitemListItem is one row of sale.shipmentitem.list.
-type ShipmentitemListItem struct {
-	BasketID         b24.Int    `json:"basketId"`
-	DateInsert       b24.String `json:"dateInsert"`
-	ID               b24.Int    `json:"id"`
-	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
-	Quantity         b24.Int    `json:"quantity"`
-	ReservedQuantity b24.Int    `json:"reservedQuantity"`
-	XMLID            b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentitemListItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentitemListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentitemListItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentitemListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ShipmentitemListResult is the result of sale.shipmentitem.list.
 type ShipmentitemListResult struct {
-	ShipmentItems []ShipmentitemListItem `json:"shipmentItems"`
+	ShipmentItems []Shipmentitem `json:"shipmentItems"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -601,9 +565,9 @@ func ShipmentitemUpdateCommand(p ShipmentitemUpdateParams) b24.Command[*Shipment
 // ShipmentitemUpdateParams holds the parameters of sale.shipmentitem.update.
 type ShipmentitemUpdateParams struct {
 	// Identifier of the shipment table part item. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the shipment table part item. Required.
-	Fields ShipmentitemUpdateParamsFields `json:"fields"`
+	Fields ShipmentitemInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -614,63 +578,18 @@ func (p ShipmentitemUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
+	if !p.Fields.Quantity.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipmentitem.update",
+			Param:  "fields.quantity",
+		}
+	}
 	return nil
-}
-
-// ShipmentitemUpdateParamsFields is the fields value of
-// sale.shipmentitem.update.
-type ShipmentitemUpdateParamsFields struct {
-	// Quantity of the product. Required.
-	Quantity float64 `json:"quantity"`
-	// External identifier.
-	//
-	// Can be used to synchronize the current product position of the delivery with
-	// a similar position in an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentitemUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ShipmentitemUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentitemUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ShipmentitemUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentitemUpdateShipmentItem is the result of sale.shipmentitem.update.
-type ShipmentitemUpdateShipmentItem struct {
-	BasketID         b24.Int    `json:"basketId"`
-	DateInsert       b24.String `json:"dateInsert"`
-	ID               b24.Int    `json:"id"`
-	OrderDeliveryID  b24.Int    `json:"orderDeliveryId"`
-	Quantity         b24.Int    `json:"quantity"`
-	ReservedQuantity b24.Int    `json:"reservedQuantity"`
-	XMLID            b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentitemUpdateShipmentItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentitemUpdateShipmentItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentitemUpdateShipmentItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentitemUpdateShipmentItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ShipmentitemUpdateResult is the result of sale.shipmentitem.update.
 type ShipmentitemUpdateResult struct {
-	ShipmentItem *ShipmentitemUpdateShipmentItem `json:"shipmentItem"`
+	ShipmentItem *Shipmentitem `json:"shipmentItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -4,128 +4,157 @@ package sale
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
 
-// ShipmentpropertyAdd calls sale.shipmentproperty.add: Add Shipment Property.
-//
-// The method sale.shipmentproperty.add adds a shipment property.
-//
-// The parameters are the fields of [ShipmentpropertyAddParams]; required:
-// fields.
-//
-// Scope: sale. Who can call it: administrator.
-//
-// See https://apidocs.bitrix24.com/api-reference/sale/shipment-property/sale-shipment-property-add.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - 200850000005: An empty value is specified for the payer type
-//   - 200850000006: Internal error adding property
-//   - 200850000009: Error occurs when trying to create a shipment property
-//     with the multiple parameter set to Y, if the isFiltered parameter is
-//     not provided. Filtering by multiple shipment properties is not
-//     supported
-//   - 200850000010: Error occurs when trying to create a shipment property
-//     with the multiple parameter set to Y, if the isFiltered parameter is
-//     not equal to N. Filtering by multiple shipment properties is not
-//     supported
-//   - 200850000011: Error occurs when trying to create a shipment property
-//     of type LOCATION with the isLocation parameter set to Y, if the
-//     multiple parameter is not specified. Multiplicity is not supported for
-//     shipment properties marked with the isLocation indicator
-//   - 200850000012: Error occurs when trying to create a shipment property
-//     of type LOCATION with the isLocation parameter set to Y, if the
-//     multiple parameter is not equal to N. Multiplicity is not supported
-//     for shipment properties marked with the isLocation indicator
-//   - 200850000013: Error occurs when trying to create a shipment property
-//     of type LOCATION with the isLocation4tax parameter set to Y, if the
-//     multiple parameter is not specified. Multiplicity is not supported for
-//     shipment properties marked with the isLocation4tax indicator
-//   - 200850000014: Error occurs when trying to create a shipment property
-//     of type LOCATION with the isLocation4tax parameter set to Y, if the
-//     multiple parameter is not equal to N. Multiplicity is not supported
-//     for shipment properties marked with the isLocation4tax indicator
-//   - 200850000015: Error occurs when trying to create a shipment property
-//     of type STRING with the isProfileName parameter set to Y, if the
-//     required parameter is not specified. Profile name is required and
-//     cannot be empty
-//   - 200850000016: Error occurs when trying to create a shipment property
-//     of type STRING with the isProfileName parameter set to Y, if the
-//     required parameter is not equal to Y. Profile name is required and
-//     cannot be empty
-//   - 200040300020: Insufficient permissions to add shipment property
-//   - 100: The fields parameter is not specified or is empty
-//   - 0: Required fields are not provided
-func ShipmentpropertyAdd(ctx context.Context, c b24.Caller, p ShipmentpropertyAddParams, opts ...b24.CallOption) (*ShipmentpropertyAddResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out ShipmentpropertyAddResult
-	if err := b24.Invoke(ctx, c, ShipmentpropertyAddCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// ShipmentpropertyAddCommand is sale.shipmentproperty.add as a command for a
-// batch (see b24.Add); its result decodes as ShipmentpropertyAdd's does.
-// Required parameters are not checked here: the portal reports them.
-func ShipmentpropertyAddCommand(p ShipmentpropertyAddParams) b24.Command[*ShipmentpropertyAddResult] {
-	return b24.NewCommand[*ShipmentpropertyAddResult](b24.Request{
-		Method:  "sale.shipmentproperty.add",
-		Params:  p,
-		Version: 2,
-	})
-}
-
-// ShipmentpropertyAddParams holds the parameters of sale.shipmentproperty.add.
-type ShipmentpropertyAddParams struct {
-	// Field values for creating a shipment property. Required.
-	Fields ShipmentpropertyAddParamsFields `json:"fields"`
-}
-
-// validate reports the first required parameter left empty.
-func (p ShipmentpropertyAddParams) validate() error {
-	if p.Fields.PersonTypeID == 0 {
-		return &b24.RequiredError{
-			Method: "sale.shipmentproperty.add",
-			Param:  "fields.personTypeId",
-		}
-	}
-	if p.Fields.PropsGroupID == 0 {
-		return &b24.RequiredError{
-			Method: "sale.shipmentproperty.add",
-			Param:  "fields.propsGroupId",
-		}
-	}
-	if p.Fields.Name == "" {
-		return &b24.RequiredError{
-			Method: "sale.shipmentproperty.add",
-			Param:  "fields.name",
-		}
-	}
-	if p.Fields.Type == "" {
-		return &b24.RequiredError{
-			Method: "sale.shipmentproperty.add",
-			Param:  "fields.type",
-		}
-	}
-	return nil
-}
-
-// ShipmentpropertyAddParamsFields is the fields value of
-// sale.shipmentproperty.add.
-type ShipmentpropertyAddParamsFields struct {
-	// Identifier of the payer type. Required.
-	PersonTypeID int64 `json:"personTypeId"`
-	// Identifier of the property group. Required.
-	PropsGroupID int64 `json:"propsGroupId"`
-	// Name of the shipment property. Required.
-	Name string `json:"name"`
+// Shipmentproperty is one shipmentproperty of sale.shipmentproperty, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (sale-shipment-property-get, sale-shipment-property-list,
+// sale-shipment-property-add, sale-shipment-property-update), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type Shipmentproperty struct {
+	// Indicator of the activity status of the shipment property. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is Y (the property is added as active)
+	Active b24.Bool `json:"active"`
+	// Symbolic code of the shipment property
+	Code         b24.String `json:"code"`
+	DefaultValue b24.String `json:"defaultValue"`
+	// Description of the shipment property
+	Description b24.String `json:"description"`
+	ID          b24.Int    `json:"id"`
+	// Deprecated field. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	InputFieldLocation b24.String `json:"inputFieldLocation"`
+	// Indicator of whether the value of this shipment property should be used as
+	// an address. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsAddress b24.Bool `json:"isAddress"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's address from which the order needs to be picked up for
+	// calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsAddressFrom b24.Bool `json:"isAddressFrom"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's address to which the order needs to be delivered for
+	// calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsAddressTo b24.Bool `json:"isAddressTo"`
+	// Indicator of whether the value of this shipment property should be used as
+	// an e-mail (e.g., when registering a new user during order placement).
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsEmail b24.Bool `json:"isEmail"`
+	// Indicator of whether the shipment property is available in the filter on the
+	// shipment list page. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsFiltered b24.Bool `json:"isFiltered"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's location for calculating delivery costs. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsLocation b24.Bool `json:"isLocation"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the customer's location for determining tax rates. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsLocation4tax b24.Bool `json:"isLocation4tax"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the payer's name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsPayer b24.Bool `json:"isPayer"`
+	// Indicator of whether the value of this shipment property should be used as a
+	// phone number. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsPhone b24.Bool `json:"isPhone"`
+	// Indicator of whether the value of this shipment property should be used as
+	// the user profile name. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsProfileName b24.Bool `json:"isProfileName"`
+	// Indicator of whether the value of this shipment property should be used as a
+	// postal code. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	IsZip b24.Bool `json:"isZip"`
+	// Indicator of whether the shipment property is multiple. For multiple
+	// properties, it is possible to specify several values. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	Multiple b24.Bool `json:"multiple"`
+	// Name of the shipment property
+	Name b24.String `json:"name"`
+	// Identifier of the payer type
+	PersonTypeID b24.Int `json:"personTypeId"`
+	// Identifier of the property group
+	PropsGroupID b24.Int `json:"propsGroupId"`
+	// Indicator of whether the value of the shipment property is required.
+	// Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	Required b24.Bool `json:"required"`
+	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
+	// passing additional settings for the shipment property.
+	//
+	// The list of supported keys for this object depends on the property type. For
+	// some property types (e.g., Y/N), additional properties are not provided. The
+	// description of the settings parameter for different property types is
+	// provided below
+	Settings ShipmentpropertySettings `json:"settings"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
 	// Type of the shipment property. Possible values:
 	//
 	//   - STRING
@@ -136,9 +165,112 @@ type ShipmentpropertyAddParamsFields struct {
 	//   - DATE
 	//   - LOCATION
 	//   - ADDRESS
+	Type b24.String `json:"type"`
+	// Indicator of whether the shipment property is included in the customer
+	// profile. Possible values:
 	//
-	// Required.
-	Type string `json:"type"`
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	UserProps b24.Bool `json:"userProps"`
+	// Indicator of whether the shipment property is a system property. System
+	// properties are not displayed in the public part. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N
+	Util b24.Bool `json:"util"`
+	// External identifier of the shipment property
+	XMLID b24.String `json:"xmlId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Shipmentproperty) UnmarshalJSON(data []byte) error {
+	type plain Shipmentproperty
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Shipmentproperty) MarshalJSON() ([]byte, error) {
+	type plain Shipmentproperty
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentpropertySettings is the settings value of sale.shipmentproperty.
+type ShipmentpropertySettings struct {
+	// Minimum allowable length (number of characters) of the shipment property
+	// value
+	MinLength b24.Int `json:"minlength"`
+	// Maximum allowable length (number of characters) of the shipment property
+	// value
+	MaxLength b24.Int `json:"maxlength"`
+	// Regular expression for validating the shipment property value. Examples:
+	// Regular expression for validating a phone number ^((8|\+1)[\-
+	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
+	// date format DD/MM/YYYY: ^(0?[1-9]|[12][0-9]|3[01])\/\-[\/\-]\d{4}$
+	Pattern b24.String `json:"pattern"`
+	// Indicator of whether to display a multiline input field for the shipment
+	// property value. Possible values:
+	//
+	//   - Y — yes
+	//   - N — no
+	//
+	// If not provided, the default value is N. Default: N.
+	Multiline b24.Bool `json:"multiline"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Cols b24.Int `json:"cols"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Rows b24.Int `json:"rows"`
+	// Deprecated parameter. Not used
+	//
+	// Deprecated: the docs mark this field as deprecated.
+	Size b24.Int `json:"size"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ShipmentpropertySettings) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertySettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ShipmentpropertySettings) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertySettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ShipmentpropertyInput is the write form of Shipmentproperty: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ShipmentpropertyInput struct {
+	// Identifier of the payer type
+	PersonTypeID b24.Opt[b24.Int] `json:"personTypeId,omitzero"`
+	// Identifier of the property group
+	PropsGroupID b24.Opt[b24.Int] `json:"propsGroupId,omitzero"`
+	// Name of the shipment property
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Type of the shipment property. Possible values:
+	//
+	//   - STRING
+	//   - Y/N
+	//   - NUMBER
+	//   - ENUM
+	//   - FILE
+	//   - DATE
+	//   - LOCATION
+	//   - ADDRESS
+	Type b24.Opt[string] `json:"type,omitzero"`
 	// Symbolic code of the shipment property
 	Code b24.Opt[string] `json:"code,omitzero"`
 	// Indicator of the activity status of the shipment property. Possible values:
@@ -174,7 +306,7 @@ type ShipmentpropertyAddParamsFields struct {
 	// If not provided, the default value is N. Default: N.
 	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Description of the shipment property
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Indicator of whether the value of the shipment property is required.
@@ -197,7 +329,7 @@ type ShipmentpropertyAddParamsFields struct {
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Default value of the shipment property. For multiple shipment properties
 	// (multiple), an array of values is supported
-	DefaultValue any `json:"defaultValue,omitzero"`
+	DefaultValue b24.Opt[string] `json:"defaultValue,omitzero"`
 	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
 	// passing additional settings for the shipment property.
 	//
@@ -205,7 +337,7 @@ type ShipmentpropertyAddParamsFields struct {
 	// some property types (e.g., Y/N), additional properties are not provided. The
 	// description of the settings parameter for different property types is
 	// provided below
-	Settings *ShipmentpropertyAddParamsFieldsSettings `json:"settings,omitzero"`
+	Settings *ShipmentpropertyInputSettings `json:"settings,omitzero"`
 	// Indicator of whether the value of this shipment property should be used as
 	// the user profile name. Possible values:
 	//
@@ -293,31 +425,32 @@ type ShipmentpropertyAddParamsFields struct {
 	//
 	// If not provided, the default value is N. Default: N.
 	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
+	ID          b24.Opt[b24.Int]  `json:"id,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyAddParamsFields
+func (v *ShipmentpropertyInput) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyInput
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyAddParamsFields
+func (v ShipmentpropertyInput) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyInput
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ShipmentpropertyAddParamsFieldsSettings is the settings value of
-// sale.shipmentproperty.add.
-type ShipmentpropertyAddParamsFieldsSettings struct {
+// ShipmentpropertyInputSettings is the settings value of
+// sale.shipmentproperty.
+type ShipmentpropertyInputSettings struct {
 	// Minimum allowable length (number of characters) of the shipment property
 	// value
-	Minlength b24.Opt[int64] `json:"minlength,omitzero"`
+	MinLength b24.Opt[b24.Int] `json:"minlength,omitzero"`
 	// Maximum allowable length (number of characters) of the shipment property
 	// value
-	Maxlength b24.Opt[int64] `json:"maxlength,omitzero"`
+	MaxLength b24.Opt[b24.Int] `json:"maxlength,omitzero"`
 	// Regular expression for validating the shipment property value. Examples:
 	// Regular expression for validating a phone number ^((8|\+1)[\-
 	// ]?)?((?\d{3})?[\- ]?)?[\d\- ]{7,10}$ Regular expression for validating the
@@ -334,101 +467,142 @@ type ShipmentpropertyAddParamsFieldsSettings struct {
 	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Cols b24.Opt[int64] `json:"cols,omitzero"`
+	Cols b24.Opt[b24.Int] `json:"cols,omitzero"`
 	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Rows b24.Opt[int64] `json:"rows,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"rows,omitzero"`
 	// Deprecated parameter. Not used
 	//
 	// Deprecated: the docs mark this field as deprecated.
-	Size b24.Opt[int64] `json:"size,omitzero"`
+	Size b24.Opt[b24.Int] `json:"size,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyAddParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyAddParamsFieldsSettings
+func (v *ShipmentpropertyInputSettings) UnmarshalJSON(data []byte) error {
+	type plain ShipmentpropertyInputSettings
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyAddParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyAddParamsFieldsSettings
+func (v ShipmentpropertyInputSettings) MarshalJSON() ([]byte, error) {
+	type plain ShipmentpropertyInputSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ShipmentpropertyAddProperty is the result of sale.shipmentproperty.add.
-type ShipmentpropertyAddProperty struct {
-	Active             b24.String                          `json:"active"`
-	Code               b24.String                          `json:"code"`
-	DefaultValue       b24.String                          `json:"defaultValue"`
-	Description        b24.String                          `json:"description"`
-	ID                 b24.Int                             `json:"id"`
-	InputFieldLocation b24.String                          `json:"inputFieldLocation"`
-	IsAddress          b24.String                          `json:"isAddress"`
-	IsAddressFrom      b24.String                          `json:"isAddressFrom"`
-	IsAddressTo        b24.String                          `json:"isAddressTo"`
-	IsEmail            b24.String                          `json:"isEmail"`
-	IsFiltered         b24.String                          `json:"isFiltered"`
-	IsLocation         b24.String                          `json:"isLocation"`
-	IsLocation4tax     b24.String                          `json:"isLocation4tax"`
-	IsPayer            b24.String                          `json:"isPayer"`
-	IsPhone            b24.String                          `json:"isPhone"`
-	IsProfileName      b24.String                          `json:"isProfileName"`
-	IsZip              b24.String                          `json:"isZip"`
-	Multiple           b24.String                          `json:"multiple"`
-	Name               b24.String                          `json:"name"`
-	PersonTypeID       b24.Int                             `json:"personTypeId"`
-	PropsGroupID       b24.Int                             `json:"propsGroupId"`
-	Required           b24.String                          `json:"required"`
-	Settings           ShipmentpropertyAddPropertySettings `json:"settings"`
-	Sort               b24.Int                             `json:"sort"`
-	Type               b24.String                          `json:"type"`
-	UserProps          b24.String                          `json:"userProps"`
-	Util               b24.String                          `json:"util"`
-	XMLID              b24.String                          `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
+// ShipmentpropertyAdd calls sale.shipmentproperty.add: Add Shipment Property.
+//
+// The method sale.shipmentproperty.add adds a shipment property.
+//
+// The parameters are the fields of [ShipmentpropertyAddParams]; required:
+// fields.
+//
+// Scope: sale. Who can call it: administrator.
+//
+// See https://apidocs.bitrix24.com/api-reference/sale/shipment-property/sale-shipment-property-add.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 200850000005: An empty value is specified for the payer type
+//   - 200850000006: Internal error adding property
+//   - 200850000009: Error occurs when trying to create a shipment property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not provided. Filtering by multiple shipment properties is not
+//     supported
+//   - 200850000010: Error occurs when trying to create a shipment property
+//     with the multiple parameter set to Y, if the isFiltered parameter is
+//     not equal to N. Filtering by multiple shipment properties is not
+//     supported
+//   - 200850000011: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation parameter set to Y, if the
+//     multiple parameter is not specified. Multiplicity is not supported for
+//     shipment properties marked with the isLocation indicator
+//   - 200850000012: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation parameter set to Y, if the
+//     multiple parameter is not equal to N. Multiplicity is not supported
+//     for shipment properties marked with the isLocation indicator
+//   - 200850000013: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not specified. Multiplicity is not supported for
+//     shipment properties marked with the isLocation4tax indicator
+//   - 200850000014: Error occurs when trying to create a shipment property
+//     of type LOCATION with the isLocation4tax parameter set to Y, if the
+//     multiple parameter is not equal to N. Multiplicity is not supported
+//     for shipment properties marked with the isLocation4tax indicator
+//   - 200850000015: Error occurs when trying to create a shipment property
+//     of type STRING with the isProfileName parameter set to Y, if the
+//     required parameter is not specified. Profile name is required and
+//     cannot be empty
+//   - 200850000016: Error occurs when trying to create a shipment property
+//     of type STRING with the isProfileName parameter set to Y, if the
+//     required parameter is not equal to Y. Profile name is required and
+//     cannot be empty
+//   - 200040300020: Insufficient permissions to add shipment property
+//   - 100: The fields parameter is not specified or is empty
+//   - 0: Required fields are not provided
+func ShipmentpropertyAdd(ctx context.Context, c b24.Caller, p ShipmentpropertyAddParams, opts ...b24.CallOption) (*ShipmentpropertyAddResult, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out ShipmentpropertyAddResult
+	if err := b24.Invoke(ctx, c, ShipmentpropertyAddCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyAddProperty) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyAddProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+// ShipmentpropertyAddCommand is sale.shipmentproperty.add as a command for a
+// batch (see b24.Add); its result decodes as ShipmentpropertyAdd's does.
+// Required parameters are not checked here: the portal reports them.
+func ShipmentpropertyAddCommand(p ShipmentpropertyAddParams) b24.Command[*ShipmentpropertyAddResult] {
+	return b24.NewCommand[*ShipmentpropertyAddResult](b24.Request{
+		Method:  "sale.shipmentproperty.add",
+		Params:  p,
+		Version: 2,
+	})
 }
 
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyAddProperty) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyAddProperty
-	return b24.EncodeObject(plain(v), v.Extra)
+// ShipmentpropertyAddParams holds the parameters of sale.shipmentproperty.add.
+type ShipmentpropertyAddParams struct {
+	// Field values for creating a shipment property. Required.
+	Fields ShipmentpropertyInput `json:"fields"`
 }
 
-// ShipmentpropertyAddPropertySettings is the settings value of
-// sale.shipmentproperty.add.
-type ShipmentpropertyAddPropertySettings struct {
-	Maxlength b24.String `json:"maxlength"`
-	Multiline b24.String `json:"multiline"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyAddPropertySettings) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyAddPropertySettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyAddPropertySettings) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyAddPropertySettings
-	return b24.EncodeObject(plain(v), v.Extra)
+// validate reports the first required parameter left empty.
+func (p ShipmentpropertyAddParams) validate() error {
+	if !p.Fields.PersonTypeID.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipmentproperty.add",
+			Param:  "fields.personTypeId",
+		}
+	}
+	if !p.Fields.PropsGroupID.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipmentproperty.add",
+			Param:  "fields.propsGroupId",
+		}
+	}
+	if !p.Fields.Name.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipmentproperty.add",
+			Param:  "fields.name",
+		}
+	}
+	if !p.Fields.Type.Set {
+		return &b24.RequiredError{
+			Method: "sale.shipmentproperty.add",
+			Param:  "fields.type",
+		}
+	}
+	return nil
 }
 
 // ShipmentpropertyAddResult is the result of sale.shipmentproperty.add.
 type ShipmentpropertyAddResult struct {
-	Property *ShipmentpropertyAddProperty `json:"property"`
+	Property *Shipmentproperty `json:"property"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -492,7 +666,7 @@ func ShipmentpropertyDeleteCommand(p ShipmentpropertyDeleteParams) b24.Command[b
 // sale.shipmentproperty.delete.
 type ShipmentpropertyDeleteParams struct {
 	// Identifier of the shipment property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -549,7 +723,7 @@ func ShipmentpropertyGetCommand(p ShipmentpropertyGetParams) b24.Command[*Shipme
 // ShipmentpropertyGetParams holds the parameters of sale.shipmentproperty.get.
 type ShipmentpropertyGetParams struct {
 	// Identifier of the shipment property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -563,55 +737,9 @@ func (p ShipmentpropertyGetParams) validate() error {
 	return nil
 }
 
-// ShipmentpropertyGetProperty is the result of sale.shipmentproperty.get.
-type ShipmentpropertyGetProperty struct {
-	Active             b24.String      `json:"active"`
-	Code               b24.String      `json:"code"`
-	DefaultValue       b24.String      `json:"defaultValue"`
-	Description        b24.String      `json:"description"`
-	ID                 b24.Int         `json:"id"`
-	InputFieldLocation b24.String      `json:"inputFieldLocation"`
-	IsAddress          b24.String      `json:"isAddress"`
-	IsAddressFrom      b24.String      `json:"isAddressFrom"`
-	IsAddressTo        b24.String      `json:"isAddressTo"`
-	IsEmail            b24.String      `json:"isEmail"`
-	IsFiltered         b24.String      `json:"isFiltered"`
-	IsLocation         b24.String      `json:"isLocation"`
-	IsLocation4tax     b24.String      `json:"isLocation4tax"`
-	IsPayer            b24.String      `json:"isPayer"`
-	IsPhone            b24.String      `json:"isPhone"`
-	IsProfileName      b24.String      `json:"isProfileName"`
-	IsZip              b24.String      `json:"isZip"`
-	Multiple           b24.String      `json:"multiple"`
-	Name               b24.String      `json:"name"`
-	PersonTypeID       b24.Int         `json:"personTypeId"`
-	PropsGroupID       b24.Int         `json:"propsGroupId"`
-	Required           b24.String      `json:"required"`
-	Settings           json.RawMessage `json:"settings"`
-	Sort               b24.Int         `json:"sort"`
-	Type               b24.String      `json:"type"`
-	UserProps          b24.String      `json:"userProps"`
-	Util               b24.String      `json:"util"`
-	XMLID              b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyGetProperty) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyGetProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyGetProperty) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyGetProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentpropertyGetResult is the result of sale.shipmentproperty.get.
 type ShipmentpropertyGetResult struct {
-	Property *ShipmentpropertyGetProperty `json:"property"`
+	Property *Shipmentproperty `json:"property"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -750,8 +878,8 @@ func ShipmentpropertyListCommand(p ShipmentpropertyListParams) b24.Command[*Ship
 // ShipmentpropertyListAll iterates over every row of
 // sale.shipmentproperty.list, requesting page after page (start/next) as the
 // loop asks for more.
-func ShipmentpropertyListAll(ctx context.Context, c b24.Caller, p ShipmentpropertyListParams, opts ...b24.CallOption) iter.Seq2[ShipmentpropertyListItem, error] {
-	return b24.List[ShipmentpropertyListItem](ctx, c, ShipmentpropertyListCommand(p).Request, b24.ListSpec{
+func ShipmentpropertyListAll(ctx context.Context, c b24.Caller, p ShipmentpropertyListParams, opts ...b24.CallOption) iter.Seq2[Shipmentproperty, error] {
+	return b24.List[Shipmentproperty](ctx, c, ShipmentpropertyListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)
@@ -761,8 +889,8 @@ func ShipmentpropertyListAll(ctx context.Context, c b24.Caller, p Shipmentproper
 // ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func ShipmentpropertyListExport(ctx context.Context, c b24.Caller, p ShipmentpropertyListParams, opts ...b24.CallOption) iter.Seq2[ShipmentpropertyListItem, error] {
-	return b24.Export[ShipmentpropertyListItem](ctx, c, ShipmentpropertyListCommand(p).Request, b24.ListSpec{
+func ShipmentpropertyListExport(ctx context.Context, c b24.Caller, p ShipmentpropertyListParams, opts ...b24.CallOption) iter.Seq2[Shipmentproperty, error] {
+	return b24.Export[Shipmentproperty](ctx, c, ShipmentpropertyListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "properties",
 	}, opts...)
@@ -840,57 +968,12 @@ type ShipmentpropertyListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ShipmentpropertyListItem is one row of sale.shipmentproperty.list.
-type ShipmentpropertyListItem struct {
-	Active             b24.String      `json:"active"`
-	Code               b24.String      `json:"code"`
-	DefaultValue       b24.String      `json:"defaultValue"`
-	Description        b24.String      `json:"description"`
-	ID                 b24.Int         `json:"id"`
-	InputFieldLocation b24.String      `json:"inputFieldLocation"`
-	IsAddress          b24.String      `json:"isAddress"`
-	IsAddressFrom      b24.String      `json:"isAddressFrom"`
-	IsAddressTo        b24.String      `json:"isAddressTo"`
-	IsEmail            b24.String      `json:"isEmail"`
-	IsFiltered         b24.String      `json:"isFiltered"`
-	IsLocation         b24.String      `json:"isLocation"`
-	IsPayer            b24.String      `json:"isPayer"`
-	IsPhone            b24.String      `json:"isPhone"`
-	IsProfileName      b24.String      `json:"isProfileName"`
-	IsZip              b24.String      `json:"isZip"`
-	Multiple           b24.String      `json:"multiple"`
-	Name               b24.String      `json:"name"`
-	PersonTypeID       b24.Int         `json:"personTypeId"`
-	PropsGroupID       b24.Int         `json:"propsGroupId"`
-	Required           b24.String      `json:"required"`
-	Settings           json.RawMessage `json:"settings"`
-	Sort               b24.Int         `json:"sort"`
-	Type               b24.String      `json:"type"`
-	UserProps          b24.String      `json:"userProps"`
-	Util               b24.String      `json:"util"`
-	XMLID              b24.String      `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyListItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyListItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ShipmentpropertyListResult is the result of sale.shipmentproperty.list.
 type ShipmentpropertyListResult struct {
-	Properties []ShipmentpropertyListItem `json:"properties"`
+	Properties []Shipmentproperty `json:"properties"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -986,9 +1069,9 @@ func ShipmentpropertyUpdateCommand(p ShipmentpropertyUpdateParams) b24.Command[*
 // sale.shipmentproperty.update.
 type ShipmentpropertyUpdateParams struct {
 	// Identifier of the shipment property. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the shipment property. Required.
-	Fields ShipmentpropertyUpdateParamsFields `json:"fields"`
+	Fields ShipmentpropertyInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -999,7 +1082,7 @@ func (p ShipmentpropertyUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.shipmentproperty.update",
 			Param:  "fields.name",
@@ -1008,272 +1091,9 @@ func (p ShipmentpropertyUpdateParams) validate() error {
 	return nil
 }
 
-// ShipmentpropertyUpdateParamsFields is the fields value of
-// sale.shipmentproperty.update.
-type ShipmentpropertyUpdateParamsFields struct {
-	// Name of the shipment property. Required.
-	Name string `json:"name"`
-	// Symbolic code of the shipment property
-	Code b24.Opt[string] `json:"code,omitzero"`
-	// Indicator of whether the shipment property is active. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is Y. Default: Y.
-	Active b24.Opt[b24.Bool] `json:"active,omitzero"`
-	// Indicator of whether the shipment property is a system property. System
-	// properties are not displayed in the public part. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	Util b24.Opt[b24.Bool] `json:"util,omitzero"`
-	// Indicator of whether the shipment property is included in the customer
-	// profile. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	UserProps b24.Opt[b24.Bool] `json:"userProps,omitzero"`
-	// Indicator of whether the shipment property is available in the filter on the
-	// shipment list page. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsFiltered b24.Opt[b24.Bool] `json:"isFiltered,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Description of the shipment property
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Indicator of whether filling in the shipment property value is mandatory.
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	Required b24.Opt[b24.Bool] `json:"required,omitzero"`
-	// Indicator of whether the order property is multiple. For multiple
-	// properties, it is possible to specify several values. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	Multiple b24.Opt[b24.Bool] `json:"multiple,omitzero"`
-	// External identifier of the shipment property
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Default value of the shipment property. For multiple shipment properties
-	// (multiple), an array of values is supported
-	DefaultValue any `json:"defaultValue,omitzero"`
-	// An object in the format {"field_1": "value_1", ... "field_N": "value_N"} for
-	// passing additional settings for the shipment property.
-	//
-	// The list of supported keys for this object depends on the property type. For
-	// some property types (e.g., Y/N), additional properties are not provided. The
-	// description of the settings parameter for different property types is
-	// provided in the description of the method sale.shipmentproperty.add
-	Settings *ShipmentpropertyUpdateParamsFieldsSettings `json:"settings,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the user's profile name. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsProfileName b24.Opt[b24.Bool] `json:"isProfileName,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the payer's name. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsPayer b24.Opt[b24.Bool] `json:"isPayer,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// an e-mail (e.g., when registering a new user during order placement).
-	// Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsEmail b24.Opt[b24.Bool] `json:"isEmail,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as a
-	// phone number. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsPhone b24.Opt[b24.Bool] `json:"isPhone,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as a
-	// postal code. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsZip b24.Opt[b24.Bool] `json:"isZip,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// an address. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsAddress b24.Opt[b24.Bool] `json:"isAddress,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's location for calculating delivery costs. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsLocation b24.Opt[b24.Bool] `json:"isLocation,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's location for determining tax rates. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsLocation4tax b24.Opt[b24.Bool] `json:"isLocation4tax,omitzero"`
-	// Deprecated field. Not used
-	//
-	// Deprecated: the docs mark this field as deprecated.
-	InputFieldLocation b24.Opt[string] `json:"inputFieldLocation,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's address from which the order needs to be picked up for
-	// calculating delivery costs. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsAddressFrom b24.Opt[b24.Bool] `json:"isAddressFrom,omitzero"`
-	// Indicator of whether the value of this shipment property should be used as
-	// the customer's address to which the order needs to be delivered for
-	// calculating delivery costs. Possible values:
-	//
-	//   - Y — yes
-	//   - N — no
-	//
-	// If not provided, the default value is N. Default: N.
-	IsAddressTo b24.Opt[b24.Bool] `json:"isAddressTo,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentpropertyUpdateParamsFieldsSettings is the settings value of
-// sale.shipmentproperty.update.
-type ShipmentpropertyUpdateParamsFieldsSettings struct {
-	Maxlength b24.Opt[int64]  `json:"maxlength,omitzero"`
-	Multiline b24.Opt[string] `json:"multiline,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyUpdateParamsFieldsSettings) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyUpdateParamsFieldsSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyUpdateParamsFieldsSettings) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyUpdateParamsFieldsSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentpropertyUpdateProperty is the result of
-// sale.shipmentproperty.update.
-type ShipmentpropertyUpdateProperty struct {
-	Active             b24.String                             `json:"active"`
-	Code               b24.String                             `json:"code"`
-	DefaultValue       b24.String                             `json:"defaultValue"`
-	Description        b24.String                             `json:"description"`
-	ID                 b24.Int                                `json:"id"`
-	InputFieldLocation b24.String                             `json:"inputFieldLocation"`
-	IsAddress          b24.String                             `json:"isAddress"`
-	IsAddressFrom      b24.String                             `json:"isAddressFrom"`
-	IsAddressTo        b24.String                             `json:"isAddressTo"`
-	IsEmail            b24.String                             `json:"isEmail"`
-	IsFiltered         b24.String                             `json:"isFiltered"`
-	IsLocation         b24.String                             `json:"isLocation"`
-	IsLocation4tax     b24.String                             `json:"isLocation4tax"`
-	IsPayer            b24.String                             `json:"isPayer"`
-	IsPhone            b24.String                             `json:"isPhone"`
-	IsProfileName      b24.String                             `json:"isProfileName"`
-	IsZip              b24.String                             `json:"isZip"`
-	Multiple           b24.String                             `json:"multiple"`
-	Name               b24.String                             `json:"name"`
-	PersonTypeID       b24.Int                                `json:"personTypeId"`
-	PropsGroupID       b24.Int                                `json:"propsGroupId"`
-	Required           b24.String                             `json:"required"`
-	Settings           ShipmentpropertyUpdatePropertySettings `json:"settings"`
-	Sort               b24.Int                                `json:"sort"`
-	Type               b24.String                             `json:"type"`
-	UserProps          b24.String                             `json:"userProps"`
-	Util               b24.String                             `json:"util"`
-	XMLID              b24.String                             `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyUpdateProperty) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyUpdateProperty
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyUpdateProperty) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyUpdateProperty
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ShipmentpropertyUpdatePropertySettings is the settings value of
-// sale.shipmentproperty.update.
-type ShipmentpropertyUpdatePropertySettings struct {
-	Maxlength b24.String `json:"maxlength"`
-	Multiline b24.String `json:"multiline"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyUpdatePropertySettings) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyUpdatePropertySettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyUpdatePropertySettings) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyUpdatePropertySettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentpropertyUpdateResult is the result of sale.shipmentproperty.update.
 type ShipmentpropertyUpdateResult struct {
-	Property *ShipmentpropertyUpdateProperty `json:"property"`
+	Property *Shipmentproperty `json:"property"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

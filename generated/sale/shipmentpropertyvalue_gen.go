@@ -4,10 +4,40 @@ package sale
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 	"iter"
 )
+
+// Shipmentpropertyvalue is one shipmentpropertyvalue of
+// sale.shipmentpropertyvalue, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (sale-shipment-property-value-get-fields, sale-shipment-property-value-get,
+// sale-shipment-property-value-list, sale-shipment-property-value-modify),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Shipmentpropertyvalue struct {
+	Code               b24.String `json:"code"`
+	ID                 b24.Int    `json:"id"`
+	Name               b24.String `json:"name"`
+	ShipmentID         b24.Int    `json:"shipmentId"`
+	ShipmentPropsID    b24.Int    `json:"shipmentPropsId"`
+	ShipmentPropsXMLID b24.String `json:"shipmentPropsXmlId"`
+	Value              b24.String `json:"value"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Shipmentpropertyvalue) UnmarshalJSON(data []byte) error {
+	type plain Shipmentpropertyvalue
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Shipmentpropertyvalue) MarshalJSON() ([]byte, error) {
+	type plain Shipmentpropertyvalue
+	return b24.EncodeObject(plain(v), v.Extra)
+}
 
 // ShipmentpropertyvalueDelete calls sale.shipmentpropertyvalue.delete: Delete
 // Shipment Property Value.
@@ -56,7 +86,7 @@ func ShipmentpropertyvalueDeleteCommand(p ShipmentpropertyvalueDeleteParams) b24
 // sale.shipmentpropertyvalue.delete.
 type ShipmentpropertyvalueDeleteParams struct {
 	// Identifier of the shipment property value. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -118,7 +148,7 @@ func ShipmentpropertyvalueGetCommand(p ShipmentpropertyvalueGetParams) b24.Comma
 // sale.shipmentpropertyvalue.get.
 type ShipmentpropertyvalueGetParams struct {
 	// Identifier of the shipment property value. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -132,34 +162,10 @@ func (p ShipmentpropertyvalueGetParams) validate() error {
 	return nil
 }
 
-// ShipmentpropertyvalueGetPropertyValue is the result of
-// sale.shipmentpropertyvalue.get.
-type ShipmentpropertyvalueGetPropertyValue struct {
-	Code            json.RawMessage `json:"code"`
-	ID              b24.Int         `json:"id"`
-	Name            b24.String      `json:"name"`
-	ShipmentPropsID b24.Int         `json:"shipmentPropsId"`
-	Value           b24.String      `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyvalueGetPropertyValue) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyvalueGetPropertyValue
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyvalueGetPropertyValue) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyvalueGetPropertyValue
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentpropertyvalueGetResult is the result of
 // sale.shipmentpropertyvalue.get.
 type ShipmentpropertyvalueGetResult struct {
-	PropertyValue *ShipmentpropertyvalueGetPropertyValue `json:"propertyValue"`
+	PropertyValue *Shipmentpropertyvalue `json:"propertyValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -280,8 +286,8 @@ func ShipmentpropertyvalueListCommand(p ShipmentpropertyvalueListParams) b24.Com
 // ShipmentpropertyvalueListAll iterates over every row of
 // sale.shipmentpropertyvalue.list, requesting page after page (start/next) as
 // the loop asks for more.
-func ShipmentpropertyvalueListAll(ctx context.Context, c b24.Caller, p ShipmentpropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[ShipmentpropertyvalueListItem, error] {
-	return b24.List[ShipmentpropertyvalueListItem](ctx, c, ShipmentpropertyvalueListCommand(p).Request, b24.ListSpec{
+func ShipmentpropertyvalueListAll(ctx context.Context, c b24.Caller, p ShipmentpropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Shipmentpropertyvalue, error] {
+	return b24.List[Shipmentpropertyvalue](ctx, c, ShipmentpropertyvalueListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)
@@ -291,8 +297,8 @@ func ShipmentpropertyvalueListAll(ctx context.Context, c b24.Caller, p Shipmentp
 // sale.shipmentpropertyvalue.list by ID (start=-1, filter >ID, ordered by ID),
 // many pages per batch call: the fast way to read a large list. The filter in
 // p still applies; its order is replaced.
-func ShipmentpropertyvalueListExport(ctx context.Context, c b24.Caller, p ShipmentpropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[ShipmentpropertyvalueListItem, error] {
-	return b24.Export[ShipmentpropertyvalueListItem](ctx, c, ShipmentpropertyvalueListCommand(p).Request, b24.ListSpec{
+func ShipmentpropertyvalueListExport(ctx context.Context, c b24.Caller, p ShipmentpropertyvalueListParams, opts ...b24.CallOption) iter.Seq2[Shipmentpropertyvalue, error] {
+	return b24.Export[Shipmentpropertyvalue](ctx, c, ShipmentpropertyvalueListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "propertyValues",
 	}, opts...)
@@ -370,38 +376,13 @@ type ShipmentpropertyvalueListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// ShipmentpropertyvalueListItem is one row of sale.shipmentpropertyvalue.list.
-type ShipmentpropertyvalueListItem struct {
-	Code               json.RawMessage `json:"code"`
-	ID                 b24.Int         `json:"id"`
-	Name               b24.String      `json:"name"`
-	ShipmentID         b24.Int         `json:"shipmentId"`
-	ShipmentPropsID    b24.Int         `json:"shipmentPropsId"`
-	ShipmentPropsXMLID b24.String      `json:"shipmentPropsXmlId"`
-	Value              b24.String      `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyvalueListItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyvalueListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyvalueListItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyvalueListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // ShipmentpropertyvalueListResult is the result of
 // sale.shipmentpropertyvalue.list.
 type ShipmentpropertyvalueListResult struct {
-	PropertyValues []ShipmentpropertyvalueListItem `json:"propertyValues"`
+	PropertyValues []Shipmentpropertyvalue `json:"propertyValues"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -513,7 +494,7 @@ func (v ShipmentpropertyvalueModifyParamsFields) MarshalJSON() ([]byte, error) {
 // sale.shipmentpropertyvalue.modify.
 type ShipmentpropertyvalueModifyParamsFieldsShipment struct {
 	// Shipment ID. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array of objects containing the shipment property ID and property value
 	// (detailed description provided below). Required.
 	PropertyValues []ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues `json:"propertyValues"`
@@ -537,7 +518,7 @@ func (v ShipmentpropertyvalueModifyParamsFieldsShipment) MarshalJSON() ([]byte, 
 // propertyValues value of sale.shipmentpropertyvalue.modify.
 type ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues struct {
 	// Shipment property ID. Required.
-	ShipmentPropsID int64 `json:"shipmentPropsId"`
+	ShipmentPropsID b24.Int `json:"shipmentPropsId"`
 	// Property value. Required.
 	Value string `json:"value"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -556,33 +537,10 @@ func (v ShipmentpropertyvalueModifyParamsFieldsShipmentPropertyValues) MarshalJS
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ShipmentpropertyvalueModifyItem is one row of
-// sale.shipmentpropertyvalue.modify.
-type ShipmentpropertyvalueModifyItem struct {
-	Code  json.RawMessage `json:"code"`
-	ID    b24.Int         `json:"id"`
-	Name  b24.String      `json:"name"`
-	Value b24.String      `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ShipmentpropertyvalueModifyItem) UnmarshalJSON(data []byte) error {
-	type plain ShipmentpropertyvalueModifyItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ShipmentpropertyvalueModifyItem) MarshalJSON() ([]byte, error) {
-	type plain ShipmentpropertyvalueModifyItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ShipmentpropertyvalueModifyResult is the result of
 // sale.shipmentpropertyvalue.modify.
 type ShipmentpropertyvalueModifyResult struct {
-	PropertyValues []ShipmentpropertyvalueModifyItem `json:"propertyValues"`
+	PropertyValues []Shipmentpropertyvalue `json:"propertyValues"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,110 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Status is one status of sale.status, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (sale-status-get-fields, sale-status-get, sale-status-list, sale-status-add,
+// sale-status-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Status struct {
+	Color  b24.String `json:"color"`
+	ID     b24.String `json:"id"`
+	Notify b24.String `json:"notify"`
+	Sort   b24.Int    `json:"sort"`
+	Type   b24.String `json:"type"`
+	XMLID  b24.String `json:"xmlId"`
+	// An array of objects with information about the selected statuses
+	Status []b24.String `json:"status"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Status) UnmarshalJSON(data []byte) error {
+	type plain Status
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Status) MarshalJSON() ([]byte, error) {
+	type plain Status
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StatusInput is the write form of Status: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type StatusInput struct {
+	// Symbolic identifier of the status.
+	//
+	// The status identifier must be unique regardless of its type. This means you
+	// cannot add two statuses with the same identifier (one for an order and
+	// another for delivery).
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Type of status:
+	//
+	//   - O — order status
+	//   - D — delivery status
+	Type b24.Opt[StatusInputType] `json:"type,omitzero"`
+	// Indicator of whether to send an email notification to the user when the
+	// order or delivery transitions to this status.
+	//
+	// Possible values:
+	//
+	//   - Y — notify
+	//   - N — do not notify
+	Notify b24.Opt[b24.Bool] `json:"notify,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// HEX color code of the status (e.g., #FF0000)
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// External code of the status.
+	//
+	// Can be used for synchronization with the order or delivery status by
+	// identifier in an external system.
+	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
+	// An array of objects with information about the selected statuses
+	Status []string `json:"status,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StatusInput) UnmarshalJSON(data []byte) error {
+	type plain StatusInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StatusInput) MarshalJSON() ([]byte, error) {
+	type plain StatusInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StatusInputType is the type of sale.status: the constants below are the
+// documented values; others are accepted too.
+type StatusInputType string
+
+// The documented values of StatusInputType.
+const (
+	// order status
+	StatusInputTypeO StatusInputType = "O"
+	// delivery status
+	StatusInputTypeD StatusInputType = "D"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *StatusInputType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = StatusInputType(s)
+	return nil
+}
+
 // StatusAdd calls sale.status.add: Create status.
 //
 // The method sale.status.add creates a status for an order or delivery.
@@ -54,18 +158,18 @@ func StatusAddCommand(p StatusAddParams) b24.Command[*StatusAddResult] {
 // StatusAddParams holds the parameters of sale.status.add.
 type StatusAddParams struct {
 	// Field values for creating the status. Required.
-	Fields StatusAddParamsFields `json:"fields"`
+	Fields StatusInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p StatusAddParams) validate() error {
-	if p.Fields.ID == 0 {
+	if !p.Fields.ID.Set {
 		return &b24.RequiredError{
 			Method: "sale.status.add",
 			Param:  "fields.id",
 		}
 	}
-	if p.Fields.Type == "" {
+	if !p.Fields.Type.Set {
 		return &b24.RequiredError{
 			Method: "sale.status.add",
 			Param:  "fields.type",
@@ -74,81 +178,9 @@ func (p StatusAddParams) validate() error {
 	return nil
 }
 
-// StatusAddParamsFields is the fields value of sale.status.add.
-type StatusAddParamsFields struct {
-	// Symbolic identifier of the status.
-	//
-	// The status identifier must be unique regardless of its type. This means you
-	// cannot add two statuses with the same identifier (one for an order and
-	// another for delivery). Required.
-	ID int64 `json:"id"`
-	// Type of status:
-	//
-	//   - O — order status
-	//   - D — delivery status
-	//
-	// Required.
-	Type StatusAddParamsFieldsType `json:"type"`
-	// Indicator of whether to send an email notification to the user when the
-	// order or delivery transitions to this status.
-	//
-	// Possible values:
-	//
-	//   - Y — notify
-	//   - N — do not notify
-	Notify b24.Opt[b24.Bool] `json:"notify,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// HEX color code of the status (e.g., #FF0000)
-	Color b24.Opt[string] `json:"color,omitzero"`
-	// External code of the status.
-	//
-	// Can be used for synchronization with the order or delivery status by
-	// identifier in an external system.
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StatusAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StatusAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusAddStatus is the result of sale.status.add.
-type StatusAddStatus struct {
-	Color  b24.String `json:"color"`
-	ID     b24.String `json:"id"`
-	Notify b24.String `json:"notify"`
-	Sort   b24.Int    `json:"sort"`
-	Type   b24.String `json:"type"`
-	XMLID  b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusAddStatus) UnmarshalJSON(data []byte) error {
-	type plain StatusAddStatus
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusAddStatus) MarshalJSON() ([]byte, error) {
-	type plain StatusAddStatus
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StatusAddResult is the result of sale.status.add.
 type StatusAddResult struct {
-	Status *StatusAddStatus `json:"status"`
+	Status *Status `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -163,28 +195,6 @@ func (v *StatusAddResult) UnmarshalJSON(data []byte) error {
 func (v StatusAddResult) MarshalJSON() ([]byte, error) {
 	type plain StatusAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusAddParamsFieldsType is the type of sale.status.add: the constants
-// below are the documented values; others are accepted too.
-type StatusAddParamsFieldsType string
-
-// The documented values of StatusAddParamsFieldsType.
-const (
-	// order status
-	StatusAddParamsFieldsTypeO StatusAddParamsFieldsType = "O"
-	// delivery status
-	StatusAddParamsFieldsTypeD StatusAddParamsFieldsType = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *StatusAddParamsFieldsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = StatusAddParamsFieldsType(s)
-	return nil
 }
 
 // StatusDelete calls sale.status.delete: Delete Status.
@@ -231,7 +241,7 @@ func StatusDeleteCommand(p StatusDeleteParams) b24.Command[b24.Bool] {
 // StatusDeleteParams holds the parameters of sale.status.delete.
 type StatusDeleteParams struct {
 	// Status identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -288,7 +298,7 @@ func StatusGetCommand(p StatusGetParams) b24.Command[*StatusGetResult] {
 // StatusGetParams holds the parameters of sale.status.get.
 type StatusGetParams struct {
 	// Symbolic identifier of the status. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -302,33 +312,9 @@ func (p StatusGetParams) validate() error {
 	return nil
 }
 
-// StatusGetStatus is the result of sale.status.get.
-type StatusGetStatus struct {
-	Color  b24.String      `json:"color"`
-	ID     b24.String      `json:"id"`
-	Notify b24.String      `json:"notify"`
-	Sort   b24.Int         `json:"sort"`
-	Type   b24.String      `json:"type"`
-	XMLID  json.RawMessage `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusGetStatus) UnmarshalJSON(data []byte) error {
-	type plain StatusGetStatus
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusGetStatus) MarshalJSON() ([]byte, error) {
-	type plain StatusGetStatus
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StatusGetResult is the result of sale.status.get.
 type StatusGetResult struct {
-	Status *StatusGetStatus `json:"status"`
+	Status *Status `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -417,8 +403,8 @@ func (v StatusGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 200040300010: Insufficient permissions to read statuses
 //   - 0: Other errors (e.g., fatal errors)
-func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) (*StatusListResult, error) {
-	var out StatusListResult
+func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b24.CallOption) (*Status, error) {
+	var out Status
 	if err := b24.Invoke(ctx, c, StatusListCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -428,8 +414,8 @@ func StatusList(ctx context.Context, c b24.Caller, p StatusListParams, opts ...b
 // StatusListCommand is sale.status.list as a command for a batch (see
 // b24.Add); its result decodes as StatusList's does. Required parameters are
 // not checked here: the portal reports them.
-func StatusListCommand(p StatusListParams) b24.Command[*StatusListResult] {
-	return b24.NewCommand[*StatusListResult](b24.Request{
+func StatusListCommand(p StatusListParams) b24.Command[*Status] {
+	return b24.NewCommand[*Status](b24.Request{
 		Idempotent: true,
 		Method:     "sale.status.list",
 		Params:     p,
@@ -507,27 +493,7 @@ type StatusListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// StatusListResult is the result of sale.status.list.
-type StatusListResult struct {
-	// An array of objects with information about the selected statuses
-	Status []b24.String `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusListResult) UnmarshalJSON(data []byte) error {
-	type plain StatusListResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusListResult) MarshalJSON() ([]byte, error) {
-	type plain StatusListResult
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StatusUpdate calls sale.status.update: Update status.
@@ -581,9 +547,9 @@ func StatusUpdateCommand(p StatusUpdateParams) b24.Command[*StatusUpdateResult] 
 // StatusUpdateParams holds the parameters of sale.status.update.
 type StatusUpdateParams struct {
 	// Symbolic identifier of the status. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the status. Required.
-	Fields StatusUpdateParamsFields `json:"fields"`
+	Fields StatusInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -594,7 +560,7 @@ func (p StatusUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields.Type == "" {
+	if !p.Fields.Type.Set {
 		return &b24.RequiredError{
 			Method: "sale.status.update",
 			Param:  "fields.type",
@@ -603,75 +569,9 @@ func (p StatusUpdateParams) validate() error {
 	return nil
 }
 
-// StatusUpdateParamsFields is the fields value of sale.status.update.
-type StatusUpdateParamsFields struct {
-	// Status type:
-	//
-	//   - O — order status
-	//   - D — delivery status
-	//
-	// Required.
-	Type StatusUpdateParamsFieldsType `json:"type"`
-	// Indicator of whether to send an email notification to the user when the
-	// order or delivery transitions to this status.
-	//
-	// Possible values:
-	//
-	//   - Y — notify
-	//   - N — do not notify
-	Notify b24.Opt[b24.Bool] `json:"notify,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// HEX color code of the status (e.g., #FF0000)
-	Color b24.Opt[string] `json:"color,omitzero"`
-	// External code of the status.
-	//
-	// Can be used for synchronization with the order or delivery status by
-	// identifier in an external system
-	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StatusUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StatusUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusUpdateStatus is the result of sale.status.update.
-type StatusUpdateStatus struct {
-	Color  b24.String `json:"color"`
-	ID     b24.String `json:"id"`
-	Notify b24.String `json:"notify"`
-	Sort   b24.Int    `json:"sort"`
-	Type   b24.String `json:"type"`
-	XMLID  b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusUpdateStatus) UnmarshalJSON(data []byte) error {
-	type plain StatusUpdateStatus
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusUpdateStatus) MarshalJSON() ([]byte, error) {
-	type plain StatusUpdateStatus
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StatusUpdateResult is the result of sale.status.update.
 type StatusUpdateResult struct {
-	Status *StatusUpdateStatus `json:"status"`
+	Status *Status `json:"status"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -686,26 +586,4 @@ func (v *StatusUpdateResult) UnmarshalJSON(data []byte) error {
 func (v StatusUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain StatusUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusUpdateParamsFieldsType is the type of sale.status.update: the
-// constants below are the documented values; others are accepted too.
-type StatusUpdateParamsFieldsType string
-
-// The documented values of StatusUpdateParamsFieldsType.
-const (
-	// order status
-	StatusUpdateParamsFieldsTypeO StatusUpdateParamsFieldsType = "O"
-	// delivery status
-	StatusUpdateParamsFieldsTypeD StatusUpdateParamsFieldsType = "D"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *StatusUpdateParamsFieldsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = StatusUpdateParamsFieldsType(s)
-	return nil
 }

@@ -8,6 +8,88 @@ import (
 	"iter"
 )
 
+// StatusLang is one statusLang of sale.statusLang, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (sale-status-lang-get-fields, sale-status-lang-list,
+// sale-status-lang-get-list-langs, sale-status-lang-add), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type StatusLang struct {
+	Description b24.String `json:"description"`
+	Lid         b24.String `json:"lid"`
+	Name        b24.String `json:"name"`
+	StatusID    b24.String `json:"statusId"`
+	Active      b24.String `json:"active"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StatusLang) UnmarshalJSON(data []byte) error {
+	type plain StatusLang
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StatusLang) MarshalJSON() ([]byte, error) {
+	type plain StatusLang
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StatusLangInput is the write form of StatusLang: the fields the family's add
+// and update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type StatusLangInput struct {
+	// Symbolic identifier of the status
+	StatusID b24.Opt[b24.Int] `json:"statusId,omitzero"`
+	// Language identifier. Current possible values are listed below:
+	//
+	//   - ar — Arabic
+	//   - br — Portuguese
+	//   - de — German
+	//   - en — English
+	//   - fr — French
+	//   - hi — Hindi
+	//   - id — Indonesian
+	//   - in — English (India)
+	//   - it — Italian
+	//   - ja — Japanese
+	//   - la — Spanish
+	//   - ms — Malay
+	//   - pl — Polish
+	//   - de — German
+	//   - sc — Chinese (Simplified)
+	//   - tc — Chinese (Traditional)
+	//   - th — Thai
+	//   - tr — Turkish
+	//   - ua — Ukrainian
+	//   - vn — Vietnamese
+	//
+	// The list of available languages can be obtained using the method
+	// sale.statusLang.getListLangs
+	Lid b24.Opt[string] `json:"lid,omitzero"`
+	// Name of the status for the created localization
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Description of the status for the created localization
+	Description b24.Opt[string] `json:"description,omitzero"`
+	Active      b24.Opt[string] `json:"active,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StatusLangInput) UnmarshalJSON(data []byte) error {
+	type plain StatusLangInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StatusLangInput) MarshalJSON() ([]byte, error) {
+	type plain StatusLangInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // StatusLangAdd calls sale.statusLang.add: Add Localization.
 //
 // The method sale.statusLang.add adds localization for the order or delivery
@@ -63,24 +145,24 @@ type StatusLangAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields StatusLangAddParamsFields `json:"fields"`
+	Fields StatusLangInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p StatusLangAddParams) validate() error {
-	if p.Fields.StatusID == 0 {
+	if !p.Fields.StatusID.Set {
 		return &b24.RequiredError{
 			Method: "sale.statusLang.add",
 			Param:  "fields.statusId",
 		}
 	}
-	if p.Fields.Lid == "" {
+	if !p.Fields.Lid.Set {
 		return &b24.RequiredError{
 			Method: "sale.statusLang.add",
 			Param:  "fields.lid",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "sale.statusLang.add",
 			Param:  "fields.name",
@@ -89,81 +171,9 @@ func (p StatusLangAddParams) validate() error {
 	return nil
 }
 
-// StatusLangAddParamsFields is the fields value of sale.statusLang.add.
-type StatusLangAddParamsFields struct {
-	// Symbolic identifier of the status. Required.
-	StatusID int64 `json:"statusId"`
-	// Language identifier. Current possible values are listed below:
-	//
-	//   - ar — Arabic
-	//   - br — Portuguese
-	//   - de — German
-	//   - en — English
-	//   - fr — French
-	//   - hi — Hindi
-	//   - id — Indonesian
-	//   - in — English (India)
-	//   - it — Italian
-	//   - ja — Japanese
-	//   - la — Spanish
-	//   - ms — Malay
-	//   - pl — Polish
-	//   - de — German
-	//   - sc — Chinese (Simplified)
-	//   - tc — Chinese (Traditional)
-	//   - th — Thai
-	//   - tr — Turkish
-	//   - ua — Ukrainian
-	//   - vn — Vietnamese
-	//
-	// The list of available languages can be obtained using the method
-	// sale.statusLang.getListLangs. Required.
-	Lid string `json:"lid"`
-	// Name of the status for the created localization. Required.
-	Name string `json:"name"`
-	// Description of the status for the created localization
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusLangAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StatusLangAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusLangAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StatusLangAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// StatusLangAddStatusLang is the result of sale.statusLang.add.
-type StatusLangAddStatusLang struct {
-	Description b24.String `json:"description"`
-	Lid         b24.String `json:"lid"`
-	Name        b24.String `json:"name"`
-	StatusID    b24.String `json:"statusId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusLangAddStatusLang) UnmarshalJSON(data []byte) error {
-	type plain StatusLangAddStatusLang
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusLangAddStatusLang) MarshalJSON() ([]byte, error) {
-	type plain StatusLangAddStatusLang
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StatusLangAddResult is the result of sale.statusLang.add.
 type StatusLangAddResult struct {
-	StatusLang *StatusLangAddStatusLang `json:"statusLang"`
+	StatusLang *StatusLang `json:"statusLang"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -269,7 +279,7 @@ func (p StatusLangDeleteByFilterParams) validate() error {
 // sale.statusLang.deleteByFilter.
 type StatusLangDeleteByFilterParamsFields struct {
 	// Symbolic identifier of the status. Required.
-	StatusID int64 `json:"statusId"`
+	StatusID b24.Int `json:"statusId"`
 	// Language identifier. Current possible values are listed below:
 	//
 	//   - ar — Arabic
@@ -415,38 +425,17 @@ func StatusLangGetListLangsCommand(p StatusLangGetListLangsParams) b24.Command[*
 // StatusLangGetListLangsAll iterates over every row of
 // sale.statusLang.getListLangs, requesting page after page (start/next) as the
 // loop asks for more.
-func StatusLangGetListLangsAll(ctx context.Context, c b24.Caller, p StatusLangGetListLangsParams, opts ...b24.CallOption) iter.Seq2[StatusLangGetListLangsItem, error] {
-	return b24.List[StatusLangGetListLangsItem](ctx, c, StatusLangGetListLangsCommand(p).Request, b24.ListSpec{ItemsKey: "langs"}, opts...)
+func StatusLangGetListLangsAll(ctx context.Context, c b24.Caller, p StatusLangGetListLangsParams, opts ...b24.CallOption) iter.Seq2[StatusLang, error] {
+	return b24.List[StatusLang](ctx, c, StatusLangGetListLangsCommand(p).Request, b24.ListSpec{ItemsKey: "langs"}, opts...)
 }
 
 // StatusLangGetListLangsParams holds the parameters of
 // sale.statusLang.getListLangs.
 type StatusLangGetListLangsParams struct{}
 
-// StatusLangGetListLangsItem is one row of sale.statusLang.getListLangs.
-type StatusLangGetListLangsItem struct {
-	Active b24.String `json:"active"`
-	Lid    b24.String `json:"lid"`
-	Name   b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusLangGetListLangsItem) UnmarshalJSON(data []byte) error {
-	type plain StatusLangGetListLangsItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusLangGetListLangsItem) MarshalJSON() ([]byte, error) {
-	type plain StatusLangGetListLangsItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // StatusLangGetListLangsResult is the result of sale.statusLang.getListLangs.
 type StatusLangGetListLangsResult struct {
-	Langs []StatusLangGetListLangsItem `json:"langs"`
+	Langs []StatusLang `json:"langs"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -501,8 +490,8 @@ func StatusLangListCommand(p StatusLangListParams) b24.Command[*StatusLangListRe
 
 // StatusLangListAll iterates over every row of sale.statusLang.list,
 // requesting page after page (start/next) as the loop asks for more.
-func StatusLangListAll(ctx context.Context, c b24.Caller, p StatusLangListParams, opts ...b24.CallOption) iter.Seq2[StatusLangListItem, error] {
-	return b24.List[StatusLangListItem](ctx, c, StatusLangListCommand(p).Request, b24.ListSpec{ItemsKey: "statusLangs"}, opts...)
+func StatusLangListAll(ctx context.Context, c b24.Caller, p StatusLangListParams, opts ...b24.CallOption) iter.Seq2[StatusLang, error] {
+	return b24.List[StatusLang](ctx, c, StatusLangListCommand(p).Request, b24.ListSpec{ItemsKey: "statusLangs"}, opts...)
 }
 
 // StatusLangListParams holds the parameters of sale.statusLang.list.
@@ -576,34 +565,12 @@ type StatusLangListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// StatusLangListItem is one row of sale.statusLang.list.
-type StatusLangListItem struct {
-	Description b24.String `json:"description"`
-	Lid         b24.String `json:"lid"`
-	Name        b24.String `json:"name"`
-	StatusID    b24.String `json:"statusId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StatusLangListItem) UnmarshalJSON(data []byte) error {
-	type plain StatusLangListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StatusLangListItem) MarshalJSON() ([]byte, error) {
-	type plain StatusLangListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StatusLangListResult is the result of sale.statusLang.list.
 type StatusLangListResult struct {
-	StatusLangs []StatusLangListItem `json:"statusLangs"`
+	StatusLangs []StatusLang `json:"statusLangs"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

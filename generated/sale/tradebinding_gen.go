@@ -8,6 +8,32 @@ import (
 	"iter"
 )
 
+// TradeBinding is one tradeBinding of sale.tradeBinding, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (sale-trade-binding-get-fields, sale-trade-binding-list), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type TradeBinding struct {
+	ExternalOrderID   b24.String `json:"externalOrderId"`
+	ID                b24.Int    `json:"id"`
+	OrderID           b24.Int    `json:"orderId"`
+	TradingPlatformID b24.String `json:"tradingPlatformId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TradeBinding) UnmarshalJSON(data []byte) error {
+	type plain TradeBinding
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TradeBinding) MarshalJSON() ([]byte, error) {
+	type plain TradeBinding
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TradeBindingGetFields calls sale.tradeBinding.getFields: Get Available Order
 // Fields from.
 //
@@ -108,8 +134,8 @@ func TradeBindingListCommand(p TradeBindingListParams) b24.Command[*TradeBinding
 
 // TradeBindingListAll iterates over every row of sale.tradeBinding.list,
 // requesting page after page (start/next) as the loop asks for more.
-func TradeBindingListAll(ctx context.Context, c b24.Caller, p TradeBindingListParams, opts ...b24.CallOption) iter.Seq2[TradeBindingListItem, error] {
-	return b24.List[TradeBindingListItem](ctx, c, TradeBindingListCommand(p).Request, b24.ListSpec{ItemsKey: "tradeBindings"}, opts...)
+func TradeBindingListAll(ctx context.Context, c b24.Caller, p TradeBindingListParams, opts ...b24.CallOption) iter.Seq2[TradeBinding, error] {
+	return b24.List[TradeBinding](ctx, c, TradeBindingListCommand(p).Request, b24.ListSpec{ItemsKey: "tradeBindings"}, opts...)
 }
 
 // TradeBindingListParams holds the parameters of sale.tradeBinding.list.
@@ -183,32 +209,12 @@ type TradeBindingListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// TradeBindingListItem is one row of sale.tradeBinding.list.
-type TradeBindingListItem struct {
-	OrderID           b24.Int    `json:"orderId"`
-	TradingPlatformID b24.String `json:"tradingPlatformId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TradeBindingListItem) UnmarshalJSON(data []byte) error {
-	type plain TradeBindingListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TradeBindingListItem) MarshalJSON() ([]byte, error) {
-	type plain TradeBindingListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TradeBindingListResult is the result of sale.tradeBinding.list.
 type TradeBindingListResult struct {
-	TradeBindings []TradeBindingListItem `json:"tradeBindings"`
+	TradeBindings []TradeBinding `json:"tradeBindings"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

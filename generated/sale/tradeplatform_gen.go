@@ -8,6 +8,32 @@ import (
 	"iter"
 )
 
+// TradePlatform is one tradePlatform of sale.tradePlatform, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (sale-trade-platform-get-fields, sale-trade-platform-list), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type TradePlatform struct {
+	CatalogSectionTabClassName b24.String `json:"catalogSectionTabClassName"`
+	Class                      b24.String `json:"class"`
+	Code                       b24.String `json:"code"`
+	ID                         b24.Int    `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TradePlatform) UnmarshalJSON(data []byte) error {
+	type plain TradePlatform
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TradePlatform) MarshalJSON() ([]byte, error) {
+	type plain TradePlatform
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // TradePlatformGetFields calls sale.tradePlatform.getFields: Get Available
 // Fields of Order Sources.
 //
@@ -106,8 +132,8 @@ func TradePlatformListCommand(p TradePlatformListParams) b24.Command[*TradePlatf
 
 // TradePlatformListAll iterates over every row of sale.tradePlatform.list,
 // requesting page after page (start/next) as the loop asks for more.
-func TradePlatformListAll(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) iter.Seq2[TradePlatformListItem, error] {
-	return b24.List[TradePlatformListItem](ctx, c, TradePlatformListCommand(p).Request, b24.ListSpec{
+func TradePlatformListAll(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) iter.Seq2[TradePlatform, error] {
+	return b24.List[TradePlatform](ctx, c, TradePlatformListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "tradePlatforms",
 	}, opts...)
@@ -117,8 +143,8 @@ func TradePlatformListAll(ctx context.Context, c b24.Caller, p TradePlatformList
 // (start=-1, filter >ID, ordered by ID), many pages per batch call: the fast
 // way to read a large list. The filter in p still applies; its order is
 // replaced.
-func TradePlatformListExport(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) iter.Seq2[TradePlatformListItem, error] {
-	return b24.Export[TradePlatformListItem](ctx, c, TradePlatformListCommand(p).Request, b24.ListSpec{
+func TradePlatformListExport(ctx context.Context, c b24.Caller, p TradePlatformListParams, opts ...b24.CallOption) iter.Seq2[TradePlatform, error] {
+	return b24.Export[TradePlatform](ctx, c, TradePlatformListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "tradePlatforms",
 	}, opts...)
@@ -184,32 +210,12 @@ type TradePlatformListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N-1) * 50, where N is the desired page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// TradePlatformListItem is one row of sale.tradePlatform.list.
-type TradePlatformListItem struct {
-	Code b24.String `json:"code"`
-	ID   b24.Int    `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TradePlatformListItem) UnmarshalJSON(data []byte) error {
-	type plain TradePlatformListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TradePlatformListItem) MarshalJSON() ([]byte, error) {
-	type plain TradePlatformListItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TradePlatformListResult is the result of sale.tradePlatform.list.
 type TradePlatformListResult struct {
-	TradePlatforms []TradePlatformListItem `json:"tradePlatforms"`
+	TradePlatforms []TradePlatform `json:"tradePlatforms"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -52,7 +52,7 @@ func PaymentGetPublicURLCommand(p PaymentGetPublicURLParams) b24.Command[*Paymen
 // salescenter.payment.getPublicUrl.
 type PaymentGetPublicURLParams struct {
 	// Payment identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

@@ -8,6 +8,175 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// B2eDocument is one b2e document of sign.b2e.document, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (sign-b2e-document-get), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
+type B2eDocument struct {
+	Uid     b24.String           `json:"uid"`
+	State   B2eDocumentState     `json:"state"`
+	Members []B2eDocumentMembers `json:"members"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eDocument) UnmarshalJSON(data []byte) error {
+	type plain B2eDocument
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eDocument) MarshalJSON() ([]byte, error) {
+	type plain B2eDocument
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// B2eDocumentState is the state value of sign.b2e.document.
+type B2eDocumentState struct {
+	Code b24.String `json:"code"`
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eDocumentState) UnmarshalJSON(data []byte) error {
+	type plain B2eDocumentState
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eDocumentState) MarshalJSON() ([]byte, error) {
+	type plain B2eDocumentState
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// B2eDocumentMembers is the members value of sign.b2e.document.
+type B2eDocumentMembers struct {
+	Uid   b24.String              `json:"uid"`
+	Role  b24.String              `json:"role"`
+	Party b24.Int                 `json:"party"`
+	User  B2eDocumentMembersUser  `json:"user"`
+	State B2eDocumentMembersState `json:"state"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eDocumentMembers) UnmarshalJSON(data []byte) error {
+	type plain B2eDocumentMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eDocumentMembers) MarshalJSON() ([]byte, error) {
+	type plain B2eDocumentMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// B2eDocumentMembersUser is the user value of sign.b2e.document.
+type B2eDocumentMembersUser struct {
+	EmployeeCode b24.String `json:"employeeCode"`
+	EmployeeID   b24.Int    `json:"employeeId"`
+	UserID       b24.Int    `json:"userId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eDocumentMembersUser) UnmarshalJSON(data []byte) error {
+	type plain B2eDocumentMembersUser
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eDocumentMembersUser) MarshalJSON() ([]byte, error) {
+	type plain B2eDocumentMembersUser
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// B2eDocumentMembersState is the state value of sign.b2e.document.
+type B2eDocumentMembersState struct {
+	Code b24.String `json:"code"`
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eDocumentMembersState) UnmarshalJSON(data []byte) error {
+	type plain B2eDocumentMembersState
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eDocumentMembersState) MarshalJSON() ([]byte, error) {
+	type plain B2eDocumentMembersState
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// B2eHcmlinkDocument is one b2e hcmlink document of sign.b2e.hcmlink.document,
+// as the family's methods return it. Its fields are the union of what the
+// family's pages document (sign-b2e-hcmlink-document-get), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
+type B2eHcmlinkDocument struct {
+	// HCM Link company code
+	Company b24.String `json:"company"`
+	// HCM Link employee code
+	Employee b24.String `json:"employee"`
+	// Signed document data (detailed description)
+	Document B2eHcmlinkDocumentDocument `json:"document"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eHcmlinkDocument) UnmarshalJSON(data []byte) error {
+	type plain B2eHcmlinkDocument
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eHcmlinkDocument) MarshalJSON() ([]byte, error) {
+	type plain B2eHcmlinkDocument
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// B2eHcmlinkDocumentDocument is the document value of
+// sign.b2e.hcmlink.document.
+type B2eHcmlinkDocumentDocument struct {
+	// Document creation date in ISO 8601 format
+	Date b24.String `json:"date"`
+	// Document name
+	Name b24.String `json:"name"`
+	// Link for downloading the signed file
+	FileURL b24.String `json:"fileUrl"`
+	// Signed file name
+	FileName b24.String `json:"fileName"`
+	// Document identifier from HCM Link. Can return null if the document field is
+	// not linked to the signed document
+	Uid b24.String `json:"uid"`
+	// Unique e-Signature for HR document identifier. Can return null
+	DocumentUid b24.String `json:"documentUid"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *B2eHcmlinkDocumentDocument) UnmarshalJSON(data []byte) error {
+	type plain B2eHcmlinkDocumentDocument
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v B2eHcmlinkDocumentDocument) MarshalJSON() ([]byte, error) {
+	type plain B2eHcmlinkDocumentDocument
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // B2eCompanyProviderList calls sign.b2e.company.provider.list: Get the List of
 // Providers for.
 //
@@ -64,7 +233,7 @@ type B2eCompanyProviderListParams struct {
 	// company".
 	//
 	// Required if the companyUuid parameter is not provided. Required.
-	CompanyCRMID int64 `json:"companyCrmId"`
+	CompanyCRMID b24.Int `json:"companyCrmId"`
 	// Language for localizing provider names.
 	//
 	// Defaults to en. Default: en.
@@ -74,11 +243,11 @@ type B2eCompanyProviderListParams struct {
 	// The parameter accepts values from 1 to 1000.
 	//
 	// Defaults to 100
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// Parameter for managing pagination.
 	//
 	// Defaults to 0
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -139,8 +308,8 @@ func (v B2eCompanyProviderListItem) MarshalJSON() ([]byte, error) {
 //   - WRONG_AUTH_TYPE: Call not from application context
 //   - INTERNAL_ERROR: Error generating response
 //   - -: Parameter uid not provided
-func B2eDocumentGet(ctx context.Context, c b24.Caller, p B2eDocumentGetParams, opts ...b24.CallOption) (*B2eDocumentGetResult, error) {
-	var out B2eDocumentGetResult
+func B2eDocumentGet(ctx context.Context, c b24.Caller, p B2eDocumentGetParams, opts ...b24.CallOption) (*B2eDocument, error) {
+	var out B2eDocument
 	if err := b24.Invoke(ctx, c, B2eDocumentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -150,8 +319,8 @@ func B2eDocumentGet(ctx context.Context, c b24.Caller, p B2eDocumentGetParams, o
 // B2eDocumentGetCommand is sign.b2e.document.get as a command for a batch (see
 // b24.Add); its result decodes as B2eDocumentGet's does. Required parameters
 // are not checked here: the portal reports them.
-func B2eDocumentGetCommand(p B2eDocumentGetParams) b24.Command[*B2eDocumentGetResult] {
-	return b24.NewCommand[*B2eDocumentGetResult](b24.Request{
+func B2eDocumentGetCommand(p B2eDocumentGetParams) b24.Command[*B2eDocument] {
+	return b24.NewCommand[*B2eDocument](b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.document.get",
 		Params:     p,
@@ -167,112 +336,6 @@ type B2eDocumentGetParams struct {
 	//
 	// Defaults to en. Default: en.
 	Language b24.Opt[string] `json:"language,omitzero"`
-}
-
-// B2eDocumentGetResult is the result of sign.b2e.document.get.
-type B2eDocumentGetResult struct {
-	Uid     b24.String                    `json:"uid"`
-	State   B2eDocumentGetResultState     `json:"state"`
-	Members []B2eDocumentGetResultMembers `json:"members"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentGetResult) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentGetResult) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentGetResultState is the state value of sign.b2e.document.get.
-type B2eDocumentGetResultState struct {
-	Code b24.String `json:"code"`
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentGetResultState) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentGetResultState
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentGetResultState) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentGetResultState
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentGetResultMembers is the members value of sign.b2e.document.get.
-type B2eDocumentGetResultMembers struct {
-	Uid   b24.String                       `json:"uid"`
-	Role  b24.String                       `json:"role"`
-	Party b24.Int                          `json:"party"`
-	User  B2eDocumentGetResultMembersUser  `json:"user"`
-	State B2eDocumentGetResultMembersState `json:"state"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentGetResultMembers) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentGetResultMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentGetResultMembers) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentGetResultMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentGetResultMembersUser is the user value of sign.b2e.document.get.
-type B2eDocumentGetResultMembersUser struct {
-	EmployeeCode b24.String `json:"employeeCode"`
-	EmployeeID   b24.Int    `json:"employeeId"`
-	UserID       b24.Int    `json:"userId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentGetResultMembersUser) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentGetResultMembersUser
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentGetResultMembersUser) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentGetResultMembersUser
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentGetResultMembersState is the state value of
-// sign.b2e.document.get.
-type B2eDocumentGetResultMembersState struct {
-	Code b24.String `json:"code"`
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentGetResultMembersState) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentGetResultMembersState
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentGetResultMembersState) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentGetResultMembersState
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // B2eDocumentSend calls sign.b2e.document.send: Send Document for Signing.
@@ -294,11 +357,11 @@ func (v B2eDocumentGetResultMembersState) MarshalJSON() ([]byte, error) {
 //   - BAD_REQUEST: fields object not provided
 //   - INTERNAL_ERROR: Error sending document or generating response
 //   - -: humanresources module not installed when using HCM Link fields
-func B2eDocumentSend(ctx context.Context, c b24.Caller, p B2eDocumentSendParams, opts ...b24.CallOption) (*B2eDocumentSendResult, error) {
+func B2eDocumentSend(ctx context.Context, c b24.Caller, p B2eDocumentSendParams, opts ...b24.CallOption) (*B2eDocument, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out B2eDocumentSendResult
+	var out B2eDocument
 	if err := b24.Invoke(ctx, c, B2eDocumentSendCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -308,8 +371,8 @@ func B2eDocumentSend(ctx context.Context, c b24.Caller, p B2eDocumentSendParams,
 // B2eDocumentSendCommand is sign.b2e.document.send as a command for a batch
 // (see b24.Add); its result decodes as B2eDocumentSend's does. Required
 // parameters are not checked here: the portal reports them.
-func B2eDocumentSendCommand(p B2eDocumentSendParams) b24.Command[*B2eDocumentSendResult] {
-	return b24.NewCommand[*B2eDocumentSendResult](b24.Request{
+func B2eDocumentSendCommand(p B2eDocumentSendParams) b24.Command[*B2eDocument] {
+	return b24.NewCommand[*B2eDocument](b24.Request{
 		Method:  "sign.b2e.document.send",
 		Params:  p,
 		Version: 2,
@@ -444,7 +507,7 @@ type B2eDocumentSendParamsFieldsCompany struct {
 	UUID string `json:"uuid"`
 	// Identifier of the company in CRM, connected in the integration as "my
 	// company". Required.
-	CRMID int64 `json:"crmId"`
+	CRMID b24.Int `json:"crmId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -471,9 +534,9 @@ type B2eDocumentSendParamsFieldsMembers struct {
 	// Employee identifier in HCM Link.
 	//
 	// Requires additional scope humanresources.hcmlink. Required.
-	EmployeeID int64 `json:"employeeId"`
+	EmployeeID b24.Int `json:"employeeId"`
 	// User identifier in Bitrix24. Required.
-	UserID int64 `json:"userId"`
+	UserID b24.Int `json:"userId"`
 	// Role of the participant. Possible values:
 	//
 	//   - signer — signer,
@@ -509,9 +572,9 @@ type B2eDocumentSendParamsFieldsResponsible struct {
 	// Employee identifier in HCM Link.
 	//
 	// Requires additional scope humanresources.hcmlink. Required.
-	EmployeeID int64 `json:"employeeId"`
+	EmployeeID b24.Int `json:"employeeId"`
 	// User identifier in Bitrix24. Required.
-	UserID int64 `json:"userId"`
+	UserID b24.Int `json:"userId"`
 	// Role of the participant. Possible values:
 	//
 	//   - signer — signer,
@@ -580,113 +643,6 @@ func (v *B2eDocumentSendParamsFieldsExternalSettings) UnmarshalJSON(data []byte)
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v B2eDocumentSendParamsFieldsExternalSettings) MarshalJSON() ([]byte, error) {
 	type plain B2eDocumentSendParamsFieldsExternalSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentSendResult is the result of sign.b2e.document.send.
-type B2eDocumentSendResult struct {
-	Uid     b24.String                     `json:"uid"`
-	State   B2eDocumentSendResultState     `json:"state"`
-	Members []B2eDocumentSendResultMembers `json:"members"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentSendResult) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentSendResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentSendResult) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentSendResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentSendResultState is the state value of sign.b2e.document.send.
-type B2eDocumentSendResultState struct {
-	Code b24.String `json:"code"`
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentSendResultState) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentSendResultState
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentSendResultState) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentSendResultState
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentSendResultMembers is the members value of sign.b2e.document.send.
-type B2eDocumentSendResultMembers struct {
-	Uid   b24.String                        `json:"uid"`
-	Role  b24.String                        `json:"role"`
-	Party b24.Int                           `json:"party"`
-	User  B2eDocumentSendResultMembersUser  `json:"user"`
-	State B2eDocumentSendResultMembersState `json:"state"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentSendResultMembers) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentSendResultMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentSendResultMembers) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentSendResultMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentSendResultMembersUser is the user value of
-// sign.b2e.document.send.
-type B2eDocumentSendResultMembersUser struct {
-	EmployeeCode b24.String `json:"employeeCode"`
-	EmployeeID   b24.Int    `json:"employeeId"`
-	UserID       b24.Int    `json:"userId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentSendResultMembersUser) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentSendResultMembersUser
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentSendResultMembersUser) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentSendResultMembersUser
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eDocumentSendResultMembersState is the state value of
-// sign.b2e.document.send.
-type B2eDocumentSendResultMembersState struct {
-	Code b24.String `json:"code"`
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eDocumentSendResultMembersState) UnmarshalJSON(data []byte) error {
-	type plain B2eDocumentSendResultMembersState
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eDocumentSendResultMembersState) MarshalJSON() ([]byte, error) {
-	type plain B2eDocumentSendResultMembersState
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -770,11 +726,11 @@ func (v *B2eDocumentSendParamsFieldsResponsibleRole) UnmarshalJSON(data []byte) 
 //     document No employee or HCM Link company is linked to the document
 //   - SIGN_HCMLINK_NO_SIGNED_FILE_EXIST: Signed file for this document does
 //     not exist The signed document file was not found
-func B2eHcmlinkDocumentGet(ctx context.Context, c b24.Caller, p B2eHcmlinkDocumentGetParams, opts ...b24.CallOption) (*B2eHcmlinkDocumentGetResult, error) {
+func B2eHcmlinkDocumentGet(ctx context.Context, c b24.Caller, p B2eHcmlinkDocumentGetParams, opts ...b24.CallOption) (*B2eHcmlinkDocument, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out B2eHcmlinkDocumentGetResult
+	var out B2eHcmlinkDocument
 	if err := b24.Invoke(ctx, c, B2eHcmlinkDocumentGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -784,8 +740,8 @@ func B2eHcmlinkDocumentGet(ctx context.Context, c b24.Caller, p B2eHcmlinkDocume
 // B2eHcmlinkDocumentGetCommand is sign.b2e.hcmlink.document.get as a command
 // for a batch (see b24.Add); its result decodes as B2eHcmlinkDocumentGet's
 // does. Required parameters are not checked here: the portal reports them.
-func B2eHcmlinkDocumentGetCommand(p B2eHcmlinkDocumentGetParams) b24.Command[*B2eHcmlinkDocumentGetResult] {
-	return b24.NewCommand[*B2eHcmlinkDocumentGetResult](b24.Request{
+func B2eHcmlinkDocumentGetCommand(p B2eHcmlinkDocumentGetParams) b24.Command[*B2eHcmlinkDocument] {
+	return b24.NewCommand[*B2eHcmlinkDocument](b24.Request{
 		Idempotent: true,
 		Method:     "sign.b2e.hcmlink.document.get",
 		Params:     p,
@@ -800,7 +756,7 @@ type B2eHcmlinkDocumentGetParams struct {
 	//
 	// You can retrieve the identifier from the data.id field of the
 	// OnSignHcmLinkB2eDocumentSigned event. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -812,62 +768,6 @@ func (p B2eHcmlinkDocumentGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// B2eHcmlinkDocumentGetResult is the result of sign.b2e.hcmlink.document.get.
-type B2eHcmlinkDocumentGetResult struct {
-	// HCM Link company code
-	Company b24.String `json:"company"`
-	// HCM Link employee code
-	Employee b24.String `json:"employee"`
-	// Signed document data (detailed description)
-	Document B2eHcmlinkDocumentGetResultDocument `json:"document"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eHcmlinkDocumentGetResult) UnmarshalJSON(data []byte) error {
-	type plain B2eHcmlinkDocumentGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eHcmlinkDocumentGetResult) MarshalJSON() ([]byte, error) {
-	type plain B2eHcmlinkDocumentGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// B2eHcmlinkDocumentGetResultDocument is the document value of
-// sign.b2e.hcmlink.document.get.
-type B2eHcmlinkDocumentGetResultDocument struct {
-	// Document creation date in ISO 8601 format
-	Date b24.String `json:"date"`
-	// Document name
-	Name b24.String `json:"name"`
-	// Link for downloading the signed file
-	FileURL b24.String `json:"fileUrl"`
-	// Signed file name
-	FileName b24.String `json:"fileName"`
-	// Document identifier from HCM Link. Can return null if the document field is
-	// not linked to the signed document
-	Uid b24.String `json:"uid"`
-	// Unique e-Signature for HR document identifier. Can return null
-	DocumentUid b24.String `json:"documentUid"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *B2eHcmlinkDocumentGetResultDocument) UnmarshalJSON(data []byte) error {
-	type plain B2eHcmlinkDocumentGetResultDocument
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v B2eHcmlinkDocumentGetResultDocument) MarshalJSON() ([]byte, error) {
-	type plain B2eHcmlinkDocumentGetResultDocument
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // B2eMysafeTail calls sign.b2e.mysafe.tail: Get a list of signed documents in
@@ -913,12 +813,12 @@ type B2eMysafeTailParams struct {
 	// The parameter accepts a value from 1 to 1000.
 	//
 	// By default, 20 records are displayed per page
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// This parameter is used to manage pagination. It is similar to the standard
 	// start parameter.
 	//
 	// The page size of results depends on the limit parameter
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 }
 
 // B2eMysafeTailItem is one row of sign.b2e.mysafe.tail.
@@ -989,12 +889,12 @@ type B2ePersonalTailParams struct {
 	// The parameter accepts a value from 1 to 1000.
 	//
 	// By default, 20 records are displayed per page
-	Limit b24.Opt[int64] `json:"limit,omitzero"`
+	Limit b24.Opt[b24.Int] `json:"limit,omitzero"`
 	// This parameter is used for pagination control. It is similar to the standard
 	// parameter start.
 	//
 	// The page size of results depends on the limit parameter
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 }
 
 // B2ePersonalTailItem is one row of sign.b2e.personal.tail.

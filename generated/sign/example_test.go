@@ -30,5 +30,5 @@ func ExampleB2eDocumentGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *sign.B2eDocumentGetResult
+	// Output: *sign.B2eDocument
 }

@@ -9,6 +9,763 @@ import (
 	"iter"
 )
 
+// APIWorkgroup is one api workgroup of socialnetwork.api.workgroup, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (socialnetwork-api-workgroup-get,
+// socialnetwork-api-workgroup-list), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
+type APIWorkgroup struct {
+	// Group identifier
+	ID b24.Int `json:"ID"`
+	// Flag Y/N — whether the group is active. The group can be activated or
+	// deactivated using the method sonet_group.update
+	Active b24.Bool `json:"ACTIVE"`
+	// Identifier of the site to which the group belongs
+	SiteID b24.String `json:"SITE_ID"`
+	// Identifier of the group's subject. The subject of the group is specified in
+	// the advanced group settings
+	SubjectID b24.Int `json:"SUBJECT_ID"`
+	// Group name
+	Name b24.String `json:"NAME"`
+	// Group description
+	Description b24.String `json:"DESCRIPTION"`
+	// Group tags separated by commas: tag1,tag2
+	Keywords b24.String `json:"KEYWORDS"`
+	// Flag Y/N — whether the group is archived
+	Closed b24.Bool `json:"CLOSED"`
+	// Flag Y/N — whether the group is visible in the group list
+	Visible b24.Bool `json:"VISIBLE"`
+	// Flag Y/N — whether the group is open
+	Opened b24.Bool `json:"OPENED"`
+	// Date of group creation in the format DD.MM.YYYY hh:mm:ss. If the DATE_CREATE
+	// key is requested in select, the date is returned in a more readable format,
+	// for example:
+	//
+	//   - today, 12:16
+	//   - yesterday, 14:42
+	//   - April 15, 14:42, if the group was created this year
+	//   - June 11, 2024 15:08, if the group was created in a different year
+	DateCreate b24.String `json:"DATE_CREATE"`
+	// Date of group update in the format DD.MM.YYYY hh:mm:ss
+	DateUpdate b24.String `json:"DATE_UPDATE"`
+	// Date of last activity in the group in the format DD.MM.YYYY hh:mm:ss
+	DateActivity b24.String `json:"DATE_ACTIVITY"`
+	// Identifier of the group's user avatar in the b_file table. 0 if a system
+	// image is used as the avatar
+	ImageID b24.Int `json:"IMAGE_ID"`
+	// Type of the last set system avatar:
+	//
+	//   - folder — folder avatar
+	//   - checks — checkbox avatar
+	//   - pie — pie chart avatar
+	//   - bag — briefcase avatar
+	//   - members — silhouettes avatar
+	//   - "" — other system avatar
+	AvatarType APIWorkgroupAvatarType `json:"AVATAR_TYPE"`
+	// Identifier of the group owner
+	OwnerID b24.Int `json:"OWNER_ID"`
+	// Who has the right to invite users to the group:
+	//
+	//   - A — only the group owner
+	//   - E — the group owner and group moderators
+	//   - K — all group members
+	InitiatePerms APIWorkgroupInitiatePerms `json:"INITIATE_PERMS"`
+	// Number of group members
+	NumberOfMembers b24.Int `json:"NUMBER_OF_MEMBERS"`
+	// Number of group moderators
+	NumberOfModerators b24.Int `json:"NUMBER_OF_MODERATORS"`
+	// Flag Y/N — whether the group is a project
+	Project b24.Bool `json:"PROJECT"`
+	// Project start date in the format DD.MM.YYYY hh:mm:ss. null if not specified
+	ProjectDateStart json.RawMessage `json:"PROJECT_DATE_START"`
+	// Project end date in the format DD.MM.YYYY hh:mm:ss. null if not specified
+	ProjectDateFinish json.RawMessage `json:"PROJECT_DATE_FINISH"`
+	// Index, keywords for searching the group
+	SearchIndex b24.String `json:"SEARCH_INDEX"`
+	// Flag Y/N — whether the group is a publication group
+	Landing b24.Bool `json:"LANDING"`
+	// Identifier of the scrum master. 0 if the group is not a scrum
+	ScrumMasterID b24.Int `json:"SCRUM_MASTER_ID"`
+	// Duration of the scrum sprint in seconds. 0 if the group is not a scrum
+	ScrumSprintDuration b24.Int `json:"SCRUM_SPRINT_DURATION"`
+	// Default executor when assigning tasks:
+	//
+	//   - A — Creator
+	//   - M — Scrum master
+	//   - "" — the group is not a scrum
+	ScrumTaskResponsible APIWorkgroupScrumTaskResponsible `json:"SCRUM_TASK_RESPONSIBLE"`
+	// Type of group:
+	//
+	//   - group — group
+	//   - project — project
+	//   - scrum — scrum
+	//   - collab — collaboration
+	Type APIWorkgroupType `json:"TYPE"`
+	// Identifiers of group members
+	Members json.RawMessage `json:"MEMBERS"`
+	// Identifier of the group chat
+	ChatID b24.Int `json:"CHAT_ID"`
+	// Identifier of the group dialog
+	DialogID b24.String `json:"DIALOG_ID"`
+	// Array of user identifiers in the group who are not owners or moderators
+	OrdinaryMembers json.RawMessage `json:"ORDINARY_MEMBERS"`
+	// Array of portal user identifiers who have been invited to the group but have
+	// not yet accepted
+	InvitedMembers json.RawMessage `json:"INVITED_MEMBERS"`
+	// Array of group member identifiers with the role of moderator
+	ModeratorMembers json.RawMessage `json:"MODERATOR_MEMBERS"`
+	// List of site identifiers to which the group belongs
+	SiteIDs json.RawMessage `json:"SITE_IDS"`
+	// URL of the group's compressed user avatar. "" if no user avatar is set
+	Avatar b24.String `json:"AVATAR"`
+	// Object containing group avatars (detailed description)
+	AvatarTypes APIWorkgroupAvatarTypes `json:"AVATAR_TYPES"`
+	// Information about the group's avatar (detailed description)
+	AvatarData APIWorkgroupAvatarData `json:"AVATAR_DATA"`
+	// Information about the group owner (detailed description)
+	OwnerData APIWorkgroupOwnerData `json:"OWNER_DATA"`
+	// Information about the group's subject specified in the advanced group
+	// settings (detailed description)
+	SubjectData APIWorkgroupSubjectData `json:"SUBJECT_DATA"`
+	// Group tags, similar to KEYWORDS, but in array format
+	Tags json.RawMessage `json:"TAGS"`
+	// Data about operations available to the current user on the group (detailed
+	// description)
+	Actions APIWorkgroupActions `json:"ACTIONS"`
+	// Information about the current user regarding the group (detailed
+	// description)
+	UserData APIWorkgroupUserData `json:"USER_DATA"`
+	// Array of identifiers of departments added to the group
+	Departments json.RawMessage `json:"DEPARTMENTS"`
+	// Value true/false — whether the group is pinned for the current user on the
+	// groups and projects page
+	IsPin b24.Bool `json:"IS_PIN"`
+	// Group privacy level:
+	//
+	//   - open — open group
+	//   - closed — closed group
+	//   - secret — secret group
+	PrivacyCode APIWorkgroupPrivacyCode `json:"PRIVACY_CODE"`
+	// Array with information about group users (detailed description)
+	ListOfMembers APIWorkgroupListOfMembers `json:"LIST_OF_MEMBERS"`
+	// Array with information about group tools (detailed description)
+	Features APIWorkgroupFeatures `json:"FEATURES"`
+	// Information about users awaiting confirmation to join the group (detailed
+	// description)
+	ListOfMembersAwaitingInvite APIWorkgroupListOfMembersAwaitingInvite `json:"LIST_OF_MEMBERS_AWAITING_INVITE"`
+	// Information about users associated with the group (detailed description)
+	GroupMembersList APIWorkgroupGroupMembersList `json:"GROUP_MEMBERS_LIST"`
+	// Counters (detailed description)
+	Counters APIWorkgroupCounters `json:"COUNTERS"`
+	// Group efficiency
+	Efficiency b24.Int `json:"EFFICIENCY"`
+	// Additional data for the current user (detailed description)
+	AdditionalData APIWorkgroupAdditionalData `json:"ADDITIONAL_DATA"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroup) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroup) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroup
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupAvatarTypes is the AVATAR_TYPES value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupAvatarTypes struct {
+	// Avatar sorting
+	Sort b24.Int `json:"sort"`
+	// URL for displaying the avatar in the mobile application
+	MobileURL b24.String `json:"mobileUrl"`
+	// CSS class of the avatar
+	WebCSSClass b24.String `json:"webCssClass"`
+	// URL of the avatar for entity selector
+	EntitySelectorURL b24.String `json:"entitySelectorUrl"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupAvatarTypes) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupAvatarTypes
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupAvatarTypes) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupAvatarTypes
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupAvatarData is the AVATAR_DATA value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupAvatarData struct {
+	// Type of avatar:
+	//
+	//   - icon — system avatar
+	//   - image — user image
+	Type APIWorkgroupAvatarDataType `json:"type"`
+	// Identifier of the avatar:
+	//
+	//   - folder — folder avatar
+	//   - tasks — checkbox avatar
+	//   - chart — pie chart avatar
+	//   - briefcase — briefcase avatar
+	//   - group — silhouettes avatar
+	//   - "" — other system avatar
+	//   - URL — link to the compressed user avatar if set
+	ID APIWorkgroupAvatarDataID `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupAvatarData) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupAvatarData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupAvatarData) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupAvatarData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupOwnerData is the OWNER_DATA value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupOwnerData struct {
+	// Identifier of the group owner
+	ID b24.Int `json:"ID"`
+	// URL of the compressed avatar of the group owner
+	Photo b24.String `json:"PHOTO"`
+	// Formatted name of the group owner according to portal settings
+	FormattedName b24.String `json:"FORMATTED_NAME"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupOwnerData) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupOwnerData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupOwnerData) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupOwnerData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupSubjectData is the SUBJECT_DATA value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupSubjectData struct {
+	// Identifier of the subject
+	ID b24.Int `json:"ID"`
+	// Name of the subject
+	Name b24.String `json:"NAME"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupSubjectData) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupSubjectData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupSubjectData) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupSubjectData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupActions is the ACTIONS value of socialnetwork.api.workgroup.
+type APIWorkgroupActions struct {
+	// Value true/false — whether editing the group is available
+	Edit b24.Bool `json:"EDIT"`
+	// Value true/false — whether deleting the group is available
+	Delete b24.Bool `json:"DELETE"`
+	// Value true/false — whether inviting external participants to the group is
+	// available
+	Invite b24.Bool `json:"INVITE"`
+	// Value true/false — whether the user can join the group
+	Join b24.Bool `json:"JOIN"`
+	// Value true/false — whether the user can leave the group
+	Leave b24.Bool `json:"LEAVE"`
+	// Value true/false — whether the user can subscribe to group updates
+	Follow b24.Bool `json:"FOLLOW"`
+	// Value true/false — whether pinning the group is available
+	Pin b24.Bool `json:"PIN"`
+	// Value true/false — whether changing group tools is available
+	EditFeatures b24.Bool `json:"EDIT_FEATURES"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupActions) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupActions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupActions) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupActions
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupUserData is the USER_DATA value of socialnetwork.api.workgroup.
+type APIWorkgroupUserData struct {
+	// User's role in the group:
+	//
+	//   - A — group owner
+	//   - E — group moderator
+	//   - K — group member
+	//   - Z — awaiting membership
+	//   - false — value does not exist
+	Role json.RawMessage `json:"ROLE"`
+	// Who initiated the user's connection to the group:
+	//
+	//   - U — user, e.g., the user sent a request to join the group
+	//   - G — group, e.g., the user was invited by the group
+	//   - false — value does not exist
+	InitiatedByType json.RawMessage `json:"INITIATED_BY_TYPE"`
+	// Value true/false — whether the user is subscribed to group updates
+	IsSubscribed b24.Bool `json:"IS_SUBSCRIBED"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupUserData) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupUserData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupUserData) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupUserData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupListOfMembers is the LIST_OF_MEMBERS value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupListOfMembers struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// Value true/false — whether the user is the group owner
+	IsOwner b24.Bool `json:"isOwner"`
+	// Value true/false — whether the user is a moderator
+	IsModerator b24.Bool `json:"isModerator"`
+	// Value true/false — whether the user is a scrum master (for scrum groups)
+	IsScrumMaster b24.Bool `json:"isScrumMaster"`
+	// Value true/false — whether the user was added to the group automatically
+	// (without invitation)
+	IsAutoMember b24.Bool `json:"isAutoMember"`
+	// User's first name
+	Name b24.String `json:"name"`
+	// User's last name
+	LastName b24.String `json:"lastName"`
+	// User's position
+	Position b24.String `json:"position"`
+	// URL of the user's compressed avatar
+	Photo b24.String `json:"photo"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupListOfMembers) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupListOfMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupListOfMembers) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupListOfMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupFeatures is the FEATURES value of socialnetwork.api.workgroup.
+type APIWorkgroupFeatures struct {
+	// Symbolic identifier of the tool
+	FeatureName b24.String `json:"featureName"`
+	// Name of the tool
+	Name b24.String `json:"name"`
+	// Custom name of the tool in the advanced group settings
+	CustomName b24.String `json:"customName"`
+	// Numeric identifier of the tool
+	ID b24.String `json:"id"`
+	// Value true/false — whether the tool is enabled in the group
+	Active b24.Bool `json:"active"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupFeatures) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupFeatures
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupFeatures) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupFeatures
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupListOfMembersAwaitingInvite is the
+// LIST_OF_MEMBERS_AWAITING_INVITE value of socialnetwork.api.workgroup.
+type APIWorkgroupListOfMembersAwaitingInvite struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// Formatted name according to portal settings
+	Name b24.String `json:"name"`
+	// URL of the user's compressed avatar
+	Photo b24.String `json:"photo"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupListOfMembersAwaitingInvite) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupListOfMembersAwaitingInvite
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupListOfMembersAwaitingInvite) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupListOfMembersAwaitingInvite
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupGroupMembersList is the GROUP_MEMBERS_LIST value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupGroupMembersList struct {
+	// Member identifier
+	ID b24.Int `json:"id"`
+	// Value true/false — whether the user was invited
+	Invited b24.Bool `json:"invited"`
+	// Value true/false — whether the user is awaiting acceptance into the group
+	IsAwaiting b24.Bool `json:"isAwaiting"`
+	// Value true/false — whether the user is a member of the group
+	IsMember b24.Bool `json:"isMember"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupGroupMembersList) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupGroupMembersList
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupGroupMembersList) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupGroupMembersList
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupCounters is the COUNTERS value of socialnetwork.api.workgroup.
+type APIWorkgroupCounters struct {
+	// Current number of unaccepted invitations to the group
+	WorkgroupRequestsOut b24.Int `json:"workgroup_requests_out"`
+	// Current number of requests to join the group
+	WorkgroupRequestsIn b24.Int `json:"workgroup_requests_in"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupCounters) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupCounters
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupCounters) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupCounters
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupAdditionalData is the ADDITIONAL_DATA value of
+// socialnetwork.api.workgroup.
+type APIWorkgroupAdditionalData struct {
+	// Current user's role in the group:
+	//
+	//   - A — group owner
+	//   - E — group moderator
+	//   - K — group member
+	//   - Z — awaiting membership
+	//   - "" — user has no relation to the group
+	Role APIWorkgroupAdditionalDataRole `json:"ROLE"`
+	// Who initiated the user's connection to the group:
+	//
+	//   - U — user, e.g., the user sent a request to join the group
+	//   - G — group, e.g., the user was invited by the group
+	//   - "" — user has no relation to the group
+	InitiatedByType APIWorkgroupAdditionalDataInitiatedByType `json:"INITIATED_BY_TYPE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIWorkgroupAdditionalData) UnmarshalJSON(data []byte) error {
+	type plain APIWorkgroupAdditionalData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIWorkgroupAdditionalData) MarshalJSON() ([]byte, error) {
+	type plain APIWorkgroupAdditionalData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIWorkgroupAvatarType is the AVATAR_TYPE of socialnetwork.api.workgroup:
+// the constants below are the documented values; others are accepted too.
+type APIWorkgroupAvatarType string
+
+// The documented values of APIWorkgroupAvatarType.
+const (
+	// folder avatar
+	APIWorkgroupAvatarTypeFolder APIWorkgroupAvatarType = "folder"
+	// checkbox avatar
+	APIWorkgroupAvatarTypeChecks APIWorkgroupAvatarType = "checks"
+	// pie chart avatar
+	APIWorkgroupAvatarTypePie APIWorkgroupAvatarType = "pie"
+	// briefcase avatar
+	APIWorkgroupAvatarTypeBag APIWorkgroupAvatarType = "bag"
+	// silhouettes avatar
+	APIWorkgroupAvatarTypeMembers APIWorkgroupAvatarType = "members"
+	// other system avatar
+	APIWorkgroupAvatarTypeX APIWorkgroupAvatarType = ""
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupAvatarType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupAvatarType(s)
+	return nil
+}
+
+// APIWorkgroupInitiatePerms is the INITIATE_PERMS of
+// socialnetwork.api.workgroup: the constants below are the documented values;
+// others are accepted too.
+type APIWorkgroupInitiatePerms string
+
+// The documented values of APIWorkgroupInitiatePerms.
+const (
+	// only the group owner
+	APIWorkgroupInitiatePermsA APIWorkgroupInitiatePerms = "A"
+	// the group owner and group moderators
+	APIWorkgroupInitiatePermsE APIWorkgroupInitiatePerms = "E"
+	// all group members
+	APIWorkgroupInitiatePermsK APIWorkgroupInitiatePerms = "K"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupInitiatePerms) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupInitiatePerms(s)
+	return nil
+}
+
+// APIWorkgroupScrumTaskResponsible is the SCRUM_TASK_RESPONSIBLE of
+// socialnetwork.api.workgroup: the constants below are the documented values;
+// others are accepted too.
+type APIWorkgroupScrumTaskResponsible string
+
+// The documented values of APIWorkgroupScrumTaskResponsible.
+const (
+	// Creator
+	APIWorkgroupScrumTaskResponsibleA APIWorkgroupScrumTaskResponsible = "A"
+	// Scrum master
+	APIWorkgroupScrumTaskResponsibleM APIWorkgroupScrumTaskResponsible = "M"
+	// the group is not a scrum
+	APIWorkgroupScrumTaskResponsibleX APIWorkgroupScrumTaskResponsible = ""
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupScrumTaskResponsible) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupScrumTaskResponsible(s)
+	return nil
+}
+
+// APIWorkgroupType is the TYPE of socialnetwork.api.workgroup: the constants
+// below are the documented values; others are accepted too.
+type APIWorkgroupType string
+
+// The documented values of APIWorkgroupType.
+const (
+	// group
+	APIWorkgroupTypeGroup APIWorkgroupType = "group"
+	// project
+	APIWorkgroupTypeProject APIWorkgroupType = "project"
+	// scrum
+	APIWorkgroupTypeScrum APIWorkgroupType = "scrum"
+	// collaboration
+	APIWorkgroupTypeCollab APIWorkgroupType = "collab"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupType(s)
+	return nil
+}
+
+// APIWorkgroupAvatarDataType is the type of socialnetwork.api.workgroup: the
+// constants below are the documented values; others are accepted too.
+type APIWorkgroupAvatarDataType string
+
+// The documented values of APIWorkgroupAvatarDataType.
+const (
+	// system avatar
+	APIWorkgroupAvatarDataTypeIcon APIWorkgroupAvatarDataType = "icon"
+	// user image
+	APIWorkgroupAvatarDataTypeImage APIWorkgroupAvatarDataType = "image"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupAvatarDataType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupAvatarDataType(s)
+	return nil
+}
+
+// APIWorkgroupAvatarDataID is the id of socialnetwork.api.workgroup: the
+// constants below are the documented values; others are accepted too.
+type APIWorkgroupAvatarDataID string
+
+// The documented values of APIWorkgroupAvatarDataID.
+const (
+	// folder avatar
+	APIWorkgroupAvatarDataIDFolder APIWorkgroupAvatarDataID = "folder"
+	// checkbox avatar
+	APIWorkgroupAvatarDataIDTasks APIWorkgroupAvatarDataID = "tasks"
+	// pie chart avatar
+	APIWorkgroupAvatarDataIDChart APIWorkgroupAvatarDataID = "chart"
+	// briefcase avatar
+	APIWorkgroupAvatarDataIDBriefcase APIWorkgroupAvatarDataID = "briefcase"
+	// silhouettes avatar
+	APIWorkgroupAvatarDataIDGroup APIWorkgroupAvatarDataID = "group"
+	// other system avatar
+	APIWorkgroupAvatarDataIDX APIWorkgroupAvatarDataID = ""
+	// link to the compressed user avatar if set
+	APIWorkgroupAvatarDataIDURL APIWorkgroupAvatarDataID = "URL"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupAvatarDataID) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupAvatarDataID(s)
+	return nil
+}
+
+// APIWorkgroupPrivacyCode is the PRIVACY_CODE of socialnetwork.api.workgroup:
+// the constants below are the documented values; others are accepted too.
+type APIWorkgroupPrivacyCode string
+
+// The documented values of APIWorkgroupPrivacyCode.
+const (
+	// open group
+	APIWorkgroupPrivacyCodeOpen APIWorkgroupPrivacyCode = "open"
+	// closed group
+	APIWorkgroupPrivacyCodeClosed APIWorkgroupPrivacyCode = "closed"
+	// secret group
+	APIWorkgroupPrivacyCodeSecret APIWorkgroupPrivacyCode = "secret"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupPrivacyCode) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupPrivacyCode(s)
+	return nil
+}
+
+// APIWorkgroupAdditionalDataRole is the ROLE of socialnetwork.api.workgroup:
+// the constants below are the documented values; others are accepted too.
+type APIWorkgroupAdditionalDataRole string
+
+// The documented values of APIWorkgroupAdditionalDataRole.
+const (
+	// group owner
+	APIWorkgroupAdditionalDataRoleA APIWorkgroupAdditionalDataRole = "A"
+	// group moderator
+	APIWorkgroupAdditionalDataRoleE APIWorkgroupAdditionalDataRole = "E"
+	// group member
+	APIWorkgroupAdditionalDataRoleK APIWorkgroupAdditionalDataRole = "K"
+	// awaiting membership
+	APIWorkgroupAdditionalDataRoleZ APIWorkgroupAdditionalDataRole = "Z"
+	// user has no relation to the group
+	APIWorkgroupAdditionalDataRoleX APIWorkgroupAdditionalDataRole = ""
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupAdditionalDataRole) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupAdditionalDataRole(s)
+	return nil
+}
+
+// APIWorkgroupAdditionalDataInitiatedByType is the INITIATED_BY_TYPE of
+// socialnetwork.api.workgroup: the constants below are the documented values;
+// others are accepted too.
+type APIWorkgroupAdditionalDataInitiatedByType string
+
+// The documented values of APIWorkgroupAdditionalDataInitiatedByType.
+const (
+	// user, e.g., the user sent a request to join the group
+	APIWorkgroupAdditionalDataInitiatedByTypeU APIWorkgroupAdditionalDataInitiatedByType = "U"
+	// group, e.g., the user was invited by the group
+	APIWorkgroupAdditionalDataInitiatedByTypeG APIWorkgroupAdditionalDataInitiatedByType = "G"
+	// user has no relation to the group
+	APIWorkgroupAdditionalDataInitiatedByTypeX APIWorkgroupAdditionalDataInitiatedByType = ""
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *APIWorkgroupAdditionalDataInitiatedByType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = APIWorkgroupAdditionalDataInitiatedByType(s)
+	return nil
+}
+
 // APIWorkgroupGet calls socialnetwork.api.workgroup.get: Retrieve Data on
 // Workgroup.
 //
@@ -29,11 +786,11 @@ import (
 //   - SONET_CONTROLLER_WORKGROUP_NOT_FOUND: The group with identifier
 //     params[groupId] was not found or the current user does not have access
 //     to it
-func APIWorkgroupGet(ctx context.Context, c b24.Caller, p APIWorkgroupGetParams, opts ...b24.CallOption) (*APIWorkgroupGetResult, error) {
+func APIWorkgroupGet(ctx context.Context, c b24.Caller, p APIWorkgroupGetParams, opts ...b24.CallOption) (*APIWorkgroup, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIWorkgroupGetResult
+	var out APIWorkgroup
 	if err := b24.Invoke(ctx, c, APIWorkgroupGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -43,8 +800,8 @@ func APIWorkgroupGet(ctx context.Context, c b24.Caller, p APIWorkgroupGetParams,
 // APIWorkgroupGetCommand is socialnetwork.api.workgroup.get as a command for a
 // batch (see b24.Add); its result decodes as APIWorkgroupGet's does. Required
 // parameters are not checked here: the portal reports them.
-func APIWorkgroupGetCommand(p APIWorkgroupGetParams) b24.Command[*APIWorkgroupGetResult] {
-	return b24.NewCommand[*APIWorkgroupGetResult](b24.Request{
+func APIWorkgroupGetCommand(p APIWorkgroupGetParams) b24.Command[*APIWorkgroup] {
+	return b24.NewCommand[*APIWorkgroup](b24.Request{
 		Idempotent: true,
 		Method:     "socialnetwork.api.workgroup.get",
 		Params:     p,
@@ -75,7 +832,7 @@ func (p APIWorkgroupGetParams) validate() error {
 type APIWorkgroupGetParamsParams struct {
 	// Group identifier. The value for this field can be obtained using the method
 	// sonet_group.get. Required.
-	GroupID int64 `json:"groupId"`
+	GroupID b24.Int `json:"groupId"`
 	// List of additional fields to retrieve, returned in result. More details
 	// below
 	Select []APIWorkgroupGetParamsParamsSelect `json:"select,omitzero"`
@@ -156,767 +913,6 @@ func (v APIWorkgroupGetParamsParamsSelect) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// APIWorkgroupGetResult is the result of socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResult struct {
-	// Group identifier
-	ID b24.Int `json:"ID"`
-	// Flag Y/N — whether the group is active. The group can be activated or
-	// deactivated using the method sonet_group.update
-	Active b24.Bool `json:"ACTIVE"`
-	// Identifier of the site to which the group belongs
-	SiteID b24.String `json:"SITE_ID"`
-	// Identifier of the group's subject. The subject of the group is specified in
-	// the advanced group settings
-	SubjectID b24.Int `json:"SUBJECT_ID"`
-	// Group name
-	Name b24.String `json:"NAME"`
-	// Group description
-	Description b24.String `json:"DESCRIPTION"`
-	// Group tags separated by commas: tag1,tag2
-	Keywords b24.String `json:"KEYWORDS"`
-	// Flag Y/N — whether the group is archived
-	Closed b24.Bool `json:"CLOSED"`
-	// Flag Y/N — whether the group is visible in the group list
-	Visible b24.Bool `json:"VISIBLE"`
-	// Flag Y/N — whether the group is open
-	Opened b24.Bool `json:"OPENED"`
-	// Date of group creation in the format DD.MM.YYYY hh:mm:ss. If the DATE_CREATE
-	// key is requested in select, the date is returned in a more readable format,
-	// for example:
-	//
-	//   - today, 12:16
-	//   - yesterday, 14:42
-	//   - April 15, 14:42, if the group was created this year
-	//   - June 11, 2024 15:08, if the group was created in a different year
-	DateCreate b24.String `json:"DATE_CREATE"`
-	// Date of group update in the format DD.MM.YYYY hh:mm:ss
-	DateUpdate b24.String `json:"DATE_UPDATE"`
-	// Date of last activity in the group in the format DD.MM.YYYY hh:mm:ss
-	DateActivity b24.String `json:"DATE_ACTIVITY"`
-	// Identifier of the group's user avatar in the b_file table. 0 if a system
-	// image is used as the avatar
-	ImageID b24.Int `json:"IMAGE_ID"`
-	// Type of the last set system avatar:
-	//
-	//   - folder — folder avatar
-	//   - checks — checkbox avatar
-	//   - pie — pie chart avatar
-	//   - bag — briefcase avatar
-	//   - members — silhouettes avatar
-	//   - "" — other system avatar
-	AvatarType APIWorkgroupGetResultAvatarType `json:"AVATAR_TYPE"`
-	// Identifier of the group owner
-	OwnerID b24.Int `json:"OWNER_ID"`
-	// Who has the right to invite users to the group:
-	//
-	//   - A — only the group owner
-	//   - E — the group owner and group moderators
-	//   - K — all group members
-	InitiatePerms APIWorkgroupGetResultInitiatePerms `json:"INITIATE_PERMS"`
-	// Number of group members
-	NumberOfMembers b24.Int `json:"NUMBER_OF_MEMBERS"`
-	// Number of group moderators
-	NumberOfModerators b24.Int `json:"NUMBER_OF_MODERATORS"`
-	// Flag Y/N — whether the group is a project
-	Project b24.Bool `json:"PROJECT"`
-	// Project start date in the format DD.MM.YYYY hh:mm:ss. null if not specified
-	ProjectDateStart json.RawMessage `json:"PROJECT_DATE_START"`
-	// Project end date in the format DD.MM.YYYY hh:mm:ss. null if not specified
-	ProjectDateFinish json.RawMessage `json:"PROJECT_DATE_FINISH"`
-	// Index, keywords for searching the group
-	SearchIndex b24.String `json:"SEARCH_INDEX"`
-	// Flag Y/N — whether the group is a publication group
-	Landing b24.Bool `json:"LANDING"`
-	// Identifier of the scrum master. 0 if the group is not a scrum
-	ScrumMasterID b24.Int `json:"SCRUM_MASTER_ID"`
-	// Duration of the scrum sprint in seconds. 0 if the group is not a scrum
-	ScrumSprintDuration b24.Int `json:"SCRUM_SPRINT_DURATION"`
-	// Default executor when assigning tasks:
-	//
-	//   - A — Creator
-	//   - M — Scrum master
-	//   - "" — the group is not a scrum
-	ScrumTaskResponsible APIWorkgroupGetResultScrumTaskResponsible `json:"SCRUM_TASK_RESPONSIBLE"`
-	// Type of group:
-	//
-	//   - group — group
-	//   - project — project
-	//   - scrum — scrum
-	//   - collab — collaboration
-	Type APIWorkgroupGetResultType `json:"TYPE"`
-	// Identifiers of group members
-	Members []b24.Number `json:"MEMBERS"`
-	// Identifier of the group chat
-	ChatID b24.Int `json:"CHAT_ID"`
-	// Identifier of the group dialog
-	DialogID b24.String `json:"DIALOG_ID"`
-	// Array of user identifiers in the group who are not owners or moderators
-	OrdinaryMembers []b24.Number `json:"ORDINARY_MEMBERS"`
-	// Array of portal user identifiers who have been invited to the group but have
-	// not yet accepted
-	InvitedMembers []b24.Number `json:"INVITED_MEMBERS"`
-	// Array of group member identifiers with the role of moderator
-	ModeratorMembers []b24.Number `json:"MODERATOR_MEMBERS"`
-	// List of site identifiers to which the group belongs
-	SiteIDs []b24.String `json:"SITE_IDS"`
-	// URL of the group's compressed user avatar. "" if no user avatar is set
-	Avatar b24.String `json:"AVATAR"`
-	// Object containing group avatars (detailed description)
-	AvatarTypes APIWorkgroupGetResultAvatarTypes `json:"AVATAR_TYPES"`
-	// Information about the group's avatar (detailed description)
-	AvatarData APIWorkgroupGetResultAvatarData `json:"AVATAR_DATA"`
-	// Information about the group owner (detailed description)
-	OwnerData APIWorkgroupGetResultOwnerData `json:"OWNER_DATA"`
-	// Information about the group's subject specified in the advanced group
-	// settings (detailed description)
-	SubjectData APIWorkgroupGetResultSubjectData `json:"SUBJECT_DATA"`
-	// Group tags, similar to KEYWORDS, but in array format
-	Tags []b24.String `json:"TAGS"`
-	// Data about operations available to the current user on the group (detailed
-	// description)
-	Actions APIWorkgroupGetResultActions `json:"ACTIONS"`
-	// Information about the current user regarding the group (detailed
-	// description)
-	UserData APIWorkgroupGetResultUserData `json:"USER_DATA"`
-	// Array of identifiers of departments added to the group
-	Departments []b24.Number `json:"DEPARTMENTS"`
-	// Value true/false — whether the group is pinned for the current user on the
-	// groups and projects page
-	IsPin b24.Bool `json:"IS_PIN"`
-	// Group privacy level:
-	//
-	//   - open — open group
-	//   - closed — closed group
-	//   - secret — secret group
-	PrivacyCode APIWorkgroupGetResultPrivacyCode `json:"PRIVACY_CODE"`
-	// Array with information about group users (detailed description)
-	ListOfMembers APIWorkgroupGetResultListOfMembers `json:"LIST_OF_MEMBERS"`
-	// Array with information about group tools (detailed description)
-	Features APIWorkgroupGetResultFeatures `json:"FEATURES"`
-	// Information about users awaiting confirmation to join the group (detailed
-	// description)
-	ListOfMembersAwaitingInvite APIWorkgroupGetResultListOfMembersAwaitingInvite `json:"LIST_OF_MEMBERS_AWAITING_INVITE"`
-	// Information about users associated with the group (detailed description)
-	GroupMembersList APIWorkgroupGetResultGroupMembersList `json:"GROUP_MEMBERS_LIST"`
-	// Counters (detailed description)
-	Counters APIWorkgroupGetResultCounters `json:"COUNTERS"`
-	// Group efficiency
-	Efficiency b24.Int `json:"EFFICIENCY"`
-	// Additional data for the current user (detailed description)
-	AdditionalData APIWorkgroupGetResultAdditionalData `json:"ADDITIONAL_DATA"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResult) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResult) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultAvatarTypes is the AVATAR_TYPES value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultAvatarTypes struct {
-	// Avatar sorting
-	Sort b24.Int `json:"sort"`
-	// URL for displaying the avatar in the mobile application
-	MobileURL b24.String `json:"mobileUrl"`
-	// CSS class of the avatar
-	WebCSSClass b24.String `json:"webCssClass"`
-	// URL of the avatar for entity selector
-	EntitySelectorURL b24.String `json:"entitySelectorUrl"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultAvatarTypes) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultAvatarTypes
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultAvatarTypes) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultAvatarTypes
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultAvatarData is the AVATAR_DATA value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultAvatarData struct {
-	// Type of avatar:
-	//
-	//   - icon — system avatar
-	//   - image — user image
-	Type APIWorkgroupGetResultAvatarDataType `json:"type"`
-	// Identifier of the avatar:
-	//
-	//   - folder — folder avatar
-	//   - tasks — checkbox avatar
-	//   - chart — pie chart avatar
-	//   - briefcase — briefcase avatar
-	//   - group — silhouettes avatar
-	//   - "" — other system avatar
-	//   - URL — link to the compressed user avatar if set
-	ID APIWorkgroupGetResultAvatarDataID `json:"id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultAvatarData) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultAvatarData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultAvatarData) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultAvatarData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultOwnerData is the OWNER_DATA value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultOwnerData struct {
-	// Identifier of the group owner
-	ID b24.Int `json:"ID"`
-	// URL of the compressed avatar of the group owner
-	Photo b24.String `json:"PHOTO"`
-	// Formatted name of the group owner according to portal settings
-	FormattedName b24.String `json:"FORMATTED_NAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultOwnerData) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultOwnerData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultOwnerData) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultOwnerData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultSubjectData is the SUBJECT_DATA value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultSubjectData struct {
-	// Identifier of the subject
-	ID b24.Int `json:"ID"`
-	// Name of the subject
-	Name b24.String `json:"NAME"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultSubjectData) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultSubjectData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultSubjectData) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultSubjectData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultActions is the ACTIONS value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultActions struct {
-	// Value true/false — whether editing the group is available
-	Edit b24.Bool `json:"EDIT"`
-	// Value true/false — whether deleting the group is available
-	Delete b24.Bool `json:"DELETE"`
-	// Value true/false — whether inviting external participants to the group is
-	// available
-	Invite b24.Bool `json:"INVITE"`
-	// Value true/false — whether the user can join the group
-	Join b24.Bool `json:"JOIN"`
-	// Value true/false — whether the user can leave the group
-	Leave b24.Bool `json:"LEAVE"`
-	// Value true/false — whether the user can subscribe to group updates
-	Follow b24.Bool `json:"FOLLOW"`
-	// Value true/false — whether pinning the group is available
-	Pin b24.Bool `json:"PIN"`
-	// Value true/false — whether changing group tools is available
-	EditFeatures b24.Bool `json:"EDIT_FEATURES"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultActions) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultActions
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultActions) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultActions
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultUserData is the USER_DATA value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultUserData struct {
-	// User's role in the group:
-	//
-	//   - A — group owner
-	//   - E — group moderator
-	//   - K — group member
-	//   - Z — awaiting membership
-	//   - false — value does not exist
-	Role json.RawMessage `json:"ROLE"`
-	// Who initiated the user's connection to the group:
-	//
-	//   - U — user, e.g., the user sent a request to join the group
-	//   - G — group, e.g., the user was invited by the group
-	//   - false — value does not exist
-	InitiatedByType json.RawMessage `json:"INITIATED_BY_TYPE"`
-	// Value true/false — whether the user is subscribed to group updates
-	IsSubscribed b24.Bool `json:"IS_SUBSCRIBED"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultUserData) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultUserData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultUserData) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultUserData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultListOfMembers is the LIST_OF_MEMBERS value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultListOfMembers struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// Value true/false — whether the user is the group owner
-	IsOwner b24.Bool `json:"isOwner"`
-	// Value true/false — whether the user is a moderator
-	IsModerator b24.Bool `json:"isModerator"`
-	// Value true/false — whether the user is a scrum master (for scrum groups)
-	IsScrumMaster b24.Bool `json:"isScrumMaster"`
-	// Value true/false — whether the user was added to the group automatically
-	// (without invitation)
-	IsAutoMember b24.Bool `json:"isAutoMember"`
-	// User's first name
-	Name b24.String `json:"name"`
-	// User's last name
-	LastName b24.String `json:"lastName"`
-	// User's position
-	Position b24.String `json:"position"`
-	// URL of the user's compressed avatar
-	Photo b24.String `json:"photo"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultListOfMembers) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultListOfMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultListOfMembers) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultListOfMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultFeatures is the FEATURES value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultFeatures struct {
-	// Symbolic identifier of the tool
-	FeatureName b24.String `json:"featureName"`
-	// Name of the tool
-	Name b24.String `json:"name"`
-	// Custom name of the tool in the advanced group settings
-	CustomName b24.String `json:"customName"`
-	// Numeric identifier of the tool
-	ID b24.String `json:"id"`
-	// Value true/false — whether the tool is enabled in the group
-	Active b24.Bool `json:"active"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultFeatures) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultFeatures
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultFeatures) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultFeatures
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultListOfMembersAwaitingInvite is the
-// LIST_OF_MEMBERS_AWAITING_INVITE value of socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultListOfMembersAwaitingInvite struct {
-	// User identifier
-	ID b24.Int `json:"id"`
-	// Formatted name according to portal settings
-	Name b24.String `json:"name"`
-	// URL of the user's compressed avatar
-	Photo b24.String `json:"photo"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultListOfMembersAwaitingInvite) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultListOfMembersAwaitingInvite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultListOfMembersAwaitingInvite) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultListOfMembersAwaitingInvite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultGroupMembersList is the GROUP_MEMBERS_LIST value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultGroupMembersList struct {
-	// Member identifier
-	ID b24.Int `json:"id"`
-	// Value true/false — whether the user was invited
-	Invited b24.Bool `json:"invited"`
-	// Value true/false — whether the user is awaiting acceptance into the group
-	IsAwaiting b24.Bool `json:"isAwaiting"`
-	// Value true/false — whether the user is a member of the group
-	IsMember b24.Bool `json:"isMember"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultGroupMembersList) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultGroupMembersList
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultGroupMembersList) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultGroupMembersList
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultCounters is the COUNTERS value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultCounters struct {
-	// Current number of unaccepted invitations to the group
-	WorkgroupRequestsOut b24.Int `json:"workgroup_requests_out"`
-	// Current number of requests to join the group
-	WorkgroupRequestsIn b24.Int `json:"workgroup_requests_in"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultCounters) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultCounters
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultCounters) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultCounters
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultAdditionalData is the ADDITIONAL_DATA value of
-// socialnetwork.api.workgroup.get.
-type APIWorkgroupGetResultAdditionalData struct {
-	// Current user's role in the group:
-	//
-	//   - A — group owner
-	//   - E — group moderator
-	//   - K — group member
-	//   - Z — awaiting membership
-	//   - "" — user has no relation to the group
-	Role APIWorkgroupGetResultAdditionalDataRole `json:"ROLE"`
-	// Who initiated the user's connection to the group:
-	//
-	//   - U — user, e.g., the user sent a request to join the group
-	//   - G — group, e.g., the user was invited by the group
-	//   - "" — user has no relation to the group
-	InitiatedByType APIWorkgroupGetResultAdditionalDataInitiatedByType `json:"INITIATED_BY_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupGetResultAdditionalData) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupGetResultAdditionalData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupGetResultAdditionalData) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupGetResultAdditionalData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupGetResultAvatarType is the AVATAR_TYPE of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultAvatarType string
-
-// The documented values of APIWorkgroupGetResultAvatarType.
-const (
-	// folder avatar
-	APIWorkgroupGetResultAvatarTypeFolder APIWorkgroupGetResultAvatarType = "folder"
-	// checkbox avatar
-	APIWorkgroupGetResultAvatarTypeChecks APIWorkgroupGetResultAvatarType = "checks"
-	// pie chart avatar
-	APIWorkgroupGetResultAvatarTypePie APIWorkgroupGetResultAvatarType = "pie"
-	// briefcase avatar
-	APIWorkgroupGetResultAvatarTypeBag APIWorkgroupGetResultAvatarType = "bag"
-	// silhouettes avatar
-	APIWorkgroupGetResultAvatarTypeMembers APIWorkgroupGetResultAvatarType = "members"
-	// other system avatar
-	APIWorkgroupGetResultAvatarTypeX APIWorkgroupGetResultAvatarType = "\"\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultAvatarType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultAvatarType(s)
-	return nil
-}
-
-// APIWorkgroupGetResultInitiatePerms is the INITIATE_PERMS of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultInitiatePerms string
-
-// The documented values of APIWorkgroupGetResultInitiatePerms.
-const (
-	// only the group owner
-	APIWorkgroupGetResultInitiatePermsA APIWorkgroupGetResultInitiatePerms = "A"
-	// the group owner and group moderators
-	APIWorkgroupGetResultInitiatePermsE APIWorkgroupGetResultInitiatePerms = "E"
-	// all group members
-	APIWorkgroupGetResultInitiatePermsK APIWorkgroupGetResultInitiatePerms = "K"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultInitiatePerms) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultInitiatePerms(s)
-	return nil
-}
-
-// APIWorkgroupGetResultScrumTaskResponsible is the SCRUM_TASK_RESPONSIBLE of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultScrumTaskResponsible string
-
-// The documented values of APIWorkgroupGetResultScrumTaskResponsible.
-const (
-	// Creator
-	APIWorkgroupGetResultScrumTaskResponsibleA APIWorkgroupGetResultScrumTaskResponsible = "A"
-	// Scrum master
-	APIWorkgroupGetResultScrumTaskResponsibleM APIWorkgroupGetResultScrumTaskResponsible = "M"
-	// the group is not a scrum
-	APIWorkgroupGetResultScrumTaskResponsibleX APIWorkgroupGetResultScrumTaskResponsible = "\"\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultScrumTaskResponsible) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultScrumTaskResponsible(s)
-	return nil
-}
-
-// APIWorkgroupGetResultType is the TYPE of socialnetwork.api.workgroup.get:
-// the constants below are the documented values; others are accepted too.
-type APIWorkgroupGetResultType string
-
-// The documented values of APIWorkgroupGetResultType.
-const (
-	// group
-	APIWorkgroupGetResultTypeGroup APIWorkgroupGetResultType = "group"
-	// project
-	APIWorkgroupGetResultTypeProject APIWorkgroupGetResultType = "project"
-	// scrum
-	APIWorkgroupGetResultTypeScrum APIWorkgroupGetResultType = "scrum"
-	// collaboration
-	APIWorkgroupGetResultTypeCollab APIWorkgroupGetResultType = "collab"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultType(s)
-	return nil
-}
-
-// APIWorkgroupGetResultAvatarDataType is the type of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultAvatarDataType string
-
-// The documented values of APIWorkgroupGetResultAvatarDataType.
-const (
-	// system avatar
-	APIWorkgroupGetResultAvatarDataTypeIcon APIWorkgroupGetResultAvatarDataType = "icon"
-	// user image
-	APIWorkgroupGetResultAvatarDataTypeImage APIWorkgroupGetResultAvatarDataType = "image"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultAvatarDataType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultAvatarDataType(s)
-	return nil
-}
-
-// APIWorkgroupGetResultAvatarDataID is the id of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultAvatarDataID string
-
-// The documented values of APIWorkgroupGetResultAvatarDataID.
-const (
-	// folder avatar
-	APIWorkgroupGetResultAvatarDataIDFolder APIWorkgroupGetResultAvatarDataID = "folder"
-	// checkbox avatar
-	APIWorkgroupGetResultAvatarDataIDTasks APIWorkgroupGetResultAvatarDataID = "tasks"
-	// pie chart avatar
-	APIWorkgroupGetResultAvatarDataIDChart APIWorkgroupGetResultAvatarDataID = "chart"
-	// briefcase avatar
-	APIWorkgroupGetResultAvatarDataIDBriefcase APIWorkgroupGetResultAvatarDataID = "briefcase"
-	// silhouettes avatar
-	APIWorkgroupGetResultAvatarDataIDGroup APIWorkgroupGetResultAvatarDataID = "group"
-	// other system avatar
-	APIWorkgroupGetResultAvatarDataIDX APIWorkgroupGetResultAvatarDataID = "\"\""
-	// link to the compressed user avatar if set
-	APIWorkgroupGetResultAvatarDataIDURL APIWorkgroupGetResultAvatarDataID = "URL"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultAvatarDataID) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultAvatarDataID(s)
-	return nil
-}
-
-// APIWorkgroupGetResultPrivacyCode is the PRIVACY_CODE of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultPrivacyCode string
-
-// The documented values of APIWorkgroupGetResultPrivacyCode.
-const (
-	// open group
-	APIWorkgroupGetResultPrivacyCodeOpen APIWorkgroupGetResultPrivacyCode = "open"
-	// closed group
-	APIWorkgroupGetResultPrivacyCodeClosed APIWorkgroupGetResultPrivacyCode = "closed"
-	// secret group
-	APIWorkgroupGetResultPrivacyCodeSecret APIWorkgroupGetResultPrivacyCode = "secret"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultPrivacyCode) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultPrivacyCode(s)
-	return nil
-}
-
-// APIWorkgroupGetResultAdditionalDataRole is the ROLE of
-// socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultAdditionalDataRole string
-
-// The documented values of APIWorkgroupGetResultAdditionalDataRole.
-const (
-	// group owner
-	APIWorkgroupGetResultAdditionalDataRoleA APIWorkgroupGetResultAdditionalDataRole = "A"
-	// group moderator
-	APIWorkgroupGetResultAdditionalDataRoleE APIWorkgroupGetResultAdditionalDataRole = "E"
-	// group member
-	APIWorkgroupGetResultAdditionalDataRoleK APIWorkgroupGetResultAdditionalDataRole = "K"
-	// awaiting membership
-	APIWorkgroupGetResultAdditionalDataRoleZ APIWorkgroupGetResultAdditionalDataRole = "Z"
-	// user has no relation to the group
-	APIWorkgroupGetResultAdditionalDataRoleX APIWorkgroupGetResultAdditionalDataRole = "\"\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultAdditionalDataRole) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultAdditionalDataRole(s)
-	return nil
-}
-
-// APIWorkgroupGetResultAdditionalDataInitiatedByType is the INITIATED_BY_TYPE
-// of socialnetwork.api.workgroup.get: the constants below are the documented
-// values; others are accepted too.
-type APIWorkgroupGetResultAdditionalDataInitiatedByType string
-
-// The documented values of APIWorkgroupGetResultAdditionalDataInitiatedByType.
-const (
-	// user, e.g., the user sent a request to join the group
-	APIWorkgroupGetResultAdditionalDataInitiatedByTypeU APIWorkgroupGetResultAdditionalDataInitiatedByType = "U"
-	// group, e.g., the user was invited by the group
-	APIWorkgroupGetResultAdditionalDataInitiatedByTypeG APIWorkgroupGetResultAdditionalDataInitiatedByType = "G"
-	// user has no relation to the group
-	APIWorkgroupGetResultAdditionalDataInitiatedByTypeX APIWorkgroupGetResultAdditionalDataInitiatedByType = "\"\""
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *APIWorkgroupGetResultAdditionalDataInitiatedByType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = APIWorkgroupGetResultAdditionalDataInitiatedByType(s)
-	return nil
-}
-
 // APIWorkgroupList calls socialnetwork.api.workgroup.list: Get a List of
 // Workgroups.
 //
@@ -955,8 +951,8 @@ func APIWorkgroupListCommand(p APIWorkgroupListParams) b24.Command[*APIWorkgroup
 // APIWorkgroupListAll iterates over every row of
 // socialnetwork.api.workgroup.list, requesting page after page (start/next) as
 // the loop asks for more.
-func APIWorkgroupListAll(ctx context.Context, c b24.Caller, p APIWorkgroupListParams, opts ...b24.CallOption) iter.Seq2[APIWorkgroupListItem, error] {
-	return b24.List[APIWorkgroupListItem](ctx, c, APIWorkgroupListCommand(p).Request, b24.ListSpec{
+func APIWorkgroupListAll(ctx context.Context, c b24.Caller, p APIWorkgroupListParams, opts ...b24.CallOption) iter.Seq2[APIWorkgroup, error] {
+	return b24.List[APIWorkgroup](ctx, c, APIWorkgroupListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "workgroups",
 	}, opts...)
@@ -966,8 +962,8 @@ func APIWorkgroupListAll(ctx context.Context, c b24.Caller, p APIWorkgroupListPa
 // by ID (start=-1, filter >ID, ordered by ID), many pages per batch call: the
 // fast way to read a large list. The filter in p still applies; its order is
 // replaced.
-func APIWorkgroupListExport(ctx context.Context, c b24.Caller, p APIWorkgroupListParams, opts ...b24.CallOption) iter.Seq2[APIWorkgroupListItem, error] {
-	return b24.Export[APIWorkgroupListItem](ctx, c, APIWorkgroupListCommand(p).Request, b24.ListSpec{
+func APIWorkgroupListExport(ctx context.Context, c b24.Caller, p APIWorkgroupListParams, opts ...b24.CallOption) iter.Seq2[APIWorkgroup, error] {
+	return b24.Export[APIWorkgroup](ctx, c, APIWorkgroupListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "workgroups",
 	}, opts...)
@@ -1039,18 +1035,18 @@ type APIWorkgroupListParams struct {
 	// Formula: start = (N - 1) * 50, where N is the page number.
 	//
 	// If -1 is passed, the response will not include the total field.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // APIWorkgroupListParamsFilter is the filter value of
 // socialnetwork.api.workgroup.list.
 type APIWorkgroupListParamsFilter struct {
 	// Group identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Group name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Owner identifier
-	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
 	// Group activity status: Y or N
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Group visibility in the general list: Y or N
@@ -1062,7 +1058,7 @@ type APIWorkgroupListParamsFilter struct {
 	// Object type: Y — project, N — group
 	Project b24.Opt[string] `json:"PROJECT,omitzero"`
 	// Group subject identifier
-	SubjectID b24.Opt[int64] `json:"SUBJECT_ID,omitzero"`
+	SubjectID b24.Opt[b24.Int] `json:"SUBJECT_ID,omitzero"`
 	// Group site identifier
 	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
 	// Group creation date
@@ -1091,11 +1087,11 @@ func (v APIWorkgroupListParamsFilter) MarshalJSON() ([]byte, error) {
 // socialnetwork.api.workgroup.list.
 type APIWorkgroupListParamsOrder struct {
 	// Group identifier
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Group name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Owner identifier
-	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
 	// Group activity status: Y or N
 	Active b24.Opt[string] `json:"ACTIVE,omitzero"`
 	// Group visibility in the general list: Y or N
@@ -1107,7 +1103,7 @@ type APIWorkgroupListParamsOrder struct {
 	// Object type: Y — project, N — group
 	Project b24.Opt[string] `json:"PROJECT,omitzero"`
 	// Group subject identifier
-	SubjectID b24.Opt[int64] `json:"SUBJECT_ID,omitzero"`
+	SubjectID b24.Opt[b24.Int] `json:"SUBJECT_ID,omitzero"`
 	// Group site identifier
 	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
 	// Group creation date
@@ -1195,56 +1191,9 @@ func (v APIWorkgroupListParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// APIWorkgroupListItem is one row of socialnetwork.api.workgroup.list.
-type APIWorkgroupListItem struct {
-	ID             b24.String                         `json:"id"`
-	Name           b24.String                         `json:"name"`
-	Type           b24.String                         `json:"type"`
-	ImageID        b24.String                         `json:"imageId"`
-	AvatarType     json.RawMessage                    `json:"avatarType"`
-	Avatar         b24.String                         `json:"avatar"`
-	AdditionalData APIWorkgroupListItemAdditionalData `json:"additionalData"`
-	DialogID       b24.String                         `json:"dialogId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupListItem) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupListItem) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIWorkgroupListItemAdditionalData is the additionalData value of
-// socialnetwork.api.workgroup.list.
-type APIWorkgroupListItemAdditionalData struct {
-	Role            b24.String `json:"role"`
-	InitiatedByType b24.String `json:"initiatedByType"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIWorkgroupListItemAdditionalData) UnmarshalJSON(data []byte) error {
-	type plain APIWorkgroupListItemAdditionalData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIWorkgroupListItemAdditionalData) MarshalJSON() ([]byte, error) {
-	type plain APIWorkgroupListItemAdditionalData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // APIWorkgroupListResult is the result of socialnetwork.api.workgroup.list.
 type APIWorkgroupListResult struct {
-	Workgroups []APIWorkgroupListItem `json:"workgroups"`
+	Workgroups []APIWorkgroup `json:"workgroups"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -112,14 +112,14 @@ type CreateParams struct {
 	// The identifier of the scrum master if the project is created as scrum.
 	//
 	// The user ID can be obtained using the user.get method
-	ScrumMasterID b24.Opt[int64] `json:"SCRUM_MASTER_ID,omitzero"`
+	ScrumMasterID b24.Opt[b24.Int] `json:"SCRUM_MASTER_ID,omitzero"`
 	// The identifier of the owner.
 	//
 	// The user ID can be obtained using the user.get method.
 	//
 	// Specifying the owner is available only to administrators. For all others,
 	// the current user automatically becomes the owner
-	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
 	// The group's avatar in Base64 format
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
@@ -133,13 +133,13 @@ type CreateParams struct {
 	// disk.folder.getchildren methods.
 	//
 	// If both IMAGE_FILE_ID and IMAGE are provided, IMAGE_FILE_ID takes precedence
-	ImageFileID b24.Opt[int64] `json:"IMAGE_FILE_ID,omitzero"`
+	ImageFileID b24.Opt[b24.Int] `json:"IMAGE_FILE_ID,omitzero"`
 	// A list of site IDs to which the group is linked
 	//
 	// Default — the current site
 	SiteID []any `json:"SITE_ID,omitzero"`
 	// The identifier of the group's subject
-	SubjectID b24.Opt[int64] `json:"SUBJECT_ID,omitzero"`
+	SubjectID b24.Opt[b24.Int] `json:"SUBJECT_ID,omitzero"`
 }
 
 // validate reports the first required parameter left empty.

@@ -48,7 +48,7 @@ type DeleteParams struct {
 	// Identifier of the group or project to be deleted.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 }
 
 // validate reports the first required parameter left empty.

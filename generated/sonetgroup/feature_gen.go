@@ -53,7 +53,7 @@ type FeatureAccessParams struct {
 	// Identifier of the group or project.
 	//
 	// The identifier can be obtained using the method sonet_group.get. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// Symbolic code of the group functionality.
 	//
 	// Basic values:

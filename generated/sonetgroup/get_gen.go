@@ -22,8 +22,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
-	var out []GetItem
+func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]SonetGroup, error) {
+	var out []SonetGroup
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -33,8 +33,8 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // GetCommand is sonet_group.get as a command for a batch (see b24.Add); its
 // result decodes as Get's does. Required parameters are not checked here: the
 // portal reports them.
-func GetCommand(p GetParams) b24.Command[[]GetItem] {
-	return b24.NewCommand[[]GetItem](b24.Request{
+func GetCommand(p GetParams) b24.Command[[]SonetGroup] {
+	return b24.NewCommand[[]SonetGroup](b24.Request{
 		Idempotent: true,
 		Method:     "sonet_group.get",
 		Params:     p,
@@ -44,8 +44,8 @@ func GetCommand(p GetParams) b24.Command[[]GetItem] {
 
 // GetAll iterates over every row of sonet_group.get, requesting page after
 // page (start/next) as the loop asks for more.
-func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) iter.Seq2[GetItem, error] {
-	return b24.List[GetItem](ctx, c, GetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) iter.Seq2[SonetGroup, error] {
+	return b24.List[SonetGroup](ctx, c, GetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // GetParams holds the parameters of sonet_group.get.
@@ -88,7 +88,7 @@ type GetParams struct {
 	//
 	// If the parameter is provided, the method adds the filter condition ID =
 	// GROUP_ID
-	GroupID b24.Opt[int64] `json:"GROUP_ID,omitzero"`
+	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
 	// Disable permission check.
 	//
 	// Possible values:
@@ -108,17 +108,17 @@ type GetParams struct {
 	// Formula:
 	//
 	// start = (N - 1) * 50, where N — page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // GetParamsFilter is the FILTER value of sonet_group.get.
 type GetParamsFilter struct {
 	// Identifier of the group or project
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Name of the group or project
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Identifier of the owner
-	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
 	// Activity status of the group.
 	//
 	// Possible values:
@@ -173,60 +173,6 @@ func (v *GetParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v GetParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain GetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetItem is one row of sonet_group.get.
-type GetItem struct {
-	// Identifier of the group
-	ID b24.Int `json:"ID"`
-	// Identifier of the group's site
-	SiteID b24.String `json:"SITE_ID"`
-	// Name of the group
-	Name b24.String `json:"NAME"`
-	// Description of the group
-	Description b24.String `json:"DESCRIPTION"`
-	// Creation date of the group in ISO-8601 format
-	DateCreate b24.Time `json:"DATE_CREATE"`
-	// Modification date of the group in ISO-8601 format
-	DateUpdate b24.Time `json:"DATE_UPDATE"`
-	// Date of last activity in ISO-8601 format
-	DateActivity b24.Time `json:"DATE_ACTIVITY"`
-	// Activity status
-	Active b24.String `json:"ACTIVE"`
-	// Visibility of the group
-	Visible b24.String `json:"VISIBLE"`
-	// Is the group open
-	Opened b24.String `json:"OPENED"`
-	// Is the group archived
-	Closed b24.String `json:"CLOSED"`
-	// Identifier of the group's subject
-	SubjectID b24.Int `json:"SUBJECT_ID"`
-	// Identifier of the owner
-	OwnerID b24.Int `json:"OWNER_ID"`
-	// Keywords of the group
-	Keywords b24.String `json:"KEYWORDS"`
-	// Number of members
-	NumberOfMembers b24.Int `json:"NUMBER_OF_MEMBERS"`
-	// Name of the group's subject
-	SubjectName b24.String `json:"SUBJECT_NAME"`
-	// URL of the group's avatar
-	Image b24.String `json:"IMAGE"`
-	// Indicator of the extranet group
-	IsExtranet b24.String `json:"IS_EXTRANET"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetItem) UnmarshalJSON(data []byte) error {
-	type plain GetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetItem) MarshalJSON() ([]byte, error) {
-	type plain GetItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -51,11 +51,11 @@ type SetownerParams struct {
 	// Identifier of the group or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// Identifier of the new owner.
 	//
 	// The user identifier can be obtained using the user.get method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 }
 
 // validate reports the first required parameter left empty.

@@ -52,7 +52,7 @@ type UpdateParams struct {
 	// Identifier of the group or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// New name.
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// New description.
@@ -99,7 +99,7 @@ type UpdateParams struct {
 	// New owner of the group.
 	//
 	// The user identifier can be obtained using the user.get method.
-	OwnerID b24.Opt[int64] `json:"OWNER_ID,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"OWNER_ID,omitzero"`
 	// New group avatar in Base64 format.
 	//
 	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
@@ -114,7 +114,7 @@ type UpdateParams struct {
 	//
 	// To delete the avatar, pass IMAGE_FILE_ID: 0. The avatar will be removed even
 	// if IMAGE is passed simultaneously; it will not be used.
-	ImageFileID b24.Opt[int64] `json:"IMAGE_FILE_ID,omitzero"`
+	ImageFileID b24.Opt[b24.Int] `json:"IMAGE_FILE_ID,omitzero"`
 	// List of sites to which the group is linked.
 	SiteID []any `json:"SITE_ID,omitzero"`
 }

@@ -51,7 +51,7 @@ type UserAddParams struct {
 	// Identifier of the workgroup or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// User identifier.
 	//
 	// The identifier can be obtained using the user.get method.
@@ -121,7 +121,7 @@ type UserDeleteParams struct {
 	// Identifier of the workgroup or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// Identifier of the participant.
 	//
 	// The identifier can be obtained using the sonet_group.user.get method.
@@ -189,7 +189,7 @@ type UserGetParams struct {
 	// Identifier of the workgroup or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -326,7 +326,7 @@ type UserInviteParams struct {
 	// Identifier of the workgroup or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// User identifier.
 	//
 	// The identifier can be obtained using the user.get method. Required.
@@ -395,7 +395,7 @@ type UserRequestParams struct {
 	// Identifier of the workgroup or project.
 	//
 	// The identifier can be obtained using the sonet_group.get method. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// Text of the request to join.
 	Message b24.Opt[string] `json:"MESSAGE,omitzero"`
 }
@@ -454,7 +454,7 @@ type UserUpdateParams struct {
 	// Identifier of the workgroup or project.
 	//
 	// The identifier can be obtained using the method sonet_group.get. Required.
-	GroupID int64 `json:"GROUP_ID"`
+	GroupID b24.Int `json:"GROUP_ID"`
 	// Identifier of the participant.
 	//
 	// The identifier can be obtained using the method sonet_group.user.get.

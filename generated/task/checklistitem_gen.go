@@ -8,6 +8,372 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Checklistitem is one checklistitem of task.checklistitem, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (task-checklist-item-get, task-checklist-item-get-list,
+// task-checklist-item-add, task-checklist-item-update), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type Checklistitem struct {
+	// Checklist item identifier
+	ID b24.String `json:"ID"`
+	// Identifier of the task to which the item belongs
+	TaskID b24.String `json:"TASK_ID"`
+	// Identifier of the parent item.
+	//
+	// A value of 0 indicates a root item
+	ParentID b24.String `json:"PARENT_ID"`
+	// Identifier of the item author
+	CreatedBy b24.String `json:"CREATED_BY"`
+	// Text of the checklist item.
+	//
+	// If PARENT_ID = 0, the field contains the name of the checklist
+	Title b24.String `json:"TITLE"`
+	// Sort index.
+	//
+	// The smaller the value, the higher the item in the list or sublist
+	SortIndex b24.String `json:"SORT_INDEX"`
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed,
+	//   - N — not completed
+	IsComplete b24.Bool `json:"IS_COMPLETE"`
+	// Importance mark of the item. Possible values:
+	//
+	//   - Y — important,
+	//   - N — ordinary
+	IsImportant b24.Bool `json:"IS_IMPORTANT"`
+	// Identifier of the user who last changed the status of the item.
+	//
+	// Can be null if the status has not been changed
+	ToggledBy b24.String `json:"TOGGLED_BY"`
+	// Date and time of the status change in ISO 8601 format
+	ToggledDate b24.String `json:"TOGGLED_DATE"`
+	// List of objects with description of participants
+	Members []ChecklistitemMembers `json:"MEMBERS"`
+	// Object with description of attached files.
+	//
+	// Key — attachment file identifier ATTACHMENT_ID
+	Attachments ChecklistitemAttachments `json:"ATTACHMENTS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Checklistitem) UnmarshalJSON(data []byte) error {
+	type plain Checklistitem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Checklistitem) MarshalJSON() ([]byte, error) {
+	type plain Checklistitem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemMembers is the MEMBERS value of task.checklistitem.
+type ChecklistitemMembers struct {
+	// User identifier
+	ID b24.String `json:"ID"`
+	// User's role in the checklist item. Possible values:
+	//
+	//   - A — Participant,
+	//   - U — Observer
+	Type ChecklistitemMembersType `json:"TYPE"`
+	// User's name
+	Name b24.String `json:"NAME"`
+	// Identifier of the user's avatar file on Drive
+	PersonalPhoto b24.String `json:"PERSONAL_PHOTO"`
+	// User's gender. Possible values:
+	//
+	//   - M — male,
+	//   - F — female
+	PersonalGender ChecklistitemMembersPersonalGender `json:"PERSONAL_GENDER"`
+	// Link to the user's avatar
+	Image b24.String `json:"IMAGE"`
+	// Indicates that the user is an external participant
+	IsCollaber b24.Bool `json:"IS_COLLABER"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemMembers) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemMembers) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemAttachments is the ATTACHMENTS value of task.checklistitem.
+type ChecklistitemAttachments struct {
+	// Attachment identifier
+	AttachmentID b24.Int `json:"ATTACHMENT_ID"`
+	// File name
+	Name b24.String `json:"NAME"`
+	// File size in bytes
+	Size b24.String `json:"SIZE"`
+	// File identifier on Drive
+	FileID b24.String `json:"FILE_ID"`
+	// Link to download the file
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Link to view the file in the browser
+	ViewURL b24.String `json:"VIEW_URL"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemAttachments) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemAttachments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemAttachments) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemAttachments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemInput is the write form of Checklistitem: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type ChecklistitemInput struct {
+	// Text of the checklist item.
+	//
+	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
+	// checklist
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Sort index. The lower the value, the higher the item in the list or sublist
+	SortIndex b24.Opt[b24.Int] `json:"SORT_INDEX,omitzero"`
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed
+	//   - N — not completed
+	//
+	// Default is N. Default: N.
+	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
+	// Mark indicating that the item is important. Possible values:
+	//
+	//   - Y — important
+	//   - N — normal
+	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
+	// Object describing the participants of the checklist item. Key — user
+	// identifier, value — object with the participant type parameter TYPE.
+	// Possible participant type values:
+	//
+	//   - 'TYPE': 'A' — Participant
+	//   - 'TYPE': 'U' — Observer
+	//
+	// The system will add checklist item participants to the task in the same
+	// roles
+	Members *ChecklistitemInputMembers `json:"MEMBERS,omitzero"`
+	// Identifier of the parent item. Use for nested checklists.
+	//
+	//   - If PARENT_ID is passed with a value of 0, the system will create a new
+	//     checklist in the task
+	//   - If there is no checklist item in the task with the specified
+	//     PARENT_ID, the system will create a new checklist
+	//   - If PARENT_ID is not specified in FIELDS, the system will add a new
+	//     item to the existing top-level checklist. If there is no checklist in
+	//     the task, it will create a new one
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
+	// Checklist item identifier
+	ID b24.Opt[string] `json:"ID,omitzero"`
+	// Identifier of the task to which the item belongs
+	TaskID b24.Opt[string] `json:"TASK_ID,omitzero"`
+	// Identifier of the item author
+	CreatedBy b24.Opt[string] `json:"CREATED_BY,omitzero"`
+	// Identifier of the user who last changed the status of the item.
+	//
+	// Can be null if the status has not been changed
+	ToggledBy b24.Opt[string] `json:"TOGGLED_BY,omitzero"`
+	// Date and time of the status change in ISO 8601 format
+	ToggledDate b24.Opt[string] `json:"TOGGLED_DATE,omitzero"`
+	// Object with description of attached files.
+	//
+	// Key — attachment file identifier ATTACHMENT_ID
+	Attachments *ChecklistitemInputAttachments `json:"ATTACHMENTS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemInput) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemInput) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemInputMembers is the MEMBERS value of task.checklistitem.
+type ChecklistitemInputMembers struct {
+	// User identifier
+	ID b24.Opt[string] `json:"ID,omitzero"`
+	// User's role in the checklist item. Possible values:
+	//
+	//   - A — Participant,
+	//   - U — Observer
+	Type b24.Opt[ChecklistitemInputMembersType] `json:"TYPE,omitzero"`
+	// User's name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// Identifier of the user's avatar file on Drive
+	PersonalPhoto b24.Opt[string] `json:"PERSONAL_PHOTO,omitzero"`
+	// User's gender. Possible values:
+	//
+	//   - M — male,
+	//   - F — female
+	PersonalGender b24.Opt[ChecklistitemInputMembersPersonalGender] `json:"PERSONAL_GENDER,omitzero"`
+	// Link to the user's avatar
+	Image b24.Opt[string] `json:"IMAGE,omitzero"`
+	// Indicates that the user is an external participant
+	IsCollaber b24.Opt[bool] `json:"IS_COLLABER,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemInputMembers) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemInputMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemInputMembers) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemInputMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemInputAttachments is the ATTACHMENTS value of
+// task.checklistitem.
+type ChecklistitemInputAttachments struct {
+	// Attachment identifier
+	AttachmentID b24.Opt[b24.Int] `json:"ATTACHMENT_ID,omitzero"`
+	// File name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// File size in bytes
+	Size b24.Opt[string] `json:"SIZE,omitzero"`
+	// File identifier on Drive
+	FileID b24.Opt[string] `json:"FILE_ID,omitzero"`
+	// Link to download the file
+	DownloadURL b24.Opt[string] `json:"DOWNLOAD_URL,omitzero"`
+	// Link to view the file in the browser
+	ViewURL b24.Opt[string] `json:"VIEW_URL,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ChecklistitemInputAttachments) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemInputAttachments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ChecklistitemInputAttachments) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemInputAttachments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ChecklistitemMembersType is the TYPE of task.checklistitem: the constants
+// below are the documented values; others are accepted too.
+type ChecklistitemMembersType string
+
+// The documented values of ChecklistitemMembersType.
+const (
+	// Participant,
+	ChecklistitemMembersTypeA ChecklistitemMembersType = "A"
+	// Observer
+	ChecklistitemMembersTypeU ChecklistitemMembersType = "U"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ChecklistitemMembersType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ChecklistitemMembersType(s)
+	return nil
+}
+
+// ChecklistitemMembersPersonalGender is the PERSONAL_GENDER of
+// task.checklistitem: the constants below are the documented values; others
+// are accepted too.
+type ChecklistitemMembersPersonalGender string
+
+// The documented values of ChecklistitemMembersPersonalGender.
+const (
+	// male,
+	ChecklistitemMembersPersonalGenderM ChecklistitemMembersPersonalGender = "M"
+	// female
+	ChecklistitemMembersPersonalGenderF ChecklistitemMembersPersonalGender = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ChecklistitemMembersPersonalGender) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ChecklistitemMembersPersonalGender(s)
+	return nil
+}
+
+// ChecklistitemInputMembersType is the TYPE of task.checklistitem: the
+// constants below are the documented values; others are accepted too.
+type ChecklistitemInputMembersType string
+
+// The documented values of ChecklistitemInputMembersType.
+const (
+	// Participant,
+	ChecklistitemInputMembersTypeA ChecklistitemInputMembersType = "A"
+	// Observer
+	ChecklistitemInputMembersTypeU ChecklistitemInputMembersType = "U"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ChecklistitemInputMembersType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ChecklistitemInputMembersType(s)
+	return nil
+}
+
+// ChecklistitemInputMembersPersonalGender is the PERSONAL_GENDER of
+// task.checklistitem: the constants below are the documented values; others
+// are accepted too.
+type ChecklistitemInputMembersPersonalGender string
+
+// The documented values of ChecklistitemInputMembersPersonalGender.
+const (
+	// male,
+	ChecklistitemInputMembersPersonalGenderM ChecklistitemInputMembersPersonalGender = "M"
+	// female
+	ChecklistitemInputMembersPersonalGenderF ChecklistitemInputMembersPersonalGender = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *ChecklistitemInputMembersPersonalGender) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = ChecklistitemInputMembersPersonalGender(s)
+	return nil
+}
+
 // ChecklistitemAdd calls task.checklistitem.add: Add Checklist Item with.
 //
 // The method task.checklistitem.add adds a new checklist item to a task.
@@ -52,83 +418,26 @@ type ChecklistitemAddParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Object with checklist item fields. Required.
-	Fields ChecklistitemAddParamsFields `json:"FIELDS"`
+	Fields ChecklistitemInput `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemAddParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.add",
 			Param:  "TASKID",
 		}
 	}
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.add",
 			Param:  "FIELDS.TITLE",
 		}
 	}
 	return nil
-}
-
-// ChecklistitemAddParamsFields is the FIELDS value of task.checklistitem.add.
-type ChecklistitemAddParamsFields struct {
-	// Text of the checklist item.
-	//
-	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
-	// checklist. Required.
-	Title string `json:"TITLE"`
-	// Sort index. The lower the value, the higher the item in the list or sublist
-	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Status of the item. Possible values:
-	//
-	//   - Y — completed
-	//   - N — not completed
-	//
-	// Default is N. Default: N.
-	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values:
-	//
-	//   - Y — important
-	//   - N — normal
-	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
-	// Object describing the participants of the checklist item. Key — user
-	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values:
-	//
-	//   - 'TYPE': 'A' — Participant
-	//   - 'TYPE': 'U' — Observer
-	//
-	// The system will add checklist item participants to the task in the same
-	// roles
-	Members map[string]any `json:"MEMBERS,omitzero"`
-	// Identifier of the parent item. Use for nested checklists.
-	//
-	//   - If PARENT_ID is passed with a value of 0, the system will create a new
-	//     checklist in the task
-	//   - If there is no checklist item in the task with the specified
-	//     PARENT_ID, the system will create a new checklist
-	//   - If PARENT_ID is not specified in FIELDS, the system will add a new
-	//     item to the existing top-level checklist. If there is no checklist in
-	//     the task, it will create a new one
-	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ChecklistitemComplete calls task.checklistitem.complete: Mark a checklist
@@ -176,23 +485,23 @@ type ChecklistitemCompleteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Checklist item identifier.
 	//
 	// The item identifier can be obtained when adding a new item or by using the
 	// get checklist item list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemCompleteParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.complete",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.complete",
 			Param:  "ITEMID",
@@ -245,23 +554,23 @@ type ChecklistitemDeleteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// method getting a list of tasks. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Checklist item identifier.
 	//
 	// The item identifier can be obtained when adding a new item or using the
 	// method getting a list of checklist items. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemDeleteParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.delete",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.delete",
 			Param:  "ITEMID",
@@ -287,11 +596,11 @@ func (p ChecklistitemDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_CORE: Required parameters TASKID and ITEMID are not provided
-func ChecklistitemGet(ctx context.Context, c b24.Caller, p ChecklistitemGetParams, opts ...b24.CallOption) (*ChecklistitemGetResult, error) {
+func ChecklistitemGet(ctx context.Context, c b24.Caller, p ChecklistitemGetParams, opts ...b24.CallOption) (*Checklistitem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ChecklistitemGetResult
+	var out Checklistitem
 	if err := b24.Invoke(ctx, c, ChecklistitemGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -301,8 +610,8 @@ func ChecklistitemGet(ctx context.Context, c b24.Caller, p ChecklistitemGetParam
 // ChecklistitemGetCommand is task.checklistitem.get as a command for a batch
 // (see b24.Add); its result decodes as ChecklistitemGet's does. Required
 // parameters are not checked here: the portal reports them.
-func ChecklistitemGetCommand(p ChecklistitemGetParams) b24.Command[*ChecklistitemGetResult] {
-	return b24.NewCommand[*ChecklistitemGetResult](b24.Request{
+func ChecklistitemGetCommand(p ChecklistitemGetParams) b24.Command[*Checklistitem] {
+	return b24.NewCommand[*Checklistitem](b24.Request{
 		Idempotent: true,
 		Method:     "task.checklistitem.get",
 		Params:     p,
@@ -316,170 +625,28 @@ type ChecklistitemGetParams struct {
 	//
 	// The identifier can be obtained when creating a task or by using the get task
 	// list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Checklist item identifier.
 	//
 	// The item identifier can be obtained when adding a new item or by using the
 	// get checklist item list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemGetParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.get",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.get",
 			Param:  "ITEMID",
 		}
 	}
-	return nil
-}
-
-// ChecklistitemGetResult is the result of task.checklistitem.get.
-type ChecklistitemGetResult struct {
-	// Checklist item identifier
-	ID b24.String `json:"ID"`
-	// Identifier of the task to which the item belongs
-	TaskID b24.String `json:"TASK_ID"`
-	// Identifier of the parent item.
-	//
-	// A value of 0 indicates a root item
-	ParentID b24.String `json:"PARENT_ID"`
-	// Identifier of the item author
-	CreatedBy b24.String `json:"CREATED_BY"`
-	// Text of the checklist item.
-	//
-	// If PARENT_ID = 0, the field contains the name of the checklist
-	Title b24.String `json:"TITLE"`
-	// Sort index.
-	//
-	// The smaller the value, the higher the item in the list or sublist
-	SortIndex b24.String `json:"SORT_INDEX"`
-	// Status of the item. Possible values:
-	//
-	//   - Y — completed,
-	//   - N — not completed
-	IsComplete b24.Bool `json:"IS_COMPLETE"`
-	// Importance mark of the item. Possible values:
-	//
-	//   - Y — important,
-	//   - N — ordinary
-	IsImportant b24.Bool `json:"IS_IMPORTANT"`
-	// Identifier of the user who last changed the status of the item.
-	//
-	// Can be null if the status has not been changed
-	ToggledBy b24.String `json:"TOGGLED_BY"`
-	// Date and time of the status change in ISO 8601 format
-	ToggledDate b24.String `json:"TOGGLED_DATE"`
-	// List of objects with description of participants
-	Members []ChecklistitemGetResultMembers `json:"MEMBERS"`
-	// Object with description of attached files.
-	//
-	// Key — attachment file identifier ATTACHMENT_ID
-	Attachments json.RawMessage `json:"ATTACHMENTS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetResult) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetResult) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetResultMembers is the MEMBERS value of
-// task.checklistitem.get.
-type ChecklistitemGetResultMembers struct {
-	// User identifier
-	ID b24.String `json:"ID"`
-	// User's role in the checklist item. Possible values:
-	//
-	//   - A — Participant,
-	//   - U — Observer
-	Type ChecklistitemGetResultMembersType `json:"TYPE"`
-	// User's name
-	Name b24.String `json:"NAME"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"PERSONAL_PHOTO"`
-	// User's gender. Possible values:
-	//
-	//   - M — male,
-	//   - F — female
-	PersonalGender ChecklistitemGetResultMembersPersonalGender `json:"PERSONAL_GENDER"`
-	// Link to the user's avatar
-	Image b24.String `json:"IMAGE"`
-	// Indicates that the user is an external participant
-	IsCollaber b24.Bool `json:"IS_COLLABER"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetResultMembers) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetResultMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetResultMembers) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetResultMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetResultMembersType is the TYPE of task.checklistitem.get: the
-// constants below are the documented values; others are accepted too.
-type ChecklistitemGetResultMembersType string
-
-// The documented values of ChecklistitemGetResultMembersType.
-const (
-	// Participant,
-	ChecklistitemGetResultMembersTypeA ChecklistitemGetResultMembersType = "A"
-	// Observer
-	ChecklistitemGetResultMembersTypeU ChecklistitemGetResultMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ChecklistitemGetResultMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ChecklistitemGetResultMembersType(s)
-	return nil
-}
-
-// ChecklistitemGetResultMembersPersonalGender is the PERSONAL_GENDER of
-// task.checklistitem.get: the constants below are the documented values;
-// others are accepted too.
-type ChecklistitemGetResultMembersPersonalGender string
-
-// The documented values of ChecklistitemGetResultMembersPersonalGender.
-const (
-	// male,
-	ChecklistitemGetResultMembersPersonalGenderM ChecklistitemGetResultMembersPersonalGender = "M"
-	// female
-	ChecklistitemGetResultMembersPersonalGenderF ChecklistitemGetResultMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ChecklistitemGetResultMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ChecklistitemGetResultMembersPersonalGender(s)
 	return nil
 }
 
@@ -501,11 +668,11 @@ func (v *ChecklistitemGetResultMembersPersonalGender) UnmarshalJSON(data []byte)
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ERROR_CORE: User does not have access to the task
-func ChecklistitemGetlist(ctx context.Context, c b24.Caller, p ChecklistitemGetlistParams, opts ...b24.CallOption) ([]ChecklistitemGetlistItem, error) {
+func ChecklistitemGetlist(ctx context.Context, c b24.Caller, p ChecklistitemGetlistParams, opts ...b24.CallOption) ([]Checklistitem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ChecklistitemGetlistItem
+	var out []Checklistitem
 	if err := b24.Invoke(ctx, c, ChecklistitemGetlistCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -515,8 +682,8 @@ func ChecklistitemGetlist(ctx context.Context, c b24.Caller, p ChecklistitemGetl
 // ChecklistitemGetlistCommand is task.checklistitem.getlist as a command for a
 // batch (see b24.Add); its result decodes as ChecklistitemGetlist's does.
 // Required parameters are not checked here: the portal reports them.
-func ChecklistitemGetlistCommand(p ChecklistitemGetlistParams) b24.Command[[]ChecklistitemGetlistItem] {
-	return b24.NewCommand[[]ChecklistitemGetlistItem](b24.Request{
+func ChecklistitemGetlistCommand(p ChecklistitemGetlistParams) b24.Command[[]Checklistitem] {
+	return b24.NewCommand[[]Checklistitem](b24.Request{
 		Idempotent: true,
 		Method:     "task.checklistitem.getlist",
 		Params:     p,
@@ -531,7 +698,7 @@ type ChecklistitemGetlistParams struct {
 	//
 	// The identifier can be obtained when creating a task or by using the get task
 	// list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
 	//
 	// You can sort by the following fields:
@@ -561,155 +728,12 @@ type ChecklistitemGetlistParams struct {
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemGetlistParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.getlist",
 			Param:  "TASKID",
 		}
 	}
-	return nil
-}
-
-// ChecklistitemGetlistItem is one row of task.checklistitem.getlist.
-type ChecklistitemGetlistItem struct {
-	// Identifier of the checklist item
-	ID b24.String `json:"ID"`
-	// Identifier of the task to which the item belongs
-	TaskID b24.String `json:"TASK_ID"`
-	// Identifier of the parent item.
-	//
-	// A value of 0 indicates a root item
-	ParentID b24.String `json:"PARENT_ID"`
-	// Identifier of the item author
-	CreatedBy b24.String `json:"CREATED_BY"`
-	// Text of the checklist item.
-	//
-	// If PARENT_ID = 0, the field contains the name of the checklist
-	Title b24.String `json:"TITLE"`
-	// Sort index.
-	//
-	// The smaller the value, the higher the item in the list or sublist
-	SortIndex b24.String `json:"SORT_INDEX"`
-	// Completion status of the item. Possible values:
-	//
-	//   - Y — completed,
-	//   - N — not completed
-	IsComplete b24.Bool `json:"IS_COMPLETE"`
-	// Importance mark of the item. Possible values:
-	//
-	//   - Y — important,
-	//   - N — regular
-	IsImportant b24.Bool `json:"IS_IMPORTANT"`
-	// Identifier of the user who last changed the item's status.
-	//
-	// Can be null if the status has not been changed
-	ToggledBy b24.String `json:"TOGGLED_BY"`
-	// Date and time of the item's status change in ISO 8601 format
-	ToggledDate b24.String `json:"TOGGLED_DATE"`
-	// A list of objects with description of participants
-	Members []ChecklistitemGetlistItemMembers `json:"MEMBERS"`
-	// An object with description of attached files.
-	//
-	// The key is the identifier of the attached file ATTACHMENT_ID
-	Attachments json.RawMessage `json:"ATTACHMENTS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetlistItem) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetlistItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetlistItem) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetlistItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetlistItemMembers is the MEMBERS value of
-// task.checklistitem.getlist.
-type ChecklistitemGetlistItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"ID"`
-	// User's role in the checklist item. Possible values:
-	//
-	//   - A — Participant,
-	//   - U — Observer
-	Type ChecklistitemGetlistItemMembersType `json:"TYPE"`
-	// User's name
-	Name b24.String `json:"NAME"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"PERSONAL_PHOTO"`
-	// User's gender. Possible values:
-	//
-	//   - M — male,
-	//   - F — female
-	PersonalGender ChecklistitemGetlistItemMembersPersonalGender `json:"PERSONAL_GENDER"`
-	// Link to the user's avatar
-	Image b24.String `json:"IMAGE"`
-	// Indicates that the user is an external participant
-	IsCollaber b24.Bool `json:"IS_COLLABER"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetlistItemMembers) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetlistItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetlistItemMembers) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetlistItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ChecklistitemGetlistItemMembersType is the TYPE of
-// task.checklistitem.getlist: the constants below are the documented values;
-// others are accepted too.
-type ChecklistitemGetlistItemMembersType string
-
-// The documented values of ChecklistitemGetlistItemMembersType.
-const (
-	// Participant,
-	ChecklistitemGetlistItemMembersTypeA ChecklistitemGetlistItemMembersType = "A"
-	// Observer
-	ChecklistitemGetlistItemMembersTypeU ChecklistitemGetlistItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ChecklistitemGetlistItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ChecklistitemGetlistItemMembersType(s)
-	return nil
-}
-
-// ChecklistitemGetlistItemMembersPersonalGender is the PERSONAL_GENDER of
-// task.checklistitem.getlist: the constants below are the documented values;
-// others are accepted too.
-type ChecklistitemGetlistItemMembersPersonalGender string
-
-// The documented values of ChecklistitemGetlistItemMembersPersonalGender.
-const (
-	// male,
-	ChecklistitemGetlistItemMembersPersonalGenderM ChecklistitemGetlistItemMembersPersonalGender = "M"
-	// female
-	ChecklistitemGetlistItemMembersPersonalGenderF ChecklistitemGetlistItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ChecklistitemGetlistItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = ChecklistitemGetlistItemMembersPersonalGender(s)
 	return nil
 }
 
@@ -757,10 +781,10 @@ type ChecklistitemGetmanifestParams struct{}
 type ChecklistitemGetmanifestResult struct {
 	ManifestVersion                     b24.String                                         `json:"Manifest version"`
 	Warning                             b24.String                                         `json:"Warning"`
-	RestShortnameAliasToClass           b24.String                                         `json:"REST: shortname alias to class"`
-	RestWritableChecklistitemDataFields []b24.String                                       `json:"REST: writable checklistitem data fields"`
-	RestReadableChecklistitemDataFields []b24.String                                       `json:"REST: readable checklistitem data fields"`
-	RestSortableChecklistitemDataFields []b24.String                                       `json:"REST: sortable checklistitem data fields"`
+	RestShortNameAliasToClass           b24.String                                         `json:"REST: shortname alias to class"`
+	RestWritableChecklistItemDataFields []b24.String                                       `json:"REST: writable checklistitem data fields"`
+	RestReadableChecklistItemDataFields []b24.String                                       `json:"REST: readable checklistitem data fields"`
+	RestSortableChecklistItemDataFields []b24.String                                       `json:"REST: sortable checklistitem data fields"`
 	RestDateFields                      []b24.String                                       `json:"REST: date fields"`
 	RestAvailableMethods                ChecklistitemGetmanifestResultRestAvailableMethods `json:"REST: available methods"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -782,9 +806,9 @@ func (v ChecklistitemGetmanifestResult) MarshalJSON() ([]byte, error) {
 // ChecklistitemGetmanifestResultRestAvailableMethods is the REST: available
 // methods value of task.checklistitem.getmanifest.
 type ChecklistitemGetmanifestResultRestAvailableMethods struct {
-	Getmanifest     ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest     `json:"getmanifest"`
+	GetManifest     ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest     `json:"getmanifest"`
 	Get             ChecklistitemGetmanifestResultRestAvailableMethodsGet             `json:"get"`
-	Getlist         ChecklistitemGetmanifestResultRestAvailableMethodsGetlist         `json:"getlist"`
+	GetList         ChecklistitemGetmanifestResultRestAvailableMethodsGetList         `json:"getlist"`
 	Add             ChecklistitemGetmanifestResultRestAvailableMethodsAdd             `json:"add"`
 	Update          ChecklistitemGetmanifestResultRestAvailableMethodsUpdate          `json:"update"`
 	Delete          ChecklistitemGetmanifestResultRestAvailableMethodsDelete          `json:"delete"`
@@ -808,9 +832,9 @@ func (v ChecklistitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byt
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest is the
+// ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest is the
 // getmanifest value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest struct {
+type ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -818,14 +842,14 @@ type ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest
+func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetmanifest
+func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -872,12 +896,12 @@ func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetParams) MarshalJSON
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetlist is the getlist
+// ChecklistitemGetmanifestResultRestAvailableMethodsGetList is the getlist
 // value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetlist struct {
+type ChecklistitemGetmanifestResultRestAvailableMethodsGetList struct {
 	StaticMethod             b24.Bool                                                          `json:"staticMethod"`
 	MandatoryParamsCount     b24.Int                                                           `json:"mandatoryParamsCount"`
-	Params                   []ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams `json:"params"`
+	Params                   []ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                                                      `json:"allowedKeysInReturnValue"`
 	CollectionInReturnValue  b24.Bool                                                          `json:"collectionInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -885,20 +909,20 @@ type ChecklistitemGetmanifestResultRestAvailableMethodsGetlist struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetlist) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetlist
+func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetlist) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetlist
+func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams is the
+// ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams is the
 // params value of task.checklistitem.getmanifest.
-type ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams struct {
+type ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -906,14 +930,14 @@ type ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams
+func (v *ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetlistParams
+func (v ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain ChecklistitemGetmanifestResultRestAvailableMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1266,12 +1290,12 @@ type ChecklistitemIsactionallowedParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Checklist item identifier.
 	//
 	// The item identifier can be obtained when adding a new item or by using the
 	// get checklist item list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// Identifier of the action being checked:
 	//
 	//   - 1 — add item ACTION_ADD
@@ -1281,24 +1305,24 @@ type ChecklistitemIsactionallowedParams struct {
 	//   - 5 — reorder item ACTION_REORDER
 	//
 	// Required.
-	Actionid int64 `json:"ACTIONID"`
+	ActionID b24.Int `json:"ACTIONID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemIsactionallowedParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.isactionallowed",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.isactionallowed",
 			Param:  "ITEMID",
 		}
 	}
-	if p.Actionid == 0 {
+	if p.ActionID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.isactionallowed",
 			Param:  "ACTIONID",
@@ -1355,12 +1379,12 @@ type ChecklistitemMoveafteritemParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// method get task list. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Identifier of the checklist item being moved.
 	//
 	// The checklist item identifier can be obtained when creating an item or using
 	// the method get checklist item list. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// Identifier of the checklist item after which the moving item should be
 	// placed.
 	//
@@ -1368,24 +1392,24 @@ type ChecklistitemMoveafteritemParams struct {
 	//
 	// The checklist item identifier can be obtained when creating an item or using
 	// the method get checklist item list. Required.
-	Afteritemid int64 `json:"AFTERITEMID"`
+	AfterItemID b24.Int `json:"AFTERITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemMoveafteritemParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.moveafteritem",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.moveafteritem",
 			Param:  "ITEMID",
 		}
 	}
-	if p.Afteritemid == 0 {
+	if p.AfterItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.moveafteritem",
 			Param:  "AFTERITEMID",
@@ -1439,23 +1463,23 @@ type ChecklistitemRenewParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Checklist item identifier.
 	//
 	// The item identifier can be obtained when adding a new item or by using the
 	// get checklist item list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemRenewParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.renew",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.renew",
 			Param:  "ITEMID",
@@ -1509,90 +1533,29 @@ type ChecklistitemUpdateParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Checklist item identifier.
 	//
 	// The item identifier can be obtained when adding a new item or using the get
 	// checklist item list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// Object with checklist item fields. Required.
-	Fields ChecklistitemUpdateParamsFields `json:"FIELDS"`
+	Fields ChecklistitemInput `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ChecklistitemUpdateParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.update",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.checklistitem.update",
 			Param:  "ITEMID",
 		}
 	}
 	return nil
-}
-
-// ChecklistitemUpdateParamsFields is the FIELDS value of
-// task.checklistitem.update.
-type ChecklistitemUpdateParamsFields struct {
-	// Text of the checklist item.
-	//
-	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
-	// checklist.
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Sort index. The lower the value, the higher the item in the list or sublist.
-	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Status of the item. Possible values:
-	//
-	//   - Y — completed
-	//   - N — not completed
-	//
-	// Default is N. Default: N.
-	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values:
-	//
-	//   - Y — important
-	//   - N — regular.
-	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
-	// Object describing the participants of the checklist item. Key — user
-	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values:
-	//
-	//   - 'TYPE': 'A' — participant
-	//   - 'TYPE': 'U' — observer
-	//
-	// The MEMBERS field is completely replaced. To retain current participants,
-	// pass them along with new values.
-	//
-	// The system will add checklist item participants to the task in the same
-	// roles.
-	Members map[string]any `json:"MEMBERS,omitzero"`
-	// Identifier of the parent item. Use for nested checklists.
-	//
-	//   - If PARENT_ID is passed with a value of 0, the system will create a new
-	//     checklist in the task.
-	//   - If there is no checklist item in the task with the specified
-	//     PARENT_ID, the system will create a new checklist.
-	//   - If the main checklist item is moved under another checklist item, it
-	//     will move along with its sub-items while maintaining the hierarchy.
-	//     The checklists will merge into one.
-	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ChecklistitemUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain ChecklistitemUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ChecklistitemUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain ChecklistitemUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -45,7 +45,7 @@ func CommentAddCommand(p CommentAddParams) b24.Command[json.RawMessage] {
 // CommentAddParams holds the parameters of task.comment.add.
 type CommentAddParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 	// Comment
-	Commenttext any `json:"COMMENTTEXT,omitzero"`
+	CommentText any `json:"COMMENTTEXT,omitzero"`
 }

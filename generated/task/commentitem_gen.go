@@ -8,6 +8,156 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Commentitem is one commentitem of task.commentitem, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (task-comment-item-get, task-comment-item-add, task-comment-item-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Commentitem struct {
+	// HTML code of the comment
+	PostMessageHTML b24.String `json:"POST_MESSAGE_HTML"`
+	// Comment ID
+	ID b24.String `json:"ID"`
+	// Comment author's ID
+	AuthorID b24.String `json:"AUTHOR_ID"`
+	// Comment author's name
+	AuthorName b24.String `json:"AUTHOR_NAME"`
+	// Comment author's email
+	AuthorEmail b24.String `json:"AUTHOR_EMAIL"`
+	// Date and time the comment was created
+	PostDate b24.String `json:"POST_DATE"`
+	// Comment text
+	PostMessage b24.String `json:"POST_MESSAGE"`
+	// Object containing information about attachments. The key of the object is
+	// the attachment ID, and the value is the object with file description
+	AttachedObjects CommentitemAttachedObjects `json:"ATTACHED_OBJECTS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Commentitem) UnmarshalJSON(data []byte) error {
+	type plain Commentitem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Commentitem) MarshalJSON() ([]byte, error) {
+	type plain Commentitem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemAttachedObjects is the ATTACHED_OBJECTS value of
+// task.commentitem.
+type CommentitemAttachedObjects struct {
+	// Attachment ID
+	AttachmentID b24.String `json:"ATTACHMENT_ID"`
+	// File name
+	Name b24.String `json:"NAME"`
+	// File size in bytes
+	Size b24.String `json:"SIZE"`
+	// File ID on Drive
+	FileID b24.String `json:"FILE_ID"`
+	// URL for downloading the file
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// URL for viewing the file
+	ViewURL b24.String `json:"VIEW_URL"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemAttachedObjects) UnmarshalJSON(data []byte) error {
+	type plain CommentitemAttachedObjects
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemAttachedObjects) MarshalJSON() ([]byte, error) {
+	type plain CommentitemAttachedObjects
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemInput is the write form of Commentitem: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type CommentitemInput struct {
+	// Message text
+	PostMessage b24.Opt[string] `json:"POST_MESSAGE,omitzero"`
+	// Identifier of the user on whose behalf the comment should be created.
+	//
+	// You can obtain the user identifier using the user.get method.
+	//
+	// The method task.commentitem.add allows any user to add a comment on behalf
+	// of another user.
+	AuthorID b24.Opt[b24.Int] `json:"AUTHOR_ID,omitzero"`
+	// Message date
+	PostDate b24.Opt[string] `json:"POST_DATE,omitzero"`
+	// Array with identifiers of files from Drive. Prefix each identifier with n,
+	// for example, ['n123', 'n456', ... ].
+	//
+	// The comment author must have access to the attached files; otherwise, the
+	// method will return an error.
+	UfForumMessageDoc []any `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
+	// HTML code of the comment
+	PostMessageHTML b24.Opt[string] `json:"POST_MESSAGE_HTML,omitzero"`
+	// Comment ID
+	ID b24.Opt[string] `json:"ID,omitzero"`
+	// Comment author's name
+	AuthorName b24.Opt[string] `json:"AUTHOR_NAME,omitzero"`
+	// Comment author's email
+	AuthorEmail b24.Opt[string] `json:"AUTHOR_EMAIL,omitzero"`
+	// Object containing information about attachments. The key of the object is
+	// the attachment ID, and the value is the object with file description
+	AttachedObjects *CommentitemInputAttachedObjects `json:"ATTACHED_OBJECTS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemInput) UnmarshalJSON(data []byte) error {
+	type plain CommentitemInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemInput) MarshalJSON() ([]byte, error) {
+	type plain CommentitemInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// CommentitemInputAttachedObjects is the ATTACHED_OBJECTS value of
+// task.commentitem.
+type CommentitemInputAttachedObjects struct {
+	// Attachment ID
+	AttachmentID b24.Opt[string] `json:"ATTACHMENT_ID,omitzero"`
+	// File name
+	Name b24.Opt[string] `json:"NAME,omitzero"`
+	// File size in bytes
+	Size b24.Opt[string] `json:"SIZE,omitzero"`
+	// File ID on Drive
+	FileID b24.Opt[string] `json:"FILE_ID,omitzero"`
+	// URL for downloading the file
+	DownloadURL b24.Opt[string] `json:"DOWNLOAD_URL,omitzero"`
+	// URL for viewing the file
+	ViewURL b24.Opt[string] `json:"VIEW_URL,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *CommentitemInputAttachedObjects) UnmarshalJSON(data []byte) error {
+	type plain CommentitemInputAttachedObjects
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v CommentitemInputAttachedObjects) MarshalJSON() ([]byte, error) {
+	type plain CommentitemInputAttachedObjects
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // CommentitemAdd calls task.commentitem.add: Add Comment.
 //
 // The method task.commentitem.add adds a comment to a task.
@@ -57,61 +207,26 @@ type CommentitemAddParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// method to get the list of tasks. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Object with comment fields. Required.
-	Fields CommentitemAddParamsFields `json:"FIELDS"`
+	Fields CommentitemInput `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
 func (p CommentitemAddParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.add",
 			Param:  "TASKID",
 		}
 	}
-	if p.Fields.PostMessage == "" {
+	if !p.Fields.PostMessage.Set {
 		return &b24.RequiredError{
 			Method: "task.commentitem.add",
 			Param:  "FIELDS.POST_MESSAGE",
 		}
 	}
 	return nil
-}
-
-// CommentitemAddParamsFields is the FIELDS value of task.commentitem.add.
-type CommentitemAddParamsFields struct {
-	// Message text. Required.
-	PostMessage string `json:"POST_MESSAGE"`
-	// Identifier of the user on whose behalf the comment should be created.
-	//
-	// You can obtain the user identifier using the user.get method.
-	//
-	// The method task.commentitem.add allows any user to add a comment on behalf
-	// of another user.
-	AuthorID b24.Opt[int64] `json:"AUTHOR_ID,omitzero"`
-	// Message date
-	PostDate b24.Opt[string] `json:"POST_DATE,omitzero"`
-	// Array with identifiers of files from Drive. Prefix each identifier with n,
-	// for example, ['n123', 'n456', ... ].
-	//
-	// The comment author must have access to the attached files; otherwise, the
-	// method will return an error.
-	UfForumMessageDoc []string `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CommentitemAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CommentitemAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CommentitemDelete calls task.commentitem.delete: Delete Comment.
@@ -160,23 +275,23 @@ type CommentitemDeleteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Comment identifier.
 	//
 	// The comment identifier can be obtained when adding a new comment or by using
 	// the get comment list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p CommentitemDeleteParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.delete",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.delete",
 			Param:  "ITEMID",
@@ -206,11 +321,11 @@ func (p CommentitemDeleteParams) validate() error {
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/im.DialogMessagesGet]
 // (im.dialog.messages.get).
-func CommentitemGet(ctx context.Context, c b24.Caller, p CommentitemGetParams, opts ...b24.CallOption) (*CommentitemGetResult, error) {
+func CommentitemGet(ctx context.Context, c b24.Caller, p CommentitemGetParams, opts ...b24.CallOption) (*Commentitem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out CommentitemGetResult
+	var out Commentitem
 	if err := b24.Invoke(ctx, c, CommentitemGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -220,8 +335,8 @@ func CommentitemGet(ctx context.Context, c b24.Caller, p CommentitemGetParams, o
 // CommentitemGetCommand is task.commentitem.get as a command for a batch (see
 // b24.Add); its result decodes as CommentitemGet's does. Required parameters
 // are not checked here: the portal reports them.
-func CommentitemGetCommand(p CommentitemGetParams) b24.Command[*CommentitemGetResult] {
-	return b24.NewCommand[*CommentitemGetResult](b24.Request{
+func CommentitemGetCommand(p CommentitemGetParams) b24.Command[*Commentitem] {
+	return b24.NewCommand[*Commentitem](b24.Request{
 		Idempotent: true,
 		Method:     "task.commentitem.get",
 		Params:     p,
@@ -235,64 +350,29 @@ type CommentitemGetParams struct {
 	//
 	// The task ID can be obtained when creating a new task or by using the get
 	// task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Comment ID.
 	//
 	// The comment ID can be obtained when adding a new comment or by using the get
 	// comment list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p CommentitemGetParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.get",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.get",
 			Param:  "ITEMID",
 		}
 	}
 	return nil
-}
-
-// CommentitemGetResult is the result of task.commentitem.get.
-type CommentitemGetResult struct {
-	// HTML code of the comment
-	PostMessageHTML b24.String `json:"POST_MESSAGE_HTML"`
-	// Comment ID
-	ID b24.String `json:"ID"`
-	// Comment author's ID
-	AuthorID b24.String `json:"AUTHOR_ID"`
-	// Comment author's name
-	AuthorName b24.String `json:"AUTHOR_NAME"`
-	// Comment author's email
-	AuthorEmail b24.String `json:"AUTHOR_EMAIL"`
-	// Date and time the comment was created
-	PostDate b24.String `json:"POST_DATE"`
-	// Comment text
-	PostMessage b24.String `json:"POST_MESSAGE"`
-	// Object containing information about attachments. The key of the object is
-	// the attachment ID, and the value is the object with file description
-	AttachedObjects json.RawMessage `json:"ATTACHED_OBJECTS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetResult) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetResult) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CommentitemGetlist calls task.commentitem.getlist: Get the List of Comments.
@@ -315,11 +395,11 @@ func (v CommentitemGetResult) MarshalJSON() ([]byte, error) {
 //
 // Deprecated: use [github.com/b24gen/b24gen/generated/im.DialogMessagesGet]
 // (im.dialog.messages.get).
-func CommentitemGetlist(ctx context.Context, c b24.Caller, p CommentitemGetlistParams, opts ...b24.CallOption) ([]CommentitemGetlistItem, error) {
+func CommentitemGetlist(ctx context.Context, c b24.Caller, p CommentitemGetlistParams, opts ...b24.CallOption) ([]Commentitem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []CommentitemGetlistItem
+	var out []Commentitem
 	if err := b24.Invoke(ctx, c, CommentitemGetlistCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -329,8 +409,8 @@ func CommentitemGetlist(ctx context.Context, c b24.Caller, p CommentitemGetlistP
 // CommentitemGetlistCommand is task.commentitem.getlist as a command for a
 // batch (see b24.Add); its result decodes as CommentitemGetlist's does.
 // Required parameters are not checked here: the portal reports them.
-func CommentitemGetlistCommand(p CommentitemGetlistParams) b24.Command[[]CommentitemGetlistItem] {
-	return b24.NewCommand[[]CommentitemGetlistItem](b24.Request{
+func CommentitemGetlistCommand(p CommentitemGetlistParams) b24.Command[[]Commentitem] {
+	return b24.NewCommand[[]Commentitem](b24.Request{
 		Idempotent: true,
 		Method:     "task.commentitem.getlist",
 		Params:     p,
@@ -344,7 +424,7 @@ type CommentitemGetlistParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// An object for sorting the result in the form {"field": "sort value", ... }.
 	//
 	// You can sort by the following fields:
@@ -395,39 +475,13 @@ type CommentitemGetlistParams struct {
 
 // validate reports the first required parameter left empty.
 func (p CommentitemGetlistParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.getlist",
 			Param:  "TASKID",
 		}
 	}
 	return nil
-}
-
-// CommentitemGetlistItem is one row of task.commentitem.getlist.
-type CommentitemGetlistItem struct {
-	AttachedObjects json.RawMessage `json:"ATTACHED_OBJECTS"`
-	AuthorEmail     b24.String      `json:"AUTHOR_EMAIL"`
-	AuthorID        b24.String      `json:"AUTHOR_ID"`
-	AuthorName      b24.String      `json:"AUTHOR_NAME"`
-	ID              b24.String      `json:"ID"`
-	PostDate        b24.String      `json:"POST_DATE"`
-	PostMessage     b24.String      `json:"POST_MESSAGE"`
-	PostMessageHTML json.RawMessage `json:"POST_MESSAGE_HTML"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetlistItem) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetlistItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetlistItem) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetlistItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // CommentitemGetmanifest calls task.commentitem.getmanifest: Get a List of
@@ -472,7 +526,7 @@ type CommentitemGetmanifestParams struct{}
 type CommentitemGetmanifestResult struct {
 	ManifestVersion                     b24.String                                       `json:"Manifest version"`
 	Warning                             b24.String                                       `json:"Warning"`
-	RestShortnameAliasToClass           b24.String                                       `json:"REST: shortname alias to class"`
+	RestShortNameAliasToClass           b24.String                                       `json:"REST: shortname alias to class"`
 	RestWritableCommentitemDataFields   []b24.String                                     `json:"REST: writable commentitem data fields"`
 	RestReadableCommentitemDataFields   []b24.String                                     `json:"REST: readable commentitem data fields"`
 	RestSortableCommentitemDataFields   []b24.String                                     `json:"REST: sortable commentitem data fields"`
@@ -498,8 +552,8 @@ func (v CommentitemGetmanifestResult) MarshalJSON() ([]byte, error) {
 // CommentitemGetmanifestResultRestAvailableMethods is the REST: available
 // methods value of task.commentitem.getmanifest.
 type CommentitemGetmanifestResultRestAvailableMethods struct {
-	Getmanifest     CommentitemGetmanifestResultRestAvailableMethodsGetmanifest     `json:"getmanifest"`
-	Getlist         CommentitemGetmanifestResultRestAvailableMethodsGetlist         `json:"getlist"`
+	GetManifest     CommentitemGetmanifestResultRestAvailableMethodsGetManifest     `json:"getmanifest"`
+	GetList         CommentitemGetmanifestResultRestAvailableMethodsGetList         `json:"getlist"`
 	Get             CommentitemGetmanifestResultRestAvailableMethodsGet             `json:"get"`
 	Add             CommentitemGetmanifestResultRestAvailableMethodsAdd             `json:"add"`
 	Update          CommentitemGetmanifestResultRestAvailableMethodsUpdate          `json:"update"`
@@ -521,9 +575,9 @@ func (v CommentitemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsGetmanifest is the
+// CommentitemGetmanifestResultRestAvailableMethodsGetManifest is the
 // getmanifest value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetmanifest struct {
+type CommentitemGetmanifestResultRestAvailableMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -531,23 +585,23 @@ type CommentitemGetmanifestResultRestAvailableMethodsGetmanifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetmanifest) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetmanifest
+func (v *CommentitemGetmanifestResultRestAvailableMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestResultRestAvailableMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetmanifest) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetmanifest
+func (v CommentitemGetmanifestResultRestAvailableMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestResultRestAvailableMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsGetlist is the getlist value
+// CommentitemGetmanifestResultRestAvailableMethodsGetList is the getlist value
 // of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetlist struct {
+type CommentitemGetmanifestResultRestAvailableMethodsGetList struct {
 	StaticMethod             b24.Bool                                                        `json:"staticMethod"`
 	MandatoryParamsCount     b24.Int                                                         `json:"mandatoryParamsCount"`
-	Params                   []CommentitemGetmanifestResultRestAvailableMethodsGetlistParams `json:"params"`
+	Params                   []CommentitemGetmanifestResultRestAvailableMethodsGetListParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                                                    `json:"allowedKeysInReturnValue"`
 	CollectionInReturnValue  b24.Bool                                                        `json:"collectionInReturnValue"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -555,20 +609,20 @@ type CommentitemGetmanifestResultRestAvailableMethodsGetlist struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetlist) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetlist
+func (v *CommentitemGetmanifestResultRestAvailableMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestResultRestAvailableMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetlist) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetlist
+func (v CommentitemGetmanifestResultRestAvailableMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestResultRestAvailableMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// CommentitemGetmanifestResultRestAvailableMethodsGetlistParams is the params
+// CommentitemGetmanifestResultRestAvailableMethodsGetListParams is the params
 // value of task.commentitem.getmanifest.
-type CommentitemGetmanifestResultRestAvailableMethodsGetlistParams struct {
+type CommentitemGetmanifestResultRestAvailableMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -576,14 +630,14 @@ type CommentitemGetmanifestResultRestAvailableMethodsGetlistParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemGetmanifestResultRestAvailableMethodsGetlistParams) UnmarshalJSON(data []byte) error {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetlistParams
+func (v *CommentitemGetmanifestResultRestAvailableMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain CommentitemGetmanifestResultRestAvailableMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemGetmanifestResultRestAvailableMethodsGetlistParams) MarshalJSON() ([]byte, error) {
-	type plain CommentitemGetmanifestResultRestAvailableMethodsGetlistParams
+func (v CommentitemGetmanifestResultRestAvailableMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain CommentitemGetmanifestResultRestAvailableMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -849,12 +903,12 @@ type CommentitemIsactionallowedParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Comment identifier.
 	//
 	// The comment identifier can be obtained when adding a new comment or by using
 	// the get comment list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// Identifier of the action being checked:
 	//
 	//   - 1 — add comment
@@ -862,24 +916,24 @@ type CommentitemIsactionallowedParams struct {
 	//   - 3 — delete comment
 	//
 	// Required.
-	Actionid int64 `json:"ACTIONID"`
+	ActionID b24.Int `json:"ACTIONID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p CommentitemIsactionallowedParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.isactionallowed",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.isactionallowed",
 			Param:  "ITEMID",
 		}
 	}
-	if p.Actionid == 0 {
+	if p.ActionID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.isactionallowed",
 			Param:  "ACTIONID",
@@ -934,65 +988,35 @@ type CommentitemUpdateParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Comment identifier.
 	//
 	// The comment identifier can be obtained when adding a new comment or by using
 	// the get comment list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// Object with comment fields. Required.
-	Fields CommentitemUpdateParamsFields `json:"FIELDS"`
+	Fields CommentitemInput `json:"FIELDS"`
 }
 
 // validate reports the first required parameter left empty.
 func (p CommentitemUpdateParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.update",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.commentitem.update",
 			Param:  "ITEMID",
 		}
 	}
-	if p.Fields.PostMessage == "" {
+	if !p.Fields.PostMessage.Set {
 		return &b24.RequiredError{
 			Method: "task.commentitem.update",
 			Param:  "FIELDS.POST_MESSAGE",
 		}
 	}
 	return nil
-}
-
-// CommentitemUpdateParamsFields is the FIELDS value of
-// task.commentitem.update.
-type CommentitemUpdateParamsFields struct {
-	// Message text. Required.
-	PostMessage string `json:"POST_MESSAGE"`
-	// Array with file identifiers from Drive. Prefix each identifier with n, for
-	// example, ['n123', 'n456', ... ].
-	//
-	// The author of the comment must have access to the attached files; otherwise,
-	// the method will return an error.
-	//
-	// The field is completely overwritten. To add a file to already uploaded ones,
-	// pass the identifiers of all files in the array — both old and new.
-	UfForumMessageDoc []string `json:"UF_FORUM_MESSAGE_DOC,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CommentitemUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain CommentitemUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CommentitemUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain CommentitemUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -49,9 +49,9 @@ func DependenceAddCommand(p DependenceAddParams) b24.Command[json.RawMessage] {
 // DependenceAddParams holds the parameters of task.dependence.add.
 type DependenceAddParams struct {
 	// Identifier of the task from which the dependency is created. Required.
-	TaskIDFrom int64 `json:"taskIdFrom"`
+	TaskIDFrom b24.Int `json:"taskIdFrom"`
 	// Identifier of the task for which the dependency is created. Required.
-	TaskIDTo int64 `json:"taskIdTo"`
+	TaskIDTo b24.Int `json:"taskIdTo"`
 	// Type of dependency:
 	//
 	//   - 0 — start-start link
@@ -60,7 +60,7 @@ type DependenceAddParams struct {
 	//   - 3 — finish-finish link
 	//
 	// Required.
-	LinkType int64 `json:"linkType"`
+	LinkType b24.Int `json:"linkType"`
 }
 
 // DependenceDelete calls task.dependence.delete: Remove Dependency Between
@@ -107,7 +107,7 @@ func DependenceDeleteCommand(p DependenceDeleteParams) b24.Command[json.RawMessa
 type DependenceDeleteParams struct {
 	// The identifier of the task from which the dependency is removed. The task
 	// identifier is returned by the method for creating a new task. Required.
-	TaskIDFrom int64 `json:"taskIdFrom"`
+	TaskIDFrom b24.Int `json:"taskIdFrom"`
 	// The identifier of the task for which the dependency is removed. Required.
-	TaskIDTo int64 `json:"taskIdTo"`
+	TaskIDTo b24.Int `json:"taskIdTo"`
 }

@@ -9,6 +9,38 @@ import (
 	"iter"
 )
 
+// Elapseditem is one elapseditem of task.elapseditem, as the family's methods
+// return it. Its fields are the union of what the family's pages document
+// (task-elapsed-item-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Elapseditem struct {
+	ID          b24.String `json:"ID"`
+	TaskID      b24.String `json:"TASK_ID"`
+	UserID      b24.String `json:"USER_ID"`
+	CommentText b24.String `json:"COMMENT_TEXT"`
+	Seconds     b24.String `json:"SECONDS"`
+	Minutes     b24.String `json:"MINUTES"`
+	Source      b24.String `json:"SOURCE"`
+	CreatedDate b24.String `json:"CREATED_DATE"`
+	DateStart   b24.String `json:"DATE_START"`
+	DateStop    b24.String `json:"DATE_STOP"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Elapseditem) UnmarshalJSON(data []byte) error {
+	type plain Elapseditem
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Elapseditem) MarshalJSON() ([]byte, error) {
+	type plain Elapseditem
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ElapseditemAdd calls task.elapseditem.add: Add Elapsed Time Record.
 //
 // The method task.elapseditem.add adds elapsed time to a task. The identifier
@@ -56,7 +88,7 @@ type ElapseditemAddParams struct {
 	//
 	// You can obtain the task identifier when creating a new task or using the get
 	// task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// An object containing records about the user, time, and comments (detailed
 	// description provided below) in the following structure:
 	//
@@ -67,18 +99,18 @@ type ElapseditemAddParams struct {
 	//	},
 	//
 	// Required.
-	Arfields ElapseditemAddParamsArfields `json:"ARFIELDS"`
+	ArFields ElapseditemAddParamsArFields `json:"ARFIELDS"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ElapseditemAddParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.add",
 			Param:  "TASKID",
 		}
 	}
-	if p.Arfields.CommentText == "" {
+	if p.ArFields.CommentText == "" {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.add",
 			Param:  "ARFIELDS.COMMENT_TEXT",
@@ -87,27 +119,27 @@ func (p ElapseditemAddParams) validate() error {
 	return nil
 }
 
-// ElapseditemAddParamsArfields is the ARFIELDS value of task.elapseditem.add.
-type ElapseditemAddParamsArfields struct {
+// ElapseditemAddParamsArFields is the ARFIELDS value of task.elapseditem.add.
+type ElapseditemAddParamsArFields struct {
 	// Amount of time spent in seconds. Required.
-	Seconds int64 `json:"SECONDS"`
+	Seconds b24.Int `json:"SECONDS"`
 	// Comment text. Required.
 	CommentText string `json:"COMMENT_TEXT"`
 	// User identifier.
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemAddParamsArfields) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemAddParamsArfields
+func (v *ElapseditemAddParamsArFields) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemAddParamsArFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemAddParamsArfields) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemAddParamsArfields
+func (v ElapseditemAddParamsArFields) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemAddParamsArFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -159,23 +191,23 @@ type ElapseditemDeleteParams struct {
 	//
 	// You can obtain the task identifier when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Time entry identifier.
 	//
 	// You can obtain it when creating a new entry or by using the get time entry
 	// list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ElapseditemDeleteParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.delete",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.delete",
 			Param:  "ITEMID",
@@ -202,11 +234,11 @@ func (p ElapseditemDeleteParams) validate() error {
 //   - 0x100002: Access denied
 //   - 0x000004: Action not allowed
 //   - 0x000040: Unknown error
-func ElapseditemGet(ctx context.Context, c b24.Caller, p ElapseditemGetParams, opts ...b24.CallOption) ([]ElapseditemGetItem, error) {
+func ElapseditemGet(ctx context.Context, c b24.Caller, p ElapseditemGetParams, opts ...b24.CallOption) ([]Elapseditem, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []ElapseditemGetItem
+	var out []Elapseditem
 	if err := b24.Invoke(ctx, c, ElapseditemGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -216,8 +248,8 @@ func ElapseditemGet(ctx context.Context, c b24.Caller, p ElapseditemGetParams, o
 // ElapseditemGetCommand is task.elapseditem.get as a command for a batch (see
 // b24.Add); its result decodes as ElapseditemGet's does. Required parameters
 // are not checked here: the portal reports them.
-func ElapseditemGetCommand(p ElapseditemGetParams) b24.Command[[]ElapseditemGetItem] {
-	return b24.NewCommand[[]ElapseditemGetItem](b24.Request{
+func ElapseditemGetCommand(p ElapseditemGetParams) b24.Command[[]Elapseditem] {
+	return b24.NewCommand[[]Elapseditem](b24.Request{
 		Idempotent: true,
 		Method:     "task.elapseditem.get",
 		Params:     p,
@@ -231,57 +263,29 @@ type ElapseditemGetParams struct {
 	//
 	// The task ID can be obtained when creating a new task or by using the get
 	// task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Time entry ID.
 	//
 	// This can be obtained when creating a new entry or by using the get time
 	// entry list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ElapseditemGetParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.get",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.get",
 			Param:  "ITEMID",
 		}
 	}
 	return nil
-}
-
-// ElapseditemGetItem is one row of task.elapseditem.get.
-type ElapseditemGetItem struct {
-	ID          b24.String `json:"ID"`
-	TaskID      b24.String `json:"TASK_ID"`
-	UserID      b24.String `json:"USER_ID"`
-	CommentText b24.String `json:"COMMENT_TEXT"`
-	Seconds     b24.String `json:"SECONDS"`
-	Minutes     b24.String `json:"MINUTES"`
-	Source      b24.String `json:"SOURCE"`
-	CreatedDate b24.String `json:"CREATED_DATE"`
-	DateStart   b24.String `json:"DATE_START"`
-	DateStop    b24.String `json:"DATE_STOP"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetItem) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetItem) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ElapseditemGetlist calls task.elapseditem.getlist: Get a List of Time
@@ -303,8 +307,8 @@ func (v ElapseditemGetItem) MarshalJSON() ([]byte, error) {
 //   - 0x000004: Action not allowed
 //   - 0x000040: Unknown error
 //   - 0x000100: Invalid method parameters provided
-func ElapseditemGetlist(ctx context.Context, c b24.Caller, p ElapseditemGetlistParams, opts ...b24.CallOption) ([]ElapseditemGetlistItem, error) {
-	var out []ElapseditemGetlistItem
+func ElapseditemGetlist(ctx context.Context, c b24.Caller, p ElapseditemGetlistParams, opts ...b24.CallOption) ([]Elapseditem, error) {
+	var out []Elapseditem
 	if err := b24.Invoke(ctx, c, ElapseditemGetlistCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -314,8 +318,8 @@ func ElapseditemGetlist(ctx context.Context, c b24.Caller, p ElapseditemGetlistP
 // ElapseditemGetlistCommand is task.elapseditem.getlist as a command for a
 // batch (see b24.Add); its result decodes as ElapseditemGetlist's does.
 // Required parameters are not checked here: the portal reports them.
-func ElapseditemGetlistCommand(p ElapseditemGetlistParams) b24.Command[[]ElapseditemGetlistItem] {
-	return b24.NewCommand[[]ElapseditemGetlistItem](b24.Request{
+func ElapseditemGetlistCommand(p ElapseditemGetlistParams) b24.Command[[]Elapseditem] {
+	return b24.NewCommand[[]Elapseditem](b24.Request{
 		Idempotent: true,
 		Method:     "task.elapseditem.getlist",
 		Params:     p,
@@ -325,8 +329,8 @@ func ElapseditemGetlistCommand(p ElapseditemGetlistParams) b24.Command[[]Elapsed
 
 // ElapseditemGetlistAll iterates over every row of task.elapseditem.getlist,
 // requesting page after page (start/next) as the loop asks for more.
-func ElapseditemGetlistAll(ctx context.Context, c b24.Caller, p ElapseditemGetlistParams, opts ...b24.CallOption) iter.Seq2[ElapseditemGetlistItem, error] {
-	return b24.List[ElapseditemGetlistItem](ctx, c, ElapseditemGetlistCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func ElapseditemGetlistAll(ctx context.Context, c b24.Caller, p ElapseditemGetlistParams, opts ...b24.CallOption) iter.Seq2[Elapseditem, error] {
+	return b24.List[Elapseditem](ctx, c, ElapseditemGetlistCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ElapseditemGetlistParams holds the parameters of task.elapseditem.getlist.
@@ -335,7 +339,7 @@ type ElapseditemGetlistParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 	// Object for sorting the result (detailed description provided below)
 	Order *ElapseditemGetlistParamsOrder `json:"ORDER,omitzero"`
 	// Object for filtering the result (detailed description provided below)
@@ -352,9 +356,9 @@ type ElapseditemGetlistParams struct {
 	Params map[string]any `json:"PARAMS,omitzero"`
 	// Number of items per page. To limit the load on pagination, a limit of 50
 	// records is imposed
-	NPageSize b24.Opt[int64] `json:"nPageSize,omitzero"`
+	NPageSize b24.Opt[b24.Int] `json:"nPageSize,omitzero"`
 	// Page number in pagination
-	INumPage b24.Opt[int64] `json:"iNumPage,omitzero"`
+	INumPage b24.Opt[b24.Int] `json:"iNumPage,omitzero"`
 }
 
 // ElapseditemGetlistParamsOrder is the ORDER value of
@@ -416,9 +420,9 @@ func (v ElapseditemGetlistParamsOrder) MarshalJSON() ([]byte, error) {
 // task.elapseditem.getlist.
 type ElapseditemGetlistParamsFilter struct {
 	// Identifier of the time tracking record
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Identifier of the user on behalf of whom the time tracking record was made
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// Record creation date
 	CreatedDate b24.Opt[b24.Time] `json:"CREATED_DATE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -434,34 +438,6 @@ func (v *ElapseditemGetlistParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v ElapseditemGetlistParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain ElapseditemGetlistParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ElapseditemGetlistItem is one row of task.elapseditem.getlist.
-type ElapseditemGetlistItem struct {
-	CommentText b24.String `json:"COMMENT_TEXT"`
-	CreatedDate b24.String `json:"CREATED_DATE"`
-	DateStart   b24.String `json:"DATE_START"`
-	DateStop    b24.String `json:"DATE_STOP"`
-	ID          b24.String `json:"ID"`
-	Minutes     b24.String `json:"MINUTES"`
-	Seconds     b24.String `json:"SECONDS"`
-	Source      b24.String `json:"SOURCE"`
-	TaskID      b24.String `json:"TASK_ID"`
-	UserID      b24.String `json:"USER_ID"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetlistItem) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetlistItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetlistItem) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetlistItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -668,7 +644,7 @@ type ElapseditemGetmanifestResult struct {
 	ManifestVersion                     b24.String                                       `json:"Manifest version"`
 	ManifestChangeDate                  b24.String                                       `json:"Manifest change date"`
 	Warning                             b24.String                                       `json:"Warning"`
-	RestShortnameAliasToClass           b24.String                                       `json:"REST: shortname alias to class"`
+	RestShortNameAliasToClass           b24.String                                       `json:"REST: shortname alias to class"`
 	RestWritableElapseditemDataFields   []b24.String                                     `json:"REST: writable elapseditem data fields"`
 	RestReadableElapseditemDataFields   []b24.String                                     `json:"REST: readable elapseditem data fields"`
 	RestSortableElapseditemDataFields   []b24.String                                     `json:"REST: sortable elapseditem data fields"`
@@ -694,8 +670,8 @@ func (v ElapseditemGetmanifestResult) MarshalJSON() ([]byte, error) {
 // ElapseditemGetmanifestResultRestAvailableMethods is the REST: available
 // methods value of task.elapseditem.getmanifest.
 type ElapseditemGetmanifestResultRestAvailableMethods struct {
-	Getmanifest     ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest     `json:"getmanifest"`
-	Getlist         ElapseditemGetmanifestResultRestAvailableMethodsGetlist         `json:"getlist"`
+	GetManifest     ElapseditemGetmanifestResultRestAvailableMethodsGetManifest     `json:"getmanifest"`
+	GetList         ElapseditemGetmanifestResultRestAvailableMethodsGetList         `json:"getlist"`
 	Get             ElapseditemGetmanifestResultRestAvailableMethodsGet             `json:"get"`
 	Add             ElapseditemGetmanifestResultRestAvailableMethodsAdd             `json:"add"`
 	Update          ElapseditemGetmanifestResultRestAvailableMethodsUpdate          `json:"update"`
@@ -717,9 +693,9 @@ func (v ElapseditemGetmanifestResultRestAvailableMethods) MarshalJSON() ([]byte,
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest is the
+// ElapseditemGetmanifestResultRestAvailableMethodsGetManifest is the
 // getmanifest value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest struct {
+type ElapseditemGetmanifestResultRestAvailableMethodsGetManifest struct {
 	StaticMethod b24.Bool        `json:"staticMethod"`
 	Params       json.RawMessage `json:"params"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -727,22 +703,22 @@ type ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest
+func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetManifest) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetManifest
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetmanifest
+func (v ElapseditemGetmanifestResultRestAvailableMethodsGetManifest) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetManifest
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsGetlist is the getlist value
+// ElapseditemGetmanifestResultRestAvailableMethodsGetList is the getlist value
 // of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetlist struct {
+type ElapseditemGetmanifestResultRestAvailableMethodsGetList struct {
 	StaticMethod             b24.Bool                                                        `json:"staticMethod"`
-	Params                   []ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams `json:"params"`
+	Params                   []ElapseditemGetmanifestResultRestAvailableMethodsGetListParams `json:"params"`
 	AllowedKeysInReturnValue []b24.String                                                    `json:"allowedKeysInReturnValue"`
 	AllowedAggregations      []b24.String                                                    `json:"allowedAggregations"`
 	CollectionInReturnValue  b24.Bool                                                        `json:"collectionInReturnValue"`
@@ -751,20 +727,20 @@ type ElapseditemGetmanifestResultRestAvailableMethodsGetlist struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetlist) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetlist
+func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetList) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetList
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetlist) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetlist
+func (v ElapseditemGetmanifestResultRestAvailableMethodsGetList) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetList
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams is the params
+// ElapseditemGetmanifestResultRestAvailableMethodsGetListParams is the params
 // value of task.elapseditem.getmanifest.
-type ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams struct {
+type ElapseditemGetmanifestResultRestAvailableMethodsGetListParams struct {
 	Description b24.String `json:"description"`
 	Type        b24.String `json:"type"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -772,14 +748,14 @@ type ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams
+func (v *ElapseditemGetmanifestResultRestAvailableMethodsGetListParams) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetListParams
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetlistParams
+func (v ElapseditemGetmanifestResultRestAvailableMethodsGetListParams) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemGetmanifestResultRestAvailableMethodsGetListParams
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1043,12 +1019,12 @@ type ElapseditemIsActionAllowedParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// method to get the list of tasks. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Identifier of the time spent record.
 	//
 	// It can be obtained when creating a new record or by using the method to get
 	// the list of time spent records. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// Action identifier:
 	//
 	//   - 1 — add a new record (ACTION_ELAPSED_TIME_ADD)
@@ -1056,24 +1032,24 @@ type ElapseditemIsActionAllowedParams struct {
 	//   - 3 — delete a record (ACTION_ELAPSED_TIME_REMOVE)
 	//
 	// Required.
-	Actionid int64 `json:"ACTIONID"`
+	ActionID b24.Int `json:"ACTIONID"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ElapseditemIsActionAllowedParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.isActionAllowed",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.isActionAllowed",
 			Param:  "ITEMID",
 		}
 	}
-	if p.Actionid == 0 {
+	if p.ActionID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.isActionAllowed",
 			Param:  "ACTIONID",
@@ -1131,12 +1107,12 @@ type ElapseditemUpdateParams struct {
 	//
 	// You can obtain the task identifier when creating a new task or by using the
 	// get task list method. Required.
-	Taskid int64 `json:"TASKID"`
+	TaskID b24.Int `json:"TASKID"`
 	// Time entry identifier.
 	//
 	// You can obtain it when creating a new entry or by using the get time entry
 	// list method. Required.
-	Itemid int64 `json:"ITEMID"`
+	ItemID b24.Int `json:"ITEMID"`
 	// An object containing user records, time, and comments (detailed description
 	// provided below) in the following structure:
 	//
@@ -1147,24 +1123,24 @@ type ElapseditemUpdateParams struct {
 	//	},
 	//
 	// Required.
-	Arfields ElapseditemUpdateParamsArfields `json:"ARFIELDS"`
+	ArFields ElapseditemUpdateParamsArFields `json:"ARFIELDS"`
 }
 
 // validate reports the first required parameter left empty.
 func (p ElapseditemUpdateParams) validate() error {
-	if p.Taskid == 0 {
+	if p.TaskID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.update",
 			Param:  "TASKID",
 		}
 	}
-	if p.Itemid == 0 {
+	if p.ItemID == 0 {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.update",
 			Param:  "ITEMID",
 		}
 	}
-	if p.Arfields.CommentText == "" {
+	if p.ArFields.CommentText == "" {
 		return &b24.RequiredError{
 			Method: "task.elapseditem.update",
 			Param:  "ARFIELDS.COMMENT_TEXT",
@@ -1173,27 +1149,27 @@ func (p ElapseditemUpdateParams) validate() error {
 	return nil
 }
 
-// ElapseditemUpdateParamsArfields is the ARFIELDS value of
+// ElapseditemUpdateParamsArFields is the ARFIELDS value of
 // task.elapseditem.update.
-type ElapseditemUpdateParamsArfields struct {
+type ElapseditemUpdateParamsArFields struct {
 	// Amount of time spent in seconds. Required.
-	Seconds int64 `json:"SECONDS"`
+	Seconds b24.Int `json:"SECONDS"`
 	// Comment text. Required.
 	CommentText string `json:"COMMENT_TEXT"`
 	// User identifier
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ElapseditemUpdateParamsArfields) UnmarshalJSON(data []byte) error {
-	type plain ElapseditemUpdateParamsArfields
+func (v *ElapseditemUpdateParamsArFields) UnmarshalJSON(data []byte) error {
+	type plain ElapseditemUpdateParamsArFields
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ElapseditemUpdateParamsArfields) MarshalJSON() ([]byte, error) {
-	type plain ElapseditemUpdateParamsArfields
+func (v ElapseditemUpdateParamsArFields) MarshalJSON() ([]byte, error) {
+	type plain ElapseditemUpdateParamsArFields
 	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -25,13 +25,13 @@ func ExampleChecklistitemGet() {
 		return
 	}
 	res, err := task.ChecklistitemGet(context.Background(), c, task.ChecklistitemGetParams{
-		Itemid: 1,
-		Taskid: 1,
+		ItemID: 1,
+		TaskID: 1,
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *task.ChecklistitemGetResult
+	// Output: *task.Checklistitem
 }

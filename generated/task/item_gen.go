@@ -9,6 +9,97 @@ import (
 	"iter"
 )
 
+// ItemUserfield is one item userfield of task.item.userfield, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (task-item-user-field-get-fields, task-item-user-field-get,
+// task-item-user-field-get-list), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type ItemUserfield struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Entity
+	EntityID b24.String `json:"ENTITY_ID"`
+	// Code
+	FieldName b24.String `json:"FIELD_NAME"`
+	// Data Type
+	UserTypeID b24.String `json:"USER_TYPE_ID"`
+	// External ID (XML ID)
+	XMLID b24.String `json:"XML_ID"`
+	// Sort Order
+	Sort b24.Int `json:"SORT"`
+	// Multiple
+	Multiple b24.Bool `json:"MULTIPLE"`
+	// Mandatory
+	Mandatory b24.Bool `json:"MANDATORY"`
+	// Show in List Filter
+	ShowFilter b24.Bool `json:"SHOW_FILTER"`
+	// Show in List
+	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
+	// Allow User Editing
+	EditInList b24.Bool `json:"EDIT_IN_LIST"`
+	// Field Values are Searchable
+	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
+	// Edit Form Label
+	EditFormLabel b24.Localized `json:"EDIT_FORM_LABEL"`
+	// List Column Header
+	ListColumnLabel b24.Localized `json:"LIST_COLUMN_LABEL"`
+	// List Filter Label
+	ListFilterLabel b24.Localized `json:"LIST_FILTER_LABEL"`
+	// Error Message
+	ErrorMessage b24.Localized `json:"ERROR_MESSAGE"`
+	// Help
+	HelpMessage b24.Localized `json:"HELP_MESSAGE"`
+	// List Elements
+	List json.RawMessage `json:"LIST"`
+	// Additional Settings (depends on type)
+	Settings ItemUserfieldSettings `json:"SETTINGS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemUserfield) UnmarshalJSON(data []byte) error {
+	type plain ItemUserfield
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemUserfield) MarshalJSON() ([]byte, error) {
+	type plain ItemUserfield
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ItemUserfieldSettings is the SETTINGS value of task.item.userfield.
+type ItemUserfieldSettings struct {
+	// Width of the input field
+	Size b24.Int `json:"SIZE"`
+	// Number of rows in the input field
+	Rows b24.Int `json:"ROWS"`
+	// Regular expression for value validation
+	Regexp b24.String `json:"REGEXP"`
+	// Minimum length of the value
+	MinLength b24.Int `json:"MIN_LENGTH"`
+	// Maximum length of the value
+	MaxLength b24.Int `json:"MAX_LENGTH"`
+	// Default value
+	DefaultValue json.RawMessage `json:"DEFAULT_VALUE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ItemUserfieldSettings) UnmarshalJSON(data []byte) error {
+	type plain ItemUserfieldSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ItemUserfieldSettings) MarshalJSON() ([]byte, error) {
+	type plain ItemUserfieldSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // ItemAdd calls task.item.add: Add Task.
 //
 // The method task.item.add creates a new task. The identifier of the created
@@ -132,7 +223,7 @@ type ItemAddtofavoriteParams struct {
 	// Authorization token
 	Auth any `json:"auth,omitzero"`
 	// Task identifier
-	TaskID b24.Opt[int64] `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
 	// The parameter contains the key AFFECT_CHILDREN. It indicates whether to add
 	// subtasks of this task to Favorites
 	Params *ItemAddtofavoriteParamsParams `json:"PARAMS,omitzero"`
@@ -196,7 +287,7 @@ func ItemApproveCommand(p ItemApproveParams) b24.Command[json.RawMessage] {
 // ItemApproveParams holds the parameters of task.item.approve.
 type ItemApproveParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemComplete calls task.item.complete: Move Task to "Completed" Status.
@@ -236,7 +327,7 @@ func ItemCompleteCommand(p ItemCompleteParams) b24.Command[json.RawMessage] {
 // ItemCompleteParams holds the parameters of task.item.complete.
 type ItemCompleteParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemDefer calls task.item.defer: Defer Task to "Deferred" Status.
@@ -276,7 +367,7 @@ func ItemDeferCommand(p ItemDeferParams) b24.Command[json.RawMessage] {
 // ItemDeferParams holds the parameters of task.item.defer.
 type ItemDeferParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemDelegate calls task.item.delegate: Delegate Task.
@@ -315,9 +406,9 @@ func ItemDelegateCommand(p ItemDelegateParams) b24.Command[json.RawMessage] {
 // ItemDelegateParams holds the parameters of task.item.delegate.
 type ItemDelegateParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 	// Identifier of the new executor (responsible)
-	Userid b24.Opt[int64] `json:"USERID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USERID,omitzero"`
 }
 
 // ItemDelete calls task.item.delete: Delete Task.
@@ -356,7 +447,7 @@ func ItemDeleteCommand(p ItemDeleteParams) b24.Command[json.RawMessage] {
 // ItemDeleteParams holds the parameters of task.item.delete.
 type ItemDeleteParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemDeletefile calls task.item.deletefile: Remove File Link from Task.
@@ -397,9 +488,9 @@ type ItemDeletefileParams struct {
 	// Authorization token
 	Auth any `json:"auth,omitzero"`
 	// Task identifier
-	TaskID b24.Opt[int64] `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
 	// Identifier of the attached file
-	AttachmentID b24.Opt[int64] `json:"ATTACHMENT_ID,omitzero"`
+	AttachmentID b24.Opt[b24.Int] `json:"ATTACHMENT_ID,omitzero"`
 }
 
 // ItemDeletefromfavorite calls task.item.deletefromfavorite: Remove Task from
@@ -443,7 +534,7 @@ type ItemDeletefromfavoriteParams struct {
 	// Authorization token
 	Auth any `json:"auth,omitzero"`
 	// Task identifier
-	TaskID b24.Opt[int64] `json:"TASK_ID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
 	// This parameter contains the key AFFECT_CHILDREN. It indicates whether to add
 	// the subtasks of this task to Favorites
 	Params *ItemDeletefromfavoriteParamsParams `json:"PARAMS,omitzero"`
@@ -507,7 +598,7 @@ func ItemDisapproveCommand(p ItemDisapproveParams) b24.Command[json.RawMessage] 
 // ItemDisapproveParams holds the parameters of task.item.disapprove.
 type ItemDisapproveParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemGetallowedactions calls task.item.getallowedactions: Get a List of
@@ -549,7 +640,7 @@ func ItemGetallowedactionsCommand(p ItemGetallowedactionsParams) b24.Command[jso
 // task.item.getallowedactions.
 type ItemGetallowedactionsParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemGetallowedtaskactionsasstrings calls
@@ -595,7 +686,7 @@ func ItemGetallowedtaskactionsasstringsCommand(p ItemGetallowedtaskactionsasstri
 // task.item.getallowedtaskactionsasstrings.
 type ItemGetallowedtaskactionsasstringsParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemGetdata calls task.item.getdata: Get Task Data:.
@@ -636,7 +727,7 @@ func ItemGetdataCommand(p ItemGetdataParams) b24.Command[json.RawMessage] {
 // ItemGetdataParams holds the parameters of task.item.getdata.
 type ItemGetdataParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemGetdependson calls task.item.getdependson: Get a List of Previous Tasks.
@@ -678,7 +769,7 @@ func ItemGetdependsonCommand(p ItemGetdependsonParams) b24.Command[json.RawMessa
 // ItemGetdependsonParams holds the parameters of task.item.getdependson.
 type ItemGetdependsonParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 }
 
 // ItemGetdescription calls task.item.getdescription: Get Task Description.
@@ -718,7 +809,7 @@ func ItemGetdescriptionCommand(p ItemGetdescriptionParams) b24.Command[json.RawM
 // ItemGetdescriptionParams holds the parameters of task.item.getdescription.
 type ItemGetdescriptionParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 	// Acceptable values:
 	//
 	//   - 1 (corresponds to PHP constant CTaskItem::DESCR_FORMAT_RAW) — the
@@ -771,7 +862,7 @@ func ItemGetfilesCommand(p ItemGetfilesParams) b24.Command[json.RawMessage] {
 // ItemGetfilesParams holds the parameters of task.item.getfiles.
 type ItemGetfilesParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	TaskID any `json:"TASKID,omitzero"`
 }
 
 // ItemGetmanifest calls task.item.getmanifest: Get a List of Methods
@@ -850,10 +941,10 @@ func ItemIsactionallowedCommand(p ItemIsactionallowedParams) b24.Command[json.Ra
 // ItemIsactionallowedParams holds the parameters of task.item.isactionallowed.
 type ItemIsactionallowedParams struct {
 	// Task identifier
-	Taskid b24.Opt[int64] `json:"TASKID,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"TASKID,omitzero"`
 	// Identifier of the action being checked (see the constants of the method
 	// task.item.getallowedactions)
-	Actionid any `json:"ACTIONID,omitzero"`
+	ActionID any `json:"ACTIONID,omitzero"`
 }
 
 // ItemList calls task.item.list: Get the List of Tasks.
@@ -1027,7 +1118,7 @@ func ItemRenewCommand(p ItemRenewParams) b24.Command[json.RawMessage] {
 // ItemRenewParams holds the parameters of task.item.renew.
 type ItemRenewParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	TaskID any `json:"TASKID,omitzero"`
 }
 
 // ItemStartexecution calls task.item.startexecution: Transitioning a Task to
@@ -1068,7 +1159,7 @@ func ItemStartexecutionCommand(p ItemStartexecutionParams) b24.Command[json.RawM
 // ItemStartexecutionParams holds the parameters of task.item.startexecution.
 type ItemStartexecutionParams struct {
 	// Task identifier
-	Taskid any `json:"TASKID,omitzero"`
+	TaskID any `json:"TASKID,omitzero"`
 }
 
 // ItemUpdate calls task.item.update: Update Task.
@@ -1110,7 +1201,7 @@ func ItemUpdateCommand(p ItemUpdateParams) b24.Command[json.RawMessage] {
 // ItemUpdateParams holds the parameters of task.item.update.
 type ItemUpdateParams struct {
 	// Task identifier.
-	Taskid any `json:"TASKID,omitzero"`
+	TaskID any `json:"TASKID,omitzero"`
 	// List of fields with new values.
 	Taskdata any `json:"TASKDATA,omitzero"`
 }
@@ -1197,7 +1288,7 @@ type ItemUserfieldAddParamsParams struct {
 	// Name of the custom field
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Multiple value. Possible values:
 	//
 	//   - Y — multiple
@@ -1258,7 +1349,7 @@ type ItemUserfieldAddParamsParamsSettings struct {
 	// Default value
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1349,7 +1440,7 @@ type ItemUserfieldDeleteParams struct {
 	//
 	// The identifier of the task's custom field can be obtained when creating the
 	// field or by using the method to get the list of fields. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1380,11 +1471,11 @@ func (p ItemUserfieldDeleteParams) validate() error {
 //   - ERROR_CORE: No parameters found Required parameter ID is missing
 //   - ERROR_NOT_FOUND: The entity with ID '{ID}' is not found Custom field
 //     with the specified ID not found
-func ItemUserfieldGet(ctx context.Context, c b24.Caller, p ItemUserfieldGetParams, opts ...b24.CallOption) (*ItemUserfieldGetResult, error) {
+func ItemUserfieldGet(ctx context.Context, c b24.Caller, p ItemUserfieldGetParams, opts ...b24.CallOption) (*ItemUserfield, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out ItemUserfieldGetResult
+	var out ItemUserfield
 	if err := b24.Invoke(ctx, c, ItemUserfieldGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1394,8 +1485,8 @@ func ItemUserfieldGet(ctx context.Context, c b24.Caller, p ItemUserfieldGetParam
 // ItemUserfieldGetCommand is task.item.userfield.get as a command for a batch
 // (see b24.Add); its result decodes as ItemUserfieldGet's does. Required
 // parameters are not checked here: the portal reports them.
-func ItemUserfieldGetCommand(p ItemUserfieldGetParams) b24.Command[*ItemUserfieldGetResult] {
-	return b24.NewCommand[*ItemUserfieldGetResult](b24.Request{
+func ItemUserfieldGetCommand(p ItemUserfieldGetParams) b24.Command[*ItemUserfield] {
+	return b24.NewCommand[*ItemUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "task.item.userfield.get",
 		Params:     p,
@@ -1409,7 +1500,7 @@ type ItemUserfieldGetParams struct {
 	//
 	// The identifier of the task's custom field can be obtained when creating the
 	// field or by using the method to get the list of fields. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1421,200 +1512,6 @@ func (p ItemUserfieldGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// ItemUserfieldGetResult is the result of task.item.userfield.get.
-type ItemUserfieldGetResult struct {
-	// Identifier of the custom field
-	ID b24.Int `json:"ID"`
-	// Code of the object to which the field is attached
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Code of the custom field
-	FieldName b24.String `json:"FIELD_NAME"`
-	// Data type
-	UserTypeID b24.String `json:"USER_TYPE_ID"`
-	// External identifier
-	XMLID b24.String `json:"XML_ID"`
-	// Sorting order
-	Sort b24.Int `json:"SORT"`
-	// Indicator of multiple values. Possible values:
-	//
-	//   - Y — multiple
-	//   - N — single
-	Multiple b24.Bool `json:"MULTIPLE"`
-	// Indicator of a required field. Possible values:
-	//
-	//   - Y — required
-	//   - N — not required
-	Mandatory b24.Bool `json:"MANDATORY"`
-	// Display in the list filter
-	ShowFilter b24.Bool `json:"SHOW_FILTER"`
-	// Display in the list
-	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
-	// Editing allowed in the list
-	EditInList b24.Bool `json:"EDIT_IN_LIST"`
-	// Value is searchable
-	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
-	// Localized labels in the edit form
-	EditFormLabel ItemUserfieldGetResultEditFormLabel `json:"EDIT_FORM_LABEL"`
-	// Localized column headers in the list
-	ListColumnLabel ItemUserfieldGetResultListColumnLabel `json:"LIST_COLUMN_LABEL"`
-	// Localized labels in the list filter
-	ListFilterLabel ItemUserfieldGetResultListFilterLabel `json:"LIST_FILTER_LABEL"`
-	// Localized validation error texts
-	ErrorMessage ItemUserfieldGetResultErrorMessage `json:"ERROR_MESSAGE"`
-	// Localized hints for the field
-	HelpMessage ItemUserfieldGetResultHelpMessage `json:"HELP_MESSAGE"`
-	// Additional field settings (detailed description)
-	Settings ItemUserfieldGetResultSettings `json:"SETTINGS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResult) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResult) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetResultEditFormLabel is the EDIT_FORM_LABEL value of
-// task.item.userfield.get.
-type ItemUserfieldGetResultEditFormLabel struct {
-	Ar b24.String `json:"ar"`
-	Br b24.String `json:"br"`
-	De b24.String `json:"de"`
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResultEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResultEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResultEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResultEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetResultListColumnLabel is the LIST_COLUMN_LABEL value of
-// task.item.userfield.get.
-type ItemUserfieldGetResultListColumnLabel struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResultListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResultListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResultListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResultListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetResultListFilterLabel is the LIST_FILTER_LABEL value of
-// task.item.userfield.get.
-type ItemUserfieldGetResultListFilterLabel struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResultListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResultListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResultListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResultListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetResultErrorMessage is the ERROR_MESSAGE value of
-// task.item.userfield.get.
-type ItemUserfieldGetResultErrorMessage struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResultErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResultErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResultErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResultErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetResultHelpMessage is the HELP_MESSAGE value of
-// task.item.userfield.get.
-type ItemUserfieldGetResultHelpMessage struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResultHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResultHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResultHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResultHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetResultSettings is the SETTINGS value of
-// task.item.userfield.get.
-type ItemUserfieldGetResultSettings struct {
-	// Width of the input field
-	Size b24.Int `json:"SIZE"`
-	// Number of rows in the input field
-	Rows b24.Int `json:"ROWS"`
-	// Regular expression for value validation
-	Regexp b24.String `json:"REGEXP"`
-	// Minimum length of the value
-	MinLength b24.Int `json:"MIN_LENGTH"`
-	// Maximum length of the value
-	MaxLength b24.Int `json:"MAX_LENGTH"`
-	// Default value
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetResultSettings) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetResultSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetResultSettings) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetResultSettings
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemUserfieldGetfields calls task.item.userfield.getfields: Get User Field
@@ -1669,8 +1566,8 @@ type ItemUserfieldGetfieldsParams struct{}
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func ItemUserfieldGetlist(ctx context.Context, c b24.Caller, p ItemUserfieldGetlistParams, opts ...b24.CallOption) ([]ItemUserfieldGetlistItem, error) {
-	var out []ItemUserfieldGetlistItem
+func ItemUserfieldGetlist(ctx context.Context, c b24.Caller, p ItemUserfieldGetlistParams, opts ...b24.CallOption) ([]ItemUserfield, error) {
+	var out []ItemUserfield
 	if err := b24.Invoke(ctx, c, ItemUserfieldGetlistCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1680,8 +1577,8 @@ func ItemUserfieldGetlist(ctx context.Context, c b24.Caller, p ItemUserfieldGetl
 // ItemUserfieldGetlistCommand is task.item.userfield.getlist as a command for
 // a batch (see b24.Add); its result decodes as ItemUserfieldGetlist's does.
 // Required parameters are not checked here: the portal reports them.
-func ItemUserfieldGetlistCommand(p ItemUserfieldGetlistParams) b24.Command[[]ItemUserfieldGetlistItem] {
-	return b24.NewCommand[[]ItemUserfieldGetlistItem](b24.Request{
+func ItemUserfieldGetlistCommand(p ItemUserfieldGetlistParams) b24.Command[[]ItemUserfield] {
+	return b24.NewCommand[[]ItemUserfield](b24.Request{
 		Idempotent: true,
 		Method:     "task.item.userfield.getlist",
 		Params:     p,
@@ -1692,8 +1589,8 @@ func ItemUserfieldGetlistCommand(p ItemUserfieldGetlistParams) b24.Command[[]Ite
 // ItemUserfieldGetlistAll iterates over every row of
 // task.item.userfield.getlist, requesting page after page (start/next) as the
 // loop asks for more.
-func ItemUserfieldGetlistAll(ctx context.Context, c b24.Caller, p ItemUserfieldGetlistParams, opts ...b24.CallOption) iter.Seq2[ItemUserfieldGetlistItem, error] {
-	return b24.List[ItemUserfieldGetlistItem](ctx, c, ItemUserfieldGetlistCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func ItemUserfieldGetlistAll(ctx context.Context, c b24.Caller, p ItemUserfieldGetlistParams, opts ...b24.CallOption) iter.Seq2[ItemUserfield, error] {
+	return b24.List[ItemUserfield](ctx, c, ItemUserfieldGetlistCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // ItemUserfieldGetlistParams holds the parameters of
@@ -1733,79 +1630,6 @@ type ItemUserfieldGetlistParams struct {
 	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
 	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
 	Filter b24.Filter `json:"FILTER,omitzero"`
-}
-
-// ItemUserfieldGetlistItem is one row of task.item.userfield.getlist.
-type ItemUserfieldGetlistItem struct {
-	// Identifier of the custom field
-	ID b24.Int `json:"ID"`
-	// Code of the object to which the field is linked
-	EntityID b24.String `json:"ENTITY_ID"`
-	// Code of the custom field
-	FieldName b24.String `json:"FIELD_NAME"`
-	// Data type
-	UserTypeID b24.String `json:"USER_TYPE_ID"`
-	// External identifier
-	XMLID b24.String `json:"XML_ID"`
-	// Sort value
-	Sort b24.Int `json:"SORT"`
-	// Indicates multiple values. Possible values:
-	//
-	//   - Y — multiple
-	//   - N — single
-	Multiple b24.Bool `json:"MULTIPLE"`
-	// Indicates mandatory field. Possible values:
-	//
-	//   - Y — mandatory
-	//   - N — optional
-	Mandatory b24.Bool `json:"MANDATORY"`
-	// Display in the list filter
-	ShowFilter b24.Bool `json:"SHOW_FILTER"`
-	// Display in the list
-	ShowInList b24.Bool `json:"SHOW_IN_LIST"`
-	// Editing allowed in the list
-	EditInList b24.Bool `json:"EDIT_IN_LIST"`
-	// Value is searchable
-	IsSearchable b24.Bool `json:"IS_SEARCHABLE"`
-	// Additional field settings, composition depends on the type USER_TYPE_ID
-	Settings ItemUserfieldGetlistItemSettings `json:"SETTINGS"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetlistItem) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetlistItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetlistItem) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetlistItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ItemUserfieldGetlistItemSettings is the SETTINGS value of
-// task.item.userfield.getlist.
-type ItemUserfieldGetlistItemSettings struct {
-	Company b24.Bool `json:"COMPANY"`
-	Contact b24.Bool `json:"CONTACT"`
-	Deal    b24.Bool `json:"DEAL"`
-	Lead    b24.Bool `json:"LEAD"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ItemUserfieldGetlistItemSettings) UnmarshalJSON(data []byte) error {
-	type plain ItemUserfieldGetlistItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ItemUserfieldGetlistItemSettings) MarshalJSON() ([]byte, error) {
-	type plain ItemUserfieldGetlistItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // ItemUserfieldGettypes calls task.item.userfield.gettypes: Get a List of
@@ -1924,7 +1748,7 @@ type ItemUserfieldUpdateParams struct {
 	//
 	// The identifier of the task's user field can be obtained when creating a
 	// field or by using the method to get the list of fields. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// Set of parameters to be updated for the field (detailed description).
 	// Required.
 	Data ItemUserfieldUpdateParamsData `json:"DATA"`
@@ -1951,7 +1775,7 @@ type ItemUserfieldUpdateParamsData struct {
 	// Name of the user field
 	Label b24.Opt[string] `json:"LABEL,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Multiple value. Possible values:
 	//
 	//   - Y — multiple
@@ -2012,7 +1836,7 @@ type ItemUserfieldUpdateParamsDataSettings struct {
 	// Default value
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,113 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Stages is one stages of task.stages, as the family's methods return it. Its
+// fields are the union of what the family's pages document (task-stages-get,
+// task-stages-add), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
+type Stages struct {
+	// Identifier of the stage.
+	ID b24.Int `json:"ID"`
+	// Title.
+	Title b24.String `json:"TITLE"`
+	// Sorting.
+	Sort b24.Int `json:"SORT"`
+	// Color in RGB format.
+	Color b24.String `json:"COLOR"`
+	// System type. Possible values: NEW, PROGRESS, WORK, REVIEW, FINISH.
+	SystemType b24.String `json:"SYSTEM_TYPE"`
+	// Identifier of the object, i.e., group or user.
+	EntityID b24.Int `json:"ENTITY_ID"`
+	// Type of the object. U for user, G for group.
+	EntityType b24.String `json:"ENTITY_TYPE"`
+	// Additional filters.
+	//
+	// System parameter. Always has the value of an empty array.
+	AdditionalFilter json.RawMessage `json:"ADDITIONAL_FILTER"`
+	// Array of elements to update.
+	//
+	// System parameter. Always has the value of an empty array.
+	ToUpdate json.RawMessage `json:"TO_UPDATE"`
+	// Functions applied to the task when moving to this stage.
+	//
+	// System parameter. Always has the value of null.
+	ToUpdateAccess b24.String `json:"TO_UPDATE_ACCESS"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Stages) UnmarshalJSON(data []byte) error {
+	type plain Stages
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Stages) MarshalJSON() ([]byte, error) {
+	type plain Stages
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// StagesInput is the write form of Stages: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type StagesInput struct {
+	// Stage title
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Stage color in RGB format
+	Color b24.Opt[string] `json:"COLOR,omitzero"`
+	// Identifier of the stage after which the new stage should be added.
+	//
+	// If not specified or equal to 0, it will be added at the beginning
+	AfterID b24.Opt[b24.Int] `json:"AFTER_ID,omitzero"`
+	// Object identifier.
+	//
+	// Can equal the ID of the group, in which case the stage will be added to the
+	// group's Kanban.
+	//
+	// If equal to 0 or absent, the stage will be added to "My Plan" of the current
+	// user.
+	//
+	// An access error will be returned if the permission level is insufficient
+	EntityID b24.Opt[b24.Int] `json:"ENTITY_ID,omitzero"`
+	// Identifier of the stage.
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
+	// Sorting.
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
+	// System type. Possible values: NEW, PROGRESS, WORK, REVIEW, FINISH.
+	SystemType b24.Opt[string] `json:"SYSTEM_TYPE,omitzero"`
+	// Type of the object. U for user, G for group.
+	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
+	// Additional filters.
+	//
+	// System parameter. Always has the value of an empty array.
+	AdditionalFilter []any `json:"ADDITIONAL_FILTER,omitzero"`
+	// Array of elements to update.
+	//
+	// System parameter. Always has the value of an empty array.
+	ToUpdate []any `json:"TO_UPDATE,omitzero"`
+	// Functions applied to the task when moving to this stage.
+	//
+	// System parameter. Always has the value of null.
+	ToUpdateAccess b24.Opt[string] `json:"TO_UPDATE_ACCESS,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *StagesInput) UnmarshalJSON(data []byte) error {
+	type plain StagesInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v StagesInput) MarshalJSON() ([]byte, error) {
+	type plain StagesInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // StagesAdd calls task.stages.add: Add a Kanban or "My Plan" Stage.
 //
 // The method task.stages.add adds a Kanban or "My Plan" stage.
@@ -48,7 +155,7 @@ func StagesAddCommand(p StagesAddParams) b24.Command[b24.Int] {
 type StagesAddParams struct {
 	// Field values (detailed description provided below) for adding a new stage.
 	// Required.
-	Fields StagesAddParamsFields `json:"fields"`
+	Fields StagesInput `json:"fields"`
 	// If set to true, permission checks will not occur, provided the requester is
 	// an administrator of the account
 	IsAdmin b24.Opt[bool] `json:"isAdmin,omitzero"`
@@ -56,49 +163,13 @@ type StagesAddParams struct {
 
 // validate reports the first required parameter left empty.
 func (p StagesAddParams) validate() error {
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "task.stages.add",
 			Param:  "fields.TITLE",
 		}
 	}
 	return nil
-}
-
-// StagesAddParamsFields is the fields value of task.stages.add.
-type StagesAddParamsFields struct {
-	// Stage title. Required.
-	Title string `json:"TITLE"`
-	// Stage color in RGB format
-	Color b24.Opt[string] `json:"COLOR,omitzero"`
-	// Identifier of the stage after which the new stage should be added.
-	//
-	// If not specified or equal to 0, it will be added at the beginning
-	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
-	// Object identifier.
-	//
-	// Can equal the ID of the group, in which case the stage will be added to the
-	// group's Kanban.
-	//
-	// If equal to 0 or absent, the stage will be added to "My Plan" of the current
-	// user.
-	//
-	// An access error will be returned if the permission level is insufficient
-	EntityID b24.Opt[int64] `json:"ENTITY_ID,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *StagesAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain StagesAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v StagesAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain StagesAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // StagesCanmovetask calls task.stages.canmovetask: Check the Ability to Move
@@ -141,7 +212,7 @@ func StagesCanmovetaskCommand(p StagesCanmovetaskParams) b24.Command[b24.Bool] {
 // StagesCanmovetaskParams holds the parameters of task.stages.canmovetask.
 type StagesCanmovetaskParams struct {
 	// ID of the object. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Type of the object:
 	//
 	//   - U — user
@@ -234,7 +305,7 @@ func StagesDeleteCommand(p StagesDeleteParams) b24.Command[b24.Bool] {
 // StagesDeleteParams holds the parameters of task.stages.delete.
 type StagesDeleteParams struct {
 	// Identifier of the stage to be deleted. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// If set to true, permission checks will be skipped, provided the requester is
 	// an administrator of the account
 	IsAdmin b24.Opt[bool] `json:"isAdmin,omitzero"`
@@ -301,7 +372,7 @@ type StagesGetParams struct {
 	//     user.
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// If set to true, permission checks will not occur, provided that the
 	// requester is an administrator of the account.
 	IsAdmin b24.Opt[bool] `json:"isAdmin,omitzero"`
@@ -362,13 +433,13 @@ func StagesMovetaskCommand(p StagesMovetaskParams) b24.Command[b24.Bool] {
 // StagesMovetaskParams holds the parameters of task.stages.movetask.
 type StagesMovetaskParams struct {
 	// Task identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// ID of the stage to which the task should be moved. Required.
-	StageID int64 `json:"stageId"`
+	StageID b24.Int `json:"stageId"`
 	// ID of the task before which the task should be placed in the stage
-	Before b24.Opt[int64] `json:"before,omitzero"`
+	Before b24.Opt[b24.Int] `json:"before,omitzero"`
 	// ID of the task after which the task should be placed in the stage
-	After b24.Opt[int64] `json:"after,omitzero"`
+	After b24.Opt[b24.Int] `json:"after,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -427,10 +498,10 @@ func StagesUpdateCommand(p StagesUpdateParams) b24.Command[b24.Bool] {
 // StagesUpdateParams holds the parameters of task.stages.update.
 type StagesUpdateParams struct {
 	// Identifier of the stage. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for updating the Kanban
 	// stage or "My Plan". Required.
-	Fields []StagesUpdateParamsFields `json:"fields"`
+	Fields StagesUpdateParamsFields `json:"fields"`
 	// If set to true, permission checks will not occur, provided the requester is
 	// an administrator of the account
 	IsAdmin b24.Opt[bool] `json:"isAdmin,omitzero"`
@@ -442,12 +513,6 @@ func (p StagesUpdateParams) validate() error {
 		return &b24.RequiredError{
 			Method: "task.stages.update",
 			Param:  "id",
-		}
-	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "task.stages.update",
-			Param:  "fields",
 		}
 	}
 	return nil
@@ -462,7 +527,7 @@ type StagesUpdateParamsFields struct {
 	// Identifier of the stage after which the new stage should be added.
 	//
 	// If not specified or equal to 0, it will be added at the beginning
-	AfterID b24.Opt[int64] `json:"AFTER_ID,omitzero"`
+	AfterID b24.Opt[b24.Int] `json:"AFTER_ID,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,6 +8,344 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// APIScrumBacklog is one api scrum backlog of tasks.api.scrum.backlog, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-api-scrum-backlog-get-fields,
+// tasks-api-scrum-backlog-get, tasks-api-scrum-backlog-update,
+// tasks-api-scrum-backlog-add), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type APIScrumBacklog struct {
+	// Identifier of the group for which the backlog was created
+	GroupID b24.Int `json:"groupId"`
+	// Identifier of the user who created the backlog
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the user who modified the backlog
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Identifier of the backlog
+	ID b24.Int `json:"id"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumBacklog) UnmarshalJSON(data []byte) error {
+	type plain APIScrumBacklog
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumBacklog) MarshalJSON() ([]byte, error) {
+	type plain APIScrumBacklog
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumBacklogInput is the write form of APIScrumBacklog: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type APIScrumBacklogInput struct {
+	// The identifier of the group for which the backlog is created.
+	//
+	// The group identifier can be obtained when creating a new group
+	// sonet_group.create or when retrieving a list of existing groups
+	// socialnetwork.api.workgroup.list
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
+	// The identifier of the user who will create the backlog
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// The identifier of the user who will modify the backlog
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Identifier of the backlog
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumBacklogInput) UnmarshalJSON(data []byte) error {
+	type plain APIScrumBacklogInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumBacklogInput) MarshalJSON() ([]byte, error) {
+	type plain APIScrumBacklogInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumEpic is one api scrum epic of tasks.api.scrum.epic, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (tasks-api-scrum-epic-get, tasks-api-scrum-epic-update,
+// tasks-api-scrum-epic-add), typed by the *.fields page where it gives a type;
+// a value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type APIScrumEpic struct {
+	// Epic identifier
+	ID b24.Int `json:"id"`
+	// Group identifier (scrum) to which the epic is attached
+	GroupID b24.Int `json:"groupId"`
+	// Epic name
+	Name b24.String `json:"name"`
+	// Epic description
+	Description b24.String `json:"description"`
+	// Identifier of the user who created the epic
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the user who last modified the epic
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Epic color in HEX format
+	Color b24.String `json:"color"`
+	// Object with data about all files attached to the epic
+	Files json.RawMessage `json:"files"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumEpic) UnmarshalJSON(data []byte) error {
+	type plain APIScrumEpic
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumEpic) MarshalJSON() ([]byte, error) {
+	type plain APIScrumEpic
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumEpicInput is the write form of APIScrumEpic: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type APIScrumEpicInput struct {
+	// Epic name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Epic description
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// Identifier of the group (scrum) to which the epic belongs
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
+	// Epic color
+	Color b24.Opt[string] `json:"color,omitzero"`
+	// Array of files associated with the epic.
+	//
+	// In files, you can pass an array of values with file identifiers, specifying
+	// the prefix n for each identifier
+	Files []any `json:"files,omitzero"`
+	// Created by
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Modified by
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Epic identifier
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumEpicInput) UnmarshalJSON(data []byte) error {
+	type plain APIScrumEpicInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumEpicInput) MarshalJSON() ([]byte, error) {
+	type plain APIScrumEpicInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumKanban is one api scrum kanban of tasks.api.scrum.kanban, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-api-scrum-kanban-get-fields), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
+type APIScrumKanban struct {
+	Name     b24.String `json:"name"`
+	Sort     b24.Int    `json:"sort"`
+	Type     b24.String `json:"type"`
+	SprintID b24.Int    `json:"sprintId"`
+	Color    b24.String `json:"color"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumKanban) UnmarshalJSON(data []byte) error {
+	type plain APIScrumKanban
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumKanban) MarshalJSON() ([]byte, error) {
+	type plain APIScrumKanban
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumSprint is one api scrum sprint of tasks.api.scrum.sprint, as the
+// family's methods return it. Its fields are the union of what the family's
+// pages document (tasks-api-scrum-sprint-get-fields,
+// tasks-api-scrum-sprint-get, tasks-api-scrum-sprint-complete,
+// tasks-api-scrum-sprint-start, tasks-api-scrum-sprint-update,
+// tasks-api-scrum-sprint-add), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
+type APIScrumSprint struct {
+	// Identifier of the group (Scrum) to which the sprint belongs
+	GroupID b24.Int `json:"groupId"`
+	// Name of the sprint
+	Name b24.String `json:"name"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Identifier of the user who created the sprint
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the user who modified the sprint
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Start date of the sprint in ISO 8601 format
+	DateStart b24.String `json:"dateStart"`
+	// End date of the sprint in ISO 8601 format
+	DateEnd b24.String `json:"dateEnd"`
+	// Status of the sprint
+	Status b24.String `json:"status"`
+	// Identifier of the sprint
+	ID b24.Int `json:"id"`
+	// Entity type (in this case sprint)
+	EntityType b24.String `json:"entityType"`
+	// Goal of the sprint. Set only in the interface when starting the sprint
+	Goal b24.String `json:"goal"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumSprint) UnmarshalJSON(data []byte) error {
+	type plain APIScrumSprint
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumSprint) MarshalJSON() ([]byte, error) {
+	type plain APIScrumSprint
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumSprintInput is the write form of APIScrumSprint: the fields the
+// family's add and update methods take. Every field is optional; only those
+// set are sent (b24.Some(0) sends 0). Read-only fields are left out; custom
+// fields (UF_*) go in Extra.
+type APIScrumSprintInput struct {
+	// Identifier of the group (Scrum) to which the sprint belongs.
+	//
+	// The identifier can be obtained using the method tasks.api.scrum.sprint.get
+	// for an existing sprint
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
+	// Name of the sprint
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Start date of the sprint. Available formats: ISO 8601, timestamp
+	DateStart b24.Opt[string] `json:"dateStart,omitzero"`
+	// End date of the sprint. Available formats: ISO 8601, timestamp
+	DateEnd b24.Opt[string] `json:"dateEnd,omitzero"`
+	// Status of the sprint. Available values: active, planned, completed
+	Status b24.Opt[string] `json:"status,omitzero"`
+	// Identifier of the user who created the sprint
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Identifier of the user who modified the sprint
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Identifier of the sprint
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Entity type (in this case sprint)
+	EntityType b24.Opt[string] `json:"entityType,omitzero"`
+	// Goal of the sprint. Set only in the interface when starting the sprint
+	Goal b24.Opt[string] `json:"goal,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumSprintInput) UnmarshalJSON(data []byte) error {
+	type plain APIScrumSprintInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumSprintInput) MarshalJSON() ([]byte, error) {
+	type plain APIScrumSprintInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumTask is one api scrum task of tasks.api.scrum.task, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (tasks-api-scrum-task-get, tasks-api-scrum-task-update), typed by
+// the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
+type APIScrumTask struct {
+	// Identifier of the backlog or sprint
+	EntityID b24.Int `json:"entityId"`
+	// Number of story points.
+	//
+	// Data type is a string, as story points may not necessarily be a number
+	StoryPoints b24.String `json:"storyPoints"`
+	// Identifier of the epic
+	EpicID b24.Int `json:"epicId"`
+	// Sorting
+	Sort b24.Int `json:"sort"`
+	// Identifier of the user who created the task
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the user who last modified the task
+	ModifiedBy b24.Int `json:"modifiedBy"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumTask) UnmarshalJSON(data []byte) error {
+	type plain APIScrumTask
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumTask) MarshalJSON() ([]byte, error) {
+	type plain APIScrumTask
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// APIScrumTaskInput is the write form of APIScrumTask: the fields the family's
+// add and update methods take. Every field is optional; only those set are
+// sent (b24.Some(0) sends 0). Read-only fields are left out; custom fields
+// (UF_*) go in Extra.
+type APIScrumTaskInput struct {
+	// Identifier of the backlog or sprint.
+	//
+	// If the value is not specified, *Bitrix24* will automatically add the task to
+	// the Scrum backlog if it exists
+	EntityID b24.Opt[b24.Int] `json:"entityId,omitzero"`
+	// Story Points — a relative estimate of the task's complexity.
+	//
+	// Can have a string value
+	StoryPoints b24.Opt[string] `json:"storyPoints,omitzero"`
+	// Epic identifier
+	EpicID b24.Opt[b24.Int] `json:"epicId,omitzero"`
+	// Sorting
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
+	// Identifier of the user who created the task
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Identifier of the user who last modified the task
+	ModifiedBy b24.Opt[b24.Int] `json:"modifiedBy,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *APIScrumTaskInput) UnmarshalJSON(data []byte) error {
+	type plain APIScrumTaskInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v APIScrumTaskInput) MarshalJSON() ([]byte, error) {
+	type plain APIScrumTaskInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // APIScrumBacklogAdd calls tasks.api.scrum.backlog.add: Add backlog in Scrum.
 //
 // The method tasks.api.scrum.backlog.add adds a backlog in Scrum.
@@ -23,11 +361,11 @@ import (
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: The group identifier groupId was not provided
-func APIScrumBacklogAdd(ctx context.Context, c b24.Caller, p APIScrumBacklogAddParams, opts ...b24.CallOption) (*APIScrumBacklogAddResult, error) {
+func APIScrumBacklogAdd(ctx context.Context, c b24.Caller, p APIScrumBacklogAddParams, opts ...b24.CallOption) (*APIScrumBacklog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumBacklogAddResult
+	var out APIScrumBacklog
 	if err := b24.Invoke(ctx, c, APIScrumBacklogAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -37,8 +375,8 @@ func APIScrumBacklogAdd(ctx context.Context, c b24.Caller, p APIScrumBacklogAddP
 // APIScrumBacklogAddCommand is tasks.api.scrum.backlog.add as a command for a
 // batch (see b24.Add); its result decodes as APIScrumBacklogAdd's does.
 // Required parameters are not checked here: the portal reports them.
-func APIScrumBacklogAddCommand(p APIScrumBacklogAddParams) b24.Command[*APIScrumBacklogAddResult] {
-	return b24.NewCommand[*APIScrumBacklogAddResult](b24.Request{
+func APIScrumBacklogAddCommand(p APIScrumBacklogAddParams) b24.Command[*APIScrumBacklog] {
+	return b24.NewCommand[*APIScrumBacklog](b24.Request{
 		Method:  "tasks.api.scrum.backlog.add",
 		Params:  p,
 		Version: 2,
@@ -58,73 +396,24 @@ type APIScrumBacklogAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields APIScrumBacklogAddParamsFields `json:"fields"`
+	Fields APIScrumBacklogInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p APIScrumBacklogAddParams) validate() error {
-	if p.Fields.GroupID == 0 {
+	if !p.Fields.GroupID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.backlog.add",
 			Param:  "fields.groupId",
 		}
 	}
+	if !p.Fields.CreatedBy.Set {
+		return &b24.RequiredError{
+			Method: "tasks.api.scrum.backlog.add",
+			Param:  "fields.createdBy",
+		}
+	}
 	return nil
-}
-
-// APIScrumBacklogAddParamsFields is the fields value of
-// tasks.api.scrum.backlog.add.
-type APIScrumBacklogAddParamsFields struct {
-	// The identifier of the group for which the backlog is created.
-	//
-	// The group identifier can be obtained when creating a new group
-	// sonet_group.create or when retrieving a list of existing groups
-	// socialnetwork.api.workgroup.list. Required.
-	GroupID int64 `json:"groupId"`
-	// The identifier of the user who will create the backlog. Required.
-	CreatedBy int64 `json:"createdBy"`
-	// The identifier of the user who will modify the backlog
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumBacklogAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain APIScrumBacklogAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumBacklogAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain APIScrumBacklogAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumBacklogAddResult is the result of tasks.api.scrum.backlog.add.
-type APIScrumBacklogAddResult struct {
-	// The identifier of the backlog
-	ID b24.Int `json:"id"`
-	// The identifier of the group for which the backlog was created
-	GroupID b24.Int `json:"groupId"`
-	// The identifier of the user who created the backlog
-	CreatedBy b24.Int `json:"createdBy"`
-	// The identifier of the user who modified the backlog
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumBacklogAddResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumBacklogAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumBacklogAddResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumBacklogAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumBacklogDelete calls tasks.api.scrum.backlog.delete: Delete backlog.
@@ -174,7 +463,7 @@ type APIScrumBacklogDeleteParams struct {
 	// It can be obtained using the backlog creation method
 	// tasks.api.scrum.backlog.add or by retrieving backlog fields by Scrum
 	// identifier using tasks.api.scrum.backlog.get. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -204,11 +493,11 @@ func (p APIScrumBacklogDeleteParams) validate() error {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: The group identifier id was not provided
-func APIScrumBacklogGet(ctx context.Context, c b24.Caller, p APIScrumBacklogGetParams, opts ...b24.CallOption) (*APIScrumBacklogGetResult, error) {
+func APIScrumBacklogGet(ctx context.Context, c b24.Caller, p APIScrumBacklogGetParams, opts ...b24.CallOption) (*APIScrumBacklog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumBacklogGetResult
+	var out APIScrumBacklog
 	if err := b24.Invoke(ctx, c, APIScrumBacklogGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -218,8 +507,8 @@ func APIScrumBacklogGet(ctx context.Context, c b24.Caller, p APIScrumBacklogGetP
 // APIScrumBacklogGetCommand is tasks.api.scrum.backlog.get as a command for a
 // batch (see b24.Add); its result decodes as APIScrumBacklogGet's does.
 // Required parameters are not checked here: the portal reports them.
-func APIScrumBacklogGetCommand(p APIScrumBacklogGetParams) b24.Command[*APIScrumBacklogGetResult] {
-	return b24.NewCommand[*APIScrumBacklogGetResult](b24.Request{
+func APIScrumBacklogGetCommand(p APIScrumBacklogGetParams) b24.Command[*APIScrumBacklog] {
+	return b24.NewCommand[*APIScrumBacklog](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.backlog.get",
 		Params:     p,
@@ -235,7 +524,7 @@ type APIScrumBacklogGetParams struct {
 	// Can be obtained when creating a new group sonet_group.create or when
 	// retrieving a list of existing groups socialnetwork.api.workgroup.list.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -247,32 +536,6 @@ func (p APIScrumBacklogGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumBacklogGetResult is the result of tasks.api.scrum.backlog.get.
-type APIScrumBacklogGetResult struct {
-	// Identifier of the backlog
-	ID b24.Int `json:"id"`
-	// Identifier of the group for which the backlog was created
-	GroupID b24.Int `json:"groupId"`
-	// Identifier of the user who created the backlog
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the backlog
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumBacklogGetResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumBacklogGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumBacklogGetResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumBacklogGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumBacklogGetFields calls tasks.api.scrum.backlog.getFields: Get a list
@@ -435,11 +698,11 @@ func (v APIScrumBacklogGetFieldsResult) MarshalJSON() ([]byte, error) {
 //
 //   - 100: Required parameter fields not provided
 //   - 0: The backlog identifier id was not provided
-func APIScrumBacklogUpdate(ctx context.Context, c b24.Caller, p APIScrumBacklogUpdateParams, opts ...b24.CallOption) (*APIScrumBacklogUpdateResult, error) {
+func APIScrumBacklogUpdate(ctx context.Context, c b24.Caller, p APIScrumBacklogUpdateParams, opts ...b24.CallOption) (*APIScrumBacklog, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumBacklogUpdateResult
+	var out APIScrumBacklog
 	if err := b24.Invoke(ctx, c, APIScrumBacklogUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -449,8 +712,8 @@ func APIScrumBacklogUpdate(ctx context.Context, c b24.Caller, p APIScrumBacklogU
 // APIScrumBacklogUpdateCommand is tasks.api.scrum.backlog.update as a command
 // for a batch (see b24.Add); its result decodes as APIScrumBacklogUpdate's
 // does. Required parameters are not checked here: the portal reports them.
-func APIScrumBacklogUpdateCommand(p APIScrumBacklogUpdateParams) b24.Command[*APIScrumBacklogUpdateResult] {
-	return b24.NewCommand[*APIScrumBacklogUpdateResult](b24.Request{
+func APIScrumBacklogUpdateCommand(p APIScrumBacklogUpdateParams) b24.Command[*APIScrumBacklog] {
+	return b24.NewCommand[*APIScrumBacklog](b24.Request{
 		Method:  "tasks.api.scrum.backlog.update",
 		Params:  p,
 		Version: 2,
@@ -463,7 +726,7 @@ type APIScrumBacklogUpdateParams struct {
 	// Backlog identifier.
 	//
 	// You can obtain it using the method tasks.api.scrum.backlog.get. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing records about the group and user (detailed description
 	// provided below) in the following structure:
 	//
@@ -474,7 +737,7 @@ type APIScrumBacklogUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields APIScrumBacklogUpdateParamsFields `json:"fields"`
+	Fields APIScrumBacklogInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -486,61 +749,6 @@ func (p APIScrumBacklogUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumBacklogUpdateParamsFields is the fields value of
-// tasks.api.scrum.backlog.update.
-type APIScrumBacklogUpdateParamsFields struct {
-	// Identifier of the group to which the backlog belongs.
-	//
-	// The group identifier can be obtained when creating a new group
-	// sonet_group.create or when retrieving a list of existing groups
-	// socialnetwork.api.workgroup.list
-	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
-	// Identifier of the user who will create the backlog
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Identifier of the user who will modify the backlog
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumBacklogUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain APIScrumBacklogUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumBacklogUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain APIScrumBacklogUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumBacklogUpdateResult is the result of tasks.api.scrum.backlog.update.
-type APIScrumBacklogUpdateResult struct {
-	// Backlog identifier
-	ID b24.Int `json:"id"`
-	// Identifier of the group for which the backlog was created
-	GroupID b24.Int `json:"groupId"`
-	// Identifier of the user who created the backlog
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the backlog
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumBacklogUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumBacklogUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumBacklogUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumBacklogUpdateResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumEpicAdd calls tasks.api.scrum.epic.add: Add Epic in Scrum.
@@ -557,11 +765,11 @@ func (v APIScrumBacklogUpdateResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: No access to scrum
-func APIScrumEpicAdd(ctx context.Context, c b24.Caller, p APIScrumEpicAddParams, opts ...b24.CallOption) (*APIScrumEpicAddResult, error) {
+func APIScrumEpicAdd(ctx context.Context, c b24.Caller, p APIScrumEpicAddParams, opts ...b24.CallOption) (*APIScrumEpic, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumEpicAddResult
+	var out APIScrumEpic
 	if err := b24.Invoke(ctx, c, APIScrumEpicAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -571,8 +779,8 @@ func APIScrumEpicAdd(ctx context.Context, c b24.Caller, p APIScrumEpicAddParams,
 // APIScrumEpicAddCommand is tasks.api.scrum.epic.add as a command for a batch
 // (see b24.Add); its result decodes as APIScrumEpicAdd's does. Required
 // parameters are not checked here: the portal reports them.
-func APIScrumEpicAddCommand(p APIScrumEpicAddParams) b24.Command[*APIScrumEpicAddResult] {
-	return b24.NewCommand[*APIScrumEpicAddResult](b24.Request{
+func APIScrumEpicAddCommand(p APIScrumEpicAddParams) b24.Command[*APIScrumEpic] {
+	return b24.NewCommand[*APIScrumEpic](b24.Request{
 		Method:  "tasks.api.scrum.epic.add",
 		Params:  p,
 		Version: 2,
@@ -598,91 +806,24 @@ type APIScrumEpicAddParams struct {
 	//	}
 	//
 	// Required.
-	Fields APIScrumEpicAddParamsFields `json:"fields"`
+	Fields APIScrumEpicInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p APIScrumEpicAddParams) validate() error {
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.add",
 			Param:  "fields.name",
 		}
 	}
-	if p.Fields.GroupID == 0 {
+	if !p.Fields.GroupID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.add",
 			Param:  "fields.groupId",
 		}
 	}
 	return nil
-}
-
-// APIScrumEpicAddParamsFields is the fields value of tasks.api.scrum.epic.add.
-type APIScrumEpicAddParamsFields struct {
-	// Epic name. Required.
-	Name string `json:"name"`
-	// Epic description
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// Identifier of the group (scrum) to which the epic belongs. Required.
-	GroupID int64 `json:"groupId"`
-	// Epic color
-	Color b24.Opt[string] `json:"color,omitzero"`
-	// Array of files associated with the epic.
-	//
-	// In files, you can pass an array of values with file identifiers, specifying
-	// the prefix n for each identifier
-	Files []string `json:"files,omitzero"`
-	// Created by
-	CreatedBy b24.Opt[int64] `json:"createdBy,omitzero"`
-	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"modifiedBy,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumEpicAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain APIScrumEpicAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumEpicAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain APIScrumEpicAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumEpicAddResult is the result of tasks.api.scrum.epic.add.
-type APIScrumEpicAddResult struct {
-	// Epic identifier
-	ID b24.Int `json:"id"`
-	// Identifier of the group (scrum) to which the epic is linked
-	GroupID b24.Int `json:"groupId"`
-	// Epic name
-	Name b24.String `json:"name"`
-	// Epic description
-	Description b24.String `json:"description"`
-	// Identifier of the user who created the epic
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who last modified the epic
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Epic color in HEX format
-	Color b24.String `json:"color"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumEpicAddResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumEpicAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumEpicAddResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumEpicAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumEpicDelete calls tasks.api.scrum.epic.delete: Delete Epic.
@@ -731,7 +872,7 @@ type APIScrumEpicDeleteParams struct {
 	//
 	// You can obtain epic identifiers using the tasks.api.scrum.epic.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -761,11 +902,11 @@ func (p APIScrumEpicDeleteParams) validate() error {
 //
 //   - 0: No access to view epic data
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumEpicGet(ctx context.Context, c b24.Caller, p APIScrumEpicGetParams, opts ...b24.CallOption) (*APIScrumEpicGetResult, error) {
+func APIScrumEpicGet(ctx context.Context, c b24.Caller, p APIScrumEpicGetParams, opts ...b24.CallOption) (*APIScrumEpic, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumEpicGetResult
+	var out APIScrumEpic
 	if err := b24.Invoke(ctx, c, APIScrumEpicGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -775,8 +916,8 @@ func APIScrumEpicGet(ctx context.Context, c b24.Caller, p APIScrumEpicGetParams,
 // APIScrumEpicGetCommand is tasks.api.scrum.epic.get as a command for a batch
 // (see b24.Add); its result decodes as APIScrumEpicGet's does. Required
 // parameters are not checked here: the portal reports them.
-func APIScrumEpicGetCommand(p APIScrumEpicGetParams) b24.Command[*APIScrumEpicGetResult] {
-	return b24.NewCommand[*APIScrumEpicGetResult](b24.Request{
+func APIScrumEpicGetCommand(p APIScrumEpicGetParams) b24.Command[*APIScrumEpic] {
+	return b24.NewCommand[*APIScrumEpic](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.epic.get",
 		Params:     p,
@@ -790,7 +931,7 @@ type APIScrumEpicGetParams struct {
 	//
 	// You can get the identifiers of epics using the method
 	// tasks.api.scrum.epic.list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -802,40 +943,6 @@ func (p APIScrumEpicGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumEpicGetResult is the result of tasks.api.scrum.epic.get.
-type APIScrumEpicGetResult struct {
-	// Epic identifier
-	ID b24.Int `json:"id"`
-	// Group identifier (scrum) to which the epic is attached
-	GroupID b24.Int `json:"groupId"`
-	// Epic name
-	Name b24.String `json:"name"`
-	// Epic description
-	Description b24.String `json:"description"`
-	// Identifier of the user who created the epic
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who last modified the epic
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Epic color in HEX format
-	Color b24.String `json:"color"`
-	// Object with data about all files attached to the epic
-	Files json.RawMessage `json:"files"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumEpicGetResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumEpicGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumEpicGetResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumEpicGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumEpicGetFields calls tasks.api.scrum.epic.getFields: Get a list of
@@ -975,7 +1082,10 @@ type APIScrumEpicListParams struct {
 	//
 	// Possible values for the array elements correspond to the fields in the
 	// response of tasks.api.scrum.epic.add
-	Order []any `json:"order,omitzero"`
+	//
+	// Most significant key first, sent in that order:
+	// b24.Order{b24.Desc("DATE_CREATE"), b24.Asc("ID")}.
+	Order b24.Order `json:"order,omitzero"`
 	// An array in the format {'filter_field': 'filter_value' [, ...]}.
 	//
 	// An additional prefix can be specified for the key to clarify the filter
@@ -1011,7 +1121,11 @@ type APIScrumEpicListParams struct {
 	//
 	// Possible values for the array elements correspond to the fields in the
 	// response of tasks.api.scrum.epic.add
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 	// An array of record fields that will be returned by the method.
 	//
 	// Possible values for the array elements correspond to the fields in the
@@ -1032,7 +1146,7 @@ type APIScrumEpicListParams struct {
 	//
 	// The formula for calculating the start parameter value: start = (N-1) * 50,
 	// where N is the desired page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // APIScrumEpicUpdate calls tasks.api.scrum.epic.update: Update Epic in Scrum.
@@ -1051,11 +1165,11 @@ type APIScrumEpicListParams struct {
 //
 //   - 0: No access to view epic data
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumEpicUpdate(ctx context.Context, c b24.Caller, p APIScrumEpicUpdateParams, opts ...b24.CallOption) (*APIScrumEpicUpdateResult, error) {
+func APIScrumEpicUpdate(ctx context.Context, c b24.Caller, p APIScrumEpicUpdateParams, opts ...b24.CallOption) (*APIScrumEpic, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumEpicUpdateResult
+	var out APIScrumEpic
 	if err := b24.Invoke(ctx, c, APIScrumEpicUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1065,8 +1179,8 @@ func APIScrumEpicUpdate(ctx context.Context, c b24.Caller, p APIScrumEpicUpdateP
 // APIScrumEpicUpdateCommand is tasks.api.scrum.epic.update as a command for a
 // batch (see b24.Add); its result decodes as APIScrumEpicUpdate's does.
 // Required parameters are not checked here: the portal reports them.
-func APIScrumEpicUpdateCommand(p APIScrumEpicUpdateParams) b24.Command[*APIScrumEpicUpdateResult] {
-	return b24.NewCommand[*APIScrumEpicUpdateResult](b24.Request{
+func APIScrumEpicUpdateCommand(p APIScrumEpicUpdateParams) b24.Command[*APIScrumEpic] {
+	return b24.NewCommand[*APIScrumEpic](b24.Request{
 		Method:  "tasks.api.scrum.epic.update",
 		Params:  p,
 		Version: 2,
@@ -1080,7 +1194,7 @@ type APIScrumEpicUpdateParams struct {
 	//
 	// You can obtain epic identifiers using the tasks.api.scrum.epic.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values (detailed description provided below) for adding a new epic in
 	// the form of a structure:
 	//
@@ -1098,7 +1212,7 @@ type APIScrumEpicUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields []APIScrumEpicUpdateParamsFields `json:"fields"`
+	Fields APIScrumEpicUpdateParamsFields `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1109,10 +1223,16 @@ func (p APIScrumEpicUpdateParams) validate() error {
 			Param:  "id",
 		}
 	}
-	if p.Fields == nil {
+	if p.Fields.Name == "" {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.epic.update",
-			Param:  "fields",
+			Param:  "fields.name",
+		}
+	}
+	if p.Fields.GroupID == 0 {
+		return &b24.RequiredError{
+			Method: "tasks.api.scrum.epic.update",
+			Param:  "fields.groupId",
 		}
 	}
 	return nil
@@ -1126,7 +1246,7 @@ type APIScrumEpicUpdateParamsFields struct {
 	// Epic description
 	Description b24.Opt[string] `json:"description,omitzero"`
 	// Group identifier (Scrum) to which the epic belongs. Required.
-	GroupID int64 `json:"groupId"`
+	GroupID b24.Int `json:"groupId"`
 	// Epic color
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Array of files associated with the epic.
@@ -1149,38 +1269,6 @@ func (v *APIScrumEpicUpdateParamsFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v APIScrumEpicUpdateParamsFields) MarshalJSON() ([]byte, error) {
 	type plain APIScrumEpicUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumEpicUpdateResult is the result of tasks.api.scrum.epic.update.
-type APIScrumEpicUpdateResult struct {
-	// Epic identifier
-	ID b24.Int `json:"id"`
-	// Group identifier (Scrum) to which the epic is linked
-	GroupID b24.Int `json:"groupId"`
-	// Epic name
-	Name b24.String `json:"name"`
-	// Epic description
-	Description b24.String `json:"description"`
-	// Identifier of the user who created the epic
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who last modified the epic
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Epic color
-	Color b24.String `json:"color"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumEpicUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumEpicUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumEpicUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumEpicUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -1254,13 +1342,13 @@ func (p APIScrumKanbanAddStageParams) validate() error {
 type APIScrumKanbanAddStageParamsFields struct {
 	// Sprint identifier. You can obtain the identifier using the method
 	// tasks.api.scrum.sprint.list. Required.
-	SprintID int64 `json:"sprintId"`
+	SprintID b24.Int `json:"sprintId"`
 	// Name of the Kanban stage. Required.
 	Name string `json:"name"`
 	// Type of the Kanban stage. Possible values: NEW, WORK, FINISH
 	Type b24.Opt[string] `json:"type,omitzero"`
 	// Sort order. The field value must be a multiple of 100
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Color of the Kanban stage
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1322,13 +1410,13 @@ func APIScrumKanbanAddTaskCommand(p APIScrumKanbanAddTaskParams) b24.Command[b24
 type APIScrumKanbanAddTaskParams struct {
 	// Identifier of the sprint. You can obtain the identifier using the method
 	// tasks.api.scrum.sprint.list. Required.
-	SprintID int64 `json:"sprintId"`
+	SprintID b24.Int `json:"sprintId"`
 	// Identifier of the task. You can obtain the identifier using the method
 	// tasks.task.list. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// Identifier of the stage. You can obtain the identifier using the method
 	// tasks.api.scrum.kanban.getStages. Required.
-	StageID int64 `json:"stageId"`
+	StageID b24.Int `json:"stageId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1398,7 +1486,7 @@ func APIScrumKanbanDeleteStageCommand(p APIScrumKanbanDeleteStageParams) b24.Com
 type APIScrumKanbanDeleteStageParams struct {
 	// Identifier of the stage. You can obtain the identifier using the method
 	// tasks.api.scrum.kanban.getStages. Required.
-	StageID int64 `json:"stageId"`
+	StageID b24.Int `json:"stageId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1458,10 +1546,10 @@ func APIScrumKanbanDeleteTaskCommand(p APIScrumKanbanDeleteTaskParams) b24.Comma
 type APIScrumKanbanDeleteTaskParams struct {
 	// Sprint identifier. You can obtain the identifier using the
 	// tasks.api.scrum.sprint.list method. Required.
-	SprintID int64 `json:"sprintId"`
+	SprintID b24.Int `json:"sprintId"`
 	// Task identifier. You can obtain the identifier using the tasks.task.list
 	// method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1680,11 +1768,11 @@ func (v APIScrumKanbanGetFieldsResult) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - 0: The required field sprintId is not filled
-func APIScrumKanbanGetStages(ctx context.Context, c b24.Caller, p APIScrumKanbanGetStagesParams, opts ...b24.CallOption) ([]APIScrumKanbanGetStagesItem, error) {
+func APIScrumKanbanGetStages(ctx context.Context, c b24.Caller, p APIScrumKanbanGetStagesParams, opts ...b24.CallOption) ([]APIScrumKanban, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []APIScrumKanbanGetStagesItem
+	var out []APIScrumKanban
 	if err := b24.Invoke(ctx, c, APIScrumKanbanGetStagesCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1695,8 +1783,8 @@ func APIScrumKanbanGetStages(ctx context.Context, c b24.Caller, p APIScrumKanban
 // command for a batch (see b24.Add); its result decodes as
 // APIScrumKanbanGetStages's does. Required parameters are not checked here:
 // the portal reports them.
-func APIScrumKanbanGetStagesCommand(p APIScrumKanbanGetStagesParams) b24.Command[[]APIScrumKanbanGetStagesItem] {
-	return b24.NewCommand[[]APIScrumKanbanGetStagesItem](b24.Request{
+func APIScrumKanbanGetStagesCommand(p APIScrumKanbanGetStagesParams) b24.Command[[]APIScrumKanban] {
+	return b24.NewCommand[[]APIScrumKanban](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.kanban.getStages",
 		Params:     p,
@@ -1709,7 +1797,7 @@ func APIScrumKanbanGetStagesCommand(p APIScrumKanbanGetStagesParams) b24.Command
 type APIScrumKanbanGetStagesParams struct {
 	// The identifier of the sprint. You can obtain the identifier using the method
 	// tasks.api.scrum.sprint.list. Required.
-	SprintID int64 `json:"sprintId"`
+	SprintID b24.Int `json:"sprintId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1721,34 +1809,6 @@ func (p APIScrumKanbanGetStagesParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumKanbanGetStagesItem is one row of tasks.api.scrum.kanban.getStages.
-type APIScrumKanbanGetStagesItem struct {
-	// The identifier of the stage. Required.
-	ID b24.Int `json:"id"`
-	// The name of the Kanban stage. Required.
-	Name b24.String `json:"name"`
-	// The type of the Kanban stage. Possible values: NEW, WORK, FINISH
-	Type b24.String `json:"type"`
-	// The sorting order
-	Sort b24.Int `json:"sort"`
-	// The color of the Kanban stage
-	Color b24.String `json:"color"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumKanbanGetStagesItem) UnmarshalJSON(data []byte) error {
-	type plain APIScrumKanbanGetStagesItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumKanbanGetStagesItem) MarshalJSON() ([]byte, error) {
-	type plain APIScrumKanbanGetStagesItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumKanbanUpdateStage calls tasks.api.scrum.kanban.updateStage: Update
@@ -1795,7 +1855,7 @@ func APIScrumKanbanUpdateStageCommand(p APIScrumKanbanUpdateStageParams) b24.Com
 type APIScrumKanbanUpdateStageParams struct {
 	// Identifier of the stage. You can obtain the identifier using the method
 	// tasks.api.scrum.kanban.getStages. Required.
-	StageID int64 `json:"stageId"`
+	StageID b24.Int `json:"stageId"`
 	// Fields corresponding to the available list of fields
 	// tasks.api.scrum.kanban.getFields (detailed description provided below).
 	// Required.
@@ -1818,13 +1878,13 @@ func (p APIScrumKanbanUpdateStageParams) validate() error {
 type APIScrumKanbanUpdateStageParamsFields struct {
 	// Identifier of the sprint. You can obtain the identifier using the method
 	// tasks.api.scrum.sprint.list
-	SprintID b24.Opt[int64] `json:"sprintId,omitzero"`
+	SprintID b24.Opt[b24.Int] `json:"sprintId,omitzero"`
 	// Name of the kanban stage
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Type of the kanban stage. Possible values: NEW, WORK, FINISH
 	Type b24.Opt[string] `json:"type,omitzero"`
 	// Sort order. The value of the field must be a multiple of 100
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Color of the kanban stage
 	Color b24.Opt[string] `json:"color,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1859,11 +1919,11 @@ func (v APIScrumKanbanUpdateStageParamsFields) MarshalJSON() ([]byte, error) {
 //
 //   - 0: No access to scrum
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumSprintAdd(ctx context.Context, c b24.Caller, p APIScrumSprintAddParams, opts ...b24.CallOption) (*APIScrumSprintAddResult, error) {
+func APIScrumSprintAdd(ctx context.Context, c b24.Caller, p APIScrumSprintAddParams, opts ...b24.CallOption) (*APIScrumSprint, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumSprintAddResult
+	var out APIScrumSprint
 	if err := b24.Invoke(ctx, c, APIScrumSprintAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -1873,8 +1933,8 @@ func APIScrumSprintAdd(ctx context.Context, c b24.Caller, p APIScrumSprintAddPar
 // APIScrumSprintAddCommand is tasks.api.scrum.sprint.add as a command for a
 // batch (see b24.Add); its result decodes as APIScrumSprintAdd's does.
 // Required parameters are not checked here: the portal reports them.
-func APIScrumSprintAddCommand(p APIScrumSprintAddParams) b24.Command[*APIScrumSprintAddResult] {
-	return b24.NewCommand[*APIScrumSprintAddResult](b24.Request{
+func APIScrumSprintAddCommand(p APIScrumSprintAddParams) b24.Command[*APIScrumSprint] {
+	return b24.NewCommand[*APIScrumSprint](b24.Request{
 		Method:  "tasks.api.scrum.sprint.add",
 		Params:  p,
 		Version: 2,
@@ -1884,98 +1944,24 @@ func APIScrumSprintAddCommand(p APIScrumSprintAddParams) b24.Command[*APIScrumSp
 // APIScrumSprintAddParams holds the parameters of tasks.api.scrum.sprint.add.
 type APIScrumSprintAddParams struct {
 	// Object containing sprint data. Required.
-	Fields APIScrumSprintAddParamsFields `json:"fields"`
+	Fields APIScrumSprintInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
 func (p APIScrumSprintAddParams) validate() error {
-	if p.Fields.GroupID == 0 {
+	if !p.Fields.GroupID.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.add",
 			Param:  "fields.groupId",
 		}
 	}
-	if p.Fields.Name == "" {
+	if !p.Fields.Name.Set {
 		return &b24.RequiredError{
 			Method: "tasks.api.scrum.sprint.add",
 			Param:  "fields.name",
 		}
 	}
 	return nil
-}
-
-// APIScrumSprintAddParamsFields is the fields value of
-// tasks.api.scrum.sprint.add.
-type APIScrumSprintAddParamsFields struct {
-	// Identifier of the group (Scrum) to which the sprint belongs.
-	//
-	// The identifier can be obtained using the method tasks.api.scrum.sprint.get
-	// for an existing sprint. Required.
-	GroupID int64 `json:"groupId"`
-	// Name of the sprint. Required.
-	Name string `json:"name"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Start date of the sprint. Available formats: ISO 8601, timestamp
-	DateStart b24.Opt[string] `json:"dateStart,omitzero"`
-	// End date of the sprint. Available formats: ISO 8601, timestamp
-	DateEnd b24.Opt[string] `json:"dateEnd,omitzero"`
-	// Status of the sprint. Available values: active, planned, completed
-	Status b24.Opt[string] `json:"status,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumSprintAddResult is the result of tasks.api.scrum.sprint.add.
-type APIScrumSprintAddResult struct {
-	// Identifier of the sprint
-	ID b24.Int `json:"id"`
-	// Identifier of the group (Scrum) to which the sprint belongs
-	GroupID b24.Int `json:"groupId"`
-	// Entity type (in this case sprint)
-	EntityType b24.String `json:"entityType"`
-	// Name of the sprint
-	Name b24.String `json:"name"`
-	// Goal of the sprint. Set only in the interface when starting the sprint
-	Goal b24.String `json:"goal"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Identifier of the user who created the sprint
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the sprint
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Start date of the sprint in ISO 8601 format
-	DateStart b24.String `json:"dateStart"`
-	// End date of the sprint in ISO 8601 format
-	DateEnd b24.String `json:"dateEnd"`
-	// Status of the sprint
-	Status b24.String `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintAddResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintAddResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumSprintComplete calls tasks.api.scrum.sprint.complete: Complete the
@@ -1996,11 +1982,11 @@ func (v APIScrumSprintAddResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: No access to Scrum
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumSprintComplete(ctx context.Context, c b24.Caller, p APIScrumSprintCompleteParams, opts ...b24.CallOption) (*APIScrumSprintCompleteResult, error) {
+func APIScrumSprintComplete(ctx context.Context, c b24.Caller, p APIScrumSprintCompleteParams, opts ...b24.CallOption) (*APIScrumSprint, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumSprintCompleteResult
+	var out APIScrumSprint
 	if err := b24.Invoke(ctx, c, APIScrumSprintCompleteCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2011,8 +1997,8 @@ func APIScrumSprintComplete(ctx context.Context, c b24.Caller, p APIScrumSprintC
 // command for a batch (see b24.Add); its result decodes as
 // APIScrumSprintComplete's does. Required parameters are not checked here: the
 // portal reports them.
-func APIScrumSprintCompleteCommand(p APIScrumSprintCompleteParams) b24.Command[*APIScrumSprintCompleteResult] {
-	return b24.NewCommand[*APIScrumSprintCompleteResult](b24.Request{
+func APIScrumSprintCompleteCommand(p APIScrumSprintCompleteParams) b24.Command[*APIScrumSprint] {
+	return b24.NewCommand[*APIScrumSprint](b24.Request{
 		Method:  "tasks.api.scrum.sprint.complete",
 		Params:  p,
 		Version: 2,
@@ -2023,7 +2009,7 @@ func APIScrumSprintCompleteCommand(p APIScrumSprintCompleteParams) b24.Command[*
 // tasks.api.scrum.sprint.complete.
 type APIScrumSprintCompleteParams struct {
 	// Identifier of the group with the active sprint. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2035,47 +2021,6 @@ func (p APIScrumSprintCompleteParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumSprintCompleteResult is the result of
-// tasks.api.scrum.sprint.complete.
-type APIScrumSprintCompleteResult struct {
-	// Identifier of the sprint
-	ID b24.Int `json:"id"`
-	// Identifier of the group (Scrum) to which the sprint belongs
-	GroupID b24.Int `json:"groupId"`
-	// Entity type (in this case sprint)
-	EntityType b24.String `json:"entityType"`
-	// Name of the sprint
-	Name b24.String `json:"name"`
-	// Goal of the sprint. Set only in the interface when starting the sprint
-	Goal b24.String `json:"goal"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Identifier of the user who created the sprint
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the sprint
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Start date of the sprint in ISO 8601 format
-	DateStart b24.String `json:"dateStart"`
-	// End date of the sprint in ISO 8601 format
-	DateEnd b24.String `json:"dateEnd"`
-	// Status of the sprint
-	Status b24.String `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintCompleteResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintCompleteResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintCompleteResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintCompleteResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumSprintDelete calls tasks.api.scrum.sprint.delete: Delete Sprint.
@@ -2121,7 +2066,7 @@ func APIScrumSprintDeleteCommand(p APIScrumSprintDeleteParams) b24.Command[json.
 // tasks.api.scrum.sprint.delete.
 type APIScrumSprintDeleteParams struct {
 	// Identifier of the sprint. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2153,11 +2098,11 @@ func (p APIScrumSprintDeleteParams) validate() error {
 //
 //   - 0: No access to view sprint data
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumSprintGet(ctx context.Context, c b24.Caller, p APIScrumSprintGetParams, opts ...b24.CallOption) (*APIScrumSprintGetResult, error) {
+func APIScrumSprintGet(ctx context.Context, c b24.Caller, p APIScrumSprintGetParams, opts ...b24.CallOption) (*APIScrumSprint, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumSprintGetResult
+	var out APIScrumSprint
 	if err := b24.Invoke(ctx, c, APIScrumSprintGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2167,8 +2112,8 @@ func APIScrumSprintGet(ctx context.Context, c b24.Caller, p APIScrumSprintGetPar
 // APIScrumSprintGetCommand is tasks.api.scrum.sprint.get as a command for a
 // batch (see b24.Add); its result decodes as APIScrumSprintGet's does.
 // Required parameters are not checked here: the portal reports them.
-func APIScrumSprintGetCommand(p APIScrumSprintGetParams) b24.Command[*APIScrumSprintGetResult] {
-	return b24.NewCommand[*APIScrumSprintGetResult](b24.Request{
+func APIScrumSprintGetCommand(p APIScrumSprintGetParams) b24.Command[*APIScrumSprint] {
+	return b24.NewCommand[*APIScrumSprint](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.sprint.get",
 		Params:     p,
@@ -2182,7 +2127,7 @@ type APIScrumSprintGetParams struct {
 	//
 	// The identifier can be obtained using the method tasks.api.scrum.sprint.list.
 	// Required.
-	SprintID int64 `json:"sprintId"`
+	SprintID b24.Int `json:"sprintId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2194,46 +2139,6 @@ func (p APIScrumSprintGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumSprintGetResult is the result of tasks.api.scrum.sprint.get.
-type APIScrumSprintGetResult struct {
-	// Identifier of the sprint
-	ID b24.Int `json:"id"`
-	// Identifier of the group (Scrum) to which the sprint belongs
-	GroupID b24.Int `json:"groupId"`
-	// Entity type (in this case sprint)
-	EntityType b24.String `json:"entityType"`
-	// Name of the sprint
-	Name b24.String `json:"name"`
-	// Goal of the sprint. Set only in the interface when starting the sprint
-	Goal b24.String `json:"goal"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Identifier of the user who created the sprint
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the sprint
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Start date of the sprint in ISO 8601 format
-	DateStart b24.String `json:"dateStart"`
-	// End date of the sprint in ISO 8601 format
-	DateEnd b24.String `json:"dateEnd"`
-	// Status of the sprint
-	Status b24.String `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintGetResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintGetResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumSprintGetFields calls tasks.api.scrum.sprint.getFields: Get a List
@@ -2550,26 +2455,26 @@ type APIScrumSprintListParams struct {
 	// main query table will be returned. Default: array().
 	Select map[string]any `json:"select,omitzero"`
 	// The page number of the output. Works for https requests
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // APIScrumSprintListParamsOrder is the order value of
 // tasks.api.scrum.sprint.list.
 type APIScrumSprintListParamsOrder struct {
 	// Identifier of the sprint
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Scrum identifier
-	GroupID b24.Opt[int64] `json:"GROUP_ID,omitzero"`
+	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
 	// Item type
 	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
 	// Name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Created by
-	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
 	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
 	// Start date
 	DateStart b24.Opt[string] `json:"DATE_START,omitzero"`
 	// End date
@@ -2598,19 +2503,19 @@ func (v APIScrumSprintListParamsOrder) MarshalJSON() ([]byte, error) {
 // tasks.api.scrum.sprint.list.
 type APIScrumSprintListParamsFilter struct {
 	// Identifier of the sprint
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Scrum identifier
-	GroupID b24.Opt[int64] `json:"GROUP_ID,omitzero"`
+	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
 	// Item type
 	EntityType b24.Opt[string] `json:"ENTITY_TYPE,omitzero"`
 	// Name
 	Name b24.Opt[string] `json:"NAME,omitzero"`
 	// Sorting
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Created by
-	CreatedBy b24.Opt[int64] `json:"CREATED_BY,omitzero"`
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
 	// Modified by
-	ModifiedBy b24.Opt[int64] `json:"MODIFIED_BY,omitzero"`
+	ModifiedBy b24.Opt[b24.Int] `json:"MODIFIED_BY,omitzero"`
 	// Start date
 	DateStart b24.Opt[string] `json:"DATE_START,omitzero"`
 	// End date
@@ -2650,11 +2555,11 @@ func (v APIScrumSprintListParamsFilter) MarshalJSON() ([]byte, error) {
 //
 //   - 0: No access to Scrum
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumSprintStart(ctx context.Context, c b24.Caller, p APIScrumSprintStartParams, opts ...b24.CallOption) (*APIScrumSprintStartResult, error) {
+func APIScrumSprintStart(ctx context.Context, c b24.Caller, p APIScrumSprintStartParams, opts ...b24.CallOption) (*APIScrumSprint, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumSprintStartResult
+	var out APIScrumSprint
 	if err := b24.Invoke(ctx, c, APIScrumSprintStartCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2664,8 +2569,8 @@ func APIScrumSprintStart(ctx context.Context, c b24.Caller, p APIScrumSprintStar
 // APIScrumSprintStartCommand is tasks.api.scrum.sprint.start as a command for
 // a batch (see b24.Add); its result decodes as APIScrumSprintStart's does.
 // Required parameters are not checked here: the portal reports them.
-func APIScrumSprintStartCommand(p APIScrumSprintStartParams) b24.Command[*APIScrumSprintStartResult] {
-	return b24.NewCommand[*APIScrumSprintStartResult](b24.Request{
+func APIScrumSprintStartCommand(p APIScrumSprintStartParams) b24.Command[*APIScrumSprint] {
+	return b24.NewCommand[*APIScrumSprint](b24.Request{
 		Method:  "tasks.api.scrum.sprint.start",
 		Params:  p,
 		Version: 2,
@@ -2676,7 +2581,7 @@ func APIScrumSprintStartCommand(p APIScrumSprintStartParams) b24.Command[*APIScr
 // tasks.api.scrum.sprint.start.
 type APIScrumSprintStartParams struct {
 	// Identifier of the sprint. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2688,46 +2593,6 @@ func (p APIScrumSprintStartParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumSprintStartResult is the result of tasks.api.scrum.sprint.start.
-type APIScrumSprintStartResult struct {
-	// Identifier of the sprint
-	ID b24.Int `json:"id"`
-	// Identifier of the group (Scrum) to which the sprint belongs
-	GroupID b24.Int `json:"groupId"`
-	// Entity type (in this case sprint)
-	EntityType b24.String `json:"entityType"`
-	// Name of the sprint
-	Name b24.String `json:"name"`
-	// Sprint goal. Set only in the interface when starting the sprint
-	Goal b24.String `json:"goal"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Identifier of the user who created the sprint
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the sprint
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Start date of the sprint in ISO 8601 format
-	DateStart b24.String `json:"dateStart"`
-	// End date of the sprint in ISO 8601 format
-	DateEnd b24.String `json:"dateEnd"`
-	// Status of the sprint
-	Status b24.String `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintStartResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintStartResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintStartResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintStartResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumSprintUpdate calls tasks.api.scrum.sprint.update: Update Sprint.
@@ -2746,11 +2611,11 @@ func (v APIScrumSprintStartResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: No access to Scrum
 //   - 100: Incorrect parameter name or parameter not set
-func APIScrumSprintUpdate(ctx context.Context, c b24.Caller, p APIScrumSprintUpdateParams, opts ...b24.CallOption) (*APIScrumSprintUpdateResult, error) {
+func APIScrumSprintUpdate(ctx context.Context, c b24.Caller, p APIScrumSprintUpdateParams, opts ...b24.CallOption) (*APIScrumSprint, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumSprintUpdateResult
+	var out APIScrumSprint
 	if err := b24.Invoke(ctx, c, APIScrumSprintUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2760,8 +2625,8 @@ func APIScrumSprintUpdate(ctx context.Context, c b24.Caller, p APIScrumSprintUpd
 // APIScrumSprintUpdateCommand is tasks.api.scrum.sprint.update as a command
 // for a batch (see b24.Add); its result decodes as APIScrumSprintUpdate's
 // does. Required parameters are not checked here: the portal reports them.
-func APIScrumSprintUpdateCommand(p APIScrumSprintUpdateParams) b24.Command[*APIScrumSprintUpdateResult] {
-	return b24.NewCommand[*APIScrumSprintUpdateResult](b24.Request{
+func APIScrumSprintUpdateCommand(p APIScrumSprintUpdateParams) b24.Command[*APIScrumSprint] {
+	return b24.NewCommand[*APIScrumSprint](b24.Request{
 		Method:  "tasks.api.scrum.sprint.update",
 		Params:  p,
 		Version: 2,
@@ -2772,9 +2637,9 @@ func APIScrumSprintUpdateCommand(p APIScrumSprintUpdateParams) b24.Command[*APIS
 // tasks.api.scrum.sprint.update.
 type APIScrumSprintUpdateParams struct {
 	// Identifier of the sprint. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object containing sprint data. Required.
-	Fields APIScrumSprintUpdateParamsFields `json:"fields"`
+	Fields APIScrumSprintInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2786,80 +2651,6 @@ func (p APIScrumSprintUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumSprintUpdateParamsFields is the fields value of
-// tasks.api.scrum.sprint.update.
-type APIScrumSprintUpdateParamsFields struct {
-	// Identifier of the group (Scrum) to which the sprint belongs.
-	//
-	// The identifier can be obtained using the method tasks.api.scrum.sprint.get
-	// for an existing sprint
-	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
-	// Name of the sprint
-	Name b24.Opt[string] `json:"name,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Start date of the sprint. Available formats: ISO 8601, timestamp
-	DateStart b24.Opt[string] `json:"dateStart,omitzero"`
-	// End date of the sprint. Available formats: ISO 8601, timestamp
-	DateEnd b24.Opt[string] `json:"dateEnd,omitzero"`
-	// Status of the sprint. Available values: active, planned, completed
-	Status b24.Opt[string] `json:"status,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// APIScrumSprintUpdateResult is the result of tasks.api.scrum.sprint.update.
-type APIScrumSprintUpdateResult struct {
-	// Identifier of the sprint
-	ID b24.Int `json:"id"`
-	// Identifier of the group (Scrum) to which the sprint belongs
-	GroupID b24.Int `json:"groupId"`
-	// Entity type (in this case sprint)
-	EntityType b24.String `json:"entityType"`
-	// Name of the sprint
-	Name b24.String `json:"name"`
-	// Goal of the sprint. Set only in the interface when starting the sprint
-	Goal b24.String `json:"goal"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Identifier of the user who created the sprint
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who modified the sprint
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Start date of the sprint in ISO 8601 format
-	DateStart b24.String `json:"dateStart"`
-	// End date of the sprint in ISO 8601 format
-	DateEnd b24.String `json:"dateEnd"`
-	// Status of the sprint
-	Status b24.String `json:"status"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumSprintUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumSprintUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumSprintUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumSprintUpdateResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumTaskGet calls tasks.api.scrum.task.get: Get Scrum Task Fields by ID.
@@ -2879,11 +2670,11 @@ func (v APIScrumSprintUpdateResult) MarshalJSON() ([]byte, error) {
 //   - 0: The task does not exist or the user does not have access to this
 //     task
 //   - 100: The parameter name is incorrect or the parameter is not set
-func APIScrumTaskGet(ctx context.Context, c b24.Caller, p APIScrumTaskGetParams, opts ...b24.CallOption) (*APIScrumTaskGetResult, error) {
+func APIScrumTaskGet(ctx context.Context, c b24.Caller, p APIScrumTaskGetParams, opts ...b24.CallOption) (*APIScrumTask, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out APIScrumTaskGetResult
+	var out APIScrumTask
 	if err := b24.Invoke(ctx, c, APIScrumTaskGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -2893,8 +2684,8 @@ func APIScrumTaskGet(ctx context.Context, c b24.Caller, p APIScrumTaskGetParams,
 // APIScrumTaskGetCommand is tasks.api.scrum.task.get as a command for a batch
 // (see b24.Add); its result decodes as APIScrumTaskGet's does. Required
 // parameters are not checked here: the portal reports them.
-func APIScrumTaskGetCommand(p APIScrumTaskGetParams) b24.Command[*APIScrumTaskGetResult] {
-	return b24.NewCommand[*APIScrumTaskGetResult](b24.Request{
+func APIScrumTaskGetCommand(p APIScrumTaskGetParams) b24.Command[*APIScrumTask] {
+	return b24.NewCommand[*APIScrumTask](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.api.scrum.task.get",
 		Params:     p,
@@ -2905,7 +2696,7 @@ func APIScrumTaskGetCommand(p APIScrumTaskGetParams) b24.Command[*APIScrumTaskGe
 // APIScrumTaskGetParams holds the parameters of tasks.api.scrum.task.get.
 type APIScrumTaskGetParams struct {
 	// Task identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2917,38 +2708,6 @@ func (p APIScrumTaskGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumTaskGetResult is the result of tasks.api.scrum.task.get.
-type APIScrumTaskGetResult struct {
-	// Identifier of the backlog or sprint
-	EntityID b24.Int `json:"entityId"`
-	// Number of story points.
-	//
-	// Data type is a string, as story points may not necessarily be a number
-	StoryPoints b24.String `json:"storyPoints"`
-	// Identifier of the epic
-	EpicID b24.Int `json:"epicId"`
-	// Sorting
-	Sort b24.Int `json:"sort"`
-	// Identifier of the user who created the task
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the user who last modified the task
-	ModifiedBy b24.Int `json:"modifiedBy"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumTaskGetResult) UnmarshalJSON(data []byte) error {
-	type plain APIScrumTaskGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumTaskGetResult) MarshalJSON() ([]byte, error) {
-	type plain APIScrumTaskGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumTaskGetFields calls tasks.api.scrum.task.getFields: Get Scrum Task
@@ -3082,7 +2841,7 @@ func APIScrumTaskUpdateCommand(p APIScrumTaskUpdateParams) b24.Command[*APIScrum
 // tasks.api.scrum.task.update.
 type APIScrumTaskUpdateParams struct {
 	// Task identifier. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An object containing records about the Scrum task (detailed description
 	// provided below) in the following structure:
 	//
@@ -3094,7 +2853,7 @@ type APIScrumTaskUpdateParams struct {
 	//	}
 	//
 	// Required.
-	Fields APIScrumTaskUpdateParamsFields `json:"fields"`
+	Fields APIScrumTaskInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3106,38 +2865,6 @@ func (p APIScrumTaskUpdateParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// APIScrumTaskUpdateParamsFields is the fields value of
-// tasks.api.scrum.task.update.
-type APIScrumTaskUpdateParamsFields struct {
-	// Identifier of the backlog or sprint.
-	//
-	// If the value is not specified, *Bitrix24* will automatically add the task to
-	// the Scrum backlog if it exists
-	EntityID b24.Opt[int64] `json:"entityId,omitzero"`
-	// Story Points — a relative estimate of the task's complexity.
-	//
-	// Can have a string value
-	StoryPoints b24.Opt[string] `json:"storyPoints,omitzero"`
-	// Epic identifier
-	EpicID b24.Opt[int64] `json:"epicId,omitzero"`
-	// Sorting
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *APIScrumTaskUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain APIScrumTaskUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v APIScrumTaskUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain APIScrumTaskUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // APIScrumTaskUpdateResult is the result of tasks.api.scrum.task.update.

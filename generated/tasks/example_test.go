@@ -30,5 +30,5 @@ func ExampleAPIScrumBacklogGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *tasks.APIScrumBacklogGetResult
+	// Output: *tasks.APIScrumBacklog
 }

@@ -8,248 +8,13 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// FlowFlowActivate calls tasks.flow.Flow.activate: Activate/Deactivate the
-// Flow.
-//
-// The method tasks.flow.Flow.activate turns the flow on or off by its
-// identifier. If the flow is off, it turns it on. If it is on, it turns it
-// off.
-//
-// The parameters are the fields of [FlowFlowActivateParams]; required: flowId.
-//
-// Scope: task. Who can call it: Creator or administrator of the flow.
-//
-// See https://apidocs.bitrix24.com/api-reference/tasks/flow/tasks-flow-flow-activate.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - 0: The account plan does not allow working with flows or the user does
-//     not have permission to perform the operation
-func FlowFlowActivate(ctx context.Context, c b24.Caller, p FlowFlowActivateParams, opts ...b24.CallOption) (b24.Bool, error) {
-	if err := p.validate(); err != nil {
-		return false, err
-	}
-	var out b24.Bool
-	if err := b24.Invoke(ctx, c, FlowFlowActivateCommand(p).Request, &out, opts...); err != nil {
-		return false, err
-	}
-	return out, nil
-}
-
-// FlowFlowActivateCommand is tasks.flow.Flow.activate as a command for a batch
-// (see b24.Add); its result decodes as FlowFlowActivate's does. Required
-// parameters are not checked here: the portal reports them.
-func FlowFlowActivateCommand(p FlowFlowActivateParams) b24.Command[b24.Bool] {
-	return b24.NewCommand[b24.Bool](b24.Request{
-		Method:  "tasks.flow.Flow.activate",
-		Params:  p,
-		Version: 2,
-	})
-}
-
-// FlowFlowActivateParams holds the parameters of tasks.flow.Flow.activate.
-type FlowFlowActivateParams struct {
-	// The identifier of the flow to be activated or deactivated.
-	//
-	// You can obtain the identifier by creating a new flow using the method
-	// tasks.flow.Flow.create or by retrieving a task using the method
-	// tasks.task.get for a task from the flow. Required.
-	FlowID int64 `json:"flowId"`
-}
-
-// validate reports the first required parameter left empty.
-func (p FlowFlowActivateParams) validate() error {
-	if p.FlowID == 0 {
-		return &b24.RequiredError{
-			Method: "tasks.flow.Flow.activate",
-			Param:  "flowId",
-		}
-	}
-	return nil
-}
-
-// FlowFlowCreate calls tasks.flow.Flow.create: Create a New Flow.
-//
-// The method tasks.flow.Flow.create creates a flow.
-//
-// The parameters are the fields of [FlowFlowCreateParams]; required: flowData.
-//
-// Scope: task. Who can call it: any user who is not an extranet user.
-//
-// See https://apidocs.bitrix24.com/api-reference/tasks/flow/tasks-flow-flow-create.html
-//
-// Documented errors, besides the system errors of every method
-// (https://apidocs.bitrix24.com/error-codes.html):
-//
-//   - 0: The portal's plan does not allow working with flows or the user
-//     does not have permission to create a flow
-func FlowFlowCreate(ctx context.Context, c b24.Caller, p FlowFlowCreateParams, opts ...b24.CallOption) (*FlowFlowCreateResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	var out FlowFlowCreateResult
-	if err := b24.Invoke(ctx, c, FlowFlowCreateCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// FlowFlowCreateCommand is tasks.flow.Flow.create as a command for a batch
-// (see b24.Add); its result decodes as FlowFlowCreate's does. Required
-// parameters are not checked here: the portal reports them.
-func FlowFlowCreateCommand(p FlowFlowCreateParams) b24.Command[*FlowFlowCreateResult] {
-	return b24.NewCommand[*FlowFlowCreateResult](b24.Request{
-		Method:  "tasks.flow.Flow.create",
-		Params:  p,
-		Version: 2,
-	})
-}
-
-// FlowFlowCreateParams holds the parameters of tasks.flow.Flow.create.
-type FlowFlowCreateParams struct {
-	// Field values for creating the flow (detailed description below). Required.
-	FlowData FlowFlowCreateParamsFlowData `json:"flowData"`
-}
-
-// validate reports the first required parameter left empty.
-func (p FlowFlowCreateParams) validate() error {
-	if p.FlowData.Name == "" {
-		return &b24.RequiredError{
-			Method: "tasks.flow.Flow.create",
-			Param:  "flowData.name",
-		}
-	}
-	if p.FlowData.DistributionType == "" {
-		return &b24.RequiredError{
-			Method: "tasks.flow.Flow.create",
-			Param:  "flowData.distributionType",
-		}
-	}
-	if p.FlowData.ResponsibleList == nil {
-		return &b24.RequiredError{
-			Method: "tasks.flow.Flow.create",
-			Param:  "flowData.responsibleList",
-		}
-	}
-	return nil
-}
-
-// FlowFlowCreateParamsFlowData is the flowData value of
-// tasks.flow.Flow.create.
-type FlowFlowCreateParamsFlowData struct {
-	// The name of the flow. Must be unique for each flow.
-	//
-	// You can check the name using the method tasks.flow.Flow.isExists. Required.
-	Name string `json:"name"`
-	// Description of the flow
-	Description b24.Opt[string] `json:"description,omitzero"`
-	// The ID of the group to which the flow will be linked.
-	//
-	// If not specified, a new group will be automatically created
-	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
-	// The ID of the flow administrator.
-	//
-	// If not specified, the creator will be the flow administrator
-	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
-	// The ID of the template that users will use to add tasks to the flow
-	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
-	// The planned time to complete the task in seconds. Required.
-	PlannedCompletionTime int64 `json:"plannedCompletionTime"`
-	// Type of distribution:
-	//
-	//   - manually — manual distribution
-	//   - queue — distribution by queue
-	//   - himself — self-distribution
-	//
-	// More about distribution types can be found in the article. Required.
-	DistributionType FlowFlowCreateParamsFlowDataDistributionType `json:"distributionType"`
-	// IDs of employees who will receive tasks.
-	//
-	// For manual distribution, specify the moderator's ID.
-	//
-	// For self-distribution or queue distribution, specify the IDs of employees or
-	// departments. For example:
-	//
-	//	[
-	//	    [
-	//	        'department','3'
-	//	    ],
-	//	    [
-	//	        'department','17:F'
-	//	    ]
-	//	]
-	//
-	// If you do not add the suffix :F, the system will select all sub-departments
-	// of the specified department according to the company structure. Required.
-	ResponsibleList map[string]any `json:"responsibleList"`
-	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example
-	//
-	//	[
-	//	    [
-	//	        'user','3'
-	//	    ],
-	//	    [
-	//	        'department','17:F'
-	//	    ]
-	//	]
-	//
-	// If you do not add the :F suffix, the system will select all sub-departments
-	// of the specified department according to the company structure
-	//
-	// To allow all users to add tasks, specify the value {"meta-user":
-	// "all-users"}
-	TaskCreators map[string]any `json:"taskCreators,omitzero"`
-	// Skip weekends and holidays when calculating the task deadline.
-	//
-	// Accepts values 0 and 1. Default is 1. Default: 1.
-	MatchWorkTime b24.Opt[int64] `json:"matchWorkTime,omitzero"`
-	// Can the responsible person change the task deadline.
-	//
-	// Accepts values 0 and 1. Default is 0. Default: 0.
-	ResponsibleCanChangeDeadline b24.Opt[int64] `json:"responsibleCanChangeDeadline,omitzero"`
-	// Notify the performer at half the task deadline.
-	//
-	// Accepts values 0 and 1. Default is 0. Default: 0.
-	NotifyAtHalfTime b24.Opt[int64] `json:"notifyAtHalfTime,omitzero"`
-	// Send the completed task to the creator for review.
-	//
-	// Accepts values 0 and 1. Default is 0. Default: 0.
-	TaskControl b24.Opt[int64] `json:"taskControl,omitzero"`
-	// Notify the flow administrator when the number of tasks in the queue exceeds
-	// this parameter.
-	//
-	// Default is null, meaning no notifications. Default: null.
-	NotifyOnQueueOverflow b24.Opt[int64] `json:"notifyOnQueueOverflow,omitzero"`
-	// Notify the flow administrator when the number of tasks in progress exceeds
-	// this parameter.
-	//
-	// Default is null, meaning no notifications. Default: null.
-	NotifyOnTasksInProgressOverflow b24.Opt[int64] `json:"notifyOnTasksInProgressOverflow,omitzero"`
-	// Notify the flow administrator when efficiency drops below this parameter.
-	//
-	// Default is null, meaning no notifications. Default: null.
-	NotifyWhenEfficiencyDecreases b24.Opt[int64] `json:"notifyWhenEfficiencyDecreases,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FlowFlowCreateParamsFlowData) UnmarshalJSON(data []byte) error {
-	type plain FlowFlowCreateParamsFlowData
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FlowFlowCreateParamsFlowData) MarshalJSON() ([]byte, error) {
-	type plain FlowFlowCreateParamsFlowData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FlowFlowCreateResult is the result of tasks.flow.Flow.create.
-type FlowFlowCreateResult struct {
-	// ID of the created flow
+// FlowFlow is one flow Flow of tasks.flow.Flow, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (tasks-flow-flow-get, tasks-flow-flow-update), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
+type FlowFlow struct {
+	// Flow identifier
 	ID b24.Int `json:"id"`
 	// ID of the flow creator. Read-only
 	CreatorID b24.Int `json:"creatorId"`
@@ -315,14 +80,253 @@ type FlowFlowCreateResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FlowFlowCreateResult) UnmarshalJSON(data []byte) error {
-	type plain FlowFlowCreateResult
+func (v *FlowFlow) UnmarshalJSON(data []byte) error {
+	type plain FlowFlow
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v FlowFlowCreateResult) MarshalJSON() ([]byte, error) {
-	type plain FlowFlowCreateResult
+func (v FlowFlow) MarshalJSON() ([]byte, error) {
+	type plain FlowFlow
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// FlowFlowActivate calls tasks.flow.Flow.activate: Activate/Deactivate the
+// Flow.
+//
+// The method tasks.flow.Flow.activate turns the flow on or off by its
+// identifier. If the flow is off, it turns it on. If it is on, it turns it
+// off.
+//
+// The parameters are the fields of [FlowFlowActivateParams]; required: flowId.
+//
+// Scope: task. Who can call it: Creator or administrator of the flow.
+//
+// See https://apidocs.bitrix24.com/api-reference/tasks/flow/tasks-flow-flow-activate.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 0: The account plan does not allow working with flows or the user does
+//     not have permission to perform the operation
+func FlowFlowActivate(ctx context.Context, c b24.Caller, p FlowFlowActivateParams, opts ...b24.CallOption) (b24.Bool, error) {
+	if err := p.validate(); err != nil {
+		return false, err
+	}
+	var out b24.Bool
+	if err := b24.Invoke(ctx, c, FlowFlowActivateCommand(p).Request, &out, opts...); err != nil {
+		return false, err
+	}
+	return out, nil
+}
+
+// FlowFlowActivateCommand is tasks.flow.Flow.activate as a command for a batch
+// (see b24.Add); its result decodes as FlowFlowActivate's does. Required
+// parameters are not checked here: the portal reports them.
+func FlowFlowActivateCommand(p FlowFlowActivateParams) b24.Command[b24.Bool] {
+	return b24.NewCommand[b24.Bool](b24.Request{
+		Method:  "tasks.flow.Flow.activate",
+		Params:  p,
+		Version: 2,
+	})
+}
+
+// FlowFlowActivateParams holds the parameters of tasks.flow.Flow.activate.
+type FlowFlowActivateParams struct {
+	// The identifier of the flow to be activated or deactivated.
+	//
+	// You can obtain the identifier by creating a new flow using the method
+	// tasks.flow.Flow.create or by retrieving a task using the method
+	// tasks.task.get for a task from the flow. Required.
+	FlowID b24.Int `json:"flowId"`
+}
+
+// validate reports the first required parameter left empty.
+func (p FlowFlowActivateParams) validate() error {
+	if p.FlowID == 0 {
+		return &b24.RequiredError{
+			Method: "tasks.flow.Flow.activate",
+			Param:  "flowId",
+		}
+	}
+	return nil
+}
+
+// FlowFlowCreate calls tasks.flow.Flow.create: Create a New Flow.
+//
+// The method tasks.flow.Flow.create creates a flow.
+//
+// The parameters are the fields of [FlowFlowCreateParams]; required: flowData.
+//
+// Scope: task. Who can call it: any user who is not an extranet user.
+//
+// See https://apidocs.bitrix24.com/api-reference/tasks/flow/tasks-flow-flow-create.html
+//
+// Documented errors, besides the system errors of every method
+// (https://apidocs.bitrix24.com/error-codes.html):
+//
+//   - 0: The portal's plan does not allow working with flows or the user
+//     does not have permission to create a flow
+func FlowFlowCreate(ctx context.Context, c b24.Caller, p FlowFlowCreateParams, opts ...b24.CallOption) (*FlowFlow, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var out FlowFlow
+	if err := b24.Invoke(ctx, c, FlowFlowCreateCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// FlowFlowCreateCommand is tasks.flow.Flow.create as a command for a batch
+// (see b24.Add); its result decodes as FlowFlowCreate's does. Required
+// parameters are not checked here: the portal reports them.
+func FlowFlowCreateCommand(p FlowFlowCreateParams) b24.Command[*FlowFlow] {
+	return b24.NewCommand[*FlowFlow](b24.Request{
+		Method:  "tasks.flow.Flow.create",
+		Params:  p,
+		Version: 2,
+	})
+}
+
+// FlowFlowCreateParams holds the parameters of tasks.flow.Flow.create.
+type FlowFlowCreateParams struct {
+	// Field values for creating the flow (detailed description below). Required.
+	FlowData FlowFlowCreateParamsFlowData `json:"flowData"`
+}
+
+// validate reports the first required parameter left empty.
+func (p FlowFlowCreateParams) validate() error {
+	if p.FlowData.Name == "" {
+		return &b24.RequiredError{
+			Method: "tasks.flow.Flow.create",
+			Param:  "flowData.name",
+		}
+	}
+	if p.FlowData.DistributionType == "" {
+		return &b24.RequiredError{
+			Method: "tasks.flow.Flow.create",
+			Param:  "flowData.distributionType",
+		}
+	}
+	if p.FlowData.ResponsibleList == nil {
+		return &b24.RequiredError{
+			Method: "tasks.flow.Flow.create",
+			Param:  "flowData.responsibleList",
+		}
+	}
+	return nil
+}
+
+// FlowFlowCreateParamsFlowData is the flowData value of
+// tasks.flow.Flow.create.
+type FlowFlowCreateParamsFlowData struct {
+	// The name of the flow. Must be unique for each flow.
+	//
+	// You can check the name using the method tasks.flow.Flow.isExists. Required.
+	Name string `json:"name"`
+	// Description of the flow
+	Description b24.Opt[string] `json:"description,omitzero"`
+	// The ID of the group to which the flow will be linked.
+	//
+	// If not specified, a new group will be automatically created
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
+	// The ID of the flow administrator.
+	//
+	// If not specified, the creator will be the flow administrator
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
+	// The ID of the template that users will use to add tasks to the flow
+	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
+	// The planned time to complete the task in seconds. Required.
+	PlannedCompletionTime b24.Int `json:"plannedCompletionTime"`
+	// Type of distribution:
+	//
+	//   - manually — manual distribution
+	//   - queue — distribution by queue
+	//   - himself — self-distribution
+	//
+	// More about distribution types can be found in the article. Required.
+	DistributionType FlowFlowCreateParamsFlowDataDistributionType `json:"distributionType"`
+	// IDs of employees who will receive tasks.
+	//
+	// For manual distribution, specify the moderator's ID.
+	//
+	// For self-distribution or queue distribution, specify the IDs of employees or
+	// departments. For example:
+	//
+	//	[
+	//	    [
+	//	        'department','3'
+	//	    ],
+	//	    [
+	//	        'department','17:F'
+	//	    ]
+	//	]
+	//
+	// If you do not add the suffix :F, the system will select all sub-departments
+	// of the specified department according to the company structure. Required.
+	ResponsibleList map[string]any `json:"responsibleList"`
+	// List of users who can add tasks to the flow in the {" ": " "} format. For
+	// example
+	//
+	//	[
+	//	    [
+	//	        'user','3'
+	//	    ],
+	//	    [
+	//	        'department','17:F'
+	//	    ]
+	//	]
+	//
+	// If you do not add the :F suffix, the system will select all sub-departments
+	// of the specified department according to the company structure
+	//
+	// To allow all users to add tasks, specify the value {"meta-user":
+	// "all-users"}
+	TaskCreators map[string]any `json:"taskCreators,omitzero"`
+	// Skip weekends and holidays when calculating the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 1. Default: 1.
+	MatchWorkTime b24.Opt[b24.Int] `json:"matchWorkTime,omitzero"`
+	// Can the responsible person change the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
+	ResponsibleCanChangeDeadline b24.Opt[b24.Int] `json:"responsibleCanChangeDeadline,omitzero"`
+	// Notify the performer at half the task deadline.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
+	NotifyAtHalfTime b24.Opt[b24.Int] `json:"notifyAtHalfTime,omitzero"`
+	// Send the completed task to the creator for review.
+	//
+	// Accepts values 0 and 1. Default is 0. Default: 0.
+	TaskControl b24.Opt[b24.Int] `json:"taskControl,omitzero"`
+	// Notify the flow administrator when the number of tasks in the queue exceeds
+	// this parameter.
+	//
+	// Default is null, meaning no notifications. Default: null.
+	NotifyOnQueueOverflow b24.Opt[b24.Int] `json:"notifyOnQueueOverflow,omitzero"`
+	// Notify the flow administrator when the number of tasks in progress exceeds
+	// this parameter.
+	//
+	// Default is null, meaning no notifications. Default: null.
+	NotifyOnTasksInProgressOverflow b24.Opt[b24.Int] `json:"notifyOnTasksInProgressOverflow,omitzero"`
+	// Notify the flow administrator when efficiency drops below this parameter.
+	//
+	// Default is null, meaning no notifications. Default: null.
+	NotifyWhenEfficiencyDecreases b24.Opt[b24.Int] `json:"notifyWhenEfficiencyDecreases,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *FlowFlowCreateParamsFlowData) UnmarshalJSON(data []byte) error {
+	type plain FlowFlowCreateParamsFlowData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v FlowFlowCreateParamsFlowData) MarshalJSON() ([]byte, error) {
+	type plain FlowFlowCreateParamsFlowData
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -413,7 +417,7 @@ type FlowFlowDeleteParamsFlowData struct {
 	// You can obtain the identifier using the method for creating a new flow
 	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
 	// from the flow. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -466,11 +470,11 @@ func (v FlowFlowDeleteResult) MarshalJSON() ([]byte, error) {
 //
 //   - 0: The account plan does not allow working with flows or the user does
 //     not have permission to retrieve flow data
-func FlowFlowGet(ctx context.Context, c b24.Caller, p FlowFlowGetParams, opts ...b24.CallOption) (*FlowFlowGetResult, error) {
+func FlowFlowGet(ctx context.Context, c b24.Caller, p FlowFlowGetParams, opts ...b24.CallOption) (*FlowFlow, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FlowFlowGetResult
+	var out FlowFlow
 	if err := b24.Invoke(ctx, c, FlowFlowGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -480,8 +484,8 @@ func FlowFlowGet(ctx context.Context, c b24.Caller, p FlowFlowGetParams, opts ..
 // FlowFlowGetCommand is tasks.flow.Flow.get as a command for a batch (see
 // b24.Add); its result decodes as FlowFlowGet's does. Required parameters are
 // not checked here: the portal reports them.
-func FlowFlowGetCommand(p FlowFlowGetParams) b24.Command[*FlowFlowGetResult] {
-	return b24.NewCommand[*FlowFlowGetResult](b24.Request{
+func FlowFlowGetCommand(p FlowFlowGetParams) b24.Command[*FlowFlow] {
+	return b24.NewCommand[*FlowFlow](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.flow.Flow.get",
 		Params:     p,
@@ -496,7 +500,7 @@ type FlowFlowGetParams struct {
 	// You can obtain the identifier by creating a new flow using the method
 	// tasks.flow.Flow.create or by retrieving a task using the method
 	// tasks.task.get for a task from the flow. Required.
-	FlowID int64 `json:"flowId"`
+	FlowID b24.Int `json:"flowId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -508,85 +512,6 @@ func (p FlowFlowGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// FlowFlowGetResult is the result of tasks.flow.Flow.get.
-type FlowFlowGetResult struct {
-	// Flow identifier
-	ID b24.Int `json:"id"`
-	// ID of the flow creator. Read-only
-	CreatorID b24.Int `json:"creatorId"`
-	// ID of the flow administrator
-	OwnerID b24.Int `json:"ownerId"`
-	// ID of the group to which the flow is linked
-	GroupID b24.Int `json:"groupId"`
-	// ID of the template used to create tasks in the flow
-	TemplateID b24.Int `json:"templateId"`
-	// Efficiency of the flow in percentage. Read-only
-	Efficiency b24.Int `json:"efficiency"`
-	// Status of the flow's activity
-	Active b24.Bool `json:"active"`
-	// The planned time to complete the task in seconds
-	PlannedCompletionTime b24.Int `json:"plannedCompletionTime"`
-	// Date and time of the last activity in the flow. Read-only
-	Activity b24.String `json:"activity"`
-	// Flow name
-	Name b24.String `json:"name"`
-	// Description of the flow
-	Description b24.String `json:"description"`
-	// Type of task distribution in the flow
-	DistributionType b24.String `json:"distributionType"`
-	// List of responsible persons for tasks in the flow. For manual distribution,
-	// this is the flow moderator
-	ResponsibleList json.RawMessage `json:"responsibleList"`
-	// Indicates whether the flow is a demo. System parameter. Read-only
-	Demo b24.Bool `json:"demo"`
-	// Can the responsible person change the task deadline
-	ResponsibleCanChangeDeadline b24.Bool `json:"responsibleCanChangeDeadline"`
-	// Whether to skip weekends and holidays when calculating the task deadline
-	MatchWorkTime b24.Bool `json:"matchWorkTime"`
-	// Whether to send the completed task to the creator for review
-	TaskControl b24.Bool `json:"taskControl"`
-	// Whether to notify the performer at half the task deadline
-	NotifyAtHalfTime b24.Bool `json:"notifyAtHalfTime"`
-	// Number of tasks in the queue, exceeding which will send a notification to
-	// the flow administrator (if null, notifications are disabled)
-	NotifyOnQueueOverflow b24.Int `json:"notifyOnQueueOverflow"`
-	// Number of tasks in progress, exceeding which will send a notification to the
-	// flow administrator (if null, notifications are disabled)
-	NotifyOnTasksInProgressOverflow b24.Int `json:"notifyOnTasksInProgressOverflow"`
-	// Efficiency in percentage, below which a notification will be sent to the
-	// flow administrator (if null, notifications are disabled)
-	NotifyWhenEfficiencyDecreases b24.Int `json:"notifyWhenEfficiencyDecreases"`
-	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example, [{"user": 3}, {"department": "17:F"}].
-	//
-	// Item {"meta-user": "all-users"} means that all users can add tasks
-	TaskCreators json.RawMessage `json:"taskCreators"`
-	// Flow team.
-	//
-	// For manual distribution, this includes all project participants linked to
-	// the flow, except for the moderator.
-	//
-	// For queue and self-distribution, the team is the same as in responsibleList
-	Team json.RawMessage `json:"team"`
-	// Indicates whether the trial period is enabled for the flow. System
-	// parameter. Read-only
-	TrialFeatureEnabled b24.Bool `json:"trialFeatureEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FlowFlowGetResult) UnmarshalJSON(data []byte) error {
-	type plain FlowFlowGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FlowFlowGetResult) MarshalJSON() ([]byte, error) {
-	type plain FlowFlowGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // FlowFlowIsExists calls tasks.flow.Flow.isExists: Check the Existence of.
@@ -640,7 +565,7 @@ type FlowFlowIsExistsParams struct {
 	// You can obtain the identifier using the method for creating a new flow
 	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
 	// from the flow
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -740,7 +665,7 @@ type FlowFlowPinParams struct {
 	// You can obtain the identifier using the method for creating a new flow
 	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
 	// from the flow. Required.
-	FlowID int64 `json:"flowId"`
+	FlowID b24.Int `json:"flowId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -769,11 +694,11 @@ func (p FlowFlowPinParams) validate() error {
 //
 //   - 0: The portal plan does not allow working with flows or the user does
 //     not have permission to modify the flow
-func FlowFlowUpdate(ctx context.Context, c b24.Caller, p FlowFlowUpdateParams, opts ...b24.CallOption) (*FlowFlowUpdateResult, error) {
+func FlowFlowUpdate(ctx context.Context, c b24.Caller, p FlowFlowUpdateParams, opts ...b24.CallOption) (*FlowFlow, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out FlowFlowUpdateResult
+	var out FlowFlow
 	if err := b24.Invoke(ctx, c, FlowFlowUpdateCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -783,8 +708,8 @@ func FlowFlowUpdate(ctx context.Context, c b24.Caller, p FlowFlowUpdateParams, o
 // FlowFlowUpdateCommand is tasks.flow.Flow.update as a command for a batch
 // (see b24.Add); its result decodes as FlowFlowUpdate's does. Required
 // parameters are not checked here: the portal reports them.
-func FlowFlowUpdateCommand(p FlowFlowUpdateParams) b24.Command[*FlowFlowUpdateResult] {
-	return b24.NewCommand[*FlowFlowUpdateResult](b24.Request{
+func FlowFlowUpdateCommand(p FlowFlowUpdateParams) b24.Command[*FlowFlow] {
+	return b24.NewCommand[*FlowFlow](b24.Request{
 		Method:  "tasks.flow.Flow.update",
 		Params:  p,
 		Version: 2,
@@ -828,7 +753,7 @@ type FlowFlowUpdateParamsFlowData struct {
 	// You can obtain the identifier using the method for creating a new flow
 	// tasks.flow.Flow.create or by retrieving a task tasks.task.get for a task
 	// from the flow. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Name of the flow. Must be unique for each flow.
 	//
 	// To check the name, you can use the method tasks.flow.Flow.isExists
@@ -838,15 +763,15 @@ type FlowFlowUpdateParamsFlowData struct {
 	// Identifier of the group to which the flow will be linked.
 	//
 	// If not specified, a new group is automatically created
-	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
 	// Identifier of the flow administrator.
 	//
 	// If not specified, the creator of the flow will be the administrator
-	OwnerID b24.Opt[int64] `json:"ownerId,omitzero"`
+	OwnerID b24.Opt[b24.Int] `json:"ownerId,omitzero"`
 	// The ID of the template that users will use to add tasks to the flow
-	TemplateID b24.Opt[int64] `json:"templateId,omitzero"`
+	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
 	// The planned time to complete the task in seconds. Required.
-	PlannedCompletionTime int64 `json:"plannedCompletionTime"`
+	PlannedCompletionTime b24.Int `json:"plannedCompletionTime"`
 	// Type of distribution:
 	//
 	//   - manually — manual distribution
@@ -895,33 +820,33 @@ type FlowFlowUpdateParamsFlowData struct {
 	// Skip weekends and holidays when calculating the task deadline.
 	//
 	// Accepts values 0 and 1. Default is 1. Default: 1.
-	MatchWorkTime b24.Opt[int64] `json:"matchWorkTime,omitzero"`
+	MatchWorkTime b24.Opt[b24.Int] `json:"matchWorkTime,omitzero"`
 	// Can the responsible person change the task deadline.
 	//
 	// Accepts values 0 and 1. Default is 0. Default: 0.
-	ResponsibleCanChangeDeadline b24.Opt[int64] `json:"responsibleCanChangeDeadline,omitzero"`
+	ResponsibleCanChangeDeadline b24.Opt[b24.Int] `json:"responsibleCanChangeDeadline,omitzero"`
 	// Notify the performer at half the task deadline.
 	//
 	// Accepts values 0 and 1. Default is 0. Default: 0.
-	NotifyAtHalfTime b24.Opt[int64] `json:"notifyAtHalfTime,omitzero"`
+	NotifyAtHalfTime b24.Opt[b24.Int] `json:"notifyAtHalfTime,omitzero"`
 	// Send the completed task to the Creator for review.
 	//
 	// Accepts values 0 and 1. Default is 0. Default: 0.
-	TaskControl b24.Opt[int64] `json:"taskControl,omitzero"`
+	TaskControl b24.Opt[b24.Int] `json:"taskControl,omitzero"`
 	// Notify the flow administrator when the number of tasks in the queue exceeds
 	// this parameter.
 	//
 	// Default is null (do not notify). Default: null.
-	NotifyOnQueueOverflow b24.Opt[int64] `json:"notifyOnQueueOverflow,omitzero"`
+	NotifyOnQueueOverflow b24.Opt[b24.Int] `json:"notifyOnQueueOverflow,omitzero"`
 	// Notify the flow administrator when the number of tasks in progress exceeds
 	// this parameter.
 	//
 	// Default is 50. Default: 50.
-	NotifyOnTasksInProgressOverflow b24.Opt[int64] `json:"notifyOnTasksInProgressOverflow,omitzero"`
+	NotifyOnTasksInProgressOverflow b24.Opt[b24.Int] `json:"notifyOnTasksInProgressOverflow,omitzero"`
 	// Notify the flow administrator when efficiency falls below this parameter.
 	//
 	// Default is null (do not notify). Default: null.
-	NotifyWhenEfficiencyDecreases b24.Opt[int64] `json:"notifyWhenEfficiencyDecreases,omitzero"`
+	NotifyWhenEfficiencyDecreases b24.Opt[b24.Int] `json:"notifyWhenEfficiencyDecreases,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -935,85 +860,6 @@ func (v *FlowFlowUpdateParamsFlowData) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v FlowFlowUpdateParamsFlowData) MarshalJSON() ([]byte, error) {
 	type plain FlowFlowUpdateParamsFlowData
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// FlowFlowUpdateResult is the result of tasks.flow.Flow.update.
-type FlowFlowUpdateResult struct {
-	// ID of the created flow
-	ID b24.Int `json:"id"`
-	// ID of the flow creator. Read-only
-	CreatorID b24.Int `json:"creatorId"`
-	// ID of the flow administrator
-	OwnerID b24.Int `json:"ownerId"`
-	// ID of the group to which the flow is linked
-	GroupID b24.Int `json:"groupId"`
-	// ID of the template used to create tasks in the flow
-	TemplateID b24.Int `json:"templateId"`
-	// Efficiency of the flow in percentage. Read-only
-	Efficiency b24.Int `json:"efficiency"`
-	// Status of the flow's activity
-	Active b24.Bool `json:"active"`
-	// The planned time to complete the task in seconds
-	PlannedCompletionTime b24.Int `json:"plannedCompletionTime"`
-	// Date and time of the last activity in the flow. Read-only
-	Activity b24.String `json:"activity"`
-	// Flow name
-	Name b24.String `json:"name"`
-	// Description of the flow
-	Description b24.String `json:"description"`
-	// Type of task distribution in the flow
-	DistributionType b24.String `json:"distributionType"`
-	// List of responsible persons for tasks in the flow. For manual distribution,
-	// this is the flow moderator
-	ResponsibleList json.RawMessage `json:"responsibleList"`
-	// Indicates whether the flow is a demo. System parameter. Read-only
-	Demo b24.Bool `json:"demo"`
-	// Can the responsible person change the task deadline
-	ResponsibleCanChangeDeadline b24.Bool `json:"responsibleCanChangeDeadline"`
-	// Whether to skip weekends and holidays when calculating the task deadline
-	MatchWorkTime b24.Bool `json:"matchWorkTime"`
-	// Whether to send the completed task to the creator for review
-	TaskControl b24.Bool `json:"taskControl"`
-	// Whether to notify the performer at half the task deadline
-	NotifyAtHalfTime b24.Bool `json:"notifyAtHalfTime"`
-	// Number of tasks in the queue, exceeding which will send a notification to
-	// the flow administrator (if null, notifications are disabled)
-	NotifyOnQueueOverflow b24.Int `json:"notifyOnQueueOverflow"`
-	// Number of tasks in progress, exceeding which will send a notification to the
-	// flow administrator (if null, notifications are disabled)
-	NotifyOnTasksInProgressOverflow b24.Int `json:"notifyOnTasksInProgressOverflow"`
-	// Efficiency in percentage, below which a notification will be sent to the
-	// flow administrator (if null, notifications are disabled)
-	NotifyWhenEfficiencyDecreases b24.Int `json:"notifyWhenEfficiencyDecreases"`
-	// List of users who can add tasks to the flow in the {" ": " "} format. For
-	// example, [{"user": 3}, {"department": "17:F"}].
-	//
-	// Item {"meta-user": "all-users"} means that all users can add tasks
-	TaskCreators json.RawMessage `json:"taskCreators"`
-	// Flow team.
-	//
-	// For manual distribution, this includes all project participants linked to
-	// the flow, except for the moderator.
-	//
-	// For queue and self-distribution, the team is the same as in responsibleList
-	Team json.RawMessage `json:"team"`
-	// Indicates whether the trial period is enabled for the flow. System
-	// parameter. Read-only
-	TrialFeatureEnabled b24.Bool `json:"trialFeatureEnabled"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *FlowFlowUpdateResult) UnmarshalJSON(data []byte) error {
-	type plain FlowFlowUpdateResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v FlowFlowUpdateResult) MarshalJSON() ([]byte, error) {
-	type plain FlowFlowUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

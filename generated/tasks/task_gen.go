@@ -9,6 +9,1348 @@ import (
 	"iter"
 )
 
+// Task is one task of tasks.task, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (tasks-task-get-fields, tasks-task-get, tasks-task-list, tasks-task-add,
+// tasks-task-complete, tasks-task-pin, tasks-task-unpin, tasks-task-update),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
+type Task struct {
+	// ID
+	ID b24.Int `json:"id"`
+	// Base Task ID
+	ParentID b24.Int `json:"parentId"`
+	// Title
+	Title b24.String `json:"title"`
+	// Description
+	Description b24.String `json:"description"`
+	// Rating
+	Mark TaskMark `json:"mark"`
+	// Priority
+	Priority TaskPriority `json:"priority"`
+	// Status
+	Status TaskStatus `json:"status"`
+	// Multitask
+	Multitask b24.Bool `json:"multitask"`
+	NotViewed b24.Bool `json:"notViewed"`
+	// Recurring Task
+	Replicate b24.Bool `json:"replicate"`
+	// Project
+	GroupID b24.Int `json:"groupId"`
+	// Stage
+	StageID b24.Int `json:"stageId"`
+	// Sprint
+	SprintID b24.Int `json:"sprintId"`
+	// Backlog
+	BacklogID b24.Int `json:"backlogId"`
+	// Creator
+	CreatedBy   b24.Int  `json:"createdBy"`
+	CreatedDate b24.Time `json:"createdDate"`
+	// Participant
+	ResponsibleID b24.Int         `json:"responsibleId"`
+	Accomplices   json.RawMessage `json:"accomplices"`
+	Auditors      []b24.String    `json:"auditors"`
+	// Modified By
+	ChangedBy b24.Int `json:"changedBy"`
+	// Modification Date
+	ChangedDate b24.Time `json:"changedDate"`
+	// Status Changed By
+	StatusChangedBy b24.Int `json:"statusChangedBy"`
+	// Status Change Date
+	StatusChangedDate b24.Time `json:"statusChangedDate"`
+	// Closed By
+	ClosedBy b24.Int `json:"closedBy"`
+	// Closure Date
+	ClosedDate   b24.Time `json:"closedDate"`
+	ActivityDate b24.Time `json:"activityDate"`
+	// Start Date
+	DateStart b24.Time `json:"dateStart"`
+	// Deadline
+	Deadline b24.Time `json:"deadline"`
+	// Planned Start
+	StartDatePlan b24.Time `json:"startDatePlan"`
+	// Planned Completion
+	EndDatePlan b24.Time `json:"endDatePlan"`
+	// GUID
+	GUID b24.String `json:"guid"`
+	// XML_ID
+	XMLID b24.String `json:"xmlId"`
+	// Number of Comments
+	CommentsCount        b24.Int  `json:"commentsCount"`
+	ServiceCommentsCount b24.Int  `json:"serviceCommentsCount"`
+	NewCommentsCount     b24.Int  `json:"newCommentsCount"`
+	AllowChangeDeadline  b24.Bool `json:"allowChangeDeadline"`
+	AllowTimeTracking    b24.Bool `json:"allowTimeTracking"`
+	// Accept Work
+	TaskControl b24.Bool `json:"taskControl"`
+	// Add to Report
+	AddInReport b24.Bool `json:"addInReport"`
+	// Created from Template
+	ForkedByTemplateID b24.Bool `json:"forkedByTemplateId"`
+	// Estimated Time
+	TimeEstimate b24.Int `json:"timeEstimate"`
+	// Time Spent from Change History
+	TimeSpentInLogs b24.Int `json:"timeSpentInLogs"`
+	// Skip Weekends
+	MatchWorkTime b24.String `json:"matchWorkTime"`
+	// FORUM_TOPIC_ID
+	ForumTopicID b24.Int `json:"forumTopicId"`
+	// FORUM_ID
+	ForumID b24.Int `json:"forumId"`
+	// SITE_ID
+	SiteID b24.String `json:"siteId"`
+	// Subordinate Task
+	Subordinate b24.Bool `json:"subordinate"`
+	Favorite    b24.Bool `json:"favorite"`
+	// EXCHANGE_MODIFIED
+	ExchangeModified b24.Time `json:"exchangeModified"`
+	// EXCHANGE_ID
+	ExchangeID b24.Int `json:"exchangeId"`
+	// OUTLOOK_VERSION
+	OutlookVersion b24.Int `json:"outlookVersion"`
+	// Last Viewed Date
+	ViewedDate b24.Time `json:"viewedDate"`
+	// Sorting Index
+	Sorting b24.Number `json:"sorting"`
+	// Spent (planned)
+	DurationPlan b24.Int `json:"durationPlan"`
+	// Spent (actual)
+	DurationFact b24.Int         `json:"durationFact"`
+	Checklist    json.RawMessage `json:"checklist"`
+	// DURATION_TYPE
+	DurationType    b24.String `json:"durationType"`
+	IsMuted         b24.Bool   `json:"isMuted"`
+	IsPinned        b24.Bool   `json:"isPinned"`
+	IsPinnedInGroup b24.Bool   `json:"isPinnedInGroup"`
+	// Flow
+	FlowID b24.Int `json:"flowId"`
+	// CRM Entities
+	UfCRMTask json.RawMessage `json:"ufCrmTask"`
+	// Upload Files
+	UfTaskWebdavFiles json.RawMessage `json:"ufTaskWebdavFiles"`
+	UfMailMessage     json.RawMessage `json:"ufMailMessage"`
+	// New Task Field
+	UfNewTasksField              b24.String        `json:"UF_NEW_TASKS_FIELD"`
+	DescriptionInBbcode          b24.String        `json:"descriptionInBbcode"`
+	Group                        json.RawMessage   `json:"group"`
+	Creator                      TaskCreator       `json:"creator"`
+	Responsible                  TaskResponsible   `json:"responsible"`
+	Action                       TaskAction        `json:"action"`
+	LengthDeadline               b24.String        `json:"lengthDeadline"`
+	AccomplicesData              json.RawMessage   `json:"accomplicesData"`
+	AuditorsData                 TaskAuditorsData  `json:"auditorsData"`
+	TaskRequireResult            b24.String        `json:"taskRequireResult"`
+	TaskHasOpenResult            b24.String        `json:"taskHasOpenResult"`
+	TaskHasResult                b24.String        `json:"taskHasResult"`
+	TimeElapsed                  json.RawMessage   `json:"timeElapsed"`
+	TimerIsRunningForCurrentUser b24.String        `json:"timerIsRunningForCurrentUser"`
+	ParsedDescription            b24.String        `json:"parsedDescription"`
+	Counter                      TaskCounter       `json:"counter"`
+	Tags                         TaskTags          `json:"tags"`
+	SubStatus                    b24.String        `json:"subStatus"`
+	CheckListTree                TaskCheckListTree `json:"checkListTree"`
+	CheckListCanAdd              b24.Bool          `json:"checkListCanAdd"`
+	ChatID                       b24.Int           `json:"chatId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Task) UnmarshalJSON(data []byte) error {
+	type plain Task
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Task) MarshalJSON() ([]byte, error) {
+	type plain Task
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCreator is the creator value of tasks.task.
+type TaskCreator struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskResponsible is the responsible value of tasks.task.
+type TaskResponsible struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskResponsible) UnmarshalJSON(data []byte) error {
+	type plain TaskResponsible
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskResponsible) MarshalJSON() ([]byte, error) {
+	type plain TaskResponsible
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAction is the action value of tasks.task.
+type TaskAction struct {
+	Accept            b24.Bool              `json:"accept"`
+	Decline           b24.Bool              `json:"decline"`
+	Complete          b24.Bool              `json:"complete"`
+	Approve           b24.Bool              `json:"approve"`
+	Disapprove        b24.Bool              `json:"disapprove"`
+	Start             b24.Bool              `json:"start"`
+	Pause             b24.Bool              `json:"pause"`
+	Delegate          b24.Bool              `json:"delegate"`
+	Remove            b24.Bool              `json:"remove"`
+	Edit              b24.Bool              `json:"edit"`
+	Defer             b24.Bool              `json:"defer"`
+	Renew             b24.Bool              `json:"renew"`
+	Create            b24.Bool              `json:"create"`
+	ChangeDeadline    b24.Bool              `json:"changeDeadline"`
+	ChecklistAddItems b24.Bool              `json:"checklistAddItems"`
+	AddFavorite       b24.Bool              `json:"addFavorite"`
+	DeleteFavorite    b24.Bool              `json:"deleteFavorite"`
+	Rate              b24.Bool              `json:"rate"`
+	Take              b24.Bool              `json:"take"`
+	EditOriginator    b24.Bool              `json:"edit.originator"`
+	Checklist         TaskActionChecklist   `json:"checklist"`
+	Elapsedtime       TaskActionElapsedtime `json:"elapsedtime"`
+	Dayplan           TaskActionDayplan     `json:"dayplan"`
+	EditPlan          b24.Bool              `json:"edit.plan"`
+	Favorite          TaskActionFavorite    `json:"favorite"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAction) UnmarshalJSON(data []byte) error {
+	type plain TaskAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAction) MarshalJSON() ([]byte, error) {
+	type plain TaskAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskActionChecklist is the checklist value of tasks.task.
+type TaskActionChecklist struct {
+	Reorder b24.Bool `json:"reorder"`
+	Add     b24.Bool `json:"add"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskActionChecklist) UnmarshalJSON(data []byte) error {
+	type plain TaskActionChecklist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskActionChecklist) MarshalJSON() ([]byte, error) {
+	type plain TaskActionChecklist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskActionElapsedtime is the elapsedtime value of tasks.task.
+type TaskActionElapsedtime struct {
+	Add b24.Bool `json:"add"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskActionElapsedtime) UnmarshalJSON(data []byte) error {
+	type plain TaskActionElapsedtime
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskActionElapsedtime) MarshalJSON() ([]byte, error) {
+	type plain TaskActionElapsedtime
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskActionDayplan is the dayplan value of tasks.task.
+type TaskActionDayplan struct {
+	Timer TaskActionDayplanTimer `json:"timer"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskActionDayplan) UnmarshalJSON(data []byte) error {
+	type plain TaskActionDayplan
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskActionDayplan) MarshalJSON() ([]byte, error) {
+	type plain TaskActionDayplan
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskActionDayplanTimer is the timer value of tasks.task.
+type TaskActionDayplanTimer struct {
+	Toggle b24.Bool `json:"toggle"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
+	type plain TaskActionDayplanTimer
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
+	type plain TaskActionDayplanTimer
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskActionFavorite is the favorite value of tasks.task.
+type TaskActionFavorite struct {
+	Add    b24.Bool `json:"add"`
+	Delete b24.Bool `json:"delete"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskActionFavorite) UnmarshalJSON(data []byte) error {
+	type plain TaskActionFavorite
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskActionFavorite) MarshalJSON() ([]byte, error) {
+	type plain TaskActionFavorite
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAuditorsData is the auditorsData value of tasks.task.
+type TaskAuditorsData struct {
+	N13  TaskAuditorsDataN13  `json:"13"`
+	N103 TaskAuditorsDataN103 `json:"103"`
+	N61  TaskAuditorsDataN61  `json:"61"`
+	N547 TaskAuditorsDataN547 `json:"547"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAuditorsData) UnmarshalJSON(data []byte) error {
+	type plain TaskAuditorsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAuditorsData) MarshalJSON() ([]byte, error) {
+	type plain TaskAuditorsData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAuditorsDataN13 is the 13 value of tasks.task.
+type TaskAuditorsDataN13 struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAuditorsDataN13) UnmarshalJSON(data []byte) error {
+	type plain TaskAuditorsDataN13
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAuditorsDataN13) MarshalJSON() ([]byte, error) {
+	type plain TaskAuditorsDataN13
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAuditorsDataN103 is the 103 value of tasks.task.
+type TaskAuditorsDataN103 struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAuditorsDataN103) UnmarshalJSON(data []byte) error {
+	type plain TaskAuditorsDataN103
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAuditorsDataN103) MarshalJSON() ([]byte, error) {
+	type plain TaskAuditorsDataN103
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAuditorsDataN61 is the 61 value of tasks.task.
+type TaskAuditorsDataN61 struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAuditorsDataN61) UnmarshalJSON(data []byte) error {
+	type plain TaskAuditorsDataN61
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAuditorsDataN61) MarshalJSON() ([]byte, error) {
+	type plain TaskAuditorsDataN61
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAuditorsDataN547 is the 547 value of tasks.task.
+type TaskAuditorsDataN547 struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAuditorsDataN547) UnmarshalJSON(data []byte) error {
+	type plain TaskAuditorsDataN547
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAuditorsDataN547) MarshalJSON() ([]byte, error) {
+	type plain TaskAuditorsDataN547
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCounter is the counter value of tasks.task.
+type TaskCounter struct {
+	Counters TaskCounterCounters `json:"counters"`
+	Color    b24.String          `json:"color"`
+	Value    b24.Int             `json:"value"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCounter) UnmarshalJSON(data []byte) error {
+	type plain TaskCounter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCounter) MarshalJSON() ([]byte, error) {
+	type plain TaskCounter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCounterCounters is the counters value of tasks.task.
+type TaskCounterCounters struct {
+	Expired            b24.Int `json:"expired"`
+	NewComments        b24.Int `json:"newComments"`
+	ProjectExpired     b24.Int `json:"projectExpired"`
+	ProjectNewComments b24.Int `json:"projectNewComments"`
+	MutedExpired       b24.Int `json:"mutedExpired"`
+	MutedNewComments   b24.Int `json:"mutedNewComments"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCounterCounters) UnmarshalJSON(data []byte) error {
+	type plain TaskCounterCounters
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCounterCounters) MarshalJSON() ([]byte, error) {
+	type plain TaskCounterCounters
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskTags is the tags value of tasks.task.
+type TaskTags struct {
+	N35 TaskTagsN35 `json:"35"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskTags) UnmarshalJSON(data []byte) error {
+	type plain TaskTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskTags) MarshalJSON() ([]byte, error) {
+	type plain TaskTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskTagsN35 is the 35 value of tasks.task.
+type TaskTagsN35 struct {
+	ID    b24.Int    `json:"id"`
+	Title b24.String `json:"title"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskTagsN35) UnmarshalJSON(data []byte) error {
+	type plain TaskTagsN35
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskTagsN35) MarshalJSON() ([]byte, error) {
+	type plain TaskTagsN35
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTree is the checkListTree value of tasks.task.
+type TaskCheckListTree struct {
+	NodeID      b24.Int                 `json:"nodeId"`
+	Fields      TaskCheckListTreeFields `json:"fields"`
+	Action      json.RawMessage         `json:"action"`
+	Descendants json.RawMessage         `json:"descendants"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTree) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTree
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTree) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTree
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeFields is the fields value of tasks.task.
+type TaskCheckListTreeFields struct {
+	ID               json.RawMessage `json:"id"`
+	CopiedID         json.RawMessage `json:"copiedId"`
+	EntityID         json.RawMessage `json:"entityId"`
+	UserID           b24.Int         `json:"userId"`
+	CreatedBy        json.RawMessage `json:"createdBy"`
+	ParentID         json.RawMessage `json:"parentId"`
+	Title            b24.String      `json:"title"`
+	SortIndex        json.RawMessage `json:"sortIndex"`
+	DisplaySortIndex b24.String      `json:"displaySortIndex"`
+	IsComplete       b24.Bool        `json:"isComplete"`
+	IsImportant      b24.Bool        `json:"isImportant"`
+	CompletedCount   b24.Int         `json:"completedCount"`
+	Members          json.RawMessage `json:"members"`
+	Attachments      json.RawMessage `json:"attachments"`
+	NodeID           json.RawMessage `json:"nodeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInput is the write form of Task: the fields the family's add and update
+// methods take. Every field is optional; only those set are sent (b24.Some(0)
+// sends 0). Read-only fields are left out; custom fields (UF_*) go in Extra.
+type TaskInput struct {
+	// Base Task ID
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
+	// Title
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Description
+	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
+	// Rating
+	Mark b24.Opt[TaskInputMark] `json:"MARK,omitzero"`
+	// Priority
+	Priority b24.Opt[TaskInputPriority] `json:"PRIORITY,omitzero"`
+	// Status
+	Status b24.Opt[TaskInputStatus] `json:"STATUS,omitzero"`
+	// Multitask
+	Multitask b24.Opt[b24.Bool] `json:"MULTITASK,omitzero"`
+	NotViewed b24.Opt[b24.Bool] `json:"NOT_VIEWED,omitzero"`
+	// Recurring Task
+	Replicate b24.Opt[b24.Bool] `json:"REPLICATE,omitzero"`
+	// Project
+	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
+	// Stage
+	StageID b24.Opt[b24.Int] `json:"STAGE_ID,omitzero"`
+	// Sprint
+	SprintID b24.Opt[b24.Int] `json:"SPRINT_ID,omitzero"`
+	// Backlog
+	BacklogID b24.Opt[b24.Int] `json:"BACKLOG_ID,omitzero"`
+	// Creator
+	CreatedBy   b24.Opt[b24.Int]  `json:"CREATED_BY,omitzero"`
+	CreatedDate b24.Opt[b24.Time] `json:"CREATED_DATE,omitzero"`
+	// Participant
+	ResponsibleID b24.Opt[b24.Int] `json:"RESPONSIBLE_ID,omitzero"`
+	Accomplices   []any            `json:"ACCOMPLICES,omitzero"`
+	Auditors      []string         `json:"AUDITORS,omitzero"`
+	// Modified By
+	ChangedBy b24.Opt[b24.Int] `json:"CHANGED_BY,omitzero"`
+	// Modification Date
+	ChangedDate b24.Opt[b24.Time] `json:"CHANGED_DATE,omitzero"`
+	// Status Changed By
+	StatusChangedBy b24.Opt[b24.Int] `json:"STATUS_CHANGED_BY,omitzero"`
+	// Status Change Date
+	StatusChangedDate b24.Opt[b24.Time] `json:"STATUS_CHANGED_DATE,omitzero"`
+	// Closed By
+	ClosedBy b24.Opt[b24.Int] `json:"CLOSED_BY,omitzero"`
+	// Closure Date
+	ClosedDate   b24.Opt[b24.Time] `json:"CLOSED_DATE,omitzero"`
+	ActivityDate b24.Opt[b24.Time] `json:"ACTIVITY_DATE,omitzero"`
+	// Start Date
+	DateStart b24.Opt[b24.Time] `json:"DATE_START,omitzero"`
+	// Deadline
+	Deadline b24.Opt[b24.Time] `json:"DEADLINE,omitzero"`
+	// Planned Start
+	StartDatePlan b24.Opt[b24.Time] `json:"START_DATE_PLAN,omitzero"`
+	// Planned Completion
+	EndDatePlan b24.Opt[b24.Time] `json:"END_DATE_PLAN,omitzero"`
+	// GUID
+	GUID b24.Opt[string] `json:"GUID,omitzero"`
+	// XML_ID
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Number of Comments
+	CommentsCount        b24.Opt[b24.Int]  `json:"COMMENTS_COUNT,omitzero"`
+	ServiceCommentsCount b24.Opt[b24.Int]  `json:"SERVICE_COMMENTS_COUNT,omitzero"`
+	NewCommentsCount     b24.Opt[b24.Int]  `json:"NEW_COMMENTS_COUNT,omitzero"`
+	AllowChangeDeadline  b24.Opt[b24.Bool] `json:"ALLOW_CHANGE_DEADLINE,omitzero"`
+	AllowTimeTracking    b24.Opt[b24.Bool] `json:"ALLOW_TIME_TRACKING,omitzero"`
+	// Accept Work
+	TaskControl b24.Opt[b24.Bool] `json:"TASK_CONTROL,omitzero"`
+	// Add to Report
+	AddInReport b24.Opt[b24.Bool] `json:"ADD_IN_REPORT,omitzero"`
+	// Created from Template
+	ForkedByTemplateID b24.Opt[b24.Bool] `json:"FORKED_BY_TEMPLATE_ID,omitzero"`
+	// Estimated Time
+	TimeEstimate b24.Opt[b24.Int] `json:"TIME_ESTIMATE,omitzero"`
+	// Time Spent from Change History
+	TimeSpentInLogs b24.Opt[b24.Int] `json:"TIME_SPENT_IN_LOGS,omitzero"`
+	// Skip Weekends
+	MatchWorkTime b24.Opt[b24.Int] `json:"MATCH_WORK_TIME,omitzero"`
+	// FORUM_TOPIC_ID
+	ForumTopicID b24.Opt[b24.Int] `json:"FORUM_TOPIC_ID,omitzero"`
+	// FORUM_ID
+	ForumID b24.Opt[b24.Int] `json:"FORUM_ID,omitzero"`
+	// SITE_ID
+	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
+	// Subordinate Task
+	Subordinate b24.Opt[b24.Bool] `json:"SUBORDINATE,omitzero"`
+	Favorite    b24.Opt[b24.Bool] `json:"FAVORITE,omitzero"`
+	// EXCHANGE_MODIFIED
+	ExchangeModified b24.Opt[b24.Time] `json:"EXCHANGE_MODIFIED,omitzero"`
+	// EXCHANGE_ID
+	ExchangeID b24.Opt[b24.Int] `json:"EXCHANGE_ID,omitzero"`
+	// OUTLOOK_VERSION
+	OutlookVersion b24.Opt[b24.Int] `json:"OUTLOOK_VERSION,omitzero"`
+	// Last Viewed Date
+	ViewedDate b24.Opt[b24.Time] `json:"VIEWED_DATE,omitzero"`
+	// Sorting Index
+	Sorting b24.Opt[float64] `json:"SORTING,omitzero"`
+	// Spent (planned)
+	DurationPlan b24.Opt[b24.Int] `json:"DURATION_PLAN,omitzero"`
+	// Spent (actual)
+	DurationFact b24.Opt[b24.Int] `json:"DURATION_FACT,omitzero"`
+	Checklist    []any            `json:"CHECKLIST,omitzero"`
+	// DURATION_TYPE
+	DurationType    b24.Opt[string]   `json:"DURATION_TYPE,omitzero"`
+	IsMuted         b24.Opt[b24.Bool] `json:"IS_MUTED,omitzero"`
+	IsPinned        b24.Opt[b24.Bool] `json:"IS_PINNED,omitzero"`
+	IsPinnedInGroup b24.Opt[b24.Bool] `json:"IS_PINNED_IN_GROUP,omitzero"`
+	// Flow
+	FlowID b24.Opt[b24.Int] `json:"FLOW_ID,omitzero"`
+	// CRM Entities
+	UfCRMTask b24.Opt[string] `json:"UF_CRM_TASK,omitzero"`
+	// Upload Files
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
+	UfMailMessage     any `json:"UF_MAIL_MESSAGE,omitzero"`
+	// New Task Field
+	UfNewTasksField              b24.Opt[string]         `json:"UF_NEW_TASKS_FIELD,omitzero"`
+	DescriptionInBbcode          b24.Opt[string]         `json:"descriptionInBbcode,omitzero"`
+	Group                        []any                   `json:"group,omitzero"`
+	Creator                      *TaskInputCreator       `json:"creator,omitzero"`
+	Responsible                  *TaskInputResponsible   `json:"responsible,omitzero"`
+	Action                       *TaskInputAction        `json:"action,omitzero"`
+	LengthDeadline               b24.Opt[string]         `json:"lengthDeadline,omitzero"`
+	AccomplicesData              []any                   `json:"accomplicesData,omitzero"`
+	AuditorsData                 *TaskInputAuditorsData  `json:"auditorsData,omitzero"`
+	TaskRequireResult            b24.Opt[string]         `json:"taskRequireResult,omitzero"`
+	TaskHasOpenResult            b24.Opt[string]         `json:"taskHasOpenResult,omitzero"`
+	TaskHasResult                b24.Opt[string]         `json:"taskHasResult,omitzero"`
+	TimeElapsed                  any                     `json:"timeElapsed,omitzero"`
+	TimerIsRunningForCurrentUser b24.Opt[string]         `json:"timerIsRunningForCurrentUser,omitzero"`
+	ParsedDescription            b24.Opt[string]         `json:"parsedDescription,omitzero"`
+	Counter                      *TaskInputCounter       `json:"counter,omitzero"`
+	Tags                         *TaskInputTags          `json:"tags,omitzero"`
+	SubStatus                    b24.Opt[string]         `json:"subStatus,omitzero"`
+	CheckListTree                *TaskInputCheckListTree `json:"checkListTree,omitzero"`
+	CheckListCanAdd              b24.Opt[bool]           `json:"checkListCanAdd,omitzero"`
+	ChatID                       b24.Opt[b24.Int]        `json:"chatId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInput) UnmarshalJSON(data []byte) error {
+	type plain TaskInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInput) MarshalJSON() ([]byte, error) {
+	type plain TaskInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputCreator is the creator value of tasks.task.
+type TaskInputCreator struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputCreator) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCreator
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputCreator) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCreator
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputResponsible is the responsible value of tasks.task.
+type TaskInputResponsible struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputResponsible) UnmarshalJSON(data []byte) error {
+	type plain TaskInputResponsible
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputResponsible) MarshalJSON() ([]byte, error) {
+	type plain TaskInputResponsible
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputAction is the action value of tasks.task.
+type TaskInputAction struct {
+	Accept            b24.Opt[bool]               `json:"accept,omitzero"`
+	Decline           b24.Opt[bool]               `json:"decline,omitzero"`
+	Complete          b24.Opt[bool]               `json:"complete,omitzero"`
+	Approve           b24.Opt[bool]               `json:"approve,omitzero"`
+	Disapprove        b24.Opt[bool]               `json:"disapprove,omitzero"`
+	Start             b24.Opt[bool]               `json:"start,omitzero"`
+	Pause             b24.Opt[bool]               `json:"pause,omitzero"`
+	Delegate          b24.Opt[bool]               `json:"delegate,omitzero"`
+	Remove            b24.Opt[bool]               `json:"remove,omitzero"`
+	Edit              b24.Opt[bool]               `json:"edit,omitzero"`
+	Defer             b24.Opt[bool]               `json:"defer,omitzero"`
+	Renew             b24.Opt[bool]               `json:"renew,omitzero"`
+	Create            b24.Opt[bool]               `json:"create,omitzero"`
+	ChangeDeadline    b24.Opt[bool]               `json:"changeDeadline,omitzero"`
+	ChecklistAddItems b24.Opt[bool]               `json:"checklistAddItems,omitzero"`
+	AddFavorite       b24.Opt[bool]               `json:"addFavorite,omitzero"`
+	DeleteFavorite    b24.Opt[bool]               `json:"deleteFavorite,omitzero"`
+	Rate              b24.Opt[bool]               `json:"rate,omitzero"`
+	Take              b24.Opt[bool]               `json:"take,omitzero"`
+	EditOriginator    b24.Opt[bool]               `json:"edit.originator,omitzero"`
+	Checklist         *TaskInputActionChecklist   `json:"checklist,omitzero"`
+	Elapsedtime       *TaskInputActionElapsedtime `json:"elapsedtime,omitzero"`
+	Dayplan           *TaskInputActionDayplan     `json:"dayplan,omitzero"`
+	EditPlan          b24.Opt[bool]               `json:"edit.plan,omitzero"`
+	Favorite          *TaskInputActionFavorite    `json:"favorite,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAction) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAction) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputActionChecklist is the checklist value of tasks.task.
+type TaskInputActionChecklist struct {
+	Reorder b24.Opt[bool] `json:"reorder,omitzero"`
+	Add     b24.Opt[bool] `json:"add,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputActionChecklist) UnmarshalJSON(data []byte) error {
+	type plain TaskInputActionChecklist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputActionChecklist) MarshalJSON() ([]byte, error) {
+	type plain TaskInputActionChecklist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputActionElapsedtime is the elapsedtime value of tasks.task.
+type TaskInputActionElapsedtime struct {
+	Add b24.Opt[bool] `json:"add,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputActionElapsedtime) UnmarshalJSON(data []byte) error {
+	type plain TaskInputActionElapsedtime
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputActionElapsedtime) MarshalJSON() ([]byte, error) {
+	type plain TaskInputActionElapsedtime
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputActionDayplan is the dayplan value of tasks.task.
+type TaskInputActionDayplan struct {
+	Timer *TaskInputActionDayplanTimer `json:"timer,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputActionDayplan) UnmarshalJSON(data []byte) error {
+	type plain TaskInputActionDayplan
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputActionDayplan) MarshalJSON() ([]byte, error) {
+	type plain TaskInputActionDayplan
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputActionDayplanTimer is the timer value of tasks.task.
+type TaskInputActionDayplanTimer struct {
+	Toggle b24.Opt[bool] `json:"toggle,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputActionDayplanTimer) UnmarshalJSON(data []byte) error {
+	type plain TaskInputActionDayplanTimer
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputActionDayplanTimer) MarshalJSON() ([]byte, error) {
+	type plain TaskInputActionDayplanTimer
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputActionFavorite is the favorite value of tasks.task.
+type TaskInputActionFavorite struct {
+	Add    b24.Opt[bool] `json:"add,omitzero"`
+	Delete b24.Opt[bool] `json:"delete,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputActionFavorite) UnmarshalJSON(data []byte) error {
+	type plain TaskInputActionFavorite
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputActionFavorite) MarshalJSON() ([]byte, error) {
+	type plain TaskInputActionFavorite
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputAuditorsData is the auditorsData value of tasks.task.
+type TaskInputAuditorsData struct {
+	N13  *TaskInputAuditorsDataN13  `json:"13,omitzero"`
+	N103 *TaskInputAuditorsDataN103 `json:"103,omitzero"`
+	N61  *TaskInputAuditorsDataN61  `json:"61,omitzero"`
+	N547 *TaskInputAuditorsDataN547 `json:"547,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAuditorsData) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAuditorsData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAuditorsData) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAuditorsData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputAuditorsDataN13 is the 13 value of tasks.task.
+type TaskInputAuditorsDataN13 struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAuditorsDataN13) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAuditorsDataN13
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAuditorsDataN13) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAuditorsDataN13
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputAuditorsDataN103 is the 103 value of tasks.task.
+type TaskInputAuditorsDataN103 struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAuditorsDataN103) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAuditorsDataN103
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAuditorsDataN103) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAuditorsDataN103
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputAuditorsDataN61 is the 61 value of tasks.task.
+type TaskInputAuditorsDataN61 struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAuditorsDataN61) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAuditorsDataN61
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAuditorsDataN61) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAuditorsDataN61
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputAuditorsDataN547 is the 547 value of tasks.task.
+type TaskInputAuditorsDataN547 struct {
+	ID           b24.Opt[string] `json:"id,omitzero"`
+	Name         b24.Opt[string] `json:"name,omitzero"`
+	Link         b24.Opt[string] `json:"link,omitzero"`
+	Icon         b24.Opt[string] `json:"icon,omitzero"`
+	WorkPosition b24.Opt[string] `json:"workPosition,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputAuditorsDataN547) UnmarshalJSON(data []byte) error {
+	type plain TaskInputAuditorsDataN547
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputAuditorsDataN547) MarshalJSON() ([]byte, error) {
+	type plain TaskInputAuditorsDataN547
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputCounter is the counter value of tasks.task.
+type TaskInputCounter struct {
+	Counters *TaskInputCounterCounters `json:"counters,omitzero"`
+	Color    b24.Opt[string]           `json:"color,omitzero"`
+	Value    b24.Opt[b24.Int]          `json:"value,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputCounter) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCounter
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputCounter) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCounter
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputCounterCounters is the counters value of tasks.task.
+type TaskInputCounterCounters struct {
+	Expired            b24.Opt[b24.Int] `json:"expired,omitzero"`
+	NewComments        b24.Opt[b24.Int] `json:"newComments,omitzero"`
+	ProjectExpired     b24.Opt[b24.Int] `json:"projectExpired,omitzero"`
+	ProjectNewComments b24.Opt[b24.Int] `json:"projectNewComments,omitzero"`
+	MutedExpired       b24.Opt[b24.Int] `json:"mutedExpired,omitzero"`
+	MutedNewComments   b24.Opt[b24.Int] `json:"mutedNewComments,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputCounterCounters) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCounterCounters
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputCounterCounters) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCounterCounters
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputTags is the tags value of tasks.task.
+type TaskInputTags struct {
+	N35 *TaskInputTagsN35 `json:"35,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputTags) UnmarshalJSON(data []byte) error {
+	type plain TaskInputTags
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputTags) MarshalJSON() ([]byte, error) {
+	type plain TaskInputTags
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputTagsN35 is the 35 value of tasks.task.
+type TaskInputTagsN35 struct {
+	ID    b24.Opt[b24.Int] `json:"id,omitzero"`
+	Title b24.Opt[string]  `json:"title,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputTagsN35) UnmarshalJSON(data []byte) error {
+	type plain TaskInputTagsN35
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputTagsN35) MarshalJSON() ([]byte, error) {
+	type plain TaskInputTagsN35
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputCheckListTree is the checkListTree value of tasks.task.
+type TaskInputCheckListTree struct {
+	NodeID      b24.Opt[b24.Int]              `json:"nodeId,omitzero"`
+	Fields      *TaskInputCheckListTreeFields `json:"fields,omitzero"`
+	Action      []any                         `json:"action,omitzero"`
+	Descendants []any                         `json:"descendants,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputCheckListTree) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCheckListTree
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputCheckListTree) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCheckListTree
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskInputCheckListTreeFields is the fields value of tasks.task.
+type TaskInputCheckListTreeFields struct {
+	ID               any              `json:"id,omitzero"`
+	CopiedID         any              `json:"copiedId,omitzero"`
+	EntityID         any              `json:"entityId,omitzero"`
+	UserID           b24.Opt[b24.Int] `json:"userId,omitzero"`
+	CreatedBy        any              `json:"createdBy,omitzero"`
+	ParentID         any              `json:"parentId,omitzero"`
+	Title            b24.Opt[string]  `json:"title,omitzero"`
+	SortIndex        any              `json:"sortIndex,omitzero"`
+	DisplaySortIndex b24.Opt[string]  `json:"displaySortIndex,omitzero"`
+	IsComplete       b24.Opt[bool]    `json:"isComplete,omitzero"`
+	IsImportant      b24.Opt[bool]    `json:"isImportant,omitzero"`
+	CompletedCount   b24.Opt[b24.Int] `json:"completedCount,omitzero"`
+	Members          []any            `json:"members,omitzero"`
+	Attachments      []any            `json:"attachments,omitzero"`
+	NodeID           any              `json:"nodeId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskInputCheckListTreeFields) UnmarshalJSON(data []byte) error {
+	type plain TaskInputCheckListTreeFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskInputCheckListTreeFields) MarshalJSON() ([]byte, error) {
+	type plain TaskInputCheckListTreeFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskMark is the mark of tasks.task: the constants below are the documented
+// values; others are accepted too.
+type TaskMark string
+
+// The documented values of TaskMark.
+const (
+	// Negative
+	TaskMarkN TaskMark = "N"
+	// Positive
+	TaskMarkP TaskMark = "P"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskMark) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskMark(s)
+	return nil
+}
+
+// TaskPriority is the priority of tasks.task: the constants below are the
+// documented values; others are accepted too.
+type TaskPriority string
+
+// The documented values of TaskPriority.
+const (
+	// High
+	TaskPriorityN2 TaskPriority = "2"
+	// Medium
+	TaskPriorityN1 TaskPriority = "1"
+	// Low
+	TaskPriorityN0 TaskPriority = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskPriority) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskPriority(s)
+	return nil
+}
+
+// TaskStatus is the status of tasks.task: the constants below are the
+// documented values; others are accepted too.
+type TaskStatus string
+
+// The documented values of TaskStatus.
+const (
+	// Pending
+	TaskStatusN2 TaskStatus = "2"
+	// In Progress
+	TaskStatusN3 TaskStatus = "3"
+	// Awaiting Review
+	TaskStatusN4 TaskStatus = "4"
+	// Completed
+	TaskStatusN5 TaskStatus = "5"
+	// Deferred
+	TaskStatusN6 TaskStatus = "6"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskStatus(s)
+	return nil
+}
+
+// TaskInputMark is the MARK of tasks.task: the constants below are the
+// documented values; others are accepted too.
+type TaskInputMark string
+
+// The documented values of TaskInputMark.
+const (
+	// Negative
+	TaskInputMarkN TaskInputMark = "N"
+	// Positive
+	TaskInputMarkP TaskInputMark = "P"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskInputMark) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskInputMark(s)
+	return nil
+}
+
+// TaskInputPriority is the PRIORITY of tasks.task: the constants below are the
+// documented values; others are accepted too.
+type TaskInputPriority string
+
+// The documented values of TaskInputPriority.
+const (
+	// High
+	TaskInputPriorityN2 TaskInputPriority = "2"
+	// Medium
+	TaskInputPriorityN1 TaskInputPriority = "1"
+	// Low
+	TaskInputPriorityN0 TaskInputPriority = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskInputPriority) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskInputPriority(s)
+	return nil
+}
+
+// TaskInputStatus is the STATUS of tasks.task: the constants below are the
+// documented values; others are accepted too.
+type TaskInputStatus string
+
+// The documented values of TaskInputStatus.
+const (
+	// Pending
+	TaskInputStatusN2 TaskInputStatus = "2"
+	// In Progress
+	TaskInputStatusN3 TaskInputStatus = "3"
+	// Awaiting Review
+	TaskInputStatusN4 TaskInputStatus = "4"
+	// Completed
+	TaskInputStatusN5 TaskInputStatus = "5"
+	// Deferred
+	TaskInputStatusN6 TaskInputStatus = "6"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TaskInputStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TaskInputStatus(s)
+	return nil
+}
+
 // TaskAccessFieldGet calls tasks.task.access.field.get (REST 3.0): Get Task
 // Access Field Permissions.
 //
@@ -297,7 +1639,7 @@ type TaskAccessGetParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or through the
 	// old method of getting the task list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -391,9 +1733,6 @@ func (v TaskAccessGetResult) MarshalJSON() ([]byte, error) {
 //   - ERROR_CORE: The ID specified in RESPONSIBLE_ID does not correspond to
 //     an existing user
 func TaskAdd(ctx context.Context, c b24.Caller, p TaskAddParams, opts ...b24.CallOption) (*TaskAddResult, error) {
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	var out TaskAddResult
 	if err := b24.Invoke(ctx, c, TaskAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
@@ -426,366 +1765,30 @@ type TaskAddParams struct {
 	// with additional task parameters. Possible values for CODE:
 	//
 	//   - 1 — deadlines are determined by the deadlines of subtasks
-	//
 	//   - 2 — automatically complete the task when subtasks are completed (and
 	//     vice versa)
-	//
 	//   - 3 — do not complete the task without a result
 	//
-	//     SE_PARAMETER: [
-	//     {
-	//     VALUE: 'Y',
-	//     CODE: 3
-	//     },
-	//     {
-	//     VALUE: 'Y',
-	//     CODE: 2
-	//     }
-	//     ]
+	// …
+	//
+	//	SE_PARAMETER: [
+	//	    {
+	//	        VALUE: 'Y',
+	//	        CODE: 3
+	//	    },
+	//	    {
+	//	        VALUE: 'Y',
+	//	        CODE: 2
+	//	    }
+	//	]
 	//
 	// Required.
-	Fields map[string]any `json:"fields"`
-}
-
-// validate reports the first required parameter left empty.
-func (p TaskAddParams) validate() error {
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "tasks.task.add",
-			Param:  "fields",
-		}
-	}
-	return nil
-}
-
-// TaskAddTask is the result of tasks.task.add.
-type TaskAddTask struct {
-	ID                   b24.String               `json:"id"`
-	ParentID             json.RawMessage          `json:"parentId"`
-	Title                b24.String               `json:"title"`
-	Description          b24.String               `json:"description"`
-	Mark                 json.RawMessage          `json:"mark"`
-	Priority             b24.String               `json:"priority"`
-	Multitask            b24.String               `json:"multitask"`
-	NotViewed            b24.String               `json:"notViewed"`
-	Replicate            b24.String               `json:"replicate"`
-	StageID              b24.String               `json:"stageId"`
-	CreatedBy            b24.String               `json:"createdBy"`
-	CreatedDate          b24.String               `json:"createdDate"`
-	ResponsibleID        b24.String               `json:"responsibleId"`
-	ChangedBy            b24.String               `json:"changedBy"`
-	ChangedDate          b24.String               `json:"changedDate"`
-	StatusChangedBy      json.RawMessage          `json:"statusChangedBy"`
-	ClosedBy             json.RawMessage          `json:"closedBy"`
-	ClosedDate           json.RawMessage          `json:"closedDate"`
-	ActivityDate         b24.String               `json:"activityDate"`
-	DateStart            json.RawMessage          `json:"dateStart"`
-	Deadline             json.RawMessage          `json:"deadline"`
-	StartDatePlan        json.RawMessage          `json:"startDatePlan"`
-	EndDatePlan          json.RawMessage          `json:"endDatePlan"`
-	GUID                 b24.String               `json:"guid"`
-	XMLID                json.RawMessage          `json:"xmlId"`
-	CommentsCount        json.RawMessage          `json:"commentsCount"`
-	ServiceCommentsCount json.RawMessage          `json:"serviceCommentsCount"`
-	AllowChangeDeadline  b24.String               `json:"allowChangeDeadline"`
-	AllowTimeTracking    b24.String               `json:"allowTimeTracking"`
-	TaskControl          b24.String               `json:"taskControl"`
-	AddInReport          b24.String               `json:"addInReport"`
-	ForkedByTemplateID   json.RawMessage          `json:"forkedByTemplateId"`
-	TimeEstimate         b24.String               `json:"timeEstimate"`
-	TimeSpentInLogs      json.RawMessage          `json:"timeSpentInLogs"`
-	MatchWorkTime        b24.String               `json:"matchWorkTime"`
-	ForumTopicID         json.RawMessage          `json:"forumTopicId"`
-	ForumID              json.RawMessage          `json:"forumId"`
-	SiteID               b24.String               `json:"siteId"`
-	Subordinate          b24.String               `json:"subordinate"`
-	ExchangeModified     json.RawMessage          `json:"exchangeModified"`
-	ExchangeID           json.RawMessage          `json:"exchangeId"`
-	OutlookVersion       b24.String               `json:"outlookVersion"`
-	ViewedDate           json.RawMessage          `json:"viewedDate"`
-	Sorting              json.RawMessage          `json:"sorting"`
-	DurationFact         json.RawMessage          `json:"durationFact"`
-	IsMuted              b24.String               `json:"isMuted"`
-	IsPinned             b24.String               `json:"isPinned"`
-	IsPinnedInGroup      b24.String               `json:"isPinnedInGroup"`
-	FlowID               json.RawMessage          `json:"flowId"`
-	DescriptionInBbcode  b24.String               `json:"descriptionInBbcode"`
-	Status               b24.String               `json:"status"`
-	StatusChangedDate    b24.String               `json:"statusChangedDate"`
-	DurationPlan         json.RawMessage          `json:"durationPlan"`
-	DurationType         b24.String               `json:"durationType"`
-	Favorite             b24.String               `json:"favorite"`
-	GroupID              b24.String               `json:"groupId"`
-	Auditors             json.RawMessage          `json:"auditors"`
-	Accomplices          json.RawMessage          `json:"accomplices"`
-	Checklist            json.RawMessage          `json:"checklist"`
-	Group                json.RawMessage          `json:"group"`
-	Creator              TaskAddTaskCreator       `json:"creator"`
-	Responsible          TaskAddTaskResponsible   `json:"responsible"`
-	AccomplicesData      json.RawMessage          `json:"accomplicesData"`
-	AuditorsData         json.RawMessage          `json:"auditorsData"`
-	NewCommentsCount     b24.Int                  `json:"newCommentsCount"`
-	Action               TaskAddTaskAction        `json:"action"`
-	CheckListTree        TaskAddTaskCheckListTree `json:"checkListTree"`
-	CheckListCanAdd      b24.Bool                 `json:"checkListCanAdd"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTask) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTask
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTask) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTask
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskCreator is the creator value of tasks.task.add.
-type TaskAddTaskCreator struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskResponsible is the responsible value of tasks.task.add.
-type TaskAddTaskResponsible struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskAction is the action value of tasks.task.add.
-type TaskAddTaskAction struct {
-	Accept            b24.Bool                     `json:"accept"`
-	Decline           b24.Bool                     `json:"decline"`
-	Complete          b24.Bool                     `json:"complete"`
-	Approve           b24.Bool                     `json:"approve"`
-	Disapprove        b24.Bool                     `json:"disapprove"`
-	Start             b24.Bool                     `json:"start"`
-	Pause             b24.Bool                     `json:"pause"`
-	Delegate          b24.Bool                     `json:"delegate"`
-	Remove            b24.Bool                     `json:"remove"`
-	Edit              b24.Bool                     `json:"edit"`
-	Defer             b24.Bool                     `json:"defer"`
-	Renew             b24.Bool                     `json:"renew"`
-	Create            b24.Bool                     `json:"create"`
-	ChangeDeadline    b24.Bool                     `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool                     `json:"checklistAddItems"`
-	AddFavorite       b24.Bool                     `json:"addFavorite"`
-	DeleteFavorite    b24.Bool                     `json:"deleteFavorite"`
-	Rate              b24.Bool                     `json:"rate"`
-	EditOriginator    b24.Bool                     `json:"edit.originator"`
-	Checklist         TaskAddTaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskAddTaskActionElapsedtime `json:"elapsedtime"`
-	Dayplan           TaskAddTaskActionDayplan     `json:"dayplan"`
-	EditPlan          b24.Bool                     `json:"edit.plan"`
-	Favorite          TaskAddTaskActionFavorite    `json:"favorite"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskAction) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskAction) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskActionChecklist is the checklist value of tasks.task.add.
-type TaskAddTaskActionChecklist struct {
-	Reorder b24.Bool `json:"reorder"`
-	Add     b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskActionChecklist
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskActionChecklist
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskActionElapsedtime is the elapsedtime value of tasks.task.add.
-type TaskAddTaskActionElapsedtime struct {
-	Add b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskActionElapsedtime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskActionElapsedtime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskActionDayplan is the dayplan value of tasks.task.add.
-type TaskAddTaskActionDayplan struct {
-	Timer TaskAddTaskActionDayplanTimer `json:"timer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskActionDayplan) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskActionDayplan
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskActionDayplan) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskActionDayplan
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskActionDayplanTimer is the timer value of tasks.task.add.
-type TaskAddTaskActionDayplanTimer struct {
-	Toggle b24.Bool `json:"toggle"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskActionDayplanTimer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskActionDayplanTimer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskActionFavorite is the favorite value of tasks.task.add.
-type TaskAddTaskActionFavorite struct {
-	Add    b24.Bool `json:"add"`
-	Delete b24.Bool `json:"delete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskActionFavorite) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskActionFavorite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskActionFavorite) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskActionFavorite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskCheckListTree is the checkListTree value of tasks.task.add.
-type TaskAddTaskCheckListTree struct {
-	NodeID      b24.Int                        `json:"nodeId"`
-	Fields      TaskAddTaskCheckListTreeFields `json:"fields"`
-	Action      json.RawMessage                `json:"action"`
-	Descendants json.RawMessage                `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskCheckListTree) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskCheckListTree
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskCheckListTree) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskCheckListTree
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskAddTaskCheckListTreeFields is the fields value of tasks.task.add.
-type TaskAddTaskCheckListTreeFields struct {
-	ID               json.RawMessage `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         json.RawMessage `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        json.RawMessage `json:"createdBy"`
-	ParentID         json.RawMessage `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        json.RawMessage `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskAddTaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
-	type plain TaskAddTaskCheckListTreeFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskAddTaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
-	type plain TaskAddTaskCheckListTreeFields
-	return b24.EncodeObject(plain(v), v.Extra)
+	Fields TaskInput `json:"fields"`
 }
 
 // TaskAddResult is the result of tasks.task.add.
 type TaskAddResult struct {
-	Task *TaskAddTask `json:"task"`
+	Task *Task `json:"task"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -875,10 +1878,10 @@ type TaskAddV3ParamsFields struct {
 	Title string `json:"title"`
 	// Creator's identifier. You can obtain the employee identifier using the
 	// user.get method. Required.
-	CreatorID int64 `json:"creatorId"`
+	CreatorID b24.Int `json:"creatorId"`
 	// Executor's identifier. You can obtain the employee identifier using the
 	// user.get method. Required.
-	ResponsibleID int64 `json:"responsibleId"`
+	ResponsibleID b24.Int `json:"responsibleId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1105,7 +2108,7 @@ type TaskApproveParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1860,7 +2863,7 @@ type TaskChatMessageSendParamsFields struct {
 	//
 	// The task identifier can be obtained when creating a new task or through the
 	// old method of getting the task list. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// The message text. Required.
 	Text string `json:"text"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -1940,7 +2943,7 @@ type TaskCompleteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1954,529 +2957,9 @@ func (p TaskCompleteParams) validate() error {
 	return nil
 }
 
-// TaskCompleteTask is the result of tasks.task.complete.
-type TaskCompleteTask struct {
-	ID                   b24.String                    `json:"id"`
-	ParentID             b24.String                    `json:"parentId"`
-	Title                b24.String                    `json:"title"`
-	Description          b24.String                    `json:"description"`
-	Mark                 b24.String                    `json:"mark"`
-	Priority             b24.String                    `json:"priority"`
-	Multitask            b24.String                    `json:"multitask"`
-	NotViewed            b24.String                    `json:"notViewed"`
-	Replicate            b24.String                    `json:"replicate"`
-	StageID              b24.String                    `json:"stageId"`
-	SprintID             json.RawMessage               `json:"sprintId"`
-	BacklogID            b24.String                    `json:"backlogId"`
-	CreatedBy            b24.String                    `json:"createdBy"`
-	CreatedDate          b24.String                    `json:"createdDate"`
-	ResponsibleID        b24.String                    `json:"responsibleId"`
-	ChangedBy            b24.String                    `json:"changedBy"`
-	ChangedDate          b24.String                    `json:"changedDate"`
-	StatusChangedBy      b24.String                    `json:"statusChangedBy"`
-	ClosedBy             b24.String                    `json:"closedBy"`
-	ClosedDate           b24.String                    `json:"closedDate"`
-	ActivityDate         b24.String                    `json:"activityDate"`
-	DateStart            b24.String                    `json:"dateStart"`
-	Deadline             b24.String                    `json:"deadline"`
-	StartDatePlan        json.RawMessage               `json:"startDatePlan"`
-	EndDatePlan          json.RawMessage               `json:"endDatePlan"`
-	GUID                 b24.String                    `json:"guid"`
-	XMLID                json.RawMessage               `json:"xmlId"`
-	CommentsCount        b24.String                    `json:"commentsCount"`
-	ServiceCommentsCount b24.String                    `json:"serviceCommentsCount"`
-	AllowChangeDeadline  b24.String                    `json:"allowChangeDeadline"`
-	AllowTimeTracking    b24.String                    `json:"allowTimeTracking"`
-	TaskControl          b24.String                    `json:"taskControl"`
-	AddInReport          b24.String                    `json:"addInReport"`
-	ForkedByTemplateID   json.RawMessage               `json:"forkedByTemplateId"`
-	TimeEstimate         b24.String                    `json:"timeEstimate"`
-	TimeSpentInLogs      b24.String                    `json:"timeSpentInLogs"`
-	MatchWorkTime        b24.String                    `json:"matchWorkTime"`
-	ForumTopicID         b24.String                    `json:"forumTopicId"`
-	ForumID              b24.String                    `json:"forumId"`
-	SiteID               b24.String                    `json:"siteId"`
-	Subordinate          b24.String                    `json:"subordinate"`
-	ExchangeModified     json.RawMessage               `json:"exchangeModified"`
-	ExchangeID           json.RawMessage               `json:"exchangeId"`
-	OutlookVersion       b24.String                    `json:"outlookVersion"`
-	ViewedDate           b24.String                    `json:"viewedDate"`
-	Sorting              json.RawMessage               `json:"sorting"`
-	DurationFact         b24.String                    `json:"durationFact"`
-	IsMuted              b24.String                    `json:"isMuted"`
-	IsPinned             b24.String                    `json:"isPinned"`
-	IsPinnedInGroup      b24.String                    `json:"isPinnedInGroup"`
-	FlowID               json.RawMessage               `json:"flowId"`
-	DescriptionInBbcode  b24.String                    `json:"descriptionInBbcode"`
-	Status               b24.String                    `json:"status"`
-	StatusChangedDate    b24.String                    `json:"statusChangedDate"`
-	DurationPlan         b24.String                    `json:"durationPlan"`
-	DurationType         b24.String                    `json:"durationType"`
-	Favorite             b24.String                    `json:"favorite"`
-	GroupID              b24.String                    `json:"groupId"`
-	Auditors             []b24.String                  `json:"auditors"`
-	Accomplices          []b24.String                  `json:"accomplices"`
-	Checklist            json.RawMessage               `json:"checklist"`
-	Group                TaskCompleteTaskGroup         `json:"group"`
-	Creator              TaskCompleteTaskCreator       `json:"creator"`
-	Responsible          TaskCompleteTaskResponsible   `json:"responsible"`
-	AccomplicesData      json.RawMessage               `json:"accomplicesData"`
-	AuditorsData         json.RawMessage               `json:"auditorsData"`
-	NewCommentsCount     b24.Int                       `json:"newCommentsCount"`
-	Action               TaskCompleteTaskAction        `json:"action"`
-	CheckListTree        TaskCompleteTaskCheckListTree `json:"checkListTree"`
-	CheckListCanAdd      b24.Bool                      `json:"checkListCanAdd"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTask) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTask
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTask) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTask
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskGroup is the group value of tasks.task.complete.
-type TaskCompleteTaskGroup struct {
-	ID             b24.String      `json:"id"`
-	Name           b24.String      `json:"name"`
-	Opened         b24.Bool        `json:"opened"`
-	MembersCount   b24.Int         `json:"membersCount"`
-	Image          b24.String      `json:"image"`
-	AdditionalData json.RawMessage `json:"additionalData"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskGroup) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskGroup
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskGroup) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskGroup
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCreator is the creator value of tasks.task.complete.
-type TaskCompleteTaskCreator struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskResponsible is the responsible value of tasks.task.complete.
-type TaskCompleteTaskResponsible struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskAction is the action value of tasks.task.complete.
-type TaskCompleteTaskAction struct {
-	Accept            b24.Bool                          `json:"accept"`
-	Decline           b24.Bool                          `json:"decline"`
-	Complete          b24.Bool                          `json:"complete"`
-	Approve           b24.Bool                          `json:"approve"`
-	Disapprove        b24.Bool                          `json:"disapprove"`
-	Start             b24.Bool                          `json:"start"`
-	Pause             b24.Bool                          `json:"pause"`
-	Delegate          b24.Bool                          `json:"delegate"`
-	Remove            b24.Bool                          `json:"remove"`
-	Edit              b24.Bool                          `json:"edit"`
-	Defer             b24.Bool                          `json:"defer"`
-	Renew             b24.Bool                          `json:"renew"`
-	Create            b24.Bool                          `json:"create"`
-	ChangeDeadline    b24.Bool                          `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool                          `json:"checklistAddItems"`
-	AddFavorite       b24.Bool                          `json:"addFavorite"`
-	DeleteFavorite    b24.Bool                          `json:"deleteFavorite"`
-	Rate              b24.Bool                          `json:"rate"`
-	Take              b24.Bool                          `json:"take"`
-	EditOriginator    b24.Bool                          `json:"edit.originator"`
-	Checklist         TaskCompleteTaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskCompleteTaskActionElapsedtime `json:"elapsedtime"`
-	Dayplan           TaskCompleteTaskActionDayplan     `json:"dayplan"`
-	EditPlan          b24.Bool                          `json:"edit.plan"`
-	Favorite          TaskCompleteTaskActionFavorite    `json:"favorite"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskAction) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskAction) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskActionChecklist is the checklist value of
-// tasks.task.complete.
-type TaskCompleteTaskActionChecklist struct {
-	Reorder b24.Bool `json:"reorder"`
-	Add     b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskActionChecklist
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskActionChecklist
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskActionElapsedtime is the elapsedtime value of
-// tasks.task.complete.
-type TaskCompleteTaskActionElapsedtime struct {
-	Add b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskActionElapsedtime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskActionElapsedtime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskActionDayplan is the dayplan value of tasks.task.complete.
-type TaskCompleteTaskActionDayplan struct {
-	Timer TaskCompleteTaskActionDayplanTimer `json:"timer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskActionDayplan) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskActionDayplan
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskActionDayplan) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskActionDayplan
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskActionDayplanTimer is the timer value of
-// tasks.task.complete.
-type TaskCompleteTaskActionDayplanTimer struct {
-	Toggle b24.Bool `json:"toggle"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskActionDayplanTimer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskActionDayplanTimer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskActionFavorite is the favorite value of tasks.task.complete.
-type TaskCompleteTaskActionFavorite struct {
-	Add    b24.Bool `json:"add"`
-	Delete b24.Bool `json:"delete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskActionFavorite) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskActionFavorite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskActionFavorite) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskActionFavorite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTree is the checkListTree value of
-// tasks.task.complete.
-type TaskCompleteTaskCheckListTree struct {
-	NodeID      b24.Int                                    `json:"nodeId"`
-	Fields      TaskCompleteTaskCheckListTreeFields        `json:"fields"`
-	Action      json.RawMessage                            `json:"action"`
-	Descendants []TaskCompleteTaskCheckListTreeDescendants `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTree) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTree
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTree) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTree
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeFields is the fields value of
-// tasks.task.complete.
-type TaskCompleteTaskCheckListTreeFields struct {
-	ID               json.RawMessage `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         json.RawMessage `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        json.RawMessage `json:"createdBy"`
-	ParentID         json.RawMessage `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        json.RawMessage `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	NodeID           json.RawMessage `json:"nodeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeDescendants is the descendants value of
-// tasks.task.complete.
-type TaskCompleteTaskCheckListTreeDescendants struct {
-	NodeID      b24.Int                                               `json:"nodeId"`
-	Fields      TaskCompleteTaskCheckListTreeDescendantsFields        `json:"fields"`
-	Action      TaskCompleteTaskCheckListTreeDescendantsAction        `json:"action"`
-	Descendants []TaskCompleteTaskCheckListTreeDescendantsDescendants `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeDescendants
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeDescendants
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeDescendantsFields is the fields value of
-// tasks.task.complete.
-type TaskCompleteTaskCheckListTreeDescendantsFields struct {
-	ID               b24.Int         `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         b24.Int         `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        b24.Int         `json:"createdBy"`
-	ParentID         b24.Int         `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        b24.Int         `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	NodeID           json.RawMessage `json:"nodeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeDescendantsFields) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeDescendantsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeDescendantsFields) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeDescendantsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeDescendantsAction is the action value of
-// tasks.task.complete.
-type TaskCompleteTaskCheckListTreeDescendantsAction struct {
-	Modify        b24.Bool `json:"modify"`
-	Remove        b24.Bool `json:"remove"`
-	Toggle        b24.Bool `json:"toggle"`
-	Add           b24.Bool `json:"add"`
-	AddAccomplice b24.Bool `json:"addAccomplice"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeDescendantsAction) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeDescendantsAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeDescendantsAction) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeDescendantsAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeDescendantsDescendants is the descendants value
-// of tasks.task.complete.
-type TaskCompleteTaskCheckListTreeDescendantsDescendants struct {
-	NodeID      b24.Int                                                   `json:"nodeId"`
-	Fields      TaskCompleteTaskCheckListTreeDescendantsDescendantsFields `json:"fields"`
-	Action      TaskCompleteTaskCheckListTreeDescendantsDescendantsAction `json:"action"`
-	Descendants json.RawMessage                                           `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeDescendantsDescendants
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeDescendantsDescendants
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeDescendantsDescendantsFields is the fields
-// value of tasks.task.complete.
-type TaskCompleteTaskCheckListTreeDescendantsDescendantsFields struct {
-	ID               b24.Int         `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         b24.Int         `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        b24.Int         `json:"createdBy"`
-	ParentID         b24.Int         `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        b24.Int         `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	NodeID           json.RawMessage `json:"nodeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeDescendantsDescendantsFields) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeDescendantsDescendantsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeDescendantsDescendantsFields) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeDescendantsDescendantsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskCompleteTaskCheckListTreeDescendantsDescendantsAction is the action
-// value of tasks.task.complete.
-type TaskCompleteTaskCheckListTreeDescendantsDescendantsAction struct {
-	Modify        b24.Bool `json:"modify"`
-	Remove        b24.Bool `json:"remove"`
-	Toggle        b24.Bool `json:"toggle"`
-	Add           b24.Bool `json:"add"`
-	AddAccomplice b24.Bool `json:"addAccomplice"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskCompleteTaskCheckListTreeDescendantsDescendantsAction) UnmarshalJSON(data []byte) error {
-	type plain TaskCompleteTaskCheckListTreeDescendantsDescendantsAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskCompleteTaskCheckListTreeDescendantsDescendantsAction) MarshalJSON() ([]byte, error) {
-	type plain TaskCompleteTaskCheckListTreeDescendantsDescendantsAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskCompleteResult is the result of tasks.task.complete.
 type TaskCompleteResult struct {
-	Task *TaskCompleteTask `json:"task"`
+	Task *Task `json:"task"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2535,14 +3018,14 @@ type TaskCountersGetParams struct {
 	// By default, the current user is used.
 	//
 	// The user ID can be obtained using the get user list method.
-	UserID b24.Opt[int64] `json:"userId,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
 	// The identifier of the group for which to retrieve task counters.
 	//
 	// Pass 0 or omit the parameter to consider all groups.
 	//
 	// The identifier can be obtained using the create new group method or the get
 	// group list method.
-	GroupID b24.Opt[int64] `json:"groupId,omitzero"`
+	GroupID b24.Opt[b24.Int] `json:"groupId,omitzero"`
 	// The role for which to retrieve counters. Possible roles:
 	//
 	//   - view_all — all roles
@@ -2650,7 +3133,7 @@ type TaskDeferParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3133,12 +3616,12 @@ type TaskDelegateParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// Identifier of the user to whom the task is delegated.
 	//
 	// The user identifier can be obtained using the get user list method.
 	// Required.
-	UserID int64 `json:"userId"`
+	UserID b24.Int `json:"userId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3630,7 +4113,7 @@ type TaskDeleteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3707,7 +4190,7 @@ type TaskDeleteV3Params struct {
 	//
 	// The task identifier can be obtained when creating a new task or through the
 	// old method of getting the list of tasks. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3785,7 +4268,7 @@ type TaskDisapproveParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// getting task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4271,7 +4754,7 @@ type TaskFavoriteAddParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4331,7 +4814,7 @@ type TaskFavoriteRemoveParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4626,7 +5109,7 @@ type TaskFileAttachParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// old method of getting the task list. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// An array of file identifiers from Drive.
 	//
 	// File identifiers can be obtained in two ways.
@@ -4642,7 +5125,7 @@ type TaskFileAttachParams struct {
 	//   - disk.folder.getchildren
 	//
 	// Required.
-	FileIDs []int64 `json:"fileIds"`
+	FileIDs []b24.Int `json:"fileIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -4960,7 +5443,7 @@ type TaskFilesAttachParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// The identifier of the file on Drive.
 	//
 	// You can obtain the file identifier in two ways.
@@ -4976,7 +5459,7 @@ type TaskFilesAttachParams struct {
 	//   - disk.folder.getchildren
 	//
 	// Required.
-	FileID int64 `json:"fileId"`
+	FileID b24.Int `json:"fileId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5060,7 +5543,7 @@ type TaskGetParams struct {
 	//
 	// The task ID can be obtained when creating a new task or by using the get
 	// task list method.
-	TaskID b24.Opt[int64] `json:"taskId,omitzero"`
+	TaskID b24.Opt[b24.Int] `json:"taskId,omitzero"`
 	// An array of record fields that will be returned by the method. You can
 	// specify only the fields you need. If the array contains the value "*", all
 	// available fields will be returned.
@@ -5077,228 +5560,9 @@ type TaskGetParams struct {
 	Select []string `json:"select,omitzero"`
 }
 
-// TaskGetTask is the result of tasks.task.get.
-type TaskGetTask struct {
-	ID                  b24.String             `json:"id"`
-	Title               b24.String             `json:"title"`
-	Description         b24.String             `json:"description"`
-	CreatedBy           b24.String             `json:"createdBy"`
-	ResponsibleID       b24.String             `json:"responsibleId"`
-	Deadline            b24.String             `json:"deadline"`
-	UfCRMTask           []b24.String           `json:"ufCrmTask"`
-	UfTaskWebdavFiles   []b24.Int              `json:"ufTaskWebdavFiles"`
-	UfMailMessage       json.RawMessage        `json:"ufMailMessage"`
-	DescriptionInBbcode b24.String             `json:"descriptionInBbcode"`
-	Favorite            b24.String             `json:"favorite"`
-	Group               json.RawMessage        `json:"group"`
-	Creator             TaskGetTaskCreator     `json:"creator"`
-	Responsible         TaskGetTaskResponsible `json:"responsible"`
-	Action              TaskGetTaskAction      `json:"action"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTask) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTask
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTask) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTask
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskCreator is the creator value of tasks.task.get.
-type TaskGetTaskCreator struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskResponsible is the responsible value of tasks.task.get.
-type TaskGetTaskResponsible struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskAction is the action value of tasks.task.get.
-type TaskGetTaskAction struct {
-	Accept            b24.Bool                     `json:"accept"`
-	Decline           b24.Bool                     `json:"decline"`
-	Complete          b24.Bool                     `json:"complete"`
-	Approve           b24.Bool                     `json:"approve"`
-	Disapprove        b24.Bool                     `json:"disapprove"`
-	Start             b24.Bool                     `json:"start"`
-	Pause             b24.Bool                     `json:"pause"`
-	Delegate          b24.Bool                     `json:"delegate"`
-	Remove            b24.Bool                     `json:"remove"`
-	Edit              b24.Bool                     `json:"edit"`
-	Defer             b24.Bool                     `json:"defer"`
-	Renew             b24.Bool                     `json:"renew"`
-	Create            b24.Bool                     `json:"create"`
-	ChangeDeadline    b24.Bool                     `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool                     `json:"checklistAddItems"`
-	AddFavorite       b24.Bool                     `json:"addFavorite"`
-	DeleteFavorite    b24.Bool                     `json:"deleteFavorite"`
-	Rate              b24.Bool                     `json:"rate"`
-	Take              b24.Bool                     `json:"take"`
-	EditOriginator    b24.Bool                     `json:"edit.originator"`
-	Checklist         TaskGetTaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskGetTaskActionElapsedtime `json:"elapsedtime"`
-	Dayplan           TaskGetTaskActionDayplan     `json:"dayplan"`
-	EditPlan          b24.Bool                     `json:"edit.plan"`
-	Favorite          TaskGetTaskActionFavorite    `json:"favorite"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskAction) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskAction) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskActionChecklist is the checklist value of tasks.task.get.
-type TaskGetTaskActionChecklist struct {
-	Reorder b24.Bool `json:"reorder"`
-	Add     b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskActionChecklist
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskActionChecklist
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskActionElapsedtime is the elapsedtime value of tasks.task.get.
-type TaskGetTaskActionElapsedtime struct {
-	Add b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskActionElapsedtime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskActionElapsedtime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskActionDayplan is the dayplan value of tasks.task.get.
-type TaskGetTaskActionDayplan struct {
-	Timer TaskGetTaskActionDayplanTimer `json:"timer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskActionDayplan) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskActionDayplan
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskActionDayplan) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskActionDayplan
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskActionDayplanTimer is the timer value of tasks.task.get.
-type TaskGetTaskActionDayplanTimer struct {
-	Toggle b24.Bool `json:"toggle"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskActionDayplanTimer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskActionDayplanTimer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskGetTaskActionFavorite is the favorite value of tasks.task.get.
-type TaskGetTaskActionFavorite struct {
-	Add    b24.Bool `json:"add"`
-	Delete b24.Bool `json:"delete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskGetTaskActionFavorite) UnmarshalJSON(data []byte) error {
-	type plain TaskGetTaskActionFavorite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskGetTaskActionFavorite) MarshalJSON() ([]byte, error) {
-	type plain TaskGetTaskActionFavorite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskGetResult is the result of tasks.task.get.
 type TaskGetResult struct {
-	Task *TaskGetTask `json:"task"`
+	Task *Task `json:"task"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -5364,7 +5628,7 @@ type TaskGetV3Params struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// old method of getting the task list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// An array of fields that the method will return. If select is not specified,
 	// a basic set of task fields without related objects is returned.
 	//
@@ -5618,13 +5882,13 @@ type TaskGetaccessParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// An array of user identifiers for whom access needs to be checked.
 	//
 	// By default, the current user is used.
 	//
 	// The user identifier can be obtained using the get user list method.
-	Users []int64 `json:"users,omitzero"`
+	Users []b24.Int `json:"users,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -5738,7 +6002,7 @@ type TaskHistoryListParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// Filter by event type in the format {FIELD: 'EVENT'}. A list of possible
 	// values for FIELD is described below
 	Filter *TaskHistoryListParamsFilter `json:"filter,omitzero"`
@@ -5771,7 +6035,7 @@ func (p TaskHistoryListParams) validate() error {
 // TaskHistoryListParamsFilter is the filter value of tasks.task.history.list.
 type TaskHistoryListParamsFilter struct {
 	// Identifier of the history event
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Date and time of the event creation in ISO 8601 format
 	CreatedDate b24.Opt[string] `json:"createdDate,omitzero"`
 	// Type of the history event. Possible values for field:
@@ -5849,7 +6113,7 @@ func (v TaskHistoryListParamsFilter) MarshalJSON() ([]byte, error) {
 // tasks.task.history.list.
 type TaskHistoryListParamsFilterUser struct {
 	// User identifier
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// First name
 	Name b24.Opt[string] `json:"name,omitzero"`
 	// Last name
@@ -6255,8 +6519,8 @@ func TaskListCommand(p TaskListParams) b24.Command[*TaskListResult] {
 
 // TaskListAll iterates over every row of tasks.task.list, requesting page
 // after page (start/next) as the loop asks for more.
-func TaskListAll(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) iter.Seq2[TaskListItem, error] {
-	return b24.List[TaskListItem](ctx, c, TaskListCommand(p).Request, b24.ListSpec{
+func TaskListAll(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) iter.Seq2[Task, error] {
+	return b24.List[Task](ctx, c, TaskListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "tasks",
 	}, opts...)
@@ -6265,8 +6529,8 @@ func TaskListAll(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b2
 // TaskListExport reads every row of tasks.task.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func TaskListExport(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) iter.Seq2[TaskListItem, error] {
-	return b24.Export[TaskListItem](ctx, c, TaskListCommand(p).Request, b24.ListSpec{
+func TaskListExport(ctx context.Context, c b24.Caller, p TaskListParams, opts ...b24.CallOption) iter.Seq2[Task, error] {
+	return b24.Export[Task](ctx, c, TaskListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "tasks",
 	}, opts...)
@@ -6405,7 +6669,7 @@ type TaskListParams struct {
 	// The formula for calculating the start parameter value:
 	//
 	// start = (N - 1) * 50, where N — the desired page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // TaskListParamsParams is the params value of tasks.task.list.
@@ -6429,121 +6693,9 @@ func (v TaskListParamsParams) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TaskListItem is one row of tasks.task.list.
-type TaskListItem struct {
-	ID                           b24.String              `json:"id"`
-	Title                        b24.String              `json:"title"`
-	Description                  b24.String              `json:"description"`
-	Deadline                     b24.String              `json:"deadline"`
-	CreatedDate                  b24.String              `json:"createdDate"`
-	ResponsibleID                b24.String              `json:"responsibleId"`
-	Priority                     b24.String              `json:"priority"`
-	Mark                         b24.String              `json:"mark"`
-	DescriptionInBbcode          b24.String              `json:"descriptionInBbcode"`
-	LengthDeadline               b24.String              `json:"lengthDeadline"`
-	Status                       b24.String              `json:"status"`
-	Auditors                     []b24.String            `json:"auditors"`
-	Accomplices                  json.RawMessage         `json:"accomplices"`
-	Group                        json.RawMessage         `json:"group"`
-	Responsible                  TaskListItemResponsible `json:"responsible"`
-	AccomplicesData              json.RawMessage         `json:"accomplicesData"`
-	AuditorsData                 json.RawMessage         `json:"auditorsData"`
-	TaskRequireResult            b24.String              `json:"taskRequireResult"`
-	TaskHasOpenResult            b24.String              `json:"taskHasOpenResult"`
-	TaskHasResult                b24.String              `json:"taskHasResult"`
-	TimeElapsed                  json.RawMessage         `json:"timeElapsed"`
-	TimerIsRunningForCurrentUser b24.String              `json:"timerIsRunningForCurrentUser"`
-	ParsedDescription            b24.String              `json:"parsedDescription"`
-	Counter                      TaskListItemCounter     `json:"counter"`
-	Tags                         json.RawMessage         `json:"tags"`
-	SubStatus                    b24.String              `json:"subStatus"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListItem) UnmarshalJSON(data []byte) error {
-	type plain TaskListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListItem) MarshalJSON() ([]byte, error) {
-	type plain TaskListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListItemResponsible is the responsible value of tasks.task.list.
-type TaskListItemResponsible struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListItemResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskListItemResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListItemResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskListItemResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListItemCounter is the counter value of tasks.task.list.
-type TaskListItemCounter struct {
-	Counters TaskListItemCounterCounters `json:"counters"`
-	Color    b24.String                  `json:"color"`
-	Value    b24.Int                     `json:"value"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListItemCounter) UnmarshalJSON(data []byte) error {
-	type plain TaskListItemCounter
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListItemCounter) MarshalJSON() ([]byte, error) {
-	type plain TaskListItemCounter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskListItemCounterCounters is the counters value of tasks.task.list.
-type TaskListItemCounterCounters struct {
-	Expired            b24.Int `json:"expired"`
-	NewComments        b24.Int `json:"newComments"`
-	ProjectExpired     b24.Int `json:"projectExpired"`
-	ProjectNewComments b24.Int `json:"projectNewComments"`
-	MutedExpired       b24.Int `json:"mutedExpired"`
-	MutedNewComments   b24.Int `json:"mutedNewComments"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskListItemCounterCounters) UnmarshalJSON(data []byte) error {
-	type plain TaskListItemCounterCounters
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskListItemCounterCounters) MarshalJSON() ([]byte, error) {
-	type plain TaskListItemCounterCounters
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskListResult is the result of tasks.task.list.
 type TaskListResult struct {
-	Tasks []TaskListItem `json:"tasks"`
+	Tasks []Task `json:"tasks"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6651,9 +6803,9 @@ type TaskListV3Params struct {
 
 // TaskListV3ParamsPagination is the pagination value of tasks.task.list.
 type TaskListV3ParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -6754,7 +6906,7 @@ type TaskMuteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -7237,7 +7389,7 @@ type TaskPauseParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -7718,7 +7870,7 @@ type TaskPinParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -7732,339 +7884,9 @@ func (p TaskPinParams) validate() error {
 	return nil
 }
 
-// TaskPinTask is the result of tasks.task.pin.
-type TaskPinTask struct {
-	ID                   b24.String               `json:"id"`
-	ParentID             json.RawMessage          `json:"parentId"`
-	Title                b24.String               `json:"title"`
-	Description          b24.String               `json:"description"`
-	Mark                 json.RawMessage          `json:"mark"`
-	Priority             b24.String               `json:"priority"`
-	Multitask            b24.String               `json:"multitask"`
-	NotViewed            b24.String               `json:"notViewed"`
-	Replicate            b24.String               `json:"replicate"`
-	StageID              b24.String               `json:"stageId"`
-	SprintID             json.RawMessage          `json:"sprintId"`
-	BacklogID            json.RawMessage          `json:"backlogId"`
-	CreatedBy            b24.String               `json:"createdBy"`
-	CreatedDate          b24.String               `json:"createdDate"`
-	ResponsibleID        b24.String               `json:"responsibleId"`
-	ChangedBy            b24.String               `json:"changedBy"`
-	ChangedDate          b24.String               `json:"changedDate"`
-	StatusChangedBy      json.RawMessage          `json:"statusChangedBy"`
-	ClosedBy             json.RawMessage          `json:"closedBy"`
-	ClosedDate           json.RawMessage          `json:"closedDate"`
-	ActivityDate         b24.String               `json:"activityDate"`
-	DateStart            json.RawMessage          `json:"dateStart"`
-	Deadline             b24.String               `json:"deadline"`
-	StartDatePlan        json.RawMessage          `json:"startDatePlan"`
-	EndDatePlan          json.RawMessage          `json:"endDatePlan"`
-	GUID                 b24.String               `json:"guid"`
-	XMLID                json.RawMessage          `json:"xmlId"`
-	CommentsCount        json.RawMessage          `json:"commentsCount"`
-	ServiceCommentsCount json.RawMessage          `json:"serviceCommentsCount"`
-	AllowChangeDeadline  b24.String               `json:"allowChangeDeadline"`
-	AllowTimeTracking    b24.String               `json:"allowTimeTracking"`
-	TaskControl          b24.String               `json:"taskControl"`
-	AddInReport          b24.String               `json:"addInReport"`
-	ForkedByTemplateID   json.RawMessage          `json:"forkedByTemplateId"`
-	TimeEstimate         b24.String               `json:"timeEstimate"`
-	TimeSpentInLogs      json.RawMessage          `json:"timeSpentInLogs"`
-	MatchWorkTime        b24.String               `json:"matchWorkTime"`
-	ForumTopicID         json.RawMessage          `json:"forumTopicId"`
-	ForumID              json.RawMessage          `json:"forumId"`
-	SiteID               b24.String               `json:"siteId"`
-	Subordinate          b24.String               `json:"subordinate"`
-	ExchangeModified     json.RawMessage          `json:"exchangeModified"`
-	ExchangeID           json.RawMessage          `json:"exchangeId"`
-	OutlookVersion       b24.String               `json:"outlookVersion"`
-	ViewedDate           json.RawMessage          `json:"viewedDate"`
-	Sorting              json.RawMessage          `json:"sorting"`
-	DurationFact         json.RawMessage          `json:"durationFact"`
-	IsMuted              b24.String               `json:"isMuted"`
-	IsPinned             b24.String               `json:"isPinned"`
-	IsPinnedInGroup      b24.String               `json:"isPinnedInGroup"`
-	FlowID               json.RawMessage          `json:"flowId"`
-	ChatID               b24.Int                  `json:"chatId"`
-	DescriptionInBbcode  b24.String               `json:"descriptionInBbcode"`
-	Status               b24.String               `json:"status"`
-	StatusChangedDate    b24.String               `json:"statusChangedDate"`
-	DurationPlan         json.RawMessage          `json:"durationPlan"`
-	DurationType         b24.String               `json:"durationType"`
-	Favorite             b24.String               `json:"favorite"`
-	GroupID              b24.String               `json:"groupId"`
-	Auditors             json.RawMessage          `json:"auditors"`
-	Accomplices          json.RawMessage          `json:"accomplices"`
-	Checklist            json.RawMessage          `json:"checklist"`
-	Group                json.RawMessage          `json:"group"`
-	Creator              TaskPinTaskCreator       `json:"creator"`
-	Responsible          TaskPinTaskResponsible   `json:"responsible"`
-	AccomplicesData      json.RawMessage          `json:"accomplicesData"`
-	AuditorsData         json.RawMessage          `json:"auditorsData"`
-	NewCommentsCount     b24.Int                  `json:"newCommentsCount"`
-	Action               TaskPinTaskAction        `json:"action"`
-	CheckListTree        TaskPinTaskCheckListTree `json:"checkListTree"`
-	CheckListCanAdd      b24.Bool                 `json:"checkListCanAdd"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTask) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTask
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTask) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTask
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskCreator is the creator value of tasks.task.pin.
-type TaskPinTaskCreator struct {
-	ID           b24.String      `json:"id"`
-	Name         b24.String      `json:"name"`
-	Link         b24.String      `json:"link"`
-	Icon         b24.String      `json:"icon"`
-	WorkPosition json.RawMessage `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskResponsible is the responsible value of tasks.task.pin.
-type TaskPinTaskResponsible struct {
-	ID           b24.String      `json:"id"`
-	Name         b24.String      `json:"name"`
-	Link         b24.String      `json:"link"`
-	Icon         b24.String      `json:"icon"`
-	WorkPosition json.RawMessage `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskAction is the action value of tasks.task.pin.
-type TaskPinTaskAction struct {
-	Accept            b24.Bool                     `json:"accept"`
-	Decline           b24.Bool                     `json:"decline"`
-	Complete          b24.Bool                     `json:"complete"`
-	Approve           b24.Bool                     `json:"approve"`
-	Disapprove        b24.Bool                     `json:"disapprove"`
-	Start             b24.Bool                     `json:"start"`
-	Pause             b24.Bool                     `json:"pause"`
-	Delegate          b24.Bool                     `json:"delegate"`
-	Remove            b24.Bool                     `json:"remove"`
-	Edit              b24.Bool                     `json:"edit"`
-	Defer             b24.Bool                     `json:"defer"`
-	Renew             b24.Bool                     `json:"renew"`
-	Create            b24.Bool                     `json:"create"`
-	ChangeDeadline    b24.Bool                     `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool                     `json:"checklistAddItems"`
-	AddFavorite       b24.Bool                     `json:"addFavorite"`
-	DeleteFavorite    b24.Bool                     `json:"deleteFavorite"`
-	Rate              b24.Bool                     `json:"rate"`
-	Take              b24.Bool                     `json:"take"`
-	EditOriginator    b24.Bool                     `json:"edit.originator"`
-	Checklist         TaskPinTaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskPinTaskActionElapsedtime `json:"elapsedtime"`
-	Dayplan           TaskPinTaskActionDayplan     `json:"dayplan"`
-	EditPlan          b24.Bool                     `json:"edit.plan"`
-	Favorite          TaskPinTaskActionFavorite    `json:"favorite"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskAction) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskAction) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskActionChecklist is the checklist value of tasks.task.pin.
-type TaskPinTaskActionChecklist struct {
-	Reorder b24.Bool `json:"reorder"`
-	Add     b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskActionChecklist
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskActionChecklist
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskActionElapsedtime is the elapsedtime value of tasks.task.pin.
-type TaskPinTaskActionElapsedtime struct {
-	Add b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskActionElapsedtime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskActionElapsedtime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskActionDayplan is the dayplan value of tasks.task.pin.
-type TaskPinTaskActionDayplan struct {
-	Timer TaskPinTaskActionDayplanTimer `json:"timer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskActionDayplan) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskActionDayplan
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskActionDayplan) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskActionDayplan
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskActionDayplanTimer is the timer value of tasks.task.pin.
-type TaskPinTaskActionDayplanTimer struct {
-	Toggle b24.Bool `json:"toggle"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskActionDayplanTimer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskActionDayplanTimer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskActionFavorite is the favorite value of tasks.task.pin.
-type TaskPinTaskActionFavorite struct {
-	Add    b24.Bool `json:"add"`
-	Delete b24.Bool `json:"delete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskActionFavorite) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskActionFavorite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskActionFavorite) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskActionFavorite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskCheckListTree is the checkListTree value of tasks.task.pin.
-type TaskPinTaskCheckListTree struct {
-	NodeID      b24.Int                        `json:"nodeId"`
-	Fields      TaskPinTaskCheckListTreeFields `json:"fields"`
-	Action      json.RawMessage                `json:"action"`
-	Descendants json.RawMessage                `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskCheckListTree) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskCheckListTree
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskCheckListTree) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskCheckListTree
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskPinTaskCheckListTreeFields is the fields value of tasks.task.pin.
-type TaskPinTaskCheckListTreeFields struct {
-	ID               json.RawMessage `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         json.RawMessage `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        json.RawMessage `json:"createdBy"`
-	ParentID         json.RawMessage `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        json.RawMessage `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	NodeID           json.RawMessage `json:"nodeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskPinTaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
-	type plain TaskPinTaskCheckListTreeFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskPinTaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
-	type plain TaskPinTaskCheckListTreeFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskPinResult is the result of tasks.task.pin.
 type TaskPinResult struct {
-	Task *TaskPinTask `json:"task"`
+	Task *Task `json:"task"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8126,7 +7948,7 @@ type TaskRenewParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -8633,7 +8455,7 @@ type TaskResultAddParamsFields struct {
 	//
 	// The identifier can be obtained when creating a task, getting a task, or
 	// using the old method of getting a list of tasks. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// Result text. Required.
 	Text string `json:"text"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -8803,7 +8625,7 @@ type TaskResultAddfromchatmessageParamsFields struct {
 	//
 	// The identifier can be obtained when sending a message using the
 	// tasks.task.chat.message.send method. Required.
-	MessageID int64 `json:"messageId"`
+	MessageID b24.Int `json:"messageId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -8940,7 +8762,7 @@ type TaskResultAddFromCommentParams struct {
 	//
 	// The comment identifier can be obtained when adding a new comment or by using
 	// the method to get the list of comments. Required.
-	CommentID int64 `json:"commentId"`
+	CommentID b24.Int `json:"commentId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -9048,7 +8870,7 @@ func TaskResultDeleteCommand(p TaskResultDeleteParams) b24.Command[*TaskResultDe
 // TaskResultDeleteParams holds the parameters of tasks.task.result.delete.
 type TaskResultDeleteParams struct {
 	// Identifier of the result. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -9133,7 +8955,7 @@ type TaskResultDeleteFromCommentParams struct {
 	//
 	// The comment identifier can be obtained when adding a new comment or by using
 	// the get list of comments method for the task. Required.
-	CommentID int64 `json:"commentId"`
+	CommentID b24.Int `json:"commentId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -9194,7 +9016,7 @@ type TaskResultListParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -9387,8 +9209,8 @@ func (p TaskResultListV3Params) validate() error {
 // TaskResultListV3ParamsPagination is the pagination value of
 // tasks.task.result.list.
 type TaskResultListV3ParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -9496,7 +9318,7 @@ func TaskResultUpdateCommand(p TaskResultUpdateParams) b24.Command[*TaskResultUp
 // TaskResultUpdateParams holds the parameters of tasks.task.result.update.
 type TaskResultUpdateParams struct {
 	// Identifier of the result. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with result fields. Required.
 	Fields TaskResultUpdateParamsFields `json:"fields"`
 }
@@ -9648,7 +9470,7 @@ type TaskStartParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -10130,7 +9952,7 @@ type TaskStartwatchParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -10616,7 +10438,7 @@ type TaskStopwatchParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -11099,7 +10921,7 @@ type TaskUnmuteParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -11581,7 +11403,7 @@ type TaskUnpinParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -11595,339 +11417,9 @@ func (p TaskUnpinParams) validate() error {
 	return nil
 }
 
-// TaskUnpinTask is the result of tasks.task.unpin.
-type TaskUnpinTask struct {
-	ID                   b24.String                 `json:"id"`
-	ParentID             json.RawMessage            `json:"parentId"`
-	Title                b24.String                 `json:"title"`
-	Description          b24.String                 `json:"description"`
-	Mark                 json.RawMessage            `json:"mark"`
-	Priority             b24.String                 `json:"priority"`
-	Multitask            b24.String                 `json:"multitask"`
-	NotViewed            b24.String                 `json:"notViewed"`
-	Replicate            b24.String                 `json:"replicate"`
-	StageID              b24.String                 `json:"stageId"`
-	SprintID             json.RawMessage            `json:"sprintId"`
-	BacklogID            json.RawMessage            `json:"backlogId"`
-	CreatedBy            b24.String                 `json:"createdBy"`
-	CreatedDate          b24.String                 `json:"createdDate"`
-	ResponsibleID        b24.String                 `json:"responsibleId"`
-	ChangedBy            b24.String                 `json:"changedBy"`
-	ChangedDate          b24.String                 `json:"changedDate"`
-	StatusChangedBy      json.RawMessage            `json:"statusChangedBy"`
-	ClosedBy             json.RawMessage            `json:"closedBy"`
-	ClosedDate           json.RawMessage            `json:"closedDate"`
-	ActivityDate         b24.String                 `json:"activityDate"`
-	DateStart            json.RawMessage            `json:"dateStart"`
-	Deadline             b24.String                 `json:"deadline"`
-	StartDatePlan        json.RawMessage            `json:"startDatePlan"`
-	EndDatePlan          json.RawMessage            `json:"endDatePlan"`
-	GUID                 b24.String                 `json:"guid"`
-	XMLID                json.RawMessage            `json:"xmlId"`
-	CommentsCount        json.RawMessage            `json:"commentsCount"`
-	ServiceCommentsCount json.RawMessage            `json:"serviceCommentsCount"`
-	AllowChangeDeadline  b24.String                 `json:"allowChangeDeadline"`
-	AllowTimeTracking    b24.String                 `json:"allowTimeTracking"`
-	TaskControl          b24.String                 `json:"taskControl"`
-	AddInReport          b24.String                 `json:"addInReport"`
-	ForkedByTemplateID   json.RawMessage            `json:"forkedByTemplateId"`
-	TimeEstimate         b24.String                 `json:"timeEstimate"`
-	TimeSpentInLogs      json.RawMessage            `json:"timeSpentInLogs"`
-	MatchWorkTime        b24.String                 `json:"matchWorkTime"`
-	ForumTopicID         json.RawMessage            `json:"forumTopicId"`
-	ForumID              json.RawMessage            `json:"forumId"`
-	SiteID               b24.String                 `json:"siteId"`
-	Subordinate          b24.String                 `json:"subordinate"`
-	ExchangeModified     json.RawMessage            `json:"exchangeModified"`
-	ExchangeID           json.RawMessage            `json:"exchangeId"`
-	OutlookVersion       b24.String                 `json:"outlookVersion"`
-	ViewedDate           json.RawMessage            `json:"viewedDate"`
-	Sorting              json.RawMessage            `json:"sorting"`
-	DurationFact         json.RawMessage            `json:"durationFact"`
-	IsMuted              b24.String                 `json:"isMuted"`
-	IsPinned             b24.String                 `json:"isPinned"`
-	IsPinnedInGroup      b24.String                 `json:"isPinnedInGroup"`
-	FlowID               json.RawMessage            `json:"flowId"`
-	ChatID               b24.Int                    `json:"chatId"`
-	DescriptionInBbcode  b24.String                 `json:"descriptionInBbcode"`
-	Status               b24.String                 `json:"status"`
-	StatusChangedDate    b24.String                 `json:"statusChangedDate"`
-	DurationPlan         json.RawMessage            `json:"durationPlan"`
-	DurationType         b24.String                 `json:"durationType"`
-	Favorite             b24.String                 `json:"favorite"`
-	GroupID              b24.String                 `json:"groupId"`
-	Auditors             json.RawMessage            `json:"auditors"`
-	Accomplices          json.RawMessage            `json:"accomplices"`
-	Checklist            json.RawMessage            `json:"checklist"`
-	Group                json.RawMessage            `json:"group"`
-	Creator              TaskUnpinTaskCreator       `json:"creator"`
-	Responsible          TaskUnpinTaskResponsible   `json:"responsible"`
-	AccomplicesData      json.RawMessage            `json:"accomplicesData"`
-	AuditorsData         json.RawMessage            `json:"auditorsData"`
-	NewCommentsCount     b24.Int                    `json:"newCommentsCount"`
-	Action               TaskUnpinTaskAction        `json:"action"`
-	CheckListTree        TaskUnpinTaskCheckListTree `json:"checkListTree"`
-	CheckListCanAdd      b24.Bool                   `json:"checkListCanAdd"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTask) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTask
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTask) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTask
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskCreator is the creator value of tasks.task.unpin.
-type TaskUnpinTaskCreator struct {
-	ID           b24.String      `json:"id"`
-	Name         b24.String      `json:"name"`
-	Link         b24.String      `json:"link"`
-	Icon         b24.String      `json:"icon"`
-	WorkPosition json.RawMessage `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskResponsible is the responsible value of tasks.task.unpin.
-type TaskUnpinTaskResponsible struct {
-	ID           b24.String      `json:"id"`
-	Name         b24.String      `json:"name"`
-	Link         b24.String      `json:"link"`
-	Icon         b24.String      `json:"icon"`
-	WorkPosition json.RawMessage `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskAction is the action value of tasks.task.unpin.
-type TaskUnpinTaskAction struct {
-	Accept            b24.Bool                       `json:"accept"`
-	Decline           b24.Bool                       `json:"decline"`
-	Complete          b24.Bool                       `json:"complete"`
-	Approve           b24.Bool                       `json:"approve"`
-	Disapprove        b24.Bool                       `json:"disapprove"`
-	Start             b24.Bool                       `json:"start"`
-	Pause             b24.Bool                       `json:"pause"`
-	Delegate          b24.Bool                       `json:"delegate"`
-	Remove            b24.Bool                       `json:"remove"`
-	Edit              b24.Bool                       `json:"edit"`
-	Defer             b24.Bool                       `json:"defer"`
-	Renew             b24.Bool                       `json:"renew"`
-	Create            b24.Bool                       `json:"create"`
-	ChangeDeadline    b24.Bool                       `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool                       `json:"checklistAddItems"`
-	AddFavorite       b24.Bool                       `json:"addFavorite"`
-	DeleteFavorite    b24.Bool                       `json:"deleteFavorite"`
-	Rate              b24.Bool                       `json:"rate"`
-	Take              b24.Bool                       `json:"take"`
-	EditOriginator    b24.Bool                       `json:"edit.originator"`
-	Checklist         TaskUnpinTaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskUnpinTaskActionElapsedtime `json:"elapsedtime"`
-	Dayplan           TaskUnpinTaskActionDayplan     `json:"dayplan"`
-	EditPlan          b24.Bool                       `json:"edit.plan"`
-	Favorite          TaskUnpinTaskActionFavorite    `json:"favorite"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskAction) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskAction) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskActionChecklist is the checklist value of tasks.task.unpin.
-type TaskUnpinTaskActionChecklist struct {
-	Reorder b24.Bool `json:"reorder"`
-	Add     b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskActionChecklist
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskActionChecklist
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskActionElapsedtime is the elapsedtime value of tasks.task.unpin.
-type TaskUnpinTaskActionElapsedtime struct {
-	Add b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskActionElapsedtime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskActionElapsedtime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskActionDayplan is the dayplan value of tasks.task.unpin.
-type TaskUnpinTaskActionDayplan struct {
-	Timer TaskUnpinTaskActionDayplanTimer `json:"timer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskActionDayplan) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskActionDayplan
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskActionDayplan) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskActionDayplan
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskActionDayplanTimer is the timer value of tasks.task.unpin.
-type TaskUnpinTaskActionDayplanTimer struct {
-	Toggle b24.Bool `json:"toggle"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskActionDayplanTimer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskActionDayplanTimer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskActionFavorite is the favorite value of tasks.task.unpin.
-type TaskUnpinTaskActionFavorite struct {
-	Add    b24.Bool `json:"add"`
-	Delete b24.Bool `json:"delete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskActionFavorite) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskActionFavorite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskActionFavorite) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskActionFavorite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskCheckListTree is the checkListTree value of tasks.task.unpin.
-type TaskUnpinTaskCheckListTree struct {
-	NodeID      b24.Int                          `json:"nodeId"`
-	Fields      TaskUnpinTaskCheckListTreeFields `json:"fields"`
-	Action      json.RawMessage                  `json:"action"`
-	Descendants json.RawMessage                  `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskCheckListTree) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskCheckListTree
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskCheckListTree) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskCheckListTree
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUnpinTaskCheckListTreeFields is the fields value of tasks.task.unpin.
-type TaskUnpinTaskCheckListTreeFields struct {
-	ID               json.RawMessage `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         json.RawMessage `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        json.RawMessage `json:"createdBy"`
-	ParentID         json.RawMessage `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        json.RawMessage `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	NodeID           json.RawMessage `json:"nodeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUnpinTaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
-	type plain TaskUnpinTaskCheckListTreeFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUnpinTaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
-	type plain TaskUnpinTaskCheckListTreeFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TaskUnpinResult is the result of tasks.task.unpin.
 type TaskUnpinResult struct {
-	Task *TaskUnpinTask `json:"task"`
+	Task *Task `json:"task"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -11990,7 +11482,7 @@ type TaskUpdateParams struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// get task list method. Required.
-	TaskID int64 `json:"taskId"`
+	TaskID b24.Int `json:"taskId"`
 	// Values of task fields. At least one field must be provided in the parameter;
 	// otherwise, the method will return an error.
 	//
@@ -11998,25 +11490,25 @@ type TaskUpdateParams struct {
 	// with additional task parameters. Possible values for the CODE codes:
 	//
 	//   - 1 — deadlines are determined by the deadlines of subtasks
-	//
 	//   - 2 — automatically complete the task when subtasks are completed (and
 	//     vice versa)
-	//
 	//   - 3 — do not complete the task without a result
 	//
-	//     SE_PARAMETER: [
-	//     {
-	//     VALUE: 'Y',
-	//     CODE: 3
-	//     },
-	//     {
-	//     VALUE: 'Y',
-	//     CODE: 2
-	//     }
-	//     ]
+	// …
+	//
+	//	SE_PARAMETER: [
+	//	    {
+	//	        VALUE: 'Y',
+	//	        CODE: 3
+	//	    },
+	//	    {
+	//	        VALUE: 'Y',
+	//	        CODE: 2
+	//	    }
+	//	]
 	//
 	// Required.
-	Fields map[string]any `json:"fields"`
+	Fields TaskInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -12027,347 +11519,12 @@ func (p TaskUpdateParams) validate() error {
 			Param:  "taskId",
 		}
 	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "tasks.task.update",
-			Param:  "fields",
-		}
-	}
 	return nil
-}
-
-// TaskUpdateTask is the result of tasks.task.update.
-type TaskUpdateTask struct {
-	ID                   b24.String                  `json:"id"`
-	Title                b24.String                  `json:"title"`
-	Description          b24.String                  `json:"description"`
-	Mark                 json.RawMessage             `json:"mark"`
-	Priority             b24.String                  `json:"priority"`
-	Multitask            b24.String                  `json:"multitask"`
-	NotViewed            b24.String                  `json:"notViewed"`
-	Replicate            b24.String                  `json:"replicate"`
-	StageID              b24.String                  `json:"stageId"`
-	SprintID             json.RawMessage             `json:"sprintId"`
-	BacklogID            json.RawMessage             `json:"backlogId"`
-	CreatedBy            b24.String                  `json:"createdBy"`
-	CreatedDate          b24.String                  `json:"createdDate"`
-	ResponsibleID        b24.String                  `json:"responsibleId"`
-	ChangedBy            b24.String                  `json:"changedBy"`
-	ChangedDate          b24.String                  `json:"changedDate"`
-	StatusChangedBy      b24.String                  `json:"statusChangedBy"`
-	ClosedBy             b24.String                  `json:"closedBy"`
-	ClosedDate           json.RawMessage             `json:"closedDate"`
-	ActivityDate         b24.String                  `json:"activityDate"`
-	DateStart            json.RawMessage             `json:"dateStart"`
-	Deadline             b24.String                  `json:"deadline"`
-	StartDatePlan        b24.String                  `json:"startDatePlan"`
-	EndDatePlan          b24.String                  `json:"endDatePlan"`
-	GUID                 b24.String                  `json:"guid"`
-	XMLID                json.RawMessage             `json:"xmlId"`
-	CommentsCount        b24.String                  `json:"commentsCount"`
-	ServiceCommentsCount b24.String                  `json:"serviceCommentsCount"`
-	AllowChangeDeadline  b24.String                  `json:"allowChangeDeadline"`
-	AllowTimeTracking    b24.String                  `json:"allowTimeTracking"`
-	TaskControl          b24.String                  `json:"taskControl"`
-	AddInReport          b24.String                  `json:"addInReport"`
-	ForkedByTemplateID   json.RawMessage             `json:"forkedByTemplateId"`
-	TimeEstimate         b24.String                  `json:"timeEstimate"`
-	TimeSpentInLogs      json.RawMessage             `json:"timeSpentInLogs"`
-	MatchWorkTime        b24.String                  `json:"matchWorkTime"`
-	ForumTopicID         b24.String                  `json:"forumTopicId"`
-	ForumID              b24.String                  `json:"forumId"`
-	SiteID               b24.String                  `json:"siteId"`
-	Subordinate          b24.String                  `json:"subordinate"`
-	ExchangeModified     json.RawMessage             `json:"exchangeModified"`
-	ExchangeID           json.RawMessage             `json:"exchangeId"`
-	OutlookVersion       b24.String                  `json:"outlookVersion"`
-	ViewedDate           b24.String                  `json:"viewedDate"`
-	Sorting              json.RawMessage             `json:"sorting"`
-	DurationFact         json.RawMessage             `json:"durationFact"`
-	IsMuted              b24.String                  `json:"isMuted"`
-	IsPinned             b24.String                  `json:"isPinned"`
-	IsPinnedInGroup      b24.String                  `json:"isPinnedInGroup"`
-	FlowID               json.RawMessage             `json:"flowId"`
-	DescriptionInBbcode  b24.String                  `json:"descriptionInBbcode"`
-	Status               b24.String                  `json:"status"`
-	StatusChangedDate    b24.String                  `json:"statusChangedDate"`
-	DurationPlan         b24.String                  `json:"durationPlan"`
-	DurationType         b24.String                  `json:"durationType"`
-	Favorite             b24.String                  `json:"favorite"`
-	GroupID              b24.String                  `json:"groupId"`
-	Auditors             []b24.String                `json:"auditors"`
-	Accomplices          json.RawMessage             `json:"accomplices"`
-	Checklist            json.RawMessage             `json:"checklist"`
-	Group                json.RawMessage             `json:"group"`
-	Creator              TaskUpdateTaskCreator       `json:"creator"`
-	Responsible          TaskUpdateTaskResponsible   `json:"responsible"`
-	AccomplicesData      json.RawMessage             `json:"accomplicesData"`
-	AuditorsData         json.RawMessage             `json:"auditorsData"`
-	NewCommentsCount     b24.Int                     `json:"newCommentsCount"`
-	Action               TaskUpdateTaskAction        `json:"action"`
-	CheckListTree        TaskUpdateTaskCheckListTree `json:"checkListTree"`
-	CheckListCanAdd      b24.Bool                    `json:"checkListCanAdd"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTask) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTask
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTask) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTask
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskCreator is the creator value of tasks.task.update.
-type TaskUpdateTaskCreator struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskCreator) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskCreator
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskCreator) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskCreator
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskResponsible is the responsible value of tasks.task.update.
-type TaskUpdateTaskResponsible struct {
-	ID           b24.String `json:"id"`
-	Name         b24.String `json:"name"`
-	Link         b24.String `json:"link"`
-	Icon         b24.String `json:"icon"`
-	WorkPosition b24.String `json:"workPosition"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskResponsible) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskResponsible
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskResponsible) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskResponsible
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskAction is the action value of tasks.task.update.
-type TaskUpdateTaskAction struct {
-	Accept            b24.Bool                        `json:"accept"`
-	Decline           b24.Bool                        `json:"decline"`
-	Complete          b24.Bool                        `json:"complete"`
-	Approve           b24.Bool                        `json:"approve"`
-	Disapprove        b24.Bool                        `json:"disapprove"`
-	Start             b24.Bool                        `json:"start"`
-	Pause             b24.Bool                        `json:"pause"`
-	Delegate          b24.Bool                        `json:"delegate"`
-	Remove            b24.Bool                        `json:"remove"`
-	Edit              b24.Bool                        `json:"edit"`
-	Defer             b24.Bool                        `json:"defer"`
-	Renew             b24.Bool                        `json:"renew"`
-	Create            b24.Bool                        `json:"create"`
-	ChangeDeadline    b24.Bool                        `json:"changeDeadline"`
-	ChecklistAddItems b24.Bool                        `json:"checklistAddItems"`
-	AddFavorite       b24.Bool                        `json:"addFavorite"`
-	DeleteFavorite    b24.Bool                        `json:"deleteFavorite"`
-	Rate              b24.Bool                        `json:"rate"`
-	Take              b24.Bool                        `json:"take"`
-	EditOriginator    b24.Bool                        `json:"edit.originator"`
-	Checklist         TaskUpdateTaskActionChecklist   `json:"checklist"`
-	Elapsedtime       TaskUpdateTaskActionElapsedtime `json:"elapsedtime"`
-	Dayplan           TaskUpdateTaskActionDayplan     `json:"dayplan"`
-	EditPlan          b24.Bool                        `json:"edit.plan"`
-	Favorite          TaskUpdateTaskActionFavorite    `json:"favorite"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskAction) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskAction
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskAction) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskAction
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskActionChecklist is the checklist value of tasks.task.update.
-type TaskUpdateTaskActionChecklist struct {
-	Reorder b24.Bool `json:"reorder"`
-	Add     b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskActionChecklist) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskActionChecklist
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskActionChecklist) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskActionChecklist
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskActionElapsedtime is the elapsedtime value of
-// tasks.task.update.
-type TaskUpdateTaskActionElapsedtime struct {
-	Add b24.Bool `json:"add"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskActionElapsedtime) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskActionElapsedtime
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskActionElapsedtime) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskActionElapsedtime
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskActionDayplan is the dayplan value of tasks.task.update.
-type TaskUpdateTaskActionDayplan struct {
-	Timer TaskUpdateTaskActionDayplanTimer `json:"timer"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskActionDayplan) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskActionDayplan
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskActionDayplan) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskActionDayplan
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskActionDayplanTimer is the timer value of tasks.task.update.
-type TaskUpdateTaskActionDayplanTimer struct {
-	Toggle b24.Bool `json:"toggle"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskActionDayplanTimer) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskActionDayplanTimer
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskActionDayplanTimer) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskActionDayplanTimer
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskActionFavorite is the favorite value of tasks.task.update.
-type TaskUpdateTaskActionFavorite struct {
-	Add    b24.Bool `json:"add"`
-	Delete b24.Bool `json:"delete"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskActionFavorite) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskActionFavorite
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskActionFavorite) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskActionFavorite
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskCheckListTree is the checkListTree value of tasks.task.update.
-type TaskUpdateTaskCheckListTree struct {
-	NodeID      b24.Int                           `json:"nodeId"`
-	Fields      TaskUpdateTaskCheckListTreeFields `json:"fields"`
-	Action      json.RawMessage                   `json:"action"`
-	Descendants json.RawMessage                   `json:"descendants"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskCheckListTree) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskCheckListTree
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskCheckListTree) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskCheckListTree
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TaskUpdateTaskCheckListTreeFields is the fields value of tasks.task.update.
-type TaskUpdateTaskCheckListTreeFields struct {
-	ID               json.RawMessage `json:"id"`
-	CopiedID         json.RawMessage `json:"copiedId"`
-	EntityID         json.RawMessage `json:"entityId"`
-	UserID           b24.Int         `json:"userId"`
-	CreatedBy        json.RawMessage `json:"createdBy"`
-	ParentID         json.RawMessage `json:"parentId"`
-	Title            b24.String      `json:"title"`
-	SortIndex        json.RawMessage `json:"sortIndex"`
-	DisplaySortIndex b24.String      `json:"displaySortIndex"`
-	IsComplete       b24.Bool        `json:"isComplete"`
-	IsImportant      b24.Bool        `json:"isImportant"`
-	CompletedCount   b24.Int         `json:"completedCount"`
-	Members          json.RawMessage `json:"members"`
-	Attachments      json.RawMessage `json:"attachments"`
-	NodeID           json.RawMessage `json:"nodeId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TaskUpdateTaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
-	type plain TaskUpdateTaskCheckListTreeFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TaskUpdateTaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
-	type plain TaskUpdateTaskCheckListTreeFields
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TaskUpdateResult is the result of tasks.task.update.
 type TaskUpdateResult struct {
-	Task *TaskUpdateTask `json:"task"`
+	Task *Task `json:"task"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -12430,7 +11587,7 @@ type TaskUpdateV3Params struct {
 	//
 	// The task identifier can be obtained when creating a new task or by using the
 	// old method of getting the task list. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Values of the task fields to be updated. Description of all task fields.
 	// Required.
 	Fields map[string]any `json:"fields"`

@@ -8,6 +8,671 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Template is one template of tasks.template, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (tasks-template-fields, tasks-template-get, tasks-template-add,
+// tasks-template-update), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Template struct {
+	// ID
+	ID b24.Int `json:"ID"`
+	// Parent Task
+	ParentID b24.Int `json:"PARENT_ID"`
+	// Title
+	Title b24.String `json:"TITLE"`
+	// Description
+	Description b24.String `json:"DESCRIPTION"`
+	// Priority
+	Priority TemplatePriority `json:"PRIORITY"`
+	// Project
+	GroupID b24.Int `json:"GROUP_ID"`
+	// Stage
+	StageID b24.Int `json:"STAGE_ID"`
+	// Creator
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Responsible
+	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
+	// Dependency
+	DependsOn b24.Int `json:"DEPENDS_ON"`
+	// Responsible Persons
+	Responsibles b24.String `json:"RESPONSIBLES"`
+	// Participants
+	Accomplices b24.String `json:"ACCOMPLICES"`
+	// Observers
+	Auditors b24.String `json:"AUDITORS"`
+	// Status
+	Status TemplateStatus `json:"STATUS"`
+	// Multitask
+	Multitask b24.Bool `json:"MULTITASK"`
+	// Recurring Task
+	Replicate b24.Bool `json:"REPLICATE"`
+	// SITE_ID
+	SiteID b24.String `json:"SITE_ID"`
+	// Accept Work
+	TaskControl b24.Bool `json:"TASK_CONTROL"`
+	// Add to Report
+	AddInReport b24.Bool `json:"ADD_IN_REPORT"`
+	// XML_ID
+	XMLID b24.String `json:"XML_ID"`
+	// Deadline After
+	DeadlineAfter b24.Time `json:"DEADLINE_AFTER"`
+	// Planned Start After
+	StartDatePlanAfter b24.String `json:"START_DATE_PLAN_AFTER"`
+	// Planned Completion After
+	EndDatePlanAfter b24.String `json:"END_DATE_PLAN_AFTER"`
+	// For New Users
+	TparamType TemplateTparamType `json:"TPARAM_TYPE"`
+	// Number of Created Tasks
+	TparamReplicationCount b24.Int `json:"TPARAM_REPLICATION_COUNT"`
+	// Task Creation Parameters
+	ReplicateParams b24.String `json:"REPLICATE_PARAMS"`
+	// Parent Template
+	BaseTemplateID b24.Int `json:"BASE_TEMPLATE_ID"`
+	// Number of Sub-templates
+	TemplateChildrenCount b24.Int `json:"TEMPLATE_CHILDREN_COUNT"`
+	// Link to CRM Entities
+	UfCRMTask json.RawMessage `json:"UF_CRM_TASK"`
+	// File (Drive)
+	UfTaskWebdavFiles json.RawMessage `json:"UF_TASK_WEBDAV_FILES"`
+	// Indicator that the description is stored in BBCode format
+	DescriptionInBbcode b24.String `json:"DESCRIPTION_IN_BBCODE"`
+	// Indicator that the executor can change the deadline
+	AllowChangeDeadline b24.String `json:"ALLOW_CHANGE_DEADLINE"`
+	// Indicator for time tracking for tasks based on the template
+	AllowTimeTracking b24.String `json:"ALLOW_TIME_TRACKING"`
+	// List of template files
+	Files json.RawMessage `json:"FILES"`
+	// List of template tags
+	Tags json.RawMessage `json:"TAGS"`
+	// Indicator for considering working time when calculating deadlines
+	MatchWorkTime b24.String `json:"MATCH_WORK_TIME"`
+	// The ID of the related task
+	TaskID b24.Int `json:"TASK_ID"`
+	// The name of the Creator
+	CreatedByName b24.String `json:"CREATED_BY_NAME"`
+	// The last name of the Creator
+	CreatedByLastName b24.String `json:"CREATED_BY_LAST_NAME"`
+	// The middle name of the Creator
+	CreatedBySecondName b24.String `json:"CREATED_BY_SECOND_NAME"`
+	// The login of the Creator
+	CreatedByLogin b24.String `json:"CREATED_BY_LOGIN"`
+	// The position of the Creator
+	CreatedByWorkPosition b24.String `json:"CREATED_BY_WORK_POSITION"`
+	// The ID of the Creator's photo
+	CreatedByPhoto b24.Int `json:"CREATED_BY_PHOTO"`
+	// The name of the responsible person
+	ResponsibleName b24.String `json:"RESPONSIBLE_NAME"`
+	// The last name of the responsible person
+	ResponsibleLastName b24.String `json:"RESPONSIBLE_LAST_NAME"`
+	// The middle name of the responsible person
+	ResponsibleSecondName b24.String `json:"RESPONSIBLE_SECOND_NAME"`
+	// The login of the responsible person
+	ResponsibleLogin b24.String `json:"RESPONSIBLE_LOGIN"`
+	// The position of the responsible person
+	ResponsibleWorkPosition b24.String `json:"RESPONSIBLE_WORK_POSITION"`
+	// The ID of the responsible person's photo
+	ResponsiblePhoto b24.Int `json:"RESPONSIBLE_PHOTO"`
+	// The scenario for creating the template
+	Scenario b24.String `json:"SCENARIO"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Template) UnmarshalJSON(data []byte) error {
+	type plain Template
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Template) MarshalJSON() ([]byte, error) {
+	type plain Template
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateInput is the write form of Template: the fields the family's add and
+// update methods take. Every field is optional; only those set are sent
+// (b24.Some(0) sends 0). Read-only fields are left out; custom fields (UF_*)
+// go in Extra.
+type TemplateInput struct {
+	// Parent Task
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
+	// Title
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Description
+	Description b24.Opt[string] `json:"DESCRIPTION,omitzero"`
+	// Priority
+	Priority b24.Opt[TemplatePriority] `json:"PRIORITY,omitzero"`
+	// Project
+	GroupID b24.Opt[b24.Int] `json:"GROUP_ID,omitzero"`
+	// Stage
+	StageID b24.Opt[b24.Int] `json:"STAGE_ID,omitzero"`
+	// Creator
+	CreatedBy b24.Opt[b24.Int] `json:"CREATED_BY,omitzero"`
+	// Responsible
+	ResponsibleID b24.Opt[b24.Int] `json:"RESPONSIBLE_ID,omitzero"`
+	// Dependency
+	DependsOn b24.Opt[b24.Int] `json:"DEPENDS_ON,omitzero"`
+	// Responsible Persons
+	Responsibles b24.Opt[string] `json:"RESPONSIBLES,omitzero"`
+	// Participants
+	Accomplices b24.Opt[string] `json:"ACCOMPLICES,omitzero"`
+	// Observers
+	Auditors b24.Opt[string] `json:"AUDITORS,omitzero"`
+	// Status
+	Status b24.Opt[TemplateStatus] `json:"STATUS,omitzero"`
+	// Multitask
+	Multitask b24.Opt[b24.Bool] `json:"MULTITASK,omitzero"`
+	// Recurring Task
+	Replicate b24.Opt[b24.Bool] `json:"REPLICATE,omitzero"`
+	// SITE_ID
+	SiteID b24.Opt[string] `json:"SITE_ID,omitzero"`
+	// Accept Work
+	TaskControl b24.Opt[b24.Bool] `json:"TASK_CONTROL,omitzero"`
+	// Add to Report
+	AddInReport b24.Opt[b24.Bool] `json:"ADD_IN_REPORT,omitzero"`
+	// XML_ID
+	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
+	// Deadline After
+	DeadlineAfter b24.Opt[b24.Time] `json:"DEADLINE_AFTER,omitzero"`
+	// Planned Start After
+	StartDatePlanAfter b24.Opt[b24.Time] `json:"START_DATE_PLAN_AFTER,omitzero"`
+	// Planned Completion After
+	EndDatePlanAfter b24.Opt[b24.Time] `json:"END_DATE_PLAN_AFTER,omitzero"`
+	// For New Users
+	TparamType b24.Opt[TemplateTparamType] `json:"TPARAM_TYPE,omitzero"`
+	// Number of Created Tasks
+	TparamReplicationCount b24.Opt[b24.Int] `json:"TPARAM_REPLICATION_COUNT,omitzero"`
+	// Task Creation Parameters
+	ReplicateParams b24.Opt[string] `json:"REPLICATE_PARAMS,omitzero"`
+	// Parent Template
+	BaseTemplateID b24.Opt[b24.Int] `json:"BASE_TEMPLATE_ID,omitzero"`
+	// Number of Sub-templates
+	TemplateChildrenCount b24.Opt[b24.Int] `json:"TEMPLATE_CHILDREN_COUNT,omitzero"`
+	// Link to CRM Entities
+	UfCRMTask b24.Opt[string] `json:"UF_CRM_TASK,omitzero"`
+	// File (Drive)
+	//
+	// A file, in the shape this method takes (see its page): b24.FilePair{Name,
+	// Content} for ["name", "Base64"], b24.FileData{Name, Content} for
+	// {"fileData": [...]}, b24.FileBase64(content) for a Base64 string, or the ID
+	// of an uploaded file.
+	UfTaskWebdavFiles any `json:"UF_TASK_WEBDAV_FILES,omitzero"`
+	// Indicator that the description is stored in BBCode format
+	DescriptionInBbcode b24.Opt[string] `json:"DESCRIPTION_IN_BBCODE,omitzero"`
+	// Indicator that the executor can change the deadline
+	AllowChangeDeadline b24.Opt[string] `json:"ALLOW_CHANGE_DEADLINE,omitzero"`
+	// Indicator for time tracking for tasks based on the template
+	AllowTimeTracking b24.Opt[string] `json:"ALLOW_TIME_TRACKING,omitzero"`
+	// List of template files
+	Files []any `json:"FILES,omitzero"`
+	// List of template tags
+	Tags []any `json:"TAGS,omitzero"`
+	// Indicator for considering working time when calculating deadlines
+	MatchWorkTime b24.Opt[string] `json:"MATCH_WORK_TIME,omitzero"`
+	// The ID of the related task
+	TaskID b24.Opt[b24.Int] `json:"TASK_ID,omitzero"`
+	// The name of the Creator
+	CreatedByName b24.Opt[string] `json:"CREATED_BY_NAME,omitzero"`
+	// The last name of the Creator
+	CreatedByLastName b24.Opt[string] `json:"CREATED_BY_LAST_NAME,omitzero"`
+	// The middle name of the Creator
+	CreatedBySecondName b24.Opt[string] `json:"CREATED_BY_SECOND_NAME,omitzero"`
+	// The login of the Creator
+	CreatedByLogin b24.Opt[string] `json:"CREATED_BY_LOGIN,omitzero"`
+	// The position of the Creator
+	CreatedByWorkPosition b24.Opt[string] `json:"CREATED_BY_WORK_POSITION,omitzero"`
+	// The ID of the Creator's photo
+	CreatedByPhoto b24.Opt[b24.Int] `json:"CREATED_BY_PHOTO,omitzero"`
+	// The name of the responsible person
+	ResponsibleName b24.Opt[string] `json:"RESPONSIBLE_NAME,omitzero"`
+	// The last name of the responsible person
+	ResponsibleLastName b24.Opt[string] `json:"RESPONSIBLE_LAST_NAME,omitzero"`
+	// The middle name of the responsible person
+	ResponsibleSecondName b24.Opt[string] `json:"RESPONSIBLE_SECOND_NAME,omitzero"`
+	// The login of the responsible person
+	ResponsibleLogin b24.Opt[string] `json:"RESPONSIBLE_LOGIN,omitzero"`
+	// The position of the responsible person
+	ResponsibleWorkPosition b24.Opt[string] `json:"RESPONSIBLE_WORK_POSITION,omitzero"`
+	// The ID of the responsible person's photo
+	ResponsiblePhoto b24.Opt[b24.Int] `json:"RESPONSIBLE_PHOTO,omitzero"`
+	// The scenario for creating the template
+	Scenario b24.Opt[string] `json:"SCENARIO,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateInput) UnmarshalJSON(data []byte) error {
+	type plain TemplateInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateInput) MarshalJSON() ([]byte, error) {
+	type plain TemplateInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplatePriority is the PRIORITY of tasks.template: the constants below are
+// the documented values; others are accepted too.
+type TemplatePriority string
+
+// The documented values of TemplatePriority.
+const (
+	TemplatePriorityN2 TemplatePriority = "2"
+	TemplatePriorityN1 TemplatePriority = "1"
+	TemplatePriorityN0 TemplatePriority = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplatePriority) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplatePriority(s)
+	return nil
+}
+
+// TemplateStatus is the STATUS of tasks.template: the constants below are the
+// documented values; others are accepted too.
+type TemplateStatus string
+
+// The documented values of TemplateStatus.
+const (
+	TemplateStatusN2 TemplateStatus = "2"
+	TemplateStatusN3 TemplateStatus = "3"
+	TemplateStatusN4 TemplateStatus = "4"
+	TemplateStatusN5 TemplateStatus = "5"
+	TemplateStatusN6 TemplateStatus = "6"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplateStatus) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplateStatus(s)
+	return nil
+}
+
+// TemplateTparamType is the TPARAM_TYPE of tasks.template: the constants below
+// are the documented values; others are accepted too.
+type TemplateTparamType string
+
+// The documented values of TemplateTparamType.
+const (
+	// Yes
+	TemplateTparamTypeN1 TemplateTparamType = "1"
+	// No
+	TemplateTparamTypeN0 TemplateTparamType = "0"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplateTparamType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplateTparamType(s)
+	return nil
+}
+
+// TemplateChecklist is one template checklist of tasks.template.checklist, as
+// the family's methods return it. Its fields are the union of what the
+// family's pages document (tasks-template-checklist-get,
+// tasks-template-checklist-list, tasks-template-checklist-add,
+// tasks-template-checklist-add-attachment-by-content,
+// tasks-template-checklist-add-attachments-from-disk,
+// tasks-template-checklist-complete, tasks-template-checklist-move-after,
+// tasks-template-checklist-move-before,
+// tasks-template-checklist-remove-attachments, tasks-template-checklist-renew,
+// tasks-template-checklist-update), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
+type TemplateChecklist struct {
+	// Identifier of the checklist item
+	ID b24.Int `json:"id"`
+	// Identifier of the original item when copied, if applicable
+	CopiedID b24.Int `json:"copiedId"`
+	// Identifier of the user in the context of which the object is created
+	UserID b24.Int `json:"userId"`
+	// Identifier of the item creator
+	CreatedBy b24.Int `json:"createdBy"`
+	// Identifier of the parent item. A value of 0 indicates a root item
+	ParentID b24.Int `json:"parentId"`
+	// Text of the checklist item
+	Title b24.String `json:"title"`
+	// Sorting index. The lower the value, the higher the item in the list or
+	// sublist
+	SortIndex b24.Int `json:"sortIndex"`
+	// Auxiliary value for display order
+	DisplaySortIndex b24.String `json:"displaySortIndex"`
+	// Status of the item completion
+	IsComplete b24.Bool `json:"isComplete"`
+	// Importance flag of the item
+	IsImportant b24.Bool `json:"isImportant"`
+	// Number of completions of the item
+	CompletedCount b24.Int `json:"completedCount"`
+	// Array of objects with description of participants.
+	//
+	// If there is no data, an empty array [] is returned
+	Members []TemplateChecklistMembers `json:"members"`
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
+	Attachments TemplateChecklistAttachments `json:"attachments"`
+	// Service identifier of the node, if used
+	NodeID b24.Int `json:"nodeId"`
+	// Identifier of the task template
+	TemplateID b24.Int `json:"templateId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateChecklist) UnmarshalJSON(data []byte) error {
+	type plain TemplateChecklist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateChecklist) MarshalJSON() ([]byte, error) {
+	type plain TemplateChecklist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateChecklistMembers is the members value of tasks.template.checklist.
+type TemplateChecklistMembers struct {
+	// Identifier of the user
+	ID b24.String `json:"id"`
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
+	Type TemplateChecklistMembersType `json:"type"`
+	// User's name
+	Name b24.String `json:"name"`
+	// Identifier of the user's avatar file on Drive
+	PersonalPhoto b24.String `json:"personalPhoto"`
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
+	PersonalGender TemplateChecklistMembersPersonalGender `json:"personalGender"`
+	// Link to the user's avatar
+	Image b24.String `json:"image"`
+	// Indicator that the user is an external participant
+	IsCollaber b24.Bool `json:"isCollaber"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateChecklistMembers) UnmarshalJSON(data []byte) error {
+	type plain TemplateChecklistMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateChecklistMembers) MarshalJSON() ([]byte, error) {
+	type plain TemplateChecklistMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateChecklistAttachments is the attachments value of
+// tasks.template.checklist.
+type TemplateChecklistAttachments struct {
+	// Identifier of the file on Drive in the format n , where the key is the
+	// identifier of the attachment
+	AttachmentID b24.String `json:"attachmentId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateChecklistAttachments) UnmarshalJSON(data []byte) error {
+	type plain TemplateChecklistAttachments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateChecklistAttachments) MarshalJSON() ([]byte, error) {
+	type plain TemplateChecklistAttachments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateChecklistInput is the write form of TemplateChecklist: the fields
+// the family's add and update methods take. Every field is optional; only
+// those set are sent (b24.Some(0) sends 0). Read-only fields are left out;
+// custom fields (UF_*) go in Extra.
+type TemplateChecklistInput struct {
+	// Text of the checklist item
+	//
+	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
+	// checklist
+	Title b24.Opt[string] `json:"TITLE,omitzero"`
+	// Identifier of the parent item.
+	//
+	// To create a new checklist, pass PARENT_ID with a value of 0.
+	//
+	// If there is no checklist item in the template with the specified PARENT_ID,
+	// the system will create a new checklist
+	ParentID b24.Opt[b24.Int] `json:"PARENT_ID,omitzero"`
+	// Sort index. The lower the value, the higher the item in the list or sublist
+	SortIndex b24.Opt[b24.Int] `json:"SORT_INDEX,omitzero"`
+	// Status of the item. Possible values:
+	//
+	//   - Y — completed
+	//   - N — not completed
+	//
+	// Default is N. Default: N.
+	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
+	// Mark indicating that the item is important. Possible values:
+	//
+	//   - Y — important
+	//   - N — ordinary
+	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
+	// Object describing the participants of the checklist item. Key — user
+	// identifier, value — object with the participant type parameter TYPE.
+	// Possible participant type values:
+	//
+	//   - 'TYPE': 'A' — Participant
+	//   - 'TYPE': 'U' — Observer
+	//
+	// The system will add the participants of the checklist item to the task in
+	// the same roles
+	Members *TemplateChecklistInputMembers `json:"MEMBERS,omitzero"`
+	// Identifier of the checklist item
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Identifier of the original item when copied, if applicable
+	CopiedID b24.Opt[b24.Int] `json:"copiedId,omitzero"`
+	// Identifier of the user in the context of which the object is created
+	UserID b24.Opt[b24.Int] `json:"userId,omitzero"`
+	// Identifier of the item creator
+	CreatedBy b24.Opt[b24.Int] `json:"createdBy,omitzero"`
+	// Auxiliary value for display order
+	DisplaySortIndex b24.Opt[string] `json:"displaySortIndex,omitzero"`
+	// Number of completions of the item
+	CompletedCount b24.Opt[b24.Int] `json:"completedCount,omitzero"`
+	// Object with description of attachments.
+	//
+	// If there is no data, an empty array [] is returned
+	Attachments *TemplateChecklistInputAttachments `json:"attachments,omitzero"`
+	// Service identifier of the node, if used
+	NodeID b24.Opt[b24.Int] `json:"nodeId,omitzero"`
+	// Identifier of the task template
+	TemplateID b24.Opt[b24.Int] `json:"templateId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateChecklistInput) UnmarshalJSON(data []byte) error {
+	type plain TemplateChecklistInput
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateChecklistInput) MarshalJSON() ([]byte, error) {
+	type plain TemplateChecklistInput
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateChecklistInputMembers is the MEMBERS value of
+// tasks.template.checklist.
+type TemplateChecklistInputMembers struct {
+	// Identifier of the user
+	ID b24.Opt[string] `json:"id,omitzero"`
+	// Role of the user in the checklist item. Possible values:
+	//
+	//   - A — Participant
+	//   - U — Observer
+	Type b24.Opt[TemplateChecklistInputMembersType] `json:"type,omitzero"`
+	// User's name
+	Name b24.Opt[string] `json:"name,omitzero"`
+	// Identifier of the user's avatar file on Drive
+	PersonalPhoto b24.Opt[string] `json:"personalPhoto,omitzero"`
+	// Gender of the user. Possible values:
+	//
+	//   - M — Male
+	//   - F — Female
+	PersonalGender b24.Opt[TemplateChecklistInputMembersPersonalGender] `json:"personalGender,omitzero"`
+	// Link to the user's avatar
+	Image b24.Opt[string] `json:"image,omitzero"`
+	// Indicator that the user is an external participant
+	IsCollaber b24.Opt[bool] `json:"isCollaber,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateChecklistInputMembers) UnmarshalJSON(data []byte) error {
+	type plain TemplateChecklistInputMembers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateChecklistInputMembers) MarshalJSON() ([]byte, error) {
+	type plain TemplateChecklistInputMembers
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateChecklistInputAttachments is the attachments value of
+// tasks.template.checklist.
+type TemplateChecklistInputAttachments struct {
+	// Identifier of the file on Drive in the format n , where the key is the
+	// identifier of the attachment
+	AttachmentID b24.Opt[string] `json:"attachmentId,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TemplateChecklistInputAttachments) UnmarshalJSON(data []byte) error {
+	type plain TemplateChecklistInputAttachments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TemplateChecklistInputAttachments) MarshalJSON() ([]byte, error) {
+	type plain TemplateChecklistInputAttachments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TemplateChecklistMembersType is the type of tasks.template.checklist: the
+// constants below are the documented values; others are accepted too.
+type TemplateChecklistMembersType string
+
+// The documented values of TemplateChecklistMembersType.
+const (
+	// Participant
+	TemplateChecklistMembersTypeA TemplateChecklistMembersType = "A"
+	// Observer
+	TemplateChecklistMembersTypeU TemplateChecklistMembersType = "U"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplateChecklistMembersType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplateChecklistMembersType(s)
+	return nil
+}
+
+// TemplateChecklistMembersPersonalGender is the personalGender of
+// tasks.template.checklist: the constants below are the documented values;
+// others are accepted too.
+type TemplateChecklistMembersPersonalGender string
+
+// The documented values of TemplateChecklistMembersPersonalGender.
+const (
+	// Male
+	TemplateChecklistMembersPersonalGenderM TemplateChecklistMembersPersonalGender = "M"
+	// Female
+	TemplateChecklistMembersPersonalGenderF TemplateChecklistMembersPersonalGender = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplateChecklistMembersPersonalGender) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplateChecklistMembersPersonalGender(s)
+	return nil
+}
+
+// TemplateChecklistInputMembersType is the type of tasks.template.checklist:
+// the constants below are the documented values; others are accepted too.
+type TemplateChecklistInputMembersType string
+
+// The documented values of TemplateChecklistInputMembersType.
+const (
+	// Participant
+	TemplateChecklistInputMembersTypeA TemplateChecklistInputMembersType = "A"
+	// Observer
+	TemplateChecklistInputMembersTypeU TemplateChecklistInputMembersType = "U"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplateChecklistInputMembersType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplateChecklistInputMembersType(s)
+	return nil
+}
+
+// TemplateChecklistInputMembersPersonalGender is the personalGender of
+// tasks.template.checklist: the constants below are the documented values;
+// others are accepted too.
+type TemplateChecklistInputMembersPersonalGender string
+
+// The documented values of TemplateChecklistInputMembersPersonalGender.
+const (
+	// Male
+	TemplateChecklistInputMembersPersonalGenderM TemplateChecklistInputMembersPersonalGender = "M"
+	// Female
+	TemplateChecklistInputMembersPersonalGenderF TemplateChecklistInputMembersPersonalGender = "F"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TemplateChecklistInputMembersPersonalGender) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TemplateChecklistInputMembersPersonalGender(s)
+	return nil
+}
+
 // TemplateAdd calls tasks.template.add: Add Task Template.
 //
 // The method tasks.template.add creates a new task template.
@@ -25,9 +690,6 @@ import (
 //   - 400: Could not find value for parameter {fields} Required parameter
 //     fields is missing or empty
 func TemplateAdd(ctx context.Context, c b24.Caller, p TemplateAddParams, opts ...b24.CallOption) (b24.Int, error) {
-	if err := p.validate(); err != nil {
-		return 0, err
-	}
 	var out b24.Int
 	if err := b24.Invoke(ctx, c, TemplateAddCommand(p).Request, &out, opts...); err != nil {
 		return 0, err
@@ -57,18 +719,7 @@ type TemplateAddParams struct {
 	//   - RESPONSIBLE_ID — ID of the Participant
 	//
 	// Required.
-	Fields map[string]any `json:"fields"`
-}
-
-// validate reports the first required parameter left empty.
-func (p TemplateAddParams) validate() error {
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "tasks.template.add",
-			Param:  "fields",
-		}
-	}
-	return nil
+	Fields TemplateInput `json:"fields"`
 }
 
 // TemplateChecklistAdd calls tasks.template.checklist.add: Add Checklist Item
@@ -119,9 +770,9 @@ type TemplateChecklistAddParams struct {
 	//
 	// The identifier of the task template can be obtained when creating a new
 	// template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Fields of the created checklist item (detailed description). Required.
-	Fields TemplateChecklistAddParamsFields `json:"fields"`
+	Fields TemplateChecklistInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -132,188 +783,24 @@ func (p TemplateChecklistAddParams) validate() error {
 			Param:  "templateId",
 		}
 	}
-	if p.Fields.Title == "" {
+	if !p.Fields.Title.Set {
 		return &b24.RequiredError{
 			Method: "tasks.template.checklist.add",
 			Param:  "fields.TITLE",
 		}
 	}
+	if !p.Fields.ParentID.Set {
+		return &b24.RequiredError{
+			Method: "tasks.template.checklist.add",
+			Param:  "fields.PARENT_ID",
+		}
+	}
 	return nil
-}
-
-// TemplateChecklistAddParamsFields is the fields value of
-// tasks.template.checklist.add.
-type TemplateChecklistAddParamsFields struct {
-	// Text of the checklist item
-	//
-	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
-	// checklist. Required.
-	Title string `json:"TITLE"`
-	// Identifier of the parent item.
-	//
-	// To create a new checklist, pass PARENT_ID with a value of 0.
-	//
-	// If there is no checklist item in the template with the specified PARENT_ID,
-	// the system will create a new checklist. Required.
-	ParentID int64 `json:"PARENT_ID"`
-	// Sort index. The lower the value, the higher the item in the list or sublist
-	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Status of the item. Possible values:
-	//
-	//   - Y — completed
-	//   - N — not completed
-	//
-	// Default is N. Default: N.
-	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values:
-	//
-	//   - Y — important
-	//   - N — ordinary
-	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
-	// Object describing the participants of the checklist item. Key — user
-	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values:
-	//
-	//   - 'TYPE': 'A' — Participant
-	//   - 'TYPE': 'U' — Observer
-	//
-	// The system will add the participants of the checklist item to the task in
-	// the same roles
-	Members map[string]any `json:"MEMBERS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddCheckListItem is the result of
-// tasks.template.checklist.add.
-type TemplateChecklistAddCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistAddCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistAddCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddCheckListItemMembers is the members value of
-// tasks.template.checklist.add.
-type TemplateChecklistAddCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistAddCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistAddCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddCheckListItemAttachments is the attachments value of
-// tasks.template.checklist.add.
-type TemplateChecklistAddCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // TemplateChecklistAddResult is the result of tasks.template.checklist.add.
 type TemplateChecklistAddResult struct {
-	CheckListItem *TemplateChecklistAddCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -328,52 +815,6 @@ func (v *TemplateChecklistAddResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistAddResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistAddResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddCheckListItemMembersType is the type of
-// tasks.template.checklist.add: the constants below are the documented values;
-// others are accepted too.
-type TemplateChecklistAddCheckListItemMembersType string
-
-// The documented values of TemplateChecklistAddCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistAddCheckListItemMembersTypeA TemplateChecklistAddCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistAddCheckListItemMembersTypeU TemplateChecklistAddCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistAddCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistAddCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistAddCheckListItemMembersPersonalGender is the personalGender
-// of tasks.template.checklist.add: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistAddCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistAddCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistAddCheckListItemMembersPersonalGenderM TemplateChecklistAddCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistAddCheckListItemMembersPersonalGenderF TemplateChecklistAddCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistAddCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistAddCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistAddAttachmentByContent calls
@@ -428,12 +869,12 @@ type TemplateChecklistAddAttachmentByContentParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 	// Parameters of the created attachment (detailed description). Required.
 	AttachmentParameters TemplateChecklistAddAttachmentByContentParamsAttachmentParameters `json:"attachmentParameters"`
 }
@@ -479,125 +920,10 @@ func (v TemplateChecklistAddAttachmentByContentParamsAttachmentParameters) Marsh
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// TemplateChecklistAddAttachmentByContentCheckListItem is the result of
-// tasks.template.checklist.addAttachmentByContent.
-type TemplateChecklistAddAttachmentByContentCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistAddAttachmentByContentCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistAddAttachmentByContentCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddAttachmentByContentCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddAttachmentByContentCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddAttachmentByContentCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddAttachmentByContentCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddAttachmentByContentCheckListItemMembers is the members
-// value of tasks.template.checklist.addAttachmentByContent.
-type TemplateChecklistAddAttachmentByContentCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistAddAttachmentByContentCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddAttachmentByContentCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddAttachmentByContentCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddAttachmentByContentCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddAttachmentByContentCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddAttachmentByContentCheckListItemAttachments is the
-// attachments value of tasks.template.checklist.addAttachmentByContent.
-type TemplateChecklistAddAttachmentByContentCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddAttachmentByContentCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddAttachmentByContentCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddAttachmentByContentCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddAttachmentByContentCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistAddAttachmentByContentResult is the result of
 // tasks.template.checklist.addAttachmentByContent.
 type TemplateChecklistAddAttachmentByContentResult struct {
-	CheckListItem *TemplateChecklistAddAttachmentByContentCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -612,52 +938,6 @@ func (v *TemplateChecklistAddAttachmentByContentResult) UnmarshalJSON(data []byt
 func (v TemplateChecklistAddAttachmentByContentResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistAddAttachmentByContentResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddAttachmentByContentCheckListItemMembersType is the type
-// of tasks.template.checklist.addAttachmentByContent: the constants below are
-// the documented values; others are accepted too.
-type TemplateChecklistAddAttachmentByContentCheckListItemMembersType string
-
-// The documented values of TemplateChecklistAddAttachmentByContentCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistAddAttachmentByContentCheckListItemMembersTypeA TemplateChecklistAddAttachmentByContentCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistAddAttachmentByContentCheckListItemMembersTypeU TemplateChecklistAddAttachmentByContentCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistAddAttachmentByContentCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistAddAttachmentByContentCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender is
-// the personalGender of tasks.template.checklist.addAttachmentByContent: the
-// constants below are the documented values; others are accepted too.
-type TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGenderM TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGenderF TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistAddAttachmentByContentCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistAddAttachmentsFromDisk calls
@@ -712,12 +992,12 @@ type TemplateChecklistAddAttachmentsFromDiskParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 	// An array of file identifiers from Drive. Prefix each identifier with n, for
 	// example, ["n5065", "n5067"].
 	//
@@ -760,103 +1040,10 @@ func (p TemplateChecklistAddAttachmentsFromDiskParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistAddAttachmentsFromDiskCheckListItem is the result of
-// tasks.template.checklist.addAttachmentsFromDisk.
-type TemplateChecklistAddAttachmentsFromDiskCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments json.RawMessage `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddAttachmentsFromDiskCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddAttachmentsFromDiskCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddAttachmentsFromDiskCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddAttachmentsFromDiskCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers is the members
-// value of tasks.template.checklist.addAttachmentsFromDisk.
-type TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistAddAttachmentsFromDiskCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistAddAttachmentsFromDiskResult is the result of
 // tasks.template.checklist.addAttachmentsFromDisk.
 type TemplateChecklistAddAttachmentsFromDiskResult struct {
-	CheckListItem *TemplateChecklistAddAttachmentsFromDiskCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -871,52 +1058,6 @@ func (v *TemplateChecklistAddAttachmentsFromDiskResult) UnmarshalJSON(data []byt
 func (v TemplateChecklistAddAttachmentsFromDiskResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistAddAttachmentsFromDiskResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType is the type
-// of tasks.template.checklist.addAttachmentsFromDisk: the constants below are
-// the documented values; others are accepted too.
-type TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType string
-
-// The documented values of TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersTypeA TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersTypeU TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender is
-// the personalGender of tasks.template.checklist.addAttachmentsFromDisk: the
-// constants below are the documented values; others are accepted too.
-type TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGenderM TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGenderF TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistAddAttachmentsFromDiskCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistComplete calls tasks.template.checklist.complete: Complete
@@ -968,12 +1109,12 @@ type TemplateChecklistCompleteParams struct {
 	//
 	// The identifier of the task template can be obtained when creating a new
 	// template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The identifier of the checklist item can be obtained when creating a new
 	// item or by using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -993,125 +1134,10 @@ func (p TemplateChecklistCompleteParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistCompleteCheckListItem is the result of
-// tasks.template.checklist.complete.
-type TemplateChecklistCompleteCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistCompleteCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistCompleteCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistCompleteCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistCompleteCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistCompleteCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistCompleteCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistCompleteCheckListItemMembers is the members value of
-// tasks.template.checklist.complete.
-type TemplateChecklistCompleteCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistCompleteCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistCompleteCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistCompleteCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistCompleteCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistCompleteCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistCompleteCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistCompleteCheckListItemAttachments is the attachments value
-// of tasks.template.checklist.complete.
-type TemplateChecklistCompleteCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistCompleteCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistCompleteCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistCompleteCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistCompleteCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistCompleteResult is the result of
 // tasks.template.checklist.complete.
 type TemplateChecklistCompleteResult struct {
-	CheckListItem *TemplateChecklistCompleteCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1126,52 +1152,6 @@ func (v *TemplateChecklistCompleteResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistCompleteResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistCompleteResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistCompleteCheckListItemMembersType is the type of
-// tasks.template.checklist.complete: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistCompleteCheckListItemMembersType string
-
-// The documented values of TemplateChecklistCompleteCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistCompleteCheckListItemMembersTypeA TemplateChecklistCompleteCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistCompleteCheckListItemMembersTypeU TemplateChecklistCompleteCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistCompleteCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistCompleteCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistCompleteCheckListItemMembersPersonalGender is the
-// personalGender of tasks.template.checklist.complete: the constants below are
-// the documented values; others are accepted too.
-type TemplateChecklistCompleteCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistCompleteCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistCompleteCheckListItemMembersPersonalGenderM TemplateChecklistCompleteCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistCompleteCheckListItemMembersPersonalGenderF TemplateChecklistCompleteCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistCompleteCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistCompleteCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistDelete calls tasks.template.checklist.delete: Delete
@@ -1223,12 +1203,12 @@ type TemplateChecklistDeleteParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1297,12 +1277,12 @@ type TemplateChecklistGetParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item in the template.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1322,102 +1302,9 @@ func (p TemplateChecklistGetParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistGetCheckListItem is the result of
-// tasks.template.checklist.get.
-type TemplateChecklistGetCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistGetCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments json.RawMessage `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistGetCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistGetCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistGetCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistGetCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistGetCheckListItemMembers is the members value of
-// tasks.template.checklist.get.
-type TemplateChecklistGetCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistGetCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistGetCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistGetCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistGetCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistGetCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistGetCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistGetResult is the result of tasks.template.checklist.get.
 type TemplateChecklistGetResult struct {
-	CheckListItem *TemplateChecklistGetCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1432,52 +1319,6 @@ func (v *TemplateChecklistGetResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistGetResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistGetCheckListItemMembersType is the type of
-// tasks.template.checklist.get: the constants below are the documented values;
-// others are accepted too.
-type TemplateChecklistGetCheckListItemMembersType string
-
-// The documented values of TemplateChecklistGetCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistGetCheckListItemMembersTypeA TemplateChecklistGetCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistGetCheckListItemMembersTypeU TemplateChecklistGetCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistGetCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistGetCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistGetCheckListItemMembersPersonalGender is the personalGender
-// of tasks.template.checklist.get: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistGetCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistGetCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistGetCheckListItemMembersPersonalGenderM TemplateChecklistGetCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistGetCheckListItemMembersPersonalGenderF TemplateChecklistGetCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistGetCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistGetCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistList calls tasks.template.checklist.list: Get the List of
@@ -1531,7 +1372,7 @@ type TemplateChecklistListParams struct {
 	//
 	// The identifier of the task template can be obtained when creating a new
 	// template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Filter for selecting checklist items in the form { "field": "value", ... }.
 	//
 	// You can filter by the following fields:
@@ -1652,15 +1493,15 @@ type TemplateChecklistMoveAfterParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// The identifier of the item to be moved.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the get list of items method. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 	// The identifier of the item after which the element should be placed.
 	// Required.
-	AfterItemID int64 `json:"afterItemId"`
+	AfterItemID b24.Int `json:"afterItemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1686,125 +1527,10 @@ func (p TemplateChecklistMoveAfterParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistMoveAfterCheckListItem is the result of
-// tasks.template.checklist.moveAfter.
-type TemplateChecklistMoveAfterCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistMoveAfterCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistMoveAfterCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistMoveAfterCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistMoveAfterCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistMoveAfterCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistMoveAfterCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistMoveAfterCheckListItemMembers is the members value of
-// tasks.template.checklist.moveAfter.
-type TemplateChecklistMoveAfterCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistMoveAfterCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistMoveAfterCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistMoveAfterCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistMoveAfterCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistMoveAfterCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistMoveAfterCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistMoveAfterCheckListItemAttachments is the attachments value
-// of tasks.template.checklist.moveAfter.
-type TemplateChecklistMoveAfterCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistMoveAfterCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistMoveAfterCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistMoveAfterCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistMoveAfterCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistMoveAfterResult is the result of
 // tasks.template.checklist.moveAfter.
 type TemplateChecklistMoveAfterResult struct {
-	CheckListItem *TemplateChecklistMoveAfterCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1819,52 +1545,6 @@ func (v *TemplateChecklistMoveAfterResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistMoveAfterResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistMoveAfterResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistMoveAfterCheckListItemMembersType is the type of
-// tasks.template.checklist.moveAfter: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistMoveAfterCheckListItemMembersType string
-
-// The documented values of TemplateChecklistMoveAfterCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistMoveAfterCheckListItemMembersTypeA TemplateChecklistMoveAfterCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistMoveAfterCheckListItemMembersTypeU TemplateChecklistMoveAfterCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistMoveAfterCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistMoveAfterCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistMoveAfterCheckListItemMembersPersonalGender is the
-// personalGender of tasks.template.checklist.moveAfter: the constants below
-// are the documented values; others are accepted too.
-type TemplateChecklistMoveAfterCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistMoveAfterCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistMoveAfterCheckListItemMembersPersonalGenderM TemplateChecklistMoveAfterCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistMoveAfterCheckListItemMembersPersonalGenderF TemplateChecklistMoveAfterCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistMoveAfterCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistMoveAfterCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistMoveBefore calls tasks.template.checklist.moveBefore: Move
@@ -1916,17 +1596,17 @@ type TemplateChecklistMoveBeforeParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// The identifier of the item to be moved.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 	// The identifier of the item before which the element should be placed.
 	//
 	// The checklist item identifier can be obtained when creating a new item or by
 	// using the method to get the list of items. Required.
-	BeforeItemID int64 `json:"beforeItemId"`
+	BeforeItemID b24.Int `json:"beforeItemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -1952,103 +1632,10 @@ func (p TemplateChecklistMoveBeforeParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistMoveBeforeCheckListItem is the result of
-// tasks.template.checklist.moveBefore.
-type TemplateChecklistMoveBeforeCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistMoveBeforeCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments json.RawMessage `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistMoveBeforeCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistMoveBeforeCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistMoveBeforeCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistMoveBeforeCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistMoveBeforeCheckListItemMembers is the members value of
-// tasks.template.checklist.moveBefore.
-type TemplateChecklistMoveBeforeCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistMoveBeforeCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistMoveBeforeCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistMoveBeforeCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistMoveBeforeCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistMoveBeforeCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistMoveBeforeResult is the result of
 // tasks.template.checklist.moveBefore.
 type TemplateChecklistMoveBeforeResult struct {
-	CheckListItem *TemplateChecklistMoveBeforeCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2063,52 +1650,6 @@ func (v *TemplateChecklistMoveBeforeResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistMoveBeforeResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistMoveBeforeResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistMoveBeforeCheckListItemMembersType is the type of
-// tasks.template.checklist.moveBefore: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistMoveBeforeCheckListItemMembersType string
-
-// The documented values of TemplateChecklistMoveBeforeCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistMoveBeforeCheckListItemMembersTypeA TemplateChecklistMoveBeforeCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistMoveBeforeCheckListItemMembersTypeU TemplateChecklistMoveBeforeCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistMoveBeforeCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistMoveBeforeCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender is the
-// personalGender of tasks.template.checklist.moveBefore: the constants below
-// are the documented values; others are accepted too.
-type TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistMoveBeforeCheckListItemMembersPersonalGenderM TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistMoveBeforeCheckListItemMembersPersonalGenderF TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistMoveBeforeCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistRemoveAttachments calls
@@ -2161,14 +1702,14 @@ type TemplateChecklistRemoveAttachmentsParams struct {
 	//
 	// The identifier of the task template can be obtained when creating a new
 	// template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The identifier of the checklist item can be obtained when creating a new
 	// item or by using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 	// Array of attachment identifiers to be removed. Required.
-	AttachmentsIDs []int64 `json:"attachmentsIds"`
+	AttachmentsIDs []b24.Int `json:"attachmentsIds"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2194,125 +1735,10 @@ func (p TemplateChecklistRemoveAttachmentsParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistRemoveAttachmentsCheckListItem is the result of
-// tasks.template.checklist.removeAttachments.
-type TemplateChecklistRemoveAttachmentsCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistRemoveAttachmentsCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistRemoveAttachmentsCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistRemoveAttachmentsCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistRemoveAttachmentsCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistRemoveAttachmentsCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistRemoveAttachmentsCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistRemoveAttachmentsCheckListItemMembers is the members value
-// of tasks.template.checklist.removeAttachments.
-type TemplateChecklistRemoveAttachmentsCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistRemoveAttachmentsCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistRemoveAttachmentsCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistRemoveAttachmentsCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistRemoveAttachmentsCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistRemoveAttachmentsCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistRemoveAttachmentsCheckListItemAttachments is the
-// attachments value of tasks.template.checklist.removeAttachments.
-type TemplateChecklistRemoveAttachmentsCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistRemoveAttachmentsCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistRemoveAttachmentsCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistRemoveAttachmentsCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistRemoveAttachmentsCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistRemoveAttachmentsResult is the result of
 // tasks.template.checklist.removeAttachments.
 type TemplateChecklistRemoveAttachmentsResult struct {
-	CheckListItem *TemplateChecklistRemoveAttachmentsCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2327,52 +1753,6 @@ func (v *TemplateChecklistRemoveAttachmentsResult) UnmarshalJSON(data []byte) er
 func (v TemplateChecklistRemoveAttachmentsResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistRemoveAttachmentsResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistRemoveAttachmentsCheckListItemMembersType is the type of
-// tasks.template.checklist.removeAttachments: the constants below are the
-// documented values; others are accepted too.
-type TemplateChecklistRemoveAttachmentsCheckListItemMembersType string
-
-// The documented values of TemplateChecklistRemoveAttachmentsCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistRemoveAttachmentsCheckListItemMembersTypeA TemplateChecklistRemoveAttachmentsCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistRemoveAttachmentsCheckListItemMembersTypeU TemplateChecklistRemoveAttachmentsCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistRemoveAttachmentsCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistRemoveAttachmentsCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender is the
-// personalGender of tasks.template.checklist.removeAttachments: the constants
-// below are the documented values; others are accepted too.
-type TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGenderM TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGenderF TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistRemoveAttachmentsCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistRenew calls tasks.template.checklist.renew: Renew Checklist
@@ -2423,12 +1803,12 @@ type TemplateChecklistRenewParams struct {
 	//
 	// The identifier of the task template can be obtained when creating a new
 	// template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The identifier of the checklist item can be obtained when creating a new
 	// item or by using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2448,125 +1828,10 @@ func (p TemplateChecklistRenewParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistRenewCheckListItem is the result of
-// tasks.template.checklist.renew.
-type TemplateChecklistRenewCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistRenewCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistRenewCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistRenewCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistRenewCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistRenewCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistRenewCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistRenewCheckListItemMembers is the members value of
-// tasks.template.checklist.renew.
-type TemplateChecklistRenewCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistRenewCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistRenewCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistRenewCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistRenewCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistRenewCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistRenewCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistRenewCheckListItemAttachments is the attachments value of
-// tasks.template.checklist.renew.
-type TemplateChecklistRenewCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistRenewCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistRenewCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistRenewCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistRenewCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistRenewResult is the result of
 // tasks.template.checklist.renew.
 type TemplateChecklistRenewResult struct {
-	CheckListItem *TemplateChecklistRenewCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2581,52 +1846,6 @@ func (v *TemplateChecklistRenewResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistRenewResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistRenewResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistRenewCheckListItemMembersType is the type of
-// tasks.template.checklist.renew: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistRenewCheckListItemMembersType string
-
-// The documented values of TemplateChecklistRenewCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistRenewCheckListItemMembersTypeA TemplateChecklistRenewCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistRenewCheckListItemMembersTypeU TemplateChecklistRenewCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistRenewCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistRenewCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistRenewCheckListItemMembersPersonalGender is the
-// personalGender of tasks.template.checklist.renew: the constants below are
-// the documented values; others are accepted too.
-type TemplateChecklistRenewCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistRenewCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistRenewCheckListItemMembersPersonalGenderM TemplateChecklistRenewCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistRenewCheckListItemMembersPersonalGenderF TemplateChecklistRenewCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistRenewCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistRenewCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateChecklistUpdate calls tasks.template.checklist.update: Update
@@ -2678,14 +1897,14 @@ type TemplateChecklistUpdateParams struct {
 	//
 	// The identifier of the task template can be obtained when creating a new
 	// template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Identifier of the checklist item.
 	//
 	// The identifier of the checklist item can be obtained when creating a new
 	// item or by using the method to get the list of items. Required.
-	CheckListItemID int64 `json:"checkListItemId"`
+	CheckListItemID b24.Int `json:"checkListItemId"`
 	// Fields to update the checklist item (detailed description). Required.
-	Fields TemplateChecklistUpdateParamsFields `json:"fields"`
+	Fields TemplateChecklistInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -2705,184 +1924,10 @@ func (p TemplateChecklistUpdateParams) validate() error {
 	return nil
 }
 
-// TemplateChecklistUpdateParamsFields is the fields value of
-// tasks.template.checklist.update.
-type TemplateChecklistUpdateParamsFields struct {
-	// Text of the checklist item.
-	//
-	// If PARENT_ID is passed with a value of 0, then TITLE is the name of the
-	// checklist.
-	Title b24.Opt[string] `json:"TITLE,omitzero"`
-	// Identifier of the parent item. Use for nested checklists.
-	//
-	//   - If PARENT_ID is passed with a value of 0, the system will create a new
-	//     checklist in the task template.
-	//   - If there is no checklist item in the template with the specified
-	//     PARENT_ID, the system will create a new checklist.
-	//   - If the main checklist item is moved under another checklist item, it
-	//     will move along with its sub-items while maintaining the hierarchy.
-	//     The checklists will merge into one.
-	ParentID b24.Opt[int64] `json:"PARENT_ID,omitzero"`
-	// Sort index. The lower the value, the higher the item in the list or sublist.
-	SortIndex b24.Opt[int64] `json:"SORT_INDEX,omitzero"`
-	// Completion status of the item. Possible values:
-	//
-	//   - Y — completed
-	//   - N — not completed
-	IsComplete b24.Opt[bool] `json:"IS_COMPLETE,omitzero"`
-	// Mark indicating that the item is important. Possible values:
-	//
-	//   - Y — important
-	//   - N — ordinary
-	IsImportant b24.Opt[bool] `json:"IS_IMPORTANT,omitzero"`
-	// Object describing the participants of the checklist item. Key — user
-	// identifier, value — object with the participant type parameter TYPE.
-	// Possible participant type values:
-	//
-	//   - 'TYPE': 'A' — Participant
-	//   - 'TYPE': 'U' — Observer
-	//
-	// The MEMBERS field is completely replaced. To retain current participants,
-	// pass them along with new values.
-	//
-	// The system will add the checklist item participants to the task in the same
-	// roles.
-	Members map[string]any `json:"MEMBERS,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistUpdateParamsFields) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistUpdateParamsFields
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistUpdateParamsFields) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistUpdateParamsFields
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistUpdateCheckListItem is the result of
-// tasks.template.checklist.update.
-type TemplateChecklistUpdateCheckListItem struct {
-	// Identifier of the checklist item
-	ID b24.Int `json:"id"`
-	// Identifier of the original item when copied, if applicable
-	CopiedID b24.Int `json:"copiedId"`
-	// Identifier of the user in the context of which the object is created
-	UserID b24.Int `json:"userId"`
-	// Identifier of the item creator
-	CreatedBy b24.Int `json:"createdBy"`
-	// Identifier of the parent item. A value of 0 indicates a root item
-	ParentID b24.Int `json:"parentId"`
-	// Text of the checklist item
-	Title b24.String `json:"title"`
-	// Sorting index. The lower the value, the higher the item in the list or
-	// sublist
-	SortIndex b24.Int `json:"sortIndex"`
-	// Auxiliary value for display order
-	DisplaySortIndex b24.String `json:"displaySortIndex"`
-	// Status of the item completion
-	IsComplete b24.Bool `json:"isComplete"`
-	// Importance flag of the item
-	IsImportant b24.Bool `json:"isImportant"`
-	// Number of completions of the item
-	CompletedCount b24.Int `json:"completedCount"`
-	// Array of objects with description of participants.
-	//
-	// If there is no data, an empty array [] is returned
-	Members []TemplateChecklistUpdateCheckListItemMembers `json:"members"`
-	// Object with description of attachments.
-	//
-	// If there is no data, an empty array [] is returned
-	Attachments TemplateChecklistUpdateCheckListItemAttachments `json:"attachments"`
-	// Service identifier of the node, if used
-	NodeID b24.Int `json:"nodeId"`
-	// Identifier of the task template
-	TemplateID b24.Int `json:"templateId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistUpdateCheckListItem) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistUpdateCheckListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistUpdateCheckListItem) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistUpdateCheckListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistUpdateCheckListItemMembers is the members value of
-// tasks.template.checklist.update.
-type TemplateChecklistUpdateCheckListItemMembers struct {
-	// Identifier of the user
-	ID b24.String `json:"id"`
-	// Role of the user in the checklist item. Possible values:
-	//
-	//   - A — Participant
-	//   - U — Observer
-	Type TemplateChecklistUpdateCheckListItemMembersType `json:"type"`
-	// User's name
-	Name b24.String `json:"name"`
-	// Identifier of the user's avatar file on Drive
-	PersonalPhoto b24.String `json:"personalPhoto"`
-	// Gender of the user. Possible values:
-	//
-	//   - M — Male
-	//   - F — Female
-	PersonalGender TemplateChecklistUpdateCheckListItemMembersPersonalGender `json:"personalGender"`
-	// Link to the user's avatar
-	Image b24.String `json:"image"`
-	// Indicator that the user is an external participant
-	IsCollaber b24.Bool `json:"isCollaber"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistUpdateCheckListItemMembers) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistUpdateCheckListItemMembers
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistUpdateCheckListItemMembers) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistUpdateCheckListItemMembers
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistUpdateCheckListItemAttachments is the attachments value of
-// tasks.template.checklist.update.
-type TemplateChecklistUpdateCheckListItemAttachments struct {
-	// Identifier of the file on Drive in the format n , where the key is the
-	// identifier of the attachment
-	AttachmentID b24.String `json:"attachmentId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateChecklistUpdateCheckListItemAttachments) UnmarshalJSON(data []byte) error {
-	type plain TemplateChecklistUpdateCheckListItemAttachments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateChecklistUpdateCheckListItemAttachments) MarshalJSON() ([]byte, error) {
-	type plain TemplateChecklistUpdateCheckListItemAttachments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // TemplateChecklistUpdateResult is the result of
 // tasks.template.checklist.update.
 type TemplateChecklistUpdateResult struct {
-	CheckListItem *TemplateChecklistUpdateCheckListItem `json:"checkListItem"`
+	CheckListItem *TemplateChecklist `json:"checkListItem"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -2897,52 +1942,6 @@ func (v *TemplateChecklistUpdateResult) UnmarshalJSON(data []byte) error {
 func (v TemplateChecklistUpdateResult) MarshalJSON() ([]byte, error) {
 	type plain TemplateChecklistUpdateResult
 	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateChecklistUpdateCheckListItemMembersType is the type of
-// tasks.template.checklist.update: the constants below are the documented
-// values; others are accepted too.
-type TemplateChecklistUpdateCheckListItemMembersType string
-
-// The documented values of TemplateChecklistUpdateCheckListItemMembersType.
-const (
-	// Participant
-	TemplateChecklistUpdateCheckListItemMembersTypeA TemplateChecklistUpdateCheckListItemMembersType = "A"
-	// Observer
-	TemplateChecklistUpdateCheckListItemMembersTypeU TemplateChecklistUpdateCheckListItemMembersType = "U"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistUpdateCheckListItemMembersType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistUpdateCheckListItemMembersType(s)
-	return nil
-}
-
-// TemplateChecklistUpdateCheckListItemMembersPersonalGender is the
-// personalGender of tasks.template.checklist.update: the constants below are
-// the documented values; others are accepted too.
-type TemplateChecklistUpdateCheckListItemMembersPersonalGender string
-
-// The documented values of TemplateChecklistUpdateCheckListItemMembersPersonalGender.
-const (
-	// Male
-	TemplateChecklistUpdateCheckListItemMembersPersonalGenderM TemplateChecklistUpdateCheckListItemMembersPersonalGender = "M"
-	// Female
-	TemplateChecklistUpdateCheckListItemMembersPersonalGenderF TemplateChecklistUpdateCheckListItemMembersPersonalGender = "F"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TemplateChecklistUpdateCheckListItemMembersPersonalGender) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TemplateChecklistUpdateCheckListItemMembersPersonalGender(s)
-	return nil
 }
 
 // TemplateDelete calls tasks.template.delete: Delete Task Template.
@@ -2989,7 +1988,7 @@ type TemplateDeleteParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3055,11 +2054,11 @@ type TemplateFieldsParams struct{}
 //
 //   - 400: Could not find value for parameter {templateId} Required
 //     parameter templateId is missing
-func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ...b24.CallOption) (*TemplateGetResult, error) {
+func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ...b24.CallOption) (*Template, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out TemplateGetResult
+	var out Template
 	if err := b24.Invoke(ctx, c, TemplateGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -3069,8 +2068,8 @@ func TemplateGet(ctx context.Context, c b24.Caller, p TemplateGetParams, opts ..
 // TemplateGetCommand is tasks.template.get as a command for a batch (see
 // b24.Add); its result decodes as TemplateGet's does. Required parameters are
 // not checked here: the portal reports them.
-func TemplateGetCommand(p TemplateGetParams) b24.Command[*TemplateGetResult] {
-	return b24.NewCommand[*TemplateGetResult](b24.Request{
+func TemplateGetCommand(p TemplateGetParams) b24.Command[*Template] {
+	return b24.NewCommand[*Template](b24.Request{
 		Idempotent: true,
 		Method:     "tasks.template.get",
 		Params:     p,
@@ -3083,7 +2082,7 @@ type TemplateGetParams struct {
 	// The ID of the task template.
 	//
 	// The task template ID can be obtained when creating a new template. Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// Additional selection parameters (detailed description)
 	Params *TemplateGetParamsParams `json:"params,omitzero"`
 }
@@ -3119,124 +2118,6 @@ func (v *TemplateGetParamsParams) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TemplateGetParamsParams) MarshalJSON() ([]byte, error) {
 	type plain TemplateGetParamsParams
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TemplateGetResult is the result of tasks.template.get.
-type TemplateGetResult struct {
-	// The ID of the task template
-	ID b24.Int `json:"ID"`
-	// The name of the template
-	Title b24.String `json:"TITLE"`
-	// The description of the template
-	Description b24.String `json:"DESCRIPTION"`
-	// Indicator that the description is stored in BBCode format
-	DescriptionInBbcode b24.String `json:"DESCRIPTION_IN_BBCODE"`
-	// The priority of the task
-	Priority b24.Int `json:"PRIORITY"`
-	// The status of the template
-	Status b24.Int `json:"STATUS"`
-	// The stage ID
-	StageID b24.Int `json:"STAGE_ID"`
-	// The ID of the responsible person
-	ResponsibleID b24.Int `json:"RESPONSIBLE_ID"`
-	// Deadline offset relative to the creation date of the task template
-	DeadlineAfter b24.Time `json:"DEADLINE_AFTER"`
-	// Planned start date offset in seconds
-	StartDatePlanAfter b24.String `json:"START_DATE_PLAN_AFTER"`
-	// Planned end date offset in seconds
-	EndDatePlanAfter b24.String `json:"END_DATE_PLAN_AFTER"`
-	// Indicator of a recurring task
-	Replicate b24.String `json:"REPLICATE"`
-	// The ID of the Creator
-	CreatedBy b24.Int `json:"CREATED_BY"`
-	// External ID of the template
-	XMLID b24.String `json:"XML_ID"`
-	// Indicator that the executor can change the deadline
-	AllowChangeDeadline b24.String `json:"ALLOW_CHANGE_DEADLINE"`
-	// Indicator for time tracking for tasks based on the template
-	AllowTimeTracking b24.String `json:"ALLOW_TIME_TRACKING"`
-	// Indicator of the need to accept the work
-	TaskControl b24.String `json:"TASK_CONTROL"`
-	// Indicator for including the task in the performance report
-	AddInReport b24.String `json:"ADD_IN_REPORT"`
-	// The project ID
-	GroupID b24.Int `json:"GROUP_ID"`
-	// The ID of the parent template
-	ParentID b24.Int `json:"PARENT_ID"`
-	// Indicator of a multi-task
-	Multitask b24.String `json:"MULTITASK"`
-	// The site ID
-	SiteID b24.String `json:"SITE_ID"`
-	// Serialized list of Participants
-	Accomplices b24.String `json:"ACCOMPLICES"`
-	// Serialized list of auditors
-	Auditors b24.String `json:"AUDITORS"`
-	// Serialized list of responsible persons
-	Responsibles b24.String `json:"RESPONSIBLES"`
-	// List of template files
-	Files json.RawMessage `json:"FILES"`
-	// List of template tags
-	Tags json.RawMessage `json:"TAGS"`
-	// List of template dependencies
-	DependsOn json.RawMessage `json:"DEPENDS_ON"`
-	// Indicator for considering working time when calculating deadlines
-	MatchWorkTime b24.String `json:"MATCH_WORK_TIME"`
-	// The ID of the related task
-	TaskID b24.Int `json:"TASK_ID"`
-	// Type of additional template parameters
-	TparamType b24.Int `json:"TPARAM_TYPE"`
-	// The number of tasks already created by the repetition rule
-	TparamReplicationCount b24.Int `json:"TPARAM_REPLICATION_COUNT"`
-	// Serialized repetition parameters
-	ReplicateParams b24.String `json:"REPLICATE_PARAMS"`
-	// The ID of the base template
-	BaseTemplateID b24.Int `json:"BASE_TEMPLATE_ID"`
-	// The number of child templates
-	TemplateChildrenCount b24.Int `json:"TEMPLATE_CHILDREN_COUNT"`
-	// The name of the Creator
-	CreatedByName b24.String `json:"CREATED_BY_NAME"`
-	// The last name of the Creator
-	CreatedByLastName b24.String `json:"CREATED_BY_LAST_NAME"`
-	// The middle name of the Creator
-	CreatedBySecondName b24.String `json:"CREATED_BY_SECOND_NAME"`
-	// The login of the Creator
-	CreatedByLogin b24.String `json:"CREATED_BY_LOGIN"`
-	// The position of the Creator
-	CreatedByWorkPosition b24.String `json:"CREATED_BY_WORK_POSITION"`
-	// The ID of the Creator's photo
-	CreatedByPhoto b24.Int `json:"CREATED_BY_PHOTO"`
-	// The name of the responsible person
-	ResponsibleName b24.String `json:"RESPONSIBLE_NAME"`
-	// The last name of the responsible person
-	ResponsibleLastName b24.String `json:"RESPONSIBLE_LAST_NAME"`
-	// The middle name of the responsible person
-	ResponsibleSecondName b24.String `json:"RESPONSIBLE_SECOND_NAME"`
-	// The login of the responsible person
-	ResponsibleLogin b24.String `json:"RESPONSIBLE_LOGIN"`
-	// The position of the responsible person
-	ResponsibleWorkPosition b24.String `json:"RESPONSIBLE_WORK_POSITION"`
-	// The ID of the responsible person's photo
-	ResponsiblePhoto b24.Int `json:"RESPONSIBLE_PHOTO"`
-	// The scenario for creating the template
-	Scenario b24.String `json:"SCENARIO"`
-	// Links to CRM objects
-	UfCRMTask []b24.String `json:"UF_CRM_TASK"`
-	// IDs of Drive files linked to the template
-	UfTaskWebdavFiles []b24.Number `json:"UF_TASK_WEBDAV_FILES"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TemplateGetResult) UnmarshalJSON(data []byte) error {
-	type plain TemplateGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TemplateGetResult) MarshalJSON() ([]byte, error) {
-	type plain TemplateGetResult
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -3285,12 +2166,12 @@ type TemplateUpdateParams struct {
 	//
 	// The task template identifier can be obtained when creating a new template.
 	// Required.
-	TemplateID int64 `json:"templateId"`
+	TemplateID b24.Int `json:"templateId"`
 	// The fields of the template that need to be changed.
 	//
 	// The fields and value types correspond to the description on the Task
 	// Template Fields page. Required.
-	Fields map[string]any `json:"fields"`
+	Fields TemplateInput `json:"fields"`
 }
 
 // validate reports the first required parameter left empty.
@@ -3299,12 +2180,6 @@ func (p TemplateUpdateParams) validate() error {
 		return &b24.RequiredError{
 			Method: "tasks.template.update",
 			Param:  "templateId",
-		}
-	}
-	if p.Fields == nil {
-		return &b24.RequiredError{
-			Method: "tasks.template.update",
-			Param:  "fields",
 		}
 	}
 	return nil

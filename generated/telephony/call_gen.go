@@ -98,11 +98,11 @@ type CallAttachTranscriptionParamsMessages struct {
 	// Start time of the utterance in seconds from the beginning of the call.
 	//
 	// Minimum value — 0. Required.
-	StartTime int64 `json:"START_TIME"`
+	StartTime b24.Int `json:"START_TIME"`
 	// End time of the utterance in seconds from the beginning of the call.
 	//
 	// Minimum value — 1. Required.
-	StopTime int64 `json:"STOP_TIME"`
+	StopTime b24.Int `json:"STOP_TIME"`
 	// Text of the utterance. Required.
 	Message string `json:"MESSAGE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

@@ -72,7 +72,7 @@ type ExternalCallAttachRecordParams struct {
 	// In RECORD_URL mode:
 	//
 	//   - if FILENAME is not provided, the name is taken from the URL.
-	Filename b24.Opt[string] `json:"FILENAME,omitzero"`
+	FileName b24.Opt[string] `json:"FILENAME,omitzero"`
 	// The file in Base64 encoding.
 	FileContent b24.Opt[string] `json:"FILE_CONTENT,omitzero"`
 }
@@ -167,7 +167,7 @@ type ExternalCallFinishParams struct {
 	// the responsible person remains unchanged.
 	//
 	// The identifier can be obtained using the user.get method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The internal number of the user.
 	//
 	// The internal number can be obtained using the user.get method.
@@ -178,7 +178,7 @@ type ExternalCallFinishParams struct {
 	// The duration of the call in seconds.
 	//
 	// Default is 0. Default: 0.
-	Duration b24.Opt[int64] `json:"DURATION,omitzero"`
+	Duration b24.Opt[b24.Int] `json:"DURATION,omitzero"`
 	// The cost of the call.
 	//
 	// Default is 0. Default: 0.
@@ -230,7 +230,7 @@ type ExternalCallFinishParams struct {
 	//   - 1, 2, 3, 4, 5
 	//
 	// If the rating is absent — 0 or null
-	Vote b24.Opt[int64] `json:"VOTE,omitzero"`
+	Vote b24.Opt[b24.Int] `json:"VOTE,omitzero"`
 	// Add a message about the call to the employee's chat.
 	//
 	// Possible values:
@@ -239,7 +239,7 @@ type ExternalCallFinishParams struct {
 	//   - 1 — add
 	//
 	// Default is 1. Default: 1.
-	AddToChat b24.Opt[int64] `json:"ADD_TO_CHAT,omitzero"`
+	AddToChat b24.Opt[b24.Int] `json:"ADD_TO_CHAT,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -579,7 +579,7 @@ type ExternalCallRegisterParams struct {
 	// The identifier of the user for whom the call is registered.
 	//
 	// The identifier can be obtained using the user.get method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// The internal number of the user.
 	//
 	// The internal number can be obtained using the user.get method.
@@ -600,7 +600,7 @@ type ExternalCallRegisterParams struct {
 	//   - 5 — informational call.
 	//
 	// Required.
-	Type int64 `json:"TYPE"`
+	Type b24.Int `json:"TYPE"`
 	// The date and time the call started in ISO-8601 format with timezone
 	// indication, for example, 2026-03-07T10:20:30+03:00.
 	//
@@ -620,7 +620,7 @@ type ExternalCallRegisterParams struct {
 	// on the value of the CRM_AUTO_CREATE parameter set for the line in the
 	// methods telephony.externalLine.add and telephony.externalLine.update.
 	// Default: 0.
-	CRMCreate b24.Opt[int64] `json:"CRM_CREATE,omitzero"`
+	CRMCreate b24.Opt[b24.Int] `json:"CRM_CREATE,omitzero"`
 	// The identifier of the CRM source (the value of the STATUS_ID field).
 	//
 	// The list of values can be obtained using the crm.status.list method with the
@@ -641,7 +641,7 @@ type ExternalCallRegisterParams struct {
 	//   - crm.contact.list
 	//   - crm.company.list
 	//   - crm.lead.list
-	CRMEntityID b24.Opt[int64] `json:"CRM_ENTITY_ID,omitzero"`
+	CRMEntityID b24.Opt[b24.Int] `json:"CRM_ENTITY_ID,omitzero"`
 	// Show the call detail form after registration.
 	//
 	// Possible values:
@@ -650,7 +650,7 @@ type ExternalCallRegisterParams struct {
 	//   - 1 — show
 	//
 	// By default — 1. Default: 1.
-	Show b24.Opt[int64] `json:"SHOW,omitzero"`
+	Show b24.Opt[b24.Int] `json:"SHOW,omitzero"`
 	// Add a message about the call to the employee's chat.
 	//
 	// Possible values:
@@ -659,7 +659,7 @@ type ExternalCallRegisterParams struct {
 	//   - 1 — add
 	//
 	// By default — 1. Default: 1.
-	AddToChat b24.Opt[int64] `json:"ADD_TO_CHAT,omitzero"`
+	AddToChat b24.Opt[b24.Int] `json:"ADD_TO_CHAT,omitzero"`
 	// The identifier of the call list to which the call is linked.
 	//
 	// If the call is initiated from a call list, pass the identifier obtained in
@@ -667,7 +667,7 @@ type ExternalCallRegisterParams struct {
 	//
 	// The list of available call lists can be obtained using the crm.calllist.list
 	// method.
-	CallListID b24.Opt[int64] `json:"CALL_LIST_ID,omitzero"`
+	CallListID b24.Opt[b24.Int] `json:"CALL_LIST_ID,omitzero"`
 	// The number of the external line.
 	//
 	// The line number can be obtained using the telephony.externalLine.get method.

@@ -21,6 +21,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "User not found": User with the specified
+//     USER_ID not found
 //   - WRONG_DATETIME: The closing date of the workday must match the opening
 //     date
 func Close(ctx context.Context, c b24.Caller, p CloseParams, opts ...b24.CallOption) (*CloseResult, error) {
@@ -47,7 +49,7 @@ type CloseParams struct {
 	// User identifier.
 	//
 	// Defaults to the current user
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// The end time and date of the workday in the ATOM (ISO-8601) format, for
 	// example, 2025-02-12T15:52:01+00:00. The date must match the start date of
 	// the workday.

@@ -11,24 +11,24 @@ import (
 	timeman "github.com/b24gen/b24gen/generated/timeman"
 )
 
-// ExampleNetworkrangeGet calls timeman.networkrange.get on a fake portal
-// (b24test) that answers with the response the docs show, and prints the type
-// of the decoded result.
-func ExampleNetworkrangeGet() {
+// ExampleScheduleGet calls timeman.schedule.get on a fake portal (b24test)
+// that answers with the response the docs show, and prints the type of the
+// decoded result.
+func ExampleScheduleGet() {
 	portal := b24test.Start()
 	defer portal.Close()
-	portal.AnswerRaw("timeman.networkrange.get", json.RawMessage(`[{"ip_range":"10.0.0.0-10.255.255.255","name":"10.x.x.x"},{"ip_range":"172.16.0.0-172.31.255.255","name":"172.x.x.x"},{"ip_range":"192.168.0.0-192.168.255.255","name":"192.168.x.x"}]`))
+	portal.AnswerRaw("timeman.schedule.get", json.RawMessage(`{"ID":1,"NAME":"For all employees","SCHEDULE_TYPE":"FIXED","REPORT_PERIOD":"MONTH","REPORT_PERIOD_OPTIONS":{"START_WEEK_DAY":0},"CALENDAR_ID":1,"ALLOWED_DEVICES":{"browser":true},"DELETED":"0","IS_FOR_ALL_USERS":true,"WORKTIME_RESTRICTIONS":["[]"],"CONTROLLED_ACTIONS":3,"UPDATED_BY":503,"DELETED_BY":0,"DELETED_AT":"","CREATED_BY":0,"CREATED_AT":"2019-09-19T21:22:22+02:00","SHIFTS":[{"ID":1,"NAME":"","BREAK_DURATION":3600,"WORK_TIME_START":28800,"WORK_TIME_END":61200,"WORK_DAYS":"12345","SCHEDULE_ID":1,"DELETED":false}],"CALENDAR":{"ID":1,"NAME":"","PARENT_CALENDAR_ID":0,"SYSTEM_CODE":"","EXCLUSIONS":[]},"SCHEDULE_VIOLATION_RULES":{"ID":1,"SCHEDULE_ID":1,"ENTITY_CODE":"UA","MAX_EXACT_START":28859,"MIN_EXACT_END":61200,"MAX_OFFSET_START":-1,"MIN_OFFSET_END":-1,"RELATIVE_START_FROM":-1,"RELATIVE_START_TO":-1,"RELATIVE_END_FROM":-1,"RELATIVE_END_TO":-1,"MIN_DAY_DURATION":28800,"MAX_ALLOWED_TO_EDIT_WORK_TIME":300,"MAX_WORK_TIME_LACK_FOR_PERIOD":3600,"PERIOD_TIME_LACK_AGENT_ID":309429,"MAX_SHIFT_START_DELAY":-1,"MISSED_SHIFT_START":0,"USERS_TO_NOTIFY":{"FIXED_START_END":["U503"],"FIXED_PER_RECORD":["U503"],"FIXED_EDIT_WORKTIME":["U503"],"FIXED_PERIODIC":["U503"],"SHIFT_DELAY":[],"SHIFT_MISSED_START":[]}}}`))
 
 	c, err := b24.NewWebhookClient(portal.WebhookURL())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := timeman.NetworkrangeGet(context.Background(), c, timeman.NetworkrangeGetParams{})
+	res, err := timeman.ScheduleGet(context.Background(), c, timeman.ScheduleGetParams{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []timeman.NetworkrangeGetItem
+	// Output: *timeman.Schedule
 }

@@ -22,6 +22,8 @@ import (
 // Documented errors, besides the system errors of every method
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
+//   - empty code, description "User not found": User with the specified
+//     USER_ID not found
 //   - WRONG_DATETIME: The date of opening the workday must match the current
 //     calendar date
 //   - TIME: Cannot pass the TIME parameter for a paused workday
@@ -49,7 +51,7 @@ type OpenParams struct {
 	// User identifier.
 	//
 	// Defaults to the current user
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// The start date and time of the workday in the ATOM (ISO-8601) format, for
 	// example, 2025-02-12T15:52:01+00:00. The date must match the current calendar
 	// date.

@@ -404,9 +404,9 @@ func (p RecordListParams) validate() error {
 
 // RecordListParamsPagination is the pagination value of timeman.record.list.
 type RecordListParamsPagination struct {
-	Limit  b24.Opt[int64] `json:"limit,omitzero"`
-	Offset b24.Opt[int64] `json:"offset,omitzero"`
-	Page   b24.Opt[int64] `json:"page,omitzero"`
+	Limit  b24.Opt[b24.Int] `json:"limit,omitzero"`
+	Offset b24.Opt[b24.Int] `json:"offset,omitzero"`
+	Page   b24.Opt[b24.Int] `json:"page,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -8,51 +8,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// ScheduleGet calls timeman.schedule.get: Get Work Schedule.
-//
-// The method timeman.schedule.get retrieves the work schedule by its
-// identifier. If no schedule exists with the specified identifier, it will
-// return an empty array.
-//
-// The parameters are the fields of [ScheduleGetParams].
-//
-// Scope: timeman. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/timeman/schedule/timeman-schedule-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func ScheduleGet(ctx context.Context, c b24.Caller, p ScheduleGetParams, opts ...b24.CallOption) (*ScheduleGetResult, error) {
-	var out ScheduleGetResult
-	if err := b24.Invoke(ctx, c, ScheduleGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// ScheduleGetCommand is timeman.schedule.get as a command for a batch (see
-// b24.Add); its result decodes as ScheduleGet's does. Required parameters are
-// not checked here: the portal reports them.
-func ScheduleGetCommand(p ScheduleGetParams) b24.Command[*ScheduleGetResult] {
-	return b24.NewCommand[*ScheduleGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "timeman.schedule.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// ScheduleGetParams holds the parameters of timeman.schedule.get.
-type ScheduleGetParams struct {
-	// Identifier of the schedule.
-	//
-	// You can find the schedule identifier in the list of schedules on the
-	// *Employees > Time and Reports > Work Schedules* page
-	ID b24.Opt[int64] `json:"id,omitzero"`
-}
-
-// ScheduleGetResult is the result of timeman.schedule.get.
-type ScheduleGetResult struct {
+// Schedule is one schedule of timeman.schedule, as the family's methods return
+// it. Its fields are the union of what the family's pages document
+// (timeman-schedule-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Schedule struct {
 	// Identifier of the work schedule
 	ID b24.Int `json:"ID"`
 	// Name of the work schedule
@@ -64,7 +25,7 @@ type ScheduleGetResult struct {
 	//   - FIXED — fixed
 	//   - SHIFT — shift-based
 	//   - FLEXTIME — flexible
-	ScheduleType ScheduleGetResultScheduleType `json:"SCHEDULE_TYPE"`
+	ScheduleType ScheduleScheduleType `json:"SCHEDULE_TYPE"`
 	// Frequency of report generation for the schedule.
 	//
 	// Possible values:
@@ -73,16 +34,16 @@ type ScheduleGetResult struct {
 	//   - WEEK — week
 	//   - TWO_WEEKS — two weeks
 	//   - QUARTER — quarter
-	ReportPeriod ScheduleGetResultReportPeriod `json:"REPORT_PERIOD"`
+	ReportPeriod ScheduleReportPeriod `json:"REPORT_PERIOD"`
 	// Object with the description of additional settings for report generation
 	// period.
 	//
 	// Only for REPORT_PERIOD with values WEEK and TWO_WEEKS
-	ReportPeriodOptions ScheduleGetResultReportPeriodOptions `json:"REPORT_PERIOD_OPTIONS"`
+	ReportPeriodOptions ScheduleReportPeriodOptions `json:"REPORT_PERIOD_OPTIONS"`
 	// Identifier of the calendar associated with the work schedule
 	CalendarID b24.Int `json:"CALENDAR_ID"`
 	// Object with the description of allowed devices for time tracking
-	AllowedDevices ScheduleGetResultAllowedDevices `json:"ALLOWED_DEVICES"`
+	AllowedDevices ScheduleAllowedDevices `json:"ALLOWED_DEVICES"`
 	// Flag indicating if the work schedule is deleted.
 	//
 	// Value "0" means the schedule is active. Value "1" indicates a deleted state
@@ -94,7 +55,7 @@ type ScheduleGetResult struct {
 	// Work time restrictions.
 	//
 	// Contains an array of strings with restriction rules
-	WorktimeRestrictions []b24.String `json:"WORKTIME_RESTRICTIONS"`
+	WorktimeRestrictions json.RawMessage `json:"WORKTIME_RESTRICTIONS"`
 	// Number of controlled actions within the work schedule
 	ControlledActions b24.Int `json:"CONTROLLED_ACTIONS"`
 	// Identifier of the user who last updated the work schedule
@@ -115,30 +76,30 @@ type ScheduleGetResult struct {
 	CreatedAt b24.Time `json:"CREATED_AT"`
 	// Array of shift objects. Each object contains a description of the shift
 	// associated with the work schedule
-	Shifts []ScheduleGetResultShifts `json:"SHIFTS"`
+	Shifts []ScheduleShifts `json:"SHIFTS"`
 	// Object with information about the calendar associated with the work schedule
-	Calendar ScheduleGetResultCalendar `json:"CALENDAR"`
+	Calendar ScheduleCalendar `json:"CALENDAR"`
 	// Object with the description of schedule violation rules
-	ScheduleViolationRules ScheduleGetResultScheduleViolationRules `json:"SCHEDULE_VIOLATION_RULES"`
+	ScheduleViolationRules ScheduleScheduleViolationRules `json:"SCHEDULE_VIOLATION_RULES"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResult) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResult
+func (v *Schedule) UnmarshalJSON(data []byte) error {
+	type plain Schedule
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResult) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResult
+func (v Schedule) MarshalJSON() ([]byte, error) {
+	type plain Schedule
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultReportPeriodOptions is the REPORT_PERIOD_OPTIONS value of
-// timeman.schedule.get.
-type ScheduleGetResultReportPeriodOptions struct {
+// ScheduleReportPeriodOptions is the REPORT_PERIOD_OPTIONS value of
+// timeman.schedule.
+type ScheduleReportPeriodOptions struct {
 	// Day the week starts.
 	//
 	// Possible values:
@@ -156,20 +117,19 @@ type ScheduleGetResultReportPeriodOptions struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResultReportPeriodOptions) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResultReportPeriodOptions
+func (v *ScheduleReportPeriodOptions) UnmarshalJSON(data []byte) error {
+	type plain ScheduleReportPeriodOptions
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResultReportPeriodOptions) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResultReportPeriodOptions
+func (v ScheduleReportPeriodOptions) MarshalJSON() ([]byte, error) {
+	type plain ScheduleReportPeriodOptions
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultAllowedDevices is the ALLOWED_DEVICES value of
-// timeman.schedule.get.
-type ScheduleGetResultAllowedDevices struct {
+// ScheduleAllowedDevices is the ALLOWED_DEVICES value of timeman.schedule.
+type ScheduleAllowedDevices struct {
 	// Is time tracking allowed through the browser.
 	//
 	// If true — tracking is allowed
@@ -179,19 +139,19 @@ type ScheduleGetResultAllowedDevices struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResultAllowedDevices) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResultAllowedDevices
+func (v *ScheduleAllowedDevices) UnmarshalJSON(data []byte) error {
+	type plain ScheduleAllowedDevices
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResultAllowedDevices) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResultAllowedDevices
+func (v ScheduleAllowedDevices) MarshalJSON() ([]byte, error) {
+	type plain ScheduleAllowedDevices
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultShifts is the SHIFTS value of timeman.schedule.get.
-type ScheduleGetResultShifts struct {
+// ScheduleShifts is the SHIFTS value of timeman.schedule.
+type ScheduleShifts struct {
 	// Identifier of the shift
 	ID b24.Int `json:"ID"`
 	// Name of the shift
@@ -215,19 +175,19 @@ type ScheduleGetResultShifts struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResultShifts) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResultShifts
+func (v *ScheduleShifts) UnmarshalJSON(data []byte) error {
+	type plain ScheduleShifts
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResultShifts) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResultShifts
+func (v ScheduleShifts) MarshalJSON() ([]byte, error) {
+	type plain ScheduleShifts
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultCalendar is the CALENDAR value of timeman.schedule.get.
-type ScheduleGetResultCalendar struct {
+// ScheduleCalendar is the CALENDAR value of timeman.schedule.
+type ScheduleCalendar struct {
 	// Identifier of the calendar
 	ID b24.Int `json:"ID"`
 	// Name of the calendar
@@ -248,20 +208,20 @@ type ScheduleGetResultCalendar struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResultCalendar) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResultCalendar
+func (v *ScheduleCalendar) UnmarshalJSON(data []byte) error {
+	type plain ScheduleCalendar
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResultCalendar) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResultCalendar
+func (v ScheduleCalendar) MarshalJSON() ([]byte, error) {
+	type plain ScheduleCalendar
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultScheduleViolationRules is the SCHEDULE_VIOLATION_RULES
-// value of timeman.schedule.get.
-type ScheduleGetResultScheduleViolationRules struct {
+// ScheduleScheduleViolationRules is the SCHEDULE_VIOLATION_RULES value of
+// timeman.schedule.
+type ScheduleScheduleViolationRules struct {
 	// Identifier of the schedule violation rules
 	ID b24.Int `json:"ID"`
 	// Identifier of the work schedule
@@ -315,42 +275,42 @@ type ScheduleGetResultScheduleViolationRules struct {
 	// Value 0 means no missed start was recorded
 	MissedShiftStart b24.Int `json:"MISSED_SHIFT_START"`
 	// Object with the description of users for notifying about schedule violations
-	UsersToNotify ScheduleGetResultScheduleViolationRulesUsersToNotify `json:"USERS_TO_NOTIFY"`
+	UsersToNotify ScheduleScheduleViolationRulesUsersToNotify `json:"USERS_TO_NOTIFY"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResultScheduleViolationRules) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResultScheduleViolationRules
+func (v *ScheduleScheduleViolationRules) UnmarshalJSON(data []byte) error {
+	type plain ScheduleScheduleViolationRules
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResultScheduleViolationRules) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResultScheduleViolationRules
+func (v ScheduleScheduleViolationRules) MarshalJSON() ([]byte, error) {
+	type plain ScheduleScheduleViolationRules
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultScheduleViolationRulesUsersToNotify is the USERS_TO_NOTIFY
-// value of timeman.schedule.get.
-type ScheduleGetResultScheduleViolationRulesUsersToNotify struct {
+// ScheduleScheduleViolationRulesUsersToNotify is the USERS_TO_NOTIFY value of
+// timeman.schedule.
+type ScheduleScheduleViolationRulesUsersToNotify struct {
 	// List of users to notify about fixed start and end of the workday.
 	//
 	// Each element of the array contains the user identifier in the format U
-	FixedStartEnd []b24.String `json:"FIXED_START_END"`
+	FixedStartEnd json.RawMessage `json:"FIXED_START_END"`
 	// List of users to notify about fixed time records.
 	//
 	// Each element of the array contains the user identifier in the format U
-	FixedPerRecord []b24.String `json:"FIXED_PER_RECORD"`
+	FixedPerRecord json.RawMessage `json:"FIXED_PER_RECORD"`
 	// List of users to notify about changes in work time.
 	//
 	// Each element of the array contains the user identifier in the format U
-	FixedEditWorktime []b24.String `json:"FIXED_EDIT_WORKTIME"`
+	FixedEditWorktime json.RawMessage `json:"FIXED_EDIT_WORKTIME"`
 	// List of users to notify about periodic schedule violations.
 	//
 	// Each element of the array contains the user identifier in the format U
-	FixedPeriodic []b24.String `json:"FIXED_PERIODIC"`
+	FixedPeriodic json.RawMessage `json:"FIXED_PERIODIC"`
 	// List of users to notify about delays in the start of the shift
 	ShiftDelay json.RawMessage `json:"SHIFT_DELAY"`
 	// List of users to notify about missed starts of the shift
@@ -360,63 +320,106 @@ type ScheduleGetResultScheduleViolationRulesUsersToNotify struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ScheduleGetResultScheduleViolationRulesUsersToNotify) UnmarshalJSON(data []byte) error {
-	type plain ScheduleGetResultScheduleViolationRulesUsersToNotify
+func (v *ScheduleScheduleViolationRulesUsersToNotify) UnmarshalJSON(data []byte) error {
+	type plain ScheduleScheduleViolationRulesUsersToNotify
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v ScheduleGetResultScheduleViolationRulesUsersToNotify) MarshalJSON() ([]byte, error) {
-	type plain ScheduleGetResultScheduleViolationRulesUsersToNotify
+func (v ScheduleScheduleViolationRulesUsersToNotify) MarshalJSON() ([]byte, error) {
+	type plain ScheduleScheduleViolationRulesUsersToNotify
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ScheduleGetResultScheduleType is the SCHEDULE_TYPE of timeman.schedule.get:
-// the constants below are the documented values; others are accepted too.
-type ScheduleGetResultScheduleType string
+// ScheduleScheduleType is the SCHEDULE_TYPE of timeman.schedule: the constants
+// below are the documented values; others are accepted too.
+type ScheduleScheduleType string
 
-// The documented values of ScheduleGetResultScheduleType.
+// The documented values of ScheduleScheduleType.
 const (
 	// fixed
-	ScheduleGetResultScheduleTypeFixed ScheduleGetResultScheduleType = "FIXED"
+	ScheduleScheduleTypeFixed ScheduleScheduleType = "FIXED"
 	// shift-based
-	ScheduleGetResultScheduleTypeShift ScheduleGetResultScheduleType = "SHIFT"
+	ScheduleScheduleTypeShift ScheduleScheduleType = "SHIFT"
 	// flexible
-	ScheduleGetResultScheduleTypeFlextime ScheduleGetResultScheduleType = "FLEXTIME"
+	ScheduleScheduleTypeFlextime ScheduleScheduleType = "FLEXTIME"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ScheduleGetResultScheduleType) UnmarshalJSON(data []byte) error {
+func (v *ScheduleScheduleType) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ScheduleGetResultScheduleType(s)
+	*v = ScheduleScheduleType(s)
 	return nil
 }
 
-// ScheduleGetResultReportPeriod is the REPORT_PERIOD of timeman.schedule.get:
-// the constants below are the documented values; others are accepted too.
-type ScheduleGetResultReportPeriod string
+// ScheduleReportPeriod is the REPORT_PERIOD of timeman.schedule: the constants
+// below are the documented values; others are accepted too.
+type ScheduleReportPeriod string
 
-// The documented values of ScheduleGetResultReportPeriod.
+// The documented values of ScheduleReportPeriod.
 const (
 	// month
-	ScheduleGetResultReportPeriodMonth ScheduleGetResultReportPeriod = "MONTH"
+	ScheduleReportPeriodMonth ScheduleReportPeriod = "MONTH"
 	// week
-	ScheduleGetResultReportPeriodWeek ScheduleGetResultReportPeriod = "WEEK"
+	ScheduleReportPeriodWeek ScheduleReportPeriod = "WEEK"
 	// two weeks
-	ScheduleGetResultReportPeriodTwoWeeks ScheduleGetResultReportPeriod = "TWO_WEEKS"
+	ScheduleReportPeriodTwoWeeks ScheduleReportPeriod = "TWO_WEEKS"
 	// quarter
-	ScheduleGetResultReportPeriodQuarter ScheduleGetResultReportPeriod = "QUARTER"
+	ScheduleReportPeriodQuarter ScheduleReportPeriod = "QUARTER"
 )
 
 // UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *ScheduleGetResultReportPeriod) UnmarshalJSON(data []byte) error {
+func (v *ScheduleReportPeriod) UnmarshalJSON(data []byte) error {
 	var s b24.String
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	*v = ScheduleGetResultReportPeriod(s)
+	*v = ScheduleReportPeriod(s)
 	return nil
+}
+
+// ScheduleGet calls timeman.schedule.get: Get Work Schedule.
+//
+// The method timeman.schedule.get retrieves the work schedule by its
+// identifier. If no schedule exists with the specified identifier, it will
+// return an empty array.
+//
+// The parameters are the fields of [ScheduleGetParams].
+//
+// Scope: timeman. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/timeman/schedule/timeman-schedule-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func ScheduleGet(ctx context.Context, c b24.Caller, p ScheduleGetParams, opts ...b24.CallOption) (*Schedule, error) {
+	var out Schedule
+	if err := b24.Invoke(ctx, c, ScheduleGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ScheduleGetCommand is timeman.schedule.get as a command for a batch (see
+// b24.Add); its result decodes as ScheduleGet's does. Required parameters are
+// not checked here: the portal reports them.
+func ScheduleGetCommand(p ScheduleGetParams) b24.Command[*Schedule] {
+	return b24.NewCommand[*Schedule](b24.Request{
+		Idempotent: true,
+		Method:     "timeman.schedule.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// ScheduleGetParams holds the parameters of timeman.schedule.get.
+type ScheduleGetParams struct {
+	// Identifier of the schedule.
+	//
+	// You can find the schedule identifier in the list of schedules on the
+	// *Employees > Time and Reports > Work Schedules* page
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 }

@@ -44,7 +44,7 @@ type SettingsParams struct {
 	// User identifier.
 	//
 	// By default — identifier of the current user
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // SettingsResult is the result of timeman.settings.

@@ -42,7 +42,7 @@ type StatusParams struct {
 	// User identifier.
 	//
 	// By default — the identifier of the current user
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 }
 
 // StatusResult is the result of timeman.status.

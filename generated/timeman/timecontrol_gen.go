@@ -8,6 +8,644 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// TimecontrolReports is one timecontrol reports of
+// timeman.timecontrol.reports, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (timeman-timecontrol-reports-get), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
+type TimecontrolReports struct {
+	// Report information
+	Report json.RawMessage `json:"report"`
+	// Month name
+	MonthTitle b24.String `json:"month_title"`
+	// Start date of the sampling period in ATOM format
+	DateStart b24.Time `json:"date_start"`
+	// End date of the sampling period in ATOM format
+	DateFinish b24.Time `json:"date_finish"`
+	// List of objects describing worked days
+	Days []TimecontrolReportsDays `json:"days"`
+	// Object with information about the user
+	User TimecontrolReportsUser `json:"user"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReports) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReports
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReports) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReports
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsDays is the days value of timeman.timecontrol.reports.
+type TimecontrolReportsDays struct {
+	// Weekday index in the format YYYYMMDD, for example, 20250526 for May 26, 2025
+	Index b24.Int `json:"index"`
+	// Date in site format
+	DayTitle b24.String `json:"day_title"`
+	// Start date of the workday in ATOM format
+	WorkdayDateStart b24.Time `json:"workday_date_start"`
+	// End date of the workday in ATOM format.
+	//
+	// If workday_complete = false, the date is indicated at the moment of report
+	// generation.
+	WorkdayDateFinish b24.Time `json:"workday_date_finish"`
+	// Workday completed
+	WorkdayComplete b24.Bool `json:"workday_complete"`
+	// Duration of break in seconds
+	WorkdayTimeLeaksUser b24.Int `json:"workday_time_leaks_user"`
+	// Duration of time in seconds that the user underworked or overworked.
+	//
+	//   - Positive number — amount of underworked time in seconds
+	//   - Negative number — amount of time worked beyond the required time,
+	//     i.e., overtime.
+	WorkdayTimeLeaksFinal b24.Int `json:"workday_time_leaks_final"`
+	// Duration of the workday according to the schedule in seconds, including
+	// breaks
+	WorkdayDuration b24.Int `json:"workday_duration"`
+	// Duration of the workday according to actual output in seconds. Includes:
+	//
+	//   - breaks
+	//   - unconfirmed absences
+	//   - absences for personal matters.
+	WorkdayDurationFinal b24.Int `json:"workday_duration_final"`
+	// Required duration of the workday in seconds
+	WorkdayDurationConfig b24.Int `json:"workday_duration_config"`
+	// List of objects with records of identified absences.
+	//
+	// Values are displayed in full detail of the report and for the manager.
+	Reports []TimecontrolReportsDaysReports `json:"reports"`
+	// Duration of break established by the automatic recording system. Contains
+	// unconfirmed absences and absences for personal matters.
+	WorkdayTimeLeaksReal b24.Int `json:"workday_time_leaks_real"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsDays) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsDays
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsDays) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsDays
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsDaysReports is the reports value of
+// timeman.timecontrol.reports.
+type TimecontrolReportsDaysReports struct {
+	// Record ID
+	ID b24.String `json:"id"`
+	// User ID
+	UserID b24.String `json:"user_id"`
+	// Record type. Possible values:
+	//
+	//   - IDLE — stepped away, recorded using the desktop application
+	//   - OFFLINE — offline
+	//   - DESKTOP_ONLINE — launched the application. For manager only
+	//   - DESKTOP_OFFLINE — turned off the application. For manager only
+	//   - DESKTOP_START — launched the application. For manager only
+	//   - TM_START — started the workday
+	//   - TM_PAUSE — went on break
+	//   - TM_CONTINUE — continued the day
+	//   - TM_END — finished the workday
+	Type TimecontrolReportsDaysReportsType `json:"type"`
+	// Start date of the recording in ATOM format
+	DateStart b24.Time `json:"date_start"`
+	// End date of the recording in ATOM format.
+	//
+	// If active = true, the field contains the date at the moment of report
+	// generation.
+	DateFinish b24.Time `json:"date_finish"`
+	// Duration
+	Duration b24.Int `json:"duration"`
+	// Activity of the record
+	Active b24.Bool `json:"active"`
+	// Time record ID
+	EntryID b24.String `json:"entry_id"`
+	// Absence type. Possible values:
+	//
+	//   - work — for work matters
+	//   - private — for personal matters
+	//   - none — type not specified, equated to private
+	ReportType TimecontrolReportsDaysReportsReportType `json:"report_type"`
+	// Description of the reason for absence
+	ReportText b24.String `json:"report_text"`
+	// System description of the reason for absence. For manager only
+	SystemText b24.String `json:"system_text"`
+	// Data source for the start of the record. Possible values:
+	//
+	//   - ONLINE_EVENT — user authorization event
+	//   - OFFLINE_AGENT — agent that sets the Offline status
+	//   - DESKTOP_OFFLINE_AGENT — agent that sets the application off status
+	//   - DESKTOP_ONLINE_EVENT — event that sets the application on status
+	//   - DESKTOP_START_EVENT — event that sets the application on status
+	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
+	//     the application
+	//   - TM_EVENT — event changing the workday: start, break, end.
+	SourceStart TimecontrolReportsDaysReportsSourceStart `json:"source_start"`
+	// Data source for the end of the record. Possible values:
+	//
+	//   - ONLINE_EVENT — user authorization event
+	//   - OFFLINE_AGENT — agent that sets the Offline status
+	//   - DESKTOP_OFFLINE_AGENT — agent that sets the application off status
+	//   - DESKTOP_ONLINE_EVENT — event that sets the application on status
+	//   - DESKTOP_START_EVENT — event that sets the application on status
+	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
+	//     the application
+	//   - TM_EVENT — event changing the workday: start, break, end.
+	SourceFinish TimecontrolReportsDaysReportsSourceFinish `json:"source_finish"`
+	// IP address at the start of the record. For manager only
+	IPStart b24.String `json:"ip_start"`
+	// IP address at the end of the record. For manager only
+	IPFinish b24.String `json:"ip_finish"`
+	// Object with IP address decoding for the start of the record, if the IP
+	// address is not within the office network. For office network, it will return
+	// false.
+	//
+	// For manager only
+	IPStartNetwork TimecontrolReportsDaysReportsIPStartNetwork `json:"ip_start_network"`
+	// Object with IP address decoding for the end of the record, if the IP address
+	// is not within the office network. For office network, it will return false.
+	//
+	// For manager only
+	IPFinishNetwork TimecontrolReportsDaysReportsIPFinishNetwork `json:"ip_finish_network"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsDaysReports) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsDaysReports
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsDaysReports) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsDaysReports
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsDaysReportsIPStartNetwork is the ip_start_network value of
+// timeman.timecontrol.reports.
+type TimecontrolReportsDaysReportsIPStartNetwork struct {
+	// IP address
+	IP b24.String `json:"ip"`
+	// Range that includes the specified IP address
+	Range b24.String `json:"range"`
+	// Name of the range that includes the specified IP address
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsDaysReportsIPStartNetwork) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsDaysReportsIPStartNetwork
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsDaysReportsIPStartNetwork) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsDaysReportsIPStartNetwork
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsDaysReportsIPFinishNetwork is the ip_finish_network value
+// of timeman.timecontrol.reports.
+type TimecontrolReportsDaysReportsIPFinishNetwork struct {
+	// IP address
+	IP b24.String `json:"ip"`
+	// Range that includes the specified IP address
+	Range b24.String `json:"range"`
+	// Name of the range that includes the specified IP address
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsDaysReportsIPFinishNetwork) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsDaysReportsIPFinishNetwork
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsDaysReportsIPFinishNetwork) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsDaysReportsIPFinishNetwork
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsUser is the user value of timeman.timecontrol.reports.
+type TimecontrolReportsUser struct {
+	// User ID
+	ID b24.Int `json:"id"`
+	// Activity
+	Active b24.Bool `json:"active"`
+	// User's full name
+	Name b24.String `json:"name"`
+	// User's first name
+	FirstName b24.String `json:"first_name"`
+	// User's last name
+	LastName b24.String `json:"last_name"`
+	// Position
+	WorkPosition b24.String `json:"work_position"`
+	// User's avatar URL.
+	//
+	// If the value is empty, the user has no avatar.
+	Avatar b24.String `json:"avatar"`
+	// User's gender
+	PersonalGender b24.String `json:"personal_gender"`
+	// Date of the user's last action in ATOM format
+	LastActivityDate b24.Time `json:"last_activity_date"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsUser) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsUser
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsUser) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsUser
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsDaysReportsType is the type of
+// timeman.timecontrol.reports: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolReportsDaysReportsType string
+
+// The documented values of TimecontrolReportsDaysReportsType.
+const (
+	// stepped away, recorded using the desktop application
+	TimecontrolReportsDaysReportsTypeIdle TimecontrolReportsDaysReportsType = "IDLE"
+	// offline
+	TimecontrolReportsDaysReportsTypeOffline TimecontrolReportsDaysReportsType = "OFFLINE"
+	// launched the application. For manager only
+	TimecontrolReportsDaysReportsTypeDesktopOnline TimecontrolReportsDaysReportsType = "DESKTOP_ONLINE"
+	// turned off the application. For manager only
+	TimecontrolReportsDaysReportsTypeDesktopOffline TimecontrolReportsDaysReportsType = "DESKTOP_OFFLINE"
+	// launched the application. For manager only
+	TimecontrolReportsDaysReportsTypeDesktopStart TimecontrolReportsDaysReportsType = "DESKTOP_START"
+	// started the workday
+	TimecontrolReportsDaysReportsTypeTmStart TimecontrolReportsDaysReportsType = "TM_START"
+	// went on break
+	TimecontrolReportsDaysReportsTypeTmPause TimecontrolReportsDaysReportsType = "TM_PAUSE"
+	// continued the day
+	TimecontrolReportsDaysReportsTypeTmContinue TimecontrolReportsDaysReportsType = "TM_CONTINUE"
+	// finished the workday
+	TimecontrolReportsDaysReportsTypeTmEnd TimecontrolReportsDaysReportsType = "TM_END"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolReportsDaysReportsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolReportsDaysReportsType(s)
+	return nil
+}
+
+// TimecontrolReportsDaysReportsReportType is the report_type of
+// timeman.timecontrol.reports: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolReportsDaysReportsReportType string
+
+// The documented values of TimecontrolReportsDaysReportsReportType.
+const (
+	// for work matters
+	TimecontrolReportsDaysReportsReportTypeWork TimecontrolReportsDaysReportsReportType = "work"
+	// for personal matters
+	TimecontrolReportsDaysReportsReportTypePrivate TimecontrolReportsDaysReportsReportType = "private"
+	// type not specified, equated to private
+	TimecontrolReportsDaysReportsReportTypeNone TimecontrolReportsDaysReportsReportType = "none"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolReportsDaysReportsReportType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolReportsDaysReportsReportType(s)
+	return nil
+}
+
+// TimecontrolReportsDaysReportsSourceStart is the source_start of
+// timeman.timecontrol.reports: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolReportsDaysReportsSourceStart string
+
+// The documented values of TimecontrolReportsDaysReportsSourceStart.
+const (
+	// user authorization event
+	TimecontrolReportsDaysReportsSourceStartOnlineEvent TimecontrolReportsDaysReportsSourceStart = "ONLINE_EVENT"
+	// agent that sets the Offline status
+	TimecontrolReportsDaysReportsSourceStartOfflineAgent TimecontrolReportsDaysReportsSourceStart = "OFFLINE_AGENT"
+	// agent that sets the application off status
+	TimecontrolReportsDaysReportsSourceStartDesktopOfflineAgent TimecontrolReportsDaysReportsSourceStart = "DESKTOP_OFFLINE_AGENT"
+	// event that sets the application on status
+	TimecontrolReportsDaysReportsSourceStartDesktopOnlineEvent TimecontrolReportsDaysReportsSourceStart = "DESKTOP_ONLINE_EVENT"
+	// event that sets the application on status
+	TimecontrolReportsDaysReportsSourceStartDesktopStartEvent TimecontrolReportsDaysReportsSourceStart = "DESKTOP_START_EVENT"
+	// event changing the status to Stepped Away. Recorded by the application
+	TimecontrolReportsDaysReportsSourceStartIdleEvent TimecontrolReportsDaysReportsSourceStart = "IDLE_EVENT"
+	// event changing the workday: start, break, end.
+	TimecontrolReportsDaysReportsSourceStartTmEvent TimecontrolReportsDaysReportsSourceStart = "TM_EVENT"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolReportsDaysReportsSourceStart) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolReportsDaysReportsSourceStart(s)
+	return nil
+}
+
+// TimecontrolReportsDaysReportsSourceFinish is the source_finish of
+// timeman.timecontrol.reports: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolReportsDaysReportsSourceFinish string
+
+// The documented values of TimecontrolReportsDaysReportsSourceFinish.
+const (
+	// user authorization event
+	TimecontrolReportsDaysReportsSourceFinishOnlineEvent TimecontrolReportsDaysReportsSourceFinish = "ONLINE_EVENT"
+	// agent that sets the Offline status
+	TimecontrolReportsDaysReportsSourceFinishOfflineAgent TimecontrolReportsDaysReportsSourceFinish = "OFFLINE_AGENT"
+	// agent that sets the application off status
+	TimecontrolReportsDaysReportsSourceFinishDesktopOfflineAgent TimecontrolReportsDaysReportsSourceFinish = "DESKTOP_OFFLINE_AGENT"
+	// event that sets the application on status
+	TimecontrolReportsDaysReportsSourceFinishDesktopOnlineEvent TimecontrolReportsDaysReportsSourceFinish = "DESKTOP_ONLINE_EVENT"
+	// event that sets the application on status
+	TimecontrolReportsDaysReportsSourceFinishDesktopStartEvent TimecontrolReportsDaysReportsSourceFinish = "DESKTOP_START_EVENT"
+	// event changing the status to Stepped Away. Recorded by the application
+	TimecontrolReportsDaysReportsSourceFinishIdleEvent TimecontrolReportsDaysReportsSourceFinish = "IDLE_EVENT"
+	// event changing the workday: start, break, end.
+	TimecontrolReportsDaysReportsSourceFinishTmEvent TimecontrolReportsDaysReportsSourceFinish = "TM_EVENT"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolReportsDaysReportsSourceFinish) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolReportsDaysReportsSourceFinish(s)
+	return nil
+}
+
+// TimecontrolReportsSettings is one timecontrol reports settings of
+// timeman.timecontrol.reports.settings, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (timeman-timecontrol-reports-settings-get), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type TimecontrolReportsSettings struct {
+	// Is the time control module active?
+	Active b24.Bool `json:"active"`
+	// Identifier of the current user
+	UserID b24.Int `json:"user_id"`
+	// Is the user an administrator?
+	UserAdmin b24.Bool `json:"user_admin"`
+	// Is the user a manager?
+	UserHead b24.Bool `json:"user_head"`
+	// List of objects with information about departments. The content of the array
+	// depends on the user's role:
+	//
+	//   - Administrator — description of all departments,
+	//   - Manager — description of their department,
+	//   - Regular employee — empty array
+	Departments []TimecontrolReportsSettingsDepartments `json:"departments"`
+	// Minimum idle time in minutes after which a report is required
+	MinimumIdleForReport b24.Int `json:"minimum_idle_for_report"`
+	// Type of report view. Possible values:
+	//
+	//   - none — no access to reports
+	//   - head — manager
+	//   - full — full access
+	//   - simple — simplified access
+	ReportViewType TimecontrolReportsSettingsReportViewType `json:"report_view_type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsSettings) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsSettings) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsSettingsDepartments is the departments value of
+// timeman.timecontrol.reports.settings.
+type TimecontrolReportsSettingsDepartments struct {
+	// Identifier of the department
+	ID b24.String `json:"id"`
+	// Name of the department
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolReportsSettingsDepartments) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolReportsSettingsDepartments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolReportsSettingsDepartments) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolReportsSettingsDepartments
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolReportsSettingsReportViewType is the report_view_type of
+// timeman.timecontrol.reports.settings: the constants below are the documented
+// values; others are accepted too.
+type TimecontrolReportsSettingsReportViewType string
+
+// The documented values of TimecontrolReportsSettingsReportViewType.
+const (
+	// no access to reports
+	TimecontrolReportsSettingsReportViewTypeNone TimecontrolReportsSettingsReportViewType = "none"
+	// manager
+	TimecontrolReportsSettingsReportViewTypeHead TimecontrolReportsSettingsReportViewType = "head"
+	// full access
+	TimecontrolReportsSettingsReportViewTypeFull TimecontrolReportsSettingsReportViewType = "full"
+	// simplified access
+	TimecontrolReportsSettingsReportViewTypeSimple TimecontrolReportsSettingsReportViewType = "simple"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolReportsSettingsReportViewType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolReportsSettingsReportViewType(s)
+	return nil
+}
+
+// TimecontrolSettings is one timecontrol settings of
+// timeman.timecontrol.settings, as the family's methods return it. Its fields
+// are the union of what the family's pages document
+// (timeman-timecontrol-settings-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type TimecontrolSettings struct {
+	// Activity of the time control module
+	Active b24.Bool `json:"active"`
+	// Minimum idle time in minutes after which a report is required
+	MinimumIdleForReport b24.Int `json:"minimum_idle_for_report"`
+	// Register offline status
+	RegisterOffline b24.Bool `json:"register_offline"`
+	// Register away status
+	RegisterIdle b24.Bool `json:"register_idle"`
+	// Register desktop application status
+	RegisterDesktop b24.Bool `json:"register_desktop"`
+	// Type of report requests. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
+	ReportRequestType TimecontrolSettingsReportRequestType `json:"report_request_type"`
+	// Array of user IDs for whom report requests are required.
+	//
+	// Filled if report_request_type is set to user
+	ReportRequestUsers json.RawMessage `json:"report_request_users"`
+	// Type of simple report. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
+	ReportSimpleType TimecontrolSettingsReportSimpleType `json:"report_simple_type"`
+	// Array of user IDs with access to the simple report.
+	//
+	// Filled if report_simple_type is set to user
+	ReportSimpleUsers json.RawMessage `json:"report_simple_users"`
+	// Type of full report. Possible values:
+	//
+	//   - all — for everyone
+	//   - user — for specific users
+	//   - none — for no one
+	ReportFullType TimecontrolSettingsReportFullType `json:"report_full_type"`
+	// Array of user IDs with access to the full report.
+	//
+	// Filled if report_full_type is set to user
+	ReportFullUsers json.RawMessage `json:"report_full_users"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TimecontrolSettings) UnmarshalJSON(data []byte) error {
+	type plain TimecontrolSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TimecontrolSettings) MarshalJSON() ([]byte, error) {
+	type plain TimecontrolSettings
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TimecontrolSettingsReportRequestType is the report_request_type of
+// timeman.timecontrol.settings: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolSettingsReportRequestType string
+
+// The documented values of TimecontrolSettingsReportRequestType.
+const (
+	// for everyone
+	TimecontrolSettingsReportRequestTypeAll TimecontrolSettingsReportRequestType = "all"
+	// for specific users
+	TimecontrolSettingsReportRequestTypeUser TimecontrolSettingsReportRequestType = "user"
+	// for no one
+	TimecontrolSettingsReportRequestTypeNone TimecontrolSettingsReportRequestType = "none"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolSettingsReportRequestType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolSettingsReportRequestType(s)
+	return nil
+}
+
+// TimecontrolSettingsReportSimpleType is the report_simple_type of
+// timeman.timecontrol.settings: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolSettingsReportSimpleType string
+
+// The documented values of TimecontrolSettingsReportSimpleType.
+const (
+	// for everyone
+	TimecontrolSettingsReportSimpleTypeAll TimecontrolSettingsReportSimpleType = "all"
+	// for specific users
+	TimecontrolSettingsReportSimpleTypeUser TimecontrolSettingsReportSimpleType = "user"
+	// for no one
+	TimecontrolSettingsReportSimpleTypeNone TimecontrolSettingsReportSimpleType = "none"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolSettingsReportSimpleType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolSettingsReportSimpleType(s)
+	return nil
+}
+
+// TimecontrolSettingsReportFullType is the report_full_type of
+// timeman.timecontrol.settings: the constants below are the documented values;
+// others are accepted too.
+type TimecontrolSettingsReportFullType string
+
+// The documented values of TimecontrolSettingsReportFullType.
+const (
+	// for everyone
+	TimecontrolSettingsReportFullTypeAll TimecontrolSettingsReportFullType = "all"
+	// for specific users
+	TimecontrolSettingsReportFullTypeUser TimecontrolSettingsReportFullType = "user"
+	// for no one
+	TimecontrolSettingsReportFullTypeNone TimecontrolSettingsReportFullType = "none"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *TimecontrolSettingsReportFullType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = TimecontrolSettingsReportFullType(s)
+	return nil
+}
+
 // TimecontrolReportAdd calls timeman.timecontrol.report.add: Add Absence
 // Report.
 //
@@ -55,11 +693,11 @@ type TimecontrolReportAddParams struct {
 	//
 	// You can obtain record identifiers using the timeman.timecontrol.reports.get
 	// method. Required.
-	ReportID int64 `json:"REPORT_ID"`
+	ReportID b24.Int `json:"REPORT_ID"`
 	// User identifier. Can only be specified by an administrator.
 	//
 	// You can obtain the user identifier using the user.get method
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// Report text. Required.
 	Text string `json:"TEXT"`
 	// Report type:
@@ -136,11 +774,11 @@ func (v *TimecontrolReportAddParamsType) UnmarshalJSON(data []byte) error {
 //
 //   - ACCESS_ERROR: You do not have access to this method
 //   - USER_ACCESS_ERROR: You do not have access to this user's reports
-func TimecontrolReportsGet(ctx context.Context, c b24.Caller, p TimecontrolReportsGetParams, opts ...b24.CallOption) (*TimecontrolReportsGetResult, error) {
+func TimecontrolReportsGet(ctx context.Context, c b24.Caller, p TimecontrolReportsGetParams, opts ...b24.CallOption) (*TimecontrolReports, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out TimecontrolReportsGetResult
+	var out TimecontrolReports
 	if err := b24.Invoke(ctx, c, TimecontrolReportsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -150,8 +788,8 @@ func TimecontrolReportsGet(ctx context.Context, c b24.Caller, p TimecontrolRepor
 // TimecontrolReportsGetCommand is timeman.timecontrol.reports.get as a command
 // for a batch (see b24.Add); its result decodes as TimecontrolReportsGet's
 // does. Required parameters are not checked here: the portal reports them.
-func TimecontrolReportsGetCommand(p TimecontrolReportsGetParams) b24.Command[*TimecontrolReportsGetResult] {
-	return b24.NewCommand[*TimecontrolReportsGetResult](b24.Request{
+func TimecontrolReportsGetCommand(p TimecontrolReportsGetParams) b24.Command[*TimecontrolReports] {
+	return b24.NewCommand[*TimecontrolReports](b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.reports.get",
 		Params:     p,
@@ -165,21 +803,21 @@ type TimecontrolReportsGetParams struct {
 	// User ID for whom the reports are requested.
 	//
 	// You can obtain the user ID using the user.get method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 	// Month number. Required.
-	Month int64 `json:"MONTH"`
+	Month b24.Int `json:"MONTH"`
 	// Year. Required.
-	Year int64 `json:"YEAR"`
+	Year b24.Int `json:"YEAR"`
 	// Maximum time of absence at the workplace that is not counted as absence.
 	//
 	// This parameter is available to the manager and administrator.
 	//
 	// If not specified, the time from the module settings is used.
-	IdleMinutes b24.Opt[int64] `json:"IDLE_MINUTES,omitzero"`
+	IdleMinutes b24.Opt[b24.Int] `json:"IDLE_MINUTES,omitzero"`
 	// Duration of the workday in hours.
 	//
 	// Default is 8 hours.
-	WorkdayHours b24.Opt[int64] `json:"WORKDAY_HOURS,omitzero"`
+	WorkdayHours b24.Opt[b24.Int] `json:"WORKDAY_HOURS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -190,497 +828,6 @@ func (p TimecontrolReportsGetParams) validate() error {
 			Param:  "USER_ID",
 		}
 	}
-	return nil
-}
-
-// TimecontrolReportsGetResult is the result of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResult struct {
-	// Report information
-	Report TimecontrolReportsGetResultReport `json:"report"`
-	// Month name
-	MonthTitle b24.String `json:"month_title"`
-	// Start date of the sampling period in ATOM format
-	DateStart b24.Time `json:"date_start"`
-	// End date of the sampling period in ATOM format
-	DateFinish b24.Time `json:"date_finish"`
-	// List of objects describing worked days
-	Days []TimecontrolReportsGetResultDays `json:"days"`
-	// Object with information about the user
-	User TimecontrolReportsGetResultUser `json:"user"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResult) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResult) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultReport is the report value of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultReport struct {
-	DateFinish b24.String                              `json:"date_finish"`
-	DateStart  b24.String                              `json:"date_start"`
-	Days       []TimecontrolReportsGetResultReportDays `json:"days"`
-	MonthTitle b24.String                              `json:"month_title"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultReport) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultReport
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultReport) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultReport
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultReportDays is the days value of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultReportDays struct {
-	DayTitle              b24.String                                     `json:"day_title"`
-	Index                 b24.String                                     `json:"index"`
-	Reports               []TimecontrolReportsGetResultReportDaysReports `json:"reports"`
-	WorkdayComplete       b24.Bool                                       `json:"workday_complete"`
-	WorkdayDateFinish     b24.String                                     `json:"workday_date_finish"`
-	WorkdayDateStart      b24.String                                     `json:"workday_date_start"`
-	WorkdayDuration       b24.Number                                     `json:"workday_duration"`
-	WorkdayDurationConfig b24.Number                                     `json:"workday_duration_config"`
-	WorkdayDurationFinal  b24.Number                                     `json:"workday_duration_final"`
-	WorkdayTimeLeaksFinal b24.Number                                     `json:"workday_time_leaks_final"`
-	WorkdayTimeLeaksReal  b24.Number                                     `json:"workday_time_leaks_real"`
-	WorkdayTimeLeaksUser  b24.Number                                     `json:"workday_time_leaks_user"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultReportDays) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultReportDays
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultReportDays) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultReportDays
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultReportDaysReports is the reports value of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultReportDaysReports struct {
-	Active          b24.Bool        `json:"active"`
-	DateFinish      b24.String      `json:"date_finish"`
-	DateStart       b24.String      `json:"date_start"`
-	Duration        b24.Number      `json:"duration"`
-	EntryID         b24.String      `json:"entry_id"`
-	ID              b24.String      `json:"id"`
-	IPFinish        b24.String      `json:"ip_finish"`
-	IPFinishNetwork b24.Bool        `json:"ip_finish_network"`
-	IPStart         b24.String      `json:"ip_start"`
-	IPStartNetwork  b24.Bool        `json:"ip_start_network"`
-	ReportText      b24.String      `json:"report_text"`
-	ReportType      b24.String      `json:"report_type"`
-	SourceFinish    b24.String      `json:"source_finish"`
-	SourceStart     b24.String      `json:"source_start"`
-	SystemText      json.RawMessage `json:"system_text"`
-	Type            b24.String      `json:"type"`
-	UserID          b24.String      `json:"user_id"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultReportDaysReports) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultReportDaysReports
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultReportDaysReports) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultReportDaysReports
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultDays is the days value of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultDays struct {
-	// Weekday index in the format YYYYMMDD, for example, 20250526 for May 26, 2025
-	Index b24.Int `json:"index"`
-	// Date in site format
-	DayTitle b24.String `json:"day_title"`
-	// Start date of the workday in ATOM format
-	WorkdayDateStart b24.Time `json:"workday_date_start"`
-	// End date of the workday in ATOM format.
-	//
-	// If workday_complete = false, the date is indicated at the moment of report
-	// generation.
-	WorkdayDateFinish b24.Time `json:"workday_date_finish"`
-	// Workday completed
-	WorkdayComplete b24.Bool `json:"workday_complete"`
-	// Duration of break in seconds
-	WorkdayTimeLeaksUser b24.Int `json:"workday_time_leaks_user"`
-	// Duration of time in seconds that the user underworked or overworked.
-	//
-	//   - Positive number — amount of underworked time in seconds
-	//   - Negative number — amount of time worked beyond the required time,
-	//     i.e., overtime.
-	WorkdayTimeLeaksFinal b24.Int `json:"workday_time_leaks_final"`
-	// Duration of the workday according to the schedule in seconds, including
-	// breaks
-	WorkdayDuration b24.Int `json:"workday_duration"`
-	// Duration of the workday according to actual output in seconds. Includes:
-	//
-	//   - breaks
-	//   - unconfirmed absences
-	//   - absences for personal matters.
-	WorkdayDurationFinal b24.Int `json:"workday_duration_final"`
-	// Required duration of the workday in seconds
-	WorkdayDurationConfig b24.Int `json:"workday_duration_config"`
-	// List of objects with records of identified absences.
-	//
-	// Values are displayed in full detail of the report and for the manager.
-	Reports []TimecontrolReportsGetResultDaysReports `json:"reports"`
-	// Duration of break established by the automatic recording system. Contains
-	// unconfirmed absences and absences for personal matters.
-	WorkdayTimeLeaksReal b24.Int `json:"workday_time_leaks_real"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultDays) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultDays
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultDays) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultDays
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultDaysReports is the reports value of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultDaysReports struct {
-	// Record ID
-	ID b24.String `json:"id"`
-	// User ID
-	UserID b24.String `json:"user_id"`
-	// Record type. Possible values:
-	//
-	//   - IDLE — stepped away, recorded using the desktop application
-	//   - OFFLINE — offline
-	//   - DESKTOP_ONLINE — launched the application. For manager only
-	//   - DESKTOP_OFFLINE — turned off the application. For manager only
-	//   - DESKTOP_START — launched the application. For manager only
-	//   - TM_START — started the workday
-	//   - TM_PAUSE — went on break
-	//   - TM_CONTINUE — continued the day
-	//   - TM_END — finished the workday
-	Type TimecontrolReportsGetResultDaysReportsType `json:"type"`
-	// Start date of the recording in ATOM format
-	DateStart b24.Time `json:"date_start"`
-	// End date of the recording in ATOM format.
-	//
-	// If active = true, the field contains the date at the moment of report
-	// generation.
-	DateFinish b24.Time `json:"date_finish"`
-	// Duration
-	Duration b24.Int `json:"duration"`
-	// Activity of the record
-	Active b24.Bool `json:"active"`
-	// Time record ID
-	EntryID b24.String `json:"entry_id"`
-	// Absence type. Possible values:
-	//
-	//   - work — for work matters
-	//   - private — for personal matters
-	//   - none — type not specified, equated to private
-	ReportType TimecontrolReportsGetResultDaysReportsReportType `json:"report_type"`
-	// Description of the reason for absence
-	ReportText b24.String `json:"report_text"`
-	// System description of the reason for absence. For manager only
-	SystemText b24.String `json:"system_text"`
-	// Data source for the start of the record. Possible values:
-	//
-	//   - ONLINE_EVENT — user authorization event
-	//   - OFFLINE_AGENT — agent that sets the Offline status
-	//   - DESKTOP_OFFLINE_AGENT — agent that sets the application off status
-	//   - DESKTOP_ONLINE_EVENT — event that sets the application on status
-	//   - DESKTOP_START_EVENT — event that sets the application on status
-	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
-	//     the application
-	//   - TM_EVENT — event changing the workday: start, break, end.
-	SourceStart TimecontrolReportsGetResultDaysReportsSourceStart `json:"source_start"`
-	// Data source for the end of the record. Possible values:
-	//
-	//   - ONLINE_EVENT — user authorization event
-	//   - OFFLINE_AGENT — agent that sets the Offline status
-	//   - DESKTOP_OFFLINE_AGENT — agent that sets the application off status
-	//   - DESKTOP_ONLINE_EVENT — event that sets the application on status
-	//   - DESKTOP_START_EVENT — event that sets the application on status
-	//   - IDLE_EVENT — event changing the status to Stepped Away. Recorded by
-	//     the application
-	//   - TM_EVENT — event changing the workday: start, break, end.
-	SourceFinish TimecontrolReportsGetResultDaysReportsSourceFinish `json:"source_finish"`
-	// IP address at the start of the record. For manager only
-	IPStart b24.String `json:"ip_start"`
-	// IP address at the end of the record. For manager only
-	IPFinish b24.String `json:"ip_finish"`
-	// Object with IP address decoding for the start of the record, if the IP
-	// address is not within the office network. For office network, it will return
-	// false.
-	//
-	// For manager only
-	IPStartNetwork TimecontrolReportsGetResultDaysReportsIPStartNetwork `json:"ip_start_network"`
-	// Object with IP address decoding for the end of the record, if the IP address
-	// is not within the office network. For office network, it will return false.
-	//
-	// For manager only
-	IPFinishNetwork TimecontrolReportsGetResultDaysReportsIPFinishNetwork `json:"ip_finish_network"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultDaysReports) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultDaysReports
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultDaysReports) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultDaysReports
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultDaysReportsIPStartNetwork is the ip_start_network
-// value of timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultDaysReportsIPStartNetwork struct {
-	// IP address
-	IP b24.String `json:"ip"`
-	// Range that includes the specified IP address
-	Range b24.String `json:"range"`
-	// Name of the range that includes the specified IP address
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultDaysReportsIPStartNetwork) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultDaysReportsIPStartNetwork
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultDaysReportsIPStartNetwork) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultDaysReportsIPStartNetwork
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultDaysReportsIPFinishNetwork is the
-// ip_finish_network value of timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultDaysReportsIPFinishNetwork struct {
-	// IP address
-	IP b24.String `json:"ip"`
-	// Range that includes the specified IP address
-	Range b24.String `json:"range"`
-	// Name of the range that includes the specified IP address
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultDaysReportsIPFinishNetwork) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultDaysReportsIPFinishNetwork
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultDaysReportsIPFinishNetwork) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultDaysReportsIPFinishNetwork
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultUser is the user value of
-// timeman.timecontrol.reports.get.
-type TimecontrolReportsGetResultUser struct {
-	// User ID
-	ID b24.Int `json:"id"`
-	// Activity
-	Active b24.Bool `json:"active"`
-	// User's full name
-	Name b24.String `json:"name"`
-	// User's first name
-	FirstName b24.String `json:"first_name"`
-	// User's last name
-	LastName b24.String `json:"last_name"`
-	// Position
-	WorkPosition b24.String `json:"work_position"`
-	// User's avatar URL.
-	//
-	// If the value is empty, the user has no avatar.
-	Avatar b24.String `json:"avatar"`
-	// User's gender
-	PersonalGender b24.String `json:"personal_gender"`
-	// Date of the user's last action in ATOM format
-	LastActivityDate b24.Time `json:"last_activity_date"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsGetResultUser) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsGetResultUser
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsGetResultUser) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsGetResultUser
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsGetResultDaysReportsType is the type of
-// timeman.timecontrol.reports.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolReportsGetResultDaysReportsType string
-
-// The documented values of TimecontrolReportsGetResultDaysReportsType.
-const (
-	// stepped away, recorded using the desktop application
-	TimecontrolReportsGetResultDaysReportsTypeIdle TimecontrolReportsGetResultDaysReportsType = "IDLE"
-	// offline
-	TimecontrolReportsGetResultDaysReportsTypeOffline TimecontrolReportsGetResultDaysReportsType = "OFFLINE"
-	// launched the application. For manager only
-	TimecontrolReportsGetResultDaysReportsTypeDesktopOnline TimecontrolReportsGetResultDaysReportsType = "DESKTOP_ONLINE"
-	// turned off the application. For manager only
-	TimecontrolReportsGetResultDaysReportsTypeDesktopOffline TimecontrolReportsGetResultDaysReportsType = "DESKTOP_OFFLINE"
-	// launched the application. For manager only
-	TimecontrolReportsGetResultDaysReportsTypeDesktopStart TimecontrolReportsGetResultDaysReportsType = "DESKTOP_START"
-	// started the workday
-	TimecontrolReportsGetResultDaysReportsTypeTmStart TimecontrolReportsGetResultDaysReportsType = "TM_START"
-	// went on break
-	TimecontrolReportsGetResultDaysReportsTypeTmPause TimecontrolReportsGetResultDaysReportsType = "TM_PAUSE"
-	// continued the day
-	TimecontrolReportsGetResultDaysReportsTypeTmContinue TimecontrolReportsGetResultDaysReportsType = "TM_CONTINUE"
-	// finished the workday
-	TimecontrolReportsGetResultDaysReportsTypeTmEnd TimecontrolReportsGetResultDaysReportsType = "TM_END"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolReportsGetResultDaysReportsType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolReportsGetResultDaysReportsType(s)
-	return nil
-}
-
-// TimecontrolReportsGetResultDaysReportsReportType is the report_type of
-// timeman.timecontrol.reports.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolReportsGetResultDaysReportsReportType string
-
-// The documented values of TimecontrolReportsGetResultDaysReportsReportType.
-const (
-	// for work matters
-	TimecontrolReportsGetResultDaysReportsReportTypeWork TimecontrolReportsGetResultDaysReportsReportType = "work"
-	// for personal matters
-	TimecontrolReportsGetResultDaysReportsReportTypePrivate TimecontrolReportsGetResultDaysReportsReportType = "private"
-	// type not specified, equated to private
-	TimecontrolReportsGetResultDaysReportsReportTypeNone TimecontrolReportsGetResultDaysReportsReportType = "none"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolReportsGetResultDaysReportsReportType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolReportsGetResultDaysReportsReportType(s)
-	return nil
-}
-
-// TimecontrolReportsGetResultDaysReportsSourceStart is the source_start of
-// timeman.timecontrol.reports.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolReportsGetResultDaysReportsSourceStart string
-
-// The documented values of TimecontrolReportsGetResultDaysReportsSourceStart.
-const (
-	// user authorization event
-	TimecontrolReportsGetResultDaysReportsSourceStartOnlineEvent TimecontrolReportsGetResultDaysReportsSourceStart = "ONLINE_EVENT"
-	// agent that sets the Offline status
-	TimecontrolReportsGetResultDaysReportsSourceStartOfflineAgent TimecontrolReportsGetResultDaysReportsSourceStart = "OFFLINE_AGENT"
-	// agent that sets the application off status
-	TimecontrolReportsGetResultDaysReportsSourceStartDesktopOfflineAgent TimecontrolReportsGetResultDaysReportsSourceStart = "DESKTOP_OFFLINE_AGENT"
-	// event that sets the application on status
-	TimecontrolReportsGetResultDaysReportsSourceStartDesktopOnlineEvent TimecontrolReportsGetResultDaysReportsSourceStart = "DESKTOP_ONLINE_EVENT"
-	// event that sets the application on status
-	TimecontrolReportsGetResultDaysReportsSourceStartDesktopStartEvent TimecontrolReportsGetResultDaysReportsSourceStart = "DESKTOP_START_EVENT"
-	// event changing the status to Stepped Away. Recorded by the application
-	TimecontrolReportsGetResultDaysReportsSourceStartIdleEvent TimecontrolReportsGetResultDaysReportsSourceStart = "IDLE_EVENT"
-	// event changing the workday: start, break, end.
-	TimecontrolReportsGetResultDaysReportsSourceStartTmEvent TimecontrolReportsGetResultDaysReportsSourceStart = "TM_EVENT"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolReportsGetResultDaysReportsSourceStart) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolReportsGetResultDaysReportsSourceStart(s)
-	return nil
-}
-
-// TimecontrolReportsGetResultDaysReportsSourceFinish is the source_finish of
-// timeman.timecontrol.reports.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolReportsGetResultDaysReportsSourceFinish string
-
-// The documented values of TimecontrolReportsGetResultDaysReportsSourceFinish.
-const (
-	// user authorization event
-	TimecontrolReportsGetResultDaysReportsSourceFinishOnlineEvent TimecontrolReportsGetResultDaysReportsSourceFinish = "ONLINE_EVENT"
-	// agent that sets the Offline status
-	TimecontrolReportsGetResultDaysReportsSourceFinishOfflineAgent TimecontrolReportsGetResultDaysReportsSourceFinish = "OFFLINE_AGENT"
-	// agent that sets the application off status
-	TimecontrolReportsGetResultDaysReportsSourceFinishDesktopOfflineAgent TimecontrolReportsGetResultDaysReportsSourceFinish = "DESKTOP_OFFLINE_AGENT"
-	// event that sets the application on status
-	TimecontrolReportsGetResultDaysReportsSourceFinishDesktopOnlineEvent TimecontrolReportsGetResultDaysReportsSourceFinish = "DESKTOP_ONLINE_EVENT"
-	// event that sets the application on status
-	TimecontrolReportsGetResultDaysReportsSourceFinishDesktopStartEvent TimecontrolReportsGetResultDaysReportsSourceFinish = "DESKTOP_START_EVENT"
-	// event changing the status to Stepped Away. Recorded by the application
-	TimecontrolReportsGetResultDaysReportsSourceFinishIdleEvent TimecontrolReportsGetResultDaysReportsSourceFinish = "IDLE_EVENT"
-	// event changing the workday: start, break, end.
-	TimecontrolReportsGetResultDaysReportsSourceFinishTmEvent TimecontrolReportsGetResultDaysReportsSourceFinish = "TM_EVENT"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolReportsGetResultDaysReportsSourceFinish) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolReportsGetResultDaysReportsSourceFinish(s)
 	return nil
 }
 
@@ -698,8 +845,8 @@ func (v *TimecontrolReportsGetResultDaysReportsSourceFinish) UnmarshalJSON(data 
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func TimecontrolReportsSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolReportsSettingsGetParams, opts ...b24.CallOption) (*TimecontrolReportsSettingsGetResult, error) {
-	var out TimecontrolReportsSettingsGetResult
+func TimecontrolReportsSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolReportsSettingsGetParams, opts ...b24.CallOption) (*TimecontrolReportsSettings, error) {
+	var out TimecontrolReportsSettings
 	if err := b24.Invoke(ctx, c, TimecontrolReportsSettingsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -710,8 +857,8 @@ func TimecontrolReportsSettingsGet(ctx context.Context, c b24.Caller, p Timecont
 // timeman.timecontrol.reports.settings.get as a command for a batch (see
 // b24.Add); its result decodes as TimecontrolReportsSettingsGet's does.
 // Required parameters are not checked here: the portal reports them.
-func TimecontrolReportsSettingsGetCommand(p TimecontrolReportsSettingsGetParams) b24.Command[*TimecontrolReportsSettingsGetResult] {
-	return b24.NewCommand[*TimecontrolReportsSettingsGetResult](b24.Request{
+func TimecontrolReportsSettingsGetCommand(p TimecontrolReportsSettingsGetParams) b24.Command[*TimecontrolReportsSettings] {
+	return b24.NewCommand[*TimecontrolReportsSettings](b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.reports.settings.get",
 		Params:     p,
@@ -722,99 +869,6 @@ func TimecontrolReportsSettingsGetCommand(p TimecontrolReportsSettingsGetParams)
 // TimecontrolReportsSettingsGetParams holds the parameters of
 // timeman.timecontrol.reports.settings.get.
 type TimecontrolReportsSettingsGetParams struct{}
-
-// TimecontrolReportsSettingsGetResult is the result of
-// timeman.timecontrol.reports.settings.get.
-type TimecontrolReportsSettingsGetResult struct {
-	// Is the time control module active?
-	Active b24.Bool `json:"active"`
-	// Identifier of the current user
-	UserID b24.Int `json:"user_id"`
-	// Is the user an administrator?
-	UserAdmin b24.Bool `json:"user_admin"`
-	// Is the user a manager?
-	UserHead b24.Bool `json:"user_head"`
-	// List of objects with information about departments. The content of the array
-	// depends on the user's role:
-	//
-	//   - Administrator — description of all departments,
-	//   - Manager — description of their department,
-	//   - Regular employee — empty array
-	Departments []TimecontrolReportsSettingsGetResultDepartments `json:"departments"`
-	// Minimum idle time in minutes after which a report is required
-	MinimumIdleForReport b24.Int `json:"minimum_idle_for_report"`
-	// Type of report view. Possible values:
-	//
-	//   - none — no access to reports
-	//   - head — manager
-	//   - full — full access
-	//   - simple — simplified access
-	ReportViewType TimecontrolReportsSettingsGetResultReportViewType `json:"report_view_type"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsSettingsGetResult) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsSettingsGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsSettingsGetResult) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsSettingsGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsSettingsGetResultDepartments is the departments value of
-// timeman.timecontrol.reports.settings.get.
-type TimecontrolReportsSettingsGetResultDepartments struct {
-	// Identifier of the department
-	ID b24.String `json:"id"`
-	// Name of the department
-	Name b24.String `json:"name"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolReportsSettingsGetResultDepartments) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolReportsSettingsGetResultDepartments
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolReportsSettingsGetResultDepartments) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolReportsSettingsGetResultDepartments
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolReportsSettingsGetResultReportViewType is the report_view_type of
-// timeman.timecontrol.reports.settings.get: the constants below are the
-// documented values; others are accepted too.
-type TimecontrolReportsSettingsGetResultReportViewType string
-
-// The documented values of TimecontrolReportsSettingsGetResultReportViewType.
-const (
-	// no access to reports
-	TimecontrolReportsSettingsGetResultReportViewTypeNone TimecontrolReportsSettingsGetResultReportViewType = "none"
-	// manager
-	TimecontrolReportsSettingsGetResultReportViewTypeHead TimecontrolReportsSettingsGetResultReportViewType = "head"
-	// full access
-	TimecontrolReportsSettingsGetResultReportViewTypeFull TimecontrolReportsSettingsGetResultReportViewType = "full"
-	// simplified access
-	TimecontrolReportsSettingsGetResultReportViewTypeSimple TimecontrolReportsSettingsGetResultReportViewType = "simple"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolReportsSettingsGetResultReportViewType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolReportsSettingsGetResultReportViewType(s)
-	return nil
-}
 
 // TimecontrolReportsUsersGet calls timeman.timecontrol.reports.users.get: Get
 // the list of users for the.
@@ -859,7 +913,7 @@ type TimecontrolReportsUsersGetParams struct {
 	//
 	// The department identifier can be obtained using the get department list
 	// method.
-	DepartmentID b24.Opt[int64] `json:"DEPARTMENT_ID,omitzero"`
+	DepartmentID b24.Opt[b24.Int] `json:"DEPARTMENT_ID,omitzero"`
 }
 
 // TimecontrolReportsUsersGetItem is one row of
@@ -905,8 +959,8 @@ func (v TimecontrolReportsUsersGetItem) MarshalJSON() ([]byte, error) {
 // (https://apidocs.bitrix24.com/error-codes.html):
 //
 //   - ACCESS_ERROR: You do not have access to this method
-func TimecontrolSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolSettingsGetParams, opts ...b24.CallOption) (*TimecontrolSettingsGetResult, error) {
-	var out TimecontrolSettingsGetResult
+func TimecontrolSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolSettingsGetParams, opts ...b24.CallOption) (*TimecontrolSettings, error) {
+	var out TimecontrolSettings
 	if err := b24.Invoke(ctx, c, TimecontrolSettingsGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -917,8 +971,8 @@ func TimecontrolSettingsGet(ctx context.Context, c b24.Caller, p TimecontrolSett
 // command for a batch (see b24.Add); its result decodes as
 // TimecontrolSettingsGet's does. Required parameters are not checked here: the
 // portal reports them.
-func TimecontrolSettingsGetCommand(p TimecontrolSettingsGetParams) b24.Command[*TimecontrolSettingsGetResult] {
-	return b24.NewCommand[*TimecontrolSettingsGetResult](b24.Request{
+func TimecontrolSettingsGetCommand(p TimecontrolSettingsGetParams) b24.Command[*TimecontrolSettings] {
+	return b24.NewCommand[*TimecontrolSettings](b24.Request{
 		Idempotent: true,
 		Method:     "timeman.timecontrol.settings.get",
 		Params:     p,
@@ -929,140 +983,6 @@ func TimecontrolSettingsGetCommand(p TimecontrolSettingsGetParams) b24.Command[*
 // TimecontrolSettingsGetParams holds the parameters of
 // timeman.timecontrol.settings.get.
 type TimecontrolSettingsGetParams struct{}
-
-// TimecontrolSettingsGetResult is the result of
-// timeman.timecontrol.settings.get.
-type TimecontrolSettingsGetResult struct {
-	// Activity of the time control module
-	Active b24.Bool `json:"active"`
-	// Minimum idle time in minutes after which a report is required
-	MinimumIdleForReport b24.Int `json:"minimum_idle_for_report"`
-	// Register offline status
-	RegisterOffline b24.Bool `json:"register_offline"`
-	// Register away status
-	RegisterIdle b24.Bool `json:"register_idle"`
-	// Register desktop application status
-	RegisterDesktop b24.Bool `json:"register_desktop"`
-	// Type of report requests. Possible values:
-	//
-	//   - all — for everyone
-	//   - user — for specific users
-	//   - none — for no one
-	ReportRequestType TimecontrolSettingsGetResultReportRequestType `json:"report_request_type"`
-	// Array of user IDs for whom report requests are required.
-	//
-	// Filled if report_request_type is set to user
-	ReportRequestUsers json.RawMessage `json:"report_request_users"`
-	// Type of simple report. Possible values:
-	//
-	//   - all — for everyone
-	//   - user — for specific users
-	//   - none — for no one
-	ReportSimpleType TimecontrolSettingsGetResultReportSimpleType `json:"report_simple_type"`
-	// Array of user IDs with access to the simple report.
-	//
-	// Filled if report_simple_type is set to user
-	ReportSimpleUsers json.RawMessage `json:"report_simple_users"`
-	// Type of full report. Possible values:
-	//
-	//   - all — for everyone
-	//   - user — for specific users
-	//   - none — for no one
-	ReportFullType TimecontrolSettingsGetResultReportFullType `json:"report_full_type"`
-	// Array of user IDs with access to the full report.
-	//
-	// Filled if report_full_type is set to user
-	ReportFullUsers json.RawMessage `json:"report_full_users"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TimecontrolSettingsGetResult) UnmarshalJSON(data []byte) error {
-	type plain TimecontrolSettingsGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v TimecontrolSettingsGetResult) MarshalJSON() ([]byte, error) {
-	type plain TimecontrolSettingsGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// TimecontrolSettingsGetResultReportRequestType is the report_request_type of
-// timeman.timecontrol.settings.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolSettingsGetResultReportRequestType string
-
-// The documented values of TimecontrolSettingsGetResultReportRequestType.
-const (
-	// for everyone
-	TimecontrolSettingsGetResultReportRequestTypeAll TimecontrolSettingsGetResultReportRequestType = "all"
-	// for specific users
-	TimecontrolSettingsGetResultReportRequestTypeUser TimecontrolSettingsGetResultReportRequestType = "user"
-	// for no one
-	TimecontrolSettingsGetResultReportRequestTypeNone TimecontrolSettingsGetResultReportRequestType = "none"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolSettingsGetResultReportRequestType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolSettingsGetResultReportRequestType(s)
-	return nil
-}
-
-// TimecontrolSettingsGetResultReportSimpleType is the report_simple_type of
-// timeman.timecontrol.settings.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolSettingsGetResultReportSimpleType string
-
-// The documented values of TimecontrolSettingsGetResultReportSimpleType.
-const (
-	// for everyone
-	TimecontrolSettingsGetResultReportSimpleTypeAll TimecontrolSettingsGetResultReportSimpleType = "all"
-	// for specific users
-	TimecontrolSettingsGetResultReportSimpleTypeUser TimecontrolSettingsGetResultReportSimpleType = "user"
-	// for no one
-	TimecontrolSettingsGetResultReportSimpleTypeNone TimecontrolSettingsGetResultReportSimpleType = "none"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolSettingsGetResultReportSimpleType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolSettingsGetResultReportSimpleType(s)
-	return nil
-}
-
-// TimecontrolSettingsGetResultReportFullType is the report_full_type of
-// timeman.timecontrol.settings.get: the constants below are the documented
-// values; others are accepted too.
-type TimecontrolSettingsGetResultReportFullType string
-
-// The documented values of TimecontrolSettingsGetResultReportFullType.
-const (
-	// for everyone
-	TimecontrolSettingsGetResultReportFullTypeAll TimecontrolSettingsGetResultReportFullType = "all"
-	// for specific users
-	TimecontrolSettingsGetResultReportFullTypeUser TimecontrolSettingsGetResultReportFullType = "user"
-	// for no one
-	TimecontrolSettingsGetResultReportFullTypeNone TimecontrolSettingsGetResultReportFullType = "none"
-)
-
-// UnmarshalJSON accepts every value, documented or not, as a string or a number.
-func (v *TimecontrolSettingsGetResultReportFullType) UnmarshalJSON(data []byte) error {
-	var s b24.String
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	*v = TimecontrolSettingsGetResultReportFullType(s)
-	return nil
-}
 
 // TimecontrolSettingsSet calls timeman.timecontrol.settings.set: Set Time
 // Control Settings.
@@ -1110,7 +1030,7 @@ type TimecontrolSettingsSetParams struct {
 	//     the module
 	Active b24.Opt[bool] `json:"ACTIVE,omitzero"`
 	// Minimum idle time in minutes after which a report is required
-	MinimumIdleForReport b24.Opt[int64] `json:"MINIMUM_IDLE_FOR_REPORT,omitzero"`
+	MinimumIdleForReport b24.Opt[b24.Int] `json:"MINIMUM_IDLE_FOR_REPORT,omitzero"`
 	// Register offline status
 	RegisterOffline b24.Opt[bool] `json:"REGISTER_OFFLINE,omitzero"`
 	// Register idle status

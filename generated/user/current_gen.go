@@ -19,8 +19,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func Current(ctx context.Context, c b24.Caller, p CurrentParams, opts ...b24.CallOption) (*CurrentResult, error) {
-	var out CurrentResult
+func Current(ctx context.Context, c b24.Caller, p CurrentParams, opts ...b24.CallOption) (*User, error) {
+	var out User
 	if err := b24.Invoke(ctx, c, CurrentCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -30,8 +30,8 @@ func Current(ctx context.Context, c b24.Caller, p CurrentParams, opts ...b24.Cal
 // CurrentCommand is user.current as a command for a batch (see b24.Add); its
 // result decodes as Current's does. Required parameters are not checked here:
 // the portal reports them.
-func CurrentCommand(p CurrentParams) b24.Command[*CurrentResult] {
-	return b24.NewCommand[*CurrentResult](b24.Request{
+func CurrentCommand(p CurrentParams) b24.Command[*User] {
+	return b24.NewCommand[*User](b24.Request{
 		Idempotent: true,
 		Method:     "user.current",
 		Params:     p,
@@ -41,35 +41,3 @@ func CurrentCommand(p CurrentParams) b24.Command[*CurrentResult] {
 
 // CurrentParams holds the parameters of user.current.
 type CurrentParams struct{}
-
-// CurrentResult is the result of user.current.
-type CurrentResult struct {
-	ID               b24.String `json:"ID"`
-	Active           b24.Bool   `json:"ACTIVE"`
-	Name             b24.String `json:"NAME"`
-	LastName         b24.String `json:"LAST_NAME"`
-	Email            b24.String `json:"EMAIL"`
-	LastLogin        b24.String `json:"LAST_LOGIN"`
-	DateRegister     b24.String `json:"DATE_REGISTER"`
-	IsOnline         b24.String `json:"IS_ONLINE"`
-	LastActivityDate b24.String `json:"LAST_ACTIVITY_DATE"`
-	PersonalGender   b24.String `json:"PERSONAL_GENDER"`
-	PersonalBirthday b24.String `json:"PERSONAL_BIRTHDAY"`
-	WorkPosition     b24.String `json:"WORK_POSITION"`
-	UfEmploymentDate b24.String `json:"UF_EMPLOYMENT_DATE"`
-	UfDepartment     []b24.Int  `json:"UF_DEPARTMENT"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *CurrentResult) UnmarshalJSON(data []byte) error {
-	type plain CurrentResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v CurrentResult) MarshalJSON() ([]byte, error) {
-	type plain CurrentResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}

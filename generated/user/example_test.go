@@ -29,5 +29,5 @@ func ExampleGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: []user.GetItem
+	// Output: []user.User
 }

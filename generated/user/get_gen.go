@@ -23,8 +23,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]GetItem, error) {
-	var out []GetItem
+func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) ([]User, error) {
+	var out []User
 	if err := b24.Invoke(ctx, c, GetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -34,8 +34,8 @@ func Get(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption)
 // GetCommand is user.get as a command for a batch (see b24.Add); its result
 // decodes as Get's does. Required parameters are not checked here: the portal
 // reports them.
-func GetCommand(p GetParams) b24.Command[[]GetItem] {
-	return b24.NewCommand[[]GetItem](b24.Request{
+func GetCommand(p GetParams) b24.Command[[]User] {
+	return b24.NewCommand[[]User](b24.Request{
 		Idempotent: true,
 		Method:     "user.get",
 		Params:     p,
@@ -45,8 +45,8 @@ func GetCommand(p GetParams) b24.Command[[]GetItem] {
 
 // GetAll iterates over every row of user.get, requesting page after page
 // (start/next) as the loop asks for more.
-func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) iter.Seq2[GetItem, error] {
-	return b24.List[GetItem](ctx, c, GetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func GetAll(ctx context.Context, c b24.Caller, p GetParams, opts ...b24.CallOption) iter.Seq2[User, error] {
+	return b24.List[User](ctx, c, GetCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // GetParams holds the parameters of user.get.
@@ -148,47 +148,7 @@ type GetParams struct {
 	// Formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// GetItem is one row of user.get.
-type GetItem struct {
-	ID               b24.String      `json:"ID"`
-	Active           b24.Bool        `json:"ACTIVE"`
-	Name             b24.String      `json:"NAME"`
-	LastName         b24.String      `json:"LAST_NAME"`
-	SecondName       b24.String      `json:"SECOND_NAME"`
-	Email            b24.String      `json:"EMAIL"`
-	LastLogin        b24.String      `json:"LAST_LOGIN"`
-	DateRegister     b24.String      `json:"DATE_REGISTER"`
-	TimeZone         b24.String      `json:"TIME_ZONE"`
-	IsOnline         b24.String      `json:"IS_ONLINE"`
-	TimestampX       json.RawMessage `json:"TIMESTAMP_X"`
-	LastActivityDate json.RawMessage `json:"LAST_ACTIVITY_DATE"`
-	PersonalGender   b24.String      `json:"PERSONAL_GENDER"`
-	PersonalWww      b24.String      `json:"PERSONAL_WWW"`
-	PersonalBirthday b24.String      `json:"PERSONAL_BIRTHDAY"`
-	PersonalMobile   b24.String      `json:"PERSONAL_MOBILE"`
-	PersonalCity     b24.String      `json:"PERSONAL_CITY"`
-	WorkPhone        b24.String      `json:"WORK_PHONE"`
-	WorkPosition     b24.String      `json:"WORK_POSITION"`
-	UfEmploymentDate b24.String      `json:"UF_EMPLOYMENT_DATE"`
-	UfDepartment     []b24.Int       `json:"UF_DEPARTMENT"`
-	UserType         b24.String      `json:"USER_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetItem) UnmarshalJSON(data []byte) error {
-	type plain GetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetItem) MarshalJSON() ([]byte, error) {
-	type plain GetItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // GetParamsOrder is the order of user.get: the constants below are the

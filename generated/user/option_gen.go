@@ -115,7 +115,7 @@ type OptionSetParams struct {
 	// An array where the key is the name of the property to be saved, and the
 	// value is the property value. If a value with a new key is passed, the method
 	// will write it; if an existing one, it will update it. Required.
-	Options []any `json:"options"`
+	Options map[string]any `json:"options"`
 }
 
 // validate reports the first required parameter left empty.

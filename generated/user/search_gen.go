@@ -25,8 +25,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func Search(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.CallOption) ([]SearchItem, error) {
-	var out []SearchItem
+func Search(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.CallOption) ([]User, error) {
+	var out []User
 	if err := b24.Invoke(ctx, c, SearchCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -36,8 +36,8 @@ func Search(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.CallO
 // SearchCommand is user.search as a command for a batch (see b24.Add); its
 // result decodes as Search's does. Required parameters are not checked here:
 // the portal reports them.
-func SearchCommand(p SearchParams) b24.Command[[]SearchItem] {
-	return b24.NewCommand[[]SearchItem](b24.Request{
+func SearchCommand(p SearchParams) b24.Command[[]User] {
+	return b24.NewCommand[[]User](b24.Request{
 		Idempotent: true,
 		Method:     "user.search",
 		Params:     p,
@@ -47,8 +47,8 @@ func SearchCommand(p SearchParams) b24.Command[[]SearchItem] {
 
 // SearchAll iterates over every row of user.search, requesting page after page
 // (start/next) as the loop asks for more.
-func SearchAll(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.CallOption) iter.Seq2[SearchItem, error] {
-	return b24.List[SearchItem](ctx, c, SearchCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
+func SearchAll(ctx context.Context, c b24.Caller, p SearchParams, opts ...b24.CallOption) iter.Seq2[User, error] {
+	return b24.List[User](ctx, c, SearchCommand(p).Request, b24.ListSpec{IDField: "ID"}, opts...)
 }
 
 // SearchParams holds the parameters of user.search.
@@ -104,47 +104,7 @@ type SearchParams struct {
 	// Formula for calculating the value of the start parameter:
 	//
 	// start = (N-1) * 50, where N — the number of the desired page
-	Start b24.Opt[int64] `json:"start,omitzero"`
-}
-
-// SearchItem is one row of user.search.
-type SearchItem struct {
-	ID               b24.String      `json:"ID"`
-	Active           b24.Bool        `json:"ACTIVE"`
-	Name             b24.String      `json:"NAME"`
-	LastName         b24.String      `json:"LAST_NAME"`
-	SecondName       b24.String      `json:"SECOND_NAME"`
-	Email            b24.String      `json:"EMAIL"`
-	LastLogin        b24.String      `json:"LAST_LOGIN"`
-	DateRegister     b24.String      `json:"DATE_REGISTER"`
-	TimeZone         b24.String      `json:"TIME_ZONE"`
-	IsOnline         b24.String      `json:"IS_ONLINE"`
-	TimestampX       json.RawMessage `json:"TIMESTAMP_X"`
-	LastActivityDate json.RawMessage `json:"LAST_ACTIVITY_DATE"`
-	PersonalGender   b24.String      `json:"PERSONAL_GENDER"`
-	PersonalWww      b24.String      `json:"PERSONAL_WWW"`
-	PersonalBirthday b24.String      `json:"PERSONAL_BIRTHDAY"`
-	PersonalMobile   b24.String      `json:"PERSONAL_MOBILE"`
-	PersonalCity     b24.String      `json:"PERSONAL_CITY"`
-	WorkPhone        b24.String      `json:"WORK_PHONE"`
-	WorkPosition     b24.String      `json:"WORK_POSITION"`
-	UfEmploymentDate b24.String      `json:"UF_EMPLOYMENT_DATE"`
-	UfDepartment     []b24.Int       `json:"UF_DEPARTMENT"`
-	UserType         b24.String      `json:"USER_TYPE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SearchItem) UnmarshalJSON(data []byte) error {
-	type plain SearchItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SearchItem) MarshalJSON() ([]byte, error) {
-	type plain SearchItem
-	return b24.EncodeObject(plain(v), v.Extra)
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // SearchParamsFilter is the FILTER of user.search: the constants below are the

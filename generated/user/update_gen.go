@@ -47,7 +47,7 @@ func UpdateCommand(p UpdateParams) b24.Command[b24.Bool] {
 // UpdateParams holds the parameters of user.update.
 type UpdateParams struct {
 	// User identifier. Required.
-	ID int64 `json:"ID"`
+	ID b24.Int `json:"ID"`
 	// User activity flag. Possible values:
 	//
 	//   - Y — employee is active,

@@ -101,7 +101,7 @@ type UserfieldAddParamsFields struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort order
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Whether the field is multiple. Possible values:
 	//
 	//   - Y — yes
@@ -186,7 +186,7 @@ type UserfieldAddParamsFieldsSettings struct {
 	// Number of lines in the input field. Must be greater than 0.
 	//
 	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -294,7 +294,7 @@ type UserfieldDeleteParams struct {
 	//
 	// To get custom field identifiers, use the user.userfield.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -450,7 +450,11 @@ type UserfieldListParams struct {
 	//   - = — equal, exact match (used by default)
 	//   - != — not equal
 	//   - ! — not equal
-	Filter []any `json:"filter,omitzero"`
+	//
+	// Keys are field names, optionally prefixed by an operator (">ID",
+	// "=STAGE_ID", "%TITLE", "!ID"); b24.Filter's methods spell them:
+	// b24.Filter{}.Eq("STAGE_ID", "WON").Gt("ID", 10).
+	Filter b24.Filter `json:"filter,omitzero"`
 }
 
 // UserfieldListItem is one row of user.userfield.list.
@@ -570,7 +574,7 @@ type UserfieldUpdateParams struct {
 	//
 	// To obtain custom field identifiers, use the user.userfield.list method.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Field values for updating the custom field
 	Fields *UserfieldUpdateParamsFields `json:"fields,omitzero"`
 }
@@ -591,7 +595,7 @@ type UserfieldUpdateParamsFields struct {
 	// External code
 	XMLID b24.Opt[string] `json:"XML_ID,omitzero"`
 	// Sort order
-	Sort b24.Opt[int64] `json:"SORT,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"SORT,omitzero"`
 	// Whether the custom field is mandatory. Possible values:
 	//
 	//   - Y — yes
@@ -672,7 +676,7 @@ type UserfieldUpdateParamsFieldsSettings struct {
 	// Number of lines in the input field. Must be greater than 0.
 	//
 	// Default 1. Default: 1.
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

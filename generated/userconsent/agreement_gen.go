@@ -108,7 +108,7 @@ type AgreementTextParams struct {
 	//
 	// The identifier can be obtained using the method userconsent.agreement.list.
 	// Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Array of replacements for text substitution. Available keys:
 	//
 	//   - button_caption — text of the confirmation button

@@ -51,13 +51,13 @@ type ConsentAddParams struct {
 	//
 	// The identifier can be obtained using the method userconsent.agreement.list.
 	// Required.
-	AgreementID int64 `json:"AGREEMENT_ID"`
+	AgreementID b24.Int `json:"AGREEMENT_ID"`
 	// User's IP address. Required.
 	IP string `json:"IP"`
 	// User identifier.
 	//
 	// The identifier can be obtained using the methods user.get and user.search
-	UserID b24.Opt[int64] `json:"USER_ID,omitzero"`
+	UserID b24.Opt[b24.Int] `json:"USER_ID,omitzero"`
 	// URL of the page where consent was obtained
 	URL b24.Opt[string] `json:"URL,omitzero"`
 	// Identifier of the source, for example, my_contact_form

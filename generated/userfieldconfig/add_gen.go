@@ -4,7 +4,6 @@ package userfieldconfig
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
@@ -96,7 +95,7 @@ type AddParamsField struct {
 	// External identifier of the field
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Sort index. Default is 100. Default: 100.
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Whether the field is multiple. Possible values: Y or N. Default is N.
 	// Default: N.
 	Multiple b24.Opt[bool] `json:"multiple,omitzero"`
@@ -142,15 +141,15 @@ type AddParamsFieldSettings struct {
 	// Default value
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field, must be greater than 0
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
 	// Width of the input field
-	Size b24.Opt[int64] `json:"SIZE,omitzero"`
+	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
 	// Regular expression for validation
 	Regexp b24.Opt[string] `json:"REGEXP,omitzero"`
 	// Minimum string length
-	MinLength b24.Opt[int64] `json:"MIN_LENGTH,omitzero"`
+	MinLength b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
 	// Maximum string length
-	MaxLength b24.Opt[int64] `json:"MAX_LENGTH,omitzero"`
+	MaxLength b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -174,7 +173,7 @@ type AddParamsFieldEnum struct {
 	// Default value flag (Y/N). Default: Y.
 	Def b24.Opt[bool] `json:"def,omitzero"`
 	// Sort index of the option
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// External identifier of the option
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -193,241 +192,9 @@ func (v AddParamsFieldEnum) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// AddField is the result of userfieldconfig.add.
-type AddField struct {
-	// Identifier of the field settings
-	ID b24.Int `json:"id"`
-	// Identifier of the object
-	EntityID b24.String `json:"entityId"`
-	// Field code
-	FieldName b24.String `json:"fieldName"`
-	// Identifier of the field type
-	UserTypeID b24.String `json:"userTypeId"`
-	// External identifier of the field
-	XMLID b24.String `json:"xmlId"`
-	// Sort index
-	Sort b24.Int `json:"sort"`
-	// Flag for multiple values (Y/N)
-	Multiple b24.Bool `json:"multiple"`
-	// Flag for mandatory field (Y/N)
-	Mandatory b24.Bool `json:"mandatory"`
-	// Flag for showing the field in the filter
-	ShowFilter b24.Bool `json:"showFilter"`
-	// Flag for showing the field in the list
-	ShowInList b24.Bool `json:"showInList"`
-	// Flag for editing in the list
-	EditInList b24.Bool `json:"editInList"`
-	// Flag for participation in search
-	IsSearchable b24.Bool `json:"isSearchable"`
-	// Additional field settings (detailed description). The set of keys depends on
-	// userTypeId
-	Settings AddFieldSettings `json:"settings"`
-	// Languages for which field labels are set
-	LanguageID AddFieldLanguageID `json:"languageId"`
-	// Labels in the edit form
-	EditFormLabel AddFieldEditFormLabel `json:"editFormLabel"`
-	// Column labels in the list
-	ListColumnLabel AddFieldListColumnLabel `json:"listColumnLabel"`
-	// Filter labels
-	ListFilterLabel AddFieldListFilterLabel `json:"listFilterLabel"`
-	// Error message text
-	ErrorMessage AddFieldErrorMessage `json:"errorMessage"`
-	// Help text for the field
-	HelpMessage AddFieldHelpMessage `json:"helpMessage"`
-	// Value options. This field is returned only for userTypeId = enumeration
-	Enum []AddFieldEnum `json:"enum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddField) UnmarshalJSON(data []byte) error {
-	type plain AddField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddField) MarshalJSON() ([]byte, error) {
-	type plain AddField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldSettings is the settings value of userfieldconfig.add.
-type AddFieldSettings struct {
-	// Default value
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Number of rows in the input field, must be greater than 0
-	Rows b24.Int `json:"ROWS"`
-	// Width of the input field
-	Size b24.Int `json:"SIZE"`
-	// Regular expression for validation
-	Regexp b24.String `json:"REGEXP"`
-	// Minimum string length
-	MinLength b24.Int `json:"MIN_LENGTH"`
-	// Maximum string length
-	MaxLength b24.Int `json:"MAX_LENGTH"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldSettings) UnmarshalJSON(data []byte) error {
-	type plain AddFieldSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldSettings) MarshalJSON() ([]byte, error) {
-	type plain AddFieldSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldLanguageID is the languageId value of userfieldconfig.add.
-type AddFieldLanguageID struct {
-	En b24.String `json:"en"`
-	Ru b24.String `json:"ru"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldLanguageID) UnmarshalJSON(data []byte) error {
-	type plain AddFieldLanguageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldLanguageID) MarshalJSON() ([]byte, error) {
-	type plain AddFieldLanguageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldEditFormLabel is the editFormLabel value of userfieldconfig.add.
-type AddFieldEditFormLabel struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain AddFieldEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain AddFieldEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldListColumnLabel is the listColumnLabel value of userfieldconfig.add.
-type AddFieldListColumnLabel struct {
-	En json.RawMessage `json:"en"`
-	Ru json.RawMessage `json:"ru"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain AddFieldListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain AddFieldListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldListFilterLabel is the listFilterLabel value of userfieldconfig.add.
-type AddFieldListFilterLabel struct {
-	En json.RawMessage `json:"en"`
-	Ru json.RawMessage `json:"ru"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain AddFieldListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain AddFieldListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldErrorMessage is the errorMessage value of userfieldconfig.add.
-type AddFieldErrorMessage struct {
-	En json.RawMessage `json:"en"`
-	Ru json.RawMessage `json:"ru"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain AddFieldErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain AddFieldErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldHelpMessage is the helpMessage value of userfieldconfig.add.
-type AddFieldHelpMessage struct {
-	En json.RawMessage `json:"en"`
-	Ru json.RawMessage `json:"ru"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain AddFieldHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain AddFieldHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// AddFieldEnum is the enum value of userfieldconfig.add.
-type AddFieldEnum struct {
-	Def         b24.Bool   `json:"def"`
-	ID          b24.String `json:"id"`
-	Sort        b24.String `json:"sort"`
-	UserFieldID b24.String `json:"userFieldId"`
-	Value       b24.String `json:"value"`
-	XMLID       b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AddFieldEnum) UnmarshalJSON(data []byte) error {
-	type plain AddFieldEnum
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AddFieldEnum) MarshalJSON() ([]byte, error) {
-	type plain AddFieldEnum
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AddResult is the result of userfieldconfig.add.
 type AddResult struct {
-	Field *AddField `json:"field"`
+	Field *Userfieldconfig `json:"field"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

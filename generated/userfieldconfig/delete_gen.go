@@ -51,7 +51,7 @@ type DeleteParams struct {
 	//
 	// The identifier can be obtained using the userfieldconfig.list method or when
 	// creating the field with the userfieldconfig.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.

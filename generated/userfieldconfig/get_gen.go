@@ -4,7 +4,6 @@ package userfieldconfig
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
@@ -53,7 +52,7 @@ type GetParams struct {
 	//
 	// The identifier can be obtained using the userfieldconfig.list method or when
 	// creating a field with the userfieldconfig.add method. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 }
 
 // validate reports the first required parameter left empty.
@@ -73,213 +72,9 @@ func (p GetParams) validate() error {
 	return nil
 }
 
-// GetField is the result of userfieldconfig.get.
-type GetField struct {
-	ID              b24.String              `json:"id"`
-	EntityID        b24.String              `json:"entityId"`
-	FieldName       b24.String              `json:"fieldName"`
-	UserTypeID      b24.String              `json:"userTypeId"`
-	XMLID           json.RawMessage         `json:"xmlId"`
-	Sort            b24.String              `json:"sort"`
-	Multiple        b24.String              `json:"multiple"`
-	Mandatory       b24.String              `json:"mandatory"`
-	ShowFilter      b24.String              `json:"showFilter"`
-	ShowInList      b24.String              `json:"showInList"`
-	EditInList      b24.String              `json:"editInList"`
-	IsSearchable    b24.String              `json:"isSearchable"`
-	Settings        GetFieldSettings        `json:"settings"`
-	LanguageID      GetFieldLanguageID      `json:"languageId"`
-	EditFormLabel   GetFieldEditFormLabel   `json:"editFormLabel"`
-	ListColumnLabel GetFieldListColumnLabel `json:"listColumnLabel"`
-	ListFilterLabel GetFieldListFilterLabel `json:"listFilterLabel"`
-	ErrorMessage    GetFieldErrorMessage    `json:"errorMessage"`
-	HelpMessage     GetFieldHelpMessage     `json:"helpMessage"`
-	Enum            []GetFieldEnum          `json:"enum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetField) UnmarshalJSON(data []byte) error {
-	type plain GetField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetField) MarshalJSON() ([]byte, error) {
-	type plain GetField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldSettings is the settings value of userfieldconfig.get.
-type GetFieldSettings struct {
-	Display        b24.String `json:"DISPLAY"`
-	ListHeight     b24.Int    `json:"LIST_HEIGHT"`
-	CaptionNoValue b24.String `json:"CAPTION_NO_VALUE"`
-	ShowNoValue    b24.String `json:"SHOW_NO_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldSettings) UnmarshalJSON(data []byte) error {
-	type plain GetFieldSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldSettings) MarshalJSON() ([]byte, error) {
-	type plain GetFieldSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldLanguageID is the languageId value of userfieldconfig.get.
-type GetFieldLanguageID struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldLanguageID) UnmarshalJSON(data []byte) error {
-	type plain GetFieldLanguageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldLanguageID) MarshalJSON() ([]byte, error) {
-	type plain GetFieldLanguageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldEditFormLabel is the editFormLabel value of userfieldconfig.get.
-type GetFieldEditFormLabel struct {
-	En b24.String `json:"en"`
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain GetFieldEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain GetFieldEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldListColumnLabel is the listColumnLabel value of userfieldconfig.get.
-type GetFieldListColumnLabel struct {
-	En json.RawMessage `json:"en"`
-	De json.RawMessage `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain GetFieldListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain GetFieldListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldListFilterLabel is the listFilterLabel value of userfieldconfig.get.
-type GetFieldListFilterLabel struct {
-	En json.RawMessage `json:"en"`
-	De json.RawMessage `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain GetFieldListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain GetFieldListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldErrorMessage is the errorMessage value of userfieldconfig.get.
-type GetFieldErrorMessage struct {
-	En json.RawMessage `json:"en"`
-	De json.RawMessage `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain GetFieldErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain GetFieldErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldHelpMessage is the helpMessage value of userfieldconfig.get.
-type GetFieldHelpMessage struct {
-	En json.RawMessage `json:"en"`
-	De json.RawMessage `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain GetFieldHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain GetFieldHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// GetFieldEnum is the enum value of userfieldconfig.get.
-type GetFieldEnum struct {
-	ID          b24.String `json:"id"`
-	UserFieldID b24.String `json:"userFieldId"`
-	Value       b24.String `json:"value"`
-	Def         b24.String `json:"def"`
-	Sort        b24.String `json:"sort"`
-	XMLID       b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *GetFieldEnum) UnmarshalJSON(data []byte) error {
-	type plain GetFieldEnum
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v GetFieldEnum) MarshalJSON() ([]byte, error) {
-	type plain GetFieldEnum
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // GetResult is the result of userfieldconfig.get.
 type GetResult struct {
-	Field *GetField `json:"field"`
+	Field *Userfieldconfig `json:"field"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -48,14 +48,14 @@ func ListCommand(p ListParams) b24.Command[*ListResult] {
 
 // ListAll iterates over every row of userfieldconfig.list, requesting page
 // after page (start/next) as the loop asks for more.
-func ListAll(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) iter.Seq2[ListItem, error] {
+func ListAll(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) iter.Seq2[Userfieldconfig, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ListItem, error) bool) {
-			var zero ListItem
+		return func(yield func(Userfieldconfig, error) bool) {
+			var zero Userfieldconfig
 			yield(zero, err)
 		}
 	}
-	return b24.List[ListItem](ctx, c, ListCommand(p).Request, b24.ListSpec{
+	return b24.List[Userfieldconfig](ctx, c, ListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "fields",
 	}, opts...)
@@ -64,14 +64,14 @@ func ListAll(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOp
 // ListExport reads every row of userfieldconfig.list by ID (start=-1, filter
 // >ID, ordered by ID), many pages per batch call: the fast way to read a large
 // list. The filter in p still applies; its order is replaced.
-func ListExport(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) iter.Seq2[ListItem, error] {
+func ListExport(ctx context.Context, c b24.Caller, p ListParams, opts ...b24.CallOption) iter.Seq2[Userfieldconfig, error] {
 	if err := p.validate(); err != nil {
-		return func(yield func(ListItem, error) bool) {
-			var zero ListItem
+		return func(yield func(Userfieldconfig, error) bool) {
+			var zero Userfieldconfig
 			yield(zero, err)
 		}
 	}
-	return b24.Export[ListItem](ctx, c, ListCommand(p).Request, b24.ListSpec{
+	return b24.Export[Userfieldconfig](ctx, c, ListCommand(p).Request, b24.ListSpec{
 		IDField:  "id",
 		ItemsKey: "fields",
 	}, opts...)
@@ -86,17 +86,19 @@ type ListParams struct {
 	Select *ListParamsSelect `json:"select,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n - the name of the field by which the selection will be sorted
-	//	  - value_n - a string value equal to:
-	//	    ◦ ASC - ascending sort
-	//	    ◦ DESC - descending sort
+	// …
+	//
+	//   - field_n - the name of the field by which the selection will be sorted
+	//   - value_n - a string value equal to:
+	//     ◦ ASC - ascending sort
+	//     ◦ DESC - descending sort
 	//
 	// Available fields for sorting:
 	//
@@ -118,16 +120,18 @@ type ListParams struct {
 	Order b24.Order `json:"order,omitzero"`
 	// Object format:
 	//
-	//		{
-	//		    field_1: value_1,
-	//		    field_2: value_2,
-	//		    ...,
-	//		    field_n: value_n,
-	//		}
+	//	{
+	//	    field_1: value_1,
+	//	    field_2: value_2,
+	//	    ...,
+	//	    field_n: value_n,
+	//	}
 	//
-	//	  - field_n - the name of the field by which the selection of user fields
-	//	    will be filtered
-	//	  - value_n - filter value
+	// …
+	//
+	//   - field_n - the name of the field by which the selection of user fields
+	//     will be filtered
+	//   - value_n - filter value
 	//
 	// All conditions for individual fields are combined using AND.
 	//
@@ -136,7 +140,7 @@ type ListParams struct {
 	// Offset for pagination.
 	//
 	// Use the next parameter value from the previous response
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -189,7 +193,8 @@ type ListParamsSelect struct {
 	//   - errorMessage - error message
 	//   - helpMessage - help
 	LanguageID b24.Opt[ListParamsSelectLanguageID] `json:"languageId,omitzero"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	// Extra keeps the keys the docs do not list, among them * (return all standard
+	// settings fields).
 	Extra b24.Fields `json:"-"`
 }
 
@@ -208,7 +213,7 @@ func (v ListParamsSelect) MarshalJSON() ([]byte, error) {
 // ListParamsFilter is the filter value of userfieldconfig.list.
 type ListParamsFilter struct {
 	// Identifier of the user field
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Code of the user field
 	FieldName b24.Opt[string] `json:"fieldName,omitzero"`
 	// Type of the user field
@@ -216,7 +221,7 @@ type ListParamsFilter struct {
 	// External code
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Whether the user field is multiple. Possible values: Y or N
 	Multiple b24.Opt[bool] `json:"multiple,omitzero"`
 	// Whether the user field is mandatory. Possible values: Y or N
@@ -245,114 +250,9 @@ func (v ListParamsFilter) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// ListItem is one row of userfieldconfig.list.
-type ListItem struct {
-	// Identifier of the user field
-	ID b24.Int `json:"id"`
-	// Identifier of the object to which the user field belongs
-	EntityID b24.String `json:"entityId"`
-	// Code of the user field
-	FieldName b24.String `json:"fieldName"`
-	// Type of the user field
-	UserTypeID b24.String `json:"userTypeId"`
-	// External code
-	XMLID b24.String `json:"xmlId"`
-	// Sort index
-	Sort b24.Int `json:"sort"`
-	// Whether the user field is multiple. Possible values: Y or N
-	Multiple b24.Bool `json:"multiple"`
-	// Whether the user field is mandatory. Possible values: Y or N
-	Mandatory b24.Bool `json:"mandatory"`
-	// Display mode in the filter.
-	//
-	// Possible values: N, I, E, S
-	ShowFilter b24.Bool `json:"showFilter"`
-	// Whether to show the field in the list. Possible values: Y or N
-	ShowInList b24.Bool `json:"showInList"`
-	// Whether to allow editing the value in the list. Possible values: Y or N
-	EditInList b24.Bool `json:"editInList"`
-	// Whether the field values are searchable. Possible values: Y or N
-	IsSearchable b24.Bool `json:"isSearchable"`
-	// Additional settings for the field.
-	//
-	// The composition of keys depends on userTypeId
-	Settings ListItemSettings `json:"settings"`
-	// Language identifiers for which labels are set
-	LanguageID ListItemLanguageID `json:"languageId"`
-	// Labels in the edit form
-	EditFormLabel json.RawMessage `json:"editFormLabel"`
-	// Header in the list
-	ListColumnLabel b24.String `json:"listColumnLabel"`
-	// Label of the filter in the list
-	ListFilterLabel b24.String `json:"listFilterLabel"`
-	// Error message
-	ErrorMessage b24.String `json:"errorMessage"`
-	// Help
-	HelpMessage b24.String `json:"helpMessage"`
-	// List elements for userTypeId = enumeration.
-	//
-	// Field may be absent for other types
-	Enum json.RawMessage `json:"enum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ListItem) UnmarshalJSON(data []byte) error {
-	type plain ListItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ListItem) MarshalJSON() ([]byte, error) {
-	type plain ListItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ListItemSettings is the settings value of userfieldconfig.list.
-type ListItemSettings struct {
-	CaptionNoValue b24.String `json:"CAPTION_NO_VALUE"`
-	Display        b24.String `json:"DISPLAY"`
-	ListHeight     b24.Number `json:"LIST_HEIGHT"`
-	ShowNoValue    b24.Bool   `json:"SHOW_NO_VALUE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ListItemSettings) UnmarshalJSON(data []byte) error {
-	type plain ListItemSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ListItemSettings) MarshalJSON() ([]byte, error) {
-	type plain ListItemSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// ListItemLanguageID is the languageId value of userfieldconfig.list.
-type ListItemLanguageID struct {
-	De b24.String `json:"de"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *ListItemLanguageID) UnmarshalJSON(data []byte) error {
-	type plain ListItemLanguageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v ListItemLanguageID) MarshalJSON() ([]byte, error) {
-	type plain ListItemLanguageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // ListResult is the result of userfieldconfig.list.
 type ListResult struct {
-	Fields []ListItem `json:"fields"`
+	Fields []Userfieldconfig `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -4,7 +4,6 @@ package userfieldconfig
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
@@ -50,7 +49,7 @@ type UpdateParams struct {
 	// Identifier of the module where the field is located. Required.
 	ModuleID string `json:"moduleId"`
 	// Identifier of the user field settings. Required.
-	ID int64 `json:"id"`
+	ID b24.Int `json:"id"`
 	// Object with new field settings (detailed description)
 	Field *UpdateParamsField `json:"field,omitzero"`
 }
@@ -77,7 +76,7 @@ type UpdateParamsField struct {
 	// External identifier of the field
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// Mandatory field flag (Y/N)
 	Mandatory b24.Opt[bool] `json:"mandatory,omitzero"`
 	// Show field in filter flag (Y/N)
@@ -120,15 +119,15 @@ type UpdateParamsFieldSettings struct {
 	// Default value
 	DefaultValue b24.Opt[string] `json:"DEFAULT_VALUE,omitzero"`
 	// Number of rows in the input field, must be greater than 0
-	Rows b24.Opt[int64] `json:"ROWS,omitzero"`
+	Rows b24.Opt[b24.Int] `json:"ROWS,omitzero"`
 	// Width of the input field
-	Size b24.Opt[int64] `json:"SIZE,omitzero"`
+	Size b24.Opt[b24.Int] `json:"SIZE,omitzero"`
 	// Regular expression for validation
 	Regexp b24.Opt[string] `json:"REGEXP,omitzero"`
 	// Minimum string length
-	MinLength b24.Opt[int64] `json:"MIN_LENGTH,omitzero"`
+	MinLength b24.Opt[b24.Int] `json:"MIN_LENGTH,omitzero"`
 	// Maximum string length
-	MaxLength b24.Opt[int64] `json:"MAX_LENGTH,omitzero"`
+	MaxLength b24.Opt[b24.Int] `json:"MAX_LENGTH,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -148,13 +147,13 @@ func (v UpdateParamsFieldSettings) MarshalJSON() ([]byte, error) {
 // UpdateParamsFieldEnum is the enum value of userfieldconfig.update.
 type UpdateParamsFieldEnum struct {
 	// Identifier of the existing option. Used for updating or deleting
-	ID b24.Opt[int64] `json:"id,omitzero"`
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
 	// Value of the option
 	Value b24.Opt[string] `json:"value,omitzero"`
 	// Default value flag (Y/N). Default: Y.
 	Def b24.Opt[bool] `json:"def,omitzero"`
 	// Sort index
-	Sort b24.Opt[int64] `json:"sort,omitzero"`
+	Sort b24.Opt[b24.Int] `json:"sort,omitzero"`
 	// External identifier of the option
 	XMLID b24.Opt[string] `json:"xmlId,omitzero"`
 	// Flag for deleting the existing option (Y/N)
@@ -175,242 +174,9 @@ func (v UpdateParamsFieldEnum) MarshalJSON() ([]byte, error) {
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
-// UpdateField is the result of userfieldconfig.update.
-type UpdateField struct {
-	// Identifier of the field settings
-	ID b24.Int `json:"id"`
-	// Identifier of the object
-	EntityID b24.String `json:"entityId"`
-	// Field code
-	FieldName b24.String `json:"fieldName"`
-	// Identifier of the field type
-	UserTypeID b24.String `json:"userTypeId"`
-	// External identifier of the field
-	XMLID b24.String `json:"xmlId"`
-	// Sort index
-	Sort b24.Int `json:"sort"`
-	// Multiple value flag (Y/N)
-	Multiple b24.Bool `json:"multiple"`
-	// Mandatory field flag (Y/N)
-	Mandatory b24.Bool `json:"mandatory"`
-	// Show field in filter flag
-	ShowFilter b24.Bool `json:"showFilter"`
-	// Show field in list flag
-	ShowInList b24.Bool `json:"showInList"`
-	// Edit in list flag
-	EditInList b24.Bool `json:"editInList"`
-	// Participation in search flag
-	IsSearchable b24.Bool `json:"isSearchable"`
-	// Additional field settings. See Parameter settings.
-	//
-	// The set of keys depends on userTypeId
-	Settings UpdateFieldSettings `json:"settings"`
-	// Languages for which field labels are set
-	LanguageID UpdateFieldLanguageID `json:"languageId"`
-	// Labels in the edit form
-	EditFormLabel UpdateFieldEditFormLabel `json:"editFormLabel"`
-	// Column labels in the list
-	ListColumnLabel UpdateFieldListColumnLabel `json:"listColumnLabel"`
-	// Filter labels
-	ListFilterLabel UpdateFieldListFilterLabel `json:"listFilterLabel"`
-	// Error message text
-	ErrorMessage UpdateFieldErrorMessage `json:"errorMessage"`
-	// Help text for the field
-	HelpMessage UpdateFieldHelpMessage `json:"helpMessage"`
-	// Value options.
-	//
-	// This field is returned only for userTypeId = enumeration
-	Enum []UpdateFieldEnum `json:"enum"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateField) UnmarshalJSON(data []byte) error {
-	type plain UpdateField
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateField) MarshalJSON() ([]byte, error) {
-	type plain UpdateField
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldSettings is the settings value of userfieldconfig.update.
-type UpdateFieldSettings struct {
-	// Default value
-	DefaultValue b24.String `json:"DEFAULT_VALUE"`
-	// Number of rows in the input field, must be greater than 0
-	Rows b24.Int `json:"ROWS"`
-	// Width of the input field
-	Size b24.Int `json:"SIZE"`
-	// Regular expression for validation
-	Regexp b24.String `json:"REGEXP"`
-	// Minimum string length
-	MinLength b24.Int `json:"MIN_LENGTH"`
-	// Maximum string length
-	MaxLength b24.Int `json:"MAX_LENGTH"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldSettings) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldSettings
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldSettings) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldSettings
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldLanguageID is the languageId value of userfieldconfig.update.
-type UpdateFieldLanguageID struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldLanguageID) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldLanguageID
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldLanguageID) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldLanguageID
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldEditFormLabel is the editFormLabel value of
-// userfieldconfig.update.
-type UpdateFieldEditFormLabel struct {
-	En b24.String `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldEditFormLabel) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldEditFormLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldEditFormLabel) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldEditFormLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldListColumnLabel is the listColumnLabel value of
-// userfieldconfig.update.
-type UpdateFieldListColumnLabel struct {
-	En json.RawMessage `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldListColumnLabel) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldListColumnLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldListColumnLabel) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldListColumnLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldListFilterLabel is the listFilterLabel value of
-// userfieldconfig.update.
-type UpdateFieldListFilterLabel struct {
-	En json.RawMessage `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldListFilterLabel) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldListFilterLabel
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldListFilterLabel) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldListFilterLabel
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldErrorMessage is the errorMessage value of userfieldconfig.update.
-type UpdateFieldErrorMessage struct {
-	En json.RawMessage `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldErrorMessage) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldErrorMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldErrorMessage) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldErrorMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldHelpMessage is the helpMessage value of userfieldconfig.update.
-type UpdateFieldHelpMessage struct {
-	En json.RawMessage `json:"en"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldHelpMessage) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldHelpMessage
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldHelpMessage) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldHelpMessage
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// UpdateFieldEnum is the enum value of userfieldconfig.update.
-type UpdateFieldEnum struct {
-	Def         b24.Bool   `json:"def"`
-	ID          b24.String `json:"id"`
-	Sort        b24.String `json:"sort"`
-	UserFieldID b24.String `json:"userFieldId"`
-	Value       b24.String `json:"value"`
-	XMLID       b24.String `json:"xmlId"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UpdateFieldEnum) UnmarshalJSON(data []byte) error {
-	type plain UpdateFieldEnum
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UpdateFieldEnum) MarshalJSON() ([]byte, error) {
-	type plain UpdateFieldEnum
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // UpdateResult is the result of userfieldconfig.update.
 type UpdateResult struct {
-	Field *UpdateField `json:"field"`
+	Field *Userfieldconfig `json:"field"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -78,7 +78,7 @@ type AddParams struct {
 	// the custom field height in pixels. Any positive value will be applied.
 	// Default — 0. If specified 0, the standard height for displaying this
 	// widget will be used. Default: 0.
-	Options []any `json:"OPTIONS,omitzero"`
+	Options *AddParamsOptions `json:"OPTIONS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -96,4 +96,23 @@ func (p AddParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// AddParamsOptions is the OPTIONS value of userfieldtype.add.
+type AddParamsOptions struct {
+	Height b24.Opt[b24.Int] `json:"height,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AddParamsOptions) UnmarshalJSON(data []byte) error {
+	type plain AddParamsOptions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AddParamsOptions) MarshalJSON() ([]byte, error) {
+	type plain AddParamsOptions
+	return b24.EncodeObject(plain(v), v.Extra)
 }

@@ -76,7 +76,7 @@ type UpdateParams struct {
 	// the height of the user field in pixels. Any positive value will apply.
 	// Default is 0. If 0 is specified, the standard height for displaying this
 	// widget will be used. Default: 0.
-	Options []any `json:"OPTIONS,omitzero"`
+	Options *UpdateParamsOptions `json:"OPTIONS,omitzero"`
 }
 
 // validate reports the first required parameter left empty.
@@ -100,4 +100,23 @@ func (p UpdateParams) validate() error {
 		}
 	}
 	return nil
+}
+
+// UpdateParamsOptions is the OPTIONS value of userfieldtype.update.
+type UpdateParamsOptions struct {
+	Height b24.Opt[b24.Int] `json:"height,omitzero"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *UpdateParamsOptions) UnmarshalJSON(data []byte) error {
+	type plain UpdateParamsOptions
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v UpdateParamsOptions) MarshalJSON() ([]byte, error) {
+	type plain UpdateParamsOptions
+	return b24.EncodeObject(plain(v), v.Extra)
 }

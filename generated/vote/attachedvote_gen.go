@@ -9,6 +9,61 @@ import (
 	"iter"
 )
 
+// AttachedVote is one AttachedVote of vote.AttachedVote, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (vote.attachedvote.get, vote.attachedvote.recall,
+// vote.attachedvote.vote), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type AttachedVote struct {
+	// ID of the attached vote
+	ID b24.Int `json:"ID"`
+	// ID of the vote itself
+	VoteID b24.Int `json:"VOTE_ID"`
+	// Vote counter
+	Counter b24.Int `json:"COUNTER"`
+	// Array of poll questions
+	Questions json.RawMessage `json:"QUESTIONS"`
+	// Level of poll anonymity
+	Anonymity b24.Int `json:"ANONYMITY"`
+	// Availability of revoting
+	Options b24.Int `json:"OPTIONS"`
+	// Map of current user's answers
+	UserAnswerMap json.RawMessage `json:"userAnswerMap"`
+	// Can the current user edit the poll
+	CanEdit b24.Bool `json:"canEdit"`
+	// Can the current user vote
+	CanVote b24.Bool `json:"canVote"`
+	// Can the current user revote
+	CanRevote b24.Bool `json:"canRevote"`
+	// Has the current user already voted
+	IsVoted b24.Bool `json:"isVoted"`
+	// Signed ID
+	SignedAttachID b24.String `json:"signedAttachId"`
+	// URL to view poll results
+	ResultURL b24.String `json:"resultUrl"`
+	// URL to download poll results
+	DownloadURL b24.String `json:"downloadUrl"`
+	// ID of the element to which the poll is attached
+	EntityID b24.Int `json:"entityId"`
+	// Is the poll finished
+	IsFinished b24.Bool `json:"isFinished"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *AttachedVote) UnmarshalJSON(data []byte) error {
+	type plain AttachedVote
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v AttachedVote) MarshalJSON() ([]byte, error) {
+	type plain AttachedVote
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // AttachedVoteDownload calls vote.AttachedVote.download: Download the voting
 // report.
 //
@@ -56,7 +111,7 @@ func AttachedVoteDownloadCommand(p AttachedVoteDownloadParams) b24.Command[json.
 type AttachedVoteDownloadParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// The module ID, possible values:
 	//
 	//   - Im for a vote in chat,
@@ -79,7 +134,7 @@ type AttachedVoteDownloadParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -163,7 +218,7 @@ func AttachedVoteGetCommand(p AttachedVoteGetParams) b24.Command[*AttachedVoteGe
 type AttachedVoteGetParams struct {
 	// ID of the attached vote, can be equal to voteId from the results of
 	// vote.Integration.Im.send. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// Module ID, possible values:
 	//
 	//   - Im for a poll in chat,
@@ -186,7 +241,7 @@ type AttachedVoteGetParams struct {
 	//     method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Signed attachment ID, can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -227,59 +282,9 @@ func (p AttachedVoteGetParams) validate() error {
 	return nil
 }
 
-// AttachedVoteGetAttach is the result of vote.AttachedVote.get.
-type AttachedVoteGetAttach struct {
-	// ID of the attached vote
-	ID b24.Int `json:"ID"`
-	// ID of the vote itself
-	VoteID b24.Int `json:"VOTE_ID"`
-	// Vote counter
-	Counter b24.Int `json:"COUNTER"`
-	// Array of poll questions
-	Questions json.RawMessage `json:"QUESTIONS"`
-	// Level of poll anonymity
-	Anonymity b24.Int `json:"ANONYMITY"`
-	// Availability of revoting
-	Options b24.Int `json:"OPTIONS"`
-	// Map of current user's answers
-	UserAnswerMap json.RawMessage `json:"userAnswerMap"`
-	// Can the current user edit the poll
-	CanEdit b24.Bool `json:"canEdit"`
-	// Can the current user vote
-	CanVote b24.Bool `json:"canVote"`
-	// Can the current user revote
-	CanRevote b24.Bool `json:"canRevote"`
-	// Has the current user already voted
-	IsVoted b24.Bool `json:"isVoted"`
-	// Signed ID
-	SignedAttachID b24.String `json:"signedAttachId"`
-	// URL to view poll results
-	ResultURL b24.String `json:"resultUrl"`
-	// URL to download poll results
-	DownloadURL b24.String `json:"downloadUrl"`
-	// ID of the element to which the poll is attached
-	EntityID b24.Int `json:"entityId"`
-	// Is the poll finished
-	IsFinished b24.Bool `json:"isFinished"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AttachedVoteGetAttach) UnmarshalJSON(data []byte) error {
-	type plain AttachedVoteGetAttach
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AttachedVoteGetAttach) MarshalJSON() ([]byte, error) {
-	type plain AttachedVoteGetAttach
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AttachedVoteGetResult is the result of vote.AttachedVote.get.
 type AttachedVoteGetResult struct {
-	Attach *AttachedVoteGetAttach `json:"attach"`
+	Attach *AttachedVote `json:"attach"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -360,10 +365,10 @@ func AttachedVoteGetAnswerVotedAll(ctx context.Context, c b24.Caller, p Attached
 type AttachedVoteGetAnswerVotedParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// The ID of the answer, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AnswerID int64 `json:"answerId"`
+	AnswerID b24.Int `json:"answerId"`
 	// Pagination parameters, for example { size: 10, page: 1 }
 	PageNavigation map[string]any `json:"pageNavigation,omitzero"`
 	// User data format for mobile devices. Default value: false. Default: false.
@@ -390,7 +395,7 @@ type AttachedVoteGetAnswerVotedParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -551,7 +556,7 @@ type AttachedVoteGetManyParams struct {
 	//     method log.blogpost.get
 	//
 	// Maximum 50 entities. Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 }
 
 // validate reports the first required parameter left empty.
@@ -577,59 +582,9 @@ func (p AttachedVoteGetManyParams) validate() error {
 	return nil
 }
 
-// AttachedVoteGetManyItem is one row of vote.AttachedVote.getMany.
-type AttachedVoteGetManyItem struct {
-	// Identifier of the attached vote
-	ID b24.Int `json:"ID"`
-	// Identifier of the vote itself
-	VoteID b24.Int `json:"VOTE_ID"`
-	// Vote counter
-	Counter b24.Int `json:"COUNTER"`
-	// Array of poll questions
-	Questions json.RawMessage `json:"QUESTIONS"`
-	// Level of poll anonymity
-	Anonymity b24.Int `json:"ANONYMITY"`
-	// Availability of revoting
-	Options b24.Int `json:"OPTIONS"`
-	// Map of the current user's answers
-	UserAnswerMap json.RawMessage `json:"userAnswerMap"`
-	// Can the current user edit the poll
-	CanEdit b24.Bool `json:"canEdit"`
-	// Can the current user vote
-	CanVote b24.Bool `json:"canVote"`
-	// Can the current user revote
-	CanRevote b24.Bool `json:"canRevote"`
-	// Has the current user already voted
-	IsVoted b24.Bool `json:"isVoted"`
-	// Signed identifier
-	SignedAttachID b24.String `json:"signedAttachId"`
-	// URL to view the poll results
-	ResultURL b24.String `json:"resultUrl"`
-	// URL to download the poll results
-	DownloadURL b24.String `json:"downloadUrl"`
-	// Identifier of the entity to which the poll is attached
-	EntityID b24.Int `json:"entityId"`
-	// Is the poll completed
-	IsFinished b24.Bool `json:"isFinished"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AttachedVoteGetManyItem) UnmarshalJSON(data []byte) error {
-	type plain AttachedVoteGetManyItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AttachedVoteGetManyItem) MarshalJSON() ([]byte, error) {
-	type plain AttachedVoteGetManyItem
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AttachedVoteGetManyResult is the result of vote.AttachedVote.getMany.
 type AttachedVoteGetManyResult struct {
-	Items []AttachedVoteGetManyItem `json:"items"`
+	Items []AttachedVote `json:"items"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -694,10 +649,10 @@ func AttachedVoteGetWithVotedCommand(p AttachedVoteGetWithVotedParams) b24.Comma
 type AttachedVoteGetWithVotedParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// The number of records per page for the list of voters. Default value: 10.
 	// Default: 10.
-	PageSize b24.Opt[int64] `json:"pageSize,omitzero"`
+	PageSize b24.Opt[b24.Int] `json:"pageSize,omitzero"`
 	// User data format for mobile devices. Default value: false. Default: false.
 	UserForMobileFormat b24.Opt[bool] `json:"userForMobileFormat,omitzero"`
 	// The module ID, possible values:
@@ -722,7 +677,7 @@ type AttachedVoteGetWithVotedParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -881,7 +836,7 @@ func AttachedVoteRecallCommand(p AttachedVoteRecallParams) b24.Command[*Attached
 type AttachedVoteRecallParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// The module ID, possible values:
 	//
 	//   - Im for a poll in chat,
@@ -904,7 +859,7 @@ type AttachedVoteRecallParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// The signed attachment ID, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -945,59 +900,9 @@ func (p AttachedVoteRecallParams) validate() error {
 	return nil
 }
 
-// AttachedVoteRecallAttach is the result of vote.AttachedVote.recall.
-type AttachedVoteRecallAttach struct {
-	// The ID of the attached vote
-	ID b24.Int `json:"ID"`
-	// The ID of the vote itself
-	VoteID b24.Int `json:"VOTE_ID"`
-	// The vote counter
-	Counter b24.Int `json:"COUNTER"`
-	// An array of the poll questions
-	Questions json.RawMessage `json:"QUESTIONS"`
-	// The level of anonymity of the poll
-	Anonymity b24.Int `json:"ANONYMITY"`
-	// Availability of re-voting
-	Options b24.Int `json:"OPTIONS"`
-	// Map of the current user's answers
-	UserAnswerMap json.RawMessage `json:"userAnswerMap"`
-	// Can the current user edit the poll
-	CanEdit b24.Bool `json:"canEdit"`
-	// Can the current user vote
-	CanVote b24.Bool `json:"canVote"`
-	// Can the current user re-vote
-	CanRevote b24.Bool `json:"canRevote"`
-	// Has the current user already voted
-	IsVoted b24.Bool `json:"isVoted"`
-	// The signed ID
-	SignedAttachID b24.String `json:"signedAttachId"`
-	// URL to view the poll results
-	ResultURL b24.String `json:"resultUrl"`
-	// URL to download the poll results
-	DownloadURL b24.String `json:"downloadUrl"`
-	// The ID of the element to which the poll is attached
-	EntityID b24.Int `json:"entityId"`
-	// Is the poll finished
-	IsFinished b24.Bool `json:"isFinished"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AttachedVoteRecallAttach) UnmarshalJSON(data []byte) error {
-	type plain AttachedVoteRecallAttach
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AttachedVoteRecallAttach) MarshalJSON() ([]byte, error) {
-	type plain AttachedVoteRecallAttach
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AttachedVoteRecallResult is the result of vote.AttachedVote.recall.
 type AttachedVoteRecallResult struct {
-	Attach *AttachedVoteRecallAttach `json:"attach"`
+	Attach *AttachedVote `json:"attach"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -1059,7 +964,7 @@ func AttachedVoteResumeCommand(p AttachedVoteResumeParams) b24.Command[json.RawM
 type AttachedVoteResumeParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// The module ID, possible values:
 	//
 	//   - Im for a poll in chat,
@@ -1082,7 +987,7 @@ type AttachedVoteResumeParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// The signed ID of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -1168,7 +1073,7 @@ func AttachedVoteStopCommand(p AttachedVoteStopParams) b24.Command[json.RawMessa
 type AttachedVoteStopParams struct {
 	// The ID of the attached vote, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// The module ID, possible values:
 	//
 	//   - Im for a poll in chat,
@@ -1191,7 +1096,7 @@ type AttachedVoteStopParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// The signed attachment ID, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -1275,7 +1180,7 @@ func AttachedVoteVoteCommand(p AttachedVoteVoteParams) b24.Command[*AttachedVote
 type AttachedVoteVoteParams struct {
 	// The ID of the attached voting, which can be obtained using the methods
 	// vote.AttachedVote.get or vote.AttachedVote.getMany. Required.
-	AttachID int64 `json:"attachId"`
+	AttachID b24.Int `json:"attachId"`
 	// Voting data in the format:
 	//
 	//	{
@@ -1311,7 +1216,7 @@ type AttachedVoteVoteParams struct {
 	//     the method log.blogpost.get
 	//
 	// Required.
-	EntityID int64 `json:"entityId"`
+	EntityID b24.Int `json:"entityId"`
 	// Signed identifier of the attachment, which can be obtained using the method
 	// vote.AttachedVote.get, response parameter signedAttachId. Required.
 	SignedAttachID string `json:"signedAttachId"`
@@ -1358,59 +1263,9 @@ func (p AttachedVoteVoteParams) validate() error {
 	return nil
 }
 
-// AttachedVoteVoteAttach is the result of vote.AttachedVote.vote.
-type AttachedVoteVoteAttach struct {
-	// ID of the attached voting
-	ID b24.Int `json:"ID"`
-	// ID of the voting itself
-	VoteID b24.Int `json:"VOTE_ID"`
-	// Vote counter
-	Counter b24.Int `json:"COUNTER"`
-	// Array of poll questions
-	Questions json.RawMessage `json:"QUESTIONS"`
-	// Level of poll anonymity
-	Anonymity b24.Int `json:"ANONYMITY"`
-	// Availability of revoting
-	Options b24.Int `json:"OPTIONS"`
-	// Map of current user's answers
-	UserAnswerMap json.RawMessage `json:"userAnswerMap"`
-	// Can the current user edit the poll
-	CanEdit b24.Bool `json:"canEdit"`
-	// Can the current user vote
-	CanVote b24.Bool `json:"canVote"`
-	// Can the current user revote
-	CanRevote b24.Bool `json:"canRevote"`
-	// Has the current user already voted
-	IsVoted b24.Bool `json:"isVoted"`
-	// Signed identifier
-	SignedAttachID b24.String `json:"signedAttachId"`
-	// URL to view poll results
-	ResultURL b24.String `json:"resultUrl"`
-	// URL to download poll results
-	DownloadURL b24.String `json:"downloadUrl"`
-	// ID of the element to which the poll is attached
-	EntityID b24.Int `json:"entityId"`
-	// Is the poll finished
-	IsFinished b24.Bool `json:"isFinished"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *AttachedVoteVoteAttach) UnmarshalJSON(data []byte) error {
-	type plain AttachedVoteVoteAttach
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v AttachedVoteVoteAttach) MarshalJSON() ([]byte, error) {
-	type plain AttachedVoteVoteAttach
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
 // AttachedVoteVoteResult is the result of vote.AttachedVote.vote.
 type AttachedVoteVoteResult struct {
-	Attach *AttachedVoteVoteAttach `json:"attach"`
+	Attach *AttachedVote `json:"attach"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -52,7 +52,7 @@ type IntegrationImSendParams struct {
 	// The identifier of the chat to which the vote is sent. It can be obtained
 	// using the methods im.chat.add, im.chat.get, im.recent.get, im.recent.list.
 	// Required.
-	ChatID int64 `json:"chatId"`
+	ChatID b24.Int `json:"chatId"`
 	// Vote data containing the question and answer options. The structure is
 	// described below. Required.
 	ImMessageVoteData IntegrationImSendParamsImMessageVoteData `json:"IM_MESSAGE_VOTE_DATA"`
@@ -92,14 +92,14 @@ type IntegrationImSendParamsImMessageVoteData struct {
 	//   - 1 — anonymous vote.
 	//
 	// Default value: 0, public vote. Default: 0.
-	Anonymity b24.Opt[int64] `json:"ANONYMITY,omitzero"`
+	Anonymity b24.Opt[b24.Int] `json:"ANONYMITY,omitzero"`
 	// Allow re-voting. Possible values:
 	//
 	//   - 0 — no,
 	//   - 1 — yes.
 	//
 	// Default value: 0, re-voting is prohibited. Default: 0.
-	Options b24.Opt[int64] `json:"OPTIONS,omitzero"`
+	Options b24.Opt[b24.Int] `json:"OPTIONS,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -127,7 +127,7 @@ type IntegrationImSendParamsImMessageVoteDataQuestions struct {
 	//   - 1 — checkboxes, multiple choice.
 	//
 	// Default value: 0. Default: 0.
-	FieldType b24.Opt[int64] `json:"FIELD_TYPE,omitzero"`
+	FieldType b24.Opt[b24.Int] `json:"FIELD_TYPE,omitzero"`
 	// An array of answer options, the structure is described below. Minimum 2
 	// options, maximum 10
 	Answers []IntegrationImSendParamsImMessageVoteDataQuestionsAnswers `json:"ANSWERS,omitzero"`

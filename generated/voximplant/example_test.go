@@ -30,5 +30,5 @@ func ExampleLineGet() {
 		return
 	}
 	fmt.Printf("%T\n", res)
-	// Output: *voximplant.LineGetResult
+	// Output: *voximplant.Line
 }

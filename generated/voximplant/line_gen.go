@@ -7,6 +7,33 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// Line is one line of voximplant.line, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (voximplant-line-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type Line struct {
+	Reg150907 b24.String `json:"reg150907"`
+	Sip7      b24.String `json:"sip7"`
+	Reg151083 b24.String `json:"reg151083"`
+	Sip11     b24.String `json:"sip11"`
+	Reg151085 b24.String `json:"reg151085"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *Line) UnmarshalJSON(data []byte) error {
+	type plain Line
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v Line) MarshalJSON() ([]byte, error) {
+	type plain Line
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // LineGet calls voximplant.line.get: Get a List of Outgoing Lines.
 //
 // The method voximplant.line.get returns a list of available outgoing lines.
@@ -20,8 +47,8 @@ import (
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func LineGet(ctx context.Context, c b24.Caller, p LineGetParams, opts ...b24.CallOption) (*LineGetResult, error) {
-	var out LineGetResult
+func LineGet(ctx context.Context, c b24.Caller, p LineGetParams, opts ...b24.CallOption) (*Line, error) {
+	var out Line
 	if err := b24.Invoke(ctx, c, LineGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -31,8 +58,8 @@ func LineGet(ctx context.Context, c b24.Caller, p LineGetParams, opts ...b24.Cal
 // LineGetCommand is voximplant.line.get as a command for a batch (see
 // b24.Add); its result decodes as LineGet's does. Required parameters are not
 // checked here: the portal reports them.
-func LineGetCommand(p LineGetParams) b24.Command[*LineGetResult] {
-	return b24.NewCommand[*LineGetResult](b24.Request{
+func LineGetCommand(p LineGetParams) b24.Command[*Line] {
+	return b24.NewCommand[*Line](b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.line.get",
 		Params:     p,
@@ -42,29 +69,6 @@ func LineGetCommand(p LineGetParams) b24.Command[*LineGetResult] {
 
 // LineGetParams holds the parameters of voximplant.line.get.
 type LineGetParams struct{}
-
-// LineGetResult is the result of voximplant.line.get.
-type LineGetResult struct {
-	Reg150907 b24.String `json:"reg150907"`
-	Sip7      b24.String `json:"sip7"`
-	Reg151083 b24.String `json:"reg151083"`
-	Sip11     b24.String `json:"sip11"`
-	Reg151085 b24.String `json:"reg151085"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *LineGetResult) UnmarshalJSON(data []byte) error {
-	type plain LineGetResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v LineGetResult) MarshalJSON() ([]byte, error) {
-	type plain LineGetResult
-	return b24.EncodeObject(plain(v), v.Extra)
-}
 
 // LineOutgoingGet calls voximplant.line.outgoing.get: Get Line for Outgoing
 // Calls.
@@ -205,7 +209,7 @@ type LineOutgoingSIPSetParams struct {
 	// Identifier of the SIP line configuration.
 	//
 	// You can obtain the identifier using the voximplant.sip.get method. Required.
-	ConfigID int64 `json:"CONFIG_ID"`
+	ConfigID b24.Int `json:"CONFIG_ID"`
 }
 
 // validate reports the first required parameter left empty.

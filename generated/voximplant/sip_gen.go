@@ -9,6 +9,41 @@ import (
 	"iter"
 )
 
+// SIP is one sip of voximplant.sip, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (voximplant-sip-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type SIP struct {
+	Type                     b24.String `json:"TYPE"`
+	ConfigID                 b24.String `json:"CONFIG_ID"`
+	RegID                    b24.String `json:"REG_ID"`
+	Server                   b24.String `json:"SERVER"`
+	Login                    b24.String `json:"LOGIN"`
+	Password                 b24.String `json:"PASSWORD"`
+	AuthUser                 b24.String `json:"AUTH_USER"`
+	OutboundProxy            b24.String `json:"OUTBOUND_PROXY"`
+	DetectLineNumber         b24.String `json:"DETECT_LINE_NUMBER"`
+	LineDetectHeaderOrder    b24.String `json:"LINE_DETECT_HEADER_ORDER"`
+	RegistrationStatusCode   b24.String `json:"REGISTRATION_STATUS_CODE"`
+	RegistrationErrorMessage b24.String `json:"REGISTRATION_ERROR_MESSAGE"`
+	Title                    b24.String `json:"TITLE"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *SIP) UnmarshalJSON(data []byte) error {
+	type plain SIP
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v SIP) MarshalJSON() ([]byte, error) {
+	type plain SIP
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // SIPAdd calls voximplant.sip.add: Create SIP Line.
 //
 // The method voximplant.sip.add creates a new SIP line associated with an
@@ -27,11 +62,11 @@ import (
 //   - CHECK_FIELDS_ERROR: Required parameter SERVER is missing
 //   - TITLE_EXISTS: A line with this name already exists
 //   - MAX_CLOUD_PBX: Exceeded limit for cloud SIP lines
-func SIPAdd(ctx context.Context, c b24.Caller, p SIPAddParams, opts ...b24.CallOption) (*SIPAddResult, error) {
+func SIPAdd(ctx context.Context, c b24.Caller, p SIPAddParams, opts ...b24.CallOption) (*SIP, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out SIPAddResult
+	var out SIP
 	if err := b24.Invoke(ctx, c, SIPAddCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -41,8 +76,8 @@ func SIPAdd(ctx context.Context, c b24.Caller, p SIPAddParams, opts ...b24.CallO
 // SIPAddCommand is voximplant.sip.add as a command for a batch (see b24.Add);
 // its result decodes as SIPAdd's does. Required parameters are not checked
 // here: the portal reports them.
-func SIPAddCommand(p SIPAddParams) b24.Command[*SIPAddResult] {
-	return b24.NewCommand[*SIPAddResult](b24.Request{
+func SIPAddCommand(p SIPAddParams) b24.Command[*SIP] {
+	return b24.NewCommand[*SIP](b24.Request{
 		Method:  "voximplant.sip.add",
 		Params:  p,
 		Version: 2,
@@ -98,71 +133,6 @@ func (p SIPAddParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// SIPAddResult is the result of voximplant.sip.add.
-type SIPAddResult struct {
-	// Internal identifier of the SIP line record
-	ID b24.String `json:"ID"`
-	// Type of PBX
-	Type b24.String `json:"TYPE"`
-	// Identifier of the SIP line configuration
-	ConfigID b24.String `json:"CONFIG_ID"`
-	// Identifier of the SIP registration.
-	//
-	// Returned when creating a cloud PBX
-	RegID b24.Int `json:"REG_ID"`
-	// Name of the connection
-	Title b24.String `json:"TITLE"`
-	// Address of the SIP registration server
-	Server b24.String `json:"SERVER"`
-	// Login for connecting to the server
-	Login b24.String `json:"LOGIN"`
-	// Password for connecting to the server
-	Password b24.String `json:"PASSWORD"`
-	// User for SIP authorization
-	AuthUser b24.String `json:"AUTH_USER"`
-	// Address of the SIP proxy for outgoing connection to the operator or PBX
-	OutboundProxy b24.String `json:"OUTBOUND_PROXY"`
-	// Indicator for line number detection.
-	//
-	// Possible values:
-	//
-	//   - Y — line number detection enabled
-	//   - N — line number detection disabled
-	DetectLineNumber b24.Bool `json:"DETECT_LINE_NUMBER"`
-	// Order of headers for line number detection
-	LineDetectHeaderOrder b24.String `json:"LINE_DETECT_HEADER_ORDER"`
-	// Status code of the SIP line registration
-	RegistrationStatusCode b24.Int `json:"REGISTRATION_STATUS_CODE"`
-	// Text of the SIP registration error
-	RegistrationErrorMessage b24.String `json:"REGISTRATION_ERROR_MESSAGE"`
-	// Address of the server for incoming calls.
-	//
-	// Returned when creating an office PBX
-	IncomingServer b24.String `json:"INCOMING_SERVER"`
-	// Login for incoming calls.
-	//
-	// Returned when creating an office PBX
-	IncomingLogin b24.String `json:"INCOMING_LOGIN"`
-	// Password for incoming calls.
-	//
-	// Returned when creating an office PBX
-	IncomingPassword b24.String `json:"INCOMING_PASSWORD"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SIPAddResult) UnmarshalJSON(data []byte) error {
-	type plain SIPAddResult
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SIPAddResult) MarshalJSON() ([]byte, error) {
-	type plain SIPAddResult
-	return b24.EncodeObject(plain(v), v.Extra)
 }
 
 // SIPAddParamsType is the TYPE of voximplant.sip.add: the constants below are
@@ -296,7 +266,7 @@ type SIPDeleteParams struct {
 	// Identifier of the SIP line configuration.
 	//
 	// You can obtain the identifier using the voximplant.sip.get method. Required.
-	ConfigID int64 `json:"CONFIG_ID"`
+	ConfigID b24.Int `json:"CONFIG_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -324,8 +294,8 @@ func (p SIPDeleteParams) validate() error {
 //
 // Errors: the system errors of every method, see
 // https://apidocs.bitrix24.com/error-codes.html
-func SIPGet(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallOption) ([]SIPGetItem, error) {
-	var out []SIPGetItem
+func SIPGet(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallOption) ([]SIP, error) {
+	var out []SIP
 	if err := b24.Invoke(ctx, c, SIPGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -335,8 +305,8 @@ func SIPGet(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallO
 // SIPGetCommand is voximplant.sip.get as a command for a batch (see b24.Add);
 // its result decodes as SIPGet's does. Required parameters are not checked
 // here: the portal reports them.
-func SIPGetCommand(p SIPGetParams) b24.Command[[]SIPGetItem] {
-	return b24.NewCommand[[]SIPGetItem](b24.Request{
+func SIPGetCommand(p SIPGetParams) b24.Command[[]SIP] {
+	return b24.NewCommand[[]SIP](b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.sip.get",
 		Params:     p,
@@ -346,8 +316,8 @@ func SIPGetCommand(p SIPGetParams) b24.Command[[]SIPGetItem] {
 
 // SIPGetAll iterates over every row of voximplant.sip.get, requesting page
 // after page (start/next) as the loop asks for more.
-func SIPGetAll(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallOption) iter.Seq2[SIPGetItem, error] {
-	return b24.List[SIPGetItem](ctx, c, SIPGetCommand(p).Request, b24.ListSpec{}, opts...)
+func SIPGetAll(ctx context.Context, c b24.Caller, p SIPGetParams, opts ...b24.CallOption) iter.Seq2[SIP, error] {
+	return b24.List[SIP](ctx, c, SIPGetCommand(p).Request, b24.ListSpec{}, opts...)
 }
 
 // SIPGetParams holds the parameters of voximplant.sip.get.
@@ -400,7 +370,7 @@ type SIPGetParams struct {
 	// Formula:
 	//
 	// start = (N - 1) * 50, where N is the page number.
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // SIPGetParamsFilter is the FILTER value of voximplant.sip.get.
@@ -408,7 +378,7 @@ type SIPGetParamsFilter struct {
 	// Internal identifier of the SIP line record.
 	//
 	// This field is not returned in the method response.
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Type of PBX.
 	//
 	// Possible values:
@@ -419,11 +389,11 @@ type SIPGetParamsFilter struct {
 	// Connection name.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// Identifier of the SIP line configuration.
-	ConfigID b24.Opt[int64] `json:"CONFIG_ID,omitzero"`
+	ConfigID b24.Opt[b24.Int] `json:"CONFIG_ID,omitzero"`
 	// Identifier of the SIP registration.
 	//
 	// Relevant for cloud PBX.
-	RegID b24.Opt[int64] `json:"REG_ID,omitzero"`
+	RegID b24.Opt[b24.Int] `json:"REG_ID,omitzero"`
 	// Application identifier.
 	//
 	// Filtering by this field is forcibly limited to the current application.
@@ -460,7 +430,7 @@ type SIPGetParamsFilter struct {
 	// Order of headers for line number detection.
 	LineDetectHeaderOrder b24.Opt[string] `json:"LINE_DETECT_HEADER_ORDER,omitzero"`
 	// SIP registration status code.
-	RegistrationStatusCode b24.Opt[int64] `json:"REGISTRATION_STATUS_CODE,omitzero"`
+	RegistrationStatusCode b24.Opt[b24.Int] `json:"REGISTRATION_STATUS_CODE,omitzero"`
 	// SIP registration error message.
 	RegistrationErrorMessage b24.Opt[string] `json:"REGISTRATION_ERROR_MESSAGE,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -476,37 +446,6 @@ func (v *SIPGetParamsFilter) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v SIPGetParamsFilter) MarshalJSON() ([]byte, error) {
 	type plain SIPGetParamsFilter
-	return b24.EncodeObject(plain(v), v.Extra)
-}
-
-// SIPGetItem is one row of voximplant.sip.get.
-type SIPGetItem struct {
-	Type                     b24.String `json:"TYPE"`
-	ConfigID                 b24.String `json:"CONFIG_ID"`
-	RegID                    b24.String `json:"REG_ID"`
-	Server                   b24.String `json:"SERVER"`
-	Login                    b24.String `json:"LOGIN"`
-	Password                 b24.String `json:"PASSWORD"`
-	AuthUser                 b24.String `json:"AUTH_USER"`
-	OutboundProxy            b24.String `json:"OUTBOUND_PROXY"`
-	DetectLineNumber         b24.String `json:"DETECT_LINE_NUMBER"`
-	LineDetectHeaderOrder    b24.String `json:"LINE_DETECT_HEADER_ORDER"`
-	RegistrationStatusCode   b24.String `json:"REGISTRATION_STATUS_CODE"`
-	RegistrationErrorMessage b24.String `json:"REGISTRATION_ERROR_MESSAGE"`
-	Title                    b24.String `json:"TITLE"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *SIPGetItem) UnmarshalJSON(data []byte) error {
-	type plain SIPGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v SIPGetItem) MarshalJSON() ([]byte, error) {
-	type plain SIPGetItem
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -600,7 +539,7 @@ type SIPStatusParams struct {
 	//
 	// The identifier can be obtained using the voximplant.sip.get method.
 	// Required.
-	RegID int64 `json:"REG_ID"`
+	RegID b24.Int `json:"REG_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -722,7 +661,7 @@ type SIPUpdateParams struct {
 	// Identifier of the SIP line configuration.
 	//
 	// You can obtain the identifier using the voximplant.sip.get method. Required.
-	ConfigID int64 `json:"CONFIG_ID"`
+	ConfigID b24.Int `json:"CONFIG_ID"`
 	// New name for the connection.
 	Title b24.Opt[string] `json:"TITLE,omitzero"`
 	// New SIP registration server address.

@@ -98,13 +98,13 @@ type StatisticGetParams struct {
 	// Formula:
 	//
 	// start = (N - 1) * 50, where N is the page number
-	Start b24.Opt[int64] `json:"start,omitzero"`
+	Start b24.Opt[b24.Int] `json:"start,omitzero"`
 }
 
 // StatisticGetParamsFilter is the FILTER value of voximplant.statistic.get.
 type StatisticGetParamsFilter struct {
 	// Internal identifier of the statistics record
-	ID b24.Opt[int64] `json:"ID,omitzero"`
+	ID b24.Opt[b24.Int] `json:"ID,omitzero"`
 	// Call identifier
 	CallID b24.Opt[string] `json:"CALL_ID,omitzero"`
 	// Call identifier on the external PBX/integration side
@@ -114,7 +114,7 @@ type StatisticGetParamsFilter struct {
 	// User identifier.
 	//
 	// The identifier can be obtained using the user.get method
-	PortalUserID b24.Opt[int64] `json:"PORTAL_USER_ID,omitzero"`
+	PortalUserID b24.Opt[b24.Int] `json:"PORTAL_USER_ID,omitzero"`
 	// Line number through which the call was made
 	PortalNumber b24.Opt[string] `json:"PORTAL_NUMBER,omitzero"`
 	// Subscriber number
@@ -128,9 +128,9 @@ type StatisticGetParamsFilter struct {
 	//   - 3 — incoming with redirection
 	//   - 4 — callback
 	//   - 5 — informational call
-	CallType b24.Opt[int64] `json:"CALL_TYPE,omitzero"`
+	CallType b24.Opt[b24.Int] `json:"CALL_TYPE,omitzero"`
 	// Duration of the call in seconds
-	CallDuration b24.Opt[int64] `json:"CALL_DURATION,omitzero"`
+	CallDuration b24.Opt[b24.Int] `json:"CALL_DURATION,omitzero"`
 	// Date and time of the call start in ISO-8601 format with timezone indication
 	CallStartDate b24.Opt[b24.Time] `json:"CALL_START_DATE,omitzero"`
 	// Call log URL
@@ -144,7 +144,7 @@ type StatisticGetParamsFilter struct {
 	//   - 1, 2, 3, 4, 5
 	//
 	// If the rating is absent — 0 or null
-	CallVote b24.Opt[int64] `json:"CALL_VOTE,omitzero"`
+	CallVote b24.Opt[b24.Int] `json:"CALL_VOTE,omitzero"`
 	// Cost of the call
 	Cost b24.Opt[float64] `json:"COST,omitzero"`
 	// Currency of the call cost
@@ -178,15 +178,15 @@ type StatisticGetParamsFilter struct {
 	//   - LEAD — lead
 	CRMEntityType b24.Opt[StatisticGetParamsFilterCRMEntityType] `json:"CRM_ENTITY_TYPE,omitzero"`
 	// Identifier of the CRM object from CRM_ENTITY_TYPE
-	CRMEntityID b24.Opt[int64] `json:"CRM_ENTITY_ID,omitzero"`
+	CRMEntityID b24.Opt[b24.Int] `json:"CRM_ENTITY_ID,omitzero"`
 	// Identifier of the CRM activity for the call
-	CRMActivityID b24.Opt[int64] `json:"CRM_ACTIVITY_ID,omitzero"`
+	CRMActivityID b24.Opt[b24.Int] `json:"CRM_ACTIVITY_ID,omitzero"`
 	// Application identifier
-	RestAppID b24.Opt[int64] `json:"REST_APP_ID,omitzero"`
+	RestAppID b24.Opt[b24.Int] `json:"REST_APP_ID,omitzero"`
 	// Application name
 	RestAppName b24.Opt[string] `json:"REST_APP_NAME,omitzero"`
 	// Identifier of the call transcript
-	TranscriptID b24.Opt[int64] `json:"TRANSCRIPT_ID,omitzero"`
+	TranscriptID b24.Opt[b24.Int] `json:"TRANSCRIPT_ID,omitzero"`
 	// Indicator of pending transcription.
 	//
 	// Possible values:
@@ -195,13 +195,13 @@ type StatisticGetParamsFilter struct {
 	//   - N — transcription available or absent
 	TranscriptPending b24.Opt[b24.Bool] `json:"TRANSCRIPT_PENDING,omitzero"`
 	// Session identifier on the telephony side
-	SessionID b24.Opt[int64] `json:"SESSION_ID,omitzero"`
+	SessionID b24.Opt[b24.Int] `json:"SESSION_ID,omitzero"`
 	// Number of redial attempts (for callback scenarios)
-	RedialAttempt b24.Opt[int64] `json:"REDIAL_ATTEMPT,omitzero"`
+	RedialAttempt b24.Opt[b24.Int] `json:"REDIAL_ATTEMPT,omitzero"`
 	// Comment on the call
 	Comment b24.Opt[string] `json:"COMMENT,omitzero"`
 	// Duration of the call recording file
-	RecordDuration b24.Opt[int64] `json:"RECORD_DURATION,omitzero"`
+	RecordDuration b24.Opt[b24.Int] `json:"RECORD_DURATION,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -7,45 +7,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// TtsVoicesGet calls voximplant.tts.voices.get: Get a List of Available Voices
-// for Text-to-Speech.
-//
-// The method voximplant.tts.voices.get returns a list of available voices for
-// text-to-speech synthesis.
-//
-// The parameters are the fields of [TtsVoicesGetParams].
-//
-// Scope: telephony. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/voximplant-tts-voices-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func TtsVoicesGet(ctx context.Context, c b24.Caller, p TtsVoicesGetParams, opts ...b24.CallOption) (*TtsVoicesGetResult, error) {
-	var out TtsVoicesGetResult
-	if err := b24.Invoke(ctx, c, TtsVoicesGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// TtsVoicesGetCommand is voximplant.tts.voices.get as a command for a batch
-// (see b24.Add); its result decodes as TtsVoicesGet's does. Required
-// parameters are not checked here: the portal reports them.
-func TtsVoicesGetCommand(p TtsVoicesGetParams) b24.Command[*TtsVoicesGetResult] {
-	return b24.NewCommand[*TtsVoicesGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "voximplant.tts.voices.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// TtsVoicesGetParams holds the parameters of voximplant.tts.voices.get.
-type TtsVoicesGetParams struct{}
-
-// TtsVoicesGetResult is the result of voximplant.tts.voices.get.
-type TtsVoicesGetResult struct {
+// TtsVoices is one tts voices of voximplant.tts.voices, as the family's
+// methods return it. Its fields are the union of what the family's pages
+// document (voximplant-tts-voices-get), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
+type TtsVoices struct {
 	Auenglishfemale     b24.String `json:"auenglishfemale"`
 	Brportuguesefemale  b24.String `json:"brportuguesefemale"`
 	Caenglishfemale     b24.String `json:"caenglishfemale"`
@@ -93,13 +60,50 @@ type TtsVoicesGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *TtsVoicesGetResult) UnmarshalJSON(data []byte) error {
-	type plain TtsVoicesGetResult
+func (v *TtsVoices) UnmarshalJSON(data []byte) error {
+	type plain TtsVoices
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v TtsVoicesGetResult) MarshalJSON() ([]byte, error) {
-	type plain TtsVoicesGetResult
+func (v TtsVoices) MarshalJSON() ([]byte, error) {
+	type plain TtsVoices
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// TtsVoicesGet calls voximplant.tts.voices.get: Get a List of Available Voices
+// for Text-to-Speech.
+//
+// The method voximplant.tts.voices.get returns a list of available voices for
+// text-to-speech synthesis.
+//
+// The parameters are the fields of [TtsVoicesGetParams].
+//
+// Scope: telephony. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/voximplant-tts-voices-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func TtsVoicesGet(ctx context.Context, c b24.Caller, p TtsVoicesGetParams, opts ...b24.CallOption) (*TtsVoices, error) {
+	var out TtsVoices
+	if err := b24.Invoke(ctx, c, TtsVoicesGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// TtsVoicesGetCommand is voximplant.tts.voices.get as a command for a batch
+// (see b24.Add); its result decodes as TtsVoicesGet's does. Required
+// parameters are not checked here: the portal reports them.
+func TtsVoicesGetCommand(p TtsVoicesGetParams) b24.Command[*TtsVoices] {
+	return b24.NewCommand[*TtsVoices](b24.Request{
+		Idempotent: true,
+		Method:     "voximplant.tts.voices.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// TtsVoicesGetParams holds the parameters of voximplant.tts.voices.get.
+type TtsVoicesGetParams struct{}

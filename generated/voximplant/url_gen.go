@@ -7,45 +7,12 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
-// URLGet calls voximplant.url.get: Get Links for Navigation in the Telephony
-// Pages.
-//
-// The method voximplant.url.get returns links for navigation in the telephony
-// pages.
-//
-// The parameters are the fields of [URLGetParams].
-//
-// Scope: telephony. Who can call it: any user.
-//
-// See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/voximplant-url-get.html
-//
-// Errors: the system errors of every method, see
-// https://apidocs.bitrix24.com/error-codes.html
-func URLGet(ctx context.Context, c b24.Caller, p URLGetParams, opts ...b24.CallOption) (*URLGetResult, error) {
-	var out URLGetResult
-	if err := b24.Invoke(ctx, c, URLGetCommand(p).Request, &out, opts...); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// URLGetCommand is voximplant.url.get as a command for a batch (see b24.Add);
-// its result decodes as URLGet's does. Required parameters are not checked
-// here: the portal reports them.
-func URLGetCommand(p URLGetParams) b24.Command[*URLGetResult] {
-	return b24.NewCommand[*URLGetResult](b24.Request{
-		Idempotent: true,
-		Method:     "voximplant.url.get",
-		Params:     p,
-		Version:    2,
-	})
-}
-
-// URLGetParams holds the parameters of voximplant.url.get.
-type URLGetParams struct{}
-
-// URLGetResult is the result of voximplant.url.get.
-type URLGetResult struct {
+// URL is one url of voximplant.url, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (voximplant-url-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type URL struct {
 	// Link to the detailed statistics page
 	DetailStatistics b24.String `json:"detail_statistics"`
 	// Link to the page for purchasing the SIP connector
@@ -60,13 +27,50 @@ type URLGetResult struct {
 }
 
 // UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *URLGetResult) UnmarshalJSON(data []byte) error {
-	type plain URLGetResult
+func (v *URL) UnmarshalJSON(data []byte) error {
+	type plain URL
 	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
 }
 
 // MarshalJSON encodes the documented keys and those in Extra.
-func (v URLGetResult) MarshalJSON() ([]byte, error) {
-	type plain URLGetResult
+func (v URL) MarshalJSON() ([]byte, error) {
+	type plain URL
 	return b24.EncodeObject(plain(v), v.Extra)
 }
+
+// URLGet calls voximplant.url.get: Get Links for Navigation in the Telephony
+// Pages.
+//
+// The method voximplant.url.get returns links for navigation in the telephony
+// pages.
+//
+// The parameters are the fields of [URLGetParams].
+//
+// Scope: telephony. Who can call it: any user.
+//
+// See https://apidocs.bitrix24.com/api-reference/telephony/voximplant/voximplant-url-get.html
+//
+// Errors: the system errors of every method, see
+// https://apidocs.bitrix24.com/error-codes.html
+func URLGet(ctx context.Context, c b24.Caller, p URLGetParams, opts ...b24.CallOption) (*URL, error) {
+	var out URL
+	if err := b24.Invoke(ctx, c, URLGetCommand(p).Request, &out, opts...); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// URLGetCommand is voximplant.url.get as a command for a batch (see b24.Add);
+// its result decodes as URLGet's does. Required parameters are not checked
+// here: the portal reports them.
+func URLGetCommand(p URLGetParams) b24.Command[*URL] {
+	return b24.NewCommand[*URL](b24.Request{
+		Idempotent: true,
+		Method:     "voximplant.url.get",
+		Params:     p,
+		Version:    2,
+	})
+}
+
+// URLGetParams holds the parameters of voximplant.url.get.
+type URLGetParams struct{}

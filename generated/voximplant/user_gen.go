@@ -8,6 +8,47 @@ import (
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
+// User is one user of voximplant.user, as the family's methods return it. Its
+// fields are the union of what the family's pages document
+// (voximplant-user-get), typed by the *.fields page where it gives a type; a
+// value that does not fit its field's type is kept raw in Extra rather than
+// failing the call.
+type User struct {
+	// User ID
+	ID b24.String `json:"ID"`
+	// Default outgoing line number
+	DefaultLine b24.String `json:"DEFAULT_LINE"`
+	// Indicator of SIP device availability.
+	//
+	// Possible values:
+	//
+	//   - Y — SIP device is activated for the user
+	//   - N — SIP device is not activated for the user
+	PhoneEnabled b24.Bool `json:"PHONE_ENABLED"`
+	// Address of the server for connecting the SIP device
+	SIPServer b24.String `json:"SIP_SERVER"`
+	// Login for connecting the SIP device
+	SIPLogin b24.String `json:"SIP_LOGIN"`
+	// Password for connecting the SIP device
+	SIPPassword b24.String `json:"SIP_PASSWORD"`
+	// User's internal number
+	InnerNumber b24.String `json:"INNER_NUMBER"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *User) UnmarshalJSON(data []byte) error {
+	type plain User
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v User) MarshalJSON() ([]byte, error) {
+	type plain User
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
 // UserActivatePhone calls voximplant.user.activatePhone: Activate User SIP
 // Device.
 //
@@ -54,7 +95,7 @@ type UserActivatePhoneParams struct {
 	// User identifier.
 	//
 	// You can obtain the identifier using the user.get method. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -108,7 +149,7 @@ func UserDeactivatePhoneCommand(p UserDeactivatePhoneParams) b24.Command[json.Ra
 // voximplant.user.deactivatePhone.
 type UserDeactivatePhoneParams struct {
 	// User identifier. Required.
-	UserID int64 `json:"USER_ID"`
+	UserID b24.Int `json:"USER_ID"`
 }
 
 // validate reports the first required parameter left empty.
@@ -141,11 +182,11 @@ func (p UserDeactivatePhoneParams) validate() error {
 //     method call
 //   - METHOD_CONFIRM_DENIED: Administrator has denied the method call for
 //     the current token
-func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) ([]UserGetItem, error) {
+func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.CallOption) ([]User, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	var out []UserGetItem
+	var out []User
 	if err := b24.Invoke(ctx, c, UserGetCommand(p).Request, &out, opts...); err != nil {
 		return nil, err
 	}
@@ -155,8 +196,8 @@ func UserGet(ctx context.Context, c b24.Caller, p UserGetParams, opts ...b24.Cal
 // UserGetCommand is voximplant.user.get as a command for a batch (see
 // b24.Add); its result decodes as UserGet's does. Required parameters are not
 // checked here: the portal reports them.
-func UserGetCommand(p UserGetParams) b24.Command[[]UserGetItem] {
-	return b24.NewCommand[[]UserGetItem](b24.Request{
+func UserGetCommand(p UserGetParams) b24.Command[[]User] {
+	return b24.NewCommand[[]User](b24.Request{
 		Idempotent: true,
 		Method:     "voximplant.user.get",
 		Params:     p,
@@ -181,41 +222,4 @@ func (p UserGetParams) validate() error {
 		}
 	}
 	return nil
-}
-
-// UserGetItem is one row of voximplant.user.get.
-type UserGetItem struct {
-	// User ID
-	ID b24.String `json:"ID"`
-	// Default outgoing line number
-	DefaultLine b24.String `json:"DEFAULT_LINE"`
-	// Indicator of SIP device availability.
-	//
-	// Possible values:
-	//
-	//   - Y — SIP device is activated for the user
-	//   - N — SIP device is not activated for the user
-	PhoneEnabled b24.Bool `json:"PHONE_ENABLED"`
-	// Address of the server for connecting the SIP device
-	SIPServer b24.String `json:"SIP_SERVER"`
-	// Login for connecting the SIP device
-	SIPLogin b24.String `json:"SIP_LOGIN"`
-	// Password for connecting the SIP device
-	SIPPassword b24.String `json:"SIP_PASSWORD"`
-	// User's internal number
-	InnerNumber b24.String `json:"INNER_NUMBER"`
-	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
-	Extra b24.Fields `json:"-"`
-}
-
-// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
-func (v *UserGetItem) UnmarshalJSON(data []byte) error {
-	type plain UserGetItem
-	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
-}
-
-// MarshalJSON encodes the documented keys and those in Extra.
-func (v UserGetItem) MarshalJSON() ([]byte, error) {
-	type plain UserGetItem
-	return b24.EncodeObject(plain(v), v.Extra)
 }

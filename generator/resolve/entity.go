@@ -957,7 +957,6 @@ func nestDottedFields(m *spec.Method) {
 		if len(p.Name) > 7 && strings.EqualFold(p.Name[:7], "fields.") {
 			p.Name = p.Name[7:]
 			holder.Fields = append(holder.Fields, p)
-			holder.Required = holder.Required || p.Required
 			if i == first {
 				out = append(out, spec.Param{}) // the holder's place
 			}
