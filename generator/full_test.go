@@ -165,6 +165,7 @@ func writeDecodeCheck(t *testing.T, s *spec.Spec, dir, importPath string) int {
 	src := `package main
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -180,10 +181,19 @@ var examplesJSON []byte
 //go:embed pages.json
 var pagesJSON []byte
 
-// decode takes the result type from the command constructor.
-func decode[P any, R any](_ func(P) b24.Command[R], data []byte) ([]byte, error) {
+// answer is a Caller whose every call returns one result.
+type answer []byte
+
+func (a answer) Call(context.Context, *b24.Request) (*b24.Response, error) {
+	return &b24.Response{Result: json.RawMessage(a)}, nil
+}
+
+// decode takes the result type from the command constructor and decodes
+// as a call does, strictly: a value that does not fit its type is a miss.
+func decode[P any, R any](cmd func(P) b24.Command[R], data []byte) ([]byte, error) {
+	var p P
 	var out R
-	if err := json.Unmarshal(data, &out); err != nil {
+	if err := b24.Invoke(context.Background(), answer(data), cmd(p).Request, &out); err != nil {
 		return nil, err
 	}
 	return json.Marshal(out)
@@ -209,6 +219,7 @@ func keys(prefix string, v any, out map[string]bool) {
 }
 
 func main() {
+	b24.SetStrictDecoding(true)
 	var examples map[string]json.RawMessage
 	var pages map[string]string
 	if err := json.Unmarshal(examplesJSON, &examples); err != nil {

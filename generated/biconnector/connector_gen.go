@@ -4,7 +4,6 @@ package biconnector
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
@@ -29,7 +28,7 @@ type Connector struct {
 	// Connector endpoint for availability check, (detailed description)
 	URLCheck b24.String `json:"urlCheck"`
 	// List of connection parameters, (detailed description)
-	Settings json.RawMessage `json:"settings"`
+	Settings []ConnectorSettings `json:"settings"`
 	// Connector endpoint for retrieving data from the selected table, (detailed
 	// description)
 	URLData b24.String `json:"urlData"`
@@ -51,6 +50,27 @@ func (v *Connector) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Connector) MarshalJSON() ([]byte, error) {
 	type plain Connector
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// ConnectorSettings is the settings value of biconnector.connector.
+type ConnectorSettings struct {
+	Name b24.String `json:"name"`
+	Code b24.String `json:"code"`
+	Type b24.String `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *ConnectorSettings) UnmarshalJSON(data []byte) error {
+	type plain ConnectorSettings
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v ConnectorSettings) MarshalJSON() ([]byte, error) {
+	type plain ConnectorSettings
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

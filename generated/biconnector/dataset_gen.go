@@ -4,7 +4,6 @@ package biconnector
 
 import (
 	"context"
-	"encoding/json"
 	b24 "github.com/b24gen/b24gen/generated/b24"
 )
 
@@ -34,7 +33,7 @@ type Dataset struct {
 	UpdatedByID  b24.Int    `json:"updatedById"`
 	ExternalID   b24.Int    `json:"externalId"`
 	// A list of dataset fields, (Detailed description)
-	Fields json.RawMessage `json:"fields"`
+	Fields []DatasetFields_2 `json:"fields"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -48,6 +47,30 @@ func (v *Dataset) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Dataset) MarshalJSON() ([]byte, error) {
 	type plain Dataset
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// DatasetFields_2 is the fields value of biconnector.dataset.
+type DatasetFields_2 struct {
+	ID           b24.Int    `json:"id"`
+	DatasetID    b24.Int    `json:"datasetId"`
+	Type         b24.String `json:"type"`
+	Name         b24.String `json:"name"`
+	ExternalCode b24.String `json:"externalCode"`
+	Visible      b24.Bool   `json:"visible"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *DatasetFields_2) UnmarshalJSON(data []byte) error {
+	type plain DatasetFields_2
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v DatasetFields_2) MarshalJSON() ([]byte, error) {
+	type plain DatasetFields_2
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

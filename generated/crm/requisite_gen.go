@@ -819,12 +819,12 @@ func (v RequisiteUserfield) MarshalJSON() ([]byte, error) {
 
 // RequisiteUserfieldSettings is the SETTINGS value of crm.requisite.userfield.
 type RequisiteUserfieldSettings struct {
-	Size         b24.Int       `json:"SIZE"`
-	Rows         b24.Int       `json:"ROWS"`
-	Regexp       b24.String    `json:"REGEXP"`
-	MinLength    b24.Int       `json:"MIN_LENGTH"`
-	MaxLength    b24.Int       `json:"MAX_LENGTH"`
-	DefaultValue b24.Localized `json:"DEFAULT_VALUE"`
+	Size         b24.Int         `json:"SIZE"`
+	Rows         b24.Int         `json:"ROWS"`
+	Regexp       b24.String      `json:"REGEXP"`
+	MinLength    b24.Int         `json:"MIN_LENGTH"`
+	MaxLength    b24.Int         `json:"MAX_LENGTH"`
+	DefaultValue json.RawMessage `json:"DEFAULT_VALUE"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -421,7 +421,7 @@ type EmployeeMultidepartmentResultEmployees struct {
 	// Employee position
 	WorkPosition b24.String `json:"workPosition"`
 	// Array of employee departments
-	Departments json.RawMessage `json:"departments"`
+	Departments []EmployeeMultidepartmentResultEmployeesDepartments `json:"departments"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -435,6 +435,29 @@ func (v *EmployeeMultidepartmentResultEmployees) UnmarshalJSON(data []byte) erro
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v EmployeeMultidepartmentResultEmployees) MarshalJSON() ([]byte, error) {
 	type plain EmployeeMultidepartmentResultEmployees
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EmployeeMultidepartmentResultEmployeesDepartments is the departments value
+// of humanresources.employee.multidepartment.
+type EmployeeMultidepartmentResultEmployeesDepartments struct {
+	// Department identifier
+	ID b24.Int `json:"id"`
+	// Department name
+	Name b24.String `json:"name"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EmployeeMultidepartmentResultEmployeesDepartments) UnmarshalJSON(data []byte) error {
+	type plain EmployeeMultidepartmentResultEmployeesDepartments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EmployeeMultidepartmentResultEmployeesDepartments) MarshalJSON() ([]byte, error) {
+	type plain EmployeeMultidepartmentResultEmployeesDepartments
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -651,7 +674,7 @@ type EmployeeSubordinatesResult struct {
 	// Identifier of the user from the request
 	UserID b24.Int `json:"userId"`
 	// Array of departments with the number of the user's subordinates
-	Departments json.RawMessage `json:"departments"`
+	Departments []EmployeeSubordinatesResultDepartments `json:"departments"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -665,5 +688,32 @@ func (v *EmployeeSubordinatesResult) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v EmployeeSubordinatesResult) MarshalJSON() ([]byte, error) {
 	type plain EmployeeSubordinatesResult
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// EmployeeSubordinatesResultDepartments is the departments value of
+// humanresources.employee.subordinates.
+type EmployeeSubordinatesResultDepartments struct {
+	// Identifier of the department
+	NodeID b24.Int `json:"nodeId"`
+	// Name of the department
+	Name b24.String `json:"name"`
+	// User's role in the department
+	Role b24.String `json:"role"`
+	// Number of the user's subordinates in the department
+	SubordinatesCount b24.Int `json:"subordinatesCount"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *EmployeeSubordinatesResultDepartments) UnmarshalJSON(data []byte) error {
+	type plain EmployeeSubordinatesResultDepartments
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v EmployeeSubordinatesResultDepartments) MarshalJSON() ([]byte, error) {
+	type plain EmployeeSubordinatesResultDepartments
 	return b24.EncodeObject(plain(v), v.Extra)
 }

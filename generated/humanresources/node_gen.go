@@ -728,17 +728,17 @@ func (p NodeCommunicationListParams) validate() error {
 type NodeCommunicationListResult struct {
 	// Array of chats associated with the department or team. Description of
 	// communication fields
-	Chats json.RawMessage `json:"chats"`
+	Chats []NodeCommunicationListResultChats `json:"chats"`
 	// Number of associated chats not accessible to the current user
 	ChatsNoAccess b24.Int `json:"chatsNoAccess"`
 	// Array of channels associated with the department or team. Description of
 	// communication fields
-	Channels json.RawMessage `json:"channels"`
+	Channels []NodeCommunicationListResultChannels `json:"channels"`
 	// Number of associated channels not accessible to the current user
 	ChannelsNoAccess b24.Int `json:"channelsNoAccess"`
 	// Array of collabs associated with the department or team. Description of
 	// communication fields
-	Collabs json.RawMessage `json:"collabs"`
+	Collabs []NodeCommunicationListResultCollabs `json:"collabs"`
 	// Number of associated collabs not accessible to the current user
 	CollabsNoAccess b24.Int `json:"collabsNoAccess"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
@@ -755,6 +755,219 @@ func (v *NodeCommunicationListResult) UnmarshalJSON(data []byte) error {
 func (v NodeCommunicationListResult) MarshalJSON() ([]byte, error) {
 	type plain NodeCommunicationListResult
 	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationListResultChats is the chats value of
+// humanresources.node.communication.list.
+type NodeCommunicationListResultChats struct {
+	// Link to the communication avatar
+	Avatar b24.String `json:"avatar"`
+	// Color of the communication. This field is returned for chats and channels
+	Color b24.String `json:"color"`
+	// Identifier of the dialog
+	DialogID b24.String `json:"dialogId"`
+	// Indicator of the current user's access to the communication
+	HasAccess b24.Bool `json:"hasAccess"`
+	// Identifier of the communication
+	ID b24.Int `json:"id"`
+	// Indicator of extranet communication. This field is returned for chats and
+	// channels
+	IsExtranet b24.Bool `json:"isExtranet"`
+	// Identifier of the original department or team
+	OriginalNodeID b24.Int `json:"originalNodeId"`
+	// Subtitle of the communication
+	Subtitle b24.String `json:"subtitle"`
+	// Title of the communication
+	Title b24.String `json:"title"`
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	Type NodeCommunicationListResultChatsType `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunicationListResultChats) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunicationListResultChats
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunicationListResultChats) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunicationListResultChats
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationListResultChannels is the channels value of
+// humanresources.node.communication.list.
+type NodeCommunicationListResultChannels struct {
+	// Link to the communication avatar
+	Avatar b24.String `json:"avatar"`
+	// Color of the communication. This field is returned for chats and channels
+	Color b24.String `json:"color"`
+	// Identifier of the dialog
+	DialogID b24.String `json:"dialogId"`
+	// Indicator of the current user's access to the communication
+	HasAccess b24.Bool `json:"hasAccess"`
+	// Identifier of the communication
+	ID b24.Int `json:"id"`
+	// Indicator of extranet communication. This field is returned for chats and
+	// channels
+	IsExtranet b24.Bool `json:"isExtranet"`
+	// Identifier of the original department or team
+	OriginalNodeID b24.Int `json:"originalNodeId"`
+	// Subtitle of the communication
+	Subtitle b24.String `json:"subtitle"`
+	// Title of the communication
+	Title b24.String `json:"title"`
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	Type NodeCommunicationListResultChannelsType `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunicationListResultChannels) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunicationListResultChannels
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunicationListResultChannels) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunicationListResultChannels
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationListResultCollabs is the collabs value of
+// humanresources.node.communication.list.
+type NodeCommunicationListResultCollabs struct {
+	// Link to the communication avatar
+	Avatar b24.String `json:"avatar"`
+	// Color of the communication. This field is returned for chats and channels
+	Color b24.String `json:"color"`
+	// Identifier of the dialog
+	DialogID b24.String `json:"dialogId"`
+	// Indicator of the current user's access to the communication
+	HasAccess b24.Bool `json:"hasAccess"`
+	// Identifier of the communication
+	ID b24.Int `json:"id"`
+	// Indicator of extranet communication. This field is returned for chats and
+	// channels
+	IsExtranet b24.Bool `json:"isExtranet"`
+	// Identifier of the original department or team
+	OriginalNodeID b24.Int `json:"originalNodeId"`
+	// Subtitle of the communication
+	Subtitle b24.String `json:"subtitle"`
+	// Title of the communication
+	Title b24.String `json:"title"`
+	// Type of communication.
+	//
+	// Possible values:
+	//
+	//   - CHAT — chat
+	//   - CHANNEL — channel
+	//   - COLLAB — collab
+	Type NodeCommunicationListResultCollabsType `json:"type"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *NodeCommunicationListResultCollabs) UnmarshalJSON(data []byte) error {
+	type plain NodeCommunicationListResultCollabs
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v NodeCommunicationListResultCollabs) MarshalJSON() ([]byte, error) {
+	type plain NodeCommunicationListResultCollabs
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// NodeCommunicationListResultChatsType is the type of
+// humanresources.node.communication.list: the constants below are the
+// documented values; others are accepted too.
+type NodeCommunicationListResultChatsType string
+
+// The documented values of NodeCommunicationListResultChatsType.
+const (
+	// chat
+	NodeCommunicationListResultChatsTypeChat NodeCommunicationListResultChatsType = "CHAT"
+	// channel
+	NodeCommunicationListResultChatsTypeChannel NodeCommunicationListResultChatsType = "CHANNEL"
+	// collab
+	NodeCommunicationListResultChatsTypeCollab NodeCommunicationListResultChatsType = "COLLAB"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NodeCommunicationListResultChatsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NodeCommunicationListResultChatsType(s)
+	return nil
+}
+
+// NodeCommunicationListResultChannelsType is the type of
+// humanresources.node.communication.list: the constants below are the
+// documented values; others are accepted too.
+type NodeCommunicationListResultChannelsType string
+
+// The documented values of NodeCommunicationListResultChannelsType.
+const (
+	// chat
+	NodeCommunicationListResultChannelsTypeChat NodeCommunicationListResultChannelsType = "CHAT"
+	// channel
+	NodeCommunicationListResultChannelsTypeChannel NodeCommunicationListResultChannelsType = "CHANNEL"
+	// collab
+	NodeCommunicationListResultChannelsTypeCollab NodeCommunicationListResultChannelsType = "COLLAB"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NodeCommunicationListResultChannelsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NodeCommunicationListResultChannelsType(s)
+	return nil
+}
+
+// NodeCommunicationListResultCollabsType is the type of
+// humanresources.node.communication.list: the constants below are the
+// documented values; others are accepted too.
+type NodeCommunicationListResultCollabsType string
+
+// The documented values of NodeCommunicationListResultCollabsType.
+const (
+	// chat
+	NodeCommunicationListResultCollabsTypeChat NodeCommunicationListResultCollabsType = "CHAT"
+	// channel
+	NodeCommunicationListResultCollabsTypeChannel NodeCommunicationListResultCollabsType = "CHANNEL"
+	// collab
+	NodeCommunicationListResultCollabsTypeCollab NodeCommunicationListResultCollabsType = "COLLAB"
+)
+
+// UnmarshalJSON accepts every value, documented or not, as a string or a number.
+func (v *NodeCommunicationListResultCollabsType) UnmarshalJSON(data []byte) error {
+	var s b24.String
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	*v = NodeCommunicationListResultCollabsType(s)
+	return nil
 }
 
 // NodeCount calls humanresources.node.count (REST 3.0): Get the Number of

@@ -18,7 +18,7 @@ type V2Bot struct {
 	// description)
 	Bot V2BotBot `json:"bot"`
 	// Array of related users (detailed description)
-	Users []b24.Int `json:"users"`
+	Users []V2BotUsers `json:"users"`
 	// Array of bots in extended format (detailed description)
 	Bots []V2BotBots `json:"bots"`
 	// Is there a next page
@@ -82,6 +82,66 @@ func (v *V2BotBot) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v V2BotBot) MarshalJSON() ([]byte, error) {
 	type plain V2BotBot
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// V2BotUsers is the users value of imbot.v2.Bot.
+type V2BotUsers struct {
+	// User identifier
+	ID b24.Int `json:"id"`
+	// User is active
+	Active b24.Bool `json:"active"`
+	// User's first and last name
+	Name b24.String `json:"name"`
+	// Indicates if the user is a bot
+	Bot b24.Bool `json:"bot"`
+	// Type of user
+	Type b24.String `json:"type"`
+	// User's first name
+	FirstName b24.String `json:"firstName"`
+	// User's last name
+	LastName b24.String `json:"lastName"`
+	// Position
+	WorkPosition b24.String `json:"workPosition"`
+	// User's color
+	Color b24.String `json:"color"`
+	// Avatar URL
+	Avatar b24.String `json:"avatar"`
+	// User's gender
+	Gender b24.String `json:"gender"`
+	// Date of birth
+	Birthday b24.String `json:"birthday"`
+	// User is an extranet user
+	Extranet b24.Bool `json:"extranet"`
+	// User is connected via connector
+	Connector b24.Bool `json:"connector"`
+	// External type of authorization
+	ExternalAuthID b24.String `json:"externalAuthId"`
+	// User's status
+	Status b24.String `json:"status"`
+	// User is inactive
+	Idle b24.Bool `json:"idle"`
+	// Date of last activity
+	LastActivityDate b24.String `json:"lastActivityDate"`
+	// User is absent
+	Absent b24.Bool `json:"absent"`
+	// List of departments
+	Departments json.RawMessage `json:"departments"`
+	// List of phones
+	Phones json.RawMessage `json:"phones"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *V2BotUsers) UnmarshalJSON(data []byte) error {
+	type plain V2BotUsers
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v V2BotUsers) MarshalJSON() ([]byte, error) {
+	type plain V2BotUsers
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

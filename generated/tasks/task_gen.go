@@ -116,7 +116,7 @@ type Task struct {
 	DurationPlan b24.Int `json:"durationPlan"`
 	// Spent (actual)
 	DurationFact b24.Int         `json:"durationFact"`
-	Checklist    json.RawMessage `json:"checklist"`
+	Checklist    []TaskChecklist `json:"checklist"`
 	// DURATION_TYPE
 	DurationType    b24.String `json:"durationType"`
 	IsMuted         b24.Bool   `json:"isMuted"`
@@ -130,27 +130,27 @@ type Task struct {
 	UfTaskWebdavFiles json.RawMessage `json:"ufTaskWebdavFiles"`
 	UfMailMessage     json.RawMessage `json:"ufMailMessage"`
 	// New Task Field
-	UfNewTasksField              b24.String        `json:"UF_NEW_TASKS_FIELD"`
-	DescriptionInBbcode          b24.String        `json:"descriptionInBbcode"`
-	Group                        json.RawMessage   `json:"group"`
-	Creator                      TaskCreator       `json:"creator"`
-	Responsible                  TaskResponsible   `json:"responsible"`
-	Action                       TaskAction        `json:"action"`
-	LengthDeadline               b24.String        `json:"lengthDeadline"`
-	AccomplicesData              json.RawMessage   `json:"accomplicesData"`
-	AuditorsData                 TaskAuditorsData  `json:"auditorsData"`
-	TaskRequireResult            b24.String        `json:"taskRequireResult"`
-	TaskHasOpenResult            b24.String        `json:"taskHasOpenResult"`
-	TaskHasResult                b24.String        `json:"taskHasResult"`
-	TimeElapsed                  json.RawMessage   `json:"timeElapsed"`
-	TimerIsRunningForCurrentUser b24.String        `json:"timerIsRunningForCurrentUser"`
-	ParsedDescription            b24.String        `json:"parsedDescription"`
-	Counter                      TaskCounter       `json:"counter"`
-	Tags                         TaskTags          `json:"tags"`
-	SubStatus                    b24.String        `json:"subStatus"`
-	CheckListTree                TaskCheckListTree `json:"checkListTree"`
-	CheckListCanAdd              b24.Bool          `json:"checkListCanAdd"`
-	ChatID                       b24.Int           `json:"chatId"`
+	UfNewTasksField              b24.String            `json:"UF_NEW_TASKS_FIELD"`
+	DescriptionInBbcode          b24.String            `json:"descriptionInBbcode"`
+	Group                        TaskGroup             `json:"group"`
+	Creator                      TaskCreator           `json:"creator"`
+	Responsible                  TaskResponsible       `json:"responsible"`
+	Action                       TaskAction            `json:"action"`
+	LengthDeadline               b24.String            `json:"lengthDeadline"`
+	AccomplicesData              []TaskAccomplicesData `json:"accomplicesData"`
+	AuditorsData                 TaskAuditorsData      `json:"auditorsData"`
+	TaskRequireResult            b24.String            `json:"taskRequireResult"`
+	TaskHasOpenResult            b24.String            `json:"taskHasOpenResult"`
+	TaskHasResult                b24.String            `json:"taskHasResult"`
+	TimeElapsed                  json.RawMessage       `json:"timeElapsed"`
+	TimerIsRunningForCurrentUser b24.String            `json:"timerIsRunningForCurrentUser"`
+	ParsedDescription            b24.String            `json:"parsedDescription"`
+	Counter                      TaskCounter           `json:"counter"`
+	Tags                         TaskTags              `json:"tags"`
+	SubStatus                    b24.String            `json:"subStatus"`
+	CheckListTree                TaskCheckListTree     `json:"checkListTree"`
+	CheckListCanAdd              b24.Bool              `json:"checkListCanAdd"`
+	ChatID                       b24.Int               `json:"chatId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -164,6 +164,219 @@ func (v *Task) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v Task) MarshalJSON() ([]byte, error) {
 	type plain Task
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklist is the checklist value of tasks.task.
+type TaskChecklist struct {
+	N433 TaskChecklistN433 `json:"433"`
+	N431 TaskChecklistN431 `json:"431"`
+	N435 TaskChecklistN435 `json:"435"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklist) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklist
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklist) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklist
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklistN433 is the 433 value of tasks.task.
+type TaskChecklistN433 struct {
+	ID               b24.String              `json:"id"`
+	TaskID           b24.String              `json:"taskId"`
+	CreatedBy        b24.String              `json:"createdBy"`
+	ParentID         b24.String              `json:"parentId"`
+	Title            b24.String              `json:"title"`
+	SortIndex        b24.String              `json:"sortIndex"`
+	IsComplete       b24.String              `json:"isComplete"`
+	IsImportant      b24.String              `json:"isImportant"`
+	ToggledBy        json.RawMessage         `json:"toggledBy"`
+	ToggledDate      json.RawMessage         `json:"toggledDate"`
+	UfChecklistFiles b24.Bool                `json:"ufChecklistFiles"`
+	Members          json.RawMessage         `json:"members"`
+	Attachments      json.RawMessage         `json:"attachments"`
+	EntityID         b24.String              `json:"entityId"`
+	Action           TaskChecklistN433Action `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklistN433) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistN433
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklistN433) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistN433
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklistN433Action is the action value of tasks.task.
+type TaskChecklistN433Action struct {
+	Modify        b24.Bool `json:"modify"`
+	Remove        b24.Bool `json:"remove"`
+	Toggle        b24.Bool `json:"toggle"`
+	Add           b24.Bool `json:"add"`
+	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklistN433Action) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistN433Action
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklistN433Action) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistN433Action
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklistN431 is the 431 value of tasks.task.
+type TaskChecklistN431 struct {
+	ID               b24.String              `json:"id"`
+	TaskID           b24.String              `json:"taskId"`
+	CreatedBy        b24.String              `json:"createdBy"`
+	ParentID         b24.Int                 `json:"parentId"`
+	Title            b24.String              `json:"title"`
+	SortIndex        b24.String              `json:"sortIndex"`
+	IsComplete       b24.String              `json:"isComplete"`
+	IsImportant      b24.String              `json:"isImportant"`
+	ToggledBy        json.RawMessage         `json:"toggledBy"`
+	ToggledDate      json.RawMessage         `json:"toggledDate"`
+	UfChecklistFiles b24.Bool                `json:"ufChecklistFiles"`
+	Members          json.RawMessage         `json:"members"`
+	Attachments      json.RawMessage         `json:"attachments"`
+	EntityID         b24.String              `json:"entityId"`
+	Action           TaskChecklistN431Action `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklistN431) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistN431
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklistN431) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistN431
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklistN431Action is the action value of tasks.task.
+type TaskChecklistN431Action struct {
+	Modify        b24.Bool `json:"modify"`
+	Remove        b24.Bool `json:"remove"`
+	Toggle        b24.Bool `json:"toggle"`
+	Add           b24.Bool `json:"add"`
+	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklistN431Action) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistN431Action
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklistN431Action) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistN431Action
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklistN435 is the 435 value of tasks.task.
+type TaskChecklistN435 struct {
+	ID               b24.String              `json:"id"`
+	TaskID           b24.String              `json:"taskId"`
+	CreatedBy        b24.String              `json:"createdBy"`
+	ParentID         b24.String              `json:"parentId"`
+	Title            b24.String              `json:"title"`
+	SortIndex        b24.String              `json:"sortIndex"`
+	IsComplete       b24.String              `json:"isComplete"`
+	IsImportant      b24.String              `json:"isImportant"`
+	ToggledBy        json.RawMessage         `json:"toggledBy"`
+	ToggledDate      json.RawMessage         `json:"toggledDate"`
+	UfChecklistFiles b24.Bool                `json:"ufChecklistFiles"`
+	Members          json.RawMessage         `json:"members"`
+	Attachments      json.RawMessage         `json:"attachments"`
+	EntityID         b24.String              `json:"entityId"`
+	Action           TaskChecklistN435Action `json:"action"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklistN435) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistN435
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklistN435) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistN435
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskChecklistN435Action is the action value of tasks.task.
+type TaskChecklistN435Action struct {
+	Modify        b24.Bool `json:"modify"`
+	Remove        b24.Bool `json:"remove"`
+	Toggle        b24.Bool `json:"toggle"`
+	Add           b24.Bool `json:"add"`
+	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskChecklistN435Action) UnmarshalJSON(data []byte) error {
+	type plain TaskChecklistN435Action
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskChecklistN435Action) MarshalJSON() ([]byte, error) {
+	type plain TaskChecklistN435Action
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskGroup is the group value of tasks.task.
+type TaskGroup struct {
+	ID             b24.String      `json:"id"`
+	Name           b24.String      `json:"name"`
+	Opened         b24.Bool        `json:"opened"`
+	MembersCount   b24.Int         `json:"membersCount"`
+	Image          b24.String      `json:"image"`
+	AdditionalData json.RawMessage `json:"additionalData"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskGroup) UnmarshalJSON(data []byte) error {
+	type plain TaskGroup
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskGroup) MarshalJSON() ([]byte, error) {
+	type plain TaskGroup
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -350,6 +563,72 @@ func (v *TaskActionFavorite) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskActionFavorite) MarshalJSON() ([]byte, error) {
 	type plain TaskActionFavorite
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAccomplicesData is the accomplicesData value of tasks.task.
+type TaskAccomplicesData struct {
+	N3  TaskAccomplicesDataN3  `json:"3"`
+	N11 TaskAccomplicesDataN11 `json:"11"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccomplicesData) UnmarshalJSON(data []byte) error {
+	type plain TaskAccomplicesData
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccomplicesData) MarshalJSON() ([]byte, error) {
+	type plain TaskAccomplicesData
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAccomplicesDataN3 is the 3 value of tasks.task.
+type TaskAccomplicesDataN3 struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccomplicesDataN3) UnmarshalJSON(data []byte) error {
+	type plain TaskAccomplicesDataN3
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccomplicesDataN3) MarshalJSON() ([]byte, error) {
+	type plain TaskAccomplicesDataN3
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskAccomplicesDataN11 is the 11 value of tasks.task.
+type TaskAccomplicesDataN11 struct {
+	ID           b24.String `json:"id"`
+	Name         b24.String `json:"name"`
+	Link         b24.String `json:"link"`
+	Icon         b24.String `json:"icon"`
+	WorkPosition b24.String `json:"workPosition"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskAccomplicesDataN11) UnmarshalJSON(data []byte) error {
+	type plain TaskAccomplicesDataN11
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskAccomplicesDataN11) MarshalJSON() ([]byte, error) {
+	type plain TaskAccomplicesDataN11
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 
@@ -553,10 +832,10 @@ func (v TaskTagsN35) MarshalJSON() ([]byte, error) {
 
 // TaskCheckListTree is the checkListTree value of tasks.task.
 type TaskCheckListTree struct {
-	NodeID      b24.Int                 `json:"nodeId"`
-	Fields      TaskCheckListTreeFields `json:"fields"`
-	Action      json.RawMessage         `json:"action"`
-	Descendants json.RawMessage         `json:"descendants"`
+	NodeID      b24.Int                        `json:"nodeId"`
+	Fields      TaskCheckListTreeFields        `json:"fields"`
+	Action      json.RawMessage                `json:"action"`
+	Descendants []TaskCheckListTreeDescendants `json:"descendants"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -603,6 +882,165 @@ func (v *TaskCheckListTreeFields) UnmarshalJSON(data []byte) error {
 // MarshalJSON encodes the documented keys and those in Extra.
 func (v TaskCheckListTreeFields) MarshalJSON() ([]byte, error) {
 	type plain TaskCheckListTreeFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeDescendants is the descendants value of tasks.task.
+type TaskCheckListTreeDescendants struct {
+	NodeID      b24.Int                                   `json:"nodeId"`
+	Fields      TaskCheckListTreeDescendantsFields        `json:"fields"`
+	Action      TaskCheckListTreeDescendantsAction        `json:"action"`
+	Descendants []TaskCheckListTreeDescendantsDescendants `json:"descendants"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeDescendants
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeDescendants
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeDescendantsFields is the fields value of tasks.task.
+type TaskCheckListTreeDescendantsFields struct {
+	ID               b24.Int         `json:"id"`
+	CopiedID         json.RawMessage `json:"copiedId"`
+	EntityID         b24.Int         `json:"entityId"`
+	UserID           b24.Int         `json:"userId"`
+	CreatedBy        b24.Int         `json:"createdBy"`
+	ParentID         b24.Int         `json:"parentId"`
+	Title            b24.String      `json:"title"`
+	SortIndex        b24.Int         `json:"sortIndex"`
+	DisplaySortIndex b24.String      `json:"displaySortIndex"`
+	IsComplete       b24.Bool        `json:"isComplete"`
+	IsImportant      b24.Bool        `json:"isImportant"`
+	CompletedCount   b24.Int         `json:"completedCount"`
+	Members          json.RawMessage `json:"members"`
+	Attachments      json.RawMessage `json:"attachments"`
+	NodeID           json.RawMessage `json:"nodeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeDescendantsFields) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeDescendantsFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeDescendantsFields) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeDescendantsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeDescendantsAction is the action value of tasks.task.
+type TaskCheckListTreeDescendantsAction struct {
+	Modify        b24.Bool `json:"modify"`
+	Remove        b24.Bool `json:"remove"`
+	Toggle        b24.Bool `json:"toggle"`
+	Add           b24.Bool `json:"add"`
+	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeDescendantsAction) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeDescendantsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeDescendantsAction) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeDescendantsAction
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeDescendantsDescendants is the descendants value of
+// tasks.task.
+type TaskCheckListTreeDescendantsDescendants struct {
+	NodeID      b24.Int                                       `json:"nodeId"`
+	Fields      TaskCheckListTreeDescendantsDescendantsFields `json:"fields"`
+	Action      TaskCheckListTreeDescendantsDescendantsAction `json:"action"`
+	Descendants json.RawMessage                               `json:"descendants"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeDescendantsDescendants) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeDescendantsDescendants
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeDescendantsDescendants) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeDescendantsDescendants
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeDescendantsDescendantsFields is the fields value of
+// tasks.task.
+type TaskCheckListTreeDescendantsDescendantsFields struct {
+	ID               b24.Int         `json:"id"`
+	CopiedID         json.RawMessage `json:"copiedId"`
+	EntityID         b24.Int         `json:"entityId"`
+	UserID           b24.Int         `json:"userId"`
+	CreatedBy        b24.Int         `json:"createdBy"`
+	ParentID         b24.Int         `json:"parentId"`
+	Title            b24.String      `json:"title"`
+	SortIndex        b24.Int         `json:"sortIndex"`
+	DisplaySortIndex b24.String      `json:"displaySortIndex"`
+	IsComplete       b24.Bool        `json:"isComplete"`
+	IsImportant      b24.Bool        `json:"isImportant"`
+	CompletedCount   b24.Int         `json:"completedCount"`
+	Members          json.RawMessage `json:"members"`
+	Attachments      json.RawMessage `json:"attachments"`
+	NodeID           json.RawMessage `json:"nodeId"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeDescendantsDescendantsFields) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeDescendantsDescendantsFields
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeDescendantsDescendantsFields) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeDescendantsDescendantsFields
+	return b24.EncodeObject(plain(v), v.Extra)
+}
+
+// TaskCheckListTreeDescendantsDescendantsAction is the action value of
+// tasks.task.
+type TaskCheckListTreeDescendantsDescendantsAction struct {
+	Modify        b24.Bool `json:"modify"`
+	Remove        b24.Bool `json:"remove"`
+	Toggle        b24.Bool `json:"toggle"`
+	Add           b24.Bool `json:"add"`
+	AddAccomplice b24.Bool `json:"addAccomplice"`
+	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
+	Extra b24.Fields `json:"-"`
+}
+
+// UnmarshalJSON decodes the documented keys and keeps the others in Extra.
+func (v *TaskCheckListTreeDescendantsDescendantsAction) UnmarshalJSON(data []byte) error {
+	type plain TaskCheckListTreeDescendantsDescendantsAction
+	return b24.DecodeObject(data, (*plain)(v), &v.Extra)
+}
+
+// MarshalJSON encodes the documented keys and those in Extra.
+func (v TaskCheckListTreeDescendantsDescendantsAction) MarshalJSON() ([]byte, error) {
+	type plain TaskCheckListTreeDescendantsDescendantsAction
 	return b24.EncodeObject(plain(v), v.Extra)
 }
 

@@ -98,7 +98,10 @@ func DocTestFile(cfg Config, pkg *model.Package, answered map[string]bool) (Outp
 		body = append(body,
 			jen.Id("portal").Op(":=").Qual(testPkg, "NewPortal").Call(jen.Id("t"), jen.Qual(testPkg, "WithDocumentedAnswers").Call()),
 			jen.List(jen.Id("c"), jen.Err()).Op(":=").Qual(e.rt, "NewWebhookClient").Call(
-				jen.Id("portal").Dot("WebhookURL").Call(), jen.Qual(e.rt, "WithoutRateLimit").Call(), jen.Qual(e.rt, "WithMaxRetries").Call(jen.Lit(0))),
+				jen.Id("portal").Dot("WebhookURL").Call(), jen.Qual(e.rt, "WithoutRateLimit").Call(), jen.Qual(e.rt, "WithMaxRetries").Call(jen.Lit(0)),
+				// Strict: a documented answer that does not fit its type
+				// is a drift between the docs and the types, and fails.
+				jen.Qual(e.rt, "WithStrictDecoding").Call()),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Id("t").Dot("Fatal").Call(jen.Err())),
 		)
 	}

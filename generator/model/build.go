@@ -891,7 +891,9 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 		}
 		return named(b.structFor(name, p, false).Name)
 	case spec.KindArray:
-		if p.Elem == spec.KindObject && len(p.Fields) > 0 {
+		// Rows with documented fields are objects whatever the element
+		// token says ("User[]" reads as user IDs, the table lists a user).
+		if len(p.Fields) > 0 {
 			return sliceOf(named(b.structFor(name, p, false).Name))
 		}
 		el := resultScalar(p.Elem)

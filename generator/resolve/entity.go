@@ -539,9 +539,18 @@ func multifieldFields() []spec.Param {
 // JSON for {"en": "…"}): the docs are evidence, the examples what a portal
 // sent. Nested objects are checked the same way.
 func (r *resolver) widenFromExamples(e *spec.Entity, ms []*spec.Method) {
-	for _, m := range ms {
-		for _, obj := range exampleObjects(m.Result) {
-			r.widenFields(e.Family, m, e.Fields, obj, 0)
+	// A type widened for one example must still hold the examples checked
+	// before it (0 in a list, {"en": …} in a get): check again until
+	// nothing changes. Widening only moves towards any, so this ends.
+	for range 4 {
+		before := len(r.problems)
+		for _, m := range ms {
+			for _, obj := range exampleObjects(m.Result) {
+				r.widenFields(e.Family, m, e.Fields, obj, 0)
+			}
+		}
+		if len(r.problems) == before {
+			return
 		}
 	}
 }
@@ -606,6 +615,12 @@ func snippet(v []byte) string {
 func widen(f spec.Param, v json.RawMessage) (spec.Param, bool) {
 	if fitsKind(f, v) {
 		return f, false
+	}
+	if f.Kind == spec.KindArray && len(f.Fields) > 0 && jsonKind(v) == 'o' {
+		// An empty example ([]) made it a list; the portal sends one
+		// object (tasks.task's group).
+		f.Kind, f.Elem = spec.KindObject, ""
+		return f, true
 	}
 	if (f.Kind == spec.KindString || f.Kind == spec.KindEnum) && isLocalized(v) {
 		// {"en": "Region", "de": "Gebiet"}: a text per language.
@@ -719,14 +734,24 @@ func fitsKind(f spec.Param, v []byte) bool {
 		if k != 'a' && k != 'o' {
 			return false
 		}
-		if f.Elem == "" || f.Elem == spec.KindAny || len(f.Fields) > 0 {
-			return true
-		}
 		var elems []json.RawMessage
 		if k == 'a' {
 			_ = json.Unmarshal(v, &elems)
 		} else {
 			_, elems, _ = orderedObject(v)
+		}
+		if len(f.Fields) > 0 {
+			// Rows are objects: an object of rows keyed by ID fits, one
+			// row on its own ({"id": "125", "name": …}) does not.
+			for _, el := range elems {
+				if jsonKind(bytes.TrimSpace(el)) != 'o' && !isEmptyJSON(bytes.TrimSpace(el)) {
+					return false
+				}
+			}
+			return true
+		}
+		if f.Elem == "" || f.Elem == spec.KindAny {
+			return true
 		}
 		for _, el := range elems {
 			if !fitsKind(spec.Param{Kind: f.Elem}, bytes.TrimSpace(el)) {

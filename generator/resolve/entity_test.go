@@ -188,11 +188,25 @@ func TestWidenFollowsTheExample(t *testing.T) {
 		{spec.KindString, `["L_4","C_7"]`, spec.KindAny, "any"},
 		{spec.KindString, `""`, spec.KindString, ""},
 		{spec.KindArray, `false`, spec.KindArray, ""},
+		{spec.KindArray, `{"7":"a","9":"b"}`, spec.KindArray, ""}, // a list PHP keyed by ID
 	}
 	for _, c := range cases {
 		got, changed := widen(spec.Param{Name: "X", Kind: c.kind}, json.RawMessage(c.value))
 		if got.Kind != c.want || got.Type != c.wantType || changed != (c.wantType != "") {
 			t.Errorf("%s with %s: %s %q (changed %v), want %s %q", c.kind, c.value, got.Kind, got.Type, changed, c.want, c.wantType)
 		}
+	}
+}
+
+// A list of rows whose example is one row is one object (tasks.task's
+// group: documented by an empty [] example, sent as {"id": "125", …}).
+func TestWidenListOfRowsToOneRow(t *testing.T) {
+	f := spec.Param{Name: "group", Kind: spec.KindArray, Elem: spec.KindObject, Fields: []spec.Param{{Name: "id", Kind: spec.KindString}}}
+	if _, changed := widen(f, json.RawMessage(`{"10":{"id":"10"},"11":{"id":"11"}}`)); changed {
+		t.Error("rows keyed by ID were taken for one row")
+	}
+	got, changed := widen(f, json.RawMessage(`{"id":"125","name":"Working Group"}`))
+	if !changed || got.Kind != spec.KindObject || len(got.Fields) != 1 {
+		t.Errorf("one row: %+v (changed %v)", got, changed)
 	}
 }
