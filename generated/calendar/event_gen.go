@@ -10,9 +10,9 @@ import (
 
 // Event is one event of calendar.event, as the family's methods return it. Its
 // fields are the union of what the family's pages document
-// (calendar-event-get), typed by the *.fields page where it gives a type; a
-// value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
+// (calendar-event-get, calendar-event-get-by-id), typed by the *.fields page
+// where it gives a type; a value that does not fit its field's type is kept
+// raw in Extra rather than failing the call.
 type Event struct {
 	// Event identifier
 	ID b24.String `json:"ID"`

@@ -141,10 +141,10 @@ func (v *DocumentDocType) UnmarshalJSON(data []byte) error {
 
 // DocumentElement is one document element of catalog.document.element, as the
 // family's methods return it. Its fields are the union of what the family's
-// pages document (catalog-document-element-list,
-// catalog-document-element-update, catalog-document-element-add), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
+// pages document (catalog-document-element-list, catalog-document-element-add,
+// catalog-document-element-update), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
 type DocumentElement struct {
 	// Quantity of the product. The value is specified in the units of the document
 	Amount b24.Number `json:"amount"`

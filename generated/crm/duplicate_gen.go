@@ -11,9 +11,9 @@ import (
 // DuplicateVolatileType is one duplicate volatileType of
 // crm.duplicate.volatileType, as the family's methods return it. Its fields
 // are the union of what the family's pages document
-// (crm-duplicate-volatile-type-list), typed by the *.fields page where it
-// gives a type; a value that does not fit its field's type is kept raw in
-// Extra rather than failing the call.
+// (crm-duplicate-volatile-type-list, crm-duplicate-volatile-type-register),
+// typed by the *.fields page where it gives a type; a value that does not fit
+// its field's type is kept raw in Extra rather than failing the call.
 type DuplicateVolatileType struct {
 	// Record identifier
 	ID b24.Int `json:"id"`

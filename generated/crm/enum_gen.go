@@ -9,6 +9,7 @@ import (
 
 // Enum is one enum of crm.enum, as the family's methods return it. Its fields
 // are the union of what the family's pages document (crm-enum-fields,
+// crm-enum-activity-direction, crm-enum-activity-notify-type,
 // crm-enum-activity-priority, crm-enum-activity-status,
 // crm-enum-activity-type, crm-enum-address-type, crm-enum-content-type,
 // crm-enum-owner-type), typed by the *.fields page where it gives a type; a

@@ -272,17 +272,17 @@ func (v TimelineIcon) MarshalJSON() ([]byte, error) {
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type TimelineLogmessage struct {
-	ID       b24.Int    `json:"id"`
-	Created  b24.String `json:"created"`
-	AuthorID b24.Int    `json:"authorId"`
+	// Identifier of the timeline record
+	ID b24.Int `json:"id"`
+	// Date and time of creation
+	Created b24.Time `json:"created"`
+	// User who created the entry
+	AuthorID b24.Int `json:"authorId"`
 	// Title of the record
 	Title b24.String `json:"title"`
-	// Text of the entry
+	// Content of the entry
 	Text b24.String `json:"text"`
-	// Icon code.
-	//
-	// A list of available codes can be obtained using the method
-	// crm.timeline.icon.list
+	// Icon code
 	IconCode b24.String `json:"iconCode"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
@@ -317,9 +317,12 @@ type TimelineLogmessageInput struct {
 	//
 	// A list of available codes can be obtained using the method
 	// crm.timeline.icon.list
-	IconCode b24.Opt[string]  `json:"iconCode,omitzero"`
-	ID       b24.Opt[b24.Int] `json:"id,omitzero"`
-	Created  b24.Opt[string]  `json:"created,omitzero"`
+	IconCode b24.Opt[string] `json:"iconCode,omitzero"`
+	// Identifier of the timeline record
+	ID b24.Opt[b24.Int] `json:"id,omitzero"`
+	// Date and time of creation
+	Created b24.Opt[b24.Time] `json:"created,omitzero"`
+	// User who created the entry
 	AuthorID b24.Opt[b24.Int] `json:"authorId,omitzero"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`

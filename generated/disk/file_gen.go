@@ -10,26 +10,53 @@ import (
 )
 
 // File is one file of disk.file, as the family's methods return it. Its fields
-// are the union of what the family's pages document (disk-file-get-fields),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
+// are the union of what the family's pages document (disk-file-get-fields,
+// disk-file-search), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
 type File struct {
-	ID                   b24.Int    `json:"ID"`
-	Name                 b24.String `json:"NAME"`
-	Type                 b24.String `json:"TYPE"`
-	Code                 b24.String `json:"CODE"`
-	StorageID            b24.Int    `json:"STORAGE_ID"`
-	ParentID             b24.Int    `json:"PARENT_ID"`
-	CreateTime           b24.Time   `json:"CREATE_TIME"`
-	UpdateTime           b24.Time   `json:"UPDATE_TIME"`
-	DeleteTime           b24.Time   `json:"DELETE_TIME"`
-	CreatedBy            b24.Int    `json:"CREATED_BY"`
-	UpdatedBy            b24.Int    `json:"UPDATED_BY"`
-	DeletedBy            b24.Int    `json:"DELETED_BY"`
-	GlobalContentVersion b24.Int    `json:"GLOBAL_CONTENT_VERSION"`
-	FileID               b24.Int    `json:"FILE_ID"`
-	Size                 b24.Int    `json:"SIZE"`
-	DeletedType          b24.String `json:"DELETED_TYPE"`
+	// Identifier of the object
+	ID b24.Int `json:"ID"`
+	// Name of the file or folder
+	Name b24.String `json:"NAME"`
+	// Type of the object: file or folder
+	Type b24.String `json:"TYPE"`
+	// Symbolic code of the object. It comes as null if the code is not set
+	Code b24.String `json:"CODE"`
+	// Identifier of the storage the object is located in
+	StorageID b24.Int `json:"STORAGE_ID"`
+	// Identifier of the parent folder
+	ParentID b24.Int `json:"PARENT_ID"`
+	// Date and time the object was created
+	CreateTime b24.Time `json:"CREATE_TIME"`
+	// Date and time the object was last updated
+	UpdateTime b24.Time `json:"UPDATE_TIME"`
+	// Date and time the object was moved to the trash. The method does not return
+	// objects from the trash, so the field is always null
+	DeleteTime b24.Time `json:"DELETE_TIME"`
+	// Identifier of the user who created the object
+	CreatedBy b24.Int `json:"CREATED_BY"`
+	// Identifier of the user who made the last change
+	UpdatedBy b24.Int `json:"UPDATED_BY"`
+	// Identifier of the user who deleted the object
+	DeletedBy b24.Int `json:"DELETED_BY"`
+	// Incremental counter of the file version. It comes only for files
+	GlobalContentVersion b24.Int `json:"GLOBAL_CONTENT_VERSION"`
+	// Internal value of the file identifier. It comes only for files
+	FileID b24.Int `json:"FILE_ID"`
+	// Size of the file in bytes. It comes only for files
+	Size b24.Int `json:"SIZE"`
+	// Deletion status of the object. The method returns only objects with the
+	// value 0 — not deleted
+	DeletedType b24.String `json:"DELETED_TYPE"`
+	// Identifier of the folder the object refers to. For a regular folder, it
+	// matches ID. It comes only for folders
+	RealObjectID b24.Int `json:"REAL_OBJECT_ID"`
+	// Link to download the file. It comes only for files
+	DownloadURL b24.String `json:"DOWNLOAD_URL"`
+	// Link to open the object in the interface. For objects from storages that do
+	// not belong to Drive, it comes as null
+	DetailURL b24.String `json:"DETAIL_URL"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

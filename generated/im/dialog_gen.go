@@ -10,9 +10,10 @@ import (
 )
 
 // Dialog is one dialog of im.dialog, as the family's methods return it. Its
-// fields are the union of what the family's pages document (im-dialog-get),
-// typed by the *.fields page where it gives a type; a value that does not fit
-// its field's type is kept raw in Extra rather than failing the call.
+// fields are the union of what the family's pages document (im-dialog-get,
+// im-dialog-read), typed by the *.fields page where it gives a type; a value
+// that does not fit its field's type is kept raw in Extra rather than failing
+// the call.
 type Dialog struct {
 	// Chat identifier
 	ID b24.Int `json:"id"`
@@ -90,6 +91,8 @@ type Dialog struct {
 	LastMessageViews DialogLastMessageViews `json:"last_message_views"`
 	// Identifier of the dialog passed in the DIALOG_ID parameter
 	DialogID b24.String `json:"dialog_id"`
+	// Identifier of the chat
+	ChatID b24.Int `json:"chatId"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

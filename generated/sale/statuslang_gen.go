@@ -10,10 +10,10 @@ import (
 
 // StatusLang is one statusLang of sale.statusLang, as the family's methods
 // return it. Its fields are the union of what the family's pages document
-// (sale-status-lang-get-fields, sale-status-lang-list,
-// sale-status-lang-get-list-langs, sale-status-lang-add), typed by the
-// *.fields page where it gives a type; a value that does not fit its field's
-// type is kept raw in Extra rather than failing the call.
+// (sale-status-lang-get-fields, sale-status-lang-list, sale-status-lang-add,
+// sale-status-lang-get-list-langs), typed by the *.fields page where it gives
+// a type; a value that does not fit its field's type is kept raw in Extra
+// rather than failing the call.
 type StatusLang struct {
 	Description b24.String `json:"description"`
 	Lid         b24.String `json:"lid"`

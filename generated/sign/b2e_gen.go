@@ -10,9 +10,9 @@ import (
 
 // B2eDocument is one b2e document of sign.b2e.document, as the family's
 // methods return it. Its fields are the union of what the family's pages
-// document (sign-b2e-document-get), typed by the *.fields page where it gives
-// a type; a value that does not fit its field's type is kept raw in Extra
-// rather than failing the call.
+// document (sign-b2e-document-get, sign-b2e-document-send), typed by the
+// *.fields page where it gives a type; a value that does not fit its field's
+// type is kept raw in Extra rather than failing the call.
 type B2eDocument struct {
 	Uid     b24.String           `json:"uid"`
 	State   B2eDocumentState     `json:"state"`

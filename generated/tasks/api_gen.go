@@ -11,8 +11,8 @@ import (
 // APIScrumBacklog is one api scrum backlog of tasks.api.scrum.backlog, as the
 // family's methods return it. Its fields are the union of what the family's
 // pages document (tasks-api-scrum-backlog-get-fields,
-// tasks-api-scrum-backlog-get, tasks-api-scrum-backlog-update,
-// tasks-api-scrum-backlog-add), typed by the *.fields page where it gives a
+// tasks-api-scrum-backlog-get, tasks-api-scrum-backlog-add,
+// tasks-api-scrum-backlog-update), typed by the *.fields page where it gives a
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type APIScrumBacklog struct {
@@ -75,10 +75,10 @@ func (v APIScrumBacklogInput) MarshalJSON() ([]byte, error) {
 
 // APIScrumEpic is one api scrum epic of tasks.api.scrum.epic, as the family's
 // methods return it. Its fields are the union of what the family's pages
-// document (tasks-api-scrum-epic-get, tasks-api-scrum-epic-update,
-// tasks-api-scrum-epic-add), typed by the *.fields page where it gives a type;
-// a value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
+// document (tasks-api-scrum-epic-get, tasks-api-scrum-epic-add,
+// tasks-api-scrum-epic-update), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
 type APIScrumEpic struct {
 	// Epic identifier
 	ID b24.Int `json:"id"`
@@ -154,15 +154,22 @@ func (v APIScrumEpicInput) MarshalJSON() ([]byte, error) {
 
 // APIScrumKanban is one api scrum kanban of tasks.api.scrum.kanban, as the
 // family's methods return it. Its fields are the union of what the family's
-// pages document (tasks-api-scrum-kanban-get-fields), typed by the *.fields
-// page where it gives a type; a value that does not fit its field's type is
-// kept raw in Extra rather than failing the call.
+// pages document (tasks-api-scrum-kanban-get-fields,
+// tasks-api-scrum-kanban-get-stages), typed by the *.fields page where it
+// gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
 type APIScrumKanban struct {
-	Name     b24.String `json:"name"`
-	Sort     b24.Int    `json:"sort"`
+	// The name of the Kanban stage
+	Name b24.String `json:"name"`
+	// The sorting order
+	Sort b24.Int `json:"sort"`
+	// The type of the Kanban stage. Possible values: NEW, WORK, FINISH
 	Type     b24.String `json:"type"`
 	SprintID b24.Int    `json:"sprintId"`
-	Color    b24.String `json:"color"`
+	// The color of the Kanban stage
+	Color b24.String `json:"color"`
+	// The identifier of the stage. Required.
+	ID b24.Int `json:"id"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }
@@ -182,9 +189,9 @@ func (v APIScrumKanban) MarshalJSON() ([]byte, error) {
 // APIScrumSprint is one api scrum sprint of tasks.api.scrum.sprint, as the
 // family's methods return it. Its fields are the union of what the family's
 // pages document (tasks-api-scrum-sprint-get-fields,
-// tasks-api-scrum-sprint-get, tasks-api-scrum-sprint-complete,
-// tasks-api-scrum-sprint-start, tasks-api-scrum-sprint-update,
-// tasks-api-scrum-sprint-add), typed by the *.fields page where it gives a
+// tasks-api-scrum-sprint-get, tasks-api-scrum-sprint-add,
+// tasks-api-scrum-sprint-complete, tasks-api-scrum-sprint-start,
+// tasks-api-scrum-sprint-update), typed by the *.fields page where it gives a
 // type; a value that does not fit its field's type is kept raw in Extra rather
 // than failing the call.
 type APIScrumSprint struct {

@@ -10,9 +10,9 @@ import (
 
 // FlowFlow is one flow Flow of tasks.flow.Flow, as the family's methods return
 // it. Its fields are the union of what the family's pages document
-// (tasks-flow-flow-get, tasks-flow-flow-update), typed by the *.fields page
-// where it gives a type; a value that does not fit its field's type is kept
-// raw in Extra rather than failing the call.
+// (tasks-flow-flow-get, tasks-flow-flow-create, tasks-flow-flow-update), typed
+// by the *.fields page where it gives a type; a value that does not fit its
+// field's type is kept raw in Extra rather than failing the call.
 type FlowFlow struct {
 	// Flow identifier
 	ID b24.Int `json:"id"`

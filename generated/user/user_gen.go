@@ -9,9 +9,9 @@ import (
 
 // User is one user of user, as the family's methods return it. Its fields are
 // the union of what the family's pages document (user-fields, user-get,
-// user-search), typed by the *.fields page where it gives a type; a value that
-// does not fit its field's type is kept raw in Extra rather than failing the
-// call.
+// user-current, user-search), typed by the *.fields page where it gives a
+// type; a value that does not fit its field's type is kept raw in Extra rather
+// than failing the call.
 type User struct {
 	// ID
 	ID b24.String `json:"ID"`
@@ -40,7 +40,7 @@ type User struct {
 	// TIMESTAMP_X
 	TimestampX json.RawMessage `json:"TIMESTAMP_X"`
 	// LAST_ACTIVITY_DATE
-	LastActivityDate json.RawMessage `json:"LAST_ACTIVITY_DATE"`
+	LastActivityDate b24.Time `json:"LAST_ACTIVITY_DATE"`
 	// Gender
 	PersonalGender b24.String `json:"PERSONAL_GENDER"`
 	// Profession

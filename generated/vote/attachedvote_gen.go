@@ -11,10 +11,10 @@ import (
 
 // AttachedVote is one AttachedVote of vote.AttachedVote, as the family's
 // methods return it. Its fields are the union of what the family's pages
-// document (vote.attachedvote.get, vote.attachedvote.recall,
-// vote.attachedvote.vote), typed by the *.fields page where it gives a type; a
-// value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
+// document (vote.attachedvote.get, vote.attachedvote.getMany,
+// vote.attachedvote.recall, vote.attachedvote.vote), typed by the *.fields
+// page where it gives a type; a value that does not fit its field's type is
+// kept raw in Extra rather than failing the call.
 type AttachedVote struct {
 	// ID of the attached vote
 	ID b24.Int `json:"ID"`

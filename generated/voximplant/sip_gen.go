@@ -11,23 +11,57 @@ import (
 
 // SIP is one sip of voximplant.sip, as the family's methods return it. Its
 // fields are the union of what the family's pages document
-// (voximplant-sip-get), typed by the *.fields page where it gives a type; a
-// value that does not fit its field's type is kept raw in Extra rather than
-// failing the call.
+// (voximplant-sip-get, voximplant-sip-add), typed by the *.fields page where
+// it gives a type; a value that does not fit its field's type is kept raw in
+// Extra rather than failing the call.
 type SIP struct {
-	Type                     b24.String `json:"TYPE"`
-	ConfigID                 b24.String `json:"CONFIG_ID"`
-	RegID                    b24.String `json:"REG_ID"`
-	Server                   b24.String `json:"SERVER"`
-	Login                    b24.String `json:"LOGIN"`
-	Password                 b24.String `json:"PASSWORD"`
-	AuthUser                 b24.String `json:"AUTH_USER"`
-	OutboundProxy            b24.String `json:"OUTBOUND_PROXY"`
-	DetectLineNumber         b24.String `json:"DETECT_LINE_NUMBER"`
-	LineDetectHeaderOrder    b24.String `json:"LINE_DETECT_HEADER_ORDER"`
-	RegistrationStatusCode   b24.String `json:"REGISTRATION_STATUS_CODE"`
+	// Type of PBX
+	Type b24.String `json:"TYPE"`
+	// Identifier of the SIP line configuration
+	ConfigID b24.String `json:"CONFIG_ID"`
+	// Identifier of the SIP registration.
+	//
+	// Returned when creating a cloud PBX
+	RegID b24.Int `json:"REG_ID"`
+	// Address of the SIP registration server
+	Server b24.String `json:"SERVER"`
+	// Login for connecting to the server
+	Login b24.String `json:"LOGIN"`
+	// Password for connecting to the server
+	Password b24.String `json:"PASSWORD"`
+	// User for SIP authorization
+	AuthUser b24.String `json:"AUTH_USER"`
+	// Address of the SIP proxy for outgoing connection to the operator or PBX
+	OutboundProxy b24.String `json:"OUTBOUND_PROXY"`
+	// Indicator for line number detection.
+	//
+	// Possible values:
+	//
+	//   - Y — line number detection enabled
+	//   - N — line number detection disabled
+	DetectLineNumber b24.Bool `json:"DETECT_LINE_NUMBER"`
+	// Order of headers for line number detection
+	LineDetectHeaderOrder b24.String `json:"LINE_DETECT_HEADER_ORDER"`
+	// Status code of the SIP line registration
+	RegistrationStatusCode b24.Int `json:"REGISTRATION_STATUS_CODE"`
+	// Text of the SIP registration error
 	RegistrationErrorMessage b24.String `json:"REGISTRATION_ERROR_MESSAGE"`
-	Title                    b24.String `json:"TITLE"`
+	// Name of the connection
+	Title b24.String `json:"TITLE"`
+	// Internal identifier of the SIP line record
+	ID b24.String `json:"ID"`
+	// Address of the server for incoming calls.
+	//
+	// Returned when creating an office PBX
+	IncomingServer b24.String `json:"INCOMING_SERVER"`
+	// Login for incoming calls.
+	//
+	// Returned when creating an office PBX
+	IncomingLogin b24.String `json:"INCOMING_LOGIN"`
+	// Password for incoming calls.
+	//
+	// Returned when creating an office PBX
+	IncomingPassword b24.String `json:"INCOMING_PASSWORD"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

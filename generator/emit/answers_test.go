@@ -121,7 +121,7 @@ func TestDocTestFile(t *testing.T) {
 	for _, want := range []string{
 		"func TestDocumentedAnswers(t *testing.T) {",
 		"b24test.NewPortal(t, b24test.WithDocumentedAnswers())",
-		"b24.NewWebhookClient(portal.WebhookURL(), b24.WithoutRateLimit(), b24.WithMaxRetries(0))",
+		"b24.NewWebhookClient(portal.WebhookURL(), b24.WithoutRateLimit(), b24.WithMaxRetries(0), b24.WithStrictDecoding())",
 		`t.Run("crm.deal.get", func(t *testing.T) { if _, err := crm.DealGet(t.Context(), c, crm.DealGetParams{ID: 1}); err != nil { t.Fatal(err) } })`,
 		// Required fields filled, nested ones too; optional ones left out.
 		`Fields: crm.DealAddParamsFields{ Begindate: b24.Date{Time: time.Date(2025, time.January, 2, 3, 4, 5, 0, time.UTC)}, Opened: true, Stage: crm.DealAddParamsFieldsStageNew, Title: "x", }`,

@@ -125,6 +125,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 	// Other methods of the family that answer with the entity (crm.item.add
 	// returns the item, tasks.task.complete the task) are recognised by
 	// their keys: most must be the entity's.
+	base := len(results)
 	for _, m := range ms {
 		if slices.Contains(results, m) || role(m) == "fields" || role(m) == "descriptors" || !entityResult(m.Result) {
 			continue
@@ -133,7 +134,7 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 			results = append(results, m)
 		}
 	}
-	for _, m := range results[min(len(results), 2):] {
+	for _, m := range results[base:] {
 		mg.add(m.Result.Fields, true)
 		sources = append(sources, m.Page)
 	}
@@ -633,6 +634,12 @@ func widen(f spec.Param, v json.RawMessage) (spec.Param, bool) {
 			f.Kind, f.Type = spec.KindNumber, "double"
 			return f, true
 		}
+		if (f.Kind == spec.KindObject || f.Kind == spec.KindArray) && f.Type == "" && len(f.Fields) == 0 {
+			// Only an example's {} or [] said "object": PHP's empty
+			// value. The scalar another example sends is the type.
+			f.Kind, f.Elem, f.Type = scalarKindOf(v), "", ""
+			return f, true
+		}
 		if f.Kind == spec.KindObject || f.Kind == spec.KindArray || f.Kind == spec.KindFile {
 			break
 		}
@@ -995,4 +1002,23 @@ func nestDottedFields(m *spec.Method) {
 		}
 	}
 	m.Params = out
+}
+
+// scalarKindOf is the kind of a JSON scalar as the portal sends it: text
+// that reads as a date-time is one ("2024-07-23 08:08:50").
+func scalarKindOf(v []byte) spec.Kind {
+	switch jsonKind(v) {
+	case 'b':
+		return spec.KindBoolean
+	case 'n':
+		if isInteger(string(v)) {
+			return spec.KindInteger
+		}
+		return spec.KindNumber
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil && isISODate(s) {
+		return spec.KindDateTime
+	}
+	return spec.KindString
 }
