@@ -20,14 +20,14 @@ type Counters struct {
 	Chat json.RawMessage `json:"CHAT"`
 	// Counters for chats with notifications disabled. Key — chat ID, value —
 	// number of unread messages
-	ChatMuted json.RawMessage `json:"CHAT_MUTED"`
+	ChatMuted map[string]b24.Int `json:"CHAT_MUTED"`
 	// Counters for chats marked as "Unread"
 	ChatUnread json.RawMessage `json:"CHAT_UNREAD"`
 	// Counters for open line chats
 	Lines json.RawMessage `json:"LINES"`
 	// Counters for one-on-one dialogs. Key — user ID, value — number of unread
 	// messages
-	Dialog json.RawMessage `json:"DIALOG"`
+	Dialog map[string]b24.Int `json:"DIALOG"`
 	// Counters for one-on-one dialogs marked as "Unread"
 	DialogUnread json.RawMessage `json:"DIALOG_UNREAD"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).

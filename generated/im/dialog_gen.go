@@ -558,7 +558,7 @@ func (v DialogMessagesFilesViewerAttrs) MarshalJSON() ([]byte, error) {
 type DialogMessagesFilesMediaURL struct {
 	// Links for file preview. The keys of the object are the dimensions of the
 	// image in pixels
-	Preview json.RawMessage `json:"preview"`
+	Preview map[string]b24.String `json:"preview"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

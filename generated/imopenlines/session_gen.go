@@ -88,7 +88,7 @@ type SessionHistoryOpenlines struct {
 	// Object of the form {" ": }, where the key is the identifier of the open line
 	// settings CONFIG_ID, and the value true/false indicates whether the
 	// supervisor can evaluate the operator's work in the session of this line
-	Canvoteashead json.RawMessage `json:"canvoteashead"`
+	Canvoteashead map[string]b24.Bool `json:"canvoteashead"`
 	// Extra keeps the keys the docs do not list (custom UF_* fields and the like).
 	Extra b24.Fields `json:"-"`
 }

@@ -38,7 +38,7 @@ type User struct {
 	// IS_ONLINE
 	IsOnline b24.String `json:"IS_ONLINE"`
 	// TIMESTAMP_X
-	TimestampX json.RawMessage `json:"TIMESTAMP_X"`
+	TimestampX b24.Time `json:"TIMESTAMP_X"`
 	// LAST_ACTIVITY_DATE
 	LastActivityDate b24.Time `json:"LAST_ACTIVITY_DATE"`
 	// Gender

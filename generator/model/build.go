@@ -887,6 +887,9 @@ func (b *builder) resultType(p spec.Param, name string) *Type {
 	switch p.Kind {
 	case spec.KindObject:
 		if len(p.Fields) == 0 {
+			if el := resultScalar(p.Elem); p.Elem != "" && !el.Raw() {
+				return mapOf(el) // keyed by ID: {"1317": 1}
+			}
 			return tRaw
 		}
 		return named(b.structFor(name, p, false).Name)

@@ -575,6 +575,11 @@ func (r *resolver) widenFields(fam string, m *spec.Method, fields []spec.Param, 
 		}
 		f := &fields[j]
 		v := bytes.TrimSpace(vals[i])
+		if k, ok := keyedScalars(*f, v); ok {
+			// {"1317": 1, "1319": 1}: counters keyed by chat ID.
+			f.Elem = k
+			continue
+		}
 		if w, ok := widen(*f, v); ok {
 			r.problem(m.Page, cmpOrInt(f.Line, m.Line), "entity-widened",
 				fmt.Sprintf("%s: %s: documented %s, %s's example sends %s: %s", fam, k, describeKind(*f), m.Name, snippet(v), describeKind(w)))
@@ -704,6 +709,19 @@ func fitsKind(f spec.Param, v []byte) bool {
 	}
 	if f.Type == LocalizedType {
 		return jsonKind(v) == 's' || isLocalized(v)
+	}
+	if f.Kind == spec.KindObject && f.Elem != "" {
+		// An object keyed by ID: every member must fit the member kind.
+		_, vals, ok := orderedObject(v)
+		if !ok {
+			return jsonKind(v) == 'a' && isEmptyJSON(v)
+		}
+		for _, m := range vals {
+			if !fitsKind(spec.Param{Kind: f.Elem}, bytes.TrimSpace(m)) {
+				return false
+			}
+		}
+		return true
 	}
 	var s string
 	isStr := json.Unmarshal(v, &s) == nil
@@ -907,8 +925,9 @@ func (r *resolver) typeByName(e *spec.Entity, ms []*spec.Method) {
 	}
 	for i := range e.Fields {
 		f := &e.Fields[i]
-		if f.Kind != "" && f.Kind != spec.KindAny {
-			continue
+		emptyOnly := (f.Kind == spec.KindObject || f.Kind == spec.KindArray) && f.Type == "" && len(f.Fields) == 0 && f.Elem == ""
+		if f.Kind != "" && f.Kind != spec.KindAny && !emptyOnly {
+			continue // typed; an example's bare {} or [] is PHP's empty value, not a type
 		}
 		k := nameKind(f.Name)
 		if k == "" {
@@ -932,7 +951,7 @@ func nameKind(name string) spec.Kind {
 		return spec.KindBoolean
 	case last == "short" || last == "url":
 		return spec.KindString
-	case last == "date" || last == "time" || first == "date" && len(words) > 1:
+	case last == "date" || last == "time" || first == "date" && len(words) > 1 || first == "timestamp":
 		return spec.KindDateTime
 	case last == "amount" || last == "price" || last == "sum":
 		return spec.KindNumber
@@ -1021,4 +1040,30 @@ func scalarKindOf(v []byte) spec.Kind {
 		return spec.KindDateTime
 	}
 	return spec.KindString
+}
+
+// keyedScalars reports an object without documented members whose example
+// is keyed by IDs and holds scalars of one kind ({"1317": 1}): a map, its
+// members typed.
+func keyedScalars(f spec.Param, v []byte) (spec.Kind, bool) {
+	if f.Kind != spec.KindObject || len(f.Fields) > 0 || f.Elem != "" {
+		return "", false
+	}
+	keys, vals, ok := orderedObject(v)
+	if !ok || len(keys) == 0 {
+		return "", false
+	}
+	var kind spec.Kind
+	for i, k := range keys {
+		m := bytes.TrimSpace(vals[i])
+		if !isInteger(k) || jsonKind(m) == 'o' || jsonKind(m) == 'a' || jsonKind(m) == 'z' {
+			return "", false
+		}
+		if mk := scalarKindOf(m); kind == "" || kind == mk {
+			kind = mk
+		} else {
+			return "", false
+		}
+	}
+	return kind, true
 }

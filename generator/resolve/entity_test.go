@@ -210,3 +210,21 @@ func TestWidenListOfRowsToOneRow(t *testing.T) {
 		t.Errorf("one row: %+v (changed %v)", got, changed)
 	}
 }
+
+// Counters keyed by chat ID ({"1317": 1, "1319": 2}) are a map of integers;
+// keys that are names are not.
+func TestKeyedScalars(t *testing.T) {
+	obj := spec.Param{Name: "CHAT_MUTED", Kind: spec.KindObject}
+	if k, ok := keyedScalars(obj, json.RawMessage(`{"1317": 1, "1319": 2}`)); !ok || k != spec.KindInteger {
+		t.Errorf("counters: %q %v", k, ok)
+	}
+	for _, v := range []string{`{"a": 1}`, `{"1": 1, "2": "x"}`, `{"1": {"id": 1}}`, `{}`} {
+		if _, ok := keyedScalars(obj, json.RawMessage(v)); ok {
+			t.Errorf("%s taken for a keyed map", v)
+		}
+	}
+	if !fitsKind(spec.Param{Kind: spec.KindObject, Elem: spec.KindInteger}, []byte(`{"5": "7"}`)) ||
+		fitsKind(spec.Param{Kind: spec.KindObject, Elem: spec.KindInteger}, []byte(`{"5": "x"}`)) {
+		t.Error("member kinds not checked")
+	}
+}
