@@ -22,6 +22,9 @@ import (
 func corpusDir(t *testing.T) string {
 	t.Helper()
 	if d := os.Getenv("B24_DOCS"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "api-reference")); err != nil {
+			t.Skipf("docs corpus not found at $B24_DOCS=%s: %v", d, err)
+		}
 		return d
 	}
 	dir, _ := os.Getwd()
