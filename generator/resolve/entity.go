@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -76,16 +77,17 @@ func role(m *spec.Method) string {
 }
 
 func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
+	// The first method of each role wins (get before getlist).
 	var fieldsM, getM, listM *spec.Method
 	var writes []*spec.Method
 	for _, m := range ms {
 		switch role(m) {
 		case "fields":
-			fieldsM = cmpOrMethod(fieldsM, m)
+			fieldsM = cmp.Or(fieldsM, m)
 		case "get":
-			getM = cmpOrMethod(getM, m)
+			getM = cmp.Or(getM, m)
 		case "list":
-			listM = cmpOrMethod(listM, m)
+			listM = cmp.Or(listM, m)
 		case "write":
 			writes = append(writes, m)
 		}
@@ -182,15 +184,6 @@ func (r *resolver) entity(fam string, ms []*spec.Method) (spec.Entity, bool) {
 		markFieldsParam(m, fam)
 	}
 	return e, true
-}
-
-// cmpOrMethod keeps the first method of a role; a family with two (get and
-// getlist) keeps the one named first.
-func cmpOrMethod(have, m *spec.Method) *spec.Method {
-	if have != nil {
-		return have
-	}
-	return m
 }
 
 // entityResult reports a result that is an object, or rows of objects,
@@ -405,17 +398,9 @@ func (mg *merger) fields() []spec.Param {
 // descriptors are only titles (user.fields) give the keys and titles.
 func descriptorFields(m *spec.Method) []spec.Param {
 	res := m.Result
-	if res == nil || len(res.Example) == 0 {
-		return nil
-	}
-	obj, ok := member(res.Example, "result")
+	obj, ok := exampleResult(res)
 	if !ok {
 		return nil
-	}
-	if res.Wrapper != "" {
-		if obj, ok = member(obj, res.Wrapper); !ok {
-			return nil
-		}
 	}
 	keys, vals, ok := orderedObject(obj)
 	if !ok {
@@ -427,7 +412,7 @@ func descriptorFields(m *spec.Method) []spec.Param {
 	}
 	var out []spec.Param
 	for i, k := range keys {
-		p := spec.Param{Name: k, Kind: spec.KindAny, Line: cmpOrInt(line[k], m.Line)}
+		p := spec.Param{Name: k, Kind: spec.KindAny, Line: cmp.Or(line[k], m.Line)}
 		var d descriptor
 		var title string
 		switch {
@@ -456,13 +441,6 @@ func descriptorFields(m *spec.Method) []spec.Param {
 		out = append(out, p)
 	}
 	return out
-}
-
-func cmpOrInt(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 type descriptor struct {
@@ -581,7 +559,7 @@ func (r *resolver) widenFields(fam string, m *spec.Method, fields []spec.Param, 
 			continue
 		}
 		if w, ok := widen(*f, v); ok {
-			r.problem(m.Page, cmpOrInt(f.Line, m.Line), "entity-widened",
+			r.problem(m.Page, cmp.Or(f.Line, m.Line), "entity-widened",
 				fmt.Sprintf("%s: %s: documented %s, %s's example sends %s: %s", fam, k, describeKind(*f), m.Name, snippet(v), describeKind(w)))
 			*f = w
 		}
@@ -827,17 +805,9 @@ func isNumeric(s string) bool {
 // exampleObjects returns the documented example's objects the result's
 // fields describe: the object, or each row.
 func exampleObjects(res *spec.Result) []json.RawMessage {
-	if res == nil || len(res.Example) == 0 {
-		return nil
-	}
-	v, ok := member(res.Example, "result")
+	v, ok := exampleResult(res)
 	if !ok {
 		return nil
-	}
-	if res.Wrapper != "" {
-		if v, ok = member(v, res.Wrapper); !ok {
-			return nil
-		}
 	}
 	v = bytes.TrimSpace(v)
 	if len(v) > 0 && v[0] == '[' {
@@ -856,6 +826,19 @@ func exampleObjects(res *spec.Result) []json.RawMessage {
 		return nil
 	}
 	return []json.RawMessage{v}
+}
+
+// exampleResult returns the documented example's value the result's fields
+// describe: "result", or the member under its wrapper key.
+func exampleResult(res *spec.Result) (json.RawMessage, bool) {
+	if res == nil || len(res.Example) == 0 {
+		return nil, false
+	}
+	v, ok := member(res.Example, "result")
+	if ok && res.Wrapper != "" {
+		v, ok = member(v, res.Wrapper)
+	}
+	return v, ok
 }
 
 // member returns obj[key] of a JSON object.
