@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 )
 
 // errBodyTooLarge marks a body over WithMaxResponseBytes.
@@ -44,31 +43,34 @@ func readBody(hresp *http.Response, max int64) ([]byte, error) {
 // the other, small members (total, next, time, error…) go through
 // json.Unmarshal into the envelope. Decoding the whole body with
 // json.Unmarshal would copy the result once more, the size of the answer.
-// A body that is not a valid JSON object takes the plain json.Unmarshal path,
-// so its error is the usual one.
+// The body is read once, by eachMember, which also validates it; a body that
+// is not a valid JSON object takes the plain json.Unmarshal path, so its
+// error is the usual one.
 func decodeEnvelope(body []byte) (envelope, error) {
 	var env envelope
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' || !json.Valid(body) {
+	i := scanSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
 		return env, json.Unmarshal(body, &env)
 	}
 	rest := make([]byte, 1, 256)
 	rest[0] = '{'
 	var result []byte
-	err := envelopeMembers(body[i:], func(key, value []byte) {
-		if isResultKey(key) {
+	err := eachMember(body[i:], func(key []byte, escaped bool, value []byte) error {
+		if isResultKey(key, escaped) {
 			result = value // the last one wins, as with encoding/json
-			return
+			return nil
 		}
 		if len(rest) > 1 {
 			rest = append(rest, ',')
 		}
+		rest = append(rest, '"')
 		rest = append(rest, key...)
-		rest = append(rest, ':')
+		rest = append(rest, '"', ':')
 		rest = append(rest, value...)
+		return nil
 	})
 	if err != nil {
-		return env, err
+		return env, json.Unmarshal(body, &env)
 	}
 	rest = append(rest, '}')
 	if err := json.Unmarshal(rest, &env); err != nil {
@@ -80,52 +82,10 @@ func decodeEnvelope(body []byte) (envelope, error) {
 	return env, nil
 }
 
-// envelopeMembers calls f with the raw key (quoted) and raw value of each member
-// of the JSON object obj, which must be valid JSON.
-func envelopeMembers(obj []byte, f func(key, value []byte)) error {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return errNotObject
+// isResultKey reports whether a key eachMember passed is "result".
+func isResultKey(key []byte, escaped bool) bool {
+	if !escaped {
+		return string(key) == "result" // compared without allocating
 	}
-	i++
-	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) {
-			return errTruncated
-		}
-		switch obj[i] {
-		case '}':
-			return nil
-		case ',':
-			i = skipSpace(obj, i+1)
-		}
-		if i >= len(obj) || obj[i] != '"' {
-			return errTruncated
-		}
-		kend, _, err := skipString(obj, i)
-		if err != nil {
-			return err
-		}
-		key := obj[i:kend]
-		i = skipSpace(obj, kend)
-		if i >= len(obj) || obj[i] != ':' {
-			return errTruncated
-		}
-		i = skipSpace(obj, i+1)
-		vend, err := skipValue(obj, i)
-		if err != nil {
-			return err
-		}
-		f(key, obj[i:vend])
-		i = vend
-	}
-}
-
-// isResultKey reports whether a raw JSON key is "result", escaped or not.
-func isResultKey(key []byte) bool {
-	if bytes.IndexByte(key, '\\') < 0 {
-		return string(key) == `"result"` // compared without allocating
-	}
-	s, err := strconv.Unquote(string(key))
-	return err == nil && s == "result"
+	return memberKey(key, true) == "result"
 }

@@ -269,7 +269,7 @@ func decodeFormInto(body string, root reflect.Value, plan *formPlan, auth *Event
 			val = string(b)
 		}
 		var err error
-		if d.segs, err = splitFormKeyBytes(d.kbuf, d.segs[:0]); err != nil {
+		if d.segs, err = splitFormKey(d.kbuf, d.segs[:0]); err != nil {
 			return &malformedError{fmt.Errorf("form: key %s (pair %d): %w", quoteKey(string(d.kbuf)), pairs, err)}
 		}
 		if plan == nil {
@@ -456,47 +456,6 @@ func (d *formDecoder) putRest(v reflect.Value, p *formPlan, segs [][]byte, val s
 		path[i] = string(s)
 	}
 	d.rest(v, p).set(path, val)
-}
-
-// splitFormKeyBytes is splitFormKey over bytes, with its errors.
-func splitFormKeyBytes(key []byte, path [][]byte) ([][]byte, error) {
-	open := bytes.IndexByte(key, '[')
-	if open < 0 {
-		if len(key) == 0 {
-			return nil, errors.New("empty name")
-		}
-		if bytes.IndexByte(key, ']') >= 0 {
-			return nil, errors.New(`unbalanced "]"`)
-		}
-		return append(path, key), nil
-	}
-	base := key[:open]
-	if len(base) == 0 {
-		return nil, errors.New("empty name before [")
-	}
-	if bytes.IndexByte(base, ']') >= 0 {
-		return nil, errors.New(`unbalanced "]"`)
-	}
-	path = append(path, base)
-	for rest := key[open:]; len(rest) > 0; {
-		if rest[0] != '[' {
-			return nil, errors.New(`text after "]"`)
-		}
-		end := bytes.IndexByte(rest, ']')
-		if end < 0 {
-			return nil, errors.New(`unbalanced "["`)
-		}
-		seg := rest[1:end]
-		if bytes.IndexByte(seg, '[') >= 0 {
-			return nil, errors.New(`"[" inside brackets`)
-		}
-		if len(path) > maxFormDepth {
-			return nil, fmt.Errorf("deeper than %d levels", maxFormDepth)
-		}
-		path = append(path, seg)
-		rest = rest[end+1:]
-	}
-	return path, nil
 }
 
 // setVerifiedAuth puts a into v's auth block field when v (a pointer to a

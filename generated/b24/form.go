@@ -69,36 +69,37 @@ func DecodeForm(body string) (map[string]any, error) {
 }
 
 // splitFormKey appends the segments of "a[b][][c]" to path: "a", "b", "",
-// "c", where "" stands for [].
-func splitFormKey(key string, path []string) ([]string, error) {
-	open := strings.IndexByte(key, '[')
+// "c", where "" stands for []. It reads a key as text (DecodeForm) or as
+// bytes (the typed one-pass decoder), with the same rules and errors.
+func splitFormKey[S ~string | ~[]byte](key S, path []S) ([]S, error) {
+	open := indexByte(key, '[')
 	if open < 0 {
-		if key == "" {
+		if len(key) == 0 {
 			return nil, errors.New("empty name")
 		}
-		if strings.IndexByte(key, ']') >= 0 {
+		if indexByte(key, ']') >= 0 {
 			return nil, errors.New(`unbalanced "]"`)
 		}
 		return append(path, key), nil
 	}
 	base := key[:open]
-	if base == "" {
+	if len(base) == 0 {
 		return nil, errors.New("empty name before [")
 	}
-	if strings.IndexByte(base, ']') >= 0 {
+	if indexByte(base, ']') >= 0 {
 		return nil, errors.New(`unbalanced "]"`)
 	}
 	path = append(path, base)
-	for rest := key[open:]; rest != ""; {
+	for rest := key[open:]; len(rest) > 0; {
 		if rest[0] != '[' {
 			return nil, errors.New(`text after "]"`)
 		}
-		end := strings.IndexByte(rest, ']')
+		end := indexByte(rest, ']')
 		if end < 0 {
 			return nil, errors.New(`unbalanced "["`)
 		}
 		seg := rest[1:end]
-		if strings.IndexByte(seg, '[') >= 0 {
+		if indexByte(seg, '[') >= 0 {
 			return nil, errors.New(`"[" inside brackets`)
 		}
 		if len(path) > maxFormDepth {
@@ -108,6 +109,17 @@ func splitFormKey(key string, path []string) ([]string, error) {
 		rest = rest[end+1:]
 	}
 	return path, nil
+}
+
+// indexByte is strings.IndexByte and bytes.IndexByte in one: form keys are
+// short, so a loop costs nothing.
+func indexByte[S ~string | ~[]byte](s S, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // formNode is one level of a tree being decoded: a leaf string or a container.
