@@ -75,10 +75,7 @@ func (b *builder) declareEntity(d *entityDecl) {
 			"methods take. Every field is optional; only those set are sent (b24.Some(0) sends 0). " +
 			"Read-only fields are left out; custom fields (UF_*) go in Extra."}
 		holder.Structs = append(holder.Structs, in)
-		ps := nestDotted(e.Input)
-		for i := range ps {
-			ps[i].Required = false
-		}
+		ps := nestDotted(e.Input) // optional already: resolve clears Required
 		b.sharedEnums = map[string]string{}
 		for _, fl := range st.Fields {
 			if t := fl.Type; t.Kind == Named && b.enumUnder(t.Name) != "" {
