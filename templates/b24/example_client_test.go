@@ -122,9 +122,10 @@ func ExampleList() {
 		}
 		won++
 	}
-	fmt.Println(won, "won deals in", portal.Requests("crm.deal.list"), "pages")
+	// The first page gives the total; the pages after it go 50 to a batch.
+	fmt.Println(won, "won deals in", portal.Requests("crm.deal.list")+portal.Requests("batch"), "requests")
 	// Output:
-	// 60 won deals in 2 pages
+	// 60 won deals in 2 requests
 }
 
 // Tracing and metrics go through an attempt hook, not a RoundTripper: the

@@ -1,0 +1,345 @@
+package b24
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"strconv"
+	"sync"
+)
+
+// DefaultExportConcurrency is how many chained batches an Export keeps in
+// flight at once, on disjoint id ranges. Four is polite to a portal (it is
+// four requests of a 50-request bucket, each pausing in the method's
+// operating-time budget as any call does) and already takes an export under
+// the time one chain of batches needs.
+const DefaultExportConcurrency = 4
+
+// WithExportConcurrency sets how many id ranges an Export reads at once (1
+// reads them one after another, as a single chain). Other calls ignore it.
+func WithExportConcurrency(n int) CallOption {
+	return func(r *Request) { r.exportConcurrency = max(n, 1) }
+}
+
+// exportRows is Export without the decoding.
+//
+// One batch request probes both ends of the id range the filter allows: the
+// first page in the export's order, and the first page in the opposite
+// order, whose first row is where the export ends. A list of one page ends
+// there. The ids between are cut into segments of about one chained batch
+// each (50 pages, sized by the density of ids on the two probe pages), and
+// up to DefaultExportConcurrency segments are read at once, each as chained
+// batches whose pages filter ">id" the last row of the page before (or
+// "<id" for a descending export) and stay within the segment. Rows are
+// yielded in id order; segments read ahead of the consumer are held, at most
+// two per segment in flight.
+func exportRows(ctx context.Context, c Caller, req Request, ls ListSpec) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		ex, err := newExporter(req, ls)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+
+		first, far, err := ex.probe(ctx, c)
+		if first.rows == nil && first.err == nil && err != nil {
+			yield(nil, err)
+			return
+		}
+		if !ex.emit(first, yield) || len(first.rows) < ex.pageSize {
+			return
+		}
+		if err != nil { // the far end is unknown: the first page is all that is sure
+			yield(nil, err)
+			return
+		}
+		if ex.lastID >= far {
+			return
+		}
+		segs := ex.segments(ex.lastID, far, ex.density(first))
+		s := &segmentRun{ex: ex, c: c, ctx: ctx, sem: make(chan struct{}, ex.concurrency()), segs: segs,
+			out: make([]chan exportPage, len(segs))}
+		defer func() {
+			cancel()
+			s.wg.Wait() // no request of this export outlives it
+		}()
+		window := 2 * ex.concurrency()
+		for i := range segs {
+			for s.started < min(i+window, len(segs)) {
+				s.start(s.started)
+			}
+			for pg := range s.out[i] {
+				if !ex.emit(pg, yield) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// segment is a range of ids (from, to] in the export's order, in ascending
+// coordinates (see exporter.coord).
+type segment struct{ from, to int64 }
+
+// segmentRun reads the segments of one export.
+type segmentRun struct {
+	ex      *exporter
+	c       Caller
+	ctx     context.Context
+	sem     chan struct{} // one slot per segment being read
+	segs    []segment
+	out     []chan exportPage // the pages of each segment, in order, closed at its end
+	started int
+	wg      sync.WaitGroup
+}
+
+func (s *segmentRun) start(i int) {
+	s.started++
+	s.out[i] = make(chan exportPage, 2*MaxBatchCommands)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(s.out[i])
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
+		defer func() { <-s.sem }()
+		s.ex.readSegment(s.ctx, s.c, s.segs[i], s.out[i])
+	}()
+}
+
+// readSegment reads seg by chained batches until a short page, or until the
+// cursor reaches the segment's end, sending every page it reads to out. A
+// page with an error is sent and ends the segment.
+func (ex *exporter) readSegment(ctx context.Context, c Caller, seg segment, out chan<- exportPage) {
+	cursor := seg.from
+	send := func(pg exportPage) bool {
+		select {
+		case out <- pg:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for cursor < seg.to {
+		pages, err := ex.chain(ctx, c, cursor, seg.to, ex.chainLength(seg.to-cursor))
+		if err != nil {
+			send(exportPage{err: err})
+			return
+		}
+		for _, pg := range pages {
+			if !send(pg) || pg.err != nil || len(pg.rows) < ex.pageSize {
+				return
+			}
+		}
+		id, err := rowID(pages[len(pages)-1].rows[ex.pageSize-1], ex.idField)
+		if err != nil {
+			return // reported by emit when it reaches the page
+		}
+		if next := ex.coord(id); next > cursor {
+			cursor = next
+		} else {
+			return // emit reports the stalled cursor
+		}
+	}
+}
+
+// chain requests n pages from cursor to end (an inclusive bound) as one
+// batch, each page filtering past the last row of the page before. It
+// returns the pages up to and including the first short one.
+func (ex *exporter) chain(ctx context.Context, c Caller, cursor, end int64, n int) ([]exportPage, error) {
+	b := NewBatch()
+	handles := make([]*Handle[json.RawMessage], n)
+	for i := range handles {
+		ref := strconv.FormatInt(ex.wire(cursor), 10)
+		if i > 0 {
+			ref = ex.lastRowRef(handles[i-1])
+		}
+		handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](ex.request(ex.params(ref, end, true))))
+	}
+	err := b.Run(ctx, c)
+	var be *BatchError
+	if err != nil && (!errors.As(err, &be) || be.Call != nil) {
+		return nil, err // the request itself failed: nothing to read
+	}
+	pages := make([]exportPage, 0, n)
+	for _, h := range handles {
+		// Pages after a short one filter on a reference to a row that is
+		// not there; they are not read.
+		resp, err := h.Response()
+		if err != nil {
+			return append(pages, exportPage{err: err}), nil
+		}
+		pg := ex.page(resp.Result)
+		pages = append(pages, pg)
+		if pg.err != nil || len(pg.rows) < ex.pageSize {
+			break
+		}
+	}
+	return pages, nil
+}
+
+// probe reads the first page from the cursor and the first page of the
+// opposite order, in one batch; far is where the export ends (in ascending
+// coordinates), or the cursor when nothing lies beyond the first page. An
+// error with a first page is about the far end only.
+func (ex *exporter) probe(ctx context.Context, c Caller) (exportPage, int64, error) {
+	b := NewBatch()
+	cursor := ""
+	if ex.hasCursor {
+		cursor = strconv.FormatInt(ex.wire(ex.lastID), 10)
+	}
+	first := Add(b, "first", NewCommand[json.RawMessage](ex.request(ex.params(cursor, 0, false))))
+	rev := ex.request(ex.params(cursor, 0, false))
+	rev.Params.(map[string]any)["order"] = map[string]string{ex.idField: ex.direction(true)}
+	last := Add(b, "last", NewCommand[json.RawMessage](rev))
+	err := b.Run(ctx, c)
+	var be *BatchError
+	if err != nil && (!errors.As(err, &be) || be.Call != nil) {
+		return exportPage{}, 0, err
+	}
+	resp, err := first.Response()
+	if err != nil {
+		return exportPage{}, 0, err
+	}
+	pg := ex.page(resp.Result)
+	if pg.err != nil || len(pg.rows) < ex.pageSize {
+		return pg, ex.lastID, nil
+	}
+	resp, err = last.Response()
+	if err != nil {
+		return pg, 0, err
+	}
+	lp := ex.page(resp.Result)
+	if lp.err != nil {
+		return pg, 0, lp.err
+	}
+	if len(lp.rows) == 0 {
+		return pg, ex.lastID, nil // emptied between the two commands
+	}
+	for i := 1; i < len(lp.rows); i++ {
+		a, err1 := rowID(lp.rows[i-1], ex.idField)
+		b, err2 := rowID(lp.rows[i], ex.idField)
+		if err1 == nil && err2 == nil && ex.coord(b) >= ex.coord(a) {
+			// The far end is unknown, and so is whether the pages are in id order.
+			return pg, 0, fmt.Errorf("b24: %s: rows are not ordered by %s %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, ex.direction(true), b, a)
+		}
+	}
+	id, err := rowID(lp.rows[0], ex.idField)
+	if err != nil {
+		return pg, 0, &DecodeError{Method: ex.req.Method, Err: err}
+	}
+	ex.farPage = lp.rows
+	return pg, ex.coord(id), nil
+}
+
+// density estimates rows per id from the two probe pages.
+func (ex *exporter) density(first exportPage) float64 {
+	span := func(rows []json.RawMessage) (int64, int) {
+		if len(rows) < 2 {
+			return 0, 0
+		}
+		a, err1 := rowID(rows[0], ex.idField)
+		b, err2 := rowID(rows[len(rows)-1], ex.idField)
+		if err1 != nil || err2 != nil {
+			return 0, 0
+		}
+		return max(a-b, b-a) + 1, len(rows)
+	}
+	s1, n1 := span(first.rows)
+	s2, n2 := span(ex.farPage)
+	if s1+s2 <= 0 {
+		return 1
+	}
+	return min(float64(n1+n2)/float64(s1+s2), 1)
+}
+
+// segments cuts (from, to] into ranges of about one chained batch each.
+func (ex *exporter) segments(from, to int64, density float64) []segment {
+	per := int64(math.Ceil(float64(ex.pageSize*MaxBatchCommands) / density))
+	var segs []segment
+	for lo := from; lo < to; lo += per {
+		segs = append(segs, segment{from: lo, to: min(lo+per, to)})
+	}
+	return segs
+}
+
+// chainLength is how many pages a chain over span ids asks for: as many as
+// the estimated rows fill, never more than the ids can (ids are unique).
+func (ex *exporter) chainLength(span int64) int {
+	most := (span + int64(ex.pageSize) - 1) / int64(ex.pageSize)
+	return int(max(min(most, MaxBatchCommands), 1))
+}
+
+func (ex *exporter) concurrency() int {
+	if ex.req.exportConcurrency > 0 {
+		return ex.req.exportConcurrency
+	}
+	return DefaultExportConcurrency
+}
+
+// coord maps an id to ascending coordinates: the id itself, or its negation
+// for a descending export, so one cursor logic serves both orders.
+func (ex *exporter) coord(id int64) int64 {
+	if ex.desc {
+		return -id
+	}
+	return id
+}
+
+// wire maps ascending coordinates back to an id.
+func (ex *exporter) wire(x int64) int64 { return ex.coord(x) }
+
+// direction is the order's word: the export's, or the opposite one.
+func (ex *exporter) direction(opposite bool) string {
+	if ex.desc != opposite {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// emit yields a page's new rows; it returns false when the export is over
+// (an error, or the consumer stopped). Rows must come in the export's id
+// order; rows at or before the last one yielded are skipped, so a page
+// served twice never yields a row twice.
+func (ex *exporter) emit(pg exportPage, yield func(json.RawMessage, error) bool) bool {
+	if pg.err != nil {
+		yield(nil, pg.err)
+		return false
+	}
+	prev := int64(math.MinInt64)
+	advanced := false
+	for _, row := range pg.rows {
+		id, err := rowID(row, ex.idField)
+		if err != nil {
+			yield(nil, &DecodeError{Method: ex.req.Method, Err: err})
+			return false
+		}
+		x := ex.coord(id)
+		if x <= prev {
+			// Skipping it would lose rows silently: the cursor assumes order.
+			yield(nil, fmt.Errorf("b24: %s: rows are not ordered by %s %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, ex.direction(false), id, ex.wire(prev)))
+			return false
+		}
+		prev = x
+		if ex.hasCursor && x <= ex.lastID {
+			continue
+		}
+		ex.lastID, ex.hasCursor, advanced = x, true, true
+		if !yield(row, nil) {
+			return false
+		}
+	}
+	if len(pg.rows) == ex.pageSize && !advanced {
+		yield(nil, fmt.Errorf("b24: %s: export cursor did not move past %s=%d; stopping instead of looping", ex.req.Method, ex.idField, ex.wire(ex.lastID)))
+		return false
+	}
+	return true
+}
