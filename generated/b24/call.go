@@ -25,6 +25,8 @@ type Request struct {
 	Params     any    // JSON-encoded as the POST body; nil sends {}
 	Version    int    // 0 or 2: /rest/<user>/<secret>/<method>; 3: /rest/api/<user>/<secret>/<method>
 	Idempotent bool   // safe to retry after an ambiguous failure (reads)
+
+	exportConcurrency int // Export: id ranges read at once (WithExportConcurrency)
 }
 
 // Response is the decoded envelope of a successful call.

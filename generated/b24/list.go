@@ -6,12 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
-	"math"
 	"strconv"
+	"strings"
 )
 
 // ListSpec says where a list method's rows are and what their id field is.
@@ -38,79 +37,35 @@ func (ls ListSpec) pageSize() int {
 	return ls.PageSize
 }
 
-// List pages through start/next, one request per page, yielding rows in the
-// order the portal sends them. It stops with an error when "next" does not
-// move forward, instead of looping. Calls are marked idempotent (a list is a
-// read). Breaking out of the loop stops the requests.
+// List pages through start/next, yielding rows in the order the portal
+// sends them. The first page is one request; the pages after it go 50 per
+// batch request, found from the first page's total (a 5,000-row list is 3
+// requests), and fall back to one request per page when there is no total
+// or the list changes while it is read (see listRows). It stops with an
+// error when "next" does not move forward, instead of looping. Calls are
+// marked idempotent (a list is a read). Breaking out of the loop stops the
+// requests.
 func List[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts ...CallOption) iter.Seq2[T, error] {
+	for _, o := range opts {
+		o(&req)
+	}
+	return decodeRows[T](req.Method, listRows(ctx, c, req, ls))
+}
+
+// decodeRows decodes each row into T. It is the only generic part of List
+// and Export, so the code a package instantiates per row type stays small.
+func decodeRows[T any](method string, rows iter.Seq2[json.RawMessage, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var zero T
-		for _, o := range opts {
-			o(&req)
-		}
-		if req.Version == 3 {
-			yield(zero, errV3List(req.Method, "List"))
-			return
-		}
-		params, err := paramsObject(req.Method, req.Params)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		start := 0
-		if s, ok := envInt(params["start"]); ok && s > 0 {
-			start = s
-		}
-		var prevPage uint64 // hash of the previous page's result, 0 before the first
-		for {
-			params["start"] = json.RawMessage(strconv.Itoa(start))
-			r := req
-			r.Params = params
-			r.Idempotent = true
-			resp, err := c.Call(ctx, &r)
-			if err != nil {
-				yield(zero, err)
-				return
-			}
-			rows, err := splitRows(resp.Result, ls.ItemsKey)
-			if err != nil {
-				yield(zero, &DecodeError{Method: req.Method, Err: err})
-				return
-			}
-			// A page that promises more but brings nothing new would page on
-			// as long as the portal moves next (issue 9: 2,001 requests).
-			if resp.HasNext && len(rows) == 0 {
-				yield(zero, fmt.Errorf("b24: %s: the page at start=%d brought no new rows (empty page, next=%d, total=%d); stopping instead of looping", req.Method, start, resp.Next, resp.Total))
-				return
-			}
-			h := pageHash(resp.Result)
-			if h == prevPage && len(rows) > 0 {
-				if _, err := rowID(rows[0], ls.idField()); err == nil {
-					// Rows with ids, byte for byte the previous page: the
-					// method ignores start.
-					yield(zero, fmt.Errorf("b24: %s: the page at start=%d brought no new rows (the same rows as the page before); stopping instead of looping", req.Method, start))
-					return
+		for row, err := range rows {
+			var v T
+			if err == nil {
+				if err = json.Unmarshal(row, &v); err != nil {
+					err = &DecodeError{Method: method, Err: err}
 				}
 			}
-			prevPage = h
-			for _, row := range rows {
-				var v T
-				if err := json.Unmarshal(row, &v); err != nil {
-					yield(zero, &DecodeError{Method: req.Method, Err: err})
-					return
-				}
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if !resp.HasNext {
+			if !yield(v, err) || err != nil {
 				return
 			}
-			if resp.Next <= start {
-				yield(zero, fmt.Errorf("b24: %s: next=%d does not move past start=%d; stopping instead of looping", req.Method, resp.Next, start))
-				return
-			}
-			start = resp.Next
 		}
 	}
 }
@@ -123,67 +78,26 @@ func pageHash(b []byte) uint64 {
 }
 
 // Export reads every row by ID the way the docs recommend for large volumes:
-// start=-1 (no total counted), filter >ID the last id seen, order by ID
-// ascending. The first page is one request; after that, 50 pages are chained
-// in one batch request through $result references (about 2,500 rows per
-// HTTP request). While the rows of one batch are being yielded, the next
-// batch is already on its way (its cursor is the last id of the batch in
-// hand), so a consumer's work overlaps the wait for the rate limit.
+// start=-1 (no total counted), filter >ID the last id seen, order by ID. Its
+// pages are chained 50 per batch request through $result references (about
+// 2,500 rows per HTTP request), and up to DefaultExportConcurrency chains run
+// at once on disjoint id ranges (WithExportConcurrency changes it); rows are
+// still yielded in id order, and a consumer's work overlaps the requests.
 //
-// The request's own filter is kept (a >ID bound in it is where the export
-// starts); its order is replaced. Rows must have a numeric id field
-// (ls.IDField). Export stops with an error when a full page does not move the
-// id forward, and skips rows at or below the last id seen, so a page served
-// twice never yields a row twice. A row deleted or added during the export
-// may be missed or included, as with any cursor.
+// The request's own filter is kept (a >ID or >=ID bound in it is where the
+// export starts). An order of {ID: "DESC"} exports in descending id order
+// (a <ID or <=ID bound is then where it starts); any other order is refused,
+// since the cursor needs id order. Rows must have a numeric id field
+// (ls.IDField). Export stops with an error when a full page does not move
+// the id forward, and skips rows at or before the last id seen, so a page
+// served twice never yields a row twice. The range is fixed when the export
+// starts: a row added beyond its far end, or deleted before it is read, is
+// not yielded.
 func Export[T any](ctx context.Context, c Caller, req Request, ls ListSpec, opts ...CallOption) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		for _, o := range opts {
-			o(&req)
-		}
-		ex, err := newExporter(req, ls)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-
-		// One plain request first: a small list costs one cheap call.
-		r := ex.request(ex.params(strconv.FormatInt(ex.lastID, 10)))
-		resp, err := c.Call(ctx, &r)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		pages := []exportPage{ex.page(resp.Result)}
-		for {
-			// Start the next batch before yielding the rows in hand.
-			var next <-chan exportBatch
-			if cursor, ok := ex.continuation(pages); ok {
-				next = ex.fetch(ctx, c, cursor)
-			}
-			for _, pg := range pages {
-				if !emitPage(ex, pg, yield) {
-					if next != nil {
-						cancel()
-						<-next // let the request in flight end before returning
-					}
-					return
-				}
-			}
-			if next == nil {
-				return // unreachable in practice: a page ended the export above
-			}
-			b := <-next
-			if b.err != nil {
-				yield(zero, b.err)
-				return
-			}
-			pages = b.pages
-		}
+	for _, o := range opts {
+		o(&req)
 	}
+	return decodeRows[T](req.Method, exportRows(ctx, c, req, ls))
 }
 
 // exportPage is one page of an export: its rows, split once when the page
@@ -203,111 +117,6 @@ func (ex *exporter) page(result json.RawMessage) exportPage {
 	return exportPage{rows: rows}
 }
 
-// exportBatch is the outcome of one chained batch.
-type exportBatch struct {
-	pages []exportPage
-	err   error // the batch request itself failed
-}
-
-// emitPage yields a page's new rows; it returns false when the export is
-// over (a short page, an error, or the consumer stopped).
-func emitPage[T any](ex *exporter, pg exportPage, yield func(T, error) bool) bool {
-	var zero T
-	if pg.err != nil {
-		yield(zero, pg.err)
-		return false
-	}
-	rows := pg.rows
-	advanced := false
-	prev := int64(math.MinInt64)
-	for _, row := range rows {
-		id, err := rowID(row, ex.idField)
-		if err != nil {
-			yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
-			return false
-		}
-		if id <= prev {
-			// Skipping it would lose rows silently: the cursor assumes order.
-			yield(zero, fmt.Errorf("b24: %s: rows are not ordered by %s (%d after %d): the method ignores order, so Export cannot page it; use List", ex.req.Method, ex.idField, id, prev))
-			return false
-		}
-		prev = id
-		if id <= ex.lastID {
-			continue // a row already yielded (a page served twice)
-		}
-		var v T
-		if err := json.Unmarshal(row, &v); err != nil {
-			yield(zero, &DecodeError{Method: ex.req.Method, Err: err})
-			return false
-		}
-		ex.lastID, advanced = id, true
-		if !yield(v, nil) {
-			return false
-		}
-	}
-	if len(rows) < ex.pageSize {
-		return false
-	}
-	if !advanced {
-		yield(zero, fmt.Errorf("b24: %s: export cursor did not move past %s=%d; stopping instead of looping", ex.req.Method, ex.idField, ex.lastID))
-		return false
-	}
-	return true
-}
-
-// continuation tells whether more rows may follow pages (every page full and
-// fine) and from which id: the last row of the last page. Problems are left
-// for emitPage to report.
-func (ex *exporter) continuation(pages []exportPage) (int64, bool) {
-	// Every page must be full for the chain to have been meaningful.
-	for _, pg := range pages {
-		if pg.err != nil || len(pg.rows) < ex.pageSize {
-			return 0, false
-		}
-	}
-	rows := pages[len(pages)-1].rows
-	id, err := rowID(rows[len(rows)-1], ex.idField)
-	if err != nil {
-		return 0, false
-	}
-	return id, true
-}
-
-// fetch runs one chained batch of 50 pages from cursor in the background.
-func (ex *exporter) fetch(ctx context.Context, c Caller, cursor int64) <-chan exportBatch {
-	out := make(chan exportBatch, 1)
-	go func() {
-		b := NewBatch()
-		handles := make([]*Handle[json.RawMessage], MaxBatchCommands)
-		for i := range handles {
-			ref := strconv.FormatInt(cursor, 10)
-			if i > 0 {
-				ref = ex.lastRowRef(handles[i-1])
-			}
-			handles[i] = Add(b, "p"+strconv.Itoa(i), NewCommand[json.RawMessage](ex.request(ex.params(ref))))
-		}
-		err := b.Run(ctx, c)
-		var be *BatchError
-		if err != nil && (!errors.As(err, &be) || be.Call != nil) {
-			out <- exportBatch{err: err} // the request itself failed: nothing to read
-			return
-		}
-		pages := make([]exportPage, len(handles))
-		for i, h := range handles {
-			// Pages after the last one may fail on an empty reference;
-			// emitPage stops at the short page before reaching them.
-			resp, err := h.Response()
-			if err != nil {
-				pages[i].err = err
-			} else {
-				pages[i] = ex.page(resp.Result)
-			}
-		}
-		out <- exportBatch{pages: pages}
-	}()
-	return out
-}
-
 // exporter holds the state of one Export.
 type exporter struct {
 	req      Request
@@ -315,8 +124,14 @@ type exporter struct {
 	idField  string
 	pageSize int
 	base     map[string]json.RawMessage // the request's params without filter/order/start
-	filter   map[string]json.RawMessage // the request's filter without the >ID bound
-	lastID   int64
+	filter   map[string]json.RawMessage // the request's filter without the starting bound
+	desc     bool                       // order {ID: DESC}
+	// lastID is the last id yielded, or the starting bound, in ascending
+	// coordinates (see coord); hasCursor is false while there is none (a
+	// descending export from the top).
+	lastID    int64
+	hasCursor bool
+	farPage   []json.RawMessage // the probe's page from the far end
 }
 
 // errV3List refuses REST 3.0 methods: their lists page through a
@@ -334,21 +149,43 @@ func newExporter(req Request, ls ListSpec) (*exporter, error) {
 		return nil, err
 	}
 	ex := &exporter{req: req, ls: ls, idField: ls.idField(), pageSize: ls.pageSize(), base: base, filter: map[string]json.RawMessage{}}
+	if raw, ok := base["order"]; ok && !envEmpty(raw) {
+		var order map[string]string
+		if err := json.Unmarshal(raw, &order); err != nil {
+			return nil, fmt.Errorf("b24: %s: export: order must be an object of field: ASC|DESC: %w", req.Method, err)
+		}
+		for k, v := range order {
+			if !strings.EqualFold(k, ex.idField) {
+				return nil, fmt.Errorf("b24: %s: export: order by %s: Export reads in %s order only (ASC or DESC); use the …All iterator (List) for another order", req.Method, k, ex.idField)
+			}
+			ex.desc = strings.EqualFold(strings.TrimSpace(v), "DESC")
+		}
+	}
 	if raw, ok := base["filter"]; ok && !envEmpty(raw) {
 		if err := json.Unmarshal(raw, &ex.filter); err != nil {
 			return nil, fmt.Errorf("b24: %s: export: filter must be an object: %w", req.Method, err)
 		}
 	}
-	for _, k := range []string{">" + ex.idField, ">=" + ex.idField} {
+	// The bound on the side the export starts from becomes its cursor.
+	bounds := []string{">" + ex.idField, ">=" + ex.idField}
+	if ex.desc {
+		bounds = []string{"<" + ex.idField, "<=" + ex.idField}
+	} else {
+		ex.hasCursor = true // ids are positive: >0 reads them all
+	}
+	for _, k := range bounds {
 		if raw, ok := ex.filter[k]; ok {
 			n, ok := envInt(raw)
 			if !ok {
 				return nil, fmt.Errorf("b24: %s: export: filter %s is not a number", req.Method, k)
 			}
-			if k[1] == '=' {
+			switch k[:len(k)-len(ex.idField)] {
+			case ">=":
 				n-- // >=N is >N-1
+			case "<=":
+				n++ // <=N is <N+1
 			}
-			ex.lastID = int64(n)
+			ex.lastID, ex.hasCursor = ex.coord(int64(n)), true
 			delete(ex.filter, k)
 		}
 	}
@@ -358,19 +195,30 @@ func newExporter(req Request, ls ListSpec) (*exporter, error) {
 	return ex, nil
 }
 
-// params builds one page's params with the cursor (a number or a reference).
-func (ex *exporter) params(cursor string) map[string]any {
-	filter := make(map[string]any, len(ex.filter)+1)
+// params builds one page's params: the cursor (a number or a reference;
+// none when empty) and, when bounded, the inclusive end of the segment (in
+// ascending coordinates).
+func (ex *exporter) params(cursor string, end int64, bounded bool) map[string]any {
+	filter := make(map[string]any, len(ex.filter)+2)
 	for k, v := range ex.filter {
 		filter[k] = v
 	}
-	filter[">"+ex.idField] = cursor
+	after, upTo := ">", "<="
+	if ex.desc {
+		after, upTo = "<", ">="
+	}
+	if cursor != "" {
+		filter[after+ex.idField] = cursor
+	}
+	if bounded {
+		filter[upTo+ex.idField] = ex.wire(end)
+	}
 	p := make(map[string]any, len(ex.base)+3)
 	for k, v := range ex.base {
 		p[k] = v
 	}
 	p["filter"] = filter
-	p["order"] = map[string]string{ex.idField: "ASC"}
+	p["order"] = map[string]string{ex.idField: ex.direction(false)}
 	p["start"] = -1
 	return p
 }
