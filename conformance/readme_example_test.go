@@ -64,7 +64,7 @@ func Example_readme() {
 	batch := b24.NewBatch()
 	dealCmd := b24.Add(batch, "deal", crm.DealGetCommand(crm.DealGetParams{ID: 410}))
 	contactCmd := b24.Add(batch, "contact",
-		crm.ContactGetCommand(crm.ContactGetParams{}).WithRef("id", dealCmd.Ref("CONTACT_ID")))
+		crm.ContactGetCommand(crm.ContactGetParams{}), b24.WithRef("id", dealCmd.Ref("CONTACT_ID")))
 	meCmd := b24.Add(batch, "me", user.CurrentCommand(user.CurrentParams{}))
 	if err := batch.Run(ctx, client); err != nil {
 		log.Fatal(err)

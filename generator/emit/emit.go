@@ -554,14 +554,17 @@ func (e *emitter) zero(z model.Zero, t *model.Type) jen.Code {
 // commandFunc emits the batch command of a method.
 //
 //	func DealGetCommand(p DealGetParams) b24.Command[*DealGetResult] {
-//		return b24.NewCommand[*DealGetResult](b24.Request{Method: "crm.deal.get", Params: p, Version: 2, Idempotent: true})
+//		return b24.Command[*DealGetResult]{Request: b24.Request{Method: "crm.deal.get", Params: p, Version: 2, Idempotent: true}}
 //	}
+//
+// A composite literal rather than a call of b24.NewCommand: the call would be
+// one more function instantiated per result type, in every package.
 func (e *emitter) commandFunc(fn *model.Func) jen.Code {
 	doc := fn.Name + "Command is " + fn.Method + " as a command for a batch (see b24.Add); its result decodes as " + fn.Name + "'s does. Required parameters are not checked here: the portal reports them."
 	return jen.Add(comment([]string{doc})).Line().
 		Func().Id(fn.Name+"Command").Params(jen.Id("p").Id(fn.Params.Name)).
 		Qual(e.rt, "Command").Types(e.typ(fn.Result)).
-		Block(jen.Return(jen.Qual(e.rt, "NewCommand").Types(e.typ(fn.Result)).Call(e.request(fn))))
+		Block(jen.Return(jen.Qual(e.rt, "Command").Types(e.typ(fn.Result)).Values(jen.Dict{jen.Id("Request"): e.request(fn)})))
 }
 
 // request emits the request literal of a method.
@@ -612,7 +615,7 @@ func (e *emitter) listFunc(fn *model.Func, suffix, runtimeFunc, doc string) jen.
 
 // validateFunc emits the required-parameter checks.
 //
-//	func (p DealGetParams) validate() error {
+//	func (p *DealGetParams) validate() error {
 //		if p.ID == 0 {
 //			return &b24.RequiredError{Method: "crm.deal.get", Param: "id"}
 //		}
@@ -642,8 +645,10 @@ func (e *emitter) validateFunc(fn *model.Func) jen.Code {
 		}))))
 	}
 	body = append(body, jen.Return(jen.Nil()))
+	// A pointer receiver: a value receiver would make the compiler add a
+	// pointer wrapper of it to every params type.
 	return jen.Comment("validate reports the first required parameter left empty.").Line().
-		Func().Params(jen.Id("p").Id(fn.Params.Name)).Id("validate").Params().Error().Block(body...)
+		Func().Params(jen.Id("p").Op("*").Id(fn.Params.Name)).Id("validate").Params().Error().Block(body...)
 }
 
 // structDecl emits a struct type.

@@ -200,7 +200,7 @@ func TestBatchResultErrorShapes(t *testing.T) {
 	}
 }
 
-// A typed parameter takes a batch reference through Command.WithRef; the
+// A typed parameter takes a batch reference through WithRef; the
 // fake portal substitutes it, and Run does for a command of an earlier chunk.
 func TestWithRefIntoTypedParam(t *testing.T) {
 	type dealFields struct {
@@ -232,16 +232,15 @@ func TestWithRefIntoTypedParam(t *testing.T) {
 
 	b := b24.NewBatch(b24.WithHalt(true))
 	contact := b24.Add(b, "contact", b24.NewCommand[b24.Int](b24.Request{Method: "crm.contact.add"}))
-	cmd := b24.NewCommand[b24.Int](b24.Request{Method: "crm.deal.add", Params: dealParams{Fields: dealFields{Title: "T", CompanyID: 3}}}).
-		WithRef("fields.CONTACT_ID", contact.Ref(""))
-	deal := b24.Add(b, "deal", cmd)
+	cmd := b24.NewCommand[b24.Int](b24.Request{Method: "crm.deal.add", Params: dealParams{Fields: dealFields{Title: "T", CompanyID: 3}}})
+	deal := b24.Add(b, "deal", cmd, b24.WithRef("fields.CONTACT_ID", contact.Ref("")))
 	// Filling 48 more slots puts "late" in the second chunk: Run resolves it.
 	for i := 0; i < 48; i++ {
 		b24.Add(b, fmt.Sprintf("pad%d", i), b24.NewCommand[any](b24.Request{Method: "crm.contact.add"}))
 	}
 	late := b24.Add(b, "late", b24.NewCommand[b24.Int](b24.Request{Method: "crm.deal.add",
-		Params: dealParams{Fields: dealFields{Title: "L", ContactID: b24.Some[b24.Int](0)}}}).
-		WithRef("fields.CONTACT_ID", contact.Ref("")).WithRef("fields.COMPANY_ID", deal.Ref("")))
+		Params: dealParams{Fields: dealFields{Title: "L", ContactID: b24.Some[b24.Int](0)}}}),
+		b24.WithRef("fields.CONTACT_ID", contact.Ref("")), b24.WithRef("fields.COMPANY_ID", deal.Ref("")))
 	if err := b.Run(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +255,7 @@ func TestWithRefIntoTypedParam(t *testing.T) {
 	}
 
 	bad := b24.NewBatch()
-	b24.Add(bad, "x", b24.NewCommand[any](b24.Request{Method: "crm.deal.add"}).WithRef("fields.ID", "41"))
+	b24.Add(bad, "x", b24.NewCommand[any](b24.Request{Method: "crm.deal.add"}), b24.WithRef("fields.ID", "41"))
 	if err := bad.Run(context.Background(), c); err == nil || !strings.Contains(err.Error(), "not a batch reference") {
 		t.Errorf("a WithRef that is not a reference: %v", err)
 	}
